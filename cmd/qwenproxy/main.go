@@ -1,0 +1,52 @@
+// Command qwenproxy is an OpenAI-compatible gateway to Qwen Chat that records
+// every conversation, request and response.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: qwenproxy <command> [flags]
+
+commands:
+  serve     run the proxy (flags: --host --port --database-path --qwen-base-url --log-level --mock-upstream)
+  migrate   [status|up] show or apply database migrations (flag: --database-path)
+  help      this text, with every environment variable and its default
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run executes one command and returns the process exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], getenv, stderr)
+	case "migrate":
+		err = migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		printHelp(stdout)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "qwenproxy: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "qwenproxy %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}

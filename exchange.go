@@ -1,0 +1,82 @@
+package qwenproxy
+
+import (
+	"context"
+	"time"
+)
+
+// Outcome of a recorded call.
+const (
+	StatusSuccess = "success"
+	StatusError   = "error"
+)
+
+// Error types stored with failed calls. They say why a call ended, so an
+// operator can count failures by cause.
+const (
+	ErrorTypeUpstream           = "upstream_error"
+	ErrorTypeUpstreamTimeout    = "upstream_timeout"
+	ErrorTypeUpstreamAuth       = "upstream_auth"
+	ErrorTypeRateLimited        = "rate_limited"
+	ErrorTypeStreamCut          = "upstream_stream_cut"
+	ErrorTypeClientDisconnect   = "client_disconnect"
+	ErrorTypeNoCredentials      = "credentials_missing"
+	ErrorTypeInternal           = "internal_error"
+	ErrorTypeServerShuttingDown = "shutting_down"
+)
+
+// Exchange is one client call as recorded: its request and exactly one
+// response, whatever the outcome.
+type Exchange struct {
+	Request  Request
+	Response Response
+}
+
+// Request is the client's call and what the proxy sent upstream for it.
+type Request struct {
+	RequestID     string // UUID, also returned to the client as X-Request-Id
+	SessionID     string // "" when the call failed before a session was reached
+	Timestamp     time.Time
+	Method        string
+	Path          string
+	Model         string
+	Stream        bool
+	ClientIP      string
+	UserAgent     string
+	OpenAIRequest []byte // client body as received (JSON)
+	QwenRequest   []byte // upstream body as sent (JSON); nil if never sent
+}
+
+// Response is how the call ended.
+type Response struct {
+	ResponseID       string // UUID
+	Timestamp        time.Time
+	Status           string // StatusSuccess or StatusError
+	HTTPStatus       int
+	FinishReason     string // stop, length, tool_calls; "" when the answer did not finish
+	ChatID           string
+	ParentID         string // Qwen parent id returned by this answer
+	PromptTokens     int
+	CompletionTokens int
+	TotalTokens      int
+	FirstTokenAt     time.Time // zero when no token was produced
+	Duration         time.Duration
+	UpstreamAttempts int
+	ErrorType        string
+	ErrorMessage     string
+	OpenAIResponse   []byte // OpenAI-form body (assembled for streams)
+	QwenResponse     []byte // upstream body, or its assembled equivalent for streams
+}
+
+// ExchangeWriter persists recorded exchanges in batches.
+type ExchangeWriter interface {
+	WriteExchanges(ctx context.Context, batch []Exchange) error
+}
+
+// Store is everything the proxy needs from a database backend.
+type Store interface {
+	SessionStore
+	ExchangeWriter
+	Ping(ctx context.Context) error
+	Close() error
+}

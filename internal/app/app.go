@@ -1,0 +1,148 @@
+// Package app wires the proxy together from its configuration: store,
+// recorder, upstream client, sessions and HTTP server. `qwenproxy serve` and
+// the end-to-end tests start the service through it, so tests run exactly
+// what users run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/recorder"
+	"qwenproxy/internal/server"
+	"qwenproxy/internal/session"
+	"qwenproxy/internal/store/sqlite"
+)
+
+// App is a running proxy.
+type App struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	store    *sqlite.Store
+	recorder *recorder.Recorder
+	api      *server.Server
+	http     *http.Server
+	ln       net.Listener
+	sim      *qwensim.Server
+	stop     context.CancelFunc
+	served   chan error
+}
+
+// Start opens the database (applying migrations), starts the recorder and
+// listens. The server accepts calls when Start returns.
+func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err error) {
+	a = &App{cfg: cfg, log: log, served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			a.closeResources()
+		}
+	}()
+	creds := qwen.StaticCredentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
+	if cfg.MockUpstream {
+		if a.sim, err = qwensim.Start(qwensim.Options{}); err != nil {
+			return nil, err
+		}
+		cfg.QwenBaseURL = a.sim.URL
+		if !qwen.Credentials(creds).Configured() {
+			// The simulator checks that credentials are sent, not their value.
+			creds = qwen.StaticCredentials{Token: "simulator-token", Cookies: "simulator=1"}
+		}
+		log.Info("using the built-in Qwen simulator", "url", a.sim.URL)
+	}
+	if a.store, err = sqlite.Open(ctx, cfg.DatabasePath, sqlite.Options{}); err != nil {
+		return nil, err
+	}
+	n, err := a.store.Migrate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("database ready", "path", cfg.DatabasePath, "migrations_applied", n)
+
+	a.recorder = recorder.New(a.store, log, recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize})
+	sessions := session.NewManager(a.store, cfg.SessionTimeout, qwen.NewUUID)
+	upstream := qwen.New(qwen.Config{
+		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, Credentials: creds, Timeout: cfg.QwenTimeout,
+		MaxRetries: cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,
+	})
+	a.api = server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel},
+		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, Log: log})
+
+	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
+	}
+	a.http = &http.Server{
+		Handler:           a.api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// No WriteTimeout: it would cut long streams.
+	}
+	bg, stop := context.WithCancel(context.Background())
+	a.stop = stop
+	go sessions.RunCleanup(bg, cfg.SessionCleanupInterval, log)
+	go func() { a.served <- a.http.Serve(a.ln) }()
+	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "credentials_configured", qwen.Credentials(creds).Configured())
+	return a, nil
+}
+
+// Addr is the address the server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// URL is the base URL of the server.
+func (a *App) URL() string { return "http://" + a.Addr() }
+
+// Store is the app's database, for tools and tests that inspect it.
+func (a *App) Store() *sqlite.Store { return a.store }
+
+// Simulator is the built-in simulator when started with MockUpstream.
+func (a *App) Simulator() *qwensim.Server { return a.sim }
+
+// Recorder exposes the recorder's counters.
+func (a *App) Recorder() *recorder.Recorder { return a.recorder }
+
+// Shutdown stops accepting calls, lets those in progress finish until ctx
+// ends (then cuts them, and they are recorded as such), writes every queued
+// record, and closes the database.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	if err := a.http.Shutdown(ctx); err != nil {
+		a.log.Warn("calls still running at the shutdown deadline; closing them", "err", err)
+		a.http.Close()
+	}
+	a.api.WaitCalls()
+	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := a.recorder.Close(drainCtx); err != nil {
+		errs = append(errs, err)
+	}
+	st := a.recorder.Stats()
+	a.log.Info("recorder drained", "written", st.Written, "failed", st.Failed, "dropped", st.Dropped)
+	if err := <-a.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("serve: %w", err))
+	}
+	a.closeResources()
+	return errors.Join(errs...)
+}
+
+func (a *App) closeResources() {
+	if a.stop != nil {
+		a.stop()
+	}
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			a.log.Warn("close database", "err", err)
+		}
+	}
+	if a.sim != nil {
+		a.sim.Close()
+	}
+}

@@ -1,0 +1,204 @@
+// Package config reads the proxy's settings from flags and environment
+// variables (flags win). The variable names are the Node.js original's, so its
+// users can switch without reconfiguring.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of `qwenproxy serve`.
+type Config struct {
+	Host         string
+	Port         int
+	DatabasePath string
+	MockUpstream bool
+
+	QwenBaseURL string
+	QwenToken   string
+	QwenCookies string
+	QwenTimeout time.Duration
+	UserAgent   string
+
+	SessionTimeout         time.Duration
+	SessionCleanupInterval time.Duration
+
+	MaxRetries     int
+	RetryBaseDelay time.Duration
+	RetryMaxDelay  time.Duration
+
+	LogLevel  string
+	LogFormat string
+
+	MaxBodyBytes      int64
+	ModelsCacheTTL    time.Duration
+	DefaultModel      string
+	RecorderQueueSize int
+	RecorderBatchSize int
+	ShutdownTimeout   time.Duration
+}
+
+// Addr is host:port to listen on.
+func (c *Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// setting is one variable: its environment name, default, help, and parser.
+type setting struct {
+	env, def, help string
+	set            func(string) error
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{"HOST", "127.0.0.1", "address to listen on", str(&c.Host)},
+		{"PORT", "3000", "port to listen on", integer(&c.Port, 0, 65535)},
+		{"DATABASE_PATH", "./data/qwenproxy.db", "SQLite database file", str(&c.DatabasePath)},
+		{"QWEN_BASE_URL", "https://chat.qwen.ai", "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
+		{"QWEN_TOKEN", "", "bx-umidtoken header value", str(&c.QwenToken)},
+		{"QWEN_COOKIES", "", "browser Cookie header for chat.qwen.ai", str(&c.QwenCookies)},
+		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte and between stream events", millis(&c.QwenTimeout, 1)},
+		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome)", str(&c.UserAgent)},
+		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},
+		{"SESSION_CLEANUP_INTERVAL", "600000", "ms between sweeps of expired session keys", millis(&c.SessionCleanupInterval, 1)},
+		{"MAX_RETRIES", "3", "retries of a failed upstream call before any byte reached the client", integer(&c.MaxRetries, 0, 20)},
+		{"RETRY_BASE_DELAY", "250", "ms of the first retry backoff (doubles, with jitter)", millis(&c.RetryBaseDelay, 0)},
+		{"RETRY_MAX_DELAY", "4000", "ms cap of a retry backoff; a longer Retry-After is not waited for", millis(&c.RetryMaxDelay, 0)},
+		{"LOG_LEVEL", "info", "debug, info, warn or error", oneOf(&c.LogLevel, "debug", "info", "warn", "error")},
+		{"LOG_FORMAT", "text", "text or json", oneOf(&c.LogFormat, "text", "json")},
+		{"MAX_BODY_BYTES", "10485760", "largest accepted request body", integer64(&c.MaxBodyBytes, 1)},
+		{"MODELS_CACHE_TTL", "300000", "ms the upstream model list is cached", millis(&c.ModelsCacheTTL, 1)},
+		{"DEFAULT_MODEL", "qwen3-max", "model used when a request names none", str(&c.DefaultModel)},
+		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
+		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
+		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM", millis(&c.ShutdownTimeout, 1)},
+	}
+}
+
+// Load reads defaults, then the environment (via getenv), then the flags in
+// args. Every bad value is reported, with the name of its setting.
+func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, error) {
+	c := &Config{}
+	var errs []error
+	for _, s := range c.settings() {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		if err := s.set(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", s.env, v, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.StringVar(&c.Host, "host", c.Host, "address to listen on (HOST)")
+	fs.IntVar(&c.Port, "port", c.Port, "port to listen on (PORT)")
+	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, "SQLite database file (DATABASE_PATH)")
+	fs.StringVar(&c.QwenBaseURL, "qwen-base-url", c.QwenBaseURL, "Qwen Chat base URL (QWEN_BASE_URL)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
+	fs.BoolVar(&c.MockUpstream, "mock-upstream", false, "serve in front of the built-in Qwen simulator")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if err := oneOf(&c.LogLevel, "debug", "info", "warn", "error")(c.LogLevel); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		return nil, fmt.Errorf("--port %d: must be between 0 and 65535", c.Port)
+	}
+	if err := baseURL(&c.QwenBaseURL)(c.QwenBaseURL); err != nil {
+		return nil, fmt.Errorf("--qwen-base-url: %w", err)
+	}
+	return c, nil
+}
+
+// Document writes one line per environment variable with its default, for
+// `qwenproxy help`.
+func Document(w io.Writer) {
+	for _, s := range (&Config{}).settings() {
+		def := s.def
+		if def == "" {
+			def = "(unset)"
+		}
+		fmt.Fprintf(w, "  %-26s %-22s %s\n", s.env, def, s.help)
+	}
+}
+
+func str(dst *string) func(string) error { return func(v string) error { *dst = v; return nil } }
+
+func integer(dst *int, lo, hi int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return errors.New("not an integer")
+		}
+		if n < lo || n > hi {
+			return fmt.Errorf("must be between %d and %d", lo, hi)
+		}
+		*dst = n
+		return nil
+	}
+}
+
+func integer64(dst *int64, lo int64) func(string) error {
+	return func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return errors.New("not an integer")
+		}
+		if n < lo {
+			return fmt.Errorf("must be at least %d", lo)
+		}
+		*dst = n
+		return nil
+	}
+}
+
+func millis(dst *time.Duration, lo int64) func(string) error {
+	return func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return errors.New("not a whole number of milliseconds")
+		}
+		if n < lo {
+			return fmt.Errorf("must be at least %d ms", lo)
+		}
+		*dst = time.Duration(n) * time.Millisecond
+		return nil
+	}
+}
+
+func oneOf(dst *string, allowed ...string) func(string) error {
+	return func(v string) error {
+		for _, a := range allowed {
+			if strings.EqualFold(v, a) {
+				*dst = a
+				return nil
+			}
+		}
+		return fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
+	}
+}
+
+func baseURL(dst *string) func(string) error {
+	return func(v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("must be an http(s) URL")
+		}
+		*dst = strings.TrimRight(v, "/")
+		return nil
+	}
+}

@@ -1,0 +1,57 @@
+package openai
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+)
+
+// Error types of the OpenAI envelope.
+const (
+	TypeInvalidRequest = "invalid_request_error"
+	TypeAuthentication = "authentication_error"
+	TypeNotFound       = "not_found_error"
+	TypeRateLimit      = "rate_limit_error"
+	TypeUpstream       = "upstream_error"
+	TypeServer         = "server_error"
+	TypeUnavailable    = "service_unavailable"
+)
+
+// Error is an API error: an HTTP status and the OpenAI error envelope
+// {"error":{"message","type","param","code"}}.
+type Error struct {
+	Status  int
+	Message string
+	Type    string
+	Param   string // "" encodes as null
+	Code    string // "" encodes as null
+	// RetryAfter, when set, is sent as a Retry-After header (seconds).
+	RetryAfter int
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Type, e.Message) }
+
+// MarshalJSON writes the envelope.
+func (e *Error) MarshalJSON() ([]byte, error) {
+	type body struct {
+		Message string  `json:"message"`
+		Type    string  `json:"type"`
+		Param   *string `json:"param"`
+		Code    *string `json:"code"`
+	}
+	b := body{Message: e.Message, Type: e.Type}
+	if e.Param != "" {
+		b.Param = &e.Param
+	}
+	if e.Code != "" {
+		b.Code = &e.Code
+	}
+	return json.Marshal(struct {
+		Error body `json:"error"`
+	}{b})
+}
+
+// InvalidRequest is a 400 about one parameter.
+func InvalidRequest(param, code, format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Type: TypeInvalidRequest, Param: param, Code: code, Message: fmt.Sprintf(format, args...)}
+}

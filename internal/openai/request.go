@@ -1,0 +1,278 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ChatRequest is the body of POST /v1/chat/completions. Fields the proxy cannot
+// honour upstream (temperature, top_p, …) are still type-checked, so a client
+// learns about a typo instead of having it silently ignored.
+type ChatRequest struct {
+	Model               string          `json:"model"`
+	Messages            []Message       `json:"messages"`
+	Stream              bool            `json:"stream"`
+	StreamOptions       *StreamOptions  `json:"stream_options"`
+	Temperature         *float64        `json:"temperature"`
+	TopP                *float64        `json:"top_p"`
+	MaxTokens           *int            `json:"max_tokens"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens"`
+	N                   *int            `json:"n"`
+	ReasoningEffort     string          `json:"reasoning_effort"`
+	EnableThinking      *bool           `json:"enable_thinking"`
+	Tools               json.RawMessage `json:"tools"`
+	ToolChoice          json.RawMessage `json:"tool_choice"`
+}
+
+// StreamOptions asks for extras in a stream.
+type StreamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+// Message is one chat message. Content is a string, an array of parts, or null.
+type Message struct {
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	Name       string          `json:"name,omitempty"`
+	ToolCalls  []ToolCall      `json:"tool_calls,omitempty"`
+	ToolCallID string          `json:"tool_call_id,omitempty"`
+}
+
+// ToolCall is a function call made by the assistant.
+type ToolCall struct {
+	Index    *int   `json:"index,omitempty"`
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// CompletionRequest is the body of the legacy POST /v1/completions.
+type CompletionRequest struct {
+	Model         string          `json:"model"`
+	Prompt        json.RawMessage `json:"prompt"`
+	Stream        bool            `json:"stream"`
+	StreamOptions *StreamOptions  `json:"stream_options"`
+	Temperature   *float64        `json:"temperature"`
+	TopP          *float64        `json:"top_p"`
+	MaxTokens     *int            `json:"max_tokens"`
+	N             *int            `json:"n"`
+	Echo          bool            `json:"echo"`
+	Suffix        *string         `json:"suffix"`
+}
+
+// Decode parses a JSON body into dst, turning syntax and type errors into 400s
+// that name the offending parameter.
+func Decode(body []byte, dst any) *Error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return InvalidRequest("", "invalid_json", "the request body is empty; send a JSON object")
+	}
+	err := json.Unmarshal(body, dst)
+	if err == nil {
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		param := typeErr.Field
+		if param == "" {
+			return InvalidRequest("", "invalid_json", "the request body must be a JSON object")
+		}
+		return InvalidRequest(param, "invalid_type", "%s must be of type %s, not %s", param, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return InvalidRequest("", "invalid_json", "malformed JSON at byte %d: %v", syntaxErr.Offset, err)
+	}
+	return InvalidRequest("", "invalid_json", "malformed JSON: %v", err)
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "bool":
+		return "boolean"
+	case "int", "int64", "float64":
+		return "number"
+	case "slice":
+		return "array"
+	case "struct", "map", "ptr":
+		return "object"
+	}
+	return kind
+}
+
+// Validate checks a chat request. It never calls upstream.
+func (r *ChatRequest) Validate() *Error {
+	if r.Messages == nil {
+		return InvalidRequest("messages", "missing_required_parameter", "messages is required")
+	}
+	if len(r.Messages) == 0 {
+		return InvalidRequest("messages", "invalid_value", "messages must contain at least one message")
+	}
+	hasUser := false
+	for i := range r.Messages {
+		if err := r.Messages[i].validate(i); err != nil {
+			return err
+		}
+		hasUser = hasUser || r.Messages[i].Role == "user"
+	}
+	if !hasUser {
+		return InvalidRequest("messages", "invalid_value", "messages must contain at least one user message")
+	}
+	if last := r.Messages[len(r.Messages)-1]; last.Role == "system" || last.Role == "developer" {
+		return InvalidRequest(fmt.Sprintf("messages[%d].role", len(r.Messages)-1), "invalid_value",
+			"the last message must be from the user, the assistant or a tool, not a %s prompt", last.Role)
+	}
+	return validateSampling(r.Temperature, r.TopP, r.N, r.MaxTokens, r.MaxCompletionTokens)
+}
+
+func validateSampling(temperature, topP *float64, n, maxTokens, maxCompletionTokens *int) *Error {
+	if temperature != nil && (*temperature < 0 || *temperature > 2) {
+		return InvalidRequest("temperature", "invalid_value", "temperature must be between 0 and 2")
+	}
+	if topP != nil && (*topP < 0 || *topP > 1) {
+		return InvalidRequest("top_p", "invalid_value", "top_p must be between 0 and 1")
+	}
+	if n != nil && *n != 1 {
+		return InvalidRequest("n", "unsupported_value", "only n=1 is supported: Qwen returns one answer per call")
+	}
+	if maxTokens != nil && *maxTokens < 1 {
+		return InvalidRequest("max_tokens", "invalid_value", "max_tokens must be at least 1")
+	}
+	if maxCompletionTokens != nil && *maxCompletionTokens < 1 {
+		return InvalidRequest("max_completion_tokens", "invalid_value", "max_completion_tokens must be at least 1")
+	}
+	return nil
+}
+
+func (m *Message) validate(i int) *Error {
+	param := func(f string) string { return fmt.Sprintf("messages[%d].%s", i, f) }
+	switch m.Role {
+	case "":
+		return InvalidRequest(param("role"), "missing_required_parameter", "messages[%d] is missing required field: role", i)
+	case "system", "developer", "user", "assistant", "tool":
+	default:
+		return InvalidRequest(param("role"), "invalid_value", "messages[%d].role must be one of system, developer, user, assistant, tool; got %q", i, m.Role)
+	}
+	text, err := m.Text()
+	if err != nil {
+		return InvalidRequest(param("content"), "invalid_type", "messages[%d].content %v", i, err)
+	}
+	switch m.Role {
+	case "tool":
+		if m.ToolCallID == "" {
+			return InvalidRequest(param("tool_call_id"), "missing_required_parameter", "messages[%d] with role 'tool' is missing required field: tool_call_id", i)
+		}
+		if isNull(m.Content) {
+			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] with role 'tool' is missing required field: content", i)
+		}
+	case "assistant":
+		if isNull(m.Content) && len(m.ToolCalls) == 0 {
+			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] from the assistant needs content or tool_calls", i)
+		}
+	default:
+		if strings.TrimSpace(text) == "" {
+			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] has no text content", i)
+		}
+	}
+	return nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || bytes.Equal(t, []byte("null"))
+}
+
+// Text returns the message's text: the string content, or its text parts
+// joined by newlines. Non-text parts (images, audio) are not representable
+// upstream and are refused rather than dropped silently.
+func (m *Message) Text() (string, error) {
+	raw := bytes.TrimSpace(m.Content)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return "", nil
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", fmt.Errorf("is not a valid string")
+		}
+		return s, nil
+	case '[':
+		var parts []struct {
+			Type string  `json:"type"`
+			Text *string `json:"text"`
+		}
+		if err := json.Unmarshal(raw, &parts); err != nil {
+			return "", fmt.Errorf("must be a string or an array of content parts")
+		}
+		var b strings.Builder
+		for j, p := range parts {
+			if p.Type != "text" || p.Text == nil {
+				return "", fmt.Errorf("part %d has type %q; only text parts are supported", j, p.Type)
+			}
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(*p.Text)
+		}
+		return b.String(), nil
+	}
+	return "", fmt.Errorf("must be a string or an array of content parts")
+}
+
+// PromptText returns the legacy prompt: a string, or an array holding one string.
+func (r *CompletionRequest) PromptText() (string, *Error) {
+	raw := bytes.TrimSpace(r.Prompt)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return "", InvalidRequest("prompt", "missing_required_parameter", "prompt is required")
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if strings.TrimSpace(s) == "" {
+			return "", InvalidRequest("prompt", "invalid_value", "prompt must not be empty")
+		}
+		return s, nil
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		if len(list) != 1 {
+			return "", InvalidRequest("prompt", "unsupported_value", "prompt arrays must hold exactly one string (batching is not supported)")
+		}
+		if strings.TrimSpace(list[0]) == "" {
+			return "", InvalidRequest("prompt", "invalid_value", "prompt must not be empty")
+		}
+		return list[0], nil
+	}
+	return "", InvalidRequest("prompt", "invalid_type", "prompt must be a string")
+}
+
+// Validate checks a legacy completion request.
+func (r *CompletionRequest) Validate() *Error {
+	if _, err := r.PromptText(); err != nil {
+		return err
+	}
+	if r.Echo {
+		return InvalidRequest("echo", "unsupported_value", "echo is not supported")
+	}
+	if r.Suffix != nil && *r.Suffix != "" {
+		return InvalidRequest("suffix", "unsupported_value", "suffix is not supported")
+	}
+	return validateSampling(r.Temperature, r.TopP, r.N, r.MaxTokens, nil)
+}
+
+// WantsThinking reports whether the client asked for the model's reasoning.
+func (r *ChatRequest) WantsThinking() bool {
+	if r.EnableThinking != nil {
+		return *r.EnableThinking
+	}
+	switch r.ReasoningEffort {
+	case "", "none", "minimal":
+		return false
+	}
+	return true
+}

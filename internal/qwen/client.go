@@ -1,0 +1,290 @@
+package qwen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Config configures a Client. Zero durations take the defaults noted.
+type Config struct {
+	BaseURL     string // e.g. https://chat.qwen.ai
+	UserAgent   string
+	Credentials CredentialSource
+	// Timeout bounds the wait for the first byte of an answer and every gap
+	// between stream events. Default 120 s.
+	Timeout    time.Duration
+	MaxRetries int           // attempts after the first, for retryable failures
+	RetryBase  time.Duration // first backoff; doubles per attempt
+	RetryMax   time.Duration // backoff cap; a Retry-After longer than this is not waited for
+	HTTPClient *http.Client  // default: an own transport sized for concurrency
+}
+
+// DefaultUserAgent is a browser UA; without one Qwen answers with a firewall page.
+const DefaultUserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+
+// Client talks to one Qwen base URL.
+type Client struct {
+	cfg  Config
+	http *http.Client
+}
+
+// New returns a Client.
+func New(cfg Config) *Client {
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 120 * time.Second
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Transport: NewTransport()}
+	}
+	return &Client{cfg: cfg, http: hc}
+}
+
+// NewTransport returns a transport that keeps enough idle connections for
+// many concurrent calls (the default keeps 2 per host, which costs dearly at
+// concurrency 64). No overall timeout: it would cut long streams.
+func NewTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 512
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	return t
+}
+
+// NewChat creates a Qwen chat for model and returns its id. attempts counts
+// the upstream calls made.
+func (c *Client) NewChat(ctx context.Context, model string) (chatID string, attempts int, err error) {
+	body, err := json.Marshal(NewChatRequest{Title: "API Chat", Models: []string{model}, ChatMode: "guest", ChatType: "t2t", Timestamp: time.Now().UnixMilli()})
+	if err != nil {
+		return "", 0, fmt.Errorf("encode new chat: %w", err)
+	}
+	err = c.retry(ctx, &attempts, func() error {
+		var env envelope
+		if err := c.postJSON(ctx, "/api/v2/chats/new", body, &env); err != nil {
+			return err
+		}
+		chatID = firstNonEmpty(env.Data.ID, env.Data.ChatID)
+		if chatID == "" && env.Data.Chat != nil {
+			chatID = env.Data.Chat.ID
+		}
+		if chatID == "" {
+			return &Error{Kind: KindBadResponse, Message: "create chat answer has no chat id"}
+		}
+		return nil
+	})
+	return chatID, attempts, err
+}
+
+// Complete sends an encoded CompletionRequest for chatID and returns its
+// stream once the answer has started. Failures before that point are retried;
+// none after.
+func (c *Client) Complete(ctx context.Context, chatID string, body []byte) (s *Stream, attempts int, err error) {
+	err = c.retry(ctx, &attempts, func() error {
+		s, err = c.openStream(ctx, chatID, body)
+		return err
+	})
+	return s, attempts, err
+}
+
+func (c *Client) openStream(parent context.Context, chatID string, body []byte) (*Stream, error) {
+	creds, err := c.cfg.Credentials.Credentials(parent)
+	if err != nil {
+		return nil, err
+	}
+	// One watchdog for the first byte and then for every gap between events.
+	ctx, cancel := context.WithCancel(parent)
+	timedOut := new(atomic.Bool)
+	timer := time.AfterFunc(c.cfg.Timeout, func() { timedOut.Store(true); cancel() })
+	fail := func(err error) (*Stream, error) { timer.Stop(); cancel(); return nil, err }
+
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL+"/api/v2/chat/completions?chat_id="+url.QueryEscape(chatID), bytes.NewReader(body))
+	if err != nil {
+		return fail(fmt.Errorf("build completion request: %w", err))
+	}
+	c.setHeaders(hreq, creds, true)
+	hreq.Header.Set("Accept", "text/event-stream")
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		return fail(c.transportError(ctx, parent, timedOut, err))
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 || !strings.Contains(resp.Header.Get("Content-Type"), "text/event-stream") {
+		defer resp.Body.Close()
+		b, readErr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if readErr != nil {
+			return fail(c.transportError(ctx, parent, timedOut, readErr))
+		}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			return fail(classifyHTTP(resp, b))
+		}
+		if f := classifyBody(resp, b); f != nil {
+			return fail(f)
+		}
+		// A successful non-stream JSON answer: serve it as a stream.
+		resp.Body = io.NopCloser(bytes.NewReader(append([]byte("data: "), b...)))
+	}
+	s := newStream(ctx, cancel, resp.Body, c.cfg.Timeout, timer, timedOut)
+	// Read up to the first real event, so that errors Qwen sends as the only
+	// stream event are failures of this attempt (and retryable), not of a
+	// stream already forwarded to the client.
+	ev, err := s.Next()
+	if err != nil {
+		s.Close()
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Kind: KindBadResponse, Message: "Qwen ended the stream without an answer"}
+		}
+		return nil, err
+	}
+	s.pending = append([]Event{ev}, s.pending...)
+	return s, nil
+}
+
+// transportError names a failed round trip: our timeout, the caller giving
+// up, or the network.
+func (c *Client) transportError(ctx, parent context.Context, timedOut *atomic.Bool, err error) error {
+	switch {
+	case timedOut.Load():
+		return &Error{Kind: KindTimeout, Message: "no answer from Qwen within " + c.cfg.Timeout.String()}
+	case parent.Err() != nil:
+		return parent.Err()
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return &Error{Kind: KindTimeout, Message: "Qwen did not answer in time", Err: err}
+	}
+	return &Error{Kind: KindNetwork, Message: "cannot reach Qwen at " + c.cfg.BaseURL, Err: err}
+}
+
+// postJSON posts body and decodes a successful JSON answer into out.
+func (c *Client) postJSON(ctx context.Context, path string, body []byte, out *envelope) error {
+	creds, err := c.cfg.Credentials.Credentials(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := c.do(ctx, http.MethodPost, path, body, func(r *http.Request) { c.setHeaders(r, creds, true) })
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return &Error{Kind: KindBadResponse, Message: "unreadable answer: " + summarize(b), Err: err}
+	}
+	if out.Success == nil || !*out.Success {
+		if f := out.failure(0); f != nil {
+			return f
+		}
+		return &Error{Kind: KindBadResponse, Message: "answer is not a success: " + summarize(b)}
+	}
+	return nil
+}
+
+// do performs a bounded non-streaming call and returns the body of a
+// successful JSON answer, or a classified *Error.
+func (c *Client) do(parent context.Context, method, path string, body []byte, header func(*http.Request)) ([]byte, error) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	timedOut := new(atomic.Bool)
+	timer := time.AfterFunc(c.cfg.Timeout, func() { timedOut.Store(true); cancel() })
+	defer timer.Stop()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.cfg.BaseURL+path, rd)
+	if err != nil {
+		return nil, fmt.Errorf("build request %s: %w", path, err)
+	}
+	header(req)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.transportError(ctx, parent, timedOut, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, c.transportError(ctx, parent, timedOut, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, classifyHTTP(resp, b)
+	}
+	if looksLikeFirewall(resp.Header.Get("Content-Type"), b) {
+		return nil, classifyBody(resp, b)
+	}
+	return b, nil
+}
+
+func (c *Client) setHeaders(r *http.Request, creds Credentials, withToken bool) {
+	if withToken {
+		r.Header.Set("bx-umidtoken", creds.Token)
+	}
+	r.Header.Set("Cookie", creds.Cookies)
+	r.Header.Set("User-Agent", c.cfg.UserAgent)
+	r.Header.Set("Accept", "application/json")
+	if r.Body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+}
+
+// retry runs call until it succeeds, fails for good, or the retries are used
+// up, backing off exponentially with jitter between attempts.
+func (c *Client) retry(ctx context.Context, attempts *int, call func() error) error {
+	for {
+		*attempts++
+		err := call()
+		if err == nil {
+			return nil
+		}
+		qe, ok := AsError(err)
+		if !ok || !qe.Retryable() || *attempts > c.cfg.MaxRetries {
+			return err
+		}
+		delay := c.backoff(*attempts)
+		if qe.RetryAfter > 0 {
+			if c.cfg.RetryMax > 0 && qe.RetryAfter > c.cfg.RetryMax {
+				return err // Qwen asks for longer than we are willing to hold the client
+			}
+			delay = max(delay, qe.RetryAfter)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+// backoff is base·2^(n-1), capped, with "equal jitter": half fixed, half random.
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.cfg.RetryBase << (attempt - 1)
+	if c.cfg.RetryMax > 0 && (d > c.cfg.RetryMax || d <= 0) {
+		d = c.cfg.RetryMax
+	}
+	if d <= 0 {
+		return 0
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,253 @@
+package qwen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"sync/atomic"
+	"time"
+)
+
+// EventKind tells what an upstream stream event carries.
+type EventKind int
+
+const (
+	// EventCreated opens an answer: chat, parent (the id the next turn hangs
+	// under) and response (the assistant message) ids.
+	EventCreated EventKind = iota + 1
+	// EventDelta is a piece of text in some phase.
+	EventDelta
+	// EventKeepAlive carries nothing; Qwen sends it during long work.
+	EventKeepAlive
+)
+
+// Phases of a delta. Anything but PhaseAnswer is the model's reasoning or a
+// built-in tool, never part of the answer text.
+const (
+	PhaseAnswer          = "answer"
+	PhaseThink           = "think"
+	PhaseThinkingSummary = "thinking_summary"
+)
+
+// Created identifies an answer.
+type Created struct {
+	ChatID     string `json:"chat_id"`
+	ParentID   string `json:"parent_id"`
+	ResponseID string `json:"response_id"`
+}
+
+// Usage is Qwen's cumulative token count, as of the event that carried it.
+type Usage struct {
+	InputTokens  int `json:"input_tokens"`
+	OutputTokens int `json:"output_tokens"`
+	TotalTokens  int `json:"total_tokens"`
+}
+
+// Event is one decoded stream event.
+type Event struct {
+	Kind     EventKind
+	Created  Created
+	Phase    string
+	Content  string
+	Finished bool   // status "finished": this phase is complete
+	Usage    *Usage // nil when the event had none
+}
+
+// rawEvent is the union of every event shape Qwen sends.
+type rawEvent struct {
+	Created *Created        `json:"response.created"`
+	Info    json.RawMessage `json:"response.info"`
+	Choices []struct {
+		Delta struct {
+			Content string `json:"content"`
+			Phase   string `json:"phase"`
+			Status  string `json:"status"`
+			Extra   *struct {
+				SummaryThought *struct {
+					Content []string `json:"content"`
+				} `json:"summary_thought"`
+			} `json:"extra"`
+		} `json:"delta"`
+	} `json:"choices"`
+	Usage *Usage `json:"usage"`
+	envelope
+}
+
+// Stream reads one streamed answer. It is not safe for concurrent use.
+type Stream struct {
+	body    io.ReadCloser
+	r       *bufio.Reader
+	data    []byte
+	long    []byte
+	pending []Event
+	summary int // thinking-summary paragraphs already returned
+
+	idle     time.Duration
+	timer    *time.Timer
+	timedOut *atomic.Bool
+	ctx      context.Context
+	cancel   context.CancelFunc
+	closed   bool
+}
+
+func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, idle time.Duration, timer *time.Timer, timedOut *atomic.Bool) *Stream {
+	return &Stream{body: body, r: bufio.NewReaderSize(body, 32<<10), idle: idle, timer: timer, timedOut: timedOut, ctx: ctx, cancel: cancel}
+}
+
+// Buffered is the number of bytes already read from upstream and not yet
+// decoded. Callers flush to their client only when it is zero, so that a burst
+// of events costs one flush.
+func (s *Stream) Buffered() int { return s.r.Buffered() }
+
+// Close releases the upstream connection.
+func (s *Stream) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.timer.Stop()
+	s.cancel()
+	return s.body.Close()
+}
+
+// Next returns the next event. It returns io.EOF when the body ended cleanly;
+// a stalled stream gives a KindTimeout *Error, a broken one KindStreamCut, and
+// a canceled caller context its context error.
+func (s *Stream) Next() (Event, error) {
+	for len(s.pending) == 0 {
+		data, err := s.readData()
+		if err != nil {
+			return Event{}, err
+		}
+		if err := s.decode(data); err != nil {
+			return Event{}, err
+		}
+	}
+	ev := s.pending[0]
+	s.pending = s.pending[1:]
+	return ev, nil
+}
+
+// readData returns the payload of the next SSE event (its data lines joined).
+func (s *Stream) readData() ([]byte, error) {
+	s.data = s.data[:0]
+	s.timer.Reset(s.idle)
+	for {
+		line, err := s.readLine()
+		if len(line) > 0 && s.addLine(line) && len(s.data) > 0 {
+			return s.data, nil
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(bytes.TrimSpace(s.data)) > 0 {
+				return s.data, nil
+			}
+			return nil, s.readError(err)
+		}
+	}
+}
+
+// readLine returns the next line; the slice is valid until the next call.
+func (s *Stream) readLine() ([]byte, error) {
+	line, err := s.r.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return line, err
+	}
+	s.long = append(s.long[:0], line...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		line, err = s.r.ReadSlice('\n')
+		s.long = append(s.long, line...)
+	}
+	return s.long, err
+}
+
+// addLine adds one line to the current event and reports whether the line
+// ended the event (a blank line). Fields other than data are ignored.
+func (s *Stream) addLine(line []byte) bool {
+	line = bytes.TrimRight(line, "\r\n")
+	if len(line) == 0 {
+		return true
+	}
+	payload, ok := bytes.CutPrefix(line, []byte("data:"))
+	if !ok {
+		return false
+	}
+	payload = bytes.TrimPrefix(payload, []byte(" "))
+	if len(s.data) > 0 {
+		s.data = append(s.data, '\n')
+	}
+	s.data = append(s.data, payload...)
+	return false
+}
+
+func (s *Stream) readError(err error) error {
+	switch {
+	case s.timedOut.Load():
+		return &Error{Kind: KindTimeout, Message: "no data from Qwen within " + s.idle.String()}
+	case s.ctx.Err() != nil:
+		return s.ctx.Err()
+	case errors.Is(err, io.EOF):
+		return io.EOF
+	default:
+		return &Error{Kind: KindStreamCut, Message: "the upstream stream broke", Err: err}
+	}
+}
+
+func (s *Stream) decode(data []byte) error {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || bytes.Equal(data, []byte("[DONE]")) {
+		return nil
+	}
+	var raw rawEvent
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return &Error{Kind: KindBadResponse, Message: "unreadable stream event: " + summarize(data), Err: err}
+	}
+	if f := raw.envelope.failure(0); f != nil {
+		return f
+	}
+	switch {
+	case raw.Created != nil:
+		s.pending = append(s.pending, Event{Kind: EventCreated, Created: *raw.Created})
+	case len(raw.Info) > 0:
+		s.pending = append(s.pending, Event{Kind: EventKeepAlive})
+	case len(raw.Choices) > 0:
+		d := raw.Choices[0].Delta
+		ev := Event{Kind: EventDelta, Phase: d.Phase, Content: d.Content, Finished: d.Status == "finished", Usage: raw.Usage}
+		if ev.Phase == "" {
+			ev.Phase = PhaseAnswer
+		}
+		if ev.Phase == PhaseThinkingSummary && d.Extra != nil && d.Extra.SummaryThought != nil {
+			ev.Content += s.newSummary(d.Extra.SummaryThought.Content)
+		}
+		s.pending = append(s.pending, ev)
+	case raw.Usage != nil:
+		s.pending = append(s.pending, Event{Kind: EventDelta, Phase: PhaseAnswer, Usage: raw.Usage})
+	case raw.Success != nil && *raw.Success && len(raw.Data.Choices) > 0:
+		// A non-streamed answer where a stream was asked for.
+		s.pending = append(s.pending,
+			Event{Kind: EventCreated, Created: Created{ParentID: raw.Data.ParentID, ResponseID: raw.Data.Message}},
+			Event{Kind: EventDelta, Phase: PhaseAnswer, Content: raw.Data.Choices[0].Message.Content, Finished: true})
+	default:
+		s.pending = append(s.pending, Event{Kind: EventKeepAlive})
+	}
+	return nil
+}
+
+// newSummary returns the thinking-summary paragraphs not returned before:
+// Qwen resends the whole list on every summary event.
+func (s *Stream) newSummary(paragraphs []string) string {
+	if len(paragraphs) <= s.summary {
+		return ""
+	}
+	var b bytes.Buffer
+	for i, p := range paragraphs[s.summary:] {
+		if s.summary+i > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(p)
+	}
+	s.summary = len(paragraphs)
+	return b.String()
+}

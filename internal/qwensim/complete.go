@@ -1,0 +1,284 @@
+package qwensim
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// completionRequest is what the simulator reads of a completion body.
+type completionRequest struct {
+	Stream   bool    `json:"stream"`
+	ChatID   string  `json:"chat_id"`
+	Model    string  `json:"model"`
+	ParentID *string `json:"parent_id"`
+	Messages []struct {
+		Role          string  `json:"role"`
+		Content       string  `json:"content"`
+		ParentID      *string `json:"parent_id"`
+		FeatureConfig struct {
+			ThinkingEnabled bool `json:"thinking_enabled"`
+		} `json:"feature_config"`
+	} `json:"messages"`
+}
+
+// turn is one accepted completion: the nodes it adds and what to answer.
+type turn struct {
+	chat              *chat
+	userID, answerID  string
+	answer, reasoning string
+	inputTokens       int
+}
+
+func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
+	body, _ := readBody(r)
+	chatID := r.URL.Query().Get("chat_id")
+	s.record(Call{Endpoint: EndpointCompletions, ChatID: chatID, Body: body, HasToken: r.Header.Get("bx-umidtoken") != ""})
+	fault := s.takeFault(EndpointCompletions)
+	if s.applyFault(w, r, fault) || !s.authorized(w, r, true) {
+		return
+	}
+	var req completionRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeEnvelope(w, CodeBadRequest, "Invalid JSON body", http.StatusBadRequest)
+		return
+	}
+	t, code, details := s.accept(chatID, &req)
+	if code != "" {
+		status := http.StatusBadRequest
+		if code == CodeNotFound {
+			status = http.StatusNotFound
+		}
+		writeEnvelope(w, code, details, status)
+		return
+	}
+	defer s.release(t)
+	if !req.Stream {
+		s.answerJSON(w, t)
+		return
+	}
+	s.stream(w, r, t, fault)
+}
+
+// accept validates a completion against the chat tree and adds its nodes.
+// It returns an error code and details when Qwen would refuse it.
+func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, string) {
+	switch {
+	case chatID == "":
+		return nil, CodeBadRequest, "Field 'query -> chat_id': Field required"
+	case req.ChatID == "":
+		return nil, CodeBadRequest, "Field 'chat_id': Field required"
+	case req.ChatID != chatID:
+		return nil, CodeBadRequest, "chat_id in the query and the body differ"
+	case len(req.Messages) == 0:
+		return nil, CodeBadRequest, "Field 'messages': Field required"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chatID]
+	if c == nil {
+		return nil, CodeNotFound, "Chat " + chatID + " is not exist."
+	}
+	if c.busy {
+		return nil, CodeBadRequest, ChatInProgress
+	}
+	parent := ""
+	if req.ParentID != nil {
+		parent = *req.ParentID
+		if c.nodes[parent] == nil {
+			return nil, CodeBadRequest, "Invalid input chat parent_id " + parent + " is not exist."
+		}
+	}
+	last := req.Messages[len(req.Messages)-1]
+	if last.Role == "system" {
+		return nil, CodeBadRequest, "the last message must not be a system message"
+	}
+	for _, m := range req.Messages {
+		mp := ""
+		if m.ParentID != nil {
+			mp = *m.ParentID
+		}
+		if m.Role != "system" && mp != parent {
+			return nil, CodeBadRequest, "message parent_id does not match the request's parent_id"
+		}
+	}
+	t := &turn{chat: c, userID: newID(), answerID: newID()}
+	var system []string
+	for _, m := range req.Messages {
+		t.inputTokens += len(strings.Fields(m.Content))
+		if m.Role == "system" {
+			system = append(system, m.Content)
+		}
+	}
+	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: last.Content}
+	t.answer = s.compose(c, t.userID, system)
+	if last.FeatureConfig.ThinkingEnabled {
+		t.reasoning = "Considering the request: " + firstWords(last.Content, 12)
+	}
+	c.nodes[t.answerID] = &node{id: t.answerID, parent: t.userID, role: "assistant", content: t.answer}
+	c.busy = true
+	return t, "", ""
+}
+
+func (s *Sim) release(t *turn) {
+	s.mu.Lock()
+	t.chat.busy = false
+	s.mu.Unlock()
+}
+
+// compose answers deterministically from the thread: it repeats the newest
+// user message and every earlier user message on the parent chain, so a test
+// can tell whether the proxy threaded the conversation.
+func (s *Sim) compose(c *chat, userID string, system []string) string {
+	var users []string
+	for id := userID; id != ""; id = c.nodes[id].parent {
+		if n := c.nodes[id]; n.role == "user" {
+			users = append([]string{n.content}, users...)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "You said: %q.", users[len(users)-1])
+	if len(users) > 1 {
+		b.WriteString(" Earlier you said:")
+		for i, u := range users[:len(users)-1] {
+			if i > 0 {
+				b.WriteString(";")
+			}
+			fmt.Fprintf(&b, " %q", u)
+		}
+		b.WriteString(".")
+	}
+	if len(system) > 0 {
+		fmt.Fprintf(&b, " System prompt: %q.", strings.Join(system, " "))
+	}
+	for i := 0; len(strings.Fields(b.String())) < s.opt.AnswerWords; i++ {
+		fmt.Fprintf(&b, " Filler sentence number %d keeps the answer long.", i+1)
+	}
+	return b.String()
+}
+
+func firstWords(s string, n int) string {
+	f := strings.Fields(s)
+	if len(f) > n {
+		f = f[:n]
+	}
+	return strings.Join(f, " ")
+}
+
+// pieces splits text into stream increments: words with their leading space.
+func pieces(text string) []string {
+	var out []string
+	start := 0
+	for i := 1; i < len(text); i++ {
+		if text[i] == ' ' && text[i-1] != ' ' {
+			out = append(out, text[start:i])
+			start = i
+		}
+	}
+	if start < len(text) {
+		out = append(out, text[start:])
+	}
+	return out
+}
+
+// answerJSON is the 2025 non-streamed answer, pretty-printed as recorded.
+func (s *Sim) answerJSON(w http.ResponseWriter, t *turn) {
+	type message struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	}
+	type choice struct {
+		Message message `json:"message"`
+	}
+	resp := struct {
+		Success   bool   `json:"success"`
+		RequestID string `json:"request_id"`
+		Data      struct {
+			ChatID    string   `json:"chat_id"`
+			ParentID  string   `json:"parent_id"`
+			MessageID string   `json:"message_id"`
+			Messages  any      `json:"messages"`
+			Choices   []choice `json:"choices"`
+		} `json:"data"`
+	}{Success: true, RequestID: newID()}
+	resp.Data.ParentID, resp.Data.MessageID = t.userID, t.answerID
+	resp.Data.Choices = []choice{{Message: message{Role: "assistant", Content: t.answer}}}
+	b, _ := json.MarshalIndent(resp, "", "  ")
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// stream sends the answer as Qwen's event stream, applying mid-stream faults.
+func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) {
+	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Actual-Status-Code", "200")
+	rc := http.NewResponseController(w)
+	enc := &encoder{format: s.opt.Format, responseID: t.answerID, now: time.Now}
+	send := func(b []byte) bool {
+		if s.opt.EventDelay > 0 {
+			tm := time.NewTimer(s.opt.EventDelay)
+			select {
+			case <-tm.C:
+			case <-r.Context().Done():
+				tm.Stop()
+				return false
+			}
+		}
+		if _, err := w.Write(b); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !send(enc.created(t.chat.id, t.userID)) {
+		return
+	}
+	u := usage{input: t.inputTokens}
+	if t.reasoning != "" && !s.sendReasoning(send, enc, t, &u) {
+		return
+	}
+	for i, p := range pieces(t.answer) {
+		if f != nil {
+			switch {
+			case f.CutAfter > 0 && i == f.CutAfter:
+				panic(http.ErrAbortHandler) // drop the connection mid-stream
+			case f.StallAfter > 0 && i == f.StallAfter:
+				<-r.Context().Done()
+				return
+			case f.ErrorAfter > 0 && i == f.ErrorAfter:
+				send(frame([]byte(`{"error": {"code": "Too_Many_Requests", "details": "please slow down"}, "response_id": "` + t.answerID + `"}`)))
+				return
+			}
+		}
+		u.output++
+		if !send(enc.typing("answer", p, u)) {
+			return
+		}
+	}
+	send(enc.finished("answer"))
+}
+
+func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *usage) bool {
+	if !s.opt.SummaryThinking {
+		for _, p := range pieces(t.reasoning) {
+			u.output++
+			if !send(enc.typing("think", p, *u)) {
+				return false
+			}
+		}
+		return send(enc.finished("think"))
+	}
+	// The 2026 summary style resends the whole list of paragraphs each time.
+	paragraphs := []string{}
+	for _, sentence := range strings.SplitAfter(t.reasoning, ": ") {
+		paragraphs = append(paragraphs, strings.TrimSpace(sentence))
+		u.output += len(strings.Fields(sentence))
+		uu := *u
+		if !send(enc.summary(paragraphs, "typing", &uu)) {
+			return false
+		}
+	}
+	return send(enc.summary(paragraphs, "finished", nil))
+}

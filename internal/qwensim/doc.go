@@ -1,0 +1,10 @@
+// Package qwensim is a simulator of the three chat.qwen.ai calls the proxy
+// makes, faithful to the recorded fixtures: chats/new, streamed (and 2025
+// non-streamed) completions, and the model list. It keeps every chat's
+// message tree, checks parent_id threading, answers deterministically from
+// the conversation (so a test can tell whether context was threaded), and
+// injects the failures Qwen is known for.
+//
+// It serves the tests and `qwenproxy serve --mock-upstream`; production code
+// reaches it only through a base URL, like the real service.
+package qwensim

@@ -1,0 +1,94 @@
+package qwensim
+
+import "time"
+
+// Format selects the wire generation: the 2025 recordings (default) or the
+// 2026 additions (response_index, response_id on every event, timestamps,
+// prompt_tokens_details).
+type Format int
+
+const (
+	Format2025 Format = iota
+	Format2026
+)
+
+// encoder writes the events of one answer.
+type encoder struct {
+	format     Format
+	responseID string
+	now        func() time.Time
+}
+
+// created is the first event. Its JSON is hand-formatted upstream: no space
+// after the outer key, none before "response_id", and a trailing space.
+func (e *encoder) created(chatID, parentID string) []byte {
+	b := []byte(`data: {"response.created":{"chat_id": `)
+	b = appendPyString(b, chatID)
+	b = append(b, `, "parent_id": `...)
+	b = appendPyString(b, parentID)
+	b = append(b, `, "response_id":`...)
+	b = appendPyString(b, e.responseID)
+	if e.format == Format2026 {
+		b = append(b, `, "response_index": "0"`...)
+	}
+	return append(b, "}} \n\n"...)
+}
+
+// usage is Qwen's cumulative usage object.
+type usage struct{ input, output int }
+
+func (e *encoder) usageObj(u usage) *pyObj {
+	o := newObj().num("input_tokens", u.input).num("output_tokens", u.output).num("characters", 0).
+		num("total_tokens", u.input+u.output).
+		obj("input_tokens_details", newObj().num("text_tokens", u.input)).
+		obj("output_tokens_details", newObj().num("text_tokens", u.output))
+	if e.format == Format2026 {
+		return o.obj("prompt_tokens_details", newObj().num("cached_tokens", 0))
+	}
+	return o.num("cached_tokens", 0)
+}
+
+// typing is one content delta with the usage so far.
+func (e *encoder) typing(phase, content string, u usage) []byte {
+	delta := newObj().str("role", "assistant").str("content", content).str("phase", phase).str("status", "typing")
+	return e.event(delta, &u, nil)
+}
+
+// summary is a 2026 thinking_summary delta carrying the paragraphs so far.
+func (e *encoder) summary(paragraphs []string, status string, u *usage) []byte {
+	extra := newObj().obj("summary_title", newObj().raw("content", pyStrings([]string{"Thinking"}))).
+		obj("summary_thought", newObj().raw("content", pyStrings(paragraphs)))
+	delta := newObj().str("role", "assistant").str("content", "").str("phase", "thinking_summary").str("status", status)
+	return e.event(delta, u, extra)
+}
+
+// finished closes a phase. Upstream orders its keys differently from typing
+// deltas and sends no usage with it.
+func (e *encoder) finished(phase string) []byte {
+	delta := newObj().str("content", "").str("role", "assistant").str("status", "finished").str("phase", phase)
+	return e.event(delta, nil, nil)
+}
+
+func (e *encoder) event(delta *pyObj, u *usage, extra *pyObj) []byte {
+	if extra != nil {
+		delta.obj("extra", extra)
+	}
+	o := newObj().raw("choices", pyList(newObj().obj("delta", delta).bytes()))
+	if u != nil {
+		o.obj("usage", e.usageObj(*u))
+	}
+	if e.format == Format2026 {
+		o.str("response_id", e.responseID)
+		if u != nil {
+			o.num("timestamp", int(e.now().Unix()))
+		}
+	}
+	return frame(o.bytes())
+}
+
+func frame(payload []byte) []byte {
+	b := make([]byte, 0, len(payload)+8)
+	b = append(b, "data: "...)
+	b = append(b, payload...)
+	return append(b, "\n\n"...)
+}

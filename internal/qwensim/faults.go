@@ -1,0 +1,59 @@
+package qwensim
+
+import "time"
+
+// Endpoints a fault can target.
+const (
+	EndpointNewChat     = "chats/new"
+	EndpointCompletions = "completions"
+	EndpointModels      = "models"
+)
+
+// Fault makes the next matching call(s) fail the way Qwen fails. Exactly one
+// kind of failure should be set.
+type Fault struct {
+	Endpoint string `json:"endpoint"` // default: completions
+	Times    int    `json:"times"`    // calls affected; default 1
+
+	Status     int    `json:"status"`      // plain HTTP error status
+	RetryAfter string `json:"retry_after"` // with Status 429
+
+	// Envelope answers HTTP 200 with {"success":false,"data":{"code":…}} and
+	// x-actual-status-code: ActualStatus. InStream sends the same envelope
+	// as the only event of an event stream instead.
+	Envelope     string `json:"envelope"`
+	Details      string `json:"details"`
+	ActualStatus int    `json:"actual_status"`
+	Num          int    `json:"num"` // RateLimited: hours to wait
+	InStream     bool   `json:"in_stream"`
+
+	Firewall bool          `json:"firewall"` // HTTP 200 HTML challenge page
+	BadJSON  bool          `json:"bad_json"` // HTTP 200 body that is not JSON
+	Delay    time.Duration `json:"delay"`    // wait before answering (ends with the caller)
+
+	// After N answer events: CutAfter aborts the connection, StallAfter goes
+	// silent until the caller leaves, ErrorAfter sends an in-stream error
+	// event and ends the stream.
+	CutAfter   int `json:"cut_after"`
+	StallAfter int `json:"stall_after"`
+	ErrorAfter int `json:"error_after"`
+}
+
+// Known envelope codes and their verbatim details where recordings exist.
+const (
+	CodeRateLimited  = "RateLimited"
+	CodeBadRequest   = "Bad_Request"
+	CodeInternal     = "Internal_Server_Error"
+	CodeUnauthorized = "Unauthorized"
+	CodeNotFound     = "Not_Found"
+)
+
+// ChatInProgress is Qwen's refusal of a second concurrent completion.
+const ChatInProgress = "The chat is in progress!"
+
+func (f *Fault) endpoint() string {
+	if f.Endpoint == "" {
+		return EndpointCompletions
+	}
+	return f.Endpoint
+}

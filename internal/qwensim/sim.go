@@ -1,0 +1,285 @@
+package qwensim
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed models.json
+var modelsJSON []byte
+
+// Options configure a simulator.
+type Options struct {
+	Format Format
+	// SummaryThinking answers thinking requests in the 2026
+	// thinking_summary style instead of "think" deltas.
+	SummaryThinking bool
+	// EventDelay is the think time between stream events (default 0).
+	EventDelay time.Duration
+	// AnswerWords pads every answer to at least this many words, for
+	// realistic stream lengths in benchmarks.
+	AnswerWords int
+}
+
+// Sim is the simulated chat.qwen.ai.
+type Sim struct {
+	opt Options
+
+	mu     sync.Mutex
+	chats  map[string]*chat
+	faults []Fault
+	calls  []Call
+}
+
+// Call is one request the simulator received, for tests to inspect.
+type Call struct {
+	Endpoint string
+	ChatID   string
+	Body     []byte
+	HasToken bool // bx-umidtoken header present
+}
+
+type chat struct {
+	id    string
+	model string
+	nodes map[string]*node
+	busy  bool
+}
+
+type node struct {
+	id, parent, role, content string
+}
+
+// New returns a simulator.
+func New(opt Options) *Sim {
+	return &Sim{opt: opt, chats: map[string]*chat{}}
+}
+
+// Inject queues faults; each applies to the next matching call(s).
+func (s *Sim) Inject(faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range faults {
+		if f.Times <= 0 {
+			f.Times = 1
+		}
+		s.faults = append(s.faults, f)
+	}
+}
+
+// Calls returns the requests received so far.
+func (s *Sim) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// Chats is the number of chats created.
+func (s *Sim) Chats() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.chats)
+}
+
+// takeFault returns the first queued fault for endpoint, if any.
+func (s *Sim) takeFault(endpoint string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.faults {
+		if s.faults[i].endpoint() != endpoint {
+			continue
+		}
+		f := s.faults[i]
+		s.faults[i].Times--
+		if s.faults[i].Times == 0 {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+		}
+		return &f
+	}
+	return nil
+}
+
+func (s *Sim) record(c Call) {
+	s.mu.Lock()
+	s.calls = append(s.calls, c)
+	s.mu.Unlock()
+}
+
+// Handler serves the simulated API, plus POST /__sim/faults (a JSON list of
+// Fault) so that tests driving a separate process can inject faults.
+func (s *Sim) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v2/chats/new", s.newChat)
+	mux.HandleFunc("POST /api/v2/chat/completions", s.completions)
+	mux.HandleFunc("GET /api/models", s.models)
+	mux.HandleFunc("GET /api/v2/models/", s.models)
+	mux.HandleFunc("POST /__sim/faults", s.injectHTTP)
+	return mux
+}
+
+func (s *Sim) injectHTTP(w http.ResponseWriter, r *http.Request) {
+	var faults []Fault
+	if err := json.NewDecoder(r.Body).Decode(&faults); err != nil {
+		http.Error(w, "faults must be a JSON array: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.Inject(faults...)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// applyFault answers with f's failure and reports whether it did. Faults that
+// act mid-stream are left to the completion handler.
+func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
+	if f == nil {
+		return false
+	}
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return true
+		}
+	}
+	switch {
+	case f.Status != 0:
+		if f.RetryAfter != "" {
+			w.Header().Set("Retry-After", f.RetryAfter)
+		}
+		http.Error(w, http.StatusText(f.Status), f.Status)
+	case f.Firewall:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, firewallPage)
+	case f.BadJSON:
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"success": tru`)
+	case f.Envelope != "" && f.InStream:
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		w.Write(frame(envelope(f)))
+	case f.Envelope != "":
+		actual := f.ActualStatus
+		if actual == 0 {
+			actual = http.StatusBadRequest
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Actual-Status-Code", strconv.Itoa(actual))
+		w.Write(envelope(f))
+	default:
+		return false
+	}
+	return true
+}
+
+func envelope(f *Fault) []byte {
+	data := map[string]any{"code": f.Envelope, "details": f.Details}
+	if f.Num > 0 {
+		data["num"] = f.Num
+	}
+	b, _ := json.Marshal(map[string]any{"success": false, "request_id": newID(), "data": data})
+	return b
+}
+
+const firewallPage = `<!doctype html><html><head><meta charset="utf-8"><title>Verification</title></head>` +
+	`<body><div id="nc_1_n1z"></div><script>var aliyun_waf_aa = "challenge";</script></body></html>`
+
+// authorized mirrors Qwen's firewall: without a token and cookies it serves
+// a challenge page, not a JSON error.
+func (s *Sim) authorized(w http.ResponseWriter, r *http.Request, needToken bool) bool {
+	if r.Header.Get("Cookie") == "" || (needToken && r.Header.Get("bx-umidtoken") == "") {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, firewallPage)
+		return false
+	}
+	return true
+}
+
+func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Models   []string `json:"models"`
+		ChatType string   `json:"chat_type"`
+	}
+	body, _ := readBody(r)
+	s.record(Call{Endpoint: EndpointNewChat, Body: body, HasToken: r.Header.Get("bx-umidtoken") != ""})
+	if s.applyFault(w, r, s.takeFault(EndpointNewChat)) || !s.authorized(w, r, true) {
+		return
+	}
+	if err := json.Unmarshal(body, &req); err != nil || len(req.Models) == 0 {
+		writeEnvelope(w, CodeBadRequest, "Field 'models': Field required", http.StatusBadRequest)
+		return
+	}
+	c := &chat{id: newID(), model: req.Models[0], nodes: map[string]*node{}}
+	s.mu.Lock()
+	s.chats[c.id] = c
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":{"id":%q}}`, newID(), c.id)
+}
+
+func (s *Sim) models(w http.ResponseWriter, r *http.Request) {
+	s.record(Call{Endpoint: EndpointModels})
+	if s.applyFault(w, r, s.takeFault(EndpointModels)) || !s.authorized(w, r, false) {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if strings.HasPrefix(r.URL.Path, "/api/v2/") {
+		fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":%s}`, newID(), modelsJSON)
+		return
+	}
+	w.Write(modelsJSON)
+}
+
+func writeEnvelope(w http.ResponseWriter, code, details string, actual int) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Actual-Status-Code", strconv.Itoa(actual))
+	w.Write(envelope(&Fault{Envelope: code, Details: details}))
+}
+
+func readBody(r *http.Request) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(r.Body, 32<<20))
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Server is a simulator listening on loopback.
+type Server struct {
+	*Sim
+	URL string
+	srv *http.Server
+}
+
+// Start serves a new simulator on 127.0.0.1 at a free port.
+func Start(opt Options) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("start qwen simulator: %w", err)
+	}
+	sim := New(opt)
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return &Server{Sim: sim, URL: "http://" + ln.Addr().String(), srv: srv}, nil
+}
+
+// Close stops the simulator, ending streams in progress.
+func (s *Server) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.srv.Shutdown(ctx)
+	return s.srv.Close()
+}

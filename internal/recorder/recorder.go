@@ -1,0 +1,150 @@
+// Package recorder writes recorded exchanges to the store off the request
+// path: handlers hand records to a bounded queue, one writer goroutine commits
+// them in batches. A handler never waits for the database.
+package recorder
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	qp "qwenproxy"
+)
+
+// Options size the recorder. Zero values take the defaults.
+type Options struct {
+	QueueSize int // records waiting for the writer; default 10000
+	BatchSize int // records per transaction; default 100
+	// WriteRetries is how often a failed batch is tried again before its
+	// records are counted as failed. Default 3.
+	WriteRetries int
+	RetryDelay   time.Duration // default 100 ms, doubling
+}
+
+// Stats are the recorder's counters since start.
+type Stats struct {
+	Queued  int   // waiting now
+	Written int64 // committed
+	Failed  int64 // given up after retries
+	Dropped int64 // refused because the queue was full or closed
+}
+
+// Recorder is the bounded queue and its writer.
+type Recorder struct {
+	w    qp.ExchangeWriter
+	log  *slog.Logger
+	opt  Options
+	q    chan qp.Exchange
+	done chan struct{}
+
+	mu     sync.RWMutex // guards closed against sends on a closed channel
+	closed bool
+
+	written, failed, dropped atomic.Int64
+}
+
+// New starts a recorder writing to w.
+func New(w qp.ExchangeWriter, log *slog.Logger, opt Options) *Recorder {
+	if opt.QueueSize <= 0 {
+		opt.QueueSize = 10000
+	}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 100
+	}
+	if opt.WriteRetries <= 0 {
+		opt.WriteRetries = 3
+	}
+	if opt.RetryDelay <= 0 {
+		opt.RetryDelay = 100 * time.Millisecond
+	}
+	r := &Recorder{w: w, log: log, opt: opt, q: make(chan qp.Exchange, opt.QueueSize), done: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+// Record queues one exchange without blocking. It reports false when the
+// record could not be queued; that is counted and logged here.
+func (r *Recorder) Record(e qp.Exchange) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if !r.closed {
+		select {
+		case r.q <- e:
+			return true
+		default:
+		}
+	}
+	r.dropped.Add(1)
+	r.log.Error("record dropped: recorder queue full or closed", "request_id", e.Request.RequestID)
+	return false
+}
+
+// Stats returns the counters.
+func (r *Recorder) Stats() Stats {
+	return Stats{Queued: len(r.q), Written: r.written.Load(), Failed: r.failed.Load(), Dropped: r.dropped.Load()}
+}
+
+// Close stops accepting records, writes everything queued, and returns when
+// the writer is done or ctx ends.
+func (r *Recorder) Close(ctx context.Context) error {
+	r.mu.Lock()
+	if !r.closed {
+		r.closed = true
+		close(r.q)
+	}
+	r.mu.Unlock()
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("recorder: records still queued at shutdown deadline")
+	}
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	batch := make([]qp.Exchange, 0, r.opt.BatchSize)
+	for e := range r.q {
+		batch = append(batch[:0], e)
+		// Take whatever else is already waiting, up to a batch: under load
+		// one commit covers many records, when idle a record is written at once.
+	fill:
+		for len(batch) < r.opt.BatchSize {
+			select {
+			case more, ok := <-r.q:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, more)
+			default:
+				break fill
+			}
+		}
+		r.write(batch)
+	}
+}
+
+func (r *Recorder) write(batch []qp.Exchange) {
+	delay := r.opt.RetryDelay
+	var err error
+	for attempt := 0; attempt <= r.opt.WriteRetries; attempt++ {
+		if attempt > 0 {
+			time.Sleep(delay) // the writer's own backoff; nothing waits on it
+			delay *= 2
+		}
+		// Writes outlive any request: they use their own bounded context.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = r.w.WriteExchanges(ctx, batch)
+		cancel()
+		if err == nil {
+			r.written.Add(int64(len(batch)))
+			return
+		}
+		r.log.Warn("recording batch failed", "records", len(batch), "attempt", attempt+1, "err", err)
+	}
+	r.failed.Add(int64(len(batch)))
+	r.log.Error("records lost after retries", "records", len(batch), "err", err)
+}

@@ -1,0 +1,62 @@
+package server
+
+import (
+	"net"
+	"net/http"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/qwen"
+)
+
+// call is one recorded API call: it owns the exchange that is written when
+// the call ends, whatever the outcome.
+type call struct {
+	w  http.ResponseWriter
+	r  *http.Request
+	ex qp.Exchange
+	// wrote is set once the response status has gone out.
+	wrote bool
+}
+
+// newCall names the call: its request id is returned as X-Request-Id and is
+// the id it is stored under.
+func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *call {
+	s.calls.Add(1)
+	id := qwen.NewUUID()
+	w.Header().Set("X-Request-Id", id)
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return &call{w: w, r: r, ex: qp.Exchange{
+		Request: qp.Request{RequestID: id, Timestamp: s.now(), Method: r.Method, Path: r.URL.Path,
+			ClientIP: host, UserAgent: r.UserAgent(), OpenAIRequest: body},
+		Response: qp.Response{ResponseID: qwen.NewUUID()},
+	}}
+}
+
+// fail answers with f if nothing was sent yet, and records it.
+func (c *call) fail(f failure) {
+	rs := &c.ex.Response
+	rs.Status, rs.ErrorType = qp.StatusError, f.errType
+	rs.ErrorMessage = f.api.Message
+	if rs.HTTPStatus == 0 {
+		rs.HTTPStatus = f.api.Status
+	}
+	if f.api.Status != statusClientClosed && !c.wrote {
+		c.wrote = true
+		rs.OpenAIResponse = writeJSONError(c.w, f.api)
+	}
+}
+
+// finish stamps the end of the call and hands it to the recorder.
+func (s *Server) finish(c *call) {
+	rs := &c.ex.Response
+	rs.Timestamp = s.now()
+	rs.Duration = rs.Timestamp.Sub(c.ex.Request.Timestamp)
+	if rs.Status == "" {
+		rs.Status = qp.StatusSuccess
+	}
+	s.deps.Recorder.Record(c.ex)
+	s.calls.Done()
+}

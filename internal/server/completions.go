@@ -1,0 +1,45 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"qwenproxy/internal/openai"
+)
+
+// completions serves the legacy POST /v1/completions: the prompt becomes one
+// user message in a chat of its own.
+func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
+	body, apiErr := s.readJSON(w, r)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	var req openai.CompletionRequest
+	if apiErr := openai.Decode(body, &req); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if apiErr := req.Validate(); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	sessionID, apiErr := sessionHeader(r)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	prompt, _ := req.PromptText()
+	content, _ := json.Marshal(prompt)
+	t := turnSpec{
+		legacy:    true,
+		model:     s.model(req.Model),
+		stream:    req.Stream,
+		messages:  []openai.Message{{Role: "user", Content: content}},
+		sessionID: sessionID,
+	}
+	if req.StreamOptions != nil {
+		t.includeUsage = req.StreamOptions.IncludeUsage
+	}
+	s.answer(s.newCall(w, r, body), t)
+}

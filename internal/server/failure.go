@@ -1,0 +1,81 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
+)
+
+// statusClientClosed is recorded (never sent) for calls whose client left
+// before an answer could be written.
+const statusClientClosed = 499
+
+// failure is how a call ended badly: what the client is told and what is
+// recorded.
+type failure struct {
+	api     *openai.Error
+	errType string
+	cause   error
+}
+
+// classify maps an error from the upstream or the session layer.
+func classify(err error) failure {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return failure{api: &openai.Error{Status: statusClientClosed, Type: openai.TypeInvalidRequest, Code: "client_closed",
+			Message: "the client closed the connection"}, errType: qp.ErrorTypeClientDisconnect, cause: err}
+	}
+	qe, ok := qwen.AsError(err)
+	if !ok {
+		return failure{api: &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error",
+			Message: "internal error"}, errType: qp.ErrorTypeInternal, cause: err}
+	}
+	upstream := func(code, msg string) failure {
+		return failure{api: &openai.Error{Status: http.StatusBadGateway, Type: openai.TypeUpstream, Code: code, Message: msg},
+			errType: qp.ErrorTypeUpstream, cause: err}
+	}
+	detail := qe.Message
+	if detail == "" && qe.Err != nil {
+		detail = qe.Err.Error()
+	}
+	switch qe.Kind {
+	case qwen.KindNoCredentials:
+		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "credentials_missing",
+			Message: "no Qwen credentials are configured: set QWEN_TOKEN and QWEN_COOKIES"}, errType: qp.ErrorTypeNoCredentials, cause: err}
+	case qwen.KindAuth:
+		return failure{api: &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "upstream_credentials_rejected",
+			Message: fmt.Sprintf("Qwen rejected the configured credentials (%s); capture a fresh bx-umidtoken and Cookie", detail)},
+			errType: qp.ErrorTypeUpstreamAuth, cause: err}
+	case qwen.KindFirewall:
+		f := upstream("upstream_firewall", "Qwen answered with a firewall page: credentials rejected (expired or incomplete bx-umidtoken/Cookie)")
+		f.errType = qp.ErrorTypeUpstreamAuth
+		return f
+	case qwen.KindRateLimited:
+		retry := int(qe.RetryAfter.Seconds())
+		return failure{api: &openai.Error{Status: http.StatusTooManyRequests, Type: openai.TypeRateLimit, Code: "rate_limited",
+			Message: "Qwen rate limit reached: " + detail, RetryAfter: retry}, errType: qp.ErrorTypeRateLimited, cause: err}
+	case qwen.KindTimeout:
+		return failure{api: &openai.Error{Status: http.StatusGatewayTimeout, Type: openai.TypeUpstream, Code: "upstream_timeout",
+			Message: "Qwen did not answer in time: " + detail}, errType: qp.ErrorTypeUpstreamTimeout, cause: err}
+	case qwen.KindBusy:
+		return upstream("chat_in_progress", "Qwen is still answering an earlier turn of this chat: "+detail)
+	case qwen.KindStreamCut:
+		f := upstream("upstream_stream_cut", "the answer from Qwen broke off: "+detail)
+		f.errType = qp.ErrorTypeStreamCut
+		return f
+	case qwen.KindNetwork:
+		return upstream("upstream_unreachable", "cannot reach Qwen: "+detail)
+	case qwen.KindServer:
+		return upstream("upstream_server_error", "Qwen failed: "+detail)
+	case qwen.KindNotFound:
+		return upstream("upstream_not_found", "Qwen does not know this chat or message: "+detail)
+	case qwen.KindBadRequest:
+		return upstream("upstream_bad_request", "Qwen refused the request: "+detail)
+	default:
+		return upstream("upstream_bad_response", "unreadable answer from Qwen: "+detail)
+	}
+}

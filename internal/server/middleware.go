@@ -1,0 +1,64 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
+)
+
+// statusWriter remembers the status for the access log. It passes Flush and
+// Hijack through via Unwrap (http.ResponseController).
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// middleware gives every response an X-Request-Id (calls that are recorded
+// replace it with the stored id before writing), logs one line per request
+// (never headers: they carry keys), and turns panics into a 500 envelope.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		sw.Header().Set("X-Request-Id", qwen.NewUUID())
+		defer func() {
+			if v := recover(); v != nil {
+				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
+					panic(v)
+				}
+				s.log.Error("panic in handler", "path", r.URL.Path, "panic", v)
+				if sw.status == 0 {
+					writeError(sw, &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error", Message: "internal error"})
+				}
+			}
+			s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+				"duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}

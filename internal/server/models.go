@@ -1,0 +1,107 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
+)
+
+// modelCache holds the upstream model list for a TTL. On an upstream failure
+// a stale list is served rather than an error.
+type modelCache struct {
+	upstream Upstream
+	ttl      time.Duration
+	mu       sync.Mutex
+	list     []openai.Model
+	fetched  time.Time
+}
+
+func newModelCache(u Upstream, ttl time.Duration) *modelCache {
+	if ttl <= 0 {
+		ttl = 5 * time.Minute
+	}
+	return &modelCache{upstream: u, ttl: ttl}
+}
+
+func (m *modelCache) get(ctx context.Context) ([]openai.Model, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.list != nil && time.Since(m.fetched) < m.ttl {
+		return m.list, nil
+	}
+	models, err := m.upstream.Models(ctx)
+	if err != nil {
+		if m.list != nil {
+			return m.list, nil
+		}
+		return nil, err
+	}
+	m.list, m.fetched = toOpenAIModels(models, time.Now()), time.Now()
+	return m.list, nil
+}
+
+func toOpenAIModels(models []qwen.Model, now time.Time) []openai.Model {
+	out := make([]openai.Model, 0, len(models))
+	for _, q := range models {
+		if !q.Info.IsActive {
+			continue
+		}
+		created := q.Info.CreatedAt
+		if created == 0 {
+			created = now.Unix()
+		}
+		owner := q.OwnedBy
+		if owner == "" {
+			owner = "qwen"
+		}
+		meta := map[string]any{
+			"name":                  q.Name,
+			"description":           q.Info.Meta.Description,
+			"chat_types":            q.Info.Meta.ChatType,
+			"max_context_length":    q.Info.Meta.MaxContextLength,
+			"max_generation_length": q.Info.Meta.MaxGenerationLength,
+			"is_visitor_active":     q.Info.IsVisitorActive,
+		}
+		if len(q.Info.Meta.Capabilities) > 0 {
+			meta["capabilities"] = json.RawMessage(q.Info.Meta.Capabilities)
+		}
+		if len(q.Info.Meta.Abilities) > 0 {
+			meta["abilities"] = json.RawMessage(q.Info.Meta.Abilities)
+		}
+		out = append(out, openai.Model{ID: q.ID, Object: "model", Created: created, OwnedBy: owner, Metadata: meta})
+	}
+	return out
+}
+
+// listModels serves GET /v1/models.
+func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
+	models, err := s.models.get(r.Context())
+	if err != nil {
+		writeError(w, classify(err).api)
+		return
+	}
+	writeJSON(w, http.StatusOK, openai.ModelList{Object: "list", Data: models})
+}
+
+// getModel serves GET /v1/models/{id}.
+func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
+	models, err := s.models.get(r.Context())
+	if err != nil {
+		writeError(w, classify(err).api)
+		return
+	}
+	id := r.PathValue("id")
+	for _, m := range models {
+		if m.ID == id {
+			writeJSON(w, http.StatusOK, m)
+			return
+		}
+	}
+	writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found",
+		Message: "the model '" + id + "' does not exist"})
+}

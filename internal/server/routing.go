@@ -1,0 +1,37 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"qwenproxy/internal/openai"
+)
+
+// route registers one handler per method on path, and a JSON 405 (with an
+// Allow header) for every other method. Method patterns are more specific
+// than the bare path, so the 405 handler only sees the rest.
+func route(mux *http.ServeMux, path string, methods map[string]http.HandlerFunc) {
+	allowed := make([]string, 0, len(methods))
+	for m, h := range methods {
+		mux.HandleFunc(m+" "+path, h)
+		allowed = append(allowed, m)
+	}
+	if _, ok := methods[http.MethodGet]; ok {
+		allowed = append(allowed, http.MethodHead)
+	}
+	slices.Sort(allowed)
+	allow := strings.Join(allowed, ", ")
+	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeError(w, &openai.Error{Status: http.StatusMethodNotAllowed, Type: openai.TypeInvalidRequest, Code: "method_not_allowed",
+			Message: fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)})
+	})
+}
+
+// notFound is the 404 for unknown routes.
+func notFound(r *http.Request) *openai.Error {
+	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "not_found",
+		Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)}
+}

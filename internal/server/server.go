@@ -1,0 +1,86 @@
+// Package server is the HTTP face of the proxy: the OpenAI-compatible routes,
+// health, and the plumbing every call shares (ids, errors, recording).
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/session"
+)
+
+// Recorder takes finished exchanges; it must not block.
+type Recorder interface {
+	Record(qp.Exchange) bool
+}
+
+// Upstream is the part of the Qwen client the handlers use.
+type Upstream interface {
+	NewChat(ctx context.Context, model string) (string, int, error)
+	Complete(ctx context.Context, chatID string, body []byte) (*qwen.Stream, int, error)
+	Models(ctx context.Context) ([]qwen.Model, error)
+}
+
+// Config holds the server's own settings.
+type Config struct {
+	MaxBodyBytes int64         // request body limit; default 10 MiB
+	ModelsTTL    time.Duration // how long the upstream model list is cached
+	DefaultModel string        // used when a request names none
+}
+
+// Deps are the collaborators of the server.
+type Deps struct {
+	Upstream    Upstream
+	Credentials qwen.CredentialSource
+	Sessions    *session.Manager
+	Recorder    Recorder
+	Store       interface{ Ping(context.Context) error }
+	Log         *slog.Logger
+}
+
+// Server serves the API.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	log     *slog.Logger
+	models  *modelCache
+	started time.Time
+	now     func() time.Time
+	calls   sync.WaitGroup // recorded calls in progress
+}
+
+// New returns a Server.
+func New(cfg Config, deps Deps) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 10 << 20
+	}
+	if cfg.DefaultModel == "" {
+		cfg.DefaultModel = "qwen3-max"
+	}
+	return &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
+		started: time.Now(), now: time.Now}
+}
+
+// Handler returns the routed, logged, panic-safe handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	route(mux, "/health", map[string]http.HandlerFunc{http.MethodGet: s.health})
+	route(mux, "/health/ready", map[string]http.HandlerFunc{http.MethodGet: s.ready})
+	route(mux, "/v1/chat/completions", map[string]http.HandlerFunc{http.MethodPost: s.chatCompletions})
+	route(mux, "/v1/completions", map[string]http.HandlerFunc{http.MethodPost: s.completions})
+	route(mux, "/v1/models", map[string]http.HandlerFunc{http.MethodGet: s.listModels})
+	route(mux, "/v1/models/{id...}", map[string]http.HandlerFunc{http.MethodGet: s.getModel})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, notFound(r))
+	})
+	return s.middleware(mux)
+}
+
+// WaitCalls returns when every recorded call in progress has been handed to
+// the recorder. Shutdown uses it before draining the recorder.
+func (s *Server) WaitCalls() { s.calls.Wait() }

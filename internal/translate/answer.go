@@ -1,0 +1,127 @@
+package translate
+
+import (
+	"encoding/json"
+	"strings"
+
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
+)
+
+// Answer accumulates one upstream answer from its stream events.
+type Answer struct {
+	Created   qwen.Created
+	content   strings.Builder
+	reasoning strings.Builder
+	usage     qwen.Usage
+	hasUsage  bool
+	Finished  bool
+	Events    int
+}
+
+// Add takes one event and returns the answer and reasoning text it adds.
+func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
+	a.Events++
+	switch ev.Kind {
+	case qwen.EventCreated:
+		a.Created = ev.Created
+		return "", ""
+	case qwen.EventDelta:
+	default:
+		return "", ""
+	}
+	if ev.Usage != nil {
+		a.usage, a.hasUsage = *ev.Usage, true
+	}
+	if ev.Phase == qwen.PhaseAnswer {
+		a.content.WriteString(ev.Content)
+		if ev.Finished {
+			a.Finished = true
+		}
+		return ev.Content, ""
+	}
+	if ev.Phase == qwen.PhaseThink || ev.Phase == qwen.PhaseThinkingSummary {
+		a.reasoning.WriteString(ev.Content)
+		return "", ev.Content
+	}
+	// Built-in tool phases (web_search, code_interpreter, …) are neither
+	// answer nor reasoning the client asked for.
+	return "", ""
+}
+
+// Content is the answer text so far.
+func (a *Answer) Content() string { return a.content.String() }
+
+// Reasoning is the thinking text so far.
+func (a *Answer) Reasoning() string { return a.reasoning.String() }
+
+// Produced reports whether any text arrived.
+func (a *Answer) Produced() bool { return a.content.Len() > 0 || a.reasoning.Len() > 0 }
+
+// Usage maps Qwen's cumulative usage to OpenAI's.
+func (a *Answer) Usage() openai.Usage {
+	if !a.hasUsage {
+		return openai.Usage{}
+	}
+	total := a.usage.TotalTokens
+	if total == 0 {
+		total = a.usage.InputTokens + a.usage.OutputTokens
+	}
+	return openai.Usage{PromptTokens: a.usage.InputTokens, CompletionTokens: a.usage.OutputTokens, TotalTokens: total}
+}
+
+// UpstreamRecord is the stream assembled into the shape of Qwen's
+// non-streamed answer (plus usage and how it ended), for the record.
+func (a *Answer) UpstreamRecord() []byte {
+	type message struct {
+		Role             string `json:"role"`
+		Content          string `json:"content"`
+		ReasoningContent string `json:"reasoning_content,omitempty"`
+	}
+	rec := struct {
+		Success bool `json:"success"`
+		Data    struct {
+			ChatID    string `json:"chat_id"`
+			ParentID  string `json:"parent_id"`
+			MessageID string `json:"message_id"`
+			Choices   []struct {
+				Message message `json:"message"`
+			} `json:"choices"`
+		} `json:"data"`
+		Usage    *qwen.Usage `json:"usage,omitempty"`
+		Finished bool        `json:"finished"`
+		Events   int         `json:"events"`
+	}{Success: a.Finished, Finished: a.Finished, Events: a.Events}
+	rec.Data.ChatID, rec.Data.ParentID, rec.Data.MessageID = a.Created.ChatID, a.Created.ParentID, a.Created.ResponseID
+	rec.Data.Choices = append(rec.Data.Choices, struct {
+		Message message `json:"message"`
+	}{message{Role: "assistant", Content: a.Content(), ReasoningContent: a.Reasoning()}})
+	if a.hasUsage {
+		u := a.usage
+		rec.Usage = &u
+	}
+	b, _ := json.Marshal(rec) // plain strings and ints: cannot fail
+	return b
+}
+
+// ChatCompletion is the answer in OpenAI's non-streamed form.
+func (a *Answer) ChatCompletion(id, model string, created int64, finishReason string) *openai.ChatCompletion {
+	content := a.Content()
+	msg := openai.ResponseMessage{Role: "assistant", Content: &content, ReasoningContent: a.Reasoning()}
+	var fr *string
+	if finishReason != "" {
+		fr = &finishReason
+	}
+	return &openai.ChatCompletion{ID: id, Object: "chat.completion", Created: created, Model: model,
+		Choices: []openai.ChatChoice{{Index: 0, Message: msg, FinishReason: fr}}, Usage: a.Usage()}
+}
+
+// TextCompletion is the answer in the legacy completions form.
+func (a *Answer) TextCompletion(id, model string, created int64, finishReason string) *openai.TextCompletion {
+	var fr *string
+	if finishReason != "" {
+		fr = &finishReason
+	}
+	return &openai.TextCompletion{ID: id, Object: "text_completion", Created: created, Model: model,
+		Choices: []openai.TextChoice{{Text: a.Content(), Index: 0, Logprobs: json.RawMessage("null"), FinishReason: fr}}, Usage: a.Usage()}
+}

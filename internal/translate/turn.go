@@ -1,0 +1,176 @@
+package translate
+
+import (
+	"fmt"
+	"strings"
+
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
+)
+
+// Split divides a conversation into the history the proxy has already seen
+// answered (everything up to and including the last assistant message) and
+// the new turn (the messages after it). Qwen keeps the history; only the turn
+// is sent. A conversation that ends with an assistant message (a prefill) has
+// that message as its turn.
+func Split(msgs []openai.Message) (history, turn []openai.Message) {
+	k := 0
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == "assistant" {
+			k = i + 1
+			break
+		}
+	}
+	if k == len(msgs) {
+		k = len(msgs) - 1
+	}
+	return msgs[:k], msgs[k:]
+}
+
+// HasEarlierTurns reports whether history holds anything but system prompts:
+// a conversation that a new Qwen chat would not know about.
+func HasEarlierTurns(history []openai.Message) bool {
+	for _, m := range history {
+		if !isSystem(m.Role) {
+			return true
+		}
+	}
+	return false
+}
+
+// FirstUserText is the text of the first user message, which names a session
+// for people browsing the history.
+func FirstUserText(msgs []openai.Message) string {
+	for i := range msgs {
+		if msgs[i].Role == "user" {
+			t, _ := msgs[i].Text()
+			return strings.TrimSpace(t)
+		}
+	}
+	return ""
+}
+
+// Plan is what to send upstream for one turn.
+type Plan struct {
+	FirstTurn bool // the Qwen chat has no messages yet: send the system prompt
+	Replay    bool // the chat is new but the client has earlier turns: replay them
+	Thinking  bool
+}
+
+// UpstreamMessages builds the messages of one Qwen completion request.
+func UpstreamMessages(msgs []openai.Message, p Plan) []qwen.MessageSpec {
+	history, turn := Split(msgs)
+	var specs []qwen.MessageSpec
+	var body strings.Builder
+	if p.FirstTurn {
+		if sys := systemText(msgs); sys != "" {
+			specs = append(specs, qwen.MessageSpec{Role: "system", Content: sys, Thinking: p.Thinking})
+		}
+		if p.Replay {
+			writeReplay(&body, history)
+		}
+	}
+	role := "user"
+	if len(turn) == 1 && turn[0].Role == "assistant" {
+		role = "assistant"
+	}
+	writeTurn(&body, turn, !p.FirstTurn)
+	specs = append(specs, qwen.MessageSpec{Role: role, Content: body.String(), Thinking: p.Thinking})
+	return specs
+}
+
+// systemText joins every system and developer prompt of the conversation.
+func systemText(msgs []openai.Message) string {
+	var parts []string
+	for i := range msgs {
+		if isSystem(msgs[i].Role) {
+			if t, _ := msgs[i].Text(); strings.TrimSpace(t) != "" {
+				parts = append(parts, t)
+			}
+		}
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+func isSystem(role string) bool { return role == "system" || role == "developer" }
+
+// writeReplay puts the earlier turns into the first message of a new chat, so
+// that a conversation whose chat was lost keeps its context.
+func writeReplay(b *strings.Builder, history []openai.Message) {
+	if !HasEarlierTurns(history) {
+		return
+	}
+	b.WriteString("[Earlier conversation, for context]\n\n")
+	for i := range history {
+		m := &history[i]
+		if isSystem(m.Role) {
+			continue
+		}
+		text, _ := m.Text()
+		switch m.Role {
+		case "user":
+			fmt.Fprintf(b, "User: %s\n\n", text)
+		case "assistant":
+			if strings.TrimSpace(text) != "" {
+				fmt.Fprintf(b, "Assistant: %s\n\n", text)
+			}
+			for _, tc := range m.ToolCalls {
+				fmt.Fprintf(b, "Assistant called %s(%s) [%s]\n\n", tc.Function.Name, tc.Function.Arguments, tc.ID)
+			}
+		case "tool":
+			writeToolResult(b, m, history[:i])
+			b.WriteString("\n\n")
+		}
+	}
+	b.WriteString("[End of earlier conversation]\n\n")
+}
+
+// writeTurn writes the new turn as one message. System messages in the turn
+// are sent only after the chat's first turn, where the system prompt has
+// already gone separately.
+func writeTurn(b *strings.Builder, turn []openai.Message, includeSystem bool) {
+	first := true
+	for i := range turn {
+		m := &turn[i]
+		if isSystem(m.Role) && !includeSystem {
+			continue
+		}
+		if !first {
+			b.WriteString("\n\n")
+		}
+		first = false
+		text, _ := m.Text()
+		switch {
+		case m.Role == "tool":
+			writeToolResult(b, m, turn[:i])
+		case isSystem(m.Role):
+			fmt.Fprintf(b, "[System] %s", text)
+		default:
+			b.WriteString(text)
+		}
+	}
+}
+
+// writeToolResult describes a tool's result in words the model understands.
+func writeToolResult(b *strings.Builder, m *openai.Message, before []openai.Message) {
+	text, _ := m.Text()
+	if strings.TrimSpace(text) == "" {
+		text = "(no output)"
+	}
+	if name := toolName(m.ToolCallID, before); name != "" {
+		fmt.Fprintf(b, "Result of %s (%s):\n%s", name, m.ToolCallID, text)
+		return
+	}
+	fmt.Fprintf(b, "Result of tool call %s:\n%s", m.ToolCallID, text)
+}
+
+func toolName(callID string, before []openai.Message) string {
+	for i := len(before) - 1; i >= 0; i-- {
+		for _, tc := range before[i].ToolCalls {
+			if tc.ID == callID {
+				return tc.Function.Name
+			}
+		}
+	}
+	return ""
+}

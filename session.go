@@ -1,0 +1,60 @@
+package qwenproxy
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by stores when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Session maps one client conversation onto one Qwen chat.
+//
+// Qwen keeps the history server-side, so the proxy only needs the chat id and
+// the node the next turn hangs under (ParentID). ConversationKey is the hash of
+// the history the *next* request of this conversation will resend; it is how a
+// client that only sends messages finds its chat again.
+type Session struct {
+	ID               string
+	ChatID           string
+	ParentID         string // "" until the first answer arrives
+	Model            string
+	FirstUserMessage string
+	MessageCount     int
+	ConversationKey  string
+	CreatedAt        time.Time
+	LastAccessed     time.Time
+	ExpiresAt        time.Time
+}
+
+// Expired reports whether the session's mapping has lapsed at now. An expired
+// session keeps its history; it is only no longer found by ConversationKey.
+func (s *Session) Expired(now time.Time) bool { return !now.Before(s.ExpiresAt) }
+
+// SessionAdvance is what one successful turn changes in a session.
+type SessionAdvance struct {
+	ParentID        string
+	ConversationKey string
+	At              time.Time
+	ExpiresAt       time.Time
+}
+
+// SessionStore persists the conversation mapping. It must survive restarts.
+type SessionStore interface {
+	CreateSession(ctx context.Context, s *Session) error
+	// Session returns the session with the given id, expired or not.
+	Session(ctx context.Context, id string) (*Session, error)
+	// SessionByKey returns the most recently used unexpired session whose
+	// ConversationKey equals key.
+	SessionByKey(ctx context.Context, key string, now time.Time) (*Session, error)
+	// AdvanceSession records a completed turn: new parent, next key, one more
+	// message, and a slid expiry.
+	AdvanceSession(ctx context.Context, id string, a SessionAdvance) error
+	// TouchSession slides the expiry of a session that was used without
+	// advancing (for example a failed turn).
+	TouchSession(ctx context.Context, id string, at, expiresAt time.Time) error
+	// ForgetExpiredKeys drops the lookup keys of sessions expired at now, so the
+	// key index stays small. History is never deleted by expiry.
+	ForgetExpiredKeys(ctx context.Context, now time.Time) (int, error)
+}
