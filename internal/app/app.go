@@ -109,6 +109,13 @@ func (a *App) Simulator() *qwensim.Server { return a.sim }
 // Recorder exposes the recorder's counters.
 func (a *App) Recorder() *recorder.Recorder { return a.recorder }
 
+// Sync returns once every call finished so far is committed to the
+// database.
+func (a *App) Sync(ctx context.Context) error {
+	a.api.WaitCalls()
+	return a.recorder.Sync(ctx)
+}
+
 // Shutdown stops accepting calls, lets those in progress finish until ctx
 // ends (then cuts them, and they are recorded as such), writes every queued
 // record, and closes the database.

@@ -37,13 +37,19 @@ type Recorder struct {
 	w    qp.ExchangeWriter
 	log  *slog.Logger
 	opt  Options
-	q    chan qp.Exchange
+	q    chan item
 	done chan struct{}
 
 	mu     sync.RWMutex // guards closed against sends on a closed channel
 	closed bool
 
 	written, failed, dropped atomic.Int64
+}
+
+// item is a record, or a barrier that Sync waits on.
+type item struct {
+	ex      qp.Exchange
+	barrier chan struct{}
 }
 
 // New starts a recorder writing to w.
@@ -60,7 +66,7 @@ func New(w qp.ExchangeWriter, log *slog.Logger, opt Options) *Recorder {
 	if opt.RetryDelay <= 0 {
 		opt.RetryDelay = 100 * time.Millisecond
 	}
-	r := &Recorder{w: w, log: log, opt: opt, q: make(chan qp.Exchange, opt.QueueSize), done: make(chan struct{})}
+	r := &Recorder{w: w, log: log, opt: opt, q: make(chan item, opt.QueueSize), done: make(chan struct{})}
 	go r.run()
 	return r
 }
@@ -72,7 +78,7 @@ func (r *Recorder) Record(e qp.Exchange) bool {
 	defer r.mu.RUnlock()
 	if !r.closed {
 		select {
-		case r.q <- e:
+		case r.q <- item{ex: e}:
 			return true
 		default:
 		}
@@ -104,11 +110,35 @@ func (r *Recorder) Close(ctx context.Context) error {
 	}
 }
 
+// Sync returns once every record queued before the call is committed (or
+// given up), or when ctx ends.
+func (r *Recorder) Sync(ctx context.Context) error {
+	barrier := make(chan struct{})
+	r.mu.RLock()
+	if r.closed {
+		r.mu.RUnlock()
+		return errors.New("recorder: closed")
+	}
+	select {
+	case r.q <- item{barrier: barrier}:
+		r.mu.RUnlock()
+	case <-ctx.Done():
+		r.mu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case <-barrier:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 func (r *Recorder) run() {
 	defer close(r.done)
 	batch := make([]qp.Exchange, 0, r.opt.BatchSize)
-	for e := range r.q {
-		batch = append(batch[:0], e)
+	for it := range r.q {
+		batch = r.add(batch, it)
 		// Take whatever else is already waiting, up to a batch: under load
 		// one commit covers many records, when idle a record is written at once.
 	fill:
@@ -118,16 +148,30 @@ func (r *Recorder) run() {
 				if !ok {
 					break fill
 				}
-				batch = append(batch, more)
+				batch = r.add(batch, more)
 			default:
 				break fill
 			}
 		}
 		r.write(batch)
+		batch = batch[:0]
 	}
 }
 
+// add appends a record to the batch; a barrier flushes the batch first.
+func (r *Recorder) add(batch []qp.Exchange, it item) []qp.Exchange {
+	if it.barrier == nil {
+		return append(batch, it.ex)
+	}
+	r.write(batch)
+	close(it.barrier)
+	return batch[:0]
+}
+
 func (r *Recorder) write(batch []qp.Exchange) {
+	if len(batch) == 0 {
+		return
+	}
 	delay := r.opt.RetryDelay
 	var err error
 	for attempt := 0; attempt <= r.opt.WriteRetries; attempt++ {

@@ -21,7 +21,7 @@ type call struct {
 // newCall names the call: its request id is returned as X-Request-Id and is
 // the id it is stored under.
 func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *call {
-	s.calls.Add(1)
+	s.calls.add()
 	id := qwen.NewUUID()
 	w.Header().Set("X-Request-Id", id)
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -58,5 +58,5 @@ func (s *Server) finish(c *call) {
 		rs.Status = qp.StatusSuccess
 	}
 	s.deps.Recorder.Record(c.ex)
-	s.calls.Done()
+	s.calls.done()
 }

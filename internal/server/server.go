@@ -6,7 +6,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	qp "qwenproxy"
@@ -51,7 +50,7 @@ type Server struct {
 	models  *modelCache
 	started time.Time
 	now     func() time.Time
-	calls   sync.WaitGroup // recorded calls in progress
+	calls   inflight // recorded calls in progress
 }
 
 // New returns a Server.
@@ -83,4 +82,4 @@ func (s *Server) Handler() http.Handler {
 
 // WaitCalls returns when every recorded call in progress has been handed to
 // the recorder. Shutdown uses it before draining the recorder.
-func (s *Server) WaitCalls() { s.calls.Wait() }
+func (s *Server) WaitCalls() { s.calls.wait() }

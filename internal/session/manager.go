@@ -68,7 +68,12 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 			return t, err
 		}
 	}
-	return m.open(ctx, m.newID(), req)
+	id := m.newID()
+	release, err := m.locks.Lock(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return m.open(ctx, id, req, release)
 }
 
 func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error) {
@@ -82,8 +87,7 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	s, err := m.store.Session(ctx, req.ExplicitID)
 	switch {
 	case errors.Is(err, qp.ErrNotFound):
-		release()
-		return m.open(ctx, req.ExplicitID, req)
+		return m.open(ctx, req.ExplicitID, req, release)
 	case err != nil:
 		release()
 		return nil, err
@@ -120,12 +124,8 @@ func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error)
 	return &Turn{Session: s, m: m, release: release}, nil
 }
 
-// open creates a Qwen chat and a session for it, held by the caller.
-func (m *Manager) open(ctx context.Context, id string, req Request) (*Turn, error) {
-	release, err := m.locks.Lock(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+// open creates a Qwen chat and a session for it under the held lock of id.
+func (m *Manager) open(ctx context.Context, id string, req Request, release func()) (*Turn, error) {
 	chatID, err := req.NewChat(ctx)
 	if err != nil {
 		release()

@@ -1,0 +1,219 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
+)
+
+func TestUpstreamFaultsMapToHonestErrors(t *testing.T) {
+	cases := []struct {
+		name     string
+		faults   []qwensim.Fault
+		status   int
+		code     string
+		errType  string
+		attempts int // upstream calls for the whole request, chats/new included
+	}{
+		{"http 401", []qwensim.Fault{{Status: 401}}, 401, "upstream_credentials_rejected", "upstream_auth", 2},
+		{"http 403", []qwensim.Fault{{Status: 403}}, 401, "upstream_credentials_rejected", "upstream_auth", 2},
+		{"http 429 with a long Retry-After", []qwensim.Fault{{Status: 429, RetryAfter: "3600"}}, 429, "rate_limited", "rate_limited", 2},
+		{"http 500 until retries run out", []qwensim.Fault{{Status: 500, Times: 4}}, 502, "upstream_server_error", "upstream_error", 5},
+		{"http 502 then success", []qwensim.Fault{{Status: 502, Times: 2}}, 200, "", "", 4},
+		{"http 429 with a short Retry-After then success", []qwensim.Fault{{Status: 429, RetryAfter: "0"}}, 200, "", "", 3},
+		{"daily quota envelope in HTTP 200", []qwensim.Fault{{Envelope: qwensim.CodeRateLimited, Details: "You've reached the upper limit for today's usage.", Num: 6, ActualStatus: 429}},
+			429, "rate_limited", "rate_limited", 2},
+		{"chat in progress once", []qwensim.Fault{{Envelope: qwensim.CodeBadRequest, Details: qwensim.ChatInProgress}}, 200, "", "", 3},
+		{"chat in progress throughout", []qwensim.Fault{{Envelope: qwensim.CodeBadRequest, Details: qwensim.ChatInProgress, Times: 4}},
+			502, "chat_in_progress", "upstream_error", 5},
+		{"internal error envelope", []qwensim.Fault{{Envelope: qwensim.CodeInternal, Details: "Internal error", ActualStatus: 500, Times: 4}},
+			502, "upstream_server_error", "upstream_error", 5},
+		{"unauthorized envelope", []qwensim.Fault{{Envelope: qwensim.CodeUnauthorized, Details: "Invalid token", ActualStatus: 401}},
+			401, "upstream_credentials_rejected", "upstream_auth", 2},
+		{"firewall page", []qwensim.Fault{{Firewall: true}}, 502, "upstream_firewall", "upstream_auth", 2},
+		{"unreadable body", []qwensim.Fault{{BadJSON: true}}, 502, "upstream_bad_response", "upstream_error", 2},
+		{"rate limit as the only stream event", []qwensim.Fault{{Envelope: qwensim.CodeRateLimited, Details: "quota exceeded", Num: 2, InStream: true}},
+			429, "rate_limited", "rate_limited", 2},
+		{"no first byte in time", []qwensim.Fault{{Delay: time.Minute}}, 504, "upstream_timeout", "upstream_timeout", 2},
+		{"chat creation fails", []qwensim.Fault{{Endpoint: qwensim.EndpointNewChat, Status: 503, Times: 4}}, 502, "upstream_server_error", "upstream_error", 4},
+		{"chat creation refused by the firewall", []qwensim.Fault{{Endpoint: qwensim.EndpointNewChat, Firewall: true}}, 502, "upstream_firewall", "upstream_auth", 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := start(t, func(c *config.Config) { c.QwenTimeout = 300 * time.Millisecond })
+			e.sim.Inject(tc.faults...)
+			got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("hello")))
+			r := e.lastRow()
+			if r.Responses != 1 || r.Attempts != tc.attempts || r.HTTPStatus != tc.status {
+				t.Fatalf("stored row %+v; want one response, %d attempts, status %d", r, tc.attempts, tc.status)
+			}
+			if tc.status == 200 {
+				if err != nil || got.Choices[0].Message.Content != `You said: "hello".` || r.Status != "success" {
+					t.Fatalf("recovered call: %v, row %+v", err, r)
+				}
+				return
+			}
+			var apiErr *openai.Error
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("err = %v, want an API error", err)
+			}
+			if apiErr.StatusCode != tc.status || apiErr.Code != tc.code || apiErr.Message == "" {
+				t.Fatalf("got %d %q %q, want %d %q", apiErr.StatusCode, apiErr.Code, apiErr.Message, tc.status, tc.code)
+			}
+			if r.Status != "error" || r.ErrorType != tc.errType || r.Error != apiErr.Message || !strings.Contains(r.OpenAIResponse.String, tc.code) {
+				t.Fatalf("stored row %+v", r)
+			}
+			if tc.faults[0].Endpoint == qwensim.EndpointNewChat && r.SessionID != "" {
+				t.Fatalf("a call that never got a chat names session %q", r.SessionID)
+			}
+		})
+	}
+}
+
+func TestRateLimitCarriesRetryAfter(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{Envelope: qwensim.CodeRateLimited, Details: "limit", Num: 2})
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "7200" {
+		t.Fatalf("status %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
+func TestMissingCredentialsGive503(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.QwenToken, c.QwenCookies = "", "" })
+	_, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("hello")))
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || apiErr.Code != "credentials_missing" {
+		t.Fatalf("err = %v", err)
+	}
+	if len(e.sim.Calls()) != 0 {
+		t.Fatalf("upstream called without credentials: %+v", e.sim.Calls())
+	}
+	if r := e.lastRow(); r.ErrorType != "credentials_missing" || r.HTTPStatus != 503 {
+		t.Fatalf("row %+v", r)
+	}
+}
+
+// streamUntilError reads a stream to its end and returns the text received
+// and the stream's error.
+func streamUntilError(t *testing.T, e *env, ctx context.Context, text string) (string, error) {
+	t.Helper()
+	stream := e.client.Chat.Completions.NewStreaming(ctx, chatParams(openai.UserMessage(text)))
+	var got strings.Builder
+	for stream.Next() {
+		for _, c := range stream.Current().Choices {
+			got.WriteString(c.Delta.Content)
+		}
+	}
+	return got.String(), stream.Err()
+}
+
+func TestStreamCutMidwayIsReportedAndRecorded(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{CutAfter: 3})
+	got, err := streamUntilError(t, e, ctxT(t), "please tell me a long story")
+	if err == nil || !strings.Contains(err.Error(), "broke off") {
+		t.Fatalf("stream error = %v", err)
+	}
+	if got != `You said: "please` {
+		t.Fatalf("received %q before the cut", got)
+	}
+	r := e.lastRow()
+	if r.Status != "error" || r.ErrorType != "upstream_stream_cut" || r.HTTPStatus != 200 || r.Responses != 1 ||
+		r.FinishReason != "" || !strings.Contains(r.OpenAIResponse.String, `You said: \"please`) {
+		t.Fatalf("row %+v", r)
+	}
+	// The cut turn did not advance the session: resending the same history
+	// opens no second chat and threads under the same parent.
+	if n := e.count(`SELECT message_count FROM sessions WHERE id = ?`, r.SessionID); n != 0 {
+		t.Fatalf("message_count %d after a cut turn", n)
+	}
+}
+
+func TestInStreamErrorEventIsForwarded(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{ErrorAfter: 2})
+	_, err := streamUntilError(t, e, ctxT(t), "one two three four")
+	if err == nil || !strings.Contains(err.Error(), "please slow down") {
+		t.Fatalf("stream error = %v", err)
+	}
+	if r := e.lastRow(); r.ErrorType != "rate_limited" || r.HTTPStatus != 200 || r.Responses != 1 {
+		t.Fatalf("row %+v", r)
+	}
+}
+
+func TestStalledStreamTimesOut(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.QwenTimeout = 200 * time.Millisecond })
+	e.sim.Inject(qwensim.Fault{StallAfter: 2})
+	got, err := streamUntilError(t, e, ctxT(t), "one two three four")
+	if err == nil || !strings.Contains(err.Error(), "did not answer in time") || got != `You said:` {
+		t.Fatalf("got %q, stream error %v", got, err)
+	}
+	if r := e.lastRow(); r.ErrorType != "upstream_timeout" || r.Attempts != 2 {
+		t.Fatalf("row %+v", r)
+	}
+}
+
+func TestClientDisconnectMidStreamIsRecorded(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{StallAfter: 2})
+	ctx, cancel := context.WithCancel(ctxT(t))
+	stream := e.client.Chat.Completions.NewStreaming(ctx, chatParams(openai.UserMessage("one two three four")))
+	var got strings.Builder
+	for stream.Next() {
+		for _, c := range stream.Current().Choices {
+			got.WriteString(c.Delta.Content)
+		}
+		if got.String() == "You said:" {
+			cancel() // the client leaves while Qwen is still answering
+		}
+	}
+	cancel()
+	r := e.lastRow() // lastRow syncs: it waits for the handler to finish
+	if r.Status != "error" || r.ErrorType != "client_disconnect" || r.HTTPStatus != 200 || r.Responses != 1 ||
+		!strings.Contains(r.OpenAIResponse.String, "You said:") {
+		t.Fatalf("row %+v", r)
+	}
+}
+
+func TestClientDisconnectBeforeAnswerIsRecorded(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.QwenTimeout = time.Minute })
+	e.sim.Inject(qwensim.Fault{Delay: time.Minute})
+	ctx, cancel := context.WithTimeout(ctxT(t), 200*time.Millisecond)
+	defer cancel()
+	if _, err := e.client.Chat.Completions.New(ctx, chatParams(openai.UserMessage("hello"))); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	if r := e.lastRow(); r.ErrorType != "client_disconnect" || r.HTTPStatus != 499 || r.Responses != 1 || r.Attempts != 2 {
+		t.Fatalf("row %+v", r)
+	}
+}
+
+func TestSecretsNeverReachTheDatabase(t *testing.T) {
+	e := start(t, nil)
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("hello"))); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.Inject(qwensim.Fault{Status: 401})
+	_, _ = e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("again")))
+	e.stop()
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(e.cfg.DatabasePath + suffix)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{"test-token", "secret-cookie"} {
+			if strings.Contains(string(b), secret) {
+				t.Fatalf("%s found in %s", secret, e.cfg.DatabasePath+suffix)
+			}
+		}
+	}
+}

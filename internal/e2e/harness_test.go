@@ -1,0 +1,185 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"qwenproxy/internal/app"
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
+)
+
+// env is one proxy in front of one simulator, on a temp database.
+type env struct {
+	t      *testing.T
+	sim    *qwensim.Server
+	cfg    *config.Config
+	app    *app.App
+	client openai.Client
+}
+
+// start runs a proxy with test-friendly settings; edit adjusts the config.
+func start(t *testing.T, edit func(*config.Config)) *env {
+	t.Helper()
+	return startWith(t, qwensim.Options{}, edit)
+}
+
+// startWith is start with simulator options.
+func startWith(t *testing.T, simOpt qwensim.Options, edit func(*config.Config)) *env {
+	t.Helper()
+	sim, err := qwensim.Start(simOpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	vars := map[string]string{
+		"PORT":             "0",
+		"DATABASE_PATH":    filepath.Join(t.TempDir(), "qwenproxy.db"),
+		"QWEN_BASE_URL":    sim.URL,
+		"QWEN_TOKEN":       "test-token",
+		"QWEN_COOKIES":     "acw_tc=abc; token=secret-cookie",
+		"QWEN_TIMEOUT":     "2000",
+		"RETRY_BASE_DELAY": "1",
+		"RETRY_MAX_DELAY":  "20",
+		"LOG_LEVEL":        "error",
+	}
+	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(cfg)
+	}
+	e := &env{t: t, sim: sim, cfg: cfg}
+	e.boot()
+	t.Cleanup(e.stop)
+	return e
+}
+
+func (e *env) boot() {
+	e.t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := app.Start(context.Background(), e.cfg, log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.app = a
+	e.client = openai.NewClient(option.WithBaseURL(a.URL()+"/v1/"), option.WithAPIKey("not-checked"), option.WithMaxRetries(0))
+}
+
+func (e *env) stop() {
+	if e.app == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.app.Shutdown(ctx); err != nil {
+		e.t.Errorf("shutdown: %v", err)
+	}
+	e.app = nil
+}
+
+// restart stops the proxy and starts a new one on the same database file.
+func (e *env) restart() {
+	e.t.Helper()
+	e.stop()
+	e.cfg.Port = 0
+	e.boot()
+}
+
+// sync waits until every finished call is in the database.
+func (e *env) sync() {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.app.Sync(ctx); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// db opens the SQLite file for reading, as an operator would.
+func (e *env) db() *sql.DB {
+	e.t.Helper()
+	e.sync()
+	db, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath+"?mode=ro")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// row is a joined request+response as stored.
+type row struct {
+	RequestID, SessionID, Model, Path, Status, FinishReason, ErrorType, Error, ParentID, ChatID string
+	Stream                                                                                      bool
+	HTTPStatus, PromptTokens, CompletionTokens, TotalTokens, Attempts, Responses                int
+	TTFT                                                                                        sql.NullFloat64
+	OpenAIRequest, QwenRequest, OpenAIResponse, QwenResponse                                    sql.NullString
+}
+
+// rows returns every recorded call, oldest first.
+func (e *env) rows() []row {
+	e.t.Helper()
+	db := e.db()
+	rs, err := db.Query(`SELECT q.request_id, COALESCE(q.session_id,''), q.model, q.path, q.stream,
+		COALESCE(r.status,''), COALESCE(r.finish_reason,''), COALESCE(r.error_type,''), COALESCE(r.error,''),
+		COALESCE(r.parent_id,''), COALESCE(r.chat_id,''), COALESCE(r.http_status,0), COALESCE(r.prompt_tokens,0),
+		COALESCE(r.completion_tokens,0), COALESCE(r.total_tokens,0), COALESCE(r.upstream_attempts,0),
+		(SELECT COUNT(*) FROM responses x WHERE x.request_id = q.id), r.ttft_ms,
+		qb.openai_request, qb.qwen_request, rb.openai_response, rb.qwen_response
+		FROM requests q LEFT JOIN responses r ON r.request_id = q.id
+		LEFT JOIN request_bodies qb ON qb.request_id = q.id LEFT JOIN response_bodies rb ON rb.response_id = r.id
+		ORDER BY q.id`)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rs.Close()
+	var out []row
+	for rs.Next() {
+		var r row
+		if err := rs.Scan(&r.RequestID, &r.SessionID, &r.Model, &r.Path, &r.Stream, &r.Status, &r.FinishReason,
+			&r.ErrorType, &r.Error, &r.ParentID, &r.ChatID, &r.HTTPStatus, &r.PromptTokens, &r.CompletionTokens,
+			&r.TotalTokens, &r.Attempts, &r.Responses, &r.TTFT, &r.OpenAIRequest, &r.QwenRequest, &r.OpenAIResponse, &r.QwenResponse); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rs.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// lastRow is the most recent recorded call; it fails the test if none.
+func (e *env) lastRow() row {
+	e.t.Helper()
+	rows := e.rows()
+	if len(rows) == 0 {
+		e.t.Fatal("no call recorded")
+	}
+	return rows[len(rows)-1]
+}
+
+func (e *env) count(query string, args ...any) int {
+	e.t.Helper()
+	var n int
+	if err := e.db().QueryRow(query, args...).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}

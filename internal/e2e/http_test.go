@@ -1,0 +1,226 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+
+	"qwenproxy/internal/config"
+)
+
+func postJSON(t *testing.T, e *env, path, body string, header map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctxT(t), http.MethodPost, e.app.URL()+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+type envelope struct {
+	Error struct {
+		Message string  `json:"message"`
+		Type    string  `json:"type"`
+		Param   *string `json:"param"`
+		Code    *string `json:"code"`
+	} `json:"error"`
+}
+
+func decodeEnvelope(t *testing.T, resp *http.Response) envelope {
+	t.Helper()
+	var env envelope
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &env); err != nil || env.Error.Message == "" || env.Error.Type == "" {
+		t.Fatalf("not an error envelope: %s", b)
+	}
+	if resp.Header.Get("Content-Type") != "application/json" || resp.Header.Get("X-Request-Id") == "" {
+		t.Fatalf("headers %v", resp.Header)
+	}
+	return env
+}
+
+func TestInvalidRequestsAreRefusedAndChangeNothing(t *testing.T) {
+	e := start(t, nil)
+	cases := []struct {
+		name, path, body, param string
+	}{
+		{"malformed JSON", "/v1/chat/completions", `{"messages": [`, ""},
+		{"empty body", "/v1/chat/completions", ``, ""},
+		{"not an object", "/v1/chat/completions", `[1,2]`, ""},
+		{"messages missing", "/v1/chat/completions", `{"model":"qwen3-max"}`, "messages"},
+		{"messages not an array", "/v1/chat/completions", `{"messages":"hi"}`, "messages"},
+		{"messages empty", "/v1/chat/completions", `{"messages":[]}`, "messages"},
+		{"no user message", "/v1/chat/completions", `{"messages":[{"role":"system","content":"x"},{"role":"assistant","content":"y"}]}`, "messages"},
+		{"role missing", "/v1/chat/completions", `{"messages":[{"content":"x"}]}`, "messages[0].role"},
+		{"bad role", "/v1/chat/completions", `{"messages":[{"role":"robot","content":"x"}]}`, "messages[0].role"},
+		{"empty user content", "/v1/chat/completions", `{"messages":[{"role":"user","content":"  "}]}`, "messages[0].content"},
+		{"content of wrong type", "/v1/chat/completions", `{"messages":[{"role":"user","content":42}]}`, "messages[0].content"},
+		{"image part", "/v1/chat/completions", `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}`, "messages[0].content"},
+		{"tool without call id", "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"},{"role":"tool","content":"r"}]}`, "messages[1].tool_call_id"},
+		{"system last", "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"},{"role":"system","content":"y"}]}`, "messages[1].role"},
+		{"stream not a boolean", "/v1/chat/completions", `{"stream":"yes","messages":[{"role":"user","content":"x"}]}`, "stream"},
+		{"model not a string", "/v1/chat/completions", `{"model":5,"messages":[{"role":"user","content":"x"}]}`, "model"},
+		{"temperature out of range", "/v1/chat/completions", `{"temperature":3,"messages":[{"role":"user","content":"x"}]}`, "temperature"},
+		{"several choices", "/v1/chat/completions", `{"n":2,"messages":[{"role":"user","content":"x"}]}`, "n"},
+		{"include_usage not a boolean", "/v1/chat/completions", `{"stream":true,"stream_options":{"include_usage":1},"messages":[{"role":"user","content":"x"}]}`, "stream_options.include_usage"},
+		{"prompt missing", "/v1/completions", `{"model":"qwen3-max"}`, "prompt"},
+		{"prompt of wrong type", "/v1/completions", `{"prompt":7}`, "prompt"},
+		{"batched prompts", "/v1/completions", `{"prompt":["a","b"]}`, "prompt"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := postJSON(t, e, tc.path, tc.body, nil)
+			env := decodeEnvelope(t, resp)
+			if resp.StatusCode != 400 || env.Error.Type != "invalid_request_error" {
+				t.Fatalf("status %d envelope %+v", resp.StatusCode, env)
+			}
+			param := ""
+			if env.Error.Param != nil {
+				param = *env.Error.Param
+			}
+			if param != tc.param {
+				t.Fatalf("param %q, want %q (%s)", param, tc.param, env.Error.Message)
+			}
+		})
+	}
+	if n := e.count(`SELECT COUNT(*) FROM requests`); n != 0 {
+		t.Fatalf("%d requests recorded for invalid calls", n)
+	}
+	if calls := e.sim.Calls(); len(calls) != 0 {
+		t.Fatalf("upstream called for invalid requests: %d calls", len(calls))
+	}
+}
+
+func TestProtocolErrors(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.MaxBodyBytes = 1024 })
+	do := func(method, path, contentType, body string) *http.Response {
+		req, _ := http.NewRequestWithContext(ctxT(t), method, e.app.URL()+path, strings.NewReader(body))
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		return resp
+	}
+	resp := do(http.MethodGet, "/v1/chat/completions", "", "")
+	if env := decodeEnvelope(t, resp); resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" || *env.Error.Code != "method_not_allowed" {
+		t.Fatalf("405: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp = do(http.MethodDelete, "/v1/models", "", "")
+	if decodeEnvelope(t, resp); resp.StatusCode != 405 || resp.Header.Get("Allow") != "GET, HEAD" {
+		t.Fatalf("405 on models: %d %v", resp.StatusCode, resp.Header)
+	}
+	resp = do(http.MethodGet, "/v1/nothing-here", "", "")
+	if env := decodeEnvelope(t, resp); resp.StatusCode != 404 || *env.Error.Code != "not_found" {
+		t.Fatalf("404: %d", resp.StatusCode)
+	}
+	resp = do(http.MethodPost, "/v1/chat/completions", "text/plain", `{"messages":[{"role":"user","content":"x"}]}`)
+	if env := decodeEnvelope(t, resp); resp.StatusCode != 415 || *env.Error.Code != "unsupported_media_type" {
+		t.Fatalf("415: %d", resp.StatusCode)
+	}
+	big := `{"messages":[{"role":"user","content":"` + strings.Repeat("x", 2048) + `"}]}`
+	resp = do(http.MethodPost, "/v1/chat/completions", "application/json", big)
+	if env := decodeEnvelope(t, resp); resp.StatusCode != 413 || *env.Error.Code != "request_too_large" {
+		t.Fatalf("413: %d", resp.StatusCode)
+	}
+	// A charset parameter is fine.
+	resp = do(http.MethodPost, "/v1/chat/completions", "application/json; charset=utf-8", `{"messages":[{"role":"user","content":"x"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("json with charset: %d", resp.StatusCode)
+	}
+}
+
+func TestHealthReportsCredentialsWithoutValues(t *testing.T) {
+	exp := time.Now().Add(72 * time.Hour).Truncate(time.Second)
+	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"id":"u1","exp":` + jsonInt(exp.Unix()) + `}`))
+	jwt := "eyJhbGciOiJIUzI1NiJ9." + payload + ".c2lnbmF0dXJl"
+	e := start(t, func(c *config.Config) { c.QwenCookies = "acw_tc=abc; token=" + jwt })
+	resp, err := http.Get(e.app.URL() + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var h struct {
+		Status      string `json:"status"`
+		Credentials struct {
+			Configured     bool      `json:"configured"`
+			TokenExpiresAt time.Time `json:"token_expires_at"`
+			TokenExpired   bool      `json:"token_expired"`
+		} `json:"credentials"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || h.Status != "ok" || !h.Credentials.Configured || !h.Credentials.TokenExpiresAt.Equal(exp) || h.Credentials.TokenExpired {
+		t.Fatalf("health %d %s", resp.StatusCode, b)
+	}
+	for _, secret := range []string{"test-token", "acw_tc", payload} {
+		if strings.Contains(string(b), secret) {
+			t.Fatalf("health reveals %q: %s", secret, b)
+		}
+	}
+	ready, err := http.Get(e.app.URL() + "/health/ready")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready.Body.Close()
+	if ready.StatusCode != 200 {
+		t.Fatalf("ready %d", ready.StatusCode)
+	}
+}
+
+func TestReadyFailsWithoutCredentials(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.QwenToken = "" })
+	resp, err := http.Get(e.app.URL() + "/health/ready")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 503 || !strings.Contains(string(b), `"credentials":"not_configured"`) {
+		t.Fatalf("ready %d %s", resp.StatusCode, b)
+	}
+	health, err := http.Get(e.app.URL() + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	health.Body.Close()
+	if health.StatusCode != 200 {
+		t.Fatalf("liveness %d without credentials", health.StatusCode)
+	}
+}
+
+func TestMockUpstreamModeServesTheSimulator(t *testing.T) {
+	e := start(t, func(c *config.Config) {
+		c.MockUpstream, c.QwenToken, c.QwenCookies = true, "", ""
+		c.QwenBaseURL = "https://chat.qwen.ai" // replaced by the simulator's URL
+	})
+	got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("mock me")))
+	if err != nil || got.Choices[0].Message.Content != `You said: "mock me".` {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if len(e.sim.Calls()) != 0 || e.app.Simulator() == nil || e.app.Simulator().Chats() != 1 {
+		t.Fatal("the call did not go to the built-in simulator")
+	}
+}
+
+func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
