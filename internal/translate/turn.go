@@ -74,7 +74,7 @@ func UpstreamMessages(msgs []openai.Message, p Plan) []qwen.MessageSpec {
 	if len(turn) == 1 && turn[0].Role == "assistant" {
 		role = "assistant"
 	}
-	writeTurn(&body, turn, !p.FirstTurn)
+	writeTurn(&body, msgs, len(history), !p.FirstTurn)
 	specs = append(specs, qwen.MessageSpec{Role: role, Content: body.String(), Thinking: p.Thinking})
 	return specs
 }
@@ -125,13 +125,13 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 	b.WriteString("[End of earlier conversation]\n\n")
 }
 
-// writeTurn writes the new turn as one message. System messages in the turn
-// are sent only after the chat's first turn, where the system prompt has
-// already gone separately.
-func writeTurn(b *strings.Builder, turn []openai.Message, includeSystem bool) {
+// writeTurn writes the new turn, msgs[start:], as one message. System
+// messages in the turn are sent only after the chat's first turn, where the
+// system prompt has already gone separately.
+func writeTurn(b *strings.Builder, msgs []openai.Message, start int, includeSystem bool) {
 	first := true
-	for i := range turn {
-		m := &turn[i]
+	for i := start; i < len(msgs); i++ {
+		m := &msgs[i]
 		if isSystem(m.Role) && !includeSystem {
 			continue
 		}
@@ -142,7 +142,7 @@ func writeTurn(b *strings.Builder, turn []openai.Message, includeSystem bool) {
 		text, _ := m.Text()
 		switch {
 		case m.Role == "tool":
-			writeToolResult(b, m, turn[:i])
+			writeToolResult(b, m, msgs[:i])
 		case isSystem(m.Role):
 			fmt.Fprintf(b, "[System] %s", text)
 		default:

@@ -1,0 +1,53 @@
+package config
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr() != "127.0.0.1:3000" || c.DatabasePath != "./data/qwenproxy.db" || c.QwenBaseURL != "https://chat.qwen.ai" ||
+		c.QwenTimeout != 120*time.Second || c.SessionTimeout != 30*time.Minute || c.MaxRetries != 3 || c.MaxBodyBytes != 10<<20 || c.MockUpstream {
+		t.Fatalf("defaults %+v", c)
+	}
+}
+
+func TestEnvironmentThenFlags(t *testing.T) {
+	c, err := Load([]string{"--port", "4000", "--mock-upstream"}, env(map[string]string{
+		"PORT": "3500", "HOST": "0.0.0.0", "QWEN_TIMEOUT": "5000", "SESSION_TIMEOUT": "60000", "LOG_LEVEL": "DEBUG",
+		"QWEN_BASE_URL": "http://127.0.0.1:9/", "RETRY_BASE_DELAY": "0",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 4000 || c.Host != "0.0.0.0" || c.QwenTimeout != 5*time.Second || c.SessionTimeout != time.Minute ||
+		c.LogLevel != "debug" || c.QwenBaseURL != "http://127.0.0.1:9" || !c.MockUpstream || c.RetryBaseDelay != 0 {
+		t.Fatalf("config %+v", c)
+	}
+}
+
+func TestBadValuesAreNamed(t *testing.T) {
+	_, err := Load(nil, env(map[string]string{"PORT": "http", "QWEN_TIMEOUT": "-1", "LOG_LEVEL": "loud", "QWEN_BASE_URL": "chat.qwen.ai"}), io.Discard)
+	if err == nil {
+		t.Fatal("bad values accepted")
+	}
+	for _, name := range []string{"PORT", "QWEN_TIMEOUT", "LOG_LEVEL", "QWEN_BASE_URL"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	if _, err := Load([]string{"--nope"}, env(nil), io.Discard); err == nil {
+		t.Fatal("unknown flag accepted")
+	}
+	if _, err := Load([]string{"--log-level", "loud"}, env(nil), io.Discard); err == nil {
+		t.Fatal("bad flag value accepted")
+	}
+}

@@ -1,0 +1,90 @@
+package openai
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", `quote " and \ backslash`, "line\nbreak\ttab\r", "ctrl \x00\x1f", "<html> & more",
+		"emoji 🌌 and ’", "sep \u2028 \u2029", "bad \xff utf8", strings.Repeat("é", 100)} {
+		want, _ := json.Marshal(s)
+		if got := AppendString(nil, s); string(got) != string(want) {
+			t.Errorf("%q: got %s want %s", s, got, want)
+		}
+	}
+}
+
+func TestChunksAreValidJSON(t *testing.T) {
+	enc := NewChatChunkEncoder("chatcmpl-1", "qwen3-max", 42)
+	check := func(b []byte, want string) {
+		t.Helper()
+		payload, ok := strings.CutPrefix(string(b), "data: ")
+		if !ok || !strings.HasSuffix(payload, "\n\n") {
+			t.Fatalf("not an SSE event: %q", b)
+		}
+		var v map[string]any
+		if err := json.Unmarshal([]byte(payload), &v); err != nil {
+			t.Fatalf("%v in %s", err, payload)
+		}
+		if v["id"] != "chatcmpl-1" || v["created"] != float64(42) || v["model"] != "qwen3-max" {
+			t.Fatalf("envelope %v", v)
+		}
+		got, _ := json.Marshal(v["choices"])
+		if v["usage"] != nil {
+			u, _ := json.Marshal(v["usage"])
+			got = append(got, u...)
+		}
+		if string(got) != want {
+			t.Fatalf("got %s want %s", got, want)
+		}
+	}
+	check(enc.Role(), `[{"delta":{"content":"","role":"assistant"},"finish_reason":null,"index":0}]`)
+	check(enc.Content("a \"b\""), `[{"delta":{"content":"a \"b\""},"finish_reason":null,"index":0}]`)
+	check(enc.Reasoning("hm"), `[{"delta":{"reasoning_content":"hm"},"finish_reason":null,"index":0}]`)
+	check(enc.Finish("stop"), `[{"delta":{},"finish_reason":"stop","index":0}]`)
+	check(enc.Usage(Usage{1, 2, 3}), `[]{"completion_tokens":2,"prompt_tokens":1,"total_tokens":3}`)
+
+	legacy := NewTextChunkEncoder("chatcmpl-1", "qwen3-max", 42)
+	check(legacy.Content("x"), `[{"finish_reason":null,"index":0,"logprobs":null,"text":"x"}]`)
+	check(legacy.Finish("stop"), `[{"finish_reason":"stop","index":0,"logprobs":null,"text":""}]`)
+	if legacy.Reasoning("x") != nil {
+		t.Fatal("legacy completions have no reasoning field")
+	}
+	ev := ErrorEvent(&Error{Status: 502, Type: TypeUpstream, Code: "x", Message: "m"})
+	if string(ev) != "data: {\"error\":{\"message\":\"m\",\"type\":\"upstream_error\",\"param\":null,\"code\":\"x\"}}\n\n" {
+		t.Fatalf("error event %q", ev)
+	}
+}
+
+func TestValidateAcceptsWhatClientsSend(t *testing.T) {
+	bodies := []string{
+		`{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`,
+		`{"messages":[{"role":"system","content":"s"},{"role":"user","content":[{"type":"text","text":"<task>x</task>"},{"type":"text","text":"env"}]}],"stream":true,"stream_options":{"include_usage":true},"temperature":0}`,
+		`{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":""}],"tools":[],"tool_choice":"auto","top_p":1,"max_tokens":32000}`,
+		`{"messages":[{"role":"developer","content":"d"},{"role":"user","content":"u"}],"n":1,"reasoning_effort":"low","unknown_field":{"a":1}}`,
+	}
+	for _, b := range bodies {
+		var req ChatRequest
+		if err := Decode([]byte(b), &req); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if err := req.Validate(); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+	}
+}
+
+func TestWantsThinking(t *testing.T) {
+	yes, no := true, false
+	for _, tc := range []struct {
+		req  ChatRequest
+		want bool
+	}{{ChatRequest{}, false}, {ChatRequest{ReasoningEffort: "high"}, true}, {ChatRequest{ReasoningEffort: "minimal"}, false},
+		{ChatRequest{EnableThinking: &yes}, true}, {ChatRequest{ReasoningEffort: "high", EnableThinking: &no}, false}} {
+		if tc.req.WantsThinking() != tc.want {
+			t.Errorf("%+v: %v", tc.req, !tc.want)
+		}
+	}
+}

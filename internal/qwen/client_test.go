@@ -1,0 +1,187 @@
+package qwen
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// scripted serves one canned answer per call, in order.
+func scripted(t *testing.T, answers ...func(w http.ResponseWriter)) (*Client, *atomic.Int32) {
+	t.Helper()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodPost && r.Header.Get("bx-umidtoken") != "tok") || r.Header.Get("Cookie") != "c=1" || !strings.Contains(r.UserAgent(), "Chrome") {
+			t.Errorf("headers %v", r.Header)
+		}
+		i := int(n.Add(1)) - 1
+		if i >= len(answers) {
+			t.Errorf("unexpected call %d", i+1)
+			return
+		}
+		answers[i](w)
+	}))
+	t.Cleanup(srv.Close)
+	c := New(Config{BaseURL: srv.URL, Credentials: StaticCredentials{Token: "tok", Cookies: "c=1"}, Timeout: 2 * time.Second,
+		MaxRetries: 2, RetryBase: time.Millisecond, RetryMax: 5 * time.Millisecond})
+	return c, &n
+}
+
+func status(code int, header ...string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		w.WriteHeader(code)
+	}
+}
+
+func body(contentType, b string, header ...string) func(http.ResponseWriter) {
+	return func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", contentType)
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		io.WriteString(w, b)
+	}
+}
+
+const okStream = "data: {\"response.created\":{\"chat_id\": \"c\", \"parent_id\": \"p\", \"response_id\":\"r\"}} \n\n" +
+	"data: {\"choices\": [{\"delta\": {\"role\": \"assistant\", \"content\": \"hi\", \"phase\": \"answer\", \"status\": \"typing\"}}]}\n\n"
+
+func TestCompleteClassifiesAndRetries(t *testing.T) {
+	sse := "text/event-stream; charset=utf-8"
+	cases := []struct {
+		name     string
+		answers  []func(http.ResponseWriter)
+		kind     Kind // "" for success
+		attempts int
+	}{
+		{"ok", []func(http.ResponseWriter){body(sse, okStream)}, "", 1},
+		{"5xx then ok", []func(http.ResponseWriter){status(503), body(sse, okStream)}, "", 2},
+		{"5xx throughout", []func(http.ResponseWriter){status(500), status(502), status(504)}, KindServer, 3},
+		{"401 not retried", []func(http.ResponseWriter){status(401)}, KindAuth, 1},
+		{"403 not retried", []func(http.ResponseWriter){status(403)}, KindAuth, 1},
+		{"400 not retried", []func(http.ResponseWriter){status(400)}, KindBadRequest, 1},
+		{"429 past the backoff cap", []func(http.ResponseWriter){status(429, "Retry-After", "120")}, KindRateLimited, 1},
+		{"429 within the cap", []func(http.ResponseWriter){status(429, "Retry-After", "0"), body(sse, okStream)}, "", 2},
+		{"busy envelope retried", []func(http.ResponseWriter){
+			body("application/json", `{"success":false,"data":{"code":"Bad_Request","details":"The chat is in progress!"}}`, "X-Actual-Status-Code", "400"),
+			body(sse, okStream)}, "", 2},
+		{"quota envelope", []func(http.ResponseWriter){
+			body("application/json", `{"success":false,"request_id":"x","data":{"code":"RateLimited","details":"You've reached the upper limit for today's usage.","num":6}}`)},
+			KindRateLimited, 1},
+		{"parent missing", []func(http.ResponseWriter){
+			body("application/json", `{"success":false,"data":{"code":"Bad_Request","details":"Invalid input chat parent_id x is not exist."}}`)}, KindNotFound, 1},
+		{"firewall html", []func(http.ResponseWriter){body("text/html", "<!doctype html><html>challenge</html>")}, KindFirewall, 1},
+		{"firewall json", []func(http.ResponseWriter){body("application/json", `{"requestInfo":{"x":1}}`)}, KindFirewall, 1},
+		{"empty stream", []func(http.ResponseWriter){body(sse, "")}, KindBadResponse, 1},
+		{"non-stream success", []func(http.ResponseWriter){body("application/json",
+			`{"success":true,"data":{"parent_id":"p","message_id":"m","choices":[{"message":{"role":"assistant","content":"whole"}}]}}`)}, "", 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, calls := scripted(t, tc.answers...)
+			s, attempts, err := c.Complete(context.Background(), "chat", []byte(`{}`))
+			if attempts != tc.attempts || int(calls.Load()) != tc.attempts {
+				t.Fatalf("attempts %d (server saw %d), want %d", attempts, calls.Load(), tc.attempts)
+			}
+			if tc.kind == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				ev, err := s.Next()
+				if err != nil || ev.Kind != EventCreated || ev.Created.ParentID != "p" {
+					t.Fatalf("first event %+v %v", ev, err)
+				}
+				return
+			}
+			qe, ok := AsError(err)
+			if !ok || qe.Kind != tc.kind {
+				t.Fatalf("err = %v, want kind %s", err, tc.kind)
+			}
+		})
+	}
+}
+
+func TestCompleteTimesOutWithoutRetrying(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c := New(Config{BaseURL: srv.URL, Credentials: StaticCredentials{Token: "t", Cookies: "c"}, Timeout: 50 * time.Millisecond, MaxRetries: 3})
+	_, attempts, err := c.Complete(context.Background(), "chat", []byte(`{}`))
+	if qe, ok := AsError(err); !ok || qe.Kind != KindTimeout || attempts != 1 || calls.Load() != 1 {
+		t.Fatalf("err %v attempts %d calls %d", err, attempts, calls.Load())
+	}
+}
+
+func TestNetworkErrorsAreRetried(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there now
+	c := New(Config{BaseURL: url, Credentials: StaticCredentials{Token: "t", Cookies: "c"}, MaxRetries: 2, RetryBase: time.Millisecond})
+	_, attempts, err := c.NewChat(context.Background(), "qwen3-max")
+	if qe, ok := AsError(err); !ok || qe.Kind != KindNetwork || attempts != 3 {
+		t.Fatalf("err %v attempts %d", err, attempts)
+	}
+}
+
+func TestNoCredentialsNeverCallsUpstream(t *testing.T) {
+	c := New(Config{BaseURL: "http://127.0.0.1:1", Credentials: StaticCredentials{Token: "t"}})
+	if _, _, err := c.NewChat(context.Background(), "m"); !errors.Is(err, ErrNoCredentials) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestNewChatReadsEveryIDForm(t *testing.T) {
+	for _, b := range []string{
+		`{"success":true,"request_id":"r","data":{"id":"chat-1"}}`,
+		`{"success":true,"data":{"chat_id":"chat-1"}}`,
+		`{"success":true,"data":{"chat":{"id":"chat-1"}}}`,
+	} {
+		c, _ := scripted(t, body("application/json", b))
+		id, _, err := c.NewChat(context.Background(), "qwen3-max")
+		if err != nil || id != "chat-1" {
+			t.Errorf("%s: id %q err %v", b, id, err)
+		}
+	}
+	c, _ := scripted(t, body("application/json", `{"success":true,"data":{}}`))
+	if _, _, err := c.NewChat(context.Background(), "m"); err == nil {
+		t.Fatal("no chat id accepted")
+	}
+}
+
+func TestModelsReadsBothGenerations(t *testing.T) {
+	c, _ := scripted(t, status(404), body("application/json", `{"success":true,"data":{"data":[{"id":"qwen3-max","info":{"is_active":true}}]}}`))
+	models, err := c.Models(context.Background())
+	if err != nil || len(models) != 1 || models[0].ID != "qwen3-max" || !models[0].Info.IsActive {
+		t.Fatalf("models %+v err %v", models, err)
+	}
+}
+
+func TestBackoffIsBoundedWithJitter(t *testing.T) {
+	c := New(Config{RetryBase: 100 * time.Millisecond, RetryMax: 400 * time.Millisecond})
+	for attempt, lo := range map[int]time.Duration{1: 50 * time.Millisecond, 2: 100 * time.Millisecond, 3: 200 * time.Millisecond, 10: 200 * time.Millisecond} {
+		for range 50 {
+			d := c.backoff(attempt)
+			if d < lo || d > 2*lo {
+				t.Fatalf("attempt %d: backoff %v outside [%v, %v]", attempt, d, lo, 2*lo)
+			}
+		}
+	}
+}

@@ -1,0 +1,203 @@
+package qwen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testStream wraps a body as a Stream with a generous idle timeout.
+func testStream(t *testing.T, body string) *Stream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	timer := time.AfterFunc(time.Hour, func() {})
+	s := newStream(ctx, cancel, io.NopCloser(strings.NewReader(body)), time.Hour, timer, new(atomic.Bool))
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func readAll(t *testing.T, s *Stream) ([]Event, error) {
+	t.Helper()
+	var evs []Event
+	for {
+		ev, err := s.Next()
+		if errors.Is(err, io.EOF) {
+			return evs, nil
+		}
+		if err != nil {
+			return evs, err
+		}
+		evs = append(evs, ev)
+	}
+}
+
+func TestParseRecordedStream(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/qwen/completion-stream.sse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The expected text, decoded independently of the parser.
+	var want strings.Builder
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, `data: {"choices"`) {
+			continue
+		}
+		var ev struct {
+			Choices []struct{ Delta struct{ Content string } }
+		}
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev); err != nil {
+			t.Fatal(err)
+		}
+		want.WriteString(ev.Choices[0].Delta.Content)
+	}
+
+	evs, err := readAll(t, testStream(t, string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 823 {
+		t.Fatalf("%d events, want 823", len(evs))
+	}
+	c := evs[0].Created
+	if evs[0].Kind != EventCreated || c.ChatID != "0cac4f88-3ce7-4b19-8ebb-632ca66c512c" ||
+		c.ParentID != "f2a0176c-e4cd-4550-b476-f9fa5daa7a32" || c.ResponseID != "e34734e7-0999-4d8f-a900-81d1a3db9ae4" {
+		t.Fatalf("created = %+v", evs[0])
+	}
+	var got strings.Builder
+	var last *Usage
+	for _, ev := range evs[1:] {
+		if ev.Kind != EventDelta || ev.Phase != PhaseAnswer {
+			t.Fatalf("event %+v", ev)
+		}
+		got.WriteString(ev.Content)
+		if ev.Usage != nil {
+			last = ev.Usage
+		}
+	}
+	if got.String() != want.String() || !strings.HasPrefix(got.String(), "Greetings, Cosmic Traveler! 🌌") {
+		t.Fatalf("text differs: %d vs %d bytes", got.Len(), want.Len())
+	}
+	if !evs[len(evs)-1].Finished || *last != (Usage{InputTokens: 33, OutputTokens: 838, TotalTokens: 871}) {
+		t.Fatalf("finished %v usage %+v", evs[len(evs)-1].Finished, last)
+	}
+}
+
+func TestStreamEventVariants(t *testing.T) {
+	long := strings.Repeat("x", 100_000)
+	body := "" +
+		": a comment line\n\n" +
+		"event: message\ndata: {\"response.info\": {\"action\": \"keep_alive\"}}\n\n" +
+		"data:{\"choices\":[{\"delta\":{\"content\":\"deep\",\"phase\":\"think\",\"status\":\"typing\"}}]}\r\n\r\n" +
+		"data: {\"choices\":[{\"delta\":{\"content\":\"\",\"phase\":\"thinking_summary\",\"status\":\"typing\",\"extra\":{\"summary_thought\":{\"content\":[\"a\"]}}}}]}\n\n" +
+		"data: {\"choices\":[{\"delta\":{\"content\":\"\",\"phase\":\"thinking_summary\",\"status\":\"typing\",\"extra\":{\"summary_thought\":{\"content\":[\"a\",\"b\"]}}}}]}\n\n" +
+		"data: {\"choices\":[{\"delta\":{\"content\":\"" + long + "\"}}]}\n\n" +
+		"data: [DONE]\n\n" +
+		"data: {\"choices\":[{\"delta\":{\"content\":\"\",\"status\":\"finished\",\"phase\":\"answer\"}}]}"
+	evs, err := readAll(t, testStream(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 6 {
+		t.Fatalf("%d events: %+v", len(evs), evs)
+	}
+	if evs[0].Kind != EventKeepAlive || evs[1].Phase != PhaseThink || evs[1].Content != "deep" ||
+		evs[2].Content != "a" || evs[3].Content != "\n\nb" || evs[4].Phase != PhaseAnswer || evs[4].Content != long || !evs[5].Finished {
+		t.Fatalf("events %+v", evs[:4])
+	}
+}
+
+func TestStreamErrorsInBand(t *testing.T) {
+	cases := map[string]Kind{
+		`data: {"success":false,"data":{"code":"RateLimited","num":2,"details":"quota exceeded"}}`:           KindRateLimited,
+		`data: {"error": {"code": "Too_Many_Requests", "details": "please slow down"}, "response_id": "r1"}`: KindRateLimited,
+		`data: {"error": {"code": "ContextLengthExceeded", "details": "too long"}}`:                          KindBadRequest,
+		`data: {"error": {"code": "unauthorized", "details": "expired"}}`:                                    KindAuth,
+		`data: {not json`: KindBadResponse,
+	}
+	for body, kind := range cases {
+		_, err := readAll(t, testStream(t, body+"\n\n"))
+		qe, ok := AsError(err)
+		if !ok || qe.Kind != kind {
+			t.Errorf("%s: err %v, want kind %s", body, err, kind)
+		}
+	}
+}
+
+func TestStreamCutAndTimeout(t *testing.T) {
+	// A body that breaks (not a clean EOF) is a cut.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	broken := io.NopCloser(io.MultiReader(strings.NewReader("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"), errReader{}))
+	s := newStream(ctx, cancel, broken, time.Hour, time.AfterFunc(time.Hour, func() {}), new(atomic.Bool))
+	if _, err := s.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Next(); err == nil {
+		t.Fatal("no error after a broken body")
+	} else if qe, ok := AsError(err); !ok || qe.Kind != KindStreamCut {
+		t.Fatalf("err = %v", err)
+	}
+
+	// A stalled body ends with a timeout once the idle watchdog fires.
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	timedOut := new(atomic.Bool)
+	timer := time.AfterFunc(time.Hour, func() { timedOut.Store(true); cancel2(); pw.CloseWithError(context.Canceled) })
+	s = newStream(ctx2, cancel2, pr, 20*time.Millisecond, timer, timedOut)
+	if _, err := s.Next(); err == nil {
+		t.Fatal("stalled stream returned an event")
+	} else if qe, ok := AsError(err); !ok || qe.Kind != KindTimeout {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("connection reset by peer") }
+
+func TestTokenExpiry(t *testing.T) {
+	jwt := "h." + "eyJpZCI6InUiLCJleHAiOjE3NjIwOTUyMjl9" + ".s" // {"id":"u","exp":1762095229}
+	got, ok := TokenExpiry("acw_tc=1; token=" + jwt + "; x=y")
+	if !ok || got.Unix() != 1762095229 {
+		t.Fatalf("expiry %v %v", got, ok)
+	}
+	for _, cookies := range []string{"", "acw_tc=1", "token=notajwt", "token=a.!!!.c"} {
+		if _, ok := TokenExpiry(cookies); ok {
+			t.Errorf("%q: expiry found", cookies)
+		}
+	}
+}
+
+func TestNewCompletionRequestShape(t *testing.T) {
+	now := time.Unix(1761489788, 0)
+	req := NewCompletionRequest("chat-1", "parent-1", "qwen3-max", now,
+		MessageSpec{Role: "system", Content: "sys"}, MessageSpec{Role: "user", Content: "hi", Thinking: true})
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{`"stream":true`, `"incremental_output":true`, `"chat_id":"chat-1"`, `"chat_mode":"guest"`,
+		`"parent_id":"parent-1","messages"`, `"timestamp":1761489788}`, `"thinking_enabled":true,"output_schema":"phase"`,
+		`"extra":{"meta":{"subChatType":"t2t"}}`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("missing %s in %s", want, s)
+		}
+	}
+	// System messages always hang under no parent.
+	if req.Messages[0].ParentID != nil || *req.Messages[1].ParentID != "parent-1" || *req.Messages[1].ParentIDCamel != "parent-1" {
+		t.Fatalf("parents %v %v", req.Messages[0].ParentID, req.Messages[1].ParentID)
+	}
+	first := NewCompletionRequest("c", "", "m", now, MessageSpec{Role: "user", Content: "x"})
+	if b, _ := json.Marshal(first); !bytes.Contains(b, []byte(`"parent_id":null,"messages"`)) {
+		t.Fatalf("first turn: %s", b)
+	}
+}

@@ -1,0 +1,146 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+)
+
+// memWriter records batches; gate, when set, blocks each write until a value
+// arrives; fail makes the next writes fail.
+type memWriter struct {
+	mu      sync.Mutex
+	batches [][]qp.Exchange
+	gate    chan struct{}
+	fail    int
+}
+
+func (w *memWriter) WriteExchanges(_ context.Context, b []qp.Exchange) error {
+	if w.gate != nil {
+		<-w.gate
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fail > 0 {
+		w.fail--
+		return errors.New("disk says no")
+	}
+	w.batches = append(w.batches, append([]qp.Exchange(nil), b...))
+	return nil
+}
+
+func (w *memWriter) ids() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var ids []string
+	for _, b := range w.batches {
+		for _, e := range b {
+			ids = append(ids, e.Request.RequestID)
+		}
+	}
+	return ids
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func ex(i int) qp.Exchange { return qp.Exchange{Request: qp.Request{RequestID: fmt.Sprint(i)}} }
+
+func TestRecordsAreBatchedInOrderAndDrainedOnClose(t *testing.T) {
+	w := &memWriter{gate: make(chan struct{})}
+	r := New(w, quiet, Options{QueueSize: 1000, BatchSize: 50})
+	for i := range 200 {
+		if !r.Record(ex(i)) {
+			t.Fatalf("record %d refused", i)
+		}
+	}
+	close(w.gate) // the writer was held on its first batch: the rest queued up
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ids := w.ids()
+	if len(ids) != 200 {
+		t.Fatalf("%d records written", len(ids))
+	}
+	for i, id := range ids {
+		if id != fmt.Sprint(i) {
+			t.Fatalf("record %d is %s: out of order", i, id)
+		}
+	}
+	if len(w.batches) > 1+200/50+1 || len(w.batches) < 200/50 {
+		t.Fatalf("%d batches for 200 records of batch size 50", len(w.batches))
+	}
+	if st := r.Stats(); st.Written != 200 || st.Dropped != 0 || st.Failed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if r.Record(ex(999)) || r.Stats().Dropped != 1 {
+		t.Fatal("a closed recorder accepted a record")
+	}
+}
+
+func TestFullQueueNeverBlocksAndCountsDrops(t *testing.T) {
+	w := &memWriter{gate: make(chan struct{})}
+	r := New(w, quiet, Options{QueueSize: 2, BatchSize: 1})
+	accepted := 0
+	done := make(chan struct{})
+	go func() {
+		for i := range 10 {
+			if r.Record(ex(i)) {
+				accepted++
+			}
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Record blocked on a full queue")
+	}
+	close(w.gate)
+	r.Close(context.Background())
+	if st := r.Stats(); st.Dropped != int64(10-accepted) || st.Written != int64(accepted) || accepted < 2 {
+		t.Fatalf("accepted %d, stats %+v", accepted, st)
+	}
+}
+
+func TestFailedBatchesAreRetried(t *testing.T) {
+	w := &memWriter{fail: 2}
+	r := New(w, quiet, Options{RetryDelay: time.Millisecond})
+	r.Record(ex(1))
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.Written != 1 || st.Failed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	w.mu.Lock()
+	w.fail = 100
+	w.mu.Unlock()
+	r.Record(ex(2))
+	r.Sync(context.Background())
+	if st := r.Stats(); st.Failed != 1 {
+		t.Fatalf("stats %+v after a batch that never commits", st)
+	}
+	r.Close(context.Background())
+}
+
+func TestSyncWaitsForEarlierRecords(t *testing.T) {
+	w := &memWriter{}
+	r := New(w, quiet, Options{})
+	defer r.Close(context.Background())
+	for i := range 10 {
+		r.Record(ex(i))
+	}
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.ids()); n != 10 {
+		t.Fatalf("%d records written at Sync", n)
+	}
+}

@@ -1,0 +1,161 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/store/sqlite"
+)
+
+func m(role, content string) openai.Message {
+	b, _ := json.Marshal(content)
+	return openai.Message{Role: role, Content: b}
+}
+
+func TestKeyNormalisesWhatClientsChange(t *testing.T) {
+	base := Key([]openai.Message{m("user", "Hello"), m("assistant", "Hi there")}, nil)
+	parts := openai.Message{Role: "user", Content: json.RawMessage(`[{"type":"text","text":"Hello"}]`)}
+	same := [][]openai.Message{
+		{m("user", "  Hello\n"), m("assistant", "Hi there ")},
+		{parts, m("assistant", "Hi there")},
+	}
+	for _, msgs := range same {
+		if Key(msgs, nil) != base {
+			t.Errorf("%v: key differs", msgs)
+		}
+	}
+	if Key([]openai.Message{m("user", "Hello")}, &openai.Message{Role: "assistant", Content: json.RawMessage(`"Hi there"`)}) != base {
+		t.Error("a conversation plus its answer must hash like the resent history")
+	}
+	different := [][]openai.Message{
+		{m("user", "Hello"), m("assistant", "Hi")},
+		{m("system", "Hello"), m("assistant", "Hi there")},
+		{m("user", "Hello"), m("assistant", "Hi there"), m("user", "")},
+		{m("user", "Hel"), m("assistant", "loHi there")},
+	}
+	for _, msgs := range different {
+		if Key(msgs, nil) == base {
+			t.Errorf("%v: key collides", msgs)
+		}
+	}
+}
+
+func newManager(t *testing.T) (*Manager, *sqlite.Store) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var n atomic.Int32
+	return NewManager(st, time.Minute, func() string { return fmt.Sprintf("s%d", n.Add(1)) }), st
+}
+
+func newChat(n *atomic.Int32) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) { return fmt.Sprintf("chat%d", n.Add(1)), nil }
+}
+
+func TestManagerContinuesByKeyAndForksOnReuse(t *testing.T) {
+	mgr, _ := newManager(t)
+	ctx := context.Background()
+	var chats atomic.Int32
+	first, err := mgr.Begin(ctx, Request{NewChat: newChat(&chats), FirstUser: "hi"})
+	if err != nil || !first.FirstTurn() {
+		t.Fatalf("%v %+v", err, first)
+	}
+	if err := first.Advance(ctx, "p1", "K1"); err != nil {
+		t.Fatal(err)
+	}
+	first.Release()
+
+	next, err := mgr.Begin(ctx, Request{PrefixKey: "K1", HasHistory: true, NewChat: newChat(&chats)})
+	if err != nil || next.Session.ID != first.Session.ID || next.Replay || next.FirstTurn() || next.Session.ParentID != "p1" {
+		t.Fatalf("continuation %+v %v", next, err)
+	}
+	// While this turn holds the session, the same history arrives again (a
+	// regenerate, or another conversation with identical text). It must not
+	// wait for, nor thread into, the session once that advances.
+	done := make(chan *Turn)
+	go func() {
+		other, err := mgr.Begin(ctx, Request{PrefixKey: "K1", HasHistory: true, NewChat: newChat(&chats)})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- other
+	}()
+	if err := next.Advance(ctx, "p2", "K2"); err != nil {
+		t.Fatal(err)
+	}
+	next.Release()
+	other := <-done
+	defer other.Release()
+	if other.Session.ID == first.Session.ID || !other.Replay || chats.Load() != 2 {
+		t.Fatalf("forked turn got session %s replay %v with %d chats", other.Session.ID, other.Replay, chats.Load())
+	}
+}
+
+func TestManagerExpiredSessionsAreNotFoundByKey(t *testing.T) {
+	mgr, st := newManager(t)
+	ctx := context.Background()
+	var chats atomic.Int32
+	turn, _ := mgr.Begin(ctx, Request{NewChat: newChat(&chats)})
+	turn.Advance(ctx, "p", "K")
+	turn.Release()
+	mgr.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
+	again, err := mgr.Begin(ctx, Request{PrefixKey: "K", HasHistory: true, NewChat: newChat(&chats)})
+	if err != nil || again.Session.ID == turn.Session.ID || !again.Replay {
+		t.Fatalf("expired session continued: %+v %v", again, err)
+	}
+	again.Release()
+	n, err := st.ForgetExpiredKeys(ctx, mgr.now())
+	if err != nil || n != 1 {
+		t.Fatalf("forgot %d keys, %v", n, err)
+	}
+	if _, err := st.Session(ctx, turn.Session.ID); err != nil {
+		t.Fatalf("expiry deleted the session: %v", err)
+	}
+}
+
+func TestExplicitSessionsSerialise(t *testing.T) {
+	mgr, _ := newManager(t)
+	ctx := context.Background()
+	var chats atomic.Int32
+	a, err := mgr.Begin(ctx, Request{ExplicitID: "named", NewChat: newChat(&chats)})
+	if err != nil || a.Session.ID != "named" {
+		t.Fatalf("%v %+v", err, a)
+	}
+	got := make(chan *Turn)
+	go func() {
+		b, err := mgr.Begin(ctx, Request{ExplicitID: "named", NewChat: newChat(&chats)})
+		if err != nil {
+			t.Error(err)
+		}
+		got <- b
+	}()
+	if err := a.Advance(ctx, "p1", "K"); err != nil {
+		t.Fatal(err)
+	}
+	a.Release()
+	b := <-got
+	defer b.Release()
+	if b.Session.ParentID != "p1" || chats.Load() != 1 {
+		t.Fatalf("second turn saw parent %q with %d chats", b.Session.ParentID, chats.Load())
+	}
+	if _, err := mgr.Begin(ctx, Request{ExplicitID: "bad id"}); err != ErrInvalidID {
+		t.Fatalf("err %v", err)
+	}
+	waitCtx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := mgr.Begin(waitCtx, Request{ExplicitID: "named"}); err == nil {
+		t.Fatal("a canceled caller got a held session")
+	}
+}

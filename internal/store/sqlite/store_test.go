@@ -1,0 +1,148 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+)
+
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	st, err := Open(context.Background(), filepath.Join(t.TempDir(), "sub", "test.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func TestMigrationsApplyOnceAndReportStatus(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "m.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	before, err := st.MigrationStatus(ctx)
+	if err != nil || len(before) == 0 || !before[0].AppliedAt.IsZero() {
+		t.Fatalf("status before: %+v %v", before, err)
+	}
+	n, err := st.Migrate(ctx)
+	if err != nil || n != len(before) {
+		t.Fatalf("applied %d of %d: %v", n, len(before), err)
+	}
+	if n, err := st.Migrate(ctx); err != nil || n != 0 {
+		t.Fatalf("second run applied %d: %v", n, err)
+	}
+	after, _ := st.MigrationStatus(ctx)
+	for _, m := range after {
+		if m.AppliedAt.IsZero() {
+			t.Fatalf("%s still pending", m.Name)
+		}
+	}
+}
+
+func TestSessions(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	now := time.UnixMilli(time.Now().UnixMilli())
+	s := &qp.Session{ID: "s1", ChatID: "c1", Model: "m", FirstUserMessage: "hi", CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Minute)}
+	if err := st.CreateSession(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateSession(ctx, s); err == nil {
+		t.Fatal("duplicate id accepted")
+	}
+	got, err := st.Session(ctx, "s1")
+	if err != nil || *got != *s {
+		t.Fatalf("got %+v, want %+v (%v)", got, s, err)
+	}
+	if _, err := st.Session(ctx, "nope"); !errors.Is(err, qp.ErrNotFound) {
+		t.Fatalf("missing session: %v", err)
+	}
+	if err := st.AdvanceSession(ctx, "s1", qp.SessionAdvance{ParentID: "p", ConversationKey: "K", At: now, ExpiresAt: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AdvanceSession(ctx, "nope", qp.SessionAdvance{}); !errors.Is(err, qp.ErrNotFound) {
+		t.Fatalf("advance missing: %v", err)
+	}
+	byKey, err := st.SessionByKey(ctx, "K", now)
+	if err != nil || byKey.ID != "s1" || byKey.ParentID != "p" || byKey.MessageCount != 1 {
+		t.Fatalf("by key %+v %v", byKey, err)
+	}
+	if _, err := st.SessionByKey(ctx, "K", now.Add(time.Hour)); !errors.Is(err, qp.ErrNotFound) {
+		t.Fatalf("expired session found by key: %v", err)
+	}
+	later := now.Add(30 * time.Minute)
+	if err := st.TouchSession(ctx, "s1", later, later.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SessionByKey(ctx, "K", now.Add(time.Hour)); err != nil {
+		t.Fatalf("touched session not found: %v", err)
+	}
+}
+
+func exchange(i int, session string) qp.Exchange {
+	now := time.Now()
+	return qp.Exchange{
+		Request: qp.Request{RequestID: fmt.Sprintf("req-%d", i), SessionID: session, Timestamp: now, Method: "POST", Path: "/v1/chat/completions",
+			Model: "qwen3-max", Stream: i%2 == 0, OpenAIRequest: []byte(`{"messages":[]}`), QwenRequest: []byte(`{}`)},
+		Response: qp.Response{ResponseID: fmt.Sprintf("resp-%d", i), Timestamp: now.Add(time.Second), Status: qp.StatusSuccess, HTTPStatus: 200,
+			FinishReason: "stop", PromptTokens: 3, CompletionTokens: 4, TotalTokens: 7, FirstTokenAt: now.Add(1500 * time.Microsecond),
+			Duration: time.Second, UpstreamAttempts: 1, OpenAIResponse: []byte(`{"id":"x"}`)},
+	}
+}
+
+func TestExchangesAndCascade(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	if err := st.CreateSession(ctx, &qp.Session{ID: "s1", ChatID: "c", FirstUserMessage: "x", CreatedAt: now, LastAccessed: now, ExpiresAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	batch := []qp.Exchange{exchange(1, "s1"), exchange(2, "s1"), exchange(3, "")}
+	if err := st.WriteExchanges(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	// A batch with a duplicate id fails whole: nothing of it is half-written.
+	if err := st.WriteExchanges(ctx, []qp.Exchange{exchange(4, ""), exchange(1, "")}); err == nil {
+		t.Fatal("duplicate request id accepted")
+	}
+	var requests, responses, bodies int
+	var ttft sql.NullFloat64
+	row := st.read.QueryRow(`SELECT (SELECT COUNT(*) FROM requests), (SELECT COUNT(*) FROM responses), (SELECT COUNT(*) FROM response_bodies),
+		(SELECT ttft_ms FROM responses WHERE response_id = 'resp-1')`)
+	if err := row.Scan(&requests, &responses, &bodies, &ttft); err != nil {
+		t.Fatal(err)
+	}
+	if requests != 3 || responses != 3 || bodies != 3 || ttft.Float64 != 1.5 {
+		t.Fatalf("%d requests %d responses %d bodies, ttft %v", requests, responses, bodies, ttft)
+	}
+	// Deleting a session removes its calls (cascade through a pooled
+	// connection, where foreign keys must be on too).
+	if _, err := st.write.Exec(`DELETE FROM sessions WHERE id = 's1'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.read.QueryRow(`SELECT (SELECT COUNT(*) FROM requests), (SELECT COUNT(*) FROM response_bodies)`).Scan(&requests, &bodies); err != nil {
+		t.Fatal(err)
+	}
+	if requests != 1 || bodies != 1 {
+		t.Fatalf("after cascade: %d requests, %d bodies", requests, bodies)
+	}
+}
+
+func TestWritesNeedAnExistingSession(t *testing.T) {
+	st := openTest(t)
+	if err := st.WriteExchanges(context.Background(), []qp.Exchange{exchange(1, "ghost")}); err == nil {
+		t.Fatal("a call naming an unknown session was stored")
+	}
+}

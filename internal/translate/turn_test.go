@@ -1,0 +1,115 @@
+package translate
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
+)
+
+func msg(role, content string) openai.Message {
+	b, _ := json.Marshal(content)
+	return openai.Message{Role: role, Content: b}
+}
+
+func roles(msgs []openai.Message) string {
+	var r []string
+	for _, m := range msgs {
+		r = append(r, m.Role)
+	}
+	return strings.Join(r, ",")
+}
+
+func TestSplit(t *testing.T) {
+	tool := msg("tool", "42")
+	tool.ToolCallID = "call_1"
+	cases := []struct {
+		msgs          []openai.Message
+		history, turn string
+	}{
+		{[]openai.Message{msg("user", "a")}, "", "user"},
+		{[]openai.Message{msg("system", "s"), msg("user", "a")}, "", "system,user"},
+		{[]openai.Message{msg("user", "a"), msg("assistant", "b"), msg("user", "c")}, "user,assistant", "user"},
+		{[]openai.Message{msg("user", "a"), msg("assistant", "b"), tool, tool}, "user,assistant", "tool,tool"},
+		{[]openai.Message{msg("user", "a"), msg("assistant", "prefill")}, "user", "assistant"},
+	}
+	for _, tc := range cases {
+		h, turn := Split(tc.msgs)
+		if roles(h) != tc.history || roles(turn) != tc.turn {
+			t.Errorf("%s: history %q turn %q", roles(tc.msgs), roles(h), roles(turn))
+		}
+	}
+}
+
+func TestUpstreamMessages(t *testing.T) {
+	convo := []openai.Message{msg("system", "Be brief."), msg("developer", "Use English."), msg("user", "Hi"), msg("assistant", "Hello"), msg("user", "Again")}
+
+	first := UpstreamMessages(convo[:3], Plan{FirstTurn: true})
+	if len(first) != 2 || first[0] != (qwen.MessageSpec{Role: "system", Content: "Be brief.\n\nUse English."}) || first[1].Content != "Hi" {
+		t.Fatalf("first turn %+v", first)
+	}
+	later := UpstreamMessages(convo, Plan{})
+	if len(later) != 1 || later[0] != (qwen.MessageSpec{Role: "user", Content: "Again"}) {
+		t.Fatalf("later turn %+v", later)
+	}
+	replay := UpstreamMessages(convo, Plan{FirstTurn: true, Replay: true, Thinking: true})
+	want := "[Earlier conversation, for context]\n\nUser: Hi\n\nAssistant: Hello\n\n[End of earlier conversation]\n\nAgain"
+	if len(replay) != 2 || replay[1].Content != want || !replay[1].Thinking || replay[0].Role != "system" {
+		t.Fatalf("replay %+v", replay)
+	}
+}
+
+func TestToolResultsBecomeText(t *testing.T) {
+	call := openai.Message{Role: "assistant", Content: json.RawMessage("null")}
+	for _, id := range []string{"call_a", "call_b"} {
+		tc := openai.ToolCall{ID: id, Type: "function"}
+		tc.Function.Name, tc.Function.Arguments = "get_weather", `{"city":"Oslo"}`
+		call.ToolCalls = append(call.ToolCalls, tc)
+	}
+	r1, r2, r3 := msg("tool", "rain"), msg("tool", "  "), msg("tool", "x")
+	r1.ToolCallID, r2.ToolCallID, r3.ToolCallID = "call_a", "call_b", "call_unknown"
+	got := UpstreamMessages([]openai.Message{msg("user", "weather?"), call, r1, r2, r3}, Plan{})
+	want := "Result of get_weather (call_a):\nrain\n\nResult of get_weather (call_b):\n(no output)\n\nResult of tool call call_unknown:\nx"
+	if len(got) != 1 || got[0].Role != "user" || got[0].Content != want {
+		t.Fatalf("got %+v", got)
+	}
+	replay := UpstreamMessages([]openai.Message{msg("user", "weather?"), call, r1, msg("assistant", "It rains."), msg("user", "thanks")}, Plan{FirstTurn: true, Replay: true})
+	if !strings.Contains(replay[0].Content, `Assistant called get_weather({"city":"Oslo"}) [call_a]`) || !strings.Contains(replay[0].Content, "Result of get_weather (call_a):\nrain") {
+		t.Fatalf("replay %q", replay[0].Content)
+	}
+}
+
+func TestAnswerSeparatesReasoningAndUsage(t *testing.T) {
+	var a Answer
+	feed := []qwen.Event{
+		{Kind: qwen.EventCreated, Created: qwen.Created{ParentID: "p", ResponseID: "r"}},
+		{Kind: qwen.EventDelta, Phase: qwen.PhaseThink, Content: "hmm", Usage: &qwen.Usage{InputTokens: 3, OutputTokens: 1, TotalTokens: 4}},
+		{Kind: qwen.EventDelta, Phase: qwen.PhaseThink, Finished: true},
+		{Kind: qwen.EventDelta, Phase: "web_search", Content: "ignored"},
+		{Kind: qwen.EventKeepAlive},
+		{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Content: "Hi", Usage: &qwen.Usage{InputTokens: 3, OutputTokens: 2}},
+	}
+	for _, ev := range feed {
+		a.Add(ev)
+		if a.Finished {
+			t.Fatal("finished before the answer phase finished")
+		}
+	}
+	c, r := a.Add(qwen.Event{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Content: "!", Finished: true})
+	if c != "!" || r != "" || !a.Finished || a.Content() != "Hi!" || a.Reasoning() != "hmm" {
+		t.Fatalf("answer %q reasoning %q", a.Content(), a.Reasoning())
+	}
+	if u := a.Usage(); u != (openai.Usage{PromptTokens: 3, CompletionTokens: 2, TotalTokens: 5}) {
+		t.Fatalf("usage %+v", u)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(a.UpstreamRecord(), &rec); err != nil || rec["finished"] != true {
+		t.Fatalf("record %s", a.UpstreamRecord())
+	}
+	cc := a.ChatCompletion("id", "m", 1, "stop")
+	if *cc.Choices[0].Message.Content != "Hi!" || cc.Choices[0].Message.ReasoningContent != "hmm" || *cc.Choices[0].FinishReason != "stop" {
+		t.Fatalf("completion %+v", cc)
+	}
+}
