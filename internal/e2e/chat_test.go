@@ -482,3 +482,27 @@ func TestConcurrentTurnsOfOneSessionAreSerialised(t *testing.T) {
 		t.Fatalf("%d distinct parents, %d chats", len(parents), e.sim.Chats())
 	}
 }
+
+func TestQwen2026WireFormat(t *testing.T) {
+	e := startWith(t, qwensim.Options{Format: qwensim.Format2026}, nil)
+	c := &conversation{t: t, e: e}
+	c.say("First in 2026.")
+	if got := c.say("Second?"); !strings.Contains(got, `Earlier you said: "First in 2026."`) {
+		t.Fatalf("answer %q", got)
+	}
+	params := chatParams(openai.UserMessage("stream 2026"))
+	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), params)
+	acc := openai.ChatCompletionAccumulator{}
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil || acc.Choices[0].Message.Content != `You said: "stream 2026".` || acc.Usage.TotalTokens == 0 {
+		t.Fatalf("%v %q %+v", err, acc.Choices[0].Message.Content, acc.Usage)
+	}
+	// The model list moved to /api/v2/models/ with an envelope.
+	page, err := e.client.Models.List(ctxT(t))
+	if err != nil || len(page.Data) != 4 {
+		t.Fatalf("models %v %v", page, err)
+	}
+}

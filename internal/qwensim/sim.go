@@ -231,6 +231,10 @@ func (s *Sim) models(w http.ResponseWriter, r *http.Request) {
 	if s.applyFault(w, r, s.takeFault(EndpointModels)) || !s.authorized(w, r, false) {
 		return
 	}
+	if s.opt.Format == Format2026 && !strings.HasPrefix(r.URL.Path, "/api/v2/") {
+		http.NotFound(w, r) // the 2025 path is gone in 2026
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if strings.HasPrefix(r.URL.Path, "/api/v2/") {
 		fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":%s}`, newID(), modelsJSON)
