@@ -9,13 +9,11 @@ import (
 	"qwenproxy/internal/openai"
 )
 
-// route registers one handler per method on path, and a JSON 405 (with an
-// Allow header) for every other method. Method patterns are more specific
-// than the bare path, so the 405 handler only sees the rest.
+// route registers path with one handler per method; any other method gets a
+// JSON 405 with an Allow header. HEAD is served by GET's handler.
 func route(mux *http.ServeMux, path string, methods map[string]http.HandlerFunc) {
-	allowed := make([]string, 0, len(methods))
-	for m, h := range methods {
-		mux.HandleFunc(m+" "+path, h)
+	allowed := make([]string, 0, len(methods)+1)
+	for m := range methods {
 		allowed = append(allowed, m)
 	}
 	if _, ok := methods[http.MethodGet]; ok {
@@ -24,6 +22,14 @@ func route(mux *http.ServeMux, path string, methods map[string]http.HandlerFunc)
 	slices.Sort(allowed)
 	allow := strings.Join(allowed, ", ")
 	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		method := r.Method
+		if method == http.MethodHead {
+			method = http.MethodGet
+		}
+		if h, ok := methods[method]; ok {
+			h(w, r)
+			return
+		}
 		w.Header().Set("Allow", allow)
 		writeError(w, &openai.Error{Status: http.StatusMethodNotAllowed, Type: openai.TypeInvalidRequest, Code: "method_not_allowed",
 			Message: fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)})

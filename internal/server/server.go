@@ -30,6 +30,7 @@ type Config struct {
 	MaxBodyBytes int64         // request body limit; default 10 MiB
 	ModelsTTL    time.Duration // how long the upstream model list is cached
 	DefaultModel string        // used when a request names none
+	Sorts        SortFields    // whitelisted sort fields of the history lists
 }
 
 // Deps are the collaborators of the server.
@@ -39,6 +40,7 @@ type Deps struct {
 	Sessions    *session.Manager
 	Recorder    Recorder
 	Store       interface{ Ping(context.Context) error }
+	History     qp.HistoryStore
 	Log         *slog.Logger
 }
 
@@ -74,6 +76,18 @@ func (s *Server) Handler() http.Handler {
 	route(mux, "/v1/completions", map[string]http.HandlerFunc{http.MethodPost: s.completions})
 	route(mux, "/v1/models", map[string]http.HandlerFunc{http.MethodGet: s.listModels})
 	route(mux, "/v1/models/{id...}", map[string]http.HandlerFunc{http.MethodGet: s.getModel})
+	route(mux, "/v1/sessions", map[string]http.HandlerFunc{http.MethodGet: s.listSessions})
+	route(mux, "/v1/sessions/{id}", map[string]http.HandlerFunc{http.MethodGet: s.getSession, http.MethodDelete: s.deleteSession})
+	route(mux, "/v1/sessions/{id}/stats", map[string]http.HandlerFunc{http.MethodGet: s.sessionStats})
+	route(mux, "/v1/sessions/{id}/requests", map[string]http.HandlerFunc{http.MethodGet: s.sessionRequests})
+	route(mux, "/v1/requests", map[string]http.HandlerFunc{http.MethodGet: s.listRequests, http.MethodDelete: s.deleteRequests})
+	route(mux, "/v1/requests/{id}", map[string]http.HandlerFunc{http.MethodGet: s.getRequest})
+	route(mux, "/v1/requests/{id}/response", map[string]http.HandlerFunc{http.MethodGet: s.requestResponse})
+	route(mux, "/v1/responses", map[string]http.HandlerFunc{http.MethodGet: s.listResponses})
+	route(mux, "/v1/responses/stats", map[string]http.HandlerFunc{http.MethodGet: s.stats})
+	route(mux, "/v1/responses/{id}", map[string]http.HandlerFunc{http.MethodGet: s.getResponse})
+	route(mux, "/v1/stats", map[string]http.HandlerFunc{http.MethodGet: s.stats})
+	route(mux, "/v1/export", map[string]http.HandlerFunc{http.MethodGet: s.export})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound(r))
 	})

@@ -26,6 +26,9 @@ func (s *Store) WriteExchanges(ctx context.Context, batch []qp.Exchange) error {
 			return fmt.Errorf("write exchange %s: %w", batch[i].Request.RequestID, err)
 		}
 	}
+	if err := addRollups(ctx, tx, batch); err != nil {
+		return fmt.Errorf("write exchanges: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("write exchanges: commit: %w", err)
 	}

@@ -79,6 +79,9 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		}
 		applied++
 	}
+	if err := s.backfillRollups(ctx); err != nil {
+		return applied, err
+	}
 	return applied, nil
 }
 

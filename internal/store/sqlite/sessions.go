@@ -13,11 +13,12 @@ import (
 const sessionColumns = `id, chat_id, COALESCE(parent_id, ''), model, first_user_message, message_count,
 	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at`
 
-func scanSession(row interface{ Scan(...any) error }) (*qp.Session, error) {
+func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session, error) {
 	var s qp.Session
 	var created, accessed, expires int64
-	if err := row.Scan(&s.ID, &s.ChatID, &s.ParentID, &s.Model, &s.FirstUserMessage, &s.MessageCount,
-		&s.ConversationKey, &created, &accessed, &expires); err != nil {
+	dest := []any{&s.ID, &s.ChatID, &s.ParentID, &s.Model, &s.FirstUserMessage, &s.MessageCount,
+		&s.ConversationKey, &created, &accessed, &expires}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.LastAccessed, s.ExpiresAt = time.UnixMilli(created), time.UnixMilli(accessed), time.UnixMilli(expires)

@@ -66,6 +66,9 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 // and a pool opens connections on its own.
 func dsn(path string, opt Options, writer bool) string {
 	q := url.Values{}
+	// Before anything else: auto_vacuum only takes effect on a new file, and
+	// incremental mode lets retention give space back without a full VACUUM.
+	q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeoutMS))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")

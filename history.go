@@ -1,0 +1,163 @@
+package qwenproxy
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// TimeRange bounds a query; a zero end is open.
+type TimeRange struct {
+	Start, End time.Time // Start inclusive, End exclusive
+}
+
+// Cursor is a keyset position: the sort value and id of a row.
+type Cursor struct {
+	Value int64
+	ID    int64
+}
+
+// ListOptions page and sort a list. Either Offset or a cursor is used.
+type ListOptions struct {
+	Limit  int
+	Offset int
+	After  *Cursor // the page after this row, in sort order
+	Before *Cursor // the page before this row, in sort order
+	Sort   string  // a whitelisted column; "" for the list's default
+	Asc    bool
+	Bodies bool // include stored bodies
+	// NoTotal skips counting the matching rows (Total is then -1): paging
+	// through millions of rows should not count them on every page.
+	NoTotal bool
+}
+
+// ListResult is one page of a list.
+type ListResult[T any] struct {
+	Items   []T
+	Total   int
+	HasMore bool    // more rows after this page, in sort order
+	Next    *Cursor // cursor of the last row, when HasMore
+	Prev    *Cursor // cursor of the first row
+}
+
+// SessionFilter selects sessions; fields combine with AND.
+type SessionFilter struct {
+	Model  string
+	Search string // substring of the first user message
+	Range  TimeRange
+}
+
+// CallFilter selects recorded calls; fields combine with AND.
+type CallFilter struct {
+	SessionID    string
+	Model        string
+	Stream       *bool
+	Status       string // success or error
+	FinishReason string
+	Range        TimeRange
+}
+
+// SessionRecord is a session as listed, with its number of calls.
+type SessionRecord struct {
+	Session
+	RequestCount int
+}
+
+// RequestRecord is a recorded call's request with its response.
+type RequestRecord struct {
+	ID            int64
+	RequestID     string
+	SessionID     string
+	Timestamp     time.Time
+	Method, Path  string
+	Model         string
+	Stream        bool
+	ClientIP      string
+	UserAgent     string
+	OpenAIRequest json.RawMessage // nil unless bodies were asked for
+	QwenRequest   json.RawMessage
+	Response      *ResponseRecord // nil if the call has no response row
+}
+
+// ResponseRecord is a recorded call's outcome.
+type ResponseRecord struct {
+	ID               int64
+	RequestID        int64 // requests.id
+	RequestUUID      string
+	SessionID        string
+	ResponseID       string
+	Timestamp        time.Time
+	Model            string
+	Stream           bool
+	Status           string
+	HTTPStatus       int
+	FinishReason     string
+	ChatID, ParentID string
+	PromptTokens     int
+	CompletionTokens int
+	TotalTokens      int
+	TTFTMillis       *float64
+	DurationMillis   int64
+	UpstreamAttempts int
+	ErrorType        string
+	Error            string
+	OpenAIResponse   json.RawMessage
+	QwenResponse     json.RawMessage
+}
+
+// StatsQuery selects the calls statistics are computed over.
+type StatsQuery struct {
+	SessionID string
+	Model     string
+	Range     TimeRange
+	Bucket    string // "", "hour" or "day"
+}
+
+// Distribution summarises durations in milliseconds.
+type Distribution struct {
+	Count              int64
+	Avg, P50, P95, P99 float64
+}
+
+// StatsGroup is the statistics of one group of calls.
+type StatsGroup struct {
+	Key              string // model name or bucket start (RFC 3339); "" for totals
+	Requests         int64
+	Errors           int64
+	PromptTokens     int64
+	CompletionTokens int64
+	TotalTokens      int64
+	Duration         Distribution
+	TTFT             Distribution
+}
+
+// Stats are totals and breakdowns of recorded calls.
+type Stats struct {
+	Totals   StatsGroup
+	ByModel  []StatsGroup
+	ByBucket []StatsGroup
+	// Approximate is set when percentiles come from histograms (whole-range
+	// statistics) rather than from every value (one session's).
+	Approximate bool
+}
+
+// HistoryStore answers questions about what went through.
+type HistoryStore interface {
+	ListSessions(ctx context.Context, f SessionFilter, o ListOptions) (*ListResult[SessionRecord], error)
+	SessionRecord(ctx context.Context, id string) (*SessionRecord, error)
+	DeleteSession(ctx context.Context, id string) error
+	ListRequests(ctx context.Context, f CallFilter, o ListOptions) (*ListResult[RequestRecord], error)
+	// Request returns one call with bodies and its full response; key is
+	// the numeric id or the request UUID.
+	Request(ctx context.Context, key string) (*RequestRecord, error)
+	ListResponses(ctx context.Context, f CallFilter, o ListOptions) (*ListResult[ResponseRecord], error)
+	Response(ctx context.Context, id int64) (*ResponseRecord, error)
+	Stats(ctx context.Context, q StatsQuery) (*Stats, error)
+	// Export streams every call in range, oldest first, to fn.
+	Export(ctx context.Context, f CallFilter, bodies bool, fn func(*RequestRecord) error) error
+	// DeleteRequestsBefore deletes calls older than before, at most batch
+	// rows per transaction, and returns how many it deleted.
+	DeleteRequestsBefore(ctx context.Context, before time.Time, batch int) (int, error)
+	// ReclaimSpace gives freed pages back to the file system.
+	ReclaimSpace(ctx context.Context) error
+}

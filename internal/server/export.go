@@ -1,0 +1,87 @@
+package server
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/openai"
+)
+
+// ExportCSVHeader is the column list of CSV exports.
+var ExportCSVHeader = []string{"id", "request_id", "session_id", "timestamp", "path", "model", "stream", "status", "http_status",
+	"finish_reason", "prompt_tokens", "completion_tokens", "total_tokens", "ttft_ms", "duration_ms", "upstream_attempts", "error_type", "error"}
+
+// ExportCSVRow is one call as a CSV record.
+func ExportCSVRow(r *qp.RequestRecord) []string {
+	row := []string{strconv.FormatInt(r.ID, 10), r.RequestID, r.SessionID, strconv.FormatInt(r.Timestamp.UnixMilli(), 10), r.Path, r.Model,
+		strconv.FormatBool(r.Stream)}
+	rs := r.Response
+	if rs == nil {
+		rs = &qp.ResponseRecord{}
+	}
+	ttft := ""
+	if rs.TTFTMillis != nil {
+		ttft = strconv.FormatFloat(*rs.TTFTMillis, 'f', -1, 64)
+	}
+	return append(row, rs.Status, strconv.Itoa(rs.HTTPStatus), rs.FinishReason, strconv.Itoa(rs.PromptTokens),
+		strconv.Itoa(rs.CompletionTokens), strconv.Itoa(rs.TotalTokens), ttft, strconv.FormatInt(rs.DurationMillis, 10),
+		strconv.Itoa(rs.UpstreamAttempts), rs.ErrorType, rs.Error)
+}
+
+// ExportJSON is one call as a JSONL line's object.
+func ExportJSON(r *qp.RequestRecord) any { return toRequestJSON(r, true) }
+
+// export serves GET /v1/export?format=jsonl|csv: calls oldest first,
+// streamed as they are read. JSONL carries bodies unless bodies=false.
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	format := q.Get("format")
+	if format == "" {
+		format = "jsonl"
+	}
+	if format != "jsonl" && format != "csv" {
+		writeError(w, openai.InvalidRequest("format", "invalid_format", "format must be jsonl or csv"))
+		return
+	}
+	bodies := format == "jsonl" && q.Get("bodies") != "false"
+	f, apiErr := callFilter(q)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	rc := http.NewResponseController(w)
+	n := 0
+	var write func(*qp.RequestRecord) error
+	w.Header().Set("Content-Disposition", `attachment; filename="qwenproxy-export.`+format+`"`)
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		cw := csv.NewWriter(w)
+		cw.Write(ExportCSVHeader)
+		write = func(rec *qp.RequestRecord) error {
+			cw.Write(ExportCSVRow(rec))
+			cw.Flush()
+			return cw.Error()
+		}
+	} else {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		enc := json.NewEncoder(w)
+		write = func(rec *qp.RequestRecord) error { return enc.Encode(ExportJSON(rec)) }
+	}
+	err := s.deps.History.Export(r.Context(), f, bodies, func(rec *qp.RequestRecord) error {
+		if err := write(rec); err != nil {
+			return err
+		}
+		n++
+		if n%200 == 0 {
+			rc.Flush()
+		}
+		return nil
+	})
+	if err != nil {
+		// The status line may have gone: all we can do is stop and log.
+		s.log.Error("export stopped", "rows", n, "err", err)
+	}
+}

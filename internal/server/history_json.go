@@ -1,0 +1,224 @@
+package server
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+
+	qp "qwenproxy"
+)
+
+// The history API keeps the original's field names; times are Unix ms, and
+// empty values are null.
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+type listEnvelope struct {
+	Object     string  `json:"object"`
+	Data       any     `json:"data"`
+	Total      *int    `json:"total"`
+	Limit      int     `json:"limit"`
+	Offset     int     `json:"offset"`
+	HasMore    bool    `json:"has_more"`
+	NextCursor *string `json:"next_cursor"`
+	PrevCursor *string `json:"prev_cursor"`
+	SessionID  string  `json:"session_id,omitempty"`
+}
+
+func envelopeOf[T any](res *qp.ListResult[T], o qp.ListOptions, data any) listEnvelope {
+	env := listEnvelope{Object: "list", Data: data, Limit: o.Limit, Offset: o.Offset, HasMore: res.HasMore,
+		NextCursor: encodeCursor(res.Next), PrevCursor: encodeCursor(res.Prev)}
+	if res.Total >= 0 {
+		t := res.Total
+		env.Total = &t
+	}
+	return env
+}
+
+type sessionJSON struct {
+	ID               string  `json:"id"`
+	ChatID           string  `json:"chat_id"`
+	ParentID         *string `json:"parent_id"`
+	Model            string  `json:"model"`
+	MessageCount     int     `json:"message_count"`
+	RequestCount     *int    `json:"request_count,omitempty"`
+	FirstUserMessage string  `json:"first_user_message"`
+	CreatedAt        int64   `json:"created_at"`
+	LastAccessed     int64   `json:"last_accessed"`
+	ExpiresAt        int64   `json:"expires_at"`
+	Expired          bool    `json:"expired"`
+}
+
+func (s *Server) sessionJSON(r *qp.SessionRecord, detail bool) sessionJSON {
+	out := sessionJSON{ID: r.ID, ChatID: r.ChatID, ParentID: nullable(r.ParentID), Model: r.Model, MessageCount: r.MessageCount,
+		FirstUserMessage: r.FirstUserMessage, CreatedAt: r.CreatedAt.UnixMilli(), LastAccessed: r.LastAccessed.UnixMilli(),
+		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(s.now())}
+	if detail {
+		n := r.RequestCount
+		out.RequestCount = &n
+	} else {
+		out.FirstUserMessage = truncate(out.FirstUserMessage, 100)
+	}
+	return out
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+type responseSummaryJSON struct {
+	ID               int64    `json:"id"`
+	ResponseID       string   `json:"response_id"`
+	Status           string   `json:"status"`
+	HTTPStatus       int      `json:"http_status"`
+	FinishReason     *string  `json:"finish_reason"`
+	PromptTokens     int      `json:"prompt_tokens"`
+	CompletionTokens int      `json:"completion_tokens"`
+	TotalTokens      int      `json:"total_tokens"`
+	DurationMS       int64    `json:"duration_ms"`
+	TTFTMS           *float64 `json:"ttft_ms"`
+	UpstreamAttempts int      `json:"upstream_attempts"`
+	ErrorType        *string  `json:"error_type"`
+	Error            *string  `json:"error"`
+}
+
+type requestJSON struct {
+	ID              int64                `json:"id"`
+	RequestID       string               `json:"request_id"`
+	SessionID       *string              `json:"session_id"`
+	Timestamp       int64                `json:"timestamp"`
+	Method          string               `json:"method"`
+	Path            string               `json:"path"`
+	Model           string               `json:"model"`
+	Stream          bool                 `json:"stream"`
+	ClientIP        string               `json:"client_ip"`
+	UserAgent       string               `json:"user_agent"`
+	OpenAIRequest   json.RawMessage      `json:"openai_request,omitempty"`
+	QwenRequest     json.RawMessage      `json:"qwen_request,omitempty"`
+	ResponseSummary *responseSummaryJSON `json:"response_summary,omitempty"`
+}
+
+// requestJSON is a list item (with a response summary) or, in detail, the
+// whole call (with the full response, null when there is none).
+func toRequestJSON(r *qp.RequestRecord, detail bool) any {
+	out := requestJSON{ID: r.ID, RequestID: r.RequestID, SessionID: nullable(r.SessionID), Timestamp: r.Timestamp.UnixMilli(),
+		Method: r.Method, Path: r.Path, Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent,
+		OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest}
+	if detail {
+		full := struct {
+			requestJSON
+			Response *responseJSON `json:"response"`
+		}{requestJSON: out}
+		if r.Response != nil {
+			full.Response = toResponseJSON(r.Response)
+		}
+		return full
+	}
+	if rs := r.Response; rs != nil {
+		out.ResponseSummary = &responseSummaryJSON{ID: rs.ID, ResponseID: rs.ResponseID, Status: rs.Status, HTTPStatus: rs.HTTPStatus,
+			FinishReason: nullable(rs.FinishReason), PromptTokens: rs.PromptTokens, CompletionTokens: rs.CompletionTokens,
+			TotalTokens: rs.TotalTokens, DurationMS: rs.DurationMillis, TTFTMS: rs.TTFTMillis, UpstreamAttempts: rs.UpstreamAttempts,
+			ErrorType: nullable(rs.ErrorType), Error: nullable(rs.Error)}
+	}
+	return out
+}
+
+type responseJSON struct {
+	ID               int64           `json:"id"`
+	RequestID        int64           `json:"request_id"`
+	RequestUUID      string          `json:"request_uuid"`
+	SessionID        *string         `json:"session_id"`
+	ResponseID       string          `json:"response_id"`
+	Timestamp        int64           `json:"timestamp"`
+	Model            string          `json:"model"`
+	Stream           bool            `json:"stream"`
+	Status           string          `json:"status"`
+	HTTPStatus       int             `json:"http_status"`
+	FinishReason     *string         `json:"finish_reason"`
+	ChatID           *string         `json:"chat_id"`
+	ParentID         *string         `json:"parent_id"`
+	PromptTokens     int             `json:"prompt_tokens"`
+	CompletionTokens int             `json:"completion_tokens"`
+	TotalTokens      int             `json:"total_tokens"`
+	TTFTMS           *float64        `json:"ttft_ms"`
+	DurationMS       int64           `json:"duration_ms"`
+	UpstreamAttempts int             `json:"upstream_attempts"`
+	ErrorType        *string         `json:"error_type"`
+	Error            *string         `json:"error"`
+	OpenAIResponse   json.RawMessage `json:"openai_response,omitempty"`
+	QwenResponse     json.RawMessage `json:"qwen_response,omitempty"`
+}
+
+func toResponseJSON(r *qp.ResponseRecord) *responseJSON {
+	return &responseJSON{ID: r.ID, RequestID: r.RequestID, RequestUUID: r.RequestUUID, SessionID: nullable(r.SessionID), ResponseID: r.ResponseID,
+		Timestamp: r.Timestamp.UnixMilli(), Model: r.Model, Stream: r.Stream, Status: r.Status, HTTPStatus: r.HTTPStatus,
+		FinishReason: nullable(r.FinishReason), ChatID: nullable(r.ChatID), ParentID: nullable(r.ParentID), PromptTokens: r.PromptTokens,
+		CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens, TTFTMS: r.TTFTMillis, DurationMS: r.DurationMillis,
+		UpstreamAttempts: r.UpstreamAttempts, ErrorType: nullable(r.ErrorType), Error: nullable(r.Error),
+		OpenAIResponse: r.OpenAIResponse, QwenResponse: r.QwenResponse}
+}
+
+type distributionJSON struct {
+	Count int64   `json:"count"`
+	Avg   float64 `json:"avg"`
+	P50   float64 `json:"p50"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+}
+
+type statsGroupJSON struct {
+	Model                 string           `json:"model,omitempty"`
+	Bucket                string           `json:"bucket,omitempty"`
+	TotalResponses        int64            `json:"total_responses"`
+	Errors                int64            `json:"errors"`
+	ErrorRate             float64          `json:"error_rate"`
+	TotalPromptTokens     int64            `json:"total_prompt_tokens"`
+	TotalCompletionTokens int64            `json:"total_completion_tokens"`
+	TotalTokens           int64            `json:"total_tokens"`
+	AvgDurationMS         float64          `json:"avg_duration_ms"`
+	DurationMS            distributionJSON `json:"duration_ms"`
+	TTFTMS                distributionJSON `json:"ttft_ms"`
+}
+
+func toStatsGroup(g qp.StatsGroup) statsGroupJSON {
+	out := statsGroupJSON{TotalResponses: g.Requests, Errors: g.Errors, TotalPromptTokens: g.PromptTokens,
+		TotalCompletionTokens: g.CompletionTokens, TotalTokens: g.TotalTokens, AvgDurationMS: g.Duration.Avg,
+		DurationMS: distributionJSON(g.Duration), TTFTMS: distributionJSON(g.TTFT)}
+	if g.Requests > 0 {
+		out.ErrorRate = float64(g.Errors) / float64(g.Requests)
+	}
+	return out
+}
+
+type statsJSON struct {
+	SessionID   string           `json:"session_id"`
+	Statistics  statsGroupJSON   `json:"statistics"`
+	ByModel     []statsGroupJSON `json:"by_model"`
+	ByBucket    []statsGroupJSON `json:"by_bucket,omitempty"`
+	Percentiles string           `json:"percentiles"`
+}
+
+func toStatsJSON(sessionID string, st *qp.Stats) statsJSON {
+	out := statsJSON{SessionID: sessionID, Statistics: toStatsGroup(st.Totals), ByModel: []statsGroupJSON{}, Percentiles: "exact"}
+	if st.Approximate {
+		out.Percentiles = "approximate"
+	}
+	for _, g := range st.ByModel {
+		j := toStatsGroup(g)
+		j.Model = g.Key
+		out.ByModel = append(out.ByModel, j)
+	}
+	for _, g := range st.ByBucket {
+		j := toStatsGroup(g)
+		j.Bucket = g.Key
+		out.ByBucket = append(out.ByBucket, j)
+	}
+	return out
+}

@@ -1,0 +1,190 @@
+package server
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/openai"
+)
+
+// listParams reads limit, offset, cursors, sort and include from a query.
+// sorts is the whitelist of sort fields.
+func listParams(q url.Values, defaultLimit int, sorts []string) (qp.ListOptions, *openai.Error) {
+	o := qp.ListOptions{Limit: defaultLimit}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return o, openai.InvalidRequest("limit", "invalid_limit", "limit must be an integer between 1 and 1000")
+		}
+		o.Limit = n
+	}
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return o, openai.InvalidRequest("offset", "invalid_offset", "offset must be a non-negative integer")
+		}
+		o.Offset = n
+	}
+	var err *openai.Error
+	if o.After, err = cursorParam(q, "after"); err != nil {
+		return o, err
+	}
+	if o.Before, err = cursorParam(q, "before"); err != nil {
+		return o, err
+	}
+	if o.After != nil && o.Before != nil || (o.After != nil || o.Before != nil) && o.Offset > 0 {
+		return o, openai.InvalidRequest("after", "invalid_cursor", "use one of offset, after and before")
+	}
+	if o.Sort, o.Asc, err = sortParam(q, sorts); err != nil {
+		return o, err
+	}
+	switch inc := q.Get("include"); inc {
+	case "":
+	case "bodies":
+		o.Bodies = true
+	default:
+		return o, openai.InvalidRequest("include", "invalid_include", "include must be 'bodies', not %q", inc)
+	}
+	switch c := q.Get("count"); c {
+	case "", "true":
+	case "false":
+		o.NoTotal = true
+	default:
+		return o, openai.InvalidRequest("count", "invalid_count", "count must be true or false")
+	}
+	return o, nil
+}
+
+// sortParam reads sort=<field>&order=asc|desc, or the original's
+// orderBy="<field> ASC|DESC". Only whitelisted fields pass.
+func sortParam(q url.Values, allowed []string) (string, bool, *openai.Error) {
+	field, order := q.Get("sort"), q.Get("order")
+	if ob := q.Get("orderBy"); ob != "" && field == "" {
+		parts := strings.Fields(ob)
+		if len(parts) == 0 || len(parts) > 2 {
+			return "", false, openai.InvalidRequest("orderBy", "invalid_sort", "orderBy must be '<field> [ASC|DESC]'")
+		}
+		field = parts[0]
+		if len(parts) == 2 {
+			order = parts[1]
+		}
+	}
+	asc := false
+	switch strings.ToLower(order) {
+	case "", "desc":
+	case "asc":
+		asc = true
+	default:
+		return "", false, openai.InvalidRequest("order", "invalid_sort", "order must be asc or desc")
+	}
+	if field == "" {
+		return "", asc, nil
+	}
+	for _, a := range allowed {
+		if field == a {
+			return field, asc, nil
+		}
+	}
+	return "", false, openai.InvalidRequest("sort", "invalid_sort", "cannot sort by %q; sort by one of %s", field, strings.Join(allowed, ", "))
+}
+
+// A cursor is opaque to clients: base64url of "value.id".
+func encodeCursor(c *qp.Cursor) *string {
+	if c == nil {
+		return nil
+	}
+	s := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d.%d", c.Value, c.ID)))
+	return &s
+}
+
+func cursorParam(q url.Values, name string) (*qp.Cursor, *openai.Error) {
+	v := q.Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	bad := openai.InvalidRequest(name, "invalid_cursor", "%s is not a cursor returned by this API", name)
+	raw, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil {
+		return nil, bad
+	}
+	a, b, ok := strings.Cut(string(raw), ".")
+	val, err1 := strconv.ParseInt(a, 10, 64)
+	id, err2 := strconv.ParseInt(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return nil, bad
+	}
+	return &qp.Cursor{Value: val, ID: id}, nil
+}
+
+// timeRange reads start/end (or the original's start_date/end_date), each
+// Unix milliseconds or RFC 3339.
+func timeRange(q url.Values) (qp.TimeRange, *openai.Error) {
+	var r qp.TimeRange
+	var err *openai.Error
+	if r.Start, err = timeParam(q, "start", "start_date"); err != nil {
+		return r, err
+	}
+	if r.End, err = timeParam(q, "end", "end_date"); err != nil {
+		return r, err
+	}
+	if !r.Start.IsZero() && !r.End.IsZero() && r.Start.After(r.End) {
+		return r, openai.InvalidRequest("start", "invalid_date_range", "start must be before or equal to end")
+	}
+	return r, nil
+}
+
+func timeParam(q url.Values, names ...string) (time.Time, *openai.Error) {
+	for _, name := range names {
+		v := q.Get(name)
+		if v == "" {
+			continue
+		}
+		t, ok := parseTime(v)
+		if !ok {
+			return time.Time{}, openai.InvalidRequest(name, "invalid_date", "%s must be Unix milliseconds or an RFC 3339 time, not %q", name, v)
+		}
+		return t, nil
+	}
+	return time.Time{}, nil
+}
+
+func parseTime(v string) (time.Time, bool) {
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms >= 0 {
+		return time.UnixMilli(ms), true
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// callFilter reads the filters of request and response lists.
+func callFilter(q url.Values) (qp.CallFilter, *openai.Error) {
+	f := qp.CallFilter{SessionID: q.Get("session_id"), Model: q.Get("model")}
+	switch v := q.Get("stream"); v {
+	case "":
+	case "true", "false":
+		b := v == "true"
+		f.Stream = &b
+	default:
+		return f, openai.InvalidRequest("stream", "invalid_filter", "stream must be true or false")
+	}
+	switch f.Status = q.Get("status"); f.Status {
+	case "", qp.StatusSuccess, qp.StatusError:
+	default:
+		return f, openai.InvalidRequest("status", "invalid_filter", "status must be success or error")
+	}
+	switch f.FinishReason = q.Get("finish_reason"); f.FinishReason {
+	case "", "stop", "length", "tool_calls", "content_filter":
+	default:
+		return f, openai.InvalidRequest("finish_reason", "invalid_filter", "finish_reason must be stop, length, tool_calls or content_filter")
+	}
+	var err *openai.Error
+	f.Range, err = timeRange(q)
+	return f, err
+}

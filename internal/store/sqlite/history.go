@@ -1,0 +1,319 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	qp "qwenproxy"
+)
+
+var _ qp.HistoryStore = (*Store)(nil)
+
+// Sort whitelists: API names to columns.
+var (
+	sessionSorts  = map[string]string{"": "created_at", "created_at": "created_at", "last_accessed": "last_accessed", "message_count": "message_count"}
+	requestSorts  = map[string]string{"": "q.timestamp", "timestamp": "q.timestamp"}
+	responseSorts = map[string]string{"": "r.timestamp", "timestamp": "r.timestamp", "duration_ms": "r.duration_ms", "total_tokens": "COALESCE(r.total_tokens, 0)"}
+)
+
+// SortFields lists the sort names each list accepts, for validation.
+func SortFields() (sessions, requests, responses []string) {
+	keys := func(m map[string]string) []string {
+		var out []string
+		for k := range m {
+			if k != "" {
+				out = append(out, k)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	return keys(sessionSorts), keys(requestSorts), keys(responseSorts)
+}
+
+func sortColumn(m map[string]string, name string) (string, error) {
+	col, ok := m[name]
+	if !ok {
+		return "", fmt.Errorf("unknown sort field %q", name)
+	}
+	return col, nil
+}
+
+// ListSessions pages sessions.
+func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListOptions) (*qp.ListResult[qp.SessionRecord], error) {
+	col, err := sortColumn(sessionSorts, o.Sort)
+	if err != nil {
+		return nil, err
+	}
+	q := listQuery{selectFrom: `SELECT ` + sessionColumns + `, 0, ` + col + `, rowid FROM sessions`,
+		countFrom: `SELECT COUNT(*) FROM sessions`, sortCol: col, idCol: "rowid"}
+	if f.Model != "" {
+		q.where.add("model = ?", f.Model)
+	}
+	if f.Search != "" {
+		q.where.add("instr(lower(first_user_message), lower(?)) > 0", f.Search)
+	}
+	q.where.addRange("created_at", f.Range)
+	return run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.SessionRecord, qp.Cursor, error) {
+		var rec qp.SessionRecord
+		var cur qp.Cursor
+		sess, err := scanSession(rows, &rec.RequestCount, &cur.Value, &cur.ID)
+		if err != nil {
+			return rec, cur, err
+		}
+		rec.Session = *sess
+		return rec, cur, nil
+	})
+}
+
+// SessionRecord returns one session with its number of calls.
+func (s *Store) SessionRecord(ctx context.Context, id string) (*qp.SessionRecord, error) {
+	var rec qp.SessionRecord
+	sess, err := scanSession(s.read.QueryRowContext(ctx, `SELECT `+sessionColumns+`,
+		(SELECT COUNT(*) FROM requests WHERE session_id = sessions.id) FROM sessions WHERE id = ?`, id), &rec.RequestCount)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, qp.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read session %s: %w", id, err)
+	}
+	rec.Session = *sess
+	return &rec, nil
+}
+
+// DeleteSession deletes a session and, by cascade, its calls.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	defer tx.Rollback()
+	buckets, err := bucketsWhere(ctx, tx, "WHERE session_id = ?", id)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete session %s: %w", id, err)
+	}
+	if err := mustAffect(res, "delete session", id); err != nil {
+		return err
+	}
+	if err := rebuildRollups(ctx, tx, buckets); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete session %s: %w", id, err)
+	}
+	return nil
+}
+
+const responseColumns = `r.id, r.request_id, q.request_id, COALESCE(r.session_id, ''), r.response_id, r.timestamp, r.model, r.stream,
+	r.status, r.http_status, COALESCE(r.finish_reason, ''), COALESCE(r.chat_id, ''), COALESCE(r.parent_id, ''),
+	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, r.duration_ms,
+	r.upstream_attempts, COALESCE(r.error_type, ''), COALESCE(r.error, '')`
+
+func scanResponse(row interface{ Scan(...any) error }, extra ...any) (*qp.ResponseRecord, error) {
+	var r qp.ResponseRecord
+	var ts int64
+	var ttft sql.NullFloat64
+	dest := []any{&r.ID, &r.RequestID, &r.RequestUUID, &r.SessionID, &r.ResponseID, &ts, &r.Model, &r.Stream, &r.Status, &r.HTTPStatus,
+		&r.FinishReason, &r.ChatID, &r.ParentID, &r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &ttft, &r.DurationMillis,
+		&r.UpstreamAttempts, &r.ErrorType, &r.Error}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	r.Timestamp = time.UnixMilli(ts)
+	if ttft.Valid {
+		v := ttft.Float64
+		r.TTFTMillis = &v
+	}
+	return &r, nil
+}
+
+func callFilter(w *where, f qp.CallFilter, prefix, timeCol string) {
+	if f.SessionID != "" {
+		w.add(prefix+"session_id = ?", f.SessionID)
+	}
+	if f.Model != "" {
+		w.add(prefix+"model = ?", f.Model)
+	}
+	if f.Stream != nil {
+		w.add(prefix+"stream = ?", *f.Stream)
+	}
+	if f.Status != "" {
+		w.add("r.status = ?", f.Status)
+	}
+	if f.FinishReason != "" {
+		w.add("r.finish_reason = ?", f.FinishReason)
+	}
+	w.addRange(timeCol, f.Range)
+}
+
+const requestColumns = `q.id, q.request_id, COALESCE(q.session_id, ''), q.timestamp, q.method, q.path, q.model, q.stream, q.client_ip, q.user_agent`
+
+func scanRequest(row interface{ Scan(...any) error }, extra ...any) (*qp.RequestRecord, error) {
+	var r qp.RequestRecord
+	var ts int64
+	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	r.Timestamp = time.UnixMilli(ts)
+	return &r, nil
+}
+
+// ListRequests pages recorded calls by request, each with its response summary.
+func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.RequestRecord], error) {
+	col, err := sortColumn(requestSorts, o.Sort)
+	if err != nil {
+		return nil, err
+	}
+	from := ` FROM requests q LEFT JOIN responses r ON r.request_id = q.id`
+	bodies := ", NULL, NULL"
+	if o.Bodies {
+		from += ` LEFT JOIN request_bodies qb ON qb.request_id = q.id`
+		bodies = ", qb.openai_request, qb.qwen_request"
+	}
+	q := listQuery{selectFrom: `SELECT ` + requestColumns + bodies + `, r.id IS NOT NULL, ` + responseSummaryColumns + `, ` + col + from,
+		countFrom: `SELECT COUNT(*)` + from, sortCol: col, idCol: "q.id"}
+	if f.Status == "" && f.FinishReason == "" {
+		q.countFrom = `SELECT COUNT(*) FROM requests q`
+	}
+	callFilter(&q.where, f, "q.", "q.timestamp")
+	return run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.RequestRecord, qp.Cursor, error) {
+		var oai, qw sql.NullString
+		var hasResp bool
+		var sum responseSummary
+		var cur qp.Cursor
+		rec, err := scanRequest(rows, append([]any{&oai, &qw, &hasResp}, append(sum.dest(), &cur.Value)...)...)
+		if err != nil {
+			return qp.RequestRecord{}, cur, err
+		}
+		cur.ID = rec.ID
+		rec.OpenAIRequest, rec.QwenRequest = rawJSON(oai), rawJSON(qw)
+		if hasResp {
+			rec.Response = sum.record()
+		}
+		return *rec, cur, nil
+	})
+}
+
+// responseSummary is the part of a response shown in request lists.
+const responseSummaryColumns = `COALESCE(r.id, 0), COALESCE(r.response_id, ''), COALESCE(r.status, ''), COALESCE(r.http_status, 0),
+	COALESCE(r.finish_reason, ''), COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0),
+	COALESCE(r.duration_ms, 0), r.ttft_ms, COALESCE(r.upstream_attempts, 0), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
+
+type responseSummary struct {
+	r    qp.ResponseRecord
+	ttft sql.NullFloat64
+}
+
+func (s *responseSummary) dest() []any {
+	return []any{&s.r.ID, &s.r.ResponseID, &s.r.Status, &s.r.HTTPStatus, &s.r.FinishReason, &s.r.PromptTokens, &s.r.CompletionTokens,
+		&s.r.TotalTokens, &s.r.DurationMillis, &s.ttft, &s.r.UpstreamAttempts, &s.r.ErrorType, &s.r.Error}
+}
+
+func (s *responseSummary) record() *qp.ResponseRecord {
+	r := s.r
+	if s.ttft.Valid {
+		v := s.ttft.Float64
+		r.TTFTMillis = &v
+	}
+	return &r
+}
+
+// Request returns one call with its bodies and full response. key is the
+// numeric id or the request UUID.
+func (s *Store) Request(ctx context.Context, key string) (*qp.RequestRecord, error) {
+	cond, arg := "q.request_id = ?", any(key)
+	if id, err := strconv.ParseInt(key, 10, 64); err == nil {
+		cond, arg = "q.id = ?", id
+	}
+	var oai, qw sql.NullString
+	rec, err := scanRequest(s.read.QueryRowContext(ctx, `SELECT `+requestColumns+`, qb.openai_request, qb.qwen_request
+		FROM requests q LEFT JOIN request_bodies qb ON qb.request_id = q.id WHERE `+cond, arg), &oai, &qw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, qp.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read request %s: %w", key, err)
+	}
+	rec.OpenAIRequest, rec.QwenRequest = rawJSON(oai), rawJSON(qw)
+	resp, err := s.responseWhere(ctx, "r.request_id = ?", rec.ID)
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		rec.Response = resp
+	}
+	return rec, nil
+}
+
+// ListResponses pages responses.
+func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.ResponseRecord], error) {
+	col, err := sortColumn(responseSorts, o.Sort)
+	if err != nil {
+		return nil, err
+	}
+	from := ` FROM responses r JOIN requests q ON q.id = r.request_id`
+	bodies := ", NULL, NULL"
+	if o.Bodies {
+		from += ` LEFT JOIN response_bodies rb ON rb.response_id = r.id`
+		bodies = ", rb.openai_response, rb.qwen_response"
+	}
+	q := listQuery{selectFrom: `SELECT ` + responseColumns + bodies + `, ` + col + from, countFrom: `SELECT COUNT(*) FROM responses r`,
+		sortCol: col, idCol: "r.id"}
+	callFilter(&q.where, f, "r.", "r.timestamp")
+	return run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.ResponseRecord, qp.Cursor, error) {
+		var oai, qw sql.NullString
+		var cur qp.Cursor
+		rec, err := scanResponse(rows, &oai, &qw, &cur.Value)
+		if err != nil {
+			return qp.ResponseRecord{}, cur, err
+		}
+		cur.ID = rec.ID
+		rec.OpenAIResponse, rec.QwenResponse = rawJSON(oai), rawJSON(qw)
+		return *rec, cur, nil
+	})
+}
+
+// Response returns one response with its bodies.
+func (s *Store) Response(ctx context.Context, id int64) (*qp.ResponseRecord, error) {
+	return s.responseWhere(ctx, "r.id = ?", id)
+}
+
+func (s *Store) responseWhere(ctx context.Context, cond string, arg any) (*qp.ResponseRecord, error) {
+	var oai, qw sql.NullString
+	rec, err := scanResponse(s.read.QueryRowContext(ctx, `SELECT `+responseColumns+`, rb.openai_response, rb.qwen_response
+		FROM responses r JOIN requests q ON q.id = r.request_id LEFT JOIN response_bodies rb ON rb.response_id = r.id WHERE `+cond, arg), &oai, &qw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, qp.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
+	}
+	rec.OpenAIResponse, rec.QwenResponse = rawJSON(oai), rawJSON(qw)
+	return rec, nil
+}
+
+// rawJSON returns a stored body as JSON, or nil. A body that is not valid
+// JSON (it never should be) is returned as a JSON string rather than
+// breaking the document it is embedded in.
+func rawJSON(s sql.NullString) json.RawMessage {
+	if !s.Valid {
+		return nil
+	}
+	if json.Valid([]byte(s.String)) {
+		return json.RawMessage(s.String)
+	}
+	b, _ := json.Marshal(s.String)
+	return b
+}

@@ -1,0 +1,124 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	qp "qwenproxy"
+)
+
+// where collects parameterised conditions.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+func (w *where) addRange(col string, r qp.TimeRange) {
+	if !r.Start.IsZero() {
+		w.add(col+" >= ?", r.Start.UnixMilli())
+	}
+	if !r.End.IsZero() {
+		w.add(col+" < ?", r.End.UnixMilli())
+	}
+}
+
+// listQuery is one keyset- or offset-paged list. Sort columns come from a
+// whitelist in the caller, never from the client's text.
+type listQuery struct {
+	selectFrom string // SELECT … FROM … [JOIN …]
+	countFrom  string // SELECT COUNT(*) FROM … [JOIN …]
+	where      where
+	sortCol    string
+	idCol      string
+}
+
+// run pages the query and scans each row with scan, which returns the row's
+// cursor.
+func run[T any](ctx context.Context, db *sql.DB, q listQuery, o qp.ListOptions, scan func(*sql.Rows) (T, qp.Cursor, error)) (*qp.ListResult[T], error) {
+	res := &qp.ListResult[T]{Total: -1}
+	if !o.NoTotal {
+		if err := db.QueryRowContext(ctx, q.countFrom+q.where.sql(), q.where.args...).Scan(&res.Total); err != nil {
+			return nil, fmt.Errorf("count: %w", err)
+		}
+	}
+	w := q.where
+	desc := !o.Asc
+	backward := o.Before != nil
+	if c := o.After; c != nil {
+		w.add(keyset(q.sortCol, q.idCol, desc), c.Value, c.Value, c.ID)
+	}
+	if c := o.Before; c != nil {
+		w.add(keyset(q.sortCol, q.idCol, !desc), c.Value, c.Value, c.ID)
+	}
+	dir := "DESC"
+	if desc == backward {
+		dir = "ASC"
+	}
+	query := fmt.Sprintf("%s%s ORDER BY %s %s, %s %s LIMIT ?", q.selectFrom, w.sql(), q.sortCol, dir, q.idCol, dir)
+	args := append(w.args, o.Limit+1)
+	if o.After == nil && o.Before == nil && o.Offset > 0 {
+		query += " OFFSET ?"
+		args = append(args, o.Offset)
+	}
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	defer rows.Close()
+	var cursors []qp.Cursor
+	for rows.Next() {
+		item, cur, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list: %w", err)
+		}
+		res.Items = append(res.Items, item)
+		cursors = append(cursors, cur)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list: %w", err)
+	}
+	more := len(res.Items) > o.Limit
+	if more {
+		res.Items, cursors = res.Items[:o.Limit], cursors[:o.Limit]
+	}
+	if backward {
+		// Fetched in reverse to take the rows just before the cursor.
+		for i, j := 0, len(res.Items)-1; i < j; i, j = i+1, j-1 {
+			res.Items[i], res.Items[j] = res.Items[j], res.Items[i]
+			cursors[i], cursors[j] = cursors[j], cursors[i]
+		}
+		more = true // the page the client came from follows
+	}
+	if len(cursors) > 0 {
+		first, last := cursors[0], cursors[len(cursors)-1]
+		res.Prev = &first
+		if more {
+			res.Next = &last
+		}
+	}
+	res.HasMore = more
+	return res, nil
+}
+
+// keyset is the condition "strictly after (value, id)" in the given order.
+func keyset(sortCol, idCol string, desc bool) string {
+	op := ">"
+	if desc {
+		op = "<"
+	}
+	return fmt.Sprintf("(%s %s ? OR (%s = ? AND %s %s ?))", sortCol, op, sortCol, idCol, op)
+}

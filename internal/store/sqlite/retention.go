@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	qp "qwenproxy"
+)
+
+// DeleteRequestsBefore deletes calls that started before before, in
+// transactions of at most batch calls so that the recorder is never held
+// off for long, then sessions left with no calls and idle since before.
+func (s *Store) DeleteRequestsBefore(ctx context.Context, before time.Time, batch int) (int, error) {
+	if batch <= 0 {
+		batch = 1000
+	}
+	total := 0
+	for {
+		n, err := s.deleteBatch(ctx, before.UnixMilli(), batch)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < batch {
+			break
+		}
+	}
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE last_accessed < ?
+		AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = sessions.id)`, before.UnixMilli()); err != nil {
+		return total, fmt.Errorf("delete empty sessions: %w", err)
+	}
+	return total, nil
+}
+
+func (s *Store) deleteBatch(ctx context.Context, before int64, batch int) (int, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("delete requests: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM requests WHERE timestamp < ? ORDER BY timestamp LIMIT ?`, before, batch)
+	if err != nil {
+		return 0, fmt.Errorf("delete requests: %w", err)
+	}
+	var ids []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("delete requests: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")"
+	buckets, err := bucketsWhere(ctx, tx, "WHERE request_id IN "+in, ids...)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM requests WHERE id IN `+in, ids...); err != nil {
+		return 0, fmt.Errorf("delete requests: %w", err)
+	}
+	if err := rebuildRollups(ctx, tx, buckets); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("delete requests: %w", err)
+	}
+	return len(ids), nil
+}
+
+// ReclaimSpace returns free pages to the file system, a little at a time.
+func (s *Store) ReclaimSpace(ctx context.Context) error {
+	for {
+		var free int
+		if err := s.write.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
+			return fmt.Errorf("reclaim space: %w", err)
+		}
+		if free == 0 {
+			return nil
+		}
+		if _, err := s.write.ExecContext(ctx, `PRAGMA incremental_vacuum(1000)`); err != nil {
+			return fmt.Errorf("reclaim space: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// Export streams calls (oldest first) to fn, reading them in pages so that
+// memory stays flat however many there are.
+func (s *Store) Export(ctx context.Context, f qp.CallFilter, bodies bool, fn func(*qp.RequestRecord) error) error {
+	o := qp.ListOptions{Limit: 500, Asc: true, Bodies: bodies, NoTotal: true}
+	for {
+		page, err := s.ListRequests(ctx, f, o)
+		if err != nil {
+			return err
+		}
+		for i := range page.Items {
+			rec := &page.Items[i]
+			if bodies && rec.Response != nil {
+				full, err := s.Response(ctx, rec.Response.ID)
+				if err != nil {
+					return err
+				}
+				rec.Response = full
+			}
+			if err := fn(rec); err != nil {
+				return err
+			}
+		}
+		if !page.HasMore {
+			return nil
+		}
+		o.After = page.Next
+	}
+}

@@ -1,0 +1,190 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/stats"
+)
+
+const hourMillis = int64(time.Hour / time.Millisecond)
+
+func hourOf(ms int64) int64 { return ms - ms%hourMillis }
+
+type rollupKey struct {
+	bucket int64
+	model  string
+}
+
+// addRollups folds a batch of exchanges into the hourly rollups.
+func addRollups(ctx context.Context, tx *sql.Tx, batch []qp.Exchange) error {
+	groups := map[rollupKey]*stats.Acc{}
+	for i := range batch {
+		rq, rs := &batch[i].Request, &batch[i].Response
+		k := rollupKey{hourOf(rs.Timestamp.UnixMilli()), rq.Model}
+		a := groups[k]
+		if a == nil {
+			a = stats.NewAcc(false)
+			groups[k] = a
+		}
+		var ttft *float64
+		if v, ok := ttftMillis(rq, rs).(float64); ok {
+			ttft = &v
+		}
+		a.Add(stats.Call{Error: rs.Status != qp.StatusSuccess, PromptTokens: int64(rs.PromptTokens),
+			CompletionTokens: int64(rs.CompletionTokens), TotalTokens: int64(rs.TotalTokens),
+			DurationMillis: float64(rs.Duration.Milliseconds()), TTFTMillis: ttft})
+	}
+	for k, a := range groups {
+		old, err := readRollup(ctx, tx, k)
+		if err != nil {
+			return err
+		}
+		if old != nil {
+			a.Merge(old)
+		}
+		if err := writeRollup(ctx, tx, k, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const rollupColumns = `requests, errors, prompt_tokens, completion_tokens, total_tokens,
+	duration_sum, duration_n, ttft_sum, ttft_n, duration_hist, ttft_hist`
+
+func scanRollup(row interface{ Scan(...any) error }, extra ...any) (*stats.Acc, error) {
+	a := stats.NewAcc(false)
+	var dh, th string
+	dest := append(extra, &a.Requests, &a.Errors, &a.PromptTokens, &a.CompletionTokens, &a.Total,
+		&a.DurationSum, &a.DurationN, &a.TTFTSum, &a.TTFTN, &dh, &th)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	a.DurationHist, a.TTFTHist = stats.DecodeHistogram(dh), stats.DecodeHistogram(th)
+	return a, nil
+}
+
+func readRollup(ctx context.Context, tx *sql.Tx, k rollupKey) (*stats.Acc, error) {
+	a, err := scanRollup(tx.QueryRowContext(ctx, `SELECT `+rollupColumns+` FROM stats_hourly WHERE bucket = ? AND model = ?`, k.bucket, k.model))
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read rollup: %w", err)
+	}
+	return a, nil
+}
+
+func writeRollup(ctx context.Context, tx *sql.Tx, k rollupKey, a *stats.Acc) error {
+	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO stats_hourly (bucket, model, `+rollupColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, k.bucket, k.model, a.Requests, a.Errors, a.PromptTokens,
+		a.CompletionTokens, a.Total, a.DurationSum, a.DurationN, a.TTFTSum, a.TTFTN, a.DurationHist.Encode(), a.TTFTHist.Encode())
+	if err != nil {
+		return fmt.Errorf("write rollup: %w", err)
+	}
+	return nil
+}
+
+// rebuildRollups recomputes the given hours from the rows that remain, after
+// a delete.
+func rebuildRollups(ctx context.Context, tx *sql.Tx, buckets map[int64]bool) error {
+	for b := range buckets {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM stats_hourly WHERE bucket = ?`, b); err != nil {
+			return fmt.Errorf("rebuild rollup: %w", err)
+		}
+		groups := map[string]*stats.Acc{}
+		err := scanCalls(ctx, tx, `WHERE timestamp >= ? AND timestamp < ?`, []any{b, b + hourMillis}, func(c stats.Call) {
+			a := groups[c.Model]
+			if a == nil {
+				a = stats.NewAcc(false)
+				groups[c.Model] = a
+			}
+			a.Add(c)
+		})
+		if err != nil {
+			return err
+		}
+		for model, a := range groups {
+			if err := writeRollup(ctx, tx, rollupKey{b, model}, a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// bucketsWhere returns the hours of the responses matching where.
+func bucketsWhere(ctx context.Context, tx *sql.Tx, where string, args ...any) (map[int64]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT timestamp - timestamp % ? FROM responses `+where, append([]any{hourMillis}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("find rollup hours: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var b int64
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out[b] = true
+	}
+	return out, rows.Err()
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// scanCalls feeds the responses matching where to fn.
+func scanCalls(ctx context.Context, q queryer, where string, args []any, fn func(stats.Call)) error {
+	rows, err := q.QueryContext(ctx, `SELECT model, status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
+		COALESCE(total_tokens, 0), duration_ms, ttft_ms FROM responses `+where, args...)
+	if err != nil {
+		return fmt.Errorf("read calls: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c stats.Call
+		var status string
+		var ttft sql.NullFloat64
+		if err := rows.Scan(&c.Model, &status, &c.PromptTokens, &c.CompletionTokens, &c.TotalTokens, &c.DurationMillis, &ttft); err != nil {
+			return fmt.Errorf("read calls: %w", err)
+		}
+		c.Error = status != qp.StatusSuccess
+		if ttft.Valid {
+			v := ttft.Float64
+			c.TTFTMillis = &v
+		}
+		fn(c)
+	}
+	return rows.Err()
+}
+
+// backfillRollups builds rollups for a database recorded before they
+// existed. It runs once, when the rollup table is empty and calls are not.
+func (s *Store) backfillRollups(ctx context.Context) error {
+	var rollups, calls int
+	if err := s.write.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM stats_hourly), (SELECT COUNT(*) FROM (SELECT 1 FROM responses LIMIT 1))`).Scan(&rollups, &calls); err != nil {
+		return fmt.Errorf("check rollups: %w", err)
+	}
+	if rollups > 0 || calls == 0 {
+		return nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("backfill rollups: %w", err)
+	}
+	defer tx.Rollback()
+	buckets, err := bucketsWhere(ctx, tx, "")
+	if err != nil {
+		return err
+	}
+	if err := rebuildRollups(ctx, tx, buckets); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

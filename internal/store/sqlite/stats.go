@@ -1,0 +1,152 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/stats"
+)
+
+// Stats computes statistics of calls, by when they ended. One session's are
+// exact, from its rows; anything wider reads the hourly rollups, plus the
+// rows of the partial hours at the range's edges, with percentiles from
+// merged histograms.
+func (s *Store) Stats(ctx context.Context, q qp.StatsQuery) (*qp.Stats, error) {
+	exact := q.SessionID != ""
+	totals, byModel, byBucket := stats.NewAcc(exact), stats.NewGroups(exact), stats.NewGroups(exact)
+	bucketKey := bucketNamer(q.Bucket)
+	addCall := func(ts int64) func(stats.Call) {
+		return func(c stats.Call) {
+			totals.Add(c)
+			byModel.Get(c.Model).Add(c)
+			if bucketKey != nil {
+				byBucket.Get(bucketKey(ts)).Add(c)
+			}
+		}
+	}
+	if exact {
+		var w where
+		w.add("session_id = ?", q.SessionID)
+		s.modelAndRange(&w, q, q.Range)
+		if err := s.scanTimedCalls(ctx, w, addCall); err != nil {
+			return nil, err
+		}
+	} else if err := s.rollupStats(ctx, q, totals, byModel, byBucket, bucketKey, addCall); err != nil {
+		return nil, err
+	}
+	out := &qp.Stats{Totals: totals.Group(""), ByModel: byModel.List(), Approximate: !exact}
+	if bucketKey != nil {
+		out.ByBucket = byBucket.List()
+	}
+	return out, nil
+}
+
+func (s *Store) modelAndRange(w *where, q qp.StatsQuery, r qp.TimeRange) {
+	if q.Model != "" {
+		w.add("model = ?", q.Model)
+	}
+	w.addRange("timestamp", r)
+}
+
+func (s *Store) rollupStats(ctx context.Context, q qp.StatsQuery, totals *stats.Acc, byModel, byBucket *stats.Groups,
+	bucketKey func(int64) string, addCall func(int64) func(stats.Call)) error {
+	// Whole hours come from rollups; the partial hours at each end from rows.
+	var from, to int64 = 0, 1 << 62
+	if !q.Range.Start.IsZero() {
+		from = ceilHour(q.Range.Start.UnixMilli())
+	}
+	if !q.Range.End.IsZero() {
+		to = hourOf(q.Range.End.UnixMilli())
+	}
+	if from >= to { // the range lies within one hour
+		var w where
+		s.modelAndRange(&w, q, q.Range)
+		return s.scanTimedCalls(ctx, w, addCall)
+	}
+	var w where
+	w.add("bucket >= ? AND bucket < ?", from, to)
+	if q.Model != "" {
+		w.add("model = ?", q.Model)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT bucket, model, `+rollupColumns+` FROM stats_hourly`+w.sql(), w.args...)
+	if err != nil {
+		return fmt.Errorf("read rollups: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var bucket int64
+		var model string
+		a, err := scanRollup(rows, &bucket, &model)
+		if err != nil {
+			return fmt.Errorf("read rollups: %w", err)
+		}
+		totals.Merge(a)
+		byModel.Get(model).Merge(a)
+		if bucketKey != nil {
+			byBucket.Get(bucketKey(bucket)).Merge(a)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read rollups: %w", err)
+	}
+	var edges []qp.TimeRange
+	if !q.Range.Start.IsZero() && q.Range.Start.UnixMilli() < from {
+		edges = append(edges, qp.TimeRange{Start: q.Range.Start, End: time.UnixMilli(from)})
+	}
+	if !q.Range.End.IsZero() && to < q.Range.End.UnixMilli() {
+		edges = append(edges, qp.TimeRange{Start: time.UnixMilli(to), End: q.Range.End})
+	}
+	for _, edge := range edges {
+		var w where
+		s.modelAndRange(&w, q, edge)
+		if err := s.scanTimedCalls(ctx, w, addCall); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanTimedCalls feeds each matching response to addCall(timestamp).
+func (s *Store) scanTimedCalls(ctx context.Context, w where, addCall func(int64) func(stats.Call)) error {
+	rows, err := s.read.QueryContext(ctx, `SELECT timestamp, model, status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
+		COALESCE(total_tokens, 0), duration_ms, ttft_ms FROM responses`+w.sql(), w.args...)
+	if err != nil {
+		return fmt.Errorf("read calls: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ts int64
+		var c stats.Call
+		var status string
+		var ttft *float64
+		if err := rows.Scan(&ts, &c.Model, &status, &c.PromptTokens, &c.CompletionTokens, &c.TotalTokens, &c.DurationMillis, &ttft); err != nil {
+			return fmt.Errorf("read calls: %w", err)
+		}
+		c.Error, c.TTFTMillis = status != qp.StatusSuccess, ttft
+		addCall(ts)(c)
+	}
+	return rows.Err()
+}
+
+func ceilHour(ms int64) int64 {
+	if ms%hourMillis == 0 {
+		return ms
+	}
+	return hourOf(ms) + hourMillis
+}
+
+// bucketNamer names the time bucket (UTC, RFC 3339) a timestamp falls in.
+func bucketNamer(bucket string) func(int64) string {
+	switch bucket {
+	case "hour":
+		return func(ms int64) string { return time.UnixMilli(hourOf(ms)).UTC().Format(time.RFC3339) }
+	case "day":
+		return func(ms int64) string {
+			t := time.UnixMilli(ms).UTC()
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+		}
+	}
+	return nil
+}
