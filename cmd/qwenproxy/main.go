@@ -15,8 +15,15 @@ const usage = `usage: qwenproxy <command> [flags]
 
 commands:
   serve     run the proxy (flags: --host --port --database-path --qwen-base-url --log-level --mock-upstream)
-  migrate   [status|up] show or apply database migrations (flag: --database-path)
+  migrate   [status|up] show or apply database migrations
+  sessions  [ls|show ID|rm ID] list, show or delete conversations (--limit --search --model)
+  requests  [ls|show ID] list or show recorded calls (--limit --session --model --status --start --end)
+  stats     counts, errors, tokens, latency percentiles (--session --model --bucket hour|day --start --end)
+  export    write calls as JSONL or CSV (--format --output --no-bodies and the requests filters)
+  prune     delete calls older than an age (--older-than 30d)
   help      this text, with every environment variable and its default
+
+Every history command takes --database-path (default DATABASE_PATH) and --json.
 `
 
 func main() {
@@ -37,6 +44,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = serve(ctx, args[1:], getenv, stderr)
 	case "migrate":
 		err = migrate(ctx, args[1:], getenv, stdout, stderr)
+	case "sessions":
+		err = sessionsCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "requests":
+		err = requestsCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "stats":
+		err = statsCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "export":
+		err = exportCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "prune":
+		err = pruneCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		printHelp(stdout)
 		return 0

@@ -52,7 +52,7 @@ func TestMigrateStatusAndUp(t *testing.T) {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"migrate", "up"}, env, &out, &errOut); code != 0 || !strings.Contains(out.String(), "applied 1 migration") {
+	if code := run(context.Background(), []string{"migrate", "up"}, env, &out, &errOut); code != 0 || !strings.Contains(out.String(), "applied 2 migration") {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
 	}
 	out.Reset()

@@ -91,6 +91,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, e
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	go sessions.RunCleanup(bg, cfg.SessionCleanupInterval, log)
+	if cfg.RetentionDays > 0 {
+		go runRetention(bg, a.store, time.Duration(cfg.RetentionDays)*24*time.Hour, cfg.RetentionInterval, log)
+	}
 	go func() { a.served <- a.http.Serve(a.ln) }()
 	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "credentials_configured", qwen.Credentials(creds).Configured())
 	return a, nil
@@ -153,5 +156,35 @@ func (a *App) closeResources() {
 	}
 	if a.sim != nil {
 		a.sim.Close()
+	}
+}
+
+// runRetention deletes calls older than maxAge every interval, in small
+// batches (each its own short transaction, so recording is never held off
+// for long), and gives the space back.
+func runRetention(ctx context.Context, store *sqlite.Store, maxAge, interval time.Duration, log *slog.Logger) {
+	sweep := func() {
+		n, err := store.DeleteRequestsBefore(ctx, time.Now().Add(-maxAge), 500)
+		if err != nil {
+			log.Warn("retention sweep failed", "deleted", n, "err", err)
+			return
+		}
+		if n > 0 {
+			log.Info("retention: deleted old calls", "deleted", n)
+			if err := store.ReclaimSpace(ctx); err != nil {
+				log.Warn("retention: reclaim space failed", "err", err)
+			}
+		}
+	}
+	sweep()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			sweep()
+		}
 	}
 }

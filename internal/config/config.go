@@ -44,6 +44,8 @@ type Config struct {
 	RecorderQueueSize int
 	RecorderBatchSize int
 	ShutdownTimeout   time.Duration
+	RetentionDays     int
+	RetentionInterval time.Duration
 }
 
 // Addr is host:port to listen on.
@@ -78,6 +80,8 @@ func (c *Config) settings() []setting {
 		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
 		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM", millis(&c.ShutdownTimeout, 1)},
+		{"RETENTION_DAYS", "0", "delete recorded calls older than this many days (0: keep everything)", integer(&c.RetentionDays, 0, 100_000)},
+		{"RETENTION_INTERVAL", "3600000", "ms between retention sweeps", millis(&c.RetentionInterval, 1000)},
 	}
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"time"
 	"unicode/utf8"
 
 	qp "qwenproxy"
@@ -53,10 +54,20 @@ type sessionJSON struct {
 	Expired          bool    `json:"expired"`
 }
 
+// SessionJSON is a session as the API and the CLI show it; a list item
+// (detail false) truncates the first message to 100 characters.
+func SessionJSON(r *qp.SessionRecord, now time.Time, detail bool) any {
+	return sessionView(r, now, detail)
+}
+
 func (s *Server) sessionJSON(r *qp.SessionRecord, detail bool) sessionJSON {
+	return sessionView(r, s.now(), detail)
+}
+
+func sessionView(r *qp.SessionRecord, now time.Time, detail bool) sessionJSON {
 	out := sessionJSON{ID: r.ID, ChatID: r.ChatID, ParentID: nullable(r.ParentID), Model: r.Model, MessageCount: r.MessageCount,
 		FirstUserMessage: r.FirstUserMessage, CreatedAt: r.CreatedAt.UnixMilli(), LastAccessed: r.LastAccessed.UnixMilli(),
-		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(s.now())}
+		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now)}
 	if detail {
 		n := r.RequestCount
 		out.RequestCount = &n
@@ -104,6 +115,12 @@ type requestJSON struct {
 	QwenRequest     json.RawMessage      `json:"qwen_request,omitempty"`
 	ResponseSummary *responseSummaryJSON `json:"response_summary,omitempty"`
 }
+
+// RequestJSON is a call as the API and the CLI show it.
+func RequestJSON(r *qp.RequestRecord, detail bool) any { return toRequestJSON(r, detail) }
+
+// StatsJSON is statistics as the API and the CLI show them.
+func StatsJSON(sessionID string, st *qp.Stats) any { return toStatsJSON(sessionID, st) }
 
 // requestJSON is a list item (with a response summary) or, in detail, the
 // whole call (with the full response, null when there is none).

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// progress prints a running count on a terminal, at most ten times a
+// second, and nothing when the output is a file or a pipe.
+type progress struct {
+	w     io.Writer
+	verb  string
+	on    bool
+	last  time.Time
+	start time.Time
+}
+
+func newProgress(w io.Writer, verb string) *progress {
+	on := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			on = true
+		}
+	}
+	return &progress{w: w, verb: verb, on: on, start: time.Now()}
+}
+
+func (p *progress) set(n int) {
+	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	rate := float64(n) / time.Since(p.start).Seconds()
+	fmt.Fprintf(p.w, "\r%s %d calls (%.0f/s)", p.verb, n, rate)
+}
+
+func (p *progress) done(n int) {
+	if p.on {
+		fmt.Fprintf(p.w, "\r%s %d calls in %s\n", p.verb, n, time.Since(p.start).Round(time.Millisecond))
+	}
+}

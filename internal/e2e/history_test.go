@@ -1,0 +1,384 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
+)
+
+// getJSON fetches path and decodes the JSON answer into a generic map.
+func getJSON(t *testing.T, e *env, method, path string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctxT(t), method, e.app.URL()+path, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s %s: %v: %s", method, path, err, b)
+	}
+	return resp.StatusCode, v
+}
+
+func num(v any) int { f, _ := v.(float64); return int(f) }
+
+func list(t *testing.T, e *env, path string) []map[string]any {
+	t.Helper()
+	status, v := getJSON(t, e, http.MethodGet, path)
+	if status != 200 || v["object"] != "list" {
+		t.Fatalf("%s: %d %v", path, status, v)
+	}
+	var out []map[string]any
+	for _, item := range v["data"].([]any) {
+		out = append(out, item.(map[string]any))
+	}
+	return out
+}
+
+func TestHistoryAPIOverRecordedCalls(t *testing.T) {
+	e := start(t, nil)
+	conv := &conversation{t: t, e: e}
+	conv.say("Alpha one.")
+	conv.say("Alpha two.")
+	var resp *http.Response
+	conv.msgs = append(conv.msgs, openai.UserMessage("Alpha three."))
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(conv.msgs...), option.WithResponseInto(&resp)); err != nil {
+		t.Fatal(err)
+	}
+	lastRequestUUID := resp.Header.Get("X-Request-Id")
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), chatParams(openai.UserMessage("Beta streams.")))
+	for stream.Next() {
+	}
+	e.sim.Inject(qwensim.Fault{Status: 401})
+	_, _ = e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("Gamma fails.")))
+	e.sync()
+	a := conv.session
+
+	status, v := getJSON(t, e, http.MethodGet, "/v1/sessions")
+	if status != 200 || num(v["total"]) != 3 || v["has_more"] != false {
+		t.Fatalf("sessions: %d %v", status, v)
+	}
+	if got := list(t, e, "/v1/sessions?search=ALPHA"); len(got) != 1 || got[0]["id"] != a || got[0]["first_user_message"] != "Alpha one." {
+		t.Fatalf("search: %v", got)
+	}
+	status, v = getJSON(t, e, http.MethodGet, "/v1/sessions/"+a)
+	if status != 200 || num(v["request_count"]) != 3 || num(v["message_count"]) != 3 || v["expired"] != false {
+		t.Fatalf("session: %d %v", status, v)
+	}
+	status, v = getJSON(t, e, http.MethodGet, "/v1/sessions/"+a+"/requests")
+	if status != 200 || v["session_id"] != a || num(v["total"]) != 3 || num(v["limit"]) != 100 {
+		t.Fatalf("session requests: %d %v", status, v)
+	}
+	status, v = getJSON(t, e, http.MethodGet, "/v1/sessions/"+a+"/stats")
+	usage := v["usage"].(map[string]any)
+	if status != 200 || num(usage["total_responses"]) != 3 || num(usage["total_tokens"]) == 0 || v["percentiles"] != "exact" {
+		t.Fatalf("session stats: %d %v", status, v)
+	}
+
+	failed := list(t, e, "/v1/requests?status=error")
+	if len(failed) != 1 || failed[0]["response_summary"].(map[string]any)["error_type"] != "upstream_auth" {
+		t.Fatalf("errors: %v", failed)
+	}
+	if got := list(t, e, "/v1/requests?stream=true&status=success"); len(got) != 1 || got[0]["stream"] != true {
+		t.Fatalf("stream filter: %v", got)
+	}
+	if got := list(t, e, "/v1/requests?model=qwen3-max&session_id="+a+"&sort=timestamp&order=asc"); len(got) != 3 || got[0]["openai_request"] != nil {
+		t.Fatalf("combined filters: %v", got)
+	}
+	withBodies := list(t, e, "/v1/requests?include=bodies&limit=1")
+	if body, ok := withBodies[0]["openai_request"].(map[string]any); !ok || body["messages"] == nil {
+		t.Fatalf("bodies not included as JSON: %v", withBodies[0])
+	}
+
+	status, byUUID := getJSON(t, e, http.MethodGet, "/v1/requests/"+lastRequestUUID)
+	if status != 200 || byUUID["request_id"] != lastRequestUUID || byUUID["response"] == nil || byUUID["qwen_request"] == nil {
+		t.Fatalf("request by uuid: %d %v", status, byUUID)
+	}
+	id := num(byUUID["id"])
+	_, byID := getJSON(t, e, http.MethodGet, fmt.Sprintf("/v1/requests/%d", id))
+	if byID["request_id"] != lastRequestUUID {
+		t.Fatalf("request by id: %v", byID)
+	}
+	status, rsp := getJSON(t, e, http.MethodGet, fmt.Sprintf("/v1/requests/%d/response", id))
+	if status != 200 || num(rsp["request_id"]) != id || rsp["status"] != "success" || rsp["openai_response"] == nil {
+		t.Fatalf("request response: %d %v", status, rsp)
+	}
+	status, one := getJSON(t, e, http.MethodGet, fmt.Sprintf("/v1/responses/%d", num(rsp["id"])))
+	if status != 200 || one["request"].(map[string]any)["request_id"] != lastRequestUUID {
+		t.Fatalf("response: %d %v", status, one)
+	}
+	if got := list(t, e, "/v1/responses?session_id="+a); len(got) != 3 || got[0]["openai_response"] != nil {
+		t.Fatalf("responses: %v", got)
+	}
+	if got := list(t, e, "/v1/responses?include=bodies&status=error"); len(got) != 1 || got[0]["openai_response"] == nil {
+		t.Fatalf("responses with bodies: %v", got)
+	}
+
+	_, st := getJSON(t, e, http.MethodGet, "/v1/stats?bucket=day")
+	totals := st["statistics"].(map[string]any)
+	if num(totals["total_responses"]) != 5 || num(totals["errors"]) != 1 || totals["error_rate"] != 0.2 ||
+		len(st["by_bucket"].([]any)) != 1 || len(st["by_model"].([]any)) != 1 {
+		t.Fatalf("stats: %v", st)
+	}
+	if _, rs := getJSON(t, e, http.MethodGet, "/v1/responses/stats?session_id="+a); num(rs["statistics"].(map[string]any)["total_responses"]) != 3 {
+		t.Fatalf("responses/stats: %v", rs)
+	}
+
+	// Export streams every call.
+	jsonl := fetch(t, e, "/v1/export?format=jsonl")
+	lines := strings.Split(strings.TrimSpace(jsonl), "\n")
+	if len(lines) != 5 || !strings.Contains(lines[0], `"openai_request"`) {
+		t.Fatalf("jsonl export: %d lines", len(lines))
+	}
+	csvText := fetch(t, e, "/v1/export?format=csv&status=error")
+	if rows := strings.Split(strings.TrimSpace(csvText), "\n"); len(rows) != 2 || !strings.HasPrefix(rows[0], "id,request_id,session_id") {
+		t.Fatalf("csv export: %q", csvText)
+	}
+
+	// Deleting a session removes its calls and their statistics.
+	status, del := getJSON(t, e, http.MethodDelete, "/v1/sessions/"+a)
+	if status != 200 || del["deleted"] != true || del["session_id"] != a {
+		t.Fatalf("delete: %d %v", status, del)
+	}
+	if status, _ := getJSON(t, e, http.MethodGet, "/v1/sessions/"+a); status != 404 {
+		t.Fatalf("deleted session still readable: %d", status)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM requests`); n != 2 {
+		t.Fatalf("%d requests after deleting a 3-call session of 5", n)
+	}
+	if _, st := getJSON(t, e, http.MethodGet, "/v1/stats"); num(st["statistics"].(map[string]any)["total_responses"]) != 2 {
+		t.Fatalf("stats after delete: %v", st)
+	}
+
+	before := url.QueryEscape(time.Now().Add(time.Minute).Format(time.RFC3339))
+	status, pruned := getJSON(t, e, http.MethodDelete, "/v1/requests?before="+before)
+	if status != 200 || num(pruned["deleted"]) != 2 {
+		t.Fatalf("delete before: %d %v", status, pruned)
+	}
+	if _, st := getJSON(t, e, http.MethodGet, "/v1/stats"); num(st["statistics"].(map[string]any)["total_responses"]) != 0 {
+		t.Fatalf("stats after prune: %v", st)
+	}
+}
+
+func fetch(t *testing.T, e *env, path string) string {
+	t.Helper()
+	resp, err := http.Get(e.app.URL() + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s: %d %s", path, resp.StatusCode, b)
+	}
+	return string(b)
+}
+
+func TestHistoryRejectsBadParameters(t *testing.T) {
+	e := start(t, nil)
+	cases := []struct{ method, path, code, param string }{
+		{"GET", "/v1/sessions?limit=0", "invalid_limit", "limit"},
+		{"GET", "/v1/sessions?limit=1001", "invalid_limit", "limit"},
+		{"GET", "/v1/requests?limit=ten", "invalid_limit", "limit"},
+		{"GET", "/v1/responses?offset=-1", "invalid_offset", "offset"},
+		{"GET", "/v1/requests?after=garbage", "invalid_cursor", "after"},
+		{"GET", "/v1/requests?after=MS4x&offset=5", "invalid_cursor", "after"},
+		{"GET", "/v1/sessions?sort=bogus", "invalid_sort", "sort"},
+		{"GET", "/v1/sessions?orderBy=" + url.QueryEscape("created_at; DROP TABLE sessions"), "invalid_sort", "orderBy"},
+		{"GET", "/v1/sessions?orderBy=" + url.QueryEscape("(SELECT 1) DESC"), "invalid_sort", "orderBy"},
+		{"GET", "/v1/responses?sort=duration_ms&order=sideways", "invalid_sort", "order"},
+		{"GET", "/v1/requests?stream=maybe", "invalid_filter", "stream"},
+		{"GET", "/v1/requests?status=meh", "invalid_filter", "status"},
+		{"GET", "/v1/responses?finish_reason=bored", "invalid_filter", "finish_reason"},
+		{"GET", "/v1/requests?start=yesterday", "invalid_date", "start"},
+		{"GET", "/v1/requests?start=2000&end=1000", "invalid_date_range", "start"},
+		{"GET", "/v1/requests?include=everything", "invalid_include", "include"},
+		{"GET", "/v1/stats?bucket=week", "invalid_bucket", "bucket"},
+		{"GET", "/v1/requests/abc", "invalid_id", "id"},
+		{"GET", "/v1/responses/abc", "invalid_id", "id"},
+		{"DELETE", "/v1/requests", "missing_required_parameter", "before"},
+		{"GET", "/v1/export?format=xml", "invalid_format", "format"},
+	}
+	for _, tc := range cases {
+		status, v := getJSON(t, e, tc.method, tc.path)
+		errObj, _ := v["error"].(map[string]any)
+		if status != 400 || errObj["code"] != tc.code || errObj["param"] != tc.param {
+			t.Errorf("%s %s: %d %v", tc.method, tc.path, status, v)
+		}
+	}
+	for _, path := range []string{"/v1/sessions/nope", "/v1/sessions/nope/stats", "/v1/sessions/nope/requests", "/v1/requests/999",
+		"/v1/requests/999/response", "/v1/responses/999", "/v1/requests/00000000-0000-4000-8000-000000000000"} {
+		status, v := getJSON(t, e, http.MethodGet, path)
+		if code := v["error"].(map[string]any)["code"].(string); status != 404 || !strings.HasSuffix(code, "_not_found") {
+			t.Errorf("%s: %d %v", path, status, v)
+		}
+	}
+	if status, _ := getJSON(t, e, http.MethodDelete, "/v1/sessions/nope"); status != 404 {
+		t.Errorf("delete unknown session: %d", status)
+	}
+	if status, _ := getJSON(t, e, http.MethodGet, "/v1/sessions?orderBy="+url.QueryEscape("message_count ASC")); status != 200 {
+		t.Errorf("the original's orderBy form: %d", status)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'sessions'`); n != 1 {
+		t.Fatal("the sessions table is gone")
+	}
+}
+
+// seed writes n calls straight into the store: models alternate, every
+// third fails, timestamps one second apart.
+func seed(t *testing.T, e *env, n int) {
+	t.Helper()
+	base := time.Now().Add(-time.Hour)
+	var batch []qp.Exchange
+	for i := range n {
+		ts := base.Add(time.Duration(i) * time.Second)
+		model := []string{"qwen3-max", "qwen3-coder-plus"}[i%2]
+		status, httpStatus := qp.StatusSuccess, 200
+		if i%3 == 0 {
+			status, httpStatus = qp.StatusError, 502
+		}
+		batch = append(batch, qp.Exchange{
+			Request: qp.Request{RequestID: fmt.Sprintf("seed-%05d", i), Timestamp: ts, Method: "POST", Path: "/v1/chat/completions", Model: model, Stream: i%4 == 0},
+			Response: qp.Response{ResponseID: fmt.Sprintf("resp-%05d", i), Timestamp: ts.Add(time.Duration(i) * time.Millisecond), Status: status,
+				HTTPStatus: httpStatus, TotalTokens: i, Duration: time.Duration(i) * time.Millisecond},
+		})
+	}
+	if err := e.app.Store().WriteExchanges(ctxT(t), batch); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKeysetPaginationMatchesOffsets(t *testing.T) {
+	e := start(t, nil)
+	seed(t, e, 45)
+	for _, base := range []string{"/v1/requests?model=qwen3-max&status=success", "/v1/responses?sort=duration_ms&order=asc", "/v1/responses?sort=total_tokens"} {
+		var byOffset, byCursor []any
+		for off := 0; ; off += 7 {
+			page := list(t, e, fmt.Sprintf("%s&limit=7&offset=%d", base, off))
+			for _, it := range page {
+				byOffset = append(byOffset, it["id"])
+			}
+			if len(page) < 7 {
+				break
+			}
+		}
+		next := ""
+		var pages []string
+		for {
+			_, v := getJSON(t, e, http.MethodGet, base+"&limit=7"+next)
+			pages = append(pages, next)
+			for _, it := range v["data"].([]any) {
+				byCursor = append(byCursor, it.(map[string]any)["id"])
+			}
+			if v["has_more"] != true {
+				break
+			}
+			next = "&after=" + v["next_cursor"].(string)
+		}
+		if len(byOffset) == 0 || fmt.Sprint(byOffset) != fmt.Sprint(byCursor) {
+			t.Fatalf("%s: offset %v, cursor %v", base, byOffset, byCursor)
+		}
+		// Going back from the third page gives the second.
+		if len(pages) >= 3 {
+			_, third := getJSON(t, e, http.MethodGet, base+"&limit=7"+pages[2])
+			_, back := getJSON(t, e, http.MethodGet, base+"&limit=7&before="+third["prev_cursor"].(string))
+			_, second := getJSON(t, e, http.MethodGet, base+"&limit=7"+pages[1])
+			if fmt.Sprint(back["data"]) != fmt.Sprint(second["data"]) {
+				t.Fatalf("%s: before-cursor page differs from the page before", base)
+			}
+		}
+	}
+	// Filters combine: 45 calls, model every other, errors every third.
+	if got := list(t, e, "/v1/responses?model=qwen3-coder-plus&status=error&limit=1000"); len(got) != 7 {
+		t.Fatalf("%d coder-plus errors, want 7", len(got))
+	}
+	if _, v := getJSON(t, e, http.MethodGet, "/v1/requests?count=false&limit=5"); v["total"] != nil || len(v["data"].([]any)) != 5 {
+		t.Fatalf("count=false: %v", v)
+	}
+}
+
+func TestStatsMatchTheRows(t *testing.T) {
+	e := start(t, nil)
+	seed(t, e, 90)
+	_, st := getJSON(t, e, http.MethodGet, "/v1/stats")
+	totals := st["statistics"].(map[string]any)
+	dur := totals["duration_ms"].(map[string]any)
+	// Durations are 0..89 ms: exact p50 is 44, p99 is 88; the histogram is
+	// within its bucket width (about 10 %).
+	if num(totals["total_responses"]) != 90 || num(totals["errors"]) != 30 || num(totals["total_tokens"]) != 89*90/2 ||
+		dur["avg"] != 44.5 || !near(dur["p50"].(float64), 44, 0.12) || !near(dur["p99"].(float64), 88, 0.12) {
+		t.Fatalf("stats: %v", totals)
+	}
+	for _, g := range st["by_model"].([]any) {
+		if num(g.(map[string]any)["total_responses"]) != 45 {
+			t.Fatalf("by model: %v", st["by_model"])
+		}
+	}
+	// A range inside the data reads partial hours from rows and agrees with a
+	// count of the rows.
+	from := time.Now().Add(-time.Hour + 10*time.Second).UnixMilli()
+	to := time.Now().Add(-time.Hour + 40*time.Second).UnixMilli()
+	_, ranged := getJSON(t, e, http.MethodGet, fmt.Sprintf("/v1/stats?start=%d&end=%d", from, to))
+	want := e.count(`SELECT COUNT(*) FROM responses WHERE timestamp >= ? AND timestamp < ?`, from, to)
+	if got := num(ranged["statistics"].(map[string]any)["total_responses"]); got != want || want == 0 {
+		t.Fatalf("ranged stats %d, rows %d", got, want)
+	}
+}
+
+func near(got, want, tolerance float64) bool {
+	return got >= want*(1-tolerance) && got <= want*(1+tolerance)
+}
+
+func TestExpiredSessionsStayReadable(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.SessionTimeout = time.Millisecond })
+	conv := &conversation{t: t, e: e}
+	conv.say("short lived")
+	e.sync()
+	status, v := getJSON(t, e, http.MethodGet, "/v1/sessions/"+conv.session)
+	if status != 200 || v["expired"] != true {
+		t.Fatalf("%d %v", status, v)
+	}
+}
+
+func TestExportStreamsLargeHistories(t *testing.T) {
+	e := start(t, nil)
+	seed(t, e, 1200)
+	resp, err := http.Get(e.app.URL() + "/v1/export?format=jsonl&bodies=false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	n, last := 0, ""
+	for sc.Scan() {
+		var v map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatal(err)
+		}
+		if id := v["request_id"].(string); id <= last {
+			t.Fatalf("export out of order: %s after %s", id, last)
+		} else {
+			last = id
+		}
+		n++
+	}
+	if n != 1200 || resp.Header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("%d lines, %s", n, resp.Header.Get("Content-Type"))
+	}
+}
