@@ -64,6 +64,34 @@ func (e *ChunkEncoder) Reasoning(s string) []byte {
 	return e.delta(`{"reasoning_content":`, s, "")
 }
 
+// ToolCallStart opens tool call index: its id, type and function name.
+func (e *ChunkEncoder) ToolCallStart(index int, id, name string) []byte {
+	b := append(e.buf[:0], e.prefix...)
+	b = append(b, `{"index":0,"delta":{"tool_calls":[{"index":`...)
+	b = strconv.AppendInt(b, int64(index), 10)
+	b = append(b, `,"id":`...)
+	b = AppendString(b, id)
+	b = append(b, `,"type":"function","function":{"name":`...)
+	b = AppendString(b, name)
+	b = append(b, `,"arguments":""}}]}`...)
+	b = appendFinish(b, "")
+	e.buf = b
+	return b
+}
+
+// ToolCallArguments carries (a fragment of) tool call index's arguments.
+func (e *ChunkEncoder) ToolCallArguments(index int, args string) []byte {
+	b := append(e.buf[:0], e.prefix...)
+	b = append(b, `{"index":0,"delta":{"tool_calls":[{"index":`...)
+	b = strconv.AppendInt(b, int64(index), 10)
+	b = append(b, `,"function":{"arguments":`...)
+	b = AppendString(b, args)
+	b = append(b, `}}]}`...)
+	b = appendFinish(b, "")
+	e.buf = b
+	return b
+}
+
 // Finish is the chunk carrying finish_reason.
 func (e *ChunkEncoder) Finish(reason string) []byte {
 	if e.legacy {

@@ -10,6 +10,7 @@ import (
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
+	"qwenproxy/internal/tools"
 	"qwenproxy/internal/translate"
 )
 
@@ -21,7 +22,8 @@ type turnSpec struct {
 	includeUsage bool
 	thinking     bool
 	messages     []openai.Message
-	sessionID    string // X-Session-Id, already validated
+	sessionID    string     // X-Session-Id, already validated
+	tools        *tools.Set // nil or inactive: answers are never rewritten
 }
 
 // errClientGone marks a failed write to the client; it is a cancellation.
@@ -47,41 +49,71 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer turn.Release()
 
 	sess := turn.Session
-	specs := translate.UpstreamMessages(t.messages, translate.Plan{FirstTurn: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking})
-	body, err := json.Marshal(qwen.NewCompletionRequest(sess.ChatID, sess.ParentID, t.model, s.now(), specs...))
-	if err != nil {
-		c.fail(classify(fmt.Errorf("encode upstream request: %w", err)))
-		return
+	plan := translate.Plan{FirstTurn: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking, Tools: t.tools}
+	ans, out, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessages(t.messages, plan), nil)
+	if err == nil && t.tools.Active() && !t.tools.Satisfied(out.calls()) {
+		// One corrective turn, under the answer that broke tool_choice.
+		out.reset()
+		correction := []qwen.MessageSpec{{Role: "user", Content: t.tools.Correction(), Thinking: t.thinking}}
+		ans, _, err = s.exchange(ctx, c, t, sess.ChatID, firstNonEmpty(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
+		if err == nil && !t.tools.Satisfied(out.calls()) {
+			err = errToolChoice
+		}
 	}
-	rq.QwenRequest = body
-	stream, attempts, err := s.deps.Upstream.Complete(ctx, sess.ChatID, body)
-	rs.UpstreamAttempts += attempts
 	if err != nil {
 		s.touch(turn)
-		c.fail(classify(err))
+		rs.OpenAIResponse = out.finish(ans, "")
+		out.fail(classify(err))
 		return
 	}
-	defer stream.Close()
-
-	out := s.newOutput(c, t)
-	var ans translate.Answer
-	err = s.pump(stream, &ans, out, c)
-	rs.QwenResponse = ans.UpstreamRecord()
-	rs.ParentID = ans.Created.ParentID
-	u := ans.Usage()
-	rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens = u.PromptTokens, u.CompletionTokens, u.TotalTokens
-	if err != nil {
-		s.touch(turn)
-		f := classify(err)
-		rs.OpenAIResponse = out.finish(&ans, "")
-		out.fail(f)
-		return
+	finish := "stop"
+	if len(out.calls()) > 0 {
+		finish = "tool_calls"
 	}
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
-	s.advance(ctx, turn, t.messages, &ans)
-	rs.FinishReason = "stop"
-	rs.OpenAIResponse = out.finish(&ans, rs.FinishReason)
+	s.advance(ctx, turn, t.messages, ans, out)
+	rs.FinishReason = finish
+	rs.OpenAIResponse = out.finish(ans, finish)
+}
+
+// errToolChoice is an answer that still ignores tool_choice after a retry.
+var errToolChoice = &qwen.Error{Kind: qwen.KindBadResponse, Code: "tool_choice_unmet",
+	Message: "the model did not call the function that tool_choice requires, even when asked again"}
+
+// exchange sends one completion upstream and pumps its answer into out
+// (created on the first exchange of a call, when out is nil). It records
+// the upstream side of the call.
+func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, specs []qwen.MessageSpec, out output) (*translate.Answer, output, error) {
+	rq, rs := &c.ex.Request, &c.ex.Response
+	ans := &translate.Answer{}
+	body, err := json.Marshal(qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), specs...))
+	if err != nil {
+		return ans, out, fmt.Errorf("encode upstream request: %w", err)
+	}
+	if rq.QwenRequest == nil {
+		rq.QwenRequest = body
+	}
+	stream, attempts, err := s.deps.Upstream.Complete(ctx, chatID, body)
+	rs.UpstreamAttempts += attempts
+	if err != nil {
+		if out == nil {
+			out = s.newOutput(c, t, false)
+		}
+		return ans, out, err
+	}
+	defer stream.Close()
+	if out == nil {
+		out = s.newOutput(c, t, true)
+	}
+	err = s.pump(stream, ans, out, c, t.tools)
+	rs.QwenResponse = ans.UpstreamRecord()
+	rs.ParentID = ans.Created.ParentID
+	u := ans.Usage()
+	rs.PromptTokens += u.PromptTokens
+	rs.CompletionTokens += u.CompletionTokens
+	rs.TotalTokens += u.TotalTokens
+	return ans, out, err
 }
 
 // beginTurn resolves and holds the call's session.
@@ -109,14 +141,35 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 }
 
 // pump reads the upstream answer to its end, forwarding text as it comes.
-func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call) error {
+// With tools, text passes through a filter that holds back only what may be
+// a call.
+func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call, set *tools.Set) error {
 	rs := &c.ex.Response
+	var filter *tools.Filter
+	if set.Active() {
+		filter = set.NewFilter()
+	}
+	emit := func(text string, calls []tools.Call) error {
+		if text != "" {
+			if err := out.content(text); err != nil {
+				return err
+			}
+		}
+		if len(calls) > 0 {
+			return out.toolCalls(calls)
+		}
+		return nil
+	}
 	for !ans.Finished {
 		ev, err := stream.Next()
 		if errors.Is(err, io.EOF) {
-			return &qwen.Error{Kind: qwen.KindStreamCut, Message: "Qwen closed the stream before the answer finished"}
+			err = &qwen.Error{Kind: qwen.KindStreamCut, Message: "Qwen closed the stream before the answer finished"}
 		}
 		if err != nil {
+			if filter != nil {
+				text, _ := filter.Flush() // keep what arrived, for the record
+				out.hold(text)
+			}
 			return err
 		}
 		content, reasoning := ans.Add(ev)
@@ -129,7 +182,11 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			}
 		}
 		if content != "" {
-			if err := out.content(content); err != nil {
+			text, calls := content, []tools.Call(nil)
+			if filter != nil {
+				text, calls = filter.Feed(content)
+			}
+			if err := emit(text, calls); err != nil {
 				return err
 			}
 		}
@@ -139,23 +196,22 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			out.flush()
 		}
 	}
+	if filter != nil {
+		return emit(filter.Flush())
+	}
 	return nil
 }
 
 // advance moves the session past the answered turn. The answer has been
 // produced, so a failure here is logged, not returned: the next turn then
 // opens a new chat and replays the history.
-func (s *Server) advance(ctx context.Context, turn *session.Turn, msgs []openai.Message, ans *translate.Answer) {
-	parent := ans.Created.ParentID
-	if parent == "" {
-		parent = ans.Created.ResponseID
-	}
+func (s *Server) advance(ctx context.Context, turn *session.Turn, msgs []openai.Message, ans *translate.Answer, out output) {
+	parent := firstNonEmpty(ans.Created.ParentID, ans.Created.ResponseID)
 	if parent == "" {
 		s.log.Warn("answer without parent id; session not advanced", "session_id", turn.Session.ID)
 		return
 	}
-	content, _ := json.Marshal(ans.Content())
-	next := session.Key(msgs, &openai.Message{Role: "assistant", Content: content})
+	next := session.Key(msgs, out.message())
 	if err := turn.Advance(context.WithoutCancel(ctx), parent, next); err != nil {
 		s.log.Error("advance session failed", "session_id", turn.Session.ID, "err", err)
 	}
@@ -166,4 +222,13 @@ func (s *Server) touch(turn *session.Turn) {
 	if err := turn.Touch(context.Background()); err != nil {
 		s.log.Warn("touch session failed", "session_id", turn.Session.ID, "err", err)
 	}
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

@@ -103,25 +103,3 @@ func (a *Answer) UpstreamRecord() []byte {
 	b, _ := json.Marshal(rec) // plain strings and ints: cannot fail
 	return b
 }
-
-// ChatCompletion is the answer in OpenAI's non-streamed form.
-func (a *Answer) ChatCompletion(id, model string, created int64, finishReason string) *openai.ChatCompletion {
-	content := a.Content()
-	msg := openai.ResponseMessage{Role: "assistant", Content: &content, ReasoningContent: a.Reasoning()}
-	var fr *string
-	if finishReason != "" {
-		fr = &finishReason
-	}
-	return &openai.ChatCompletion{ID: id, Object: "chat.completion", Created: created, Model: model,
-		Choices: []openai.ChatChoice{{Index: 0, Message: msg, FinishReason: fr}}, Usage: a.Usage()}
-}
-
-// TextCompletion is the answer in the legacy completions form.
-func (a *Answer) TextCompletion(id, model string, created int64, finishReason string) *openai.TextCompletion {
-	var fr *string
-	if finishReason != "" {
-		fr = &finishReason
-	}
-	return &openai.TextCompletion{ID: id, Object: "text_completion", Created: created, Model: model,
-		Choices: []openai.TextChoice{{Text: a.Content(), Index: 0, Logprobs: json.RawMessage("null"), FinishReason: fr}}, Usage: a.Usage()}
-}

@@ -6,6 +6,7 @@ import (
 
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/tools"
 )
 
 // Split divides a conversation into the history the proxy has already seen
@@ -55,6 +56,7 @@ type Plan struct {
 	FirstTurn bool // the Qwen chat has no messages yet: send the system prompt
 	Replay    bool // the chat is new but the client has earlier turns: replay them
 	Thinking  bool
+	Tools     *tools.Set // described on the first turn when active
 }
 
 // UpstreamMessages builds the messages of one Qwen completion request.
@@ -63,7 +65,11 @@ func UpstreamMessages(msgs []openai.Message, p Plan) []qwen.MessageSpec {
 	var specs []qwen.MessageSpec
 	var body strings.Builder
 	if p.FirstTurn {
-		if sys := systemText(msgs); sys != "" {
+		sys := systemText(msgs)
+		if p.Tools.Active() {
+			sys = strings.TrimSpace(sys + "\n\n" + p.Tools.Instructions())
+		}
+		if sys != "" {
 			specs = append(specs, qwen.MessageSpec{Role: "system", Content: sys, Thinking: p.Thinking})
 		}
 		if p.Replay {
@@ -75,6 +81,11 @@ func UpstreamMessages(msgs []openai.Message, p Plan) []qwen.MessageSpec {
 		role = "assistant"
 	}
 	writeTurn(&body, msgs, len(history), !p.FirstTurn)
+	if !p.FirstTurn && p.Tools.Active() && p.Tools.Requirement() != "" {
+		// The instructions went with the first turn; a demand for a call
+		// is per request.
+		body.WriteString("\n\n" + p.Tools.Requirement())
+	}
 	specs = append(specs, qwen.MessageSpec{Role: role, Content: body.String(), Thinking: p.Thinking})
 	return specs
 }
@@ -115,7 +126,7 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 				fmt.Fprintf(b, "Assistant: %s\n\n", text)
 			}
 			for _, tc := range m.ToolCalls {
-				fmt.Fprintf(b, "Assistant called %s(%s) [%s]\n\n", tc.Function.Name, tc.Function.Arguments, tc.ID)
+				fmt.Fprintf(b, "Assistant (call %s):\n%s\n\n", tc.ID, tools.FormatCall(tc.Function.Name, tc.Function.Arguments))
 			}
 		case "tool":
 			writeToolResult(b, m, history[:i])

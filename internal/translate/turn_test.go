@@ -76,7 +76,7 @@ func TestToolResultsBecomeText(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 	replay := UpstreamMessages([]openai.Message{msg("user", "weather?"), call, r1, msg("assistant", "It rains."), msg("user", "thanks")}, Plan{FirstTurn: true, Replay: true})
-	if !strings.Contains(replay[0].Content, `Assistant called get_weather({"city":"Oslo"}) [call_a]`) || !strings.Contains(replay[0].Content, "Result of get_weather (call_a):\nrain") {
+	if !strings.Contains(replay[0].Content, "Assistant (call call_a):\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Oslo\"}}\n</tool_call>") || !strings.Contains(replay[0].Content, "Result of get_weather (call_a):\nrain") {
 		t.Fatalf("replay %q", replay[0].Content)
 	}
 }
@@ -107,9 +107,5 @@ func TestAnswerSeparatesReasoningAndUsage(t *testing.T) {
 	var rec map[string]any
 	if err := json.Unmarshal(a.UpstreamRecord(), &rec); err != nil || rec["finished"] != true {
 		t.Fatalf("record %s", a.UpstreamRecord())
-	}
-	cc := a.ChatCompletion("id", "m", 1, "stop")
-	if *cc.Choices[0].Message.Content != "Hi!" || cc.Choices[0].Message.ReasoningContent != "hmm" || *cc.Choices[0].FinishReason != "stop" {
-		t.Fatalf("completion %+v", cc)
 	}
 }

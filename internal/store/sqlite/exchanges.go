@@ -48,8 +48,8 @@ func prepareExchangeStatements(ctx context.Context, tx *sql.Tx) (*exchangeStatem
 		}
 	}
 	prep(&st.request, `INSERT INTO requests
-		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at)
-		VALUES (NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason)
+		VALUES (NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))`)
 	prep(&st.requestBody, `INSERT INTO request_bodies (request_id, openai_request, qwen_request) VALUES (?, ?, ?)`)
 	prep(&st.response, `INSERT INTO responses
 		(request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
@@ -75,7 +75,7 @@ func (st *exchangeStatements) close() {
 func (st *exchangeStatements) insert(ctx context.Context, e *qp.Exchange) error {
 	rq, rs := &e.Request, &e.Response
 	res, err := st.request.ExecContext(ctx, rq.SessionID, rq.RequestID, rq.Timestamp.UnixMilli(), rq.Method, rq.Path,
-		rq.Model, rq.Stream, rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli())
+		rq.Model, rq.Stream, rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason)
 	if err != nil {
 		return fmt.Errorf("insert request: %w", err)
 	}

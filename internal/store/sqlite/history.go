@@ -148,10 +148,10 @@ func callFilter(w *where, f qp.CallFilter, prefix, timeCol string) {
 		w.add(prefix+"stream = ?", *f.Stream)
 	}
 	if f.Status != "" {
-		w.add("r.status = ?", f.Status)
+		w.add(prefix+"status = ?", f.Status)
 	}
 	if f.FinishReason != "" {
-		w.add("r.finish_reason = ?", f.FinishReason)
+		w.add(prefix+"finish_reason = ?", f.FinishReason)
 	}
 	w.addRange(timeCol, f.Range)
 }
@@ -169,61 +169,66 @@ func scanRequest(row interface{ Scan(...any) error }, extra ...any) (*qp.Request
 	return &r, nil
 }
 
-// ListRequests pages recorded calls by request, each with its response summary.
+// ListRequests pages recorded calls by request, each with its response
+// (bodies of both with o.Bodies).
 func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.RequestRecord], error) {
 	col, err := sortColumn(requestSorts, o.Sort)
 	if err != nil {
 		return nil, err
 	}
 	from := ` FROM requests q LEFT JOIN responses r ON r.request_id = q.id`
-	bodies := ", NULL, NULL"
+	bodies := ", NULL, NULL, NULL, NULL"
 	if o.Bodies {
-		from += ` LEFT JOIN request_bodies qb ON qb.request_id = q.id`
-		bodies = ", qb.openai_request, qb.qwen_request"
+		from += ` LEFT JOIN request_bodies qb ON qb.request_id = q.id LEFT JOIN response_bodies rb ON rb.response_id = r.id`
+		bodies = ", qb.openai_request, qb.qwen_request, rb.openai_response, rb.qwen_response"
 	}
-	q := listQuery{selectFrom: `SELECT ` + requestColumns + bodies + `, r.id IS NOT NULL, ` + responseSummaryColumns + `, ` + col + from,
-		countFrom: `SELECT COUNT(*)` + from, sortCol: col, idCol: "q.id"}
-	if f.Status == "" && f.FinishReason == "" {
-		q.countFrom = `SELECT COUNT(*) FROM requests q`
-	}
+	q := listQuery{selectFrom: `SELECT ` + requestColumns + bodies + `, r.id IS NOT NULL, ` + optionalResponseColumns + `, ` + col + from,
+		countFrom: `SELECT COUNT(*) FROM requests q`, sortCol: col, idCol: "q.id"}
+	q.fastCount, q.fastArgs = rollupCount(f)
 	callFilter(&q.where, f, "q.", "q.timestamp")
 	return run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.RequestRecord, qp.Cursor, error) {
-		var oai, qw sql.NullString
+		var qOAI, qQwen, rOAI, rQwen sql.NullString
 		var hasResp bool
-		var sum responseSummary
+		var resp optionalResponse
 		var cur qp.Cursor
-		rec, err := scanRequest(rows, append([]any{&oai, &qw, &hasResp}, append(sum.dest(), &cur.Value)...)...)
+		rec, err := scanRequest(rows, append([]any{&qOAI, &qQwen, &rOAI, &rQwen, &hasResp}, append(resp.dest(), &cur.Value)...)...)
 		if err != nil {
 			return qp.RequestRecord{}, cur, err
 		}
 		cur.ID = rec.ID
-		rec.OpenAIRequest, rec.QwenRequest = rawJSON(oai), rawJSON(qw)
+		rec.OpenAIRequest, rec.QwenRequest = rawJSON(qOAI), rawJSON(qQwen)
 		if hasResp {
-			rec.Response = sum.record()
+			rec.Response = resp.record(rec)
+			rec.Response.OpenAIResponse, rec.Response.QwenResponse = rawJSON(rOAI), rawJSON(rQwen)
 		}
 		return *rec, cur, nil
 	})
 }
 
-// responseSummary is the part of a response shown in request lists.
-const responseSummaryColumns = `COALESCE(r.id, 0), COALESCE(r.response_id, ''), COALESCE(r.status, ''), COALESCE(r.http_status, 0),
-	COALESCE(r.finish_reason, ''), COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0),
-	COALESCE(r.duration_ms, 0), r.ttft_ms, COALESCE(r.upstream_attempts, 0), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
+// optionalResponseColumns read a LEFT JOINed response (zero values when absent).
+const optionalResponseColumns = `COALESCE(r.id, 0), COALESCE(r.response_id, ''), COALESCE(r.timestamp, 0), COALESCE(r.status, ''),
+	COALESCE(r.http_status, 0), COALESCE(r.finish_reason, ''), COALESCE(r.chat_id, ''), COALESCE(r.parent_id, ''),
+	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, COALESCE(r.duration_ms, 0),
+	COALESCE(r.upstream_attempts, 0), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
 
-type responseSummary struct {
+type optionalResponse struct {
 	r    qp.ResponseRecord
+	ts   int64
 	ttft sql.NullFloat64
 }
 
-func (s *responseSummary) dest() []any {
-	return []any{&s.r.ID, &s.r.ResponseID, &s.r.Status, &s.r.HTTPStatus, &s.r.FinishReason, &s.r.PromptTokens, &s.r.CompletionTokens,
-		&s.r.TotalTokens, &s.r.DurationMillis, &s.ttft, &s.r.UpstreamAttempts, &s.r.ErrorType, &s.r.Error}
+func (o *optionalResponse) dest() []any {
+	return []any{&o.r.ID, &o.r.ResponseID, &o.ts, &o.r.Status, &o.r.HTTPStatus, &o.r.FinishReason, &o.r.ChatID, &o.r.ParentID,
+		&o.r.PromptTokens, &o.r.CompletionTokens, &o.r.TotalTokens, &o.ttft, &o.r.DurationMillis, &o.r.UpstreamAttempts,
+		&o.r.ErrorType, &o.r.Error}
 }
 
-func (s *responseSummary) record() *qp.ResponseRecord {
-	r := s.r
-	if s.ttft.Valid {
-		v := s.ttft.Float64
+func (o *optionalResponse) record(req *qp.RequestRecord) *qp.ResponseRecord {
+	r := o.r
+	r.RequestID, r.RequestUUID, r.SessionID, r.Model, r.Stream = req.ID, req.RequestID, req.SessionID, req.Model, req.Stream
+	r.Timestamp = time.UnixMilli(o.ts)
+	if o.ttft.Valid {
+		v := o.ttft.Float64
 		r.TTFTMillis = &v
 	}
 	return &r
@@ -271,6 +276,7 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 	}
 	q := listQuery{selectFrom: `SELECT ` + responseColumns + bodies + `, ` + col + from, countFrom: `SELECT COUNT(*) FROM responses r`,
 		sortCol: col, idCol: "r.id"}
+	q.fastCount, q.fastArgs = rollupCount(f)
 	callFilter(&q.where, f, "r.", "r.timestamp")
 	return run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.ResponseRecord, qp.Cursor, error) {
 		var oai, qw sql.NullString

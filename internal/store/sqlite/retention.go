@@ -103,15 +103,7 @@ func (s *Store) Export(ctx context.Context, f qp.CallFilter, bodies bool, fn fun
 			return err
 		}
 		for i := range page.Items {
-			rec := &page.Items[i]
-			if bodies && rec.Response != nil {
-				full, err := s.Response(ctx, rec.Response.ID)
-				if err != nil {
-					return err
-				}
-				rec.Response = full
-			}
-			if err := fn(rec); err != nil {
+			if err := fn(&page.Items[i]); err != nil {
 				return err
 			}
 		}

@@ -1,9 +1,18 @@
+-- How each call ended, on the request too: the request list filters on it
+-- without a join. Written once, with the response, in the same transaction.
+ALTER TABLE requests ADD COLUMN status TEXT NOT NULL DEFAULT '';
+ALTER TABLE requests ADD COLUMN finish_reason TEXT;
+UPDATE requests SET status = (SELECT status FROM responses WHERE responses.request_id = requests.id),
+  finish_reason = (SELECT finish_reason FROM responses WHERE responses.request_id = requests.id);
+
 -- Indexes for every filter and sort of the history API: each filter column
 -- leads, the sort column follows, so a filtered page is an index range.
 DROP INDEX idx_requests_session_id;
 CREATE INDEX idx_requests_session ON requests(session_id, timestamp);
 CREATE INDEX idx_requests_model ON requests(model, timestamp);
 CREATE INDEX idx_requests_stream ON requests(stream, timestamp);
+CREATE INDEX idx_requests_status ON requests(status, timestamp);
+CREATE INDEX idx_requests_finish ON requests(finish_reason, timestamp);
 
 DROP INDEX idx_responses_session_id;
 CREATE INDEX idx_responses_session ON responses(session_id, timestamp);

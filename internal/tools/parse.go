@@ -1,0 +1,236 @@
+package tools
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Call is one parsed function call.
+type Call struct {
+	ID        string
+	Name      string
+	Arguments string // a JSON object
+}
+
+// Parse splits a whole answer into its text and its calls. Blocks that do
+// not name a declared tool, or whose arguments cannot be read even after
+// repair, stay in the text unchanged.
+func (s *Set) Parse(text string) (content string, calls []Call) {
+	var out strings.Builder
+	rest := text
+	for {
+		start, open, close := s.nextOpening(rest)
+		if start < 0 {
+			out.WriteString(rest)
+			break
+		}
+		end := strings.Index(rest[start+len(open):], close)
+		blockEnd := len(rest) // an unclosed block runs to the end
+		if end >= 0 {
+			blockEnd = start + len(open) + end + len(close)
+		}
+		if call, ok := s.parseBlock(rest[start:blockEnd], open, close); ok {
+			out.WriteString(rest[:start])
+			calls = append(calls, call)
+		} else {
+			out.WriteString(rest[:blockEnd])
+		}
+		rest = rest[blockEnd:]
+	}
+	if len(calls) == 0 {
+		return text, nil
+	}
+	return strings.TrimSpace(out.String()), calls
+}
+
+// nextOpening finds the earliest opening tag: <tool_call>, or <name> of a
+// declared tool (the original proxy's XML form).
+func (s *Set) nextOpening(text string) (at int, open, close string) {
+	at = -1
+	consider := func(o, c string) {
+		if i := strings.Index(text, o); i >= 0 && (at < 0 || i < at) {
+			at, open, close = i, o, c
+		}
+	}
+	consider(openTag, closeTag)
+	for _, t := range s.Tools {
+		consider("<"+t.Name+">", "</"+t.Name+">")
+	}
+	return at, open, close
+}
+
+func (s *Set) parseBlock(block, open, close string) (Call, bool) {
+	inner := strings.TrimSuffix(strings.TrimPrefix(block, open), close)
+	if open == openTag {
+		return s.parseJSONCall(inner)
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(open, "<"), ">")
+	tool, _ := s.Lookup(name)
+	args, ok := xmlArguments(inner, tool)
+	if !ok {
+		return Call{}, false
+	}
+	return Call{ID: newCallID(), Name: name, Arguments: args}, true
+}
+
+func (s *Set) parseJSONCall(inner string) (Call, bool) {
+	var v struct {
+		Name      string          `json:"name"`
+		Arguments json.RawMessage `json:"arguments"`
+		Params    json.RawMessage `json:"parameters"`
+	}
+	if !decodeLenient(inner, &v) {
+		return Call{}, false
+	}
+	if _, ok := s.Lookup(v.Name); !ok {
+		return Call{}, false
+	}
+	args := v.Arguments
+	if len(args) == 0 {
+		args = v.Params
+	}
+	// Arguments given as a string holding JSON are unwrapped.
+	var asString string
+	if json.Unmarshal(args, &asString) == nil {
+		var obj map[string]any
+		if !decodeLenient(asString, &obj) {
+			return Call{}, false
+		}
+		args, _ = json.Marshal(obj)
+	}
+	if len(args) == 0 || string(args) == "null" {
+		args = json.RawMessage("{}")
+	}
+	var obj map[string]any
+	if json.Unmarshal(args, &obj) != nil {
+		return Call{}, false
+	}
+	compact, _ := json.Marshal(obj)
+	return Call{ID: newCallID(), Name: v.Name, Arguments: string(compact)}, true
+}
+
+// decodeLenient decodes JSON, repairing the slips models make: code fences,
+// trailing commas, single quotes, raw newlines inside strings.
+func decodeLenient(text string, dst any) bool {
+	text = strings.TrimSpace(text)
+	text = strings.TrimPrefix(strings.TrimPrefix(text, "```json"), "```")
+	text = strings.TrimSpace(strings.TrimSuffix(text, "```"))
+	if json.Unmarshal([]byte(text), dst) == nil {
+		return true
+	}
+	return json.Unmarshal([]byte(repairJSON(text)), dst) == nil
+}
+
+// repairJSON rewrites single-quoted strings as double-quoted, escapes raw
+// control characters inside strings, and drops trailing commas.
+func repairJSON(s string) string {
+	var b strings.Builder
+	var quote byte // the open string's quote, or 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if quote != 0 {
+			switch {
+			case c == '\\' && i+1 < len(s):
+				if quote == '\'' && s[i+1] == '\'' {
+					b.WriteByte('\'')
+				} else {
+					b.WriteByte(c)
+					b.WriteByte(s[i+1])
+				}
+				i++
+			case c == quote:
+				b.WriteByte('"')
+				quote = 0
+			case c == '"': // a double quote inside a single-quoted string
+				b.WriteString(`\"`)
+			case c == '\n':
+				b.WriteString(`\n`)
+			case c == '\r':
+				b.WriteString(`\r`)
+			case c == '\t':
+				b.WriteString(`\t`)
+			default:
+				b.WriteByte(c)
+			}
+			continue
+		}
+		switch c {
+		case '"', '\'':
+			quote = c
+			b.WriteByte('"')
+		case ',':
+			j := i + 1
+			for j < len(s) && strings.IndexByte(" \t\r\n", s[j]) >= 0 {
+				j++
+			}
+			if j < len(s) && (s[j] == '}' || s[j] == ']') {
+				continue
+			}
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+var xmlParam = regexp.MustCompile(`(?s)<([A-Za-z_][A-Za-z0-9_.-]*)>(.*?)</([A-Za-z_][A-Za-z0-9_.-]*)>`)
+
+// xmlArguments reads <param>value</param> children, typing each value by the
+// tool's schema where it says number, integer, boolean, array or object.
+func xmlArguments(inner string, tool *Tool) (string, bool) {
+	var schema struct {
+		Properties map[string]struct {
+			Type string `json:"type"`
+		} `json:"properties"`
+	}
+	_ = json.Unmarshal(tool.Parameters, &schema)
+	args := map[string]any{}
+	for _, m := range xmlParam.FindAllStringSubmatch(inner, -1) {
+		if m[1] != m[3] {
+			continue
+		}
+		value := strings.Trim(m[2], "\r\n")
+		args[m[1]] = typed(value, schema.Properties[m[1]].Type)
+	}
+	if len(args) == 0 && strings.TrimSpace(inner) != "" {
+		return "", false // text that is not parameters: not a call
+	}
+	b, _ := json.Marshal(args)
+	return string(b), true
+}
+
+func typed(value, typ string) any {
+	v := strings.TrimSpace(value)
+	switch typ {
+	case "integer", "number":
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	case "boolean":
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+	case "array", "object":
+		var x any
+		if decodeLenient(v, &x) {
+			return x
+		}
+	}
+	return value
+}
+
+const idChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// newCallID makes an OpenAI-style call id.
+func newCallID() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	for i := range b {
+		b[i] = idChars[int(b[i])%len(idChars)]
+	}
+	return "call_" + string(b[:])
+}

@@ -1,0 +1,123 @@
+// Package tools emulates OpenAI function calling on Qwen's web API, which
+// has none: the declared tools are described to the model in the chat's
+// first message with one unambiguous markup, and calls in that markup are
+// parsed out of the answer (whole or streamed) into OpenAI tool_calls.
+package tools
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+)
+
+// Tool is a declared function.
+type Tool struct {
+	Name        string
+	Description string
+	Parameters  json.RawMessage // JSON Schema of the arguments; may be nil
+}
+
+// Choice is tool_choice.
+type Choice struct {
+	Mode string // auto, none, required, function
+	Name string // with Mode function
+}
+
+// Set is the tools of one request and how they must be used.
+type Set struct {
+	Tools  []Tool
+	Choice Choice
+}
+
+// Active reports whether tool calls are emulated for this request.
+func (s *Set) Active() bool { return s != nil && len(s.Tools) > 0 && s.Choice.Mode != "none" }
+
+// Lookup returns the declared tool called name.
+func (s *Set) Lookup(name string) (*Tool, bool) {
+	for i := range s.Tools {
+		if s.Tools[i].Name == name {
+			return &s.Tools[i], true
+		}
+	}
+	return nil, false
+}
+
+// FieldError is a validation error about one request field.
+type FieldError struct {
+	Param, Message string
+}
+
+func (e *FieldError) Error() string { return e.Param + ": " + e.Message }
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// ParseSet reads the request's tools and tool_choice (either may be absent).
+func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, error) {
+	set := &Set{Choice: Choice{Mode: "auto"}}
+	if len(bytes.TrimSpace(rawTools)) > 0 && !bytes.Equal(bytes.TrimSpace(rawTools), []byte("null")) {
+		var decl []struct {
+			Type     string `json:"type"`
+			Function *struct {
+				Name        string          `json:"name"`
+				Description string          `json:"description"`
+				Parameters  json.RawMessage `json:"parameters"`
+			} `json:"function"`
+		}
+		if err := json.Unmarshal(rawTools, &decl); err != nil {
+			return nil, &FieldError{"tools", "must be an array of function tools"}
+		}
+		seen := map[string]bool{}
+		for i, d := range decl {
+			p := fmt.Sprintf("tools[%d]", i)
+			if d.Type != "function" || d.Function == nil {
+				return nil, &FieldError{p + ".type", "only tools of type 'function' with a 'function' object are supported"}
+			}
+			if !validName.MatchString(d.Function.Name) {
+				return nil, &FieldError{p + ".function.name", "must be 1-64 letters, digits, '_' or '-'"}
+			}
+			if seen[d.Function.Name] {
+				return nil, &FieldError{p + ".function.name", fmt.Sprintf("%q is declared twice", d.Function.Name)}
+			}
+			seen[d.Function.Name] = true
+			params := bytes.TrimSpace(d.Function.Parameters)
+			if len(params) > 0 && !bytes.Equal(params, []byte("null")) && params[0] != '{' {
+				return nil, &FieldError{p + ".function.parameters", "must be a JSON Schema object"}
+			}
+			set.Tools = append(set.Tools, Tool{Name: d.Function.Name, Description: d.Function.Description, Parameters: params})
+		}
+	}
+	choice := bytes.TrimSpace(rawChoice)
+	if len(choice) == 0 || bytes.Equal(choice, []byte("null")) {
+		return set, nil
+	}
+	var mode string
+	if json.Unmarshal(choice, &mode) == nil {
+		switch mode {
+		case "auto", "none", "required":
+			set.Choice.Mode = mode
+		default:
+			return nil, &FieldError{"tool_choice", "must be none, auto, required or a function"}
+		}
+	} else {
+		var named struct {
+			Type     string `json:"type"`
+			Function struct {
+				Name string `json:"name"`
+			} `json:"function"`
+		}
+		if json.Unmarshal(choice, &named) != nil || named.Type != "function" || named.Function.Name == "" {
+			return nil, &FieldError{"tool_choice", "must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\":…}}"}
+		}
+		set.Choice = Choice{Mode: "function", Name: named.Function.Name}
+	}
+	if set.Choice.Mode == "required" || set.Choice.Mode == "function" {
+		if len(set.Tools) == 0 {
+			return nil, &FieldError{"tool_choice", "requires tools"}
+		}
+		if _, ok := set.Lookup(set.Choice.Name); set.Choice.Mode == "function" && !ok {
+			return nil, &FieldError{"tool_choice", fmt.Sprintf("names %q, which is not among the tools", set.Choice.Name)}
+		}
+	}
+	return set, nil
+}

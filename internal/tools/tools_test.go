@@ -1,0 +1,144 @@
+package tools
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func weatherSet(t *testing.T, choice string) *Set {
+	t.Helper()
+	tools := `[{"type":"function","function":{"name":"get_weather","description":"Weather now","parameters":{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"},"metric":{"type":"boolean"},"tags":{"type":"array"}},"required":["city"]}}},
+		{"type":"function","function":{"name":"read_file","parameters":{"type":"object","properties":{"path":{"type":"string"}}}}}]`
+	var c json.RawMessage
+	if choice != "" {
+		c = json.RawMessage(choice)
+	}
+	set, err := ParseSet(json.RawMessage(tools), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func TestParseSetValidates(t *testing.T) {
+	bad := []struct{ tools, choice, param string }{
+		{`{"x":1}`, ``, "tools"},
+		{`[{"type":"retrieval"}]`, ``, "tools[0].type"},
+		{`[{"type":"function","function":{"name":"has space"}}]`, ``, "tools[0].function.name"},
+		{`[{"type":"function","function":{"name":"a"}},{"type":"function","function":{"name":"a"}}]`, ``, "tools[1].function.name"},
+		{`[{"type":"function","function":{"name":"a","parameters":"x"}}]`, ``, "tools[0].function.parameters"},
+		{`[{"type":"function","function":{"name":"a"}}]`, `"sometimes"`, "tool_choice"},
+		{`[{"type":"function","function":{"name":"a"}}]`, `{"type":"function","function":{"name":"b"}}`, "tool_choice"},
+		{``, `"required"`, "tool_choice"},
+	}
+	for _, tc := range bad {
+		_, err := ParseSet(json.RawMessage(tc.tools), json.RawMessage(tc.choice))
+		fe, ok := err.(*FieldError)
+		if !ok || fe.Param != tc.param {
+			t.Errorf("%s / %s: %v, want param %s", tc.tools, tc.choice, err, tc.param)
+		}
+	}
+	set, err := ParseSet(json.RawMessage(`[{"type":"function","function":{"name":"a"}}]`), json.RawMessage(`"none"`))
+	if err != nil || set.Active() {
+		t.Fatalf("tool_choice none must switch emulation off: %v", err)
+	}
+	if set, _ := ParseSet(nil, nil); set.Active() {
+		t.Fatal("no tools, yet active")
+	}
+}
+
+func TestParseCalls(t *testing.T) {
+	set := weatherSet(t, "")
+	cases := []struct {
+		name, answer, content string
+		calls                 []string // name + " " + arguments
+	}{
+		{"plain text", "It is sunny.", "It is sunny.", nil},
+		{"one call", "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}\n</tool_call>", "", []string{`get_weather {"city":"Oslo"}`}},
+		{"text around", "Let me check.\n<tool_call>{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Rome\"}}</tool_call>\nOne moment.",
+			"Let me check.\n\nOne moment.", []string{`get_weather {"city":"Rome"}`}},
+		{"parallel", "<tool_call>{\"name\":\"get_weather\",\"arguments\":{\"city\":\"A\"}}</tool_call><tool_call>{\"name\":\"read_file\",\"arguments\":{\"path\":\"x.go\"}}</tool_call>",
+			"", []string{`get_weather {"city":"A"}`, `read_file {"path":"x.go"}`}},
+		{"arguments as a string", `<tool_call>{"name":"get_weather","arguments":"{\"city\":\"Lima\"}"}</tool_call>`, "", []string{`get_weather {"city":"Lima"}`}},
+		{"trailing comma and fence", "<tool_call>```json\n{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Bern\",},}\n```</tool_call>", "", []string{`get_weather {"city":"Bern"}`}},
+		{"single quotes", `<tool_call>{'name': 'get_weather', 'arguments': {'city': "Xi'an"}}</tool_call>`, "", []string{`get_weather {"city":"Xi'an"}`}},
+		{"raw newline in a string", "<tool_call>{\"name\":\"read_file\",\"arguments\":{\"path\":\"a\nb\"}}</tool_call>", "", []string{`read_file {"path":"a\nb"}`}},
+		{"unclosed at the end", "<tool_call>{\"name\":\"read_file\",\"arguments\":{\"path\":\"z\"}}", "", []string{`read_file {"path":"z"}`}},
+		{"no arguments", `<tool_call>{"name":"read_file"}</tool_call>`, "", []string{`read_file {}`}},
+		{"undeclared tool stays text", `<tool_call>{"name":"rm_rf","arguments":{}}</tool_call>`, `<tool_call>{"name":"rm_rf","arguments":{}}</tool_call>`, nil},
+		{"broken JSON stays text", `<tool_call>{"name": get_weather</tool_call>`, `<tool_call>{"name": get_weather</tool_call>`, nil},
+		{"xml form of a declared tool", "I'll read it.\n<read_file>\n<path>README.md</path>\n</read_file>", "I'll read it.", []string{`read_file {"path":"README.md"}`}},
+		{"xml form typed by schema", "<get_weather><city>Oslo</city><days>3</days><metric>true</metric><tags>[\"a\"]</tags></get_weather>", "",
+			[]string{`get_weather {"city":"Oslo","days":3,"metric":true,"tags":["a"]}`}},
+		{"html is not a call", "Use <b>bold</b> and <br> tags.", "Use <b>bold</b> and <br> tags.", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			content, calls := set.Parse(tc.answer)
+			var got []string
+			for _, c := range calls {
+				if !strings.HasPrefix(c.ID, "call_") || len(c.ID) != 29 {
+					t.Fatalf("call id %q", c.ID)
+				}
+				got = append(got, c.Name+" "+c.Arguments)
+			}
+			if content != tc.content || strings.Join(got, "|") != strings.Join(tc.calls, "|") {
+				t.Fatalf("content %q calls %v, want %q %v", content, got, tc.content, tc.calls)
+			}
+		})
+	}
+}
+
+func TestFilterStreamsTextAndHoldsOnlyMarkup(t *testing.T) {
+	set := weatherSet(t, "")
+	answer := "Checking <b>now</b>. <tool_call>{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Oslo\"}}</tool_call> Done <tool_"
+	// Feed one byte at a time: the worst case for tag boundaries.
+	f := set.NewFilter()
+	var text strings.Builder
+	var calls []Call
+	var firstTextAt int
+	for i := range len(answer) {
+		out, cs := f.Feed(answer[i : i+1])
+		if out != "" && firstTextAt == 0 {
+			firstTextAt = i + 1
+		}
+		text.WriteString(out)
+		calls = append(calls, cs...)
+	}
+	out, cs := f.Flush()
+	text.WriteString(out)
+	calls = append(calls, cs...)
+	if firstTextAt != 1 {
+		t.Fatalf("first text released after %d bytes, want 1", firstTextAt)
+	}
+	if text.String() != "Checking <b>now</b>.  Done <tool_" || len(calls) != 1 || calls[0].Arguments != `{"city":"Oslo"}` {
+		t.Fatalf("text %q calls %+v", text.String(), calls)
+	}
+	// A false alarm is released as text.
+	f = set.NewFilter()
+	t1, _ := f.Feed("a <tool_call>not json</tool_call> b")
+	if t1 != "a <tool_call>not json</tool_call> b" {
+		t.Fatalf("false alarm text %q", t1)
+	}
+}
+
+func TestInstructionsAndChoice(t *testing.T) {
+	set := weatherSet(t, `{"type":"function","function":{"name":"read_file"}}`)
+	ins := set.Instructions()
+	for _, want := range []string{"<tool_call>", "### get_weather", "Weather now", `"required":["city"]`, "must call the function read_file"} {
+		if !strings.Contains(ins, want) {
+			t.Errorf("instructions lack %q", want)
+		}
+	}
+	if set.Satisfied([]Call{{Name: "get_weather"}}) || !set.Satisfied([]Call{{Name: "read_file"}}) {
+		t.Fatal("named choice")
+	}
+	req := weatherSet(t, `"required"`)
+	if req.Satisfied(nil) || !req.Satisfied([]Call{{Name: "get_weather"}}) || !strings.Contains(req.Correction(), "at least one") {
+		t.Fatal("required choice")
+	}
+	if got := FormatCall("get_weather", `{"city":"Oslo"}`); got != "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Oslo\"}}\n</tool_call>" {
+		t.Fatalf("FormatCall %q", got)
+	}
+}
