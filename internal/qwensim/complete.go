@@ -84,6 +84,11 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	if c.busy {
 		return nil, CodeBadRequest, ChatInProgress
 	}
+	for _, m := range req.Messages {
+		if m.Role == "system" {
+			c.tools = append(c.tools, declaredTools(m.Content)...)
+		}
+	}
 	parent := ""
 	if req.ParentID != nil {
 		parent = *req.ParentID
@@ -113,7 +118,11 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 		}
 	}
 	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: last.Content}
-	t.answer = s.compose(c, t.userID, system)
+	if calls, ok := toolAnswer(c, last.Content); ok {
+		t.answer = calls
+	} else {
+		t.answer = s.compose(c, t.userID, system)
+	}
 	if last.FeatureConfig.ThinkingEnabled {
 		t.reasoning = "Considering the request: " + firstWords(last.Content, 12)
 	}

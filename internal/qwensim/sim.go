@@ -50,10 +50,12 @@ type Call struct {
 }
 
 type chat struct {
-	id    string
-	model string
-	nodes map[string]*node
-	busy  bool
+	id       string
+	model    string
+	nodes    map[string]*node
+	busy     bool
+	tools    []string // functions described in the chat's system prompt
+	stubborn bool     // never answers with a call
 }
 
 type node struct {

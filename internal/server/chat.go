@@ -5,6 +5,7 @@ import (
 
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/session"
+	"qwenproxy/internal/tools"
 )
 
 // chatCompletions serves POST /v1/chat/completions.
@@ -28,7 +29,14 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
+	set, err := tools.ParseSet(req.Tools, req.ToolChoice)
+	if err != nil {
+		fe := err.(*tools.FieldError)
+		writeError(w, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message))
+		return
+	}
 	t := turnSpec{
+		tools:     set,
 		model:     s.model(req.Model),
 		stream:    req.Stream,
 		thinking:  req.WantsThinking(),

@@ -1,0 +1,220 @@
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
+)
+
+var weatherTool = openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
+	Name:        "get_weather",
+	Description: openai.String("Current weather in a city"),
+	Parameters: shared.FunctionParameters{
+		"type":       "object",
+		"properties": map[string]any{"city": map[string]any{"type": "string"}},
+		"required":   []string{"city"},
+	},
+})
+
+var readTool = openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
+	Name:       "read_file",
+	Parameters: shared.FunctionParameters{"type": "object", "properties": map[string]any{"path": map[string]any{"type": "string"}}},
+})
+
+func toolParams(msgs ...openai.ChatCompletionMessageParamUnion) openai.ChatCompletionNewParams {
+	p := chatParams(msgs...)
+	p.Tools = []openai.ChatCompletionToolUnionParam{weatherTool, readTool}
+	return p
+}
+
+func TestToolRoundTrip(t *testing.T) {
+	e := start(t, nil)
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("You help with weather."),
+		openai.UserMessage(`Please use get_weather with {"city": "Oslo"} now.`)}
+	var resp *http.Response
+	got, err := e.client.Chat.Completions.New(ctxT(t), toolParams(msgs...), option.WithResponseInto(&resp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	choice := got.Choices[0]
+	if choice.FinishReason != "tool_calls" || len(choice.Message.ToolCalls) != 1 || choice.Message.Content != "Let me do that." {
+		t.Fatalf("answer %+v", choice)
+	}
+	call := choice.Message.ToolCalls[0]
+	if call.Function.Name != "get_weather" || call.Function.Arguments != `{"city":"Oslo"}` || !strings.HasPrefix(call.ID, "call_") {
+		t.Fatalf("call %+v", call)
+	}
+	// The tools were described upstream on the first turn only.
+	up := upstreamCompletions(t, e.sim)
+	if sys := messagesOf(up[0])[0]["content"].(string); !strings.HasPrefix(sys, "You help with weather.") || !strings.Contains(sys, "### get_weather") {
+		t.Fatalf("system prompt %q", sys)
+	}
+	row := e.lastRow()
+	if row.FinishReason != "tool_calls" || !strings.Contains(row.OpenAIResponse.String, `"tool_calls"`) {
+		t.Fatalf("recorded %+v", row)
+	}
+
+	msgs = append(msgs, choice.Message.ToParam(), openai.ToolMessage("Sunny, 21°C", call.ID))
+	var resp2 *http.Response
+	next, err := e.client.Chat.Completions.New(ctxT(t), toolParams(msgs...), option.WithResponseInto(&resp2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Choices[0].Message.Content != `Thanks: get_weather said "Sunny, 21°C".` || next.Choices[0].FinishReason != "stop" {
+		t.Fatalf("continuation %+v", next.Choices[0])
+	}
+	// The resent assistant message with tool_calls found the session again.
+	if resp2.Header.Get("X-Session-Id") != resp.Header.Get("X-Session-Id") || e.sim.Chats() != 1 {
+		t.Fatalf("continuation left the session: %s vs %s, %d chats", resp2.Header.Get("X-Session-Id"), resp.Header.Get("X-Session-Id"), e.sim.Chats())
+	}
+	up = upstreamCompletions(t, e.sim)
+	if m := messagesOf(up[1]); len(m) != 1 || !strings.HasPrefix(m[0]["content"].(string), "Result of get_weather ("+call.ID+"):\nSunny") {
+		t.Fatalf("tool result upstream: %v", m)
+	}
+}
+
+func TestToolCallsStreamWithTheAccumulator(t *testing.T) {
+	e := start(t, nil)
+	params := toolParams(openai.UserMessage(`use get_weather with {"city": "Rome"} and use read_file with {"path": "go.mod"}`))
+	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), params)
+	acc := openai.ChatCompletionAccumulator{}
+	var finished []openai.FinishedChatCompletionToolCall
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+		if tc, ok := acc.JustFinishedToolCall(); ok {
+			finished = append(finished, tc)
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	msg := acc.Choices[0].Message
+	// Streamed text cannot be taken back: the whitespace around the calls stays.
+	if acc.Choices[0].FinishReason != "tool_calls" || strings.TrimSpace(msg.Content) != "Let me do that." || len(msg.ToolCalls) != 2 {
+		t.Fatalf("accumulated %q %+v %s", msg.Content, msg.ToolCalls, acc.Choices[0].FinishReason)
+	}
+	if msg.ToolCalls[0].Function.Arguments != `{"city":"Rome"}` || msg.ToolCalls[1].Function.Name != "read_file" || len(finished) == 0 {
+		t.Fatalf("calls %+v finished %d", msg.ToolCalls, len(finished))
+	}
+	// Continue with both results in one turn (parallel calls).
+	next := toolParams(openai.UserMessage(`use get_weather with {"city": "Rome"} and use read_file with {"path": "go.mod"}`), msg.ToParam(),
+		openai.ToolMessage("Cloudy", msg.ToolCalls[0].ID), openai.ToolMessage("", msg.ToolCalls[1].ID))
+	got, err := e.client.Chat.Completions.New(ctxT(t), next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Choices[0].Message.Content != `Thanks: get_weather said "Cloudy", read_file said "(no output)".` || e.sim.Chats() != 1 {
+		t.Fatalf("continuation %q over %d chats", got.Choices[0].Message.Content, e.sim.Chats())
+	}
+}
+
+func TestPlainTextStreamsImmediatelyWithTools(t *testing.T) {
+	e := start(t, nil)
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), toolParams(openai.UserMessage("just chat about <b>html</b> please")))
+	var pieces []string
+	for stream.Next() {
+		for _, c := range stream.Current().Choices {
+			if c.Delta.Content != "" {
+				pieces = append(pieces, c.Delta.Content)
+			}
+			if c.FinishReason != "" && c.FinishReason != "stop" {
+				t.Fatalf("finish %s", c.FinishReason)
+			}
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	// The simulator echoes the system prompt too, whose example <tool_call>
+	// is no call: held, then released as text.
+	if !strings.HasPrefix(strings.Join(pieces, ""), `You said: "just chat about <b>html</b> please".`) || len(pieces) < 5 {
+		t.Fatalf("pieces %q", pieces)
+	}
+}
+
+func TestXMLToolFormIsAccepted(t *testing.T) {
+	e := start(t, nil)
+	got, err := e.client.Chat.Completions.New(ctxT(t), toolParams(openai.UserMessage(`use read_file with {"path": "main.go"} as xml`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := got.Choices[0].Message.ToolCalls
+	if len(calls) != 1 || calls[0].Function.Name != "read_file" || calls[0].Function.Arguments != `{"path":"main.go"}` {
+		t.Fatalf("calls %+v", got.Choices[0].Message)
+	}
+}
+
+func TestRequestsWithoutToolsAreNeverRewritten(t *testing.T) {
+	e := start(t, nil)
+	xml := "<read_file>\n<path>README.md</path>\n</read_file>"
+	got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage(xml)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Choices[0].Message.Content != fmt.Sprintf("You said: %q.", xml) || len(got.Choices[0].Message.ToolCalls) != 0 {
+		t.Fatalf("answer %+v", got.Choices[0].Message)
+	}
+	if sys := messagesOf(upstreamCompletions(t, e.sim)[0]); len(sys) != 1 {
+		t.Fatalf("tool instructions sent without tools: %v", sys)
+	}
+}
+
+func TestToolChoiceIsEnforced(t *testing.T) {
+	e := start(t, nil)
+	required := toolParams(openai.UserMessage("what is the weather?"))
+	required.ToolChoice = openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")}
+	got, err := e.client.Chat.Completions.New(ctxT(t), required)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Choices[0].Message.ToolCalls) != 1 || got.Choices[0].FinishReason != "tool_calls" {
+		t.Fatalf("required: %+v", got.Choices[0])
+	}
+	if n := len(upstreamCompletions(t, e.sim)); n != 2 {
+		t.Fatalf("%d upstream completions, want the answer and one correction", n)
+	}
+
+	named := toolParams(openai.UserMessage("anything at all"))
+	named.ToolChoice = openai.ToolChoiceOptionFunctionToolChoice(openai.ChatCompletionNamedToolChoiceFunctionParam{Name: "read_file"})
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), named)
+	acc := openai.ChatCompletionAccumulator{}
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil || len(acc.Choices[0].Message.ToolCalls) != 1 || acc.Choices[0].Message.ToolCalls[0].Function.Name != "read_file" {
+		t.Fatalf("named, streamed: %v %+v", err, acc.Choices)
+	}
+
+	stubborn := toolParams(openai.UserMessage("stubborn: I will never call anything"))
+	stubborn.ToolChoice = openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")}
+	_, err = e.client.Chat.Completions.New(ctxT(t), stubborn)
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || apiErr.Code != "upstream_bad_response" || !strings.Contains(apiErr.Message, "tool_choice") {
+		t.Fatalf("stubborn model: %v", err)
+	}
+	if r := e.lastRow(); r.Status != "error" || r.Responses != 1 {
+		t.Fatalf("row %+v", r)
+	}
+}
+
+func TestBadToolDeclarationsAreRefused(t *testing.T) {
+	e := start(t, nil)
+	for body, param := range map[string]string{
+		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"bad name"}}]}`:                                                    "tools[0].function.name",
+		`{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"a"}}],"tool_choice":{"type":"function","function":{"name":"b"}}}`: "tool_choice",
+		`{"messages":[{"role":"user","content":"x"}],"tool_choice":"required"}`:                                                                                        "tool_choice",
+	} {
+		resp := postJSON(t, e, "/v1/chat/completions", body, nil)
+		env := decodeEnvelope(t, resp)
+		if resp.StatusCode != 400 || env.Error.Param == nil || *env.Error.Param != param {
+			t.Errorf("%s: %d %+v", body, resp.StatusCode, env)
+		}
+	}
+}

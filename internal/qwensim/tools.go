@@ -1,0 +1,91 @@
+package qwensim
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// The simulator plays a model that follows the proxy's tool instructions, so
+// tool round trips can be tested end to end: once a chat's system prompt has
+// described functions (as "### name" headings), a user message saying
+// "use NAME with {json}" is answered with a <tool_call> block per mention
+// ("… as xml" answers in the <name><param>…</param></name> form), tool
+// results are acknowledged, and a correction is obeyed. A chat in which a
+// message said "stubborn" never calls anything again.
+
+var (
+	toolHeading = regexp.MustCompile(`(?m)^### ([A-Za-z0-9_-]+)\s*$`)
+	useTool     = regexp.MustCompile(`(?i)\buse ([A-Za-z0-9_-]+)(?: with (\{[^\n]*?\}))?(?:[ .,;]|$)`)
+	mustCall    = regexp.MustCompile(`must call the function ([A-Za-z0-9_-]+)`)
+	toolResult  = regexp.MustCompile(`(?m)^Result of ([A-Za-z0-9_-]+)[^\n]*:\n(.*)$`)
+)
+
+func declaredTools(system string) []string {
+	var names []string
+	for _, m := range toolHeading.FindAllStringSubmatch(system, -1) {
+		names = append(names, m[1])
+	}
+	return names
+}
+
+// toolAnswer returns the answer to a message in a chat with tools, if the
+// message calls for one.
+func toolAnswer(c *chat, msg string) (string, bool) {
+	if strings.Contains(msg, "stubborn") {
+		c.stubborn = true
+	}
+	if len(c.tools) == 0 || c.stubborn {
+		return "", false
+	}
+	if results := toolResult.FindAllStringSubmatch(msg, -1); len(results) > 0 {
+		var said []string
+		for _, r := range results {
+			said = append(said, fmt.Sprintf("%s said %q", r[1], r[2]))
+		}
+		return "Thanks: " + strings.Join(said, ", ") + ".", true
+	}
+	if m := mustCall.FindStringSubmatch(msg); m != nil {
+		return callBlock(m[1], "{}"), true
+	}
+	if strings.Contains(msg, "at least one of these functions") {
+		return callBlock(c.tools[0], "{}"), true
+	}
+	var blocks []string
+	xml := strings.Contains(msg, "as xml")
+	for _, m := range useTool.FindAllStringSubmatch(msg, -1) {
+		if !slices.Contains(c.tools, m[1]) {
+			continue
+		}
+		args := m[2]
+		if args == "" {
+			args = "{}"
+		}
+		if xml {
+			blocks = append(blocks, xmlBlock(m[1], args))
+		} else {
+			blocks = append(blocks, callBlock(m[1], args))
+		}
+	}
+	if len(blocks) == 0 {
+		return "", false
+	}
+	return "Let me do that.\n" + strings.Join(blocks, "\n"), true
+}
+
+func callBlock(name, args string) string {
+	return fmt.Sprintf("<tool_call>\n{\"name\": %q, \"arguments\": %s}\n</tool_call>", name, args)
+}
+
+var jsonPair = regexp.MustCompile(`"([^"]+)"\s*:\s*("(?:[^"\\]|\\.)*"|[^,}]+)`)
+
+func xmlBlock(name, args string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<%s>\n", name)
+	for _, p := range jsonPair.FindAllStringSubmatch(args, -1) {
+		fmt.Fprintf(&b, "<%s>%s</%s>\n", p[1], strings.Trim(strings.TrimSpace(p[2]), `"`), p[1])
+	}
+	fmt.Fprintf(&b, "</%s>", name)
+	return b.String()
+}
