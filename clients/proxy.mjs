@@ -1,0 +1,44 @@
+// Starts the real qwenproxy binary in front of its built-in simulator, on a
+// free loopback port and a fresh database, as a user would run it.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import readline from 'node:readline';
+
+export async function startProxy() {
+  const bin = process.env.QWENPROXY_BIN;
+  if (!bin) {
+    throw new Error('QWENPROXY_BIN must name a built qwenproxy binary (scripts/test builds one)');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'qwenproxy-clients-'));
+  const child = spawn(bin, ['serve', '--mock-upstream', '--port', '0', '--database-path', join(dir, 'qwenproxy.db')], {
+    env: { ...process.env, LOG_FORMAT: 'json', QWEN_TOKEN: '', QWEN_COOKIES: '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const lines = readline.createInterface({ input: child.stderr });
+  const addr = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('qwenproxy did not start within 15 s')), 15000);
+    child.once('exit', (code) => reject(new Error(`qwenproxy exited with ${code}`)));
+    lines.on('line', (line) => {
+      let entry;
+      try {
+        entry = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (entry.msg === 'listening') {
+        clearTimeout(timer);
+        resolve(entry.addr);
+      }
+    });
+  });
+  return {
+    baseURL: `http://${addr}/v1`,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,76 @@
+// The Vercel AI SDK (what OpenCode is built on) against qwenproxy.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateText, streamText, tool, stepCountIs } from 'ai';
+import { z } from 'zod';
+import { startProxy } from '../proxy.mjs';
+
+let proxy;
+let model;
+before(async () => {
+  proxy = await startProxy();
+  // .chat: the Chat Completions API, which is what the proxy serves.
+  model = createOpenAI({ baseURL: proxy.baseURL, apiKey: 'not-checked' }).chat('qwen3-max');
+});
+after(() => proxy.stop());
+
+test('generateText', async () => {
+  const { text, usage } = await generateText({ model, prompt: 'hello ai sdk', maxRetries: 0 });
+  assert.equal(text, 'You said: "hello ai sdk".');
+  assert.ok(usage.outputTokens > 0);
+});
+
+test('streamText', async () => {
+  const result = streamText({ model, prompt: 'stream through the ai sdk', maxRetries: 0 });
+  let text = '';
+  let parts = 0;
+  for await (const delta of result.textStream) {
+    text += delta;
+    parts++;
+  }
+  assert.equal(text, 'You said: "stream through the ai sdk".');
+  assert.ok(parts > 3, `only ${parts} text parts`);
+});
+
+test('tool round trip completes', async () => {
+  const calls = [];
+  const result = await generateText({
+    model,
+    maxRetries: 0,
+    prompt: 'use get_weather with {"city": "Tokyo"}',
+    tools: {
+      get_weather: tool({
+        description: 'Current weather in a city',
+        inputSchema: z.object({ city: z.string() }),
+        execute: async ({ city }) => {
+          calls.push(city);
+          return `Sunny in ${city}`;
+        },
+      }),
+    },
+    stopWhen: stepCountIs(3),
+  });
+  assert.deepEqual(calls, ['Tokyo']);
+  assert.equal(result.steps.length, 2);
+  assert.match(result.text, /^Thanks: get_weather said ".*Sunny in Tokyo.*"\.$/);
+});
+
+test('streamed tool round trip completes', async () => {
+  const result = streamText({
+    model,
+    maxRetries: 0,
+    prompt: 'use get_weather with {"city": "Quito"}',
+    tools: {
+      get_weather: tool({
+        inputSchema: z.object({ city: z.string() }),
+        execute: async ({ city }) => `Windy in ${city}`,
+      }),
+    },
+    stopWhen: stepCountIs(3),
+  });
+  let text = '';
+  for await (const delta of result.textStream) text += delta;
+  assert.match(text, /Windy in Quito/);
+  assert.equal((await result.steps).length, 2);
+});

@@ -1,0 +1,80 @@
+// The official OpenAI Node SDK against qwenproxy.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { startProxy } from '../proxy.mjs';
+
+let proxy;
+let client;
+before(async () => {
+  proxy = await startProxy();
+  client = new OpenAI({ baseURL: proxy.baseURL, apiKey: 'not-checked', maxRetries: 0 });
+});
+after(() => proxy.stop());
+
+const weather = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Current weather in a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
+
+test('lists models', async () => {
+  const ids = [];
+  for await (const model of client.models.list()) ids.push(model.id);
+  assert.deepEqual(ids, ['qwen3-max', 'qwen3-vl-plus', 'qwen3-coder-plus', 'qwen3-vl-32b']);
+});
+
+test('answers without streaming', async () => {
+  const res = await client.chat.completions.create({ model: 'qwen3-max', messages: [{ role: 'user', content: 'hello node' }] });
+  assert.equal(res.choices[0].message.content, 'You said: "hello node".');
+  assert.equal(res.choices[0].finish_reason, 'stop');
+  assert.ok(res.usage.total_tokens > 0);
+});
+
+test('streams with usage', async () => {
+  const stream = await client.chat.completions.create({
+    model: 'qwen3-max',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: 'stream to node' }],
+  });
+  let text = '';
+  let chunks = 0;
+  let usage;
+  for await (const chunk of stream) {
+    chunks++;
+    text += chunk.choices[0]?.delta?.content ?? '';
+    if (chunk.usage) usage = chunk.usage;
+  }
+  assert.equal(text, 'You said: "stream to node".');
+  assert.ok(chunks > 5, `only ${chunks} chunks: the answer was not streamed incrementally`);
+  assert.ok(usage.completion_tokens > 0);
+});
+
+test('calls a tool and continues with its result', async () => {
+  const messages = [{ role: 'user', content: 'use get_weather with {"city": "Paris"}' }];
+  const first = await client.chat.completions.create({ model: 'qwen3-max', messages, tools: [weather] });
+  const call = first.choices[0].message.tool_calls?.[0];
+  assert.equal(first.choices[0].finish_reason, 'tool_calls');
+  assert.equal(call.function.name, 'get_weather');
+  assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
+
+  messages.push(first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: 'Rainy, 12°C' });
+  const second = await client.chat.completions.create({ model: 'qwen3-max', messages, tools: [weather] });
+  assert.equal(second.choices[0].message.content, 'Thanks: get_weather said "Rainy, 12°C".');
+});
+
+test('streams a tool call', async () => {
+  const stream = client.chat.completions.stream({
+    model: 'qwen3-max',
+    messages: [{ role: 'user', content: 'use get_weather with {"city": "Lima"}' }],
+    tools: [weather],
+  });
+  const final = await stream.finalChatCompletion();
+  const call = final.choices[0].message.tool_calls[0];
+  assert.equal(final.choices[0].finish_reason, 'tool_calls');
+  assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Lima' });
+});
