@@ -103,6 +103,9 @@ func TestToolCallsStreamWithTheAccumulator(t *testing.T) {
 	if msg.ToolCalls[0].Function.Arguments != `{"city":"Rome"}` || msg.ToolCalls[1].Function.Name != "read_file" || len(finished) == 0 {
 		t.Fatalf("calls %+v finished %d", msg.ToolCalls, len(finished))
 	}
+	if row := e.lastRow(); !row.Stream || row.FinishReason != "tool_calls" || !strings.Contains(row.OpenAIResponse.String, `"name":"read_file"`) {
+		t.Fatalf("recorded stream %+v", row)
+	}
 	// Continue with both results in one turn (parallel calls).
 	next := toolParams(openai.UserMessage(`use get_weather with {"city": "Rome"} and use read_file with {"path": "go.mod"}`), msg.ToParam(),
 		openai.ToolMessage("Cloudy", msg.ToolCalls[0].ID), openai.ToolMessage("", msg.ToolCalls[1].ID))

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/json"
 	"regexp"
@@ -99,7 +100,7 @@ func (s *Set) parseJSONCall(inner string) (Call, bool) {
 		if !decodeLenient(asString, &obj) {
 			return Call{}, false
 		}
-		args, _ = json.Marshal(obj)
+		args = marshal(obj)
 	}
 	if len(args) == 0 || string(args) == "null" {
 		args = json.RawMessage("{}")
@@ -108,8 +109,7 @@ func (s *Set) parseJSONCall(inner string) (Call, bool) {
 	if json.Unmarshal(args, &obj) != nil {
 		return Call{}, false
 	}
-	compact, _ := json.Marshal(obj)
-	return Call{ID: newCallID(), Name: v.Name, Arguments: string(compact)}, true
+	return Call{ID: newCallID(), Name: v.Name, Arguments: string(marshal(obj))}, true
 }
 
 // decodeLenient decodes JSON, repairing the slips models make: code fences,
@@ -177,7 +177,7 @@ func repairJSON(s string) string {
 	return b.String()
 }
 
-var xmlParam = regexp.MustCompile(`(?s)<([A-Za-z_][A-Za-z0-9_.-]*)>(.*?)</([A-Za-z_][A-Za-z0-9_.-]*)>`)
+var xmlOpen = regexp.MustCompile(`<([A-Za-z_][A-Za-z0-9_.-]*)>`)
 
 // xmlArguments reads <param>value</param> children, typing each value by the
 // tool's schema where it says number, integer, boolean, array or object.
@@ -189,18 +189,36 @@ func xmlArguments(inner string, tool *Tool) (string, bool) {
 	}
 	_ = json.Unmarshal(tool.Parameters, &schema)
 	args := map[string]any{}
-	for _, m := range xmlParam.FindAllStringSubmatch(inner, -1) {
-		if m[1] != m[3] {
-			continue
+	// Each top-level <param> runs to its own closing tag, so values may hold
+	// markup of their own.
+	for rest := inner; ; {
+		loc := xmlOpen.FindStringSubmatchIndex(rest)
+		if loc == nil {
+			break
 		}
-		value := strings.Trim(m[2], "\r\n")
-		args[m[1]] = typed(value, schema.Properties[m[1]].Type)
+		name := rest[loc[2]:loc[3]]
+		end := strings.Index(rest[loc[1]:], "</"+name+">")
+		if end < 0 {
+			break
+		}
+		value := strings.Trim(rest[loc[1]:loc[1]+end], "\r\n")
+		args[name] = typed(value, schema.Properties[name].Type)
+		rest = rest[loc[1]+end+len(name)+3:]
 	}
 	if len(args) == 0 && strings.TrimSpace(inner) != "" {
 		return "", false // text that is not parameters: not a call
 	}
-	b, _ := json.Marshal(args)
-	return string(b), true
+	return string(marshal(args)), true
+}
+
+// marshal encodes arguments as the model wrote them: without escaping <, >
+// and & (code is full of them).
+func marshal(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // decoded JSON values: cannot fail
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 func typed(value, typ string) any {

@@ -71,6 +71,11 @@ func TestParseCalls(t *testing.T) {
 		{"xml form of a declared tool", "I'll read it.\n<read_file>\n<path>README.md</path>\n</read_file>", "I'll read it.", []string{`read_file {"path":"README.md"}`}},
 		{"xml form typed by schema", "<get_weather><city>Oslo</city><days>3</days><metric>true</metric><tags>[\"a\"]</tags></get_weather>", "",
 			[]string{`get_weather {"city":"Oslo","days":3,"metric":true,"tags":["a"]}`}},
+		{"xml: repeated parameter keeps the last", "<read_file><path>a</path><path>b</path></read_file>", "", []string{`read_file {"path":"b"}`}},
+		{"xml: nested markup stays a string", "<read_file><path><sub>x</sub></path></read_file>", "", []string{`read_file {"path":"<sub>x</sub>"}`}},
+		{"xml: outer newlines of values go", "<read_file>\n<path>\nsrc/main.go\n</path>\n</read_file>", "", []string{`read_file {"path":"src/main.go"}`}},
+		{"xml: untyped value stays text", "<get_weather><city>42</city></get_weather>", "", []string{`get_weather {"city":"42"}`}},
+		{"xml: prose inside is no call", "<read_file>please read it</read_file>", "<read_file>please read it</read_file>", nil},
 		{"html is not a call", "Use <b>bold</b> and <br> tags.", "Use <b>bold</b> and <br> tags.", nil},
 	}
 	for _, tc := range cases {
