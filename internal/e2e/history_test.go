@@ -249,14 +249,14 @@ func seed(t *testing.T, e *env, n int) {
 	for i := range n {
 		ts := base.Add(time.Duration(i) * time.Second)
 		model := []string{"qwen3-max", "qwen3-coder-plus"}[i%2]
-		status, httpStatus := qp.StatusSuccess, 200
+		status, httpStatus, finish := qp.StatusSuccess, 200, "stop"
 		if i%3 == 0 {
-			status, httpStatus = qp.StatusError, 502
+			status, httpStatus, finish = qp.StatusError, 502, ""
 		}
 		batch = append(batch, qp.Exchange{
 			Request: qp.Request{RequestID: fmt.Sprintf("seed-%05d", i), Timestamp: ts, Method: "POST", Path: "/v1/chat/completions", Model: model, Stream: i%4 == 0},
 			Response: qp.Response{ResponseID: fmt.Sprintf("resp-%05d", i), Timestamp: ts.Add(time.Duration(i) * time.Millisecond), Status: status,
-				HTTPStatus: httpStatus, TotalTokens: i, Duration: time.Duration(i) * time.Millisecond},
+				HTTPStatus: httpStatus, FinishReason: finish, TotalTokens: i, Duration: time.Duration(i) * time.Millisecond},
 		})
 	}
 	if err := e.app.Store().WriteExchanges(ctxT(t), batch); err != nil {
@@ -307,6 +307,14 @@ func TestKeysetPaginationMatchesOffsets(t *testing.T) {
 	// Filters combine: 45 calls, model every other, errors every third.
 	if got := list(t, e, "/v1/responses?model=qwen3-coder-plus&status=error&limit=1000"); len(got) != 7 {
 		t.Fatalf("%d coder-plus errors, want 7", len(got))
+	}
+	if _, v := getJSON(t, e, http.MethodGet, "/v1/requests?finish_reason=stop&stream=false"); num(v["total"]) != 22 {
+		t.Fatalf("finish_reason and stream: %v", v["total"])
+	}
+	first := list(t, e, "/v1/requests?sort=timestamp&order=asc&limit=1")[0]
+	from := num(first["timestamp"]) + 10_000
+	if _, v := getJSON(t, e, http.MethodGet, fmt.Sprintf("/v1/requests?start=%d&end=%d", from, from+10_000)); num(v["total"]) != 10 {
+		t.Fatalf("time range: %v", v["total"])
 	}
 	if _, v := getJSON(t, e, http.MethodGet, "/v1/requests?count=false&limit=5"); v["total"] != nil || len(v["data"].([]any)) != 5 {
 		t.Fatalf("count=false: %v", v)
