@@ -74,7 +74,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, e
 	})
 	sorts := server.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlite.SortFields()
-	a.api = server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, Sorts: sorts},
+	a.api = server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, Sorts: sorts,
+		RecordBodies: cfg.RecordBodies},
 		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Log: log})
 
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {

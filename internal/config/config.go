@@ -46,6 +46,7 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	RetentionDays     int
 	RetentionInterval time.Duration
+	RecordBodies      bool
 }
 
 // Addr is host:port to listen on.
@@ -80,6 +81,7 @@ func (c *Config) settings() []setting {
 		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
 		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM", millis(&c.ShutdownTimeout, 1)},
+		{"RECORD_BODIES", "true", "store request and response bodies (false: metadata only; per call: X-Record-Bodies: false)", boolean(&c.RecordBodies)},
 		{"RETENTION_DAYS", "0", "delete recorded calls older than this many days (0: keep everything)", integer(&c.RetentionDays, 0, 100_000)},
 		{"RETENTION_INTERVAL", "3600000", "ms between retention sweeps", millis(&c.RetentionInterval, 1000)},
 	}
@@ -152,6 +154,17 @@ func integer(dst *int, lo, hi int) func(string) error {
 			return fmt.Errorf("must be between %d and %d", lo, hi)
 		}
 		*dst = n
+		return nil
+	}
+}
+
+func boolean(dst *bool) func(string) error {
+	return func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("must be true or false")
+		}
+		*dst = b
 		return nil
 	}
 }

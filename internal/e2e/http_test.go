@@ -224,3 +224,19 @@ func TestMockUpstreamModeServesTheSimulator(t *testing.T) {
 }
 
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestBodiesCanBeLeftOutOfTheRecord(t *testing.T) {
+	e := start(t, nil)
+	postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"keep me"}]}`, nil)
+	postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"forget me"}]}`, map[string]string{"X-Record-Bodies": "false"})
+	rows := e.rows()
+	if len(rows) != 2 || !rows[0].OpenAIRequest.Valid || rows[1].OpenAIRequest.Valid || rows[1].OpenAIResponse.Valid || rows[1].TotalTokens == 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+
+	off := start(t, func(c *config.Config) { c.RecordBodies = false })
+	postJSON(t, off, "/v1/chat/completions", `{"messages":[{"role":"user","content":"metadata only"}]}`, nil)
+	if r := off.lastRow(); r.OpenAIRequest.Valid || r.QwenResponse.Valid || r.Status != "success" {
+		t.Fatalf("RECORD_BODIES=false row %+v", r)
+	}
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"net/http"
+	"strings"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
@@ -14,6 +15,8 @@ type call struct {
 	w  http.ResponseWriter
 	r  *http.Request
 	ex qp.Exchange
+	// metadataOnly drops the bodies from the record.
+	metadataOnly bool
 	// wrote is set once the response status has gone out.
 	wrote bool
 }
@@ -32,7 +35,7 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 		Request: qp.Request{RequestID: id, Timestamp: s.now(), Method: r.Method, Path: r.URL.Path,
 			ClientIP: host, UserAgent: r.UserAgent(), OpenAIRequest: body},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
-	}}
+	}, metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
 }
 
 // fail answers with f if nothing was sent yet, and records it.
@@ -56,6 +59,9 @@ func (s *Server) finish(c *call) {
 	rs.Duration = rs.Timestamp.Sub(c.ex.Request.Timestamp)
 	if rs.Status == "" {
 		rs.Status = qp.StatusSuccess
+	}
+	if c.metadataOnly {
+		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
 	}
 	s.deps.Recorder.Record(c.ex)
 	s.calls.done()

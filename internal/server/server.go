@@ -31,6 +31,9 @@ type Config struct {
 	ModelsTTL    time.Duration // how long the upstream model list is cached
 	DefaultModel string        // used when a request names none
 	Sorts        SortFields    // whitelisted sort fields of the history lists
+	// RecordBodies stores request and response bodies; a call can opt out
+	// with X-Record-Bodies: false.
+	RecordBodies bool
 }
 
 // Deps are the collaborators of the server.
