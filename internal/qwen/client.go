@@ -141,7 +141,7 @@ func (c *Client) openStream(parent context.Context, chatID string, body []byte) 
 	// Read up to the first real event, so that errors Qwen sends as the only
 	// stream event are failures of this attempt (and retryable), not of a
 	// stream already forwarded to the client.
-	ev, err := s.Next()
+	_, err = s.Next()
 	if err != nil {
 		s.Close()
 		if errors.Is(err, io.EOF) {
@@ -149,7 +149,7 @@ func (c *Client) openStream(parent context.Context, chatID string, body []byte) 
 		}
 		return nil, err
 	}
-	s.pending = append([]Event{ev}, s.pending...)
+	s.next-- // hand the first event out again
 	return s, nil
 }
 

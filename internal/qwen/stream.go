@@ -52,8 +52,9 @@ type Event struct {
 	Created  Created
 	Phase    string
 	Content  string
-	Finished bool   // status "finished": this phase is complete
-	Usage    *Usage // nil when the event had none
+	Finished bool // status "finished": this phase is complete
+	HasUsage bool // the event carried usage
+	Usage    Usage
 }
 
 // rawEvent is the union of every event shape Qwen sends.
@@ -82,7 +83,8 @@ type Stream struct {
 	r       *bufio.Reader
 	data    []byte
 	long    []byte
-	pending []Event
+	pending []Event // decoded, not yet returned from pending[next:]
+	next    int
 	summary int // thinking-summary paragraphs already returned
 
 	idle     time.Duration
@@ -95,6 +97,15 @@ type Stream struct {
 
 func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, idle time.Duration, timer *time.Timer, timedOut *atomic.Bool) *Stream {
 	return &Stream{body: body, r: bufio.NewReaderSize(body, 32<<10), idle: idle, timer: timer, timedOut: timedOut, ctx: ctx, cancel: cancel}
+}
+
+// NewStream reads a recorded or otherwise local event stream, with no idle
+// timeout.
+func NewStream(body io.ReadCloser) *Stream {
+	ctx, cancel := context.WithCancel(context.Background())
+	timer := time.AfterFunc(time.Hour, func() {})
+	timer.Stop()
+	return newStream(ctx, cancel, body, time.Hour, timer, new(atomic.Bool))
 }
 
 // Buffered is the number of bytes already read from upstream and not yet
@@ -117,7 +128,8 @@ func (s *Stream) Close() error {
 // a stalled stream gives a KindTimeout *Error, a broken one KindStreamCut, and
 // a canceled caller context its context error.
 func (s *Stream) Next() (Event, error) {
-	for len(s.pending) == 0 {
+	for s.next == len(s.pending) {
+		s.pending, s.next = s.pending[:0], 0 // reuse the backing array
 		data, err := s.readData()
 		if err != nil {
 			return Event{}, err
@@ -126,9 +138,8 @@ func (s *Stream) Next() (Event, error) {
 			return Event{}, err
 		}
 	}
-	ev := s.pending[0]
-	s.pending = s.pending[1:]
-	return ev, nil
+	s.next++
+	return s.pending[s.next-1], nil
 }
 
 // readData returns the payload of the next SSE event (its data lines joined).
@@ -200,6 +211,10 @@ func (s *Stream) decode(data []byte) error {
 	if len(data) == 0 || bytes.Equal(data, []byte("[DONE]")) {
 		return nil
 	}
+	if ev, ok := decodeDelta(data); ok {
+		s.pending = append(s.pending, ev)
+		return nil
+	}
 	var raw rawEvent
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return &Error{Kind: KindBadResponse, Message: "unreadable stream event: " + summarize(data), Err: err}
@@ -214,7 +229,10 @@ func (s *Stream) decode(data []byte) error {
 		s.pending = append(s.pending, Event{Kind: EventKeepAlive})
 	case len(raw.Choices) > 0:
 		d := raw.Choices[0].Delta
-		ev := Event{Kind: EventDelta, Phase: d.Phase, Content: d.Content, Finished: d.Status == "finished", Usage: raw.Usage}
+		ev := Event{Kind: EventDelta, Phase: d.Phase, Content: d.Content, Finished: d.Status == "finished"}
+		if raw.Usage != nil {
+			ev.HasUsage, ev.Usage = true, *raw.Usage
+		}
 		if ev.Phase == "" {
 			ev.Phase = PhaseAnswer
 		}
@@ -223,7 +241,7 @@ func (s *Stream) decode(data []byte) error {
 		}
 		s.pending = append(s.pending, ev)
 	case raw.Usage != nil:
-		s.pending = append(s.pending, Event{Kind: EventDelta, Phase: PhaseAnswer, Usage: raw.Usage})
+		s.pending = append(s.pending, Event{Kind: EventDelta, Phase: PhaseAnswer, HasUsage: true, Usage: *raw.Usage})
 	case raw.Success != nil && *raw.Success && len(raw.Data.Choices) > 0:
 		// A non-streamed answer where a stream was asked for.
 		s.pending = append(s.pending,

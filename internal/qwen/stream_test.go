@@ -71,20 +71,20 @@ func TestParseRecordedStream(t *testing.T) {
 		t.Fatalf("created = %+v", evs[0])
 	}
 	var got strings.Builder
-	var last *Usage
+	var last Usage
 	for _, ev := range evs[1:] {
 		if ev.Kind != EventDelta || ev.Phase != PhaseAnswer {
 			t.Fatalf("event %+v", ev)
 		}
 		got.WriteString(ev.Content)
-		if ev.Usage != nil {
+		if ev.HasUsage {
 			last = ev.Usage
 		}
 	}
 	if got.String() != want.String() || !strings.HasPrefix(got.String(), "Greetings, Cosmic Traveler! 🌌") {
 		t.Fatalf("text differs: %d vs %d bytes", got.Len(), want.Len())
 	}
-	if !evs[len(evs)-1].Finished || *last != (Usage{InputTokens: 33, OutputTokens: 838, TotalTokens: 871}) {
+	if !evs[len(evs)-1].Finished || last != (Usage{InputTokens: 33, OutputTokens: 838, TotalTokens: 871}) {
 		t.Fatalf("finished %v usage %+v", evs[len(evs)-1].Finished, last)
 	}
 }

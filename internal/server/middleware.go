@@ -56,7 +56,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					writeError(sw, &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error", Message: "internal error"})
 				}
 			}
-			s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 				"duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))
 		}()
 		next.ServeHTTP(sw, r)

@@ -30,8 +30,8 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 	default:
 		return "", ""
 	}
-	if ev.Usage != nil {
-		a.usage, a.hasUsage = *ev.Usage, true
+	if ev.HasUsage {
+		a.usage, a.hasUsage = ev.Usage, true
 	}
 	if ev.Phase == qwen.PhaseAnswer {
 		a.content.WriteString(ev.Content)

@@ -85,11 +85,11 @@ func TestAnswerSeparatesReasoningAndUsage(t *testing.T) {
 	var a Answer
 	feed := []qwen.Event{
 		{Kind: qwen.EventCreated, Created: qwen.Created{ParentID: "p", ResponseID: "r"}},
-		{Kind: qwen.EventDelta, Phase: qwen.PhaseThink, Content: "hmm", Usage: &qwen.Usage{InputTokens: 3, OutputTokens: 1, TotalTokens: 4}},
+		{Kind: qwen.EventDelta, Phase: qwen.PhaseThink, Content: "hmm", HasUsage: true, Usage: qwen.Usage{InputTokens: 3, OutputTokens: 1, TotalTokens: 4}},
 		{Kind: qwen.EventDelta, Phase: qwen.PhaseThink, Finished: true},
 		{Kind: qwen.EventDelta, Phase: "web_search", Content: "ignored"},
 		{Kind: qwen.EventKeepAlive},
-		{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Content: "Hi", Usage: &qwen.Usage{InputTokens: 3, OutputTokens: 2}},
+		{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Content: "Hi", HasUsage: true, Usage: qwen.Usage{InputTokens: 3, OutputTokens: 2}},
 	}
 	for _, ev := range feed {
 		a.Add(ev)

@@ -1,0 +1,360 @@
+package qwen
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// decodeDelta reads the common stream event — {"choices":[{"delta":{…}}],
+// "usage":{…}} — without encoding/json, which costs most of the per-event
+// work of a streamed answer (hundreds of events per answer). It reports
+// false for any other shape (created, keep-alive, errors, thinking
+// summaries), which the general decoder then handles.
+func decodeDelta(data []byte) (Event, bool) {
+	p := scanner{b: data}
+	ev := Event{Kind: EventDelta, Phase: PhaseAnswer}
+	sawChoices := false
+	ok := p.object(func(key []byte) bool {
+		switch string(key) {
+		case "choices":
+			sawChoices = true
+			return p.firstOfArray(func() bool { return p.choice(&ev) })
+		case "usage":
+			ev.HasUsage = true
+			return p.usage(&ev.Usage)
+		case "response_id", "timestamp":
+			return p.skip()
+		}
+		return false // anything else: not the common shape
+	})
+	return ev, ok && sawChoices && p.end()
+}
+
+// scanner is a minimal JSON reader over one event.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (p *scanner) ws() {
+	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\t' || p.b[p.i] == '\n' || p.b[p.i] == '\r') {
+		p.i++
+	}
+}
+
+func (p *scanner) end() bool { p.ws(); return p.i == len(p.b) }
+
+func (p *scanner) consume(c byte) bool {
+	p.ws()
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// object calls field for each key, positioned at its value.
+func (p *scanner) object(field func(key []byte) bool) bool {
+	if !p.consume('{') {
+		return false
+	}
+	if p.consume('}') {
+		return true
+	}
+	for {
+		key, ok := p.rawString()
+		if !ok || !p.consume(':') || !field(key) {
+			return false
+		}
+		if p.consume(',') {
+			continue
+		}
+		return p.consume('}')
+	}
+}
+
+// firstOfArray reads the first element with first and skips the rest.
+func (p *scanner) firstOfArray(first func() bool) bool {
+	if !p.consume('[') || p.consume(']') {
+		return false
+	}
+	if !first() {
+		return false
+	}
+	for p.consume(',') {
+		if !p.skip() {
+			return false
+		}
+	}
+	return p.consume(']')
+}
+
+func (p *scanner) choice(ev *Event) bool {
+	return p.object(func(key []byte) bool {
+		if string(key) != "delta" {
+			return false
+		}
+		return p.object(func(key []byte) bool {
+			var s string
+			var ok bool
+			switch string(key) {
+			case "content":
+				s, ok = p.str()
+				ev.Content = s
+			case "phase":
+				s, ok = p.str()
+				if s != "" {
+					ev.Phase = s
+				}
+			case "status":
+				s, ok = p.str()
+				ev.Finished = s == "finished"
+			case "role":
+				_, ok = p.str()
+			default:
+				return false // extra, function_call, …: the general decoder
+			}
+			return ok
+		})
+	})
+}
+
+func (p *scanner) usage(u *Usage) bool {
+	return p.object(func(key []byte) bool {
+		switch string(key) {
+		case "input_tokens":
+			return p.int(&u.InputTokens)
+		case "output_tokens":
+			return p.int(&u.OutputTokens)
+		case "total_tokens":
+			return p.int(&u.TotalTokens)
+		}
+		for _, known := range []string{"input_tokens", "output_tokens", "total_tokens"} {
+			if strings.EqualFold(string(key), known) {
+				return false // encoding/json would match it: leave it to the general decoder
+			}
+		}
+		return p.skip()
+	})
+}
+
+func (p *scanner) int(dst *int) bool {
+	p.ws()
+	start := p.i
+	if !p.number() {
+		return false
+	}
+	// Only plain integers: encoding/json refuses fractions and exponents
+	// for an int field, and so does this.
+	n, neg := 0, false
+	for _, c := range p.b[start:p.i] {
+		switch {
+		case c == '-':
+			neg = true
+		case c >= '0' && c <= '9':
+			if n > (1<<62)/10 {
+				return false
+			}
+			n = n*10 + int(c-'0')
+		default:
+			return false
+		}
+	}
+	if neg {
+		n = -n
+	}
+	*dst = n
+	return true
+}
+
+// number passes over a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func (p *scanner) number() bool {
+	digits := func() int {
+		n := 0
+		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+			p.i++
+			n++
+		}
+		return n
+	}
+	if p.i < len(p.b) && p.b[p.i] == '-' {
+		p.i++
+	}
+	if p.i < len(p.b) && p.b[p.i] == '0' {
+		p.i++
+	} else if digits() == 0 {
+		return false
+	}
+	if p.i < len(p.b) && p.b[p.i] == '.' {
+		p.i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+		p.i++
+		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// rawString returns a string's bytes without unescaping (for keys), having
+// checked its escapes and that it holds no control characters.
+func (p *scanner) rawString() ([]byte, bool) {
+	if !p.consume('"') {
+		return nil, false
+	}
+	start := p.i
+	for p.i < len(p.b) {
+		switch c := p.b[p.i]; {
+		case c == '"':
+			p.i++
+			return p.b[start : p.i-1], true
+		case c == '\\':
+			if p.i+1 >= len(p.b) {
+				return nil, false
+			}
+			switch p.b[p.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				p.i += 2
+			case 'u':
+				if _, n := hex4(p.b[p.i+2:]); n == 0 {
+					return nil, false
+				}
+				p.i += 6
+			default:
+				return nil, false
+			}
+		case c < 0x20:
+			return nil, false
+		default:
+			p.i++
+		}
+	}
+	return nil, false
+}
+
+// str reads a string value, unescaping it.
+func (p *scanner) str() (string, bool) {
+	raw, ok := p.rawString()
+	if !ok {
+		return "", false
+	}
+	for _, c := range raw {
+		if c == '\\' {
+			return unescape(raw)
+		}
+	}
+	if !utf8.Valid(raw) {
+		return "", false
+	}
+	return string(raw), true
+}
+
+func unescape(raw []byte) (string, bool) {
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i >= len(raw) {
+			return "", false
+		}
+		switch raw[i] {
+		case '"', '\\', '/':
+			out = append(out, raw[i])
+		case 'n':
+			out = append(out, '\n')
+		case 't':
+			out = append(out, '\t')
+		case 'r':
+			out = append(out, '\r')
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'u':
+			r, n := hex4(raw[i+1:])
+			if n == 0 {
+				return "", false
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				r2, n2 := rune(0), 0
+				if i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+					r2, n2 = hex4(raw[i+3:])
+				}
+				if n2 == 0 {
+					r = utf8.RuneError
+				} else {
+					r = utf16.DecodeRune(r, r2)
+					i += 6
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", false
+		}
+	}
+	return string(out), true
+}
+
+func hex4(b []byte) (rune, int) {
+	if len(b) < 4 {
+		return 0, 0
+	}
+	v, err := strconv.ParseUint(string(b[:4]), 16, 32)
+	if err != nil {
+		return 0, 0
+	}
+	return rune(v), 4
+}
+
+// skip passes over one well-formed value of any kind.
+func (p *scanner) skip() bool {
+	p.ws()
+	if p.i >= len(p.b) {
+		return false
+	}
+	switch c := p.b[p.i]; {
+	case c == '"':
+		_, ok := p.str()
+		return ok
+	case c == '{':
+		return p.object(func([]byte) bool { return p.skip() })
+	case c == '[':
+		p.i++
+		if p.consume(']') {
+			return true
+		}
+		for {
+			if !p.skip() {
+				return false
+			}
+			if p.consume(',') {
+				continue
+			}
+			return p.consume(']')
+		}
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	default:
+		for _, lit := range []string{"true", "false", "null"} {
+			if strings.HasPrefix(string(p.b[p.i:min(p.i+5, len(p.b))]), lit) {
+				p.i += len(lit)
+				return true
+			}
+		}
+		return false
+	}
+}
