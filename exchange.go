@@ -68,15 +68,22 @@ type Response struct {
 	QwenResponse     []byte // upstream body, or its assembled equivalent for streams
 }
 
-// ExchangeWriter persists recorded exchanges in batches.
-type ExchangeWriter interface {
-	WriteExchanges(ctx context.Context, batch []Exchange) error
+// Batch is what the recorder writes in one transaction: the latest state of
+// the sessions it touched, then the exchanges (which may name them).
+type Batch struct {
+	Sessions  []Session
+	Exchanges []Exchange
+}
+
+// BatchWriter persists batches.
+type BatchWriter interface {
+	WriteBatch(ctx context.Context, b Batch) error
 }
 
 // Store is everything the proxy needs from a database backend.
 type Store interface {
 	SessionStore
-	ExchangeWriter
+	BatchWriter
 	Ping(ctx context.Context) error
 	Close() error
 }

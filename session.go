@@ -32,28 +32,14 @@ type Session struct {
 // session keeps its history; it is only no longer found by ConversationKey.
 func (s *Session) Expired(now time.Time) bool { return !now.Before(s.ExpiresAt) }
 
-// SessionAdvance is what one successful turn changes in a session.
-type SessionAdvance struct {
-	ParentID        string
-	ConversationKey string
-	At              time.Time
-	ExpiresAt       time.Time
-}
-
-// SessionStore persists the conversation mapping. It must survive restarts.
+// SessionStore reads the conversation mapping. Sessions are written behind,
+// in order with the calls that use them, by the recorder (see Batch).
 type SessionStore interface {
-	CreateSession(ctx context.Context, s *Session) error
 	// Session returns the session with the given id, expired or not.
 	Session(ctx context.Context, id string) (*Session, error)
 	// SessionByKey returns the most recently used unexpired session whose
 	// ConversationKey equals key.
 	SessionByKey(ctx context.Context, key string, now time.Time) (*Session, error)
-	// AdvanceSession records a completed turn: new parent, next key, one more
-	// message, and a slid expiry.
-	AdvanceSession(ctx context.Context, id string, a SessionAdvance) error
-	// TouchSession slides the expiry of a session that was used without
-	// advancing (for example a failed turn).
-	TouchSession(ctx context.Context, id string, at, expiresAt time.Time) error
 	// ForgetExpiredKeys drops the lookup keys of sessions expired at now, so the
 	// key index stays small. History is never deleted by expiry.
 	ForgetExpiredKeys(ctx context.Context, now time.Time) (int, error)

@@ -67,7 +67,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, e
 	log.Info("database ready", "path", cfg.DatabasePath, "migrations_applied", n)
 
 	a.recorder = recorder.New(a.store, log, recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize})
-	sessions := session.NewManager(a.store, cfg.SessionTimeout, qwen.NewUUID)
+	sessions := session.NewManager(a.store, a.recorder.SaveSession, cfg.SessionTimeout, qwen.NewUUID)
 	upstream := qwen.New(qwen.Config{
 		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, Credentials: creds, Timeout: cfg.QwenTimeout,
 		MaxRetries: cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,

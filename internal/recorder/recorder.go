@@ -1,6 +1,7 @@
-// Package recorder writes recorded exchanges to the store off the request
-// path: handlers hand records to a bounded queue, one writer goroutine commits
-// them in batches. A handler never waits for the database.
+// Package recorder writes recorded exchanges, and the sessions they belong
+// to, to the store off the request path: handlers hand them to a bounded
+// queue, one writer goroutine commits them in order, in batches. A handler
+// never waits for the database.
 package recorder
 
 import (
@@ -34,7 +35,7 @@ type Stats struct {
 
 // Recorder is the bounded queue and its writer.
 type Recorder struct {
-	w    qp.ExchangeWriter
+	w    qp.BatchWriter
 	log  *slog.Logger
 	opt  Options
 	q    chan item
@@ -46,14 +47,15 @@ type Recorder struct {
 	written, failed, dropped atomic.Int64
 }
 
-// item is a record, or a barrier that Sync waits on.
+// item is a record, a session's state, or a barrier that Sync waits on.
 type item struct {
-	ex      qp.Exchange
+	ex      *qp.Exchange
+	session *qp.Session
 	barrier chan struct{}
 }
 
 // New starts a recorder writing to w.
-func New(w qp.ExchangeWriter, log *slog.Logger, opt Options) *Recorder {
+func New(w qp.BatchWriter, log *slog.Logger, opt Options) *Recorder {
 	if opt.QueueSize <= 0 {
 		opt.QueueSize = 10000
 	}
@@ -74,17 +76,33 @@ func New(w qp.ExchangeWriter, log *slog.Logger, opt Options) *Recorder {
 // Record queues one exchange without blocking. It reports false when the
 // record could not be queued; that is counted and logged here.
 func (r *Recorder) Record(e qp.Exchange) bool {
+	if r.enqueue(item{ex: &e}) {
+		return true
+	}
+	r.log.Error("record dropped: recorder queue full or closed", "request_id", e.Request.RequestID)
+	return false
+}
+
+// SaveSession queues a session's current state, written before any later
+// record. A session that cannot be queued is counted and logged; its calls
+// are still recorded, without it.
+func (r *Recorder) SaveSession(s qp.Session) {
+	if !r.enqueue(item{session: &s}) {
+		r.log.Error("session state dropped: recorder queue full or closed", "session_id", s.ID)
+	}
+}
+
+func (r *Recorder) enqueue(it item) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if !r.closed {
 		select {
-		case r.q <- item{ex: e}:
+		case r.q <- it:
 			return true
 		default:
 		}
 	}
 	r.dropped.Add(1)
-	r.log.Error("record dropped: recorder queue full or closed", "request_id", e.Request.RequestID)
 	return false
 }
 
@@ -136,40 +154,62 @@ func (r *Recorder) Sync(ctx context.Context) error {
 
 func (r *Recorder) run() {
 	defer close(r.done)
-	batch := make([]qp.Exchange, 0, r.opt.BatchSize)
+	var b batch
 	for it := range r.q {
-		batch = r.add(batch, it)
+		r.add(&b, it)
 		// Take whatever else is already waiting, up to a batch: under load
 		// one commit covers many records, when idle a record is written at once.
 	fill:
-		for len(batch) < r.opt.BatchSize {
+		for len(b.Exchanges)+len(b.Sessions) < r.opt.BatchSize {
 			select {
 			case more, ok := <-r.q:
 				if !ok {
 					break fill
 				}
-				batch = r.add(batch, more)
+				r.add(&b, more)
 			default:
 				break fill
 			}
 		}
-		r.write(batch)
-		batch = batch[:0]
+		r.write(&b)
 	}
 }
 
-// add appends a record to the batch; a barrier flushes the batch first.
-func (r *Recorder) add(batch []qp.Exchange, it item) []qp.Exchange {
-	if it.barrier == nil {
-		return append(batch, it.ex)
-	}
-	r.write(batch)
-	close(it.barrier)
-	return batch[:0]
+// batch is a qp.Batch being filled, with each session once (its latest state).
+type batch struct {
+	qp.Batch
+	sessionAt map[string]int
 }
 
-func (r *Recorder) write(batch []qp.Exchange) {
-	if len(batch) == 0 {
+func (b *batch) reset() {
+	b.Sessions, b.Exchanges = b.Sessions[:0], b.Exchanges[:0]
+	clear(b.sessionAt)
+}
+
+// add puts an item in the batch; a barrier writes the batch first.
+func (r *Recorder) add(b *batch, it item) {
+	switch {
+	case it.ex != nil:
+		b.Exchanges = append(b.Exchanges, *it.ex)
+	case it.session != nil:
+		if b.sessionAt == nil {
+			b.sessionAt = map[string]int{}
+		}
+		if i, ok := b.sessionAt[it.session.ID]; ok {
+			b.Sessions[i] = *it.session
+		} else {
+			b.sessionAt[it.session.ID] = len(b.Sessions)
+			b.Sessions = append(b.Sessions, *it.session)
+		}
+	default:
+		r.write(b)
+		close(it.barrier)
+	}
+}
+
+func (r *Recorder) write(b *batch) {
+	defer b.reset()
+	if len(b.Exchanges) == 0 && len(b.Sessions) == 0 {
 		return
 	}
 	delay := r.opt.RetryDelay
@@ -181,14 +221,14 @@ func (r *Recorder) write(batch []qp.Exchange) {
 		}
 		// Writes outlive any request: they use their own bounded context.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = r.w.WriteExchanges(ctx, batch)
+		err = r.w.WriteBatch(ctx, b.Batch)
 		cancel()
 		if err == nil {
-			r.written.Add(int64(len(batch)))
+			r.written.Add(int64(len(b.Exchanges)))
 			return
 		}
-		r.log.Warn("recording batch failed", "records", len(batch), "attempt", attempt+1, "err", err)
+		r.log.Warn("recording batch failed", "records", len(b.Exchanges), "sessions", len(b.Sessions), "attempt", attempt+1, "err", err)
 	}
-	r.failed.Add(int64(len(batch)))
-	r.log.Error("records lost after retries", "records", len(batch), "err", err)
+	r.failed.Add(int64(len(b.Exchanges)))
+	r.log.Error("records lost after retries", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
 }

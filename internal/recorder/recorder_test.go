@@ -22,7 +22,8 @@ type memWriter struct {
 	fail    int
 }
 
-func (w *memWriter) WriteExchanges(_ context.Context, b []qp.Exchange) error {
+func (w *memWriter) WriteBatch(_ context.Context, batch qp.Batch) error {
+	b := batch.Exchanges
 	if w.gate != nil {
 		<-w.gate
 	}
@@ -142,5 +143,50 @@ func TestSyncWaitsForEarlierRecords(t *testing.T) {
 	}
 	if n := len(w.ids()); n != 10 {
 		t.Fatalf("%d records written at Sync", n)
+	}
+}
+
+// sessionWriter records the batches it is given, whole.
+type sessionWriter struct {
+	mu      sync.Mutex
+	batches []qp.Batch
+}
+
+func (w *sessionWriter) WriteBatch(_ context.Context, b qp.Batch) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.batches = append(w.batches, qp.Batch{Sessions: append([]qp.Session(nil), b.Sessions...), Exchanges: append([]qp.Exchange(nil), b.Exchanges...)})
+	return nil
+}
+
+func TestSessionStateIsWrittenWithOrBeforeItsCalls(t *testing.T) {
+	w := &sessionWriter{}
+	r := New(w, quiet, Options{BatchSize: 100})
+	r.SaveSession(qp.Session{ID: "s", MessageCount: 0})
+	r.SaveSession(qp.Session{ID: "s", MessageCount: 1})
+	r.Record(qp.Exchange{Request: qp.Request{RequestID: "1", SessionID: "s"}})
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var sessions []qp.Session
+	seenCall := false
+	for _, b := range w.batches {
+		if len(b.Sessions) > 0 && seenCall {
+			t.Fatal("a session state was written after a call that names it")
+		}
+		sessions = append(sessions, b.Sessions...)
+		seenCall = seenCall || len(b.Exchanges) > 0
+	}
+	if last := sessions[len(sessions)-1]; last.MessageCount != 1 || !seenCall {
+		t.Fatalf("last session state %+v, call written %v", last, seenCall)
+	}
+	for _, b := range w.batches {
+		ids := map[string]bool{}
+		for _, s := range b.Sessions {
+			if ids[s.ID] {
+				t.Fatal("one batch wrote a session twice")
+			}
+			ids[s.ID] = true
+		}
 	}
 }

@@ -69,6 +69,13 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	// Written-behind state of the session must land before the delete, or
+	// it would bring the session back.
+	s.deps.Sessions.Forget(id)
+	if err := s.deps.Recorder.Sync(r.Context()); err != nil {
+		s.storeFailed(w, err)
+		return
+	}
 	err := s.deps.History.DeleteSession(r.Context(), id)
 	if errors.Is(err, qp.ErrNotFound) {
 		writeError(w, notFoundError("session"))

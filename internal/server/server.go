@@ -13,9 +13,11 @@ import (
 	"qwenproxy/internal/session"
 )
 
-// Recorder takes finished exchanges; it must not block.
+// Recorder takes finished exchanges; Record must not block.
 type Recorder interface {
 	Record(qp.Exchange) bool
+	// Sync waits until everything queued so far is written.
+	Sync(ctx context.Context) error
 }
 
 // Upstream is the part of the Qwen client the handlers use.

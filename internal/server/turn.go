@@ -61,7 +61,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 		}
 	}
 	if err != nil {
-		s.touch(turn)
+		turn.Touch() // a failed turn still keeps the session alive
 		rs.OpenAIResponse = out.finish(ans, "")
 		out.fail(classify(err))
 		return
@@ -72,7 +72,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
-	s.advance(ctx, turn, t.messages, ans, out)
+	s.advance(turn, t.messages, ans, out)
 	rs.FinishReason = finish
 	rs.OpenAIResponse = out.finish(ans, finish)
 }
@@ -202,26 +202,14 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	return nil
 }
 
-// advance moves the session past the answered turn. The answer has been
-// produced, so a failure here is logged, not returned: the next turn then
-// opens a new chat and replays the history.
-func (s *Server) advance(ctx context.Context, turn *session.Turn, msgs []openai.Message, ans *translate.Answer, out output) {
+// advance moves the session past the answered turn.
+func (s *Server) advance(turn *session.Turn, msgs []openai.Message, ans *translate.Answer, out output) {
 	parent := firstNonEmpty(ans.Created.ParentID, ans.Created.ResponseID)
 	if parent == "" {
 		s.log.Warn("answer without parent id; session not advanced", "session_id", turn.Session.ID)
 		return
 	}
-	next := session.Key(msgs, out.message())
-	if err := turn.Advance(context.WithoutCancel(ctx), parent, next); err != nil {
-		s.log.Error("advance session failed", "session_id", turn.Session.ID, "err", err)
-	}
-}
-
-// touch keeps a session alive after a failed turn.
-func (s *Server) touch(turn *session.Turn) {
-	if err := turn.Touch(context.Background()); err != nil {
-		s.log.Warn("touch session failed", "session_id", turn.Session.ID, "err", err)
-	}
+	turn.Advance(parent, session.Key(msgs, out.message()))
 }
 
 func firstNonEmpty(vals ...string) string {

@@ -3,26 +3,39 @@ package session
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"regexp"
+	"sync"
 	"time"
 
 	qp "qwenproxy"
 )
 
 // Manager resolves the session of each call.
+//
+// The sessions this process uses are kept in memory, which is the truth for
+// them while they live here; the database is written behind (through save,
+// in order with the calls that use them) and read for sessions not in
+// memory — after a restart, or idle ones. No database write is on a call's
+// path.
 type Manager struct {
 	store qp.SessionStore
+	save  func(qp.Session)
 	ttl   time.Duration
 	locks *lockTable
 	now   func() time.Time
 	newID func() string
+
+	mu    sync.Mutex
+	cache map[string]qp.Session // by id
+	byKey map[string][]string   // conversation key → ids
 }
 
-// NewManager returns a Manager whose sessions expire after ttl idle.
-func NewManager(store qp.SessionStore, ttl time.Duration, newID func() string) *Manager {
-	return &Manager{store: store, ttl: ttl, locks: newLockTable(), now: time.Now, newID: newID}
+// NewManager returns a Manager whose sessions expire after ttl idle; save
+// persists a session's state (asynchronously, in order).
+func NewManager(store qp.SessionStore, save func(qp.Session), ttl time.Duration, newID func() string) *Manager {
+	return &Manager{store: store, save: save, ttl: ttl, locks: newLockTable(), now: time.Now, newID: newID,
+		cache: map[string]qp.Session{}, byKey: map[string][]string{}}
 }
 
 // Request describes the call a session is wanted for.
@@ -41,7 +54,7 @@ type Request struct {
 
 // Turn is a session held for one call. Release must be called.
 type Turn struct {
-	Session *qp.Session
+	Session qp.Session // this turn's copy
 	// Replay is set when the chat is new but the client has earlier turns.
 	Replay  bool
 	m       *Manager
@@ -84,7 +97,7 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	if err != nil {
 		return nil, err
 	}
-	s, err := m.store.Session(ctx, req.ExplicitID)
+	s, err := m.get(ctx, req.ExplicitID)
 	switch {
 	case errors.Is(err, qp.ErrNotFound):
 		return m.open(ctx, req.ExplicitID, req, release)
@@ -101,18 +114,18 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 // another call advanced the session meanwhile, this conversation has forked
 // and must not be threaded into it.
 func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error) {
-	s, err := m.store.SessionByKey(ctx, req.PrefixKey, m.now())
+	id, err := m.findByKey(ctx, req.PrefixKey)
 	if errors.Is(err, qp.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	release, err := m.locks.Lock(ctx, s.ID)
+	release, err := m.locks.Lock(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	s, err = m.store.Session(ctx, s.ID)
+	s, err := m.get(ctx, id)
 	if err != nil {
 		release()
 		return nil, err
@@ -132,13 +145,97 @@ func (m *Manager) open(ctx context.Context, id string, req Request, release func
 		return nil, err
 	}
 	now := m.now()
-	s := &qp.Session{ID: id, ChatID: chatID, Model: req.Model, FirstUserMessage: req.FirstUser,
+	s := qp.Session{ID: id, ChatID: chatID, Model: req.Model, FirstUserMessage: req.FirstUser,
 		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl)}
-	if err := m.store.CreateSession(ctx, s); err != nil {
-		release()
-		return nil, fmt.Errorf("open session: %w", err)
-	}
+	m.put(s)
 	return &Turn{Session: s, Replay: req.HasHistory, m: m, release: release}, nil
+}
+
+// get returns a session's current state: from memory, else the database.
+func (m *Manager) get(ctx context.Context, id string) (qp.Session, error) {
+	m.mu.Lock()
+	s, ok := m.cache[id]
+	m.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	stored, err := m.store.Session(ctx, id)
+	if err != nil {
+		return qp.Session{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.cache[id]; ok { // another call loaded it meanwhile
+		return s, nil
+	}
+	m.index(*stored)
+	return *stored, nil
+}
+
+// findByKey returns the id of the most recently used live session whose
+// next expected history hashes to key.
+func (m *Manager) findByKey(ctx context.Context, key string) (string, error) {
+	now := m.now()
+	m.mu.Lock()
+	best := ""
+	var bestAt time.Time
+	for _, id := range m.byKey[key] {
+		if s := m.cache[id]; !s.Expired(now) && (best == "" || s.LastAccessed.After(bestAt)) {
+			best, bestAt = id, s.LastAccessed
+		}
+	}
+	m.mu.Unlock()
+	if best != "" {
+		return best, nil
+	}
+	stored, err := m.store.SessionByKey(ctx, key, now)
+	if err != nil {
+		return "", err
+	}
+	return stored.ID, nil
+}
+
+// put makes s the current state of its session, and persists it.
+func (m *Manager) put(s qp.Session) {
+	m.mu.Lock()
+	if old, ok := m.cache[s.ID]; ok {
+		m.unindexKey(old)
+	}
+	m.index(s)
+	m.mu.Unlock()
+	m.save(s)
+}
+
+func (m *Manager) index(s qp.Session) {
+	m.cache[s.ID] = s
+	if s.ConversationKey != "" {
+		m.byKey[s.ConversationKey] = append(m.byKey[s.ConversationKey], s.ID)
+	}
+}
+
+func (m *Manager) unindexKey(s qp.Session) {
+	ids := m.byKey[s.ConversationKey]
+	for i, id := range ids {
+		if id == s.ID {
+			ids = append(ids[:i], ids[i+1:]...)
+			break
+		}
+	}
+	if len(ids) == 0 {
+		delete(m.byKey, s.ConversationKey)
+	} else {
+		m.byKey[s.ConversationKey] = ids
+	}
+}
+
+// Forget drops a session from memory (it was deleted).
+func (m *Manager) Forget(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.cache[id]; ok {
+		m.unindexKey(s)
+		delete(m.cache, id)
+	}
 }
 
 // FirstTurn reports whether the Qwen chat has no answered turn yet.
@@ -146,22 +243,19 @@ func (t *Turn) FirstTurn() bool { return t.Session.ParentID == "" }
 
 // Advance records the answered turn: the parent the next turn hangs under and
 // the key the next request will carry.
-func (t *Turn) Advance(ctx context.Context, parentID, nextKey string) error {
+func (t *Turn) Advance(parentID, nextKey string) {
 	now := t.m.now()
-	a := qp.SessionAdvance{ParentID: parentID, ConversationKey: nextKey, At: now, ExpiresAt: now.Add(t.m.ttl)}
-	if err := t.m.store.AdvanceSession(ctx, t.Session.ID, a); err != nil {
-		return err
-	}
 	t.Session.ParentID, t.Session.ConversationKey = parentID, nextKey
 	t.Session.MessageCount++
-	t.Session.LastAccessed, t.Session.ExpiresAt = now, a.ExpiresAt
-	return nil
+	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
+	t.m.put(t.Session)
 }
 
 // Touch slides the expiry of a session used by a failed turn.
-func (t *Turn) Touch(ctx context.Context) error {
+func (t *Turn) Touch() {
 	now := t.m.now()
-	return t.m.store.TouchSession(ctx, t.Session.ID, now, now.Add(t.m.ttl))
+	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
+	t.m.put(t.Session)
 }
 
 // Release lets the next turn of the session proceed.
@@ -170,8 +264,16 @@ func (t *Turn) Release() { t.release() }
 // Active is the number of sessions with a turn in progress or waiting.
 func (m *Manager) Active() int { return m.locks.Len() }
 
-// RunCleanup drops the lookup keys of expired sessions every interval until
-// ctx ends. History is never deleted here.
+// Cached is the number of sessions held in memory.
+func (m *Manager) Cached() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.cache)
+}
+
+// RunCleanup, every interval until ctx ends, drops expired sessions from
+// memory and their lookup keys from the database. History is never deleted
+// here.
 func (m *Manager) RunCleanup(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	if interval <= 0 {
 		return
@@ -183,12 +285,25 @@ func (m *Manager) RunCleanup(ctx context.Context, interval time.Duration, log *s
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			m.evictExpired()
 			n, err := m.store.ForgetExpiredKeys(ctx, m.now())
 			if err != nil {
 				log.Warn("session cleanup failed", "err", err)
 			} else if n > 0 {
 				log.Debug("expired sessions", "count", n)
 			}
+		}
+	}
+}
+
+func (m *Manager) evictExpired() {
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, s := range m.cache {
+		if s.Expired(now) {
+			m.unindexKey(s)
+			delete(m.cache, id)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/store/sqlite"
 )
@@ -57,7 +58,13 @@ func newManager(t *testing.T) (*Manager, *sqlite.Store) {
 	}
 	t.Cleanup(func() { st.Close() })
 	var n atomic.Int32
-	return NewManager(st, time.Minute, func() string { return fmt.Sprintf("s%d", n.Add(1)) }), st
+	// Write each session's state at once, as the recorder does behind.
+	save := func(s qp.Session) {
+		if err := st.WriteBatch(context.Background(), qp.Batch{Sessions: []qp.Session{s}}); err != nil {
+			t.Error(err)
+		}
+	}
+	return NewManager(st, save, time.Minute, func() string { return fmt.Sprintf("s%d", n.Add(1)) }), st
 }
 
 func newChat(n *atomic.Int32) func(context.Context) (string, error) {
@@ -72,9 +79,7 @@ func TestManagerContinuesByKeyAndForksOnReuse(t *testing.T) {
 	if err != nil || !first.FirstTurn() {
 		t.Fatalf("%v %+v", err, first)
 	}
-	if err := first.Advance(ctx, "p1", "K1"); err != nil {
-		t.Fatal(err)
-	}
+	first.Advance("p1", "K1")
 	first.Release()
 
 	next, err := mgr.Begin(ctx, Request{PrefixKey: "K1", HasHistory: true, NewChat: newChat(&chats)})
@@ -92,9 +97,7 @@ func TestManagerContinuesByKeyAndForksOnReuse(t *testing.T) {
 		}
 		done <- other
 	}()
-	if err := next.Advance(ctx, "p2", "K2"); err != nil {
-		t.Fatal(err)
-	}
+	next.Advance("p2", "K2")
 	next.Release()
 	other := <-done
 	defer other.Release()
@@ -108,7 +111,7 @@ func TestManagerExpiredSessionsAreNotFoundByKey(t *testing.T) {
 	ctx := context.Background()
 	var chats atomic.Int32
 	turn, _ := mgr.Begin(ctx, Request{NewChat: newChat(&chats)})
-	turn.Advance(ctx, "p", "K")
+	turn.Advance("p", "K")
 	turn.Release()
 	mgr.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
 	again, err := mgr.Begin(ctx, Request{PrefixKey: "K", HasHistory: true, NewChat: newChat(&chats)})
@@ -116,6 +119,7 @@ func TestManagerExpiredSessionsAreNotFoundByKey(t *testing.T) {
 		t.Fatalf("expired session continued: %+v %v", again, err)
 	}
 	again.Release()
+	mgr.evictExpired()
 	n, err := st.ForgetExpiredKeys(ctx, mgr.now())
 	if err != nil || n != 1 {
 		t.Fatalf("forgot %d keys, %v", n, err)
@@ -123,6 +127,22 @@ func TestManagerExpiredSessionsAreNotFoundByKey(t *testing.T) {
 	if _, err := st.Session(ctx, turn.Session.ID); err != nil {
 		t.Fatalf("expiry deleted the session: %v", err)
 	}
+}
+
+func TestSessionsSurviveAFreshManager(t *testing.T) {
+	mgr, st := newManager(t)
+	ctx := context.Background()
+	var chats atomic.Int32
+	turn, _ := mgr.Begin(ctx, Request{NewChat: newChat(&chats), FirstUser: "hi"})
+	turn.Advance("p1", "K1")
+	turn.Release()
+	// A restarted process has an empty memory and reads the database.
+	fresh := NewManager(st, func(qp.Session) {}, time.Minute, func() string { return "new" })
+	next, err := fresh.Begin(ctx, Request{PrefixKey: "K1", HasHistory: true, NewChat: newChat(&chats)})
+	if err != nil || next.Session.ID != turn.Session.ID || next.Session.ParentID != "p1" || next.Session.MessageCount != 1 || chats.Load() != 1 {
+		t.Fatalf("after restart: %+v %v", next, err)
+	}
+	next.Release()
 }
 
 func TestExplicitSessionsSerialise(t *testing.T) {
@@ -141,9 +161,7 @@ func TestExplicitSessionsSerialise(t *testing.T) {
 		}
 		got <- b
 	}()
-	if err := a.Advance(ctx, "p1", "K"); err != nil {
-		t.Fatal(err)
-	}
+	a.Advance("p1", "K")
 	a.Release()
 	b := <-got
 	defer b.Release()

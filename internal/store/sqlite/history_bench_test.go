@@ -75,13 +75,14 @@ func fill(st *Store) error {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const sessions = 50_000
 	now := time.Now()
+	var all []qp.Session
 	for s := range sessions {
 		t := benchStart.Add(time.Duration(s) * (30 * 24 * time.Hour / sessions))
-		sess := &qp.Session{ID: fmt.Sprintf("bench-%05d", s), ChatID: fmt.Sprintf("chat-%05d", s), Model: benchModels[s%4],
-			FirstUserMessage: fmt.Sprintf("Refactor module %d of the billing service", s), CreatedAt: t, LastAccessed: t, ExpiresAt: t}
-		if err := st.CreateSession(ctx, sess); err != nil {
-			return err
-		}
+		all = append(all, qp.Session{ID: fmt.Sprintf("bench-%05d", s), ChatID: fmt.Sprintf("chat-%05d", s), Model: benchModels[s%4],
+			FirstUserMessage: fmt.Sprintf("Refactor module %d of the billing service", s), CreatedAt: t, LastAccessed: t, ExpiresAt: t})
+	}
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: all}); err != nil {
+		return err
 	}
 	prompt := strings.Repeat("You are a coding agent. Follow the tool protocol. ", 16) // ~800 B
 	answer := strings.Repeat("Here is the change you asked for, with tests. ", 12)     // ~550 B

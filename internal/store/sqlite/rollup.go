@@ -20,7 +20,7 @@ type rollupKey struct {
 }
 
 // addRollups folds a batch of exchanges into the hourly rollups.
-func addRollups(ctx context.Context, tx *sql.Tx, batch []qp.Exchange) error {
+func addRollups(ctx context.Context, st *writeStatements, batch []qp.Exchange) error {
 	groups := map[rollupKey]*stats.Acc{}
 	for i := range batch {
 		rq, rs := &batch[i].Request, &batch[i].Response
@@ -39,15 +39,16 @@ func addRollups(ctx context.Context, tx *sql.Tx, batch []qp.Exchange) error {
 			DurationMillis: float64(rs.Duration.Milliseconds()), TTFTMillis: ttft})
 	}
 	for k, a := range groups {
-		old, err := readRollup(ctx, tx, k)
-		if err != nil {
-			return err
-		}
-		if old != nil {
+		old, err := scanRollup(st.rollupRead.QueryRowContext(ctx, k.bucket, k.model))
+		switch {
+		case err == sql.ErrNoRows:
+		case err != nil:
+			return fmt.Errorf("read rollup: %w", err)
+		default:
 			a.Merge(old)
 		}
-		if err := writeRollup(ctx, tx, k, a); err != nil {
-			return err
+		if _, err := st.rollupWrite.ExecContext(ctx, rollupArgs(k, a)...); err != nil {
+			return fmt.Errorf("write rollup: %w", err)
 		}
 	}
 	return nil
@@ -68,22 +69,16 @@ func scanRollup(row interface{ Scan(...any) error }, extra ...any) (*stats.Acc, 
 	return a, nil
 }
 
-func readRollup(ctx context.Context, tx *sql.Tx, k rollupKey) (*stats.Acc, error) {
-	a, err := scanRollup(tx.QueryRowContext(ctx, `SELECT `+rollupColumns+` FROM stats_hourly WHERE bucket = ? AND model = ?`, k.bucket, k.model))
-	if err == sql.ErrNoRows {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read rollup: %w", err)
-	}
-	return a, nil
+const rollupUpsert = `INSERT OR REPLACE INTO stats_hourly (bucket, model, ` + rollupColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func rollupArgs(k rollupKey, a *stats.Acc) []any {
+	return []any{k.bucket, k.model, a.Requests, a.Errors, a.PromptTokens, a.CompletionTokens, a.Total,
+		a.DurationSum, a.DurationN, a.TTFTSum, a.TTFTN, a.DurationHist.Encode(), a.TTFTHist.Encode()}
 }
 
 func writeRollup(ctx context.Context, tx *sql.Tx, k rollupKey, a *stats.Acc) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO stats_hourly (bucket, model, `+rollupColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, k.bucket, k.model, a.Requests, a.Errors, a.PromptTokens,
-		a.CompletionTokens, a.Total, a.DurationSum, a.DurationN, a.TTFTSum, a.TTFTN, a.DurationHist.Encode(), a.TTFTHist.Encode())
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, rollupUpsert, rollupArgs(k, a)...); err != nil {
 		return fmt.Errorf("write rollup: %w", err)
 	}
 	return nil

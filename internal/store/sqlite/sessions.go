@@ -25,17 +25,17 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 	return &s, nil
 }
 
-// CreateSession inserts a new session row.
-func (s *Store) CreateSession(ctx context.Context, sess *qp.Session) error {
-	_, err := s.write.ExecContext(ctx, `INSERT INTO sessions
-		(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at)
-		VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?)`,
-		sess.ID, sess.ChatID, sess.ParentID, sess.Model, sess.FirstUserMessage, sess.MessageCount,
-		sess.ConversationKey, sess.CreatedAt.UnixMilli(), sess.LastAccessed.UnixMilli(), sess.ExpiresAt.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("create session %s: %w", sess.ID, err)
-	}
-	return nil
+// upsertSession writes a session's whole current state.
+const upsertSession = `INSERT INTO sessions
+	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at)
+	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?)
+	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model,
+		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash,
+		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at`
+
+func sessionArgs(s *qp.Session) []any {
+	return []any{s.ID, s.ChatID, s.ParentID, s.Model, s.FirstUserMessage, s.MessageCount,
+		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli()}
 }
 
 // Session returns one session by id, expired or not.
@@ -61,27 +61,6 @@ func (s *Store) SessionByKey(ctx context.Context, key string, now time.Time) (*q
 		return nil, fmt.Errorf("find session by key: %w", err)
 	}
 	return sess, nil
-}
-
-// AdvanceSession records one completed turn.
-func (s *Store) AdvanceSession(ctx context.Context, id string, a qp.SessionAdvance) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE sessions SET parent_id = ?, conversation_hash = NULLIF(?, ''),
-		message_count = message_count + 1, last_accessed = ?, expires_at = ? WHERE id = ?`,
-		a.ParentID, a.ConversationKey, a.At.UnixMilli(), a.ExpiresAt.UnixMilli(), id)
-	if err != nil {
-		return fmt.Errorf("advance session %s: %w", id, err)
-	}
-	return mustAffect(res, "advance session", id)
-}
-
-// TouchSession slides the expiry of a session without advancing it.
-func (s *Store) TouchSession(ctx context.Context, id string, at, expiresAt time.Time) error {
-	res, err := s.write.ExecContext(ctx, `UPDATE sessions SET last_accessed = ?, expires_at = ? WHERE id = ?`,
-		at.UnixMilli(), expiresAt.UnixMilli(), id)
-	if err != nil {
-		return fmt.Errorf("touch session %s: %w", id, err)
-	}
-	return mustAffect(res, "touch session", id)
 }
 
 // ForgetExpiredKeys clears the lookup key of every expired session.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 
 	qp "qwenproxy"
 
@@ -28,6 +29,9 @@ type Store struct {
 	path  string
 	write *sql.DB
 	read  *sql.DB
+
+	prepMu   sync.Mutex
+	prepared *writeStatements // on the write connection, made on first use
 }
 
 var _ qp.Store = (*Store)(nil)
@@ -94,6 +98,9 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	if s.prepared != nil {
+		s.prepared.close()
+	}
 	werr := s.write.Close()
 	rerr := s.read.Close()
 	if werr != nil {
