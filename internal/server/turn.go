@@ -207,6 +207,7 @@ func (s *Server) advance(turn *session.Turn, msgs []openai.Message, ans *transla
 	parent := firstNonEmpty(ans.Created.ParentID, ans.Created.ResponseID)
 	if parent == "" {
 		s.log.Warn("answer without parent id; session not advanced", "session_id", turn.Session.ID)
+		turn.Touch()
 		return
 	}
 	turn.Advance(parent, session.Key(msgs, out.message()))

@@ -52,7 +52,9 @@ type Request struct {
 	NewChat func(ctx context.Context) (chatID string, err error)
 }
 
-// Turn is a session held for one call. Release must be called.
+// Turn is a session held for one call. Release must be called, after
+// Advance (the turn was answered) or Touch (it was not): either persists the
+// session.
 type Turn struct {
 	Session qp.Session // this turn's copy
 	// Replay is set when the chat is new but the client has earlier turns.
@@ -147,7 +149,9 @@ func (m *Manager) open(ctx context.Context, id string, req Request, release func
 	now := m.now()
 	s := qp.Session{ID: id, ChatID: chatID, Model: req.Model, FirstUserMessage: req.FirstUser,
 		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl)}
-	m.put(s)
+	// Persisted when the turn ends (Advance or Touch), with its call: one
+	// write instead of two.
+	m.keep(s)
 	return &Turn{Session: s, Replay: req.HasHistory, m: m, release: release}, nil
 }
 
@@ -197,13 +201,18 @@ func (m *Manager) findByKey(ctx context.Context, key string) (string, error) {
 
 // put makes s the current state of its session, and persists it.
 func (m *Manager) put(s qp.Session) {
+	m.keep(s)
+	m.save(s)
+}
+
+// keep makes s the current state of its session in memory.
+func (m *Manager) keep(s qp.Session) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if old, ok := m.cache[s.ID]; ok {
 		m.unindexKey(old)
 	}
 	m.index(s)
-	m.mu.Unlock()
-	m.save(s)
 }
 
 func (m *Manager) index(s qp.Session) {
