@@ -76,6 +76,7 @@ func dsn(path string, opt Options, writer bool) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeoutMS))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "wal_autocheckpoint(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	if writer {
 		// Take the write lock at BEGIN, so a transaction never fails half-way
