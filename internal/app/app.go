@@ -57,7 +57,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, e
 		}
 		log.Info("using the built-in Qwen simulator", "url", a.sim.URL)
 	}
-	if a.store, err = sqlite.Open(ctx, cfg.DatabasePath, sqlite.Options{}); err != nil {
+	if a.store, err = sqlite.Open(ctx, cfg.DatabasePath, sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds())}); err != nil {
 		return nil, err
 	}
 	n, err := a.store.Migrate(ctx)
@@ -66,7 +66,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, e
 	}
 	log.Info("database ready", "path", cfg.DatabasePath, "migrations_applied", n)
 
-	a.recorder = recorder.New(a.store, log, recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize})
+	a.recorder, err = recorder.New(a.store, log, recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize,
+		SpoolPath: cfg.DatabasePath + ".spool"})
+	if err != nil {
+		return nil, err
+	}
 	sessions := session.NewManager(a.store, a.recorder.SaveSession, cfg.SessionTimeout, qwen.NewUUID)
 	upstream := qwen.New(qwen.Config{
 		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, Credentials: creds, Timeout: cfg.QwenTimeout,
@@ -138,7 +142,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	st := a.recorder.Stats()
-	a.log.Info("recorder drained", "written", st.Written, "failed", st.Failed, "dropped", st.Dropped)
+	a.log.Info("recorder drained", "written", st.Written, "spooled", st.Spooled, "spool_bytes", st.SpoolBytes, "dropped", st.Dropped)
 	if err := <-a.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, fmt.Errorf("serve: %w", err))
 	}

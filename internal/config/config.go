@@ -17,10 +17,11 @@ import (
 
 // Config is every setting of `qwenproxy serve`.
 type Config struct {
-	Host         string
-	Port         int
-	DatabasePath string
-	MockUpstream bool
+	Host                string
+	Port                int
+	DatabasePath        string
+	DatabaseBusyTimeout time.Duration
+	MockUpstream        bool
 
 	QwenBaseURL string
 	QwenToken   string
@@ -63,6 +64,7 @@ func (c *Config) settings() []setting {
 		{"HOST", "127.0.0.1", "address to listen on", str(&c.Host)},
 		{"PORT", "3000", "port to listen on", integer(&c.Port, 0, 65535)},
 		{"DATABASE_PATH", "./data/qwenproxy.db", "SQLite database file", str(&c.DatabasePath)},
+		{"DATABASE_BUSY_TIMEOUT", "5000", "ms a write waits for a locked database before its records go to the spool", millis(&c.DatabaseBusyTimeout, 1)},
 		{"QWEN_BASE_URL", "https://chat.qwen.ai", "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
 		{"QWEN_TOKEN", "", "bx-umidtoken header value", str(&c.QwenToken)},
 		{"QWEN_COOKIES", "", "browser Cookie header for chat.qwen.ai", str(&c.QwenCookies)},

@@ -28,7 +28,10 @@ func benchRecorder(b *testing.B, batch int) {
 	if _, err := st.Migrate(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	r := New(st, quiet, Options{QueueSize: b.N + 1, BatchSize: batch, Linger: -1})
+	r, err := New(st, quiet, Options{QueueSize: b.N + 1, BatchSize: batch, Linger: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
 	body := []byte(`{"messages":[{"role":"user","content":"` + strings.Repeat("x", 1000) + `"}]}`)
 	now := time.Now()
 	// Timed to the last commit: Record only queues.

@@ -28,14 +28,19 @@ type Options struct {
 	// commit costs far more than a row, so at low load this saves most of
 	// the recorder's CPU. Default 10 ms; negative: never wait.
 	Linger time.Duration
+	// SpoolPath is the append-only file records go to when the queue is full
+	// or the database refuses them; "" keeps no spool (they are dropped).
+	SpoolPath string
 }
 
 // Stats are the recorder's counters since start.
 type Stats struct {
-	Queued  int   // waiting now
-	Written int64 // committed
-	Failed  int64 // given up after retries
-	Dropped int64 // refused because the queue was full or closed
+	Queued     int   // waiting now
+	Written    int64 // calls committed
+	Spooled    int64 // items put in the spool
+	Replayed   int64 // items written from the spool
+	SpoolBytes int64 // spool size now
+	Dropped    int64 // items lost: no spool, or the spool failed too
 }
 
 // Recorder is the bounded queue and its writer.
@@ -48,8 +53,9 @@ type Recorder struct {
 
 	mu     sync.RWMutex // guards closed against sends on a closed channel
 	closed bool
+	spool  *spool // nil: no spool
 
-	written, failed, dropped atomic.Int64
+	written, spooled, replayed, dropped atomic.Int64
 }
 
 // item is a record, a session's state, or a barrier that Sync waits on.
@@ -59,8 +65,9 @@ type item struct {
 	barrier chan struct{}
 }
 
-// New starts a recorder writing to w.
-func New(w qp.BatchWriter, log *slog.Logger, opt Options) *Recorder {
+// New starts a recorder writing to w. With a spool path it first replays
+// what an earlier run left in the spool.
+func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 	if opt.QueueSize <= 0 {
 		opt.QueueSize = 10000
 	}
@@ -77,8 +84,18 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) *Recorder {
 		opt.Linger = 10 * time.Millisecond
 	}
 	r := &Recorder{w: w, log: log, opt: opt, q: make(chan item, opt.QueueSize), done: make(chan struct{})}
+	if opt.SpoolPath != "" {
+		sp, err := openSpool(opt.SpoolPath)
+		if err != nil {
+			return nil, err
+		}
+		r.spool = sp
+		if sp.size > 0 {
+			log.Info("replaying recorder spool", "path", opt.SpoolPath, "bytes", sp.size)
+		}
+	}
 	go r.run()
-	return r
+	return r, nil
 }
 
 // Record queues one exchange without blocking. It reports false when the
@@ -87,7 +104,7 @@ func (r *Recorder) Record(e qp.Exchange) bool {
 	if r.enqueue(item{ex: &e}) {
 		return true
 	}
-	r.log.Error("record dropped: recorder queue full or closed", "request_id", e.Request.RequestID)
+	r.log.Error("record dropped: recorder queue full or closed, and no spool took it", "request_id", e.Request.RequestID)
 	return false
 }
 
@@ -96,10 +113,12 @@ func (r *Recorder) Record(e qp.Exchange) bool {
 // are still recorded, without it.
 func (r *Recorder) SaveSession(s qp.Session) {
 	if !r.enqueue(item{session: &s}) {
-		r.log.Error("session state dropped: recorder queue full or closed", "session_id", s.ID)
+		r.log.Error("session state dropped: recorder queue full or closed, and no spool took it", "session_id", s.ID)
 	}
 }
 
+// enqueue queues it, or spools it when the queue is full (never blocking
+// the caller), and reports whether it was kept.
 func (r *Recorder) enqueue(it item) bool {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -110,13 +129,30 @@ func (r *Recorder) enqueue(it item) bool {
 		default:
 		}
 	}
-	r.dropped.Add(1)
+	return r.toSpool([]item{it})
+}
+
+// toSpool keeps items in the spool, or counts them dropped.
+func (r *Recorder) toSpool(items []item) bool {
+	if r.spool != nil {
+		err := r.spool.append(items)
+		if err == nil {
+			r.spooled.Add(int64(len(items)))
+			return true
+		}
+		r.log.Error("recorder spool failed", "err", err)
+	}
+	r.dropped.Add(int64(len(items)))
 	return false
 }
 
 // Stats returns the counters.
 func (r *Recorder) Stats() Stats {
-	return Stats{Queued: len(r.q), Written: r.written.Load(), Failed: r.failed.Load(), Dropped: r.dropped.Load()}
+	st := Stats{Queued: len(r.q), Written: r.written.Load(), Spooled: r.spooled.Load(), Replayed: r.replayed.Load(), Dropped: r.dropped.Load()}
+	if r.spool != nil {
+		st.SpoolBytes = r.spool.bytes()
+	}
+	return st
 }
 
 // Close stops accepting records, writes everything queued, and returns when
@@ -130,6 +166,9 @@ func (r *Recorder) Close(ctx context.Context) error {
 	r.mu.Unlock()
 	select {
 	case <-r.done:
+		if r.spool != nil {
+			return r.spool.close()
+		}
 		return nil
 	case <-ctx.Done():
 		return errors.New("recorder: records still queued at shutdown deadline")
@@ -165,7 +204,22 @@ func (r *Recorder) run() {
 	var b batch
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
-	for it := range r.q {
+	// While idle, retry the spool now and then: the database may be back.
+	retry := time.NewTicker(time.Second)
+	defer retry.Stop()
+	r.replaySpool()
+	for {
+		var it item
+		var ok bool
+		select {
+		case it, ok = <-r.q:
+		case <-retry.C:
+			r.replaySpool()
+			continue
+		}
+		if !ok {
+			return
+		}
 		if r.add(&b, it) {
 			continue // a barrier: everything before it is written
 		}
@@ -237,8 +291,24 @@ func (r *Recorder) add(b *batch, it item) bool {
 func (r *Recorder) write(b *batch) {
 	defer b.reset()
 	if len(b.Exchanges) == 0 && len(b.Sessions) == 0 {
+		r.replaySpool() // a barrier: the spool too should be written by now
 		return
 	}
+	// What waits in the spool is older: it goes first.
+	if !r.replaySpool() {
+		r.toSpool(b.items())
+		return
+	}
+	if err := r.commit(b.Batch); err != nil {
+		r.log.Warn("database refused a batch; spooled", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
+		r.toSpool(b.items())
+		return
+	}
+	r.written.Add(int64(len(b.Exchanges)))
+}
+
+// commit writes one batch, retrying with backoff.
+func (r *Recorder) commit(b qp.Batch) error {
 	delay := r.opt.RetryDelay
 	var err error
 	for attempt := 0; attempt <= r.opt.WriteRetries; attempt++ {
@@ -248,14 +318,53 @@ func (r *Recorder) write(b *batch) {
 		}
 		// Writes outlive any request: they use their own bounded context.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		err = r.w.WriteBatch(ctx, b.Batch)
+		err = r.w.WriteBatch(ctx, b)
 		cancel()
 		if err == nil {
-			r.written.Add(int64(len(b.Exchanges)))
-			return
+			return nil
 		}
-		r.log.Warn("recording batch failed", "records", len(b.Exchanges), "sessions", len(b.Sessions), "attempt", attempt+1, "err", err)
 	}
-	r.failed.Add(int64(len(b.Exchanges)))
-	r.log.Error("records lost after retries", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
+	return err
+}
+
+// replaySpool writes the spool to the database and reports whether it is
+// now empty.
+func (r *Recorder) replaySpool() bool {
+	if r.spool == nil || r.spool.bytes() == 0 {
+		return true
+	}
+	n, err := r.spool.replay(r.opt.BatchSize, func(items []item) error {
+		var b batch
+		for _, it := range items {
+			r.add(&b, it)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := r.w.WriteBatch(ctx, b.Batch); err != nil {
+			return err
+		}
+		r.written.Add(int64(len(b.Exchanges)))
+		return nil
+	})
+	r.replayed.Add(int64(n))
+	if err != nil {
+		r.log.Warn("spool replay stopped; will retry", "replayed", n, "err", err)
+		return false
+	}
+	if n > 0 {
+		r.log.Info("spool replayed", "items", n)
+	}
+	return true
+}
+
+// items turns the batch back into queue items, for the spool.
+func (b *batch) items() []item {
+	out := make([]item, 0, len(b.Sessions)+len(b.Exchanges))
+	for i := range b.Sessions {
+		out = append(out, item{session: &b.Sessions[i]})
+	}
+	for i := range b.Exchanges {
+		out = append(out, item{ex: &b.Exchanges[i]})
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func ex(i int) qp.Exchange { return qp.Exchange{Request: qp.Request{RequestID: f
 
 func TestRecordsAreBatchedInOrderAndDrainedOnClose(t *testing.T) {
 	w := &memWriter{gate: make(chan struct{})}
-	r := New(w, quiet, Options{QueueSize: 1000, BatchSize: 50})
+	r := mustNew(t, w, quiet, Options{QueueSize: 1000, BatchSize: 50})
 	for i := range 200 {
 		if !r.Record(ex(i)) {
 			t.Fatalf("record %d refused", i)
@@ -77,7 +78,7 @@ func TestRecordsAreBatchedInOrderAndDrainedOnClose(t *testing.T) {
 	if len(w.batches) > 1+200/50+1 || len(w.batches) < 200/50 {
 		t.Fatalf("%d batches for 200 records of batch size 50", len(w.batches))
 	}
-	if st := r.Stats(); st.Written != 200 || st.Dropped != 0 || st.Failed != 0 {
+	if st := r.Stats(); st.Written != 200 || st.Dropped != 0 || st.Spooled != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 	if r.Record(ex(999)) || r.Stats().Dropped != 1 {
@@ -87,7 +88,7 @@ func TestRecordsAreBatchedInOrderAndDrainedOnClose(t *testing.T) {
 
 func TestFullQueueNeverBlocksAndCountsDrops(t *testing.T) {
 	w := &memWriter{gate: make(chan struct{})}
-	r := New(w, quiet, Options{QueueSize: 2, BatchSize: 1})
+	r := mustNew(t, w, quiet, Options{QueueSize: 2, BatchSize: 1})
 	accepted := 0
 	done := make(chan struct{})
 	go func() {
@@ -112,28 +113,110 @@ func TestFullQueueNeverBlocksAndCountsDrops(t *testing.T) {
 
 func TestFailedBatchesAreRetried(t *testing.T) {
 	w := &memWriter{fail: 2}
-	r := New(w, quiet, Options{RetryDelay: time.Millisecond})
+	r := mustNew(t, w, quiet, Options{RetryDelay: time.Millisecond})
 	r.Record(ex(1))
 	if err := r.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if st := r.Stats(); st.Written != 1 || st.Failed != 0 {
+	if st := r.Stats(); st.Written != 1 || st.Dropped != 0 {
 		t.Fatalf("stats %+v", st)
 	}
+	// Without a spool, a batch the database never takes is lost, and counted.
 	w.mu.Lock()
 	w.fail = 100
 	w.mu.Unlock()
 	r.Record(ex(2))
 	r.Sync(context.Background())
-	if st := r.Stats(); st.Failed != 1 {
+	if st := r.Stats(); st.Dropped != 1 {
 		t.Fatalf("stats %+v after a batch that never commits", st)
 	}
 	r.Close(context.Background())
 }
 
+func TestSpoolKeepsWhatTheDatabaseRefusesAndReplaysItInOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.spool")
+	w := &memWriter{fail: 1000}
+	r := mustNew(t, w, quiet, Options{RetryDelay: time.Millisecond, WriteRetries: 1, SpoolPath: path, QueueSize: 4, BatchSize: 2})
+	for i := range 20 {
+		if !r.Record(ex(i)) {
+			t.Fatalf("record %d lost", i)
+		}
+	}
+	r.Sync(context.Background())
+	if st := r.Stats(); st.Written != 0 || st.Spooled != 20 || st.SpoolBytes == 0 || st.Dropped != 0 {
+		t.Fatalf("while the database refuses: %+v", st)
+	}
+	// The database is back: the spool goes in first, in order.
+	w.mu.Lock()
+	w.fail = 0
+	w.mu.Unlock()
+	r.Record(ex(20))
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Every record exactly once. (Handlers spool directly when the queue is
+	// full while the writer spools refused batches, so the spool's order is
+	// not the calls' order; replay keeps the spool's.)
+	ids := w.ids()
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Fatalf("%s written twice: %v", id, ids)
+		}
+		seen[id] = true
+	}
+	if len(seen) != 21 {
+		t.Fatalf("%d written: %v", len(ids), ids)
+	}
+	if st := r.Stats(); st.SpoolBytes != 0 || st.Replayed != 20 {
+		t.Fatalf("after replay: %+v", st)
+	}
+	r.Close(context.Background())
+}
+
+func TestSpoolSurvivesARestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.spool")
+	down := &memWriter{fail: 1000}
+	r := mustNew(t, down, quiet, Options{RetryDelay: time.Millisecond, WriteRetries: 0, SpoolPath: path})
+	for i := range 5 {
+		r.Record(ex(i))
+	}
+	r.Close(context.Background()) // the database never came back in this run
+	if st := r.Stats(); st.Spooled != 5 {
+		t.Fatalf("stats %+v", st)
+	}
+	up := &memWriter{}
+	r2 := mustNew(t, up, quiet, Options{SpoolPath: path})
+	if err := r2.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ids := up.ids(); len(ids) != 5 || ids[0] != "0" || ids[4] != "4" {
+		t.Fatalf("replayed at start: %v", ids)
+	}
+	r2.Close(context.Background())
+}
+
+func TestFullQueueSpoolsInsteadOfDropping(t *testing.T) {
+	w := &memWriter{gate: make(chan struct{})}
+	r := mustNew(t, w, quiet, Options{QueueSize: 1, BatchSize: 1, SpoolPath: filepath.Join(t.TempDir(), "s")})
+	for i := range 10 {
+		if !r.Record(ex(i)) {
+			t.Fatalf("record %d lost", i)
+		}
+	}
+	close(w.gate)
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.Close(context.Background())
+	if st := r.Stats(); len(w.ids()) != 10 || st.Dropped != 0 || st.Spooled == 0 {
+		t.Fatalf("written %d, stats %+v", len(w.ids()), st)
+	}
+}
+
 func TestSyncWaitsForEarlierRecords(t *testing.T) {
 	w := &memWriter{}
-	r := New(w, quiet, Options{})
+	r := mustNew(t, w, quiet, Options{})
 	defer r.Close(context.Background())
 	for i := range 10 {
 		r.Record(ex(i))
@@ -161,7 +244,7 @@ func (w *sessionWriter) WriteBatch(_ context.Context, b qp.Batch) error {
 
 func TestSessionStateIsWrittenWithOrBeforeItsCalls(t *testing.T) {
 	w := &sessionWriter{}
-	r := New(w, quiet, Options{BatchSize: 100})
+	r := mustNew(t, w, quiet, Options{BatchSize: 100})
 	r.SaveSession(qp.Session{ID: "s", MessageCount: 0})
 	r.SaveSession(qp.Session{ID: "s", MessageCount: 1})
 	r.Record(qp.Exchange{Request: qp.Request{RequestID: "1", SessionID: "s"}})
@@ -189,4 +272,13 @@ func TestSessionStateIsWrittenWithOrBeforeItsCalls(t *testing.T) {
 			ids[s.ID] = true
 		}
 	}
+}
+
+func mustNew(t *testing.T, w qp.BatchWriter, log *slog.Logger, opt Options) *Recorder {
+	t.Helper()
+	r, err := New(w, log, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

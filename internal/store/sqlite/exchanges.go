@@ -88,7 +88,8 @@ func prepareWriteStatements(ctx context.Context, db *sql.DB) (*writeStatements, 
 	// refused) is kept, without the session, rather than failing the batch.
 	prep(&st.request, `INSERT INTO requests
 		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason)
-		VALUES ((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))`)
+		VALUES ((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))
+		ON CONFLICT(request_id) DO NOTHING`)
 	prep(&st.requestBody, `INSERT INTO request_bodies (request_id, openai_request, qwen_request) VALUES (?, ?, ?)`)
 	prep(&st.response, `INSERT INTO responses
 		(request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
@@ -119,6 +120,9 @@ func (st *writeStatements) insert(ctx context.Context, e *qp.Exchange) error {
 		rq.Model, rq.Stream, rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason)
 	if err != nil {
 		return fmt.Errorf("insert request: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err // already recorded (a batch replayed from the spool): idempotent
 	}
 	reqID, err := res.LastInsertId()
 	if err != nil {

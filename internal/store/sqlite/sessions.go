@@ -31,7 +31,10 @@ const upsertSession = `INSERT INTO sessions
 	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?)
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model,
 		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash,
-		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at`
+		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at
+	-- A state replayed late from the spool never overwrites a newer one.
+	WHERE excluded.message_count > sessions.message_count
+		OR (excluded.message_count = sessions.message_count AND excluded.last_accessed >= sessions.last_accessed)`
 
 func sessionArgs(s *qp.Session) []any {
 	return []any{s.ID, s.ChatID, s.ParentID, s.Model, s.FirstUserMessage, s.MessageCount,
