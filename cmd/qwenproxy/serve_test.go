@@ -1,13 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"database/sql"
-	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,36 +16,8 @@ import (
 // TestServeBinary builds the real binary, runs `serve --mock-upstream`, makes
 // a call, stops it with SIGTERM and checks that the call was recorded.
 func TestServeBinary(t *testing.T) {
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "qwenproxy")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	db := filepath.Join(dir, "data", "qwenproxy.db")
-	cmd := exec.Command(bin, "serve", "--mock-upstream", "--port", "0", "--database-path", db)
-	cmd.Env = append(os.Environ(), "LOG_FORMAT=json", "QWEN_TOKEN=", "QWEN_COOKIES=")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-
-	// The server logs its address once it accepts calls.
-	lines := bufio.NewScanner(stderr)
-	addr := ""
-	for addr == "" && lines.Scan() {
-		var entry struct{ Msg, Addr string }
-		if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "listening" {
-			addr = entry.Addr
-		}
-	}
-	if addr == "" {
-		t.Fatal("server never said where it listens")
-	}
-	go io.Copy(io.Discard, stderr)
+	db := filepath.Join(t.TempDir(), "data", "qwenproxy.db")
+	cmd, addr := startBinary(t, buildBinary(t), db)
 
 	resp, err := http.Get("http://" + addr + "/health")
 	if err != nil || resp.StatusCode != 200 {
