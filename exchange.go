@@ -43,7 +43,8 @@ type Request struct {
 	Stream        bool
 	ClientIP      string
 	UserAgent     string
-	OpenAIRequest []byte // client body as received (JSON)
+	APIKeyID      string // the proxy API key that made the call; "" without keys
+	OpenAIRequest []byte // client body as received (JSON), secrets redacted
 	QwenRequest   []byte // upstream body as sent (JSON); nil if never sent
 }
 

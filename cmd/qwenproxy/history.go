@@ -53,6 +53,18 @@ func (c *cli) open(ctx context.Context, args []string) error {
 	if _, err := os.Stat(*c.dbPath); err != nil {
 		return fmt.Errorf("no database at %s (set DATABASE_PATH or --database-path): %w", *c.dbPath, err)
 	}
+	return c.connect(ctx)
+}
+
+// openOrCreate is open for commands that may run before the first serve.
+func (c *cli) openOrCreate(ctx context.Context, args []string) error {
+	if err := c.fs.Parse(args); err != nil {
+		return err
+	}
+	return c.connect(ctx)
+}
+
+func (c *cli) connect(ctx context.Context) error {
 	st, err := sqlite.Open(ctx, *c.dbPath, sqlite.Options{})
 	if err != nil {
 		return err

@@ -162,3 +162,22 @@ func TestHistoryCommandErrors(t *testing.T) {
 		t.Errorf("missing database: %d %s", code, errOut)
 	}
 }
+
+func TestKeysCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "k.db")
+	out, errOut, code := runCLI(t, db, "keys", "add", "--name", "ci", "--admin", "--json")
+	var added map[string]any
+	if err := json.Unmarshal([]byte(out), &added); err != nil || code != 0 || !strings.HasPrefix(added["key"].(string), "qp-") {
+		t.Fatalf("keys add: %d %s %s", code, out, errOut)
+	}
+	out, _, _ = runCLI(t, db, "keys", "ls")
+	if !strings.Contains(out, added["id"].(string)) || !strings.Contains(out, "ci") || strings.Contains(out, added["key"].(string)) {
+		t.Fatalf("keys ls shows %s", out)
+	}
+	if _, errOut, code := runCLI(t, db, "keys", "rm", added["id"].(string)); code != 0 {
+		t.Fatalf("keys rm: %s", errOut)
+	}
+	if out, _, _ := runCLI(t, db, "keys", "ls", "--json"); strings.TrimSpace(out) != "[]" {
+		t.Fatalf("after rm: %s", out)
+	}
+}

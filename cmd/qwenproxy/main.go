@@ -21,6 +21,7 @@ commands:
   stats     counts, errors, tokens, latency percentiles (--session --model --bucket hour|day --start --end)
   export    write calls as JSONL or CSV (--format --output --no-bodies and the requests filters)
   prune     delete calls older than an age (--older-than 30d)
+  keys      [ls|add|rm ID] proxy API keys stored hashed (add: --name --admin; the key is shown once)
   help      this text, with every environment variable and its default
 
 Every history command takes --database-path (default DATABASE_PATH) and --json.
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = exportCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "prune":
 		err = pruneCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "keys":
+		err = keysCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		printHelp(stdout)
 		return 0

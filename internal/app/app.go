@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"qwenproxy/internal/auth"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
@@ -38,8 +39,8 @@ type App struct {
 
 // Start opens the database (applying migrations), starts the recorder and
 // listens. The server accepts calls when Start returns.
-func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, err error) {
-	a = &App{cfg: cfg, log: log, served: make(chan error, 1)}
+func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log, served: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			a.closeResources()
@@ -66,6 +67,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, e
 	}
 	log.Info("database ready", "path", cfg.DatabasePath, "migrations_applied", n)
 
+	keys, err := auth.New(ctx, cfg.APIKeys, cfg.AdminAPIKeys, a.store)
+	if err != nil {
+		return nil, err
+	}
+	if !loopback(cfg.Host) && !keys.Enabled(ctx) && !cfg.AllowUnauthenticated {
+		return nil, fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", cfg.Host)
+	}
 	a.recorder, err = recorder.New(a.store, log, recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize,
 		SpoolPath: cfg.DatabasePath + ".spool"})
 	if err != nil {
@@ -79,8 +87,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *App, e
 	sorts := server.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlite.SortFields()
 	a.api = server.New(server.Config{MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, Sorts: sorts,
-		RecordBodies: cfg.RecordBodies},
-		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Log: log})
+		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins},
+		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Keys: keys, Log: log})
 
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
@@ -154,6 +162,11 @@ func (a *App) closeResources() {
 	if a.stop != nil {
 		a.stop()
 	}
+	if a.recorder != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_ = a.recorder.Close(ctx) // after Shutdown's drain this returns at once
+		cancel()
+	}
 	if a.store != nil {
 		if err := a.store.Close(); err != nil {
 			a.log.Warn("close database", "err", err)
@@ -192,4 +205,13 @@ func runRetention(ctx context.Context, store *sqlite.Store, maxAge, interval tim
 			sweep()
 		}
 	}
+}
+
+// loopback reports whether host only reaches this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

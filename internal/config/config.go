@@ -48,6 +48,11 @@ type Config struct {
 	RetentionDays     int
 	RetentionInterval time.Duration
 	RecordBodies      bool
+
+	APIKeys              []string
+	AdminAPIKeys         []string
+	CORSOrigins          []string
+	AllowUnauthenticated bool
 }
 
 // Addr is host:port to listen on.
@@ -84,6 +89,10 @@ func (c *Config) settings() []setting {
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
 		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM", millis(&c.ShutdownTimeout, 1)},
 		{"RECORD_BODIES", "true", "store request and response bodies (false: metadata only; per call: X-Record-Bodies: false)", boolean(&c.RecordBodies)},
+		{"API_KEYS", "", "comma-separated proxy API keys; with any key (here or `qwenproxy keys add`) every /v1 route needs one", list(&c.APIKeys)},
+		{"ADMIN_API_KEYS", "", "comma-separated admin keys; with any, the history routes and deletes need one", list(&c.AdminAPIKeys)},
+		{"CORS_ORIGINS", "", "comma-separated browser origins allowed (* for any); none: CORS off", list(&c.CORSOrigins)},
+		{"ALLOW_UNAUTHENTICATED", "false", "allow listening beyond loopback without API keys", boolean(&c.AllowUnauthenticated)},
 		{"RETENTION_DAYS", "0", "delete recorded calls older than this many days (0: keep everything)", integer(&c.RetentionDays, 0, 100_000)},
 		{"RETENTION_INTERVAL", "3600000", "ms between retention sweeps", millis(&c.RetentionInterval, 1000)},
 	}
@@ -114,6 +123,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	fs.StringVar(&c.QwenBaseURL, "qwen-base-url", c.QwenBaseURL, "Qwen Chat base URL (QWEN_BASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
 	fs.BoolVar(&c.MockUpstream, "mock-upstream", false, "serve in front of the built-in Qwen simulator")
+	fs.BoolVar(&c.AllowUnauthenticated, "allow-unauthenticated", c.AllowUnauthenticated, "listen beyond loopback without API keys")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -167,6 +177,18 @@ func boolean(dst *bool) func(string) error {
 			return errors.New("must be true or false")
 		}
 		*dst = b
+		return nil
+	}
+}
+
+func list(dst *[]string) func(string) error {
+	return func(v string) error {
+		*dst = nil
+		for _, item := range strings.Split(v, ",") {
+			if item = strings.TrimSpace(item); item != "" {
+				*dst = append(*dst, item)
+			}
+		}
 		return nil
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/auth"
 	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/redact"
 )
 
 // call is one recorded API call: it owns the exchange that is written when
@@ -33,7 +35,7 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 	}
 	return &call{w: w, r: r, ex: qp.Exchange{
 		Request: qp.Request{RequestID: id, Timestamp: s.now(), Method: r.Method, Path: r.URL.Path,
-			ClientIP: host, UserAgent: r.UserAgent(), OpenAIRequest: body},
+			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(body)},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
 	}, metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
 }

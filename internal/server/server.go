@@ -9,6 +9,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/auth"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
 )
@@ -36,6 +37,7 @@ type Config struct {
 	// RecordBodies stores request and response bodies; a call can opt out
 	// with X-Record-Bodies: false.
 	RecordBodies bool
+	CORSOrigins  []string // allowed browser origins; none: CORS off
 }
 
 // Deps are the collaborators of the server.
@@ -46,6 +48,7 @@ type Deps struct {
 	Recorder    Recorder
 	Store       interface{ Ping(context.Context) error }
 	History     qp.HistoryStore
+	Keys        *auth.Keys // nil: no proxy API keys
 	Log         *slog.Logger
 }
 
@@ -96,7 +99,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, notFound(r))
 	})
-	return s.middleware(mux)
+	return s.middleware(s.guard(mux))
 }
 
 // WaitCalls returns when every recorded call in progress has been handed to

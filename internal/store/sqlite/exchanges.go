@@ -87,8 +87,8 @@ func prepareWriteStatements(ctx context.Context, db *sql.DB) (*writeStatements, 
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
 	prep(&st.request, `INSERT INTO requests
-		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason)
-		VALUES ((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))
+		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id)
+		VALUES ((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''))
 		ON CONFLICT(request_id) DO NOTHING`)
 	prep(&st.requestBody, `INSERT INTO request_bodies (request_id, openai_request, qwen_request) VALUES (?, ?, ?)`)
 	prep(&st.response, `INSERT INTO responses
@@ -117,7 +117,7 @@ func (st *writeStatements) close() {
 func (st *writeStatements) insert(ctx context.Context, e *qp.Exchange) error {
 	rq, rs := &e.Request, &e.Response
 	res, err := st.request.ExecContext(ctx, rq.SessionID, rq.RequestID, rq.Timestamp.UnixMilli(), rq.Method, rq.Path,
-		rq.Model, rq.Stream, rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason)
+		rq.Model, rq.Stream, rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID)
 	if err != nil {
 		return fmt.Errorf("insert request: %w", err)
 	}

@@ -1,0 +1,22 @@
+package qwenproxy
+
+import (
+	"context"
+	"time"
+)
+
+// APIKey is a proxy API key as stored: its hash, never the key.
+type APIKey struct {
+	ID        string
+	Name      string
+	Hash      string // hex SHA-256 of the key
+	Admin     bool   // may use the history routes and deletes
+	CreatedAt time.Time
+}
+
+// APIKeyStore keeps the keys made with `qwenproxy keys add`.
+type APIKeyStore interface {
+	APIKeys(ctx context.Context) ([]APIKey, error)
+	AddAPIKey(ctx context.Context, k APIKey) error
+	DeleteAPIKey(ctx context.Context, id string) error
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"qwenproxy/internal/auth"
+)
+
+// keysCmd manages the proxy API keys stored in the database.
+func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	action, args := splitAction(args, "ls")
+	c, err := newCLI("keys "+action, getenv, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	switch action {
+	case "add":
+		name := c.fs.String("name", "", "a label for the key")
+		admin := c.fs.Bool("admin", false, "may use the history routes and deletes")
+		if err := c.openOrCreate(ctx, args); err != nil {
+			return err
+		}
+		key, stored := auth.NewKey(*name, *admin, time.Now())
+		if err := c.store.AddAPIKey(ctx, stored); err != nil {
+			return err
+		}
+		if *c.asJSON {
+			return c.printJSON(map[string]any{"id": stored.ID, "key": key, "admin": stored.Admin})
+		}
+		fmt.Fprintf(c.stdout, "%s\n\nid %s. The key is shown only now; the database keeps its hash.\n", key, stored.ID)
+		return nil
+	case "ls":
+		if err := c.open(ctx, args); err != nil {
+			return err
+		}
+		keys, err := c.store.APIKeys(ctx)
+		if err != nil {
+			return err
+		}
+		if *c.asJSON {
+			out := []map[string]any{}
+			for _, k := range keys {
+				out = append(out, map[string]any{"id": k.ID, "name": k.Name, "admin": k.Admin, "created_at": k.CreatedAt.UnixMilli()})
+			}
+			return c.printJSON(out)
+		}
+		return c.table("ID\tNAME\tADMIN\tCREATED", func(w io.Writer) {
+			for _, k := range keys {
+				fmt.Fprintf(w, "%s\t%s\t%v\t%s\n", k.ID, k.Name, k.Admin, ms(k.CreatedAt))
+			}
+		})
+	case "rm":
+		id, rest := idArg(args)
+		if err := c.open(ctx, rest); err != nil {
+			return err
+		}
+		if id, err = c.id(id, "qwenproxy keys rm ID"); err != nil {
+			return err
+		}
+		if err := c.store.DeleteAPIKey(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "removed key %s\n", id)
+		return nil
+	}
+	return fmt.Errorf("unknown action %q (want add, ls or rm)", action)
+}

@@ -1,0 +1,156 @@
+// Package auth checks proxy API keys: from the environment (API_KEYS,
+// ADMIN_API_KEYS) and from the database (`qwenproxy keys add`), compared by
+// SHA-256 hash in constant time. Keys are never stored or logged; calls are
+// recorded with a key's id.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"sync"
+	"time"
+
+	qp "qwenproxy"
+)
+
+// Identity is who made a call.
+type Identity struct {
+	KeyID string
+	Admin bool
+}
+
+type entry struct {
+	id    string
+	hash  [sha256.Size]byte
+	admin bool
+}
+
+// Keys is the set of accepted keys.
+type Keys struct {
+	static []entry
+	store  qp.APIKeyStore // nil: environment keys only
+
+	mu       sync.Mutex
+	stored   []entry
+	loadedAt time.Time
+	now      func() time.Time
+}
+
+// reloadEvery bounds how stale the stored keys may be: a key added with
+// `qwenproxy keys add` works within this long, without a restart.
+const reloadEvery = time.Second
+
+// New returns the keys of the environment and of store.
+func New(ctx context.Context, apiKeys, adminKeys []string, store qp.APIKeyStore) (*Keys, error) {
+	k := &Keys{store: store, now: time.Now}
+	for _, key := range apiKeys {
+		k.static = append(k.static, envEntry(key, false))
+	}
+	for _, key := range adminKeys {
+		k.static = append(k.static, envEntry(key, true))
+	}
+	if err := k.reload(ctx); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func envEntry(key string, admin bool) entry {
+	h := sha256.Sum256([]byte(key))
+	// The id comes from the hash: it names the key without revealing it.
+	return entry{id: "env-" + hex.EncodeToString(h[:4]), hash: h, admin: admin}
+}
+
+func (k *Keys) reload(ctx context.Context) error {
+	if k.store == nil {
+		return nil
+	}
+	stored, err := k.store.APIKeys(ctx)
+	if err != nil {
+		return err
+	}
+	entries := make([]entry, 0, len(stored))
+	for _, s := range stored {
+		var e entry
+		b, err := hex.DecodeString(s.Hash)
+		if err != nil || len(b) != sha256.Size {
+			continue
+		}
+		copy(e.hash[:], b)
+		e.id, e.admin = s.ID, s.Admin
+		entries = append(entries, e)
+	}
+	k.mu.Lock()
+	k.stored, k.loadedAt = entries, k.now()
+	k.mu.Unlock()
+	return nil
+}
+
+// fresh returns the current entries, reloading stored keys when stale.
+func (k *Keys) fresh(ctx context.Context) []entry {
+	k.mu.Lock()
+	stale := k.store != nil && k.now().Sub(k.loadedAt) >= reloadEvery
+	k.mu.Unlock()
+	if stale {
+		_ = k.reload(ctx) // on a database error the last known keys stay in force
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append(append([]entry(nil), k.static...), k.stored...)
+}
+
+// Enabled reports whether any key exists: then every /v1 route needs one.
+func (k *Keys) Enabled(ctx context.Context) bool { return len(k.fresh(ctx)) > 0 }
+
+// AdminRequired reports whether admin keys exist: then the history routes
+// and deletes need one.
+func (k *Keys) AdminRequired(ctx context.Context) bool {
+	for _, e := range k.fresh(ctx) {
+		if e.admin {
+			return true
+		}
+	}
+	return false
+}
+
+// Check returns the identity of a presented key. Every known key is
+// compared, in constant time, whatever matches first.
+func (k *Keys) Check(ctx context.Context, presented string) (Identity, bool) {
+	h := sha256.Sum256([]byte(presented))
+	var found Identity
+	ok := false
+	for _, e := range k.fresh(ctx) {
+		if subtle.ConstantTimeCompare(h[:], e.hash[:]) == 1 {
+			found, ok = Identity{KeyID: e.id, Admin: e.admin}, true
+		}
+	}
+	return found, ok
+}
+
+// NewKey makes a key for `qwenproxy keys add`: the key, shown once, and
+// what is stored.
+func NewKey(name string, admin bool, now time.Time) (string, qp.APIKey) {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	key := "qp-" + hex.EncodeToString(b[:])
+	h := sha256.Sum256([]byte(key))
+	var id [4]byte
+	_, _ = rand.Read(id[:])
+	return key, qp.APIKey{ID: "key-" + hex.EncodeToString(id[:]), Name: name, Hash: hex.EncodeToString(h[:]), Admin: admin, CreatedAt: now}
+}
+
+type ctxKey struct{}
+
+// WithIdentity stores the caller's identity in ctx.
+func WithIdentity(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, ctxKey{}, id)
+}
+
+// FromContext returns the caller's identity, if any.
+func FromContext(ctx context.Context) Identity {
+	id, _ := ctx.Value(ctxKey{}).(Identity)
+	return id
+}

@@ -1,0 +1,53 @@
+package auth
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+)
+
+type memKeys struct{ keys []qp.APIKey }
+
+func (m *memKeys) APIKeys(context.Context) ([]qp.APIKey, error) { return m.keys, nil }
+func (m *memKeys) AddAPIKey(_ context.Context, k qp.APIKey) error {
+	m.keys = append(m.keys, k)
+	return nil
+}
+func (m *memKeys) DeleteAPIKey(context.Context, string) error { m.keys = nil; return nil }
+
+func TestKeysFromEnvironmentAndStore(t *testing.T) {
+	ctx := context.Background()
+	store := &memKeys{}
+	k, err := New(ctx, nil, nil, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Unix(1000, 0)
+	k.now = func() time.Time { return clock }
+	k.reload(ctx) // loaded "now" on the test's clock
+	if k.Enabled(ctx) {
+		t.Fatal("no keys, yet enabled")
+	}
+	key, stored := NewKey("ci", true, clock)
+	store.AddAPIKey(ctx, stored)
+	if _, ok := k.Check(ctx, key); ok {
+		t.Fatal("a stored key counted before the reload interval")
+	}
+	clock = clock.Add(reloadEvery)
+	id, ok := k.Check(ctx, key)
+	if !ok || id.KeyID != stored.ID || !id.Admin || !k.AdminRequired(ctx) {
+		t.Fatalf("stored key after reload: %+v %v", id, ok)
+	}
+	if _, ok := k.Check(ctx, key+"x"); ok {
+		t.Fatal("a wrong key passed")
+	}
+
+	env, _ := New(ctx, []string{"a"}, []string{"b"}, nil)
+	a, okA := env.Check(ctx, "a")
+	b, okB := env.Check(ctx, "b")
+	if !okA || !okB || a.Admin || !b.Admin || a.KeyID == b.KeyID || a.KeyID == "a" {
+		t.Fatalf("env keys: %+v %+v", a, b)
+	}
+}

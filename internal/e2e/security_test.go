@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/app"
+	"qwenproxy/internal/config"
+)
+
+func call(t *testing.T, e *env, method, path, key, body string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctxT(t), method, e.app.URL()+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+func TestAPIKeysGuardTheAPI(t *testing.T) {
+	const user, admin = "user-key-123", "admin-key-456"
+	e := start(t, func(c *config.Config) { c.APIKeys, c.AdminAPIKeys = []string{user}, []string{admin} })
+	chat := `{"messages":[{"role":"user","content":"hi"}]}`
+	cases := []struct {
+		method, path, key, body string
+		status                  int
+	}{
+		{"GET", "/health", "", "", 200}, // liveness needs no key
+		{"GET", "/v1/models", "", "", 401},
+		{"GET", "/v1/models", "wrong", "", 401},
+		{"GET", "/v1/models", user, "", 200},
+		{"POST", "/v1/chat/completions", user, chat, 200},
+		{"POST", "/v1/chat/completions", admin, chat, 200},
+		{"GET", "/v1/requests", user, "", 403}, // history: admin only
+		{"DELETE", "/v1/requests?before=1", user, "", 403},
+		{"GET", "/v1/requests", admin, "", 200},
+		{"GET", "/v1/stats", admin, "", 200},
+	}
+	for _, tc := range cases {
+		if resp := call(t, e, tc.method, tc.path, tc.key, tc.body); resp.StatusCode != tc.status {
+			t.Errorf("%s %s with %q: %d, want %d", tc.method, tc.path, tc.key, resp.StatusCode, tc.status)
+		}
+	}
+	rows := e.rows()
+	if len(rows) != 2 {
+		t.Fatalf("%d calls recorded", len(rows))
+	}
+	var keyIDs []string
+	if err := e.db().QueryRow(`SELECT group_concat(api_key_id) FROM requests`).Scan(new(string)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.db().Query(`SELECT api_key_id FROM requests ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		var id string
+		r.Scan(&id)
+		keyIDs = append(keyIDs, id)
+	}
+	r.Close()
+	if len(keyIDs) != 2 || !strings.HasPrefix(keyIDs[0], "env-") || keyIDs[0] == keyIDs[1] {
+		t.Fatalf("key ids %v", keyIDs)
+	}
+	e.stop()
+	for _, suffix := range []string{"", "-wal"} {
+		b, _ := os.ReadFile(e.cfg.DatabasePath + suffix)
+		if strings.Contains(string(b), user) || strings.Contains(string(b), admin) {
+			t.Fatal("an API key reached the database")
+		}
+	}
+}
+
+func TestStoredKeysWork(t *testing.T) {
+	e := start(t, nil)
+	resp := call(t, e, "GET", "/v1/models", "", "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("without any key: %d", resp.StatusCode)
+	}
+	// A key added to the database is honoured by a server started after.
+	e.stop()
+	key := addKey(t, e.cfg.DatabasePath)
+	e.boot()
+	if resp := call(t, e, "GET", "/v1/models", "", ""); resp.StatusCode != 401 {
+		t.Fatalf("stored key exists, no key sent: %d", resp.StatusCode)
+	}
+	if resp := call(t, e, "GET", "/v1/models", key, ""); resp.StatusCode != 200 {
+		t.Fatalf("stored key: %d", resp.StatusCode)
+	}
+}
+
+func TestCORSIsOffUnlessConfigured(t *testing.T) {
+	preflight := func(e *env, origin string) *http.Response {
+		req, _ := http.NewRequestWithContext(ctxT(t), http.MethodOptions, e.app.URL()+"/v1/chat/completions", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	off := start(t, nil)
+	if resp := preflight(off, "https://app.example"); resp.Header.Get("Access-Control-Allow-Origin") != "" || resp.StatusCode == 204 {
+		t.Fatalf("CORS answered while off: %d %v", resp.StatusCode, resp.Header)
+	}
+	on := start(t, func(c *config.Config) { c.CORSOrigins = []string{"https://app.example"} })
+	resp := preflight(on, "https://app.example")
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Fatalf("allowed origin: %d %v", resp.StatusCode, resp.Header)
+	}
+	if resp := preflight(on, "https://evil.example"); resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("other origin allowed: %v", resp.Header)
+	}
+}
+
+func TestSecretsInBodiesAreRedacted(t *testing.T) {
+	e := start(t, nil)
+	call(t, e, "POST", "/v1/chat/completions", "", `{"messages":[{"role":"user","content":"hi"}],"max_tokens":9,"metadata":{"api_key":"sk-live-secret","session_token":"tok-secret"}}`)
+	r := e.lastRow()
+	if strings.Contains(r.OpenAIRequest.String, "secret") || !strings.Contains(r.OpenAIRequest.String, `"[REDACTED]"`) ||
+		!strings.Contains(r.OpenAIRequest.String, `"max_tokens":9`) {
+		t.Fatalf("stored body %s", r.OpenAIRequest.String)
+	}
+}
+
+func TestNonLoopbackWithoutKeysIsRefused(t *testing.T) {
+	vars := map[string]string{"HOST": "0.0.0.0", "PORT": "0", "DATABASE_PATH": t.TempDir() + "/q.db"}
+	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = app.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil || !strings.Contains(err.Error(), "--allow-unauthenticated") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,67 @@
+// Package redact removes secrets from JSON bodies before they are stored.
+package redact
+
+import (
+	"bytes"
+	"encoding/json"
+	"regexp"
+)
+
+// Placeholder replaces a secret's value.
+const Placeholder = "[REDACTED]"
+
+// secretKey matches field names that end in a secret's name: api_key,
+// access_token, client_secret, password, cookie… but not max_tokens.
+var secretKey = regexp.MustCompile(`(?i)(^|[_\-.])(api[_-]?key|key|token|secret|password|passwd|cookies?|authorization|credentials?|bx-umidtoken)$`)
+
+// quick is a cheap screen: a body without any of these words has nothing to
+// redact, and is stored as it came (the common case costs one scan).
+var quick = regexp.MustCompile(`(?i)key|token|secret|passw|cookie|authorization|credential`)
+
+// JSON returns body with the value of every object field whose name looks
+// like a secret replaced by Placeholder, at any depth. A body that is not
+// JSON is returned as is.
+func JSON(body []byte) []byte {
+	if !quick.Match(body) {
+		return body
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return body
+	}
+	if !walk(v) {
+		return body
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return body
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n"))
+}
+
+// walk redacts in place and reports whether anything changed.
+func walk(v any) bool {
+	changed := false
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			if secretKey.MatchString(k) {
+				if _, isObj := val.(map[string]any); !isObj {
+					x[k] = Placeholder
+					changed = true
+					continue
+				}
+			}
+			changed = walk(val) || changed
+		}
+	case []any:
+		for _, val := range x {
+			changed = walk(val) || changed
+		}
+	}
+	return changed
+}

@@ -1,0 +1,49 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	qp "qwenproxy"
+)
+
+var _ qp.APIKeyStore = (*Store)(nil)
+
+// APIKeys lists the stored keys.
+func (s *Store) APIKeys(ctx context.Context) ([]qp.APIKey, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, hash, admin, created_at FROM api_keys ORDER BY created_at`)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	defer rows.Close()
+	var out []qp.APIKey
+	for rows.Next() {
+		var k qp.APIKey
+		var created int64
+		if err := rows.Scan(&k.ID, &k.Name, &k.Hash, &k.Admin, &created); err != nil {
+			return nil, fmt.Errorf("list api keys: %w", err)
+		}
+		k.CreatedAt = time.UnixMilli(created)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// AddAPIKey stores a key's hash.
+func (s *Store) AddAPIKey(ctx context.Context, k qp.APIKey) error {
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO api_keys (id, name, hash, admin, created_at) VALUES (?, ?, ?, ?, ?)`,
+		k.ID, k.Name, k.Hash, k.Admin, k.CreatedAt.UnixMilli()); err != nil {
+		return fmt.Errorf("add api key: %w", err)
+	}
+	return nil
+}
+
+// DeleteAPIKey removes a key.
+func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("delete api key: %w", err)
+	}
+	return mustAffect(res, "delete api key", id)
+}
