@@ -3,6 +3,9 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +68,52 @@ func TestLockedDatabaseLosesNothing(t *testing.T) {
 	}
 	if st := e.app.Recorder().Stats(); st.SpoolBytes != 0 || st.Replayed == 0 {
 		t.Fatalf("after the lock: %+v", st)
+	}
+}
+
+func TestReadinessReportsTheDatabaseAndTheRecorder(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.DatabaseBusyTimeout = 50 * time.Millisecond })
+	ready := func() (int, string) {
+		resp, err := http.Get(e.app.URL() + "/health/ready")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := ready(); code != 200 || !strings.Contains(body, `"database":"ok"`) {
+		t.Fatalf("ready: %d %s", code, body)
+	}
+	locker, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close()
+	conn, err := locker.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := ready(); code != 503 || !strings.Contains(body, `"database":"unavailable`) {
+		t.Fatalf("ready with the database locked: %d %s", code, body)
+	}
+	conn.ExecContext(context.Background(), "ROLLBACK")
+	if code, _ := ready(); code != 200 {
+		t.Fatalf("ready after the lock: %d", code)
+	}
+	resp, err := http.Get(e.app.URL() + "/health/detailed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`"recorder":{`, `"queue_size":10000`, `"sessions":{`, `"goroutines":`} {
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("detailed lacks %s: %s", want, b)
+		}
 	}
 }

@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"runtime"
 	"time"
 
 	"qwenproxy/internal/qwen"
@@ -37,22 +39,61 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// ready serves GET /health/ready: 503 unless the database answers and
-// credentials are configured.
-func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+// readiness runs the checks of /health/ready.
+func (s *Server) readiness(ctx context.Context) (bool, map[string]string) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	checks := map[string]string{"database": "ok", "credentials": "ok"}
-	status := http.StatusOK
-	if err := s.deps.Store.Ping(ctx); err != nil {
-		checks["database"], status = "unavailable", http.StatusServiceUnavailable
+	checks := map[string]string{"database": "ok", "credentials": "ok", "recorder": "ok"}
+	ready := true
+	if err := s.deps.Store.Check(ctx); err != nil {
+		checks["database"], ready = "unavailable: "+err.Error(), false
 	}
 	if !s.credentialState(ctx).Configured {
-		checks["credentials"], status = "not_configured", http.StatusServiceUnavailable
+		checks["credentials"], ready = "not_configured", false
 	}
-	state := "ready"
-	if status != http.StatusOK {
-		state = "not_ready"
+	st := s.deps.Recorder.Stats()
+	switch {
+	case s.cfg.QueueSize > 0 && st.Queued*10 >= s.cfg.QueueSize*9:
+		checks["recorder"], ready = fmt.Sprintf("queue %d of %d full", st.Queued, s.cfg.QueueSize), false
+	case st.SpoolBytes > 0:
+		checks["recorder"], ready = fmt.Sprintf("spooling: %d bytes wait for the database", st.SpoolBytes), false
+	}
+	return ready, checks
+}
+
+// ready serves GET /health/ready: 503 unless the database takes a write and
+// a read, credentials are configured, and the recorder keeps up (its queue
+// not nearly full, nothing waiting in its spool).
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ready, checks := s.readiness(r.Context())
+	status, state := http.StatusOK, "ready"
+	if !ready {
+		status, state = http.StatusServiceUnavailable, "not_ready"
 	}
 	writeJSON(w, status, map[string]any{"status": state, "checks": checks})
+}
+
+// detailed serves GET /health/detailed: the readiness checks and the
+// figures behind them.
+func (s *Server) detailed(w http.ResponseWriter, r *http.Request) {
+	ready, checks := s.readiness(r.Context())
+	st := s.deps.Recorder.Stats()
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	status := "ready"
+	if !ready {
+		status = "not_ready"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"status":         status,
+		"checks":         checks,
+		"uptime_seconds": int64(s.now().Sub(s.started).Seconds()),
+		"credentials":    s.credentialState(r.Context()),
+		"recorder": map[string]any{
+			"queued": st.Queued, "queue_size": s.cfg.QueueSize, "written": st.Written, "spooled": st.Spooled,
+			"replayed": st.Replayed, "spool_bytes": st.SpoolBytes, "dropped": st.Dropped,
+		},
+		"sessions": map[string]any{"in_memory": s.deps.Sessions.Cached(), "turns_in_progress": s.deps.Sessions.Active()},
+		"runtime":  map[string]any{"goroutines": runtime.NumGoroutine(), "heap_bytes": mem.HeapAlloc, "go": runtime.Version()},
+	})
 }

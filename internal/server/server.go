@@ -11,6 +11,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/recorder"
 	"qwenproxy/internal/session"
 )
 
@@ -19,6 +20,7 @@ type Recorder interface {
 	Record(qp.Exchange) bool
 	// Sync waits until everything queued so far is written.
 	Sync(ctx context.Context) error
+	Stats() recorder.Stats
 }
 
 // Upstream is the part of the Qwen client the handlers use.
@@ -30,6 +32,7 @@ type Upstream interface {
 
 // Config holds the server's own settings.
 type Config struct {
+	QueueSize    int           // the recorder's queue, for readiness
 	MaxBodyBytes int64         // request body limit; default 10 MiB
 	ModelsTTL    time.Duration // how long the upstream model list is cached
 	DefaultModel string        // used when a request names none
@@ -46,7 +49,7 @@ type Deps struct {
 	Credentials qwen.CredentialSource
 	Sessions    *session.Manager
 	Recorder    Recorder
-	Store       interface{ Ping(context.Context) error }
+	Store       interface{ Check(context.Context) error } // a real write and read
 	History     qp.HistoryStore
 	Keys        *auth.Keys // nil: no proxy API keys
 	Log         *slog.Logger
@@ -80,6 +83,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	route(mux, "/health", map[string]http.HandlerFunc{http.MethodGet: s.health})
 	route(mux, "/health/ready", map[string]http.HandlerFunc{http.MethodGet: s.ready})
+	route(mux, "/health/detailed", map[string]http.HandlerFunc{http.MethodGet: s.detailed})
 	route(mux, "/v1/chat/completions", map[string]http.HandlerFunc{http.MethodPost: s.chatCompletions})
 	route(mux, "/v1/completions", map[string]http.HandlerFunc{http.MethodPost: s.completions})
 	route(mux, "/v1/models", map[string]http.HandlerFunc{http.MethodGet: s.listModels})

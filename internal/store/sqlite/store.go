@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"time"
 
 	qp "qwenproxy"
 
@@ -109,6 +110,23 @@ func (s *Store) Close() error {
 	}
 	if rerr != nil {
 		return fmt.Errorf("close sqlite: %w", rerr)
+	}
+	return nil
+}
+
+// Check proves the database takes writes and reads: it rewrites one row and
+// reads it back.
+func (s *Store) Check(ctx context.Context) error {
+	now := time.Now().UnixMilli()
+	if _, err := s.write.ExecContext(ctx, `INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)`, now); err != nil {
+		return fmt.Errorf("health write: %w", err)
+	}
+	var got int64
+	if err := s.read.QueryRowContext(ctx, `SELECT checked_at FROM health WHERE id = 1`).Scan(&got); err != nil {
+		return fmt.Errorf("health read: %w", err)
+	}
+	if got != now {
+		return fmt.Errorf("health read: got %d, wrote %d", got, now)
 	}
 	return nil
 }

@@ -10,3 +10,9 @@ CREATE TABLE api_keys (
 
 -- Which key made each call (its id, never the key).
 ALTER TABLE requests ADD COLUMN api_key_id TEXT;
+
+-- One row, rewritten by the readiness check: a real write and read.
+CREATE TABLE health (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  checked_at INTEGER NOT NULL
+);
