@@ -1,0 +1,51 @@
+package qwen
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"testing"
+)
+
+// FuzzStream feeds arbitrary bytes to the stream parser: it must end (with
+// io.EOF or an *Error), never panic or loop, and never invent content.
+func FuzzStream(f *testing.F) {
+	f.Add([]byte("data: {\"response.created\":{\"chat_id\": \"c\", \"parent_id\": \"p\", \"response_id\":\"r\"}} \n\ndata: {\"choices\": [{\"delta\": {\"content\": \"hi\", \"phase\": \"answer\", \"status\": \"typing\"}}]}\n\n"))
+	f.Add([]byte("data: {\"success\":false,\"data\":{\"code\":\"RateLimited\",\"num\":2}}\n\n"))
+	f.Add([]byte(": comment\r\nevent: x\r\ndata: [DONE]\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s := NewStream(io.NopCloser(bytes.NewReader(body)))
+		defer s.Close()
+		for range len(body) + 2 { // each event consumes at least one byte
+			ev, err := s.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				if _, ok := AsError(err); !ok {
+					t.Fatalf("untyped error %v", err)
+				}
+				return
+			}
+			if ev.Content != "" && !bytes.Contains(body, []byte(ev.Content[:1])) {
+				t.Fatalf("content %q not in the input", ev.Content)
+			}
+		}
+		t.Fatal("the parser did not end")
+	})
+}
+
+// FuzzClassifyBody reads arbitrary HTTP-200 answers as Qwen's non-stream
+// bodies: always a verdict, never a panic.
+func FuzzClassifyBody(f *testing.F) {
+	f.Add("application/json", []byte(`{"success":false,"data":{"code":"Bad_Request","details":"The chat is in progress!"}}`))
+	f.Add("text/html", []byte(`<!doctype html>`))
+	f.Add("application/json", []byte(`{"requestInfo":{}}`))
+	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
+		resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {contentType}}}
+		if e := classifyBody(resp, body); e != nil && e.Kind == "" {
+			t.Fatalf("error without a kind: %+v", e)
+		}
+	})
+}
