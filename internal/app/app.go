@@ -13,8 +13,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
 	"qwenproxy/internal/recorder"
@@ -74,8 +77,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if !loopback(cfg.Host) && !keys.Enabled(ctx) && !cfg.AllowUnauthenticated {
 		return nil, fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", cfg.Host)
 	}
+	m := metrics.New()
 	a.recorder, err = recorder.New(a.store, log, recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize,
-		SpoolPath: cfg.DatabasePath + ".spool"})
+		SpoolPath: cfg.DatabasePath + ".spool", OnCommit: m.Commit})
 	if err != nil {
 		return nil, err
 	}
@@ -83,12 +87,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	upstream := qwen.New(qwen.Config{
 		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, Credentials: creds, Timeout: cfg.QwenTimeout,
 		MaxRetries: cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,
+		OnCall: func(endpoint string, err error) { m.UpstreamCall(endpoint, outcome(err)) },
 	})
+	observe(m, a.recorder, sessions)
 	sorts := server.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlite.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, Sorts: sorts,
 		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins},
-		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Keys: keys, Log: log})
+		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Keys: keys, Metrics: m, Log: log})
 
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
@@ -214,4 +220,36 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// outcome names an upstream attempt's result for the metrics.
+func outcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	if qe, ok := qwen.AsError(err); ok {
+		return string(qe.Kind)
+	}
+	return "canceled"
+}
+
+// observe exposes state kept elsewhere as metrics, read when scraped.
+func observe(m *metrics.Metrics, r *recorder.Recorder, s *session.Manager) {
+	stat := func(f func(recorder.Stats) float64) func() float64 { return func() float64 { return f(r.Stats()) } }
+	m.Observe("qwenproxy_recorder_queue_depth", "Records waiting for the database writer.", prometheus.GaugeValue,
+		stat(func(s recorder.Stats) float64 { return float64(s.Queued) }))
+	m.Observe("qwenproxy_recorder_spool_bytes", "Bytes waiting in the spool for the database.", prometheus.GaugeValue,
+		stat(func(s recorder.Stats) float64 { return float64(s.SpoolBytes) }))
+	m.Observe("qwenproxy_recorder_written_total", "Calls committed to the database.", prometheus.CounterValue,
+		stat(func(s recorder.Stats) float64 { return float64(s.Written) }))
+	m.Observe("qwenproxy_recorder_spooled_total", "Records put in the spool.", prometheus.CounterValue,
+		stat(func(s recorder.Stats) float64 { return float64(s.Spooled) }))
+	m.Observe("qwenproxy_recorder_replayed_total", "Records written from the spool.", prometheus.CounterValue,
+		stat(func(s recorder.Stats) float64 { return float64(s.Replayed) }))
+	m.Observe("qwenproxy_recorder_dropped_total", "Records lost (no spool took them).", prometheus.CounterValue,
+		stat(func(s recorder.Stats) float64 { return float64(s.Dropped) }))
+	m.Observe("qwenproxy_sessions_in_memory", "Conversations held in memory.", prometheus.GaugeValue,
+		func() float64 { return float64(s.Cached()) })
+	m.Observe("qwenproxy_session_turns_in_progress", "Conversations with a turn in progress or waiting.", prometheus.GaugeValue,
+		func() float64 { return float64(s.Active()) })
 }

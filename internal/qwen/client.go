@@ -28,6 +28,9 @@ type Config struct {
 	RetryBase  time.Duration // first backoff; doubles per attempt
 	RetryMax   time.Duration // backoff cap; a Retry-After longer than this is not waited for
 	HTTPClient *http.Client  // default: an own transport sized for concurrency
+	// OnCall, when set, hears of every upstream attempt: its endpoint
+	// (chats_new, completions, models) and its error (nil on success).
+	OnCall func(endpoint string, err error)
 }
 
 // DefaultUserAgent is a browser UA; without one Qwen answers with a firewall page.
@@ -73,7 +76,7 @@ func (c *Client) NewChat(ctx context.Context, model string) (chatID string, atte
 	if err != nil {
 		return "", 0, fmt.Errorf("encode new chat: %w", err)
 	}
-	err = c.retry(ctx, &attempts, func() error {
+	err = c.retry(ctx, "chats_new", &attempts, func() error {
 		var env envelope
 		if err := c.postJSON(ctx, "/api/v2/chats/new", body, &env); err != nil {
 			return err
@@ -94,7 +97,7 @@ func (c *Client) NewChat(ctx context.Context, model string) (chatID string, atte
 // stream once the answer has started. Failures before that point are retried;
 // none after.
 func (c *Client) Complete(ctx context.Context, chatID string, body []byte) (s *Stream, attempts int, err error) {
-	err = c.retry(ctx, &attempts, func() error {
+	err = c.retry(ctx, "completions", &attempts, func() error {
 		s, err = c.openStream(ctx, chatID, body)
 		return err
 	})
@@ -240,10 +243,11 @@ func (c *Client) setHeaders(r *http.Request, creds Credentials, withToken bool) 
 
 // retry runs call until it succeeds, fails for good, or the retries are used
 // up, backing off exponentially with jitter between attempts.
-func (c *Client) retry(ctx context.Context, attempts *int, call func() error) error {
+func (c *Client) retry(ctx context.Context, endpoint string, attempts *int, call func() error) error {
 	for {
 		*attempts++
 		err := call()
+		c.observe(endpoint, err)
 		if err == nil {
 			return nil
 		}
@@ -287,4 +291,10 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+func (c *Client) observe(endpoint string, err error) {
+	if c.cfg.OnCall != nil {
+		c.cfg.OnCall(endpoint, err)
+	}
 }

@@ -40,6 +40,7 @@ func (c *Client) Models(ctx context.Context) ([]Model, error) {
 	if qe, ok := AsError(err); ok && qe.Kind == KindNotFound {
 		b, err = c.do(ctx, http.MethodGet, "/api/v2/models/", nil, header)
 	}
+	c.observe("models", err)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,9 @@ type Options struct {
 	// SpoolPath is the append-only file records go to when the queue is full
 	// or the database refuses them; "" keeps no spool (they are dropped).
 	SpoolPath string
+	// OnCommit, when set, hears of every batch written: its size (calls and
+	// session states) and how long the write took.
+	OnCommit func(size int, took time.Duration)
 }
 
 // Stats are the recorder's counters since start.
@@ -318,9 +321,13 @@ func (r *Recorder) commit(b qp.Batch) error {
 		}
 		// Writes outlive any request: they use their own bounded context.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		start := time.Now()
 		err = r.w.WriteBatch(ctx, b)
 		cancel()
 		if err == nil {
+			if r.opt.OnCommit != nil {
+				r.opt.OnCommit(len(b.Exchanges)+len(b.Sessions), time.Since(start))
+			}
 			return nil
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
+	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/redact"
 )
@@ -21,6 +22,9 @@ type call struct {
 	metadataOnly bool
 	// wrote is set once the response status has gone out.
 	wrote bool
+	// streaming is set while an event stream is open (active-streams gauge).
+	streaming bool
+	metrics   *metrics.Metrics
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
@@ -37,7 +41,7 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 		Request: qp.Request{RequestID: id, Timestamp: s.now(), Method: r.Method, Path: r.URL.Path,
 			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(body)},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
-	}, metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
+	}, metrics: s.deps.Metrics, metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
 }
 
 // fail answers with f if nothing was sent yet, and records it.
@@ -61,6 +65,16 @@ func (s *Server) finish(c *call) {
 	rs.Duration = rs.Timestamp.Sub(c.ex.Request.Timestamp)
 	if rs.Status == "" {
 		rs.Status = qp.StatusSuccess
+	}
+	if m := s.deps.Metrics; m != nil {
+		if c.streaming {
+			m.ActiveStreams.Dec()
+		}
+		if !rs.FirstTokenAt.IsZero() {
+			m.TTFT.Observe(rs.FirstTokenAt.Sub(c.ex.Request.Timestamp).Seconds())
+		}
+		m.Tokens.WithLabelValues("prompt").Add(float64(rs.PromptTokens))
+		m.Tokens.WithLabelValues("completion").Add(float64(rs.CompletionTokens))
 	}
 	if c.metadataOnly {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"qwenproxy/internal/openai"
@@ -58,6 +59,14 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 				"duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))
+			if m := s.deps.Metrics; m != nil {
+				route := r.Pattern
+				if route == "" || route == "/" {
+					route = "other" // unknown paths would make a label per path
+				}
+				m.Requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
+				m.RequestDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})

@@ -163,6 +163,10 @@ func (o *streamOutput) start() {
 	h.Set("X-Accel-Buffering", "no")
 	o.c.w.WriteHeader(http.StatusOK)
 	o.c.wrote, o.started = true, true
+	if m := o.c.metrics; m != nil {
+		o.c.streaming = true
+		m.ActiveStreams.Inc()
+	}
 	o.c.ex.Response.HTTPStatus = http.StatusOK
 	_ = o.write(o.enc.Role())
 	o.flush()

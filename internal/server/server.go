@@ -10,6 +10,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
+	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/recorder"
 	"qwenproxy/internal/session"
@@ -51,7 +52,8 @@ type Deps struct {
 	Recorder    Recorder
 	Store       interface{ Check(context.Context) error } // a real write and read
 	History     qp.HistoryStore
-	Keys        *auth.Keys // nil: no proxy API keys
+	Keys        *auth.Keys       // nil: no proxy API keys
+	Metrics     *metrics.Metrics // nil: no /metrics
 	Log         *slog.Logger
 }
 
@@ -84,6 +86,9 @@ func (s *Server) Handler() http.Handler {
 	route(mux, "/health", map[string]http.HandlerFunc{http.MethodGet: s.health})
 	route(mux, "/health/ready", map[string]http.HandlerFunc{http.MethodGet: s.ready})
 	route(mux, "/health/detailed", map[string]http.HandlerFunc{http.MethodGet: s.detailed})
+	if s.deps.Metrics != nil {
+		route(mux, "/metrics", map[string]http.HandlerFunc{http.MethodGet: s.deps.Metrics.Handler().ServeHTTP})
+	}
 	route(mux, "/v1/chat/completions", map[string]http.HandlerFunc{http.MethodPost: s.chatCompletions})
 	route(mux, "/v1/completions", map[string]http.HandlerFunc{http.MethodPost: s.completions})
 	route(mux, "/v1/models", map[string]http.HandlerFunc{http.MethodGet: s.listModels})

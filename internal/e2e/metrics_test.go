@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+
+	"qwenproxy/internal/qwensim"
+)
+
+// metric returns the value of the first sample matching name and labels
+// (a regexp over the label set), or -1.
+func metric(text, name, labels string) float64 {
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + `(\{[^}]*\})? ([0-9.e+-]+)$`)
+	for _, m := range re.FindAllStringSubmatch(text, -1) {
+		if regexp.MustCompile(labels).MatchString(m[1]) {
+			v, _ := strconv.ParseFloat(m[2], 64)
+			return v
+		}
+	}
+	return -1
+}
+
+func TestMetricsFollowTheCalls(t *testing.T) {
+	e := start(t, nil)
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("count me"))); err != nil {
+		t.Fatal(err)
+	}
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), chatParams(openai.UserMessage("stream me")))
+	for stream.Next() {
+	}
+	e.sim.Inject(qwensim.Fault{Status: 500, Times: 10})
+	_, _ = e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("fail me")))
+	if _, err := e.client.Models.List(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+
+	resp, err := http.Get(e.app.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(b)
+	checks := []struct {
+		name, labels string
+		min          float64
+	}{
+		{"qwenproxy_http_requests_total", `route="/v1/chat/completions".*status="200"`, 2},
+		{"qwenproxy_http_requests_total", `route="/v1/chat/completions".*status="502"`, 1},
+		{"qwenproxy_http_request_duration_seconds_count", `route="/v1/models"`, 1},
+		{"qwenproxy_time_to_first_token_seconds_count", ``, 2},
+		{"qwenproxy_upstream_calls_total", `endpoint="completions",outcome="ok"`, 2},
+		{"qwenproxy_upstream_calls_total", `endpoint="completions",outcome="server"`, 4},
+		{"qwenproxy_upstream_calls_total", `endpoint="chats_new",outcome="ok"`, 3},
+		{"qwenproxy_upstream_calls_total", `endpoint="models",outcome="ok"`, 1},
+		{"qwenproxy_tokens_total", `kind="prompt"`, 1},
+		{"qwenproxy_tokens_total", `kind="completion"`, 1},
+		{"qwenproxy_active_streams", ``, 0},
+		{"qwenproxy_recorder_batch_size_count", ``, 1},
+		{"qwenproxy_recorder_commit_seconds_count", ``, 1},
+		{"qwenproxy_recorder_written_total", ``, 3},
+		{"qwenproxy_recorder_queue_depth", ``, 0},
+		{"qwenproxy_recorder_spool_bytes", ``, 0},
+		{"qwenproxy_recorder_spooled_total", ``, 0},
+		{"qwenproxy_recorder_replayed_total", ``, 0},
+		{"qwenproxy_recorder_dropped_total", ``, 0},
+		{"qwenproxy_sessions_in_memory", ``, 3},
+		{"qwenproxy_session_turns_in_progress", ``, 0},
+		{"go_goroutines", ``, 1},
+	}
+	for _, c := range checks {
+		if v := metric(text, c.name, c.labels); v < c.min {
+			t.Errorf("%s{%s} = %v, want ≥ %v", c.name, c.labels, v, c.min)
+		}
+	}
+	if got := metric(text, "qwenproxy_active_streams", ``); got != 0 {
+		t.Errorf("active streams %v after every stream ended", got)
+	}
+	if strings.Contains(text, "test-token") || strings.Contains(text, "secret-cookie") {
+		t.Fatal("credentials in /metrics")
+	}
+}

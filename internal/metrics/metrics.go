@@ -1,0 +1,82 @@
+// Package metrics holds the proxy's Prometheus metrics, served at /metrics.
+// Every metric is fed by the code path it names; gauges of state that lives
+// elsewhere (queue depth, sessions) are read when scraped.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is the proxy's registry and collectors.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	Requests        *prometheus.CounterVec   // route, method, status
+	RequestDuration *prometheus.HistogramVec // route
+	TTFT            prometheus.Histogram
+	UpstreamCalls   *prometheus.CounterVec // endpoint, outcome
+	Tokens          *prometheus.CounterVec // kind: prompt, completion
+	ActiveStreams   prometheus.Gauge
+	BatchSize       prometheus.Histogram
+	CommitSeconds   prometheus.Histogram
+}
+
+var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
+
+// New registers the metrics, the Go runtime's and the process's.
+func New() *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qwenproxy_http_requests_total",
+		Help: "HTTP requests answered, by route, method and status."}, []string{"route", "method", "status"})
+	m.RequestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "qwenproxy_http_request_duration_seconds",
+		Help: "Time to answer an HTTP request, whole streams included.", Buckets: latencyBuckets}, []string{"route"})
+	m.TTFT = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qwenproxy_time_to_first_token_seconds",
+		Help: "From a completion call's arrival to its first token.", Buckets: latencyBuckets})
+	m.UpstreamCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qwenproxy_upstream_calls_total",
+		Help: "Calls to Qwen, by endpoint and outcome (ok, or the kind of failure)."}, []string{"endpoint", "outcome"})
+	m.Tokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qwenproxy_tokens_total",
+		Help: "Tokens reported by Qwen, by kind."}, []string{"kind"})
+	m.ActiveStreams = prometheus.NewGauge(prometheus.GaugeOpts{Name: "qwenproxy_active_streams",
+		Help: "Streamed answers being sent now."})
+	m.BatchSize = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qwenproxy_recorder_batch_size",
+		Help: "Calls and session states per recorder transaction.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500}})
+	m.CommitSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qwenproxy_recorder_commit_seconds",
+		Help: "Time to write one recorder batch.", Buckets: latencyBuckets})
+	m.reg.MustRegister(m.Requests, m.RequestDuration, m.TTFT, m.UpstreamCalls, m.Tokens, m.ActiveStreams, m.BatchSize,
+		m.CommitSeconds, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Observe registers gauges and counters read from elsewhere when scraped.
+func (m *Metrics) Observe(name, help string, kind prometheus.ValueType, value func() float64) {
+	if kind == prometheus.CounterValue {
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, value))
+		return
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, value))
+}
+
+// Handler serves the metrics in Prometheus' text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// UpstreamCall counts one call to Qwen; outcome is "ok" or a failure kind.
+func (m *Metrics) UpstreamCall(endpoint, outcome string) {
+	if m != nil {
+		m.UpstreamCalls.WithLabelValues(endpoint, outcome).Inc()
+	}
+}
+
+// Commit records one recorder batch.
+func (m *Metrics) Commit(size int, d time.Duration) {
+	if m != nil {
+		m.BatchSize.Observe(float64(size))
+		m.CommitSeconds.Observe(d.Seconds())
+	}
+}
