@@ -85,9 +85,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}
 	sessions := session.NewManager(a.store, a.recorder.SaveSession, cfg.SessionTimeout, qwen.NewUUID)
 	upstream := qwen.New(qwen.Config{
-		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, Credentials: creds, Timeout: cfg.QwenTimeout,
+		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, Credentials: creds, Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout,
 		MaxRetries: cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,
-		OnCall: func(endpoint string, err error) { m.UpstreamCall(endpoint, outcome(err)) },
+		OnCall: func(endpoint string, err error) {
+			m.UpstreamCall(endpoint, outcome(err))
+			a.api.UpstreamResult(err)
+		},
 	})
 	observe(m, a.recorder, sessions)
 	sorts := server.SortFields{}

@@ -23,11 +23,12 @@ type Config struct {
 	DatabaseBusyTimeout time.Duration
 	MockUpstream        bool
 
-	QwenBaseURL string
-	QwenToken   string
-	QwenCookies string
-	QwenTimeout time.Duration
-	UserAgent   string
+	QwenBaseURL     string
+	QwenToken       string
+	QwenCookies     string
+	QwenTimeout     time.Duration
+	QwenIdleTimeout time.Duration
+	UserAgent       string
 
 	SessionTimeout         time.Duration
 	SessionCleanupInterval time.Duration
@@ -73,7 +74,8 @@ func (c *Config) settings() []setting {
 		{"QWEN_BASE_URL", "https://chat.qwen.ai", "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
 		{"QWEN_TOKEN", "", "bx-umidtoken header value", str(&c.QwenToken)},
 		{"QWEN_COOKIES", "", "browser Cookie header for chat.qwen.ai", str(&c.QwenCookies)},
-		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte and between stream events", millis(&c.QwenTimeout, 1)},
+		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
+		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
 		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome)", str(&c.UserAgent)},
 		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},
 		{"SESSION_CLEANUP_INTERVAL", "600000", "ms between sweeps of expired session keys", millis(&c.SessionCleanupInterval, 1)},

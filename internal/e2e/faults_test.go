@@ -151,7 +151,8 @@ func TestInStreamErrorEventIsForwarded(t *testing.T) {
 }
 
 func TestStalledStreamTimesOut(t *testing.T) {
-	e := start(t, func(c *config.Config) { c.QwenTimeout = 200 * time.Millisecond })
+	// A generous first-byte timeout: the stall is caught by the idle timeout.
+	e := start(t, func(c *config.Config) { c.QwenTimeout, c.QwenIdleTimeout = time.Minute, 200*time.Millisecond })
 	e.sim.Inject(qwensim.Fault{StallAfter: 2})
 	got, err := streamUntilError(t, e, ctxT(t), "one two three four")
 	if err == nil || !strings.Contains(err.Error(), "did not answer in time") || got != `You said:` {

@@ -12,6 +12,7 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
 )
 
 func postJSON(t *testing.T, e *env, path, body string, header map[string]string) *http.Response {
@@ -238,5 +239,27 @@ func TestBodiesCanBeLeftOutOfTheRecord(t *testing.T) {
 	postJSON(t, off, "/v1/chat/completions", `{"messages":[{"role":"user","content":"metadata only"}]}`, nil)
 	if r := off.lastRow(); r.OpenAIRequest.Valid || r.QwenResponse.Valid || r.Status != "success" {
 		t.Fatalf("RECORD_BODIES=false row %+v", r)
+	}
+}
+
+func TestHealthReportsRejectedCredentials(t *testing.T) {
+	e := start(t, nil)
+	health := func() string {
+		resp, err := http.Get(e.app.URL() + "/health")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	e.sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointNewChat, Firewall: true})
+	postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}]}`, nil)
+	if h := health(); !strings.Contains(h, `"rejected":{`) || !strings.Contains(h, "credentials rejected") {
+		t.Fatalf("after a firewall page: %s", h)
+	}
+	postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}]}`, nil)
+	if h := health(); strings.Contains(h, `"rejected"`) {
+		t.Fatalf("after a success: %s", h)
 	}
 }

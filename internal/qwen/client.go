@@ -21,13 +21,14 @@ type Config struct {
 	BaseURL     string // e.g. https://chat.qwen.ai
 	UserAgent   string
 	Credentials CredentialSource
-	// Timeout bounds the wait for the first byte of an answer and every gap
-	// between stream events. Default 120 s.
-	Timeout    time.Duration
-	MaxRetries int           // attempts after the first, for retryable failures
-	RetryBase  time.Duration // first backoff; doubles per attempt
-	RetryMax   time.Duration // backoff cap; a Retry-After longer than this is not waited for
-	HTTPClient *http.Client  // default: an own transport sized for concurrency
+	// Timeout bounds the wait for the first byte of an answer. Default 120 s.
+	Timeout time.Duration
+	// IdleTimeout bounds every gap between stream events. Default: Timeout.
+	IdleTimeout time.Duration
+	MaxRetries  int           // attempts after the first, for retryable failures
+	RetryBase   time.Duration // first backoff; doubles per attempt
+	RetryMax    time.Duration // backoff cap; a Retry-After longer than this is not waited for
+	HTTPClient  *http.Client  // default: an own transport sized for concurrency
 	// OnCall, when set, hears of every upstream attempt: its endpoint
 	// (chats_new, completions, models) and its error (nil on success).
 	OnCall func(endpoint string, err error)
@@ -50,6 +51,9 @@ func New(cfg Config) *Client {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 120 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = cfg.Timeout
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
@@ -140,7 +144,7 @@ func (c *Client) openStream(parent context.Context, chatID string, body []byte) 
 		// A successful non-stream JSON answer: serve it as a stream.
 		resp.Body = io.NopCloser(bytes.NewReader(append([]byte("data: "), b...)))
 	}
-	s := newStream(ctx, cancel, resp.Body, c.cfg.Timeout, timer, timedOut)
+	s := newStream(ctx, cancel, resp.Body, c.cfg.IdleTimeout, timer, timedOut)
 	// Read up to the first real event, so that errors Qwen sends as the only
 	// stream event are failures of this attempt (and retryable), not of a
 	// stream already forwarded to the client.

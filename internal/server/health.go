@@ -14,6 +14,26 @@ type credentialState struct {
 	Configured     bool       `json:"configured"`
 	TokenExpiresAt *time.Time `json:"token_expires_at"`
 	TokenExpired   *bool      `json:"token_expired,omitempty"`
+	Rejected       *rejection `json:"rejected,omitempty"`
+}
+
+// rejection is Qwen's last refusal of the credentials.
+type rejection struct {
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
+}
+
+// UpstreamResult hears of every upstream attempt, to tell in health when Qwen
+// rejects the credentials (401/403/Unauthorized, or a firewall page) and when
+// it takes them again.
+func (s *Server) UpstreamResult(err error) {
+	if err == nil {
+		s.rejected.Store(nil)
+		return
+	}
+	if qe, ok := qwen.AsError(err); ok && (qe.Kind == qwen.KindAuth || qe.Kind == qwen.KindFirewall) {
+		s.rejected.Store(&rejection{At: s.now(), Reason: "credentials rejected: " + qe.Error()})
+	}
 }
 
 // credentialState describes the configured credentials, never their values.
@@ -22,7 +42,7 @@ func (s *Server) credentialState(ctx context.Context) credentialState {
 	if err != nil {
 		return credentialState{}
 	}
-	st := credentialState{Configured: true}
+	st := credentialState{Configured: true, Rejected: s.rejected.Load()}
 	if exp, ok := qwen.TokenExpiry(creds.Cookies); ok {
 		expired := !s.now().Before(exp)
 		st.TokenExpiresAt, st.TokenExpired = &exp, &expired

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	qp "qwenproxy"
@@ -66,6 +67,8 @@ type Server struct {
 	started time.Time
 	now     func() time.Time
 	calls   inflight // recorded calls in progress
+	// rejected is Qwen's last refusal of the credentials, nil once they work.
+	rejected atomic.Pointer[rejection]
 }
 
 // New returns a Server.
