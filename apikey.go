@@ -20,3 +20,19 @@ type APIKeyStore interface {
 	AddAPIKey(ctx context.Context, k APIKey) error
 	DeleteAPIKey(ctx context.Context, id string) error
 }
+
+// QwenCredentials are stored Qwen credentials: the bx-umidtoken value and
+// the browser Cookie header.
+type QwenCredentials struct {
+	Token     string
+	Cookies   string
+	UpdatedAt time.Time
+}
+
+// CredentialStore keeps the credentials set with `qwenproxy credentials set`.
+type CredentialStore interface {
+	// QwenCredentials returns the stored credentials, or ErrNotFound.
+	QwenCredentials(ctx context.Context) (*QwenCredentials, error)
+	SetQwenCredentials(ctx context.Context, c QwenCredentials) error
+	ClearQwenCredentials(ctx context.Context) error
+}

@@ -181,3 +181,35 @@ func TestKeysCommands(t *testing.T) {
 		t.Fatalf("after rm: %s", out)
 	}
 }
+
+func TestCredentialsCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "c.db")
+	env := func(k string) string {
+		if k == "DATABASE_PATH" {
+			return db
+		}
+		return ""
+	}
+	jwt := "h.eyJleHAiOjE3OTkwMDAwMDB9.s" // {"exp":1799000000}
+	var out, errOut bytes.Buffer
+	code := runWithInput(context.Background(), []string{"credentials", "set"}, env,
+		strings.NewReader("umid-secret-value\nacw_tc=1; token="+jwt+"\n"), &out, &errOut)
+	if code != 0 || strings.Contains(out.String()+errOut.String(), "umid-secret-value") || !strings.Contains(out.String(), "expires") {
+		t.Fatalf("set: %d %s %s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := runWithInput(context.Background(), []string{"credentials", "--json"}, env, strings.NewReader(""), &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), `"stored": true`) || !strings.Contains(out.String(), "2027-01-03T18:13:20Z") || strings.Contains(out.String(), "acw_tc") {
+		t.Fatalf("status: %s", out.String())
+	}
+	if code := runWithInput(context.Background(), []string{"credentials", "set"}, env, strings.NewReader("only-one-line\n"), &out, &errOut); code != 1 {
+		t.Fatal("set with one line accepted")
+	}
+	out.Reset()
+	runWithInput(context.Background(), []string{"credentials", "clear"}, env, strings.NewReader(""), &out, &errOut)
+	out.Reset()
+	runWithInput(context.Background(), []string{"credentials"}, env, strings.NewReader(""), &out, &errOut)
+	if !strings.Contains(out.String(), "no stored credentials") {
+		t.Fatalf("after clear: %s", out.String())
+	}
+}

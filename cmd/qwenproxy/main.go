@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -21,6 +22,8 @@ commands:
   stats     counts, errors, tokens, latency percentiles (--session --model --bucket hour|day --start --end)
   export    write calls as JSONL or CSV (--format --output --no-bodies and the requests filters)
   prune     delete calls older than an age (--older-than 30d)
+  credentials [status|set|clear] Qwen credentials kept in the database (set reads the bx-umidtoken
+            and the Cookie header from standard input, one per line; never printed)
   keys      [ls|add|rm ID] proxy API keys stored hashed (add: --name --admin; the key is shown once)
   help      this text, with every environment variable and its default
 
@@ -30,11 +33,16 @@ Every history command takes --database-path (default DATABASE_PATH) and --json.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(runWithInput(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run executes one command and returns the process exit code.
+// run executes one command without standard input and returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return runWithInput(ctx, args, getenv, strings.NewReader(""), stdout, stderr)
+}
+
+// runWithInput executes one command and returns the process exit code.
+func runWithInput(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -57,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = pruneCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "keys":
 		err = keysCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "credentials":
+		err = credentialsCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "help", "-h", "--help":
 		printHelp(stdout)
 		return 0

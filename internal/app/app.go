@@ -17,6 +17,7 @@ import (
 
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/credentials"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
@@ -49,15 +50,15 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 			a.closeResources()
 		}
 	}()
-	creds := qwen.StaticCredentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
+	envCreds := qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
 	if cfg.MockUpstream {
 		if a.sim, err = qwensim.Start(qwensim.Options{}); err != nil {
 			return nil, err
 		}
 		cfg.QwenBaseURL = a.sim.URL
-		if !qwen.Credentials(creds).Configured() {
+		if !envCreds.Configured() {
 			// The simulator checks that credentials are sent, not their value.
-			creds = qwen.StaticCredentials{Token: "simulator-token", Cookies: "simulator=1"}
+			envCreds = qwen.Credentials{Token: "simulator-token", Cookies: "simulator=1"}
 		}
 		log.Info("using the built-in Qwen simulator", "url", a.sim.URL)
 	}
@@ -68,6 +69,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if err != nil {
 		return nil, err
 	}
+	creds := credentials.New(envCreds, a.store)
 	log.Info("database ready", "path", cfg.DatabasePath, "migrations_applied", n)
 
 	keys, err := auth.New(ctx, cfg.APIKeys, cfg.AdminAPIKeys, a.store)
@@ -117,7 +119,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		go runRetention(bg, a.store, time.Duration(cfg.RetentionDays)*24*time.Hour, cfg.RetentionInterval, log)
 	}
 	go func() { a.served <- a.http.Serve(a.ln) }()
-	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "credentials_configured", qwen.Credentials(creds).Configured())
+	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "credentials_configured", func() bool { _, src := creds.Current(ctx); return src != "" }())
 	return a, nil
 }
 

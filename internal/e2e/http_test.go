@@ -11,6 +11,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
 )
@@ -261,5 +262,33 @@ func TestHealthReportsRejectedCredentials(t *testing.T) {
 	postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}]}`, nil)
 	if h := health(); strings.Contains(h, `"rejected"`) {
 		t.Fatalf("after a success: %s", h)
+	}
+}
+
+func TestStoredCredentialsWinOverTheEnvironment(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.QwenToken, c.QwenCookies = "", "" })
+	if resp := postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}]}`, nil); resp.StatusCode != 503 {
+		t.Fatalf("without credentials: %d", resp.StatusCode)
+	}
+	if err := e.app.Store().SetQwenCredentials(ctxT(t), qp.QwenCredentials{Token: "stored-token", Cookies: "a=1", UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	e.restart() // a running server picks them up within seconds; a restart at once
+	if resp := postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}]}`, nil); resp.StatusCode != 200 {
+		t.Fatalf("with stored credentials: %d", resp.StatusCode)
+	}
+	resp, err := http.Get(e.app.URL() + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"source":"stored"`) || strings.Contains(string(b), "stored-token") {
+		t.Fatalf("health %s", b)
+	}
+	for _, c := range e.sim.Calls() {
+		if !c.HasToken {
+			t.Fatal("an upstream call without the stored token")
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 type credentialState struct {
 	Configured     bool       `json:"configured"`
+	Source         string     `json:"source,omitempty"` // stored or environment
 	TokenExpiresAt *time.Time `json:"token_expires_at"`
 	TokenExpired   *bool      `json:"token_expired,omitempty"`
 	Rejected       *rejection `json:"rejected,omitempty"`
@@ -43,6 +44,11 @@ func (s *Server) credentialState(ctx context.Context) credentialState {
 		return credentialState{}
 	}
 	st := credentialState{Configured: true, Rejected: s.rejected.Load()}
+	if src, ok := s.deps.Credentials.(interface {
+		Current(context.Context) (qwen.Credentials, string)
+	}); ok {
+		_, st.Source = src.Current(ctx)
+	}
 	if exp, ok := qwen.TokenExpiry(creds.Cookies); ok {
 		expired := !s.now().Before(exp)
 		st.TokenExpiresAt, st.TokenExpired = &exp, &expired

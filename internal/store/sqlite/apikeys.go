@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,4 +48,38 @@ func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
 		return fmt.Errorf("delete api key: %w", err)
 	}
 	return mustAffect(res, "delete api key", id)
+}
+
+var _ qp.CredentialStore = (*Store)(nil)
+
+// QwenCredentials returns the stored credentials.
+func (s *Store) QwenCredentials(ctx context.Context) (*qp.QwenCredentials, error) {
+	var c qp.QwenCredentials
+	var at int64
+	err := s.read.QueryRowContext(ctx, `SELECT token, cookies, updated_at FROM qwen_credentials WHERE id = 1`).Scan(&c.Token, &c.Cookies, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, qp.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read credentials: %w", err)
+	}
+	c.UpdatedAt = time.UnixMilli(at)
+	return &c, nil
+}
+
+// SetQwenCredentials stores credentials, replacing any.
+func (s *Store) SetQwenCredentials(ctx context.Context, c qp.QwenCredentials) error {
+	if _, err := s.write.ExecContext(ctx, `INSERT OR REPLACE INTO qwen_credentials (id, token, cookies, updated_at) VALUES (1, ?, ?, ?)`,
+		c.Token, c.Cookies, c.UpdatedAt.UnixMilli()); err != nil {
+		return fmt.Errorf("store credentials: %w", err)
+	}
+	return nil
+}
+
+// ClearQwenCredentials removes the stored credentials.
+func (s *Store) ClearQwenCredentials(ctx context.Context) error {
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM qwen_credentials`); err != nil {
+		return fmt.Errorf("clear credentials: %w", err)
+	}
+	return nil
 }

@@ -16,3 +16,12 @@ CREATE TABLE health (
   id         INTEGER PRIMARY KEY CHECK (id = 1),
   checked_at INTEGER NOT NULL
 );
+
+-- Qwen credentials set with `qwenproxy credentials set` (one row). They are
+-- the proxy's own secrets: never copied into recorded calls, never exported.
+CREATE TABLE qwen_credentials (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  token      TEXT NOT NULL,
+  cookies    TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
