@@ -63,6 +63,7 @@ type Response struct {
 	FirstTokenAt     time.Time // zero when no token was produced
 	Duration         time.Duration
 	UpstreamAttempts int
+	UpstreamErrors   []string // how each failed attempt failed, in order
 	ErrorType        string
 	ErrorMessage     string
 	OpenAIResponse   []byte // OpenAI-form body (assembled for streams)

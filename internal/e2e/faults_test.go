@@ -218,3 +218,21 @@ func TestSecretsNeverReachTheDatabase(t *testing.T) {
 		}
 	}
 }
+
+func TestEveryFailedAttemptIsRecorded(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointNewChat, Status: 503},
+		qwensim.Fault{Status: 429, RetryAfter: "0"}, qwensim.Fault{Envelope: qwensim.CodeBadRequest, Details: qwensim.ChatInProgress})
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("persist"))); err != nil {
+		t.Fatal(err)
+	}
+	var attempts int
+	var failures string
+	if err := e.db().QueryRow(`SELECT upstream_attempts, upstream_errors FROM responses`).Scan(&attempts, &failures); err != nil {
+		t.Fatal(err)
+	}
+	want := "chats_new: server 503; completions: rate_limited 429; completions: chat_busy 400"
+	if attempts != 5 || failures != want {
+		t.Fatalf("attempts %d, failures %q; want 5, %q", attempts, failures, want)
+	}
+}

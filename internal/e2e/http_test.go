@@ -83,6 +83,7 @@ func TestInvalidRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"prompt missing", "/v1/completions", `{"model":"qwen3-max"}`, "prompt"},
 		{"prompt of wrong type", "/v1/completions", `{"prompt":7}`, "prompt"},
 		{"batched prompts", "/v1/completions", `{"prompt":["a","b"]}`, "prompt"},
+		{"nested too deeply", "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"metadata":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -252,6 +252,7 @@ func (c *Client) retry(ctx context.Context, endpoint string, attempts *int, call
 		*attempts++
 		err := call()
 		c.observe(endpoint, err)
+		noteFailure(ctx, endpoint, err)
 		if err == nil {
 			return nil
 		}
@@ -301,4 +302,30 @@ func (c *Client) observe(endpoint string, err error) {
 	if c.cfg.OnCall != nil {
 		c.cfg.OnCall(endpoint, err)
 	}
+}
+
+// AttemptLog collects how each failed attempt of a call failed.
+type AttemptLog struct{ Failures []string }
+
+type attemptLogKey struct{}
+
+// WithAttemptLog makes the client note every failed attempt made under ctx
+// in log (one call's attempts are sequential: no locking needed).
+func WithAttemptLog(ctx context.Context, log *AttemptLog) context.Context {
+	return context.WithValue(ctx, attemptLogKey{}, log)
+}
+
+func noteFailure(ctx context.Context, endpoint string, err error) {
+	log, _ := ctx.Value(attemptLogKey{}).(*AttemptLog)
+	if log == nil || err == nil {
+		return
+	}
+	what := "canceled"
+	if qe, ok := AsError(err); ok {
+		what = string(qe.Kind)
+		if qe.Status != 0 {
+			what += fmt.Sprintf(" %d", qe.Status)
+		}
+	}
+	log.Failures = append(log.Failures, endpoint+": "+what)
 }

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"qwenproxy/internal/openai"
 )
@@ -21,7 +22,12 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, *open
 				Message: fmt.Sprintf("Content-Type must be application/json, not %q", ct)}
 		}
 	}
+	// A slow body cannot hold a connection forever (headers have their own
+	// timeout); the deadline is lifted before the answer, which may stream.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	_ = rc.SetReadDeadline(time.Time{})
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -30,5 +36,37 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, *open
 	case err != nil:
 		return nil, openai.InvalidRequest("", "invalid_body", "could not read the request body: %v", err)
 	}
+	if depth := jsonDepth(body); depth > maxJSONDepth {
+		return nil, openai.InvalidRequest("", "invalid_json", "the request body nests more than %d levels deep", maxJSONDepth)
+	}
 	return body, nil
+}
+
+const (
+	bodyReadTimeout = time.Minute
+	maxJSONDepth    = 64
+)
+
+// jsonDepth is the deepest nesting of objects and arrays in body, found by
+// one scan before any decoding.
+func jsonDepth(body []byte) int {
+	depth, deepest, inString := 0, 0, false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }

@@ -33,7 +33,9 @@ var errClientGone = fmt.Errorf("client went away: %w", context.Canceled)
 // call exactly once whatever happens.
 func (s *Server) answer(c *call, t turnSpec) {
 	defer s.finish(c)
-	ctx := c.r.Context()
+	attempts := &qwen.AttemptLog{}
+	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
+	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rq.Stream = t.model, t.stream
 

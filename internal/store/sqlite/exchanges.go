@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	qp "qwenproxy"
 )
@@ -94,8 +95,8 @@ func prepareWriteStatements(ctx context.Context, db *sql.DB) (*writeStatements, 
 	prep(&st.response, `INSERT INTO responses
 		(request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
 		 chat_id, parent_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, duration_ms,
-		 upstream_attempts, error_type, error, created_at)
-		VALUES (?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?)`)
+		 upstream_attempts, error_type, error, created_at, upstream_errors)
+		VALUES (?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''))`)
 	prep(&st.responseBody, `INSERT INTO response_bodies (response_id, openai_response, qwen_response) VALUES (?, ?, ?)`)
 	prep(&st.rollupRead, `SELECT `+rollupColumns+` FROM stats_hourly WHERE bucket = ? AND model = ?`)
 	prep(&st.rollupWrite, rollupUpsert)
@@ -136,7 +137,8 @@ func (st *writeStatements) insert(ctx context.Context, e *qp.Exchange) error {
 	res, err = st.response.ExecContext(ctx, reqID, rq.SessionID, rs.ResponseID, rs.Timestamp.UnixMilli(), rq.Model, rq.Stream,
 		rs.Status, rs.HTTPStatus, rs.FinishReason, rs.ChatID, rs.ParentID,
 		rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens, ttftMillis(rq, rs),
-		rs.Duration.Milliseconds(), rs.UpstreamAttempts, rs.ErrorType, rs.ErrorMessage, rs.Timestamp.UnixMilli())
+		rs.Duration.Milliseconds(), rs.UpstreamAttempts, rs.ErrorType, rs.ErrorMessage, rs.Timestamp.UnixMilli(),
+		strings.Join(rs.UpstreamErrors, "; "))
 	if err != nil {
 		return fmt.Errorf("insert response: %w", err)
 	}

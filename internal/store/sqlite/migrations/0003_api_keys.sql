@@ -25,3 +25,6 @@ CREATE TABLE qwen_credentials (
   cookies    TEXT NOT NULL,
   updated_at INTEGER NOT NULL
 );
+
+-- How each failed upstream attempt of a call failed ("server 500", "rate_limited 429", …), in order.
+ALTER TABLE responses ADD COLUMN upstream_errors TEXT;
