@@ -123,14 +123,20 @@ func idArg(args []string) (string, []string) {
 	return "", args
 }
 
-func (c *cli) id(fromArgs, usage string) (string, error) {
-	if fromArgs == "" {
-		fromArgs = c.fs.Arg(0)
+// openWithID opens the database for a command that names one thing by id,
+// before or after its flags.
+func (c *cli) openWithID(ctx context.Context, args []string, usage string) (string, error) {
+	id, rest := idArg(args)
+	if err := c.open(ctx, rest); err != nil {
+		return "", err
 	}
-	if fromArgs == "" {
+	if id == "" {
+		id = c.fs.Arg(0)
+	}
+	if id == "" {
 		return "", errors.New("usage: " + usage)
 	}
-	return fromArgs, nil
+	return id, nil
 }
 
 func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -165,11 +171,8 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 			}
 		})
 	case "show":
-		id, rest := idArg(args)
-		if err := c.open(ctx, rest); err != nil {
-			return err
-		}
-		if id, err = c.id(id, "qwenproxy sessions show ID"); err != nil {
+		id, err := c.openWithID(ctx, args, "qwenproxy sessions show ID")
+		if err != nil {
 			return err
 		}
 		rec, err := c.store.SessionRecord(ctx, id)
@@ -191,11 +194,8 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 			rec.ID, rec.ChatID, rec.Model, rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt), oneLine(rec.FirstUserMessage, 200))
 		return requestTable(c, calls.Items)
 	case "rm":
-		id, rest := idArg(args)
-		if err := c.open(ctx, rest); err != nil {
-			return err
-		}
-		if id, err = c.id(id, "qwenproxy sessions rm ID"); err != nil {
+		id, err := c.openWithID(ctx, args, "qwenproxy sessions rm ID")
+		if err != nil {
 			return err
 		}
 		if err := c.store.DeleteSession(ctx, id); err != nil {
@@ -255,11 +255,8 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 		}
 		return requestTable(c, res.Items)
 	case "show":
-		id, rest := idArg(args)
-		if err := c.open(ctx, rest); err != nil {
-			return err
-		}
-		if id, err = c.id(id, "qwenproxy requests show ID"); err != nil {
+		id, err := c.openWithID(ctx, args, "qwenproxy requests show ID")
+		if err != nil {
 			return err
 		}
 		rec, err := c.store.Request(ctx, id)

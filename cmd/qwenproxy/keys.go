@@ -54,11 +54,8 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 			}
 		})
 	case "rm":
-		id, rest := idArg(args)
-		if err := c.open(ctx, rest); err != nil {
-			return err
-		}
-		if id, err = c.id(id, "qwenproxy keys rm ID"); err != nil {
+		id, err := c.openWithID(ctx, args, "qwenproxy keys rm ID")
+		if err != nil {
 			return err
 		}
 		if err := c.store.DeleteAPIKey(ctx, id); err != nil {

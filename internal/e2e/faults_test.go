@@ -48,7 +48,11 @@ func TestUpstreamFaultsMapToHonestErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := start(t, func(c *config.Config) { c.QwenTimeout = 300 * time.Millisecond })
+			e := start(t, func(c *config.Config) {
+				if tc.code == "upstream_timeout" {
+					c.QwenTimeout = time.Second
+				}
+			})
 			e.sim.Inject(tc.faults...)
 			got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("hello")))
 			r := e.lastRow()
@@ -152,7 +156,7 @@ func TestInStreamErrorEventIsForwarded(t *testing.T) {
 
 func TestStalledStreamTimesOut(t *testing.T) {
 	// A generous first-byte timeout: the stall is caught by the idle timeout.
-	e := start(t, func(c *config.Config) { c.QwenTimeout, c.QwenIdleTimeout = time.Minute, 200*time.Millisecond })
+	e := start(t, func(c *config.Config) { c.QwenTimeout, c.QwenIdleTimeout = time.Minute, time.Second })
 	e.sim.Inject(qwensim.Fault{StallAfter: 2})
 	got, err := streamUntilError(t, e, ctxT(t), "one two three four")
 	if err == nil || !strings.Contains(err.Error(), "did not answer in time") || got != `You said:` {

@@ -46,7 +46,7 @@ func startWith(t *testing.T, simOpt qwensim.Options, edit func(*config.Config)) 
 		"QWEN_BASE_URL":    sim.URL,
 		"QWEN_TOKEN":       "test-token",
 		"QWEN_COOKIES":     "acw_tc=abc; token=secret-cookie",
-		"QWEN_TIMEOUT":     "2000",
+		"QWEN_TIMEOUT":     "15000", // generous: CI machines are slow under -race
 		"RETRY_BASE_DELAY": "1",
 		"RETRY_MAX_DELAY":  "20",
 		"LOG_LEVEL":        "error",

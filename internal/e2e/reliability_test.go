@@ -26,19 +26,7 @@ func TestLockedDatabaseLosesNothing(t *testing.T) {
 	}
 	e.sync()
 
-	locker, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer locker.Close()
-	conn, err := locker.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
-		t.Fatal(err)
-	}
+	release := lockDatabase(t, e.cfg.DatabasePath)
 	const calls = 6
 	for i := range calls {
 		if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("while locked"))); err != nil {
@@ -54,9 +42,7 @@ func TestLockedDatabaseLosesNothing(t *testing.T) {
 	if st.Spooled == 0 || st.SpoolBytes == 0 || st.Dropped != 0 {
 		t.Fatalf("while locked: %+v", st)
 	}
-	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	rows := e.rows() // syncs: the spool is replayed first
 	if len(rows) != 1+calls {
 		t.Fatalf("%d calls recorded, want %d", len(rows), 1+calls)
@@ -85,23 +71,11 @@ func TestReadinessReportsTheDatabaseAndTheRecorder(t *testing.T) {
 	if code, body := ready(); code != 200 || !strings.Contains(body, `"database":"ok"`) {
 		t.Fatalf("ready: %d %s", code, body)
 	}
-	locker, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer locker.Close()
-	conn, err := locker.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
-		t.Fatal(err)
-	}
+	release := lockDatabase(t, e.cfg.DatabasePath)
 	if code, body := ready(); code != 503 || !strings.Contains(body, `"database":"unavailable`) {
 		t.Fatalf("ready with the database locked: %d %s", code, body)
 	}
-	conn.ExecContext(context.Background(), "ROLLBACK")
+	release()
 	if code, _ := ready(); code != 200 {
 		t.Fatalf("ready after the lock: %d", code)
 	}
@@ -116,4 +90,32 @@ func TestReadinessReportsTheDatabaseAndTheRecorder(t *testing.T) {
 			t.Fatalf("detailed lacks %s: %s", want, b)
 		}
 	}
+}
+
+// lockDatabase holds an exclusive lock on the SQLite file, as another
+// process could, until release.
+func lockDatabase(t *testing.T, path string) (release func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
+		t.Fatal(err)
+	}
+	released := false
+	release = func() {
+		if !released {
+			released = true
+			conn.ExecContext(context.Background(), "ROLLBACK")
+			conn.Close()
+			db.Close()
+		}
+	}
+	t.Cleanup(release)
+	return release
 }

@@ -8,25 +8,35 @@ import (
 	"qwenproxy/internal/tools"
 )
 
+// validator is a decoded request body that can check itself.
+type validator interface{ Validate() *openai.Error }
+
+// decodeCall reads, decodes and validates a completion call's body into req
+// and reads its X-Session-Id. On failure it has answered the 4xx; nothing is
+// recorded for such a call.
+func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validator) (body []byte, sessionID string, ok bool) {
+	body, apiErr := s.readJSON(w, r)
+	if apiErr == nil {
+		apiErr = openai.Decode(body, req)
+	}
+	if apiErr == nil {
+		apiErr = req.Validate()
+	}
+	if apiErr == nil {
+		sessionID, apiErr = sessionHeader(r)
+	}
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return nil, "", false
+	}
+	return body, sessionID, true
+}
+
 // chatCompletions serves POST /v1/chat/completions.
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
-	body, apiErr := s.readJSON(w, r)
-	if apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
 	var req openai.ChatRequest
-	if apiErr := openai.Decode(body, &req); apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
-	if apiErr := req.Validate(); apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
-	sessionID, apiErr := sessionHeader(r)
-	if apiErr != nil {
-		writeError(w, apiErr)
+	body, sessionID, ok := s.decodeCall(w, r, &req)
+	if !ok {
 		return
 	}
 	set, err := tools.ParseSet(req.Tools, req.ToolChoice)

@@ -10,23 +10,9 @@ import (
 // completions serves the legacy POST /v1/completions: the prompt becomes one
 // user message in a chat of its own.
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
-	body, apiErr := s.readJSON(w, r)
-	if apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
 	var req openai.CompletionRequest
-	if apiErr := openai.Decode(body, &req); apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
-	if apiErr := req.Validate(); apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
-	sessionID, apiErr := sessionHeader(r)
-	if apiErr != nil {
-		writeError(w, apiErr)
+	body, sessionID, ok := s.decodeCall(w, r, &req)
+	if !ok {
 		return
 	}
 	prompt, _ := req.PromptText()

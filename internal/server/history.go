@@ -16,6 +16,20 @@ func notFoundError(what string) *openai.Error {
 	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeNotFound, Code: what + "_not_found", Message: what + " not found"}
 }
 
+// loaded reports whether a lookup succeeded; if not, it has answered 404
+// (what_not_found) or 503.
+func (s *Server) loaded(w http.ResponseWriter, err error, what string) bool {
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+		writeError(w, notFoundError(what))
+		return false
+	case err != nil:
+		s.storeFailed(w, err)
+		return false
+	}
+	return true
+}
+
 // storeFailed answers a database error; the details go to the log only.
 func (s *Server) storeFailed(w http.ResponseWriter, err error) {
 	s.log.Error("history query failed", "err", err)
@@ -50,12 +64,7 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) {
 // session loads the {id} session, answering 404 itself.
 func (s *Server) session(w http.ResponseWriter, r *http.Request) *qp.SessionRecord {
 	rec, err := s.deps.History.SessionRecord(r.Context(), r.PathValue("id"))
-	if errors.Is(err, qp.ErrNotFound) {
-		writeError(w, notFoundError("session"))
-		return nil
-	}
-	if err != nil {
-		s.storeFailed(w, err)
+	if !s.loaded(w, err, "session") {
 		return nil
 	}
 	return rec
@@ -76,13 +85,7 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) {
 		s.storeFailed(w, err)
 		return
 	}
-	err := s.deps.History.DeleteSession(r.Context(), id)
-	if errors.Is(err, qp.ErrNotFound) {
-		writeError(w, notFoundError("session"))
-		return
-	}
-	if err != nil {
-		s.storeFailed(w, err)
+	if !s.loaded(w, s.deps.History.DeleteSession(r.Context(), id), "session") {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": true, "session_id": id})
@@ -135,12 +138,7 @@ func (s *Server) request(w http.ResponseWriter, r *http.Request) *qp.RequestReco
 		return nil
 	}
 	rec, err := s.deps.History.Request(r.Context(), key)
-	if errors.Is(err, qp.ErrNotFound) {
-		writeError(w, notFoundError("request"))
-		return nil
-	}
-	if err != nil {
-		s.storeFailed(w, err)
+	if !s.loaded(w, err, "request") {
 		return nil
 	}
 	return rec
@@ -218,12 +216,7 @@ func (s *Server) getResponse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := s.deps.History.Response(r.Context(), id)
-	if errors.Is(err, qp.ErrNotFound) {
-		writeError(w, notFoundError("response"))
-		return
-	}
-	if err != nil {
-		s.storeFailed(w, err)
+	if !s.loaded(w, err, "response") {
 		return
 	}
 	out := struct {
