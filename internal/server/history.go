@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	qp "qwenproxy"
@@ -105,15 +106,24 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 	s.requestList(w, r, r.URL.Query(), 50, "")
 }
 
-func (s *Server) requestList(w http.ResponseWriter, r *http.Request, q map[string][]string, defaultLimit int, sessionID string) {
-	o, apiErr := listParams(q, defaultLimit, s.cfg.Sorts.Requests)
-	if apiErr != nil {
-		writeError(w, apiErr)
-		return
+// callList reads the paging, sorting and filters of a list of calls; on a
+// bad parameter it has answered the 400.
+func callList(w http.ResponseWriter, q url.Values, defaultLimit int, sorts []string) (qp.ListOptions, qp.CallFilter, bool) {
+	o, apiErr := listParams(q, defaultLimit, sorts)
+	var f qp.CallFilter
+	if apiErr == nil {
+		f, apiErr = callFilter(q)
 	}
-	f, apiErr := callFilter(q)
 	if apiErr != nil {
 		writeError(w, apiErr)
+		return o, f, false
+	}
+	return o, f, true
+}
+
+func (s *Server) requestList(w http.ResponseWriter, r *http.Request, q url.Values, defaultLimit int, sessionID string) {
+	o, f, ok := callList(w, q, defaultLimit, s.cfg.Sorts.Requests)
+	if !ok {
 		return
 	}
 	res, err := s.deps.History.ListRequests(r.Context(), f, o)
@@ -186,15 +196,8 @@ func (s *Server) deleteRequests(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listResponses(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	o, apiErr := listParams(q, 50, s.cfg.Sorts.Responses)
-	if apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
-	f, apiErr := callFilter(q)
-	if apiErr != nil {
-		writeError(w, apiErr)
+	o, f, ok := callList(w, r.URL.Query(), 50, s.cfg.Sorts.Responses)
+	if !ok {
 		return
 	}
 	res, err := s.deps.History.ListResponses(r.Context(), f, o)
