@@ -390,3 +390,36 @@ func TestExportStreamsLargeHistories(t *testing.T) {
 		t.Fatalf("%d lines, %s", n, resp.Header.Get("Content-Type"))
 	}
 }
+
+func TestRetentionDeletesOldCallsInTheBackground(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.RetentionDays, c.RetentionInterval = 1, time.Second })
+	old := time.Now().Add(-72 * time.Hour)
+	var batch []qp.Exchange
+	for i := range 1200 { // more than one deletion batch
+		batch = append(batch, qp.Exchange{
+			Request:  qp.Request{RequestID: fmt.Sprintf("old-%d", i), Timestamp: old, Method: "POST", Path: "/v1/chat/completions", Model: "m"},
+			Response: qp.Response{ResponseID: fmt.Sprintf("old-r-%d", i), Timestamp: old, Status: qp.StatusSuccess, HTTPStatus: 200},
+		})
+	}
+	if err := e.app.Store().WriteExchanges(ctxT(t), batch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("recent"))); err != nil {
+		t.Fatal(err)
+	}
+	// The sweep runs every second: wait for its effect, bounded.
+	deadline := time.Now().Add(10 * time.Second)
+	for e.count(`SELECT COUNT(*) FROM requests WHERE request_id LIKE 'old-%'`) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("retention did not delete the old calls")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM requests`); n != 1 {
+		t.Fatalf("%d calls left, want the recent one", n)
+	}
+	var autoVacuum int
+	if err := e.db().QueryRow(`PRAGMA auto_vacuum`).Scan(&autoVacuum); err != nil || autoVacuum != 2 {
+		t.Fatalf("auto_vacuum = %d (%v), want 2 (incremental)", autoVacuum, err)
+	}
+}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"qwenproxy/internal/app"
 	"qwenproxy/internal/config"
@@ -149,5 +151,31 @@ func TestNonLoopbackWithoutKeysIsRefused(t *testing.T) {
 	_, err = app.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err == nil || !strings.Contains(err.Error(), "--allow-unauthenticated") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestOversizedHeadersAndSlowClientsAreCutOff(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.HeaderTimeout = 300 * time.Millisecond })
+	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodGet, e.app.URL()+"/health", nil)
+	req.Header.Set("X-Padding", strings.Repeat("a", 2<<20))
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Fatalf("2 MiB of headers: %d", resp.StatusCode)
+		}
+	}
+
+	// A client that starts its headers and never finishes them.
+	conn, err := net.Dial("tcp", e.app.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // far beyond the header timeout
+	if _, err := io.ReadAll(conn); err != nil {
+		t.Fatalf("the server did not close the slow connection: %v", err)
 	}
 }
