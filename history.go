@@ -74,6 +74,7 @@ type RequestRecord struct {
 	Stream        bool
 	ClientIP      string
 	UserAgent     string
+	APIKeyID      string
 	OpenAIRequest json.RawMessage // nil unless bodies were asked for
 	QwenRequest   json.RawMessage
 	Response      *ResponseRecord // nil if the call has no response row
@@ -99,6 +100,7 @@ type ResponseRecord struct {
 	TTFTMillis       *float64
 	DurationMillis   int64
 	UpstreamAttempts int
+	UpstreamErrors   string // how each failed attempt failed, "; "-separated
 	ErrorType        string
 	Error            string
 	OpenAIResponse   json.RawMessage

@@ -239,4 +239,7 @@ func TestEveryFailedAttemptIsRecorded(t *testing.T) {
 	if attempts != 5 || failures != want {
 		t.Fatalf("attempts %d, failures %q; want 5, %q", attempts, failures, want)
 	}
+	if got := list(t, e, "/v1/responses"); len(got) != 1 || got[0]["upstream_errors"] != want {
+		t.Fatalf("the history API shows %v", got)
+	}
 }

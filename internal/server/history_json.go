@@ -111,6 +111,7 @@ type requestJSON struct {
 	Stream          bool                 `json:"stream"`
 	ClientIP        string               `json:"client_ip"`
 	UserAgent       string               `json:"user_agent"`
+	APIKeyID        *string              `json:"api_key_id"`
 	OpenAIRequest   json.RawMessage      `json:"openai_request,omitempty"`
 	QwenRequest     json.RawMessage      `json:"qwen_request,omitempty"`
 	ResponseSummary *responseSummaryJSON `json:"response_summary,omitempty"`
@@ -126,7 +127,7 @@ func StatsJSON(sessionID string, st *qp.Stats) any { return toStatsJSON(sessionI
 // whole call (with the full response, null when there is none).
 func toRequestJSON(r *qp.RequestRecord, detail bool) any {
 	out := requestJSON{ID: r.ID, RequestID: r.RequestID, SessionID: nullable(r.SessionID), Timestamp: r.Timestamp.UnixMilli(),
-		Method: r.Method, Path: r.Path, Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent,
+		Method: r.Method, Path: r.Path, Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, APIKeyID: nullable(r.APIKeyID),
 		OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest}
 	if detail {
 		full := struct {
@@ -167,6 +168,7 @@ type responseJSON struct {
 	TTFTMS           *float64        `json:"ttft_ms"`
 	DurationMS       int64           `json:"duration_ms"`
 	UpstreamAttempts int             `json:"upstream_attempts"`
+	UpstreamErrors   *string         `json:"upstream_errors"`
 	ErrorType        *string         `json:"error_type"`
 	Error            *string         `json:"error"`
 	OpenAIResponse   json.RawMessage `json:"openai_response,omitempty"`
@@ -178,7 +180,7 @@ func toResponseJSON(r *qp.ResponseRecord) *responseJSON {
 		Timestamp: r.Timestamp.UnixMilli(), Model: r.Model, Stream: r.Stream, Status: r.Status, HTTPStatus: r.HTTPStatus,
 		FinishReason: nullable(r.FinishReason), ChatID: nullable(r.ChatID), ParentID: nullable(r.ParentID), PromptTokens: r.PromptTokens,
 		CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens, TTFTMS: r.TTFTMillis, DurationMS: r.DurationMillis,
-		UpstreamAttempts: r.UpstreamAttempts, ErrorType: nullable(r.ErrorType), Error: nullable(r.Error),
+		UpstreamAttempts: r.UpstreamAttempts, UpstreamErrors: nullable(r.UpstreamErrors), ErrorType: nullable(r.ErrorType), Error: nullable(r.Error),
 		OpenAIResponse: r.OpenAIResponse, QwenResponse: r.QwenResponse}
 }
 

@@ -117,7 +117,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 const responseColumns = `r.id, r.request_id, q.request_id, COALESCE(r.session_id, ''), r.response_id, r.timestamp, r.model, r.stream,
 	r.status, r.http_status, COALESCE(r.finish_reason, ''), COALESCE(r.chat_id, ''), COALESCE(r.parent_id, ''),
 	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, r.duration_ms,
-	r.upstream_attempts, COALESCE(r.error_type, ''), COALESCE(r.error, '')`
+	r.upstream_attempts, COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
 
 func scanResponse(row interface{ Scan(...any) error }, extra ...any) (*qp.ResponseRecord, error) {
 	var r qp.ResponseRecord
@@ -125,7 +125,7 @@ func scanResponse(row interface{ Scan(...any) error }, extra ...any) (*qp.Respon
 	var ttft sql.NullFloat64
 	dest := []any{&r.ID, &r.RequestID, &r.RequestUUID, &r.SessionID, &r.ResponseID, &ts, &r.Model, &r.Stream, &r.Status, &r.HTTPStatus,
 		&r.FinishReason, &r.ChatID, &r.ParentID, &r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &ttft, &r.DurationMillis,
-		&r.UpstreamAttempts, &r.ErrorType, &r.Error}
+		&r.UpstreamAttempts, &r.UpstreamErrors, &r.ErrorType, &r.Error}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -156,12 +156,13 @@ func callFilter(w *where, f qp.CallFilter, prefix, timeCol string) {
 	w.addRange(timeCol, f.Range)
 }
 
-const requestColumns = `q.id, q.request_id, COALESCE(q.session_id, ''), q.timestamp, q.method, q.path, q.model, q.stream, q.client_ip, q.user_agent`
+const requestColumns = `q.id, q.request_id, COALESCE(q.session_id, ''), q.timestamp, q.method, q.path, q.model, q.stream, q.client_ip,
+	q.user_agent, COALESCE(q.api_key_id, '')`
 
 func scanRequest(row interface{ Scan(...any) error }, extra ...any) (*qp.RequestRecord, error) {
 	var r qp.RequestRecord
 	var ts int64
-	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent}
+	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent, &r.APIKeyID}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -209,7 +210,7 @@ func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOpti
 const optionalResponseColumns = `COALESCE(r.id, 0), COALESCE(r.response_id, ''), COALESCE(r.timestamp, 0), COALESCE(r.status, ''),
 	COALESCE(r.http_status, 0), COALESCE(r.finish_reason, ''), COALESCE(r.chat_id, ''), COALESCE(r.parent_id, ''),
 	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, COALESCE(r.duration_ms, 0),
-	COALESCE(r.upstream_attempts, 0), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
+	COALESCE(r.upstream_attempts, 0), COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
 
 type optionalResponse struct {
 	r    qp.ResponseRecord
@@ -220,7 +221,7 @@ type optionalResponse struct {
 func (o *optionalResponse) dest() []any {
 	return []any{&o.r.ID, &o.r.ResponseID, &o.ts, &o.r.Status, &o.r.HTTPStatus, &o.r.FinishReason, &o.r.ChatID, &o.r.ParentID,
 		&o.r.PromptTokens, &o.r.CompletionTokens, &o.r.TotalTokens, &o.ttft, &o.r.DurationMillis, &o.r.UpstreamAttempts,
-		&o.r.ErrorType, &o.r.Error}
+		&o.r.UpstreamErrors, &o.r.ErrorType, &o.r.Error}
 }
 
 func (o *optionalResponse) record(req *qp.RequestRecord) *qp.ResponseRecord {
