@@ -2,6 +2,7 @@ package qwen
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -85,7 +86,7 @@ func (c *Client) NewChat(ctx context.Context, model string) (chatID string, atte
 		if err := c.postJSON(ctx, "/api/v2/chats/new", body, &env); err != nil {
 			return err
 		}
-		chatID = firstNonEmpty(env.Data.ID, env.Data.ChatID)
+		chatID = cmp.Or(env.Data.ID, env.Data.ChatID)
 		if chatID == "" && env.Data.Chat != nil {
 			chatID = env.Data.Chat.ID
 		}
@@ -287,15 +288,6 @@ func (c *Client) backoff(attempt int) time.Duration {
 		return 0
 	}
 	return d/2 + rand.N(d/2+1)
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func (c *Client) observe(endpoint string, err error) {

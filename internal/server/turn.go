@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -57,7 +58,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 		// One corrective turn, under the answer that broke tool_choice.
 		out.reset()
 		correction := []qwen.MessageSpec{{Role: "user", Content: t.tools.Correction(), Thinking: t.thinking}}
-		ans, _, err = s.exchange(ctx, c, t, sess.ChatID, firstNonEmpty(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
+		ans, _, err = s.exchange(ctx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
 		if err == nil && !t.tools.Satisfied(out.calls()) {
 			err = errToolChoice
 		}
@@ -206,20 +207,11 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 
 // advance moves the session past the answered turn.
 func (s *Server) advance(turn *session.Turn, msgs []openai.Message, ans *translate.Answer, out output) {
-	parent := firstNonEmpty(ans.Created.ParentID, ans.Created.ResponseID)
+	parent := cmp.Or(ans.Created.ParentID, ans.Created.ResponseID)
 	if parent == "" {
 		s.log.Warn("answer without parent id; session not advanced", "session_id", turn.Session.ID)
 		turn.Touch()
 		return
 	}
 	turn.Advance(parent, session.Key(msgs, out.message()))
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
