@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/store/sqlite"
+)
+
+// cli is the shared state of the history commands: flags, the store, output.
+type cli struct {
+	fs      *flag.FlagSet
+	dbPath  *string
+	asJSON  *bool
+	stdout  io.Writer
+	stderr  io.Writer
+	store   *sqlite.Store
+	getenv  func(string) string
+	started time.Time
+}
+
+func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (*cli, error) {
+	cfg, err := config.Load(nil, getenv, stderr)
+	if err != nil {
+		return nil, err
+	}
+	c := &cli{fs: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout, stderr: stderr, getenv: getenv, started: time.Now()}
+	c.fs.SetOutput(stderr)
+	c.dbPath = c.fs.String("database-path", cfg.DatabasePath, "SQLite database file (DATABASE_PATH)")
+	c.asJSON = c.fs.Bool("json", false, "print JSON for scripts instead of a table")
+	return c, nil
+}
+
+// open parses flags and opens the database (it must exist: the history
+// commands never create one).
+func (c *cli) open(ctx context.Context, args []string) error {
+	if err := c.fs.Parse(args); err != nil {
+		return err
+	}
+	if _, err := os.Stat(*c.dbPath); err != nil {
+		return fmt.Errorf("no database at %s (set DATABASE_PATH or --database-path): %w", *c.dbPath, err)
+	}
+	return c.connect(ctx)
+}
+
+// openOrCreate is open for commands that may run before the first serve.
+func (c *cli) openOrCreate(ctx context.Context, args []string) error {
+	if err := c.fs.Parse(args); err != nil {
+		return err
+	}
+	return c.connect(ctx)
+}
+
+func (c *cli) connect(ctx context.Context) error {
+	st, err := sqlite.Open(ctx, *c.dbPath, sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return err
+	}
+	c.store = st
+	return nil
+}
+
+func (c *cli) close() {
+	if c.store != nil {
+		c.store.Close()
+	}
+}
+
+func (c *cli) printJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (c *cli) table(header string, rows func(w io.Writer)) error {
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	rows(tw)
+	return tw.Flush()
+}
+
+func ms(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// splitAction takes a leading sub-command word, defaulting to def.
+func splitAction(args []string, def string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return def, args
+}
+
+// idArg takes an id given before the flags; one given after them is
+// c.fs.Arg(0) once the flags are parsed.
+func idArg(args []string) (string, []string) {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return args[0], args[1:]
+	}
+	return "", args
+}
+
+// openWithID opens the database for a command that names one thing by id,
+// before or after its flags.
+func (c *cli) openWithID(ctx context.Context, args []string, usage string) (string, error) {
+	id, rest := idArg(args)
+	if err := c.open(ctx, rest); err != nil {
+		return "", err
+	}
+	if id == "" {
+		id = c.fs.Arg(0)
+	}
+	if id == "" {
+		return "", errors.New("usage: " + usage)
+	}
+	return id, nil
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/server"
+)
+
+func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	action, args := splitAction(args, "ls")
+	c, err := newCLI("sessions "+action, getenv, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	switch action {
+	case "ls":
+		limit := c.fs.Int("limit", 50, "rows to show (1-1000)")
+		search := c.fs.String("search", "", "only sessions whose first message contains this")
+		model := c.fs.String("model", "", "only sessions of this model")
+		if err := c.open(ctx, args); err != nil {
+			return err
+		}
+		res, err := c.store.ListSessions(ctx, qp.SessionFilter{Search: *search, Model: *model}, qp.ListOptions{Limit: clampLimit(*limit)})
+		if err != nil {
+			return err
+		}
+		if *c.asJSON {
+			out := make([]any, 0, len(res.Items))
+			for i := range res.Items {
+				out = append(out, server.SessionJSON(&res.Items[i], time.Now(), false))
+			}
+			return c.printJSON(out)
+		}
+		return c.table("ID\tMODEL\tTURNS\tCREATED\tLAST USED\tFIRST MESSAGE", func(w io.Writer) {
+			for _, s := range res.Items {
+				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\n", s.ID, s.Model, s.MessageCount, ms(s.CreatedAt), ms(s.LastAccessed), oneLine(s.FirstUserMessage, 50))
+			}
+		})
+	case "show":
+		id, err := c.openWithID(ctx, args, "qwenproxy sessions show ID")
+		if err != nil {
+			return err
+		}
+		rec, err := c.store.SessionRecord(ctx, id)
+		if err != nil {
+			return fmt.Errorf("session %s: %w", id, err)
+		}
+		calls, err := c.store.ListRequests(ctx, qp.CallFilter{SessionID: id}, qp.ListOptions{Limit: 1000, Asc: true})
+		if err != nil {
+			return err
+		}
+		if *c.asJSON {
+			reqs := make([]any, 0, len(calls.Items))
+			for i := range calls.Items {
+				reqs = append(reqs, server.RequestJSON(&calls.Items[i], false))
+			}
+			return c.printJSON(map[string]any{"session": server.SessionJSON(rec, time.Now(), true), "requests": reqs})
+		}
+		fmt.Fprintf(c.stdout, "session   %s\nchat      %s\nmodel     %s\nturns     %d\ncalls     %d\ncreated   %s\nlast used %s\nexpires   %s\nfirst     %s\n\n",
+			rec.ID, rec.ChatID, rec.Model, rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt), oneLine(rec.FirstUserMessage, 200))
+		return requestTable(c, calls.Items)
+	case "rm":
+		id, err := c.openWithID(ctx, args, "qwenproxy sessions rm ID")
+		if err != nil {
+			return err
+		}
+		if err := c.store.DeleteSession(ctx, id); err != nil {
+			return fmt.Errorf("session %s: %w", id, err)
+		}
+		if *c.asJSON {
+			return c.printJSON(map[string]any{"deleted": true, "session_id": id})
+		}
+		fmt.Fprintf(c.stdout, "deleted session %s and its calls\n", id)
+		return nil
+	}
+	return fmt.Errorf("unknown action %q (want ls, show or rm)", action)
+}
+
+func clampLimit(n int) int { return max(1, min(n, 1000)) }
+
+func requestTable(c *cli, items []qp.RequestRecord) error {
+	return c.table("ID\tTIME\tMODEL\tSTREAM\tSTATUS\tHTTP\tTOKENS\tMS\tERROR", func(w io.Writer) {
+		for _, r := range items {
+			status, httpStatus, tokens, dur, errText := "-", 0, 0, int64(0), ""
+			if rs := r.Response; rs != nil {
+				status, httpStatus, tokens, dur, errText = rs.Status, rs.HTTPStatus, rs.TotalTokens, rs.DurationMillis, rs.ErrorType
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%s\t%d\t%d\t%d\t%s\n", r.ID, ms(r.Timestamp), r.Model, r.Stream, status, httpStatus, tokens, dur, errText)
+		}
+	})
+}
