@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	qp "qwenproxy"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -100,6 +101,23 @@ func oneLine(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// newActionCLI starts a command that takes an action word (defaulting to
+// def) before its flags, and returns the action and the remaining args.
+func newActionCLI(name, def string, args []string, getenv func(string) string, stdout, stderr io.Writer) (*cli, string, []string, error) {
+	action, args := splitAction(args, def)
+	c, err := newCLI(name+" "+action, getenv, stdout, stderr)
+	return c, action, args, err
+}
+
+// openFiltered opens the database and reads the call filters registered
+// with callFlags.
+func (c *cli) openFiltered(ctx context.Context, args []string, filter func() (qp.CallFilter, error)) (qp.CallFilter, error) {
+	if err := c.open(ctx, args); err != nil {
+		return qp.CallFilter{}, err
+	}
+	return filter()
 }
 
 // splitAction takes a leading sub-command word, defaulting to def.

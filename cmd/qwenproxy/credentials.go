@@ -18,8 +18,7 @@ import (
 // credentialsCmd stores, clears or describes the Qwen credentials kept in
 // the database. Values are read from standard input and never printed.
 func credentialsCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	action, args := splitAction(args, "status")
-	c, err := newCLI("credentials "+action, getenv, stdout, stderr)
+	c, action, args, err := newActionCLI("credentials", "status", args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}

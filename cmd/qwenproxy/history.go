@@ -80,10 +80,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	output := c.fs.String("output", "-", "file to write, - for standard output")
 	noBodies := c.fs.Bool("no-bodies", false, "leave request and response bodies out of JSONL")
 	f := callFlags(c.fs)
-	if err := c.open(ctx, args); err != nil {
-		return err
-	}
-	filter, err := f()
+	filter, err := c.openFiltered(ctx, args, f)
 	if err != nil {
 		return err
 	}

@@ -11,8 +11,7 @@ import (
 
 // keysCmd manages the proxy API keys stored in the database.
 func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	action, args := splitAction(args, "ls")
-	c, err := newCLI("keys "+action, getenv, stdout, stderr)
+	c, action, args, err := newActionCLI("keys", "ls", args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}

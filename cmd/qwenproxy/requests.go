@@ -14,8 +14,7 @@ import (
 )
 
 func requestsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	action, args := splitAction(args, "ls")
-	c, err := newCLI("requests "+action, getenv, stdout, stderr)
+	c, action, args, err := newActionCLI("requests", "ls", args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -24,10 +23,7 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 	case "ls":
 		limit := c.fs.Int("limit", 50, "rows to show (1-1000)")
 		f := callFlags(c.fs)
-		if err := c.open(ctx, args); err != nil {
-			return err
-		}
-		filter, err := f()
+		filter, err := c.openFiltered(ctx, args, f)
 		if err != nil {
 			return err
 		}

@@ -11,8 +11,7 @@ import (
 )
 
 func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	action, args := splitAction(args, "ls")
-	c, err := newCLI("sessions "+action, getenv, stdout, stderr)
+	c, action, args, err := newActionCLI("sessions", "ls", args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
