@@ -44,3 +44,20 @@ type SessionStore interface {
 	// key index stays small. History is never deleted by expiry.
 	ForgetExpiredKeys(ctx context.Context, now time.Time) (int, error)
 }
+
+// SessionLocker is implemented by stores that several proxy processes share.
+// Turns of one session are serialised across all of them by its lock, and
+// the session's state is read and written under it, so that the next turn,
+// wherever it runs, continues from the last answer.
+type SessionLocker interface {
+	LockSession(ctx context.Context, id string) (SessionLock, error)
+}
+
+// SessionLock is a held session lock.
+type SessionLock interface {
+	// Session reads the session's current state (ErrNotFound if it has none yet).
+	Session(ctx context.Context) (*Session, error)
+	// Save writes the session's state before the lock is released.
+	Save(ctx context.Context, s Session) error
+	Unlock()
+}

@@ -14,17 +14,18 @@ import (
 	"time"
 
 	"qwenproxy/internal/config"
-	"qwenproxy/internal/store/sqlite"
+	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/sqlstore"
 )
 
 // cli is the shared state of the history commands: flags, the store, output.
 type cli struct {
 	fs      *flag.FlagSet
-	dbPath  *string
+	cfg     *config.Config // DatabasePath and DatabaseURL are set by the flags
 	asJSON  *bool
 	stdout  io.Writer
 	stderr  io.Writer
-	store   *sqlite.Store
+	store   *sqlstore.Store
 	getenv  func(string) string
 	started time.Time
 }
@@ -34,9 +35,10 @@ func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	c := &cli{fs: flag.NewFlagSet(name, flag.ContinueOnError), stdout: stdout, stderr: stderr, getenv: getenv, started: time.Now()}
+	c := &cli{fs: flag.NewFlagSet(name, flag.ContinueOnError), cfg: cfg, stdout: stdout, stderr: stderr, getenv: getenv, started: time.Now()}
 	c.fs.SetOutput(stderr)
-	c.dbPath = c.fs.String("database-path", cfg.DatabasePath, "SQLite database file (DATABASE_PATH)")
+	c.fs.StringVar(&cfg.DatabasePath, "database-path", cfg.DatabasePath, "SQLite database file (DATABASE_PATH)")
+	c.fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "postgres://… URL: PostgreSQL instead of the SQLite file (DATABASE_URL)")
 	c.asJSON = c.fs.Bool("json", false, "print JSON for scripts instead of a table")
 	return c, nil
 }
@@ -44,25 +46,37 @@ func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (
 // open parses flags and opens the database (it must exist: the history
 // commands never create one).
 func (c *cli) open(ctx context.Context, args []string) error {
-	if err := c.fs.Parse(args); err != nil {
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	if _, err := os.Stat(*c.dbPath); err != nil {
-		return fmt.Errorf("no database at %s (set DATABASE_PATH or --database-path): %w", *c.dbPath, err)
+	if c.cfg.DatabaseURL == "" {
+		if _, err := os.Stat(c.cfg.DatabasePath); err != nil {
+			return fmt.Errorf("no database at %s (set DATABASE_PATH or --database-path, or DATABASE_URL for PostgreSQL): %w", c.cfg.DatabasePath, err)
+		}
 	}
 	return c.connect(ctx)
 }
 
+func (c *cli) parse(args []string) error {
+	if err := c.fs.Parse(args); err != nil {
+		return err
+	}
+	if err := config.CheckDatabaseURL(c.cfg.DatabaseURL); err != nil {
+		return fmt.Errorf("--database-url: %w", err)
+	}
+	return nil
+}
+
 // openOrCreate is open for commands that may run before the first serve.
 func (c *cli) openOrCreate(ctx context.Context, args []string) error {
-	if err := c.fs.Parse(args); err != nil {
+	if err := c.parse(args); err != nil {
 		return err
 	}
 	return c.connect(ctx)
 }
 
 func (c *cli) connect(ctx context.Context) error {
-	st, err := sqlite.Open(ctx, *c.dbPath, sqlite.Options{})
+	st, err := store.Open(ctx, c.cfg.Database(), store.Options{})
 	if err != nil {
 		return err
 	}

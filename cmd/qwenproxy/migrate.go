@@ -2,32 +2,23 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
 
-	"qwenproxy/internal/config"
-	"qwenproxy/internal/store/sqlite"
+	"qwenproxy/internal/store"
 )
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	action := "status"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		action, args = args[0], args[1:]
-	}
-	cfg, err := config.Load(nil, getenv, stderr)
+	c, action, args, err := newActionCLI("migrate", "status", args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	path := fs.String("database-path", cfg.DatabasePath, "SQLite database file (DATABASE_PATH)")
-	if err := fs.Parse(args); err != nil {
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, *path, sqlite.Options{})
+	st, err := store.Open(ctx, c.cfg.Database(), store.Options{})
 	if err != nil {
 		return err
 	}
@@ -38,7 +29,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "applied %d migration(s) to %s\n", n, *path)
+		fmt.Fprintf(stdout, "applied %d migration(s) to %s\n", n, st)
 		return nil
 	case "status":
 		status, err := st.MigrationStatus(ctx)

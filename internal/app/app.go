@@ -24,14 +24,17 @@ import (
 	"qwenproxy/internal/recorder"
 	"qwenproxy/internal/server"
 	"qwenproxy/internal/session"
+	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/sqlite"
+	"qwenproxy/internal/store/sqlstore"
 )
 
 // App is a running proxy.
 type App struct {
 	cfg      *config.Config
 	log      *slog.Logger
-	store    *sqlite.Store
+	store    *sqlstore.Store
 	recorder *recorder.Recorder
 	api      *server.Server
 	http     *http.Server
@@ -62,7 +65,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		}
 		log.Info("using the built-in Qwen simulator", "url", a.sim.URL)
 	}
-	if a.store, err = sqlite.Open(ctx, cfg.DatabasePath, sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds())}); err != nil {
+	if a.store, err = store.Open(ctx, cfg.Database(), store.Options{
+		SQLite:   sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds())},
+		Postgres: postgres.Options{MaxConns: cfg.DatabaseMaxConns},
+	}); err != nil {
 		return nil, err
 	}
 	n, err := a.store.Migrate(ctx)
@@ -70,7 +76,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	creds := credentials.New(envCreds, a.store)
-	log.Info("database ready", "path", cfg.DatabasePath, "migrations_applied", n)
+	log.Info("database ready", "backend", a.store.Backend(), "database", a.store.String(), "migrations_applied", n)
 
 	keys, err := auth.New(ctx, cfg.APIKeys, cfg.AdminAPIKeys, a.store)
 	if err != nil {
@@ -81,11 +87,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}
 	m := metrics.New()
 	a.recorder, err = recorder.New(a.store, log, recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize,
-		SpoolPath: cfg.DatabasePath + ".spool", OnCommit: m.Commit})
+		SpoolPath: cfg.SpoolPath, OnCommit: m.Commit})
 	if err != nil {
 		return nil, err
 	}
-	sessions := session.NewManager(a.store, a.recorder.SaveSession, cfg.SessionTimeout, qwen.NewUUID)
+	sessions := session.NewManager(a.store, a.store.Locker(), a.recorder.SaveSession, cfg.SessionTimeout, qwen.NewUUID)
 	upstream := qwen.New(qwen.Config{
 		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, Credentials: creds, Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout,
 		MaxRetries: cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,
@@ -96,7 +102,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	})
 	observe(m, a.recorder, sessions)
 	sorts := server.SortFields{}
-	sorts.Sessions, sorts.Requests, sorts.Responses = sqlite.SortFields()
+	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, Sorts: sorts,
 		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins},
 		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Keys: keys, Metrics: m, Log: log})
@@ -130,7 +136,7 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 func (a *App) URL() string { return "http://" + a.Addr() }
 
 // Store is the app's database, for tools and tests that inspect it.
-func (a *App) Store() *sqlite.Store { return a.store }
+func (a *App) Store() *sqlstore.Store { return a.store }
 
 // Simulator is the built-in simulator when started with MockUpstream.
 func (a *App) Simulator() *qwensim.Server { return a.sim }
@@ -191,7 +197,7 @@ func (a *App) closeResources() {
 // runRetention deletes calls older than maxAge every interval, in small
 // batches (each its own short transaction, so recording is never held off
 // for long), and gives the space back.
-func runRetention(ctx context.Context, store *sqlite.Store, maxAge, interval time.Duration, log *slog.Logger) {
+func runRetention(ctx context.Context, store *sqlstore.Store, maxAge, interval time.Duration, log *slog.Logger) {
 	sweep := func() {
 		n, err := store.DeleteRequestsBefore(ctx, time.Now().Add(-maxAge), 500)
 		if err != nil {

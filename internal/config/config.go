@@ -4,6 +4,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,7 +21,10 @@ type Config struct {
 	Host                string
 	Port                int
 	DatabasePath        string
+	DatabaseURL         string // postgres://…: PostgreSQL instead of the SQLite file
 	DatabaseBusyTimeout time.Duration
+	DatabaseMaxConns    int
+	SpoolPath           string
 	MockUpstream        bool
 
 	QwenBaseURL     string
@@ -71,6 +75,9 @@ func (c *Config) settings() []setting {
 		{"HOST", "127.0.0.1", "address to listen on", str(&c.Host)},
 		{"PORT", "3000", "port to listen on", integer(&c.Port, 0, 65535)},
 		{"DATABASE_PATH", "./data/qwenproxy.db", "SQLite database file", str(&c.DatabasePath)},
+		{"DATABASE_URL", "", "postgres://… URL: store in PostgreSQL, shared by several instances (DATABASE_PATH is then unused)", databaseURL(&c.DatabaseURL)},
+		{"DATABASE_MAX_CONNS", "32", "PostgreSQL connections per instance (a turn in progress holds one)", integer(&c.DatabaseMaxConns, 2, 10_000)},
+		{"RECORDER_SPOOL", "", "file records go to while the database cannot take them (default: <DATABASE_PATH>.spool)", str(&c.SpoolPath)},
 		{"DATABASE_BUSY_TIMEOUT", "5000", "ms a write waits for a locked database before its records go to the spool", millis(&c.DatabaseBusyTimeout, 1)},
 		{"QWEN_BASE_URL", "https://chat.qwen.ai", "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
 		{"QWEN_TOKEN", "", "bx-umidtoken header value", str(&c.QwenToken)},
@@ -124,6 +131,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	fs.StringVar(&c.Host, "host", c.Host, "address to listen on (HOST)")
 	fs.IntVar(&c.Port, "port", c.Port, "port to listen on (PORT)")
 	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, "SQLite database file (DATABASE_PATH)")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres://… URL: store in PostgreSQL (DATABASE_URL)")
 	fs.StringVar(&c.QwenBaseURL, "qwen-base-url", c.QwenBaseURL, "Qwen Chat base URL (QWEN_BASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
 	fs.BoolVar(&c.MockUpstream, "mock-upstream", false, "serve in front of the built-in Qwen simulator")
@@ -143,8 +151,18 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if err := baseURL(&c.QwenBaseURL)(c.QwenBaseURL); err != nil {
 		return nil, fmt.Errorf("--qwen-base-url: %w", err)
 	}
+	if err := databaseURL(&c.DatabaseURL)(c.DatabaseURL); err != nil {
+		return nil, fmt.Errorf("--database-url: %w", err)
+	}
+	if c.SpoolPath == "" {
+		c.SpoolPath = c.DatabasePath + ".spool"
+	}
 	return c, nil
 }
+
+// Database is what the store opens: the PostgreSQL URL when one is set,
+// else the SQLite file.
+func (c *Config) Database() string { return cmp.Or(c.DatabaseURL, c.DatabasePath) }
 
 // Document writes one line per environment variable with its default, for
 // `qwenproxy help`.
@@ -155,6 +173,24 @@ func Document(w io.Writer) {
 			def = "(unset)"
 		}
 		fmt.Fprintf(w, "  %-26s %-22s %s\n", s.env, def, s.help)
+	}
+}
+
+// CheckDatabaseURL accepts "" (SQLite) or a PostgreSQL URL.
+func CheckDatabaseURL(v string) error {
+	if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+		return errors.New("must be a postgres:// or postgresql:// URL (SQLite is DATABASE_PATH)")
+	}
+	return nil
+}
+
+func databaseURL(dst *string) func(string) error {
+	return func(v string) error {
+		if err := CheckDatabaseURL(v); err != nil {
+			return err
+		}
+		*dst = v
+		return nil
 	}
 }
 

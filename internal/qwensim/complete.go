@@ -30,6 +30,7 @@ type turn struct {
 	userID, answerID  string
 	answer, reasoning string
 	inputTokens       int
+	released          bool // guarded by Sim.mu
 }
 
 func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
@@ -56,6 +57,7 @@ func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.release(t)
 	if !req.Stream {
+		s.release(t)
 		s.answerJSON(w, t)
 		return
 	}
@@ -131,9 +133,14 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	return t, "", ""
 }
 
+// release frees the chat for its next turn, once. It runs before the last
+// event is sent, as Qwen has finished the answer by then: a client that
+// reads the end and asks again at once must not find the chat busy.
 func (s *Sim) release(t *turn) {
 	s.mu.Lock()
-	t.chat.busy = false
+	if !t.released {
+		t.released, t.chat.busy = true, false
+	}
 	s.mu.Unlock()
 }
 
@@ -266,6 +273,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 			return
 		}
 	}
+	s.release(t)
 	send(enc.finished("answer"))
 }
 

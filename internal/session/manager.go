@@ -13,14 +13,20 @@ import (
 
 // Manager resolves the session of each call.
 //
-// The sessions this process uses are kept in memory, which is the truth for
-// them while they live here; the database is written behind (through save,
-// in order with the calls that use them) and read for sessions not in
-// memory — after a restart, or idle ones. No database write is on a call's
-// path.
+// Alone on its database, the process keeps the sessions it uses in memory,
+// which is the truth for them while they live here; the database is written
+// behind (through save, in order with the calls that use them) and read for
+// sessions not in memory — after a restart, or idle ones. No database write
+// is on a call's path.
+//
+// On a database other processes share (a SessionLocker is given), the
+// database is the truth: a turn holds its session's lock across processes,
+// reads the session under it and writes it back before releasing it, so the
+// next turn continues from the last answer wherever it runs.
 type Manager struct {
-	store qp.SessionStore
-	save  func(qp.Session)
+	store  qp.SessionStore
+	shared qp.SessionLocker // nil when this process alone uses the database
+	save   func(qp.Session)
 	ttl   time.Duration
 	locks *lockTable
 	now   func() time.Time
@@ -32,9 +38,10 @@ type Manager struct {
 }
 
 // NewManager returns a Manager whose sessions expire after ttl idle; save
-// persists a session's state (asynchronously, in order).
-func NewManager(store qp.SessionStore, save func(qp.Session), ttl time.Duration, newID func() string) *Manager {
-	return &Manager{store: store, save: save, ttl: ttl, locks: newLockTable(), now: time.Now, newID: newID,
+// persists a session's state (asynchronously, in order). shared is nil
+// unless other processes use the same database.
+func NewManager(store qp.SessionStore, shared qp.SessionLocker, save func(qp.Session), ttl time.Duration, newID func() string) *Manager {
+	return &Manager{store: store, shared: shared, save: save, ttl: ttl, locks: newLockTable(), now: time.Now, newID: newID,
 		cache: map[string]qp.Session{}, byKey: map[string][]string{}}
 }
 
@@ -60,6 +67,8 @@ type Turn struct {
 	// Replay is set when the chat is new but the client has earlier turns.
 	Replay  bool
 	m       *Manager
+	held    qp.SessionLock // the lock across processes; nil when not shared
+	ctx     context.Context
 	release func()
 }
 
@@ -83,32 +92,50 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 			return t, err
 		}
 	}
-	id := m.newID()
+	t, err := m.lock(ctx, m.newID())
+	if err != nil {
+		return nil, err
+	}
+	return m.open(ctx, t, req)
+}
+
+// lock takes id's lock in this process and, on a shared database, across
+// processes, and returns the turn that holds them.
+func (m *Manager) lock(ctx context.Context, id string) (*Turn, error) {
 	release, err := m.locks.Lock(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return m.open(ctx, id, req, release)
+	t := &Turn{Session: qp.Session{ID: id}, m: m, ctx: context.WithoutCancel(ctx), release: release}
+	if m.shared != nil {
+		if t.held, err = m.shared.LockSession(ctx, id); err != nil {
+			release()
+			return nil, err
+		}
+		t.release = func() { t.held.Unlock(); release() }
+	}
+	return t, nil
 }
 
 func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error) {
 	if !ValidID(req.ExplicitID) {
 		return nil, ErrInvalidID
 	}
-	release, err := m.locks.Lock(ctx, req.ExplicitID)
+	t, err := m.lock(ctx, req.ExplicitID)
 	if err != nil {
 		return nil, err
 	}
-	s, err := m.get(ctx, req.ExplicitID)
+	s, err := m.get(ctx, t)
 	switch {
 	case errors.Is(err, qp.ErrNotFound):
-		return m.open(ctx, req.ExplicitID, req, release)
+		return m.open(ctx, t, req)
 	case err != nil:
-		release()
+		t.release()
 		return nil, err
 	}
 	// A named session whose first turn never got an answer is a new chat.
-	return &Turn{Session: s, Replay: s.ParentID == "" && req.HasHistory, m: m, release: release}, nil
+	t.Session, t.Replay = s, s.ParentID == "" && req.HasHistory
+	return t, nil
 }
 
 // continueByKey returns the session whose next expected history is the
@@ -123,40 +150,52 @@ func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error)
 	if err != nil {
 		return nil, err
 	}
-	release, err := m.locks.Lock(ctx, id)
+	t, err := m.lock(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	s, err := m.get(ctx, id)
+	s, err := m.get(ctx, t)
 	if err != nil {
-		release()
+		t.release()
 		return nil, err
 	}
 	if s.ConversationKey != req.PrefixKey || s.Expired(m.now()) {
-		release()
+		t.release()
 		return nil, nil
 	}
-	return &Turn{Session: s, m: m, release: release}, nil
+	t.Session = s
+	return t, nil
 }
 
-// open creates a Qwen chat and a session for it under the held lock of id.
-func (m *Manager) open(ctx context.Context, id string, req Request, release func()) (*Turn, error) {
+// open creates a Qwen chat and a session for it in the turn t holding the
+// new session's lock.
+func (m *Manager) open(ctx context.Context, t *Turn, req Request) (*Turn, error) {
 	chatID, err := req.NewChat(ctx)
 	if err != nil {
-		release()
+		t.release()
 		return nil, err
 	}
 	now := m.now()
-	s := qp.Session{ID: id, ChatID: chatID, Model: req.Model, FirstUserMessage: req.FirstUser,
+	t.Session = qp.Session{ID: t.Session.ID, ChatID: chatID, Model: req.Model, FirstUserMessage: req.FirstUser,
 		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl)}
+	t.Replay = req.HasHistory
 	// Persisted when the turn ends (Advance or Touch), with its call: one
 	// write instead of two.
-	m.keep(s)
-	return &Turn{Session: s, Replay: req.HasHistory, m: m, release: release}, nil
+	m.keep(t.Session)
+	return t, nil
 }
 
-// get returns a session's current state: from memory, else the database.
-func (m *Manager) get(ctx context.Context, id string) (qp.Session, error) {
+// get returns the current state of the session t holds: from the database
+// when it is shared, else from memory, else the database.
+func (m *Manager) get(ctx context.Context, t *Turn) (qp.Session, error) {
+	if t.held != nil {
+		s, err := t.held.Session(ctx)
+		if err != nil {
+			return qp.Session{}, err
+		}
+		return *s, nil
+	}
+	id := t.Session.ID
 	m.mu.Lock()
 	s, ok := m.cache[id]
 	m.mu.Unlock()
@@ -180,6 +219,13 @@ func (m *Manager) get(ctx context.Context, id string) (qp.Session, error) {
 // next expected history hashes to key.
 func (m *Manager) findByKey(ctx context.Context, key string) (string, error) {
 	now := m.now()
+	if m.shared != nil {
+		stored, err := m.store.SessionByKey(ctx, key, now)
+		if err != nil {
+			return "", err
+		}
+		return stored.ID, nil
+	}
 	m.mu.Lock()
 	best := ""
 	var bestAt time.Time
@@ -199,14 +245,28 @@ func (m *Manager) findByKey(ctx context.Context, key string) (string, error) {
 	return stored.ID, nil
 }
 
-// put makes s the current state of its session, and persists it.
-func (m *Manager) put(s qp.Session) {
-	m.keep(s)
-	m.save(s)
+// persist makes the turn's copy the current state of its session. On a
+// shared database it is written before the lock is released; should that
+// fail, the recorder writes it behind (retrying, spooling) rather than lose
+// it.
+func (t *Turn) persist() {
+	if t.held != nil {
+		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+		defer cancel()
+		if err := t.held.Save(ctx, t.Session); err == nil {
+			return
+		}
+	}
+	t.m.keep(t.Session)
+	t.m.save(t.Session)
 }
 
-// keep makes s the current state of its session in memory.
+// keep makes s the current state of its session in memory, unless the
+// database is shared.
 func (m *Manager) keep(s qp.Session) {
+	if m.shared != nil {
+		return
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old, ok := m.cache[s.ID]; ok {
@@ -257,14 +317,14 @@ func (t *Turn) Advance(parentID, nextKey string) {
 	t.Session.ParentID, t.Session.ConversationKey = parentID, nextKey
 	t.Session.MessageCount++
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
-	t.m.put(t.Session)
+	t.persist()
 }
 
 // Touch slides the expiry of a session used by a failed turn.
 func (t *Turn) Touch() {
 	now := t.m.now()
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
-	t.m.put(t.Session)
+	t.persist()
 }
 
 // Release lets the next turn of the session proceed.

@@ -12,6 +12,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/store/sqlite"
+	"qwenproxy/internal/store/sqlstore"
 )
 
 func m(role, content string) openai.Message {
@@ -47,7 +48,7 @@ func TestKeyNormalisesWhatClientsChange(t *testing.T) {
 	}
 }
 
-func newManager(t *testing.T) (*Manager, *sqlite.Store) {
+func newManager(t *testing.T) (*Manager, *sqlstore.Store) {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
 	if err != nil {
@@ -64,7 +65,7 @@ func newManager(t *testing.T) (*Manager, *sqlite.Store) {
 			t.Error(err)
 		}
 	}
-	return NewManager(st, save, time.Minute, func() string { return fmt.Sprintf("s%d", n.Add(1)) }), st
+	return NewManager(st, nil, save, time.Minute, func() string { return fmt.Sprintf("s%d", n.Add(1)) }), st
 }
 
 func newChat(n *atomic.Int32) func(context.Context) (string, error) {
@@ -137,7 +138,7 @@ func TestSessionsSurviveAFreshManager(t *testing.T) {
 	turn.Advance("p1", "K1")
 	turn.Release()
 	// A restarted process has an empty memory and reads the database.
-	fresh := NewManager(st, func(qp.Session) {}, time.Minute, func() string { return "new" })
+	fresh := NewManager(st, nil, func(qp.Session) {}, time.Minute, func() string { return "new" })
 	next, err := fresh.Begin(ctx, Request{PrefixKey: "K1", HasHistory: true, NewChat: newChat(&chats)})
 	if err != nil || next.Session.ID != turn.Session.ID || next.Session.ParentID != "p1" || next.Session.MessageCount != 1 || chats.Load() != 1 {
 		t.Fatalf("after restart: %+v %v", next, err)

@@ -7,39 +7,31 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
-	"time"
+	"strings"
 
-	qp "qwenproxy"
+	"qwenproxy/internal/store/sqlstore"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
 )
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
 
 // Options tune the connection. Zero values take the defaults.
 type Options struct {
 	BusyTimeoutMS int // default 5000
 }
 
-// Store implements qwenproxy.Store on one SQLite file.
-type Store struct {
-	path  string
-	write *sql.DB
-	read  *sql.DB
-
-	prepMu   sync.Mutex
-	prepared *writeStatements // on the write connection, made on first use
-}
-
-var _ qp.Store = (*Store)(nil)
-
 // Open opens (creating if needed) the database file at path. Call Migrate
 // before use.
-func Open(ctx context.Context, path string, opt Options) (*Store, error) {
+func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error) {
 	if opt.BusyTimeoutMS == 0 {
 		opt.BusyTimeoutMS = 5000
 	}
@@ -59,7 +51,11 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	s := &Store{path: path, write: write, read: read}
+	migrations, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := sqlstore.New(dialect{}, write, read, migrations, path)
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -87,46 +83,40 @@ func dsn(path string, opt Options, writer bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
-// Path is the database file.
-func (s *Store) Path() string { return s.path }
+// dialect is SQLite's side of the shared SQL. One process owns the file's
+// writes through its single write connection, so the locks between
+// processes that PostgreSQL needs are no-ops here: BEGIN IMMEDIATE already
+// serialises writers.
+type dialect struct{}
 
-// Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.write.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping sqlite: %w", err)
+func (dialect) Name() string { return "sqlite" }
+
+func (dialect) Rebind(q string) string { return q }
+
+func (dialect) LockMigrations(context.Context, *sql.Conn) (func(), error) { return func() {}, nil }
+
+func (dialect) LockRollups(context.Context, *sql.Tx) error { return nil }
+
+// ReclaimSpace returns free pages to the file system, a thousand at a time,
+// so that the writer is never held off for long.
+func (dialect) ReclaimSpace(ctx context.Context, db *sql.DB) error {
+	for {
+		var free int
+		if err := db.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
+			return err
+		}
+		if free == 0 {
+			return nil
+		}
+		if _, err := db.ExecContext(ctx, `PRAGMA incremental_vacuum(1000)`); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
-	return nil
 }
 
-// Close closes both pools.
-func (s *Store) Close() error {
-	if s.prepared != nil {
-		s.prepared.close()
-	}
-	werr := s.write.Close()
-	rerr := s.read.Close()
-	if werr != nil {
-		return fmt.Errorf("close sqlite: %w", werr)
-	}
-	if rerr != nil {
-		return fmt.Errorf("close sqlite: %w", rerr)
-	}
-	return nil
-}
-
-// Check proves the database takes writes and reads: it rewrites one row and
-// reads it back.
-func (s *Store) Check(ctx context.Context) error {
-	now := time.Now().UnixMilli()
-	if _, err := s.write.ExecContext(ctx, `INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)`, now); err != nil {
-		return fmt.Errorf("health write: %w", err)
-	}
-	var got int64
-	if err := s.read.QueryRowContext(ctx, `SELECT checked_at FROM health WHERE id = 1`).Scan(&got); err != nil {
-		return fmt.Errorf("health read: %w", err)
-	}
-	if got != now {
-		return fmt.Errorf("health read: got %d, wrote %d", got, now)
-	}
-	return nil
+func (dialect) UndefinedTable(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no such table")
 }

@@ -1,58 +1,51 @@
-package sqlite
+// The store's contract: every test runs on SQLite and on PostgreSQL.
+package sqlstore_test
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/storetest"
 )
 
-func openTest(t *testing.T) *Store {
-	t.Helper()
-	st, err := Open(context.Background(), filepath.Join(t.TempDir(), "sub", "test.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 func TestMigrationsApplyOnceAndReportStatus(t *testing.T) {
-	ctx := context.Background()
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "m.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	before, err := st.MigrationStatus(ctx)
-	if err != nil || len(before) == 0 || !before[0].AppliedAt.IsZero() {
-		t.Fatalf("status before: %+v %v", before, err)
-	}
-	n, err := st.Migrate(ctx)
-	if err != nil || n != len(before) {
-		t.Fatalf("applied %d of %d: %v", n, len(before), err)
-	}
-	if n, err := st.Migrate(ctx); err != nil || n != 0 {
-		t.Fatalf("second run applied %d: %v", n, err)
-	}
-	after, _ := st.MigrationStatus(ctx)
-	for _, m := range after {
-		if m.AppliedAt.IsZero() {
-			t.Fatalf("%s still pending", m.Name)
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st, err := store.Open(ctx, dbURL, store.Options{})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		defer st.Close()
+		before, err := st.MigrationStatus(ctx)
+		if err != nil || len(before) == 0 || !before[0].AppliedAt.IsZero() {
+			t.Fatalf("status before: %+v %v", before, err)
+		}
+		n, err := st.Migrate(ctx)
+		if err != nil || n != len(before) {
+			t.Fatalf("applied %d of %d: %v", n, len(before), err)
+		}
+		if n, err := st.Migrate(ctx); err != nil || n != 0 {
+			t.Fatalf("second run applied %d: %v", n, err)
+		}
+		after, _ := st.MigrationStatus(ctx)
+		for _, m := range after {
+			if m.AppliedAt.IsZero() {
+				t.Fatalf("%s still pending", m.Name)
+			}
+		}
+	})
 }
 
-func TestSessions(t *testing.T) {
-	st := openTest(t)
+func TestSessions(t *testing.T) { storetest.Each(t, testSessions) }
+
+func testSessions(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
 	ctx := context.Background()
 	now := time.UnixMilli(time.Now().UnixMilli())
 	s := qp.Session{ID: "s1", ChatID: "c1", Model: "m", FirstUserMessage: "hi", CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Minute)}
@@ -98,8 +91,10 @@ func exchange(i int, session string) qp.Exchange {
 	}
 }
 
-func TestExchangesAndCascade(t *testing.T) {
-	st := openTest(t)
+func TestExchangesAndCascade(t *testing.T) { storetest.Each(t, testExchangesAndCascade) }
+
+func testExchangesAndCascade(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
 	ctx := context.Background()
 	now := time.Now()
 	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{{ID: "s1", ChatID: "c", FirstUserMessage: "x", CreatedAt: now, LastAccessed: now, ExpiresAt: now}}}); err != nil {
@@ -115,7 +110,7 @@ func TestExchangesAndCascade(t *testing.T) {
 	}
 	var requests, responses, bodies int
 	var ttft sql.NullFloat64
-	row := st.read.QueryRow(`SELECT (SELECT COUNT(*) FROM requests), (SELECT COUNT(*) FROM responses), (SELECT COUNT(*) FROM response_bodies),
+	row := st.DB().QueryRow(`SELECT (SELECT COUNT(*) FROM requests), (SELECT COUNT(*) FROM responses), (SELECT COUNT(*) FROM response_bodies),
 		(SELECT ttft_ms FROM responses WHERE response_id = 'resp-1')`)
 	if err := row.Scan(&requests, &responses, &bodies, &ttft); err != nil {
 		t.Fatal(err)
@@ -125,10 +120,10 @@ func TestExchangesAndCascade(t *testing.T) {
 	}
 	// Deleting a session removes its calls (cascade through a pooled
 	// connection, where foreign keys must be on too).
-	if _, err := st.write.Exec(`DELETE FROM sessions WHERE id = 's1'`); err != nil {
+	if _, err := st.DB().Exec(`DELETE FROM sessions WHERE id = 's1'`); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.read.QueryRow(`SELECT (SELECT COUNT(*) FROM requests), (SELECT COUNT(*) FROM response_bodies)`).Scan(&requests, &bodies); err != nil {
+	if err := st.DB().QueryRow(`SELECT (SELECT COUNT(*) FROM requests), (SELECT COUNT(*) FROM response_bodies)`).Scan(&requests, &bodies); err != nil {
 		t.Fatal(err)
 	}
 	if requests != 1 || bodies != 1 {
@@ -137,7 +132,11 @@ func TestExchangesAndCascade(t *testing.T) {
 }
 
 func TestCallsOfAnUnknownSessionAreKeptWithoutIt(t *testing.T) {
-	st := openTest(t)
+	storetest.Each(t, testCallsOfAnUnknownSessionAreKeptWithoutIt)
+}
+
+func testCallsOfAnUnknownSessionAreKeptWithoutIt(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
 	if err := st.WriteExchanges(context.Background(), []qp.Exchange{exchange(1, "ghost")}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -8,12 +8,11 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	qp "qwenproxy"
 )
-
-var _ qp.HistoryStore = (*Store)(nil)
 
 // Sort whitelists: API names to columns.
 var (
@@ -45,6 +44,9 @@ func sortColumn(m map[string]string, name string) (string, error) {
 	return col, nil
 }
 
+// likeEscaper makes a search text match itself only, in LIKE … ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
 // ListSessions pages sessions.
 func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListOptions) (*qp.ListResult[qp.SessionRecord], error) {
 	col, err := sortColumn(sessionSorts, o.Sort)
@@ -57,7 +59,7 @@ func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListO
 		q.where.add("model = ?", f.Model)
 	}
 	if f.Search != "" {
-		q.where.add("instr(lower(first_user_message), lower(?)) > 0", f.Search)
+		q.where.add(`lower(first_user_message) LIKE lower(?) ESCAPE '\'`, "%"+likeEscaper.Replace(f.Search)+"%")
 	}
 	q.where.addRange("created_at", f.Range)
 	return run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.SessionRecord, qp.Cursor, error) {
@@ -94,6 +96,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
 	buckets, err := bucketsWhere(ctx, tx, "WHERE session_id = ?", id)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -40,6 +40,9 @@ func (s *Store) deleteBatch(ctx context.Context, before int64, batch int) (int, 
 		return 0, fmt.Errorf("delete requests: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
+		return 0, fmt.Errorf("delete requests: %w", err)
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT id FROM requests WHERE timestamp < ? ORDER BY timestamp LIMIT ?`, before, batch)
 	if err != nil {
 		return 0, fmt.Errorf("delete requests: %w", err)
@@ -72,25 +75,6 @@ func (s *Store) deleteBatch(ctx context.Context, before int64, batch int) (int, 
 		return 0, fmt.Errorf("delete requests: %w", err)
 	}
 	return len(ids), nil
-}
-
-// ReclaimSpace returns free pages to the file system, a little at a time.
-func (s *Store) ReclaimSpace(ctx context.Context) error {
-	for {
-		var free int
-		if err := s.write.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
-			return fmt.Errorf("reclaim space: %w", err)
-		}
-		if free == 0 {
-			return nil
-		}
-		if _, err := s.write.ExecContext(ctx, `PRAGMA incremental_vacuum(1000)`); err != nil {
-			return fmt.Errorf("reclaim space: %w", err)
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
 }
 
 // Export streams calls (oldest first) to fn, reading them in pages so that

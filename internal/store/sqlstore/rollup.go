@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -20,7 +20,7 @@ type rollupKey struct {
 }
 
 // addRollups folds a batch of exchanges into the hourly rollups.
-func addRollups(ctx context.Context, st *writeStatements, batch []qp.Exchange) error {
+func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 	groups := map[rollupKey]*stats.Acc{}
 	for i := range batch {
 		rq, rs := &batch[i].Request, &batch[i].Response
@@ -39,7 +39,7 @@ func addRollups(ctx context.Context, st *writeStatements, batch []qp.Exchange) e
 			DurationMillis: float64(rs.Duration.Milliseconds()), TTFTMillis: ttft})
 	}
 	for k, a := range groups {
-		old, err := scanRollup(st.rollupRead.QueryRowContext(ctx, k.bucket, k.model))
+		old, err := scanRollup(tx.QueryRowContext(ctx, `SELECT `+rollupColumns+` FROM stats_hourly WHERE bucket = ? AND model = ?`, k.bucket, k.model))
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
@@ -47,8 +47,8 @@ func addRollups(ctx context.Context, st *writeStatements, batch []qp.Exchange) e
 		default:
 			a.Merge(old)
 		}
-		if _, err := st.rollupWrite.ExecContext(ctx, rollupArgs(k, a)...); err != nil {
-			return fmt.Errorf("write rollup: %w", err)
+		if err := writeRollup(ctx, tx, k, a); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -69,15 +69,19 @@ func scanRollup(row interface{ Scan(...any) error }, extra ...any) (*stats.Acc, 
 	return a, nil
 }
 
-const rollupUpsert = `INSERT OR REPLACE INTO stats_hourly (bucket, model, ` + rollupColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const rollupUpsert = `INSERT INTO stats_hourly (bucket, model, ` + rollupColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (bucket, model) DO UPDATE SET requests = excluded.requests, errors = excluded.errors,
+		prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, total_tokens = excluded.total_tokens,
+		duration_sum = excluded.duration_sum, duration_n = excluded.duration_n, ttft_sum = excluded.ttft_sum, ttft_n = excluded.ttft_n,
+		duration_hist = excluded.duration_hist, ttft_hist = excluded.ttft_hist`
 
 func rollupArgs(k rollupKey, a *stats.Acc) []any {
 	return []any{k.bucket, k.model, a.Requests, a.Errors, a.PromptTokens, a.CompletionTokens, a.Total,
 		a.DurationSum, a.DurationN, a.TTFTSum, a.TTFTN, a.DurationHist.Encode(), a.TTFTHist.Encode()}
 }
 
-func writeRollup(ctx context.Context, tx *sql.Tx, k rollupKey, a *stats.Acc) error {
+func writeRollup(ctx context.Context, tx *txn, k rollupKey, a *stats.Acc) error {
 	if _, err := tx.ExecContext(ctx, rollupUpsert, rollupArgs(k, a)...); err != nil {
 		return fmt.Errorf("write rollup: %w", err)
 	}
@@ -86,7 +90,7 @@ func writeRollup(ctx context.Context, tx *sql.Tx, k rollupKey, a *stats.Acc) err
 
 // rebuildRollups recomputes the given hours from the rows that remain, after
 // a delete.
-func rebuildRollups(ctx context.Context, tx *sql.Tx, buckets map[int64]bool) error {
+func rebuildRollups(ctx context.Context, tx *txn, buckets map[int64]bool) error {
 	for b := range buckets {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM stats_hourly WHERE bucket = ?`, b); err != nil {
 			return fmt.Errorf("rebuild rollup: %w", err)
@@ -113,7 +117,7 @@ func rebuildRollups(ctx context.Context, tx *sql.Tx, buckets map[int64]bool) err
 }
 
 // bucketsWhere returns the hours of the responses matching where.
-func bucketsWhere(ctx context.Context, tx *sql.Tx, where string, args ...any) (map[int64]bool, error) {
+func bucketsWhere(ctx context.Context, tx *txn, where string, args ...any) (map[int64]bool, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT timestamp - timestamp % ? FROM responses `+where, append([]any{hourMillis}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("find rollup hours: %w", err)
@@ -163,7 +167,7 @@ func scanCalls(ctx context.Context, q queryer, where string, args []any, fn func
 // existed. It runs once, when the rollup table is empty and calls are not.
 func (s *Store) backfillRollups(ctx context.Context) error {
 	var rollups, calls int
-	if err := s.write.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM stats_hourly), (SELECT COUNT(*) FROM (SELECT 1 FROM responses LIMIT 1))`).Scan(&rollups, &calls); err != nil {
+	if err := s.write.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM stats_hourly), (SELECT COUNT(*) FROM (SELECT 1 FROM responses LIMIT 1) AS any_call)`).Scan(&rollups, &calls); err != nil {
 		return fmt.Errorf("check rollups: %w", err)
 	}
 	if rollups > 0 || calls == 0 {
@@ -174,6 +178,9 @@ func (s *Store) backfillRollups(ctx context.Context) error {
 		return fmt.Errorf("backfill rollups: %w", err)
 	}
 	defer tx.Rollback()
+	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
+		return fmt.Errorf("backfill rollups: %w", err)
+	}
 	buckets, err := bucketsWhere(ctx, tx, "")
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -9,8 +9,6 @@ import (
 
 	qp "qwenproxy"
 )
-
-var _ qp.APIKeyStore = (*Store)(nil)
 
 // APIKeys lists the stored keys.
 func (s *Store) APIKeys(ctx context.Context) ([]qp.APIKey, error) {
@@ -50,8 +48,6 @@ func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
 	return mustAffect(res, "delete api key", id)
 }
 
-var _ qp.CredentialStore = (*Store)(nil)
-
 // QwenCredentials returns the stored credentials.
 func (s *Store) QwenCredentials(ctx context.Context) (*qp.QwenCredentials, error) {
 	var c qp.QwenCredentials
@@ -69,7 +65,8 @@ func (s *Store) QwenCredentials(ctx context.Context) (*qp.QwenCredentials, error
 
 // SetQwenCredentials stores credentials, replacing any.
 func (s *Store) SetQwenCredentials(ctx context.Context, c qp.QwenCredentials) error {
-	if _, err := s.write.ExecContext(ctx, `INSERT OR REPLACE INTO qwen_credentials (id, token, cookies, updated_at) VALUES (1, ?, ?, ?)`,
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO qwen_credentials (id, token, cookies, updated_at) VALUES (1, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET token = excluded.token, cookies = excluded.cookies, updated_at = excluded.updated_at`,
 		c.Token, c.Cookies, c.UpdatedAt.UnixMilli()); err != nil {
 		return fmt.Errorf("store credentials: %w", err)
 	}

@@ -1,8 +1,8 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"embed"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -10,9 +10,6 @@ import (
 	"strings"
 	"time"
 )
-
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
 
 // Migration is one versioned schema step embedded in the binary.
 type Migration struct {
@@ -27,8 +24,8 @@ type MigrationStatus struct {
 	AppliedAt time.Time // zero when pending
 }
 
-func loadMigrations() ([]Migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+func loadMigrations(files fs.FS) ([]Migration, error) {
+	entries, err := fs.ReadDir(files, ".")
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
@@ -43,7 +40,7 @@ func loadMigrations() ([]Migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("migration %q: bad version: %w", name, err)
 		}
-		body, err := fs.ReadFile(migrationFiles, "migrations/"+name)
+		body, err := fs.ReadFile(files, name)
 		if err != nil {
 			return nil, fmt.Errorf("read migration %q: %w", name, err)
 		}
@@ -56,16 +53,39 @@ func loadMigrations() ([]Migration, error) {
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version    INTEGER PRIMARY KEY,
   name       TEXT NOT NULL,
-  applied_at INTEGER NOT NULL
+  applied_at BIGINT NOT NULL
 )`
 
 // Migrate applies every pending migration, each in its own transaction
-// together with its version row, and returns how many it applied.
+// together with its version row, and returns how many it applied. It holds
+// the backend's migration lock throughout, so that processes starting
+// together apply each migration once.
 func (s *Store) Migrate(ctx context.Context) (int, error) {
-	if _, err := s.write.ExecContext(ctx, createMigrationsTable); err != nil {
+	applied, err := s.migrateLocked(ctx)
+	if err != nil {
+		return applied, err
+	}
+	if err := s.backfillRollups(ctx); err != nil {
+		return applied, err
+	}
+	return applied, nil
+}
+
+func (s *Store) migrateLocked(ctx context.Context) (int, error) {
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	unlock, err := s.dialect.LockMigrations(ctx, conn)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: lock: %w", err)
+	}
+	defer unlock()
+	if _, err := conn.ExecContext(ctx, createMigrationsTable); err != nil {
 		return 0, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	status, err := s.MigrationStatus(ctx)
+	status, err := s.migrationStatus(ctx, conn)
 	if err != nil {
 		return 0, err
 	}
@@ -74,22 +94,20 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		if !m.AppliedAt.IsZero() {
 			continue
 		}
-		if err := s.apply(ctx, m.Migration); err != nil {
+		if err := s.apply(ctx, conn, m.Migration); err != nil {
 			return applied, err
 		}
 		applied++
 	}
-	if err := s.backfillRollups(ctx); err != nil {
-		return applied, err
-	}
 	return applied, nil
 }
 
-func (s *Store) apply(ctx context.Context, m Migration) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+func (s *Store) apply(ctx context.Context, conn *sql.Conn, m Migration) error {
+	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migration %s: begin: %w", m.Name, err)
 	}
+	tx := &txn{sqlTx, s.dialect.Rebind}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return fmt.Errorf("migration %s: %w", m.Name, err)
@@ -106,13 +124,19 @@ func (s *Store) apply(ctx context.Context, m Migration) error {
 
 // MigrationStatus lists every embedded migration with its applied time.
 func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) {
-	all, err := loadMigrations()
+	return s.migrationStatus(ctx, s.read.DB)
+}
+
+func (s *Store) migrationStatus(ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) ([]MigrationStatus, error) {
+	all, err := loadMigrations(s.migrations)
 	if err != nil {
 		return nil, err
 	}
 	applied := map[int]time.Time{}
-	rows, err := s.read.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations`)
-	if err != nil && !isNoSuchTable(err) {
+	rows, err := db.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations`)
+	if err != nil && !s.dialect.UndefinedTable(err) {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
 	}
 	if err == nil {
@@ -134,8 +158,4 @@ func (s *Store) MigrationStatus(ctx context.Context) ([]MigrationStatus, error) 
 		out[i] = MigrationStatus{Migration: m, AppliedAt: applied[m.Version]}
 	}
 	return out, nil
-}
-
-func isNoSuchTable(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no such table")
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/sqlstore"
 )
 
 // The history benchmarks run against one SQLite file holding benchCalls
@@ -20,17 +22,18 @@ import (
 //
 //	go test -run '^$' -bench History -benchtime 100x ./internal/store/sqlite
 //
-// QWENPROXY_BENCH_DB names the file (default: in the temp directory).
+// QWENPROXY_BENCH_DB names the file (default: in the temp directory), or a
+// postgres:// URL to measure the same on PostgreSQL.
 const benchCalls = 1_000_000
 
 var (
 	benchOnce  sync.Once
-	benchStore *Store
+	benchStore *sqlstore.Store
 	benchErr   error
 	benchStart = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 )
 
-func benchDB(b *testing.B) *Store {
+func benchDB(b *testing.B) *sqlstore.Store {
 	b.Helper()
 	benchOnce.Do(func() {
 		path := os.Getenv("QWENPROXY_BENCH_DB")
@@ -45,9 +48,9 @@ func benchDB(b *testing.B) *Store {
 	return benchStore
 }
 
-func openBench(path string) (*Store, error) {
+func openBench(path string) (*sqlstore.Store, error) {
 	ctx := context.Background()
-	st, err := Open(ctx, path, Options{})
+	st, err := store.Open(ctx, path, store.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +58,7 @@ func openBench(path string) (*Store, error) {
 		return nil, err
 	}
 	var have int
-	if err := st.read.QueryRow(`SELECT COUNT(*) FROM requests`).Scan(&have); err != nil {
+	if err := st.DB().QueryRow(`SELECT COUNT(*) FROM requests`).Scan(&have); err != nil {
 		return nil, err
 	}
 	if have == benchCalls {
@@ -70,7 +73,7 @@ func openBench(path string) (*Store, error) {
 var benchModels = []string{"qwen3-max", "qwen3-coder-plus", "qwen3-vl-plus", "qwen3-vl-32b"}
 
 // fill writes the calls as the recorder would: batches of 1000.
-func fill(st *Store) error {
+func fill(st *sqlstore.Store) error {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 2))
 	const sessions = 50_000
@@ -121,11 +124,11 @@ func fill(st *Store) error {
 
 // warm reads the tables once: pages evicted while idle make a first query
 // look 100× slower than it is.
-func warm(st *Store) error {
+func warm(st *sqlstore.Store) error {
 	for _, q := range []string{`SELECT COUNT(*) FROM requests`, `SELECT COUNT(*) FROM responses`, `SELECT COUNT(*) FROM stats_hourly`,
 		`SELECT SUM(duration_ms) FROM responses`} {
 		var n any
-		if err := st.read.QueryRow(q).Scan(&n); err != nil {
+		if err := st.DB().QueryRow(q).Scan(&n); err != nil {
 			return err
 		}
 	}

@@ -1,0 +1,175 @@
+// Package postgres is the PostgreSQL backend of the qwenproxy store: the
+// database several proxy instances share. It runs the shared SQL of
+// internal/store/sqlstore through pgx's database/sql driver, and brings what
+// sharing needs: advisory locks that serialise migrations, the hourly
+// rollups' read-modify-write and each session's turns across processes.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"qwenproxy/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// Options tune the pool. Zero values take the defaults.
+type Options struct {
+	// MaxConns bounds the open connections (default 32). A turn in progress
+	// holds one for its session lock.
+	MaxConns int
+}
+
+// IsURL reports whether s names a PostgreSQL database.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Open connects to the database at a postgres:// URL. Call Migrate before
+// use. Unknown URL parameters are passed to the server as settings
+// (search_path=…, synchronous_commit=…).
+func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, error) {
+	describe := Redact(rawURL)
+	cfg, err := pgx.ParseConfig(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", describe, err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(cmpOr(opt.MaxConns, 32))
+	db.SetMaxIdleConns(cmpOr(opt.MaxConns, 32))
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	migrations, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s := sqlstore.New(dialect{}, db, db, migrations, describe)
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", describe, err)
+	}
+	return s, nil
+}
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Redact returns the URL without its password, for messages.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// Advisory lock keys: the first number names what is locked, so the
+// project's locks never collide with each other or with a session's hash.
+const (
+	lockClassSessions = 0x7177_0001
+	lockClassProxy    = 0x7177_0002
+	lockMigrations    = 1
+	lockRollups       = 2
+)
+
+// dialect is PostgreSQL's side of the shared SQL.
+type dialect struct{}
+
+func (dialect) Name() string { return "postgres" }
+
+// Rebind numbers the ? placeholders ($1, $2, …), leaving quoted text alone.
+func (dialect) Rebind(q string) string {
+	if !strings.Contains(q, "?") {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n, quoted := 0, false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case c == '?' && !quoted:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// LockMigrations takes a session-level advisory lock on conn: a second
+// instance starting meanwhile waits, then finds the migrations applied.
+func (dialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
+	return advisoryLock(ctx, conn, lockClassProxy, `$2`, lockMigrations)
+}
+
+// LockRollups takes a transaction-level advisory lock: two instances never
+// read-modify-write the same hour at once. It is taken last in a batch and
+// held only until its commit.
+func (dialect) LockRollups(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockClassProxy, lockRollups)
+	return err
+}
+
+// LockSession takes id's session-level advisory lock on conn. Waiting ends
+// with ctx.
+func (dialect) LockSession(ctx context.Context, conn *sql.Conn, id string) (func(), error) {
+	return advisoryLock(ctx, conn, lockClassSessions, `hashtext($2)`, id)
+}
+
+// advisoryLock locks (class, key) on conn, key being the SQL expression
+// keyExpr of arg. The unlock func releases it; if that fails, the
+// connection is thrown away rather than returned to the pool still holding
+// the lock (the server drops a session's locks when it closes).
+func advisoryLock(ctx context.Context, conn *sql.Conn, class int32, keyExpr string, arg any) (func(), error) {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1, `+keyExpr+`)`, class, arg); err != nil {
+		discard(conn)
+		return nil, err
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var released bool
+		err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1, `+keyExpr+`)`, class, arg).Scan(&released)
+		if err != nil || !released {
+			discard(conn)
+		}
+	}, nil
+}
+
+// discard makes database/sql close conn instead of pooling it.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+}
+
+// ReclaimSpace leaves the work to autovacuum, which makes the space of
+// deleted rows reusable without locking the tables.
+func (dialect) ReclaimSpace(context.Context, *sql.DB) error { return nil }
+
+func (dialect) UndefinedTable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
+}

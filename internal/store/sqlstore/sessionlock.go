@@ -1,0 +1,59 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	qp "qwenproxy"
+)
+
+type sessionLocker struct{ s *Store }
+
+// LockSession holds id's lock across every process sharing the database. The
+// lock has a connection of its own, on which the session is also read and
+// saved: a turn needs no second connection while it holds one, so a full
+// pool cannot deadlock turns against each other.
+func (l sessionLocker) LockSession(ctx context.Context, id string) (qp.SessionLock, error) {
+	conn, err := l.s.write.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lock session %s: %w", id, err)
+	}
+	unlock, err := l.s.dialect.(SessionLocker).LockSession(ctx, conn, id)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("lock session %s: %w", id, err)
+	}
+	return &sessionLock{conn: conn, id: id, rebind: l.s.dialect.Rebind, unlock: unlock}, nil
+}
+
+type sessionLock struct {
+	conn   *sql.Conn
+	id     string
+	rebind func(string) string
+	unlock func()
+}
+
+func (l *sessionLock) Session(ctx context.Context) (*qp.Session, error) {
+	sess, err := scanSession(l.conn.QueryRowContext(ctx, l.rebind(`SELECT `+sessionColumns+` FROM sessions WHERE id = ?`), l.id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, qp.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read session %s: %w", l.id, err)
+	}
+	return sess, nil
+}
+
+func (l *sessionLock) Save(ctx context.Context, s qp.Session) error {
+	if _, err := l.conn.ExecContext(ctx, l.rebind(upsertSession), sessionArgs(&s)...); err != nil {
+		return fmt.Errorf("save session %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+func (l *sessionLock) Unlock() {
+	l.unlock()
+	l.conn.Close()
+}

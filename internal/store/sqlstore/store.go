@@ -1,0 +1,132 @@
+// Package sqlstore is the SQL both store backends share: every query of the
+// qwenproxy store, written once with ? placeholders in the SQL that SQLite and
+// PostgreSQL both speak. A backend (internal/store/sqlite,
+// internal/store/postgres) opens the connections and supplies a Dialect for
+// the little that differs: placeholders, locks between processes, space
+// reclamation, and its own embedded migrations.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"time"
+
+	qp "qwenproxy"
+)
+
+// Dialect is what a backend does its own way.
+type Dialect interface {
+	// Name is the backend's name: "sqlite" or "postgres".
+	Name() string
+	// Rebind rewrites a query's ? placeholders into the backend's form.
+	Rebind(query string) string
+	// LockMigrations serialises schema migrations between processes sharing
+	// the database; unlock releases the lock. conn is the connection the
+	// migrations then run on.
+	LockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+	// LockRollups serialises read-modify-write of the hourly rollups between
+	// processes, until tx ends.
+	LockRollups(ctx context.Context, tx *sql.Tx) error
+	// ReclaimSpace gives the space of deleted rows back, a little at a time.
+	ReclaimSpace(ctx context.Context, db *sql.DB) error
+	// UndefinedTable reports whether err says a table does not exist.
+	UndefinedTable(err error) bool
+}
+
+// SessionLocker is implemented by dialects of databases that several proxy
+// processes share: it holds a session's lock, across all of them, on conn.
+type SessionLocker interface {
+	LockSession(ctx context.Context, conn *sql.Conn, id string) (unlock func(), err error)
+}
+
+// Store implements the qwenproxy store interfaces over database/sql.
+type Store struct {
+	dialect    Dialect
+	write      *pool // writes; one connection on SQLite
+	read       *pool // reads; the same pool as write on PostgreSQL
+	migrations fs.FS // NNNN_name.sql files at its root
+	describe   string
+}
+
+var (
+	_ qp.Store          = (*Store)(nil)
+	_ qp.HistoryStore   = (*Store)(nil)
+	_ qp.APIKeyStore    = (*Store)(nil)
+	_ qp.CredentialStore = (*Store)(nil)
+)
+
+// New returns a store over the given pools (write and read may be the same).
+// describe names the database in messages, without secrets.
+func New(d Dialect, write, read *sql.DB, migrations fs.FS, describe string) *Store {
+	return &Store{dialect: d, write: &pool{write, d.Rebind}, read: &pool{read, d.Rebind}, migrations: migrations, describe: describe}
+}
+
+// Backend is the dialect's name: "sqlite" or "postgres".
+func (s *Store) Backend() string { return s.dialect.Name() }
+
+// String names the database (a file path, or a URL without its password).
+func (s *Store) String() string { return s.describe }
+
+// Locker returns the store's session locker when several processes may use
+// the database at once, so that session state must be read from it and
+// locked in it; nil otherwise.
+func (s *Store) Locker() qp.SessionLocker {
+	if _, ok := s.dialect.(SessionLocker); !ok {
+		return nil
+	}
+	return sessionLocker{s}
+}
+
+// DB is the underlying pool, for tests and tools that read the tables
+// directly (with the backend's placeholders).
+func (s *Store) DB() *sql.DB { return s.read.DB }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", s.dialect.Name(), err)
+	}
+	return nil
+}
+
+// Close closes the pools.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read.DB != s.write.DB {
+		if rerr := s.read.Close(); err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("close %s: %w", s.dialect.Name(), err)
+	}
+	return nil
+}
+
+// Check proves the database takes writes and reads: it rewrites one row and
+// reads it back.
+func (s *Store) Check(ctx context.Context) error {
+	now := time.Now().UnixMilli()
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO health (id, checked_at) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, now); err != nil {
+		return fmt.Errorf("health write: %w", err)
+	}
+	var got int64
+	if err := s.write.QueryRowContext(ctx, `SELECT checked_at FROM health WHERE id = 1`).Scan(&got); err != nil {
+		return fmt.Errorf("health read: %w", err)
+	}
+	if got != now {
+		return fmt.Errorf("health read: got %d, wrote %d", got, now)
+	}
+	return nil
+}
+
+// ReclaimSpace gives the space of deleted rows back to the file system.
+func (s *Store) ReclaimSpace(ctx context.Context) error {
+	if err := s.dialect.ReclaimSpace(ctx, s.write.DB); err != nil {
+		return fmt.Errorf("reclaim space: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+// Package storetest opens real databases for tests: a SQLite file in the
+// test's temp directory, and a fresh schema in the PostgreSQL server named
+// by QWENPROXY_TEST_DATABASE_URL (scripts/test starts one and sets it).
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+
+	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/postgres"
+	"qwenproxy/internal/store/sqlstore"
+)
+
+// EnvURL names the PostgreSQL server the tests use. Setting it to "skip"
+// skips the PostgreSQL tests, visibly; leaving it unset fails them.
+const EnvURL = "QWENPROXY_TEST_DATABASE_URL"
+
+// Backends are the store backends every contract test runs on.
+var Backends = []string{"sqlite", "postgres"}
+
+// Each runs fn as one subtest per backend, with that backend's database URL
+// (a SQLite path or a postgres:// URL of a fresh schema).
+func Each(t *testing.T, fn func(t *testing.T, dbURL string)) {
+	t.Helper()
+	for _, b := range Backends {
+		t.Run(b, func(t *testing.T) { fn(t, URL(t, b)) })
+	}
+}
+
+// URL returns a new, empty database of the backend, dropped after the test.
+func URL(t testing.TB, backend string) string {
+	t.Helper()
+	if backend == "sqlite" {
+		return filepath.Join(t.TempDir(), "qwenproxy.db")
+	}
+	return PostgresSchema(t)
+}
+
+// PostgresSchema creates a schema of its own for the test in the server at
+// EnvURL and returns a URL whose connections use it.
+func PostgresSchema(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvURL)
+	switch base {
+	case "":
+		t.Fatalf("%s is not set: the PostgreSQL tests need a server (scripts/test starts one; see the README), or set it to skip", EnvURL)
+	case "skip":
+		t.Skipf("%s=skip: PostgreSQL tests skipped", EnvURL)
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("create test schema in %s: %v", postgres.Redact(base), err)
+	}
+	t.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer admin.Close()
+		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop test schema: %v", err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Open opens and migrates the database at dbURL.
+func Open(t testing.TB, dbURL string) *sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, dbURL, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
