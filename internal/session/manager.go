@@ -27,10 +27,10 @@ type Manager struct {
 	store  qp.SessionStore
 	shared qp.SessionLocker // nil when this process alone uses the database
 	save   func(qp.Session)
-	ttl   time.Duration
-	locks *lockTable
-	now   func() time.Time
-	newID func() string
+	ttl    time.Duration
+	locks  *lockTable
+	now    func() time.Time
+	newID  func() string
 
 	mu    sync.Mutex
 	cache map[string]qp.Session // by id

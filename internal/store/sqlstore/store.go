@@ -51,9 +51,9 @@ type Store struct {
 }
 
 var (
-	_ qp.Store          = (*Store)(nil)
-	_ qp.HistoryStore   = (*Store)(nil)
-	_ qp.APIKeyStore    = (*Store)(nil)
+	_ qp.Store           = (*Store)(nil)
+	_ qp.HistoryStore    = (*Store)(nil)
+	_ qp.APIKeyStore     = (*Store)(nil)
 	_ qp.CredentialStore = (*Store)(nil)
 )
 
