@@ -15,26 +15,49 @@ import (
 	"qwenproxy/internal/app"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/store/postgres"
+	"qwenproxy/internal/store/storetest"
 )
 
 // env is one proxy in front of one simulator, on a temp database.
 type env struct {
 	t      *testing.T
+	dbURL  string // the SQLite file or the postgres:// URL
 	sim    *qwensim.Server
 	cfg    *config.Config
 	app    *app.App
 	client openai.Client
 }
 
-// start runs a proxy with test-friendly settings; edit adjusts the config.
+// start runs a proxy with test-friendly settings on SQLite; edit adjusts
+// the config.
 func start(t *testing.T, edit func(*config.Config)) *env {
 	t.Helper()
 	return startWith(t, qwensim.Options{}, edit)
 }
 
+// startOn is start on a new database of the backend ("sqlite" or "postgres").
+func startOn(t *testing.T, backend string, edit func(*config.Config)) *env {
+	t.Helper()
+	return startOnWith(t, backend, qwensim.Options{}, edit)
+}
+
+// onBoth runs a test once per store backend.
+func onBoth(t *testing.T, test func(t *testing.T, backend string)) {
+	for _, b := range storetest.Backends {
+		t.Run(b, func(t *testing.T) { test(t, b) })
+	}
+}
+
 // startWith is start with simulator options.
 func startWith(t *testing.T, simOpt qwensim.Options, edit func(*config.Config)) *env {
 	t.Helper()
+	return startOnWith(t, "sqlite", simOpt, edit)
+}
+
+func startOnWith(t *testing.T, backend string, simOpt qwensim.Options, edit func(*config.Config)) *env {
+	t.Helper()
+	dbURL := storetest.URL(t, backend)
 	sim, err := qwensim.Start(simOpt)
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +66,7 @@ func startWith(t *testing.T, simOpt qwensim.Options, edit func(*config.Config)) 
 	vars := map[string]string{
 		"PORT":             "0",
 		"DATABASE_PATH":    filepath.Join(t.TempDir(), "qwenproxy.db"),
+		"DATABASE_URL":     "",
 		"QWEN_BASE_URL":    sim.URL,
 		"QWEN_TOKEN":       "test-token",
 		"QWEN_COOKIES":     "acw_tc=abc; token=secret-cookie",
@@ -55,10 +79,16 @@ func startWith(t *testing.T, simOpt qwensim.Options, edit func(*config.Config)) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	if backend == "sqlite" {
+		cfg.DatabasePath = dbURL
+	} else {
+		cfg.DatabaseURL = dbURL
+	}
+	cfg.SpoolPath = cfg.DatabasePath + ".spool"
 	if edit != nil {
 		edit(cfg)
 	}
-	e := &env{t: t, sim: sim, cfg: cfg}
+	e := &env{t: t, dbURL: dbURL, sim: sim, cfg: cfg}
 	e.boot()
 	t.Cleanup(e.stop)
 	return e
@@ -105,11 +135,15 @@ func (e *env) sync() {
 	}
 }
 
-// db opens the SQLite file for reading, as an operator would.
+// db opens the database for reading, as an operator would.
 func (e *env) db() *sql.DB {
 	e.t.Helper()
 	e.sync()
-	db, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath+"?mode=ro")
+	driver, dsn := "sqlite", "file:"+e.cfg.DatabasePath+"?mode=ro"
+	if e.cfg.DatabaseURL != "" {
+		driver, dsn = "pgx", e.cfg.DatabaseURL
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -169,8 +203,12 @@ func (e *env) lastRow() row {
 	return rows[len(rows)-1]
 }
 
+// count runs a COUNT query written with ? placeholders.
 func (e *env) count(query string, args ...any) int {
 	e.t.Helper()
+	if e.cfg.DatabaseURL != "" {
+		query = postgres.Rebind(query)
+	}
 	var n int
 	if err := e.db().QueryRow(query, args...).Scan(&n); err != nil {
 		e.t.Fatal(err)

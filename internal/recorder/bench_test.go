@@ -3,31 +3,27 @@ package recorder
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	qp "qwenproxy"
-	"qwenproxy/internal/store/sqlite"
+	"qwenproxy/internal/store/storetest"
 )
 
-// Records per second into a real SQLite file through the recorder's single
-// batching writer, against the same writer committing every record alone:
+// Records per second through the recorder's single batching writer, into a
+// real SQLite file and into a real PostgreSQL server, against the same writer
+// committing every record alone:
 //
 //	go test -run '^$' -bench Recorder -benchmem ./internal/recorder
-func BenchmarkRecorderBatched(b *testing.B)   { benchRecorder(b, 100) }
-func BenchmarkRecorderPerRecord(b *testing.B) { benchRecorder(b, 1) }
+func BenchmarkRecorderBatched(b *testing.B)   { benchRecorder(b, "sqlite", 100) }
+func BenchmarkRecorderPerRecord(b *testing.B) { benchRecorder(b, "sqlite", 1) }
 
-func benchRecorder(b *testing.B, batch int) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "r.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+func BenchmarkRecorderBatchedPostgres(b *testing.B)   { benchRecorder(b, "postgres", 100) }
+func BenchmarkRecorderPerRecordPostgres(b *testing.B) { benchRecorder(b, "postgres", 1) }
+
+func benchRecorder(b *testing.B, backend string, batch int) {
+	st := storetest.Open(b, storetest.URL(b, backend))
 	r, err := New(st, quiet, Options{QueueSize: b.N + 1, BatchSize: batch, Linger: -1})
 	if err != nil {
 		b.Fatal(err)

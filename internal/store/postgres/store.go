@@ -96,8 +96,10 @@ type dialect struct{}
 
 func (dialect) Name() string { return "postgres" }
 
+func (dialect) Rebind(q string) string { return Rebind(q) }
+
 // Rebind numbers the ? placeholders ($1, $2, …), leaving quoted text alone.
-func (dialect) Rebind(q string) string {
+func Rebind(q string) string {
 	if !strings.Contains(q, "?") {
 		return q
 	}
