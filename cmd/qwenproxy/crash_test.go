@@ -20,8 +20,15 @@ import (
 // address.
 func startBinary(t *testing.T, bin, db string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--mock-upstream", "--port", "0", "--database-path", db)
-	cmd.Env = append(os.Environ(), "LOG_FORMAT=json", "QWEN_TOKEN=", "QWEN_COOKIES=")
+	return runServe(t, bin, []string{"--mock-upstream", "--database-path", db}, "QWEN_TOKEN=", "QWEN_COOKIES=")
+}
+
+// runServe runs `qwenproxy serve --port 0` with more flags and environment,
+// and returns its address once it listens.
+func runServe(t *testing.T, bin string, args []string, env ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--port", "0"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "LOG_FORMAT=json"), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -31,14 +38,16 @@ func startBinary(t *testing.T, bin, db string) (*exec.Cmd, string) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	lines := bufio.NewScanner(stderr)
+	var seen []string
 	for lines.Scan() {
 		var entry struct{ Msg, Addr string }
+		seen = append(seen, lines.Text())
 		if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "listening" {
 			go io.Copy(io.Discard, stderr)
 			return cmd, entry.Addr
 		}
 	}
-	t.Fatal("server never said where it listens")
+	t.Fatalf("server never said where it listens:\n%s", strings.Join(seen, "\n"))
 	return nil, ""
 }
 
