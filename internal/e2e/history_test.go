@@ -401,7 +401,9 @@ func testExportStreamsLargeHistories(t *testing.T, backend string) {
 	}
 }
 
-func TestRetentionDeletesOldCallsInTheBackground(t *testing.T) { onBoth(t, testRetentionDeletesOldCallsInTheBackground) }
+func TestRetentionDeletesOldCallsInTheBackground(t *testing.T) {
+	onBoth(t, testRetentionDeletesOldCallsInTheBackground)
+}
 
 func testRetentionDeletesOldCallsInTheBackground(t *testing.T, backend string) {
 	e := startOn(t, backend, func(c *config.Config) { c.RetentionDays, c.RetentionInterval = 1, time.Second })
