@@ -94,8 +94,11 @@ func (c *cli) close() {
 	}
 }
 
-func (c *cli) printJSON(v any) error {
-	enc := json.NewEncoder(c.stdout)
+func (c *cli) printJSON(v any) error { return writeJSON(c.stdout, v) }
+
+// writeJSON writes v as indented JSON, for scripts.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }

@@ -15,7 +15,7 @@ import (
 const usage = `usage: qwenproxy <command> [flags]
 
 commands:
-  serve     run the proxy (flags: --host --port --database-path --qwen-base-url --log-level --mock-upstream)
+  serve     run the proxy (flags: --host --port --database-path --database-url --qwen-base-url --log-level --mock-upstream)
   migrate   [status|up] show or apply database migrations
   sessions  [ls|show ID|rm ID] list, show or delete conversations (--limit --search --model)
   requests  [ls|show ID] list or show recorded calls (--limit --session --model --status --start --end)
@@ -25,9 +25,11 @@ commands:
   credentials [status|set|clear] Qwen credentials kept in the database (set reads the bx-umidtoken
             and the Cookie header from standard input, one per line; never printed)
   keys      [ls|add|rm ID] proxy API keys stored hashed (add: --name --admin; the key is shown once)
+  copy      copy a whole history between databases, resumable (--from sqlite:PATH --to postgres://…)
   help      this text, with every environment variable and its default
 
-Every history command takes --database-path (default DATABASE_PATH) and --json.
+Every history command takes --database-path (default DATABASE_PATH), --database-url
+(default DATABASE_URL: a postgres:// URL selects PostgreSQL) and --json.
 `
 
 func main() {
@@ -67,6 +69,8 @@ func runWithInput(ctx context.Context, args []string, getenv func(string) string
 		err = keysCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "credentials":
 		err = credentialsCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "copy":
+		err = copyCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		printHelp(stdout)
 		return 0

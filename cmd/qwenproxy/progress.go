@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -34,6 +35,27 @@ func (p *progress) set(n int) {
 	p.last = time.Now()
 	rate := float64(n) / time.Since(p.start).Seconds()
 	fmt.Fprintf(p.w, "\r%s %d calls (%.0f/s)", p.verb, n, rate)
+}
+
+// setOf draws a bar: n of total calls, the rate and the time left.
+func (p *progress) setOf(n, total int) {
+	if total <= 0 {
+		p.set(n)
+		return
+	}
+	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	const width = 30
+	filled := min(width, width*n/total)
+	rate := float64(n) / time.Since(p.start).Seconds()
+	left := "?"
+	if rate > 0 {
+		left = (time.Duration(float64(total-n)/rate) * time.Second).String()
+	}
+	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %d/%d calls (%.0f/s, %s left)  ", p.verb,
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), 100*n/total, n, total, rate, left)
 }
 
 func (p *progress) done(n int) {

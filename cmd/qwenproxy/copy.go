@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/postgres"
+	"qwenproxy/internal/store/sqlstore"
+)
+
+// copyCmd copies a whole history from one database to another: most often
+// an existing SQLite file into the PostgreSQL database several instances
+// will share.
+func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("copy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "source: sqlite:PATH (or a PATH) or postgres://…")
+	to := fs.String("to", "", "destination: postgres://… or sqlite:PATH")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" || fs.NArg() > 0 {
+		return errors.New("usage: qwenproxy copy --from sqlite:PATH --to postgres://user@host/db")
+	}
+	if *from == *to {
+		return errors.New("--from and --to name the same database")
+	}
+	if !postgres.IsURL(*from) {
+		path := strings.TrimPrefix(*from, "sqlite:")
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("no database at %s: %w", path, err)
+		}
+	}
+	src, err := openMigrated(ctx, *from)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	defer src.Close()
+	dst, err := openMigrated(ctx, *to)
+	if err != nil {
+		return fmt.Errorf("destination: %w", err)
+	}
+	defer dst.Close()
+
+	bar := newProgress(stderr, "copied")
+	res, err := sqlstore.Copy(ctx, src, dst, func(p sqlstore.CopyProgress) { bar.setOf(p.Calls, p.TotalCalls) })
+	bar.done(res.Calls)
+	if err != nil {
+		return fmt.Errorf("%w (run the same command again to resume)", err)
+	}
+	if *asJSON {
+		return writeJSON(stdout, map[string]any{"from": src.String(), "to": dst.String(), "sessions": res.Sessions,
+			"calls": res.Calls, "already_copied": res.Resumed})
+	}
+	fmt.Fprintf(stdout, "copied %d sessions and %d calls (%d already there) from %s to %s\n",
+		res.Sessions, res.Calls-res.Resumed, res.Resumed, src, dst)
+	return nil
+}
+
+func openMigrated(ctx context.Context, target string) (*sqlstore.Store, error) {
+	st, err := store.Open(ctx, target, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}

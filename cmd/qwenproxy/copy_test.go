@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/auth"
+	"qwenproxy/internal/store/sqlstore"
+	"qwenproxy/internal/store/storetest"
+)
+
+// seedHistory writes n calls over 20 sessions, with bodies, failures, TTFTs
+// and upstream errors, an API key and stored credentials.
+func seedHistory(t *testing.T, st *sqlstore.Store, n int) {
+	t.Helper()
+	ctx := context.Background()
+	base := time.UnixMilli(time.Now().Add(-48 * time.Hour).UnixMilli())
+	var sessions []qp.Session
+	for i := range 20 {
+		at := base.Add(time.Duration(i) * time.Minute)
+		sessions = append(sessions, qp.Session{ID: fmt.Sprintf("s-%02d", i), ChatID: fmt.Sprintf("chat-%02d", i), ParentID: "p",
+			Model: "qwen3-max", FirstUserMessage: fmt.Sprintf("conversation %d", i), MessageCount: 3, ConversationKey: fmt.Sprintf("k%d", i),
+			CreatedAt: at, LastAccessed: at.Add(time.Hour), ExpiresAt: at.Add(2 * time.Hour)})
+	}
+	var calls []qp.Exchange
+	for i := range n {
+		at := base.Add(time.Duration(i) * time.Second)
+		ex := qp.Exchange{
+			Request: qp.Request{RequestID: fmt.Sprintf("req-%05d", i), SessionID: sessions[i%20].ID, Timestamp: at, Method: "POST",
+				Path: "/v1/chat/completions", Model: []string{"qwen3-max", "qwen3-coder-plus"}[i%2], Stream: i%3 == 0,
+				ClientIP: "127.0.0.1", UserAgent: "test", OpenAIRequest: []byte(fmt.Sprintf(`{"n":%d}`, i)), QwenRequest: []byte(`{"q":1}`)},
+			Response: qp.Response{ResponseID: fmt.Sprintf("resp-%05d", i), Timestamp: at.Add(800 * time.Millisecond), Status: qp.StatusSuccess,
+				HTTPStatus: 200, FinishReason: "stop", ChatID: "chat", ParentID: fmt.Sprintf("p%d", i), PromptTokens: i % 50,
+				CompletionTokens: 7, TotalTokens: i%50 + 7, FirstTokenAt: at.Add(1250 * time.Microsecond), Duration: 800 * time.Millisecond,
+				UpstreamAttempts: 1, OpenAIResponse: []byte(`{"id":"x"}`), QwenResponse: []byte(`{"a":"b"}`)},
+		}
+		if i%7 == 0 {
+			ex.Response.Status, ex.Response.HTTPStatus, ex.Response.FinishReason = qp.StatusError, 502, ""
+			ex.Response.ErrorType, ex.Response.ErrorMessage = qp.ErrorTypeUpstream, "upstream said no"
+			ex.Response.UpstreamErrors, ex.Response.UpstreamAttempts = []string{"server 500", "server 502"}, 3
+			ex.Response.FirstTokenAt = time.Time{}
+		}
+		calls = append(calls, ex)
+	}
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions, Exchanges: calls}); err != nil {
+		t.Fatal(err)
+	}
+	_, key := auth.NewKey("ci", true, base)
+	if err := st.AddAPIKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetQwenCredentials(ctx, qp.QwenCredentials{Token: "tok", Cookies: "c=1", UpdatedAt: base}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// history is everything a store holds that a copy must carry, without the
+// numeric ids each database assigns.
+func history(t *testing.T, st *sqlstore.Store) (calls []qp.RequestRecord, sessions []qp.SessionRecord, stats *qp.Stats, keys []qp.APIKey) {
+	t.Helper()
+	ctx := context.Background()
+	err := st.Export(ctx, qp.CallFilter{}, true, func(r *qp.RequestRecord) error {
+		r.ID, r.Response.ID, r.Response.RequestID = 0, 0, 0
+		calls = append(calls, *r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := st.ListSessions(ctx, qp.SessionFilter{}, qp.ListOptions{Limit: 1000, Asc: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats, err = st.Stats(ctx, qp.StatsQuery{Bucket: "hour"}); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err = st.APIKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return calls, page.Items, stats, keys
+}
+
+func runCopy(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), append([]string{"copy"}, args...), func(string) string { return "" }, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func TestCopySQLiteToPostgresResumes(t *testing.T) {
+	const n = 1234 // three pages
+	srcPath := storetest.URL(t, "sqlite")
+	src := storetest.Open(t, srcPath)
+	seedHistory(t, src, n)
+	dstURL := storetest.PostgresSchema(t)
+	dst := storetest.Open(t, dstURL)
+
+	// A copy stopped after its first page (^C, a lost connection)…
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := sqlstore.Copy(ctx, src, dst, func(p sqlstore.CopyProgress) {
+		if p.Calls >= 500 {
+			cancel()
+		}
+	})
+	if err == nil {
+		t.Fatal("the interrupted copy reported success")
+	}
+	// …resumes where it stopped when run again.
+	out, errOut, code := runCopy(t, "--from", "sqlite:"+srcPath, "--to", dstURL)
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("copied 20 sessions and %d calls (500 already there)", n-500)) {
+		t.Fatalf("copy: %d %q %q", code, out, errOut)
+	}
+	wantCalls, wantSessions, wantStats, wantKeys := history(t, src)
+	calls, sessions, stats, keys := history(t, dst)
+	if len(calls) != n || !reflect.DeepEqual(calls, wantCalls) {
+		t.Fatalf("%d calls copied; first differing: %s", len(calls), firstDiff(calls, wantCalls))
+	}
+	for i := range sessions {
+		if sessions[i].Session != wantSessions[i].Session || sessions[i].RequestCount != wantSessions[i].RequestCount {
+			t.Fatalf("session %d: %+v, want %+v", i, sessions[i], wantSessions[i])
+		}
+	}
+	if len(sessions) != len(wantSessions) || !reflect.DeepEqual(stats, wantStats) || !reflect.DeepEqual(keys, wantKeys) {
+		t.Fatalf("sessions %d/%d, stats equal %v, keys %v / %v", len(sessions), len(wantSessions), reflect.DeepEqual(stats, wantStats), keys, wantKeys)
+	}
+	if c, err := dst.QwenCredentials(context.Background()); err != nil || c.Token != "tok" {
+		t.Fatalf("credentials: %+v %v", c, err)
+	}
+
+	// Run once more: nothing is written twice.
+	out, _, code = runCopy(t, "--from", srcPath, "--to", dstURL, "--json")
+	if code != 0 || !strings.Contains(out, fmt.Sprintf(`"already_copied": %d`, n)) {
+		t.Fatalf("second copy: %d %s", code, out)
+	}
+	if calls, _, _, _ := history(t, dst); len(calls) != n {
+		t.Fatalf("%d calls after copying twice", len(calls))
+	}
+}
+
+func firstDiff(got, want []qp.RequestRecord) string {
+	for i := range min(len(got), len(want)) {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			return fmt.Sprintf("#%d\n got %+v %+v\nwant %+v %+v", i, got[i], got[i].Response, want[i], want[i].Response)
+		}
+	}
+	return "(lengths differ)"
+}
+
+func TestCopyRejectsBadArguments(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.db")
+	for _, args := range [][]string{
+		nil,
+		{"--from", "a.db"},
+		{"--from", "sqlite:x.db", "--to", "sqlite:x.db"},
+		{"--from", "sqlite:" + missing, "--to", filepath.Join(t.TempDir(), "dst.db")},
+	} {
+		if _, errOut, code := runCopy(t, args...); code == 0 || errOut == "" {
+			t.Errorf("copy %v: exit %d, %q", args, code, errOut)
+		}
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Fatalf("copy from a missing file created it: %v", err)
+	}
+}
