@@ -11,6 +11,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/sqlstore"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -143,5 +144,91 @@ func testCallsOfAnUnknownSessionAreKeptWithoutIt(t *testing.T, dbURL string) {
 	rec, err := st.Request(context.Background(), "req-1")
 	if err != nil || rec.SessionID != "" || rec.Response == nil || rec.Response.SessionID != "" {
 		t.Fatalf("%+v %v", rec, err)
+	}
+}
+
+// Two stores on one database (two proxy instances) migrating at once apply
+// each migration once, and writing at once lose no call from the rollups.
+func TestTwoStoresOnOneDatabase(t *testing.T) { storetest.Each(t, testTwoStoresOnOneDatabase) }
+
+func testTwoStoresOnOneDatabase(t *testing.T, dbURL string) {
+	ctx := context.Background()
+	stores := make([]*sqlstore.Store, 2)
+	applied := make([]int, 2)
+	errs := make(chan error, 2)
+	for i := range stores {
+		st, err := store.Open(ctx, dbURL, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		stores[i] = st
+	}
+	for i, st := range stores {
+		go func() {
+			var err error
+			applied[i], err = st.Migrate(ctx)
+			errs <- err
+		}()
+	}
+	for range stores {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, _ := stores[0].MigrationStatus(ctx)
+	if applied[0]+applied[1] != len(status) {
+		t.Fatalf("applied %d + %d migrations, want %d in all", applied[0], applied[1], len(status))
+	}
+
+	const perStore, batches = 50, 8
+	for i, st := range stores {
+		go func() {
+			for b := range batches {
+				var batch []qp.Exchange
+				for j := range perStore {
+					batch = append(batch, exchange(i*100_000+b*1000+j, ""))
+				}
+				if err := st.WriteExchanges(ctx, batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range stores {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := int64(len(stores) * perStore * batches)
+	for _, st := range stores {
+		s, err := st.Stats(ctx, qp.StatsQuery{})
+		if err != nil || s.Totals.Requests != want || s.Totals.TotalTokens != 7*want {
+			t.Fatalf("stats %+v (%v), want %d calls", s.Totals, err, want)
+		}
+	}
+}
+
+// A search matches its text literally: % and _ are not wildcards.
+func TestSessionSearchIsLiteral(t *testing.T) { storetest.Each(t, testSessionSearchIsLiteral) }
+
+func testSessionSearchIsLiteral(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
+	ctx := context.Background()
+	now := time.Now()
+	var sessions []qp.Session
+	for i, first := range []string{"Get 50% off today", "Get 50X off today", "snake_case names", "snakeXcase names", `back\slash`} {
+		sessions = append(sessions, qp.Session{ID: fmt.Sprint("s", i), ChatID: "c", FirstUserMessage: first, CreatedAt: now, LastAccessed: now, ExpiresAt: now})
+	}
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions}); err != nil {
+		t.Fatal(err)
+	}
+	for search, want := range map[string]string{"50%": "Get 50% off today", "E_C": "snake_case names", `K\S`: `back\slash`, "GET 50X": "Get 50X off today"} {
+		res, err := st.ListSessions(ctx, qp.SessionFilter{Search: search}, qp.ListOptions{Limit: 10})
+		if err != nil || len(res.Items) != 1 || res.Items[0].FirstUserMessage != want {
+			t.Errorf("search %q: %+v %v, want only %q", search, res, err, want)
+		}
 	}
 }

@@ -1,0 +1,61 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store/postgres"
+	"qwenproxy/internal/store/storetest"
+)
+
+func TestRebindNumbersPlaceholdersOutsideQuotes(t *testing.T) {
+	got := postgres.Rebind(`SELECT '?', x FROM t WHERE a = ? AND b LIKE ? ESCAPE '\' AND c = NULLIF(?, '')`)
+	want := `SELECT '?', x FROM t WHERE a = $1 AND b LIKE $2 ESCAPE '\' AND c = NULLIF($3, '')`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// A session's lock holds across stores on one database, as across proxy
+// instances: a second turn waits until the first releases it.
+func TestSessionLockHoldsAcrossStores(t *testing.T) {
+	dbURL := storetest.PostgresSchema(t)
+	a, b := storetest.Open(t, dbURL), storetest.Open(t, dbURL)
+	ctx := context.Background()
+	held, err := a.Locker().LockSession(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Session(ctx); !errors.Is(err, qp.ErrNotFound) {
+		t.Fatalf("unsaved session: %v", err)
+	}
+	now := time.UnixMilli(time.Now().UnixMilli())
+	saved := qp.Session{ID: "s1", ChatID: "c1", ParentID: "p1", FirstUserMessage: "hi", MessageCount: 1, CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Hour)}
+	if err := held.Save(ctx, saved); err != nil {
+		t.Fatal(err)
+	}
+	// While a holds it, b's attempt ends only with its context.
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := b.Locker().LockSession(short, "s1"); err == nil {
+		t.Fatal("a second store took a held session lock")
+	}
+	other, err := b.Locker().LockSession(ctx, "s2") // another session is free
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Unlock()
+	held.Unlock()
+	next, err := b.Locker().LockSession(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.Unlock()
+	got, err := next.Session(ctx)
+	if err != nil || *got != saved {
+		t.Fatalf("after the first turn: %+v %v, want %+v", got, err, saved)
+	}
+}
