@@ -119,3 +119,41 @@ func lockDatabase(t *testing.T, path string) (release func()) {
 	t.Cleanup(release)
 	return release
 }
+
+// TestPostgresRefusingWritesLosesNothing makes the PostgreSQL database refuse
+// every new call row while calls are made: the calls succeed (the recorder
+// spools), and every record is there once it takes writes again.
+func TestPostgresRefusingWritesLosesNothing(t *testing.T) {
+	e := startOn(t, "postgres", nil)
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("before the fault"))); err != nil {
+		t.Fatal(err)
+	}
+	db := e.db()
+	if _, err := db.Exec(`ALTER TABLE requests ADD CONSTRAINT refuse_writes CHECK (false) NOT VALID`); err != nil {
+		t.Fatal(err)
+	}
+	const calls = 6
+	for i := range calls {
+		if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("while refused"))); err != nil {
+			t.Fatalf("call %d failed while the database refused writes: %v", i, err)
+		}
+	}
+	if err := e.app.Sync(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.app.Recorder().Stats(); st.Spooled == 0 || st.SpoolBytes == 0 || st.Dropped != 0 {
+		t.Fatalf("while refused: %+v", st)
+	}
+	if _, err := db.Exec(`ALTER TABLE requests DROP CONSTRAINT refuse_writes`); err != nil {
+		t.Fatal(err)
+	}
+	rows := e.rows() // syncs: the spool is replayed first
+	if len(rows) != 1+calls {
+		t.Fatalf("%d calls recorded, want %d", len(rows), 1+calls)
+	}
+	for _, r := range rows {
+		if r.Responses != 1 || r.Status != "success" {
+			t.Fatalf("row %+v", r)
+		}
+	}
+}
