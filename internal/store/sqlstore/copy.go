@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"math"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
