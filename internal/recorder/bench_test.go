@@ -11,7 +11,7 @@ import (
 	"qwenproxy/internal/store/storetest"
 )
 
-// Records per second through the recorder's single batching writer, into a
+// Calls (a request and a response record each, with bodies) per second through the recorder's single batching writer, into a
 // real SQLite file and into a real PostgreSQL server, against the same writer
 // committing every record alone:
 //
@@ -47,5 +47,5 @@ func benchRecorder(b *testing.B, backend string, batch int) {
 	if st := r.Stats(); st.Written != int64(b.N) {
 		b.Fatalf("%d of %d written (%d dropped)", st.Written, b.N, st.Dropped)
 	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
 }

@@ -8,9 +8,21 @@ import (
 	qp "qwenproxy"
 )
 
-// chunkRows bounds the rows of one multi-row INSERT: 200 rows of the widest
-// table are ~4,200 parameters, far below both backends' limits.
-const chunkRows = 200
+// maxChunk bounds the rows of one multi-row INSERT: 128 rows of the widest
+// table are ~2,700 parameters, far below both backends' limits.
+const maxChunk = 128
+
+// chunkSize is the largest power of two up to maxChunk and n. Batches are cut
+// into chunks of these few sizes so that their statements, prepared once,
+// are reused (preparing a 100-row INSERT costs SQLite a quarter of the
+// writer's time).
+func chunkSize(n int) int {
+	size := maxChunk
+	for size > n {
+		size /= 2
+	}
+	return size
+}
 
 // WriteExchanges stores recorded calls (a batch without sessions).
 func (s *Store) WriteExchanges(ctx context.Context, batch []qp.Exchange) error {
@@ -22,6 +34,9 @@ func (s *Store) WriteExchanges(ctx context.Context, batch []qp.Exchange) error {
 // multi-row inserts. A call already stored (a batch replayed from the
 // spool) is skipped, so writing a batch twice stores it once.
 func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
+	if err := s.prepareChunks(ctx, len(b.Exchanges)); err != nil {
+		return fmt.Errorf("write batch: prepare: %w", err)
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("write batch: begin: %w", err)
@@ -33,9 +48,10 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 		}
 	}
 	var written []qp.Exchange
-	for start := 0; start < len(b.Exchanges); start += chunkRows {
-		chunk := b.Exchanges[start:min(start+chunkRows, len(b.Exchanges))]
-		n, err := insertExchanges(ctx, tx, chunk)
+	for rest := b.Exchanges; len(rest) > 0; {
+		chunk := rest[:chunkSize(len(rest))]
+		rest = rest[len(chunk):]
+		n, err := s.insertExchanges(ctx, tx, chunk)
 		if err != nil {
 			return fmt.Errorf("write exchanges: %w", err)
 		}
@@ -55,25 +71,68 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 	return nil
 }
 
+// The multi-row INSERTs of n rows each.
+func insertRequests(n int) string {
+	return `INSERT INTO requests
+		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id)
+		VALUES ` + values(`((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''))`, n) + `
+		ON CONFLICT (request_id) DO NOTHING RETURNING request_id, id`
+}
+
+func insertResponses(n int) string {
+	return `INSERT INTO responses
+		(request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
+		 chat_id, parent_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, duration_ms,
+		 upstream_attempts, error_type, error, created_at, upstream_errors)
+		VALUES ` + values(`(?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''))`, n) + `
+		RETURNING response_id, id`
+}
+
+func insertRequestBodies(n int) string {
+	return `INSERT INTO request_bodies (request_id, openai_request, qwen_request) VALUES ` + values(`(?, ?, ?)`, n)
+}
+
+func insertResponseBodies(n int) string {
+	return `INSERT INTO response_bodies (response_id, openai_response, qwen_response) VALUES ` + values(`(?, ?, ?)`, n)
+}
+
+// values repeats one row's placeholders n times.
+func values(row string, n int) string {
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+// prepareChunks prepares, before the batch's transaction holds the write
+// connection, the statements of the chunk sizes the batch will use when
+// every call is new and carries bodies or none does (the common case; any
+// other statement is prepared where it runs).
+func (s *Store) prepareChunks(ctx context.Context, calls int) error {
+	for calls > 0 {
+		n := chunkSize(calls)
+		calls -= n
+		for _, q := range []string{insertRequests(n), insertResponses(n), insertRequestBodies(n), insertResponseBodies(n)} {
+			if err := s.prepare(ctx, q); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // insertExchanges writes one chunk of calls and returns those that were new.
-func insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange) ([]qp.Exchange, error) {
+func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange) ([]qp.Exchange, error) {
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
-	args := make([]any, 0, len(chunk)*13)
+	args := make([]any, 0, len(chunk)*21)
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
 		args = append(args, rq.SessionID, rq.RequestID, rq.Timestamp.UnixMilli(), rq.Method, rq.Path, rq.Model, rq.Stream,
 			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID)
 	}
-	requestIDs, err := insertReturning(ctx, tx, `INSERT INTO requests
-		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id)
-		VALUES `+values(`((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''))`, len(chunk))+`
-		ON CONFLICT (request_id) DO NOTHING RETURNING request_id, id`, args)
+	requestIDs, err := s.insertReturning(ctx, tx, insertRequests(len(chunk)), args)
 	if err != nil {
 		return nil, fmt.Errorf("insert requests: %w", err)
 	}
 	var written []qp.Exchange
-	var rowIDs []int64
 	args, bodies := args[:0], []any(nil)
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
@@ -82,7 +141,7 @@ func insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange) ([]qp.Ex
 			continue // already stored
 		}
 		delete(requestIDs, rq.RequestID) // a call twice in one batch is written once
-		written, rowIDs = append(written, chunk[i]), append(rowIDs, id)
+		written = append(written, chunk[i])
 		if rq.OpenAIRequest != nil || rq.QwenRequest != nil {
 			bodies = append(bodies, id, nullText(rq.OpenAIRequest), nullText(rq.QwenRequest))
 		}
@@ -95,15 +154,10 @@ func insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange) ([]qp.Ex
 	if len(written) == 0 {
 		return nil, nil
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO request_bodies (request_id, openai_request, qwen_request) VALUES `, `(?, ?, ?)`, bodies, 3); err != nil {
+	if err := s.insertRows(ctx, tx, insertRequestBodies(len(bodies)/3), bodies); err != nil {
 		return nil, fmt.Errorf("insert request bodies: %w", err)
 	}
-	responseIDs, err := insertReturning(ctx, tx, `INSERT INTO responses
-		(request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
-		 chat_id, parent_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, duration_ms,
-		 upstream_attempts, error_type, error, created_at, upstream_errors)
-		VALUES `+values(`(?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''))`, len(written))+`
-		RETURNING response_id, id`, args)
+	responseIDs, err := s.insertReturning(ctx, tx, insertResponses(len(written)), args)
 	if err != nil {
 		return nil, fmt.Errorf("insert responses: %w", err)
 	}
@@ -114,21 +168,16 @@ func insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange) ([]qp.Ex
 			bodies = append(bodies, responseIDs[rs.ResponseID], nullText(rs.OpenAIResponse), nullText(rs.QwenResponse))
 		}
 	}
-	if err := insertRows(ctx, tx, `INSERT INTO response_bodies (response_id, openai_response, qwen_response) VALUES `, `(?, ?, ?)`, bodies, 3); err != nil {
+	if err := s.insertRows(ctx, tx, insertResponseBodies(len(bodies)/3), bodies); err != nil {
 		return nil, fmt.Errorf("insert response bodies: %w", err)
 	}
 	return written, nil
 }
 
-// values repeats one row's placeholders n times.
-func values(row string, n int) string {
-	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
-}
-
 // insertReturning runs a multi-row INSERT … RETURNING key, id and maps each
 // inserted row's key to its id. Rows come back in no promised order.
-func insertReturning(ctx context.Context, tx *txn, query string, args []any) (map[string]int64, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+func (s *Store) insertReturning(ctx context.Context, tx *txn, query string, args []any) (map[string]int64, error) {
+	rows, err := s.stmt(ctx, tx, query).QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,12 +194,12 @@ func insertReturning(ctx context.Context, tx *txn, query string, args []any) (ma
 	return ids, rows.Err()
 }
 
-// insertRows runs one multi-row INSERT of args, width values per row.
-func insertRows(ctx context.Context, tx *txn, insert, row string, args []any, width int) error {
+// insertRows runs one multi-row INSERT, unless it has no rows.
+func (s *Store) insertRows(ctx context.Context, tx *txn, query string, args []any) error {
 	if len(args) == 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, insert+values(row, len(args)/width), args...)
+	_, err := s.stmt(ctx, tx, query).ExecContext(ctx, args...)
 	return err
 }
 

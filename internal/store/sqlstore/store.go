@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"sync"
 	"time"
 
 	qp "qwenproxy"
@@ -48,19 +49,65 @@ type Store struct {
 	read       *pool // reads; the same pool as write on PostgreSQL
 	migrations fs.FS // NNNN_name.sql files at its root
 	describe   string
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // the writer's statements, prepared once
 }
 
-var (
-	_ qp.Store           = (*Store)(nil)
-	_ qp.HistoryStore    = (*Store)(nil)
-	_ qp.APIKeyStore     = (*Store)(nil)
-	_ qp.CredentialStore = (*Store)(nil)
-)
+// maxStatements bounds the prepared-statement cache; past it, statements
+// are prepared where they run.
+const maxStatements = 64
+
+// prepare prepares query on the write pool and keeps it. It must not run
+// inside a write transaction: on SQLite that holds the one write connection.
+func (s *Store) prepare(ctx context.Context, query string) error {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if s.stmts[query] != nil || len(s.stmts) >= maxStatements {
+		return nil
+	}
+	stmt, err := s.write.DB.PrepareContext(ctx, s.dialect.Rebind(query))
+	if err != nil {
+		return err
+	}
+	s.stmts[query] = stmt
+	return nil
+}
+
+// stmt returns query for tx: its kept statement when prepared, else the
+// query text to run (a statement prepared in tx and closed with it).
+func (s *Store) stmt(ctx context.Context, tx *txn, query string) interface {
+	QueryContext(context.Context, ...any) (*sql.Rows, error)
+	ExecContext(context.Context, ...any) (sql.Result, error)
+} {
+	s.stmtMu.Lock()
+	kept := s.stmts[query]
+	s.stmtMu.Unlock()
+	if kept != nil {
+		return tx.StmtContext(ctx, kept)
+	}
+	return unprepared{tx, query}
+}
+
+// unprepared runs a query text in a transaction, like a statement.
+type unprepared struct {
+	tx    *txn
+	query string
+}
+
+func (u unprepared) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
+	return u.tx.QueryContext(ctx, u.query, args...)
+}
+
+func (u unprepared) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return u.tx.ExecContext(ctx, u.query, args...)
+}
 
 // New returns a store over the given pools (write and read may be the same).
 // describe names the database in messages, without secrets.
 func New(d Dialect, write, read *sql.DB, migrations fs.FS, describe string) *Store {
-	return &Store{dialect: d, write: &pool{write, d.Rebind}, read: &pool{read, d.Rebind}, migrations: migrations, describe: describe}
+	return &Store{dialect: d, write: &pool{write, d.Rebind}, read: &pool{read, d.Rebind}, migrations: migrations, describe: describe,
+		stmts: map[string]*sql.Stmt{}}
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".
@@ -93,6 +140,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	for _, stmt := range s.stmts {
+		stmt.Close()
+	}
+	s.stmtMu.Unlock()
 	err := s.write.Close()
 	if s.read.DB != s.write.DB {
 		if rerr := s.read.Close(); err == nil {
