@@ -15,32 +15,53 @@ import (
 )
 
 // TestLockedDatabaseLosesNothing holds an exclusive lock on the SQLite file
-// for longer than the busy timeout while calls are made: the calls succeed
-// (the recorder spools), and every record is in the database once the lock
-// is released.
+// for longer than the busy timeout while calls are made.
 func TestLockedDatabaseLosesNothing(t *testing.T) {
 	e := start(t, func(c *config.Config) { c.DatabaseBusyTimeout = 50 * time.Millisecond })
-	// Everything the first call needs exists before the lock is taken.
-	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("before the lock"))); err != nil {
+	recordsSurvive(t, e, func() func() { return lockDatabase(t, e.cfg.DatabasePath) })
+}
+
+// TestPostgresRefusingWritesLosesNothing makes the PostgreSQL database refuse
+// every new call row while calls are made.
+func TestPostgresRefusingWritesLosesNothing(t *testing.T) {
+	e := startOn(t, "postgres", nil)
+	recordsSurvive(t, e, func() func() {
+		db := e.db()
+		exec := func(q string) {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		exec(`ALTER TABLE requests ADD CONSTRAINT refuse_writes CHECK (false) NOT VALID`)
+		return func() { exec(`ALTER TABLE requests DROP CONSTRAINT refuse_writes`) }
+	})
+}
+
+// recordsSurvive makes calls while fault keeps the database from taking
+// writes: the calls succeed (the recorder spools), and every record is in
+// the database once the fault's release lets it write again.
+func recordsSurvive(t *testing.T, e *env, fault func() (release func())) {
+	t.Helper()
+	// Everything the first call needs exists before the fault.
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("before the fault"))); err != nil {
 		t.Fatal(err)
 	}
 	e.sync()
-
-	release := lockDatabase(t, e.cfg.DatabasePath)
+	release := fault()
 	const calls = 6
 	for i := range calls {
-		if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("while locked"))); err != nil {
-			t.Fatalf("call %d failed while the database was locked: %v", i, err)
+		if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("during the fault"))); err != nil {
+			t.Fatalf("call %d failed while the database took no writes: %v", i, err)
 		}
 	}
-	// Let the writer meet the lock: Sync returns once the queue is handled,
-	// which with the database locked means spooled.
+	// Let the writer meet the fault: Sync returns once the queue is handled,
+	// which with the database refusing means spooled.
 	if err := e.app.Sync(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
 	st := e.app.Recorder().Stats()
 	if st.Spooled == 0 || st.SpoolBytes == 0 || st.Dropped != 0 {
-		t.Fatalf("while locked: %+v", st)
+		t.Fatalf("during the fault: %+v", st)
 	}
 	release()
 	rows := e.rows() // syncs: the spool is replayed first
@@ -53,7 +74,7 @@ func TestLockedDatabaseLosesNothing(t *testing.T) {
 		}
 	}
 	if st := e.app.Recorder().Stats(); st.SpoolBytes != 0 || st.Replayed == 0 {
-		t.Fatalf("after the lock: %+v", st)
+		t.Fatalf("after the fault: %+v", st)
 	}
 }
 
@@ -118,42 +139,4 @@ func lockDatabase(t *testing.T, path string) (release func()) {
 	}
 	t.Cleanup(release)
 	return release
-}
-
-// TestPostgresRefusingWritesLosesNothing makes the PostgreSQL database refuse
-// every new call row while calls are made: the calls succeed (the recorder
-// spools), and every record is there once it takes writes again.
-func TestPostgresRefusingWritesLosesNothing(t *testing.T) {
-	e := startOn(t, "postgres", nil)
-	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("before the fault"))); err != nil {
-		t.Fatal(err)
-	}
-	db := e.db()
-	if _, err := db.Exec(`ALTER TABLE requests ADD CONSTRAINT refuse_writes CHECK (false) NOT VALID`); err != nil {
-		t.Fatal(err)
-	}
-	const calls = 6
-	for i := range calls {
-		if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("while refused"))); err != nil {
-			t.Fatalf("call %d failed while the database refused writes: %v", i, err)
-		}
-	}
-	if err := e.app.Sync(ctxT(t)); err != nil {
-		t.Fatal(err)
-	}
-	if st := e.app.Recorder().Stats(); st.Spooled == 0 || st.SpoolBytes == 0 || st.Dropped != 0 {
-		t.Fatalf("while refused: %+v", st)
-	}
-	if _, err := db.Exec(`ALTER TABLE requests DROP CONSTRAINT refuse_writes`); err != nil {
-		t.Fatal(err)
-	}
-	rows := e.rows() // syncs: the spool is replayed first
-	if len(rows) != 1+calls {
-		t.Fatalf("%d calls recorded, want %d", len(rows), 1+calls)
-	}
-	for _, r := range rows {
-		if r.Responses != 1 || r.Status != "success" {
-			t.Fatalf("row %+v", r)
-		}
-	}
 }
