@@ -135,6 +135,29 @@ func TestCopySQLiteToPostgresResumes(t *testing.T) {
 		t.Fatalf("credentials: %+v %v", c, err)
 	}
 
+	// The history commands read the PostgreSQL database through DATABASE_URL
+	// or --database-url.
+	var out2, errOut2 bytes.Buffer
+	env := func(k string) string {
+		if k == "DATABASE_URL" {
+			return dstURL
+		}
+		return ""
+	}
+	if code := run(context.Background(), []string{"stats", "--json"}, env, &out2, &errOut2); code != 0 ||
+		!strings.Contains(out2.String(), fmt.Sprintf(`"total_responses": %d`, n)) {
+		t.Fatalf("stats on PostgreSQL: %d %s %s", code, out2.String(), errOut2.String())
+	}
+	out2.Reset()
+	if code := run(context.Background(), []string{"migrate", "status", "--database-url", dstURL}, env, &out2, &errOut2); code != 0 ||
+		strings.Contains(out2.String(), "pending") || !strings.Contains(out2.String(), "0003_api_keys") {
+		t.Fatalf("migrate status on PostgreSQL: %d %s %s", code, out2.String(), errOut2.String())
+	}
+	if code := run(context.Background(), []string{"sessions", "--database-url", "mysql://x"}, env, &out2, &errOut2); code == 0 ||
+		!strings.Contains(errOut2.String(), "postgres://") {
+		t.Fatalf("a non-PostgreSQL URL: %d %s", code, errOut2.String())
+	}
+
 	// Run once more: nothing is written twice.
 	out, _, code = runCopy(t, "--from", srcPath, "--to", dstURL, "--json")
 	if code != 0 || !strings.Contains(out, fmt.Sprintf(`"already_copied": %d`, n)) {

@@ -232,3 +232,97 @@ func testSessionSearchIsLiteral(t *testing.T, dbURL string) {
 		}
 	}
 }
+
+func TestKeysAndCredentials(t *testing.T) { storetest.Each(t, testKeysAndCredentials) }
+
+func testKeysAndCredentials(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
+	ctx := context.Background()
+	at := time.UnixMilli(time.Now().UnixMilli())
+	k := qp.APIKey{ID: "k1", Name: "ci", Hash: "abc", Admin: true, CreatedAt: at}
+	if err := st.AddAPIKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddAPIKey(ctx, qp.APIKey{ID: "k2", Hash: "abc", CreatedAt: at}); err == nil {
+		t.Fatal("a second key with the same hash was stored")
+	}
+	if keys, err := st.APIKeys(ctx); err != nil || len(keys) != 1 || keys[0] != k {
+		t.Fatalf("keys %+v %v", keys, err)
+	}
+	if err := st.DeleteAPIKey(ctx, "nope"); !errors.Is(err, qp.ErrNotFound) {
+		t.Fatalf("delete unknown key: %v", err)
+	}
+	if err := st.DeleteAPIKey(ctx, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.QwenCredentials(ctx); !errors.Is(err, qp.ErrNotFound) {
+		t.Fatalf("credentials before any: %v", err)
+	}
+	for _, token := range []string{"t1", "t2"} { // the second replaces the first
+		if err := st.SetQwenCredentials(ctx, qp.QwenCredentials{Token: token, Cookies: "c", UpdatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, err := st.QwenCredentials(ctx); err != nil || c.Token != "t2" || !c.UpdatedAt.Equal(at) {
+		t.Fatalf("credentials %+v %v", c, err)
+	}
+	if err := st.ClearQwenCredentials(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Check(ctx); err != nil {
+		t.Fatalf("health check: %v", err)
+	}
+}
+
+// Deleting calls (a session, or everything before a time) takes them out of
+// the statistics too.
+func TestDeletesKeepStatisticsTrue(t *testing.T) { storetest.Each(t, testDeletesKeepStatisticsTrue) }
+
+func testDeletesKeepStatisticsTrue(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
+	ctx := context.Background()
+	now := time.Now()
+	old := now.Add(-72 * time.Hour)
+	sessions := []qp.Session{{ID: "keep", ChatID: "c", FirstUserMessage: "x", CreatedAt: now, LastAccessed: now, ExpiresAt: now},
+		{ID: "drop", ChatID: "c", FirstUserMessage: "y", CreatedAt: now, LastAccessed: now, ExpiresAt: now}}
+	var calls []qp.Exchange
+	for i := range 30 {
+		ex := exchange(i, []string{"keep", "drop", ""}[i%3])
+		if i%3 == 2 {
+			ex.Request.Timestamp, ex.Response.Timestamp = old, old
+		}
+		calls = append(calls, ex)
+	}
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions, Exchanges: calls}); err != nil {
+		t.Fatal(err)
+	}
+	requests := func() int64 {
+		s, err := st.Stats(ctx, qp.StatsQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Totals.Requests
+	}
+	if n := requests(); n != 30 {
+		t.Fatalf("%d calls counted", n)
+	}
+	if err := st.DeleteSession(ctx, "drop"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteSession(ctx, "drop"); !errors.Is(err, qp.ErrNotFound) {
+		t.Fatalf("deleting it again: %v", err)
+	}
+	if n := requests(); n != 20 {
+		t.Fatalf("%d calls counted after deleting a session of 10", n)
+	}
+	deleted, err := st.DeleteRequestsBefore(ctx, now.Add(-24*time.Hour), 3)
+	if err != nil || deleted != 10 {
+		t.Fatalf("deleted %d (%v), want the 10 old calls", deleted, err)
+	}
+	if n := requests(); n != 10 {
+		t.Fatalf("%d calls counted after retention, want 10", n)
+	}
+	if err := st.ReclaimSpace(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
