@@ -28,12 +28,17 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// Options tune the pool. Zero values take the defaults.
+// Options tune the pools. Zero values take the defaults.
 type Options struct {
-	// MaxConns bounds the open connections (default 32). A turn in progress
-	// holds one for its session lock.
+	// MaxConns bounds the connections that hold session locks, one per turn
+	// in progress (default 32). Recording and reads have their own
+	// connections besides, at most poolConns.
 	MaxConns int
 }
+
+// poolConns bounds the connections of the recorder's writes, the history
+// reads and everything else but session locks.
+const poolConns = 8
 
 // IsURL reports whether s names a PostgreSQL database.
 func IsURL(s string) bool {
@@ -50,15 +55,19 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 		return nil, fmt.Errorf("open store %s: %w", describe, err)
 	}
 	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(cmpOr(opt.MaxConns, 32))
-	db.SetMaxIdleConns(cmpOr(opt.MaxConns, 32))
-	db.SetConnMaxIdleTime(5 * time.Minute)
+	db.SetMaxOpenConns(poolConns)
+	db.SetMaxIdleConns(poolConns)
+	locks := stdlib.OpenDB(*cfg)
+	locks.SetMaxOpenConns(cmpOr(opt.MaxConns, 32))
+	locks.SetMaxIdleConns(cmpOr(opt.MaxConns, 32))
+	locks.SetConnMaxIdleTime(5 * time.Minute)
 	migrations, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		db.Close()
+		locks.Close()
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := sqlstore.New(dialect{}, db, db, migrations, describe)
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: db, Read: db, Locks: locks, Migrations: migrations, Describe: describe})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", describe, err)

@@ -55,7 +55,7 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := sqlstore.New(dialect{}, write, read, migrations, path)
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)

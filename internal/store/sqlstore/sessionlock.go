@@ -12,11 +12,11 @@ import (
 type sessionLocker struct{ s *Store }
 
 // LockSession holds id's lock across every process sharing the database. The
-// lock has a connection of its own, on which the session is also read and
-// saved: a turn needs no second connection while it holds one, so a full
-// pool cannot deadlock turns against each other.
+// lock has a connection of its own, from the lock pool, on which the session
+// is also read and saved: a turn needs no second connection while it holds
+// one, so a full pool cannot deadlock turns against each other.
 func (l sessionLocker) LockSession(ctx context.Context, id string) (qp.SessionLock, error) {
-	conn, err := l.s.write.Conn(ctx)
+	conn, err := l.s.locks.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lock session %s: %w", id, err)
 	}

@@ -47,7 +47,8 @@ type Store struct {
 	dialect    Dialect
 	write      *pool // writes; one connection on SQLite
 	read       *pool // reads; the same pool as write on PostgreSQL
-	migrations fs.FS // NNNN_name.sql files at its root
+	locks      *sql.DB
+	migrations fs.FS
 	describe   string
 
 	stmtMu sync.Mutex
@@ -103,11 +104,22 @@ func (u unprepared) ExecContext(ctx context.Context, args ...any) (sql.Result, e
 	return u.tx.ExecContext(ctx, u.query, args...)
 }
 
-// New returns a store over the given pools (write and read may be the same).
-// describe names the database in messages, without secrets.
-func New(d Dialect, write, read *sql.DB, migrations fs.FS, describe string) *Store {
-	return &Store{dialect: d, write: &pool{write, d.Rebind}, read: &pool{read, d.Rebind}, migrations: migrations, describe: describe,
-		stmts: map[string]*sql.Stmt{}}
+// Config is what a backend hands New.
+type Config struct {
+	Dialect     Dialect
+	Write, Read *sql.DB // may be the same pool
+	// Locks is the pool whose connections hold session locks for whole
+	// turns (SessionLocker dialects only), apart from Write so that turns
+	// in progress never starve the recorder or the history reads.
+	Locks      *sql.DB
+	Migrations fs.FS  // NNNN_name.sql files at its root
+	Describe   string // names the database in messages, without secrets
+}
+
+// New returns a store over the configured pools.
+func New(c Config) *Store {
+	return &Store{dialect: c.Dialect, write: &pool{c.Write, c.Dialect.Rebind}, read: &pool{c.Read, c.Dialect.Rebind},
+		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, stmts: map[string]*sql.Stmt{}}
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".
@@ -146,9 +158,11 @@ func (s *Store) Close() error {
 	}
 	s.stmtMu.Unlock()
 	err := s.write.Close()
-	if s.read.DB != s.write.DB {
-		if rerr := s.read.Close(); err == nil {
-			err = rerr
+	for _, other := range []*sql.DB{s.read.DB, s.locks} {
+		if other != nil && other != s.write.DB {
+			if cerr := other.Close(); err == nil {
+				err = cerr
+			}
 		}
 	}
 	if err != nil {
