@@ -59,3 +59,39 @@ func TestSessionLockHoldsAcrossStores(t *testing.T) {
 		t.Fatalf("after the first turn: %+v %v, want %+v", got, err, saved)
 	}
 }
+
+// Turns in progress hold session locks on connections of their own: with
+// every lock connection taken, the recorder still writes and reads still
+// answer, and only the next turn waits.
+func TestHeldSessionLocksLeaveWritesFree(t *testing.T) {
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, storetest.PostgresSchema(t), postgres.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	held, err := st.Locker().LockSession(ctx, "busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Unlock()
+	bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	now := time.Now()
+	call := qp.Exchange{Request: qp.Request{RequestID: "r1", Timestamp: now, Method: "POST", Path: "/v1/chat/completions", Model: "m"},
+		Response: qp.Response{ResponseID: "p1", Timestamp: now, Status: qp.StatusSuccess, HTTPStatus: 200}}
+	if err := st.WriteExchanges(bounded, []qp.Exchange{call}); err != nil {
+		t.Fatalf("write while every lock connection is held: %v", err)
+	}
+	if _, err := st.Request(bounded, "r1"); err != nil {
+		t.Fatalf("read while every lock connection is held: %v", err)
+	}
+	short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancelShort()
+	if _, err := st.Locker().LockSession(short, "other"); err == nil {
+		t.Fatal("a lock beyond DATABASE_MAX_CONNS did not wait")
+	}
+}
