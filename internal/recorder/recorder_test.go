@@ -175,7 +175,7 @@ func TestSpoolKeepsWhatTheDatabaseRefusesAndReplaysItInOrder(t *testing.T) {
 }
 
 func TestSpoolSurvivesARestart(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "db.spool")
+	path := filepath.Join(t.TempDir(), "not", "made", "yet", "db.spool") // its directory is created
 	down := &memWriter{fail: 1000}
 	r := mustNew(t, down, quiet, Options{RetryDelay: time.Millisecond, WriteRetries: 0, SpoolPath: path})
 	for i := range 5 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	qp "qwenproxy"
@@ -35,6 +36,10 @@ func openSpool(path string) (*spool, error) {
 		if err := prependFile(path, path+".replaying"); err != nil {
 			return nil, fmt.Errorf("open spool: %w", err)
 		}
+	}
+	// Its directory may not exist yet: on PostgreSQL nothing else made it.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("open spool: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
