@@ -3,6 +3,10 @@
 -- ms. Migrations 0001–0003 match SQLite's of the same number; later ones are
 -- added to both backends together.
 
+-- Every index a list pages through ends with the list's tiebreaker (id, or
+-- rowid for sessions), as SQLite's indexes end with the rowid by themselves:
+-- a keyset page is then one index range, with no sort.
+
 -- Conversations: one Qwen chat per client conversation.
 CREATE TABLE sessions (
   id                 TEXT PRIMARY KEY,
@@ -21,7 +25,7 @@ CREATE TABLE sessions (
   conversation_hash  TEXT
 );
 CREATE INDEX idx_sessions_conversation_hash ON sessions(conversation_hash) WHERE conversation_hash IS NOT NULL;
-CREATE INDEX idx_sessions_created_at ON sessions(created_at);
+CREATE INDEX idx_sessions_created_at ON sessions(created_at, rowid);
 CREATE INDEX idx_sessions_chat_id ON sessions(chat_id);
 
 -- One row per client call. Bodies live in request_bodies so that lists and
@@ -40,7 +44,7 @@ CREATE TABLE requests (
   created_at  BIGINT NOT NULL
 );
 CREATE INDEX idx_requests_session_id ON requests(session_id, id);
-CREATE INDEX idx_requests_timestamp ON requests(timestamp);
+CREATE INDEX idx_requests_timestamp ON requests(timestamp, id);
 
 CREATE TABLE request_bodies (
   request_id     BIGINT PRIMARY KEY REFERENCES requests(id) ON DELETE CASCADE,
@@ -73,7 +77,7 @@ CREATE TABLE responses (
   created_at         BIGINT NOT NULL
 );
 CREATE INDEX idx_responses_session_id ON responses(session_id, id);
-CREATE INDEX idx_responses_timestamp ON responses(timestamp);
+CREATE INDEX idx_responses_timestamp ON responses(timestamp, id);
 
 CREATE TABLE response_bodies (
   response_id     BIGINT PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,

@@ -8,23 +8,23 @@ UPDATE requests SET status = (SELECT status FROM responses WHERE responses.reque
 -- Indexes for every filter and sort of the history API: each filter column
 -- leads, the sort column follows, so a filtered page is an index range.
 DROP INDEX idx_requests_session_id;
-CREATE INDEX idx_requests_session ON requests(session_id, timestamp);
-CREATE INDEX idx_requests_model ON requests(model, timestamp);
-CREATE INDEX idx_requests_stream ON requests(stream, timestamp);
-CREATE INDEX idx_requests_status ON requests(status, timestamp);
-CREATE INDEX idx_requests_finish ON requests(finish_reason, timestamp);
+CREATE INDEX idx_requests_session ON requests(session_id, timestamp, id);
+CREATE INDEX idx_requests_model ON requests(model, timestamp, id);
+CREATE INDEX idx_requests_stream ON requests(stream, timestamp, id);
+CREATE INDEX idx_requests_status ON requests(status, timestamp, id);
+CREATE INDEX idx_requests_finish ON requests(finish_reason, timestamp, id);
 
 DROP INDEX idx_responses_session_id;
-CREATE INDEX idx_responses_session ON responses(session_id, timestamp);
-CREATE INDEX idx_responses_model ON responses(model, timestamp);
-CREATE INDEX idx_responses_status ON responses(status, timestamp);
-CREATE INDEX idx_responses_finish ON responses(finish_reason, timestamp);
-CREATE INDEX idx_responses_duration ON responses(duration_ms);
-CREATE INDEX idx_responses_tokens ON responses(total_tokens);
+CREATE INDEX idx_responses_session ON responses(session_id, timestamp, id);
+CREATE INDEX idx_responses_model ON responses(model, timestamp, id);
+CREATE INDEX idx_responses_status ON responses(status, timestamp, id);
+CREATE INDEX idx_responses_finish ON responses(finish_reason, timestamp, id);
+CREATE INDEX idx_responses_duration ON responses(duration_ms, id);
+CREATE INDEX idx_responses_tokens ON responses((COALESCE(total_tokens, 0)), id);
 
-CREATE INDEX idx_sessions_last_accessed ON sessions(last_accessed);
-CREATE INDEX idx_sessions_message_count ON sessions(message_count);
-CREATE INDEX idx_sessions_model ON sessions(model, created_at);
+CREATE INDEX idx_sessions_last_accessed ON sessions(last_accessed, rowid);
+CREATE INDEX idx_sessions_message_count ON sessions(message_count, rowid);
+CREATE INDEX idx_sessions_model ON sessions(model, created_at, rowid);
 
 -- Hourly rollups of responses (by the hour a call ended), maintained with
 -- every write and rebuilt for the hours a delete touches: statistics over
