@@ -166,6 +166,16 @@ func TestCopySQLiteToPostgresResumes(t *testing.T) {
 	if calls, _, _, _ := history(t, dst); len(calls) != n {
 		t.Fatalf("%d calls after copying twice", len(calls))
 	}
+
+	// And back, into a new SQLite file: the same history again.
+	back := filepath.Join(t.TempDir(), "back.db")
+	if out, errOut, code := runCopy(t, "--from", dstURL, "--to", "sqlite:"+back); code != 0 {
+		t.Fatalf("copy back: %d %s %s", code, out, errOut)
+	}
+	calls, _, stats, _ = history(t, storetest.Open(t, back))
+	if !reflect.DeepEqual(calls, wantCalls) || !reflect.DeepEqual(stats, wantStats) {
+		t.Fatalf("copied back: %d calls; first differing: %s", len(calls), firstDiff(calls, wantCalls))
+	}
 }
 
 func firstDiff(got, want []qp.RequestRecord) string {
