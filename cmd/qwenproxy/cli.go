@@ -38,7 +38,7 @@ func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (
 	c := &cli{fs: flag.NewFlagSet(name, flag.ContinueOnError), cfg: cfg, stdout: stdout, stderr: stderr, getenv: getenv, started: time.Now()}
 	c.fs.SetOutput(stderr)
 	c.fs.StringVar(&cfg.DatabasePath, "database-path", cfg.DatabasePath, "SQLite database file (DATABASE_PATH)")
-	c.fs.StringVar(&cfg.DatabaseURL, "database-url", cfg.DatabaseURL, "postgres://… URL: PostgreSQL instead of the SQLite file (DATABASE_URL)")
+	config.DatabaseURLFlag(c.fs, &cfg.DatabaseURL)
 	c.asJSON = c.fs.Bool("json", false, "print JSON for scripts instead of a table")
 	return c, nil
 }

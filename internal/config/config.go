@@ -120,6 +120,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 			v = e
 		}
 		if err := s.set(v); err != nil {
+			if s.env == "DATABASE_URL" { // its password must not reach a log
+				errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
+				continue
+			}
 			errs = append(errs, fmt.Errorf("%s=%q: %w", s.env, v, err))
 		}
 	}
@@ -131,7 +135,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	fs.StringVar(&c.Host, "host", c.Host, "address to listen on (HOST)")
 	fs.IntVar(&c.Port, "port", c.Port, "port to listen on (PORT)")
 	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, "SQLite database file (DATABASE_PATH)")
-	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres://… URL: store in PostgreSQL (DATABASE_URL)")
+	DatabaseURLFlag(fs, &c.DatabaseURL)
 	fs.StringVar(&c.QwenBaseURL, "qwen-base-url", c.QwenBaseURL, "Qwen Chat base URL (QWEN_BASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
 	fs.BoolVar(&c.MockUpstream, "mock-upstream", false, "serve in front of the built-in Qwen simulator")
@@ -174,6 +178,14 @@ func Document(w io.Writer) {
 		}
 		fmt.Fprintf(w, "  %-26s %-22s %s\n", s.env, def, s.help)
 	}
+}
+
+// DatabaseURLFlag registers --database-url, writing into dst when given.
+// Unlike a string flag it never prints its current value (DATABASE_URL's,
+// password included) in the usage text.
+func DatabaseURLFlag(fs *flag.FlagSet, dst *string) {
+	fs.Func("database-url", "postgres://… URL: store in PostgreSQL instead of the SQLite file (default DATABASE_URL)",
+		func(v string) error { *dst = v; return nil })
 }
 
 // CheckDatabaseURL accepts "" (SQLite) or a PostgreSQL URL.

@@ -51,3 +51,29 @@ func TestBadValuesAreNamed(t *testing.T) {
 		t.Fatal("bad flag value accepted")
 	}
 }
+
+func TestDatabaseURL(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{"DATABASE_URL": "postgres://u:pw@db:5432/q"}), io.Discard)
+	if err != nil || c.Database() != "postgres://u:pw@db:5432/q" || c.SpoolPath != "./data/qwenproxy.db.spool" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if c, _ := Load(nil, env(nil), io.Discard); c.Database() != "./data/qwenproxy.db" {
+		t.Fatalf("without a URL: %q", c.Database())
+	}
+	// Not PostgreSQL: refused, naming the setting but never echoing the
+	// value, which may hold a password.
+	_, err = Load(nil, env(map[string]string{"DATABASE_URL": "mysql://u:hunter2@db/q"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("error %v", err)
+	}
+	_, err = Load([]string{"--database-url", "mysql://u:hunter2@db/q"}, env(nil), io.Discard)
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("flag error %v", err)
+	}
+	// A usage error prints the flags, never DATABASE_URL's value.
+	var usage strings.Builder
+	if _, err := Load([]string{"--nope"}, env(map[string]string{"DATABASE_URL": "postgres://u:hunter2@db/q"}), &usage); err == nil ||
+		!strings.Contains(usage.String(), "-database-url") || strings.Contains(usage.String(), "hunter2") {
+		t.Fatalf("usage %q (%v)", usage.String(), err)
+	}
+}
