@@ -21,7 +21,7 @@ import (
 
 // env is one proxy in front of one simulator, on a temp database.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dbURL  string // the SQLite file or the postgres:// URL
 	sim    *qwensim.Server
 	cfg    *config.Config
@@ -55,7 +55,7 @@ func startWith(t *testing.T, simOpt qwensim.Options, edit func(*config.Config)) 
 	return startOnWith(t, "sqlite", simOpt, edit)
 }
 
-func startOnWith(t *testing.T, backend string, simOpt qwensim.Options, edit func(*config.Config)) *env {
+func startOnWith(t testing.TB, backend string, simOpt qwensim.Options, edit func(*config.Config)) *env {
 	t.Helper()
 	dbURL := storetest.URL(t, backend)
 	sim, err := qwensim.Start(simOpt)
