@@ -94,32 +94,46 @@ func (s *Store) migrateLocked(ctx context.Context) (int, error) {
 		if !m.AppliedAt.IsZero() {
 			continue
 		}
-		if err := s.apply(ctx, conn, m.Migration); err != nil {
+		done, err := s.apply(ctx, conn, m.Migration)
+		if err != nil {
 			return applied, err
 		}
-		applied++
+		if done {
+			applied++
+		}
 	}
 	return applied, nil
 }
 
-func (s *Store) apply(ctx context.Context, conn *sql.Conn, m Migration) error {
+// apply runs one migration and records it, unless another process applied
+// it since the status was read: SQLite has no lock between processes
+// around the whole run, but each write transaction holds the file's write
+// lock from its start, so the check and the migration are one step.
+func (s *Store) apply(ctx context.Context, conn *sql.Conn, m Migration) (bool, error) {
 	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migration %s: begin: %w", m.Name, err)
+		return false, fmt.Errorf("migration %s: begin: %w", m.Name, err)
 	}
 	tx := &txn{sqlTx, s.dialect.Rebind}
 	defer tx.Rollback()
+	var done int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&done); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.Name, err)
+	}
+	if done > 0 {
+		return false, nil
+	}
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-		return fmt.Errorf("migration %s: %w", m.Name, err)
+		return false, fmt.Errorf("migration %s: %w", m.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)`,
 		m.Version, m.Name, time.Now().UnixMilli()); err != nil {
-		return fmt.Errorf("migration %s: record version: %w", m.Name, err)
+		return false, fmt.Errorf("migration %s: record version: %w", m.Name, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("migration %s: commit: %w", m.Name, err)
+		return false, fmt.Errorf("migration %s: commit: %w", m.Name, err)
 	}
-	return nil
+	return true, nil
 }
 
 // MigrationStatus lists every embedded migration with its applied time.
