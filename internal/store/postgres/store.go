@@ -6,6 +6,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -58,8 +59,8 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 	db.SetMaxOpenConns(poolConns)
 	db.SetMaxIdleConns(poolConns)
 	locks := stdlib.OpenDB(*cfg)
-	locks.SetMaxOpenConns(cmpOr(opt.MaxConns, 32))
-	locks.SetMaxIdleConns(cmpOr(opt.MaxConns, 32))
+	locks.SetMaxOpenConns(cmp.Or(opt.MaxConns, 32))
+	locks.SetMaxIdleConns(cmp.Or(opt.MaxConns, 32))
 	locks.SetConnMaxIdleTime(5 * time.Minute)
 	migrations, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
@@ -73,13 +74,6 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 		return nil, fmt.Errorf("open store %s: %w", describe, err)
 	}
 	return s, nil
-}
-
-func cmpOr(v, def int) int {
-	if v > 0 {
-		return v
-	}
-	return def
 }
 
 // Redact returns the URL without its password, for messages.
@@ -138,8 +132,8 @@ func (dialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), erro
 }
 
 // LockRollups takes a transaction-level advisory lock: two instances never
-// read-modify-write the same hour at once. It is taken last in a batch and
-// held only until its commit.
+// read-modify-write the same hour at once. It lasts until the transaction
+// ends; the recorder takes it last in a batch, just before its commit.
 func (dialect) LockRollups(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockClassProxy, lockRollups)
 	return err
