@@ -11,24 +11,29 @@ import (
 	"qwenproxy/internal/store/storetest"
 )
 
-// Calls (a request and a response record each, with bodies) per second through the recorder's single batching writer, into a
-// real SQLite file and into a real PostgreSQL server, against the same writer
-// committing every record alone:
+// Calls (a request and a response record each, with 4 KB of bodies) per
+// second through the recorder's single batching writer, into a real SQLite
+// file and into a real PostgreSQL server, against the same writer committing
+// every call alone, and without bodies (RECORD_BODIES=false):
 //
 //	go test -run '^$' -bench Recorder -benchmem ./internal/recorder
-func BenchmarkRecorderBatched(b *testing.B)   { benchRecorder(b, "sqlite", 100) }
-func BenchmarkRecorderPerRecord(b *testing.B) { benchRecorder(b, "sqlite", 1) }
+func BenchmarkRecorderBatched(b *testing.B)         { benchRecorder(b, "sqlite", 100, true) }
+func BenchmarkRecorderPerRecord(b *testing.B)       { benchRecorder(b, "sqlite", 1, true) }
+func BenchmarkRecorderBatchedMetadata(b *testing.B) { benchRecorder(b, "sqlite", 100, false) }
 
-func BenchmarkRecorderBatchedPostgres(b *testing.B)   { benchRecorder(b, "postgres", 100) }
-func BenchmarkRecorderPerRecordPostgres(b *testing.B) { benchRecorder(b, "postgres", 1) }
+func BenchmarkRecorderBatchedPostgres(b *testing.B)   { benchRecorder(b, "postgres", 100, true) }
+func BenchmarkRecorderPerRecordPostgres(b *testing.B) { benchRecorder(b, "postgres", 1, true) }
 
-func benchRecorder(b *testing.B, backend string, batch int) {
+func benchRecorder(b *testing.B, backend string, batch int, bodies bool) {
 	st := storetest.Open(b, storetest.URL(b, backend))
 	r, err := New(st, quiet, Options{QueueSize: b.N + 1, BatchSize: batch, Linger: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
-	body := []byte(`{"messages":[{"role":"user","content":"` + strings.Repeat("x", 1000) + `"}]}`)
+	var body []byte
+	if bodies {
+		body = []byte(`{"messages":[{"role":"user","content":"` + strings.Repeat("x", 1000) + `"}]}`)
+	}
 	now := time.Now()
 	// Timed to the last commit: Record only queues.
 	start := time.Now()
