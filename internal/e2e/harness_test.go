@@ -42,13 +42,6 @@ func startOn(t *testing.T, backend string, edit func(*config.Config)) *env {
 	return startOnWith(t, backend, qwensim.Options{}, edit)
 }
 
-// onBoth runs a test once per store backend.
-func onBoth(t *testing.T, test func(t *testing.T, backend string)) {
-	for _, b := range storetest.Backends {
-		t.Run(b, func(t *testing.T) { test(t, b) })
-	}
-}
-
 // startWith is start with simulator options.
 func startWith(t *testing.T, simOpt qwensim.Options, edit func(*config.Config)) *env {
 	t.Helper()

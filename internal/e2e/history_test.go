@@ -17,6 +17,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/store/storetest"
 )
 
 // getJSON fetches path and decodes the JSON answer into a generic map.
@@ -51,7 +52,9 @@ func list(t *testing.T, e *env, path string) []map[string]any {
 	return out
 }
 
-func TestHistoryAPIOverRecordedCalls(t *testing.T) { onBoth(t, testHistoryAPIOverRecordedCalls) }
+func TestHistoryAPIOverRecordedCalls(t *testing.T) {
+	storetest.EachBackend(t, testHistoryAPIOverRecordedCalls)
+}
 
 func testHistoryAPIOverRecordedCalls(t *testing.T, backend string) {
 	e := startOn(t, backend, nil)
@@ -192,7 +195,9 @@ func fetch(t *testing.T, e *env, path string) string {
 	return string(b)
 }
 
-func TestHistoryRejectsBadParameters(t *testing.T) { onBoth(t, testHistoryRejectsBadParameters) }
+func TestHistoryRejectsBadParameters(t *testing.T) {
+	storetest.EachBackend(t, testHistoryRejectsBadParameters)
+}
 
 func testHistoryRejectsBadParameters(t *testing.T, backend string) {
 	e := startOn(t, backend, nil)
@@ -266,7 +271,9 @@ func seed(t *testing.T, e *env, n int) {
 	}
 }
 
-func TestKeysetPaginationMatchesOffsets(t *testing.T) { onBoth(t, testKeysetPaginationMatchesOffsets) }
+func TestKeysetPaginationMatchesOffsets(t *testing.T) {
+	storetest.EachBackend(t, testKeysetPaginationMatchesOffsets)
+}
 
 func testKeysetPaginationMatchesOffsets(t *testing.T, backend string) {
 	e := startOn(t, backend, nil)
@@ -325,7 +332,7 @@ func testKeysetPaginationMatchesOffsets(t *testing.T, backend string) {
 	}
 }
 
-func TestStatsMatchTheRows(t *testing.T) { onBoth(t, testStatsMatchTheRows) }
+func TestStatsMatchTheRows(t *testing.T) { storetest.EachBackend(t, testStatsMatchTheRows) }
 
 func testStatsMatchTheRows(t *testing.T, backend string) {
 	e := startOn(t, backend, nil)
@@ -359,7 +366,9 @@ func near(got, want, tolerance float64) bool {
 	return got >= want*(1-tolerance) && got <= want*(1+tolerance)
 }
 
-func TestExpiredSessionsStayReadable(t *testing.T) { onBoth(t, testExpiredSessionsStayReadable) }
+func TestExpiredSessionsStayReadable(t *testing.T) {
+	storetest.EachBackend(t, testExpiredSessionsStayReadable)
+}
 
 func testExpiredSessionsStayReadable(t *testing.T, backend string) {
 	e := startOn(t, backend, func(c *config.Config) { c.SessionTimeout = time.Millisecond })
@@ -372,7 +381,9 @@ func testExpiredSessionsStayReadable(t *testing.T, backend string) {
 	}
 }
 
-func TestExportStreamsLargeHistories(t *testing.T) { onBoth(t, testExportStreamsLargeHistories) }
+func TestExportStreamsLargeHistories(t *testing.T) {
+	storetest.EachBackend(t, testExportStreamsLargeHistories)
+}
 
 func testExportStreamsLargeHistories(t *testing.T, backend string) {
 	e := startOn(t, backend, nil)
@@ -402,7 +413,7 @@ func testExportStreamsLargeHistories(t *testing.T, backend string) {
 }
 
 func TestRetentionDeletesOldCallsInTheBackground(t *testing.T) {
-	onBoth(t, testRetentionDeletesOldCallsInTheBackground)
+	storetest.EachBackend(t, testRetentionDeletesOldCallsInTheBackground)
 }
 
 func testRetentionDeletesOldCallsInTheBackground(t *testing.T, backend string) {

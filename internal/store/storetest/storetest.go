@@ -27,13 +27,19 @@ const EnvURL = "QWENPROXY_TEST_DATABASE_URL"
 // Backends are the store backends every contract test runs on.
 var Backends = []string{"sqlite", "postgres"}
 
-// Each runs fn as one subtest per backend, with that backend's database URL
-// (a SQLite path or a postgres:// URL of a fresh schema).
-func Each(t *testing.T, fn func(t *testing.T, dbURL string)) {
+// EachBackend runs fn as one subtest per backend.
+func EachBackend(t *testing.T, fn func(t *testing.T, backend string)) {
 	t.Helper()
 	for _, b := range Backends {
-		t.Run(b, func(t *testing.T) { fn(t, URL(t, b)) })
+		t.Run(b, func(t *testing.T) { fn(t, b) })
 	}
+}
+
+// Each runs fn as one subtest per backend, with a new database of that
+// backend (a SQLite path or a postgres:// URL of a fresh schema).
+func Each(t *testing.T, fn func(t *testing.T, dbURL string)) {
+	t.Helper()
+	EachBackend(t, func(t *testing.T, backend string) { fn(t, URL(t, backend)) })
 }
 
 // URL returns a new, empty database of the backend, dropped after the test.
@@ -60,20 +66,15 @@ func PostgresSchema(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
 	var b [6]byte
 	rand.Read(b[:])
 	schema := "t_" + hex.EncodeToString(b[:])
 	ctx := context.Background()
 	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		admin.Close()
 		t.Fatalf("create test schema in %s: %v", postgres.Redact(base), err)
 	}
 	t.Cleanup(func() {
-		admin, err := sql.Open("pgx", base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
 		defer admin.Close()
 		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
 			t.Errorf("drop test schema: %v", err)
