@@ -11,21 +11,25 @@ import (
 // user message in a chat of its own.
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	var req openai.CompletionRequest
-	body, sessionID, ok := s.decodeCall(w, r, &req)
+	d, ok := s.decodeCall(w, r, &req, openai.CompletionFields)
 	if !ok {
 		return
 	}
 	prompt, _ := req.PromptText()
 	content, _ := json.Marshal(prompt)
+	stop, _ := openai.ParseStop(req.Stop) // checked with the fields
 	t := turnSpec{
 		legacy:    true,
 		model:     s.model(req.Model),
 		stream:    req.Stream,
+		stop:      stop,
 		messages:  []openai.Message{{Role: "user", Content: content}},
-		sessionID: sessionID,
+		sessionID: d.sessionID,
 	}
 	if req.StreamOptions != nil {
 		t.includeUsage = req.StreamOptions.IncludeUsage
 	}
-	s.answer(s.newCall(w, r, body), t)
+	c := s.newCall(w, r, d.body)
+	c.ex.Request.IgnoredParams = d.ignored
+	s.answer(c, t)
 }

@@ -40,7 +40,7 @@ func (s *Server) newOutput(c *call, t turnSpec, start bool) output {
 	if t.legacy {
 		prefix = "cmpl-"
 	}
-	b := bufferedOutput{c: c, legacy: t.legacy, id: prefix + c.ex.Request.RequestID, model: t.model, created: c.ex.Request.Timestamp.Unix()}
+	b := bufferedOutput{c: c, legacy: t.legacy, functions: t.functions, id: prefix + c.ex.Request.RequestID, model: t.model, created: c.ex.Request.Timestamp.Unix()}
 	if !t.stream {
 		return &b
 	}
@@ -49,9 +49,10 @@ func (s *Server) newOutput(c *call, t turnSpec, start bool) output {
 		enc = openai.NewTextChunkEncoder(b.id, t.model, b.created)
 	}
 	o := &streamOutput{bufferedOutput: b, enc: enc, rc: http.NewResponseController(c.w), includeUsage: t.includeUsage,
-		// tool_choice that demands a call can only be checked on the whole
-		// answer: such streams are sent when the answer is complete.
-		holding: t.tools.Active() && t.tools.Requirement() != ""}
+		// tool_choice that demands a call, and response_format, can only
+		// be checked on the whole answer: such streams are sent when the
+		// answer is complete.
+		holding: t.checked()}
 	if start {
 		o.start()
 	}
@@ -60,14 +61,17 @@ func (s *Server) newOutput(c *call, t turnSpec, start bool) output {
 
 // bufferedOutput answers with one JSON body at the end.
 type bufferedOutput struct {
-	c        *call
-	legacy   bool
-	id       string
-	model    string
-	created  int64
-	text     strings.Builder
-	reasoned strings.Builder
-	callList []tools.Call
+	c      *call
+	legacy bool
+	// functions answers in the legacy functions shape: one call, as
+	// message.function_call.
+	functions bool
+	id        string
+	model     string
+	created   int64
+	text      strings.Builder
+	reasoned  strings.Builder
+	callList  []tools.Call
 }
 
 func (o *bufferedOutput) content(s string) error   { o.text.WriteString(s); return nil }
@@ -78,8 +82,16 @@ func (o *bufferedOutput) fail(f failure)           { o.c.fail(f) }
 func (o *bufferedOutput) calls() []tools.Call      { return o.callList }
 
 func (o *bufferedOutput) toolCalls(calls []tools.Call) error {
-	o.callList = append(o.callList, calls...)
+	o.addCalls(calls)
 	return nil
+}
+
+// addCalls keeps calls; the legacy functions shape has room for one.
+func (o *bufferedOutput) addCalls(calls []tools.Call) {
+	o.callList = append(o.callList, calls...)
+	if o.functions && len(o.callList) > 1 {
+		o.callList = o.callList[:1]
+	}
 }
 
 func (o *bufferedOutput) reset() {
@@ -135,6 +147,10 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 			Choices: []openai.TextChoice{{Text: o.contentText(), Logprobs: json.RawMessage("null"), FinishReason: fr}}}
 	} else {
 		msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: o.openAICalls()}
+		if o.functions && len(o.callList) > 0 {
+			msg.FunctionCall = &openai.FunctionCall{Name: o.callList[0].Name, Arguments: o.callList[0].Arguments}
+			msg.ToolCalls = nil
+		}
 		if text := o.contentText(); text != "" || len(o.callList) == 0 {
 			msg.Content = &text // null only when the answer is calls alone, as OpenAI sends it
 		}
@@ -200,7 +216,7 @@ func (o *streamOutput) reasoning(s string) error {
 
 func (o *streamOutput) toolCalls(calls []tools.Call) error {
 	first := len(o.callList)
-	o.callList = append(o.callList, calls...)
+	o.addCalls(calls)
 	if o.holding {
 		return nil
 	}
@@ -212,6 +228,12 @@ func (o *streamOutput) toolCalls(calls []tools.Call) error {
 func (o *streamOutput) writeCalls(first int) error {
 	for i := first; i < len(o.callList); i++ {
 		c := o.callList[i]
+		if o.functions {
+			if err := o.write(o.enc.FunctionCall(c.Name, c.Arguments)); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := o.write(o.enc.ToolCallStart(i, c.ID, c.Name)); err != nil {
 			return err
 		}

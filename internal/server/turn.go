@@ -11,6 +11,7 @@ import (
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
+	"qwenproxy/internal/structured"
 	"qwenproxy/internal/tools"
 	"qwenproxy/internal/translate"
 )
@@ -25,6 +26,38 @@ type turnSpec struct {
 	messages     []openai.Message
 	sessionID    string     // X-Session-Id, already validated
 	tools        *tools.Set // nil or inactive: answers are never rewritten
+	functions    bool       // tools came as legacy functions: answer in that shape
+	format       *structured.Format
+	stop         []string
+}
+
+// checked reports whether the answer must be checked whole before the client
+// sees it (so a corrective turn stays possible).
+func (t *turnSpec) checked() bool {
+	return t.format != nil || t.tools.Active() && t.tools.Requirement() != ""
+}
+
+// unmet says how an answer breaks what the request demands (tool_choice,
+// response_format), or nil. An answer that is calls is not held to the
+// format. For a format it also returns the answer's JSON, clean of prose.
+func (t *turnSpec) unmet(out output) (clean string, problem error) {
+	calls := out.calls()
+	if t.tools.Active() && !t.tools.Satisfied(calls) {
+		return "", errToolChoice
+	}
+	if t.format == nil || len(calls) > 0 {
+		return "", nil
+	}
+	text, _ := out.message().Text()
+	return t.format.Check(text)
+}
+
+// correction is the corrective turn's message for problem.
+func (t *turnSpec) correction(problem error) string {
+	if problem == errToolChoice {
+		return t.tools.Correction()
+	}
+	return t.format.Correction(problem)
 }
 
 // errClientGone marks a failed write to the client; it is a cancellation.
@@ -53,15 +86,29 @@ func (s *Server) answer(c *call, t turnSpec) {
 
 	sess := turn.Session
 	plan := translate.Plan{FirstTurn: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking, Tools: t.tools}
+	if t.format != nil {
+		plan.Instructions = t.format.Instructions()
+	}
 	ans, out, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessages(t.messages, plan), nil)
-	if err == nil && t.tools.Active() && !t.tools.Satisfied(out.calls()) {
-		// One corrective turn, under the answer that broke tool_choice.
-		out.reset()
-		correction := []qwen.MessageSpec{{Role: "user", Content: t.tools.Correction(), Thinking: t.thinking}}
-		ans, _, err = s.exchange(ctx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
-		if err == nil && !t.tools.Satisfied(out.calls()) {
-			err = errToolChoice
+	var clean string
+	if err == nil {
+		var problem error
+		if clean, problem = t.unmet(out); problem != nil {
+			// One corrective turn, under the answer that broke the demand.
+			out.reset()
+			correction := []qwen.MessageSpec{{Role: "user", Content: t.correction(problem), Thinking: t.thinking}}
+			ans, _, err = s.exchange(ctx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
+			if err == nil {
+				if clean, problem = t.unmet(out); problem != nil {
+					err = unmetError(problem)
+				}
+			}
 		}
+	}
+	if err == nil && clean != "" {
+		// The answer is the JSON alone, without the prose or fence around it.
+		out.reset()
+		err = out.content(clean)
 	}
 	if err != nil {
 		turn.Touch() // a failed turn still keeps the session alive
@@ -70,7 +117,10 @@ func (s *Server) answer(c *call, t turnSpec) {
 		return
 	}
 	finish := "stop"
-	if len(out.calls()) > 0 {
+	switch {
+	case len(out.calls()) > 0 && t.functions:
+		finish = "function_call"
+	case len(out.calls()) > 0:
 		finish = "tool_calls"
 	}
 	// Advance before the client sees the end of the answer: its next turn may
@@ -83,6 +133,16 @@ func (s *Server) answer(c *call, t turnSpec) {
 // errToolChoice is an answer that still ignores tool_choice after a retry.
 var errToolChoice = &qwen.Error{Kind: qwen.KindBadResponse, Code: "tool_choice_unmet",
 	Message: "the model did not call the function that tool_choice requires, even when asked again"}
+
+// unmetError is the call's error for an answer that still breaks what the
+// request demands after the corrective turn.
+func unmetError(problem error) error {
+	if problem == errToolChoice {
+		return errToolChoice
+	}
+	return &qwen.Error{Kind: qwen.KindBadResponse, Code: "response_format_unmet",
+		Message: "the model's answer did not meet response_format, even when asked again: " + problem.Error()}
+}
 
 // exchange sends one completion upstream and pumps its answer into out
 // (created on the first exchange of a call, when out is nil). It records

@@ -57,6 +57,8 @@ type Plan struct {
 	Replay    bool // the chat is new but the client has earlier turns: replay them
 	Thinking  bool
 	Tools     *tools.Set // described on the first turn when active
+	// Instructions are per request (response_format): they end every turn.
+	Instructions string
 }
 
 // UpstreamMessages builds the messages of one Qwen completion request.
@@ -85,6 +87,9 @@ func UpstreamMessages(msgs []openai.Message, p Plan) []qwen.MessageSpec {
 		// The instructions went with the first turn; a demand for a call
 		// is per request.
 		body.WriteString("\n\n" + p.Tools.Requirement())
+	}
+	if p.Instructions != "" {
+		body.WriteString("\n\n" + p.Instructions)
 	}
 	specs = append(specs, qwen.MessageSpec{Role: role, Content: body.String(), Thinking: p.Thinking})
 	return specs
