@@ -221,12 +221,16 @@ func logitBias(name string, v json.RawMessage) *Error {
 }
 
 func streamOptions(name string, v json.RawMessage) *Error {
-	var o struct {
-		IncludeUsage       *bool `json:"include_usage"`
-		IncludeObfuscation *bool `json:"include_obfuscation"`
-	}
+	var o map[string]json.RawMessage
 	if json.Unmarshal(v, &o) != nil {
-		return InvalidRequest(name, "invalid_type", "%s must be an object with boolean include_usage and include_obfuscation", name)
+		return typeError(name, "an object")
+	}
+	for _, k := range []string{"include_usage", "include_obfuscation"} {
+		if b, ok := o[k]; ok && !isNull(b) {
+			if err := boolean(name+"."+k, b); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

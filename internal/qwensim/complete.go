@@ -122,6 +122,8 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: last.Content}
 	if calls, ok := toolAnswer(c, last.Content); ok {
 		t.answer = calls
+	} else if js, ok := formatAnswer(c, t.userID); ok {
+		t.answer = js
 	} else {
 		t.answer = s.compose(c, t.userID, system)
 	}

@@ -100,7 +100,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 			ans, _, err = s.exchange(ctx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
 			if err == nil {
 				if clean, problem = t.unmet(out); problem != nil {
-					err = unmetError(problem)
+					err = unmetFailure(problem)
 				}
 			}
 		}
@@ -130,18 +130,24 @@ func (s *Server) answer(c *call, t turnSpec) {
 	rs.OpenAIResponse = out.finish(ans, finish)
 }
 
-// errToolChoice is an answer that still ignores tool_choice after a retry.
-var errToolChoice = &qwen.Error{Kind: qwen.KindBadResponse, Code: "tool_choice_unmet",
-	Message: "the model did not call the function that tool_choice requires, even when asked again"}
+// unmetError is an answer that still breaks what the request demands
+// (tool_choice, response_format) after the corrective turn: a 502 whose code
+// says which demand.
+type unmetError struct{ code, message string }
 
-// unmetError is the call's error for an answer that still breaks what the
-// request demands after the corrective turn.
-func unmetError(problem error) error {
+func (e *unmetError) Error() string { return e.message }
+
+// errToolChoice is an answer that still ignores tool_choice after a retry.
+var errToolChoice = &unmetError{"tool_choice_unmet",
+	"the model did not call the function that tool_choice requires, even when asked again"}
+
+// unmetFailure is the call's error for problem, found after the corrective
+// turn.
+func unmetFailure(problem error) error {
 	if problem == errToolChoice {
 		return errToolChoice
 	}
-	return &qwen.Error{Kind: qwen.KindBadResponse, Code: "response_format_unmet",
-		Message: "the model's answer did not meet response_format, even when asked again: " + problem.Error()}
+	return &unmetError{"response_format_unmet", "the model's answer did not meet response_format, even when asked again: " + problem.Error()}
 }
 
 // exchange sends one completion upstream and pumps its answer into out
