@@ -132,6 +132,12 @@ func (r *ChatRequest) Validate() *Error {
 		return InvalidRequest(fmt.Sprintf("messages[%d].role", len(r.Messages)-1), "invalid_value",
 			"the last message must be from the user, the assistant or a tool, not a %s prompt", last.Role)
 	}
+	if last := r.Messages[len(r.Messages)-1]; last.Role == "assistant" && (len(last.ToolCalls) > 0 || last.FunctionCall != nil) {
+		// As OpenAI: calls must be answered by their results before the
+		// conversation goes on. (A trailing assistant text is a prefill.)
+		return InvalidRequest(fmt.Sprintf("messages[%d]", len(r.Messages)-1), "invalid_value",
+			"an assistant message with tool_calls must be followed by the tool messages answering them")
+	}
 	return nil
 }
 

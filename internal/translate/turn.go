@@ -12,21 +12,45 @@ import (
 // Split divides a conversation into the history the proxy has already seen
 // answered (everything up to and including the last assistant message) and
 // the new turn (the messages after it). Qwen keeps the history; only the turn
-// is sent. A conversation that ends with an assistant message (a prefill) has
-// that message as its turn.
+// is sent. A conversation that ends with an assistant message (a prefill, to
+// be continued) has that message in its turn, with what came since the
+// assistant message before it.
 func Split(msgs []openai.Message) (history, turn []openai.Message) {
+	end := len(msgs)
+	if _, ok := Prefill(msgs); ok {
+		end--
+	}
 	k := 0
-	for i := len(msgs) - 1; i >= 0; i-- {
+	for i := end - 1; i >= 0; i-- {
 		if msgs[i].Role == "assistant" {
 			k = i + 1
 			break
 		}
 	}
-	if k == len(msgs) {
-		k = len(msgs) - 1
-	}
 	return msgs[:k], msgs[k:]
 }
+
+// Prefill returns the text of a trailing assistant message without tool
+// calls: the start of the answer, which the model is to continue.
+func Prefill(msgs []openai.Message) (string, bool) {
+	if len(msgs) == 0 {
+		return "", false
+	}
+	last := &msgs[len(msgs)-1]
+	if last.Role != "assistant" || len(last.ToolCalls) > 0 {
+		return "", false
+	}
+	text, _ := last.Text()
+	return text, true
+}
+
+// Markers of a prefill: Qwen's web API has no way to start the answer, so
+// the turn asks the model to continue the given text.
+const (
+	PrefillOpen  = "[Answer so far]"
+	PrefillClose = "[End of answer so far]"
+	prefillAsk   = "Your answer to this turn has already begun. Continue it from exactly where the text between the markers below ends — the next character onwards — without repeating any of it and without any preamble."
+)
 
 // HasEarlierTurns reports whether history holds anything but system prompts:
 // a conversation that a new Qwen chat would not know about.
@@ -100,17 +124,13 @@ const toolsWithdrawn = "No functions are available any more: answer in plain tex
 // UpstreamMessage builds the one message of a Qwen completion request for
 // the newest turn of msgs.
 func UpstreamMessage(msgs []openai.Message, p Plan) qwen.MessageSpec {
-	history, turn := Split(msgs)
+	history, _ := Split(msgs)
 	var body strings.Builder
 	if p.Tell {
 		writeSystem(&body, SystemText(msgs), p)
 	}
 	if p.Replay {
 		writeReplay(&body, history)
-	}
-	role := "user"
-	if len(turn) == 1 && turn[0].Role == "assistant" {
-		role = "assistant"
 	}
 	writeTurn(&body, msgs, len(history))
 	if !p.Tell && p.Tools.Active() && p.Tools.Requirement() != "" {
@@ -121,7 +141,11 @@ func UpstreamMessage(msgs []openai.Message, p Plan) qwen.MessageSpec {
 	if p.Instructions != "" {
 		body.WriteString("\n\n" + p.Instructions)
 	}
-	return qwen.MessageSpec{Role: role, Content: body.String(), Thinking: p.Thinking}
+	if prefix, ok := Prefill(msgs); ok {
+		// Last, after every instruction: what the answer must continue.
+		fmt.Fprintf(&body, "\n\n%s\n%s\n%s\n%s", prefillAsk, PrefillOpen, prefix, PrefillClose)
+	}
+	return qwen.MessageSpec{Role: "user", Content: body.String(), Thinking: p.Thinking}
 }
 
 // writeSystem writes the system section: the prompts, then the tools.
@@ -195,7 +219,9 @@ func writeTurn(b *strings.Builder, msgs []openai.Message, start int) {
 	first := true
 	for i := start; i < len(msgs); i++ {
 		m := &msgs[i]
-		if isSystem(m.Role) {
+		// A turn's assistant message is a prefill, which UpstreamMessage
+		// writes last, after every instruction.
+		if isSystem(m.Role) || m.Role == "assistant" {
 			continue
 		}
 		if !first {
