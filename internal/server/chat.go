@@ -45,9 +45,15 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message))
 		return
 	}
+	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
 	t := turnSpec{
 		tools:     set,
-		model:     s.model(req.Model),
+		model:     model,
+		asked:     req.Model,
 		stream:    req.Stream,
 		thinking:  req.WantsThinking(),
 		messages:  req.Messages,
@@ -66,11 +72,4 @@ func sessionHeader(r *http.Request) (string, *openai.Error) {
 		return "", openai.InvalidRequest("X-Session-Id", "invalid_session_id", "%s", session.ErrInvalidID.Error())
 	}
 	return id, nil
-}
-
-func (s *Server) model(requested string) string {
-	if requested == "" {
-		return s.cfg.DefaultModel
-	}
-	return requested
 }

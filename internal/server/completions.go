@@ -15,11 +15,17 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
 	prompt, _ := req.PromptText()
 	content, _ := json.Marshal(prompt)
 	t := turnSpec{
 		legacy:    true,
-		model:     s.model(req.Model),
+		model:     model,
+		asked:     req.Model,
 		stream:    req.Stream,
 		messages:  []openai.Message{{Role: "user", Content: content}},
 		sessionID: sessionID,

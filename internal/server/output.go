@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -40,13 +41,13 @@ func (s *Server) newOutput(c *call, t turnSpec, start bool) output {
 	if t.legacy {
 		prefix = "cmpl-"
 	}
-	b := bufferedOutput{c: c, legacy: t.legacy, id: prefix + c.ex.Request.RequestID, model: t.model, created: c.ex.Request.Timestamp.Unix()}
+	b := bufferedOutput{c: c, legacy: t.legacy, id: prefix + c.ex.Request.RequestID, model: cmp.Or(t.asked, t.model), created: c.ex.Request.Timestamp.Unix()}
 	if !t.stream {
 		return &b
 	}
-	enc := openai.NewChatChunkEncoder(b.id, t.model, b.created)
+	enc := openai.NewChatChunkEncoder(b.id, b.model, b.created)
 	if t.legacy {
-		enc = openai.NewTextChunkEncoder(b.id, t.model, b.created)
+		enc = openai.NewTextChunkEncoder(b.id, b.model, b.created)
 	}
 	o := &streamOutput{bufferedOutput: b, enc: enc, rc: http.NewResponseController(c.w), includeUsage: t.includeUsage,
 		// tool_choice that demands a call can only be checked on the whole

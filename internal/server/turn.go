@@ -18,7 +18,8 @@ import (
 // turnSpec is one validated call to answer: a chat turn or a legacy prompt.
 type turnSpec struct {
 	legacy       bool
-	model        string
+	model        string // the Qwen model that answers
+	asked        string // the model name the client sent ("" for none)
 	stream       bool
 	includeUsage bool
 	thinking     bool
@@ -38,7 +39,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
 	rq, rs := &c.ex.Request, &c.ex.Response
-	rq.Model, rq.Stream = t.model, t.stream
+	rq.Model, rs.Model, rq.Stream = cmp.Or(t.asked, t.model), t.model, t.stream
 
 	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
 		c.fail(classify(err))
