@@ -50,19 +50,20 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	t := turnSpec{
+	format := chatFormat{}
+	if req.StreamOptions != nil {
+		format.includeUsage = req.StreamOptions.IncludeUsage
+	}
+	s.answer(s.newCall(w, r, body), turnSpec{
+		format:    format,
 		tools:     set,
 		model:     model,
 		asked:     req.Model,
 		stream:    req.Stream,
 		thinking:  req.WantsThinking(),
-		messages:  req.Messages,
+		messages:  openai.Conversation(req.Messages),
 		sessionID: sessionID,
-	}
-	if req.StreamOptions != nil {
-		t.includeUsage = req.StreamOptions.IncludeUsage
-	}
-	s.answer(s.newCall(w, r, body), t)
+	})
 }
 
 // sessionHeader reads and checks X-Session-Id.

@@ -1,9 +1,9 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 )
 
@@ -21,17 +21,16 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prompt, _ := req.PromptText()
-	content, _ := json.Marshal(prompt)
-	t := turnSpec{
-		legacy:    true,
+	format := chatFormat{legacy: true}
+	if req.StreamOptions != nil {
+		format.includeUsage = req.StreamOptions.IncludeUsage
+	}
+	s.answer(s.newCall(w, r, body), turnSpec{
+		format:    format,
 		model:     model,
 		asked:     req.Model,
 		stream:    req.Stream,
-		messages:  []openai.Message{{Role: "user", Content: content}},
+		messages:  []qp.Message{{Role: "user", Text: prompt}},
 		sessionID: sessionID,
-	}
-	if req.StreamOptions != nil {
-		t.includeUsage = req.StreamOptions.IncludeUsage
-	}
-	s.answer(s.newCall(w, r, body), t)
+	})
 }

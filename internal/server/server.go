@@ -111,7 +111,7 @@ func (s *Server) Handler() http.Handler {
 	route(mux, "/v1/stats", map[string]http.HandlerFunc{http.MethodGet: s.stats})
 	route(mux, "/v1/export", map[string]http.HandlerFunc{http.MethodGet: s.export})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, notFound(r))
+		writeErrorFor(w, r, notFound(r))
 	})
 	return s.middleware(s.guard(mux))
 }

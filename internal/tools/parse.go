@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	qp "qwenproxy"
 	"regexp"
 	"strconv"
 	"strings"
 )
 
-// Call is one parsed function call.
-type Call struct {
-	ID        string
-	Name      string
-	Arguments string // a JSON object
-}
+// Call is one parsed function call: the core's ToolCall.
+type Call = qp.ToolCall
 
 // Parse splits a whole answer into its text and its calls. Blocks that do
 // not name a declared tool, whose arguments cannot be read even after

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"qwenproxy/internal/openai"
+	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/tools"
 )
@@ -14,7 +14,7 @@ import (
 // the new turn (the messages after it). Qwen keeps the history; only the turn
 // is sent. A conversation that ends with an assistant message (a prefill) has
 // that message as its turn.
-func Split(msgs []openai.Message) (history, turn []openai.Message) {
+func Split(msgs []qp.Message) (history, turn []qp.Message) {
 	k := 0
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == "assistant" {
@@ -30,7 +30,7 @@ func Split(msgs []openai.Message) (history, turn []openai.Message) {
 
 // HasEarlierTurns reports whether history holds anything but system prompts:
 // a conversation that a new Qwen chat would not know about.
-func HasEarlierTurns(history []openai.Message) bool {
+func HasEarlierTurns(history []qp.Message) bool {
 	for _, m := range history {
 		if !isSystem(m.Role) {
 			return true
@@ -41,11 +41,10 @@ func HasEarlierTurns(history []openai.Message) bool {
 
 // FirstUserText is the text of the first user message, which names a session
 // for people browsing the history.
-func FirstUserText(msgs []openai.Message) string {
+func FirstUserText(msgs []qp.Message) string {
 	for i := range msgs {
 		if msgs[i].Role == "user" {
-			t, _ := msgs[i].Text()
-			return strings.TrimSpace(t)
+			return strings.TrimSpace(msgs[i].Text)
 		}
 	}
 	return ""
@@ -60,7 +59,7 @@ type Plan struct {
 }
 
 // UpstreamMessages builds the messages of one Qwen completion request.
-func UpstreamMessages(msgs []openai.Message, p Plan) []qwen.MessageSpec {
+func UpstreamMessages(msgs []qp.Message, p Plan) []qwen.MessageSpec {
 	history, turn := Split(msgs)
 	var specs []qwen.MessageSpec
 	var body strings.Builder
@@ -91,11 +90,11 @@ func UpstreamMessages(msgs []openai.Message, p Plan) []qwen.MessageSpec {
 }
 
 // systemText joins every system and developer prompt of the conversation.
-func systemText(msgs []openai.Message) string {
+func systemText(msgs []qp.Message) string {
 	var parts []string
 	for i := range msgs {
 		if isSystem(msgs[i].Role) {
-			if t, _ := msgs[i].Text(); strings.TrimSpace(t) != "" {
+			if t := msgs[i].Text; strings.TrimSpace(t) != "" {
 				parts = append(parts, t)
 			}
 		}
@@ -107,7 +106,7 @@ func isSystem(role string) bool { return role == "system" || role == "developer"
 
 // writeReplay puts the earlier turns into the first message of a new chat, so
 // that a conversation whose chat was lost keeps its context.
-func writeReplay(b *strings.Builder, history []openai.Message) {
+func writeReplay(b *strings.Builder, history []qp.Message) {
 	if !HasEarlierTurns(history) {
 		return
 	}
@@ -117,7 +116,7 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 		if isSystem(m.Role) {
 			continue
 		}
-		text, _ := m.Text()
+		text := m.Text
 		switch m.Role {
 		case "user":
 			fmt.Fprintf(b, "User: %s\n\n", text)
@@ -126,7 +125,7 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 				fmt.Fprintf(b, "Assistant: %s\n\n", text)
 			}
 			for _, tc := range m.ToolCalls {
-				fmt.Fprintf(b, "Assistant (call %s):\n%s\n\n", tc.ID, tools.FormatCall(tc.Function.Name, tc.Function.Arguments))
+				fmt.Fprintf(b, "Assistant (call %s):\n%s\n\n", tc.ID, tools.FormatCall(tc.Name, tc.Arguments))
 			}
 		case "tool":
 			writeToolResult(b, m, history[:i])
@@ -139,7 +138,7 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 // writeTurn writes the new turn, msgs[start:], as one message. System
 // messages in the turn are sent only after the chat's first turn, where the
 // system prompt has already gone separately.
-func writeTurn(b *strings.Builder, msgs []openai.Message, start int, includeSystem bool) {
+func writeTurn(b *strings.Builder, msgs []qp.Message, start int, includeSystem bool) {
 	first := true
 	for i := start; i < len(msgs); i++ {
 		m := &msgs[i]
@@ -150,7 +149,7 @@ func writeTurn(b *strings.Builder, msgs []openai.Message, start int, includeSyst
 			b.WriteString("\n\n")
 		}
 		first = false
-		text, _ := m.Text()
+		text := m.Text
 		switch {
 		case m.Role == "tool":
 			writeToolResult(b, m, msgs[:i])
@@ -163,8 +162,8 @@ func writeTurn(b *strings.Builder, msgs []openai.Message, start int, includeSyst
 }
 
 // writeToolResult describes a tool's result in words the model understands.
-func writeToolResult(b *strings.Builder, m *openai.Message, before []openai.Message) {
-	text, _ := m.Text()
+func writeToolResult(b *strings.Builder, m *qp.Message, before []qp.Message) {
+	text := m.Text
 	if strings.TrimSpace(text) == "" {
 		text = "(no output)"
 	}
@@ -175,11 +174,11 @@ func writeToolResult(b *strings.Builder, m *openai.Message, before []openai.Mess
 	fmt.Fprintf(b, "Result of tool call %s:\n%s", m.ToolCallID, text)
 }
 
-func toolName(callID string, before []openai.Message) string {
+func toolName(callID string, before []qp.Message) string {
 	for i := len(before) - 1; i >= 0; i-- {
 		for _, tc := range before[i].ToolCalls {
 			if tc.ID == callID {
-				return tc.Function.Name
+				return tc.Name
 			}
 		}
 	}

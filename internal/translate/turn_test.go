@@ -2,6 +2,7 @@ package translate
 
 import (
 	"encoding/json"
+	qp "qwenproxy"
 	"strings"
 	"testing"
 
@@ -9,12 +10,9 @@ import (
 	"qwenproxy/internal/qwen"
 )
 
-func msg(role, content string) openai.Message {
-	b, _ := json.Marshal(content)
-	return openai.Message{Role: role, Content: b}
-}
+func msg(role, content string) qp.Message { return qp.Message{Role: role, Text: content} }
 
-func roles(msgs []openai.Message) string {
+func roles(msgs []qp.Message) string {
 	var r []string
 	for _, m := range msgs {
 		r = append(r, m.Role)
@@ -26,14 +24,14 @@ func TestSplit(t *testing.T) {
 	tool := msg("tool", "42")
 	tool.ToolCallID = "call_1"
 	cases := []struct {
-		msgs          []openai.Message
+		msgs          []qp.Message
 		history, turn string
 	}{
-		{[]openai.Message{msg("user", "a")}, "", "user"},
-		{[]openai.Message{msg("system", "s"), msg("user", "a")}, "", "system,user"},
-		{[]openai.Message{msg("user", "a"), msg("assistant", "b"), msg("user", "c")}, "user,assistant", "user"},
-		{[]openai.Message{msg("user", "a"), msg("assistant", "b"), tool, tool}, "user,assistant", "tool,tool"},
-		{[]openai.Message{msg("user", "a"), msg("assistant", "prefill")}, "user", "assistant"},
+		{[]qp.Message{msg("user", "a")}, "", "user"},
+		{[]qp.Message{msg("system", "s"), msg("user", "a")}, "", "system,user"},
+		{[]qp.Message{msg("user", "a"), msg("assistant", "b"), msg("user", "c")}, "user,assistant", "user"},
+		{[]qp.Message{msg("user", "a"), msg("assistant", "b"), tool, tool}, "user,assistant", "tool,tool"},
+		{[]qp.Message{msg("user", "a"), msg("assistant", "prefill")}, "user", "assistant"},
 	}
 	for _, tc := range cases {
 		h, turn := Split(tc.msgs)
@@ -44,7 +42,7 @@ func TestSplit(t *testing.T) {
 }
 
 func TestUpstreamMessages(t *testing.T) {
-	convo := []openai.Message{msg("system", "Be brief."), msg("developer", "Use English."), msg("user", "Hi"), msg("assistant", "Hello"), msg("user", "Again")}
+	convo := []qp.Message{msg("system", "Be brief."), msg("developer", "Use English."), msg("user", "Hi"), msg("assistant", "Hello"), msg("user", "Again")}
 
 	first := UpstreamMessages(convo[:3], Plan{FirstTurn: true})
 	if len(first) != 2 || first[0] != (qwen.MessageSpec{Role: "system", Content: "Be brief.\n\nUse English."}) || first[1].Content != "Hi" {
@@ -62,20 +60,18 @@ func TestUpstreamMessages(t *testing.T) {
 }
 
 func TestToolResultsBecomeText(t *testing.T) {
-	call := openai.Message{Role: "assistant", Content: json.RawMessage("null")}
+	call := qp.Message{Role: "assistant"}
 	for _, id := range []string{"call_a", "call_b"} {
-		tc := openai.ToolCall{ID: id, Type: "function"}
-		tc.Function.Name, tc.Function.Arguments = "get_weather", `{"city":"Oslo"}`
-		call.ToolCalls = append(call.ToolCalls, tc)
+		call.ToolCalls = append(call.ToolCalls, qp.ToolCall{ID: id, Name: "get_weather", Arguments: `{"city":"Oslo"}`})
 	}
 	r1, r2, r3 := msg("tool", "rain"), msg("tool", "  "), msg("tool", "x")
 	r1.ToolCallID, r2.ToolCallID, r3.ToolCallID = "call_a", "call_b", "call_unknown"
-	got := UpstreamMessages([]openai.Message{msg("user", "weather?"), call, r1, r2, r3}, Plan{})
+	got := UpstreamMessages([]qp.Message{msg("user", "weather?"), call, r1, r2, r3}, Plan{})
 	want := "Result of get_weather (call_a):\nrain\n\nResult of get_weather (call_b):\n(no output)\n\nResult of tool call call_unknown:\nx"
 	if len(got) != 1 || got[0].Role != "user" || got[0].Content != want {
 		t.Fatalf("got %+v", got)
 	}
-	replay := UpstreamMessages([]openai.Message{msg("user", "weather?"), call, r1, msg("assistant", "It rains."), msg("user", "thanks")}, Plan{FirstTurn: true, Replay: true})
+	replay := UpstreamMessages([]qp.Message{msg("user", "weather?"), call, r1, msg("assistant", "It rains."), msg("user", "thanks")}, Plan{FirstTurn: true, Replay: true})
 	if !strings.Contains(replay[0].Content, "Assistant (call call_a):\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Oslo\"}}\n</tool_call>") || !strings.Contains(replay[0].Content, "Result of get_weather (call_a):\nrain") {
 		t.Fatalf("replay %q", replay[0].Content)
 	}
