@@ -26,12 +26,12 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		id, valid := keys.Check(r.Context(), strings.TrimSpace(presented))
 		if !ok || !valid {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="qwenproxy"`)
-			writeError(w, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "invalid_api_key",
+			writeErrorFor(w, r, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "invalid_api_key",
 				Message: "a valid proxy API key is required: Authorization: Bearer <key>"})
 			return
 		}
 		if adminRoute(r) && !id.Admin && keys.AdminRequired(r.Context()) {
-			writeError(w, &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "admin_key_required",
+			writeErrorFor(w, r, &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "admin_key_required",
 				Message: "the history routes and deletes need an admin API key"})
 			return
 		}

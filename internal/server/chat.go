@@ -54,11 +54,14 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, apiErr := chatTurn(&req)
+	if apiErr == nil {
+		t.model, apiErr = s.resolveModel(r.Context(), req.Model)
+	}
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
-	t.model, t.sessionID = s.model(req.Model), d.sessionID
+	t.asked, t.sessionID = req.Model, d.sessionID
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
 	s.answer(c, t)
@@ -85,7 +88,7 @@ func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
 	if apiErr != nil {
 		return turnSpec{}, apiErr
 	}
-	format, err := structured.Compile(rf)
+	jsonFormat, err := structured.Compile(rf)
 	if err != nil {
 		fe := err.(*structured.FieldError)
 		return turnSpec{}, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
@@ -94,19 +97,19 @@ func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
 	if apiErr != nil {
 		return turnSpec{}, apiErr
 	}
-	t := turnSpec{
-		tools:     set,
-		functions: legacy,
-		format:    format,
-		stop:      stop,
-		stream:    req.Stream,
-		thinking:  req.WantsThinking(),
-		messages:  req.Messages,
-	}
+	format := chatFormat{functions: legacy}
 	if req.StreamOptions != nil {
-		t.includeUsage = req.StreamOptions.IncludeUsage
+		format.includeUsage = req.StreamOptions.IncludeUsage
 	}
-	return t, nil
+	return turnSpec{
+		format:     format,
+		tools:      set,
+		jsonFormat: jsonFormat,
+		stop:       stop,
+		stream:     req.Stream,
+		thinking:   req.WantsThinking(),
+		messages:   openai.Conversation(req.Messages),
+	}, nil
 }
 
 var toolParam = regexp.MustCompile(`^tools(\[\d+\])(?:\.function)?`)
@@ -127,11 +130,4 @@ func sessionHeader(r *http.Request) (string, *openai.Error) {
 		return "", openai.InvalidRequest("X-Session-Id", "invalid_session_id", "%s", session.ErrInvalidID.Error())
 	}
 	return id, nil
-}
-
-func (s *Server) model(requested string) string {
-	if requested == "" {
-		return s.cfg.DefaultModel
-	}
-	return requested
 }

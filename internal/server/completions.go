@@ -1,9 +1,9 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 )
 
@@ -15,21 +15,26 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	prompt, _ := req.PromptText()
-	content, _ := json.Marshal(prompt)
-	stop, _ := openai.ParseStop(req.Stop) // checked with the fields
-	t := turnSpec{
-		legacy:    true,
-		model:     s.model(req.Model),
-		stream:    req.Stream,
-		stop:      stop,
-		messages:  []openai.Message{{Role: "user", Content: content}},
-		sessionID: d.sessionID,
+	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
 	}
+	prompt, _ := req.PromptText()
+	stop, _ := openai.ParseStop(req.Stop) // checked with the fields
+	format := chatFormat{legacy: true}
 	if req.StreamOptions != nil {
-		t.includeUsage = req.StreamOptions.IncludeUsage
+		format.includeUsage = req.StreamOptions.IncludeUsage
 	}
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
-	s.answer(c, t)
+	s.answer(c, turnSpec{
+		format:    format,
+		model:     model,
+		asked:     req.Model,
+		stream:    req.Stream,
+		stop:      stop,
+		messages:  []qp.Message{{Role: "user", Text: prompt}},
+		sessionID: d.sessionID,
+	})
 }

@@ -12,6 +12,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/metrics"
+	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/recorder"
 	"qwenproxy/internal/session"
@@ -34,11 +35,12 @@ type Upstream interface {
 
 // Config holds the server's own settings.
 type Config struct {
-	QueueSize    int           // the recorder's queue, for readiness
-	MaxBodyBytes int64         // request body limit; default 10 MiB
-	ModelsTTL    time.Duration // how long the upstream model list is cached
-	DefaultModel string        // used when a request names none
-	Sorts        SortFields    // whitelisted sort fields of the history lists
+	QueueSize    int             // the recorder's queue, for readiness
+	MaxBodyBytes int64           // request body limit; default 10 MiB
+	ModelsTTL    time.Duration   // how long the upstream model list is cached
+	DefaultModel string          // used when a request names none
+	ModelMap     []modelmap.Rule // MODEL_MAP: client model names → Qwen models
+	Sorts        SortFields      // whitelisted sort fields of the history lists
 	// RecordBodies stores request and response bodies; a call can opt out
 	// with X-Record-Bodies: false.
 	RecordBodies bool
@@ -109,7 +111,7 @@ func (s *Server) Handler() http.Handler {
 	route(mux, "/v1/stats", map[string]http.HandlerFunc{http.MethodGet: s.stats})
 	route(mux, "/v1/export", map[string]http.HandlerFunc{http.MethodGet: s.export})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, notFound(r))
+		writeErrorFor(w, r, notFound(r))
 	})
 	return s.middleware(s.guard(mux))
 }

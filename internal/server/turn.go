@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 
-	"qwenproxy/internal/openai"
+	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
 	"qwenproxy/internal/structured"
@@ -15,25 +15,28 @@ import (
 	"qwenproxy/internal/translate"
 )
 
-// turnSpec is one validated call to answer: a chat turn or a legacy prompt.
+// turnSpec is one validated call to answer, whichever client API it came
+// through: each front-end translates its request into this, and format
+// writes the answer back in the API's own form.
 type turnSpec struct {
-	legacy       bool
-	model        string
-	stream       bool
-	includeUsage bool
-	thinking     bool
-	messages     []openai.Message
-	sessionID    string     // X-Session-Id, already validated
-	tools        *tools.Set // nil or inactive: answers are never rewritten
-	functions    bool       // tools came as legacy functions: answer in that shape
-	format       *structured.Format
-	stop         []string
+	format    answerFormat
+	model     string // the Qwen model that answers
+	asked     string // the model name the client sent ("" for none)
+	stream    bool
+	thinking  bool
+	messages  []qp.Message
+	sessionID string     // X-Session-Id (or the API's equivalent), already validated
+	tools     *tools.Set // nil or inactive: answers are never rewritten
+	// jsonFormat is the JSON the answer must be (response_format), or nil.
+	jsonFormat *structured.Format
+	// stop sequences end the answer before the first of them.
+	stop []string
 }
 
 // checked reports whether the answer must be checked whole before the client
 // sees it (so a corrective turn stays possible).
 func (t *turnSpec) checked() bool {
-	return t.format != nil || t.tools.Active() && t.tools.Requirement() != ""
+	return t.jsonFormat != nil || t.tools.Active() && t.tools.Requirement() != ""
 }
 
 // unmet says how an answer breaks what the request demands (tool_choice,
@@ -44,11 +47,10 @@ func (t *turnSpec) unmet(out output) (clean string, problem error) {
 	if t.tools.Active() && !t.tools.Satisfied(calls) {
 		return "", errToolChoice
 	}
-	if t.format == nil || len(calls) > 0 {
+	if t.jsonFormat == nil || len(calls) > 0 {
 		return "", nil
 	}
-	text, _ := out.message().Text()
-	return t.format.Check(text)
+	return t.jsonFormat.Check(out.message().Text)
 }
 
 // correction is the corrective turn's message for problem.
@@ -56,8 +58,11 @@ func (t *turnSpec) correction(problem error) string {
 	if problem == errToolChoice {
 		return t.tools.Correction()
 	}
-	return t.format.Correction(problem)
+	return t.jsonFormat.Correction(problem)
 }
+
+// answerModel is the model an answer names: the one the client asked for.
+func (t *turnSpec) answerModel() string { return cmp.Or(t.asked, t.model) }
 
 // errClientGone marks a failed write to the client; it is a cancellation.
 var errClientGone = fmt.Errorf("client went away: %w", context.Canceled)
@@ -70,7 +75,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
 	rq, rs := &c.ex.Request, &c.ex.Response
-	rq.Model, rq.Stream = t.model, t.stream
+	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
 
 	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
 		c.fail(classify(err))
@@ -85,8 +90,8 @@ func (s *Server) answer(c *call, t turnSpec) {
 
 	sess := turn.Session
 	plan := translate.Plan{Tell: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking, Tools: t.tools}
-	if t.format != nil {
-		plan.Instructions = t.format.Instructions()
+	if t.jsonFormat != nil {
+		plan.Instructions = t.jsonFormat.Instructions()
 	}
 	ans, out, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), nil)
 	var clean string
@@ -115,12 +120,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 		out.fail(classify(err))
 		return
 	}
-	finish := "stop"
-	switch {
-	case len(out.calls()) > 0 && t.functions:
-		finish = "function_call"
-	case len(out.calls()) > 0:
-		finish = "tool_calls"
+	finish := qp.FinishStop
+	if len(out.calls()) > 0 {
+		finish = qp.FinishToolCalls
 	}
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
@@ -267,7 +269,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 }
 
 // advance moves the session past the answered turn.
-func (s *Server) advance(turn *session.Turn, msgs []openai.Message, ans *translate.Answer, out output) {
+func (s *Server) advance(turn *session.Turn, msgs []qp.Message, ans *translate.Answer, out output) {
 	parent := cmp.Or(ans.Created.ParentID, ans.Created.ResponseID)
 	if parent == "" {
 		s.log.Warn("answer without parent id; session not advanced", "session_id", turn.Session.ID)
