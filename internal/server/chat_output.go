@@ -32,7 +32,8 @@ func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
 	if f.legacy {
 		enc = openai.NewTextChunkEncoder(b.id, b.model, b.created)
 	}
-	o := &streamOutput{bufferedOutput: b, enc: enc, rc: http.NewResponseController(c.w), includeUsage: f.includeUsage,
+	c.events().setOpening(enc.Role())
+	o := &streamOutput{bufferedOutput: b, enc: enc, includeUsage: f.includeUsage,
 		// tool_choice that demands a call, and response_format, can only
 		// be checked on the whole answer: such streams are sent when the
 		// answer is complete.
@@ -57,6 +58,7 @@ type bufferedOutput struct {
 func (o *bufferedOutput) content(s string) error   { o.text.WriteString(s); return nil }
 func (o *bufferedOutput) reasoning(s string) error { o.reasoned.WriteString(s); return nil }
 func (o *bufferedOutput) flush()                   {}
+func (o *bufferedOutput) start()                   {}
 func (o *bufferedOutput) fail(f failure)           { o.c.fail(f) }
 
 func (o *bufferedOutput) toolCalls(calls []qp.ToolCall) error {
@@ -120,18 +122,16 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 type streamOutput struct {
 	bufferedOutput
 	enc          *openai.ChunkEncoder
-	rc           *http.ResponseController
 	includeUsage bool
 	holding      bool // send content and calls only at finish
-	started      bool
 	err          error
 }
 
+// start opens the stream with its role chunk (registered in open).
 func (o *streamOutput) start() {
-	o.started = true
-	startEventStream(o.c)
-	_ = o.write(o.enc.Role())
-	o.flush()
+	if o.err == nil {
+		o.err = startEventStream(o.c)
+	}
 }
 
 func (o *streamOutput) write(b []byte) error {
@@ -185,8 +185,8 @@ func (o *streamOutput) writeCalls(first int) error {
 }
 
 func (o *streamOutput) flush() {
-	if o.started && o.err == nil {
-		o.err = flushEvents(o.rc)
+	if o.err == nil {
+		o.err = flushEvents(o.c)
 	}
 }
 
@@ -212,7 +212,7 @@ func (o *streamOutput) finish(ans *translate.Answer, finishReason string) []byte
 // before that it is an HTTP error.
 func (o *streamOutput) fail(f failure) {
 	o.c.fail(f)
-	if !o.started || f.api.Status == statusClientClosed {
+	if !o.c.events().isOpen() || f.api.Status == statusClientClosed {
 		return
 	}
 	_ = o.write(openai.ErrorEvent(f.api))

@@ -77,13 +77,21 @@ func (s *Server) answer(c *call, t turnSpec) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
 
+	out := s.newOutput(c, t, false)
+	if t.stream {
+		// From here the client sees a byte at least every STREAM_KEEPALIVE:
+		// the stream opens when upstream answers or when that much time
+		// has passed, whichever is first; then silences get comments.
+		stop := c.events().keepAlive(s.cfg.StreamKeepAlive)
+		defer stop()
+	}
 	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
-		c.fail(classify(err))
+		out.fail(classify(err))
 		return
 	}
 	turn, err := s.beginTurn(ctx, c, t)
 	if err != nil {
-		c.fail(classify(err))
+		out.fail(classify(err))
 		return
 	}
 	defer turn.Release()
@@ -93,7 +101,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	if t.jsonFormat != nil {
 		plan.Instructions = t.jsonFormat.Instructions()
 	}
-	ans, out, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), nil)
+	ans, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), out)
 	var clean string
 	if err == nil {
 		var problem error
@@ -101,7 +109,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 			// One corrective turn, under the answer that broke the demand.
 			out.reset()
 			correction := qwen.MessageSpec{Role: "user", Content: t.correction(problem), Thinking: t.thinking}
-			ans, _, err = s.exchange(ctx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
+			ans, err = s.exchange(ctx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
 			if err == nil {
 				if clean, problem = t.unmet(out); problem != nil {
 					err = unmetFailure(problem)
@@ -151,10 +159,10 @@ func unmetFailure(problem error) error {
 	return &unmetError{"response_format_unmet", "the model's answer did not meet response_format, even when asked again: " + problem.Error()}
 }
 
-// exchange sends one completion upstream and pumps its answer into out
-// (created on the first exchange of a call, when out is nil). It records
-// the upstream side of the call.
-func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, output, error) {
+// exchange sends one completion upstream and pumps its answer into out,
+// whose stream opens when upstream answers. It records the upstream side of
+// the call.
+func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
 	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
@@ -163,23 +171,18 @@ func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, pare
 	}
 	rs.UpstreamAttempts += attempts
 	if err != nil {
-		if out == nil {
-			out = s.newOutput(c, t, false)
-		}
-		return ans, out, err
+		return ans, err
 	}
 	defer stream.Close()
-	if out == nil {
-		out = s.newOutput(c, t, true)
-	}
-	err = s.pump(stream, ans, out, c, t.tools)
+	out.start()
+	err = s.pump(stream, ans, out, c, t)
 	rs.QwenResponse = ans.UpstreamRecord()
 	rs.ParentID = ans.Created.ParentID
 	u := ans.Usage()
 	rs.PromptTokens += u.PromptTokens
 	rs.CompletionTokens += u.CompletionTokens
 	rs.TotalTokens += u.TotalTokens
-	return ans, out, err
+	return ans, err
 }
 
 // beginTurn resolves and holds the call's session.
@@ -202,19 +205,16 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 		return nil, err
 	}
 	c.ex.Request.SessionID, rs.ChatID = turn.Session.ID, turn.Session.ChatID
-	c.w.Header().Set("X-Session-Id", turn.Session.ID)
+	c.setHeader("X-Session-Id", turn.Session.ID)
 	return turn, nil
 }
 
-// pump reads the upstream answer to its end, forwarding text as it comes.
-// With tools, text passes through a filter that holds back only what may be
-// a call.
-func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call, set *tools.Set) error {
+// pump reads the upstream answer to its end (even past a stop sequence: a
+// completion cut short would leave Qwen's chat "in progress"), forwarding
+// text as it comes through the answer's text path.
+func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call, t turnSpec) error {
 	rs := &c.ex.Response
-	var filter *tools.Filter
-	if set.Active() {
-		filter = set.NewFilter()
-	}
+	path := newAnswerText(t)
 	emit := func(text string, calls []tools.Call) error {
 		if text != "" {
 			if err := out.content(text); err != nil {
@@ -232,27 +232,21 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			err = &qwen.Error{Kind: qwen.KindStreamCut, Message: "Qwen closed the stream before the answer finished"}
 		}
 		if err != nil {
-			if filter != nil {
-				text, _ := filter.Flush() // keep what arrived, for the record
-				out.hold(text)
-			}
+			text, _ := path.flush() // keep what arrived, for the record
+			out.hold(text)
 			return err
 		}
 		content, reasoning := ans.Add(ev)
 		if (content != "" || reasoning != "") && rs.FirstTokenAt.IsZero() {
 			rs.FirstTokenAt = s.now()
 		}
-		if reasoning != "" {
+		if reasoning != "" && !path.stopped() {
 			if err := out.reasoning(reasoning); err != nil {
 				return err
 			}
 		}
 		if content != "" {
-			text, calls := content, []tools.Call(nil)
-			if filter != nil {
-				text, calls = filter.Feed(content)
-			}
-			if err := emit(text, calls); err != nil {
+			if err := emit(path.feed(content)); err != nil {
 				return err
 			}
 		}
@@ -262,10 +256,70 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			out.flush()
 		}
 	}
-	if filter != nil {
-		return emit(filter.Flush())
+	err := emit(path.flush())
+	ans.StopSequence = path.matched()
+	return err
+}
+
+// answerText is the path of an answer's text from upstream to the client:
+// a prefill the model repeated is dropped, tool calls are taken out, and the
+// text ends before the first stop sequence. Each stage holds back only what
+// may still change: the start of the repetition, a possible call, the start
+// of a stop sequence.
+type answerText struct {
+	trim  *translate.PrefixTrim
+	tools *tools.Filter
+	stop  *translate.StopFilter
+}
+
+func newAnswerText(t turnSpec) *answerText {
+	p := &answerText{stop: translate.NewStopFilter(t.stop)}
+	if prefill, ok := translate.Prefill(t.messages); ok {
+		p.trim = translate.NewPrefixTrim(prefill)
 	}
-	return nil
+	if t.tools.Active() {
+		p.tools = t.tools.NewFilter()
+	}
+	return p
+}
+
+func (p *answerText) stopped() bool   { return p.stop.Stopped() }
+func (p *answerText) matched() string { return p.stop.Matched() }
+
+// feed takes a piece of the answer and returns what the client gets now.
+// Nothing passes once a stop sequence has ended the answer.
+func (p *answerText) feed(s string) (string, []tools.Call) {
+	if p.stop.Stopped() {
+		return "", nil
+	}
+	return p.pass(p.trim.Feed(s), false)
+}
+
+// flush ends the answer: everything still held is released.
+func (p *answerText) flush() (string, []tools.Call) {
+	if p.stop.Stopped() {
+		return "", nil
+	}
+	return p.pass(p.trim.Flush(), true)
+}
+
+func (p *answerText) pass(s string, end bool) (string, []tools.Call) {
+	text, calls := s, []tools.Call(nil)
+	if p.tools != nil {
+		text, calls = p.tools.Feed(s)
+		if end {
+			more, last := p.tools.Flush()
+			text, calls = text+more, append(calls, last...)
+		}
+	}
+	text = p.stop.Feed(text)
+	if end {
+		text += p.stop.Flush()
+	}
+	if p.stop.Stopped() {
+		calls = nil // the answer ended before them
+	}
+	return text, calls
 }
 
 // advance moves the session past the answered turn.
@@ -276,5 +330,13 @@ func (s *Server) advance(turn *session.Turn, msgs []qp.Message, ans *translate.A
 		turn.Touch()
 		return
 	}
-	turn.Advance(parent, session.Key(msgs, out.message()))
+	answer := out.message()
+	if prefill, ok := translate.Prefill(msgs); ok {
+		// The client keeps the begun answer and its continuation as one
+		// message: that is what it will resend.
+		whole := *answer
+		whole.Text = prefill + whole.Text
+		msgs, answer = msgs[:len(msgs)-1], &whole
+	}
+	turn.Advance(parent, session.Key(msgs, answer))
 }

@@ -17,6 +17,9 @@ type Answer struct {
 	hasUsage  bool
 	Finished  bool
 	Events    int
+	// StopSequence is the stop sequence that ended the answer the client
+	// got, "" when none did (the upstream answer itself is read whole).
+	StopSequence string
 }
 
 // Add takes one event and returns the answer and reasoning text it adds.
