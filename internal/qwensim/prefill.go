@@ -20,6 +20,10 @@ func prefillAnswer(msg string) (string, bool) {
 		return "", false
 	}
 	prefix := msg[i+len(prefillOpen) : len(msg)-len(prefillClose)]
-	asked := firstWords(msg[:i], 6)
+	asked := msg[:i]
+	if j := strings.LastIndex(asked, "\n\n"); j >= 0 {
+		asked = asked[:j] // the request to continue is the paragraph before the text
+	}
+	asked = firstWords(asked, 6)
 	return prefix + "and so it goes on (continuing: " + asked + ").", true
 }
