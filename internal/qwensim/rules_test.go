@@ -77,7 +77,10 @@ func TestTheRequestRulesOf2026(t *testing.T) {
 		{"guest with bx-umidtoken", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"guest"}`,
 			func(r *http.Request) { guest(r); r.Header.Set("bx-umidtoken", "T2gA") }, `"success":true`},
 		{"Bearer alone signs in", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"normal"}`,
-			func(r *http.Request) { r.Header.Del("Cookie"); r.Header.Set("Authorization", "Bearer "+strings.TrimPrefix(LoginCookie(), "token=")) }, `"success":true`},
+			func(r *http.Request) {
+				r.Header.Del("Cookie")
+				r.Header.Set("Authorization", "Bearer "+strings.TrimPrefix(LoginCookie(), "token="))
+			}, `"success":true`},
 		{"a token that is no JWT", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"normal"}`,
 			func(r *http.Request) { r.Header.Set("Cookie", "token=abc") }, `"code":"Unauthorized"`},
 		{"guest mode while logged in", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"guest"}`, nil, `does not match`},
