@@ -50,9 +50,8 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	defer turn.Release()
 
-	sess := turn.Session
-	plan := translate.Plan{Tell: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking, Tools: t.tools}
-	ans, out, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), nil)
+	sess := &turn.Session
+	ans, out, told, err := s.ask(ctx, c, t, turn)
 	if err == nil && t.tools.Active() && !t.tools.Satisfied(out.calls()) {
 		// One corrective turn, under the answer that broke tool_choice.
 		out.reset()
@@ -74,6 +73,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
+	turn.SetTold(told.System, told.Tools)
 	s.advance(turn, t.messages, ans, out)
 	rs.FinishReason = finish
 	rs.OpenAIResponse = out.finish(ans, finish)
@@ -161,7 +161,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	for !ans.Finished {
 		ev, err := stream.Next()
 		if errors.Is(err, io.EOF) {
-			err = &qwen.Error{Kind: qwen.KindStreamCut, Message: "Qwen closed the stream before the answer finished"}
+			err = ans.Unfinished()
 		}
 		if err != nil {
 			if filter != nil {
@@ -195,9 +195,11 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		}
 	}
 	if filter != nil {
-		return emit(filter.Flush())
+		if err := emit(filter.Flush()); err != nil {
+			return err
+		}
 	}
-	return nil
+	return ans.Empty()
 }
 
 // advance moves the session past the answered turn.
