@@ -52,9 +52,11 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			turn.Rechat(chatID)
 			c.ex.Response.ChatID = chatID
 			replay = translate.HasEarlierTurns(history)
-		case qe.Kind == qwen.KindEmptyAnswer && (!t.stream || ans.Reasoning() == "") && empties < emptyAnswerRetries:
-			// Nothing of it reached the client (a non-streamed answer is
-			// sent whole at the end): ask again.
+		case qe.Kind == qwen.KindEmptyAnswer && ans.Events > 0 && (!t.stream || ans.Reasoning() == "") && empties < emptyAnswerRetries:
+			// An answer that started and ended without text, of which
+			// nothing reached the client (a non-streamed answer is sent
+			// whole at the end): ask again. (One that never started was
+			// retried by the client already.)
 			empties++
 		default:
 			return ans, o, next, err
