@@ -48,7 +48,9 @@ func lastUpstreamMessage(t *testing.T, e *env) string {
 // TestToolsOfEveryRequestAreKnown is issue 12's reproduction: OpenCode's
 // first call in a session is a title request without tools; its next, with
 // tools, must be able to call them.
-func TestToolsOfEveryRequestAreKnown(t *testing.T) { storetest.EachBackend(t, testToolsOfEveryRequestAreKnown) }
+func TestToolsOfEveryRequestAreKnown(t *testing.T) {
+	storetest.EachBackend(t, testToolsOfEveryRequestAreKnown)
+}
 
 func testToolsOfEveryRequestAreKnown(t *testing.T, backend string) {
 	e := startOn(t, backend, nil)

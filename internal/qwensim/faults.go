@@ -27,7 +27,7 @@ type Fault struct {
 	Num          int    `json:"num"` // RateLimited: hours to wait
 	InStream     bool   `json:"in_stream"`
 
-	Firewall bool          `json:"firewall"` // HTTP 200 HTML challenge page
+	Firewall bool `json:"firewall"` // HTTP 200 HTML challenge page
 	// RiskControl answers with Alibaba's risk-control refusal
 	// ({"ret":["FAIL_SYS_USER_VALIDATE","RGV587_ERROR::SM::…"],…}), as the
 	// whole body or, with InStream, as the only event of a stream.
@@ -37,11 +37,11 @@ type Fault struct {
 	// EmptyAnswer streams an answer that finishes without any text;
 	// ThinkOnly one that thinks and then ends without answering; DoneOnly a
 	// stream of nothing but "data: [DONE]".
-	EmptyAnswer bool `json:"empty_answer"`
-	ThinkOnly   bool `json:"think_only"`
-	DoneOnly    bool `json:"done_only"`
-	BadJSON  bool          `json:"bad_json"` // HTTP 200 body that is not JSON
-	Delay    time.Duration `json:"delay"`    // wait before answering (ends with the caller)
+	EmptyAnswer bool          `json:"empty_answer"`
+	ThinkOnly   bool          `json:"think_only"`
+	DoneOnly    bool          `json:"done_only"`
+	BadJSON     bool          `json:"bad_json"` // HTTP 200 body that is not JSON
+	Delay       time.Duration `json:"delay"`    // wait before answering (ends with the caller)
 
 	// After N answer events: CutAfter aborts the connection, StallAfter goes
 	// silent until the caller leaves, ErrorAfter sends an in-stream error
