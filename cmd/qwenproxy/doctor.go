@@ -238,4 +238,3 @@ func (p *doctorPrinter) step(s doctorStep) {
 	}
 	p.printf("FAIL %s: %s\n", s.Name, s.Error)
 }
-
