@@ -96,12 +96,8 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	defer turn.Release()
 
-	sess := turn.Session
-	plan := translate.Plan{Tell: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking, Tools: t.tools}
-	if t.jsonFormat != nil {
-		plan.Instructions = t.jsonFormat.Instructions()
-	}
-	ans, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), out)
+	sess := &turn.Session
+	ans, told, err := s.ask(ctx, c, t, turn, out)
 	var clean string
 	if err == nil {
 		var problem error
@@ -134,6 +130,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
+	turn.SetTold(told.System, told.Tools)
 	s.advance(turn, t.messages, ans, out)
 	rs.FinishReason = finish
 	rs.OpenAIResponse = out.finish(ans, finish)
@@ -229,7 +226,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	for !ans.Finished {
 		ev, err := stream.Next()
 		if errors.Is(err, io.EOF) {
-			err = &qwen.Error{Kind: qwen.KindStreamCut, Message: "Qwen closed the stream before the answer finished"}
+			err = ans.Unfinished()
 		}
 		if err != nil {
 			text, _ := path.flush() // keep what arrived, for the record
@@ -256,9 +253,11 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			out.flush()
 		}
 	}
-	err := emit(path.flush())
+	if err := emit(path.flush()); err != nil {
+		return err
+	}
 	ans.StopSequence = path.matched()
-	return err
+	return ans.Empty()
 }
 
 // answerText is the path of an answer's text from upstream to the client:
