@@ -26,7 +26,7 @@ func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validato
 		sessionID, apiErr = sessionHeader(r)
 	}
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return nil, "", false
 	}
 	return body, sessionID, true

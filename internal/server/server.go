@@ -95,6 +95,8 @@ func (s *Server) Handler() http.Handler {
 		route(mux, "/metrics", map[string]http.HandlerFunc{http.MethodGet: s.deps.Metrics.Handler().ServeHTTP})
 	}
 	route(mux, "/v1/chat/completions", map[string]http.HandlerFunc{http.MethodPost: s.chatCompletions})
+	route(mux, "/v1/messages", map[string]http.HandlerFunc{http.MethodPost: s.messages})
+	route(mux, "/v1/messages/count_tokens", map[string]http.HandlerFunc{http.MethodPost: s.countTokens})
 	route(mux, "/v1/completions", map[string]http.HandlerFunc{http.MethodPost: s.completions})
 	route(mux, "/v1/models", map[string]http.HandlerFunc{http.MethodGet: s.listModels})
 	route(mux, "/v1/models/{id...}", map[string]http.HandlerFunc{http.MethodGet: s.getModel})
