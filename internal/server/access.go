@@ -53,6 +53,9 @@ func presentedKey(r *http.Request) (string, bool) {
 
 // adminRoute is the history API and every delete.
 func adminRoute(r *http.Request) bool {
+	if responsesModelRoute(r) {
+		return false
+	}
 	if r.Method == http.MethodDelete {
 		return true
 	}
@@ -62,6 +65,17 @@ func adminRoute(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// responsesModelRoute is a route of the Responses API, open to any valid
+// key: POST /v1/responses, and GET|DELETE /v1/responses/resp_… (with
+// /input_items), where a key sees only its own responses. GET /v1/responses,
+// /v1/responses/stats and /v1/responses/{numeric id} are the history's.
+func responsesModelRoute(r *http.Request) bool {
+	if r.URL.Path == "/v1/responses" {
+		return r.Method == http.MethodPost
+	}
+	return strings.HasPrefix(r.URL.Path, "/v1/responses/resp_")
 }
 
 // cors sets the CORS headers for allowed origins and answers preflights
