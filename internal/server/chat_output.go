@@ -33,6 +33,7 @@ func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
 		// tool_choice that demands a call can only be checked on the whole
 		// answer: such streams are sent when the answer is complete.
 		holding: t.tools.Active() && t.tools.Requirement() != ""}
+	o.sentRaw = !o.holding
 	if start {
 		o.start()
 	}
@@ -42,8 +43,11 @@ func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
 // bufferedOutput answers with one JSON body at the end.
 type bufferedOutput struct {
 	transcript
-	c       *call
-	legacy  bool
+	c      *call
+	legacy bool
+	// sentRaw is set when the text went out as it arrived (a stream not
+	// held back): the recorded body then keeps it exactly so.
+	sentRaw bool
 	id      string
 	model   string
 	created int64
@@ -70,6 +74,10 @@ func (o *bufferedOutput) finish(ans *translate.Answer, finishReason string) []by
 }
 
 func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte {
+	text := o.contentText()
+	if o.sentRaw {
+		text = o.text.String()
+	}
 	var fr *string
 	if finishReason != "" {
 		fr = &finishReason
@@ -77,10 +85,10 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 	var v any
 	if o.legacy {
 		v = &openai.TextCompletion{ID: o.id, Object: "text_completion", Created: o.created, Model: o.model, Usage: ans.Usage(),
-			Choices: []openai.TextChoice{{Text: o.contentText(), Logprobs: json.RawMessage("null"), FinishReason: fr}}}
+			Choices: []openai.TextChoice{{Text: text, Logprobs: json.RawMessage("null"), FinishReason: fr}}}
 	} else {
 		msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: openai.ToolCalls(o.callList)}
-		if text := o.contentText(); text != "" || len(o.callList) == 0 {
+		if text != "" || len(o.callList) == 0 {
 			msg.Content = &text // null only when the answer is calls alone, as OpenAI sends it
 		}
 		v = &openai.ChatCompletion{ID: o.id, Object: "chat.completion", Created: o.created, Model: o.model, Usage: ans.Usage(),
