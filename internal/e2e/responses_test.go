@@ -75,3 +75,38 @@ func TestResponsesStreamFailureIsResponseFailed(t *testing.T) {
 		t.Fatalf("recorded %+v", r)
 	}
 }
+
+// TestPreviousResponseIDContinuesTheChat: previous_response_id continues
+// the Qwen chat of that response, by the session its id carries or, for an
+// id that carries none, by its recorded call; an unknown one is a 400.
+func TestPreviousResponseIDContinuesTheChat(t *testing.T) {
+	e := start(t, nil)
+	create := func(body string) (int, string, string) {
+		resp := postJSON(t, e, "/v1/responses", body, nil)
+		var r struct {
+			ID     string
+			Output []struct {
+				Content []struct{ Text string }
+			}
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = json.Unmarshal(b, &r)
+		text := ""
+		if len(r.Output) > 0 && len(r.Output[0].Content) > 0 {
+			text = r.Output[0].Content[0].Text
+		}
+		return resp.StatusCode, r.ID, text
+	}
+	_, first, _ := create(`{"model":"gpt-5","input":"one"}`)
+	_, second, text := create(`{"model":"gpt-5","input":"two","previous_response_id":"` + first + `"}`)
+	if text != `You said: "two". Earlier you said: "one".` {
+		t.Fatalf("by the id's session: %q", text)
+	}
+	bare := second[:len("resp_")+32] // the request id alone
+	if _, _, text := create(`{"model":"gpt-5","input":"three","previous_response_id":"` + bare + `"}`); text != `You said: "three". Earlier you said: "one"; "two".` {
+		t.Fatalf("by the recorded call: %q", text)
+	}
+	if status, _, _ := create(`{"model":"gpt-5","input":"x","previous_response_id":"resp_00000000000000000000000000000000"}`); status != http.StatusBadRequest {
+		t.Fatalf("unknown previous_response_id: %d", status)
+	}
+}

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/responses"
 	"qwenproxy/internal/session"
@@ -23,15 +26,11 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if req.PreviousResponseID != "" {
-		_, sid, ok := parseResponseID(req.PreviousResponseID)
-		if !ok {
+	if req.PreviousResponseID != "" && sessionID == "" {
+		if sessionID = s.previousSession(r.Context(), req.PreviousResponseID); sessionID == "" {
 			writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
 				Code: "previous_response_not_found", Message: "Previous response with id '" + req.PreviousResponseID + "' not found."})
 			return
-		}
-		if sessionID == "" {
-			sessionID = sid
 		}
 	}
 	model, apiErr := s.resolveModel(r.Context(), req.Model)
@@ -50,6 +49,25 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		messages:  req.Conversation(),
 		sessionID: sessionID,
 	})
+}
+
+// previousSession is the session a previous_response_id continues: the one
+// its id names, or, for an id made before its session was known (a stream
+// opened early by a keep-alive), the one its recorded call names. "" when
+// there is none.
+func (s *Server) previousSession(ctx context.Context, id string) string {
+	requestID, sessionID, ok := parseResponseID(id)
+	if !ok || sessionID != "" {
+		return sessionID
+	}
+	rec, err := s.deps.History.Request(ctx, requestID)
+	if errors.Is(err, qp.ErrNotFound) && s.deps.Recorder.Sync(ctx) == nil {
+		rec, err = s.deps.History.Request(ctx, requestID)
+	}
+	if err != nil || rec.Path != "/v1/responses" {
+		return ""
+	}
+	return rec.SessionID
 }
 
 // responseShell is the response object's echo of the request's settings.
@@ -85,13 +103,14 @@ func responseShell(req *responses.Request, body []byte) responses.Response {
 // responseID names a response: resp_, the call's request id (32 hex
 // digits: where it is recorded) and its session id (base64url: the Qwen
 // chat a previous_response_id continues, without a lookup, on any instance
-// and after a restart).
+// and after a restart; empty when the id was made before the session was
+// known).
 func responseID(requestID, sessionID string) string {
 	return "resp_" + strings.ReplaceAll(requestID, "-", "") + base64.RawURLEncoding.EncodeToString([]byte(sessionID))
 }
 
 // parseResponseID reads a responseID back into the request UUID and the
-// session id.
+// session id ("" if it carries none).
 func parseResponseID(id string) (requestID, sessionID string, ok bool) {
 	rest, ok := strings.CutPrefix(id, "resp_")
 	if !ok || len(rest) < 32 {
@@ -101,7 +120,7 @@ func parseResponseID(id string) (requestID, sessionID string, ok bool) {
 		return "", "", false
 	}
 	sid, err := base64.RawURLEncoding.DecodeString(rest[32:])
-	if err != nil || !session.ValidID(string(sid)) {
+	if err != nil || (len(sid) > 0 && !session.ValidID(string(sid))) {
 		return "", "", false
 	}
 	h := rest[:32]

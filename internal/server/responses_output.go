@@ -22,7 +22,6 @@ type responsesFormat struct {
 
 func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	r := f.shell
-	r.ID = responseID(c.ex.Request.RequestID, c.ex.Request.SessionID)
 	r.Object, r.CreatedAt, r.Model, r.Status = "response", c.ex.Request.Timestamp.Unix(), t.answerModel(), "in_progress"
 	r.Output = []responses.OutputItem{}
 	o := &responsesOutput{c: c, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
@@ -54,7 +53,17 @@ type responsesOutput struct {
 	current strings.Builder // the streamed item's text
 }
 
+// named gives the response its id, once: when its stream opens, or when
+// its body is made. The id carries the call's session when it is known by
+// then (see responseID).
+func (o *responsesOutput) named() {
+	if o.resp.ID == "" {
+		o.resp.ID = responseID(o.c.ex.Request.RequestID, o.c.ex.Request.SessionID)
+	}
+}
+
 func (o *responsesOutput) start() {
+	o.named()
 	o.started = true
 	startEventStream(o.c)
 	_ = o.write(o.events.Response("response.created", &o.resp))
@@ -190,6 +199,7 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		_ = o.writeCalls(0)
 	}
 	o.closeItem()
+	o.named()
 	o.resp.Status, o.resp.Usage = "completed", responseUsage(ans)
 	_ = o.write(o.events.Response("response.completed", &o.resp))
 	o.flush()
@@ -200,6 +210,7 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 // body is the response object: for a non-streamed call assembled from the
 // answer, for a streamed one the items as they were sent.
 func (o *responsesOutput) body(ans *translate.Answer, status string, fail *responses.Error) []byte {
+	o.named()
 	r := o.resp
 	r.Status, r.Usage, r.Error = status, responseUsage(ans), fail
 	if !o.stream {
