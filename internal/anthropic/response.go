@@ -105,13 +105,14 @@ func ErrorBody(e *openai.Error) []byte {
 	return b
 }
 
+type errorDetail struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
 func errorEnvelope(e *openai.Error) any {
-	type detail struct {
-		Type    string `json:"type"`
-		Message string `json:"message"`
-	}
 	return struct {
-		Type  string `json:"type"`
-		Error detail `json:"error"`
-	}{"error", detail{ErrorType(e.Status), e.Message}}
+		Type  string      `json:"type"`
+		Error errorDetail `json:"error"`
+	}{"error", errorDetail{ErrorType(e.Status), e.Message}}
 }

@@ -3,6 +3,8 @@ package responses
 import (
 	"encoding/json"
 	"strconv"
+
+	"qwenproxy/internal/openai"
 )
 
 // Events numbers and encodes one response's stream events: each is
@@ -10,17 +12,19 @@ import (
 // sequence_number too, as OpenAI sends them.
 type Events struct{ seq int }
 
-// Encode returns the event typ with fields.
+// Encode returns the event typ with fields (which must not hold "type": it
+// comes first).
 func (e *Events) Encode(typ string, fields map[string]any) []byte {
-	fields["type"] = typ
 	fields["sequence_number"] = e.seq
 	e.seq++
 	b := make([]byte, 0, 160)
 	b = append(b, "event: "...)
 	b = append(b, typ...)
-	b = append(b, "\ndata: "...)
+	b = append(b, "\ndata: {\"type\":"...)
+	b = openai.AppendString(b, typ)
 	j, _ := json.Marshal(fields) // the package's own types: cannot fail
-	b = append(b, j...)
+	b = append(b, ',')
+	b = append(b, j[1:]...)
 	return append(b, "\n\n"...)
 }
 
