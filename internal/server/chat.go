@@ -20,13 +20,14 @@ type decodedCall struct {
 	ignored   []string // fields accepted without effect, for the record
 }
 
-// decodeCall reads the body, checks every field against its policy table,
-// decodes and validates it into req, and reads X-Session-Id. On failure it
+// decodeCall reads the body, checks every field against its policy table
+// (when the client API has one), decodes and validates it into req, and
+// reads X-Session-Id. On failure it
 // has answered the 4xx; nothing is recorded for such a call.
 func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validator, fields []openai.Field) (decodedCall, bool) {
 	var d decodedCall
 	body, apiErr := s.readJSON(w, r)
-	if apiErr == nil {
+	if apiErr == nil && fields != nil {
 		d.ignored, apiErr = openai.CheckFields(body, fields)
 	}
 	if apiErr == nil {
@@ -39,7 +40,7 @@ func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validato
 		d.sessionID, apiErr = sessionHeader(r)
 	}
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return d, false
 	}
 	d.body = body

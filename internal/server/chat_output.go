@@ -32,12 +32,13 @@ func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
 	if f.legacy {
 		enc = openai.NewTextChunkEncoder(b.id, b.model, b.created)
 	}
-	c.events().setOpening(enc.Role())
+	c.events().setOpening(enc.Role)
 	o := &streamOutput{bufferedOutput: b, enc: enc, includeUsage: f.includeUsage,
 		// tool_choice that demands a call, and response_format, can only
 		// be checked on the whole answer: such streams are sent when the
 		// answer is complete.
 		holding: t.checked()}
+	o.sentRaw = !o.holding
 	if start {
 		o.start()
 	}
@@ -50,9 +51,12 @@ type bufferedOutput struct {
 	c         *call
 	legacy    bool
 	functions bool
-	id        string
-	model     string
-	created   int64
+	// sentRaw is set when the text went out as it arrived (a stream not
+	// held back): the recorded body then keeps it exactly so.
+	sentRaw bool
+	id      string
+	model   string
+	created int64
 }
 
 func (o *bufferedOutput) content(s string) error   { o.text.WriteString(s); return nil }
@@ -93,6 +97,10 @@ func (o *bufferedOutput) finish(ans *translate.Answer, finishReason string) []by
 }
 
 func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte {
+	text := o.contentText()
+	if o.sentRaw {
+		text = o.text.String()
+	}
 	var fr *string
 	if finishReason != "" {
 		finishReason = o.finishReason(finishReason)
@@ -101,14 +109,14 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 	var v any
 	if o.legacy {
 		v = &openai.TextCompletion{ID: o.id, Object: "text_completion", Created: o.created, Model: o.model, Usage: ans.Usage(),
-			Choices: []openai.TextChoice{{Text: o.contentText(), Logprobs: json.RawMessage("null"), FinishReason: fr}}}
+			Choices: []openai.TextChoice{{Text: text, Logprobs: json.RawMessage("null"), FinishReason: fr}}}
 	} else {
 		msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: openai.ToolCalls(o.callList)}
 		if o.functions && len(o.callList) > 0 {
 			msg.FunctionCall = &openai.FunctionCall{Name: o.callList[0].Name, Arguments: o.callList[0].Arguments}
 			msg.ToolCalls = nil
 		}
-		if text := o.contentText(); text != "" || len(o.callList) == 0 {
+		if text != "" || len(o.callList) == 0 {
 			msg.Content = &text // null only when the answer is calls alone, as OpenAI sends it
 		}
 		v = &openai.ChatCompletion{ID: o.id, Object: "chat.completion", Created: o.created, Model: o.model, Usage: ans.Usage(),

@@ -17,8 +17,8 @@ type eventStream struct {
 
 	mu      sync.Mutex
 	open    bool
-	opening []byte // the API's first events (its role chunk), sent on opening
-	err     error  // errClientGone once a write failed
+	opening func() []byte // the API's first events (role chunk, message_start, …), made on opening
+	err     error         // errClientGone once a write failed
 
 	lastWrite atomic.Int64 // UnixNano of the last byte sent (or the call's start)
 }
@@ -36,12 +36,14 @@ func (c *call) events() *eventStream {
 	return c.stream
 }
 
-// setOpening registers the events the stream opens with (the API's role
-// chunk, message_start, …), for whoever opens it: the answer's first byte,
-// or the keep-alive when upstream is slow. b is copied.
-func (e *eventStream) setOpening(b []byte) {
+// setOpening registers how the stream's first events (the API's role chunk,
+// message_start, response.created, …) are made, for whoever opens it: the
+// answer's output when upstream answers, or the keep-alive when upstream is
+// slow. It runs once, under the stream's lock, before any other event is
+// written, so it may use the output's encoder.
+func (e *eventStream) setOpening(opening func() []byte) {
 	e.mu.Lock()
-	e.opening = append([]byte(nil), b...)
+	e.opening = opening
 	e.mu.Unlock()
 }
 
@@ -83,8 +85,10 @@ func (e *eventStream) openLocked() error {
 		m.ActiveStreams.Inc()
 	}
 	c.ex.Response.HTTPStatus = http.StatusOK
-	if err := e.writeLocked(e.opening); err != nil {
-		return err
+	if e.opening != nil {
+		if err := e.writeLocked(e.opening()); err != nil {
+			return err
+		}
 	}
 	return e.flushLocked()
 }
@@ -133,17 +137,19 @@ func (e *eventStream) flushLocked() error {
 	return e.err
 }
 
-// setHeader sets a response header while it can still go out: before a
-// stream opens (the keep-alive may be opening it at the same time).
-func (c *call) setHeader(name, value string) {
+// setSession names the call's session: in the record, and in the
+// X-Session-Id header while it can still go out (before a stream opens;
+// the keep-alive may be opening it at the same time, and the opening events
+// may name the session).
+func (c *call) setSession(id string) {
 	if e := c.stream; e != nil {
 		e.mu.Lock()
 		defer e.mu.Unlock()
-		if e.open {
-			return
-		}
 	}
-	c.w.Header().Set(name, value)
+	c.ex.Request.SessionID = id
+	if c.stream == nil || !c.stream.open {
+		c.w.Header().Set("X-Session-Id", id)
+	}
 }
 
 // keepAlive keeps a streaming call from going silent while its answer is

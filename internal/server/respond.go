@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"qwenproxy/internal/openai"
 )
@@ -19,6 +20,9 @@ type errorFormat func(w http.ResponseWriter, e *openai.Error) []byte
 // that the errors the guard and the router give (401, 404, 405, …) are ones
 // the client's SDK can read.
 func errorFormatFor(path string) errorFormat {
+	if path == "/v1/messages" || strings.HasPrefix(path, "/v1/messages/") {
+		return writeAnthropicError
+	}
 	return writeJSONError
 }
 

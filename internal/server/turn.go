@@ -201,8 +201,8 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 	if err != nil {
 		return nil, err
 	}
-	c.ex.Request.SessionID, rs.ChatID = turn.Session.ID, turn.Session.ChatID
-	c.setHeader("X-Session-Id", turn.Session.ID)
+	rs.ChatID = turn.Session.ChatID
+	c.setSession(turn.Session.ID)
 	return turn, nil
 }
 

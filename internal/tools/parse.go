@@ -287,3 +287,18 @@ func newCallID() string {
 	}
 	return "call_" + string(b[:])
 }
+
+// Canonical re-encodes a JSON object the way parsed calls' arguments are
+// encoded (keys sorted, <, > and & unescaped), so that arguments a client
+// resends as an object hash like the string it was given.
+func Canonical(raw []byte) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return "{}", true
+	}
+	var obj map[string]any
+	if json.Unmarshal(raw, &obj) != nil {
+		return "", false
+	}
+	return string(marshal(obj)), true
+}

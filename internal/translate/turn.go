@@ -242,11 +242,15 @@ func writeToolResult(b *strings.Builder, m *qp.Message, before []qp.Message) {
 	if strings.TrimSpace(text) == "" {
 		text = "(no output)"
 	}
+	failed := ""
+	if m.IsError {
+		failed = ", which failed" // Anthropic's is_error
+	}
 	if name := toolName(m.ToolCallID, before); name != "" {
-		fmt.Fprintf(b, "Result of %s (%s):\n%s", name, m.ToolCallID, text)
+		fmt.Fprintf(b, "Result of %s (%s)%s:\n%s", name, m.ToolCallID, failed, text)
 		return
 	}
-	fmt.Fprintf(b, "Result of tool call %s:\n%s", m.ToolCallID, text)
+	fmt.Fprintf(b, "Result of tool call %s%s:\n%s", m.ToolCallID, failed, text)
 }
 
 func toolName(callID string, before []qp.Message) string {
