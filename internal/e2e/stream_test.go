@@ -142,7 +142,14 @@ type sseEvent struct {
 // readEvents posts a streaming chat call and reads every event and comment.
 func readEvents(t *testing.T, e *env, body string) (*http.Response, []sseEvent) {
 	t.Helper()
-	resp := postJSON(t, e, "/v1/chat/completions", body, nil)
+	return readEventsAt(t, e, "/v1/chat/completions", body)
+}
+
+// readEventsAt posts a streaming call of any client API and reads every
+// event's data and every comment.
+func readEventsAt(t *testing.T, e *env, path, body string) (*http.Response, []sseEvent) {
+	t.Helper()
+	resp := postJSON(t, e, path, body, nil)
 	var events []sseEvent
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
@@ -255,5 +262,56 @@ func TestHeldToolCallIsCoveredByKeepAlives(t *testing.T) {
 	}
 	if comments < 4 {
 		t.Fatalf("%d keep-alive comments over a held answer of several events: %v", comments, k)
+	}
+}
+
+// TestEveryAPIStreamsThroughTheSameKeepAlive: Anthropic Messages and
+// Responses streams open with their own first events when upstream is slow,
+// and get the same comments.
+func TestEveryAPIStreamsThroughTheSameKeepAlive(t *testing.T) {
+	e := start(t, withKeepAlive)
+	for _, api := range []struct{ path, body, opening, delta string }{
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"slow"}]}`, "message_start", "text_delta"},
+		{"/v1/responses", `{"model":"qwen3-max","stream":true,"input":"slow"}`, "response.created", "response.output_text.delta"},
+	} {
+		e.sim.Inject(qwensim.Fault{Delay: 20 * keepAlive})
+		resp, events := readEventsAt(t, e, api.path, api.body)
+		first := -1
+		for i, ev := range events {
+			if strings.Contains(ev.data, api.delta) {
+				first = i
+				break
+			}
+		}
+		if resp.StatusCode != 200 || len(events) < 3 || !strings.Contains(events[0].data, api.opening) || first < 0 {
+			t.Fatalf("%s: %d %+v", api.path, resp.StatusCode, events)
+		}
+		comments := 0
+		for _, ev := range events[:first] {
+			if ev.comment {
+				comments++
+			}
+		}
+		if comments == 0 {
+			t.Fatalf("%s: no keep-alive before the first delta: %+v", api.path, events)
+		}
+	}
+}
+
+// TestAnthropicStopSequences use the same stop filter: the text ends before
+// the sequence, stop_reason "stop_sequence" names it.
+func TestAnthropicStopSequences(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/messages", `{"model":"claude-x","max_tokens":64,"stop_sequences":["Earlier"],"messages":[{"role":"user","content":"say Earlier things"}]}`, nil)
+	var msg struct {
+		Content      []struct{ Text string } `json:"content"`
+		StopReason   string                  `json:"stop_reason"`
+		StopSequence *string                 `json:"stop_sequence"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&msg); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%d %v", resp.StatusCode, err)
+	}
+	if len(msg.Content) != 1 || msg.Content[0].Text != `You said: "say ` || msg.StopReason != "stop_sequence" || msg.StopSequence == nil || *msg.StopSequence != "Earlier" {
+		t.Fatalf("%+v", msg)
 	}
 }
