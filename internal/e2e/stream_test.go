@@ -315,3 +315,59 @@ func TestAnthropicStopSequences(t *testing.T) {
 		t.Fatalf("%+v", msg)
 	}
 }
+
+// TestLongToolCallStreamsAsItArrives: a call's name goes out once its block
+// is confirmed a call, then its arguments in pieces as Qwen writes them, so
+// a long file write is never silent; the pieces add up to the arguments.
+func TestLongToolCallStreamsAsItArrives(t *testing.T) {
+	e := start(t, nil)
+	words := strings.Repeat("lorem ipsum ", 40)
+	writeTool := `[{"type":"function","function":{"name":"write_file","parameters":{"type":"object","properties":{"path":{"type":"string"},"content":{"type":"string"}}}}}]`
+	body := `{"stream":true,"tools":` + writeTool + `,"messages":[{"role":"user","content":"use write_file with {\"path\": \"a.txt\", \"content\": \"` + words + `\"} now"}]}`
+	resp, events := readEvents(t, e, body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d", resp.StatusCode)
+	}
+	var args strings.Builder
+	named, pieces := -1, 0
+	for i, ev := range events {
+		var chunk struct {
+			Choices []struct {
+				Delta struct {
+					ToolCalls []struct {
+						ID       string `json:"id"`
+						Function struct {
+							Name      string `json:"name"`
+							Arguments string `json:"arguments"`
+						} `json:"function"`
+					} `json:"tool_calls"`
+				} `json:"delta"`
+			} `json:"choices"`
+		}
+		if ev.comment || ev.data == "[DONE]" || json.Unmarshal([]byte(ev.data), &chunk) != nil || len(chunk.Choices) == 0 {
+			continue
+		}
+		for _, tc := range chunk.Choices[0].Delta.ToolCalls {
+			if tc.Function.Name != "" {
+				if named >= 0 || tc.Function.Name != "write_file" || tc.ID == "" || tc.Function.Arguments != "" {
+					t.Fatalf("call start %+v", tc)
+				}
+				named = i
+				continue
+			}
+			if named < 0 {
+				t.Fatal("arguments before the name")
+			}
+			args.WriteString(tc.Function.Arguments)
+			pieces++
+		}
+	}
+	var got struct{ Path, Content string }
+	if err := json.Unmarshal([]byte(args.String()), &got); err != nil || got.Path != "a.txt" || got.Content != words {
+		t.Fatalf("arguments %q: %v", args.String(), err)
+	}
+	// Qwen sends the 80 words as 80 events: they arrive as they come.
+	if pieces < 40 {
+		t.Fatalf("arguments in %d pieces", pieces)
+	}
+}

@@ -131,7 +131,8 @@ type streamOutput struct {
 	bufferedOutput
 	enc          *openai.ChunkEncoder
 	includeUsage bool
-	holding      bool // send content and calls only at finish
+	holding      bool   // send content and calls only at finish
+	streaming    string // the id of the call whose arguments are streaming
 	err          error
 }
 
@@ -163,12 +164,49 @@ func (o *streamOutput) reasoning(s string) error {
 }
 
 func (o *streamOutput) toolCalls(calls []qp.ToolCall) error {
-	first := len(o.callList)
-	o.addCalls(calls)
-	if o.holding {
+	for _, c := range calls {
+		if c.ID == o.streaming && c.ID != "" {
+			// Sent already, name and arguments: the client has it as
+			// streamed, and so does the transcript.
+			o.streaming = ""
+			continue
+		}
+		first := len(o.callList)
+		o.addCalls([]qp.ToolCall{c})
+		if !o.holding {
+			if err := o.writeCalls(first); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// toolCallStart sends a call's id and name as soon as its block is
+// confirmed a call (a held answer keeps it for the whole answer instead).
+func (o *streamOutput) toolCallStart(c qp.ToolCall) error {
+	if o.holding || o.functions && len(o.callList) > 0 {
+		return nil // the legacy shape has room for one call
+	}
+	o.streaming = c.ID
+	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
+	if o.functions {
+		return o.write(o.enc.FunctionCall(c.Name, ""))
+	}
+	return o.write(o.enc.ToolCallStart(len(o.callList)-1, c.ID, c.Name))
+}
+
+// toolCallArguments sends the next piece of the started call's arguments.
+func (o *streamOutput) toolCallArguments(id, piece string) error {
+	if id != o.streaming || o.streaming == "" {
 		return nil
 	}
-	return o.writeCalls(first)
+	i := len(o.callList) - 1
+	o.callList[i].Arguments += piece
+	if o.functions {
+		return o.write(o.enc.FunctionCall("", piece))
+	}
+	return o.write(o.enc.ToolCallArguments(i, piece))
 }
 
 // writeCalls sends the calls from index first on: per call, its id and name,

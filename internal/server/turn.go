@@ -212,14 +212,27 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call, t turnSpec) error {
 	rs := &c.ex.Response
 	path := newAnswerText(t)
-	emit := func(text string, calls []tools.Call) error {
-		if text != "" {
-			if err := out.content(text); err != nil {
+	streamer, _ := out.(callStreamer)
+	emit := func(events []tools.Event) error {
+		for _, ev := range events {
+			var err error
+			switch ev.Kind {
+			case tools.EventText:
+				err = out.content(ev.Text)
+			case tools.EventCallStart:
+				if streamer != nil {
+					err = streamer.toolCallStart(ev.Call)
+				}
+			case tools.EventCallArguments:
+				if streamer != nil {
+					err = streamer.toolCallArguments(ev.Call.ID, ev.Text)
+				}
+			case tools.EventCall:
+				err = out.toolCalls([]tools.Call{ev.Call})
+			}
+			if err != nil {
 				return err
 			}
-		}
-		if len(calls) > 0 {
-			return out.toolCalls(calls)
 		}
 		return nil
 	}
@@ -229,8 +242,11 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			err = ans.Unfinished()
 		}
 		if err != nil {
-			text, _ := path.flush() // keep what arrived, for the record
-			out.hold(text)
+			for _, ev := range path.flush() { // keep what arrived, for the record
+				if ev.Kind == tools.EventText {
+					out.hold(ev.Text)
+				}
+			}
 			return err
 		}
 		content, reasoning := ans.Add(ev)
@@ -260,6 +276,15 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	return ans.Empty()
 }
 
+// callStreamer is an output that streams a call as it arrives: its name once
+// the block is confirmed a call, then its arguments in pieces (OpenAI's
+// way). The call then also arrives whole, through toolCalls, under the same
+// ID. Outputs without it get calls whole only.
+type callStreamer interface {
+	toolCallStart(call tools.Call) error
+	toolCallArguments(id, piece string) error
+}
+
 // answerText is the path of an answer's text from upstream to the client:
 // a prefill the model repeated is dropped, tool calls are taken out, and the
 // text ends before the first stop sequence. Each stage holds back only what
@@ -287,38 +312,52 @@ func (p *answerText) matched() string { return p.stop.Matched() }
 
 // feed takes a piece of the answer and returns what the client gets now.
 // Nothing passes once a stop sequence has ended the answer.
-func (p *answerText) feed(s string) (string, []tools.Call) {
+func (p *answerText) feed(s string) []tools.Event {
 	if p.stop.Stopped() {
-		return "", nil
+		return nil
 	}
 	return p.pass(p.trim.Feed(s), false)
 }
 
 // flush ends the answer: everything still held is released.
-func (p *answerText) flush() (string, []tools.Call) {
+func (p *answerText) flush() []tools.Event {
 	if p.stop.Stopped() {
-		return "", nil
+		return nil
 	}
 	return p.pass(p.trim.Flush(), true)
 }
 
-func (p *answerText) pass(s string, end bool) (string, []tools.Call) {
-	text, calls := s, []tools.Call(nil)
-	if p.tools != nil {
-		text, calls = p.tools.Feed(s)
+func (p *answerText) pass(s string, end bool) []tools.Event {
+	var events []tools.Event
+	if p.tools == nil {
+		events = []tools.Event{{Kind: tools.EventText, Text: s}}
+	} else {
+		events = p.tools.FeedEvents(s)
 		if end {
-			more, last := p.tools.Flush()
-			text, calls = text+more, append(calls, last...)
+			events = append(events, p.tools.FlushEvents()...)
 		}
 	}
-	text = p.stop.Feed(text)
 	if end {
-		text += p.stop.Flush()
+		events = append(events, tools.Event{Kind: tools.EventText}) // where the stop filter's tail goes
 	}
-	if p.stop.Stopped() {
-		calls = nil // the answer ended before them
+	out := events[:0]
+	for i, ev := range events {
+		if ev.Kind == tools.EventText {
+			ev.Text = p.stop.Feed(ev.Text)
+			if end && i == len(events)-1 {
+				ev.Text += p.stop.Flush()
+			}
+			if ev.Text != "" {
+				out = append(out, ev)
+			}
+		} else {
+			out = append(out, ev)
+		}
+		if p.stop.Stopped() {
+			break // the answer ended here: nothing after it
+		}
 	}
-	return text, calls
+	return out
 }
 
 // advance moves the session past the answered turn.
