@@ -11,45 +11,48 @@ import (
 // names its arguments first, or gives them as a string, is read whole.)
 var callHead = regexp.MustCompile("^\\s*(?:```(?:json)?\\s*)?\\{\\s*\"name\"\\s*:\\s*\"([A-Za-z0-9_-]{1,64})\"\\s*,\\s*\"(?:arguments|parameters)\"\\s*:\\s*\\{")
 
-// argStream passes a call's arguments object on as it arrives, with the
-// repairs decodeLenient would make on the whole (single-quoted strings
-// double-quoted, raw control characters in strings escaped, trailing commas
-// dropped), so that the pieces add up to valid JSON. It ends where the
-// object closes.
-type argStream struct {
+// repairer rewrites JSON text as it is read, making the repairs models
+// need (single-quoted strings double-quoted, raw control characters in
+// strings escaped, trailing commas dropped), byte by byte, so that a call's
+// arguments can be repaired while they stream.
+type repairer struct {
 	quote  byte   // the open string's quote, or 0
 	escape bool   // a backslash was read inside a string
-	open   []byte // the closing brackets of the open objects and arrays
 	held   string // a comma and the white space after it: dropped if a bracket follows
-	done   bool
 }
 
-// feed takes more of the block and returns the repaired arguments text it
-// completes; once the object has closed, it takes nothing more.
-func (a *argStream) feed(s string) string {
+// repairJSON is the whole text repaired.
+func repairJSON(s string) string {
+	var r repairer
 	var b strings.Builder
-	for i := 0; i < len(s) && !a.done; i++ {
-		a.byte(&b, s[i])
+	for i := 0; i < len(s); i++ {
+		r.byte(&b, s[i])
 	}
+	if r.escape {
+		b.WriteByte('\\')
+	}
+	b.WriteString(r.held)
 	return b.String()
 }
 
-func (a *argStream) byte(b *strings.Builder, c byte) {
-	if a.quote != 0 {
+// byte reads c and writes what it becomes; it reports whether c was
+// structure (outside strings, not held).
+func (r *repairer) byte(b *strings.Builder, c byte) bool {
+	if r.quote != 0 {
 		switch {
-		case a.escape:
-			a.escape = false
-			if a.quote == '\'' && c == '\'' {
+		case r.escape:
+			r.escape = false
+			if r.quote == '\'' && c == '\'' {
 				b.WriteByte('\'')
 			} else {
 				b.WriteByte('\\')
 				b.WriteByte(c)
 			}
 		case c == '\\':
-			a.escape = true
-		case c == a.quote:
+			r.escape = true
+		case c == r.quote:
 			b.WriteByte('"')
-			a.quote = 0
+			r.quote = 0
 		case c == '"': // a double quote inside a single-quoted string
 			b.WriteString(`\"`)
 		case c == '\n':
@@ -61,43 +64,63 @@ func (a *argStream) byte(b *strings.Builder, c byte) {
 		default:
 			b.WriteByte(c)
 		}
-		return
+		return false
 	}
-	if a.held != "" {
+	if r.held != "" {
 		switch c {
 		case ' ', '\t', '\r', '\n':
-			a.held += string(c)
-			return
+			r.held += string(c)
+			return false
 		case '}', ']':
-			b.WriteString(a.held[1:]) // a trailing comma: dropped
+			b.WriteString(r.held[1:]) // a trailing comma: dropped
 		default:
-			b.WriteString(a.held)
+			b.WriteString(r.held)
 		}
-		a.held = ""
+		r.held = ""
 	}
 	switch c {
 	case '"', '\'':
-		a.quote = c
+		r.quote = c
 		b.WriteByte('"')
+		return false
 	case ',':
-		a.held = ","
-	case '{':
-		a.open = append(a.open, '}')
-		b.WriteByte(c)
-	case '[':
-		a.open = append(a.open, ']')
-		b.WriteByte(c)
-	case '}', ']':
-		if len(a.open) > 0 {
-			a.open = a.open[:len(a.open)-1]
-		}
-		b.WriteByte(c)
-		if len(a.open) == 0 {
-			a.done = true
-		}
-	default:
-		b.WriteByte(c)
+		r.held = ","
+		return false
 	}
+	b.WriteByte(c)
+	return true
+}
+
+// argStream passes a call's arguments object on as it arrives, repaired as
+// decodeLenient would repair the whole, so that the pieces add up to valid
+// JSON. It ends where the object closes.
+type argStream struct {
+	repairer
+	open []byte // the closing brackets of the open objects and arrays
+	done bool
+}
+
+// feed takes more of the block and returns the repaired arguments text it
+// completes; once the object has closed, it takes nothing more.
+func (a *argStream) feed(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s) && !a.done; i++ {
+		if !a.byte(&b, s[i]) {
+			continue
+		}
+		switch s[i] {
+		case '{':
+			a.open = append(a.open, '}')
+		case '[':
+			a.open = append(a.open, ']')
+		case '}', ']':
+			if len(a.open) > 0 {
+				a.open = a.open[:len(a.open)-1]
+			}
+			a.done = len(a.open) == 0
+		}
+	}
+	return b.String()
 }
 
 // close ends arguments that were cut off (the block or the answer ended
