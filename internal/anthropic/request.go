@@ -290,7 +290,14 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
 		}
 	}
-	msg.Text = strings.Join(text, "\n")
+	// An answer's text blocks are pieces of one text (split by its tool
+	// calls): joined as they were produced, the resent answer hashes like
+	// the one the proxy gave.
+	sep := "\n"
+	if m.Role == "assistant" {
+		sep = ""
+	}
+	msg.Text = strings.Join(text, sep)
 	if m.Role == "assistant" || len(text) > 0 || len(out) == 0 {
 		out = append(out, msg)
 	}

@@ -177,6 +177,12 @@ func (r *Request) input() ([]qp.Message, *openai.Error) {
 			if err != nil {
 				return nil, err
 			}
+			if n := len(out); it.Role == "assistant" && n > 0 && out[n-1].Role == "assistant" {
+				// One answer's message items (split by its calls) are
+				// one text, as the proxy gave it.
+				out[n-1].Text += text
+				continue
+			}
 			out = append(out, qp.Message{Role: it.Role, Text: text})
 		case "function_call":
 			if it.CallID == "" || it.Name == "" {
