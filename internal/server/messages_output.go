@@ -17,7 +17,7 @@ import (
 type messagesFormat struct{}
 
 func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
-	o := &messagesOutput{eventStream: newEventStream(c), id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(), stream: t.stream,
+	o := &messagesOutput{streamState: newStreamState(c), id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(), stream: t.stream,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.tools.Active() && t.tools.Requirement() != ""}
@@ -30,7 +30,7 @@ func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
 // messagesOutput writes the answer as Anthropic content blocks.
 type messagesOutput struct {
 	transcript
-	eventStream
+	streamState
 	id, model string
 	stream    bool
 	holding   bool   // stream: send text and calls only at finish

@@ -24,7 +24,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	r := f.shell
 	r.Object, r.CreatedAt, r.Model, r.Status = "response", c.ex.Request.Timestamp.Unix(), t.answerModel(), "in_progress"
 	r.Output = []responses.OutputItem{}
-	o := &responsesOutput{eventStream: newEventStream(c), resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
+	o := &responsesOutput{streamState: newStreamState(c), resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.tools.Active() && t.tools.Requirement() != ""}
@@ -37,7 +37,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 // responsesOutput writes the answer as Responses output items.
 type responsesOutput struct {
 	transcript
-	eventStream
+	streamState
 	resp    responses.Response
 	hex     string // the request id, for item ids
 	stream  bool
