@@ -17,12 +17,15 @@ import (
 type messagesFormat struct{}
 
 func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
-	o := &messagesOutput{streamState: newStreamState(c), id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(), stream: t.stream,
+	o := &messagesOutput{c: c, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(), stream: t.stream,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.tools.Active() && t.tools.Requirement() != ""}
-	if t.stream && start {
-		o.start()
+	if t.stream {
+		o.rc = http.NewResponseController(c.w)
+		if start {
+			o.start()
+		}
 	}
 	return o
 }
@@ -30,40 +33,57 @@ func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
 // messagesOutput writes the answer as Anthropic content blocks.
 type messagesOutput struct {
 	transcript
-	streamState
+	c         *call
 	id, model string
 	stream    bool
-	holding   bool   // stream: send text and calls only at finish
-	block     string // the type of the block being streamed, "" for none
+	holding   bool // stream: send text and calls only at finish
+	rc        *http.ResponseController
+	started   bool
+	err       error
+	open      string // the type of the block being streamed, "" for none
 	index     int    // the index of the open block, or of the next one
 }
 
 func (o *messagesOutput) start() {
-	o.open()
+	o.started = true
+	startEventStream(o.c)
 	_ = o.write(anthropic.MessageStart(o.id, o.model))
 	_ = o.write(anthropic.Ping())
 	o.flush()
 }
 
-// openBlock makes typ the open block, closing another one first.
-func (o *messagesOutput) openBlock(typ string, shell anthropic.ContentBlock) error {
-	if o.block == typ {
+func (o *messagesOutput) write(b []byte) error {
+	if o.err == nil {
+		o.err = writeEvent(o.c, b)
+	}
+	return o.err
+}
+
+func (o *messagesOutput) flush() {
+	if o.started && o.err == nil {
+		o.err = flushEvents(o.rc)
+	}
+}
+
+// block makes typ the open block, closing another one first.
+func (o *messagesOutput) block(typ string, shell anthropic.ContentBlock) error {
+	if o.open == typ {
 		return nil
 	}
 	o.closeBlock()
-	o.block = typ
+	o.open = typ
 	return o.write(anthropic.BlockStart(o.index, shell))
 }
 
 func (o *messagesOutput) closeBlock() {
-	switch o.block {
+	switch o.open {
 	case "":
 		return
 	case "thinking":
 		_ = o.write(anthropic.SignatureDelta(o.index))
 	}
 	_ = o.write(anthropic.BlockStop(o.index))
-	o.block = ""
+	o.open = ""
 	o.index++
 }
 
@@ -72,7 +92,7 @@ func (o *messagesOutput) content(s string) error {
 	if !o.started || o.holding {
 		return nil
 	}
-	if err := o.openBlock("text", anthropic.ContentBlock{Type: "text"}); err != nil {
+	if err := o.block("text", anthropic.ContentBlock{Type: "text"}); err != nil {
 		return err
 	}
 	return o.write(anthropic.TextDelta(o.index, s))
@@ -83,7 +103,7 @@ func (o *messagesOutput) reasoning(s string) error {
 	if !o.started {
 		return nil
 	}
-	if err := o.openBlock("thinking", anthropic.ContentBlock{Type: "thinking"}); err != nil {
+	if err := o.block("thinking", anthropic.ContentBlock{Type: "thinking"}); err != nil {
 		return err
 	}
 	return o.write(anthropic.ThinkingDelta(o.index, s))
@@ -124,7 +144,7 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 	}
 	if o.holding {
 		if text := o.contentText(); text != "" {
-			_ = o.openBlock("text", anthropic.ContentBlock{Type: "text"})
+			_ = o.block("text", anthropic.ContentBlock{Type: "text"})
 			_ = o.write(anthropic.TextDelta(o.index, text))
 		}
 		_ = o.writeCalls(0)

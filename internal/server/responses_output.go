@@ -24,12 +24,15 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	r := f.shell
 	r.Object, r.CreatedAt, r.Model, r.Status = "response", c.ex.Request.Timestamp.Unix(), t.answerModel(), "in_progress"
 	r.Output = []responses.OutputItem{}
-	o := &responsesOutput{streamState: newStreamState(c), resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
+	o := &responsesOutput{c: c, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.tools.Active() && t.tools.Requirement() != ""}
-	if t.stream && start {
-		o.start()
+	if t.stream {
+		o.rc = http.NewResponseController(c.w)
+		if start {
+			o.start()
+		}
 	}
 	return o
 }
@@ -37,13 +40,16 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 // responsesOutput writes the answer as Responses output items.
 type responsesOutput struct {
 	transcript
-	streamState
+	c       *call
 	resp    responses.Response
 	hex     string // the request id, for item ids
 	stream  bool
 	holding bool
+	rc      *http.ResponseController
 	events  responses.Events
-	item    string          // the streamed item's type: "", "reasoning" or "message"
+	started bool
+	err     error
+	open    string          // the streamed item's type: "", "reasoning" or "message"
 	current strings.Builder // the streamed item's text
 }
 
@@ -58,19 +64,33 @@ func (o *responsesOutput) named() {
 
 func (o *responsesOutput) start() {
 	o.named()
-	o.open()
+	o.started = true
+	startEventStream(o.c)
 	_ = o.write(o.events.Response("response.created", &o.resp))
 	_ = o.write(o.events.Response("response.in_progress", &o.resp))
 	o.flush()
 }
 
-// openItem makes typ the streamed item, closing another one first.
-func (o *responsesOutput) openItem(typ string) {
-	if o.item == typ {
+func (o *responsesOutput) write(b []byte) error {
+	if o.err == nil {
+		o.err = writeEvent(o.c, b)
+	}
+	return o.err
+}
+
+func (o *responsesOutput) flush() {
+	if o.started && o.err == nil {
+		o.err = flushEvents(o.rc)
+	}
+}
+
+// item makes typ the streamed item, closing another one first.
+func (o *responsesOutput) item(typ string) {
+	if o.open == typ {
 		return
 	}
 	o.closeItem()
-	o.item = typ
+	o.open = typ
 	index := len(o.resp.Output)
 	id := o.itemID(index)
 	if typ == "reasoning" {
@@ -84,19 +104,19 @@ func (o *responsesOutput) openItem(typ string) {
 }
 
 func (o *responsesOutput) itemID(index int) string {
-	prefix := map[string]string{"reasoning": "rs", "message": "msg", "function_call": "fc"}[o.item]
+	prefix := map[string]string{"reasoning": "rs", "message": "msg", "function_call": "fc"}[o.open]
 	return responses.ID(prefix, o.hex, index)
 }
 
 // closeItem ends the streamed item and adds it to the output.
 func (o *responsesOutput) closeItem() {
-	if o.item == "" {
+	if o.open == "" {
 		return
 	}
 	index := len(o.resp.Output)
 	id, text := o.itemID(index), o.current.String()
 	var done responses.OutputItem
-	if o.item == "reasoning" {
+	if o.open == "reasoning" {
 		_ = o.write(o.events.Part("response.reasoning_summary_text.done", id, index, map[string]any{"summary_index": 0, "text": text}))
 		_ = o.write(o.events.Part("response.reasoning_summary_part.done", id, index,
 			map[string]any{"summary_index": 0, "part": responses.ContentPart{Type: "summary_text", Text: text}}))
@@ -108,7 +128,7 @@ func (o *responsesOutput) closeItem() {
 	}
 	_ = o.write(o.events.ItemDone(index, done))
 	o.resp.Output = append(o.resp.Output, done)
-	o.item = ""
+	o.open = ""
 	o.current.Reset()
 }
 
@@ -117,7 +137,7 @@ func (o *responsesOutput) content(s string) error {
 	if !o.started || o.holding {
 		return nil
 	}
-	o.openItem("message")
+	o.item("message")
 	o.current.WriteString(s)
 	id, index := o.itemID(len(o.resp.Output)), len(o.resp.Output)
 	return o.write(o.events.Part("response.output_text.delta", id, index, map[string]any{"content_index": 0, "delta": s, "logprobs": []any{}}))
@@ -128,7 +148,7 @@ func (o *responsesOutput) reasoning(s string) error {
 	if !o.started {
 		return nil
 	}
-	o.openItem("reasoning")
+	o.item("reasoning")
 	o.current.WriteString(s)
 	id, index := o.itemID(len(o.resp.Output)), len(o.resp.Output)
 	return o.write(o.events.Part("response.reasoning_summary_text.delta", id, index, map[string]any{"summary_index": 0, "delta": s}))
@@ -173,7 +193,7 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 	}
 	if o.holding {
 		if text := o.contentText(); text != "" {
-			o.openItem("message")
+			o.item("message")
 			o.current.WriteString(text)
 		}
 		_ = o.writeCalls(0)
