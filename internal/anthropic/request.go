@@ -206,7 +206,13 @@ func (r *Request) Conversation() []qp.Message {
 // systemText is the system prompt: a string, or text blocks joined by blank
 // lines.
 func (r *Request) systemText() (string, *openai.Error) {
-	raw := bytes.TrimSpace(r.System)
+	return blocksText(r.System, "system", "\n\n")
+}
+
+// blocksText reads a value that is a string or a list of text blocks (the
+// system prompt, a tool result's content), joining the blocks with sep.
+func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) {
+	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return "", nil
 	}
@@ -216,16 +222,17 @@ func (r *Request) systemText() (string, *openai.Error) {
 	}
 	var blocks []Block
 	if json.Unmarshal(raw, &blocks) != nil {
-		return "", openai.InvalidRequest("system", "invalid_type", "system: must be a string or a list of text blocks")
+		return "", openai.InvalidRequest(param, "invalid_type", "%s: must be a string or a list of text blocks", param)
 	}
-	var parts []string
+	parts := make([]string, 0, len(blocks))
 	for i, b := range blocks {
 		if b.Type != "text" {
-			return "", openai.InvalidRequest(fmt.Sprintf("system.%d.type", i), "invalid_value", "system.%d: only text blocks are supported, not %q", i, b.Type)
+			return "", openai.InvalidRequest(fmt.Sprintf("%s.%d.type", param, i), "unsupported_value",
+				"%s.%d: only text blocks are supported here, not %q", param, i, b.Type)
 		}
 		parts = append(parts, b.Text)
 	}
-	return strings.Join(parts, "\n\n"), nil
+	return strings.Join(parts, sep), nil
 }
 
 // translate checks message i and returns it in the core's form (several
@@ -262,7 +269,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			if b.ToolUseID == "" {
 				return nil, openai.InvalidRequest(bp+".tool_use_id", "missing_required_parameter", "%s.tool_use_id: Field required", bp)
 			}
-			result, err := resultText(b.Content, bp)
+			result, err := blocksText(b.Content, bp+".content", "\n")
 			if err != nil {
 				return nil, err
 			}
@@ -283,34 +290,16 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
 		}
 	}
-	msg.Text = strings.Join(text, "\n")
+	// An answer's text blocks are pieces of one text (split by its tool
+	// calls): joined as they were produced, the resent answer hashes like
+	// the one the proxy gave.
+	sep := "\n"
+	if m.Role == "assistant" {
+		sep = ""
+	}
+	msg.Text = strings.Join(text, sep)
 	if m.Role == "assistant" || len(text) > 0 || len(out) == 0 {
 		out = append(out, msg)
 	}
 	return out, nil
-}
-
-// resultText is a tool result's content: a string or text blocks.
-func resultText(raw json.RawMessage, param string) (string, *openai.Error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return "", nil
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
-	}
-	var blocks []Block
-	if json.Unmarshal(raw, &blocks) != nil {
-		return "", openai.InvalidRequest(param+".content", "invalid_type", "%s.content: must be a string or a list of text blocks", param)
-	}
-	var parts []string
-	for k, b := range blocks {
-		if b.Type != "text" {
-			return "", openai.InvalidRequest(fmt.Sprintf("%s.content.%d.type", param, k), "unsupported_value",
-				"%s.content.%d: only text blocks are supported in tool results, not %q", param, k, b.Type)
-		}
-		parts = append(parts, b.Text)
-	}
-	return strings.Join(parts, "\n"), nil
 }

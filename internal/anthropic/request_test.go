@@ -14,7 +14,7 @@ func TestConversation(t *testing.T) {
 		"messages":[
 		{"role":"user","content":"write a file"},
 		{"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"s"},{"type":"text","text":"Sure."},
-			{"type":"tool_use","id":"toolu_1","name":"Write","input":{"path":"a","content":"<b>"}}]},
+			{"type":"tool_use","id":"toolu_1","name":"Write","input":{"path":"a","content":"<b>"}},{"type":"text","text":" Done."}]},
 		{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","is_error":true,"content":[{"type":"text","text":"denied"}]},
 			{"type":"text","text":"try again"}]}]}`
 	if err := json.Unmarshal([]byte(body), &r); err != nil {
@@ -27,7 +27,7 @@ func TestConversation(t *testing.T) {
 	want := []qp.Message{
 		{Role: "system", Text: "You are Claude Code.\n\nBe brief."},
 		{Role: "user", Text: "write a file"},
-		{Role: "assistant", Text: "Sure.", ToolCalls: []qp.ToolCall{{ID: "toolu_1", Name: "Write", Arguments: `{"content":"<b>","path":"a"}`}}},
+		{Role: "assistant", Text: "Sure. Done.", ToolCalls: []qp.ToolCall{{ID: "toolu_1", Name: "Write", Arguments: `{"content":"<b>","path":"a"}`}}},
 		{Role: "tool", ToolCallID: "toolu_1", Text: "denied", IsError: true},
 		{Role: "user", Text: "try again"},
 	}

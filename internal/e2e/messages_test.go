@@ -29,26 +29,6 @@ func decodeAnthropicError(t *testing.T, resp *http.Response) anthropicError {
 	return env
 }
 
-func send(t *testing.T, e *env, method, path, contentType, body string, header map[string]string) *http.Response {
-	t.Helper()
-	req, err := http.NewRequestWithContext(ctxT(t), method, e.app.URL()+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
-}
-
 // TestMessagesAreRecordedLikeChats: a Messages call is one request row and
 // one response row under path /v1/messages, with both bodies, in the same
 // session machinery (the resent history finds its Qwen chat again).

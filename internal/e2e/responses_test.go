@@ -9,14 +9,20 @@ import (
 
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/store/storetest"
 )
 
 // TestResponsesObjectsBelongToTheirKey: the Responses API's routes are open
 // to any valid key, each key sees only its own responses, and the history's
 // /v1/responses routes stay admin-only. Calls are recorded like every call.
+// On both backends: deletions are stored (migration 0009).
 func TestResponsesObjectsBelongToTheirKey(t *testing.T) {
+	storetest.EachBackend(t, testResponsesObjectsBelongToTheirKey)
+}
+
+func testResponsesObjectsBelongToTheirKey(t *testing.T, backend string) {
 	const alice, bob, admin = "alice-key-1", "bob-key-2", "admin-key-3"
-	e := start(t, func(c *config.Config) { c.APIKeys, c.AdminAPIKeys = []string{alice, bob}, []string{admin} })
+	e := startOn(t, backend, func(c *config.Config) { c.APIKeys, c.AdminAPIKeys = []string{alice, bob}, []string{admin} })
 	resp := send(t, e, "POST", "/v1/responses", "application/json", `{"model":"gpt-5","input":"hello"}`, map[string]string{"Authorization": "Bearer " + alice})
 	var created struct{ ID, Status string }
 	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || json.Unmarshal(b, &created) != nil || created.Status != "completed" {

@@ -126,30 +126,9 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		}
 		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: params})
 	}
-	choice := bytes.TrimSpace(r.ToolChoice)
-	if len(choice) == 0 || bytes.Equal(choice, []byte("null")) {
-		return set, nil
-	}
-	var mode string
-	if json.Unmarshal(choice, &mode) == nil {
-		switch mode {
-		case "auto", "none", "required":
-			set.Choice.Mode = mode
-		default:
-			return nil, openai.InvalidRequest("tool_choice", "invalid_value", "tool_choice must be none, auto, required or a function")
-		}
-	} else {
-		var named struct{ Type, Name string }
-		if json.Unmarshal(choice, &named) != nil || named.Type != "function" {
-			return nil, openai.InvalidRequest("tool_choice", "invalid_value", `tool_choice must be none, auto, required or {"type":"function","name":…}`)
-		}
-		if _, ok := set.Lookup(named.Name); !ok {
-			return nil, openai.InvalidRequest("tool_choice", "invalid_value", "tool_choice names %q, which is not among the tools", named.Name)
-		}
-		set.Choice = tools.Choice{Mode: "function", Name: named.Name}
-	}
-	if set.Choice.Mode == "required" && len(set.Tools) == 0 {
-		return nil, openai.InvalidRequest("tool_choice", "invalid_value", "tool_choice required needs tools")
+	if err := set.ParseChoice(r.ToolChoice); err != nil {
+		fe := err.(*tools.FieldError)
+		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
 	}
 	return set, nil
 }
@@ -197,6 +176,12 @@ func (r *Request) input() ([]qp.Message, *openai.Error) {
 			text, err := partsText(it.Content, p("content"))
 			if err != nil {
 				return nil, err
+			}
+			if n := len(out); it.Role == "assistant" && n > 0 && out[n-1].Role == "assistant" {
+				// One answer's message items (split by its calls) are
+				// one text, as the proxy gave it.
+				out[n-1].Text += text
+				continue
 			}
 			out = append(out, qp.Message{Role: it.Role, Text: text})
 		case "function_call":

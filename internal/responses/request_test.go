@@ -15,6 +15,7 @@ func TestConversation(t *testing.T) {
 		{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Sure."}]},
 		{"type":"function_call","call_id":"call_a","name":"shell","arguments":"{ \"command\": \"ls\" }"},
 		{"type":"function_call","call_id":"call_b","name":"shell","arguments":"{\"command\":\"pwd\"}"},
+		{"type":"message","role":"assistant","content":[{"type":"output_text","text":" Done."}]},
 		{"type":"function_call_output","call_id":"call_a","output":"a.go"},
 		{"type":"function_call_output","call_id":"call_b","output":[{"type":"input_text","text":"/w"}]}]}`
 	if err := json.Unmarshal([]byte(body), &r); err != nil {
@@ -26,7 +27,7 @@ func TestConversation(t *testing.T) {
 	want := []qp.Message{
 		{Role: "system", Text: "Be brief."},
 		{Role: "user", Text: "list files"},
-		{Role: "assistant", Text: "Sure.", ToolCalls: []qp.ToolCall{{ID: "call_a", Name: "shell", Arguments: `{"command":"ls"}`}, {ID: "call_b", Name: "shell", Arguments: `{"command":"pwd"}`}}},
+		{Role: "assistant", Text: "Sure. Done.", ToolCalls: []qp.ToolCall{{ID: "call_a", Name: "shell", Arguments: `{"command":"ls"}`}, {ID: "call_b", Name: "shell", Arguments: `{"command":"pwd"}`}}},
 		{Role: "tool", ToolCallID: "call_a", Text: "a.go"},
 		{Role: "tool", ToolCallID: "call_b", Text: "/w"},
 	}
