@@ -14,6 +14,9 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte("data: {\"response.created\":{\"chat_id\": \"c\", \"parent_id\": \"p\", \"response_id\":\"r\"}} \n\ndata: {\"choices\": [{\"delta\": {\"content\": \"hi\", \"phase\": \"answer\", \"status\": \"typing\"}}]}\n\n"))
 	f.Add([]byte("data: {\"success\":false,\"data\":{\"code\":\"RateLimited\",\"num\":2}}\n\n"))
 	f.Add([]byte(": comment\r\nevent: x\r\ndata: [DONE]\r\n\r\n"))
+	f.Add([]byte(interleaved("")))
+	f.Add([]byte("data: {\"ret\":[\"FAIL_SYS_USER_VALIDATE\",\"RGV587_ERROR::SM::x\"],\"data\":{}}\n\n"))
+	f.Add([]byte("data: {\"choices\": [{\"delta\": {\"reasoning_content\": \"r\"}}], \"response_id\": \"a\"}\n\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s := NewStream(io.NopCloser(bytes.NewReader(body)))
 		defer s.Close()
@@ -42,6 +45,8 @@ func FuzzClassifyBody(f *testing.F) {
 	f.Add("application/json", []byte(`{"success":false,"data":{"code":"Bad_Request","details":"The chat is in progress!"}}`))
 	f.Add("text/html", []byte(`<!doctype html>`))
 	f.Add("application/json", []byte(`{"requestInfo":{}}`))
+	f.Add("application/json", []byte(`{"ret":["FAIL_SYS_USER_VALIDATE"],"data":{"url":"/punish"}}`))
+	f.Add("text/html", []byte(`<html><title>504 Gateway Time-out</title></html>`))
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
 		resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {contentType}}}
 		if e := classifyBody(resp, body); e != nil && e.Kind == "" {
