@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzStream feeds arbitrary bytes to the stream parser: it must end (with
@@ -31,7 +32,8 @@ func FuzzStream(f *testing.F) {
 				}
 				return
 			}
-			if ev.Content != "" && !bytes.Contains(body, []byte(ev.Content[:1])) {
+			// Invalid UTF-8 comes out as U+FFFD, as encoding/json decodes it.
+			if r, _ := utf8.DecodeRuneInString(ev.Content); ev.Content != "" && r != utf8.RuneError && !bytes.Contains(body, []byte(ev.Content[:1])) {
 				t.Fatalf("content %q not in the input", ev.Content)
 			}
 		}
