@@ -130,7 +130,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		go runRetention(bg, a.store, time.Duration(cfg.RetentionDays)*24*time.Hour, cfg.RetentionInterval, log)
 	}
 	go func() { a.served <- a.http.Serve(a.ln) }()
-	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion, "credentials_configured", func() bool { _, src := creds.Current(ctx); return src != "" }())
+	current, src := creds.Current(ctx)
+	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion,
+		"credentials_configured", src != "", "qwen_mode", current.ChatMode())
 	return a, nil
 }
 
