@@ -70,7 +70,7 @@ var chatFieldCases = map[string][]fieldCase{
 	"audio":                  {{`"audio":{"voice":"alloy","format":"mp3"}`, "audio"}},
 	"prediction":             {{`"prediction":{"type":"content","content":"x"}`, "prediction"}},
 	"moderation":             {{`"moderation":{"model":"omni-moderation-latest"}`, "moderation"}},
-	"web_search_options":     {{`"web_search_options":{}`, "web_search_options"}},
+	"web_search_options":     {{`"web_search_options":{}`, wantOK}, {`"web_search_options":"on"`, "web_search_options"}},
 }
 
 var completionFieldCases = map[string][]fieldCase{

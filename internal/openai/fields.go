@@ -376,7 +376,7 @@ var ChatFields = []Field{
 	{"audio", Refused, refuse("Qwen answers with text only"), "a 400"},
 	{"prediction", Refused, refuse("Qwen has no predicted outputs"), "a 400"},
 	{"moderation", Refused, refuse("the proxy does not moderate input or output"), "a 400: the proxy cannot moderate"},
-	{"web_search_options", Refused, refuse("web search is not wired to Qwen's search yet"), "a 400 until Qwen's search is wired"},
+	{"web_search_options", Honoured, object, "an object: turns on Qwen's web search, as the `-search` model variant does (sources as `annotations`); its settings have no effect; a 400 for a model without search"},
 }
 
 // CompletionFields is the policy of every legacy POST /v1/completions field

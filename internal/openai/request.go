@@ -25,7 +25,14 @@ type ChatRequest struct {
 	FunctionCall    json.RawMessage `json:"function_call"`
 	ResponseFormat  json.RawMessage `json:"response_format"`
 	Stop            json.RawMessage `json:"stop"`
+	// WebSearchOptions turns on Qwen's web search when present (its
+	// contents are checked, not used: Qwen has no such knobs).
+	WebSearchOptions json.RawMessage `json:"web_search_options"`
 }
+
+// WantsSearch reports whether the client asked for web search
+// (web_search_options present and not null).
+func (r *ChatRequest) WantsSearch() bool { return !isNull(r.WebSearchOptions) }
 
 // StreamOptions asks for extras in a stream.
 type StreamOptions struct {

@@ -91,6 +91,12 @@ type MessageSpec struct {
 	Role     string // "user", or "assistant" for a prefill
 	Content  string
 	Thinking bool
+	// ChatType is the message's chat type: ChatTypeText (the default),
+	// ChatTypeSearch (the model searches the web) or ChatTypeImage.
+	ChatType string
+	// Files are the message's attachments, in the web client's shape
+	// (see File).
+	Files []File
 }
 
 // NewCompletionRequest builds a streaming completion request for chatID
@@ -105,6 +111,14 @@ func NewCompletionRequest(chatID, parentID, model string, now time.Time, spec Me
 	if role == "" {
 		role = "user"
 	}
+	chatType := spec.ChatType
+	if chatType == "" {
+		chatType = ChatTypeText
+	}
+	files := []any{}
+	for _, f := range spec.Files {
+		files = append(files, f)
+	}
 	m := Message{
 		Fid:           newUUID(),
 		ParentIDCamel: parent,
@@ -112,16 +126,16 @@ func NewCompletionRequest(chatID, parentID, model string, now time.Time, spec Me
 		Role:          role,
 		Content:       spec.Content,
 		UserAction:    "chat",
-		Files:         []any{},
+		Files:         files,
 		Timestamp:     now.Unix(),
 		Models:        []string{model},
-		ChatType:      "t2t",
-		FeatureConfig: FeatureConfig{OutputSchema: "phase", ResearchMode: "normal", ThinkingFormat: "summary"},
-		SubChatType:   "t2t",
+		ChatType:      chatType,
+		FeatureConfig: FeatureConfig{OutputSchema: "phase", ResearchMode: "normal", ThinkingFormat: "summary", AutoSearch: chatType == ChatTypeSearch},
+		SubChatType:   chatType,
 		ParentID:      parent,
 	}
 	m.FeatureConfig.SetThinking(spec.Thinking)
-	m.Extra.Meta.SubChatType = "t2t"
+	m.Extra.Meta.SubChatType = chatType
 	return &CompletionRequest{
 		Stream:            true,
 		Version:           "2.1",

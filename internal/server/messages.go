@@ -26,7 +26,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, sessionID := d.body, d.sessionID
-	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	v, apiErr := s.resolveModel(r.Context(), req.Model)
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return
@@ -35,10 +35,12 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	s.answer(s.newCall(w, r, body), turnSpec{
 		format:    messagesFormat{},
 		tools:     set,
-		model:     model,
+		model:     v.model,
+		search:    v.search,
+		image:     v.image,
 		asked:     req.Model,
 		stream:    req.Stream,
-		thinking:  req.WantsThinking(),
+		thinking:  req.WantsThinking() || v.thinking,
 		messages:  req.Conversation(),
 		stop:      req.StopSequences,
 		sessionID: sessionID,

@@ -34,7 +34,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	v, apiErr := s.resolveModel(r.Context(), req.Model)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -43,10 +43,12 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	s.answer(s.newCall(w, r, body), turnSpec{
 		format:    responsesFormat{shell: responseShell(&req, body)},
 		tools:     set,
-		model:     model,
+		model:     v.model,
+		search:    v.search,
+		image:     v.image,
 		asked:     req.Model,
 		stream:    req.Stream,
-		thinking:  req.WantsThinking(),
+		thinking:  req.WantsThinking() || v.thinking,
 		messages:  req.Conversation(),
 		sessionID: sessionID,
 	})

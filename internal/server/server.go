@@ -48,6 +48,8 @@ type Config struct {
 	// StreamKeepAlive is the longest silence a streaming client sees
 	// (STREAM_KEEPALIVE); default 15 s.
 	StreamKeepAlive time.Duration
+	// Capabilities configures web search sources and images in and out.
+	Capabilities CapabilitiesConfig
 }
 
 // Deps are the collaborators of the server.
@@ -90,6 +92,7 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.StreamKeepAlive <= 0 {
 		cfg.StreamKeepAlive = 15 * time.Second
 	}
+	cfg.Capabilities.defaults()
 	return &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
 		started: time.Now(), now: time.Now}
 }

@@ -24,6 +24,8 @@ type turnSpec struct {
 	asked     string // the model name the client sent ("" for none)
 	stream    bool
 	thinking  bool
+	search    bool // Qwen searches the web: chat_type search, sources as annotations
+	image     bool // Qwen generates an image: chat_type t2i, answered as Markdown
 	messages  []qp.Message
 	sessionID string     // X-Session-Id (or the API's equivalent), already validated
 	tools     *tools.Set // nil or inactive: answers are never rewritten
@@ -59,6 +61,17 @@ func (t *turnSpec) correction(problem error) string {
 		return t.tools.Correction()
 	}
 	return t.jsonFormat.Correction(problem)
+}
+
+// chatType is the Qwen chat type the turn's messages go with.
+func (t *turnSpec) chatType() string {
+	switch {
+	case t.image:
+		return qwen.ChatTypeImage
+	case t.search:
+		return qwen.ChatTypeSearch
+	}
+	return qwen.ChatTypeText
 }
 
 // answerModel is the model an answer names: the one the client asked for.
@@ -118,6 +131,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 		out.reset()
 		err = out.content(clean)
 	}
+	if err == nil && clean == "" {
+		err = s.citeSources(ans, out)
+	}
 	if err != nil {
 		turn.Touch() // a failed turn still keeps the session alive
 		rs.OpenAIResponse = out.finish(ans, "")
@@ -162,6 +178,7 @@ func unmetFailure(problem error) error {
 func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
+	spec.ChatType = t.chatType()
 	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
 	if rq.QwenRequest == nil {
 		rq.QwenRequest = body

@@ -1,0 +1,197 @@
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
+)
+
+// lastMessage is the one message of the newest completion Qwen received.
+func lastMessage(t *testing.T, e *env) map[string]any {
+	t.Helper()
+	bodies := upstreamCompletions(t, e.sim)
+	if len(bodies) == 0 {
+		t.Fatal("no completion reached Qwen")
+	}
+	return messagesOf(bodies[len(bodies)-1])[0]
+}
+
+func TestModelVariantsFollowEachModelsCapabilities(t *testing.T) {
+	e := start(t, nil)
+	var ids []string
+	iter := e.client.Models.ListAutoPaging(ctxT(t))
+	for iter.Next() {
+		ids = append(ids, iter.Current().ID)
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"qwen3-max", "qwen3-max-search", "qwen3-max-image", "qwen3-vl-plus-thinking",
+		"qwq-32b-thinking", "qwq-32b-thinking-search", qwensim.ThinkingModel + "-search"} {
+		if !slices.Contains(ids, want) {
+			t.Errorf("GET /v1/models lacks %s: %v", want, ids)
+		}
+		if m, err := e.client.Models.Get(ctxT(t), want); err != nil || m.ID != want {
+			t.Errorf("GET /v1/models/%s: %+v %v", want, m, err)
+		}
+	}
+	// No -thinking for a model that cannot think, nor for one that always
+	// thinks; no -search for one without search.
+	for _, absent := range []string{"qwen3-max-thinking", qwensim.ThinkingModel + "-thinking", "qwen3-vl-plus-search", "qwq-32b-image"} {
+		if slices.Contains(ids, absent) {
+			t.Errorf("GET /v1/models lists %s", absent)
+		}
+		params := chatParams(openai.UserMessage("hi"))
+		params.Model = absent
+		_, err := e.client.Chat.Completions.New(ctxT(t), params)
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest || apiErr.Code != "model_variant_unsupported" || !strings.Contains(apiErr.Message, absent) {
+			t.Errorf("%s: want a 400 naming it, got %v", absent, err)
+		}
+	}
+}
+
+func TestAThinkingVariantThinks(t *testing.T) {
+	e := start(t, nil)
+	params := chatParams(openai.UserMessage("think about it"))
+	params.Model = "qwen3-vl-plus-thinking"
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg struct {
+		ReasoningContent string `json:"reasoning_content"`
+	}
+	_ = json.Unmarshal([]byte(got.Choices[0].Message.RawJSON()), &msg)
+	if msg.ReasoningContent == "" || got.Model != "qwen3-vl-plus-thinking" {
+		t.Fatalf("no reasoning from the -thinking variant: %s", got.RawJSON())
+	}
+	m := lastMessage(t, e)
+	fc := m["feature_config"].(map[string]any)
+	if body := upstreamCompletions(t, e.sim); body[len(body)-1]["model"] != "qwen3-vl-plus" || fc["thinking_enabled"] != true {
+		t.Fatalf("upstream model %v, feature_config %v", body[len(body)-1]["model"], fc)
+	}
+	if e.lastRow().Model != "qwen3-vl-plus-thinking" {
+		t.Fatalf("recorded model %q", e.lastRow().Model)
+	}
+}
+
+// searchCase checks a searching answer: the web_search phase's two sources
+// appended as a numbered list, and annotations whose spans are those lines.
+func checkSources(t *testing.T, content string, annotations []openai.ChatCompletionMessageAnnotation) {
+	t.Helper()
+	if len(annotations) != 2 {
+		t.Fatalf("annotations %+v", annotations)
+	}
+	runes := []rune(content)
+	for i, a := range annotations {
+		c := a.URLCitation
+		if !strings.HasPrefix(c.URL, "https://example.") || !strings.Contains(c.Title, "result for") {
+			t.Fatalf("annotation %d %+v", i, c)
+		}
+		if c.StartIndex < 0 || c.EndIndex > int64(len(runes)) || c.StartIndex >= c.EndIndex {
+			t.Fatalf("annotation %d span %d..%d of %d", i, c.StartIndex, c.EndIndex, len(runes))
+		}
+		span := string(runes[c.StartIndex:c.EndIndex])
+		if !strings.HasPrefix(span, "["+string(rune('1'+i))+"] [") || !strings.Contains(span, c.URL) {
+			t.Fatalf("annotation %d points at %q", i, span)
+		}
+	}
+	if !strings.Contains(content, "\n\nSources:\n[1] ") {
+		t.Fatalf("no source list in %q", content)
+	}
+}
+
+func TestASearchVariantCitesItsSources(t *testing.T) {
+	e := start(t, nil)
+	params := chatParams(openai.UserMessage("what is new in Oslo"))
+	params.Model = "qwen3-max-search"
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := got.Choices[0].Message
+	checkSources(t, msg.Content, msg.Annotations)
+	if !strings.HasPrefix(msg.Content, `You said: "what is new in Oslo".`) {
+		t.Fatalf("answer %q", msg.Content)
+	}
+	if m := lastMessage(t, e); m["chat_type"] != "search" || m["feature_config"].(map[string]any)["auto_search"] != true {
+		t.Fatalf("upstream message %v", m)
+	}
+	// Recorded: the client's body with its annotations, Qwen's with the
+	// sources.
+	r := e.lastRow()
+	if !strings.Contains(r.OpenAIResponse.String, `"url_citation"`) || !strings.Contains(r.QwenResponse.String, `"web_search_info"`) {
+		t.Fatalf("record %s / %s", r.OpenAIResponse.String, r.QwenResponse.String)
+	}
+
+	// Streamed: the text as it comes, the annotations on the final chunk.
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), chatParams(openai.UserMessage("what is new in Bergen")),
+		option.WithJSONSet("model", "qwen3-max-search"))
+	var content strings.Builder
+	var annotations []openai.ChatCompletionMessageAnnotation
+	for stream.Next() {
+		ch := stream.Current()
+		if len(ch.Choices) == 0 {
+			continue
+		}
+		content.WriteString(ch.Choices[0].Delta.Content)
+		if f, ok := ch.Choices[0].Delta.JSON.ExtraFields["annotations"]; ok {
+			if ch.Choices[0].FinishReason == "" {
+				t.Fatal("annotations before the final chunk")
+			}
+			if err := json.Unmarshal([]byte(f.Raw()), &annotations); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	checkSources(t, content.String(), annotations)
+}
+
+func TestWebSearchOptionsSearchOnThePlainModel(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.SearchSources = "annotations" })
+	params := chatParams(openai.UserMessage("news please"))
+	params.WebSearchOptions = openai.ChatCompletionNewParamsWebSearchOptions{}
+	got, err := e.client.Chat.Completions.New(ctxT(t), params, option.WithJSONSet("web_search_options", map[string]any{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := got.Choices[0].Message
+	// SEARCH_SOURCES=annotations: no list in the text; empty spans at its end.
+	if strings.Contains(msg.Content, "Sources:") || len(msg.Annotations) != 2 {
+		t.Fatalf("%q %+v", msg.Content, msg.Annotations)
+	}
+	end := int64(utf8.RuneCountInString(msg.Content))
+	for _, a := range msg.Annotations {
+		if a.URLCitation.StartIndex != end || a.URLCitation.EndIndex != end {
+			t.Fatalf("span %+v, content of %d", a.URLCitation, end)
+		}
+	}
+	if m := lastMessage(t, e); m["chat_type"] != "search" {
+		t.Fatalf("upstream chat_type %v", m["chat_type"])
+	}
+	// A model without search: a 400 naming it; Qwen is not asked.
+	before := len(upstreamCompletions(t, e.sim))
+	params.Model = "qwen3-vl-plus"
+	_, err = e.client.Chat.Completions.New(ctxT(t), params, option.WithJSONSet("web_search_options", map[string]any{}))
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "web_search_options" || !strings.Contains(apiErr.Message, "qwen3-vl-plus") {
+		t.Fatalf("want a 400 naming the model, got %v", err)
+	}
+	if len(upstreamCompletions(t, e.sim)) != before {
+		t.Fatal("Qwen was asked")
+	}
+}
