@@ -35,9 +35,9 @@ type turn struct {
 	inputTokens       int
 	// sources are the web search's results (chat_type search); image is
 	// the generated image's URL (chat_type t2i).
-	sources []source
-	image   string
-	released          bool // guarded by Sim.mu
+	sources  []source
+	image    string
+	released bool // guarded by Sim.mu
 }
 
 func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
