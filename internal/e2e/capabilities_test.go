@@ -47,7 +47,7 @@ func TestModelVariantsFollowEachModelsCapabilities(t *testing.T) {
 	}
 	// No -thinking for a model that cannot think, nor for one that always
 	// thinks; no -search for one without search.
-	for _, absent := range []string{"qwen3-max-thinking", qwensim.ThinkingModel + "-thinking", "qwen3-vl-plus-search", "qwq-32b-image"} {
+	for _, absent := range []string{"qwen3-max-thinking", qwensim.ThinkingModel + "-thinking", qwensim.ThinkingModel + "-thinking-search", "qwen3-vl-plus-search", "qwq-32b-image"} {
 		if slices.Contains(ids, absent) {
 			t.Errorf("GET /v1/models lists %s", absent)
 		}

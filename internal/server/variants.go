@@ -38,7 +38,8 @@ var variantSuffixes = []struct {
 // search, -thinking-search when both, -image when it generates images.
 func variantsOf(c qwen.Capabilities) []string {
 	var out []string
-	for _, v := range variantSuffixes {
+	for _, i := range []int{1, 2, 0, 3} { // -thinking, -search, -thinking-search, -image
+		v := variantSuffixes[i]
 		if lacks(c, v.thinking, v.search, v.image) == "" {
 			out = append(out, v.suffix)
 		}
@@ -49,8 +50,8 @@ func variantsOf(c qwen.Capabilities) []string {
 // lacks names what c cannot do of what a variant asks, or "".
 func lacks(c qwen.Capabilities, thinking, search, image bool) string {
 	switch {
-	case thinking && !search && c.ThinkingRequired:
-		return "a thinking switch (it always thinks)"
+	case thinking && c.ThinkingRequired:
+		return "thinking switch (it always thinks: use the plain name, or -search)"
 	case thinking && !c.Thinking:
 		return "thinking"
 	case search && !c.Search:
