@@ -1,9 +1,15 @@
 package e2e
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"image"
+	"image/png"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -193,5 +199,114 @@ func TestWebSearchOptionsSearchOnThePlainModel(t *testing.T) {
 	}
 	if len(upstreamCompletions(t, e.sim)) != before {
 		t.Fatal("Qwen was asked")
+	}
+}
+
+// testPNG is a real 4×4 PNG.
+func testPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func imageMessage(text, url string) openai.ChatCompletionMessageParamUnion {
+	return openai.UserMessage([]openai.ChatCompletionContentPartUnionParam{
+		openai.TextContentPart(text),
+		openai.ImageContentPart(openai.ChatCompletionContentPartImageImageURLParam{URL: url}),
+	})
+}
+
+func TestAnImageGoesUpOnceAsTheWebClientAttachesIt(t *testing.T) {
+	e := start(t, nil)
+	pic := testPNG(t)
+	dataURL := "data:image/png;base64," + base64.StdEncoding.EncodeToString(pic)
+	first := imageMessage("what is in this picture?", dataURL)
+	params := chatParams(first)
+	params.Model = "qwen3-vl-plus"
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := got.Choices[0].Message.Content
+	if want := "I see 1 image: image-"; !strings.Contains(answer, want) || !strings.Contains(answer, fmt.Sprintf("(%d bytes, image/png)", len(pic))) {
+		t.Fatalf("answer %q", answer)
+	}
+	if e.sim.Uploads() != 1 {
+		t.Fatalf("uploads %d", e.sim.Uploads())
+	}
+	files := lastMessage(t, e)["files"].([]any)
+	if f := files[0].(map[string]any); len(files) != 1 || f["file_class"] != "vision" || f["type"] != "image" || f["size"] != float64(len(pic)) {
+		t.Fatalf("files %v", files)
+	}
+	// The record keeps a reference and the size, not the bytes.
+	r := e.lastRow()
+	if strings.Contains(r.OpenAIRequest.String, base64.StdEncoding.EncodeToString(pic)[:40]) ||
+		!strings.Contains(r.OpenAIRequest.String, fmt.Sprintf("image/png, %d bytes, sha256:", len(pic))) {
+		t.Fatalf("recorded request %s", r.OpenAIRequest.String)
+	}
+
+	// The next turn resends the history with the image: it is not uploaded
+	// again, and the conversation continues in the same chat.
+	params.Messages = []openai.ChatCompletionMessageParamUnion{first, openai.AssistantMessage(answer), openai.UserMessage("and its colour?")}
+	got, err = e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.sim.Uploads() != 1 || !strings.Contains(got.Choices[0].Message.Content, `Earlier you said: "what is in this picture?"`) {
+		t.Fatalf("uploads %d, answer %q", e.sim.Uploads(), got.Choices[0].Message.Content)
+	}
+	if files := lastMessage(t, e)["files"].([]any); len(files) != 0 {
+		t.Fatalf("the second turn attached %v", files)
+	}
+}
+
+func TestImageURLsAreFetchedOnlyWhenAllowed(t *testing.T) {
+	pic := testPNG(t)
+	images := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(pic) }))
+	defer images.Close()
+	msg := imageMessage("describe", images.URL+"/cat.png")
+
+	// Default: URLs are not fetched; a 400 says how to allow them, and
+	// nothing is recorded or uploaded.
+	e := start(t, nil)
+	params := chatParams(msg)
+	params.Model = "qwen3-vl-plus"
+	_, err := e.client.Chat.Completions.New(ctxT(t), params)
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Code != "invalid_image" || !strings.Contains(apiErr.Message, "ALLOW_IMAGE_URLS") {
+		t.Fatalf("want a 400, got %v", err)
+	}
+	// ALLOW_IMAGE_URLS=true still never fetches loopback.
+	e = start(t, func(c *config.Config) { c.AllowImageURLs = "true" })
+	_, err = e.client.Chat.Completions.New(ctxT(t), params)
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, "never fetched") {
+		t.Fatalf("want a 400 for a loopback URL, got %v", err)
+	}
+	if len(e.rows()) != 0 || e.sim.Uploads() != 0 {
+		t.Fatal("a refused image changed something")
+	}
+	// loopback: fetched, uploaded, seen.
+	e = start(t, func(c *config.Config) { c.AllowImageURLs = "loopback" })
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil || !strings.Contains(got.Choices[0].Message.Content, fmt.Sprintf("I see 1 image: cat.png (%d bytes, image/png)", len(pic))) {
+		t.Fatalf("%v %+v", err, got)
+	}
+}
+
+func TestATextOnlyModelRefusesImages(t *testing.T) {
+	e := start(t, nil)
+	params := chatParams(imageMessage("describe", "data:image/png;base64,"+base64.StdEncoding.EncodeToString(testPNG(t))))
+	params.Model = qwensim.TextOnlyModel
+	_, err := e.client.Chat.Completions.New(ctxT(t), params)
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, qwensim.TextOnlyModel) {
+		t.Fatalf("want a 400 naming the model, got %v", err)
+	}
+	if len(e.rows()) != 0 || e.sim.Uploads() != 0 || len(upstreamCompletions(t, e.sim)) != 0 {
+		t.Fatal("a refused image changed something")
 	}
 }

@@ -339,7 +339,7 @@ var (
 // enable_thinking extension. Structural checks of messages, tools and
 // tool_choice happen in Validate and tools.ParseSet.
 var ChatFields = []Field{
-	{"messages", Honoured, nil, "the conversation; image and audio parts are a 400"},
+	{"messages", Honoured, nil, "the conversation; `image_url` parts (data: URLs; http(s) URLs with `ALLOW_IMAGE_URLS`) go to vision models, a 400 for others; audio and file parts are a 400"},
 	{"model", Honoured, str(256), "the Qwen model (default `DEFAULT_MODEL`)"},
 	{"stream", Honoured, boolean, "server-sent events"},
 	{"stream_options", Honoured, streamOptions, "`include_usage` honoured; `include_obfuscation` ignored"},

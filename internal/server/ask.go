@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"qwenproxy/internal/imagefetch"
 
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
@@ -34,7 +35,24 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			plan.Instructions = t.jsonFormat.Instructions()
 		}
 		sess := &turn.Session
-		ans, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), out)
+		spec := translate.UpstreamMessage(t.messages, plan)
+		files, err := s.attach(ctx, c, sess.ChatID, t.images)
+		if err == nil && replay {
+			// A new chat into which the history is replayed gets the
+			// history's images too.
+			var earlier []*imagefetch.Image
+			earlier, err = s.replayImages(ctx, t.messages)
+			if err == nil {
+				var more []qwen.File
+				more, err = s.attach(ctx, c, sess.ChatID, earlier)
+				files = append(more, files...)
+			}
+		}
+		if err != nil {
+			return &translate.Answer{}, next, err
+		}
+		spec.Files = files
+		ans, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, spec, out)
 		qe, _ := qwen.AsError(err)
 		switch {
 		case qe == nil: // success, or not Qwen's failure (the client left)

@@ -61,6 +61,9 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	if apiErr == nil && req.WantsSearch() {
 		apiErr = s.requireCapability(r.Context(), t.model, "web_search_options")
 	}
+	if apiErr == nil {
+		apiErr = s.turnImages(r.Context(), &t)
+	}
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"qwenproxy/internal/imagefetch"
 	"sync/atomic"
 	"time"
 
@@ -77,6 +78,8 @@ type Server struct {
 	started time.Time
 	now     func() time.Time
 	calls   inflight // recorded calls in progress
+	images  *imagefetch.Fetcher
+	files   chatFiles // images uploaded per Qwen chat
 	// rejected is Qwen's last refusal of the credentials, nil once they work.
 	rejected atomic.Pointer[rejection]
 }
@@ -93,8 +96,9 @@ func New(cfg Config, deps Deps) *Server {
 		cfg.StreamKeepAlive = 15 * time.Second
 	}
 	cfg.Capabilities.defaults()
+	cc := cfg.Capabilities
 	return &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
-		started: time.Now(), now: time.Now}
+		started: time.Now(), now: time.Now, images: imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout)}
 }
 
 // Handler returns the routed, logged, panic-safe handler.

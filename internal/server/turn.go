@@ -8,6 +8,7 @@ import (
 	"io"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
 	"qwenproxy/internal/structured"
@@ -19,13 +20,16 @@ import (
 // through: each front-end translates its request into this, and format
 // writes the answer back in the API's own form.
 type turnSpec struct {
-	format    answerFormat
-	model     string // the Qwen model that answers
-	asked     string // the model name the client sent ("" for none)
-	stream    bool
-	thinking  bool
-	search    bool // Qwen searches the web: chat_type search, sources as annotations
-	image     bool // Qwen generates an image: chat_type t2i, answered as Markdown
+	format   answerFormat
+	model    string // the Qwen model that answers
+	asked    string // the model name the client sent ("" for none)
+	stream   bool
+	thinking bool
+	search   bool // Qwen searches the web: chat_type search, sources as annotations
+	image    bool // Qwen generates an image: chat_type t2i, answered as Markdown
+	// images are the new turn's images, read (decoded or fetched) before
+	// the call; they are uploaded for the chat that answers.
+	images    []*imagefetch.Image
 	messages  []qp.Message
 	sessionID string     // X-Session-Id (or the API's equivalent), already validated
 	tools     *tools.Set // nil or inactive: answers are never rewritten
