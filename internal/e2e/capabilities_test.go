@@ -310,3 +310,38 @@ func TestATextOnlyModelRefusesImages(t *testing.T) {
 		t.Fatal("a refused image changed something")
 	}
 }
+
+// Anthropic image blocks and Responses input_image parts take the same way
+// in: uploaded, attached, seen; a text-only model refuses them.
+func TestImagesThroughMessagesAndResponses(t *testing.T) {
+	e := start(t, nil)
+	b64 := base64.StdEncoding.EncodeToString(testPNG(t))
+	readAll := func(resp *http.Response) string {
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return b.String()
+	}
+	anthropicBody := func(model string) string {
+		return `{"model":"` + model + `","max_tokens":100,"messages":[{"role":"user","content":[{"type":"text","text":"look"},` +
+			`{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + b64 + `"}}]}]}`
+	}
+	resp := postJSON(t, e, "/v1/messages", anthropicBody("qwen3-vl-plus"), nil)
+	if body := readAll(resp); resp.StatusCode != 200 || !strings.Contains(body, "I see 1 image") {
+		t.Fatalf("messages: %d %s", resp.StatusCode, body)
+	}
+	if r := e.lastRow(); strings.Contains(r.OpenAIRequest.String, b64[:40]) || !strings.Contains(r.OpenAIRequest.String, "sha256:") {
+		t.Fatalf("recorded %s", r.OpenAIRequest.String)
+	}
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-vl-plus","input":[{"role":"user","content":[{"type":"input_text","text":"look"},`+
+		`{"type":"input_image","image_url":"data:image/png;base64,`+b64+`"}]}]}`, nil)
+	if body := readAll(resp); resp.StatusCode != 200 || !strings.Contains(body, "I see 1 image") {
+		t.Fatalf("responses: %d %s", resp.StatusCode, body)
+	}
+	if e.sim.Uploads() != 2 {
+		t.Fatalf("uploads %d", e.sim.Uploads())
+	}
+	resp = postJSON(t, e, "/v1/messages", anthropicBody(qwensim.TextOnlyModel), nil)
+	if body := readAll(resp); resp.StatusCode != 400 || !strings.Contains(body, qwensim.TextOnlyModel) {
+		t.Fatalf("text-only model: %d %s", resp.StatusCode, body)
+	}
+}

@@ -32,7 +32,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	set, _ := req.ToolSet() // validated
-	s.answer(s.newCall(w, r, body), turnSpec{
+	t := turnSpec{
 		format:    messagesFormat{},
 		tools:     set,
 		model:     v.model,
@@ -44,7 +44,12 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		messages:  req.Conversation(),
 		stop:      req.StopSequences,
 		sessionID: sessionID,
-	})
+	}
+	if apiErr := s.turnImages(r.Context(), &t); apiErr != nil {
+		writeErrorFor(w, r, apiErr)
+		return
+	}
+	s.answer(s.newCall(w, r, body), t)
 }
 
 // countTokens serves POST /v1/messages/count_tokens: an estimate of the

@@ -40,7 +40,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	set, _ := req.ToolSet() // validated
-	s.answer(s.newCall(w, r, body), turnSpec{
+	t := turnSpec{
 		format:    responsesFormat{shell: responseShell(&req, body)},
 		tools:     set,
 		model:     v.model,
@@ -51,7 +51,12 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		thinking:  req.WantsThinking() || v.thinking,
 		messages:  req.Conversation(),
 		sessionID: sessionID,
-	})
+	}
+	if apiErr := s.turnImages(r.Context(), &t); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	s.answer(s.newCall(w, r, body), t)
 }
 
 // previousSession is the session a previous_response_id continues: the one
