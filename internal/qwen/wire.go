@@ -22,6 +22,9 @@ type CompletionRequest struct {
 	ParentIDCamel     *string   `json:"parentId"`
 	Messages          []Message `json:"messages"` // always one
 	Timestamp         int64     `json:"timestamp"`
+	// Size is an image generation's aspect ratio ("1:1", "16:9", …; t2i
+	// only; qwen-2026.md §2.2).
+	Size string `json:"size,omitempty"`
 }
 
 // Message is the one Qwen chat message of a completion. Qwen wants both

@@ -114,6 +114,7 @@ func (s *Server) Handler() http.Handler {
 	route(mux, "/v1/messages", map[string]http.HandlerFunc{http.MethodPost: s.messages})
 	route(mux, "/v1/messages/count_tokens", map[string]http.HandlerFunc{http.MethodPost: s.countTokens})
 	route(mux, "/v1/completions", map[string]http.HandlerFunc{http.MethodPost: s.completions})
+	route(mux, "/v1/images/generations", map[string]http.HandlerFunc{http.MethodPost: s.imageGenerations})
 	route(mux, "/v1/models", map[string]http.HandlerFunc{http.MethodGet: s.listModels})
 	route(mux, "/v1/models/{id...}", map[string]http.HandlerFunc{http.MethodGet: s.getModel})
 	route(mux, "/v1/sessions", map[string]http.HandlerFunc{http.MethodGet: s.listSessions})

@@ -101,6 +101,15 @@ func (s *Server) answer(c *call, t turnSpec) {
 		// has passed, whichever is first; then silences get comments.
 		stop := c.events().keepAlive(s.cfg.StreamKeepAlive)
 		defer stop()
+	} else if t.image {
+		// An image takes long: newlines before the JSON keep the client.
+		stop := padWhileSlow(c, s.cfg.StreamKeepAlive)
+		defer stop()
+	}
+	if t.image {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.Capabilities.ImageTimeout)
+		defer cancel()
 	}
 	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
 		out.fail(classify(err))
@@ -137,6 +146,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	if err == nil && clean == "" {
 		err = s.citeSources(ans, out)
+	}
+	if err != nil && t.image && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.r.Context().Err() == nil {
+		err = errImageTimeout
 	}
 	if err != nil {
 		turn.Touch() // a failed turn still keeps the session alive
