@@ -65,9 +65,7 @@ func (p *paddedWriter) pad() bool {
 func padWhileSlow(c *call, every time.Duration) (stop func()) {
 	p := &paddedWriter{ResponseWriter: c.w}
 	c.w = p
-	done, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
+	return background(func(done <-chan struct{}) {
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -80,12 +78,5 @@ func padWhileSlow(c *call, every time.Duration) (stop func()) {
 				}
 			}
 		}
-	}()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			close(done)
-			<-exited
-		})
-	}
+	})
 }
