@@ -349,7 +349,7 @@ var ChatFields = []Field{
 	{"n", Honoured, onlyOne, "only 1; any other value is a 400"},
 	{"tools", Emulated, nil, "function tools, described upstream and parsed out of the answer"},
 	{"tool_choice", Emulated, nil, "`none`/`auto`/`required`/a named function; required and named are checked, one corrective turn"},
-	{"parallel_tool_calls", Ignored, boolean, "checked; several calls are always allowed"},
+	{"parallel_tool_calls", Honoured, boolean, "`false`: only an answer's first call is kept"},
 	{"functions", Emulated, nil, "legacy: mapped onto `tools`; answered as `message.function_call`, `finish_reason: \"function_call\"`"},
 	{"function_call", Emulated, nil, "legacy: mapped onto `tool_choice` (`none`, `auto`, `{\"name\":…}`)"},
 	{"response_format", Emulated, responseFormatCheck, "`json_object`/`json_schema`: instructions upstream, the answer parsed (and validated against the schema), one corrective turn, else 502; `text` accepted"},

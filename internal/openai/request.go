@@ -25,6 +25,8 @@ type ChatRequest struct {
 	FunctionCall    json.RawMessage `json:"function_call"`
 	ResponseFormat  json.RawMessage `json:"response_format"`
 	Stop            json.RawMessage `json:"stop"`
+	// ParallelToolCalls false allows one call per answer.
+	ParallelToolCalls *bool `json:"parallel_tool_calls"`
 }
 
 // StreamOptions asks for extras in a stream.
