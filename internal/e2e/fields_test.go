@@ -43,7 +43,7 @@ var chatFieldCases = map[string][]fieldCase{
 	"n":                      {{`"n":1`, wantOK}, {`"n":2`, "n"}, {`"n":"one"`, "n"}},
 	"tools":                  {{`"tools":` + toolDecl, wantOK}, {`"tools":[{"type":"bogus"}]`, "tools[0].type"}},
 	"tool_choice":            {{`"tools":` + toolDecl + `,"tool_choice":"auto"`, wantOK}, {`"tools":` + toolDecl + `,"tool_choice":"sometimes"`, "tool_choice"}},
-	"parallel_tool_calls":    {{`"parallel_tool_calls":false`, wantIgnored}, {`"parallel_tool_calls":"no"`, "parallel_tool_calls"}},
+	"parallel_tool_calls":    {{`"parallel_tool_calls":false`, wantOK}, {`"parallel_tool_calls":"no"`, "parallel_tool_calls"}},
 	"functions":              {{`"functions":[` + fnDecl + `]`, wantOK}, {`"functions":[{"name":"bad name"}]`, "functions[0].name"}, {`"functions":[` + fnDecl + `],"tools":` + toolDecl, "functions"}},
 	"function_call":          {{`"functions":[` + fnDecl + `],"function_call":"auto"`, wantOK}, {`"functions":[` + fnDecl + `],"function_call":{"name":"nope"}`, "function_call"}, {`"function_call":"auto"`, "function_call"}},
 	"response_format":        {{`"response_format":{"type":"text"}`, wantOK}, {`"response_format":"bogus"`, "response_format"}, {`"response_format":{"type":"xml"}`, "response_format.type"}, {`"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":12}}}`, "response_format.json_schema.schema"}},

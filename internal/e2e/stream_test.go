@@ -371,3 +371,50 @@ func TestLongToolCallStreamsAsItArrives(t *testing.T) {
 		t.Fatalf("arguments in %d pieces", pieces)
 	}
 }
+
+// TestLongToolCallStreamsInEveryAPI: Anthropic's tool_use block and the
+// Responses function_call item open once the block is confirmed a call, and
+// their input streams in pieces (input_json_delta, arguments deltas).
+func TestLongToolCallStreamsInEveryAPI(t *testing.T) {
+	e := start(t, nil)
+	words := strings.Repeat("lorem ipsum ", 30)
+	ask := `use write_file with {\"path\": \"a.txt\", \"content\": \"` + words + `\"} now`
+	schema := `{"type":"object","properties":{"path":{"type":"string"},"content":{"type":"string"}}}`
+	for _, api := range []struct{ path, body, opened, delta, field string }{
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"stream":true,"tools":[{"name":"write_file","input_schema":` + schema + `}],"messages":[{"role":"user","content":"` + ask + `"}]}`,
+			`"type":"tool_use"`, "input_json_delta", "partial_json"},
+		{"/v1/responses", `{"model":"qwen3-max","stream":true,"tools":[{"type":"function","name":"write_file","parameters":` + schema + `}],"input":"` + ask + `"}`,
+			`"type":"function_call"`, "response.function_call_arguments.delta", "delta"},
+	} {
+		resp, events := readEventsAt(t, e, api.path, api.body)
+		opened, pieces := -1, 0
+		var args strings.Builder
+		for i, ev := range events {
+			if ev.comment {
+				continue
+			}
+			if opened < 0 && strings.Contains(ev.data, api.opened) {
+				opened = i
+			}
+			if !strings.Contains(ev.data, api.delta) {
+				continue
+			}
+			if opened < 0 {
+				t.Fatalf("%s: input before its block: %+v", api.path, events)
+			}
+			var v map[string]any
+			if err := json.Unmarshal([]byte(ev.data), &v); err != nil {
+				t.Fatal(err)
+			}
+			if d, ok := v["delta"].(map[string]any); ok {
+				v = d
+			}
+			args.WriteString(v[api.field].(string))
+			pieces++
+		}
+		var got struct{ Path, Content string }
+		if err := json.Unmarshal([]byte(args.String()), &got); resp.StatusCode != 200 || err != nil || got.Content != words || pieces < 30 {
+			t.Fatalf("%s: %d, %d pieces of %q: %v", api.path, resp.StatusCode, pieces, args.String(), err)
+		}
+	}
+}

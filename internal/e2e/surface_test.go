@@ -181,3 +181,37 @@ func TestLegacyFunctionsAreAnsweredInTheirShape(t *testing.T) {
 		t.Fatalf("streamed legacy call %q %q %q", name, args, finish)
 	}
 }
+
+// parallel_tool_calls: false keeps an answer's first call only, whole and
+// streamed.
+func TestParallelToolCallsFalseKeepsOneCall(t *testing.T) {
+	e := start(t, nil)
+	ask := `use get_weather with {"city": "Rome"} and use read_file with {"path": "go.mod"}`
+	params := toolParams(openai.UserMessage(ask))
+	params.ParallelToolCalls = openai.Bool(false)
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls := got.Choices[0].Message.ToolCalls; len(calls) != 1 || calls[0].Function.Name != "get_weather" || got.Choices[0].FinishReason != "tool_calls" {
+		t.Fatalf("calls %+v", got.Choices[0])
+	}
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), toolParams(openai.UserMessage(ask+" again")))
+	acc := openai.ChatCompletionAccumulator{}
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil || len(acc.Choices[0].Message.ToolCalls) != 2 {
+		t.Fatalf("parallel by default: %v %+v", err, acc.Choices[0].Message.ToolCalls)
+	}
+	params = toolParams(openai.UserMessage(ask + " once more"))
+	params.ParallelToolCalls = openai.Bool(false)
+	stream = e.client.Chat.Completions.NewStreaming(ctxT(t), params)
+	acc = openai.ChatCompletionAccumulator{}
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil || len(acc.Choices[0].Message.ToolCalls) != 1 || acc.Choices[0].Message.ToolCalls[0].Function.Name != "get_weather" {
+		t.Fatalf("streamed, one call: %v %+v", err, acc.Choices[0].Message.ToolCalls)
+	}
+}

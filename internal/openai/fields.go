@@ -41,19 +41,28 @@ type Field struct {
 // maxIgnored bounds how many ignored field names one call records.
 const maxIgnored = 32
 
-// CheckFields checks the top-level fields of a request body against table.
-// It returns the fields that were present but have no effect (Ignored ones,
-// and unknown fields, which are accepted as vendor extensions), in body
-// order, at most maxIgnored; or the 400 for the first bad field. A body that
-// is not a JSON object is left to Decode to report.
+// CheckFields checks the top-level fields of a request body against table,
+// in one pass over the body. It returns the fields that were present but
+// have no effect (Ignored ones, and unknown fields, which are accepted as
+// vendor extensions), in body order, at most maxIgnored; or the 400 for the
+// first bad field. A body that is not a JSON object is left to Decode to
+// report. (A key sent twice is checked each time; Decode keeps the last.)
 func CheckFields(body []byte, table []Field) ([]string, *Error) {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) != nil {
+	var ignored []string
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return nil, nil
 	}
-	var ignored []string
-	for _, name := range orderedKeys(body, fields) {
-		v := fields[name]
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, nil
+		}
+		name, _ := t.(string)
+		var v json.RawMessage
+		if dec.Decode(&v) != nil {
+			return nil, nil
+		}
 		if isNull(v) {
 			continue
 		}
@@ -83,31 +92,6 @@ func appendIgnored(list []string, name string) []string {
 		return list
 	}
 	return append(list, name)
-}
-
-// orderedKeys returns the object's keys in the order they appear in body, so
-// errors and the record follow the client's own order.
-func orderedKeys(body []byte, fields map[string]json.RawMessage) []string {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	var keys []string
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			break
-		}
-		k, _ := t.(string)
-		if _, ok := fields[k]; ok && !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
-		var skip json.RawMessage
-		if dec.Decode(&skip) != nil {
-			break
-		}
-	}
-	return keys
 }
 
 // ---- checks ----
@@ -349,7 +333,7 @@ var ChatFields = []Field{
 	{"n", Honoured, onlyOne, "only 1; any other value is a 400"},
 	{"tools", Emulated, nil, "function tools, described upstream and parsed out of the answer"},
 	{"tool_choice", Emulated, nil, "`none`/`auto`/`required`/a named function; required and named are checked, one corrective turn"},
-	{"parallel_tool_calls", Ignored, boolean, "checked; several calls are always allowed"},
+	{"parallel_tool_calls", Honoured, boolean, "`false`: only an answer's first call is kept"},
 	{"functions", Emulated, nil, "legacy: mapped onto `tools`; answered as `message.function_call`, `finish_reason: \"function_call\"`"},
 	{"function_call", Emulated, nil, "legacy: mapped onto `tool_choice` (`none`, `auto`, `{\"name\":…}`)"},
 	{"response_format", Emulated, responseFormatCheck, "`json_object`/`json_schema`: instructions upstream, the answer parsed (and validated against the schema), one corrective turn, else 502; `text` accepted"},

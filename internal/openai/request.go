@@ -28,6 +28,8 @@ type ChatRequest struct {
 	// WebSearchOptions turns on Qwen's web search when present (its
 	// contents are checked, not used: Qwen has no such knobs).
 	WebSearchOptions json.RawMessage `json:"web_search_options"`
+	// ParallelToolCalls false allows one call per answer.
+	ParallelToolCalls *bool `json:"parallel_tool_calls"`
 }
 
 // WantsSearch reports whether the client asked for web search

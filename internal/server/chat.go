@@ -104,7 +104,7 @@ func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
 	if apiErr != nil {
 		return turnSpec{}, apiErr
 	}
-	format := chatFormat{functions: legacy}
+	format := chatFormat{functions: legacy, oneCall: req.ParallelToolCalls != nil && !*req.ParallelToolCalls}
 	if req.StreamOptions != nil {
 		format.includeUsage = req.StreamOptions.IncludeUsage
 	}

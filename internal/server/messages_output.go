@@ -36,8 +36,9 @@ type messagesOutput struct {
 	c         *call
 	id, model string
 	stream    bool
-	holding   bool // stream: send text and calls only at finish
-	started   bool // upstream has begun to answer
+	holding   bool   // stream: send text and calls only at finish
+	started   bool   // upstream has begun to answer
+	streaming string // the id of the call whose input is streaming
 	err       error
 	open      string // the type of the block being streamed, "" for none
 	index     int    // the index of the open block, or of the next one
@@ -113,12 +114,47 @@ func (o *messagesOutput) reasoning(s string) error {
 }
 
 func (o *messagesOutput) toolCalls(calls []qp.ToolCall) error {
-	first := len(o.callList)
-	o.callList = append(o.callList, calls...)
+	for _, c := range calls {
+		if c.ID != "" && c.ID == o.streaming {
+			// Its block is open and its input sent: close it. The
+			// transcript keeps the parsed input, as a client resends it.
+			o.streaming = ""
+			o.callList[len(o.callList)-1].Arguments = c.Arguments
+			o.closeBlock()
+			continue
+		}
+		first := len(o.callList)
+		o.callList = append(o.callList, c)
+		if o.started && !o.holding {
+			if err := o.writeCalls(first); err != nil {
+				return err
+			}
+		}
+	}
+	return o.err
+}
+
+// toolCallStart opens the call's tool_use block as soon as its block is
+// confirmed a call; its input follows as input_json_delta pieces.
+func (o *messagesOutput) toolCallStart(c qp.ToolCall) error {
 	if !o.started || o.holding {
 		return nil
 	}
-	return o.writeCalls(first)
+	o.streaming = c.ID
+	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
+	if err := o.block("tool_use", anthropic.ContentBlock{Type: "tool_use", ID: c.ID, Name: c.Name}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// toolCallArguments sends the next piece of the started call's input.
+func (o *messagesOutput) toolCallArguments(id, piece string) error {
+	if id == "" || id != o.streaming {
+		return nil
+	}
+	o.callList[len(o.callList)-1].Arguments += piece
+	return o.write(anthropic.InputJSONDelta(o.index, piece))
 }
 
 // writeCalls sends the calls from first on, each a tool_use block of its own

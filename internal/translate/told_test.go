@@ -2,9 +2,9 @@ package translate
 
 import (
 	"encoding/json"
+	qp "qwenproxy"
 	"testing"
 
-	qp "qwenproxy"
 	"qwenproxy/internal/tools"
 )
 

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	qp "qwenproxy"
-
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/tools"
 )
