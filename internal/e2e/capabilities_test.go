@@ -345,3 +345,20 @@ func TestImagesThroughMessagesAndResponses(t *testing.T) {
 		t.Fatalf("text-only model: %d %s", resp.StatusCode, body)
 	}
 }
+
+// Without Qwen's model list a variant's suffix is still read (Qwen then
+// decides what the model can do).
+func TestVariantsWithoutTheModelList(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointModels, Status: 500, Times: 1000})
+	params := chatParams(openai.UserMessage("what is new"))
+	params.Model = "qwen3-max-search"
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := upstreamCompletions(t, e.sim)
+	if last := body[len(body)-1]; last["model"] != "qwen3-max" || messagesOf(last)[0]["chat_type"] != "search" || len(got.Choices[0].Message.Annotations) != 2 {
+		t.Fatalf("upstream %v, answer %+v", last, got.Choices[0].Message)
+	}
+}
