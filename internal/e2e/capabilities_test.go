@@ -316,17 +316,12 @@ func TestATextOnlyModelRefusesImages(t *testing.T) {
 func TestImagesThroughMessagesAndResponses(t *testing.T) {
 	e := start(t, nil)
 	b64 := base64.StdEncoding.EncodeToString(testPNG(t))
-	readAll := func(resp *http.Response) string {
-		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
-		return b.String()
-	}
 	anthropicBody := func(model string) string {
 		return `{"model":"` + model + `","max_tokens":100,"messages":[{"role":"user","content":[{"type":"text","text":"look"},` +
 			`{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + b64 + `"}}]}]}`
 	}
 	resp := postJSON(t, e, "/v1/messages", anthropicBody("qwen3-vl-plus"), nil)
-	if body := readAll(resp); resp.StatusCode != 200 || !strings.Contains(body, "I see 1 image") {
+	if body := readBody(t, resp); resp.StatusCode != 200 || !strings.Contains(body, "I see 1 image") {
 		t.Fatalf("messages: %d %s", resp.StatusCode, body)
 	}
 	if r := e.lastRow(); strings.Contains(r.OpenAIRequest.String, b64[:40]) || !strings.Contains(r.OpenAIRequest.String, "sha256:") {
@@ -334,14 +329,14 @@ func TestImagesThroughMessagesAndResponses(t *testing.T) {
 	}
 	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-vl-plus","input":[{"role":"user","content":[{"type":"input_text","text":"look"},`+
 		`{"type":"input_image","image_url":"data:image/png;base64,`+b64+`"}]}]}`, nil)
-	if body := readAll(resp); resp.StatusCode != 200 || !strings.Contains(body, "I see 1 image") {
+	if body := readBody(t, resp); resp.StatusCode != 200 || !strings.Contains(body, "I see 1 image") {
 		t.Fatalf("responses: %d %s", resp.StatusCode, body)
 	}
 	if e.sim.Uploads() != 2 {
 		t.Fatalf("uploads %d", e.sim.Uploads())
 	}
 	resp = postJSON(t, e, "/v1/messages", anthropicBody(qwensim.TextOnlyModel), nil)
-	if body := readAll(resp); resp.StatusCode != 400 || !strings.Contains(body, qwensim.TextOnlyModel) {
+	if body := readBody(t, resp); resp.StatusCode != 400 || !strings.Contains(body, qwensim.TextOnlyModel) {
 		t.Fatalf("text-only model: %d %s", resp.StatusCode, body)
 	}
 }
@@ -361,4 +356,68 @@ func TestVariantsWithoutTheModelList(t *testing.T) {
 	if last := body[len(body)-1]; last["model"] != "qwen3-max" || messagesOf(last)[0]["chat_type"] != "search" || len(got.Choices[0].Message.Annotations) != 2 {
 		t.Fatalf("upstream %v, answer %+v", last, got.Choices[0].Message)
 	}
+}
+
+// The Responses API gets the sources as url_citation annotations of its
+// output_text, streamed or not, spanning the appended list's lines.
+func TestResponsesCiteTheSearchSources(t *testing.T) {
+	e := start(t, nil)
+	type text struct {
+		Text        string `json:"text"`
+		Annotations []struct {
+			Type       string `json:"type"`
+			StartIndex int    `json:"start_index"`
+			EndIndex   int    `json:"end_index"`
+			URL        string `json:"url"`
+		} `json:"annotations"`
+	}
+	check := func(part text) {
+		t.Helper()
+		runes := []rune(part.Text)
+		if len(part.Annotations) != 2 {
+			t.Fatalf("annotations %+v", part)
+		}
+		for i, a := range part.Annotations {
+			if a.Type != "url_citation" || a.EndIndex > len(runes) || !strings.HasPrefix(string(runes[a.StartIndex:a.EndIndex]), fmt.Sprintf("[%d] [", i+1)) {
+				t.Fatalf("annotation %d %+v of %q", i, a, part.Text)
+			}
+		}
+	}
+	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max-search","input":"news of Oslo"}`, nil)
+	var body struct {
+		Output []struct {
+			Type    string `json:"type"`
+			Content []text `json:"content"`
+		} `json:"output"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || len(body.Output) != 1 {
+		t.Fatalf("%v %+v", err, body)
+	}
+	check(body.Output[0].Content[0])
+
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max-search","input":"news of Bergen","stream":true}`, nil)
+	var done text
+	for _, line := range strings.Split(readBody(t, resp), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok || !strings.Contains(data, `"response.content_part.done"`) {
+			continue
+		}
+		var ev struct {
+			Part text `json:"part"`
+		}
+		if err := json.Unmarshal([]byte(data), &ev); err != nil {
+			t.Fatal(err)
+		}
+		done = ev.Part
+	}
+	check(done)
+}
+
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
