@@ -242,8 +242,12 @@ func TestAnImageGoesUpOnceAsTheWebClientAttachesIt(t *testing.T) {
 	if f := files[0].(map[string]any); len(files) != 1 || f["file_class"] != "vision" || f["type"] != "image" || f["size"] != float64(len(pic)) {
 		t.Fatalf("files %v", files)
 	}
-	// The record keeps a reference and the size, not the bytes.
+	// The record keeps a reference and the size, not the bytes, and the
+	// file's URL without its signature.
 	r := e.lastRow()
+	if !strings.Contains(r.QwenRequest.String, `"file_class":"vision"`) || strings.Contains(r.QwenRequest.String, "x-oss-expires") {
+		t.Fatalf("recorded Qwen request %s", r.QwenRequest.String)
+	}
 	if strings.Contains(r.OpenAIRequest.String, base64.StdEncoding.EncodeToString(pic)[:40]) ||
 		!strings.Contains(r.OpenAIRequest.String, fmt.Sprintf("image/png, %d bytes, sha256:", len(pic))) {
 		t.Fatalf("recorded request %s", r.OpenAIRequest.String)

@@ -219,3 +219,37 @@ func (s *Server) replayImages(ctx context.Context, msgs []qp.Message) ([]*imagef
 	}
 	return images, nil
 }
+
+// unsignedFiles is a completion body for the record: the query of each
+// attached file's URL (an object-store signature, a temporary credential)
+// is left out. Bodies without files are kept as sent.
+func unsignedFiles(body []byte, hasFiles bool) []byte {
+	if !hasFiles {
+		return body
+	}
+	var req qwen.CompletionRequest
+	if json.Unmarshal(body, &req) != nil || len(req.Messages) != 1 {
+		return body
+	}
+	files, ok := req.Messages[0].Files, false
+	for i, f := range files {
+		m, isMap := f.(map[string]any)
+		if !isMap {
+			continue
+		}
+		if u, isStr := m["url"].(string); isStr {
+			if base, _, found := strings.Cut(u, "?"); found {
+				m["url"], ok = base, true
+			}
+		}
+		files[i] = m
+	}
+	if !ok {
+		return body
+	}
+	out, err := json.Marshal(&req)
+	if err != nil {
+		return body
+	}
+	return out
+}

@@ -197,7 +197,7 @@ func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, pare
 	spec.ChatType = t.chatType()
 	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
 	if rq.QwenRequest == nil {
-		rq.QwenRequest = body
+		rq.QwenRequest = unsignedFiles(body, len(spec.Files) > 0)
 	}
 	rs.UpstreamAttempts += attempts
 	if err != nil {
