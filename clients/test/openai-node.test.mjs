@@ -23,8 +23,10 @@ const weather = {
 
 test('lists models', async () => {
   const ids = [];
-  for await (const model of client.models.list()) ids.push(model.id);
-  assert.deepEqual(ids, ['qwen3-max', 'qwen3-vl-plus', 'qwen3-coder-plus', 'qwen3-vl-32b', 'qwen3.8-max']);
+  const variants = [];
+  for await (const model of client.models.list()) (model.metadata?.variant_of ? variants : ids).push(model.id);
+  assert.deepEqual(ids, ['qwen3-max', 'qwen3-vl-plus', 'qwen3-coder-plus', 'qwen3-vl-32b', 'qwen3.8-max', 'qwq-32b']);
+  assert.ok(variants.includes('qwen3-max-search') && variants.includes('qwen3-vl-plus-thinking'), variants.join(','));
 });
 
 test('answers without streaming', async () => {
