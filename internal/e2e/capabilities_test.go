@@ -425,3 +425,17 @@ func readBody(t *testing.T, resp *http.Response) string {
 	}
 	return b.String()
 }
+
+// RECORD_IMAGE_BYTES=true keeps the image in the recorded request.
+func TestImageBytesCanBeRecorded(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.RecordImageBytes = true })
+	b64 := base64.StdEncoding.EncodeToString(testPNG(t))
+	params := chatParams(imageMessage("look", "data:image/png;base64,"+b64))
+	params.Model = "qwen3-vl-plus"
+	if _, err := e.client.Chat.Completions.New(ctxT(t), params); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.lastRow(); !strings.Contains(r.OpenAIRequest.String, b64) {
+		t.Fatalf("recorded %s", r.OpenAIRequest.String)
+	}
+}
