@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"qwenproxy/internal/imagefetch"
 
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
@@ -36,22 +35,10 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		}
 		sess := &turn.Session
 		spec := translate.UpstreamMessage(t.messages, plan)
-		files, err := s.attach(ctx, c, sess.ChatID, t.images)
-		if err == nil && replay {
-			// A new chat into which the history is replayed gets the
-			// history's images too.
-			var earlier []*imagefetch.Image
-			earlier, err = s.replayImages(ctx, t.messages)
-			if err == nil {
-				var more []qwen.File
-				more, err = s.attach(ctx, c, sess.ChatID, earlier)
-				files = append(more, files...)
-			}
-		}
-		if err != nil {
+		var err error
+		if spec.Files, err = s.turnFiles(ctx, c, t, sess.ChatID, replay); err != nil {
 			return &translate.Answer{}, next, err
 		}
-		spec.Files = files
 		ans, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, spec, out)
 		qe, _ := qwen.AsError(err)
 		switch {

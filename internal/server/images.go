@@ -90,6 +90,26 @@ func (s *Server) attach(ctx context.Context, c *call, chatID string, images []*i
 	return files, nil
 }
 
+// turnFiles uploads the turn's images for chatID (and, when the history is
+// replayed into a new chat, the history's images before them) and returns
+// their message.files entries. The uploads use ctx's credentials: those of
+// the account that owns the chat.
+func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID string, replay bool) ([]qwen.File, error) {
+	files, err := s.attach(ctx, c, chatID, t.images)
+	if err != nil || !replay {
+		return files, err
+	}
+	earlier, err := s.replayImages(ctx, t.messages)
+	if err != nil {
+		return nil, err
+	}
+	more, err := s.attach(ctx, c, chatID, earlier)
+	if err != nil {
+		return nil, err
+	}
+	return append(more, files...), nil
+}
+
 // historyImages are the images of the conversation before its new turn,
 // for a new chat into which the history is replayed.
 func historyImages(msgs []qp.Message) []string {

@@ -6,12 +6,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"qwenproxy/internal/imagefetch"
 	"sync/atomic"
 	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
+	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/qwen"
