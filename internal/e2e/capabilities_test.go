@@ -439,3 +439,26 @@ func TestImageBytesCanBeRecorded(t *testing.T) {
 		t.Fatalf("recorded %s", r.OpenAIRequest.String)
 	}
 }
+
+// A chat Qwen lost is replaced by a new one with the history replayed: the
+// history's images go up again, for the new chat.
+func TestAReplayedHistoryTakesItsImagesAlong(t *testing.T) {
+	e := start(t, nil)
+	first := imageMessage("what is in this picture?", "data:image/png;base64,"+base64.StdEncoding.EncodeToString(testPNG(t)))
+	params := chatParams(first)
+	params.Model = "qwen3-vl-plus"
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sim.ForgetChats()
+	params.Messages = []openai.ChatCompletionMessageParamUnion{first, openai.AssistantMessage(got.Choices[0].Message.Content), openai.UserMessage("and now?")}
+	got, err = e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := lastMessage(t, e)["files"].([]any)
+	if e.sim.Uploads() != 2 || len(files) != 1 || !strings.Contains(got.Choices[0].Message.Content, "I see 1 image") {
+		t.Fatalf("uploads %d, files %v, answer %q", e.sim.Uploads(), files, got.Choices[0].Message.Content)
+	}
+}
