@@ -178,3 +178,24 @@ func (dialect) UndefinedTable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
 }
+
+// Size is the bytes of the recorded bodies as PostgreSQL stores them
+// (compressed skeletons and parts, and bodies not re-encoded yet), the bulk
+// of a history. The tables' files would not do: PostgreSQL keeps the space of
+// deleted rows for reuse rather than shrinking them, so they do not go down
+// when retention deletes.
+func (dialect) Size(ctx context.Context, db *sql.DB) (int64, error) {
+	var n int64
+	err := db.QueryRowContext(ctx, `SELECT
+		(SELECT COALESCE(SUM(pg_column_size(data)), 0) FROM body_parts) +
+		(SELECT COALESCE(SUM(COALESCE(pg_column_size(openai_request_z), 0) + COALESCE(pg_column_size(qwen_request_z), 0) +
+			COALESCE(pg_column_size(openai_request), 0) + COALESCE(pg_column_size(qwen_request), 0)), 0) FROM request_bodies) +
+		(SELECT COALESCE(SUM(COALESCE(pg_column_size(openai_response_z), 0) + COALESCE(pg_column_size(qwen_response_z), 0) +
+			COALESCE(pg_column_size(openai_response), 0) + COALESCE(pg_column_size(qwen_response), 0)), 0) FROM response_bodies)`).Scan(&n)
+	return n, err
+}
+
+// PartGrace is an hour: another process's writer may have found a body part
+// and be about to reference it; writers refresh a part's last use every
+// ten minutes (partTouch), far inside it.
+func (dialect) PartGrace() time.Duration { return time.Hour }

@@ -89,11 +89,66 @@ func insertResponses(n int) string {
 }
 
 func insertRequestBodies(n int) string {
-	return `INSERT INTO request_bodies (request_id, openai_request, qwen_request) VALUES ` + values(`(?, ?, ?)`, n)
+	return `INSERT INTO request_bodies (request_id, openai_request_z, qwen_request_z) VALUES ` + values(`(?, ?, ?)`, n)
 }
 
 func insertResponseBodies(n int) string {
-	return `INSERT INTO response_bodies (response_id, openai_response, qwen_response) VALUES ` + values(`(?, ?, ?)`, n)
+	return `INSERT INTO response_bodies (response_id, openai_response_z, qwen_response_z) VALUES ` + values(`(?, ?, ?)`, n)
+}
+
+// insertBodies stores the bodies of the calls written (ids: their request
+// rows; responseIDs: their response rows by response UUID) as skeletons and
+// parts (see encodeBodies).
+func (s *Store) insertBodies(ctx context.Context, tx *txn, written []qp.Exchange, ids []int64, responseIDs map[string]int64) error {
+	var all []*bodyWrite
+	body := func(requestID int64, raw []byte) *bodyWrite {
+		if raw == nil {
+			return nil
+		}
+		b := &bodyWrite{requestID: requestID, raw: raw}
+		all = append(all, b)
+		return b
+	}
+	type row struct {
+		id   int64
+		a, b *bodyWrite
+	}
+	var requests, responses []row
+	for i := range written {
+		rq, rs := &written[i].Request, &written[i].Response
+		if rq.OpenAIRequest != nil || rq.QwenRequest != nil {
+			requests = append(requests, row{ids[i], body(ids[i], rq.OpenAIRequest), body(ids[i], rq.QwenRequest)})
+		}
+		if rs.OpenAIResponse != nil || rs.QwenResponse != nil {
+			responses = append(responses, row{responseIDs[rs.ResponseID], body(ids[i], rs.OpenAIResponse), body(ids[i], rs.QwenResponse)})
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	if err := s.encodeBodies(ctx, tx, all); err != nil {
+		return err
+	}
+	blob := func(b *bodyWrite) any {
+		if b == nil {
+			return nil
+		}
+		return b.blob
+	}
+	for _, t := range []struct {
+		name  string
+		rows  []row
+		query func(int) string
+	}{{"request", requests, insertRequestBodies}, {"response", responses, insertResponseBodies}} {
+		args := make([]any, 0, 3*len(t.rows))
+		for _, r := range t.rows {
+			args = append(args, r.id, blob(r.a), blob(r.b))
+		}
+		if err := s.insertRows(ctx, tx, t.query(len(t.rows)), args); err != nil {
+			return fmt.Errorf("insert %s bodies: %w", t.name, err)
+		}
+	}
+	return nil
 }
 
 // values repeats one row's placeholders n times.
@@ -133,7 +188,8 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		return nil, fmt.Errorf("insert requests: %w", err)
 	}
 	var written []qp.Exchange
-	args, bodies := args[:0], []any(nil)
+	var writtenIDs []int64
+	args = args[:0]
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
 		id, ok := requestIDs[rq.RequestID]
@@ -142,9 +198,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		}
 		delete(requestIDs, rq.RequestID) // a call twice in one batch is written once
 		written = append(written, chunk[i])
-		if rq.OpenAIRequest != nil || rq.QwenRequest != nil {
-			bodies = append(bodies, id, nullText(rq.OpenAIRequest), nullText(rq.QwenRequest))
-		}
+		writtenIDs = append(writtenIDs, id)
 		args = append(args, id, rq.SessionID, rs.ResponseID, rs.Timestamp.UnixMilli(), rq.Model, rq.Stream,
 			rs.Status, rs.HTTPStatus, rs.FinishReason, rs.ChatID, rs.ParentID,
 			rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens, ttftMillis(rq, rs),
@@ -154,22 +208,12 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 	if len(written) == 0 {
 		return nil, nil
 	}
-	if err := s.insertRows(ctx, tx, insertRequestBodies(len(bodies)/3), bodies); err != nil {
-		return nil, fmt.Errorf("insert request bodies: %w", err)
-	}
 	responseIDs, err := s.insertReturning(ctx, tx, insertResponses(len(written)), args)
 	if err != nil {
 		return nil, fmt.Errorf("insert responses: %w", err)
 	}
-	bodies = bodies[:0]
-	for i := range written {
-		rs := &written[i].Response
-		if rs.OpenAIResponse != nil || rs.QwenResponse != nil {
-			bodies = append(bodies, responseIDs[rs.ResponseID], nullText(rs.OpenAIResponse), nullText(rs.QwenResponse))
-		}
-	}
-	if err := s.insertRows(ctx, tx, insertResponseBodies(len(bodies)/3), bodies); err != nil {
-		return nil, fmt.Errorf("insert response bodies: %w", err)
+	if err := s.insertBodies(ctx, tx, written, writtenIDs, responseIDs); err != nil {
+		return nil, err
 	}
 	return written, nil
 }
@@ -201,13 +245,6 @@ func (s *Store) insertRows(ctx context.Context, tx *txn, query string, args []an
 	}
 	_, err := s.stmt(ctx, tx, query).ExecContext(ctx, args...)
 	return err
-}
-
-func nullText(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return string(b)
 }
 
 // ttftMillis is the time to first token in fractional milliseconds, or NULL

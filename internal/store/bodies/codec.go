@@ -1,0 +1,69 @@
+package bodies
+
+import (
+	"fmt"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// How a stored blob is encoded: its first byte.
+const (
+	formatRaw  = 0 // the bytes as they are (compression did not pay)
+	formatZstd = 1 // a zstd frame
+)
+
+// MaxDecoded bounds what one blob may decompress to (bodies are far smaller).
+const MaxDecoded = 256 << 20
+
+// Codec compresses and decompresses stored blobs. It is safe for concurrent
+// use; one per store.
+type Codec struct {
+	enc *zstd.Encoder
+	dec *zstd.Decoder
+}
+
+// NewCodec returns a codec: zstd at its fastest level (on JSON about three
+// times smaller, at several hundred MB/s a core), decoding bounded. Its
+// options are constants, so it fails only if they are wrong: it panics then.
+func NewCodec() *Codec {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(2),
+		zstd.WithEncoderCRC(false), zstd.WithZeroFrames(true), zstd.WithWindowSize(1<<20))
+	if err != nil {
+		panic(fmt.Sprintf("zstd encoder: %v", err))
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(2), zstd.WithDecoderMaxMemory(MaxDecoded),
+		zstd.WithDecoderMaxWindow(MaxDecoded))
+	if err != nil {
+		panic(fmt.Sprintf("zstd decoder: %v", err))
+	}
+	return &Codec{enc: enc, dec: dec}
+}
+
+// Compress returns raw as a stored blob: zstd when that is smaller, else raw.
+func (c *Codec) Compress(raw []byte) []byte {
+	out := make([]byte, 1, len(raw)/2+16)
+	out[0] = formatZstd
+	out = c.enc.EncodeAll(raw, out)
+	if len(out) >= len(raw)+1 {
+		out = append(append(out[:0], formatRaw), raw...)
+	}
+	return out
+}
+
+// Decompress returns a stored blob's bytes.
+func (c *Codec) Decompress(blob []byte) ([]byte, error) {
+	if len(blob) == 0 {
+		return nil, fmt.Errorf("decompress: empty blob")
+	}
+	switch blob[0] {
+	case formatRaw:
+		return blob[1:], nil
+	case formatZstd:
+		out, err := c.dec.DecodeAll(blob[1:], nil)
+		if err != nil {
+			return nil, fmt.Errorf("decompress: %w", err)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("decompress: unknown format %d", blob[0])
+}

@@ -1,0 +1,352 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"qwenproxy/internal/store/bodies"
+)
+
+// A part's last_used guards its removal against a writer that is about to
+// reference it: removal takes only parts unused for partGrace (SQLite's
+// writers are serialised, so there it is 0 and size retention frees space at
+// once), and a writer refreshes a part it uses once its last_used is older
+// than partTouch, well inside the grace.
+const partTouch = 10 * time.Minute
+
+// hash is a part's SHA-256.
+type hash = [sha256.Size]byte
+
+// bodyWrite is one body to store: its bytes, and the call whose references
+// name its parts (a response's parts are named under its request).
+type bodyWrite struct {
+	requestID int64
+	raw       []byte
+	blob      []byte // set by encodeBodies: the stored skeleton
+	spans     []bodies.Span
+	hashes    []hash
+}
+
+// encodeBodies stores the parts of bs (each distinct one once, shared with
+// whatever stored it before), records which calls use them, and sets each
+// body's blob. It runs in the caller's write transaction.
+func (s *Store) encodeBodies(ctx context.Context, tx *txn, bs []*bodyWrite) error {
+	want := map[hash][]byte{}
+	for _, b := range bs {
+		b.spans = bodies.Split(b.raw)
+		b.hashes = make([]hash, len(b.spans))
+		for i, sp := range b.spans {
+			part := b.raw[sp.Start:sp.End]
+			b.hashes[i] = sha256.Sum256(part)
+			want[b.hashes[i]] = part
+		}
+	}
+	ids, err := s.partIDs(ctx, tx, want, time.Now().UnixMilli())
+	if err != nil {
+		return err
+	}
+	type ref struct{ request, part int64 }
+	seen := map[ref]bool{}
+	var refs []any
+	for _, b := range bs {
+		partIDs := make([]int64, len(b.hashes))
+		for i, h := range b.hashes {
+			partIDs[i] = ids[h]
+			if r := (ref{b.requestID, ids[h]}); !seen[r] {
+				seen[r] = true
+				refs = append(refs, r.request, r.part)
+			}
+		}
+		b.blob = s.codec.Compress(bodies.Skeleton(b.raw, b.spans, partIDs))
+	}
+	for len(refs) > 0 {
+		n := chunkSize(len(refs) / 2)
+		if err := s.insertRows(ctx, tx, insertRefs(n), refs[:2*n]); err != nil {
+			return fmt.Errorf("insert body references: %w", err)
+		}
+		refs = refs[2*n:]
+	}
+	return nil
+}
+
+func insertRefs(n int) string {
+	return `INSERT INTO body_refs (request_id, part_id) VALUES ` + values(`(?, ?)`, n) + ` ON CONFLICT DO NOTHING`
+}
+
+func selectParts(n int) string {
+	return `SELECT id, hash, last_used FROM body_parts WHERE hash IN (` + values(`?`, n) + `)`
+}
+
+func insertParts(n int) string {
+	return `INSERT INTO body_parts (hash, size, data, last_used) VALUES ` + values(`(?, ?, ?, ?)`, n) + `
+		ON CONFLICT (hash) DO UPDATE SET last_used = excluded.last_used RETURNING hash, id`
+}
+
+// partIDs returns the stored id of every part in want, storing those not
+// stored yet (compressed) and refreshing the last_used of old ones.
+func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash][]byte, now int64) (map[hash]int64, error) {
+	ids := make(map[hash]int64, len(want))
+	if len(want) == 0 {
+		return ids, nil
+	}
+	all := make([]any, 0, len(want))
+	for h := range want {
+		all = append(all, h[:])
+	}
+	var stale []any
+	for rest := all; len(rest) > 0; {
+		// Pad the IN list to a power of two with repeats, so that its few
+		// statement shapes are prepared once.
+		n := min(maxChunk, len(rest))
+		size := maxChunk
+		for size/2 >= n {
+			size /= 2
+		}
+		args := append(append(make([]any, 0, size), rest[:n]...), repeat(rest[n-1], size-n)...)
+		rest = rest[n:]
+		rows, err := s.stmt(ctx, tx, selectParts(size)).QueryContext(ctx, args...)
+		if err != nil {
+			return nil, fmt.Errorf("find body parts: %w", err)
+		}
+		for rows.Next() {
+			var id, used int64
+			var h []byte
+			if err := rows.Scan(&id, &h, &used); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("find body parts: %w", err)
+			}
+			ids[hash(h)] = id
+			if used < now-partTouch.Milliseconds() {
+				stale = append(stale, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("find body parts: %w", err)
+		}
+	}
+	if len(stale) > 0 {
+		// Refreshed rows are locked until the transaction ends; a part
+		// removed since it was read is stored again below.
+		rows, err := tx.QueryContext(ctx, `UPDATE body_parts SET last_used = ? WHERE id IN (`+values("?", len(stale))+`) RETURNING id`,
+			append([]any{now}, stale...)...)
+		if err != nil {
+			return nil, fmt.Errorf("refresh body parts: %w", err)
+		}
+		kept := map[int64]bool{}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("refresh body parts: %w", err)
+			}
+			kept[id] = true
+		}
+		rows.Close()
+		for h, id := range ids {
+			if !kept[id] && contains(stale, id) {
+				delete(ids, h)
+			}
+		}
+	}
+	var insert []any
+	for h, part := range want {
+		if _, ok := ids[h]; !ok {
+			insert = append(insert, h[:], len(part), s.codec.Compress(part), now)
+		}
+	}
+	for len(insert) > 0 {
+		n := chunkSize(len(insert) / 4)
+		got, err := s.insertReturning(ctx, tx, insertParts(n), insert[:4*n])
+		if err != nil {
+			return nil, fmt.Errorf("store body parts: %w", err)
+		}
+		for h, id := range got {
+			ids[hash([]byte(h))] = id
+		}
+		insert = insert[4*n:]
+	}
+	return ids, nil
+}
+
+func repeat(v any, n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+func contains(list []any, id int64) bool {
+	for _, v := range list {
+		if v.(int64) == id {
+			return true
+		}
+	}
+	return false
+}
+
+// storedBody is a body as read: text (written before migration 0008 and
+// not re-encoded yet) or a skeleton blob.
+type storedBody struct {
+	text sql.NullString
+	blob []byte
+}
+
+func (b *storedBody) dest() []any { return []any{&b.text, &b.blob} }
+
+// bodyRead is a stored body and where its JSON goes.
+type bodyRead struct {
+	from *storedBody
+	to   *json.RawMessage
+}
+
+// readBodies decodes stored bodies, fetching their parts in a few queries,
+// each distinct part decompressed once.
+func (s *Store) readBodies(ctx context.Context, reads []bodyRead) error {
+	skels := make([][]byte, len(reads))
+	need := map[int64]bool{}
+	for i, r := range reads {
+		if r.from.blob == nil {
+			*r.to = rawJSON(r.from.text)
+			continue
+		}
+		skel, err := s.codec.Decompress(r.from.blob)
+		if err != nil {
+			return fmt.Errorf("read body: %w", err)
+		}
+		refs, _, err := bodies.Parse(skel)
+		if err != nil {
+			return fmt.Errorf("read body: %w", err)
+		}
+		for _, ref := range refs {
+			need[ref.ID] = true
+		}
+		skels[i] = skel
+	}
+	parts, err := s.readParts(ctx, need)
+	if err != nil {
+		return err
+	}
+	for i, r := range reads {
+		if skels[i] == nil {
+			continue
+		}
+		body, err := bodies.Join(skels[i], func(id int64) ([]byte, error) {
+			p, ok := parts[id]
+			if !ok {
+				return nil, fmt.Errorf("missing")
+			}
+			return p, nil
+		})
+		if err != nil {
+			return fmt.Errorf("read body: %w", err)
+		}
+		*r.to = rawJSON(sql.NullString{String: string(body), Valid: true})
+	}
+	return nil
+}
+
+// readParts fetches and decompresses the parts named.
+func (s *Store) readParts(ctx context.Context, need map[int64]bool) (map[int64][]byte, error) {
+	parts := make(map[int64][]byte, len(need))
+	ids := make([]any, 0, len(need))
+	for id := range need {
+		ids = append(ids, id)
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		rows, err := s.read.QueryContext(ctx, `SELECT id, data FROM body_parts WHERE id IN (`+values("?", n)+`)`, ids[:n]...)
+		if err != nil {
+			return nil, fmt.Errorf("read body parts: %w", err)
+		}
+		for rows.Next() {
+			var id int64
+			var data []byte
+			if err := rows.Scan(&id, &data); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read body parts: %w", err)
+			}
+			if parts[id], err = s.codec.Decompress(data); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read body part %d: %w", id, err)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read body parts: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return parts, nil
+}
+
+// partsOf lists the parts the calls matching cond use, before they are
+// deleted: the candidates for deleteParts.
+func partsOf(ctx context.Context, tx *txn, cond string, args ...any) ([]any, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT part_id FROM body_refs WHERE `+cond, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find body parts of deleted calls: %w", err)
+	}
+	defer rows.Close()
+	var ids []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("find body parts of deleted calls: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// deleteParts removes, of the candidate parts (those of calls just
+// deleted), the ones no call uses any more and none has used within the
+// backend's grace: what a delete frees, at the cost of what it deleted.
+func (s *Store) deleteParts(ctx context.Context, tx *txn, ids []any) error {
+	cutoff := time.Now().Add(-s.dialect.PartGrace()).UnixMilli()
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM body_parts WHERE id IN (`+values("?", n)+`) AND last_used < ?
+			AND NOT EXISTS (SELECT 1 FROM body_refs r WHERE r.part_id = body_parts.id)`, append(ids[:n:n], cutoff)...); err != nil {
+			return fmt.Errorf("delete unused body parts: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// PartGrace is how long a part stays after its last use even when no call
+// uses it (see partTouch).
+func (s *Store) PartGrace() time.Duration { return s.dialect.PartGrace() }
+
+// DeleteUnusedParts removes the body parts no call uses any more whose last
+// use was in [from, to), in batches, and returns how many it removed. Deletes
+// remove the parts they free themselves (deleteParts); this sweeps up those
+// a delete had to leave because their last use was inside the backend's
+// grace (PostgreSQL only: SQLite's grace is 0). The window keeps each sweep
+// to the parts that may have been left since the previous ones, through
+// the last_used index, however large the history.
+func (s *Store) DeleteUnusedParts(ctx context.Context, from, to time.Time) (int, error) {
+	total := 0
+	for {
+		res, err := s.write.ExecContext(ctx, `DELETE FROM body_parts WHERE id IN (SELECT id FROM body_parts p
+			WHERE last_used >= ? AND last_used < ? AND NOT EXISTS (SELECT 1 FROM body_refs r WHERE r.part_id = p.id) LIMIT 1000)`,
+			from.UnixMilli(), to.UnixMilli())
+		if err != nil {
+			return total, fmt.Errorf("delete unused body parts: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("delete unused body parts: %w", err)
+		}
+		total += int(n)
+		if n < 1000 {
+			return total, nil
+		}
+	}
+}
