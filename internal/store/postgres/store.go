@@ -180,14 +180,15 @@ func (dialect) UndefinedTable(err error) bool {
 }
 
 // Size is the bytes of the recorded bodies as PostgreSQL stores them
-// (compressed skeletons and parts, and bodies not re-encoded yet), the bulk
-// of a history. The tables' files would not do: PostgreSQL keeps the space of
+// (compressed skeletons, the parts calls use, and bodies not re-encoded yet),
+// the bulk of a history. The tables' files would not do: PostgreSQL keeps the space of
 // deleted rows for reuse rather than shrinking them, so they do not go down
 // when retention deletes.
 func (dialect) Size(ctx context.Context, db *sql.DB) (int64, error) {
 	var n int64
 	err := db.QueryRowContext(ctx, `SELECT
-		(SELECT COALESCE(SUM(pg_column_size(data)), 0) FROM body_parts) +
+		(SELECT COALESCE(SUM(pg_column_size(data)), 0) FROM body_parts p
+			WHERE EXISTS (SELECT 1 FROM body_refs r WHERE r.part_id = p.id)) +
 		(SELECT COALESCE(SUM(COALESCE(pg_column_size(openai_request_z), 0) + COALESCE(pg_column_size(qwen_request_z), 0) +
 			COALESCE(pg_column_size(openai_request), 0) + COALESCE(pg_column_size(qwen_request), 0)), 0) FROM request_bodies) +
 		(SELECT COALESCE(SUM(COALESCE(pg_column_size(openai_response_z), 0) + COALESCE(pg_column_size(qwen_response_z), 0) +
