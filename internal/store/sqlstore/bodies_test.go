@@ -291,7 +291,7 @@ func TestMigrateOldDatabase(t *testing.T) {
 
 // writeOldFormat stores calls as the store did before migration 0008: rows
 // through the current writer without bodies, then the bodies whole as text.
-func writeOldFormat(t *testing.T, st *sqlstore.Store, calls []qp.Exchange) {
+func writeOldFormat(t testing.TB, st *sqlstore.Store, calls []qp.Exchange) {
 	t.Helper()
 	ctx := context.Background()
 	bare := make([]qp.Exchange, len(calls))
