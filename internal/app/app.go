@@ -225,17 +225,10 @@ func runRetention(ctx context.Context, store *sqlstore.Store, r retention, log *
 				return
 			}
 		}
-		parts := 0
-		if grace := store.PartGrace(); grace > 0 {
-			// The parts deletes had to leave inside the grace: a day's window
-			// covers the sweeps since (see DeleteUnusedParts).
-			to := time.Now().Add(-grace)
-			n, err := store.DeleteUnusedParts(ctx, to.Add(-24*time.Hour-2*r.interval), to)
-			if err != nil {
-				log.Warn("retention: removing unused body parts failed", "err", err)
-				return
-			}
-			parts = n
+		parts, err := store.DeleteUnusedParts(ctx, time.Now().Add(-store.PartGrace()))
+		if err != nil {
+			log.Warn("retention: removing unused body parts failed", "err", err)
+			return
 		}
 		if deleted > 0 || parts > 0 {
 			log.Info("retention: deleted old calls", "deleted", deleted, "body_parts", parts)

@@ -187,8 +187,8 @@ func (dialect) UndefinedTable(err error) bool {
 func (dialect) Size(ctx context.Context, db *sql.DB) (int64, error) {
 	var n int64
 	err := db.QueryRowContext(ctx, `SELECT
-		(SELECT COALESCE(SUM(pg_column_size(data)), 0) FROM body_parts p
-			WHERE EXISTS (SELECT 1 FROM body_refs r WHERE r.part_id = p.id)) +
+		(SELECT COALESCE(SUM(pg_column_size(p.data)), 0) FROM body_parts p JOIN body_part_uses u ON u.part_id = p.id
+			WHERE u.uses > 0) +
 		(SELECT COALESCE(SUM(COALESCE(pg_column_size(openai_request_z), 0) + COALESCE(pg_column_size(qwen_request_z), 0) +
 			COALESCE(pg_column_size(openai_request), 0) + COALESCE(pg_column_size(qwen_request), 0)), 0) FROM request_bodies) +
 		(SELECT COALESCE(SUM(COALESCE(pg_column_size(openai_response_z), 0) + COALESCE(pg_column_size(qwen_response_z), 0) +

@@ -32,7 +32,7 @@ type bodyWrite struct {
 }
 
 // encodeBodies stores the parts of bs (each distinct one once, shared with
-// whatever stored it before), records which calls use them, and sets each
+// whatever stored it before), counts the calls that use them, and sets each
 // body's blob. It runs in the caller's write transaction.
 func (s *Store) encodeBodies(ctx context.Context, tx *txn, bs []*bodyWrite) error {
 	want := map[hash][]byte{}
@@ -49,32 +49,42 @@ func (s *Store) encodeBodies(ctx context.Context, tx *txn, bs []*bodyWrite) erro
 	if err != nil {
 		return err
 	}
-	type ref struct{ request, part int64 }
-	seen := map[ref]bool{}
-	var refs []any
+	uses := map[int64]int{} // part → calls using it, each call counted once
+	type use struct{ request, part int64 }
+	seen := map[use]bool{}
 	for _, b := range bs {
 		partIDs := make([]int64, len(b.hashes))
 		for i, h := range b.hashes {
 			partIDs[i] = ids[h]
-			if r := (ref{b.requestID, ids[h]}); !seen[r] {
-				seen[r] = true
-				refs = append(refs, r.request, r.part)
+			if u := (use{b.requestID, ids[h]}); !seen[u] {
+				seen[u] = true
+				uses[u.part]++
 			}
 		}
 		b.blob = s.codec.Compress(bodies.Skeleton(b.raw, b.spans, partIDs))
 	}
-	for len(refs) > 0 {
-		n := chunkSize(len(refs) / 2)
-		if err := s.insertRows(ctx, tx, insertRefs(n), refs[:2*n]); err != nil {
-			return fmt.Errorf("insert body references: %w", err)
+	return s.addUses(ctx, tx, uses)
+}
+
+// addUses adds to the parts' use counts (negative: takes away).
+func (s *Store) addUses(ctx context.Context, tx *txn, uses map[int64]int) error {
+	args := make([]any, 0, 2*len(uses))
+	for id, n := range uses {
+		args = append(args, id, n)
+	}
+	for len(args) > 0 {
+		n := chunkSize(len(args) / 2)
+		if err := s.insertRows(ctx, tx, upsertUses(n), args[:2*n]); err != nil {
+			return fmt.Errorf("count body part uses: %w", err)
 		}
-		refs = refs[2*n:]
+		args = args[2*n:]
 	}
 	return nil
 }
 
-func insertRefs(n int) string {
-	return `INSERT INTO body_refs (request_id, part_id) VALUES ` + values(`(?, ?)`, n) + ` ON CONFLICT DO NOTHING`
+func upsertUses(n int) string {
+	return `INSERT INTO body_part_uses (part_id, uses) VALUES ` + values(`(?, ?)`, n) + `
+		ON CONFLICT (part_id) DO UPDATE SET uses = body_part_uses.uses + excluded.uses`
 }
 
 func selectParts(n int) string {
@@ -285,23 +295,59 @@ func (s *Store) readParts(ctx context.Context, need map[int64]bool) (map[int64][
 	return parts, nil
 }
 
-// partsOf lists the parts the calls matching cond use, before they are
-// deleted: the candidates for deleteParts.
-func partsOf(ctx context.Context, tx *txn, cond string, args ...any) ([]any, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT part_id FROM body_refs WHERE `+cond, args...)
+// releaseParts takes the calls matching cond (on requests q), about to be
+// deleted, off the use counts of the parts their bodies use, and returns
+// those parts: the candidates for deleteParts.
+func (s *Store) releaseParts(ctx context.Context, tx *txn, cond string, args ...any) ([]any, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT q.id, qb.openai_request_z, qb.qwen_request_z, rb.openai_response_z, rb.qwen_response_z
+		FROM requests q LEFT JOIN request_bodies qb ON qb.request_id = q.id
+		LEFT JOIN responses r ON r.request_id = q.id LEFT JOIN response_bodies rb ON rb.response_id = r.id WHERE `+cond, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find body parts of deleted calls: %w", err)
 	}
-	defer rows.Close()
-	var ids []any
+	uses := map[int64]int{}
 	for rows.Next() {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var blobs [4][]byte
+		if err := rows.Scan(&id, &blobs[0], &blobs[1], &blobs[2], &blobs[3]); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("find body parts of deleted calls: %w", err)
 		}
+		used := map[int64]bool{}
+		for _, blob := range blobs {
+			if blob == nil {
+				continue
+			}
+			skel, err := s.codec.Decompress(blob)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("body of deleted call %d: %w", id, err)
+			}
+			refs, _, err := bodies.Parse(skel)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("body of deleted call %d: %w", id, err)
+			}
+			for _, r := range refs {
+				used[r.ID] = true
+			}
+		}
+		for part := range used {
+			uses[part]--
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find body parts of deleted calls: %w", err)
+	}
+	if err := s.addUses(ctx, tx, uses); err != nil {
+		return nil, err
+	}
+	ids := make([]any, 0, len(uses))
+	for id := range uses {
 		ids = append(ids, id)
 	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // deleteParts removes, of the candidate parts (those of calls just
@@ -312,7 +358,7 @@ func (s *Store) deleteParts(ctx context.Context, tx *txn, ids []any) error {
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
 		if _, err := tx.ExecContext(ctx, `DELETE FROM body_parts WHERE id IN (`+values("?", n)+`) AND last_used < ?
-			AND NOT EXISTS (SELECT 1 FROM body_refs r WHERE r.part_id = body_parts.id)`, append(ids[:n:n], cutoff)...); err != nil {
+			AND id IN (SELECT part_id FROM body_part_uses WHERE uses <= 0)`, append(ids[:n:n], cutoff)...); err != nil {
 			return fmt.Errorf("delete unused body parts: %w", err)
 		}
 		ids = ids[n:]
@@ -324,29 +370,21 @@ func (s *Store) deleteParts(ctx context.Context, tx *txn, ids []any) error {
 // uses it (see partTouch).
 func (s *Store) PartGrace() time.Duration { return s.dialect.PartGrace() }
 
-// DeleteUnusedParts removes the body parts no call uses any more whose last
-// use was in [from, to), in batches, and returns how many it removed. Deletes
-// remove the parts they free themselves (deleteParts); this sweeps up those
-// a delete had to leave because their last use was inside the backend's
-// grace (PostgreSQL only: SQLite's grace is 0). The window keeps each sweep
-// to the parts that may have been left since the previous ones, through
-// the last_used index, however large the history.
-func (s *Store) DeleteUnusedParts(ctx context.Context, from, to time.Time) (int, error) {
-	total := 0
-	for {
-		res, err := s.write.ExecContext(ctx, `DELETE FROM body_parts WHERE id IN (SELECT id FROM body_parts p
-			WHERE last_used >= ? AND last_used < ? AND NOT EXISTS (SELECT 1 FROM body_refs r WHERE r.part_id = p.id) LIMIT 1000)`,
-			from.UnixMilli(), to.UnixMilli())
-		if err != nil {
-			return total, fmt.Errorf("delete unused body parts: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("delete unused body parts: %w", err)
-		}
-		total += int(n)
-		if n < 1000 {
-			return total, nil
-		}
+// DeleteUnusedParts removes the body parts no call uses any more and none
+// has used since usedBefore, and returns how many it removed. Deletes remove
+// the parts they free themselves (deleteParts); this sweeps up those a
+// delete had to leave because their last use was inside the backend's grace
+// (PostgreSQL only: SQLite's grace is 0). The parts no call uses are few
+// and indexed, so a sweep costs little however large the history.
+func (s *Store) DeleteUnusedParts(ctx context.Context, usedBefore time.Time) (int, error) {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM body_parts WHERE last_used < ?
+		AND id IN (SELECT part_id FROM body_part_uses WHERE uses <= 0)`, usedBefore.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("delete unused body parts: %w", err)
 	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete unused body parts: %w", err)
+	}
+	return int(n), nil
 }

@@ -185,23 +185,32 @@ func TestBodiesStoredOnceReadBackWhole(t *testing.T) {
 			t.Errorf("parts hold %d bytes of %d sent: not stored once", parts, raw)
 		}
 
+		// Every call counted once as a user of the system prompt's parts.
+		const promptUses = `SELECT COALESCE(SUM(u.uses), 0) FROM body_parts p JOIN body_part_uses u ON u.part_id = p.id WHERE p.size > 20000`
+		if n := count(t, st, promptUses); n != len(calls) {
+			t.Errorf("system prompt parts used %d times, want %d", n, len(calls))
+		}
+
 		// Retention removes the first conversation, whose parts (system
 		// prompt, tools) the others share: those stay, its own go.
 		before := count(t, st, `SELECT COUNT(*) FROM body_parts`)
 		if n, err := st.DeleteRequestsBefore(ctx, start.Add(12*time.Minute), 100); err != nil || n != 12 {
 			t.Fatalf("deleted %d: %v", n, err)
 		}
-		if _, err := st.DeleteUnusedParts(ctx, time.UnixMilli(0), time.Now().Add(time.Hour)); err != nil {
+		if _, err := st.DeleteUnusedParts(ctx, time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		after := count(t, st, `SELECT COUNT(*) FROM body_parts`)
 		if after >= before {
 			t.Errorf("parts: %d before retention, %d after: the deleted conversation's own were kept", before, after)
 		}
-		if n := count(t, st, `SELECT COUNT(*) FROM body_refs r WHERE NOT EXISTS (SELECT 1 FROM body_parts p WHERE p.id = r.part_id)`); n != 0 {
-			t.Fatalf("%d references to removed parts", n)
+		if n := count(t, st, `SELECT COUNT(*) FROM body_part_uses WHERE uses <= 0`); n != 0 {
+			t.Fatalf("%d parts no call uses are left", n)
 		}
 		checkBodies(t, st, calls[12:])
+		if n := count(t, st, promptUses); n != len(calls)-12 {
+			t.Errorf("after retention, system prompt parts used %d times, want %d", n, len(calls)-12)
+		}
 
 		// Deleting a session removes its calls' own parts too.
 		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{{ID: "gone", ChatID: "c", FirstUserMessage: "x",
@@ -242,7 +251,7 @@ func TestMigrateOldDatabase(t *testing.T) {
 		calls := agentCalls(2, 5, time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli()))
 		writeOldFormat(t, old, calls)
 		// Back to the schema before 0008, rows and all.
-		for _, q := range []string{`DROP TABLE body_refs`, `DROP TABLE body_parts`,
+		for _, q := range []string{`DROP TABLE body_part_uses`, `DROP TABLE body_parts`,
 			`ALTER TABLE request_bodies DROP COLUMN openai_request_z`, `ALTER TABLE request_bodies DROP COLUMN qwen_request_z`,
 			`ALTER TABLE response_bodies DROP COLUMN openai_response_z`, `ALTER TABLE response_bodies DROP COLUMN qwen_response_z`,
 			`DELETE FROM schema_migrations WHERE version = 8`} {

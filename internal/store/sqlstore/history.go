@@ -103,7 +103,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	parts, err := partsOf(ctx, tx, "request_id IN (SELECT id FROM requests WHERE session_id = ?)", id)
+	parts, err := s.releaseParts(ctx, tx, "q.session_id = ?", id)
 	if err != nil {
 		return err
 	}

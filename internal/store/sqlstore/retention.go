@@ -116,7 +116,7 @@ func (s *Store) deleteBatch(ctx context.Context, before int64, batch int) (int, 
 	if err != nil {
 		return 0, err
 	}
-	parts, err := partsOf(ctx, tx, "request_id IN "+in, ids...)
+	parts, err := s.releaseParts(ctx, tx, "q.id IN "+in, ids...)
 	if err != nil {
 		return 0, err
 	}

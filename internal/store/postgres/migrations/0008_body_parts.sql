@@ -11,19 +11,27 @@ CREATE TABLE body_parts (
   data      BYTEA NOT NULL,         -- the part, compressed (first byte: format)
   last_used BIGINT NOT NULL       -- Unix ms a write last referenced it
 );
-CREATE INDEX idx_body_parts_last_used ON body_parts(last_used);
 
--- Which call's bodies use which part: a part no row names is removed. The
--- part's foreign key makes a removal that races a new reference fail rather
--- than leave the reference dangling.
-CREATE TABLE body_refs (
-  request_id BIGINT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
-  part_id    BIGINT NOT NULL REFERENCES body_parts(id),
-  PRIMARY KEY (request_id, part_id)
+-- How many calls' bodies use each part: added to when a call is written,
+-- taken from when it is deleted (its skeletons say which parts it used). A
+-- part no call uses is removed (see internal/store/sqlstore/bodies.go). A
+-- count rather than a row per use: an agent's call uses every earlier turn,
+-- so rows per use would grow with the square of a conversation's length.
+-- Apart from body_parts so that counting never rewrites a part's data.
+CREATE TABLE body_part_uses (
+  part_id BIGINT PRIMARY KEY REFERENCES body_parts(id) ON DELETE CASCADE,
+  uses    BIGINT NOT NULL
 );
-CREATE INDEX idx_body_refs_part ON body_refs(part_id);
+CREATE INDEX idx_body_part_uses_unused ON body_part_uses(part_id) WHERE uses <= 0;
+
+-- Already compressed: not worth PostgreSQL's own compression.
+ALTER TABLE body_parts ALTER COLUMN data SET STORAGE EXTERNAL;
 
 ALTER TABLE request_bodies ADD COLUMN openai_request_z BYTEA;
 ALTER TABLE request_bodies ADD COLUMN qwen_request_z BYTEA;
 ALTER TABLE response_bodies ADD COLUMN openai_response_z BYTEA;
 ALTER TABLE response_bodies ADD COLUMN qwen_response_z BYTEA;
+ALTER TABLE request_bodies ALTER COLUMN openai_request_z SET STORAGE EXTERNAL;
+ALTER TABLE request_bodies ALTER COLUMN qwen_request_z SET STORAGE EXTERNAL;
+ALTER TABLE response_bodies ALTER COLUMN openai_response_z SET STORAGE EXTERNAL;
+ALTER TABLE response_bodies ALTER COLUMN qwen_response_z SET STORAGE EXTERNAL;

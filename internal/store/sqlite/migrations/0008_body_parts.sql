@@ -11,17 +11,18 @@ CREATE TABLE body_parts (
   data      BLOB NOT NULL,         -- the part, compressed (first byte: format)
   last_used INTEGER NOT NULL       -- Unix ms a write last referenced it
 );
-CREATE INDEX idx_body_parts_last_used ON body_parts(last_used);
 
--- Which call's bodies use which part: a part no row names is removed. The
--- part's foreign key makes a removal that races a new reference fail rather
--- than leave the reference dangling.
-CREATE TABLE body_refs (
-  request_id INTEGER NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
-  part_id    INTEGER NOT NULL REFERENCES body_parts(id),
-  PRIMARY KEY (request_id, part_id)
-) WITHOUT ROWID;
-CREATE INDEX idx_body_refs_part ON body_refs(part_id);
+-- How many calls' bodies use each part: added to when a call is written,
+-- taken from when it is deleted (its skeletons say which parts it used). A
+-- part no call uses is removed (see internal/store/sqlstore/bodies.go). A
+-- count rather than a row per use: an agent's call uses every earlier turn,
+-- so rows per use would grow with the square of a conversation's length.
+-- Apart from body_parts so that counting never rewrites a part's data.
+CREATE TABLE body_part_uses (
+  part_id INTEGER PRIMARY KEY REFERENCES body_parts(id) ON DELETE CASCADE,
+  uses    INTEGER NOT NULL
+);
+CREATE INDEX idx_body_part_uses_unused ON body_part_uses(part_id) WHERE uses <= 0;
 
 ALTER TABLE request_bodies ADD COLUMN openai_request_z BLOB;
 ALTER TABLE request_bodies ADD COLUMN qwen_request_z BLOB;
