@@ -17,12 +17,16 @@ func roundTrip(t testing.TB, c *Codec, body []byte) []byte {
 		ids[i] = int64(i + 1)
 		parts[ids[i]] = c.Compress(body[sp.Start:sp.End])
 	}
-	blob := c.Compress(Skeleton(body, spans, ids))
-	skel, err := c.Decompress(blob)
+	blob := Pack(spans, ids, c.Compress(Literal(body, spans)))
+	refs, lit, err := Unpack(blob)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := Join(skel, func(id int64) ([]byte, error) { return c.Decompress(parts[id]) })
+	literal, err := c.Decompress(lit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Join(refs, literal, func(id int64) ([]byte, error) { return c.Decompress(parts[id]) })
 	if err != nil {
 		t.Fatalf("join: %v", err)
 	}
@@ -67,8 +71,12 @@ func TestRoundTrip(t *testing.T) {
 
 func TestCorruptSkeleton(t *testing.T) {
 	for _, skel := range [][]byte{{}, {5}, {1, 200}, {1, 9, 1, 'a'}} {
-		if _, err := Join(skel, func(int64) ([]byte, error) { return []byte("x"), nil }); err == nil {
-			t.Errorf("Join(%v) succeeded", skel)
+		refs, literal, err := Unpack(skel)
+		if err == nil {
+			_, err = Join(refs, literal, func(int64) ([]byte, error) { return []byte("x"), nil })
+		}
+		if err == nil {
+			t.Errorf("skeleton %v read", skel)
 		}
 	}
 }

@@ -39,8 +39,14 @@ func NewCodec() *Codec {
 	return &Codec{enc: enc, dec: dec}
 }
 
+// minCompress is the size below which compressing does not pay.
+const minCompress = 64
+
 // Compress returns raw as a stored blob: zstd when that is smaller, else raw.
 func (c *Codec) Compress(raw []byte) []byte {
+	if len(raw) < minCompress {
+		return append([]byte{formatRaw}, raw...)
+	}
 	out := make([]byte, 1, len(raw)/2+16)
 	out[0] = formatZstd
 	out = c.enc.EncodeAll(raw, out)

@@ -6,6 +6,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"qwenproxy/internal/store/bodies"
@@ -21,28 +24,90 @@ const partTouch = 10 * time.Minute
 // hash is a part's SHA-256.
 type hash = [sha256.Size]byte
 
-// bodyWrite is one body to store: its bytes, and the call whose references
-// name its parts (a response's parts are named under its request).
+// bodyWrite is one body to store: its bytes, and the call that uses its
+// parts.
 type bodyWrite struct {
 	requestID int64
 	raw       []byte
-	blob      []byte // set by encodeBodies: the stored skeleton
-	spans     []bodies.Span
-	hashes    []hash
+	// split cuts the body into parts. Only a client's request is: it is what
+	// clients resend, call after call. Answers and the bodies sent to Qwen
+	// (the new turn only, or a whole history flattened into one text) do not
+	// recur as such — an answer comes back inside the next request as a
+	// message, bytes of a different shape — so parts of them would cost a
+	// row each and share nothing; they are compressed whole.
+	split bool
+
+	// Set by encode, before the write transaction:
+	spans   []bodies.Span
+	hashes  []hash
+	packed  [][]byte // each part compressed, nil where it is likely stored already
+	literal []byte   // the literal, compressed
+
+	blob []byte // set by storeParts: the stored skeleton
 }
 
-// encodeBodies stores the parts of bs (each distinct one once, shared with
-// whatever stored it before), counts the calls that use them, and sets each
-// body's blob. It runs in the caller's write transaction.
-func (s *Store) encodeBodies(ctx context.Context, tx *txn, bs []*bodyWrite) error {
-	want := map[hash][]byte{}
-	for _, b := range bs {
+// newBody is a body to store, or nil for none.
+func newBody(raw []byte, split bool) *bodyWrite {
+	if raw == nil {
+		return nil
+	}
+	return &bodyWrite{raw: raw, split: split}
+}
+
+// encode does the work on a body that needs no database: finding its parts,
+// hashing them, compressing its literal and the parts not known to be
+// stored. It is safe to run on several bodies at once.
+func (s *Store) encode(b *bodyWrite) {
+	if b.split {
 		b.spans = bodies.Split(b.raw)
-		b.hashes = make([]hash, len(b.spans))
-		for i, sp := range b.spans {
-			part := b.raw[sp.Start:sp.End]
-			b.hashes[i] = sha256.Sum256(part)
-			want[b.hashes[i]] = part
+	}
+	b.hashes = make([]hash, len(b.spans))
+	b.packed = make([][]byte, len(b.spans))
+	for i, sp := range b.spans {
+		part := b.raw[sp.Start:sp.End]
+		b.hashes[i] = sha256.Sum256(part)
+		if !s.known.has(b.hashes[i]) {
+			b.packed[i] = s.codec.Compress(part)
+		}
+	}
+	b.literal = s.codec.Compress(bodies.Literal(b.raw, b.spans))
+}
+
+// encodeAll encodes bodies on every core: compression is most of a body's
+// cost, and the write transaction that follows runs on one.
+func (s *Store) encodeAll(bs []*bodyWrite) {
+	workers := min(runtime.GOMAXPROCS(0), 8, len(bs))
+	if workers <= 1 {
+		for _, b := range bs {
+			s.encode(b)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(bs)); i = next.Add(1) - 1 {
+				s.encode(bs[i])
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// storeParts stores the parts of encoded bodies (each distinct one once,
+// shared with whatever stored it before), counts the calls that use them,
+// and sets each body's blob. It runs in the caller's write transaction.
+func (s *Store) storeParts(ctx context.Context, tx *txn, bs []*bodyWrite) error {
+	want := map[hash]partWrite{}
+	for _, b := range bs {
+		for i, h := range b.hashes {
+			sp := b.spans[i]
+			if w, ok := want[h]; !ok || w.packed == nil {
+				want[h] = partWrite{raw: b.raw[sp.Start:sp.End], packed: b.packed[i]}
+			}
 		}
 	}
 	ids, err := s.partIDs(ctx, tx, want, time.Now().UnixMilli())
@@ -61,10 +126,13 @@ func (s *Store) encodeBodies(ctx context.Context, tx *txn, bs []*bodyWrite) erro
 				uses[u.part]++
 			}
 		}
-		b.blob = s.codec.Compress(bodies.Skeleton(b.raw, b.spans, partIDs))
+		b.blob = bodies.Pack(b.spans, partIDs, b.literal)
 	}
 	return s.addUses(ctx, tx, uses)
 }
+
+// partWrite is a part to store: its bytes, and compressed if that is done.
+type partWrite struct{ raw, packed []byte }
 
 // addUses adds to the parts' use counts (negative: takes away).
 func (s *Store) addUses(ctx context.Context, tx *txn, uses map[int64]int) error {
@@ -98,7 +166,7 @@ func insertParts(n int) string {
 
 // partIDs returns the stored id of every part in want, storing those not
 // stored yet (compressed) and refreshing the last_used of old ones.
-func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash][]byte, now int64) (map[hash]int64, error) {
+func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, now int64) (map[hash]int64, error) {
 	ids := make(map[hash]int64, len(want))
 	if len(want) == 0 {
 		return ids, nil
@@ -166,7 +234,10 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash][]byte, now 
 	var insert []any
 	for h, part := range want {
 		if _, ok := ids[h]; !ok {
-			insert = append(insert, h[:], len(part), s.codec.Compress(part), now)
+			if part.packed == nil {
+				part.packed = s.codec.Compress(part.raw)
+			}
+			insert = append(insert, h[:], len(part.raw), part.packed, now)
 		}
 	}
 	for len(insert) > 0 {
@@ -179,6 +250,9 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash][]byte, now 
 			ids[hash([]byte(h))] = id
 		}
 		insert = insert[4*n:]
+	}
+	for h := range ids {
+		s.known.add(h)
 	}
 	return ids, nil
 }
@@ -218,35 +292,39 @@ type bodyRead struct {
 // readBodies decodes stored bodies, fetching their parts in a few queries,
 // each distinct part decompressed once.
 func (s *Store) readBodies(ctx context.Context, reads []bodyRead) error {
-	skels := make([][]byte, len(reads))
+	type skeleton struct {
+		refs    []bodies.Ref
+		literal []byte
+	}
+	skels := make([]skeleton, len(reads))
 	need := map[int64]bool{}
 	for i, r := range reads {
 		if r.from.blob == nil {
 			*r.to = rawJSON(r.from.text)
 			continue
 		}
-		skel, err := s.codec.Decompress(r.from.blob)
+		refs, lit, err := bodies.Unpack(r.from.blob)
 		if err != nil {
 			return fmt.Errorf("read body: %w", err)
 		}
-		refs, _, err := bodies.Parse(skel)
+		literal, err := s.codec.Decompress(lit)
 		if err != nil {
 			return fmt.Errorf("read body: %w", err)
 		}
 		for _, ref := range refs {
 			need[ref.ID] = true
 		}
-		skels[i] = skel
+		skels[i] = skeleton{refs, literal}
 	}
 	parts, err := s.readParts(ctx, need)
 	if err != nil {
 		return err
 	}
 	for i, r := range reads {
-		if skels[i] == nil {
+		if r.from.blob == nil {
 			continue
 		}
-		body, err := bodies.Join(skels[i], func(id int64) ([]byte, error) {
+		body, err := bodies.Join(skels[i].refs, skels[i].literal, func(id int64) ([]byte, error) {
 			p, ok := parts[id]
 			if !ok {
 				return nil, fmt.Errorf("missing")
@@ -318,12 +396,7 @@ func (s *Store) releaseParts(ctx context.Context, tx *txn, cond string, args ...
 			if blob == nil {
 				continue
 			}
-			skel, err := s.codec.Decompress(blob)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("body of deleted call %d: %w", id, err)
-			}
-			refs, _, err := bodies.Parse(skel)
+			refs, _, err := bodies.Unpack(blob)
 			if err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("body of deleted call %d: %w", id, err)
@@ -387,4 +460,31 @@ func (s *Store) DeleteUnusedParts(ctx context.Context, usedBefore time.Time) (in
 		return 0, fmt.Errorf("delete unused body parts: %w", err)
 	}
 	return int(n), nil
+}
+
+// knownParts remembers the hashes of parts recently stored, so that encode
+// need not compress a part the database already holds (the system prompt
+// resent on every call). A hint only: storeParts asks the database. Bounded:
+// forgotten all at once when full.
+type knownParts struct {
+	mu  sync.Mutex
+	set map[hash]struct{}
+}
+
+const maxKnownParts = 1 << 16
+
+func (k *knownParts) has(h hash) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, ok := k.set[h]
+	return ok
+}
+
+func (k *knownParts) add(h hash) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.set == nil || len(k.set) >= maxKnownParts {
+		k.set = make(map[hash]struct{})
+	}
+	k.set[h] = struct{}{}
 }

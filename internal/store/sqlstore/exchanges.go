@@ -37,6 +37,7 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 	if err := s.prepareChunks(ctx, len(b.Exchanges)); err != nil {
 		return fmt.Errorf("write batch: prepare: %w", err)
 	}
+	encoded := s.encodeCalls(b.Exchanges)
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("write batch: begin: %w", err)
@@ -51,7 +52,8 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 	for rest := b.Exchanges; len(rest) > 0; {
 		chunk := rest[:chunkSize(len(rest))]
 		rest = rest[len(chunk):]
-		n, err := s.insertExchanges(ctx, tx, chunk)
+		n, err := s.insertExchanges(ctx, tx, chunk, encoded[:len(chunk)])
+		encoded = encoded[len(chunk):]
 		if err != nil {
 			return fmt.Errorf("write exchanges: %w", err)
 		}
@@ -98,55 +100,44 @@ func insertResponseBodies(n int) string {
 
 // insertBodies stores the bodies of the calls written (ids: their request
 // rows; responseIDs: their response rows by response UUID) as skeletons and
-// parts (see encodeBodies).
-func (s *Store) insertBodies(ctx context.Context, tx *txn, written []qp.Exchange, ids []int64, responseIDs map[string]int64) error {
+// parts (see storeParts).
+func (s *Store) insertBodies(ctx context.Context, tx *txn, written []qp.Exchange, ids []int64, responseIDs map[string]int64, encoded []callBodies) error {
 	var all []*bodyWrite
-	body := func(requestID int64, raw []byte) *bodyWrite {
-		if raw == nil {
+	var requests, responses []any
+	blob := func(b *bodyWrite) any {
+		if b == nil {
 			return nil
 		}
-		b := &bodyWrite{requestID: requestID, raw: raw}
-		all = append(all, b)
-		return b
+		return b.blob // set by storeParts
 	}
-	type row struct {
-		id   int64
-		a, b *bodyWrite
-	}
-	var requests, responses []row
 	for i := range written {
-		rq, rs := &written[i].Request, &written[i].Response
-		if rq.OpenAIRequest != nil || rq.QwenRequest != nil {
-			requests = append(requests, row{ids[i], body(ids[i], rq.OpenAIRequest), body(ids[i], rq.QwenRequest)})
-		}
-		if rs.OpenAIResponse != nil || rs.QwenResponse != nil {
-			responses = append(responses, row{responseIDs[rs.ResponseID], body(ids[i], rs.OpenAIResponse), body(ids[i], rs.QwenResponse)})
+		for _, b := range encoded[i] {
+			if b != nil {
+				b.requestID = ids[i]
+				all = append(all, b)
+			}
 		}
 	}
 	if len(all) == 0 {
 		return nil
 	}
-	if err := s.encodeBodies(ctx, tx, all); err != nil {
+	if err := s.storeParts(ctx, tx, all); err != nil {
 		return err
 	}
-	blob := func(b *bodyWrite) any {
-		if b == nil {
-			return nil
+	for i := range written {
+		e := encoded[i]
+		if e[0] != nil || e[1] != nil {
+			requests = append(requests, ids[i], blob(e[0]), blob(e[1]))
 		}
-		return b.blob
+		if e[2] != nil || e[3] != nil {
+			responses = append(responses, responseIDs[written[i].Response.ResponseID], blob(e[2]), blob(e[3]))
+		}
 	}
-	for _, t := range []struct {
-		name  string
-		rows  []row
-		query func(int) string
-	}{{"request", requests, insertRequestBodies}, {"response", responses, insertResponseBodies}} {
-		args := make([]any, 0, 3*len(t.rows))
-		for _, r := range t.rows {
-			args = append(args, r.id, blob(r.a), blob(r.b))
-		}
-		if err := s.insertRows(ctx, tx, t.query(len(t.rows)), args); err != nil {
-			return fmt.Errorf("insert %s bodies: %w", t.name, err)
-		}
+	if err := s.insertRows(ctx, tx, insertRequestBodies(len(requests)/3), requests); err != nil {
+		return fmt.Errorf("insert request bodies: %w", err)
+	}
+	if err := s.insertRows(ctx, tx, insertResponseBodies(len(responses)/3), responses); err != nil {
+		return fmt.Errorf("insert response bodies: %w", err)
 	}
 	return nil
 }
@@ -170,11 +161,42 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 			}
 		}
 	}
+	// Body parts: their number does not follow the calls', so every size.
+	for n := 1; n <= maxChunk; n *= 2 {
+		for _, q := range []string{selectParts(n), insertParts(n), upsertUses(n)} {
+			if err := s.prepare(ctx, q); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
+// callBodies are a call's bodies, encoded: OpenAI request, Qwen request,
+// OpenAI response, Qwen response (nil where there is none).
+type callBodies [4]*bodyWrite
+
+// encodeCalls encodes the bodies of calls (see encode) before the write
+// transaction.
+func (s *Store) encodeCalls(calls []qp.Exchange) []callBodies {
+	out := make([]callBodies, len(calls))
+	var all []*bodyWrite
+	for i := range calls {
+		rq, rs := &calls[i].Request, &calls[i].Response
+		out[i] = callBodies{newBody(rq.OpenAIRequest, true), newBody(rq.QwenRequest, false),
+			newBody(rs.OpenAIResponse, false), newBody(rs.QwenResponse, false)}
+		for _, b := range out[i] {
+			if b != nil {
+				all = append(all, b)
+			}
+		}
+	}
+	s.encodeAll(all)
+	return out
+}
+
 // insertExchanges writes one chunk of calls and returns those that were new.
-func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange) ([]qp.Exchange, error) {
+func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies) ([]qp.Exchange, error) {
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
 	args := make([]any, 0, len(chunk)*21)
@@ -189,6 +211,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 	}
 	var written []qp.Exchange
 	var writtenIDs []int64
+	var writtenBodies []callBodies
 	args = args[:0]
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
@@ -199,6 +222,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		delete(requestIDs, rq.RequestID) // a call twice in one batch is written once
 		written = append(written, chunk[i])
 		writtenIDs = append(writtenIDs, id)
+		writtenBodies = append(writtenBodies, encoded[i])
 		args = append(args, id, rq.SessionID, rs.ResponseID, rs.Timestamp.UnixMilli(), rq.Model, rq.Stream,
 			rs.Status, rs.HTTPStatus, rs.FinishReason, rs.ChatID, rs.ParentID,
 			rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens, ttftMillis(rq, rs),
@@ -212,7 +236,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 	if err != nil {
 		return nil, fmt.Errorf("insert responses: %w", err)
 	}
-	if err := s.insertBodies(ctx, tx, written, writtenIDs, responseIDs); err != nil {
+	if err := s.insertBodies(ctx, tx, written, writtenIDs, responseIDs, writtenBodies); err != nil {
 		return nil, err
 	}
 	return written, nil

@@ -31,7 +31,7 @@ func (s *Store) ReencodeBodies(ctx context.Context, batch int, progress func(Ree
 		return p, nil
 	}
 	for _, t := range []reencodeTable{
-		{name: "request", query: `SELECT request_id, request_id, openai_request, qwen_request FROM request_bodies
+		{name: "request", split: true, query: `SELECT request_id, request_id, openai_request, qwen_request FROM request_bodies
 			WHERE request_id > ? AND (openai_request IS NOT NULL OR qwen_request IS NOT NULL) ORDER BY request_id LIMIT ?`,
 			update: `UPDATE request_bodies SET openai_request = NULL, qwen_request = NULL, openai_request_z = ?, qwen_request_z = ?
 			WHERE request_id = ? AND (openai_request IS NOT NULL OR qwen_request IS NOT NULL)`},
@@ -60,7 +60,10 @@ func (s *Store) ReencodeBodies(ctx context.Context, batch int, progress func(Ree
 	return p, nil
 }
 
-type reencodeTable struct{ name, query, update string }
+type reencodeTable struct {
+	name, query, update string
+	split               bool // the first body column is the client's request (see bodyWrite.split)
+}
 
 // reencodeBatch moves the rows after the given key and returns how many it
 // moved and the last key it read.
@@ -89,7 +92,7 @@ func (s *Store) reencodeBatch(ctx context.Context, t reencodeTable, after int64,
 		}
 		r := row{key: key}
 		if a.Valid {
-			r.a = &bodyWrite{requestID: requestID, raw: []byte(a.String)}
+			r.a = &bodyWrite{requestID: requestID, raw: []byte(a.String), split: t.split}
 			all = append(all, r.a)
 		}
 		if b.Valid {
@@ -105,7 +108,8 @@ func (s *Store) reencodeBatch(ctx context.Context, t reencodeTable, after int64,
 	if len(list) == 0 {
 		return 0, after, nil
 	}
-	if err := s.encodeBodies(ctx, tx, all); err != nil {
+	s.encodeAll(all)
+	if err := s.storeParts(ctx, tx, all); err != nil {
 		return 0, after, err
 	}
 	blob := func(b *bodyWrite) any {

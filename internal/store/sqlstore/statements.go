@@ -7,7 +7,7 @@ import (
 
 // maxStatements bounds the prepared-statement cache; past it, statements
 // are prepared where they run.
-const maxStatements = 64
+const maxStatements = 128
 
 // prepare prepares query on the write pool and keeps it. It must not run
 // inside a write transaction: on SQLite that holds the one write connection.

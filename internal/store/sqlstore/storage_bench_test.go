@@ -142,8 +142,8 @@ func storageRun(t testing.TB, convs []conversation, whole bool) int64 {
 }
 
 type storageResult struct {
-	calls               int
-	sent, fresh         int64 // request bytes sent; new bytes (new messages and answers)
+	calls                 int
+	sent, fresh           int64 // request bytes sent; new bytes (new messages and answers)
 	grownOnce, grownWhole int64
 }
 

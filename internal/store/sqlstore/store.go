@@ -60,6 +60,7 @@ type Store struct {
 	describe   string
 
 	codec *bodies.Codec // bodies' compression
+	known knownParts    // body parts recently stored
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // the writer's statements, prepared once
