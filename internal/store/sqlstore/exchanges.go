@@ -43,6 +43,7 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 		return fmt.Errorf("write batch: begin: %w", err)
 	}
 	defer tx.Rollback()
+	tx.kept = s.keptStmt
 	for i := range b.Sessions {
 		if _, err := tx.ExecContext(ctx, upsertSession, sessionArgs(&b.Sessions[i])...); err != nil {
 			return fmt.Errorf("write session %s: %w", b.Sessions[i].ID, err)
@@ -159,6 +160,12 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 			if err := s.prepare(ctx, q); err != nil {
 				return err
 			}
+		}
+	}
+	// The session and rollup statements every batch runs.
+	for _, q := range []string{upsertSession, selectRollup, rollupUpsert} {
+		if err := s.prepare(ctx, q); err != nil {
+			return err
 		}
 	}
 	// Body parts: their number does not follow the calls', so every size.

@@ -25,6 +25,13 @@ func (s *Store) prepare(ctx context.Context, query string) error {
 	return nil
 }
 
+// keptStmt is query's statement when prepared, else nil.
+func (s *Store) keptStmt(query string) *sql.Stmt {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	return s.stmts[query]
+}
+
 // stmt returns query for tx: its kept statement when prepared, else the
 // query text to run (a statement prepared in tx and closed with it).
 func (s *Store) stmt(ctx context.Context, tx *txn, query string) interface {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,20 +29,11 @@ type conversation struct {
 }
 
 func agentConversation(rng *rand.Rand, id string, turns int, system, tools string, start time.Time) conversation {
-	words := strings.Fields(`func return if err nil the file test package import string int struct for range value error
-		read write build run go module handler request response session store body part json http server client
-		fix check update add remove update config path line want got`)
+	// Real text, as an agent reads and writes it: slices of this module's
+	// Go source and documentation (compressible as such text is).
 	text := func(n int) string {
-		var b strings.Builder
-		for b.Len() < n {
-			b.WriteString(words[rng.IntN(len(words))])
-			if rng.IntN(12) == 0 {
-				b.WriteString("\n")
-			} else {
-				b.WriteString(" ")
-			}
-		}
-		return b.String()
+		at := rng.IntN(len(corpus) - n)
+		return corpus[at : at+n]
 	}
 	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
 	var c conversation
@@ -89,23 +82,42 @@ func agentConversation(rng *rand.Rand, id string, turns int, system, tools strin
 	return c
 }
 
-// agentShape is the system prompt and tools list the conversations share.
-func agentShape(rng *rand.Rand) (system, tools string) {
-	words := strings.Fields("You must always never use the tool to edit files read them first run tests keep changes small explain")
+// corpus is this module's Go source and Markdown, read once.
+var corpus = func() string {
 	var b strings.Builder
-	for b.Len() < 20_000 {
-		b.WriteString(words[rng.IntN(len(words))] + " ")
+	root := filepath.Join("..", "..", "..")
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) && path != root {
+			if d != nil && d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".md") {
+			if b2, err := os.ReadFile(path); err == nil {
+				b.Write(b2)
+			}
+		}
+		return nil
+	})
+	return b.String()
+}()
+
+// agentShape is the system prompt and tools list the conversations share:
+// the README as the prompt, tool descriptions from the docs.
+func agentShape(rng *rand.Rand) (system, tools string) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "..", "README.md"))
+	if err != nil || len(readme) < 20_000 {
+		panic(fmt.Sprintf("README.md for the system prompt: %d bytes, %v", len(readme), err))
 	}
 	var list []string
 	for i := range 12 {
-		var d strings.Builder
-		for d.Len() < 400+rng.IntN(600) {
-			d.WriteString(words[rng.IntN(len(words))] + " ")
-		}
+		n := 400 + rng.IntN(600)
+		at := rng.IntN(len(readme) - n)
 		list = append(list, fmt.Sprintf(`{"type":"function","function":{"name":"tool%d","description":%q,"parameters":{"type":"object",`+
-			`"properties":{"path":{"type":"string","description":"the file"}},"required":["path"]}}}`, i, d.String()))
+			`"properties":{"path":{"type":"string","description":"the file"}},"required":["path"]}}}`, i, readme[at:at+n]))
 	}
-	return b.String(), "[" + strings.Join(list, ",") + "]"
+	return string(readme[:20_000]), "[" + strings.Join(list, ",") + "]"
 }
 
 // fileSize checkpoints the WAL into the file and returns the file's size.
