@@ -430,7 +430,7 @@ func (s *Store) deleteParts(ctx context.Context, tx *txn, ids []any) error {
 	cutoff := time.Now().Add(-s.dialect.PartGrace()).UnixMilli()
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
-		if _, err := tx.ExecContext(ctx, `DELETE FROM body_parts WHERE id IN (`+values("?", n)+`) AND last_used < ?
+		if _, err := tx.ExecContext(ctx, `DELETE FROM body_parts WHERE id IN (`+values("?", n)+`) AND last_used <= ?
 			AND id IN (SELECT part_id FROM body_part_uses WHERE uses <= 0)`, append(ids[:n:n], cutoff)...); err != nil {
 			return fmt.Errorf("delete unused body parts: %w", err)
 		}
