@@ -76,6 +76,9 @@ func dsn(path string, opt Options, writer bool) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "wal_autocheckpoint(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// Statement journals (a multi-row INSERT … ON CONFLICT keeps one) in
+	// memory, not in a temporary file written on every batch.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if writer {
 		// Take the write lock at BEGIN, so a transaction never fails half-way
 		// on an upgrade from a read lock.
