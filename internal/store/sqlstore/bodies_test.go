@@ -254,6 +254,7 @@ func TestMigrateOldDatabase(t *testing.T) {
 		for _, q := range []string{`DROP TABLE body_part_uses`, `DROP TABLE body_parts`,
 			`ALTER TABLE request_bodies DROP COLUMN openai_request_z`, `ALTER TABLE request_bodies DROP COLUMN qwen_request_z`,
 			`ALTER TABLE response_bodies DROP COLUMN openai_response_z`, `ALTER TABLE response_bodies DROP COLUMN qwen_response_z`,
+			`DROP INDEX idx_request_bodies_text`, `DROP INDEX idx_response_bodies_text`,
 			`DELETE FROM schema_migrations WHERE version = 8`} {
 			if _, err := old.DB().ExecContext(ctx, q); err != nil {
 				t.Fatalf("%s: %v", q, err)

@@ -35,3 +35,10 @@ ALTER TABLE request_bodies ALTER COLUMN openai_request_z SET STORAGE EXTERNAL;
 ALTER TABLE request_bodies ALTER COLUMN qwen_request_z SET STORAGE EXTERNAL;
 ALTER TABLE response_bodies ALTER COLUMN openai_response_z SET STORAGE EXTERNAL;
 ALTER TABLE response_bodies ALTER COLUMN qwen_response_z SET STORAGE EXTERNAL;
+
+-- The bodies still whole, as text, for the background re-encoding to find
+-- without scanning every body (empty once it is done).
+CREATE INDEX idx_request_bodies_text ON request_bodies(request_id)
+  WHERE openai_request IS NOT NULL OR qwen_request IS NOT NULL;
+CREATE INDEX idx_response_bodies_text ON response_bodies(response_id)
+  WHERE openai_response IS NOT NULL OR qwen_response IS NOT NULL;

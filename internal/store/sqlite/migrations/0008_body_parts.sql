@@ -28,3 +28,10 @@ ALTER TABLE request_bodies ADD COLUMN openai_request_z BLOB;
 ALTER TABLE request_bodies ADD COLUMN qwen_request_z BLOB;
 ALTER TABLE response_bodies ADD COLUMN openai_response_z BLOB;
 ALTER TABLE response_bodies ADD COLUMN qwen_response_z BLOB;
+
+-- The bodies still whole, as text, for the background re-encoding to find
+-- without scanning every body (empty once it is done).
+CREATE INDEX idx_request_bodies_text ON request_bodies(request_id)
+  WHERE openai_request IS NOT NULL OR qwen_request IS NOT NULL;
+CREATE INDEX idx_response_bodies_text ON response_bodies(response_id)
+  WHERE openai_response IS NOT NULL OR qwen_response IS NOT NULL;
