@@ -1,6 +1,7 @@
 package qwen
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -99,20 +100,20 @@ func (p *scanner) choice(ev *Event) bool {
 		return p.object(func(key []byte) bool {
 			var s string
 			var ok bool
+			var b []byte
 			switch string(key) {
 			case "content":
 				s, ok = p.str()
 				ev.Content = s
 			case "phase":
-				s, ok = p.str()
-				if s != "" {
-					ev.Phase = s
+				if b, ok = p.strBytes(); len(b) > 0 {
+					ev.Phase = phase(b)
 				}
 			case "status":
-				s, ok = p.str()
-				ev.Finished = s == "finished"
+				b, ok = p.strBytes()
+				ev.Finished = string(b) == "finished"
 			case "role":
-				_, ok = p.str()
+				_, ok = p.strBytes()
 			default:
 				return false // extra, function_call, …: the general decoder
 			}
@@ -241,6 +242,33 @@ func (p *scanner) rawString() ([]byte, bool) {
 	return nil, false
 }
 
+// strBytes reads a string value as bytes, unescaped, without allocating
+// when it has no escapes (the common case: role, phase, status, ids).
+func (p *scanner) strBytes() ([]byte, bool) {
+	raw, ok := p.rawString()
+	if !ok {
+		return nil, false
+	}
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		s, ok := unescape(raw)
+		return []byte(s), ok
+	}
+	if !utf8.Valid(raw) {
+		return nil, false
+	}
+	return raw, true
+}
+
+// phase is a phase's name, the known ones without allocating.
+func phase(b []byte) string {
+	for _, known := range []string{PhaseAnswer, PhaseThink, PhaseThinkingSummary} {
+		if string(b) == known {
+			return known
+		}
+	}
+	return string(b)
+}
+
 // str reads a string value, unescaping it.
 func (p *scanner) str() (string, bool) {
 	raw, ok := p.rawString()
@@ -328,7 +356,7 @@ func (p *scanner) skip() bool {
 	}
 	switch c := p.b[p.i]; {
 	case c == '"':
-		_, ok := p.str()
+		_, ok := p.strBytes()
 		return ok
 	case c == '{':
 		return p.object(func([]byte) bool { return p.skip() })
