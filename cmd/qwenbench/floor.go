@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,7 @@ func runFloor(args []string) error {
 type floor struct {
 	upstream string
 	client   *http.Client
+	seq      atomic.Int64
 }
 
 func (f *floor) post(path string, body []byte) (*http.Response, error) {
@@ -45,6 +47,11 @@ func (f *floor) post(path string, body []byte) (*http.Response, error) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("bx-umidtoken", "bench")
 	req.Header.Set("Cookie", "bench=1")
+	// What Qwen's 2026 firewall and API want of every call (qwen-2026.md §1).
+	req.Header.Set("User-Agent", "Mozilla/5.0 qwenbench-floor")
+	req.Header.Set("source", "web")
+	req.Header.Set("Version", "0.3.11")
+	req.Header.Set("x-request-id", strconv.FormatInt(f.seq.Add(1), 10))
 	return f.client.Do(req)
 }
 
@@ -61,7 +68,7 @@ func (f *floor) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	model, _ := json.Marshal(in.Model)
-	resp, err := f.post("/api/v2/chats/new", []byte(`{"models":[`+string(model)+`]}`))
+	resp, err := f.post("/api/v2/chats/new", []byte(`{"models":[`+string(model)+`],"chat_mode":"guest"}`))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
@@ -75,7 +82,7 @@ func (f *floor) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	msg, _ := json.Marshal(in.Messages[len(in.Messages)-1].Content)
 	resp, err = f.post("/api/v2/chat/completions?chat_id="+string(chatID), []byte(`{"stream":true,"chat_id":"`+string(chatID)+
-		`","model":`+string(model)+`,"parent_id":null,"messages":[{"role":"user","content":`+string(msg)+`,"parent_id":null}]}`))
+		`","chat_mode":"guest","model":`+string(model)+`,"parent_id":null,"messages":[{"role":"user","content":`+string(msg)+`,"parent_id":null}]}`))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
