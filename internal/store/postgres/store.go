@@ -132,8 +132,9 @@ func (dialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), erro
 }
 
 // LockRollups takes a transaction-level advisory lock: two instances never
-// read-modify-write the same hour at once. It lasts until the transaction
-// ends; the recorder takes it last in a batch, just before its commit.
+// read-modify-write the same hour, or a body part's use count, at once. It
+// lasts until the transaction ends; every writing transaction takes it
+// first (see sqlstore.Store.WriteBatch).
 func (dialect) LockRollups(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockClassProxy, lockRollups)
 	return err

@@ -450,13 +450,24 @@ func (s *Store) PartGrace() time.Duration { return s.dialect.PartGrace() }
 // (PostgreSQL only: SQLite's grace is 0). The parts no call uses are few
 // and indexed, so a sweep costs little however large the history.
 func (s *Store) DeleteUnusedParts(ctx context.Context, usedBefore time.Time) (int, error) {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM body_parts WHERE last_used < ?
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("delete unused body parts: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil { // see WriteBatch
+		return 0, fmt.Errorf("delete unused body parts: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM body_parts WHERE last_used < ?
 		AND id IN (SELECT part_id FROM body_part_uses WHERE uses <= 0)`, usedBefore.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("delete unused body parts: %w", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
+		return 0, fmt.Errorf("delete unused body parts: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("delete unused body parts: %w", err)
 	}
 	return int(n), nil

@@ -430,3 +430,57 @@ func FuzzStoreThenRead(f *testing.F) {
 		}
 	})
 }
+
+// Two instances on one database: one records calls that resend the same
+// parts while the other deletes the older calls and removes the parts no
+// call uses, at the same time. Every call left reads back whole: no part a
+// call uses is ever removed.
+func TestPartRemovalRacesWriter(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		writer := storetest.Open(t, dbURL)
+		remover := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		start := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		calls := agentCalls(1, 40, start)
+		done := make(chan error, 1)
+		go func() {
+			for i := range calls {
+				if err := writer.WriteExchanges(ctx, calls[i:i+1]); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		removed := 0
+		for running := true; running; {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				running = false
+			default:
+			}
+			// Delete all but the newest few calls, then sweep.
+			if _, err := remover.DeleteRequestsBefore(ctx, time.Now().Add(-time.Hour).Add(30*time.Minute), 5); err != nil {
+				t.Fatal(err)
+			}
+			n, err := remover.DeleteUnusedParts(ctx, time.Now().Add(-remover.PartGrace()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			removed += n
+		}
+		var left []qp.Exchange
+		for _, c := range calls {
+			if _, err := writer.Request(ctx, c.Request.RequestID); err == nil {
+				left = append(left, c)
+			}
+		}
+		if len(left) == 0 {
+			t.Fatal("every call deleted: nothing raced")
+		}
+		checkBodies(t, writer, left)
+	})
+}

@@ -44,6 +44,13 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 	}
 	defer tx.Rollback()
 	tx.kept = s.keptStmt
+	// Every transaction that changes body part counts, rollups or sessions
+	// shared between instances takes this lock first (deletes do too): taken
+	// later, a writer holding a session or a part's count while waiting for
+	// it, and a delete holding it while waiting for those rows, deadlock.
+	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
+		return fmt.Errorf("write batch: lock: %w", err)
+	}
 	for i := range b.Sessions {
 		if _, err := tx.ExecContext(ctx, upsertSession, sessionArgs(&b.Sessions[i])...); err != nil {
 			return fmt.Errorf("write session %s: %w", b.Sessions[i].ID, err)
@@ -61,9 +68,6 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 		written = append(written, n...)
 	}
 	if len(written) > 0 {
-		if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
-			return fmt.Errorf("write batch: lock rollups: %w", err)
-		}
 		if err := addRollups(ctx, tx, written); err != nil {
 			return fmt.Errorf("write batch: %w", err)
 		}

@@ -73,6 +73,9 @@ func (s *Store) reencodeBatch(ctx context.Context, t reencodeTable, after int64,
 		return 0, after, err
 	}
 	defer tx.Rollback()
+	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil { // see WriteBatch
+		return 0, after, err
+	}
 	rows, err := tx.QueryContext(ctx, t.query, after, batch)
 	if err != nil {
 		return 0, after, err

@@ -28,8 +28,9 @@ type Dialect interface {
 	// the database; unlock releases the lock. conn is the connection the
 	// migrations then run on.
 	LockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
-	// LockRollups serialises read-modify-write of the hourly rollups between
-	// processes, until tx ends.
+	// LockRollups serialises, between processes, the transactions that
+	// change the hourly rollups, body part use counts or sessions, until tx
+	// ends. Each takes it first.
 	LockRollups(ctx context.Context, tx *sql.Tx) error
 	// ReclaimSpace gives the space of deleted rows back, a little at a time.
 	ReclaimSpace(ctx context.Context, db *sql.DB) error
