@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -15,8 +14,6 @@ import (
 	"time"
 
 	qp "qwenproxy"
-	"qwenproxy/internal/app"
-	"qwenproxy/internal/config"
 )
 
 // callJSON is the bodies of a call as the API, the export and the CLI show
@@ -36,16 +33,7 @@ type callJSON struct {
 // stored JSON, as encoding/json writes a json.RawMessage (compacted).
 func TestBodiesReadBackThroughAPIAndCLI(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "b.db")
-	vars := map[string]string{"PORT": "0", "DATABASE_PATH": db, "LOG_LEVEL": "error"}
-	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MockUpstream = true
-	a, err := app.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := startMock(t, db)
 	system := strings.Repeat("You are a careful coding agent; read before you write. ", 300)
 	tools := `[{"type":"function","function":{"name":"read","description":"` + strings.Repeat("Reads a file. ", 40) + `"}}]`
 	var calls []qp.Exchange
