@@ -176,6 +176,7 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 		all = append(all, h[:])
 	}
 	var stale []any
+	staleSet := map[int64]bool{}
 	for rest := all; len(rest) > 0; {
 		// Pad the IN list to a power of two with repeats, so that its few
 		// statement shapes are prepared once.
@@ -198,8 +199,9 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 				return nil, fmt.Errorf("find body parts: %w", err)
 			}
 			ids[hash(h)] = id
-			if used < now-partTouch.Milliseconds() {
+			if used < now-partTouch.Milliseconds() && !staleSet[id] {
 				stale = append(stale, id)
+				staleSet[id] = true
 			}
 		}
 		rows.Close()
@@ -207,15 +209,16 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 			return nil, fmt.Errorf("find body parts: %w", err)
 		}
 	}
-	if len(stale) > 0 {
-		// Refreshed rows are locked until the transaction ends; a part
-		// removed since it was read is stored again below.
-		rows, err := tx.QueryContext(ctx, `UPDATE body_parts SET last_used = ? WHERE id IN (`+values("?", len(stale))+`) RETURNING id`,
-			append([]any{now}, stale...)...)
+	// Refreshed rows are locked until the transaction ends; a part removed
+	// since it was read is stored again below.
+	kept := map[int64]bool{}
+	for rest := stale; len(rest) > 0; {
+		n := min(len(rest), 500)
+		rows, err := tx.QueryContext(ctx, `UPDATE body_parts SET last_used = ? WHERE id IN (`+values("?", n)+`) RETURNING id`,
+			append([]any{now}, rest[:n]...)...)
 		if err != nil {
 			return nil, fmt.Errorf("refresh body parts: %w", err)
 		}
-		kept := map[int64]bool{}
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
@@ -225,8 +228,14 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 			kept[id] = true
 		}
 		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("refresh body parts: %w", err)
+		}
+		rest = rest[n:]
+	}
+	if len(stale) > 0 {
 		for h, id := range ids {
-			if !kept[id] && contains(stale, id) {
+			if !kept[id] && staleSet[id] {
 				delete(ids, h)
 			}
 		}
@@ -263,15 +272,6 @@ func repeat(v any, n int) []any {
 		out[i] = v
 	}
 	return out
-}
-
-func contains(list []any, id int64) bool {
-	for _, v := range list {
-		if v.(int64) == id {
-			return true
-		}
-	}
-	return false
 }
 
 // storedBody is a body as read: text (written before migration 0008 and

@@ -484,3 +484,29 @@ func TestPartRemovalRacesWriter(t *testing.T) {
 		checkBodies(t, writer, left)
 	})
 }
+
+// A part a call uses again after partTouch has its last use refreshed (what
+// keeps another instance's removal off it); parts not used again keep theirs.
+func TestPartsLastUseRefreshed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		calls := agentCalls(2, 3, time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli()))
+		if err := st.WriteExchanges(ctx, calls[:5]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB().ExecContext(ctx, `UPDATE body_parts SET last_used = 1`); err != nil {
+			t.Fatal(err)
+		}
+		before := count(t, st, `SELECT COUNT(*) FROM body_parts`)
+		if err := st.WriteExchanges(ctx, calls[5:]); err != nil { // resends the second conversation
+			t.Fatal(err)
+		}
+		refreshed := count(t, st, `SELECT COUNT(*) FROM body_parts WHERE last_used > 1`)
+		old := count(t, st, `SELECT COUNT(*) FROM body_parts WHERE last_used = 1`)
+		if refreshed == 0 || old == 0 || old > before {
+			t.Errorf("%d parts refreshed, %d left as they were (of %d)", refreshed, old, before)
+		}
+		checkBodies(t, st, calls)
+	})
+}
