@@ -289,9 +289,21 @@ type bodyRead struct {
 	to   *json.RawMessage
 }
 
-// readBodies decodes stored bodies, fetching their parts in a few queries,
-// each distinct part decompressed once.
-func (s *Store) readBodies(ctx context.Context, reads []bodyRead) error {
+// snapshot is a read-only transaction whose reads all see one state of the
+// database: a body read in it finds its parts even if a delete removes them
+// meanwhile. The caller rolls it back.
+func (s *Store) snapshot(ctx context.Context) (*txn, error) {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("begin read: %w", err)
+	}
+	return tx, nil
+}
+
+// readBodies decodes stored bodies, fetching their parts in a few queries
+// (in the snapshot the bodies were read in), each distinct part
+// decompressed once.
+func (s *Store) readBodies(ctx context.Context, db querier, reads []bodyRead) error {
 	type skeleton struct {
 		refs    []bodies.Ref
 		literal []byte
@@ -316,7 +328,7 @@ func (s *Store) readBodies(ctx context.Context, reads []bodyRead) error {
 		}
 		skels[i] = skeleton{refs, literal}
 	}
-	parts, err := s.readParts(ctx, need)
+	parts, err := s.readParts(ctx, db, need)
 	if err != nil {
 		return err
 	}
@@ -340,7 +352,7 @@ func (s *Store) readBodies(ctx context.Context, reads []bodyRead) error {
 }
 
 // readParts fetches and decompresses the parts named.
-func (s *Store) readParts(ctx context.Context, need map[int64]bool) (map[int64][]byte, error) {
+func (s *Store) readParts(ctx context.Context, db querier, need map[int64]bool) (map[int64][]byte, error) {
 	parts := make(map[int64][]byte, len(need))
 	ids := make([]any, 0, len(need))
 	for id := range need {
@@ -348,7 +360,7 @@ func (s *Store) readParts(ctx context.Context, need map[int64]bool) (map[int64][
 	}
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
-		rows, err := s.read.QueryContext(ctx, `SELECT id, data FROM body_parts WHERE id IN (`+values("?", n)+`)`, ids[:n]...)
+		rows, err := db.QueryContext(ctx, `SELECT id, data FROM body_parts WHERE id IN (`+values("?", n)+`)`, ids[:n]...)
 		if err != nil {
 			return nil, fmt.Errorf("read body parts: %w", err)
 		}

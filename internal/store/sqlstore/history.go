@@ -200,8 +200,17 @@ func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOpti
 		countFrom: `SELECT COUNT(*) FROM requests q`, sortCol: col, idCol: "q.id"}
 	q.fastCount, q.fastArgs = rollupCount(f)
 	callFilter(&q.where, f, "q.", "q.timestamp")
+	var db querier = s.read
+	if o.Bodies {
+		tx, err := s.snapshot(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list requests: %w", err)
+		}
+		defer tx.Rollback()
+		db = tx
+	}
 	stored := map[int64]*[4]storedBody{} // by request row id
-	res, err := run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.RequestRecord, qp.Cursor, error) {
+	res, err := run(ctx, db, q, o, func(rows *sql.Rows) (qp.RequestRecord, qp.Cursor, error) {
 		var b [4]storedBody
 		var hasResp bool
 		var resp optionalResponse
@@ -231,7 +240,7 @@ func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOpti
 			reads = append(reads, bodyRead{&b[2], &rec.Response.OpenAIResponse}, bodyRead{&b[3], &rec.Response.QwenResponse})
 		}
 	}
-	if err := s.readBodies(ctx, reads); err != nil {
+	if err := s.readBodies(ctx, db, reads); err != nil {
 		return nil, fmt.Errorf("list requests: %w", err)
 	}
 	return res, nil
@@ -273,8 +282,13 @@ func (s *Store) Request(ctx context.Context, key string) (*qp.RequestRecord, err
 	if id, err := strconv.ParseInt(key, 10, 64); err == nil {
 		cond, arg = "q.id = ?", id
 	}
+	tx, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read request %s: %w", key, err)
+	}
+	defer tx.Rollback()
 	var oai, qw storedBody
-	rec, err := scanRequest(s.read.QueryRowContext(ctx, `SELECT `+requestColumns+`, qb.openai_request, qb.openai_request_z,
+	rec, err := scanRequest(tx.QueryRowContext(ctx, `SELECT `+requestColumns+`, qb.openai_request, qb.openai_request_z,
 		qb.qwen_request, qb.qwen_request_z
 		FROM requests q LEFT JOIN request_bodies qb ON qb.request_id = q.id WHERE `+cond, arg), append(oai.dest(), qw.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -283,10 +297,10 @@ func (s *Store) Request(ctx context.Context, key string) (*qp.RequestRecord, err
 	if err != nil {
 		return nil, fmt.Errorf("read request %s: %w", key, err)
 	}
-	if err := s.readBodies(ctx, []bodyRead{{&oai, &rec.OpenAIRequest}, {&qw, &rec.QwenRequest}}); err != nil {
+	if err := s.readBodies(ctx, tx, []bodyRead{{&oai, &rec.OpenAIRequest}, {&qw, &rec.QwenRequest}}); err != nil {
 		return nil, fmt.Errorf("read request %s: %w", key, err)
 	}
-	resp, err := s.responseWhere(ctx, "r.request_id = ?", rec.ID)
+	resp, err := s.responseWhere(ctx, tx, "r.request_id = ?", rec.ID)
 	switch {
 	case errors.Is(err, qp.ErrNotFound):
 	case err != nil:
@@ -313,8 +327,17 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 		sortCol: col, idCol: "r.id"}
 	q.fastCount, q.fastArgs = rollupCount(f)
 	callFilter(&q.where, f, "r.", "r.timestamp")
+	var db querier = s.read
+	if o.Bodies {
+		tx, err := s.snapshot(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list responses: %w", err)
+		}
+		defer tx.Rollback()
+		db = tx
+	}
 	stored := map[int64]*[2]storedBody{} // by response row id
-	res, err := run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.ResponseRecord, qp.Cursor, error) {
+	res, err := run(ctx, db, q, o, func(rows *sql.Rows) (qp.ResponseRecord, qp.Cursor, error) {
 		var b [2]storedBody
 		var cur qp.Cursor
 		rec, err := scanResponse(rows, append(append(b[0].dest(), b[1].dest()...), &cur.Value)...)
@@ -335,7 +358,7 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 		rec, b := &res.Items[i], stored[res.Items[i].ID]
 		reads = append(reads, bodyRead{&b[0], &rec.OpenAIResponse}, bodyRead{&b[1], &rec.QwenResponse})
 	}
-	if err := s.readBodies(ctx, reads); err != nil {
+	if err := s.readBodies(ctx, db, reads); err != nil {
 		return nil, fmt.Errorf("list responses: %w", err)
 	}
 	return res, nil
@@ -343,12 +366,17 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 
 // Response returns one response with its bodies.
 func (s *Store) Response(ctx context.Context, id int64) (*qp.ResponseRecord, error) {
-	return s.responseWhere(ctx, "r.id = ?", id)
+	tx, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
+	}
+	defer tx.Rollback()
+	return s.responseWhere(ctx, tx, "r.id = ?", id)
 }
 
-func (s *Store) responseWhere(ctx context.Context, cond string, arg any) (*qp.ResponseRecord, error) {
+func (s *Store) responseWhere(ctx context.Context, db querier, cond string, arg any) (*qp.ResponseRecord, error) {
 	var oai, qw storedBody
-	rec, err := scanResponse(s.read.QueryRowContext(ctx, `SELECT `+responseColumns+`, rb.openai_response, rb.openai_response_z,
+	rec, err := scanResponse(db.QueryRowContext(ctx, `SELECT `+responseColumns+`, rb.openai_response, rb.openai_response_z,
 		rb.qwen_response, rb.qwen_response_z
 		FROM responses r JOIN requests q ON q.id = r.request_id LEFT JOIN response_bodies rb ON rb.response_id = r.id WHERE `+cond, arg),
 		append(oai.dest(), qw.dest()...)...)
@@ -358,7 +386,7 @@ func (s *Store) responseWhere(ctx context.Context, cond string, arg any) (*qp.Re
 	if err != nil {
 		return nil, fmt.Errorf("read response: %w", err)
 	}
-	if err := s.readBodies(ctx, []bodyRead{{&oai, &rec.OpenAIResponse}, {&qw, &rec.QwenResponse}}); err != nil {
+	if err := s.readBodies(ctx, db, []bodyRead{{&oai, &rec.OpenAIResponse}, {&qw, &rec.QwenResponse}}); err != nil {
 		return nil, fmt.Errorf("read response: %w", err)
 	}
 	return rec, nil

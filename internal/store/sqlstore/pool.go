@@ -64,3 +64,9 @@ func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	}
 	return t.Tx.QueryRowContext(ctx, t.rebind(query), args...)
 }
+
+// querier runs reads: a pool, or a transaction (see Store.snapshot).
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
