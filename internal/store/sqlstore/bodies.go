@@ -300,6 +300,19 @@ func (s *Store) snapshot(ctx context.Context) (*txn, error) {
 	return tx, nil
 }
 
+// listReader is what a list reads with: a snapshot when it reads bodies
+// (see snapshot), else the read pool. done ends it.
+func (s *Store) listReader(ctx context.Context, bodies bool) (db querier, done func(), err error) {
+	if !bodies {
+		return s.read, func() {}, nil
+	}
+	tx, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tx, func() { tx.Rollback() }, nil
+}
+
 // readBodies decodes stored bodies, fetching their parts in a few queries
 // (in the snapshot the bodies were read in), each distinct part
 // decompressed once.

@@ -204,15 +204,11 @@ func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOpti
 		countFrom: `SELECT COUNT(*) FROM requests q`, sortCol: col, idCol: "q.id"}
 	q.fastCount, q.fastArgs = rollupCount(f)
 	callFilter(&q.where, f, "q.", "q.timestamp")
-	var db querier = s.read
-	if o.Bodies {
-		tx, err := s.snapshot(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list requests: %w", err)
-		}
-		defer tx.Rollback()
-		db = tx
+	db, done, err := s.listReader(ctx, o.Bodies)
+	if err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
 	}
+	defer done()
 	stored := map[int64]*[4]storedBody{} // by request row id
 	res, err := run(ctx, db, q, o, func(rows *sql.Rows) (qp.RequestRecord, qp.Cursor, error) {
 		var b [4]storedBody
@@ -331,15 +327,11 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 		sortCol: col, idCol: "r.id"}
 	q.fastCount, q.fastArgs = rollupCount(f)
 	callFilter(&q.where, f, "r.", "r.timestamp")
-	var db querier = s.read
-	if o.Bodies {
-		tx, err := s.snapshot(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list responses: %w", err)
-		}
-		defer tx.Rollback()
-		db = tx
+	db, done, err := s.listReader(ctx, o.Bodies)
+	if err != nil {
+		return nil, fmt.Errorf("list responses: %w", err)
 	}
+	defer done()
 	stored := map[int64]*[2]storedBody{} // by response row id
 	res, err := run(ctx, db, q, o, func(rows *sql.Rows) (qp.ResponseRecord, qp.Cursor, error) {
 		var b [2]storedBody
