@@ -136,9 +136,14 @@ func (p *scanner) usage(u *Usage) bool {
 		case "total_tokens":
 			return p.int(&u.TotalTokens)
 		}
-		for _, known := range []string{"input_tokens", "output_tokens", "total_tokens"} {
-			if strings.EqualFold(string(key), known) {
-				return false // encoding/json would match it: leave it to the general decoder
+		// An ASCII key can fold to a known one only at its length; most of
+		// usage's keys (characters, *_details) are ASCII and of other
+		// lengths, and need no case-folding comparison on every event.
+		if n := len(key); n == len("input_tokens") || n == len("output_tokens") || !ascii(key) {
+			for _, known := range []string{"input_tokens", "output_tokens", "total_tokens"} {
+				if strings.EqualFold(string(key), known) {
+					return false // encoding/json would match it: leave it to the general decoder
+				}
 			}
 		}
 		return p.skip()
@@ -244,6 +249,16 @@ func (p *scanner) rawString() ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// ascii reports whether b is all ASCII.
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // strBytes reads a string value as bytes, unescaped, without allocating
