@@ -13,7 +13,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
-	"qwenproxy/internal/server"
+	"qwenproxy/internal/historyapi"
 )
 
 func statsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -25,20 +25,14 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 	session := c.fs.String("session", "", "only this session")
 	model := c.fs.String("model", "", "only this model")
 	bucket := c.fs.String("bucket", "", "also group by hour or day")
-	start := c.fs.String("start", "", "from this time (Unix ms or RFC 3339)")
-	end := c.fs.String("end", "", "until this time (Unix ms or RFC 3339)")
+	start := c.fs.String("start", "", "from this time: "+timeHelp)
+	end := c.fs.String("end", "", "until this time: "+timeHelp)
 	if err := c.open(ctx, args); err != nil {
 		return err
 	}
-	q := qp.StatsQuery{SessionID: *session, Model: *model, Bucket: *bucket}
-	if q.Bucket != "" && q.Bucket != "hour" && q.Bucket != "day" {
-		return errors.New("--bucket must be hour or day")
-	}
-	if q.Range.Start, err = cliTime("--start", *start); err != nil {
-		return err
-	}
-	if q.Range.End, err = cliTime("--end", *end); err != nil {
-		return err
+	q, apiErr := historyapi.StatsQueryFrom(values("session_id", *session, "model", *model, "bucket", *bucket, "start", *start, "end", *end), time.Now())
+	if apiErr != nil {
+		return apiError(apiErr)
 	}
 	st, err := c.store.Stats(ctx, q)
 	if err != nil {
@@ -49,7 +43,7 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 		if id == "" {
 			id = "all"
 		}
-		return c.printJSON(server.StatsJSON(id, st))
+		return c.printJSON(historyapi.Stats(id, st))
 	}
 	row := func(w io.Writer, name string, g qp.StatsGroup) {
 		rate := 0.0
@@ -100,12 +94,12 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	var write func(*qp.RequestRecord) error
 	if *format == "csv" {
 		cw := csv.NewWriter(out)
-		cw.Write(server.ExportCSVHeader)
+		cw.Write(historyapi.ExportCSVHeader)
 		defer cw.Flush()
-		write = func(r *qp.RequestRecord) error { return cw.Write(server.ExportCSVRow(r)) }
+		write = func(r *qp.RequestRecord) error { return cw.Write(historyapi.ExportCSVRow(r)) }
 	} else {
 		enc := json.NewEncoder(out)
-		write = func(r *qp.RequestRecord) error { return enc.Encode(server.ExportJSON(r)) }
+		write = func(r *qp.RequestRecord) error { return enc.Encode(historyapi.ExportJSON(r)) }
 	}
 	n := 0
 	err = c.store.Export(ctx, filter, *format == "jsonl" && !*noBodies, func(r *qp.RequestRecord) error {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
-	"qwenproxy/internal/server"
+	"qwenproxy/internal/historyapi"
 )
 
 func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -18,20 +18,30 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 	defer c.close()
 	switch action {
 	case "ls":
-		limit := c.fs.Int("limit", 50, "rows to show (1-1000)")
+		limit := limitFlag(c.fs)
 		search := c.fs.String("search", "", "only sessions whose first message contains this")
 		model := c.fs.String("model", "", "only sessions of this model")
+		start := c.fs.String("start", "", "only sessions started from this time: "+timeHelp)
+		end := c.fs.String("end", "", "only sessions started before this time: "+timeHelp)
 		if err := c.open(ctx, args); err != nil {
 			return err
 		}
-		res, err := c.store.ListSessions(ctx, qp.SessionFilter{Search: *search, Model: *model}, qp.ListOptions{Limit: clampLimit(*limit)})
+		o, err := listOptions(*limit)
+		if err != nil {
+			return err
+		}
+		f, apiErr := historyapi.SessionFilterFrom(values("search", *search, "model", *model, "start", *start, "end", *end), time.Now())
+		if apiErr != nil {
+			return apiError(apiErr)
+		}
+		res, err := c.store.ListSessions(ctx, f, o)
 		if err != nil {
 			return err
 		}
 		if *c.asJSON {
 			out := make([]any, 0, len(res.Items))
 			for i := range res.Items {
-				out = append(out, server.SessionJSON(&res.Items[i], time.Now(), false))
+				out = append(out, historyapi.Session(&res.Items[i], time.Now(), false))
 			}
 			return c.printJSON(out)
 		}
@@ -56,9 +66,9 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if *c.asJSON {
 			reqs := make([]any, 0, len(calls.Items))
 			for i := range calls.Items {
-				reqs = append(reqs, server.RequestJSON(&calls.Items[i], false))
+				reqs = append(reqs, historyapi.Request(&calls.Items[i], false))
 			}
-			return c.printJSON(map[string]any{"session": server.SessionJSON(rec, time.Now(), true), "requests": reqs})
+			return c.printJSON(map[string]any{"session": historyapi.Session(rec, time.Now(), true), "requests": reqs})
 		}
 		fmt.Fprintf(c.stdout, "session   %s\nchat      %s\nmodel     %s\nturns     %d\ncalls     %d\ncreated   %s\nlast used %s\nexpires   %s\nfirst     %s\n\n",
 			rec.ID, rec.ChatID, rec.Model, rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt), oneLine(rec.FirstUserMessage, 200))
@@ -79,8 +89,6 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 	}
 	return fmt.Errorf("unknown action %q (want ls, show or rm)", action)
 }
-
-func clampLimit(n int) int { return max(1, min(n, 1000)) }
 
 func requestTable(c *cli, items []qp.RequestRecord) error {
 	return c.table("ID\tTIME\tMODEL\tSTREAM\tSTATUS\tHTTP\tTOKENS\tMS\tERROR", func(w io.Writer) {

@@ -18,6 +18,7 @@ import (
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/credentials"
+	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
@@ -101,7 +102,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		},
 	})
 	observe(m, a.recorder, sessions)
-	sorts := server.SortFields{}
+	sorts := historyapi.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, Sorts: sorts,
 		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins},

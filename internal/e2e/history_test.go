@@ -247,6 +247,74 @@ func testHistoryRejectsBadParameters(t *testing.T, backend string) {
 	e.count(`SELECT COUNT(*) FROM sessions`) // fails the test if the table is gone
 }
 
+// The history routes refuse what they cannot read: Go's query parser drops
+// a pair holding ';', so ?session_id=abc;x used to list every call and
+// export?format=csv;x to export JSONL with bodies. The model routes ignore
+// parameters they do not use (SDKs add their own, e.g. ?beta=true).
+func TestHistoryRefusesQueriesItCannotRead(t *testing.T) {
+	e := start(t, nil)
+	seed(t, e, 3)
+	cases := []struct{ method, path, code, param string }{
+		{"GET", "/v1/requests?session_id=abc;x", "invalid_query", "session_id"},
+		{"GET", "/v1/responses?model=a;b", "invalid_query", "model"},
+		{"GET", "/v1/sessions?search=x;y", "invalid_query", "search"},
+		{"GET", "/v1/stats?session_id=abc;x", "invalid_query", "session_id"},
+		{"GET", "/v1/requests?model=%zz", "invalid_query", "model"},
+		{"GET", "/v1/requests?sesion_id=abc", "unknown_parameter", "sesion_id"},
+		{"GET", "/v1/sessions?status=error", "unknown_parameter", "status"},
+		{"GET", "/v1/requests/1?include=bodies", "unknown_parameter", "include"},
+		{"GET", "/v1/responses/1?x=1", "unknown_parameter", "x"},
+		{"GET", "/v1/sessions/nope/stats?limit=5", "unknown_parameter", "limit"},
+		{"DELETE", "/v1/requests?before=1;x", "invalid_query", "before"},
+		{"DELETE", "/v1/requests?older_than=1d", "unknown_parameter", "older_than"},
+		{"DELETE", "/v1/sessions/nope?force=true", "unknown_parameter", "force"},
+		{"GET", "/v1/export?bodies=no", "invalid_bodies", "bodies"},
+	}
+	for _, tc := range cases {
+		status, v := getJSON(t, e, tc.method, tc.path)
+		errObj, _ := v["error"].(map[string]any)
+		if status != 400 || errObj["code"] != tc.code || errObj["param"] != tc.param {
+			t.Errorf("%s %s: %d %v", tc.method, tc.path, status, v)
+		}
+	}
+
+	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodGet, e.app.URL()+"/v1/export?format=csv;x", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || strings.Contains(string(body), `"openai_request"`) {
+		t.Errorf("export?format=csv;x: %d %s", resp.StatusCode, body)
+	}
+
+	// The documented aliases stay known.
+	for _, path := range []string{"/v1/sessions?orderBy=" + url.QueryEscape("created_at ASC"), "/v1/requests?start_date=0&end_date=2h",
+		"/v1/requests?session_id=" + url.QueryEscape("abc;x")} {
+		if status, v := getJSON(t, e, http.MethodGet, path); status != 200 {
+			t.Errorf("%s: %d %v", path, status, v)
+		}
+	}
+
+	// Model routes ignore what they do not use.
+	for _, path := range []string{"/v1/models?beta=true", "/v1/models/qwen3-max?beta=true&x=1;y"} {
+		if status, v := getJSON(t, e, http.MethodGet, path); status != 200 {
+			t.Errorf("%s: %d %v", path, status, v)
+		}
+	}
+	resp, err = http.Post(e.app.URL()+"/v1/chat/completions?beta=true&api-version=1;2", "application/json",
+		strings.NewReader(`{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("chat with ?beta=true: %d", resp.StatusCode)
+	}
+}
+
 // seed writes n calls straight into the store: models alternate, every
 // third fails, timestamps one second apart.
 func seed(t *testing.T, e *env, n int) {

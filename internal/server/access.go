@@ -6,12 +6,11 @@ import (
 	"strings"
 
 	"qwenproxy/internal/auth"
-	"qwenproxy/internal/openai"
 )
 
 // guard answers CORS preflights and, when proxy API keys exist, admits to
-// /v1 only calls with a valid key (and to the history routes and deletes,
-// when admin keys exist, only admin keys).
+// /v1 only calls with a valid key. Which routes need an admin key is the
+// route table's admin flag (see admitted).
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.cors(w, r) {
@@ -25,31 +24,11 @@ func (s *Server) guard(next http.Handler) http.Handler {
 		presented, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		id, valid := keys.Check(r.Context(), strings.TrimSpace(presented))
 		if !ok || !valid {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="qwenproxy"`)
-			writeError(w, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "invalid_api_key",
-				Message: "a valid proxy API key is required: Authorization: Bearer <key>"})
-			return
-		}
-		if adminRoute(r) && !id.Admin && keys.AdminRequired(r.Context()) {
-			writeError(w, &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "admin_key_required",
-				Message: "the history routes and deletes need an admin API key"})
+			unauthorized(w)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithIdentity(r.Context(), id)))
 	})
-}
-
-// adminRoute is the history API and every delete.
-func adminRoute(r *http.Request) bool {
-	if r.Method == http.MethodDelete {
-		return true
-	}
-	for _, p := range []string{"/v1/sessions", "/v1/requests", "/v1/responses", "/v1/stats", "/v1/export"} {
-		if r.URL.Path == p || strings.HasPrefix(r.URL.Path, p+"/") {
-			return true
-		}
-	}
-	return false
 }
 
 // cors sets the CORS headers for allowed origins and answers preflights

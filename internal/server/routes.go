@@ -1,0 +1,57 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+)
+
+// routes is the route table: every route the server serves, and which are
+// admin-only. The model routes (OpenAI-, Anthropic- and Responses-compatible)
+// are served here; the history API's handlers live in internal/historyapi.
+func (s *Server) routes() []endpoint {
+	h := s.history
+	get, post, del := http.MethodGet, http.MethodPost, http.MethodDelete
+	table := []endpoint{
+		{method: get, path: "/health", handler: s.health},
+		{method: get, path: "/health/ready", handler: s.ready},
+		{method: get, path: "/health/detailed", handler: s.detailed},
+
+		// Model routes: any valid key (or none where no keys exist).
+		{method: post, path: "/v1/chat/completions", handler: s.chatCompletions},
+		{method: post, path: "/v1/completions", handler: s.completions},
+		{method: get, path: "/v1/models", handler: s.listModels},
+		{method: get, path: "/v1/models/{id...}", handler: s.getModel},
+		// The Responses API's routes (POST /v1/responses; GET and DELETE
+		// /v1/responses/{id} and GET /v1/responses/{id}/input_items for
+		// ids resp_…) are model routes: they go here, before the history
+		// API's rows on the same paths, with ids: isResponseID.
+
+		// The history API: admin keys only, where admin keys exist.
+		{method: get, path: "/v1/sessions", admin: true, handler: h.ListSessions},
+		{method: get, path: "/v1/sessions/{id}", admin: true, handler: h.GetSession},
+		{method: del, path: "/v1/sessions/{id}", admin: true, handler: h.DeleteSession},
+		{method: get, path: "/v1/sessions/{id}/stats", admin: true, handler: h.SessionStats},
+		{method: get, path: "/v1/sessions/{id}/requests", admin: true, handler: h.SessionRequests},
+		{method: get, path: "/v1/requests", admin: true, handler: h.ListRequests},
+		{method: del, path: "/v1/requests", admin: true, handler: h.DeleteRequests},
+		{method: get, path: "/v1/requests/{id}", admin: true, handler: h.GetRequest},
+		{method: get, path: "/v1/requests/{id}/response", admin: true, handler: h.RequestResponse},
+		{method: get, path: "/v1/responses", admin: true, handler: h.ListResponses},
+		{method: get, path: "/v1/responses/stats", admin: true, handler: h.Stats},
+		{method: get, path: "/v1/responses/{id}", admin: true, ids: isRecordedID, handler: h.GetResponse},
+		{method: get, path: "/v1/stats", admin: true, handler: h.Stats},
+		{method: get, path: "/v1/export", admin: true, handler: h.Export},
+	}
+	if s.deps.Metrics != nil {
+		table = append(table, endpoint{method: get, path: "/metrics", handler: s.deps.Metrics.Handler().ServeHTTP})
+	}
+	return table
+}
+
+// isResponseID reports whether id names a Responses API object (resp_…),
+// as opposed to a recorded response of the history API.
+func isResponseID(id string) bool { return strings.HasPrefix(id, "resp_") }
+
+// isRecordedID is every id that is not a Responses API object: the history
+// API answers it (a number, or a 400 saying so).
+func isRecordedID(id string) bool { return !isResponseID(id) }
