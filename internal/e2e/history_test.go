@@ -518,3 +518,56 @@ func testRetentionDeletesOldCallsInTheBackground(t *testing.T, backend string) {
 		}
 	}
 }
+
+// A call's duration keeps sub-millisecond precision (a simulator call used to
+// read 0, shorter than its first token), the duration sort stays exact, and
+// a first turn's new-chat attempt is not counted as a completion retry.
+func TestDurationsAndAttemptsReadTrue(t *testing.T) { storetest.EachBackend(t, testDurationsAndAttemptsReadTrue) }
+
+func testDurationsAndAttemptsReadTrue(t *testing.T, backend string) {
+	e := startOn(t, backend, nil)
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("how long"))); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	items := list(t, e, "/v1/requests")
+	sum := items[0]["response_summary"].(map[string]any)
+	dur, _ := sum["duration_ms"].(float64)
+	ttft, _ := sum["ttft_ms"].(float64)
+	if dur <= 0 || dur < ttft || num(sum["upstream_attempts"]) != 1 || num(sum["new_chat_attempts"]) != 1 {
+		t.Fatalf("summary %v: want a duration above 0 and not below ttft %v, 1 completion and 1 new-chat attempt", sum, ttft)
+	}
+
+	base := time.Now().Add(-time.Minute)
+	var batch []qp.Exchange
+	for i, us := range []int{1500, 250, 1499, 999999} {
+		ts := base.Add(time.Duration(i) * time.Second)
+		batch = append(batch, qp.Exchange{
+			Request: qp.Request{RequestID: fmt.Sprintf("dur-%d", i), Timestamp: ts, Method: "POST", Path: "/v1/chat/completions", Model: "dur-model"},
+			Response: qp.Response{ResponseID: fmt.Sprintf("dur-resp-%d", i), Timestamp: ts, Status: qp.StatusSuccess, HTTPStatus: 200,
+				Duration: time.Duration(us) * time.Microsecond, UpstreamAttempts: 1},
+		})
+	}
+	if err := e.app.Store().WriteExchanges(ctxT(t), batch); err != nil {
+		t.Fatal(err)
+	}
+	var got []float64
+	for _, r := range list(t, e, "/v1/responses?model=dur-model&sort=duration_ms&order=asc&limit=2") {
+		got = append(got, r["duration_ms"].(float64))
+	}
+	status, page := getJSON(t, e, http.MethodGet, "/v1/responses?model=dur-model&sort=duration_ms&order=asc&limit=2")
+	next, _ := page["next_cursor"].(string)
+	if status != 200 || next == "" {
+		t.Fatalf("page 1: %d %v", status, page)
+	}
+	for _, r := range list(t, e, "/v1/responses?model=dur-model&sort=duration_ms&order=asc&limit=2&after="+next) {
+		got = append(got, r["duration_ms"].(float64))
+	}
+	if fmt.Sprint(got) != "[0.25 1.499 1.5 999.999]" {
+		t.Fatalf("durations by the duration sort, paged by cursor: %v", got)
+	}
+	_, st := getJSON(t, e, http.MethodGet, "/v1/stats?model=dur-model")
+	if avg := st["statistics"].(map[string]any)["avg_duration_ms"].(float64); avg < 250.8 || avg > 250.9 {
+		t.Fatalf("average duration %v, want (1.5+0.25+1.499+999.999)/4 = 250.812", avg)
+	}
+}

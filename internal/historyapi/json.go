@@ -86,9 +86,10 @@ type responseSummaryJSON struct {
 	PromptTokens     int      `json:"prompt_tokens"`
 	CompletionTokens int      `json:"completion_tokens"`
 	TotalTokens      int      `json:"total_tokens"`
-	DurationMS       int64    `json:"duration_ms"`
+	DurationMS       float64  `json:"duration_ms"`
 	TTFTMS           *float64 `json:"ttft_ms"`
 	UpstreamAttempts int      `json:"upstream_attempts"`
+	NewChatAttempts  int      `json:"new_chat_attempts"`
 	ErrorType        *string  `json:"error_type"`
 	Error            *string  `json:"error"`
 }
@@ -131,7 +132,7 @@ func Request(r *qp.RequestRecord, detail bool) any {
 		out.ResponseSummary = &responseSummaryJSON{ID: rs.ID, ResponseID: rs.ResponseID, Status: rs.Status, HTTPStatus: rs.HTTPStatus,
 			FinishReason: nullable(rs.FinishReason), PromptTokens: rs.PromptTokens, CompletionTokens: rs.CompletionTokens,
 			TotalTokens: rs.TotalTokens, DurationMS: rs.DurationMillis, TTFTMS: rs.TTFTMillis, UpstreamAttempts: rs.UpstreamAttempts,
-			ErrorType: nullable(rs.ErrorType), Error: nullable(rs.Error)}
+			NewChatAttempts: rs.NewChatAttempts, ErrorType: nullable(rs.ErrorType), Error: nullable(rs.Error)}
 	}
 	return out
 }
@@ -155,8 +156,9 @@ type ResponseJSON struct {
 	CompletionTokens int             `json:"completion_tokens"`
 	TotalTokens      int             `json:"total_tokens"`
 	TTFTMS           *float64        `json:"ttft_ms"`
-	DurationMS       int64           `json:"duration_ms"`
+	DurationMS       float64         `json:"duration_ms"`
 	UpstreamAttempts int             `json:"upstream_attempts"`
+	NewChatAttempts  int             `json:"new_chat_attempts"`
 	UpstreamErrors   *string         `json:"upstream_errors"`
 	ErrorType        *string         `json:"error_type"`
 	Error            *string         `json:"error"`
@@ -170,7 +172,7 @@ func Response(r *qp.ResponseRecord) *ResponseJSON {
 		Timestamp: r.Timestamp.UnixMilli(), Model: r.Model, Stream: r.Stream, Status: r.Status, HTTPStatus: r.HTTPStatus,
 		FinishReason: nullable(r.FinishReason), ChatID: nullable(r.ChatID), ParentID: nullable(r.ParentID), PromptTokens: r.PromptTokens,
 		CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens, TTFTMS: r.TTFTMillis, DurationMS: r.DurationMillis,
-		UpstreamAttempts: r.UpstreamAttempts, UpstreamErrors: nullable(r.UpstreamErrors), ErrorType: nullable(r.ErrorType), Error: nullable(r.Error),
+		UpstreamAttempts: r.UpstreamAttempts, NewChatAttempts: r.NewChatAttempts, UpstreamErrors: nullable(r.UpstreamErrors), ErrorType: nullable(r.ErrorType), Error: nullable(r.Error),
 		OpenAIResponse: r.OpenAIResponse, QwenResponse: r.QwenResponse}
 }
 

@@ -131,7 +131,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 		FirstUser:  translate.FirstUserText(t.messages),
 		NewChat: func(ctx context.Context) (string, error) {
 			id, n, err := s.deps.Upstream.NewChat(ctx, t.model)
-			rs.UpstreamAttempts += n
+			rs.NewChatAttempts += n
 			return id, err
 		},
 	})
