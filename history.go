@@ -101,7 +101,7 @@ type ResponseRecord struct {
 	DurationMillis   float64 // stored in microseconds
 	UpstreamAttempts int     // completion attempts
 	NewChatAttempts  int     // attempts to open a Qwen chat
-	UpstreamErrors   string // how each failed attempt failed, "; "-separated
+	UpstreamErrors   string  // how each failed attempt failed, "; "-separated
 	ErrorType        string
 	Error            string
 	OpenAIResponse   json.RawMessage

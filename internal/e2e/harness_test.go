@@ -146,11 +146,11 @@ func (e *env) db() *sql.DB {
 
 // row is a joined request+response as stored.
 type row struct {
-	RequestID, SessionID, Model, Path, Status, FinishReason, ErrorType, Error, ParentID, ChatID string
-	Stream                                                                                      bool
+	RequestID, SessionID, Model, Path, Status, FinishReason, ErrorType, Error, ParentID, ChatID   string
+	Stream                                                                                        bool
 	HTTPStatus, PromptTokens, CompletionTokens, TotalTokens, Attempts, NewChatAttempts, Responses int
-	TTFT                                                                                        sql.NullFloat64
-	OpenAIRequest, QwenRequest, OpenAIResponse, QwenResponse                                    sql.NullString
+	TTFT                                                                                          sql.NullFloat64
+	OpenAIRequest, QwenRequest, OpenAIResponse, QwenResponse                                      sql.NullString
 }
 
 // rows returns every recorded call, oldest first.

@@ -522,7 +522,9 @@ func testRetentionDeletesOldCallsInTheBackground(t *testing.T, backend string) {
 // A call's duration keeps sub-millisecond precision (a simulator call used to
 // read 0, shorter than its first token), the duration sort stays exact, and
 // a first turn's new-chat attempt is not counted as a completion retry.
-func TestDurationsAndAttemptsReadTrue(t *testing.T) { storetest.EachBackend(t, testDurationsAndAttemptsReadTrue) }
+func TestDurationsAndAttemptsReadTrue(t *testing.T) {
+	storetest.EachBackend(t, testDurationsAndAttemptsReadTrue)
+}
 
 func testDurationsAndAttemptsReadTrue(t *testing.T, backend string) {
 	e := startOn(t, backend, nil)
