@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	qp "qwenproxy"
@@ -111,21 +109,48 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	return err
 }
 
-func pruneCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := newCLI("prune", getenv, stdout, stderr)
+// pruneCmd deletes the calls recorded before a time (--before) or an age
+// (--older-than). A prune that would delete every call recorded so far asks
+// first (see confirmAll).
+func pruneCmd(ctx context.Context, args []string, e env) error {
+	c, err := newCLI("prune", e.getenv, e.stdout, e.stderr)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	older := c.fs.String("older-than", "", "delete calls older than this (e.g. 30d, 12h)")
+	older := c.fs.String("older-than", "", "delete calls older than this age (30d, 12h, 90m)")
+	beforeFlag := c.fs.String("before", "", "delete calls recorded before this time: "+timeHelp)
+	yes := c.fs.Bool("yes", false, "confirm a prune that deletes every call")
 	if err := c.open(ctx, args); err != nil {
 		return err
 	}
-	age, err := parseAge(*older)
-	if err != nil {
-		return err
+	now := time.Now()
+	var before time.Time
+	switch {
+	case *older != "" && *beforeFlag != "":
+		return errors.New("give --older-than or --before, not both")
+	case *older != "":
+		age, ok := historyapi.ParseAge(*older)
+		if !ok {
+			return fmt.Errorf("--older-than %q: want an age like 30d, 12h or 90m", *older)
+		}
+		before = now.Add(-age)
+	case *beforeFlag != "":
+		if before, err = historyapi.ParseTime(*beforeFlag, now); err != nil {
+			return fmt.Errorf("--before: %w", err)
+		}
+	default:
+		return errors.New("--older-than or --before is required (e.g. --older-than 30d)")
 	}
-	before := time.Now().Add(-age)
+	if !before.Before(now) {
+		all, err := c.store.ListRequests(ctx, qp.CallFilter{}, qp.ListOptions{Limit: 1})
+		if err != nil {
+			return err
+		}
+		if err := confirmAll(e, *yes, fmt.Sprintf("every recorded call (%d)", all.Total)); err != nil {
+			return err
+		}
+	}
 	bar := newProgress(c.stderr, "deleted")
 	total := 0
 	// Batches of 500 keep each write transaction short, so a running
@@ -148,25 +173,6 @@ func pruneCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if *c.asJSON {
 		return c.printJSON(map[string]any{"deleted": total, "before": before.UnixMilli()})
 	}
-	fmt.Fprintf(c.stdout, "deleted %d calls recorded before %s\n", total, ms(before))
+	fmt.Fprintf(c.stdout, "deleted %d calls recorded before %s\n", total, historyapi.FormatTime(before))
 	return nil
-}
-
-// parseAge reads "30d", "12h", "90m" or any Go duration.
-func parseAge(v string) (time.Duration, error) {
-	if v == "" {
-		return 0, errors.New("--older-than is required (e.g. 30d)")
-	}
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("--older-than %q: want a number of days like 30d", v)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("--older-than %q: want 30d, 12h or 90m", v)
-	}
-	return d, nil
 }

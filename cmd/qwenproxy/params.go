@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"net/url"
@@ -66,6 +65,3 @@ func callFlags(fs *flag.FlagSet) func() (qp.CallFilter, error) {
 		return f, apiError(e)
 	}
 }
-
-// errUsage is a command used wrongly; its text is the usage line.
-var errUsage = errors.New("usage")

@@ -10,8 +10,8 @@ import (
 	"qwenproxy/internal/historyapi"
 )
 
-func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, action, args, err := newActionCLI("sessions", "ls", args, getenv, stdout, stderr)
+func sessionsCmd(ctx context.Context, args []string, e env) error {
+	c, action, args, err := newActionCLI("sessions", "ls", args, e.getenv, e.stdout, e.stderr)
 	if err != nil {
 		return err
 	}
@@ -51,6 +51,8 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 			}
 		})
 	case "show":
+		reasoning := c.fs.Bool("reasoning", false, "print reasoning in full instead of folded to its first line")
+		calls := c.fs.Bool("calls", false, "print the table of calls instead of the transcript")
 		id, err := c.openWithID(ctx, args, "qwenproxy sessions show ID")
 		if err != nil {
 			return err
@@ -59,35 +61,65 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if err != nil {
 			return fmt.Errorf("session %s: %w", id, err)
 		}
-		calls, err := c.store.ListRequests(ctx, qp.CallFilter{SessionID: id}, qp.ListOptions{Limit: 1000, Asc: true})
-		if err != nil {
-			return err
-		}
-		if *c.asJSON {
-			reqs := make([]any, 0, len(calls.Items))
-			for i := range calls.Items {
-				reqs = append(reqs, historyapi.Request(&calls.Items[i], false))
-			}
-			return c.printJSON(map[string]any{"session": historyapi.Session(rec, time.Now(), true), "requests": reqs})
-		}
-		fmt.Fprintf(c.stdout, "session   %s\nchat      %s\nmodel     %s\nturns     %d\ncalls     %d\ncreated   %s\nlast used %s\nexpires   %s\nfirst     %s\n\n",
-			rec.ID, rec.ChatID, rec.Model, rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt), oneLine(rec.FirstUserMessage, 200))
-		return requestTable(c, calls.Items)
+		return showSession(ctx, c, rec, *calls, *reasoning)
 	case "rm":
 		id, err := c.openWithID(ctx, args, "qwenproxy sessions rm ID")
 		if err != nil {
 			return err
 		}
+		rec, err := c.store.SessionRecord(ctx, id)
+		if err != nil {
+			return fmt.Errorf("session %s: %w", id, err)
+		}
 		if err := c.store.DeleteSession(ctx, id); err != nil {
 			return fmt.Errorf("session %s: %w", id, err)
 		}
 		if *c.asJSON {
-			return c.printJSON(map[string]any{"deleted": true, "session_id": id})
+			return c.printJSON(map[string]any{"deleted": true, "session_id": id, "calls": rec.RequestCount})
 		}
-		fmt.Fprintf(c.stdout, "deleted session %s and its calls\n", id)
+		fmt.Fprintf(c.stdout, "deleted session %s and its %d calls\n", id, rec.RequestCount)
 		return nil
 	}
 	return fmt.Errorf("unknown action %q (want ls, show or rm)", action)
+}
+
+// showSession prints a session's header and then its conversation as a
+// transcript (or, with calls, the table of its calls), reading the calls a
+// page at a time.
+func showSession(ctx context.Context, c *cli, rec *qp.SessionRecord, calls, fullReasoning bool) error {
+	var turns []historyapi.TurnJSON
+	var items []qp.RequestRecord
+	o := qp.ListOptions{Limit: 200, Asc: true, Bodies: !calls, NoTotal: true}
+	for {
+		page, err := c.store.ListRequests(ctx, qp.CallFilter{SessionID: rec.ID}, o)
+		if err != nil {
+			return err
+		}
+		for i := range page.Items {
+			if calls || *c.asJSON {
+				items = append(items, page.Items[i])
+			}
+			turns = append(turns, historyapi.Turn(&page.Items[i]))
+		}
+		if !page.HasMore {
+			break
+		}
+		o.After = page.Next
+	}
+	if *c.asJSON {
+		reqs := make([]any, 0, len(items))
+		for i := range items {
+			reqs = append(reqs, historyapi.Request(&items[i], false))
+		}
+		return c.printJSON(map[string]any{"session": historyapi.Session(rec, time.Now(), true), "requests": reqs, "transcript": turns})
+	}
+	fmt.Fprintf(c.stdout, "session   %s\nchat      %s\nmodel     %s\nturns     %d\ncalls     %d\ncreated   %s\nlast used %s\nexpires   %s\n\n",
+		rec.ID, rec.ChatID, rec.Model, rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt))
+	if calls {
+		return requestTable(c, items)
+	}
+	printTranscript(c.stdout, turns, fullReasoning)
+	return nil
 }
 
 func requestTable(c *cli, items []qp.RequestRecord) error {

@@ -573,3 +573,55 @@ func testDurationsAndAttemptsReadTrue(t *testing.T, backend string) {
 		t.Fatalf("average duration %v, want (1.5+0.25+1.499+999.999)/4 = 250.812", avg)
 	}
 }
+
+// GET /v1/sessions/{id}/transcript reads a conversation as it was: each call's
+// new messages and its answer, reasoning apart from the text, tool calls and
+// results as such, the figures of each turn; paged by cursor.
+func TestSessionTranscript(t *testing.T) {
+	e := start(t, nil)
+	tools := `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]`
+	post := func(body string) (map[string]any, string) {
+		resp, err := http.Post(e.app.URL()+"/v1/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%d %v %v", resp.StatusCode, err, v)
+		}
+		return v, resp.Header.Get("X-Session-Id")
+	}
+	first, session := post(`{"model":"qwen3-max","reasoning_effort":"high",` + tools + `,"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"}]}`)
+	msg := first["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
+	callID := msg["tool_calls"].([]any)[0].(map[string]any)["id"].(string)
+	assistant, _ := json.Marshal(msg)
+	post(`{"model":"qwen3-max",` + tools + `,"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"},` +
+		string(assistant) + `,{"role":"tool","tool_call_id":"` + callID + `","content":"12 degrees, rain"}]}`)
+	e.sync()
+
+	status, page := getJSON(t, e, http.MethodGet, "/v1/sessions/"+session+"/transcript?limit=1")
+	if status != 200 || page["has_more"] != true {
+		t.Fatalf("page 1: %d %v", status, page)
+	}
+	turn1 := page["data"].([]any)[0].(map[string]any)
+	in1 := turn1["input"].([]any)
+	out1 := turn1["output"].(map[string]any)
+	tc := out1["tool_calls"].([]any)[0].(map[string]any)
+	if len(in1) != 2 || in1[0].(map[string]any)["role"] != "system" || in1[1].(map[string]any)["role"] != "user" ||
+		out1["reasoning"] == "" || out1["reasoning"] == nil || tc["name"] != "get_weather" || tc["arguments"] != `{"city":"Oslo"}` ||
+		num(turn1["total_tokens"]) == 0 || turn1["duration_ms"].(float64) <= 0 || turn1["ttft_ms"] == nil || turn1["status"] != "success" {
+		t.Fatalf("turn 1: %v", turn1)
+	}
+	status, page = getJSON(t, e, http.MethodGet, "/v1/sessions/"+session+"/transcript?limit=1&after="+page["next_cursor"].(string))
+	turn2 := page["data"].([]any)[0].(map[string]any)
+	in2 := turn2["input"].([]any)
+	if status != 200 || page["has_more"] != false || len(in2) != 1 || in2[0].(map[string]any)["role"] != "tool" ||
+		in2[0].(map[string]any)["tool_call_id"] != callID || in2[0].(map[string]any)["content"] != "12 degrees, rain" ||
+		!strings.Contains(turn2["output"].(map[string]any)["content"].(string), "12 degrees") {
+		t.Fatalf("turn 2: %d %v", status, page)
+	}
+	if status, v := getJSON(t, e, http.MethodGet, "/v1/sessions/"+session+"/transcript?sort=timestamp"); status != 400 {
+		t.Errorf("transcript?sort: %d %v", status, v)
+	}
+}

@@ -86,3 +86,35 @@ func (a *API) SessionRequests(w http.ResponseWriter, r *http.Request) {
 	q.Set("session_id", rec.ID)
 	a.requestList(w, r, q, 100, rec.ID)
 }
+
+// SessionTranscript serves GET /v1/sessions/{id}/transcript: the session's
+// calls as the conversation they were (see Turn), oldest first unless
+// order=desc, keyset-paged like every list.
+func (a *API) SessionTranscript(w http.ResponseWriter, r *http.Request) {
+	q, ok := query(w, r, []string{"limit", "after", "before", "order", "count"})
+	if !ok {
+		return
+	}
+	o, apiErr := ListOptionsFrom(q, 50, nil)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	o.Asc, o.Bodies = q.Get("order") != "desc", true
+	rec := a.session(w, r)
+	if rec == nil {
+		return
+	}
+	res, err := a.d.History.ListRequests(r.Context(), qp.CallFilter{SessionID: rec.ID}, o)
+	if err != nil {
+		a.storeFailed(w, err)
+		return
+	}
+	data := make([]TurnJSON, 0, len(res.Items))
+	for i := range res.Items {
+		data = append(data, Turn(&res.Items[i]))
+	}
+	env := envelopeOf(res, o, data)
+	env.SessionID = rec.ID
+	writeJSON(w, http.StatusOK, env)
+}

@@ -32,6 +32,7 @@ func (s *Server) routes() []endpoint {
 		{method: del, path: "/v1/sessions/{id}", admin: true, handler: h.DeleteSession},
 		{method: get, path: "/v1/sessions/{id}/stats", admin: true, handler: h.SessionStats},
 		{method: get, path: "/v1/sessions/{id}/requests", admin: true, handler: h.SessionRequests},
+		{method: get, path: "/v1/sessions/{id}/transcript", admin: true, handler: h.SessionTranscript},
 		{method: get, path: "/v1/requests", admin: true, handler: h.ListRequests},
 		{method: del, path: "/v1/requests", admin: true, handler: h.DeleteRequests},
 		{method: get, path: "/v1/requests/{id}", admin: true, handler: h.GetRequest},
