@@ -56,7 +56,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}()
 	envCreds := qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
 	if cfg.MockUpstream {
-		if a.sim, err = qwensim.Start(qwensim.Options{}); err != nil {
+		if a.sim, err = qwensim.Start(qwensim.Options{EventDelay: cfg.MockEventDelay}); err != nil {
 			return nil, err
 		}
 		cfg.QwenBaseURL = a.sim.URL

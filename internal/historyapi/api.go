@@ -81,6 +81,11 @@ func (a *API) storeFailed(w http.ResponseWriter, err error) {
 		Message: "the history database could not answer; try again"})
 }
 
+// Query reads a history route's query strictly (see strictQuery), answering
+// the 400 itself; routes of the history API declared outside this package
+// use it too.
+func Query(w http.ResponseWriter, r *http.Request, known []string) (url.Values, bool) { return query(w, r, known) }
+
 // query is strictQuery answering its own 400.
 func query(w http.ResponseWriter, r *http.Request, known []string) (url.Values, bool) {
 	q, apiErr := strictQuery(r, known)

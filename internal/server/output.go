@@ -163,6 +163,7 @@ func (o *streamOutput) start() {
 	h.Set("X-Accel-Buffering", "no")
 	o.c.w.WriteHeader(http.StatusOK)
 	o.c.wrote, o.started = true, true
+	o.c.live.update(func(a *activeCall) { a.streaming = true })
 	if m := o.c.metrics; m != nil {
 		o.c.streaming = true
 		m.ActiveStreams.Inc()

@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"strings"
+
+	"qwenproxy/internal/dashboard"
 )
 
 // routes is the route table: every route the server serves, and which are
@@ -15,6 +17,12 @@ func (s *Server) routes() []endpoint {
 		{method: get, path: "/health", handler: s.health},
 		{method: get, path: "/health/ready", handler: s.ready},
 		{method: get, path: "/health/detailed", handler: s.detailed},
+
+		// The dashboard's files hold no data: the pages read the history
+		// API below with the person's key.
+		{method: get, path: "/{$}", handler: dashboard.Redirect},
+		{method: get, path: "/ui", handler: dashboard.Redirect},
+		{method: get, path: "/ui/{path...}", handler: dashboard.Handler().ServeHTTP},
 
 		// Model routes: any valid key (or none where no keys exist).
 		{method: post, path: "/v1/chat/completions", handler: s.chatCompletions},
@@ -35,6 +43,7 @@ func (s *Server) routes() []endpoint {
 		{method: get, path: "/v1/sessions/{id}/transcript", admin: true, handler: h.SessionTranscript},
 		{method: get, path: "/v1/requests", admin: true, handler: h.ListRequests},
 		{method: del, path: "/v1/requests", admin: true, handler: h.DeleteRequests},
+		{method: get, path: "/v1/requests/active", admin: true, handler: s.activeCalls},
 		{method: get, path: "/v1/requests/{id}", admin: true, handler: h.GetRequest},
 		{method: get, path: "/v1/requests/{id}/response", admin: true, handler: h.RequestResponse},
 		{method: get, path: "/v1/responses", admin: true, handler: h.ListResponses},

@@ -68,6 +68,7 @@ type Server struct {
 	started time.Time
 	now     func() time.Time
 	calls   inflight // recorded calls in progress
+	live    active   // the same calls, described for the dashboard
 	history *historyapi.API
 	// rejected is Qwen's last refusal of the credentials, nil once they work.
 	rejected atomic.Pointer[rejection]

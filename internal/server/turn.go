@@ -39,6 +39,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rq.Stream = t.model, t.stream
+	c.live.update(func(a *activeCall) { a.model, a.stream = t.model, t.stream })
 
 	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
 		c.fail(classify(err))
@@ -52,6 +53,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer turn.Release()
 
 	sess := turn.Session
+	c.live.update(func(a *activeCall) { a.sessionID = sess.ID })
 	plan := translate.Plan{FirstTurn: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking, Tools: t.tools}
 	ans, out, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessages(t.messages, plan), nil)
 	if err == nil && t.tools.Active() && !t.tools.Satisfied(out.calls()) {
