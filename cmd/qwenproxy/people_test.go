@@ -5,14 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"qwenproxy/internal/app"
-	"qwenproxy/internal/config"
 )
 
 // Every command answers --help (and -h, and the action word help) with exit
@@ -53,16 +49,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 func populateConversation(t *testing.T) (string, string) {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "c.db")
-	vars := map[string]string{"PORT": "0", "DATABASE_PATH": db, "LOG_LEVEL": "error"}
-	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MockUpstream = true
-	a, err := app.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := serveMock(t, db)
 	tools := `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]`
 	post := func(body string) map[string]any {
 		resp, err := http.Post(a.URL()+"/v1/chat/completions", "application/json", strings.NewReader(body))
