@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,26 @@ func TestActiveCallsShowStreamsInProgress(t *testing.T) {
 	}
 	if e.lastRow().RequestID != resp.Header.Get("X-Request-Id") {
 		t.Fatalf("the call was not recorded once it ended")
+	}
+}
+
+// On PostgreSQL the live view's poll (calls ended since a moment ago, oldest
+// first) shows the calls every instance served, not only its own.
+func TestLivePollSeesEveryInstance(t *testing.T) {
+	a := startOn(t, "postgres", nil)
+	b := startOn(t, "postgres", func(c *config.Config) { c.DatabaseURL = a.dbURL })
+	since := time.Now().Add(-time.Second).UnixMilli()
+	for _, e := range []*env{a, b} {
+		resp := call(t, e, "POST", "/v1/chat/completions", "", `{"messages":[{"role":"user","content":"which instance"}]}`)
+		if resp.StatusCode != 200 {
+			t.Fatalf("chat: %d", resp.StatusCode)
+		}
+		e.sync()
+	}
+	for _, e := range []*env{a, b} {
+		items := list(t, e, "/v1/responses?order=asc&count=false&start="+strconv.FormatInt(since, 10))
+		if len(items) != 2 {
+			t.Fatalf("an instance's live poll shows %d of the 2 calls: %v", len(items), items)
+		}
 	}
 }
