@@ -80,7 +80,7 @@ func commands() []command {
 	}
 }
 
-const usageTail = `  help      this text, with every environment variable and its default
+const usageTail = `  help        this text, with every environment variable and its default
 
 Every command takes --help. Every history command takes --database-path (default DATABASE_PATH),
 --database-url (default DATABASE_URL: a postgres:// URL selects PostgreSQL) and --json.
@@ -99,7 +99,7 @@ func usage() string {
 			}
 			names = " [" + strings.Join(as, "|") + "]"
 		}
-		fmt.Fprintf(&b, "  %-10s%s%s\n", c.name, c.summary, names)
+		fmt.Fprintf(&b, "  %-12s%s%s\n", c.name, c.summary, names)
 	}
 	b.WriteString(usageTail)
 	return b.String()
