@@ -11,21 +11,29 @@ import * as f from "./format.js";
 const EVERY = 2000, OVERLAP = 10000, KEEP = 200;
 
 let timer = null;
+let generation = 0; // a poll of a page left since stops there
 
 export function stopLive() {
   clearTimeout(timer);
   timer = null;
+  generation++;
 }
 
 export async function liveView(main) {
   stopLive();
+  const mine = generation;
   const seen = new Map(); // id → when it ended
   let since = Date.now() - 5 * 60e3;
   let paused = false;
   const status = h("span.muted", "connecting…");
   const active = h("div");
   const rows = h("tbody");
-  const pause = h("button.secondary", { type: "button", onclick: () => { paused = !paused; pause.textContent = paused ? "Resume" : "Pause"; if (!paused) tick(); } }, "Pause");
+  const pause = h("button.secondary", { type: "button", onclick: () => {
+    paused = !paused;
+    pause.textContent = paused ? "Resume" : "Pause";
+    clearTimeout(timer);
+    if (!paused) tick();
+  } }, "Pause");
   clear(main).append(h("div.row", h("h1", "Live"), pause, status),
     h("h2", "In progress on this instance"), active,
     h("h2", "Finished (every instance), newest first"),
@@ -33,7 +41,7 @@ export async function liveView(main) {
       h("thead", h("tr", ["ended", "model", "stream", "status", "tokens", "duration", "first token", "session"].map((c) => h("th", c)))), rows)));
 
   const tick = async () => {
-    if (paused || !main.isConnected) return;
+    if (paused || mine !== generation) return;
     try {
       const [now, done] = await Promise.all([
         api("/v1/requests/active"),
@@ -60,8 +68,7 @@ export async function liveView(main) {
     } catch (err) {
       status.replaceChildren(errorBox(err));
     }
-    if (main.isConnected && timer !== null) timer = setTimeout(tick, EVERY);
+    if (mine === generation) timer = setTimeout(tick, EVERY);
   };
-  timer = 0;
   await tick();
 }
