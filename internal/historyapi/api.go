@@ -84,7 +84,9 @@ func (a *API) storeFailed(w http.ResponseWriter, err error) {
 // Query reads a history route's query strictly (see strictQuery), answering
 // the 400 itself; routes of the history API declared outside this package
 // use it too.
-func Query(w http.ResponseWriter, r *http.Request, known []string) (url.Values, bool) { return query(w, r, known) }
+func Query(w http.ResponseWriter, r *http.Request, known []string) (url.Values, bool) {
+	return query(w, r, known)
+}
 
 // query is strictQuery answering its own 400.
 func query(w http.ResponseWriter, r *http.Request, known []string) (url.Values, bool) {
