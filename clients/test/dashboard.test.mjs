@@ -289,3 +289,23 @@ test('export and delete say how many calls', async () => {
   await page.locator(`[data-deleted="${made.calls}"]`).waitFor();
   noErrors('export and delete');
 });
+
+test('without keys the dashboard asks for none', async () => {
+  const open = await startProxy();
+  try {
+    const fresh = await context.newPage();
+    const errors = [];
+    fresh.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    fresh.on('pageerror', (e) => errors.push(e.message));
+    await fresh.goto(open.root + '/ui/#/overview');
+    await fresh.locator('[data-stat="calls"] .v').waitFor();
+    assert.equal(await fresh.locator('[data-stat="calls"] .v').innerText(), '0');
+    assert.equal(await fresh.locator('#keyprompt').isVisible(), false);
+    assert.equal(await fresh.locator('#signout').isVisible(), false);
+    await fresh.locator('.card.empty').waitFor();
+    await fresh.close();
+    assert.deepEqual(errors, []);
+  } finally {
+    await open.stop();
+  }
+});
