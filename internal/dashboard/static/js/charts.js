@@ -14,6 +14,8 @@ export function destroyCharts() {
 // chart draws series over time. xs are Unix seconds; each series is
 // {label, values, unit?, bars?}.
 export function chart(title, xs, series, { unit = "", height = 220 } = {}) {
+  // Half a step of room at each end, so the first and last bars show whole.
+  const pad = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 60;
   const box = h("div.plot", { dataset: { title } });
   const card = h("div.card.chart", h("h3", title), box);
   const opts = {
@@ -29,7 +31,7 @@ export function chart(title, xs, series, { unit = "", height = 220 } = {}) {
       value: (u, v) => (v === null || v === undefined ? "–" : fmt(v) + unit),
     }))],
     axes: [{}, { values: (u, vals) => vals.map((v) => fmt(v) + unit), size: 60 }],
-    scales: { x: { time: true } },
+    scales: { x: { time: true, range: (u, min, max) => [min - pad, max + pad] } },
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
   };

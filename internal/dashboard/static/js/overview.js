@@ -26,7 +26,8 @@ function plan() {
   }
   const windows = [];
   for (let t = Math.floor(start / step) * step; t < end; t += step) {
-    windows.push([Math.max(t, start), Math.min(t + step, end)]);
+    // x is the aligned start, so the points (and bars) are evenly spaced.
+    windows.push({ x: t, start: Math.max(t, start), end: Math.min(t + step, end) });
   }
   return { start, end, windows };
 }
@@ -72,7 +73,7 @@ export async function overview(main) {
   body.append(loading);
   try {
     const totals = await api("/v1/stats" + qs({ start: p.start, end: p.end }));
-    const wins = await pooled(p.windows.map(([s, e]) => () => api("/v1/stats" + qs({ start: s, end: e }))), 6);
+    const wins = await pooled(p.windows.map((w) => () => api("/v1/stats" + qs({ start: w.start, end: w.end }))), 6);
     loading.remove();
     render(body, p, totals, wins);
   } catch (err) {
@@ -97,7 +98,7 @@ function render(body, p, totals, wins) {
     body.append(h("div.card.empty", "No calls in this range."));
     return;
   }
-  const xs = p.windows.map(([s]) => s / 1000);
+  const xs = p.windows.map((w) => w.x / 1000);
   const pick = (g) => wins.map((w) => g(w.statistics));
   const lat = (g) => wins.map((w) => (w.statistics.total_responses ? g(w.statistics) : null));
   const models = totals.by_model.slice().sort((a, b) => b.total_responses - a.total_responses).slice(0, 6).map((m) => m.model);
