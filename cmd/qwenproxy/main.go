@@ -34,6 +34,12 @@ type command struct {
 	run     func(ctx context.Context, args []string, e env) error
 }
 
+// exitStatus is the error of a command with exit statuses of its own, which
+// has said what went wrong itself.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
 // action is one sub-command word; the first is the default.
 type action struct{ name, args, summary string }
 
@@ -76,6 +82,14 @@ func commands() []command {
 		{"copy", "copy a whole history between databases, resumable", nil,
 			func(ctx context.Context, args []string, e env) error {
 				return copyCmd(ctx, args, e.getenv, e.stdout, e.stderr)
+			}},
+		{"doctor", "check the Qwen credentials with the smallest real round trip (model list, new chat, a one-word " +
+			"completion: one call of the account's quota); the exit status names the diagnosis", nil,
+			func(ctx context.Context, args []string, e env) error {
+				if code := doctorCmd(ctx, args, e.getenv, e.stdout, e.stderr); code != 0 {
+					return exitStatus(code)
+				}
+				return nil
 			}},
 	}
 }
@@ -142,8 +156,12 @@ func runEnv(ctx context.Context, args []string, e env) int {
 		return 0
 	}
 	if err := cmd.run(ctx, args[1:], e); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		var status exitStatus
+		switch {
+		case errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.As(err, &status):
+			return int(status)
 		}
 		fmt.Fprintf(e.stderr, "qwenproxy %s: %v\n", args[0], err)
 		return 1
