@@ -21,14 +21,26 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		presented, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		id, valid := keys.Check(r.Context(), strings.TrimSpace(presented))
+		presented, ok := presentedKey(r)
+		id, valid := keys.Check(r.Context(), presented)
 		if !ok || !valid {
-			unauthorized(w)
+			unauthorized(w, r)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.WithIdentity(r.Context(), id)))
 	})
+}
+
+// presentedKey is the proxy key a call carries: Authorization: Bearer, or
+// x-api-key, which Anthropic clients send instead.
+func presentedKey(r *http.Request) (string, bool) {
+	if key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(key), true
+	}
+	if key := strings.TrimSpace(r.Header.Get("X-Api-Key")); key != "" {
+		return key, true
+	}
+	return "", false
 }
 
 // cors sets the CORS headers for allowed origins and answers preflights
@@ -50,7 +62,8 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Session-Id, X-Record-Bodies")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Session-Id, X-Record-Bodies, "+
+		"X-Api-Key, Anthropic-Version, Anthropic-Beta, Anthropic-Dangerous-Direct-Browser-Access")
 	h.Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)
 	return true

@@ -27,6 +27,10 @@ type call struct {
 	metrics   *metrics.Metrics
 	// live describes the call while it runs (GET /v1/requests/active).
 	live *activeCall
+	// errorFormat writes errors in the envelope of the call's client API.
+	errorFormat errorFormat
+	// stream is a streaming call's event stream (nil until used).
+	stream *eventStream
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
@@ -44,11 +48,26 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 		Request: qp.Request{RequestID: id, Timestamp: started, Method: r.Method, Path: r.URL.Path,
 			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(body)},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
-	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
+	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path),
+		metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
 }
 
 // fail answers with f if nothing was sent yet, and records it.
 func (c *call) fail(f failure) {
+	if e := c.stream; e != nil {
+		// The keep-alive may be opening the stream: one or the other.
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		c.failNow(f)
+		if !e.open {
+			e.err = errClientGone // answered as an HTTP error: never opens
+		}
+		return
+	}
+	c.failNow(f)
+}
+
+func (c *call) failNow(f failure) {
 	rs := &c.ex.Response
 	rs.Status, rs.ErrorType = qp.StatusError, f.errType
 	rs.ErrorMessage = f.api.Message
@@ -57,7 +76,7 @@ func (c *call) fail(f failure) {
 	}
 	if f.api.Status != statusClientClosed && !c.wrote {
 		c.wrote = true
-		rs.OpenAIResponse = writeJSONError(c.w, f.api)
+		rs.OpenAIResponse = c.errorFormat(c.w, f.api)
 	}
 }
 

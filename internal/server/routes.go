@@ -26,13 +26,18 @@ func (s *Server) routes() []endpoint {
 
 		// Model routes: any valid key (or none where no keys exist).
 		{method: post, path: "/v1/chat/completions", handler: s.chatCompletions},
+		{method: post, path: "/v1/messages", handler: s.messages},
+		{method: post, path: "/v1/messages/count_tokens", handler: s.countTokens},
 		{method: post, path: "/v1/completions", handler: s.completions},
 		{method: get, path: "/v1/models", handler: s.listModels},
 		{method: get, path: "/v1/models/{id...}", handler: s.getModel},
-		// The Responses API's routes (POST /v1/responses; GET and DELETE
-		// /v1/responses/{id} and GET /v1/responses/{id}/input_items for
-		// ids resp_…) are model routes: they go here, before the history
-		// API's rows on the same paths, with ids: isResponseID.
+		// The Responses API: POST /v1/responses, and its objects by resp_
+		// id, where a key sees only its own. The history API's recorded
+		// responses share these paths (GET /v1/responses, numeric ids).
+		{method: post, path: "/v1/responses", handler: s.createResponse},
+		{method: get, path: "/v1/responses/{id}", ids: isResponseID, handler: s.getResponseObject},
+		{method: del, path: "/v1/responses/{id}", ids: isResponseID, handler: s.deleteResponseObject},
+		{method: get, path: "/v1/responses/{id}/input_items", ids: isResponseID, handler: s.responseInputItems},
 
 		// The history API: admin keys only, where admin keys exist.
 		{method: get, path: "/v1/sessions", admin: true, handler: h.ListSessions},

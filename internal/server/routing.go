@@ -74,11 +74,11 @@ func (s *Server) dispatch(rows []endpoint) http.HandlerFunc {
 			return
 		}
 		if known {
-			writeError(w, notFound(r))
+			writeErrorFor(w, r, notFound(r))
 			return
 		}
 		w.Header().Set("Allow", allow)
-		writeError(w, &openai.Error{Status: http.StatusMethodNotAllowed, Type: openai.TypeInvalidRequest, Code: "method_not_allowed",
+		writeErrorFor(w, r, &openai.Error{Status: http.StatusMethodNotAllowed, Type: openai.TypeInvalidRequest, Code: "method_not_allowed",
 			Message: fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)})
 	}
 }
@@ -93,21 +93,22 @@ func (s *Server) admitted(w http.ResponseWriter, r *http.Request) bool {
 	}
 	id := auth.FromContext(r.Context())
 	if id.KeyID == "" {
-		unauthorized(w)
+		unauthorized(w, r)
 		return false
 	}
 	if !id.Admin && keys.AdminRequired(r.Context()) {
-		writeError(w, &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "admin_key_required",
+		writeErrorFor(w, r, &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "admin_key_required",
 			Message: "the history routes and deletes need an admin API key"})
 		return false
 	}
 	return true
 }
 
-func unauthorized(w http.ResponseWriter) {
+// unauthorized is the 401, in the envelope of the path's client API.
+func unauthorized(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="qwenproxy"`)
-	writeError(w, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "invalid_api_key",
-		Message: "a valid proxy API key is required: Authorization: Bearer <key>"})
+	writeErrorFor(w, r, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "invalid_api_key",
+		Message: "a valid proxy API key is required: Authorization: Bearer <key> (or x-api-key: <key>)"})
 }
 
 // notFound is the 404 for unknown routes.

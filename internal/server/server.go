@@ -13,6 +13,7 @@ import (
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/metrics"
+	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/recorder"
 	"qwenproxy/internal/session"
@@ -39,11 +40,15 @@ type Config struct {
 	MaxBodyBytes int64                 // request body limit; default 10 MiB
 	ModelsTTL    time.Duration         // how long the upstream model list is cached
 	DefaultModel string                // used when a request names none
+	ModelMap     []modelmap.Rule       // MODEL_MAP: client model names → Qwen models
 	Sorts        historyapi.SortFields // whitelisted sort fields of the history lists
 	// RecordBodies stores request and response bodies; a call can opt out
 	// with X-Record-Bodies: false.
 	RecordBodies bool
 	CORSOrigins  []string // allowed browser origins; none: CORS off
+	// StreamKeepAlive is the longest silence a streaming client sees
+	// (STREAM_KEEPALIVE); default 15 s.
+	StreamKeepAlive time.Duration
 }
 
 // Deps are the collaborators of the server.
@@ -54,9 +59,12 @@ type Deps struct {
 	Recorder    Recorder
 	Store       interface{ Check(context.Context) error } // a real write and read
 	History     qp.HistoryStore
-	Keys        *auth.Keys       // nil: no proxy API keys
-	Metrics     *metrics.Metrics // nil: no /metrics
-	Log         *slog.Logger
+	// ResponseObjects keeps the Responses API objects deleted by their
+	// owners.
+	ResponseObjects qp.ResponseObjectStore
+	Keys            *auth.Keys       // nil: no proxy API keys
+	Metrics         *metrics.Metrics // nil: no /metrics
+	Log             *slog.Logger
 }
 
 // Server serves the API.
@@ -82,6 +90,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.DefaultModel == "" {
 		cfg.DefaultModel = "qwen3-max"
 	}
+	if cfg.StreamKeepAlive <= 0 {
+		cfg.StreamKeepAlive = 15 * time.Second
+	}
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
 		started: time.Now(), now: time.Now}
 	s.history = historyapi.New(historyapi.Deps{History: deps.History, Sessions: deps.Sessions, Recorder: deps.Recorder,
@@ -94,7 +105,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.mount(mux, s.routes())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, notFound(r))
+		writeErrorFor(w, r, notFound(r))
 	})
 	return s.middleware(s.guard(mux))
 }
