@@ -85,8 +85,13 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 
 // showSession prints a session's header and then its conversation as a
 // transcript (or, with calls, the table of its calls), reading the calls a
-// page at a time.
+// page at a time; the transcript is printed page by page, so a long
+// conversation is never held whole.
 func showSession(ctx context.Context, c *cli, rec *qp.SessionRecord, calls, fullReasoning bool) error {
+	transcript := !calls && !*c.asJSON
+	if transcript {
+		printSessionHeader(c.stdout, rec)
+	}
 	var turns []historyapi.TurnJSON
 	var items []qp.RequestRecord
 	o := qp.ListOptions{Limit: 200, Asc: true, Bodies: !calls, NoTotal: true}
@@ -96,10 +101,17 @@ func showSession(ctx context.Context, c *cli, rec *qp.SessionRecord, calls, full
 			return err
 		}
 		for i := range page.Items {
-			if calls || *c.asJSON {
+			turn := historyapi.Turn(&page.Items[i])
+			switch {
+			case transcript:
+				printTranscript(c.stdout, []historyapi.TurnJSON{turn}, fullReasoning)
+			case *c.asJSON:
+				turns = append(turns, turn)
+				page.Items[i].OpenAIRequest, page.Items[i].QwenRequest = nil, nil // the list form carries no bodies
+				items = append(items, page.Items[i])
+			default:
 				items = append(items, page.Items[i])
 			}
-			turns = append(turns, historyapi.Turn(&page.Items[i]))
 		}
 		if !page.HasMore {
 			break
@@ -113,13 +125,16 @@ func showSession(ctx context.Context, c *cli, rec *qp.SessionRecord, calls, full
 		}
 		return c.printJSON(map[string]any{"session": historyapi.Session(rec, time.Now(), true), "requests": reqs, "transcript": turns})
 	}
-	fmt.Fprintf(c.stdout, "session   %s\nchat      %s\nmodel     %s\nturns     %d\ncalls     %d\ncreated   %s\nlast used %s\nexpires   %s\n\n",
-		rec.ID, rec.ChatID, rec.Model, rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt))
 	if calls {
+		printSessionHeader(c.stdout, rec)
 		return requestTable(c, items)
 	}
-	printTranscript(c.stdout, turns, fullReasoning)
 	return nil
+}
+
+func printSessionHeader(w io.Writer, rec *qp.SessionRecord) {
+	fmt.Fprintf(w, "session   %s\nchat      %s\nmodel     %s\nturns     %d\ncalls     %d\ncreated   %s\nlast used %s\nexpires   %s\n\n",
+		rec.ID, rec.ChatID, rec.Model, rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt))
 }
 
 func requestTable(c *cli, items []qp.RequestRecord) error {
