@@ -263,7 +263,7 @@ test('live: a new call appears, its stream marked while in progress', async () =
 
 test('a narrow window: no page scrolls sideways', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
-  for (const hash of ['#/overview', '#/conversations', '#/calls', '#/live']) {
+  for (const hash of ['#/overview', '#/conversations', '#/calls', '#/calls/1', '#/live']) {
     await go(hash);
     await page.waitForLoadState('networkidle');
     const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
