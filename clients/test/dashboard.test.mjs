@@ -266,8 +266,10 @@ test('a narrow window: no page scrolls sideways', async () => {
   for (const hash of ['#/overview', '#/conversations', '#/calls', '#/calls/1', '#/live']) {
     await go(hash);
     await page.waitForLoadState('networkidle');
-    const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
-    assert.ok(scroll <= width + 1, `${hash} is ${scroll}px wide in a ${width}px window`);
+    const [scroll, width, wide] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth,
+      [...document.querySelectorAll('main *')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.tablewrap, .json'))
+        .slice(0, 3).map((el) => el.tagName + '.' + el.className + ': ' + (el.textContent || '').slice(0, 60))]);
+    assert.ok(scroll <= width + 1, `${hash} is ${scroll}px wide in a ${width}px window: ${wide.join(' | ')}`);
   }
   await go('#/overview');
   await page.locator('[data-stat="calls"]').waitFor();
