@@ -19,7 +19,7 @@ export function chart(title, xs, series, { unit = "", height = 220 } = {}) {
   const box = h("div.plot", { dataset: { title } });
   const card = h("div.card.chart", h("h3", title), box);
   const opts = {
-    width: 400,
+    width: 200, // grows to the box on the first frame; never wider than a narrow window meanwhile
     height,
     series: [{}, ...series.map((s, i) => ({
       label: s.label,
