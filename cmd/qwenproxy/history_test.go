@@ -22,7 +22,7 @@ import (
 func populate(t *testing.T) (string, string) {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "h.db")
-	a := serveMock(t, db)
+	a := startMock(t, db)
 	session := ""
 	for _, body := range []string{
 		`{"model":"qwen3-max","messages":[{"role":"user","content":"first conversation"}]}`,
@@ -44,8 +44,9 @@ func populate(t *testing.T) (string, string) {
 	return db, session
 }
 
-// serveMock starts the server in front of its simulator on database db.
-func serveMock(t *testing.T, db string) *app.App {
+// startMock serves on a free port, in front of the simulator, recording into
+// the SQLite file db.
+func startMock(t *testing.T, db string) *app.App {
 	t.Helper()
 	vars := map[string]string{"PORT": "0", "DATABASE_PATH": db, "LOG_LEVEL": "error"}
 	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)

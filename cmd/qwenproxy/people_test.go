@@ -49,7 +49,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 func populateConversation(t *testing.T) (string, string) {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "c.db")
-	a := serveMock(t, db)
+	a := startMock(t, db)
 	tools := `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]`
 	post := func(body string) map[string]any {
 		resp, err := http.Post(a.URL()+"/v1/chat/completions", "application/json", strings.NewReader(body))
