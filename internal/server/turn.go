@@ -93,6 +93,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
+	c.live.update(func(a *activeCall) { a.model, a.stream = rq.Model, t.stream })
 
 	out := s.newOutput(c, t, false)
 	if t.stream {
@@ -123,6 +124,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer turn.Release()
 
 	sess := &turn.Session
+	c.live.update(func(a *activeCall) { a.sessionID = sess.ID })
 	ans, told, err := s.ask(ctx, c, t, turn, out)
 	var clean string
 	if err == nil {
@@ -227,7 +229,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 		FirstUser:  translate.FirstUserText(t.messages),
 		NewChat: func(ctx context.Context) (string, error) {
 			id, n, err := s.deps.Upstream.NewChat(ctx, t.model)
-			rs.UpstreamAttempts += n
+			rs.NewChatAttempts += n
 			return id, err
 		},
 	})
