@@ -200,6 +200,12 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool 
 	if f == nil {
 		return false
 	}
+	if f.Reached != nil {
+		select {
+		case f.Reached <- struct{}{}:
+		default:
+		}
+	}
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)
 		select {
