@@ -166,7 +166,8 @@ func (c *call) setSession(id string) {
 // keepAlive keeps a streaming call from going silent while its answer is
 // slow (upstream not answering yet, retries, an answer held to be checked
 // whole): after every interval without a byte it opens the stream, or, once
-// open, sends a comment (or the API's keep-alive event). stop ends it and waits for it to exit.
+// open, sends a comment (or the API's keep-alive event). stop ends it and
+// waits for it to exit.
 func (e *eventStream) keepAlive(every time.Duration) (stop func()) {
 	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
