@@ -1,0 +1,49 @@
+// OpenCode (opencode-ai): `opencode run`, its default mode, the prompt on
+// standard input, the proxy as an OpenAI-compatible provider in opencode.json.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentBin, assertEnded, assertRoundTrip, recordedCalls, runAgent, startProxy } from '../harness.mjs';
+
+// The opencode.json the README gives, pointed at this run's proxy.
+export function opencodeConfig(baseURL) {
+  return {
+    $schema: 'https://opencode.ai/config.json',
+    provider: {
+      qwenproxy: {
+        npm: '@ai-sdk/openai-compatible',
+        name: 'qwenproxy',
+        options: { baseURL, apiKey: 'unused' },
+        models: { 'qwen3-coder-plus': { name: 'Qwen3 Coder Plus', tool_call: true } },
+      },
+    },
+    model: 'qwenproxy/qwen3-coder-plus',
+    small_model: 'qwenproxy/qwen3-coder-plus',
+    autoupdate: false,
+    share: 'disabled',
+    permission: { edit: 'allow', bash: 'allow' },
+  };
+}
+
+test('OpenCode writes a file with its write tool through the proxy', async (t) => {
+  const proxy = await startProxy();
+  t.after(() => proxy.stop());
+  const run = await runAgent({
+    command: agentBin('opencode'),
+    args: ['run'],
+    input: (work) => `use write with ${JSON.stringify({ filePath: join(work, 'hello.txt'), content: 'hello from opencode' })}\n`,
+    files: { '.config/opencode/opencode.json': opencodeConfig(proxy.baseURL) },
+    env: {
+      OPENCODE_DISABLE_AUTOUPDATE: '1',
+      OPENCODE_DISABLE_MODELS_FETCH: '1',
+      OPENCODE_DISABLE_SHARE: '1',
+      OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
+      OPENCODE_DISABLE_DEFAULT_PLUGINS: '1',
+    },
+  });
+  assertEnded(run);
+  assert.equal(readFileSync(join(run.work, 'hello.txt'), 'utf8'), 'hello from opencode');
+  assert.match(run.stdout, /Thanks: write said/);
+  assertRoundTrip(await recordedCalls(proxy.baseURL), { tool: 'write' });
+});
