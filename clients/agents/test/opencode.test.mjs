@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentBin, assertEnded, assertRoundTrip, recordedCalls, runAgent, startProxy } from '../harness.mjs';
+import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startProxy } from '../harness.mjs';
 
 // The opencode.json the README gives, pointed at this run's proxy.
 export function opencodeConfig(baseURL) {
@@ -44,6 +44,8 @@ test('OpenCode writes a file with its write tool through the proxy', async (t) =
   });
   assertEnded(run);
   assert.equal(readFileSync(join(run.work, 'hello.txt'), 'utf8'), 'hello from opencode');
-  assert.match(run.stdout, /Thanks: write said/);
-  assertRoundTrip(await recordedCalls(proxy.baseURL), { tool: 'write' });
+  assert.match(run.stdout, acknowledges('write'));
+  const calls = await recordedCalls(proxy.baseURL);
+  for (const line of describeCalls(calls)) t.diagnostic(line);
+  assertRoundTrip(calls, { tool: 'write' });
 });

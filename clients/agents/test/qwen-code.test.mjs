@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentBin, assertEnded, assertRoundTrip, recordedCalls, runAgent, startProxy } from '../harness.mjs';
+import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startProxy } from '../harness.mjs';
 
 test('Qwen Code writes a file with its write_file tool through the proxy', async (t) => {
   const proxy = await startProxy();
@@ -35,6 +35,8 @@ test('Qwen Code writes a file with its write_file tool through the proxy', async
   });
   assertEnded(run);
   assert.equal(readFileSync(join(run.work, 'hello.txt'), 'utf8'), 'hello from qwen code');
-  assert.match(run.stdout, /Thanks: write_file said/);
-  assertRoundTrip(await recordedCalls(proxy.baseURL), { tool: 'write_file' });
+  assert.match(run.stdout, acknowledges('write_file'));
+  const calls = await recordedCalls(proxy.baseURL);
+  for (const line of describeCalls(calls)) t.diagnostic(line);
+  assertRoundTrip(calls, { tool: 'write_file' });
 });

@@ -1,0 +1,39 @@
+// Claude Code (@anthropic-ai/claude-code): `claude -p`, the proxy's Anthropic
+// Messages API as ANTHROPIC_BASE_URL, its own model names (mapped by
+// MODEL_MAP's default). As root it refuses --dangerously-skip-permissions,
+// so the tool it needs is allowed by flag.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startProxy } from '../harness.mjs';
+
+test('Claude Code writes a file with its Write tool through the proxy', async (t) => {
+  const proxy = await startProxy();
+  t.after(() => proxy.stop());
+  const run = await runAgent({
+    command: agentBin('claude'),
+    args: (work) => [
+      '-p',
+      `use Write with ${JSON.stringify({ file_path: join(work, 'hello.txt'), content: 'hello from claude code' })}`,
+      '--allowedTools',
+      'Write',
+    ],
+    env: {
+      // The environment the README gives.
+      ANTHROPIC_BASE_URL: proxy.baseURL.replace(/\/v1$/, ''),
+      ANTHROPIC_API_KEY: 'unused',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_TELEMETRY: '1',
+      DISABLE_ERROR_REPORTING: '1',
+      DISABLE_AUTOUPDATER: '1',
+    },
+  });
+  assertEnded(run);
+  assert.equal(readFileSync(join(run.work, 'hello.txt'), 'utf8'), 'hello from claude code');
+  assert.match(run.stdout, acknowledges('Write'));
+  const calls = await recordedCalls(proxy.baseURL);
+  for (const line of describeCalls(calls)) t.diagnostic(line);
+  assert.ok(calls.every(({ request }) => request.path === '/v1/messages'), calls.map(({ request }) => request.path).join(' '));
+  assertRoundTrip(calls, { tool: 'Write' });
+});

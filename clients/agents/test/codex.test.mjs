@@ -1,0 +1,49 @@
+// Codex (@openai/codex): `codex exec`, the proxy's Responses API as a model
+// provider in config.toml, its sandbox bypassed (CI runs it in a network
+// namespace of its own instead), its own model name (mapped by MODEL_MAP's
+// default).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startProxy } from '../harness.mjs';
+
+// The config.toml the README gives, pointed at this run's proxy.
+function codexConfig(baseURL) {
+  return `model = "gpt-5-codex"
+model_provider = "qwenproxy"
+check_for_update_on_startup = false
+
+[model_providers.qwenproxy]
+name = "qwenproxy"
+base_url = "${baseURL}"
+env_key = "QWENPROXY_API_KEY"
+wire_api = "responses"
+
+[analytics]
+enabled = false
+`;
+}
+
+test('Codex runs a shell command with its exec_command tool through the proxy', async (t) => {
+  const proxy = await startProxy();
+  t.after(() => proxy.stop());
+  const run = await runAgent({
+    command: agentBin('codex'),
+    args: [
+      'exec',
+      '--dangerously-bypass-approvals-and-sandbox',
+      '--skip-git-repo-check',
+      `use exec_command with ${JSON.stringify({ cmd: 'echo codex was here > shell.txt' })}`,
+    ],
+    files: { '.codex/config.toml': codexConfig(proxy.baseURL) },
+    env: { QWENPROXY_API_KEY: 'unused' },
+  });
+  assertEnded(run);
+  assert.equal(readFileSync(join(run.work, 'shell.txt'), 'utf8'), 'codex was here\n');
+  assert.match(run.stdout, acknowledges('exec_command'));
+  const calls = await recordedCalls(proxy.baseURL);
+  for (const line of describeCalls(calls)) t.diagnostic(line);
+  assert.ok(calls.every(({ request }) => request.path === '/v1/responses'), calls.map(({ request }) => request.path).join(' '));
+  assertRoundTrip(calls, { tool: 'exec_command' });
+});
