@@ -1,19 +1,20 @@
 // Starts the real qwenproxy binary in front of its built-in simulator, on a
-// free loopback port and a fresh database, as a user would run it.
+// free loopback port and a fresh database, as a user would run it; env adds
+// settings (API_KEYS, …).
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import readline from 'node:readline';
 
-export async function startProxy() {
+export async function startProxy({ env = {} } = {}) {
   const bin = process.env.QWENPROXY_BIN;
   if (!bin) {
     throw new Error('QWENPROXY_BIN must name a built qwenproxy binary (scripts/test builds one)');
   }
   const dir = mkdtempSync(join(tmpdir(), 'qwenproxy-clients-'));
   const child = spawn(bin, ['serve', '--mock-upstream', '--port', '0', '--database-path', join(dir, 'qwenproxy.db')], {
-    env: { ...process.env, LOG_FORMAT: 'json', QWEN_TOKEN: '', QWEN_COOKIES: '' },
+    env: { ...process.env, LOG_FORMAT: 'json', QWEN_TOKEN: '', QWEN_COOKIES: '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const lines = readline.createInterface({ input: child.stderr });

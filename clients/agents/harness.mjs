@@ -6,13 +6,23 @@
 // loopback, so nothing an agent tries (update checks, telemetry, model
 // catalogues, plugin downloads) reaches beyond the machine.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startProxy } from '../proxy.mjs';
 
-export { startProxy };
+/**
+ * Starts the proxy with a proxy API key required on every route, as a shared
+ * deployment would run it, so each agent is seen to send the key the way the
+ * README configures it. Resolves {baseURL, key, stop}.
+ */
+export async function startKeyedProxy() {
+  const key = `sk-agents-${randomBytes(12).toString('hex')}`;
+  const proxy = await startProxy({ env: { API_KEYS: key } });
+  return { ...proxy, key };
+}
 
 // How long one agent may take, start to end, before it is killed and the test
 // fails: each finishes in seconds when it works; a loop must not eat the CI.
@@ -113,9 +123,9 @@ export function assertEnded(run) {
  * The calls the proxy recorded, oldest first, from the history API: each
  * request with its body and the response row that belongs to it.
  */
-export async function recordedCalls(baseURL) {
+export async function recordedCalls({ baseURL, key }) {
   const get = async (path) => {
-    const res = await fetch(`${baseURL}${path}`);
+    const res = await fetch(`${baseURL}${path}`, { headers: { authorization: `Bearer ${key}` } });
     const text = await res.text();
     assert.equal(res.status, 200, `GET ${path}: ${res.status} ${text}`);
     return JSON.parse(text);
@@ -130,7 +140,7 @@ export async function recordedCalls(baseURL) {
 
 /**
  * Checks what the proxy recorded for one tool round trip: every call has
- * exactly one response row and succeeded; there are few calls (no loop); the
+ * exactly one response row, succeeded and was made with the proxy key; there are few calls (no loop); the
  * calls that declared tools (the agent's main thread, as opposed to side calls
  * such as titles) all ran in one Qwen chat; one of them was answered with a
  * call of `tool`, and a later one carried its result back and got the final
@@ -143,6 +153,7 @@ export function assertRoundTrip(calls, { tool }) {
   for (const { request, responses } of calls) {
     assert.equal(responses.length, 1, `request #${request.id} has ${responses.length} response rows:\n${summary}`);
     assert.equal(responses[0].status, 'success', `request #${request.id} failed: ${responses[0].error}\n${summary}`);
+    assert.ok(request.api_key_id, `request #${request.id} was made without the proxy key`);
   }
   const main = calls.filter(({ request }) => toolCount(request.openai_request) > 0);
   const chats = new Set(main.map(({ responses }) => responses[0].chat_id));

@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startProxy } from '../harness.mjs';
+import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startKeyedProxy } from '../harness.mjs';
 
 test('Claude Code writes a file with its Write tool through the proxy', async (t) => {
-  const proxy = await startProxy();
+  const proxy = await startKeyedProxy();
   t.after(() => proxy.stop());
   const run = await runAgent({
     command: agentBin('claude'),
@@ -22,7 +22,7 @@ test('Claude Code writes a file with its Write tool through the proxy', async (t
     env: {
       // The environment the README gives.
       ANTHROPIC_BASE_URL: proxy.baseURL.replace(/\/v1$/, ''),
-      ANTHROPIC_API_KEY: 'unused',
+      ANTHROPIC_API_KEY: proxy.key,
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DISABLE_TELEMETRY: '1',
       DISABLE_ERROR_REPORTING: '1',
@@ -32,7 +32,7 @@ test('Claude Code writes a file with its Write tool through the proxy', async (t
   assertEnded(run);
   assert.equal(readFileSync(join(run.work, 'hello.txt'), 'utf8'), 'hello from claude code');
   assert.match(run.stdout, acknowledges('Write'));
-  const calls = await recordedCalls(proxy.baseURL);
+  const calls = await recordedCalls(proxy);
   for (const line of describeCalls(calls)) t.diagnostic(line);
   assert.ok(calls.every(({ request }) => request.path === '/v1/messages'), calls.map(({ request }) => request.path).join(' '));
   assertRoundTrip(calls, { tool: 'Write' });

@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startProxy } from '../harness.mjs';
+import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startKeyedProxy } from '../harness.mjs';
 
 // The config.toml the README gives, pointed at this run's proxy.
-function codexConfig(baseURL) {
+function codexConfig({ baseURL }) {
   return `model = "gpt-5-codex"
 model_provider = "qwenproxy"
 check_for_update_on_startup = false
@@ -26,7 +26,7 @@ enabled = false
 }
 
 test('Codex runs a shell command with its exec_command tool through the proxy', async (t) => {
-  const proxy = await startProxy();
+  const proxy = await startKeyedProxy();
   t.after(() => proxy.stop());
   const run = await runAgent({
     command: agentBin('codex'),
@@ -36,13 +36,13 @@ test('Codex runs a shell command with its exec_command tool through the proxy', 
       '--skip-git-repo-check',
       `use exec_command with ${JSON.stringify({ cmd: 'echo codex was here > shell.txt' })}`,
     ],
-    files: { '.codex/config.toml': codexConfig(proxy.baseURL) },
-    env: { QWENPROXY_API_KEY: 'unused' },
+    files: { '.codex/config.toml': codexConfig(proxy) },
+    env: { QWENPROXY_API_KEY: proxy.key },
   });
   assertEnded(run);
   assert.equal(readFileSync(join(run.work, 'shell.txt'), 'utf8'), 'codex was here\n');
   assert.match(run.stdout, acknowledges('exec_command'));
-  const calls = await recordedCalls(proxy.baseURL);
+  const calls = await recordedCalls(proxy);
   for (const line of describeCalls(calls)) t.diagnostic(line);
   assert.ok(calls.every(({ request }) => request.path === '/v1/responses'), calls.map(({ request }) => request.path).join(' '));
   assertRoundTrip(calls, { tool: 'exec_command' });

@@ -5,17 +5,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startProxy } from '../harness.mjs';
+import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startKeyedProxy } from '../harness.mjs';
 
 // The kilo.json the README gives, pointed at this run's proxy.
-function kiloConfig(baseURL) {
+function kiloConfig({ baseURL, key }) {
   return {
     $schema: 'https://app.kilo.ai/config.json',
     provider: {
       qwenproxy: {
         npm: '@ai-sdk/openai-compatible',
         name: 'qwenproxy',
-        options: { baseURL, apiKey: 'unused' },
+        options: { baseURL, apiKey: key },
         models: { 'qwen3-coder-plus': { name: 'Qwen3 Coder Plus', tool_call: true } },
       },
     },
@@ -28,13 +28,13 @@ function kiloConfig(baseURL) {
 }
 
 test('Kilo runs a shell command with its bash tool through the proxy', async (t) => {
-  const proxy = await startProxy();
+  const proxy = await startKeyedProxy();
   t.after(() => proxy.stop());
   const run = await runAgent({
     command: agentBin('kilo'),
     args: ['run'],
     input: `use bash with ${JSON.stringify({ command: 'echo kilo was here > shell.txt', description: 'Write shell.txt' })}\n`,
-    files: { '.config/kilo/kilo.json': kiloConfig(proxy.baseURL) },
+    files: { '.config/kilo/kilo.json': kiloConfig(proxy) },
     env: {
       KILO_TELEMETRY_LEVEL: 'off',
       KILO_DISABLE_AUTOUPDATE: '1',
@@ -47,7 +47,7 @@ test('Kilo runs a shell command with its bash tool through the proxy', async (t)
   assertEnded(run);
   assert.equal(readFileSync(join(run.work, 'shell.txt'), 'utf8'), 'kilo was here\n');
   assert.match(run.stdout, acknowledges('bash'));
-  const calls = await recordedCalls(proxy.baseURL);
+  const calls = await recordedCalls(proxy);
   for (const line of describeCalls(calls)) t.diagnostic(line);
   assertRoundTrip(calls, { tool: 'bash' });
 });

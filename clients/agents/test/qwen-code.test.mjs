@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startProxy } from '../harness.mjs';
+import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startKeyedProxy } from '../harness.mjs';
 
 test('Qwen Code writes a file with its write_file tool through the proxy', async (t) => {
-  const proxy = await startProxy();
+  const proxy = await startKeyedProxy();
   t.after(() => proxy.stop());
   const run = await runAgent({
     command: agentBin('qwen'),
@@ -28,7 +28,7 @@ test('Qwen Code writes a file with its write_file tool through the proxy', async
     },
     env: {
       OPENAI_BASE_URL: proxy.baseURL,
-      OPENAI_API_KEY: 'unused',
+      OPENAI_API_KEY: proxy.key,
       OPENAI_MODEL: 'qwen3-coder-plus',
       QWEN_CODE_SUPPRESS_YOLO_WARNING: '1',
     },
@@ -36,7 +36,7 @@ test('Qwen Code writes a file with its write_file tool through the proxy', async
   assertEnded(run);
   assert.equal(readFileSync(join(run.work, 'hello.txt'), 'utf8'), 'hello from qwen code');
   assert.match(run.stdout, acknowledges('write_file'));
-  const calls = await recordedCalls(proxy.baseURL);
+  const calls = await recordedCalls(proxy);
   for (const line of describeCalls(calls)) t.diagnostic(line);
   assertRoundTrip(calls, { tool: 'write_file' });
 });
