@@ -20,7 +20,9 @@ import { startProxy } from '../proxy.mjs';
  */
 export async function startKeyedProxy() {
   const key = `sk-agents-${randomBytes(12).toString('hex')}`;
-  const proxy = await startProxy({ env: { API_KEYS: key } });
+  // SQLite in a fresh directory even where DATABASE_URL is set: the
+  // namespace's loopback reaches no database server.
+  const proxy = await startProxy({ env: { API_KEYS: key, DATABASE_URL: '' } });
   return { ...proxy, key };
 }
 
