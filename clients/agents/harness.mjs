@@ -7,7 +7,7 @@
 // catalogues, plugin downloads) reaches beyond the machine.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -28,11 +28,11 @@ export async function startKeyedProxy() {
 
 // How long one agent may take, start to end, before it is killed and the test
 // fails: each finishes in seconds when it works; a loop must not eat the CI.
-export const RUN_TIMEOUT_MS = Number(process.env.AGENT_TIMEOUT_MS || 180_000);
+export const RUN_TIMEOUT_MS = Number(process.env.AGENT_TIMEOUT_MS || 120_000);
 
 // The bound on an agent's calls for one tool round trip (the main thread's
 // two or three, plus side calls such as titles): far more means a loop.
-export const MAX_CALLS = 12;
+const MAX_CALLS = 12;
 
 const OUTPUT_LIMIT = 1 << 20; // bytes of stdout/stderr kept per run
 
@@ -114,8 +114,52 @@ function collect(stream) {
   return () => Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * The configuration OpenCode (opencode.json) and its fork Kilo (kilo.json)
+ * take, as the README gives it: the proxy as an OpenAI-compatible provider
+ * (the package ships inside both), no update checks, no sharing, tools
+ * allowed without asking.
+ */
+export function opencodeConfig(schema, { baseURL, key }) {
+  return {
+    $schema: schema,
+    provider: {
+      qwenproxy: {
+        npm: '@ai-sdk/openai-compatible',
+        name: 'qwenproxy',
+        options: { baseURL, apiKey: key },
+        models: { 'qwen3-coder-plus': { name: 'Qwen3 Coder Plus', tool_call: true } },
+      },
+    },
+    model: 'qwenproxy/qwen3-coder-plus',
+    small_model: 'qwenproxy/qwen3-coder-plus',
+    autoupdate: false,
+    share: 'disabled',
+    permission: { edit: 'allow', bash: 'allow' },
+  };
+}
+
+/**
+ * Everything an agent's run must show: it ended by itself; its tool left
+ * `content` in `file` (relative to its working directory); it printed the
+ * simulator's acknowledgement of the result; and the proxy recorded the round
+ * trip (assertRoundTrip), every call on `path` when given.
+ */
+export async function assertAgentRoundTrip(t, proxy, run, { tool, file, content, path }) {
+  assertEnded(run);
+  assert.equal(readFileSync(join(run.work, file), 'utf8'), content);
+  assert.match(run.stdout, acknowledges(tool));
+  const calls = await recordedCalls(proxy);
+  for (const line of describeCalls(calls)) t.diagnostic(line);
+  if (path) {
+    const paths = calls.map(({ request }) => request.path);
+    assert.ok(paths.every((p) => p === path), `calls off ${path}: ${paths.join(' ')}`);
+  }
+  assertRoundTrip(calls, { tool });
+}
+
 /** Asserts the agent ended by itself, successfully, within the bound. */
-export function assertEnded(run) {
+function assertEnded(run) {
   const tail = (s) => s.slice(-2000);
   assert.ok(!run.timedOut, `killed after ${RUN_TIMEOUT_MS} ms; stdout: ${tail(run.stdout)}\nstderr: ${tail(run.stderr)}`);
   assert.equal(run.code, 0, `exit ${run.code} (${run.signal}); stdout: ${tail(run.stdout)}\nstderr: ${tail(run.stderr)}`);
@@ -125,7 +169,7 @@ export function assertEnded(run) {
  * The calls the proxy recorded, oldest first, from the history API: each
  * request with its body and the response row that belongs to it.
  */
-export async function recordedCalls({ baseURL, key }) {
+async function recordedCalls({ baseURL, key }) {
   const get = async (path) => {
     const res = await fetch(`${baseURL}${path}`, { headers: { authorization: `Bearer ${key}` } });
     const text = await res.text();
@@ -149,7 +193,7 @@ export async function recordedCalls({ baseURL, key }) {
  * answer. Bodies may be Chat Completions, Anthropic Messages or Responses
  * shapes. Returns the main thread's calls.
  */
-export function assertRoundTrip(calls, { tool }) {
+function assertRoundTrip(calls, { tool }) {
   const summary = describeCalls(calls).join('\n');
   assert.ok(calls.length >= 2 && calls.length <= MAX_CALLS, `${calls.length} calls recorded:\n${summary}`);
   for (const { request, responses } of calls) {
@@ -174,12 +218,12 @@ export function assertRoundTrip(calls, { tool }) {
  * acknowledges every result of the turn ("Thanks: NAME said …, OTHER said …";
  * an agent's own reminders may name a second tool the simulator calls too).
  */
-export function acknowledges(tool) {
+function acknowledges(tool) {
   return new RegExp(`^Thanks: .*\\b${tool} said`, 'm');
 }
 
 /** One line per recorded call, for the test's diagnostics. */
-export function describeCalls(calls) {
+function describeCalls(calls) {
   return calls.map(
     ({ request, responses }) =>
       `#${request.id} ${request.path} ${request.model} tools=${toolCount(request.openai_request)} → ` +
@@ -192,7 +236,7 @@ function toolCount(body) {
 }
 
 /** Names of the tools an answer calls: Chat Completions, Anthropic Messages or Responses. */
-export function toolCallsOf(body) {
+function toolCallsOf(body) {
   const names = [];
   for (const choice of body?.choices ?? []) {
     for (const call of choice.message?.tool_calls ?? []) names.push(call.function?.name);
@@ -205,7 +249,7 @@ export function toolCallsOf(body) {
 }
 
 /** The text of an answer, in any of the three shapes. */
-export function textOf(body) {
+function textOf(body) {
   const parts = [];
   for (const choice of body?.choices ?? []) if (typeof choice.message?.content === 'string') parts.push(choice.message.content);
   if (Array.isArray(body?.content)) {
@@ -218,7 +262,7 @@ export function textOf(body) {
 }
 
 /** Whether a request hands a tool's result back, in any of the three shapes. */
-export function carriesToolResult(body) {
+function carriesToolResult(body) {
   const messages = body?.messages ?? [];
   if (messages.some((m) => m.role === 'tool')) return true;
   if (messages.some((m) => Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_result'))) return true;

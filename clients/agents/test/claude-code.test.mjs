@@ -3,10 +3,8 @@
 // MODEL_MAP's default). As root it refuses --dangerously-skip-permissions,
 // so the tool it needs is allowed by flag.
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startKeyedProxy } from '../harness.mjs';
+import { agentBin, assertAgentRoundTrip, runAgent, startKeyedProxy } from '../harness.mjs';
 
 test('Claude Code writes a file with its Write tool through the proxy', async (t) => {
   const proxy = await startKeyedProxy();
@@ -29,11 +27,5 @@ test('Claude Code writes a file with its Write tool through the proxy', async (t
       DISABLE_AUTOUPDATER: '1',
     },
   });
-  assertEnded(run);
-  assert.equal(readFileSync(join(run.work, 'hello.txt'), 'utf8'), 'hello from claude code');
-  assert.match(run.stdout, acknowledges('Write'));
-  const calls = await recordedCalls(proxy);
-  for (const line of describeCalls(calls)) t.diagnostic(line);
-  assert.ok(calls.every(({ request }) => request.path === '/v1/messages'), calls.map(({ request }) => request.path).join(' '));
-  assertRoundTrip(calls, { tool: 'Write' });
+  await assertAgentRoundTrip(t, proxy, run, { tool: 'Write', file: 'hello.txt', content: 'hello from claude code', path: '/v1/messages' });
 });

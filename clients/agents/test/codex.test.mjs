@@ -3,10 +3,8 @@
 // namespace of its own instead), its own model name (mapped by MODEL_MAP's
 // default).
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startKeyedProxy } from '../harness.mjs';
+import { agentBin, assertAgentRoundTrip, runAgent, startKeyedProxy } from '../harness.mjs';
 
 // The config.toml the README gives, pointed at this run's proxy.
 function codexConfig({ baseURL }) {
@@ -39,11 +37,5 @@ test('Codex runs a shell command with its exec_command tool through the proxy', 
     files: { '.codex/config.toml': codexConfig(proxy) },
     env: { QWENPROXY_API_KEY: proxy.key },
   });
-  assertEnded(run);
-  assert.equal(readFileSync(join(run.work, 'shell.txt'), 'utf8'), 'codex was here\n');
-  assert.match(run.stdout, acknowledges('exec_command'));
-  const calls = await recordedCalls(proxy);
-  for (const line of describeCalls(calls)) t.diagnostic(line);
-  assert.ok(calls.every(({ request }) => request.path === '/v1/responses'), calls.map(({ request }) => request.path).join(' '));
-  assertRoundTrip(calls, { tool: 'exec_command' });
+  await assertAgentRoundTrip(t, proxy, run, { tool: 'exec_command', file: 'shell.txt', content: 'codex was here\n', path: '/v1/responses' });
 });

@@ -2,10 +2,8 @@
 // --yolo, the proxy as its OpenAI provider through the environment. It
 // declares Node >= 22 and runs on Node 20.
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledges, agentBin, assertEnded, assertRoundTrip, describeCalls, recordedCalls, runAgent, startKeyedProxy } from '../harness.mjs';
+import { agentBin, assertAgentRoundTrip, runAgent, startKeyedProxy } from '../harness.mjs';
 
 test('Qwen Code writes a file with its write_file tool through the proxy', async (t) => {
   const proxy = await startKeyedProxy();
@@ -33,10 +31,5 @@ test('Qwen Code writes a file with its write_file tool through the proxy', async
       QWEN_CODE_SUPPRESS_YOLO_WARNING: '1',
     },
   });
-  assertEnded(run);
-  assert.equal(readFileSync(join(run.work, 'hello.txt'), 'utf8'), 'hello from qwen code');
-  assert.match(run.stdout, acknowledges('write_file'));
-  const calls = await recordedCalls(proxy);
-  for (const line of describeCalls(calls)) t.diagnostic(line);
-  assertRoundTrip(calls, { tool: 'write_file' });
+  await assertAgentRoundTrip(t, proxy, run, { tool: 'write_file', file: 'hello.txt', content: 'hello from qwen code' });
 });
