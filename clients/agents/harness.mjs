@@ -118,9 +118,9 @@ function collect(stream) {
  * The configuration OpenCode (opencode.json) and its fork Kilo (kilo.json)
  * take, as the README gives it: the proxy as an OpenAI-compatible provider
  * (the package ships inside both), no update checks, no sharing, tools
- * allowed without asking.
+ * allowed without asking; extra adds to it.
  */
-export function opencodeConfig(schema, { baseURL, key }) {
+export function opencodeConfig(schema, { baseURL, key }, extra = {}) {
   return {
     $schema: schema,
     provider: {
@@ -136,6 +136,7 @@ export function opencodeConfig(schema, { baseURL, key }) {
     autoupdate: false,
     share: 'disabled',
     permission: { edit: 'allow', bash: 'allow' },
+    ...extra,
   };
 }
 

@@ -11,7 +11,10 @@ test('Kilo runs a shell command with its bash tool through the proxy', async (t)
     command: agentBin('kilo'),
     args: ['run'],
     input: `use bash with ${JSON.stringify({ command: 'echo kilo was here > shell.txt', description: 'Write shell.txt' })}\n`,
-    files: { '.config/kilo/kilo.json': opencodeConfig('https://app.kilo.ai/config.json', proxy) },
+    files: {
+      // Without its own gateway as a provider, Kilo does not ask it for a model list.
+      '.config/kilo/kilo.json': opencodeConfig('https://app.kilo.ai/config.json', proxy, { disabled_providers: ['kilo'] }),
+    },
     env: {
       KILO_TELEMETRY_LEVEL: 'off',
       KILO_DISABLE_AUTOUPDATE: '1',
