@@ -39,7 +39,7 @@ type Request struct {
 	Timestamp     time.Time
 	Method        string
 	Path          string
-	Model         string
+	Model         string // the model name the client asked for
 	Stream        bool
 	ClientIP      string
 	UserAgent     string
@@ -51,6 +51,7 @@ type Request struct {
 // Response is how the call ended.
 type Response struct {
 	ResponseID       string // UUID
+	Model            string // the Qwen model that answered; "" means Request.Model
 	Timestamp        time.Time
 	Status           string // StatusSuccess or StatusError
 	HTTPStatus       int
@@ -68,6 +69,15 @@ type Response struct {
 	ErrorMessage     string
 	OpenAIResponse   []byte // OpenAI-form body (assembled for streams)
 	QwenResponse     []byte // upstream body, or its assembled equivalent for streams
+}
+
+// AnsweringModel is the Qwen model that answered: MODEL_MAP may have mapped
+// the name the client asked for onto another.
+func (e *Exchange) AnsweringModel() string {
+	if e.Response.Model != "" {
+		return e.Response.Model
+	}
+	return e.Request.Model
 }
 
 // Batch is what the recorder writes in one transaction: the latest state of

@@ -163,3 +163,10 @@ type HistoryStore interface {
 	// ReclaimSpace gives freed pages back to the file system.
 	ReclaimSpace(ctx context.Context) error
 }
+
+// ResponseObjectStore keeps which Responses API objects their owners
+// deleted: the calls stay recorded, the objects are no longer served.
+type ResponseObjectStore interface {
+	DeleteResponseObject(ctx context.Context, requestID string, at time.Time) error
+	ResponseObjectDeleted(ctx context.Context, requestID string) (bool, error)
+}

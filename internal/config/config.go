@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"qwenproxy/internal/modelmap"
 )
 
 // Config is every setting of `qwenproxy serve`.
@@ -48,6 +50,7 @@ type Config struct {
 	MaxBodyBytes      int64
 	ModelsCacheTTL    time.Duration
 	DefaultModel      string
+	ModelMap          []modelmap.Rule
 	RecorderQueueSize int
 	RecorderBatchSize int
 	ShutdownTimeout   time.Duration
@@ -96,7 +99,8 @@ func (c *Config) settings() []setting {
 		{"LOG_FORMAT", "text", "text or json", oneOf(&c.LogFormat, "text", "json")},
 		{"MAX_BODY_BYTES", "10485760", "largest accepted request body", integer64(&c.MaxBodyBytes, 1)},
 		{"MODELS_CACHE_TTL", "300000", "ms the upstream model list is cached", millis(&c.ModelsCacheTTL, 1)},
-		{"DEFAULT_MODEL", "qwen3-max", "model used when a request names none", str(&c.DefaultModel)},
+		{"DEFAULT_MODEL", "qwen3-max", "model used when a request names none, or a claude-* or gpt-* name MODEL_MAP does not map", str(&c.DefaultModel)},
+		{"MODEL_MAP", "", "comma-separated pattern=qwen-model pairs mapping the model names clients send (* matches anything), e.g. claude-*=qwen3-coder-plus,gpt-*=qwen3-max", modelMap(&c.ModelMap)},
 		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
 		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM", millis(&c.ShutdownTimeout, 1)},
@@ -205,6 +209,13 @@ func databaseURL(dst *string) func(string) error {
 		}
 		*dst = v
 		return nil
+	}
+}
+
+func modelMap(dst *[]modelmap.Rule) func(string) error {
+	return func(v string) (err error) {
+		*dst, err = modelmap.Parse(v)
+		return err
 	}
 }
 

@@ -25,6 +25,8 @@ type call struct {
 	// streaming is set while an event stream is open (active-streams gauge).
 	streaming bool
 	metrics   *metrics.Metrics
+	// errorFormat writes errors in the envelope of the call's client API.
+	errorFormat errorFormat
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
@@ -41,7 +43,7 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 		Request: qp.Request{RequestID: id, Timestamp: s.now(), Method: r.Method, Path: r.URL.Path,
 			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(body)},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
-	}, metrics: s.deps.Metrics, metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
+	}, metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path), metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
 }
 
 // fail answers with f if nothing was sent yet, and records it.
@@ -54,7 +56,7 @@ func (c *call) fail(f failure) {
 	}
 	if f.api.Status != statusClientClosed && !c.wrote {
 		c.wrote = true
-		rs.OpenAIResponse = writeJSONError(c.w, f.api)
+		rs.OpenAIResponse = c.errorFormat(c.w, f.api)
 	}
 }
 

@@ -26,7 +26,7 @@ func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validato
 		sessionID, apiErr = sessionHeader(r)
 	}
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return nil, "", false
 	}
 	return body, sessionID, true
@@ -45,18 +45,25 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message))
 		return
 	}
-	t := turnSpec{
+	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	format := chatFormat{}
+	if req.StreamOptions != nil {
+		format.includeUsage = req.StreamOptions.IncludeUsage
+	}
+	s.answer(s.newCall(w, r, body), turnSpec{
+		format:    format,
 		tools:     set,
-		model:     s.model(req.Model),
+		model:     model,
+		asked:     req.Model,
 		stream:    req.Stream,
 		thinking:  req.WantsThinking(),
-		messages:  req.Messages,
+		messages:  openai.Conversation(req.Messages),
 		sessionID: sessionID,
-	}
-	if req.StreamOptions != nil {
-		t.includeUsage = req.StreamOptions.IncludeUsage
-	}
-	s.answer(s.newCall(w, r, body), t)
+	})
 }
 
 // sessionHeader reads and checks X-Session-Id.
@@ -66,11 +73,4 @@ func sessionHeader(r *http.Request) (string, *openai.Error) {
 		return "", openai.InvalidRequest("X-Session-Id", "invalid_session_id", "%s", session.ErrInvalidID.Error())
 	}
 	return id, nil
-}
-
-func (s *Server) model(requested string) string {
-	if requested == "" {
-		return s.cfg.DefaultModel
-	}
-	return requested
 }

@@ -1,9 +1,9 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 )
 
@@ -15,17 +15,22 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
 	prompt, _ := req.PromptText()
-	content, _ := json.Marshal(prompt)
-	t := turnSpec{
-		legacy:    true,
-		model:     s.model(req.Model),
-		stream:    req.Stream,
-		messages:  []openai.Message{{Role: "user", Content: content}},
-		sessionID: sessionID,
-	}
+	format := chatFormat{legacy: true}
 	if req.StreamOptions != nil {
-		t.includeUsage = req.StreamOptions.IncludeUsage
+		format.includeUsage = req.StreamOptions.IncludeUsage
 	}
-	s.answer(s.newCall(w, r, body), t)
+	s.answer(s.newCall(w, r, body), turnSpec{
+		format:    format,
+		model:     model,
+		asked:     req.Model,
+		stream:    req.Stream,
+		messages:  []qp.Message{{Role: "user", Text: prompt}},
+		sessionID: sessionID,
+	})
 }

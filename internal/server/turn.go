@@ -7,24 +7,29 @@ import (
 	"fmt"
 	"io"
 
-	"qwenproxy/internal/openai"
+	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
 	"qwenproxy/internal/tools"
 	"qwenproxy/internal/translate"
 )
 
-// turnSpec is one validated call to answer: a chat turn or a legacy prompt.
+// turnSpec is one validated call to answer, whichever client API it came
+// through: each front-end translates its request into this, and format
+// writes the answer back in the API's own form.
 type turnSpec struct {
-	legacy       bool
-	model        string
-	stream       bool
-	includeUsage bool
-	thinking     bool
-	messages     []openai.Message
-	sessionID    string     // X-Session-Id, already validated
-	tools        *tools.Set // nil or inactive: answers are never rewritten
+	format    answerFormat
+	model     string // the Qwen model that answers
+	asked     string // the model name the client sent ("" for none)
+	stream    bool
+	thinking  bool
+	messages  []qp.Message
+	sessionID string     // X-Session-Id (or the API's equivalent), already validated
+	tools     *tools.Set // nil or inactive: answers are never rewritten
 }
+
+// answerModel is the model an answer names: the one the client asked for.
+func (t *turnSpec) answerModel() string { return cmp.Or(t.asked, t.model) }
 
 // errClientGone marks a failed write to the client; it is a cancellation.
 var errClientGone = fmt.Errorf("client went away: %w", context.Canceled)
@@ -37,7 +42,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
 	rq, rs := &c.ex.Request, &c.ex.Response
-	rq.Model, rq.Stream = t.model, t.stream
+	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
 
 	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
 		c.fail(classify(err))
@@ -67,9 +72,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 		out.fail(classify(err))
 		return
 	}
-	finish := "stop"
+	finish := qp.FinishStop
 	if len(out.calls()) > 0 {
-		finish = "tool_calls"
+		finish = qp.FinishToolCalls
 	}
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
@@ -203,7 +208,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 }
 
 // advance moves the session past the answered turn.
-func (s *Server) advance(turn *session.Turn, msgs []openai.Message, ans *translate.Answer, out output) {
+func (s *Server) advance(turn *session.Turn, msgs []qp.Message, ans *translate.Answer, out output) {
 	parent := cmp.Or(ans.Created.ParentID, ans.Created.ResponseID)
 	if parent == "" {
 		s.log.Warn("answer without parent id; session not advanced", "session_id", turn.Session.ID)

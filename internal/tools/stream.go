@@ -5,17 +5,18 @@ import "strings"
 // Filter finds calls in a streamed answer. Text is released as soon as it
 // cannot be the start of a call; from a possible opening tag on it is held
 // until the block closes, then becomes a call or, on a false alarm, text
-// again.
+// again. Markup the model quotes (see Parse) is text from the start.
 type Filter struct {
 	set     *Set
-	pending string // held text
+	quote   *quoteState // the context of the text released so far
+	pending string      // held text
 	inBlock bool
 	open    string
 	close   string
 }
 
 // NewFilter returns a filter for set's tools.
-func (s *Set) NewFilter() *Filter { return &Filter{set: s} }
+func (s *Set) NewFilter() *Filter { return &Filter{set: s, quote: newQuoteState()} }
 
 // Feed takes the next piece of answer text and returns the text that can be
 // forwarded now and any calls completed by it.
@@ -34,6 +35,7 @@ func (f *Filter) Feed(delta string) (string, []Call) {
 				calls = append(calls, call)
 			} else {
 				text.WriteString(f.pending[:blockEnd])
+				f.quote.feed(f.pending[:blockEnd])
 			}
 			f.pending, f.inBlock = f.pending[blockEnd:], false
 			continue
@@ -41,11 +43,19 @@ func (f *Filter) Feed(delta string) (string, []Call) {
 		start, open, close := f.set.nextOpening(f.pending)
 		if start >= 0 {
 			text.WriteString(f.pending[:start])
+			f.quote.feed(f.pending[:start])
+			if f.quote.quoted() {
+				text.WriteString(open)
+				f.quote.feed(open)
+				f.pending = f.pending[start+len(open):]
+				continue
+			}
 			f.pending, f.inBlock, f.open, f.close = f.pending[start:], true, open, close
 			continue
 		}
 		keep := f.partialOpening()
 		text.WriteString(f.pending[:len(f.pending)-keep])
+		f.quote.feed(f.pending[:len(f.pending)-keep])
 		f.pending = f.pending[len(f.pending)-keep:]
 		return text.String(), calls
 	}

@@ -2,9 +2,9 @@ package translate
 
 import (
 	"fmt"
+	qp "qwenproxy"
 	"strings"
 
-	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/tools"
 )
@@ -14,7 +14,7 @@ import (
 // the new turn (the messages after it). Qwen keeps the history; only the turn
 // is sent. A conversation that ends with an assistant message (a prefill) has
 // that message as its turn.
-func Split(msgs []openai.Message) (history, turn []openai.Message) {
+func Split(msgs []qp.Message) (history, turn []qp.Message) {
 	k := 0
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == "assistant" {
@@ -30,7 +30,7 @@ func Split(msgs []openai.Message) (history, turn []openai.Message) {
 
 // HasEarlierTurns reports whether history holds anything but system prompts:
 // a conversation that a new Qwen chat would not know about.
-func HasEarlierTurns(history []openai.Message) bool {
+func HasEarlierTurns(history []qp.Message) bool {
 	for _, m := range history {
 		if !isSystem(m.Role) {
 			return true
@@ -41,11 +41,10 @@ func HasEarlierTurns(history []openai.Message) bool {
 
 // FirstUserText is the text of the first user message, which names a session
 // for people browsing the history.
-func FirstUserText(msgs []openai.Message) string {
+func FirstUserText(msgs []qp.Message) string {
 	for i := range msgs {
 		if msgs[i].Role == "user" {
-			t, _ := msgs[i].Text()
-			return strings.TrimSpace(t)
+			return strings.TrimSpace(msgs[i].Text)
 		}
 	}
 	return ""
@@ -95,7 +94,7 @@ const toolsWithdrawn = "No functions are available any more: answer in plain tex
 
 // UpstreamMessage builds the one message of a Qwen completion request for
 // the newest turn of msgs.
-func UpstreamMessage(msgs []openai.Message, p Plan) qwen.MessageSpec {
+func UpstreamMessage(msgs []qp.Message, p Plan) qwen.MessageSpec {
 	history, turn := Split(msgs)
 	var body strings.Builder
 	if p.Tell {
@@ -136,11 +135,11 @@ func writeSystem(b *strings.Builder, system string, p Plan) {
 }
 
 // SystemText joins every system and developer prompt of the conversation.
-func SystemText(msgs []openai.Message) string {
+func SystemText(msgs []qp.Message) string {
 	var parts []string
 	for i := range msgs {
 		if isSystem(msgs[i].Role) {
-			if t, _ := msgs[i].Text(); strings.TrimSpace(t) != "" {
+			if t := msgs[i].Text; strings.TrimSpace(t) != "" {
 				parts = append(parts, t)
 			}
 		}
@@ -152,7 +151,7 @@ func isSystem(role string) bool { return role == "system" || role == "developer"
 
 // writeReplay puts the earlier turns into the first message of a new chat, so
 // that a conversation whose chat was lost keeps its context.
-func writeReplay(b *strings.Builder, history []openai.Message) {
+func writeReplay(b *strings.Builder, history []qp.Message) {
 	if !HasEarlierTurns(history) {
 		return
 	}
@@ -162,7 +161,7 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 		if isSystem(m.Role) {
 			continue
 		}
-		text, _ := m.Text()
+		text := m.Text
 		switch m.Role {
 		case "user":
 			fmt.Fprintf(b, "User: %s\n\n", text)
@@ -171,7 +170,7 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 				fmt.Fprintf(b, "Assistant: %s\n\n", text)
 			}
 			for _, tc := range m.ToolCalls {
-				fmt.Fprintf(b, "Assistant (call %s):\n%s\n\n", tc.ID, tools.FormatCall(tc.Function.Name, tc.Function.Arguments))
+				fmt.Fprintf(b, "Assistant (call %s):\n%s\n\n", tc.ID, tools.FormatCall(tc.Name, tc.Arguments))
 			}
 		case "tool":
 			writeToolResult(b, m, history[:i])
@@ -184,7 +183,7 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 // writeTurn writes the new turn, msgs[start:], as one message. Its system
 // messages are not repeated here: they are part of the system prompt, which
 // is stated whole whenever it changes.
-func writeTurn(b *strings.Builder, msgs []openai.Message, start int) {
+func writeTurn(b *strings.Builder, msgs []qp.Message, start int) {
 	first := true
 	for i := start; i < len(msgs); i++ {
 		m := &msgs[i]
@@ -195,7 +194,7 @@ func writeTurn(b *strings.Builder, msgs []openai.Message, start int) {
 			b.WriteString("\n\n")
 		}
 		first = false
-		text, _ := m.Text()
+		text := m.Text
 		if m.Role == "tool" {
 			writeToolResult(b, m, msgs[:i])
 			continue
@@ -205,23 +204,27 @@ func writeTurn(b *strings.Builder, msgs []openai.Message, start int) {
 }
 
 // writeToolResult describes a tool's result in words the model understands.
-func writeToolResult(b *strings.Builder, m *openai.Message, before []openai.Message) {
-	text, _ := m.Text()
+func writeToolResult(b *strings.Builder, m *qp.Message, before []qp.Message) {
+	text := m.Text
 	if strings.TrimSpace(text) == "" {
 		text = "(no output)"
 	}
+	failed := ""
+	if m.IsError {
+		failed = ", which failed" // Anthropic's is_error
+	}
 	if name := toolName(m.ToolCallID, before); name != "" {
-		fmt.Fprintf(b, "Result of %s (%s):\n%s", name, m.ToolCallID, text)
+		fmt.Fprintf(b, "Result of %s (%s)%s:\n%s", name, m.ToolCallID, failed, text)
 		return
 	}
-	fmt.Fprintf(b, "Result of tool call %s:\n%s", m.ToolCallID, text)
+	fmt.Fprintf(b, "Result of tool call %s%s:\n%s", m.ToolCallID, failed, text)
 }
 
-func toolName(callID string, before []openai.Message) string {
+func toolName(callID string, before []qp.Message) string {
 	for i := len(before) - 1; i >= 0; i-- {
 		for _, tc := range before[i].ToolCalls {
 			if tc.ID == callID {
-				return tc.Function.Name
+				return tc.Name
 			}
 		}
 	}

@@ -145,7 +145,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		if rq.OpenAIRequest != nil || rq.QwenRequest != nil {
 			bodies = append(bodies, id, nullText(rq.OpenAIRequest), nullText(rq.QwenRequest))
 		}
-		args = append(args, id, rq.SessionID, rs.ResponseID, rs.Timestamp.UnixMilli(), rq.Model, rq.Stream,
+		args = append(args, id, rq.SessionID, rs.ResponseID, rs.Timestamp.UnixMilli(), chunk[i].AnsweringModel(), rq.Stream,
 			rs.Status, rs.HTTPStatus, rs.FinishReason, rs.ChatID, rs.ParentID,
 			rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens, ttftMillis(rq, rs),
 			rs.Duration.Milliseconds(), rs.UpstreamAttempts, rs.ErrorType, rs.ErrorMessage, rs.Timestamp.UnixMilli(),
