@@ -34,16 +34,19 @@ type Exchange struct {
 
 // Request is the client's call and what the proxy sent upstream for it.
 type Request struct {
-	RequestID     string // UUID, also returned to the client as X-Request-Id
-	SessionID     string // "" when the call failed before a session was reached
-	Timestamp     time.Time
-	Method        string
-	Path          string
-	Model         string // the model name the client asked for
-	Stream        bool
-	ClientIP      string
-	UserAgent     string
-	APIKeyID      string // the proxy API key that made the call; "" without keys
+	RequestID string // UUID, also returned to the client as X-Request-Id
+	SessionID string // "" when the call failed before a session was reached
+	Timestamp time.Time
+	Method    string
+	Path      string
+	Model     string // the model name the client asked for
+	Stream    bool
+	ClientIP  string
+	UserAgent string
+	APIKeyID  string // the proxy API key that made the call; "" without keys
+	// IgnoredParams are the request fields that were accepted but had no
+	// effect (the "ignored" policy, and unknown fields), in body order.
+	IgnoredParams []string
 	OpenAIRequest []byte // client body as received (JSON), secrets redacted
 	QwenRequest   []byte // upstream body as sent (JSON); nil if never sent
 }

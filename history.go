@@ -75,6 +75,7 @@ type RequestRecord struct {
 	ClientIP      string
 	UserAgent     string
 	APIKeyID      string
+	IgnoredParams []string        // fields accepted without effect
 	OpenAIRequest json.RawMessage // nil unless bodies were asked for
 	QwenRequest   json.RawMessage
 	Response      *ResponseRecord // nil if the call has no response row

@@ -109,7 +109,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	sorts := server.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, ModelMap: cfg.ModelMap, Sorts: sorts,
-		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins},
+		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, StreamKeepAlive: cfg.StreamKeepAlive},
 		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, ResponseObjects: a.store, Keys: keys, Metrics: m, Log: log})
 
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {

@@ -34,6 +34,10 @@ type Config struct {
 	QwenCookies     string
 	QwenTimeout     time.Duration
 	QwenIdleTimeout time.Duration
+	// StreamKeepAlive is the longest a streaming client waits for a byte:
+	// the stream opens, or a keep-alive comment goes out, after this much
+	// silence.
+	StreamKeepAlive time.Duration
 	UserAgent       string
 	QwenWebVersion  string
 
@@ -88,6 +92,7 @@ func (c *Config) settings() []setting {
 		{"QWEN_COOKIES", "", "a logged-in browser's Cookie header for chat.qwen.ai (its token=<JWT> is enough)", str(&c.QwenCookies)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
 		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
+		{"STREAM_KEEPALIVE", "15000", "ms of silence after which a streaming response opens (headers, role chunk) or sends a `: keep-alive` comment", millis(&c.StreamKeepAlive, 1)},
 		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome, with its client hints)", str(&c.UserAgent)},
 		{"QWEN_WEB_VERSION", "0.3.11", "Version header: Qwen's web client version; the first thing to update when Qwen refuses every call", str(&c.QwenWebVersion)},
 		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},

@@ -102,10 +102,12 @@ func TestToolCallsStreamWithTheAccumulator(t *testing.T) {
 	if acc.Choices[0].FinishReason != "tool_calls" || strings.TrimSpace(msg.Content) != "Let me do that." || len(msg.ToolCalls) != 2 {
 		t.Fatalf("accumulated %q %+v %s", msg.Content, msg.ToolCalls, acc.Choices[0].FinishReason)
 	}
-	if msg.ToolCalls[0].Function.Arguments != `{"city":"Rome"}` || msg.ToolCalls[1].Function.Name != "read_file" || len(finished) == 0 {
+	// Arguments stream as the model writes them (repaired where it slips).
+	if msg.ToolCalls[0].Function.Arguments != `{"city": "Rome"}` || msg.ToolCalls[1].Function.Name != "read_file" || len(finished) == 0 {
 		t.Fatalf("calls %+v finished %d", msg.ToolCalls, len(finished))
 	}
-	if row := e.lastRow(); !row.Stream || row.FinishReason != "tool_calls" || !strings.Contains(row.OpenAIResponse.String, `"name":"read_file"`) {
+	if row := e.lastRow(); !row.Stream || row.FinishReason != "tool_calls" || !strings.Contains(row.OpenAIResponse.String, `"name":"read_file"`) ||
+		!strings.Contains(row.OpenAIResponse.String, `"arguments":"{\"city\": \"Rome\"}"`) {
 		t.Fatalf("recorded stream %+v", row)
 	}
 	// Continue with both results in one turn (parallel calls).
@@ -209,7 +211,7 @@ func TestToolChoiceIsEnforced(t *testing.T) {
 	stubborn.ToolChoice = openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")}
 	_, err = e.client.Chat.Completions.New(ctxT(t), stubborn)
 	var apiErr *openai.Error
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || apiErr.Code != "upstream_bad_response" || !strings.Contains(apiErr.Message, "tool_choice") {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || apiErr.Code != "tool_choice_unmet" || !strings.Contains(apiErr.Message, "tool_choice") {
 		t.Fatalf("stubborn model: %v", err)
 	}
 	if r := e.lastRow(); r.Status != "error" || r.Responses != 1 {

@@ -133,6 +133,10 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: words}
 	if calls, ok := toolAnswer(c, words); ok {
 		t.answer = calls
+	} else if cont, ok := prefillAnswer(words); ok {
+		t.answer = cont
+	} else if js, ok := formatAnswer(c, t.userID); ok {
+		t.answer = js
 	} else {
 		t.answer = s.compose(c, t.userID, system)
 	}
@@ -197,6 +201,11 @@ func (s *Sim) compose(c *chat, userID string, system []string) string {
 		if n := c.nodes[id]; n.role == "user" {
 			users = append([]string{n.content}, users...)
 		}
+	}
+	if len(users) == 0 {
+		// A thread of no user message (an assistant or other role's
+		// message alone): answer to what was sent.
+		users = []string{c.nodes[userID].content}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "You said: %q.", excerpt(users[len(users)-1]))

@@ -27,6 +27,8 @@ type call struct {
 	metrics   *metrics.Metrics
 	// errorFormat writes errors in the envelope of the call's client API.
 	errorFormat errorFormat
+	// stream is a streaming call's event stream (nil until used).
+	stream *eventStream
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
@@ -48,6 +50,20 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 
 // fail answers with f if nothing was sent yet, and records it.
 func (c *call) fail(f failure) {
+	if e := c.stream; e != nil {
+		// The keep-alive may be opening the stream: one or the other.
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		c.failNow(f)
+		if !e.open {
+			e.err = errClientGone // answered as an HTTP error: never opens
+		}
+		return
+	}
+	c.failNow(f)
+}
+
+func (c *call) failNow(f failure) {
 	rs := &c.ex.Response
 	rs.Status, rs.ErrorType = qp.StatusError, f.errType
 	rs.ErrorMessage = f.api.Message

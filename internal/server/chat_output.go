@@ -14,6 +14,11 @@ import (
 type chatFormat struct {
 	legacy       bool // POST /v1/completions
 	includeUsage bool // stream_options.include_usage
+	// functions answers in the legacy functions shape: one call, as
+	// message.function_call, finish_reason "function_call".
+	functions bool
+	// oneCall keeps only an answer's first call (parallel_tool_calls: false).
+	oneCall bool
 }
 
 func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
@@ -21,7 +26,7 @@ func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
 	if f.legacy {
 		prefix = "cmpl-"
 	}
-	b := bufferedOutput{c: c, legacy: f.legacy, id: prefix + c.ex.Request.RequestID, model: t.answerModel(), created: c.ex.Request.Timestamp.Unix()}
+	b := bufferedOutput{c: c, legacy: f.legacy, functions: f.functions, oneCall: f.functions || f.oneCall, id: prefix + c.ex.Request.RequestID, model: t.answerModel(), created: c.ex.Request.Timestamp.Unix()}
 	if !t.stream {
 		return &b
 	}
@@ -29,10 +34,12 @@ func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
 	if f.legacy {
 		enc = openai.NewTextChunkEncoder(b.id, b.model, b.created)
 	}
-	o := &streamOutput{bufferedOutput: b, enc: enc, rc: http.NewResponseController(c.w), includeUsage: f.includeUsage,
-		// tool_choice that demands a call can only be checked on the whole
-		// answer: such streams are sent when the answer is complete.
-		holding: t.tools.Active() && t.tools.Requirement() != ""}
+	c.events().setOpening(enc.Role)
+	o := &streamOutput{bufferedOutput: b, enc: enc, includeUsage: f.includeUsage,
+		// tool_choice that demands a call, and response_format, can only
+		// be checked on the whole answer: such streams are sent when the
+		// answer is complete.
+		holding: t.checked()}
 	o.sentRaw = !o.holding
 	if start {
 		o.start()
@@ -43,8 +50,10 @@ func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
 // bufferedOutput answers with one JSON body at the end.
 type bufferedOutput struct {
 	transcript
-	c      *call
-	legacy bool
+	c         *call
+	legacy    bool
+	functions bool
+	oneCall   bool // at most one call: the legacy shape, or parallel_tool_calls false
 	// sentRaw is set when the text went out as it arrived (a stream not
 	// held back): the recorded body then keeps it exactly so.
 	sentRaw bool
@@ -56,11 +65,29 @@ type bufferedOutput struct {
 func (o *bufferedOutput) content(s string) error   { o.text.WriteString(s); return nil }
 func (o *bufferedOutput) reasoning(s string) error { o.reasoned.WriteString(s); return nil }
 func (o *bufferedOutput) flush()                   {}
+func (o *bufferedOutput) start()                   {}
 func (o *bufferedOutput) fail(f failure)           { o.c.fail(f) }
 
 func (o *bufferedOutput) toolCalls(calls []qp.ToolCall) error {
-	o.callList = append(o.callList, calls...)
+	o.addCalls(calls)
 	return nil
+}
+
+// addCalls keeps calls; the legacy functions shape, and an answer without
+// parallel calls, have room for one.
+func (o *bufferedOutput) addCalls(calls []qp.ToolCall) {
+	o.callList = append(o.callList, calls...)
+	if o.oneCall && len(o.callList) > 1 {
+		o.callList = o.callList[:1]
+	}
+}
+
+// finishReason says the core's reason in Chat Completions' words.
+func (o *bufferedOutput) finishReason(reason string) string {
+	if o.functions && reason == qp.FinishToolCalls {
+		return "function_call"
+	}
+	return reason
 }
 
 func (o *bufferedOutput) finish(ans *translate.Answer, finishReason string) []byte {
@@ -80,6 +107,7 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 	}
 	var fr *string
 	if finishReason != "" {
+		finishReason = o.finishReason(finishReason)
 		fr = &finishReason
 	}
 	var v any
@@ -88,6 +116,10 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 			Choices: []openai.TextChoice{{Text: text, Logprobs: json.RawMessage("null"), FinishReason: fr}}}
 	} else {
 		msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: openai.ToolCalls(o.callList)}
+		if o.functions && len(o.callList) > 0 {
+			msg.FunctionCall = &openai.FunctionCall{Name: o.callList[0].Name, Arguments: o.callList[0].Arguments}
+			msg.ToolCalls = nil
+		}
 		if text != "" || len(o.callList) == 0 {
 			msg.Content = &text // null only when the answer is calls alone, as OpenAI sends it
 		}
@@ -102,18 +134,17 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 type streamOutput struct {
 	bufferedOutput
 	enc          *openai.ChunkEncoder
-	rc           *http.ResponseController
 	includeUsage bool
-	holding      bool // send content and calls only at finish
-	started      bool
+	holding      bool   // send content and calls only at finish
+	streaming    string // the id of the call whose arguments are streaming
 	err          error
 }
 
+// start opens the stream with its role chunk (registered in open).
 func (o *streamOutput) start() {
-	o.started = true
-	startEventStream(o.c)
-	_ = o.write(o.enc.Role())
-	o.flush()
+	if o.err == nil {
+		o.err = startEventStream(o.c)
+	}
 }
 
 func (o *streamOutput) write(b []byte) error {
@@ -137,12 +168,49 @@ func (o *streamOutput) reasoning(s string) error {
 }
 
 func (o *streamOutput) toolCalls(calls []qp.ToolCall) error {
-	first := len(o.callList)
-	o.callList = append(o.callList, calls...)
-	if o.holding {
+	for _, c := range calls {
+		if c.ID == o.streaming && c.ID != "" {
+			// Sent already, name and arguments: the client has it as
+			// streamed, and so does the transcript.
+			o.streaming = ""
+			continue
+		}
+		first := len(o.callList)
+		o.addCalls([]qp.ToolCall{c})
+		if !o.holding {
+			if err := o.writeCalls(first); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// toolCallStart sends a call's id and name as soon as its block is
+// confirmed a call (a held answer keeps it for the whole answer instead).
+func (o *streamOutput) toolCallStart(c qp.ToolCall) error {
+	if o.holding || o.oneCall && len(o.callList) > 0 {
+		return nil // room for one call only
+	}
+	o.streaming = c.ID
+	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
+	if o.functions {
+		return o.write(o.enc.FunctionCall(c.Name, ""))
+	}
+	return o.write(o.enc.ToolCallStart(len(o.callList)-1, c.ID, c.Name))
+}
+
+// toolCallArguments sends the next piece of the started call's arguments.
+func (o *streamOutput) toolCallArguments(id, piece string) error {
+	if id != o.streaming || o.streaming == "" {
 		return nil
 	}
-	return o.writeCalls(first)
+	i := len(o.callList) - 1
+	o.callList[i].Arguments += piece
+	if o.functions {
+		return o.write(o.enc.FunctionCall("", piece))
+	}
+	return o.write(o.enc.ToolCallArguments(i, piece))
 }
 
 // writeCalls sends the calls from index first on: per call, its id and name,
@@ -150,6 +218,12 @@ func (o *streamOutput) toolCalls(calls []qp.ToolCall) error {
 func (o *streamOutput) writeCalls(first int) error {
 	for i := first; i < len(o.callList); i++ {
 		c := o.callList[i]
+		if o.functions {
+			if err := o.write(o.enc.FunctionCall(c.Name, c.Arguments)); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := o.write(o.enc.ToolCallStart(i, c.ID, c.Name)); err != nil {
 			return err
 		}
@@ -161,8 +235,8 @@ func (o *streamOutput) writeCalls(first int) error {
 }
 
 func (o *streamOutput) flush() {
-	if o.started && o.err == nil {
-		o.err = flushEvents(o.rc)
+	if o.err == nil {
+		o.err = flushEvents(o.c)
 	}
 }
 
@@ -174,7 +248,7 @@ func (o *streamOutput) finish(ans *translate.Answer, finishReason string) []byte
 			}
 			_ = o.writeCalls(0)
 		}
-		_ = o.write(o.enc.Finish(finishReason))
+		_ = o.write(o.enc.Finish(o.finishReason(finishReason)))
 		if o.includeUsage {
 			_ = o.write(o.enc.Usage(ans.Usage()))
 		}
@@ -188,7 +262,7 @@ func (o *streamOutput) finish(ans *translate.Answer, finishReason string) []byte
 // before that it is an HTTP error.
 func (o *streamOutput) fail(f failure) {
 	o.c.fail(f)
-	if !o.started || f.api.Status == statusClientClosed {
+	if !o.c.events().isOpen() || f.api.Status == statusClientClosed {
 		return
 	}
 	_ = o.write(openai.ErrorEvent(f.api))

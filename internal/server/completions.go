@@ -11,7 +11,7 @@ import (
 // user message in a chat of its own.
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	var req openai.CompletionRequest
-	body, sessionID, ok := s.decodeCall(w, r, &req)
+	d, ok := s.decodeCall(w, r, &req, openai.CompletionFields)
 	if !ok {
 		return
 	}
@@ -21,16 +21,20 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	prompt, _ := req.PromptText()
+	stop, _ := openai.ParseStop(req.Stop) // checked with the fields
 	format := chatFormat{legacy: true}
 	if req.StreamOptions != nil {
 		format.includeUsage = req.StreamOptions.IncludeUsage
 	}
-	s.answer(s.newCall(w, r, body), turnSpec{
+	c := s.newCall(w, r, d.body)
+	c.ex.Request.IgnoredParams = d.ignored
+	s.answer(c, turnSpec{
 		format:    format,
 		model:     model,
 		asked:     req.Model,
 		stream:    req.Stream,
+		stop:      stop,
 		messages:  []qp.Message{{Role: "user", Text: prompt}},
-		sessionID: sessionID,
+		sessionID: d.sessionID,
 	})
 }

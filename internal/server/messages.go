@@ -21,10 +21,11 @@ func (m *messagesRequest) Validate() *openai.Error { return m.Request.Validate(m
 // Anthropic's message format and stream events.
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	var req messagesRequest
-	body, sessionID, ok := s.decodeCall(w, r, &req)
+	d, ok := s.decodeCall(w, r, &req, nil)
 	if !ok {
 		return
 	}
+	body, sessionID := d.body, d.sessionID
 	model, apiErr := s.resolveModel(r.Context(), req.Model)
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
@@ -39,6 +40,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		stream:    req.Stream,
 		thinking:  req.WantsThinking(),
 		messages:  req.Conversation(),
+		stop:      req.StopSequences,
 		sessionID: sessionID,
 	})
 }
@@ -48,7 +50,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 // calls nothing upstream and is not recorded.
 func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 	req := messagesRequest{countOnly: true}
-	if _, _, ok := s.decodeCall(w, r, &req); !ok {
+	if _, ok := s.decodeCall(w, r, &req, nil); !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"input_tokens": anthropic.EstimateTokens(&req.Request)})

@@ -20,9 +20,9 @@ func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &messagesOutput{c: c, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(), stream: t.stream,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
-		holding: t.tools.Active() && t.tools.Requirement() != ""}
+		holding: t.checked()}
 	if t.stream {
-		o.rc = http.NewResponseController(c.w)
+		c.events().setOpening(func() []byte { return append(anthropic.MessageStart(o.id, o.model), anthropic.Ping()...) })
 		if start {
 			o.start()
 		}
@@ -36,20 +36,24 @@ type messagesOutput struct {
 	c         *call
 	id, model string
 	stream    bool
-	holding   bool // stream: send text and calls only at finish
-	rc        *http.ResponseController
-	started   bool
+	holding   bool   // stream: send text and calls only at finish
+	started   bool   // upstream has begun to answer
+	streaming string // the id of the call whose input is streaming
 	err       error
 	open      string // the type of the block being streamed, "" for none
 	index     int    // the index of the open block, or of the next one
 }
 
+// start opens the stream (if the keep-alive has not) with message_start
+// and a ping, registered in open.
 func (o *messagesOutput) start() {
+	if !o.stream {
+		return
+	}
 	o.started = true
-	startEventStream(o.c)
-	_ = o.write(anthropic.MessageStart(o.id, o.model))
-	_ = o.write(anthropic.Ping())
-	o.flush()
+	if o.err == nil {
+		o.err = startEventStream(o.c)
+	}
 }
 
 func (o *messagesOutput) write(b []byte) error {
@@ -60,8 +64,8 @@ func (o *messagesOutput) write(b []byte) error {
 }
 
 func (o *messagesOutput) flush() {
-	if o.started && o.err == nil {
-		o.err = flushEvents(o.rc)
+	if o.stream && o.err == nil {
+		o.err = flushEvents(o.c)
 	}
 }
 
@@ -110,12 +114,47 @@ func (o *messagesOutput) reasoning(s string) error {
 }
 
 func (o *messagesOutput) toolCalls(calls []qp.ToolCall) error {
-	first := len(o.callList)
-	o.callList = append(o.callList, calls...)
+	for _, c := range calls {
+		if c.ID != "" && c.ID == o.streaming {
+			// Its block is open and its input sent: close it. The
+			// transcript keeps the parsed input, as a client resends it.
+			o.streaming = ""
+			o.callList[len(o.callList)-1].Arguments = c.Arguments
+			o.closeBlock()
+			continue
+		}
+		first := len(o.callList)
+		o.callList = append(o.callList, c)
+		if o.started && !o.holding {
+			if err := o.writeCalls(first); err != nil {
+				return err
+			}
+		}
+	}
+	return o.err
+}
+
+// toolCallStart opens the call's tool_use block as soon as its block is
+// confirmed a call; its input follows as input_json_delta pieces.
+func (o *messagesOutput) toolCallStart(c qp.ToolCall) error {
 	if !o.started || o.holding {
 		return nil
 	}
-	return o.writeCalls(first)
+	o.streaming = c.ID
+	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
+	if err := o.block("tool_use", anthropic.ContentBlock{Type: "tool_use", ID: c.ID, Name: c.Name}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// toolCallArguments sends the next piece of the started call's input.
+func (o *messagesOutput) toolCallArguments(id, piece string) error {
+	if id == "" || id != o.streaming {
+		return nil
+	}
+	o.callList[len(o.callList)-1].Arguments += piece
+	return o.write(anthropic.InputJSONDelta(o.index, piece))
 }
 
 // writeCalls sends the calls from first on, each a tool_use block of its own
@@ -150,7 +189,8 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 		_ = o.writeCalls(0)
 	}
 	o.closeBlock()
-	_ = o.write(anthropic.MessageDelta(anthropic.StopReason(finishReason), nil, usage(ans)))
+	reason, seq := stopReason(ans, finishReason)
+	_ = o.write(anthropic.MessageDelta(reason, seq, usage(ans)))
 	_ = o.write(anthropic.MessageStop())
 	o.flush()
 	return body
@@ -174,11 +214,21 @@ func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte
 		msg.Content = append(msg.Content, anthropic.ToolUseBlock(c))
 	}
 	if finishReason != "" {
-		reason := anthropic.StopReason(finishReason)
-		msg.StopReason = &reason
+		reason, seq := stopReason(ans, finishReason)
+		msg.StopReason, msg.StopSequence = &reason, seq
 	}
 	b, _ := json.Marshal(msg) // strings, numbers and valid JSON: cannot fail
 	return b
+}
+
+// stopReason is the answer's stop_reason, and its stop_sequence when one of
+// the request's stop_sequences ended it.
+func stopReason(ans *translate.Answer, finishReason string) (string, *string) {
+	if ans.StopSequence != "" && finishReason == qp.FinishStop {
+		seq := ans.StopSequence
+		return "stop_sequence", &seq
+	}
+	return anthropic.StopReason(finishReason), nil
 }
 
 func usage(ans *translate.Answer) anthropic.Usage {
@@ -190,7 +240,7 @@ func usage(ans *translate.Answer) anthropic.Usage {
 // that it is an HTTP error in Anthropic's envelope.
 func (o *messagesOutput) fail(f failure) {
 	o.c.fail(f)
-	if !o.started || f.api.Status == statusClientClosed {
+	if !o.stream || !o.c.events().isOpen() || f.api.Status == statusClientClosed {
 		return
 	}
 	_ = o.write(anthropic.ErrorEvent(f.api))

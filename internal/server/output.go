@@ -14,6 +14,9 @@ import (
 // client gets it (text without call markup, and the calls), for the record
 // and the session key.
 type output interface {
+	// start opens the event stream if it is not open yet (a no-op for an
+	// answer sent whole): upstream has begun to answer.
+	start()
 	content(s string) error
 	reasoning(s string) error
 	toolCalls(calls []qp.ToolCall) error
@@ -35,9 +38,11 @@ type output interface {
 
 // answerFormat is a client API's way of answering.
 type answerFormat interface {
-	// open returns the call's output; start opens the event stream at once
-	// (a stream whose upstream failed before answering is never opened, so
-	// the client gets a real HTTP status).
+	// open returns the call's output; start opens the event stream at once.
+	// A stream is otherwise opened by output.start when upstream answers,
+	// or by the keep-alive (events.go) after STREAM_KEEPALIVE: a stream
+	// whose upstream failed before either is never opened, so the client
+	// gets a real HTTP status.
 	open(c *call, t *turnSpec, start bool) output
 }
 

@@ -22,10 +22,11 @@ import (
 // for chat completions (Codex sends store:false and its whole history).
 func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	var req responses.Request
-	body, sessionID, ok := s.decodeCall(w, r, &req)
+	d, ok := s.decodeCall(w, r, &req, nil)
 	if !ok {
 		return
 	}
+	body, sessionID := d.body, d.sessionID
 	if req.PreviousResponseID != "" && sessionID == "" {
 		if sessionID = s.previousSession(r.Context(), req.PreviousResponseID); sessionID == "" {
 			writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",

@@ -27,9 +27,12 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &responsesOutput{c: c, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
-		holding: t.tools.Active() && t.tools.Requirement() != ""}
+		holding: t.checked()}
 	if t.stream {
-		o.rc = http.NewResponseController(c.w)
+		c.events().setOpening(func() []byte {
+			o.named()
+			return append(o.events.Response("response.created", &o.resp), o.events.Response("response.in_progress", &o.resp)...)
+		})
 		if start {
 			o.start()
 		}
@@ -40,17 +43,17 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 // responsesOutput writes the answer as Responses output items.
 type responsesOutput struct {
 	transcript
-	c       *call
-	resp    responses.Response
-	hex     string // the request id, for item ids
-	stream  bool
-	holding bool
-	rc      *http.ResponseController
-	events  responses.Events
-	started bool
-	err     error
-	open    string          // the streamed item's type: "", "reasoning" or "message"
-	current strings.Builder // the streamed item's text
+	c         *call
+	resp      responses.Response
+	hex       string // the request id, for item ids
+	stream    bool
+	holding   bool
+	events    responses.Events
+	started   bool   // upstream has begun to answer
+	streaming string // the id of the call whose arguments are streaming
+	err       error
+	open      string          // the streamed item's type: "", "reasoning" or "message"
+	current   strings.Builder // the streamed item's text
 }
 
 // named gives the response its id, once: when its stream opens, or when
@@ -62,13 +65,16 @@ func (o *responsesOutput) named() {
 	}
 }
 
+// start opens the stream (if the keep-alive has not) with response.created
+// and response.in_progress, registered in open.
 func (o *responsesOutput) start() {
-	o.named()
+	if !o.stream {
+		return
+	}
 	o.started = true
-	startEventStream(o.c)
-	_ = o.write(o.events.Response("response.created", &o.resp))
-	_ = o.write(o.events.Response("response.in_progress", &o.resp))
-	o.flush()
+	if o.err == nil {
+		o.err = startEventStream(o.c)
+	}
 }
 
 func (o *responsesOutput) write(b []byte) error {
@@ -79,8 +85,8 @@ func (o *responsesOutput) write(b []byte) error {
 }
 
 func (o *responsesOutput) flush() {
-	if o.started && o.err == nil {
-		o.err = flushEvents(o.rc)
+	if o.stream && o.err == nil {
+		o.err = flushEvents(o.c)
 	}
 }
 
@@ -155,12 +161,58 @@ func (o *responsesOutput) reasoning(s string) error {
 }
 
 func (o *responsesOutput) toolCalls(calls []qp.ToolCall) error {
-	first := len(o.callList)
-	o.callList = append(o.callList, calls...)
+	for _, c := range calls {
+		if c.ID != "" && c.ID == o.streaming {
+			o.streaming = ""
+			o.doneCall(c)
+			continue
+		}
+		first := len(o.callList)
+		o.callList = append(o.callList, c)
+		if o.started && !o.holding {
+			if err := o.writeCalls(first); err != nil {
+				return err
+			}
+		}
+	}
+	return o.err
+}
+
+// toolCallStart adds the call's function_call item as soon as its block is
+// confirmed a call; its arguments follow as deltas.
+func (o *responsesOutput) toolCallStart(c qp.ToolCall) error {
 	if !o.started || o.holding {
 		return nil
 	}
-	return o.writeCalls(first)
+	o.closeItem()
+	o.streaming = c.ID
+	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
+	index := len(o.resp.Output)
+	return o.write(o.events.ItemAdded(index, responses.FunctionCall(responses.ID("fc", o.hex, index), "in_progress", c, "")))
+}
+
+// toolCallArguments sends the next piece of the started call's arguments.
+func (o *responsesOutput) toolCallArguments(id, piece string) error {
+	if id == "" || id != o.streaming {
+		return nil
+	}
+	o.callList[len(o.callList)-1].Arguments += piece
+	index := len(o.resp.Output)
+	return o.write(o.events.Part("response.function_call_arguments.delta", responses.ID("fc", o.hex, index), index, map[string]any{"delta": piece}))
+}
+
+// doneCall completes the streamed call: its item carries the arguments as
+// sent; the transcript keeps the parsed ones, as a client resends them.
+func (o *responsesOutput) doneCall(c qp.ToolCall) {
+	last := &o.callList[len(o.callList)-1]
+	sent := last.Arguments
+	last.Arguments = c.Arguments
+	index := len(o.resp.Output)
+	id := responses.ID("fc", o.hex, index)
+	_ = o.write(o.events.Part("response.function_call_arguments.done", id, index, map[string]any{"arguments": sent, "name": c.Name}))
+	done := responses.FunctionCall(id, "completed", c, sent)
+	_ = o.write(o.events.ItemDone(index, done))
+	o.resp.Output = append(o.resp.Output, done)
 }
 
 // writeCalls streams the calls from first on, each a function_call item
@@ -238,7 +290,7 @@ func responseUsage(ans *translate.Answer) *responses.Usage {
 // HTTP error in OpenAI's envelope.
 func (o *responsesOutput) fail(f failure) {
 	o.c.fail(f)
-	if !o.started || f.api.Status == statusClientClosed {
+	if !o.stream || !o.c.events().isOpen() || f.api.Status == statusClientClosed {
 		return
 	}
 	o.closeItem()

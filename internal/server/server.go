@@ -45,6 +45,9 @@ type Config struct {
 	// with X-Record-Bodies: false.
 	RecordBodies bool
 	CORSOrigins  []string // allowed browser origins; none: CORS off
+	// StreamKeepAlive is the longest silence a streaming client sees
+	// (STREAM_KEEPALIVE); default 15 s.
+	StreamKeepAlive time.Duration
 }
 
 // Deps are the collaborators of the server.
@@ -83,6 +86,9 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if cfg.DefaultModel == "" {
 		cfg.DefaultModel = "qwen3-max"
+	}
+	if cfg.StreamKeepAlive <= 0 {
+		cfg.StreamKeepAlive = 15 * time.Second
 	}
 	return &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
 		started: time.Now(), now: time.Now}

@@ -138,59 +138,6 @@ func decodeLenient(text string, dst any) bool {
 	return json.Unmarshal([]byte(repairJSON(text)), dst) == nil
 }
 
-// repairJSON rewrites single-quoted strings as double-quoted, escapes raw
-// control characters inside strings, and drops trailing commas.
-func repairJSON(s string) string {
-	var b strings.Builder
-	var quote byte // the open string's quote, or 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if quote != 0 {
-			switch {
-			case c == '\\' && i+1 < len(s):
-				if quote == '\'' && s[i+1] == '\'' {
-					b.WriteByte('\'')
-				} else {
-					b.WriteByte(c)
-					b.WriteByte(s[i+1])
-				}
-				i++
-			case c == quote:
-				b.WriteByte('"')
-				quote = 0
-			case c == '"': // a double quote inside a single-quoted string
-				b.WriteString(`\"`)
-			case c == '\n':
-				b.WriteString(`\n`)
-			case c == '\r':
-				b.WriteString(`\r`)
-			case c == '\t':
-				b.WriteString(`\t`)
-			default:
-				b.WriteByte(c)
-			}
-			continue
-		}
-		switch c {
-		case '"', '\'':
-			quote = c
-			b.WriteByte('"')
-		case ',':
-			j := i + 1
-			for j < len(s) && strings.IndexByte(" \t\r\n", s[j]) >= 0 {
-				j++
-			}
-			if j < len(s) && (s[j] == '}' || s[j] == ']') {
-				continue
-			}
-			b.WriteByte(c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
 var xmlOpen = regexp.MustCompile(`<([A-Za-z_][A-Za-z0-9_.-]*)>`)
 
 // toolSchema is what the XML form needs of a tool's JSON Schema.

@@ -2,9 +2,9 @@ package translate
 
 import (
 	"fmt"
-	qp "qwenproxy"
 	"strings"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/tools"
 )
@@ -12,21 +12,44 @@ import (
 // Split divides a conversation into the history the proxy has already seen
 // answered (everything up to and including the last assistant message) and
 // the new turn (the messages after it). Qwen keeps the history; only the turn
-// is sent. A conversation that ends with an assistant message (a prefill) has
-// that message as its turn.
+// is sent. A conversation that ends with an assistant message (a prefill, to
+// be continued) has that message in its turn, with what came since the
+// assistant message before it.
 func Split(msgs []qp.Message) (history, turn []qp.Message) {
+	end := len(msgs)
+	if _, ok := Prefill(msgs); ok {
+		end--
+	}
 	k := 0
-	for i := len(msgs) - 1; i >= 0; i-- {
+	for i := end - 1; i >= 0; i-- {
 		if msgs[i].Role == "assistant" {
 			k = i + 1
 			break
 		}
 	}
-	if k == len(msgs) {
-		k = len(msgs) - 1
-	}
 	return msgs[:k], msgs[k:]
 }
+
+// Prefill returns the text of a trailing assistant message without tool
+// calls: the start of the answer, which the model is to continue.
+func Prefill(msgs []qp.Message) (string, bool) {
+	if len(msgs) == 0 {
+		return "", false
+	}
+	last := &msgs[len(msgs)-1]
+	if last.Role != "assistant" || len(last.ToolCalls) > 0 {
+		return "", false
+	}
+	return last.Text, true
+}
+
+// Markers of a prefill: Qwen's web API has no way to start the answer, so
+// the turn asks the model to continue the given text.
+const (
+	PrefillOpen  = "[Answer so far]"
+	PrefillClose = "[End of answer so far]"
+	prefillAsk   = "Your answer to this turn has already begun. Continue it from exactly where the text between the markers below ends — the next character onwards — without repeating any of it and without any preamble."
+)
 
 // HasEarlierTurns reports whether history holds anything but system prompts:
 // a conversation that a new Qwen chat would not know about.
@@ -62,6 +85,8 @@ type Plan struct {
 	Replay         bool // the chat is new but the client has earlier turns: replay them
 	Thinking       bool
 	Tools          *tools.Set
+	// Instructions are per request (response_format): they end every turn.
+	Instructions string
 }
 
 // Markers of the one upstream message. Qwen takes exactly one message per
@@ -82,6 +107,8 @@ type Plan struct {
 //	<the new turn: the user's words, tool results>
 //
 //	<what tool_choice demands of this answer, on later turns>
+//
+//	<the answer format (response_format), on every turn that asks for one>
 const (
 	SystemOpen  = "[System instructions]"
 	SystemClose = "[End of system instructions]"
@@ -95,7 +122,7 @@ const toolsWithdrawn = "No functions are available any more: answer in plain tex
 // UpstreamMessage builds the one message of a Qwen completion request for
 // the newest turn of msgs.
 func UpstreamMessage(msgs []qp.Message, p Plan) qwen.MessageSpec {
-	history, turn := Split(msgs)
+	history, _ := Split(msgs)
 	var body strings.Builder
 	if p.Tell {
 		writeSystem(&body, SystemText(msgs), p)
@@ -103,17 +130,20 @@ func UpstreamMessage(msgs []qp.Message, p Plan) qwen.MessageSpec {
 	if p.Replay {
 		writeReplay(&body, history)
 	}
-	role := "user"
-	if len(turn) == 1 && turn[0].Role == "assistant" {
-		role = "assistant"
-	}
 	writeTurn(&body, msgs, len(history))
 	if !p.Tell && p.Tools.Active() && p.Tools.Requirement() != "" {
 		// The instructions (with the requirement) were stated earlier; a
 		// demand for a call is per request.
 		body.WriteString("\n\n" + p.Tools.Requirement())
 	}
-	return qwen.MessageSpec{Role: role, Content: body.String(), Thinking: p.Thinking}
+	if p.Instructions != "" {
+		body.WriteString("\n\n" + p.Instructions)
+	}
+	if prefix, ok := Prefill(msgs); ok {
+		// Last, after every instruction: what the answer must continue.
+		fmt.Fprintf(&body, "\n\n%s\n%s\n%s\n%s", prefillAsk, PrefillOpen, prefix, PrefillClose)
+	}
+	return qwen.MessageSpec{Role: "user", Content: body.String(), Thinking: p.Thinking}
 }
 
 // writeSystem writes the system section: the prompts, then the tools.
@@ -187,7 +217,9 @@ func writeTurn(b *strings.Builder, msgs []qp.Message, start int) {
 	first := true
 	for i := start; i < len(msgs); i++ {
 		m := &msgs[i]
-		if isSystem(m.Role) {
+		// A turn's assistant message is a prefill, which UpstreamMessage
+		// writes last, after every instruction.
+		if isSystem(m.Role) || m.Role == "assistant" {
 			continue
 		}
 		if !first {

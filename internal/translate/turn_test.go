@@ -2,10 +2,10 @@ package translate
 
 import (
 	"encoding/json"
-	qp "qwenproxy"
 	"strings"
 	"testing"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/tools"
@@ -32,13 +32,35 @@ func TestSplit(t *testing.T) {
 		{[]qp.Message{msg("system", "s"), msg("user", "a")}, "", "system,user"},
 		{[]qp.Message{msg("user", "a"), msg("assistant", "b"), msg("user", "c")}, "user,assistant", "user"},
 		{[]qp.Message{msg("user", "a"), msg("assistant", "b"), tool, tool}, "user,assistant", "tool,tool"},
-		{[]qp.Message{msg("user", "a"), msg("assistant", "prefill")}, "user", "assistant"},
+		// A prefill belongs to the turn it starts the answer of.
+		{[]qp.Message{msg("user", "a"), msg("assistant", "prefill")}, "", "user,assistant"},
+		{[]qp.Message{msg("user", "a"), msg("assistant", "b"), msg("user", "c"), msg("assistant", "pre")}, "user,assistant", "user,assistant"},
 	}
 	for _, tc := range cases {
 		h, turn := Split(tc.msgs)
 		if roles(h) != tc.history || roles(turn) != tc.turn {
 			t.Errorf("%s: history %q turn %q", roles(tc.msgs), roles(h), roles(turn))
 		}
+	}
+}
+
+func TestPrefillIsAskedToBeContinued(t *testing.T) {
+	convo := []qp.Message{msg("system", "Be brief."), msg("user", "Write a haiku"), msg("assistant", "Autumn moon ")}
+	m := UpstreamMessage(convo, Plan{Tell: true, Instructions: "# Answer format"})
+	if m.Role != "user" {
+		t.Fatalf("role %s", m.Role)
+	}
+	want := "Write a haiku\n\n# Answer format\n\n" + prefillAsk + "\n" + PrefillOpen + "\nAutumn moon \n" + PrefillClose
+	if !strings.HasSuffix(m.Content, want) || !strings.HasPrefix(m.Content, SystemOpen+"\nBe brief.") {
+		t.Fatalf("message %q", m.Content)
+	}
+	if p, ok := Prefill(convo); !ok || p != "Autumn moon " {
+		t.Fatalf("prefill %q %v", p, ok)
+	}
+	withCall := msg("assistant", "")
+	withCall.ToolCalls = []qp.ToolCall{{ID: "c"}}
+	if _, ok := Prefill([]qp.Message{msg("user", "a"), withCall}); ok {
+		t.Fatal("an assistant message with calls is not a prefill")
 	}
 }
 
