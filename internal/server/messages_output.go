@@ -23,6 +23,7 @@ func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
 		holding: t.checked()}
 	if t.stream {
 		c.events().setOpening(func() []byte { return append(anthropic.MessageStart(o.id, o.model), anthropic.Ping()...) })
+		c.events().setKeepAlive(anthropic.Ping()) // Anthropic's keep-alive is a ping event
 		if start {
 			o.start()
 		}
