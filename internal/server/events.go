@@ -215,3 +215,32 @@ func (e *eventStream) keepAlive(every time.Duration) (stop func()) {
 		})
 	}
 }
+
+// streamWriter is what every streaming output writes through: the call's
+// event stream, and the first write error (the client left), after which
+// nothing more is written.
+type streamWriter struct {
+	call *call
+	err  error
+}
+
+// openStream opens the call's event stream, if the keep-alive has not.
+func (w *streamWriter) openStream() {
+	if w.err == nil {
+		w.err = startEventStream(w.call)
+	}
+}
+
+func (w *streamWriter) write(b []byte) error {
+	if w.err == nil {
+		w.err = writeEvent(w.call, b)
+	}
+	return w.err
+}
+
+// flushStream sends what was written.
+func (w *streamWriter) flushStream() {
+	if w.err == nil {
+		w.err = flushEvents(w.call)
+	}
+}
