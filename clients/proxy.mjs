@@ -1,12 +1,12 @@
 // Starts the real qwenproxy binary in front of its built-in simulator, on a
-// free loopback port and a fresh database, as a user would run it; env adds
-// settings (API_KEYS, …).
+// free loopback port and a fresh database, as a user would run it.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import readline from 'node:readline';
 
+// env adds settings (e.g. API keys) to the proxy's environment.
 export async function startProxy({ env = {} } = {}) {
   const bin = process.env.QWENPROXY_BIN;
   if (!bin) {
@@ -36,6 +36,7 @@ export async function startProxy({ env = {} } = {}) {
   });
   return {
     baseURL: `http://${addr}/v1`,
+    root: `http://${addr}`,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve);

@@ -76,6 +76,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
+	c.live.update(func(a *activeCall) { a.model, a.stream = rq.Model, t.stream })
 
 	out := s.newOutput(c, t, false)
 	if t.stream {
@@ -97,6 +98,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer turn.Release()
 
 	sess := &turn.Session
+	c.live.update(func(a *activeCall) { a.sessionID = sess.ID })
 	ans, told, err := s.ask(ctx, c, t, turn, out)
 	var clean string
 	if err == nil {
@@ -194,7 +196,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 		FirstUser:  translate.FirstUserText(t.messages),
 		NewChat: func(ctx context.Context) (string, error) {
 			id, n, err := s.deps.Upstream.NewChat(ctx, t.model)
-			rs.UpstreamAttempts += n
+			rs.NewChatAttempts += n
 			return id, err
 		},
 	})
