@@ -86,8 +86,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", cfg.Host)
 	}
 	m := metrics.New()
-	a.recorder, err = recorder.New(a.store, log, recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize,
-		SpoolPath: cfg.SpoolPath, OnCommit: m.Commit})
+	ropt := recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize,
+		SpoolPath: cfg.SpoolPath, MemoryBudget: cfg.RecorderMemoryBudget, OnCommit: m.Commit}
+	if cfg.RecorderSync {
+		// Callers wait: commit what is there at once; what queues during a
+		// commit shares the next one.
+		ropt.Linger = -1
+	}
+	a.recorder, err = recorder.New(a.store, log, ropt)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +110,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	sorts := server.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, Sorts: sorts,
-		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins},
+		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, RecorderSync: cfg.RecorderSync, RecordingRequired: cfg.RecordingRequired},
 		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Keys: keys, Metrics: m, Log: log})
 
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
@@ -116,6 +122,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       a.api.BaseContext,
 		// No WriteTimeout: it would cut long streams.
 	}
 	bg, stop := context.WithCancel(context.Background())
@@ -158,6 +165,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
 	if err := a.http.Shutdown(ctx); err != nil {
 		a.log.Warn("calls still running at the shutdown deadline; closing them", "err", err)
+		a.api.CutCalls() // recorded as cut by shutdown, not as clients that left
 		a.http.Close()
 	}
 	a.api.WaitCalls()

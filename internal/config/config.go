@@ -54,6 +54,11 @@ type Config struct {
 	RetentionDays     int
 	RetentionInterval time.Duration
 	RecordBodies      bool
+	// RecorderMemoryBudget bounds, in bytes, the records kept in memory
+	// while neither the database nor the spool takes them.
+	RecorderMemoryBudget int64
+	RecorderSync         bool // a call's final bytes wait until its record survives kill -9
+	RecordingRequired    bool // 503 for new calls while records cannot be kept durably
 
 	APIKeys              []string
 	AdminAPIKeys         []string
@@ -97,6 +102,9 @@ func (c *Config) settings() []setting {
 		{"DEFAULT_MODEL", "qwen3-max", "model used when a request names none", str(&c.DefaultModel)},
 		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
+		{"RECORDER_MEMORY_BUDGET", "268435456", "bytes of records kept in memory while neither the database nor the spool takes them (beyond: dropped, logged)", integer64(&c.RecorderMemoryBudget, 1)},
+		{"RECORDER_SYNC", "false", "a call's final bytes wait until its record is committed or spooled (survives kill -9; group commit)", boolean(&c.RecorderSync)},
+		{"RECORDING_REQUIRED", "false", "answer new calls 503 while neither the database nor the spool takes records", boolean(&c.RecordingRequired)},
 		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM", millis(&c.ShutdownTimeout, 1)},
 		{"HEADER_TIMEOUT", "10000", "ms a client has to send its request headers (slow clients are cut off)", millis(&c.HeaderTimeout, 1)},
 		{"RECORD_BODIES", "true", "store request and response bodies (false: metadata only; per call: X-Record-Bodies: false)", boolean(&c.RecordBodies)},

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
@@ -25,7 +27,14 @@ type call struct {
 	// streaming is set while an event stream is open (active-streams gauge).
 	streaming bool
 	metrics   *metrics.Metrics
+	// last sends the call's final bytes. It runs once the call is recorded,
+	// so that with RECORDER_SYNC a client never holds a complete answer
+	// whose record a crash could still lose.
+	last []func()
 }
+
+// atEnd keeps f to run among the call's final bytes, after recording.
+func (c *call) atEnd(f func()) { c.last = append(c.last, f) }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
 // the id it is stored under.
@@ -46,6 +55,9 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 
 // fail answers with f if nothing was sent yet, and records it.
 func (c *call) fail(f failure) {
+	if f.errType == qp.ErrorTypeClientDisconnect && errors.Is(context.Cause(c.r.Context()), ErrShuttingDown) {
+		f = shutdownFailure(f.cause)
+	}
 	rs := &c.ex.Response
 	rs.Status, rs.ErrorType = qp.StatusError, f.errType
 	rs.ErrorMessage = f.api.Message
@@ -54,7 +66,9 @@ func (c *call) fail(f failure) {
 	}
 	if f.api.Status != statusClientClosed && !c.wrote {
 		c.wrote = true
-		rs.OpenAIResponse = writeJSONError(c.w, f.api)
+		body := errorJSON(f.api)
+		rs.OpenAIResponse = body
+		c.atEnd(func() { sendJSONError(c.w, f.api, body) })
 	}
 }
 
@@ -79,6 +93,16 @@ func (s *Server) finish(c *call) {
 	if c.metadataOnly {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
 	}
-	s.deps.Recorder.Record(c.ex)
+	if s.cfg.RecorderSync {
+		// The final bytes wait for the record to survive a crash.
+		if err := s.deps.Recorder.Commit(c.r.Context(), c.ex); err != nil {
+			s.log.Warn("answering before the call's record is durable", "request_id", c.ex.Request.RequestID, "err", err)
+		}
+	} else {
+		s.deps.Recorder.Record(c.ex)
+	}
+	for _, f := range c.last {
+		f()
+	}
 	s.calls.done()
 }

@@ -12,7 +12,8 @@ import (
 type validator interface{ Validate() *openai.Error }
 
 // decodeCall reads, decodes and validates a completion call's body into req
-// and reads its X-Session-Id. On failure it has answered the 4xx; nothing is
+// and reads its X-Session-Id. On failure it has answered the 4xx (or, under
+// RECORDING_REQUIRED while records cannot be kept, a 503); nothing is
 // recorded for such a call.
 func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validator) (body []byte, sessionID string, ok bool) {
 	body, apiErr := s.readJSON(w, r)
@@ -24,6 +25,11 @@ func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validato
 	}
 	if apiErr == nil {
 		sessionID, apiErr = sessionHeader(r)
+	}
+	if apiErr == nil && s.cfg.RecordingRequired && !s.deps.Recorder.Durable() {
+		// Memory is not durable: refuse rather than serve unrecorded.
+		apiErr = &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "recording_unavailable",
+			Message: "calls are refused while neither the database nor the spool takes records (RECORDING_REQUIRED)"}
 	}
 	if apiErr != nil {
 		writeError(w, apiErr)

@@ -23,6 +23,17 @@ type failure struct {
 	cause   error
 }
 
+// ErrShuttingDown is the cause calls are cancelled with when the server
+// stops before they finished.
+var ErrShuttingDown = errors.New("the server is shutting down")
+
+// shutdownFailure is a call cut because the server stopped: not the
+// client's doing, and recorded as such.
+func shutdownFailure(cause error) failure {
+	return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "shutting_down",
+		Message: "the proxy is shutting down; try again"}, errType: qp.ErrorTypeServerShuttingDown, cause: cause}
+}
+
 // classify maps an error from the upstream or the session layer.
 func classify(err error) failure {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -119,7 +119,7 @@ func (o *bufferedOutput) finish(ans *translate.Answer, finishReason string) []by
 	if finishReason != "" {
 		o.c.wrote = true
 		o.c.ex.Response.HTTPStatus = http.StatusOK
-		writeBody(o.c.w, http.StatusOK, body)
+		o.c.atEnd(func() { writeBody(o.c.w, http.StatusOK, body) })
 	}
 	return body
 }
@@ -230,18 +230,21 @@ func (o *streamOutput) flush() {
 
 func (o *streamOutput) finish(ans *translate.Answer, finishReason string) []byte {
 	if finishReason != "" {
-		if o.holding {
-			if text := o.contentText(); text != "" {
-				_ = o.write(o.enc.Content(text))
+		usage := ans.Usage()
+		o.c.atEnd(func() {
+			if o.holding {
+				if text := o.contentText(); text != "" {
+					_ = o.write(o.enc.Content(text))
+				}
+				_ = o.writeCalls(0)
 			}
-			_ = o.writeCalls(0)
-		}
-		_ = o.write(o.enc.Finish(finishReason))
-		if o.includeUsage {
-			_ = o.write(o.enc.Usage(ans.Usage()))
-		}
-		_ = o.write(openai.Done)
-		o.flush()
+			_ = o.write(o.enc.Finish(finishReason))
+			if o.includeUsage {
+				_ = o.write(o.enc.Usage(usage))
+			}
+			_ = o.write(openai.Done)
+			o.flush()
+		})
 	}
 	return o.body(ans, finishReason)
 }
@@ -253,7 +256,9 @@ func (o *streamOutput) fail(f failure) {
 	if !o.started || f.api.Status == statusClientClosed {
 		return
 	}
-	_ = o.write(openai.ErrorEvent(f.api))
-	_ = o.write(openai.Done)
-	o.flush()
+	o.c.atEnd(func() {
+		_ = o.write(openai.ErrorEvent(f.api))
+		_ = o.write(openai.Done)
+		o.flush()
+	})
 }

@@ -13,10 +13,26 @@ func writeError(w http.ResponseWriter, e *openai.Error) { writeJSONError(w, e) }
 
 // writeJSONError is writeError returning the body sent, for the record.
 func writeJSONError(w http.ResponseWriter, e *openai.Error) []byte {
+	b := errorJSON(e)
+	sendJSONError(w, e, b)
+	return b
+}
+
+// errorJSON is e's envelope.
+func errorJSON(e *openai.Error) []byte {
+	b, err := json.Marshal(e)
+	if err != nil { // strings and numbers only: cannot happen
+		return []byte(`{"error":{"message":"could not encode the error","type":"server_error","param":null,"code":"internal_error"}}`)
+	}
+	return b
+}
+
+// sendJSONError sends e's envelope b, with Retry-After when e has one.
+func sendJSONError(w http.ResponseWriter, e *openai.Error, b []byte) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	return writeJSON(w, e.Status, e)
+	writeBody(w, e.Status, b)
 }
 
 // writeJSON sends v as JSON with status.

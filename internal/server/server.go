@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,11 @@ import (
 // Recorder takes finished exchanges; Record must not block.
 type Recorder interface {
 	Record(qp.Exchange) bool
+	// Commit records and returns once the record survives a crash of the
+	// process (RECORDER_SYNC).
+	Commit(ctx context.Context, e qp.Exchange) error
+	// Durable is false while records wait in memory only.
+	Durable() bool
 	// Sync waits until everything queued so far is written.
 	Sync(ctx context.Context) error
 	Stats() recorder.Stats
@@ -43,6 +49,12 @@ type Config struct {
 	// with X-Record-Bodies: false.
 	RecordBodies bool
 	CORSOrigins  []string // allowed browser origins; none: CORS off
+	// RecorderSync holds a call's final bytes until its record survives a
+	// crash of the process (RECORDER_SYNC).
+	RecorderSync bool
+	// RecordingRequired refuses calls with 503 while records cannot be kept
+	// durably (RECORDING_REQUIRED).
+	RecordingRequired bool
 }
 
 // Deps are the collaborators of the server.
@@ -69,6 +81,10 @@ type Server struct {
 	calls   inflight // recorded calls in progress
 	// rejected is Qwen's last refusal of the credentials, nil once they work.
 	rejected atomic.Pointer[rejection]
+	// base is the context every request derives from; cutCalls cancels it
+	// with ErrShuttingDown when shutdown can wait no longer.
+	base     context.Context
+	cutCalls context.CancelCauseFunc
 }
 
 // New returns a Server.
@@ -79,9 +95,17 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.DefaultModel == "" {
 		cfg.DefaultModel = "qwen3-max"
 	}
+	base, cut := context.WithCancelCause(context.Background())
 	return &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
-		started: time.Now(), now: time.Now}
+		started: time.Now(), now: time.Now, base: base, cutCalls: cut}
 }
+
+// BaseContext is the context of every request (http.Server.BaseContext).
+func (s *Server) BaseContext(net.Listener) context.Context { return s.base }
+
+// CutCalls cancels every call in progress, which is then recorded as cut by
+// shutdown (error type shutting_down), not as a client that left.
+func (s *Server) CutCalls() { s.cutCalls(ErrShuttingDown) }
 
 // Handler returns the routed, logged, panic-safe handler.
 func (s *Server) Handler() http.Handler {
