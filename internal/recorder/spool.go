@@ -216,6 +216,14 @@ func (s *spool) replay(n int, write func([]item) error, bad func([]corruptLine) 
 		if batchEnd == offset {
 			break
 		}
+		// Written first: a batch the database refuses is read again, with
+		// its unreadable lines, which must then not be set aside twice.
+		if len(batch) > 0 {
+			if err := write(batch); err != nil {
+				return replayed, err
+			}
+			replayed += len(batch)
+		}
 		if len(corrupt) > 0 {
 			if err := bad(corrupt); err != nil {
 				return replayed, err
@@ -223,12 +231,6 @@ func (s *spool) replay(n int, write func([]item) error, bad func([]corruptLine) 
 			s.mu.Lock()
 			s.corrupt += int64(len(corrupt))
 			s.mu.Unlock()
-		}
-		if len(batch) > 0 {
-			if err := write(batch); err != nil {
-				return replayed, err
-			}
-			replayed += len(batch)
 		}
 		offset = batchEnd
 		s.mu.Lock()
