@@ -129,6 +129,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 		HasHistory: translate.HasEarlierTurns(history),
 		Model:      t.model,
 		FirstUser:  translate.FirstUserText(t.messages),
+		Owner:      c.ex.Request.APIKeyID,
 		NewChat: func(ctx context.Context) (string, error) {
 			id, n, err := s.deps.Upstream.NewChat(ctx, t.model)
 			rs.UpstreamAttempts += n

@@ -55,6 +55,10 @@ type Request struct {
 	HasHistory bool
 	Model      string
 	FirstUser  string
+	// Owner is the id of the proxy API key making the call ("" without
+	// keys). Sessions belong to the key that opened them: another key's
+	// X-Session-Id or history opens a session of its own.
+	Owner string
 	// NewChat opens a Qwen chat when no session can be continued.
 	NewChat func(ctx context.Context) (chatID string, err error)
 }
@@ -83,6 +87,7 @@ func ValidID(id string) bool { return validID.MatchString(id) }
 // Begin finds the session to continue, or opens a new one, and holds it until
 // Release, so turns of one session never overlap.
 func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
+	req.PrefixKey = ownedKey(req.Owner, req.PrefixKey)
 	if req.ExplicitID != "" {
 		return m.beginExplicit(ctx, req)
 	}
@@ -132,6 +137,14 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	case err != nil:
 		t.release()
 		return nil, err
+	case s.APIKeyID != req.Owner:
+		// Another key's conversation: never continued, never revealed. This
+		// call gets a session of its own, under a new id.
+		t.release()
+		if t, err = m.lock(ctx, m.newID()); err != nil {
+			return nil, err
+		}
+		return m.open(ctx, t, req)
 	}
 	// A named session whose first turn never got an answer is a new chat.
 	t.Session, t.Replay = s, s.ParentID == "" && req.HasHistory
@@ -159,7 +172,7 @@ func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error)
 		t.release()
 		return nil, err
 	}
-	if s.ConversationKey != req.PrefixKey || s.Expired(m.now()) {
+	if s.ConversationKey != req.PrefixKey || s.Expired(m.now()) || s.APIKeyID != req.Owner {
 		t.release()
 		return nil, nil
 	}
@@ -177,7 +190,7 @@ func (m *Manager) open(ctx context.Context, t *Turn, req Request) (*Turn, error)
 	}
 	now := m.now()
 	t.Session = qp.Session{ID: t.Session.ID, ChatID: chatID, Model: req.Model, FirstUserMessage: req.FirstUser,
-		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl)}
+		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl), APIKeyID: req.Owner}
 	t.Replay = req.HasHistory
 	// Persisted when the turn ends (Advance or Touch), with its call: one
 	// write instead of two.
@@ -200,6 +213,13 @@ func (m *Manager) get(ctx context.Context, t *Turn) (qp.Session, error) {
 	s, ok := m.cache[id]
 	m.mu.Unlock()
 	if ok {
+		// Deleted meanwhile (by the API, or by the CLI in another process):
+		// memory must not bring it back. Should the database not answer,
+		// memory is the truth.
+		if deleted, err := m.store.Deleted(ctx, id, s.ChatID); err == nil && deleted {
+			m.Forget(id)
+			return qp.Session{}, qp.ErrNotFound
+		}
 		return s, nil
 	}
 	stored, err := m.store.Session(ctx, id)
@@ -314,7 +334,7 @@ func (t *Turn) FirstTurn() bool { return t.Session.ParentID == "" }
 // the key the next request will carry.
 func (t *Turn) Advance(parentID, nextKey string) {
 	now := t.m.now()
-	t.Session.ParentID, t.Session.ConversationKey = parentID, nextKey
+	t.Session.ParentID, t.Session.ConversationKey = parentID, ownedKey(t.Session.APIKeyID, nextKey)
 	t.Session.MessageCount++
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
 	t.persist()

@@ -45,6 +45,9 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 		return fmt.Errorf("write batch: begin: %w", err)
 	}
 	defer tx.Rollback()
+	if b, err = withoutDeleted(ctx, tx, b); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
 	for i := range b.Sessions {
 		if _, err := tx.ExecContext(ctx, upsertSession, sessionArgs(&b.Sessions[i])...); err != nil {
 			return fmt.Errorf("write session %s: %w", b.Sessions[i].ID, err)

@@ -5,19 +5,20 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	qp "qwenproxy"
 )
 
 const sessionColumns = `id, chat_id, COALESCE(parent_id, ''), model, first_user_message, message_count,
-	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at`
+	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at, COALESCE(api_key_id, '')`
 
 func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session, error) {
 	var s qp.Session
 	var created, accessed, expires int64
 	dest := []any{&s.ID, &s.ChatID, &s.ParentID, &s.Model, &s.FirstUserMessage, &s.MessageCount,
-		&s.ConversationKey, &created, &accessed, &expires}
+		&s.ConversationKey, &created, &accessed, &expires, &s.APIKeyID}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -27,8 +28,8 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 
 // upsertSession writes a session's whole current state.
 const upsertSession = `INSERT INTO sessions
-	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at)
-	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?)
+	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at, api_key_id)
+	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''))
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model,
 		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash,
 		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at
@@ -38,7 +39,7 @@ const upsertSession = `INSERT INTO sessions
 
 func sessionArgs(s *qp.Session) []any {
 	return []any{s.ID, s.ChatID, s.ParentID, s.Model, s.FirstUserMessage, s.MessageCount,
-		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli()}
+		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli(), s.APIKeyID}
 }
 
 // Session returns one session by id, expired or not.
@@ -64,6 +65,78 @@ func (s *Store) SessionByKey(ctx context.Context, key string, now time.Time) (*q
 		return nil, fmt.Errorf("find session by key: %w", err)
 	}
 	return sess, nil
+}
+
+// Deleted reports whether the session id on Qwen chat chatID was deleted:
+// its state must never be written back.
+func (s *Store) Deleted(ctx context.Context, id, chatID string) (bool, error) {
+	var one int
+	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM deleted_sessions WHERE id = ? AND chat_id = ?`, id, chatID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read deleted session %s: %w", id, err)
+	}
+	return true, nil
+}
+
+// withoutDeleted leaves out of b the states of deleted sessions, and the
+// session of calls made in them (the calls themselves are still recorded),
+// so that nothing brings a deleted session back. It returns b itself when
+// nothing is deleted, else a copy.
+func withoutDeleted(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, b qp.Batch) (qp.Batch, error) {
+	ids := map[string]bool{}
+	for i := range b.Sessions {
+		ids[b.Sessions[i].ID] = true
+	}
+	for i := range b.Exchanges {
+		if id := b.Exchanges[i].Request.SessionID; id != "" {
+			ids[id] = true
+		}
+	}
+	if len(ids) == 0 {
+		return b, nil
+	}
+	args := make([]any, 0, len(ids))
+	for id := range ids {
+		args = append(args, id)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id, chat_id FROM deleted_sessions WHERE id IN (?`+strings.Repeat(`, ?`, len(args)-1)+`)`, args...)
+	if err != nil {
+		return b, fmt.Errorf("read deleted sessions: %w", err)
+	}
+	defer rows.Close()
+	type chat struct{ id, chatID string }
+	deleted := map[chat]bool{}
+	for rows.Next() {
+		var c chat
+		if err := rows.Scan(&c.id, &c.chatID); err != nil {
+			return b, fmt.Errorf("read deleted sessions: %w", err)
+		}
+		deleted[c] = true
+	}
+	if err := rows.Err(); err != nil {
+		return b, fmt.Errorf("read deleted sessions: %w", err)
+	}
+	if len(deleted) == 0 {
+		return b, nil
+	}
+	var out qp.Batch
+	for _, sess := range b.Sessions {
+		if !deleted[chat{sess.ID, sess.ChatID}] {
+			out.Sessions = append(out.Sessions, sess)
+		}
+	}
+	out.Exchanges = append([]qp.Exchange(nil), b.Exchanges...)
+	for i := range out.Exchanges {
+		if rq := &out.Exchanges[i].Request; deleted[chat{rq.SessionID, out.Exchanges[i].Response.ChatID}] {
+			rq.SessionID = ""
+		}
+	}
+	return out, nil
 }
 
 // ForgetExpiredKeys clears the lookup key of every expired session.
