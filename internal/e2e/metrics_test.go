@@ -87,3 +87,29 @@ func TestMetricsFollowTheCalls(t *testing.T) {
 		t.Fatal("credentials in /metrics")
 	}
 }
+
+// Issue 13, item 6: unauthenticated clients cannot grow /metrics: methods
+// they invent all count as "other".
+func TestMetricsLabelsAreBounded(t *testing.T) {
+	e := start(t, nil)
+	for i := range 50 {
+		method := "X" + strings.Repeat(strconv.Itoa(i), 2000)
+		req, _ := http.NewRequestWithContext(ctxT(t), method, e.app.URL()+"/v1/models", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	resp, err := http.Get(e.app.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(b)
+	if strings.Contains(text, "X0000") || metric(text, "qwenproxy_http_requests_total", `method="other"`) != 50 {
+		t.Fatalf("invented methods became labels (%d bytes of metrics)", len(text))
+	}
+}
