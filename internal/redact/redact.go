@@ -10,13 +10,9 @@ import (
 // Placeholder replaces a secret's value.
 const Placeholder = "[REDACTED]"
 
-// secretKey matches field names that end in a secret's name: api_key,
-// access_token, client_secret, password, cookie… but not max_tokens.
-var secretKey = regexp.MustCompile(`(?i)(^|[_\-.])(api[_-]?key|key|token|secret|password|passwd|cookies?|authorization|credentials?|bx-umidtoken)$`)
-
 // quick is a cheap screen: a body without any of these words has nothing to
 // redact, and is stored as it came (the common case costs one scan).
-var quick = regexp.MustCompile(`(?i)key|token|secret|passw|cookie|authorization|credential`)
+var quick = regexp.MustCompile(`(?i)key|token|secret|pass|cookie|auth|bearer|credential`)
 
 // JSON returns body with the value of every object field whose name looks
 // like a secret replaced by Placeholder, at any depth. A body that is not
@@ -49,7 +45,7 @@ func walk(v any) bool {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			if secretKey.MatchString(k) {
+			if SecretName(k) {
 				if _, isObj := val.(map[string]any); !isObj {
 					x[k] = Placeholder
 					changed = true
