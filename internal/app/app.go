@@ -100,7 +100,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	sessions := session.NewManager(a.store, a.store.Locker(), a.recorder.SaveSession, cfg.SessionTimeout, qwen.NewUUID)
 	upstream := qwen.New(qwen.Config{
 		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, Credentials: creds, Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout,
-		MaxRetries: cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,
+		MaxAnswerBytes: cfg.QwenMaxAnswerBytes,
+		MaxRetries:     cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,
 		OnCall: func(endpoint string, err error) {
 			m.UpstreamCall(endpoint, outcome(err))
 			a.api.UpstreamResult(err)
@@ -110,7 +111,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	sorts := server.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, Sorts: sorts,
-		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, RecorderSync: cfg.RecorderSync, RecordingRequired: cfg.RecordingRequired},
+		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, RecorderSync: cfg.RecorderSync, RecordingRequired: cfg.RecordingRequired,
+		MaxDuration: cfg.QwenMaxDuration, RecordMaxBodyBytes: cfg.RecordMaxBodyBytes},
 		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Keys: keys, Metrics: m, Log: log})
 
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {

@@ -33,6 +33,12 @@ type Config struct {
 	QwenTimeout     time.Duration
 	QwenIdleTimeout time.Duration
 	UserAgent       string
+	// QwenMaxAnswerBytes bounds one answer's stream; QwenMaxDuration a
+	// call's whole time.
+	QwenMaxAnswerBytes int64
+	QwenMaxDuration    time.Duration
+	// RecordMaxBodyBytes bounds each recorded body (truncated with a marker).
+	RecordMaxBodyBytes int
 
 	SessionTimeout         time.Duration
 	SessionCleanupInterval time.Duration
@@ -89,6 +95,8 @@ func (c *Config) settings() []setting {
 		{"QWEN_COOKIES", "", "browser Cookie header for chat.qwen.ai", str(&c.QwenCookies)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
 		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
+		{"QWEN_MAX_ANSWER_BYTES", "16777216", "bytes one Qwen answer's stream may take; past it the call fails (502) and is recorded", integer64(&c.QwenMaxAnswerBytes, 1024)},
+		{"QWEN_MAX_DURATION", "600000", "ms a call may take in all, retries and stream included; past it the call is stopped (504) and recorded", millis(&c.QwenMaxDuration, 1000)},
 		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome)", str(&c.UserAgent)},
 		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},
 		{"SESSION_CLEANUP_INTERVAL", "600000", "ms between sweeps of expired session keys", millis(&c.SessionCleanupInterval, 1)},
@@ -102,6 +110,7 @@ func (c *Config) settings() []setting {
 		{"DEFAULT_MODEL", "qwen3-max", "model used when a request names none", str(&c.DefaultModel)},
 		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
+		{"RECORD_MAX_BODY_BYTES", "16777216", "bytes a recorded body may hold; a longer one is stored truncated, as JSON with _truncated and _original_bytes", integer(&c.RecordMaxBodyBytes, 1024, 1<<30)},
 		{"RECORDER_MEMORY_BUDGET", "268435456", "bytes of records kept in memory while neither the database nor the spool takes them (beyond: dropped, logged)", integer64(&c.RecorderMemoryBudget, 1)},
 		{"RECORDER_SYNC", "false", "a call's final bytes wait until its record is committed or spooled (survives kill -9; group commit)", boolean(&c.RecorderSync)},
 		{"RECORDING_REQUIRED", "false", "answer new calls 503 while neither the database nor the spool takes records", boolean(&c.RecordingRequired)},

@@ -26,6 +26,9 @@ type Config struct {
 	Timeout time.Duration
 	// IdleTimeout bounds every gap between stream events. Default: Timeout.
 	IdleTimeout time.Duration
+	// MaxAnswerBytes bounds the bytes of one answer's stream; past it the
+	// stream fails with KindTooLarge. Default DefaultMaxAnswerBytes.
+	MaxAnswerBytes int64
 	MaxRetries  int           // attempts after the first, for retryable failures
 	RetryBase   time.Duration // first backoff; doubles per attempt
 	RetryMax    time.Duration // backoff cap; a Retry-After longer than this is not waited for
@@ -146,6 +149,7 @@ func (c *Client) openStream(parent context.Context, chatID string, body []byte) 
 		resp.Body = io.NopCloser(bytes.NewReader(append([]byte("data: "), b...)))
 	}
 	s := newStream(ctx, cancel, resp.Body, c.cfg.IdleTimeout, timer, timedOut)
+	s.limitBytes(c.cfg.MaxAnswerBytes)
 	// Read up to the first real event, so that errors Qwen sends as the only
 	// stream event are failures of this attempt (and retryable), not of a
 	// stream already forwarded to the client.

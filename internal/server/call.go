@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
@@ -27,6 +28,9 @@ type call struct {
 	// streaming is set while an event stream is open (active-streams gauge).
 	streaming bool
 	metrics   *metrics.Metrics
+	// ctx is the call's context, bounded by maxDuration (QWEN_MAX_DURATION).
+	ctx         context.Context
+	maxDuration time.Duration
 	// last sends the call's final bytes. It runs once the call is recorded,
 	// so that with RECORDER_SYNC a client never holds a complete answer
 	// whose record a crash could still lose.
@@ -55,8 +59,14 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 
 // fail answers with f if nothing was sent yet, and records it.
 func (c *call) fail(f failure) {
-	if f.errType == qp.ErrorTypeClientDisconnect && errors.Is(context.Cause(c.r.Context()), ErrShuttingDown) {
-		f = shutdownFailure(f.cause)
+	if f.errType == qp.ErrorTypeClientDisconnect {
+		// Not the client: the server stopping, or the call's time bound.
+		switch {
+		case errors.Is(context.Cause(c.r.Context()), ErrShuttingDown):
+			f = shutdownFailure(f.cause)
+		case c.ctx != nil && errors.Is(context.Cause(c.ctx), errMaxDuration):
+			f = overtimeFailure(c.maxDuration, f.cause)
+		}
 	}
 	rs := &c.ex.Response
 	rs.Status, rs.ErrorType = qp.StatusError, f.errType
@@ -92,6 +102,12 @@ func (s *Server) finish(c *call) {
 	}
 	if c.metadataOnly {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
+	}
+	if limit := s.cfg.RecordMaxBodyBytes; limit > 0 {
+		rq := &c.ex.Request
+		for _, b := range []*[]byte{&rq.OpenAIRequest, &rq.QwenRequest, &rs.OpenAIResponse, &rs.QwenResponse} {
+			*b = truncateBody(*b, limit)
+		}
 	}
 	if s.cfg.RecorderSync {
 		// The final bytes wait for the record to survive a crash.

@@ -49,6 +49,12 @@ type Config struct {
 	// with X-Record-Bodies: false.
 	RecordBodies bool
 	CORSOrigins  []string // allowed browser origins; none: CORS off
+	// MaxDuration bounds a call's whole time, upstream retries and stream
+	// included (QWEN_MAX_DURATION); 0: unbounded.
+	MaxDuration time.Duration
+	// RecordMaxBodyBytes bounds each recorded body (RECORD_MAX_BODY_BYTES);
+	// a longer one is stored truncated, with a marker; 0: unbounded.
+	RecordMaxBodyBytes int
 	// RecorderSync holds a call's final bytes until its record survives a
 	// crash of the process (RECORDER_SYNC).
 	RecorderSync bool

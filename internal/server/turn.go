@@ -37,6 +37,12 @@ func (s *Server) answer(c *call, t turnSpec) {
 	attempts := &qwen.AttemptLog{}
 	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
+	if s.cfg.MaxDuration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, s.cfg.MaxDuration, errMaxDuration)
+		defer cancel()
+	}
+	c.ctx, c.maxDuration = ctx, s.cfg.MaxDuration
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rq.Stream = t.model, t.stream
 
