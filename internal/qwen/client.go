@@ -26,16 +26,16 @@ type Config struct {
 	Timeout time.Duration
 	// IdleTimeout bounds every gap between stream events. Default: Timeout.
 	IdleTimeout time.Duration
-	// MaxAnswerBytes bounds the bytes of one answer's stream; past it the
-	// stream fails with KindTooLarge. Default DefaultMaxAnswerBytes.
-	MaxAnswerBytes int64
-	MaxRetries     int           // attempts after the first, for retryable failures
-	RetryBase      time.Duration // first backoff; doubles per attempt
-	RetryMax       time.Duration // backoff cap; a Retry-After longer than this is not waited for
-	HTTPClient     *http.Client  // default: an own transport sized for concurrency
+	MaxRetries  int           // attempts after the first, for retryable failures
+	RetryBase   time.Duration // first backoff; doubles per attempt
+	RetryMax    time.Duration // backoff cap; a Retry-After longer than this is not waited for
+	HTTPClient  *http.Client  // default: an own transport sized for concurrency
 	// OnCall, when set, hears of every upstream attempt: its endpoint
 	// (chats_new, completions, models) and its error (nil on success).
 	OnCall func(endpoint string, err error)
+	// MaxAnswerBytes bounds the bytes of one answer's stream; past it the
+	// stream fails with KindTooLarge. Default DefaultMaxAnswerBytes.
+	MaxAnswerBytes int64
 }
 
 // DefaultUserAgent is a browser UA; without one Qwen answers with a firewall page.
