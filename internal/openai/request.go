@@ -39,6 +39,9 @@ type Message struct {
 	Name       string          `json:"name,omitempty"`
 	ToolCalls  []ToolCall      `json:"tool_calls,omitempty"`
 	ToolCallID string          `json:"tool_call_id,omitempty"`
+	// text caches Text's result: a large message is decoded once, not once
+	// per use (validation, session key, upstream turn, record).
+	text *string
 }
 
 // ToolCall is a function call made by the assistant.
@@ -191,6 +194,17 @@ func isNull(raw json.RawMessage) bool {
 // joined by newlines. Non-text parts (images, audio) are not representable
 // upstream and are refused rather than dropped silently.
 func (m *Message) Text() (string, error) {
+	if m.text != nil {
+		return *m.text, nil
+	}
+	s, err := m.decodeText()
+	if err == nil {
+		m.text = &s
+	}
+	return s, err
+}
+
+func (m *Message) decodeText() (string, error) {
 	raw := bytes.TrimSpace(m.Content)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return "", nil
