@@ -76,6 +76,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	creds := credentials.New(envCreds, a.store)
+	if err := creds.Refresh(ctx); err != nil {
+		return nil, fmt.Errorf("read stored Qwen credentials: %w", err)
+	}
 	log.Info("database ready", "backend", a.store.Backend(), "database", a.store.String(), "migrations_applied", n)
 
 	keys, err := auth.New(ctx, cfg.APIKeys, cfg.AdminAPIKeys, a.store)
@@ -130,6 +133,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	go sessions.RunCleanup(bg, cfg.SessionCleanupInterval, log)
+	go keys.Run(bg, log)
+	go creds.Run(bg, log)
 	if cfg.RetentionDays > 0 {
 		go runRetention(bg, a.store, time.Duration(cfg.RetentionDays)*24*time.Hour, cfg.RetentionInterval, log)
 	}
