@@ -101,6 +101,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	sessions := session.NewManager(a.store, a.store.Locker(), a.recorder.SaveSession, cfg.SessionTimeout, qwen.NewUUID)
+	sessions.Bound(cfg.SessionCacheSize, func(ctx context.Context) bool {
+		// Evict only what the database has: everything saved is committed.
+		if err := a.recorder.Sync(ctx); err != nil {
+			return false
+		}
+		st := a.recorder.Stats()
+		return st.SpoolBytes == 0 && st.Held == 0
+	})
 	upstream := qwen.New(qwen.Config{
 		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, Credentials: creds, Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout,
 		MaxAnswerBytes: cfg.QwenMaxAnswerBytes,

@@ -35,6 +35,12 @@ type Manager struct {
 	mu    sync.Mutex
 	cache map[string]qp.Session // by id
 	byKey map[string][]string   // conversation key → ids
+
+	// The bound on cache (see Bound): max sessions, the check that their
+	// state is in the database, and the signal that the cache is over.
+	max     int
+	flushed func(context.Context) bool
+	over    chan struct{}
 }
 
 // NewManager returns a Manager whose sessions expire after ttl idle; save
@@ -300,6 +306,7 @@ func (m *Manager) index(s qp.Session) {
 	if s.ConversationKey != "" {
 		m.byKey[s.ConversationKey] = append(m.byKey[s.ConversationKey], s.ID)
 	}
+	m.overBound()
 }
 
 func (m *Manager) unindexKey(s qp.Session) {
@@ -373,6 +380,8 @@ func (m *Manager) RunCleanup(ctx context.Context, interval time.Duration, log *s
 		select {
 		case <-ctx.Done():
 			return
+		case <-m.over: // nil without a bound: never ready
+			m.evictOverflow(ctx, log)
 		case <-tick.C:
 			m.evictExpired()
 			n, err := m.store.ForgetExpiredKeys(ctx, m.now())
