@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -466,4 +467,72 @@ func TestKillNineWithRecorderSync(t *testing.T) {
 			t.Fatalf("after restart: %d", code)
 		}
 	})
+}
+
+// serveFails runs `qwenproxy serve` expecting it to refuse to start, and
+// returns what it said.
+func serveFails(t *testing.T, bin string, args []string, env ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--mock-upstream"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "QWEN_TOKEN=", "QWEN_COOKIES="), env...)
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("serve started where it must refuse")
+	}
+	if err == nil {
+		t.Fatalf("serve exited cleanly where it must refuse:\n%s", out)
+	}
+	return string(out)
+}
+
+// Issue 13, items 14 and 15: a second server on one SQLite file (or one
+// spool) refuses to start, with a clear message, while the CLI still reads;
+// and a start that fails creates nothing.
+func TestOneServerPerDatabaseAndFailedStartsCreateNothing(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "qwenproxy.db")
+	s := serveLogged(t, bin, db)
+	if code, _ := s.call(t, "hello"); code != 200 {
+		t.Fatalf("call: %d", code)
+	}
+	out := serveFails(t, bin, []string{"--port", "0", "--database-path", db})
+	if !strings.Contains(out, "another qwenproxy server already serves the database") {
+		t.Fatalf("second server on one file said:\n%s", out)
+	}
+	out = serveFails(t, bin, []string{"--port", "0", "--database-path", filepath.Join(dir, "other.db")}, "RECORDER_SPOOL="+db+".spool")
+	if !strings.Contains(out, "each instance needs its own RECORDER_SPOOL") {
+		t.Fatalf("second server on one spool said:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other.db")); err == nil {
+		t.Fatal("a refused start created its database")
+	}
+	cli := exec.Command(bin, "requests", "--database-path", db, "--json")
+	if b, err := cli.CombinedOutput(); err != nil || !strings.Contains(string(b), `"request_id"`) {
+		t.Fatalf("the CLI cannot read while the server runs: %v\n%s", err, b)
+	}
+	s.stop(t)
+
+	fresh := filepath.Join(t.TempDir(), "never", "qwenproxy.db")
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // a port in use
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	for _, args := range [][]string{
+		{"--port", port, "--database-path", fresh},
+		{"--port", "0", "--host", "0.0.0.0", "--database-path", fresh}, // no keys: refused
+	} {
+		out := serveFails(t, bin, args)
+		if _, err := os.Stat(filepath.Dir(fresh)); err == nil {
+			t.Fatalf("serve %v failed but created %s:\n%s", args, filepath.Dir(fresh), out)
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,7 @@ type App struct {
 	sim      *qwensim.Server
 	stop     context.CancelFunc
 	served   chan error
+	unlock   []func() // the database's and the spool's locks
 }
 
 // Start opens the database (applying migrations), starts the recorder and
@@ -65,6 +67,17 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		}
 		log.Info("using the built-in Qwen simulator", "url", a.sim.URL)
 	}
+	// What can fail without touching anything goes first: the address, the
+	// host, the locks. A failed start creates no database and no spool.
+	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
+	}
+	if err := checkHost(cfg); err != nil {
+		return nil, err
+	}
+	if err := a.lock(cfg); err != nil {
+		return nil, err
+	}
 	if a.store, err = store.Open(ctx, cfg.Database(), store.Options{
 		SQLite:   sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds())},
 		Postgres: postgres.Options{MaxConns: cfg.DatabaseMaxConns},
@@ -86,7 +99,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	if !loopback(cfg.Host) && !keys.Enabled(ctx) && !cfg.AllowUnauthenticated {
-		return nil, fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", cfg.Host)
+		return nil, errUnauthenticated(cfg.Host)
 	}
 	m := metrics.New()
 	ropt := recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize,
@@ -126,9 +139,6 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		MaxDuration: cfg.QwenMaxDuration, RecordMaxBodyBytes: cfg.RecordMaxBodyBytes},
 		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Keys: keys, Metrics: m, Log: log})
 
-	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
-	}
 	a.http = &http.Server{
 		Handler:           a.api.Handler(),
 		ReadHeaderTimeout: cfg.HeaderTimeout,
@@ -202,6 +212,14 @@ func (a *App) closeResources() {
 	if a.stop != nil {
 		a.stop()
 	}
+	if a.ln != nil && a.http == nil { // a failed start: never served
+		a.ln.Close()
+	}
+	defer func() {
+		for _, unlock := range a.unlock {
+			unlock()
+		}
+	}()
 	if a.recorder != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		_ = a.recorder.Close(ctx) // after Shutdown's drain this returns at once
@@ -286,4 +304,46 @@ func observe(m *metrics.Metrics, r *recorder.Recorder, s *session.Manager) {
 		func() float64 { return float64(s.Cached()) })
 	m.Observe("qwenproxy_session_turns_in_progress", "Conversations with a turn in progress or waiting.", prometheus.GaugeValue,
 		func() float64 { return float64(s.Active()) })
+}
+
+// checkHost refuses a non-loopback address without API keys (unless
+// allowed) before anything is created: when no key is in the environment
+// and there is no database file yet, no stored key can exist either.
+func checkHost(cfg *config.Config) error {
+	if loopback(cfg.Host) || cfg.AllowUnauthenticated || len(cfg.APIKeys)+len(cfg.AdminAPIKeys) > 0 || cfg.DatabaseURL != "" {
+		return nil
+	}
+	if _, err := os.Stat(cfg.DatabasePath); errors.Is(err, os.ErrNotExist) {
+		return errUnauthenticated(cfg.Host)
+	}
+	return nil // the stored keys decide, once the database is open
+}
+
+func errUnauthenticated(host string) error {
+	return fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", host)
+}
+
+// lock makes this process the only server on its SQLite file and the only
+// user of its spool: a second `serve` on either refuses to start. The CLI
+// takes no lock: its reads stay allowed while a server runs.
+func (a *App) lock(cfg *config.Config) error {
+	if cfg.DatabaseURL == "" {
+		unlock, err := lockFile(cfg.DatabasePath + ".lock")
+		if errors.Is(err, errLocked) {
+			return fmt.Errorf("another qwenproxy server already serves the database %s (%w); stop it, or give this one its own DATABASE_PATH", cfg.DatabasePath, err)
+		}
+		if err != nil {
+			return err
+		}
+		a.unlock = append(a.unlock, unlock)
+	}
+	unlock, err := lockFile(cfg.SpoolPath + ".lock")
+	if errors.Is(err, errLocked) {
+		return fmt.Errorf("another qwenproxy server already uses the spool %s (%w); each instance needs its own RECORDER_SPOOL", cfg.SpoolPath, err)
+	}
+	if err != nil {
+		return err
+	}
+	a.unlock = append(a.unlock, unlock)
+	return nil
 }
