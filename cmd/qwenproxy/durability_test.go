@@ -108,6 +108,21 @@ func (s *proxyProcess) call(t *testing.T, text string) (int, string) {
 	return resp.StatusCode, resp.Header.Get("X-Request-Id")
 }
 
+// callsAnswered makes n chat calls that must all be answered, and returns
+// their request ids.
+func (s *proxyProcess) callsAnswered(t *testing.T, n int, text string) []string {
+	t.Helper()
+	var ids []string
+	for i := range n {
+		code, id := s.call(t, fmt.Sprint(text, " ", i))
+		if code != 200 {
+			t.Fatalf("call %d (%s): %d", i, text, code)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 // health returns the status and body of a health route.
 func (s *proxyProcess) health(t *testing.T, route string) (int, map[string]any) {
 	t.Helper()
@@ -248,20 +263,9 @@ func TestDurability(t *testing.T) {
 		dir, fill := smallDisk(t, "16m")
 		db := filepath.Join(dir, "qwenproxy.db")
 		s := serveLogged(t, bin, db)
-		var acked []string
-		for i := range 5 {
-			if code, id := s.call(t, fmt.Sprint("before ", i)); code == 200 {
-				acked = append(acked, id)
-			}
-		}
+		acked := s.callsAnswered(t, 5, "before")
 		free := fill()
-		for i := range 300 {
-			code, id := s.call(t, fmt.Sprint("disk full ", i))
-			if code != 200 {
-				t.Fatalf("call %d on a full disk: %d", i, code)
-			}
-			acked = append(acked, id)
-		}
+		acked = append(acked, s.callsAnswered(t, 300, "disk full")...)
 		if code, body := s.health(t, "/health/ready"); code != 503 {
 			t.Fatalf("ready on a full disk: %d %v", code, body)
 		}
@@ -320,14 +324,7 @@ func TestDurability(t *testing.T) {
 		db := filepath.Join(dir, "qwenproxy.db")
 		s := serveLogged(t, bin, db, "RECORDER_MEMORY_BUDGET=20000")
 		free := fill()
-		var acked []string
-		for i := range 40 {
-			code, id := s.call(t, fmt.Sprint("over budget ", i))
-			if code != 200 {
-				t.Fatalf("call %d: %d", i, code)
-			}
-			acked = append(acked, id)
-		}
+		acked := s.callsAnswered(t, 40, "over budget")
 		s.waitQueue(t)
 		free()
 		s.waitPlaced(t)
@@ -360,24 +357,13 @@ func TestDeletedDatabaseFileKeepsCalls(t *testing.T) {
 	bin := buildBinary(t)
 	db := filepath.Join(t.TempDir(), "qwenproxy.db")
 	s := serveLogged(t, bin, db)
-	for i := range 20 {
-		if code, _ := s.call(t, fmt.Sprint("before ", i)); code != 200 {
-			t.Fatalf("call %d: %d", i, code)
-		}
-	}
+	s.callsAnswered(t, 20, "before")
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(db + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
 		}
 	}
-	var acked []string
-	for i := range 100 {
-		code, id := s.call(t, fmt.Sprint("after the delete ", i))
-		if code != 200 {
-			t.Fatalf("call %d: %d", i, code)
-		}
-		acked = append(acked, id)
-	}
+	acked := s.callsAnswered(t, 100, "after the delete")
 	code, body := s.health(t, "/health/ready")
 	if checks := fmt.Sprint(body["checks"]); code != 503 || !strings.Contains(checks, "deleted or replaced") {
 		t.Fatalf("ready with the database file gone: %d %v", code, body)

@@ -30,16 +30,20 @@ func benchChatCall(b *testing.B, backend string) {
 	e := startOnWith(b, backend, qwensim.Options{AnswerWords: 200}, nil)
 	client := &http.Client{}
 	for b.Loop() {
-		resp, err := client.Post(e.app.URL()+"/v1/chat/completions", "application/json",
-			strings.NewReader(`{"model":"qwen3-max","messages":[{"role":"user","content":"benchmark"}]}`))
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			b.Fatal(resp.Status)
-		}
+		postOK(b, client, e.app.URL()+"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"benchmark"}]}`)
+	}
+}
+
+// postOK posts a chat body and fails unless it is answered.
+func postOK(b *testing.B, client *http.Client, url, body string) {
+	resp, err := client.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b.Fatal(resp.Status)
 	}
 }
 
@@ -77,15 +81,7 @@ func BenchmarkLargeRequest(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for b.Loop() {
-		resp, err := client.Post(e.app.URL()+"/v1/chat/completions", "application/json", strings.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			b.Fatal(resp.Status)
-		}
+		postOK(b, client, e.app.URL()+"/v1/chat/completions", body)
 		e.sync() // the record written, its memory counted
 	}
 	runtime.ReadMemStats(&after)

@@ -41,13 +41,7 @@ func TestMetricsFollowTheCalls(t *testing.T) {
 	}
 	e.sync()
 
-	resp, err := http.Get(e.app.URL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	text := string(b)
+	text := scrape(t, e)
 	checks := []struct {
 		name, labels string
 		min          float64
@@ -102,14 +96,20 @@ func TestMetricsLabelsAreBounded(t *testing.T) {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
+	text := scrape(t, e)
+	if strings.Contains(text, "X0000") || metric(text, "qwenproxy_http_requests_total", `method="other"`) != 50 {
+		t.Fatalf("invented methods became labels (%d bytes of metrics)", len(text))
+	}
+}
+
+// scrape returns /metrics.
+func scrape(t *testing.T, e *env) string {
+	t.Helper()
 	resp, err := http.Get(e.app.URL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	text := string(b)
-	if strings.Contains(text, "X0000") || metric(text, "qwenproxy_http_requests_total", `method="other"`) != 50 {
-		t.Fatalf("invented methods became labels (%d bytes of metrics)", len(text))
-	}
+	return string(b)
 }
