@@ -298,8 +298,12 @@ func observe(m *metrics.Metrics, r *recorder.Recorder, s *session.Manager) {
 		stat(func(s recorder.Stats) float64 { return float64(s.Spooled) }))
 	m.Observe("qwenproxy_recorder_replayed_total", "Records written from the spool.", prometheus.CounterValue,
 		stat(func(s recorder.Stats) float64 { return float64(s.Replayed) }))
-	m.Observe("qwenproxy_recorder_dropped_total", "Records lost (no spool took them).", prometheus.CounterValue,
+	m.Observe("qwenproxy_recorder_dropped_total", "Calls lost: neither the database, the spool nor memory (RECORDER_MEMORY_BUDGET) kept them.", prometheus.CounterValue,
 		stat(func(s recorder.Stats) float64 { return float64(s.Dropped) }))
+	m.Observe("qwenproxy_recorder_held_bytes", "Bytes of records kept in memory because neither the database nor the spool takes them.", prometheus.GaugeValue,
+		stat(func(s recorder.Stats) float64 { return float64(s.HeldBytes) }))
+	m.Observe("qwenproxy_recorder_corrupt_spool_lines_total", "Unreadable spool lines set aside in the spool's .corrupt file.", prometheus.CounterValue,
+		stat(func(s recorder.Stats) float64 { return float64(s.Corrupt) }))
 	m.Observe("qwenproxy_sessions_in_memory", "Conversations held in memory.", prometheus.GaugeValue,
 		func() float64 { return float64(s.Cached()) })
 	m.Observe("qwenproxy_session_turns_in_progress", "Conversations with a turn in progress or waiting.", prometheus.GaugeValue,
