@@ -84,13 +84,21 @@ func TestDeletedSessionIsNeverResurrected(t *testing.T) {
 	const key = "owner-key-123"
 	e := start(t, func(c *config.Config) { c.APIKeys = []string{key} })
 	keyedChat(t, e, key, "doomed", "my locker code is 4711")
+	found, opened := keyedChat(t, e, key, "", "my bike code is 1234") // one found by its history
 	e.sync()
 	old, err := e.app.Store().Session(ctxT(t), "doomed")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.app.Store().DeleteSession(ctxT(t), "doomed"); err != nil {
-		t.Fatal(err)
+	for _, id := range []string{"doomed", opened} {
+		if err := e.app.Store().DeleteSession(ctxT(t), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Its history resent opens a new session (the history replayed), not the
+	// deleted one, and no error.
+	if _, got := keyedChat(t, e, key, "", "my bike code is 1234", found, "and again?"); got == opened {
+		t.Fatalf("the deleted conversation %s continued by its history", opened)
 	}
 	// A turn of the old state in flight writes it back late.
 	e.app.Recorder().SaveSession(*old)

@@ -174,6 +174,10 @@ func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error)
 		return nil, err
 	}
 	s, err := m.get(ctx, t)
+	if errors.Is(err, qp.ErrNotFound) { // deleted meanwhile
+		t.release()
+		return nil, nil
+	}
 	if err != nil {
 		t.release()
 		return nil, err
