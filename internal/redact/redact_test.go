@@ -119,3 +119,22 @@ func FuzzSecretNames(f *testing.F) {
 		}
 	})
 }
+
+// The screen that spares a large body the full parse never hides a key:
+// escaped names, keys after values holding quotes and colons, deep ones.
+func TestTheKeyScreenFindsEveryKey(t *testing.T) {
+	for _, body := range []string{
+		`{"api\u005fkey":"s3cr3t-value"}`,
+		`{"note":"a \"quoted\": text","password":"s3cr3t-value"}`,
+		`{"content":"my token: x","nested":[{"deep":{"x":1,"accessToken":"s3cr3t-value"}}]}`,
+		`{"a\\":"b","secret" : "s3cr3t-value"}`,
+	} {
+		if out := string(JSON([]byte(body))); strings.Contains(out, "s3cr3t-value") {
+			t.Errorf("%s stored as %s", body, out)
+		}
+	}
+	big := []byte(`{"messages":[{"role":"user","content":"` + strings.Repeat("my token is here ", 1000) + `"}]}`)
+	if out := JSON(big); &out[0] != &big[0] {
+		t.Error("a body without secret names was decoded and encoded again")
+	}
+}
