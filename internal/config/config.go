@@ -33,6 +33,7 @@ type Config struct {
 	QwenTimeout     time.Duration
 	QwenIdleTimeout time.Duration
 	UserAgent       string
+	QwenWebVersion  string
 	// QwenMaxAnswerBytes bounds one answer's stream; QwenMaxDuration a
 	// call's whole time.
 	QwenMaxAnswerBytes int64
@@ -92,13 +93,14 @@ func (c *Config) settings() []setting {
 		{"RECORDER_SPOOL", "", "file records go to while the database cannot take them (default: <DATABASE_PATH>.spool)", str(&c.SpoolPath)},
 		{"DATABASE_BUSY_TIMEOUT", "5000", "ms a write waits for a locked database before its records go to the spool", millis(&c.DatabaseBusyTimeout, 1)},
 		{"QWEN_BASE_URL", "https://chat.qwen.ai", "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
-		{"QWEN_TOKEN", "", "bx-umidtoken header value", str(&c.QwenToken)},
-		{"QWEN_COOKIES", "", "browser Cookie header for chat.qwen.ai", str(&c.QwenCookies)},
+		{"QWEN_TOKEN", "", "bx-umidtoken header value (optional with a token= cookie; needed for guest use)", str(&c.QwenToken)},
+		{"QWEN_COOKIES", "", "a logged-in browser's Cookie header for chat.qwen.ai (its token=<JWT> is enough)", str(&c.QwenCookies)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
 		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
 		{"QWEN_MAX_ANSWER_BYTES", "16777216", "bytes one Qwen answer's stream may take; past it the call fails (502) and is recorded", integer64(&c.QwenMaxAnswerBytes, 1024)},
 		{"QWEN_MAX_DURATION", "600000", "ms a call may take in all, retries and stream included; past it the call is stopped (504) and recorded", millis(&c.QwenMaxDuration, 1000)},
-		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome)", str(&c.UserAgent)},
+		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome, with its client hints)", str(&c.UserAgent)},
+		{"QWEN_WEB_VERSION", "0.3.11", "Version header: Qwen's web client version; the first thing to update when Qwen refuses every call", str(&c.QwenWebVersion)},
 		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},
 		{"SESSION_CLEANUP_INTERVAL", "600000", "ms between sweeps of expired session keys", millis(&c.SessionCleanupInterval, 1)},
 		{"SESSION_CACHE_SIZE", "10000", "sessions kept in memory at most; the least recently used beyond are read back from the database when they return", integer(&c.SessionCacheSize, 1, 100_000_000)},

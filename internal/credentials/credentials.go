@@ -1,6 +1,6 @@
 // Package credentials resolves the Qwen credentials for each upstream call:
 // those stored with `qwenproxy credentials set` win over the environment's
-// (QWEN_TOKEN, QWEN_COOKIES). Stored ones are re-read every few seconds, so
+// (QWEN_COOKIES, QWEN_TOKEN). Stored ones are re-read every few seconds, so
 // setting or clearing them takes effect without a restart.
 package credentials
 

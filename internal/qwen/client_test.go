@@ -12,13 +12,25 @@ import (
 	"time"
 )
 
-// scripted serves one canned answer per call, in order.
+// scripted serves one canned answer per call, in order. The model list the
+// client fetches before its first completion (to learn which models require
+// thinking) is answered apart, with an empty list, and not counted.
 func scripted(t *testing.T, answers ...func(w http.ResponseWriter)) (*Client, *atomic.Int32) {
+	return scriptedModels(t, false, answers...)
+}
+
+// scriptedModels is scripted; with models the model-list calls are scripted
+// answers too.
+func scriptedModels(t *testing.T, models bool, answers ...func(w http.ResponseWriter)) (*Client, *atomic.Int32) {
 	t.Helper()
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method == http.MethodPost && r.Header.Get("bx-umidtoken") != "tok") || r.Header.Get("Cookie") != "c=1" || !strings.Contains(r.UserAgent(), "Chrome") {
+		if r.Header.Get("bx-umidtoken") != "tok" || r.Header.Get("Cookie") != "c=1" || !strings.Contains(r.UserAgent(), "Chrome") {
 			t.Errorf("headers %v", r.Header)
+		}
+		if !models && strings.Contains(r.URL.Path, "/models") {
+			io.WriteString(w, `{"success":true,"data":{"data":[]}}`)
+			return
 		}
 		i := int(n.Add(1)) - 1
 		if i >= len(answers) {
@@ -81,14 +93,30 @@ func TestCompleteClassifiesAndRetries(t *testing.T) {
 			body("application/json", `{"success":false,"data":{"code":"Bad_Request","details":"Invalid input chat parent_id x is not exist."}}`)}, KindNotFound, 1},
 		{"firewall html", []func(http.ResponseWriter){body("text/html", "<!doctype html><html>challenge</html>")}, KindFirewall, 1},
 		{"firewall json", []func(http.ResponseWriter){body("application/json", `{"requestInfo":{"x":1}}`)}, KindFirewall, 1},
-		{"empty stream", []func(http.ResponseWriter){body(sse, "")}, KindBadResponse, 1},
+		{"empty stream retried", []func(http.ResponseWriter){body(sse, ""), body(sse, okStream)}, "", 2},
+		{"empty stream throughout", []func(http.ResponseWriter){body(sse, ""), body(sse, "data: [DONE]\n\n"), body(sse, "")}, KindEmptyAnswer, 3},
+		{"risk control body", []func(http.ResponseWriter){body("application/json",
+			`{"ret":["FAIL_SYS_USER_VALIDATE","RGV587_ERROR::SM::哎哟喂, 被挤爆啦, 请稍后重试"],"data":{"url":"https://chat.qwen.ai/punish?x=1"}}`)}, KindFirewall, 1},
+		{"risk control as the only stream event", []func(http.ResponseWriter){body(sse,
+			"data: {\"ret\":[\"FAIL_SYS_USER_VALIDATE\",\"RGV587_ERROR::SM::busy\"],\"data\":{}}\n\n")}, KindFirewall, 1},
+		{"baxia page", []func(http.ResponseWriter){body("application/json", `{"x":"baxia-dialog"}`)}, KindFirewall, 1},
+		{"captcha page", []func(http.ResponseWriter){body("text/plain", `please solve the captcha`)}, KindFirewall, 1},
+		{"Bad_Request internal error not retried", []func(http.ResponseWriter){
+			body("application/json", `{"success":false,"data":{"code":"Bad_Request","details":"Internal error..."}}`)}, KindBadRequest, 1},
+		{"Internal_Server_Error retried", []func(http.ResponseWriter){
+			body("application/json", `{"success":false,"data":{"code":"Internal_Server_Error","details":"Internal error"}}`), body(sse, okStream)}, "", 2},
+		{"gateway 504 page in HTTP 200 retried", []func(http.ResponseWriter){
+			body("text/html", `<html><head><title>504 Gateway Time-out</title></head><body>alibaba-ga</body></html>`), body(sse, okStream)}, "", 2},
+		{"x-actual-status-code 504 retried", []func(http.ResponseWriter){
+			body("text/html", `<html>timeout</html>`, "X-Actual-Status-Code", "504"), body(sse, okStream)}, "", 2},
+		{"bare code and detail", []func(http.ResponseWriter){body(sse, "data: {\"code\":\"Unauthorized\",\"detail\":\"token expired\"}\n\n")}, KindAuth, 1},
 		{"non-stream success", []func(http.ResponseWriter){body("application/json",
 			`{"success":true,"data":{"parent_id":"p","message_id":"m","choices":[{"message":{"role":"assistant","content":"whole"}}]}}`)}, "", 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, calls := scripted(t, tc.answers...)
-			s, attempts, err := c.Complete(context.Background(), "chat", []byte(`{}`))
+			s, _, attempts, err := c.Complete(context.Background(), NewCompletionRequest("chat", "", "m", time.Now(), MessageSpec{Content: "hi"}))
 			if attempts != tc.attempts || int(calls.Load()) != tc.attempts {
 				t.Fatalf("attempts %d (server saw %d), want %d", attempts, calls.Load(), tc.attempts)
 			}
@@ -124,7 +152,8 @@ func TestCompleteTimesOutWithoutRetrying(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	c := New(Config{BaseURL: srv.URL, Credentials: StaticCredentials{Token: "t", Cookies: "c"}, Timeout: 50 * time.Millisecond, MaxRetries: 3})
-	_, attempts, err := c.Complete(context.Background(), "chat", []byte(`{}`))
+	c.thinking.learn(nil, time.Now()) // no model-list call on the way
+	_, _, attempts, err := c.Complete(context.Background(), NewCompletionRequest("chat", "", "m", time.Now(), MessageSpec{Content: "hi"}))
 	if qe, ok := AsError(err); !ok || qe.Kind != KindTimeout || attempts != 1 || calls.Load() != 1 {
 		t.Fatalf("err %v attempts %d calls %d", err, attempts, calls.Load())
 	}
@@ -167,10 +196,15 @@ func TestNewChatReadsEveryIDForm(t *testing.T) {
 }
 
 func TestModelsReadsBothGenerations(t *testing.T) {
-	c, _ := scripted(t, status(404), body("application/json", `{"success":true,"data":{"data":[{"id":"qwen3-max","info":{"is_active":true}}]}}`))
-	models, err := c.Models(context.Background())
-	if err != nil || len(models) != 1 || models[0].ID != "qwen3-max" || !models[0].Info.IsActive {
-		t.Fatalf("models %+v err %v", models, err)
+	for _, answers := range [][]func(http.ResponseWriter){
+		{body("application/json", `{"success":true,"data":{"data":[{"id":"qwen3-max","info":{"is_active":true}}]}}`)},
+		{status(404), body("application/json", `{"data":[{"id":"qwen3-max","info":{"is_active":true}}]}`)},
+	} {
+		c, _ := scriptedModels(t, true, answers...)
+		models, err := c.Models(context.Background())
+		if err != nil || len(models) != 1 || models[0].ID != "qwen3-max" || !models[0].Info.IsActive {
+			t.Fatalf("models %+v err %v", models, err)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 type completionRequest struct {
 	Stream   bool    `json:"stream"`
 	ChatID   string  `json:"chat_id"`
+	ChatMode string  `json:"chat_mode"`
 	Model    string  `json:"model"`
 	ParentID *string `json:"parent_id"`
 	Messages []struct {
@@ -37,9 +38,13 @@ type turn struct {
 func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
 	body, _ := readBody(r)
 	chatID := r.URL.Query().Get("chat_id")
-	s.record(Call{Endpoint: EndpointCompletions, ChatID: chatID, Body: body, HasToken: r.Header.Get("bx-umidtoken") != ""})
+	s.record(s.call(EndpointCompletions, chatID, body, r))
 	fault := s.takeFault(EndpointCompletions)
-	if s.applyFault(w, r, fault) || !s.authorized(w, r, true) {
+	if s.applyFault(w, r, fault) {
+		return
+	}
+	who, ok := s.checkRequest(w, r, true)
+	if !ok {
 		return
 	}
 	var req completionRequest
@@ -47,7 +52,11 @@ func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, CodeBadRequest, "Invalid JSON body", http.StatusBadRequest)
 		return
 	}
-	t, code, details := s.accept(chatID, &req)
+	code, details := s.check2026(who, &req)
+	var t *turn
+	if code == "" {
+		t, code, details = s.accept(chatID, &req)
+	}
 	if code != "" {
 		status := http.StatusBadRequest
 		if code == CodeNotFound {
@@ -87,11 +96,6 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	if c.busy {
 		return nil, CodeBadRequest, ChatInProgress
 	}
-	for _, m := range req.Messages {
-		if m.Role == "system" {
-			c.tools = append(c.tools, declaredTools(m.Content)...)
-		}
-	}
 	parent := ""
 	if req.ParentID != nil {
 		parent = *req.ParentID
@@ -116,22 +120,62 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	var system []string
 	for _, m := range req.Messages {
 		t.inputTokens += len(strings.Fields(m.Content))
-		if m.Role == "system" {
+		if m.Role == "system" { // 2025: a separate system message
 			system = append(system, m.Content)
+			c.tools = append(c.tools, declaredTools(m.Content)...)
 		}
 	}
-	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: last.Content}
-	if calls, ok := toolAnswer(c, last.Content); ok {
+	told, words, ok := unfold(last.Content)
+	if ok {
+		// The model follows the newest statement of its instructions.
+		system = append(system, told)
+		c.tools = declaredTools(told)
+	}
+	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: words}
+	if calls, ok := toolAnswer(c, words); ok {
 		t.answer = calls
 	} else {
 		t.answer = s.compose(c, t.userID, system)
 	}
 	if last.FeatureConfig.ThinkingEnabled {
-		t.reasoning = "Considering the request: " + firstWords(last.Content, 12)
+		t.reasoning = "Considering the request: " + firstWords(words, 12)
 	}
 	c.nodes[t.answerID] = &node{id: t.answerID, parent: t.userID, role: "assistant", content: t.answer}
 	c.busy = true
 	return t, "", ""
+}
+
+// check2026 applies the 2026 body rules: one message, the chat mode of the
+// credentials, thinking on for models that require it.
+func (s *Sim) check2026(who caller, req *completionRequest) (code, details string) {
+	if s.opt.Format != Format2026 {
+		return "", ""
+	}
+	if len(req.Messages) > 1 {
+		return CodeBadRequest, TooManyMessages
+	}
+	if code, details := who.checkChatMode(req.ChatMode); code != "" {
+		return code, details
+	}
+	if len(req.Messages) == 1 && thinkingRequired(req.Model) && !req.Messages[0].FeatureConfig.ThinkingEnabled {
+		return CodeBadRequest, "invalid_input: thinking_enabled must be true for " + req.Model
+	}
+	return "", ""
+}
+
+// unfold splits a message into the system section the proxy folds into it
+// (between its markers) and the rest, the user's words.
+func unfold(content string) (system, words string, ok bool) {
+	const open, end = "[System instructions]\n", "\n[End of system instructions]"
+	rest, found := strings.CutPrefix(content, open)
+	if !found {
+		return "", content, false
+	}
+	i := strings.Index(rest, end)
+	if i < 0 {
+		return "", content, false
+	}
+	return rest[:i], strings.TrimLeft(rest[i+len(end):], "\n"), true
 }
 
 // release frees the chat for its next turn, once. It runs before the last
@@ -249,11 +293,24 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 		}
 		return rc.Flush() == nil
 	}
+	if s.opt.Interleave && s.opt.Format == Format2026 {
+		s.streamCandidates(send, enc, t)
+		return
+	}
 	if !send(enc.created(t.chat.id, t.userID)) {
 		return
 	}
 	u := usage{input: t.inputTokens}
+	if f != nil && f.ThinkOnly {
+		s.sendReasoning(send, enc, &turn{reasoning: "Thinking about it: no answer follows"}, &u)
+		return // the stream ends without an answer phase
+	}
 	if t.reasoning != "" && !s.sendReasoning(send, enc, t, &u) {
+		return
+	}
+	if f != nil && f.EmptyAnswer {
+		s.release(t)
+		send(enc.finished("answer"))
 		return
 	}
 	for i, p := range pieces(t.answer) {
@@ -279,6 +336,36 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 	}
 	s.release(t)
 	send(enc.finished("answer"))
+}
+
+// streamCandidates sends two interleaved candidate answers: the second
+// (this turn's answer node) speaks first, the first says something else.
+func (s *Sim) streamCandidates(send func([]byte) bool, enc *encoder, t *turn) {
+	other := &encoder{format: enc.format, responseID: newID(), index: "0", now: enc.now}
+	enc.index = "1"
+	if !send(other.created(t.chat.id, t.userID)) || !send(enc.created(t.chat.id, t.userID)) {
+		return
+	}
+	mine, theirs := pieces(t.answer), pieces("Another candidate: "+t.answer)
+	um, ut := usage{input: t.inputTokens}, usage{input: t.inputTokens}
+	for i := 0; i < max(len(mine), len(theirs)); i++ {
+		if i < len(mine) {
+			um.output++
+			if !send(enc.typing("answer", mine[i], um)) {
+				return
+			}
+		}
+		if i < len(theirs) {
+			ut.output++
+			if !send(other.typing("answer", theirs[i], ut)) {
+				return
+			}
+		}
+	}
+	s.release(t)
+	if send(other.finished("answer")) {
+		send(enc.finished("answer"))
+	}
 }
 
 func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *usage) bool {

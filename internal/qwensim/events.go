@@ -1,21 +1,25 @@
 package qwensim
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
-// Format selects the wire generation: the 2025 recordings (default) or the
-// 2026 additions (response_index, response_id on every event, timestamps,
-// prompt_tokens_details).
+// Format selects the wire generation: 2026 (the default: the request rules
+// of rules.go, and the event additions response_index, response_id on every
+// event, timestamps, prompt_tokens_details) or the 2025 recordings.
 type Format int
 
 const (
-	Format2025 Format = iota
-	Format2026
+	Format2026 Format = iota
+	Format2025
 )
 
 // encoder writes the events of one answer.
 type encoder struct {
 	format     Format
 	responseID string
+	index      string // response_index, "0" unless candidates interleave
 	now        func() time.Time
 }
 
@@ -29,7 +33,8 @@ func (e *encoder) created(chatID, parentID string) []byte {
 	b = append(b, `, "response_id":`...)
 	b = appendPyString(b, e.responseID)
 	if e.format == Format2026 {
-		b = append(b, `, "response_index": "0"`...)
+		b = append(b, `, "response_index": `...)
+		b = appendPyString(b, cmp.Or(e.index, "0"))
 	}
 	return append(b, "}} \n\n"...)
 }

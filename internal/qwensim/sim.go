@@ -1,6 +1,7 @@
 package qwensim
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
@@ -18,6 +19,27 @@ import (
 //go:embed models.json
 var modelsJSON []byte
 
+// thinkingModelJSON is a 2026 model-list entry whose thinking cannot be
+// turned off (meta.think_skip.enable false, the qwen3.8 family;
+// qwen-2026.md §2.2). The 2026 list serves it after the recorded ones.
+//
+//go:embed model-thinking-required.json
+var thinkingModelJSON []byte
+
+// ThinkingModel is the id of the simulated model that requires thinking.
+const ThinkingModel = "qwen3.8-max"
+
+func thinkingRequired(model string) bool { return model == ThinkingModel }
+
+// models2026 is the recorded list with the thinking-required entry added.
+func models2026() []byte {
+	list := bytes.TrimSpace(modelsJSON)
+	list = bytes.TrimSuffix(list, []byte("]}"))
+	out := append(append([]byte{}, list...), ',')
+	out = append(out, bytes.TrimSpace(thinkingModelJSON)...)
+	return append(out, "]}"...)
+}
+
 // Options configure a simulator.
 type Options struct {
 	Format Format
@@ -29,6 +51,12 @@ type Options struct {
 	// AnswerWords pads every answer to at least this many words, for
 	// realistic stream lengths in benchmarks.
 	AnswerWords int
+	// Interleave (2026) streams two candidate answers at once, as Qwen
+	// sometimes does (qwen-2026.md §3.1): two response.created events
+	// (response_index "0" and "1"), then the deltas of both, interleaved,
+	// each tagged with its response_id. The second candidate speaks first
+	// and carries the usual answer; the first says "Another candidate: …".
+	Interleave bool
 }
 
 // Sim is the simulated chat.qwen.ai.
@@ -46,7 +74,8 @@ type Call struct {
 	Endpoint string
 	ChatID   string
 	Body     []byte
-	HasToken bool // bx-umidtoken header present
+	HasToken bool        // bx-umidtoken header present
+	Header   http.Header // as received
 }
 
 type chat struct {
@@ -86,6 +115,16 @@ func (s *Sim) Calls() []Call {
 	return append([]Call(nil), s.calls...)
 }
 
+// ForgetChats deletes every chat, as a user deleting them in the web UI (or
+// a restart of the simulator) would: their ids are then unknown.
+func (s *Sim) ForgetChats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.chats {
+		s.chats[id] = nil
+	}
+}
+
 // Chats is the number of chats created.
 func (s *Sim) Chats() int {
 	s.mu.Lock()
@@ -109,6 +148,10 @@ func (s *Sim) takeFault(endpoint string) *Fault {
 		return &f
 	}
 	return nil
+}
+
+func (s *Sim) call(endpoint, chatID string, body []byte, r *http.Request) Call {
+	return Call{Endpoint: endpoint, ChatID: chatID, Body: body, HasToken: r.Header.Get("bx-umidtoken") != "", Header: r.Header.Clone()}
 }
 
 func (s *Sim) record(c Call) {
@@ -163,6 +206,18 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool 
 	case f.Firewall:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, firewallPage)
+	case f.RiskControl && f.InStream:
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		w.Write(frame([]byte(RiskControlBody)))
+	case f.RiskControl:
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, RiskControlBody)
+	case f.GatewayTimeout:
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, gatewayTimeoutPage)
+	case f.DoneOnly:
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		fmt.Fprint(w, "data: [DONE]\n\n")
 	case f.BadJSON:
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"success": tru`)
@@ -195,30 +250,30 @@ func envelope(f *Fault) []byte {
 const firewallPage = `<!doctype html><html><head><meta charset="utf-8"><title>Verification</title></head>` +
 	`<body><div id="nc_1_n1z"></div><script>var aliyun_waf_aa = "challenge";</script></body></html>`
 
-// authorized mirrors Qwen's firewall: without a token and cookies it serves
-// a challenge page, not a JSON error.
-func (s *Sim) authorized(w http.ResponseWriter, r *http.Request, needToken bool) bool {
-	if r.Header.Get("Cookie") == "" || (needToken && r.Header.Get("bx-umidtoken") == "") {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, firewallPage)
-		return false
-	}
-	return true
-}
-
 func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Models   []string `json:"models"`
 		ChatType string   `json:"chat_type"`
+		ChatMode string   `json:"chat_mode"`
 	}
 	body, _ := readBody(r)
-	s.record(Call{Endpoint: EndpointNewChat, Body: body, HasToken: r.Header.Get("bx-umidtoken") != ""})
-	if s.applyFault(w, r, s.takeFault(EndpointNewChat)) || !s.authorized(w, r, true) {
+	s.record(s.call(EndpointNewChat, "", body, r))
+	if s.applyFault(w, r, s.takeFault(EndpointNewChat)) {
+		return
+	}
+	who, ok := s.checkRequest(w, r, true)
+	if !ok {
 		return
 	}
 	if err := json.Unmarshal(body, &req); err != nil || len(req.Models) == 0 {
 		writeEnvelope(w, CodeBadRequest, "Field 'models': Field required", http.StatusBadRequest)
 		return
+	}
+	if s.opt.Format == Format2026 {
+		if code, details := who.checkChatMode(req.ChatMode); code != "" {
+			writeEnvelope(w, code, details, http.StatusBadRequest)
+			return
+		}
 	}
 	c := &chat{id: newID(), model: req.Models[0], nodes: map[string]*node{}}
 	s.mu.Lock()
@@ -229,8 +284,11 @@ func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) models(w http.ResponseWriter, r *http.Request) {
-	s.record(Call{Endpoint: EndpointModels})
-	if s.applyFault(w, r, s.takeFault(EndpointModels)) || !s.authorized(w, r, false) {
+	s.record(s.call(EndpointModels, "", nil, r))
+	if s.applyFault(w, r, s.takeFault(EndpointModels)) {
+		return
+	}
+	if _, ok := s.checkRequest(w, r, false); !ok {
 		return
 	}
 	if s.opt.Format == Format2026 && !strings.HasPrefix(r.URL.Path, "/api/v2/") {
@@ -239,7 +297,11 @@ func (s *Sim) models(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if strings.HasPrefix(r.URL.Path, "/api/v2/") {
-		fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":%s}`, newID(), modelsJSON)
+		list := modelsJSON
+		if s.opt.Format == Format2026 {
+			list = models2026()
+		}
+		fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":%s}`, newID(), list)
 		return
 	}
 	w.Write(modelsJSON)

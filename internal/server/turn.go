@@ -3,7 +3,6 @@ package server
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -57,13 +56,12 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	defer turn.Release()
 
-	sess := turn.Session
-	plan := translate.Plan{FirstTurn: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking, Tools: t.tools}
-	ans, out, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessages(t.messages, plan), nil)
+	sess := &turn.Session
+	ans, out, told, err := s.ask(ctx, c, t, turn)
 	if err == nil && t.tools.Active() && !t.tools.Satisfied(out.calls()) {
 		// One corrective turn, under the answer that broke tool_choice.
 		out.reset()
-		correction := []qwen.MessageSpec{{Role: "user", Content: t.tools.Correction(), Thinking: t.thinking}}
+		correction := qwen.MessageSpec{Role: "user", Content: t.tools.Correction(), Thinking: t.thinking}
 		ans, _, err = s.exchange(ctx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
 		if err == nil && !t.tools.Satisfied(out.calls()) {
 			err = errToolChoice
@@ -81,6 +79,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
+	turn.SetTold(told.System, told.Tools)
 	s.advance(turn, t.messages, ans, out)
 	rs.FinishReason = finish
 	rs.OpenAIResponse = out.finish(ans, finish)
@@ -93,17 +92,13 @@ var errToolChoice = &qwen.Error{Kind: qwen.KindBadResponse, Code: "tool_choice_u
 // exchange sends one completion upstream and pumps its answer into out
 // (created on the first exchange of a call, when out is nil). It records
 // the upstream side of the call.
-func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, specs []qwen.MessageSpec, out output) (*translate.Answer, output, error) {
+func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, output, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
-	body, err := json.Marshal(qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), specs...))
-	if err != nil {
-		return ans, out, fmt.Errorf("encode upstream request: %w", err)
-	}
+	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
 	if rq.QwenRequest == nil {
 		rq.QwenRequest = body
 	}
-	stream, attempts, err := s.deps.Upstream.Complete(ctx, chatID, body)
 	rs.UpstreamAttempts += attempts
 	if err != nil {
 		if out == nil {
@@ -173,7 +168,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	for !ans.Finished {
 		ev, err := stream.Next()
 		if errors.Is(err, io.EOF) {
-			err = &qwen.Error{Kind: qwen.KindStreamCut, Message: "Qwen closed the stream before the answer finished"}
+			err = ans.Unfinished()
 		}
 		if err != nil {
 			if filter != nil {
@@ -207,9 +202,11 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		}
 	}
 	if filter != nil {
-		return emit(filter.Flush())
+		if err := emit(filter.Flush()); err != nil {
+			return err
+		}
 	}
-	return nil
+	return ans.Empty()
 }
 
 // advance moves the session past the answered turn.
