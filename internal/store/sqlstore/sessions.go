@@ -85,13 +85,16 @@ func (s *Store) Deleted(ctx context.Context, id, chatID string) (bool, error) {
 	return true, nil
 }
 
+// querier is a pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // withoutDeleted leaves out of b the states of deleted sessions, and the
 // session of calls made in them (the calls themselves are still recorded),
 // so that nothing brings a deleted session back. It returns b itself when
 // nothing is deleted, else a copy.
-func withoutDeleted(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, b qp.Batch) (qp.Batch, error) {
+func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error) {
 	ids := map[string]bool{}
 	for i := range b.Sessions {
 		ids[b.Sessions[i].ID] = true
@@ -129,18 +132,60 @@ func withoutDeleted(ctx context.Context, q interface {
 		return b, nil
 	}
 	var out qp.Batch
+	kept := map[string]bool{} // sessions this batch writes
 	for _, sess := range b.Sessions {
 		if !deleted[chat{sess.ID, sess.ChatID}] {
 			out.Sessions = append(out.Sessions, sess)
+			kept[sess.ID] = true
 		}
+	}
+	// A call names a deleted session when its (id, chat) was deleted, or
+	// when its id was deleted (under another chat) and no row of that id
+	// exists or is written now: either way it is recorded without one.
+	gone := map[string]bool{}
+	for c := range deleted {
+		if !kept[c.id] {
+			gone[c.id] = true
+		}
+	}
+	if err := keepExisting(ctx, q, gone); err != nil {
+		return b, err
 	}
 	out.Exchanges = append([]qp.Exchange(nil), b.Exchanges...)
 	for i := range out.Exchanges {
-		if rq := &out.Exchanges[i].Request; deleted[chat{rq.SessionID, out.Exchanges[i].Response.ChatID}] {
+		rq := &out.Exchanges[i].Request
+		if deleted[chat{rq.SessionID, out.Exchanges[i].Response.ChatID}] || gone[rq.SessionID] {
 			rq.SessionID = ""
 		}
 	}
 	return out, nil
+}
+
+// keepExisting removes from ids those that name a session row.
+func keepExisting(ctx context.Context, q querier, ids map[string]bool) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(ids))
+	for id := range ids {
+		args = append(args, id)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id FROM sessions WHERE id IN (?`+strings.Repeat(`, ?`, len(args)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("read sessions: %w", err)
+		}
+		delete(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	return nil
 }
 
 // ForgetExpiredKeys clears the lookup key of every expired session.
