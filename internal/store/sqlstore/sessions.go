@@ -90,10 +90,12 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// withoutDeleted leaves out of b the states of deleted sessions, and the
-// session of calls made in them (the calls themselves are still recorded),
-// so that nothing brings a deleted session back. It returns b itself when
-// nothing is deleted, else a copy.
+// withoutDeleted leaves out of b the states of deleted sessions, so that
+// nothing brings a deleted session back, and records without a session the
+// calls whose session does not exist: made in a deleted one, or whose
+// state was lost (dropped over the recorder's memory budget). No foreign
+// key can then hold a batch back for ever. It returns b itself when nothing
+// changes, else a copy.
 func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error) {
 	ids := map[string]bool{}
 	for i := range b.Sessions {
@@ -128,34 +130,39 @@ func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error
 	if err := rows.Err(); err != nil {
 		return b, fmt.Errorf("read deleted sessions: %w", err)
 	}
-	if len(deleted) == 0 {
-		return b, nil
-	}
-	var out qp.Batch
+	rows.Close()
+
+	out := qp.Batch{Sessions: b.Sessions, Exchanges: b.Exchanges}
 	kept := map[string]bool{} // sessions this batch writes
-	for _, sess := range b.Sessions {
-		if !deleted[chat{sess.ID, sess.ChatID}] {
-			out.Sessions = append(out.Sessions, sess)
-			kept[sess.ID] = true
+	if len(deleted) > 0 {
+		out.Sessions = nil
+		for _, sess := range b.Sessions {
+			if !deleted[chat{sess.ID, sess.ChatID}] {
+				out.Sessions = append(out.Sessions, sess)
+			}
 		}
 	}
-	// A call names a deleted session when its (id, chat) was deleted, or
-	// when its id was deleted (under another chat) and no row of that id
-	// exists or is written now: either way it is recorded without one.
-	gone := map[string]bool{}
-	for c := range deleted {
-		if !kept[c.id] {
-			gone[c.id] = true
+	for _, sess := range out.Sessions {
+		kept[sess.ID] = true
+	}
+	// Calls whose session this batch does not write need it in the table.
+	missing := map[string]bool{}
+	for i := range b.Exchanges {
+		if id := b.Exchanges[i].Request.SessionID; id != "" && !kept[id] {
+			missing[id] = true
 		}
 	}
-	if err := keepExisting(ctx, q, gone); err != nil {
+	if err := keepExisting(ctx, q, missing); err != nil {
 		return b, err
 	}
-	out.Exchanges = append([]qp.Exchange(nil), b.Exchanges...)
-	for i := range out.Exchanges {
-		rq := &out.Exchanges[i].Request
-		if deleted[chat{rq.SessionID, out.Exchanges[i].Response.ChatID}] || gone[rq.SessionID] {
-			rq.SessionID = ""
+	copied := false // the caller's exchanges are not changed in place
+	for i := range b.Exchanges {
+		rq, chatID := b.Exchanges[i].Request, b.Exchanges[i].Response.ChatID
+		if rq.SessionID != "" && (deleted[chat{rq.SessionID, chatID}] || missing[rq.SessionID]) {
+			if !copied {
+				out.Exchanges, copied = append([]qp.Exchange(nil), b.Exchanges...), true
+			}
+			out.Exchanges[i].Request.SessionID = ""
 		}
 	}
 	return out, nil
