@@ -166,3 +166,31 @@ func TestCommitWaitsForTheRecord(t *testing.T) {
 	cancel()
 	r.Close(ctx)
 }
+
+// The queue is bounded in bytes too: large records past the budget go to
+// the spool while the writer is busy, however short the queue.
+func TestLargeRecordsPastTheBudgetAreSpooledNotQueued(t *testing.T) {
+	w := &memWriter{gate: make(chan struct{})}
+	big := func(i int) qp.Exchange {
+		e := ex(i)
+		e.Request.OpenAIRequest = bytes.Repeat([]byte("x"), 100_000)
+		return e
+	}
+	r := mustNew(t, w, quiet, Options{QueueSize: 1000, MemoryBudget: 350_000, SpoolPath: filepath.Join(t.TempDir(), "s")})
+	for i := range 10 {
+		if !r.Record(big(i)) {
+			t.Fatalf("record %d dropped", i)
+		}
+	}
+	if st := r.Stats(); st.Queued > 4 || st.Spooled < 6 {
+		t.Fatalf("10 records of 100 KB with a budget of 350 KB: %+v", st)
+	}
+	close(w.gate)
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.Close(context.Background())
+	if n := len(w.ids()); n != 10 {
+		t.Fatalf("%d of 10 written", n)
+	}
+}

@@ -108,7 +108,7 @@ func (r *Recorder) park(items []item) error {
 	r.held.mu.Lock()
 	for _, it := range items {
 		size := it.size()
-		if r.held.bytes+size > r.opt.MemoryBudget {
+		if r.held.bytes+r.queuedBytes.Load()+size > r.opt.MemoryBudget {
 			over = append(over, it)
 			continue
 		}

@@ -33,10 +33,11 @@ type Options struct {
 	// SpoolPath is the append-only file records go to when the queue is full
 	// or the database refuses them; "" keeps no spool.
 	SpoolPath string
-	// MemoryBudget bounds, in bytes, the records kept in memory while
-	// neither the database nor the spool takes them (retried every second).
-	// Records beyond it are dropped, each logged with its request id.
-	// Default 256 MiB.
+	// MemoryBudget bounds, in bytes, the records in memory: those queued
+	// (past it a record goes to the spool, as when the queue is full) and
+	// those kept while neither the database nor the spool takes them
+	// (retried every second; beyond the budget they are dropped, each
+	// logged with its request id). Default 256 MiB.
 	MemoryBudget int64
 	// OnCommit, when set, hears of every batch written: its size (calls and
 	// session states) and how long the write took.
@@ -45,15 +46,16 @@ type Options struct {
 
 // Stats are the recorder's counters since start.
 type Stats struct {
-	Queued     int   // waiting now
-	Written    int64 // calls committed
-	Spooled    int64 // items put in the spool
-	Replayed   int64 // items written from the spool
-	SpoolBytes int64 // spool bytes the database does not have yet
-	Held       int   // items kept in memory now: neither the database nor the spool took them
-	HeldBytes  int64 // their estimated size, bounded by Options.MemoryBudget
-	Dropped    int64 // calls lost: over the memory budget, or still held at shutdown
-	Corrupt    int64 // unreadable spool lines set aside in the spool's .corrupt file
+	Queued      int   // waiting now
+	QueuedBytes int64 // their estimated size, with the batch being written
+	Written     int64 // calls committed
+	Spooled     int64 // items put in the spool
+	Replayed    int64 // items written from the spool
+	SpoolBytes  int64 // spool bytes the database does not have yet
+	Held        int   // items kept in memory now: neither the database nor the spool took them
+	HeldBytes   int64 // their estimated size, bounded by Options.MemoryBudget
+	Dropped     int64 // calls lost: over the memory budget, or still held at shutdown
+	Corrupt     int64 // unreadable spool lines set aside in the spool's .corrupt file
 }
 
 // ErrNotDurable is Commit's answer when the record could be kept only in
@@ -77,6 +79,10 @@ type Recorder struct {
 	held   memory     // what neither the database nor the spool took
 
 	written, spooled, replayed, dropped atomic.Int64
+	// queuedBytes is the estimated size of what waits in the queue or in
+	// the writer's hands: with what memory holds, within
+	// Options.MemoryBudget.
+	queuedBytes atomic.Int64
 }
 
 // item is a record, a session's state, or a barrier that Sync waits on.
@@ -170,11 +176,17 @@ func (r *Recorder) enqueue(it item) error {
 		r.dropAll([]item{it}, "recorder closed")
 		return errDropped
 	}
-	select {
-	case r.q <- it:
-		return errQueued
-	default:
+	// Large records fill memory long before the queue's count: past the
+	// budget they go to the spool as a full queue's do.
+	size := it.size()
+	if r.queuedBytes.Add(size) <= r.opt.MemoryBudget {
+		select {
+		case r.q <- it:
+			return errQueued
+		default:
+		}
 	}
+	r.queuedBytes.Add(-size)
 	return r.park([]item{it})
 }
 
@@ -185,7 +197,7 @@ func (r *Recorder) Durable() bool { return r.held.len() == 0 }
 
 // Stats returns the counters.
 func (r *Recorder) Stats() Stats {
-	st := Stats{Queued: len(r.q), Written: r.written.Load(), Spooled: r.spooled.Load(), Replayed: r.replayed.Load(), Dropped: r.dropped.Load()}
+	st := Stats{Queued: len(r.q), QueuedBytes: r.queuedBytes.Load(), Written: r.written.Load(), Spooled: r.spooled.Load(), Replayed: r.replayed.Load(), Dropped: r.dropped.Load()}
 	st.Held, st.HeldBytes = r.held.stats()
 	if r.spool != nil {
 		st.SpoolBytes, st.Corrupt = r.spool.bytes(), r.spool.corruptLines()
@@ -276,6 +288,7 @@ func (r *Recorder) run() {
 			r.finalDrain(retry.C)
 			return
 		}
+		b.taken += it.size()
 		if r.add(&b, it) {
 			continue // a barrier: everything before it is written
 		}
@@ -300,7 +313,11 @@ func (r *Recorder) run() {
 					break fill
 				}
 			}
-			if !ok || r.add(&b, more) {
+			if !ok {
+				break fill
+			}
+			b.taken += more.size()
+			if r.add(&b, more) {
 				break fill
 			}
 		}
@@ -330,6 +347,7 @@ type batch struct {
 	qp.Batch
 	sessionAt map[string]int
 	waiting   []chan error
+	taken     int64 // bytes taken from the queue, counted until written
 }
 
 func (b *batch) reset() {
@@ -373,19 +391,23 @@ func (r *Recorder) add(b *batch, it item) bool {
 }
 
 func (r *Recorder) write(b *batch) {
-	defer b.reset()
+	defer func() {
+		r.queuedBytes.Add(-b.taken)
+		b.taken = 0
+		b.reset()
+	}()
 	if len(b.Exchanges) == 0 && len(b.Sessions) == 0 {
 		r.drain() // a barrier: the spool too should be written by now
 		return
 	}
 	// What waits in the spool or in memory is older: it goes first.
 	if !r.drain() {
-		b.tell(r.park(b.items()))
+		b.tell(r.park(b.release(r)))
 		return
 	}
 	if err := r.commit(b.Batch); err != nil {
 		r.log.Warn("database refused a batch; spooling it", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
-		b.tell(r.park(b.items()))
+		b.tell(r.park(b.release(r)))
 		return
 	}
 	r.written.Add(int64(len(b.Exchanges)))
@@ -421,6 +443,14 @@ func (r *Recorder) writeOnce(b qp.Batch) error {
 		r.opt.OnCommit(len(b.Exchanges)+len(b.Sessions), time.Since(start))
 	}
 	return nil
+}
+
+// release hands the batch's items over to be parked: their bytes leave the
+// queue's count (memory's count takes those it keeps).
+func (b *batch) release(r *Recorder) []item {
+	r.queuedBytes.Add(-b.taken)
+	b.taken = 0
+	return b.items()
 }
 
 // items turns the batch back into queue items, for the spool.

@@ -122,7 +122,7 @@ func (s *Server) detailed(w http.ResponseWriter, r *http.Request) {
 		"uptime_seconds": int64(s.now().Sub(s.started).Seconds()),
 		"credentials":    s.credentialState(r.Context()),
 		"recorder": map[string]any{
-			"queued": st.Queued, "queue_size": s.cfg.QueueSize, "written": st.Written, "spooled": st.Spooled,
+			"queued": st.Queued, "queued_bytes": st.QueuedBytes, "queue_size": s.cfg.QueueSize, "written": st.Written, "spooled": st.Spooled,
 			"replayed": st.Replayed, "spool_bytes": st.SpoolBytes, "dropped": st.Dropped,
 			"held": st.Held, "held_bytes": st.HeldBytes, "corrupt_spool_lines": st.Corrupt,
 		},
