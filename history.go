@@ -75,6 +75,7 @@ type RequestRecord struct {
 	ClientIP      string
 	UserAgent     string
 	APIKeyID      string
+	IgnoredParams []string        // fields accepted without effect
 	OpenAIRequest json.RawMessage // nil unless bodies were asked for
 	QwenRequest   json.RawMessage
 	Response      *ResponseRecord // nil if the call has no response row
@@ -162,4 +163,11 @@ type HistoryStore interface {
 	DeleteRequestsBefore(ctx context.Context, before time.Time, batch int) (int, error)
 	// ReclaimSpace gives freed pages back to the file system.
 	ReclaimSpace(ctx context.Context) error
+}
+
+// ResponseObjectStore keeps which Responses API objects their owners
+// deleted: the calls stay recorded, the objects are no longer served.
+type ResponseObjectStore interface {
+	DeleteResponseObject(ctx context.Context, requestID string, at time.Time) error
+	ResponseObjectDeleted(ctx context.Context, requestID string) (bool, error)
 }

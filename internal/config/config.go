@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"qwenproxy/internal/modelmap"
 )
 
 // Config is every setting of `qwenproxy serve`.
@@ -32,6 +34,10 @@ type Config struct {
 	QwenCookies     string
 	QwenTimeout     time.Duration
 	QwenIdleTimeout time.Duration
+	// StreamKeepAlive is the longest a streaming client waits for a byte:
+	// the stream opens, or a keep-alive comment goes out, after this much
+	// silence.
+	StreamKeepAlive time.Duration
 	UserAgent       string
 	QwenWebVersion  string
 	// QwenMaxAnswerBytes bounds one answer's stream; QwenMaxDuration a
@@ -55,6 +61,7 @@ type Config struct {
 	MaxBodyBytes      int64
 	ModelsCacheTTL    time.Duration
 	DefaultModel      string
+	ModelMap          []modelmap.Rule
 	RecorderQueueSize int
 	RecorderBatchSize int
 	ShutdownTimeout   time.Duration
@@ -99,6 +106,7 @@ func (c *Config) settings() []setting {
 		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
 		{"QWEN_MAX_ANSWER_BYTES", "16777216", "bytes one Qwen answer's stream may take; past it the call fails (502) and is recorded", integer64(&c.QwenMaxAnswerBytes, 1024)},
 		{"QWEN_MAX_DURATION", "600000", "ms a call may take in all, retries and stream included; past it the call is stopped (504) and recorded", millis(&c.QwenMaxDuration, 1000)},
+		{"STREAM_KEEPALIVE", "15000", "ms of silence after which a streaming response opens (headers, role chunk) or sends a `: keep-alive` comment", millis(&c.StreamKeepAlive, 1)},
 		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome, with its client hints)", str(&c.UserAgent)},
 		{"QWEN_WEB_VERSION", "0.3.11", "Version header: Qwen's web client version; the first thing to update when Qwen refuses every call", str(&c.QwenWebVersion)},
 		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},
@@ -111,7 +119,8 @@ func (c *Config) settings() []setting {
 		{"LOG_FORMAT", "text", "text or json", oneOf(&c.LogFormat, "text", "json")},
 		{"MAX_BODY_BYTES", "10485760", "largest accepted request body", integer64(&c.MaxBodyBytes, 1)},
 		{"MODELS_CACHE_TTL", "300000", "ms the upstream model list is cached", millis(&c.ModelsCacheTTL, 1)},
-		{"DEFAULT_MODEL", "qwen3-max", "model used when a request names none", str(&c.DefaultModel)},
+		{"DEFAULT_MODEL", "qwen3-max", "model used when a request names none, or a claude-* or gpt-* name MODEL_MAP does not map", str(&c.DefaultModel)},
+		{"MODEL_MAP", "", "comma-separated pattern=qwen-model pairs mapping the model names clients send (* matches anything), e.g. claude-*=qwen3-coder-plus,gpt-*=qwen3-max", modelMap(&c.ModelMap)},
 		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
 		{"RECORD_MAX_BODY_BYTES", "16777216", "bytes a recorded body may hold; a longer one is stored truncated, as JSON with _truncated and _original_bytes", integer(&c.RecordMaxBodyBytes, 1024, 1<<30)},
@@ -224,6 +233,13 @@ func databaseURL(dst *string) func(string) error {
 		}
 		*dst = v
 		return nil
+	}
+}
+
+func modelMap(dst *[]modelmap.Rule) func(string) error {
+	return func(v string) (err error) {
+		*dst, err = modelmap.Parse(v)
+		return err
 	}
 }
 

@@ -118,11 +118,11 @@ func TestRecordsNoOneTakesWaitInMemoryWithinTheBudget(t *testing.T) {
 	w := &memWriter{fail: 1 << 30}
 	per := item{ex: &qp.Exchange{Request: qp.Request{RequestID: "x"}}}.size()
 	r := mustNew(t, w, log, Options{SpoolPath: "/dev/full", MemoryBudget: 3 * per, WriteRetries: 1, RetryDelay: 1, BatchSize: 1})
-	for i := range 5 {
+	for i := range 5 { // one at a time: each meets the full disk alone
 		r.Record(ex(i))
-	}
-	if err := r.Sync(context.Background()); err != nil {
-		t.Fatal(err)
+		if err := r.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	st := r.Stats()
 	if st.Held != 3 || st.Dropped != 2 || r.Durable() {

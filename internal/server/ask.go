@@ -21,31 +21,30 @@ const emptyAnswerRetries = 2
 // text: an empty answer is asked for again, and a chat Qwen no longer knows
 // (deleted in the web UI, another account, a restarted upstream) is
 // replaced by a new one into which the conversation so far is replayed.
-func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Turn) (*translate.Answer, output, translate.Told, error) {
+func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Turn, out output) (*translate.Answer, translate.Told, error) {
 	history, _ := translate.Split(t.messages)
 	now := translate.ToldOf(t.messages, t.tools)
 	replay := turn.Replay
-	var out output
 	empties, rechatted := 0, false
 	for {
 		system, tools := turn.Told()
 		tell, withdrawn, next := translate.Decide(turn.FirstTurn(), translate.Told{System: system, Tools: tools}, now)
 		plan := translate.Plan{Tell: tell, ToolsWithdrawn: withdrawn, Replay: replay, Thinking: t.thinking, Tools: t.tools}
-		sess := &turn.Session
-		ans, o, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), out)
-		if ans.Events > 0 && t.stream {
-			out = o // the stream to the client is open: keep writing into it
+		if t.jsonFormat != nil {
+			plan.Instructions = t.jsonFormat.Instructions()
 		}
+		sess := &turn.Session
+		ans, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), out)
 		qe, _ := qwen.AsError(err)
 		switch {
 		case qe == nil: // success, or not Qwen's failure (the client left)
-			return ans, o, next, err
+			return ans, next, err
 		case qe.Kind == qwen.KindNotFound && ans.Events == 0 && !rechatted:
 			rechatted = true
 			chatID, n, err := s.deps.Upstream.NewChat(ctx, t.model)
 			c.ex.Response.UpstreamAttempts += n
 			if err != nil {
-				return ans, o, next, err
+				return ans, next, err
 			}
 			s.log.Warn("Qwen no longer knows the session's chat; continuing in a new chat with the history replayed",
 				"session_id", sess.ID, "old_chat_id", sess.ChatID, "chat_id", chatID)
@@ -58,8 +57,9 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			// whole at the end): ask again. (One that never started was
 			// retried by the client already.)
 			empties++
+			out.reset()
 		default:
-			return ans, o, next, err
+			return ans, next, err
 		}
 	}
 }

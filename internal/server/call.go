@@ -28,17 +28,17 @@ type call struct {
 	// streaming is set while an event stream is open (active-streams gauge).
 	streaming bool
 	metrics   *metrics.Metrics
+	// errorFormat writes errors in the envelope of the call's client API.
+	errorFormat errorFormat
+	// stream is a streaming call's event stream (nil until used).
+	stream *eventStream
 	// ctx is the call's context, bounded by maxDuration (QWEN_MAX_DURATION).
 	ctx         context.Context
 	maxDuration time.Duration
-	// last sends the call's final bytes. It runs once the call is recorded,
-	// so that with RECORDER_SYNC a client never holds a complete answer
-	// whose record a crash could still lose.
-	last []func()
+	// gate, with RECORDER_SYNC, holds the call's final bytes back until its
+	// record survives a crash of the process; nil otherwise.
+	gate *gate
 }
-
-// atEnd keeps f to run among the call's final bytes, after recording.
-func (c *call) atEnd(f func()) { c.last = append(c.last, f) }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
 // the id it is stored under.
@@ -50,11 +50,16 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return &call{w: w, r: r, ex: qp.Exchange{
+	var g *gate
+	if s.cfg.RecorderSync {
+		g = &gate{ResponseWriter: w}
+		w = g
+	}
+	return &call{w: w, r: r, gate: g, ex: qp.Exchange{
 		Request: qp.Request{RequestID: id, Timestamp: s.now(), Method: r.Method, Path: r.URL.Path,
 			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(body)},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
-	}, metrics: s.deps.Metrics, metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
+	}, metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path), metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
 }
 
 // fail answers with f if nothing was sent yet, and records it.
@@ -68,6 +73,20 @@ func (c *call) fail(f failure) {
 			f = overtimeFailure(c.maxDuration, f.cause)
 		}
 	}
+	if e := c.stream; e != nil {
+		// The keep-alive may be opening the stream: one or the other.
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		c.failNow(f)
+		if !e.open {
+			e.err = errClientGone // answered as an HTTP error: never opens
+		}
+		return
+	}
+	c.failNow(f)
+}
+
+func (c *call) failNow(f failure) {
 	rs := &c.ex.Response
 	rs.Status, rs.ErrorType = qp.StatusError, f.errType
 	rs.ErrorMessage = f.api.Message
@@ -76,9 +95,7 @@ func (c *call) fail(f failure) {
 	}
 	if f.api.Status != statusClientClosed && !c.wrote {
 		c.wrote = true
-		body := errorJSON(f.api)
-		rs.OpenAIResponse = body
-		c.atEnd(func() { sendJSONError(c.w, f.api, body) })
+		rs.OpenAIResponse = c.errorFormat(c.w, f.api)
 	}
 }
 
@@ -109,16 +126,22 @@ func (s *Server) finish(c *call) {
 			*b = truncateBody(*b, limit)
 		}
 	}
-	if s.cfg.RecorderSync {
+	if c.gate != nil {
 		// The final bytes wait for the record to survive a crash.
 		if err := s.deps.Recorder.Commit(c.r.Context(), c.ex); err != nil {
 			s.log.Warn("answering before the call's record is durable", "request_id", c.ex.Request.RequestID, "err", err)
 		}
+		c.gate.open()
 	} else {
 		s.deps.Recorder.Record(c.ex)
 	}
-	for _, f := range c.last {
-		f()
-	}
 	s.calls.done()
+}
+
+// ending marks the start of the call's final bytes: with RECORDER_SYNC they
+// are held back from here until the call is recorded (see finish).
+func (c *call) ending() {
+	if c.gate != nil {
+		c.gate.close()
+	}
 }

@@ -52,6 +52,11 @@ func classify(err error) failure {
 		return failure{api: &openai.Error{Status: statusClientClosed, Type: openai.TypeInvalidRequest, Code: "client_closed",
 			Message: "the client closed the connection"}, errType: qp.ErrorTypeClientDisconnect, cause: err}
 	}
+	var unmet *unmetError
+	if errors.As(err, &unmet) {
+		return failure{api: &openai.Error{Status: http.StatusBadGateway, Type: openai.TypeUpstream, Code: unmet.code, Message: unmet.message},
+			errType: qp.ErrorTypeUpstream, cause: err}
+	}
 	qe, ok := qwen.AsError(err)
 	if !ok {
 		return failure{api: &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error",

@@ -112,6 +112,7 @@ type requestJSON struct {
 	ClientIP        string               `json:"client_ip"`
 	UserAgent       string               `json:"user_agent"`
 	APIKeyID        *string              `json:"api_key_id"`
+	IgnoredParams   []string             `json:"ignored_params"`
 	OpenAIRequest   json.RawMessage      `json:"openai_request,omitempty"`
 	QwenRequest     json.RawMessage      `json:"qwen_request,omitempty"`
 	ResponseSummary *responseSummaryJSON `json:"response_summary,omitempty"`
@@ -128,7 +129,7 @@ func StatsJSON(sessionID string, st *qp.Stats) any { return toStatsJSON(sessionI
 func toRequestJSON(r *qp.RequestRecord, detail bool) any {
 	out := requestJSON{ID: r.ID, RequestID: r.RequestID, SessionID: nullable(r.SessionID), Timestamp: r.Timestamp.UnixMilli(),
 		Method: r.Method, Path: r.Path, Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, APIKeyID: nullable(r.APIKeyID),
-		OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest}
+		IgnoredParams: r.IgnoredParams, OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest}
 	if detail {
 		full := struct {
 			requestJSON

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"qwenproxy/internal/openai"
 )
@@ -11,28 +12,31 @@ import (
 // writeError sends an API error envelope with its status.
 func writeError(w http.ResponseWriter, e *openai.Error) { writeJSONError(w, e) }
 
+// errorFormat writes an API error in one client API's envelope, with its
+// status, and returns the body sent (for the record).
+type errorFormat func(w http.ResponseWriter, e *openai.Error) []byte
+
+// errorFormatFor is the envelope of the client API a path belongs to, so
+// that the errors the guard and the router give (401, 404, 405, …) are ones
+// the client's SDK can read.
+func errorFormatFor(path string) errorFormat {
+	if path == "/v1/messages" || strings.HasPrefix(path, "/v1/messages/") {
+		return writeAnthropicError
+	}
+	return writeJSONError
+}
+
+// writeErrorFor sends e in the envelope of r's client API.
+func writeErrorFor(w http.ResponseWriter, r *http.Request, e *openai.Error) {
+	errorFormatFor(r.URL.Path)(w, e)
+}
+
 // writeJSONError is writeError returning the body sent, for the record.
 func writeJSONError(w http.ResponseWriter, e *openai.Error) []byte {
-	b := errorJSON(e)
-	sendJSONError(w, e, b)
-	return b
-}
-
-// errorJSON is e's envelope.
-func errorJSON(e *openai.Error) []byte {
-	b, err := json.Marshal(e)
-	if err != nil { // strings and numbers only: cannot happen
-		return []byte(`{"error":{"message":"could not encode the error","type":"server_error","param":null,"code":"internal_error"}}`)
-	}
-	return b
-}
-
-// sendJSONError sends e's envelope b, with Retry-After when e has one.
-func sendJSONError(w http.ResponseWriter, e *openai.Error, b []byte) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	writeBody(w, e.Status, b)
+	return writeJSON(w, e.Status, e)
 }
 
 // writeJSON sends v as JSON with status.

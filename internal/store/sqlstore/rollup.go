@@ -24,7 +24,7 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 	groups := map[rollupKey]*stats.Acc{}
 	for i := range batch {
 		rq, rs := &batch[i].Request, &batch[i].Response
-		k := rollupKey{hourOf(rs.Timestamp.UnixMilli()), rq.Model}
+		k := rollupKey{hourOf(rs.Timestamp.UnixMilli()), batch[i].AnsweringModel()}
 		a := groups[k]
 		if a == nil {
 			a = stats.NewAcc(false)
