@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -23,17 +22,11 @@ func keyedChat(t *testing.T, e *env, key, sessionID string, msgs ...string) (ans
 		list = append(list, map[string]string{"role": role, "content": m})
 	}
 	body, _ := json.Marshal(map[string]any{"model": "qwen3-max", "messages": list})
-	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodPost, e.app.URL()+"/v1/chat/completions", strings.NewReader(string(body)))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+key)
+	header := map[string]string{"Authorization": "Bearer " + key}
 	if sessionID != "" {
-		req.Header.Set("X-Session-Id", sessionID)
+		header["X-Session-Id"] = sessionID
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := postJSON(t, e, "/v1/chat/completions", string(body), header)
 	raw, _ := io.ReadAll(resp.Body)
 	var out struct {
 		Choices []struct{ Message struct{ Content string } }

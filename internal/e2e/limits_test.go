@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -15,13 +14,7 @@ import (
 // postChat sends a raw chat call and returns its status and error code.
 func postChat(t *testing.T, e *env, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodPost, e.app.URL()+"/v1/chat/completions", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	resp := postJSON(t, e, "/v1/chat/completions", body, nil)
 	raw, _ := io.ReadAll(resp.Body)
 	var env struct{ Error struct{ Code string } }
 	json.Unmarshal(raw, &env)
