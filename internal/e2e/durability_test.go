@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/openai/openai-go/v3"
 
+	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
 )
 
@@ -81,5 +83,36 @@ func TestPostgresDroppedSchemaKeepsCalls(t *testing.T) {
 	e.restart()
 	if n := e.count(`SELECT COUNT(*) FROM responses WHERE status = 'success'`); n != calls {
 		t.Fatalf("%d calls stored, want the %d made while the schema was gone", n, calls)
+	}
+}
+
+// Issue 13, item 3: with RECORDER_SYNC a client holding a call's final bytes
+// means its record is already in the database (or the spool) — in every
+// client API, whole or streamed. The database is read directly, without
+// waiting for the recorder.
+func TestRecorderSyncRecordsBeforeTheFinalBytes(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.RecorderSync = true })
+	db, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"whole"}]}`},
+		{"/v1/chat/completions", `{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"streamed"}]}`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"whole"}]}`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"streamed"}]}`},
+		{"/v1/responses", `{"model":"gpt-5","input":"whole"}`},
+		{"/v1/responses", `{"model":"gpt-5","stream":true,"input":"streamed"}`},
+	} {
+		resp := postJSON(t, e, tc.path, tc.body, nil)
+		if _, err := io.ReadAll(resp.Body); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", tc.path, resp.StatusCode, err)
+		}
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM responses r JOIN requests q ON r.request_id = q.id WHERE q.request_id = ?`,
+			resp.Header.Get("X-Request-Id")).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%s %s: the client had the answer before its record was stored (%d rows, %v)", tc.path, tc.body, n, err)
+		}
 	}
 }
