@@ -22,9 +22,8 @@ type decodedCall struct {
 
 // decodeCall reads the body, checks every field against its policy table
 // (when the client API has one), decodes and validates it into req, and
-// reads X-Session-Id. On failure it has answered the 4xx (or, under
-// RECORDING_REQUIRED while records cannot be kept, a 503); nothing is
-// recorded for such a call.
+// reads X-Session-Id. On failure it
+// has answered the 4xx; nothing is recorded for such a call.
 func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validator, fields []openai.Field) (decodedCall, bool) {
 	var d decodedCall
 	body, apiErr := s.readJSON(w, r)
@@ -39,11 +38,6 @@ func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validato
 	}
 	if apiErr == nil {
 		d.sessionID, apiErr = sessionHeader(r)
-	}
-	if apiErr == nil && s.cfg.RecordingRequired && !s.deps.Recorder.Durable() {
-		// Memory is not durable: refuse rather than serve unrecorded.
-		apiErr = &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "recording_unavailable",
-			Message: "calls are refused while neither the database nor the spool takes records (RECORDING_REQUIRED)"}
 	}
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)

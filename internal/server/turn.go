@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
 	"qwenproxy/internal/structured"
@@ -70,6 +72,14 @@ var errClientGone = fmt.Errorf("client went away: %w", context.Canceled)
 // answer runs one turn against Qwen and answers the client, recording the
 // call exactly once whatever happens.
 func (s *Server) answer(c *call, t turnSpec) {
+	if s.cfg.RecordingRequired && !s.deps.Recorder.Durable() {
+		// Memory is not durable: refuse rather than serve unrecorded (and
+		// record nothing: that is what cannot be done).
+		c.errorFormat(c.w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "recording_unavailable",
+			Message: "calls are refused while neither the database nor the spool takes records (RECORDING_REQUIRED)"})
+		s.calls.done()
+		return
+	}
 	defer s.finish(c)
 	attempts := &qwen.AttemptLog{}
 	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
