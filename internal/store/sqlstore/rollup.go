@@ -39,7 +39,7 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 			DurationMillis: float64(rs.Duration.Milliseconds()), TTFTMillis: ttft})
 	}
 	for k, a := range groups {
-		old, err := scanRollup(tx.QueryRowContext(ctx, `SELECT `+rollupColumns+` FROM stats_hourly WHERE bucket = ? AND model = ?`, k.bucket, k.model))
+		old, err := scanRollup(tx.QueryRowContext(ctx, selectRollup, k.bucket, k.model))
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
@@ -56,6 +56,8 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 
 const rollupColumns = `requests, errors, prompt_tokens, completion_tokens, total_tokens,
 	duration_sum, duration_n, ttft_sum, ttft_n, duration_hist, ttft_hist`
+
+const selectRollup = `SELECT ` + rollupColumns + ` FROM stats_hourly WHERE bucket = ? AND model = ?`
 
 func scanRollup(row interface{ Scan(...any) error }, extra ...any) (*stats.Acc, error) {
 	a := stats.NewAcc(false)

@@ -85,11 +85,6 @@ func (s *Store) Deleted(ctx context.Context, id, chatID string) (bool, error) {
 	return true, nil
 }
 
-// querier is a pool or a transaction.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // withoutDeleted leaves out of b the states of deleted sessions, so that
 // nothing brings a deleted session back, and records without a session the
 // calls whose session does not exist: made in a deleted one, or whose
