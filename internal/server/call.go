@@ -28,6 +28,8 @@ type call struct {
 	// streaming is set while an event stream is open (active-streams gauge).
 	streaming bool
 	metrics   *metrics.Metrics
+	// live describes the call while it runs (GET /v1/requests/active).
+	live *activeCall
 	// errorFormat writes errors in the envelope of the call's client API.
 	errorFormat errorFormat
 	// stream is a streaming call's event stream (nil until used).
@@ -45,6 +47,7 @@ type call struct {
 func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *call {
 	s.calls.add()
 	id := qwen.NewUUID()
+	started := s.now()
 	w.Header().Set("X-Request-Id", id)
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -56,10 +59,11 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 		w = g
 	}
 	return &call{w: w, r: r, gate: g, ex: qp.Exchange{
-		Request: qp.Request{RequestID: id, Timestamp: s.now(), Method: r.Method, Path: r.URL.Path,
+		Request: qp.Request{RequestID: id, Timestamp: started, Method: r.Method, Path: r.URL.Path,
 			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(body)},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
-	}, metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path), metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
+	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path),
+		metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
 }
 
 // fail answers with f if nothing was sent yet, and records it.
@@ -135,6 +139,7 @@ func (s *Server) finish(c *call) {
 	} else {
 		s.deps.Recorder.Record(c.ex)
 	}
+	c.live.end()
 	s.calls.done()
 }
 

@@ -92,6 +92,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	c.ctx, c.maxDuration = ctx, s.cfg.MaxDuration
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
+	c.live.update(func(a *activeCall) { a.model, a.stream = rq.Model, t.stream })
 
 	out := s.newOutput(c, t, false)
 	if !t.stream {
@@ -118,6 +119,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer turn.Release()
 
 	sess := &turn.Session
+	c.live.update(func(a *activeCall) { a.sessionID = sess.ID })
 	ans, told, err := s.ask(ctx, c, t, turn, out)
 	var clean string
 	if err == nil {
@@ -217,7 +219,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 		Owner:      c.ex.Request.APIKeyID,
 		NewChat: func(ctx context.Context) (string, error) {
 			id, n, err := s.deps.Upstream.NewChat(ctx, t.model)
-			rs.UpstreamAttempts += n
+			rs.NewChatAttempts += n
 			return id, err
 		},
 	})
