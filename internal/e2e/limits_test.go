@@ -25,23 +25,30 @@ func postChat(t *testing.T, e *env, body string) (int, string) {
 // never ends, an answer that never finishes — meets the proxy's bounds: a
 // clear error, recorded, and bodies stored within RECORD_MAX_BODY_BYTES.
 func TestMisbehavingUpstreamIsBounded(t *testing.T) {
+	// The size bounds meet a generous time bound; the endless answer a short
+	// one (a slow machine takes a while to send 8 MB).
 	e := start(t, func(c *config.Config) {
+		c.QwenMaxAnswerBytes, c.QwenMaxDuration, c.RecordMaxBodyBytes = 1<<20, time.Minute, 4096
+	})
+	short := start(t, func(c *config.Config) {
 		c.QwenMaxAnswerBytes, c.QwenMaxDuration, c.RecordMaxBodyBytes = 1<<20, time.Second, 4096
 	})
 	chat := `{"model":"qwen3-max","messages":[{"role":"user","content":"one two three four"}]}`
 	cases := []struct {
 		name   string
+		e      *env
 		fault  qwensim.Fault
 		status int
 		code   string
 	}{
-		{"a single event over the event bound", qwensim.Fault{BigEvent: 8 << 20}, 502, "upstream_answer_too_large"},
-		{"an answer over QWEN_MAX_ANSWER_BYTES", qwensim.Fault{BigEvent: 2 << 20}, 502, "upstream_answer_too_large"},
-		{"200 MB without a newline", qwensim.Fault{Unterminated: 200 << 20}, 502, "upstream_answer_too_large"},
-		{"an endless answer", qwensim.Fault{Endless: true}, 504, "upstream_max_duration"},
+		{"a single event over the event bound", e, qwensim.Fault{BigEvent: 8 << 20}, 502, "upstream_answer_too_large"},
+		{"an answer over QWEN_MAX_ANSWER_BYTES", e, qwensim.Fault{BigEvent: 2 << 20}, 502, "upstream_answer_too_large"},
+		{"200 MB without a newline", e, qwensim.Fault{Unterminated: 200 << 20}, 502, "upstream_answer_too_large"},
+		{"an endless answer", short, qwensim.Fault{Endless: true}, 504, "upstream_max_duration"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			e := tc.e
 			e.sim.Inject(tc.fault)
 			if status, code := postChat(t, e, chat); status != tc.status || code != tc.code {
 				t.Fatalf("%d %s, want %d %s", status, code, tc.status, tc.code)
