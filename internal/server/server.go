@@ -13,6 +13,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/historyapi"
+	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/qwen"
@@ -67,6 +68,8 @@ type Config struct {
 	// RecordingRequired refuses calls with 503 while records cannot be kept
 	// durably (RECORDING_REQUIRED).
 	RecordingRequired bool
+	// Capabilities configures web search sources and images in and out.
+	Capabilities CapabilitiesConfig
 }
 
 // Deps are the collaborators of the server.
@@ -96,6 +99,8 @@ type Server struct {
 	calls   inflight // recorded calls in progress
 	live    active   // the same calls, described for the dashboard
 	history *historyapi.API
+	images  *imagefetch.Fetcher
+	files   chatFiles // images uploaded per Qwen chat
 	// rejected is Qwen's last refusal of the credentials, nil once they work.
 	rejected atomic.Pointer[rejection]
 	// base is the context every request derives from; cutCalls cancels it
@@ -115,9 +120,12 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.StreamKeepAlive <= 0 {
 		cfg.StreamKeepAlive = 15 * time.Second
 	}
+	cfg.Capabilities.defaults()
+	cc := cfg.Capabilities
 	base, cut := context.WithCancelCause(context.Background())
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
-		started: time.Now(), now: time.Now, base: base, cutCalls: cut}
+		started: time.Now(), now: time.Now, base: base, cutCalls: cut,
+		images: imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout)}
 	s.history = historyapi.New(historyapi.Deps{History: deps.History, Sessions: deps.Sessions, Recorder: deps.Recorder,
 		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }})
 	return s
