@@ -36,6 +36,9 @@ type Config struct {
 	// OnCall, when set, hears of every upstream attempt: its endpoint
 	// (chats_new, completions, models) and its error (nil on success).
 	OnCall func(endpoint string, err error)
+	// MaxAnswerBytes bounds the bytes of one answer's stream; past it the
+	// stream fails with KindTooLarge. Default DefaultMaxAnswerBytes.
+	MaxAnswerBytes int64
 }
 
 // Client talks to one Qwen base URL.
@@ -173,6 +176,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		resp.Body = io.NopCloser(bytes.NewReader(append([]byte("data: "), b...)))
 	}
 	s := newStream(ctx, cancel, resp.Body, c.cfg.IdleTimeout, timer, timedOut)
+	s.limitBytes(c.cfg.MaxAnswerBytes)
 	// Read up to the first real event, so that errors Qwen sends as the only
 	// stream event are failures of this attempt (and retryable), not of a
 	// stream already forwarded to the client.

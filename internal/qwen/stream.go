@@ -105,6 +105,7 @@ type rawEvent struct {
 type Stream struct {
 	body    io.ReadCloser
 	r       *bufio.Reader
+	capped  *cappedReader // bounds the answer's bytes
 	data    []byte
 	long    []byte
 	pending []Event // decoded, not yet returned from pending[next:]
@@ -125,8 +126,19 @@ type Stream struct {
 	closed   bool
 }
 
+// newStream reads body, failing with KindTooLarge past
+// DefaultMaxAnswerBytes (see limitBytes).
 func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, idle time.Duration, timer *time.Timer, timedOut *atomic.Bool) *Stream {
-	return &Stream{body: body, r: bufio.NewReaderSize(body, 32<<10), idle: idle, timer: timer, timedOut: timedOut, ctx: ctx, cancel: cancel}
+	capped := &cappedReader{r: body, left: DefaultMaxAnswerBytes, max: DefaultMaxAnswerBytes}
+	return &Stream{body: body, r: bufio.NewReaderSize(capped, 32<<10), capped: capped, idle: idle, timer: timer, timedOut: timedOut, ctx: ctx, cancel: cancel}
+}
+
+// limitBytes sets the bound on the answer's bytes, before the first read;
+// n <= 0 keeps the default.
+func (s *Stream) limitBytes(n int64) {
+	if n > 0 {
+		s.capped.left, s.capped.max = n, n
+	}
 }
 
 // NewStream reads a recorded or otherwise local event stream, with no idle
@@ -181,6 +193,9 @@ func (s *Stream) readData() ([]byte, error) {
 		if len(line) > 0 && s.addLine(line) && len(s.data) > 0 {
 			return s.data, nil
 		}
+		if len(s.data) > MaxEventBytes {
+			return nil, errEventTooLarge
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) && len(bytes.TrimSpace(s.data)) > 0 {
 				return s.data, nil
@@ -198,6 +213,9 @@ func (s *Stream) readLine() ([]byte, error) {
 	}
 	s.long = append(s.long[:0], line...)
 	for errors.Is(err, bufio.ErrBufferFull) {
+		if len(s.long) > MaxEventBytes {
+			return nil, errEventTooLarge
+		}
 		line, err = s.r.ReadSlice('\n')
 		s.long = append(s.long, line...)
 	}
@@ -224,6 +242,9 @@ func (s *Stream) addLine(line []byte) bool {
 }
 
 func (s *Stream) readError(err error) error {
+	if qe, ok := AsError(err); ok { // a bound of ours
+		return qe
+	}
 	switch {
 	case s.timedOut.Load():
 		return &Error{Kind: KindTimeout, Message: "no data from Qwen within " + s.idle.String()}

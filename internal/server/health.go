@@ -94,6 +94,10 @@ func (s *Server) readiness(ctx context.Context) (bool, map[string]string) {
 	}
 	st := s.deps.Recorder.Stats()
 	switch {
+	case st.Dropped > 0: // until restart: an operator must know the trail has a hole
+		checks["recorder"], ready = fmt.Sprintf("records were lost: %d calls dropped since start", st.Dropped), false
+	case st.Held > 0:
+		checks["recorder"], ready = fmt.Sprintf("not durable: %d records in memory; neither the database nor the spool takes writes", st.Held), false
 	case s.cfg.QueueSize > 0 && st.Queued*10 >= s.cfg.QueueSize*9:
 		checks["recorder"], ready = fmt.Sprintf("queue %d of %d full", st.Queued, s.cfg.QueueSize), false
 	case st.SpoolBytes > 0:
@@ -104,7 +108,8 @@ func (s *Server) readiness(ctx context.Context) (bool, map[string]string) {
 
 // ready serves GET /health/ready: 503 unless the database takes a write and
 // a read, credentials are configured, and the recorder keeps up (its queue
-// not nearly full, nothing waiting in its spool).
+// not nearly full, nothing waiting in its spool or in memory, nothing
+// dropped since start).
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ready, checks := s.readiness(r.Context())
 	status, state := http.StatusOK, "ready"
@@ -131,8 +136,9 @@ func (s *Server) detailed(w http.ResponseWriter, r *http.Request) {
 		"uptime_seconds": int64(s.now().Sub(s.started).Seconds()),
 		"credentials":    s.credentialState(r.Context()),
 		"recorder": map[string]any{
-			"queued": st.Queued, "queue_size": s.cfg.QueueSize, "written": st.Written, "spooled": st.Spooled,
+			"queued": st.Queued, "queued_bytes": st.QueuedBytes, "queue_size": s.cfg.QueueSize, "written": st.Written, "spooled": st.Spooled,
 			"replayed": st.Replayed, "spool_bytes": st.SpoolBytes, "dropped": st.Dropped,
+			"held": st.Held, "held_bytes": st.HeldBytes, "corrupt_spool_lines": st.Corrupt,
 		},
 		"sessions": map[string]any{"in_memory": s.deps.Sessions.Cached(), "turns_in_progress": s.deps.Sessions.Active()},
 		"runtime":  map[string]any{"goroutines": runtime.NumGoroutine(), "heap_bytes": mem.HeapAlloc, "go": runtime.Version()},

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/imagefetch"
+	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
 	"qwenproxy/internal/structured"
@@ -87,15 +89,32 @@ var errClientGone = fmt.Errorf("client went away: %w", context.Canceled)
 // answer runs one turn against Qwen and answers the client, recording the
 // call exactly once whatever happens.
 func (s *Server) answer(c *call, t turnSpec) {
+	if s.cfg.RecordingRequired && !s.deps.Recorder.Durable() {
+		// Memory is not durable: refuse rather than serve unrecorded (and
+		// record nothing: that is what cannot be done).
+		c.errorFormat(c.w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "recording_unavailable",
+			Message: "calls are refused while neither the database nor the spool takes records (RECORDING_REQUIRED)"})
+		s.calls.done()
+		return
+	}
 	defer s.finish(c)
 	attempts := &qwen.AttemptLog{}
 	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
+	if s.cfg.MaxDuration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, s.cfg.MaxDuration, errMaxDuration)
+		defer cancel()
+	}
+	c.ctx, c.maxDuration = ctx, s.cfg.MaxDuration
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
 	c.live.update(func(a *activeCall) { a.model, a.stream = rq.Model, t.stream })
 
 	out := s.newOutput(c, t, false)
+	if !t.stream && !t.image {
+		c.ending() // an answer sent whole is all final bytes (an image's padding is not)
+	}
 	if t.stream {
 		// From here the client sees a byte at least every STREAM_KEEPALIVE:
 		// the stream opens when upstream answers or when that much time
@@ -113,11 +132,13 @@ func (s *Server) answer(c *call, t turnSpec) {
 		defer cancel()
 	}
 	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
+		c.ending()
 		out.fail(classify(err))
 		return
 	}
 	turn, err := s.beginTurn(ctx, c, t)
 	if err != nil {
+		c.ending()
 		out.fail(classify(err))
 		return
 	}
@@ -141,6 +162,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 			}
 		}
 	}
+	c.ending() // what follows ends the answer
 	if err == nil && clean != "" {
 		// The answer is the JSON alone, without the prose or fence around it.
 		out.reset()
@@ -227,6 +249,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 		HasHistory: translate.HasEarlierTurns(history),
 		Model:      t.model,
 		FirstUser:  translate.FirstUserText(t.messages),
+		Owner:      c.ex.Request.APIKeyID,
 		NewChat: func(ctx context.Context) (string, error) {
 			id, n, err := s.deps.Upstream.NewChat(ctx, t.model)
 			rs.NewChatAttempts += n

@@ -50,5 +50,15 @@ func writeField(h hash.Hash, s string) {
 		n[i] = byte(l >> (8 * i))
 	}
 	h.Write(n[:])
-	h.Write([]byte(s))
+	if len(s) <= 4096 {
+		h.Write([]byte(s))
+		return
+	}
+	// A large message is hashed through a small buffer, not copied whole.
+	buf := make([]byte, 32<<10)
+	for len(s) > 0 {
+		k := copy(buf, s)
+		h.Write(buf[:k])
+		s = s[k:]
+	}
 }

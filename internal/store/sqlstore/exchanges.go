@@ -34,6 +34,9 @@ func (s *Store) WriteExchanges(ctx context.Context, batch []qp.Exchange) error {
 // multi-row inserts. A call already stored (a batch replayed from the
 // spool) is skipped, so writing a batch twice stores it once.
 func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
+	if err := s.checkGuard(); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
 	if err := s.prepareChunks(ctx, len(b.Exchanges)); err != nil {
 		return fmt.Errorf("write batch: prepare: %w", err)
 	}
@@ -50,6 +53,9 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 	// it, and a delete holding it while waiting for those rows, deadlock.
 	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
 		return fmt.Errorf("write batch: lock: %w", err)
+	}
+	if b, err = withoutDeleted(ctx, tx, b); err != nil {
+		return fmt.Errorf("write batch: %w", err)
 	}
 	for i := range b.Sessions {
 		if _, err := tx.ExecContext(ctx, upsertSession, sessionArgs(&b.Sessions[i])...); err != nil {

@@ -103,6 +103,12 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	// Remembered first: a server still holding the session in memory must
+	// not write it back.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deleted_sessions (id, chat_id, deleted_at)
+		SELECT id, chat_id, ? FROM sessions WHERE id = ? ON CONFLICT DO NOTHING`, time.Now().UnixMilli(), id); err != nil {
+		return fmt.Errorf("delete session %s: %w", id, err)
+	}
 	parts, err := s.releaseParts(ctx, tx, "q.session_id = ?", id)
 	if err != nil {
 		return err
