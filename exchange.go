@@ -44,6 +44,7 @@ type Request struct {
 	ClientIP      string
 	UserAgent     string
 	APIKeyID      string // the proxy API key that made the call; "" without keys
+	Account       string // the Qwen account that served the call (id or e-mail, never a secret); "" if none was reached
 	OpenAIRequest []byte // client body as received (JSON), secrets redacted
 	QwenRequest   []byte // upstream body as sent (JSON); nil if never sent
 }

@@ -26,6 +26,9 @@ type Session struct {
 	CreatedAt        time.Time
 	LastAccessed     time.Time
 	ExpiresAt        time.Time
+	// Account is the Qwen account the chat belongs to (another account's
+	// token gets "not found" for it); "" for sessions from before accounts.
+	Account string
 }
 
 // Expired reports whether the session's mapping has lapsed at now. An expired

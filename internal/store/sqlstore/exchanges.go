@@ -74,8 +74,8 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 // The multi-row INSERTs of n rows each.
 func insertRequests(n int) string {
 	return `INSERT INTO requests
-		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id)
-		VALUES ` + values(`((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''))`, n) + `
+		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, account)
+		VALUES ` + values(`((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
 		ON CONFLICT (request_id) DO NOTHING RETURNING request_id, id`
 }
 
@@ -83,8 +83,8 @@ func insertResponses(n int) string {
 	return `INSERT INTO responses
 		(request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
 		 chat_id, parent_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, duration_ms,
-		 upstream_attempts, error_type, error, created_at, upstream_errors)
-		VALUES ` + values(`(?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''))`, n) + `
+		 upstream_attempts, error_type, error, created_at, upstream_errors, account)
+		VALUES ` + values(`(?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''), NULLIF(?, ''))`, n) + `
 		RETURNING response_id, id`
 }
 
@@ -122,11 +122,11 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange) ([]qp.Exchange, error) {
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
-	args := make([]any, 0, len(chunk)*21)
+	args := make([]any, 0, len(chunk)*22)
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
 		args = append(args, rq.SessionID, rq.RequestID, rq.Timestamp.UnixMilli(), rq.Method, rq.Path, rq.Model, rq.Stream,
-			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID)
+			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, rq.Account)
 	}
 	requestIDs, err := s.insertReturning(ctx, tx, insertRequests(len(chunk)), args)
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 			rs.Status, rs.HTTPStatus, rs.FinishReason, rs.ChatID, rs.ParentID,
 			rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens, ttftMillis(rq, rs),
 			rs.Duration.Milliseconds(), rs.UpstreamAttempts, rs.ErrorType, rs.ErrorMessage, rs.Timestamp.UnixMilli(),
-			strings.Join(rs.UpstreamErrors, "; "))
+			strings.Join(rs.UpstreamErrors, "; "), rq.Account)
 	}
 	if len(written) == 0 {
 		return nil, nil
