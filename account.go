@@ -60,5 +60,5 @@ type AccountStore interface {
 	// ends the claim.
 	SaveAccountToken(ctx context.Context, id, cookiesSealed string, expires time.Time) error
 	// ResealAccounts rewrites every sealed secret through reseal (key rotation).
-	ResealAccounts(ctx context.Context, reseal func(string) (string, error)) (int, error)
+	ResealAccounts(ctx context.Context, reseal func(id, sealed string) (string, error)) (int, error)
 }

@@ -41,6 +41,14 @@ func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
 	if s.applyFault(w, r, fault) || !s.authorized(w, r, true) {
 		return
 	}
+	account, ok := s.caller(w, r)
+	if !ok || s.rateLimited(w, account) {
+		return
+	}
+	if !s.owns(chatID, account) {
+		writeEnvelope(w, CodeNotFound, "Chat not found", http.StatusNotFound)
+		return
+	}
 	var req completionRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeEnvelope(w, CodeBadRequest, "Invalid JSON body", http.StatusBadRequest)

@@ -173,7 +173,15 @@ func (s *Store) ClaimSignIn(ctx context.Context, id string, now, until, minExpir
 	if err != nil {
 		return false, fmt.Errorf("claim sign-in of %s: %w", id, err)
 	}
-	return n == 1, nil
+	if n == 1 {
+		return true, nil
+	}
+	// No row at all (not yet written): no other instance can be at it.
+	var rows int
+	if err := s.write.QueryRowContext(ctx, `SELECT COUNT(*) FROM qwen_accounts WHERE id = ?`, id).Scan(&rows); err != nil {
+		return false, fmt.Errorf("claim sign-in of %s: %w", id, err)
+	}
+	return rows == 0, nil
 }
 
 // SaveAccountToken stores a sign-in's sealed cookies and ends the claim.
@@ -187,7 +195,7 @@ func (s *Store) SaveAccountToken(ctx context.Context, id, cookiesSealed string, 
 
 // ResealAccounts rewrites every sealed password and token through reseal,
 // in one transaction: after a key rotation every secret is under the new key.
-func (s *Store) ResealAccounts(ctx context.Context, reseal func(string) (string, error)) (int, error) {
+func (s *Store) ResealAccounts(ctx context.Context, reseal func(id, sealed string) (string, error)) (int, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("reseal accounts: %w", err)
@@ -218,12 +226,12 @@ func (s *Store) ResealAccounts(ctx context.Context, reseal func(string) (string,
 		}
 		var err error
 		if x.password != "" {
-			if x.password, err = reseal(x.password); err != nil {
+			if x.password, err = reseal(x.id, x.password); err != nil {
 				return 0, fmt.Errorf("reseal account %s: %w", x.id, err)
 			}
 		}
 		if x.cookies != "" {
-			if x.cookies, err = reseal(x.cookies); err != nil {
+			if x.cookies, err = reseal(x.id, x.cookies); err != nil {
 				return 0, fmt.Errorf("reseal account %s: %w", x.id, err)
 			}
 		}
