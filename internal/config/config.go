@@ -11,9 +11,12 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"qwenproxy/internal/accounts"
 )
 
 // Config is every setting of `qwenproxy serve`.
@@ -33,6 +36,13 @@ type Config struct {
 	QwenTimeout     time.Duration
 	QwenIdleTimeout time.Duration
 	UserAgent       string
+
+	// Accounts the proxy signs in itself (QWEN_ACCOUNTS, then QWEN_ACCOUNTS_FILE).
+	QwenAccounts      []accounts.Login
+	QwenAccountsFile  string
+	RateLimitCooldown time.Duration
+	// SecretKey seals stored passwords and shared tokens; nil: none stored.
+	SecretKey *accounts.Sealer
 
 	SessionTimeout         time.Duration
 	SessionCleanupInterval time.Duration
@@ -82,6 +92,10 @@ func (c *Config) settings() []setting {
 		{"QWEN_BASE_URL", "https://chat.qwen.ai", "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
 		{"QWEN_TOKEN", "", "bx-umidtoken header value", str(&c.QwenToken)},
 		{"QWEN_COOKIES", "", "browser Cookie header for chat.qwen.ai", str(&c.QwenCookies)},
+		{"QWEN_ACCOUNTS", "", "email:password[,email:password…] accounts the proxy signs in itself (the password is everything after the first ':')", logins(&c.QwenAccounts)},
+		{"QWEN_ACCOUNTS_FILE", "", "file of one email:password per line (for passwords with commas)", str(&c.QwenAccountsFile)},
+		{"QWEN_RATE_LIMIT_COOLDOWN", "21600000", "ms an account rests after Qwen's daily-quota answer when it gives no hours", millis(&c.RateLimitCooldown, 1000)},
+		{"QWENPROXY_SECRET_KEY", "", "32 bytes, hex or base64, sealing stored passwords and shared tokens (comma-separated during a rotation: the first seals)", secretKey(&c.SecretKey)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
 		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
 		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome)", str(&c.UserAgent)},
@@ -120,7 +134,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 			v = e
 		}
 		if err := s.set(v); err != nil {
-			if s.env == "DATABASE_URL" { // its password must not reach a log
+			if secretSettings[s.env] { // their values must not reach a log
 				errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
 				continue
 			}
@@ -161,7 +175,45 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if c.SpoolPath == "" {
 		c.SpoolPath = c.DatabasePath + ".spool"
 	}
+	if c.QwenAccountsFile != "" {
+		more, err := accounts.ParseFile(c.QwenAccountsFile)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range more {
+			if slices.ContainsFunc(c.QwenAccounts, func(x accounts.Login) bool { return x.Email == l.Email }) {
+				return nil, fmt.Errorf("QWEN_ACCOUNTS_FILE: %s is also in QWEN_ACCOUNTS", l.Email)
+			}
+			c.QwenAccounts = append(c.QwenAccounts, l)
+		}
+	}
 	return c, nil
+}
+
+// secretSettings are the variables whose values are never shown in an error.
+var secretSettings = map[string]bool{"DATABASE_URL": true, "QWEN_ACCOUNTS": true, "QWENPROXY_SECRET_KEY": true,
+	"QWEN_TOKEN": true, "QWEN_COOKIES": true}
+
+func logins(dst *[]accounts.Login) func(string) error {
+	return func(v string) error {
+		l, err := accounts.ParseList(v)
+		if err != nil {
+			return err
+		}
+		*dst = l
+		return nil
+	}
+}
+
+func secretKey(dst **accounts.Sealer) func(string) error {
+	return func(v string) error {
+		s, err := accounts.NewSealer(v)
+		if err != nil {
+			return err
+		}
+		*dst = s
+		return nil
+	}
 }
 
 // Database is what the store opens: the PostgreSQL URL when one is set,

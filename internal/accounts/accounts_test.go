@@ -1,0 +1,201 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/qwensim"
+)
+
+const testKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+func TestSealerRoundTripBindsTheAccountAndRotates(t *testing.T) {
+	old, err := NewSealer(testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := old.Seal("hunter2", "a@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(sealed, "hunter2") {
+		t.Fatal("sealed value shows the secret")
+	}
+	if got, err := old.Open(sealed, "a@example.com"); err != nil || got != "hunter2" {
+		t.Fatalf("open: %q %v", got, err)
+	}
+	if _, err := old.Open(sealed, "b@example.com"); err == nil {
+		t.Fatal("a value sealed for one account opened for another")
+	}
+	// Rotation: the new key first, the old one still opens.
+	rotated, err := NewSealer("ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=," + testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resealed, err := rotated.Reseal(sealed, "a@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rotated.Open(resealed, "a@example.com"); err != nil || got != "hunter2" {
+		t.Fatalf("open resealed: %q %v", got, err)
+	}
+	if _, err := old.Open(resealed, "a@example.com"); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("the old key alone opened a value resealed under the new one: %v", err)
+	}
+	for _, bad := range []string{"short", strings.Repeat("zz", 32), "AAEC"} {
+		if _, err := NewSealer(bad); err == nil {
+			t.Errorf("key %q accepted", bad)
+		}
+	}
+	if s, err := NewSealer(""); s != nil || err != nil {
+		t.Fatalf("no key: %v %v", s, err)
+	}
+	var none *Sealer
+	if _, err := none.Seal("x", "a"); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("sealing without a key: %v", err)
+	}
+}
+
+func TestParseListTakesEverythingAfterTheFirstColon(t *testing.T) {
+	got, err := ParseList("A@Example.com:pa:ss, b@example.com:x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != (Login{"a@example.com", "pa:ss"}) || got[1] != (Login{"b@example.com", "x"}) {
+		t.Fatalf("got %+v", got)
+	}
+	_, err = ParseList("a@example.com:secret1,nopassword,a@example.com")
+	if err == nil || strings.Contains(err.Error(), "secret1") {
+		t.Fatalf("bad list: %v", err)
+	}
+	lines, err := parseLines(strings.NewReader("# comment\n\nc@example.com:with,comma\r\n"), "file")
+	if err != nil || len(lines) != 1 || lines[0].Password != "with,comma" {
+		t.Fatalf("file: %+v %v", lines, err)
+	}
+	if _, err := ParseList("a@example.com:x,A@example.com:y"); err == nil {
+		t.Fatal("an account listed twice was accepted")
+	}
+}
+
+// fakeClock is a settable clock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newTestPool(clock *fakeClock, logins ...Login) *Pool {
+	return New(Config{Logins: logins, Now: clock.now, SignIn: func(context.Context, Login) (SignedIn, error) {
+		return SignedIn{Cookies: "token=x", Expires: clock.now().Add(time.Hour)}, nil
+	}})
+}
+
+func TestPickRotatesLeastRecentlyUsedAndSkipsCooldowns(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	p := newTestPool(clock, Login{"a@x.io", "1"}, Login{"b@x.io", "2"}, Login{"c@x.io", "3"})
+	var order []string
+	for range 3 {
+		id, err := p.Pick(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		order = append(order, id)
+		clock.add(time.Second)
+	}
+	if strings.Join(order, ",") != "a@x.io,b@x.io,c@x.io" {
+		t.Fatalf("order %v", order)
+	}
+	p.Report("a@x.io", &qwen.Error{Kind: qwen.KindRateLimited, Code: "RateLimited", RetryAfter: 2 * time.Hour})
+	p.Report("b@x.io", &qwen.Error{Kind: qwen.KindServer, Status: 500})
+	if id, _ := p.Pick(nil); id != "c@x.io" {
+		t.Fatalf("picked %s past cooldowns", id)
+	}
+	clock.add(10 * time.Second) // past b's brief cooldown, not a's quota
+	if id, _ := p.Pick(map[string]bool{"c@x.io": true}); id != "b@x.io" {
+		t.Fatalf("picked %s after b's brief cooldown", id)
+	}
+	p.Report("b@x.io", &qwen.Error{Kind: qwen.KindAuth, Status: 401})
+	p.Report("c@x.io", &qwen.Error{Kind: qwen.KindRateLimited, Code: "RateLimited"})
+	_, err := p.Pick(nil)
+	var u *Unavailable
+	if !errors.As(err, &u) || u.Reason != ReasonRateLimited || u.RetryAfter <= 0 || u.RetryAfter > 2*time.Hour {
+		t.Fatalf("all out: %#v", err)
+	}
+	clock.add(2 * time.Hour)
+	if id, _ := p.Pick(nil); id != "a@x.io" {
+		t.Fatalf("a's quota should have ended, picked %q", id)
+	}
+	if !p.Ready() {
+		t.Fatal("not ready with a usable account")
+	}
+}
+
+func TestRateLimitWithoutHoursUsesTheConfiguredCooldown(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	p := New(Config{Logins: []Login{{"a@x.io", "1"}}, Now: clock.now, RateLimitCooldown: 90 * time.Minute})
+	p.Report("a@x.io", &qwen.Error{Kind: qwen.KindRateLimited, Code: "RateLimited"})
+	st := p.Snapshot()[0]
+	if st.State != StateRateLimited || st.CooldownUntil == nil || !st.CooldownUntil.Equal(clock.now().Add(90*time.Minute)) {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestSignInAgainstTheSimulator(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.AddAccount("a@x.io", "right")
+	s := &Signer{BaseURL: sim.URL}
+	got, err := s.SignIn(context.Background(), Login{"a@x.io", "right"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got.Cookies, "token=") || got.Expires.Before(time.Now()) {
+		t.Fatalf("signed in: expires %v, cookie starts %q", got.Expires, got.Cookies[:6])
+	}
+	_, err = s.SignIn(context.Background(), Login{"a@x.io", "wrong"})
+	var se *SignInError
+	if !errors.As(err, &se) || se.Class != ClassAuth || strings.Contains(err.Error(), "wrong") {
+		t.Fatalf("wrong password: %v", err)
+	}
+	sim.FailSignIns("a@x.io", 1)
+	if _, err = s.SignIn(context.Background(), Login{"a@x.io", "right"}); !errors.As(err, &se) || se.Class != ClassFirewall {
+		t.Fatalf("captcha: %v", err)
+	}
+}
+
+func TestWrongPasswordTakesTheAccountOutWithoutRetrying(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	signIns := 0
+	p := New(Config{Logins: []Login{{"a@x.io", "bad"}}, Now: clock.now, SignIn: func(context.Context, Login) (SignedIn, error) {
+		signIns++
+		return SignedIn{}, &SignInError{Class: ClassAuth, Status: 401, Message: "refused"}
+	}})
+	ctx := With(context.Background(), "a@x.io")
+	for range 3 {
+		if _, err := p.Credentials(ctx); err == nil {
+			t.Fatal("credentials of a refused account")
+		}
+		clock.add(time.Hour)
+	}
+	if signIns != 1 {
+		t.Fatalf("%d sign-ins of a refused password", signIns)
+	}
+	var u *Unavailable
+	if _, err := p.Pick(nil); !errors.As(err, &u) || u.Reason != ReasonRejected {
+		t.Fatalf("pick: %v", err)
+	}
+}
