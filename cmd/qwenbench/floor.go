@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +37,7 @@ func runFloor(args []string) error {
 type floor struct {
 	upstream string
 	client   *http.Client
+	seq      atomic.Int64
 }
 
 func (f *floor) post(path string, body any) (*http.Response, error) {
@@ -44,6 +46,11 @@ func (f *floor) post(path string, body any) (*http.Response, error) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("bx-umidtoken", "bench")
 	req.Header.Set("Cookie", "bench=1")
+	// What Qwen's 2026 firewall and API want of every call (qwen-2026.md §1).
+	req.Header.Set("User-Agent", "Mozilla/5.0 qwenbench-floor")
+	req.Header.Set("source", "web")
+	req.Header.Set("Version", "0.3.11")
+	req.Header.Set("x-request-id", strconv.FormatInt(f.seq.Add(1), 10))
 	return f.client.Do(req)
 }
 
@@ -59,7 +66,7 @@ func (f *floor) chat(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	resp, err := f.post("/api/v2/chats/new", map[string]any{"models": []string{in.Model}})
+	resp, err := f.post("/api/v2/chats/new", map[string]any{"models": []string{in.Model}, "chat_mode": "guest"})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
@@ -73,7 +80,7 @@ func (f *floor) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	msg := in.Messages[len(in.Messages)-1].Content
 	resp, err = f.post("/api/v2/chat/completions?chat_id="+chat.Data.ID, map[string]any{
-		"stream": true, "chat_id": chat.Data.ID, "model": in.Model, "parent_id": nil,
+		"stream": true, "chat_id": chat.Data.ID, "chat_mode": "guest", "model": in.Model, "parent_id": nil,
 		"messages": []map[string]any{{"role": "user", "content": msg, "parent_id": nil}},
 	})
 	if err != nil {

@@ -49,8 +49,10 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 	return fmt.Errorf("unknown action %q (want set, clear or status)", action)
 }
 
-// readCredentials reads the bx-umidtoken value, then the Cookie header, one
-// line each. On a terminal it asks for them with echo off.
+// readCredentials reads the credentials from standard input: either one
+// line, the Cookie header of a logged-in browser (its token=… is enough), or
+// two lines, the bx-umidtoken value (may be empty) and then the Cookie
+// header. On a terminal it asks for both with echo off.
 func readCredentials(stdin io.Reader, stderr io.Writer) (string, string, error) {
 	f, isFile := stdin.(*os.File)
 	terminal := false
@@ -70,29 +72,37 @@ func readCredentials(stdin io.Reader, stderr io.Writer) (string, string, error) 
 		}
 	}
 	lines := bufio.NewReader(stdin)
-	read := func(prompt string) (string, error) {
+	read := func(prompt string) (string, bool, error) {
 		if terminal {
 			fmt.Fprint(stderr, prompt)
 		}
 		line, err := lines.ReadString('\n')
-		if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-			return "", fmt.Errorf("read %s from standard input: %w", strings.TrimSuffix(prompt, ": "), err)
+		if errors.Is(err, io.EOF) && line == "" {
+			return "", false, nil
 		}
-		return strings.TrimSpace(line), nil
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", false, fmt.Errorf("read %s from standard input: %w", strings.TrimSuffix(prompt, ": "), err)
+		}
+		return strings.TrimSpace(line), true, nil
 	}
-	token, err := read("bx-umidtoken: ")
+	first, _, err := read("bx-umidtoken (optional, Enter to skip): ")
 	if err != nil {
 		return "", "", err
 	}
 	if terminal {
 		fmt.Fprintln(stderr)
 	}
-	cookies, err := read("Cookie header: ")
+	second, ok, err := read("Cookie header: ")
 	if err != nil {
 		return "", "", err
 	}
-	if token == "" || cookies == "" {
-		return "", "", errors.New("both the bx-umidtoken value and the Cookie header are needed, one per line")
+	token, cookies := first, second
+	if !ok && !terminal {
+		token, cookies = "", first // one line: the Cookie header alone
+	}
+	creds := qwen.Credentials{Token: token, Cookies: cookies}
+	if !creds.Configured() {
+		return "", "", errors.New("need a logged-in browser's Cookie header for chat.qwen.ai (with token=…), or a bx-umidtoken line followed by the Cookie header")
 	}
 	return token, cookies, nil
 }
@@ -105,17 +115,21 @@ func credentialStatus(ctx context.Context, c *cli) error {
 		if *c.asJSON {
 			return c.printJSON(map[string]any{"stored": false})
 		}
-		fmt.Fprintln(c.stdout, "no stored credentials (the server falls back to QWEN_TOKEN and QWEN_COOKIES)")
+		fmt.Fprintln(c.stdout, "no stored credentials (the server falls back to QWEN_COOKIES and QWEN_TOKEN)")
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"stored": true, "updated_at": stored.UpdatedAt.UnixMilli()}
-	line := "stored credentials, set " + ms(stored.UpdatedAt)
-	if exp, ok := qwen.TokenExpiry(stored.Cookies); ok {
+	creds := qwen.Credentials{Token: stored.Token, Cookies: stored.Cookies}
+	out := map[string]any{"stored": true, "updated_at": stored.UpdatedAt.UnixMilli(), "mode": creds.ChatMode()}
+	line := "stored credentials (" + creds.ChatMode() + " mode), set " + ms(stored.UpdatedAt)
+	if exp, ok := creds.Expiry(); ok {
 		out["token_expires_at"] = exp.UTC().Format(time.RFC3339)
-		line += "; the token cookie expires " + ms(exp)
+		line += "; the login token expires " + ms(exp)
+	}
+	if creds.TokenMisplaced() {
+		line += "; note: the bx-umidtoken line holds a login token (JWT), used as such"
 	}
 	if *c.asJSON {
 		return c.printJSON(out)

@@ -203,7 +203,18 @@ func TestCredentialsCommands(t *testing.T) {
 		t.Fatalf("status: %s", out.String())
 	}
 	if code := runWithInput(context.Background(), []string{"credentials", "set"}, env, strings.NewReader("only-one-line\n"), &out, &errOut); code != 1 {
-		t.Fatal("set with one line accepted")
+		t.Fatal("set with one line that is no logged-in Cookie header accepted")
+	}
+	// A logged-in browser's Cookie header alone is enough.
+	out.Reset()
+	if code := runWithInput(context.Background(), []string{"credentials", "set"}, env, strings.NewReader("acw_tc=2; token="+jwt), &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "normal mode") || strings.Contains(out.String(), "acw_tc") {
+		t.Fatalf("set with the cookie alone: %d %s %s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := runWithInput(context.Background(), []string{"credentials", "--json"}, env, strings.NewReader(""), &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), `"mode": "normal"`) {
+		t.Fatalf("status after the cookie alone: %s", out.String())
 	}
 	out.Reset()
 	runWithInput(context.Background(), []string{"credentials", "clear"}, env, strings.NewReader(""), &out, &errOut)

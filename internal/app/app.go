@@ -60,8 +60,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		}
 		cfg.QwenBaseURL = a.sim.URL
 		if !envCreds.Configured() {
-			// The simulator checks that credentials are sent, not their value.
-			envCreds = qwen.Credentials{Token: "simulator-token", Cookies: "simulator=1"}
+			// The simulator checks the form of the credentials, not their value.
+			envCreds = qwen.Credentials{Cookies: qwensim.LoginCookie()}
 		}
 		log.Info("using the built-in Qwen simulator", "url", a.sim.URL)
 	}
@@ -74,6 +74,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	n, err := a.store.Migrate(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if envCreds.TokenMisplaced() {
+		log.Warn("QWEN_TOKEN holds a login token (a JWT), not a bx-umidtoken: it is used as the login token; put it in QWEN_COOKIES as token=… instead")
 	}
 	creds := credentials.New(envCreds, a.store)
 	log.Info("database ready", "backend", a.store.Backend(), "database", a.store.String(), "migrations_applied", n)
@@ -93,7 +96,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}
 	sessions := session.NewManager(a.store, a.store.Locker(), a.recorder.SaveSession, cfg.SessionTimeout, qwen.NewUUID)
 	upstream := qwen.New(qwen.Config{
-		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, Credentials: creds, Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout,
+		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion, Credentials: creds, Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout,
 		MaxRetries: cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,
 		OnCall: func(endpoint string, err error) {
 			m.UpstreamCall(endpoint, outcome(err))
@@ -125,7 +128,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		go runRetention(bg, a.store, time.Duration(cfg.RetentionDays)*24*time.Hour, cfg.RetentionInterval, log)
 	}
 	go func() { a.served <- a.http.Serve(a.ln) }()
-	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "credentials_configured", func() bool { _, src := creds.Current(ctx); return src != "" }())
+	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion, "credentials_configured", func() bool { _, src := creds.Current(ctx); return src != "" }())
 	return a, nil
 }
 

@@ -36,6 +36,7 @@ type Config struct {
 	QwenTimeout     time.Duration
 	QwenIdleTimeout time.Duration
 	UserAgent       string
+	QwenWebVersion  string
 
 	// Accounts the proxy signs in itself (QWEN_ACCOUNTS, then QWEN_ACCOUNTS_FILE).
 	QwenAccounts      []accounts.Login
@@ -90,15 +91,16 @@ func (c *Config) settings() []setting {
 		{"RECORDER_SPOOL", "", "file records go to while the database cannot take them (default: <DATABASE_PATH>.spool)", str(&c.SpoolPath)},
 		{"DATABASE_BUSY_TIMEOUT", "5000", "ms a write waits for a locked database before its records go to the spool", millis(&c.DatabaseBusyTimeout, 1)},
 		{"QWEN_BASE_URL", "https://chat.qwen.ai", "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
-		{"QWEN_TOKEN", "", "bx-umidtoken header value", str(&c.QwenToken)},
-		{"QWEN_COOKIES", "", "browser Cookie header for chat.qwen.ai", str(&c.QwenCookies)},
+		{"QWEN_TOKEN", "", "bx-umidtoken header value (optional with a token= cookie; needed for guest use)", str(&c.QwenToken)},
+		{"QWEN_COOKIES", "", "a logged-in browser's Cookie header for chat.qwen.ai (its token=<JWT> is enough)", str(&c.QwenCookies)},
 		{"QWEN_ACCOUNTS", "", "email:password[,email:password…] accounts the proxy signs in itself (the password is everything after the first ':')", logins(&c.QwenAccounts)},
 		{"QWEN_ACCOUNTS_FILE", "", "file of one email:password per line (for passwords with commas)", str(&c.QwenAccountsFile)},
 		{"QWEN_RATE_LIMIT_COOLDOWN", "21600000", "ms an account rests after Qwen's daily-quota answer when it gives no hours", millis(&c.RateLimitCooldown, 1000)},
 		{"QWENPROXY_SECRET_KEY", "", "32 bytes, hex or base64, sealing stored passwords and shared tokens (comma-separated during a rotation: the first seals)", secretKey(&c.SecretKey)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
 		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
-		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome)", str(&c.UserAgent)},
+		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome, with its client hints)", str(&c.UserAgent)},
+		{"QWEN_WEB_VERSION", "0.3.11", "Version header: Qwen's web client version; the first thing to update when Qwen refuses every call", str(&c.QwenWebVersion)},
 		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},
 		{"SESSION_CLEANUP_INTERVAL", "600000", "ms between sweeps of expired session keys", millis(&c.SessionCleanupInterval, 1)},
 		{"MAX_RETRIES", "3", "retries of a failed upstream call before any byte reached the client", integer(&c.MaxRetries, 0, 20)},

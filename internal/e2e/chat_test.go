@@ -206,7 +206,7 @@ func TestModelsAreListedAndCached(t *testing.T) {
 			t.Fatalf("model %+v", m)
 		}
 	}
-	if strings.Join(ids, ",") != "qwen3-max,qwen3-vl-plus,qwen3-coder-plus,qwen3-vl-32b" {
+	if strings.Join(ids, ",") != "qwen3-max,qwen3-vl-plus,qwen3-coder-plus,qwen3-vl-32b,"+qwensim.ThinkingModel {
 		t.Fatalf("ids = %v", ids)
 	}
 	m, err := e.client.Models.Get(ctxT(t), "qwen3-coder-plus")
@@ -308,9 +308,9 @@ func TestThreeTurnConversationIsThreaded(t *testing.T) {
 	if len(up) != 3 || e.sim.Chats() != 1 {
 		t.Fatalf("%d completions in %d chats, want 3 in 1", len(up), e.sim.Chats())
 	}
-	// Only the new message goes upstream after the first turn, and the system
-	// prompt only on the first.
-	if m := messagesOf(up[0]); len(m) != 2 || m[0]["role"] != "system" || up[0]["parent_id"] != nil {
+	// One message per request: the first folds the system prompt in; after
+	// it only the new message goes upstream.
+	if m := messagesOf(up[0]); len(m) != 1 || m[0]["content"] != "[System instructions]\nYou are terse.\n[End of system instructions]\n\nMy name is Ada." || up[0]["parent_id"] != nil {
 		t.Fatalf("first upstream turn = %v", up[0])
 	}
 	rows := e.rows()
@@ -428,8 +428,8 @@ func TestUnknownHistoryIsReplayedIntoANewChat(t *testing.T) {
 	}
 	up := upstreamCompletions(t, e.sim)
 	m := messagesOf(up[0])
-	if len(m) != 2 || m[0]["content"] != "Be kind." || !strings.Contains(m[1]["content"].(string), "Assistant: Nice name.") ||
-		!strings.HasSuffix(m[1]["content"].(string), "What is my dog called?") {
+	if len(m) != 1 || !strings.HasPrefix(m[0]["content"].(string), "[System instructions]\nBe kind.\n[End of system instructions]\n\n[Earlier conversation, for context]") ||
+		!strings.Contains(m[0]["content"].(string), "Assistant: Nice name.") || !strings.HasSuffix(m[0]["content"].(string), "What is my dog called?") {
 		t.Fatalf("upstream messages = %v", m)
 	}
 }
@@ -502,7 +502,7 @@ func TestQwen2026WireFormat(t *testing.T) {
 	}
 	// The model list moved to /api/v2/models/ with an envelope.
 	page, err := e.client.Models.List(ctxT(t))
-	if err != nil || len(page.Data) != 4 {
-		t.Fatalf("models %v %v", page, err)
+	if err != nil || len(page.Data) != 5 {
+		t.Fatalf("models %v %v", len(page.Data), err)
 	}
 }

@@ -62,7 +62,7 @@ func startOnWith(t testing.TB, backend string, simOpt qwensim.Options, edit func
 		"DATABASE_URL":     "",
 		"QWEN_BASE_URL":    sim.URL,
 		"QWEN_TOKEN":       "test-token",
-		"QWEN_COOKIES":     "acw_tc=abc; token=secret-cookie",
+		"QWEN_COOKIES":     "acw_tc=abc; " + qwensim.LoginCookie() + "-secret-cookie",
 		"QWEN_TIMEOUT":     "15000", // generous: CI machines are slow under -race
 		"RETRY_BASE_DELAY": "1",
 		"RETRY_MAX_DELAY":  "20",

@@ -192,7 +192,8 @@ func TestHealthReportsCredentialsWithoutValues(t *testing.T) {
 }
 
 func TestReadyFailsWithoutCredentials(t *testing.T) {
-	e := start(t, func(c *config.Config) { c.QwenToken = "" })
+	// Cookies without a login token and no bx-umidtoken: not enough.
+	e := start(t, func(c *config.Config) { c.QwenToken, c.QwenCookies = "", "acw_tc=abc" })
 	resp, err := http.Get(e.app.URL() + "/health/ready")
 	if err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func TestToolRoundTrip(t *testing.T) {
 	}
 	// The tools were described upstream on the first turn only.
 	up := upstreamCompletions(t, e.sim)
-	if sys := messagesOf(up[0])[0]["content"].(string); !strings.HasPrefix(sys, "You help with weather.") || !strings.Contains(sys, "### get_weather") {
+	if sys := messagesOf(up[0])[0]["content"].(string); !strings.HasPrefix(sys, "[System instructions]\nYou help with weather.") || !strings.Contains(sys, "### get_weather") {
 		t.Fatalf("system prompt %q", sys)
 	}
 	row := e.lastRow()

@@ -34,6 +34,9 @@ type envelope struct {
 		Message string `json:"message"`
 	} `json:"error"`
 	RequestInfo json.RawMessage `json:"requestInfo"`
+	// Some answers carry the new chat's id at the top level.
+	ID     string `json:"id"`
+	ChatID string `json:"chat_id"`
 }
 
 // failure returns the error an envelope carries, or nil for a success.

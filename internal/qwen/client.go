@@ -19,8 +19,11 @@ import (
 
 // Config configures a Client. Zero durations take the defaults noted.
 type Config struct {
-	BaseURL     string // e.g. https://chat.qwen.ai
-	UserAgent   string
+	BaseURL   string // e.g. https://chat.qwen.ai
+	UserAgent string // default DefaultUserAgent (with its client hints)
+	// WebVersion is the Version header, the web client's version; default
+	// DefaultWebVersion.
+	WebVersion  string
 	Credentials CredentialSource
 	// Timeout bounds the wait for the first byte of an answer. Default 120 s.
 	Timeout time.Duration
@@ -35,13 +38,11 @@ type Config struct {
 	OnCall func(endpoint string, err error)
 }
 
-// DefaultUserAgent is a browser UA; without one Qwen answers with a firewall page.
-const DefaultUserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
-
 // Client talks to one Qwen base URL.
 type Client struct {
-	cfg  Config
-	http *http.Client
+	cfg      Config
+	http     *http.Client
+	thinking thinkingModels
 }
 
 // New returns a Client.
@@ -49,6 +50,9 @@ func New(cfg Config) *Client {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
+	}
+	if cfg.WebVersion == "" {
+		cfg.WebVersion = DefaultWebVersion
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 120 * time.Second
@@ -75,18 +79,24 @@ func NewTransport() *http.Transport {
 }
 
 // NewChat creates a Qwen chat for model and returns its id. attempts counts
-// the upstream calls made.
+// the upstream calls made. The chat mode follows the credentials of each
+// attempt.
 func (c *Client) NewChat(ctx context.Context, model string) (chatID string, attempts int, err error) {
-	body, err := json.Marshal(NewChatRequest{Title: "API Chat", Models: []string{model}, ChatMode: "guest", ChatType: "t2t", Timestamp: time.Now().UnixMilli()})
-	if err != nil {
-		return "", 0, fmt.Errorf("encode new chat: %w", err)
-	}
 	err = c.retry(ctx, "chats_new", &attempts, func() error {
-		var env envelope
-		if err := c.postJSON(ctx, "/api/v2/chats/new", body, &env); err != nil {
+		creds, err := c.cfg.Credentials.Credentials(ctx)
+		if err != nil {
 			return err
 		}
-		chatID = cmp.Or(env.Data.ID, env.Data.ChatID)
+		body, err := json.Marshal(NewChatRequest{Models: []string{model}, ProjectID: "", Timestamp: c.now().UnixMilli(),
+			ChatType: "t2t", ChatMode: creds.ChatMode()})
+		if err != nil {
+			return fmt.Errorf("encode new chat: %w", err)
+		}
+		var env envelope
+		if err := c.postJSON(ctx, creds, "/api/v2/chats/new", refererNewChat, body, &env); err != nil {
+			return err
+		}
+		chatID = cmp.Or(env.Data.ID, env.Data.ChatID, env.ID, env.ChatID)
 		if chatID == "" && env.Data.Chat != nil {
 			chatID = env.Data.Chat.ID
 		}
@@ -98,22 +108,34 @@ func (c *Client) NewChat(ctx context.Context, model string) (chatID string, atte
 	return chatID, attempts, err
 }
 
-// Complete sends an encoded CompletionRequest for chatID and returns its
-// stream once the answer has started. Failures before that point are retried;
-// none after.
-func (c *Client) Complete(ctx context.Context, chatID string, body []byte) (s *Stream, attempts int, err error) {
+// Complete sends req and returns its stream once the answer has started,
+// with the body as last sent. Failures before that point are retried; none
+// after. Each attempt fills in what depends on the credentials (chat_mode)
+// and forces thinking on for models whose model-list entry says it cannot be
+// skipped.
+func (c *Client) Complete(ctx context.Context, req *CompletionRequest) (s *Stream, sent []byte, attempts int, err error) {
+	if len(req.Messages) != 1 {
+		return nil, nil, 0, fmt.Errorf("a completion request carries exactly one message, not %d", len(req.Messages))
+	}
+	if c.ThinkingRequired(ctx, req.Model) {
+		req.Messages[0].FeatureConfig.SetThinking(true)
+	}
 	err = c.retry(ctx, "completions", &attempts, func() error {
-		s, err = c.openStream(ctx, chatID, body)
+		creds, err := c.cfg.Credentials.Credentials(ctx)
+		if err != nil {
+			return err
+		}
+		req.ChatMode = creds.ChatMode()
+		if sent, err = json.Marshal(req); err != nil {
+			return fmt.Errorf("encode completion request: %w", err)
+		}
+		s, err = c.openStream(ctx, creds, req.ChatID, sent)
 		return err
 	})
-	return s, attempts, err
+	return s, sent, attempts, err
 }
 
-func (c *Client) openStream(parent context.Context, chatID string, body []byte) (*Stream, error) {
-	creds, err := c.cfg.Credentials.Credentials(parent)
-	if err != nil {
-		return nil, err
-	}
+func (c *Client) openStream(parent context.Context, creds Credentials, chatID string, body []byte) (*Stream, error) {
 	// One watchdog for the first byte and then for every gap between events.
 	ctx, cancel := context.WithCancel(parent)
 	timedOut := new(atomic.Bool)
@@ -124,8 +146,7 @@ func (c *Client) openStream(parent context.Context, chatID string, body []byte) 
 	if err != nil {
 		return fail(fmt.Errorf("build completion request: %w", err))
 	}
-	c.setHeaders(hreq, creds, true)
-	hreq.Header.Set("Accept", "text/event-stream")
+	c.setHeaders(hreq, creds, refererChat+chatID)
 	resp, err := c.http.Do(hreq)
 	if err != nil {
 		return fail(c.transportError(ctx, parent, timedOut, err))
@@ -178,12 +199,8 @@ func (c *Client) transportError(ctx, parent context.Context, timedOut *atomic.Bo
 }
 
 // postJSON posts body and decodes a successful JSON answer into out.
-func (c *Client) postJSON(ctx context.Context, path string, body []byte, out *envelope) error {
-	creds, err := c.cfg.Credentials.Credentials(ctx)
-	if err != nil {
-		return err
-	}
-	b, err := c.do(ctx, http.MethodPost, path, body, func(r *http.Request) { c.setHeaders(r, creds, true) })
+func (c *Client) postJSON(ctx context.Context, creds Credentials, path, page string, body []byte, out *envelope) error {
+	b, err := c.do(ctx, http.MethodPost, path, body, func(r *http.Request) { c.setHeaders(r, creds, page) })
 	if err != nil {
 		return err
 	}
@@ -234,17 +251,7 @@ func (c *Client) do(parent context.Context, method, path string, body []byte, he
 	return b, nil
 }
 
-func (c *Client) setHeaders(r *http.Request, creds Credentials, withToken bool) {
-	if withToken {
-		r.Header.Set("bx-umidtoken", creds.Token)
-	}
-	r.Header.Set("Cookie", creds.Cookies)
-	r.Header.Set("User-Agent", c.cfg.UserAgent)
-	r.Header.Set("Accept", "application/json")
-	if r.Body != nil {
-		r.Header.Set("Content-Type", "application/json")
-	}
-}
+func (c *Client) now() time.Time { return time.Now() }
 
 // retry runs call until it succeeds, fails for good, or the retries are used
 // up, backing off exponentially with jitter between attempts.

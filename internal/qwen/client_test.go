@@ -12,13 +12,25 @@ import (
 	"time"
 )
 
-// scripted serves one canned answer per call, in order.
+// scripted serves one canned answer per call, in order. The model list the
+// client fetches before its first completion (to learn which models require
+// thinking) is answered apart, with an empty list, and not counted.
 func scripted(t *testing.T, answers ...func(w http.ResponseWriter)) (*Client, *atomic.Int32) {
+	return scriptedModels(t, false, answers...)
+}
+
+// scriptedModels is scripted; with models the model-list calls are scripted
+// answers too.
+func scriptedModels(t *testing.T, models bool, answers ...func(w http.ResponseWriter)) (*Client, *atomic.Int32) {
 	t.Helper()
 	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method == http.MethodPost && r.Header.Get("bx-umidtoken") != "tok") || r.Header.Get("Cookie") != "c=1" || !strings.Contains(r.UserAgent(), "Chrome") {
+		if r.Header.Get("bx-umidtoken") != "tok" || r.Header.Get("Cookie") != "c=1" || !strings.Contains(r.UserAgent(), "Chrome") {
 			t.Errorf("headers %v", r.Header)
+		}
+		if !models && strings.Contains(r.URL.Path, "/models") {
+			io.WriteString(w, `{"success":true,"data":{"data":[]}}`)
+			return
 		}
 		i := int(n.Add(1)) - 1
 		if i >= len(answers) {
@@ -88,7 +100,7 @@ func TestCompleteClassifiesAndRetries(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			c, calls := scripted(t, tc.answers...)
-			s, attempts, err := c.Complete(context.Background(), "chat", []byte(`{}`))
+			s, _, attempts, err := c.Complete(context.Background(), NewCompletionRequest("chat", "", "m", time.Now(), MessageSpec{Content: "hi"}))
 			if attempts != tc.attempts || int(calls.Load()) != tc.attempts {
 				t.Fatalf("attempts %d (server saw %d), want %d", attempts, calls.Load(), tc.attempts)
 			}
@@ -124,7 +136,8 @@ func TestCompleteTimesOutWithoutRetrying(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	c := New(Config{BaseURL: srv.URL, Credentials: StaticCredentials{Token: "t", Cookies: "c"}, Timeout: 50 * time.Millisecond, MaxRetries: 3})
-	_, attempts, err := c.Complete(context.Background(), "chat", []byte(`{}`))
+	c.thinking.learn(nil, time.Now()) // no model-list call on the way
+	_, _, attempts, err := c.Complete(context.Background(), NewCompletionRequest("chat", "", "m", time.Now(), MessageSpec{Content: "hi"}))
 	if qe, ok := AsError(err); !ok || qe.Kind != KindTimeout || attempts != 1 || calls.Load() != 1 {
 		t.Fatalf("err %v attempts %d calls %d", err, attempts, calls.Load())
 	}
@@ -167,10 +180,15 @@ func TestNewChatReadsEveryIDForm(t *testing.T) {
 }
 
 func TestModelsReadsBothGenerations(t *testing.T) {
-	c, _ := scripted(t, status(404), body("application/json", `{"success":true,"data":{"data":[{"id":"qwen3-max","info":{"is_active":true}}]}}`))
-	models, err := c.Models(context.Background())
-	if err != nil || len(models) != 1 || models[0].ID != "qwen3-max" || !models[0].Info.IsActive {
-		t.Fatalf("models %+v err %v", models, err)
+	for _, answers := range [][]func(http.ResponseWriter){
+		{body("application/json", `{"success":true,"data":{"data":[{"id":"qwen3-max","info":{"is_active":true}}]}}`)},
+		{status(404), body("application/json", `{"data":[{"id":"qwen3-max","info":{"is_active":true}}]}`)},
+	} {
+		c, _ := scriptedModels(t, true, answers...)
+		models, err := c.Models(context.Background())
+		if err != nil || len(models) != 1 || models[0].ID != "qwen3-max" || !models[0].Info.IsActive {
+			t.Fatalf("models %+v err %v", models, err)
+		}
 	}
 }
 

@@ -9,15 +9,81 @@ import (
 	"time"
 )
 
-// Credentials authenticate the proxy to chat.qwen.ai as a browser would: the
-// bx-umidtoken header value and the whole Cookie header.
+// Credentials authenticate the proxy to chat.qwen.ai as a browser would.
+//
+// A logged-in browser's Cookie header holds the login token (`token=<JWT>`),
+// which is enough on its own: every working 2026 client sends it as the
+// cookie and most also as `Authorization: Bearer` (qwen-2026.md §1.1).
+// Token is the optional `bx-umidtoken` header value (the original's
+// QWEN_TOKEN); without a login token it is needed, with the cookies, for
+// guest chats. A JWT put into Token by mistake is recognised and used as the
+// login token (see TokenMisplaced).
 type Credentials struct {
-	Token   string
-	Cookies string
+	Token   string // bx-umidtoken header value, optional
+	Cookies string // the whole Cookie header
 }
 
-// Configured reports whether both parts are present.
-func (c Credentials) Configured() bool { return c.Token != "" && c.Cookies != "" }
+// LoginToken is the JWT that signs the user in: the `token` cookie, else a
+// JWT found in Token. "" means guest credentials.
+func (c Credentials) LoginToken() string {
+	if v := cookieValue(c.Cookies, "token"); v != "" {
+		return v
+	}
+	if looksLikeJWT(c.Token) {
+		return c.Token
+	}
+	return ""
+}
+
+// UmidToken is the bx-umidtoken to send, "" when there is none (or Token
+// holds the login JWT instead).
+func (c Credentials) UmidToken() string {
+	if looksLikeJWT(c.Token) {
+		return ""
+	}
+	return c.Token
+}
+
+// TokenMisplaced reports a login JWT given as the bx-umidtoken (QWEN_TOKEN),
+// which is used as the login token; callers warn about it.
+func (c Credentials) TokenMisplaced() bool { return looksLikeJWT(c.Token) }
+
+// Configured reports whether the credentials can sign a call: a login token,
+// or (guest) a bx-umidtoken with cookies.
+func (c Credentials) Configured() bool {
+	return c.LoginToken() != "" || (c.UmidToken() != "" && c.Cookies != "")
+}
+
+// Chat modes of chats/new and completion bodies.
+const (
+	ChatModeNormal = "normal" // a logged-in user
+	ChatModeGuest  = "guest"  // no login token
+)
+
+// ChatMode is "normal" with a login token and "guest" without one: no
+// working 2026 client mixes a user token with guest mode (qwen-2026.md §1.5).
+func (c Credentials) ChatMode() string {
+	if c.LoginToken() != "" {
+		return ChatModeNormal
+	}
+	return ChatModeGuest
+}
+
+// CookieHeader is the Cookie header to send: the configured one, plus
+// `token=<JWT>` when the login token came from Token.
+func (c Credentials) CookieHeader() string {
+	jwt := c.LoginToken()
+	if jwt == "" || cookieValue(c.Cookies, "token") != "" {
+		return c.Cookies
+	}
+	if strings.TrimSpace(c.Cookies) == "" {
+		return "token=" + jwt
+	}
+	return strings.TrimRight(strings.TrimSpace(c.Cookies), ";") + "; token=" + jwt
+}
+
+// Expiry is when the login token expires, if there is one that says.
+func (c Credentials) Expiry() (time.Time, bool) { return JWTExpiry(c.LoginToken()) }
 
 // CredentialSource resolves the credentials to use for one upstream call.
 type CredentialSource interface {
@@ -37,26 +103,56 @@ func (s StaticCredentials) Credentials(context.Context) (Credentials, error) {
 }
 
 // TokenExpiry reads the expiry of the `token` cookie, a JWT set by Qwen's
-// login. It decodes the payload only; the signature is Qwen's business.
+// login.
 func TokenExpiry(cookies string) (time.Time, bool) {
-	header := http.Header{"Cookie": {cookies}}
-	c, err := (&http.Request{Header: header}).Cookie("token")
-	if err != nil {
-		return time.Time{}, false
-	}
-	parts := strings.Split(c.Value, ".")
-	if len(parts) != 3 {
-		return time.Time{}, false
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return time.Time{}, false
-	}
-	var claims struct {
-		Exp float64 `json:"exp"`
-	}
-	if json.Unmarshal(payload, &claims) != nil || claims.Exp == 0 {
+	return JWTExpiry(cookieValue(cookies, "token"))
+}
+
+// JWTExpiry reads the `exp` claim of a JWT (Qwen's payload is {id,
+// last_password_change, exp}). It decodes the payload only; the signature is
+// Qwen's business.
+func JWTExpiry(jwt string) (time.Time, bool) {
+	claims, ok := jwtClaims(jwt)
+	if !ok || claims.Exp == 0 {
 		return time.Time{}, false
 	}
 	return time.Unix(int64(claims.Exp), 0), true
+}
+
+type claims struct {
+	Exp float64 `json:"exp"`
+}
+
+func jwtClaims(jwt string) (claims, bool) {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" {
+		return claims{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return claims{}, false
+	}
+	var c claims
+	if json.Unmarshal(payload, &c) != nil {
+		return claims{}, false
+	}
+	return c, true
+}
+
+// looksLikeJWT tells a login token from a bx-umidtoken (which is one
+// base64 string without dots).
+func looksLikeJWT(s string) bool {
+	_, ok := jwtClaims(strings.TrimSpace(s))
+	return ok
+}
+
+func cookieValue(header, name string) string {
+	if header == "" {
+		return ""
+	}
+	c, err := (&http.Request{Header: http.Header{"Cookie": {header}}}).Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
 }

@@ -1,7 +1,6 @@
 package qwen
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -173,31 +172,5 @@ func TestTokenExpiry(t *testing.T) {
 		if _, ok := TokenExpiry(cookies); ok {
 			t.Errorf("%q: expiry found", cookies)
 		}
-	}
-}
-
-func TestNewCompletionRequestShape(t *testing.T) {
-	now := time.Unix(1761489788, 0)
-	req := NewCompletionRequest("chat-1", "parent-1", "qwen3-max", now,
-		MessageSpec{Role: "system", Content: "sys"}, MessageSpec{Role: "user", Content: "hi", Thinking: true})
-	b, err := json.Marshal(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	for _, want := range []string{`"stream":true`, `"incremental_output":true`, `"chat_id":"chat-1"`, `"chat_mode":"guest"`,
-		`"parent_id":"parent-1","messages"`, `"timestamp":1761489788}`, `"thinking_enabled":true,"output_schema":"phase"`,
-		`"extra":{"meta":{"subChatType":"t2t"}}`} {
-		if !strings.Contains(s, want) {
-			t.Errorf("missing %s in %s", want, s)
-		}
-	}
-	// System messages always hang under no parent.
-	if req.Messages[0].ParentID != nil || *req.Messages[1].ParentID != "parent-1" || *req.Messages[1].ParentIDCamel != "parent-1" {
-		t.Fatalf("parents %v %v", req.Messages[0].ParentID, req.Messages[1].ParentID)
-	}
-	first := NewCompletionRequest("c", "", "m", now, MessageSpec{Role: "user", Content: "x"})
-	if b, _ := json.Marshal(first); !bytes.Contains(b, []byte(`"parent_id":null,"messages"`)) {
-		t.Fatalf("first turn: %s", b)
 	}
 }

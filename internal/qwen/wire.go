@@ -7,20 +7,27 @@ import (
 )
 
 // CompletionRequest is the body of POST /api/v2/chat/completions, in the
-// field order and shape the web app sends.
+// field order and shape of the 2026 web client (qwen-2026.md §2.2): the
+// camelCase duplicates of chat_id and parent_id, version "2.1", and exactly
+// one message — Qwen refuses more ("Invalid input too many messages").
 type CompletionRequest struct {
 	Stream            bool      `json:"stream"`
+	Version           string    `json:"version"`
 	IncrementalOutput bool      `json:"incremental_output"`
 	ChatID            string    `json:"chat_id"`
-	ChatMode          string    `json:"chat_mode"`
+	ChatIDCamel       string    `json:"chatId"`
+	ChatMode          string    `json:"chat_mode"` // set by Client.Complete from the credentials
 	Model             string    `json:"model"`
 	ParentID          *string   `json:"parent_id"`
-	Messages          []Message `json:"messages"`
+	ParentIDCamel     *string   `json:"parentId"`
+	Messages          []Message `json:"messages"` // always one
 	Timestamp         int64     `json:"timestamp"`
 }
 
-// Message is one Qwen chat message. Qwen wants both parentId spellings.
+// Message is the one Qwen chat message of a completion. Qwen wants both
+// parentId spellings; id is null until Qwen assigns one.
 type Message struct {
+	ID            *string       `json:"id"`
 	Fid           string        `json:"fid"`
 	ParentIDCamel *string       `json:"parentId"`
 	ChildrenIDs   []string      `json:"childrenIds"`
@@ -30,6 +37,7 @@ type Message struct {
 	Files         []any         `json:"files"`
 	Timestamp     int64         `json:"timestamp"`
 	Models        []string      `json:"models"`
+	Model         string        `json:"model"`
 	ChatType      string        `json:"chat_type"`
 	FeatureConfig FeatureConfig `json:"feature_config"`
 	Extra         MessageExtra  `json:"extra"`
@@ -37,10 +45,25 @@ type Message struct {
 	ParentID      *string       `json:"parent_id"`
 }
 
-// FeatureConfig switches Qwen features per message.
+// FeatureConfig switches Qwen features per message. Without output_schema
+// "phase" Qwen stops tagging deltas with their phase.
 type FeatureConfig struct {
 	ThinkingEnabled bool   `json:"thinking_enabled"`
 	OutputSchema    string `json:"output_schema"`
+	ResearchMode    string `json:"research_mode"`
+	AutoThinking    bool   `json:"auto_thinking"`
+	ThinkingMode    string `json:"thinking_mode"` // "Thinking" or "Fast"
+	ThinkingFormat  string `json:"thinking_format"`
+	AutoSearch      bool   `json:"auto_search"`
+}
+
+// SetThinking turns thinking on or off, with the mode the web client pairs
+// with it.
+func (f *FeatureConfig) SetThinking(on bool) {
+	f.ThinkingEnabled, f.ThinkingMode = on, "Fast"
+	if on {
+		f.ThinkingMode = "Thinking"
+	}
 }
 
 // MessageExtra carries the web app's sub chat type.
@@ -50,65 +73,67 @@ type MessageExtra struct {
 	} `json:"meta"`
 }
 
-// NewChatRequest is the body of POST /api/v2/chats/new. Its timestamp is in
-// milliseconds, unlike the completion body's seconds.
+// NewChatRequest is the body of POST /api/v2/chats/new as the 2026 web
+// client sends it (no title). Its timestamp is in milliseconds, unlike the
+// completion body's seconds.
 type NewChatRequest struct {
-	Title     string   `json:"title"`
-	Models    []string `json:"models"`
-	ChatMode  string   `json:"chat_mode"`
-	ChatType  string   `json:"chat_type"`
-	Timestamp int64    `json:"timestamp"`
+	ChatIDCamel string   `json:"chatId"`
+	Models      []string `json:"models"`
+	ProjectID   string   `json:"project_id"`
+	Timestamp   int64    `json:"timestamp"`
+	ChatType    string   `json:"chat_type"`
+	ChatMode    string   `json:"chat_mode"`
 }
 
-// MessageSpec is what the proxy decides about a message; NewMessage fills in
-// the fields Qwen requires.
+// MessageSpec is what the proxy decides about the message of a turn;
+// NewCompletionRequest fills in the fields Qwen requires.
 type MessageSpec struct {
-	Role     string
+	Role     string // "user", or "assistant" for a prefill
 	Content  string
 	Thinking bool
 }
 
-// NewCompletionRequest builds a streaming completion request for chatID whose
-// messages hang under parentID ("" on a chat's first turn). System messages
-// always have a null parent.
-func NewCompletionRequest(chatID, parentID, model string, now time.Time, specs ...MessageSpec) *CompletionRequest {
+// NewCompletionRequest builds a streaming completion request for chatID
+// whose one message hangs under parentID ("" on a chat's first turn). The
+// chat mode is left to Client.Complete, which knows the credentials.
+func NewCompletionRequest(chatID, parentID, model string, now time.Time, spec MessageSpec) *CompletionRequest {
 	var parent *string
 	if parentID != "" {
 		parent = &parentID
 	}
-	req := &CompletionRequest{
+	role := spec.Role
+	if role == "" {
+		role = "user"
+	}
+	m := Message{
+		Fid:           newUUID(),
+		ParentIDCamel: parent,
+		ChildrenIDs:   []string{newUUID()},
+		Role:          role,
+		Content:       spec.Content,
+		UserAction:    "chat",
+		Files:         []any{},
+		Timestamp:     now.Unix(),
+		Models:        []string{model},
+		ChatType:      "t2t",
+		FeatureConfig: FeatureConfig{OutputSchema: "phase", ResearchMode: "normal", ThinkingFormat: "summary"},
+		SubChatType:   "t2t",
+		ParentID:      parent,
+	}
+	m.FeatureConfig.SetThinking(spec.Thinking)
+	m.Extra.Meta.SubChatType = "t2t"
+	return &CompletionRequest{
 		Stream:            true,
+		Version:           "2.1",
 		IncrementalOutput: true,
 		ChatID:            chatID,
-		ChatMode:          "guest",
+		ChatIDCamel:       chatID,
 		Model:             model,
 		ParentID:          parent,
+		ParentIDCamel:     parent,
+		Messages:          []Message{m},
 		Timestamp:         now.Unix(),
 	}
-	for _, sp := range specs {
-		p := parent
-		if sp.Role == "system" {
-			p = nil
-		}
-		m := Message{
-			Fid:           newUUID(),
-			ParentIDCamel: p,
-			ChildrenIDs:   []string{},
-			Role:          sp.Role,
-			Content:       sp.Content,
-			UserAction:    "chat",
-			Files:         []any{},
-			Timestamp:     now.Unix(),
-			Models:        []string{model},
-			ChatType:      "t2t",
-			FeatureConfig: FeatureConfig{ThinkingEnabled: sp.Thinking, OutputSchema: "phase"},
-			SubChatType:   "t2t",
-			ParentID:      p,
-		}
-		m.Extra.Meta.SubChatType = "t2t"
-		req.Messages = append(req.Messages, m)
-	}
-	return req
 }
 
 // newUUID returns a random RFC 4122 version 4 UUID.

@@ -12,6 +12,7 @@ import (
 type completionRequest struct {
 	Stream   bool    `json:"stream"`
 	ChatID   string  `json:"chat_id"`
+	ChatMode string  `json:"chat_mode"`
 	Model    string  `json:"model"`
 	ParentID *string `json:"parent_id"`
 	Messages []struct {
@@ -36,9 +37,13 @@ type turn struct {
 func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
 	body, _ := readBody(r)
 	chatID := r.URL.Query().Get("chat_id")
-	s.record(Call{Endpoint: EndpointCompletions, ChatID: chatID, Body: body, HasToken: r.Header.Get("bx-umidtoken") != ""})
+	s.record(s.call(EndpointCompletions, chatID, body, r))
 	fault := s.takeFault(EndpointCompletions)
-	if s.applyFault(w, r, fault) || !s.authorized(w, r, true) {
+	if s.applyFault(w, r, fault) {
+		return
+	}
+	who, ok := s.checkRequest(w, r, true)
+	if !ok {
 		return
 	}
 	account, ok := s.caller(w, r)
@@ -54,7 +59,11 @@ func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, CodeBadRequest, "Invalid JSON body", http.StatusBadRequest)
 		return
 	}
-	t, code, details := s.accept(chatID, &req)
+	code, details := s.check2026(who, &req)
+	var t *turn
+	if code == "" {
+		t, code, details = s.accept(chatID, &req)
+	}
 	if code != "" {
 		status := http.StatusBadRequest
 		if code == CodeNotFound {
@@ -94,11 +103,6 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	if c.busy {
 		return nil, CodeBadRequest, ChatInProgress
 	}
-	for _, m := range req.Messages {
-		if m.Role == "system" {
-			c.tools = append(c.tools, declaredTools(m.Content)...)
-		}
-	}
 	parent := ""
 	if req.ParentID != nil {
 		parent = *req.ParentID
@@ -123,22 +127,62 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	var system []string
 	for _, m := range req.Messages {
 		t.inputTokens += len(strings.Fields(m.Content))
-		if m.Role == "system" {
+		if m.Role == "system" { // 2025: a separate system message
 			system = append(system, m.Content)
+			c.tools = append(c.tools, declaredTools(m.Content)...)
 		}
 	}
-	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: last.Content}
-	if calls, ok := toolAnswer(c, last.Content); ok {
+	told, words, ok := unfold(last.Content)
+	if ok {
+		// The model follows the newest statement of its instructions.
+		system = append(system, told)
+		c.tools = declaredTools(told)
+	}
+	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: words}
+	if calls, ok := toolAnswer(c, words); ok {
 		t.answer = calls
 	} else {
 		t.answer = s.compose(c, t.userID, system)
 	}
 	if last.FeatureConfig.ThinkingEnabled {
-		t.reasoning = "Considering the request: " + firstWords(last.Content, 12)
+		t.reasoning = "Considering the request: " + firstWords(words, 12)
 	}
 	c.nodes[t.answerID] = &node{id: t.answerID, parent: t.userID, role: "assistant", content: t.answer}
 	c.busy = true
 	return t, "", ""
+}
+
+// check2026 applies the 2026 body rules: one message, the chat mode of the
+// credentials, thinking on for models that require it.
+func (s *Sim) check2026(who caller, req *completionRequest) (code, details string) {
+	if s.opt.Format != Format2026 {
+		return "", ""
+	}
+	if len(req.Messages) > 1 {
+		return CodeBadRequest, TooManyMessages
+	}
+	if code, details := who.checkChatMode(req.ChatMode); code != "" {
+		return code, details
+	}
+	if len(req.Messages) == 1 && thinkingRequired(req.Model) && !req.Messages[0].FeatureConfig.ThinkingEnabled {
+		return CodeBadRequest, "invalid_input: thinking_enabled must be true for " + req.Model
+	}
+	return "", ""
+}
+
+// unfold splits a message into the system section the proxy folds into it
+// (between its markers) and the rest, the user's words.
+func unfold(content string) (system, words string, ok bool) {
+	const open, end = "[System instructions]\n", "\n[End of system instructions]"
+	rest, found := strings.CutPrefix(content, open)
+	if !found {
+		return "", content, false
+	}
+	i := strings.Index(rest, end)
+	if i < 0 {
+		return "", content, false
+	}
+	return rest[:i], strings.TrimLeft(rest[i+len(end):], "\n"), true
 }
 
 // release frees the chat for its next turn, once. It runs before the last

@@ -2,14 +2,14 @@ package qwensim
 
 import "time"
 
-// Format selects the wire generation: the 2025 recordings (default) or the
-// 2026 additions (response_index, response_id on every event, timestamps,
-// prompt_tokens_details).
+// Format selects the wire generation: 2026 (the default: the request rules
+// of rules.go, and the event additions response_index, response_id on every
+// event, timestamps, prompt_tokens_details) or the 2025 recordings.
 type Format int
 
 const (
-	Format2025 Format = iota
-	Format2026
+	Format2026 Format = iota
+	Format2025
 )
 
 // encoder writes the events of one answer.

@@ -105,7 +105,7 @@ func TestSimulatorStreamHasTheRecordedStructure(t *testing.T) {
 	for _, ev := range rec {
 		shapes[shape(ev)] = true
 	}
-	srv, err := Start(Options{})
+	srv, err := Start(Options{Format: Format2025})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestModelsAreTheRecordedList(t *testing.T) {
 }
 
 func TestNonStreamAnswerHasTheRecordedShape(t *testing.T) {
-	srv, err := Start(Options{})
+	srv, err := Start(Options{Format: Format2025})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestNonStreamAnswerHasTheRecordedShape(t *testing.T) {
 }
 
 func TestNewChatAnswerHasTheRecordedShape(t *testing.T) {
-	srv, err := Start(Options{})
+	srv, err := Start(Options{Format: Format2025})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package qwensim
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	_ "embed"
@@ -17,6 +18,27 @@ import (
 
 //go:embed models.json
 var modelsJSON []byte
+
+// thinkingModelJSON is a 2026 model-list entry whose thinking cannot be
+// turned off (meta.think_skip.enable false, the qwen3.8 family;
+// qwen-2026.md §2.2). The 2026 list serves it after the recorded ones.
+//
+//go:embed model-thinking-required.json
+var thinkingModelJSON []byte
+
+// ThinkingModel is the id of the simulated model that requires thinking.
+const ThinkingModel = "qwen3.8-max"
+
+func thinkingRequired(model string) bool { return model == ThinkingModel }
+
+// models2026 is the recorded list with the thinking-required entry added.
+func models2026() []byte {
+	list := bytes.TrimSpace(modelsJSON)
+	list = bytes.TrimSuffix(list, []byte("]}"))
+	out := append(append([]byte{}, list...), ',')
+	out = append(out, bytes.TrimSpace(thinkingModelJSON)...)
+	return append(out, "]}"...)
+}
 
 // Options configure a simulator.
 type Options struct {
@@ -48,7 +70,8 @@ type Call struct {
 	Endpoint string
 	ChatID   string
 	Body     []byte
-	HasToken bool // bx-umidtoken header present
+	HasToken bool        // bx-umidtoken header present
+	Header   http.Header // as received
 }
 
 type chat struct {
@@ -111,6 +134,10 @@ func (s *Sim) takeFault(endpoint string) *Fault {
 		return &f
 	}
 	return nil
+}
+
+func (s *Sim) call(endpoint, chatID string, body []byte, r *http.Request) Call {
+	return Call{Endpoint: endpoint, ChatID: chatID, Body: body, HasToken: r.Header.Get("bx-umidtoken") != "", Header: r.Header.Clone()}
 }
 
 func (s *Sim) record(c Call) {
@@ -199,25 +226,19 @@ func envelope(f *Fault) []byte {
 const firewallPage = `<!doctype html><html><head><meta charset="utf-8"><title>Verification</title></head>` +
 	`<body><div id="nc_1_n1z"></div><script>var aliyun_waf_aa = "challenge";</script></body></html>`
 
-// authorized mirrors Qwen's firewall: without a token and cookies it serves
-// a challenge page, not a JSON error.
-func (s *Sim) authorized(w http.ResponseWriter, r *http.Request, needToken bool) bool {
-	if r.Header.Get("Cookie") == "" || (needToken && r.Header.Get("bx-umidtoken") == "") {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, firewallPage)
-		return false
-	}
-	return true
-}
-
 func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Models   []string `json:"models"`
 		ChatType string   `json:"chat_type"`
+		ChatMode string   `json:"chat_mode"`
 	}
 	body, _ := readBody(r)
-	s.record(Call{Endpoint: EndpointNewChat, Body: body, HasToken: r.Header.Get("bx-umidtoken") != ""})
-	if s.applyFault(w, r, s.takeFault(EndpointNewChat)) || !s.authorized(w, r, true) {
+	s.record(s.call(EndpointNewChat, "", body, r))
+	if s.applyFault(w, r, s.takeFault(EndpointNewChat)) {
+		return
+	}
+	who, ok := s.checkRequest(w, r, true)
+	if !ok {
 		return
 	}
 	account, ok := s.caller(w, r)
@@ -227,6 +248,12 @@ func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(body, &req); err != nil || len(req.Models) == 0 {
 		writeEnvelope(w, CodeBadRequest, "Field 'models': Field required", http.StatusBadRequest)
 		return
+	}
+	if s.opt.Format == Format2026 {
+		if code, details := who.checkChatMode(req.ChatMode); code != "" {
+			writeEnvelope(w, code, details, http.StatusBadRequest)
+			return
+		}
 	}
 	c := &chat{id: newID(), model: req.Models[0], nodes: map[string]*node{}}
 	s.mu.Lock()
@@ -238,8 +265,11 @@ func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) models(w http.ResponseWriter, r *http.Request) {
-	s.record(Call{Endpoint: EndpointModels})
-	if s.applyFault(w, r, s.takeFault(EndpointModels)) || !s.authorized(w, r, false) {
+	s.record(s.call(EndpointModels, "", nil, r))
+	if s.applyFault(w, r, s.takeFault(EndpointModels)) {
+		return
+	}
+	if _, ok := s.checkRequest(w, r, false); !ok {
 		return
 	}
 	if s.opt.Format == Format2026 && !strings.HasPrefix(r.URL.Path, "/api/v2/") {
@@ -248,7 +278,11 @@ func (s *Sim) models(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if strings.HasPrefix(r.URL.Path, "/api/v2/") {
-		fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":%s}`, newID(), modelsJSON)
+		list := modelsJSON
+		if s.opt.Format == Format2026 {
+			list = models2026()
+		}
+		fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":%s}`, newID(), list)
 		return
 	}
 	w.Write(modelsJSON)

@@ -45,13 +45,13 @@ func classify(err error) failure {
 	switch qe.Kind {
 	case qwen.KindNoCredentials:
 		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "credentials_missing",
-			Message: "no Qwen credentials are configured: set QWEN_TOKEN and QWEN_COOKIES"}, errType: qp.ErrorTypeNoCredentials, cause: err}
+			Message: "no Qwen credentials are configured: set QWEN_COOKIES to a logged-in browser's Cookie header for chat.qwen.ai (its token=… is enough), or store one with `qwenproxy credentials set`"}, errType: qp.ErrorTypeNoCredentials, cause: err}
 	case qwen.KindAuth:
 		return failure{api: &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "upstream_credentials_rejected",
-			Message: fmt.Sprintf("Qwen rejected the configured credentials (%s); capture a fresh bx-umidtoken and Cookie", detail)},
+			Message: fmt.Sprintf("Qwen rejected the configured credentials (%s); sign in to chat.qwen.ai in a browser and copy a fresh Cookie header", detail)},
 			errType: qp.ErrorTypeUpstreamAuth, cause: err}
 	case qwen.KindFirewall:
-		f := upstream("upstream_firewall", "Qwen answered with a firewall page: credentials rejected (expired or incomplete bx-umidtoken/Cookie)")
+		f := upstream("upstream_firewall", "Qwen's firewall refused the call ("+detail+"): open chat.qwen.ai in a browser, pass any check it shows, and copy a fresh Cookie header; if it persists, update QWEN_WEB_VERSION")
 		f.errType = qp.ErrorTypeUpstreamAuth
 		return f
 	case qwen.KindRateLimited:

@@ -13,6 +13,7 @@ import (
 type credentialState struct {
 	Configured     bool       `json:"configured"`
 	Source         string     `json:"source,omitempty"` // stored or environment
+	Mode           string     `json:"mode,omitempty"`   // normal (logged in) or guest
 	TokenExpiresAt *time.Time `json:"token_expires_at"`
 	TokenExpired   *bool      `json:"token_expired,omitempty"`
 	Rejected       *rejection `json:"rejected,omitempty"`
@@ -43,13 +44,13 @@ func (s *Server) credentialState(ctx context.Context) credentialState {
 	if err != nil {
 		return credentialState{}
 	}
-	st := credentialState{Configured: true, Rejected: s.rejected.Load()}
+	st := credentialState{Configured: true, Mode: creds.ChatMode(), Rejected: s.rejected.Load()}
 	if src, ok := s.deps.Credentials.(interface {
 		Current(context.Context) (qwen.Credentials, string)
 	}); ok {
 		_, st.Source = src.Current(ctx)
 	}
-	if exp, ok := qwen.TokenExpiry(creds.Cookies); ok {
+	if exp, ok := creds.Expiry(); ok {
 		expired := !s.now().Before(exp)
 		st.TokenExpiresAt, st.TokenExpired = &exp, &expired
 	}

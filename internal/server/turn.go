@@ -3,7 +3,6 @@ package server
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -52,12 +51,12 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer turn.Release()
 
 	sess := turn.Session
-	plan := translate.Plan{FirstTurn: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking, Tools: t.tools}
-	ans, out, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessages(t.messages, plan), nil)
+	plan := translate.Plan{Tell: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking, Tools: t.tools}
+	ans, out, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), nil)
 	if err == nil && t.tools.Active() && !t.tools.Satisfied(out.calls()) {
 		// One corrective turn, under the answer that broke tool_choice.
 		out.reset()
-		correction := []qwen.MessageSpec{{Role: "user", Content: t.tools.Correction(), Thinking: t.thinking}}
+		correction := qwen.MessageSpec{Role: "user", Content: t.tools.Correction(), Thinking: t.thinking}
 		ans, _, err = s.exchange(ctx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
 		if err == nil && !t.tools.Satisfied(out.calls()) {
 			err = errToolChoice
@@ -87,17 +86,13 @@ var errToolChoice = &qwen.Error{Kind: qwen.KindBadResponse, Code: "tool_choice_u
 // exchange sends one completion upstream and pumps its answer into out
 // (created on the first exchange of a call, when out is nil). It records
 // the upstream side of the call.
-func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, specs []qwen.MessageSpec, out output) (*translate.Answer, output, error) {
+func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, output, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
-	body, err := json.Marshal(qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), specs...))
-	if err != nil {
-		return ans, out, fmt.Errorf("encode upstream request: %w", err)
-	}
+	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
 	if rq.QwenRequest == nil {
 		rq.QwenRequest = body
 	}
-	stream, attempts, err := s.deps.Upstream.Complete(ctx, chatID, body)
 	rs.UpstreamAttempts += attempts
 	if err != nil {
 		if out == nil {

@@ -114,8 +114,8 @@ func BenchmarkUpstreamRequest(b *testing.B) {
 	}
 	msgs = append(msgs, msg("user", "And now the tests."))
 	for b.Loop() {
-		specs := UpstreamMessages(msgs, Plan{FirstTurn: true, Replay: true})
-		if _, err := json.Marshal(qwen.NewCompletionRequest("chat", "", "qwen3-max", timeZero, specs...)); err != nil {
+		spec := UpstreamMessage(msgs, Plan{Tell: true, Replay: true})
+		if _, err := json.Marshal(qwen.NewCompletionRequest("chat", "", "qwen3-max", timeZero, spec)); err != nil {
 			b.Fatal(err)
 		}
 	}

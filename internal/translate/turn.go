@@ -53,45 +53,90 @@ func FirstUserText(msgs []openai.Message) string {
 
 // Plan is what to send upstream for one turn.
 type Plan struct {
-	FirstTurn bool // the Qwen chat has no messages yet: send the system prompt
-	Replay    bool // the chat is new but the client has earlier turns: replay them
-	Thinking  bool
-	Tools     *tools.Set // described on the first turn when active
+	// Tell states the system prompt and the tools, whole: on a chat's first
+	// turn, and on any later turn whose system prompt or tool set differs
+	// from what the chat was last told.
+	Tell bool
+	// ToolsWithdrawn (with Tell) says that the chat was told of tools this
+	// request does not declare, so the model must stop calling them.
+	ToolsWithdrawn bool
+	Replay         bool // the chat is new but the client has earlier turns: replay them
+	Thinking       bool
+	Tools          *tools.Set
 }
 
-// UpstreamMessages builds the messages of one Qwen completion request.
-func UpstreamMessages(msgs []openai.Message, p Plan) []qwen.MessageSpec {
+// Markers of the one upstream message. Qwen takes exactly one message per
+// completion, so everything a turn must say is folded into it, in this order
+// (each part only when present):
+//
+//	[System instructions]
+//	<system and developer prompts, joined by blank lines>
+//
+//	<tool instructions>
+//	[End of system instructions]
+//
+//	[Earlier conversation, for context]
+//	User: …
+//	Assistant: …
+//	[End of earlier conversation]
+//
+//	<the new turn: the user's words, tool results>
+//
+//	<what tool_choice demands of this answer, on later turns>
+const (
+	SystemOpen  = "[System instructions]"
+	SystemClose = "[End of system instructions]"
+	ReplayOpen  = "[Earlier conversation, for context]"
+	ReplayClose = "[End of earlier conversation]"
+)
+
+// toolsWithdrawn tells a chat that knew tools that it has none now.
+const toolsWithdrawn = "No functions are available any more: answer in plain text, without any <tool_call> block."
+
+// UpstreamMessage builds the one message of a Qwen completion request for
+// the newest turn of msgs.
+func UpstreamMessage(msgs []openai.Message, p Plan) qwen.MessageSpec {
 	history, turn := Split(msgs)
-	var specs []qwen.MessageSpec
 	var body strings.Builder
-	if p.FirstTurn {
-		sys := systemText(msgs)
-		if p.Tools.Active() {
-			sys = strings.TrimSpace(sys + "\n\n" + p.Tools.Instructions())
-		}
-		if sys != "" {
-			specs = append(specs, qwen.MessageSpec{Role: "system", Content: sys, Thinking: p.Thinking})
-		}
-		if p.Replay {
-			writeReplay(&body, history)
-		}
+	if p.Tell {
+		writeSystem(&body, SystemText(msgs), p)
+	}
+	if p.Replay {
+		writeReplay(&body, history)
 	}
 	role := "user"
 	if len(turn) == 1 && turn[0].Role == "assistant" {
 		role = "assistant"
 	}
-	writeTurn(&body, msgs, len(history), !p.FirstTurn)
-	if !p.FirstTurn && p.Tools.Active() && p.Tools.Requirement() != "" {
-		// The instructions went with the first turn; a demand for a call
-		// is per request.
+	writeTurn(&body, msgs, len(history))
+	if !p.Tell && p.Tools.Active() && p.Tools.Requirement() != "" {
+		// The instructions (with the requirement) were stated earlier; a
+		// demand for a call is per request.
 		body.WriteString("\n\n" + p.Tools.Requirement())
 	}
-	specs = append(specs, qwen.MessageSpec{Role: role, Content: body.String(), Thinking: p.Thinking})
-	return specs
+	return qwen.MessageSpec{Role: role, Content: body.String(), Thinking: p.Thinking}
 }
 
-// systemText joins every system and developer prompt of the conversation.
-func systemText(msgs []openai.Message) string {
+// writeSystem writes the system section: the prompts, then the tools.
+func writeSystem(b *strings.Builder, system string, p Plan) {
+	var parts []string
+	if s := strings.TrimSpace(system); s != "" {
+		parts = append(parts, s)
+	}
+	switch {
+	case p.Tools.Active():
+		parts = append(parts, strings.TrimSpace(p.Tools.Instructions()))
+	case p.ToolsWithdrawn:
+		parts = append(parts, toolsWithdrawn)
+	}
+	if len(parts) == 0 {
+		return
+	}
+	b.WriteString(SystemOpen + "\n" + strings.Join(parts, "\n\n") + "\n" + SystemClose + "\n\n")
+}
+
+// SystemText joins every system and developer prompt of the conversation.
+func SystemText(msgs []openai.Message) string {
 	var parts []string
 	for i := range msgs {
 		if isSystem(msgs[i].Role) {
@@ -111,7 +156,7 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 	if !HasEarlierTurns(history) {
 		return
 	}
-	b.WriteString("[Earlier conversation, for context]\n\n")
+	b.WriteString(ReplayOpen + "\n\n")
 	for i := range history {
 		m := &history[i]
 		if isSystem(m.Role) {
@@ -133,17 +178,17 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 			b.WriteString("\n\n")
 		}
 	}
-	b.WriteString("[End of earlier conversation]\n\n")
+	b.WriteString(ReplayClose + "\n\n")
 }
 
-// writeTurn writes the new turn, msgs[start:], as one message. System
-// messages in the turn are sent only after the chat's first turn, where the
-// system prompt has already gone separately.
-func writeTurn(b *strings.Builder, msgs []openai.Message, start int, includeSystem bool) {
+// writeTurn writes the new turn, msgs[start:], as one message. Its system
+// messages are not repeated here: they are part of the system prompt, which
+// is stated whole whenever it changes.
+func writeTurn(b *strings.Builder, msgs []openai.Message, start int) {
 	first := true
 	for i := start; i < len(msgs); i++ {
 		m := &msgs[i]
-		if isSystem(m.Role) && !includeSystem {
+		if isSystem(m.Role) {
 			continue
 		}
 		if !first {
@@ -151,14 +196,11 @@ func writeTurn(b *strings.Builder, msgs []openai.Message, start int, includeSyst
 		}
 		first = false
 		text, _ := m.Text()
-		switch {
-		case m.Role == "tool":
+		if m.Role == "tool" {
 			writeToolResult(b, m, msgs[:i])
-		case isSystem(m.Role):
-			fmt.Fprintf(b, "[System] %s", text)
-		default:
-			b.WriteString(text)
+			continue
 		}
+		b.WriteString(text)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/tools"
 )
 
 func msg(role, content string) openai.Message {
@@ -43,21 +44,56 @@ func TestSplit(t *testing.T) {
 	}
 }
 
-func TestUpstreamMessages(t *testing.T) {
+func TestUpstreamMessageFoldsEverythingIntoOne(t *testing.T) {
 	convo := []openai.Message{msg("system", "Be brief."), msg("developer", "Use English."), msg("user", "Hi"), msg("assistant", "Hello"), msg("user", "Again")}
 
-	first := UpstreamMessages(convo[:3], Plan{FirstTurn: true})
-	if len(first) != 2 || first[0] != (qwen.MessageSpec{Role: "system", Content: "Be brief.\n\nUse English."}) || first[1].Content != "Hi" {
+	first := UpstreamMessage(convo[:3], Plan{Tell: true})
+	want := "[System instructions]\nBe brief.\n\nUse English.\n[End of system instructions]\n\nHi"
+	if first != (qwen.MessageSpec{Role: "user", Content: want}) {
 		t.Fatalf("first turn %+v", first)
 	}
-	later := UpstreamMessages(convo, Plan{})
-	if len(later) != 1 || later[0] != (qwen.MessageSpec{Role: "user", Content: "Again"}) {
+	if later := UpstreamMessage(convo, Plan{}); later != (qwen.MessageSpec{Role: "user", Content: "Again"}) {
 		t.Fatalf("later turn %+v", later)
 	}
-	replay := UpstreamMessages(convo, Plan{FirstTurn: true, Replay: true, Thinking: true})
-	want := "[Earlier conversation, for context]\n\nUser: Hi\n\nAssistant: Hello\n\n[End of earlier conversation]\n\nAgain"
-	if len(replay) != 2 || replay[1].Content != want || !replay[1].Thinking || replay[0].Role != "system" {
+	replay := UpstreamMessage(convo, Plan{Tell: true, Replay: true, Thinking: true})
+	want = "[System instructions]\nBe brief.\n\nUse English.\n[End of system instructions]\n\n" +
+		"[Earlier conversation, for context]\n\nUser: Hi\n\nAssistant: Hello\n\n[End of earlier conversation]\n\nAgain"
+	if replay.Content != want || !replay.Thinking || replay.Role != "user" {
 		t.Fatalf("replay %+v", replay)
+	}
+	// A system message inside a later turn is part of the system prompt,
+	// stated in its section, never as the user's words.
+	withSystem := append(append([]openai.Message{}, convo...), msg("system", "Now in French."))
+	if got := UpstreamMessage(withSystem[:6], Plan{}); strings.Contains(got.Content, "French") {
+		t.Fatalf("system text in the turn: %q", got.Content)
+	}
+	if got := UpstreamMessage(withSystem, Plan{Tell: true}); !strings.HasPrefix(got.Content, "[System instructions]\nBe brief.\n\nUse English.\n\nNow in French.\n[End of system instructions]") {
+		t.Fatalf("restated system %q", got.Content)
+	}
+	if got := UpstreamMessage([]openai.Message{msg("user", "Hi")}, Plan{Tell: true}); got.Content != "Hi" {
+		t.Fatalf("no system prompt: %q", got.Content)
+	}
+}
+
+func TestToolsAreStatedInTheSystemSection(t *testing.T) {
+	set, err := tools.ParseSet(json.RawMessage(`[{"type":"function","function":{"name":"write","parameters":{"type":"object"}}}]`), json.RawMessage(`"required"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	convo := []openai.Message{msg("system", "Be brief."), msg("user", "Hi")}
+	told := UpstreamMessage(convo, Plan{Tell: true, Tools: set}).Content
+	if !strings.HasPrefix(told, "[System instructions]\nBe brief.\n\n# Tools") || !strings.Contains(told, "### write") ||
+		!strings.HasSuffix(told, "[End of system instructions]\n\nHi") {
+		t.Fatalf("told %q", told)
+	}
+	// Later, only tool_choice's demand is repeated.
+	if later := UpstreamMessage(convo, Plan{Tools: set}).Content; later != "Hi\n\n"+set.Requirement() {
+		t.Fatalf("later %q", later)
+	}
+	// A chat told of tools that a request no longer declares hears so.
+	gone := UpstreamMessage(convo, Plan{Tell: true, ToolsWithdrawn: true}).Content
+	if !strings.Contains(gone, toolsWithdrawn) || strings.Contains(gone, "### write") {
+		t.Fatalf("withdrawn %q", gone)
 	}
 }
 
@@ -70,14 +106,14 @@ func TestToolResultsBecomeText(t *testing.T) {
 	}
 	r1, r2, r3 := msg("tool", "rain"), msg("tool", "  "), msg("tool", "x")
 	r1.ToolCallID, r2.ToolCallID, r3.ToolCallID = "call_a", "call_b", "call_unknown"
-	got := UpstreamMessages([]openai.Message{msg("user", "weather?"), call, r1, r2, r3}, Plan{})
+	got := UpstreamMessage([]openai.Message{msg("user", "weather?"), call, r1, r2, r3}, Plan{})
 	want := "Result of get_weather (call_a):\nrain\n\nResult of get_weather (call_b):\n(no output)\n\nResult of tool call call_unknown:\nx"
-	if len(got) != 1 || got[0].Role != "user" || got[0].Content != want {
+	if got.Role != "user" || got.Content != want {
 		t.Fatalf("got %+v", got)
 	}
-	replay := UpstreamMessages([]openai.Message{msg("user", "weather?"), call, r1, msg("assistant", "It rains."), msg("user", "thanks")}, Plan{FirstTurn: true, Replay: true})
-	if !strings.Contains(replay[0].Content, "Assistant (call call_a):\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Oslo\"}}\n</tool_call>") || !strings.Contains(replay[0].Content, "Result of get_weather (call_a):\nrain") {
-		t.Fatalf("replay %q", replay[0].Content)
+	replay := UpstreamMessage([]openai.Message{msg("user", "weather?"), call, r1, msg("assistant", "It rains."), msg("user", "thanks")}, Plan{Tell: true, Replay: true})
+	if !strings.Contains(replay.Content, "Assistant (call call_a):\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Oslo\"}}\n</tool_call>") || !strings.Contains(replay.Content, "Result of get_weather (call_a):\nrain") {
+		t.Fatalf("replay %q", replay.Content)
 	}
 }
 

@@ -1,0 +1,80 @@
+package qwen
+
+import (
+	"net/http"
+	"time"
+)
+
+// DefaultWebVersion is the `Version` header: the version of Qwen's web
+// client, which its API checks (missing → Bad_Request "Internal error…",
+// qwen-2026.md §1.1). 0.3.11 is the newest seen, in a browser capture of
+// 2026-09-25 (qwen-wire.md S7). It is the first thing to change
+// (QWEN_WEB_VERSION) when Qwen starts refusing every call.
+const DefaultWebVersion = "0.3.11"
+
+// chromeMajor is the desktop Chrome the default User-Agent and client hints
+// claim to be (the working peers of August 2026 sent Chrome 149).
+const chromeMajor = "149"
+
+// DefaultUserAgent is a current desktop Chrome; without a browser's UA Qwen
+// answers with a firewall page.
+const DefaultUserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/" + chromeMajor + ".0.0.0 Safari/537.36"
+
+// clientHints are the headers Chrome sends with DefaultUserAgent. They are
+// left out for any other User-Agent, which they would contradict.
+var clientHints = [][2]string{
+	{"sec-ch-ua", `"Chromium";v="` + chromeMajor + `", "Google Chrome";v="` + chromeMajor + `", "Not.A/Brand";v="99"`},
+	{"sec-ch-ua-mobile", "?0"},
+	{"sec-ch-ua-platform", `"Windows"`},
+	{"sec-fetch-dest", "empty"},
+	{"sec-fetch-mode", "cors"},
+	{"sec-fetch-site", "same-origin"},
+}
+
+// Referers of the web client's pages that make each call.
+const (
+	refererNewChat = "/c/new-chat" // chats/new and the model list
+	refererChat    = "/c/"         // + chat id: a completion
+)
+
+// setHeaders gives a call the headers of the current web client (every 2026
+// peer sends them; qwen-2026.md §1.1, §1.6): the credentials (Cookie,
+// Authorization: Bearer with a login token, bx-umidtoken when configured),
+// a fresh x-request-id (its absence drew the firewall page in June 2026),
+// source, Version, timezone, Origin and Referer (page is the path of the
+// page the call comes from), and a browser's User-Agent with its hints.
+func (c *Client) setHeaders(r *http.Request, creds Credentials, page string) {
+	h := r.Header
+	if v := creds.CookieHeader(); v != "" {
+		h.Set("Cookie", v)
+	}
+	if jwt := creds.LoginToken(); jwt != "" {
+		h.Set("Authorization", "Bearer "+jwt)
+	}
+	if v := creds.UmidToken(); v != "" {
+		h.Set("bx-umidtoken", v)
+	}
+	h.Set("User-Agent", c.cfg.UserAgent)
+	if c.cfg.UserAgent == DefaultUserAgent {
+		for _, kv := range clientHints {
+			h.Set(kv[0], kv[1])
+		}
+	}
+	h.Set("Accept", "application/json") // also for the event stream, as the web client does
+	h.Set("Accept-Language", "en-US,en;q=0.9")
+	if r.Body != nil {
+		h.Set("Content-Type", "application/json")
+	}
+	h.Set("source", "web")
+	h.Set("Version", c.cfg.WebVersion)
+	h.Set("x-request-id", newUUID())
+	h.Set("timezone", browserTimezone(c.now()))
+	h.Set("Origin", c.cfg.BaseURL)
+	h.Set("Referer", c.cfg.BaseURL+page)
+}
+
+// browserTimezone is JavaScript's Date().toString() reduced to ASCII, as the
+// web client sends it: "Mon Nov 30 2026 11:45:00 GMT+0000".
+func browserTimezone(t time.Time) string {
+	return t.Format("Mon Jan 02 2006 15:04:05 GMT-0700")
+}

@@ -1,0 +1,98 @@
+package qwensim
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// The request rules of chat.qwen.ai, as the working 2026 clients met them
+// (qwen-2026.md §1, §2): which headers and credentials a call must carry,
+// the chat mode that matches them, and one message per completion. The
+// 2025 format keeps the rules of the 2025 recordings (a Cookie and a
+// bx-umidtoken, any number of messages).
+
+// TooManyMessages is Qwen's refusal of a completion with more than one
+// message (qwen-wire.md S8, verbatim).
+const TooManyMessages = "Invalid input too many messages."
+
+// InternalError is the details Qwen answers, as a Bad_Request, to a request
+// it dislikes: a missing Version header, stale cookies (qwen-2026.md §3.6).
+const InternalError = "Internal error..."
+
+// caller is what the simulator makes of a call's credentials.
+type caller struct {
+	loggedIn bool // a login token came as the token cookie or a Bearer header
+}
+
+// checkRequest applies the rules to a call and answers it when they refuse
+// it. versionChecked says whether the endpoint checks the Version header
+// (chats/new and completions; the model list does not).
+func (s *Sim) checkRequest(w http.ResponseWriter, r *http.Request, versionChecked bool) (caller, bool) {
+	jwt := loginToken(r)
+	if s.opt.Format == Format2025 {
+		if r.Header.Get("Cookie") == "" || (versionChecked && r.Header.Get("bx-umidtoken") == "") {
+			serveFirewall(w)
+			return caller{}, false
+		}
+		return caller{loggedIn: jwt != ""}, true
+	}
+	// The firewall lets through only what looks like the web client.
+	if r.Header.Get("x-request-id") == "" || r.Header.Get("source") != "web" ||
+		!strings.Contains(r.Header.Get("User-Agent"), "Mozilla/") {
+		serveFirewall(w)
+		return caller{}, false
+	}
+	if jwt == "" && (r.Header.Get("Cookie") == "" || r.Header.Get("bx-umidtoken") == "") {
+		serveFirewall(w) // a guest without the anti-bot token
+		return caller{}, false
+	}
+	if jwt != "" && !strings.HasPrefix(jwt, "eyJ") {
+		writeEnvelope(w, CodeUnauthorized, "Invalid token", http.StatusUnauthorized)
+		return caller{}, false
+	}
+	if versionChecked && r.Header.Get("Version") == "" {
+		writeEnvelope(w, CodeBadRequest, InternalError, http.StatusBadRequest)
+		return caller{}, false
+	}
+	return caller{loggedIn: jwt != ""}, true
+}
+
+// checkChatMode refuses a chat mode that does not match the credentials:
+// "normal" with a login token, "guest" without.
+func (c caller) checkChatMode(mode string) (code, details string) {
+	want := "guest"
+	if c.loggedIn {
+		want = "normal"
+	}
+	if mode != want {
+		return CodeBadRequest, fmt.Sprintf("chat_mode %q does not match the session (want %q)", mode, want)
+	}
+	return "", ""
+}
+
+// loginToken is the JWT of a call: the token cookie, else a Bearer header.
+func loginToken(r *http.Request) string {
+	if c, err := r.Cookie("token"); err == nil && c.Value != "" {
+		return c.Value
+	}
+	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(v)
+	}
+	return ""
+}
+
+func serveFirewall(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, firewallPage)
+}
+
+// LoginCookie is a Cookie header of a signed-in user that the simulator
+// accepts: a token whose JWT payload is {"id":"sim","exp":4102444800}
+// (2100-01-01). The simulator checks the token's form, not its signature.
+func LoginCookie() string {
+	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"id":"sim","last_password_change":0,"exp":4102444800}`))
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	return "token=" + header + "." + payload + ".c2ltdWxhdG9y"
+}
