@@ -96,7 +96,7 @@ func (c *fakeClock) add(d time.Duration) {
 }
 
 func newTestPool(clock *fakeClock, logins ...Login) *Pool {
-	return New(Config{Logins: logins, Now: clock.now, SignIn: func(context.Context, Login) (SignedIn, error) {
+	return New(Config{Logins: logins, Now: clock.now, BriefCooldown: 5 * time.Second, SignIn: func(context.Context, Login) (SignedIn, error) {
 		return SignedIn{Cookies: "token=x", Expires: clock.now().Add(time.Hour)}, nil
 	}})
 }

@@ -13,6 +13,7 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"crypto/pbkdf2"
 	"crypto/sha256"
@@ -98,7 +99,7 @@ type Config struct {
 	// RateLimitCooldown applies when Qwen's RateLimited answer gives no
 	// hours (QWEN_RATE_LIMIT_COOLDOWN). Default 6 h.
 	RateLimitCooldown time.Duration
-	BriefCooldown     time.Duration // first brief cooldown, doubling per failure in a row; default 5 s
+	BriefCooldown     time.Duration // first brief cooldown, doubling per failure in a row; zero: none (QWEN_FAILURE_COOLDOWN)
 	MaxBriefCooldown  time.Duration // default 5 min
 	SyncInterval      time.Duration // state exchange with the store; default 2 s
 	Log               *slog.Logger
@@ -126,6 +127,7 @@ type account struct {
 	locked         string // why a stored password cannot be used
 	cookies        string // the Cookie header to send
 	umid           string // bx-umidtoken (cookie account only, optional)
+	cookieSource   string // the cookie account's: stored or environment
 	expires        time.Time
 	obtained       time.Time // when cookies were obtained (refresh timing)
 	st             qp.AccountState
@@ -146,9 +148,6 @@ func New(cfg Config) *Pool {
 	if cfg.RateLimitCooldown <= 0 {
 		cfg.RateLimitCooldown = 6 * time.Hour
 	}
-	if cfg.BriefCooldown <= 0 {
-		cfg.BriefCooldown = 5 * time.Second
-	}
 	if cfg.MaxBriefCooldown <= 0 {
 		cfg.MaxBriefCooldown = 5 * time.Minute
 	}
@@ -165,7 +164,7 @@ func New(cfg Config) *Pool {
 	for _, l := range cfg.Logins {
 		p.accounts[l.Email] = newAccount(l.Email, qp.AccountEnvironment, l.Password)
 	}
-	p.setCookie(cfg.Cookie)
+	p.setCookie(cfg.Cookie, qp.AccountEnvironment)
 	return p
 }
 
@@ -189,23 +188,25 @@ func fingerprint(id, secret string) string {
 }
 
 // setCookie makes c the cookie account's credentials (none: no such
-// account). New values end an auth_failed state. Called with p.mu held or
-// before the pool is shared.
-func (p *Pool) setCookie(c qwen.Credentials) {
+// account); source says where they come from (stored or environment). New
+// values end an auth_failed state. Called with p.mu held or before the pool
+// is shared.
+func (p *Pool) setCookie(c qwen.Credentials, source string) {
 	if !c.Configured() {
 		delete(p.accounts, CookieID)
 		return
 	}
 	fp := fingerprint(CookieID, c.Token+"\n"+c.Cookies)
 	if a := p.accounts[CookieID]; a != nil && a.fingerprint == fp {
+		a.cookieSource = source
 		return
 	}
 	a := newAccount(CookieID, CookieID, "")
 	if old := p.accounts[CookieID]; old != nil {
 		a.calls, a.failures, a.lastUsed = old.calls, old.failures, old.lastUsed
 	}
-	a.fingerprint, a.cookies, a.umid = fp, c.Cookies, c.Token
-	a.expires, _ = qwen.TokenExpiry(c.Cookies)
+	a.fingerprint, a.cookies, a.umid, a.cookieSource = fp, c.Cookies, c.Token, source
+	a.expires, _ = c.Expiry()
 	p.accounts[CookieID] = a
 }
 
@@ -322,6 +323,20 @@ func (p *Pool) Ready() bool {
 	return false
 }
 
+// Unavailable returns nil when an account can take a call, else an
+// *Unavailable saying why none can.
+func (p *Pool) Unavailable() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	for _, a := range p.accounts {
+		if a.usable(now) {
+			return nil
+		}
+	}
+	return p.unavailable(now)
+}
+
 // Report records how a call on account id ended: nil for a success, else
 // its error (failures that are not the account's only count as calls).
 func (p *Pool) Report(id string, err error) {
@@ -378,6 +393,9 @@ func (p *Pool) rateLimitFor(err error) time.Duration {
 // brief is the cooldown after n brief failures in a row.
 func (p *Pool) brief(n int) time.Duration {
 	d := p.cfg.BriefCooldown
+	if d <= 0 {
+		return 0
+	}
 	for i := 1; i < n && d < p.cfg.MaxBriefCooldown; i++ {
 		d *= 2
 	}
@@ -404,7 +422,8 @@ func (p *Pool) setState(a *account, st qp.AccountState, now time.Time) {
 // ls`: never a secret.
 type Status struct {
 	ID             string           `json:"id"`
-	Source         string           `json:"source"`
+	Source         string           `json:"source"` // stored, environment, or for the cookie account where its cookie comes from
+	Mode           string           `json:"mode"`   // normal (logged in) or guest
 	State          string           `json:"state"`
 	Usable         bool             `json:"usable"`
 	FailureClass   string           `json:"failure_class,omitempty"`
@@ -424,7 +443,11 @@ func (p *Pool) Snapshot() []Status {
 	now := p.now()
 	out := make([]Status, 0, len(p.accounts))
 	for _, a := range p.accounts {
-		s := Status{ID: a.id, Source: a.source, State: a.st.State, Usable: a.usable(now), FailureClass: a.st.FailureClass,
+		creds := qwen.Credentials{Token: a.umid, Cookies: a.cookies}
+		if a.source != CookieID {
+			creds.Cookies = "token=x" // signed-in accounts are always logged in
+		}
+		s := Status{ID: a.id, Source: cmp.Or(a.cookieSource, a.source), Mode: creds.ChatMode(), State: a.st.State, Usable: a.usable(now), FailureClass: a.st.FailureClass,
 			SignedIn: a.cookies != "", Calls: a.calls, Failures: map[string]int64{}}
 		if s.Usable {
 			s.State, s.FailureClass = StateReady, ""

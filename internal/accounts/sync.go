@@ -101,13 +101,13 @@ func (p *Pool) sync(ctx context.Context) error {
 		switch {
 		case errors.Is(err, qp.ErrNotFound):
 			p.mu.Lock()
-			p.setCookie(p.cfg.Cookie)
+			p.setCookie(p.cfg.Cookie, qp.AccountEnvironment)
 			p.mu.Unlock()
 		case err != nil:
 			errs = append(errs, err) // keep what was known
 		default:
 			p.mu.Lock()
-			p.setCookie(qwen.Credentials{Token: c.Token, Cookies: c.Cookies})
+			p.setCookie(qwen.Credentials{Token: c.Token, Cookies: c.Cookies}, qp.AccountStored)
 			p.mu.Unlock()
 		}
 	}

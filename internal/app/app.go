@@ -15,9 +15,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/config"
-	"qwenproxy/internal/credentials"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
@@ -40,6 +40,7 @@ type App struct {
 	http     *http.Server
 	ln       net.Listener
 	sim      *qwensim.Server
+	accounts *accounts.Pool
 	stop     context.CancelFunc
 	served   chan error
 }
@@ -59,7 +60,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 			return nil, err
 		}
 		cfg.QwenBaseURL = a.sim.URL
-		if !envCreds.Configured() {
+		for _, l := range cfg.QwenAccounts {
+			a.sim.AddAccount(l.Email, l.Password) // so that QWEN_ACCOUNTS can be tried too
+		}
+		if !envCreds.Configured() && len(cfg.QwenAccounts) == 0 {
 			// The simulator checks the form of the credentials, not their value.
 			envCreds = qwen.Credentials{Cookies: qwensim.LoginCookie()}
 		}
@@ -78,7 +82,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if envCreds.TokenMisplaced() {
 		log.Warn("QWEN_TOKEN holds a login token (a JWT), not a bx-umidtoken: it is used as the login token; put it in QWEN_COOKIES as token=… instead")
 	}
-	creds := credentials.New(envCreds, a.store)
+	bg, stop := context.WithCancel(context.Background())
+	a.stop = stop
+	a.accounts = accounts.New(accounts.Config{Store: a.store, Credentials: a.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts, Cookie: envCreds,
+		SignIn:            (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, HTTP: &http.Client{Transport: qwen.NewTransport()}}).SignIn,
+		RateLimitCooldown: cfg.RateLimitCooldown, BriefCooldown: cfg.FailureCooldown, Log: log})
+	a.accounts.Start(bg)
+	creds := a.accounts
 	log.Info("database ready", "backend", a.store.Backend(), "database", a.store.String(), "migrations_applied", n)
 
 	keys, err := auth.New(ctx, cfg.APIKeys, cfg.AdminAPIKeys, a.store)
@@ -104,11 +114,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		},
 	})
 	observe(m, a.recorder, sessions)
+	m.ObserveAccounts(a.accounts.Snapshot)
 	sorts := server.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, Sorts: sorts,
 		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins},
-		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Keys: keys, Metrics: m, Log: log})
+		server.Deps{Upstream: upstream, Credentials: creds, Accounts: a.accounts, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Keys: keys, Metrics: m, Log: log})
 
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
@@ -121,14 +132,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		// No WriteTimeout: it would cut long streams.
 	}
-	bg, stop := context.WithCancel(context.Background())
-	a.stop = stop
 	go sessions.RunCleanup(bg, cfg.SessionCleanupInterval, log)
 	if cfg.RetentionDays > 0 {
 		go runRetention(bg, a.store, time.Duration(cfg.RetentionDays)*24*time.Hour, cfg.RetentionInterval, log)
 	}
 	go func() { a.served <- a.http.Serve(a.ln) }()
-	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion, "credentials_configured", func() bool { _, src := creds.Current(ctx); return src != "" }())
+	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion, "qwen_accounts", len(a.accounts.Snapshot()))
 	return a, nil
 }
 
@@ -181,6 +190,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 func (a *App) closeResources() {
 	if a.stop != nil {
 		a.stop()
+	}
+	if a.accounts != nil {
+		a.accounts.Wait() // its last state exchange ends before the database closes
 	}
 	if a.recorder != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

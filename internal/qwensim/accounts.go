@@ -161,9 +161,9 @@ func (b *accountBook) jwt(id string, exp time.Time) string {
 	return payload + "." + enc.EncodeToString(mac.Sum(nil))
 }
 
-// caller identifies the account of a request: "" without a token. A token
+// accountOf identifies the account of a request: "" without a token. A token
 // that is forged, unknown or expired gets a 401 and ok=false.
-func (s *Sim) caller(w http.ResponseWriter, r *http.Request) (id string, ok bool) {
+func (s *Sim) accountOf(w http.ResponseWriter, r *http.Request) (id string, ok bool) {
 	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if c, err := r.Cookie("token"); err == nil && c.Value != "" {
 		token = c.Value

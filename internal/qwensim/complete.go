@@ -46,7 +46,7 @@ func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	account, ok := s.caller(w, r)
+	account, ok := s.accountOf(w, r)
 	if !ok || s.rateLimited(w, account) {
 		return
 	}

@@ -241,7 +241,7 @@ func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	account, ok := s.caller(w, r)
+	account, ok := s.accountOf(w, r)
 	if !ok {
 		return
 	}

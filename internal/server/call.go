@@ -25,6 +25,9 @@ type call struct {
 	// streaming is set while an event stream is open (active-streams gauge).
 	streaming bool
 	metrics   *metrics.Metrics
+	// accountReported is set once the answering account's failure has been
+	// reported to the pool.
+	accountReported bool
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is

@@ -29,6 +29,9 @@ func classify(err error) failure {
 		return failure{api: &openai.Error{Status: statusClientClosed, Type: openai.TypeInvalidRequest, Code: "client_closed",
 			Message: "the client closed the connection"}, errType: qp.ErrorTypeClientDisconnect, cause: err}
 	}
+	if f, ok := accountFailure(err); ok {
+		return f
+	}
 	qe, ok := qwen.AsError(err)
 	if !ok {
 		return failure{api: &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error",

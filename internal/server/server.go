@@ -10,6 +10,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
@@ -49,6 +50,7 @@ type Config struct {
 type Deps struct {
 	Upstream    Upstream
 	Credentials qwen.CredentialSource
+	Accounts    *accounts.Pool // the Qwen accounts calls are made as
 	Sessions    *session.Manager
 	Recorder    Recorder
 	Store       interface{ Check(context.Context) error } // a real write and read

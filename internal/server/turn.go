@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
@@ -39,25 +40,36 @@ func (s *Server) answer(c *call, t turnSpec) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rq.Stream = t.model, t.stream
 
-	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
+	if err := s.deps.Accounts.Unavailable(); err != nil {
 		c.fail(classify(err))
 		return
 	}
-	turn, err := s.beginTurn(ctx, c, t)
+	turn, opened, err := s.beginTurn(ctx, c, t)
 	if err != nil {
 		c.fail(classify(err))
 		return
 	}
 	defer turn.Release()
-
+	account, err := s.beginAccount(ctx, c, t, turn, opened)
+	if err != nil {
+		turn.Touch()
+		c.fail(classify(err))
+		return
+	}
+	stream, actx, err := s.completeTurn(ctx, c, t, turn, account)
+	ans, out, err := s.relay(stream, err, c, t, nil)
+	account = accounts.From(actx)
+	defer func() {
+		if !c.accountReported {
+			s.deps.Accounts.Report(account, err)
+		}
+	}()
 	sess := turn.Session
-	plan := translate.Plan{Tell: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking, Tools: t.tools}
-	ans, out, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), nil)
 	if err == nil && t.tools.Active() && !t.tools.Satisfied(out.calls()) {
 		// One corrective turn, under the answer that broke tool_choice.
 		out.reset()
 		correction := qwen.MessageSpec{Role: "user", Content: t.tools.Correction(), Thinking: t.thinking}
-		ans, _, err = s.exchange(ctx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
+		ans, _, err = s.exchange(actx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
 		if err == nil && !t.tools.Satisfied(out.calls()) {
 			err = errToolChoice
 		}
@@ -87,13 +99,28 @@ var errToolChoice = &qwen.Error{Kind: qwen.KindBadResponse, Code: "tool_choice_u
 // (created on the first exchange of a call, when out is nil). It records
 // the upstream side of the call.
 func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, output, error) {
+	stream, err := s.complete(ctx, c, t, chatID, parentID, spec)
+	return s.relay(stream, err, c, t, out)
+}
+
+// complete sends one completion upstream and returns its started stream,
+// recording the request.
+func (s *Server) complete(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec) (*qwen.Stream, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
-	ans := &translate.Answer{}
 	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
-	if rq.QwenRequest == nil {
-		rq.QwenRequest = body
+	if rq.QwenRequest == nil || err == nil {
+		rq.QwenRequest = body // what the answer came from, when one did
 	}
 	rs.UpstreamAttempts += attempts
+	return stream, err
+}
+
+// relay pumps a completion's answer (or its failure to start, err) into out
+// (created on the first exchange of a call, when out is nil), and records
+// the upstream side of the call.
+func (s *Server) relay(stream *qwen.Stream, err error, c *call, t turnSpec, out output) (*translate.Answer, output, error) {
+	rs := &c.ex.Response
+	ans := &translate.Answer{}
 	if err != nil {
 		if out == nil {
 			out = s.newOutput(c, t, false)
@@ -114,8 +141,9 @@ func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, pare
 	return ans, out, err
 }
 
-// beginTurn resolves and holds the call's session.
-func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.Turn, error) {
+// beginTurn resolves and holds the call's session. opened is the account
+// a new chat was opened on, "" when the session continues its chat.
+func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session.Turn, opened string, _ error) {
 	history, _ := translate.Split(t.messages)
 	rs := &c.ex.Response
 	turn, err := s.deps.Sessions.Begin(ctx, session.Request{
@@ -125,17 +153,17 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 		Model:      t.model,
 		FirstUser:  translate.FirstUserText(t.messages),
 		NewChat: func(ctx context.Context) (string, error) {
-			id, n, err := s.deps.Upstream.NewChat(ctx, t.model)
-			rs.UpstreamAttempts += n
+			id, account, err := s.openChat(ctx, c, t, map[string]bool{})
+			opened = account
 			return id, err
 		},
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	c.ex.Request.SessionID, rs.ChatID = turn.Session.ID, turn.Session.ChatID
 	c.w.Header().Set("X-Session-Id", turn.Session.ID)
-	return turn, nil
+	return turn, opened, nil
 }
 
 // pump reads the upstream answer to its end, forwarding text as it comes.
