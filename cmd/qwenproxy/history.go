@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -24,13 +25,14 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 	defer c.close()
 	session := c.fs.String("session", "", "only this session")
 	model := c.fs.String("model", "", "only this model")
+	account := c.fs.String("account", "", "only calls served by this Qwen account (e-mail, or cookie)")
 	bucket := c.fs.String("bucket", "", "also group by hour or day")
 	start := c.fs.String("start", "", "from this time (Unix ms or RFC 3339)")
 	end := c.fs.String("end", "", "until this time (Unix ms or RFC 3339)")
 	if err := c.open(ctx, args); err != nil {
 		return err
 	}
-	q := qp.StatsQuery{SessionID: *session, Model: *model, Bucket: *bucket}
+	q := qp.StatsQuery{SessionID: *session, Model: *model, Account: *account, Bucket: *bucket}
 	if q.Bucket != "" && q.Bucket != "hour" && q.Bucket != "day" {
 		return errors.New("--bucket must be hour or day")
 	}
@@ -63,6 +65,9 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 		row(w, "all", st.Totals)
 		for _, g := range st.ByModel {
 			row(w, "model "+g.Key, g)
+		}
+		for _, g := range st.ByAccount {
+			row(w, "account "+cmp.Or(g.Key, "(none)"), g)
 		}
 		for _, g := range st.ByBucket {
 			row(w, g.Key, g)

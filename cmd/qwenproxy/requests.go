@@ -58,11 +58,12 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 func callFlags(fs *flag.FlagSet) func() (qp.CallFilter, error) {
 	session := fs.String("session", "", "only calls of this session")
 	model := fs.String("model", "", "only calls of this model")
+	account := fs.String("account", "", "only calls served by this Qwen account (e-mail, or cookie)")
 	status := fs.String("status", "", "success or error")
 	start := fs.String("start", "", "from this time (Unix ms or RFC 3339)")
 	end := fs.String("end", "", "until this time (Unix ms or RFC 3339)")
 	return func() (qp.CallFilter, error) {
-		f := qp.CallFilter{SessionID: *session, Model: *model, Status: *status}
+		f := qp.CallFilter{SessionID: *session, Model: *model, Account: *account, Status: *status}
 		if f.Status != "" && f.Status != qp.StatusSuccess && f.Status != qp.StatusError {
 			return f, errors.New("--status must be success or error")
 		}

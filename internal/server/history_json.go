@@ -112,6 +112,7 @@ type requestJSON struct {
 	ClientIP        string               `json:"client_ip"`
 	UserAgent       string               `json:"user_agent"`
 	APIKeyID        *string              `json:"api_key_id"`
+	Account         *string              `json:"account"` // the Qwen account that served the call
 	OpenAIRequest   json.RawMessage      `json:"openai_request,omitempty"`
 	QwenRequest     json.RawMessage      `json:"qwen_request,omitempty"`
 	ResponseSummary *responseSummaryJSON `json:"response_summary,omitempty"`
@@ -128,6 +129,7 @@ func StatsJSON(sessionID string, st *qp.Stats) any { return toStatsJSON(sessionI
 func toRequestJSON(r *qp.RequestRecord, detail bool) any {
 	out := requestJSON{ID: r.ID, RequestID: r.RequestID, SessionID: nullable(r.SessionID), Timestamp: r.Timestamp.UnixMilli(),
 		Method: r.Method, Path: r.Path, Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, APIKeyID: nullable(r.APIKeyID),
+		Account:       nullable(r.Account),
 		OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest}
 	if detail {
 		full := struct {
@@ -162,6 +164,7 @@ type responseJSON struct {
 	FinishReason     *string         `json:"finish_reason"`
 	ChatID           *string         `json:"chat_id"`
 	ParentID         *string         `json:"parent_id"`
+	Account          *string         `json:"account"`
 	PromptTokens     int             `json:"prompt_tokens"`
 	CompletionTokens int             `json:"completion_tokens"`
 	TotalTokens      int             `json:"total_tokens"`
@@ -178,7 +181,7 @@ type responseJSON struct {
 func toResponseJSON(r *qp.ResponseRecord) *responseJSON {
 	return &responseJSON{ID: r.ID, RequestID: r.RequestID, RequestUUID: r.RequestUUID, SessionID: nullable(r.SessionID), ResponseID: r.ResponseID,
 		Timestamp: r.Timestamp.UnixMilli(), Model: r.Model, Stream: r.Stream, Status: r.Status, HTTPStatus: r.HTTPStatus,
-		FinishReason: nullable(r.FinishReason), ChatID: nullable(r.ChatID), ParentID: nullable(r.ParentID), PromptTokens: r.PromptTokens,
+		FinishReason: nullable(r.FinishReason), ChatID: nullable(r.ChatID), ParentID: nullable(r.ParentID), Account: nullable(r.Account), PromptTokens: r.PromptTokens,
 		CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens, TTFTMS: r.TTFTMillis, DurationMS: r.DurationMillis,
 		UpstreamAttempts: r.UpstreamAttempts, UpstreamErrors: nullable(r.UpstreamErrors), ErrorType: nullable(r.ErrorType), Error: nullable(r.Error),
 		OpenAIResponse: r.OpenAIResponse, QwenResponse: r.QwenResponse}
@@ -194,6 +197,7 @@ type distributionJSON struct {
 
 type statsGroupJSON struct {
 	Model                 string           `json:"model,omitempty"`
+	Account               *string          `json:"account,omitempty"` // "" for calls that reached no account
 	Bucket                string           `json:"bucket,omitempty"`
 	TotalResponses        int64            `json:"total_responses"`
 	Errors                int64            `json:"errors"`
@@ -220,12 +224,13 @@ type statsJSON struct {
 	SessionID   string           `json:"session_id"`
 	Statistics  statsGroupJSON   `json:"statistics"`
 	ByModel     []statsGroupJSON `json:"by_model"`
+	ByAccount   []statsGroupJSON `json:"by_account"`
 	ByBucket    []statsGroupJSON `json:"by_bucket,omitempty"`
 	Percentiles string           `json:"percentiles"`
 }
 
 func toStatsJSON(sessionID string, st *qp.Stats) statsJSON {
-	out := statsJSON{SessionID: sessionID, Statistics: toStatsGroup(st.Totals), ByModel: []statsGroupJSON{}, Percentiles: "exact"}
+	out := statsJSON{SessionID: sessionID, Statistics: toStatsGroup(st.Totals), ByModel: []statsGroupJSON{}, ByAccount: []statsGroupJSON{}, Percentiles: "exact"}
 	if st.Approximate {
 		out.Percentiles = "approximate"
 	}
@@ -233,6 +238,11 @@ func toStatsJSON(sessionID string, st *qp.Stats) statsJSON {
 		j := toStatsGroup(g)
 		j.Model = g.Key
 		out.ByModel = append(out.ByModel, j)
+	}
+	for _, g := range st.ByAccount {
+		j := toStatsGroup(g)
+		j.Account = &g.Key
+		out.ByAccount = append(out.ByAccount, j)
 	}
 	for _, g := range st.ByBucket {
 		j := toStatsGroup(g)

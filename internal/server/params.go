@@ -165,7 +165,7 @@ func parseTime(v string) (time.Time, bool) {
 
 // callFilter reads the filters of request and response lists.
 func callFilter(q url.Values) (qp.CallFilter, *openai.Error) {
-	f := qp.CallFilter{SessionID: q.Get("session_id"), Model: q.Get("model")}
+	f := qp.CallFilter{SessionID: q.Get("session_id"), Model: q.Get("model"), Account: q.Get("account")}
 	switch v := q.Get("stream"); v {
 	case "":
 	case "true", "false":

@@ -7,10 +7,10 @@ import (
 	"qwenproxy/internal/openai"
 )
 
-// statsQuery reads model, start/end and bucket.
+// statsQuery reads model, account, start/end and bucket.
 func statsQuery(r *http.Request) (qp.StatsQuery, *openai.Error) {
 	q := r.URL.Query()
-	sq := qp.StatsQuery{SessionID: q.Get("session_id"), Model: q.Get("model"), Bucket: q.Get("bucket")}
+	sq := qp.StatsQuery{SessionID: q.Get("session_id"), Model: q.Get("model"), Account: q.Get("account"), Bucket: q.Get("bucket")}
 	switch sq.Bucket {
 	case "", "hour", "day":
 	default:
@@ -73,6 +73,7 @@ func (s *Server) sessionStats(w http.ResponseWriter, r *http.Request) {
 		},
 		"statistics":  full.Statistics,
 		"by_model":    full.ByModel,
+		"by_account":  full.ByAccount,
 		"by_bucket":   full.ByBucket,
 		"percentiles": full.Percentiles,
 	})
