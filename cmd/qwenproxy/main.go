@@ -24,6 +24,8 @@ commands:
   prune     delete calls older than an age (--older-than 30d)
   credentials [status|set|clear] Qwen credentials kept in the database (set reads the bx-umidtoken
             and the Cookie header from standard input, one per line; never printed)
+  accounts  [ls|add --email E|rm E|test [E]|rekey] Qwen accounts the proxy signs in itself (add reads
+            the password from standard input and needs QWENPROXY_SECRET_KEY; never printed)
   keys      [ls|add|rm ID] proxy API keys stored hashed (add: --name --admin; the key is shown once)
   copy      copy a whole history between databases, resumable (--from sqlite:PATH --to postgres://…)
   help      this text, with every environment variable and its default
@@ -69,6 +71,8 @@ func runWithInput(ctx context.Context, args []string, getenv func(string) string
 		err = keysCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "credentials":
 		err = credentialsCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "accounts":
+		err = accountsCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "copy":
 		err = copyCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":

@@ -9,6 +9,7 @@ import (
 
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/translate"
 )
 
 // accountsTest makes one round trip (sign-in, a new chat, a one-line
@@ -51,14 +52,29 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 	return nil
 }
 
+// roundTrip opens a chat and reads a one-line answer to its end, as a
+// conversation's first turn would.
 func roundTrip(ctx context.Context, client *qwen.Client, model string) error {
 	chatID, _, err := client.NewChat(ctx, model)
 	if err != nil {
 		return err
 	}
-	body := []byte{}
-	_ = body
-	_ = chatID
-	_ = io.EOF
+	stream, _, _, err := client.Complete(ctx, qwen.NewCompletionRequest(chatID, "", model, time.Now(),
+		qwen.MessageSpec{Role: "user", Content: "Reply with the single word OK."}))
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	ans := &translate.Answer{}
+	for !ans.Finished {
+		ev, err := stream.Next()
+		if errors.Is(err, io.EOF) {
+			return errors.New("Qwen closed the stream before the answer finished")
+		}
+		if err != nil {
+			return err
+		}
+		ans.Add(ev)
+	}
 	return nil
 }
