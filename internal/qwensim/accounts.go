@@ -72,7 +72,7 @@ func (s *Sim) SetTokenTTL(d time.Duration) {
 // ExpireTokens makes every token issued to email so far expired, as if
 // their exp had passed.
 func (s *Sim) ExpireTokens(email string) {
-	s.withAccount(email, func(a *simAccount) { a.expiredBefore = time.Now().Add(time.Millisecond) })
+	s.withAccount(email, func(a *simAccount) { a.expiredBefore = time.Now() })
 }
 
 // RateLimit puts email over its daily quota for hours (0 lifts it).
@@ -154,7 +154,7 @@ func (s *Sim) signIn(w http.ResponseWriter, r *http.Request) {
 func (b *accountBook) jwt(id string, exp time.Time) string {
 	enc := base64.RawURLEncoding
 	header := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
-	claims, _ := json.Marshal(map[string]any{"id": id, "last_password_change": 0, "exp": exp.Unix(), "iat": time.Now().UnixMilli()})
+	claims, _ := json.Marshal(map[string]any{"id": id, "last_password_change": 0, "exp": exp.Unix(), "iat": time.Now().UnixMicro()})
 	payload := header + "." + enc.EncodeToString(claims)
 	mac := hmac.New(sha256.New, b.secret)
 	mac.Write([]byte(payload))
@@ -201,7 +201,7 @@ func (s *Sim) accountOf(w http.ResponseWriter, r *http.Request) (id string, ok b
 	if a == nil {
 		return refuse("Invalid token")
 	}
-	if time.Now().Unix() >= claims.Exp || time.UnixMilli(claims.Iat).Before(a.expiredBefore) {
+	if time.Now().Unix() >= claims.Exp || !time.UnixMicro(claims.Iat).After(a.expiredBefore) {
 		return refuse("Token has expired")
 	}
 	return a.id, true

@@ -103,8 +103,10 @@ func (s *Server) beginAccount(ctx context.Context, c *call, t turnSpec, turn *se
 func (s *Server) moveConversation(ctx context.Context, c *call, t turnSpec, turn *session.Turn, tried map[string]bool, cause error) (string, error) {
 	chatID, account, err := s.openChat(ctx, c, t, tried)
 	if err != nil {
+		// When no account is left: "every account is rate-limited" (or
+		// refused) speaks for the pool; anything else, the failure itself.
 		var u *accounts.Unavailable
-		if cause != nil && errors.As(err, &u) {
+		if cause != nil && errors.As(err, &u) && u.Reason != accounts.ReasonRateLimited && u.Reason != accounts.ReasonRejected {
 			return "", cause
 		}
 		return "", err
