@@ -24,6 +24,9 @@ func (p *Pool) Start(ctx context.Context) {
 	go p.run(ctx)
 }
 
+// Sync exchanges state with the stores now.
+func (p *Pool) Sync(ctx context.Context) error { return p.sync(ctx) }
+
 // Wait returns when the background loop and its sign-ins have ended.
 func (p *Pool) Wait() { p.wg.Wait() }
 

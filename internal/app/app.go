@@ -141,6 +141,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	return a, nil
 }
 
+// SyncAccounts exchanges the Qwen accounts' state with the database now
+// (it otherwise happens every few seconds and after each state change).
+func (a *App) SyncAccounts(ctx context.Context) error { return a.accounts.Sync(ctx) }
+
 // Addr is the address the server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
 

@@ -294,3 +294,73 @@ func TestStoredAccountIsSignedInAndItsSecretsStayHidden(t *testing.T) {
 		}
 	}
 }
+
+// TestInstancesShareAccountState runs two proxies on one PostgreSQL
+// database in front of one simulator: each account signs in once for both,
+// and a rate limit one instance meets spares the other.
+func TestInstancesShareAccountState(t *testing.T) {
+	sealer, err := accounts.NewSealer(testSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logins := []accounts.Login{{Email: alice, Password: alicePassword}, {Email: bob, Password: bobPassword}}
+	first := startAccounts(t, "postgres", logins, func(c *config.Config) { c.SecretKey = sealer })
+	// Two new conversations: one on each account (the least recently used),
+	// each signed in by the time its call is answered.
+	for _, text := range []string{"one", "two"} {
+		if resp, body := chatCall(t, first, `{"messages":[{"role":"user","content":"`+text+`"}]}`, nil); resp.StatusCode != 200 {
+			t.Fatalf("first instance: %d %s", resp.StatusCode, body)
+		}
+	}
+	// The second starts by reading the accounts' state, tokens included.
+	second := startOnWith(t, "postgres", qwensim.Options{}, func(c *config.Config) {
+		c.QwenToken, c.QwenCookies, c.QwenAccounts, c.QwenBaseURL, c.DatabaseURL = "", "", logins, first.sim.URL, first.cfg.DatabaseURL
+		c.SecretKey = sealer
+	})
+	second.sim = first.sim
+	if st := healthAccounts(t, second); !st[alice].SignedIn || !st[bob].SignedIn {
+		t.Fatalf("the second instance did not adopt the stored tokens: %+v", st)
+	}
+	if a, b := first.sim.SignIns(alice), first.sim.SignIns(bob); a != 1 || b != 1 {
+		t.Fatalf("sign-ins: alice %d, bob %d (want one each for both instances)", a, b)
+	}
+
+	// The first instance meets alice's daily limit...
+	first.sim.RateLimit(alice, 4)
+	for range 2 {
+		if resp, body := chatCall(t, first, `{"messages":[{"role":"user","content":"spread"}]}`, nil); resp.StatusCode != 200 {
+			t.Fatalf("first instance: %d %s", resp.StatusCode, body)
+		}
+	}
+	if st := healthAccounts(t, first)[alice]; st.State != accounts.StateRateLimited {
+		t.Fatalf("first instance never met alice's limit: %+v", st)
+	}
+	// ...and the second learns it (at its next exchange with the database,
+	// run here at once) without calling alice.
+	first.syncAccounts()
+	second.syncAccounts()
+	if st := healthAccounts(t, second)[alice]; st.State != accounts.StateRateLimited {
+		t.Fatalf("the second instance does not know alice is rate-limited: %+v", st)
+	}
+	before := len(first.sim.Calls())
+	for range 2 {
+		resp, body := chatCall(t, second, `{"messages":[{"role":"user","content":"spared"}]}`, nil)
+		if resp.StatusCode != 200 || second.accountOf(resp.Header.Get("X-Request-Id")) != bob {
+			t.Fatalf("second instance: %d %s", resp.StatusCode, body)
+		}
+	}
+	for _, c := range first.sim.Calls()[before:] {
+		if c.Endpoint == qwensim.EndpointCompletions && first.sim.ChatAccount(c.ChatID) == alice {
+			t.Fatal("the second instance still sent a completion as alice")
+		}
+	}
+}
+
+// syncAccounts runs the proxy's exchange of account state with the
+// database now, rather than at its next tick.
+func (e *env) syncAccounts() {
+	e.t.Helper()
+	if err := e.app.SyncAccounts(ctxT(e.t.(*testing.T))); err != nil {
+		e.t.Fatal(err)
+	}
+}
