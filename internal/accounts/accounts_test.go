@@ -199,3 +199,49 @@ func TestWrongPasswordTakesTheAccountOutWithoutRetrying(t *testing.T) {
 		t.Fatalf("pick: %v", err)
 	}
 }
+
+func TestTokenIsRefreshedWellBeforeItExpires(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	signIns := 0
+	p := New(Config{Logins: []Login{{"a@x.io", "1"}}, Now: clock.now, SignIn: func(context.Context, Login) (SignedIn, error) {
+		signIns++
+		return SignedIn{Cookies: "token=t" + string(rune('0'+signIns)), Expires: clock.now().Add(8 * time.Hour)}, nil
+	}})
+	ctx := With(context.Background(), "a@x.io")
+	c, err := p.Credentials(ctx)
+	if err != nil || c.Cookies != "token=t1" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	clock.add(5*time.Hour + 59*time.Minute) // 2 h 1 min left: more than a quarter of 8 h
+	if c, _ := p.Credentials(ctx); c.Cookies != "token=t1" || signIns != 1 {
+		t.Fatalf("refreshed too early: %q after %d sign-ins", c.Cookies, signIns)
+	}
+	clock.add(2 * time.Minute) // 1 h 59 min left: due
+	if c, _ := p.Credentials(ctx); c.Cookies != "token=t2" || signIns != 2 {
+		t.Fatalf("not refreshed ahead of expiry: %q after %d sign-ins", c.Cookies, signIns)
+	}
+}
+
+func TestCaptchaAtSignInCoolsTheAccountDown(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	fail := true
+	p := New(Config{Logins: []Login{{"a@x.io", "1"}}, Now: clock.now, BriefCooldown: 10 * time.Second, SignIn: func(context.Context, Login) (SignedIn, error) {
+		if fail {
+			return SignedIn{}, &SignInError{Class: ClassFirewall, Message: "captcha"}
+		}
+		return SignedIn{Cookies: "token=x"}, nil
+	}})
+	ctx := With(context.Background(), "a@x.io")
+	if _, err := p.Credentials(ctx); ClassOf(err) != ClassFirewall {
+		t.Fatalf("first sign-in: %v", err)
+	}
+	st := p.Snapshot()[0]
+	if st.State != StateCoolingDown || st.FailureClass != string(ClassFirewall) || !strings.Contains(st.Problem, "captcha") {
+		t.Fatalf("status %+v", st)
+	}
+	fail = false
+	clock.add(11 * time.Second)
+	if c, err := p.Credentials(ctx); err != nil || c.Cookies != "token=x" {
+		t.Fatalf("after the cooldown: %+v %v", c, err)
+	}
+}
