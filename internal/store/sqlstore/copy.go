@@ -144,9 +144,20 @@ func asExchange(r *qp.RequestRecord) (qp.Exchange, bool) {
 	return ex, true
 }
 
-// copyKeys copies API keys (as hashes) and the stored Qwen credentials,
-// keeping what dst already has.
+// copyKeys copies API keys (as hashes), the stored Qwen accounts (their
+// passwords still sealed: the same QWENPROXY_SECRET_KEY opens them) and the
+// stored Qwen credentials, keeping what dst already has.
 func copyKeys(ctx context.Context, src, dst *Store) error {
+	accounts, err := src.Accounts(ctx)
+	if err != nil {
+		return fmt.Errorf("copy accounts: %w", err)
+	}
+	for _, a := range accounts {
+		if _, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, created_at, updated_at)
+			VALUES (?, ?, NULLIF(?, ''), ?, ?) ON CONFLICT DO NOTHING`, a.ID, a.Source, a.PasswordSealed, a.CreatedAt.UnixMilli(), a.UpdatedAt.UnixMilli()); err != nil {
+			return fmt.Errorf("copy account %s: %w", a.ID, err)
+		}
+	}
 	keys, err := src.APIKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("copy api keys: %w", err)
