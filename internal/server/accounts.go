@@ -45,6 +45,7 @@ func (s *Server) openChat(ctx context.Context, c *call, t turnSpec, tried map[st
 // says its token expired.
 func (s *Server) newChatOn(ctx context.Context, c *call, t turnSpec, account string) (string, error) {
 	actx := accounts.With(ctx, account)
+	c.ex.Request.Account = account // the call's account, until another serves it
 	refreshed := false
 	for {
 		before, _ := s.deps.Accounts.Credentials(actx)
