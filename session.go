@@ -23,9 +23,14 @@ type Session struct {
 	FirstUserMessage string
 	MessageCount     int
 	ConversationKey  string
-	CreatedAt        time.Time
-	LastAccessed     time.Time
-	ExpiresAt        time.Time
+	// ToldSystemHash and ToldToolsHash identify the system prompt and the
+	// tool set the Qwen chat was last told ("" for none), so that a turn
+	// whose own differ states them again.
+	ToldSystemHash string
+	ToldToolsHash  string
+	CreatedAt      time.Time
+	LastAccessed   time.Time
+	ExpiresAt      time.Time
 	// Account is the Qwen account the chat belongs to (another account's
 	// token gets "not found" for it); "" for sessions from before accounts.
 	Account string

@@ -24,7 +24,7 @@ const weather = {
 test('lists models', async () => {
   const ids = [];
   for await (const model of client.models.list()) ids.push(model.id);
-  assert.deepEqual(ids, ['qwen3-max', 'qwen3-vl-plus', 'qwen3-coder-plus', 'qwen3-vl-32b']);
+  assert.deepEqual(ids, ['qwen3-max', 'qwen3-vl-plus', 'qwen3-coder-plus', 'qwen3-vl-32b', 'qwen3.8-max']);
 });
 
 test('answers without streaming', async () => {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,11 +66,16 @@ func directCaller(client *http.Client, base string) caller {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("bx-umidtoken", "bench")
 		req.Header.Set("Cookie", "bench=1")
+		// What the simulator's 2026 rules want of every call.
+		req.Header.Set("User-Agent", "Mozilla/5.0 qwenbench")
+		req.Header.Set("source", "web")
+		req.Header.Set("Version", "0.3.11")
+		req.Header.Set("x-request-id", strconv.FormatInt(time.Now().UnixNano(), 36))
 		return client.Do(req)
 	}
 	return func(ctx context.Context, _ bool, n int64) (sample, error) {
 		start := time.Now()
-		resp, err := post(ctx, "/api/v2/chats/new", `{"models":["qwen3-max"]}`)
+		resp, err := post(ctx, "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"guest"}`)
 		if err != nil {
 			return sample{}, err
 		}
@@ -81,7 +87,7 @@ func directCaller(client *http.Client, base string) caller {
 		}
 		id := string(b[i+6 : i+6+36])
 		resp, err = post(ctx, "/api/v2/chat/completions?chat_id="+id, fmt.Sprintf(
-			`{"stream":true,"chat_id":%q,"model":"qwen3-max","parent_id":null,"messages":[{"role":"user","content":"benchmark call %d","parent_id":null}]}`, id, n))
+			`{"stream":true,"chat_id":%q,"chat_mode":"guest","model":"qwen3-max","parent_id":null,"messages":[{"role":"user","content":"benchmark call %d","parent_id":null}]}`, id, n))
 		if err != nil {
 			return sample{}, err
 		}

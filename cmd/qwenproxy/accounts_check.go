@@ -1,27 +1,27 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"time"
 
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/qwen"
-	"qwenproxy/internal/translate"
 )
 
-// accountsTest makes one round trip (sign-in, a new chat, a one-line
-// completion) on account id, or on every account, and says how each went.
+// accountsTest runs the doctor's round trip (model list, new chat, a
+// one-word completion) as account id, or as every account in turn, after
+// signing it in; it reports each outcome to the accounts' shared state and
+// fails when any account failed.
 func accountsTest(ctx context.Context, c *cli, id string) error {
-	pool := accounts.New(accounts.Config{Store: c.store, Credentials: c.store, Sealer: c.cfg.SecretKey, Logins: c.cfg.QwenAccounts,
-		Cookie: qwen.Credentials{Token: c.cfg.QwenToken, Cookies: c.cfg.QwenCookies},
-		SignIn: (&accounts.Signer{BaseURL: c.cfg.QwenBaseURL, UserAgent: c.cfg.UserAgent}).SignIn, RateLimitCooldown: c.cfg.RateLimitCooldown})
+	cfg := c.cfg
+	pool := accounts.New(accounts.Config{Store: c.store, Credentials: c.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts,
+		Cookie: qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies},
+		SignIn: (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent}).SignIn, RateLimitCooldown: cfg.RateLimitCooldown})
 	loop, stop := context.WithCancel(ctx)
 	defer func() { stop(); pool.Wait() }()
 	pool.Start(loop)
-	client := qwen.New(qwen.Config{BaseURL: c.cfg.QwenBaseURL, UserAgent: c.cfg.UserAgent, Credentials: pool, Timeout: c.cfg.QwenTimeout})
 	var ids []string
 	for _, st := range pool.Snapshot() {
 		if id == "" || st.ID == id {
@@ -36,45 +36,36 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 	}
 	failed := 0
 	for _, acct := range ids {
-		start := time.Now()
-		err := roundTrip(accounts.With(ctx, acct), client, c.cfg.DefaultModel)
-		pool.Report(acct, err)
+		fmt.Fprintf(c.stdout, "account %s\n", acct)
+		actx := accounts.With(ctx, acct)
+		creds, err := pool.Credentials(actx) // signs the account in
+		rep := &doctorReport{BaseURL: cfg.QwenBaseURL, WebVersion: cmp.Or(cfg.QwenWebVersion, qwen.DefaultWebVersion), Credentials: acct}
+		out := doctorPrinter{w: c.stdout, scrub: secretScrubber(creds)}
+		if err != nil {
+			out.step(doctorStep{Name: "sign-in", Error: err.Error()})
+			var se *accounts.SignInError
+			if errors.As(err, &se) {
+				err = se.Upstream() // diagnosed like the same failure of any call
+			}
+		} else {
+			client := qwen.New(qwen.Config{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
+				Credentials: qwen.StaticCredentials(creds), Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout})
+			err = doctor(actx, client, creds, cfg.DefaultModel, rep, &out)
+			pool.Report(acct, err)
+		}
+		d := qwen.Diagnose(err)
 		if err != nil {
 			failed++
-			fmt.Fprintf(c.stdout, "%s\tFAILED\t%v\n", acct, err)
+			out.printf("%s\tFAILED\t%s: %s\n", acct, d.Name, d.Advice)
 			continue
 		}
-		fmt.Fprintf(c.stdout, "%s\tok\t%s\n", acct, time.Since(start).Round(time.Millisecond))
+		out.printf("%s\tok\n", acct)
+	}
+	if err := pool.Sync(ctx); err != nil {
+		fmt.Fprintf(c.stderr, "the accounts' state could not be saved: %v\n", err)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d accounts failed", failed, len(ids))
-	}
-	return nil
-}
-
-// roundTrip opens a chat and reads a one-line answer to its end, as a
-// conversation's first turn would.
-func roundTrip(ctx context.Context, client *qwen.Client, model string) error {
-	chatID, _, err := client.NewChat(ctx, model)
-	if err != nil {
-		return err
-	}
-	stream, _, _, err := client.Complete(ctx, qwen.NewCompletionRequest(chatID, "", model, time.Now(),
-		qwen.MessageSpec{Role: "user", Content: "Reply with the single word OK."}))
-	if err != nil {
-		return err
-	}
-	defer stream.Close()
-	ans := &translate.Answer{}
-	for !ans.Finished {
-		ev, err := stream.Next()
-		if errors.Is(err, io.EOF) {
-			return errors.New("Qwen closed the stream before the answer finished")
-		}
-		if err != nil {
-			return err
-		}
-		ans.Add(ev)
 	}
 	return nil
 }

@@ -22,8 +22,12 @@ commands:
   stats     counts, errors, tokens, latency percentiles (--session --model --bucket hour|day --start --end)
   export    write calls as JSONL or CSV (--format --output --no-bodies and the requests filters)
   prune     delete calls older than an age (--older-than 30d)
-  credentials [status|set|clear] Qwen credentials kept in the database (set reads the bx-umidtoken
-            and the Cookie header from standard input, one per line; never printed)
+  credentials [status|set|clear] Qwen credentials kept in the database (set reads a logged-in
+            browser's Cookie header from standard input, or a bx-umidtoken line and then the Cookie
+            header; never printed)
+  doctor    check the Qwen credentials with the smallest real round trip (model list, new chat, a
+            one-word completion: one call of the account's quota); the exit status names the
+            diagnosis (--json --model --mock-upstream)
   accounts  [ls|add --email E|rm E|test [E]|rekey] Qwen accounts the proxy signs in itself (add reads
             the password from standard input and needs QWENPROXY_SECRET_KEY; never printed)
   keys      [ls|add|rm ID] proxy API keys stored hashed (add: --name --admin; the key is shown once)
@@ -75,6 +79,8 @@ func runWithInput(ctx context.Context, args []string, getenv func(string) string
 		err = accountsCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "copy":
 		err = copyCmd(ctx, args[1:], getenv, stdout, stderr)
+	case "doctor":
+		return doctorCmd(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		printHelp(stdout)
 		return 0

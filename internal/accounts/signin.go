@@ -41,6 +41,17 @@ func (e *SignInError) Error() string {
 	return fmt.Sprintf("sign-in: %s: %s", e.Class, e.Message)
 }
 
+// Upstream is the failure as an upstream *qwen.Error of the same kind, for
+// the callers that classify those (the server's errors, the doctor).
+func (e *SignInError) Upstream() *qwen.Error {
+	kind := map[Class]qwen.Kind{ClassAuth: qwen.KindAuth, ClassFirewall: qwen.KindFirewall, ClassRateLimited: qwen.KindRateLimited,
+		ClassNetwork: qwen.KindNetwork, ClassTimeout: qwen.KindTimeout}[e.Class]
+	if kind == "" {
+		kind = qwen.KindServer
+	}
+	return &qwen.Error{Kind: kind, Status: e.Status, Message: "signing the account in: " + e.Message, RetryAfter: e.RetryAfter}
+}
+
 // Signer signs accounts in at Qwen: POST /api/v1/auths/signin with
 // {"email", "password": lower-case hex SHA-256 of the password} (the web
 // app's form, per Qwen2API's token-manager.js and Qwen2API_Go's SignIn; see

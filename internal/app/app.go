@@ -105,10 +105,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	sessions := session.NewManager(a.store, a.store.Locker(), a.recorder.SaveSession, cfg.SessionTimeout, qwen.NewUUID)
+	failures := qwen.NewFailureLog(log, time.Minute)
 	upstream := qwen.New(qwen.Config{
 		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion, Credentials: creds, Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout,
 		MaxRetries: cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,
 		OnCall: func(endpoint string, err error) {
+			failures.Note(endpoint, err)
 			m.UpstreamCall(endpoint, outcome(err))
 			a.api.UpstreamResult(err)
 		},

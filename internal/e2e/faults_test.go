@@ -45,6 +45,17 @@ func TestUpstreamFaultsMapToHonestErrors(t *testing.T) {
 		{"no first byte in time", []qwensim.Fault{{Delay: time.Minute}}, 504, "upstream_timeout", "upstream_timeout", 2},
 		{"chat creation fails", []qwensim.Fault{{Endpoint: qwensim.EndpointNewChat, Status: 503, Times: 4}}, 502, "upstream_server_error", "upstream_error", 4},
 		{"chat creation refused by the firewall", []qwensim.Fault{{Endpoint: qwensim.EndpointNewChat, Firewall: true}}, 502, "upstream_firewall", "upstream_auth", 1},
+		// The forms of 2026 (qwen-2026.md §3.6) and empty answers.
+		{"risk control body", []qwensim.Fault{{RiskControl: true}}, 502, "upstream_firewall", "upstream_auth", 2},
+		{"risk control as a stream event", []qwensim.Fault{{RiskControl: true, InStream: true}}, 502, "upstream_firewall", "upstream_auth", 2},
+		{"Bad_Request internal error is not retried", []qwensim.Fault{{Envelope: qwensim.CodeBadRequest, Details: qwensim.InternalError, Times: 4}},
+			502, "upstream_bad_request", "upstream_error", 2},
+		{"gateway 504 page in HTTP 200, then an answer", []qwensim.Fault{{GatewayTimeout: true}}, 200, "", "", 3},
+		{"an empty answer, then a real one", []qwensim.Fault{{EmptyAnswer: true}}, 200, "", "", 3},
+		{"empty answers throughout", []qwensim.Fault{{EmptyAnswer: true, Times: 10}}, 502, "upstream_empty_answer", "upstream_error", 4},
+		{"thinking only, then an answer", []qwensim.Fault{{ThinkOnly: true}}, 200, "", "", 3},
+		{"thinking only throughout", []qwensim.Fault{{ThinkOnly: true, Times: 10}}, 502, "upstream_empty_answer", "upstream_error", 4},
+		{"streams of nothing but [DONE]", []qwensim.Fault{{DoneOnly: true, Times: 10}}, 502, "upstream_empty_answer", "upstream_error", 5},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,6 +34,12 @@ type envelope struct {
 		Message string `json:"message"`
 	} `json:"error"`
 	RequestInfo json.RawMessage `json:"requestInfo"`
+	// Alibaba's risk control ("mtop" form): {"ret":["FAIL_SYS_USER_VALIDATE",
+	// "RGV587_ERROR::SM::…"],"data":{"url":"…/punish?…"}} (qwen-2026.md §3.6).
+	Ret []string `json:"ret"`
+	// A bare {"code":…,"detail":…} without the envelope [1 src].
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
 	// Some answers carry the new chat's id at the top level.
 	ID     string `json:"id"`
 	ChatID string `json:"chat_id"`
@@ -49,12 +55,36 @@ func (e *envelope) failure(actualStatus int) *Error {
 		return classifyCode(e.Error.Code, details, actualStatus, "")
 	}
 	if len(e.RequestInfo) > 0 {
-		return &Error{Kind: KindFirewall, Status: actualStatus, Message: "Qwen answered with an anti-bot challenge; the credentials are probably expired"}
+		return &Error{Kind: KindFirewall, Status: actualStatus, Message: "Qwen answered with an anti-bot challenge"}
+	}
+	if f := riskControl(e.Ret, actualStatus); f != nil {
+		return f
 	}
 	if e.Success != nil && !*e.Success {
 		return classifyCode(e.Data.Code, e.Data.Details, actualStatus, e.Data.Num.String())
 	}
+	if e.Success == nil && e.Code != "" && e.Detail != "" {
+		return classifyCode(e.Code, e.Detail, actualStatus, "")
+	}
 	return nil
+}
+
+// riskControl reads Alibaba's "ret" list: anything but SUCCESS is a refusal,
+// and the user-validation and RGV587 codes are its anti-bot challenge.
+func riskControl(ret []string, actualStatus int) *Error {
+	if len(ret) == 0 || strings.HasPrefix(ret[0], "SUCCESS") {
+		return nil
+	}
+	joined := strings.Join(ret, "; ")
+	return &Error{Kind: KindFirewall, Status: actualStatus, Code: strings.SplitN(ret[0], "::", 2)[0],
+		Message: "Alibaba's risk control refused the call: " + summarize([]byte(joined))}
+}
+
+// ClientRefused reports Qwen's Bad_Request "Internal error…": its answer to a
+// request it dislikes — an outdated Version header, stale cookies — rather
+// than a fault of its own (qwen-2026.md §3.6). It is not retried.
+func (e *Error) ClientRefused() bool {
+	return e.Code == "Bad_Request" && strings.Contains(strings.ToLower(e.Message), "internal error")
 }
 
 // classifyCode maps Qwen's logical error codes onto kinds.
@@ -74,6 +104,8 @@ func classifyCode(code, details string, status int, num string) *Error {
 		err.Kind = KindAuth
 	case code == "Not_Found" || strings.Contains(lower, "not exist") || status == http.StatusNotFound:
 		err.Kind = KindNotFound
+	case code == "Bad_Request" && strings.Contains(lower, "internal error"):
+		err.Kind = KindBadRequest // see ClientRefused
 	case code == "Internal_Server_Error" || strings.Contains(lower, "internal error") || status >= 500:
 		err.Kind = KindServer
 	default:
@@ -117,8 +149,11 @@ func classifyBody(resp *http.Response, body []byte) *Error {
 	if v, err := strconv.Atoi(resp.Header.Get("X-Actual-Status-Code")); err == nil && v > 0 {
 		actual = v
 	}
+	if gatewayTimeout(actual, body) {
+		return &Error{Kind: KindServer, Status: http.StatusGatewayTimeout, Message: "Qwen's gateway timed out: " + summarize(body)}
+	}
 	if looksLikeFirewall(resp.Header.Get("Content-Type"), body) {
-		return &Error{Kind: KindFirewall, Status: actual, Message: "Qwen answered with a firewall page instead of JSON; the credentials are probably expired or incomplete"}
+		return &Error{Kind: KindFirewall, Status: actual, Message: "Qwen answered with a firewall page instead of JSON"}
 	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
@@ -138,12 +173,30 @@ func looksLikeFirewall(contentType string, body []byte) bool {
 	if len(trimmed) > 0 && trimmed[0] == '<' {
 		return true
 	}
-	for _, marker := range []string{"aliyun_waf", "nc_1_n1z", "x5sec", "punish"} {
+	for _, marker := range firewallMarkers {
 		if bytes.Contains(body, []byte(marker)) {
 			return true
 		}
 	}
 	return false
+}
+
+// firewallMarkers are the traces of Alibaba's WAF and risk control in a
+// body that should have been JSON (qwen-wire.md §5, qwen-2026.md §1.3).
+var firewallMarkers = []string{"aliyun_waf", "nc_1_n1z", "x5sec", "punish", "baxia", "captcha", "RGV587", "FAIL_SYS_USER_VALIDATE"}
+
+// gatewayTimeout recognises a gateway's 504 page served with HTTP 200 (an
+// x-actual-status-code of 504, or the page of Alibaba's global accelerator),
+// which is as transient as a real 504.
+func gatewayTimeout(actual int, body []byte) bool {
+	if actual == http.StatusGatewayTimeout {
+		return true
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '<' {
+		return false
+	}
+	return bytes.Contains(body, []byte("504 Gateway")) || bytes.Contains(body, []byte("Gateway Time-out")) || bytes.Contains(body, []byte("alibaba-ga"))
 }
 
 func parseRetryAfter(v string, now time.Time) time.Duration {

@@ -174,7 +174,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 	if err != nil {
 		s.Close()
 		if errors.Is(err, io.EOF) {
-			return nil, &Error{Kind: KindBadResponse, Message: "Qwen ended the stream without an answer"}
+			return nil, &Error{Kind: KindEmptyAnswer, Message: "Qwen ended the stream without an answer"}
 		}
 		return nil, err
 	}

@@ -93,7 +93,23 @@ func TestCompleteClassifiesAndRetries(t *testing.T) {
 			body("application/json", `{"success":false,"data":{"code":"Bad_Request","details":"Invalid input chat parent_id x is not exist."}}`)}, KindNotFound, 1},
 		{"firewall html", []func(http.ResponseWriter){body("text/html", "<!doctype html><html>challenge</html>")}, KindFirewall, 1},
 		{"firewall json", []func(http.ResponseWriter){body("application/json", `{"requestInfo":{"x":1}}`)}, KindFirewall, 1},
-		{"empty stream", []func(http.ResponseWriter){body(sse, "")}, KindBadResponse, 1},
+		{"empty stream retried", []func(http.ResponseWriter){body(sse, ""), body(sse, okStream)}, "", 2},
+		{"empty stream throughout", []func(http.ResponseWriter){body(sse, ""), body(sse, "data: [DONE]\n\n"), body(sse, "")}, KindEmptyAnswer, 3},
+		{"risk control body", []func(http.ResponseWriter){body("application/json",
+			`{"ret":["FAIL_SYS_USER_VALIDATE","RGV587_ERROR::SM::哎哟喂, 被挤爆啦, 请稍后重试"],"data":{"url":"https://chat.qwen.ai/punish?x=1"}}`)}, KindFirewall, 1},
+		{"risk control as the only stream event", []func(http.ResponseWriter){body(sse,
+			"data: {\"ret\":[\"FAIL_SYS_USER_VALIDATE\",\"RGV587_ERROR::SM::busy\"],\"data\":{}}\n\n")}, KindFirewall, 1},
+		{"baxia page", []func(http.ResponseWriter){body("application/json", `{"x":"baxia-dialog"}`)}, KindFirewall, 1},
+		{"captcha page", []func(http.ResponseWriter){body("text/plain", `please solve the captcha`)}, KindFirewall, 1},
+		{"Bad_Request internal error not retried", []func(http.ResponseWriter){
+			body("application/json", `{"success":false,"data":{"code":"Bad_Request","details":"Internal error..."}}`)}, KindBadRequest, 1},
+		{"Internal_Server_Error retried", []func(http.ResponseWriter){
+			body("application/json", `{"success":false,"data":{"code":"Internal_Server_Error","details":"Internal error"}}`), body(sse, okStream)}, "", 2},
+		{"gateway 504 page in HTTP 200 retried", []func(http.ResponseWriter){
+			body("text/html", `<html><head><title>504 Gateway Time-out</title></head><body>alibaba-ga</body></html>`), body(sse, okStream)}, "", 2},
+		{"x-actual-status-code 504 retried", []func(http.ResponseWriter){
+			body("text/html", `<html>timeout</html>`, "X-Actual-Status-Code", "504"), body(sse, okStream)}, "", 2},
+		{"bare code and detail", []func(http.ResponseWriter){body(sse, "data: {\"code\":\"Unauthorized\",\"detail\":\"token expired\"}\n\n")}, KindAuth, 1},
 		{"non-stream success", []func(http.ResponseWriter){body("application/json",
 			`{"success":true,"data":{"parent_id":"p","message_id":"m","choices":[{"message":{"role":"assistant","content":"whole"}}]}}`)}, "", 1},
 	}

@@ -21,6 +21,7 @@ const (
 	KindNotFound      Kind = "not_found"      // chat or parent does not exist
 	KindBadResponse   Kind = "bad_response"   // an answer we cannot read
 	KindStreamCut     Kind = "stream_cut"     // the stream ended before "finished"
+	KindEmptyAnswer   Kind = "empty_answer"   // an answer with no text at all
 	KindNoCredentials Kind = "no_credentials" // nothing configured
 )
 
@@ -57,7 +58,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // retried: the client has already waited the whole timeout.
 func (e *Error) Retryable() bool {
 	switch e.Kind {
-	case KindNetwork, KindRateLimited, KindBusy, KindServer:
+	case KindNetwork, KindRateLimited, KindBusy, KindServer, KindEmptyAnswer:
 		return true
 	}
 	return false

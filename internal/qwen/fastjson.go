@@ -24,7 +24,11 @@ func decodeDelta(data []byte) (Event, bool) {
 		case "usage":
 			ev.HasUsage = true
 			return p.usage(&ev.Usage)
-		case "response_id", "timestamp":
+		case "response_id":
+			var ok bool
+			ev.ResponseID, ok = p.str()
+			return ok
+		case "timestamp":
 			return p.skip()
 		}
 		return false // anything else: not the common shape

@@ -14,7 +14,7 @@ func slowDecode(t testing.TB, data string) Event {
 		t.Fatal(err)
 	}
 	d := raw.Choices[0].Delta
-	ev := Event{Kind: EventDelta, Phase: d.Phase, Content: d.Content, Finished: d.Status == "finished"}
+	ev := Event{Kind: EventDelta, Phase: d.Phase, Content: d.Content, Finished: d.Status == "finished", ResponseID: raw.ResponseID}
 	if ev.Phase == "" {
 		ev.Phase = PhaseAnswer
 	}

@@ -32,11 +32,13 @@ const (
 	PhaseThinkingSummary = "thinking_summary"
 )
 
-// Created identifies an answer.
+// Created identifies an answer. In 2026 Qwen may open two candidate
+// answers in one stream (response_index "0" and "1").
 type Created struct {
-	ChatID     string `json:"chat_id"`
-	ParentID   string `json:"parent_id"`
-	ResponseID string `json:"response_id"`
+	ChatID        string `json:"chat_id"`
+	ParentID      string `json:"parent_id"`
+	ResponseID    string `json:"response_id"`
+	ResponseIndex string `json:"response_index,omitempty"`
 }
 
 // Usage is Qwen's cumulative token count, as of the event that carried it.
@@ -55,6 +57,9 @@ type Event struct {
 	Finished bool // status "finished": this phase is complete
 	HasUsage bool // the event carried usage
 	Usage    Usage
+	// ResponseID is the candidate answer a 2026 event belongs to ("" in
+	// 2025 streams).
+	ResponseID string
 }
 
 // rawEvent is the union of every event shape Qwen sends.
@@ -71,9 +76,11 @@ type rawEvent struct {
 					Content []string `json:"content"`
 				} `json:"summary_thought"`
 			} `json:"extra"`
+			ReasoningContent string `json:"reasoning_content"`
 		} `json:"delta"`
 	} `json:"choices"`
-	Usage *Usage `json:"usage"`
+	Usage      *Usage `json:"usage"`
+	ResponseID string `json:"response_id"`
 	envelope
 }
 
@@ -86,6 +93,12 @@ type Stream struct {
 	pending []Event // decoded, not yet returned from pending[next:]
 	next    int
 	summary int // thinking-summary paragraphs already returned
+
+	// Candidate filtering (qwen-2026.md §3.1): the stream keeps the first
+	// candidate that sends a delta and drops the others' events.
+	chosen     string             // the candidate kept; "" until a delta names one
+	announced  string             // the candidate whose Created was handed out
+	candidates map[string]Created // created events not handed out yet
 
 	idle     time.Duration
 	timer    *time.Timer
@@ -212,7 +225,7 @@ func (s *Stream) decode(data []byte) error {
 		return nil
 	}
 	if ev, ok := decodeDelta(data); ok {
-		s.pending = append(s.pending, ev)
+		s.add(ev)
 		return nil
 	}
 	var raw rawEvent
@@ -224,24 +237,31 @@ func (s *Stream) decode(data []byte) error {
 	}
 	switch {
 	case raw.Created != nil:
-		s.pending = append(s.pending, Event{Kind: EventCreated, Created: *raw.Created})
+		s.created(*raw.Created)
 	case len(raw.Info) > 0:
 		s.pending = append(s.pending, Event{Kind: EventKeepAlive})
 	case len(raw.Choices) > 0:
 		d := raw.Choices[0].Delta
-		ev := Event{Kind: EventDelta, Phase: d.Phase, Content: d.Content, Finished: d.Status == "finished"}
+		ev := Event{Kind: EventDelta, Phase: d.Phase, Content: d.Content, Finished: d.Status == "finished", ResponseID: raw.ResponseID}
 		if raw.Usage != nil {
 			ev.HasUsage, ev.Usage = true, *raw.Usage
 		}
 		if ev.Phase == "" {
 			ev.Phase = PhaseAnswer
 		}
-		if ev.Phase == PhaseThinkingSummary && d.Extra != nil && d.Extra.SummaryThought != nil {
-			ev.Content += s.newSummary(d.Extra.SummaryThought.Content)
+		if d.ReasoningContent != "" && (d.Phase == "" || d.Phase == PhaseThink) {
+			// Deltas that carry reasoning_content instead of a think
+			// phase (qwen-2026.md §3.2).
+			ev.Phase, ev.Content = PhaseThink, d.ReasoningContent+d.Content
 		}
-		s.pending = append(s.pending, ev)
+		if ev.Phase == PhaseThinkingSummary && d.Extra != nil && d.Extra.SummaryThought != nil {
+			if !s.otherCandidate(ev.ResponseID) {
+				ev.Content += s.newSummary(d.Extra.SummaryThought.Content)
+			}
+		}
+		s.add(ev)
 	case raw.Usage != nil:
-		s.pending = append(s.pending, Event{Kind: EventDelta, Phase: PhaseAnswer, HasUsage: true, Usage: *raw.Usage})
+		s.add(Event{Kind: EventDelta, Phase: PhaseAnswer, HasUsage: true, Usage: *raw.Usage, ResponseID: raw.ResponseID})
 	case raw.Success != nil && *raw.Success && len(raw.Data.Choices) > 0:
 		// A non-streamed answer where a stream was asked for.
 		s.pending = append(s.pending,
@@ -251,6 +271,54 @@ func (s *Stream) decode(data []byte) error {
 		s.pending = append(s.pending, Event{Kind: EventKeepAlive})
 	}
 	return nil
+}
+
+// created takes a response.created event: the first is handed out at once
+// (it starts the answer); a second candidate's is kept until a delta shows
+// which candidate the stream follows.
+func (s *Stream) created(c Created) {
+	if s.announced == "" {
+		s.announced = c.ResponseID
+		s.pending = append(s.pending, Event{Kind: EventCreated, Created: c})
+		return
+	}
+	if c.ResponseID == s.announced || s.chosen != "" {
+		return // a repeat, or a candidate that comes too late to be chosen
+	}
+	if s.candidates == nil {
+		s.candidates = map[string]Created{}
+	}
+	if len(s.candidates) < 8 { // bounded: Qwen opens two
+		s.candidates[c.ResponseID] = c
+	}
+}
+
+// otherCandidate reports whether an event of responseID belongs to a
+// candidate other than the one kept, choosing the kept one on the first
+// delta that names one.
+func (s *Stream) otherCandidate(responseID string) bool {
+	if responseID == "" {
+		return false // 2025: one answer per stream
+	}
+	if s.chosen == "" {
+		s.chosen = responseID
+		if c, ok := s.candidates[responseID]; ok && responseID != s.announced {
+			// The stream follows the candidate announced second: its ids
+			// are the ones the next turn must thread onto.
+			s.announced = responseID
+			s.pending = append(s.pending, Event{Kind: EventCreated, Created: c})
+		}
+		s.candidates = nil
+	}
+	return responseID != s.chosen
+}
+
+// add queues a delta unless it belongs to a candidate not kept.
+func (s *Stream) add(ev Event) {
+	if s.otherCandidate(ev.ResponseID) {
+		return
+	}
+	s.pending = append(s.pending, ev)
 }
 
 // newSummary returns the thinking-summary paragraphs not returned before:

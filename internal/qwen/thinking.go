@@ -20,6 +20,7 @@ type thinkingModels struct {
 	required  map[string]bool
 	fetchedAt time.Time
 	failedAt  time.Time
+	fetching  chan struct{} // closed when the fetch in flight ends; nil when none
 }
 
 func (t *thinkingModels) learn(models []Model, now time.Time) {
@@ -44,12 +45,29 @@ func (c *Client) ThinkingRequired(ctx context.Context, model string) bool {
 	t.mu.Lock()
 	stale := t.required == nil || now.Sub(t.fetchedAt) > thinkingListTTL
 	waiting := !t.failedAt.IsZero() && now.Sub(t.failedAt) < thinkingRetryWait
+	inFlight := t.fetching
+	fetch := stale && !waiting && inFlight == nil
+	if fetch {
+		t.fetching = make(chan struct{})
+		inFlight = t.fetching
+	}
 	t.mu.Unlock()
-	if stale && !waiting {
-		if _, err := c.Models(ctx); err != nil {
-			t.mu.Lock()
+	switch {
+	case fetch:
+		// One fetch for every caller that needs it (a burst of first calls
+		// must not become a burst of model-list calls).
+		_, err := c.Models(ctx)
+		t.mu.Lock()
+		if err != nil {
 			t.failedAt = now
-			t.mu.Unlock()
+		}
+		t.fetching = nil
+		t.mu.Unlock()
+		close(inFlight)
+	case stale && inFlight != nil:
+		select {
+		case <-inFlight:
+		case <-ctx.Done():
 		}
 	}
 	t.mu.Lock()

@@ -223,3 +223,28 @@ func TestCompleteRefusesMoreThanOneMessage(t *testing.T) {
 		t.Fatalf("two messages: %v after %d attempts", err, n)
 	}
 }
+
+func TestConcurrentFirstCallsFetchTheModelListOnce(t *testing.T) {
+	rec := &recording{}
+	srv := rec.serve(t)
+	c := New(Config{BaseURL: srv.URL, Credentials: StaticCredentials{Cookies: "token=" + testJWT(4102444800)}})
+	var wg sync.WaitGroup
+	got := make(chan bool, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got <- c.ThinkingRequired(context.Background(), "qwen3.8-max")
+		}()
+	}
+	wg.Wait()
+	close(got)
+	for g := range got {
+		if !g {
+			t.Fatal("a caller did not learn that qwen3.8-max requires thinking")
+		}
+	}
+	if len(rec.calls) != 1 {
+		t.Fatalf("%d model-list calls, want 1", len(rec.calls))
+	}
+}

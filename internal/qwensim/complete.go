@@ -300,11 +300,24 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 		}
 		return rc.Flush() == nil
 	}
+	if s.opt.Interleave && s.opt.Format == Format2026 {
+		s.streamCandidates(send, enc, t)
+		return
+	}
 	if !send(enc.created(t.chat.id, t.userID)) {
 		return
 	}
 	u := usage{input: t.inputTokens}
+	if f != nil && f.ThinkOnly {
+		s.sendReasoning(send, enc, &turn{reasoning: "Thinking about it: no answer follows"}, &u)
+		return // the stream ends without an answer phase
+	}
 	if t.reasoning != "" && !s.sendReasoning(send, enc, t, &u) {
+		return
+	}
+	if f != nil && f.EmptyAnswer {
+		s.release(t)
+		send(enc.finished("answer"))
 		return
 	}
 	for i, p := range pieces(t.answer) {
@@ -327,6 +340,36 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 	}
 	s.release(t)
 	send(enc.finished("answer"))
+}
+
+// streamCandidates sends two interleaved candidate answers: the second
+// (this turn's answer node) speaks first, the first says something else.
+func (s *Sim) streamCandidates(send func([]byte) bool, enc *encoder, t *turn) {
+	other := &encoder{format: enc.format, responseID: newID(), index: "0", now: enc.now}
+	enc.index = "1"
+	if !send(other.created(t.chat.id, t.userID)) || !send(enc.created(t.chat.id, t.userID)) {
+		return
+	}
+	mine, theirs := pieces(t.answer), pieces("Another candidate: "+t.answer)
+	um, ut := usage{input: t.inputTokens}, usage{input: t.inputTokens}
+	for i := 0; i < max(len(mine), len(theirs)); i++ {
+		if i < len(mine) {
+			um.output++
+			if !send(enc.typing("answer", mine[i], um)) {
+				return
+			}
+		}
+		if i < len(theirs) {
+			ut.output++
+			if !send(other.typing("answer", theirs[i], ut)) {
+				return
+			}
+		}
+	}
+	s.release(t)
+	if send(other.finished("answer")) {
+		send(enc.finished("answer"))
+	}
 }
 
 func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *usage) bool {

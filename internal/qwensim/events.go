@@ -1,6 +1,9 @@
 package qwensim
 
-import "time"
+import (
+	"cmp"
+	"time"
+)
 
 // Format selects the wire generation: 2026 (the default: the request rules
 // of rules.go, and the event additions response_index, response_id on every
@@ -16,6 +19,7 @@ const (
 type encoder struct {
 	format     Format
 	responseID string
+	index      string // response_index, "0" unless candidates interleave
 	now        func() time.Time
 }
 
@@ -29,7 +33,8 @@ func (e *encoder) created(chatID, parentID string) []byte {
 	b = append(b, `, "response_id":`...)
 	b = appendPyString(b, e.responseID)
 	if e.format == Format2026 {
-		b = append(b, `, "response_index": "0"`...)
+		b = append(b, `, "response_index": `...)
+		b = appendPyString(b, cmp.Or(e.index, "0"))
 	}
 	return append(b, "}} \n\n"...)
 }

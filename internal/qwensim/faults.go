@@ -27,9 +27,21 @@ type Fault struct {
 	Num          int    `json:"num"` // RateLimited: hours to wait
 	InStream     bool   `json:"in_stream"`
 
-	Firewall bool          `json:"firewall"` // HTTP 200 HTML challenge page
-	BadJSON  bool          `json:"bad_json"` // HTTP 200 body that is not JSON
-	Delay    time.Duration `json:"delay"`    // wait before answering (ends with the caller)
+	Firewall bool `json:"firewall"` // HTTP 200 HTML challenge page
+	// RiskControl answers with Alibaba's risk-control refusal
+	// ({"ret":["FAIL_SYS_USER_VALIDATE","RGV587_ERROR::SM::…"],…}), as the
+	// whole body or, with InStream, as the only event of a stream.
+	RiskControl bool `json:"risk_control"`
+	// GatewayTimeout serves a gateway's 504 page with HTTP 200.
+	GatewayTimeout bool `json:"gateway_timeout"`
+	// EmptyAnswer streams an answer that finishes without any text;
+	// ThinkOnly one that thinks and then ends without answering; DoneOnly a
+	// stream of nothing but "data: [DONE]".
+	EmptyAnswer bool          `json:"empty_answer"`
+	ThinkOnly   bool          `json:"think_only"`
+	DoneOnly    bool          `json:"done_only"`
+	BadJSON     bool          `json:"bad_json"` // HTTP 200 body that is not JSON
+	Delay       time.Duration `json:"delay"`    // wait before answering (ends with the caller)
 
 	// After N answer events: CutAfter aborts the connection, StallAfter goes
 	// silent until the caller leaves, ErrorAfter sends an in-stream error
@@ -47,6 +59,12 @@ const (
 	CodeUnauthorized = "Unauthorized"
 	CodeNotFound     = "Not_Found"
 )
+
+// RiskControlBody is Alibaba's risk-control refusal (qwen-2026.md §3.6).
+const RiskControlBody = `{"ret":["FAIL_SYS_USER_VALIDATE","RGV587_ERROR::SM::哎哟喂, 被挤爆啦, 请稍后重试"],"data":{"url":"https://chat.qwen.ai/punish?x5secdata=sim"}}`
+
+// gatewayTimeoutPage is the page a gateway serves when Qwen does not answer.
+const gatewayTimeoutPage = `<html><head><title>504 Gateway Time-out</title></head><body><center><h1>504 Gateway Time-out</h1></center><hr><center>alibaba-ga</center></body></html>`
 
 // ChatInProgress is Qwen's refusal of a second concurrent completion.
 const ChatInProgress = "The chat is in progress!"

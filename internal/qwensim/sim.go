@@ -51,6 +51,12 @@ type Options struct {
 	// AnswerWords pads every answer to at least this many words, for
 	// realistic stream lengths in benchmarks.
 	AnswerWords int
+	// Interleave (2026) streams two candidate answers at once, as Qwen
+	// sometimes does (qwen-2026.md §3.1): two response.created events
+	// (response_index "0" and "1"), then the deltas of both, interleaved,
+	// each tagged with its response_id. The second candidate speaks first
+	// and carries the usual answer; the first says "Another candidate: …".
+	Interleave bool
 }
 
 // Sim is the simulated chat.qwen.ai.
@@ -109,6 +115,16 @@ func (s *Sim) Calls() []Call {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Call(nil), s.calls...)
+}
+
+// ForgetChats deletes every chat, as a user deleting them in the web UI (or
+// a restart of the simulator) would: their ids are then unknown.
+func (s *Sim) ForgetChats() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.chats {
+		s.chats[id] = nil
+	}
 }
 
 // Chats is the number of chats created.
@@ -194,6 +210,18 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool 
 	case f.Firewall:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, firewallPage)
+	case f.RiskControl && f.InStream:
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		w.Write(frame([]byte(RiskControlBody)))
+	case f.RiskControl:
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, RiskControlBody)
+	case f.GatewayTimeout:
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, gatewayTimeoutPage)
+	case f.DoneOnly:
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		fmt.Fprint(w, "data: [DONE]\n\n")
 	case f.BadJSON:
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"success": tru`)

@@ -8,7 +8,6 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/openai"
-	"qwenproxy/internal/qwen"
 )
 
 // accountFailure maps the account pool's errors: no account can take the
@@ -35,12 +34,7 @@ func accountFailure(err error) (failure, bool) {
 	}
 	var se *accounts.SignInError
 	if errors.As(err, &se) {
-		kind := map[accounts.Class]qwen.Kind{accounts.ClassAuth: qwen.KindAuth, accounts.ClassFirewall: qwen.KindFirewall,
-			accounts.ClassRateLimited: qwen.KindRateLimited, accounts.ClassNetwork: qwen.KindNetwork}[se.Class]
-		if kind == "" {
-			kind = qwen.KindServer
-		}
-		return classify(&qwen.Error{Kind: kind, Status: se.Status, Message: "signing the account in: " + se.Message, RetryAfter: se.RetryAfter}), true
+		return classify(se.Upstream()), true
 	}
 	return failure{}, false
 }

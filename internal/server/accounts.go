@@ -113,46 +113,10 @@ func (s *Server) moveConversation(ctx context.Context, c *call, t turnSpec, turn
 		return "", err
 	}
 	history, _ := translate.Split(t.messages)
-	turn.Session.ChatID, turn.Session.ParentID, turn.Session.Account = chatID, "", account
+	turn.Rechat(chatID) // a new chat: nothing told yet
+	turn.Session.Account = account
 	turn.Replay = translate.HasEarlierTurns(history)
 	c.ex.Response.ChatID = chatID
 	s.log.Info("conversation moved to another Qwen account", "session_id", turn.Session.ID, "account", account)
 	return account, nil
-}
-
-// completeTurn sends the turn's completion on its account and returns the
-// started stream and the context naming the account that answers. Failures
-// of the account before the answer starts move the conversation to another
-// account (a 401 first gets one fresh sign-in of the same account).
-func (s *Server) completeTurn(ctx context.Context, c *call, t turnSpec, turn *session.Turn, account string) (*qwen.Stream, context.Context, error) {
-	tried := map[string]bool{}
-	refreshed := false
-	for {
-		actx := accounts.With(ctx, account)
-		c.ex.Request.Account = account
-		plan := translate.Plan{Tell: turn.FirstTurn(), Replay: turn.Replay, Thinking: t.thinking, Tools: t.tools}
-		before, _ := s.deps.Accounts.Credentials(actx)
-		stream, err := s.complete(actx, c, t, turn.Session.ChatID, turn.Session.ParentID, translate.UpstreamMessage(t.messages, plan))
-		if err == nil {
-			return stream, actx, nil
-		}
-		if !refreshed && s.refresh(actx, account, before, err) {
-			refreshed = true
-			continue
-		}
-		if !s.accountFault(account, err) {
-			return nil, actx, err
-		}
-		if ctx.Err() != nil {
-			c.accountReported = true
-			return nil, actx, err
-		}
-		tried[account] = true
-		next, merr := s.moveConversation(ctx, c, t, turn, tried, err)
-		if merr != nil {
-			c.accountReported = true
-			return nil, actx, merr
-		}
-		account, refreshed = next, false
-	}
 }

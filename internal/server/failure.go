@@ -70,6 +70,8 @@ func classify(err error) failure {
 		f := upstream("upstream_stream_cut", "the answer from Qwen broke off: "+detail)
 		f.errType = qp.ErrorTypeStreamCut
 		return f
+	case qwen.KindEmptyAnswer:
+		return upstream("upstream_empty_answer", detail)
 	case qwen.KindNetwork:
 		return upstream("upstream_unreachable", "cannot reach Qwen: "+detail)
 	case qwen.KindServer:
@@ -77,6 +79,9 @@ func classify(err error) failure {
 	case qwen.KindNotFound:
 		return upstream("upstream_not_found", "Qwen does not know this chat or message: "+detail)
 	case qwen.KindBadRequest:
+		if qe.ClientRefused() {
+			return upstream("upstream_bad_request", "Qwen refused the request ("+detail+"): it answers so to an outdated web client version or stale cookies; update QWEN_WEB_VERSION (see `qwenproxy doctor`) or copy a fresh Cookie header")
+		}
 		return upstream("upstream_bad_request", "Qwen refused the request: "+detail)
 	default:
 		return upstream("upstream_bad_response", "unreadable answer from Qwen: "+detail)

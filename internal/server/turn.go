@@ -56,15 +56,14 @@ func (s *Server) answer(c *call, t turnSpec) {
 		c.fail(classify(err))
 		return
 	}
-	stream, actx, err := s.completeTurn(ctx, c, t, turn, account)
-	ans, out, err := s.relay(stream, err, c, t, nil)
-	account = accounts.From(actx)
+
+	sess := &turn.Session
+	ans, out, told, actx, err := s.ask(ctx, c, t, turn, account)
 	defer func() {
 		if !c.accountReported {
-			s.deps.Accounts.Report(account, err)
+			s.deps.Accounts.Report(accounts.From(actx), err)
 		}
 	}()
-	sess := turn.Session
 	if err == nil && t.tools.Active() && !t.tools.Satisfied(out.calls()) {
 		// One corrective turn, under the answer that broke tool_choice.
 		out.reset()
@@ -86,6 +85,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
+	turn.SetTold(told.System, told.Tools)
 	s.advance(turn, t.messages, ans, out)
 	rs.FinishReason = finish
 	rs.OpenAIResponse = out.finish(ans, finish)
@@ -99,28 +99,13 @@ var errToolChoice = &qwen.Error{Kind: qwen.KindBadResponse, Code: "tool_choice_u
 // (created on the first exchange of a call, when out is nil). It records
 // the upstream side of the call.
 func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, output, error) {
-	stream, err := s.complete(ctx, c, t, chatID, parentID, spec)
-	return s.relay(stream, err, c, t, out)
-}
-
-// complete sends one completion upstream and returns its started stream,
-// recording the request.
-func (s *Server) complete(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec) (*qwen.Stream, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
+	ans := &translate.Answer{}
 	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
 	if rq.QwenRequest == nil || err == nil {
-		rq.QwenRequest = body // what the answer came from, when one did
+		rq.QwenRequest = body // what the answer came from, when one did (after a move to another account)
 	}
 	rs.UpstreamAttempts += attempts
-	return stream, err
-}
-
-// relay pumps a completion's answer (or its failure to start, err) into out
-// (created on the first exchange of a call, when out is nil), and records
-// the upstream side of the call.
-func (s *Server) relay(stream *qwen.Stream, err error, c *call, t turnSpec, out output) (*translate.Answer, output, error) {
-	rs := &c.ex.Response
-	ans := &translate.Answer{}
 	if err != nil {
 		if out == nil {
 			out = s.newOutput(c, t, false)
@@ -189,7 +174,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	for !ans.Finished {
 		ev, err := stream.Next()
 		if errors.Is(err, io.EOF) {
-			err = &qwen.Error{Kind: qwen.KindStreamCut, Message: "Qwen closed the stream before the answer finished"}
+			err = ans.Unfinished()
 		}
 		if err != nil {
 			if filter != nil {
@@ -223,9 +208,11 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		}
 	}
 	if filter != nil {
-		return emit(filter.Flush())
+		if err := emit(filter.Flush()); err != nil {
+			return err
+		}
 	}
-	return nil
+	return ans.Empty()
 }
 
 // advance moves the session past the answered turn.

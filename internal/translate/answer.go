@@ -2,6 +2,7 @@ package translate
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"qwenproxy/internal/openai"
@@ -17,6 +18,7 @@ type Answer struct {
 	hasUsage  bool
 	Finished  bool
 	Events    int
+	phases    []string // the phases that arrived, in order, each once
 }
 
 // Add takes one event and returns the answer and reasoning text it adds.
@@ -33,6 +35,7 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 	if ev.HasUsage {
 		a.usage, a.hasUsage = ev.Usage, true
 	}
+	a.notePhase(ev.Phase)
 	if ev.Phase == qwen.PhaseAnswer {
 		a.content.WriteString(ev.Content)
 		if ev.Finished {
@@ -47,6 +50,42 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 	// Built-in tool phases (web_search, code_interpreter, …) are neither
 	// answer nor reasoning the client asked for.
 	return "", ""
+}
+
+func (a *Answer) notePhase(phase string) {
+	if phase == "" || len(a.phases) >= 8 || slices.Contains(a.phases, phase) {
+		return
+	}
+	a.phases = append(a.phases, phase)
+}
+
+// Unfinished is the error of a stream that ended (io.EOF) before its answer
+// finished: a cut, or, when no answer text arrived at all, an empty answer
+// that names the phases that did arrive.
+func (a *Answer) Unfinished() error {
+	if a.content.Len() > 0 {
+		return &qwen.Error{Kind: qwen.KindStreamCut, Message: "Qwen closed the stream before the answer finished"}
+	}
+	return a.emptyError()
+}
+
+// Empty is the error of a finished answer without any answer text, or nil.
+// Such an answer is a failure, not a success with empty content.
+func (a *Answer) Empty() error {
+	if a.content.Len() > 0 {
+		return nil
+	}
+	return a.emptyError()
+}
+
+func (a *Answer) emptyError() error {
+	msg := "Qwen's answer had no text"
+	if len(a.phases) > 0 {
+		msg += " (phases that arrived: " + strings.Join(a.phases, ", ") + ")"
+	} else {
+		msg += " (no phase arrived)"
+	}
+	return &qwen.Error{Kind: qwen.KindEmptyAnswer, Message: msg}
 }
 
 // Content is the answer text so far.

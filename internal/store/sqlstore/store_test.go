@@ -62,12 +62,14 @@ func testSessions(t *testing.T, dbURL string) {
 	}
 	// A later state replaces the earlier one; creation stays.
 	s.ParentID, s.ConversationKey, s.MessageCount = "p", "K", 1
+	s.ToldSystemHash, s.ToldToolsHash = "sys-hash", "tools-hash"
 	s.LastAccessed, s.FirstUserMessage = now.Add(time.Second), "ignored on update"
 	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}}); err != nil {
 		t.Fatal(err)
 	}
 	byKey, err := st.SessionByKey(ctx, "K", now)
-	if err != nil || byKey.ParentID != "p" || byKey.MessageCount != 1 || byKey.FirstUserMessage != "hi" || !byKey.CreatedAt.Equal(now) {
+	if err != nil || byKey.ParentID != "p" || byKey.MessageCount != 1 || byKey.FirstUserMessage != "hi" || !byKey.CreatedAt.Equal(now) ||
+		byKey.ToldSystemHash != "sys-hash" || byKey.ToldToolsHash != "tools-hash" {
 		t.Fatalf("by key %+v %v", byKey, err)
 	}
 	if _, err := st.SessionByKey(ctx, "K", now.Add(time.Hour)); !errors.Is(err, qp.ErrNotFound) {

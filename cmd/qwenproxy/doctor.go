@@ -1,0 +1,240 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/credentials"
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/translate"
+)
+
+// doctorStep is one step of `qwenproxy doctor` and how it went.
+type doctorStep struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// doctorReport is what `qwenproxy doctor --json` prints.
+type doctorReport struct {
+	BaseURL        string         `json:"base_url"`
+	WebVersion     string         `json:"web_version"`
+	Credentials    string         `json:"credentials"` // stored, environment, simulator or ""
+	Mode           string         `json:"mode,omitempty"`
+	TokenExpiresAt *time.Time     `json:"token_expires_at,omitempty"`
+	Steps          []doctorStep   `json:"steps"`
+	Diagnosis      qwen.Diagnosis `json:"diagnosis"`
+}
+
+// doctorCmd makes the smallest real round trip with the configured
+// credentials — model list, new chat, a one-word completion — and diagnoses
+// the first failure. Its exit status is the diagnosis's (see qwen.Diagnosis).
+func doctorCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	c, err := newCLI("doctor", getenv, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "qwenproxy doctor: %v\n", err)
+		return 1
+	}
+	defer c.close()
+	model := c.fs.String("model", c.cfg.DefaultModel, "model to ask (DEFAULT_MODEL)")
+	mock := c.fs.Bool("mock-upstream", false, "check the built-in Qwen simulator instead")
+	if err := c.parse(args); err != nil {
+		fmt.Fprintf(stderr, "qwenproxy doctor: %v\n", err)
+		return 2
+	}
+	cfg := c.cfg
+	env := qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
+	rep := &doctorReport{BaseURL: cfg.QwenBaseURL, WebVersion: cmp.Or(cfg.QwenWebVersion, qwen.DefaultWebVersion)}
+	var source interface {
+		Current(context.Context) (qwen.Credentials, string)
+	}
+	if *mock {
+		sim, err := qwensim.Start(qwensim.Options{})
+		if err != nil {
+			fmt.Fprintf(stderr, "qwenproxy doctor: %v\n", err)
+			return 1
+		}
+		defer sim.Close()
+		rep.BaseURL = sim.URL
+		source = credentials.New(qwen.Credentials{Cookies: qwensim.LoginCookie()}, nil)
+	} else {
+		source = credentials.New(env, c.storedCredentials(ctx, stderr))
+	}
+	creds, from := source.Current(ctx)
+	if *mock {
+		from = "simulator"
+	}
+	rep.Credentials = from
+	client := qwen.New(qwen.Config{BaseURL: rep.BaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
+		Credentials: qwen.StaticCredentials(creds), Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout})
+	scrub := secretScrubber(creds)
+	out := doctorPrinter{w: stdout, quiet: *c.asJSON, scrub: scrub}
+	out.printf("qwenproxy doctor: Qwen at %s, web client version %s (QWEN_WEB_VERSION)\n", rep.BaseURL, rep.WebVersion)
+
+	err = doctor(ctx, client, creds, *model, rep, &out)
+	rep.Diagnosis = qwen.Diagnose(err)
+	for i := range rep.Steps {
+		rep.Steps[i].Detail, rep.Steps[i].Error = scrub(rep.Steps[i].Detail), scrub(rep.Steps[i].Error)
+	}
+	if *c.asJSON {
+		if err := c.printJSON(rep); err != nil {
+			fmt.Fprintf(stderr, "qwenproxy doctor: %v\n", err)
+			return 1
+		}
+	} else {
+		out.printf("diagnosis: %s: %s\n", rep.Diagnosis.Name, rep.Diagnosis.Advice)
+	}
+	return rep.Diagnosis.Code
+}
+
+// doctor runs the steps, recording each in rep, and returns the first
+// failure.
+func doctor(ctx context.Context, client *qwen.Client, creds qwen.Credentials, model string, rep *doctorReport, out *doctorPrinter) error {
+	step := func(name, detail string, err error) error {
+		s := doctorStep{Name: name, OK: err == nil, Detail: detail}
+		if err != nil {
+			s.Error = err.Error()
+		}
+		rep.Steps = append(rep.Steps, s)
+		out.step(s)
+		return err
+	}
+	if !creds.Configured() {
+		return step("credentials", "none configured", qwen.ErrNoCredentials)
+	}
+	rep.Mode = creds.ChatMode()
+	detail := rep.Credentials + ", " + map[string]string{qwen.ChatModeNormal: "logged in (normal mode)", qwen.ChatModeGuest: "guest mode (no login token)"}[rep.Mode]
+	if creds.TokenMisplaced() {
+		detail += "; QWEN_TOKEN holds a login token (JWT), used as such"
+	}
+	if exp, ok := creds.Expiry(); ok {
+		rep.TokenExpiresAt = &exp
+		if !time.Now().Before(exp) {
+			return step("credentials", detail, &qwen.Error{Kind: qwen.KindAuth, Message: "the login token expired " + exp.Local().Format(time.DateTime)})
+		}
+		detail += ", the login token expires " + exp.Local().Format(time.DateTime)
+	}
+	if err := step("credentials", detail, nil); err != nil {
+		return err
+	}
+
+	models, err := client.Models(ctx)
+	detail = fmt.Sprintf("%d models", len(models))
+	if err == nil && !hasModel(models, model) {
+		detail += fmt.Sprintf("; %q is not among them (--model)", model)
+	}
+	if err := step("model list", detail, err); err != nil {
+		return err
+	}
+	chatID, _, err := client.NewChat(ctx, model)
+	if err := step("new chat", "chat "+chatID, err); err != nil {
+		return err
+	}
+	out.printf("  the next step asks %s one question: it uses one call of the account's quota\n", model)
+	answer, err := askOneWord(ctx, client, chatID, model)
+	return step("completion", fmt.Sprintf("%q", answer), err)
+}
+
+// askOneWord asks for one word and reads the whole answer.
+func askOneWord(ctx context.Context, client *qwen.Client, chatID, model string) (string, error) {
+	spec := qwen.MessageSpec{Role: "user", Content: "Reply with one word: ok"}
+	stream, _, _, err := client.Complete(ctx, qwen.NewCompletionRequest(chatID, "", model, time.Now(), spec))
+	if err != nil {
+		return "", err
+	}
+	defer stream.Close()
+	var ans translate.Answer
+	for !ans.Finished {
+		ev, err := stream.Next()
+		if errors.Is(err, io.EOF) {
+			return ans.Content(), ans.Unfinished()
+		}
+		if err != nil {
+			return ans.Content(), err
+		}
+		ans.Add(ev)
+	}
+	answer := ans.Content()
+	if len(answer) > 80 {
+		answer = answer[:80] + "…"
+	}
+	return answer, ans.Empty()
+}
+
+func hasModel(models []qwen.Model, id string) bool {
+	for _, m := range models {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// storedCredentials opens the database, when there is one, for the
+// credentials stored with `qwenproxy credentials set`; without one the
+// environment's are used.
+func (c *cli) storedCredentials(ctx context.Context, stderr io.Writer) qp.CredentialStore {
+	if c.cfg.DatabaseURL == "" {
+		if _, err := os.Stat(c.cfg.DatabasePath); err != nil {
+			return nil
+		}
+	}
+	if err := c.connect(ctx); err != nil {
+		fmt.Fprintf(stderr, "qwenproxy doctor: cannot read stored credentials (%v); using the environment's\n", err)
+		return nil
+	}
+	return c.store
+}
+
+// secretScrubber replaces every credential value in text: an upstream error
+// might quote what it was sent.
+func secretScrubber(creds qwen.Credentials) func(string) string {
+	var secrets []string
+	for _, s := range []string{creds.Token, creds.Cookies, creds.LoginToken()} {
+		if len(s) >= 6 {
+			secrets = append(secrets, s)
+		}
+	}
+	for _, part := range strings.Split(creds.Cookies, ";") {
+		if _, v, ok := strings.Cut(part, "="); ok && len(strings.TrimSpace(v)) >= 6 {
+			secrets = append(secrets, strings.TrimSpace(v))
+		}
+	}
+	return func(text string) string {
+		for _, s := range secrets {
+			text = strings.ReplaceAll(text, s, "[redacted]")
+		}
+		return text
+	}
+}
+
+// doctorPrinter writes the human-readable report (nothing with --json).
+type doctorPrinter struct {
+	w     io.Writer
+	quiet bool
+	scrub func(string) string
+}
+
+func (p *doctorPrinter) printf(format string, args ...any) {
+	if !p.quiet {
+		fmt.Fprint(p.w, p.scrub(fmt.Sprintf(format, args...)))
+	}
+}
+
+func (p *doctorPrinter) step(s doctorStep) {
+	if s.OK {
+		p.printf("ok   %s: %s\n", s.Name, s.Detail)
+		return
+	}
+	p.printf("FAIL %s: %s\n", s.Name, s.Error)
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/qwensim"
+)
+
+func TestDoctorDiagnosesEachKnownFailure(t *testing.T) {
+	expired := "token=eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(`{"id":"u","exp":1000}`)) + ".c2ln"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + ln.Addr().String()
+	ln.Close()
+	cases := []struct {
+		name    string
+		faults  []qwensim.Fault
+		cookies string
+		baseURL string
+		want    qwen.Diagnosis
+		steps   int // steps reported
+		advice  string
+	}{
+		{"a good round trip", nil, "", "", qwen.DiagnosisOK, 4, ""},
+		{"firewall", []qwensim.Fault{{Endpoint: qwensim.EndpointModels, Firewall: true}}, "", "", qwen.DiagnosisFirewall, 2, "fresh Cookie"},
+		{"risk control", []qwensim.Fault{{Endpoint: qwensim.EndpointNewChat, RiskControl: true}}, "", "", qwen.DiagnosisFirewall, 3, ""},
+		{"outdated web client", []qwensim.Fault{{Endpoint: qwensim.EndpointNewChat, Envelope: qwensim.CodeBadRequest, Details: qwensim.InternalError}},
+			"", "", qwen.DiagnosisOutdatedClient, 3, "QWEN_WEB_VERSION"},
+		{"token rejected", []qwensim.Fault{{Endpoint: qwensim.EndpointModels, Status: 401}}, "", "", qwen.DiagnosisCredentialsRejected, 2, ""},
+		{"token expired", nil, expired, "", qwen.DiagnosisCredentialsRejected, 1, ""},
+		{"too many messages", []qwensim.Fault{{Envelope: qwensim.CodeBadRequest, Details: qwensim.TooManyMessages}}, "", "", qwen.DiagnosisTooManyMessages, 4, ""},
+		{"rate limit", []qwensim.Fault{{Envelope: qwensim.CodeRateLimited, Details: "You've reached the upper limit for today's usage.", Num: 5}},
+			"", "", qwen.DiagnosisRateLimited, 4, "wait 5 hours"},
+		{"unreachable", nil, "", closedURL, qwen.DiagnosisUnreachable, 2, ""},
+		{"no credentials", nil, "acw_tc=only", "", qwen.DiagnosisNoCredentials, 1, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sim, err := qwensim.Start(qwensim.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sim.Close()
+			sim.Inject(tc.faults...)
+			cookies := "acw_tc=secret-acw-value; " + qwensim.LoginCookie()
+			if tc.cookies != "" {
+				cookies = tc.cookies
+			}
+			env := map[string]string{"QWEN_BASE_URL": sim.URL, "QWEN_COOKIES": cookies, "QWEN_TIMEOUT": "10000",
+				"DATABASE_PATH": filepath.Join(t.TempDir(), "none.db")}
+			if tc.baseURL != "" {
+				env["QWEN_BASE_URL"] = tc.baseURL
+			}
+			getenv := func(k string) string { return env[k] }
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), []string{"doctor", "--json"}, getenv, &out, &errOut)
+			var rep doctorReport
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatalf("%v: %s %s", err, out.String(), errOut.String())
+			}
+			if code != tc.want.Code || rep.Diagnosis.Name != tc.want.Name || len(rep.Steps) != tc.steps || !strings.Contains(rep.Diagnosis.Advice, tc.advice) {
+				t.Fatalf("exit %d, report %s", code, out.String())
+			}
+			for i, s := range rep.Steps {
+				if s.OK != (i < len(rep.Steps)-1 || code == 0) {
+					t.Fatalf("step %d %+v", i, s)
+				}
+			}
+			if tc.name == "token expired" && len(sim.Calls()) != 0 {
+				t.Fatal("an expired token was sent upstream")
+			}
+			// The same run in words never prints a secret either.
+			out.Reset()
+			sim.Inject(tc.faults...)
+			if run(context.Background(), []string{"doctor"}, getenv, &out, &errOut) != code {
+				t.Fatalf("text run: %s", out.String())
+			}
+			jwt := strings.TrimPrefix(qwensim.LoginCookie(), "token=")
+			for _, secret := range []string{"secret-acw-value", jwt} {
+				if strings.Contains(out.String()+errOut.String(), secret) {
+					t.Fatalf("secret printed: %s", out.String())
+				}
+			}
+			if !strings.Contains(out.String(), "diagnosis: "+tc.want.Name) {
+				t.Fatalf("text %s", out.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,100 @@
+package qwen
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// interleaved is a 2026 stream with two candidate answers (frames as in
+// qwen-2026.md §3.1): both response.created first, then the deltas of both,
+// interleaved, the second candidate's first. extra adds a key to every
+// delta, which sends it through the general decoder instead of the fast one.
+func interleaved(extra string) string {
+	var b strings.Builder
+	b.WriteString(`data: {"response.created":{"chat_id": "c", "parent_id": "p", "response_id":"r0", "response_index": "0"}} ` + "\n\n")
+	b.WriteString(`data: {"response.created":{"chat_id": "c", "parent_id": "p", "response_id":"r1", "response_index": "1"}} ` + "\n\n")
+	delta := func(id, text, status string, out int) {
+		fmt.Fprintf(&b, `data: {"choices": [{"delta": {"role": "assistant", "content": %q, "phase": "answer", "status": %q%s}}], "usage": {"input_tokens": 5, "output_tokens": %d, "total_tokens": %d}, "response_id": %q, "timestamp": 1}`+"\n\n",
+			text, status, extra, out, 5+out, id)
+	}
+	delta("r1", "Пар", "typing", 10)
+	delta("r0", "Пар", "typing", 20)
+	delta("r1", "иж", "typing", 11)
+	delta("r0", "иж!", "typing", 21)
+	delta("r0", "", "finished", 21)
+	delta("r1", "", "finished", 11)
+	return b.String()
+}
+
+func TestOneOfInterleavedCandidatesIsKept(t *testing.T) {
+	for name, extra := range map[string]string{"fast decoder": "", "general decoder": `, "extra": {}`} {
+		t.Run(name, func(t *testing.T) {
+			evs, err := readAll(t, testStream(t, interleaved(extra)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text strings.Builder
+			var last Created
+			var usage Usage
+			finished := 0
+			for _, ev := range evs {
+				switch ev.Kind {
+				case EventCreated:
+					last = ev.Created
+				case EventDelta:
+					text.WriteString(ev.Content)
+					if ev.HasUsage {
+						usage = ev.Usage
+					}
+					if ev.Finished {
+						finished++
+					}
+					if ev.ResponseID != "r1" {
+						t.Fatalf("event of candidate %q passed", ev.ResponseID)
+					}
+				}
+			}
+			// The second candidate spoke first: its answer, its ids (the
+			// next turn threads onto them), its usage, its one end.
+			if text.String() != "Париж" || last.ResponseID != "r1" || last.ResponseIndex != "1" || usage.OutputTokens != 11 || finished != 1 {
+				t.Fatalf("text %q created %+v usage %+v finished %d", text.String(), last, usage, finished)
+			}
+		})
+	}
+}
+
+func TestASingleCandidateStreamIsUntouched(t *testing.T) {
+	body := `data: {"response.created":{"chat_id": "c", "parent_id": "p", "response_id":"r0", "response_index": "0"}} ` + "\n\n" +
+		`data: {"choices": [{"delta": {"content": "a", "phase": "answer", "status": "typing"}}], "response_id": "r0"}` + "\n\n" +
+		`data: {"response.created":{"chat_id": "c", "parent_id": "p", "response_id":"r0", "response_index": "0"}} ` + "\n\n" +
+		`data: {"choices": [{"delta": {"content": "", "phase": "answer", "status": "finished"}}], "response_id": "r0"}` + "\n\n"
+	evs, err := readAll(t, testStream(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 3 || evs[0].Kind != EventCreated || evs[1].Content != "a" || !evs[2].Finished {
+		t.Fatalf("events %+v", evs)
+	}
+}
+
+func TestReasoningContentDeltasAreThinking(t *testing.T) {
+	body := `data: {"choices": [{"delta": {"reasoning_content": "hmm", "content": ""}}]}` + "\n\n" +
+		`data: {"choices": [{"delta": {"content": "yes"}}]}` + "\n\n"
+	evs, err := readAll(t, testStream(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0].Phase != PhaseThink || evs[0].Content != "hmm" || evs[1].Phase != PhaseAnswer {
+		t.Fatalf("events %+v", evs)
+	}
+}
+
+func TestClientRefusedIsTheInternalErrorBadRequest(t *testing.T) {
+	if e := classifyCode("Bad_Request", "Internal error...", 0, ""); !e.ClientRefused() || e.Retryable() {
+		t.Fatalf("%+v", e)
+	}
+	if e := classifyCode("Bad_Request", "The chat is in progress!", 0, ""); e.ClientRefused() {
+		t.Fatalf("%+v", e)
+	}
+}

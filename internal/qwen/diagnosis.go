@@ -1,0 +1,73 @@
+package qwen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Diagnosis names a known failure of the upstream and what to do about it.
+// Code is the exit status `qwenproxy doctor` ends with for it (0 for none).
+type Diagnosis struct {
+	Name   string `json:"name"`
+	Code   int    `json:"exit_code"`
+	Advice string `json:"advice"`
+}
+
+// The diagnoses, one exit status each (1 and 2 are the CLI's own: an error
+// of the command, a usage error).
+var (
+	DiagnosisOK            = Diagnosis{"ok", 0, "Qwen answered every step"}
+	DiagnosisNoCredentials = Diagnosis{"no_credentials", 3,
+		"set QWEN_COOKIES to the Cookie header of a logged-in chat.qwen.ai browser tab (its token=… is enough), or store it with `qwenproxy credentials set`"}
+	DiagnosisFirewall = Diagnosis{"firewall", 4,
+		"Qwen's firewall or risk control refused the call: open chat.qwen.ai in the same browser, pass any check it shows, and copy a fresh Cookie header; a bx-umidtoken (QWEN_TOKEN) from that tab may help"}
+	DiagnosisOutdatedClient = Diagnosis{"outdated_web_version", 5,
+		"Qwen answered Bad_Request \"Internal error…\", its answer to an outdated web client: set QWEN_WEB_VERSION to the Version header your browser sends to chat.qwen.ai (developer tools, any /api/ call); if that does not help, copy a fresh Cookie header"}
+	DiagnosisCredentialsRejected = Diagnosis{"credentials_rejected", 6,
+		"the login token is expired or was rejected: sign in to chat.qwen.ai in a browser and copy a fresh Cookie header (token=…)"}
+	DiagnosisTooManyMessages = Diagnosis{"too_many_messages", 7,
+		"Qwen refused a request with more than one message: this proxy sends one; report it with the output of `qwenproxy doctor --json`"}
+	DiagnosisRateLimited = Diagnosis{"rate_limited", 8, "the account reached Qwen's usage limit: wait, or use another account"}
+	DiagnosisUnreachable = Diagnosis{"unreachable", 9, "cannot reach Qwen: check QWEN_BASE_URL, the network and any proxy"}
+	DiagnosisTimeout     = Diagnosis{"timeout", 10, "Qwen did not answer in time: try again later, or raise QWEN_TIMEOUT"}
+	DiagnosisUpstream    = Diagnosis{"upstream_failure", 11, "Qwen failed in a way without a known remedy: try again later; the step's error says more"}
+)
+
+// Diagnose names the failure err is.
+func Diagnose(err error) Diagnosis {
+	if err == nil {
+		return DiagnosisOK
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return DiagnosisTimeout
+	}
+	qe, ok := AsError(err)
+	if !ok {
+		return DiagnosisUpstream
+	}
+	switch {
+	case qe.Kind == KindNoCredentials:
+		return DiagnosisNoCredentials
+	case qe.Kind == KindFirewall:
+		return DiagnosisFirewall
+	case qe.ClientRefused():
+		return DiagnosisOutdatedClient
+	case qe.Kind == KindAuth:
+		return DiagnosisCredentialsRejected
+	case qe.Kind == KindBadRequest && strings.Contains(strings.ToLower(qe.Message), "too many messages"):
+		return DiagnosisTooManyMessages
+	case qe.Kind == KindRateLimited:
+		d := DiagnosisRateLimited
+		if h := qe.RetryAfter.Hours(); h >= 1 {
+			d.Advice = fmt.Sprintf("the account reached Qwen's usage limit: Qwen says to wait %.0f hours, or use another account", h)
+		}
+		return d
+	case qe.Kind == KindNetwork:
+		return DiagnosisUnreachable
+	case qe.Kind == KindTimeout:
+		return DiagnosisTimeout
+	}
+	return DiagnosisUpstream
+}

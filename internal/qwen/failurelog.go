@@ -1,0 +1,53 @@
+package qwen
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// FailureLog logs upstream failures at warn level, each kind at most once
+// per interval (with how many of that kind were not logged since), so that
+// a rejected credential shows at the default level without flooding the log
+// when every call fails. Memory is bounded by the fixed set of kinds.
+type FailureLog struct {
+	log   *slog.Logger
+	every time.Duration
+	now   func() time.Time
+
+	mu   sync.Mutex
+	last map[string]time.Time
+	held map[string]int
+}
+
+// NewFailureLog returns a FailureLog that logs each kind once per every.
+func NewFailureLog(log *slog.Logger, every time.Duration) *FailureLog {
+	return &FailureLog{log: log, every: every, now: time.Now, last: map[string]time.Time{}, held: map[string]int{}}
+}
+
+// Note hears of one upstream attempt (nil error: nothing to log).
+func (f *FailureLog) Note(endpoint string, err error) {
+	if err == nil {
+		return
+	}
+	qe, ok := AsError(err)
+	if !ok {
+		return // the caller gave up: not Qwen's failure
+	}
+	kind := string(qe.Kind)
+	if qe.ClientRefused() {
+		kind = DiagnosisOutdatedClient.Name
+	}
+	now := f.now()
+	f.mu.Lock()
+	if last, seen := f.last[kind]; seen && now.Sub(last) < f.every {
+		f.held[kind]++
+		f.mu.Unlock()
+		return
+	}
+	suppressed := f.held[kind]
+	f.last[kind], f.held[kind] = now, 0
+	f.mu.Unlock()
+	f.log.Warn("Qwen call failed", "kind", kind, "endpoint", endpoint, "status", qe.Status, "code", qe.Code,
+		"error", qe.Message, "advice", Diagnose(qe).Advice, "not_logged_since_last", suppressed)
+}

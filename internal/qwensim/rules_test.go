@@ -1,0 +1,135 @@
+package qwensim
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// webClient sends what the 2026 web client sends; edit adjusts a request.
+func webCall(t *testing.T, srv *Server, path, body string, edit func(*http.Request)) (int, string, string) {
+	t.Helper()
+	method := http.MethodPost
+	if body == "" {
+		method = http.MethodGet
+	}
+	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Cookie", "acw_tc=1; "+LoginCookie())
+	req.Header.Set("User-Agent", "Mozilla/5.0 Chrome/149.0.0.0")
+	req.Header.Set("x-request-id", "8e6d2b1c-0000-4000-8000-000000000000")
+	req.Header.Set("source", "web")
+	req.Header.Set("Version", "0.3.11")
+	if edit != nil {
+		edit(req)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+}
+
+func newChat2026(t *testing.T, srv *Server, edit func(*http.Request), mode string) string {
+	t.Helper()
+	_, _, b := webCall(t, srv, "/api/v2/chats/new", `{"chatId":"","models":["qwen3-max"],"project_id":"","timestamp":1,"chat_type":"t2t","chat_mode":"`+mode+`"}`, edit)
+	var v struct{ Data struct{ ID string } }
+	if json.Unmarshal([]byte(b), &v); v.Data.ID == "" {
+		t.Fatalf("new chat: %s", b)
+	}
+	return v.Data.ID
+}
+
+func completion(chatID, mode, model string, thinking bool, contents ...string) string {
+	var msgs []string
+	for _, c := range contents {
+		b, _ := json.Marshal(c)
+		msgs = append(msgs, `{"role":"user","content":`+string(b)+`,"parent_id":null,"feature_config":{"thinking_enabled":`+map[bool]string{true: "true", false: "false"}[thinking]+`}}`)
+	}
+	return `{"stream":true,"version":"2.1","chat_id":"` + chatID + `","chat_mode":"` + mode + `","model":"` + model + `","parent_id":null,"messages":[` + strings.Join(msgs, ",") + `]}`
+}
+
+func TestTheRequestRulesOf2026(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	chatID := newChat2026(t, srv, nil, "normal")
+	del := func(h string) func(*http.Request) { return func(r *http.Request) { r.Header.Del(h) } }
+	guest := func(r *http.Request) { r.Header.Set("Cookie", "acw_tc=1") }
+	cases := []struct {
+		name, path, body string
+		edit             func(*http.Request)
+		want             string // a part of the answer
+	}{
+		{"web client", "/api/v2/chat/completions?chat_id=" + chatID, completion(chatID, "normal", "qwen3-max", false, "hi"), nil, `"response.created"`},
+		{"no x-request-id", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"normal"}`, del("x-request-id"), "aliyun_waf"},
+		{"no source", "/api/v2/chat/completions?chat_id=" + chatID, completion(chatID, "normal", "qwen3-max", false, "hi"), del("source"), "aliyun_waf"},
+		{"no source on the model list", "/api/v2/models/", "", del("source"), "aliyun_waf"},
+		{"no Version", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"normal"}`, del("Version"), `"code":"Bad_Request","details":"Internal error..."`},
+		{"no Version on the model list is fine", "/api/v2/models/", "", del("Version"), `"success":true`},
+		{"guest without bx-umidtoken", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"guest"}`, guest, "aliyun_waf"},
+		{"guest with bx-umidtoken", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"guest"}`,
+			func(r *http.Request) { guest(r); r.Header.Set("bx-umidtoken", "T2gA") }, `"success":true`},
+		{"Bearer alone signs in", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"normal"}`,
+			func(r *http.Request) {
+				r.Header.Del("Cookie")
+				r.Header.Set("Authorization", "Bearer "+strings.TrimPrefix(LoginCookie(), "token="))
+			}, `"success":true`},
+		{"a token that is no JWT", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"normal"}`,
+			func(r *http.Request) { r.Header.Set("Cookie", "token=abc") }, `"code":"Unauthorized"`},
+		{"guest mode while logged in", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"guest"}`, nil, `does not match`},
+		{"normal mode as a guest", "/api/v2/chat/completions?chat_id=" + chatID, completion(chatID, "normal", "qwen3-max", false, "hi"),
+			func(r *http.Request) { guest(r); r.Header.Set("bx-umidtoken", "T2gA") }, `does not match`},
+		{"two messages", "/api/v2/chat/completions?chat_id=" + chatID, completion(chatID, "normal", "qwen3-max", false, "sys", "hi"), nil, TooManyMessages},
+		{"thinking off on a model that requires it", "/api/v2/chat/completions?chat_id=" + chatID, completion(chatID, "normal", ThinkingModel, false, "hi"), nil, "invalid_input"},
+	}
+	for _, tc := range cases {
+		_, _, b := webCall(t, srv, tc.path, tc.body, tc.edit)
+		if !strings.Contains(b, tc.want) {
+			t.Errorf("%s: answer %.300s, want %s", tc.name, b, tc.want)
+		}
+	}
+	// The 2026 model list carries the thinking-required entry.
+	_, _, b := webCall(t, srv, "/api/v2/models/", "", nil)
+	if !strings.Contains(b, `"id":"`+ThinkingModel+`"`) || !strings.Contains(b, `"think_skip":{"enable":false}`) {
+		t.Fatalf("model list %.200s", b)
+	}
+	if code, _, _ := webCall(t, srv, "/api/models", "", nil); code != http.StatusNotFound {
+		t.Fatalf("2025 model list path: %d", code)
+	}
+}
+
+func TestThe2025RulesStayAnOption(t *testing.T) {
+	srv, err := Start(Options{Format: Format2025})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	chatID := newChatViaHTTP(t, srv)
+	resp := post(t, srv.URL+"/api/v2/chat/completions?chat_id="+chatID, completion(chatID, "guest", "qwen3-max", false, "sys", "hi"))
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), `"response.created"`) {
+		t.Fatalf("2025 answer %s", b)
+	}
+}
+
+func TestTheFoldedSystemSectionIsTheModelsInstructions(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	chatID := newChat2026(t, srv, nil, "normal")
+	msg := "[System instructions]\nBe terse.\n\n### write\n[End of system instructions]\n\nuse write with {\"path\": \"a\"}"
+	_, _, b := webCall(t, srv, "/api/v2/chat/completions?chat_id="+chatID, completion(chatID, "normal", "qwen3-max", false, msg), nil)
+	if !strings.Contains(b, `tool_call`) || !strings.Contains(b, `write`) {
+		t.Fatalf("answer %.500s", b)
+	}
+}

@@ -1,0 +1,20 @@
+package session
+
+// Told returns the hashes of the system prompt and tool set the session's
+// Qwen chat was last told ("" for none).
+func (t *Turn) Told() (system, tools string) {
+	return t.Session.ToldSystemHash, t.Session.ToldToolsHash
+}
+
+// SetTold records what the chat has been told by this turn; it is persisted
+// with the session by Advance.
+func (t *Turn) SetTold(system, tools string) {
+	t.Session.ToldSystemHash, t.Session.ToldToolsHash = system, tools
+}
+
+// Rechat moves the turn's session onto a new Qwen chat, because Qwen no
+// longer knows the old one: nothing has been threaded or told there yet.
+func (t *Turn) Rechat(chatID string) {
+	t.Session.ChatID, t.Session.ParentID = chatID, ""
+	t.SetTold("", "")
+}
