@@ -211,12 +211,14 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, 
 		}
 	}
 	got, err := p.cfg.SignIn(ctx, l)
-	if shared && (err == nil || claimed) {
+	// Store the new token's expiry (for `accounts ls`) and, sealed, the
+	// token itself for the other instances; or end a claim that failed.
+	if p.cfg.Store != nil && (err == nil || claimed) {
 		sealed := ""
-		if err == nil {
-			if sealed, err = p.cfg.Sealer.Seal(got.Cookies, l.Email); err != nil {
-				p.log.Warn("cannot seal a Qwen token to share it", "account", l.Email, "err", err)
-				return got, nil
+		if err == nil && p.cfg.Sealer != nil {
+			var serr error
+			if sealed, serr = p.cfg.Sealer.Seal(got.Cookies, l.Email); serr != nil {
+				p.log.Warn("cannot seal a Qwen token to share it", "account", l.Email, "err", serr)
 			}
 		}
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)

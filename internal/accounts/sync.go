@@ -43,6 +43,13 @@ func (p *Pool) run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			// A last exchange, so that the counts and states of the
+			// final calls are not lost with the process.
+			last, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if !failing {
+				_ = p.sync(last)
+			}
+			cancel()
 			return
 		case <-timer.C:
 		case <-kick:
