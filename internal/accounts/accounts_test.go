@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
 )
@@ -243,5 +244,77 @@ func TestCaptchaAtSignInCoolsTheAccountDown(t *testing.T) {
 	clock.add(11 * time.Second)
 	if c, err := p.Credentials(ctx); err != nil || c.Cookies != "token=x" {
 		t.Fatalf("after the cooldown: %+v %v", c, err)
+	}
+}
+
+// downStore is a database that is down: every call fails, after holding
+// until its context ends (as a hung connection would). It counts calls.
+type downStore struct {
+	mu    sync.Mutex
+	calls int
+}
+
+func (d *downStore) fail(ctx context.Context) error {
+	d.mu.Lock()
+	d.calls++
+	d.mu.Unlock()
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (d *downStore) count() int { d.mu.Lock(); defer d.mu.Unlock(); return d.calls }
+func (d *downStore) Accounts(ctx context.Context) ([]qp.AccountRecord, error) {
+	return nil, d.fail(ctx)
+}
+func (d *downStore) PutAccount(ctx context.Context, _ qp.AccountRecord) error { return d.fail(ctx) }
+func (d *downStore) EnsureAccount(ctx context.Context, _, _ string, _ time.Time) error {
+	return d.fail(ctx)
+}
+func (d *downStore) DeleteAccount(ctx context.Context, _ string) error { return d.fail(ctx) }
+func (d *downStore) SaveAccountState(ctx context.Context, _ string, _ qp.AccountState) error {
+	return d.fail(ctx)
+}
+func (d *downStore) AddAccountCounts(ctx context.Context, _ string, _ int64, _ map[string]int64) error {
+	return d.fail(ctx)
+}
+func (d *downStore) ClaimSignIn(ctx context.Context, _ string, _, _, _ time.Time) (bool, error) {
+	return false, d.fail(ctx)
+}
+func (d *downStore) SaveAccountToken(ctx context.Context, _, _ string, _ time.Time) error {
+	return d.fail(ctx)
+}
+func (d *downStore) ResealAccounts(ctx context.Context, _ func(string, string) (string, error)) (int, error) {
+	return 0, d.fail(ctx)
+}
+
+// TestCallsNeverWaitOnADownDatabase: with the database down (hanging), a
+// sign-in is delayed by the store's short timeouts only, and afterwards
+// calls, health and reports never touch the database.
+func TestCallsNeverWaitOnADownDatabase(t *testing.T) {
+	store := &downStore{}
+	sealer, _ := NewSealer(testKey)
+	p := New(Config{Store: store, Sealer: sealer, Logins: []Login{{"a@x.io", "1"}}, SignIn: func(context.Context, Login) (SignedIn, error) {
+		return SignedIn{Cookies: "token=x", Expires: time.Now().Add(time.Hour)}, nil
+	}})
+	ctx := With(context.Background(), "a@x.io")
+	if c, err := p.Credentials(ctx); err != nil || c.Cookies != "token=x" {
+		t.Fatalf("sign-in with the database down: %+v %v", c, err)
+	}
+	before := store.count()
+	for range 100 {
+		id, err := p.Pick(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Credentials(With(context.Background(), id)); err != nil {
+			t.Fatal(err)
+		}
+		p.Report(id, nil)
+		p.Snapshot()
+		if !p.Ready() {
+			t.Fatal("not ready")
+		}
+	}
+	if n := store.count() - before; n != 0 {
+		t.Fatalf("%d database calls on the calls' path", n)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	qp "qwenproxy"
@@ -113,6 +114,9 @@ type Pool struct {
 	log  *slog.Logger
 	kick chan struct{} // wakes the sync loop after a state change
 	wg   sync.WaitGroup
+	// storeDown is set while the store fails, so that sign-ins do not wait
+	// on it (they neither share nor adopt tokens then).
+	storeDown atomic.Bool
 
 	mu       sync.Mutex
 	accounts map[string]*account

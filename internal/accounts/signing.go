@@ -185,18 +185,26 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) error {
 // has just stored one, else by signing in (and storing it, sealed, for the
 // others).
 func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, error) {
-	shared := p.cfg.Store != nil && p.cfg.Sealer != nil
+	shared := p.cfg.Store != nil && p.cfg.Sealer != nil && !p.storeDown.Load()
 	claimed := false
 	if shared {
 		deadline := p.now().Add(15 * time.Second)
 		for {
-			if got, ok := p.storedToken(ctx, l.Email, stale); ok {
+			got, ok, err := p.storedToken(ctx, l.Email, stale)
+			if ok {
 				return got, nil
+			}
+			if err != nil {
+				p.storeDown.Store(true)
+				break
 			}
 			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 			now := p.now()
-			ok, err := p.cfg.Store.ClaimSignIn(sctx, l.Email, now, now.Add(30*time.Second), stale)
+			ok, err = p.cfg.Store.ClaimSignIn(sctx, l.Email, now, now.Add(30*time.Second), stale)
 			cancel()
+			if err != nil {
+				p.storeDown.Store(true)
+			}
 			if err != nil || ok || !p.now().Before(deadline) {
 				claimed = ok
 				break // the store cannot help (down, or the other instance is stuck): sign in ourselves
@@ -213,7 +221,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, 
 	got, err := p.cfg.SignIn(ctx, l)
 	// Store the new token's expiry (for `accounts ls`) and, sealed, the
 	// token itself for the other instances; or end a claim that failed.
-	if p.cfg.Store != nil && (err == nil || claimed) {
+	if p.cfg.Store != nil && (err == nil || claimed) && !p.storeDown.Load() {
 		sealed := ""
 		if err == nil && p.cfg.Sealer != nil {
 			var serr error
@@ -223,6 +231,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, 
 		}
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 		if serr := p.cfg.Store.SaveAccountToken(sctx, l.Email, sealed, got.Expires); serr != nil {
+			p.storeDown.Store(true)
 			p.log.Warn("cannot share a Qwen token through the database", "account", l.Email, "err", serr)
 		}
 		cancel()
@@ -232,12 +241,12 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, 
 
 // storedToken returns the token another instance stored for id when it is
 // newer than stale and not yet due for refresh.
-func (p *Pool) storedToken(ctx context.Context, id string, stale time.Time) (SignedIn, bool) {
+func (p *Pool) storedToken(ctx context.Context, id string, stale time.Time) (SignedIn, bool, error) {
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	recs, err := p.cfg.Store.Accounts(sctx)
 	if err != nil {
-		return SignedIn{}, false
+		return SignedIn{}, false, err
 	}
 	for _, r := range recs {
 		if r.ID != id || r.CookiesSealed == "" || !r.TokenExpiresAt.After(stale) || !r.TokenExpiresAt.After(p.now()) {
@@ -245,9 +254,9 @@ func (p *Pool) storedToken(ctx context.Context, id string, stale time.Time) (Sig
 		}
 		cookies, err := p.cfg.Sealer.Open(r.CookiesSealed, id)
 		if err != nil {
-			return SignedIn{}, false
+			return SignedIn{}, false, nil // sealed with a key not configured here: sign in ourselves
 		}
-		return SignedIn{Cookies: cookies, Expires: r.TokenExpiresAt}, true
+		return SignedIn{Cookies: cookies, Expires: r.TokenExpiresAt}, true, nil
 	}
-	return SignedIn{}, false
+	return SignedIn{}, false, nil
 }

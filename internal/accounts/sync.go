@@ -59,11 +59,13 @@ func (p *Pool) run(ctx context.Context) {
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil:
+			p.storeDown.Store(true)
 			if !failing {
 				p.log.Warn("qwen accounts: cannot exchange state with the database; serving from memory", "err", err)
 			}
 			failing, interval = true, min(interval*2, time.Minute)
 		case err == nil:
+			p.storeDown.Store(false)
 			if failing {
 				p.log.Info("qwen accounts: database reachable again")
 			}

@@ -156,6 +156,10 @@ func TestWrongPasswordIsRejectedAndNeverRetried(t *testing.T) {
 	if st := healthAccounts(t, e)[alice]; st.State != accounts.StateAuthFailed || st.Usable {
 		t.Fatalf("health %+v", st)
 	}
+	if logs := e.logs(); !strings.Contains(logs, "sign-in failed") || strings.Contains(logs, "not-the-password") ||
+		strings.Contains(logs, accounts.HashPassword("not-the-password")) {
+		t.Fatalf("the log misses the failure or shows the password:\n%s", logs)
+	}
 	if resp, err := http.Get(e.app.URL() + "/health/ready"); err != nil || resp.StatusCode != 503 {
 		t.Fatalf("ready with no usable account: %v %v", resp.StatusCode, err)
 	}
