@@ -368,3 +368,36 @@ func (e *env) syncAccounts() {
 		e.t.Fatal(err)
 	}
 }
+
+func TestPastedCookieIsOneMoreAccount(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}}, func(c *config.Config) {
+		c.QwenCookies = qwensim.LoginCookie()
+	})
+	seen := map[string]int{}
+	for _, text := range []string{"one", "two", "three", "four"} {
+		resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"`+text+`"}]}`, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		seen[e.accountOf(resp.Header.Get("X-Request-Id"))]++
+	}
+	if seen[alice] != 2 || seen[accounts.CookieID] != 2 {
+		t.Fatalf("new conversations by account: %v (want them spread evenly)", seen)
+	}
+	// The next new conversation goes to alice, the one after to the cookie.
+	if resp, _ := chatCall(t, e, `{"messages":[{"role":"user","content":"five"}]}`, nil); e.accountOf(resp.Header.Get("X-Request-Id")) != alice {
+		t.Fatal("the fifth conversation did not go to alice")
+	}
+	// Qwen refuses the cookie: it cannot sign in again, so it is out until
+	// it changes, and alice takes its call and every later one.
+	e.sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointNewChat, Status: 401})
+	for _, text := range []string{"six", "seven"} {
+		resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"`+text+`"}]}`, nil)
+		if resp.StatusCode != 200 || e.accountOf(resp.Header.Get("X-Request-Id")) != alice {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	}
+	if st := healthAccounts(t, e)[accounts.CookieID]; st.State != accounts.StateAuthFailed {
+		t.Fatalf("cookie %+v", st)
+	}
+}
