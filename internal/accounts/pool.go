@@ -200,11 +200,11 @@ func (p *Pool) setCookie(c qwen.Credentials, source string) {
 		delete(p.accounts, CookieID)
 		return
 	}
-	fp := fingerprint(CookieID, c.Token+"\n"+c.Cookies)
-	if a := p.accounts[CookieID]; a != nil && a.fingerprint == fp {
+	if a := p.accounts[CookieID]; a != nil && a.umid == c.Token && a.cookies == c.Cookies {
 		a.cookieSource = source
-		return
+		return // unchanged (the common case, every few seconds)
 	}
+	fp := fingerprint(CookieID, c.Token+"\n"+c.Cookies)
 	a := newAccount(CookieID, CookieID, "")
 	if old := p.accounts[CookieID]; old != nil {
 		a.calls, a.failures, a.lastUsed = old.calls, old.failures, old.lastUsed

@@ -97,7 +97,18 @@ func (p *Pool) unusable(id string) error {
 	if a.signErr != nil {
 		return a.signErr
 	}
-	return &qwen.Error{Kind: qwen.KindAuth, Message: "account " + id + " is " + a.st.State}
+	msg := "account " + id + " is " + a.st.State
+	switch a.st.State {
+	case StateRateLimited:
+		return &qwen.Error{Kind: qwen.KindRateLimited, Code: "RateLimited", Message: msg, RetryAfter: a.st.CooldownUntil.Sub(p.now())}
+	case StateCoolingDown:
+		kind := qwen.KindServer
+		if c := Class(a.st.FailureClass); c == ClassFirewall || c == ClassNetwork {
+			kind = qwen.Kind(c) // the same names
+		}
+		return &qwen.Error{Kind: kind, Message: msg + " after a failure"}
+	}
+	return &qwen.Error{Kind: qwen.KindAuth, Message: msg}
 }
 
 // dueForRefresh reports whether a's token should be replaced: a quarter of
@@ -161,8 +172,10 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) error {
 		a.signErr = err
 		class := ClassOf(err)
 		now := p.now()
-		a.failures[class]++
-		a.unsyncedF[class]++
+		if class != "" {
+			a.failures[class]++
+			a.unsyncedF[class]++
+		}
 		switch class {
 		case ClassAuth:
 			p.setState(a, qp.AccountState{State: StateAuthFailed, FailureClass: string(class), FailedCredential: a.fingerprint}, now)
