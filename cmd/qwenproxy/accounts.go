@@ -72,14 +72,16 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 	if c.cfg.SecretKey == nil {
 		return fmt.Errorf("not stored: %w", accounts.ErrNoKey)
 	}
-	v, err := promptSecrets(stdin, c.stderr, "Qwen password for "+id+": ")
+	in := openSecretInput(stdin, c.stderr)
+	password, _, err := in.line("Qwen password for " + id + ": ")
+	in.close()
 	if err != nil {
 		return err
 	}
-	if v[0] == "" {
+	if password == "" {
 		return errors.New("no password given on standard input")
 	}
-	sealed, err := c.cfg.SecretKey.Seal(v[0], id)
+	sealed, err := c.cfg.SecretKey.Seal(password, id)
 	if err != nil {
 		return err
 	}
