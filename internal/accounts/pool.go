@@ -315,17 +315,7 @@ func (p *Pool) unavailable(now time.Time) *Unavailable {
 }
 
 // Ready reports whether at least one account can take a call.
-func (p *Pool) Ready() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	for _, a := range p.accounts {
-		if a.usable(now) {
-			return true
-		}
-	}
-	return false
-}
+func (p *Pool) Ready() bool { return p.Unavailable() == nil }
 
 // Unavailable returns nil when an account can take a call, else an
 // *Unavailable saying why none can.
