@@ -72,29 +72,41 @@ func readCredentials(stdin io.Reader, stderr io.Writer) (string, string, error) 
 	return token, cookies, nil
 }
 
-// credentialStatus says whether credentials are stored and when the token
-// cookie expires — never the values.
+// credentialStatus says whether credentials are stored, or else what the
+// environment gives, in which mode and when the login token expires — never
+// the values.
 func credentialStatus(ctx context.Context, c *cli) error {
 	stored, err := c.store.QwenCredentials(ctx)
-	if errors.Is(err, qp.ErrNotFound) {
-		if *c.asJSON {
-			return c.printJSON(map[string]any{"stored": false})
-		}
-		fmt.Fprintln(c.stdout, "no stored credentials (the server falls back to QWEN_COOKIES and QWEN_TOKEN)")
-		return nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, qp.ErrNotFound) {
 		return err
 	}
-	creds := qwen.Credentials{Token: stored.Token, Cookies: stored.Cookies}
-	out := map[string]any{"stored": true, "updated_at": stored.UpdatedAt.UnixMilli(), "mode": creds.ChatMode()}
-	line := "stored credentials (" + creds.ChatMode() + " mode), set " + ms(stored.UpdatedAt)
+	out := map[string]any{"stored": err == nil}
+	var creds qwen.Credentials
+	var line string
+	switch {
+	case err == nil:
+		creds = qwen.Credentials{Token: stored.Token, Cookies: stored.Cookies}
+		out["updated_at"] = stored.UpdatedAt.UnixMilli()
+		line = "stored credentials (" + creds.ChatMode() + " mode), set " + ms(stored.UpdatedAt)
+	default:
+		creds = qwen.Credentials{Token: c.cfg.QwenToken, Cookies: c.cfg.QwenCookies}
+		if !creds.Configured() {
+			if *c.asJSON {
+				return c.printJSON(out)
+			}
+			fmt.Fprintln(c.stdout, "no stored credentials, and none in the environment (QWEN_COOKIES, QWEN_TOKEN)")
+			return nil
+		}
+		out["environment"] = true
+		line = "no stored credentials; the environment's are used (" + creds.ChatMode() + " mode)"
+	}
+	out["mode"] = creds.ChatMode()
 	if exp, ok := creds.Expiry(); ok {
 		out["token_expires_at"] = exp.UTC().Format(time.RFC3339)
 		line += "; the login token expires " + ms(exp)
 	}
 	if creds.TokenMisplaced() {
-		line += "; note: the bx-umidtoken line holds a login token (JWT), used as such"
+		line += "; note: the bx-umidtoken holds a login token (JWT), used as such"
 	}
 	if *c.asJSON {
 		return c.printJSON(out)

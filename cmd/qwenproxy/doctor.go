@@ -32,6 +32,7 @@ type doctorReport struct {
 	Credentials    string         `json:"credentials"` // stored, environment, simulator or ""
 	Mode           string         `json:"mode,omitempty"`
 	TokenExpiresAt *time.Time     `json:"token_expires_at,omitempty"`
+	QuotaNote      string         `json:"quota_note,omitempty"`
 	Steps          []doctorStep   `json:"steps"`
 	Diagnosis      qwen.Diagnosis `json:"diagnosis"`
 }
@@ -140,7 +141,8 @@ func doctor(ctx context.Context, client *qwen.Client, creds qwen.Credentials, mo
 	if err := step("new chat", "chat "+chatID, err); err != nil {
 		return err
 	}
-	out.printf("  the next step asks %s one question: it uses one call of the account's quota\n", model)
+	rep.QuotaNote = "the completion step asks " + model + " one question: it uses one call of the account's quota"
+	out.printf("  %s\n", rep.QuotaNote)
 	answer, err := askOneWord(ctx, client, chatID, model)
 	return step("completion", fmt.Sprintf("%q", answer), err)
 }

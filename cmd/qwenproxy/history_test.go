@@ -223,4 +223,16 @@ func TestCredentialsCommands(t *testing.T) {
 	if !strings.Contains(out.String(), "no stored credentials") {
 		t.Fatalf("after clear: %s", out.String())
 	}
+	// Without stored ones, the environment's are described.
+	out.Reset()
+	withEnv := func(k string) string {
+		if k == "QWEN_COOKIES" {
+			return "acw_tc=3; token=" + jwt
+		}
+		return env(k)
+	}
+	runWithInput(context.Background(), []string{"credentials"}, withEnv, strings.NewReader(""), &out, &errOut)
+	if !strings.Contains(out.String(), "environment's are used (normal mode); the login token expires") || strings.Contains(out.String(), "acw_tc") {
+		t.Fatalf("environment: %s", out.String())
+	}
 }

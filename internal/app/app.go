@@ -139,7 +139,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		go runRetention(bg, a.store, time.Duration(cfg.RetentionDays)*24*time.Hour, cfg.RetentionInterval, log)
 	}
 	go func() { a.served <- a.http.Serve(a.ln) }()
-	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion, "qwen_accounts", len(a.accounts.Snapshot()))
+	snapshot, mode := a.accounts.Snapshot(), ""
+	for _, st := range snapshot {
+		if mode == "" || st.ID == accounts.CookieID {
+			mode = st.Mode // the pasted cookie's decides (signed-in accounts are always normal)
+		}
+	}
+	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion,
+		"qwen_accounts", len(snapshot), "qwen_mode", mode)
 	return a, nil
 }
 

@@ -483,26 +483,29 @@ func TestConcurrentTurnsOfOneSessionAreSerialised(t *testing.T) {
 	}
 }
 
-func TestQwen2026WireFormat(t *testing.T) {
-	e := startWith(t, qwensim.Options{Format: qwensim.Format2026}, nil)
+// TestQwen2025WireFormatStillWorks runs against the 2025 recordings' rules
+// and shapes (the default is 2026): events without response_id, more than
+// one message allowed, no Version checked.
+func TestQwen2025WireFormatStillWorks(t *testing.T) {
+	e := startWith(t, qwensim.Options{Format: qwensim.Format2025}, nil)
 	c := &conversation{t: t, e: e}
-	c.say("First in 2026.")
-	if got := c.say("Second?"); !strings.Contains(got, `Earlier you said: "First in 2026."`) {
+	c.say("First in 2025.")
+	if got := c.say("Second?"); !strings.Contains(got, `Earlier you said: "First in 2025."`) {
 		t.Fatalf("answer %q", got)
 	}
-	params := chatParams(openai.UserMessage("stream 2026"))
+	params := chatParams(openai.UserMessage("stream 2025"))
 	params.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
 	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), params)
 	acc := openai.ChatCompletionAccumulator{}
 	for stream.Next() {
 		acc.AddChunk(stream.Current())
 	}
-	if err := stream.Err(); err != nil || acc.Choices[0].Message.Content != `You said: "stream 2026".` || acc.Usage.TotalTokens == 0 {
+	if err := stream.Err(); err != nil || acc.Choices[0].Message.Content != `You said: "stream 2025".` || acc.Usage.TotalTokens == 0 {
 		t.Fatalf("%v %q %+v", err, acc.Choices[0].Message.Content, acc.Usage)
 	}
-	// The model list moved to /api/v2/models/ with an envelope.
+	// The recorded 2025 model list, without the 2026 thinking-required model.
 	page, err := e.client.Models.List(ctxT(t))
-	if err != nil || len(page.Data) != 5 {
+	if err != nil || len(page.Data) != 4 {
 		t.Fatalf("models %v %v", len(page.Data), err)
 	}
 }

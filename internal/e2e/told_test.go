@@ -20,8 +20,9 @@ var writeTool = openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam
 	Parameters: shared.FunctionParameters{"type": "object", "properties": map[string]any{"path": map[string]any{"type": "string"}, "content": map[string]any{"type": "string"}}},
 })
 
-// twin starts a second proxy on e's database and simulator, as a second
-// instance behind a load balancer would be.
+// twin starts a second proxy on e's database (PostgreSQL: the backend
+// instances share) and simulator, as a second instance behind a load
+// balancer would be.
 func (e *env) twin() openai.Client {
 	e.t.Helper()
 	cfg := *e.cfg
@@ -77,10 +78,13 @@ func testToolsOfEveryRequestAreKnown(t *testing.T, backend string) {
 		t.Fatalf("%d chats", e.sim.Chats())
 	}
 
-	// The same system prompt and tools again, from another instance after
-	// a restart of this one: nothing is restated.
+	// The same system prompt and tools again after a restart — and, on
+	// PostgreSQL, from another instance: nothing is restated.
 	e.restart()
-	other := e.twin()
+	other := e.client
+	if backend == "postgres" {
+		other = e.twin()
+	}
 	agent.Messages = append(agent.Messages, got.Choices[0].Message.ToParam(), openai.ToolMessage("written", got.Choices[0].Message.ToolCalls[0].ID))
 	next, err := other.Chat.Completions.New(ctxT(t), agent, session)
 	if err != nil {

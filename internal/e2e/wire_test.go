@@ -103,3 +103,41 @@ func TestAThinkingRequiredModelAlwaysThinks(t *testing.T) {
 		t.Fatalf("feature_config %v", fc)
 	}
 }
+
+// TestThreeTurnsWithASystemPromptAndTools: one Qwen chat, one message per
+// request, the system section (with the tools) only where the chat is told.
+func TestThreeTurnsWithASystemPromptAndTools(t *testing.T) {
+	e := start(t, nil)
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("You help with weather."),
+		openai.UserMessage(`use get_weather with {"city": "Oslo"}`)}
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), toolParams(msgs...))
+	acc := openai.ChatCompletionAccumulator{}
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil || len(acc.Choices[0].Message.ToolCalls) != 1 {
+		t.Fatalf("first turn %v %+v", err, acc.Choices[0].Message)
+	}
+	call := acc.Choices[0].Message.ToolCalls[0]
+	msgs = append(msgs, acc.Choices[0].Message.ToParam(), openai.ToolMessage("Sunny", call.ID))
+	second, err := e.client.Chat.Completions.New(ctxT(t), toolParams(msgs...))
+	if err != nil || second.Choices[0].Message.Content != `Thanks: get_weather said "Sunny".` {
+		t.Fatalf("second turn %v %+v", err, second)
+	}
+	msgs = append(msgs, second.Choices[0].Message.ToParam(), openai.UserMessage("What did I ask first?"))
+	third, err := e.client.Chat.Completions.New(ctxT(t), toolParams(msgs...))
+	if err != nil || !strings.HasPrefix(third.Choices[0].Message.Content, `You said: "What did I ask first?". Earlier you said: "use get_weather with {\"city\": \"Oslo\"}"`) {
+		t.Fatalf("third turn %v %+v", err, third)
+	}
+	up := upstreamCompletions(t, e.sim)
+	if len(up) != 3 || e.sim.Chats() != 1 {
+		t.Fatalf("%d completions in %d chats", len(up), e.sim.Chats())
+	}
+	for i, body := range up {
+		m := messagesOf(body)
+		told := strings.HasPrefix(m[0]["content"].(string), "[System instructions]\nYou help with weather.\n\n# Tools")
+		if len(m) != 1 || told != (i == 0) {
+			t.Fatalf("upstream turn %d: %v", i+1, m)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzStream feeds arbitrary bytes to the stream parser: it must end (with
@@ -14,6 +15,9 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte("data: {\"response.created\":{\"chat_id\": \"c\", \"parent_id\": \"p\", \"response_id\":\"r\"}} \n\ndata: {\"choices\": [{\"delta\": {\"content\": \"hi\", \"phase\": \"answer\", \"status\": \"typing\"}}]}\n\n"))
 	f.Add([]byte("data: {\"success\":false,\"data\":{\"code\":\"RateLimited\",\"num\":2}}\n\n"))
 	f.Add([]byte(": comment\r\nevent: x\r\ndata: [DONE]\r\n\r\n"))
+	f.Add([]byte(interleaved("")))
+	f.Add([]byte("data: {\"ret\":[\"FAIL_SYS_USER_VALIDATE\",\"RGV587_ERROR::SM::x\"],\"data\":{}}\n\n"))
+	f.Add([]byte("data: {\"choices\": [{\"delta\": {\"reasoning_content\": \"r\"}}], \"response_id\": \"a\"}\n\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s := NewStream(io.NopCloser(bytes.NewReader(body)))
 		defer s.Close()
@@ -28,7 +32,8 @@ func FuzzStream(f *testing.F) {
 				}
 				return
 			}
-			if ev.Content != "" && !bytes.Contains(body, []byte(ev.Content[:1])) {
+			// Invalid UTF-8 comes out as U+FFFD, as encoding/json decodes it.
+			if r, _ := utf8.DecodeRuneInString(ev.Content); ev.Content != "" && r != utf8.RuneError && !bytes.Contains(body, []byte(ev.Content[:1])) {
 				t.Fatalf("content %q not in the input", ev.Content)
 			}
 		}
@@ -42,6 +47,8 @@ func FuzzClassifyBody(f *testing.F) {
 	f.Add("application/json", []byte(`{"success":false,"data":{"code":"Bad_Request","details":"The chat is in progress!"}}`))
 	f.Add("text/html", []byte(`<!doctype html>`))
 	f.Add("application/json", []byte(`{"requestInfo":{}}`))
+	f.Add("application/json", []byte(`{"ret":["FAIL_SYS_USER_VALIDATE"],"data":{"url":"/punish"}}`))
+	f.Add("text/html", []byte(`<html><title>504 Gateway Time-out</title></html>`))
 	f.Fuzz(func(t *testing.T, contentType string, body []byte) {
 		resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {contentType}}}
 		if e := classifyBody(resp, body); e != nil && e.Kind == "" {

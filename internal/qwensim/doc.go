@@ -1,6 +1,8 @@
 // Package qwensim is a simulator of the three chat.qwen.ai calls the proxy
-// makes, faithful to the recorded fixtures: chats/new, streamed (and 2025
-// non-streamed) completions, and the model list. It keeps every chat's
+// makes: chats/new, streamed (and 2025 non-streamed) completions, and the
+// model list. By default it speaks 2026 — the request rules working clients
+// met that year (rules.go) and the 2026 event shapes — and it serves the
+// 2025 recordings byte for byte as an option (Format2025). It keeps every chat's
 // message tree, checks parent_id threading, answers deterministically from
 // the conversation (so a test can tell whether context was threaded), and
 // injects the failures Qwen is known for.
