@@ -318,3 +318,17 @@ func TestCallsNeverWaitOnADownDatabase(t *testing.T) {
 		t.Fatalf("%d database calls on the calls' path", n)
 	}
 }
+
+// A token that is due for refresh the moment it arrives (Qwen's clock
+// ahead, a tiny lifetime) is used, not signed in for again and again.
+func TestATokenDueAtOnceIsUsedNotLoopedOn(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	signIns := 0
+	p := New(Config{Logins: []Login{{"a@x.io", "1"}}, Now: clock.now, SignIn: func(context.Context, Login) (SignedIn, error) {
+		signIns++
+		return SignedIn{Cookies: "token=x", Expires: clock.now().Add(-time.Minute)}, nil
+	}})
+	if c, err := p.Credentials(With(context.Background(), "a@x.io")); err != nil || c.Cookies != "token=x" || signIns != 1 {
+		t.Fatalf("%+v %v after %d sign-ins", c, err, signIns)
+	}
+}

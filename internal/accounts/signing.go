@@ -72,8 +72,14 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 		if wait == nil {
 			stale := a.expires
 			p.mu.Unlock()
-			if err := p.signIn(ctx, id, stale); err != nil {
+			got, err := p.signIn(ctx, id, stale)
+			if err != nil {
 				return qwen.Credentials{}, err
+			}
+			if got != nil {
+				// Used as it is, even if already due (a token that short-lived
+				// must not make every call sign in again and again).
+				return qwen.Credentials{Cookies: got.Cookies}, nil
 			}
 			continue
 		}
@@ -147,12 +153,15 @@ func (p *Pool) Refresh(ctx context.Context, id, failed string) (bool, error) {
 // across instances: it adopts a token another instance stored, or claims
 // the sign-in so that the others adopt its token. stale is the expiry of
 // the token being replaced.
-func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) error {
+//
+// It returns the new sign-in, or nil when it did not sign in (the account
+// is gone, or another call is signing it in): the caller looks again.
+func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedIn, error) {
 	p.mu.Lock()
 	a := p.accounts[id]
 	if a == nil || a.signing != nil {
 		p.mu.Unlock()
-		return nil // gone, or someone else is at it: the caller loops
+		return nil, nil
 	}
 	done := make(chan struct{})
 	a.signing = done
@@ -167,7 +176,7 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) error {
 	close(done)
 	if err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-			return err
+			return nil, err
 		}
 		a.signErr = err
 		class := ClassOf(err)
@@ -186,12 +195,12 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) error {
 			p.setState(a, qp.AccountState{State: StateCoolingDown, FailureClass: string(class), CooldownUntil: now.Add(p.brief(a.strikes))}, now)
 		}
 		p.log.Warn("qwen sign-in failed", "account", a.id, "err", err)
-		return err
+		return nil, err
 	}
 	a.signErr = nil
 	a.cookies, a.expires, a.obtained = got.Cookies, got.Expires, p.now()
 	p.log.Info("qwen account signed in", "account", a.id, "token_expires_at", got.Expires)
-	return nil
+	return &got, nil
 }
 
 // obtain gets a fresh token for l: from the store when another instance
