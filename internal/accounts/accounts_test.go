@@ -332,3 +332,35 @@ func TestATokenDueAtOnceIsUsedNotLoopedOn(t *testing.T) {
 		t.Fatalf("%+v %v after %d sign-ins", c, err, signIns)
 	}
 }
+
+func TestAFailedRefreshKeepsTheWorkingToken(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	var fail bool
+	signIns := 0
+	p := New(Config{Logins: []Login{{"a@x.io", "1"}}, Now: clock.now, BriefCooldown: time.Second, SignIn: func(context.Context, Login) (SignedIn, error) {
+		signIns++
+		if fail {
+			return SignedIn{}, &SignInError{Class: ClassNetwork, Message: "unreachable"}
+		}
+		return SignedIn{Cookies: "token=t" + string(rune('0'+signIns)), Expires: clock.now().Add(4 * time.Hour)}, nil
+	}})
+	ctx := With(context.Background(), "a@x.io")
+	if c, _ := p.Credentials(ctx); c.Cookies != "token=t1" {
+		t.Fatalf("first: %q", c.Cookies)
+	}
+	fail = true
+	clock.add(3*time.Hour + time.Minute) // due, not expired
+	for range 3 {
+		if c, err := p.Credentials(ctx); err != nil || c.Cookies != "token=t1" {
+			t.Fatalf("during failing refreshes: %q %v", c.Cookies, err)
+		}
+	}
+	if signIns != 2 || !p.Usable("a@x.io") {
+		t.Fatalf("%d sign-ins (want one failed refresh, then a pause); usable %v", signIns, p.Usable("a@x.io"))
+	}
+	fail = false
+	clock.add(2 * time.Minute)
+	if c, _ := p.Credentials(ctx); c.Cookies != "token=t3" {
+		t.Fatalf("after the pause: %q", c.Cookies)
+	}
+}

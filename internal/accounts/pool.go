@@ -134,6 +134,7 @@ type account struct {
 	cookieSource   string // the cookie account's: stored or environment
 	expires        time.Time
 	obtained       time.Time // when cookies were obtained (refresh timing)
+	refreshAfter   time.Time // a failed refresh is not tried again before then
 	st             qp.AccountState
 	strikes        int // brief failures in a row
 	lastUsed       time.Time

@@ -59,10 +59,14 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 			return qwen.Credentials{}, &Unavailable{Reason: ReasonNone}
 		}
 		now := p.now()
-		if a.source == CookieID || (a.cookies != "" && !p.dueForRefresh(a, now)) {
-			c := qwen.Credentials{Token: a.umid, Cookies: a.cookies}
+		current := qwen.Credentials{Token: a.umid, Cookies: a.cookies}
+		// A token due for refresh still works until it expires: calls use
+		// it while another call refreshes it, or after a refresh failed.
+		valid := a.cookies != "" && (a.expires.IsZero() || now.Before(a.expires))
+		if a.source == CookieID || (a.cookies != "" && !p.dueForRefresh(a, now)) ||
+			(valid && (a.signing != nil || now.Before(a.refreshAfter))) {
 			p.mu.Unlock()
-			return c, nil
+			return current, nil
 		}
 		if !a.usable(now) {
 			p.mu.Unlock()
@@ -73,6 +77,9 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 			stale := a.expires
 			p.mu.Unlock()
 			got, err := p.signIn(ctx, id, stale)
+			if err != nil && valid && ClassOf(err) != ClassAuth && ctx.Err() == nil {
+				return current, nil // refreshing failed; the token still works
+			}
 			if err != nil {
 				return qwen.Credentials{}, err
 			}
@@ -181,6 +188,14 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedI
 		a.signErr = err
 		class := ClassOf(err)
 		now := p.now()
+		if a.cookies != "" && now.Before(a.expires) && class != ClassAuth {
+			// A refresh ahead of expiry failed: the token still works, so
+			// the account stays in use; the refresh is tried again later.
+			a.strikes++
+			a.refreshAfter = now.Add(max(p.brief(a.strikes), time.Minute))
+			p.log.Warn("qwen token refresh failed; the current token is used until it expires", "account", a.id, "err", err)
+			return nil, err
+		}
 		if class != "" {
 			a.failures[class]++
 			a.unsyncedF[class]++
@@ -197,7 +212,7 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedI
 		p.log.Warn("qwen sign-in failed", "account", a.id, "err", err)
 		return nil, err
 	}
-	a.signErr = nil
+	a.signErr, a.refreshAfter = nil, time.Time{}
 	a.cookies, a.expires, a.obtained = got.Cookies, got.Expires, p.now()
 	p.log.Info("qwen account signed in", "account", a.id, "token_expires_at", got.Expires)
 	return &got, nil

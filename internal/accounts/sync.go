@@ -89,7 +89,7 @@ func (p *Pool) signInDue(ctx context.Context) {
 	defer p.mu.Unlock()
 	now := p.now()
 	for id, a := range p.accounts {
-		if a.password == "" || a.signing != nil || !a.usable(now) || (a.cookies != "" && !p.dueForRefresh(a, now)) {
+		if a.password == "" || a.signing != nil || !a.usable(now) || (a.cookies != "" && !p.dueForRefresh(a, now)) || now.Before(a.refreshAfter) {
 			continue
 		}
 		p.wg.Add(1)
