@@ -137,7 +137,7 @@ func TestPickRotatesLeastRecentlyUsedAndSkipsCooldowns(t *testing.T) {
 	if id, _ := p.Pick(nil); id != "a@x.io" {
 		t.Fatalf("a's quota should have ended, picked %q", id)
 	}
-	if !p.Ready() {
+	if p.Unavailable() != nil {
 		t.Fatal("not ready with a usable account")
 	}
 }
@@ -310,7 +310,7 @@ func TestCallsNeverWaitOnADownDatabase(t *testing.T) {
 		}
 		p.Report(id, nil)
 		p.Snapshot()
-		if !p.Ready() {
+		if p.Unavailable() != nil {
 			t.Fatal("not ready")
 		}
 	}

@@ -238,26 +238,12 @@ func (a *account) usable(now time.Time) bool {
 	return true
 }
 
-// Configured reports whether any account exists.
-func (p *Pool) Configured() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.accounts) > 0
-}
-
 // Usable reports whether account id can take a call now.
 func (p *Pool) Usable(id string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	a := p.accounts[id]
 	return a != nil && a.usable(p.now())
-}
-
-// Has reports whether account id exists.
-func (p *Pool) Has(id string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.accounts[id] != nil
 }
 
 // Pick returns the least recently used usable account not in exclude and
@@ -314,9 +300,6 @@ func (p *Pool) unavailable(now time.Time) *Unavailable {
 	}
 	return u
 }
-
-// Ready reports whether at least one account can take a call.
-func (p *Pool) Ready() bool { return p.Unavailable() == nil }
 
 // Unavailable returns nil when an account can take a call, else an
 // *Unavailable saying why none can.
