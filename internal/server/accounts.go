@@ -28,7 +28,10 @@ func (s *Server) openChat(ctx context.Context, c *call, t turnSpec, tried map[st
 	for {
 		account, perr := pool.Pick(tried)
 		if perr != nil {
-			return "", "", cmp.Or(last, perr) // the last account's own failure says more
+			if last != nil && !poolWide(perr) {
+				return "", "", last // the last account's own failure says more
+			}
+			return "", "", perr
 		}
 		chatID, err := s.newChatOn(ctx, c, t, account)
 		if err == nil {
@@ -97,6 +100,14 @@ func (s *Server) beginAccount(ctx context.Context, c *call, t turnSpec, turn *se
 	return s.moveConversation(ctx, c, t, turn, map[string]bool{account: true}, nil)
 }
 
+// poolWide reports whether err says that no account is left for a reason
+// every account shares — all over their quota, all refused — which speaks
+// for the pool better than the last account's own failure.
+func poolWide(err error) bool {
+	var u *accounts.Unavailable
+	return errors.As(err, &u) && (u.Reason == accounts.ReasonRateLimited || u.Reason == accounts.ReasonRejected)
+}
+
 // moveConversation opens a new chat for the turn's conversation on an
 // account not in tried and points the session at it; the next completion
 // replays the history. cause is the failure that made the move necessary,
@@ -104,10 +115,8 @@ func (s *Server) beginAccount(ctx context.Context, c *call, t turnSpec, turn *se
 func (s *Server) moveConversation(ctx context.Context, c *call, t turnSpec, turn *session.Turn, tried map[string]bool, cause error) (string, error) {
 	chatID, account, err := s.openChat(ctx, c, t, tried)
 	if err != nil {
-		// When no account is left: "every account is rate-limited" (or
-		// refused) speaks for the pool; anything else, the failure itself.
 		var u *accounts.Unavailable
-		if cause != nil && errors.As(err, &u) && u.Reason != accounts.ReasonRateLimited && u.Reason != accounts.ReasonRejected {
+		if cause != nil && errors.As(err, &u) && !poolWide(u) {
 			return "", cause
 		}
 		return "", err
