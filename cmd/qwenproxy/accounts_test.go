@@ -80,6 +80,11 @@ func TestAccountsCommands(t *testing.T) {
 	if code, out := run("", "accounts", "test", "ada@example.com"); code != 0 {
 		t.Fatalf("test after rotation: %d %s", code, out)
 	}
+	vars["QWENPROXY_SECRET_KEY"] = key1 // the old key alone no longer opens it
+	if code, out := run("", "accounts", "ls"); code != 0 || !strings.Contains(out, "does not open its password") {
+		t.Fatalf("ls with a key that does not open: %d %s", code, out)
+	}
+	vars["QWENPROXY_SECRET_KEY"] = key2
 
 	if code, out := run("", "accounts", "rm", "ADA@example.com"); code != 0 || !strings.Contains(out, "removed") {
 		t.Fatalf("rm: %d %s", code, out)
