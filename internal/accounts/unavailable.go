@@ -18,9 +18,20 @@ type Unavailable struct {
 	Reason     string
 	Accounts   int           // how many are configured
 	RetryAfter time.Duration // until the first cooldown ends; 0 when none will
+	// Last is the failure of the last account tried in this call, if any:
+	// its detail completes the message. (Not unwrapped: the call failed for
+	// want of an account, which is how it is classified.)
+	Last error
 }
 
 func (u *Unavailable) Error() string {
+	if u.Last != nil {
+		return u.message() + " (the last: " + u.Last.Error() + ")"
+	}
+	return u.message()
+}
+
+func (u *Unavailable) message() string {
 	if u.Accounts == 0 {
 		return "no Qwen account is configured: set QWEN_ACCOUNTS (or `qwenproxy accounts add`) or QWEN_COOKIES"
 	}

@@ -31,6 +31,10 @@ func (s *Server) openChat(ctx context.Context, c *call, t turnSpec, tried map[st
 			if last != nil && !poolWide(perr) {
 				return "", "", last // the last account's own failure says more
 			}
+			var u *accounts.Unavailable
+			if errors.As(perr, &u) && last != nil {
+				u.Last = last
+			}
 			return "", "", perr
 		}
 		chatID, err := s.newChatOn(ctx, c, t, account)
@@ -118,6 +122,9 @@ func (s *Server) moveConversation(ctx context.Context, c *call, t turnSpec, turn
 		var u *accounts.Unavailable
 		if cause != nil && errors.As(err, &u) && !poolWide(u) {
 			return "", cause
+		}
+		if u != nil && u.Last == nil {
+			u.Last = cause
 		}
 		return "", err
 	}
