@@ -265,7 +265,7 @@ func TestStoredAccountIsSignedInAndItsSecretsStayHidden(t *testing.T) {
 	if err := e.app.Store().PutAccount(ctxT(t), qp.AccountRecord{ID: alice, Source: qp.AccountStored, PasswordSealed: sealed, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	e.restart() // a running server picks it up within seconds; a restart at once
+	e.syncAccounts() // what the running server does every few seconds, now
 	resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"stored account"}]}`, nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, body)
@@ -276,6 +276,14 @@ func TestStoredAccountIsSignedInAndItsSecretsStayHidden(t *testing.T) {
 	export := fetch(t, e, "/v1/export?format=jsonl")
 	health := fetch(t, e, "/health/detailed")
 	metrics := fetch(t, e, "/metrics")
+	// Removed (accounts rm), it is out of use at the next exchange.
+	if err := e.app.Store().DeleteAccount(ctxT(t), alice); err != nil {
+		t.Fatal(err)
+	}
+	e.syncAccounts()
+	if resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"after rm"}]}`, nil); resp.StatusCode != 503 || !strings.Contains(body, "credentials_missing") {
+		t.Fatalf("after rm: %d %s", resp.StatusCode, body)
+	}
 	if !strings.Contains(metrics, `qwenproxy_account_usable{account="`+alice+`"} 1`) {
 		t.Fatalf("metrics lack the account:\n%s", metrics)
 	}
