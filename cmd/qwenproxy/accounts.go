@@ -39,6 +39,15 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		id = strings.ToLower(id)
+		recs, err := c.store.Accounts(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if r.ID == id && r.Source == qp.AccountEnvironment {
+				return fmt.Errorf("%s comes from QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) of a server: remove it there", id)
+			}
+		}
 		if err := c.store.DeleteAccount(ctx, id); err != nil {
 			return err
 		}

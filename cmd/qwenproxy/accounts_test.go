@@ -86,6 +86,9 @@ func TestAccountsCommands(t *testing.T) {
 	}
 	vars["QWENPROXY_SECRET_KEY"] = key2
 
+	if code, out := run("", "accounts", "rm", "env@example.com"); code != 1 || !strings.Contains(out, "QWEN_ACCOUNTS") {
+		t.Fatalf("rm of an environment account: %d %s", code, out)
+	}
 	if code, out := run("", "accounts", "rm", "ADA@example.com"); code != 0 || !strings.Contains(out, "removed") {
 		t.Fatalf("rm: %d %s", code, out)
 	}
