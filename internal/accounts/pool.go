@@ -244,6 +244,27 @@ func (p *Pool) Usable(id string) bool {
 	return a != nil && a.usable(p.now())
 }
 
+// RetryHere says whether a retryable failure of the account ctx names
+// should be retried on that account (qwen.Config.RetryHere): not when it is
+// the account's fault and another account can take the call at once.
+func (p *Pool) RetryHere(ctx context.Context, err error) bool {
+	id := From(ctx)
+	switch ClassOf(err) {
+	case ClassRateLimited, ClassServer, ClassNetwork, ClassFirewall:
+	default:
+		return true // not the account's fault ("The chat is in progress!")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	for other, a := range p.accounts {
+		if other != id && a.usable(now) {
+			return false
+		}
+	}
+	return true
+}
+
 // Pick returns the least recently used usable account not in exclude and
 // marks it used. With none, it returns an *Unavailable saying why.
 func (p *Pool) Pick(exclude map[string]bool) (string, error) {

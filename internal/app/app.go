@@ -108,7 +108,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	failures := qwen.NewFailureLog(log, time.Minute)
 	upstream := qwen.New(qwen.Config{
 		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion, Credentials: creds, Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout,
-		MaxRetries: cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,
+		MaxRetries: cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay, RetryHere: a.accounts.RetryHere,
 		OnCall: func(endpoint string, err error) {
 			failures.Note(endpoint, err)
 			m.UpstreamCall(endpoint, outcome(err))

@@ -409,3 +409,26 @@ func TestPastedCookieIsOneMoreAccount(t *testing.T) {
 		t.Fatalf("cookie %+v", st)
 	}
 }
+
+// TestAFailingAccountIsNotRetriedWhileAnotherIsFree: a 5xx on one account
+// moves the call to another at once instead of retrying the same account.
+func TestAFailingAccountIsNotRetriedWhileAnotherIsFree(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}, {Email: bob, Password: bobPassword}}, nil)
+	e.sim.Inject(qwensim.Fault{Status: 502}) // the next completion, on alice (least recently used)
+	resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	completions := 0
+	for _, c := range e.sim.Calls() {
+		if c.Endpoint == qwensim.EndpointCompletions {
+			completions++
+		}
+	}
+	if got := e.accountOf(resp.Header.Get("X-Request-Id")); got != bob || completions != 2 {
+		t.Fatalf("served by %q after %d completions (want bob, after alice's one failure)", got, completions)
+	}
+	if st := healthAccounts(t, e)[alice]; st.State != accounts.StateCoolingDown || st.FailureClass != "server" {
+		t.Fatalf("alice %+v", st)
+	}
+}

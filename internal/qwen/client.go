@@ -36,6 +36,10 @@ type Config struct {
 	// OnCall, when set, hears of every upstream attempt: its endpoint
 	// (chats_new, completions, models) and its error (nil on success).
 	OnCall func(endpoint string, err error)
+	// RetryHere, when set, is asked before a retryable failure is retried
+	// with the same ctx: false hands the failure back at once, because the
+	// caller has somewhere better to send the call (another account).
+	RetryHere func(ctx context.Context, err error) bool
 }
 
 // Client talks to one Qwen base URL.
@@ -265,7 +269,7 @@ func (c *Client) retry(ctx context.Context, endpoint string, attempts *int, call
 			return nil
 		}
 		qe, ok := AsError(err)
-		if !ok || !qe.Retryable() || *attempts > c.cfg.MaxRetries {
+		if !ok || !qe.Retryable() || *attempts > c.cfg.MaxRetries || (c.cfg.RetryHere != nil && !c.cfg.RetryHere(ctx, err)) {
 			return err
 		}
 		delay := c.backoff(*attempts)
