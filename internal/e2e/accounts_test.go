@@ -225,6 +225,9 @@ func TestConversationMovesToAnotherAccountWithItsHistory(t *testing.T) {
 	if got := e.accountOf(second.RequestID); got != other {
 		t.Fatalf("second turn recorded on %q", got)
 	}
+	if _, sess := getJSON(t, e, "GET", "/v1/sessions/"+second.SessionID); sess["account"] != other {
+		t.Fatalf("session shows account %v, want %s", sess["account"], other)
+	}
 	// The session now lives on the other account: the third turn continues there.
 	c.say("And again?")
 	if third := e.lastRow(); third.ChatID != second.ChatID {

@@ -52,6 +52,7 @@ type sessionJSON struct {
 	LastAccessed     int64   `json:"last_accessed"`
 	ExpiresAt        int64   `json:"expires_at"`
 	Expired          bool    `json:"expired"`
+	Account          *string `json:"account"` // the Qwen account its chat belongs to
 }
 
 // SessionJSON is a session as the API and the CLI show it; a list item
@@ -67,7 +68,7 @@ func (s *Server) sessionJSON(r *qp.SessionRecord, detail bool) sessionJSON {
 func sessionView(r *qp.SessionRecord, now time.Time, detail bool) sessionJSON {
 	out := sessionJSON{ID: r.ID, ChatID: r.ChatID, ParentID: nullable(r.ParentID), Model: r.Model, MessageCount: r.MessageCount,
 		FirstUserMessage: r.FirstUserMessage, CreatedAt: r.CreatedAt.UnixMilli(), LastAccessed: r.LastAccessed.UnixMilli(),
-		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now)}
+		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now), Account: nullable(r.Account)}
 	if detail {
 		n := r.RequestCount
 		out.RequestCount = &n
