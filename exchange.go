@@ -34,17 +34,20 @@ type Exchange struct {
 
 // Request is the client's call and what the proxy sent upstream for it.
 type Request struct {
-	RequestID     string // UUID, also returned to the client as X-Request-Id
-	SessionID     string // "" when the call failed before a session was reached
-	Timestamp     time.Time
-	Method        string
-	Path          string
-	Model         string
-	Stream        bool
-	ClientIP      string
-	UserAgent     string
-	APIKeyID      string // the proxy API key that made the call; "" without keys
-	Account       string // the Qwen account that served the call (id or e-mail, never a secret); "" if none was reached
+	RequestID string // UUID, also returned to the client as X-Request-Id
+	SessionID string // "" when the call failed before a session was reached
+	Timestamp time.Time
+	Method    string
+	Path      string
+	Model     string // the model name the client asked for
+	Stream    bool
+	ClientIP  string
+	UserAgent string
+	APIKeyID  string // the proxy API key that made the call; "" without keys
+	Account   string // the Qwen account that served the call (id or e-mail, never a secret); "" if none was reached
+	// IgnoredParams are the request fields that were accepted but had no
+	// effect (the "ignored" policy, and unknown fields), in body order.
+	IgnoredParams []string
 	OpenAIRequest []byte // client body as received (JSON), secrets redacted
 	QwenRequest   []byte // upstream body as sent (JSON); nil if never sent
 }
@@ -52,6 +55,7 @@ type Request struct {
 // Response is how the call ended.
 type Response struct {
 	ResponseID       string // UUID
+	Model            string // the Qwen model that answered; "" means Request.Model
 	Timestamp        time.Time
 	Status           string // StatusSuccess or StatusError
 	HTTPStatus       int
@@ -69,6 +73,15 @@ type Response struct {
 	ErrorMessage     string
 	OpenAIResponse   []byte // OpenAI-form body (assembled for streams)
 	QwenResponse     []byte // upstream body, or its assembled equivalent for streams
+}
+
+// AnsweringModel is the Qwen model that answered: MODEL_MAP may have mapped
+// the name the client asked for onto another.
+func (e *Exchange) AnsweringModel() string {
+	if e.Response.Model != "" {
+		return e.Response.Model
+	}
+	return e.Request.Model
 }
 
 // Batch is what the recorder writes in one transaction: the latest state of

@@ -77,6 +77,7 @@ type RequestRecord struct {
 	UserAgent     string
 	APIKeyID      string
 	Account       string
+	IgnoredParams []string        // fields accepted without effect
 	OpenAIRequest json.RawMessage // nil unless bodies were asked for
 	QwenRequest   json.RawMessage
 	Response      *ResponseRecord // nil if the call has no response row
@@ -169,4 +170,11 @@ type HistoryStore interface {
 	DeleteRequestsBefore(ctx context.Context, before time.Time, batch int) (int, error)
 	// ReclaimSpace gives freed pages back to the file system.
 	ReclaimSpace(ctx context.Context) error
+}
+
+// ResponseObjectStore keeps which Responses API objects their owners
+// deleted: the calls stay recorded, the objects are no longer served.
+type ResponseObjectStore interface {
+	DeleteResponseObject(ctx context.Context, requestID string, at time.Time) error
+	ResponseObjectDeleted(ctx context.Context, requestID string) (bool, error)
 }

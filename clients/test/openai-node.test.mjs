@@ -78,3 +78,15 @@ test('streams a tool call', async () => {
   assert.equal(final.choices[0].finish_reason, 'tool_calls');
   assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Lima' });
 });
+
+test('structured output with the zod helper (response_format json_schema, parse)', async () => {
+  const { z } = await import('zod');
+  const { zodResponseFormat } = await import('openai/helpers/zod');
+  const City = z.object({ city: z.string(), population: z.number().int() });
+  const res = await client.chat.completions.parse({
+    model: 'qwen3-max',
+    messages: [{ role: 'user', content: 'Facts about Oslo: reply {"city": "Oslo", "population": 709000}' }],
+    response_format: zodResponseFormat(City, 'city_facts'),
+  });
+  assert.deepEqual(res.choices[0].message.parsed, { city: 'Oslo', population: 709000 });
+});

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/modelmap"
 )
 
 // Config is every setting of `qwenproxy serve`.
@@ -35,6 +36,10 @@ type Config struct {
 	QwenCookies     string
 	QwenTimeout     time.Duration
 	QwenIdleTimeout time.Duration
+	// StreamKeepAlive is the longest a streaming client waits for a byte:
+	// the stream opens, or a keep-alive comment goes out, after this much
+	// silence.
+	StreamKeepAlive time.Duration
 	UserAgent       string
 	QwenWebVersion  string
 
@@ -59,6 +64,7 @@ type Config struct {
 	MaxBodyBytes      int64
 	ModelsCacheTTL    time.Duration
 	DefaultModel      string
+	ModelMap          []modelmap.Rule
 	RecorderQueueSize int
 	RecorderBatchSize int
 	ShutdownTimeout   time.Duration
@@ -101,6 +107,7 @@ func (c *Config) settings() []setting {
 		{"QWENPROXY_SECRET_KEY", "", "32 bytes, hex or base64, sealing stored passwords and shared tokens (comma-separated during a rotation: the first seals)", secretKey(&c.SecretKey)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
 		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
+		{"STREAM_KEEPALIVE", "15000", "ms of silence after which a streaming response opens (headers, role chunk) or sends a `: keep-alive` comment", millis(&c.StreamKeepAlive, 1)},
 		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome, with its client hints)", str(&c.UserAgent)},
 		{"QWEN_WEB_VERSION", "0.3.11", "Version header: Qwen's web client version; the first thing to update when Qwen refuses every call", str(&c.QwenWebVersion)},
 		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},
@@ -112,7 +119,8 @@ func (c *Config) settings() []setting {
 		{"LOG_FORMAT", "text", "text or json", oneOf(&c.LogFormat, "text", "json")},
 		{"MAX_BODY_BYTES", "10485760", "largest accepted request body", integer64(&c.MaxBodyBytes, 1)},
 		{"MODELS_CACHE_TTL", "300000", "ms the upstream model list is cached", millis(&c.ModelsCacheTTL, 1)},
-		{"DEFAULT_MODEL", "qwen3-max", "model used when a request names none", str(&c.DefaultModel)},
+		{"DEFAULT_MODEL", "qwen3-max", "model used when a request names none, or a claude-* or gpt-* name MODEL_MAP does not map", str(&c.DefaultModel)},
+		{"MODEL_MAP", "", "comma-separated pattern=qwen-model pairs mapping the model names clients send (* matches anything), e.g. claude-*=qwen3-coder-plus,gpt-*=qwen3-max", modelMap(&c.ModelMap)},
 		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
 		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM", millis(&c.ShutdownTimeout, 1)},
@@ -259,6 +267,13 @@ func databaseURL(dst *string) func(string) error {
 		}
 		*dst = v
 		return nil
+	}
+}
+
+func modelMap(dst *[]modelmap.Rule) func(string) error {
+	return func(v string) (err error) {
+		*dst, err = modelmap.Parse(v)
+		return err
 	}
 }
 

@@ -23,23 +23,24 @@ func TestDefaults(t *testing.T) {
 func TestEnvironmentThenFlags(t *testing.T) {
 	c, err := Load([]string{"--port", "4000", "--mock-upstream"}, env(map[string]string{
 		"PORT": "3500", "HOST": "0.0.0.0", "QWEN_TIMEOUT": "5000", "SESSION_TIMEOUT": "60000", "LOG_LEVEL": "DEBUG",
-		"QWEN_BASE_URL": "http://127.0.0.1:9/", "RETRY_BASE_DELAY": "0",
+		"QWEN_BASE_URL": "http://127.0.0.1:9/", "RETRY_BASE_DELAY": "0", "MODEL_MAP": "claude-*=qwen3-coder-plus",
 	}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Port != 4000 || c.Host != "0.0.0.0" || c.QwenTimeout != 5*time.Second || c.SessionTimeout != time.Minute ||
-		c.LogLevel != "debug" || c.QwenBaseURL != "http://127.0.0.1:9" || !c.MockUpstream || c.RetryBaseDelay != 0 {
+		c.LogLevel != "debug" || c.QwenBaseURL != "http://127.0.0.1:9" || !c.MockUpstream || c.RetryBaseDelay != 0 ||
+		len(c.ModelMap) != 1 || c.ModelMap[0].Target != "qwen3-coder-plus" {
 		t.Fatalf("config %+v", c)
 	}
 }
 
 func TestBadValuesAreNamed(t *testing.T) {
-	_, err := Load(nil, env(map[string]string{"PORT": "http", "QWEN_TIMEOUT": "-1", "LOG_LEVEL": "loud", "QWEN_BASE_URL": "chat.qwen.ai"}), io.Discard)
+	_, err := Load(nil, env(map[string]string{"PORT": "http", "QWEN_TIMEOUT": "-1", "LOG_LEVEL": "loud", "QWEN_BASE_URL": "chat.qwen.ai", "MODEL_MAP": "claude"}), io.Discard)
 	if err == nil {
 		t.Fatal("bad values accepted")
 	}
-	for _, name := range []string{"PORT", "QWEN_TIMEOUT", "LOG_LEVEL", "QWEN_BASE_URL"} {
+	for _, name := range []string{"PORT", "QWEN_TIMEOUT", "LOG_LEVEL", "QWEN_BASE_URL", "MODEL_MAP"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

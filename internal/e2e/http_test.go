@@ -18,11 +18,20 @@ import (
 
 func postJSON(t *testing.T, e *env, path, body string, header map[string]string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctxT(t), http.MethodPost, e.app.URL()+path, strings.NewReader(body))
+	return send(t, e, http.MethodPost, path, "application/json", body, header)
+}
+
+// send makes one call with the given Content-Type ("" for none) and
+// headers; the response body is closed when the test ends.
+func send(t *testing.T, e *env, method, path, contentType, body string, header map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctxT(t), method, e.app.URL()+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -100,10 +102,12 @@ func TestToolCallsStreamWithTheAccumulator(t *testing.T) {
 	if acc.Choices[0].FinishReason != "tool_calls" || strings.TrimSpace(msg.Content) != "Let me do that." || len(msg.ToolCalls) != 2 {
 		t.Fatalf("accumulated %q %+v %s", msg.Content, msg.ToolCalls, acc.Choices[0].FinishReason)
 	}
-	if msg.ToolCalls[0].Function.Arguments != `{"city":"Rome"}` || msg.ToolCalls[1].Function.Name != "read_file" || len(finished) == 0 {
+	// Arguments stream as the model writes them (repaired where it slips).
+	if msg.ToolCalls[0].Function.Arguments != `{"city": "Rome"}` || msg.ToolCalls[1].Function.Name != "read_file" || len(finished) == 0 {
 		t.Fatalf("calls %+v finished %d", msg.ToolCalls, len(finished))
 	}
-	if row := e.lastRow(); !row.Stream || row.FinishReason != "tool_calls" || !strings.Contains(row.OpenAIResponse.String, `"name":"read_file"`) {
+	if row := e.lastRow(); !row.Stream || row.FinishReason != "tool_calls" || !strings.Contains(row.OpenAIResponse.String, `"name":"read_file"`) ||
+		!strings.Contains(row.OpenAIResponse.String, `"arguments":"{\"city\": \"Rome\"}"`) {
 		t.Fatalf("recorded stream %+v", row)
 	}
 	// Continue with both results in one turn (parallel calls).
@@ -207,7 +211,7 @@ func TestToolChoiceIsEnforced(t *testing.T) {
 	stubborn.ToolChoice = openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")}
 	_, err = e.client.Chat.Completions.New(ctxT(t), stubborn)
 	var apiErr *openai.Error
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || apiErr.Code != "upstream_bad_response" || !strings.Contains(apiErr.Message, "tool_choice") {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || apiErr.Code != "tool_choice_unmet" || !strings.Contains(apiErr.Message, "tool_choice") {
 		t.Fatalf("stubborn model: %v", err)
 	}
 	if r := e.lastRow(); r.Status != "error" || r.Responses != 1 {
@@ -229,3 +233,61 @@ func TestBadToolDeclarationsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestQuotedSystemPromptIsNotACall is the agents' loop: a coding agent
+// declares a skill tool and lists its skills in a long system prompt as
+// <skill><name>…</name><description>…</description></skill>. The
+// simulator's plain answer quotes a bounded excerpt of it, and the quoted
+// listing stays text.
+func TestQuotedSystemPromptIsNotACall(t *testing.T) {
+	e := start(t, nil)
+	listing := "<available_skills>\n" + strings.Repeat("<skill><name>pdf</name><description>Reads PDF files</description></skill>\n", 900) + "</available_skills>"
+	body := `{"model":"qwen3-max","stream":true,"tools":[{"type":"function","function":{"name":"skill","parameters":{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}}}],
+		"messages":[{"role":"system","content":` + jsonString(listing) + `},{"role":"user","content":"hello"}]}`
+	resp := postJSON(t, e, "/v1/chat/completions", body, nil)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(b), "tool_calls") || !strings.Contains(string(b), `"finish_reason":"stop"`) {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	r := e.lastRow()
+	if len(listing) < 60_000 || len(r.OpenAIResponse.String) > 4_000 || !strings.Contains(r.OpenAIResponse.String, "more characters") {
+		t.Fatalf("a %d-byte prompt gave a %d-byte answer: %s", len(listing), len(r.OpenAIResponse.String), r.OpenAIResponse.String)
+	}
+}
+
+// TestStreamedToolCallRecordIsWhatWasSent: the recorded body of a streamed
+// answer with calls has the text exactly as the client received it.
+func TestStreamedToolCallRecordIsWhatWasSent(t *testing.T) {
+	e := start(t, nil)
+	body := `{"model":"qwen3-max","stream":true,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],"messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"}]}`
+	resp := postJSON(t, e, "/v1/chat/completions", body, nil)
+	b, _ := io.ReadAll(resp.Body)
+	var sent strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		var chunk struct {
+			Choices []struct {
+				Delta struct{ Content *string } `json:"delta"`
+			} `json:"choices"`
+		}
+		if data, ok := strings.CutPrefix(line, "data: "); ok && json.Unmarshal([]byte(data), &chunk) == nil && len(chunk.Choices) > 0 && chunk.Choices[0].Delta.Content != nil {
+			sent.WriteString(*chunk.Choices[0].Delta.Content)
+		}
+	}
+	var rec struct {
+		Choices []struct {
+			Message struct {
+				Content   string
+				ToolCalls []any `json:"tool_calls"`
+			}
+		}
+	}
+	r := e.lastRow()
+	if err := json.Unmarshal([]byte(r.OpenAIResponse.String), &rec); err != nil || len(rec.Choices[0].Message.ToolCalls) != 1 {
+		t.Fatalf("record %s", r.OpenAIResponse.String)
+	}
+	if sent.String() != "Let me do that.\n" || rec.Choices[0].Message.Content != sent.String() {
+		t.Fatalf("sent %q, recorded %q", sent.String(), rec.Choices[0].Message.Content)
+	}
+}
+
+func jsonString(s string) string { b, _ := json.Marshal(s); return string(b) }

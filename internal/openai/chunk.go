@@ -92,6 +92,24 @@ func (e *ChunkEncoder) ToolCallArguments(index int, args string) []byte {
 	return b
 }
 
+// FunctionCall carries a legacy function call (the functions form), or a
+// piece of it: the name in the first chunk, the arguments after.
+func (e *ChunkEncoder) FunctionCall(name, args string) []byte {
+	b := append(e.buf[:0], e.prefix...)
+	b = append(b, `{"index":0,"delta":{"function_call":{`...)
+	if name != "" {
+		b = append(b, `"name":`...)
+		b = AppendString(b, name)
+		b = append(b, ',')
+	}
+	b = append(b, `"arguments":`...)
+	b = AppendString(b, args)
+	b = append(b, `}}`...)
+	b = appendFinish(b, "")
+	e.buf = b
+	return b
+}
+
 // Finish is the chunk carrying finish_reason.
 func (e *ChunkEncoder) Finish(reason string) []byte {
 	if e.legacy {

@@ -8,7 +8,14 @@ func FuzzChatRequest(f *testing.F) {
 	f.Add([]byte(`{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`))
 	f.Add([]byte(`{"messages":[{"role":"tool","tool_call_id":"c","content":[{"type":"text","text":"x"}]}],"stream":true}`))
 	f.Add([]byte(`{"messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}]}`))
+	f.Add([]byte(`{"messages":[{"role":"user","content":"x"}],"stop":["a"],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{}}},"functions":[{"name":"f"}],"function_call":{"name":"f"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if _, err := CheckFields(body, ChatFields); err != nil {
+			if err.Status != 400 || err.Param == "" {
+				t.Fatalf("field error %+v", err)
+			}
+			return
+		}
 		var req ChatRequest
 		if err := Decode(body, &req); err != nil {
 			if err.Status != 400 || err.Message == "" {
@@ -16,8 +23,14 @@ func FuzzChatRequest(f *testing.F) {
 			}
 			return
 		}
-		if err := req.Validate(); err != nil && (err.Status != 400 || err.Type != TypeInvalidRequest) {
-			t.Fatalf("validation error %+v", err)
+		if err := req.Validate(); err != nil {
+			if err.Status != 400 || err.Type != TypeInvalidRequest {
+				t.Fatalf("validation error %+v", err)
+			}
+			return
+		}
+		if err := req.MapLegacyFunctions(); err != nil && err.Status != 400 {
+			t.Fatalf("functions error %+v", err)
 		}
 	})
 }

@@ -8,23 +8,25 @@ import (
 	"strings"
 )
 
-// ChatRequest is the body of POST /v1/chat/completions. Fields the proxy cannot
-// honour upstream (temperature, top_p, …) are still type-checked, so a client
-// learns about a typo instead of having it silently ignored.
+// ChatRequest is the body of POST /v1/chat/completions: the fields the
+// proxy acts on. Every other field is checked by CheckFields against
+// ChatFields, so a client learns about a typo or an unsupported request
+// instead of having it silently dropped.
 type ChatRequest struct {
-	Model               string          `json:"model"`
-	Messages            []Message       `json:"messages"`
-	Stream              bool            `json:"stream"`
-	StreamOptions       *StreamOptions  `json:"stream_options"`
-	Temperature         *float64        `json:"temperature"`
-	TopP                *float64        `json:"top_p"`
-	MaxTokens           *int            `json:"max_tokens"`
-	MaxCompletionTokens *int            `json:"max_completion_tokens"`
-	N                   *int            `json:"n"`
-	ReasoningEffort     string          `json:"reasoning_effort"`
-	EnableThinking      *bool           `json:"enable_thinking"`
-	Tools               json.RawMessage `json:"tools"`
-	ToolChoice          json.RawMessage `json:"tool_choice"`
+	Model           string          `json:"model"`
+	Messages        []Message       `json:"messages"`
+	Stream          bool            `json:"stream"`
+	StreamOptions   *StreamOptions  `json:"stream_options"`
+	ReasoningEffort string          `json:"reasoning_effort"`
+	EnableThinking  *bool           `json:"enable_thinking"`
+	Tools           json.RawMessage `json:"tools"`
+	ToolChoice      json.RawMessage `json:"tool_choice"`
+	Functions       json.RawMessage `json:"functions"`
+	FunctionCall    json.RawMessage `json:"function_call"`
+	ResponseFormat  json.RawMessage `json:"response_format"`
+	Stop            json.RawMessage `json:"stop"`
+	// ParallelToolCalls false allows one call per answer.
+	ParallelToolCalls *bool `json:"parallel_tool_calls"`
 }
 
 // StreamOptions asks for extras in a stream.
@@ -39,6 +41,15 @@ type Message struct {
 	Name       string          `json:"name,omitempty"`
 	ToolCalls  []ToolCall      `json:"tool_calls,omitempty"`
 	ToolCallID string          `json:"tool_call_id,omitempty"`
+	// FunctionCall is the legacy (functions) form of one tool call;
+	// MapLegacyFunctions turns it into ToolCalls.
+	FunctionCall *FunctionCall `json:"function_call,omitempty"`
+}
+
+// FunctionCall is a legacy function call: message.function_call.
+type FunctionCall struct {
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
 }
 
 // ToolCall is a function call made by the assistant.
@@ -53,17 +64,13 @@ type ToolCall struct {
 }
 
 // CompletionRequest is the body of the legacy POST /v1/completions.
+// Its other fields are checked by CheckFields against CompletionFields.
 type CompletionRequest struct {
 	Model         string          `json:"model"`
 	Prompt        json.RawMessage `json:"prompt"`
 	Stream        bool            `json:"stream"`
 	StreamOptions *StreamOptions  `json:"stream_options"`
-	Temperature   *float64        `json:"temperature"`
-	TopP          *float64        `json:"top_p"`
-	MaxTokens     *int            `json:"max_tokens"`
-	N             *int            `json:"n"`
-	Echo          bool            `json:"echo"`
-	Suffix        *string         `json:"suffix"`
+	Stop          json.RawMessage `json:"stop"`
 }
 
 // Decode parses a JSON body into dst, turning syntax and type errors into 400s
@@ -127,24 +134,11 @@ func (r *ChatRequest) Validate() *Error {
 		return InvalidRequest(fmt.Sprintf("messages[%d].role", len(r.Messages)-1), "invalid_value",
 			"the last message must be from the user, the assistant or a tool, not a %s prompt", last.Role)
 	}
-	return validateSampling(r.Temperature, r.TopP, r.N, r.MaxTokens, r.MaxCompletionTokens)
-}
-
-func validateSampling(temperature, topP *float64, n, maxTokens, maxCompletionTokens *int) *Error {
-	if temperature != nil && (*temperature < 0 || *temperature > 2) {
-		return InvalidRequest("temperature", "invalid_value", "temperature must be between 0 and 2")
-	}
-	if topP != nil && (*topP < 0 || *topP > 1) {
-		return InvalidRequest("top_p", "invalid_value", "top_p must be between 0 and 1")
-	}
-	if n != nil && *n != 1 {
-		return InvalidRequest("n", "unsupported_value", "only n=1 is supported: Qwen returns one answer per call")
-	}
-	if maxTokens != nil && *maxTokens < 1 {
-		return InvalidRequest("max_tokens", "invalid_value", "max_tokens must be at least 1")
-	}
-	if maxCompletionTokens != nil && *maxCompletionTokens < 1 {
-		return InvalidRequest("max_completion_tokens", "invalid_value", "max_completion_tokens must be at least 1")
+	if last := r.Messages[len(r.Messages)-1]; last.Role == "assistant" && (len(last.ToolCalls) > 0 || last.FunctionCall != nil) {
+		// As OpenAI: calls must be answered by their results before the
+		// conversation goes on. (A trailing assistant text is a prefill.)
+		return InvalidRequest(fmt.Sprintf("messages[%d]", len(r.Messages)-1), "invalid_value",
+			"an assistant message with tool_calls must be followed by the tool messages answering them")
 	}
 	return nil
 }
@@ -155,8 +149,12 @@ func (m *Message) validate(i int) *Error {
 	case "":
 		return InvalidRequest(param("role"), "missing_required_parameter", "messages[%d] is missing required field: role", i)
 	case "system", "developer", "user", "assistant", "tool":
+	case "function": // the legacy form of a tool result
+		if m.Name == "" {
+			return InvalidRequest(param("name"), "missing_required_parameter", "messages[%d] with role 'function' is missing required field: name", i)
+		}
 	default:
-		return InvalidRequest(param("role"), "invalid_value", "messages[%d].role must be one of system, developer, user, assistant, tool; got %q", i, m.Role)
+		return InvalidRequest(param("role"), "invalid_value", "messages[%d].role must be one of system, developer, user, assistant, tool, function; got %q", i, m.Role)
 	}
 	text, err := m.Text()
 	if err != nil {
@@ -170,8 +168,9 @@ func (m *Message) validate(i int) *Error {
 		if isNull(m.Content) {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] with role 'tool' is missing required field: content", i)
 		}
+	case "function":
 	case "assistant":
-		if isNull(m.Content) && len(m.ToolCalls) == 0 {
+		if isNull(m.Content) && len(m.ToolCalls) == 0 && m.FunctionCall == nil {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] from the assistant needs content or tool_calls", i)
 		}
 	default:
@@ -256,13 +255,7 @@ func (r *CompletionRequest) Validate() *Error {
 	if _, err := r.PromptText(); err != nil {
 		return err
 	}
-	if r.Echo {
-		return InvalidRequest("echo", "unsupported_value", "echo is not supported")
-	}
-	if r.Suffix != nil && *r.Suffix != "" {
-		return InvalidRequest("suffix", "unsupported_value", "suffix is not supported")
-	}
-	return validateSampling(r.Temperature, r.TopP, r.N, r.MaxTokens, nil)
+	return nil
 }
 
 // WantsThinking reports whether the client asked for the model's reasoning.

@@ -141,6 +141,10 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: words}
 	if calls, ok := toolAnswer(c, words); ok {
 		t.answer = calls
+	} else if cont, ok := prefillAnswer(words); ok {
+		t.answer = cont
+	} else if js, ok := formatAnswer(c, t.userID); ok {
+		t.answer = js
 	} else {
 		t.answer = s.compose(c, t.userID, system)
 	}
@@ -206,25 +210,45 @@ func (s *Sim) compose(c *chat, userID string, system []string) string {
 			users = append([]string{n.content}, users...)
 		}
 	}
+	if len(users) == 0 {
+		// A thread of no user message (an assistant or other role's
+		// message alone): answer to what was sent.
+		users = []string{c.nodes[userID].content}
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "You said: %q.", users[len(users)-1])
+	fmt.Fprintf(&b, "You said: %q.", excerpt(users[len(users)-1]))
 	if len(users) > 1 {
 		b.WriteString(" Earlier you said:")
 		for i, u := range users[:len(users)-1] {
 			if i > 0 {
 				b.WriteString(";")
 			}
-			fmt.Fprintf(&b, " %q", u)
+			fmt.Fprintf(&b, " %q", excerpt(u))
 		}
 		b.WriteString(".")
 	}
 	if len(system) > 0 {
-		fmt.Fprintf(&b, " System prompt: %q.", strings.Join(system, " "))
+		fmt.Fprintf(&b, " System prompt: %q.", excerpt(strings.Join(system, " ")))
 	}
 	for i := 0; len(strings.Fields(b.String())) < s.opt.AnswerWords; i++ {
 		fmt.Fprintf(&b, " Filler sentence number %d keeps the answer long.", i+1)
 	}
 	return b.String()
+}
+
+// maxExcerpt bounds what an answer quotes of one prompt, in characters: a
+// model summarises a coding agent's 65 KB system prompt, it does not recite
+// it (and a recited one is full of markup that looks like calls).
+const maxExcerpt = 400
+
+// excerpt is s, or its first maxExcerpt characters and how many were left
+// out.
+func excerpt(s string) string {
+	r := []rune(s)
+	if len(r) <= maxExcerpt {
+		return s
+	}
+	return fmt.Sprintf("%s… (%d more characters)", string(r[:maxExcerpt]), len(r)-maxExcerpt)
 }
 
 func firstWords(s string, n int) string {

@@ -22,16 +22,16 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		presented, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		id, valid := keys.Check(r.Context(), strings.TrimSpace(presented))
+		presented, ok := presentedKey(r)
+		id, valid := keys.Check(r.Context(), presented)
 		if !ok || !valid {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="qwenproxy"`)
-			writeError(w, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "invalid_api_key",
-				Message: "a valid proxy API key is required: Authorization: Bearer <key>"})
+			writeErrorFor(w, r, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "invalid_api_key",
+				Message: "a valid proxy API key is required: Authorization: Bearer <key> (or x-api-key: <key>)"})
 			return
 		}
 		if adminRoute(r) && !id.Admin && keys.AdminRequired(r.Context()) {
-			writeError(w, &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "admin_key_required",
+			writeErrorFor(w, r, &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "admin_key_required",
 				Message: "the history routes and deletes need an admin API key"})
 			return
 		}
@@ -39,8 +39,23 @@ func (s *Server) guard(next http.Handler) http.Handler {
 	})
 }
 
+// presentedKey is the proxy key a call carries: Authorization: Bearer, or
+// x-api-key, which Anthropic clients send instead.
+func presentedKey(r *http.Request) (string, bool) {
+	if key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(key), true
+	}
+	if key := strings.TrimSpace(r.Header.Get("X-Api-Key")); key != "" {
+		return key, true
+	}
+	return "", false
+}
+
 // adminRoute is the history API and every delete.
 func adminRoute(r *http.Request) bool {
+	if responsesModelRoute(r) {
+		return false
+	}
 	if r.Method == http.MethodDelete {
 		return true
 	}
@@ -50,6 +65,17 @@ func adminRoute(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// responsesModelRoute is a route of the Responses API, open to any valid
+// key: POST /v1/responses, and GET|DELETE /v1/responses/resp_… (with
+// /input_items), where a key sees only its own responses. GET /v1/responses,
+// /v1/responses/stats and /v1/responses/{numeric id} are the history's.
+func responsesModelRoute(r *http.Request) bool {
+	if r.URL.Path == "/v1/responses" {
+		return r.Method == http.MethodPost
+	}
+	return strings.HasPrefix(r.URL.Path, "/v1/responses/resp_")
 }
 
 // cors sets the CORS headers for allowed origins and answers preflights
@@ -71,7 +97,8 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Session-Id, X-Record-Bodies")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Session-Id, X-Record-Bodies, "+
+		"X-Api-Key, Anthropic-Version, Anthropic-Beta, Anthropic-Dangerous-Direct-Browser-Access")
 	h.Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)
 	return true

@@ -27,25 +27,24 @@ const emptyAnswerRetries = 2
 // answered: a failure of the account before the answer started moves the
 // conversation to another account (a refused token first gets one fresh
 // sign-in of the same account).
-func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Turn, account string) (*translate.Answer, output, translate.Told, context.Context, error) {
+func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Turn, out output, account string) (*translate.Answer, translate.Told, context.Context, error) {
 	history, _ := translate.Split(t.messages)
 	now := translate.ToldOf(t.messages, t.tools)
-	var out output
+	replay := turn.Replay
 	empties, rechatted, refreshed := 0, false, false
 	tried := map[string]bool{}
 	for {
 		actx := accounts.With(ctx, account)
 		c.ex.Request.Account = account
 		before, _ := s.deps.Accounts.Credentials(actx)
-		replay := turn.Replay
 		system, tools := turn.Told()
 		tell, withdrawn, next := translate.Decide(turn.FirstTurn(), translate.Told{System: system, Tools: tools}, now)
 		plan := translate.Plan{Tell: tell, ToolsWithdrawn: withdrawn, Replay: replay, Thinking: t.thinking, Tools: t.tools}
-		sess := &turn.Session
-		ans, o, err := s.exchange(actx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), out)
-		if ans.Events > 0 && t.stream {
-			out = o // the stream to the client is open: keep writing into it
+		if t.jsonFormat != nil {
+			plan.Instructions = t.jsonFormat.Instructions()
 		}
+		sess := &turn.Session
+		ans, err := s.exchange(actx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), out)
 		qe, _ := qwen.AsError(err)
 		switch {
 		case err != nil && ans.Events == 0 && !refreshed && s.refresh(actx, account, before, err):
@@ -53,37 +52,38 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		case err != nil && ans.Events == 0 && s.accountFault(account, err):
 			if ctx.Err() != nil {
 				c.accountReported = true
-				return ans, o, next, actx, err
+				return ans, next, actx, err
 			}
 			tried[account] = true
 			moved, merr := s.moveConversation(ctx, c, t, turn, tried, err)
 			if merr != nil {
 				c.accountReported = true
-				return ans, o, next, actx, merr
+				return ans, next, actx, merr
 			}
-			account, refreshed = moved, false
+			account, refreshed, replay = moved, false, turn.Replay
 		case qe == nil: // success, or not Qwen's failure (the client left)
-			return ans, o, next, actx, err
+			return ans, next, actx, err
 		case qe.Kind == qwen.KindNotFound && ans.Events == 0 && !rechatted:
 			rechatted = true
 			chatID, n, err := s.deps.Upstream.NewChat(actx, t.model)
 			c.ex.Response.UpstreamAttempts += n
 			if err != nil {
-				return ans, o, next, actx, err
+				return ans, next, actx, err
 			}
 			s.log.Warn("Qwen no longer knows the session's chat; continuing in a new chat with the history replayed",
 				"session_id", sess.ID, "old_chat_id", sess.ChatID, "chat_id", chatID)
 			turn.Rechat(chatID)
 			c.ex.Response.ChatID = chatID
-			turn.Replay = translate.HasEarlierTurns(history)
+			replay = translate.HasEarlierTurns(history)
 		case qe.Kind == qwen.KindEmptyAnswer && ans.Events > 0 && (!t.stream || ans.Reasoning() == "") && empties < emptyAnswerRetries:
 			// An answer that started and ended without text, of which
 			// nothing reached the client (a non-streamed answer is sent
 			// whole at the end): ask again. (One that never started was
 			// retried by the client already.)
 			empties++
+			out.reset()
 		default:
-			return ans, o, next, actx, err
+			return ans, next, actx, err
 		}
 	}
 }

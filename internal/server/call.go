@@ -28,6 +28,10 @@ type call struct {
 	// accountReported is set once the answering account's failure has been
 	// reported to the pool.
 	accountReported bool
+	// errorFormat writes errors in the envelope of the call's client API.
+	errorFormat errorFormat
+	// stream is a streaming call's event stream (nil until used).
+	stream *eventStream
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
@@ -44,11 +48,25 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 		Request: qp.Request{RequestID: id, Timestamp: s.now(), Method: r.Method, Path: r.URL.Path,
 			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(body)},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
-	}, metrics: s.deps.Metrics, metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
+	}, metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path), metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
 }
 
 // fail answers with f if nothing was sent yet, and records it.
 func (c *call) fail(f failure) {
+	if e := c.stream; e != nil {
+		// The keep-alive may be opening the stream: one or the other.
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		c.failNow(f)
+		if !e.open {
+			e.err = errClientGone // answered as an HTTP error: never opens
+		}
+		return
+	}
+	c.failNow(f)
+}
+
+func (c *call) failNow(f failure) {
 	rs := &c.ex.Response
 	rs.Status, rs.ErrorType = qp.StatusError, f.errType
 	rs.ErrorMessage = f.api.Message
@@ -57,7 +75,7 @@ func (c *call) fail(f failure) {
 	}
 	if f.api.Status != statusClientClosed && !c.wrote {
 		c.wrote = true
-		rs.OpenAIResponse = writeJSONError(c.w, f.api)
+		rs.OpenAIResponse = c.errorFormat(c.w, f.api)
 	}
 }
 

@@ -2,20 +2,34 @@ package server
 
 import (
 	"net/http"
+	"regexp"
 
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/session"
+	"qwenproxy/internal/structured"
 	"qwenproxy/internal/tools"
 )
 
 // validator is a decoded request body that can check itself.
 type validator interface{ Validate() *openai.Error }
 
-// decodeCall reads, decodes and validates a completion call's body into req
-// and reads its X-Session-Id. On failure it has answered the 4xx; nothing is
-// recorded for such a call.
-func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validator) (body []byte, sessionID string, ok bool) {
+// decodedCall is a completion call's body that passed every check.
+type decodedCall struct {
+	body      []byte
+	sessionID string   // X-Session-Id
+	ignored   []string // fields accepted without effect, for the record
+}
+
+// decodeCall reads the body, checks every field against its policy table
+// (when the client API has one), decodes and validates it into req, and
+// reads X-Session-Id. On failure it
+// has answered the 4xx; nothing is recorded for such a call.
+func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validator, fields []openai.Field) (decodedCall, bool) {
+	var d decodedCall
 	body, apiErr := s.readJSON(w, r)
+	if apiErr == nil && fields != nil {
+		d.ignored, apiErr = openai.CheckFields(body, fields)
+	}
 	if apiErr == nil {
 		apiErr = openai.Decode(body, req)
 	}
@@ -23,40 +37,91 @@ func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validato
 		apiErr = req.Validate()
 	}
 	if apiErr == nil {
-		sessionID, apiErr = sessionHeader(r)
+		d.sessionID, apiErr = sessionHeader(r)
 	}
 	if apiErr != nil {
-		writeError(w, apiErr)
-		return nil, "", false
+		writeErrorFor(w, r, apiErr)
+		return d, false
 	}
-	return body, sessionID, true
+	d.body = body
+	return d, true
 }
 
 // chatCompletions serves POST /v1/chat/completions.
 func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	var req openai.ChatRequest
-	body, sessionID, ok := s.decodeCall(w, r, &req)
+	d, ok := s.decodeCall(w, r, &req, openai.ChatFields)
 	if !ok {
 		return
+	}
+	t, apiErr := chatTurn(&req)
+	if apiErr == nil {
+		t.model, apiErr = s.resolveModel(r.Context(), req.Model)
+	}
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	t.asked, t.sessionID = req.Model, d.sessionID
+	c := s.newCall(w, r, d.body)
+	c.ex.Request.IgnoredParams = d.ignored
+	s.answer(c, t)
+}
+
+// chatTurn reads what the turn must do from a validated chat request: the
+// tools (or the legacy functions, mapped onto them), the answer format and
+// the stop sequences.
+func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
+	legacy := req.LegacyFunctions()
+	if err := req.MapLegacyFunctions(); err != nil {
+		return turnSpec{}, err
 	}
 	set, err := tools.ParseSet(req.Tools, req.ToolChoice)
 	if err != nil {
 		fe := err.(*tools.FieldError)
-		writeError(w, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message))
-		return
+		param := fe.Param
+		if legacy {
+			param = legacyParam(param)
+		}
+		return turnSpec{}, openai.InvalidRequest(param, "invalid_value", "%s %s", param, fe.Message)
 	}
-	t := turnSpec{
-		tools:     set,
-		model:     s.model(req.Model),
-		stream:    req.Stream,
-		thinking:  req.WantsThinking(),
-		messages:  req.Messages,
-		sessionID: sessionID,
+	rf, apiErr := openai.ParseResponseFormat(req.ResponseFormat)
+	if apiErr != nil {
+		return turnSpec{}, apiErr
 	}
+	jsonFormat, err := structured.Compile(rf)
+	if err != nil {
+		fe := err.(*structured.FieldError)
+		return turnSpec{}, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
+	}
+	stop, apiErr := openai.ParseStop(req.Stop)
+	if apiErr != nil {
+		return turnSpec{}, apiErr
+	}
+	format := chatFormat{functions: legacy, oneCall: req.ParallelToolCalls != nil && !*req.ParallelToolCalls}
 	if req.StreamOptions != nil {
-		t.includeUsage = req.StreamOptions.IncludeUsage
+		format.includeUsage = req.StreamOptions.IncludeUsage
 	}
-	s.answer(s.newCall(w, r, body), t)
+	return turnSpec{
+		format:     format,
+		tools:      set,
+		jsonFormat: jsonFormat,
+		stop:       stop,
+		stream:     req.Stream,
+		thinking:   req.WantsThinking(),
+		messages:   openai.Conversation(req.Messages),
+	}, nil
+}
+
+var toolParam = regexp.MustCompile(`^tools(\[\d+\])(?:\.function)?`)
+
+// legacyParam names a tools error in the functions form the client sent:
+// tools[2].function.name is functions[2].name, tool_choice is function_call.
+func legacyParam(p string) string {
+	if p == "tool_choice" {
+		return "function_call"
+	}
+	return toolParam.ReplaceAllString(p, "functions$1")
 }
 
 // sessionHeader reads and checks X-Session-Id.
@@ -66,11 +131,4 @@ func sessionHeader(r *http.Request) (string, *openai.Error) {
 		return "", openai.InvalidRequest("X-Session-Id", "invalid_session_id", "%s", session.ErrInvalidID.Error())
 	}
 	return id, nil
-}
-
-func (s *Server) model(requested string) string {
-	if requested == "" {
-		return s.cfg.DefaultModel
-	}
-	return requested
 }

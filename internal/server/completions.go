@@ -1,9 +1,9 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 )
 
@@ -11,21 +11,30 @@ import (
 // user message in a chat of its own.
 func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	var req openai.CompletionRequest
-	body, sessionID, ok := s.decodeCall(w, r, &req)
+	d, ok := s.decodeCall(w, r, &req, openai.CompletionFields)
 	if !ok {
 		return
 	}
+	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
 	prompt, _ := req.PromptText()
-	content, _ := json.Marshal(prompt)
-	t := turnSpec{
-		legacy:    true,
-		model:     s.model(req.Model),
-		stream:    req.Stream,
-		messages:  []openai.Message{{Role: "user", Content: content}},
-		sessionID: sessionID,
-	}
+	stop, _ := openai.ParseStop(req.Stop) // checked with the fields
+	format := chatFormat{legacy: true}
 	if req.StreamOptions != nil {
-		t.includeUsage = req.StreamOptions.IncludeUsage
+		format.includeUsage = req.StreamOptions.IncludeUsage
 	}
-	s.answer(s.newCall(w, r, body), t)
+	c := s.newCall(w, r, d.body)
+	c.ex.Request.IgnoredParams = d.ignored
+	s.answer(c, turnSpec{
+		format:    format,
+		model:     model,
+		asked:     req.Model,
+		stream:    req.Stream,
+		stop:      stop,
+		messages:  []qp.Message{{Role: "user", Text: prompt}},
+		sessionID: d.sessionID,
+	})
 }

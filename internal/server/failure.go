@@ -32,6 +32,11 @@ func classify(err error) failure {
 	if f, ok := accountFailure(err); ok {
 		return f
 	}
+	var unmet *unmetError
+	if errors.As(err, &unmet) {
+		return failure{api: &openai.Error{Status: http.StatusBadGateway, Type: openai.TypeUpstream, Code: unmet.code, Message: unmet.message},
+			errType: qp.ErrorTypeUpstream, cause: err}
+	}
 	qe, ok := qwen.AsError(err)
 	if !ok {
 		return failure{api: &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error",

@@ -114,6 +114,7 @@ type requestJSON struct {
 	UserAgent       string               `json:"user_agent"`
 	APIKeyID        *string              `json:"api_key_id"`
 	Account         *string              `json:"account"` // the Qwen account that served the call
+	IgnoredParams   []string             `json:"ignored_params"`
 	OpenAIRequest   json.RawMessage      `json:"openai_request,omitempty"`
 	QwenRequest     json.RawMessage      `json:"qwen_request,omitempty"`
 	ResponseSummary *responseSummaryJSON `json:"response_summary,omitempty"`
@@ -131,7 +132,7 @@ func toRequestJSON(r *qp.RequestRecord, detail bool) any {
 	out := requestJSON{ID: r.ID, RequestID: r.RequestID, SessionID: nullable(r.SessionID), Timestamp: r.Timestamp.UnixMilli(),
 		Method: r.Method, Path: r.Path, Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, APIKeyID: nullable(r.APIKeyID),
 		Account:       nullable(r.Account),
-		OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest}
+		IgnoredParams: r.IgnoredParams, OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest}
 	if detail {
 		full := struct {
 			requestJSON

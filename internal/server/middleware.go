@@ -54,7 +54,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				}
 				s.log.Error("panic in handler", "path", r.URL.Path, "panic", v)
 				if sw.status == 0 {
-					writeError(sw, &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error", Message: "internal error"})
+					writeErrorFor(sw, r, &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error", Message: "internal error"})
 				}
 			}
 			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,

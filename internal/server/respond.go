@@ -4,12 +4,32 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"qwenproxy/internal/openai"
 )
 
 // writeError sends an API error envelope with its status.
 func writeError(w http.ResponseWriter, e *openai.Error) { writeJSONError(w, e) }
+
+// errorFormat writes an API error in one client API's envelope, with its
+// status, and returns the body sent (for the record).
+type errorFormat func(w http.ResponseWriter, e *openai.Error) []byte
+
+// errorFormatFor is the envelope of the client API a path belongs to, so
+// that the errors the guard and the router give (401, 404, 405, …) are ones
+// the client's SDK can read.
+func errorFormatFor(path string) errorFormat {
+	if path == "/v1/messages" || strings.HasPrefix(path, "/v1/messages/") {
+		return writeAnthropicError
+	}
+	return writeJSONError
+}
+
+// writeErrorFor sends e in the envelope of r's client API.
+func writeErrorFor(w http.ResponseWriter, r *http.Request, e *openai.Error) {
+	errorFormatFor(r.URL.Path)(w, e)
+}
 
 // writeJSONError is writeError returning the body sent, for the record.
 func writeJSONError(w http.ResponseWriter, e *openai.Error) []byte {

@@ -31,7 +31,7 @@ func route(mux *http.ServeMux, path string, methods map[string]http.HandlerFunc)
 			return
 		}
 		w.Header().Set("Allow", allow)
-		writeError(w, &openai.Error{Status: http.StatusMethodNotAllowed, Type: openai.TypeInvalidRequest, Code: "method_not_allowed",
+		writeErrorFor(w, r, &openai.Error{Status: http.StatusMethodNotAllowed, Type: openai.TypeInvalidRequest, Code: "method_not_allowed",
 			Message: fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)})
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/metrics"
+	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/recorder"
 	"qwenproxy/internal/session"
@@ -35,15 +36,19 @@ type Upstream interface {
 
 // Config holds the server's own settings.
 type Config struct {
-	QueueSize    int           // the recorder's queue, for readiness
-	MaxBodyBytes int64         // request body limit; default 10 MiB
-	ModelsTTL    time.Duration // how long the upstream model list is cached
-	DefaultModel string        // used when a request names none
-	Sorts        SortFields    // whitelisted sort fields of the history lists
+	QueueSize    int             // the recorder's queue, for readiness
+	MaxBodyBytes int64           // request body limit; default 10 MiB
+	ModelsTTL    time.Duration   // how long the upstream model list is cached
+	DefaultModel string          // used when a request names none
+	ModelMap     []modelmap.Rule // MODEL_MAP: client model names → Qwen models
+	Sorts        SortFields      // whitelisted sort fields of the history lists
 	// RecordBodies stores request and response bodies; a call can opt out
 	// with X-Record-Bodies: false.
 	RecordBodies bool
 	CORSOrigins  []string // allowed browser origins; none: CORS off
+	// StreamKeepAlive is the longest silence a streaming client sees
+	// (STREAM_KEEPALIVE); default 15 s.
+	StreamKeepAlive time.Duration
 }
 
 // Deps are the collaborators of the server.
@@ -55,9 +60,12 @@ type Deps struct {
 	Recorder    Recorder
 	Store       interface{ Check(context.Context) error } // a real write and read
 	History     qp.HistoryStore
-	Keys        *auth.Keys       // nil: no proxy API keys
-	Metrics     *metrics.Metrics // nil: no /metrics
-	Log         *slog.Logger
+	// ResponseObjects keeps the Responses API objects deleted by their
+	// owners.
+	ResponseObjects qp.ResponseObjectStore
+	Keys            *auth.Keys       // nil: no proxy API keys
+	Metrics         *metrics.Metrics // nil: no /metrics
+	Log             *slog.Logger
 }
 
 // Server serves the API.
@@ -81,6 +89,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.DefaultModel == "" {
 		cfg.DefaultModel = "qwen3-max"
 	}
+	if cfg.StreamKeepAlive <= 0 {
+		cfg.StreamKeepAlive = 15 * time.Second
+	}
 	return &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
 		started: time.Now(), now: time.Now}
 }
@@ -95,6 +106,8 @@ func (s *Server) Handler() http.Handler {
 		route(mux, "/metrics", map[string]http.HandlerFunc{http.MethodGet: s.deps.Metrics.Handler().ServeHTTP})
 	}
 	route(mux, "/v1/chat/completions", map[string]http.HandlerFunc{http.MethodPost: s.chatCompletions})
+	route(mux, "/v1/messages", map[string]http.HandlerFunc{http.MethodPost: s.messages})
+	route(mux, "/v1/messages/count_tokens", map[string]http.HandlerFunc{http.MethodPost: s.countTokens})
 	route(mux, "/v1/completions", map[string]http.HandlerFunc{http.MethodPost: s.completions})
 	route(mux, "/v1/models", map[string]http.HandlerFunc{http.MethodGet: s.listModels})
 	route(mux, "/v1/models/{id...}", map[string]http.HandlerFunc{http.MethodGet: s.getModel})
@@ -105,13 +118,17 @@ func (s *Server) Handler() http.Handler {
 	route(mux, "/v1/requests", map[string]http.HandlerFunc{http.MethodGet: s.listRequests, http.MethodDelete: s.deleteRequests})
 	route(mux, "/v1/requests/{id}", map[string]http.HandlerFunc{http.MethodGet: s.getRequest})
 	route(mux, "/v1/requests/{id}/response", map[string]http.HandlerFunc{http.MethodGet: s.requestResponse})
-	route(mux, "/v1/responses", map[string]http.HandlerFunc{http.MethodGet: s.listResponses})
+	route(mux, "/v1/responses", map[string]http.HandlerFunc{http.MethodGet: s.listResponses, http.MethodPost: s.createResponse})
 	route(mux, "/v1/responses/stats", map[string]http.HandlerFunc{http.MethodGet: s.stats})
-	route(mux, "/v1/responses/{id}", map[string]http.HandlerFunc{http.MethodGet: s.getResponse})
+	// /v1/responses/{id} is the history's response by numeric id, and the
+	// Responses API's object by resp_ id (responsesModelRoute).
+	route(mux, "/v1/responses/{id}", map[string]http.HandlerFunc{http.MethodGet: byResponseID(s.getResponseObject, s.getResponse),
+		http.MethodDelete: byResponseID(s.deleteResponseObject, nil)})
+	route(mux, "/v1/responses/{id}/input_items", map[string]http.HandlerFunc{http.MethodGet: byResponseID(s.responseInputItems, nil)})
 	route(mux, "/v1/stats", map[string]http.HandlerFunc{http.MethodGet: s.stats})
 	route(mux, "/v1/export", map[string]http.HandlerFunc{http.MethodGet: s.export})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, notFound(r))
+		writeErrorFor(w, r, notFound(r))
 	})
 	return s.middleware(s.guard(mux))
 }

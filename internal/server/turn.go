@@ -7,25 +7,63 @@ import (
 	"fmt"
 	"io"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
-	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
+	"qwenproxy/internal/structured"
 	"qwenproxy/internal/tools"
 	"qwenproxy/internal/translate"
 )
 
-// turnSpec is one validated call to answer: a chat turn or a legacy prompt.
+// turnSpec is one validated call to answer, whichever client API it came
+// through: each front-end translates its request into this, and format
+// writes the answer back in the API's own form.
 type turnSpec struct {
-	legacy       bool
-	model        string
-	stream       bool
-	includeUsage bool
-	thinking     bool
-	messages     []openai.Message
-	sessionID    string     // X-Session-Id, already validated
-	tools        *tools.Set // nil or inactive: answers are never rewritten
+	format    answerFormat
+	model     string // the Qwen model that answers
+	asked     string // the model name the client sent ("" for none)
+	stream    bool
+	thinking  bool
+	messages  []qp.Message
+	sessionID string     // X-Session-Id (or the API's equivalent), already validated
+	tools     *tools.Set // nil or inactive: answers are never rewritten
+	// jsonFormat is the JSON the answer must be (response_format), or nil.
+	jsonFormat *structured.Format
+	// stop sequences end the answer before the first of them.
+	stop []string
 }
+
+// checked reports whether the answer must be checked whole before the client
+// sees it (so a corrective turn stays possible).
+func (t *turnSpec) checked() bool {
+	return t.jsonFormat != nil || t.tools.Active() && t.tools.Requirement() != ""
+}
+
+// unmet says how an answer breaks what the request demands (tool_choice,
+// response_format), or nil. An answer that is calls is not held to the
+// format. For a format it also returns the answer's JSON, clean of prose.
+func (t *turnSpec) unmet(out output) (clean string, problem error) {
+	calls := out.calls()
+	if t.tools.Active() && !t.tools.Satisfied(calls) {
+		return "", errToolChoice
+	}
+	if t.jsonFormat == nil || len(calls) > 0 {
+		return "", nil
+	}
+	return t.jsonFormat.Check(out.message().Text)
+}
+
+// correction is the corrective turn's message for problem.
+func (t *turnSpec) correction(problem error) string {
+	if problem == errToolChoice {
+		return t.tools.Correction()
+	}
+	return t.jsonFormat.Correction(problem)
+}
+
+// answerModel is the model an answer names: the one the client asked for.
+func (t *turnSpec) answerModel() string { return cmp.Or(t.asked, t.model) }
 
 // errClientGone marks a failed write to the client; it is a cancellation.
 var errClientGone = fmt.Errorf("client went away: %w", context.Canceled)
@@ -38,40 +76,59 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
 	rq, rs := &c.ex.Request, &c.ex.Response
-	rq.Model, rq.Stream = t.model, t.stream
+	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
 
+	out := s.newOutput(c, t, false)
+	if t.stream {
+		// From here the client sees a byte at least every STREAM_KEEPALIVE:
+		// the stream opens when upstream answers or when that much time
+		// has passed, whichever is first; then silences get comments.
+		stop := c.events().keepAlive(s.cfg.StreamKeepAlive)
+		defer stop()
+	}
 	if err := s.deps.Accounts.Unavailable(); err != nil {
-		c.fail(classify(err))
+		out.fail(classify(err))
 		return
 	}
 	turn, opened, err := s.beginTurn(ctx, c, t)
 	if err != nil {
-		c.fail(classify(err))
+		out.fail(classify(err))
 		return
 	}
 	defer turn.Release()
 	account, err := s.beginAccount(ctx, c, t, turn, opened)
 	if err != nil {
 		turn.Touch()
-		c.fail(classify(err))
+		out.fail(classify(err))
 		return
 	}
 
 	sess := &turn.Session
-	ans, out, told, actx, err := s.ask(ctx, c, t, turn, account)
+	ans, told, actx, err := s.ask(ctx, c, t, turn, out, account)
 	defer func() {
 		if !c.accountReported {
 			s.deps.Accounts.Report(accounts.From(actx), err)
 		}
 	}()
-	if err == nil && t.tools.Active() && !t.tools.Satisfied(out.calls()) {
-		// One corrective turn, under the answer that broke tool_choice.
-		out.reset()
-		correction := qwen.MessageSpec{Role: "user", Content: t.tools.Correction(), Thinking: t.thinking}
-		ans, _, err = s.exchange(actx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
-		if err == nil && !t.tools.Satisfied(out.calls()) {
-			err = errToolChoice
+	var clean string
+	if err == nil {
+		var problem error
+		if clean, problem = t.unmet(out); problem != nil {
+			// One corrective turn, under the answer that broke the demand.
+			out.reset()
+			correction := qwen.MessageSpec{Role: "user", Content: t.correction(problem), Thinking: t.thinking}
+			ans, err = s.exchange(actx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
+			if err == nil {
+				if clean, problem = t.unmet(out); problem != nil {
+					err = unmetFailure(problem)
+				}
+			}
 		}
+	}
+	if err == nil && clean != "" {
+		// The answer is the JSON alone, without the prose or fence around it.
+		out.reset()
+		err = out.content(clean)
 	}
 	if err != nil {
 		turn.Touch() // a failed turn still keeps the session alive
@@ -79,9 +136,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 		out.fail(classify(err))
 		return
 	}
-	finish := "stop"
+	finish := qp.FinishStop
 	if len(out.calls()) > 0 {
-		finish = "tool_calls"
+		finish = qp.FinishToolCalls
 	}
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
@@ -91,14 +148,30 @@ func (s *Server) answer(c *call, t turnSpec) {
 	rs.OpenAIResponse = out.finish(ans, finish)
 }
 
-// errToolChoice is an answer that still ignores tool_choice after a retry.
-var errToolChoice = &qwen.Error{Kind: qwen.KindBadResponse, Code: "tool_choice_unmet",
-	Message: "the model did not call the function that tool_choice requires, even when asked again"}
+// unmetError is an answer that still breaks what the request demands
+// (tool_choice, response_format) after the corrective turn: a 502 whose code
+// says which demand.
+type unmetError struct{ code, message string }
 
-// exchange sends one completion upstream and pumps its answer into out
-// (created on the first exchange of a call, when out is nil). It records
-// the upstream side of the call.
-func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, output, error) {
+func (e *unmetError) Error() string { return e.message }
+
+// errToolChoice is an answer that still ignores tool_choice after a retry.
+var errToolChoice = &unmetError{"tool_choice_unmet",
+	"the model did not call the function that tool_choice requires, even when asked again"}
+
+// unmetFailure is the call's error for problem, found after the corrective
+// turn.
+func unmetFailure(problem error) error {
+	if problem == errToolChoice {
+		return errToolChoice
+	}
+	return &unmetError{"response_format_unmet", "the model's answer did not meet response_format, even when asked again: " + problem.Error()}
+}
+
+// exchange sends one completion upstream and pumps its answer into out,
+// whose stream opens when upstream answers. It records the upstream side of
+// the call.
+func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
 	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
@@ -107,23 +180,18 @@ func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, pare
 	}
 	rs.UpstreamAttempts += attempts
 	if err != nil {
-		if out == nil {
-			out = s.newOutput(c, t, false)
-		}
-		return ans, out, err
+		return ans, err
 	}
 	defer stream.Close()
-	if out == nil {
-		out = s.newOutput(c, t, true)
-	}
-	err = s.pump(stream, ans, out, c, t.tools)
+	out.start()
+	err = s.pump(stream, ans, out, c, t)
 	rs.QwenResponse = ans.UpstreamRecord()
 	rs.ParentID = ans.Created.ParentID
 	u := ans.Usage()
 	rs.PromptTokens += u.PromptTokens
 	rs.CompletionTokens += u.CompletionTokens
 	rs.TotalTokens += u.TotalTokens
-	return ans, out, err
+	return ans, err
 }
 
 // beginTurn resolves and holds the call's session. opened is the account
@@ -146,28 +214,38 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 	if err != nil {
 		return nil, "", err
 	}
-	c.ex.Request.SessionID, rs.ChatID = turn.Session.ID, turn.Session.ChatID
-	c.w.Header().Set("X-Session-Id", turn.Session.ID)
+	rs.ChatID = turn.Session.ChatID
+	c.setSession(turn.Session.ID)
 	return turn, opened, nil
 }
 
-// pump reads the upstream answer to its end, forwarding text as it comes.
-// With tools, text passes through a filter that holds back only what may be
-// a call.
-func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call, set *tools.Set) error {
+// pump reads the upstream answer to its end (even past a stop sequence: a
+// completion cut short would leave Qwen's chat "in progress"), forwarding
+// text as it comes through the answer's text path.
+func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call, t turnSpec) error {
 	rs := &c.ex.Response
-	var filter *tools.Filter
-	if set.Active() {
-		filter = set.NewFilter()
-	}
-	emit := func(text string, calls []tools.Call) error {
-		if text != "" {
-			if err := out.content(text); err != nil {
+	path := newAnswerText(t)
+	streamer, _ := out.(callStreamer)
+	emit := func(events []tools.Event) error {
+		for _, ev := range events {
+			var err error
+			switch ev.Kind {
+			case tools.EventText:
+				err = out.content(ev.Text)
+			case tools.EventCallStart:
+				if streamer != nil {
+					err = streamer.toolCallStart(ev.Call)
+				}
+			case tools.EventCallArguments:
+				if streamer != nil {
+					err = streamer.toolCallArguments(ev.Call.ID, ev.Text)
+				}
+			case tools.EventCall:
+				err = out.toolCalls([]tools.Call{ev.Call})
+			}
+			if err != nil {
 				return err
 			}
-		}
-		if len(calls) > 0 {
-			return out.toolCalls(calls)
 		}
 		return nil
 	}
@@ -177,9 +255,10 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			err = ans.Unfinished()
 		}
 		if err != nil {
-			if filter != nil {
-				text, _ := filter.Flush() // keep what arrived, for the record
-				out.hold(text)
+			for _, ev := range path.flush() { // keep what arrived, for the record
+				if ev.Kind == tools.EventText {
+					out.hold(ev.Text)
+				}
 			}
 			return err
 		}
@@ -187,17 +266,13 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		if (content != "" || reasoning != "") && rs.FirstTokenAt.IsZero() {
 			rs.FirstTokenAt = s.now()
 		}
-		if reasoning != "" {
+		if reasoning != "" && !path.stopped() {
 			if err := out.reasoning(reasoning); err != nil {
 				return err
 			}
 		}
 		if content != "" {
-			text, calls := content, []tools.Call(nil)
-			if filter != nil {
-				text, calls = filter.Feed(content)
-			}
-			if err := emit(text, calls); err != nil {
+			if err := emit(path.feed(content)); err != nil {
 				return err
 			}
 		}
@@ -207,21 +282,112 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			out.flush()
 		}
 	}
-	if filter != nil {
-		if err := emit(filter.Flush()); err != nil {
-			return err
-		}
+	if err := emit(path.flush()); err != nil {
+		return err
 	}
+	ans.StopSequence = path.matched()
 	return ans.Empty()
 }
 
+// callStreamer is an output that streams a call as it arrives: its name once
+// the block is confirmed a call, then its arguments in pieces (OpenAI's
+// way). The call then also arrives whole, through toolCalls, under the same
+// ID. Outputs without it get calls whole only.
+type callStreamer interface {
+	toolCallStart(call tools.Call) error
+	toolCallArguments(id, piece string) error
+}
+
+// answerText is the path of an answer's text from upstream to the client:
+// a prefill the model repeated is dropped, tool calls are taken out, and the
+// text ends before the first stop sequence. Each stage holds back only what
+// may still change: the start of the repetition, a possible call, the start
+// of a stop sequence.
+type answerText struct {
+	trim  *translate.PrefixTrim
+	tools *tools.Filter
+	stop  *translate.StopFilter
+}
+
+func newAnswerText(t turnSpec) *answerText {
+	p := &answerText{stop: translate.NewStopFilter(t.stop)}
+	if prefill, ok := translate.Prefill(t.messages); ok {
+		p.trim = translate.NewPrefixTrim(prefill)
+	}
+	if t.tools.Active() {
+		p.tools = t.tools.NewFilter()
+	}
+	return p
+}
+
+func (p *answerText) stopped() bool   { return p.stop.Stopped() }
+func (p *answerText) matched() string { return p.stop.Matched() }
+
+// feed takes a piece of the answer and returns what the client gets now.
+// Nothing passes once a stop sequence has ended the answer.
+func (p *answerText) feed(s string) []tools.Event {
+	if p.stop.Stopped() {
+		return nil
+	}
+	return p.pass(p.trim.Feed(s), false)
+}
+
+// flush ends the answer: everything still held is released.
+func (p *answerText) flush() []tools.Event {
+	if p.stop.Stopped() {
+		return nil
+	}
+	return p.pass(p.trim.Flush(), true)
+}
+
+func (p *answerText) pass(s string, end bool) []tools.Event {
+	var events []tools.Event
+	if p.tools == nil {
+		events = []tools.Event{{Kind: tools.EventText, Text: s}}
+	} else {
+		events = p.tools.FeedEvents(s)
+		if end {
+			events = append(events, p.tools.FlushEvents()...)
+		}
+	}
+	if end {
+		events = append(events, tools.Event{Kind: tools.EventText}) // where the stop filter's tail goes
+	}
+	out := events[:0]
+	for i, ev := range events {
+		if ev.Kind == tools.EventText {
+			ev.Text = p.stop.Feed(ev.Text)
+			if end && i == len(events)-1 {
+				ev.Text += p.stop.Flush()
+			}
+			if ev.Text != "" {
+				out = append(out, ev)
+			}
+		} else {
+			out = append(out, ev)
+		}
+		if p.stop.Stopped() {
+			break // the answer ended here: nothing after it
+		}
+	}
+	return out
+}
+
 // advance moves the session past the answered turn.
-func (s *Server) advance(turn *session.Turn, msgs []openai.Message, ans *translate.Answer, out output) {
+func (s *Server) advance(turn *session.Turn, msgs []qp.Message, ans *translate.Answer, out output) {
 	parent := cmp.Or(ans.Created.ParentID, ans.Created.ResponseID)
 	if parent == "" {
 		s.log.Warn("answer without parent id; session not advanced", "session_id", turn.Session.ID)
 		turn.Touch()
 		return
 	}
-	turn.Advance(parent, session.Key(msgs, out.message()))
+	answer := out.message()
+	if prefill, ok := translate.Prefill(msgs); ok {
+		// The client keeps the begun answer and its continuation as one
+		// message: that is what it will resend.
+		whole := *answer
+		whole.Text = prefill + whole.Text
+		msgs, answer = msgs[:len(msgs)-1], &whole
+	}
+	turn.Advance(parent, session.Key(msgs, answer))
 }

@@ -20,6 +20,6 @@ func BenchmarkKey(b *testing.B) {
 	}
 	b.SetBytes(int64(size))
 	for b.Loop() {
-		Key(msgs, nil)
+		key(msgs, nil)
 	}
 }

@@ -21,12 +21,12 @@ func FuzzKey(f *testing.F) {
 			return openai.Message{Role: role, Content: b}
 		}
 		a := []openai.Message{msg(role1, text1), msg(role2, text2)}
-		if Key(a, nil) != Key(a, nil) {
+		if key(a, nil) != key(a, nil) {
 			t.Fatal("the key is not deterministic")
 		}
 		if len(text2) > 0 {
 			moved := []openai.Message{msg(role1, text1+text2[:1]), msg(role2, text2[1:])}
-			if normal(a) != normal(moved) && Key(a, nil) == Key(moved, nil) {
+			if normal(a) != normal(moved) && key(a, nil) == key(moved, nil) {
 				t.Fatalf("moving a byte between messages kept the key: %q|%q", text1, text2)
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"hash"
 	"strings"
 
-	"qwenproxy/internal/openai"
+	qp "qwenproxy"
 )
 
 // Key hashes a conversation (optionally followed by the assistant answer the
@@ -19,7 +19,7 @@ import (
 // whitespace trimmed (clients differ in trimming), tool calls by name and
 // arguments, and tool results by call id. Fields are length-prefixed so that
 // no two different conversations share an encoding.
-func Key(msgs []openai.Message, answer *openai.Message) string {
+func Key(msgs []qp.Message, answer *qp.Message) string {
 	h := sha256.New()
 	h.Write([]byte("qwenproxy-key-v1"))
 	for i := range msgs {
@@ -31,16 +31,15 @@ func Key(msgs []openai.Message, answer *openai.Message) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func writeMessage(h hash.Hash, m *openai.Message) {
-	text, _ := m.Text()
+func writeMessage(h hash.Hash, m *qp.Message) {
 	writeField(h, "m")
 	writeField(h, m.Role)
-	writeField(h, strings.TrimSpace(text))
+	writeField(h, strings.TrimSpace(m.Text))
 	writeField(h, m.ToolCallID)
 	for _, tc := range m.ToolCalls {
 		writeField(h, "tc")
-		writeField(h, tc.Function.Name)
-		writeField(h, strings.TrimSpace(tc.Function.Arguments))
+		writeField(h, tc.Name)
+		writeField(h, strings.TrimSpace(tc.Arguments))
 	}
 }
 

@@ -15,24 +15,33 @@ import (
 	"qwenproxy/internal/store/sqlstore"
 )
 
+// key is Key of a Chat Completions conversation, as the chat front-end
+// translates it.
+func key(msgs []openai.Message, answer *openai.Message) string {
+	if answer == nil {
+		return Key(openai.Conversation(msgs), nil)
+	}
+	return Key(openai.Conversation(msgs), &openai.Conversation([]openai.Message{*answer})[0])
+}
+
 func m(role, content string) openai.Message {
 	b, _ := json.Marshal(content)
 	return openai.Message{Role: role, Content: b}
 }
 
 func TestKeyNormalisesWhatClientsChange(t *testing.T) {
-	base := Key([]openai.Message{m("user", "Hello"), m("assistant", "Hi there")}, nil)
+	base := key([]openai.Message{m("user", "Hello"), m("assistant", "Hi there")}, nil)
 	parts := openai.Message{Role: "user", Content: json.RawMessage(`[{"type":"text","text":"Hello"}]`)}
 	same := [][]openai.Message{
 		{m("user", "  Hello\n"), m("assistant", "Hi there ")},
 		{parts, m("assistant", "Hi there")},
 	}
 	for _, msgs := range same {
-		if Key(msgs, nil) != base {
+		if key(msgs, nil) != base {
 			t.Errorf("%v: key differs", msgs)
 		}
 	}
-	if Key([]openai.Message{m("user", "Hello")}, &openai.Message{Role: "assistant", Content: json.RawMessage(`"Hi there"`)}) != base {
+	if key([]openai.Message{m("user", "Hello")}, &openai.Message{Role: "assistant", Content: json.RawMessage(`"Hi there"`)}) != base {
 		t.Error("a conversation plus its answer must hash like the resent history")
 	}
 	different := [][]openai.Message{
@@ -42,7 +51,7 @@ func TestKeyNormalisesWhatClientsChange(t *testing.T) {
 		{m("user", "Hel"), m("assistant", "loHi there")},
 	}
 	for _, msgs := range different {
-		if Key(msgs, nil) == base {
+		if key(msgs, nil) == base {
 			t.Errorf("%v: key collides", msgs)
 		}
 	}

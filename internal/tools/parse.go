@@ -4,29 +4,35 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	qp "qwenproxy"
 	"regexp"
 	"strconv"
 	"strings"
 )
 
-// Call is one parsed function call.
-type Call struct {
-	ID        string
-	Name      string
-	Arguments string // a JSON object
-}
+// Call is one parsed function call: the core's ToolCall.
+type Call = qp.ToolCall
 
 // Parse splits a whole answer into its text and its calls. Blocks that do
-// not name a declared tool, or whose arguments cannot be read even after
-// repair, stay in the text unchanged.
+// not name a declared tool, whose arguments cannot be read even after
+// repair, or that the model quotes (in a code block, an inline code span or
+// a blockquote) stay in the text unchanged.
 func (s *Set) Parse(text string) (content string, calls []Call) {
 	var out strings.Builder
+	quote := newQuoteState()
 	rest := text
 	for {
 		start, open, close := s.nextOpening(rest)
 		if start < 0 {
 			out.WriteString(rest)
 			break
+		}
+		quote.feed(rest[:start])
+		if quote.quoted() {
+			out.WriteString(rest[:start+len(open)])
+			quote.feed(open)
+			rest = rest[start+len(open):]
+			continue
 		}
 		end := strings.Index(rest[start+len(open):], close)
 		blockEnd := len(rest) // an unclosed block runs to the end
@@ -38,6 +44,7 @@ func (s *Set) Parse(text string) (content string, calls []Call) {
 			calls = append(calls, call)
 		} else {
 			out.WriteString(rest[:blockEnd])
+			quote.feed(rest[start:blockEnd])
 		}
 		rest = rest[blockEnd:]
 	}
@@ -63,10 +70,17 @@ func (s *Set) nextOpening(text string) (at int, open, close string) {
 	return at, open, close
 }
 
+// parseBlock reads one block from its opening tag to its closing tag (or to
+// the end of the answer). Only the <tool_call> form may be left unclosed:
+// the XML form is too close to prose and listings to be guessed at.
 func (s *Set) parseBlock(block, open, close string) (Call, bool) {
-	inner := strings.TrimSuffix(strings.TrimPrefix(block, open), close)
+	closed := strings.HasSuffix(block[len(open):], close)
+	inner := strings.TrimSuffix(block[len(open):], close)
 	if open == openTag {
 		return s.parseJSONCall(inner)
+	}
+	if !closed {
+		return Call{}, false
 	}
 	name := strings.TrimSuffix(strings.TrimPrefix(open, "<"), ">")
 	tool, _ := s.Lookup(name)
@@ -124,89 +138,57 @@ func decodeLenient(text string, dst any) bool {
 	return json.Unmarshal([]byte(repairJSON(text)), dst) == nil
 }
 
-// repairJSON rewrites single-quoted strings as double-quoted, escapes raw
-// control characters inside strings, and drops trailing commas.
-func repairJSON(s string) string {
-	var b strings.Builder
-	var quote byte // the open string's quote, or 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if quote != 0 {
-			switch {
-			case c == '\\' && i+1 < len(s):
-				if quote == '\'' && s[i+1] == '\'' {
-					b.WriteByte('\'')
-				} else {
-					b.WriteByte(c)
-					b.WriteByte(s[i+1])
-				}
-				i++
-			case c == quote:
-				b.WriteByte('"')
-				quote = 0
-			case c == '"': // a double quote inside a single-quoted string
-				b.WriteString(`\"`)
-			case c == '\n':
-				b.WriteString(`\n`)
-			case c == '\r':
-				b.WriteString(`\r`)
-			case c == '\t':
-				b.WriteString(`\t`)
-			default:
-				b.WriteByte(c)
-			}
-			continue
-		}
-		switch c {
-		case '"', '\'':
-			quote = c
-			b.WriteByte('"')
-		case ',':
-			j := i + 1
-			for j < len(s) && strings.IndexByte(" \t\r\n", s[j]) >= 0 {
-				j++
-			}
-			if j < len(s) && (s[j] == '}' || s[j] == ']') {
-				continue
-			}
-			b.WriteByte(c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
 var xmlOpen = regexp.MustCompile(`<([A-Za-z_][A-Za-z0-9_.-]*)>`)
+
+// toolSchema is what the XML form needs of a tool's JSON Schema.
+type toolSchema struct {
+	Properties map[string]struct {
+		Type string `json:"type"`
+	} `json:"properties"`
+	Required []string `json:"required"`
+}
 
 // xmlArguments reads <param>value</param> children, typing each value by the
 // tool's schema where it says number, integer, boolean, array or object.
+// The block is a call only when it is made of parameters alone and each is
+// one the schema declares: a listing such as
+// <skill><name>…</name><description>…</description></skill> quoted from a
+// system prompt is text, not a call of a tool named skill.
 func xmlArguments(inner string, tool *Tool) (string, bool) {
-	var schema struct {
-		Properties map[string]struct {
-			Type string `json:"type"`
-		} `json:"properties"`
-	}
+	var schema toolSchema
 	_ = json.Unmarshal(tool.Parameters, &schema)
 	args := map[string]any{}
 	// Each top-level <param> runs to its own closing tag, so values may hold
 	// markup of their own.
-	for rest := inner; ; {
+	rest := inner
+	for {
 		loc := xmlOpen.FindStringSubmatchIndex(rest)
 		if loc == nil {
 			break
 		}
+		if strings.TrimSpace(rest[:loc[0]]) != "" {
+			return "", false // prose between parameters: not a call
+		}
 		name := rest[loc[2]:loc[3]]
+		prop, declared := schema.Properties[name]
+		if !declared {
+			return "", false
+		}
 		end := strings.Index(rest[loc[1]:], "</"+name+">")
 		if end < 0 {
-			break
+			return "", false
 		}
 		value := strings.Trim(rest[loc[1]:loc[1]+end], "\r\n")
-		args[name] = typed(value, schema.Properties[name].Type)
+		args[name] = typed(value, prop.Type)
 		rest = rest[loc[1]+end+len(name)+3:]
 	}
-	if len(args) == 0 && strings.TrimSpace(inner) != "" {
+	if strings.TrimSpace(rest) != "" {
 		return "", false // text that is not parameters: not a call
+	}
+	for _, r := range schema.Required {
+		if _, ok := args[r]; !ok {
+			return "", false // a call the tool could not run is a mention
+		}
 	}
 	return string(marshal(args)), true
 }
@@ -251,4 +233,19 @@ func newCallID() string {
 		b[i] = idChars[int(b[i])%len(idChars)]
 	}
 	return "call_" + string(b[:])
+}
+
+// Canonical re-encodes a JSON object the way parsed calls' arguments are
+// encoded (keys sorted, <, > and & unescaped), so that arguments a client
+// resends as an object hash like the string it was given.
+func Canonical(raw []byte) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return "{}", true
+	}
+	var obj map[string]any
+	if json.Unmarshal(raw, &obj) != nil {
+		return "", false
+	}
+	return string(marshal(obj)), true
 }

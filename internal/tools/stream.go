@@ -2,53 +2,173 @@ package tools
 
 import "strings"
 
+// EventKind says what a streamed answer yielded.
+type EventKind int
+
+const (
+	// EventText is answer text (Event.Text).
+	EventText EventKind = iota
+	// EventCallStart: a block has been confirmed a call (the JSON form,
+	// naming a declared tool, outside quotation); Event.Call has its ID and
+	// Name, its arguments follow.
+	EventCallStart
+	// EventCallArguments is the next piece of the started call's arguments
+	// (Event.Text): the pieces add up to one JSON object.
+	EventCallArguments
+	// EventCall is a complete call (Event.Call), with its arguments parsed
+	// and re-encoded; a started call ends with it, under the same ID.
+	EventCall
+)
+
+// Event is one thing a streamed answer yields, in order.
+type Event struct {
+	Kind EventKind
+	Text string
+	Call Call
+}
+
+// maxCallHead is how much of a block is read looking for its head (name,
+// then the arguments' opening brace) before it is left to be read whole.
+const maxCallHead = 512
+
 // Filter finds calls in a streamed answer. Text is released as soon as it
 // cannot be the start of a call; from a possible opening tag on it is held
 // until the block closes, then becomes a call or, on a false alarm, text
-// again.
+// again. A block in the JSON form is announced as soon as its head names a
+// declared tool, and its arguments stream as they arrive. Markup the model
+// quotes (see Parse) is text from the start.
 type Filter struct {
 	set     *Set
-	pending string // held text
+	quote   *quoteState // the context of the text released so far
+	pending string      // held text
 	inBlock bool
 	open    string
 	close   string
+
+	// The started call of the block being read, if any.
+	call     *Call
+	args     *argStream
+	fed      int    // bytes of pending the arguments were read from
+	streamed string // the arguments sent so far
+	headless bool   // the block's head did not name a call: read it whole
 }
 
 // NewFilter returns a filter for set's tools.
-func (s *Set) NewFilter() *Filter { return &Filter{set: s} }
+func (s *Set) NewFilter() *Filter { return &Filter{set: s, quote: newQuoteState()} }
 
 // Feed takes the next piece of answer text and returns the text that can be
-// forwarded now and any calls completed by it.
-func (f *Filter) Feed(delta string) (string, []Call) {
-	f.pending += delta
+// forwarded now and any calls completed by it (started calls are reported
+// only when complete).
+func (f *Filter) Feed(delta string) (string, []Call) { return collapse(f.FeedEvents(delta)) }
+
+// Flush ends the answer as FlushEvents does, collapsed as Feed.
+func (f *Filter) Flush() (string, []Call) { return collapse(f.FlushEvents()) }
+
+func collapse(events []Event) (string, []Call) {
 	var text strings.Builder
 	var calls []Call
+	for _, ev := range events {
+		switch ev.Kind {
+		case EventText:
+			text.WriteString(ev.Text)
+		case EventCall:
+			calls = append(calls, ev.Call)
+		}
+	}
+	return text.String(), calls
+}
+
+// FeedEvents takes the next piece of answer text and returns what it yields,
+// in order.
+func (f *Filter) FeedEvents(delta string) []Event {
+	f.pending += delta
+	var out events
 	for {
 		if f.inBlock {
+			f.streamCall(&out)
 			end := strings.Index(f.pending[len(f.open):], f.close)
 			if end < 0 {
-				return text.String(), calls
+				return out
 			}
 			blockEnd := len(f.open) + end + len(f.close)
-			if call, ok := f.set.parseBlock(f.pending[:blockEnd], f.open, f.close); ok {
-				calls = append(calls, call)
-			} else {
-				text.WriteString(f.pending[:blockEnd])
-			}
+			f.endBlock(&out, f.pending[:blockEnd])
 			f.pending, f.inBlock = f.pending[blockEnd:], false
 			continue
 		}
 		start, open, close := f.set.nextOpening(f.pending)
 		if start >= 0 {
-			text.WriteString(f.pending[:start])
+			out.text(f.pending[:start])
+			f.quote.feed(f.pending[:start])
+			if f.quote.quoted() {
+				out.text(open)
+				f.quote.feed(open)
+				f.pending = f.pending[start+len(open):]
+				continue
+			}
 			f.pending, f.inBlock, f.open, f.close = f.pending[start:], true, open, close
 			continue
 		}
 		keep := f.partialOpening()
-		text.WriteString(f.pending[:len(f.pending)-keep])
+		out.text(f.pending[:len(f.pending)-keep])
+		f.quote.feed(f.pending[:len(f.pending)-keep])
 		f.pending = f.pending[len(f.pending)-keep:]
-		return text.String(), calls
+		return out
 	}
+}
+
+// streamCall announces the block's call once its head has arrived, then
+// passes on the arguments that arrived since.
+func (f *Filter) streamCall(out *events) {
+	if f.call == nil {
+		if f.open != openTag || f.headless {
+			return
+		}
+		inner := f.pending[len(f.open):]
+		m := callHead.FindStringSubmatchIndex(inner)
+		if m == nil {
+			f.headless = len(inner) > maxCallHead
+			return
+		}
+		name := inner[m[2]:m[3]]
+		if _, ok := f.set.Lookup(name); !ok {
+			f.headless = true
+			return
+		}
+		f.call, f.args, f.fed = &Call{ID: newCallID(), Name: name}, &argStream{}, len(f.open)+m[1]-1
+		*out = append(*out, Event{Kind: EventCallStart, Call: *f.call})
+	}
+	if f.fed < len(f.pending) {
+		f.arguments(out, f.args.feed(f.pending[f.fed:]))
+		f.fed = len(f.pending)
+	}
+}
+
+func (f *Filter) arguments(out *events, piece string) {
+	if piece != "" {
+		f.streamed += piece
+		*out = append(*out, Event{Kind: EventCallArguments, Text: piece, Call: Call{ID: f.call.ID, Name: f.call.Name}})
+	}
+}
+
+// endBlock reads a whole block: a call, or text after all. A started call
+// always ends as a call: the client has it.
+func (f *Filter) endBlock(out *events, block string) {
+	call, ok := f.set.parseBlock(block, f.open, f.close)
+	if started := f.call; started != nil {
+		f.arguments(out, f.args.close())
+		final := *started
+		final.Arguments = f.streamed
+		if ok {
+			final.Arguments = call.Arguments
+		}
+		*out = append(*out, Event{Kind: EventCall, Call: final})
+	} else if ok {
+		*out = append(*out, Event{Kind: EventCall, Call: call})
+	} else {
+		out.text(block)
+		f.quote.feed(block)
+	}
+	f.call, f.args, f.fed, f.streamed, f.headless = nil, nil, 0, "", false
 }
 
 // partialOpening is the length of the longest suffix of the held text that
@@ -70,16 +190,36 @@ func (f *Filter) partialOpening() int {
 	return 0
 }
 
-// Flush ends the answer: an unclosed block is parsed as far as it goes, and
-// whatever is still held is released as text.
-func (f *Filter) Flush() (string, []Call) {
+// FlushEvents ends the answer: an unclosed block is parsed as far as it
+// goes, and whatever is still held is released as text.
+func (f *Filter) FlushEvents() []Event {
+	var out events
 	rest := f.pending
 	f.pending = ""
 	if f.inBlock {
 		f.inBlock = false
+		if f.call != nil {
+			f.endBlock(&out, rest)
+			return out
+		}
 		if call, ok := f.set.parseBlock(rest, f.open, f.close); ok {
-			return "", []Call{call}
+			return append(out, Event{Kind: EventCall, Call: call})
 		}
 	}
-	return rest, nil
+	out.text(rest)
+	return out
+}
+
+// events collects a feed's events, merging adjacent text.
+type events []Event
+
+func (e *events) text(s string) {
+	if s == "" {
+		return
+	}
+	if n := len(*e); n > 0 && (*e)[n-1].Kind == EventText {
+		(*e)[n-1].Text += s
+		return
+	}
+	*e = append(*e, Event{Kind: EventText, Text: s})
 }

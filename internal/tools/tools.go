@@ -6,6 +6,7 @@ package tools
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -87,37 +88,50 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, error) {
 			set.Tools = append(set.Tools, Tool{Name: d.Function.Name, Description: d.Function.Description, Parameters: params})
 		}
 	}
-	choice := bytes.TrimSpace(rawChoice)
+	if err := set.ParseChoice(rawChoice); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// ParseChoice reads tool_choice into s: none, auto, required, or a named
+// function, given in Chat Completions' form
+// {"type":"function","function":{"name":…}} or the Responses API's
+// {"type":"function","name":…}. Absent or null leaves auto. Errors are
+// *FieldError.
+func (s *Set) ParseChoice(raw json.RawMessage) error {
+	choice := bytes.TrimSpace(raw)
 	if len(choice) == 0 || bytes.Equal(choice, []byte("null")) {
-		return set, nil
+		return nil
 	}
 	var mode string
 	if json.Unmarshal(choice, &mode) == nil {
 		switch mode {
 		case "auto", "none", "required":
-			set.Choice.Mode = mode
+			s.Choice.Mode = mode
 		default:
-			return nil, &FieldError{"tool_choice", "must be none, auto, required or a function"}
+			return &FieldError{"tool_choice", "must be none, auto, required or a function"}
 		}
 	} else {
 		var named struct {
 			Type     string `json:"type"`
+			Name     string `json:"name"`
 			Function struct {
 				Name string `json:"name"`
 			} `json:"function"`
 		}
-		if json.Unmarshal(choice, &named) != nil || named.Type != "function" || named.Function.Name == "" {
-			return nil, &FieldError{"tool_choice", "must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\":…}}"}
+		if json.Unmarshal(choice, &named) != nil || named.Type != "function" || cmp.Or(named.Function.Name, named.Name) == "" {
+			return &FieldError{"tool_choice", "must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\":…}}"}
 		}
-		set.Choice = Choice{Mode: "function", Name: named.Function.Name}
+		s.Choice = Choice{Mode: "function", Name: cmp.Or(named.Function.Name, named.Name)}
 	}
-	if set.Choice.Mode == "required" || set.Choice.Mode == "function" {
-		if len(set.Tools) == 0 {
-			return nil, &FieldError{"tool_choice", "requires tools"}
+	if s.Choice.Mode == "required" || s.Choice.Mode == "function" {
+		if len(s.Tools) == 0 {
+			return &FieldError{"tool_choice", "requires tools"}
 		}
-		if _, ok := set.Lookup(set.Choice.Name); set.Choice.Mode == "function" && !ok {
-			return nil, &FieldError{"tool_choice", fmt.Sprintf("names %q, which is not among the tools", set.Choice.Name)}
+		if _, ok := s.Lookup(s.Choice.Name); s.Choice.Mode == "function" && !ok {
+			return &FieldError{"tool_choice", fmt.Sprintf("names %q, which is not among the tools", s.Choice.Name)}
 		}
 	}
-	return set, nil
+	return nil
 }

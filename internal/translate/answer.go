@@ -18,7 +18,10 @@ type Answer struct {
 	hasUsage  bool
 	Finished  bool
 	Events    int
-	phases    []string // the phases that arrived, in order, each once
+	// StopSequence is the stop sequence that ended the answer the client
+	// got, "" when none did (the upstream answer itself is read whole).
+	StopSequence string
+	phases       []string // the phases that arrived, in order, each once
 }
 
 // Add takes one event and returns the answer and reasoning text it adds.

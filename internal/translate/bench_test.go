@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	qp "qwenproxy"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +109,7 @@ func BenchmarkStreamEventsPipeline(b *testing.B) {
 // BenchmarkUpstreamRequest translates a coding agent's turn: a 30 KB system
 // prompt and 20 earlier messages, replayed into a new chat.
 func BenchmarkUpstreamRequest(b *testing.B) {
-	msgs := []openai.Message{msg("system", strings.Repeat("You are a careful coding agent. ", 1000))}
+	msgs := []qp.Message{msg("system", strings.Repeat("You are a careful coding agent. ", 1000))}
 	for i := range 10 {
 		msgs = append(msgs, msg("user", strings.Repeat("Please change the function. ", 20+i)), msg("assistant", strings.Repeat("Done, here it is. ", 30)))
 	}

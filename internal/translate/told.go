@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	qp "qwenproxy"
 
-	"qwenproxy/internal/openai"
 	"qwenproxy/internal/tools"
 )
 
@@ -21,7 +21,7 @@ type Told struct {
 // prompts, and its tools when calls are emulated for it (tool_choice "none"
 // declares none). tool_choice itself is not part of it: it is restated on
 // every turn that demands a call.
-func ToldOf(msgs []openai.Message, set *tools.Set) Told {
+func ToldOf(msgs []qp.Message, set *tools.Set) Told {
 	var t Told
 	if sys := SystemText(msgs); sys != "" {
 		t.System = digest([]byte(sys))

@@ -2,9 +2,9 @@ package translate
 
 import (
 	"encoding/json"
+	qp "qwenproxy"
 	"testing"
 
-	"qwenproxy/internal/openai"
 	"qwenproxy/internal/tools"
 )
 
@@ -21,7 +21,7 @@ func TestToldOfHashesWhatAChatIsTold(t *testing.T) {
 	write := `[{"type":"function","function":{"name":"write","parameters":{"type":"object"}}}]`
 	writeSpaced := `[{"type":"function","function":{"name":"write","parameters":{ "type" : "object" }}}]`
 	read := `[{"type":"function","function":{"name":"read"}}]`
-	sys := []openai.Message{msg("system", "Be brief."), msg("user", "hi")}
+	sys := []qp.Message{msg("system", "Be brief."), msg("user", "hi")}
 	a := ToldOf(sys, toolSet(t, write, `"auto"`))
 	if a.System == "" || a.Tools == "" {
 		t.Fatalf("%+v", a)
@@ -37,7 +37,7 @@ func TestToldOfHashesWhatAChatIsTold(t *testing.T) {
 	if b := ToldOf(sys, toolSet(t, write, `"none"`)); b.Tools != "" {
 		t.Fatalf("none: %+v", b)
 	}
-	if b := ToldOf([]openai.Message{msg("user", "hi")}, nil); b != (Told{}) {
+	if b := ToldOf([]qp.Message{msg("user", "hi")}, nil); b != (Told{}) {
 		t.Fatalf("nothing: %+v", b)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"qwenproxy/internal/openai"
+	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/tools"
 )
@@ -12,25 +12,48 @@ import (
 // Split divides a conversation into the history the proxy has already seen
 // answered (everything up to and including the last assistant message) and
 // the new turn (the messages after it). Qwen keeps the history; only the turn
-// is sent. A conversation that ends with an assistant message (a prefill) has
-// that message as its turn.
-func Split(msgs []openai.Message) (history, turn []openai.Message) {
+// is sent. A conversation that ends with an assistant message (a prefill, to
+// be continued) has that message in its turn, with what came since the
+// assistant message before it.
+func Split(msgs []qp.Message) (history, turn []qp.Message) {
+	end := len(msgs)
+	if _, ok := Prefill(msgs); ok {
+		end--
+	}
 	k := 0
-	for i := len(msgs) - 1; i >= 0; i-- {
+	for i := end - 1; i >= 0; i-- {
 		if msgs[i].Role == "assistant" {
 			k = i + 1
 			break
 		}
 	}
-	if k == len(msgs) {
-		k = len(msgs) - 1
-	}
 	return msgs[:k], msgs[k:]
 }
 
+// Prefill returns the text of a trailing assistant message without tool
+// calls: the start of the answer, which the model is to continue.
+func Prefill(msgs []qp.Message) (string, bool) {
+	if len(msgs) == 0 {
+		return "", false
+	}
+	last := &msgs[len(msgs)-1]
+	if last.Role != "assistant" || len(last.ToolCalls) > 0 {
+		return "", false
+	}
+	return last.Text, true
+}
+
+// Markers of a prefill: Qwen's web API has no way to start the answer, so
+// the turn asks the model to continue the given text.
+const (
+	PrefillOpen  = "[Answer so far]"
+	PrefillClose = "[End of answer so far]"
+	prefillAsk   = "Your answer to this turn has already begun. Continue it from exactly where the text between the markers below ends — the next character onwards — without repeating any of it and without any preamble."
+)
+
 // HasEarlierTurns reports whether history holds anything but system prompts:
 // a conversation that a new Qwen chat would not know about.
-func HasEarlierTurns(history []openai.Message) bool {
+func HasEarlierTurns(history []qp.Message) bool {
 	for _, m := range history {
 		if !isSystem(m.Role) {
 			return true
@@ -41,11 +64,10 @@ func HasEarlierTurns(history []openai.Message) bool {
 
 // FirstUserText is the text of the first user message, which names a session
 // for people browsing the history.
-func FirstUserText(msgs []openai.Message) string {
+func FirstUserText(msgs []qp.Message) string {
 	for i := range msgs {
 		if msgs[i].Role == "user" {
-			t, _ := msgs[i].Text()
-			return strings.TrimSpace(t)
+			return strings.TrimSpace(msgs[i].Text)
 		}
 	}
 	return ""
@@ -63,6 +85,8 @@ type Plan struct {
 	Replay         bool // the chat is new but the client has earlier turns: replay them
 	Thinking       bool
 	Tools          *tools.Set
+	// Instructions are per request (response_format): they end every turn.
+	Instructions string
 }
 
 // Markers of the one upstream message. Qwen takes exactly one message per
@@ -83,6 +107,8 @@ type Plan struct {
 //	<the new turn: the user's words, tool results>
 //
 //	<what tool_choice demands of this answer, on later turns>
+//
+//	<the answer format (response_format), on every turn that asks for one>
 const (
 	SystemOpen  = "[System instructions]"
 	SystemClose = "[End of system instructions]"
@@ -95,8 +121,8 @@ const toolsWithdrawn = "No functions are available any more: answer in plain tex
 
 // UpstreamMessage builds the one message of a Qwen completion request for
 // the newest turn of msgs.
-func UpstreamMessage(msgs []openai.Message, p Plan) qwen.MessageSpec {
-	history, turn := Split(msgs)
+func UpstreamMessage(msgs []qp.Message, p Plan) qwen.MessageSpec {
+	history, _ := Split(msgs)
 	var body strings.Builder
 	if p.Tell {
 		writeSystem(&body, SystemText(msgs), p)
@@ -104,17 +130,20 @@ func UpstreamMessage(msgs []openai.Message, p Plan) qwen.MessageSpec {
 	if p.Replay {
 		writeReplay(&body, history)
 	}
-	role := "user"
-	if len(turn) == 1 && turn[0].Role == "assistant" {
-		role = "assistant"
-	}
 	writeTurn(&body, msgs, len(history))
 	if !p.Tell && p.Tools.Active() && p.Tools.Requirement() != "" {
 		// The instructions (with the requirement) were stated earlier; a
 		// demand for a call is per request.
 		body.WriteString("\n\n" + p.Tools.Requirement())
 	}
-	return qwen.MessageSpec{Role: role, Content: body.String(), Thinking: p.Thinking}
+	if p.Instructions != "" {
+		body.WriteString("\n\n" + p.Instructions)
+	}
+	if prefix, ok := Prefill(msgs); ok {
+		// Last, after every instruction: what the answer must continue.
+		fmt.Fprintf(&body, "\n\n%s\n%s\n%s\n%s", prefillAsk, PrefillOpen, prefix, PrefillClose)
+	}
+	return qwen.MessageSpec{Role: "user", Content: body.String(), Thinking: p.Thinking}
 }
 
 // writeSystem writes the system section: the prompts, then the tools.
@@ -136,11 +165,11 @@ func writeSystem(b *strings.Builder, system string, p Plan) {
 }
 
 // SystemText joins every system and developer prompt of the conversation.
-func SystemText(msgs []openai.Message) string {
+func SystemText(msgs []qp.Message) string {
 	var parts []string
 	for i := range msgs {
 		if isSystem(msgs[i].Role) {
-			if t, _ := msgs[i].Text(); strings.TrimSpace(t) != "" {
+			if t := msgs[i].Text; strings.TrimSpace(t) != "" {
 				parts = append(parts, t)
 			}
 		}
@@ -152,7 +181,7 @@ func isSystem(role string) bool { return role == "system" || role == "developer"
 
 // writeReplay puts the earlier turns into the first message of a new chat, so
 // that a conversation whose chat was lost keeps its context.
-func writeReplay(b *strings.Builder, history []openai.Message) {
+func writeReplay(b *strings.Builder, history []qp.Message) {
 	if !HasEarlierTurns(history) {
 		return
 	}
@@ -162,7 +191,7 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 		if isSystem(m.Role) {
 			continue
 		}
-		text, _ := m.Text()
+		text := m.Text
 		switch m.Role {
 		case "user":
 			fmt.Fprintf(b, "User: %s\n\n", text)
@@ -171,7 +200,7 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 				fmt.Fprintf(b, "Assistant: %s\n\n", text)
 			}
 			for _, tc := range m.ToolCalls {
-				fmt.Fprintf(b, "Assistant (call %s):\n%s\n\n", tc.ID, tools.FormatCall(tc.Function.Name, tc.Function.Arguments))
+				fmt.Fprintf(b, "Assistant (call %s):\n%s\n\n", tc.ID, tools.FormatCall(tc.Name, tc.Arguments))
 			}
 		case "tool":
 			writeToolResult(b, m, history[:i])
@@ -184,18 +213,20 @@ func writeReplay(b *strings.Builder, history []openai.Message) {
 // writeTurn writes the new turn, msgs[start:], as one message. Its system
 // messages are not repeated here: they are part of the system prompt, which
 // is stated whole whenever it changes.
-func writeTurn(b *strings.Builder, msgs []openai.Message, start int) {
+func writeTurn(b *strings.Builder, msgs []qp.Message, start int) {
 	first := true
 	for i := start; i < len(msgs); i++ {
 		m := &msgs[i]
-		if isSystem(m.Role) {
+		// A turn's assistant message is a prefill, which UpstreamMessage
+		// writes last, after every instruction.
+		if isSystem(m.Role) || m.Role == "assistant" {
 			continue
 		}
 		if !first {
 			b.WriteString("\n\n")
 		}
 		first = false
-		text, _ := m.Text()
+		text := m.Text
 		if m.Role == "tool" {
 			writeToolResult(b, m, msgs[:i])
 			continue
@@ -205,23 +236,27 @@ func writeTurn(b *strings.Builder, msgs []openai.Message, start int) {
 }
 
 // writeToolResult describes a tool's result in words the model understands.
-func writeToolResult(b *strings.Builder, m *openai.Message, before []openai.Message) {
-	text, _ := m.Text()
+func writeToolResult(b *strings.Builder, m *qp.Message, before []qp.Message) {
+	text := m.Text
 	if strings.TrimSpace(text) == "" {
 		text = "(no output)"
 	}
+	failed := ""
+	if m.IsError {
+		failed = ", which failed" // Anthropic's is_error
+	}
 	if name := toolName(m.ToolCallID, before); name != "" {
-		fmt.Fprintf(b, "Result of %s (%s):\n%s", name, m.ToolCallID, text)
+		fmt.Fprintf(b, "Result of %s (%s)%s:\n%s", name, m.ToolCallID, failed, text)
 		return
 	}
-	fmt.Fprintf(b, "Result of tool call %s:\n%s", m.ToolCallID, text)
+	fmt.Fprintf(b, "Result of tool call %s%s:\n%s", m.ToolCallID, failed, text)
 }
 
-func toolName(callID string, before []openai.Message) string {
+func toolName(callID string, before []qp.Message) string {
 	for i := len(before) - 1; i >= 0; i-- {
 		for _, tc := range before[i].ToolCalls {
 			if tc.ID == callID {
-				return tc.Function.Name
+				return tc.Name
 			}
 		}
 	}

@@ -5,17 +5,15 @@ import (
 	"strings"
 	"testing"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/tools"
 )
 
-func msg(role, content string) openai.Message {
-	b, _ := json.Marshal(content)
-	return openai.Message{Role: role, Content: b}
-}
+func msg(role, content string) qp.Message { return qp.Message{Role: role, Text: content} }
 
-func roles(msgs []openai.Message) string {
+func roles(msgs []qp.Message) string {
 	var r []string
 	for _, m := range msgs {
 		r = append(r, m.Role)
@@ -27,14 +25,16 @@ func TestSplit(t *testing.T) {
 	tool := msg("tool", "42")
 	tool.ToolCallID = "call_1"
 	cases := []struct {
-		msgs          []openai.Message
+		msgs          []qp.Message
 		history, turn string
 	}{
-		{[]openai.Message{msg("user", "a")}, "", "user"},
-		{[]openai.Message{msg("system", "s"), msg("user", "a")}, "", "system,user"},
-		{[]openai.Message{msg("user", "a"), msg("assistant", "b"), msg("user", "c")}, "user,assistant", "user"},
-		{[]openai.Message{msg("user", "a"), msg("assistant", "b"), tool, tool}, "user,assistant", "tool,tool"},
-		{[]openai.Message{msg("user", "a"), msg("assistant", "prefill")}, "user", "assistant"},
+		{[]qp.Message{msg("user", "a")}, "", "user"},
+		{[]qp.Message{msg("system", "s"), msg("user", "a")}, "", "system,user"},
+		{[]qp.Message{msg("user", "a"), msg("assistant", "b"), msg("user", "c")}, "user,assistant", "user"},
+		{[]qp.Message{msg("user", "a"), msg("assistant", "b"), tool, tool}, "user,assistant", "tool,tool"},
+		// A prefill belongs to the turn it starts the answer of.
+		{[]qp.Message{msg("user", "a"), msg("assistant", "prefill")}, "", "user,assistant"},
+		{[]qp.Message{msg("user", "a"), msg("assistant", "b"), msg("user", "c"), msg("assistant", "pre")}, "user,assistant", "user,assistant"},
 	}
 	for _, tc := range cases {
 		h, turn := Split(tc.msgs)
@@ -44,8 +44,28 @@ func TestSplit(t *testing.T) {
 	}
 }
 
+func TestPrefillIsAskedToBeContinued(t *testing.T) {
+	convo := []qp.Message{msg("system", "Be brief."), msg("user", "Write a haiku"), msg("assistant", "Autumn moon ")}
+	m := UpstreamMessage(convo, Plan{Tell: true, Instructions: "# Answer format"})
+	if m.Role != "user" {
+		t.Fatalf("role %s", m.Role)
+	}
+	want := "Write a haiku\n\n# Answer format\n\n" + prefillAsk + "\n" + PrefillOpen + "\nAutumn moon \n" + PrefillClose
+	if !strings.HasSuffix(m.Content, want) || !strings.HasPrefix(m.Content, SystemOpen+"\nBe brief.") {
+		t.Fatalf("message %q", m.Content)
+	}
+	if p, ok := Prefill(convo); !ok || p != "Autumn moon " {
+		t.Fatalf("prefill %q %v", p, ok)
+	}
+	withCall := msg("assistant", "")
+	withCall.ToolCalls = []qp.ToolCall{{ID: "c"}}
+	if _, ok := Prefill([]qp.Message{msg("user", "a"), withCall}); ok {
+		t.Fatal("an assistant message with calls is not a prefill")
+	}
+}
+
 func TestUpstreamMessageFoldsEverythingIntoOne(t *testing.T) {
-	convo := []openai.Message{msg("system", "Be brief."), msg("developer", "Use English."), msg("user", "Hi"), msg("assistant", "Hello"), msg("user", "Again")}
+	convo := []qp.Message{msg("system", "Be brief."), msg("developer", "Use English."), msg("user", "Hi"), msg("assistant", "Hello"), msg("user", "Again")}
 
 	first := UpstreamMessage(convo[:3], Plan{Tell: true})
 	want := "[System instructions]\nBe brief.\n\nUse English.\n[End of system instructions]\n\nHi"
@@ -63,14 +83,14 @@ func TestUpstreamMessageFoldsEverythingIntoOne(t *testing.T) {
 	}
 	// A system message inside a later turn is part of the system prompt,
 	// stated in its section, never as the user's words.
-	withSystem := append(append([]openai.Message{}, convo...), msg("system", "Now in French."))
+	withSystem := append(append([]qp.Message{}, convo...), msg("system", "Now in French."))
 	if got := UpstreamMessage(withSystem[:6], Plan{}); strings.Contains(got.Content, "French") {
 		t.Fatalf("system text in the turn: %q", got.Content)
 	}
 	if got := UpstreamMessage(withSystem, Plan{Tell: true}); !strings.HasPrefix(got.Content, "[System instructions]\nBe brief.\n\nUse English.\n\nNow in French.\n[End of system instructions]") {
 		t.Fatalf("restated system %q", got.Content)
 	}
-	if got := UpstreamMessage([]openai.Message{msg("user", "Hi")}, Plan{Tell: true}); got.Content != "Hi" {
+	if got := UpstreamMessage([]qp.Message{msg("user", "Hi")}, Plan{Tell: true}); got.Content != "Hi" {
 		t.Fatalf("no system prompt: %q", got.Content)
 	}
 }
@@ -80,7 +100,7 @@ func TestToolsAreStatedInTheSystemSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	convo := []openai.Message{msg("system", "Be brief."), msg("user", "Hi")}
+	convo := []qp.Message{msg("system", "Be brief."), msg("user", "Hi")}
 	told := UpstreamMessage(convo, Plan{Tell: true, Tools: set}).Content
 	if !strings.HasPrefix(told, "[System instructions]\nBe brief.\n\n# Tools") || !strings.Contains(told, "### write") ||
 		!strings.HasSuffix(told, "[End of system instructions]\n\nHi") {
@@ -98,20 +118,18 @@ func TestToolsAreStatedInTheSystemSection(t *testing.T) {
 }
 
 func TestToolResultsBecomeText(t *testing.T) {
-	call := openai.Message{Role: "assistant", Content: json.RawMessage("null")}
+	call := qp.Message{Role: "assistant"}
 	for _, id := range []string{"call_a", "call_b"} {
-		tc := openai.ToolCall{ID: id, Type: "function"}
-		tc.Function.Name, tc.Function.Arguments = "get_weather", `{"city":"Oslo"}`
-		call.ToolCalls = append(call.ToolCalls, tc)
+		call.ToolCalls = append(call.ToolCalls, qp.ToolCall{ID: id, Name: "get_weather", Arguments: `{"city":"Oslo"}`})
 	}
 	r1, r2, r3 := msg("tool", "rain"), msg("tool", "  "), msg("tool", "x")
 	r1.ToolCallID, r2.ToolCallID, r3.ToolCallID = "call_a", "call_b", "call_unknown"
-	got := UpstreamMessage([]openai.Message{msg("user", "weather?"), call, r1, r2, r3}, Plan{})
+	got := UpstreamMessage([]qp.Message{msg("user", "weather?"), call, r1, r2, r3}, Plan{})
 	want := "Result of get_weather (call_a):\nrain\n\nResult of get_weather (call_b):\n(no output)\n\nResult of tool call call_unknown:\nx"
 	if got.Role != "user" || got.Content != want {
 		t.Fatalf("got %+v", got)
 	}
-	replay := UpstreamMessage([]openai.Message{msg("user", "weather?"), call, r1, msg("assistant", "It rains."), msg("user", "thanks")}, Plan{Tell: true, Replay: true})
+	replay := UpstreamMessage([]qp.Message{msg("user", "weather?"), call, r1, msg("assistant", "It rains."), msg("user", "thanks")}, Plan{Tell: true, Replay: true})
 	if !strings.Contains(replay.Content, "Assistant (call call_a):\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Oslo\"}}\n</tool_call>") || !strings.Contains(replay.Content, "Result of get_weather (call_a):\nrain") {
 		t.Fatalf("replay %q", replay.Content)
 	}

@@ -74,8 +74,8 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 // The multi-row INSERTs of n rows each.
 func insertRequests(n int) string {
 	return `INSERT INTO requests
-		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, account)
-		VALUES ` + values(`((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
+		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account)
+		VALUES ` + values(`((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
 		ON CONFLICT (request_id) DO NOTHING RETURNING request_id, id`
 }
 
@@ -126,7 +126,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
 		args = append(args, rq.SessionID, rq.RequestID, rq.Timestamp.UnixMilli(), rq.Method, rq.Path, rq.Model, rq.Stream,
-			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, rq.Account)
+			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, strings.Join(rq.IgnoredParams, ","), rq.Account)
 	}
 	requestIDs, err := s.insertReturning(ctx, tx, insertRequests(len(chunk)), args)
 	if err != nil {
@@ -145,7 +145,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		if rq.OpenAIRequest != nil || rq.QwenRequest != nil {
 			bodies = append(bodies, id, nullText(rq.OpenAIRequest), nullText(rq.QwenRequest))
 		}
-		args = append(args, id, rq.SessionID, rs.ResponseID, rs.Timestamp.UnixMilli(), rq.Model, rq.Stream,
+		args = append(args, id, rq.SessionID, rs.ResponseID, rs.Timestamp.UnixMilli(), chunk[i].AnsweringModel(), rq.Stream,
 			rs.Status, rs.HTTPStatus, rs.FinishReason, rs.ChatID, rs.ParentID,
 			rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens, ttftMillis(rq, rs),
 			rs.Duration.Milliseconds(), rs.UpstreamAttempts, rs.ErrorType, rs.ErrorMessage, rs.Timestamp.UnixMilli(),

@@ -165,14 +165,18 @@ func callFilter(w *where, f qp.CallFilter, prefix, timeCol string) {
 }
 
 const requestColumns = `q.id, q.request_id, COALESCE(q.session_id, ''), q.timestamp, q.method, q.path, q.model, q.stream, q.client_ip,
-	q.user_agent, COALESCE(q.api_key_id, ''), COALESCE(q.account, '')`
+	q.user_agent, COALESCE(q.api_key_id, ''), COALESCE(q.ignored_params, ''), COALESCE(q.account, '')`
 
 func scanRequest(row interface{ Scan(...any) error }, extra ...any) (*qp.RequestRecord, error) {
 	var r qp.RequestRecord
 	var ts int64
-	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent, &r.APIKeyID, &r.Account}
+	var ignored string
+	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent, &r.APIKeyID, &ignored, &r.Account}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
+	}
+	if ignored != "" {
+		r.IgnoredParams = strings.Split(ignored, ",")
 	}
 	r.Timestamp = time.UnixMilli(ts)
 	return &r, nil

@@ -25,7 +25,7 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 	groups := map[rollupKey]*stats.Acc{}
 	for i := range batch {
 		rq, rs := &batch[i].Request, &batch[i].Response
-		k := rollupKey{hourOf(rs.Timestamp.UnixMilli()), rq.Model, rq.Account}
+		k := rollupKey{hourOf(rs.Timestamp.UnixMilli()), batch[i].AnsweringModel(), rq.Account}
 		a := groups[k]
 		if a == nil {
 			a = stats.NewAcc(false)

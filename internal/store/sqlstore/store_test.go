@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -326,5 +327,25 @@ func testDeletesKeepStatisticsTrue(t *testing.T, dbURL string) {
 	}
 	if err := st.ReclaimSpace(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestIgnoredParamsAreRecordedAndRead(t *testing.T) {
+	storetest.Each(t, testIgnoredParamsAreRecordedAndRead)
+}
+
+func testIgnoredParamsAreRecordedAndRead(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
+	ctx := context.Background()
+	with, without := exchange(1, ""), exchange(2, "")
+	with.Request.IgnoredParams = []string{"temperature", "top_k"}
+	if err := st.WriteExchanges(ctx, []qp.Exchange{with, without}); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"req-1": "temperature,top_k", "req-2": ""} {
+		rec, err := st.Request(ctx, id)
+		if err != nil || rec == nil || strings.Join(rec.IgnoredParams, ",") != want {
+			t.Fatalf("%s: %+v %v", id, rec, err)
+		}
 	}
 }

@@ -1,0 +1,111 @@
+// The official OpenAI Node SDK's Responses client against qwenproxy.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { startProxy } from '../proxy.mjs';
+
+let proxy;
+let client;
+before(async () => {
+  proxy = await startProxy();
+  client = new OpenAI({ baseURL: proxy.baseURL, apiKey: 'not-checked', maxRetries: 0 });
+});
+after(() => proxy.stop());
+
+const shell = {
+  type: 'function',
+  name: 'shell',
+  description: 'Runs a shell command',
+  parameters: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] },
+};
+
+test('answers without streaming, and keeps the response', async () => {
+  const res = await client.responses.create({ model: 'gpt-5-codex', instructions: 'Be brief.', input: 'hello responses' });
+  assert.equal(res.object, 'response');
+  assert.equal(res.status, 'completed');
+  assert.equal(res.model, 'gpt-5-codex');
+  assert.equal(res.output_text, 'You said: "hello responses". System prompt: "Be brief.".');
+  assert.ok(res.usage.total_tokens > 0);
+
+  const again = await client.responses.retrieve(res.id);
+  assert.equal(again.id, res.id);
+  assert.equal(again.output_text, res.output_text);
+  const items = [];
+  for await (const item of client.responses.inputItems.list(res.id)) items.push(item);
+  assert.equal(items.length, 1);
+  assert.equal(items[0].content[0].text, 'hello responses');
+
+  const deleted = await client.responses.delete(res.id);
+  assert.ok(deleted === undefined || deleted.deleted !== false);
+  await assert.rejects(client.responses.retrieve(res.id), (err) => err instanceof OpenAI.NotFoundError);
+});
+
+test('streams the semantic events', async () => {
+  const stream = await client.responses.create({
+    model: 'gpt-5',
+    stream: true,
+    reasoning: { effort: 'high', summary: 'auto' },
+    input: [{ role: 'user', content: [{ type: 'input_text', text: 'stream to responses' }] }],
+  });
+  const types = [];
+  let text = '';
+  let reasoning = '';
+  let completed;
+  for await (const ev of stream) {
+    types.push(ev.type);
+    if (ev.type === 'response.output_text.delta') text += ev.delta;
+    if (ev.type === 'response.reasoning_summary_text.delta') reasoning += ev.delta;
+    if (ev.type === 'response.completed') completed = ev.response;
+  }
+  assert.equal(types[0], 'response.created');
+  assert.equal(types[1], 'response.in_progress');
+  assert.equal(types.at(-1), 'response.completed');
+  for (const t of ['response.output_item.added', 'response.content_part.added', 'response.output_text.done', 'response.content_part.done', 'response.output_item.done']) {
+    assert.ok(types.includes(t), `no ${t} in ${types}`);
+  }
+  assert.match(text, /^You said: "stream to responses"\./);
+  assert.ok(reasoning.length > 0);
+  assert.deepEqual(completed.output.map((i) => i.type), ['reasoning', 'message']);
+  assert.equal(completed.output[1].content[0].text, text);
+});
+
+test('calls a function and continues with previous_response_id', async () => {
+  const first = await client.responses.create({ model: 'gpt-5-codex', input: 'use shell with {"command": "ls"}', tools: [shell] });
+  const call = first.output.find((i) => i.type === 'function_call');
+  assert.equal(call.name, 'shell');
+  assert.deepEqual(JSON.parse(call.arguments), { command: 'ls' });
+
+  const second = await client.responses.create({
+    model: 'gpt-5-codex',
+    previous_response_id: first.id,
+    input: [{ type: 'function_call_output', call_id: call.call_id, output: 'README.md' }],
+    tools: [shell],
+  });
+  assert.equal(second.previous_response_id, first.id);
+  assert.match(second.output_text, /said "README\.md"/);
+});
+
+test('streams a function call, and the whole history (store: false) continues the chat', async () => {
+  const input = [{ role: 'user', content: 'use shell with {"command": "pwd"}' }];
+  const stream = client.responses.stream({ model: 'gpt-5-codex', store: false, input, tools: [shell] });
+  const first = await stream.finalResponse();
+  const call = first.output.find((i) => i.type === 'function_call');
+  assert.deepEqual(JSON.parse(call.arguments), { command: 'pwd' });
+
+  const second = await client.responses.create({
+    model: 'gpt-5-codex',
+    store: false,
+    input: [...input, ...first.output, { type: 'function_call_output', call_id: call.call_id, output: '/work' }],
+    tools: [shell],
+  });
+  assert.equal(second.output_text, 'Thanks: shell said "/work".');
+  await assert.rejects(client.responses.retrieve(second.id), (err) => err instanceof OpenAI.NotFoundError);
+});
+
+test('errors arrive as the SDK error classes', async () => {
+  await assert.rejects(client.responses.create({ model: 'llama-3', input: 'x' }), (err) => err instanceof OpenAI.NotFoundError && /MODEL_MAP/.test(err.message));
+  await assert.rejects(
+    client.responses.create({ model: 'gpt-5', input: [{ type: 'input_image', image_url: 'x' }] }),
+    (err) => err instanceof OpenAI.BadRequestError,
+  );
+});

@@ -1,0 +1,33 @@
+package qwenproxy
+
+// Message is one message of a client's conversation, in the form every
+// client API (Chat Completions, Anthropic Messages, Responses) is translated
+// into before the core sees it: sessions are keyed, and Qwen turns written,
+// from these alone.
+type Message struct {
+	// Role is system, developer, user, assistant or tool (a tool's result).
+	Role string
+	// Text is the message's text: its text parts joined by newlines.
+	Text string
+	// ToolCalls are the assistant's function calls, in order.
+	ToolCalls []ToolCall
+	// ToolCallID names the call a tool message is the result of.
+	ToolCallID string
+	// IsError marks a tool result that reports a failure (Anthropic's
+	// is_error).
+	IsError bool
+}
+
+// ToolCall is one function call of the assistant.
+type ToolCall struct {
+	ID        string // call_… (Chat Completions, Responses) or toolu_… (Anthropic)
+	Name      string
+	Arguments string // a JSON object
+}
+
+// Finish reasons of an answer, in the core's vocabulary (Chat Completions'
+// words); each client API says them in its own.
+const (
+	FinishStop      = "stop"
+	FinishToolCalls = "tool_calls"
+)

@@ -1,0 +1,104 @@
+package anthropic
+
+import (
+	"encoding/json"
+
+	"qwenproxy/internal/openai"
+)
+
+// Event encodes one server-sent event: "event: <type>" and its JSON data,
+// which starts with its type, as Anthropic sends it. fields must not hold
+// "type".
+func Event(typ string, fields map[string]any) []byte {
+	b := make([]byte, 0, 128)
+	b = append(b, "event: "...)
+	b = append(b, typ...)
+	b = append(b, "\ndata: {\"type\":"...)
+	b = openai.AppendString(b, typ)
+	if len(fields) > 0 {
+		j, _ := json.Marshal(fields) // the package's own types: cannot fail
+		b = append(b, ',')
+		b = append(b, j[1:]...)
+	} else {
+		b = append(b, '}')
+	}
+	return append(b, "\n\n"...)
+}
+
+// MessageStart opens the stream with the message's empty shell.
+func MessageStart(id, model string) []byte {
+	return Event("message_start", map[string]any{"message": Response{
+		ID: id, Type: "message", Role: "assistant", Model: model, Content: []ContentBlock{}}})
+}
+
+// Ping is the keep-alive event.
+func Ping() []byte { return []byte("event: ping\ndata: {\"type\": \"ping\"}\n\n") }
+
+// BlockStart opens block index with its empty shell.
+func BlockStart(index int, block ContentBlock) []byte {
+	switch block.Type {
+	case "text":
+		block.Text = new(string)
+	case "thinking":
+		block.Thinking, block.Signature = new(string), new(string)
+	case "tool_use":
+		block.Input = json.RawMessage("{}")
+	}
+	return Event("content_block_start", map[string]any{"index": index, "content_block": block})
+}
+
+// TextDelta, ThinkingDelta, SignatureDelta and InputJSONDelta add to the open
+// block.
+func TextDelta(index int, text string) []byte {
+	return delta(index, ordered{"text_delta", "text", text})
+}
+
+// ThinkingDelta adds reasoning.
+func ThinkingDelta(index int, thinking string) []byte {
+	return delta(index, ordered{"thinking_delta", "thinking", thinking})
+}
+
+// SignatureDelta closes a thinking block's content with its signature.
+func SignatureDelta(index int) []byte {
+	return delta(index, ordered{"signature_delta", "signature", Signature})
+}
+
+// InputJSONDelta is a piece of a tool_use block's input.
+func InputJSONDelta(index int, partial string) []byte {
+	return delta(index, ordered{"input_json_delta", "partial_json", partial})
+}
+
+// ordered is a delta object with its type first: {"type":…,"<key>":…}.
+type ordered struct{ typ, key, value string }
+
+func (o ordered) MarshalJSON() ([]byte, error) {
+	b := append([]byte(`{"type":`), openai.AppendString(nil, o.typ)...)
+	b = append(b, ',')
+	b = openai.AppendString(b, o.key)
+	b = append(b, ':')
+	b = openai.AppendString(b, o.value)
+	return append(b, '}'), nil
+}
+
+func delta(index int, d ordered) []byte {
+	return Event("content_block_delta", map[string]any{"index": index, "delta": d})
+}
+
+// BlockStop closes block index.
+func BlockStop(index int) []byte {
+	return Event("content_block_stop", map[string]any{"index": index})
+}
+
+// MessageDelta carries the stop reason and the usage at the end.
+func MessageDelta(stopReason string, stopSequence *string, u Usage) []byte {
+	return Event("message_delta", map[string]any{
+		"delta": map[string]any{"stop_reason": stopReason, "stop_sequence": stopSequence}, "usage": u})
+}
+
+// MessageStop ends the stream.
+func MessageStop() []byte { return Event("message_stop", nil) }
+
+// ErrorEvent reports a failure once the stream has started.
+func ErrorEvent(e *openai.Error) []byte {
+	return Event("error", map[string]any{"error": errorDetail{ErrorType(e.Status), e.Message}})
+}

@@ -1,0 +1,305 @@
+package anthropic
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/tools"
+)
+
+// Request is the body of POST /v1/messages (and, without max_tokens, of
+// POST /v1/messages/count_tokens). Fields Qwen cannot honour (temperature,
+// top_p, top_k, metadata) are type-checked and ignored.
+type Request struct {
+	Model         string          `json:"model"`
+	MaxTokens     *int            `json:"max_tokens"`
+	Messages      []Message       `json:"messages"`
+	System        json.RawMessage `json:"system"` // a string or text blocks
+	Stream        bool            `json:"stream"`
+	StopSequences []string        `json:"stop_sequences"`
+	Temperature   *float64        `json:"temperature"`
+	TopP          *float64        `json:"top_p"`
+	TopK          *int            `json:"top_k"`
+	Metadata      *struct {
+		UserID *string `json:"user_id"`
+	} `json:"metadata"`
+	Tools      []Tool      `json:"tools"`
+	ToolChoice *ToolChoice `json:"tool_choice"`
+	Thinking   *Thinking   `json:"thinking"`
+}
+
+// Message is one turn: a user or assistant message whose content is a string
+// or a list of blocks.
+type Message struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// Block is a content block of a request message. Only the fields of the
+// types the proxy reads are decoded.
+type Block struct {
+	Type      string          `json:"type"`
+	Text      string          `json:"text"`        // text
+	ID        string          `json:"id"`          // tool_use
+	Name      string          `json:"name"`        // tool_use
+	Input     json.RawMessage `json:"input"`       // tool_use
+	ToolUseID string          `json:"tool_use_id"` // tool_result
+	Content   json.RawMessage `json:"content"`     // tool_result: a string or blocks
+	IsError   bool            `json:"is_error"`    // tool_result
+}
+
+// Tool is a client tool: a name, a description and the JSON Schema of its
+// input.
+type Tool struct {
+	Type        string          `json:"type"` // "", "custom"; server tools are refused
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	InputSchema json.RawMessage `json:"input_schema"`
+}
+
+// ToolChoice is auto, any (some tool must be called), tool (the named one)
+// or none.
+type ToolChoice struct {
+	Type                   string `json:"type"`
+	Name                   string `json:"name"`
+	DisableParallelToolUse bool   `json:"disable_parallel_tool_use"`
+}
+
+// Thinking asks for the model's reasoning ("enabled" or "adaptive"), or not
+// ("disabled").
+type Thinking struct {
+	Type         string `json:"type"`
+	BudgetTokens *int   `json:"budget_tokens"`
+}
+
+// Limits of what a request may carry.
+const (
+	maxStopSequences = 16
+	maxStopLength    = 1000
+)
+
+var toolName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+
+// Validate checks a Messages request; countOnly is count_tokens, which takes
+// no max_tokens. It never calls upstream.
+func (r *Request) Validate(countOnly bool) *openai.Error {
+	if strings.TrimSpace(r.Model) == "" {
+		return openai.InvalidRequest("model", "missing_required_parameter", "model: Field required")
+	}
+	if !countOnly {
+		if r.MaxTokens == nil {
+			return openai.InvalidRequest("max_tokens", "missing_required_parameter", "max_tokens: Field required")
+		}
+		if *r.MaxTokens < 1 {
+			return openai.InvalidRequest("max_tokens", "invalid_value", "max_tokens: must be at least 1")
+		}
+	}
+	if len(r.Messages) == 0 {
+		return openai.InvalidRequest("messages", "missing_required_parameter", "messages: at least one message is required")
+	}
+	if _, err := r.systemText(); err != nil {
+		return err
+	}
+	for i := range r.Messages {
+		if _, err := r.Messages[i].translate(i); err != nil {
+			return err
+		}
+	}
+	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 1) {
+		return openai.InvalidRequest("temperature", "invalid_value", "temperature: must be between 0 and 1")
+	}
+	if r.TopP != nil && (*r.TopP < 0 || *r.TopP > 1) {
+		return openai.InvalidRequest("top_p", "invalid_value", "top_p: must be between 0 and 1")
+	}
+	if len(r.StopSequences) > maxStopSequences {
+		return openai.InvalidRequest("stop_sequences", "invalid_value", "stop_sequences: at most %d", maxStopSequences)
+	}
+	for i, s := range r.StopSequences {
+		if s == "" || len(s) > maxStopLength {
+			return openai.InvalidRequest(fmt.Sprintf("stop_sequences.%d", i), "invalid_value", "stop_sequences.%d: must be 1-%d bytes", i, maxStopLength)
+		}
+	}
+	if t := r.Thinking; t != nil {
+		switch t.Type {
+		case "enabled", "adaptive", "disabled":
+		default:
+			return openai.InvalidRequest("thinking.type", "invalid_value", "thinking.type: must be enabled, adaptive or disabled")
+		}
+		if t.Type == "enabled" && (t.BudgetTokens == nil || *t.BudgetTokens < 1) {
+			return openai.InvalidRequest("thinking.budget_tokens", "invalid_value", "thinking.budget_tokens: required, at least 1, when thinking is enabled")
+		}
+	}
+	_, err := r.ToolSet()
+	return err
+}
+
+// WantsThinking reports whether the client asked for the model's reasoning.
+func (r *Request) WantsThinking() bool {
+	return r.Thinking != nil && r.Thinking.Type != "disabled"
+}
+
+// ToolSet reads tools and tool_choice into the core's tool set.
+func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
+	set := &tools.Set{Choice: tools.Choice{Mode: "auto"}}
+	seen := map[string]bool{}
+	for i, t := range r.Tools {
+		p := func(f string) string { return fmt.Sprintf("tools.%d.%s", i, f) }
+		if t.Type != "" && t.Type != "custom" {
+			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
+				"%s: %q is a server tool, which Qwen cannot run; only client tools (name, description, input_schema) are supported", p("type"), t.Type)
+		}
+		if !toolName.MatchString(t.Name) {
+			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: must be 1-128 letters, digits, '_' or '-'", p("name"))
+		}
+		if seen[t.Name] {
+			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: %q is declared twice", p("name"), t.Name)
+		}
+		seen[t.Name] = true
+		schema := bytes.TrimSpace(t.InputSchema)
+		if len(schema) == 0 || schema[0] != '{' {
+			return nil, openai.InvalidRequest(p("input_schema"), "invalid_value", "%s: a JSON Schema object is required", p("input_schema"))
+		}
+		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema})
+	}
+	if c := r.ToolChoice; c != nil {
+		switch c.Type {
+		case "auto":
+		case "none":
+			set.Choice.Mode = "none"
+		case "any":
+			set.Choice.Mode = "required"
+		case "tool":
+			if _, ok := set.Lookup(c.Name); !ok {
+				return nil, openai.InvalidRequest("tool_choice.name", "invalid_value", "tool_choice.name: %q is not among the tools", c.Name)
+			}
+			set.Choice = tools.Choice{Mode: "function", Name: c.Name}
+		default:
+			return nil, openai.InvalidRequest("tool_choice.type", "invalid_value", "tool_choice.type: must be auto, any, tool or none")
+		}
+		if (c.Type == "any" || c.Type == "tool") && len(set.Tools) == 0 {
+			return nil, openai.InvalidRequest("tool_choice", "invalid_value", "tool_choice: %s requires tools", c.Type)
+		}
+	}
+	return set, nil
+}
+
+// Conversation translates a validated request into the core's conversation:
+// the system prompt first, then each message; a user message's tool_result
+// blocks become tool messages ahead of its text.
+func (r *Request) Conversation() []qp.Message {
+	var out []qp.Message
+	if sys, _ := r.systemText(); strings.TrimSpace(sys) != "" {
+		out = append(out, qp.Message{Role: "system", Text: sys})
+	}
+	for i := range r.Messages {
+		msgs, _ := r.Messages[i].translate(i)
+		out = append(out, msgs...)
+	}
+	return out
+}
+
+// systemText is the system prompt: a string, or text blocks joined by blank
+// lines.
+func (r *Request) systemText() (string, *openai.Error) {
+	return blocksText(r.System, "system", "\n\n")
+}
+
+// blocksText reads a value that is a string or a list of text blocks (the
+// system prompt, a tool result's content), joining the blocks with sep.
+func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return "", nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	var blocks []Block
+	if json.Unmarshal(raw, &blocks) != nil {
+		return "", openai.InvalidRequest(param, "invalid_type", "%s: must be a string or a list of text blocks", param)
+	}
+	parts := make([]string, 0, len(blocks))
+	for i, b := range blocks {
+		if b.Type != "text" {
+			return "", openai.InvalidRequest(fmt.Sprintf("%s.%d.type", param, i), "unsupported_value",
+				"%s.%d: only text blocks are supported here, not %q", param, i, b.Type)
+		}
+		parts = append(parts, b.Text)
+	}
+	return strings.Join(parts, sep), nil
+}
+
+// translate checks message i and returns it in the core's form (several
+// messages when it carries tool results).
+func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
+	p := func(f string) string { return fmt.Sprintf("messages.%d.%s", i, f) }
+	if m.Role != "user" && m.Role != "assistant" {
+		return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s: must be user or assistant, not %q", p("role"), m.Role)
+	}
+	raw := bytes.TrimSpace(m.Content)
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if strings.TrimSpace(s) == "" && !(m.Role == "assistant") {
+			return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s: must not be empty", p("content"))
+		}
+		return []qp.Message{{Role: m.Role, Text: s}}, nil
+	}
+	var blocks []Block
+	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &blocks) != nil {
+		return nil, openai.InvalidRequest(p("content"), "invalid_type", "%s: must be a string or a list of content blocks", p("content"))
+	}
+	if len(blocks) == 0 && m.Role == "user" {
+		return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s: must not be empty", p("content"))
+	}
+	var out []qp.Message
+	var text []string
+	msg := qp.Message{Role: m.Role}
+	for j, b := range blocks {
+		bp := fmt.Sprintf("%s.%d", p("content"), j)
+		switch {
+		case b.Type == "text":
+			text = append(text, b.Text)
+		case b.Type == "tool_result" && m.Role == "user":
+			if b.ToolUseID == "" {
+				return nil, openai.InvalidRequest(bp+".tool_use_id", "missing_required_parameter", "%s.tool_use_id: Field required", bp)
+			}
+			result, err := blocksText(b.Content, bp+".content", "\n")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, qp.Message{Role: "tool", ToolCallID: b.ToolUseID, Text: result, IsError: b.IsError})
+		case b.Type == "tool_use" && m.Role == "assistant":
+			if b.ID == "" || b.Name == "" {
+				return nil, openai.InvalidRequest(bp, "missing_required_parameter", "%s: a tool_use block needs id and name", bp)
+			}
+			args, ok := tools.Canonical(b.Input)
+			if !ok {
+				return nil, openai.InvalidRequest(bp+".input", "invalid_type", "%s.input: must be an object", bp)
+			}
+			msg.ToolCalls = append(msg.ToolCalls, qp.ToolCall{ID: b.ID, Name: b.Name, Arguments: args})
+		case (b.Type == "thinking" || b.Type == "redacted_thinking") && m.Role == "assistant":
+			// The model's earlier reasoning: Qwen keeps its own.
+		default:
+			return nil, openai.InvalidRequest(bp+".type", "unsupported_value",
+				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
+		}
+	}
+	// An answer's text blocks are pieces of one text (split by its tool
+	// calls): joined as they were produced, the resent answer hashes like
+	// the one the proxy gave.
+	sep := "\n"
+	if m.Role == "assistant" {
+		sep = ""
+	}
+	msg.Text = strings.Join(text, sep)
+	if m.Role == "assistant" || len(text) > 0 || len(out) == 0 {
+		out = append(out, msg)
+	}
+	return out, nil
+}

@@ -1,0 +1,69 @@
+package anthropic
+
+import (
+	"encoding/json"
+	"testing"
+
+	qp "qwenproxy"
+)
+
+func TestConversation(t *testing.T) {
+	var r Request
+	body := `{"model":"claude-x","max_tokens":10,
+		"system":[{"type":"text","text":"You are Claude Code."},{"type":"text","text":"Be brief.","cache_control":{"type":"ephemeral"}}],
+		"messages":[
+		{"role":"user","content":"write a file"},
+		{"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"s"},{"type":"text","text":"Sure."},
+			{"type":"tool_use","id":"toolu_1","name":"Write","input":{"path":"a","content":"<b>"}},{"type":"text","text":" Done."}]},
+		{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","is_error":true,"content":[{"type":"text","text":"denied"}]},
+			{"type":"text","text":"try again"}]}]}`
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(false); err != nil {
+		t.Fatal(err)
+	}
+	got := r.Conversation()
+	want := []qp.Message{
+		{Role: "system", Text: "You are Claude Code.\n\nBe brief."},
+		{Role: "user", Text: "write a file"},
+		{Role: "assistant", Text: "Sure. Done.", ToolCalls: []qp.ToolCall{{ID: "toolu_1", Name: "Write", Arguments: `{"content":"<b>","path":"a"}`}}},
+		{Role: "tool", ToolCallID: "toolu_1", Text: "denied", IsError: true},
+		{Role: "user", Text: "try again"},
+	}
+	a, _ := json.Marshal(got)
+	b, _ := json.Marshal(want)
+	if string(a) != string(b) {
+		t.Fatalf("got  %s\nwant %s", a, b)
+	}
+}
+
+func TestToolSet(t *testing.T) {
+	cases := []struct {
+		choice, mode string
+	}{
+		{`{"type":"auto"}`, "auto"}, {`{"type":"any"}`, "required"}, {`{"type":"tool","name":"Bash"}`, "function"}, {`{"type":"none"}`, "none"},
+	}
+	for _, c := range cases {
+		var r Request
+		body := `{"tools":[{"name":"Bash","input_schema":{"type":"object"}}],"tool_choice":` + c.choice + `}`
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatal(err)
+		}
+		set, err := r.ToolSet()
+		if err != nil || set.Choice.Mode != c.mode {
+			t.Fatalf("%s: %+v %v", c.choice, set, err)
+		}
+	}
+}
+
+func TestEstimateTokens(t *testing.T) {
+	r := Request{Messages: []Message{{Role: "user", Content: json.RawMessage(`"abcdefghabcdefgh"`)}}}
+	cjk := Request{Messages: []Message{{Role: "user", Content: json.RawMessage(`"你好世界"`)}}}
+	if n := EstimateTokens(&r); n != 4+4 {
+		t.Fatalf("16 ASCII characters: %d", n)
+	}
+	if n := EstimateTokens(&cjk); n != 4+4 {
+		t.Fatalf("4 CJK characters: %d", n)
+	}
+}

@@ -1,0 +1,118 @@
+package anthropic
+
+import (
+	"encoding/json"
+	"net/http"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/openai"
+)
+
+// Response is a non-streamed answer (a "message" object).
+type Response struct {
+	ID           string         `json:"id"`
+	Type         string         `json:"type"` // "message"
+	Role         string         `json:"role"` // "assistant"
+	Model        string         `json:"model"`
+	Content      []ContentBlock `json:"content"`
+	StopReason   *string        `json:"stop_reason"`
+	StopSequence *string        `json:"stop_sequence"`
+	Usage        Usage          `json:"usage"`
+}
+
+// ContentBlock is a block of an answer: text, thinking or tool_use.
+type ContentBlock struct {
+	Type      string          `json:"type"`
+	Text      *string         `json:"text,omitempty"`
+	Thinking  *string         `json:"thinking,omitempty"`
+	Signature *string         `json:"signature,omitempty"`
+	ID        string          `json:"id,omitempty"`
+	Name      string          `json:"name,omitempty"`
+	Input     json.RawMessage `json:"input,omitempty"`
+}
+
+// Usage is an answer's token count (Qwen's; it has no prompt cache to
+// report).
+type Usage struct {
+	InputTokens              int `json:"input_tokens"`
+	OutputTokens             int `json:"output_tokens"`
+	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
+}
+
+// Signature is the thinking blocks' signature. Anthropic's is an opaque
+// proof for its own servers; clients only store and resend it, and the proxy
+// ignores it when they do.
+const Signature = "qwenproxy"
+
+// TextBlock, ThinkingBlock and ToolUseBlock build answer blocks.
+func TextBlock(text string) ContentBlock { return ContentBlock{Type: "text", Text: &text} }
+
+// ThinkingBlock is the model's reasoning.
+func ThinkingBlock(thinking string) ContentBlock {
+	sig := Signature
+	return ContentBlock{Type: "thinking", Thinking: &thinking, Signature: &sig}
+}
+
+// ToolUseBlock is a call; arguments is a JSON object.
+func ToolUseBlock(c qp.ToolCall) ContentBlock {
+	input := json.RawMessage(c.Arguments)
+	if !json.Valid(input) {
+		input = json.RawMessage("{}")
+	}
+	return ContentBlock{Type: "tool_use", ID: c.ID, Name: c.Name, Input: input}
+}
+
+// StopReason says a core finish reason in Anthropic's words.
+func StopReason(finish string) string {
+	switch finish {
+	case qp.FinishToolCalls:
+		return "tool_use"
+	case "length":
+		return "max_tokens"
+	}
+	return "end_turn"
+}
+
+// ErrorType is Anthropic's error type for an HTTP status
+// (https://docs.anthropic.com/en/api/errors).
+func ErrorType(status int) string {
+	switch status {
+	case http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusUnsupportedMediaType:
+		return "invalid_request_error"
+	case http.StatusUnauthorized:
+		return "authentication_error"
+	case http.StatusForbidden:
+		return "permission_error"
+	case http.StatusNotFound:
+		return "not_found_error"
+	case http.StatusRequestEntityTooLarge:
+		return "request_too_large"
+	case http.StatusTooManyRequests:
+		return "rate_limit_error"
+	case http.StatusGatewayTimeout:
+		return "timeout_error"
+	case http.StatusServiceUnavailable, 529:
+		return "overloaded_error"
+	}
+	return "api_error"
+}
+
+// ErrorBody is e in Anthropic's envelope:
+// {"type":"error","error":{"type":…,"message":…}}.
+func ErrorBody(e *openai.Error) []byte {
+	b, _ := json.Marshal(errorEnvelope(e)) // strings only: cannot fail
+	return b
+}
+
+type errorDetail struct {
+	Type    string `json:"type"`
+	Message string `json:"message"`
+}
+
+func errorEnvelope(e *openai.Error) any {
+	return struct {
+		Type  string      `json:"type"`
+		Error errorDetail `json:"error"`
+	}{"error", errorDetail{ErrorType(e.Status), e.Message}}
+}

@@ -1,0 +1,202 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+
+	wire "qwenproxy/internal/openai"
+)
+
+// fieldCase is one value of one request field and its outcome: "ok" (used
+// or harmless: not recorded as ignored), "ignored" (accepted and recorded
+// as ignored), or the param of the 400 it gets.
+type fieldCase struct {
+	extra string // JSON members added to the base body
+	want  string
+}
+
+const (
+	wantOK      = "ok"
+	wantIgnored = "ignored"
+)
+
+const fnDecl = `{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}`
+const toolDecl = `[{"type":"function","function":` + fnDecl + `}]`
+
+// chatFieldCases covers every field of wire.ChatFields with values of each
+// outcome the field can have. Honoured fields' effects have tests of their
+// own (stop, response_format, functions, reasoning, stream, …).
+var chatFieldCases = map[string][]fieldCase{
+	"messages":               {{`"messages":[{"role":"user","content":"hi"}]`, wantOK}, {`"messages":"hi"`, "messages"}},
+	"model":                  {{`"model":"qwen3-max"`, wantOK}, {`"model":5`, "model"}},
+	"stream":                 {{`"stream":false`, wantOK}, {`"stream":"yes"`, "stream"}},
+	"stream_options":         {{`"stream_options":{"include_usage":true,"include_obfuscation":false}`, wantOK}, {`"stream_options":{"include_usage":1}`, "stream_options.include_usage"}, {`"stream_options":[]`, "stream_options"}},
+	"reasoning_effort":       {{`"reasoning_effort":"high"`, wantOK}, {`"reasoning_effort":"extreme"`, "reasoning_effort"}},
+	"enable_thinking":        {{`"enable_thinking":false`, wantOK}, {`"enable_thinking":"yes"`, "enable_thinking"}},
+	"stop":                   {{`"stop":"Earlier"`, wantOK}, {`"stop":["a","b","c","d"]`, wantOK}, {`"stop":["a","b","c","d","e"]`, "stop"}, {`"stop":7`, "stop"}},
+	"n":                      {{`"n":1`, wantOK}, {`"n":2`, "n"}, {`"n":"one"`, "n"}},
+	"tools":                  {{`"tools":` + toolDecl, wantOK}, {`"tools":[{"type":"bogus"}]`, "tools[0].type"}},
+	"tool_choice":            {{`"tools":` + toolDecl + `,"tool_choice":"auto"`, wantOK}, {`"tools":` + toolDecl + `,"tool_choice":"sometimes"`, "tool_choice"}},
+	"parallel_tool_calls":    {{`"parallel_tool_calls":false`, wantOK}, {`"parallel_tool_calls":"no"`, "parallel_tool_calls"}},
+	"functions":              {{`"functions":[` + fnDecl + `]`, wantOK}, {`"functions":[{"name":"bad name"}]`, "functions[0].name"}, {`"functions":[` + fnDecl + `],"tools":` + toolDecl, "functions"}},
+	"function_call":          {{`"functions":[` + fnDecl + `],"function_call":"auto"`, wantOK}, {`"functions":[` + fnDecl + `],"function_call":{"name":"nope"}`, "function_call"}, {`"function_call":"auto"`, "function_call"}},
+	"response_format":        {{`"response_format":{"type":"text"}`, wantOK}, {`"response_format":"bogus"`, "response_format"}, {`"response_format":{"type":"xml"}`, "response_format.type"}, {`"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":12}}}`, "response_format.json_schema.schema"}},
+	"temperature":            {{`"temperature":0.2`, wantIgnored}, {`"temperature":3`, "temperature"}, {`"temperature":"hot"`, "temperature"}},
+	"top_p":                  {{`"top_p":0.9`, wantIgnored}, {`"top_p":1.5`, "top_p"}},
+	"frequency_penalty":      {{`"frequency_penalty":0.5`, wantIgnored}, {`"frequency_penalty":-3`, "frequency_penalty"}},
+	"presence_penalty":       {{`"presence_penalty":-0.5`, wantIgnored}, {`"presence_penalty":2.5`, "presence_penalty"}},
+	"max_tokens":             {{`"max_tokens":100`, wantIgnored}, {`"max_tokens":0`, "max_tokens"}, {`"max_tokens":1.5`, "max_tokens"}},
+	"max_completion_tokens":  {{`"max_completion_tokens":100`, wantIgnored}, {`"max_completion_tokens":-1`, "max_completion_tokens"}},
+	"seed":                   {{`"seed":42`, wantIgnored}, {`"seed":"42"`, "seed"}},
+	"logit_bias":             {{`"logit_bias":{"50256":-100}`, wantIgnored}, {`"logit_bias":{"1":200}`, "logit_bias"}},
+	"user":                   {{`"user":"user-1"`, wantIgnored}, {`"user":5`, "user"}},
+	"safety_identifier":      {{`"safety_identifier":"h1"`, wantIgnored}, {`"safety_identifier":"` + strings.Repeat("x", 129) + `"`, "safety_identifier"}},
+	"prompt_cache_key":       {{`"prompt_cache_key":"k"`, wantIgnored}, {`"prompt_cache_key":1`, "prompt_cache_key"}},
+	"prompt_cache_retention": {{`"prompt_cache_retention":"24h"`, wantIgnored}, {`"prompt_cache_retention":"1y"`, "prompt_cache_retention"}},
+	"prompt_cache_options":   {{`"prompt_cache_options":{"mode":"implicit"}`, wantIgnored}, {`"prompt_cache_options":"x"`, "prompt_cache_options"}},
+	"metadata":               {{`"metadata":{"team":"a"}`, wantIgnored}, {`"metadata":{"team":1}`, "metadata"}},
+	"store":                  {{`"store":true`, wantIgnored}, {`"store":"yes"`, "store"}},
+	"service_tier":           {{`"service_tier":"auto"`, wantIgnored}, {`"service_tier":"gold"`, "service_tier"}},
+	"verbosity":              {{`"verbosity":"low"`, wantIgnored}, {`"verbosity":"loud"`, "verbosity"}},
+	"logprobs":               {{`"logprobs":false`, wantOK}, {`"logprobs":true`, "logprobs"}, {`"logprobs":"no"`, "logprobs"}},
+	"top_logprobs":           {{`"top_logprobs":0`, wantOK}, {`"top_logprobs":5`, "top_logprobs"}, {`"top_logprobs":21`, "top_logprobs"}},
+	"modalities":             {{`"modalities":["text"]`, wantOK}, {`"modalities":["text","audio"]`, "modalities"}, {`"modalities":["video"]`, "modalities"}},
+	"audio":                  {{`"audio":{"voice":"alloy","format":"mp3"}`, "audio"}},
+	"prediction":             {{`"prediction":{"type":"content","content":"x"}`, "prediction"}},
+	"moderation":             {{`"moderation":{"model":"omni-moderation-latest"}`, "moderation"}},
+	"web_search_options":     {{`"web_search_options":{}`, "web_search_options"}},
+}
+
+var completionFieldCases = map[string][]fieldCase{
+	"model":             {{`"model":"qwen3-max"`, wantOK}, {`"model":[]`, "model"}},
+	"prompt":            {{`"prompt":["hi"]`, wantOK}, {`"prompt":7`, "prompt"}},
+	"stream":            {{`"stream":false`, wantOK}, {`"stream":1`, "stream"}},
+	"stream_options":    {{`"stream_options":{"include_usage":false}`, wantOK}, {`"stream_options":1`, "stream_options"}},
+	"stop":              {{`"stop":["x"]`, wantOK}, {`"stop":{}`, "stop"}},
+	"n":                 {{`"n":1`, wantOK}, {`"n":3`, "n"}},
+	"best_of":           {{`"best_of":1`, wantOK}, {`"best_of":2`, "best_of"}},
+	"echo":              {{`"echo":false`, wantOK}, {`"echo":true`, "echo"}},
+	"suffix":            {{`"suffix":""`, wantOK}, {`"suffix":"end"`, "suffix"}},
+	"logprobs":          {{`"logprobs":0`, wantOK}, {`"logprobs":3`, "logprobs"}},
+	"temperature":       {{`"temperature":1`, wantIgnored}, {`"temperature":-1`, "temperature"}},
+	"top_p":             {{`"top_p":0.5`, wantIgnored}, {`"top_p":2`, "top_p"}},
+	"frequency_penalty": {{`"frequency_penalty":1`, wantIgnored}, {`"frequency_penalty":9`, "frequency_penalty"}},
+	"presence_penalty":  {{`"presence_penalty":1`, wantIgnored}, {`"presence_penalty":9`, "presence_penalty"}},
+	"max_tokens":        {{`"max_tokens":16`, wantIgnored}, {`"max_tokens":0`, "max_tokens"}},
+	"seed":              {{`"seed":1`, wantIgnored}, {`"seed":true`, "seed"}},
+	"logit_bias":        {{`"logit_bias":{}`, wantIgnored}, {`"logit_bias":[]`, "logit_bias"}},
+	"user":              {{`"user":"u"`, wantIgnored}, {`"user":{}`, "user"}},
+}
+
+// jsonFields lists the JSON names of a params struct's fields.
+func jsonFields(v any) []string {
+	var out []string
+	rt := reflect.TypeOf(v)
+	for i := range rt.NumField() {
+		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// TestFieldPolicyTablesCoverTheSDK: every field the official SDK can send
+// has a policy, and every policy has test cases here.
+func TestFieldPolicyTablesCoverTheSDK(t *testing.T) {
+	check := func(sdk []string, table []wire.Field, cases map[string][]fieldCase) {
+		t.Helper()
+		names := map[string]bool{}
+		for _, f := range table {
+			names[f.Name] = true
+			if len(cases[f.Name]) == 0 {
+				t.Errorf("field %s has a policy but no test case", f.Name)
+			}
+		}
+		for _, f := range sdk {
+			if !names[f] {
+				t.Errorf("SDK field %s has no policy", f)
+			}
+		}
+		for f := range cases {
+			if !names[f] {
+				t.Errorf("test case for %s, which has no policy", f)
+			}
+		}
+	}
+	check(append(jsonFields(openai.ChatCompletionNewParams{}), "stream"), wire.ChatFields, chatFieldCases)
+	check(append(jsonFields(openai.CompletionNewParams{}), "stream"), wire.CompletionFields, completionFieldCases)
+}
+
+// TestEveryFieldHasItsOutcome posts each value of each field and checks its
+// outcome: answered, answered and recorded as ignored, or a 400 naming it.
+func TestEveryFieldHasItsOutcome(t *testing.T) {
+	e := start(t, nil)
+	run := func(path, base string, cases map[string][]fieldCase) {
+		for field, list := range cases {
+			for _, tc := range list {
+				body := "{" + base + "," + tc.extra + "}"
+				if strings.HasPrefix(tc.extra, `"messages"`) || strings.HasPrefix(tc.extra, `"prompt"`) {
+					body = "{" + tc.extra + "}"
+				}
+				resp := postJSON(t, e, path, body, nil)
+				if tc.want != wantOK && tc.want != wantIgnored {
+					env := decodeEnvelope(t, resp)
+					if resp.StatusCode != 400 || env.Error.Param == nil || *env.Error.Param != tc.want {
+						t.Errorf("%s %s: %d %+v, want 400 naming %s", field, tc.extra, resp.StatusCode, env.Error, tc.want)
+					}
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				if resp.StatusCode != 200 {
+					t.Errorf("%s %s: %d %s", field, tc.extra, resp.StatusCode, b)
+					continue
+				}
+				var ignored recordedIgnored
+				ignored.load(t, e, resp.Header.Get("X-Request-Id"))
+				if got := slices.Contains(ignored, field); got != (tc.want == wantIgnored) {
+					t.Errorf("%s %s: recorded ignored %v, want %s", field, tc.extra, ignored, tc.want)
+				}
+			}
+		}
+	}
+	run("/v1/chat/completions", `"messages":[{"role":"user","content":"hi"}]`, chatFieldCases)
+	run("/v1/completions", `"prompt":"hi"`, completionFieldCases)
+
+	// Unknown fields (vendor extensions) are accepted and recorded as
+	// ignored, as is null for any field; the history API shows the list.
+	resp := postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"hi"}],"top_k":5,"temperature":null,"seed":1}`, nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("unknown field: %d", resp.StatusCode)
+	}
+	var got recordedIgnored
+	got.load(t, e, resp.Header.Get("X-Request-Id"))
+	if !slices.Equal(got, []string{"top_k", "seed"}) {
+		t.Fatalf("ignored %v", got)
+	}
+	_, detail := getJSON(t, e, "GET", "/v1/requests/"+resp.Header.Get("X-Request-Id"))
+	if b, _ := json.Marshal(detail["ignored_params"]); string(b) != `["top_k","seed"]` {
+		t.Fatalf("history shows ignored_params %s", b)
+	}
+}
+
+// recordedIgnored is a call's recorded ignored_params.
+type recordedIgnored []string
+
+func (s *recordedIgnored) load(t *testing.T, e *env, requestID string) {
+	t.Helper()
+	var v *string
+	if err := e.db().QueryRow(`SELECT ignored_params FROM requests WHERE request_id = ?`, requestID).Scan(&v); err != nil {
+		t.Fatalf("request %s: %v", requestID, err)
+	}
+	*s = nil
+	if v != nil {
+		*s = strings.Split(*v, ",")
+	}
+}

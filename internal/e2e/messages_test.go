@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/config"
+)
+
+// anthropicError is Anthropic's error envelope.
+type anthropicError struct {
+	Type  string `json:"type"`
+	Error struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func decodeAnthropicError(t *testing.T, resp *http.Response) anthropicError {
+	t.Helper()
+	var env anthropicError
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &env); err != nil || env.Type != "error" || env.Error.Type == "" || env.Error.Message == "" {
+		t.Fatalf("%d: not an Anthropic error envelope: %s", resp.StatusCode, b)
+	}
+	return env
+}
+
+// TestMessagesAreRecordedLikeChats: a Messages call is one request row and
+// one response row under path /v1/messages, with both bodies, in the same
+// session machinery (the resent history finds its Qwen chat again).
+func TestMessagesAreRecordedLikeChats(t *testing.T) {
+	e := start(t, nil)
+	first := `{"model":"claude-x","max_tokens":64,"system":"Be brief.","messages":[{"role":"user","content":"first words"}]}`
+	resp := postJSON(t, e, "/v1/messages?beta=true", first, nil)
+	var msg struct {
+		Content []struct{ Text string } `json:"content"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &msg) != nil || len(msg.Content) != 1 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	answer, _ := json.Marshal(msg.Content[0].Text)
+	second := `{"model":"claude-x","max_tokens":64,"stream":true,"system":"Be brief.","messages":[{"role":"user","content":"first words"},
+		{"role":"assistant","content":[{"type":"text","text":` + string(answer) + `}]},{"role":"user","content":[{"type":"text","text":"second words"}]}]}`
+	resp = postJSON(t, e, "/v1/messages", second, nil)
+	b, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "event: message_stop") {
+		t.Fatalf("second turn: %s", b)
+	}
+	rows := e.rows()
+	if len(rows) != 2 {
+		t.Fatalf("%d calls recorded", len(rows))
+	}
+	for i, r := range rows {
+		if r.Path != "/v1/messages" || r.Responses != 1 || r.Status != "success" || r.Model != "claude-x" || r.SessionID != rows[0].SessionID ||
+			!r.OpenAIRequest.Valid || !r.QwenRequest.Valid || !strings.Contains(r.OpenAIResponse.String, `"type":"message"`) || !r.QwenResponse.Valid {
+			t.Fatalf("call %d recorded as %+v", i, r)
+		}
+	}
+	if rows[1].ChatID != rows[0].ChatID || !rows[1].Stream || strings.Contains(rows[1].QwenRequest.String, "first words") {
+		t.Fatalf("the second turn has its own chat: %+v", rows[1])
+	}
+	// The streamed answer's record is the message its events add up to.
+	if !strings.Contains(rows[1].OpenAIResponse.String, `"stop_reason":"end_turn"`) {
+		t.Fatalf("streamed record %s", rows[1].OpenAIResponse.String)
+	}
+}
+
+// TestMessagesErrorsUseAnthropicsEnvelope: every error on the Messages routes
+// — the handler's, the router's and the key guard's — is Anthropic-shaped,
+// and x-api-key is accepted as the proxy key.
+func TestMessagesErrorsUseAnthropicsEnvelope(t *testing.T) {
+	const key = "sk-proxy-anthropic"
+	e := start(t, func(c *config.Config) { c.APIKeys, c.MaxBodyBytes = []string{key}, 4096 })
+	auth := map[string]string{"x-api-key": key, "anthropic-version": "2023-06-01"}
+	valid := `{"model":"claude-x","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`
+	cases := []struct {
+		name, method, path, contentType, body string
+		header                                map[string]string
+		status                                int
+		errType                               string
+	}{
+		{"no key", "POST", "/v1/messages", "application/json", valid, nil, 401, "authentication_error"},
+		{"wrong key", "POST", "/v1/messages", "application/json", valid, map[string]string{"x-api-key": "nope"}, 401, "authentication_error"},
+		{"unknown route", "POST", "/v1/messages/nope", "application/json", valid, auth, 404, "not_found_error"},
+		{"wrong method", "GET", "/v1/messages", "", "", auth, 405, "invalid_request_error"},
+		{"too large", "POST", "/v1/messages", "application/json", `{"x":"` + strings.Repeat("a", 5000) + `"}`, auth, 413, "request_too_large"},
+		{"not JSON", "POST", "/v1/messages", "text/plain", valid, auth, 415, "invalid_request_error"},
+		{"no max_tokens", "POST", "/v1/messages", "application/json", `{"model":"claude-x","messages":[{"role":"user","content":"hi"}]}`, auth, 400, "invalid_request_error"},
+		{"max_tokens 0", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":0,"messages":[{"role":"user","content":"hi"}]}`, auth, 400, "invalid_request_error"},
+		{"bad role", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":5,"messages":[{"role":"system","content":"hi"}]}`, auth, 400, "invalid_request_error"},
+		{"image block", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{}}]}]}`, auth, 400, "invalid_request_error"},
+		{"server tool", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":5,"tools":[{"type":"web_search_20250305","name":"web_search"}],"messages":[{"role":"user","content":"hi"}]}`, auth, 400, "invalid_request_error"},
+		{"tool_choice naming no tool", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":5,"tool_choice":{"type":"tool","name":"x"},"messages":[{"role":"user","content":"hi"}]}`, auth, 400, "invalid_request_error"},
+		{"unknown model", "POST", "/v1/messages", "application/json", `{"model":"llama-3","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, auth, 404, "not_found_error"},
+		{"count_tokens without messages", "POST", "/v1/messages/count_tokens", "application/json", `{"model":"claude-x"}`, auth, 400, "invalid_request_error"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp := send(t, e, c.method, c.path, c.contentType, c.body, c.header)
+			env := decodeAnthropicError(t, resp)
+			if resp.StatusCode != c.status || env.Error.Type != c.errType {
+				t.Fatalf("%d %+v, want %d %s", resp.StatusCode, env, c.status, c.errType)
+			}
+		})
+	}
+	if n := len(e.rows()); n != 0 {
+		t.Fatalf("refused calls were recorded: %d", n)
+	}
+	// The key in x-api-key is accepted on every route, OpenAI's too.
+	if resp := send(t, e, "GET", "/v1/models", "", "", auth); resp.StatusCode != http.StatusOK {
+		t.Fatalf("x-api-key on /v1/models: %d", resp.StatusCode)
+	}
+	resp := send(t, e, "POST", "/v1/messages/count_tokens?beta=true", "application/json", valid, auth)
+	var count struct {
+		InputTokens int `json:"input_tokens"`
+	}
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || json.Unmarshal(b, &count) != nil || count.InputTokens < 1 {
+		t.Fatalf("count_tokens: %d %s", resp.StatusCode, b)
+	}
+	if resp := send(t, e, "POST", "/v1/messages", "application/json", valid, auth); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a valid call with x-api-key: %d", resp.StatusCode)
+	}
+	if n := len(e.rows()); n != 1 {
+		t.Fatalf("count_tokens must not be recorded: %d calls", n)
+	}
+}
+
+// TestMessagesCORSAllowsAnthropicHeaders: browsers may send the Anthropic
+// SDK's headers.
+func TestMessagesCORSAllowsAnthropicHeaders(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.CORSOrigins = []string{"https://app.example"} })
+	resp := send(t, e, "OPTIONS", "/v1/messages", "", "", map[string]string{"Origin": "https://app.example",
+		"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-api-key, anthropic-version, anthropic-beta"})
+	allowed := strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers"))
+	for _, h := range []string{"x-api-key", "anthropic-version", "anthropic-beta"} {
+		if !strings.Contains(allowed, h) {
+			t.Fatalf("preflight allows %q, not %s", allowed, h)
+		}
+	}
+}

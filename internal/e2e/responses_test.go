@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/store/storetest"
+)
+
+// TestResponsesObjectsBelongToTheirKey: the Responses API's routes are open
+// to any valid key, each key sees only its own responses, and the history's
+// /v1/responses routes stay admin-only. Calls are recorded like every call.
+// On both backends: deletions are stored (migration 0009).
+func TestResponsesObjectsBelongToTheirKey(t *testing.T) {
+	storetest.EachBackend(t, testResponsesObjectsBelongToTheirKey)
+}
+
+func testResponsesObjectsBelongToTheirKey(t *testing.T, backend string) {
+	const alice, bob, admin = "alice-key-1", "bob-key-2", "admin-key-3"
+	e := startOn(t, backend, func(c *config.Config) { c.APIKeys, c.AdminAPIKeys = []string{alice, bob}, []string{admin} })
+	resp := send(t, e, "POST", "/v1/responses", "application/json", `{"model":"gpt-5","input":"hello"}`, map[string]string{"Authorization": "Bearer " + alice})
+	var created struct{ ID, Status string }
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || json.Unmarshal(b, &created) != nil || created.Status != "completed" {
+		t.Fatalf("create: %d %s", resp.StatusCode, b)
+	}
+	obj := "/v1/responses/" + created.ID
+	cases := []struct {
+		method, path, key string
+		status            int
+	}{
+		{"GET", obj, alice, 200},
+		{"GET", obj + "/input_items", alice, 200},
+		{"GET", obj, bob, 404}, // not bob's
+		{"DELETE", obj, bob, 404},
+		{"GET", obj, admin, 404}, // not the admin's either: objects belong to a key
+		{"GET", "/v1/responses", alice, 403},
+		{"GET", "/v1/responses/stats", alice, 403},
+		{"GET", "/v1/responses/1", alice, 403},
+		{"GET", "/v1/responses", admin, 200},
+		{"GET", "/v1/responses/resp_nonsense", alice, 404},
+		{"DELETE", obj, alice, 200},
+		{"GET", obj, alice, 404}, // deleted
+		{"DELETE", obj, alice, 404},
+	}
+	for _, c := range cases {
+		if r := call(t, e, c.method, c.path, c.key, ""); r.StatusCode != c.status {
+			t.Errorf("%s %s as %s: %d, want %d", c.method, c.path, c.key, r.StatusCode, c.status)
+		}
+	}
+	rows := e.rows()
+	if len(rows) != 1 || rows[0].Path != "/v1/responses" || rows[0].Status != "success" || rows[0].Model != "gpt-5" ||
+		!strings.Contains(rows[0].OpenAIResponse.String, created.ID) {
+		t.Fatalf("recorded %+v", rows)
+	}
+	// Deleting the object leaves the recorded call.
+	if n := e.count(`SELECT COUNT(*) FROM responses`); n != 1 {
+		t.Fatalf("%d responses rows after the object's deletion", n)
+	}
+}
+
+// TestResponsesStreamFailureIsResponseFailed: a stream that breaks after
+// it started ends with response.failed, and the call is recorded as failed.
+func TestResponsesStreamFailureIsResponseFailed(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{CutAfter: 3})
+	resp := postJSON(t, e, "/v1/responses", `{"model":"gpt-5","stream":true,"input":"a long enough answer please"}`, nil)
+	b, _ := io.ReadAll(resp.Body)
+	events := strings.Split(strings.TrimSpace(string(b)), "\n\n")
+	last := events[len(events)-1]
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(last, "event: response.failed\n") || !strings.Contains(last, `"status":"failed"`) ||
+		!strings.Contains(last, `"code":"upstream_stream_cut"`) {
+		t.Fatalf("%d, last event %q", resp.StatusCode, last)
+	}
+	r := e.lastRow()
+	if r.Status != "error" || r.ErrorType != "upstream_stream_cut" || !strings.Contains(r.OpenAIResponse.String, `"status":"failed"`) {
+		t.Fatalf("recorded %+v", r)
+	}
+}
+
+// TestPreviousResponseIDContinuesTheChat: previous_response_id continues
+// the Qwen chat of that response, by the session its id carries or, for an
+// id that carries none, by its recorded call; an unknown one is a 400.
+func TestPreviousResponseIDContinuesTheChat(t *testing.T) {
+	e := start(t, nil)
+	create := func(body string) (int, string, string) {
+		resp := postJSON(t, e, "/v1/responses", body, nil)
+		var r struct {
+			ID     string
+			Output []struct {
+				Content []struct{ Text string }
+			}
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = json.Unmarshal(b, &r)
+		text := ""
+		if len(r.Output) > 0 && len(r.Output[0].Content) > 0 {
+			text = r.Output[0].Content[0].Text
+		}
+		return resp.StatusCode, r.ID, text
+	}
+	_, first, _ := create(`{"model":"gpt-5","input":"one"}`)
+	_, second, text := create(`{"model":"gpt-5","input":"two","previous_response_id":"` + first + `"}`)
+	if text != `You said: "two". Earlier you said: "one".` {
+		t.Fatalf("by the id's session: %q", text)
+	}
+	bare := second[:len("resp_")+32] // the request id alone
+	if _, _, text := create(`{"model":"gpt-5","input":"three","previous_response_id":"` + bare + `"}`); text != `You said: "three". Earlier you said: "one"; "two".` {
+		t.Fatalf("by the recorded call: %q", text)
+	}
+	if status, _, _ := create(`{"model":"gpt-5","input":"x","previous_response_id":"resp_00000000000000000000000000000000"}`); status != http.StatusBadRequest {
+		t.Fatalf("unknown previous_response_id: %d", status)
+	}
+}

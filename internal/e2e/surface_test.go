@@ -1,0 +1,217 @@
+package e2e
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
+)
+
+// cityFacts is a structured answer, as a client would declare it.
+type cityFacts struct {
+	City       string `json:"city"`
+	Population int    `json:"population"`
+}
+
+var citySchema = shared.ResponseFormatJSONSchemaParam{JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{
+	Name:   "city_facts",
+	Strict: openai.Bool(true),
+	Schema: map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"city":       map[string]any{"type": "string"},
+			"population": map[string]any{"type": "integer", "minimum": 0},
+		},
+		"required":             []string{"city", "population"},
+		"additionalProperties": false,
+	},
+}}
+
+func TestResponseFormatJSONSchemaWithTheSDK(t *testing.T) {
+	e := start(t, nil)
+	params := chatParams(openai.UserMessage(`Facts about Oslo, please: reply {"city": "Oslo", "population": 709000}`))
+	params.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &citySchema}
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The SDK's structured-output way: the content is the JSON alone.
+	var facts cityFacts
+	if err := json.Unmarshal([]byte(got.Choices[0].Message.Content), &facts); err != nil || facts != (cityFacts{"Oslo", 709000}) {
+		t.Fatalf("content %q: %v %+v", got.Choices[0].Message.Content, err, facts)
+	}
+	if got.Choices[0].FinishReason != "stop" {
+		t.Fatalf("finish %s", got.Choices[0].FinishReason)
+	}
+	// The schema went upstream as instructions, with the user's turn.
+	up := upstreamCompletions(t, e.sim)
+	msgs := messagesOf(up[0])
+	if last := msgs[len(msgs)-1]["content"].(string); !strings.Contains(last, `"city_facts" object`) || !strings.Contains(last, `"additionalProperties":false`) {
+		t.Fatalf("instructions upstream: %q", last)
+	}
+
+	// Streamed, the answer is checked whole and then sent.
+	params = chatParams(openai.UserMessage(`And Bergen: reply {"city": "Bergen", "population": 291000}`))
+	params.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &citySchema}
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), params)
+	acc := openai.ChatCompletionAccumulator{}
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(acc.Choices[0].Message.Content), &facts); err != nil || facts != (cityFacts{"Bergen", 291000}) {
+		t.Fatalf("streamed content %q", acc.Choices[0].Message.Content)
+	}
+}
+
+func TestResponseFormatGetsOneCorrectiveTurnThenAnHonestError(t *testing.T) {
+	e := start(t, nil)
+	// The first answer lacks the population; the correction fixes it.
+	params := chatParams(openai.UserMessage(`Tromsø: reply {"city": "Tromsø"} then {"city": "Tromsø", "population": 77000}`))
+	params.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &citySchema}
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := got.Choices[0].Message.Content; c != `{"city": "Tromsø", "population": 77000}` {
+		t.Fatalf("corrected content %q", c)
+	}
+	up := upstreamCompletions(t, e.sim)
+	if len(up) != 2 || !strings.Contains(messagesOf(up[1])[0]["content"].(string), "population") {
+		t.Fatalf("corrective turn: %d upstream calls", len(up))
+	}
+
+	// Never fixed: a 502 that says why, recorded as such.
+	params = chatParams(openai.UserMessage(`Narvik: reply {"city": "Narvik", "population": -1}`))
+	params.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONSchema: &citySchema}
+	_, err = e.client.Chat.Completions.New(ctxT(t), params)
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadGateway || apiErr.Code != "response_format_unmet" || !strings.Contains(apiErr.Message, "minimum") {
+		t.Fatalf("unmet format: %v %s", err, apiErr.RawJSON())
+	}
+	if row := e.lastRow(); row.Status != "error" || row.HTTPStatus != 502 {
+		t.Fatalf("recorded %+v", row)
+	}
+
+	// JSON mode: any JSON object, taken out of the prose around it.
+	params = chatParams(openai.UserMessage(`Status? reply {"ok": true}`))
+	params.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}}
+	got, err = e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil || got.Choices[0].Message.Content != `{"ok": true}` {
+		t.Fatalf("json_object: %v %+v", err, got)
+	}
+	// A plain-text answer to JSON mode is corrected, then refused.
+	params = chatParams(openai.UserMessage(`Just chat with me.`))
+	params.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}}
+	_, err = e.client.Chat.Completions.New(ctxT(t), params)
+	if !errors.As(err, &apiErr) || apiErr.Code != "response_format_unmet" {
+		t.Fatalf("prose for json_object: %v", err)
+	}
+}
+
+var weatherFunction = openai.ChatCompletionNewParamsFunction{
+	Name:        "get_weather",
+	Description: openai.String("Current weather in a city"),
+	Parameters:  shared.FunctionParameters{"type": "object", "properties": map[string]any{"city": map[string]any{"type": "string"}}},
+}
+
+func TestLegacyFunctionsAreAnsweredInTheirShape(t *testing.T) {
+	e := start(t, nil)
+	ask := openai.UserMessage(`Please use get_weather with {"city": "Oslo"} now.`)
+	params := chatParams(ask)
+	params.Functions = []openai.ChatCompletionNewParamsFunction{weatherFunction}
+	params.FunctionCall = openai.ChatCompletionNewParamsFunctionCallUnion{OfFunctionCallMode: openai.String("auto")}
+	var resp *http.Response
+	got, err := e.client.Chat.Completions.New(ctxT(t), params, option.WithResponseInto(&resp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	choice := got.Choices[0]
+	if choice.FinishReason != "function_call" || choice.Message.FunctionCall.Name != "get_weather" ||
+		choice.Message.FunctionCall.Arguments != `{"city":"Oslo"}` || len(choice.Message.ToolCalls) != 0 {
+		t.Fatalf("legacy answer %+v", choice)
+	}
+
+	// The result comes back as a "function" message; the session is found.
+	params = chatParams(ask, choice.Message.ToParam(), openai.ChatCompletionMessageParamUnion{
+		OfFunction: &openai.ChatCompletionFunctionMessageParam{Name: "get_weather", Content: openai.String("Sunny, 21°C")}})
+	params.Functions = []openai.ChatCompletionNewParamsFunction{weatherFunction}
+	var resp2 *http.Response
+	next, err := e.client.Chat.Completions.New(ctxT(t), params, option.WithResponseInto(&resp2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Choices[0].Message.Content != `Thanks: get_weather said "Sunny, 21°C".` || next.Choices[0].FinishReason != "stop" {
+		t.Fatalf("continuation %+v", next.Choices[0])
+	}
+	if resp2.Header.Get("X-Session-Id") != resp.Header.Get("X-Session-Id") || e.sim.Chats() != 1 {
+		t.Fatalf("the function result left the session")
+	}
+
+	// Named: function_call {"name": …} demands that call; streamed in the
+	// legacy delta shape.
+	params = chatParams(openai.UserMessage(`What is it like in Rome?`))
+	params.Functions = []openai.ChatCompletionNewParamsFunction{weatherFunction}
+	params.FunctionCall = openai.ChatCompletionNewParamsFunctionCallUnion{OfFunctionCallOption: &openai.ChatCompletionFunctionCallOptionParam{Name: "get_weather"}}
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), params)
+	var name, args, finish string
+	for stream.Next() {
+		for _, c := range stream.Current().Choices {
+			name += c.Delta.FunctionCall.Name
+			args += c.Delta.FunctionCall.Arguments
+			if c.FinishReason != "" {
+				finish = c.FinishReason
+			}
+			if len(c.Delta.ToolCalls) > 0 {
+				t.Fatalf("tool_calls delta in a functions answer")
+			}
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if name != "get_weather" || args != "{}" || finish != "function_call" {
+		t.Fatalf("streamed legacy call %q %q %q", name, args, finish)
+	}
+}
+
+// parallel_tool_calls: false keeps an answer's first call only, whole and
+// streamed.
+func TestParallelToolCallsFalseKeepsOneCall(t *testing.T) {
+	e := start(t, nil)
+	ask := `use get_weather with {"city": "Rome"} and use read_file with {"path": "go.mod"}`
+	params := toolParams(openai.UserMessage(ask))
+	params.ParallelToolCalls = openai.Bool(false)
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls := got.Choices[0].Message.ToolCalls; len(calls) != 1 || calls[0].Function.Name != "get_weather" || got.Choices[0].FinishReason != "tool_calls" {
+		t.Fatalf("calls %+v", got.Choices[0])
+	}
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), toolParams(openai.UserMessage(ask+" again")))
+	acc := openai.ChatCompletionAccumulator{}
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil || len(acc.Choices[0].Message.ToolCalls) != 2 {
+		t.Fatalf("parallel by default: %v %+v", err, acc.Choices[0].Message.ToolCalls)
+	}
+	params = toolParams(openai.UserMessage(ask + " once more"))
+	params.ParallelToolCalls = openai.Bool(false)
+	stream = e.client.Chat.Completions.NewStreaming(ctxT(t), params)
+	acc = openai.ChatCompletionAccumulator{}
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil || len(acc.Choices[0].Message.ToolCalls) != 1 || acc.Choices[0].Message.ToolCalls[0].Function.Name != "get_weather" {
+		t.Fatalf("streamed, one call: %v %+v", err, acc.Choices[0].Message.ToolCalls)
+	}
+}

@@ -1,0 +1,85 @@
+// Package modelmap maps the model names clients send (coding agents send
+// their vendor's: claude-…, gpt-5…) onto Qwen models: MODEL_MAP's
+// pattern=qwen-model pairs, then the built-in fallbacks.
+package modelmap
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// Rule maps the names matching Pattern (`*` matches any run of characters)
+// to the Qwen model Target.
+type Rule struct {
+	Pattern string
+	Target  string
+}
+
+// Fallbacks are the patterns sent to DEFAULT_MODEL when no MODEL_MAP rule
+// matches, so that Claude Code and Codex work out of the box.
+var Fallbacks = []string{"claude-*", "gpt-*"}
+
+// Parse reads MODEL_MAP: comma-separated pattern=qwen-model pairs, e.g.
+// "claude-*=qwen3-coder-plus,gpt-*=qwen3-max". Errors name the bad pair.
+func Parse(s string) ([]Rule, error) {
+	var rules []Rule
+	for _, pair := range strings.Split(s, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		pattern, target, ok := strings.Cut(pair, "=")
+		pattern, target = strings.TrimSpace(pattern), strings.TrimSpace(target)
+		if !ok || pattern == "" || target == "" {
+			return nil, fmt.Errorf("%q is not a pattern=qwen-model pair", pair)
+		}
+		if strings.Contains(target, "*") {
+			return nil, fmt.Errorf("%q: the Qwen model cannot be a pattern", pair)
+		}
+		if _, err := path.Match(glob(pattern), ""); err != nil {
+			return nil, fmt.Errorf("%q: bad pattern: %w", pair, err)
+		}
+		rules = append(rules, Rule{Pattern: pattern, Target: target})
+	}
+	return rules, nil
+}
+
+// Map resolves requested model names.
+type Map struct {
+	Rules   []Rule // MODEL_MAP, first match wins
+	Default string // DEFAULT_MODEL: for names matching Fallbacks, and for none
+}
+
+// Resolve returns the Qwen model for requested and whether a rule (or the
+// default) decided it; unmapped names are returned as they are, for the
+// caller to check against Qwen's list.
+func (m Map) Resolve(requested string) (model string, mapped bool) {
+	if requested == "" {
+		return m.Default, true
+	}
+	for _, r := range m.Rules {
+		if Match(r.Pattern, requested) {
+			return r.Target, true
+		}
+	}
+	for _, p := range Fallbacks {
+		if Match(p, requested) {
+			return m.Default, true
+		}
+	}
+	return requested, false
+}
+
+// Match reports whether name matches pattern, where `*` matches any run of
+// characters (including '/') and every other character itself.
+func Match(pattern, name string) bool {
+	ok, _ := path.Match(glob(pattern), strings.ReplaceAll(name, "/", "\x00"))
+	return ok
+}
+
+// glob escapes path.Match's other metacharacters, so only `*` is special.
+func glob(pattern string) string {
+	r := strings.NewReplacer(`\`, `\\`, `?`, `\?`, `[`, `\[`, `]`, `\]`, "/", "\x00")
+	return r.Replace(pattern)
+}

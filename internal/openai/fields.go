@@ -1,0 +1,425 @@
+package openai
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Policy is what the proxy does with a request field. Every field of the
+// OpenAI Chat Completions and legacy Completions references has one, in
+// ChatFields and CompletionFields (and in the README's table).
+type Policy string
+
+const (
+	// Honoured: Qwen or the proxy does what the field asks.
+	Honoured Policy = "honoured"
+	// Emulated: Qwen has no such feature; the proxy gets the same effect
+	// with instructions upstream and checks on the answer.
+	Emulated Policy = "emulated"
+	// Ignored: the value is type- and range-checked (a malformed one is a
+	// 400), then has no effect; the call records it as ignored.
+	Ignored Policy = "ignored"
+	// Refused: a value asking for what Qwen cannot give is a 400 naming the
+	// field; values that ask for nothing (false, 0, "text") pass.
+	Refused Policy = "refused"
+)
+
+// Field is one request field's policy. Check validates a present, non-null
+// value and returns the 400 for a malformed or refused one.
+type Field struct {
+	Name   string
+	Policy Policy
+	Check  func(name string, v json.RawMessage) *Error
+	// Doc says what happens, for the README's table.
+	Doc string
+}
+
+// maxIgnored bounds how many ignored field names one call records.
+const maxIgnored = 32
+
+// CheckFields checks the top-level fields of a request body against table,
+// in one pass over the body. It returns the fields that were present but
+// have no effect (Ignored ones, and unknown fields, which are accepted as
+// vendor extensions), in body order, at most maxIgnored; or the 400 for the
+// first bad field. A body that is not a JSON object is left to Decode to
+// report. (A key sent twice is checked each time; Decode keeps the last.)
+func CheckFields(body []byte, table []Field) ([]string, *Error) {
+	var ignored []string
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, nil
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, nil
+		}
+		name, _ := t.(string)
+		var v json.RawMessage
+		if dec.Decode(&v) != nil {
+			return nil, nil
+		}
+		if isNull(v) {
+			continue
+		}
+		i := slices.IndexFunc(table, func(f Field) bool { return f.Name == name })
+		if i < 0 {
+			if len(name) > 64 {
+				name = name[:64]
+			}
+			ignored = appendIgnored(ignored, name)
+			continue
+		}
+		f := table[i]
+		if f.Check != nil {
+			if err := f.Check(name, v); err != nil {
+				return nil, err
+			}
+		}
+		if f.Policy == Ignored {
+			ignored = appendIgnored(ignored, name)
+		}
+	}
+	return ignored, nil
+}
+
+func appendIgnored(list []string, name string) []string {
+	if len(list) >= maxIgnored || slices.Contains(list, name) {
+		return list
+	}
+	return append(list, name)
+}
+
+// ---- checks ----
+
+func typeError(name, want string) *Error {
+	return InvalidRequest(name, "invalid_type", "%s must be %s", name, want)
+}
+
+func number(lo, hi float64) func(string, json.RawMessage) *Error {
+	return func(name string, v json.RawMessage) *Error {
+		var f float64
+		if json.Unmarshal(v, &f) != nil {
+			return typeError(name, "a number")
+		}
+		if f < lo || f > hi {
+			return InvalidRequest(name, "invalid_value", "%s must be between %g and %g, not %g", name, lo, hi, f)
+		}
+		return nil
+	}
+}
+
+func integer(lo, hi float64) func(string, json.RawMessage) *Error {
+	return func(name string, v json.RawMessage) *Error {
+		var f float64
+		if json.Unmarshal(v, &f) != nil || f != math.Trunc(f) {
+			return typeError(name, "an integer")
+		}
+		if f < lo || f > hi {
+			if hi == math.MaxInt64 {
+				return InvalidRequest(name, "invalid_value", "%s must be at least %g, not %g", name, lo, f)
+			}
+			return InvalidRequest(name, "invalid_value", "%s must be between %g and %g, not %g", name, lo, hi, f)
+		}
+		return nil
+	}
+}
+
+func boolean(name string, v json.RawMessage) *Error {
+	var b bool
+	if json.Unmarshal(v, &b) != nil {
+		return typeError(name, "a boolean")
+	}
+	return nil
+}
+
+func str(maxLen int) func(string, json.RawMessage) *Error {
+	return func(name string, v json.RawMessage) *Error {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return typeError(name, "a string")
+		}
+		if len(s) > maxLen {
+			return InvalidRequest(name, "invalid_value", "%s must be at most %d characters", name, maxLen)
+		}
+		return nil
+	}
+}
+
+func enum(values ...string) func(string, json.RawMessage) *Error {
+	return func(name string, v json.RawMessage) *Error {
+		var s string
+		if json.Unmarshal(v, &s) != nil || !slices.Contains(values, s) {
+			return InvalidRequest(name, "invalid_value", "%s must be one of %s", name, strings.Join(values, ", "))
+		}
+		return nil
+	}
+}
+
+func object(name string, v json.RawMessage) *Error {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(v, &m) != nil {
+		return typeError(name, "an object")
+	}
+	return nil
+}
+
+// refuse is a check that refuses any value.
+func refuse(why string) func(string, json.RawMessage) *Error {
+	return func(name string, _ json.RawMessage) *Error {
+		return InvalidRequest(name, "unsupported_parameter", "%s is not supported: %s", name, why)
+	}
+}
+
+func metadata(name string, v json.RawMessage) *Error {
+	var m map[string]string
+	if json.Unmarshal(v, &m) != nil {
+		return typeError(name, "an object of strings")
+	}
+	if len(m) > 16 {
+		return InvalidRequest(name, "invalid_value", "%s may hold at most 16 keys", name)
+	}
+	for k, s := range m {
+		if len(k) > 64 || len(s) > 512 {
+			return InvalidRequest(name, "invalid_value", "%s keys are at most 64 characters and values at most 512", name)
+		}
+	}
+	return nil
+}
+
+func logitBias(name string, v json.RawMessage) *Error {
+	var m map[string]float64
+	if json.Unmarshal(v, &m) != nil {
+		return typeError(name, "an object of token ids to numbers")
+	}
+	for k, b := range m {
+		if b < -100 || b > 100 {
+			return InvalidRequest(name, "invalid_value", "%s[%s] must be between -100 and 100", name, k)
+		}
+	}
+	return nil
+}
+
+func streamOptions(name string, v json.RawMessage) *Error {
+	var o map[string]json.RawMessage
+	if json.Unmarshal(v, &o) != nil {
+		return typeError(name, "an object")
+	}
+	for _, k := range []string{"include_usage", "include_obfuscation"} {
+		if b, ok := o[k]; ok && !isNull(b) {
+			if err := boolean(name+"."+k, b); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// noLogprobs passes false (chat) or 0/null (legacy's integer) and refuses a
+// request for log probabilities, which Qwen's web API never returns.
+func noLogprobs(name string, v json.RawMessage) *Error {
+	var b bool
+	if json.Unmarshal(v, &b) == nil {
+		if b {
+			return InvalidRequest(name, "unsupported_value", "%s is not supported: Qwen does not return log probabilities", name)
+		}
+		return nil
+	}
+	var n float64
+	if json.Unmarshal(v, &n) != nil {
+		return typeError(name, "a boolean")
+	}
+	if n != 0 {
+		return InvalidRequest(name, "unsupported_value", "%s is not supported: Qwen does not return log probabilities", name)
+	}
+	return nil
+}
+
+func topLogprobs(name string, v json.RawMessage) *Error {
+	if err := integer(0, 20)(name, v); err != nil {
+		return err
+	}
+	return noLogprobs(name, v)
+}
+
+func modalities(name string, v json.RawMessage) *Error {
+	var list []string
+	if json.Unmarshal(v, &list) != nil {
+		return typeError(name, `an array of "text" and "audio"`)
+	}
+	for i, m := range list {
+		switch m {
+		case "text":
+		case "audio":
+			return InvalidRequest(name, "unsupported_value", "%s[%d] \"audio\" is not supported: Qwen answers with text only", name, i)
+		default:
+			return InvalidRequest(name, "invalid_value", "%s[%d] must be \"text\" or \"audio\", not %q", name, i, m)
+		}
+	}
+	return nil
+}
+
+func onlyOne(name string, v json.RawMessage) *Error {
+	if err := integer(1, 128)(name, v); err != nil {
+		return err
+	}
+	var n int
+	_ = json.Unmarshal(v, &n)
+	if n != 1 {
+		return InvalidRequest(name, "unsupported_value", "only %s=1 is supported: Qwen returns one answer per call", name)
+	}
+	return nil
+}
+
+func stopCheck(name string, v json.RawMessage) *Error {
+	_, err := ParseStop(v)
+	return err
+}
+
+func echoCheck(name string, v json.RawMessage) *Error {
+	var b bool
+	if json.Unmarshal(v, &b) != nil {
+		return typeError(name, "a boolean")
+	}
+	if b {
+		return InvalidRequest(name, "unsupported_value", "echo is not supported: the prompt is not repeated in the answer")
+	}
+	return nil
+}
+
+func suffixCheck(name string, v json.RawMessage) *Error {
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return typeError(name, "a string")
+	}
+	if s != "" {
+		return InvalidRequest(name, "unsupported_value", "suffix is not supported: Qwen does not fill in the middle")
+	}
+	return nil
+}
+
+func reasoningEffort(name string, v json.RawMessage) *Error {
+	return enum("none", "minimal", "low", "medium", "high", "xhigh", "max")(name, v)
+}
+
+func responseFormatCheck(name string, v json.RawMessage) *Error {
+	_, err := ParseResponseFormat(v)
+	return err
+}
+
+// ---- the tables ----
+
+var (
+	samplingDoc = "range-checked; Qwen's web API has no sampling controls"
+	penaltyDoc  = "range-checked (-2 to 2); no effect"
+)
+
+// ChatFields is the policy of every POST /v1/chat/completions field: the
+// ChatCompletionNewParams of openai-go v3.98.0, plus stream and the
+// enable_thinking extension. Structural checks of messages, tools and
+// tool_choice happen in Validate and tools.ParseSet.
+var ChatFields = []Field{
+	{"messages", Honoured, nil, "the conversation; image and audio parts are a 400"},
+	{"model", Honoured, str(256), "the Qwen model (default `DEFAULT_MODEL`)"},
+	{"stream", Honoured, boolean, "server-sent events"},
+	{"stream_options", Honoured, streamOptions, "`include_usage` honoured; `include_obfuscation` ignored"},
+	{"reasoning_effort", Honoured, reasoningEffort, "anything but `none`/`minimal` turns on Qwen's thinking (`reasoning_content`)"},
+	{"enable_thinking", Honoured, boolean, "Qwen/vLLM extension: thinking on or off; wins over `reasoning_effort`"},
+	{"stop", Honoured, stopCheck, "string or up to 4: the answer ends before the first one, `finish_reason: \"stop\"`; Qwen's answer is still read to its end"},
+	{"n", Honoured, onlyOne, "only 1; any other value is a 400"},
+	{"tools", Emulated, nil, "function tools, described upstream and parsed out of the answer"},
+	{"tool_choice", Emulated, nil, "`none`/`auto`/`required`/a named function; required and named are checked, one corrective turn"},
+	{"parallel_tool_calls", Honoured, boolean, "`false`: only an answer's first call is kept"},
+	{"functions", Emulated, nil, "legacy: mapped onto `tools`; answered as `message.function_call`, `finish_reason: \"function_call\"`"},
+	{"function_call", Emulated, nil, "legacy: mapped onto `tool_choice` (`none`, `auto`, `{\"name\":…}`)"},
+	{"response_format", Emulated, responseFormatCheck, "`json_object`/`json_schema`: instructions upstream, the answer parsed (and validated against the schema), one corrective turn, else 502; `text` accepted"},
+	{"temperature", Ignored, number(0, 2), samplingDoc},
+	{"top_p", Ignored, number(0, 1), samplingDoc},
+	{"frequency_penalty", Ignored, number(-2, 2), penaltyDoc},
+	{"presence_penalty", Ignored, number(-2, 2), penaltyDoc},
+	{"max_tokens", Ignored, integer(1, math.MaxInt64), "at least 1; Qwen decides the length"},
+	{"max_completion_tokens", Ignored, integer(1, math.MaxInt64), "at least 1; Qwen decides the length"},
+	{"seed", Ignored, integer(math.MinInt64, math.MaxInt64), "an integer; Qwen is not deterministic"},
+	{"logit_bias", Ignored, logitBias, "token ids to -100…100; Qwen's tokens are not addressable"},
+	{"user", Ignored, str(512), "a string"},
+	{"safety_identifier", Ignored, str(128), "a string of at most 128"},
+	{"prompt_cache_key", Ignored, str(1024), "a string"},
+	{"prompt_cache_retention", Ignored, enum("in_memory", "24h"), "`in_memory` or `24h`"},
+	{"prompt_cache_options", Ignored, object, "an object"},
+	{"metadata", Ignored, metadata, "up to 16 string pairs; every call is recorded anyway"},
+	{"store", Ignored, boolean, "a boolean; every call is recorded anyway"},
+	{"service_tier", Ignored, enum("auto", "default", "flex", "scale", "priority", "fast"), "one of OpenAI's tiers"},
+	{"verbosity", Ignored, enum("low", "medium", "high"), "`low`, `medium` or `high`"},
+	{"logprobs", Refused, noLogprobs, "`true` is a 400: Qwen gives no log probabilities; `false` passes"},
+	{"top_logprobs", Refused, topLogprobs, "0–20; anything but 0 is a 400"},
+	{"modalities", Refused, modalities, "`[\"text\"]` passes; `\"audio\"` is a 400"},
+	{"audio", Refused, refuse("Qwen answers with text only"), "a 400"},
+	{"prediction", Refused, refuse("Qwen has no predicted outputs"), "a 400"},
+	{"moderation", Refused, refuse("the proxy does not moderate input or output"), "a 400: the proxy cannot moderate"},
+	{"web_search_options", Refused, refuse("web search is not wired to Qwen's search yet"), "a 400 until Qwen's search is wired"},
+}
+
+// CompletionFields is the policy of every legacy POST /v1/completions field
+// (CompletionNewParams of openai-go v3.98.0).
+var CompletionFields = []Field{
+	{"model", Honoured, str(256), "the Qwen model"},
+	{"prompt", Honoured, nil, "a string, or an array of one string"},
+	{"stream", Honoured, boolean, "server-sent events"},
+	{"stream_options", Honoured, streamOptions, "`include_usage` honoured"},
+	{"stop", Honoured, stopCheck, "as for chat"},
+	{"n", Honoured, onlyOne, "only 1"},
+	{"best_of", Honoured, onlyOne, "only 1"},
+	{"echo", Refused, echoCheck, "`true` is a 400"},
+	{"suffix", Refused, suffixCheck, "a non-empty suffix is a 400"},
+	{"logprobs", Refused, noLogprobs, "anything but 0/null is a 400"},
+	{"temperature", Ignored, number(0, 2), samplingDoc},
+	{"top_p", Ignored, number(0, 1), samplingDoc},
+	{"frequency_penalty", Ignored, number(-2, 2), penaltyDoc},
+	{"presence_penalty", Ignored, number(-2, 2), penaltyDoc},
+	{"max_tokens", Ignored, integer(1, math.MaxInt64), "at least 1"},
+	{"seed", Ignored, integer(math.MinInt64, math.MaxInt64), "an integer"},
+	{"logit_bias", Ignored, logitBias, "token ids to -100…100"},
+	{"user", Ignored, str(512), "a string"},
+}
+
+// ParseStop reads stop: a string or an array of at most 4 strings. Empty
+// sequences stop nothing and are dropped.
+func ParseStop(v json.RawMessage) ([]string, *Error) {
+	if isNull(v) {
+		return nil, nil
+	}
+	var one string
+	if json.Unmarshal(v, &one) == nil {
+		if one == "" {
+			return nil, nil
+		}
+		return []string{one}, nil
+	}
+	var list []string
+	if json.Unmarshal(v, &list) != nil {
+		return nil, typeError("stop", "a string or an array of strings")
+	}
+	if len(list) > 4 {
+		return nil, InvalidRequest("stop", "invalid_value", "stop may hold at most 4 sequences, not %d", len(list))
+	}
+	var out []string
+	for _, s := range list {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// fieldDocs renders a table as Markdown rows, for the README test.
+func fieldDocs(table []Field) string {
+	var b strings.Builder
+	for _, f := range table {
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.Name, f.Policy, f.Doc)
+	}
+	return b.String()
+}

@@ -1,0 +1,272 @@
+package responses
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/tools"
+)
+
+// Request is the body of POST /v1/responses. Fields Qwen cannot honour
+// (temperature, top_p, max_output_tokens, …) are type-checked and ignored.
+type Request struct {
+	Model              string          `json:"model"`
+	Input              json.RawMessage `json:"input"` // a string or items
+	Instructions       *string         `json:"instructions"`
+	Tools              []Tool          `json:"tools"`
+	ToolChoice         json.RawMessage `json:"tool_choice"`
+	Stream             bool            `json:"stream"`
+	Store              *bool           `json:"store"`
+	PreviousResponseID string          `json:"previous_response_id"`
+	Reasoning          *struct {
+		Effort  *string `json:"effort"`
+		Summary *string `json:"summary"`
+	} `json:"reasoning"`
+	MaxOutputTokens   *int              `json:"max_output_tokens"`
+	Temperature       *float64          `json:"temperature"`
+	TopP              *float64          `json:"top_p"`
+	ParallelToolCalls *bool             `json:"parallel_tool_calls"`
+	Metadata          map[string]string `json:"metadata"`
+	Include           []string          `json:"include"`
+}
+
+// Tool is a declared tool; only function tools are emulated.
+type Tool struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Parameters  json.RawMessage `json:"parameters"`
+	Strict      *bool           `json:"strict"`
+}
+
+// Item is an input item: a message, a function call and its output, or a
+// reasoning item. Only the fields the proxy reads are decoded.
+type Item struct {
+	Type      string          `json:"type"` // "" is a message
+	Role      string          `json:"role"`
+	Content   json.RawMessage `json:"content"` // a string or parts
+	CallID    string          `json:"call_id"`
+	Name      string          `json:"name"`
+	Arguments string          `json:"arguments"`
+	Output    json.RawMessage `json:"output"` // a string or parts
+}
+
+// Stored reports whether the response may be fetched later (store defaults
+// to true).
+func (r *Request) Stored() bool { return r.Store == nil || *r.Store }
+
+// WantsThinking reports whether the client asked for reasoning.
+func (r *Request) WantsThinking() bool {
+	if r.Reasoning == nil || r.Reasoning.Effort == nil {
+		return false
+	}
+	switch *r.Reasoning.Effort {
+	case "none", "minimal":
+		return false
+	}
+	return true
+}
+
+var functionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Validate checks a request. It never calls upstream.
+func (r *Request) Validate() *openai.Error {
+	if strings.TrimSpace(r.Model) == "" {
+		return openai.InvalidRequest("model", "missing_required_parameter", "model is required")
+	}
+	msgs, err := r.input()
+	if err != nil {
+		return err
+	}
+	if len(msgs) == 0 {
+		return openai.InvalidRequest("input", "missing_required_parameter", "input is required and must not be empty")
+	}
+	if r.MaxOutputTokens != nil && *r.MaxOutputTokens < 1 {
+		return openai.InvalidRequest("max_output_tokens", "invalid_value", "max_output_tokens must be at least 1")
+	}
+	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 2) {
+		return openai.InvalidRequest("temperature", "invalid_value", "temperature must be between 0 and 2")
+	}
+	if r.TopP != nil && (*r.TopP < 0 || *r.TopP > 1) {
+		return openai.InvalidRequest("top_p", "invalid_value", "top_p must be between 0 and 1")
+	}
+	_, err = r.ToolSet()
+	return err
+}
+
+// ToolSet reads tools and tool_choice into the core's tool set.
+func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
+	set := &tools.Set{Choice: tools.Choice{Mode: "auto"}}
+	for i, t := range r.Tools {
+		p := func(f string) string { return fmt.Sprintf("tools[%d].%s", i, f) }
+		if t.Type == "" {
+			return nil, openai.InvalidRequest(p("type"), "missing_required_parameter", "%s is required", p("type"))
+		}
+		if t.Type != "function" {
+			// Hosted tools (web_search, local_shell, custom, …) are run by
+			// OpenAI's servers or need their own item types: they are not
+			// offered to the model, so an agent that declares them next to
+			// its function tools still works.
+			continue
+		}
+		if !functionName.MatchString(t.Name) {
+			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s must be 1-64 letters, digits, '_' or '-'", p("name"))
+		}
+		if _, dup := set.Lookup(t.Name); dup {
+			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%q is declared twice", t.Name)
+		}
+		params := bytes.TrimSpace(t.Parameters)
+		if len(params) > 0 && !bytes.Equal(params, []byte("null")) && params[0] != '{' {
+			return nil, openai.InvalidRequest(p("parameters"), "invalid_value", "%s must be a JSON Schema object", p("parameters"))
+		}
+		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: params})
+	}
+	if err := set.ParseChoice(r.ToolChoice); err != nil {
+		fe := err.(*tools.FieldError)
+		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
+	}
+	return set, nil
+}
+
+// Conversation translates a validated request into the core's
+// conversation: the instructions first, then the input items. A function
+// call joins the assistant message before it (one answer's text and calls
+// are one message), its output becomes a tool message, and reasoning items
+// are dropped (Qwen keeps its own).
+func (r *Request) Conversation() []qp.Message {
+	var out []qp.Message
+	if r.Instructions != nil && strings.TrimSpace(*r.Instructions) != "" {
+		out = append(out, qp.Message{Role: "system", Text: *r.Instructions})
+	}
+	msgs, _ := r.input()
+	return append(out, msgs...)
+}
+
+func (r *Request) input() ([]qp.Message, *openai.Error) {
+	raw := bytes.TrimSpace(r.Input)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, openai.InvalidRequest("input", "missing_required_parameter", "input is required")
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if strings.TrimSpace(s) == "" {
+			return nil, openai.InvalidRequest("input", "invalid_value", "input must not be empty")
+		}
+		return []qp.Message{{Role: "user", Text: s}}, nil
+	}
+	items, err := r.Items()
+	if err != nil {
+		return nil, err
+	}
+	var out []qp.Message
+	for i, it := range items {
+		p := func(f string) string { return fmt.Sprintf("input[%d].%s", i, f) }
+		switch it.Type {
+		case "", "message":
+			switch it.Role {
+			case "user", "assistant", "system", "developer":
+			default:
+				return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s must be user, assistant, system or developer, not %q", p("role"), it.Role)
+			}
+			text, err := partsText(it.Content, p("content"))
+			if err != nil {
+				return nil, err
+			}
+			if n := len(out); it.Role == "assistant" && n > 0 && out[n-1].Role == "assistant" {
+				// One answer's message items (split by its calls) are
+				// one text, as the proxy gave it.
+				out[n-1].Text += text
+				continue
+			}
+			out = append(out, qp.Message{Role: it.Role, Text: text})
+		case "function_call":
+			if it.CallID == "" || it.Name == "" {
+				return nil, openai.InvalidRequest(p("call_id"), "missing_required_parameter", "input[%d]: a function_call needs call_id and name", i)
+			}
+			args := it.Arguments
+			if canonical, ok := tools.Canonical([]byte(args)); ok {
+				args = canonical
+			}
+			call := qp.ToolCall{ID: it.CallID, Name: it.Name, Arguments: args}
+			if n := len(out); n > 0 && out[n-1].Role == "assistant" {
+				out[n-1].ToolCalls = append(out[n-1].ToolCalls, call)
+			} else {
+				out = append(out, qp.Message{Role: "assistant", ToolCalls: []qp.ToolCall{call}})
+			}
+		case "function_call_output":
+			if it.CallID == "" {
+				return nil, openai.InvalidRequest(p("call_id"), "missing_required_parameter", "input[%d]: a function_call_output needs call_id", i)
+			}
+			text, err := partsText(it.Output, p("output"))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, qp.Message{Role: "tool", ToolCallID: it.CallID, Text: text})
+		case "reasoning":
+		default:
+			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
+				"%s: %q items are not supported (message, function_call, function_call_output and reasoning are)", p("type"), it.Type)
+		}
+	}
+	return out, nil
+}
+
+// Items decodes input given as a list of items (nil for a string input).
+func (r *Request) Items() ([]Item, *openai.Error) {
+	raw := bytes.TrimSpace(r.Input)
+	if len(raw) > 0 && raw[0] == '"' {
+		return nil, nil
+	}
+	var items []Item
+	if json.Unmarshal(raw, &items) != nil {
+		return nil, openai.InvalidRequest("input", "invalid_type", "input must be a string or a list of items")
+	}
+	return items, nil
+}
+
+// partsText is a content or output value: a string, or parts whose text is
+// joined by newlines. Images and files cannot go to Qwen's chat and are
+// refused.
+func partsText(raw json.RawMessage, param string) (string, *openai.Error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return "", nil
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, nil
+	}
+	var parts []struct {
+		Type    string  `json:"type"`
+		Text    *string `json:"text"`
+		Refusal *string `json:"refusal"`
+	}
+	if json.Unmarshal(raw, &parts) != nil {
+		return "", openai.InvalidRequest(param, "invalid_type", "%s must be a string or a list of content parts", param)
+	}
+	var texts []string
+	for j, part := range parts {
+		switch {
+		case (part.Type == "input_text" || part.Type == "output_text" || part.Type == "text") && part.Text != nil:
+			texts = append(texts, *part.Text)
+		case part.Type == "refusal" && part.Refusal != nil:
+			texts = append(texts, *part.Refusal)
+		default:
+			return "", openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "unsupported_value",
+				"%s[%d] has type %q; only text parts are supported", param, j, part.Type)
+		}
+	}
+	return strings.Join(texts, "\n"), nil
+}
+
+// PartsText is a message's content or a call output's text: a string, or
+// its text parts joined by newlines.
+func PartsText(raw json.RawMessage) (string, bool) {
+	text, err := partsText(raw, "")
+	return text, err == nil
+}

@@ -1,0 +1,63 @@
+package responses
+
+import (
+	"encoding/json"
+	"testing"
+
+	qp "qwenproxy"
+)
+
+func TestConversation(t *testing.T) {
+	var r Request
+	body := `{"model":"gpt-5","instructions":"Be brief.","tools":[{"type":"function","name":"shell","parameters":{"type":"object"}},{"type":"web_search"}],
+		"input":[{"role":"user","content":"list files"},
+		{"type":"reasoning","id":"rs_1","summary":[]},
+		{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Sure."}]},
+		{"type":"function_call","call_id":"call_a","name":"shell","arguments":"{ \"command\": \"ls\" }"},
+		{"type":"function_call","call_id":"call_b","name":"shell","arguments":"{\"command\":\"pwd\"}"},
+		{"type":"message","role":"assistant","content":[{"type":"output_text","text":" Done."}]},
+		{"type":"function_call_output","call_id":"call_a","output":"a.go"},
+		{"type":"function_call_output","call_id":"call_b","output":[{"type":"input_text","text":"/w"}]}]}`
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := []qp.Message{
+		{Role: "system", Text: "Be brief."},
+		{Role: "user", Text: "list files"},
+		{Role: "assistant", Text: "Sure. Done.", ToolCalls: []qp.ToolCall{{ID: "call_a", Name: "shell", Arguments: `{"command":"ls"}`}, {ID: "call_b", Name: "shell", Arguments: `{"command":"pwd"}`}}},
+		{Role: "tool", ToolCallID: "call_a", Text: "a.go"},
+		{Role: "tool", ToolCallID: "call_b", Text: "/w"},
+	}
+	a, _ := json.Marshal(r.Conversation())
+	b, _ := json.Marshal(want)
+	if string(a) != string(b) {
+		t.Fatalf("got  %s\nwant %s", a, b)
+	}
+	set, _ := r.ToolSet()
+	if len(set.Tools) != 1 || set.Tools[0].Name != "shell" {
+		t.Fatalf("hosted tools must not be offered: %+v", set.Tools)
+	}
+}
+
+func TestValidateRefuses(t *testing.T) {
+	for _, body := range []string{
+		`{"model":"gpt-5"}`,
+		`{"model":"gpt-5","input":""}`,
+		`{"model":"gpt-5","input":[{"type":"input_image"}]}`,
+		`{"model":"gpt-5","input":[{"role":"user","content":[{"type":"input_image","image_url":"x"}]}]}`,
+		`{"model":"gpt-5","input":[{"type":"function_call","name":"x"}]}`,
+		`{"model":"gpt-5","input":"x","tool_choice":{"type":"function","name":"nope"}}`,
+		`{"model":"gpt-5","input":"x","tools":[{"name":"untyped"}]}`,
+	} {
+		var r Request
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Validate() == nil {
+			t.Errorf("accepted %s", body)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package responses
+
+import (
+	"encoding/json"
+
+	qp "qwenproxy"
+)
+
+// Response is the response object: what POST /v1/responses answers, what
+// response.created/completed/failed carry, and what GET returns.
+type Response struct {
+	ID                 string            `json:"id"`
+	Object             string            `json:"object"` // "response"
+	CreatedAt          int64             `json:"created_at"`
+	Status             string            `json:"status"` // in_progress, completed, failed
+	Error              *Error            `json:"error"`
+	IncompleteDetails  *struct{}         `json:"incomplete_details"`
+	Instructions       *string           `json:"instructions"`
+	MaxOutputTokens    *int              `json:"max_output_tokens"`
+	Model              string            `json:"model"`
+	Output             []OutputItem      `json:"output"`
+	ParallelToolCalls  bool              `json:"parallel_tool_calls"`
+	PreviousResponseID *string           `json:"previous_response_id"`
+	Reasoning          json.RawMessage   `json:"reasoning"`
+	Store              bool              `json:"store"`
+	Text               json.RawMessage   `json:"text"`
+	ToolChoice         json.RawMessage   `json:"tool_choice"`
+	Tools              json.RawMessage   `json:"tools"`
+	Truncation         string            `json:"truncation"`
+	Usage              *Usage            `json:"usage"`
+	Metadata           map[string]string `json:"metadata"`
+}
+
+// Error is a failed response's error.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Usage is the token count of a response.
+type Usage struct {
+	InputTokens        int `json:"input_tokens"`
+	InputTokensDetails struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"input_tokens_details"`
+	OutputTokens        int `json:"output_tokens"`
+	OutputTokensDetails struct {
+		ReasoningTokens int `json:"reasoning_tokens"`
+	} `json:"output_tokens_details"`
+	TotalTokens int `json:"total_tokens"`
+}
+
+// OutputItem is an output item: a reasoning item, a message or a function
+// call.
+type OutputItem struct {
+	ID        string         `json:"id"`
+	Type      string         `json:"type"`
+	Status    string         `json:"status,omitempty"`
+	Role      string         `json:"role,omitempty"`
+	Content   *[]ContentPart `json:"content,omitempty"`
+	Summary   *[]ContentPart `json:"summary,omitempty"`
+	CallID    string         `json:"call_id,omitempty"`
+	Name      string         `json:"name,omitempty"`
+	Arguments *string        `json:"arguments,omitempty"`
+}
+
+// ContentPart is an output_text part of a message, or a summary_text part of
+// a reasoning item.
+type ContentPart struct {
+	Type        string    `json:"type"`
+	Text        string    `json:"text"`
+	Annotations *[]string `json:"annotations,omitempty"` // output_text only
+}
+
+// Reasoning is a reasoning item whose summary is text (Qwen's thinking).
+func Reasoning(id, text string) OutputItem {
+	parts := []ContentPart{}
+	if text != "" {
+		parts = append(parts, ContentPart{Type: "summary_text", Text: text})
+	}
+	return OutputItem{ID: id, Type: "reasoning", Summary: &parts}
+}
+
+// Message is an assistant message item; status is in_progress or completed.
+func Message(id, status string, text *string) OutputItem {
+	parts := []ContentPart{}
+	if text != nil {
+		parts = append(parts, OutputText(*text))
+	}
+	return OutputItem{ID: id, Type: "message", Status: status, Role: "assistant", Content: &parts}
+}
+
+// OutputText is a message's text part.
+func OutputText(text string) ContentPart {
+	return ContentPart{Type: "output_text", Text: text, Annotations: &[]string{}}
+}
+
+// FunctionCall is a function call item.
+func FunctionCall(id, status string, c qp.ToolCall, arguments string) OutputItem {
+	return OutputItem{ID: id, Type: "function_call", Status: status, CallID: c.ID, Name: c.Name, Arguments: &arguments}
+}
+
+// InputItem is an input item as GET …/input_items lists it.
+type InputItem struct {
+	ID        string      `json:"id"`
+	Type      string      `json:"type"`
+	Role      string      `json:"role,omitempty"`
+	Status    string      `json:"status,omitempty"`
+	Content   []InputPart `json:"content,omitempty"`
+	CallID    string      `json:"call_id,omitempty"`
+	Name      string      `json:"name,omitempty"`
+	Arguments *string     `json:"arguments,omitempty"`
+	Output    *string     `json:"output,omitempty"`
+}
+
+// InputPart is a text part of an input message.
+type InputPart struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}

@@ -1,0 +1,201 @@
+package server
+
+import (
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// eventStream is a streaming call's server-sent event stream, shared by
+// every client API. The answer writes its events through it while a
+// keep-alive goroutine may open it or write comments when the answer is
+// silent, so every write (and the status the call has sent) is under mu.
+type eventStream struct {
+	c  *call
+	rc *http.ResponseController
+
+	mu      sync.Mutex
+	open    bool
+	opening func() []byte // the API's first events (role chunk, message_start, …), made on opening
+	err     error         // errClientGone once a write failed
+
+	lastWrite atomic.Int64 // UnixNano of the last byte sent (or the call's start)
+}
+
+// keepAliveComment is an SSE comment: every client API's parser skips it,
+// and intermediaries see a byte.
+var keepAliveComment = []byte(": keep-alive\n\n")
+
+// events returns the call's event stream, made on first use.
+func (c *call) events() *eventStream {
+	if c.stream == nil {
+		c.stream = &eventStream{c: c, rc: http.NewResponseController(c.w)}
+		c.stream.lastWrite.Store(time.Now().UnixNano())
+	}
+	return c.stream
+}
+
+// setOpening registers how the stream's first events (the API's role chunk,
+// message_start, response.created, …) are made, for whoever opens it: the
+// answer's output when upstream answers, or the keep-alive when upstream is
+// slow. It runs once, under the stream's lock, before any other event is
+// written, so it may use the output's encoder.
+func (e *eventStream) setOpening(opening func() []byte) {
+	e.mu.Lock()
+	e.opening = opening
+	e.mu.Unlock()
+}
+
+// isOpen reports whether the stream has opened (the call is then committed
+// to HTTP 200: a failure is an error event).
+func (e *eventStream) isOpen() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.open
+}
+
+// startEventStream opens c's event stream if it is not open yet: the headers,
+// then the registered opening events.
+func startEventStream(c *call) error {
+	e := c.events()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.openLocked()
+}
+
+func (e *eventStream) openLocked() error {
+	if e.open || e.err != nil {
+		return e.err
+	}
+	c := e.c
+	if c.wrote {
+		// An error already went out as the HTTP answer.
+		e.err = errClientGone
+		return e.err
+	}
+	h := c.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	c.w.WriteHeader(http.StatusOK)
+	c.wrote, e.open = true, true
+	if m := c.metrics; m != nil {
+		c.streaming = true
+		m.ActiveStreams.Inc()
+	}
+	c.ex.Response.HTTPStatus = http.StatusOK
+	if e.opening != nil {
+		if err := e.writeLocked(e.opening()); err != nil {
+			return err
+		}
+	}
+	return e.flushLocked()
+}
+
+// writeEvent sends encoded events, opening the stream first if need be; a
+// failed write means the client left.
+func writeEvent(c *call, b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	e := c.events()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.openLocked(); err != nil {
+		return err
+	}
+	return e.writeLocked(b)
+}
+
+func (e *eventStream) writeLocked(b []byte) error {
+	if e.err != nil || len(b) == 0 {
+		return e.err
+	}
+	if _, err := e.c.w.Write(b); err != nil {
+		e.err = errClientGone
+	}
+	e.lastWrite.Store(time.Now().UnixNano())
+	return e.err
+}
+
+// flushEvents pushes what was written to the client.
+func flushEvents(c *call) error {
+	e := c.events()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.open {
+		return e.err
+	}
+	return e.flushLocked()
+}
+
+func (e *eventStream) flushLocked() error {
+	if e.err == nil && e.rc.Flush() != nil {
+		e.err = errClientGone
+	}
+	return e.err
+}
+
+// setSession names the call's session: in the record, and in the
+// X-Session-Id header while it can still go out (before a stream opens;
+// the keep-alive may be opening it at the same time, and the opening events
+// may name the session).
+func (c *call) setSession(id string) {
+	if e := c.stream; e != nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+	}
+	c.ex.Request.SessionID = id
+	if c.stream == nil || !c.stream.open {
+		c.w.Header().Set("X-Session-Id", id)
+	}
+}
+
+// keepAlive keeps a streaming call from going silent while its answer is
+// slow (upstream not answering yet, retries, an answer held to be checked
+// whole): after every interval without a byte it opens the stream, or, once
+// open, sends a comment. stop ends it and waits for it to exit.
+func (e *eventStream) keepAlive(every time.Duration) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTimer(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			if idle := time.Duration(time.Now().UnixNano() - e.lastWrite.Load()); idle < every {
+				t.Reset(every - idle)
+				continue
+			}
+			e.mu.Lock()
+			err := e.err
+			if err == nil {
+				if e.open {
+					err = e.writeLocked(keepAliveComment)
+					if err == nil {
+						err = e.flushLocked()
+					}
+				} else {
+					err = e.openLocked()
+				}
+			}
+			e.mu.Unlock()
+			if err != nil {
+				return
+			}
+			t.Reset(every)
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			<-exited
+		})
+	}
+}

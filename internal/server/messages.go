@@ -1,0 +1,67 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+
+	"qwenproxy/internal/anthropic"
+	"qwenproxy/internal/openai"
+)
+
+// messagesRequest is a Messages API body with the check of its route.
+type messagesRequest struct {
+	anthropic.Request
+	countOnly bool
+}
+
+func (m *messagesRequest) Validate() *openai.Error { return m.Request.Validate(m.countOnly) }
+
+// messages serves POST /v1/messages, the Anthropic Messages API (Claude Code,
+// the Anthropic SDKs): the same turn as a chat completion, answered in
+// Anthropic's message format and stream events.
+func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
+	var req messagesRequest
+	d, ok := s.decodeCall(w, r, &req, nil)
+	if !ok {
+		return
+	}
+	body, sessionID := d.body, d.sessionID
+	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	if apiErr != nil {
+		writeErrorFor(w, r, apiErr)
+		return
+	}
+	set, _ := req.ToolSet() // validated
+	s.answer(s.newCall(w, r, body), turnSpec{
+		format:    messagesFormat{},
+		tools:     set,
+		model:     model,
+		asked:     req.Model,
+		stream:    req.Stream,
+		thinking:  req.WantsThinking(),
+		messages:  req.Conversation(),
+		stop:      req.StopSequences,
+		sessionID: sessionID,
+	})
+}
+
+// countTokens serves POST /v1/messages/count_tokens: an estimate of the
+// request's input tokens, made here (Qwen has no tokenizer endpoint). It
+// calls nothing upstream and is not recorded.
+func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
+	req := messagesRequest{countOnly: true}
+	if _, ok := s.decodeCall(w, r, &req, nil); !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"input_tokens": anthropic.EstimateTokens(&req.Request)})
+}
+
+// writeAnthropicError is errorFormat for the Messages routes.
+func writeAnthropicError(w http.ResponseWriter, e *openai.Error) []byte {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	b := anthropic.ErrorBody(e)
+	writeBody(w, e.Status, b)
+	return b
+}

@@ -1,0 +1,248 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/anthropic"
+	"qwenproxy/internal/translate"
+)
+
+// messagesFormat answers Anthropic Messages calls: one message object, or
+// its stream of events (message_start, ping, a content_block_start / _delta
+// / _stop run per thinking, text and tool_use block, message_delta with the
+// stop reason and usage, message_stop).
+type messagesFormat struct{}
+
+func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
+	o := &messagesOutput{c: c, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(), stream: t.stream,
+		// tool_choice that demands a call is checked on the whole answer:
+		// such streams are sent when it is complete.
+		holding: t.checked()}
+	if t.stream {
+		c.events().setOpening(func() []byte { return append(anthropic.MessageStart(o.id, o.model), anthropic.Ping()...) })
+		if start {
+			o.start()
+		}
+	}
+	return o
+}
+
+// messagesOutput writes the answer as Anthropic content blocks.
+type messagesOutput struct {
+	transcript
+	c         *call
+	id, model string
+	stream    bool
+	holding   bool   // stream: send text and calls only at finish
+	started   bool   // upstream has begun to answer
+	streaming string // the id of the call whose input is streaming
+	err       error
+	open      string // the type of the block being streamed, "" for none
+	index     int    // the index of the open block, or of the next one
+}
+
+// start opens the stream (if the keep-alive has not) with message_start
+// and a ping, registered in open.
+func (o *messagesOutput) start() {
+	if !o.stream {
+		return
+	}
+	o.started = true
+	if o.err == nil {
+		o.err = startEventStream(o.c)
+	}
+}
+
+func (o *messagesOutput) write(b []byte) error {
+	if o.err == nil {
+		o.err = writeEvent(o.c, b)
+	}
+	return o.err
+}
+
+func (o *messagesOutput) flush() {
+	if o.stream && o.err == nil {
+		o.err = flushEvents(o.c)
+	}
+}
+
+// block makes typ the open block, closing another one first.
+func (o *messagesOutput) block(typ string, shell anthropic.ContentBlock) error {
+	if o.open == typ {
+		return nil
+	}
+	o.closeBlock()
+	o.open = typ
+	return o.write(anthropic.BlockStart(o.index, shell))
+}
+
+func (o *messagesOutput) closeBlock() {
+	switch o.open {
+	case "":
+		return
+	case "thinking":
+		_ = o.write(anthropic.SignatureDelta(o.index))
+	}
+	_ = o.write(anthropic.BlockStop(o.index))
+	o.open = ""
+	o.index++
+}
+
+func (o *messagesOutput) content(s string) error {
+	o.text.WriteString(s)
+	if !o.started || o.holding {
+		return nil
+	}
+	if err := o.block("text", anthropic.ContentBlock{Type: "text"}); err != nil {
+		return err
+	}
+	return o.write(anthropic.TextDelta(o.index, s))
+}
+
+func (o *messagesOutput) reasoning(s string) error {
+	o.reasoned.WriteString(s)
+	if !o.started {
+		return nil
+	}
+	if err := o.block("thinking", anthropic.ContentBlock{Type: "thinking"}); err != nil {
+		return err
+	}
+	return o.write(anthropic.ThinkingDelta(o.index, s))
+}
+
+func (o *messagesOutput) toolCalls(calls []qp.ToolCall) error {
+	for _, c := range calls {
+		if c.ID != "" && c.ID == o.streaming {
+			// Its block is open and its input sent: close it. The
+			// transcript keeps the parsed input, as a client resends it.
+			o.streaming = ""
+			o.callList[len(o.callList)-1].Arguments = c.Arguments
+			o.closeBlock()
+			continue
+		}
+		first := len(o.callList)
+		o.callList = append(o.callList, c)
+		if o.started && !o.holding {
+			if err := o.writeCalls(first); err != nil {
+				return err
+			}
+		}
+	}
+	return o.err
+}
+
+// toolCallStart opens the call's tool_use block as soon as its block is
+// confirmed a call; its input follows as input_json_delta pieces.
+func (o *messagesOutput) toolCallStart(c qp.ToolCall) error {
+	if !o.started || o.holding {
+		return nil
+	}
+	o.streaming = c.ID
+	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
+	if err := o.block("tool_use", anthropic.ContentBlock{Type: "tool_use", ID: c.ID, Name: c.Name}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// toolCallArguments sends the next piece of the started call's input.
+func (o *messagesOutput) toolCallArguments(id, piece string) error {
+	if id == "" || id != o.streaming {
+		return nil
+	}
+	o.callList[len(o.callList)-1].Arguments += piece
+	return o.write(anthropic.InputJSONDelta(o.index, piece))
+}
+
+// writeCalls sends the calls from first on, each a tool_use block of its own
+// whose input arrives as one input_json_delta.
+func (o *messagesOutput) writeCalls(first int) error {
+	for _, c := range o.callList[first:] {
+		o.closeBlock()
+		_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "tool_use", ID: c.ID, Name: c.Name}))
+		_ = o.write(anthropic.InputJSONDelta(o.index, c.Arguments))
+		_ = o.write(anthropic.BlockStop(o.index))
+		o.index++
+	}
+	return o.err
+}
+
+func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []byte {
+	body := o.body(ans, finishReason)
+	if finishReason == "" {
+		return body
+	}
+	if !o.stream {
+		o.c.wrote = true
+		o.c.ex.Response.HTTPStatus = http.StatusOK
+		writeBody(o.c.w, http.StatusOK, body)
+		return body
+	}
+	if o.holding {
+		if text := o.contentText(); text != "" {
+			_ = o.block("text", anthropic.ContentBlock{Type: "text"})
+			_ = o.write(anthropic.TextDelta(o.index, text))
+		}
+		_ = o.writeCalls(0)
+	}
+	o.closeBlock()
+	reason, seq := stopReason(ans, finishReason)
+	_ = o.write(anthropic.MessageDelta(reason, seq, usage(ans)))
+	_ = o.write(anthropic.MessageStop())
+	o.flush()
+	return body
+}
+
+// body is the answer as one message object: what a non-streamed call gets,
+// and what a streamed one's events add up to (its text exactly as sent).
+func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte {
+	msg := anthropic.Response{ID: o.id, Type: "message", Role: "assistant", Model: o.model, Content: []anthropic.ContentBlock{}, Usage: usage(ans)}
+	if r := o.reasoned.String(); r != "" {
+		msg.Content = append(msg.Content, anthropic.ThinkingBlock(r))
+	}
+	text := o.contentText()
+	if o.stream && !o.holding {
+		text = o.text.String()
+	}
+	if text != "" || len(o.callList) == 0 {
+		msg.Content = append(msg.Content, anthropic.TextBlock(text))
+	}
+	for _, c := range o.callList {
+		msg.Content = append(msg.Content, anthropic.ToolUseBlock(c))
+	}
+	if finishReason != "" {
+		reason, seq := stopReason(ans, finishReason)
+		msg.StopReason, msg.StopSequence = &reason, seq
+	}
+	b, _ := json.Marshal(msg) // strings, numbers and valid JSON: cannot fail
+	return b
+}
+
+// stopReason is the answer's stop_reason, and its stop_sequence when one of
+// the request's stop_sequences ended it.
+func stopReason(ans *translate.Answer, finishReason string) (string, *string) {
+	if ans.StopSequence != "" && finishReason == qp.FinishStop {
+		seq := ans.StopSequence
+		return "stop_sequence", &seq
+	}
+	return anthropic.StopReason(finishReason), nil
+}
+
+func usage(ans *translate.Answer) anthropic.Usage {
+	u := ans.Usage()
+	return anthropic.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens}
+}
+
+// fail sends the error as an error event once the stream is open; before
+// that it is an HTTP error in Anthropic's envelope.
+func (o *messagesOutput) fail(f failure) {
+	o.c.fail(f)
+	if !o.stream || !o.c.events().isOpen() || f.api.Status == statusClientClosed {
+		return
+	}
+	_ = o.write(anthropic.ErrorEvent(f.api))
+	o.flush()
+}

@@ -1,0 +1,145 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/responses"
+	"qwenproxy/internal/session"
+)
+
+// createResponse serves POST /v1/responses, the Responses API (Codex): the
+// same turn as a chat completion, answered as a response object or its
+// semantic event stream. previous_response_id continues the Qwen chat of
+// that response; without it, the resent history finds its chat by hash as
+// for chat completions (Codex sends store:false and its whole history).
+func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
+	var req responses.Request
+	d, ok := s.decodeCall(w, r, &req, nil)
+	if !ok {
+		return
+	}
+	body, sessionID := d.body, d.sessionID
+	if req.PreviousResponseID != "" && sessionID == "" {
+		if sessionID = s.previousSession(r.Context(), req.PreviousResponseID); sessionID == "" {
+			writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
+				Code: "previous_response_not_found", Message: "Previous response with id '" + req.PreviousResponseID + "' not found."})
+			return
+		}
+	}
+	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	set, _ := req.ToolSet() // validated
+	s.answer(s.newCall(w, r, body), turnSpec{
+		format:    responsesFormat{shell: responseShell(&req, body)},
+		tools:     set,
+		model:     model,
+		asked:     req.Model,
+		stream:    req.Stream,
+		thinking:  req.WantsThinking(),
+		messages:  req.Conversation(),
+		sessionID: sessionID,
+	})
+}
+
+// previousSession is the session a previous_response_id continues: the one
+// its id names, or, for an id made before its session was known (a stream
+// opened early by a keep-alive), the one its recorded call names. "" when
+// there is none.
+func (s *Server) previousSession(ctx context.Context, id string) string {
+	requestID, sessionID, ok := parseResponseID(id)
+	if !ok || sessionID != "" {
+		return sessionID
+	}
+	rec, err := s.deps.History.Request(ctx, requestID)
+	if errors.Is(err, qp.ErrNotFound) && s.deps.Recorder.Sync(ctx) == nil {
+		rec, err = s.deps.History.Request(ctx, requestID)
+	}
+	if err != nil || rec.Path != "/v1/responses" {
+		return ""
+	}
+	return rec.SessionID
+}
+
+// responseShell is the response object's echo of the request's settings.
+func responseShell(req *responses.Request, body []byte) responses.Response {
+	var echo struct {
+		Reasoning  json.RawMessage `json:"reasoning"`
+		Text       json.RawMessage `json:"text"`
+		ToolChoice json.RawMessage `json:"tool_choice"`
+		Tools      json.RawMessage `json:"tools"`
+	}
+	_ = json.Unmarshal(body, &echo) // decoded once already: cannot fail
+	or := func(raw json.RawMessage, def string) json.RawMessage {
+		if len(raw) == 0 || string(raw) == "null" {
+			return json.RawMessage(def)
+		}
+		return raw
+	}
+	r := responses.Response{Instructions: req.Instructions, MaxOutputTokens: req.MaxOutputTokens, ParallelToolCalls: true,
+		Reasoning: or(echo.Reasoning, `{"effort":null,"summary":null}`), Store: req.Stored(), Text: or(echo.Text, `{"format":{"type":"text"}}`),
+		ToolChoice: or(echo.ToolChoice, `"auto"`), Tools: or(echo.Tools, `[]`), Truncation: "disabled", Metadata: req.Metadata}
+	if req.ParallelToolCalls != nil {
+		r.ParallelToolCalls = *req.ParallelToolCalls
+	}
+	if req.PreviousResponseID != "" {
+		r.PreviousResponseID = &req.PreviousResponseID
+	}
+	if r.Metadata == nil {
+		r.Metadata = map[string]string{}
+	}
+	return r
+}
+
+// responseID names a response: resp_, the call's request id (32 hex
+// digits: where it is recorded) and its session id (base64url: the Qwen
+// chat a previous_response_id continues, without a lookup, on any instance
+// and after a restart; empty when the id was made before the session was
+// known).
+func responseID(requestID, sessionID string) string {
+	return "resp_" + strings.ReplaceAll(requestID, "-", "") + base64.RawURLEncoding.EncodeToString([]byte(sessionID))
+}
+
+// parseResponseID reads a responseID back into the request UUID and the
+// session id ("" if it carries none).
+func parseResponseID(id string) (requestID, sessionID string, ok bool) {
+	rest, ok := strings.CutPrefix(id, "resp_")
+	if !ok || len(rest) < 32 {
+		return "", "", false
+	}
+	if _, err := hex.DecodeString(rest[:32]); err != nil {
+		return "", "", false
+	}
+	sid, err := base64.RawURLEncoding.DecodeString(rest[32:])
+	if err != nil || (len(sid) > 0 && !session.ValidID(string(sid))) {
+		return "", "", false
+	}
+	h := rest[:32]
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], string(sid), true
+}
+
+// byResponseID serves a resp_ id with object and any other id with history
+// (nil: not found).
+func byResponseID(object, history http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.PathValue("id"), "resp_") {
+			object(w, r)
+			return
+		}
+		if history == nil {
+			writeError(w, notFound(r))
+			return
+		}
+		history(w, r)
+	}
+}

@@ -1,0 +1,151 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/auth"
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/responses"
+)
+
+// The Responses API's objects are the recorded calls themselves: a resp_ id
+// names the call it was answered by, so GET serves its recorded body. A key
+// sees only the responses it made; responses asked with store:false, whose
+// bodies were not recorded, or that their owner deleted are not found.
+
+// getResponseObject serves GET /v1/responses/resp_….
+func (s *Server) getResponseObject(w http.ResponseWriter, r *http.Request) {
+	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"))
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	writeBody(w, http.StatusOK, rec.Response.OpenAIResponse)
+}
+
+// deleteResponseObject serves DELETE /v1/responses/resp_…: the object is no
+// longer served; the recorded call stays in the history.
+func (s *Server) deleteResponseObject(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	rec, apiErr := s.responseObject(r.Context(), id)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if err := s.deps.ResponseObjects.DeleteResponseObject(r.Context(), rec.RequestID, s.now()); err != nil {
+		s.log.Error("delete response object", "err", err)
+		writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+			Message: "the response could not be deleted: the database is unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "response.deleted", "deleted": true})
+}
+
+// responseInputItems serves GET /v1/responses/resp_…/input_items: the
+// request's input as items, newest first unless order=asc.
+func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
+	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"))
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	var req responses.Request
+	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
+	items := inputItems(&req, rec.RequestID)
+	switch r.URL.Query().Get("order") {
+	case "", "desc":
+		slices.Reverse(items)
+	case "asc":
+	default:
+		writeError(w, openai.InvalidRequest("order", "invalid_value", "order must be asc or desc"))
+		return
+	}
+	list := map[string]any{"object": "list", "data": items, "has_more": false, "first_id": nil, "last_id": nil}
+	if len(items) > 0 {
+		list["first_id"], list["last_id"] = items[0].ID, items[len(items)-1].ID
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// responseObject finds the recorded call behind a resp_ id made by the
+// caller's key.
+func (s *Server) responseObject(ctx context.Context, id string) (*qp.RequestRecord, *openai.Error) {
+	notFound := &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "response_id", Code: "not_found",
+		Message: fmt.Sprintf("Response with id '%s' not found.", id)}
+	requestID, _, ok := parseResponseID(id)
+	if !ok {
+		return nil, notFound
+	}
+	rec, err := s.deps.History.Request(ctx, requestID)
+	if errors.Is(err, qp.ErrNotFound) {
+		// Answered a moment ago, it may still be on its way to the
+		// database.
+		if s.deps.Recorder.Sync(ctx) == nil {
+			rec, err = s.deps.History.Request(ctx, requestID)
+		}
+	}
+	if errors.Is(err, qp.ErrNotFound) {
+		return nil, notFound
+	}
+	if err != nil {
+		s.log.Error("read response object", "err", err)
+		return nil, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+			Message: "the response could not be read: the database is unavailable"}
+	}
+	var req struct {
+		Store *bool `json:"store"`
+	}
+	_ = json.Unmarshal(rec.OpenAIRequest, &req)
+	var obj struct {
+		Object string `json:"object"`
+	}
+	if rec.Path != "/v1/responses" || rec.APIKeyID != auth.FromContext(ctx).KeyID || (req.Store != nil && !*req.Store) ||
+		rec.Response == nil || json.Unmarshal(rec.Response.OpenAIResponse, &obj) != nil || obj.Object != "response" {
+		return nil, notFound
+	}
+	if deleted, err := s.deps.ResponseObjects.ResponseObjectDeleted(ctx, requestID); err != nil || deleted {
+		return nil, notFound
+	}
+	return rec, nil
+}
+
+// inputItems lists a request's input as input items, with ids made from the
+// call's.
+func inputItems(req *responses.Request, requestID string) []responses.InputItem {
+	hex := string(bytes.ReplaceAll([]byte(requestID), []byte("-"), nil))
+	var out []responses.InputItem
+	part := func(role, text string) []responses.InputPart {
+		typ := "input_text"
+		if role == "assistant" {
+			typ = "output_text"
+		}
+		return []responses.InputPart{{Type: typ, Text: text}}
+	}
+	items, _ := req.Items()
+	if items == nil {
+		var text string
+		_ = json.Unmarshal(req.Input, &text)
+		return []responses.InputItem{{ID: responses.ID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: part("user", text)}}
+	}
+	for i, it := range items {
+		switch it.Type {
+		case "", "message":
+			text, _ := responses.PartsText(it.Content)
+			out = append(out, responses.InputItem{ID: responses.ID("msg", hex, i), Type: "message", Role: it.Role, Status: "completed", Content: part(it.Role, text)})
+		case "function_call":
+			args := it.Arguments
+			out = append(out, responses.InputItem{ID: responses.ID("fc", hex, i), Type: "function_call", Status: "completed", CallID: it.CallID, Name: it.Name, Arguments: &args})
+		case "function_call_output":
+			text, _ := responses.PartsText(it.Output)
+			out = append(out, responses.InputItem{ID: responses.ID("fco", hex, i), Type: "function_call_output", Status: "completed", CallID: it.CallID, Output: &text})
+		}
+	}
+	return out
+}

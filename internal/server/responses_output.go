@@ -1,0 +1,301 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/responses"
+	"qwenproxy/internal/translate"
+)
+
+// responsesFormat answers Responses API calls: one response object, or the
+// semantic event stream (response.created, response.in_progress, per output
+// item output_item.added … output_item.done with its part and delta events,
+// response.completed; a failure after the start as response.failed).
+type responsesFormat struct {
+	// shell is the response object without its id, status, output and
+	// usage: the request's settings, echoed as OpenAI does.
+	shell responses.Response
+}
+
+func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
+	r := f.shell
+	r.Object, r.CreatedAt, r.Model, r.Status = "response", c.ex.Request.Timestamp.Unix(), t.answerModel(), "in_progress"
+	r.Output = []responses.OutputItem{}
+	o := &responsesOutput{c: c, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
+		// tool_choice that demands a call is checked on the whole answer:
+		// such streams are sent when it is complete.
+		holding: t.checked()}
+	if t.stream {
+		c.events().setOpening(func() []byte {
+			o.named()
+			return append(o.events.Response("response.created", &o.resp), o.events.Response("response.in_progress", &o.resp)...)
+		})
+		if start {
+			o.start()
+		}
+	}
+	return o
+}
+
+// responsesOutput writes the answer as Responses output items.
+type responsesOutput struct {
+	transcript
+	c         *call
+	resp      responses.Response
+	hex       string // the request id, for item ids
+	stream    bool
+	holding   bool
+	events    responses.Events
+	started   bool   // upstream has begun to answer
+	streaming string // the id of the call whose arguments are streaming
+	err       error
+	open      string          // the streamed item's type: "", "reasoning" or "message"
+	current   strings.Builder // the streamed item's text
+}
+
+// named gives the response its id, once: when its stream opens, or when
+// its body is made. The id carries the call's session when it is known by
+// then (see responseID).
+func (o *responsesOutput) named() {
+	if o.resp.ID == "" {
+		o.resp.ID = responseID(o.c.ex.Request.RequestID, o.c.ex.Request.SessionID)
+	}
+}
+
+// start opens the stream (if the keep-alive has not) with response.created
+// and response.in_progress, registered in open.
+func (o *responsesOutput) start() {
+	if !o.stream {
+		return
+	}
+	o.started = true
+	if o.err == nil {
+		o.err = startEventStream(o.c)
+	}
+}
+
+func (o *responsesOutput) write(b []byte) error {
+	if o.err == nil {
+		o.err = writeEvent(o.c, b)
+	}
+	return o.err
+}
+
+func (o *responsesOutput) flush() {
+	if o.stream && o.err == nil {
+		o.err = flushEvents(o.c)
+	}
+}
+
+// item makes typ the streamed item, closing another one first.
+func (o *responsesOutput) item(typ string) {
+	if o.open == typ {
+		return
+	}
+	o.closeItem()
+	o.open = typ
+	index := len(o.resp.Output)
+	id := o.itemID(index)
+	if typ == "reasoning" {
+		_ = o.write(o.events.ItemAdded(index, responses.Reasoning(id, "")))
+		_ = o.write(o.events.Part("response.reasoning_summary_part.added", id, index,
+			map[string]any{"summary_index": 0, "part": responses.ContentPart{Type: "summary_text"}}))
+		return
+	}
+	_ = o.write(o.events.ItemAdded(index, responses.Message(id, "in_progress", nil)))
+	_ = o.write(o.events.Part("response.content_part.added", id, index, map[string]any{"content_index": 0, "part": responses.OutputText("")}))
+}
+
+func (o *responsesOutput) itemID(index int) string {
+	prefix := map[string]string{"reasoning": "rs", "message": "msg", "function_call": "fc"}[o.open]
+	return responses.ID(prefix, o.hex, index)
+}
+
+// closeItem ends the streamed item and adds it to the output.
+func (o *responsesOutput) closeItem() {
+	if o.open == "" {
+		return
+	}
+	index := len(o.resp.Output)
+	id, text := o.itemID(index), o.current.String()
+	var done responses.OutputItem
+	if o.open == "reasoning" {
+		_ = o.write(o.events.Part("response.reasoning_summary_text.done", id, index, map[string]any{"summary_index": 0, "text": text}))
+		_ = o.write(o.events.Part("response.reasoning_summary_part.done", id, index,
+			map[string]any{"summary_index": 0, "part": responses.ContentPart{Type: "summary_text", Text: text}}))
+		done = responses.Reasoning(id, text)
+	} else {
+		_ = o.write(o.events.Part("response.output_text.done", id, index, map[string]any{"content_index": 0, "text": text, "logprobs": []any{}}))
+		_ = o.write(o.events.Part("response.content_part.done", id, index, map[string]any{"content_index": 0, "part": responses.OutputText(text)}))
+		done = responses.Message(id, "completed", &text)
+	}
+	_ = o.write(o.events.ItemDone(index, done))
+	o.resp.Output = append(o.resp.Output, done)
+	o.open = ""
+	o.current.Reset()
+}
+
+func (o *responsesOutput) content(s string) error {
+	o.text.WriteString(s)
+	if !o.started || o.holding {
+		return nil
+	}
+	o.item("message")
+	o.current.WriteString(s)
+	id, index := o.itemID(len(o.resp.Output)), len(o.resp.Output)
+	return o.write(o.events.Part("response.output_text.delta", id, index, map[string]any{"content_index": 0, "delta": s, "logprobs": []any{}}))
+}
+
+func (o *responsesOutput) reasoning(s string) error {
+	o.reasoned.WriteString(s)
+	if !o.started {
+		return nil
+	}
+	o.item("reasoning")
+	o.current.WriteString(s)
+	id, index := o.itemID(len(o.resp.Output)), len(o.resp.Output)
+	return o.write(o.events.Part("response.reasoning_summary_text.delta", id, index, map[string]any{"summary_index": 0, "delta": s}))
+}
+
+func (o *responsesOutput) toolCalls(calls []qp.ToolCall) error {
+	for _, c := range calls {
+		if c.ID != "" && c.ID == o.streaming {
+			o.streaming = ""
+			o.doneCall(c)
+			continue
+		}
+		first := len(o.callList)
+		o.callList = append(o.callList, c)
+		if o.started && !o.holding {
+			if err := o.writeCalls(first); err != nil {
+				return err
+			}
+		}
+	}
+	return o.err
+}
+
+// toolCallStart adds the call's function_call item as soon as its block is
+// confirmed a call; its arguments follow as deltas.
+func (o *responsesOutput) toolCallStart(c qp.ToolCall) error {
+	if !o.started || o.holding {
+		return nil
+	}
+	o.closeItem()
+	o.streaming = c.ID
+	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
+	index := len(o.resp.Output)
+	return o.write(o.events.ItemAdded(index, responses.FunctionCall(responses.ID("fc", o.hex, index), "in_progress", c, "")))
+}
+
+// toolCallArguments sends the next piece of the started call's arguments.
+func (o *responsesOutput) toolCallArguments(id, piece string) error {
+	if id == "" || id != o.streaming {
+		return nil
+	}
+	o.callList[len(o.callList)-1].Arguments += piece
+	index := len(o.resp.Output)
+	return o.write(o.events.Part("response.function_call_arguments.delta", responses.ID("fc", o.hex, index), index, map[string]any{"delta": piece}))
+}
+
+// doneCall completes the streamed call: its item carries the arguments as
+// sent; the transcript keeps the parsed ones, as a client resends them.
+func (o *responsesOutput) doneCall(c qp.ToolCall) {
+	last := &o.callList[len(o.callList)-1]
+	sent := last.Arguments
+	last.Arguments = c.Arguments
+	index := len(o.resp.Output)
+	id := responses.ID("fc", o.hex, index)
+	_ = o.write(o.events.Part("response.function_call_arguments.done", id, index, map[string]any{"arguments": sent, "name": c.Name}))
+	done := responses.FunctionCall(id, "completed", c, sent)
+	_ = o.write(o.events.ItemDone(index, done))
+	o.resp.Output = append(o.resp.Output, done)
+}
+
+// writeCalls streams the calls from first on, each a function_call item
+// whose arguments arrive as one delta.
+func (o *responsesOutput) writeCalls(first int) error {
+	o.closeItem()
+	for _, c := range o.callList[first:] {
+		index := len(o.resp.Output)
+		id := responses.ID("fc", o.hex, index)
+		_ = o.write(o.events.ItemAdded(index, responses.FunctionCall(id, "in_progress", c, "")))
+		_ = o.write(o.events.Part("response.function_call_arguments.delta", id, index, map[string]any{"delta": c.Arguments}))
+		_ = o.write(o.events.Part("response.function_call_arguments.done", id, index, map[string]any{"arguments": c.Arguments, "name": c.Name}))
+		done := responses.FunctionCall(id, "completed", c, c.Arguments)
+		_ = o.write(o.events.ItemDone(index, done))
+		o.resp.Output = append(o.resp.Output, done)
+	}
+	return o.err
+}
+
+func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []byte {
+	if finishReason == "" {
+		return o.body(ans, "failed", nil)
+	}
+	if !o.stream {
+		body := o.body(ans, "completed", nil)
+		o.c.wrote = true
+		o.c.ex.Response.HTTPStatus = http.StatusOK
+		writeBody(o.c.w, http.StatusOK, body)
+		return body
+	}
+	if o.holding {
+		if text := o.contentText(); text != "" {
+			o.item("message")
+			o.current.WriteString(text)
+		}
+		_ = o.writeCalls(0)
+	}
+	o.closeItem()
+	o.named()
+	o.resp.Status, o.resp.Usage = "completed", responseUsage(ans)
+	_ = o.write(o.events.Response("response.completed", &o.resp))
+	o.flush()
+	b, _ := json.Marshal(&o.resp) // strings, numbers and raw JSON it decoded: cannot fail
+	return b
+}
+
+// body is the response object: for a non-streamed call assembled from the
+// answer, for a streamed one the items as they were sent.
+func (o *responsesOutput) body(ans *translate.Answer, status string, fail *responses.Error) []byte {
+	o.named()
+	r := o.resp
+	r.Status, r.Usage, r.Error = status, responseUsage(ans), fail
+	if !o.stream {
+		r.Output = []responses.OutputItem{}
+		if reasoned := o.reasoned.String(); reasoned != "" {
+			r.Output = append(r.Output, responses.Reasoning(responses.ID("rs", o.hex, len(r.Output)), reasoned))
+		}
+		if text := o.contentText(); text != "" || len(o.callList) == 0 {
+			r.Output = append(r.Output, responses.Message(responses.ID("msg", o.hex, len(r.Output)), "completed", &text))
+		}
+		for _, c := range o.callList {
+			r.Output = append(r.Output, responses.FunctionCall(responses.ID("fc", o.hex, len(r.Output)), "completed", c, c.Arguments))
+		}
+	}
+	b, _ := json.Marshal(&r) // strings, numbers and raw JSON it decoded: cannot fail
+	return b
+}
+
+func responseUsage(ans *translate.Answer) *responses.Usage {
+	u := ans.Usage()
+	return &responses.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+}
+
+// fail sends response.failed once the stream is open; before that it is an
+// HTTP error in OpenAI's envelope.
+func (o *responsesOutput) fail(f failure) {
+	o.c.fail(f)
+	if !o.stream || !o.c.events().isOpen() || f.api.Status == statusClientClosed {
+		return
+	}
+	o.closeItem()
+	o.resp.Status, o.resp.Error = "failed", &responses.Error{Code: f.api.Code, Message: f.api.Message}
+	_ = o.write(o.events.Response("response.failed", &o.resp))
+	o.flush()
+	o.c.ex.Response.OpenAIResponse, _ = json.Marshal(&o.resp)
+}

@@ -1,0 +1,82 @@
+package structured
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/openai"
+)
+
+func compile(t *testing.T, schema string) *Format {
+	t.Helper()
+	f, err := Compile(&openai.ResponseFormat{Type: "json_schema", Name: "answer", Schema: json.RawMessage(schema)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestCheckFindsTheJSONAndValidatesIt(t *testing.T) {
+	f := compile(t, `{"type":"object","properties":{"n":{"type":"integer"}},"required":["n"]}`)
+	for answer, want := range map[string]string{
+		`{"n": 1}`:                                `{"n": 1}`,
+		"Sure:\n```json\n{\"n\": 2}\n```\nDone.":  `{"n": 2}`,
+		"Here you go {\"n\": 3} — anything else?": `{"n": 3}`,
+		"```\n{\"n\": 4}\n```":                    `{"n": 4}`,
+	} {
+		got, err := f.Check(answer)
+		if err != nil || got != want {
+			t.Errorf("%q: %q %v", answer, got, err)
+		}
+	}
+	for answer, why := range map[string]string{
+		`no json here`:   "no JSON",
+		`{"n": "one"}`:   "schema",
+		`{"m": 1}`:       "schema",
+		`{"n": 1`:        "not valid JSON",
+		`{"n": 1} {"n"}`: "not valid JSON",
+	} {
+		if _, err := f.Check(answer); err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("%q: %v, want %q", answer, err, why)
+		}
+	}
+	obj, _ := Compile(&openai.ResponseFormat{Type: "json_object"})
+	if _, err := obj.Check(`[1, 2]`); err == nil {
+		t.Error("json_object accepted an array")
+	}
+	if got, err := obj.Check("```json\n{}\n```"); err != nil || got != "{}" {
+		t.Errorf("json_object: %q %v", got, err)
+	}
+}
+
+// A schema may not make the proxy read files (or fetch URLs).
+func TestSchemasLoadNothing(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "schema.json")
+	if err := os.WriteFile(secret, []byte(`{"type":"string"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"file://" + secret, "http://127.0.0.1:1/schema.json"} {
+		_, err := Compile(&openai.ResponseFormat{Type: "json_schema", Name: "x", Schema: json.RawMessage(`{"$ref":"` + ref + `"}`)})
+		var fe *FieldError
+		if err == nil || !errors.As(err, &fe) || fe.Param != "response_format.json_schema.schema" {
+			t.Errorf("$ref %s: %v", ref, err)
+		}
+	}
+	if _, err := Compile(&openai.ResponseFormat{Type: "json_schema", Name: "x", Schema: json.RawMessage(`{"type": 12}`)}); err == nil {
+		t.Error("an invalid schema compiled")
+	}
+}
+
+func TestInstructionsCarryTheSchema(t *testing.T) {
+	f := compile(t, `{"type": "object",  "properties": {}}`)
+	if s := f.Instructions(); !strings.Contains(s, `{"type":"object","properties":{}}`) || !strings.Contains(s, `"answer" object`) {
+		t.Fatal(s)
+	}
+	if s := f.Correction(ErrNoJSON); !strings.Contains(s, "not what the answer format requires") || !strings.Contains(s, ErrNoJSON.Error()) {
+		t.Fatal(s)
+	}
+}
