@@ -16,7 +16,9 @@ import (
 
 // runFloor serves the floor: the same upstream exchange as qwenproxy (new
 // chat, streamed completion, answer in OpenAI form), written the plain way,
-// with no recording, sessions, validation or retries. No proxy can do less.
+// with no recording, sessions, validation or retries, reading the upstream
+// stream with a byte scanner (no JSON decoding of events). No proxy can do
+// less.
 func runFloor(args []string) error {
 	fs := flag.NewFlagSet("floor", flag.ContinueOnError)
 	upstream := fs.String("upstream", "", "Qwen (simulator) base URL")
@@ -40,9 +42,8 @@ type floor struct {
 	seq      atomic.Int64
 }
 
-func (f *floor) post(path string, body any) (*http.Response, error) {
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, f.upstream+path, bytes.NewReader(b))
+func (f *floor) post(path string, body []byte) (*http.Response, error) {
+	req, _ := http.NewRequest(http.MethodPost, f.upstream+path, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("bx-umidtoken", "bench")
 	req.Header.Set("Cookie", "bench=1")
@@ -66,82 +67,120 @@ func (f *floor) chat(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	resp, err := f.post("/api/v2/chats/new", map[string]any{"models": []string{in.Model}, "chat_mode": "guest"})
+	model, _ := json.Marshal(in.Model)
+	resp, err := f.post("/api/v2/chats/new", []byte(`{"models":[`+string(model)+`],"chat_mode":"guest"}`))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
-	var chat struct{ Data struct{ ID string } }
-	err = json.NewDecoder(resp.Body).Decode(&chat)
+	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if err != nil {
+	chatID, ok := stringField(b, []byte(`"id"`))
+	if err != nil || !ok {
 		http.Error(w, "bad chat", http.StatusBadGateway)
 		return
 	}
-	msg := in.Messages[len(in.Messages)-1].Content
-	resp, err = f.post("/api/v2/chat/completions?chat_id="+chat.Data.ID, map[string]any{
-		"stream": true, "chat_id": chat.Data.ID, "chat_mode": "guest", "model": in.Model, "parent_id": nil,
-		"messages": []map[string]any{{"role": "user", "content": msg, "parent_id": nil}},
-	})
+	msg, _ := json.Marshal(in.Messages[len(in.Messages)-1].Content)
+	resp, err = f.post("/api/v2/chat/completions?chat_id="+string(chatID), []byte(`{"stream":true,"chat_id":"`+string(chatID)+
+		`","chat_mode":"guest","model":`+string(model)+`,"parent_id":null,"messages":[{"role":"user","content":`+string(msg)+`,"parent_id":null}]}`))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()
 
-	id := "chatcmpl-floor"
 	created := strconv.FormatInt(time.Now().Unix(), 10)
-	prefix := `data: {"id":"` + id + `","object":"chat.completion.chunk","created":` + created + `,"model":"` + in.Model + `","choices":[`
+	prefix := []byte(`data: {"id":"chatcmpl-floor","object":"chat.completion.chunk","created":` + created + `,"model":` + string(model) + `,"choices":[`)
 	flusher, _ := w.(http.Flusher)
 	if in.Stream {
 		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, prefix+`{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`+"\n\n")
+		w.Write(append(prefix[:len(prefix):len(prefix)], `{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`+"\n\n"...))
 		flusher.Flush()
 	}
-	var text bytes.Buffer
-	var usage struct{ In, Out int }
+	// Content deltas are copied as they come, still JSON-escaped: a
+	// concatenation of escaped string bodies is itself one.
+	var text []byte
+	chunk := append([]byte(nil), prefix...)
+	var inTok, outTok []byte
 	br := bufio.NewReaderSize(resp.Body, 32<<10)
 	for {
-		line, err := br.ReadBytes('\n')
-		if data, ok := bytes.CutPrefix(bytes.TrimSpace(line), []byte("data:")); ok {
-			var ev struct {
-				Choices []struct {
-					Delta struct{ Content, Status string }
-				}
-				Usage *struct {
-					In  int `json:"input_tokens"`
-					Out int `json:"output_tokens"`
+		line, err := br.ReadSlice('\n')
+		if data, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+			if c, ok := stringField(data, []byte(`"content"`)); ok && len(c) > 0 {
+				if in.Stream {
+					chunk = append(append(append(chunk[:len(prefix)], `{"index":0,"delta":{"content":"`...), c...), `"},"finish_reason":null}]}`+"\n\n"...)
+					w.Write(chunk)
+				} else {
+					text = append(text, c...)
 				}
 			}
-			if json.Unmarshal(data, &ev) == nil && len(ev.Choices) > 0 {
-				if ev.Usage != nil {
-					usage.In, usage.Out = ev.Usage.In, ev.Usage.Out
-				}
-				if c := ev.Choices[0].Delta.Content; c != "" {
-					if in.Stream {
-						q, _ := json.Marshal(c)
-						io.WriteString(w, prefix+`{"index":0,"delta":{"content":`+string(q)+`},"finish_reason":null}]}`+"\n\n")
-					} else {
-						text.WriteString(c)
-					}
-				}
+			if n, ok := numberField(data, []byte(`"input_tokens"`)); ok {
+				inTok = append(inTok[:0], n...)
+			}
+			if n, ok := numberField(data, []byte(`"output_tokens"`)); ok {
+				outTok = append(outTok[:0], n...)
 			}
 		}
 		if in.Stream && br.Buffered() == 0 {
 			flusher.Flush() // nothing more waiting: send what we have
 		}
-		if err != nil {
+		if err != nil && err != bufio.ErrBufferFull {
 			break
 		}
 	}
 	if in.Stream {
-		io.WriteString(w, prefix+`{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\ndata: [DONE]\n\n")
+		w.Write(append(chunk[:len(prefix)], `{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\ndata: [DONE]\n\n"...))
 		return
 	}
+	if len(inTok) == 0 {
+		inTok = []byte("0")
+	}
+	if len(outTok) == 0 {
+		outTok = []byte("0")
+	}
+	inN, _ := strconv.Atoi(string(inTok))
+	outN, _ := strconv.Atoi(string(outTok))
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{
-		"id": id, "object": "chat.completion", "created": time.Now().Unix(), "model": in.Model,
-		"choices": []map[string]any{{"index": 0, "message": map[string]any{"role": "assistant", "content": text.String()}, "finish_reason": "stop"}},
-		"usage":   map[string]int{"prompt_tokens": usage.In, "completion_tokens": usage.Out, "total_tokens": usage.In + usage.Out},
-	})
+	w.Write([]byte(`{"id":"chatcmpl-floor","object":"chat.completion","created":` + created + `,"model":` + string(model) +
+		`,"choices":[{"index":0,"message":{"role":"assistant","content":"` + string(text) + `"},"finish_reason":"stop"}],` +
+		`"usage":{"prompt_tokens":` + string(inTok) + `,"completion_tokens":` + string(outTok) + `,"total_tokens":` + strconv.Itoa(inN+outN) + `}}` + "\n"))
+}
+
+// stringField finds key (quoted) in a JSON text and returns its string
+// value's bytes, still escaped: a byte scan, no decoding.
+func stringField(data, key []byte) ([]byte, bool) {
+	v, ok := afterKey(data, key)
+	if !ok || len(v) == 0 || v[0] != '"' {
+		return nil, false
+	}
+	for i := 1; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++
+		case '"':
+			return v[1:i], true
+		}
+	}
+	return nil, false
+}
+
+// numberField returns the digits of key's integer value.
+func numberField(data, key []byte) ([]byte, bool) {
+	v, ok := afterKey(data, key)
+	i := 0
+	for ok && i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	return v[:i], i > 0
+}
+
+// afterKey returns the text after key's colon and spaces.
+func afterKey(data, key []byte) ([]byte, bool) {
+	i := bytes.Index(data, key)
+	if i < 0 {
+		return nil, false
+	}
+	v := bytes.TrimLeft(data[i+len(key):], " ")
+	v, ok := bytes.CutPrefix(v, []byte(":"))
+	return bytes.TrimLeft(v, " "), ok
 }

@@ -26,6 +26,7 @@ type row struct {
 	AddedTTFTMS   float64 `json:"added_ttft_p50_ms"`    // over direct
 	CPUPerCallMS  float64 `json:"cpu_per_call_ms"`
 	AddedVsFloor  float64 `json:"added_latency_ratio_to_floor"`
+	AddedMinusF   float64 `json:"added_latency_minus_floor_ms"` // meaningful where the floor adds ~0
 	ThroughputVsF float64 `json:"throughput_ratio_to_floor"`
 	CPUVsFloor    float64 `json:"cpu_ratio_to_floor"`
 	TTFTVsFloorMS float64 `json:"added_ttft_minus_floor_ms"`
@@ -80,6 +81,7 @@ func buildReport(opt options, results map[key]*result, perStream, peak map[strin
 				}
 				if floor != nil && name != "direct" {
 					x.AddedVsFloor = ratio(x.AddedP50MS, floor.AddedP50MS)
+					x.AddedMinusF = x.AddedP50MS - floor.AddedP50MS
 					x.ThroughputVsF = ratio(x.Throughput, floor.Throughput)
 					x.CPUVsFloor = ratio(x.CPUPerCallMS, floor.CPUPerCallMS)
 					x.TTFTVsFloorMS = x.AddedTTFTMS - floor.AddedTTFTMS
@@ -100,15 +102,15 @@ func ratio(a, b float64) float64 {
 
 func (r *report) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tconc\ttarget\tcalls/s\tp50 ms\tp99 ms\tTTFT p50\tTTFT p99\tadded p50\tCPU/call ms\tadded÷floor\tthroughput÷floor\tCPU÷floor\tTTFT−floor ms\t")
+	fmt.Fprintln(tw, "mode\tconc\ttarget\tcalls/s\tp50 ms\tp99 ms\tTTFT p50\tTTFT p99\tadded p50\tCPU/call ms\tadded÷floor\tadded−floor ms\tthroughput÷floor\tCPU÷floor\tTTFT−floor ms\t")
 	for _, x := range r.Rows {
 		mode := "json"
 		if x.Stream {
 			mode = "stream"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%.2f\t%.2f\t%.2f\t%.3f\t\n", mode, x.Concurrency, x.Target,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t\n", mode, x.Concurrency, x.Target,
 			x.Throughput, x.LatencyP50MS, x.LatencyP99MS, x.TTFTP50MS, x.TTFTP99MS, x.AddedP50MS, x.CPUPerCallMS,
-			x.AddedVsFloor, x.ThroughputVsF, x.CPUVsFloor, x.TTFTVsFloorMS)
+			x.AddedVsFloor, x.AddedMinusF, x.ThroughputVsF, x.CPUVsFloor, x.TTFTVsFloorMS)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nmemory per open stream: ")

@@ -22,16 +22,7 @@ import (
 func populate(t *testing.T) (string, string) {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "h.db")
-	vars := map[string]string{"PORT": "0", "DATABASE_PATH": db, "LOG_LEVEL": "error"}
-	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MockUpstream = true
-	a, err := app.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := startMock(t, db)
 	session := ""
 	for _, body := range []string{
 		`{"model":"qwen3-max","messages":[{"role":"user","content":"first conversation"}]}`,
@@ -51,6 +42,23 @@ func populate(t *testing.T) (string, string) {
 		t.Fatal(err)
 	}
 	return db, session
+}
+
+// startMock serves on a free port, in front of the simulator, recording into
+// the SQLite file db.
+func startMock(t *testing.T, db string) *app.App {
+	t.Helper()
+	vars := map[string]string{"PORT": "0", "DATABASE_PATH": db, "LOG_LEVEL": "error"}
+	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MockUpstream = true
+	a, err := app.Start(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 func runCLI(t *testing.T, db string, args ...string) (string, string, int) {

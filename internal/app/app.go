@@ -135,9 +135,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		// No WriteTimeout: it would cut long streams.
 	}
 	go sessions.RunCleanup(bg, cfg.SessionCleanupInterval, log)
-	if cfg.RetentionDays > 0 {
-		go runRetention(bg, a.store, time.Duration(cfg.RetentionDays)*24*time.Hour, cfg.RetentionInterval, log)
-	}
+	go runRetention(bg, a.store, retention{maxAge: time.Duration(cfg.RetentionDays) * 24 * time.Hour,
+		maxBytes: cfg.RetentionMaxBytes, interval: cfg.RetentionInterval}, log)
+	go reencodeBodies(bg, a.store, log)
 	go func() { a.served <- a.http.Serve(a.ln) }()
 	snapshot, mode := a.accounts.Snapshot(), ""
 	for _, st := range snapshot {
@@ -222,25 +222,51 @@ func (a *App) closeResources() {
 	}
 }
 
-// runRetention deletes calls older than maxAge every interval, in small
-// batches (each its own short transaction, so recording is never held off
-// for long), and gives the space back.
-func runRetention(ctx context.Context, store *sqlstore.Store, maxAge, interval time.Duration, log *slog.Logger) {
+// retention is what the background sweep keeps: calls younger than maxAge
+// (0: any age) in at most maxBytes (0: any size).
+type retention struct {
+	maxAge   time.Duration
+	maxBytes int64
+	interval time.Duration
+}
+
+// runRetention, every interval, deletes calls older than maxAge, then the
+// oldest while the history is over maxBytes, in small batches (each its own
+// short transaction, so recording is never held off for long), removes body
+// parts no call uses any more, and gives the space back.
+func runRetention(ctx context.Context, store *sqlstore.Store, r retention, log *slog.Logger) {
 	sweep := func() {
-		n, err := store.DeleteRequestsBefore(ctx, time.Now().Add(-maxAge), 500)
+		deleted := 0
+		if r.maxAge > 0 {
+			n, err := store.DeleteRequestsBefore(ctx, time.Now().Add(-r.maxAge), 500)
+			deleted += n
+			if err != nil {
+				log.Warn("retention sweep failed", "deleted", n, "err", err)
+				return
+			}
+		}
+		if r.maxBytes > 0 {
+			n, err := store.DeleteOldestOver(ctx, r.maxBytes, 500)
+			deleted += n
+			if err != nil {
+				log.Warn("retention by size failed", "deleted", n, "err", err)
+				return
+			}
+		}
+		parts, err := store.DeleteUnusedParts(ctx, time.Now().Add(-store.PartGrace()))
 		if err != nil {
-			log.Warn("retention sweep failed", "deleted", n, "err", err)
+			log.Warn("retention: removing unused body parts failed", "err", err)
 			return
 		}
-		if n > 0 {
-			log.Info("retention: deleted old calls", "deleted", n)
+		if deleted > 0 || parts > 0 {
+			log.Info("retention: deleted old calls", "deleted", deleted, "body_parts", parts)
 			if err := store.ReclaimSpace(ctx); err != nil {
 				log.Warn("retention: reclaim space failed", "err", err)
 			}
 		}
 	}
 	sweep()
-	tick := time.NewTicker(interval)
+	tick := time.NewTicker(r.interval)
 	defer tick.Stop()
 	for {
 		select {
@@ -249,6 +275,28 @@ func runRetention(ctx context.Context, store *sqlstore.Store, maxAge, interval t
 		case <-tick.C:
 			sweep()
 		}
+	}
+}
+
+// reencodeBodies moves bodies recorded before bodies were stored once
+// (migration 0008) into the new form, in the background, logging progress;
+// stopped, the next start resumes it.
+func reencodeBodies(ctx context.Context, store *sqlstore.Store, log *slog.Logger) {
+	last := time.Now()
+	p, err := store.ReencodeBodies(ctx, 200, func(p sqlstore.ReencodeProgress) {
+		if time.Since(last) >= 10*time.Second {
+			last = time.Now()
+			log.Info("re-encoding recorded bodies", "done", p.Done, "total", p.Total)
+		}
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("re-encoding recorded bodies stopped", "done", p.Done, "total", p.Total, "err", err)
+		}
+		return
+	}
+	if p.Total > 0 {
+		log.Info("re-encoded recorded bodies", "done", p.Done, "total", p.Total)
 	}
 }
 

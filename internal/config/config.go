@@ -71,6 +71,7 @@ type Config struct {
 	HeaderTimeout     time.Duration
 	RetentionDays     int
 	RetentionInterval time.Duration
+	RetentionMaxBytes int64
 	RecordBodies      bool
 
 	APIKeys              []string
@@ -132,6 +133,7 @@ func (c *Config) settings() []setting {
 		{"ALLOW_UNAUTHENTICATED", "false", "allow listening beyond loopback without API keys", boolean(&c.AllowUnauthenticated)},
 		{"RETENTION_DAYS", "0", "delete recorded calls older than this many days (0: keep everything)", integer(&c.RetentionDays, 0, 100_000)},
 		{"RETENTION_INTERVAL", "3600000", "ms between retention sweeps", millis(&c.RetentionInterval, 1000)},
+		{"RETENTION_MAX_BYTES", "0", "delete the oldest recorded calls while the history is larger than this many bytes (0: no size limit)", integer64(&c.RetentionMaxBytes, 0)},
 	}
 }
 

@@ -183,10 +183,8 @@ func (e *env) rows() []row {
 		COALESCE(r.status,''), COALESCE(r.finish_reason,''), COALESCE(r.error_type,''), COALESCE(r.error,''),
 		COALESCE(r.parent_id,''), COALESCE(r.chat_id,''), COALESCE(r.http_status,0), COALESCE(r.prompt_tokens,0),
 		COALESCE(r.completion_tokens,0), COALESCE(r.total_tokens,0), COALESCE(r.upstream_attempts,0),
-		(SELECT COUNT(*) FROM responses x WHERE x.request_id = q.id), r.ttft_ms,
-		qb.openai_request, qb.qwen_request, rb.openai_response, rb.qwen_response
+		(SELECT COUNT(*) FROM responses x WHERE x.request_id = q.id), r.ttft_ms
 		FROM requests q LEFT JOIN responses r ON r.request_id = q.id
-		LEFT JOIN request_bodies qb ON qb.request_id = q.id LEFT JOIN response_bodies rb ON rb.response_id = r.id
 		ORDER BY q.id`)
 	if err != nil {
 		e.t.Fatal(err)
@@ -197,13 +195,26 @@ func (e *env) rows() []row {
 		var r row
 		if err := rs.Scan(&r.RequestID, &r.SessionID, &r.Model, &r.Path, &r.Stream, &r.Status, &r.FinishReason,
 			&r.ErrorType, &r.Error, &r.ParentID, &r.ChatID, &r.HTTPStatus, &r.PromptTokens, &r.CompletionTokens,
-			&r.TotalTokens, &r.Attempts, &r.Responses, &r.TTFT, &r.OpenAIRequest, &r.QwenRequest, &r.OpenAIResponse, &r.QwenResponse); err != nil {
+			&r.TotalTokens, &r.Attempts, &r.Responses, &r.TTFT); err != nil {
 			e.t.Fatal(err)
 		}
 		out = append(out, r)
 	}
 	if err := rs.Err(); err != nil {
 		e.t.Fatal(err)
+	}
+	// Bodies are stored as parts and skeletons: read them as every reader
+	// does, through the store.
+	for i := range out {
+		rec, err := e.app.Store().Request(context.Background(), out[i].RequestID)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		text := func(b []byte) sql.NullString { return sql.NullString{String: string(b), Valid: b != nil} }
+		out[i].OpenAIRequest, out[i].QwenRequest = text(rec.OpenAIRequest), text(rec.QwenRequest)
+		if rec.Response != nil {
+			out[i].OpenAIResponse, out[i].QwenResponse = text(rec.Response.OpenAIResponse), text(rec.Response.QwenResponse)
+		}
 	}
 	return out
 }

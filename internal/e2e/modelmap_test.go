@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -34,12 +35,18 @@ func TestModelNamesAreMapped(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &got) != nil || got.Model != c.asked {
 			t.Fatalf("%s: %d %s", c.asked, resp.StatusCode, b)
 		}
-		var reqModel, respModel, qwenBody string
+		var reqModel, respModel string
 		db := e.db()
-		if err := db.QueryRow(`SELECT q.model, r.model, qb.qwen_request FROM requests q JOIN responses r ON r.request_id = q.id
-			JOIN request_bodies qb ON qb.request_id = q.id WHERE q.request_id = ?`, resp.Header.Get("X-Request-Id")).Scan(&reqModel, &respModel, &qwenBody); err != nil {
+		if err := db.QueryRow(`SELECT q.model, r.model FROM requests q JOIN responses r ON r.request_id = q.id
+			WHERE q.request_id = ?`, resp.Header.Get("X-Request-Id")).Scan(&reqModel, &respModel); err != nil {
 			t.Fatal(err)
 		}
+		// Bodies are stored as parts and skeletons: read as every reader does.
+		rec, err := e.app.Store().Request(context.Background(), resp.Header.Get("X-Request-Id"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		qwenBody := string(rec.QwenRequest)
 		if reqModel != c.asked || respModel != c.answered || !strings.Contains(qwenBody, `"model":"`+c.answered+`"`) {
 			t.Fatalf("%s: recorded %q / %q, upstream body %s", c.asked, reqModel, respModel, qwenBody)
 		}

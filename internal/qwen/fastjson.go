@@ -1,6 +1,7 @@
 package qwen
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -103,20 +104,20 @@ func (p *scanner) choice(ev *Event) bool {
 		return p.object(func(key []byte) bool {
 			var s string
 			var ok bool
+			var b []byte
 			switch string(key) {
 			case "content":
 				s, ok = p.str()
 				ev.Content = s
 			case "phase":
-				s, ok = p.str()
-				if s != "" {
-					ev.Phase = s
+				if b, ok = p.strBytes(); len(b) > 0 {
+					ev.Phase = phase(b)
 				}
 			case "status":
-				s, ok = p.str()
-				ev.Finished = s == "finished"
+				b, ok = p.strBytes()
+				ev.Finished = string(b) == "finished"
 			case "role":
-				_, ok = p.str()
+				_, ok = p.strBytes()
 			default:
 				return false // extra, function_call, …: the general decoder
 			}
@@ -135,9 +136,14 @@ func (p *scanner) usage(u *Usage) bool {
 		case "total_tokens":
 			return p.int(&u.TotalTokens)
 		}
-		for _, known := range []string{"input_tokens", "output_tokens", "total_tokens"} {
-			if strings.EqualFold(string(key), known) {
-				return false // encoding/json would match it: leave it to the general decoder
+		// An ASCII key can fold to a known one only at its length; most of
+		// usage's keys (characters, *_details) are ASCII and of other
+		// lengths, and need no case-folding comparison on every event.
+		if n := len(key); n == len("input_tokens") || n == len("output_tokens") || !ascii(key) {
+			for _, known := range []string{"input_tokens", "output_tokens", "total_tokens"} {
+				if strings.EqualFold(string(key), known) {
+					return false // encoding/json would match it: leave it to the general decoder
+				}
 			}
 		}
 		return p.skip()
@@ -245,6 +251,43 @@ func (p *scanner) rawString() ([]byte, bool) {
 	return nil, false
 }
 
+// ascii reports whether b is all ASCII.
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// strBytes reads a string value as bytes, unescaped, without allocating
+// when it has no escapes (the common case: role, phase, status, ids).
+func (p *scanner) strBytes() ([]byte, bool) {
+	raw, ok := p.rawString()
+	if !ok {
+		return nil, false
+	}
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		s, ok := unescape(raw)
+		return []byte(s), ok
+	}
+	if !utf8.Valid(raw) {
+		return nil, false
+	}
+	return raw, true
+}
+
+// phase is a phase's name, the known ones without allocating.
+func phase(b []byte) string {
+	for _, known := range []string{PhaseAnswer, PhaseThink, PhaseThinkingSummary} {
+		if string(b) == known {
+			return known
+		}
+	}
+	return string(b)
+}
+
 // str reads a string value, unescaping it.
 func (p *scanner) str() (string, bool) {
 	raw, ok := p.rawString()
@@ -332,7 +375,7 @@ func (p *scanner) skip() bool {
 	}
 	switch c := p.b[p.i]; {
 	case c == '"':
-		_, ok := p.str()
+		_, ok := p.strBytes()
 		return ok
 	case c == '{':
 		return p.object(func([]byte) bool { return p.skip() })

@@ -60,6 +60,10 @@ func TestFastDecoderLeavesOtherShapesAlone(t *testing.T) {
 		`{"choices":[{"delta":{"content":"unterminated}}]}`,
 		`{"choices":[{"delta":{"content":"x"}}]} trailing`,
 		`{"choices":[{"delta":{"content":"bad \q escape"}}]}`,
+		// Keys encoding/json would take for known ones, in other cases,
+		// including a longer one: Kelvin sign K folds to k.
+		`{"choices":[{"delta":{"content":"x"}}],"usage":{"INPUT_TOKENS":1}}`,
+		"{\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"usage\":{\"input_to\u212aens\":1}}",
 	} {
 		if ev, ok := decodeDelta([]byte(data)); ok {
 			t.Errorf("fast path took %s as %+v", data, ev)

@@ -132,8 +132,9 @@ func (dialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), erro
 }
 
 // LockRollups takes a transaction-level advisory lock: two instances never
-// read-modify-write the same hour at once. It lasts until the transaction
-// ends; the recorder takes it last in a batch, just before its commit.
+// read-modify-write the same hour, or a body part's use count, at once. It
+// lasts until the transaction ends; every writing transaction takes it
+// first (see sqlstore.Store.WriteBatch).
 func (dialect) LockRollups(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockClassProxy, lockRollups)
 	return err
@@ -178,3 +179,25 @@ func (dialect) UndefinedTable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
 }
+
+// Size is the bytes of the recorded bodies as PostgreSQL stores them
+// (compressed skeletons, the parts calls use, and bodies not re-encoded yet),
+// the bulk of a history. The tables' files would not do: PostgreSQL keeps the space of
+// deleted rows for reuse rather than shrinking them, so they do not go down
+// when retention deletes.
+func (dialect) Size(ctx context.Context, db *sql.DB) (int64, error) {
+	var n int64
+	err := db.QueryRowContext(ctx, `SELECT
+		(SELECT COALESCE(SUM(pg_column_size(p.data)), 0) FROM body_parts p JOIN body_part_uses u ON u.part_id = p.id
+			WHERE u.uses > 0) +
+		(SELECT COALESCE(SUM(COALESCE(pg_column_size(openai_request_z), 0) + COALESCE(pg_column_size(qwen_request_z), 0) +
+			COALESCE(pg_column_size(openai_request), 0) + COALESCE(pg_column_size(qwen_request), 0)), 0) FROM request_bodies) +
+		(SELECT COALESCE(SUM(COALESCE(pg_column_size(openai_response_z), 0) + COALESCE(pg_column_size(qwen_response_z), 0) +
+			COALESCE(pg_column_size(openai_response), 0) + COALESCE(pg_column_size(qwen_response), 0)), 0) FROM response_bodies)`).Scan(&n)
+	return n, err
+}
+
+// PartGrace is an hour: another process's writer may have found a body part
+// and be about to reference it; writers refresh a part's last use every
+// ten minutes (partTouch), far inside it.
+func (dialect) PartGrace() time.Duration { return time.Hour }

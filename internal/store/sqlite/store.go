@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"qwenproxy/internal/store/sqlstore"
 
@@ -75,6 +76,9 @@ func dsn(path string, opt Options, writer bool) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "wal_autocheckpoint(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
+	// Statement journals (a multi-row INSERT … ON CONFLICT keeps one) in
+	// memory, not in a temporary file written on every batch.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if writer {
 		// Take the write lock at BEGIN, so a transaction never fails half-way
 		// on an upgrade from a read lock.
@@ -120,3 +124,18 @@ func (dialect) ReclaimSpace(ctx context.Context, db *sql.DB) error {
 func (dialect) UndefinedTable(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "no such table")
 }
+
+// Size is the file's pages in use: what the history occupies, without the
+// free pages that retention's deletes leave (reused, and given back by
+// ReclaimSpace).
+func (dialect) Size(ctx context.Context, db *sql.DB) (int64, error) {
+	var n int64
+	err := db.QueryRowContext(ctx, `SELECT (p.page_count - f.freelist_count) * s.page_size
+		FROM pragma_page_count() p, pragma_freelist_count() f, pragma_page_size() s`).Scan(&n)
+	return n, err
+}
+
+// PartGrace is 0: a write transaction holds the file's write lock from its
+// start, so no writer can be between finding a body part and referencing it
+// while a delete runs.
+func (dialect) PartGrace() time.Duration { return 0 }

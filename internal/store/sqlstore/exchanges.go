@@ -37,11 +37,20 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 	if err := s.prepareChunks(ctx, len(b.Exchanges)); err != nil {
 		return fmt.Errorf("write batch: prepare: %w", err)
 	}
+	encoded := s.encodeCalls(b.Exchanges)
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("write batch: begin: %w", err)
 	}
 	defer tx.Rollback()
+	tx.kept = s.keptStmt
+	// Every transaction that changes body part counts, rollups or sessions
+	// shared between instances takes this lock first (deletes do too): taken
+	// later, a writer holding a session or a part's count while waiting for
+	// it, and a delete holding it while waiting for those rows, deadlock.
+	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
+		return fmt.Errorf("write batch: lock: %w", err)
+	}
 	for i := range b.Sessions {
 		if _, err := tx.ExecContext(ctx, upsertSession, sessionArgs(&b.Sessions[i])...); err != nil {
 			return fmt.Errorf("write session %s: %w", b.Sessions[i].ID, err)
@@ -51,16 +60,14 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 	for rest := b.Exchanges; len(rest) > 0; {
 		chunk := rest[:chunkSize(len(rest))]
 		rest = rest[len(chunk):]
-		n, err := s.insertExchanges(ctx, tx, chunk)
+		n, err := s.insertExchanges(ctx, tx, chunk, encoded[:len(chunk)])
+		encoded = encoded[len(chunk):]
 		if err != nil {
 			return fmt.Errorf("write exchanges: %w", err)
 		}
 		written = append(written, n...)
 	}
 	if len(written) > 0 {
-		if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
-			return fmt.Errorf("write batch: lock rollups: %w", err)
-		}
 		if err := addRollups(ctx, tx, written); err != nil {
 			return fmt.Errorf("write batch: %w", err)
 		}
@@ -89,11 +96,55 @@ func insertResponses(n int) string {
 }
 
 func insertRequestBodies(n int) string {
-	return `INSERT INTO request_bodies (request_id, openai_request, qwen_request) VALUES ` + values(`(?, ?, ?)`, n)
+	return `INSERT INTO request_bodies (request_id, openai_request_z, qwen_request_z) VALUES ` + values(`(?, ?, ?)`, n)
 }
 
 func insertResponseBodies(n int) string {
-	return `INSERT INTO response_bodies (response_id, openai_response, qwen_response) VALUES ` + values(`(?, ?, ?)`, n)
+	return `INSERT INTO response_bodies (response_id, openai_response_z, qwen_response_z) VALUES ` + values(`(?, ?, ?)`, n)
+}
+
+// insertBodies stores the bodies of the calls written (ids: their request
+// rows; responseIDs: their response rows by response UUID) as skeletons and
+// parts (see storeParts).
+func (s *Store) insertBodies(ctx context.Context, tx *txn, written []qp.Exchange, ids []int64, responseIDs map[string]int64, encoded []callBodies) error {
+	var all []*bodyWrite
+	var requests, responses []any
+	blob := func(b *bodyWrite) any {
+		if b == nil {
+			return nil
+		}
+		return b.blob // set by storeParts
+	}
+	for i := range written {
+		for _, b := range encoded[i] {
+			if b != nil {
+				b.requestID = ids[i]
+				all = append(all, b)
+			}
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	if err := s.storeParts(ctx, tx, all); err != nil {
+		return err
+	}
+	for i := range written {
+		e := encoded[i]
+		if e[0] != nil || e[1] != nil {
+			requests = append(requests, ids[i], blob(e[0]), blob(e[1]))
+		}
+		if e[2] != nil || e[3] != nil {
+			responses = append(responses, responseIDs[written[i].Response.ResponseID], blob(e[2]), blob(e[3]))
+		}
+	}
+	if err := s.insertRows(ctx, tx, insertRequestBodies(len(requests)/3), requests); err != nil {
+		return fmt.Errorf("insert request bodies: %w", err)
+	}
+	if err := s.insertRows(ctx, tx, insertResponseBodies(len(responses)/3), responses); err != nil {
+		return fmt.Errorf("insert response bodies: %w", err)
+	}
+	return nil
 }
 
 // values repeats one row's placeholders n times.
@@ -115,11 +166,48 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 			}
 		}
 	}
+	// The session and rollup statements every batch runs.
+	for _, q := range []string{upsertSession, selectRollup, rollupUpsert} {
+		if err := s.prepare(ctx, q); err != nil {
+			return err
+		}
+	}
+	// Body parts: their number does not follow the calls', so every size.
+	for n := 1; n <= maxChunk; n *= 2 {
+		for _, q := range []string{selectParts(n), insertParts(n), upsertUses(n)} {
+			if err := s.prepare(ctx, q); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
 }
 
+// callBodies are a call's bodies, encoded: OpenAI request, Qwen request,
+// OpenAI response, Qwen response (nil where there is none).
+type callBodies [4]*bodyWrite
+
+// encodeCalls encodes the bodies of calls (see encode) before the write
+// transaction.
+func (s *Store) encodeCalls(calls []qp.Exchange) []callBodies {
+	out := make([]callBodies, len(calls))
+	var all []*bodyWrite
+	for i := range calls {
+		rq, rs := &calls[i].Request, &calls[i].Response
+		out[i] = callBodies{newBody(rq.OpenAIRequest, true), newBody(rq.QwenRequest, false),
+			newBody(rs.OpenAIResponse, false), newBody(rs.QwenResponse, false)}
+		for _, b := range out[i] {
+			if b != nil {
+				all = append(all, b)
+			}
+		}
+	}
+	s.encodeAll(all)
+	return out
+}
+
 // insertExchanges writes one chunk of calls and returns those that were new.
-func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange) ([]qp.Exchange, error) {
+func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies) ([]qp.Exchange, error) {
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
 	args := make([]any, 0, len(chunk)*22)
@@ -133,7 +221,9 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		return nil, fmt.Errorf("insert requests: %w", err)
 	}
 	var written []qp.Exchange
-	args, bodies := args[:0], []any(nil)
+	var writtenIDs []int64
+	var writtenBodies []callBodies
+	args = args[:0]
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
 		id, ok := requestIDs[rq.RequestID]
@@ -142,9 +232,8 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		}
 		delete(requestIDs, rq.RequestID) // a call twice in one batch is written once
 		written = append(written, chunk[i])
-		if rq.OpenAIRequest != nil || rq.QwenRequest != nil {
-			bodies = append(bodies, id, nullText(rq.OpenAIRequest), nullText(rq.QwenRequest))
-		}
+		writtenIDs = append(writtenIDs, id)
+		writtenBodies = append(writtenBodies, encoded[i])
 		args = append(args, id, rq.SessionID, rs.ResponseID, rs.Timestamp.UnixMilli(), chunk[i].AnsweringModel(), rq.Stream,
 			rs.Status, rs.HTTPStatus, rs.FinishReason, rs.ChatID, rs.ParentID,
 			rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens, ttftMillis(rq, rs),
@@ -154,22 +243,12 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 	if len(written) == 0 {
 		return nil, nil
 	}
-	if err := s.insertRows(ctx, tx, insertRequestBodies(len(bodies)/3), bodies); err != nil {
-		return nil, fmt.Errorf("insert request bodies: %w", err)
-	}
 	responseIDs, err := s.insertReturning(ctx, tx, insertResponses(len(written)), args)
 	if err != nil {
 		return nil, fmt.Errorf("insert responses: %w", err)
 	}
-	bodies = bodies[:0]
-	for i := range written {
-		rs := &written[i].Response
-		if rs.OpenAIResponse != nil || rs.QwenResponse != nil {
-			bodies = append(bodies, responseIDs[rs.ResponseID], nullText(rs.OpenAIResponse), nullText(rs.QwenResponse))
-		}
-	}
-	if err := s.insertRows(ctx, tx, insertResponseBodies(len(bodies)/3), bodies); err != nil {
-		return nil, fmt.Errorf("insert response bodies: %w", err)
+	if err := s.insertBodies(ctx, tx, written, writtenIDs, responseIDs, writtenBodies); err != nil {
+		return nil, err
 	}
 	return written, nil
 }
@@ -201,13 +280,6 @@ func (s *Store) insertRows(ctx context.Context, tx *txn, query string, args []an
 	}
 	_, err := s.stmt(ctx, tx, query).ExecContext(ctx, args...)
 	return err
-}
-
-func nullText(b []byte) any {
-	if b == nil {
-		return nil
-	}
-	return string(b)
 }
 
 // ttftMillis is the time to first token in fractional milliseconds, or NULL

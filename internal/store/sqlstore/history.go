@@ -103,6 +103,10 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	parts, err := s.releaseParts(ctx, tx, "q.session_id = ?", id)
+	if err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete session %s: %w", id, err)
@@ -111,6 +115,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		return err
 	}
 	if err := rebuildRollups(ctx, tx, buckets); err != nil {
+		return err
+	}
+	if err := s.deleteParts(ctx, tx, parts); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -190,32 +197,56 @@ func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOpti
 		return nil, err
 	}
 	from := ` FROM requests q LEFT JOIN responses r ON r.request_id = q.id`
-	bodies := ", NULL, NULL, NULL, NULL"
+	bodies := ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
 	if o.Bodies {
 		from += ` LEFT JOIN request_bodies qb ON qb.request_id = q.id LEFT JOIN response_bodies rb ON rb.response_id = r.id`
-		bodies = ", qb.openai_request, qb.qwen_request, rb.openai_response, rb.qwen_response"
+		bodies = `, qb.openai_request, qb.openai_request_z, qb.qwen_request, qb.qwen_request_z,
+			rb.openai_response, rb.openai_response_z, rb.qwen_response, rb.qwen_response_z`
 	}
 	q := listQuery{selectFrom: `SELECT ` + requestColumns + bodies + `, r.id IS NOT NULL, ` + optionalResponseColumns + `, ` + col + from,
 		countFrom: `SELECT COUNT(*) FROM requests q`, sortCol: col, idCol: "q.id"}
 	q.fastCount, q.fastArgs = rollupCount(f)
 	callFilter(&q.where, f, "q.", "q.timestamp")
-	return run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.RequestRecord, qp.Cursor, error) {
-		var qOAI, qQwen, rOAI, rQwen sql.NullString
+	db, done, err := s.listReader(ctx, o.Bodies)
+	if err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	defer done()
+	stored := map[int64]*[4]storedBody{} // by request row id
+	res, err := run(ctx, db, q, o, func(rows *sql.Rows) (qp.RequestRecord, qp.Cursor, error) {
+		var b [4]storedBody
 		var hasResp bool
 		var resp optionalResponse
 		var cur qp.Cursor
-		rec, err := scanRequest(rows, append([]any{&qOAI, &qQwen, &rOAI, &rQwen, &hasResp}, append(resp.dest(), &cur.Value)...)...)
+		dest := append(append(append(append(b[0].dest(), b[1].dest()...), b[2].dest()...), b[3].dest()...), &hasResp)
+		rec, err := scanRequest(rows, append(dest, append(resp.dest(), &cur.Value)...)...)
 		if err != nil {
 			return qp.RequestRecord{}, cur, err
 		}
 		cur.ID = rec.ID
-		rec.OpenAIRequest, rec.QwenRequest = rawJSON(qOAI), rawJSON(qQwen)
 		if hasResp {
 			rec.Response = resp.record(rec)
-			rec.Response.OpenAIResponse, rec.Response.QwenResponse = rawJSON(rOAI), rawJSON(rQwen)
+		}
+		if o.Bodies {
+			stored[rec.ID] = &b
 		}
 		return *rec, cur, nil
 	})
+	if err != nil || !o.Bodies {
+		return res, err
+	}
+	var reads []bodyRead
+	for i := range res.Items {
+		rec, b := &res.Items[i], stored[res.Items[i].ID]
+		reads = append(reads, bodyRead{&b[0], &rec.OpenAIRequest}, bodyRead{&b[1], &rec.QwenRequest})
+		if rec.Response != nil {
+			reads = append(reads, bodyRead{&b[2], &rec.Response.OpenAIResponse}, bodyRead{&b[3], &rec.Response.QwenResponse})
+		}
+	}
+	if err := s.readBodies(ctx, db, reads); err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	return res, nil
 }
 
 // optionalResponseColumns read a LEFT JOINed response (zero values when absent).
@@ -255,17 +286,25 @@ func (s *Store) Request(ctx context.Context, key string) (*qp.RequestRecord, err
 	if id, err := strconv.ParseInt(key, 10, 64); err == nil {
 		cond, arg = "q.id = ?", id
 	}
-	var oai, qw sql.NullString
-	rec, err := scanRequest(s.read.QueryRowContext(ctx, `SELECT `+requestColumns+`, qb.openai_request, qb.qwen_request
-		FROM requests q LEFT JOIN request_bodies qb ON qb.request_id = q.id WHERE `+cond, arg), &oai, &qw)
+	tx, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read request %s: %w", key, err)
+	}
+	defer tx.Rollback()
+	var oai, qw storedBody
+	rec, err := scanRequest(tx.QueryRowContext(ctx, `SELECT `+requestColumns+`, qb.openai_request, qb.openai_request_z,
+		qb.qwen_request, qb.qwen_request_z
+		FROM requests q LEFT JOIN request_bodies qb ON qb.request_id = q.id WHERE `+cond, arg), append(oai.dest(), qw.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, qp.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read request %s: %w", key, err)
 	}
-	rec.OpenAIRequest, rec.QwenRequest = rawJSON(oai), rawJSON(qw)
-	resp, err := s.responseWhere(ctx, "r.request_id = ?", rec.ID)
+	if err := s.readBodies(ctx, tx, []bodyRead{{&oai, &rec.OpenAIRequest}, {&qw, &rec.QwenRequest}}); err != nil {
+		return nil, fmt.Errorf("read request %s: %w", key, err)
+	}
+	resp, err := s.responseWhere(ctx, tx, "r.request_id = ?", rec.ID)
 	switch {
 	case errors.Is(err, qp.ErrNotFound):
 	case err != nil:
@@ -283,44 +322,73 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 		return nil, err
 	}
 	from := ` FROM responses r JOIN requests q ON q.id = r.request_id`
-	bodies := ", NULL, NULL"
+	bodies := ", NULL, NULL, NULL, NULL"
 	if o.Bodies {
 		from += ` LEFT JOIN response_bodies rb ON rb.response_id = r.id`
-		bodies = ", rb.openai_response, rb.qwen_response"
+		bodies = ", rb.openai_response, rb.openai_response_z, rb.qwen_response, rb.qwen_response_z"
 	}
 	q := listQuery{selectFrom: `SELECT ` + responseColumns + bodies + `, ` + col + from, countFrom: `SELECT COUNT(*) FROM responses r`,
 		sortCol: col, idCol: "r.id"}
 	q.fastCount, q.fastArgs = rollupCount(f)
 	callFilter(&q.where, f, "r.", "r.timestamp")
-	return run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.ResponseRecord, qp.Cursor, error) {
-		var oai, qw sql.NullString
+	db, done, err := s.listReader(ctx, o.Bodies)
+	if err != nil {
+		return nil, fmt.Errorf("list responses: %w", err)
+	}
+	defer done()
+	stored := map[int64]*[2]storedBody{} // by response row id
+	res, err := run(ctx, db, q, o, func(rows *sql.Rows) (qp.ResponseRecord, qp.Cursor, error) {
+		var b [2]storedBody
 		var cur qp.Cursor
-		rec, err := scanResponse(rows, &oai, &qw, &cur.Value)
+		rec, err := scanResponse(rows, append(append(b[0].dest(), b[1].dest()...), &cur.Value)...)
 		if err != nil {
 			return qp.ResponseRecord{}, cur, err
 		}
 		cur.ID = rec.ID
-		rec.OpenAIResponse, rec.QwenResponse = rawJSON(oai), rawJSON(qw)
+		if o.Bodies {
+			stored[rec.ID] = &b
+		}
 		return *rec, cur, nil
 	})
+	if err != nil || !o.Bodies {
+		return res, err
+	}
+	var reads []bodyRead
+	for i := range res.Items {
+		rec, b := &res.Items[i], stored[res.Items[i].ID]
+		reads = append(reads, bodyRead{&b[0], &rec.OpenAIResponse}, bodyRead{&b[1], &rec.QwenResponse})
+	}
+	if err := s.readBodies(ctx, db, reads); err != nil {
+		return nil, fmt.Errorf("list responses: %w", err)
+	}
+	return res, nil
 }
 
 // Response returns one response with its bodies.
 func (s *Store) Response(ctx context.Context, id int64) (*qp.ResponseRecord, error) {
-	return s.responseWhere(ctx, "r.id = ?", id)
+	tx, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
+	}
+	defer tx.Rollback()
+	return s.responseWhere(ctx, tx, "r.id = ?", id)
 }
 
-func (s *Store) responseWhere(ctx context.Context, cond string, arg any) (*qp.ResponseRecord, error) {
-	var oai, qw sql.NullString
-	rec, err := scanResponse(s.read.QueryRowContext(ctx, `SELECT `+responseColumns+`, rb.openai_response, rb.qwen_response
-		FROM responses r JOIN requests q ON q.id = r.request_id LEFT JOIN response_bodies rb ON rb.response_id = r.id WHERE `+cond, arg), &oai, &qw)
+func (s *Store) responseWhere(ctx context.Context, db querier, cond string, arg any) (*qp.ResponseRecord, error) {
+	var oai, qw storedBody
+	rec, err := scanResponse(db.QueryRowContext(ctx, `SELECT `+responseColumns+`, rb.openai_response, rb.openai_response_z,
+		rb.qwen_response, rb.qwen_response_z
+		FROM responses r JOIN requests q ON q.id = r.request_id LEFT JOIN response_bodies rb ON rb.response_id = r.id WHERE `+cond, arg),
+		append(oai.dest(), qw.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, qp.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read response: %w", err)
 	}
-	rec.OpenAIResponse, rec.QwenResponse = rawJSON(oai), rawJSON(qw)
+	if err := s.readBodies(ctx, db, []bodyRead{{&oai, &rec.OpenAIResponse}, {&qw, &rec.QwenResponse}}); err != nil {
+		return nil, fmt.Errorf("read response: %w", err)
+	}
 	return rec, nil
 }
 

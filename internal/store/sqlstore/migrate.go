@@ -114,7 +114,7 @@ func (s *Store) apply(ctx context.Context, conn *sql.Conn, m Migration) (bool, e
 	if err != nil {
 		return false, fmt.Errorf("migration %s: begin: %w", m.Name, err)
 	}
-	tx := &txn{sqlTx, s.dialect.Rebind}
+	tx := &txn{Tx: sqlTx, rebind: s.dialect.Rebind}
 	defer tx.Rollback()
 	var done int
 	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&done); err != nil {

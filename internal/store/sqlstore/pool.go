@@ -29,16 +29,26 @@ func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &txn{tx, p.rebind}, nil
+	return &txn{Tx: tx, rebind: p.rebind}, nil
 }
 
 // txn is a transaction of a pool, rewriting placeholders the same way.
 type txn struct {
 	*sql.Tx
 	rebind func(string) string
+	// kept, when set, returns the statement prepared once for a query, or
+	// nil: ExecContext and QueryRowContext then use it rather than
+	// preparing the query again (the recorder's transactions run the same
+	// few statements, and preparing costs SQLite more than running them).
+	kept func(query string) *sql.Stmt
 }
 
 func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if t.kept != nil {
+		if stmt := t.kept(query); stmt != nil {
+			return t.Tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+		}
+	}
 	return t.Tx.ExecContext(ctx, t.rebind(query), args...)
 }
 
@@ -47,5 +57,16 @@ func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql
 }
 
 func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if t.kept != nil {
+		if stmt := t.kept(query); stmt != nil {
+			return t.Tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+		}
+	}
 	return t.Tx.QueryRowContext(ctx, t.rebind(query), args...)
+}
+
+// querier runs reads: a pool, or a transaction (see Store.snapshot).
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }

@@ -76,7 +76,7 @@ func rollupCount(f qp.CallFilter) (string, []any) {
 
 // run pages the query and scans each row with scan, which returns the row's
 // cursor.
-func run[T any](ctx context.Context, db *pool, q listQuery, o qp.ListOptions, scan func(*sql.Rows) (T, qp.Cursor, error)) (*qp.ListResult[T], error) {
+func run[T any](ctx context.Context, db querier, q listQuery, o qp.ListOptions, scan func(*sql.Rows) (T, qp.Cursor, error)) (*qp.ListResult[T], error) {
 	res := &qp.ListResult[T]{Total: -1}
 	if !o.NoTotal {
 		count, args := q.countFrom+q.where.sql(), q.where.args

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -32,6 +33,56 @@ func (s *Store) DeleteRequestsBefore(ctx context.Context, before time.Time, batc
 		return total, fmt.Errorf("delete empty sessions: %w", err)
 	}
 	return total, nil
+}
+
+// DeleteOldestOver deletes the oldest calls, in transactions of at most
+// batch calls, until the history's size (Dialect.Size) is at most maxBytes,
+// and returns how many it deleted. It stops early if deleting does not make
+// the size go down.
+func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int) (int, error) {
+	if batch <= 0 {
+		batch = 1000
+	}
+	total := 0
+	last := int64(math.MaxInt64)
+	for {
+		size, err := s.Size(ctx)
+		if err != nil {
+			return total, err
+		}
+		if size <= maxBytes || size >= last {
+			return total, nil
+		}
+		last = size
+		var calls int64
+		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM requests`).Scan(&calls); err != nil {
+			return total, fmt.Errorf("retention by size: %w", err)
+		}
+		// The share of calls to delete is the share of bytes over the limit
+		// (calls are alike enough; the next round measures again).
+		excess := int(math.Ceil(float64(size-maxBytes) / float64(size) * float64(calls)))
+		for excess > 0 {
+			n, err := s.deleteBatch(ctx, math.MaxInt64, min(batch, excess))
+			total += n
+			if err != nil {
+				return total, err
+			}
+			if n == 0 {
+				return total, nil
+			}
+			excess -= n
+		}
+	}
+}
+
+// Size is the history's size in bytes as the backend measures it (see
+// Dialect.Size).
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	n, err := s.dialect.Size(ctx, s.write.DB)
+	if err != nil {
+		return 0, fmt.Errorf("measure database size: %w", err)
+	}
+	return n, nil
 }
 
 func (s *Store) deleteBatch(ctx context.Context, before int64, batch int) (int, error) {
@@ -65,10 +116,17 @@ func (s *Store) deleteBatch(ctx context.Context, before int64, batch int) (int, 
 	if err != nil {
 		return 0, err
 	}
+	parts, err := s.releaseParts(ctx, tx, "q.id IN "+in, ids...)
+	if err != nil {
+		return 0, err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM requests WHERE id IN `+in, ids...); err != nil {
 		return 0, fmt.Errorf("delete requests: %w", err)
 	}
 	if err := rebuildRollups(ctx, tx, buckets); err != nil {
+		return 0, err
+	}
+	if err := s.deleteParts(ctx, tx, parts); err != nil {
 		return 0, err
 	}
 	if err := tx.Commit(); err != nil {

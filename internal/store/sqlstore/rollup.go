@@ -40,7 +40,7 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 			DurationMillis: float64(rs.Duration.Milliseconds()), TTFTMillis: ttft})
 	}
 	for k, a := range groups {
-		old, err := scanRollup(tx.QueryRowContext(ctx, `SELECT `+rollupColumns+` FROM stats_hourly WHERE bucket = ? AND model = ? AND account = ?`, k.bucket, k.model, k.account))
+		old, err := scanRollup(tx.QueryRowContext(ctx, selectRollup, k.bucket, k.model, k.account))
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
@@ -57,6 +57,8 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 
 const rollupColumns = `requests, errors, prompt_tokens, completion_tokens, total_tokens,
 	duration_sum, duration_n, ttft_sum, ttft_n, duration_hist, ttft_hist`
+
+const selectRollup = `SELECT ` + rollupColumns + ` FROM stats_hourly WHERE bucket = ? AND model = ? AND account = ?`
 
 func scanRollup(row interface{ Scan(...any) error }, extra ...any) (*stats.Acc, error) {
 	a := stats.NewAcc(false)

@@ -7,7 +7,7 @@ import (
 
 // maxStatements bounds the prepared-statement cache; past it, statements
 // are prepared where they run.
-const maxStatements = 64
+const maxStatements = 128
 
 // prepare prepares query on the write pool and keeps it. It must not run
 // inside a write transaction: on SQLite that holds the one write connection.
@@ -23,6 +23,13 @@ func (s *Store) prepare(ctx context.Context, query string) error {
 	}
 	s.stmts[query] = stmt
 	return nil
+}
+
+// keptStmt is query's statement when prepared, else nil.
+func (s *Store) keptStmt(query string) *sql.Stmt {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	return s.stmts[query]
 }
 
 // stmt returns query for tx: its kept statement when prepared, else the

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/store/bodies"
 )
 
 // Dialect is what a backend does its own way.
@@ -27,11 +28,19 @@ type Dialect interface {
 	// the database; unlock releases the lock. conn is the connection the
 	// migrations then run on.
 	LockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
-	// LockRollups serialises read-modify-write of the hourly rollups between
-	// processes, until tx ends.
+	// LockRollups serialises, between processes, the transactions that
+	// change the hourly rollups, body part use counts or sessions, until tx
+	// ends. Each takes it first.
 	LockRollups(ctx context.Context, tx *sql.Tx) error
 	// ReclaimSpace gives the space of deleted rows back, a little at a time.
 	ReclaimSpace(ctx context.Context, db *sql.DB) error
+	// Size is what retention by size (RETENTION_MAX_BYTES) measures, in
+	// bytes.
+	Size(ctx context.Context, db *sql.DB) (int64, error)
+	// PartGrace is how long a body part no call uses is kept after its last
+	// use: 0 where writers are serialised (SQLite), else long enough that a
+	// writer which found the part can still reference it (see partTouch).
+	PartGrace() time.Duration
 	// UndefinedTable reports whether err says a table does not exist.
 	UndefinedTable(err error) bool
 }
@@ -50,6 +59,9 @@ type Store struct {
 	locks      *sql.DB // connections held by session locks (shared databases)
 	migrations fs.FS
 	describe   string
+
+	codec *bodies.Codec // bodies' compression
+	known knownParts    // body parts recently stored
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // the writer's statements, prepared once
@@ -70,7 +82,7 @@ type Config struct {
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: &pool{c.Write, c.Dialect.Rebind}, read: &pool{c.Read, c.Dialect.Rebind},
-		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, stmts: map[string]*sql.Stmt{}}
+		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, stmts: map[string]*sql.Stmt{}, codec: bodies.NewCodec()}
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".

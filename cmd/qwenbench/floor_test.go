@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/qwensim"
+)
+
+// The floor's byte scanner must answer what a decoding proxy would: the
+// simulator's whole text, valid JSON, usage counted.
+func TestFloorAnswers(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{AnswerWords: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	f := &floor{upstream: sim.URL, client: http.DefaultClient}
+	srv := httptest.NewServer(http.HandlerFunc(f.chat))
+	defer srv.Close()
+
+	post := func(stream bool) *http.Response {
+		body := `{"model":"qwen3-max","stream":` + map[bool]string{true: "true", false: "false"}[stream] +
+			`,"messages":[{"role":"user","content":"say \"hi\"\n"}]}`
+		resp, err := http.Post(srv.URL, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("HTTP %d", resp.StatusCode)
+		}
+		return resp
+	}
+
+	resp := post(false)
+	var answer struct {
+		Choices []struct{ Message struct{ Content string } }
+		Usage   struct{ PromptTokens, CompletionTokens, TotalTokens int } `json:"usage"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		t.Fatalf("non-streaming answer is not JSON: %v", err)
+	}
+	resp.Body.Close()
+	text := answer.Choices[0].Message.Content
+	if n := len(strings.Fields(text)); n < 50 {
+		t.Errorf("answer has %d words, want at least 50: %q", n, text)
+	}
+
+	resp = post(true)
+	defer resp.Body.Close()
+	var streamed strings.Builder
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok || data == "[DONE]" {
+			continue
+		}
+		var chunk struct {
+			Choices []struct{ Delta struct{ Content string } }
+		}
+		if err := json.Unmarshal([]byte(data), &chunk); err != nil {
+			t.Fatalf("chunk %q is not JSON: %v", data, err)
+		}
+		streamed.WriteString(chunk.Choices[0].Delta.Content)
+	}
+	if got := len(strings.Fields(streamed.String())); got < 50 {
+		t.Errorf("streamed %d words, want at least 50", got)
+	}
+}
+
+func TestStringField(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"content": "a\"b", "x": 1}`, `a\"b`},
+		{`{"content":"x\\"}`, `x\\`},
+		{`{"content" : ""}`, ``},
+	} {
+		got, ok := stringField([]byte(c.in), []byte(`"content"`))
+		if !ok || string(got) != c.want {
+			t.Errorf("stringField(%s) = %q, %v; want %q", c.in, got, ok, c.want)
+		}
+	}
+	if _, ok := stringField([]byte(`{"content": 3}`), []byte(`"content"`)); ok {
+		t.Error("a number read as a string")
+	}
+	if n, ok := numberField([]byte(`{"input_tokens": 42,`), []byte(`"input_tokens"`)); !ok || string(n) != "42" {
+		t.Errorf("numberField = %q, %v", n, ok)
+	}
+}

@@ -1,0 +1,111 @@
+package bodies
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// join stores the parts of body in a map, as a store would, and joins them back.
+func roundTrip(t testing.TB, c *Codec, body []byte) []byte {
+	spans := Split(body)
+	parts := map[int64][]byte{}
+	ids := make([]int64, len(spans))
+	for i, sp := range spans {
+		ids[i] = int64(i + 1)
+		parts[ids[i]] = c.Compress(body[sp.Start:sp.End])
+	}
+	blob := Pack(spans, ids, c.Compress(Literal(body, spans)))
+	refs, lit, err := Unpack(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	literal, err := c.Decompress(lit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Join(refs, literal, func(id int64) ([]byte, error) { return c.Decompress(parts[id]) })
+	if err != nil {
+		t.Fatalf("join: %v", err)
+	}
+	return got
+}
+
+func TestSplitFindsRepeatedParts(t *testing.T) {
+	system := strings.Repeat("You are a coding agent. ", 20)
+	tool := `{"type":"function","function":{"name":"read","description":"` + strings.Repeat("Reads a file. ", 12) + `"}}`
+	body := []byte(`{"model":"m","messages":[{"role":"system","content":"` + system + `"},{"role":"user","content":"hi"}],` +
+		`"tools":[` + tool + `,` + tool + `],"stream":true}`)
+	var got []string
+	for _, sp := range Split(body) {
+		got = append(got, string(body[sp.Start:sp.End]))
+	}
+	want := []string{`{"role":"system","content":"` + system + `"}`, tool, tool}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("parts:\n%q\nwant\n%q", got, want)
+	}
+	// Anthropic's system is a string field, not an array element.
+	body = []byte(`{"system": "` + system + `", "messages": []}`)
+	if sp := Split(body); len(sp) != 1 || string(body[sp[0].Start:sp[0].End]) != `"`+system+`"` {
+		t.Errorf("string field parts: %v", sp)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	c := NewCodec()
+	big := strings.Repeat("é\\\"x ", 100)
+	for _, body := range []string{
+		``, `{}`, `[]`, `"` + big + `"`, `not json at all` + big,
+		`{"a":[` + `"` + big + `", 1, {"k":"` + big + `"}, [ "` + big + `" ] ], "b" : "` + big + `"}`,
+		" \n{\"a\": [\"" + big + "\"] }\n",
+		`{"a":["` + big + `"`, // truncated: kept whole
+		`data: {"x":1}` + "\n\n" + `data: [DONE]`,
+	} {
+		if got := roundTrip(t, c, []byte(body)); !bytes.Equal(got, []byte(body)) {
+			t.Errorf("round trip of %q gave %q", body, got)
+		}
+	}
+}
+
+func TestCorruptSkeleton(t *testing.T) {
+	for _, skel := range [][]byte{{}, {5}, {1, 200}, {1, 9, 1, 'a'}} {
+		refs, literal, err := Unpack(skel)
+		if err == nil {
+			_, err = Join(refs, literal, func(int64) ([]byte, error) { return []byte("x"), nil })
+		}
+		if err == nil {
+			t.Errorf("skeleton %v read", skel)
+		}
+	}
+}
+
+// FuzzStoreRead: whatever the body, storing it and reading it back gives it
+// byte for byte, and parts never overlap.
+func FuzzStoreRead(f *testing.F) {
+	c := NewCodec()
+	long := strings.Repeat("z", MinPart)
+	for _, s := range []string{`{"messages":[{"role":"user","content":"` + long + `"}]}`, `["` + long + `",{"a":"` + long + `"}]`, `{"a":1}`, `x`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		last := 0
+		for _, sp := range Split(body) {
+			if sp.Start < last || sp.End <= sp.Start || sp.End > len(body) || sp.End-sp.Start < MinPart {
+				t.Fatalf("bad span %v after %d in %d bytes", sp, last, len(body))
+			}
+			last = sp.End
+		}
+		if got := roundTrip(t, c, body); !bytes.Equal(got, body) {
+			t.Fatalf("round trip of %q gave %q", body, got)
+		}
+		if json.Valid(body) {
+			// Valid JSON always scans (else its parts would go unshared).
+			sc := splitter{b: body}
+			if end, ok := sc.value(sc.ws(0), 0, false); !ok || sc.ws(end) != len(body) {
+				t.Fatalf("valid JSON %q did not scan", body)
+			}
+		}
+	})
+}

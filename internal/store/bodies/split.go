@@ -1,0 +1,134 @@
+// Package bodies encodes recorded bodies for storage: a body's large,
+// repeated pieces (the messages, tools and system prompts that agents resend
+// on every call) are cut out as parts, stored once each by their SHA-256, and
+// the body is kept as a skeleton — the bytes particular to the call, with
+// references to its parts — so that joining the parts back into the
+// skeleton gives the body byte for byte. Compression is zstd
+// (github.com/klauspost/compress). No SQL here: internal/store/sqlstore
+// stores the parts and skeletons.
+package bodies
+
+// MinPart is the smallest piece, in bytes, cut out as a part: below it a
+// part's row and reference cost more than the bytes they save.
+const MinPart = 128
+
+// maxDepth bounds the scanner's nesting; a body nested deeper is kept whole.
+const maxDepth = 64
+
+// Span is a part's place in a body: body[Start:End].
+type Span struct{ Start, End int }
+
+// Split returns the parts of a JSON body, in order and without overlap: every
+// array element and every string value of at least MinPart bytes, outermost
+// first (a part's insides are not parts of their own). Object keys and the
+// top-level value are never parts. A body that is not JSON (it should be)
+// has no parts: it is stored whole, and still joins back byte for byte.
+func Split(body []byte) []Span {
+	s := splitter{b: body}
+	end, ok := s.value(s.ws(0), 0, false)
+	if !ok || s.ws(end) != len(body) {
+		return nil
+	}
+	return s.spans
+}
+
+type splitter struct {
+	b     []byte
+	spans []Span
+}
+
+func (s *splitter) ws(i int) int {
+	for i < len(s.b) && (s.b[i] == ' ' || s.b[i] == '\t' || s.b[i] == '\n' || s.b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// value scans the value starting at i and returns where it ends. element
+// says the value is an array element (a candidate part whatever its kind);
+// any string value below the top level is a candidate too.
+func (s *splitter) value(i, depth int, element bool) (int, bool) {
+	if i >= len(s.b) || depth > maxDepth {
+		return 0, false
+	}
+	mark := len(s.spans)
+	var end int
+	var ok bool
+	switch c := s.b[i]; {
+	case c == '"':
+		end, ok = s.str(i)
+		element = element || depth > 0
+	case c == '{':
+		end, ok = s.container(i, depth, '}', true)
+	case c == '[':
+		end, ok = s.container(i, depth, ']', false)
+	default:
+		end, ok = s.scalar(i)
+	}
+	if ok && element && end-i >= MinPart {
+		s.spans = append(s.spans[:mark], Span{i, end}) // the whole value, not its insides
+	}
+	return end, ok
+}
+
+func (s *splitter) str(i int) (int, bool) {
+	for j := i + 1; j < len(s.b); j++ {
+		switch s.b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return 0, false
+}
+
+// container scans an object (keyed) or an array from its opening byte.
+func (s *splitter) container(i, depth int, closer byte, keyed bool) (int, bool) {
+	i = s.ws(i + 1)
+	if i < len(s.b) && s.b[i] == closer {
+		return i + 1, true
+	}
+	for {
+		var ok bool
+		if keyed {
+			if i >= len(s.b) || s.b[i] != '"' {
+				return 0, false
+			}
+			if i, ok = s.str(i); !ok {
+				return 0, false
+			}
+			if i = s.ws(i); i >= len(s.b) || s.b[i] != ':' {
+				return 0, false
+			}
+			i = s.ws(i + 1)
+		}
+		if i, ok = s.value(i, depth+1, !keyed); !ok {
+			return 0, false
+		}
+		if i = s.ws(i); i >= len(s.b) {
+			return 0, false
+		}
+		switch s.b[i] {
+		case ',':
+			i = s.ws(i + 1)
+		case closer:
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+// scalar scans a number, true, false or null up to the next delimiter.
+func (s *splitter) scalar(i int) (int, bool) {
+	j := i
+	for j < len(s.b) {
+		switch s.b[j] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return j, j > i
+		}
+		j++
+	}
+	return j, j > i
+}

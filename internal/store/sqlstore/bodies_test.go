@@ -1,0 +1,512 @@
+package sqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store/sqlstore"
+	"qwenproxy/internal/store/storetest"
+)
+
+// agentCalls makes the bodies of a few agent conversations in the three
+// client APIs' shapes: each call resends a long system prompt, a tools list
+// and every earlier turn, and adds one. Conversations share the system
+// prompt and tools. Some bodies are not JSON, some are absent.
+func agentCalls(sessions, turns int, start time.Time) []qp.Exchange {
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := strings.Fields("the a file read write test function error value build run module package return string agent tool")
+	text := func(n int) string {
+		var b strings.Builder
+		for b.Len() < n {
+			b.WriteString(words[rng.IntN(len(words))])
+			b.WriteString(" ")
+		}
+		return b.String()
+	}
+	system := text(20_000)
+	var tools []string
+	for i := range 12 {
+		tools = append(tools, fmt.Sprintf(`{"type":"function","function":{"name":"tool%d","description":%q,"parameters":{"type":"object"}}}`, i, text(600)))
+	}
+	var out []qp.Exchange
+	at := start
+	for s := range sessions {
+		var history []string
+		for turn := range turns {
+			history = append(history, fmt.Sprintf(`{"role":"user","content":%q}`, text(300+rng.IntN(400))))
+			var req string
+			switch s % 3 {
+			case 0: // Chat Completions
+				req = `{"model":"qwen3-max","messages":[{"role":"system","content":` + fmt.Sprintf("%q", system) + `},` +
+					strings.Join(history, ",") + `],"tools":[` + strings.Join(tools, ",") + `],"stream":true}`
+			case 1: // Anthropic Messages: system and tools as their own fields
+				req = `{"model":"claude","system":` + fmt.Sprintf("%q", system) + `,"max_tokens":1024,"messages":[` +
+					strings.Join(history, ",") + `],"tools":[` + strings.Join(tools, ",") + `]}`
+			default: // Responses, pretty-printed
+				req = "{\n  \"model\": \"qwen3-max\",\n  \"instructions\": " + fmt.Sprintf("%q", system) + ",\n  \"input\": [\n    " +
+					strings.Join(history, ",\n    ") + "\n  ]\n}"
+			}
+			answer := fmt.Sprintf(`{"role":"assistant","content":%q}`, text(200+rng.IntN(600)))
+			history = append(history, answer)
+			id := fmt.Sprintf("s%d-t%d", s, turn)
+			ex := qp.Exchange{
+				Request: qp.Request{RequestID: id, Timestamp: at, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max",
+					OpenAIRequest: []byte(req), QwenRequest: []byte(`{"messages":[` + history[len(history)-2] + `]}`)},
+				Response: qp.Response{ResponseID: "r-" + id, Timestamp: at.Add(time.Second), Status: qp.StatusSuccess, HTTPStatus: 200,
+					OpenAIResponse: []byte(`{"choices":[{"message":` + answer + `}]}`), Duration: time.Second},
+			}
+			switch turn % 5 {
+			case 1:
+				ex.Response.QwenResponse = []byte("data: {\"x\":1}\n\ndata: [DONE]\n\n") // not JSON
+			case 2:
+				ex.Request.QwenRequest = nil
+			case 3:
+				ex.Request.QwenRequest = []byte{}
+			}
+			out = append(out, ex)
+			at = at.Add(time.Minute)
+		}
+	}
+	return out
+}
+
+// asRead is what a read returns for a stored body: the JSON itself, a body
+// that is not JSON as a JSON string, none as nil.
+func asRead(b []byte) json.RawMessage {
+	if b == nil {
+		return nil
+	}
+	if json.Valid(b) {
+		return b
+	}
+	q, _ := json.Marshal(string(b))
+	return q
+}
+
+// checkBodies reads every call of want back through each read path and
+// requires each body byte for byte.
+func checkBodies(t *testing.T, st *sqlstore.Store, want []qp.Exchange) {
+	t.Helper()
+	ctx := context.Background()
+	byID := map[string]*qp.Exchange{}
+	for i := range want {
+		byID[want[i].Request.RequestID] = &want[i]
+	}
+	same := func(path, id, field string, got json.RawMessage, raw []byte) {
+		t.Helper()
+		if !bytes.Equal(got, asRead(raw)) {
+			t.Fatalf("%s: %s %s: got %d bytes, want %d: %.80q", path, id, field, len(got), len(asRead(raw)), got)
+		}
+	}
+	seen := 0
+	if err := st.Export(ctx, qp.CallFilter{}, true, func(rec *qp.RequestRecord) error {
+		ex := byID[rec.RequestID]
+		if ex == nil {
+			return nil
+		}
+		seen++
+		same("export", rec.RequestID, "openai_request", rec.OpenAIRequest, ex.Request.OpenAIRequest)
+		same("export", rec.RequestID, "qwen_request", rec.QwenRequest, ex.Request.QwenRequest)
+		same("export", rec.RequestID, "openai_response", rec.Response.OpenAIResponse, ex.Response.OpenAIResponse)
+		same("export", rec.RequestID, "qwen_response", rec.Response.QwenResponse, ex.Response.QwenResponse)
+
+		one, err := st.Request(ctx, rec.RequestID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same("request", rec.RequestID, "openai_request", one.OpenAIRequest, ex.Request.OpenAIRequest)
+		same("request", rec.RequestID, "qwen_request", one.QwenRequest, ex.Request.QwenRequest)
+		same("request", rec.RequestID, "openai_response", one.Response.OpenAIResponse, ex.Response.OpenAIResponse)
+		resp, err := st.Response(ctx, one.Response.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same("response", rec.RequestID, "qwen_response", resp.QwenResponse, ex.Response.QwenResponse)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if seen != len(want) {
+		t.Fatalf("export found %d of %d calls", seen, len(want))
+	}
+	page, err := st.ListResponses(ctx, qp.CallFilter{}, qp.ListOptions{Limit: 1000, Bodies: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range page.Items {
+		if ex := byID[r.RequestUUID]; ex != nil {
+			same("response list", r.RequestUUID, "openai_response", r.OpenAIResponse, ex.Response.OpenAIResponse)
+			same("response list", r.RequestUUID, "qwen_response", r.QwenResponse, ex.Response.QwenResponse)
+		}
+	}
+}
+
+func count(t *testing.T, st *sqlstore.Store, query string) int {
+	t.Helper()
+	var n int
+	if err := st.DB().QueryRow(query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestBodiesStoredOnceReadBackWhole(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		start := time.UnixMilli(time.Now().Add(-48 * time.Hour).UnixMilli())
+		calls := agentCalls(3, 12, start)
+		for i := 0; i < len(calls); i += 7 { // batches of several calls, as the recorder writes
+			if err := st.WriteExchanges(ctx, calls[i:min(i+7, len(calls))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkBodies(t, st, calls)
+
+		// Each distinct part once: the 20 KB system prompt is one part
+		// (two: the Chat form is a message, the others a string) however
+		// many calls resend it.
+		if n := count(t, st, `SELECT COUNT(*) FROM body_parts WHERE size > 20000`); n < 1 || n > 3 {
+			t.Errorf("%d parts of the system prompt's size, want 1 to 3", n)
+		}
+		var raw, parts int
+		for _, c := range calls {
+			raw += len(c.Request.OpenAIRequest)
+		}
+		parts = count(t, st, `SELECT SUM(size) FROM body_parts`)
+		if parts*10 > raw {
+			t.Errorf("parts hold %d bytes of %d sent: not stored once", parts, raw)
+		}
+
+		// Every call counted once as a user of the system prompt's parts.
+		const promptUses = `SELECT COALESCE(SUM(u.uses), 0) FROM body_parts p JOIN body_part_uses u ON u.part_id = p.id WHERE p.size > 20000`
+		if n := count(t, st, promptUses); n != len(calls) {
+			t.Errorf("system prompt parts used %d times, want %d", n, len(calls))
+		}
+
+		// Retention removes the first conversation, whose parts (system
+		// prompt, tools) the others share: those stay, its own go.
+		before := count(t, st, `SELECT COUNT(*) FROM body_parts`)
+		if n, err := st.DeleteRequestsBefore(ctx, start.Add(12*time.Minute), 100); err != nil || n != 12 {
+			t.Fatalf("deleted %d: %v", n, err)
+		}
+		if _, err := st.DeleteUnusedParts(ctx, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		after := count(t, st, `SELECT COUNT(*) FROM body_parts`)
+		if after >= before {
+			t.Errorf("parts: %d before retention, %d after: the deleted conversation's own were kept", before, after)
+		}
+		if n := count(t, st, `SELECT COUNT(*) FROM body_part_uses WHERE uses <= 0`); n != 0 {
+			t.Fatalf("%d parts no call uses are left", n)
+		}
+		checkBodies(t, st, calls[12:])
+		if n := count(t, st, promptUses); n != len(calls)-12 {
+			t.Errorf("after retention, system prompt parts used %d times, want %d", n, len(calls)-12)
+		}
+
+		// Deleting a session removes its calls' own parts too.
+		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{{ID: "gone", ChatID: "c", FirstUserMessage: "x",
+			CreatedAt: start, LastAccessed: start, ExpiresAt: start}}}); err != nil {
+			t.Fatal(err)
+		}
+		extra := agentCalls(1, 2, start.Add(240*time.Hour))
+		for i := range extra {
+			extra[i].Request.RequestID += "-gone"
+			extra[i].Response.ResponseID += "-gone"
+			extra[i].Request.SessionID = "gone"
+			extra[i].Request.OpenAIRequest = append([]byte(`{"unique":"`+strings.Repeat("u", 300)+`",`), extra[i].Request.OpenAIRequest[1:]...)
+		}
+		if err := st.WriteExchanges(ctx, extra); err != nil {
+			t.Fatal(err)
+		}
+		withSession := count(t, st, `SELECT COUNT(*) FROM body_parts`)
+		if err := st.DeleteSession(ctx, "gone"); err != nil {
+			t.Fatal(err)
+		}
+		if st.PartGrace() == 0 { // PostgreSQL keeps them for its grace, then the sweep takes them
+			if got := count(t, st, `SELECT COUNT(*) FROM body_parts`); got >= withSession {
+				t.Errorf("parts: %d with the session, %d after deleting it", withSession, got)
+			}
+		}
+		checkBodies(t, st, calls[12:])
+	})
+}
+
+// A database populated before migration 0008 (bodies whole, as text)
+// migrates on start and reads the same before and after the background
+// re-encoding, which is resumable and reports progress; copying such a
+// database to another gives the same.
+func TestMigrateOldDatabase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		old := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		calls := agentCalls(2, 5, time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli()))
+		writeOldFormat(t, old, calls)
+		// Back to the schema before 0008, rows and all.
+		for _, q := range []string{`DROP TABLE body_part_uses`, `DROP TABLE body_parts`,
+			`ALTER TABLE request_bodies DROP COLUMN openai_request_z`, `ALTER TABLE request_bodies DROP COLUMN qwen_request_z`,
+			`ALTER TABLE response_bodies DROP COLUMN openai_response_z`, `ALTER TABLE response_bodies DROP COLUMN qwen_response_z`,
+			`DROP INDEX idx_request_bodies_text`, `DROP INDEX idx_response_bodies_text`,
+			`DELETE FROM schema_migrations WHERE version = 8`} {
+			if _, err := old.DB().ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		old.Close()
+
+		st := storetest.Open(t, dbURL) // migrates
+		checkBodies(t, st, calls)
+
+		// Stopped after its first batch (3 rows), then run again: it resumes.
+		stop, cancel := context.WithCancel(ctx)
+		var first []sqlstore.ReencodeProgress
+		_, err := st.ReencodeBodies(stop, 3, func(p sqlstore.ReencodeProgress) {
+			first = append(first, p)
+			cancel()
+		})
+		if err == nil || len(first) != 1 || first[0].Done != 3 || first[0].Total != 20 {
+			t.Fatalf("first run: %v, progress %+v", err, first)
+		}
+		checkBodies(t, st, calls)
+		p, err := st.ReencodeBodies(ctx, 3, nil)
+		if err != nil || p.Done != 17 || p.Total != 17 {
+			t.Fatalf("second run: %+v %v", p, err)
+		}
+		if n := count(t, st, `SELECT COUNT(*) FROM request_bodies WHERE openai_request IS NOT NULL OR qwen_request IS NOT NULL`); n != 0 {
+			t.Fatalf("%d request bodies left as text", n)
+		}
+		checkBodies(t, st, calls)
+		if p, err := st.ReencodeBodies(ctx, 3, nil); err != nil || p.Total != 0 {
+			t.Fatalf("third run: %+v %v", p, err)
+		}
+
+		// copy: from a database of old-format rows to a new one.
+		src := storetest.Open(t, storetest.URL(t, st.Backend()))
+		writeOldFormat(t, src, calls)
+		dst := storetest.Open(t, storetest.URL(t, "sqlite"))
+		if _, err := sqlstore.Copy(ctx, src, dst, func(sqlstore.CopyProgress) {}); err != nil {
+			t.Fatal(err)
+		}
+		checkBodies(t, dst, calls)
+	})
+}
+
+// writeOldFormat stores calls as the store did before migration 0008: rows
+// through the current writer without bodies, then the bodies whole as text.
+func writeOldFormat(t testing.TB, st *sqlstore.Store, calls []qp.Exchange) {
+	t.Helper()
+	ctx := context.Background()
+	bare := make([]qp.Exchange, len(calls))
+	for i, c := range calls {
+		bare[i] = c
+		bare[i].Request.OpenAIRequest, bare[i].Request.QwenRequest = nil, nil
+		bare[i].Response.OpenAIResponse, bare[i].Response.QwenResponse = nil, nil
+	}
+	if err := st.WriteExchanges(ctx, bare); err != nil {
+		t.Fatal(err)
+	}
+	text := func(b []byte) any {
+		if b == nil {
+			return nil
+		}
+		return string(b)
+	}
+	q := func(s string) string {
+		if st.Backend() == "postgres" {
+			return strings.NewReplacer("?1", "$1", "?2", "$2", "?3", "$3").Replace(s)
+		}
+		return s
+	}
+	for _, c := range calls {
+		if _, err := st.DB().ExecContext(ctx, q(`INSERT INTO request_bodies (request_id, openai_request, qwen_request)
+			SELECT id, ?2, ?3 FROM requests WHERE request_id = ?1`), c.Request.RequestID, text(c.Request.OpenAIRequest), text(c.Request.QwenRequest)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB().ExecContext(ctx, q(`INSERT INTO response_bodies (response_id, openai_response, qwen_response)
+			SELECT id, ?2, ?3 FROM responses WHERE response_id = ?1`), c.Response.ResponseID, text(c.Response.OpenAIResponse), text(c.Response.QwenResponse)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// RETENTION_MAX_BYTES: the oldest calls go until the history fits, the
+// newest stay whole.
+func TestDeleteOldestOver(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		empty, err := st.Size(ctx) // the schema's own pages (SQLite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Conversations of their own (no shared system prompt): each call's
+		// bodies are its own bytes.
+		rng := rand.New(rand.NewPCG(3, 4))
+		var calls []qp.Exchange
+		for s := range 6 {
+			c := agentCalls(1, 6, time.UnixMilli(time.Now().Add(time.Duration(s-10)*time.Hour).UnixMilli()))
+			for i := range c {
+				c[i].Request.RequestID += fmt.Sprint("-", s)
+				c[i].Response.ResponseID += fmt.Sprint("-", s)
+				c[i].Request.OpenAIRequest = []byte(fmt.Sprintf(`{"n":%d,"m":[%s]}`, s, c[i].Request.OpenAIRequest))
+				noise := make([]byte, 4000) // incompressible: the size is the bodies'
+				for j := range noise {
+					noise[j] = "0123456789abcdef"[rng.IntN(16)]
+				}
+				c[i].Response.OpenAIResponse = []byte(fmt.Sprintf(`{"r":"%d-%d-%s"}`, s, i, noise))
+			}
+			calls = append(calls, c...)
+		}
+		if err := st.WriteExchanges(ctx, calls); err != nil {
+			t.Fatal(err)
+		}
+		full, err := st.Size(ctx)
+		if err != nil || full <= 0 {
+			t.Fatalf("size %d: %v", full, err)
+		}
+		limit := empty + (full-empty)/2
+		n, err := st.DeleteOldestOver(ctx, limit, 5)
+		if err != nil || n == 0 || n == len(calls) {
+			t.Fatalf("deleted %d of %d: %v", n, len(calls), err)
+		}
+		if size, _ := st.Size(ctx); size > limit {
+			t.Errorf("size %d after retention, limit %d (was %d)", size, limit, full)
+		}
+		checkBodies(t, st, calls[n:]) // the newest, whole
+		if got := count(t, st, `SELECT COUNT(*) FROM requests`); got != len(calls)-n {
+			t.Errorf("%d calls left, want %d", got, len(calls)-n)
+		}
+		if n, err := st.DeleteOldestOver(ctx, limit, 5); err != nil || n != 0 {
+			t.Errorf("a second sweep under the limit deleted %d: %v", n, err)
+		}
+	})
+}
+
+// FuzzStoreThenRead: whatever a body holds, stored in a real SQLite database
+// (alone, and as a message resent beside a shared one) it reads back byte
+// for byte.
+func FuzzStoreThenRead(f *testing.F) {
+	long := strings.Repeat("w ", 100)
+	for _, s := range []string{`{"messages":[{"role":"user","content":"` + long + `"}]}`, `["` + long + `",{"a":"` + long + `"}]`,
+		`{"a":1}`, `x`, ``, "\x00\xff"} {
+		f.Add([]byte(s))
+	}
+	st := storetest.Open(f, storetest.URL(f, "sqlite"))
+	ctx := context.Background()
+	shared := `{"role":"system","content":"` + long + `"}`
+	n := 0
+	f.Fuzz(func(t *testing.T, body []byte) {
+		n++
+		wrapped := []byte(`{"messages":[` + shared + `,`)
+		if json.Valid(body) {
+			wrapped = append(append(wrapped, body...), "]}"...)
+		} else {
+			wrapped = append(append(wrapped, fmt.Sprintf("%q", body)...), "]}"...)
+		}
+		ex := qp.Exchange{
+			Request: qp.Request{RequestID: fmt.Sprint("f", n), Timestamp: time.UnixMilli(int64(n)), Method: "POST", Path: "/v1/chat/completions",
+				Model: "m", OpenAIRequest: body, QwenRequest: wrapped},
+			Response: qp.Response{ResponseID: fmt.Sprint("fr", n), Timestamp: time.UnixMilli(int64(n)), Status: qp.StatusSuccess,
+				HTTPStatus: 200, OpenAIResponse: wrapped},
+		}
+		if err := st.WriteExchanges(ctx, []qp.Exchange{ex}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := st.Request(ctx, ex.Request.RequestID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.OpenAIRequest, asRead(body)) || !bytes.Equal(got.QwenRequest, asRead(wrapped)) ||
+			!bytes.Equal(got.Response.OpenAIResponse, asRead(wrapped)) {
+			t.Fatalf("%q read back as %q / %q", body, got.OpenAIRequest, got.QwenRequest)
+		}
+	})
+}
+
+// Two instances on one database: one records calls that resend the same
+// parts while the other deletes the older calls and removes the parts no
+// call uses, at the same time. Every call left reads back whole: no part a
+// call uses is ever removed.
+func TestPartRemovalRacesWriter(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		writer := storetest.Open(t, dbURL)
+		remover := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		start := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		calls := agentCalls(1, 40, start)
+		done := make(chan error, 1)
+		go func() {
+			for i := range calls {
+				if err := writer.WriteExchanges(ctx, calls[i:i+1]); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		removed := 0
+		for running := true; running; {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				running = false
+			default:
+			}
+			// Delete all but the newest few calls, then sweep.
+			if _, err := remover.DeleteRequestsBefore(ctx, time.Now().Add(-time.Hour).Add(30*time.Minute), 5); err != nil {
+				t.Fatal(err)
+			}
+			n, err := remover.DeleteUnusedParts(ctx, time.Now().Add(-remover.PartGrace()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			removed += n
+		}
+		var left []qp.Exchange
+		for _, c := range calls {
+			if _, err := writer.Request(ctx, c.Request.RequestID); err == nil {
+				left = append(left, c)
+			}
+		}
+		if len(left) == 0 {
+			t.Fatal("every call deleted: nothing raced")
+		}
+		checkBodies(t, writer, left)
+	})
+}
+
+// A part a call uses again after partTouch has its last use refreshed (what
+// keeps another instance's removal off it); parts not used again keep theirs.
+func TestPartsLastUseRefreshed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		calls := agentCalls(2, 3, time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli()))
+		if err := st.WriteExchanges(ctx, calls[:5]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB().ExecContext(ctx, `UPDATE body_parts SET last_used = 1`); err != nil {
+			t.Fatal(err)
+		}
+		before := count(t, st, `SELECT COUNT(*) FROM body_parts`)
+		if err := st.WriteExchanges(ctx, calls[5:]); err != nil { // resends the second conversation
+			t.Fatal(err)
+		}
+		refreshed := count(t, st, `SELECT COUNT(*) FROM body_parts WHERE last_used > 1`)
+		old := count(t, st, `SELECT COUNT(*) FROM body_parts WHERE last_used = 1`)
+		if refreshed == 0 || old == 0 || old > before {
+			t.Errorf("%d parts refreshed, %d left as they were (of %d)", refreshed, old, before)
+		}
+		checkBodies(t, st, calls)
+	})
+}
