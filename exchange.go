@@ -67,7 +67,10 @@ type Response struct {
 	TotalTokens      int
 	FirstTokenAt     time.Time // zero when no token was produced
 	Duration         time.Duration
+	// UpstreamAttempts counts completion attempts (retries included);
+	// NewChatAttempts the attempts to open a Qwen chat for a first turn.
 	UpstreamAttempts int
+	NewChatAttempts  int
 	UpstreamErrors   []string // how each failed attempt failed, in order
 	ErrorType        string
 	ErrorMessage     string

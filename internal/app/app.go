@@ -18,6 +18,7 @@ import (
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
@@ -56,7 +57,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}()
 	envCreds := qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
 	if cfg.MockUpstream {
-		if a.sim, err = qwensim.Start(qwensim.Options{}); err != nil {
+		if a.sim, err = qwensim.Start(qwensim.Options{EventDelay: cfg.MockEventDelay}); err != nil {
 			return nil, err
 		}
 		cfg.QwenBaseURL = a.sim.URL
@@ -117,7 +118,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	})
 	observe(m, a.recorder, sessions)
 	m.ObserveAccounts(a.accounts.Snapshot)
-	sorts := server.SortFields{}
+	sorts := historyapi.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, ModelMap: cfg.ModelMap, Sorts: sorts,
 		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, StreamKeepAlive: cfg.StreamKeepAlive},

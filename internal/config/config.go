@@ -30,6 +30,9 @@ type Config struct {
 	DatabaseMaxConns    int
 	SpoolPath           string
 	MockUpstream        bool
+	// MockEventDelay paces the simulator's stream events (only with
+	// MockUpstream): long enough to watch a stream in the live view.
+	MockEventDelay time.Duration
 
 	QwenBaseURL     string
 	QwenToken       string
@@ -134,6 +137,7 @@ func (c *Config) settings() []setting {
 		{"RETENTION_DAYS", "0", "delete recorded calls older than this many days (0: keep everything)", integer(&c.RetentionDays, 0, 100_000)},
 		{"RETENTION_INTERVAL", "3600000", "ms between retention sweeps", millis(&c.RetentionInterval, 1000)},
 		{"RETENTION_MAX_BYTES", "0", "delete the oldest recorded calls while the history is larger than this many bytes (0: no size limit)", integer64(&c.RetentionMaxBytes, 0)},
+		{"MOCK_UPSTREAM_EVENT_DELAY", "0", "with --mock-upstream: ms the simulator waits between stream events (to watch streams live)", millis(&c.MockEventDelay, 0)},
 	}
 }
 

@@ -72,7 +72,7 @@ func TestNonStreamingWhenStreamIsOmitted(t *testing.T) {
 	}
 	if r.Status != "success" || r.HTTPStatus != 200 || r.FinishReason != "stop" || r.Stream || r.Path != "/v1/chat/completions" ||
 		r.Responses != 1 || r.CompletionTokens != int(got.Usage.CompletionTokens) || r.PromptTokens != int(got.Usage.PromptTokens) ||
-		!r.TTFT.Valid || r.Attempts != 2 || r.ParentID == "" || r.ChatID == "" {
+		!r.TTFT.Valid || r.Attempts != 1 || r.NewChatAttempts != 1 || r.ParentID == "" || r.ChatID == "" {
 		t.Fatalf("stored row = %+v", r)
 	}
 	if !strings.Contains(r.OpenAIRequest.String, "hello proxy") || !strings.Contains(r.QwenRequest.String, `"parent_id":null`) ||
@@ -459,15 +459,16 @@ func TestConcurrentTurnsOfOneSessionAreSerialised(t *testing.T) {
 	// the others, and no attempt met a busy chat.
 	rows := e.rows()
 	parents := map[string]bool{}
-	attempts := 0
+	attempts, newChats := 0, 0
 	for _, r := range rows {
 		if r.Status != "success" {
 			t.Fatalf("row %+v", r)
 		}
 		parents[r.ParentID] = true
 		attempts += r.Attempts
+		newChats += r.NewChatAttempts
 	}
-	if attempts != n+1 { // n completions and one chats/new
+	if attempts != n || newChats != 1 { // n completions and one chats/new
 		t.Fatalf("%d upstream attempts for %d turns: some met a busy chat", attempts, n)
 	}
 	up := upstreamCompletions(t, e.sim)

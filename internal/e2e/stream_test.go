@@ -233,7 +233,7 @@ func TestSlowAnswersNeverGoSilent(t *testing.T) {
 		!strings.Contains(events[len(events)-2].data, "upstream_server_error") {
 		t.Fatalf("failure after opening: %d %v", resp.StatusCode, k)
 	}
-	if row := e.lastRow(); row.HTTPStatus != 200 || row.Status != "error" || row.Attempts != 5 { // the new chat, then four completion attempts
+	if row := e.lastRow(); row.HTTPStatus != 200 || row.Status != "error" || row.Attempts != 4 || row.NewChatAttempts != 1 { // the new chat, then four completion attempts
 		t.Fatalf("recorded %+v", row)
 	}
 	// (A failure before the first interval keeps its HTTP status: the

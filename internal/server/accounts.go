@@ -57,7 +57,7 @@ func (s *Server) newChatOn(ctx context.Context, c *call, t turnSpec, account str
 	for {
 		before, _ := s.deps.Accounts.Credentials(actx)
 		id, n, err := s.deps.Upstream.NewChat(actx, t.model)
-		c.ex.Response.UpstreamAttempts += n
+		c.ex.Response.NewChatAttempts += n
 		if err != nil && !refreshed && s.refresh(actx, account, before, err) {
 			refreshed = true
 			continue

@@ -66,7 +66,7 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		case qe.Kind == qwen.KindNotFound && ans.Events == 0 && !rechatted:
 			rechatted = true
 			chatID, n, err := s.deps.Upstream.NewChat(actx, t.model)
-			c.ex.Response.UpstreamAttempts += n
+			c.ex.Response.NewChatAttempts += n
 			if err != nil {
 				return ans, next, actx, err
 			}

@@ -80,6 +80,7 @@ func (e *eventStream) openLocked() error {
 	h.Set("X-Accel-Buffering", "no")
 	c.w.WriteHeader(http.StatusOK)
 	c.wrote, e.open = true, true
+	c.live.update(func(a *activeCall) { a.streaming = true })
 	if m := c.metrics; m != nil {
 		c.streaming = true
 		m.ActiveStreams.Inc()

@@ -127,19 +127,3 @@ func parseResponseID(id string) (requestID, sessionID string, ok bool) {
 	h := rest[:32]
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], string(sid), true
 }
-
-// byResponseID serves a resp_ id with object and any other id with history
-// (nil: not found).
-func byResponseID(object, history http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.PathValue("id"), "resp_") {
-			object(w, r)
-			return
-		}
-		if history == nil {
-			writeError(w, notFound(r))
-			return
-		}
-		history(w, r)
-	}
-}

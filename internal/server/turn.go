@@ -77,6 +77,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
+	c.live.update(func(a *activeCall) { a.model, a.stream = rq.Model, t.stream })
 
 	out := s.newOutput(c, t, false)
 	if t.stream {
@@ -104,6 +105,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 
 	sess := &turn.Session
+	c.live.update(func(a *activeCall) { a.sessionID = sess.ID })
 	ans, told, actx, err := s.ask(ctx, c, t, turn, out, account)
 	defer func() {
 		if !c.accountReported {
