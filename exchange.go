@@ -22,6 +22,7 @@ const (
 	ErrorTypeClientDisconnect   = "client_disconnect"
 	ErrorTypeNoCredentials      = "credentials_missing"
 	ErrorTypeInternal           = "internal_error"
+	ErrorTypeInvalidInput       = "invalid_input" // a client's input found bad during the turn
 	ErrorTypeServerShuttingDown = "shutting_down"
 )
 

@@ -121,7 +121,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	sorts := historyapi.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, ModelMap: cfg.ModelMap, Sorts: sorts,
-		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, StreamKeepAlive: cfg.StreamKeepAlive},
+		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, StreamKeepAlive: cfg.StreamKeepAlive,
+		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes,
+			ImageFetchTimeout: cfg.ImageFetchTimeout, RecordImageBytes: cfg.RecordImageBytes, ImageTimeout: cfg.ImageTimeout}},
 		server.Deps{Upstream: upstream, Credentials: creds, Accounts: a.accounts, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, ResponseObjects: a.store, Keys: keys, Metrics: m, Log: log})
 
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {

@@ -208,10 +208,19 @@ func TestClientDisconnectMidStreamIsRecorded(t *testing.T) {
 
 func TestClientDisconnectBeforeAnswerIsRecorded(t *testing.T) {
 	e := start(t, func(c *config.Config) { c.QwenTimeout = time.Minute })
-	e.sim.Inject(qwensim.Fault{Delay: time.Minute})
-	ctx, cancel := context.WithTimeout(ctxT(t), 200*time.Millisecond)
+	reached := make(chan struct{}, 1)
+	e.sim.Inject(qwensim.Fault{Delay: time.Minute, Reached: reached})
+	ctx, cancel := context.WithCancel(ctxT(t))
 	defer cancel()
-	if _, err := e.client.Chat.Completions.New(ctx, chatParams(openai.UserMessage("hello"))); !errors.Is(err, context.DeadlineExceeded) {
+	go func() {
+		// The client leaves once Qwen has been asked, before any answer.
+		select {
+		case <-reached:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if _, err := e.client.Chat.Completions.New(ctx, chatParams(openai.UserMessage("hello"))); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 	if r := e.lastRow(); r.ErrorType != "client_disconnect" || r.HTTPStatus != 499 || r.Responses != 1 || r.Attempts != 1 || r.NewChatAttempts != 1 {

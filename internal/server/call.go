@@ -49,7 +49,7 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 	}
 	return &call{w: w, r: r, ex: qp.Exchange{
 		Request: qp.Request{RequestID: id, Timestamp: started, Method: r.Method, Path: r.URL.Path,
-			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(body)},
+			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(s.imageRefs(body))},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
 	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path),
 		metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}

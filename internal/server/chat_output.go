@@ -115,7 +115,8 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 		v = &openai.TextCompletion{ID: o.id, Object: "text_completion", Created: o.created, Model: o.model, Usage: ans.Usage(),
 			Choices: []openai.TextChoice{{Text: text, Logprobs: json.RawMessage("null"), FinishReason: fr}}}
 	} else {
-		msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: openai.ToolCalls(o.callList)}
+		msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: openai.ToolCalls(o.callList),
+			Annotations: annotations(ans)}
 		if o.functions && len(o.callList) > 0 {
 			msg.FunctionCall = &openai.FunctionCall{Name: o.callList[0].Name, Arguments: o.callList[0].Arguments}
 			msg.ToolCalls = nil
@@ -248,7 +249,7 @@ func (o *streamOutput) finish(ans *translate.Answer, finishReason string) []byte
 			}
 			_ = o.writeCalls(0)
 		}
-		_ = o.write(o.enc.Finish(o.finishReason(finishReason)))
+		_ = o.write(o.enc.FinishAnnotated(o.finishReason(finishReason), annotations(ans)))
 		if o.includeUsage {
 			_ = o.write(o.enc.Usage(ans.Usage()))
 		}

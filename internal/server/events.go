@@ -158,9 +158,7 @@ func (c *call) setSession(id string) {
 // whole): after every interval without a byte it opens the stream, or, once
 // open, sends a comment. stop ends it and waits for it to exit.
 func (e *eventStream) keepAlive(every time.Duration) (stop func()) {
-	done, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
+	return background(func(done <-chan struct{}) {
 		t := time.NewTimer(every)
 		defer t.Stop()
 		for {
@@ -191,6 +189,16 @@ func (e *eventStream) keepAlive(every time.Duration) (stop func()) {
 			}
 			t.Reset(every)
 		}
+	})
+}
+
+// background runs loop in a goroutine until stop is called (loop then
+// sees done closed); stop waits for it to exit, and may be called again.
+func background(loop func(done <-chan struct{})) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		loop(done)
 	}()
 	var once sync.Once
 	return func() {

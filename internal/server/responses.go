@@ -34,22 +34,29 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	v, apiErr := s.resolveModel(r.Context(), req.Model)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
 	set, _ := req.ToolSet() // validated
-	s.answer(s.newCall(w, r, body), turnSpec{
+	t := turnSpec{
 		format:    responsesFormat{shell: responseShell(&req, body)},
 		tools:     set,
-		model:     model,
+		model:     v.model,
+		search:    v.search,
+		image:     v.image,
 		asked:     req.Model,
 		stream:    req.Stream,
-		thinking:  req.WantsThinking(),
+		thinking:  req.WantsThinking() || v.thinking,
 		messages:  req.Conversation(),
 		sessionID: sessionID,
-	})
+	}
+	if apiErr := s.turnImages(r.Context(), &t); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	s.answer(s.newCall(w, r, body), t)
 }
 
 // previousSession is the session a previous_response_id continues: the one

@@ -29,6 +29,7 @@ func (s *Server) routes() []endpoint {
 		{method: post, path: "/v1/messages", handler: s.messages},
 		{method: post, path: "/v1/messages/count_tokens", handler: s.countTokens},
 		{method: post, path: "/v1/completions", handler: s.completions},
+		{method: post, path: "/v1/images/generations", handler: s.imageGenerations},
 		{method: get, path: "/v1/models", handler: s.listModels},
 		{method: get, path: "/v1/models/{id...}", handler: s.getModel},
 		// The Responses API: POST /v1/responses, and its objects by resp_

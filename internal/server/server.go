@@ -13,6 +13,7 @@ import (
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/historyapi"
+	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/qwen"
@@ -50,6 +51,8 @@ type Config struct {
 	// StreamKeepAlive is the longest silence a streaming client sees
 	// (STREAM_KEEPALIVE); default 15 s.
 	StreamKeepAlive time.Duration
+	// Capabilities configures web search sources and images in and out.
+	Capabilities CapabilitiesConfig
 }
 
 // Deps are the collaborators of the server.
@@ -80,6 +83,8 @@ type Server struct {
 	calls   inflight // recorded calls in progress
 	live    active   // the same calls, described for the dashboard
 	history *historyapi.API
+	images  *imagefetch.Fetcher
+	files   chatFiles // images uploaded per Qwen chat
 	// rejected is Qwen's last refusal of the credentials, nil once they work.
 	rejected atomic.Pointer[rejection]
 }
@@ -95,8 +100,10 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.StreamKeepAlive <= 0 {
 		cfg.StreamKeepAlive = 15 * time.Second
 	}
+	cfg.Capabilities.defaults()
+	cc := cfg.Capabilities
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
-		started: time.Now(), now: time.Now}
+		started: time.Now(), now: time.Now, images: imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout)}
 	s.history = historyapi.New(historyapi.Deps{History: deps.History, Sessions: deps.Sessions, Recorder: deps.Recorder,
 		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }})
 	return s

@@ -9,6 +9,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
 	"qwenproxy/internal/structured"
@@ -20,11 +21,16 @@ import (
 // through: each front-end translates its request into this, and format
 // writes the answer back in the API's own form.
 type turnSpec struct {
-	format    answerFormat
-	model     string // the Qwen model that answers
-	asked     string // the model name the client sent ("" for none)
-	stream    bool
-	thinking  bool
+	format   answerFormat
+	model    string // the Qwen model that answers
+	asked    string // the model name the client sent ("" for none)
+	stream   bool
+	thinking bool
+	search   bool // Qwen searches the web: chat_type search, sources as annotations
+	image    bool // Qwen generates an image: chat_type t2i, answered as Markdown
+	// images are the new turn's images, read (decoded or fetched) before
+	// the call; they are uploaded for the chat that answers.
+	images    []*imagefetch.Image
 	messages  []qp.Message
 	sessionID string     // X-Session-Id (or the API's equivalent), already validated
 	tools     *tools.Set // nil or inactive: answers are never rewritten
@@ -62,6 +68,17 @@ func (t *turnSpec) correction(problem error) string {
 	return t.jsonFormat.Correction(problem)
 }
 
+// chatType is the Qwen chat type the turn's messages go with.
+func (t *turnSpec) chatType() string {
+	switch {
+	case t.image:
+		return qwen.ChatTypeImage
+	case t.search:
+		return qwen.ChatTypeSearch
+	}
+	return qwen.ChatTypeText
+}
+
 // answerModel is the model an answer names: the one the client asked for.
 func (t *turnSpec) answerModel() string { return cmp.Or(t.asked, t.model) }
 
@@ -86,6 +103,15 @@ func (s *Server) answer(c *call, t turnSpec) {
 		// has passed, whichever is first; then silences get comments.
 		stop := c.events().keepAlive(s.cfg.StreamKeepAlive)
 		defer stop()
+	} else if t.image {
+		// An image takes long: newlines before the JSON keep the client.
+		stop := padWhileSlow(c, s.cfg.StreamKeepAlive)
+		defer stop()
+	}
+	if t.image {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.Capabilities.ImageTimeout)
+		defer cancel()
 	}
 	if err := s.deps.Accounts.Unavailable(); err != nil {
 		out.fail(classify(err))
@@ -132,6 +158,12 @@ func (s *Server) answer(c *call, t turnSpec) {
 		out.reset()
 		err = out.content(clean)
 	}
+	if err == nil && clean == "" {
+		err = s.citeSources(ans, out)
+	}
+	if err != nil && t.image && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.r.Context().Err() == nil {
+		err = errImageTimeout
+	}
 	if err != nil {
 		turn.Touch() // a failed turn still keeps the session alive
 		rs.OpenAIResponse = out.finish(ans, "")
@@ -176,9 +208,10 @@ func unmetFailure(problem error) error {
 func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
+	spec.ChatType = t.chatType()
 	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
-	if rq.QwenRequest == nil || err == nil {
-		rq.QwenRequest = body // what the answer came from, when one did (after a move to another account)
+	if rq.QwenRequest == nil || err == nil { // what the answer came from, when one did (after a move to another account)
+		rq.QwenRequest = unsignedFiles(body, len(spec.Files) > 0)
 	}
 	rs.UpstreamAttempts += attempts
 	if err != nil {
