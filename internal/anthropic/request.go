@@ -262,8 +262,18 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 // messages when it carries tool results).
 func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 	p := func(f string) string { return fmt.Sprintf("messages.%d.%s", i, f) }
+	if m.Role == "system" {
+		// Claude Code (beta "mid-conversation-system") sends part of its
+		// context as a system message among the others: it joins the system
+		// prompt, as a Chat Completions system message anywhere does.
+		text, err := blocksText(m.Content, p("content"), "\n\n")
+		if err != nil {
+			return nil, err
+		}
+		return []qp.Message{{Role: "system", Text: text}}, nil
+	}
 	if m.Role != "user" && m.Role != "assistant" {
-		return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s: must be user or assistant, not %q", p("role"), m.Role)
+		return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s: must be user, assistant or system, not %q", p("role"), m.Role)
 	}
 	raw := bytes.TrimSpace(m.Content)
 	var s string

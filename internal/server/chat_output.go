@@ -35,7 +35,7 @@ func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
 		enc = openai.NewTextChunkEncoder(b.id, b.model, b.created)
 	}
 	c.events().setOpening(enc.Role)
-	o := &streamOutput{bufferedOutput: b, enc: enc, includeUsage: f.includeUsage,
+	o := &streamOutput{bufferedOutput: b, streamWriter: streamWriter{call: c}, enc: enc, includeUsage: f.includeUsage,
 		// tool_choice that demands a call, and response_format, can only
 		// be checked on the whole answer: such streams are sent when the
 		// answer is complete.
@@ -134,26 +134,15 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 // streamOutput forwards the answer as server-sent events.
 type streamOutput struct {
 	bufferedOutput
+	streamWriter
 	enc          *openai.ChunkEncoder
 	includeUsage bool
 	holding      bool   // send content and calls only at finish
 	streaming    string // the id of the call whose arguments are streaming
-	err          error
 }
 
 // start opens the stream with its role chunk (registered in open).
-func (o *streamOutput) start() {
-	if o.err == nil {
-		o.err = startEventStream(o.c)
-	}
-}
-
-func (o *streamOutput) write(b []byte) error {
-	if o.err == nil {
-		o.err = writeEvent(o.c, b)
-	}
-	return o.err
-}
+func (o *streamOutput) start() { o.openStream() }
 
 func (o *streamOutput) content(s string) error {
 	o.text.WriteString(s)
@@ -235,11 +224,7 @@ func (o *streamOutput) writeCalls(first int) error {
 	return nil
 }
 
-func (o *streamOutput) flush() {
-	if o.err == nil {
-		o.err = flushEvents(o.c)
-	}
-}
+func (o *streamOutput) flush() { o.flushStream() }
 
 func (o *streamOutput) finish(ans *translate.Answer, finishReason string) []byte {
 	if finishReason != "" {

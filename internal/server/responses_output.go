@@ -25,7 +25,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	r := f.shell
 	r.Object, r.CreatedAt, r.Model, r.Status = "response", c.ex.Request.Timestamp.Unix(), t.answerModel(), "in_progress"
 	r.Output = []responses.OutputItem{}
-	o := &responsesOutput{c: c, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
+	o := &responsesOutput{c: c, streamWriter: streamWriter{call: c}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.checked()}
@@ -44,15 +44,15 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 // responsesOutput writes the answer as Responses output items.
 type responsesOutput struct {
 	transcript
+	streamWriter
 	c         *call
 	resp      responses.Response
 	hex       string // the request id, for item ids
 	stream    bool
 	holding   bool
 	events    responses.Events
-	started   bool   // upstream has begun to answer
-	streaming string // the id of the call whose arguments are streaming
-	err       error
+	started   bool                   // upstream has begun to answer
+	streaming string                 // the id of the call whose arguments are streaming
 	open      string                 // the streamed item's type: "", "reasoning" or "message"
 	current   strings.Builder        // the streamed item's text
 	cites     []responses.Annotation // the last message item's citations, set at finish
@@ -74,21 +74,12 @@ func (o *responsesOutput) start() {
 		return
 	}
 	o.started = true
-	if o.err == nil {
-		o.err = startEventStream(o.c)
-	}
-}
-
-func (o *responsesOutput) write(b []byte) error {
-	if o.err == nil {
-		o.err = writeEvent(o.c, b)
-	}
-	return o.err
+	o.openStream()
 }
 
 func (o *responsesOutput) flush() {
-	if o.stream && o.err == nil {
-		o.err = flushEvents(o.c)
+	if o.stream {
+		o.flushStream()
 	}
 }
 
