@@ -34,6 +34,9 @@ type Session struct {
 	// APIKeyID is the proxy API key that opened the session ("" without
 	// keys): only that key continues the conversation.
 	APIKeyID string
+	// Account is the Qwen account the chat belongs to (another account's
+	// token gets "not found" for it); "" for sessions from before accounts.
+	Account string
 }
 
 // Expired reports whether the session's mapping has lapsed at now. An expired

@@ -16,9 +16,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/config"
-	"qwenproxy/internal/credentials"
 	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
@@ -42,6 +42,7 @@ type App struct {
 	http     *http.Server
 	ln       net.Listener
 	sim      *qwensim.Server
+	accounts *accounts.Pool
 	stop     context.CancelFunc
 	served   chan error
 	unlock   []func() // the database's and the spool's locks
@@ -62,7 +63,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 			return nil, err
 		}
 		cfg.QwenBaseURL = a.sim.URL
-		if !envCreds.Configured() {
+		for _, l := range cfg.QwenAccounts {
+			a.sim.AddAccount(l.Email, l.Password) // so that QWEN_ACCOUNTS can be tried too
+		}
+		if !envCreds.Configured() && len(cfg.QwenAccounts) == 0 {
 			// The simulator checks the form of the credentials, not their value.
 			envCreds = qwen.Credentials{Cookies: qwensim.LoginCookie()}
 		}
@@ -92,10 +96,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if envCreds.TokenMisplaced() {
 		log.Warn("QWEN_TOKEN holds a login token (a JWT), not a bx-umidtoken: it is used as the login token; put it in QWEN_COOKIES as token=… instead")
 	}
-	creds := credentials.New(envCreds, a.store)
-	if err := creds.Refresh(ctx); err != nil {
-		return nil, fmt.Errorf("read stored Qwen credentials: %w", err)
-	}
+	bg, stop := context.WithCancel(context.Background())
+	a.stop = stop
+	a.accounts = accounts.New(accounts.Config{Store: a.store, Credentials: a.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts, Cookie: envCreds,
+		SignIn:            (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, HTTP: &http.Client{Transport: qwen.NewTransport()}}).SignIn,
+		RateLimitCooldown: cfg.RateLimitCooldown, BriefCooldown: cfg.FailureCooldown, Log: log})
+	a.accounts.Start(bg)
+	creds := a.accounts
 	log.Info("database ready", "backend", a.store.Backend(), "database", a.store.String(), "migrations_applied", n)
 
 	keys, err := auth.New(ctx, cfg.APIKeys, cfg.AdminAPIKeys, a.store)
@@ -130,7 +137,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	upstream := qwen.New(qwen.Config{
 		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion, Credentials: creds, Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout,
 		MaxAnswerBytes: cfg.QwenMaxAnswerBytes,
-		MaxRetries:     cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,
+		MaxRetries:     cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay, RetryHere: a.accounts.RetryHere,
 		OnCall: func(endpoint string, err error) {
 			failures.Note(endpoint, err)
 			m.UpstreamCall(endpoint, outcome(err))
@@ -138,6 +145,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		},
 	})
 	observe(m, a.recorder, sessions)
+	m.ObserveAccounts(a.accounts.Snapshot)
 	sorts := historyapi.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, ModelMap: cfg.ModelMap, Sorts: sorts,
@@ -145,7 +153,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		RecorderSync: cfg.RecorderSync, RecordingRequired: cfg.RecordingRequired, MaxDuration: cfg.QwenMaxDuration, RecordMaxBodyBytes: cfg.RecordMaxBodyBytes,
 		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes,
 			ImageFetchTimeout: cfg.ImageFetchTimeout, RecordImageBytes: cfg.RecordImageBytes, ImageTimeout: cfg.ImageTimeout}},
-		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, ResponseObjects: a.store, Keys: keys, Metrics: m, Log: log})
+		server.Deps{Upstream: upstream, Credentials: creds, Accounts: a.accounts, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, ResponseObjects: a.store, Keys: keys, Metrics: m, Log: log})
 
 	a.http = &http.Server{
 		Handler:           a.api.Handler(),
@@ -156,20 +164,26 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		BaseContext:       a.api.BaseContext,
 		// No WriteTimeout: it would cut long streams.
 	}
-	bg, stop := context.WithCancel(context.Background())
-	a.stop = stop
 	go sessions.RunCleanup(bg, cfg.SessionCleanupInterval, log)
 	go keys.Run(bg, log)
-	go creds.Run(bg, log)
 	go runRetention(bg, a.store, retention{maxAge: time.Duration(cfg.RetentionDays) * 24 * time.Hour,
 		maxBytes: cfg.RetentionMaxBytes, interval: cfg.RetentionInterval}, log)
 	go reencodeBodies(bg, a.store, log)
 	go func() { a.served <- a.http.Serve(a.ln) }()
-	current, src := creds.Current(ctx)
+	snapshot, mode := a.accounts.Snapshot(), ""
+	for _, st := range snapshot {
+		if mode == "" || st.ID == accounts.CookieID {
+			mode = st.Mode // the pasted cookie's decides (signed-in accounts are always normal)
+		}
+	}
 	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion,
-		"credentials_configured", src != "", "qwen_mode", current.ChatMode())
+		"qwen_accounts", len(snapshot), "qwen_mode", mode)
 	return a, nil
 }
+
+// SyncAccounts exchanges the Qwen accounts' state with the database now
+// (it otherwise happens every few seconds and after each state change).
+func (a *App) SyncAccounts(ctx context.Context) error { return a.accounts.Sync(ctx) }
 
 // Addr is the address the server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
@@ -230,6 +244,9 @@ func (a *App) closeResources() {
 			unlock()
 		}
 	}()
+	if a.accounts != nil {
+		a.accounts.Wait() // its last state exchange ends before the database closes
+	}
 	if a.recorder != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		_ = a.recorder.Close(ctx) // after Shutdown's drain this returns at once

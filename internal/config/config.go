@@ -11,10 +11,12 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/modelmap"
 )
 
@@ -49,6 +51,14 @@ type Config struct {
 	QwenMaxDuration    time.Duration
 	// RecordMaxBodyBytes bounds each recorded body (truncated with a marker).
 	RecordMaxBodyBytes int
+
+	// Accounts the proxy signs in itself (QWEN_ACCOUNTS, then QWEN_ACCOUNTS_FILE).
+	QwenAccounts      []accounts.Login
+	QwenAccountsFile  string
+	RateLimitCooldown time.Duration
+	FailureCooldown   time.Duration
+	// SecretKey seals stored passwords and shared tokens; nil: none stored.
+	SecretKey *accounts.Sealer
 
 	SessionTimeout         time.Duration
 	SessionCleanupInterval time.Duration
@@ -114,6 +124,11 @@ func (c *Config) settings() []setting {
 		{"QWEN_BASE_URL", "https://chat.qwen.ai", "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
 		{"QWEN_TOKEN", "", "bx-umidtoken header value (optional with a token= cookie; needed for guest use)", str(&c.QwenToken)},
 		{"QWEN_COOKIES", "", "a logged-in browser's Cookie header for chat.qwen.ai (its token=<JWT> is enough)", str(&c.QwenCookies)},
+		{"QWEN_ACCOUNTS", "", "email:password[,email:password…] accounts the proxy signs in itself (the password is everything after the first ':')", logins(&c.QwenAccounts)},
+		{"QWEN_ACCOUNTS_FILE", "", "file of one email:password per line (for passwords with commas)", str(&c.QwenAccountsFile)},
+		{"QWEN_RATE_LIMIT_COOLDOWN", "21600000", "ms an account rests after Qwen's daily-quota answer when it gives no hours", millis(&c.RateLimitCooldown, 1000)},
+		{"QWEN_FAILURE_COOLDOWN", "5000", "ms an account rests after a firewall page, a 5xx or a connection failure, doubling per failure in a row up to 5 minutes (0: no rest)", millis(&c.FailureCooldown, 0)},
+		{"QWENPROXY_SECRET_KEY", "", "32 bytes, hex or base64, sealing stored passwords and shared tokens (comma-separated during a rotation: the first seals)", secretKey(&c.SecretKey)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
 		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
 		{"QWEN_MAX_ANSWER_BYTES", "16777216", "bytes one Qwen answer's stream may take; past it the call fails (502) and is recorded", integer64(&c.QwenMaxAnswerBytes, 1024)},
@@ -170,7 +185,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 			v = e
 		}
 		if err := s.set(v); err != nil {
-			if s.env == "DATABASE_URL" { // its password must not reach a log
+			if secretSettings[s.env] { // their values must not reach a log
 				errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
 				continue
 			}
@@ -211,7 +226,45 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if c.SpoolPath == "" {
 		c.SpoolPath = c.DatabasePath + ".spool"
 	}
+	if c.QwenAccountsFile != "" {
+		more, err := accounts.ParseFile(c.QwenAccountsFile)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range more {
+			if slices.ContainsFunc(c.QwenAccounts, func(x accounts.Login) bool { return x.Email == l.Email }) {
+				return nil, fmt.Errorf("QWEN_ACCOUNTS_FILE: %s is also in QWEN_ACCOUNTS", l.Email)
+			}
+			c.QwenAccounts = append(c.QwenAccounts, l)
+		}
+	}
 	return c, nil
+}
+
+// secretSettings are the variables whose values are never shown in an error.
+var secretSettings = map[string]bool{"DATABASE_URL": true, "QWEN_ACCOUNTS": true, "QWENPROXY_SECRET_KEY": true,
+	"QWEN_TOKEN": true, "QWEN_COOKIES": true}
+
+func logins(dst *[]accounts.Login) func(string) error {
+	return func(v string) error {
+		l, err := accounts.ParseList(v)
+		if err != nil {
+			return err
+		}
+		*dst = l
+		return nil
+	}
+}
+
+func secretKey(dst **accounts.Sealer) func(string) error {
+	return func(v string) error {
+		s, err := accounts.NewSealer(v)
+		if err != nil {
+			return err
+		}
+		*dst = s
+		return nil
+	}
 }
 
 // Database is what the store opens: the PostgreSQL URL when one is set,

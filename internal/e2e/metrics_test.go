@@ -10,6 +10,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
+	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
 )
 
@@ -27,7 +28,8 @@ func metric(text, name, labels string) float64 {
 }
 
 func TestMetricsFollowTheCalls(t *testing.T) {
-	e := start(t, nil)
+	// No rest after a failure: the lone account lists the models at once.
+	e := start(t, func(c *config.Config) { c.FailureCooldown = 0 })
 	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("count me"))); err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,10 @@ type Config struct {
 	// MaxAnswerBytes bounds the bytes of one answer's stream; past it the
 	// stream fails with KindTooLarge. Default DefaultMaxAnswerBytes.
 	MaxAnswerBytes int64
+	// RetryHere, when set, is asked before a retryable failure is retried
+	// with the same ctx: false hands the failure back at once, because the
+	// caller has somewhere better to send the call (another account).
+	RetryHere func(ctx context.Context, err error) bool
 }
 
 // Client talks to one Qwen base URL.
@@ -275,7 +279,7 @@ func (c *Client) retry(ctx context.Context, endpoint string, attempts *int, call
 			return nil
 		}
 		qe, ok := AsError(err)
-		if !ok || !qe.Retryable() || *attempts > c.cfg.MaxRetries {
+		if !ok || !qe.Retryable() || *attempts > c.cfg.MaxRetries || (c.cfg.RetryHere != nil && !c.cfg.RetryHere(ctx, err)) {
 			return err
 		}
 		delay := c.backoff(*attempts)

@@ -53,6 +53,14 @@ func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	account, ok := s.accountOf(w, r)
+	if !ok || s.rateLimited(w, account) {
+		return
+	}
+	if !s.owns(chatID, account) {
+		writeEnvelope(w, CodeNotFound, "Chat not found", http.StatusNotFound)
+		return
+	}
 	var req completionRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		writeEnvelope(w, CodeBadRequest, "Invalid JSON body", http.StatusBadRequest)

@@ -28,6 +28,9 @@ type call struct {
 	// streaming is set while an event stream is open (active-streams gauge).
 	streaming bool
 	metrics   *metrics.Metrics
+	// accountReported is set once the answering account's failure has been
+	// reported to the pool.
+	accountReported bool
 	// live describes the call while it runs (GET /v1/requests/active).
 	live *activeCall
 	// errorFormat writes errors in the envelope of the call's client API.

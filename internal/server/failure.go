@@ -52,6 +52,9 @@ func classify(err error) failure {
 		return failure{api: &openai.Error{Status: statusClientClosed, Type: openai.TypeInvalidRequest, Code: "client_closed",
 			Message: "the client closed the connection"}, errType: qp.ErrorTypeClientDisconnect, cause: err}
 	}
+	if f, ok := accountFailure(err); ok {
+		return f
+	}
 	var unmet *unmetError
 	if errors.As(err, &unmet) {
 		return failure{api: &openai.Error{Status: http.StatusBadGateway, Type: openai.TypeUpstream, Code: unmet.code, Message: unmet.message},

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime"
 	"time"
 
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/qwen"
 )
 
@@ -17,6 +19,9 @@ type credentialState struct {
 	TokenExpiresAt *time.Time `json:"token_expires_at"`
 	TokenExpired   *bool      `json:"token_expired,omitempty"`
 	Rejected       *rejection `json:"rejected,omitempty"`
+	// Accounts is every Qwen account's state: usable or not, cooldown end,
+	// token expiry, calls and failures by class.
+	Accounts []accounts.Status `json:"accounts"`
 }
 
 // rejection is Qwen's last refusal of the credentials.
@@ -38,21 +43,29 @@ func (s *Server) UpstreamResult(err error) {
 	}
 }
 
-// credentialState describes the configured credentials, never their values.
-func (s *Server) credentialState(ctx context.Context) credentialState {
-	creds, err := s.deps.Credentials.Credentials(ctx)
-	if err != nil {
-		return credentialState{}
+// credentialState describes the configured credentials, never their
+// values, from the account pool's memory: health never waits on a sign-in
+// or the database. The top-level token fields are the pasted cookie's
+// (else the soonest-expiring account's); accounts lists every account.
+func (s *Server) credentialState(context.Context) credentialState {
+	snap := s.deps.Accounts.Snapshot()
+	st := credentialState{Configured: len(snap) > 0, Rejected: s.rejected.Load(), Accounts: snap}
+	if !st.Configured {
+		return st
 	}
-	st := credentialState{Configured: true, Mode: creds.ChatMode(), Rejected: s.rejected.Load()}
-	if src, ok := s.deps.Credentials.(interface {
-		Current(context.Context) (qwen.Credentials, string)
-	}); ok {
-		_, st.Source = src.Current(ctx)
+	for _, a := range snap {
+		if a.ID == accounts.CookieID {
+			st.Source, st.Mode, st.TokenExpiresAt = a.Source, a.Mode, a.TokenExpiresAt
+			break
+		}
+		if a.TokenExpiresAt != nil && (st.TokenExpiresAt == nil || a.TokenExpiresAt.Before(*st.TokenExpiresAt)) {
+			st.TokenExpiresAt = a.TokenExpiresAt
+		}
+		st.Mode = a.Mode
 	}
-	if exp, ok := creds.Expiry(); ok {
-		expired := !s.now().Before(exp)
-		st.TokenExpiresAt, st.TokenExpired = &exp, &expired
+	if st.TokenExpiresAt != nil {
+		expired := !s.now().Before(*st.TokenExpiresAt)
+		st.TokenExpired = &expired
 	}
 	return st
 }
@@ -89,8 +102,14 @@ func (s *Server) readiness(ctx context.Context) (bool, map[string]string) {
 	if err := s.deps.Store.Check(ctx); err != nil {
 		checks["database"], ready = "unavailable: "+err.Error(), false
 	}
-	if !s.credentialState(ctx).Configured {
-		checks["credentials"], ready = "not_configured", false
+	if err := s.deps.Accounts.Unavailable(); err != nil {
+		var u *accounts.Unavailable
+		if errors.As(err, &u) && u.Reason != accounts.ReasonNone {
+			checks["credentials"] = "no_usable_account: " + u.Reason
+		} else {
+			checks["credentials"] = "not_configured"
+		}
+		ready = false
 	}
 	st := s.deps.Recorder.Stats()
 	switch {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/imagefetch"
@@ -76,6 +77,7 @@ type Config struct {
 type Deps struct {
 	Upstream    Upstream
 	Credentials qwen.CredentialSource
+	Accounts    *accounts.Pool // the Qwen accounts calls are made as
 	Sessions    *session.Manager
 	Recorder    Recorder
 	Store       interface{ Check(context.Context) error } // a real write and read

@@ -135,7 +135,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 const responseColumns = `r.id, r.request_id, q.request_id, COALESCE(r.session_id, ''), r.response_id, r.timestamp, r.model, r.stream,
 	r.status, r.http_status, COALESCE(r.finish_reason, ''), COALESCE(r.chat_id, ''), COALESCE(r.parent_id, ''),
 	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, r.duration_us,
-	r.upstream_attempts, r.new_chat_attempts, COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
+	r.upstream_attempts, r.new_chat_attempts, COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, ''), COALESCE(r.account, '')`
 
 func scanResponse(row interface{ Scan(...any) error }, extra ...any) (*qp.ResponseRecord, error) {
 	var r qp.ResponseRecord
@@ -144,7 +144,7 @@ func scanResponse(row interface{ Scan(...any) error }, extra ...any) (*qp.Respon
 	var us int64
 	dest := []any{&r.ID, &r.RequestID, &r.RequestUUID, &r.SessionID, &r.ResponseID, &ts, &r.Model, &r.Stream, &r.Status, &r.HTTPStatus,
 		&r.FinishReason, &r.ChatID, &r.ParentID, &r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &ttft, &us,
-		&r.UpstreamAttempts, &r.NewChatAttempts, &r.UpstreamErrors, &r.ErrorType, &r.Error}
+		&r.UpstreamAttempts, &r.NewChatAttempts, &r.UpstreamErrors, &r.ErrorType, &r.Error, &r.Account}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -173,17 +173,20 @@ func callFilter(w *where, f qp.CallFilter, prefix, timeCol string) {
 	if f.FinishReason != "" {
 		w.add(prefix+"finish_reason = ?", f.FinishReason)
 	}
+	if f.Account != "" {
+		w.add(prefix+"account = ?", f.Account)
+	}
 	w.addRange(timeCol, f.Range)
 }
 
 const requestColumns = `q.id, q.request_id, COALESCE(q.session_id, ''), q.timestamp, q.method, q.path, q.model, q.stream, q.client_ip,
-	q.user_agent, COALESCE(q.api_key_id, ''), COALESCE(q.ignored_params, '')`
+	q.user_agent, COALESCE(q.api_key_id, ''), COALESCE(q.ignored_params, ''), COALESCE(q.account, '')`
 
 func scanRequest(row interface{ Scan(...any) error }, extra ...any) (*qp.RequestRecord, error) {
 	var r qp.RequestRecord
 	var ts int64
 	var ignored string
-	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent, &r.APIKeyID, &ignored}
+	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent, &r.APIKeyID, &ignored, &r.Account}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -276,6 +279,7 @@ func (o *optionalResponse) dest() []any {
 func (o *optionalResponse) record(req *qp.RequestRecord) *qp.ResponseRecord {
 	r := o.r
 	r.RequestID, r.RequestUUID, r.SessionID, r.Model, r.Stream = req.ID, req.RequestID, req.SessionID, req.Model, req.Stream
+	r.Account = req.Account
 	r.Timestamp = time.UnixMilli(o.ts)
 	r.DurationMillis = float64(o.us) / 1000
 	if o.ttft.Valid {
