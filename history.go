@@ -162,7 +162,9 @@ type HistoryStore interface {
 	// the numeric id or the request UUID.
 	Request(ctx context.Context, key string) (*RequestRecord, error)
 	ListResponses(ctx context.Context, f CallFilter, o ListOptions) (*ListResult[ResponseRecord], error)
-	Response(ctx context.Context, id int64) (*ResponseRecord, error)
+	// Response returns one recorded response with bodies; key is the numeric
+	// id or the response UUID.
+	Response(ctx context.Context, key string) (*ResponseRecord, error)
 	Stats(ctx context.Context, q StatsQuery) (*Stats, error)
 	// Export streams every call in range, oldest first, to fn.
 	Export(ctx context.Context, f CallFilter, bodies bool, fn func(*RequestRecord) error) error

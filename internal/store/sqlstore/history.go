@@ -375,13 +375,17 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 }
 
 // Response returns one response with its bodies.
-func (s *Store) Response(ctx context.Context, id int64) (*qp.ResponseRecord, error) {
+func (s *Store) Response(ctx context.Context, key string) (*qp.ResponseRecord, error) {
+	cond, arg := "r.response_id = ?", any(key)
+	if id, err := strconv.ParseInt(key, 10, 64); err == nil {
+		cond, arg = "r.id = ?", id
+	}
 	tx, err := s.snapshot(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
+		return nil, fmt.Errorf("read response %s: %w", key, err)
 	}
 	defer tx.Rollback()
-	return s.responseWhere(ctx, tx, "r.id = ?", id)
+	return s.responseWhere(ctx, tx, cond, arg)
 }
 
 func (s *Store) responseWhere(ctx context.Context, db querier, cond string, arg any) (*qp.ResponseRecord, error) {
