@@ -529,4 +529,24 @@ func TestOneServerPerDatabaseAndFailedStartsCreateNothing(t *testing.T) {
 			t.Fatalf("serve %v failed but created %s:\n%s", args, filepath.Dir(fresh), out)
 		}
 	}
+
+	// A database that exists but stores no keys is refused before any
+	// migration touches it.
+	existing := filepath.Join(t.TempDir(), "existing.db")
+	if err := os.WriteFile(existing, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = serveFails(t, bin, []string{"--port", "0", "--host", "0.0.0.0", "--database-path", existing})
+	if !strings.Contains(out, "refusing to listen on 0.0.0.0 without API keys") {
+		t.Fatalf("serve on 0.0.0.0 without keys said:\n%s", out)
+	}
+	conn, err := sql.Open("sqlite", "file:"+existing+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var tables int
+	if err := conn.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'`).Scan(&tables); err != nil || tables != 0 {
+		t.Fatalf("a refused start left %d tables in the existing database (%v)", tables, err)
+	}
 }

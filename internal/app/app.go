@@ -89,6 +89,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}); err != nil {
 		return nil, err
 	}
+	if err := checkStoredKeys(ctx, cfg, a.store); err != nil {
+		return nil, err
+	}
 	n, err := a.store.Migrate(ctx)
 	if err != nil {
 		return nil, err
@@ -397,6 +400,35 @@ func checkHost(cfg *config.Config) error {
 	}
 	return nil // the stored keys decide, once the database is open
 }
+
+// checkStoredKeys refuses, before any migration touches the database, a
+// non-loopback start whose only possible keys would be stored ones and whose
+// database stores none. A database too old to have the api_keys table
+// (migration 3) stores none.
+func checkStoredKeys(ctx context.Context, cfg *config.Config, st *sqlstore.Store) error {
+	if loopback(cfg.Host) || cfg.AllowUnauthenticated || len(cfg.APIKeys)+len(cfg.AdminAPIKeys) > 0 {
+		return nil
+	}
+	status, err := st.MigrationStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("read the database's migrations: %w", err)
+	}
+	for _, m := range status {
+		if m.Version == apiKeysMigration && !m.AppliedAt.IsZero() {
+			keys, err := st.APIKeys(ctx)
+			if err != nil {
+				return err
+			}
+			if len(keys) > 0 {
+				return nil
+			}
+		}
+	}
+	return errUnauthenticated(cfg.Host)
+}
+
+// apiKeysMigration is the migration that creates the api_keys table.
+const apiKeysMigration = 3
 
 func errUnauthenticated(host string) error {
 	return fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", host)
