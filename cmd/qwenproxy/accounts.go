@@ -24,7 +24,13 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 	switch action {
 	case "add":
 		email := c.fs.String("email", "", "the account's e-mail address (its password is read from standard input)")
-		if err := c.openOrCreate(ctx, args); err != nil {
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if *email == "" {
+			return usagef("--email is required (the password is read from standard input)")
+		}
+		if err := c.connect(ctx); err != nil {
 			return err
 		}
 		return accountsAdd(ctx, c, *email, stdin)
@@ -39,6 +45,9 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		id = strings.ToLower(id)
+		if id == accounts.CookieID {
+			return errors.New("the cookie account is the pasted browser cookie: remove it with `qwenproxy credentials clear` (or unset QWEN_COOKIES where it comes from the environment)")
+		}
 		recs, err := c.store.Accounts(ctx)
 		if err != nil {
 			return err
@@ -54,12 +63,15 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(c.stdout, "account %s removed; a running server stops using it within seconds\n", id)
 		return nil
 	case "test":
-		id, rest := idArg(args)
-		if err := c.openOrCreate(ctx, rest); err != nil {
+		// Like the other commands that read accounts' state, it never
+		// creates a database: a mistyped --database-path is refused.
+		c.maxArgs = 1
+		if err := c.open(ctx, args); err != nil {
 			return err
 		}
-		if id == "" {
-			id = c.fs.Arg(0)
+		id := ""
+		if len(c.args) > 0 {
+			id = c.args[0]
 		}
 		return accountsTest(ctx, c, strings.ToLower(id))
 	case "rekey":
@@ -68,7 +80,7 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		}
 		return accountsRekey(ctx, c)
 	}
-	return fmt.Errorf("unknown action %q (want add, ls, rm, test or rekey)", action)
+	return usagef("unknown action %q (want add, ls, rm, test or rekey)", action)
 }
 
 // accountsAdd stores an account with its password sealed. Without a key it
@@ -213,6 +225,6 @@ func accountsRekey(ctx context.Context, c *cli) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%d accounts re-sealed under the first key of QWENPROXY_SECRET_KEY; the other keys can now be dropped\n", n)
+	fmt.Fprintf(c.stdout, "%s re-sealed under the first key of QWENPROXY_SECRET_KEY; the other keys can now be dropped\n", plural(n, "account"))
 	return nil
 }

@@ -65,7 +65,7 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 		fmt.Fprintf(c.stderr, "the accounts' state could not be saved: %v\n", err)
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d accounts failed", failed, len(ids))
+		return fmt.Errorf("%d of %s failed", failed, plural(len(ids), "account"))
 	}
 	return nil
 }

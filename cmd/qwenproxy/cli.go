@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,6 +28,10 @@ type cli struct {
 	store   *sqlstore.Store
 	getenv  func(string) string
 	started time.Time
+	// args are the positional arguments once parsed; maxArgs is how many
+	// the command takes (more is a usage error).
+	args    []string
+	maxArgs int
 }
 
 func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (*cli, error) {
@@ -51,6 +54,11 @@ func (c *cli) open(ctx context.Context, args []string) error {
 	if err := c.parse(args); err != nil {
 		return err
 	}
+	return c.openParsed(ctx)
+}
+
+// openParsed is open once the flags are parsed.
+func (c *cli) openParsed(ctx context.Context) error {
 	if c.cfg.DatabaseURL == "" {
 		if _, err := os.Stat(c.cfg.DatabasePath); err != nil {
 			return fmt.Errorf("no database at %s (set DATABASE_PATH or --database-path, or DATABASE_URL for PostgreSQL): %w", c.cfg.DatabasePath, err)
@@ -60,9 +68,14 @@ func (c *cli) open(ctx context.Context, args []string) error {
 }
 
 func (c *cli) parse(args []string) error {
-	if err := c.fs.Parse(args); err != nil {
+	pos, err := parseFlags(c.fs, args)
+	if err != nil {
 		return err
 	}
+	if err := checkArgs(pos, c.maxArgs); err != nil {
+		return err
+	}
+	c.args = pos
 	if err := config.CheckDatabaseURL(c.cfg.DatabaseURL); err != nil {
 		return fmt.Errorf("--database-url: %w", err)
 	}
@@ -125,6 +138,7 @@ func oneLine(s string, n int) string {
 
 // newActionCLI starts a command that takes an action word (defaulting to
 // def) before its flags, and returns the action and the remaining args.
+// The action word must come first: a leading flag selects the default.
 func newActionCLI(name, def string, args []string, getenv func(string) string, stdout, stderr io.Writer) (*cli, string, []string, error) {
 	action, args := splitAction(args, def)
 	c, err := newCLI(name+" "+action, getenv, stdout, stderr)
@@ -148,27 +162,18 @@ func splitAction(args []string, def string) (string, []string) {
 	return def, args
 }
 
-// idArg takes an id given before the flags; one given after them is
-// c.fs.Arg(0) once the flags are parsed.
-func idArg(args []string) (string, []string) {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return args[0], args[1:]
-	}
-	return "", args
-}
-
 // openWithID opens the database for a command that names one thing by id,
-// before or after its flags.
+// before, after or among its flags.
 func (c *cli) openWithID(ctx context.Context, args []string, usage string) (string, error) {
-	id, rest := idArg(args)
-	if err := c.open(ctx, rest); err != nil {
+	c.maxArgs = 1
+	if err := c.parse(args); err != nil {
 		return "", err
 	}
-	if id == "" {
-		id = c.fs.Arg(0)
+	if len(c.args) == 0 {
+		return "", usagef("usage: %s", usage)
 	}
-	if id == "" {
-		return "", errors.New("usage: " + usage)
+	if err := c.openParsed(ctx); err != nil {
+		return "", err
 	}
-	return id, nil
+	return c.args[0], nil
 }

@@ -23,11 +23,15 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 	from := fs.String("from", "", "source: sqlite:PATH (or a PATH) or postgres://…")
 	to := fs.String("to", "", "destination: postgres://… or sqlite:PATH")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	if err := fs.Parse(args); err != nil {
+	positional, err := parseFlags(fs, args)
+	if err != nil {
 		return err
 	}
-	if *from == "" || *to == "" || fs.NArg() > 0 {
-		return errors.New("usage: qwenproxy copy --from sqlite:PATH --to postgres://user@host/db")
+	if err := checkArgs(positional, 0); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" {
+		return usageError{errors.New("usage: qwenproxy copy --from sqlite:PATH --to postgres://user@host/db")}
 	}
 	if *from == *to {
 		return errors.New("--from and --to name the same database")
@@ -59,8 +63,8 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 		return writeJSON(stdout, map[string]any{"from": src.String(), "to": dst.String(), "sessions": res.Sessions,
 			"calls": res.Calls, "already_copied": res.Resumed})
 	}
-	fmt.Fprintf(stdout, "copied %d sessions and %d calls (%d already there) from %s to %s\n",
-		res.Sessions, res.Calls-res.Resumed, res.Resumed, src, dst)
+	fmt.Fprintf(stdout, "copied %s and %s (%d already there) from %s to %s\n",
+		plural(res.Sessions, "session"), plural(res.Calls-res.Resumed, "call"), res.Resumed, src, dst)
 	return nil
 }
 

@@ -43,7 +43,7 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 	case "status":
 		return credentialStatus(ctx, c)
 	}
-	return fmt.Errorf("unknown action %q (want set, clear or status)", action)
+	return usagef("unknown action %q (want set, clear or status)", action)
 }
 
 // readCredentials reads the credentials from standard input: either one

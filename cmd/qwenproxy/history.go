@@ -178,6 +178,6 @@ func pruneCmd(ctx context.Context, args []string, e env) error {
 	if *c.asJSON {
 		return c.printJSON(map[string]any{"deleted": total, "before": before.UnixMilli()})
 	}
-	fmt.Fprintf(c.stdout, "deleted %d calls recorded before %s\n", total, historyapi.FormatTime(before))
+	fmt.Fprintf(c.stdout, "deleted %s recorded before %s\n", plural(total, "call"), historyapi.FormatTime(before))
 	return nil
 }

@@ -146,7 +146,7 @@ func TestHistoryCommands(t *testing.T) {
 		t.Fatalf("prune 0s without --yes: %d %s", code, errOut)
 	}
 	out, _, code = runCLI(t, db, "prune", "--older-than", "0s", "--yes")
-	if code != 0 || !strings.Contains(out, "deleted 1 calls") {
+	if code != 0 || !strings.Contains(out, "deleted 1 call ") {
 		t.Fatalf("prune 0s: %s", out)
 	}
 	if out, _, _ := runCLI(t, db, "sessions", "--json"); strings.TrimSpace(out) != "[]" {

@@ -63,5 +63,5 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(c.stdout, "removed key %s\n", id)
 		return nil
 	}
-	return fmt.Errorf("unknown action %q (want add, ls or rm)", action)
+	return usagef("unknown action %q (want add, ls or rm)", action)
 }

@@ -103,7 +103,12 @@ func commands() []command {
 	}
 }
 
-const usageTail = `  help        this text, with every environment variable and its default
+const usageTail = `  version     the build: module version, VCS revision and time, Go version (also --version)
+  help        this text, with every environment variable and its default
+
+Flags may stand before, after or among a command's arguments; "--" ends the flags.
+Exit status: 0 done, 1 the command failed, 2 a usage error (unknown command, action or flag, a
+missing or surplus argument); doctor's own statuses name its diagnosis.
 
 Every command takes --help. Every history command takes --database-path (default DATABASE_PATH),
 --database-url (default DATABASE_URL: a postgres:// URL selects PostgreSQL) and --json.
@@ -153,6 +158,13 @@ func runEnv(ctx context.Context, args []string, e env) int {
 	case "help", "-h", "--help", "-help":
 		printHelp(e.stdout)
 		return 0
+	case "version", "--version", "-version":
+		if len(args) > 1 {
+			fmt.Fprintf(e.stderr, "qwenproxy version: unexpected argument %q\n", args[1])
+			return 2
+		}
+		printVersion(e.stdout)
+		return 0
 	}
 	i := slices.IndexFunc(commands(), func(c command) bool { return c.name == args[0] })
 	if i < 0 {
@@ -164,18 +176,42 @@ func runEnv(ctx context.Context, args []string, e env) int {
 		commandHelp(ctx, cmd, e)
 		return 0
 	}
+	if err := checkAction(cmd, args[1:]); err != nil {
+		fmt.Fprintf(e.stderr, "qwenproxy %s: %v\n", args[0], err)
+		return 2
+	}
 	if err := cmd.run(ctx, args[1:], e); err != nil {
 		var status exitStatus
+		var usage usageError
 		switch {
 		case errors.Is(err, flag.ErrHelp):
 			return 0
 		case errors.As(err, &status):
 			return int(status)
+		case errors.As(err, &usage):
+			fmt.Fprintf(e.stderr, "qwenproxy %s: %v (qwenproxy %s --help shows the usage)\n", args[0], err, args[0])
+			return 2
 		}
 		fmt.Fprintf(e.stderr, "qwenproxy %s: %v\n", args[0], err)
 		return 1
 	}
 	return 0
+}
+
+// checkAction refuses an action word the command does not have, before the
+// command opens anything.
+func checkAction(cmd command, args []string) error {
+	if len(cmd.actions) == 0 || len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return nil
+	}
+	var names []string
+	for _, a := range cmd.actions {
+		if a.name == args[0] {
+			return nil
+		}
+		names = append(names, a.name)
+	}
+	return fmt.Errorf("unknown action %q (want %s)", args[0], strings.Join(names, ", "))
 }
 
 // wantsHelp reports whether a command's arguments ask for its help: -h,

@@ -62,7 +62,7 @@ func TestMigrateStatusAndUp(t *testing.T) {
 		strings.Contains(out.String(), "pending") {
 		t.Fatalf("exit %d: %s", code, out.String())
 	}
-	if code := run(context.Background(), []string{"migrate", "sideways"}, env, &out, &errOut); code != 1 {
+	if code := run(context.Background(), []string{"migrate", "sideways"}, env, &out, &errOut); code != 2 {
 		t.Fatalf("unknown action exit %d", code)
 	}
 }

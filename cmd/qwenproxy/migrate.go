@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
-	"time"
 
 	"qwenproxy/internal/store"
 )
@@ -29,7 +28,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "applied %d migration(s) to %s\n", n, st)
+		fmt.Fprintf(stdout, "applied %s to %s\n", plural(n, "migration"), st)
 		return nil
 	case "status":
 		status, err := st.MigrationStatus(ctx)
@@ -41,12 +40,12 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		for _, m := range status {
 			applied := "pending"
 			if !m.AppliedAt.IsZero() {
-				applied = m.AppliedAt.UTC().Format(time.RFC3339)
+				applied = ms(m.AppliedAt)
 			}
 			fmt.Fprintf(tw, "%d\t%s\t%s\n", m.Version, m.Name, applied)
 		}
 		return tw.Flush()
 	default:
-		return fmt.Errorf("unknown action %q (want status or up)", action)
+		return usagef("unknown action %q (want status or up)", action)
 	}
 }

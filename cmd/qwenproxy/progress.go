@@ -19,12 +19,8 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, verb string) *progress {
-	on := false
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			on = true
-		}
-	}
+	f, ok := w.(*os.File)
+	on := ok && isTerminal(f)
 	return &progress{w: w, verb: verb, on: on, start: time.Now()}
 }
 
@@ -34,7 +30,7 @@ func (p *progress) set(n int) {
 	}
 	p.last = time.Now()
 	rate := float64(n) / time.Since(p.start).Seconds()
-	fmt.Fprintf(p.w, "\r%s %d calls (%.0f/s)", p.verb, n, rate)
+	fmt.Fprintf(p.w, "\r%s %s (%.0f/s)", p.verb, plural(n, "call"), rate)
 }
 
 // setOf draws a bar: n of total calls, the rate and the time left.
@@ -54,12 +50,12 @@ func (p *progress) setOf(n, total int) {
 	if rate > 0 {
 		left = (time.Duration(float64(total-n)/rate) * time.Second).String()
 	}
-	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %d/%d calls (%.0f/s, %s left)  ", p.verb,
-		strings.Repeat("#", filled), strings.Repeat(".", width-filled), 100*n/total, n, total, rate, left)
+	fmt.Fprintf(p.w, "\r%s [%s%s] %3d%% %d/%s (%.0f/s, %s left)  ", p.verb,
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), 100*n/total, n, plural(total, "call"), rate, left)
 }
 
 func (p *progress) done(n int) {
 	if p.on {
-		fmt.Fprintf(p.w, "\r%s %d calls in %s\n", p.verb, n, time.Since(p.start).Round(time.Millisecond))
+		fmt.Fprintf(p.w, "\r%s %s in %s\n", p.verb, plural(n, "call"), time.Since(p.start).Round(time.Millisecond))
 	}
 }

@@ -27,7 +27,7 @@ func openSecretInput(stdin io.Reader, stderr io.Writer) *secretInput {
 	if !isFile {
 		return in
 	}
-	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+	if !isTerminal(f) {
 		return in
 	}
 	in.terminal = true

@@ -50,5 +50,5 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 		// A call's whole record is nested JSON: shown as such either way.
 		return c.printJSON(historyapi.Request(rec, true))
 	}
-	return fmt.Errorf("unknown action %q (want ls or show)", action)
+	return usagef("unknown action %q (want ls or show)", action)
 }

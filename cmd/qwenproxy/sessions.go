@@ -77,10 +77,10 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		if *c.asJSON {
 			return c.printJSON(map[string]any{"deleted": true, "session_id": id, "calls": rec.RequestCount})
 		}
-		fmt.Fprintf(c.stdout, "deleted session %s and its %d calls\n", id, rec.RequestCount)
+		fmt.Fprintf(c.stdout, "deleted session %s and its %s\n", id, plural(rec.RequestCount, "call"))
 		return nil
 	}
-	return fmt.Errorf("unknown action %q (want ls, show or rm)", action)
+	return usagef("unknown action %q (want ls, show or rm)", action)
 }
 
 // showSession prints a session's header and then its conversation as a

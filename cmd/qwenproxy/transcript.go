@@ -64,7 +64,7 @@ func printMessage(w io.Writer, m historyapi.MessageJSON, fullReasoning bool) {
 			fmt.Fprintf(w, "  [reasoning]\n%s\n", indent(m.Reasoning))
 		} else {
 			first, _, _ := strings.Cut(strings.TrimSpace(m.Reasoning), "\n")
-			fmt.Fprintf(w, "  [reasoning, %d characters: --reasoning shows it] %s\n", len([]rune(m.Reasoning)), oneLine(first, 60))
+			fmt.Fprintf(w, "  [reasoning, %s: --reasoning shows it] %s\n", plural(len([]rune(m.Reasoning)), "character"), oneLine(first, 60))
 		}
 	}
 	if m.Content != "" {

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runNoDB runs the CLI with DATABASE_PATH pointing at a file that does not
+// exist, so that a flag left unread shows as "no database".
+func runNoDB(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	return runCLI(t, filepath.Join(t.TempDir(), "not-this-one.db"), args...)
+}
+
+// Flags count wherever they stand among the arguments: a flag before the
+// id must not make the flags after it silently ignored (which read, or
+// deleted from, another database).
+func TestFlagsAnywhereAmongArguments(t *testing.T) {
+	db, session := populate(t)
+	out, errOut, code := runNoDB(t, "sessions", "show", "--json", session, "--database-path", db)
+	var shown struct {
+		Session struct {
+			ID string `json:"id"`
+		} `json:"session"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &shown) != nil || shown.Session.ID != session {
+		t.Fatalf("sessions show --json ID --database-path: %d %s %s", code, out, errOut)
+	}
+	if out, errOut, code := runNoDB(t, "requests", "show", "--json", "1", "--database-path", db); code != 0 || !strings.Contains(out, `"request_id"`) {
+		t.Fatalf("requests show --json 1 --database-path: %d %s %s", code, out, errOut)
+	}
+	// A flag between the action and the id, and one after the id.
+	if out, errOut, code := runNoDB(t, "sessions", "show", "--database-path", db, session, "--calls"); code != 0 || !strings.Contains(out, "STATUS") {
+		t.Fatalf("sessions show --database-path ID --calls: %d %s %s", code, out, errOut)
+	}
+	// A surplus argument is refused by name, and nothing is deleted.
+	for _, c := range []struct {
+		stray string
+		args  []string
+	}{
+		{"extra", []string{"sessions", "show", session, "extra", "--database-path", db}},
+		{"extra", []string{"sessions", "rm", "--json", session, "extra", "--database-path", db}},
+		{"stray", []string{"requests", "ls", "stray", "--database-path", db}},
+		{"stray", []string{"stats", "stray", "--database-path", db}},
+		{"b", []string{"keys", "rm", "a", "b", "--database-path", db}},
+		{"stray", []string{"copy", "--from", db, "stray", "--to", filepath.Join(t.TempDir(), "c.db")}},
+	} {
+		if _, errOut, code := runNoDB(t, c.args...); code != 2 || !strings.Contains(errOut, `unexpected argument "`+c.stray+`"`) {
+			t.Errorf("%v: exit %d, %s", c.args, code, errOut)
+		}
+	}
+	// rm acts on the database its flag names, wherever the flag stands.
+	if out, errOut, code := runNoDB(t, "sessions", "rm", "--json", session, "--database-path", db); code != 0 || !strings.Contains(out, `"deleted": true`) {
+		t.Fatalf("sessions rm --json ID --database-path: %d %s %s", code, out, errOut)
+	}
+	if _, errOut, code := runCLI(t, db, "sessions", "show", session); code != 1 || !strings.Contains(errOut, "not found") {
+		t.Fatalf("the session survived its rm: %d %s", code, errOut)
+	}
+	// After "--" everything is an argument.
+	if _, errOut, code := runCLI(t, db, "sessions", "show", "--", "--calls"); code != 1 || !strings.Contains(errOut, "session --calls") {
+		t.Fatalf("sessions show -- --calls: %d %s", code, errOut)
+	}
+}
+
+// Usage errors exit 2, as an unknown command does; a command that ran and
+// failed exits 1.
+func TestUsageErrorsExitTwo(t *testing.T) {
+	db, _ := populate(t)
+	for _, args := range [][]string{
+		{"frobnicate"},
+		{"sessions", "frob"},
+		{"migrate", "sideways"},
+		{"credentials", "frob"},
+		{"accounts", "frob"},
+		{"sessions", "show"},
+		{"requests", "show"},
+		{"keys", "rm"},
+		{"sessions", "--no-such-flag"},
+		{"stats", "--limit", "x"},
+		{"copy"},
+		{"version", "extra"},
+	} {
+		if _, errOut, code := runCLI(t, db, args...); code != 2 || errOut == "" {
+			t.Errorf("%v: exit %d, %s", args, code, errOut)
+		}
+	}
+	if _, _, code := runCLI(t, db, "requests", "show", "999999"); code != 1 {
+		t.Errorf("a missing call: exit %d, want 1", code)
+	}
+	out, _, _ := runCLI(t, db, "help")
+	if !strings.Contains(out, "2 a usage error") {
+		t.Errorf("help does not list the exit statuses:\n%s", out)
+	}
+	// An unknown action is refused before any database is created.
+	missing := filepath.Join(t.TempDir(), "m.db")
+	if _, _, code := runCLI(t, missing, "migrate", "sideways"); code != 2 {
+		t.Errorf("migrate sideways: exit %d", code)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("an unknown action created the database: %v", err)
+	}
+}
+
+func TestAccountsCommandMessages(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	if _, errOut, code := runCLI(t, db, "keys", "add"); code != 0 { // creates the database
+		t.Fatal(errOut)
+	}
+	if _, errOut, code := runCLI(t, db, "accounts", "add"); code != 2 || !strings.Contains(errOut, "--email is required") {
+		t.Errorf("add without --email: %d %s", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, db, "accounts", "rm", "cookie"); code != 1 || !strings.Contains(errOut, "qwenproxy credentials clear") ||
+		!strings.Contains(errOut, "QWEN_COOKIES") {
+		t.Errorf("rm cookie: %d %s", code, errOut)
+	}
+	missing := filepath.Join(t.TempDir(), "m.db")
+	if _, errOut, code := runCLI(t, db, "accounts", "test", "--database-path", missing); code != 1 || !strings.Contains(errOut, "no database") {
+		t.Errorf("test on a missing database: %d %s", code, errOut)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("accounts test created the database: %v", err)
+	}
+}
+
+func TestCountsArePluralisedRightly(t *testing.T) {
+	for n, want := range map[int]string{0: "0 calls", 1: "1 call", 2: "2 calls"} {
+		if got := plural(n, "call"); got != want {
+			t.Errorf("plural(%d) = %q", n, got)
+		}
+	}
+	db, session := populate(t)
+	// Each session of populate has one call.
+	if out, errOut, code := runCLI(t, db, "sessions", "rm", session); code != 0 || !strings.Contains(out, "its 1 call\n") {
+		t.Fatalf("sessions rm: %d %q %s", code, out, errOut)
+	}
+	if out, errOut, code := runCLI(t, db, "prune", "--older-than", "0d", "--yes"); code != 0 || !strings.Contains(out, "deleted 1 call ") {
+		t.Fatalf("prune: %d %q %s", code, out, errOut)
+	}
+}
+
+// /dev/null is a character device but no terminal: a prune of everything
+// with it as standard input is refused without a prompt, and says --yes.
+func TestPruneWithoutTerminalSaysYes(t *testing.T) {
+	devNull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devNull.Close()
+	if isTerminal(devNull) {
+		t.Fatal("/dev/null taken for a terminal")
+	}
+	db, _ := populate(t)
+	var out, errOut bytes.Buffer
+	getenv := func(k string) string {
+		if k == "DATABASE_PATH" {
+			return db
+		}
+		return ""
+	}
+	code := runEnv(context.Background(), []string{"prune", "--older-than", "0d"},
+		env{getenv: getenv, stdin: devNull, stdout: &out, stderr: &errOut, terminal: isTerminal(devNull)})
+	if code != 1 || strings.Contains(errOut.String(), "Type yes") || !strings.Contains(errOut.String(), "--yes") {
+		t.Fatalf("prune </dev/null: %d %s", code, errOut.String())
+	}
+	// At a terminal, a refusal names --yes as well.
+	errOut.Reset()
+	code = runEnv(context.Background(), []string{"prune", "--older-than", "0d"},
+		env{getenv: getenv, stdin: strings.NewReader("no\n"), stdout: &out, stderr: &errOut, terminal: true})
+	if code != 1 || !strings.Contains(errOut.String(), "not confirmed") || !strings.Contains(errOut.String(), "--yes") {
+		t.Fatalf("prune answered no: %d %s", code, errOut.String())
+	}
+}
+
+// migrate status shows times as the other commands do: local, zone shown.
+func TestMigrateStatusShowsLocalTime(t *testing.T) {
+	local := time.Local
+	time.Local = time.FixedZone("CET", 3600) // as TZ=Europe/Oslo in winter
+	defer func() { time.Local = local }()
+	db := filepath.Join(t.TempDir(), "m.db")
+	if _, errOut, code := runCLI(t, db, "migrate", "up"); code != 0 {
+		t.Fatal(errOut)
+	}
+	out, errOut, code := runCLI(t, db, "migrate", "status")
+	if code != 0 || !strings.Contains(out, " CET\n") || strings.Contains(out, "Z\n") {
+		t.Fatalf("status does not show the local zone like the other commands: %d %s\n%s", code, errOut, out)
+	}
+}
+
+// version prints what the toolchain recorded in the binary.
+func TestVersion(t *testing.T) {
+	bin := buildBinary(t)
+	recorded, err := exec.Command("go", "version", "-m", bin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arg := range []string{"version", "--version"} {
+		out, err := exec.Command(bin, arg).Output()
+		if err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		if !strings.HasPrefix(string(out), "qwenproxy ") {
+			t.Fatalf("%s printed %q", arg, out)
+		}
+		for _, line := range strings.Split(string(recorded), "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 2 && strings.HasSuffix(f[0], ":") && !strings.Contains(string(out), "go        "+f[1]):
+				t.Errorf("%s: no Go version %s in %q", arg, f[1], out)
+			case len(f) == 2 && strings.HasPrefix(f[1], "vcs.revision=") && !strings.Contains(string(out), strings.TrimPrefix(f[1], "vcs.revision=")):
+				t.Errorf("%s: no revision in %q", arg, out)
+			}
+		}
+	}
+}
