@@ -37,11 +37,11 @@ func (s *Server) mount(mux *http.ServeMux, table []endpoint) {
 		byPath[e.path] = append(byPath[e.path], e)
 	}
 	for _, path := range paths {
-		mux.HandleFunc(path, s.dispatch(byPath[path]))
+		mux.HandleFunc(path, s.dispatch(path, byPath[path]))
 	}
 }
 
-func (s *Server) dispatch(rows []endpoint) http.HandlerFunc {
+func (s *Server) dispatch(path string, rows []endpoint) http.HandlerFunc {
 	var allowed []string
 	for _, e := range rows {
 		if !slices.Contains(allowed, e.method) {
@@ -54,6 +54,12 @@ func (s *Server) dispatch(rows []endpoint) http.HandlerFunc {
 	slices.Sort(allowed)
 	allow := strings.Join(allowed, ", ")
 	return func(w http.ResponseWriter, r *http.Request) {
+		// The metrics label: the table's path, a fixed set. (r.Pattern is set
+		// on the request the mux was given, which the key guard replaces
+		// with a copy, so the middleware cannot read it.)
+		if sw, ok := w.(*statusWriter); ok {
+			sw.route = path
+		}
 		method := r.Method
 		if method == http.MethodHead {
 			method = http.MethodGet
