@@ -28,7 +28,7 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		if *email == "" {
-			return usagef("--email is required (the password is read from standard input)")
+			return usagef("--email is required")
 		}
 		if err := c.connect(ctx); err != nil {
 			return err

@@ -200,6 +200,9 @@ func TestVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if out, err := exec.Command(bin, "version", "--help").Output(); err != nil || !strings.Contains(string(out), "usage: qwenproxy version") {
+		t.Fatalf("version --help: %v %s", err, out)
+	}
 	for _, arg := range []string{"version", "--version"} {
 		out, err := exec.Command(bin, arg).Output()
 		if err != nil {

@@ -159,6 +159,10 @@ func runEnv(ctx context.Context, args []string, e env) int {
 		printHelp(e.stdout)
 		return 0
 	case "version", "--version", "-version":
+		if wantsHelp(args[1:]) {
+			fmt.Fprintln(e.stdout, "usage: qwenproxy version (or --version): the module version, VCS revision and time, and Go version of this binary")
+			return 0
+		}
 		if len(args) > 1 {
 			fmt.Fprintf(e.stderr, "qwenproxy version: unexpected argument %q\n", args[1])
 			return 2
