@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -88,6 +89,7 @@ type rawEvent struct {
 type Stream struct {
 	body    io.ReadCloser
 	r       *bufio.Reader
+	readers *sync.Pool // where r goes back on Close; nil when r is the stream's own
 	data    []byte
 	long    []byte
 	pending []Event // decoded, not yet returned from pending[next:]
@@ -108,8 +110,25 @@ type Stream struct {
 	closed   bool
 }
 
-func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, idle time.Duration, timer *time.Timer, timedOut *atomic.Bool) *Stream {
-	return &Stream{body: body, r: bufio.NewReaderSize(body, 32<<10), idle: idle, timer: timer, timedOut: timedOut, ctx: ctx, cancel: cancel}
+// streamBufferSize is the read buffer of a stream: an event longer than it
+// is still read whole (readLine joins the pieces).
+const streamBufferSize = 32 << 10
+
+// newStreamReader makes a stream's read buffer, for the client's pool.
+func newStreamReader() any { return bufio.NewReaderSize(nil, streamBufferSize) }
+
+// newStream reads body. With readers, the read buffer comes from that pool
+// and goes back to it on Close; without, it is allocated.
+func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, idle time.Duration, timer *time.Timer, timedOut *atomic.Bool, readers *sync.Pool) *Stream {
+	var r *bufio.Reader
+	if readers != nil {
+		r = readers.Get().(*bufio.Reader)
+		r.Reset(body)
+	} else {
+		r = newStreamReader().(*bufio.Reader)
+		r.Reset(body)
+	}
+	return &Stream{body: body, r: r, readers: readers, idle: idle, timer: timer, timedOut: timedOut, ctx: ctx, cancel: cancel}
 }
 
 // NewStream reads a recorded or otherwise local event stream, with no idle
@@ -118,7 +137,7 @@ func NewStream(body io.ReadCloser) *Stream {
 	ctx, cancel := context.WithCancel(context.Background())
 	timer := time.AfterFunc(time.Hour, func() {})
 	timer.Stop()
-	return newStream(ctx, cancel, body, time.Hour, timer, new(atomic.Bool))
+	return newStream(ctx, cancel, body, time.Hour, timer, new(atomic.Bool), nil)
 }
 
 // Buffered is the number of bytes already read from upstream and not yet
@@ -134,7 +153,16 @@ func (s *Stream) Close() error {
 	s.closed = true
 	s.timer.Stop()
 	s.cancel()
-	return s.body.Close()
+	err := s.body.Close()
+	if s.readers != nil {
+		// The buffer goes back for another call; what is left of this
+		// stream reads the closed body, as it did before, through a
+		// buffer of the smallest size.
+		s.r.Reset(nil)
+		s.readers.Put(s.r)
+		s.r, s.readers = bufio.NewReaderSize(s.body, 16), nil
+	}
+	return err
 }
 
 // Next returns the next event. It returns io.EOF when the body ended cleanly;
