@@ -13,7 +13,11 @@ import (
 // work of a streamed answer (hundreds of events per answer). It reports
 // false for any other shape (created, keep-alive, errors, thinking
 // summaries), which the general decoder then handles.
-func decodeDelta(data []byte) (Event, bool) {
+//
+// lastResponseID is the response id of the stream's previous event: every
+// event of an answer repeats it, so when this one's is the same, that string
+// is reused instead of a new one made per event.
+func decodeDelta(data []byte, lastResponseID string) (Event, bool) {
 	p := scanner{b: data}
 	ev := Event{Kind: EventDelta, Phase: PhaseAnswer}
 	sawChoices := false
@@ -26,6 +30,13 @@ func decodeDelta(data []byte) (Event, bool) {
 			ev.HasUsage = true
 			return p.usage(&ev.Usage)
 		case "response_id":
+			start := p.i
+			if raw, ok := p.rawString(); ok && lastResponseID != "" && string(raw) == lastResponseID &&
+				bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+				ev.ResponseID = lastResponseID
+				return true
+			}
+			p.i = start
 			var ok bool
 			ev.ResponseID, ok = p.str()
 			return ok
@@ -305,7 +316,13 @@ func (p *scanner) str() (string, bool) {
 	return string(raw), true
 }
 
+// unescape decodes an escaped JSON string body. Invalid UTF-8 is left to
+// encoding/json (it puts U+FFFD in its place), as str does for an unescaped
+// one; escapes themselves are ASCII, so checking raw is enough.
 func unescape(raw []byte) (string, bool) {
+	if !utf8.Valid(raw) {
+		return "", false
+	}
 	out := make([]byte, 0, len(raw))
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]

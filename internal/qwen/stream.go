@@ -95,6 +95,9 @@ type Stream struct {
 	pending []Event // decoded, not yet returned from pending[next:]
 	next    int
 	summary int // thinking-summary paragraphs already returned
+	// lastResponseID is the response id of the last common delta decoded,
+	// handed to the next so that its equal id costs no new string.
+	lastResponseID string
 
 	// Candidate filtering (qwen-2026.md §3.1): the stream keeps the first
 	// candidate that sends a delta and drops the others' events.
@@ -252,7 +255,8 @@ func (s *Stream) decode(data []byte) error {
 	if len(data) == 0 || bytes.Equal(data, []byte("[DONE]")) {
 		return nil
 	}
-	if ev, ok := decodeDelta(data); ok {
+	if ev, ok := decodeDelta(data, s.lastResponseID); ok {
+		s.lastResponseID = ev.ResponseID
 		s.add(ev)
 		return nil
 	}
