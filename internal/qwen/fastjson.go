@@ -234,6 +234,13 @@ func (p *scanner) rawString() ([]byte, bool) {
 	}
 	start := p.i
 	for p.i < len(p.b) {
+		// Most of a string's bytes need no look: pass over them first.
+		for p.i < len(p.b) && plainInString[p.b[p.i]] {
+			p.i++
+		}
+		if p.i == len(p.b) {
+			break
+		}
 		switch c := p.b[p.i]; {
 		case c == '"':
 			p.i++
@@ -261,6 +268,15 @@ func (p *scanner) rawString() ([]byte, bool) {
 	}
 	return nil, false
 }
+
+// plainInString marks the bytes a JSON string may hold as they are: all but
+// the quote, the backslash and control characters.
+var plainInString = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // ascii reports whether b is all ASCII.
 func ascii(b []byte) bool {
