@@ -47,6 +47,7 @@ type Client struct {
 	// readers keeps the streams' 32 KiB read buffers between calls: one
 	// per call was the largest allocation of a call's path.
 	readers *sync.Pool
+	fixed   http.Header // headers alike on every call (fixedHeaders)
 }
 
 // New returns a Client.
@@ -69,7 +70,7 @@ func New(cfg Config) *Client {
 		hc = &http.Client{Transport: NewTransport()}
 	}
 	readers := &sync.Pool{New: newStreamReader}
-	return &Client{cfg: cfg, http: hc, readers: readers}
+	return &Client{cfg: cfg, http: hc, readers: readers, fixed: fixedHeaders(cfg)}
 }
 
 // NewTransport returns a transport that keeps enough idle connections for
