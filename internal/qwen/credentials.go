@@ -146,13 +146,22 @@ func looksLikeJWT(s string) bool {
 	return ok
 }
 
+// cookieValue is the value of the first valid cookie called name in a
+// Cookie header, "" when there is none. Credentials ask for it several times
+// a call, so the parts of other names are passed over without parsing;
+// only a part of that name is read by net/http (its rules: names trimmed,
+// quotes stripped, invalid values skipped).
 func cookieValue(header, name string) string {
-	if header == "" {
-		return ""
+	for rest := header; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ";")
+		n, _, _ := strings.Cut(part, "=")
+		if strings.TrimSpace(n) != name {
+			continue
+		}
+		if c, err := (&http.Request{Header: http.Header{"Cookie": {part}}}).Cookie(name); err == nil {
+			return c.Value
+		}
 	}
-	c, err := (&http.Request{Header: http.Header{"Cookie": {header}}}).Cookie(name)
-	if err != nil {
-		return ""
-	}
-	return c.Value
+	return ""
 }
