@@ -5,6 +5,7 @@ package session
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"hash"
 	"strings"
@@ -20,35 +21,40 @@ import (
 // arguments, and tool results by call id. Fields are length-prefixed so that
 // no two different conversations share an encoding.
 func Key(msgs []qp.Message, answer *qp.Message) string {
-	h := sha256.New()
-	h.Write([]byte("qwenproxy-key-v1"))
+	w := keyWriter{h: sha256.New()}
+	w.h.Write([]byte("qwenproxy-key-v1"))
 	for i := range msgs {
-		writeMessage(h, &msgs[i])
+		w.message(&msgs[i])
 	}
 	if answer != nil {
-		writeMessage(h, answer)
+		w.message(answer)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(w.h.Sum(nil))
 }
 
-func writeMessage(h hash.Hash, m *qp.Message) {
-	writeField(h, "m")
-	writeField(h, m.Role)
-	writeField(h, strings.TrimSpace(m.Text))
-	writeField(h, m.ToolCallID)
+// keyWriter writes a conversation's fields into the hash through one
+// scratch buffer: each field is its length (8 bytes, little-endian) and its
+// bytes. A conversation resent whole on every call (a long system prompt,
+// every earlier turn) then costs no allocation per field.
+type keyWriter struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func (w *keyWriter) message(m *qp.Message) {
+	w.field("m")
+	w.field(m.Role)
+	w.field(strings.TrimSpace(m.Text))
+	w.field(m.ToolCallID)
 	for _, tc := range m.ToolCalls {
-		writeField(h, "tc")
-		writeField(h, tc.Name)
-		writeField(h, strings.TrimSpace(tc.Arguments))
+		w.field("tc")
+		w.field(tc.Name)
+		w.field(strings.TrimSpace(tc.Arguments))
 	}
 }
 
-func writeField(h hash.Hash, s string) {
-	var n [8]byte
-	l := len(s)
-	for i := range n {
-		n[i] = byte(l >> (8 * i))
-	}
-	h.Write(n[:])
-	h.Write([]byte(s))
+func (w *keyWriter) field(s string) {
+	w.buf = binary.LittleEndian.AppendUint64(w.buf[:0], uint64(len(s)))
+	w.buf = append(w.buf, s...)
+	w.h.Write(w.buf)
 }
