@@ -55,7 +55,12 @@ type scanner struct {
 }
 
 func (p *scanner) ws() {
-	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\t' || p.b[p.i] == '\n' || p.b[p.i] == '\r') {
+	// Every byte that is not whitespace and may follow it in JSON is above
+	// ' ': one comparison settles the common case.
+	for p.i < len(p.b) {
+		if c := p.b[p.i]; c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+			return
+		}
 		p.i++
 	}
 }
