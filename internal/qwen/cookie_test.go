@@ -39,3 +39,10 @@ func FuzzCookieValue(f *testing.F) {
 		}
 	})
 }
+
+func TestCookieValueAllocatesNothing(t *testing.T) {
+	h := "acw_tc=1; token=abc.def.ghi; x=y"
+	if n := testing.AllocsPerRun(100, func() { _ = cookieValue(h, "token") }); n != 0 {
+		t.Errorf("cookieValue allocates %v times a call", n)
+	}
+}
