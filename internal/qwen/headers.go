@@ -54,15 +54,17 @@ func (c *Client) setHeaders(r *http.Request, creds Credentials, page string) {
 	if jwt := creds.LoginToken(); jwt != "" {
 		h.Set("Authorization", "Bearer "+jwt)
 	}
+	// Keys in canonical form, set directly: Set would canonicalise the
+	// lower-case ones anew on every request.
 	if v := creds.UmidToken(); v != "" {
-		h.Set("bx-umidtoken", v)
+		h["Bx-Umidtoken"] = []string{v}
 	}
 	if r.Body != nil {
 		h["Content-Type"] = jsonContentType
 	}
-	h.Set("x-request-id", newUUID())
-	h.Set("timezone", browserTimezone(c.now()))
-	h.Set("Referer", c.cfg.BaseURL+page)
+	h["X-Request-Id"] = []string{newUUID()}
+	h["Timezone"] = []string{browserTimezone(c.now())}
+	h["Referer"] = []string{c.cfg.BaseURL + page}
 }
 
 // jsonContentType is the Content-Type of every request with a body; shared,
