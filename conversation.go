@@ -9,6 +9,9 @@ type Message struct {
 	Role string
 	// Text is the message's text: its text parts joined by newlines.
 	Text string
+	// Images are the URLs of a user message's images, in order: data: URLs
+	// or http(s) URLs.
+	Images []string
 	// ToolCalls are the assistant's function calls, in order.
 	ToolCalls []ToolCall
 	// ToolCallID names the call a tool message is the result of.

@@ -22,6 +22,7 @@ const (
 	ErrorTypeClientDisconnect   = "client_disconnect"
 	ErrorTypeNoCredentials      = "credentials_missing"
 	ErrorTypeInternal           = "internal_error"
+	ErrorTypeInvalidInput       = "invalid_input" // a client's input found bad during the turn
 	ErrorTypeServerShuttingDown = "shutting_down"
 )
 
@@ -66,7 +67,10 @@ type Response struct {
 	TotalTokens      int
 	FirstTokenAt     time.Time // zero when no token was produced
 	Duration         time.Duration
+	// UpstreamAttempts counts completion attempts (retries included);
+	// NewChatAttempts the attempts to open a Qwen chat for a first turn.
 	UpstreamAttempts int
+	NewChatAttempts  int
 	UpstreamErrors   []string // how each failed attempt failed, in order
 	ErrorType        string
 	ErrorMessage     string

@@ -99,9 +99,10 @@ type ResponseRecord struct {
 	CompletionTokens int
 	TotalTokens      int
 	TTFTMillis       *float64
-	DurationMillis   int64
-	UpstreamAttempts int
-	UpstreamErrors   string // how each failed attempt failed, "; "-separated
+	DurationMillis   float64 // stored in microseconds
+	UpstreamAttempts int     // completion attempts
+	NewChatAttempts  int     // attempts to open a Qwen chat
+	UpstreamErrors   string  // how each failed attempt failed, "; "-separated
 	ErrorType        string
 	Error            string
 	OpenAIResponse   json.RawMessage

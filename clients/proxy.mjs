@@ -6,14 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import readline from 'node:readline';
 
-export async function startProxy() {
+// env adds settings (e.g. API keys) to the proxy's environment.
+export async function startProxy({ env = {} } = {}) {
   const bin = process.env.QWENPROXY_BIN;
   if (!bin) {
     throw new Error('QWENPROXY_BIN must name a built qwenproxy binary (scripts/test builds one)');
   }
   const dir = mkdtempSync(join(tmpdir(), 'qwenproxy-clients-'));
   const child = spawn(bin, ['serve', '--mock-upstream', '--port', '0', '--database-path', join(dir, 'qwenproxy.db')], {
-    env: { ...process.env, LOG_FORMAT: 'json', QWEN_TOKEN: '', QWEN_COOKIES: '' },
+    env: { ...process.env, LOG_FORMAT: 'json', QWEN_TOKEN: '', QWEN_COOKIES: '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const lines = readline.createInterface({ input: child.stderr });
@@ -35,6 +36,7 @@ export async function startProxy() {
   });
   return {
     baseURL: `http://${addr}/v1`,
+    root: `http://${addr}`,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve);

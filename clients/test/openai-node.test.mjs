@@ -23,8 +23,10 @@ const weather = {
 
 test('lists models', async () => {
   const ids = [];
-  for await (const model of client.models.list()) ids.push(model.id);
-  assert.deepEqual(ids, ['qwen3-max', 'qwen3-vl-plus', 'qwen3-coder-plus', 'qwen3-vl-32b', 'qwen3.8-max']);
+  const variants = [];
+  for await (const model of client.models.list()) (model.metadata?.variant_of ? variants : ids).push(model.id);
+  assert.deepEqual(ids, ['qwen3-max', 'qwen3-vl-plus', 'qwen3-coder-plus', 'qwen3-vl-32b', 'qwen3.8-max', 'qwq-32b']);
+  assert.ok(variants.includes('qwen3-max-search') && variants.includes('qwen3-vl-plus-thinking'), variants.join(','));
 });
 
 test('answers without streaming', async () => {
@@ -89,4 +91,30 @@ test('structured output with the zod helper (response_format json_schema, parse)
     response_format: zodResponseFormat(City, 'city_facts'),
   });
   assert.deepEqual(res.choices[0].message.parsed, { city: 'Oslo', population: 709000 });
+});
+
+test('a search variant cites its sources as annotations', async () => {
+  const res = await client.chat.completions.create({ model: 'qwen3-max-search', messages: [{ role: 'user', content: 'news node' }] });
+  const msg = res.choices[0].message;
+  assert.equal(msg.annotations.length, 2);
+  const chars = [...msg.content];
+  for (const [i, a] of msg.annotations.entries()) {
+    assert.equal(a.type, 'url_citation');
+    assert.ok(chars.slice(a.url_citation.start_index, a.url_citation.end_index).join('').startsWith(`[${i + 1}] [`));
+  }
+});
+
+test('an image part reaches a vision model', async () => {
+  // The smallest PNG header the content sniffer calls image/png.
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').toString('base64');
+  const res = await client.chat.completions.create({
+    model: 'qwen3-vl-plus',
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] }],
+  });
+  assert.match(res.choices[0].message.content, /I see 1 image: image-[0-9a-f]+\.png \(16 bytes, image\/png\)/);
+});
+
+test('an image is generated', async () => {
+  const res = await client.images.generate({ model: 'qwen3-max', prompt: 'a fox', response_format: 'b64_json' });
+  assert.ok(Buffer.from(res.data[0].b64_json, 'base64').subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47])));
 });

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/sqlstore"
 )
@@ -37,6 +38,7 @@ func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (
 	}
 	c := &cli{fs: flag.NewFlagSet(name, flag.ContinueOnError), cfg: cfg, stdout: stdout, stderr: stderr, getenv: getenv, started: time.Now()}
 	c.fs.SetOutput(stderr)
+	c.fs.Usage = c.fs.PrintDefaults // the command's help (commandHelp) heads it
 	c.fs.StringVar(&cfg.DatabasePath, "database-path", cfg.DatabasePath, "SQLite database file (DATABASE_PATH)")
 	config.DatabaseURLFlag(c.fs, &cfg.DatabaseURL)
 	c.asJSON = c.fs.Bool("json", false, "print JSON for scripts instead of a table")
@@ -110,7 +112,8 @@ func (c *cli) table(header string, rows func(w io.Writer)) error {
 	return tw.Flush()
 }
 
-func ms(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
+// ms shows a time to a person: local, with its zone.
+func ms(t time.Time) string { return historyapi.FormatTime(t) }
 
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")

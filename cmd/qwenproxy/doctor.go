@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -50,6 +51,9 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	model := c.fs.String("model", c.cfg.DefaultModel, "model to ask (DEFAULT_MODEL)")
 	mock := c.fs.Bool("mock-upstream", false, "check the built-in Qwen simulator instead")
 	if err := c.parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		fmt.Fprintf(stderr, "qwenproxy doctor: %v\n", err)
 		return 2
 	}

@@ -8,12 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	qp "qwenproxy"
-	"qwenproxy/internal/server"
+	"qwenproxy/internal/historyapi"
 )
 
 func statsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -25,20 +23,14 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 	session := c.fs.String("session", "", "only this session")
 	model := c.fs.String("model", "", "only this model")
 	bucket := c.fs.String("bucket", "", "also group by hour or day")
-	start := c.fs.String("start", "", "from this time (Unix ms or RFC 3339)")
-	end := c.fs.String("end", "", "until this time (Unix ms or RFC 3339)")
+	start := c.fs.String("start", "", "from this time: "+timeHelp)
+	end := c.fs.String("end", "", "until this time: "+timeHelp)
 	if err := c.open(ctx, args); err != nil {
 		return err
 	}
-	q := qp.StatsQuery{SessionID: *session, Model: *model, Bucket: *bucket}
-	if q.Bucket != "" && q.Bucket != "hour" && q.Bucket != "day" {
-		return errors.New("--bucket must be hour or day")
-	}
-	if q.Range.Start, err = cliTime("--start", *start); err != nil {
-		return err
-	}
-	if q.Range.End, err = cliTime("--end", *end); err != nil {
-		return err
+	q, apiErr := historyapi.StatsQueryFrom(values("session_id", *session, "model", *model, "bucket", *bucket, "start", *start, "end", *end), time.Now())
+	if apiErr != nil {
+		return apiError(apiErr)
 	}
 	st, err := c.store.Stats(ctx, q)
 	if err != nil {
@@ -49,7 +41,7 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 		if id == "" {
 			id = "all"
 		}
-		return c.printJSON(server.StatsJSON(id, st))
+		return c.printJSON(historyapi.Stats(id, st))
 	}
 	row := func(w io.Writer, name string, g qp.StatsGroup) {
 		rate := 0.0
@@ -100,12 +92,12 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	var write func(*qp.RequestRecord) error
 	if *format == "csv" {
 		cw := csv.NewWriter(out)
-		cw.Write(server.ExportCSVHeader)
+		cw.Write(historyapi.ExportCSVHeader)
 		defer cw.Flush()
-		write = func(r *qp.RequestRecord) error { return cw.Write(server.ExportCSVRow(r)) }
+		write = func(r *qp.RequestRecord) error { return cw.Write(historyapi.ExportCSVRow(r)) }
 	} else {
 		enc := json.NewEncoder(out)
-		write = func(r *qp.RequestRecord) error { return enc.Encode(server.ExportJSON(r)) }
+		write = func(r *qp.RequestRecord) error { return enc.Encode(historyapi.ExportJSON(r)) }
 	}
 	n := 0
 	err = c.store.Export(ctx, filter, *format == "jsonl" && !*noBodies, func(r *qp.RequestRecord) error {
@@ -117,21 +109,48 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	return err
 }
 
-func pruneCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := newCLI("prune", getenv, stdout, stderr)
+// pruneCmd deletes the calls recorded before a time (--before) or an age
+// (--older-than). A prune that would delete every call recorded so far asks
+// first (see confirmAll).
+func pruneCmd(ctx context.Context, args []string, e env) error {
+	c, err := newCLI("prune", e.getenv, e.stdout, e.stderr)
 	if err != nil {
 		return err
 	}
 	defer c.close()
-	older := c.fs.String("older-than", "", "delete calls older than this (e.g. 30d, 12h)")
+	older := c.fs.String("older-than", "", "delete calls older than this age (30d, 12h, 90m)")
+	beforeFlag := c.fs.String("before", "", "delete calls recorded before this time: "+timeHelp)
+	yes := c.fs.Bool("yes", false, "confirm a prune that deletes every call")
 	if err := c.open(ctx, args); err != nil {
 		return err
 	}
-	age, err := parseAge(*older)
-	if err != nil {
-		return err
+	now := time.Now()
+	var before time.Time
+	switch {
+	case *older != "" && *beforeFlag != "":
+		return errors.New("give --older-than or --before, not both")
+	case *older != "":
+		age, ok := historyapi.ParseAge(*older)
+		if !ok {
+			return fmt.Errorf("--older-than %q: want an age like 30d, 12h or 90m", *older)
+		}
+		before = now.Add(-age)
+	case *beforeFlag != "":
+		if before, err = historyapi.ParseTime(*beforeFlag, now); err != nil {
+			return fmt.Errorf("--before: %w", err)
+		}
+	default:
+		return errors.New("--older-than or --before is required (e.g. --older-than 30d)")
 	}
-	before := time.Now().Add(-age)
+	if !before.Before(now) {
+		all, err := c.store.ListRequests(ctx, qp.CallFilter{}, qp.ListOptions{Limit: 1})
+		if err != nil {
+			return err
+		}
+		if err := confirmAll(e, *yes, fmt.Sprintf("every recorded call (%d)", all.Total)); err != nil {
+			return err
+		}
+	}
 	bar := newProgress(c.stderr, "deleted")
 	total := 0
 	// Batches of 500 keep each write transaction short, so a running
@@ -154,25 +173,6 @@ func pruneCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if *c.asJSON {
 		return c.printJSON(map[string]any{"deleted": total, "before": before.UnixMilli()})
 	}
-	fmt.Fprintf(c.stdout, "deleted %d calls recorded before %s\n", total, ms(before))
+	fmt.Fprintf(c.stdout, "deleted %d calls recorded before %s\n", total, historyapi.FormatTime(before))
 	return nil
-}
-
-// parseAge reads "30d", "12h", "90m" or any Go duration.
-func parseAge(v string) (time.Duration, error) {
-	if v == "" {
-		return 0, errors.New("--older-than is required (e.g. 30d)")
-	}
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("--older-than %q: want a number of days like 30d", v)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("--older-than %q: want 30d, 12h or 90m", v)
-	}
-	return d, nil
 }

@@ -141,7 +141,11 @@ func TestHistoryCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"deleted": 0`) {
 		t.Fatalf("prune 1h: %s", out)
 	}
-	out, _, code = runCLI(t, db, "prune", "--older-than", "0s")
+	// Deleting everything needs --yes where no one can be asked.
+	if _, errOut, code := runCLI(t, db, "prune", "--older-than", "0s"); code != 1 || !strings.Contains(errOut, "every recorded call (1); pass --yes") {
+		t.Fatalf("prune 0s without --yes: %d %s", code, errOut)
+	}
+	out, _, code = runCLI(t, db, "prune", "--older-than", "0s", "--yes")
 	if code != 0 || !strings.Contains(out, "deleted 1 calls") {
 		t.Fatalf("prune 0s: %s", out)
 	}

@@ -4,42 +4,125 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 )
 
-const usage = `usage: qwenproxy <command> [flags]
+// env is what a command gets from the process: its environment and streams.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	// terminal reports whether stdin is a person at a terminal (who can be
+	// asked to confirm).
+	terminal bool
+}
 
-commands:
-  serve     run the proxy (flags: --host --port --database-path --database-url --qwen-base-url --log-level --mock-upstream)
-  migrate   [status|up] show or apply database migrations
-  sessions  [ls|show ID|rm ID] list, show or delete conversations (--limit --search --model)
-  requests  [ls|show ID] list or show recorded calls (--limit --session --model --status --start --end)
-  stats     counts, errors, tokens, latency percentiles (--session --model --bucket hour|day --start --end)
-  export    write calls as JSONL or CSV (--format --output --no-bodies and the requests filters)
-  prune     delete calls older than an age (--older-than 30d)
-  credentials [status|set|clear] Qwen credentials kept in the database (set reads a logged-in
-            browser's Cookie header from standard input, or a bx-umidtoken line and then the Cookie
-            header; never printed)
-  doctor    check the Qwen credentials with the smallest real round trip (model list, new chat, a
-            one-word completion: one call of the account's quota); the exit status names the
-            diagnosis (--json --model --mock-upstream)
-  keys      [ls|add|rm ID] proxy API keys stored hashed (add: --name --admin; the key is shown once)
-  copy      copy a whole history between databases, resumable (--from sqlite:PATH --to postgres://…)
-  help      this text, with every environment variable and its default
+// command is one row of the command table: help is generated from it.
+type command struct {
+	name    string
+	summary string
+	actions []action // none: the command takes flags only
+	run     func(ctx context.Context, args []string, e env) error
+}
 
-Every history command takes --database-path (default DATABASE_PATH), --database-url
-(default DATABASE_URL: a postgres:// URL selects PostgreSQL) and --json.
+// exitStatus is the error of a command with exit statuses of its own, which
+// has said what went wrong itself.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// action is one sub-command word; the first is the default.
+type action struct{ name, args, summary string }
+
+func commands() []command {
+	return []command{
+		{"serve", "run the proxy (and the dashboard at /ui/)", nil,
+			func(ctx context.Context, args []string, e env) error { return serve(ctx, args, e.getenv, e.stderr) }},
+		{"migrate", "show or apply database migrations", []action{{"status", "", "applied and pending migrations"}, {"up", "", "apply pending migrations"}},
+			func(ctx context.Context, args []string, e env) error {
+				return migrate(ctx, args, e.getenv, e.stdout, e.stderr)
+			}},
+		{"sessions", "conversations", []action{{"ls", "", "list conversations, newest first"},
+			{"show", "ID", "the conversation as a transcript: roles, reasoning folded, tool calls and results"},
+			{"rm", "ID", "delete a conversation and its calls"}},
+			func(ctx context.Context, args []string, e env) error { return sessionsCmd(ctx, args, e) }},
+		{"requests", "recorded calls", []action{{"ls", "", "list calls, newest first"}, {"show", "ID", "one call, with bodies (JSON)"}},
+			func(ctx context.Context, args []string, e env) error {
+				return requestsCmd(ctx, args, e.getenv, e.stdout, e.stderr)
+			}},
+		{"stats", "counts, errors, tokens, latency percentiles", nil,
+			func(ctx context.Context, args []string, e env) error {
+				return statsCmd(ctx, args, e.getenv, e.stdout, e.stderr)
+			}},
+		{"export", "write calls as JSONL or CSV", nil,
+			func(ctx context.Context, args []string, e env) error {
+				return exportCmd(ctx, args, e.getenv, e.stdout, e.stderr)
+			}},
+		{"prune", "delete calls recorded before a time (asks before deleting everything)", nil,
+			func(ctx context.Context, args []string, e env) error { return pruneCmd(ctx, args, e) }},
+		{"credentials", "Qwen credentials kept in the database (never printed)", []action{{"status", "", "stored or not, and when the token expires"},
+			{"set", "", "read the bx-umidtoken and the Cookie header from standard input, one per line"}, {"clear", "", "forget them"}},
+			func(ctx context.Context, args []string, e env) error {
+				return credentialsCmd(ctx, args, e.getenv, e.stdin, e.stdout, e.stderr)
+			}},
+		{"keys", "proxy API keys, stored hashed", []action{{"ls", "", "list keys (never the keys themselves)"},
+			{"add", "", "make a key; it is shown once"}, {"rm", "ID", "delete a key"}},
+			func(ctx context.Context, args []string, e env) error {
+				return keysCmd(ctx, args, e.getenv, e.stdout, e.stderr)
+			}},
+		{"copy", "copy a whole history between databases, resumable", nil,
+			func(ctx context.Context, args []string, e env) error {
+				return copyCmd(ctx, args, e.getenv, e.stdout, e.stderr)
+			}},
+		{"doctor", "check the Qwen credentials with the smallest real round trip (model list, new chat, a one-word " +
+			"completion: one call of the account's quota); the exit status names the diagnosis", nil,
+			func(ctx context.Context, args []string, e env) error {
+				if code := doctorCmd(ctx, args, e.getenv, e.stdout, e.stderr); code != 0 {
+					return exitStatus(code)
+				}
+				return nil
+			}},
+	}
+}
+
+const usageTail = `  help        this text, with every environment variable and its default
+
+Every command takes --help. Every history command takes --database-path (default DATABASE_PATH),
+--database-url (default DATABASE_URL: a postgres:// URL selects PostgreSQL) and --json.
+Times (--start, --end, --before) are ` + timeHelp + `.
 `
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: qwenproxy <command> [action] [flags]\n\ncommands:\n")
+	for _, c := range commands() {
+		names := ""
+		if len(c.actions) > 0 {
+			var as []string
+			for _, a := range c.actions {
+				as = append(as, a.name)
+			}
+			names = " [" + strings.Join(as, "|") + "]"
+		}
+		fmt.Fprintf(&b, "  %-12s%s%s\n", c.name, c.summary, names)
+	}
+	b.WriteString(usageTail)
+	return b.String()
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(runWithInput(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(runEnv(ctx, os.Args[1:], env{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stdin)}))
 }
 
 // run executes one command without standard input and returns the exit code.
@@ -49,44 +132,78 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // runWithInput executes one command and returns the process exit code.
 func runWithInput(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return runEnv(ctx, args, env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
+}
+
+func runEnv(ctx context.Context, args []string, e env) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(e.stderr, usage())
 		return 2
 	}
-	var err error
 	switch args[0] {
-	case "serve":
-		err = serve(ctx, args[1:], getenv, stderr)
-	case "migrate":
-		err = migrate(ctx, args[1:], getenv, stdout, stderr)
-	case "sessions":
-		err = sessionsCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "requests":
-		err = requestsCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "stats":
-		err = statsCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "export":
-		err = exportCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "prune":
-		err = pruneCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "keys":
-		err = keysCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "credentials":
-		err = credentialsCmd(ctx, args[1:], getenv, stdin, stdout, stderr)
-	case "copy":
-		err = copyCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "doctor":
-		return doctorCmd(ctx, args[1:], getenv, stdout, stderr)
-	case "help", "-h", "--help":
-		printHelp(stdout)
+	case "help", "-h", "--help", "-help":
+		printHelp(e.stdout)
 		return 0
-	default:
-		fmt.Fprintf(stderr, "qwenproxy: unknown command %q\n\n%s", args[0], usage)
+	}
+	i := slices.IndexFunc(commands(), func(c command) bool { return c.name == args[0] })
+	if i < 0 {
+		fmt.Fprintf(e.stderr, "qwenproxy: unknown command %q\n\n%s", args[0], usage())
 		return 2
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "qwenproxy %s: %v\n", args[0], err)
+	cmd := commands()[i]
+	if wantsHelp(args[1:]) {
+		commandHelp(ctx, cmd, e)
+		return 0
+	}
+	if err := cmd.run(ctx, args[1:], e); err != nil {
+		var status exitStatus
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &status):
+			return int(status)
+		}
+		fmt.Fprintf(e.stderr, "qwenproxy %s: %v\n", args[0], err)
 		return 1
 	}
 	return 0
+}
+
+// wantsHelp reports whether a command's arguments ask for its help: -h,
+// --help, or the action word help.
+func wantsHelp(args []string) bool {
+	if len(args) > 0 && args[0] == "help" {
+		return true
+	}
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			return true
+		}
+	}
+	return false
+}
+
+// commandHelp prints a command's actions and, for each, its flags: the
+// flags come from the command itself, run with -h (every command parses its
+// flags before it touches anything).
+func commandHelp(ctx context.Context, cmd command, e env) {
+	w := e.stdout
+	fmt.Fprintf(w, "qwenproxy %s: %s\n", cmd.name, cmd.summary)
+	quiet := env{getenv: e.getenv, stdin: strings.NewReader(""), stdout: io.Discard, stderr: w}
+	if len(cmd.actions) == 0 {
+		fmt.Fprintf(w, "\nusage: qwenproxy %s [flags]\n", cmd.name)
+		_ = cmd.run(ctx, []string{"-h"}, quiet)
+		return
+	}
+	fmt.Fprintf(w, "\nactions (default %s):\n", cmd.actions[0].name)
+	for _, a := range cmd.actions {
+		fmt.Fprintf(w, "  %-8s %-4s %s\n", a.name, a.args, a.summary)
+	}
+	for _, a := range cmd.actions {
+		fmt.Fprintf(w, "\n%s\n", strings.Join(strings.Fields("qwenproxy "+cmd.name+" "+a.name+" "+a.args+" [flags]"), " "))
+		_ = cmd.run(ctx, []string{a.name, "-h"}, quiet)
+	}
 }

@@ -2,15 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"strconv"
-	"time"
 
-	qp "qwenproxy"
-	"qwenproxy/internal/server"
+	"qwenproxy/internal/historyapi"
 )
 
 func requestsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -21,20 +16,24 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 	defer c.close()
 	switch action {
 	case "ls":
-		limit := c.fs.Int("limit", 50, "rows to show (1-1000)")
+		limit := limitFlag(c.fs)
 		f := callFlags(c.fs)
 		filter, err := c.openFiltered(ctx, args, f)
 		if err != nil {
 			return err
 		}
-		res, err := c.store.ListRequests(ctx, filter, qp.ListOptions{Limit: clampLimit(*limit)})
+		o, err := listOptions(*limit)
+		if err != nil {
+			return err
+		}
+		res, err := c.store.ListRequests(ctx, filter, o)
 		if err != nil {
 			return err
 		}
 		if *c.asJSON {
 			out := make([]any, 0, len(res.Items))
 			for i := range res.Items {
-				out = append(out, server.RequestJSON(&res.Items[i], false))
+				out = append(out, historyapi.Request(&res.Items[i], false))
 			}
 			return c.printJSON(out)
 		}
@@ -49,42 +48,7 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 			return fmt.Errorf("request %s: %w", id, err)
 		}
 		// A call's whole record is nested JSON: shown as such either way.
-		return c.printJSON(server.RequestJSON(rec, true))
+		return c.printJSON(historyapi.Request(rec, true))
 	}
 	return fmt.Errorf("unknown action %q (want ls or show)", action)
-}
-
-// callFlags registers the call filters and returns their parser.
-func callFlags(fs *flag.FlagSet) func() (qp.CallFilter, error) {
-	session := fs.String("session", "", "only calls of this session")
-	model := fs.String("model", "", "only calls of this model")
-	status := fs.String("status", "", "success or error")
-	start := fs.String("start", "", "from this time (Unix ms or RFC 3339)")
-	end := fs.String("end", "", "until this time (Unix ms or RFC 3339)")
-	return func() (qp.CallFilter, error) {
-		f := qp.CallFilter{SessionID: *session, Model: *model, Status: *status}
-		if f.Status != "" && f.Status != qp.StatusSuccess && f.Status != qp.StatusError {
-			return f, errors.New("--status must be success or error")
-		}
-		var err error
-		if f.Range.Start, err = cliTime("--start", *start); err != nil {
-			return f, err
-		}
-		f.Range.End, err = cliTime("--end", *end)
-		return f, err
-	}
-}
-
-func cliTime(name, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		return time.UnixMilli(n), nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return t, fmt.Errorf("%s %q: want Unix ms or RFC 3339", name, v)
-	}
-	return t, nil
 }

@@ -42,7 +42,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 }
 
 func printHelp(w io.Writer) {
-	fmt.Fprint(w, usage)
+	fmt.Fprint(w, usage())
 	fmt.Fprintln(w, "\nenvironment (flags override):")
 	config.Document(w)
 }

@@ -7,31 +7,41 @@ import (
 	"time"
 
 	qp "qwenproxy"
-	"qwenproxy/internal/server"
+	"qwenproxy/internal/historyapi"
 )
 
-func sessionsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, action, args, err := newActionCLI("sessions", "ls", args, getenv, stdout, stderr)
+func sessionsCmd(ctx context.Context, args []string, e env) error {
+	c, action, args, err := newActionCLI("sessions", "ls", args, e.getenv, e.stdout, e.stderr)
 	if err != nil {
 		return err
 	}
 	defer c.close()
 	switch action {
 	case "ls":
-		limit := c.fs.Int("limit", 50, "rows to show (1-1000)")
+		limit := limitFlag(c.fs)
 		search := c.fs.String("search", "", "only sessions whose first message contains this")
 		model := c.fs.String("model", "", "only sessions of this model")
+		start := c.fs.String("start", "", "only sessions started from this time: "+timeHelp)
+		end := c.fs.String("end", "", "only sessions started before this time: "+timeHelp)
 		if err := c.open(ctx, args); err != nil {
 			return err
 		}
-		res, err := c.store.ListSessions(ctx, qp.SessionFilter{Search: *search, Model: *model}, qp.ListOptions{Limit: clampLimit(*limit)})
+		o, err := listOptions(*limit)
+		if err != nil {
+			return err
+		}
+		f, apiErr := historyapi.SessionFilterFrom(values("search", *search, "model", *model, "start", *start, "end", *end), time.Now())
+		if apiErr != nil {
+			return apiError(apiErr)
+		}
+		res, err := c.store.ListSessions(ctx, f, o)
 		if err != nil {
 			return err
 		}
 		if *c.asJSON {
 			out := make([]any, 0, len(res.Items))
 			for i := range res.Items {
-				out = append(out, server.SessionJSON(&res.Items[i], time.Now(), false))
+				out = append(out, historyapi.Session(&res.Items[i], time.Now(), false))
 			}
 			return c.printJSON(out)
 		}
@@ -41,6 +51,8 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 			}
 		})
 	case "show":
+		reasoning := c.fs.Bool("reasoning", false, "print reasoning in full instead of folded to its first line")
+		calls := c.fs.Bool("calls", false, "print the table of calls instead of the transcript")
 		id, err := c.openWithID(ctx, args, "qwenproxy sessions show ID")
 		if err != nil {
 			return err
@@ -49,47 +61,90 @@ func sessionsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if err != nil {
 			return fmt.Errorf("session %s: %w", id, err)
 		}
-		calls, err := c.store.ListRequests(ctx, qp.CallFilter{SessionID: id}, qp.ListOptions{Limit: 1000, Asc: true})
-		if err != nil {
-			return err
-		}
-		if *c.asJSON {
-			reqs := make([]any, 0, len(calls.Items))
-			for i := range calls.Items {
-				reqs = append(reqs, server.RequestJSON(&calls.Items[i], false))
-			}
-			return c.printJSON(map[string]any{"session": server.SessionJSON(rec, time.Now(), true), "requests": reqs})
-		}
-		fmt.Fprintf(c.stdout, "session   %s\nchat      %s\nmodel     %s\nturns     %d\ncalls     %d\ncreated   %s\nlast used %s\nexpires   %s\nfirst     %s\n\n",
-			rec.ID, rec.ChatID, rec.Model, rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt), oneLine(rec.FirstUserMessage, 200))
-		return requestTable(c, calls.Items)
+		return showSession(ctx, c, rec, *calls, *reasoning)
 	case "rm":
 		id, err := c.openWithID(ctx, args, "qwenproxy sessions rm ID")
 		if err != nil {
 			return err
 		}
+		rec, err := c.store.SessionRecord(ctx, id)
+		if err != nil {
+			return fmt.Errorf("session %s: %w", id, err)
+		}
 		if err := c.store.DeleteSession(ctx, id); err != nil {
 			return fmt.Errorf("session %s: %w", id, err)
 		}
 		if *c.asJSON {
-			return c.printJSON(map[string]any{"deleted": true, "session_id": id})
+			return c.printJSON(map[string]any{"deleted": true, "session_id": id, "calls": rec.RequestCount})
 		}
-		fmt.Fprintf(c.stdout, "deleted session %s and its calls\n", id)
+		fmt.Fprintf(c.stdout, "deleted session %s and its %d calls\n", id, rec.RequestCount)
 		return nil
 	}
 	return fmt.Errorf("unknown action %q (want ls, show or rm)", action)
 }
 
-func clampLimit(n int) int { return max(1, min(n, 1000)) }
+// showSession prints a session's header and then its conversation as a
+// transcript (or, with calls, the table of its calls), reading the calls a
+// page at a time; the transcript is printed page by page, so a long
+// conversation is never held whole.
+func showSession(ctx context.Context, c *cli, rec *qp.SessionRecord, calls, fullReasoning bool) error {
+	transcript := !calls && !*c.asJSON
+	if transcript {
+		printSessionHeader(c.stdout, rec)
+	}
+	var turns []historyapi.TurnJSON
+	var items []qp.RequestRecord
+	o := qp.ListOptions{Limit: 200, Asc: true, Bodies: !calls, NoTotal: true}
+	for {
+		page, err := c.store.ListRequests(ctx, qp.CallFilter{SessionID: rec.ID}, o)
+		if err != nil {
+			return err
+		}
+		for i := range page.Items {
+			turn := historyapi.Turn(&page.Items[i])
+			switch {
+			case transcript:
+				printTranscript(c.stdout, []historyapi.TurnJSON{turn}, fullReasoning)
+			case *c.asJSON:
+				turns = append(turns, turn)
+				page.Items[i].OpenAIRequest, page.Items[i].QwenRequest = nil, nil // the list form carries no bodies
+				items = append(items, page.Items[i])
+			default:
+				items = append(items, page.Items[i])
+			}
+		}
+		if !page.HasMore {
+			break
+		}
+		o.After = page.Next
+	}
+	if *c.asJSON {
+		reqs := make([]any, 0, len(items))
+		for i := range items {
+			reqs = append(reqs, historyapi.Request(&items[i], false))
+		}
+		return c.printJSON(map[string]any{"session": historyapi.Session(rec, time.Now(), true), "requests": reqs, "transcript": turns})
+	}
+	if calls {
+		printSessionHeader(c.stdout, rec)
+		return requestTable(c, items)
+	}
+	return nil
+}
+
+func printSessionHeader(w io.Writer, rec *qp.SessionRecord) {
+	fmt.Fprintf(w, "session   %s\nchat      %s\nmodel     %s\nturns     %d\ncalls     %d\ncreated   %s\nlast used %s\nexpires   %s\n\n",
+		rec.ID, rec.ChatID, rec.Model, rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt))
+}
 
 func requestTable(c *cli, items []qp.RequestRecord) error {
 	return c.table("ID\tTIME\tMODEL\tSTREAM\tSTATUS\tHTTP\tTOKENS\tMS\tERROR", func(w io.Writer) {
 		for _, r := range items {
-			status, httpStatus, tokens, dur, errText := "-", 0, 0, int64(0), ""
+			status, httpStatus, tokens, dur, errText := "-", 0, 0, 0.0, ""
 			if rs := r.Response; rs != nil {
 				status, httpStatus, tokens, dur, errText = rs.Status, rs.HTTPStatus, rs.TotalTokens, rs.DurationMillis, rs.ErrorType
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%s\t%d\t%d\t%d\t%s\n", r.ID, ms(r.Timestamp), r.Model, r.Stream, status, httpStatus, tokens, dur, errText)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%s\t%d\t%d\t%.1f\t%s\n", r.ID, ms(r.Timestamp), r.Model, r.Stream, status, httpStatus, tokens, dur, errText)
 		}
 	})
 }

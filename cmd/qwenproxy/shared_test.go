@@ -73,12 +73,12 @@ func TestTwoInstancesShareOnePostgresDatabase(t *testing.T) {
 		waitRecorded(t, db, "session_id = 'shared-across-instances'", n)
 		// Every turn hung under the previous one: no attempt met a busy chat,
 		// and the last answer remembers the n-1 turns before it.
-		var attempts, parents int
-		if err := db.QueryRow(`SELECT SUM(upstream_attempts), COUNT(DISTINCT parent_id) FROM responses
-			WHERE session_id = 'shared-across-instances' AND status = 'success'`).Scan(&attempts, &parents); err != nil {
+		var attempts, newChats, parents int
+		if err := db.QueryRow(`SELECT SUM(upstream_attempts), SUM(new_chat_attempts), COUNT(DISTINCT parent_id) FROM responses
+			WHERE session_id = 'shared-across-instances' AND status = 'success'`).Scan(&attempts, &newChats, &parents); err != nil {
 			t.Fatal(err)
 		}
-		if attempts != n+1 || parents != n { // n completions and one chats/new
+		if attempts != n || newChats != 1 || parents != n { // n completions and one chats/new
 			t.Fatalf("%d upstream attempts, %d distinct parents for %d turns", attempts, parents, n)
 		}
 		var messages int

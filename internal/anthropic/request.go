@@ -51,6 +51,29 @@ type Block struct {
 	ToolUseID string          `json:"tool_use_id"` // tool_result
 	Content   json.RawMessage `json:"content"`     // tool_result: a string or blocks
 	IsError   bool            `json:"is_error"`    // tool_result
+	Source    *ImageSource    `json:"source"`      // image
+}
+
+// ImageSource is an image block's image: base64 data of a media type, or a
+// URL.
+type ImageSource struct {
+	Type      string `json:"type"` // base64 or url
+	MediaType string `json:"media_type"`
+	Data      string `json:"data"`
+	URL       string `json:"url"`
+}
+
+// imageURL is the source as a data: URL or its http(s) URL, or "".
+func (s *ImageSource) imageURL() string {
+	switch {
+	case s == nil:
+		return ""
+	case s.Type == "base64" && s.Data != "" && strings.HasPrefix(s.MediaType, "image/"):
+		return "data:" + s.MediaType + ";base64," + s.Data
+	case s.Type == "url" && (strings.HasPrefix(s.URL, "https://") || strings.HasPrefix(s.URL, "http://")):
+		return s.URL
+	}
+	return ""
 }
 
 // Tool is a client tool: a name, a description and the JSON Schema of its
@@ -239,8 +262,18 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 // messages when it carries tool results).
 func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 	p := func(f string) string { return fmt.Sprintf("messages.%d.%s", i, f) }
+	if m.Role == "system" {
+		// Claude Code (beta "mid-conversation-system") sends part of its
+		// context as a system message among the others: it joins the system
+		// prompt, as a Chat Completions system message anywhere does.
+		text, err := blocksText(m.Content, p("content"), "\n\n")
+		if err != nil {
+			return nil, err
+		}
+		return []qp.Message{{Role: "system", Text: text}}, nil
+	}
 	if m.Role != "user" && m.Role != "assistant" {
-		return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s: must be user or assistant, not %q", p("role"), m.Role)
+		return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s: must be user, assistant or system, not %q", p("role"), m.Role)
 	}
 	raw := bytes.TrimSpace(m.Content)
 	var s string
@@ -265,6 +298,12 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		switch {
 		case b.Type == "text":
 			text = append(text, b.Text)
+		case b.Type == "image" && m.Role == "user":
+			u := b.Source.imageURL()
+			if u == "" {
+				return nil, openai.InvalidRequest(bp+".source", "invalid_value", "%s.source: must be base64 data of an image/* media_type, or an http(s) url", bp)
+			}
+			msg.Images = append(msg.Images, u)
 		case b.Type == "tool_result" && m.Role == "user":
 			if b.ToolUseID == "" {
 				return nil, openai.InvalidRequest(bp+".tool_use_id", "missing_required_parameter", "%s.tool_use_id: Field required", bp)
@@ -287,7 +326,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			// The model's earlier reasoning: Qwen keeps its own.
 		default:
 			return nil, openai.InvalidRequest(bp+".type", "unsupported_value",
-				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
+				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
 		}
 	}
 	// An answer's text blocks are pieces of one text (split by its tool
@@ -298,7 +337,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		sep = ""
 	}
 	msg.Text = strings.Join(text, sep)
-	if m.Role == "assistant" || len(text) > 0 || len(out) == 0 {
+	if m.Role == "assistant" || len(text) > 0 || len(msg.Images) > 0 || len(out) == 0 {
 		out = append(out, msg)
 	}
 	return out, nil

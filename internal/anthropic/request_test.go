@@ -67,3 +67,32 @@ func TestEstimateTokens(t *testing.T) {
 		t.Fatalf("4 CJK characters: %d", n)
 	}
 }
+
+// Claude Code's "mid-conversation-system" beta puts part of its context in a
+// system message among the others; a role other than these three is refused.
+func TestSystemMessageAmongTheMessages(t *testing.T) {
+	var r Request
+	body := `{"model":"claude-x","max_tokens":10,"system":"Top.","messages":[
+		{"role":"user","content":"hello"},
+		{"role":"system","content":[{"type":"text","text":"# Environment"},{"type":"text","text":"cwd: /w"}]},
+		{"role":"user","content":"go on"}]}`
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(false); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(r.Conversation())
+	b, _ := json.Marshal([]qp.Message{{Role: "system", Text: "Top."}, {Role: "user", Text: "hello"},
+		{Role: "system", Text: "# Environment\n\ncwd: /w"}, {Role: "user", Text: "go on"}})
+	if string(a) != string(b) {
+		t.Fatalf("got  %s\nwant %s", a, b)
+	}
+	var bad Request
+	if err := json.Unmarshal([]byte(`{"model":"m","max_tokens":1,"messages":[{"role":"tool","content":"x"}]}`), &bad); err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.Validate(false); err == nil || err.Param != "messages.0.role" {
+		t.Fatalf("role tool: %v", err)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/credentials"
+	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
@@ -55,7 +56,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}()
 	envCreds := qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
 	if cfg.MockUpstream {
-		if a.sim, err = qwensim.Start(qwensim.Options{}); err != nil {
+		if a.sim, err = qwensim.Start(qwensim.Options{EventDelay: cfg.MockEventDelay}); err != nil {
 			return nil, err
 		}
 		cfg.QwenBaseURL = a.sim.URL
@@ -106,10 +107,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		},
 	})
 	observe(m, a.recorder, sessions)
-	sorts := server.SortFields{}
+	sorts := historyapi.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, ModelMap: cfg.ModelMap, Sorts: sorts,
-		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, StreamKeepAlive: cfg.StreamKeepAlive},
+		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, StreamKeepAlive: cfg.StreamKeepAlive,
+		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes,
+			ImageFetchTimeout: cfg.ImageFetchTimeout, RecordImageBytes: cfg.RecordImageBytes, ImageTimeout: cfg.ImageTimeout}},
 		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, ResponseObjects: a.store, Keys: keys, Metrics: m, Log: log})
 
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {

@@ -28,6 +28,9 @@ type Config struct {
 	DatabaseMaxConns    int
 	SpoolPath           string
 	MockUpstream        bool
+	// MockEventDelay paces the simulator's stream events (only with
+	// MockUpstream): long enough to watch a stream in the live view.
+	MockEventDelay time.Duration
 
 	QwenBaseURL     string
 	QwenToken       string
@@ -63,6 +66,14 @@ type Config struct {
 	RetentionInterval time.Duration
 	RetentionMaxBytes int64
 	RecordBodies      bool
+
+	// What Qwen can do (issue 17): web search sources, images in and out.
+	SearchSources     string        // SEARCH_SOURCES: append or annotations
+	AllowImageURLs    string        // ALLOW_IMAGE_URLS: false, true or loopback
+	ImageMaxBytes     int64         // IMAGE_MAX_BYTES: largest image taken in
+	ImageFetchTimeout time.Duration // IMAGE_FETCH_TIMEOUT
+	RecordImageBytes  bool          // RECORD_IMAGE_BYTES
+	ImageTimeout      time.Duration // IMAGE_TIMEOUT: an image generation's own limit
 
 	APIKeys              []string
 	AdminAPIKeys         []string
@@ -107,6 +118,12 @@ func (c *Config) settings() []setting {
 		{"MODELS_CACHE_TTL", "300000", "ms the upstream model list is cached", millis(&c.ModelsCacheTTL, 1)},
 		{"DEFAULT_MODEL", "qwen3-max", "model used when a request names none, or a claude-* or gpt-* name MODEL_MAP does not map", str(&c.DefaultModel)},
 		{"MODEL_MAP", "", "comma-separated pattern=qwen-model pairs mapping the model names clients send (* matches anything), e.g. claude-*=qwen3-coder-plus,gpt-*=qwen3-max", modelMap(&c.ModelMap)},
+		{"SEARCH_SOURCES", "append", "web search answers: append (a numbered source list after the answer, and annotations) or annotations (annotations only)", oneOf(&c.SearchSources, "append", "annotations")},
+		{"ALLOW_IMAGE_URLS", "false", "fetch http(s) image_url parts: false (data: URLs only), true (public addresses only), loopback (also 127.0.0.0/8, for tests)", oneOf(&c.AllowImageURLs, "false", "true", "loopback")},
+		{"IMAGE_MAX_BYTES", "10485760", "largest image taken in (a data: URL or a fetched one)", integer64(&c.ImageMaxBytes, 1)},
+		{"IMAGE_FETCH_TIMEOUT", "15000", "ms to fetch an http(s) image, redirects included", millis(&c.ImageFetchTimeout, 1)},
+		{"RECORD_IMAGE_BYTES", "false", "keep images' bytes (data: URLs) in recorded request bodies; false keeps a reference and the size", boolean(&c.RecordImageBytes)},
+		{"IMAGE_TIMEOUT", "300000", "ms an image generation may take, first byte to image (its own limit: image generation is slow)", millis(&c.ImageTimeout, 1)},
 		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
 		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM", millis(&c.ShutdownTimeout, 1)},
@@ -119,6 +136,7 @@ func (c *Config) settings() []setting {
 		{"RETENTION_DAYS", "0", "delete recorded calls older than this many days (0: keep everything)", integer(&c.RetentionDays, 0, 100_000)},
 		{"RETENTION_INTERVAL", "3600000", "ms between retention sweeps", millis(&c.RetentionInterval, 1000)},
 		{"RETENTION_MAX_BYTES", "0", "delete the oldest recorded calls while the history is larger than this many bytes (0: no size limit)", integer64(&c.RetentionMaxBytes, 0)},
+		{"MOCK_UPSTREAM_EVENT_DELAY", "0", "with --mock-upstream: ms the simulator waits between stream events (to watch streams live)", millis(&c.MockEventDelay, 0)},
 	}
 }
 

@@ -21,7 +21,7 @@ func TestUpstreamFaultsMapToHonestErrors(t *testing.T) {
 		status   int
 		code     string
 		errType  string
-		attempts int // upstream calls for the whole request, chats/new included
+		attempts int // upstream calls for the whole request: chats/new and completions
 	}{
 		{"http 401", []qwensim.Fault{{Status: 401}}, 401, "upstream_credentials_rejected", "upstream_auth", 2},
 		{"http 403", []qwensim.Fault{{Status: 403}}, 401, "upstream_credentials_rejected", "upstream_auth", 2},
@@ -67,8 +67,14 @@ func TestUpstreamFaultsMapToHonestErrors(t *testing.T) {
 			e.sim.Inject(tc.faults...)
 			got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("hello")))
 			r := e.lastRow()
-			if r.Responses != 1 || r.Attempts != tc.attempts || r.HTTPStatus != tc.status {
-				t.Fatalf("stored row %+v; want one response, %d attempts, status %d", r, tc.attempts, tc.status)
+			// Opening the chat is one attempt, unless the fault is there;
+			// upstream_attempts counts completions only.
+			newChat := 1
+			if tc.faults[0].Endpoint == qwensim.EndpointNewChat {
+				newChat = tc.attempts
+			}
+			if r.Responses != 1 || r.NewChatAttempts != newChat || r.Attempts != tc.attempts-newChat || r.HTTPStatus != tc.status {
+				t.Fatalf("stored row %+v; want one response, %d new-chat and %d completion attempts, status %d", r, newChat, tc.attempts-newChat, tc.status)
 			}
 			if tc.status == 200 {
 				if err != nil || got.Choices[0].Message.Content != `You said: "hello".` || r.Status != "success" {
@@ -173,7 +179,7 @@ func TestStalledStreamTimesOut(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "did not answer in time") || got != `You said:` {
 		t.Fatalf("got %q, stream error %v", got, err)
 	}
-	if r := e.lastRow(); r.ErrorType != "upstream_timeout" || r.Attempts != 2 {
+	if r := e.lastRow(); r.ErrorType != "upstream_timeout" || r.Attempts != 1 || r.NewChatAttempts != 1 {
 		t.Fatalf("row %+v", r)
 	}
 }
@@ -202,13 +208,22 @@ func TestClientDisconnectMidStreamIsRecorded(t *testing.T) {
 
 func TestClientDisconnectBeforeAnswerIsRecorded(t *testing.T) {
 	e := start(t, func(c *config.Config) { c.QwenTimeout = time.Minute })
-	e.sim.Inject(qwensim.Fault{Delay: time.Minute})
-	ctx, cancel := context.WithTimeout(ctxT(t), 200*time.Millisecond)
+	reached := make(chan struct{}, 1)
+	e.sim.Inject(qwensim.Fault{Delay: time.Minute, Reached: reached})
+	ctx, cancel := context.WithCancel(ctxT(t))
 	defer cancel()
-	if _, err := e.client.Chat.Completions.New(ctx, chatParams(openai.UserMessage("hello"))); !errors.Is(err, context.DeadlineExceeded) {
+	go func() {
+		// The client leaves once Qwen has been asked, before any answer.
+		select {
+		case <-reached:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if _, err := e.client.Chat.Completions.New(ctx, chatParams(openai.UserMessage("hello"))); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
-	if r := e.lastRow(); r.ErrorType != "client_disconnect" || r.HTTPStatus != 499 || r.Responses != 1 || r.Attempts != 2 {
+	if r := e.lastRow(); r.ErrorType != "client_disconnect" || r.HTTPStatus != 499 || r.Responses != 1 || r.Attempts != 1 || r.NewChatAttempts != 1 {
 		t.Fatalf("row %+v", r)
 	}
 }
@@ -241,14 +256,14 @@ func TestEveryFailedAttemptIsRecorded(t *testing.T) {
 	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("persist"))); err != nil {
 		t.Fatal(err)
 	}
-	var attempts int
+	var attempts, newChat int
 	var failures string
-	if err := e.db().QueryRow(`SELECT upstream_attempts, upstream_errors FROM responses`).Scan(&attempts, &failures); err != nil {
+	if err := e.db().QueryRow(`SELECT upstream_attempts, new_chat_attempts, upstream_errors FROM responses`).Scan(&attempts, &newChat, &failures); err != nil {
 		t.Fatal(err)
 	}
 	want := "chats_new: server 503; completions: rate_limited 429; completions: chat_busy 400"
-	if attempts != 5 || failures != want {
-		t.Fatalf("attempts %d, failures %q; want 5, %q", attempts, failures, want)
+	if attempts != 3 || newChat != 2 || failures != want {
+		t.Fatalf("attempts %d + %d new chat, failures %q; want 3 + 2, %q", attempts, newChat, failures, want)
 	}
 	if got := list(t, e, "/v1/responses"); len(got) != 1 || got[0]["upstream_errors"] != want {
 		t.Fatalf("the history API shows %v", got)

@@ -70,7 +70,29 @@ var chatFieldCases = map[string][]fieldCase{
 	"audio":                  {{`"audio":{"voice":"alloy","format":"mp3"}`, "audio"}},
 	"prediction":             {{`"prediction":{"type":"content","content":"x"}`, "prediction"}},
 	"moderation":             {{`"moderation":{"model":"omni-moderation-latest"}`, "moderation"}},
-	"web_search_options":     {{`"web_search_options":{}`, "web_search_options"}},
+	"web_search_options":     {{`"web_search_options":{}`, wantOK}, {`"web_search_options":"on"`, "web_search_options"}},
+}
+
+var imageFieldCases = map[string][]fieldCase{
+	"prompt":             {{`"prompt":"a fox"`, wantOK}, {`"prompt":""`, "prompt"}, {`"prompt":1`, "prompt"}},
+	"model":              {{`"model":"qwen3-max-image"`, wantOK}, {`"model":[]`, "model"}},
+	"n":                  {{`"n":1`, wantOK}, {`"n":2`, "n"}},
+	"size":               {{`"size":"1024x1536"`, wantOK}, {`"size":"auto"`, wantOK}, {`"size":"big"`, "size"}},
+	"response_format":    {{`"response_format":"b64_json"`, wantOK}, {`"response_format":"gif"`, "response_format"}},
+	"quality":            {{`"quality":"high"`, wantIgnored}, {`"quality":3`, "quality"}},
+	"style":              {{`"style":"vivid"`, wantIgnored}, {`"style":{}`, "style"}},
+	"user":               {{`"user":"u"`, wantIgnored}, {`"user":5`, "user"}},
+	"background":         {{`"background":"auto"`, wantIgnored}, {`"background":1`, "background"}},
+	"moderation":         {{`"moderation":"low"`, wantIgnored}, {`"moderation":[]`, "moderation"}},
+	"safety_identifier":  {{`"safety_identifier":"h"`, wantIgnored}, {`"safety_identifier":1`, "safety_identifier"}},
+	"output_format":      {{`"output_format":"png"`, wantOK}, {`"output_format":"webp"`, "output_format"}},
+	"frame_count":        {{`"frame_count":1`, wantOK}, {`"frame_count":8`, "frame_count"}},
+	"frame_duration_ms":  {{`"frame_duration_ms":200`, wantIgnored}, {`"frame_duration_ms":-1`, "frame_duration_ms"}},
+	"complexity":         {{`"complexity":"low"`, wantIgnored}, {`"complexity":"huge"`, "complexity"}},
+	"svg":                {{`"svg":{}`, "svg"}},
+	"output_compression": {{`"output_compression":50`, wantIgnored}, {`"output_compression":101`, "output_compression"}},
+	"partial_images":     {{`"partial_images":0`, wantOK}, {`"partial_images":2`, "partial_images"}},
+	"stream":             {{`"stream":false`, wantOK}, {`"stream":true`, "stream"}},
 }
 
 var completionFieldCases = map[string][]fieldCase{
@@ -132,6 +154,7 @@ func TestFieldPolicyTablesCoverTheSDK(t *testing.T) {
 	}
 	check(append(jsonFields(openai.ChatCompletionNewParams{}), "stream"), wire.ChatFields, chatFieldCases)
 	check(append(jsonFields(openai.CompletionNewParams{}), "stream"), wire.CompletionFields, completionFieldCases)
+	check(append(jsonFields(openai.ImageGenerateParams{}), "stream"), wire.ImageFields, imageFieldCases)
 }
 
 // TestEveryFieldHasItsOutcome posts each value of each field and checks its
@@ -168,6 +191,7 @@ func TestEveryFieldHasItsOutcome(t *testing.T) {
 	}
 	run("/v1/chat/completions", `"messages":[{"role":"user","content":"hi"}]`, chatFieldCases)
 	run("/v1/completions", `"prompt":"hi"`, completionFieldCases)
+	run("/v1/images/generations", `"prompt":"a fox"`, imageFieldCases)
 
 	// Unknown fields (vendor extensions) are accepted and recorded as
 	// ignored, as is null for any field; the history API shows the list.

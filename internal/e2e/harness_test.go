@@ -146,11 +146,11 @@ func (e *env) db() *sql.DB {
 
 // row is a joined request+response as stored.
 type row struct {
-	RequestID, SessionID, Model, Path, Status, FinishReason, ErrorType, Error, ParentID, ChatID string
-	Stream                                                                                      bool
-	HTTPStatus, PromptTokens, CompletionTokens, TotalTokens, Attempts, Responses                int
-	TTFT                                                                                        sql.NullFloat64
-	OpenAIRequest, QwenRequest, OpenAIResponse, QwenResponse                                    sql.NullString
+	RequestID, SessionID, Model, Path, Status, FinishReason, ErrorType, Error, ParentID, ChatID   string
+	Stream                                                                                        bool
+	HTTPStatus, PromptTokens, CompletionTokens, TotalTokens, Attempts, NewChatAttempts, Responses int
+	TTFT                                                                                          sql.NullFloat64
+	OpenAIRequest, QwenRequest, OpenAIResponse, QwenResponse                                      sql.NullString
 }
 
 // rows returns every recorded call, oldest first.
@@ -160,7 +160,7 @@ func (e *env) rows() []row {
 	rs, err := db.Query(`SELECT q.request_id, COALESCE(q.session_id,''), q.model, q.path, q.stream,
 		COALESCE(r.status,''), COALESCE(r.finish_reason,''), COALESCE(r.error_type,''), COALESCE(r.error,''),
 		COALESCE(r.parent_id,''), COALESCE(r.chat_id,''), COALESCE(r.http_status,0), COALESCE(r.prompt_tokens,0),
-		COALESCE(r.completion_tokens,0), COALESCE(r.total_tokens,0), COALESCE(r.upstream_attempts,0),
+		COALESCE(r.completion_tokens,0), COALESCE(r.total_tokens,0), COALESCE(r.upstream_attempts,0), COALESCE(r.new_chat_attempts,0),
 		(SELECT COUNT(*) FROM responses x WHERE x.request_id = q.id), r.ttft_ms
 		FROM requests q LEFT JOIN responses r ON r.request_id = q.id
 		ORDER BY q.id`)
@@ -173,7 +173,7 @@ func (e *env) rows() []row {
 		var r row
 		if err := rs.Scan(&r.RequestID, &r.SessionID, &r.Model, &r.Path, &r.Stream, &r.Status, &r.FinishReason,
 			&r.ErrorType, &r.Error, &r.ParentID, &r.ChatID, &r.HTTPStatus, &r.PromptTokens, &r.CompletionTokens,
-			&r.TotalTokens, &r.Attempts, &r.Responses, &r.TTFT); err != nil {
+			&r.TotalTokens, &r.Attempts, &r.NewChatAttempts, &r.Responses, &r.TTFT); err != nil {
 			e.t.Fatal(err)
 		}
 		out = append(out, r)

@@ -223,6 +223,21 @@ func testHistoryRejectsBadParameters(t *testing.T, backend string) {
 		{"GET", "/v1/responses/abc", "invalid_id", "id"},
 		{"DELETE", "/v1/requests", "missing_required_parameter", "before"},
 		{"GET", "/v1/export?format=xml", "invalid_format", "format"},
+		// Queries the history cannot read, or parameters a route does not take.
+		{"GET", "/v1/requests?session_id=abc;x", "invalid_query", "session_id"},
+		{"GET", "/v1/responses?model=a;b", "invalid_query", "model"},
+		{"GET", "/v1/sessions?search=x;y", "invalid_query", "search"},
+		{"GET", "/v1/stats?session_id=abc;x", "invalid_query", "session_id"},
+		{"GET", "/v1/requests?model=%zz", "invalid_query", "model"},
+		{"GET", "/v1/requests?sesion_id=abc", "unknown_parameter", "sesion_id"},
+		{"GET", "/v1/sessions?status=error", "unknown_parameter", "status"},
+		{"GET", "/v1/requests/1?include=bodies", "unknown_parameter", "include"},
+		{"GET", "/v1/responses/1?x=1", "unknown_parameter", "x"},
+		{"GET", "/v1/sessions/nope/stats?limit=5", "unknown_parameter", "limit"},
+		{"DELETE", "/v1/requests?before=1;x", "invalid_query", "before"},
+		{"DELETE", "/v1/requests?older_than=1d", "unknown_parameter", "older_than"},
+		{"DELETE", "/v1/sessions/nope?force=true", "unknown_parameter", "force"},
+		{"GET", "/v1/export?bodies=no", "invalid_bodies", "bodies"},
 	}
 	for _, tc := range cases {
 		status, v := getJSON(t, e, tc.method, tc.path)
@@ -245,6 +260,51 @@ func testHistoryRejectsBadParameters(t *testing.T, backend string) {
 		t.Errorf("the original's orderBy form: %d", status)
 	}
 	e.count(`SELECT COUNT(*) FROM sessions`) // fails the test if the table is gone
+}
+
+// The history routes refuse what they cannot read: Go's query parser drops
+// a pair holding ';', so ?session_id=abc;x used to list every call and
+// export?format=csv;x to export JSONL with bodies. The model routes ignore
+// parameters they do not use (SDKs add their own, e.g. ?beta=true).
+func TestHistoryRefusesQueriesItCannotRead(t *testing.T) {
+	e := start(t, nil)
+	seed(t, e, 3)
+
+	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodGet, e.app.URL()+"/v1/export?format=csv;x", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || strings.Contains(string(body), `"openai_request"`) {
+		t.Errorf("export?format=csv;x: %d %s", resp.StatusCode, body)
+	}
+
+	// The documented aliases stay known.
+	for _, path := range []string{"/v1/sessions?orderBy=" + url.QueryEscape("created_at ASC"), "/v1/requests?start_date=0&end_date=2h",
+		"/v1/requests?session_id=" + url.QueryEscape("abc;x")} {
+		if status, v := getJSON(t, e, http.MethodGet, path); status != 200 {
+			t.Errorf("%s: %d %v", path, status, v)
+		}
+	}
+
+	// Model routes ignore what they do not use.
+	for _, path := range []string{"/v1/models?beta=true", "/v1/models/qwen3-max?beta=true&x=1;y"} {
+		if status, v := getJSON(t, e, http.MethodGet, path); status != 200 {
+			t.Errorf("%s: %d %v", path, status, v)
+		}
+	}
+	resp, err = http.Post(e.app.URL()+"/v1/chat/completions?beta=true&api-version=1;2", "application/json",
+		strings.NewReader(`{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("chat with ?beta=true: %d", resp.StatusCode)
+	}
 }
 
 // seed writes n calls straight into the store: models alternate, every
@@ -448,5 +508,112 @@ func testRetentionDeletesOldCallsInTheBackground(t *testing.T, backend string) {
 		if err := e.db().QueryRow(`PRAGMA auto_vacuum`).Scan(&autoVacuum); err != nil || autoVacuum != 2 {
 			t.Fatalf("auto_vacuum = %d (%v), want 2 (incremental)", autoVacuum, err)
 		}
+	}
+}
+
+// A call's duration keeps sub-millisecond precision (a simulator call used to
+// read 0, shorter than its first token), the duration sort stays exact, and
+// a first turn's new-chat attempt is not counted as a completion retry.
+func TestDurationsAndAttemptsReadTrue(t *testing.T) {
+	storetest.EachBackend(t, testDurationsAndAttemptsReadTrue)
+}
+
+func testDurationsAndAttemptsReadTrue(t *testing.T, backend string) {
+	e := startOn(t, backend, nil)
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("how long"))); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	items := list(t, e, "/v1/requests")
+	sum := items[0]["response_summary"].(map[string]any)
+	dur, _ := sum["duration_ms"].(float64)
+	ttft, _ := sum["ttft_ms"].(float64)
+	if dur <= 0 || dur < ttft || num(sum["upstream_attempts"]) != 1 || num(sum["new_chat_attempts"]) != 1 {
+		t.Fatalf("summary %v: want a duration above 0 and not below ttft %v, 1 completion and 1 new-chat attempt", sum, ttft)
+	}
+
+	base := time.Now().Add(-time.Minute)
+	var batch []qp.Exchange
+	for i, us := range []int{1500, 250, 1499, 999999} {
+		ts := base.Add(time.Duration(i) * time.Second)
+		batch = append(batch, qp.Exchange{
+			Request: qp.Request{RequestID: fmt.Sprintf("dur-%d", i), Timestamp: ts, Method: "POST", Path: "/v1/chat/completions", Model: "dur-model"},
+			Response: qp.Response{ResponseID: fmt.Sprintf("dur-resp-%d", i), Timestamp: ts, Status: qp.StatusSuccess, HTTPStatus: 200,
+				Duration: time.Duration(us) * time.Microsecond, UpstreamAttempts: 1},
+		})
+	}
+	if err := e.app.Store().WriteExchanges(ctxT(t), batch); err != nil {
+		t.Fatal(err)
+	}
+	var got []float64
+	for _, r := range list(t, e, "/v1/responses?model=dur-model&sort=duration_ms&order=asc&limit=2") {
+		got = append(got, r["duration_ms"].(float64))
+	}
+	status, page := getJSON(t, e, http.MethodGet, "/v1/responses?model=dur-model&sort=duration_ms&order=asc&limit=2")
+	next, _ := page["next_cursor"].(string)
+	if status != 200 || next == "" {
+		t.Fatalf("page 1: %d %v", status, page)
+	}
+	for _, r := range list(t, e, "/v1/responses?model=dur-model&sort=duration_ms&order=asc&limit=2&after="+next) {
+		got = append(got, r["duration_ms"].(float64))
+	}
+	if fmt.Sprint(got) != "[0.25 1.499 1.5 999.999]" {
+		t.Fatalf("durations by the duration sort, paged by cursor: %v", got)
+	}
+	_, st := getJSON(t, e, http.MethodGet, "/v1/stats?model=dur-model")
+	if avg := st["statistics"].(map[string]any)["avg_duration_ms"].(float64); avg < 250.8 || avg > 250.9 {
+		t.Fatalf("average duration %v, want (1.5+0.25+1.499+999.999)/4 = 250.812", avg)
+	}
+}
+
+// GET /v1/sessions/{id}/transcript reads a conversation as it was: each call's
+// new messages and its answer, reasoning apart from the text, tool calls and
+// results as such, the figures of each turn; paged by cursor.
+func TestSessionTranscript(t *testing.T) {
+	e := start(t, nil)
+	tools := `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]`
+	post := func(body string) (map[string]any, string) {
+		resp, err := http.Post(e.app.URL()+"/v1/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%d %v %v", resp.StatusCode, err, v)
+		}
+		return v, resp.Header.Get("X-Session-Id")
+	}
+	first, session := post(`{"model":"qwen3-max","reasoning_effort":"high",` + tools + `,"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"}]}`)
+	msg := first["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
+	callID := msg["tool_calls"].([]any)[0].(map[string]any)["id"].(string)
+	assistant, _ := json.Marshal(msg)
+	post(`{"model":"qwen3-max",` + tools + `,"messages":[{"role":"system","content":"be brief"},{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"},` +
+		string(assistant) + `,{"role":"tool","tool_call_id":"` + callID + `","content":"12 degrees, rain"}]}`)
+	e.sync()
+
+	status, page := getJSON(t, e, http.MethodGet, "/v1/sessions/"+session+"/transcript?limit=1")
+	if status != 200 || page["has_more"] != true {
+		t.Fatalf("page 1: %d %v", status, page)
+	}
+	turn1 := page["data"].([]any)[0].(map[string]any)
+	in1 := turn1["input"].([]any)
+	out1 := turn1["output"].(map[string]any)
+	tc := out1["tool_calls"].([]any)[0].(map[string]any)
+	if len(in1) != 2 || in1[0].(map[string]any)["role"] != "system" || in1[1].(map[string]any)["role"] != "user" ||
+		out1["reasoning"] == "" || out1["reasoning"] == nil || tc["name"] != "get_weather" || tc["arguments"] != `{"city":"Oslo"}` ||
+		num(turn1["total_tokens"]) == 0 || turn1["duration_ms"].(float64) <= 0 || turn1["ttft_ms"] == nil || turn1["status"] != "success" {
+		t.Fatalf("turn 1: %v", turn1)
+	}
+	status, page = getJSON(t, e, http.MethodGet, "/v1/sessions/"+session+"/transcript?limit=1&after="+page["next_cursor"].(string))
+	turn2 := page["data"].([]any)[0].(map[string]any)
+	in2 := turn2["input"].([]any)
+	if status != 200 || page["has_more"] != false || len(in2) != 1 || in2[0].(map[string]any)["role"] != "tool" ||
+		in2[0].(map[string]any)["tool_call_id"] != callID || in2[0].(map[string]any)["content"] != "12 degrees, rain" ||
+		!strings.Contains(turn2["output"].(map[string]any)["content"].(string), "12 degrees") {
+		t.Fatalf("turn 2: %d %v", status, page)
+	}
+	if status, v := getJSON(t, e, http.MethodGet, "/v1/sessions/"+session+"/transcript?sort=timestamp"); status != 400 {
+		t.Errorf("transcript?sort: %d %v", status, v)
 	}
 }

@@ -233,7 +233,7 @@ func TestSlowAnswersNeverGoSilent(t *testing.T) {
 		!strings.Contains(events[len(events)-2].data, "upstream_server_error") {
 		t.Fatalf("failure after opening: %d %v", resp.StatusCode, k)
 	}
-	if row := e.lastRow(); row.HTTPStatus != 200 || row.Status != "error" || row.Attempts != 5 { // the new chat, then four completion attempts
+	if row := e.lastRow(); row.HTTPStatus != 200 || row.Status != "error" || row.Attempts != 4 || row.NewChatAttempts != 1 { // the new chat, then four completion attempts
 		t.Fatalf("recorded %+v", row)
 	}
 	// (A failure before the first interval keeps its HTTP status: the
@@ -267,12 +267,19 @@ func TestHeldToolCallIsCoveredByKeepAlives(t *testing.T) {
 
 // TestEveryAPIStreamsThroughTheSameKeepAlive: Anthropic Messages and
 // Responses streams open with their own first events when upstream is slow,
-// and get the same comments.
+// and get the same keep-alives: Anthropic's are ping events (the one after
+// message_start, then one per silence), the Responses API's comments.
 func TestEveryAPIStreamsThroughTheSameKeepAlive(t *testing.T) {
 	e := start(t, withKeepAlive)
-	for _, api := range []struct{ path, body, opening, delta string }{
-		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"slow"}]}`, "message_start", "text_delta"},
-		{"/v1/responses", `{"model":"qwen3-max","stream":true,"input":"slow"}`, "response.created", "response.output_text.delta"},
+	for _, api := range []struct {
+		path, body, opening, delta string
+		keptAlive                  func(ev sseEvent) bool
+		least                      int
+	}{
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"slow"}]}`, "message_start", "text_delta",
+			func(ev sseEvent) bool { return ev.data == `{"type": "ping"}` }, 2},
+		{"/v1/responses", `{"model":"qwen3-max","stream":true,"input":"slow"}`, "response.created", "response.output_text.delta",
+			func(ev sseEvent) bool { return ev.comment }, 1},
 	} {
 		e.sim.Inject(qwensim.Fault{Delay: 20 * keepAlive})
 		resp, events := readEventsAt(t, e, api.path, api.body)
@@ -286,14 +293,17 @@ func TestEveryAPIStreamsThroughTheSameKeepAlive(t *testing.T) {
 		if resp.StatusCode != 200 || len(events) < 3 || !strings.Contains(events[0].data, api.opening) || first < 0 {
 			t.Fatalf("%s: %d %+v", api.path, resp.StatusCode, events)
 		}
-		comments := 0
+		kept := 0
 		for _, ev := range events[:first] {
-			if ev.comment {
-				comments++
+			if api.keptAlive(ev) {
+				kept++
+			}
+			if ev.comment && api.path == "/v1/messages" {
+				t.Fatalf("%s: a comment, not a ping: %+v", api.path, events)
 			}
 		}
-		if comments == 0 {
-			t.Fatalf("%s: no keep-alive before the first delta: %+v", api.path, events)
+		if kept < api.least {
+			t.Fatalf("%s: %d keep-alives before the first delta: %+v", api.path, kept, events)
 		}
 	}
 }

@@ -8,7 +8,7 @@ func Conversation(msgs []Message) []qp.Message {
 	for i := range msgs {
 		m := &msgs[i]
 		text, _ := m.Text() // validated: cannot fail
-		out[i] = qp.Message{Role: m.Role, Text: text, ToolCallID: m.ToolCallID}
+		out[i] = qp.Message{Role: m.Role, Text: text, Images: m.Images(), ToolCallID: m.ToolCallID}
 		for _, tc := range m.ToolCalls {
 			out[i].ToolCalls = append(out[i].ToolCalls, qp.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
 		}

@@ -323,7 +323,7 @@ var (
 // enable_thinking extension. Structural checks of messages, tools and
 // tool_choice happen in Validate and tools.ParseSet.
 var ChatFields = []Field{
-	{"messages", Honoured, nil, "the conversation; image and audio parts are a 400"},
+	{"messages", Honoured, nil, "the conversation; `image_url` parts (data: URLs; http(s) URLs with `ALLOW_IMAGE_URLS`) go to vision models, a 400 for others; audio and file parts are a 400"},
 	{"model", Honoured, str(256), "the Qwen model (default `DEFAULT_MODEL`)"},
 	{"stream", Honoured, boolean, "server-sent events"},
 	{"stream_options", Honoured, streamOptions, "`include_usage` honoured; `include_obfuscation` ignored"},
@@ -360,7 +360,7 @@ var ChatFields = []Field{
 	{"audio", Refused, refuse("Qwen answers with text only"), "a 400"},
 	{"prediction", Refused, refuse("Qwen has no predicted outputs"), "a 400"},
 	{"moderation", Refused, refuse("the proxy does not moderate input or output"), "a 400: the proxy cannot moderate"},
-	{"web_search_options", Refused, refuse("web search is not wired to Qwen's search yet"), "a 400 until Qwen's search is wired"},
+	{"web_search_options", Honoured, object, "an object: turns on Qwen's web search, as the `-search` model variant does (sources as `annotations`); its settings have no effect; a 400 for a model without search"},
 }
 
 // CompletionFields is the policy of every legacy POST /v1/completions field

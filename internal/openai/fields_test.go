@@ -12,7 +12,7 @@ func TestReadmeHasTheFieldPolicyTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, table := range map[string][]Field{"chat": ChatFields, "completions": CompletionFields} {
+	for name, table := range map[string][]Field{"chat": ChatFields, "completions": CompletionFields, "images": ImageFields} {
 		rows := fieldDocs(table)
 		if os.Getenv("PRINT_FIELD_TABLES") != "" {
 			t.Logf("%s:\n%s", name, rows)

@@ -6,6 +6,7 @@ import "testing"
 // accepted or refused with a 400 naming what is wrong, never a panic.
 func FuzzChatRequest(f *testing.F) {
 	f.Add([]byte(`{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`))
+	f.Add([]byte(`{"model":"qwen3-max-search","web_search_options":{},"messages":[{"role":"user","content":[{"type":"text","text":"x"},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBOR"}}]}]}`))
 	f.Add([]byte(`{"messages":[{"role":"tool","tool_call_id":"c","content":[{"type":"text","text":"x"}]}],"stream":true}`))
 	f.Add([]byte(`{"messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]}]}`))
 	f.Add([]byte(`{"messages":[{"role":"user","content":"x"}],"stop":["a"],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{}}},"functions":[{"name":"f"}],"function_call":{"name":"f"}}`))

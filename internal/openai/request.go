@@ -25,9 +25,16 @@ type ChatRequest struct {
 	FunctionCall    json.RawMessage `json:"function_call"`
 	ResponseFormat  json.RawMessage `json:"response_format"`
 	Stop            json.RawMessage `json:"stop"`
+	// WebSearchOptions turns on Qwen's web search when present (its
+	// contents are checked, not used: Qwen has no such knobs).
+	WebSearchOptions json.RawMessage `json:"web_search_options"`
 	// ParallelToolCalls false allows one call per answer.
 	ParallelToolCalls *bool `json:"parallel_tool_calls"`
 }
+
+// WantsSearch reports whether the client asked for web search
+// (web_search_options present and not null).
+func (r *ChatRequest) WantsSearch() bool { return !isNull(r.WebSearchOptions) }
 
 // StreamOptions asks for extras in a stream.
 type StreamOptions struct {
@@ -174,7 +181,7 @@ func (m *Message) validate(i int) *Error {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] from the assistant needs content or tool_calls", i)
 		}
 	default:
-		if strings.TrimSpace(text) == "" {
+		if strings.TrimSpace(text) == "" && len(m.Images()) == 0 {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] has no text content", i)
 		}
 	}
@@ -202,26 +209,64 @@ func (m *Message) Text() (string, error) {
 		}
 		return s, nil
 	case '[':
-		var parts []struct {
-			Type string  `json:"type"`
-			Text *string `json:"text"`
-		}
-		if err := json.Unmarshal(raw, &parts); err != nil {
-			return "", fmt.Errorf("must be a string or an array of content parts")
-		}
-		var b strings.Builder
-		for j, p := range parts {
-			if p.Type != "text" || p.Text == nil {
-				return "", fmt.Errorf("part %d has type %q; only text parts are supported", j, p.Type)
-			}
-			if b.Len() > 0 {
-				b.WriteByte('\n')
-			}
-			b.WriteString(*p.Text)
-		}
-		return b.String(), nil
+		text, _, err := m.parts(raw)
+		return text, err
 	}
 	return "", fmt.Errorf("must be a string or an array of content parts")
+}
+
+// Images returns the URLs of the message's image_url parts, in order: data:
+// URLs or http(s) URLs (checked by Validate).
+func (m *Message) Images() []string {
+	raw := bytes.TrimSpace(m.Content)
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil
+	}
+	_, images, _ := m.parts(raw)
+	return images
+}
+
+// parts reads an array of content parts: text parts (joined by newlines)
+// and image_url parts. Other parts (audio, files) are not representable
+// upstream and are refused rather than dropped silently; so are images
+// outside user messages.
+func (m *Message) parts(raw []byte) (string, []string, error) {
+	var parts []struct {
+		Type     string  `json:"type"`
+		Text     *string `json:"text"`
+		ImageURL *struct {
+			URL    string `json:"url"`
+			Detail string `json:"detail"`
+		} `json:"image_url"`
+	}
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return "", nil, fmt.Errorf("must be a string or an array of content parts")
+	}
+	var b strings.Builder
+	var images []string
+	for j, p := range parts {
+		switch {
+		case p.Type == "image_url" && m.Role == "user":
+			if p.ImageURL == nil || !imageURL(p.ImageURL.URL) {
+				return "", nil, fmt.Errorf("part %d: image_url.url must be a data: URL or an http(s) URL", j)
+			}
+			images = append(images, p.ImageURL.URL)
+			continue
+		case p.Type == "image_url":
+			return "", nil, fmt.Errorf("part %d: images are taken in user messages only", j)
+		case p.Type != "text" || p.Text == nil:
+			return "", nil, fmt.Errorf("part %d has type %q; only text and image_url parts are supported", j, p.Type)
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(*p.Text)
+	}
+	return b.String(), images, nil
+}
+
+func imageURL(u string) bool {
+	return strings.HasPrefix(u, "data:") || strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
 }
 
 // PromptText returns the legacy prompt: a string, or an array holding one string.

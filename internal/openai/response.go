@@ -33,6 +33,8 @@ type ResponseMessage struct {
 	Content          *string    `json:"content"`
 	ReasoningContent string     `json:"reasoning_content,omitempty"`
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
+	// Annotations cite the web pages a searching answer drew on.
+	Annotations []Annotation `json:"annotations,omitempty"`
 	// FunctionCall answers a request in the legacy functions form.
 	FunctionCall *FunctionCall `json:"function_call,omitempty"`
 }

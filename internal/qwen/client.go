@@ -88,13 +88,19 @@ func NewTransport() *http.Transport {
 // the upstream calls made. The chat mode follows the credentials of each
 // attempt.
 func (c *Client) NewChat(ctx context.Context, model string) (chatID string, attempts int, err error) {
+	return c.NewChatOf(ctx, model, ChatTypeText)
+}
+
+// NewChatOf is NewChat for a chat of chatType (ChatTypeImage for an image
+// generation's chat of its own, as the web client opens one).
+func (c *Client) NewChatOf(ctx context.Context, model, chatType string) (chatID string, attempts int, err error) {
 	err = c.retry(ctx, "chats_new", &attempts, func() error {
 		creds, err := c.cfg.Credentials.Credentials(ctx)
 		if err != nil {
 			return err
 		}
 		body, err := json.Marshal(NewChatRequest{Models: []string{model}, ProjectID: "", Timestamp: c.now().UnixMilli(),
-			ChatType: "t2t", ChatMode: creds.ChatMode()})
+			ChatType: chatType, ChatMode: creds.ChatMode()})
 		if err != nil {
 			return fmt.Errorf("encode new chat: %w", err)
 		}

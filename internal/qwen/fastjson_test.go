@@ -3,6 +3,7 @@ package qwen
 import (
 	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -46,7 +47,7 @@ func TestFastDecoderAgreesWithEncodingJSON(t *testing.T) {
 		if !ok {
 			t.Fatalf("fast path refused %s", data)
 		}
-		if slow := slowDecode(t, data); fast != slow {
+		if slow := slowDecode(t, data); !reflect.DeepEqual(fast, slow) {
 			t.Fatalf("%s:\nfast %+v\nslow %+v", data, fast, slow)
 		}
 	}
@@ -88,7 +89,7 @@ func FuzzFastDecoder(f *testing.F) {
 		if err := json.Unmarshal([]byte(data), &raw); err != nil || len(raw.Choices) == 0 {
 			t.Fatalf("fast path accepted %q, encoding/json did not (%v)", data, err)
 		}
-		if slow := slowDecode(t, data); fast != slow {
+		if slow := slowDecode(t, data); !reflect.DeepEqual(fast, slow) {
 			t.Fatalf("%q: fast %+v slow %+v", data, fast, slow)
 		}
 	})

@@ -15,6 +15,7 @@ func FuzzStream(f *testing.F) {
 	f.Add([]byte("data: {\"response.created\":{\"chat_id\": \"c\", \"parent_id\": \"p\", \"response_id\":\"r\"}} \n\ndata: {\"choices\": [{\"delta\": {\"content\": \"hi\", \"phase\": \"answer\", \"status\": \"typing\"}}]}\n\n"))
 	f.Add([]byte("data: {\"success\":false,\"data\":{\"code\":\"RateLimited\",\"num\":2}}\n\n"))
 	f.Add([]byte(": comment\r\nevent: x\r\ndata: [DONE]\r\n\r\n"))
+	f.Add([]byte("data: {\"choices\": [{\"delta\": {\"content\": \"\", \"phase\": \"web_search\", \"status\": \"typing\", \"extra\": {\"web_search_info\": [{\"url\": \"https://a\", \"title\": \"t\"}]}}}]}\n\ndata: {\"choices\": [{\"delta\": {\"content\": \"https://img\", \"phase\": \"image_gen\", \"status\": \"finished\"}}]}\n\n"))
 	f.Add([]byte(interleaved("")))
 	f.Add([]byte("data: {\"ret\":[\"FAIL_SYS_USER_VALIDATE\",\"RGV587_ERROR::SM::x\"],\"data\":{}}\n\n"))
 	f.Add([]byte("data: {\"choices\": [{\"delta\": {\"reasoning_content\": \"r\"}}], \"response_id\": \"a\"}\n\n"))

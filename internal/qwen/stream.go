@@ -31,7 +31,20 @@ const (
 	PhaseAnswer          = "answer"
 	PhaseThink           = "think"
 	PhaseThinkingSummary = "thinking_summary"
+	// PhaseWebSearch carries the search's sources in
+	// extra.web_search_info (cumulative), with no answer text.
+	PhaseWebSearch = "web_search"
+	// PhaseImageGen carries a generated image's URL as its content (t2i).
+	PhaseImageGen = "image_gen"
 )
+
+// Source is one web page a searching answer drew on
+// (delta.extra.web_search_info[i], qwen-2026.md §2.2).
+type Source struct {
+	Title   string `json:"title"`
+	URL     string `json:"url"`
+	Snippet string `json:"snippet,omitempty"`
+}
 
 // Created identifies an answer. In 2026 Qwen may open two candidate
 // answers in one stream (response_index "0" and "1").
@@ -61,6 +74,9 @@ type Event struct {
 	// ResponseID is the candidate answer a 2026 event belongs to ("" in
 	// 2025 streams).
 	ResponseID string
+	// Sources are the web search's results so far (web_search phase; Qwen
+	// resends the whole list), nil when the event carries none.
+	Sources []Source
 }
 
 // rawEvent is the union of every event shape Qwen sends.
@@ -76,6 +92,7 @@ type rawEvent struct {
 				SummaryThought *struct {
 					Content []string `json:"content"`
 				} `json:"summary_thought"`
+				WebSearchInfo []Source `json:"web_search_info"`
 			} `json:"extra"`
 			ReasoningContent string `json:"reasoning_content"`
 		} `json:"delta"`
@@ -285,6 +302,9 @@ func (s *Stream) decode(data []byte) error {
 			// Deltas that carry reasoning_content instead of a think
 			// phase (qwen-2026.md §3.2).
 			ev.Phase, ev.Content = PhaseThink, d.ReasoningContent+d.Content
+		}
+		if d.Extra != nil && len(d.Extra.WebSearchInfo) > 0 {
+			ev.Sources = d.Extra.WebSearchInfo
 		}
 		if ev.Phase == PhaseThinkingSummary && d.Extra != nil && d.Extra.SummaryThought != nil {
 			if !s.otherCandidate(ev.ResponseID) {

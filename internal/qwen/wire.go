@@ -22,6 +22,9 @@ type CompletionRequest struct {
 	ParentIDCamel     *string   `json:"parentId"`
 	Messages          []Message `json:"messages"` // always one
 	Timestamp         int64     `json:"timestamp"`
+	// Size is an image generation's aspect ratio ("1:1", "16:9", …; t2i
+	// only; qwen-2026.md §2.2).
+	Size string `json:"size,omitempty"`
 }
 
 // Message is the one Qwen chat message of a completion. Qwen wants both
@@ -91,6 +94,12 @@ type MessageSpec struct {
 	Role     string // "user", or "assistant" for a prefill
 	Content  string
 	Thinking bool
+	// ChatType is the message's chat type: ChatTypeText (the default),
+	// ChatTypeSearch (the model searches the web) or ChatTypeImage.
+	ChatType string
+	// Files are the message's attachments, in the web client's shape
+	// (see File).
+	Files []File
 }
 
 // NewCompletionRequest builds a streaming completion request for chatID
@@ -105,6 +114,14 @@ func NewCompletionRequest(chatID, parentID, model string, now time.Time, spec Me
 	if role == "" {
 		role = "user"
 	}
+	chatType := spec.ChatType
+	if chatType == "" {
+		chatType = ChatTypeText
+	}
+	files := []any{}
+	for _, f := range spec.Files {
+		files = append(files, f)
+	}
 	m := Message{
 		Fid:           newUUID(),
 		ParentIDCamel: parent,
@@ -112,16 +129,16 @@ func NewCompletionRequest(chatID, parentID, model string, now time.Time, spec Me
 		Role:          role,
 		Content:       spec.Content,
 		UserAction:    "chat",
-		Files:         []any{},
+		Files:         files,
 		Timestamp:     now.Unix(),
 		Models:        []string{model},
-		ChatType:      "t2t",
-		FeatureConfig: FeatureConfig{OutputSchema: "phase", ResearchMode: "normal", ThinkingFormat: "summary"},
-		SubChatType:   "t2t",
+		ChatType:      chatType,
+		FeatureConfig: FeatureConfig{OutputSchema: "phase", ResearchMode: "normal", ThinkingFormat: "summary", AutoSearch: chatType == ChatTypeSearch},
+		SubChatType:   chatType,
 		ParentID:      parent,
 	}
 	m.FeatureConfig.SetThinking(spec.Thinking)
-	m.Extra.Meta.SubChatType = "t2t"
+	m.Extra.Meta.SubChatType = chatType
 	return &CompletionRequest{
 		Stream:            true,
 		Version:           "2.1",

@@ -22,6 +22,8 @@ type completionRequest struct {
 		FeatureConfig struct {
 			ThinkingEnabled bool `json:"thinking_enabled"`
 		} `json:"feature_config"`
+		ChatType string        `json:"chat_type"`
+		Files    []messageFile `json:"files"`
 	} `json:"messages"`
 }
 
@@ -31,7 +33,11 @@ type turn struct {
 	userID, answerID  string
 	answer, reasoning string
 	inputTokens       int
-	released          bool // guarded by Sim.mu
+	// sources are the web search's results (chat_type search); image is
+	// the generated image's URL (chat_type t2i).
+	sources  []source
+	image    string
+	released bool // guarded by Sim.mu
 }
 
 func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
@@ -124,6 +130,10 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 			c.tools = append(c.tools, declaredTools(m.Content)...)
 		}
 	}
+	seen, code, details := s.seeFiles(last.Files)
+	if code != "" {
+		return nil, code, details
+	}
 	told, words, ok := unfold(last.Content)
 	if ok {
 		// The model follows the newest statement of its instructions.
@@ -142,6 +152,13 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	}
 	if last.FeatureConfig.ThinkingEnabled {
 		t.reasoning = "Considering the request: " + firstWords(words, 12)
+	}
+	t.answer += seen
+	switch last.ChatType {
+	case chatTypeSearch:
+		t.sources = searchResults(words)
+	case chatTypeImage:
+		t.image, t.answer = s.generate(words), ""
 	}
 	c.nodes[t.answerID] = &node{id: t.answerID, parent: t.userID, role: "assistant", content: t.answer}
 	c.busy = true
@@ -334,6 +351,13 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 	if f != nil && f.EmptyAnswer {
 		s.release(t)
 		send(enc.finished("answer"))
+		return
+	}
+	if t.image != "" {
+		s.sendImage(send, enc, t, r, &u)
+		return
+	}
+	if len(t.sources) > 0 && !send(enc.webSearch(t.sources, "typing")) || len(t.sources) > 0 && !send(enc.webSearch(t.sources, "finished")) {
 		return
 	}
 	for i, p := range pieces(t.answer) {

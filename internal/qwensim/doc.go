@@ -5,7 +5,11 @@
 // 2025 recordings byte for byte as an option (Format2025). It keeps every chat's
 // message tree, checks parent_id threading, answers deterministically from
 // the conversation (so a test can tell whether context was threaded), and
-// injects the failures Qwen is known for.
+// injects the failures Qwen is known for. It also serves what Qwen can do
+// (features.go, files.go): web search (a web_search phase with sources),
+// image generation (an image_gen phase with the URL of an image it made),
+// and image uploads (upload tokens for an object store it serves itself,
+// which checks the OSS V4 signature's key and the security token).
 //
 // It serves the tests and `qwenproxy serve --mock-upstream`; production code
 // reaches it only through a base URL, like the real service.

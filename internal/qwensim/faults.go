@@ -42,6 +42,10 @@ type Fault struct {
 	DoneOnly    bool          `json:"done_only"`
 	BadJSON     bool          `json:"bad_json"` // HTTP 200 body that is not JSON
 	Delay       time.Duration `json:"delay"`    // wait before answering (ends with the caller)
+	// Reached, when set, is sent to (without blocking: give it a buffer) as
+	// the fault is applied, so a test knows the call got this far before it
+	// acts — instead of guessing with a timer.
+	Reached chan<- struct{} `json:"-"`
 
 	// After N answer events: CutAfter aborts the connection, StallAfter goes
 	// silent until the caller leaves, ErrorAfter sends an in-stream error

@@ -31,14 +31,24 @@ const ThinkingModel = "qwen3.8-max"
 
 func thinkingRequired(model string) bool { return model == ThinkingModel }
 
-// models2026 is the recorded list with the thinking-required entry added.
+// models2026 is the recorded list with the thinking-required entry and the
+// text-only entry (TextOnlyModel) added.
 func models2026() []byte {
 	list := bytes.TrimSpace(modelsJSON)
 	list = bytes.TrimSuffix(list, []byte("]}"))
 	out := append(append([]byte{}, list...), ',')
 	out = append(out, bytes.TrimSpace(thinkingModelJSON)...)
+	out = append(out, ',')
+	out = append(out, bytes.TrimSpace(textOnlyModelJSON)...)
 	return append(out, "]}"...)
 }
+
+// TextOnlyModel is the 2026 list's model without vision or image
+// generation (it can think and search).
+const TextOnlyModel = "qwq-32b"
+
+//go:embed model-text-only.json
+var textOnlyModelJSON []byte
 
 // Options configure a simulator.
 type Options struct {
@@ -67,6 +77,7 @@ type Sim struct {
 	chats  map[string]*chat
 	faults []Fault
 	calls  []Call
+	files  fileStore
 }
 
 // Call is one request the simulator received, for tests to inspect.
@@ -169,6 +180,7 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("GET /api/models", s.models)
 	mux.HandleFunc("GET /api/v2/models/", s.models)
 	mux.HandleFunc("POST /__sim/faults", s.injectHTTP)
+	s.handleFiles(mux)
 	return mux
 }
 
@@ -187,6 +199,12 @@ func (s *Sim) injectHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
 	if f == nil {
 		return false
+	}
+	if f.Reached != nil {
+		select {
+		case f.Reached <- struct{}{}:
+		default:
+		}
 	}
 	if f.Delay > 0 {
 		t := time.NewTimer(f.Delay)

@@ -17,7 +17,7 @@ import (
 
 var (
 	toolHeading = regexp.MustCompile(`(?m)^### ([A-Za-z0-9_-]+)\s*$`)
-	useTool     = regexp.MustCompile(`(?i)\buse ([A-Za-z0-9_-]+)(?: with (\{[^\n]*?\}))?(?:[ .,;]|$)`)
+	useTool     = regexp.MustCompile(`(?i)\buse ([A-Za-z0-9_-]+)(?: with (\{[^\n]*?\}))?(?:[\s.,;]|$)`)
 	mustCall    = regexp.MustCompile(`must call the function ([A-Za-z0-9_-]+)`)
 	toolResult  = regexp.MustCompile(`(?m)^Result of ([A-Za-z0-9_-]+)[^\n]*:\n(.*)$`)
 )

@@ -173,9 +173,13 @@ func (r *Request) input() ([]qp.Message, *openai.Error) {
 			default:
 				return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s must be user, assistant, system or developer, not %q", p("role"), it.Role)
 			}
-			text, err := partsText(it.Content, p("content"))
+			text, images, err := partsContent(it.Content, p("content"), it.Role == "user")
 			if err != nil {
 				return nil, err
+			}
+			if len(images) > 0 {
+				out = append(out, qp.Message{Role: it.Role, Text: text, Images: images})
+				continue
 			}
 			if n := len(out); it.Role == "assistant" && n > 0 && out[n-1].Role == "assistant" {
 				// One answer's message items (split by its calls) are
@@ -230,38 +234,53 @@ func (r *Request) Items() ([]Item, *openai.Error) {
 }
 
 // partsText is a content or output value: a string, or parts whose text is
-// joined by newlines. Images and files cannot go to Qwen's chat and are
-// refused.
+// joined by newlines. Images and files cannot go in here and are refused.
 func partsText(raw json.RawMessage, param string) (string, *openai.Error) {
+	text, _, err := partsContent(raw, param, false)
+	return text, err
+}
+
+// partsContent is partsText that, with images, also takes input_image parts
+// (an image_url that is a data: URL or an http(s) URL) and returns their
+// URLs.
+func partsContent(raw json.RawMessage, param string, images bool) (string, []string, *openai.Error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return "", nil
+		return "", nil, nil
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s, nil
+		return s, nil, nil
 	}
 	var parts []struct {
-		Type    string  `json:"type"`
-		Text    *string `json:"text"`
-		Refusal *string `json:"refusal"`
+		Type     string  `json:"type"`
+		Text     *string `json:"text"`
+		Refusal  *string `json:"refusal"`
+		ImageURL string  `json:"image_url"`
 	}
 	if json.Unmarshal(raw, &parts) != nil {
-		return "", openai.InvalidRequest(param, "invalid_type", "%s must be a string or a list of content parts", param)
+		return "", nil, openai.InvalidRequest(param, "invalid_type", "%s must be a string or a list of content parts", param)
 	}
-	var texts []string
+	var texts, urls []string
 	for j, part := range parts {
 		switch {
 		case (part.Type == "input_text" || part.Type == "output_text" || part.Type == "text") && part.Text != nil:
 			texts = append(texts, *part.Text)
 		case part.Type == "refusal" && part.Refusal != nil:
 			texts = append(texts, *part.Refusal)
+		case part.Type == "input_image" && images:
+			u := part.ImageURL
+			if !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+				return "", nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "invalid_value",
+					"%s[%d].image_url must be a data: URL or an http(s) URL (file_id is not supported)", param, j)
+			}
+			urls = append(urls, u)
 		default:
-			return "", openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "unsupported_value",
-				"%s[%d] has type %q; only text parts are supported", param, j, part.Type)
+			return "", nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "unsupported_value",
+				"%s[%d] has type %q; only text parts (and input_image in user messages) are supported", param, j, part.Type)
 		}
 	}
-	return strings.Join(texts, "\n"), nil
+	return strings.Join(texts, "\n"), urls, nil
 }
 
 // PartsText is a message's content or a call output's text: a string, or

@@ -67,9 +67,20 @@ type OutputItem struct {
 // ContentPart is an output_text part of a message, or a summary_text part of
 // a reasoning item.
 type ContentPart struct {
-	Type        string    `json:"type"`
-	Text        string    `json:"text"`
-	Annotations *[]string `json:"annotations,omitempty"` // output_text only
+	Type        string        `json:"type"`
+	Text        string        `json:"text"`
+	Annotations *[]Annotation `json:"annotations,omitempty"` // output_text only
+}
+
+// Annotation is a url_citation of an output_text part: a web page the
+// answer drew on and the span of the text (Unicode code points, end
+// exclusive) that cites it.
+type Annotation struct {
+	Type       string `json:"type"` // "url_citation"
+	StartIndex int    `json:"start_index"`
+	EndIndex   int    `json:"end_index"`
+	Title      string `json:"title"`
+	URL        string `json:"url"`
 }
 
 // Reasoning is a reasoning item whose summary is text (Qwen's thinking).
@@ -82,17 +93,19 @@ func Reasoning(id, text string) OutputItem {
 }
 
 // Message is an assistant message item; status is in_progress or completed.
-func Message(id, status string, text *string) OutputItem {
+// annotations cite the text's sources.
+func Message(id, status string, text *string, annotations ...Annotation) OutputItem {
 	parts := []ContentPart{}
 	if text != nil {
-		parts = append(parts, OutputText(*text))
+		parts = append(parts, OutputText(*text, annotations...))
 	}
 	return OutputItem{ID: id, Type: "message", Status: status, Role: "assistant", Content: &parts}
 }
 
 // OutputText is a message's text part.
-func OutputText(text string) ContentPart {
-	return ContentPart{Type: "output_text", Text: text, Annotations: &[]string{}}
+func OutputText(text string, annotations ...Annotation) ContentPart {
+	list := append([]Annotation{}, annotations...)
+	return ContentPart{Type: "output_text", Text: text, Annotations: &list}
 }
 
 // FunctionCall is a function call item.

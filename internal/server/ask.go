@@ -34,7 +34,12 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			plan.Instructions = t.jsonFormat.Instructions()
 		}
 		sess := &turn.Session
-		ans, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, translate.UpstreamMessage(t.messages, plan), out)
+		spec := translate.UpstreamMessage(t.messages, plan)
+		var err error
+		if spec.Files, err = s.turnFiles(ctx, c, t, sess.ChatID, replay); err != nil {
+			return &translate.Answer{}, next, err
+		}
+		ans, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, spec, out)
 		qe, _ := qwen.AsError(err)
 		switch {
 		case qe == nil: // success, or not Qwen's failure (the client left)
@@ -42,7 +47,7 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		case qe.Kind == qwen.KindNotFound && ans.Events == 0 && !rechatted:
 			rechatted = true
 			chatID, n, err := s.deps.Upstream.NewChat(ctx, t.model)
-			c.ex.Response.UpstreamAttempts += n
+			c.ex.Response.NewChatAttempts += n
 			if err != nil {
 				return ans, next, err
 			}

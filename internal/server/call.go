@@ -25,6 +25,8 @@ type call struct {
 	// streaming is set while an event stream is open (active-streams gauge).
 	streaming bool
 	metrics   *metrics.Metrics
+	// live describes the call while it runs (GET /v1/requests/active).
+	live *activeCall
 	// errorFormat writes errors in the envelope of the call's client API.
 	errorFormat errorFormat
 	// stream is a streaming call's event stream (nil until used).
@@ -36,16 +38,18 @@ type call struct {
 func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *call {
 	s.calls.add()
 	id := qwen.NewUUID()
+	started := s.now()
 	w.Header().Set("X-Request-Id", id)
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	return &call{w: w, r: r, ex: qp.Exchange{
-		Request: qp.Request{RequestID: id, Timestamp: s.now(), Method: r.Method, Path: r.URL.Path,
-			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(body)},
+		Request: qp.Request{RequestID: id, Timestamp: started, Method: r.Method, Path: r.URL.Path,
+			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(s.imageRefs(body))},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
-	}, metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path), metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
+	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path),
+		metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
 }
 
 // fail answers with f if nothing was sent yet, and records it.
@@ -98,5 +102,6 @@ func (s *Server) finish(c *call) {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
 	}
 	s.deps.Recorder.Record(c.ex)
+	c.live.end()
 	s.calls.done()
 }

@@ -56,7 +56,13 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	t, apiErr := chatTurn(&req)
 	if apiErr == nil {
-		t.model, apiErr = s.resolveModel(r.Context(), req.Model)
+		apiErr = s.applyModel(r.Context(), &t, req.Model)
+	}
+	if apiErr == nil && req.WantsSearch() {
+		apiErr = s.requireCapability(r.Context(), t.model, "web_search_options")
+	}
+	if apiErr == nil {
+		apiErr = s.turnImages(r.Context(), &t)
 	}
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -109,6 +115,7 @@ func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
 		stop:       stop,
 		stream:     req.Stream,
 		thinking:   req.WantsThinking(),
+		search:     req.WantsSearch(),
 		messages:   openai.Conversation(req.Messages),
 	}, nil
 }

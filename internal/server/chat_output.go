@@ -35,7 +35,7 @@ func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
 		enc = openai.NewTextChunkEncoder(b.id, b.model, b.created)
 	}
 	c.events().setOpening(enc.Role)
-	o := &streamOutput{bufferedOutput: b, enc: enc, includeUsage: f.includeUsage,
+	o := &streamOutput{bufferedOutput: b, streamWriter: streamWriter{call: c}, enc: enc, includeUsage: f.includeUsage,
 		// tool_choice that demands a call, and response_format, can only
 		// be checked on the whole answer: such streams are sent when the
 		// answer is complete.
@@ -115,7 +115,8 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 		v = &openai.TextCompletion{ID: o.id, Object: "text_completion", Created: o.created, Model: o.model, Usage: ans.Usage(),
 			Choices: []openai.TextChoice{{Text: text, Logprobs: json.RawMessage("null"), FinishReason: fr}}}
 	} else {
-		msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: openai.ToolCalls(o.callList)}
+		msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: openai.ToolCalls(o.callList),
+			Annotations: annotations(ans)}
 		if o.functions && len(o.callList) > 0 {
 			msg.FunctionCall = &openai.FunctionCall{Name: o.callList[0].Name, Arguments: o.callList[0].Arguments}
 			msg.ToolCalls = nil
@@ -133,26 +134,15 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 // streamOutput forwards the answer as server-sent events.
 type streamOutput struct {
 	bufferedOutput
+	streamWriter
 	enc          *openai.ChunkEncoder
 	includeUsage bool
 	holding      bool   // send content and calls only at finish
 	streaming    string // the id of the call whose arguments are streaming
-	err          error
 }
 
 // start opens the stream with its role chunk (registered in open).
-func (o *streamOutput) start() {
-	if o.err == nil {
-		o.err = startEventStream(o.c)
-	}
-}
-
-func (o *streamOutput) write(b []byte) error {
-	if o.err == nil {
-		o.err = writeEvent(o.c, b)
-	}
-	return o.err
-}
+func (o *streamOutput) start() { o.openStream() }
 
 func (o *streamOutput) content(s string) error {
 	o.text.WriteString(s)
@@ -234,11 +224,7 @@ func (o *streamOutput) writeCalls(first int) error {
 	return nil
 }
 
-func (o *streamOutput) flush() {
-	if o.err == nil {
-		o.err = flushEvents(o.c)
-	}
-}
+func (o *streamOutput) flush() { o.flushStream() }
 
 func (o *streamOutput) finish(ans *translate.Answer, finishReason string) []byte {
 	if finishReason != "" {
@@ -248,7 +234,7 @@ func (o *streamOutput) finish(ans *translate.Answer, finishReason string) []byte
 			}
 			_ = o.writeCalls(0)
 		}
-		_ = o.write(o.enc.Finish(o.finishReason(finishReason)))
+		_ = o.write(o.enc.FinishAnnotated(o.finishReason(finishReason), annotations(ans)))
 		if o.includeUsage {
 			_ = o.write(o.enc.Usage(ans.Usage()))
 		}

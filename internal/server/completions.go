@@ -15,7 +15,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	v, apiErr := s.resolveModel(r.Context(), req.Model)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -30,9 +30,12 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	c.ex.Request.IgnoredParams = d.ignored
 	s.answer(c, turnSpec{
 		format:    format,
-		model:     model,
+		model:     v.model,
+		search:    v.search,
+		image:     v.image,
 		asked:     req.Model,
 		stream:    req.Stream,
+		thinking:  v.thinking,
 		stop:      stop,
 		messages:  []qp.Message{{Role: "user", Text: prompt}},
 		sessionID: d.sessionID,

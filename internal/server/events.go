@@ -18,7 +18,10 @@ type eventStream struct {
 	mu      sync.Mutex
 	open    bool
 	opening func() []byte // the API's first events (role chunk, message_start, …), made on opening
-	err     error         // errClientGone once a write failed
+	// keepAliveEvent is what a silence gets once the stream is open: the
+	// API's own keep-alive event (Anthropic's ping), or nil for a comment.
+	keepAliveEvent []byte
+	err            error // errClientGone once a write failed
 
 	lastWrite atomic.Int64 // UnixNano of the last byte sent (or the call's start)
 }
@@ -44,6 +47,14 @@ func (c *call) events() *eventStream {
 func (e *eventStream) setOpening(opening func() []byte) {
 	e.mu.Lock()
 	e.opening = opening
+	e.mu.Unlock()
+}
+
+// setKeepAlive registers the API's keep-alive event, sent instead of a
+// comment.
+func (e *eventStream) setKeepAlive(event []byte) {
+	e.mu.Lock()
+	e.keepAliveEvent = event
 	e.mu.Unlock()
 }
 
@@ -80,6 +91,7 @@ func (e *eventStream) openLocked() error {
 	h.Set("X-Accel-Buffering", "no")
 	c.w.WriteHeader(http.StatusOK)
 	c.wrote, e.open = true, true
+	c.live.update(func(a *activeCall) { a.streaming = true })
 	if m := c.metrics; m != nil {
 		c.streaming = true
 		m.ActiveStreams.Inc()
@@ -155,11 +167,10 @@ func (c *call) setSession(id string) {
 // keepAlive keeps a streaming call from going silent while its answer is
 // slow (upstream not answering yet, retries, an answer held to be checked
 // whole): after every interval without a byte it opens the stream, or, once
-// open, sends a comment. stop ends it and waits for it to exit.
+// open, sends a comment (or the API's keep-alive event). stop ends it and
+// waits for it to exit.
 func (e *eventStream) keepAlive(every time.Duration) (stop func()) {
-	done, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
+	return background(func(done <-chan struct{}) {
 		t := time.NewTimer(every)
 		defer t.Stop()
 		for {
@@ -176,7 +187,11 @@ func (e *eventStream) keepAlive(every time.Duration) (stop func()) {
 			err := e.err
 			if err == nil {
 				if e.open {
-					err = e.writeLocked(keepAliveComment)
+					ping := keepAliveComment
+					if e.keepAliveEvent != nil {
+						ping = e.keepAliveEvent
+					}
+					err = e.writeLocked(ping)
 					if err == nil {
 						err = e.flushLocked()
 					}
@@ -190,6 +205,16 @@ func (e *eventStream) keepAlive(every time.Duration) (stop func()) {
 			}
 			t.Reset(every)
 		}
+	})
+}
+
+// background runs loop in a goroutine until stop is called (loop then
+// sees done closed); stop waits for it to exit, and may be called again.
+func background(loop func(done <-chan struct{})) (stop func()) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(exited)
+		loop(done)
 	}()
 	var once sync.Once
 	return func() {
@@ -197,5 +222,34 @@ func (e *eventStream) keepAlive(every time.Duration) (stop func()) {
 			close(done)
 			<-exited
 		})
+	}
+}
+
+// streamWriter is what every streaming output writes through: the call's
+// event stream, and the first write error (the client left), after which
+// nothing more is written.
+type streamWriter struct {
+	call *call
+	err  error
+}
+
+// openStream opens the call's event stream, if the keep-alive has not.
+func (w *streamWriter) openStream() {
+	if w.err == nil {
+		w.err = startEventStream(w.call)
+	}
+}
+
+func (w *streamWriter) write(b []byte) error {
+	if w.err == nil {
+		w.err = writeEvent(w.call, b)
+	}
+	return w.err
+}
+
+// flushStream sends what was written.
+func (w *streamWriter) flushStream() {
+	if w.err == nil {
+		w.err = flushEvents(w.call)
 	}
 }

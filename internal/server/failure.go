@@ -34,6 +34,12 @@ func classify(err error) failure {
 		return failure{api: &openai.Error{Status: http.StatusBadGateway, Type: openai.TypeUpstream, Code: unmet.code, Message: unmet.message},
 			errType: qp.ErrorTypeUpstream, cause: err}
 	}
+	var invalid *openai.Error
+	if errors.As(err, &invalid) && invalid.Status == http.StatusBadRequest {
+		// A client's input found bad during the turn (an image of a
+		// replayed history that can no longer be read).
+		return failure{api: invalid, errType: qp.ErrorTypeInvalidInput, cause: err}
+	}
 	qe, ok := qwen.AsError(err)
 	if !ok {
 		return failure{api: &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error",

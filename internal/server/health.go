@@ -63,7 +63,21 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 		"status":         "ok",
 		"uptime_seconds": int64(s.now().Sub(s.started).Seconds()),
 		"credentials":    s.credentialState(r.Context()),
+		"api_keys":       s.keyState(r.Context()),
 	})
+}
+
+// keyState says which key the /v1 routes need, never a key: "none", "any"
+// (proxy keys exist) or "admin" (admin keys exist: the history routes need
+// one). The dashboard reads it to ask for a key before it asks for data.
+func (s *Server) keyState(ctx context.Context) string {
+	switch keys := s.deps.Keys; {
+	case keys == nil || !keys.Enabled(ctx):
+		return "none"
+	case keys.AdminRequired(ctx):
+		return "admin"
+	}
+	return "any"
 }
 
 // readiness runs the checks of /health/ready.

@@ -26,23 +26,30 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, sessionID := d.body, d.sessionID
-	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	v, apiErr := s.resolveModel(r.Context(), req.Model)
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
 	set, _ := req.ToolSet() // validated
-	s.answer(s.newCall(w, r, body), turnSpec{
+	t := turnSpec{
 		format:    messagesFormat{},
 		tools:     set,
-		model:     model,
+		model:     v.model,
+		search:    v.search,
+		image:     v.image,
 		asked:     req.Model,
 		stream:    req.Stream,
-		thinking:  req.WantsThinking(),
+		thinking:  req.WantsThinking() || v.thinking,
 		messages:  req.Conversation(),
 		stop:      req.StopSequences,
 		sessionID: sessionID,
-	})
+	}
+	if apiErr := s.turnImages(r.Context(), &t); apiErr != nil {
+		writeErrorFor(w, r, apiErr)
+		return
+	}
+	s.answer(s.newCall(w, r, body), t)
 }
 
 // countTokens serves POST /v1/messages/count_tokens: an estimate of the

@@ -17,12 +17,13 @@ import (
 type messagesFormat struct{}
 
 func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
-	o := &messagesOutput{c: c, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(), stream: t.stream,
+	o := &messagesOutput{c: c, streamWriter: streamWriter{call: c}, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(), stream: t.stream,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.checked()}
 	if t.stream {
 		c.events().setOpening(func() []byte { return append(anthropic.MessageStart(o.id, o.model), anthropic.Ping()...) })
+		c.events().setKeepAlive(anthropic.Ping()) // Anthropic's keep-alive is a ping event
 		if start {
 			o.start()
 		}
@@ -33,13 +34,13 @@ func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
 // messagesOutput writes the answer as Anthropic content blocks.
 type messagesOutput struct {
 	transcript
+	streamWriter
 	c         *call
 	id, model string
 	stream    bool
 	holding   bool   // stream: send text and calls only at finish
 	started   bool   // upstream has begun to answer
 	streaming string // the id of the call whose input is streaming
-	err       error
 	open      string // the type of the block being streamed, "" for none
 	index     int    // the index of the open block, or of the next one
 }
@@ -51,21 +52,12 @@ func (o *messagesOutput) start() {
 		return
 	}
 	o.started = true
-	if o.err == nil {
-		o.err = startEventStream(o.c)
-	}
-}
-
-func (o *messagesOutput) write(b []byte) error {
-	if o.err == nil {
-		o.err = writeEvent(o.c, b)
-	}
-	return o.err
+	o.openStream()
 }
 
 func (o *messagesOutput) flush() {
-	if o.stream && o.err == nil {
-		o.err = flushEvents(o.c)
+	if o.stream {
+		o.flushStream()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ type modelCache struct {
 	ttl      time.Duration
 	mu       sync.Mutex
 	list     []openai.Model
+	caps     map[string]qwen.Capabilities // each active model's, by id
 	fetched  time.Time
 }
 
@@ -29,20 +31,37 @@ func newModelCache(u Upstream, ttl time.Duration) *modelCache {
 }
 
 func (m *modelCache) get(ctx context.Context) ([]openai.Model, error) {
+	list, _, err := m.load(ctx)
+	return list, err
+}
+
+// capabilities returns what each listed model can do, by id.
+func (m *modelCache) capabilities(ctx context.Context) (map[string]qwen.Capabilities, error) {
+	_, caps, err := m.load(ctx)
+	return caps, err
+}
+
+func (m *modelCache) load(ctx context.Context) ([]openai.Model, map[string]qwen.Capabilities, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.list != nil && time.Since(m.fetched) < m.ttl {
-		return m.list, nil
+		return m.list, m.caps, nil
 	}
 	models, err := m.upstream.Models(ctx)
 	if err != nil {
 		if m.list != nil {
-			return m.list, nil
+			return m.list, m.caps, nil
 		}
-		return nil, err
+		return nil, nil, err
+	}
+	m.caps = map[string]qwen.Capabilities{}
+	for i := range models {
+		if models[i].Info.IsActive {
+			m.caps[models[i].ID] = models[i].Capabilities()
+		}
 	}
 	m.list, m.fetched = toOpenAIModels(models, time.Now()), time.Now()
-	return m.list, nil
+	return m.list, m.caps, nil
 }
 
 func toOpenAIModels(models []qwen.Model, now time.Time) []openai.Model {
@@ -74,6 +93,12 @@ func toOpenAIModels(models []qwen.Model, now time.Time) []openai.Model {
 			meta["abilities"] = json.RawMessage(q.Info.Meta.Abilities)
 		}
 		out = append(out, openai.Model{ID: q.ID, Object: "model", Created: created, OwnedBy: owner, Metadata: meta})
+		// The variants its capabilities allow, each its own entry (clients
+		// pick models from this list).
+		for _, suffix := range variantsOf(q.Capabilities()) {
+			out = append(out, openai.Model{ID: q.ID + suffix, Object: "model", Created: created, OwnedBy: owner,
+				Metadata: map[string]any{"name": q.Name + suffix, "variant_of": q.ID, "variant": strings.TrimPrefix(suffix, "-")}})
+		}
 	}
 	return out
 }

@@ -1,16 +1,15 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 
+	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
 )
 
 // writeError sends an API error envelope with its status.
-func writeError(w http.ResponseWriter, e *openai.Error) { writeJSONError(w, e) }
+func writeError(w http.ResponseWriter, e *openai.Error) { httpjson.Error(w, e) }
 
 // errorFormat writes an API error in one client API's envelope, with its
 // status, and returns the body sent (for the record).
@@ -32,27 +31,9 @@ func writeErrorFor(w http.ResponseWriter, r *http.Request, e *openai.Error) {
 }
 
 // writeJSONError is writeError returning the body sent, for the record.
-func writeJSONError(w http.ResponseWriter, e *openai.Error) []byte {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
-	return writeJSON(w, e.Status, e)
-}
+func writeJSONError(w http.ResponseWriter, e *openai.Error) []byte { return httpjson.Error(w, e) }
 
 // writeJSON sends v as JSON with status.
-func writeJSON(w http.ResponseWriter, status int, v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"error":{"message":"could not encode the response","type":"server_error","param":null,"code":"internal_error"}}`)
-	}
-	writeBody(w, status, b)
-	return b
-}
+func writeJSON(w http.ResponseWriter, status int, v any) []byte { return httpjson.JSON(w, status, v) }
 
-func writeBody(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b) // a client gone away is recorded by the caller, not here
-}
+func writeBody(w http.ResponseWriter, status int, b []byte) { httpjson.Body(w, status, b) }

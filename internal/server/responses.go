@@ -34,22 +34,29 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	model, apiErr := s.resolveModel(r.Context(), req.Model)
+	v, apiErr := s.resolveModel(r.Context(), req.Model)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
 	set, _ := req.ToolSet() // validated
-	s.answer(s.newCall(w, r, body), turnSpec{
+	t := turnSpec{
 		format:    responsesFormat{shell: responseShell(&req, body)},
 		tools:     set,
-		model:     model,
+		model:     v.model,
+		search:    v.search,
+		image:     v.image,
 		asked:     req.Model,
 		stream:    req.Stream,
-		thinking:  req.WantsThinking(),
+		thinking:  req.WantsThinking() || v.thinking,
 		messages:  req.Conversation(),
 		sessionID: sessionID,
-	})
+	}
+	if apiErr := s.turnImages(r.Context(), &t); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	s.answer(s.newCall(w, r, body), t)
 }
 
 // previousSession is the session a previous_response_id continues: the one
@@ -126,20 +133,4 @@ func parseResponseID(id string) (requestID, sessionID string, ok bool) {
 	}
 	h := rest[:32]
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], string(sid), true
-}
-
-// byResponseID serves a resp_ id with object and any other id with history
-// (nil: not found).
-func byResponseID(object, history http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.PathValue("id"), "resp_") {
-			object(w, r)
-			return
-		}
-		if history == nil {
-			writeError(w, notFound(r))
-			return
-		}
-		history(w, r)
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/responses"
@@ -24,7 +25,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	r := f.shell
 	r.Object, r.CreatedAt, r.Model, r.Status = "response", c.ex.Request.Timestamp.Unix(), t.answerModel(), "in_progress"
 	r.Output = []responses.OutputItem{}
-	o := &responsesOutput{c: c, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
+	o := &responsesOutput{c: c, streamWriter: streamWriter{call: c}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.checked()}
@@ -43,17 +44,18 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 // responsesOutput writes the answer as Responses output items.
 type responsesOutput struct {
 	transcript
+	streamWriter
 	c         *call
 	resp      responses.Response
 	hex       string // the request id, for item ids
 	stream    bool
 	holding   bool
 	events    responses.Events
-	started   bool   // upstream has begun to answer
-	streaming string // the id of the call whose arguments are streaming
-	err       error
-	open      string          // the streamed item's type: "", "reasoning" or "message"
-	current   strings.Builder // the streamed item's text
+	started   bool                   // upstream has begun to answer
+	streaming string                 // the id of the call whose arguments are streaming
+	open      string                 // the streamed item's type: "", "reasoning" or "message"
+	current   strings.Builder        // the streamed item's text
+	cites     []responses.Annotation // the last message item's citations, set at finish
 }
 
 // named gives the response its id, once: when its stream opens, or when
@@ -72,21 +74,12 @@ func (o *responsesOutput) start() {
 		return
 	}
 	o.started = true
-	if o.err == nil {
-		o.err = startEventStream(o.c)
-	}
-}
-
-func (o *responsesOutput) write(b []byte) error {
-	if o.err == nil {
-		o.err = writeEvent(o.c, b)
-	}
-	return o.err
+	o.openStream()
 }
 
 func (o *responsesOutput) flush() {
-	if o.stream && o.err == nil {
-		o.err = flushEvents(o.c)
+	if o.stream {
+		o.flushStream()
 	}
 }
 
@@ -129,8 +122,8 @@ func (o *responsesOutput) closeItem() {
 		done = responses.Reasoning(id, text)
 	} else {
 		_ = o.write(o.events.Part("response.output_text.done", id, index, map[string]any{"content_index": 0, "text": text, "logprobs": []any{}}))
-		_ = o.write(o.events.Part("response.content_part.done", id, index, map[string]any{"content_index": 0, "part": responses.OutputText(text)}))
-		done = responses.Message(id, "completed", &text)
+		_ = o.write(o.events.Part("response.content_part.done", id, index, map[string]any{"content_index": 0, "part": responses.OutputText(text, o.cites...)}))
+		done = responses.Message(id, "completed", &text, o.cites...)
 	}
 	_ = o.write(o.events.ItemDone(index, done))
 	o.resp.Output = append(o.resp.Output, done)
@@ -250,6 +243,10 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		}
 		_ = o.writeCalls(0)
 	}
+	if o.open == "message" {
+		// The sources are cited in the last message item's text.
+		o.cites = responseCitations(ans, utf8.RuneCountInString(o.contentText())-utf8.RuneCountInString(o.current.String()))
+	}
 	o.closeItem()
 	o.named()
 	o.resp.Status, o.resp.Usage = "completed", responseUsage(ans)
@@ -271,7 +268,7 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 			r.Output = append(r.Output, responses.Reasoning(responses.ID("rs", o.hex, len(r.Output)), reasoned))
 		}
 		if text := o.contentText(); text != "" || len(o.callList) == 0 {
-			r.Output = append(r.Output, responses.Message(responses.ID("msg", o.hex, len(r.Output)), "completed", &text))
+			r.Output = append(r.Output, responses.Message(responses.ID("msg", o.hex, len(r.Output)), "completed", &text, responseCitations(ans, 0)...))
 		}
 		for _, c := range o.callList {
 			r.Output = append(r.Output, responses.FunctionCall(responses.ID("fc", o.hex, len(r.Output)), "completed", c, c.Arguments))
@@ -279,6 +276,19 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 	}
 	b, _ := json.Marshal(&r) // strings, numbers and raw JSON it decoded: cannot fail
 	return b
+}
+
+// responseCitations are the answer's citations as url_citation annotations
+// of a message item whose text starts offset code points into the answer.
+func responseCitations(ans *translate.Answer, offset int) []responses.Annotation {
+	var out []responses.Annotation
+	for _, c := range ans.Citations {
+		if c.Start < offset {
+			continue
+		}
+		out = append(out, responses.Annotation{Type: "url_citation", StartIndex: c.Start - offset, EndIndex: c.End - offset, Title: c.Title, URL: c.URL})
+	}
+	return out
 }
 
 func responseUsage(ans *translate.Answer) *responses.Usage {

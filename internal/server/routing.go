@@ -6,34 +6,109 @@ import (
 	"slices"
 	"strings"
 
+	"qwenproxy/internal/auth"
 	"qwenproxy/internal/openai"
 )
 
-// route registers path with one handler per method; any other method gets a
-// JSON 405 with an Allow header. HEAD is served by GET's handler.
-func route(mux *http.ServeMux, path string, methods map[string]http.HandlerFunc) {
-	allowed := make([]string, 0, len(methods)+1)
-	for m := range methods {
-		allowed = append(allowed, m)
+// endpoint is one row of the route table: one method on one path.
+type endpoint struct {
+	method string
+	path   string // a ServeMux pattern, without the method
+	// admin marks the history API and deletes of recorded history: where
+	// admin keys exist, only they pass. Access control reads this flag,
+	// never the path, so a route cannot ship unguarded by being new.
+	admin bool
+	// ids, when set, narrows the row to the {id} values it accepts; rows
+	// sharing a method and path are tried in order (the history API's
+	// recorded responses and the Responses API share /v1/responses/{id}).
+	ids     func(id string) bool
+	handler http.HandlerFunc
+}
+
+// mount registers the table on mux, one handler per path. Any other method
+// gets a JSON 405 with an Allow header; HEAD is served by GET's row.
+func (s *Server) mount(mux *http.ServeMux, table []endpoint) {
+	byPath := map[string][]endpoint{}
+	var paths []string
+	for _, e := range table {
+		if _, ok := byPath[e.path]; !ok {
+			paths = append(paths, e.path)
+		}
+		byPath[e.path] = append(byPath[e.path], e)
 	}
-	if _, ok := methods[http.MethodGet]; ok {
-		allowed = append(allowed, http.MethodHead)
+	for _, path := range paths {
+		mux.HandleFunc(path, s.dispatch(byPath[path]))
+	}
+}
+
+func (s *Server) dispatch(rows []endpoint) http.HandlerFunc {
+	var allowed []string
+	for _, e := range rows {
+		if !slices.Contains(allowed, e.method) {
+			allowed = append(allowed, e.method)
+		}
+		if e.method == http.MethodGet && !slices.Contains(allowed, http.MethodHead) {
+			allowed = append(allowed, http.MethodHead)
+		}
 	}
 	slices.Sort(allowed)
 	allow := strings.Join(allowed, ", ")
-	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
 		method := r.Method
 		if method == http.MethodHead {
 			method = http.MethodGet
 		}
-		if h, ok := methods[method]; ok {
-			h(w, r)
+		known := false
+		for _, e := range rows {
+			if e.method != method {
+				continue
+			}
+			known = true
+			if e.ids != nil && !e.ids(r.PathValue("id")) {
+				continue
+			}
+			if e.admin && !s.admitted(w, r) {
+				return
+			}
+			e.handler(w, r)
+			return
+		}
+		if known {
+			writeErrorFor(w, r, notFound(r))
 			return
 		}
 		w.Header().Set("Allow", allow)
 		writeErrorFor(w, r, &openai.Error{Status: http.StatusMethodNotAllowed, Type: openai.TypeInvalidRequest, Code: "method_not_allowed",
 			Message: fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)})
-	})
+	}
+}
+
+// admitted lets an admin route's call through, or answers 401/403: where
+// keys exist the call needs one (guard has checked it), and where admin keys
+// exist it needs an admin key.
+func (s *Server) admitted(w http.ResponseWriter, r *http.Request) bool {
+	keys := s.deps.Keys
+	if keys == nil || !keys.Enabled(r.Context()) {
+		return true
+	}
+	id := auth.FromContext(r.Context())
+	if id.KeyID == "" {
+		unauthorized(w, r)
+		return false
+	}
+	if !id.Admin && keys.AdminRequired(r.Context()) {
+		writeErrorFor(w, r, &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "admin_key_required",
+			Message: "the history routes and deletes need an admin API key"})
+		return false
+	}
+	return true
+}
+
+// unauthorized is the 401, in the envelope of the path's client API.
+func unauthorized(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="qwenproxy"`)
+	writeErrorFor(w, r, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "invalid_api_key",
+		Message: "a valid proxy API key is required: Authorization: Bearer <key> (or x-api-key: <key>)"})
 }
 
 // notFound is the 404 for unknown routes.

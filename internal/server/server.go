@@ -11,6 +11,8 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
+	"qwenproxy/internal/historyapi"
+	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/qwen"
@@ -35,12 +37,12 @@ type Upstream interface {
 
 // Config holds the server's own settings.
 type Config struct {
-	QueueSize    int             // the recorder's queue, for readiness
-	MaxBodyBytes int64           // request body limit; default 10 MiB
-	ModelsTTL    time.Duration   // how long the upstream model list is cached
-	DefaultModel string          // used when a request names none
-	ModelMap     []modelmap.Rule // MODEL_MAP: client model names → Qwen models
-	Sorts        SortFields      // whitelisted sort fields of the history lists
+	QueueSize    int                   // the recorder's queue, for readiness
+	MaxBodyBytes int64                 // request body limit; default 10 MiB
+	ModelsTTL    time.Duration         // how long the upstream model list is cached
+	DefaultModel string                // used when a request names none
+	ModelMap     []modelmap.Rule       // MODEL_MAP: client model names → Qwen models
+	Sorts        historyapi.SortFields // whitelisted sort fields of the history lists
 	// RecordBodies stores request and response bodies; a call can opt out
 	// with X-Record-Bodies: false.
 	RecordBodies bool
@@ -48,6 +50,8 @@ type Config struct {
 	// StreamKeepAlive is the longest silence a streaming client sees
 	// (STREAM_KEEPALIVE); default 15 s.
 	StreamKeepAlive time.Duration
+	// Capabilities configures web search sources and images in and out.
+	Capabilities CapabilitiesConfig
 }
 
 // Deps are the collaborators of the server.
@@ -75,6 +79,10 @@ type Server struct {
 	started time.Time
 	now     func() time.Time
 	calls   inflight // recorded calls in progress
+	live    active   // the same calls, described for the dashboard
+	history *historyapi.API
+	images  *imagefetch.Fetcher
+	files   chatFiles // images uploaded per Qwen chat
 	// rejected is Qwen's last refusal of the credentials, nil once they work.
 	rejected atomic.Pointer[rejection]
 }
@@ -90,41 +98,19 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.StreamKeepAlive <= 0 {
 		cfg.StreamKeepAlive = 15 * time.Second
 	}
-	return &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
-		started: time.Now(), now: time.Now}
+	cfg.Capabilities.defaults()
+	cc := cfg.Capabilities
+	s := &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
+		started: time.Now(), now: time.Now, images: imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout)}
+	s.history = historyapi.New(historyapi.Deps{History: deps.History, Sessions: deps.Sessions, Recorder: deps.Recorder,
+		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }})
+	return s
 }
 
 // Handler returns the routed, logged, panic-safe handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	route(mux, "/health", map[string]http.HandlerFunc{http.MethodGet: s.health})
-	route(mux, "/health/ready", map[string]http.HandlerFunc{http.MethodGet: s.ready})
-	route(mux, "/health/detailed", map[string]http.HandlerFunc{http.MethodGet: s.detailed})
-	if s.deps.Metrics != nil {
-		route(mux, "/metrics", map[string]http.HandlerFunc{http.MethodGet: s.deps.Metrics.Handler().ServeHTTP})
-	}
-	route(mux, "/v1/chat/completions", map[string]http.HandlerFunc{http.MethodPost: s.chatCompletions})
-	route(mux, "/v1/messages", map[string]http.HandlerFunc{http.MethodPost: s.messages})
-	route(mux, "/v1/messages/count_tokens", map[string]http.HandlerFunc{http.MethodPost: s.countTokens})
-	route(mux, "/v1/completions", map[string]http.HandlerFunc{http.MethodPost: s.completions})
-	route(mux, "/v1/models", map[string]http.HandlerFunc{http.MethodGet: s.listModels})
-	route(mux, "/v1/models/{id...}", map[string]http.HandlerFunc{http.MethodGet: s.getModel})
-	route(mux, "/v1/sessions", map[string]http.HandlerFunc{http.MethodGet: s.listSessions})
-	route(mux, "/v1/sessions/{id}", map[string]http.HandlerFunc{http.MethodGet: s.getSession, http.MethodDelete: s.deleteSession})
-	route(mux, "/v1/sessions/{id}/stats", map[string]http.HandlerFunc{http.MethodGet: s.sessionStats})
-	route(mux, "/v1/sessions/{id}/requests", map[string]http.HandlerFunc{http.MethodGet: s.sessionRequests})
-	route(mux, "/v1/requests", map[string]http.HandlerFunc{http.MethodGet: s.listRequests, http.MethodDelete: s.deleteRequests})
-	route(mux, "/v1/requests/{id}", map[string]http.HandlerFunc{http.MethodGet: s.getRequest})
-	route(mux, "/v1/requests/{id}/response", map[string]http.HandlerFunc{http.MethodGet: s.requestResponse})
-	route(mux, "/v1/responses", map[string]http.HandlerFunc{http.MethodGet: s.listResponses, http.MethodPost: s.createResponse})
-	route(mux, "/v1/responses/stats", map[string]http.HandlerFunc{http.MethodGet: s.stats})
-	// /v1/responses/{id} is the history's response by numeric id, and the
-	// Responses API's object by resp_ id (responsesModelRoute).
-	route(mux, "/v1/responses/{id}", map[string]http.HandlerFunc{http.MethodGet: byResponseID(s.getResponseObject, s.getResponse),
-		http.MethodDelete: byResponseID(s.deleteResponseObject, nil)})
-	route(mux, "/v1/responses/{id}/input_items", map[string]http.HandlerFunc{http.MethodGet: byResponseID(s.responseInputItems, nil)})
-	route(mux, "/v1/stats", map[string]http.HandlerFunc{http.MethodGet: s.stats})
-	route(mux, "/v1/export", map[string]http.HandlerFunc{http.MethodGet: s.export})
+	s.mount(mux, s.routes())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeErrorFor(w, r, notFound(r))
 	})

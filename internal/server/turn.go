@@ -8,6 +8,7 @@ import (
 	"io"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
 	"qwenproxy/internal/structured"
@@ -19,11 +20,16 @@ import (
 // through: each front-end translates its request into this, and format
 // writes the answer back in the API's own form.
 type turnSpec struct {
-	format    answerFormat
-	model     string // the Qwen model that answers
-	asked     string // the model name the client sent ("" for none)
-	stream    bool
-	thinking  bool
+	format   answerFormat
+	model    string // the Qwen model that answers
+	asked    string // the model name the client sent ("" for none)
+	stream   bool
+	thinking bool
+	search   bool // Qwen searches the web: chat_type search, sources as annotations
+	image    bool // Qwen generates an image: chat_type t2i, answered as Markdown
+	// images are the new turn's images, read (decoded or fetched) before
+	// the call; they are uploaded for the chat that answers.
+	images    []*imagefetch.Image
 	messages  []qp.Message
 	sessionID string     // X-Session-Id (or the API's equivalent), already validated
 	tools     *tools.Set // nil or inactive: answers are never rewritten
@@ -61,6 +67,17 @@ func (t *turnSpec) correction(problem error) string {
 	return t.jsonFormat.Correction(problem)
 }
 
+// chatType is the Qwen chat type the turn's messages go with.
+func (t *turnSpec) chatType() string {
+	switch {
+	case t.image:
+		return qwen.ChatTypeImage
+	case t.search:
+		return qwen.ChatTypeSearch
+	}
+	return qwen.ChatTypeText
+}
+
 // answerModel is the model an answer names: the one the client asked for.
 func (t *turnSpec) answerModel() string { return cmp.Or(t.asked, t.model) }
 
@@ -76,6 +93,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
+	c.live.update(func(a *activeCall) { a.model, a.stream = rq.Model, t.stream })
 
 	out := s.newOutput(c, t, false)
 	if t.stream {
@@ -84,6 +102,15 @@ func (s *Server) answer(c *call, t turnSpec) {
 		// has passed, whichever is first; then silences get comments.
 		stop := c.events().keepAlive(s.cfg.StreamKeepAlive)
 		defer stop()
+	} else if t.image {
+		// An image takes long: newlines before the JSON keep the client.
+		stop := padWhileSlow(c, s.cfg.StreamKeepAlive)
+		defer stop()
+	}
+	if t.image {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.Capabilities.ImageTimeout)
+		defer cancel()
 	}
 	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
 		out.fail(classify(err))
@@ -97,6 +124,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer turn.Release()
 
 	sess := &turn.Session
+	c.live.update(func(a *activeCall) { a.sessionID = sess.ID })
 	ans, told, err := s.ask(ctx, c, t, turn, out)
 	var clean string
 	if err == nil {
@@ -117,6 +145,12 @@ func (s *Server) answer(c *call, t turnSpec) {
 		// The answer is the JSON alone, without the prose or fence around it.
 		out.reset()
 		err = out.content(clean)
+	}
+	if err == nil && clean == "" {
+		err = s.citeSources(ans, out)
+	}
+	if err != nil && t.image && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.r.Context().Err() == nil {
+		err = errImageTimeout
 	}
 	if err != nil {
 		turn.Touch() // a failed turn still keeps the session alive
@@ -162,9 +196,10 @@ func unmetFailure(problem error) error {
 func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
+	spec.ChatType = t.chatType()
 	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
 	if rq.QwenRequest == nil {
-		rq.QwenRequest = body
+		rq.QwenRequest = unsignedFiles(body, len(spec.Files) > 0)
 	}
 	rs.UpstreamAttempts += attempts
 	if err != nil {
@@ -194,7 +229,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 		FirstUser:  translate.FirstUserText(t.messages),
 		NewChat: func(ctx context.Context) (string, error) {
 			id, n, err := s.deps.Upstream.NewChat(ctx, t.model)
-			rs.UpstreamAttempts += n
+			rs.NewChatAttempts += n
 			return id, err
 		},
 	})

@@ -22,7 +22,28 @@ type Answer struct {
 	// got, "" when none did (the upstream answer itself is read whole).
 	StopSequence string
 	phases       []string // the phases that arrived, in order, each once
+	// sources are the web search's results (web_search phase), deduplicated
+	// by URL, at most maxSources.
+	sources []qwen.Source
+	// image is the generated image's URL (image_gen phase); imageDone once
+	// that phase finished.
+	image     string
+	imageDone bool
+	// Citations are the answer's sources as the client gets them, with
+	// where each is cited in the answer text (set by the server once the
+	// source list is written).
+	Citations []Citation
 }
+
+// Citation is one source of the answer and the span of the answer text
+// (in Unicode code points) that cites it.
+type Citation struct {
+	Title, URL string
+	Start, End int
+}
+
+// maxSources bounds the sources one answer keeps.
+const maxSources = 50
 
 // Add takes one event and returns the answer and reasoning text it adds.
 func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
@@ -39,6 +60,12 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 		a.usage, a.hasUsage = ev.Usage, true
 	}
 	a.notePhase(ev.Phase)
+	if len(ev.Sources) > 0 {
+		a.addSources(ev.Sources)
+	}
+	if ev.Phase == qwen.PhaseImageGen {
+		return a.addImage(ev), ""
+	}
 	if ev.Phase == qwen.PhaseAnswer {
 		a.content.WriteString(ev.Content)
 		if ev.Finished {
@@ -62,10 +89,62 @@ func (a *Answer) notePhase(phase string) {
 	a.phases = append(a.phases, phase)
 }
 
+// addSources takes the search's result list (Qwen resends it whole),
+// keeping each URL once, in order of arrival.
+func (a *Answer) addSources(list []qwen.Source) {
+	for _, s := range list {
+		if s.URL == "" || len(a.sources) >= maxSources || slices.ContainsFunc(a.sources, func(k qwen.Source) bool { return k.URL == s.URL }) {
+			continue
+		}
+		a.sources = append(a.sources, qwen.Source{Title: bounded(s.Title, 300), URL: bounded(s.URL, 2048)})
+	}
+}
+
+func bounded(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+// addImage takes an image_gen delta: the image's URL arrives as its content
+// (whole, or in pieces), the phase then finishes (qwen-2026.md §3.3). Once
+// finished, the answer text is the image as Markdown, which it returns.
+func (a *Answer) addImage(ev qwen.Event) string {
+	if strings.HasPrefix(ev.Content, "http") {
+		a.image = ev.Content // a whole URL, perhaps sent again
+	} else {
+		a.image += ev.Content
+	}
+	if !ev.Finished || a.imageDone || a.image == "" {
+		return ""
+	}
+	a.imageDone = true
+	md := "![image](" + a.image + ")"
+	a.content.WriteString(md)
+	return md
+}
+
+// Sources are the web pages the answer's search found, in order.
+func (a *Answer) Sources() []qwen.Source { return a.sources }
+
+// Image is the URL of the image the answer generated, "" for none.
+func (a *Answer) Image() string {
+	if !a.imageDone {
+		return ""
+	}
+	return a.image
+}
+
 // Unfinished is the error of a stream that ended (io.EOF) before its answer
 // finished: a cut, or, when no answer text arrived at all, an empty answer
-// that names the phases that did arrive.
+// that names the phases that did arrive. An image generation ends with its
+// image_gen phase: it is finished then, and Unfinished is nil.
 func (a *Answer) Unfinished() error {
+	if a.imageDone {
+		a.Finished = true
+		return nil
+	}
 	if a.content.Len() > 0 {
 		return &qwen.Error{Kind: qwen.KindStreamCut, Message: "Qwen closed the stream before the answer finished"}
 	}
@@ -116,9 +195,11 @@ func (a *Answer) Usage() openai.Usage {
 // non-streamed answer (plus usage and how it ended), for the record.
 func (a *Answer) UpstreamRecord() []byte {
 	type message struct {
-		Role             string `json:"role"`
-		Content          string `json:"content"`
-		ReasoningContent string `json:"reasoning_content,omitempty"`
+		Role             string        `json:"role"`
+		Content          string        `json:"content"`
+		ReasoningContent string        `json:"reasoning_content,omitempty"`
+		WebSearchInfo    []qwen.Source `json:"web_search_info,omitempty"`
+		Image            string        `json:"image,omitempty"`
 	}
 	rec := struct {
 		Success bool `json:"success"`
@@ -137,7 +218,7 @@ func (a *Answer) UpstreamRecord() []byte {
 	rec.Data.ChatID, rec.Data.ParentID, rec.Data.MessageID = a.Created.ChatID, a.Created.ParentID, a.Created.ResponseID
 	rec.Data.Choices = append(rec.Data.Choices, struct {
 		Message message `json:"message"`
-	}{message{Role: "assistant", Content: a.Content(), ReasoningContent: a.Reasoning()}})
+	}{message{Role: "assistant", Content: a.Content(), ReasoningContent: a.Reasoning(), WebSearchInfo: a.sources, Image: a.Image()}})
 	if a.hasUsage {
 		u := a.usage
 		rec.Usage = &u

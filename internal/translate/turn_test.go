@@ -2,6 +2,7 @@ package translate
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -69,10 +70,10 @@ func TestUpstreamMessageFoldsEverythingIntoOne(t *testing.T) {
 
 	first := UpstreamMessage(convo[:3], Plan{Tell: true})
 	want := "[System instructions]\nBe brief.\n\nUse English.\n[End of system instructions]\n\nHi"
-	if first != (qwen.MessageSpec{Role: "user", Content: want}) {
+	if !reflect.DeepEqual(first, qwen.MessageSpec{Role: "user", Content: want}) {
 		t.Fatalf("first turn %+v", first)
 	}
-	if later := UpstreamMessage(convo, Plan{}); later != (qwen.MessageSpec{Role: "user", Content: "Again"}) {
+	if later := UpstreamMessage(convo, Plan{}); !reflect.DeepEqual(later, qwen.MessageSpec{Role: "user", Content: "Again"}) {
 		t.Fatalf("later turn %+v", later)
 	}
 	replay := UpstreamMessage(convo, Plan{Tell: true, Replay: true, Thinking: true})

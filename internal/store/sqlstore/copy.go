@@ -131,8 +131,8 @@ func asExchange(r *qp.RequestRecord) (qp.Exchange, bool) {
 			IgnoredParams: r.IgnoredParams, OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest},
 		Response: qp.Response{ResponseID: rs.ResponseID, Timestamp: rs.Timestamp, Status: rs.Status, HTTPStatus: rs.HTTPStatus,
 			FinishReason: rs.FinishReason, ChatID: rs.ChatID, ParentID: rs.ParentID, PromptTokens: rs.PromptTokens,
-			CompletionTokens: rs.CompletionTokens, TotalTokens: rs.TotalTokens, Duration: time.Duration(rs.DurationMillis) * time.Millisecond,
-			UpstreamAttempts: rs.UpstreamAttempts, ErrorType: rs.ErrorType, ErrorMessage: rs.Error,
+			CompletionTokens: rs.CompletionTokens, TotalTokens: rs.TotalTokens, Duration: time.Duration(rs.DurationMillis * float64(time.Millisecond)),
+			UpstreamAttempts: rs.UpstreamAttempts, NewChatAttempts: rs.NewChatAttempts, ErrorType: rs.ErrorType, ErrorMessage: rs.Error,
 			OpenAIResponse: rs.OpenAIResponse, QwenResponse: rs.QwenResponse},
 	}
 	if rs.TTFTMillis != nil {

@@ -90,8 +90,8 @@ func insertResponses(n int) string {
 	return `INSERT INTO responses
 		(request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
 		 chat_id, parent_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, duration_ms,
-		 upstream_attempts, error_type, error, created_at, upstream_errors)
-		VALUES ` + values(`(?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''))`, n) + `
+		 upstream_attempts, error_type, error, created_at, upstream_errors, duration_us, new_chat_attempts)
+		VALUES ` + values(`(?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''), ?, ?)`, n) + `
 		RETURNING response_id, id`
 }
 
@@ -210,7 +210,7 @@ func (s *Store) encodeCalls(calls []qp.Exchange) []callBodies {
 func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies) ([]qp.Exchange, error) {
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
-	args := make([]any, 0, len(chunk)*22)
+	args := make([]any, 0, len(chunk)*24)
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
 		args = append(args, rq.SessionID, rq.RequestID, rq.Timestamp.UnixMilli(), rq.Method, rq.Path, rq.Model, rq.Stream,
@@ -238,7 +238,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 			rs.Status, rs.HTTPStatus, rs.FinishReason, rs.ChatID, rs.ParentID,
 			rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens, ttftMillis(rq, rs),
 			rs.Duration.Milliseconds(), rs.UpstreamAttempts, rs.ErrorType, rs.ErrorMessage, rs.Timestamp.UnixMilli(),
-			strings.Join(rs.UpstreamErrors, "; "))
+			strings.Join(rs.UpstreamErrors, "; "), rs.Duration.Microseconds(), rs.NewChatAttempts)
 	}
 	if len(written) == 0 {
 		return nil, nil

@@ -18,7 +18,7 @@ import (
 var (
 	sessionSorts  = map[string]string{"": "created_at", "created_at": "created_at", "last_accessed": "last_accessed", "message_count": "message_count"}
 	requestSorts  = map[string]string{"": "q.timestamp", "timestamp": "q.timestamp"}
-	responseSorts = map[string]string{"": "r.timestamp", "timestamp": "r.timestamp", "duration_ms": "r.duration_ms", "total_tokens": "COALESCE(r.total_tokens, 0)"}
+	responseSorts = map[string]string{"": "r.timestamp", "timestamp": "r.timestamp", "duration_ms": "r.duration_us", "total_tokens": "COALESCE(r.total_tokens, 0)"}
 )
 
 // SortFields lists the sort names each list accepts, for validation.
@@ -128,20 +128,22 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 
 const responseColumns = `r.id, r.request_id, q.request_id, COALESCE(r.session_id, ''), r.response_id, r.timestamp, r.model, r.stream,
 	r.status, r.http_status, COALESCE(r.finish_reason, ''), COALESCE(r.chat_id, ''), COALESCE(r.parent_id, ''),
-	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, r.duration_ms,
-	r.upstream_attempts, COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
+	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, r.duration_us,
+	r.upstream_attempts, r.new_chat_attempts, COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
 
 func scanResponse(row interface{ Scan(...any) error }, extra ...any) (*qp.ResponseRecord, error) {
 	var r qp.ResponseRecord
 	var ts int64
 	var ttft sql.NullFloat64
+	var us int64
 	dest := []any{&r.ID, &r.RequestID, &r.RequestUUID, &r.SessionID, &r.ResponseID, &ts, &r.Model, &r.Stream, &r.Status, &r.HTTPStatus,
-		&r.FinishReason, &r.ChatID, &r.ParentID, &r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &ttft, &r.DurationMillis,
-		&r.UpstreamAttempts, &r.UpstreamErrors, &r.ErrorType, &r.Error}
+		&r.FinishReason, &r.ChatID, &r.ParentID, &r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &ttft, &us,
+		&r.UpstreamAttempts, &r.NewChatAttempts, &r.UpstreamErrors, &r.ErrorType, &r.Error}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
 	r.Timestamp = time.UnixMilli(ts)
+	r.DurationMillis = float64(us) / 1000
 	if ttft.Valid {
 		v := ttft.Float64
 		r.TTFTMillis = &v
@@ -249,25 +251,27 @@ func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOpti
 // optionalResponseColumns read a LEFT JOINed response (zero values when absent).
 const optionalResponseColumns = `COALESCE(r.id, 0), COALESCE(r.response_id, ''), COALESCE(r.timestamp, 0), COALESCE(r.status, ''),
 	COALESCE(r.http_status, 0), COALESCE(r.finish_reason, ''), COALESCE(r.chat_id, ''), COALESCE(r.parent_id, ''),
-	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, COALESCE(r.duration_ms, 0),
-	COALESCE(r.upstream_attempts, 0), COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
+	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, COALESCE(r.duration_us, 0),
+	COALESCE(r.upstream_attempts, 0), COALESCE(r.new_chat_attempts, 0), COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
 
 type optionalResponse struct {
 	r    qp.ResponseRecord
 	ts   int64
+	us   int64
 	ttft sql.NullFloat64
 }
 
 func (o *optionalResponse) dest() []any {
 	return []any{&o.r.ID, &o.r.ResponseID, &o.ts, &o.r.Status, &o.r.HTTPStatus, &o.r.FinishReason, &o.r.ChatID, &o.r.ParentID,
-		&o.r.PromptTokens, &o.r.CompletionTokens, &o.r.TotalTokens, &o.ttft, &o.r.DurationMillis, &o.r.UpstreamAttempts,
-		&o.r.UpstreamErrors, &o.r.ErrorType, &o.r.Error}
+		&o.r.PromptTokens, &o.r.CompletionTokens, &o.r.TotalTokens, &o.ttft, &o.us, &o.r.UpstreamAttempts,
+		&o.r.NewChatAttempts, &o.r.UpstreamErrors, &o.r.ErrorType, &o.r.Error}
 }
 
 func (o *optionalResponse) record(req *qp.RequestRecord) *qp.ResponseRecord {
 	r := o.r
 	r.RequestID, r.RequestUUID, r.SessionID, r.Model, r.Stream = req.ID, req.RequestID, req.SessionID, req.Model, req.Stream
 	r.Timestamp = time.UnixMilli(o.ts)
+	r.DurationMillis = float64(o.us) / 1000
 	if o.ttft.Valid {
 		v := o.ttft.Float64
 		r.TTFTMillis = &v

@@ -36,7 +36,7 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 		}
 		a.Add(stats.Call{Error: rs.Status != qp.StatusSuccess, PromptTokens: int64(rs.PromptTokens),
 			CompletionTokens: int64(rs.CompletionTokens), TotalTokens: int64(rs.TotalTokens),
-			DurationMillis: float64(rs.Duration.Milliseconds()), TTFTMillis: ttft})
+			DurationMillis: float64(rs.Duration.Microseconds()) / 1000, TTFTMillis: ttft})
 	}
 	for k, a := range groups {
 		old, err := scanRollup(tx.QueryRowContext(ctx, selectRollup, k.bucket, k.model))
@@ -143,7 +143,7 @@ type queryer interface {
 // scanCalls feeds the responses matching where to fn.
 func scanCalls(ctx context.Context, q queryer, where string, args []any, fn func(stats.Call)) error {
 	rows, err := q.QueryContext(ctx, `SELECT model, status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
-		COALESCE(total_tokens, 0), duration_ms, ttft_ms FROM responses `+where, args...)
+		COALESCE(total_tokens, 0), CAST(duration_us AS DOUBLE PRECISION) / 1000, ttft_ms FROM responses `+where, args...)
 	if err != nil {
 		return fmt.Errorf("read calls: %w", err)
 	}

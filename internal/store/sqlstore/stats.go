@@ -111,7 +111,7 @@ func (s *Store) rollupStats(ctx context.Context, q qp.StatsQuery, totals *stats.
 // scanTimedCalls feeds each matching response to addCall(timestamp).
 func (s *Store) scanTimedCalls(ctx context.Context, w where, addCall func(int64) func(stats.Call)) error {
 	rows, err := s.read.QueryContext(ctx, `SELECT timestamp, model, status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
-		COALESCE(total_tokens, 0), duration_ms, ttft_ms FROM responses`+w.sql(), w.args...)
+		COALESCE(total_tokens, 0), CAST(duration_us AS DOUBLE PRECISION) / 1000, ttft_ms FROM responses`+w.sql(), w.args...)
 	if err != nil {
 		return fmt.Errorf("read calls: %w", err)
 	}

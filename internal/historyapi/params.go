@@ -1,4 +1,4 @@
-package server
+package historyapi
 
 import (
 	"encoding/base64"
@@ -12,9 +12,10 @@ import (
 	"qwenproxy/internal/openai"
 )
 
-// listParams reads limit, offset, cursors, sort and include from a query.
-// sorts is the whitelist of sort fields.
-func listParams(q url.Values, defaultLimit int, sorts []string) (qp.ListOptions, *openai.Error) {
+// ListOptionsFrom reads limit, offset, cursors, sort, include and count from
+// a query. sorts is the whitelist of sort fields. The CLI calls it too, so
+// its flags fail as the API's parameters do.
+func ListOptionsFrom(q url.Values, defaultLimit int, sorts []string) (qp.ListOptions, *openai.Error) {
 	o := qp.ListOptions{Limit: defaultLimit}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -122,14 +123,14 @@ func cursorParam(q url.Values, name string) (*qp.Cursor, *openai.Error) {
 }
 
 // timeRange reads start/end (or the original's start_date/end_date), each
-// Unix milliseconds or RFC 3339.
-func timeRange(q url.Values) (qp.TimeRange, *openai.Error) {
+// as ParseTime reads it.
+func timeRange(q url.Values, now time.Time) (qp.TimeRange, *openai.Error) {
 	var r qp.TimeRange
 	var err *openai.Error
-	if r.Start, err = timeParam(q, "start", "start_date"); err != nil {
+	if r.Start, err = timeParam(q, now, "start", "start_date"); err != nil {
 		return r, err
 	}
-	if r.End, err = timeParam(q, "end", "end_date"); err != nil {
+	if r.End, err = timeParam(q, now, "end", "end_date"); err != nil {
 		return r, err
 	}
 	if !r.Start.IsZero() && !r.End.IsZero() && r.Start.After(r.End) {
@@ -138,33 +139,30 @@ func timeRange(q url.Values) (qp.TimeRange, *openai.Error) {
 	return r, nil
 }
 
-func timeParam(q url.Values, names ...string) (time.Time, *openai.Error) {
+func timeParam(q url.Values, now time.Time, names ...string) (time.Time, *openai.Error) {
 	for _, name := range names {
 		v := q.Get(name)
 		if v == "" {
 			continue
 		}
-		t, ok := parseTime(v)
-		if !ok {
-			return time.Time{}, openai.InvalidRequest(name, "invalid_date", "%s must be Unix milliseconds or an RFC 3339 time, not %q", name, v)
+		t, err := ParseTime(v, now)
+		if err != nil {
+			return time.Time{}, openai.InvalidRequest(name, "invalid_date", "%s: %q is not %s", name, v, TimeFormats)
 		}
 		return t, nil
 	}
 	return time.Time{}, nil
 }
 
-func parseTime(v string) (time.Time, bool) {
-	if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms >= 0 {
-		return time.UnixMilli(ms), true
-	}
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t, true
-	}
-	return time.Time{}, false
+// SessionFilterFrom reads the filters of the session list.
+func SessionFilterFrom(q url.Values, now time.Time) (qp.SessionFilter, *openai.Error) {
+	rng, err := timeRange(q, now)
+	return qp.SessionFilter{Model: q.Get("model"), Search: q.Get("search"), Range: rng}, err
 }
 
-// callFilter reads the filters of request and response lists.
-func callFilter(q url.Values) (qp.CallFilter, *openai.Error) {
+// CallFilterFrom reads the filters of request and response lists and of
+// exports.
+func CallFilterFrom(q url.Values, now time.Time) (qp.CallFilter, *openai.Error) {
 	f := qp.CallFilter{SessionID: q.Get("session_id"), Model: q.Get("model")}
 	switch v := q.Get("stream"); v {
 	case "":
@@ -185,6 +183,6 @@ func callFilter(q url.Values) (qp.CallFilter, *openai.Error) {
 		return f, openai.InvalidRequest("finish_reason", "invalid_filter", "finish_reason must be stop, length, tool_calls or content_filter")
 	}
 	var err *openai.Error
-	f.Range, err = timeRange(q)
+	f.Range, err = timeRange(q, now)
 	return f, err
 }

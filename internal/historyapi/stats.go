@@ -1,15 +1,16 @@
-package server
+package historyapi
 
 import (
 	"net/http"
+	"net/url"
+	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 )
 
-// statsQuery reads model, start/end and bucket.
-func statsQuery(r *http.Request) (qp.StatsQuery, *openai.Error) {
-	q := r.URL.Query()
+// StatsQueryFrom reads session_id, model, start/end and bucket.
+func StatsQueryFrom(q url.Values, now time.Time) (qp.StatsQuery, *openai.Error) {
 	sq := qp.StatsQuery{SessionID: q.Get("session_id"), Model: q.Get("model"), Bucket: q.Get("bucket")}
 	switch sq.Bucket {
 	case "", "hour", "day":
@@ -17,48 +18,56 @@ func statsQuery(r *http.Request) (qp.StatsQuery, *openai.Error) {
 		return sq, openai.InvalidRequest("bucket", "invalid_bucket", "bucket must be hour or day")
 	}
 	var err *openai.Error
-	sq.Range, err = timeRange(q)
+	sq.Range, err = timeRange(q, now)
 	return sq, err
 }
 
-// stats serves GET /v1/stats and GET /v1/responses/stats.
-func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
-	sq, apiErr := statsQuery(r)
+// Stats serves GET /v1/stats and GET /v1/responses/stats.
+func (a *API) Stats(w http.ResponseWriter, r *http.Request) {
+	q, ok := query(w, r, statsKeys)
+	if !ok {
+		return
+	}
+	sq, apiErr := StatsQueryFrom(q, a.d.Now())
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
-	st, err := s.deps.History.Stats(r.Context(), sq)
+	st, err := a.d.History.Stats(r.Context(), sq)
 	if err != nil {
-		s.storeFailed(w, err)
+		a.storeFailed(w, err)
 		return
 	}
 	id := sq.SessionID
 	if id == "" {
 		id = "all"
 	}
-	writeJSON(w, http.StatusOK, toStatsJSON(id, st))
+	writeJSON(w, http.StatusOK, Stats(id, st))
 }
 
-// sessionStats serves GET /v1/sessions/{id}/stats: the original's usage
+// SessionStats serves GET /v1/sessions/{id}/stats: the original's usage
 // block, plus the full statistics.
-func (s *Server) sessionStats(w http.ResponseWriter, r *http.Request) {
-	rec := s.session(w, r)
+func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
+	q, ok := query(w, r, statsKeys)
+	if !ok {
+		return
+	}
+	rec := a.session(w, r)
 	if rec == nil {
 		return
 	}
-	sq, apiErr := statsQuery(r)
+	sq, apiErr := StatsQueryFrom(q, a.d.Now())
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
 	sq.SessionID = rec.ID
-	st, err := s.deps.History.Stats(r.Context(), sq)
+	st, err := a.d.History.Stats(r.Context(), sq)
 	if err != nil {
-		s.storeFailed(w, err)
+		a.storeFailed(w, err)
 		return
 	}
-	full := toStatsJSON(rec.ID, st)
+	full := Stats(rec.ID, st)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"session_id":    rec.ID,
 		"message_count": rec.MessageCount,

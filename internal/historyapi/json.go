@@ -1,4 +1,4 @@
-package server
+package historyapi
 
 import (
 	"encoding/json"
@@ -40,7 +40,8 @@ func envelopeOf[T any](res *qp.ListResult[T], o qp.ListOptions, data any) listEn
 	return env
 }
 
-type sessionJSON struct {
+// SessionJSON is a session as the API and the CLI show it.
+type SessionJSON struct {
 	ID               string  `json:"id"`
 	ChatID           string  `json:"chat_id"`
 	ParentID         *string `json:"parent_id"`
@@ -54,18 +55,10 @@ type sessionJSON struct {
 	Expired          bool    `json:"expired"`
 }
 
-// SessionJSON is a session as the API and the CLI show it; a list item
-// (detail false) truncates the first message to 100 characters.
-func SessionJSON(r *qp.SessionRecord, now time.Time, detail bool) any {
-	return sessionView(r, now, detail)
-}
-
-func (s *Server) sessionJSON(r *qp.SessionRecord, detail bool) sessionJSON {
-	return sessionView(r, s.now(), detail)
-}
-
-func sessionView(r *qp.SessionRecord, now time.Time, detail bool) sessionJSON {
-	out := sessionJSON{ID: r.ID, ChatID: r.ChatID, ParentID: nullable(r.ParentID), Model: r.Model, MessageCount: r.MessageCount,
+// Session is a session as the API and the CLI show it; a list item (detail
+// false) truncates the first message to 100 characters.
+func Session(r *qp.SessionRecord, now time.Time, detail bool) SessionJSON {
+	out := SessionJSON{ID: r.ID, ChatID: r.ChatID, ParentID: nullable(r.ParentID), Model: r.Model, MessageCount: r.MessageCount,
 		FirstUserMessage: r.FirstUserMessage, CreatedAt: r.CreatedAt.UnixMilli(), LastAccessed: r.LastAccessed.UnixMilli(),
 		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now)}
 	if detail {
@@ -93,9 +86,10 @@ type responseSummaryJSON struct {
 	PromptTokens     int      `json:"prompt_tokens"`
 	CompletionTokens int      `json:"completion_tokens"`
 	TotalTokens      int      `json:"total_tokens"`
-	DurationMS       int64    `json:"duration_ms"`
+	DurationMS       float64  `json:"duration_ms"`
 	TTFTMS           *float64 `json:"ttft_ms"`
 	UpstreamAttempts int      `json:"upstream_attempts"`
+	NewChatAttempts  int      `json:"new_chat_attempts"`
 	ErrorType        *string  `json:"error_type"`
 	Error            *string  `json:"error"`
 }
@@ -118,25 +112,20 @@ type requestJSON struct {
 	ResponseSummary *responseSummaryJSON `json:"response_summary,omitempty"`
 }
 
-// RequestJSON is a call as the API and the CLI show it.
-func RequestJSON(r *qp.RequestRecord, detail bool) any { return toRequestJSON(r, detail) }
-
-// StatsJSON is statistics as the API and the CLI show them.
-func StatsJSON(sessionID string, st *qp.Stats) any { return toStatsJSON(sessionID, st) }
-
-// requestJSON is a list item (with a response summary) or, in detail, the
-// whole call (with the full response, null when there is none).
-func toRequestJSON(r *qp.RequestRecord, detail bool) any {
+// Request is a call as the API and the CLI show it: a list item (with a
+// response summary) or, in detail, the whole call (with the full response,
+// null when there is none).
+func Request(r *qp.RequestRecord, detail bool) any {
 	out := requestJSON{ID: r.ID, RequestID: r.RequestID, SessionID: nullable(r.SessionID), Timestamp: r.Timestamp.UnixMilli(),
 		Method: r.Method, Path: r.Path, Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, APIKeyID: nullable(r.APIKeyID),
 		IgnoredParams: r.IgnoredParams, OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest}
 	if detail {
 		full := struct {
 			requestJSON
-			Response *responseJSON `json:"response"`
+			Response *ResponseJSON `json:"response"`
 		}{requestJSON: out}
 		if r.Response != nil {
-			full.Response = toResponseJSON(r.Response)
+			full.Response = Response(r.Response)
 		}
 		return full
 	}
@@ -144,12 +133,13 @@ func toRequestJSON(r *qp.RequestRecord, detail bool) any {
 		out.ResponseSummary = &responseSummaryJSON{ID: rs.ID, ResponseID: rs.ResponseID, Status: rs.Status, HTTPStatus: rs.HTTPStatus,
 			FinishReason: nullable(rs.FinishReason), PromptTokens: rs.PromptTokens, CompletionTokens: rs.CompletionTokens,
 			TotalTokens: rs.TotalTokens, DurationMS: rs.DurationMillis, TTFTMS: rs.TTFTMillis, UpstreamAttempts: rs.UpstreamAttempts,
-			ErrorType: nullable(rs.ErrorType), Error: nullable(rs.Error)}
+			NewChatAttempts: rs.NewChatAttempts, ErrorType: nullable(rs.ErrorType), Error: nullable(rs.Error)}
 	}
 	return out
 }
 
-type responseJSON struct {
+// ResponseJSON is a recorded response as the API shows it.
+type ResponseJSON struct {
 	ID               int64           `json:"id"`
 	RequestID        int64           `json:"request_id"`
 	RequestUUID      string          `json:"request_uuid"`
@@ -167,8 +157,9 @@ type responseJSON struct {
 	CompletionTokens int             `json:"completion_tokens"`
 	TotalTokens      int             `json:"total_tokens"`
 	TTFTMS           *float64        `json:"ttft_ms"`
-	DurationMS       int64           `json:"duration_ms"`
+	DurationMS       float64         `json:"duration_ms"`
 	UpstreamAttempts int             `json:"upstream_attempts"`
+	NewChatAttempts  int             `json:"new_chat_attempts"`
 	UpstreamErrors   *string         `json:"upstream_errors"`
 	ErrorType        *string         `json:"error_type"`
 	Error            *string         `json:"error"`
@@ -176,12 +167,13 @@ type responseJSON struct {
 	QwenResponse     json.RawMessage `json:"qwen_response,omitempty"`
 }
 
-func toResponseJSON(r *qp.ResponseRecord) *responseJSON {
-	return &responseJSON{ID: r.ID, RequestID: r.RequestID, RequestUUID: r.RequestUUID, SessionID: nullable(r.SessionID), ResponseID: r.ResponseID,
+// Response is a recorded response as the API and the CLI show it.
+func Response(r *qp.ResponseRecord) *ResponseJSON {
+	return &ResponseJSON{ID: r.ID, RequestID: r.RequestID, RequestUUID: r.RequestUUID, SessionID: nullable(r.SessionID), ResponseID: r.ResponseID,
 		Timestamp: r.Timestamp.UnixMilli(), Model: r.Model, Stream: r.Stream, Status: r.Status, HTTPStatus: r.HTTPStatus,
 		FinishReason: nullable(r.FinishReason), ChatID: nullable(r.ChatID), ParentID: nullable(r.ParentID), PromptTokens: r.PromptTokens,
 		CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens, TTFTMS: r.TTFTMillis, DurationMS: r.DurationMillis,
-		UpstreamAttempts: r.UpstreamAttempts, UpstreamErrors: nullable(r.UpstreamErrors), ErrorType: nullable(r.ErrorType), Error: nullable(r.Error),
+		UpstreamAttempts: r.UpstreamAttempts, NewChatAttempts: r.NewChatAttempts, UpstreamErrors: nullable(r.UpstreamErrors), ErrorType: nullable(r.ErrorType), Error: nullable(r.Error),
 		OpenAIResponse: r.OpenAIResponse, QwenResponse: r.QwenResponse}
 }
 
@@ -217,7 +209,8 @@ func toStatsGroup(g qp.StatsGroup) statsGroupJSON {
 	return out
 }
 
-type statsJSON struct {
+// StatsJSON is statistics as the API and the CLI show them.
+type StatsJSON struct {
 	SessionID   string           `json:"session_id"`
 	Statistics  statsGroupJSON   `json:"statistics"`
 	ByModel     []statsGroupJSON `json:"by_model"`
@@ -225,8 +218,10 @@ type statsJSON struct {
 	Percentiles string           `json:"percentiles"`
 }
 
-func toStatsJSON(sessionID string, st *qp.Stats) statsJSON {
-	out := statsJSON{SessionID: sessionID, Statistics: toStatsGroup(st.Totals), ByModel: []statsGroupJSON{}, Percentiles: "exact"}
+// Stats is statistics as the API and the CLI show them; sessionID is "all"
+// for the whole history.
+func Stats(sessionID string, st *qp.Stats) StatsJSON {
+	out := StatsJSON{SessionID: sessionID, Statistics: toStatsGroup(st.Totals), ByModel: []statsGroupJSON{}, Percentiles: "exact"}
 	if st.Approximate {
 		out.Percentiles = "approximate"
 	}

@@ -1,4 +1,4 @@
-package server
+package historyapi
 
 import (
 	"encoding/csv"
@@ -12,7 +12,7 @@ import (
 
 // ExportCSVHeader is the column list of CSV exports.
 var ExportCSVHeader = []string{"id", "request_id", "session_id", "timestamp", "path", "model", "stream", "status", "http_status",
-	"finish_reason", "prompt_tokens", "completion_tokens", "total_tokens", "ttft_ms", "duration_ms", "upstream_attempts", "error_type", "error"}
+	"finish_reason", "prompt_tokens", "completion_tokens", "total_tokens", "ttft_ms", "duration_ms", "upstream_attempts", "new_chat_attempts", "error_type", "error"}
 
 // ExportCSVRow is one call as a CSV record.
 func ExportCSVRow(r *qp.RequestRecord) []string {
@@ -27,17 +27,20 @@ func ExportCSVRow(r *qp.RequestRecord) []string {
 		ttft = strconv.FormatFloat(*rs.TTFTMillis, 'f', -1, 64)
 	}
 	return append(row, rs.Status, strconv.Itoa(rs.HTTPStatus), rs.FinishReason, strconv.Itoa(rs.PromptTokens),
-		strconv.Itoa(rs.CompletionTokens), strconv.Itoa(rs.TotalTokens), ttft, strconv.FormatInt(rs.DurationMillis, 10),
-		strconv.Itoa(rs.UpstreamAttempts), rs.ErrorType, rs.Error)
+		strconv.Itoa(rs.CompletionTokens), strconv.Itoa(rs.TotalTokens), ttft, strconv.FormatFloat(rs.DurationMillis, 'f', -1, 64),
+		strconv.Itoa(rs.UpstreamAttempts), strconv.Itoa(rs.NewChatAttempts), rs.ErrorType, rs.Error)
 }
 
 // ExportJSON is one call as a JSONL line's object.
-func ExportJSON(r *qp.RequestRecord) any { return toRequestJSON(r, true) }
+func ExportJSON(r *qp.RequestRecord) any { return Request(r, true) }
 
-// export serves GET /v1/export?format=jsonl|csv: calls oldest first,
+// Export serves GET /v1/export?format=jsonl|csv: calls oldest first,
 // streamed as they are read. JSONL carries bodies unless bodies=false.
-func (s *Server) export(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+func (a *API) Export(w http.ResponseWriter, r *http.Request) {
+	q, ok := query(w, r, keys([]string{"format", "bodies"}, filterKeys))
+	if !ok {
+		return
+	}
 	format := q.Get("format")
 	if format == "" {
 		format = "jsonl"
@@ -46,8 +49,16 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest("format", "invalid_format", "format must be jsonl or csv"))
 		return
 	}
-	bodies := format == "jsonl" && q.Get("bodies") != "false"
-	f, apiErr := callFilter(q)
+	bodies := format == "jsonl"
+	switch v := q.Get("bodies"); v {
+	case "", "true":
+	case "false":
+		bodies = false
+	default:
+		writeError(w, openai.InvalidRequest("bodies", "invalid_bodies", "bodies must be true or false"))
+		return
+	}
+	f, apiErr := CallFilterFrom(q, a.d.Now())
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -70,7 +81,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		enc := json.NewEncoder(w)
 		write = func(rec *qp.RequestRecord) error { return enc.Encode(ExportJSON(rec)) }
 	}
-	err := s.deps.History.Export(r.Context(), f, bodies, func(rec *qp.RequestRecord) error {
+	err := a.d.History.Export(r.Context(), f, bodies, func(rec *qp.RequestRecord) error {
 		if err := write(rec); err != nil {
 			return err
 		}
@@ -82,6 +93,6 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		// The status line may have gone: all we can do is stop and log.
-		s.log.Error("export stopped", "rows", n, "err", err)
+		a.d.Log.Error("export stopped", "rows", n, "err", err)
 	}
 }

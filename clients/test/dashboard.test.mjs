@@ -1,0 +1,331 @@
+// The dashboard in a real browser: headless Chromium (Debian's package,
+// installed by .ci/run when missing) driven by playwright-core, against the
+// built binary on its simulator with a populated history. It also writes the
+// screenshots the README shows (docs/dashboard/*.png).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startProxy } from '../proxy.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'dashboard');
+const ADMIN = 'dash-admin-key';
+const USER = 'dash-user-key';
+
+let proxy, context, page, userDir;
+const consoleErrors = [];
+const requests = [];
+// Calls the test makes, to check the dashboard's figures against.
+const made = { calls: 0, errors: 0 };
+
+const weather = {
+  type: 'function',
+  function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+};
+
+async function chat(body, key = USER) {
+  const resp = await fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + key },
+    body: JSON.stringify({ model: 'qwen3-max', ...body }),
+  });
+  made.calls++;
+  if (resp.status !== 200) made.errors++;
+  return body.stream ? resp.text() : resp.json();
+}
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: .ci/run installs Debian's chromium package`);
+  proxy = await startProxy({ env: { ADMIN_API_KEYS: ADMIN, API_KEYS: USER, MOCK_UPSTREAM_EVENT_DELAY: '40' } });
+
+  // A conversation with reasoning and a tool round trip.
+  const first = await chat({ reasoning_effort: 'high', tools: [weather],
+    messages: [{ role: 'user', content: 'use get_weather with {"city": "Oslo"}' }] });
+  const msg = first.choices[0].message;
+  await chat({ tools: [weather], messages: [{ role: 'user', content: 'use get_weather with {"city": "Oslo"}' }, msg,
+    { role: 'tool', tool_call_id: msg.tool_calls[0].id, content: '12 degrees, rain' }] });
+  // A call that fails: the model will not call the required tool.
+  await chat({ tools: [weather], tool_choice: 'required', messages: [{ role: 'user', content: 'be stubborn about it' }] });
+  await chat({ messages: [{ role: 'user', content: 'a needle in the haystack' }] });
+  // Enough calls for a second page, on two models, some streamed.
+  const more = [];
+  for (let i = 0; i < 52; i++) {
+    more.push(chat({ model: i % 2 ? 'qwen3-coder-plus' : 'qwen3-max', stream: i % 3 === 0, messages: [{ role: 'user', content: `hay ${i}` }] }));
+    if (more.length === 8) await Promise.all(more.splice(0));
+  }
+  await Promise.all(more);
+
+  userDir = mkdtempSync(join(tmpdir(), 'qwenproxy-chromium-'));
+  // A fresh user-data-dir: nothing carried over between runs.
+  context = await chromium.launchPersistentContext(userDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+  });
+  page = context.pages()[0] || await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push('page error: ' + e.message));
+  page.on('request', (r) => requests.push({ url: r.url(), auth: r.headers().authorization || '' }));
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await context?.close();
+  await proxy?.stop();
+  if (userDir) rmSync(userDir, { recursive: true, force: true });
+});
+
+// noErrors asserts the page logged no console error since the last check.
+function noErrors(where) {
+  const errs = consoleErrors.splice(0);
+  assert.deepEqual(errs, [], `console errors on ${where}`);
+}
+
+async function shot(name) {
+  await page.screenshot({ path: join(SHOTS, name + '.png'), fullPage: false });
+}
+
+// go opens a page of the dashboard and waits until that page, not the one
+// before it, is on screen: same-document navigations re-render on
+// hashchange, so a test must not act on the previous page's form.
+async function go(hash, ready) {
+  const url = proxy.root + '/ui/' + hash;
+  if (page.url() === url) {
+    await page.reload();
+  } else if (page.url().startsWith(proxy.root + '/ui/')) {
+    await page.evaluate(() => { const m = document.createElement('i'); m.id = 'stale'; document.getElementById('main').append(m); });
+    await page.goto(url);
+    await page.locator('#stale').waitFor({ state: 'detached' });
+  } else {
+    await page.goto(url);
+  }
+  if (ready) await page.locator(ready).first().waitFor();
+}
+
+async function rows(table) {
+  return page.locator(`table[data-table="${table}"] tbody tr`).count();
+}
+
+test('the key prompt guards everything', async () => {
+  await page.goto(proxy.root + '/');
+  assert.equal(new URL(page.url()).pathname, '/ui/');
+  await page.locator('#keyprompt').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('#nav').isVisible(), false);
+  assert.equal((await page.locator('#main').innerText()).trim(), '');
+  assert.deepEqual(requests.filter((r) => r.url.includes('/v1/')), [], 'the history was asked before a key was given');
+  await shot('key-prompt');
+
+  await page.fill('#keyinput', 'wrong-key');
+  await page.click('#keyform button');
+  await page.locator('#keyerror', { hasText: 'refused' }).waitFor();
+  await page.fill('#keyinput', USER);
+  await page.click('#keyform button');
+  await page.locator('#keyerror', { hasText: 'not an admin key' }).waitFor();
+  assert.equal((await page.locator('#main').innerText()).trim(), '');
+  // The refused keys' 401 and 403 are the only console errors allowed.
+  assert.ok(consoleErrors.every((e) => /status of 40[13]/.test(e)), consoleErrors.join('\n'));
+  consoleErrors.length = 0;
+
+  await page.fill('#keyinput', ADMIN);
+  await page.click('#keyform button');
+  await page.locator('[data-stat="calls"]').waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('qwenproxy.key')), ADMIN);
+  const history = requests.filter((r) => r.url.includes('/v1/'));
+  assert.ok(history.length > 0);
+  assert.ok(requests.every((r) => !r.url.includes(ADMIN) && !r.url.includes(USER)), 'a key went into a URL');
+  assert.ok(history.slice(-3).every((r) => r.auth === 'Bearer ' + ADMIN), 'history calls without the bearer key');
+  noErrors('the key prompt');
+});
+
+test('overview: totals and charts match the calls made', async () => {
+  await go('#/overview');
+  await page.locator('[data-stat="calls"] .v').waitFor();
+  assert.equal(await page.locator('[data-stat="calls"] .v').innerText(), String(made.calls));
+  assert.equal(await page.locator('[data-stat="errors"] .v').innerText(), String(made.errors));
+  const sums = JSON.parse(await page.locator('.plot[data-title="Calls and errors"]').getAttribute('data-sums'));
+  assert.deepEqual(sums, [made.calls, made.errors]);
+  const byModel = JSON.parse(await page.locator('.plot[data-title="Calls by model"]').getAttribute('data-sums'));
+  assert.equal(byModel.reduce((a, b) => a + b, 0), made.calls);
+  assert.equal(await page.locator('canvas').count() >= 5, true);
+  assert.equal(await rows('by-model'), 2);
+  await page.locator('[data-health]').waitFor();
+  assert.match(await page.locator('.health').innerText(), /Qwen credentials\s+configured/);
+  for (const range of ['hour', 'week']) {
+    await page.click(`[data-range="${range}"]`);
+    await page.locator('[data-range="' + range + '"].on').waitFor();
+    await page.locator('[data-stat="calls"] .v').waitFor();
+    assert.equal(await page.locator('[data-stat="calls"] .v').innerText(), String(made.calls), range);
+  }
+  await page.click('[data-range="day"]');
+  await page.locator('.plot[data-title="Duration"] canvas').waitFor();
+  await shot('overview');
+  noErrors('the overview');
+});
+
+test('conversations: search, and a conversation that reads like the chat', async () => {
+  await go('#/conversations');
+  await page.locator('table[data-table="sessions"]').waitFor();
+  assert.equal(await rows('sessions'), 50);
+  await page.locator('[data-page="next"]').click();
+  await page.waitForFunction(() => location.hash.includes('after='));
+  await page.locator('table[data-table="sessions"]').waitFor();
+  assert.ok((await rows('sessions')) >= 1);
+  await go('#/conversations');
+  await page.fill('input[name="search"]', 'needle');
+  await page.click('form button[type="submit"]');
+  await page.locator('table[data-table="sessions"] tbody tr').first().waitFor();
+  assert.equal(await rows('sessions'), 1);
+  await page.fill('input[name="search"]', 'get_weather');
+  await page.click('form button[type="submit"]');
+  await page.locator('table[data-table="sessions"] tbody tr >> text=get_weather').waitFor();
+  await shot('conversations');
+  await page.locator('table[data-table="sessions"] tbody tr a').first().click();
+  await page.locator('.toolcall[data-tool="get_weather"]').waitFor();
+  // Reasoning is folded, the tool call and its result shown as such, each
+  // turn with its figures and a link to its call.
+  const reasoning = page.locator('details.reasoning').first();
+  assert.equal(await reasoning.getAttribute('open'), null);
+  assert.match(await reasoning.locator('summary').innerText(), /Reasoning \(\d+ characters\)/);
+  assert.match(await page.locator('.toolcall').innerText(), /"city": "Oslo"/);
+  assert.match(await page.locator('.msg.tool').innerText(), /12 degrees, rain/);
+  assert.match(await page.locator('.msg.assistant').last().innerText(), /Thanks: get_weather said/);
+  assert.equal(await page.locator('.turnmeta').count(), 2);
+  assert.match(await page.locator('.turnmeta').first().innerText(), /tokens.*duration [\d.]+ m?s.*first token [\d.]+ m?s/s);
+  await reasoning.locator('summary').click();
+  await shot('conversation');
+  await page.locator('.turnmeta a').first().click();
+  await page.locator('[data-body="Client request (OpenAI form)"] .json').waitFor();
+  noErrors('conversations');
+});
+
+test('calls: filters, cursor paging and the call view', async () => {
+  await go('#/calls');
+  await page.locator('table[data-table="calls"]').waitFor();
+  assert.equal(await rows('calls'), 50);
+  await page.locator('[data-page="next"]').click();
+  await page.waitForFunction(() => location.hash.includes('after='));
+  await page.locator('.pager >> text=' + (made.calls - 50) + ' shown').waitFor();
+  await page.locator('[data-page="prev"]').click();
+  await page.locator('.pager >> text=50 shown').waitFor();
+
+  await go('#/calls');
+  await page.selectOption('select[name="status"]', 'error');
+  await page.click('form.card button[type="submit"]');
+  await page.waitForFunction(() => location.hash.includes('status=error'));
+  await page.locator('.pager >> text=' + made.errors + ' shown').waitFor();
+  await go('#/calls?model=qwen3-coder-plus&stream=true');
+  await page.locator('table[data-table="calls"]').waitFor();
+  for (const text of await page.locator('table[data-table="calls"] tbody tr td:nth-child(2)').allInnerTexts()) assert.equal(text, 'qwen3-coder-plus');
+  await go('#/calls');
+  await page.locator('table[data-table="calls"]').waitFor();
+  await shot('calls');
+
+  await go('#/calls?status=error');
+  await page.locator('table[data-table="calls"] tbody tr').first().click();
+  await page.locator('[data-body="Upstream response (Qwen form)"] .json').waitFor();
+  assert.equal(await page.locator('[data-body] .json').count(), 4);
+  assert.match(await page.locator('.kv').nth(1).innerText(), /completion attempts\s+2/);
+  assert.match(await page.locator('.kv').nth(1).innerText(), /new-chat attempts\s+1/);
+  // Bodies fold: the request's messages open, deeper levels closed.
+  const details = page.locator('[data-body="Client request (OpenAI form)"] details');
+  assert.ok((await details.count()) > 1);
+  await shot('call');
+  noErrors('calls');
+});
+
+test('live: a new call appears, its stream marked while in progress', async () => {
+  await go('#/live');
+  await page.locator('table[data-table="live"]').waitFor();
+  await page.locator('text=/^updated /').waitFor(); // the first poll is in
+  const before = await rows('live');
+  const words = Array.from({ length: 60 }, (_, i) => 'word' + i).join(' ');
+  const streaming = fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: JSON.stringify({ model: 'qwen3-max', stream: true, messages: [{ role: 'user', content: 'live ' + words }] }),
+  }).then((r) => r.text());
+  made.calls++;
+  await page.locator('table[data-table="active"] .pill.streaming').waitFor({ timeout: 20000 });
+  await shot('live');
+  const id = await page.locator('table[data-table="active"] tbody tr').first().getAttribute('data-request');
+  await streaming;
+  await page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`).waitFor({ timeout: 20000 });
+  assert.equal(await rows('live'), before + 1);
+  noErrors('live');
+});
+
+test('a narrow window: no page scrolls sideways', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const hash of ['#/overview', '#/conversations', '#/calls', '#/calls/1', '#/live']) {
+    await go(hash);
+    await page.waitForLoadState('networkidle');
+    const [scroll, width, wide] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth,
+      [...document.querySelectorAll('main *')].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 1 && !el.closest('.tablewrap, .json'))
+        .slice(0, 3).map((el) => el.tagName + '.' + el.className + ': ' + (el.textContent || '').slice(0, 60))]);
+    assert.ok(scroll <= width + 1, `${hash} is ${scroll}px wide in a ${width}px window: ${wide.join(' | ')}`);
+  }
+  await go('#/overview');
+  await page.locator('[data-stat="calls"]').waitFor();
+  await shot('narrow');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  noErrors('a narrow window');
+});
+
+test('export and delete say how many calls', async () => {
+  await go('#/calls');
+  await page.locator('table[data-table="calls"]').waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+  assert.equal(csv.length, made.calls + 1);
+
+  // A conversation: its calls counted in the confirmation.
+  await go('#/conversations?');
+  await page.fill('input[name="search"]', 'get_weather');
+  await page.click('form button[type="submit"]');
+  await page.locator('table[data-table="sessions"] tbody tr a >> text=get_weather').click();
+  await page.locator('button.danger >> text=Delete conversation').click();
+  await page.locator('#confirmtext', { hasText: 'its 2 calls' }).waitFor();
+  await page.click('#confirmok');
+  await page.locator('[role="status"] >> text=Deleted the conversation and its 2 calls').waitFor();
+  made.calls -= 2;
+
+  // Everything before a date: counted, cancelled once, then confirmed.
+  await go('#/calls');
+  await page.locator('table[data-table="calls"]').waitFor();
+  await page.fill('input[name="before"]', '2099-01-01');
+  await page.click('button.danger >> text=Delete…');
+  await page.locator('#confirmtext', { hasText: `Delete ${made.calls} calls recorded before 2099-01-01? That is every recorded call.` }).waitFor();
+  await page.click('#confirm button[value="cancel"]');
+  await page.click('button.danger >> text=Delete…');
+  await page.locator('#confirmtext', { hasText: `Delete ${made.calls} calls` }).waitFor();
+  await page.click('#confirmok');
+  await page.locator(`[data-deleted="${made.calls}"]`).waitFor();
+  noErrors('export and delete');
+});
+
+test('without keys the dashboard asks for none', async () => {
+  const open = await startProxy();
+  try {
+    const fresh = await context.newPage();
+    const errors = [];
+    fresh.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    fresh.on('pageerror', (e) => errors.push(e.message));
+    await fresh.goto(open.root + '/ui/#/overview');
+    await fresh.locator('[data-stat="calls"] .v').waitFor();
+    assert.equal(await fresh.locator('[data-stat="calls"] .v').innerText(), '0');
+    assert.equal(await fresh.locator('#keyprompt').isVisible(), false);
+    assert.equal(await fresh.locator('#signout').isVisible(), false);
+    await fresh.locator('.card.empty').waitFor();
+    await fresh.close();
+    assert.deepEqual(errors, []);
+  } finally {
+    await open.stop();
+  }
+});

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/historyapi"
+	"qwenproxy/internal/openai"
+)
+
+// The history commands read their flags with the history API's own
+// parameter rules (historyapi.*From), so --limit 0 or --status nope fail as
+// ?limit=0 or ?status=nope do, with the same words.
+
+// flagOf names the flag that carries an API parameter.
+var flagOf = map[string]string{"session_id": "session", "start_date": "start", "end_date": "end"}
+
+// apiError turns the API's 400 into the CLI's error, naming the flag.
+func apiError(e *openai.Error) error {
+	if e == nil {
+		return nil
+	}
+	name := e.Param
+	if f, ok := flagOf[name]; ok {
+		name = f
+	}
+	return fmt.Errorf("--%s: %s", name, e.Message)
+}
+
+// values builds a query from flags; empty flags are left out.
+func values(pairs ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			q.Set(pairs[i], pairs[i+1])
+		}
+	}
+	return q
+}
+
+// limitFlag registers --limit; its value is checked as the API's limit.
+func limitFlag(fs *flag.FlagSet) *int { return fs.Int("limit", 50, "rows to show (1-1000)") }
+
+// listOptions reads --limit as the API reads limit.
+func listOptions(limit int) (qp.ListOptions, error) {
+	o, e := historyapi.ListOptionsFrom(values("limit", strconv.Itoa(limit), "count", "false"), 50, nil)
+	return o, apiError(e)
+}
+
+const timeHelp = "RFC 3339, a date (2026-05-01), an age (2h, 7d) or Unix seconds/ms"
+
+// callFlags registers the call filters and returns their parser.
+func callFlags(fs *flag.FlagSet) func() (qp.CallFilter, error) {
+	session := fs.String("session", "", "only calls of this session")
+	model := fs.String("model", "", "only calls of this model")
+	status := fs.String("status", "", "success or error")
+	start := fs.String("start", "", "from this time: "+timeHelp)
+	end := fs.String("end", "", "until this time: "+timeHelp)
+	return func() (qp.CallFilter, error) {
+		f, e := historyapi.CallFilterFrom(values("session_id", *session, "model", *model, "status", *status, "start", *start, "end", *end), time.Now())
+		return f, apiError(e)
+	}
+}

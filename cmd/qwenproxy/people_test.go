@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every command answers --help (and -h, and the action word help) with exit
+// 0, listing its actions and, for each, its flags.
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, cmd := range commands() {
+		for _, form := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+			var out, errOut bytes.Buffer
+			code := run(context.Background(), append([]string{cmd.name}, form...), func(string) string { return "" }, &out, &errOut)
+			if code != 0 || !strings.Contains(out.String(), "qwenproxy "+cmd.name) {
+				t.Fatalf("%s %v: exit %d: %s %s", cmd.name, form, code, out.String(), errOut.String())
+			}
+			for _, a := range cmd.actions {
+				if !strings.Contains(out.String(), "qwenproxy "+cmd.name+" "+a.name) || !strings.Contains(out.String(), a.summary) {
+					t.Errorf("%s %v does not list action %s:\n%s", cmd.name, form, a.name, out.String())
+				}
+			}
+			if !strings.Contains(out.String(), "-") {
+				t.Errorf("%s %v lists no flags", cmd.name, form)
+			}
+		}
+		for _, a := range cmd.actions {
+			var out, errOut bytes.Buffer
+			if code := run(context.Background(), []string{cmd.name, a.name, "--help"}, func(string) string { return "" }, &out, &errOut); code != 0 {
+				t.Errorf("%s %s --help: exit %d %s", cmd.name, a.name, code, errOut.String())
+			}
+		}
+	}
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"sessions", "ls", "--help"}, func(string) string { return "" }, &out, io.Discard); code != 0 ||
+		!strings.Contains(out.String(), "-search") || !strings.Contains(out.String(), "an age (2h, 7d)") {
+		t.Errorf("sessions ls --help: %s", out.String())
+	}
+}
+
+// populateConversation records, through the real server and its simulator,
+// a reasoning turn and a tool round trip in one conversation.
+func populateConversation(t *testing.T) (string, string) {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "c.db")
+	a := startMock(t, db)
+	tools := `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]`
+	post := func(body string) map[string]any {
+		resp, err := http.Post(a.URL()+"/v1/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%d %v %v", resp.StatusCode, err, v)
+		}
+		return v
+	}
+	first := post(`{"model":"qwen3-max","reasoning_effort":"high",` + tools + `,"messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"}]}`)
+	msg := first["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)
+	call := msg["tool_calls"].([]any)[0].(map[string]any)
+	assistant, _ := json.Marshal(msg)
+	post(`{"model":"qwen3-max",` + tools + `,"messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"},` + string(assistant) +
+		`,{"role":"tool","tool_call_id":"` + call["id"].(string) + `","content":"12 degrees, rain"}]}`)
+	if err := a.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db, call["id"].(string)
+}
+
+// sessions show prints the conversation as a transcript: roles, reasoning
+// folded, the tool call and its result, each turn's figures; times carry
+// their zone.
+func TestSessionsShowPrintsATranscript(t *testing.T) {
+	db, callID := populateConversation(t)
+	out, _, _ := runCLI(t, db, "sessions", "--json")
+	var sessions []map[string]any
+	if err := json.Unmarshal([]byte(out), &sessions); err != nil || len(sessions) != 1 {
+		t.Fatalf("%v %s", err, out)
+	}
+	id := sessions[0]["id"].(string)
+	out, errOut, code := runCLI(t, db, "sessions", "show", id)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	order := []string{"USER\n  use get_weather", "ASSISTANT", "[reasoning, ", "--reasoning shows it]", `→ tool call get_weather({"city":"Oslo"})`,
+		"── call ", "tokens", " ms", "TOOL RESULT (" + callID + ")", "  12 degrees, rain", "ASSISTANT", "Thanks: get_weather said"}
+	rest := out
+	for _, want := range order {
+		i := strings.Index(rest, want)
+		if i < 0 {
+			t.Fatalf("transcript lacks %q after what came before:\n%s", want, out)
+		}
+		rest = rest[i+len(want):]
+	}
+	if strings.Count(out, "USER\n") != 1 {
+		t.Errorf("the first message, resent by the second call, is printed again:\n%s", out)
+	}
+	if !strings.Contains(out, "UTC") && !strings.Contains(out, "+") && !strings.Contains(out, "-0") {
+		t.Errorf("times without a zone:\n%s", out)
+	}
+	full, _, _ := runCLI(t, db, "sessions", "show", id, "--reasoning")
+	if !strings.Contains(full, "[reasoning]\n") || strings.Contains(full, "--reasoning shows it") {
+		t.Errorf("--reasoning does not unfold:\n%s", full)
+	}
+	table, _, _ := runCLI(t, db, "sessions", "show", id, "--calls")
+	if !strings.Contains(table, "ID\tTIME") && !strings.Contains(table, "TOKENS") {
+		t.Errorf("--calls: %s", table)
+	}
+	out, _, code = runCLI(t, db, "sessions", "rm", id)
+	if code != 0 || !strings.Contains(out, "and its 2 calls") {
+		t.Errorf("sessions rm: %s", out)
+	}
+}
+
+// The CLI's limit, filters and times follow the API's rules and words.
+func TestCLIFlagsFailAsTheAPI(t *testing.T) {
+	db, _ := populate(t)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"requests", "--limit", "0"}, "--limit: limit must be an integer between 1 and 1000"},
+		{[]string{"sessions", "--limit", "1001"}, "--limit: limit must be an integer between 1 and 1000"},
+		{[]string{"requests", "--status", "meh"}, "--status: status must be success or error"},
+		{[]string{"requests", "--start", "yesterday"}, `--start: start: "yesterday" is not an RFC 3339 time`},
+		{[]string{"requests", "--start", "2h", "--end", "3h"}, "--start: start must be before or equal to end"},
+		{[]string{"stats", "--bucket", "week"}, "--bucket: bucket must be hour or day"},
+		{[]string{"export", "--session", "x", "--end", "soon"}, `--end: end: "soon"`},
+		{[]string{"prune", "--before", "later"}, `--before: "later" is not`},
+		{[]string{"prune", "--older-than", "1d", "--before", "2h"}, "not both"},
+	}
+	for _, tc := range cases {
+		if _, errOut, code := runCLI(t, db, tc.args...); code != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d %q, want %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	for _, args := range [][]string{{"requests", "--start", "1h"}, {"requests", "--start", "2020-01-01"}, {"requests", "--end", "1999999999"},
+		{"requests", "--start", "1577836800000"}, {"sessions", "--start", "2020-01-01T00:00:00+02:00"}} {
+		out, errOut, code := runCLI(t, db, args...)
+		if code != 0 || strings.Count(out, "\n") != 3 {
+			t.Errorf("%v: exit %d, %d lines %s %s", args, code, strings.Count(out, "\n"), out, errOut)
+		}
+	}
+}
+
+// A prune that deletes everything asks on a terminal, and says how many
+// calls it deleted.
+func TestPruneEverythingAsksFirst(t *testing.T) {
+	db, _ := populate(t)
+	getenv := func(k string) string {
+		if k == "DATABASE_PATH" {
+			return db
+		}
+		return ""
+	}
+	prune := func(answer string, args ...string) (string, string, int) {
+		var out, errOut bytes.Buffer
+		code := runEnv(context.Background(), append([]string{"prune"}, args...),
+			env{getenv: getenv, stdin: strings.NewReader(answer), stdout: &out, stderr: &errOut, terminal: true})
+		return out.String(), errOut.String(), code
+	}
+	if _, errOut, code := prune("no\n", "--before", "2099-01-01"); code != 1 || !strings.Contains(errOut, "every recorded call (2)") ||
+		!strings.Contains(errOut, "nothing deleted") {
+		t.Fatalf("answered no: %d %s", code, errOut)
+	}
+	if out, _, _ := runCLI(t, db, "requests", "--json"); strings.Count(out, `"request_id"`) != 2 {
+		t.Fatalf("a refused prune deleted calls: %s", out)
+	}
+	// An age that leaves recent calls asks nothing.
+	if out, errOut, code := prune("", "--older-than", "1h"); code != 0 || !strings.Contains(out, "deleted 0 calls") || strings.Contains(errOut, "Type yes") {
+		t.Fatalf("prune 1h: %d %s %s", code, out, errOut)
+	}
+	if out, errOut, code := prune("yes\n", "--older-than", "0d"); code != 0 || !strings.Contains(out, "deleted 2 calls") {
+		t.Fatalf("answered yes: %d %s %s", code, out, errOut)
+	}
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"qwenproxy/internal/historyapi"
+)
+
+// printTranscript prints turns as a conversation: each message under its
+// role, reasoning folded to its first line (unless full), tool calls and
+// results as such, and after each answer the call's figures and errors.
+func printTranscript(w io.Writer, turns []historyapi.TurnJSON, fullReasoning bool) {
+	for _, t := range turns {
+		for _, m := range t.Input {
+			printMessage(w, m, fullReasoning)
+		}
+		if !t.Bodies {
+			fmt.Fprintln(w, "  (recorded without bodies)")
+		}
+		if t.Output != nil {
+			printMessage(w, *t.Output, fullReasoning)
+		}
+		fmt.Fprintf(w, "  ── call %d · %s · %s\n", t.ID, ms(time.UnixMilli(t.Timestamp)), figures(t))
+		if t.Error != nil {
+			kind := ""
+			if t.ErrorType != nil {
+				kind = *t.ErrorType + ": "
+			}
+			fmt.Fprintf(w, "  !! %s%s\n", kind, *t.Error)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func figures(t historyapi.TurnJSON) string {
+	var parts []string
+	if t.Status != nil {
+		parts = append(parts, fmt.Sprintf("%s %d", *t.Status, t.HTTPStatus))
+	}
+	parts = append(parts, fmt.Sprintf("%d+%d tokens", t.PromptTokens, t.CompletionTokens))
+	if t.DurationMS != nil {
+		parts = append(parts, fmt.Sprintf("%.1f ms", *t.DurationMS))
+	}
+	if t.TTFTMS != nil {
+		parts = append(parts, fmt.Sprintf("first token %.1f ms", *t.TTFTMS))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func printMessage(w io.Writer, m historyapi.MessageJSON, fullReasoning bool) {
+	label := strings.ToUpper(m.Role)
+	if m.Role == "tool" {
+		label = "TOOL RESULT"
+		if m.ToolCallID != "" {
+			label += " (" + m.ToolCallID + ")"
+		}
+	}
+	fmt.Fprintf(w, "%s\n", label)
+	if m.Reasoning != "" {
+		if fullReasoning {
+			fmt.Fprintf(w, "  [reasoning]\n%s\n", indent(m.Reasoning))
+		} else {
+			first, _, _ := strings.Cut(strings.TrimSpace(m.Reasoning), "\n")
+			fmt.Fprintf(w, "  [reasoning, %d characters: --reasoning shows it] %s\n", len([]rune(m.Reasoning)), oneLine(first, 60))
+		}
+	}
+	if m.Content != "" {
+		fmt.Fprintln(w, indent(m.Content))
+	}
+	for _, tc := range m.ToolCalls {
+		fmt.Fprintf(w, "  → tool call %s(%s)  [%s]\n", tc.Name, tc.Arguments, tc.ID)
+	}
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}

@@ -1,0 +1,100 @@
+import { getKey, setKey, keyState, api, setAuthFailureHandler } from "./api.js";
+import { h, clear, errorBox } from "./dom.js";
+import { destroyCharts } from "./charts.js";
+import { overview } from "./overview.js";
+import { conversations, conversation } from "./conversations.js";
+import { calls, call } from "./calls.js";
+import { liveView, stopLive } from "./live.js";
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+const prompt = document.getElementById("keyprompt");
+const signout = document.getElementById("signout");
+let needed = "none"; // which key the history needs: none, any or admin
+
+// Nothing is shown, and nothing asked of the history, until the key (where
+// keys exist) has been accepted.
+function ask(message) {
+  destroyCharts();
+  stopLive();
+  clear(main);
+  nav.hidden = true;
+  signout.hidden = true;
+  document.getElementById("keywhy").textContent = needed === "admin"
+    ? "This qwenproxy has admin keys: its history is shown only with an admin key."
+    : "This qwenproxy has API keys: its history is shown only with one.";
+  const err = document.getElementById("keyerror");
+  err.textContent = message || "";
+  err.hidden = !message;
+  prompt.hidden = false;
+  document.getElementById("keyinput").focus();
+}
+
+setAuthFailureHandler((e) => {
+  setKey("");
+  ask(e.status === 403 ? "That key is not an admin key: " + e.message : "That key was refused: " + e.message);
+});
+
+document.getElementById("keyform").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const input = document.getElementById("keyinput");
+  setKey(input.value.trim());
+  input.value = "";
+  try {
+    await api("/v1/requests?limit=1&count=false"); // an admin route: proves the key
+  } catch {
+    return; // the failure handler has asked again
+  }
+  prompt.hidden = true;
+  route();
+});
+
+signout.addEventListener("click", () => {
+  setKey("");
+  ask("");
+});
+
+async function route() {
+  if (needed !== "none" && !getKey()) {
+    ask("");
+    return;
+  }
+  prompt.hidden = true;
+  nav.hidden = false;
+  signout.hidden = needed === "none";
+  destroyCharts();
+  stopLive();
+  const [path, query] = (location.hash.slice(1) || "/overview").split("?");
+  const params = new URLSearchParams(query || "");
+  const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const page = parts[0] || "overview";
+  for (const a of nav.querySelectorAll("a")) a.classList.toggle("active", a.dataset.page === page);
+  document.title = `qwenproxy · ${page}`;
+  try {
+    switch (page) {
+      case "conversations":
+        return await (parts[1] ? conversation(main, parts[1]) : conversations(main, params));
+      case "calls":
+        return await (parts[1] ? call(main, parts[1]) : calls(main, params));
+      case "live":
+        return await liveView(main);
+      default:
+        return await overview(main);
+    }
+  } catch (err) {
+    if (!prompt.hidden) return;
+    clear(main).append(errorBox(err));
+  }
+}
+
+window.addEventListener("hashchange", route);
+
+(async () => {
+  try {
+    needed = await keyState();
+  } catch (err) {
+    main.append(errorBox(err));
+    return;
+  }
+  route();
+})();

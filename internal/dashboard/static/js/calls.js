@@ -1,0 +1,145 @@
+import { api, qs, request, download } from "./api.js";
+import { h, clear, errorBox, confirmDialog } from "./dom.js";
+import { jsonTree } from "./json.js";
+import { pager } from "./conversations.js";
+import * as f from "./format.js";
+
+const filterNames = ["model", "status", "stream", "finish_reason", "session_id", "start", "end"];
+
+// calls is the request log: the history API's filters, keyset paging,
+// export and delete-before.
+export async function calls(main, params) {
+  const filters = Object.fromEntries(filterNames.map((k) => [k, params.get(k) || ""]));
+  const cursor = { after: params.get("after") || "", before: params.get("before") || "" };
+  const base = "#/calls" + qs(filters);
+  const select = (name, label, options) => h("label", label, h("select", { name },
+    options.map(([v, t]) => h("option", { value: v, selected: filters[name] === v }, t))));
+  const form = h("form.row.card", {
+    onsubmit: (e) => {
+      e.preventDefault();
+      const next = {};
+      for (const k of filterNames) next[k] = e.target[k].value.trim();
+      location.hash = "#/calls" + qs(next);
+    },
+  },
+  h("label", "Model", h("input", { name: "model", value: filters.model })),
+  select("status", "Status", [["", "any"], ["success", "success"], ["error", "error"]]),
+  select("stream", "Stream", [["", "any"], ["true", "streamed"], ["false", "not streamed"]]),
+  select("finish_reason", "Finish", [["", "any"], ["stop", "stop"], ["length", "length"], ["tool_calls", "tool_calls"], ["content_filter", "content_filter"]]),
+  h("label", "Session", h("input", { name: "session_id", value: filters.session_id })),
+  h("label", "From", h("input", { name: "start", value: filters.start, placeholder: "2h, 7d, 2026-05-01…" })),
+  h("label", "Until", h("input", { name: "end", value: filters.end, placeholder: "now" })),
+  h("button", { type: "submit" }, "Filter"));
+  const tools = h("div.row",
+    h("button.secondary", { type: "button", onclick: (e) => exportCalls(e.target, filters, "jsonl") }, "Export JSONL"),
+    h("button.secondary", { type: "button", onclick: (e) => exportCalls(e.target, filters, "csv") }, "Export CSV"),
+    h("form.row", { onsubmit: (e) => { e.preventDefault(); deleteBefore(main, e.target.before.value.trim()); } },
+      h("label", "Delete every call before", h("input", { name: "before", placeholder: "2026-05-01, 30d…", required: true })),
+      h("button.danger", { type: "submit" }, "Delete…")));
+  const list = h("div", h("p.muted", "Loading…"));
+  clear(main).append(h("h1", "Calls"), form, tools, list);
+  try {
+    const page = await api("/v1/requests" + qs({ ...filters, ...cursor, limit: 50, count: "false" }));
+    clear(list).append(callTable(page.data), pager(base, page));
+  } catch (err) {
+    clear(list).append(errorBox(err));
+  }
+}
+
+export function callTable(items, fresh) {
+  if (!items.length) return h("div.card.empty", "No calls match.");
+  return h("div.tablewrap", h("table", { dataset: { table: "calls" } },
+    h("thead", h("tr", ["time", "model", "path", "stream", "status", "tokens", "duration", "first token", "attempts", "error"].map((c) => h("th", c)))),
+    h("tbody", items.map((r) => callRow(r, fresh)))));
+}
+
+export function callRow(r, fresh) {
+  const s = r.response_summary || {};
+  return h("tr.click" + (fresh ? ".fresh" : ""), { dataset: { id: r.id }, onclick: () => { location.hash = "#/calls/" + r.id; } },
+    h("td", h("a", { href: "#/calls/" + r.id }, f.time(r.timestamp))), h("td", r.model), h("td", r.path), h("td", r.stream ? "yes" : "no"),
+    h("td", s.status ? h("span.pill." + s.status, `${s.status} ${s.http_status}`) : "–"),
+    h("td.num", f.int(s.total_tokens)), h("td.num", f.ms(s.duration_ms)), h("td.num", f.ms(s.ttft_ms)),
+    h("td.num", s.status ? `${s.upstream_attempts}${s.new_chat_attempts ? " + " + s.new_chat_attempts + " new chat" : ""}` : "–"),
+    h("td.wrap", s.error_type ? h("span.error", s.error_type) : ""));
+}
+
+async function exportCalls(button, filters, format) {
+  button.disabled = true;
+  try {
+    await download("/v1/export" + qs({ ...filters, stream: filters.stream, format }), "qwenproxy-export." + format);
+  } catch (err) {
+    button.after(errorBox(err));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// deleteBefore counts what a delete would remove, says so, and deletes only
+// once confirmed.
+async function deleteBefore(main, before) {
+  try {
+    const counted = await api("/v1/requests" + qs({ end: before, limit: 1 }));
+    if (!counted.total) {
+      await confirmDialog(`No calls were recorded before ${before}: nothing to delete.`, "OK");
+      return;
+    }
+    const all = await api("/v1/requests" + qs({ limit: 1 }));
+    const everything = counted.total === all.total ? " That is every recorded call." : "";
+    if (!(await confirmDialog(`Delete ${f.int(counted.total)} calls recorded before ${before}?${everything} This cannot be undone.`))) return;
+    const res = await (await request("/v1/requests" + qs({ before }), { method: "DELETE" })).json();
+    main.prepend(h("div.card", { role: "status", dataset: { deleted: res.deleted } }, `Deleted ${f.int(res.deleted)} calls recorded before ${f.time(res.before)}.`));
+  } catch (err) {
+    main.prepend(errorBox(err));
+  }
+}
+
+// call shows one call: what came in, what went upstream, what came back,
+// the failed upstream attempts and the timing.
+export async function call(main, id) {
+  clear(main).append(h("p", h("a", { href: "#/calls" }, "← Calls")), h("p.muted", "Loading…"));
+  let r;
+  try {
+    r = await api("/v1/requests/" + encodeURIComponent(id));
+  } catch (err) {
+    main.lastChild.replaceWith(errorBox(err));
+    return;
+  }
+  const s = r.response || {};
+  const failures = s.upstream_errors ? s.upstream_errors.split("; ") : [];
+  const kv = (pairs) => h("dl.kv", pairs.filter(Boolean).map(([k, v]) => [h("dt", k), h("dd", v)]));
+  main.lastChild.replaceWith(h("div",
+    h("h1", `Call ${r.id}`),
+    h("div.bodies",
+      h("div.card", h("h2", "Request"), kv([
+        ["request id", h("span.mono", r.request_id)],
+        ["time", f.time(r.timestamp)],
+        ["route", `${r.method} ${r.path}`],
+        ["model", r.model], ["stream", r.stream ? "yes" : "no"],
+        ["session", r.session_id ? h("a", { href: "#/conversations/" + encodeURIComponent(r.session_id) }, r.session_id) : "–"],
+        ["client", `${r.client_ip} · ${r.user_agent || "no user agent"}`],
+        r.api_key_id ? ["API key", r.api_key_id] : null])),
+      h("div.card", h("h2", "Outcome and timing"), r.response ? kv([
+        ["status", h("span.pill." + s.status, `${s.status} ${s.http_status}`)],
+        ["finish reason", s.finish_reason || "–"],
+        ["tokens", `${f.int(s.prompt_tokens)} prompt + ${f.int(s.completion_tokens)} completion = ${f.int(s.total_tokens)}`],
+        ["first token", f.ms(s.ttft_ms)],
+        ["duration", f.ms(s.duration_ms)],
+        ["ended", f.time(s.timestamp)],
+        ["completion attempts", String(s.upstream_attempts)],
+        ["new-chat attempts", String(s.new_chat_attempts)],
+        s.error ? ["error", h("span.error", `${s.error_type}: ${s.error}`)] : null,
+        ["Qwen chat", s.chat_id ? h("span.mono", s.chat_id) : "–"]]) : h("p.muted", "No response was recorded."))),
+    h("h2", "Failed upstream attempts"),
+    failures.length ? h("ol.card", { dataset: { failures: failures.length } }, failures.map((x) => h("li.mono", x))) : h("p.muted", "None: every upstream attempt succeeded."),
+    h("h2", "Bodies"),
+    h("div.bodies",
+      body("Client request (OpenAI form)", r.openai_request),
+      body("Upstream request (Qwen form)", r.qwen_request),
+      body("Client response (OpenAI form)", s.openai_response),
+      body("Upstream response (Qwen form)", s.qwen_response))));
+}
+
+function body(title, value) {
+  return h("div.card", { dataset: { body: title } }, h("h3", title),
+    value === undefined || value === null ? h("p.muted", "Not recorded.") : jsonTree(value));
+}

@@ -1,0 +1,142 @@
+import { api, qs, request, download } from "./api.js";
+import { h, clear, errorBox, confirmDialog } from "./dom.js";
+import * as f from "./format.js";
+
+let filters = { search: "", model: "", start: "", end: "" };
+
+// conversations lists sessions, newest first, a keyset page at a time.
+export async function conversations(main, params) {
+  const cursor = { after: params.get("after") || "", before: params.get("before") || "" };
+  const form = h("form.row.card", {
+    onsubmit: (e) => {
+      e.preventDefault();
+      for (const k of Object.keys(filters)) filters[k] = e.target[k].value.trim();
+      location.hash = "#/conversations";
+      conversations(main, new URLSearchParams());
+    },
+  },
+  h("label", "First message contains", h("input", { name: "search", value: filters.search, type: "search" })),
+  h("label", "Model", h("input", { name: "model", value: filters.model })),
+  h("label", "From", h("input", { name: "start", value: filters.start, placeholder: "2h, 7d, 2026-05-01…" })),
+  h("label", "Until", h("input", { name: "end", value: filters.end, placeholder: "now" })),
+  h("button", { type: "submit" }, "Search"));
+  const list = h("div", h("p.muted", "Loading…"));
+  clear(main).append(h("h1", "Conversations"), form, list);
+  try {
+    const page = await api("/v1/sessions" + qs({ ...filters, ...cursor, limit: 50, count: "false" }));
+    clear(list).append(table(page), pager("#/conversations", page));
+  } catch (err) {
+    clear(list).append(errorBox(err));
+  }
+}
+
+function table(page) {
+  if (!page.data.length) return h("div.card.empty", "No conversations match.");
+  return h("div.tablewrap", h("table", { dataset: { table: "sessions" } },
+    h("thead", h("tr", ["first message", "model", "turns", "started", "last used"].map((c) => h("th", c)))),
+    h("tbody", page.data.map((s) => h("tr.click", { dataset: { id: s.id }, onclick: () => { location.hash = "#/conversations/" + encodeURIComponent(s.id); } },
+      h("td.wrap", h("a", { href: "#/conversations/" + encodeURIComponent(s.id) }, f.short(s.first_user_message, 120) || "(no text)")),
+      h("td", s.model), h("td.num", s.message_count), h("td", f.time(s.created_at)), h("td", f.time(s.last_accessed)))))));
+}
+
+export function pager(base, page) {
+  const sep = base.includes("?") ? "&" : "?";
+  return h("div.pager",
+    page.prev_cursor && /[?&](after|before)=/.test(location.hash)
+      ? h("a", { href: base + sep + "before=" + encodeURIComponent(page.prev_cursor), dataset: { page: "prev" } }, "← newer") : null,
+    page.next_cursor ? h("a", { href: base + sep + "after=" + encodeURIComponent(page.next_cursor), dataset: { page: "next" } }, "older →") : null,
+    h("span.muted", page.data.length + " shown"));
+}
+
+// conversation shows one session as the chat it was.
+export async function conversation(main, id) {
+  const head = h("div", h("p.muted", "Loading…"));
+  const chat = h("div.chat");
+  const more = h("div");
+  clear(main).append(h("p", h("a", { href: "#/conversations" }, "← Conversations")), head, chat, more);
+  let s;
+  try {
+    s = await api("/v1/sessions/" + encodeURIComponent(id));
+  } catch (err) {
+    clear(head).append(errorBox(err));
+    return;
+  }
+  clear(head).append(h("h1", f.short(s.first_user_message, 90) || "Conversation"),
+    h("div.card", h("dl.kv",
+      h("dt", "session"), h("dd.mono", s.id), h("dt", "model"), h("dd", s.model),
+      h("dt", "turns"), h("dd", s.message_count), h("dt", "calls"), h("dd", s.request_count),
+      h("dt", "started"), h("dd", f.time(s.created_at)), h("dt", "last used"), h("dd", f.time(s.last_accessed)),
+      h("dt", "Qwen chat"), h("dd.mono", s.chat_id)),
+    h("div.row",
+      h("a", { href: "#/calls?session_id=" + encodeURIComponent(s.id) }, "its calls"),
+      h("button.secondary", { type: "button", onclick: (e) => exportSession(e.target, s.id) }, "Export JSONL"),
+      h("button.danger", { type: "button", onclick: () => removeSession(main, s) }, "Delete conversation"))));
+  const load = async (after) => {
+    clear(more).append(h("p.muted", "Loading…"));
+    try {
+      const page = await api(`/v1/sessions/${encodeURIComponent(id)}/transcript` + qs({ limit: 50, after, count: "false" }));
+      for (const t of page.data) chat.append(...turn(t));
+      clear(more);
+      if (page.has_more) more.append(h("button.secondary", { type: "button", onclick: () => load(page.next_cursor) }, "Load more turns"));
+    } catch (err) {
+      clear(more).append(errorBox(err));
+    }
+  };
+  await load("");
+}
+
+async function exportSession(button, id) {
+  button.disabled = true;
+  try {
+    await download("/v1/export" + qs({ session_id: id, format: "jsonl" }), `conversation-${id}.jsonl`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function removeSession(main, s) {
+  if (!(await confirmDialog(`Delete this conversation and its ${s.request_count} calls? This cannot be undone.`))) return;
+  try {
+    await request("/v1/sessions/" + encodeURIComponent(s.id), { method: "DELETE" });
+    clear(main).append(h("div.card", { role: "status" }, `Deleted the conversation and its ${s.request_count} calls. `,
+      h("a", { href: "#/conversations" }, "Back to conversations")));
+  } catch (err) {
+    main.prepend(errorBox(err));
+  }
+}
+
+// turn renders one call: its new messages, its answer, and its figures.
+function turn(t) {
+  const out = t.input.map(message);
+  if (!t.bodies) out.push(h("div.msg.system", h("div.text.muted", "(recorded without bodies)")));
+  if (t.output) out.push(message(t.output));
+  const meta = h("div.turnmeta", { dataset: { turn: t.id } },
+    h("a", { href: "#/calls/" + t.id }, "call " + t.id),
+    h("span", f.time(t.timestamp)),
+    t.status ? h("span.pill." + t.status, `${t.status} ${t.http_status}`) : h("span.pill", "no response"),
+    h("span", `${f.int(t.prompt_tokens)} + ${f.int(t.completion_tokens)} tokens`),
+    h("span", "duration " + f.ms(t.duration_ms)),
+    h("span", "first token " + f.ms(t.ttft_ms)),
+    t.error ? h("span.error", (t.error_type ? t.error_type + ": " : "") + t.error) : null);
+  out.push(meta);
+  return out;
+}
+
+function message(m) {
+  const role = m.role === "tool" ? "tool result" : m.role;
+  return h("div.msg." + (m.role || "assistant"), { dataset: { role: m.role } },
+    h("div.role", role + (m.name ? " · " + m.name : ""), m.tool_call_id ? h("span.muted.mono", " · " + m.tool_call_id) : null),
+    m.reasoning ? h("details.reasoning", h("summary", `Reasoning (${m.reasoning.length} characters)`), h("div.text", m.reasoning)) : null,
+    m.content ? h("div.text", m.content) : null,
+    (m.tool_calls || []).map((c) => h("div.toolcall", { dataset: { tool: c.name } },
+      h("div", "→ calls ", h("span.name", c.name), h("span.muted", " · " + c.id)),
+      h("pre.mono", pretty(c.arguments)))));
+}
+
+function pretty(args) {
+  try {
+    return JSON.stringify(JSON.parse(args), null, 2);
+  } catch {
+    return args;
+  }
+}

@@ -1,0 +1,50 @@
+// h builds an element: h("td.num", {title: "x"}, "text", child, ...).
+// Text always goes in as text nodes, so recorded content can never become
+// markup.
+export function h(spec, attrs, ...children) {
+  const [tag, ...classes] = spec.split(".");
+  const el = document.createElement(tag || "div");
+  if (classes.length) el.className = classes.join(" ");
+  if (attrs && (typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs))) {
+    children.unshift(attrs);
+    attrs = null;
+  }
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k in el && typeof v !== "string") el[k] = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el) {
+  while (el.firstChild) el.firstChild.remove();
+  return el;
+}
+
+// confirmDialog asks with the page's <dialog> and resolves true on Delete.
+export function confirmDialog(text, okLabel = "Delete") {
+  const dlg = document.getElementById("confirm");
+  document.getElementById("confirmtext").textContent = text;
+  document.getElementById("confirmok").textContent = okLabel;
+  return new Promise((resolve) => {
+    dlg.addEventListener("close", () => resolve(dlg.returnValue === "ok"), { once: true });
+    dlg.returnValue = "";
+    dlg.showModal();
+  });
+}
+
+export function errorBox(err) {
+  return h("div.card.error", { role: "alert" }, String(err && err.message ? err.message : err));
+}

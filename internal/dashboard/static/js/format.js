@@ -1,0 +1,36 @@
+const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+const dtf = new Intl.DateTimeFormat(undefined, {
+  year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
+});
+
+// time shows a Unix-ms time in the browser's zone, with the zone.
+export const time = (ms) => (ms ? dtf.format(new Date(ms)) : "–");
+export const zoneName = zone;
+
+export function ms(v) {
+  if (v === null || v === undefined) return "–";
+  if (v < 10) return v.toFixed(2) + " ms";
+  if (v < 1000) return v.toFixed(1) + " ms";
+  return (v / 1000).toFixed(2) + " s";
+}
+
+export function int(v) {
+  return v === null || v === undefined ? "–" : Number(v).toLocaleString();
+}
+
+export function pct(v) {
+  return (100 * (v || 0)).toFixed(1) + "%";
+}
+
+export function ago(ms) {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  if (s < 60) return s + " s ago";
+  if (s < 3600) return Math.round(s / 60) + " min ago";
+  if (s < 86400) return Math.round(s / 3600) + " h ago";
+  return Math.round(s / 86400) + " d ago";
+}
+
+export function short(s, n) {
+  s = (s || "").replace(/\s+/g, " ").trim();
+  return s.length > n ? s.slice(0, n - 1) + "…" : s;
+}

@@ -1,0 +1,40 @@
+import { h } from "./dom.js";
+
+// jsonTree renders a value as collapsible, formatted JSON: objects and arrays
+// fold (the outer levels open), scalars are coloured by type.
+export function jsonTree(value, openDepth = 2) {
+  return h("div.json", node(null, value, 0, openDepth, true));
+}
+
+function scalar(v) {
+  if (v === null) return h("span.lit", "null");
+  switch (typeof v) {
+    case "string": return h("span.str", JSON.stringify(v));
+    case "number": return h("span.num", String(v));
+    case "boolean": return h("span.lit", String(v));
+  }
+  return h("span", String(v));
+}
+
+function node(key, v, depth, openDepth, last) {
+  const label = key === null ? [] : [h("span.key", JSON.stringify(key)), ": "];
+  const comma = last ? "" : ",";
+  if (v === null || typeof v !== "object") return h("div.line", label, scalar(v), comma);
+  const isArray = Array.isArray(v);
+  const entries = isArray ? v.map((x, i) => [i, x]) : Object.entries(v);
+  const [open, close] = isArray ? ["[", "]"] : ["{", "}"];
+  if (entries.length === 0) return h("div.line", label, open + close, comma);
+  const count = isArray ? `${entries.length} items` : `${entries.length} keys`;
+  const d = h("details", { open: depth < openDepth },
+    h("summary", label, open, h("span.fold.muted", " … " + count + " " + close + comma)));
+  // Children are built when first opened: a large body stays cheap.
+  const fill = () => {
+    if (d.dataset.filled) return;
+    d.dataset.filled = "1";
+    entries.forEach(([k, x], i) => d.append(node(isArray ? null : k, x, depth + 1, openDepth, i === entries.length - 1)));
+    d.append(h("div.line", close + comma));
+  };
+  if (d.open) fill();
+  else d.addEventListener("toggle", fill, { once: true });
+  return d;
+}

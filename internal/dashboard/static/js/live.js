@@ -1,0 +1,74 @@
+import { api, qs } from "./api.js";
+import { h, clear, errorBox } from "./dom.js";
+import * as f from "./format.js";
+
+// Live polls, with fetch and the key, every two seconds:
+//  - GET /v1/requests/active: the calls this instance is serving now;
+//  - GET /v1/responses?start=…&order=asc: calls that ended since a little
+//    before the newest one seen (ten seconds back, so a record written late
+//    by a busy recorder or another instance is not missed; ids already shown
+//    are skipped). On PostgreSQL that includes every instance's calls.
+const EVERY = 2000, OVERLAP = 10000, KEEP = 200;
+
+let timer = null;
+let generation = 0; // a poll of a page left since stops there
+
+export function stopLive() {
+  clearTimeout(timer);
+  timer = null;
+  generation++;
+}
+
+export async function liveView(main) {
+  stopLive();
+  const mine = generation;
+  const seen = new Map(); // id → when it ended
+  let since = Date.now() - 5 * 60e3;
+  let paused = false;
+  const status = h("span.muted", "connecting…");
+  const active = h("div");
+  const rows = h("tbody");
+  const pause = h("button.secondary", { type: "button", onclick: () => {
+    paused = !paused;
+    pause.textContent = paused ? "Resume" : "Pause";
+    clearTimeout(timer);
+    if (!paused) tick();
+  } }, "Pause");
+  clear(main).append(h("div.row", h("h1", "Live"), pause, status),
+    h("h2", "In progress on this instance"), active,
+    h("h2", "Finished (every instance), newest first"),
+    h("div.tablewrap", h("table", { dataset: { table: "live" } },
+      h("thead", h("tr", ["ended", "model", "stream", "status", "tokens", "duration", "first token", "session"].map((c) => h("th", c)))), rows)));
+
+  const tick = async () => {
+    if (paused || mine !== generation) return;
+    try {
+      const [now, done] = await Promise.all([
+        api("/v1/requests/active"),
+        api("/v1/responses" + qs({ start: Math.max(0, since - OVERLAP), order: "asc", limit: 500, count: "false" })),
+      ]);
+      clear(active).append(now.data.length ? h("div.tablewrap", h("table", { dataset: { table: "active" } },
+        h("thead", h("tr", ["started", "model", "route", "", "for", "session"].map((c) => h("th", c)))),
+        h("tbody", now.data.map((c) => h("tr", { dataset: { request: c.request_id } },
+          h("td", f.time(c.started_at)), h("td", c.model || "…"), h("td", c.path),
+          h("td", c.streaming ? h("span.pill.streaming", "streaming") : h("span.pill", c.stream ? "waiting for first token" : "answering")),
+          h("td.num", f.ms(c.elapsed_ms)), h("td", c.session_id || "–")))))) : h("p.muted", "Nothing in progress."));
+      for (const r of done.data) {
+        since = Math.max(since, r.timestamp);
+        if (seen.has(r.id)) continue;
+        seen.set(r.id, r.timestamp);
+        rows.prepend(h("tr.click.fresh", { dataset: { id: r.request_uuid }, onclick: () => { location.hash = "#/calls/" + r.request_id; } },
+          h("td", f.time(r.timestamp)), h("td", r.model), h("td", r.stream ? "yes" : "no"),
+          h("td", h("span.pill." + r.status, `${r.status} ${r.http_status}`)), h("td.num", f.int(r.total_tokens)),
+          h("td.num", f.ms(r.duration_ms)), h("td.num", f.ms(r.ttft_ms)), h("td", r.session_id || "–")));
+      }
+      while (rows.children.length > KEEP) rows.lastChild.remove();
+      for (const [id, ts] of seen) if (ts < since - 2 * OVERLAP) seen.delete(id); // they never come back
+      status.textContent = "updated " + new Date().toLocaleTimeString();
+    } catch (err) {
+      status.replaceChildren(errorBox(err));
+    }
+    if (mine === generation) timer = setTimeout(tick, EVERY);
+  };
+  await tick();
+}

@@ -1,0 +1,167 @@
+import { api, qs } from "./api.js";
+import { h, clear, errorBox } from "./dom.js";
+import { chart, destroyCharts } from "./charts.js";
+import * as f from "./format.js";
+
+const MIN = 60e3, HOUR = 60 * MIN, DAY = 24 * HOUR;
+const ranges = { hour: [HOUR, 5 * MIN], day: [DAY, HOUR], week: [7 * DAY, 6 * HOUR] };
+const steps = [MIN, 5 * MIN, 15 * MIN, HOUR, 3 * HOUR, 6 * HOUR, DAY, 7 * DAY];
+
+let state = { range: "day", start: "", end: "" };
+
+// plan turns the chosen range into [start, end) and aligned windows of
+// about two dozen steps; each window is one stats query (whole hours come
+// from the hourly rollups, so even a week at a million calls stays cheap).
+function plan() {
+  let end = Date.now(), start, step;
+  if (state.range === "custom") {
+    start = Date.parse(state.start);
+    end = state.end ? Date.parse(state.end) : end;
+    if (!(start < end)) throw new Error("choose a start before the end");
+    step = steps.find((s) => (end - start) / s <= 36) || 7 * DAY;
+  } else {
+    const [span, s] = ranges[state.range];
+    start = end - span;
+    step = s;
+  }
+  const windows = [];
+  for (let t = Math.floor(start / step) * step; t < end; t += step) {
+    // x is the aligned start, so the points (and bars) are evenly spaced.
+    windows.push({ x: t, start: Math.max(t, start), end: Math.min(t + step, end) });
+  }
+  return { start, end, windows };
+}
+
+// pooled runs fns with at most n in flight.
+async function pooled(fns, n) {
+  const out = new Array(fns.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, fns.length) }, async () => {
+    while (next < fns.length) {
+      const i = next++;
+      out[i] = await fns[i]();
+    }
+  }));
+  return out;
+}
+
+export async function overview(main) {
+  destroyCharts();
+  const body = h("div");
+  const tabs = h("div.tabs", ["hour", "day", "week", "custom"].map((r) =>
+    h("button" + (state.range === r ? ".on" : ""), { type: "button", dataset: { range: r }, onclick: () => { state.range = r; overview(main); } },
+      r === "custom" ? "Custom" : "Last " + r)));
+  const custom = state.range === "custom" ? h("form.row", {
+    onsubmit: (e) => { e.preventDefault(); state.start = e.target.start.value; state.end = e.target.end.value; overview(main); },
+  }, h("label", "From", h("input", { type: "datetime-local", name: "start", value: state.start, required: true })),
+  h("label", "To (empty: now)", h("input", { type: "datetime-local", name: "end", value: state.end })),
+  h("button", { type: "submit" }, "Show")) : null;
+  clear(main).append(h("div", h("div.row", h("h1", "Overview"), tabs, h("button.secondary", { type: "button", onclick: () => overview(main) }, "Refresh")), custom, body));
+  health(body);
+  if (state.range === "custom" && !state.start) {
+    body.append(h("p.muted", "Choose a range."));
+    return;
+  }
+  let p;
+  try {
+    p = plan();
+  } catch (err) {
+    body.append(errorBox(err));
+    return;
+  }
+  const loading = h("p.muted", "Loading…");
+  body.append(loading);
+  try {
+    const totals = await api("/v1/stats" + qs({ start: p.start, end: p.end }));
+    const wins = await pooled(p.windows.map((w) => () => api("/v1/stats" + qs({ start: w.start, end: w.end }))), 6);
+    loading.remove();
+    render(body, p, totals, wins);
+  } catch (err) {
+    loading.replaceWith(errorBox(err));
+  }
+}
+
+function render(body, p, totals, wins) {
+  const t = totals.statistics;
+  const card = (k, v, title) => h("div.card.stat", { dataset: { stat: k } }, h("div.v", v), h("div.k", title));
+  body.append(h("p.muted", `${f.time(p.start)} – ${f.time(p.end)} · percentiles ${totals.percentiles}`),
+    h("div.grid",
+      card("calls", f.int(t.total_responses), "calls"),
+      card("errors", f.int(t.errors), `errors (${f.pct(t.error_rate)})`),
+      card("prompt_tokens", f.int(t.total_prompt_tokens), "prompt tokens"),
+      card("completion_tokens", f.int(t.total_completion_tokens), "completion tokens"),
+      card("p50", f.ms(t.duration_ms.p50), "p50 duration"),
+      card("p95", f.ms(t.duration_ms.p95), "p95 duration"),
+      card("ttft_p50", f.ms(t.ttft_ms.p50), "p50 time to first token"),
+      card("ttft_p95", f.ms(t.ttft_ms.p95), "p95 time to first token")));
+  if (t.total_responses === 0) {
+    body.append(h("div.card.empty", "No calls in this range."));
+    return;
+  }
+  const xs = p.windows.map((w) => w.x / 1000);
+  const pick = (g) => wins.map((w) => g(w.statistics));
+  const lat = (g) => wins.map((w) => (w.statistics.total_responses ? g(w.statistics) : null));
+  const models = totals.by_model.slice().sort((a, b) => b.total_responses - a.total_responses).slice(0, 6).map((m) => m.model);
+  body.append(h("div.charts",
+    chart("Calls and errors", xs, [
+      { label: "calls", values: pick((s) => s.total_responses), bars: true },
+      { label: "errors", values: pick((s) => s.errors), bars: true }]),
+    chart("Tokens", xs, [
+      { label: "prompt", values: pick((s) => s.total_prompt_tokens) },
+      { label: "completion", values: pick((s) => s.total_completion_tokens) }]),
+    chart("Duration", xs, [
+      { label: "p50", values: lat((s) => s.duration_ms.p50) },
+      { label: "p95", values: lat((s) => s.duration_ms.p95) }], { unit: " ms" }),
+    chart("Time to first token", xs, [
+      { label: "p50", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p50 : null)) },
+      { label: "p95", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p95 : null)) }], { unit: " ms" }),
+    chart("Calls by model", xs, models.map((m) => ({
+      label: m, values: wins.map((w) => (w.by_model.find((g) => g.model === m) || { total_responses: 0 }).total_responses) })))));
+  body.append(h("h2", "By model"), h("div.tablewrap", h("table", { dataset: { table: "by-model" } },
+    h("thead", h("tr", ["model", "calls", "errors", "prompt tok", "completion tok", "p50", "p95", "TTFT p50", "TTFT p95"].map((c, i) => h("th" + (i ? ".num" : ""), c)))),
+    h("tbody", totals.by_model.map((m) => h("tr",
+      h("td", h("a", { href: "#/calls?model=" + encodeURIComponent(m.model) }, m.model)),
+      h("td.num", f.int(m.total_responses)), h("td.num", `${f.int(m.errors)} (${f.pct(m.error_rate)})`),
+      h("td.num", f.int(m.total_prompt_tokens)), h("td.num", f.int(m.total_completion_tokens)),
+      h("td.num", f.ms(m.duration_ms.p50)), h("td.num", f.ms(m.duration_ms.p95)),
+      h("td.num", m.ttft_ms.count ? f.ms(m.ttft_ms.p50) : "–"), h("td.num", m.ttft_ms.count ? f.ms(m.ttft_ms.p95) : "–")))))));
+}
+
+// health shows credentials, accounts (where the server has them) and the
+// recorder, from /health/detailed.
+async function health(body) {
+  const box = h("div.card", h("h2", "Health"), h("p.muted", "Loading…"));
+  body.prepend(box);
+  let d;
+  try {
+    const resp = await fetch("/health/detailed", { cache: "no-store" });
+    d = await resp.json();
+  } catch (err) {
+    box.lastChild.replaceWith(errorBox(err));
+    return;
+  }
+  const c = d.credentials || {};
+  const r = d.recorder || {};
+  const cls = (ok) => (ok ? "ok" : "error");
+  const creds = !c.configured ? h("span.error", "not configured")
+    : c.rejected ? h("span.error", "rejected by Qwen: " + c.rejected.reason)
+      : c.token_expired ? h("span.error", "token expired")
+        : h("span.ok", `configured (${c.source || "set"})` + (c.token_expires_at ? ", token expires " + f.time(Date.parse(c.token_expires_at)) : ""));
+  const items = [
+    ["status", h("span." + cls(d.status === "ready"), d.status)],
+    ["Qwen credentials", creds],
+    ...Object.entries(d.checks || {}).map(([k, v]) => ["check: " + k, h("span." + cls(v === "ok"), v)]),
+    ["recorder", h("span", `${f.int(r.written)} written, ${f.int(r.queued)} queued of ${f.int(r.queue_size)}, ${f.int(r.spooled)} spooled, ${f.int(r.replayed)} replayed`)],
+    ["lost records", h("span." + cls(!r.dropped), f.int(r.dropped || 0))],
+  ];
+  if (r.spool_bytes) items.push(["spool", h("span.warn", f.int(r.spool_bytes) + " bytes wait for the database")]);
+  if (d.sessions) items.push(["sessions", `${f.int(d.sessions.in_memory)} in memory, ${f.int(d.sessions.turns_in_progress)} turns in progress`]);
+  box.lastChild.replaceWith(h("div.health", { dataset: { health: d.status } }, items.map(([k, v]) => h("div", h("div.muted", k), v))));
+  const accounts = Array.isArray(d.accounts) ? d.accounts : d.accounts && Array.isArray(d.accounts.accounts) ? d.accounts.accounts : null;
+  if (accounts && accounts.length) {
+    const cols = [...new Set(accounts.flatMap((a) => Object.keys(a).filter((k) => a[k] === null || typeof a[k] !== "object")))];
+    box.append(h("h2", "Qwen accounts"), h("div.tablewrap", h("table", { dataset: { table: "accounts" } },
+      h("thead", h("tr", cols.map((k) => h("th", k)))),
+      h("tbody", accounts.map((a) => h("tr", cols.map((k) => h("td", a[k] === null || a[k] === undefined ? "–" : String(a[k])))))))));
+  }
+}

@@ -1,0 +1,123 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
+)
+
+func TestImageGenerationInBothResponseFormats(t *testing.T) {
+	e := start(t, nil)
+	got, err := e.client.Images.Generate(ctxT(t), openai.ImageGenerateParams{Prompt: "a red fox", Model: "qwen3-max",
+		Size: openai.ImageGenerateParamsSize1792x1024, ResponseFormat: openai.ImageGenerateParamsResponseFormatURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := got.Data[0].URL
+	if len(got.Data) != 1 || !strings.HasPrefix(url, e.sim.URL+"/") || got.Data[0].B64JSON != "" {
+		t.Fatalf("%+v", got.Data)
+	}
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.HasPrefix(string(png), "\x89PNG") {
+		t.Fatalf("the URL serves %q", png[:min(len(png), 16)])
+	}
+	// Upstream: a t2i chat, a t2i message, the size as the nearest ratio.
+	var chatType string
+	for _, c := range e.sim.Calls() {
+		if c.Endpoint == qwensim.EndpointNewChat {
+			chatType = string(c.Body)
+		}
+	}
+	body := upstreamCompletions(t, e.sim)[0]
+	if m := messagesOf(body)[0]; m["chat_type"] != "t2i" || body["size"] != "16:9" || !strings.Contains(chatType, `"chat_type":"t2i"`) {
+		t.Fatalf("upstream %v / %s", body, chatType)
+	}
+	r := e.lastRow()
+	if r.Path != "/v1/images/generations" || r.Status != "success" || !strings.Contains(r.OpenAIResponse.String, url) || !strings.Contains(r.QwenResponse.String, url) {
+		t.Fatalf("record %+v", r)
+	}
+
+	// b64_json: the bytes in the answer; the record keeps the URL and the size.
+	got, err = e.client.Images.Generate(ctxT(t), openai.ImageGenerateParams{Prompt: "a red fox", Model: "qwen3-max-image",
+		ResponseFormat: openai.ImageGenerateParamsResponseFormatB64JSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := base64.StdEncoding.DecodeString(got.Data[0].B64JSON)
+	if err != nil || string(b) != string(png) {
+		t.Fatalf("b64_json %v: %d bytes, want the same image (%d)", err, len(b), len(png))
+	}
+	if r := e.lastRow(); strings.Contains(r.OpenAIResponse.String, got.Data[0].B64JSON) || !strings.Contains(r.OpenAIResponse.String, "bytes]") {
+		t.Fatalf("recorded %s", r.OpenAIResponse.String)
+	}
+
+	// A model without image generation: a 400 naming it.
+	_, err = e.client.Images.Generate(ctxT(t), openai.ImageGenerateParams{Prompt: "x", Model: qwensim.TextOnlyModel})
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !strings.Contains(apiErr.Message, qwensim.TextOnlyModel) {
+		t.Fatalf("want a 400, got %v", err)
+	}
+}
+
+func TestAnImageVariantAnswersWithMarkdown(t *testing.T) {
+	e := start(t, nil)
+	params := chatParams(openai.UserMessage("draw a cat"))
+	params.Model = "qwen3-max-image"
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := got.Choices[0].Message.Content
+	if !strings.HasPrefix(content, "![image]("+e.sim.URL+"/") || !strings.HasSuffix(content, ".png)") {
+		t.Fatalf("content %q", content)
+	}
+	if m := lastMessage(t, e); m["chat_type"] != "t2i" {
+		t.Fatalf("chat_type %v", m["chat_type"])
+	}
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), params)
+	acc := openai.ChatCompletionAccumulator{}
+	for stream.Next() {
+		acc.AddChunk(stream.Current())
+	}
+	if err := stream.Err(); err != nil || !strings.HasPrefix(acc.Choices[0].Message.Content, "![image](") {
+		t.Fatalf("%v %q", err, acc.Choices[0].Message.Content)
+	}
+}
+
+// A slow image keeps the client with newlines before the JSON; an image
+// slower than IMAGE_TIMEOUT is a 504.
+func TestImageGenerationWaitsAreCoveredAndBounded(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.StreamKeepAlive = 10 * time.Millisecond })
+	e.sim.Inject(qwensim.Fault{Delay: time.Second})
+	resp := postJSON(t, e, "/v1/images/generations", `{"prompt":"a slow fox","model":"qwen3-max"}`, nil)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(string(b), "\n") || !strings.Contains(string(b), `"url":"http`) {
+		t.Fatalf("%d %q", resp.StatusCode, b)
+	}
+
+	e = start(t, func(c *config.Config) { c.ImageTimeout = 100 * time.Millisecond })
+	e.sim.Inject(qwensim.Fault{Delay: time.Minute})
+	_, err := e.client.Images.Generate(ctxT(t), openai.ImageGenerateParams{Prompt: "a fox too slow", Model: "qwen3-max"})
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusGatewayTimeout || !strings.Contains(apiErr.Message, "IMAGE_TIMEOUT") {
+		t.Fatalf("want a 504 naming IMAGE_TIMEOUT, got %v", err)
+	}
+	e.sync()
+	if r := e.lastRow(); r.Status != "error" || r.HTTPStatus != http.StatusGatewayTimeout {
+		t.Fatalf("record %+v", r)
+	}
+}

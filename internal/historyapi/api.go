@@ -1,0 +1,99 @@
+// Package historyapi is the history API: the routes that read, export and
+// delete what went through (sessions, requests, recorded responses, stats,
+// export), their query parameters and their JSON shapes. The CLI uses the same
+// shapes and parameter rules, so both answer alike. Every route here is
+// admin-only; the server's route table says so where it declares them.
+package historyapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/httpjson"
+	"qwenproxy/internal/openai"
+)
+
+// SortFields are the whitelisted sort fields of the three lists.
+type SortFields struct{ Sessions, Requests, Responses []string }
+
+// Deps are the history API's collaborators.
+type Deps struct {
+	History qp.HistoryStore
+	// Sessions forgets a session's in-memory state before it is deleted.
+	Sessions interface{ Forget(id string) }
+	// Recorder lands everything queued before a delete, which would
+	// otherwise bring the deleted rows back.
+	Recorder interface {
+		Sync(ctx context.Context) error
+	}
+	Sorts SortFields
+	Log   *slog.Logger
+	Now   func() time.Time // nil: time.Now
+}
+
+// API serves the history routes.
+type API struct {
+	d Deps
+}
+
+// New returns the history API.
+func New(d Deps) *API {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &API{d: d}
+}
+
+func writeError(w http.ResponseWriter, e *openai.Error) { httpjson.Error(w, e) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.JSON(w, status, v) }
+
+func notFoundError(what string) *openai.Error {
+	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeNotFound, Code: what + "_not_found", Message: what + " not found"}
+}
+
+// loaded reports whether a lookup succeeded; if not, it has answered 404
+// (what_not_found) or 503.
+func (a *API) loaded(w http.ResponseWriter, err error, what string) bool {
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+		writeError(w, notFoundError(what))
+		return false
+	case err != nil:
+		a.storeFailed(w, err)
+		return false
+	}
+	return true
+}
+
+// storeFailed answers a database error; the details go to the log only.
+func (a *API) storeFailed(w http.ResponseWriter, err error) {
+	a.d.Log.Error("history query failed", "err", err)
+	writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "database_error",
+		Message: "the history database could not answer; try again"})
+}
+
+// Query reads a history route's query strictly (see strictQuery), answering
+// the 400 itself; routes of the history API declared outside this package
+// use it too.
+func Query(w http.ResponseWriter, r *http.Request, known []string) (url.Values, bool) {
+	return query(w, r, known)
+}
+
+// query is strictQuery answering its own 400.
+func query(w http.ResponseWriter, r *http.Request, known []string) (url.Values, bool) {
+	q, apiErr := strictQuery(r, known)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return nil, false
+	}
+	return q, true
+}

@@ -1,0 +1,43 @@
+package historyapi
+
+import (
+	"net/http/httptest"
+	"testing"
+)
+
+func TestStrictQuery(t *testing.T) {
+	known := []string{"session_id", "orderBy", "search"}
+	ok := map[string]map[string]string{
+		"":                         {},
+		"session_id=abc":           {"session_id": "abc"},
+		"session_id=abc%3Bx":       {"session_id": "abc;x"},
+		"orderBy=created_at+ASC":   {"orderBy": "created_at ASC"},
+		"search=a%26b&session_id=": {"search": "a&b", "session_id": ""},
+		"&&search=x":               {"search": "x"},
+	}
+	for raw, want := range ok {
+		q, err := strictQuery(httptest.NewRequest("GET", "/v1/requests?"+raw, nil), known)
+		if err != nil {
+			t.Errorf("%q: %v", raw, err)
+			continue
+		}
+		for k, v := range want {
+			if q.Get(k) != v {
+				t.Errorf("%q: %s = %q, want %q", raw, k, q.Get(k), v)
+			}
+		}
+	}
+	bad := map[string]struct{ code, param string }{
+		"session_id=abc;x": {"invalid_query", "session_id"},
+		"a;b=c":            {"invalid_query", "a;b"},
+		"search=%zz":       {"invalid_query", "search"},
+		"sessionid=abc":    {"unknown_parameter", "sessionid"},
+		"search=x&limit=5": {"unknown_parameter", "limit"},
+	}
+	for raw, want := range bad {
+		_, err := strictQuery(httptest.NewRequest("GET", "/v1/requests?"+raw, nil), known)
+		if err == nil || err.Status != 400 || err.Code != want.code || err.Param != want.param {
+			t.Errorf("%q: %+v, want %s on %s", raw, err, want.code, want.param)
+		}
+	}
+}

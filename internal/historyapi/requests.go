@@ -1,0 +1,144 @@
+package historyapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/openai"
+)
+
+// ListRequests serves GET /v1/requests.
+func (a *API) ListRequests(w http.ResponseWriter, r *http.Request) {
+	q, ok := query(w, r, keys(listKeys, filterKeys))
+	if !ok {
+		return
+	}
+	a.requestList(w, r, q, 50, "")
+}
+
+// callList reads the paging, sorting and filters of a list of calls; on a
+// bad parameter it has answered the 400.
+func (a *API) callList(w http.ResponseWriter, q url.Values, defaultLimit int, sorts []string) (qp.ListOptions, qp.CallFilter, bool) {
+	o, apiErr := ListOptionsFrom(q, defaultLimit, sorts)
+	var f qp.CallFilter
+	if apiErr == nil {
+		f, apiErr = CallFilterFrom(q, a.d.Now())
+	}
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return o, f, false
+	}
+	return o, f, true
+}
+
+func (a *API) requestList(w http.ResponseWriter, r *http.Request, q url.Values, defaultLimit int, sessionID string) {
+	o, f, ok := a.callList(w, q, defaultLimit, a.d.Sorts.Requests)
+	if !ok {
+		return
+	}
+	res, err := a.d.History.ListRequests(r.Context(), f, o)
+	if err != nil {
+		a.storeFailed(w, err)
+		return
+	}
+	data := make([]any, 0, len(res.Items))
+	for i := range res.Items {
+		data = append(data, Request(&res.Items[i], false))
+	}
+	env := envelopeOf(res, o, data)
+	env.SessionID = sessionID
+	writeJSON(w, http.StatusOK, env)
+}
+
+// request loads the {id} request (numeric id or request UUID).
+func (a *API) request(w http.ResponseWriter, r *http.Request) *qp.RequestRecord {
+	if _, ok := query(w, r, nil); !ok {
+		return nil
+	}
+	key := r.PathValue("id")
+	if !IsCallID(key) {
+		writeError(w, openai.InvalidRequest("id", "invalid_id", "a request id is a number or a request UUID"))
+		return nil
+	}
+	rec, err := a.d.History.Request(r.Context(), key)
+	if !a.loaded(w, err, "request") {
+		return nil
+	}
+	return rec
+}
+
+// GetRequest serves GET /v1/requests/{id}: the whole call.
+func (a *API) GetRequest(w http.ResponseWriter, r *http.Request) {
+	if rec := a.request(w, r); rec != nil {
+		writeJSON(w, http.StatusOK, Request(rec, true))
+	}
+}
+
+// RequestResponse serves GET /v1/requests/{id}/response.
+func (a *API) RequestResponse(w http.ResponseWriter, r *http.Request) {
+	rec := a.request(w, r)
+	if rec == nil {
+		return
+	}
+	if rec.Response == nil {
+		e := notFoundError("response")
+		e.Message = "response not found for this request"
+		writeError(w, e)
+		return
+	}
+	writeJSON(w, http.StatusOK, Response(rec.Response))
+}
+
+// DeleteRequests serves DELETE /v1/requests?before=T: every call recorded
+// before T, in batches.
+func (a *API) DeleteRequests(w http.ResponseWriter, r *http.Request) {
+	q, ok := query(w, r, []string{"before"})
+	if !ok {
+		return
+	}
+	before, apiErr := timeParam(q, a.d.Now(), "before")
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if before.IsZero() {
+		writeError(w, openai.InvalidRequest("before", "missing_required_parameter", "before is required: %s", TimeFormats))
+		return
+	}
+	n, err := a.d.History.DeleteRequestsBefore(r.Context(), before, 500)
+	if err != nil {
+		a.storeFailed(w, err)
+		return
+	}
+	if err := a.d.History.ReclaimSpace(r.Context()); err != nil {
+		a.d.Log.Warn("reclaim space after delete", "err", err)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deleted": n, "before": before.UnixMilli()})
+}
+
+// IsCallID reports whether s names a recorded call: a number or a UUID.
+func IsCallID(s string) bool {
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return true
+	}
+	return validUUID(s)
+}
+
+func validUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'):
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,53 @@
+package historyapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"qwenproxy/internal/openai"
+)
+
+// ListResponses serves GET /v1/responses: recorded responses (the history
+// API's, not the Responses API's).
+func (a *API) ListResponses(w http.ResponseWriter, r *http.Request) {
+	q, ok := query(w, r, keys(listKeys, filterKeys))
+	if !ok {
+		return
+	}
+	o, f, ok := a.callList(w, q, 50, a.d.Sorts.Responses)
+	if !ok {
+		return
+	}
+	res, err := a.d.History.ListResponses(r.Context(), f, o)
+	if err != nil {
+		a.storeFailed(w, err)
+		return
+	}
+	data := make([]*ResponseJSON, 0, len(res.Items))
+	for i := range res.Items {
+		data = append(data, Response(&res.Items[i]))
+	}
+	writeJSON(w, http.StatusOK, envelopeOf(res, o, data))
+}
+
+// GetResponse serves GET /v1/responses/{id} for a recorded response's
+// numeric id.
+func (a *API) GetResponse(w http.ResponseWriter, r *http.Request) {
+	if _, ok := query(w, r, nil); !ok {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, openai.InvalidRequest("id", "invalid_id", "a recorded response's id is a number"))
+		return
+	}
+	rec, err := a.d.History.Response(r.Context(), id)
+	if !a.loaded(w, err, "response") {
+		return
+	}
+	out := struct {
+		*ResponseJSON
+		Request map[string]any `json:"request"`
+	}{Response(rec), map[string]any{"id": rec.RequestID, "request_id": rec.RequestUUID, "model": rec.Model, "stream": rec.Stream}}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,120 @@
+package historyapi
+
+import (
+	"net/http"
+
+	qp "qwenproxy"
+)
+
+// ListSessions serves GET /v1/sessions.
+func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
+	q, ok := query(w, r, keys(listKeys, rangeKeys, []string{"model", "search"}))
+	if !ok {
+		return
+	}
+	o, apiErr := ListOptionsFrom(q, 50, a.d.Sorts.Sessions)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	f, apiErr := SessionFilterFrom(q, a.d.Now())
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	res, err := a.d.History.ListSessions(r.Context(), f, o)
+	if err != nil {
+		a.storeFailed(w, err)
+		return
+	}
+	data := make([]SessionJSON, 0, len(res.Items))
+	for i := range res.Items {
+		data = append(data, Session(&res.Items[i], a.d.Now(), false))
+	}
+	writeJSON(w, http.StatusOK, envelopeOf(res, o, data))
+}
+
+// session loads the {id} session, answering 404 itself.
+func (a *API) session(w http.ResponseWriter, r *http.Request) *qp.SessionRecord {
+	rec, err := a.d.History.SessionRecord(r.Context(), r.PathValue("id"))
+	if !a.loaded(w, err, "session") {
+		return nil
+	}
+	return rec
+}
+
+// GetSession serves GET /v1/sessions/{id}.
+func (a *API) GetSession(w http.ResponseWriter, r *http.Request) {
+	if _, ok := query(w, r, nil); !ok {
+		return
+	}
+	if rec := a.session(w, r); rec != nil {
+		writeJSON(w, http.StatusOK, Session(rec, a.d.Now(), true))
+	}
+}
+
+// DeleteSession serves DELETE /v1/sessions/{id}: the session and its calls.
+func (a *API) DeleteSession(w http.ResponseWriter, r *http.Request) {
+	if _, ok := query(w, r, nil); !ok {
+		return
+	}
+	id := r.PathValue("id")
+	// Written-behind state of the session must land before the delete, or
+	// it would bring the session back.
+	a.d.Sessions.Forget(id)
+	if err := a.d.Recorder.Sync(r.Context()); err != nil {
+		a.storeFailed(w, err)
+		return
+	}
+	if !a.loaded(w, a.d.History.DeleteSession(r.Context(), id), "session") {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deleted": true, "session_id": id})
+}
+
+// SessionRequests serves GET /v1/sessions/{id}/requests: the session's
+// calls, the request list's parameters less session_id.
+func (a *API) SessionRequests(w http.ResponseWriter, r *http.Request) {
+	q, ok := query(w, r, keys(listKeys, filterKeys))
+	if !ok {
+		return
+	}
+	rec := a.session(w, r)
+	if rec == nil {
+		return
+	}
+	q.Set("session_id", rec.ID)
+	a.requestList(w, r, q, 100, rec.ID)
+}
+
+// SessionTranscript serves GET /v1/sessions/{id}/transcript: the session's
+// calls as the conversation they were (see Turn), oldest first unless
+// order=desc, keyset-paged like every list.
+func (a *API) SessionTranscript(w http.ResponseWriter, r *http.Request) {
+	q, ok := query(w, r, []string{"limit", "after", "before", "order", "count"})
+	if !ok {
+		return
+	}
+	o, apiErr := ListOptionsFrom(q, 50, nil)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	o.Asc, o.Bodies = q.Get("order") != "desc", true
+	rec := a.session(w, r)
+	if rec == nil {
+		return
+	}
+	res, err := a.d.History.ListRequests(r.Context(), qp.CallFilter{SessionID: rec.ID}, o)
+	if err != nil {
+		a.storeFailed(w, err)
+		return
+	}
+	data := make([]TurnJSON, 0, len(res.Items))
+	for i := range res.Items {
+		data = append(data, Turn(&res.Items[i]))
+	}
+	env := envelopeOf(res, o, data)
+	env.SessionID = rec.ID
+	writeJSON(w, http.StatusOK, env)
+}

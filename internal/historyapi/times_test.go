@@ -1,0 +1,50 @@
+package historyapi
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseTime(t *testing.T) {
+	now := time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		in   string
+		want time.Time
+	}{
+		{"2026-05-01T12:30:00Z", time.Date(2026, 5, 1, 12, 30, 0, 0, time.UTC)},
+		{"2026-05-01T12:30:00.250+02:00", time.Date(2026, 5, 1, 10, 30, 0, 250e6, time.UTC)},
+		{"2026-05-01", time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)},
+		{"2h", now.Add(-2 * time.Hour)},
+		{"7d", now.Add(-7 * 24 * time.Hour)},
+		{"2w", now.Add(-14 * 24 * time.Hour)},
+		{"90s", now.Add(-90 * time.Second)},
+		{"1h30m", now.Add(-90 * time.Minute)},
+		{"0d", now},
+		// The magnitude rule: below 1e11 seconds, from it milliseconds.
+		{"1778414400", time.Unix(1778414400, 0)},
+		{"1778414400000", time.UnixMilli(1778414400000)},
+		{"99999999999", time.Unix(99999999999, 0)},
+		{"100000000000", time.UnixMilli(100000000000)},
+		{"0", time.Unix(0, 0)},
+	}
+	for _, tc := range cases {
+		got, err := ParseTime(tc.in, now)
+		if err != nil || !got.Equal(tc.want) {
+			t.Errorf("ParseTime(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "yesterday", "-5", "2h ago", "7x", "-2h", "2026-13-01", "d", "99999999999999999999d"} {
+		if got, err := ParseTime(bad, now); err == nil {
+			t.Errorf("ParseTime(%q) = %v, want an error", bad, got)
+		}
+	}
+}
+
+func TestFormatTimeShowsTheZone(t *testing.T) {
+	if got := FormatTime(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC).In(time.FixedZone("CEST", 7200))); len(got) < 20 {
+		t.Errorf("FormatTime: %q has no zone", got)
+	}
+	if FormatTime(time.Time{}) != "-" {
+		t.Error("a zero time shows as -")
+	}
+}

@@ -1,0 +1,298 @@
+package historyapi
+
+import (
+	"encoding/json"
+	"strings"
+
+	qp "qwenproxy"
+)
+
+// A transcript reads a session's calls as the conversation they were: each
+// call (a turn) shows what was new in its request — the messages after the
+// last assistant message it resent (all of them on a first turn, or when the
+// client sends only the new message under X-Session-Id) — and the answer.
+// It needs no state across calls, so it pages like the calls themselves.
+
+// MessageJSON is one message of a transcript.
+type MessageJSON struct {
+	Role       string         `json:"role"` // system, developer, user, assistant, tool
+	Content    string         `json:"content"`
+	Reasoning  string         `json:"reasoning,omitempty"`
+	ToolCalls  []ToolCallJSON `json:"tool_calls,omitempty"`
+	ToolCallID string         `json:"tool_call_id,omitempty"`
+	Name       string         `json:"name,omitempty"`
+}
+
+// ToolCallJSON is a tool call an answer made.
+type ToolCallJSON struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"` // JSON text, as sent
+}
+
+// TurnJSON is one call of a conversation: its new input, its answer (nil
+// when the call failed before one), and its figures.
+type TurnJSON struct {
+	ID               int64         `json:"id"` // the call: GET /v1/requests/{id}
+	RequestID        string        `json:"request_id"`
+	Timestamp        int64         `json:"timestamp"`
+	Path             string        `json:"path"`
+	Model            string        `json:"model"`
+	Stream           bool          `json:"stream"`
+	Input            []MessageJSON `json:"input"`
+	Output           *MessageJSON  `json:"output"`
+	Status           *string       `json:"status"`
+	HTTPStatus       int           `json:"http_status"`
+	FinishReason     *string       `json:"finish_reason"`
+	PromptTokens     int           `json:"prompt_tokens"`
+	CompletionTokens int           `json:"completion_tokens"`
+	TotalTokens      int           `json:"total_tokens"`
+	DurationMS       *float64      `json:"duration_ms"`
+	TTFTMS           *float64      `json:"ttft_ms"`
+	ErrorType        *string       `json:"error_type"`
+	Error            *string       `json:"error"`
+	// Bodies is false when the call was recorded without bodies: there is
+	// no text to show, only figures.
+	Bodies bool `json:"bodies"`
+}
+
+// Turn reads one call, with its bodies, as a transcript turn.
+func Turn(r *qp.RequestRecord) TurnJSON {
+	t := TurnJSON{ID: r.ID, RequestID: r.RequestID, Timestamp: r.Timestamp.UnixMilli(), Path: r.Path, Model: r.Model, Stream: r.Stream,
+		Input: newInput(r.OpenAIRequest), Bodies: len(r.OpenAIRequest) > 0}
+	if t.Input == nil {
+		t.Input = []MessageJSON{}
+	}
+	if rs := r.Response; rs != nil {
+		t.Output = answer(rs.OpenAIResponse)
+		t.Status, t.HTTPStatus, t.FinishReason = nullable(rs.Status), rs.HTTPStatus, nullable(rs.FinishReason)
+		t.PromptTokens, t.CompletionTokens, t.TotalTokens = rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens
+		d := rs.DurationMillis
+		t.DurationMS, t.TTFTMS = &d, rs.TTFTMillis
+		t.ErrorType, t.Error = nullable(rs.ErrorType), nullable(rs.Error)
+	}
+	return t
+}
+
+// wireMessage is a message as the Chat Completions and Anthropic Messages
+// APIs send it; content is a string or a list of parts.
+type wireMessage struct {
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	Name       string          `json:"name"`
+	ToolCallID string          `json:"tool_call_id"`
+	ToolCalls  []wireToolCall  `json:"tool_calls"`
+	Reasoning  string          `json:"reasoning_content"`
+}
+
+type wireToolCall struct {
+	ID       string `json:"id"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+// wirePart is a content part: text, an Anthropic tool_use or tool_result,
+// or a thinking block.
+type wirePart struct {
+	Type      string          `json:"type"`
+	Text      string          `json:"text"`
+	Thinking  string          `json:"thinking"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Input     json.RawMessage `json:"input"`
+	ToolUseID string          `json:"tool_use_id"`
+	Content   json.RawMessage `json:"content"`
+}
+
+// newInput is the request's messages after the last assistant message (or
+// the prompt of a legacy completion, or a Responses API input).
+func newInput(body json.RawMessage) []MessageJSON {
+	var req struct {
+		System   json.RawMessage `json:"system"`
+		Messages []wireMessage   `json:"messages"`
+		Prompt   json.RawMessage `json:"prompt"`
+		Input    json.RawMessage `json:"input"`
+	}
+	if len(body) == 0 || json.Unmarshal(body, &req) != nil {
+		return nil
+	}
+	if len(req.Messages) == 0 {
+		for _, raw := range []json.RawMessage{req.Prompt, req.Input} {
+			if m, ok := inputMessages(raw); ok {
+				return m
+			}
+		}
+		return nil
+	}
+	start := 0
+	for i, m := range req.Messages {
+		if m.Role == "assistant" {
+			start = i + 1
+		}
+	}
+	var out []MessageJSON
+	if start == 0 && len(req.System) > 0 {
+		out = append(out, MessageJSON{Role: "system", Content: text(req.System)})
+	}
+	for _, m := range req.Messages[start:] {
+		out = append(out, message(m)...)
+	}
+	return out
+}
+
+// inputMessages reads a prompt or a Responses API input: a string, a list
+// of strings, or a list of items with a role and content.
+func inputMessages(raw json.RawMessage) ([]MessageJSON, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return []MessageJSON{{Role: "user", Content: s}}, true
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(raw, &items) != nil {
+		return nil, false
+	}
+	var out []MessageJSON
+	start := 0
+	for i, item := range items {
+		var it struct {
+			Role string `json:"role"`
+		}
+		if json.Unmarshal(item, &it) == nil && it.Role == "assistant" {
+			start = i + 1
+		}
+	}
+	for _, item := range items[start:] {
+		if json.Unmarshal(item, &s) == nil {
+			out = append(out, MessageJSON{Role: "user", Content: s})
+			continue
+		}
+		var it struct {
+			wireMessage
+			Type   string `json:"type"`
+			CallID string `json:"call_id"`
+			Output string `json:"output"`
+		}
+		if json.Unmarshal(item, &it) != nil {
+			continue
+		}
+		switch {
+		case it.Type == "function_call_output":
+			out = append(out, MessageJSON{Role: "tool", ToolCallID: it.CallID, Content: it.Output})
+		case it.Role != "":
+			out = append(out, message(it.wireMessage)...)
+		}
+	}
+	return out, true
+}
+
+// message converts one wire message; an Anthropic user message holding
+// tool results becomes one tool message per result.
+func message(m wireMessage) []MessageJSON {
+	out := MessageJSON{Role: m.Role, Name: m.Name, ToolCallID: m.ToolCallID, Reasoning: m.Reasoning}
+	for _, tc := range m.ToolCalls {
+		out.ToolCalls = append(out.ToolCalls, ToolCallJSON{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+	}
+	var s string
+	if json.Unmarshal(m.Content, &s) == nil {
+		out.Content = s
+		return []MessageJSON{out}
+	}
+	var parts []wirePart
+	if json.Unmarshal(m.Content, &parts) != nil {
+		return []MessageJSON{out}
+	}
+	var texts []string
+	var results []MessageJSON
+	for _, p := range parts {
+		switch p.Type {
+		case "text", "input_text", "output_text", "":
+			texts = append(texts, p.Text)
+		case "thinking":
+			out.Reasoning += p.Thinking
+		case "tool_use":
+			out.ToolCalls = append(out.ToolCalls, ToolCallJSON{ID: p.ID, Name: p.Name, Arguments: string(p.Input)})
+		case "tool_result":
+			results = append(results, MessageJSON{Role: "tool", ToolCallID: p.ToolUseID, Content: text(p.Content)})
+		default:
+			texts = append(texts, "["+p.Type+"]")
+		}
+	}
+	out.Content = strings.Join(texts, "")
+	if len(results) > 0 && out.Content == "" && len(out.ToolCalls) == 0 {
+		return results
+	}
+	return append([]MessageJSON{out}, results...)
+}
+
+// text reads content that is a string or a list of text parts.
+func text(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var parts []wirePart
+	if json.Unmarshal(raw, &parts) == nil {
+		var b strings.Builder
+		for _, p := range parts {
+			b.WriteString(p.Text)
+		}
+		return b.String()
+	}
+	return string(raw)
+}
+
+// answer reads the assistant's answer from the recorded response: a chat
+// completion, a legacy completion, an Anthropic message or a Responses API
+// response. An error envelope has no answer.
+func answer(body json.RawMessage) *MessageJSON {
+	var resp struct {
+		Choices []struct {
+			Message *wireMessage `json:"message"`
+			Text    *string      `json:"text"`
+		} `json:"choices"`
+		Type    string          `json:"type"`
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+		Output  []struct {
+			Type      string          `json:"type"`
+			Content   json.RawMessage `json:"content"`
+			Summary   json.RawMessage `json:"summary"`
+			CallID    string          `json:"call_id"`
+			Name      string          `json:"name"`
+			Arguments string          `json:"arguments"`
+		} `json:"output"`
+	}
+	if len(body) == 0 || json.Unmarshal(body, &resp) != nil {
+		return nil
+	}
+	switch {
+	case len(resp.Choices) > 0 && resp.Choices[0].Message != nil:
+		m := message(*resp.Choices[0].Message)[0]
+		m.Role = "assistant"
+		return &m
+	case len(resp.Choices) > 0 && resp.Choices[0].Text != nil:
+		return &MessageJSON{Role: "assistant", Content: *resp.Choices[0].Text}
+	case resp.Type == "message" && resp.Role == "assistant":
+		m := message(wireMessage{Role: "assistant", Content: resp.Content})[0]
+		return &m
+	case len(resp.Output) > 0:
+		m := MessageJSON{Role: "assistant"}
+		for _, o := range resp.Output {
+			switch o.Type {
+			case "message":
+				m.Content += text(o.Content)
+			case "reasoning":
+				m.Reasoning += text(o.Summary) + text(o.Content)
+			case "function_call":
+				m.ToolCalls = append(m.ToolCalls, ToolCallJSON{ID: o.CallID, Name: o.Name, Arguments: o.Arguments})
+			}
+		}
+		return &m
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package historyapi
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+)
+
+func turnOf(request, response string) TurnJSON {
+	r := &qp.RequestRecord{ID: 7, Timestamp: time.UnixMilli(1000), OpenAIRequest: json.RawMessage(request),
+		Response: &qp.ResponseRecord{Status: qp.StatusSuccess, HTTPStatus: 200, DurationMillis: 1.5, OpenAIResponse: json.RawMessage(response)}}
+	return Turn(r)
+}
+
+func roles(ms []MessageJSON) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Role+":"+m.Content)
+	}
+	return out
+}
+
+// Each front-end's bodies read as the same turn: the messages new in the
+// call, and the answer with its reasoning and tool calls.
+func TestTurnReadsEveryFrontEnd(t *testing.T) {
+	cases := []struct {
+		name, request, response string
+		input                   []string
+		answer                  string
+		reasoning               string
+		tool                    string
+	}{
+		{"chat, first turn",
+			`{"messages":[{"role":"system","content":"be brief"},{"role":"user","content":[{"type":"text","text":"hi "},{"type":"text","text":"there"}]}]}`,
+			`{"choices":[{"message":{"role":"assistant","content":"hello","reasoning_content":"greet back"}}]}`,
+			[]string{"system:be brief", "user:hi there"}, "hello", "greet back", ""},
+		{"chat, a later turn resends the history",
+			`{"messages":[{"role":"user","content":"weather?"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c1","content":"rain"}]}`,
+			`{"choices":[{"message":{"role":"assistant","content":"It rains."}}]}`,
+			[]string{"tool:rain"}, "It rains.", "", ""},
+		{"legacy completion", `{"prompt":"Say hi"}`, `{"choices":[{"text":"hi","index":0}]}`, []string{"user:Say hi"}, "hi", "", ""},
+		{"Anthropic Messages",
+			`{"system":"be brief","messages":[{"role":"user","content":"weather in Oslo?"}]}`,
+			`{"type":"message","role":"assistant","content":[{"type":"thinking","thinking":"use the tool"},{"type":"text","text":"Checking."},{"type":"tool_use","id":"tu1","name":"get_weather","input":{"city":"Oslo"}}]}`,
+			[]string{"system:be brief", "user:weather in Oslo?"}, "Checking.", "use the tool", `get_weather {"city":"Oslo"}`},
+		{"Anthropic tool result",
+			`{"messages":[{"role":"user","content":"w?"},{"role":"assistant","content":[{"type":"tool_use","id":"tu1","name":"get_weather","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"tu1","content":"rain"}]}]}`,
+			`{"type":"message","role":"assistant","content":[{"type":"text","text":"It rains."}]}`,
+			[]string{"tool:rain"}, "It rains.", "", ""},
+		{"Responses API",
+			`{"input":[{"role":"user","content":"weather?"},{"type":"function_call_output","call_id":"fc1","output":"rain"}]}`,
+			`{"output":[{"type":"reasoning","summary":[{"type":"summary_text","text":"think"}]},{"type":"message","content":[{"type":"output_text","text":"It rains."}]},{"type":"function_call","call_id":"fc2","name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}]}`,
+			[]string{"user:weather?", "tool:rain"}, "It rains.", "think", `get_weather {"city":"Oslo"}`},
+		{"Responses API, a plain string", `{"input":"hello"}`, `{"output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`,
+			[]string{"user:hello"}, "hi", "", ""},
+	}
+	for _, tc := range cases {
+		got := turnOf(tc.request, tc.response)
+		if g := roles(got.Input); !slices.Equal(g, tc.input) {
+			t.Errorf("%s: input %q, want %q", tc.name, g, tc.input)
+		}
+		if got.Output == nil {
+			t.Errorf("%s: no answer", tc.name)
+			continue
+		}
+		if got.Output.Role != "assistant" || got.Output.Content != tc.answer || got.Output.Reasoning != tc.reasoning {
+			t.Errorf("%s: answer %+v", tc.name, *got.Output)
+		}
+		tool := ""
+		if len(got.Output.ToolCalls) > 0 {
+			tool = got.Output.ToolCalls[0].Name + " " + got.Output.ToolCalls[0].Arguments
+		}
+		if tool != tc.tool {
+			t.Errorf("%s: tool call %q, want %q", tc.name, tool, tc.tool)
+		}
+		if !got.Bodies || got.ID != 7 || *got.DurationMS != 1.5 {
+			t.Errorf("%s: figures %+v", tc.name, got)
+		}
+	}
+}
+
+// A failed call has no answer; a call recorded without bodies says so; an
+// unreadable body gives an empty turn, never a panic.
+func TestTurnWithoutAnAnswer(t *testing.T) {
+	if got := turnOf(`{"messages":[{"role":"user","content":"x"}]}`, `{"error":{"message":"boom","type":"upstream_error"}}`); got.Output != nil {
+		t.Errorf("an error envelope became an answer: %+v", got.Output)
+	}
+	r := &qp.RequestRecord{ID: 1}
+	if got := Turn(r); got.Bodies || len(got.Input) != 0 || got.Output != nil || got.Status != nil {
+		t.Errorf("no bodies, no response: %+v", got)
+	}
+	if got := turnOf(`{"messages":`, `not json`); len(got.Input) != 0 || got.Output != nil {
+		t.Errorf("unreadable bodies: %+v", got)
+	}
+}

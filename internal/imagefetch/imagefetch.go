@@ -1,0 +1,273 @@
+// Package imagefetch reads the images clients send by URL: data: URLs,
+// decoded, and http(s) URLs, fetched — only when allowed, with a size and a
+// time limit, and never from loopback or private addresses, checked on the
+// address actually dialled (so DNS cannot point a public name inward) and
+// on every redirect.
+package imagefetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"path"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Policy says which image URLs may be fetched.
+type Policy string
+
+const (
+	// DataOnly takes data: URLs only (ALLOW_IMAGE_URLS=false).
+	DataOnly Policy = "false"
+	// Public also fetches http(s) URLs of public addresses
+	// (ALLOW_IMAGE_URLS=true).
+	Public Policy = "true"
+	// Loopback also allows 127.0.0.0/8, for tests (ALLOW_IMAGE_URLS=loopback).
+	Loopback Policy = "loopback"
+)
+
+// maxRedirects bounds a fetch's redirects.
+const maxRedirects = 5
+
+// Image is an image taken in.
+type Image struct {
+	Data        []byte
+	ContentType string // image/png, image/jpeg, …
+	Name        string // a file name for the upload: image-<sha256 prefix>.<ext>
+	SHA256      string // hex of Data
+}
+
+// Error is a client's image that cannot be taken, with why.
+type Error struct {
+	URL     string // the URL, shortened
+	Message string
+}
+
+func (e *Error) Error() string { return e.URL + ": " + e.Message }
+
+// Fetcher reads images. Its zero value takes data: URLs only, up to 10 MiB.
+type Fetcher struct {
+	Policy   Policy
+	MaxBytes int64         // default 10 MiB
+	Timeout  time.Duration // a fetch, redirects included; default 15 s
+	client   *http.Client
+}
+
+// New returns a Fetcher.
+func New(policy Policy, maxBytes int64, timeout time.Duration) *Fetcher {
+	if maxBytes <= 0 {
+		maxBytes = 10 << 20
+	}
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	f := &Fetcher{Policy: policy, MaxBytes: maxBytes, Timeout: timeout}
+	dialer := &net.Dialer{Timeout: timeout, Control: f.checkDial}
+	f.client = &http.Client{
+		Transport: &http.Transport{
+			Proxy:               nil, // the address dialled must be the image's own
+			DialContext:         dialer.DialContext,
+			TLSHandshakeTimeout: timeout,
+			MaxIdleConns:        8,
+			IdleConnTimeout:     30 * time.Second,
+		},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= maxRedirects {
+				return fmt.Errorf("more than %d redirects", maxRedirects)
+			}
+			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+				return fmt.Errorf("a redirect to a %s: URL", req.URL.Scheme)
+			}
+			return nil // the address is checked when it is dialled
+		},
+	}
+	return f
+}
+
+// Get takes the image at u: a data: URL, or an http(s) URL when the policy
+// allows fetching. Failures are *Error.
+func (f *Fetcher) Get(ctx context.Context, u string) (*Image, error) {
+	if strings.HasPrefix(u, "data:") {
+		return f.decodeData(u)
+	}
+	short := shorten(u)
+	if f.Policy != Public && f.Policy != Loopback {
+		return nil, &Error{short, "image URLs are not fetched (set ALLOW_IMAGE_URLS=true to allow it); send the image as a data: URL"}
+	}
+	pu, err := url.Parse(u)
+	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+		return nil, &Error{short, "not an http(s) URL"}
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, &Error{short, "not a URL: " + err.Error()}
+	}
+	req.Header.Set("Accept", "image/*")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, &Error{short, fmt.Sprintf("not fetched within %s", f.Timeout)}
+		}
+		return nil, &Error{short, "cannot be fetched: " + cause(err)}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &Error{short, fmt.Sprintf("the server answered %d", resp.StatusCode)}
+	}
+	if resp.ContentLength > f.MaxBytes {
+		return nil, &Error{short, fmt.Sprintf("the image is %d bytes, over IMAGE_MAX_BYTES (%d)", resp.ContentLength, f.MaxBytes)}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, f.MaxBytes+1))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, &Error{short, fmt.Sprintf("not fetched within %s", f.Timeout)}
+		}
+		return nil, &Error{short, "the download broke off: " + cause(err)}
+	}
+	if int64(len(data)) > f.MaxBytes {
+		return nil, &Error{short, fmt.Sprintf("the image is over IMAGE_MAX_BYTES (%d)", f.MaxBytes)}
+	}
+	return f.image(short, data, resp.Header.Get("Content-Type"), path.Base(pu.Path))
+}
+
+// decodeData reads data:[<type>][;base64],<data>.
+func (f *Fetcher) decodeData(u string) (*Image, error) {
+	short := shorten(u)
+	meta, payload, ok := strings.Cut(strings.TrimPrefix(u, "data:"), ",")
+	if !ok {
+		return nil, &Error{short, "a data: URL needs a comma before its data"}
+	}
+	if int64(len(payload)) > (f.MaxBytes*4/3)+4 {
+		return nil, &Error{short, fmt.Sprintf("the image is over IMAGE_MAX_BYTES (%d)", f.MaxBytes)}
+	}
+	var data []byte
+	if strings.HasSuffix(meta, ";base64") {
+		var err error
+		data, err = base64.StdEncoding.DecodeString(payload)
+		if err != nil {
+			if data, err = base64.RawStdEncoding.DecodeString(payload); err != nil {
+				return nil, &Error{short, "the data: URL's base64 is malformed"}
+			}
+		}
+	} else {
+		s, err := url.PathUnescape(payload)
+		if err != nil {
+			return nil, &Error{short, "the data: URL's data is malformed"}
+		}
+		data = []byte(s)
+	}
+	if int64(len(data)) > f.MaxBytes {
+		return nil, &Error{short, fmt.Sprintf("the image is over IMAGE_MAX_BYTES (%d)", f.MaxBytes)}
+	}
+	declared, _, _ := strings.Cut(meta, ";")
+	return f.image(short, data, declared, "")
+}
+
+// image checks that data is an image (by its bytes; a declared type that is
+// not an image is refused too) and names it.
+func (f *Fetcher) image(short string, data []byte, declared, name string) (*Image, error) {
+	if len(data) == 0 {
+		return nil, &Error{short, "the image is empty"}
+	}
+	sniffed := http.DetectContentType(data)
+	ct := sniffed
+	if !strings.HasPrefix(sniffed, "image/") {
+		if mt, _, err := mime.ParseMediaType(declared); err == nil && strings.HasPrefix(mt, "image/") && sniffed == "application/octet-stream" {
+			ct = mt // a format the sniffer does not know (HEIC, …), declared as an image
+		} else {
+			return nil, &Error{short, "not an image (" + sniffed + ")"}
+		}
+	}
+	sum := sha256.Sum256(data)
+	hexSum := hex.EncodeToString(sum[:])
+	ext := strings.TrimPrefix(ct, "image/")
+	if name == "" || name == "/" || name == "." || !strings.Contains(name, ".") {
+		name = "image-" + hexSum[:12] + "." + ext
+	}
+	return &Image{Data: data, ContentType: ct, Name: name, SHA256: hexSum}, nil
+}
+
+// checkDial refuses any address but a public one (and 127.0.0.0/8 under the
+// Loopback policy), on the address actually dialled: after DNS, and on every
+// redirect.
+func (f *Fetcher) checkDial(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("dialling %s: not an IP address", address)
+	}
+	ip = ip.Unmap()
+	if f.Policy == Loopback && ip.Is4() && netip.MustParsePrefix("127.0.0.0/8").Contains(ip) {
+		return nil
+	}
+	if !public(ip) {
+		return &blockedError{ip}
+	}
+	return nil
+}
+
+type blockedError struct{ ip netip.Addr }
+
+func (e *blockedError) Error() string {
+	return "the address " + e.ip.String() + " is loopback, private or otherwise not public, and is never fetched"
+}
+
+// nonPublic are the ranges that are not the public internet.
+var nonPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),
+	netip.MustParsePrefix("100.64.0.0/10"), // carrier-grade NAT
+	netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"), // benchmarking
+	netip.MustParsePrefix("64:ff9b::/96"),  // NAT64 can reach IPv4 inside
+	netip.MustParsePrefix("2001:db8::/32"),
+}
+
+func public(ip netip.Addr) bool {
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsUnspecified() || ip.IsLinkLocalUnicast() ||
+		ip.IsLinkLocalMulticast() || ip.IsInterfaceLocalMulticast() || ip.IsMulticast() {
+		return false
+	}
+	for _, p := range nonPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+// cause is the innermost message of err (a blocked address says so).
+func cause(err error) string {
+	var b *blockedError
+	if errors.As(err, &b) {
+		return b.Error()
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// shorten keeps an error message readable: a data: URL by its head.
+func shorten(u string) string {
+	if len(u) > 80 {
+		return u[:60] + "…"
+	}
+	return u
+}

@@ -1,0 +1,104 @@
+package imagefetch
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pngBytes is the smallest thing the content sniffer calls image/png.
+var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+
+func dataURL(b []byte) string { return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b) }
+
+func wantError(t *testing.T, err error, fragment string) {
+	t.Helper()
+	var ie *Error
+	if !errors.As(err, &ie) || !strings.Contains(ie.Message, fragment) {
+		t.Fatalf("want an image error with %q, got %v", fragment, err)
+	}
+}
+
+func TestDataURLs(t *testing.T) {
+	f := New(DataOnly, 64, time.Second)
+	img, err := f.Get(context.Background(), dataURL(pngBytes))
+	if err != nil || img.ContentType != "image/png" || string(img.Data) != string(pngBytes) || !strings.HasSuffix(img.Name, ".png") || len(img.SHA256) != 64 {
+		t.Fatalf("%+v %v", img, err)
+	}
+	_, err = f.Get(context.Background(), "data:image/png;base64,@@@")
+	wantError(t, err, "malformed")
+	_, err = f.Get(context.Background(), dataURL([]byte(strings.Repeat("x", 65))))
+	wantError(t, err, "IMAGE_MAX_BYTES")
+	_, err = f.Get(context.Background(), "data:image/png;base64,"+base64.StdEncoding.EncodeToString([]byte("<html>not a picture</html>")))
+	wantError(t, err, "not an image")
+	_, err = f.Get(context.Background(), "data:image/png")
+	wantError(t, err, "comma")
+}
+
+func TestURLsAreFetchedOnlyWhenAllowedAndNeverInward(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/cat.png":
+			w.Write(pngBytes)
+		case "/big":
+			w.Write(append(pngBytes, make([]byte, 100)...))
+		case "/to-private":
+			http.Redirect(w, r, "http://10.255.255.1/cat.png", http.StatusFound)
+		case "/to-ipv6-loopback":
+			http.Redirect(w, r, "http://[::1]:1/cat.png", http.StatusFound)
+		case "/to-file":
+			http.Redirect(w, r, "file:///etc/passwd", http.StatusFound)
+		case "/stall":
+			<-r.Context().Done()
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+
+	_, err := New(DataOnly, 1<<20, time.Second).Get(ctx, srv.URL+"/cat.png")
+	wantError(t, err, "ALLOW_IMAGE_URLS")
+	// Public: loopback is refused at the dial.
+	_, err = New(Public, 1<<20, time.Second).Get(ctx, srv.URL+"/cat.png")
+	wantError(t, err, "never fetched")
+
+	f := New(Loopback, 64, 300*time.Millisecond)
+	img, err := f.Get(ctx, srv.URL+"/cat.png")
+	if err != nil || img.Name != "cat.png" || img.ContentType != "image/png" {
+		t.Fatalf("%+v %v", img, err)
+	}
+	// Every redirect is checked on the address it dials.
+	_, err = f.Get(ctx, srv.URL+"/to-private")
+	wantError(t, err, "10.255.255.1")
+	_, err = f.Get(ctx, srv.URL+"/to-ipv6-loopback")
+	wantError(t, err, "::1")
+	_, err = f.Get(ctx, srv.URL+"/to-file")
+	wantError(t, err, "file")
+	_, err = f.Get(ctx, srv.URL+"/big")
+	wantError(t, err, "IMAGE_MAX_BYTES")
+	_, err = f.Get(ctx, srv.URL+"/missing")
+	wantError(t, err, "404")
+	_, err = f.Get(ctx, srv.URL+"/stall")
+	wantError(t, err, "within")
+}
+
+func TestPublicAddresses(t *testing.T) {
+	for ip, want := range map[string]bool{"8.8.8.8": true, "2606:4700::1111": true, "127.0.0.1": false, "10.1.2.3": false,
+		"172.16.0.1": false, "192.168.1.1": false, "169.254.169.254": false, "100.64.0.1": false, "::1": false,
+		"fc00::1": false, "fe80::1": false, "0.0.0.0": false, "::ffff:127.0.0.1": false} {
+		f := New(Public, 1, time.Second)
+		host := ip
+		if strings.Contains(ip, ":") {
+			host = "[" + ip + "]"
+		}
+		if got := f.checkDial("tcp", host+":80", nil) == nil; got != want {
+			t.Errorf("%s public = %v, want %v", ip, got, want)
+		}
+	}
+}

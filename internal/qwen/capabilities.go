@@ -1,0 +1,46 @@
+package qwen
+
+import "encoding/json"
+
+// Chat types of a Qwen message (message.chat_type, and chats/new's
+// chat_type): plain chat, chat with web search, image generation
+// (qwen-2026.md §2.2, §4).
+const (
+	ChatTypeText   = "t2t"
+	ChatTypeSearch = "search"
+	ChatTypeImage  = "t2i"
+)
+
+// Capabilities is what a model can do, read from its model-list entry:
+// meta.capabilities (vision, thinking), meta.chat_type (search, t2i) and
+// meta.think_skip (thinking required).
+type Capabilities struct {
+	Vision           bool // image inputs (capabilities.vision)
+	Thinking         bool // thinking can be turned on (capabilities.thinking)
+	ThinkingRequired bool // thinking cannot be turned off (think_skip.enable false)
+	Search           bool // chat_type "search" is offered
+	ImageGeneration  bool // chat_type "t2i" is offered
+}
+
+// Capabilities reads the model's capabilities from its entry. Unreadable
+// capability objects count as none.
+func (m *Model) Capabilities() Capabilities {
+	var flags struct {
+		Vision   bool `json:"vision"`
+		Thinking bool `json:"thinking"`
+	}
+	_ = json.Unmarshal(m.Info.Meta.Capabilities, &flags) // absent or odd: none
+	c := Capabilities{Vision: flags.Vision, Thinking: flags.Thinking, ThinkingRequired: m.ThinkingRequired()}
+	for _, t := range m.Info.Meta.ChatType {
+		switch t {
+		case ChatTypeSearch:
+			c.Search = true
+		case ChatTypeImage:
+			c.ImageGeneration = true
+		}
+	}
+	if c.ThinkingRequired {
+		c.Thinking = true
+	}
+	return c
+}

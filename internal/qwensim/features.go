@@ -1,0 +1,114 @@
+package qwensim
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Chat types the simulator answers besides plain chat (t2t).
+const (
+	chatTypeSearch = "search"
+	chatTypeImage  = "t2i"
+)
+
+// messageFile is what the simulator reads of a message.files entry.
+type messageFile struct {
+	Type      string `json:"type"`
+	ID        string `json:"id"`
+	URL       string `json:"url"`
+	Name      string `json:"name"`
+	FileClass string `json:"file_class"`
+}
+
+// seeFiles checks a message's attachments (each must be an image uploaded
+// to the simulated store, named by its upload token's file_id and url) and
+// says what the model sees: "I see 1 image: cat.png (68 bytes, image/png)."
+// so tests can tell that an image arrived.
+func (s *Sim) seeFiles(files []messageFile) (seen, code, details string) {
+	if len(files) == 0 {
+		return "", "", ""
+	}
+	var names []string
+	for _, f := range files {
+		obj, ok := s.uploaded(f.ID, f.URL)
+		if f.Type != "image" || f.FileClass != "vision" || !ok {
+			return "", CodeBadRequest, "file " + f.ID + " is not an uploaded image"
+		}
+		names = append(names, fmt.Sprintf("%s (%d bytes, %s)", f.Name, len(obj.data), obj.contentType))
+	}
+	noun := "image"
+	if len(names) > 1 {
+		noun = "images"
+	}
+	return fmt.Sprintf(" I see %d %s: %s.", len(names), noun, strings.Join(names, ", ")), "", ""
+}
+
+// source is one web search result.
+type source struct{ title, url, snippet string }
+
+// searchResults are the two pages the simulated search finds for words.
+func searchResults(words string) []source {
+	q := firstWords(words, 6)
+	esc := url.QueryEscape(q)
+	return []source{
+		{"First result for " + q, "https://example.com/search/1?q=" + esc, "What the first page says."},
+		{"Second result for " + q, "https://example.org/search/2?q=" + esc, "What the second page says."},
+	}
+}
+
+// webSearch is the web_search phase's delta: no content, the results in
+// extra.web_search_info (Qwen resends the whole list).
+func (e *encoder) webSearch(results []source, status string) []byte {
+	var list [][]byte
+	for _, r := range results {
+		list = append(list, newObj().str("url", r.url).str("title", r.title).str("snippet", r.snippet).
+			str("hostname", hostOf(r.url)).bytes())
+	}
+	extra := newObj().raw("web_search_info", pyList(list...))
+	delta := newObj().str("role", "assistant").str("content", "").str("phase", "web_search").str("status", status)
+	return e.event(delta, nil, extra)
+}
+
+func hostOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return p.Host
+}
+
+// generate makes the image a t2i prompt asks for (a small PNG whose colour
+// depends on the prompt), keeps it in the store, and returns its path.
+func (s *Sim) generate(prompt string) string {
+	var sum byte
+	for i := 0; i < len(prompt); i++ {
+		sum += prompt[i]
+	}
+	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for x := range 8 {
+		for y := range 8 {
+			img.Set(x, y, color.RGBA{R: sum, G: byte(x * 32), B: byte(y * 32), A: 255})
+		}
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img) // to memory: cannot fail
+	return "/" + Bucket + "/" + s.storeGenerated(b.Bytes())
+}
+
+// sendImage streams an image generation as Qwen does (qwen-2026.md §3.3):
+// the image_gen phase's content is the image's URL (typing), then the phase
+// finishes. The URL is the simulator's own, so it can be fetched.
+func (s *Sim) sendImage(send func([]byte) bool, enc *encoder, t *turn, r *http.Request, u *usage) {
+	u.output++
+	if !send(enc.typing("image_gen", "http://"+r.Host+t.image, *u)) {
+		return
+	}
+	s.release(t)
+	send(enc.finished("image_gen"))
+}

@@ -1,0 +1,183 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/translate"
+)
+
+// chatTypeCreator is an upstream that opens chats of a given type
+// (qwen.Client.NewChatOf).
+type chatTypeCreator interface {
+	NewChatOf(ctx context.Context, model, chatType string) (string, int, error)
+}
+
+// imageGenerations serves POST /v1/images/generations: the prompt goes to
+// Qwen's image generation (chat type t2i) in a chat of its own; the answer
+// is the image's URL, or its bytes (b64_json), which the proxy fetches. The
+// wait (often tens of seconds) is padded with newlines before the JSON, and
+// bounded by IMAGE_TIMEOUT.
+func (s *Server) imageGenerations(w http.ResponseWriter, r *http.Request) {
+	var req openai.ImageRequest
+	d, ok := s.decodeCall(w, r, &req, openai.ImageFields)
+	if !ok {
+		return
+	}
+	v, apiErr := s.resolveModel(r.Context(), req.Model)
+	if apiErr == nil {
+		apiErr = s.requireImageGeneration(r.Context(), v.model, req.Model)
+	}
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	c := s.newCall(w, r, d.body)
+	c.ex.Request.IgnoredParams = d.ignored
+	s.generateImage(c, v.model, req)
+}
+
+// requireImageGeneration is the 400 for a model without image generation;
+// nil when it has it, or when Qwen's list cannot be had.
+func (s *Server) requireImageGeneration(ctx context.Context, model, asked string) *openai.Error {
+	caps, err := s.models.capabilities(ctx)
+	if err != nil {
+		return nil
+	}
+	if c, listed := caps[model]; listed && !c.ImageGeneration {
+		return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_capability_unsupported",
+			Message: fmt.Sprintf("the model %q does not generate images (Qwen's model list gives it no t2i chat type)", cmp.Or(asked, model))}
+	}
+	return nil
+}
+
+// errImageTimeout is an image generation that outlasted IMAGE_TIMEOUT.
+var errImageTimeout = &qwen.Error{Kind: qwen.KindTimeout, Message: "the image was not generated within IMAGE_TIMEOUT"}
+
+func (s *Server) generateImage(c *call, model string, req openai.ImageRequest) {
+	defer s.finish(c)
+	stop := padWhileSlow(c, s.cfg.StreamKeepAlive)
+	defer stop()
+	attempts := &qwen.AttemptLog{}
+	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
+	rq, rs := &c.ex.Request, &c.ex.Response
+	rq.Model, rs.Model = cmp.Or(req.Model, model), model
+	ctx, cancel := context.WithTimeout(qwen.WithAttemptLog(c.r.Context(), attempts), s.cfg.Capabilities.ImageTimeout)
+	defer cancel()
+	url, err := s.imageURL(ctx, c, model, req)
+	var data []byte
+	if err == nil && req.ResponseFormat == "b64_json" {
+		data, err = s.fetchGenerated(ctx, url)
+	}
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded && c.r.Context().Err() == nil {
+			err = errImageTimeout
+		}
+		c.fail(classify(err))
+		return
+	}
+	answer := openai.ImageResponse{Created: s.now().Unix(), Data: []openai.ImageDatum{{URL: url, RevisedPrompt: req.Prompt}}}
+	record := answer
+	if data != nil {
+		answer.Data = []openai.ImageDatum{{B64JSON: base64.StdEncoding.EncodeToString(data), RevisedPrompt: req.Prompt}}
+		// The record keeps the image's URL and size, not its bytes.
+		record.Data = []openai.ImageDatum{{URL: url, B64JSON: fmt.Sprintf("[image %d bytes]", len(data)), RevisedPrompt: req.Prompt}}
+	}
+	c.wrote = true
+	rs.HTTPStatus, rs.FinishReason = http.StatusOK, qp.FinishStop
+	sent := writeJSON(c.w, http.StatusOK, answer)
+	rs.OpenAIResponse = sent
+	if data != nil {
+		rs.OpenAIResponse, _ = json.Marshal(record) // strings and ints: cannot fail
+	}
+}
+
+// imageURL asks Qwen for the image: a chat of type t2i, one message, the
+// image_gen phase's URL.
+func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai.ImageRequest) (string, error) {
+	rq, rs := &c.ex.Request, &c.ex.Response
+	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
+		return "", err
+	}
+	var chatID string
+	var n int
+	var err error
+	if u, ok := s.deps.Upstream.(chatTypeCreator); ok {
+		chatID, n, err = u.NewChatOf(ctx, model, qwen.ChatTypeImage)
+	} else {
+		chatID, n, err = s.deps.Upstream.NewChat(ctx, model)
+	}
+	rs.UpstreamAttempts += n
+	if err != nil {
+		return "", err
+	}
+	rs.ChatID = chatID
+	qreq := qwen.NewCompletionRequest(chatID, "", model, s.now(), qwen.MessageSpec{Content: req.Prompt, ChatType: qwen.ChatTypeImage})
+	qreq.Size, _ = openai.AspectRatio(req.Size) // validated
+	stream, body, n, err := s.deps.Upstream.Complete(ctx, qreq)
+	rq.QwenRequest = body
+	rs.UpstreamAttempts += n
+	if err != nil {
+		return "", err
+	}
+	defer stream.Close()
+	ans := &translate.Answer{}
+	for !ans.Finished {
+		ev, err := stream.Next()
+		if errors.Is(err, io.EOF) {
+			err = ans.Unfinished()
+		}
+		if err != nil {
+			rs.QwenResponse = ans.UpstreamRecord()
+			return "", err
+		}
+		if content, _ := ans.Add(ev); content != "" && rs.FirstTokenAt.IsZero() {
+			rs.FirstTokenAt = s.now()
+		}
+	}
+	rs.QwenResponse, rs.ParentID = ans.UpstreamRecord(), ans.Created.ParentID
+	u := ans.Usage()
+	rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens = u.PromptTokens, u.CompletionTokens, u.TotalTokens
+	if ans.Image() == "" {
+		return "", &qwen.Error{Kind: qwen.KindEmptyAnswer, Message: "Qwen's answer had no image: " + strings.TrimSpace(ans.Content())}
+	}
+	return ans.Image(), nil
+}
+
+// fetchGenerated reads the generated image from Qwen's URL (its own store:
+// no address check), bounded by IMAGE_MAX_BYTES and IMAGE_FETCH_TIMEOUT.
+func (s *Server) fetchGenerated(ctx context.Context, url string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Capabilities.ImageFetchTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, &qwen.Error{Kind: qwen.KindBadResponse, Message: "the image URL Qwen gave is not a URL: " + url}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, &qwen.Error{Kind: qwen.KindNetwork, Message: "cannot fetch the generated image", Err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, &qwen.Error{Kind: qwen.KindServer, Status: resp.StatusCode, Message: "the generated image could not be fetched"}
+	}
+	max := s.cfg.Capabilities.ImageMaxBytes
+	data, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, &qwen.Error{Kind: qwen.KindStreamCut, Message: "the generated image's download broke off", Err: err}
+	}
+	if int64(len(data)) > max {
+		return nil, &qwen.Error{Kind: qwen.KindBadResponse, Message: fmt.Sprintf("the generated image is over IMAGE_MAX_BYTES (%d)", max)}
+	}
+	return data, nil
+}

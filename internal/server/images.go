@@ -1,0 +1,275 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/imagefetch"
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/translate"
+)
+
+// uploader is an upstream that takes images: Qwen's upload token, then the
+// object store (qwen.Client.Upload). It must use the credentials (account)
+// of the chat the image is for.
+type uploader interface {
+	Upload(ctx context.Context, chatID, name, contentType string, data []byte) (qwen.File, int, error)
+}
+
+// turnImages reads the images of the turn's new messages (what goes
+// upstream now), after checking that the model takes images. Bad images
+// (unreadable data: URLs, URLs not allowed or not fetched, too large, not an
+// image) are 400s naming the message part; nothing is recorded for them.
+func (s *Server) turnImages(ctx context.Context, t *turnSpec) *openai.Error {
+	_, turn := translate.Split(t.messages)
+	var urls []string
+	for _, m := range turn {
+		urls = append(urls, m.Images...)
+	}
+	if len(urls) == 0 {
+		return nil
+	}
+	if caps, err := s.models.capabilities(ctx); err == nil {
+		if c, listed := caps[t.model]; listed && !c.Vision {
+			return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "messages", Code: "model_capability_unsupported",
+				Message: fmt.Sprintf("the model %q does not take images (Qwen's model list gives it no vision); use a vision model, e.g. one GET /v1/models lists with capabilities.vision", t.answerModel())}
+		}
+	}
+	images, apiErr := s.loadImages(ctx, urls)
+	t.images = images
+	return apiErr
+}
+
+func (s *Server) loadImages(ctx context.Context, urls []string) ([]*imagefetch.Image, *openai.Error) {
+	var out []*imagefetch.Image
+	for _, u := range urls {
+		img, err := s.images.Get(ctx, u)
+		if err != nil {
+			return nil, openai.InvalidRequest("messages", "invalid_image", "image %v", err)
+		}
+		out = append(out, img)
+	}
+	return out, nil
+}
+
+// attach uploads images for a turn of chatID and returns their
+// message.files entries. An image this chat has had before (the same
+// bytes) is not uploaded again: its entry is remembered.
+func (s *Server) attach(ctx context.Context, c *call, chatID string, images []*imagefetch.Image) ([]qwen.File, error) {
+	if len(images) == 0 {
+		return nil, nil
+	}
+	up, ok := s.deps.Upstream.(uploader)
+	if !ok {
+		return nil, &qwen.Error{Kind: qwen.KindBadRequest, Message: "this upstream cannot take images"}
+	}
+	var files []qwen.File
+	for _, img := range images {
+		if f, ok := s.files.get(chatID, img.SHA256); ok {
+			files = append(files, f)
+			continue
+		}
+		f, n, err := up.Upload(ctx, chatID, img.Name, img.ContentType, img.Data)
+		c.ex.Response.UpstreamAttempts += n
+		if err != nil {
+			return nil, fmt.Errorf("upload %s: %w", img.Name, err)
+		}
+		s.files.put(chatID, img.SHA256, f)
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// turnFiles uploads the turn's images for chatID (and, when the history is
+// replayed into a new chat, the history's images before them) and returns
+// their message.files entries. The uploads use ctx's credentials: those of
+// the account that owns the chat.
+func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID string, replay bool) ([]qwen.File, error) {
+	files, err := s.attach(ctx, c, chatID, t.images)
+	if err != nil || !replay {
+		return files, err
+	}
+	earlier, err := s.replayImages(ctx, t.messages)
+	if err != nil {
+		return nil, err
+	}
+	more, err := s.attach(ctx, c, chatID, earlier)
+	if err != nil {
+		return nil, err
+	}
+	return append(more, files...), nil
+}
+
+// historyImages are the images of the conversation before its new turn,
+// for a new chat into which the history is replayed.
+func historyImages(msgs []qp.Message) []string {
+	history, _ := translate.Split(msgs)
+	var out []string
+	for _, m := range history {
+		out = append(out, m.Images...)
+	}
+	return out
+}
+
+// Bounds of the remembered uploads.
+const (
+	maxChatsWithFiles = 4096
+	maxFilesPerChat   = 64
+)
+
+// chatFiles remembers, per Qwen chat, the images uploaded for it (by the
+// SHA-256 of their bytes), so that the same image is not uploaded to a chat
+// twice. It is bounded: the chats least recently given a file are
+// forgotten first. It is per instance: another instance uploads again.
+type chatFiles struct {
+	mu    sync.Mutex
+	chats map[string]map[string]qwen.File
+	order []string // chat ids, oldest first
+}
+
+func (m *chatFiles) get(chatID, sum string) (qwen.File, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.chats[chatID][sum]
+	return f, ok
+}
+
+func (m *chatFiles) put(chatID, sum string, f qwen.File) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.chats == nil {
+		m.chats = map[string]map[string]qwen.File{}
+	}
+	files, ok := m.chats[chatID]
+	if !ok {
+		if len(m.order) >= maxChatsWithFiles {
+			delete(m.chats, m.order[0])
+			m.order = m.order[1:]
+		}
+		files = map[string]qwen.File{}
+		m.chats[chatID] = files
+		m.order = append(m.order, chatID)
+	}
+	if len(files) < maxFilesPerChat {
+		files[sum] = f
+	}
+}
+
+// imageRefs replaces the image bytes in a client body by a reference (MIME
+// type, SHA-256 and size), so that the record keeps what was sent but not
+// the bytes (RECORD_IMAGE_BYTES=true keeps them): data: URLs anywhere, and
+// the base64 data of Anthropic image sources.
+func (s *Server) imageRefs(body []byte) []byte {
+	if s.cfg.Capabilities.RecordImageBytes || !bytes.Contains(body, []byte(`"data:`)) && !bytes.Contains(body, []byte(`"base64"`)) {
+		return body
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return body
+	}
+	v = stripImages(v)
+	out, err := json.Marshal(v)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+func stripImages(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		base64Source := x["type"] == "base64"
+		for k, e := range x {
+			if s, ok := e.(string); ok && base64Source && k == "data" {
+				mt, _ := x["media_type"].(string)
+				x[k] = imageRef(mt, s)
+				continue
+			}
+			x[k] = stripImages(e)
+		}
+		return x
+	case []any:
+		for i := range x {
+			x[i] = stripImages(x[i])
+		}
+		return x
+	case string:
+		if meta, payload, ok := strings.Cut(strings.TrimPrefix(x, "data:"), ","); ok && strings.HasPrefix(x, "data:") {
+			mt, _, _ := strings.Cut(meta, ";")
+			return imageRef(mt, payload)
+		}
+	}
+	return v
+}
+
+// imageRef describes base64 image data: "[image image/png, 68 bytes,
+// sha256:…]".
+func imageRef(mediaType, b64 string) string {
+	data, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		data = []byte(b64)
+	}
+	sum := sha256.Sum256(data)
+	return fmt.Sprintf("[image %s, %d bytes, sha256:%s]", mediaType, len(data), hex.EncodeToString(sum[:]))
+}
+
+// replayImages reads the history's images for a replay; one that can no
+// longer be read (a URL gone) fails the turn, as the conversation would lose
+// it silently otherwise.
+func (s *Server) replayImages(ctx context.Context, msgs []qp.Message) ([]*imagefetch.Image, error) {
+	urls := historyImages(msgs)
+	if len(urls) == 0 {
+		return nil, nil
+	}
+	images, apiErr := s.loadImages(ctx, urls)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return images, nil
+}
+
+// unsignedFiles is a completion body for the record: the query of each
+// attached file's URL (an object-store signature, a temporary credential)
+// is left out. Bodies without files are kept as sent.
+func unsignedFiles(body []byte, hasFiles bool) []byte {
+	if !hasFiles {
+		return body
+	}
+	var req qwen.CompletionRequest
+	if json.Unmarshal(body, &req) != nil || len(req.Messages) != 1 {
+		return body
+	}
+	files, ok := req.Messages[0].Files, false
+	for i, f := range files {
+		m, isMap := f.(map[string]any)
+		if !isMap {
+			continue
+		}
+		if u, isStr := m["url"].(string); isStr {
+			if base, _, found := strings.Cut(u, "?"); found {
+				m["url"], ok = base, true
+			}
+		}
+		files[i] = m
+	}
+	if !ok {
+		return body
+	}
+	out, err := json.Marshal(&req)
+	if err != nil {
+		return body
+	}
+	return out
+}

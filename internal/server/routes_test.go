@@ -1,0 +1,97 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/auth"
+)
+
+// historyPaths are the history API's prefixes: whatever route is added under
+// them must be admin-only.
+var historyPaths = []string{"/v1/sessions", "/v1/requests", "/v1/responses", "/v1/stats", "/v1/export"}
+
+func isHistoryPath(p string) bool {
+	for _, h := range historyPaths {
+		if p == h || strings.HasPrefix(p, h+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// Every history route and every delete of history is declared admin in the
+// route table, and the table's flag is what refuses a normal key: each admin
+// row, called with a normal key while admin keys exist, answers 403 before
+// its handler runs (the handlers here have no store and would panic).
+func TestRouteTableGuardsEveryAdminRoute(t *testing.T) {
+	keys, err := auth.New(context.Background(), []string{"normal-key"}, []string{"admin-key"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{}, Deps{Keys: keys, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := s.Handler()
+	admins := 0
+	for _, e := range s.routes() {
+		// Model routes on history paths: POST (the Responses API creates
+		// there) and rows narrowed to Responses API ids (resp_…).
+		modelRoute := e.method == http.MethodPost || e.ids != nil && e.ids("resp_x") && !e.ids("1")
+		if (isHistoryPath(e.path) || e.method == http.MethodDelete) && !modelRoute && !e.admin {
+			t.Errorf("%s %s is a history route but not admin in the table", e.method, e.path)
+		}
+		if !e.admin {
+			continue
+		}
+		admins++
+		path := strings.NewReplacer("{id}", "1", "{id...}", "1").Replace(e.path)
+		for key, want := range map[string]int{"": http.StatusUnauthorized, "normal-key": http.StatusForbidden} {
+			req := httptest.NewRequest(e.method, path, nil)
+			if key != "" {
+				req.Header.Set("Authorization", "Bearer "+key)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != want {
+				t.Errorf("%s %s with key %q: %d %s, want %d", e.method, path, key, rec.Code, rec.Body, want)
+			}
+		}
+	}
+	if admins < 14 {
+		t.Errorf("only %d admin routes in the table", admins)
+	}
+}
+
+// A route whose rows all narrow their ids answers 404 for an id none takes,
+// and 405 (with Allow) for a method it has no row for.
+func TestRouteTableDispatch(t *testing.T) {
+	s := New(Config{}, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	mux := http.NewServeMux()
+	hit := ""
+	s.mount(mux, []endpoint{
+		{method: http.MethodGet, path: "/x/{id}", ids: isResponseID, handler: func(http.ResponseWriter, *http.Request) { hit = "model" }},
+		{method: http.MethodGet, path: "/x/{id}", ids: isRecordedID, handler: func(http.ResponseWriter, *http.Request) { hit = "history" }},
+		{method: http.MethodPost, path: "/y/{id}", ids: isResponseID, handler: func(http.ResponseWriter, *http.Request) { hit = "post" }},
+	})
+	for path, want := range map[string]string{"/x/resp_abc": "model", "/x/12": "history"} {
+		hit = ""
+		mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+		if hit != want {
+			t.Errorf("%s: served by %q, want %q", path, hit, want)
+		}
+	}
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/y/12", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("POST /y/12: %d", rec.Code)
+	}
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodDelete, "/x/12", nil))
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" {
+		t.Errorf("DELETE /x/12: %d %q", rec.Code, rec.Header().Get("Allow"))
+	}
+}

@@ -1,0 +1,64 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/translate"
+)
+
+// sourcesHeading opens the source list appended to a searching answer.
+const sourcesHeading = "\n\nSources:\n"
+
+// citeSources ends a searching answer with its sources: with
+// SEARCH_SOURCES=append, a numbered list after the text ("[1] [title](url)"
+// per line), each line the span its citation points at; with annotations,
+// no text, and each citation an empty span at the end of the answer. The
+// citations go on the answer, for the client API's output to send.
+func (s *Server) citeSources(ans *translate.Answer, out output) error {
+	sources := ans.Sources()
+	if len(sources) == 0 {
+		return nil
+	}
+	pos := utf8.RuneCountInString(out.message().Text)
+	if s.cfg.Capabilities.SearchSources != "append" {
+		for _, src := range sources {
+			ans.Citations = append(ans.Citations, translate.Citation{Title: src.Title, URL: src.URL, Start: pos, End: pos})
+		}
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(sourcesHeading)
+	pos += utf8.RuneCountInString(sourcesHeading)
+	for i, src := range sources {
+		title := strings.Join(strings.Fields(src.Title), " ") // one line
+		if title == "" {
+			title = src.URL
+		}
+		line := fmt.Sprintf("[%d] [%s](%s)", i+1, title, src.URL)
+		n := utf8.RuneCountInString(line)
+		ans.Citations = append(ans.Citations, translate.Citation{Title: src.Title, URL: src.URL, Start: pos, End: pos + n})
+		b.WriteString(line)
+		if i < len(sources)-1 {
+			b.WriteByte('\n')
+		}
+		pos += n + 1
+	}
+	return out.content(b.String())
+}
+
+// annotations are the answer's citations as Chat Completions' url_citation
+// annotations.
+func annotations(ans *translate.Answer) []openai.Annotation {
+	if ans == nil {
+		return nil
+	}
+	var out []openai.Annotation
+	for _, c := range ans.Citations {
+		out = append(out, openai.Annotation{Type: "url_citation",
+			URLCitation: openai.URLCitation{StartIndex: c.Start, EndIndex: c.End, Title: c.Title, URL: c.URL}})
+	}
+	return out
+}

@@ -1,0 +1,149 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
+)
+
+// variant is what a model name asks of Qwen: the model that answers and the
+// features the name's suffix turns on (<model>-thinking, -search,
+// -thinking-search, -image).
+type variant struct {
+	model    string
+	thinking bool // thinking on
+	search   bool // Qwen searches the web (chat_type search)
+	image    bool // Qwen generates an image (chat_type t2i)
+}
+
+// variantSuffixes are the model-name suffixes, longest first so that
+// -thinking-search is not read as -search of "<model>-thinking".
+var variantSuffixes = []struct {
+	suffix                  string
+	thinking, search, image bool
+}{
+	{"-thinking-search", true, true, false},
+	{"-thinking", true, false, false},
+	{"-search", false, true, false},
+	{"-image", false, false, true},
+}
+
+// variantsOf lists the variants a model's capabilities allow, in
+// variantSuffixes' order: -thinking for a model that can think but need not
+// (one that always thinks gains nothing from it), -search when it can
+// search, -thinking-search when both, -image when it generates images.
+func variantsOf(c qwen.Capabilities) []string {
+	var out []string
+	for _, i := range []int{1, 2, 0, 3} { // -thinking, -search, -thinking-search, -image
+		v := variantSuffixes[i]
+		if lacks(c, v.thinking, v.search, v.image) == "" {
+			out = append(out, v.suffix)
+		}
+	}
+	return out
+}
+
+// lacks names what c cannot do of what a variant asks, or "".
+func lacks(c qwen.Capabilities, thinking, search, image bool) string {
+	switch {
+	case thinking && c.ThinkingRequired:
+		return "thinking switch (it always thinks: use the plain name, or -search)"
+	case thinking && !c.Thinking:
+		return "thinking"
+	case search && !c.Search:
+		return "web search"
+	case image && !c.ImageGeneration:
+		return "image generation"
+	}
+	return ""
+}
+
+// parseVariant splits name into a listed model and a variant suffix. caps
+// are the listed models' capabilities (nil when Qwen's list could not be
+// had: a known suffix is then taken off and Qwen decides). ok is false when
+// name is neither a listed model nor a variant of one.
+func parseVariant(name string, caps map[string]qwen.Capabilities) (v variant, apiErr *openai.Error, ok bool) {
+	if _, listed := caps[name]; listed || caps == nil && !hasVariantSuffix(name) {
+		return variant{model: name}, nil, caps != nil || name != ""
+	}
+	for _, s := range variantSuffixes {
+		base, found := strings.CutSuffix(name, s.suffix)
+		if !found || base == "" {
+			continue
+		}
+		v := variant{model: base, thinking: s.thinking, search: s.search, image: s.image}
+		if caps == nil {
+			return v, nil, true
+		}
+		c, listed := caps[base]
+		if !listed {
+			continue
+		}
+		if what := lacks(c, s.thinking, s.search, s.image); what != "" {
+			return v, variantError(name, base, what), true
+		}
+		return v, nil, true
+	}
+	return variant{model: name}, nil, false
+}
+
+func hasVariantSuffix(name string) bool {
+	for _, s := range variantSuffixes {
+		if strings.HasSuffix(name, s.suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// variantError is the 400 for a variant its model cannot do.
+func variantError(name, base, what string) *openai.Error {
+	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_variant_unsupported",
+		Message: fmt.Sprintf("the model %q is not available: Qwen's model list gives %s no %s (GET /v1/models lists the variants each model has)", name, base, what)}
+}
+
+// featureError is the 400 for a request field asking model for what it
+// cannot do (web_search_options on a model without search).
+func featureError(param, model, what string) *openai.Error {
+	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: param, Code: "model_capability_unsupported",
+		Message: fmt.Sprintf("%s asks for %s, which Qwen's model list does not give %s", param, what, model)}
+}
+
+// apply sets what the variant asks on the turn: its model, and thinking,
+// search or image generation on top of what the request's fields asked.
+func (v variant) apply(t *turnSpec) {
+	t.model = v.model
+	t.thinking = t.thinking || v.thinking
+	t.search = t.search || v.search
+	t.image = t.image || v.image
+}
+
+// applyModel resolves the request's model name onto the turn (see
+// resolveModel and variant.apply) and names what the client asked for.
+func (s *Server) applyModel(ctx context.Context, t *turnSpec, requested string) *openai.Error {
+	v, apiErr := s.resolveModel(ctx, requested)
+	if apiErr != nil {
+		return apiErr
+	}
+	v.apply(t)
+	t.asked = requested
+	return nil
+}
+
+// requireCapability is the 400 for a request field (param) asking for web
+// search of a model whose list entry offers none; nil when it does, or when
+// Qwen's list cannot be had (Qwen then decides).
+func (s *Server) requireCapability(ctx context.Context, model, param string) *openai.Error {
+	caps, err := s.models.capabilities(ctx)
+	if err != nil {
+		return nil
+	}
+	if c, listed := caps[model]; listed && !c.Search {
+		return featureError(param, model, "web search")
+	}
+	return nil
+}
