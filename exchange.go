@@ -45,6 +45,7 @@ type Request struct {
 	ClientIP  string
 	UserAgent string
 	APIKeyID  string // the proxy API key that made the call; "" without keys
+	Account   string // the Qwen account that served the call (id or e-mail, never a secret); "" if none was reached
 	// IgnoredParams are the request fields that were accepted but had no
 	// effect (the "ignored" policy, and unknown fields), in body order.
 	IgnoredParams []string

@@ -54,6 +54,7 @@ type CallFilter struct {
 	Stream       *bool
 	Status       string // success or error
 	FinishReason string
+	Account      string // the Qwen account that served the call
 	Range        TimeRange
 }
 
@@ -75,6 +76,7 @@ type RequestRecord struct {
 	ClientIP      string
 	UserAgent     string
 	APIKeyID      string
+	Account       string
 	IgnoredParams []string        // fields accepted without effect
 	OpenAIRequest json.RawMessage // nil unless bodies were asked for
 	QwenRequest   json.RawMessage
@@ -95,6 +97,7 @@ type ResponseRecord struct {
 	HTTPStatus       int
 	FinishReason     string
 	ChatID, ParentID string
+	Account          string
 	PromptTokens     int
 	CompletionTokens int
 	TotalTokens      int
@@ -113,6 +116,7 @@ type ResponseRecord struct {
 type StatsQuery struct {
 	SessionID string
 	Model     string
+	Account   string
 	Range     TimeRange
 	Bucket    string // "", "hour" or "day"
 }
@@ -137,9 +141,12 @@ type StatsGroup struct {
 
 // Stats are totals and breakdowns of recorded calls.
 type Stats struct {
-	Totals   StatsGroup
-	ByModel  []StatsGroup
-	ByBucket []StatsGroup
+	Totals  StatsGroup
+	ByModel []StatsGroup
+	// ByAccount groups by the Qwen account that served the calls ("" for
+	// calls that reached none).
+	ByAccount []StatsGroup
+	ByBucket  []StatsGroup
 	// Approximate is set when percentiles come from histograms (whole-range
 	// statistics) rather than from every value (one session's).
 	Approximate bool
@@ -155,7 +162,9 @@ type HistoryStore interface {
 	// the numeric id or the request UUID.
 	Request(ctx context.Context, key string) (*RequestRecord, error)
 	ListResponses(ctx context.Context, f CallFilter, o ListOptions) (*ListResult[ResponseRecord], error)
-	Response(ctx context.Context, id int64) (*ResponseRecord, error)
+	// Response returns one recorded response with bodies; key is the numeric
+	// id or the response UUID.
+	Response(ctx context.Context, key string) (*ResponseRecord, error)
 	Stats(ctx context.Context, q StatsQuery) (*Stats, error)
 	// Export streams every call in range, oldest first, to fn.
 	Export(ctx context.Context, f CallFilter, bodies bool, fn func(*RequestRecord) error) error

@@ -31,6 +31,12 @@ type Session struct {
 	CreatedAt      time.Time
 	LastAccessed   time.Time
 	ExpiresAt      time.Time
+	// APIKeyID is the proxy API key that opened the session ("" without
+	// keys): only that key continues the conversation.
+	APIKeyID string
+	// Account is the Qwen account the chat belongs to (another account's
+	// token gets "not found" for it); "" for sessions from before accounts.
+	Account string
 }
 
 // Expired reports whether the session's mapping has lapsed at now. An expired
@@ -48,6 +54,9 @@ type SessionStore interface {
 	// ForgetExpiredKeys drops the lookup keys of sessions expired at now, so the
 	// key index stays small. History is never deleted by expiry.
 	ForgetExpiredKeys(ctx context.Context, now time.Time) (int, error)
+	// Deleted reports whether session id on Qwen chat chatID was deleted;
+	// such a session is never continued or written back.
+	Deleted(ctx context.Context, id, chatID string) (bool, error)
 }
 
 // SessionLocker is implemented by stores that several proxy processes share.

@@ -40,6 +40,15 @@ func main() {
 	flag.StringVar(&opt.qwenproxy, "qwenproxy", "", "qwenproxy binary (default: go build ./cmd/qwenproxy)")
 	flag.StringVar(&opt.out, "json", "bench-results.json", "file to write the results to")
 	flag.IntVar(&opt.answerWords, "answer-words", 200, "words (stream events) per simulated answer")
+	flag.Func("variant", "another qwenproxy target with more environment, NAME:ENV=VAL[,ENV=VAL] (repeatable; e.g. qwenproxy-sync:RECORDER_SYNC=true)",
+		func(v string) error {
+			name, env, ok := strings.Cut(v, ":")
+			if !ok || name == "" || env == "" {
+				return fmt.Errorf("want NAME:ENV=VAL[,ENV=VAL], got %q", v)
+			}
+			opt.variants = append(opt.variants, variant{name: name, env: strings.Split(env, ",")})
+			return nil
+		})
 	smoke := flag.Bool("smoke", false, "a few seconds in all: checks that the harness works, measures nothing")
 	flag.Parse()
 	for _, c := range strings.Split(*conc, ",") {

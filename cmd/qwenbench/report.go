@@ -52,7 +52,7 @@ func buildReport(opt options, results map[key]*result, perStream, peak map[strin
 	for _, stream := range []bool{false, true} {
 		for _, conc := range opt.concurrency {
 			rows := map[string]*row{}
-			for _, name := range []string{"direct", "floor", "qwenproxy", "qwenproxy-metadata"} {
+			for _, name := range opt.targetNames() {
 				r := results[key{name, stream, conc}]
 				if r == nil {
 					continue
@@ -70,7 +70,7 @@ func buildReport(opt options, results map[key]*result, perStream, peak map[strin
 				rows[name] = x
 			}
 			direct, floor := rows["direct"], rows["floor"]
-			for _, name := range []string{"direct", "floor", "qwenproxy", "qwenproxy-metadata"} {
+			for _, name := range opt.targetNames() {
 				x := rows[name]
 				if x == nil {
 					continue

@@ -27,6 +27,24 @@ type options struct {
 	qwenproxy   string
 	out         string
 	answerWords int
+	// variants are more qwenproxy targets, each with its own environment
+	// (--variant qwenproxy-sync:RECORDER_SYNC=true).
+	variants []variant
+}
+
+// variant is a qwenproxy target started with more environment.
+type variant struct {
+	name string
+	env  []string
+}
+
+// targetNames lists the targets in report order.
+func (o options) targetNames() []string {
+	names := []string{"direct", "floor", "qwenproxy", "qwenproxy-metadata"}
+	for _, v := range o.variants {
+		names = append(names, v.name)
+	}
+	return names
 }
 
 // target is one thing measured: its caller and, for servers, its process.
@@ -91,6 +109,15 @@ func run(ctx context.Context, opt options) error {
 		return err
 	}
 	procs := []*proc{floor, recorded, metadata}
+	var variantTargets []*target
+	for _, v := range opt.variants {
+		p, err := startQwenproxy(bin, v.name, dir, sim.URL, v.env...)
+		if err != nil {
+			return err
+		}
+		procs = append(procs, p)
+		variantTargets = append(variantTargets, &target{name: v.name, call: openAICaller(newClient(), p.url), proc: p, record: true})
+	}
 	defer func() {
 		for _, p := range procs {
 			p.cmd.Process.Kill()
@@ -104,6 +131,7 @@ func run(ctx context.Context, opt options) error {
 		{name: "qwenproxy", call: openAICaller(client, recorded.url), proc: recorded, record: true},
 		{name: "qwenproxy-metadata", call: openAICaller(client, metadata.url), proc: metadata, record: true},
 	}
+	targets = append(targets, variantTargets...)
 	fmt.Fprintf(os.Stderr, "qwenbench: %d rounds of %s slices, concurrency %v, answers of %d events\n",
 		opt.rounds, opt.slice, opt.concurrency, opt.answerWords)
 

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -54,51 +51,19 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 // two lines, the bx-umidtoken value (may be empty) and then the Cookie
 // header. On a terminal it asks for both with echo off.
 func readCredentials(stdin io.Reader, stderr io.Writer) (string, string, error) {
-	f, isFile := stdin.(*os.File)
-	terminal := false
-	if isFile {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			terminal = true
-			stty := exec.Command("stty", "-echo")
-			stty.Stdin = f
-			if stty.Run() == nil {
-				defer func() {
-					restore := exec.Command("stty", "echo")
-					restore.Stdin = f
-					restore.Run()
-					fmt.Fprintln(stderr)
-				}()
-			}
-		}
-	}
-	lines := bufio.NewReader(stdin)
-	read := func(prompt string) (string, bool, error) {
-		if terminal {
-			fmt.Fprint(stderr, prompt)
-		}
-		line, err := lines.ReadString('\n')
-		if errors.Is(err, io.EOF) && line == "" {
-			return "", false, nil
-		}
-		if err != nil && !errors.Is(err, io.EOF) {
-			return "", false, fmt.Errorf("read %s from standard input: %w", strings.TrimSuffix(prompt, ": "), err)
-		}
-		return strings.TrimSpace(line), true, nil
-	}
-	first, _, err := read("bx-umidtoken (optional, Enter to skip): ")
+	in := openSecretInput(stdin, stderr)
+	defer in.close()
+	first, _, err := in.line("bx-umidtoken (optional, Enter to skip): ")
 	if err != nil {
 		return "", "", err
 	}
-	if terminal {
-		fmt.Fprintln(stderr)
-	}
-	second, ok, err := read("Cookie header: ")
+	second, ok, err := in.line("Cookie header: ")
 	if err != nil {
 		return "", "", err
 	}
-	token, cookies := first, second
-	if !ok && !terminal {
-		token, cookies = "", first // one line: the Cookie header alone
+	token, cookies := strings.TrimSpace(first), strings.TrimSpace(second)
+	if !ok && !in.terminal {
+		token, cookies = "", token // one line: the Cookie header alone
 	}
 	creds := qwen.Credentials{Token: token, Cookies: cookies}
 	if !creds.Configured() {

@@ -85,6 +85,9 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	scrub := secretScrubber(creds)
 	out := doctorPrinter{w: stdout, quiet: *c.asJSON, scrub: scrub}
 	out.printf("qwenproxy doctor: Qwen at %s, web client version %s (QWEN_WEB_VERSION)\n", rep.BaseURL, rep.WebVersion)
+	if !creds.Configured() && len(cfg.QwenAccounts) > 0 {
+		out.printf("(doctor checks the pasted cookie; the accounts of QWEN_ACCOUNTS are checked by `qwenproxy accounts test`)\n")
+	}
 
 	err = doctor(ctx, client, creds, *model, rep, &out)
 	rep.Diagnosis = qwen.Diagnose(err)

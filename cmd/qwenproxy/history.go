@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -22,13 +23,14 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 	defer c.close()
 	session := c.fs.String("session", "", "only this session")
 	model := c.fs.String("model", "", "only this model")
+	account := c.fs.String("account", "", "only calls served by this Qwen account (e-mail, or cookie)")
 	bucket := c.fs.String("bucket", "", "also group by hour or day")
 	start := c.fs.String("start", "", "from this time: "+timeHelp)
 	end := c.fs.String("end", "", "until this time: "+timeHelp)
 	if err := c.open(ctx, args); err != nil {
 		return err
 	}
-	q, apiErr := historyapi.StatsQueryFrom(values("session_id", *session, "model", *model, "bucket", *bucket, "start", *start, "end", *end), time.Now())
+	q, apiErr := historyapi.StatsQueryFrom(values("session_id", *session, "model", *model, "account", *account, "bucket", *bucket, "start", *start, "end", *end), time.Now())
 	if apiErr != nil {
 		return apiError(apiErr)
 	}
@@ -55,6 +57,9 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 		row(w, "all", st.Totals)
 		for _, g := range st.ByModel {
 			row(w, "model "+g.Key, g)
+		}
+		for _, g := range st.ByAccount {
+			row(w, "account "+cmp.Or(g.Key, "(none)"), g)
 		}
 		for _, g := range st.ByBucket {
 			row(w, g.Key, g)

@@ -74,6 +74,15 @@ func commands() []command {
 			func(ctx context.Context, args []string, e env) error {
 				return credentialsCmd(ctx, args, e.getenv, e.stdin, e.stdout, e.stderr)
 			}},
+		{"accounts", "Qwen accounts the proxy signs in itself (passwords and tokens never printed)", []action{
+			{"ls", "", "state, cooldown end, token expiry, calls and failures by class"},
+			{"add", "", "store an account (--email; the password from standard input, sealed with QWENPROXY_SECRET_KEY)"},
+			{"rm", "EMAIL", "remove a stored account"},
+			{"test", "[EMAIL]", "sign in and make the doctor's round trip, per account"},
+			{"rekey", "", "re-seal the stored secrets under the first key of QWENPROXY_SECRET_KEY"}},
+			func(ctx context.Context, args []string, e env) error {
+				return accountsCmd(ctx, args, e.getenv, e.stdin, e.stdout, e.stderr)
+			}},
 		{"keys", "proxy API keys, stored hashed", []action{{"ls", "", "list keys (never the keys themselves)"},
 			{"add", "", "make a key; it is shown once"}, {"rm", "ID", "delete a key"}},
 			func(ctx context.Context, args []string, e env) error {

@@ -128,10 +128,15 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	if _, err := r.systemText(); err != nil {
 		return err
 	}
+	conversed := false
 	for i := range r.Messages {
 		if _, err := r.Messages[i].translate(i); err != nil {
 			return err
 		}
+		conversed = conversed || r.Messages[i].Role != "system"
+	}
+	if !conversed {
+		return openai.InvalidRequest("messages", "invalid_value", "messages: at least one user or assistant message is required")
 	}
 	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 1) {
 		return openai.InvalidRequest("temperature", "invalid_value", "temperature: must be between 0 and 1")

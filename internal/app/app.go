@@ -11,13 +11,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/config"
-	"qwenproxy/internal/credentials"
 	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
@@ -41,8 +42,10 @@ type App struct {
 	http     *http.Server
 	ln       net.Listener
 	sim      *qwensim.Server
+	accounts *accounts.Pool
 	stop     context.CancelFunc
 	served   chan error
+	unlock   []func() // the database's and the spool's locks
 }
 
 // Start opens the database (applying migrations), starts the recorder and
@@ -60,16 +63,33 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 			return nil, err
 		}
 		cfg.QwenBaseURL = a.sim.URL
-		if !envCreds.Configured() {
+		for _, l := range cfg.QwenAccounts {
+			a.sim.AddAccount(l.Email, l.Password) // so that QWEN_ACCOUNTS can be tried too
+		}
+		if !envCreds.Configured() && len(cfg.QwenAccounts) == 0 {
 			// The simulator checks the form of the credentials, not their value.
 			envCreds = qwen.Credentials{Cookies: qwensim.LoginCookie()}
 		}
 		log.Info("using the built-in Qwen simulator", "url", a.sim.URL)
 	}
+	// What can fail without touching anything goes first: the address, the
+	// host, the locks. A failed start creates no database and no spool.
+	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
+	}
+	if err := checkHost(cfg); err != nil {
+		return nil, err
+	}
+	if err := a.lock(cfg); err != nil {
+		return nil, err
+	}
 	if a.store, err = store.Open(ctx, cfg.Database(), store.Options{
 		SQLite:   sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds())},
 		Postgres: postgres.Options{MaxConns: cfg.DatabaseMaxConns},
 	}); err != nil {
+		return nil, err
+	}
+	if err := checkStoredKeys(ctx, cfg, a.store); err != nil {
 		return nil, err
 	}
 	n, err := a.store.Migrate(ctx)
@@ -79,7 +99,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if envCreds.TokenMisplaced() {
 		log.Warn("QWEN_TOKEN holds a login token (a JWT), not a bx-umidtoken: it is used as the login token; put it in QWEN_COOKIES as token=… instead")
 	}
-	creds := credentials.New(envCreds, a.store)
+	bg, stop := context.WithCancel(context.Background())
+	a.stop = stop
+	a.accounts = accounts.New(accounts.Config{Store: a.store, Credentials: a.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts, Cookie: envCreds,
+		SignIn:            (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, HTTP: &http.Client{Transport: qwen.NewTransport()}}).SignIn,
+		RateLimitCooldown: cfg.RateLimitCooldown, BriefCooldown: cfg.FailureCooldown, Log: log})
+	a.accounts.Start(bg)
+	creds := a.accounts
 	log.Info("database ready", "backend", a.store.Backend(), "database", a.store.String(), "migrations_applied", n)
 
 	keys, err := auth.New(ctx, cfg.APIKeys, cfg.AdminAPIKeys, a.store)
@@ -87,19 +113,34 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	if !loopback(cfg.Host) && !keys.Enabled(ctx) && !cfg.AllowUnauthenticated {
-		return nil, fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", cfg.Host)
+		return nil, errUnauthenticated(cfg.Host)
 	}
 	m := metrics.New()
-	a.recorder, err = recorder.New(a.store, log, recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize,
-		SpoolPath: cfg.SpoolPath, OnCommit: m.Commit})
+	ropt := recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize,
+		SpoolPath: cfg.SpoolPath, MemoryBudget: cfg.RecorderMemoryBudget, OnCommit: m.Commit}
+	if cfg.RecorderSync {
+		// Callers wait: commit what is there at once; what queues during a
+		// commit shares the next one.
+		ropt.Linger = -1
+	}
+	a.recorder, err = recorder.New(a.store, log, ropt)
 	if err != nil {
 		return nil, err
 	}
 	sessions := session.NewManager(a.store, a.store.Locker(), a.recorder.SaveSession, cfg.SessionTimeout, qwen.NewUUID)
+	sessions.Bound(cfg.SessionCacheSize, func(ctx context.Context) bool {
+		// Evict only what the database has: everything saved is committed.
+		if err := a.recorder.Sync(ctx); err != nil {
+			return false
+		}
+		st := a.recorder.Stats()
+		return st.SpoolBytes == 0 && st.Held == 0
+	})
 	failures := qwen.NewFailureLog(log, time.Minute)
 	upstream := qwen.New(qwen.Config{
 		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion, Credentials: creds, Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout,
-		MaxRetries: cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay,
+		MaxAnswerBytes: cfg.QwenMaxAnswerBytes,
+		MaxRetries:     cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay, RetryHere: a.accounts.RetryHere,
 		OnCall: func(endpoint string, err error) {
 			failures.Note(endpoint, err)
 			m.UpstreamCall(endpoint, outcome(err))
@@ -107,37 +148,45 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		},
 	})
 	observe(m, a.recorder, sessions)
+	m.ObserveAccounts(a.accounts.Snapshot)
 	sorts := historyapi.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, ModelMap: cfg.ModelMap, Sorts: sorts,
 		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, StreamKeepAlive: cfg.StreamKeepAlive,
+		RecorderSync: cfg.RecorderSync, RecordingRequired: cfg.RecordingRequired, MaxDuration: cfg.QwenMaxDuration, RecordMaxBodyBytes: cfg.RecordMaxBodyBytes,
 		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes,
 			ImageFetchTimeout: cfg.ImageFetchTimeout, RecordImageBytes: cfg.RecordImageBytes, ImageTimeout: cfg.ImageTimeout}},
-		server.Deps{Upstream: upstream, Credentials: creds, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, ResponseObjects: a.store, Keys: keys, Metrics: m, Log: log})
+		server.Deps{Upstream: upstream, Credentials: creds, Accounts: a.accounts, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, ResponseObjects: a.store, Keys: keys, Metrics: m, Log: log})
 
-	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
-	}
 	a.http = &http.Server{
 		Handler:           a.api.Handler(),
 		ReadHeaderTimeout: cfg.HeaderTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       a.api.BaseContext,
 		// No WriteTimeout: it would cut long streams.
 	}
-	bg, stop := context.WithCancel(context.Background())
-	a.stop = stop
 	go sessions.RunCleanup(bg, cfg.SessionCleanupInterval, log)
+	go keys.Run(bg, log)
 	go runRetention(bg, a.store, retention{maxAge: time.Duration(cfg.RetentionDays) * 24 * time.Hour,
 		maxBytes: cfg.RetentionMaxBytes, interval: cfg.RetentionInterval}, log)
 	go reencodeBodies(bg, a.store, log)
 	go func() { a.served <- a.http.Serve(a.ln) }()
-	current, src := creds.Current(ctx)
+	snapshot, mode := a.accounts.Snapshot(), ""
+	for _, st := range snapshot {
+		if mode == "" || st.ID == accounts.CookieID {
+			mode = st.Mode // the pasted cookie's decides (signed-in accounts are always normal)
+		}
+	}
 	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion,
-		"credentials_configured", src != "", "qwen_mode", current.ChatMode())
+		"qwen_accounts", len(snapshot), "qwen_mode", mode)
 	return a, nil
 }
+
+// SyncAccounts exchanges the Qwen accounts' state with the database now
+// (it otherwise happens every few seconds and after each state change).
+func (a *App) SyncAccounts(ctx context.Context) error { return a.accounts.Sync(ctx) }
 
 // Addr is the address the server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
@@ -168,6 +217,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
 	if err := a.http.Shutdown(ctx); err != nil {
 		a.log.Warn("calls still running at the shutdown deadline; closing them", "err", err)
+		a.api.CutCalls() // recorded as cut by shutdown, not as clients that left
 		a.http.Close()
 	}
 	a.api.WaitCalls()
@@ -188,6 +238,17 @@ func (a *App) Shutdown(ctx context.Context) error {
 func (a *App) closeResources() {
 	if a.stop != nil {
 		a.stop()
+	}
+	if a.ln != nil && a.http == nil { // a failed start: never served
+		a.ln.Close()
+	}
+	defer func() {
+		for _, unlock := range a.unlock {
+			unlock()
+		}
+	}()
+	if a.accounts != nil {
+		a.accounts.Wait() // its last state exchange ends before the database closes
 	}
 	if a.recorder != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -315,10 +376,85 @@ func observe(m *metrics.Metrics, r *recorder.Recorder, s *session.Manager) {
 		stat(func(s recorder.Stats) float64 { return float64(s.Spooled) }))
 	m.Observe("qwenproxy_recorder_replayed_total", "Records written from the spool.", prometheus.CounterValue,
 		stat(func(s recorder.Stats) float64 { return float64(s.Replayed) }))
-	m.Observe("qwenproxy_recorder_dropped_total", "Records lost (no spool took them).", prometheus.CounterValue,
+	m.Observe("qwenproxy_recorder_dropped_total", "Calls lost: neither the database, the spool nor memory (RECORDER_MEMORY_BUDGET) kept them.", prometheus.CounterValue,
 		stat(func(s recorder.Stats) float64 { return float64(s.Dropped) }))
+	m.Observe("qwenproxy_recorder_held_bytes", "Bytes of records kept in memory because neither the database nor the spool takes them.", prometheus.GaugeValue,
+		stat(func(s recorder.Stats) float64 { return float64(s.HeldBytes) }))
+	m.Observe("qwenproxy_recorder_corrupt_spool_lines_total", "Unreadable spool lines set aside in the spool's .corrupt file.", prometheus.CounterValue,
+		stat(func(s recorder.Stats) float64 { return float64(s.Corrupt) }))
 	m.Observe("qwenproxy_sessions_in_memory", "Conversations held in memory.", prometheus.GaugeValue,
 		func() float64 { return float64(s.Cached()) })
 	m.Observe("qwenproxy_session_turns_in_progress", "Conversations with a turn in progress or waiting.", prometheus.GaugeValue,
 		func() float64 { return float64(s.Active()) })
+}
+
+// checkHost refuses a non-loopback address without API keys (unless
+// allowed) before anything is created: when no key is in the environment
+// and there is no database file yet, no stored key can exist either.
+func checkHost(cfg *config.Config) error {
+	if loopback(cfg.Host) || cfg.AllowUnauthenticated || len(cfg.APIKeys)+len(cfg.AdminAPIKeys) > 0 || cfg.DatabaseURL != "" {
+		return nil
+	}
+	if _, err := os.Stat(cfg.DatabasePath); errors.Is(err, os.ErrNotExist) {
+		return errUnauthenticated(cfg.Host)
+	}
+	return nil // the stored keys decide, once the database is open
+}
+
+// checkStoredKeys refuses, before any migration touches the database, a
+// non-loopback start whose only possible keys would be stored ones and whose
+// database stores none. A database too old to have the api_keys table
+// (migration 3) stores none.
+func checkStoredKeys(ctx context.Context, cfg *config.Config, st *sqlstore.Store) error {
+	if loopback(cfg.Host) || cfg.AllowUnauthenticated || len(cfg.APIKeys)+len(cfg.AdminAPIKeys) > 0 {
+		return nil
+	}
+	status, err := st.MigrationStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("read the database's migrations: %w", err)
+	}
+	for _, m := range status {
+		if m.Version == apiKeysMigration && !m.AppliedAt.IsZero() {
+			keys, err := st.APIKeys(ctx)
+			if err != nil {
+				return err
+			}
+			if len(keys) > 0 {
+				return nil
+			}
+		}
+	}
+	return errUnauthenticated(cfg.Host)
+}
+
+// apiKeysMigration is the migration that creates the api_keys table.
+const apiKeysMigration = 3
+
+func errUnauthenticated(host string) error {
+	return fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", host)
+}
+
+// lock makes this process the only server on its SQLite file and the only
+// user of its spool: a second `serve` on either refuses to start. The CLI
+// takes no lock: its reads stay allowed while a server runs.
+func (a *App) lock(cfg *config.Config) error {
+	if cfg.DatabaseURL == "" {
+		unlock, err := lockFile(cfg.DatabasePath + ".lock")
+		if errors.Is(err, errLocked) {
+			return fmt.Errorf("another qwenproxy server already serves the database %s (%w); stop it, or give this one its own DATABASE_PATH", cfg.DatabasePath, err)
+		}
+		if err != nil {
+			return err
+		}
+		a.unlock = append(a.unlock, unlock)
+	}
+	unlock, err := lockFile(cfg.SpoolPath + ".lock")
+	if errors.Is(err, errLocked) {
+		return fmt.Errorf("another qwenproxy server already uses the spool %s (%w); each instance needs its own RECORDER_SPOOL", cfg.SpoolPath, err)
+	}
+	if err != nil {
+		return err
+	}
+	a.unlock = append(a.unlock, unlock)
+	return nil
 }

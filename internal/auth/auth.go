@@ -10,10 +10,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"log/slog"
 	"sync"
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/refresh"
 )
 
 // Identity is who made a call.
@@ -33,19 +35,18 @@ type Keys struct {
 	static []entry
 	store  qp.APIKeyStore // nil: environment keys only
 
-	mu       sync.Mutex
-	stored   []entry
-	loadedAt time.Time
-	now      func() time.Time
+	mu     sync.Mutex
+	stored []entry
 }
 
 // reloadEvery bounds how stale the stored keys may be: a key added with
 // `qwenproxy keys add` works within this long, without a restart.
 const reloadEvery = time.Second
 
-// New returns the keys of the environment and of store.
+// New returns the keys of the environment and of store, read now. Run keeps
+// the stored ones fresh.
 func New(ctx context.Context, apiKeys, adminKeys []string, store qp.APIKeyStore) (*Keys, error) {
-	k := &Keys{store: store, now: time.Now}
+	k := &Keys{store: store}
 	for _, key := range apiKeys {
 		k.static = append(k.static, envEntry(key, false))
 	}
@@ -84,19 +85,23 @@ func (k *Keys) reload(ctx context.Context) error {
 		entries = append(entries, e)
 	}
 	k.mu.Lock()
-	k.stored, k.loadedAt = entries, k.now()
+	k.stored = entries
 	k.mu.Unlock()
 	return nil
 }
 
-// fresh returns the current entries, reloading stored keys when stale.
-func (k *Keys) fresh(ctx context.Context) []entry {
-	k.mu.Lock()
-	stale := k.store != nil && k.now().Sub(k.loadedAt) >= reloadEvery
-	k.mu.Unlock()
-	if stale {
-		_ = k.reload(ctx) // on a database error the last known keys stay in force
+// Run reloads the stored keys every second until ctx ends; while the
+// database fails it retries with backoff and the last good keys stay in
+// force. Requests never wait on the database for keys.
+func (k *Keys) Run(ctx context.Context, log *slog.Logger) {
+	if k.store == nil {
+		return
 	}
+	refresh.Loop(ctx, reloadEvery, "stored API keys", log, k.reload)
+}
+
+// fresh returns the current entries: the last good ones.
+func (k *Keys) fresh(context.Context) []entry {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return append(append([]entry(nil), k.static...), k.stored...)

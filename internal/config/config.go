@@ -11,10 +11,12 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/modelmap"
 )
 
@@ -43,9 +45,24 @@ type Config struct {
 	StreamKeepAlive time.Duration
 	UserAgent       string
 	QwenWebVersion  string
+	// QwenMaxAnswerBytes bounds one answer's stream; QwenMaxDuration a
+	// call's whole time.
+	QwenMaxAnswerBytes int64
+	QwenMaxDuration    time.Duration
+	// RecordMaxBodyBytes bounds each recorded body (truncated with a marker).
+	RecordMaxBodyBytes int
+
+	// Accounts the proxy signs in itself (QWEN_ACCOUNTS, then QWEN_ACCOUNTS_FILE).
+	QwenAccounts      []accounts.Login
+	QwenAccountsFile  string
+	RateLimitCooldown time.Duration
+	FailureCooldown   time.Duration
+	// SecretKey seals stored passwords and shared tokens; nil: none stored.
+	SecretKey *accounts.Sealer
 
 	SessionTimeout         time.Duration
 	SessionCleanupInterval time.Duration
+	SessionCacheSize       int // sessions kept in memory at most
 
 	MaxRetries     int
 	RetryBaseDelay time.Duration
@@ -66,6 +83,11 @@ type Config struct {
 	RetentionInterval time.Duration
 	RetentionMaxBytes int64
 	RecordBodies      bool
+	// RecorderMemoryBudget bounds, in bytes, the records kept in memory
+	// while neither the database nor the spool takes them.
+	RecorderMemoryBudget int64
+	RecorderSync         bool // a call's final bytes wait until its record survives kill -9
+	RecordingRequired    bool // 503 for new calls while records cannot be kept durably
 
 	// What Qwen can do (issue 17): web search sources, images in and out.
 	SearchSources     string        // SEARCH_SOURCES: append or annotations
@@ -102,13 +124,21 @@ func (c *Config) settings() []setting {
 		{"QWEN_BASE_URL", "https://chat.qwen.ai", "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
 		{"QWEN_TOKEN", "", "bx-umidtoken header value (optional with a token= cookie; needed for guest use)", str(&c.QwenToken)},
 		{"QWEN_COOKIES", "", "a logged-in browser's Cookie header for chat.qwen.ai (its token=<JWT> is enough)", str(&c.QwenCookies)},
+		{"QWEN_ACCOUNTS", "", "email:password[,email:password…] accounts the proxy signs in itself (the password is everything after the first ':')", logins(&c.QwenAccounts)},
+		{"QWEN_ACCOUNTS_FILE", "", "file of one email:password per line (for passwords with commas)", str(&c.QwenAccountsFile)},
+		{"QWEN_RATE_LIMIT_COOLDOWN", "21600000", "ms an account rests after Qwen's daily-quota answer when it gives no hours", millis(&c.RateLimitCooldown, 1000)},
+		{"QWEN_FAILURE_COOLDOWN", "5000", "ms an account rests after a firewall page, a 5xx or a connection failure, doubling per failure in a row up to 5 minutes (0: no rest)", millis(&c.FailureCooldown, 0)},
+		{"QWENPROXY_SECRET_KEY", "", "32 bytes, hex or base64, sealing stored passwords and shared tokens (comma-separated during a rotation: the first seals)", secretKey(&c.SecretKey)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
 		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
+		{"QWEN_MAX_ANSWER_BYTES", "16777216", "bytes one Qwen answer's stream may take; past it the call fails (502) and is recorded", integer64(&c.QwenMaxAnswerBytes, 1024)},
+		{"QWEN_MAX_DURATION", "600000", "ms a call may take in all, retries and stream included; past it the call is stopped (504) and recorded", millis(&c.QwenMaxDuration, 1000)},
 		{"STREAM_KEEPALIVE", "15000", "ms of silence after which a streaming response opens (headers, role chunk) or sends a `: keep-alive` comment", millis(&c.StreamKeepAlive, 1)},
 		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome, with its client hints)", str(&c.UserAgent)},
 		{"QWEN_WEB_VERSION", "0.3.11", "Version header: Qwen's web client version; the first thing to update when Qwen refuses every call", str(&c.QwenWebVersion)},
 		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},
 		{"SESSION_CLEANUP_INTERVAL", "600000", "ms between sweeps of expired session keys", millis(&c.SessionCleanupInterval, 1)},
+		{"SESSION_CACHE_SIZE", "10000", "sessions kept in memory at most; the least recently used beyond are read back from the database when they return", integer(&c.SessionCacheSize, 1, 100_000_000)},
 		{"MAX_RETRIES", "3", "retries of a failed upstream call before any byte reached the client", integer(&c.MaxRetries, 0, 20)},
 		{"RETRY_BASE_DELAY", "250", "ms of the first retry backoff (doubles, with jitter)", millis(&c.RetryBaseDelay, 0)},
 		{"RETRY_MAX_DELAY", "4000", "ms cap of a retry backoff; a longer Retry-After is not waited for", millis(&c.RetryMaxDelay, 0)},
@@ -126,6 +156,10 @@ func (c *Config) settings() []setting {
 		{"IMAGE_TIMEOUT", "300000", "ms an image generation may take, first byte to image (its own limit: image generation is slow)", millis(&c.ImageTimeout, 1)},
 		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
+		{"RECORD_MAX_BODY_BYTES", "16777216", "bytes a recorded body may hold; a longer one is stored truncated, as JSON with _truncated and _original_bytes", integer(&c.RecordMaxBodyBytes, 1024, 1<<30)},
+		{"RECORDER_MEMORY_BUDGET", "268435456", "bytes of records in memory: queued (beyond: spooled) or kept while neither the database nor the spool takes them (beyond: dropped, logged)", integer64(&c.RecorderMemoryBudget, 1)},
+		{"RECORDER_SYNC", "false", "a call's final bytes wait until its record is committed or spooled (survives kill -9; group commit)", boolean(&c.RecorderSync)},
+		{"RECORDING_REQUIRED", "false", "answer new calls 503 while neither the database nor the spool takes records", boolean(&c.RecordingRequired)},
 		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM", millis(&c.ShutdownTimeout, 1)},
 		{"HEADER_TIMEOUT", "10000", "ms a client has to send its request headers (slow clients are cut off)", millis(&c.HeaderTimeout, 1)},
 		{"RECORD_BODIES", "true", "store request and response bodies (false: metadata only; per call: X-Record-Bodies: false)", boolean(&c.RecordBodies)},
@@ -151,7 +185,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 			v = e
 		}
 		if err := s.set(v); err != nil {
-			if s.env == "DATABASE_URL" { // its password must not reach a log
+			if secretSettings[s.env] { // their values must not reach a log
 				errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
 				continue
 			}
@@ -192,7 +226,45 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if c.SpoolPath == "" {
 		c.SpoolPath = c.DatabasePath + ".spool"
 	}
+	if c.QwenAccountsFile != "" {
+		more, err := accounts.ParseFile(c.QwenAccountsFile)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range more {
+			if slices.ContainsFunc(c.QwenAccounts, func(x accounts.Login) bool { return x.Email == l.Email }) {
+				return nil, fmt.Errorf("QWEN_ACCOUNTS_FILE: %s is also in QWEN_ACCOUNTS", l.Email)
+			}
+			c.QwenAccounts = append(c.QwenAccounts, l)
+		}
+	}
 	return c, nil
+}
+
+// secretSettings are the variables whose values are never shown in an error.
+var secretSettings = map[string]bool{"DATABASE_URL": true, "QWEN_ACCOUNTS": true, "QWENPROXY_SECRET_KEY": true,
+	"QWEN_TOKEN": true, "QWEN_COOKIES": true}
+
+func logins(dst *[]accounts.Login) func(string) error {
+	return func(v string) error {
+		l, err := accounts.ParseList(v)
+		if err != nil {
+			return err
+		}
+		*dst = l
+		return nil
+	}
+}
+
+func secretKey(dst **accounts.Sealer) func(string) error {
+	return func(v string) error {
+		s, err := accounts.NewSealer(v)
+		if err != nil {
+			return err
+		}
+		*dst = s
+		return nil
+	}
 }
 
 // Database is what the store opens: the PostgreSQL URL when one is set,

@@ -7,29 +7,32 @@ package credentials
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/refresh"
 )
 
 // Source is a qwen.CredentialSource over the store and the environment.
+// Stored credentials are read by Refresh (at start) and Run (every few
+// seconds, in the background): a call never waits on, or queries, the
+// database for them, and while it fails the last good value stays in force.
 type Source struct {
 	env   qwen.Credentials
 	store qp.CredentialStore // nil: environment only
 
-	mu       sync.Mutex
-	stored   *qwen.Credentials
-	loadedAt time.Time
-	now      func() time.Time
+	mu     sync.Mutex
+	stored *qwen.Credentials
 }
 
-const refresh = 2 * time.Second
+const refreshEvery = 2 * time.Second
 
-// New returns a Source.
+// New returns a Source; call Refresh to read the stored credentials.
 func New(env qwen.Credentials, store qp.CredentialStore) *Source {
-	return &Source{env: env, store: store, now: time.Now}
+	return &Source{env: env, store: store}
 }
 
 // Credentials returns the credentials to use, or qwen.ErrNoCredentials.
@@ -43,8 +46,11 @@ func (s *Source) Credentials(ctx context.Context) (qwen.Credentials, error) {
 
 // Current returns the credentials and where they come from: "stored",
 // "environment" or "" (none).
-func (s *Source) Current(ctx context.Context) (qwen.Credentials, string) {
-	if stored := s.load(ctx); stored != nil && stored.Configured() {
+func (s *Source) Current(context.Context) (qwen.Credentials, string) {
+	s.mu.Lock()
+	stored := s.stored
+	s.mu.Unlock()
+	if stored != nil && stored.Configured() {
 		return *stored, "stored"
 	}
 	if s.env.Configured() {
@@ -53,24 +59,31 @@ func (s *Source) Current(ctx context.Context) (qwen.Credentials, string) {
 	return qwen.Credentials{}, ""
 }
 
-func (s *Source) load(ctx context.Context) *qwen.Credentials {
+// Refresh reads the stored credentials; on an error the last good ones stay.
+func (s *Source) Refresh(ctx context.Context) error {
 	if s.store == nil {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.now().Sub(s.loadedAt) < refresh && !s.loadedAt.IsZero() {
-		return s.stored
-	}
 	c, err := s.store.QwenCredentials(ctx)
+	var stored *qwen.Credentials
 	switch {
 	case errors.Is(err, qp.ErrNotFound):
-		s.stored = nil
 	case err != nil:
-		return s.stored // a database hiccup: keep what was known
+		return err
 	default:
-		s.stored = &qwen.Credentials{Token: c.Token, Cookies: c.Cookies}
+		stored = &qwen.Credentials{Token: c.Token, Cookies: c.Cookies}
 	}
-	s.loadedAt = s.now()
-	return s.stored
+	s.mu.Lock()
+	s.stored = stored
+	s.mu.Unlock()
+	return nil
+}
+
+// Run refreshes the stored credentials every few seconds until ctx ends,
+// with backoff while the database fails.
+func (s *Source) Run(ctx context.Context, log *slog.Logger) {
+	if s.store == nil {
+		return
+	}
+	refresh.Loop(ctx, refreshEvery, "stored Qwen credentials", log, s.Refresh)
 }

@@ -3,9 +3,13 @@ package e2e
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 
+	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
 	"qwenproxy/internal/store/storetest"
 )
@@ -26,15 +30,60 @@ func benchChatCall(b *testing.B, backend string) {
 	e := startOnWith(b, backend, qwensim.Options{AnswerWords: 200}, nil)
 	client := &http.Client{}
 	for b.Loop() {
-		resp, err := client.Post(e.app.URL()+"/v1/chat/completions", "application/json",
-			strings.NewReader(`{"model":"qwen3-max","messages":[{"role":"user","content":"benchmark"}]}`))
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			b.Fatal(resp.Status)
-		}
+		postOK(b, client, e.app.URL()+"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"benchmark"}]}`)
 	}
+}
+
+// postOK posts a chat body and fails unless it is answered.
+func postOK(b *testing.B, client *http.Client, url, body string) {
+	resp, err := client.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		b.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b.Fatal(resp.Status)
+	}
+}
+
+// BenchmarkLargeRequest sends one 10 MB chat message through the whole
+// server and reports the bytes allocated per request byte (B/reqB): how much
+// memory a large request amplifies into (the client's body, the decoded
+// request, the upstream body, the record). Upstream is a canned recorded
+// answer that reads and drops what it is sent, so that what is counted is
+// the proxy's own.
+//
+//	go test -run '^$' -bench LargeRequest ./internal/e2e
+func BenchmarkLargeRequest(b *testing.B) {
+	newChat, err := os.ReadFile("../../testdata/qwen/chats-new.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	answer, err := os.ReadFile("../../testdata/qwen/completion-stream.sse")
+	if err != nil {
+		b.Fatal(err)
+	}
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if strings.HasSuffix(r.URL.Path, "/chats/new") {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(newChat)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write(answer)
+	}))
+	defer upstream.Close()
+	e := startOnWith(b, "sqlite", qwensim.Options{}, func(c *config.Config) { c.QwenBaseURL = upstream.URL })
+	body := `{"model":"qwen3-max","messages":[{"role":"user","content":"` + strings.Repeat("word ", 2_000_000) + `"}]}`
+	client := &http.Client{}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for b.Loop() {
+		postOK(b, client, e.app.URL()+"/v1/chat/completions", body)
+		e.sync() // the record written, its memory counted
+	}
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/float64(len(body)), "B/reqB")
 }

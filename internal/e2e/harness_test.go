@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +29,26 @@ type env struct {
 	cfg    *config.Config
 	app    *app.App
 	client openai.Client
+	log    lockedBuffer // everything the proxy logged, at debug level
+}
+
+// lockedBuffer is a log destination tests can read while the proxy writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// logs is what the proxy has logged so far.
+func (e *env) logs() string {
+	e.log.mu.Lock()
+	defer e.log.mu.Unlock()
+	return e.log.buf.String()
 }
 
 // start runs a proxy with test-friendly settings on SQLite; edit adjusts
@@ -89,7 +111,7 @@ func startOnWith(t testing.TB, backend string, simOpt qwensim.Options, edit func
 
 func (e *env) boot() {
 	e.t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(&e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, err := app.Start(context.Background(), e.cfg, log)
 	if err != nil {
 		e.t.Fatal(err)

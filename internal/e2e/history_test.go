@@ -128,6 +128,15 @@ func testHistoryAPIOverRecordedCalls(t *testing.T, backend string) {
 	if status != 200 || one["request"].(map[string]any)["request_id"] != lastRequestUUID {
 		t.Fatalf("response: %d %v", status, one)
 	}
+	// The same recorded response by its UUID; a resp_ id is the Responses
+	// API's, and anything else is a 400.
+	status, byRespUUID := getJSON(t, e, http.MethodGet, "/v1/responses/"+one["response_id"].(string))
+	if status != 200 || num(byRespUUID["id"]) != num(one["id"]) || byRespUUID["openai_response"] == nil {
+		t.Fatalf("response by uuid: %d %v", status, byRespUUID)
+	}
+	if status, _ := getJSON(t, e, http.MethodGet, "/v1/responses/not-an-id"); status != 400 {
+		t.Fatalf("response by a bad id: %d", status)
+	}
 	if got := list(t, e, "/v1/responses?session_id="+a); len(got) != 3 || got[0]["openai_response"] != nil {
 		t.Fatalf("responses: %v", got)
 	}

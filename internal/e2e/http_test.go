@@ -255,7 +255,8 @@ func TestBodiesCanBeLeftOutOfTheRecord(t *testing.T) {
 }
 
 func TestHealthReportsRejectedCredentials(t *testing.T) {
-	e := start(t, nil)
+	// No rest after a failure: the lone account is tried again at once.
+	e := start(t, func(c *config.Config) { c.FailureCooldown = 0 })
 	health := func() string {
 		resp, err := http.Get(e.app.URL() + "/health")
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
+	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
 )
 
@@ -27,7 +28,8 @@ func metric(text, name, labels string) float64 {
 }
 
 func TestMetricsFollowTheCalls(t *testing.T) {
-	e := start(t, nil)
+	// No rest after a failure: the lone account lists the models at once.
+	e := start(t, func(c *config.Config) { c.FailureCooldown = 0 })
 	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("count me"))); err != nil {
 		t.Fatal(err)
 	}
@@ -41,13 +43,7 @@ func TestMetricsFollowTheCalls(t *testing.T) {
 	}
 	e.sync()
 
-	resp, err := http.Get(e.app.URL() + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	text := string(b)
+	text := scrape(t, e)
 	checks := []struct {
 		name, labels string
 		min          float64
@@ -86,4 +82,36 @@ func TestMetricsFollowTheCalls(t *testing.T) {
 	if strings.Contains(text, "test-token") || strings.Contains(text, "secret-cookie") {
 		t.Fatal("credentials in /metrics")
 	}
+}
+
+// Issue 13, item 6: unauthenticated clients cannot grow /metrics: methods
+// they invent all count as "other".
+func TestMetricsLabelsAreBounded(t *testing.T) {
+	e := start(t, nil)
+	for i := range 50 {
+		method := "X" + strings.Repeat(strconv.Itoa(i), 2000)
+		req, _ := http.NewRequestWithContext(ctxT(t), method, e.app.URL()+"/v1/models", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	text := scrape(t, e)
+	if strings.Contains(text, "X0000") || metric(text, "qwenproxy_http_requests_total", `method="other"`) != 50 {
+		t.Fatalf("invented methods became labels (%d bytes of metrics)", len(text))
+	}
+}
+
+// scrape returns /metrics.
+func scrape(t *testing.T, e *env) string {
+	t.Helper()
+	resp, err := http.Get(e.app.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,6 +28,7 @@ func (e *env) twin() openai.Client {
 	e.t.Helper()
 	cfg := *e.cfg
 	cfg.Port = 0
+	cfg.SpoolPath = filepath.Join(e.t.TempDir(), "twin.spool") // each instance owns its spool
 	a, err := app.Start(context.Background(), &cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		e.t.Fatal(err)

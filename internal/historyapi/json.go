@@ -53,6 +53,7 @@ type SessionJSON struct {
 	LastAccessed     int64   `json:"last_accessed"`
 	ExpiresAt        int64   `json:"expires_at"`
 	Expired          bool    `json:"expired"`
+	Account          *string `json:"account"` // the Qwen account its chat belongs to
 }
 
 // Session is a session as the API and the CLI show it; a list item (detail
@@ -60,7 +61,7 @@ type SessionJSON struct {
 func Session(r *qp.SessionRecord, now time.Time, detail bool) SessionJSON {
 	out := SessionJSON{ID: r.ID, ChatID: r.ChatID, ParentID: nullable(r.ParentID), Model: r.Model, MessageCount: r.MessageCount,
 		FirstUserMessage: r.FirstUserMessage, CreatedAt: r.CreatedAt.UnixMilli(), LastAccessed: r.LastAccessed.UnixMilli(),
-		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now)}
+		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now), Account: nullable(r.Account)}
 	if detail {
 		n := r.RequestCount
 		out.RequestCount = &n
@@ -106,6 +107,7 @@ type requestJSON struct {
 	ClientIP        string               `json:"client_ip"`
 	UserAgent       string               `json:"user_agent"`
 	APIKeyID        *string              `json:"api_key_id"`
+	Account         *string              `json:"account"` // the Qwen account that served the call
 	IgnoredParams   []string             `json:"ignored_params"`
 	OpenAIRequest   json.RawMessage      `json:"openai_request,omitempty"`
 	QwenRequest     json.RawMessage      `json:"qwen_request,omitempty"`
@@ -118,6 +120,7 @@ type requestJSON struct {
 func Request(r *qp.RequestRecord, detail bool) any {
 	out := requestJSON{ID: r.ID, RequestID: r.RequestID, SessionID: nullable(r.SessionID), Timestamp: r.Timestamp.UnixMilli(),
 		Method: r.Method, Path: r.Path, Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, APIKeyID: nullable(r.APIKeyID),
+		Account:       nullable(r.Account),
 		IgnoredParams: r.IgnoredParams, OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest}
 	if detail {
 		full := struct {
@@ -153,6 +156,7 @@ type ResponseJSON struct {
 	FinishReason     *string         `json:"finish_reason"`
 	ChatID           *string         `json:"chat_id"`
 	ParentID         *string         `json:"parent_id"`
+	Account          *string         `json:"account"`
 	PromptTokens     int             `json:"prompt_tokens"`
 	CompletionTokens int             `json:"completion_tokens"`
 	TotalTokens      int             `json:"total_tokens"`
@@ -171,7 +175,7 @@ type ResponseJSON struct {
 func Response(r *qp.ResponseRecord) *ResponseJSON {
 	return &ResponseJSON{ID: r.ID, RequestID: r.RequestID, RequestUUID: r.RequestUUID, SessionID: nullable(r.SessionID), ResponseID: r.ResponseID,
 		Timestamp: r.Timestamp.UnixMilli(), Model: r.Model, Stream: r.Stream, Status: r.Status, HTTPStatus: r.HTTPStatus,
-		FinishReason: nullable(r.FinishReason), ChatID: nullable(r.ChatID), ParentID: nullable(r.ParentID), PromptTokens: r.PromptTokens,
+		FinishReason: nullable(r.FinishReason), ChatID: nullable(r.ChatID), ParentID: nullable(r.ParentID), Account: nullable(r.Account), PromptTokens: r.PromptTokens,
 		CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens, TTFTMS: r.TTFTMillis, DurationMS: r.DurationMillis,
 		UpstreamAttempts: r.UpstreamAttempts, NewChatAttempts: r.NewChatAttempts, UpstreamErrors: nullable(r.UpstreamErrors), ErrorType: nullable(r.ErrorType), Error: nullable(r.Error),
 		OpenAIResponse: r.OpenAIResponse, QwenResponse: r.QwenResponse}
@@ -187,6 +191,7 @@ type distributionJSON struct {
 
 type statsGroupJSON struct {
 	Model                 string           `json:"model,omitempty"`
+	Account               *string          `json:"account,omitempty"` // "" for calls that reached no account
 	Bucket                string           `json:"bucket,omitempty"`
 	TotalResponses        int64            `json:"total_responses"`
 	Errors                int64            `json:"errors"`
@@ -214,6 +219,7 @@ type StatsJSON struct {
 	SessionID   string           `json:"session_id"`
 	Statistics  statsGroupJSON   `json:"statistics"`
 	ByModel     []statsGroupJSON `json:"by_model"`
+	ByAccount   []statsGroupJSON `json:"by_account"`
 	ByBucket    []statsGroupJSON `json:"by_bucket,omitempty"`
 	Percentiles string           `json:"percentiles"`
 }
@@ -221,7 +227,7 @@ type StatsJSON struct {
 // Stats is statistics as the API and the CLI show them; sessionID is "all"
 // for the whole history.
 func Stats(sessionID string, st *qp.Stats) StatsJSON {
-	out := StatsJSON{SessionID: sessionID, Statistics: toStatsGroup(st.Totals), ByModel: []statsGroupJSON{}, Percentiles: "exact"}
+	out := StatsJSON{SessionID: sessionID, Statistics: toStatsGroup(st.Totals), ByModel: []statsGroupJSON{}, ByAccount: []statsGroupJSON{}, Percentiles: "exact"}
 	if st.Approximate {
 		out.Percentiles = "approximate"
 	}
@@ -229,6 +235,11 @@ func Stats(sessionID string, st *qp.Stats) StatsJSON {
 		j := toStatsGroup(g)
 		j.Model = g.Key
 		out.ByModel = append(out.ByModel, j)
+	}
+	for _, g := range st.ByAccount {
+		j := toStatsGroup(g)
+		j.Account = &g.Key
+		out.ByAccount = append(out.ByAccount, j)
 	}
 	for _, g := range st.ByBucket {
 		j := toStatsGroup(g)

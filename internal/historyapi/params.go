@@ -163,7 +163,7 @@ func SessionFilterFrom(q url.Values, now time.Time) (qp.SessionFilter, *openai.E
 // CallFilterFrom reads the filters of request and response lists and of
 // exports.
 func CallFilterFrom(q url.Values, now time.Time) (qp.CallFilter, *openai.Error) {
-	f := qp.CallFilter{SessionID: q.Get("session_id"), Model: q.Get("model")}
+	f := qp.CallFilter{SessionID: q.Get("session_id"), Model: q.Get("model"), Account: q.Get("account")}
 	switch v := q.Get("stream"); v {
 	case "":
 	case "true", "false":

@@ -31,14 +31,14 @@ func (a *API) ListResponses(w http.ResponseWriter, r *http.Request) {
 }
 
 // GetResponse serves GET /v1/responses/{id} for a recorded response's
-// numeric id.
+// numeric id or its UUID (response_id).
 func (a *API) GetResponse(w http.ResponseWriter, r *http.Request) {
 	if _, ok := query(w, r, nil); !ok {
 		return
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		writeError(w, openai.InvalidRequest("id", "invalid_id", "a recorded response's id is a number"))
+	id := r.PathValue("id")
+	if _, err := strconv.ParseInt(id, 10, 64); err != nil && !validUUID(id) {
+		writeError(w, openai.InvalidRequest("id", "invalid_id", "a recorded response's id is a number or its UUID (response_id)"))
 		return
 	}
 	rec, err := a.d.History.Response(r.Context(), id)

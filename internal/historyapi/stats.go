@@ -9,9 +9,9 @@ import (
 	"qwenproxy/internal/openai"
 )
 
-// StatsQueryFrom reads session_id, model, start/end and bucket.
+// StatsQueryFrom reads session_id, model, account, start/end and bucket.
 func StatsQueryFrom(q url.Values, now time.Time) (qp.StatsQuery, *openai.Error) {
-	sq := qp.StatsQuery{SessionID: q.Get("session_id"), Model: q.Get("model"), Bucket: q.Get("bucket")}
+	sq := qp.StatsQuery{SessionID: q.Get("session_id"), Model: q.Get("model"), Account: q.Get("account"), Bucket: q.Get("bucket")}
 	switch sq.Bucket {
 	case "", "hour", "day":
 	default:
@@ -82,6 +82,7 @@ func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
 		},
 		"statistics":  full.Statistics,
 		"by_model":    full.ByModel,
+		"by_account":  full.ByAccount,
 		"by_bucket":   full.ByBucket,
 		"percentiles": full.Percentiles,
 	})

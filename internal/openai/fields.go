@@ -1,7 +1,6 @@
 package openai
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -49,22 +48,10 @@ const maxIgnored = 32
 // report. (A key sent twice is checked each time; Decode keeps the last.)
 func CheckFields(body []byte, table []Field) ([]string, *Error) {
 	var ignored []string
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, nil
-	}
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, nil
-		}
-		name, _ := t.(string)
-		var v json.RawMessage
-		if dec.Decode(&v) != nil {
-			return nil, nil
-		}
+	var bad *Error
+	wellFormed := eachField(body, func(name string, v json.RawMessage) bool {
 		if isNull(v) {
-			continue
+			return true
 		}
 		i := slices.IndexFunc(table, func(f Field) bool { return f.Name == name })
 		if i < 0 {
@@ -72,17 +59,24 @@ func CheckFields(body []byte, table []Field) ([]string, *Error) {
 				name = name[:64]
 			}
 			ignored = appendIgnored(ignored, name)
-			continue
+			return true
 		}
 		f := table[i]
 		if f.Check != nil {
-			if err := f.Check(name, v); err != nil {
-				return nil, err
+			if bad = f.Check(name, v); bad != nil {
+				return false
 			}
 		}
 		if f.Policy == Ignored {
 			ignored = appendIgnored(ignored, name)
 		}
+		return true
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	if !wellFormed {
+		return nil, nil // Decode reports it
 	}
 	return ignored, nil
 }

@@ -51,6 +51,9 @@ type Message struct {
 	// FunctionCall is the legacy (functions) form of one tool call;
 	// MapLegacyFunctions turns it into ToolCalls.
 	FunctionCall *FunctionCall `json:"function_call,omitempty"`
+	// text caches Text's result: a large message is decoded once, not once
+	// per use (validation, session key, upstream turn, record).
+	text *string
 }
 
 // FunctionCall is a legacy function call: message.function_call.
@@ -197,6 +200,17 @@ func isNull(raw json.RawMessage) bool {
 // joined by newlines. Non-text parts (images, audio) are not representable
 // upstream and are refused rather than dropped silently.
 func (m *Message) Text() (string, error) {
+	if m.text != nil {
+		return *m.text, nil
+	}
+	s, err := m.decodeText()
+	if err == nil {
+		m.text = &s
+	}
+	return s, err
+}
+
+func (m *Message) decodeText() (string, error) {
 	raw := bytes.TrimSpace(m.Content)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return "", nil

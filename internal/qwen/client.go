@@ -37,6 +37,13 @@ type Config struct {
 	// OnCall, when set, hears of every upstream attempt: its endpoint
 	// (chats_new, completions, models) and its error (nil on success).
 	OnCall func(endpoint string, err error)
+	// MaxAnswerBytes bounds the bytes of one answer's stream; past it the
+	// stream fails with KindTooLarge. Default DefaultMaxAnswerBytes.
+	MaxAnswerBytes int64
+	// RetryHere, when set, is asked before a retryable failure is retried
+	// with the same ctx: false hands the failure back at once, because the
+	// caller has somewhere better to send the call (another account).
+	RetryHere func(ctx context.Context, err error) bool
 }
 
 // Client talks to one Qwen base URL.
@@ -179,6 +186,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		resp.Body = io.NopCloser(bytes.NewReader(append([]byte("data: "), b...)))
 	}
 	s := newStream(ctx, cancel, resp.Body, c.cfg.IdleTimeout, timer, timedOut, c.readers)
+	s.limitBytes(c.cfg.MaxAnswerBytes)
 	// Read up to the first real event, so that errors Qwen sends as the only
 	// stream event are failures of this attempt (and retryable), not of a
 	// stream already forwarded to the client.
@@ -277,7 +285,7 @@ func (c *Client) retry(ctx context.Context, endpoint string, attempts *int, call
 			return nil
 		}
 		qe, ok := AsError(err)
-		if !ok || !qe.Retryable() || *attempts > c.cfg.MaxRetries {
+		if !ok || !qe.Retryable() || *attempts > c.cfg.MaxRetries || (c.cfg.RetryHere != nil && !c.cfg.RetryHere(ctx, err)) {
 			return err
 		}
 		delay := c.backoff(*attempts)

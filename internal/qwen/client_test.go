@@ -219,3 +219,16 @@ func TestBackoffIsBoundedWithJitter(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryHereCanHandAFailureBackAtOnce(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close() // nothing listens there now
+	var asked []error
+	c := New(Config{BaseURL: url, Credentials: StaticCredentials{Token: "t", Cookies: "c"}, MaxRetries: 2, RetryBase: time.Millisecond,
+		RetryHere: func(_ context.Context, err error) bool { asked = append(asked, err); return false }})
+	_, attempts, err := c.NewChat(context.Background(), "qwen3-max")
+	if qe, ok := AsError(err); !ok || qe.Kind != KindNetwork || attempts != 1 || len(asked) != 1 {
+		t.Fatalf("err %v after %d attempts, asked %d times", err, attempts, len(asked))
+	}
+}

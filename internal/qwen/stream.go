@@ -106,7 +106,8 @@ type rawEvent struct {
 type Stream struct {
 	body    io.ReadCloser
 	r       *bufio.Reader
-	readers *sync.Pool // where r goes back on Close; nil when r is the stream's own
+	readers *sync.Pool    // where r goes back on Close; nil when r is the stream's own
+	capped  *cappedReader // bounds the answer's bytes
 	data    []byte
 	long    []byte
 	pending []Event // decoded, not yet returned from pending[next:]
@@ -137,18 +138,28 @@ const streamBufferSize = 32 << 10
 // newStreamReader makes a stream's read buffer, for the client's pool.
 func newStreamReader() any { return bufio.NewReaderSize(nil, streamBufferSize) }
 
-// newStream reads body. With readers, the read buffer comes from that pool
-// and goes back to it on Close; without, it is allocated.
+// newStream reads body, failing with KindTooLarge past
+// DefaultMaxAnswerBytes (see limitBytes). With readers, the read buffer
+// comes from that pool and goes back to it on Close; without, it is
+// allocated.
 func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, idle time.Duration, timer *time.Timer, timedOut *atomic.Bool, readers *sync.Pool) *Stream {
+	capped := &cappedReader{r: body, left: DefaultMaxAnswerBytes, max: DefaultMaxAnswerBytes}
 	var r *bufio.Reader
 	if readers != nil {
 		r = readers.Get().(*bufio.Reader)
-		r.Reset(body)
 	} else {
 		r = newStreamReader().(*bufio.Reader)
-		r.Reset(body)
 	}
-	return &Stream{body: body, r: r, readers: readers, idle: idle, timer: timer, timedOut: timedOut, ctx: ctx, cancel: cancel}
+	r.Reset(capped)
+	return &Stream{body: body, r: r, readers: readers, capped: capped, idle: idle, timer: timer, timedOut: timedOut, ctx: ctx, cancel: cancel}
+}
+
+// limitBytes sets the bound on the answer's bytes, before the first read;
+// n <= 0 keeps the default.
+func (s *Stream) limitBytes(n int64) {
+	if n > 0 {
+		s.capped.left, s.capped.max = n, n
+	}
 }
 
 // NewStream reads a recorded or otherwise local event stream, with no idle
@@ -180,7 +191,7 @@ func (s *Stream) Close() error {
 		// buffer of the smallest size.
 		s.r.Reset(nil)
 		s.readers.Put(s.r)
-		s.r, s.readers = bufio.NewReaderSize(s.body, 16), nil
+		s.r, s.readers = bufio.NewReaderSize(s.capped, 16), nil
 	}
 	return err
 }
@@ -212,6 +223,9 @@ func (s *Stream) readData() ([]byte, error) {
 		if len(line) > 0 && s.addLine(line) && len(s.data) > 0 {
 			return s.data, nil
 		}
+		if len(s.data) > MaxEventBytes {
+			return nil, errEventTooLarge
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) && len(bytes.TrimSpace(s.data)) > 0 {
 				return s.data, nil
@@ -229,6 +243,9 @@ func (s *Stream) readLine() ([]byte, error) {
 	}
 	s.long = append(s.long[:0], line...)
 	for errors.Is(err, bufio.ErrBufferFull) {
+		if len(s.long) > MaxEventBytes {
+			return nil, errEventTooLarge
+		}
 		line, err = s.r.ReadSlice('\n')
 		s.long = append(s.long, line...)
 	}
@@ -255,6 +272,9 @@ func (s *Stream) addLine(line []byte) bool {
 }
 
 func (s *Stream) readError(err error) error {
+	if qe, ok := AsError(err); ok { // a bound of ours
+		return qe
+	}
 	switch {
 	case s.timedOut.Load():
 		return &Error{Kind: KindTimeout, Message: "no data from Qwen within " + s.idle.String()}

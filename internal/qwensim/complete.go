@@ -1,6 +1,7 @@
 package qwensim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -50,6 +51,14 @@ func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	who, ok := s.checkRequest(w, r, true)
 	if !ok {
+		return
+	}
+	account, ok := s.accountOf(w, r)
+	if !ok || s.rateLimited(w, account) {
+		return
+	}
+	if !s.owns(chatID, account) {
+		writeEnvelope(w, CodeNotFound, "Chat not found", http.StatusNotFound)
 		return
 	}
 	var req completionRequest
@@ -371,6 +380,9 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 			case f.ErrorAfter > 0 && i == f.ErrorAfter:
 				send(frame([]byte(`{"error": {"code": "Too_Many_Requests", "details": "please slow down"}, "response_id": "` + t.answerID + `"}`)))
 				return
+			case i == 1 && (f.BigEvent > 0 || f.Unterminated > 0 || f.Endless):
+				s.misbehave(send, enc, f, u)
+				return
 			}
 		}
 		u.output++
@@ -433,4 +445,33 @@ func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *us
 		}
 	}
 	return send(enc.summary(paragraphs, "finished", nil))
+}
+
+// misbehave plays an upstream without limits (see Fault.BigEvent,
+// Unterminated, Endless); it returns when done or the caller left.
+func (s *Sim) misbehave(send func([]byte) bool, enc *encoder, f *Fault, u usage) {
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	switch {
+	case f.BigEvent > 0:
+		send(enc.typing("answer", strings.Repeat("x", f.BigEvent), u))
+	case f.Unterminated > 0:
+		if !send([]byte("data: ")) {
+			return
+		}
+		for left := f.Unterminated; left > 0; left -= len(chunk) {
+			if !send(chunk[:min(left, len(chunk))]) {
+				return
+			}
+		}
+	case f.Endless:
+		// Slowly, as a stuck generation would: never idle long enough for
+		// an idle timeout, never big enough for a size bound.
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for range tick.C {
+			if !send(enc.typing("answer", " more", u)) {
+				return
+			}
+		}
+	}
 }

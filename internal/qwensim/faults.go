@@ -53,6 +53,14 @@ type Fault struct {
 	CutAfter   int `json:"cut_after"`
 	StallAfter int `json:"stall_after"`
 	ErrorAfter int `json:"error_after"`
+
+	// A misbehaving upstream, after the first answer event: BigEvent sends
+	// one answer delta of that many bytes; Unterminated that many bytes of
+	// one data line that never ends; Endless an answer delta every 10 ms
+	// until the caller leaves, never finishing.
+	BigEvent     int  `json:"big_event"`
+	Unterminated int  `json:"unterminated"`
+	Endless      bool `json:"endless"`
 }
 
 // Known envelope codes and their verbatim details where recordings exist.

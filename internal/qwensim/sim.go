@@ -78,6 +78,8 @@ type Sim struct {
 	faults []Fault
 	calls  []Call
 	files  fileStore
+
+	accounts *accountBook // signed-in users (accounts.go)
 }
 
 // Call is one request the simulator received, for tests to inspect.
@@ -104,7 +106,7 @@ type node struct {
 
 // New returns a simulator.
 func New(opt Options) *Sim {
-	return &Sim{opt: opt, chats: map[string]*chat{}}
+	return &Sim{opt: opt, chats: map[string]*chat{}, accounts: newAccountBook()}
 }
 
 // Inject queues faults; each applies to the next matching call(s).
@@ -181,6 +183,8 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v2/models/", s.models)
 	mux.HandleFunc("POST /__sim/faults", s.injectHTTP)
 	s.handleFiles(mux)
+	mux.HandleFunc("POST /api/v1/auths/signin", s.signIn)
+	mux.HandleFunc("POST /__sim/accounts", s.accountsHTTP)
 	return mux
 }
 
@@ -283,6 +287,10 @@ func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	account, ok := s.accountOf(w, r)
+	if !ok {
+		return
+	}
 	if err := json.Unmarshal(body, &req); err != nil || len(req.Models) == 0 {
 		writeEnvelope(w, CodeBadRequest, "Field 'models': Field required", http.StatusBadRequest)
 		return
@@ -297,6 +305,7 @@ func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.chats[c.id] = c
 	s.mu.Unlock()
+	s.own(c.id, account)
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":{"id":%q}}`, newID(), c.id)
 }

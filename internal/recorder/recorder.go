@@ -20,17 +20,25 @@ type Options struct {
 	QueueSize int // records waiting for the writer; default 10000
 	BatchSize int // records per transaction; default 100
 	// WriteRetries is how often a failed batch is tried again before its
-	// records are counted as failed. Default 3.
+	// records go to the spool. Default 3.
 	WriteRetries int
 	RetryDelay   time.Duration // default 100 ms, doubling
 	// Linger is how long the writer waits for more records to share a
 	// transaction once one arrives, when fewer than a batch are waiting: a
 	// commit costs far more than a row, so at low load this saves most of
-	// the recorder's CPU. Default 10 ms; negative: never wait.
+	// the recorder's CPU. Default 10 ms; negative: never wait (callers that
+	// wait for their record, see Commit, share a transaction anyway: what
+	// queues during one commit goes in the next).
 	Linger time.Duration
 	// SpoolPath is the append-only file records go to when the queue is full
-	// or the database refuses them; "" keeps no spool (they are dropped).
+	// or the database refuses them; "" keeps no spool.
 	SpoolPath string
+	// MemoryBudget bounds, in bytes, the records in memory: those queued
+	// (past it a record goes to the spool, as when the queue is full) and
+	// those kept while neither the database nor the spool takes them
+	// (retried every second; beyond the budget they are dropped, each
+	// logged with its request id). Default 256 MiB.
+	MemoryBudget int64
 	// OnCommit, when set, hears of every batch written: its size (calls and
 	// session states) and how long the write took.
 	OnCommit func(size int, took time.Duration)
@@ -38,34 +46,52 @@ type Options struct {
 
 // Stats are the recorder's counters since start.
 type Stats struct {
-	Queued     int   // waiting now
-	Written    int64 // calls committed
-	Spooled    int64 // items put in the spool
-	Replayed   int64 // items written from the spool
-	SpoolBytes int64 // spool size now
-	Dropped    int64 // items lost: no spool, or the spool failed too
+	Queued      int   // waiting now
+	QueuedBytes int64 // their estimated size, with the batch being written
+	Written     int64 // calls committed
+	Spooled     int64 // items put in the spool
+	Replayed    int64 // items written from the spool
+	SpoolBytes  int64 // spool bytes the database does not have yet
+	Held        int   // items kept in memory now: neither the database nor the spool took them
+	HeldBytes   int64 // their estimated size, bounded by Options.MemoryBudget
+	Dropped     int64 // calls lost: over the memory budget, or still held at shutdown
+	Corrupt     int64 // unreadable spool lines set aside in the spool's .corrupt file
 }
+
+// ErrNotDurable is Commit's answer when the record could be kept only in
+// memory (neither the database nor the spool took it) or was dropped.
+var ErrNotDurable = errors.New("recorder: record kept in memory only: neither the database nor the spool takes writes")
 
 // Recorder is the bounded queue and its writer.
 type Recorder struct {
-	w    qp.BatchWriter
-	log  *slog.Logger
-	opt  Options
-	q    chan item
-	done chan struct{}
+	w      qp.BatchWriter
+	log    *slog.Logger
+	opt    Options
+	q      chan item
+	done   chan struct{}
+	giveUp chan struct{} // closed when Close's deadline passed
 
 	mu     sync.RWMutex // guards closed against sends on a closed channel
 	closed bool
 	spool  *spool // nil: no spool
 
+	parkMu sync.Mutex // one placement at a time keeps memory and spool in order
+	held   memory     // what neither the database nor the spool took
+
 	written, spooled, replayed, dropped atomic.Int64
+	// queuedBytes is the estimated size of what waits in the queue or in
+	// the writer's hands: with what memory holds, within
+	// Options.MemoryBudget.
+	queuedBytes atomic.Int64
 }
 
 // item is a record, a session's state, or a barrier that Sync waits on.
+// placed, when set, hears where a record ended up (nil: durable).
 type item struct {
 	ex      *qp.Exchange
 	session *qp.Session
 	barrier chan struct{}
+	placed  chan error
 }
 
 // New starts a recorder writing to w. With a spool path it first replays
@@ -86,7 +112,10 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 	if opt.Linger == 0 {
 		opt.Linger = 10 * time.Millisecond
 	}
-	r := &Recorder{w: w, log: log, opt: opt, q: make(chan item, opt.QueueSize), done: make(chan struct{})}
+	if opt.MemoryBudget <= 0 {
+		opt.MemoryBudget = 256 << 20
+	}
+	r := &Recorder{w: w, log: log, opt: opt, q: make(chan item, opt.QueueSize), done: make(chan struct{}), giveUp: make(chan struct{})}
 	if opt.SpoolPath != "" {
 		sp, err := openSpool(opt.SpoolPath)
 		if err != nil {
@@ -102,64 +131,83 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 }
 
 // Record queues one exchange without blocking. It reports false when the
-// record could not be queued; that is counted and logged here.
+// record was dropped; that is counted and logged here.
 func (r *Recorder) Record(e qp.Exchange) bool {
-	if r.enqueue(item{ex: &e}) {
-		return true
+	return r.enqueue(item{ex: &e}) != errDropped
+}
+
+// Commit records one exchange and returns once it survives the process
+// being killed: committed to the database, or appended to the spool (in the
+// operating system's hands; power loss is another matter). Calls waiting
+// together share one transaction. It returns ErrNotDurable when the record
+// could only be kept in memory, and ctx's error if ctx ends first (the record
+// is still written).
+func (r *Recorder) Commit(ctx context.Context, e qp.Exchange) error {
+	placed := make(chan error, 1)
+	if err := r.enqueue(item{ex: &e, placed: placed}); err != errQueued {
+		return err
 	}
-	r.log.Error("record dropped: recorder queue full or closed, and no spool took it", "request_id", e.Request.RequestID)
-	return false
+	select {
+	case err := <-placed:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // SaveSession queues a session's current state, written before any later
-// record. A session that cannot be queued is counted and logged; its calls
-// are still recorded, without it.
+// record.
 func (r *Recorder) SaveSession(s qp.Session) {
-	if !r.enqueue(item{session: &s}) {
-		r.log.Error("session state dropped: recorder queue full or closed, and no spool took it", "session_id", s.ID)
-	}
+	r.enqueue(item{session: &s})
 }
 
-// enqueue queues it, or spools it when the queue is full (never blocking
-// the caller), and reports whether it was kept.
-func (r *Recorder) enqueue(it item) bool {
+var (
+	errQueued  = errors.New("queued")
+	errDropped = errors.New("dropped")
+)
+
+// enqueue queues it or, when the queue is full, places it at once (spool,
+// else memory), never blocking the caller. It returns errQueued, nil
+// (durable), ErrNotDurable or errDropped.
+func (r *Recorder) enqueue(it item) error {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if !r.closed {
+	if r.closed {
+		r.dropAll([]item{it}, "recorder closed")
+		return errDropped
+	}
+	// Large records fill memory long before the queue's count: past the
+	// budget they go to the spool as a full queue's do.
+	size := it.size()
+	if r.queuedBytes.Add(size) <= r.opt.MemoryBudget {
 		select {
 		case r.q <- it:
-			return true
+			return errQueued
 		default:
 		}
 	}
-	return r.toSpool([]item{it})
+	r.queuedBytes.Add(-size)
+	return r.park([]item{it})
 }
 
-// toSpool keeps items in the spool, or counts them dropped.
-func (r *Recorder) toSpool(items []item) bool {
-	if r.spool != nil {
-		err := r.spool.append(items)
-		if err == nil {
-			r.spooled.Add(int64(len(items)))
-			return true
-		}
-		r.log.Error("recorder spool failed", "err", err)
-	}
-	r.dropped.Add(int64(len(items)))
-	return false
-}
+// Durable reports whether records are being kept durably: false while
+// records wait in memory because neither the database nor the spool takes
+// them.
+func (r *Recorder) Durable() bool { return r.held.len() == 0 }
 
 // Stats returns the counters.
 func (r *Recorder) Stats() Stats {
-	st := Stats{Queued: len(r.q), Written: r.written.Load(), Spooled: r.spooled.Load(), Replayed: r.replayed.Load(), Dropped: r.dropped.Load()}
+	st := Stats{Queued: len(r.q), QueuedBytes: r.queuedBytes.Load(), Written: r.written.Load(), Spooled: r.spooled.Load(), Replayed: r.replayed.Load(), Dropped: r.dropped.Load()}
+	st.Held, st.HeldBytes = r.held.stats()
 	if r.spool != nil {
-		st.SpoolBytes = r.spool.bytes()
+		st.SpoolBytes, st.Corrupt = r.spool.bytes(), r.spool.corruptLines()
 	}
 	return st
 }
 
 // Close stops accepting records, writes everything queued, and returns when
-// the writer is done or ctx ends.
+// the writer is done or ctx ends. Records that only memory holds are retried
+// until then; those still held at the deadline are dropped, each logged.
 func (r *Recorder) Close(ctx context.Context) error {
 	r.mu.Lock()
 	if !r.closed {
@@ -169,17 +217,32 @@ func (r *Recorder) Close(ctx context.Context) error {
 	r.mu.Unlock()
 	select {
 	case <-r.done:
-		if r.spool != nil {
-			return r.spool.close()
-		}
-		return nil
 	case <-ctx.Done():
+		r.giveUpOnce()
+		select {
+		case <-r.done:
+		case <-time.After(5 * time.Second): // a write still blocked in the database
+		}
 		return errors.New("recorder: records still queued at shutdown deadline")
+	}
+	if r.spool != nil {
+		return r.spool.close()
+	}
+	return nil
+}
+
+func (r *Recorder) giveUpOnce() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	select {
+	case <-r.giveUp:
+	default:
+		close(r.giveUp)
 	}
 }
 
 // Sync returns once every record queued before the call is committed (or
-// given up), or when ctx ends.
+// placed elsewhere), or when ctx ends.
 func (r *Recorder) Sync(ctx context.Context) error {
 	barrier := make(chan struct{})
 	r.mu.RLock()
@@ -207,22 +270,25 @@ func (r *Recorder) run() {
 	var b batch
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
-	// While idle, retry the spool now and then: the database may be back.
+	// While idle, retry the spool and what memory holds now and then: the
+	// database (or the spool's disk) may be back.
 	retry := time.NewTicker(time.Second)
 	defer retry.Stop()
-	r.replaySpool()
+	r.drain()
 	for {
 		var it item
 		var ok bool
 		select {
 		case it, ok = <-r.q:
 		case <-retry.C:
-			r.replaySpool()
+			r.drain()
 			continue
 		}
 		if !ok {
+			r.finalDrain(retry.C)
 			return
 		}
+		b.taken += it.size()
 		if r.add(&b, it) {
 			continue // a barrier: everything before it is written
 		}
@@ -247,7 +313,11 @@ func (r *Recorder) run() {
 					break fill
 				}
 			}
-			if !ok || r.add(&b, more) {
+			if !ok {
+				break fill
+			}
+			b.taken += more.size()
+			if r.add(&b, more) {
 				break fill
 			}
 		}
@@ -256,15 +326,41 @@ func (r *Recorder) run() {
 	}
 }
 
-// batch is a qp.Batch being filled, with each session once (its latest state).
+// finalDrain, at shutdown, retries what memory holds until it is placed or
+// Close gives up, then drops the rest, logging each.
+func (r *Recorder) finalDrain(tick <-chan time.Time) {
+	for r.drain(); r.held.len() > 0; r.drain() {
+		select {
+		case <-tick:
+		case <-r.giveUp:
+			held := r.held.take()
+			r.dropAll(held, "shutdown deadline passed")
+			r.held.settle(held)
+			return
+		}
+	}
+}
+
+// batch is a qp.Batch being filled, with each session once (its latest
+// state), and the callers waiting to hear where it went.
 type batch struct {
 	qp.Batch
 	sessionAt map[string]int
+	waiting   []chan error
+	taken     int64 // bytes taken from the queue, counted until written
 }
 
 func (b *batch) reset() {
-	b.Sessions, b.Exchanges = b.Sessions[:0], b.Exchanges[:0]
+	b.Sessions, b.Exchanges, b.waiting = b.Sessions[:0], b.Exchanges[:0], b.waiting[:0]
 	clear(b.sessionAt)
+}
+
+// tell lets every waiting caller know where their record went.
+func (b *batch) tell(err error) {
+	for _, w := range b.waiting {
+		w <- err
+	}
+	b.waiting = b.waiting[:0]
 }
 
 // add puts an item in the batch. A barrier writes the batch at once; add
@@ -273,6 +369,9 @@ func (r *Recorder) add(b *batch, it item) bool {
 	switch {
 	case it.ex != nil:
 		b.Exchanges = append(b.Exchanges, *it.ex)
+		if it.placed != nil {
+			b.waiting = append(b.waiting, it.placed)
+		}
 	case it.session != nil:
 		if b.sessionAt == nil {
 			b.sessionAt = map[string]int{}
@@ -292,22 +391,27 @@ func (r *Recorder) add(b *batch, it item) bool {
 }
 
 func (r *Recorder) write(b *batch) {
-	defer b.reset()
+	defer func() {
+		r.queuedBytes.Add(-b.taken)
+		b.taken = 0
+		b.reset()
+	}()
 	if len(b.Exchanges) == 0 && len(b.Sessions) == 0 {
-		r.replaySpool() // a barrier: the spool too should be written by now
+		r.drain() // a barrier: the spool too should be written by now
 		return
 	}
-	// What waits in the spool is older: it goes first.
-	if !r.replaySpool() {
-		r.toSpool(b.items())
+	// What waits in the spool or in memory is older: it goes first.
+	if !r.drain() {
+		b.tell(r.park(b.release(r)))
 		return
 	}
 	if err := r.commit(b.Batch); err != nil {
-		r.log.Warn("database refused a batch; spooled", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
-		r.toSpool(b.items())
+		r.log.Warn("database refused a batch; spooling it", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
+		b.tell(r.park(b.release(r)))
 		return
 	}
 	r.written.Add(int64(len(b.Exchanges)))
+	b.tell(nil)
 }
 
 // commit writes one batch, retrying with backoff.
@@ -319,49 +423,34 @@ func (r *Recorder) commit(b qp.Batch) error {
 			time.Sleep(delay) // the writer's own backoff; nothing waits on it
 			delay *= 2
 		}
-		// Writes outlive any request: they use their own bounded context.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		start := time.Now()
-		err = r.w.WriteBatch(ctx, b)
-		cancel()
-		if err == nil {
-			if r.opt.OnCommit != nil {
-				r.opt.OnCommit(len(b.Exchanges)+len(b.Sessions), time.Since(start))
-			}
+		if err = r.writeOnce(b); err == nil {
 			return nil
 		}
 	}
 	return err
 }
 
-// replaySpool writes the spool to the database and reports whether it is
-// now empty.
-func (r *Recorder) replaySpool() bool {
-	if r.spool == nil || r.spool.bytes() == 0 {
-		return true
+// writeOnce writes one batch, once.
+func (r *Recorder) writeOnce(b qp.Batch) error {
+	// Writes outlive any request: they use their own bounded context.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := r.w.WriteBatch(ctx, b); err != nil {
+		return err
 	}
-	n, err := r.spool.replay(r.opt.BatchSize, func(items []item) error {
-		var b batch
-		for _, it := range items {
-			r.add(&b, it)
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := r.w.WriteBatch(ctx, b.Batch); err != nil {
-			return err
-		}
-		r.written.Add(int64(len(b.Exchanges)))
-		return nil
-	})
-	r.replayed.Add(int64(n))
-	if err != nil {
-		r.log.Warn("spool replay stopped; will retry", "replayed", n, "err", err)
-		return false
+	if r.opt.OnCommit != nil {
+		r.opt.OnCommit(len(b.Exchanges)+len(b.Sessions), time.Since(start))
 	}
-	if n > 0 {
-		r.log.Info("spool replayed", "items", n)
-	}
-	return true
+	return nil
+}
+
+// release hands the batch's items over to be parked: their bytes leave the
+// queue's count (memory's count takes those it keeps).
+func (b *batch) release(r *Recorder) []item {
+	r.queuedBytes.Add(-b.taken)
+	b.taken = 0
+	return b.items()
 }
 
 // items turns the batch back into queue items, for the spool.

@@ -2,9 +2,11 @@ package recorder
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,14 +16,25 @@ import (
 
 // spool is an append-only file of records the database could not take yet:
 // the queue was full, or the database refused a batch (locked past its busy
-// timeout, disk full, read-only). The writer replays it, in order, as soon as
-// the database takes writes again, and at the next start.
+// timeout, disk full, read-only, its file deleted). The writer replays it, in
+// order, as soon as the database takes writes again, and at the next start.
+//
+// The file is never rewritten: a replay reads it from where the last one
+// stopped (done) and the file is truncated to nothing only once every byte
+// of it was written to the database. A replay cut by a crash starts again
+// from the beginning at the next start, which stores nothing twice (a call
+// already stored is skipped, an older session state never overwrites a newer
+// one). Nothing in it is lost to a full disk: an append that fails is cut
+// back to the last whole line, and truncation needs no space.
 type spool struct {
-	path  string
-	mu    sync.Mutex
-	f     *os.File
-	size  int64
-	aside int64 // bytes set aside by a replay in progress
+	path string
+	mu   sync.Mutex
+	f    *os.File
+	size int64 // bytes in the file, all whole lines
+	done int64 // bytes from the start already written to the database
+	// corrupt counts unreadable lines found by replays; their bytes are
+	// kept in the side file (path + ".corrupt") for an operator.
+	corrupt int64
 }
 
 // spoolLine is one spooled item.
@@ -31,17 +44,18 @@ type spoolLine struct {
 }
 
 func openSpool(path string) (*spool, error) {
-	// A replay cut short by a crash left its file: it goes back in front.
+	// Its directory may not exist yet: on PostgreSQL nothing else made it.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("open spool: %w", err)
+	}
+	// Earlier versions set a spool aside while replaying it; one left by a
+	// crash goes back in front.
 	if _, err := os.Stat(path + ".replaying"); err == nil {
 		if err := prependFile(path, path+".replaying"); err != nil {
 			return nil, fmt.Errorf("open spool: %w", err)
 		}
 	}
-	// Its directory may not exist yet: on PostgreSQL nothing else made it.
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("open spool: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
@@ -50,7 +64,30 @@ func openSpool(path string) (*spool, error) {
 		f.Close()
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
-	return &spool{path: path, f: f, size: st.Size()}, nil
+	sp := &spool{path: path, f: f, size: st.Size()}
+	if err := sp.endLine(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open spool: %w", err)
+	}
+	return sp, nil
+}
+
+// endLine ends a line torn by a crash, so that the next append starts a
+// line of its own and the torn one alone is set aside as unreadable.
+func (s *spool) endLine() error {
+	if s.size == 0 {
+		return nil
+	}
+	last := make([]byte, 1)
+	if _, err := s.f.ReadAt(last, s.size-1); err != nil {
+		return err
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	n, err := s.f.Write([]byte{'\n'})
+	s.size += int64(n)
+	return err
 }
 
 // prependFile puts the contents of front before those of path, then
@@ -66,6 +103,7 @@ func prependFile(path, front string) error {
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, append(head, tail...), 0o600); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -74,8 +112,8 @@ func prependFile(path, front string) error {
 	return os.Remove(front)
 }
 
-// append writes items at the end of the spool.
-func (s *spool) append(items []item) error {
+// encodeLines is items as spool lines.
+func encodeLines(items []item) ([]byte, error) {
 	var buf []byte
 	for _, it := range items {
 		if it.barrier != nil {
@@ -83,122 +121,168 @@ func (s *spool) append(items []item) error {
 		}
 		b, err := json.Marshal(spoolLine{Session: it.session, Exchange: it.ex})
 		if err != nil {
-			return fmt.Errorf("spool: encode: %w", err)
+			return nil, fmt.Errorf("spool: encode: %w", err)
 		}
 		buf = append(append(buf, b...), '\n')
+	}
+	return buf, nil
+}
+
+// append writes items at the end of the spool, all or none: a write cut
+// short (a full disk) is cut back, so the file never holds a torn line that
+// would spoil the next one. Once it returns nil the bytes are the operating
+// system's: they survive the process being killed.
+func (s *spool) append(items []item) error {
+	buf, err := encodeLines(items)
+	if err != nil || len(buf) == 0 {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n, err := s.f.Write(buf)
-	s.size += int64(n)
 	if err != nil {
+		if n > 0 {
+			if terr := s.f.Truncate(s.size); terr != nil {
+				// The torn tail stays; replay sets it aside as unreadable.
+				s.size += int64(n)
+				return fmt.Errorf("spool: %w (and cutting the torn line back: %v)", err, terr)
+			}
+		}
 		return fmt.Errorf("spool: %w", err)
 	}
+	s.size += int64(n)
 	return nil
 }
 
-// bytes is what the spool holds, counting a replay in progress.
+// bytes is what the spool holds that the database does not have yet.
 func (s *spool) bytes() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.size + s.aside
+	return s.size - s.done
 }
 
-// replay feeds the spooled items to write, in order, in batches of n. It
-// takes the spool aside first, so that appends (from handlers, which must
-// never wait on the database) go on meanwhile into a fresh file. Items not
-// written go back in front of those.
-func (s *spool) replay(n int, write func([]item) error) (replayed int, err error) {
-	aside := s.path + ".replaying"
+func (s *spool) corruptLines() int64 {
 	s.mu.Lock()
-	if s.size == 0 {
-		s.mu.Unlock()
+	defer s.mu.Unlock()
+	return s.corrupt
+}
+
+// corruptLine is an unreadable line found by a replay.
+type corruptLine struct {
+	offset int64 // where it starts in the spool
+	bytes  []byte
+}
+
+// replay feeds the spooled items to write, in order, in batches of n, from
+// where the last replay stopped. Appends go on meanwhile (handlers must
+// never wait on the database); the replay reads up to the size the file had
+// when it started. Unreadable lines are handed to bad, and skipped only if
+// it succeeds (it keeps them elsewhere); otherwise the replay stops there.
+// Once everything is written the file is emptied.
+func (s *spool) replay(n int, write func([]item) error, bad func([]corruptLine) error) (replayed int, err error) {
+	s.mu.Lock()
+	start, end := s.done, s.size
+	s.mu.Unlock()
+	if start == end {
 		return 0, nil
 	}
-	s.aside = s.size
-	err = s.swap(func() error { return os.Rename(s.path, aside) })
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.aside = 0
-		s.mu.Unlock()
-	}()
+	r, err := os.Open(s.path)
 	if err != nil {
 		return 0, fmt.Errorf("spool: %w", err)
 	}
-
-	r, err := os.Open(aside)
-	if err != nil {
-		return 0, fmt.Errorf("spool: %w", err)
-	}
-	br := bufio.NewReaderSize(r, 1<<20)
-	var offset int64 // bytes of the set-aside spool written to the database
-	var writeErr error
-	for writeErr == nil {
+	defer r.Close()
+	br := bufio.NewReaderSize(io.NewSectionReader(r, start, end-start), 1<<20)
+	offset := start
+	for offset < end {
 		var batch []item
-		var batchBytes int64
-		for len(batch) < n {
+		var corrupt []corruptLine
+		batchEnd := offset
+		for len(batch) < n && batchEnd < end {
 			line, readErr := br.ReadBytes('\n')
-			if len(line) > 0 && line[len(line)-1] == '\n' {
-				batchBytes += int64(len(line))
-				var sl spoolLine
-				if json.Unmarshal(line, &sl) == nil && (sl.Exchange != nil || sl.Session != nil) {
-					batch = append(batch, item{ex: sl.Exchange, session: sl.Session})
-				}
+			if len(line) == 0 && readErr != nil {
+				break
+			}
+			at := batchEnd
+			batchEnd += int64(len(line))
+			if it, ok := decodeLine(line); ok {
+				batch = append(batch, it)
+			} else {
+				corrupt = append(corrupt, corruptLine{offset: at, bytes: line})
 			}
 			if readErr != nil {
-				break // EOF, or a torn last line from a crash: dropped with the file
+				break
 			}
 		}
-		if len(batch) == 0 {
+		if batchEnd == offset {
 			break
 		}
-		if writeErr = write(batch); writeErr == nil {
+		// Written first: a batch the database refuses is read again, with
+		// its unreadable lines, which must then not be set aside twice.
+		if len(batch) > 0 {
+			if err := write(batch); err != nil {
+				return replayed, err
+			}
 			replayed += len(batch)
-			offset += batchBytes
 		}
-	}
-	r.Close()
-	if writeErr == nil {
-		return replayed, os.Remove(aside)
-	}
-	// Keep what was not written, ahead of what was appended meanwhile.
-	if err := cutFront(aside, offset); err != nil {
-		return replayed, errors.Join(writeErr, err)
+		if len(corrupt) > 0 {
+			if err := bad(corrupt); err != nil {
+				return replayed, err
+			}
+			s.mu.Lock()
+			s.corrupt += int64(len(corrupt))
+			s.mu.Unlock()
+		}
+		offset = batchEnd
+		s.mu.Lock()
+		s.done = offset
+		s.mu.Unlock()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.swap(func() error { return prependFile(s.path, aside) }); err != nil {
-		return replayed, errors.Join(writeErr, err)
+	if s.done == s.size { // nothing was appended meanwhile
+		if err := s.f.Truncate(0); err != nil {
+			return replayed, fmt.Errorf("spool: empty it: %w", err)
+		}
+		s.size, s.done = 0, 0
 	}
-	return replayed, writeErr
+	return replayed, nil
 }
 
-// swap closes the spool file, runs change on the files, and reopens the
-// spool. The caller holds s.mu.
-func (s *spool) swap(change func() error) error {
-	s.f.Close()
-	changeErr := change()
-	f, err := os.OpenFile(s.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return errors.Join(changeErr, err)
+// decodeLine reads one whole spool line.
+func decodeLine(line []byte) (item, bool) {
+	if !bytes.HasSuffix(line, []byte("\n")) {
+		return item{}, false // torn by a crash
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return errors.Join(changeErr, err)
+	var sl spoolLine
+	if json.Unmarshal(line, &sl) != nil || (sl.Exchange == nil) == (sl.Session == nil) {
+		return item{}, false
 	}
-	s.f, s.size = f, st.Size()
-	return changeErr
+	if sl.Exchange != nil && sl.Exchange.Request.RequestID == "" || sl.Session != nil && sl.Session.ID == "" {
+		return item{}, false
+	}
+	return item{ex: sl.Exchange, session: sl.Session}, true
 }
 
-// cutFront drops the first offset bytes of a file.
-func cutFront(path string, offset int64) error {
-	b, err := os.ReadFile(path)
+// keepCorrupt appends unreadable lines, as they were, to the side file
+// path + ".corrupt", for an operator to look at.
+func (s *spool) keepCorrupt(lines []corruptLine) error {
+	f, err := os.OpenFile(s.path+".corrupt", os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return err
+		return fmt.Errorf("spool: keep unreadable lines: %w", err)
 	}
-	return os.WriteFile(path, b[min(offset, int64(len(b))):], 0o600)
+	var buf []byte
+	for _, l := range lines {
+		buf = append(buf, l.bytes...)
+		if !bytes.HasSuffix(l.bytes, []byte("\n")) {
+			buf = append(buf, '\n')
+		}
+	}
+	_, werr := f.Write(buf)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		return fmt.Errorf("spool: keep unreadable lines: %w", err)
+	}
+	return nil
 }
 
 func (s *spool) close() error {

@@ -10,19 +10,40 @@ import (
 // Placeholder replaces a secret's value.
 const Placeholder = "[REDACTED]"
 
-// secretKey matches field names that end in a secret's name: api_key,
-// access_token, client_secret, password, cookie… but not max_tokens.
-var secretKey = regexp.MustCompile(`(?i)(^|[_\-.])(api[_-]?key|key|token|secret|password|passwd|cookies?|authorization|credentials?|bx-umidtoken)$`)
-
 // quick is a cheap screen: a body without any of these words has nothing to
 // redact, and is stored as it came (the common case costs one scan).
-var quick = regexp.MustCompile(`(?i)key|token|secret|passw|cookie|authorization|credential`)
+var quick = regexp.MustCompile(`(?i)key|token|secret|pass|cookie|auth|bearer|credential`)
+
+// objectKey finds what may be an object key: a JSON string followed by a
+// colon. It may also match inside a string value (never missing a key),
+// which only costs the full parse.
+var objectKey = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"\s*:`)
+
+// hasSecretName reports whether any object key in body may name a secret.
+// A large message whose text merely mentions a token is then stored as it
+// came, without decoding the whole body into a tree and encoding it again.
+func hasSecretName(body []byte) bool {
+	for _, m := range objectKey.FindAllSubmatchIndex(body, -1) {
+		name := body[m[2]:m[3]]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			var s string
+			if json.Unmarshal(body[m[0]:m[3]+1], &s) != nil {
+				return true // cannot tell: look properly
+			}
+			name = []byte(s)
+		}
+		if SecretName(string(name)) {
+			return true
+		}
+	}
+	return false
+}
 
 // JSON returns body with the value of every object field whose name looks
 // like a secret replaced by Placeholder, at any depth. A body that is not
 // JSON is returned as is.
 func JSON(body []byte) []byte {
-	if !quick.Match(body) {
+	if !quick.Match(body) || !hasSecretName(body) {
 		return body
 	}
 	var v any
@@ -49,7 +70,7 @@ func walk(v any) bool {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			if secretKey.MatchString(k) {
+			if SecretName(k) {
 				if _, isObj := val.(map[string]any); !isObj {
 					x[k] = Placeholder
 					changed = true

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
 	"qwenproxy/internal/translate"
@@ -21,12 +22,21 @@ const emptyAnswerRetries = 2
 // text: an empty answer is asked for again, and a chat Qwen no longer knows
 // (deleted in the web UI, another account, a restarted upstream) is
 // replaced by a new one into which the conversation so far is replayed.
-func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Turn, out output) (*translate.Answer, translate.Told, error) {
+//
+// It speaks as account and returns the context naming the account that
+// answered: a failure of the account before the answer started moves the
+// conversation to another account (a refused token first gets one fresh
+// sign-in of the same account).
+func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Turn, out output, account string) (*translate.Answer, translate.Told, context.Context, error) {
 	history, _ := translate.Split(t.messages)
 	now := translate.ToldOf(t.messages, t.tools)
 	replay := turn.Replay
-	empties, rechatted := 0, false
+	empties, rechatted, refreshed := 0, false, false
+	tried := map[string]bool{}
 	for {
+		actx := accounts.With(ctx, account)
+		c.ex.Request.Account = account
+		before, _ := s.deps.Accounts.Credentials(actx)
 		system, tools := turn.Told()
 		tell, withdrawn, next := translate.Decide(turn.FirstTurn(), translate.Told{System: system, Tools: tools}, now)
 		plan := translate.Plan{Tell: tell, ToolsWithdrawn: withdrawn, Replay: replay, Thinking: t.thinking, Tools: t.tools}
@@ -36,20 +46,34 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		sess := &turn.Session
 		spec := translate.UpstreamMessage(t.messages, plan)
 		var err error
-		if spec.Files, err = s.turnFiles(ctx, c, t, sess.ChatID, replay); err != nil {
-			return &translate.Answer{}, next, err
+		if spec.Files, err = s.turnFiles(actx, c, t, sess.ChatID, replay); err != nil {
+			return &translate.Answer{}, next, actx, err
 		}
-		ans, err := s.exchange(ctx, c, t, sess.ChatID, sess.ParentID, spec, out)
+		ans, err := s.exchange(actx, c, t, sess.ChatID, sess.ParentID, spec, out)
 		qe, _ := qwen.AsError(err)
 		switch {
+		case err != nil && ans.Events == 0 && !refreshed && s.refresh(actx, account, before, err):
+			refreshed = true // the same account, signed in afresh: its chat is still its own
+		case err != nil && ans.Events == 0 && s.accountFault(account, err):
+			if ctx.Err() != nil {
+				c.accountReported = true
+				return ans, next, actx, err
+			}
+			tried[account] = true
+			moved, merr := s.moveConversation(ctx, c, t, turn, tried, err)
+			if merr != nil {
+				c.accountReported = true
+				return ans, next, actx, merr
+			}
+			account, refreshed, replay = moved, false, turn.Replay
 		case qe == nil: // success, or not Qwen's failure (the client left)
-			return ans, next, err
+			return ans, next, actx, err
 		case qe.Kind == qwen.KindNotFound && ans.Events == 0 && !rechatted:
 			rechatted = true
-			chatID, n, err := s.deps.Upstream.NewChat(ctx, t.model)
+			chatID, n, err := s.deps.Upstream.NewChat(actx, t.model)
 			c.ex.Response.NewChatAttempts += n
 			if err != nil {
-				return ans, next, err
+				return ans, next, actx, err
 			}
 			s.log.Warn("Qwen no longer knows the session's chat; continuing in a new chat with the history replayed",
 				"session_id", sess.ID, "old_chat_id", sess.ChatID, "chat_id", chatID)
@@ -64,7 +88,7 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			empties++
 			out.reset()
 		default:
-			return ans, next, err
+			return ans, next, actx, err
 		}
 	}
 }

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
@@ -25,12 +28,21 @@ type call struct {
 	// streaming is set while an event stream is open (active-streams gauge).
 	streaming bool
 	metrics   *metrics.Metrics
+	// accountReported is set once the answering account's failure has been
+	// reported to the pool.
+	accountReported bool
 	// live describes the call while it runs (GET /v1/requests/active).
 	live *activeCall
 	// errorFormat writes errors in the envelope of the call's client API.
 	errorFormat errorFormat
 	// stream is a streaming call's event stream (nil until used).
 	stream *eventStream
+	// ctx is the call's context, bounded by maxDuration (QWEN_MAX_DURATION).
+	ctx         context.Context
+	maxDuration time.Duration
+	// gate, with RECORDER_SYNC, holds the call's final bytes back until its
+	// record survives a crash of the process; nil otherwise.
+	gate *gate
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
@@ -44,7 +56,12 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return &call{w: w, r: r, ex: qp.Exchange{
+	var g *gate
+	if s.cfg.RecorderSync {
+		g = &gate{ResponseWriter: w}
+		w = g
+	}
+	return &call{w: w, r: r, gate: g, ex: qp.Exchange{
 		Request: qp.Request{RequestID: id, Timestamp: started, Method: r.Method, Path: r.URL.Path,
 			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(s.imageRefs(body))},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
@@ -54,6 +71,15 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 
 // fail answers with f if nothing was sent yet, and records it.
 func (c *call) fail(f failure) {
+	if f.errType == qp.ErrorTypeClientDisconnect {
+		// Not the client: the server stopping, or the call's time bound.
+		switch {
+		case errors.Is(context.Cause(c.r.Context()), ErrShuttingDown):
+			f = shutdownFailure(f.cause)
+		case c.ctx != nil && errors.Is(context.Cause(c.ctx), errMaxDuration):
+			f = overtimeFailure(c.maxDuration, f.cause)
+		}
+	}
 	if e := c.stream; e != nil {
 		// The keep-alive may be opening the stream: one or the other.
 		e.mu.Lock()
@@ -101,7 +127,29 @@ func (s *Server) finish(c *call) {
 	if c.metadataOnly {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
 	}
-	s.deps.Recorder.Record(c.ex)
+	if limit := s.cfg.RecordMaxBodyBytes; limit > 0 {
+		rq := &c.ex.Request
+		for _, b := range []*[]byte{&rq.OpenAIRequest, &rq.QwenRequest, &rs.OpenAIResponse, &rs.QwenResponse} {
+			*b = truncateBody(*b, limit)
+		}
+	}
+	if c.gate != nil {
+		// The final bytes wait for the record to survive a crash.
+		if err := s.deps.Recorder.Commit(c.r.Context(), c.ex); err != nil {
+			s.log.Warn("answering before the call's record is durable", "request_id", c.ex.Request.RequestID, "err", err)
+		}
+		c.gate.open()
+	} else {
+		s.deps.Recorder.Record(c.ex)
+	}
 	c.live.end()
 	s.calls.done()
+}
+
+// ending marks the start of the call's final bytes: with RECORDER_SYNC they
+// are held back from here until the call is recorded (see finish).
+func (c *call) ending() {
+	if c.gate != nil {
+		c.gate.close()
+	}
 }

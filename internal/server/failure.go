@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/openai"
@@ -23,11 +24,36 @@ type failure struct {
 	cause   error
 }
 
+// ErrShuttingDown is the cause calls are cancelled with when the server
+// stops before they finished.
+var ErrShuttingDown = errors.New("the server is shutting down")
+
+// shutdownFailure is a call cut because the server stopped: not the
+// client's doing, and recorded as such.
+func shutdownFailure(cause error) failure {
+	return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "shutting_down",
+		Message: "the proxy is shutting down; try again"}, errType: qp.ErrorTypeServerShuttingDown, cause: cause}
+}
+
+// errMaxDuration is the cause a call's context ends with when it runs past
+// QWEN_MAX_DURATION.
+var errMaxDuration = errors.New("the call ran past QWEN_MAX_DURATION")
+
+// overtimeFailure is a call stopped at QWEN_MAX_DURATION.
+func overtimeFailure(limit time.Duration, cause error) failure {
+	return failure{api: &openai.Error{Status: http.StatusGatewayTimeout, Type: openai.TypeUpstream, Code: "upstream_max_duration",
+		Message: fmt.Sprintf("the answer took longer than %s (QWEN_MAX_DURATION); it was stopped", limit)},
+		errType: qp.ErrorTypeUpstreamTimeout, cause: cause}
+}
+
 // classify maps an error from the upstream or the session layer.
 func classify(err error) failure {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return failure{api: &openai.Error{Status: statusClientClosed, Type: openai.TypeInvalidRequest, Code: "client_closed",
 			Message: "the client closed the connection"}, errType: qp.ErrorTypeClientDisconnect, cause: err}
+	}
+	if f, ok := accountFailure(err); ok {
+		return f
 	}
 	var unmet *unmetError
 	if errors.As(err, &unmet) {
@@ -78,6 +104,8 @@ func classify(err error) failure {
 		f := upstream("upstream_stream_cut", "the answer from Qwen broke off: "+detail)
 		f.errType = qp.ErrorTypeStreamCut
 		return f
+	case qwen.KindTooLarge:
+		return upstream("upstream_answer_too_large", "Qwen's answer exceeded a bound and was stopped: "+detail)
 	case qwen.KindEmptyAnswer:
 		return upstream("upstream_empty_answer", detail)
 	case qwen.KindNetwork:

@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime"
 	"time"
 
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/qwen"
 )
 
@@ -17,6 +19,9 @@ type credentialState struct {
 	TokenExpiresAt *time.Time `json:"token_expires_at"`
 	TokenExpired   *bool      `json:"token_expired,omitempty"`
 	Rejected       *rejection `json:"rejected,omitempty"`
+	// Accounts is every Qwen account's state: usable or not, cooldown end,
+	// token expiry, calls and failures by class.
+	Accounts []accounts.Status `json:"accounts"`
 }
 
 // rejection is Qwen's last refusal of the credentials.
@@ -38,21 +43,29 @@ func (s *Server) UpstreamResult(err error) {
 	}
 }
 
-// credentialState describes the configured credentials, never their values.
-func (s *Server) credentialState(ctx context.Context) credentialState {
-	creds, err := s.deps.Credentials.Credentials(ctx)
-	if err != nil {
-		return credentialState{}
+// credentialState describes the configured credentials, never their
+// values, from the account pool's memory: health never waits on a sign-in
+// or the database. The top-level token fields are the pasted cookie's
+// (else the soonest-expiring account's); accounts lists every account.
+func (s *Server) credentialState(context.Context) credentialState {
+	snap := s.deps.Accounts.Snapshot()
+	st := credentialState{Configured: len(snap) > 0, Rejected: s.rejected.Load(), Accounts: snap}
+	if !st.Configured {
+		return st
 	}
-	st := credentialState{Configured: true, Mode: creds.ChatMode(), Rejected: s.rejected.Load()}
-	if src, ok := s.deps.Credentials.(interface {
-		Current(context.Context) (qwen.Credentials, string)
-	}); ok {
-		_, st.Source = src.Current(ctx)
+	for _, a := range snap {
+		if a.ID == accounts.CookieID {
+			st.Source, st.Mode, st.TokenExpiresAt = a.Source, a.Mode, a.TokenExpiresAt
+			break
+		}
+		if a.TokenExpiresAt != nil && (st.TokenExpiresAt == nil || a.TokenExpiresAt.Before(*st.TokenExpiresAt)) {
+			st.TokenExpiresAt = a.TokenExpiresAt
+		}
+		st.Mode = a.Mode
 	}
-	if exp, ok := creds.Expiry(); ok {
-		expired := !s.now().Before(exp)
-		st.TokenExpiresAt, st.TokenExpired = &exp, &expired
+	if st.TokenExpiresAt != nil {
+		expired := !s.now().Before(*st.TokenExpiresAt)
+		st.TokenExpired = &expired
 	}
 	return st
 }
@@ -89,11 +102,21 @@ func (s *Server) readiness(ctx context.Context) (bool, map[string]string) {
 	if err := s.deps.Store.Check(ctx); err != nil {
 		checks["database"], ready = "unavailable: "+err.Error(), false
 	}
-	if !s.credentialState(ctx).Configured {
-		checks["credentials"], ready = "not_configured", false
+	if err := s.deps.Accounts.Unavailable(); err != nil {
+		var u *accounts.Unavailable
+		if errors.As(err, &u) && u.Reason != accounts.ReasonNone {
+			checks["credentials"] = "no_usable_account: " + u.Reason
+		} else {
+			checks["credentials"] = "not_configured"
+		}
+		ready = false
 	}
 	st := s.deps.Recorder.Stats()
 	switch {
+	case st.Dropped > 0: // until restart: an operator must know the trail has a hole
+		checks["recorder"], ready = fmt.Sprintf("records were lost: %d calls dropped since start", st.Dropped), false
+	case st.Held > 0:
+		checks["recorder"], ready = fmt.Sprintf("not durable: %d records in memory; neither the database nor the spool takes writes", st.Held), false
 	case s.cfg.QueueSize > 0 && st.Queued*10 >= s.cfg.QueueSize*9:
 		checks["recorder"], ready = fmt.Sprintf("queue %d of %d full", st.Queued, s.cfg.QueueSize), false
 	case st.SpoolBytes > 0:
@@ -104,7 +127,8 @@ func (s *Server) readiness(ctx context.Context) (bool, map[string]string) {
 
 // ready serves GET /health/ready: 503 unless the database takes a write and
 // a read, credentials are configured, and the recorder keeps up (its queue
-// not nearly full, nothing waiting in its spool).
+// not nearly full, nothing waiting in its spool or in memory, nothing
+// dropped since start).
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ready, checks := s.readiness(r.Context())
 	status, state := http.StatusOK, "ready"
@@ -131,8 +155,9 @@ func (s *Server) detailed(w http.ResponseWriter, r *http.Request) {
 		"uptime_seconds": int64(s.now().Sub(s.started).Seconds()),
 		"credentials":    s.credentialState(r.Context()),
 		"recorder": map[string]any{
-			"queued": st.Queued, "queue_size": s.cfg.QueueSize, "written": st.Written, "spooled": st.Spooled,
+			"queued": st.Queued, "queued_bytes": st.QueuedBytes, "queue_size": s.cfg.QueueSize, "written": st.Written, "spooled": st.Spooled,
 			"replayed": st.Replayed, "spool_bytes": st.SpoolBytes, "dropped": st.Dropped,
+			"held": st.Held, "held_bytes": st.HeldBytes, "corrupt_spool_lines": st.Corrupt,
 		},
 		"sessions": map[string]any{"in_memory": s.deps.Sessions.Cached(), "turns_in_progress": s.deps.Sessions.Active()},
 		"runtime":  map[string]any{"goroutines": runtime.NumGoroutine(), "heap_bytes": mem.HeapAlloc, "go": runtime.Version()},

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/translate"
@@ -104,14 +105,17 @@ func (s *Server) generateImage(c *call, model string, req openai.ImageRequest) {
 
 // imageURL asks Qwen for the image: a chat of type t2i, one message, the
 // image_gen phase's URL.
-func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai.ImageRequest) (string, error) {
+func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai.ImageRequest) (_ string, err error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
-	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
+	// The chat and its completion on one account, the least recently used.
+	account, err := s.deps.Accounts.Pick(nil)
+	if err != nil {
 		return "", err
 	}
+	ctx, rq.Account = accounts.With(ctx, account), account
+	defer func() { s.deps.Accounts.Report(account, err) }()
 	var chatID string
 	var n int
-	var err error
 	if u, ok := s.deps.Upstream.(chatTypeCreator); ok {
 		chatID, n, err = u.NewChatOf(ctx, model, qwen.ChatTypeImage)
 	} else {

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
+	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 )
@@ -64,7 +64,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				if route == "" || route == "/" {
 					route = "other" // unknown paths would make a label per path
 				}
-				m.Requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
+				m.Requests.WithLabelValues(route, metrics.MethodLabel(r.Method), metrics.StatusLabel(sw.status)).Inc()
 				m.RequestDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 			}
 		}()

@@ -5,11 +5,13 @@ package server
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/imagefetch"
@@ -23,6 +25,11 @@ import (
 // Recorder takes finished exchanges; Record must not block.
 type Recorder interface {
 	Record(qp.Exchange) bool
+	// Commit records and returns once the record survives a crash of the
+	// process (RECORDER_SYNC).
+	Commit(ctx context.Context, e qp.Exchange) error
+	// Durable is false while records wait in memory only.
+	Durable() bool
 	// Sync waits until everything queued so far is written.
 	Sync(ctx context.Context) error
 	Stats() recorder.Stats
@@ -50,6 +57,18 @@ type Config struct {
 	// StreamKeepAlive is the longest silence a streaming client sees
 	// (STREAM_KEEPALIVE); default 15 s.
 	StreamKeepAlive time.Duration
+	// MaxDuration bounds a call's whole time, upstream retries and stream
+	// included (QWEN_MAX_DURATION); 0: unbounded.
+	MaxDuration time.Duration
+	// RecordMaxBodyBytes bounds each recorded body (RECORD_MAX_BODY_BYTES);
+	// a longer one is stored truncated, with a marker; 0: unbounded.
+	RecordMaxBodyBytes int
+	// RecorderSync holds a call's final bytes until its record survives a
+	// crash of the process (RECORDER_SYNC).
+	RecorderSync bool
+	// RecordingRequired refuses calls with 503 while records cannot be kept
+	// durably (RECORDING_REQUIRED).
+	RecordingRequired bool
 	// Capabilities configures web search sources and images in and out.
 	Capabilities CapabilitiesConfig
 }
@@ -58,6 +77,7 @@ type Config struct {
 type Deps struct {
 	Upstream    Upstream
 	Credentials qwen.CredentialSource
+	Accounts    *accounts.Pool // the Qwen accounts calls are made as
 	Sessions    *session.Manager
 	Recorder    Recorder
 	Store       interface{ Check(context.Context) error } // a real write and read
@@ -85,6 +105,10 @@ type Server struct {
 	files   chatFiles // images uploaded per Qwen chat
 	// rejected is Qwen's last refusal of the credentials, nil once they work.
 	rejected atomic.Pointer[rejection]
+	// base is the context every request derives from; cutCalls cancels it
+	// with ErrShuttingDown when shutdown can wait no longer.
+	base     context.Context
+	cutCalls context.CancelCauseFunc
 }
 
 // New returns a Server.
@@ -100,12 +124,21 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	cfg.Capabilities.defaults()
 	cc := cfg.Capabilities
+	base, cut := context.WithCancelCause(context.Background())
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
-		started: time.Now(), now: time.Now, images: imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout)}
+		started: time.Now(), now: time.Now, base: base, cutCalls: cut,
+		images: imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout)}
 	s.history = historyapi.New(historyapi.Deps{History: deps.History, Sessions: deps.Sessions, Recorder: deps.Recorder,
 		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }})
 	return s
 }
+
+// BaseContext is the context of every request (http.Server.BaseContext).
+func (s *Server) BaseContext(net.Listener) context.Context { return s.base }
+
+// CutCalls cancels every call in progress, which is then recorded as cut by
+// shutdown (error type shutting_down), not as a client that left.
+func (s *Server) CutCalls() { s.cutCalls(ErrShuttingDown) }
 
 // Handler returns the routed, logged, panic-safe handler.
 func (s *Server) Handler() http.Handler {

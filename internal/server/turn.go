@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/imagefetch"
+	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
 	"qwenproxy/internal/structured"
@@ -87,15 +90,32 @@ var errClientGone = fmt.Errorf("client went away: %w", context.Canceled)
 // answer runs one turn against Qwen and answers the client, recording the
 // call exactly once whatever happens.
 func (s *Server) answer(c *call, t turnSpec) {
+	if s.cfg.RecordingRequired && !s.deps.Recorder.Durable() {
+		// Memory is not durable: refuse rather than serve unrecorded (and
+		// record nothing: that is what cannot be done).
+		c.errorFormat(c.w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "recording_unavailable",
+			Message: "calls are refused while neither the database nor the spool takes records (RECORDING_REQUIRED)"})
+		s.calls.done()
+		return
+	}
 	defer s.finish(c)
 	attempts := &qwen.AttemptLog{}
 	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
 	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
+	if s.cfg.MaxDuration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, s.cfg.MaxDuration, errMaxDuration)
+		defer cancel()
+	}
+	c.ctx, c.maxDuration = ctx, s.cfg.MaxDuration
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
 	c.live.update(func(a *activeCall) { a.model, a.stream = rq.Model, t.stream })
 
 	out := s.newOutput(c, t, false)
+	if !t.stream && !t.image {
+		c.ending() // an answer sent whole is all final bytes (an image's padding is not)
+	}
 	if t.stream {
 		// From here the client sees a byte at least every STREAM_KEEPALIVE:
 		// the stream opens when upstream answers or when that much time
@@ -112,20 +132,33 @@ func (s *Server) answer(c *call, t turnSpec) {
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.Capabilities.ImageTimeout)
 		defer cancel()
 	}
-	if _, err := s.deps.Credentials.Credentials(ctx); err != nil {
+	if err := s.deps.Accounts.Unavailable(); err != nil {
+		c.ending()
 		out.fail(classify(err))
 		return
 	}
-	turn, err := s.beginTurn(ctx, c, t)
+	turn, opened, err := s.beginTurn(ctx, c, t)
 	if err != nil {
+		c.ending()
 		out.fail(classify(err))
 		return
 	}
 	defer turn.Release()
+	account, err := s.beginAccount(ctx, c, t, turn, opened)
+	if err != nil {
+		turn.Touch()
+		out.fail(classify(err))
+		return
+	}
 
 	sess := &turn.Session
 	c.live.update(func(a *activeCall) { a.sessionID = sess.ID })
-	ans, told, err := s.ask(ctx, c, t, turn, out)
+	ans, told, actx, err := s.ask(ctx, c, t, turn, out, account)
+	defer func() {
+		if !c.accountReported {
+			s.deps.Accounts.Report(accounts.From(actx), err)
+		}
+	}()
 	var clean string
 	if err == nil {
 		var problem error
@@ -133,7 +166,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 			// One corrective turn, under the answer that broke the demand.
 			out.reset()
 			correction := qwen.MessageSpec{Role: "user", Content: t.correction(problem), Thinking: t.thinking}
-			ans, err = s.exchange(ctx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
+			ans, err = s.exchange(actx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
 			if err == nil {
 				if clean, problem = t.unmet(out); problem != nil {
 					err = unmetFailure(problem)
@@ -141,6 +174,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 			}
 		}
 	}
+	c.ending() // what follows ends the answer
 	if err == nil && clean != "" {
 		// The answer is the JSON alone, without the prose or fence around it.
 		out.reset()
@@ -198,7 +232,7 @@ func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, pare
 	ans := &translate.Answer{}
 	spec.ChatType = t.chatType()
 	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
-	if rq.QwenRequest == nil {
+	if rq.QwenRequest == nil || err == nil { // what the answer came from, when one did (after a move to another account)
 		rq.QwenRequest = unsignedFiles(body, len(spec.Files) > 0)
 	}
 	rs.UpstreamAttempts += attempts
@@ -217,8 +251,9 @@ func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, pare
 	return ans, err
 }
 
-// beginTurn resolves and holds the call's session.
-func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.Turn, error) {
+// beginTurn resolves and holds the call's session. opened is the account
+// a new chat was opened on, "" when the session continues its chat.
+func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session.Turn, opened string, _ error) {
 	history, _ := translate.Split(t.messages)
 	rs := &c.ex.Response
 	turn, err := s.deps.Sessions.Begin(ctx, session.Request{
@@ -227,18 +262,19 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (*session.T
 		HasHistory: translate.HasEarlierTurns(history),
 		Model:      t.model,
 		FirstUser:  translate.FirstUserText(t.messages),
+		Owner:      c.ex.Request.APIKeyID,
 		NewChat: func(ctx context.Context) (string, error) {
-			id, n, err := s.deps.Upstream.NewChat(ctx, t.model)
-			rs.NewChatAttempts += n
+			id, account, err := s.openChat(ctx, c, t, map[string]bool{})
+			opened = account
 			return id, err
 		},
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	rs.ChatID = turn.Session.ChatID
 	c.setSession(turn.Session.ID)
-	return turn, nil
+	return turn, opened, nil
 }
 
 // pump reads the upstream answer to its end (even past a stop sequence: a

@@ -35,7 +35,8 @@ func Key(msgs []qp.Message, answer *qp.Message) string {
 // keyWriter writes a conversation's fields into the hash through one
 // scratch buffer: each field is its length (8 bytes, little-endian) and its
 // bytes. A conversation resent whole on every call (a long system prompt,
-// every earlier turn) then costs no allocation per field.
+// every earlier turn) then costs no allocation per field, and the buffer
+// stays within keyChunk however long a message is.
 type keyWriter struct {
 	h   hash.Hash
 	buf []byte
@@ -53,8 +54,20 @@ func (w *keyWriter) message(m *qp.Message) {
 	}
 }
 
+// keyChunk bounds the scratch buffer: a large field (a long message) is
+// hashed through it a piece at a time, never copied whole.
+const keyChunk = 32 << 10
+
 func (w *keyWriter) field(s string) {
 	w.buf = binary.LittleEndian.AppendUint64(w.buf[:0], uint64(len(s)))
-	w.buf = append(w.buf, s...)
-	w.h.Write(w.buf)
+	for {
+		k := min(len(s), keyChunk-len(w.buf))
+		w.buf = append(w.buf, s[:k]...)
+		s = s[k:]
+		w.h.Write(w.buf)
+		w.buf = w.buf[:0]
+		if s == "" {
+			return
+		}
+	}
 }

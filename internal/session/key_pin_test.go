@@ -1,6 +1,10 @@
 package session
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"strings"
 	"testing"
 
 	qp "qwenproxy"
@@ -16,5 +20,20 @@ func TestKeyEncodingUnchanged(t *testing.T) {
 	}
 	if got, want := Key(nil, nil), "4c2c43181b6f399da20914c4e5f799a2bc5882157cad4f87eb564a503dff954a"; got != want {
 		t.Errorf("Key of nothing = %s, want %s", got, want)
+	}
+}
+
+// A field longer than the scratch buffer hashes as if written whole.
+func TestKeyOfLongMessage(t *testing.T) {
+	long := strings.Repeat("0123456789abcdef", 5000) // 80 KB: several chunks
+	var enc []byte
+	enc = append(enc, "qwenproxy-key-v1"...)
+	for _, f := range []string{"m", "user", long, ""} {
+		enc = binary.LittleEndian.AppendUint64(enc, uint64(len(f)))
+		enc = append(enc, f...)
+	}
+	sum := sha256.Sum256(enc)
+	if got, want := Key([]qp.Message{{Role: "user", Text: long}}, nil), hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("Key of a long message = %s, want %s", got, want)
 	}
 }

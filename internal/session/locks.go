@@ -60,3 +60,16 @@ func (t *lockTable) Len() int {
 	defer t.mu.Unlock()
 	return len(t.locks)
 }
+
+// TryLock takes id's lock if no one holds or waits for it.
+func (t *lockTable) TryLock(id string) (func(), bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, busy := t.locks[id]; busy {
+		return nil, false
+	}
+	e := &lockEntry{ch: make(chan struct{}, 1), refs: 1}
+	e.ch <- struct{}{}
+	t.locks[id] = e
+	return func() { <-e.ch; t.drop(id, e) }, true
+}

@@ -35,6 +35,12 @@ type Manager struct {
 	mu    sync.Mutex
 	cache map[string]qp.Session // by id
 	byKey map[string][]string   // conversation key → ids
+
+	// The bound on cache (see Bound): max sessions, the check that their
+	// state is in the database, and the signal that the cache is over.
+	max     int
+	flushed func(context.Context) bool
+	over    chan struct{}
 }
 
 // NewManager returns a Manager whose sessions expire after ttl idle; save
@@ -55,6 +61,10 @@ type Request struct {
 	HasHistory bool
 	Model      string
 	FirstUser  string
+	// Owner is the id of the proxy API key making the call ("" without
+	// keys). Sessions belong to the key that opened them: another key's
+	// X-Session-Id or history opens a session of its own.
+	Owner string
 	// NewChat opens a Qwen chat when no session can be continued.
 	NewChat func(ctx context.Context) (chatID string, err error)
 }
@@ -83,6 +93,7 @@ func ValidID(id string) bool { return validID.MatchString(id) }
 // Begin finds the session to continue, or opens a new one, and holds it until
 // Release, so turns of one session never overlap.
 func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
+	req.PrefixKey = ownedKey(req.Owner, req.PrefixKey)
 	if req.ExplicitID != "" {
 		return m.beginExplicit(ctx, req)
 	}
@@ -132,6 +143,14 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	case err != nil:
 		t.release()
 		return nil, err
+	case s.APIKeyID != req.Owner:
+		// Another key's conversation: never continued, never revealed. This
+		// call gets a session of its own, under a new id.
+		t.release()
+		if t, err = m.lock(ctx, m.newID()); err != nil {
+			return nil, err
+		}
+		return m.open(ctx, t, req)
 	}
 	// A named session whose first turn never got an answer is a new chat.
 	t.Session, t.Replay = s, s.ParentID == "" && req.HasHistory
@@ -155,11 +174,15 @@ func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error)
 		return nil, err
 	}
 	s, err := m.get(ctx, t)
+	if errors.Is(err, qp.ErrNotFound) { // deleted meanwhile
+		t.release()
+		return nil, nil
+	}
 	if err != nil {
 		t.release()
 		return nil, err
 	}
-	if s.ConversationKey != req.PrefixKey || s.Expired(m.now()) {
+	if s.ConversationKey != req.PrefixKey || s.Expired(m.now()) || s.APIKeyID != req.Owner {
 		t.release()
 		return nil, nil
 	}
@@ -177,7 +200,7 @@ func (m *Manager) open(ctx context.Context, t *Turn, req Request) (*Turn, error)
 	}
 	now := m.now()
 	t.Session = qp.Session{ID: t.Session.ID, ChatID: chatID, Model: req.Model, FirstUserMessage: req.FirstUser,
-		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl)}
+		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl), APIKeyID: req.Owner}
 	t.Replay = req.HasHistory
 	// Persisted when the turn ends (Advance or Touch), with its call: one
 	// write instead of two.
@@ -200,6 +223,13 @@ func (m *Manager) get(ctx context.Context, t *Turn) (qp.Session, error) {
 	s, ok := m.cache[id]
 	m.mu.Unlock()
 	if ok {
+		// Deleted meanwhile (by the API, or by the CLI in another process):
+		// memory must not bring it back. Should the database not answer,
+		// memory is the truth.
+		if deleted, err := m.store.Deleted(ctx, id, s.ChatID); err == nil && deleted {
+			m.Forget(id)
+			return qp.Session{}, qp.ErrNotFound
+		}
 		return s, nil
 	}
 	stored, err := m.store.Session(ctx, id)
@@ -280,6 +310,7 @@ func (m *Manager) index(s qp.Session) {
 	if s.ConversationKey != "" {
 		m.byKey[s.ConversationKey] = append(m.byKey[s.ConversationKey], s.ID)
 	}
+	m.overBound()
 }
 
 func (m *Manager) unindexKey(s qp.Session) {
@@ -314,7 +345,7 @@ func (t *Turn) FirstTurn() bool { return t.Session.ParentID == "" }
 // the key the next request will carry.
 func (t *Turn) Advance(parentID, nextKey string) {
 	now := t.m.now()
-	t.Session.ParentID, t.Session.ConversationKey = parentID, nextKey
+	t.Session.ParentID, t.Session.ConversationKey = parentID, ownedKey(t.Session.APIKeyID, nextKey)
 	t.Session.MessageCount++
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
 	t.persist()
@@ -353,6 +384,8 @@ func (m *Manager) RunCleanup(ctx context.Context, interval time.Duration, log *s
 		select {
 		case <-ctx.Done():
 			return
+		case <-m.over: // nil without a bound: never ready
+			m.evictOverflow(ctx, log)
 		case <-tick.C:
 			m.evictExpired()
 			n, err := m.store.ForgetExpiredKeys(ctx, m.now())

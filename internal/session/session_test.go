@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -187,3 +189,48 @@ func TestExplicitSessionsSerialise(t *testing.T) {
 		t.Fatal("a canceled caller got a held session")
 	}
 }
+
+// Issue 13, item 12: memory holds a bounded number of sessions; an evicted
+// one is read back from the database when its conversation returns, with
+// its latest state. A session whose state the database does not have yet
+// is never evicted.
+func TestSessionCacheIsBoundedAndReadsEvictedSessionsBack(t *testing.T) {
+	mgr, _ := newManager(t)
+	flushed := true
+	mgr.Bound(10, func(context.Context) bool { return flushed })
+	ctx := context.Background()
+	var chats atomic.Int32
+	var ids []string
+	for i := range 30 {
+		turn, err := mgr.Begin(ctx, Request{NewChat: newChat(&chats)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		turn.Advance(fmt.Sprint("p", i), fmt.Sprint("K", i))
+		turn.Release()
+		ids = append(ids, turn.Session.ID)
+	}
+	flushed = false // the database refuses writes: nothing may go
+	mgr.evictOverflow(ctx, quietLog)
+	if n := mgr.Cached(); n != 30 {
+		t.Fatalf("%d sessions in memory after an eviction the database could not take", n)
+	}
+	flushed = true
+	mgr.evictOverflow(ctx, quietLog)
+	if n := mgr.Cached(); n > 10 {
+		t.Fatalf("%d sessions in memory, bound 10", n)
+	}
+	// The oldest conversations return: by key and by id, from the database.
+	next, err := mgr.Begin(ctx, Request{PrefixKey: "K0", HasHistory: true, NewChat: newChat(&chats)})
+	if err != nil || next.Session.ID != ids[0] || next.Session.ParentID != "p0" || next.Replay {
+		t.Fatalf("evicted session by key: %+v %v", next.Session, err)
+	}
+	next.Release()
+	named, err := mgr.Begin(ctx, Request{ExplicitID: ids[1], NewChat: newChat(&chats)})
+	if err != nil || named.Session.ParentID != "p1" || chats.Load() != 30 {
+		t.Fatalf("evicted session by id: %+v %v, %d chats", named.Session, err, chats.Load())
+	}
+	named.Release()
+}
+
+var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))

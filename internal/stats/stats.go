@@ -100,6 +100,7 @@ func DecodeHistogram(s string) Histogram {
 // Call is what statistics need of one recorded call.
 type Call struct {
 	Model            string
+	Account          string // the Qwen account that served the call
 	Error            bool
 	PromptTokens     int64
 	CompletionTokens int64

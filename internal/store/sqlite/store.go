@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -56,12 +57,34 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path})
+	var file os.FileInfo // the file the connections hold, once they do
+	guard := func() error { return sameFile(path, file) }
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: guard})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	if file, err = os.Stat(path); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	return s, nil
+}
+
+// ErrFileGone is a database file deleted or replaced while open: writes
+// would go to a file no one can find any more.
+var ErrFileGone = errors.New("the database file was deleted or replaced while the server runs")
+
+// sameFile checks that path is still the file opened (nil: not yet known).
+func sameFile(path string, opened os.FileInfo) error {
+	if opened == nil {
+		return nil
+	}
+	cur, err := os.Stat(path)
+	if err != nil || !os.SameFile(opened, cur) {
+		return fmt.Errorf("%s: %w; records are kept in the spool until it is back (restore it, or restart to create a new one)", path, ErrFileGone)
+	}
+	return nil
 }
 
 // dsn puts every PRAGMA in the connection string: PRAGMAs are per connection,

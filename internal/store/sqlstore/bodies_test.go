@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -124,7 +125,7 @@ func checkBodies(t *testing.T, st *sqlstore.Store, want []qp.Exchange) {
 		same("request", rec.RequestID, "openai_request", one.OpenAIRequest, ex.Request.OpenAIRequest)
 		same("request", rec.RequestID, "qwen_request", one.QwenRequest, ex.Request.QwenRequest)
 		same("request", rec.RequestID, "openai_response", one.Response.OpenAIResponse, ex.Response.OpenAIResponse)
-		resp, err := st.Response(ctx, one.Response.ID)
+		resp, err := st.Response(ctx, strconv.FormatInt(one.Response.ID, 10))
 		if err != nil {
 			t.Fatal(err)
 		}

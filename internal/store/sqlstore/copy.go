@@ -127,7 +127,7 @@ func asExchange(r *qp.RequestRecord) (qp.Exchange, bool) {
 	}
 	ex := qp.Exchange{
 		Request: qp.Request{RequestID: r.RequestID, SessionID: r.SessionID, Timestamp: r.Timestamp, Method: r.Method, Path: r.Path,
-			Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, APIKeyID: r.APIKeyID,
+			Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, APIKeyID: r.APIKeyID, Account: r.Account,
 			IgnoredParams: r.IgnoredParams, OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest},
 		Response: qp.Response{ResponseID: rs.ResponseID, Timestamp: rs.Timestamp, Status: rs.Status, HTTPStatus: rs.HTTPStatus,
 			FinishReason: rs.FinishReason, ChatID: rs.ChatID, ParentID: rs.ParentID, PromptTokens: rs.PromptTokens,
@@ -144,9 +144,20 @@ func asExchange(r *qp.RequestRecord) (qp.Exchange, bool) {
 	return ex, true
 }
 
-// copyKeys copies API keys (as hashes) and the stored Qwen credentials,
-// keeping what dst already has.
+// copyKeys copies API keys (as hashes), the stored Qwen accounts (their
+// passwords still sealed: the same QWENPROXY_SECRET_KEY opens them) and the
+// stored Qwen credentials, keeping what dst already has.
 func copyKeys(ctx context.Context, src, dst *Store) error {
+	accounts, err := src.Accounts(ctx)
+	if err != nil {
+		return fmt.Errorf("copy accounts: %w", err)
+	}
+	for _, a := range accounts {
+		if _, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, created_at, updated_at)
+			VALUES (?, ?, NULLIF(?, ''), ?, ?) ON CONFLICT DO NOTHING`, a.ID, a.Source, a.PasswordSealed, a.CreatedAt.UnixMilli(), a.UpdatedAt.UnixMilli()); err != nil {
+			return fmt.Errorf("copy account %s: %w", a.ID, err)
+		}
+	}
 	keys, err := src.APIKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("copy api keys: %w", err)

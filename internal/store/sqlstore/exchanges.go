@@ -34,6 +34,9 @@ func (s *Store) WriteExchanges(ctx context.Context, batch []qp.Exchange) error {
 // multi-row inserts. A call already stored (a batch replayed from the
 // spool) is skipped, so writing a batch twice stores it once.
 func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
+	if err := s.checkGuard(); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
 	if err := s.prepareChunks(ctx, len(b.Exchanges)); err != nil {
 		return fmt.Errorf("write batch: prepare: %w", err)
 	}
@@ -50,6 +53,9 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 	// it, and a delete holding it while waiting for those rows, deadlock.
 	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
 		return fmt.Errorf("write batch: lock: %w", err)
+	}
+	if b, err = withoutDeleted(ctx, tx, b); err != nil {
+		return fmt.Errorf("write batch: %w", err)
 	}
 	for i := range b.Sessions {
 		if _, err := tx.ExecContext(ctx, upsertSession, sessionArgs(&b.Sessions[i])...); err != nil {
@@ -81,8 +87,8 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 // The multi-row INSERTs of n rows each.
 func insertRequests(n int) string {
 	return `INSERT INTO requests
-		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params)
-		VALUES ` + values(`((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
+		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account)
+		VALUES ` + values(`((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
 		ON CONFLICT (request_id) DO NOTHING RETURNING request_id, id`
 }
 
@@ -90,8 +96,8 @@ func insertResponses(n int) string {
 	return `INSERT INTO responses
 		(request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
 		 chat_id, parent_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, duration_ms,
-		 upstream_attempts, error_type, error, created_at, upstream_errors, duration_us, new_chat_attempts)
-		VALUES ` + values(`(?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''), ?, ?)`, n) + `
+		 upstream_attempts, error_type, error, created_at, upstream_errors, duration_us, new_chat_attempts, account)
+		VALUES ` + values(`(?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''), ?, ?, NULLIF(?, ''))`, n) + `
 		RETURNING response_id, id`
 }
 
@@ -214,7 +220,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
 		args = append(args, rq.SessionID, rq.RequestID, rq.Timestamp.UnixMilli(), rq.Method, rq.Path, rq.Model, rq.Stream,
-			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, strings.Join(rq.IgnoredParams, ","))
+			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, strings.Join(rq.IgnoredParams, ","), rq.Account)
 	}
 	requestIDs, err := s.insertReturning(ctx, tx, insertRequests(len(chunk)), args)
 	if err != nil {
@@ -238,7 +244,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 			rs.Status, rs.HTTPStatus, rs.FinishReason, rs.ChatID, rs.ParentID,
 			rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens, ttftMillis(rq, rs),
 			rs.Duration.Milliseconds(), rs.UpstreamAttempts, rs.ErrorType, rs.ErrorMessage, rs.Timestamp.UnixMilli(),
-			strings.Join(rs.UpstreamErrors, "; "), rs.Duration.Microseconds(), rs.NewChatAttempts)
+			strings.Join(rs.UpstreamErrors, "; "), rs.Duration.Microseconds(), rs.NewChatAttempts, rq.Account)
 	}
 	if len(written) == 0 {
 		return nil, nil

@@ -103,6 +103,12 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	// Remembered first: a server still holding the session in memory must
+	// not write it back.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deleted_sessions (id, chat_id, deleted_at)
+		SELECT id, chat_id, ? FROM sessions WHERE id = ? ON CONFLICT DO NOTHING`, time.Now().UnixMilli(), id); err != nil {
+		return fmt.Errorf("delete session %s: %w", id, err)
+	}
 	parts, err := s.releaseParts(ctx, tx, "q.session_id = ?", id)
 	if err != nil {
 		return err
@@ -129,7 +135,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 const responseColumns = `r.id, r.request_id, q.request_id, COALESCE(r.session_id, ''), r.response_id, r.timestamp, r.model, r.stream,
 	r.status, r.http_status, COALESCE(r.finish_reason, ''), COALESCE(r.chat_id, ''), COALESCE(r.parent_id, ''),
 	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, r.duration_us,
-	r.upstream_attempts, r.new_chat_attempts, COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
+	r.upstream_attempts, r.new_chat_attempts, COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, ''), COALESCE(r.account, '')`
 
 func scanResponse(row interface{ Scan(...any) error }, extra ...any) (*qp.ResponseRecord, error) {
 	var r qp.ResponseRecord
@@ -138,7 +144,7 @@ func scanResponse(row interface{ Scan(...any) error }, extra ...any) (*qp.Respon
 	var us int64
 	dest := []any{&r.ID, &r.RequestID, &r.RequestUUID, &r.SessionID, &r.ResponseID, &ts, &r.Model, &r.Stream, &r.Status, &r.HTTPStatus,
 		&r.FinishReason, &r.ChatID, &r.ParentID, &r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &ttft, &us,
-		&r.UpstreamAttempts, &r.NewChatAttempts, &r.UpstreamErrors, &r.ErrorType, &r.Error}
+		&r.UpstreamAttempts, &r.NewChatAttempts, &r.UpstreamErrors, &r.ErrorType, &r.Error, &r.Account}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -167,17 +173,20 @@ func callFilter(w *where, f qp.CallFilter, prefix, timeCol string) {
 	if f.FinishReason != "" {
 		w.add(prefix+"finish_reason = ?", f.FinishReason)
 	}
+	if f.Account != "" {
+		w.add(prefix+"account = ?", f.Account)
+	}
 	w.addRange(timeCol, f.Range)
 }
 
 const requestColumns = `q.id, q.request_id, COALESCE(q.session_id, ''), q.timestamp, q.method, q.path, q.model, q.stream, q.client_ip,
-	q.user_agent, COALESCE(q.api_key_id, ''), COALESCE(q.ignored_params, '')`
+	q.user_agent, COALESCE(q.api_key_id, ''), COALESCE(q.ignored_params, ''), COALESCE(q.account, '')`
 
 func scanRequest(row interface{ Scan(...any) error }, extra ...any) (*qp.RequestRecord, error) {
 	var r qp.RequestRecord
 	var ts int64
 	var ignored string
-	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent, &r.APIKeyID, &ignored}
+	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent, &r.APIKeyID, &ignored, &r.Account}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -270,6 +279,7 @@ func (o *optionalResponse) dest() []any {
 func (o *optionalResponse) record(req *qp.RequestRecord) *qp.ResponseRecord {
 	r := o.r
 	r.RequestID, r.RequestUUID, r.SessionID, r.Model, r.Stream = req.ID, req.RequestID, req.SessionID, req.Model, req.Stream
+	r.Account = req.Account
 	r.Timestamp = time.UnixMilli(o.ts)
 	r.DurationMillis = float64(o.us) / 1000
 	if o.ttft.Valid {
@@ -365,13 +375,17 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 }
 
 // Response returns one response with its bodies.
-func (s *Store) Response(ctx context.Context, id int64) (*qp.ResponseRecord, error) {
+func (s *Store) Response(ctx context.Context, key string) (*qp.ResponseRecord, error) {
+	cond, arg := "r.response_id = ?", any(key)
+	if id, err := strconv.ParseInt(key, 10, 64); err == nil {
+		cond, arg = "r.id = ?", id
+	}
 	tx, err := s.snapshot(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("read response: %w", err)
+		return nil, fmt.Errorf("read response %s: %w", key, err)
 	}
 	defer tx.Rollback()
-	return s.responseWhere(ctx, tx, "r.id = ?", id)
+	return s.responseWhere(ctx, tx, cond, arg)
 }
 
 func (s *Store) responseWhere(ctx context.Context, db querier, cond string, arg any) (*qp.ResponseRecord, error) {

@@ -68,6 +68,9 @@ func rollupCount(f qp.CallFilter) (string, []any) {
 	if f.Model != "" {
 		w.add("model = ?", f.Model)
 	}
+	if f.Account != "" {
+		w.add("account = ?", f.Account)
+	}
 	return "SELECT COALESCE(SUM(" + col + "), 0) FROM stats_hourly" + w.sql(), w.args
 }
 

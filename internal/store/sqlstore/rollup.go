@@ -15,8 +15,9 @@ const hourMillis = int64(time.Hour / time.Millisecond)
 func hourOf(ms int64) int64 { return ms - ms%hourMillis }
 
 type rollupKey struct {
-	bucket int64
-	model  string
+	bucket  int64
+	model   string
+	account string
 }
 
 // addRollups folds a batch of exchanges into the hourly rollups.
@@ -24,7 +25,7 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 	groups := map[rollupKey]*stats.Acc{}
 	for i := range batch {
 		rq, rs := &batch[i].Request, &batch[i].Response
-		k := rollupKey{hourOf(rs.Timestamp.UnixMilli()), batch[i].AnsweringModel()}
+		k := rollupKey{hourOf(rs.Timestamp.UnixMilli()), batch[i].AnsweringModel(), rq.Account}
 		a := groups[k]
 		if a == nil {
 			a = stats.NewAcc(false)
@@ -39,7 +40,7 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 			DurationMillis: float64(rs.Duration.Microseconds()) / 1000, TTFTMillis: ttft})
 	}
 	for k, a := range groups {
-		old, err := scanRollup(tx.QueryRowContext(ctx, selectRollup, k.bucket, k.model))
+		old, err := scanRollup(tx.QueryRowContext(ctx, selectRollup, k.bucket, k.model, k.account))
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
@@ -57,7 +58,7 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 const rollupColumns = `requests, errors, prompt_tokens, completion_tokens, total_tokens,
 	duration_sum, duration_n, ttft_sum, ttft_n, duration_hist, ttft_hist`
 
-const selectRollup = `SELECT ` + rollupColumns + ` FROM stats_hourly WHERE bucket = ? AND model = ?`
+const selectRollup = `SELECT ` + rollupColumns + ` FROM stats_hourly WHERE bucket = ? AND model = ? AND account = ?`
 
 func scanRollup(row interface{ Scan(...any) error }, extra ...any) (*stats.Acc, error) {
 	a := stats.NewAcc(false)
@@ -71,15 +72,15 @@ func scanRollup(row interface{ Scan(...any) error }, extra ...any) (*stats.Acc, 
 	return a, nil
 }
 
-const rollupUpsert = `INSERT INTO stats_hourly (bucket, model, ` + rollupColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (bucket, model) DO UPDATE SET requests = excluded.requests, errors = excluded.errors,
+const rollupUpsert = `INSERT INTO stats_hourly (bucket, model, account, ` + rollupColumns + `)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (bucket, model, account) DO UPDATE SET requests = excluded.requests, errors = excluded.errors,
 		prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, total_tokens = excluded.total_tokens,
 		duration_sum = excluded.duration_sum, duration_n = excluded.duration_n, ttft_sum = excluded.ttft_sum, ttft_n = excluded.ttft_n,
 		duration_hist = excluded.duration_hist, ttft_hist = excluded.ttft_hist`
 
 func rollupArgs(k rollupKey, a *stats.Acc) []any {
-	return []any{k.bucket, k.model, a.Requests, a.Errors, a.PromptTokens, a.CompletionTokens, a.Total,
+	return []any{k.bucket, k.model, k.account, a.Requests, a.Errors, a.PromptTokens, a.CompletionTokens, a.Total,
 		a.DurationSum, a.DurationN, a.TTFTSum, a.TTFTN, a.DurationHist.Encode(), a.TTFTHist.Encode()}
 }
 
@@ -97,20 +98,21 @@ func rebuildRollups(ctx context.Context, tx *txn, buckets map[int64]bool) error 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM stats_hourly WHERE bucket = ?`, b); err != nil {
 			return fmt.Errorf("rebuild rollup: %w", err)
 		}
-		groups := map[string]*stats.Acc{}
+		groups := map[rollupKey]*stats.Acc{}
 		err := scanCalls(ctx, tx, `WHERE timestamp >= ? AND timestamp < ?`, []any{b, b + hourMillis}, func(c stats.Call) {
-			a := groups[c.Model]
+			k := rollupKey{b, c.Model, c.Account}
+			a := groups[k]
 			if a == nil {
 				a = stats.NewAcc(false)
-				groups[c.Model] = a
+				groups[k] = a
 			}
 			a.Add(c)
 		})
 		if err != nil {
 			return err
 		}
-		for model, a := range groups {
-			if err := writeRollup(ctx, tx, rollupKey{b, model}, a); err != nil {
+		for k, a := range groups {
+			if err := writeRollup(ctx, tx, k, a); err != nil {
 				return err
 			}
 		}
@@ -142,7 +144,7 @@ type queryer interface {
 
 // scanCalls feeds the responses matching where to fn.
 func scanCalls(ctx context.Context, q queryer, where string, args []any, fn func(stats.Call)) error {
-	rows, err := q.QueryContext(ctx, `SELECT model, status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
+	rows, err := q.QueryContext(ctx, `SELECT model, COALESCE(account, ''), status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
 		COALESCE(total_tokens, 0), CAST(duration_us AS DOUBLE PRECISION) / 1000, ttft_ms FROM responses `+where, args...)
 	if err != nil {
 		return fmt.Errorf("read calls: %w", err)
@@ -152,7 +154,7 @@ func scanCalls(ctx context.Context, q queryer, where string, args []any, fn func
 		var c stats.Call
 		var status string
 		var ttft sql.NullFloat64
-		if err := rows.Scan(&c.Model, &status, &c.PromptTokens, &c.CompletionTokens, &c.TotalTokens, &c.DurationMillis, &ttft); err != nil {
+		if err := rows.Scan(&c.Model, &c.Account, &status, &c.PromptTokens, &c.CompletionTokens, &c.TotalTokens, &c.DurationMillis, &ttft); err != nil {
 			return fmt.Errorf("read calls: %w", err)
 		}
 		c.Error = status != qp.StatusSuccess

@@ -47,6 +47,14 @@ func (l *sessionLock) Session(ctx context.Context) (*qp.Session, error) {
 }
 
 func (l *sessionLock) Save(ctx context.Context, s qp.Session) error {
+	var deleted int
+	err := l.conn.QueryRowContext(ctx, l.rebind(`SELECT COUNT(*) FROM deleted_sessions WHERE id = ? AND chat_id = ?`), s.ID, s.ChatID).Scan(&deleted)
+	if err != nil {
+		return fmt.Errorf("save session %s: %w", s.ID, err)
+	}
+	if deleted > 0 {
+		return nil // deleted during the turn: it stays deleted
+	}
 	if _, err := l.conn.ExecContext(ctx, l.rebind(upsertSession), sessionArgs(&s)...); err != nil {
 		return fmt.Errorf("save session %s: %w", s.ID, err)
 	}

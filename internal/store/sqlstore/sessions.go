@@ -5,19 +5,21 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	qp "qwenproxy"
 )
 
 const sessionColumns = `id, chat_id, COALESCE(parent_id, ''), model, first_user_message, message_count,
-	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at, told_system_hash, told_tools_hash`
+	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at, told_system_hash, told_tools_hash,
+	COALESCE(api_key_id, ''), COALESCE(account, '')`
 
 func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session, error) {
 	var s qp.Session
 	var created, accessed, expires int64
 	dest := []any{&s.ID, &s.ChatID, &s.ParentID, &s.Model, &s.FirstUserMessage, &s.MessageCount,
-		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash}
+		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash, &s.APIKeyID, &s.Account}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -28,9 +30,9 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 // upsertSession writes a session's whole current state.
 const upsertSession = `INSERT INTO sessions
 	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at,
-		told_system_hash, told_tools_hash)
-	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?)
-	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model,
+		told_system_hash, told_tools_hash, api_key_id, account)
+	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''))
+	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
 		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash,
 		told_system_hash = excluded.told_system_hash, told_tools_hash = excluded.told_tools_hash,
 		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at
@@ -40,7 +42,8 @@ const upsertSession = `INSERT INTO sessions
 
 func sessionArgs(s *qp.Session) []any {
 	return []any{s.ID, s.ChatID, s.ParentID, s.Model, s.FirstUserMessage, s.MessageCount,
-		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli(), s.ToldSystemHash, s.ToldToolsHash}
+		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli(), s.ToldSystemHash, s.ToldToolsHash,
+		s.APIKeyID, s.Account}
 }
 
 // Session returns one session by id, expired or not.
@@ -66,6 +69,125 @@ func (s *Store) SessionByKey(ctx context.Context, key string, now time.Time) (*q
 		return nil, fmt.Errorf("find session by key: %w", err)
 	}
 	return sess, nil
+}
+
+// Deleted reports whether the session id on Qwen chat chatID was deleted:
+// its state must never be written back.
+func (s *Store) Deleted(ctx context.Context, id, chatID string) (bool, error) {
+	var one int
+	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM deleted_sessions WHERE id = ? AND chat_id = ?`, id, chatID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read deleted session %s: %w", id, err)
+	}
+	return true, nil
+}
+
+// withoutDeleted leaves out of b the states of deleted sessions, so that
+// nothing brings a deleted session back, and records without a session the
+// calls whose session does not exist: made in a deleted one, or whose
+// state was lost (dropped over the recorder's memory budget). No foreign
+// key can then hold a batch back for ever. It returns b itself when nothing
+// changes, else a copy.
+func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error) {
+	ids := map[string]bool{}
+	for i := range b.Sessions {
+		ids[b.Sessions[i].ID] = true
+	}
+	for i := range b.Exchanges {
+		if id := b.Exchanges[i].Request.SessionID; id != "" {
+			ids[id] = true
+		}
+	}
+	if len(ids) == 0 {
+		return b, nil
+	}
+	args := make([]any, 0, len(ids))
+	for id := range ids {
+		args = append(args, id)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id, chat_id FROM deleted_sessions WHERE id IN (?`+strings.Repeat(`, ?`, len(args)-1)+`)`, args...)
+	if err != nil {
+		return b, fmt.Errorf("read deleted sessions: %w", err)
+	}
+	defer rows.Close()
+	type chat struct{ id, chatID string }
+	deleted := map[chat]bool{}
+	for rows.Next() {
+		var c chat
+		if err := rows.Scan(&c.id, &c.chatID); err != nil {
+			return b, fmt.Errorf("read deleted sessions: %w", err)
+		}
+		deleted[c] = true
+	}
+	if err := rows.Err(); err != nil {
+		return b, fmt.Errorf("read deleted sessions: %w", err)
+	}
+	rows.Close()
+
+	out := qp.Batch{Sessions: b.Sessions, Exchanges: b.Exchanges}
+	kept := map[string]bool{} // sessions this batch writes
+	if len(deleted) > 0 {
+		out.Sessions = nil
+		for _, sess := range b.Sessions {
+			if !deleted[chat{sess.ID, sess.ChatID}] {
+				out.Sessions = append(out.Sessions, sess)
+			}
+		}
+	}
+	for _, sess := range out.Sessions {
+		kept[sess.ID] = true
+	}
+	// Calls whose session this batch does not write need it in the table.
+	missing := map[string]bool{}
+	for i := range b.Exchanges {
+		if id := b.Exchanges[i].Request.SessionID; id != "" && !kept[id] {
+			missing[id] = true
+		}
+	}
+	if err := keepExisting(ctx, q, missing); err != nil {
+		return b, err
+	}
+	copied := false // the caller's exchanges are not changed in place
+	for i := range b.Exchanges {
+		rq, chatID := b.Exchanges[i].Request, b.Exchanges[i].Response.ChatID
+		if rq.SessionID != "" && (deleted[chat{rq.SessionID, chatID}] || missing[rq.SessionID]) {
+			if !copied {
+				out.Exchanges, copied = append([]qp.Exchange(nil), b.Exchanges...), true
+			}
+			out.Exchanges[i].Request.SessionID = ""
+		}
+	}
+	return out, nil
+}
+
+// keepExisting removes from ids those that name a session row.
+func keepExisting(ctx context.Context, q querier, ids map[string]bool) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(ids))
+	for id := range ids {
+		args = append(args, id)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id FROM sessions WHERE id IN (?`+strings.Repeat(`, ?`, len(args)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("read sessions: %w", err)
+		}
+		delete(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read sessions: %w", err)
+	}
+	return nil
 }
 
 // ForgetExpiredKeys clears the lookup key of every expired session.

@@ -16,11 +16,13 @@ import (
 func (s *Store) Stats(ctx context.Context, q qp.StatsQuery) (*qp.Stats, error) {
 	exact := q.SessionID != ""
 	totals, byModel, byBucket := stats.NewAcc(exact), stats.NewGroups(exact), stats.NewGroups(exact)
+	byAccount := stats.NewGroups(exact)
 	bucketKey := bucketNamer(q.Bucket)
 	addCall := func(ts int64) func(stats.Call) {
 		return func(c stats.Call) {
 			totals.Add(c)
 			byModel.Get(c.Model).Add(c)
+			byAccount.Get(c.Account).Add(c)
 			if bucketKey != nil {
 				byBucket.Get(bucketKey(ts)).Add(c)
 			}
@@ -33,10 +35,10 @@ func (s *Store) Stats(ctx context.Context, q qp.StatsQuery) (*qp.Stats, error) {
 		if err := s.scanTimedCalls(ctx, w, addCall); err != nil {
 			return nil, err
 		}
-	} else if err := s.rollupStats(ctx, q, totals, byModel, byBucket, bucketKey, addCall); err != nil {
+	} else if err := s.rollupStats(ctx, q, totals, byModel, byAccount, byBucket, bucketKey, addCall); err != nil {
 		return nil, err
 	}
-	out := &qp.Stats{Totals: totals.Group(""), ByModel: byModel.List(), Approximate: !exact}
+	out := &qp.Stats{Totals: totals.Group(""), ByModel: byModel.List(), ByAccount: byAccount.List(), Approximate: !exact}
 	if bucketKey != nil {
 		out.ByBucket = byBucket.List()
 	}
@@ -47,10 +49,13 @@ func (s *Store) modelAndRange(w *where, q qp.StatsQuery, r qp.TimeRange) {
 	if q.Model != "" {
 		w.add("model = ?", q.Model)
 	}
+	if q.Account != "" {
+		w.add("account = ?", q.Account)
+	}
 	w.addRange("timestamp", r)
 }
 
-func (s *Store) rollupStats(ctx context.Context, q qp.StatsQuery, totals *stats.Acc, byModel, byBucket *stats.Groups,
+func (s *Store) rollupStats(ctx context.Context, q qp.StatsQuery, totals *stats.Acc, byModel, byAccount, byBucket *stats.Groups,
 	bucketKey func(int64) string, addCall func(int64) func(stats.Call)) error {
 	// Whole hours come from rollups; the partial hours at each end from rows.
 	var from, to int64 = 0, 1 << 62
@@ -70,20 +75,24 @@ func (s *Store) rollupStats(ctx context.Context, q qp.StatsQuery, totals *stats.
 	if q.Model != "" {
 		w.add("model = ?", q.Model)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT bucket, model, `+rollupColumns+` FROM stats_hourly`+w.sql(), w.args...)
+	if q.Account != "" {
+		w.add("account = ?", q.Account)
+	}
+	rows, err := s.read.QueryContext(ctx, `SELECT bucket, model, account, `+rollupColumns+` FROM stats_hourly`+w.sql(), w.args...)
 	if err != nil {
 		return fmt.Errorf("read rollups: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var bucket int64
-		var model string
-		a, err := scanRollup(rows, &bucket, &model)
+		var model, account string
+		a, err := scanRollup(rows, &bucket, &model, &account)
 		if err != nil {
 			return fmt.Errorf("read rollups: %w", err)
 		}
 		totals.Merge(a)
 		byModel.Get(model).Merge(a)
+		byAccount.Get(account).Merge(a)
 		if bucketKey != nil {
 			byBucket.Get(bucketKey(bucket)).Merge(a)
 		}
@@ -110,7 +119,7 @@ func (s *Store) rollupStats(ctx context.Context, q qp.StatsQuery, totals *stats.
 
 // scanTimedCalls feeds each matching response to addCall(timestamp).
 func (s *Store) scanTimedCalls(ctx context.Context, w where, addCall func(int64) func(stats.Call)) error {
-	rows, err := s.read.QueryContext(ctx, `SELECT timestamp, model, status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
+	rows, err := s.read.QueryContext(ctx, `SELECT timestamp, model, COALESCE(account, ''), status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
 		COALESCE(total_tokens, 0), CAST(duration_us AS DOUBLE PRECISION) / 1000, ttft_ms FROM responses`+w.sql(), w.args...)
 	if err != nil {
 		return fmt.Errorf("read calls: %w", err)
@@ -121,7 +130,7 @@ func (s *Store) scanTimedCalls(ctx context.Context, w where, addCall func(int64)
 		var c stats.Call
 		var status string
 		var ttft *float64
-		if err := rows.Scan(&ts, &c.Model, &status, &c.PromptTokens, &c.CompletionTokens, &c.TotalTokens, &c.DurationMillis, &ttft); err != nil {
+		if err := rows.Scan(&ts, &c.Model, &c.Account, &status, &c.PromptTokens, &c.CompletionTokens, &c.TotalTokens, &c.DurationMillis, &ttft); err != nil {
 			return fmt.Errorf("read calls: %w", err)
 		}
 		c.Error, c.TTFTMillis = status != qp.StatusSuccess, ttft

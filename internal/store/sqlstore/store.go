@@ -59,6 +59,7 @@ type Store struct {
 	locks      *sql.DB // connections held by session locks (shared databases)
 	migrations fs.FS
 	describe   string
+	guard      func() error
 
 	codec *bodies.Codec // bodies' compression
 	known knownParts    // body parts recently stored
@@ -77,12 +78,17 @@ type Config struct {
 	Locks      *sql.DB
 	Migrations fs.FS  // NNNN_name.sql files at its root
 	Describe   string // names the database in messages, without secrets
+	// Guard, when set, is checked before every write and health check: an
+	// error (a SQLite file deleted or replaced under the server) fails them,
+	// so the recorder keeps its records in the spool instead of writing
+	// them where no one will find them.
+	Guard func() error
 }
 
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: &pool{c.Write, c.Dialect.Rebind}, read: &pool{c.Read, c.Dialect.Rebind},
-		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, stmts: map[string]*sql.Stmt{}, codec: bodies.NewCodec()}
+		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, stmts: map[string]*sql.Stmt{}, codec: bodies.NewCodec(), guard: c.Guard}
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".
@@ -137,6 +143,9 @@ func (s *Store) Close() error {
 // Check proves the database takes writes and reads: it rewrites one row and
 // reads it back.
 func (s *Store) Check(ctx context.Context) error {
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
 	now := time.Now().UnixMilli()
 	if _, err := s.write.ExecContext(ctx, `INSERT INTO health (id, checked_at) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, now); err != nil {
@@ -158,4 +167,12 @@ func (s *Store) ReclaimSpace(ctx context.Context) error {
 		return fmt.Errorf("reclaim space: %w", err)
 	}
 	return nil
+}
+
+// checkGuard runs the backend's guard, if any.
+func (s *Store) checkGuard() error {
+	if s.guard == nil {
+		return nil
+	}
+	return s.guard()
 }

@@ -1,0 +1,64 @@
+package qwenproxy
+
+import (
+	"context"
+	"time"
+)
+
+// Account sources.
+const (
+	AccountStored      = "stored"      // added with `qwenproxy accounts add`; its password is in the database
+	AccountEnvironment = "environment" // named by QWEN_ACCOUNTS / QWEN_ACCOUNTS_FILE
+)
+
+// AccountRecord is a Qwen account as the database keeps it: its shared
+// state and, sealed (AES-GCM with QWENPROXY_SECRET_KEY), its secrets. The
+// sealed fields are opaque text; "" when nothing is stored.
+type AccountRecord struct {
+	ID             string // the e-mail, lower-cased
+	Source         string // AccountStored or AccountEnvironment
+	PasswordSealed string
+	CookiesSealed  string    // the Cookie header of the current sign-in
+	TokenExpiresAt time.Time // of that sign-in's JWT; zero when none
+	AccountState
+	SignInUntil time.Time // an instance is signing in until then
+	Calls       int64
+	Failures    map[string]int64 // by failure class
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// AccountState is the part of an account's state every instance shares.
+type AccountState struct {
+	State            string // ready, cooling_down, rate_limited, auth_failed
+	FailureClass     string // the class of the failure that caused the state
+	CooldownUntil    time.Time
+	FailedCredential string    // fingerprint of the password Qwen refused (auth_failed)
+	StateAt          time.Time // when the state changed: the newest wins
+}
+
+// AccountStore keeps the Qwen accounts and their shared state.
+type AccountStore interface {
+	// Accounts lists every account, by id.
+	Accounts(ctx context.Context) ([]AccountRecord, error)
+	// PutAccount creates an account or, when it exists, replaces its source
+	// and password (sealed) and resets its state: the credentials changed.
+	PutAccount(ctx context.Context, a AccountRecord) error
+	// EnsureAccount creates an account with no stored password unless it exists.
+	EnsureAccount(ctx context.Context, id, source string, now time.Time) error
+	// DeleteAccount removes an account (ErrNotFound if there is none).
+	DeleteAccount(ctx context.Context, id string) error
+	// SaveAccountState writes st unless the stored state is newer.
+	SaveAccountState(ctx context.Context, id string, st AccountState) error
+	// AddAccountCounts adds calls and failures (by class) to the totals.
+	AddAccountCounts(ctx context.Context, id string, calls int64, failures map[string]int64) error
+	// ClaimSignIn marks id as being signed in until until, unless another
+	// instance holds an unexpired claim or already stored a token that
+	// expires after minExpiry; it reports whether the claim was taken.
+	ClaimSignIn(ctx context.Context, id string, now, until, minExpiry time.Time) (bool, error)
+	// SaveAccountToken stores a sign-in's sealed cookies and expiry, and
+	// ends the claim.
+	SaveAccountToken(ctx context.Context, id, cookiesSealed string, expires time.Time) error
+	// ResealAccounts rewrites every sealed secret through reseal (key rotation).
+	ResealAccounts(ctx context.Context, reseal func(id, sealed string) (string, error)) (int, error)
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/accounts"
+)
+
+// accountsCmd manages the Qwen accounts the proxy signs in itself. No
+// password or token is ever printed.
+func accountsCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	c, action, args, err := newActionCLI("accounts", "ls", args, getenv, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	switch action {
+	case "add":
+		email := c.fs.String("email", "", "the account's e-mail address (its password is read from standard input)")
+		if err := c.openOrCreate(ctx, args); err != nil {
+			return err
+		}
+		return accountsAdd(ctx, c, *email, stdin)
+	case "ls":
+		if err := c.openOrCreate(ctx, args); err != nil {
+			return err
+		}
+		return accountsList(ctx, c)
+	case "rm":
+		id, err := c.openWithID(ctx, args, "qwenproxy accounts rm EMAIL")
+		if err != nil {
+			return err
+		}
+		id = strings.ToLower(id)
+		recs, err := c.store.Accounts(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			if r.ID == id && r.Source == qp.AccountEnvironment {
+				return fmt.Errorf("%s comes from QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) of a server: remove it there", id)
+			}
+		}
+		if err := c.store.DeleteAccount(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "account %s removed; a running server stops using it within seconds\n", id)
+		return nil
+	case "test":
+		id, rest := idArg(args)
+		if err := c.openOrCreate(ctx, rest); err != nil {
+			return err
+		}
+		if id == "" {
+			id = c.fs.Arg(0)
+		}
+		return accountsTest(ctx, c, strings.ToLower(id))
+	case "rekey":
+		if err := c.openOrCreate(ctx, args); err != nil {
+			return err
+		}
+		return accountsRekey(ctx, c)
+	}
+	return fmt.Errorf("unknown action %q (want add, ls, rm, test or rekey)", action)
+}
+
+// accountsAdd stores an account with its password sealed. Without a key it
+// refuses: a password is never stored in clear.
+func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) error {
+	id, err := accounts.NormalizeEmail(email)
+	if err != nil {
+		return fmt.Errorf("--email: %w", err)
+	}
+	if c.cfg.SecretKey == nil {
+		return fmt.Errorf("not stored: %w", accounts.ErrNoKey)
+	}
+	in := openSecretInput(stdin, c.stderr)
+	password, _, err := in.line("Qwen password for " + id + ": ")
+	in.close()
+	if err != nil {
+		return err
+	}
+	if password == "" {
+		return errors.New("no password given on standard input")
+	}
+	sealed, err := c.cfg.SecretKey.Seal(password, id)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if err := c.store.PutAccount(ctx, qp.AccountRecord{ID: id, Source: qp.AccountStored, PasswordSealed: sealed, CreatedAt: now, UpdatedAt: now}); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "account %s stored (password sealed); a running server signs it in within seconds\n", id)
+	return nil
+}
+
+// accountRow is one line of `accounts ls`.
+type accountRow struct {
+	ID             string           `json:"id"`
+	Source         string           `json:"source"`
+	State          string           `json:"state"`
+	FailureClass   string           `json:"failure_class,omitempty"`
+	CooldownUntil  *time.Time       `json:"cooldown_until,omitempty"`
+	TokenExpiresAt *time.Time       `json:"token_expires_at,omitempty"`
+	Calls          int64            `json:"calls"`
+	Failures       map[string]int64 `json:"failures"`
+	Note           string           `json:"note,omitempty"`
+}
+
+// accountsList shows every account the database knows and those
+// QWEN_ACCOUNTS names that no server has used yet: state, cooldown, token
+// expiry, calls and failures by class — never a secret.
+func accountsList(ctx context.Context, c *cli) error {
+	recs, err := c.store.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	var rows []accountRow
+	seen := map[string]bool{}
+	for _, r := range recs {
+		seen[r.ID] = true
+		row := accountRow{ID: r.ID, Source: r.Source, State: r.State, FailureClass: r.FailureClass, Calls: r.Calls, Failures: r.Failures}
+		if row.Failures == nil {
+			row.Failures = map[string]int64{}
+		}
+		if !r.CooldownUntil.IsZero() {
+			if r.CooldownUntil.After(now) {
+				t := r.CooldownUntil
+				row.CooldownUntil = &t
+			} else if r.State != accounts.StateAuthFailed {
+				row.State, row.FailureClass = accounts.StateReady, ""
+			}
+		}
+		if !r.TokenExpiresAt.IsZero() {
+			t := r.TokenExpiresAt
+			row.TokenExpiresAt = &t
+		}
+		switch {
+		case r.State == accounts.StateAuthFailed:
+			row.Note = "Qwen refused the password; set it again (accounts add) or change QWEN_ACCOUNTS"
+		case r.FailureClass == string(accounts.ClassFirewall):
+			row.Note = "Qwen answered with a firewall or captcha page"
+		}
+		if r.Source == qp.AccountStored {
+			if c.cfg.SecretKey == nil {
+				row.Note = strings.TrimPrefix(row.Note+"; no QWENPROXY_SECRET_KEY here to open its password", "; ")
+			} else if _, err := c.cfg.SecretKey.Open(r.PasswordSealed, r.ID); err != nil {
+				row.Note = strings.TrimPrefix(row.Note+"; QWENPROXY_SECRET_KEY does not open its password (add it again, or give the old key too)", "; ")
+			}
+		}
+		rows = append(rows, row)
+	}
+	for _, l := range c.cfg.QwenAccounts {
+		if !seen[l.Email] {
+			rows = append(rows, accountRow{ID: l.Email, Source: qp.AccountEnvironment, State: accounts.StateReady, Failures: map[string]int64{},
+				Note: "in QWEN_ACCOUNTS; not used by a server yet"})
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
+	if *c.asJSON {
+		if rows == nil {
+			rows = []accountRow{}
+		}
+		return c.printJSON(rows)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(c.stdout, "no Qwen accounts (add one with `qwenproxy accounts add --email E`, or set QWEN_ACCOUNTS)")
+		return nil
+	}
+	return c.table("ACCOUNT\tSOURCE\tSTATE\tCOOLDOWN UNTIL\tTOKEN EXPIRES\tCALLS\tFAILURES\tNOTE", func(w io.Writer) {
+		for _, r := range rows {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Source, r.State, optTime(r.CooldownUntil), optTime(r.TokenExpiresAt),
+				r.Calls, failureList(r.Failures), r.Note)
+		}
+	})
+}
+
+func optTime(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return ms(*t)
+}
+
+func failureList(f map[string]int64) string {
+	if len(f) == 0 {
+		return "-"
+	}
+	var parts []string
+	for class, n := range f {
+		parts = append(parts, fmt.Sprintf("%s=%d", class, n))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// accountsRekey re-seals every stored secret under the first key of
+// QWENPROXY_SECRET_KEY (key rotation: set "NEW,OLD", run rekey, then drop OLD).
+func accountsRekey(ctx context.Context, c *cli) error {
+	if c.cfg.SecretKey == nil {
+		return accounts.ErrNoKey
+	}
+	n, err := c.store.ResealAccounts(ctx, func(id, sealed string) (string, error) { return c.cfg.SecretKey.Reseal(sealed, id) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%d accounts re-sealed under the first key of QWENPROXY_SECRET_KEY; the other keys can now be dropped\n", n)
+	return nil
+}

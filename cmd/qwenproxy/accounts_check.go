@@ -1,0 +1,71 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+
+	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/qwen"
+)
+
+// accountsTest runs the doctor's round trip (model list, new chat, a
+// one-word completion) as account id, or as every account in turn, after
+// signing it in; it reports each outcome to the accounts' shared state and
+// fails when any account failed.
+func accountsTest(ctx context.Context, c *cli, id string) error {
+	cfg := c.cfg
+	pool := accounts.New(accounts.Config{Store: c.store, Credentials: c.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts,
+		Cookie: qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies},
+		SignIn: (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent}).SignIn, RateLimitCooldown: cfg.RateLimitCooldown})
+	loop, stop := context.WithCancel(ctx)
+	defer func() { stop(); pool.Wait() }()
+	pool.Start(loop)
+	var ids []string
+	for _, st := range pool.Snapshot() {
+		if id == "" || st.ID == id {
+			ids = append(ids, st.ID)
+		}
+	}
+	if len(ids) == 0 {
+		if id != "" {
+			return fmt.Errorf("no account %s", id)
+		}
+		return errors.New("no Qwen account is configured")
+	}
+	failed := 0
+	for _, acct := range ids {
+		fmt.Fprintf(c.stdout, "account %s\n", acct)
+		actx := accounts.With(ctx, acct)
+		creds, err := pool.Credentials(actx) // signs the account in
+		rep := &doctorReport{BaseURL: cfg.QwenBaseURL, WebVersion: cmp.Or(cfg.QwenWebVersion, qwen.DefaultWebVersion), Credentials: acct}
+		out := doctorPrinter{w: c.stdout, scrub: secretScrubber(creds)}
+		if err != nil {
+			out.step(doctorStep{Name: "sign-in", Error: err.Error()})
+			var se *accounts.SignInError
+			if errors.As(err, &se) {
+				err = se.Upstream() // diagnosed like the same failure of any call
+			}
+		} else {
+			client := qwen.New(qwen.Config{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
+				Credentials: qwen.StaticCredentials(creds), Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout})
+			err = doctor(actx, client, creds, cfg.DefaultModel, rep, &out)
+			pool.Report(acct, err)
+		}
+		d := qwen.Diagnose(err)
+		if err != nil {
+			failed++
+			out.printf("%s\tFAILED\t%s: %s\n", acct, d.Name, d.Advice)
+			continue
+		}
+		out.printf("%s\tok\n", acct)
+	}
+	if err := pool.Sync(ctx); err != nil {
+		fmt.Fprintf(c.stderr, "the accounts' state could not be saved: %v\n", err)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d accounts failed", failed, len(ids))
+	}
+	return nil
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/qwensim"
+)
+
+const (
+	key1 = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	key2 = "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+)
+
+func TestAccountsCommands(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.AddAccount("ada@example.com", " pass:word, with spaces ")
+	db := filepath.Join(t.TempDir(), "a.db")
+	vars := map[string]string{"DATABASE_PATH": db, "QWEN_BASE_URL": sim.URL, "QWEN_ACCOUNTS": "env@example.com:env-secret"}
+	env := func(k string) string { return vars[k] }
+	var printed strings.Builder
+	run := func(stdin string, args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
+		printed.WriteString(out.String() + errOut.String())
+		return code, out.String() + errOut.String()
+	}
+
+	// Without a key nothing is stored, and the user is told why.
+	if code, out := run(" pass:word, with spaces \n", "accounts", "add", "--email", "ada@example.com"); code != 1 ||
+		!strings.Contains(out, "QWENPROXY_SECRET_KEY") {
+		t.Fatalf("add without a key: %d %s", code, out)
+	}
+	vars["QWENPROXY_SECRET_KEY"] = key1
+	if code, out := run("x\n", "accounts", "add", "--email", "not an address"); code != 1 || !strings.Contains(out, "e-mail") {
+		t.Fatalf("add with a bad e-mail: %d %s", code, out)
+	}
+	if code, out := run(" pass:word, with spaces \n", "accounts", "add", "--email", "Ada@Example.com"); code != 0 || !strings.Contains(out, "ada@example.com") {
+		t.Fatalf("add: %d %s", code, out)
+	}
+
+	// ls shows the stored account and the environment's, never a secret.
+	code, out := run("", "accounts", "ls", "--json")
+	var rows []accountRow
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 2 || rows[0].ID != "ada@example.com" || rows[1].ID != "env@example.com" {
+		t.Fatalf("ls: %d %s", code, out)
+	}
+
+	// test signs the account in and makes a round trip; the password is right.
+	if code, out := run("", "accounts", "test", "ada@example.com"); code != 0 || !strings.Contains(out, "ada@example.com\tok") {
+		t.Fatalf("test: %d %s", code, out)
+	}
+	if sim.SignIns("ada@example.com") != 1 {
+		t.Fatalf("%d sign-ins", sim.SignIns("ada@example.com"))
+	}
+	// The environment account's password is wrong for the simulator.
+	if code, out := run("", "accounts", "test", "env@example.com"); code != 1 || !strings.Contains(out, "FAILED") {
+		t.Fatalf("test of a refused account: %d %s", code, out)
+	}
+	code, out = run("", "accounts", "ls")
+	if code != 0 || !strings.Contains(out, "auth_failed") || !strings.Contains(out, "auth=1") {
+		t.Fatalf("ls after tests: %d %s", code, out)
+	}
+
+	// Key rotation: the new key first, then rekey, then the old key can go.
+	vars["QWENPROXY_SECRET_KEY"] = key2 + "," + key1
+	if code, out := run("", "accounts", "rekey"); code != 0 || !strings.Contains(out, "re-sealed") {
+		t.Fatalf("rekey: %d %s", code, out)
+	}
+	vars["QWENPROXY_SECRET_KEY"] = key2
+	if code, out := run("", "accounts", "test", "ada@example.com"); code != 0 {
+		t.Fatalf("test after rotation: %d %s", code, out)
+	}
+	vars["QWENPROXY_SECRET_KEY"] = key1 // the old key alone no longer opens it
+	if code, out := run("", "accounts", "ls"); code != 0 || !strings.Contains(out, "does not open its password") {
+		t.Fatalf("ls with a key that does not open: %d %s", code, out)
+	}
+	vars["QWENPROXY_SECRET_KEY"] = key2
+
+	if code, out := run("", "accounts", "rm", "env@example.com"); code != 1 || !strings.Contains(out, "QWEN_ACCOUNTS") {
+		t.Fatalf("rm of an environment account: %d %s", code, out)
+	}
+	if code, out := run("", "accounts", "rm", "ADA@example.com"); code != 0 || !strings.Contains(out, "removed") {
+		t.Fatalf("rm: %d %s", code, out)
+	}
+	if code, _ := run("", "accounts", "rm", "ada@example.com"); code != 1 {
+		t.Fatal("removing a missing account succeeded")
+	}
+
+	// Nothing printed, and nothing in the file, is a secret.
+	raw, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wal, err := os.ReadFile(db + "-wal"); err == nil {
+		raw = append(raw, wal...)
+	}
+	for _, secret := range []string{"pass:word", "env-secret", "token=eyJ", "eyJ"} {
+		// (A bare "eyJ" may occur by chance in sealed base64; the file is
+		// checked for the JWT as a cookie.)
+		if secret != "eyJ" && bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("the database file holds %q", secret)
+		}
+		if strings.Contains(printed.String(), secret) {
+			t.Errorf("the commands printed %q", secret)
+		}
+	}
+}

@@ -1,0 +1,552 @@
+package main
+
+import (
+	"bufio"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The durability tests run the real binary through the faults an operator's
+// worst day brings — a full disk, a deleted database file, kill -9 — and
+// count the calls it acknowledged against the rows it stored.
+
+// server is a running `qwenproxy serve --mock-upstream` whose log is kept.
+type proxyProcess struct {
+	cmd  *exec.Cmd
+	base string
+	mu   sync.Mutex
+	logs []string
+	exit chan error
+}
+
+// serveLogged starts the binary on db with more environment and keeps its
+// log lines.
+func serveLogged(t *testing.T, bin, db string, env ...string) *proxyProcess {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--port", "0", "--mock-upstream", "--database-path", db)
+	cmd.Env = append(append(os.Environ(), "LOG_FORMAT=json", "QWEN_TOKEN=", "QWEN_COOKIES="), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &proxyProcess{cmd: cmd, exit: make(chan error, 1)}
+	t.Cleanup(func() { cmd.Process.Kill(); <-s.exit })
+	addr := make(chan string, 1)
+	go func() {
+		lines := bufio.NewScanner(stderr)
+		lines.Buffer(nil, 1<<20)
+		for lines.Scan() {
+			var entry struct{ Msg, Addr string }
+			if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "listening" {
+				addr <- entry.Addr
+			}
+			s.mu.Lock()
+			s.logs = append(s.logs, lines.Text())
+			s.mu.Unlock()
+		}
+		close(addr)
+		s.exit <- cmd.Wait()
+	}()
+	a, ok := <-addr
+	if !ok {
+		t.Fatalf("server never said where it listens:\n%s", s.log())
+	}
+	s.base = "http://" + a
+	return s
+}
+
+func (s *proxyProcess) log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.logs, "\n")
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *proxyProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.exit:
+		s.exit <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, s.log())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("no exit after SIGTERM:\n%s", s.log())
+	}
+}
+
+// call makes one chat call and returns its status and X-Request-Id.
+func (s *proxyProcess) call(t *testing.T, text string) (int, string) {
+	t.Helper()
+	client := &http.Client{Timeout: 30 * time.Second}
+	resp, err := client.Post(s.base+"/v1/chat/completions", "application/json",
+		strings.NewReader(`{"model":"qwen3-max","messages":[{"role":"user","content":`+fmt.Sprintf("%q", text)+`}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("X-Request-Id")
+}
+
+// callsAnswered makes n chat calls that must all be answered, and returns
+// their request ids.
+func (s *proxyProcess) callsAnswered(t *testing.T, n int, text string) []string {
+	t.Helper()
+	var ids []string
+	for i := range n {
+		code, id := s.call(t, fmt.Sprint(text, " ", i))
+		if code != 200 {
+			t.Fatalf("call %d (%s): %d", i, text, code)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// health returns the status and body of a health route.
+func (s *proxyProcess) health(t *testing.T, route string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(s.base + route)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, body
+}
+
+// recorderStat reads one of /health/detailed's recorder figures.
+func (s *proxyProcess) recorderStat(t *testing.T, name string) float64 {
+	_, body := s.health(t, "/health/detailed")
+	v, _ := body["recorder"].(map[string]any)[name].(float64)
+	return v
+}
+
+// waitPlaced waits, bounded, until nothing waits in the spool or in memory.
+func (s *proxyProcess) waitPlaced(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for s.recorderStat(t, "held") > 0 || s.recorderStat(t, "spool_bytes") > 0 {
+		if time.Now().After(deadline) {
+			_, body := s.health(t, "/health/detailed")
+			t.Fatalf("records still wait after 30 s: %v", body["recorder"])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitQueue waits, bounded, until the recorder's writer has taken every
+// queued record (and placed it somewhere).
+func (s *proxyProcess) waitQueue(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for s.recorderStat(t, "queued") > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the recorder's queue did not empty in 30 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// storedIDs is the set of request ids stored in the SQLite file db.
+func storedIDs(t *testing.T, db string) map[string]bool {
+	t.Helper()
+	conn, err := sql.Open("sqlite", "file:"+db+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var check string
+	if err := conn.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Fatalf("integrity_check: %q %v", check, err)
+	}
+	var orphans int
+	if err := conn.QueryRow(`SELECT COUNT(*) FROM requests q WHERE NOT EXISTS (SELECT 1 FROM responses r WHERE r.request_id = q.id)`).Scan(&orphans); err != nil || orphans != 0 {
+		t.Fatalf("%d requests without a response (%v)", orphans, err)
+	}
+	rows, err := conn.Query(`SELECT q.request_id FROM requests q JOIN responses r ON r.request_id = q.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	ids := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids[id] = true
+	}
+	return ids
+}
+
+// missing is how many of acked are not in stored.
+func missing(acked []string, stored map[string]bool) int {
+	n := 0
+	for _, id := range acked {
+		if !stored[id] {
+			n++
+		}
+	}
+	return n
+}
+
+// smallDisk mounts a tmpfs of size bytes and returns its directory and a
+// way to fill it to the last byte (undone by the returned free). A file-size
+// limit is not a full disk (EFBIG, not ENOSPC), so only a real file system
+// will do; mounting one needs root.
+func smallDisk(t *testing.T, size string) (dir string, fill func() (free func())) {
+	t.Helper()
+	dir = t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("a full disk needs a tmpfs of our own (root): mount: %v %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	return dir, func() func() {
+		path := filepath.Join(dir, "filler")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, chunk := range []int{1 << 20, 4 << 10, 1} {
+			buf := make([]byte, chunk)
+			for {
+				if _, err := f.Write(buf); err != nil {
+					if !errors.Is(err, syscall.ENOSPC) {
+						t.Fatal(err)
+					}
+					break
+				}
+			}
+		}
+		f.Close()
+		return func() {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func TestDurability(t *testing.T) {
+	bin := buildBinary(t)
+
+	// Issue 13, item 1: a full disk under the database and its spool.
+	t.Run("a full disk loses no acknowledged call", func(t *testing.T) {
+		dir, fill := smallDisk(t, "16m")
+		db := filepath.Join(dir, "qwenproxy.db")
+		s := serveLogged(t, bin, db)
+		acked := s.callsAnswered(t, 5, "before")
+		free := fill()
+		acked = append(acked, s.callsAnswered(t, 300, "disk full")...)
+		if code, body := s.health(t, "/health/ready"); code != 503 {
+			t.Fatalf("ready on a full disk: %d %v", code, body)
+		}
+		s.waitQueue(t)
+		if s.recorderStat(t, "held") == 0 {
+			t.Fatal("nothing held in memory while neither the database nor the spool takes writes")
+		}
+		free()
+		s.waitPlaced(t)
+		if code, body := s.health(t, "/health/ready"); code != 200 {
+			t.Fatalf("ready once space returned: %d %v", code, body)
+		}
+		s.stop(t)
+		if n := missing(acked, storedIDs(t, db)); n != 0 || strings.Contains(s.log(), "record dropped") {
+			t.Fatalf("%d of %d acknowledged calls missing\n%s", n, len(acked), s.log())
+		}
+	})
+
+	t.Run("a full disk under RECORDING_REQUIRED refuses calls rather than serve them unrecorded", func(t *testing.T) {
+		dir, fill := smallDisk(t, "16m")
+		db := filepath.Join(dir, "qwenproxy.db")
+		s := serveLogged(t, bin, db, "RECORDING_REQUIRED=true")
+		free := fill()
+		// The first call on the full disk finds out that nothing takes
+		// records: it was answered before, and waits in memory.
+		code, id := s.call(t, "the disk just filled")
+		if code != 200 {
+			t.Fatalf("first call on a full disk: %d", code)
+		}
+		acked := []string{id}
+		deadline := time.Now().Add(30 * time.Second)
+		for s.recorderStat(t, "held") == 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("the first call's record never went to memory")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		for i := range 20 {
+			if code, _ := s.call(t, fmt.Sprint("required ", i)); code != 503 {
+				t.Fatalf("call %d on a full disk under RECORDING_REQUIRED: %d", i, code)
+			}
+		}
+		free()
+		s.waitPlaced(t)
+		if code, _ := s.call(t, "space is back"); code != 200 {
+			t.Fatalf("call once space returned: %d", code)
+		}
+		s.stop(t)
+		if n := missing(acked, storedIDs(t, db)); n != 0 {
+			t.Fatalf("%d of %d acknowledged calls missing", n, len(acked))
+		}
+	})
+
+	t.Run("what exceeds the memory budget is dropped, logged by request id and kept in readiness", func(t *testing.T) {
+		dir, fill := smallDisk(t, "16m")
+		db := filepath.Join(dir, "qwenproxy.db")
+		s := serveLogged(t, bin, db, "RECORDER_MEMORY_BUDGET=20000")
+		free := fill()
+		acked := s.callsAnswered(t, 40, "over budget")
+		s.waitQueue(t)
+		free()
+		s.waitPlaced(t)
+		dropped := int(s.recorderStat(t, "dropped"))
+		code, body := s.health(t, "/health/ready")
+		if dropped == 0 || code != 503 || !strings.Contains(fmt.Sprint(body["checks"]), "records were lost") {
+			t.Fatalf("dropped %d; ready %d %v", dropped, code, body)
+		}
+		s.stop(t)
+		stored := storedIDs(t, db)
+		logs := s.log()
+		lost := 0
+		for _, id := range acked {
+			if stored[id] {
+				continue
+			}
+			lost++
+			if !strings.Contains(logs, `"msg":"record dropped","request_id":"`+id+`"`) {
+				t.Errorf("call %s lost without a log line naming it", id)
+			}
+		}
+		if lost != dropped {
+			t.Fatalf("%d calls lost, %d counted as dropped", lost, dropped)
+		}
+	})
+}
+
+func TestDeletedDatabaseFileKeepsCalls(t *testing.T) {
+	// Issue 13, item 2: the database file deleted under a running server.
+	bin := buildBinary(t)
+	db := filepath.Join(t.TempDir(), "qwenproxy.db")
+	s := serveLogged(t, bin, db)
+	s.callsAnswered(t, 20, "before")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(db + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	acked := s.callsAnswered(t, 100, "after the delete")
+	code, body := s.health(t, "/health/ready")
+	if checks := fmt.Sprint(body["checks"]); code != 503 || !strings.Contains(checks, "deleted or replaced") {
+		t.Fatalf("ready with the database file gone: %d %v", code, body)
+	}
+	s.waitQueue(t)
+	s.stop(t)
+	if !strings.Contains(s.log(), "deleted or replaced") {
+		t.Fatalf("the log never says the database file went:\n%s", s.log())
+	}
+	// A new database file at the next start receives the spooled calls.
+	s = serveLogged(t, bin, db)
+	s.waitPlaced(t)
+	s.stop(t)
+	if n := missing(acked, storedIDs(t, db)); n != 0 {
+		t.Fatalf("%d of %d calls answered after the delete are missing", n, len(acked))
+	}
+}
+
+// killUnderLoad runs 8 clients against the binary, kills it with SIGKILL at
+// the 300th answer, and returns the answered calls' ids and the database.
+func killUnderLoad(t *testing.T, bin string, env ...string) (acked []string, db string) {
+	t.Helper()
+	db = filepath.Join(t.TempDir(), "qwenproxy.db")
+	s := serveLogged(t, bin, db, env...)
+	var mu sync.Mutex
+	loaded := make(chan struct{})
+	var wg sync.WaitGroup
+	for c := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 30 * time.Second}
+			for i := 0; ; i++ {
+				resp, err := client.Post(s.base+"/v1/chat/completions", "application/json",
+					strings.NewReader(fmt.Sprintf(`{"model":"qwen3-max","messages":[{"role":"user","content":"load %d.%d"}]}`, c, i)))
+				if err != nil {
+					return // killed
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 {
+					return // cut by the kill: not acknowledged
+				}
+				mu.Lock()
+				acked = append(acked, resp.Header.Get("X-Request-Id"))
+				if len(acked) == 300 {
+					close(loaded)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	<-loaded
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	return acked, db
+}
+
+func TestKillNineWithRecorderSync(t *testing.T) {
+	// Issue 13, item 3: with RECORDER_SYNC=true not one answered call is
+	// lost to kill -9; without it, what the recorder had not committed yet.
+	bin := buildBinary(t)
+	// afterRestart starts the server again on the killed one's database
+	// (which replays its spool: spooled records survived), makes a call,
+	// stops it, and returns how many answered calls are missing.
+	afterRestart := func(t *testing.T, acked []string, db string, env ...string) int {
+		t.Helper()
+		s := serveLogged(t, bin, db, env...)
+		s.waitPlaced(t)
+		if code, _ := s.call(t, "after the crash"); code != 200 {
+			t.Fatalf("after restart: %d", code)
+		}
+		s.stop(t)
+		return missing(acked, storedIDs(t, db))
+	}
+	t.Run("sync", func(t *testing.T) {
+		env := []string{"RECORDER_SYNC=true", "RECORDER_QUEUE_SIZE=64"}
+		acked, db := killUnderLoad(t, bin, env...)
+		if n := afterRestart(t, acked, db, env...); n != 0 {
+			t.Fatalf("RECORDER_SYNC=true: %d of %d answered calls missing after kill -9", n, len(acked))
+		}
+		t.Logf("RECORDER_SYNC=true: answered %d, all stored", len(acked))
+	})
+	t.Run("async", func(t *testing.T) {
+		// What is lost is what the writer had not committed: the batch in
+		// its hands (RECORDER_BATCH_SIZE) and the queue behind it
+		// (RECORDER_QUEUE_SIZE; beyond it records are spooled before the
+		// answer). A small queue makes that bound worth checking.
+		acked, db := killUnderLoad(t, bin, "RECORDER_QUEUE_SIZE=64")
+		n := afterRestart(t, acked, db)
+		t.Logf("RECORDER_SYNC=false: answered %d, missing %d after kill -9", len(acked), n)
+		if n > 64+100 {
+			t.Fatalf("%d answered calls missing after kill -9; the bound is RECORDER_QUEUE_SIZE + RECORDER_BATCH_SIZE = 164", n)
+		}
+	})
+}
+
+// serveFails runs `qwenproxy serve` expecting it to refuse to start, and
+// returns what it said.
+func serveFails(t *testing.T, bin string, args []string, env ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--mock-upstream"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "QWEN_TOKEN=", "QWEN_COOKIES="), env...)
+	done := make(chan struct{})
+	var out []byte
+	var err error
+	go func() { out, err = cmd.CombinedOutput(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("serve started where it must refuse")
+	}
+	if err == nil {
+		t.Fatalf("serve exited cleanly where it must refuse:\n%s", out)
+	}
+	return string(out)
+}
+
+// Issue 13, items 14 and 15: a second server on one SQLite file (or one
+// spool) refuses to start, with a clear message, while the CLI still reads;
+// and a start that fails creates nothing.
+func TestOneServerPerDatabaseAndFailedStartsCreateNothing(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "qwenproxy.db")
+	s := serveLogged(t, bin, db)
+	if code, _ := s.call(t, "hello"); code != 200 {
+		t.Fatalf("call: %d", code)
+	}
+	out := serveFails(t, bin, []string{"--port", "0", "--database-path", db})
+	if !strings.Contains(out, "another qwenproxy server already serves the database") {
+		t.Fatalf("second server on one file said:\n%s", out)
+	}
+	out = serveFails(t, bin, []string{"--port", "0", "--database-path", filepath.Join(dir, "other.db")}, "RECORDER_SPOOL="+db+".spool")
+	if !strings.Contains(out, "each instance needs its own RECORDER_SPOOL") {
+		t.Fatalf("second server on one spool said:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "other.db")); err == nil {
+		t.Fatal("a refused start created its database")
+	}
+	cli := exec.Command(bin, "requests", "--database-path", db, "--json")
+	if b, err := cli.CombinedOutput(); err != nil || !strings.Contains(string(b), `"request_id"`) {
+		t.Fatalf("the CLI cannot read while the server runs: %v\n%s", err, b)
+	}
+	s.stop(t)
+
+	fresh := filepath.Join(t.TempDir(), "never", "qwenproxy.db")
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // a port in use
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	for _, args := range [][]string{
+		{"--port", port, "--database-path", fresh},
+		{"--port", "0", "--host", "0.0.0.0", "--database-path", fresh}, // no keys: refused
+	} {
+		out := serveFails(t, bin, args)
+		if _, err := os.Stat(filepath.Dir(fresh)); err == nil {
+			t.Fatalf("serve %v failed but created %s:\n%s", args, filepath.Dir(fresh), out)
+		}
+	}
+
+	// A database that exists but stores no keys is refused before any
+	// migration touches it.
+	existing := filepath.Join(t.TempDir(), "existing.db")
+	if err := os.WriteFile(existing, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out = serveFails(t, bin, []string{"--port", "0", "--host", "0.0.0.0", "--database-path", existing})
+	if !strings.Contains(out, "refusing to listen on 0.0.0.0 without API keys") {
+		t.Fatalf("serve on 0.0.0.0 without keys said:\n%s", out)
+	}
+	conn, err := sql.Open("sqlite", "file:"+existing+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var tables int
+	if err := conn.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'`).Scan(&tables); err != nil || tables != 0 {
+		t.Fatalf("a refused start left %d tables in the existing database (%v)", tables, err)
+	}
+}

@@ -1,0 +1,113 @@
+package accounts
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"strings"
+)
+
+// Login is an e-mail and password the proxy signs in with.
+type Login struct {
+	Email    string // lower-cased
+	Password string
+}
+
+// ParseList reads QWEN_ACCOUNTS: email:password pairs separated by commas.
+// The password is everything after the first ':' up to the next comma (use
+// QWEN_ACCOUNTS_FILE for passwords containing commas). Errors name the
+// entry by position and e-mail, never the password.
+func ParseList(v string) ([]Login, error) {
+	var out []Login
+	var errs []error
+	for i, entry := range strings.Split(v, ",") {
+		if strings.TrimSpace(entry) == "" {
+			continue
+		}
+		l, err := parseEntry(entry)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("QWEN_ACCOUNTS entry %d: %w", i+1, err))
+			continue
+		}
+		out = append(out, l)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return dedupe(out, "QWEN_ACCOUNTS")
+}
+
+// ParseFile reads QWEN_ACCOUNTS_FILE: one email:password per line; blank
+// lines and lines starting with # are skipped. The password is the rest of
+// the line after the first ':' (commas included), without the line break.
+func ParseFile(path string) ([]Login, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("QWEN_ACCOUNTS_FILE: %w", err)
+	}
+	defer f.Close()
+	return parseLines(f, "QWEN_ACCOUNTS_FILE "+path)
+}
+
+func parseLines(r io.Reader, name string) ([]Login, error) {
+	var out []Login
+	var errs []error
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 64<<10)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimRight(sc.Text(), "\r")
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		l, err := parseEntry(line)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s line %d: %w", name, n, err))
+			continue
+		}
+		out = append(out, l)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return dedupe(out, name)
+}
+
+func parseEntry(entry string) (Login, error) {
+	email, password, ok := strings.Cut(entry, ":")
+	email = strings.TrimSpace(email)
+	if !ok || password == "" {
+		return Login{}, fmt.Errorf("%q has no password: write email:password", email)
+	}
+	id, err := NormalizeEmail(email)
+	if err != nil {
+		return Login{}, err
+	}
+	return Login{Email: id, Password: password}, nil
+}
+
+// NormalizeEmail checks an e-mail address and lower-cases it: the account's id.
+func NormalizeEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || email == CookieID {
+		return "", fmt.Errorf("%q is not an e-mail address", email)
+	}
+	return strings.ToLower(email), nil
+}
+
+func dedupe(in []Login, name string) ([]Login, error) {
+	seen := map[string]bool{}
+	for _, l := range in {
+		if seen[l.Email] {
+			return nil, fmt.Errorf("%s: %s is listed twice", name, l.Email)
+		}
+		seen[l.Email] = true
+	}
+	return in, nil
+}

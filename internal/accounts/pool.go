@@ -1,0 +1,416 @@
+// Package accounts keeps the Qwen accounts the proxy speaks as: accounts it
+// signs in itself (QWEN_ACCOUNTS, QWEN_ACCOUNTS_FILE, `qwenproxy accounts
+// add`) and the pasted browser cookie (QWEN_COOKIES or `qwenproxy
+// credentials set`, the account with id "cookie"). The Pool hands new
+// conversations to the least recently used usable account, cools accounts
+// down by failure class, signs them in again before their JWT expires, and —
+// on a shared database — shares their state with the other instances.
+//
+// Calls never wait on the database: the pool answers from memory and a
+// background loop exchanges state with the store, backing off while it is
+// down. Only a sign-in (rare: at start, before expiry, after a 401) touches
+// the store on a call's path, with short timeouts.
+package accounts
+
+import (
+	"context"
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/qwen"
+)
+
+// CookieID is the id of the account made of pasted browser credentials.
+const CookieID = "cookie"
+
+// Class is a kind of account failure. The set is fixed (it labels metrics).
+type Class string
+
+const (
+	ClassRateLimited Class = "rate_limited" // Qwen's quota: out for the hours Qwen gives
+	ClassFirewall    Class = "firewall"     // a firewall or captcha page: out briefly, with backoff
+	ClassServer      Class = "server"       // 5xx: out briefly, with backoff
+	ClassNetwork     Class = "network"      // cannot reach Qwen: out briefly, with backoff
+	ClassTimeout     Class = "timeout"      // counted, no cooldown (the call waited its whole timeout)
+	ClassAuth        Class = "auth"         // credentials refused: out until they change
+)
+
+// Classes lists every class, for metrics.
+var Classes = []Class{ClassRateLimited, ClassFirewall, ClassServer, ClassNetwork, ClassTimeout, ClassAuth}
+
+// States of an account.
+const (
+	StateReady       = "ready"
+	StateCoolingDown = "cooling_down" // firewall, 5xx, connection failures
+	StateRateLimited = "rate_limited"
+	StateAuthFailed  = "auth_failed"
+	StateLocked      = "locked" // a stored password that no configured key opens
+)
+
+// States lists every state, for metrics.
+var States = []string{StateReady, StateCoolingDown, StateRateLimited, StateAuthFailed, StateLocked}
+
+// ClassOf says whose fault an upstream failure is: the account's (a class)
+// or not ("": a bad request, an unknown chat, a cut stream…).
+func ClassOf(err error) Class {
+	if err == nil {
+		return ""
+	}
+	if se, ok := err.(*SignInError); ok {
+		return se.Class
+	}
+	qe, ok := qwen.AsError(err)
+	if !ok {
+		return ""
+	}
+	switch qe.Kind {
+	case qwen.KindRateLimited:
+		return ClassRateLimited
+	case qwen.KindFirewall:
+		return ClassFirewall
+	case qwen.KindServer:
+		return ClassServer
+	case qwen.KindNetwork:
+		return ClassNetwork
+	case qwen.KindTimeout:
+		return ClassTimeout
+	case qwen.KindAuth:
+		return ClassAuth
+	}
+	return ""
+}
+
+// Config configures a Pool. Zero durations take the defaults noted.
+type Config struct {
+	Store       qp.AccountStore    // nil: state kept in this process only
+	Credentials qp.CredentialStore // stored browser credentials (win over Cookie); nil: none
+	Sealer      *Sealer            // nil: no secret is stored or shared
+	Logins      []Login            // QWEN_ACCOUNTS / QWEN_ACCOUNTS_FILE
+	Cookie      qwen.Credentials   // QWEN_TOKEN / QWEN_COOKIES
+	// SignIn signs a login in (Signer.SignIn in production).
+	SignIn func(ctx context.Context, l Login) (SignedIn, error)
+	// RateLimitCooldown applies when Qwen's RateLimited answer gives no
+	// hours (QWEN_RATE_LIMIT_COOLDOWN). Default 6 h.
+	RateLimitCooldown time.Duration
+	BriefCooldown     time.Duration // first brief cooldown, doubling per failure in a row; zero: none (QWEN_FAILURE_COOLDOWN)
+	MaxBriefCooldown  time.Duration // default 5 min
+	SyncInterval      time.Duration // state exchange with the store; default 2 s
+	Log               *slog.Logger
+	Now               func() time.Time
+}
+
+// Pool is the set of accounts.
+type Pool struct {
+	cfg  Config
+	now  func() time.Time
+	log  *slog.Logger
+	kick chan struct{} // wakes the sync loop after a state change
+	wg   sync.WaitGroup
+	// storeDown is set while the store fails, so that sign-ins do not wait
+	// on it (they neither share nor adopt tokens then).
+	storeDown atomic.Bool
+
+	mu       sync.Mutex
+	accounts map[string]*account
+}
+
+type account struct {
+	id             string
+	source         string // qp.AccountStored, qp.AccountEnvironment, or "cookie"
+	password       string // in memory only; "" for the cookie account
+	sealedPassword string // as stored, to notice a change
+	fingerprint    string // of the credentials (auth_failed lasts until they change)
+	locked         string // why a stored password cannot be used
+	cookies        string // the Cookie header to send
+	umid           string // bx-umidtoken (cookie account only, optional)
+	cookieSource   string // the cookie account's: stored or environment
+	expires        time.Time
+	obtained       time.Time // when cookies were obtained (refresh timing)
+	refreshAfter   time.Time // a failed refresh is not tried again before then
+	st             qp.AccountState
+	strikes        int // brief failures in a row
+	lastUsed       time.Time
+	signing        chan struct{} // closed when the sign-in in progress ends
+	signErr        error         // the last sign-in's failure
+	dirty          bool          // st must be written to the store
+	calls          int64
+	failures       map[Class]int64
+	unsynced       int64           // calls not yet added to the store's totals
+	unsyncedF      map[Class]int64 // failures not yet added
+}
+
+// New builds a pool from the configuration. Call Start to load stored
+// accounts and run the background loop.
+func New(cfg Config) *Pool {
+	if cfg.RateLimitCooldown <= 0 {
+		cfg.RateLimitCooldown = 6 * time.Hour
+	}
+	if cfg.MaxBriefCooldown <= 0 {
+		cfg.MaxBriefCooldown = 5 * time.Minute
+	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = 2 * time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	p := &Pool{cfg: cfg, now: cfg.Now, log: cfg.Log, kick: make(chan struct{}, 1), accounts: map[string]*account{}}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	for _, l := range cfg.Logins {
+		p.accounts[l.Email] = newAccount(l.Email, qp.AccountEnvironment, l.Password)
+	}
+	p.setCookie(cfg.Cookie, qp.AccountEnvironment)
+	return p
+}
+
+func newAccount(id, source, password string) *account {
+	return &account{id: id, source: source, password: password, fingerprint: fingerprint(id, password),
+		st: qp.AccountState{State: StateReady}, failures: map[Class]int64{}, unsyncedF: map[Class]int64{}}
+}
+
+// fingerprint identifies credentials without revealing them: PBKDF2 of the
+// secret, salted with the account id. It is what a shared auth_failed state
+// is tied to, so that new credentials get a new try.
+func fingerprint(id, secret string) string {
+	if secret == "" {
+		return ""
+	}
+	k, err := pbkdf2.Key(sha256.New, secret, []byte("qwenproxy account "+id), 4096, 12)
+	if err != nil {
+		return ""
+	}
+	return hex.EncodeToString(k)
+}
+
+// setCookie makes c the cookie account's credentials (none: no such
+// account); source says where they come from (stored or environment). New
+// values end an auth_failed state. Called with p.mu held or before the pool
+// is shared.
+func (p *Pool) setCookie(c qwen.Credentials, source string) {
+	if !c.Configured() {
+		delete(p.accounts, CookieID)
+		return
+	}
+	if a := p.accounts[CookieID]; a != nil && a.umid == c.Token && a.cookies == c.Cookies {
+		a.cookieSource = source
+		return // unchanged (the common case, every few seconds)
+	}
+	fp := fingerprint(CookieID, c.Token+"\n"+c.Cookies)
+	a := newAccount(CookieID, CookieID, "")
+	if old := p.accounts[CookieID]; old != nil {
+		a.calls, a.failures, a.lastUsed = old.calls, old.failures, old.lastUsed
+	}
+	a.fingerprint, a.cookies, a.umid, a.cookieSource = fp, c.Cookies, c.Token, source
+	a.expires, _ = c.Expiry()
+	p.accounts[CookieID] = a
+}
+
+type ctxKey struct{}
+
+// With returns ctx naming the account an upstream call speaks as.
+func With(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, id)
+}
+
+// From returns the account ctx names, or "".
+func From(ctx context.Context) string { id, _ := ctx.Value(ctxKey{}).(string); return id }
+
+// usable reports whether a can take a call at now.
+func (a *account) usable(now time.Time) bool {
+	switch {
+	case a.locked != "":
+		return false
+	case a.st.State == StateAuthFailed:
+		return false
+	case a.st.State == StateCoolingDown || a.st.State == StateRateLimited:
+		return !now.Before(a.st.CooldownUntil)
+	}
+	return true
+}
+
+// Usable reports whether account id can take a call now.
+func (p *Pool) Usable(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a := p.accounts[id]
+	return a != nil && a.usable(p.now())
+}
+
+// RetryHere says whether a retryable failure of the account ctx names
+// should be retried on that account (qwen.Config.RetryHere): not when it is
+// the account's fault and another account can take the call at once.
+func (p *Pool) RetryHere(ctx context.Context, err error) bool {
+	id := From(ctx)
+	switch ClassOf(err) {
+	case ClassRateLimited, ClassServer, ClassNetwork, ClassFirewall:
+	default:
+		return true // not the account's fault ("The chat is in progress!")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	for other, a := range p.accounts {
+		if other != id && a.usable(now) {
+			return false
+		}
+	}
+	return true
+}
+
+// Pick returns the least recently used usable account not in exclude and
+// marks it used. With none, it returns an *Unavailable saying why.
+func (p *Pool) Pick(exclude map[string]bool) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	var best *account
+	for _, a := range p.accounts {
+		if exclude[a.id] || !a.usable(now) {
+			continue
+		}
+		if best == nil || a.lastUsed.Before(best.lastUsed) || (a.lastUsed.Equal(best.lastUsed) && a.id < best.id) {
+			best = a
+		}
+	}
+	if best == nil {
+		return "", p.unavailable(now)
+	}
+	best.lastUsed = now
+	return best.id, nil
+}
+
+// unavailable explains why no account can take a call. p.mu is held.
+func (p *Pool) unavailable(now time.Time) *Unavailable {
+	u := &Unavailable{Accounts: len(p.accounts), Reason: ReasonNone}
+	if u.Accounts == 0 {
+		return u
+	}
+	rateLimited, rejected := 0, 0
+	for _, a := range p.accounts {
+		switch {
+		case a.st.State == StateAuthFailed || a.locked != "":
+			rejected++
+		case a.usable(now):
+			continue // usable but excluded: tried in this call already
+		default:
+			if a.st.State == StateRateLimited {
+				rateLimited++
+			}
+			if wait := a.st.CooldownUntil.Sub(now); u.RetryAfter == 0 || wait < u.RetryAfter {
+				u.RetryAfter = wait
+			}
+		}
+	}
+	switch {
+	case rejected == u.Accounts:
+		u.Reason = ReasonRejected
+	case rateLimited > 0 && rateLimited+rejected == u.Accounts:
+		u.Reason = ReasonRateLimited
+	default:
+		u.Reason = ReasonCoolingDown
+	}
+	return u
+}
+
+// Unavailable returns nil when an account can take a call, else an
+// *Unavailable saying why none can.
+func (p *Pool) Unavailable() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	for _, a := range p.accounts {
+		if a.usable(now) {
+			return nil
+		}
+	}
+	return p.unavailable(now)
+}
+
+// Report records how a call on account id ended: nil for a success, else
+// its error (failures that are not the account's only count as calls).
+func (p *Pool) Report(id string, err error) {
+	class := ClassOf(err)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a := p.accounts[id]
+	if a == nil {
+		return
+	}
+	now := p.now()
+	a.calls++
+	a.unsynced++
+	if class != "" {
+		a.failures[class]++
+		a.unsyncedF[class]++
+	}
+	switch {
+	case err == nil:
+		a.strikes = 0
+		if a.st.State != StateReady {
+			p.setState(a, qp.AccountState{State: StateReady}, now)
+		}
+	case class == ClassRateLimited:
+		p.setState(a, qp.AccountState{State: StateRateLimited, FailureClass: string(class), CooldownUntil: now.Add(p.rateLimitFor(err))}, now)
+	case class == ClassFirewall || class == ClassServer || class == ClassNetwork:
+		a.strikes++
+		p.setState(a, qp.AccountState{State: StateCoolingDown, FailureClass: string(class), CooldownUntil: now.Add(p.brief(a.strikes))}, now)
+	case class == ClassAuth:
+		p.setState(a, qp.AccountState{State: StateAuthFailed, FailureClass: string(class), FailedCredential: a.fingerprint}, now)
+	}
+}
+
+// rateLimitFor is how long a rate limit lasts: the hours of Qwen's daily
+// quota answer (or the configured default when it gives none), or an HTTP
+// 429's Retry-After (or a brief backoff: that is throttling, not the quota).
+func (p *Pool) rateLimitFor(err error) time.Duration {
+	var retry time.Duration
+	daily := true
+	if qe, ok := qwen.AsError(err); ok {
+		retry, daily = qe.RetryAfter, qe.Code == "RateLimited" || qe.Code == "Too_Many_Requests"
+	} else if se, ok := err.(*SignInError); ok {
+		retry = se.RetryAfter
+	}
+	switch {
+	case retry > 0:
+		return retry
+	case daily:
+		return p.cfg.RateLimitCooldown
+	}
+	return p.brief(1)
+}
+
+// brief is the cooldown after n brief failures in a row.
+func (p *Pool) brief(n int) time.Duration {
+	d := p.cfg.BriefCooldown
+	if d <= 0 {
+		return 0
+	}
+	for i := 1; i < n && d < p.cfg.MaxBriefCooldown; i++ {
+		d *= 2
+	}
+	return min(d, p.cfg.MaxBriefCooldown)
+}
+
+// setState changes a's state now and has the sync loop share it. p.mu is held.
+func (p *Pool) setState(a *account, st qp.AccountState, now time.Time) {
+	st.StateAt = now
+	if !a.st.StateAt.Before(now) { // keep states strictly ordered in time
+		st.StateAt = a.st.StateAt.Add(time.Millisecond)
+	}
+	if st.State != a.st.State {
+		p.log.Info("qwen account state", "account", a.id, "state", st.State, "class", st.FailureClass, "cooldown_until", st.CooldownUntil)
+	}
+	a.st, a.dirty = st, true
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}

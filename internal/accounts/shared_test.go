@@ -1,0 +1,64 @@
+package accounts_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/store/storetest"
+)
+
+// TestOneSignInForInstancesStartingTogether: two pools (two instances) on
+// one database ask for the same account's token at the same moment; one
+// signs in, the other adopts its token from the database.
+func TestOneSignInForInstancesStartingTogether(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var signIns atomic.Int32
+		started, release := make(chan struct{}, 2), make(chan struct{})
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			n := signIns.Add(1)
+			started <- struct{}{}
+			<-release
+			return accounts.SignedIn{Cookies: "token=from-" + string(rune('0'+n)), Expires: time.Now().Add(time.Hour)}, nil
+		}
+		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
+		var pools []*accounts.Pool
+		for range 2 {
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn})
+			if err := p.Sync(context.Background()); err != nil { // as Start does: the account's row exists
+				t.Fatal(err)
+			}
+			pools = append(pools, p)
+		}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		got := make([]string, 2)
+		var wg sync.WaitGroup
+		for i, p := range pools {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := p.Credentials(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				got[i] = c.Cookies
+			}()
+		}
+		// One of them has claimed the sign-in and is signing in; the other
+		// waits for its token (it would sign in itself only after 15 s).
+		<-started
+		close(release)
+		wg.Wait()
+		if n := signIns.Load(); n != 1 || got[0] != got[1] || got[0] == "" {
+			t.Fatalf("%d sign-ins; tokens %q and %q", n, got[0], got[1])
+		}
+	})
+}

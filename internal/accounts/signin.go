@@ -1,0 +1,196 @@
+package accounts
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"qwenproxy/internal/qwen"
+)
+
+// SignedIn is what a successful sign-in gives: the Cookie header to send
+// (token=<JWT> and whatever else Qwen set) and the JWT's expiry (zero when
+// it has none).
+type SignedIn struct {
+	Cookies string
+	Expires time.Time
+}
+
+// SignInError is a failed sign-in, classed like any upstream failure:
+// ClassAuth for a refused password, ClassFirewall for a captcha or firewall
+// page, ClassRateLimited, ClassServer, ClassNetwork.
+type SignInError struct {
+	Class      Class
+	Status     int
+	Message    string
+	RetryAfter time.Duration
+}
+
+func (e *SignInError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("sign-in: %s (HTTP %d): %s", e.Class, e.Status, e.Message)
+	}
+	return fmt.Sprintf("sign-in: %s: %s", e.Class, e.Message)
+}
+
+// Upstream is the failure as an upstream *qwen.Error of the same kind, for
+// the callers that classify those (the server's errors, the doctor).
+func (e *SignInError) Upstream() *qwen.Error {
+	kind := map[Class]qwen.Kind{ClassAuth: qwen.KindAuth, ClassFirewall: qwen.KindFirewall, ClassRateLimited: qwen.KindRateLimited,
+		ClassNetwork: qwen.KindNetwork, ClassTimeout: qwen.KindTimeout}[e.Class]
+	if kind == "" {
+		kind = qwen.KindServer
+	}
+	return &qwen.Error{Kind: kind, Status: e.Status, Message: "signing the account in: " + e.Message, RetryAfter: e.RetryAfter}
+}
+
+// Signer signs accounts in at Qwen: POST /api/v1/auths/signin with
+// {"email", "password": lower-case hex SHA-256 of the password} (the web
+// app's form, per Qwen2API's token-manager.js and Qwen2API_Go's SignIn; see
+// qwen-2026.md §1.2). The answer carries the JWT as "token" (top level, or
+// under "data" in the v2 form) and in Set-Cookie.
+type Signer struct {
+	BaseURL   string
+	UserAgent string
+	HTTP      *http.Client
+	Timeout   time.Duration // default 30 s
+}
+
+// HashPassword is the form Qwen's sign-in takes: lower-case hex SHA-256.
+func HashPassword(password string) string {
+	sum := sha256.Sum256([]byte(password))
+	return hex.EncodeToString(sum[:])
+}
+
+// SignIn signs l in. The password never appears in an error.
+func (s *Signer) SignIn(ctx context.Context, l Login) (SignedIn, error) {
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	body, err := json.Marshal(map[string]string{"email": l.Email, "password": HashPassword(l.Password)})
+	if err != nil {
+		return SignedIn{}, fmt.Errorf("encode sign-in: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(s.BaseURL, "/")+"/api/v1/auths/signin", bytes.NewReader(body))
+	if err != nil {
+		return SignedIn{}, fmt.Errorf("build sign-in request: %w", err)
+	}
+	ua := s.UserAgent
+	if ua == "" {
+		ua = qwen.DefaultUserAgent
+	}
+	req.Header.Set("User-Agent", ua)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("source", "web")
+	req.Header.Set("x-request-id", qwen.NewUUID())
+	hc := s.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		if parent.Err() != nil {
+			return SignedIn{}, parent.Err() // the caller gave up: not the account's fault
+		}
+		if ctx.Err() != nil {
+			return SignedIn{}, &SignInError{Class: ClassNetwork, Message: "Qwen did not answer the sign-in within " + timeout.String()}
+		}
+		return SignedIn{}, &SignInError{Class: ClassNetwork, Message: "cannot reach Qwen: " + err.Error()}
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return SignedIn{}, &SignInError{Class: ClassNetwork, Status: resp.StatusCode, Message: "sign-in answer broke off: " + err.Error()}
+	}
+	if f := signInFailure(resp, b); f != nil {
+		return SignedIn{}, f
+	}
+	var answer struct {
+		Token string `json:"token"`
+		Data  struct {
+			Token string `json:"token"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(b, &answer)
+	token := answer.Token
+	if token == "" {
+		token = answer.Data.Token
+	}
+	var pairs []string
+	for _, c := range resp.Cookies() {
+		if c.Value == "" || c.MaxAge < 0 {
+			continue
+		}
+		if c.Name == "token" && token == "" {
+			token = c.Value
+		}
+		if c.Name != "token" {
+			pairs = append(pairs, c.Name+"="+c.Value)
+		}
+	}
+	if token == "" {
+		return SignedIn{}, &SignInError{Class: ClassServer, Status: resp.StatusCode, Message: "the sign-in answer carries no token"}
+	}
+	cookies := strings.Join(append([]string{"token=" + token}, pairs...), "; ")
+	exp, _ := qwen.TokenExpiry(cookies)
+	return SignedIn{Cookies: cookies, Expires: exp}, nil
+}
+
+// signInFailure classes a sign-in answer that is not a success.
+func signInFailure(resp *http.Response, b []byte) *SignInError {
+	msg := summarize(b)
+	firewall := strings.Contains(resp.Header.Get("Content-Type"), "text/html") || bytes.HasPrefix(bytes.TrimSpace(b), []byte("<"))
+	for _, marker := range []string{"aliyun_waf", "captcha", "punish", "RGV587", "FAIL_SYS_USER_VALIDATE", "baxia", "x5sec"} {
+		firewall = firewall || bytes.Contains(b, []byte(marker))
+	}
+	if firewall {
+		return &SignInError{Class: ClassFirewall, Status: resp.StatusCode, Message: "Qwen answered the sign-in with a firewall or captcha page"}
+	}
+	var env struct {
+		Success *bool `json:"success"`
+		Detail  any   `json:"detail"`
+		Data    struct {
+			Code    string `json:"code"`
+			Details string `json:"details"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(b, &env)
+	switch st := resp.StatusCode; {
+	case st == http.StatusUnauthorized || st == http.StatusForbidden || strings.EqualFold(env.Data.Code, "Unauthorized"):
+		return &SignInError{Class: ClassAuth, Status: st, Message: "Qwen refused the e-mail or password: " + msg}
+	case st == http.StatusTooManyRequests || env.Data.Code == "RateLimited":
+		retry := time.Duration(0)
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+			retry = time.Duration(secs) * time.Second
+		}
+		return &SignInError{Class: ClassRateLimited, Status: st, Message: msg, RetryAfter: retry}
+	case st >= 500 || st == http.StatusMethodNotAllowed:
+		return &SignInError{Class: ClassServer, Status: st, Message: msg}
+	case st < 200 || st > 299:
+		return &SignInError{Class: ClassAuth, Status: st, Message: "Qwen refused the sign-in: " + msg}
+	case env.Success != nil && !*env.Success:
+		return &SignInError{Class: ClassAuth, Status: st, Message: "Qwen refused the sign-in: " + msg}
+	}
+	return nil
+}
+
+func summarize(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}

@@ -1,0 +1,299 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/qwen"
+)
+
+// storeTimeout bounds every store call made on a call's path (sign-ins),
+// so that a database that is down delays a sign-in, never hangs it.
+const storeTimeout = 2 * time.Second
+
+// Credentials returns the credentials of the account ctx names (With), or,
+// when it names none, of any usable account — signing the account in first
+// when it has no token or its token is about to expire. It implements
+// qwen.CredentialSource.
+func (p *Pool) Credentials(ctx context.Context) (qwen.Credentials, error) {
+	id := From(ctx)
+	if id == "" {
+		var err error
+		if id, err = p.anyUsable(); err != nil {
+			return qwen.Credentials{}, err
+		}
+	}
+	return p.credentialsOf(ctx, id)
+}
+
+// anyUsable names a usable account for calls that belong to no
+// conversation (the model list), preferring one already signed in, without
+// counting as a use.
+func (p *Pool) anyUsable() (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	best := ""
+	for id, a := range p.accounts {
+		if !a.usable(now) {
+			continue
+		}
+		if best == "" || (a.cookies != "" && p.accounts[best].cookies == "") || (a.cookies != "" == (p.accounts[best].cookies != "") && id < best) {
+			best = id
+		}
+	}
+	if best == "" {
+		return "", p.unavailable(now)
+	}
+	return best, nil
+}
+
+func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, error) {
+	for {
+		p.mu.Lock()
+		a := p.accounts[id]
+		if a == nil {
+			p.mu.Unlock()
+			return qwen.Credentials{}, &Unavailable{Reason: ReasonNone}
+		}
+		now := p.now()
+		current := qwen.Credentials{Token: a.umid, Cookies: a.cookies}
+		// A token due for refresh still works until it expires: calls use
+		// it while another call refreshes it, or after a refresh failed.
+		valid := a.cookies != "" && (a.expires.IsZero() || now.Before(a.expires))
+		if a.source == CookieID || (a.cookies != "" && !p.dueForRefresh(a, now)) ||
+			(valid && (a.signing != nil || now.Before(a.refreshAfter))) {
+			p.mu.Unlock()
+			return current, nil
+		}
+		if !a.usable(now) {
+			p.mu.Unlock()
+			return qwen.Credentials{}, p.unusable(id)
+		}
+		wait := a.signing
+		if wait == nil {
+			stale := a.expires
+			p.mu.Unlock()
+			got, err := p.signIn(ctx, id, stale)
+			if err != nil && valid && ClassOf(err) != ClassAuth && ctx.Err() == nil {
+				return current, nil // refreshing failed; the token still works
+			}
+			if err != nil {
+				return qwen.Credentials{}, err
+			}
+			if got != nil {
+				// Used as it is, even if already due (a token that short-lived
+				// must not make every call sign in again and again).
+				return qwen.Credentials{Cookies: got.Cookies}, nil
+			}
+			continue
+		}
+		p.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return qwen.Credentials{}, ctx.Err()
+		}
+	}
+}
+
+// unusable is the error for a call that meets an account out of use.
+func (p *Pool) unusable(id string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a := p.accounts[id]
+	if a == nil {
+		return &Unavailable{Reason: ReasonNone}
+	}
+	if a.signErr != nil {
+		return a.signErr
+	}
+	msg := "account " + id + " is " + a.st.State
+	switch a.st.State {
+	case StateRateLimited:
+		return &qwen.Error{Kind: qwen.KindRateLimited, Code: "RateLimited", Message: msg, RetryAfter: a.st.CooldownUntil.Sub(p.now())}
+	case StateCoolingDown:
+		kind := qwen.KindServer
+		if c := Class(a.st.FailureClass); c == ClassFirewall || c == ClassNetwork {
+			kind = qwen.Kind(c) // the same names
+		}
+		return &qwen.Error{Kind: kind, Message: msg + " after a failure"}
+	}
+	return &qwen.Error{Kind: qwen.KindAuth, Message: msg}
+}
+
+// dueForRefresh reports whether a's token should be replaced: a quarter of
+// its lifetime (at most 6 hours) before it expires. p.mu is held.
+func (p *Pool) dueForRefresh(a *account, now time.Time) bool {
+	if a.password == "" || a.expires.IsZero() {
+		return false
+	}
+	ahead := min(a.expires.Sub(a.obtained)/4, 6*time.Hour)
+	return !now.Before(a.expires.Add(-ahead))
+}
+
+// Refresh signs account id in again because Qwen refused its token
+// (401, "Token has expired"). failed is the Cookie header that was refused:
+// when another call already replaced it, nothing is done. The cookie account
+// cannot be refreshed; for it Refresh reports false.
+func (p *Pool) Refresh(ctx context.Context, id, failed string) (bool, error) {
+	p.mu.Lock()
+	a := p.accounts[id]
+	if a == nil || a.password == "" {
+		p.mu.Unlock()
+		return false, nil
+	}
+	if a.cookies != failed {
+		p.mu.Unlock()
+		return true, nil
+	}
+	a.cookies = "" // the refused token is never handed out again
+	p.mu.Unlock()
+	_, err := p.credentialsOf(ctx, id)
+	return true, err
+}
+
+// signIn signs account id in, once across this process (callers wait for
+// the sign-in in progress) and, on a shared database with a key, once
+// across instances: it adopts a token another instance stored, or claims
+// the sign-in so that the others adopt its token. stale is the expiry of
+// the token being replaced.
+//
+// It returns the new sign-in, or nil when it did not sign in (the account
+// is gone, or another call is signing it in): the caller looks again.
+func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedIn, error) {
+	p.mu.Lock()
+	a := p.accounts[id]
+	if a == nil || a.signing != nil {
+		p.mu.Unlock()
+		return nil, nil
+	}
+	done := make(chan struct{})
+	a.signing = done
+	login := Login{Email: a.id, Password: a.password}
+	p.mu.Unlock()
+
+	got, err := p.obtain(ctx, login, stale)
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	a.signing = nil
+	close(done)
+	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil, err
+		}
+		a.signErr = err
+		class := ClassOf(err)
+		now := p.now()
+		if a.cookies != "" && now.Before(a.expires) && class != ClassAuth {
+			// A refresh ahead of expiry failed: the token still works, so
+			// the account stays in use; the refresh is tried again later.
+			a.strikes++
+			a.refreshAfter = now.Add(max(p.brief(a.strikes), time.Minute))
+			p.log.Warn("qwen token refresh failed; the current token is used until it expires", "account", a.id, "err", err)
+			return nil, err
+		}
+		if class != "" {
+			a.failures[class]++
+			a.unsyncedF[class]++
+		}
+		switch class {
+		case ClassAuth:
+			p.setState(a, qp.AccountState{State: StateAuthFailed, FailureClass: string(class), FailedCredential: a.fingerprint}, now)
+		case ClassRateLimited:
+			p.setState(a, qp.AccountState{State: StateRateLimited, FailureClass: string(class), CooldownUntil: now.Add(p.rateLimitFor(err))}, now)
+		default:
+			a.strikes++
+			p.setState(a, qp.AccountState{State: StateCoolingDown, FailureClass: string(class), CooldownUntil: now.Add(p.brief(a.strikes))}, now)
+		}
+		p.log.Warn("qwen sign-in failed", "account", a.id, "err", err)
+		return nil, err
+	}
+	a.signErr, a.refreshAfter = nil, time.Time{}
+	a.cookies, a.expires, a.obtained = got.Cookies, got.Expires, p.now()
+	p.log.Info("qwen account signed in", "account", a.id, "token_expires_at", got.Expires)
+	return &got, nil
+}
+
+// obtain gets a fresh token for l: from the store when another instance
+// has just stored one, else by signing in (and storing it, sealed, for the
+// others).
+func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, error) {
+	shared := p.cfg.Store != nil && p.cfg.Sealer != nil && !p.storeDown.Load()
+	claimed := false
+	if shared {
+		deadline := p.now().Add(15 * time.Second)
+		for {
+			got, ok, err := p.storedToken(ctx, l.Email, stale)
+			if ok {
+				return got, nil
+			}
+			if err != nil {
+				p.storeDown.Store(true)
+				break
+			}
+			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+			now := p.now()
+			ok, err = p.cfg.Store.ClaimSignIn(sctx, l.Email, now, now.Add(30*time.Second), stale)
+			cancel()
+			if err != nil {
+				p.storeDown.Store(true)
+			}
+			if err != nil || ok || !p.now().Before(deadline) {
+				claimed = ok
+				break // the store cannot help (down, or the other instance is stuck): sign in ourselves
+			}
+			t := time.NewTimer(250 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return SignedIn{}, ctx.Err()
+			case <-t.C:
+			}
+		}
+	}
+	got, err := p.cfg.SignIn(ctx, l)
+	// Store the new token's expiry (for `accounts ls`) and, sealed, the
+	// token itself for the other instances; or end a claim that failed.
+	if p.cfg.Store != nil && (err == nil || claimed) && !p.storeDown.Load() {
+		sealed := ""
+		if err == nil && p.cfg.Sealer != nil {
+			var serr error
+			if sealed, serr = p.cfg.Sealer.Seal(got.Cookies, l.Email); serr != nil {
+				p.log.Warn("cannot seal a Qwen token to share it", "account", l.Email, "err", serr)
+			}
+		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+		if serr := p.cfg.Store.SaveAccountToken(sctx, l.Email, sealed, got.Expires); serr != nil {
+			p.storeDown.Store(true)
+			p.log.Warn("cannot share a Qwen token through the database", "account", l.Email, "err", serr)
+		}
+		cancel()
+	}
+	return got, err
+}
+
+// storedToken returns the token another instance stored for id when it is
+// newer than stale and not yet due for refresh.
+func (p *Pool) storedToken(ctx context.Context, id string, stale time.Time) (SignedIn, bool, error) {
+	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	recs, err := p.cfg.Store.Accounts(sctx)
+	if err != nil {
+		return SignedIn{}, false, err
+	}
+	for _, r := range recs {
+		if r.ID != id || r.CookiesSealed == "" || !r.TokenExpiresAt.After(stale) || !r.TokenExpiresAt.After(p.now()) {
+			continue
+		}
+		cookies, err := p.cfg.Sealer.Open(r.CookiesSealed, id)
+		if err != nil {
+			return SignedIn{}, false, nil // sealed with a key not configured here: sign in ourselves
+		}
+		return SignedIn{Cookies: cookies, Expires: r.TokenExpiresAt}, true, nil
+	}
+	return SignedIn{}, false, nil
+}

@@ -1,0 +1,261 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/qwen"
+)
+
+// Start loads the stored accounts and credentials (waiting at most a few
+// seconds for the database), then, until ctx ends, exchanges state with the
+// store every SyncInterval (at once after a state change), backing off to
+// once a minute while the store fails, and signs accounts in before their
+// tokens are due. Wait returns once the loop has stopped.
+func (p *Pool) Start(ctx context.Context) {
+	first, cancel := context.WithTimeout(ctx, 5*time.Second)
+	if err := p.sync(first); err != nil {
+		p.log.Warn("qwen accounts: cannot read the stored accounts yet; retrying in the background", "err", err)
+	}
+	cancel()
+	p.wg.Add(1)
+	go p.run(ctx)
+}
+
+// Sync exchanges state with the stores now.
+func (p *Pool) Sync(ctx context.Context) error { return p.sync(ctx) }
+
+// Wait returns when the background loop and its sign-ins have ended.
+func (p *Pool) Wait() { p.wg.Wait() }
+
+func (p *Pool) run(ctx context.Context) {
+	defer p.wg.Done()
+	interval := p.cfg.SyncInterval
+	timer := time.NewTimer(0) // sign in at once
+	defer timer.Stop()
+	failing := false
+	for {
+		kick := p.kick
+		if failing {
+			kick = nil // a store that is down is not hammered by every state change
+		}
+		select {
+		case <-ctx.Done():
+			// A last exchange, so that the counts and states of the
+			// final calls are not lost with the process.
+			last, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if !failing {
+				_ = p.sync(last)
+			}
+			cancel()
+			return
+		case <-timer.C:
+		case <-kick:
+		}
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := p.sync(sctx)
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			p.storeDown.Store(true)
+			if !failing {
+				p.log.Warn("qwen accounts: cannot exchange state with the database; serving from memory", "err", err)
+			}
+			failing, interval = true, min(interval*2, time.Minute)
+		case err == nil:
+			p.storeDown.Store(false)
+			if failing {
+				p.log.Info("qwen accounts: database reachable again")
+			}
+			failing, interval = false, p.cfg.SyncInterval
+		}
+		p.signInDue(ctx)
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(interval)
+	}
+}
+
+// signInDue signs in, in the background, the usable accounts that have no
+// token yet or whose token is due for refresh.
+func (p *Pool) signInDue(ctx context.Context) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	for id, a := range p.accounts {
+		if a.password == "" || a.signing != nil || !a.usable(now) || (a.cookies != "" && !p.dueForRefresh(a, now)) || now.Before(a.refreshAfter) {
+			continue
+		}
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			sctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			_, _ = p.credentialsOf(sctx, id) // failures set the account's state
+		}()
+	}
+}
+
+// sync exchanges state with the stores: it reloads the stored browser
+// credentials, writes this instance's state changes and counts, and adopts
+// what other instances found (newer states, fresher tokens, added or
+// removed accounts).
+func (p *Pool) sync(ctx context.Context) error {
+	var errs []error
+	if p.cfg.Credentials != nil {
+		c, err := p.cfg.Credentials.QwenCredentials(ctx)
+		switch {
+		case errors.Is(err, qp.ErrNotFound):
+			p.mu.Lock()
+			p.setCookie(p.cfg.Cookie, qp.AccountEnvironment)
+			p.mu.Unlock()
+		case err != nil:
+			errs = append(errs, err) // keep what was known
+		default:
+			p.mu.Lock()
+			p.setCookie(qwen.Credentials{Token: c.Token, Cookies: c.Cookies}, qp.AccountStored)
+			p.mu.Unlock()
+		}
+	}
+	if p.cfg.Store == nil {
+		return errors.Join(errs...)
+	}
+	if err := p.push(ctx); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	recs, err := p.cfg.Store.Accounts(ctx)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	p.adopt(recs)
+	return errors.Join(errs...)
+}
+
+// push writes this instance's state changes and counts.
+func (p *Pool) push(ctx context.Context) error {
+	type pending struct {
+		id, source string
+		st         *qp.AccountState
+		calls      int64
+		failures   map[Class]int64
+	}
+	var work []pending
+	p.mu.Lock()
+	for id, a := range p.accounts {
+		if a.source == CookieID {
+			continue // the pasted cookie is this instance's own
+		}
+		w := pending{id: id, source: a.source, calls: a.unsynced, failures: a.unsyncedF}
+		if a.dirty {
+			st := a.st
+			w.st = &st
+		}
+		a.unsynced, a.unsyncedF = 0, map[Class]int64{}
+		work = append(work, w)
+	}
+	p.mu.Unlock()
+	var firstErr error
+	for i, w := range work {
+		err := p.pushOne(ctx, w.id, w.source, w.st, w.calls, w.failures)
+		if err == nil {
+			continue
+		}
+		// Keep what was not written for the next round.
+		p.mu.Lock()
+		for _, rest := range work[i:] {
+			if a := p.accounts[rest.id]; a != nil {
+				a.unsynced += rest.calls
+				for c, n := range rest.failures {
+					a.unsyncedF[c] += n
+				}
+			}
+		}
+		p.mu.Unlock()
+		firstErr = err
+		break
+	}
+	return firstErr
+}
+
+func (p *Pool) pushOne(ctx context.Context, id, source string, st *qp.AccountState, calls int64, failures map[Class]int64) error {
+	if source == qp.AccountEnvironment {
+		if err := p.cfg.Store.EnsureAccount(ctx, id, source, p.now()); err != nil {
+			return err
+		}
+	}
+	if st != nil {
+		if err := p.cfg.Store.SaveAccountState(ctx, id, *st); err != nil {
+			return err
+		}
+		p.mu.Lock()
+		if a := p.accounts[id]; a != nil && a.st.StateAt.Equal(st.StateAt) {
+			a.dirty = false
+		}
+		p.mu.Unlock()
+	}
+	if calls == 0 && len(failures) == 0 {
+		return nil
+	}
+	byName := make(map[string]int64, len(failures))
+	for c, n := range failures {
+		byName[string(c)] = n
+	}
+	return p.cfg.Store.AddAccountCounts(ctx, id, calls, byName)
+}
+
+// adopt merges the stored accounts into memory.
+func (p *Pool) adopt(recs []qp.AccountRecord) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	seen := map[string]bool{}
+	for i := range recs {
+		r := &recs[i]
+		seen[r.ID] = true
+		a := p.accounts[r.ID]
+		if a == nil || (a.source == qp.AccountStored && a.sealedPassword != r.PasswordSealed) {
+			if r.Source != qp.AccountStored {
+				continue // another instance's environment account: no password here
+			}
+			a = p.storedAccount(r)
+			p.accounts[r.ID] = a
+		}
+		if r.StateAt.After(a.st.StateAt) {
+			if r.State == StateAuthFailed && r.FailedCredential != a.fingerprint {
+				// Refused credentials that are no longer ours: ours get a try.
+				p.setState(a, qp.AccountState{State: StateReady}, now)
+			} else {
+				a.st, a.dirty = r.AccountState, false
+			}
+		}
+		if p.cfg.Sealer != nil && r.CookiesSealed != "" && r.TokenExpiresAt.After(a.expires) && r.TokenExpiresAt.After(now) && a.signing == nil {
+			if cookies, err := p.cfg.Sealer.Open(r.CookiesSealed, r.ID); err == nil {
+				a.cookies, a.expires, a.obtained = cookies, r.TokenExpiresAt, now
+			}
+		}
+	}
+	for id, a := range p.accounts {
+		if a.source == qp.AccountStored && !seen[id] {
+			delete(p.accounts, id) // removed with `accounts rm`
+		}
+	}
+}
+
+// storedAccount builds the in-memory account of a stored row, opening its
+// password; an account whose password no key opens is kept, locked, so
+// that `accounts ls` and health say why it is not used.
+func (p *Pool) storedAccount(r *qp.AccountRecord) *account {
+	password, err := p.cfg.Sealer.Open(r.PasswordSealed, r.ID)
+	a := newAccount(r.ID, qp.AccountStored, password)
+	a.sealedPassword = r.PasswordSealed
+	if err != nil {
+		a.password, a.locked = "", "cannot open the stored password: "+err.Error()
+	}
+	return a
+}

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package app
+
+// lockFile is a no-op where flock is not available.
+func lockFile(string) (func(), error) { return func() {}, nil }

@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
+)
+
+// Issue 13, item 16: a call cut because the server stops is recorded as
+// such (shutting_down), not as a client that went away.
+func TestCallCutByShutdownIsRecordedAsShutdown(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{StallAfter: 2})
+	stream := e.client.Chat.Completions.NewStreaming(ctxT(t), chatParams(openai.UserMessage("one two three four")))
+	if !stream.Next() {
+		t.Fatalf("no first chunk: %v", stream.Err())
+	}
+	// The stream is open and Qwen silent: shutdown's grace ends first.
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	e.app.Shutdown(ctx)
+	e.app = nil
+	for stream.Next() {
+	}
+	db, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var errorType, message string
+	if err := db.QueryRow(`SELECT error_type, error FROM responses`).Scan(&errorType, &message); err != nil {
+		t.Fatal(err)
+	}
+	if errorType != "shutting_down" || !strings.Contains(message, "shutting down") {
+		t.Fatalf("recorded %q %q", errorType, message)
+	}
+}
+
+// Issue 13, item 2 on PostgreSQL: the database's schema dropped under a
+// running server. Calls go on, health says so, the records wait in the spool
+// and reach the database once it is back.
+func TestPostgresDroppedSchemaKeepsCalls(t *testing.T) {
+	e := startOn(t, "postgres", nil)
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("before the drop"))); err != nil {
+		t.Fatal(err)
+	}
+	db := e.db()
+	var schema string
+	if err := db.QueryRow(`SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+		t.Fatal(err)
+	}
+	const calls = 5
+	for i := range calls {
+		if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("after the drop"))); err != nil {
+			t.Fatalf("call %d with the schema gone: %v", i, err)
+		}
+	}
+	if err := e.app.Sync(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if st := e.app.Recorder().Stats(); st.SpoolBytes == 0 || st.Dropped != 0 {
+		t.Fatalf("with the schema gone: %+v", st)
+	}
+	if code, body := getJSON(t, e, "GET", "/health/ready"); code != 503 || !strings.Contains(fmt.Sprint(body["checks"]), "unavailable") {
+		t.Fatalf("ready with the schema gone: %d %v", code, body)
+	}
+	// The database is back: the operator recreates it; a restart migrates.
+	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatal(err)
+	}
+	e.restart()
+	if n := e.count(`SELECT COUNT(*) FROM responses WHERE status = 'success'`); n != calls {
+		t.Fatalf("%d calls stored, want the %d made while the schema was gone", n, calls)
+	}
+}
+
+// Issue 13, item 3: with RECORDER_SYNC a client holding a call's final bytes
+// means its record is already in the database (or the spool) — in every
+// client API, whole or streamed. The database is read directly, without
+// waiting for the recorder.
+func TestRecorderSyncRecordsBeforeTheFinalBytes(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.RecorderSync = true })
+	db, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, tc := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"whole"}]}`},
+		{"/v1/chat/completions", `{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"streamed"}]}`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"whole"}]}`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"streamed"}]}`},
+		{"/v1/responses", `{"model":"gpt-5","input":"whole"}`},
+		{"/v1/responses", `{"model":"gpt-5","stream":true,"input":"streamed"}`},
+	} {
+		resp := postJSON(t, e, tc.path, tc.body, nil)
+		if _, err := io.ReadAll(resp.Body); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %v", tc.path, resp.StatusCode, err)
+		}
+		var n int
+		if err := db.QueryRow(`SELECT COUNT(*) FROM responses r JOIN requests q ON r.request_id = q.id WHERE q.request_id = ?`,
+			resp.Header.Get("X-Request-Id")).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("%s %s: the client had the answer before its record was stored (%d rows, %v)", tc.path, tc.body, n, err)
+		}
+	}
+}

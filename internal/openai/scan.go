@@ -1,0 +1,104 @@
+package openai
+
+import (
+	"encoding/json"
+)
+
+// eachField calls fn with every top-level field of the JSON object body, in
+// order: its name and its value, a slice of body (no copy: a 10 MB message
+// is not copied to be looked at). It reports false, having stopped, when
+// body is not a well-formed object; fn returns false to stop early.
+func eachField(body []byte, fn func(name string, v json.RawMessage) bool) bool {
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return false
+	}
+	i = skipSpace(body, i+1)
+	if i < len(body) && body[i] == '}' {
+		return skipSpace(body, i+1) == len(body)
+	}
+	for {
+		end := valueEnd(body, i)
+		if end < 0 || body[i] != '"' {
+			return false
+		}
+		var name string
+		if json.Unmarshal(body[i:end], &name) != nil {
+			return false
+		}
+		i = skipSpace(body, end)
+		if i >= len(body) || body[i] != ':' {
+			return false
+		}
+		start := skipSpace(body, i+1)
+		end = valueEnd(body, start)
+		if end < 0 || !json.Valid(body[start:end]) {
+			return false
+		}
+		if !fn(name, body[start:end:end]) {
+			return true
+		}
+		i = skipSpace(body, end)
+		switch {
+		case i < len(body) && body[i] == ',':
+			i = skipSpace(body, i+1)
+		case i < len(body) && body[i] == '}':
+			return skipSpace(body, i+1) == len(body)
+		default:
+			return false
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// valueEnd returns where the JSON value starting at b[i] ends, or -1. It
+// finds the end (strings, nesting) without checking the value's grammar:
+// json.Valid does that.
+func valueEnd(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	depth := 0
+	for j := i; j < len(b); j++ {
+		switch c := b[j]; c {
+		case '"':
+			j++
+			for j < len(b) && b[j] != '"' {
+				if b[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(b) {
+				return -1
+			}
+			if depth == 0 {
+				return j + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return j // ends a scalar: the enclosing object's brace
+			}
+			depth--
+			if depth == 0 {
+				return j + 1
+			}
+		case ',', ' ', '\t', '\n', '\r', ':':
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	if depth == 0 {
+		return len(b) // a scalar at the very end
+	}
+	return -1
+}

@@ -1,0 +1,38 @@
+package openai
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// eachField agrees with encoding/json on what a top-level object holds,
+// in order, and on what is not one.
+func FuzzEachField(f *testing.F) {
+	for _, seed := range []string{`{}`, ` { "a" : 1 , "b":[1,{"c":"}"}], "d\\"e":"x\\\\" } `, `{"a":}`, `{"a":1,}`, `[1]`, `{"a":"\u00e9"}`, `{"a":1}x`, `{"a" 1}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var names []string
+		var values []string
+		ok := eachField(body, func(name string, v json.RawMessage) bool {
+			names, values = append(names, name), append(values, string(v))
+			return true
+		})
+		var m map[string]json.RawMessage
+		valid := json.Unmarshal(body, &m) == nil && m != nil
+		if ok != valid {
+			t.Fatalf("eachField says %v, encoding/json %v, for %q", ok, valid, body)
+		}
+		if !ok {
+			return
+		}
+		for i, name := range names {
+			if _, found := m[name]; !found || !json.Valid([]byte(values[i])) {
+				t.Fatalf("%q: field %q = %q", body, name, values[i])
+			}
+		}
+		if len(names) < len(m) {
+			t.Fatalf("%q: %d fields seen, %d in the object", body, len(names), len(m))
+		}
+	})
+}

@@ -1,0 +1,196 @@
+package recorder
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	qp "qwenproxy"
+)
+
+// logBuffer is a slog destination tests can read.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func spoolLineOf(t *testing.T, i int) []byte {
+	t.Helper()
+	e := ex(i)
+	b, err := json.Marshal(spoolLine{Exchange: &e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+// Issue 13, item 4: unreadable spool lines are counted, logged and kept in a
+// side file; nothing not replayed is ever truncated.
+func TestCorruptSpoolLinesAreSetAsideNeverLost(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.spool")
+	var corrupt [][]byte
+	var content []byte
+	add := func(line []byte, bad bool) {
+		content = append(content, line...)
+		if bad {
+			corrupt = append(corrupt, line)
+		}
+	}
+	add(spoolLineOf(t, 1), false)
+	add([]byte("\x8f\x01garbage \xff bytes\n"), true)
+	add(append([]byte{0, 0, 0}, spoolLineOf(t, 99)...), true) // a NUL prefix
+	add(spoolLineOf(t, 2), false)
+	add([]byte("{}\n"), true)                                       // neither a call nor a session
+	add([]byte(`{"exchange":{"Request":{"RequestID":"torn"`), true) // torn by a crash
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// The database refuses: nothing is set aside twice, nothing cut.
+	var logs logBuffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	down := &memWriter{fail: 1 << 30}
+	r := mustNew(t, down, log, Options{SpoolPath: path})
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.Close(context.Background())
+	kept, _ := os.ReadFile(path)
+	if !bytes.HasPrefix(kept, content) {
+		t.Fatalf("a spool the database refused was changed:\n%q\nwas\n%q", kept, content)
+	}
+
+	up := &memWriter{}
+	r = mustNew(t, up, log, Options{SpoolPath: path})
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := r.Stats()
+	r.Close(context.Background())
+	if ids := up.ids(); strings.Join(ids, ",") != "1,2" {
+		t.Fatalf("replayed %v", ids)
+	}
+	if st.Corrupt != int64(len(corrupt)) || st.SpoolBytes != 0 {
+		t.Fatalf("stats %+v, want %d unreadable lines", st, len(corrupt))
+	}
+	side, err := os.ReadFile(path + ".corrupt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bytes.Join(corrupt, nil)
+	want = append(want, '\n') // the torn line, ended
+	if !bytes.Equal(side, want) {
+		t.Fatalf("side file holds\n%q\nwant\n%q", side, want)
+	}
+	if n := strings.Count(logs.String(), "unreadable spool line set aside"); n != len(corrupt) {
+		t.Fatalf("%d unreadable lines logged, want %d:\n%s", n, len(corrupt), logs.String())
+	}
+}
+
+// Issue 13, item 1: when neither the database nor the spool takes records
+// (the spool's disk is full: /dev/full answers every write with ENOSPC)
+// they wait in memory within the budget, are retried, and what exceeds the
+// budget is dropped and logged by request id.
+func TestRecordsNoOneTakesWaitInMemoryWithinTheBudget(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full to stand for a full disk")
+	}
+	var logs logBuffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	w := &memWriter{fail: 1 << 30}
+	per := item{ex: &qp.Exchange{Request: qp.Request{RequestID: "x"}}}.size()
+	r := mustNew(t, w, log, Options{SpoolPath: "/dev/full", MemoryBudget: 3 * per, WriteRetries: 1, RetryDelay: 1, BatchSize: 1})
+	for i := range 5 { // one at a time: each meets the full disk alone
+		r.Record(ex(i))
+		if err := r.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := r.Stats()
+	if st.Held != 3 || st.Dropped != 2 || r.Durable() {
+		t.Fatalf("stats %+v", st)
+	}
+	for _, id := range []string{"3", "4"} {
+		if !strings.Contains(logs.String(), `"msg":"record dropped","request_id":"`+id+`"`) {
+			t.Fatalf("dropped record %s not logged:\n%s", id, logs.String())
+		}
+	}
+	// The database is back: memory drains into it, oldest first.
+	w.mu.Lock()
+	w.fail = 0
+	w.mu.Unlock()
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ids := strings.Join(w.ids(), ","); ids != "0,1,2" || !r.Durable() {
+		t.Fatalf("written %s, stats %+v", ids, r.Stats())
+	}
+	r.Close(context.Background())
+}
+
+// Commit waits for the record to be durable, and says so when it is not.
+func TestCommitWaitsForTheRecord(t *testing.T) {
+	w := &memWriter{}
+	r := mustNew(t, w, quiet, Options{Linger: -1})
+	if err := r.Commit(context.Background(), ex(1)); err != nil {
+		t.Fatal(err)
+	}
+	if ids := w.ids(); len(ids) != 1 {
+		t.Fatalf("Commit returned before its record was written: %v", ids)
+	}
+	w.mu.Lock()
+	w.fail = 1 << 30
+	w.mu.Unlock()
+	if err := r.Commit(context.Background(), ex(2)); err != ErrNotDurable {
+		t.Fatalf("Commit with the database down and no spool: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r.Close(ctx)
+}
+
+// The queue is bounded in bytes too: large records past the budget go to
+// the spool while the writer is busy, however short the queue.
+func TestLargeRecordsPastTheBudgetAreSpooledNotQueued(t *testing.T) {
+	w := &memWriter{gate: make(chan struct{})}
+	big := func(i int) qp.Exchange {
+		e := ex(i)
+		e.Request.OpenAIRequest = bytes.Repeat([]byte("x"), 100_000)
+		return e
+	}
+	r := mustNew(t, w, quiet, Options{QueueSize: 1000, MemoryBudget: 350_000, SpoolPath: filepath.Join(t.TempDir(), "s")})
+	for i := range 10 {
+		if !r.Record(big(i)) {
+			t.Fatalf("record %d dropped", i)
+		}
+	}
+	if st := r.Stats(); st.Queued > 4 || st.Spooled < 6 {
+		t.Fatalf("10 records of 100 KB with a budget of 350 KB: %+v", st)
+	}
+	close(w.gate)
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.Close(context.Background())
+	if n := len(w.ids()); n != 10 {
+		t.Fatalf("%d of 10 written", n)
+	}
+}

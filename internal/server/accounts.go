@@ -1,0 +1,138 @@
+package server
+
+import (
+	"cmp"
+	"context"
+	"errors"
+
+	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/session"
+	"qwenproxy/internal/translate"
+)
+
+// A Qwen chat belongs to the account that created it (another account's
+// token gets "not found" for it), so a conversation stays on its account.
+// When that account cannot take the turn — rate-limited, refused, behind a
+// firewall, failing — the turn opens a new chat on another account with the
+// history replayed, before any byte has reached the client. An expired
+// token is replaced once (a new sign-in of the same account) and the call
+// retried on it.
+
+// openChat opens a Qwen chat for a new conversation on the least recently
+// used usable account, moving on to the next account while the failure is
+// the account's. It returns the chat and its account.
+func (s *Server) openChat(ctx context.Context, c *call, t turnSpec, tried map[string]bool) (chatID, account string, err error) {
+	pool := s.deps.Accounts
+	var last error
+	for {
+		account, perr := pool.Pick(tried)
+		if perr != nil {
+			if last != nil && !poolWide(perr) {
+				return "", "", last // the last account's own failure says more
+			}
+			var u *accounts.Unavailable
+			if errors.As(perr, &u) && last != nil {
+				u.Last = last
+			}
+			return "", "", perr
+		}
+		chatID, err := s.newChatOn(ctx, c, t, account)
+		if err == nil {
+			return chatID, account, nil
+		}
+		if !s.accountFault(account, err) || ctx.Err() != nil {
+			return "", "", err
+		}
+		tried[account], last = true, err
+	}
+}
+
+// newChatOn opens a chat on account, signing it in again once when Qwen
+// says its token expired.
+func (s *Server) newChatOn(ctx context.Context, c *call, t turnSpec, account string) (string, error) {
+	actx := accounts.With(ctx, account)
+	c.ex.Request.Account = account // the call's account, until another serves it
+	refreshed := false
+	for {
+		before, _ := s.deps.Accounts.Credentials(actx)
+		id, n, err := s.deps.Upstream.NewChat(actx, t.model)
+		c.ex.Response.NewChatAttempts += n
+		if err != nil && !refreshed && s.refresh(actx, account, before, err) {
+			refreshed = true
+			continue
+		}
+		return id, err
+	}
+}
+
+// refresh signs account in again when err is Qwen refusing its token (and
+// not a sign-in that just failed); it reports whether the call should be
+// tried again on the fresh token.
+func (s *Server) refresh(ctx context.Context, account string, before qwen.Credentials, err error) bool {
+	if qe, ok := qwen.AsError(err); !ok || qe.Kind != qwen.KindAuth {
+		return false
+	}
+	ok, rerr := s.deps.Accounts.Refresh(ctx, account, before.Cookies)
+	return ok && rerr == nil
+}
+
+// accountFault reports err to the pool when it is the account's fault and
+// says whether another account may do better.
+func (s *Server) accountFault(account string, err error) bool {
+	if accounts.ClassOf(err) == "" || errors.Is(err, context.Canceled) {
+		return false
+	}
+	s.deps.Accounts.Report(account, err)
+	return true
+}
+
+// beginAccount settles the account of the turn's conversation: a new
+// session keeps the account its chat was opened on; a continued one keeps
+// its own, unless that account can no longer take calls, in which case the
+// conversation moves to a new chat on another account, its history
+// replayed. It returns the account.
+func (s *Server) beginAccount(ctx context.Context, c *call, t turnSpec, turn *session.Turn, opened string) (string, error) {
+	if opened != "" {
+		turn.Session.Account = opened
+		return opened, nil
+	}
+	account := cmp.Or(turn.Session.Account, accounts.CookieID) // sessions from before accounts used the cookie
+	if s.deps.Accounts.Usable(account) {
+		return account, nil
+	}
+	return s.moveConversation(ctx, c, t, turn, map[string]bool{account: true}, nil)
+}
+
+// poolWide reports whether err says that no account is left for a reason
+// every account shares — all over their quota, all refused — which speaks
+// for the pool better than the last account's own failure.
+func poolWide(err error) bool {
+	var u *accounts.Unavailable
+	return errors.As(err, &u) && (u.Reason == accounts.ReasonRateLimited || u.Reason == accounts.ReasonRejected)
+}
+
+// moveConversation opens a new chat for the turn's conversation on an
+// account not in tried and points the session at it; the next completion
+// replays the history. cause is the failure that made the move necessary,
+// returned when no account can take over.
+func (s *Server) moveConversation(ctx context.Context, c *call, t turnSpec, turn *session.Turn, tried map[string]bool, cause error) (string, error) {
+	chatID, account, err := s.openChat(ctx, c, t, tried)
+	if err != nil {
+		var u *accounts.Unavailable
+		if cause != nil && errors.As(err, &u) && !poolWide(u) {
+			return "", cause
+		}
+		if u != nil && u.Last == nil {
+			u.Last = cause
+		}
+		return "", err
+	}
+	history, _ := translate.Split(t.messages)
+	turn.Rechat(chatID) // a new chat: nothing told yet
+	turn.Session.Account = account
+	turn.Replay = translate.HasEarlierTurns(history)
+	c.ex.Response.ChatID = chatID
+	s.log.Info("conversation moved to another Qwen account", "session_id", turn.Session.ID, "account", account)
+	return account, nil
+}

@@ -1,0 +1,78 @@
+package session
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+)
+
+// Memory holds at most a bounded number of sessions. Past the bound the
+// least recently used are evicted, and read back from the database when
+// their conversation returns. Only a state the database already has may be
+// evicted: the eviction first waits for the writer to commit what is queued
+// (flushed), then drops only sessions whose state has not changed since and
+// that no turn holds.
+
+// Bound limits the sessions in memory to max (0: unbounded). flushed
+// returns once everything saved so far is committed to the database, and
+// reports whether it is (false while the database refuses writes: then
+// nothing is evicted, as its state would be lost). Call before use.
+func (m *Manager) Bound(max int, flushed func(context.Context) bool) {
+	m.max, m.flushed, m.over = max, flushed, make(chan struct{}, 1)
+}
+
+// overBound signals the cleanup loop when memory holds too many sessions.
+// The caller holds m.mu.
+func (m *Manager) overBound() {
+	if m.max > 0 && len(m.cache) > m.max {
+		select {
+		case m.over <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// evictOverflow drops the least recently used sessions until memory holds
+// 90 % of the bound (so that evictions come in batches, not per turn).
+func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
+	type snapshot struct {
+		id       string
+		accessed time.Time
+		count    int
+	}
+	m.mu.Lock()
+	excess := len(m.cache) - m.max*9/10
+	if m.max <= 0 || excess <= 0 {
+		m.mu.Unlock()
+		return
+	}
+	all := make([]snapshot, 0, len(m.cache))
+	for id, s := range m.cache {
+		all = append(all, snapshot{id, s.LastAccessed, s.MessageCount})
+	}
+	m.mu.Unlock()
+	slices.SortFunc(all, func(a, b snapshot) int { return a.accessed.Compare(b.accessed) })
+	victims := all[:excess]
+
+	if !m.flushed(ctx) {
+		log.Warn("sessions over the memory bound stay in memory: the database does not have their state yet", "in_memory", len(all), "bound", m.max)
+		return
+	}
+	evicted := 0
+	for _, v := range victims {
+		release, ok := m.locks.TryLock(v.id)
+		if !ok {
+			continue // a turn holds it: its state is changing
+		}
+		m.mu.Lock()
+		if s, ok := m.cache[v.id]; ok && s.LastAccessed.Equal(v.accessed) && s.MessageCount == v.count {
+			m.unindexKey(s)
+			delete(m.cache, v.id)
+			evicted++
+		}
+		m.mu.Unlock()
+		release()
+	}
+	log.Debug("sessions evicted from memory", "evicted", evicted, "bound", m.max)
+}

@@ -1,0 +1,131 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store/storetest"
+)
+
+func TestAccounts(t *testing.T) { storetest.Each(t, testAccounts) }
+
+func testAccounts(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
+	ctx := context.Background()
+	now := time.UnixMilli(time.Now().UnixMilli())
+	if err := st.PutAccount(ctx, qp.AccountRecord{ID: "a@x.io", Source: qp.AccountStored, PasswordSealed: "v1.k.sealed", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EnsureAccount(ctx, "b@x.io", qp.AccountEnvironment, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EnsureAccount(ctx, "a@x.io", qp.AccountEnvironment, now); err != nil { // exists: untouched
+		t.Fatal(err)
+	}
+
+	// States: the newest wins, whichever instance writes last.
+	newer := qp.AccountState{State: "rate_limited", FailureClass: "rate_limited", CooldownUntil: now.Add(time.Hour), StateAt: now.Add(2 * time.Second)}
+	older := qp.AccountState{State: "ready", StateAt: now.Add(time.Second)}
+	for _, s := range []qp.AccountState{newer, older} {
+		if err := st.SaveAccountState(ctx, "a@x.io", s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Counts add up from several writers.
+	for range 2 {
+		if err := st.AddAccountCounts(ctx, "a@x.io", 3, map[string]int64{"rate_limited": 1, "server": 2}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One claim at a time; a stored token newer than the caller's ends the need.
+	if ok, err := st.ClaimSignIn(ctx, "b@x.io", now, now.Add(30*time.Second), time.Time{}); err != nil || !ok {
+		t.Fatalf("first claim: %v %v", ok, err)
+	}
+	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", now, now.Add(30*time.Second), time.Time{}); ok {
+		t.Fatal("a second claim while the first holds")
+	}
+	if err := st.SaveAccountToken(ctx, "b@x.io", "v1.k.cookies", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", now, now.Add(30*time.Second), now); ok {
+		t.Fatal("a claim although a fresher token is stored")
+	}
+	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", now, now.Add(30*time.Second), now.Add(time.Hour)); !ok {
+		t.Fatal("no claim to replace the refused token")
+	}
+
+	all, err := st.Accounts(ctx)
+	if err != nil || len(all) != 2 {
+		t.Fatalf("accounts: %+v %v", all, err)
+	}
+	a, b := all[0], all[1]
+	if a.ID != "a@x.io" || a.Source != qp.AccountStored || a.PasswordSealed != "v1.k.sealed" || a.State != "rate_limited" ||
+		!a.CooldownUntil.Equal(now.Add(time.Hour)) || a.Calls != 6 || a.Failures["server"] != 4 || a.Failures["rate_limited"] != 2 {
+		t.Fatalf("a: %+v", a)
+	}
+	if b.Source != qp.AccountEnvironment || b.CookiesSealed != "v1.k.cookies" || !b.TokenExpiresAt.Equal(now.Add(time.Hour)) {
+		t.Fatalf("b: %+v", b)
+	}
+
+	// New credentials start afresh.
+	if err := st.PutAccount(ctx, qp.AccountRecord{ID: "a@x.io", Source: qp.AccountStored, PasswordSealed: "v1.k.new", CreatedAt: now, UpdatedAt: now.Add(3 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.ResealAccounts(ctx, func(id, sealed string) (string, error) { return sealed + "+" + id, nil })
+	if err != nil || n != 2 {
+		t.Fatalf("resealed %d: %v", n, err)
+	}
+	all, _ = st.Accounts(ctx)
+	if all[0].State != "ready" || all[0].PasswordSealed != "v1.k.new+a@x.io" || all[1].CookiesSealed != "v1.k.cookies+b@x.io" {
+		t.Fatalf("after put and reseal: %+v", all)
+	}
+	if err := st.DeleteAccount(ctx, "a@x.io"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteAccount(ctx, "a@x.io"); !errors.Is(err, qp.ErrNotFound) {
+		t.Fatalf("deleting again: %v", err)
+	}
+}
+
+func TestStatsByAccount(t *testing.T) { storetest.Each(t, testStatsByAccount) }
+
+func testStatsByAccount(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
+	ctx := context.Background()
+	var calls []qp.Exchange
+	for i := range 9 {
+		ex := exchange(i, "")
+		ex.Request.Account = []string{"a@x.io", "b@x.io", ""}[i%3]
+		calls = append(calls, ex)
+	}
+	if err := st.WriteBatch(ctx, qp.Batch{Exchanges: calls}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.Stats(ctx, qp.StatsQuery{})
+	if err != nil || len(s.ByAccount) != 3 {
+		t.Fatalf("stats %+v %v", s, err)
+	}
+	for _, g := range s.ByAccount {
+		if g.Requests != 3 {
+			t.Fatalf("group %q: %d", g.Key, g.Requests)
+		}
+	}
+	s, _ = st.Stats(ctx, qp.StatsQuery{Account: "b@x.io"})
+	if s.Totals.Requests != 3 {
+		t.Fatalf("account filter: %d", s.Totals.Requests)
+	}
+	res, err := st.ListRequests(ctx, qp.CallFilter{Account: "a@x.io"}, qp.ListOptions{Limit: 50})
+	if err != nil || res.Total != 3 || len(res.Items) != 3 || res.Items[0].Account != "a@x.io" || res.Items[0].Response.Account != "a@x.io" {
+		t.Fatalf("list: %+v %v", res, err)
+	}
+	// Deletes rebuild the rollups with their accounts.
+	if _, err := st.DeleteRequestsBefore(ctx, time.Now().Add(time.Hour), 2); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := st.Stats(ctx, qp.StatsQuery{Account: "a@x.io"}); s.Totals.Requests != 0 {
+		t.Fatalf("after delete: %d", s.Totals.Requests)
+	}
+}

@@ -1,0 +1,62 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store/storetest"
+)
+
+// A deleted session's state written late is not stored; a call naming a
+// session that does not exist (deleted, or whose state the recorder lost)
+// is stored without it rather than hold its batch back for ever.
+func TestDeletedSessionsStayDeletedAndOrphanCallsAreKept(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		now := time.Now()
+		sess := qp.Session{ID: "s1", ChatID: "c1", Model: "m", CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Hour), MessageCount: 1}
+		call := func(id, session, chat string) qp.Exchange {
+			return qp.Exchange{Request: qp.Request{RequestID: id, SessionID: session, Timestamp: now, Method: "POST", Path: "/v1/chat/completions"},
+				Response: qp.Response{ResponseID: "r" + id, Timestamp: now, Status: qp.StatusSuccess, HTTPStatus: 200, ChatID: chat}}
+		}
+		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{sess}, Exchanges: []qp.Exchange{call("req-1", "s1", "c1")}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DeleteSession(ctx, "s1"); err != nil {
+			t.Fatal(err)
+		}
+		late := sess
+		late.MessageCount = 2
+		batch := qp.Batch{Sessions: []qp.Session{late}, Exchanges: []qp.Exchange{call("req-2", "s1", "c1"), call("req-3", "never-saved", "c9")}}
+		if err := st.WriteBatch(ctx, batch); err != nil {
+			t.Fatalf("a batch naming deleted and unknown sessions: %v", err)
+		}
+		if batch.Exchanges[0].Request.SessionID != "s1" {
+			t.Fatal("the caller's batch was changed")
+		}
+		if _, err := st.Session(ctx, "s1"); !errors.Is(err, qp.ErrNotFound) {
+			t.Fatalf("the deleted session came back: %v", err)
+		}
+		if deleted, err := st.Deleted(ctx, "s1", "c1"); err != nil || !deleted {
+			t.Fatalf("deleted %v %v", deleted, err)
+		}
+		for _, id := range []string{"req-2", "req-3"} {
+			rec, err := st.Request(ctx, id)
+			if err != nil || rec.SessionID != "" {
+				t.Fatalf("call %s: %+v %v", id, rec, err)
+			}
+		}
+		// The same id may start over, with a chat of its own.
+		fresh := qp.Session{ID: "s1", ChatID: "c2", Model: "m", CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Hour)}
+		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{fresh}, Exchanges: []qp.Exchange{call("req-4", "s1", "c2")}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := st.Session(ctx, "s1"); err != nil || got.ChatID != "c2" {
+			t.Fatalf("the new session of that id: %+v %v", got, err)
+		}
+	})
+}
