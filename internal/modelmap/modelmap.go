@@ -5,7 +5,6 @@ package modelmap
 
 import (
 	"fmt"
-	"path"
 	"strings"
 )
 
@@ -36,9 +35,6 @@ func Parse(s string) ([]Rule, error) {
 		}
 		if strings.Contains(target, "*") {
 			return nil, fmt.Errorf("%q: the Qwen model cannot be a pattern", pair)
-		}
-		if _, err := path.Match(glob(pattern), ""); err != nil {
-			return nil, fmt.Errorf("%q: bad pattern: %w", pair, err)
 		}
 		rules = append(rules, Rule{Pattern: pattern, Target: target})
 	}
@@ -72,14 +68,29 @@ func (m Map) Resolve(requested string) (model string, mapped bool) {
 }
 
 // Match reports whether name matches pattern, where `*` matches any run of
-// characters (including '/') and every other character itself.
+// characters (including '/') and every other character itself. It runs on
+// every call (Resolve), so it allocates nothing: after a mismatch it goes
+// back to the last `*` and lets it take one more byte.
 func Match(pattern, name string) bool {
-	ok, _ := path.Match(glob(pattern), strings.ReplaceAll(name, "/", "\x00"))
-	return ok
-}
-
-// glob escapes path.Match's other metacharacters, so only `*` is special.
-func glob(pattern string) string {
-	r := strings.NewReplacer(`\`, `\\`, `?`, `\?`, `[`, `\[`, `]`, `\]`, "/", "\x00")
-	return r.Replace(pattern)
+	p, n := 0, 0
+	star, resume := -1, 0 // the last '*' seen, and where its run ends now
+	for n < len(name) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, resume = p, n
+			p++
+		case p < len(pattern) && pattern[p] == name[n]:
+			p++
+			n++
+		case star >= 0:
+			resume++
+			p, n = star+1, resume
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
 }

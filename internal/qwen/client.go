@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -50,6 +51,10 @@ type Client struct {
 	cfg      Config
 	http     *http.Client
 	thinking thinkingModels
+	// readers keeps the streams' 32 KiB read buffers between calls: one
+	// per call was the largest allocation of a call's path.
+	readers *sync.Pool
+	fixed   http.Header // headers alike on every call (fixedHeaders)
 }
 
 // New returns a Client.
@@ -71,7 +76,8 @@ func New(cfg Config) *Client {
 	if hc == nil {
 		hc = &http.Client{Transport: NewTransport()}
 	}
-	return &Client{cfg: cfg, http: hc}
+	readers := &sync.Pool{New: newStreamReader}
+	return &Client{cfg: cfg, http: hc, readers: readers, fixed: fixedHeaders(cfg)}
 }
 
 // NewTransport returns a transport that keeps enough idle connections for
@@ -179,7 +185,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		// A successful non-stream JSON answer: serve it as a stream.
 		resp.Body = io.NopCloser(bytes.NewReader(append([]byte("data: "), b...)))
 	}
-	s := newStream(ctx, cancel, resp.Body, c.cfg.IdleTimeout, timer, timedOut)
+	s := newStream(ctx, cancel, resp.Body, c.cfg.IdleTimeout, timer, timedOut, c.readers)
 	s.limitBytes(c.cfg.MaxAnswerBytes)
 	// Read up to the first real event, so that errors Qwen sends as the only
 	// stream event are failures of this attempt (and retryable), not of a

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net/http"
+	"net/textproto"
 	"strings"
 	"time"
 )
@@ -146,13 +146,38 @@ func looksLikeJWT(s string) bool {
 	return ok
 }
 
+// cookieValue is the value of the first valid cookie called name in a
+// Cookie header, "" when there is none, read by net/http's rules (parts
+// and names trimmed of spaces and tabs, surrounding quotes stripped, parts
+// with invalid value bytes skipped; FuzzCookieValue holds it to net/http).
+// It allocates nothing: credentials ask for the login token several times a
+// call. Unlike net/http it does not give up on headers of more than 3,000
+// cookies, a limit for requests from strangers, not for configuration.
 func cookieValue(header, name string) string {
-	if header == "" {
-		return ""
+	for rest := header; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ";")
+		n, v, _ := strings.Cut(textproto.TrimString(part), "=")
+		if textproto.TrimString(n) != name {
+			continue
+		}
+		if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1]
+		}
+		if validCookieValue(v) {
+			return v
+		}
 	}
-	c, err := (&http.Request{Header: http.Header{"Cookie": {header}}}).Cookie(name)
-	if err != nil {
-		return ""
+	return ""
+}
+
+// validCookieValue reports whether every byte of v may be in a cookie's
+// value (RFC 6265 cookie-octet, as net/http reads it: also space and comma).
+func validCookieValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; b < 0x20 || b >= 0x7f || b == '"' || b == ';' || b == '\\' {
+			return false
+		}
 	}
-	return c.Value
+	return true
 }

@@ -13,7 +13,11 @@ import (
 // work of a streamed answer (hundreds of events per answer). It reports
 // false for any other shape (created, keep-alive, errors, thinking
 // summaries), which the general decoder then handles.
-func decodeDelta(data []byte) (Event, bool) {
+//
+// lastResponseID is the response id of the stream's previous event: every
+// event of an answer repeats it, so when this one's is the same, that string
+// is reused instead of a new one made per event.
+func decodeDelta(data []byte, lastResponseID string) (Event, bool) {
 	p := scanner{b: data}
 	ev := Event{Kind: EventDelta, Phase: PhaseAnswer}
 	sawChoices := false
@@ -26,6 +30,13 @@ func decodeDelta(data []byte) (Event, bool) {
 			ev.HasUsage = true
 			return p.usage(&ev.Usage)
 		case "response_id":
+			start := p.i
+			if raw, ok := p.rawString(); ok && lastResponseID != "" && string(raw) == lastResponseID &&
+				bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+				ev.ResponseID = lastResponseID
+				return true
+			}
+			p.i = start
 			var ok bool
 			ev.ResponseID, ok = p.str()
 			return ok
@@ -44,7 +55,12 @@ type scanner struct {
 }
 
 func (p *scanner) ws() {
-	for p.i < len(p.b) && (p.b[p.i] == ' ' || p.b[p.i] == '\t' || p.b[p.i] == '\n' || p.b[p.i] == '\r') {
+	// Every byte that is not whitespace and may follow it in JSON is above
+	// ' ': one comparison settles the common case.
+	for p.i < len(p.b) {
+		if c := p.b[p.i]; c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+			return
+		}
 		p.i++
 	}
 }
@@ -223,6 +239,13 @@ func (p *scanner) rawString() ([]byte, bool) {
 	}
 	start := p.i
 	for p.i < len(p.b) {
+		// Most of a string's bytes need no look: pass over them first.
+		for p.i < len(p.b) && plainInString[p.b[p.i]] {
+			p.i++
+		}
+		if p.i == len(p.b) {
+			break
+		}
 		switch c := p.b[p.i]; {
 		case c == '"':
 			p.i++
@@ -250,6 +273,15 @@ func (p *scanner) rawString() ([]byte, bool) {
 	}
 	return nil, false
 }
+
+// plainInString marks the bytes a JSON string may hold as they are: all but
+// the quote, the backslash and control characters.
+var plainInString = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // ascii reports whether b is all ASCII.
 func ascii(b []byte) bool {
@@ -305,7 +337,13 @@ func (p *scanner) str() (string, bool) {
 	return string(raw), true
 }
 
+// unescape decodes an escaped JSON string body. Invalid UTF-8 is left to
+// encoding/json (it puts U+FFFD in its place), as str does for an unescaped
+// one; escapes themselves are ASCII, so checking raw is enough.
 func unescape(raw []byte) (string, bool) {
+	if !utf8.Valid(raw) {
+		return "", false
+	}
 	out := make([]byte, 0, len(raw))
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]

@@ -40,8 +40,10 @@ func TestFastDecoderAgreesWithEncodingJSON(t *testing.T) {
 			events = append(events, d)
 		}
 	}
+	last := "" // as the stream does: each event gets the one before's response id
 	for _, data := range events {
-		fast, ok := decodeDelta([]byte(data))
+		fast, ok := decodeDelta([]byte(data), last)
+		last = fast.ResponseID
 		if !ok {
 			t.Fatalf("fast path refused %s", data)
 		}
@@ -66,17 +68,19 @@ func TestFastDecoderLeavesOtherShapesAlone(t *testing.T) {
 		`{"choices":[{"delta":{"content":"x"}}],"usage":{"INPUT_TOKENS":1}}`,
 		"{\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"usage\":{\"input_to\u212aens\":1}}",
 	} {
-		if ev, ok := decodeDelta([]byte(data)); ok {
+		if ev, ok := decodeDelta([]byte(data), "r1"); ok {
 			t.Errorf("fast path took %s as %+v", data, ev)
 		}
 	}
 }
 
 func FuzzFastDecoder(f *testing.F) {
-	f.Add(`{"choices":[{"delta":{"content":"hi","phase":"answer","status":"typing"}}],"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3}}`)
-	f.Add(`{"choices":[{"delta":{"content":"\u00e9\n"}}]}`)
-	f.Fuzz(func(t *testing.T, data string) {
-		fast, ok := decodeDelta([]byte(data))
+	f.Add(`{"choices":[{"delta":{"content":"hi","phase":"answer","status":"typing"}}],"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3}}`, "")
+	f.Add(`{"choices":[{"delta":{"content":"\u00e9\n"}}]}`, "")
+	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r1"}`, "r1")
+	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r\\1"}`, `r\\1`)
+	f.Fuzz(func(t *testing.T, data, lastResponseID string) {
+		fast, ok := decodeDelta([]byte(data), lastResponseID)
 		if !ok {
 			return
 		}

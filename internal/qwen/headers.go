@@ -45,32 +45,53 @@ const (
 // page the call comes from), and a browser's User-Agent with its hints.
 func (c *Client) setHeaders(r *http.Request, creds Credentials, page string) {
 	h := r.Header
+	for k, v := range c.fixed {
+		h[k] = v
+	}
 	if v := creds.CookieHeader(); v != "" {
 		h.Set("Cookie", v)
 	}
 	if jwt := creds.LoginToken(); jwt != "" {
 		h.Set("Authorization", "Bearer "+jwt)
 	}
+	// Keys in canonical form, set directly: Set would canonicalise the
+	// lower-case ones anew on every request.
 	if v := creds.UmidToken(); v != "" {
-		h.Set("bx-umidtoken", v)
+		h["Bx-Umidtoken"] = []string{v}
 	}
-	h.Set("User-Agent", c.cfg.UserAgent)
-	if c.cfg.UserAgent == DefaultUserAgent {
+	if r.Body != nil {
+		h["Content-Type"] = jsonContentType
+	}
+	h["X-Request-Id"] = []string{newUUID()}
+	h["Timezone"] = []string{browserTimezone(c.now())}
+	h["Referer"] = []string{c.cfg.BaseURL + page}
+}
+
+// jsonContentType is the Content-Type of every request with a body; shared,
+// never appended to (its capacity is its length).
+var jsonContentType = []string{"application/json"}
+
+// fixedHeaders are the headers setHeaders gives every call alike, built once
+// per client (canonical keys) rather than set one by one on each request.
+// Requests share the values: each is a one-element slice at full capacity,
+// so that an Add on one request copies it instead of writing into it.
+func fixedHeaders(cfg Config) http.Header {
+	h := http.Header{}
+	h.Set("User-Agent", cfg.UserAgent)
+	if cfg.UserAgent == DefaultUserAgent {
 		for _, kv := range clientHints {
 			h.Set(kv[0], kv[1])
 		}
 	}
 	h.Set("Accept", "application/json") // also for the event stream, as the web client does
 	h.Set("Accept-Language", "en-US,en;q=0.9")
-	if r.Body != nil {
-		h.Set("Content-Type", "application/json")
-	}
 	h.Set("source", "web")
-	h.Set("Version", c.cfg.WebVersion)
-	h.Set("x-request-id", newUUID())
-	h.Set("timezone", browserTimezone(c.now()))
-	h.Set("Origin", c.cfg.BaseURL)
-	h.Set("Referer", c.cfg.BaseURL+page)
+	h.Set("Version", cfg.WebVersion)
+	h.Set("Origin", cfg.BaseURL)
+	for k, v := range h {
+		h[k] = v[:len(v):len(v)]
+	}
+	return h
 }
 
 // browserTimezone is JavaScript's Date().toString() reduced to ASCII, as the

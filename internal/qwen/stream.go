@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -105,12 +106,16 @@ type rawEvent struct {
 type Stream struct {
 	body    io.ReadCloser
 	r       *bufio.Reader
+	readers *sync.Pool    // where r goes back on Close; nil when r is the stream's own
 	capped  *cappedReader // bounds the answer's bytes
 	data    []byte
 	long    []byte
 	pending []Event // decoded, not yet returned from pending[next:]
 	next    int
 	summary int // thinking-summary paragraphs already returned
+	// lastResponseID is the response id of the last common delta decoded,
+	// handed to the next so that its equal id costs no new string.
+	lastResponseID string
 
 	// Candidate filtering (qwen-2026.md §3.1): the stream keeps the first
 	// candidate that sends a delta and drops the others' events.
@@ -126,11 +131,27 @@ type Stream struct {
 	closed   bool
 }
 
+// streamBufferSize is the read buffer of a stream: an event longer than it
+// is still read whole (readLine joins the pieces).
+const streamBufferSize = 32 << 10
+
+// newStreamReader makes a stream's read buffer, for the client's pool.
+func newStreamReader() any { return bufio.NewReaderSize(nil, streamBufferSize) }
+
 // newStream reads body, failing with KindTooLarge past
-// DefaultMaxAnswerBytes (see limitBytes).
-func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, idle time.Duration, timer *time.Timer, timedOut *atomic.Bool) *Stream {
+// DefaultMaxAnswerBytes (see limitBytes). With readers, the read buffer
+// comes from that pool and goes back to it on Close; without, it is
+// allocated.
+func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, idle time.Duration, timer *time.Timer, timedOut *atomic.Bool, readers *sync.Pool) *Stream {
 	capped := &cappedReader{r: body, left: DefaultMaxAnswerBytes, max: DefaultMaxAnswerBytes}
-	return &Stream{body: body, r: bufio.NewReaderSize(capped, 32<<10), capped: capped, idle: idle, timer: timer, timedOut: timedOut, ctx: ctx, cancel: cancel}
+	var r *bufio.Reader
+	if readers != nil {
+		r = readers.Get().(*bufio.Reader)
+	} else {
+		r = newStreamReader().(*bufio.Reader)
+	}
+	r.Reset(capped)
+	return &Stream{body: body, r: r, readers: readers, capped: capped, idle: idle, timer: timer, timedOut: timedOut, ctx: ctx, cancel: cancel}
 }
 
 // limitBytes sets the bound on the answer's bytes, before the first read;
@@ -147,7 +168,7 @@ func NewStream(body io.ReadCloser) *Stream {
 	ctx, cancel := context.WithCancel(context.Background())
 	timer := time.AfterFunc(time.Hour, func() {})
 	timer.Stop()
-	return newStream(ctx, cancel, body, time.Hour, timer, new(atomic.Bool))
+	return newStream(ctx, cancel, body, time.Hour, timer, new(atomic.Bool), nil)
 }
 
 // Buffered is the number of bytes already read from upstream and not yet
@@ -163,7 +184,16 @@ func (s *Stream) Close() error {
 	s.closed = true
 	s.timer.Stop()
 	s.cancel()
-	return s.body.Close()
+	err := s.body.Close()
+	if s.readers != nil {
+		// The buffer goes back for another call; what is left of this
+		// stream reads the closed body, as it did before, through a
+		// buffer of the smallest size.
+		s.r.Reset(nil)
+		s.readers.Put(s.r)
+		s.r, s.readers = bufio.NewReaderSize(s.capped, 16), nil
+	}
+	return err
 }
 
 // Next returns the next event. It returns io.EOF when the body ended cleanly;
@@ -262,7 +292,8 @@ func (s *Stream) decode(data []byte) error {
 	if len(data) == 0 || bytes.Equal(data, []byte("[DONE]")) {
 		return nil
 	}
-	if ev, ok := decodeDelta(data); ok {
+	if ev, ok := decodeDelta(data, s.lastResponseID); ok {
+		s.lastResponseID = ev.ResponseID
 		s.add(ev)
 		return nil
 	}

@@ -17,7 +17,7 @@ func testStream(t *testing.T, body string) *Stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	timer := time.AfterFunc(time.Hour, func() {})
-	s := newStream(ctx, cancel, io.NopCloser(strings.NewReader(body)), time.Hour, timer, new(atomic.Bool))
+	s := newStream(ctx, cancel, io.NopCloser(strings.NewReader(body)), time.Hour, timer, new(atomic.Bool), nil)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -134,7 +134,7 @@ func TestStreamCutAndTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	broken := io.NopCloser(io.MultiReader(strings.NewReader("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"), errReader{}))
-	s := newStream(ctx, cancel, broken, time.Hour, time.AfterFunc(time.Hour, func() {}), new(atomic.Bool))
+	s := newStream(ctx, cancel, broken, time.Hour, time.AfterFunc(time.Hour, func() {}), new(atomic.Bool), nil)
 	if _, err := s.Next(); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestStreamCutAndTimeout(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	timedOut := new(atomic.Bool)
 	timer := time.AfterFunc(time.Hour, func() { timedOut.Store(true); cancel2(); pw.CloseWithError(context.Canceled) })
-	s = newStream(ctx2, cancel2, pr, 20*time.Millisecond, timer, timedOut)
+	s = newStream(ctx2, cancel2, pr, 20*time.Millisecond, timer, timedOut, nil)
 	if _, err := s.Next(); err == nil {
 		t.Fatal("stalled stream returned an event")
 	} else if qe, ok := AsError(err); !ok || qe.Kind != KindTimeout {

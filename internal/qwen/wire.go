@@ -2,7 +2,7 @@ package qwen
 
 import (
 	"crypto/rand"
-	"fmt"
+	"encoding/hex"
 	"time"
 )
 
@@ -159,7 +159,15 @@ func newUUID() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	// 8-4-4-4-12 hex digits, written in place: a call makes several.
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	hex.Encode(out[9:13], b[4:6])
+	hex.Encode(out[14:18], b[6:8])
+	hex.Encode(out[19:23], b[8:10])
+	hex.Encode(out[24:36], b[10:16])
+	out[8], out[13], out[18], out[23] = '-', '-', '-', '-'
+	return string(out[:])
 }
 
 // NewUUID is exported for the rest of the proxy, which names requests and

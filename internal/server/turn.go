@@ -284,7 +284,12 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	rs := &c.ex.Response
 	path := newAnswerText(t)
 	streamer, _ := out.(callStreamer)
+	// Until the first piece of the answer has gone out, every event that
+	// produced one is flushed at once: time to first token does not wait
+	// for the rest of a burst.
+	sent := false
 	emit := func(events []tools.Event) error {
+		sent = sent || len(events) > 0
 		for _, ev := range events {
 			var err error
 			switch ev.Kind {
@@ -324,7 +329,9 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		if (content != "" || reasoning != "") && rs.FirstTokenAt.IsZero() {
 			rs.FirstTokenAt = s.now()
 		}
+		first := !sent
 		if reasoning != "" && !path.stopped() {
+			sent = true
 			if err := out.reasoning(reasoning); err != nil {
 				return err
 			}
@@ -334,9 +341,10 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 				return err
 			}
 		}
-		// Flush only when nothing more is already waiting: a burst of
-		// upstream events then costs one flush.
-		if stream.Buffered() == 0 {
+		// Flush only when nothing more is already waiting, so a burst of
+		// upstream events costs one flush, or when this event sent the
+		// answer's first piece.
+		if stream.Buffered() == 0 || (first && sent) {
 			out.flush()
 		}
 	}
@@ -365,6 +373,10 @@ type answerText struct {
 	trim  *translate.PrefixTrim
 	tools *tools.Filter
 	stop  *translate.StopFilter
+	// events is reused by pass when there is no tool filter: the answer's
+	// every delta goes through it. What pass returns is valid until its next
+	// call.
+	events []tools.Event
 }
 
 func newAnswerText(t turnSpec) *answerText {
@@ -381,8 +393,8 @@ func newAnswerText(t turnSpec) *answerText {
 func (p *answerText) stopped() bool   { return p.stop.Stopped() }
 func (p *answerText) matched() string { return p.stop.Matched() }
 
-// feed takes a piece of the answer and returns what the client gets now.
-// Nothing passes once a stop sequence has ended the answer.
+// feed takes a piece of the answer and returns what the client gets now,
+// valid until the next feed or flush. Nothing passes once a stop sequence has ended the answer.
 func (p *answerText) feed(s string) []tools.Event {
 	if p.stop.Stopped() {
 		return nil
@@ -401,7 +413,8 @@ func (p *answerText) flush() []tools.Event {
 func (p *answerText) pass(s string, end bool) []tools.Event {
 	var events []tools.Event
 	if p.tools == nil {
-		events = []tools.Event{{Kind: tools.EventText, Text: s}}
+		p.events = append(p.events[:0], tools.Event{Kind: tools.EventText, Text: s})
+		events = p.events
 	} else {
 		events = p.tools.FeedEvents(s)
 		if end {

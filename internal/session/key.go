@@ -5,6 +5,7 @@ package session
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"hash"
 	"strings"
@@ -20,45 +21,53 @@ import (
 // arguments, and tool results by call id. Fields are length-prefixed so that
 // no two different conversations share an encoding.
 func Key(msgs []qp.Message, answer *qp.Message) string {
-	h := sha256.New()
-	h.Write([]byte("qwenproxy-key-v1"))
+	w := keyWriter{h: sha256.New()}
+	w.h.Write([]byte("qwenproxy-key-v1"))
 	for i := range msgs {
-		writeMessage(h, &msgs[i])
+		w.message(&msgs[i])
 	}
 	if answer != nil {
-		writeMessage(h, answer)
+		w.message(answer)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(w.h.Sum(nil))
 }
 
-func writeMessage(h hash.Hash, m *qp.Message) {
-	writeField(h, "m")
-	writeField(h, m.Role)
-	writeField(h, strings.TrimSpace(m.Text))
-	writeField(h, m.ToolCallID)
+// keyWriter writes a conversation's fields into the hash through one
+// scratch buffer: each field is its length (8 bytes, little-endian) and its
+// bytes. A conversation resent whole on every call (a long system prompt,
+// every earlier turn) then costs no allocation per field, and the buffer
+// stays within keyChunk however long a message is.
+type keyWriter struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func (w *keyWriter) message(m *qp.Message) {
+	w.field("m")
+	w.field(m.Role)
+	w.field(strings.TrimSpace(m.Text))
+	w.field(m.ToolCallID)
 	for _, tc := range m.ToolCalls {
-		writeField(h, "tc")
-		writeField(h, tc.Name)
-		writeField(h, strings.TrimSpace(tc.Arguments))
+		w.field("tc")
+		w.field(tc.Name)
+		w.field(strings.TrimSpace(tc.Arguments))
 	}
 }
 
-func writeField(h hash.Hash, s string) {
-	var n [8]byte
-	l := len(s)
-	for i := range n {
-		n[i] = byte(l >> (8 * i))
-	}
-	h.Write(n[:])
-	if len(s) <= 4096 {
-		h.Write([]byte(s))
-		return
-	}
-	// A large message is hashed through a small buffer, not copied whole.
-	buf := make([]byte, 32<<10)
-	for len(s) > 0 {
-		k := copy(buf, s)
-		h.Write(buf[:k])
+// keyChunk bounds the scratch buffer: a large field (a long message) is
+// hashed through it a piece at a time, never copied whole.
+const keyChunk = 32 << 10
+
+func (w *keyWriter) field(s string) {
+	w.buf = binary.LittleEndian.AppendUint64(w.buf[:0], uint64(len(s)))
+	for {
+		k := min(len(s), keyChunk-len(w.buf))
+		w.buf = append(w.buf, s[:k]...)
 		s = s[k:]
+		w.h.Write(w.buf)
+		w.buf = w.buf[:0]
+		if s == "" {
+			return
+		}
 	}
 }

@@ -1,0 +1,39 @@
+package session
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	qp "qwenproxy"
+)
+
+// Keys are stored (sessions outlive a restart), so their encoding may not
+// change: these were computed before the key writer reused its buffer.
+func TestKeyEncodingUnchanged(t *testing.T) {
+	msgs := []qp.Message{{Role: "system", Text: " be brief "}, {Role: "user", Text: "hi"},
+		{Role: "assistant", ToolCalls: []qp.ToolCall{{Name: "f", Arguments: " {\"a\":1} "}}}, {Role: "tool", ToolCallID: "c1", Text: "r"}}
+	if got, want := Key(msgs, &qp.Message{Role: "assistant", Text: "ok"}), "75e811fd8890df349512d5154a85ac960cfeafe9eca6004f99f108aaf7d41f19"; got != want {
+		t.Errorf("Key = %s, want %s", got, want)
+	}
+	if got, want := Key(nil, nil), "4c2c43181b6f399da20914c4e5f799a2bc5882157cad4f87eb564a503dff954a"; got != want {
+		t.Errorf("Key of nothing = %s, want %s", got, want)
+	}
+}
+
+// A field longer than the scratch buffer hashes as if written whole.
+func TestKeyOfLongMessage(t *testing.T) {
+	long := strings.Repeat("0123456789abcdef", 5000) // 80 KB: several chunks
+	var enc []byte
+	enc = append(enc, "qwenproxy-key-v1"...)
+	for _, f := range []string{"m", "user", long, ""} {
+		enc = binary.LittleEndian.AppendUint64(enc, uint64(len(f)))
+		enc = append(enc, f...)
+	}
+	sum := sha256.Sum256(enc)
+	if got, want := Key([]qp.Message{{Role: "user", Text: long}}, nil), hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("Key of a long message = %s, want %s", got, want)
+	}
+}
