@@ -213,6 +213,9 @@ func accountsRekey(ctx context.Context, c *cli) error {
 	if err != nil {
 		return err
 	}
+	if _, err := accounts.ResealCredentials(ctx, c.store, c.cfg.SecretKey); err != nil { // and the cookie of `credentials set`
+		return err
+	}
 	fmt.Fprintf(c.stdout, "%d accounts re-sealed under the first key of QWENPROXY_SECRET_KEY; the other keys can now be dropped\n", n)
 	return nil
 }
