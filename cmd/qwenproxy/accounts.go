@@ -152,9 +152,9 @@ func accountsList(ctx context.Context, c *cli) error {
 		}
 		if r.Source == qp.AccountStored {
 			if c.cfg.SecretKey == nil {
-				row.Note = strings.TrimPrefix(row.Note+"; no QWENPROXY_SECRET_KEY here to open its password", "; ")
+				row.State, row.Note = accounts.StateLocked, strings.TrimPrefix(row.Note+"; no QWENPROXY_SECRET_KEY here to open its password", "; ")
 			} else if _, err := c.cfg.SecretKey.Open(r.PasswordSealed, r.ID); err != nil {
-				row.Note = strings.TrimPrefix(row.Note+"; QWENPROXY_SECRET_KEY does not open its password (add it again, or give the old key too)", "; ")
+				row.State, row.Note = accounts.StateLocked, strings.TrimPrefix(row.Note+"; QWENPROXY_SECRET_KEY does not open its password (add it again, or give the old key too)", "; ")
 			}
 		}
 		rows = append(rows, row)
