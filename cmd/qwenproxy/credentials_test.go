@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"qwenproxy/internal/qwensim"
 )
 
 // dirHolds reports whether any file in dir (the database and its -wal and
@@ -96,5 +98,33 @@ func TestStoredCredentialsAreSealedUnderTheKey(t *testing.T) {
 	}
 	if dirHolds(t, dir, "cookie-secret-2") {
 		t.Fatal("the re-sealed cookie is in the database file in clear")
+	}
+}
+
+// TestDoctorUsesTheSealedStoredCredentials: doctor reads the credentials of
+// `credentials set` (opening them with the key); without the key it says
+// they are sealed instead of ignoring them silently.
+func TestDoctorUsesTheSealedStoredCredentials(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "d.db"), "QWEN_BASE_URL": sim.URL, "QWENPROXY_SECRET_KEY": key1}
+	env := func(k string) string { return vars[k] }
+	var out, errOut bytes.Buffer
+	if code := runWithInput(context.Background(), []string{"credentials", "set"}, env, strings.NewReader(qwensim.LoginCookie()+"\n"), &out, &errOut); code != 0 {
+		t.Fatalf("set: %s %s", out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"doctor", "--json"}, env, &out, &errOut); code != 0 || !strings.Contains(out.String(), `"credentials": "stored"`) {
+		t.Fatalf("doctor with the key: %d %s %s", code, out.String(), errOut.String())
+	}
+	delete(vars, "QWENPROXY_SECRET_KEY")
+	out.Reset()
+	errOut.Reset()
+	code := run(context.Background(), []string{"doctor", "--json"}, env, &out, &errOut)
+	if code != 3 || !strings.Contains(errOut.String(), "sealed") || !strings.Contains(errOut.String(), "QWENPROXY_SECRET_KEY") {
+		t.Fatalf("doctor without the key: %d %s %s", code, out.String(), errOut.String())
 	}
 }
