@@ -29,7 +29,13 @@ func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(r.URL.Path, Prefix)), "/")
 		if st, err := fs.Stat(root, name); name == "" || err != nil || st.IsDir() {
-			name = "index.html"
+			if path.Ext(name) != "" {
+				// A file the dashboard does not have (a stale or mistyped
+				// asset): a 404, not the page in its place.
+				http.NotFound(w, r)
+				return
+			}
+			name = "index.html" // the pages' own paths
 		}
 		h := w.Header()
 		// The pages load only their own files and talk only to this server;

@@ -49,6 +49,12 @@ func TestServesTheEmbeddedDashboard(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "<title>qwenproxy</title>") {
 		t.Errorf("a path out of the tree: %d %.80s", rec.Code, rec.Body.String())
 	}
+	// A missing asset is a 404, never the page served as a script.
+	for _, missing := range []string{"/ui/nope.js", "/ui/js/old-module.js", "/ui/vendor/x.css"} {
+		if rec := get(t, missing); rec.Code != http.StatusNotFound {
+			t.Errorf("%s: %d %q, want 404", missing, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
 	if ct := get(t, "/ui/js/app.js").Header().Get("Content-Type"); !strings.Contains(ct, "javascript") {
 		t.Errorf("app.js served as %q", ct)
 	}

@@ -28,8 +28,18 @@ func metric(text, name, labels string) float64 {
 }
 
 func TestMetricsFollowTheCalls(t *testing.T) {
+	// With keys too: the key guard hands the router a copy of the request,
+	// which once left every route labelled "other".
+	for _, keys := range [][]string{nil, {"not-checked"}} {
+		t.Run(map[bool]string{false: "without keys", true: "with keys"}[keys != nil], func(t *testing.T) {
+			testMetricsFollowTheCalls(t, keys)
+		})
+	}
+}
+
+func testMetricsFollowTheCalls(t *testing.T, keys []string) {
 	// No rest after a failure: the lone account lists the models at once.
-	e := start(t, func(c *config.Config) { c.FailureCooldown = 0 })
+	e := start(t, func(c *config.Config) { c.FailureCooldown = 0; c.APIKeys = keys })
 	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("count me"))); err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +105,12 @@ func TestMetricsLabelsAreBounded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		io.Copy(io.Discard, resp.Body)
+		// Nor does the 405 echo the method whole.
+		n, _ := io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || n > 1024 {
+			t.Fatalf("a %d-byte method: %d with a %d-byte body", len(method), resp.StatusCode, n)
+		}
 	}
 	text := scrape(t, e)
 	if strings.Contains(text, "X0000") || metric(text, "qwenproxy_http_requests_total", `method="other"`) != 50 {

@@ -34,9 +34,13 @@ func strictQuery(r *http.Request, known []string) (url.Values, *openai.Error) {
 		rawKey, rawValue, _ := strings.Cut(pair, "=")
 		key, err1 := url.QueryUnescape(rawKey)
 		value, err2 := url.QueryUnescape(rawValue)
-		if strings.Contains(pair, ";") || err1 != nil || err2 != nil {
+		if strings.Contains(pair, ";") {
 			return nil, openai.InvalidRequest(key, "invalid_query",
 				"the query parameter %q does not parse (';' is not a separator; escape it as %%3B)", pair)
+		}
+		if err1 != nil || err2 != nil {
+			return nil, openai.InvalidRequest(key, "invalid_query",
+				"the query parameter %q does not parse (a %% must start an escape such as %%25 or %%3B)", pair)
 		}
 		if !slices.Contains(known, key) {
 			takes := "it takes none"

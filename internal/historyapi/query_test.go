@@ -2,6 +2,7 @@ package historyapi
 
 import (
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -27,17 +28,17 @@ func TestStrictQuery(t *testing.T) {
 			}
 		}
 	}
-	bad := map[string]struct{ code, param string }{
-		"session_id=abc;x": {"invalid_query", "session_id"},
-		"a;b=c":            {"invalid_query", "a;b"},
-		"search=%zz":       {"invalid_query", "search"},
-		"sessionid=abc":    {"unknown_parameter", "sessionid"},
-		"search=x&limit=5": {"unknown_parameter", "limit"},
+	bad := map[string]struct{ code, param, says string }{
+		"session_id=abc;x": {"invalid_query", "session_id", "';' is not a separator"},
+		"a;b=c":            {"invalid_query", "a;b", "';' is not a separator"},
+		"search=%zz":       {"invalid_query", "search", "a % must start an escape"},
+		"sessionid=abc":    {"unknown_parameter", "sessionid", "sessionid"},
+		"search=x&limit=5": {"unknown_parameter", "limit", "limit"},
 	}
 	for raw, want := range bad {
 		_, err := strictQuery(httptest.NewRequest("GET", "/v1/requests?"+raw, nil), known)
-		if err == nil || err.Status != 400 || err.Code != want.code || err.Param != want.param {
-			t.Errorf("%q: %+v, want %s on %s", raw, err, want.code, want.param)
+		if err == nil || err.Status != 400 || err.Code != want.code || err.Param != want.param || !strings.Contains(err.Message, want.says) {
+			t.Errorf("%q: %+v, want %s on %s saying %q", raw, err, want.code, want.param, want.says)
 		}
 	}
 }

@@ -176,6 +176,11 @@ func (f *Fetcher) decodeData(u string) (*Image, error) {
 	return f.image(short, data, declared, "")
 }
 
+// sniffable are the image types http.DetectContentType recognises by their
+// bytes: declared as one of these, bytes it does not recognise are no image.
+var sniffable = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true,
+	"image/bmp": true, "image/x-icon": true, "image/vnd.microsoft.icon": true, "image/avif": true}
+
 // image checks that data is an image (by its bytes; a declared type that is
 // not an image is refused too) and names it.
 func (f *Fetcher) image(short string, data []byte, declared, name string) (*Image, error) {
@@ -185,7 +190,8 @@ func (f *Fetcher) image(short string, data []byte, declared, name string) (*Imag
 	sniffed := http.DetectContentType(data)
 	ct := sniffed
 	if !strings.HasPrefix(sniffed, "image/") {
-		if mt, _, err := mime.ParseMediaType(declared); err == nil && strings.HasPrefix(mt, "image/") && sniffed == "application/octet-stream" {
+		mt, _, err := mime.ParseMediaType(declared)
+		if err == nil && strings.HasPrefix(mt, "image/") && !sniffable[mt] && sniffed == "application/octet-stream" {
 			ct = mt // a format the sniffer does not know (HEIC, …), declared as an image
 		} else {
 			return nil, &Error{short, "not an image (" + sniffed + ")"}

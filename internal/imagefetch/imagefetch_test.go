@@ -38,6 +38,18 @@ func TestDataURLs(t *testing.T) {
 	wantError(t, err, "not an image")
 	_, err = f.Get(context.Background(), "data:image/png")
 	wantError(t, err, "comma")
+	// Bytes that are no PNG, declared as one: a type the sniffer knows must
+	// be in the bytes (only types it cannot recognise, such as HEIC, are
+	// taken as declared).
+	_, err = f.Get(context.Background(), "data:image/png;base64,AAAA")
+	wantError(t, err, "not an image")
+	img, err = f.Get(context.Background(), dataURL([]byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'h', 'e', 'i', 'c'}))
+	if err == nil {
+		t.Fatalf("HEIC bytes declared as PNG taken as %+v", img)
+	}
+	if img, err = f.Get(context.Background(), "data:image/heic;base64,"+base64.StdEncoding.EncodeToString([]byte{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'h', 'e', 'i', 'c'})); err != nil || img.ContentType != "image/heic" {
+		t.Fatalf("a declared HEIC: %+v %v", img, err)
+	}
 }
 
 func TestURLsAreFetchedOnlyWhenAllowedAndNeverInward(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	route  string // the route table's path that served the request; "" for none
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -60,8 +61,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 				"duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))
 			if m := s.deps.Metrics; m != nil {
-				route := r.Pattern
-				if route == "" || route == "/" {
+				route := sw.route
+				if route == "" {
 					route = "other" // unknown paths would make a label per path
 				}
 				m.Requests.WithLabelValues(route, metrics.MethodLabel(r.Method), metrics.StatusLabel(sw.status)).Inc()

@@ -37,11 +37,11 @@ func (s *Server) mount(mux *http.ServeMux, table []endpoint) {
 		byPath[e.path] = append(byPath[e.path], e)
 	}
 	for _, path := range paths {
-		mux.HandleFunc(path, s.dispatch(byPath[path]))
+		mux.HandleFunc(path, s.dispatch(path, byPath[path]))
 	}
 }
 
-func (s *Server) dispatch(rows []endpoint) http.HandlerFunc {
+func (s *Server) dispatch(path string, rows []endpoint) http.HandlerFunc {
 	var allowed []string
 	for _, e := range rows {
 		if !slices.Contains(allowed, e.method) {
@@ -54,6 +54,12 @@ func (s *Server) dispatch(rows []endpoint) http.HandlerFunc {
 	slices.Sort(allowed)
 	allow := strings.Join(allowed, ", ")
 	return func(w http.ResponseWriter, r *http.Request) {
+		// The metrics label: the table's path, a fixed set. (r.Pattern is set
+		// on the request the mux was given, which the key guard replaces
+		// with a copy, so the middleware cannot read it.)
+		if sw, ok := w.(*statusWriter); ok {
+			sw.route = path
+		}
 		method := r.Method
 		if method == http.MethodHead {
 			method = http.MethodGet
@@ -79,7 +85,7 @@ func (s *Server) dispatch(rows []endpoint) http.HandlerFunc {
 		}
 		w.Header().Set("Allow", allow)
 		writeErrorFor(w, r, &openai.Error{Status: http.StatusMethodNotAllowed, Type: openai.TypeInvalidRequest, Code: "method_not_allowed",
-			Message: fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)})
+			Message: fmt.Sprintf("method %s is not allowed on %s; allowed: %s", clip(r.Method), clip(r.URL.Path), allow)})
 	}
 }
 
@@ -114,5 +120,15 @@ func unauthorized(w http.ResponseWriter, r *http.Request) {
 // notFound is the 404 for unknown routes.
 func notFound(r *http.Request) *openai.Error {
 	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "not_found",
-		Message: fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path)}
+		Message: fmt.Sprintf("no route for %s %s", clip(r.Method), clip(r.URL.Path))}
+}
+
+// clip bounds what an error message echoes of the client's request line:
+// a method or path of any length must not make an answer of that length.
+func clip(s string) string {
+	const max = 128
+	if len(s) <= max {
+		return s
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
 }
