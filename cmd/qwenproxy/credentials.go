@@ -34,10 +34,12 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 		if err := store.SetQwenCredentials(ctx, qp.QwenCredentials{Token: token, Cookies: cookies, UpdatedAt: time.Now()}); err != nil {
 			return err
 		}
+		how := "sealed under QWENPROXY_SECRET_KEY"
 		if c.cfg.SecretKey == nil {
 			fmt.Fprintln(stderr, unsealedWarning)
+			how = "unencrypted"
 		}
-		fmt.Fprintln(c.stdout, "credentials stored; a running server uses them within seconds")
+		fmt.Fprintf(c.stdout, "credentials stored (%s); a running server uses them within seconds\n", how)
 		return credentialStatus(ctx, c)
 	case "clear":
 		if err := c.store.ClearQwenCredentials(ctx); err != nil {
