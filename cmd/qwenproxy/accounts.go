@@ -164,9 +164,9 @@ func accountsList(ctx context.Context, c *cli) error {
 		}
 		if r.Source == qp.AccountStored {
 			if c.cfg.SecretKey == nil {
-				row.Note = strings.TrimPrefix(row.Note+"; no QWENPROXY_SECRET_KEY here to open its password", "; ")
+				row.State, row.Note = accounts.StateLocked, strings.TrimPrefix(row.Note+"; no QWENPROXY_SECRET_KEY here to open its password", "; ")
 			} else if _, err := c.cfg.SecretKey.Open(r.PasswordSealed, r.ID); err != nil {
-				row.Note = strings.TrimPrefix(row.Note+"; QWENPROXY_SECRET_KEY does not open its password (add it again, or give the old key too)", "; ")
+				row.State, row.Note = accounts.StateLocked, strings.TrimPrefix(row.Note+"; QWENPROXY_SECRET_KEY does not open its password (add it again, or give the old key too)", "; ")
 			}
 		}
 		rows = append(rows, row)
@@ -223,6 +223,9 @@ func accountsRekey(ctx context.Context, c *cli) error {
 	}
 	n, err := c.store.ResealAccounts(ctx, func(id, sealed string) (string, error) { return c.cfg.SecretKey.Reseal(sealed, id) })
 	if err != nil {
+		return err
+	}
+	if _, err := accounts.ResealCredentials(ctx, c.store, c.cfg.SecretKey); err != nil { // and the cookie of `credentials set`
 		return err
 	}
 	fmt.Fprintf(c.stdout, "%s re-sealed under the first key of QWENPROXY_SECRET_KEY; the other keys can now be dropped\n", plural(n, "account"))

@@ -53,7 +53,7 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 			err = doctor(actx, client, creds, cfg.DefaultModel, rep, &out)
 			pool.Report(acct, err)
 		}
-		d := qwen.Diagnose(err)
+		d := accounts.Diagnose(acct, err) // a refused password is not fixed with a cookie
 		if err != nil {
 			failed++
 			out.printf("%s\tFAILED\t%s: %s\n", acct, d.Name, d.Advice)

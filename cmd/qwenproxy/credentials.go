@@ -9,6 +9,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/qwen"
 )
 
@@ -29,10 +30,16 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 		if err != nil {
 			return err
 		}
-		if err := c.store.SetQwenCredentials(ctx, qp.QwenCredentials{Token: token, Cookies: cookies, UpdatedAt: time.Now()}); err != nil {
+		store := accounts.SealedCredentials{Store: c.store, Sealer: c.cfg.SecretKey}
+		if err := store.SetQwenCredentials(ctx, qp.QwenCredentials{Token: token, Cookies: cookies, UpdatedAt: time.Now()}); err != nil {
 			return err
 		}
-		fmt.Fprintln(c.stdout, "credentials stored; a running server uses them within seconds")
+		how := "sealed under QWENPROXY_SECRET_KEY"
+		if c.cfg.SecretKey == nil {
+			fmt.Fprintln(stderr, unsealedWarning)
+			how = "unencrypted"
+		}
+		fmt.Fprintf(c.stdout, "credentials stored (%s); a running server uses them within seconds\n", how)
 		return credentialStatus(ctx, c)
 	case "clear":
 		if err := c.store.ClearQwenCredentials(ctx); err != nil {
@@ -45,6 +52,10 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 	}
 	return usagef("unknown action %q (want set, clear or status)", action)
 }
+
+// unsealedWarning is printed when credentials are stored without a key.
+const unsealedWarning = "warning: QWENPROXY_SECRET_KEY is not set, so the cookie (which holds the login token) is stored unencrypted in the database; " +
+	"to seal it, set QWENPROXY_SECRET_KEY to 32 random bytes (e.g. `export QWENPROXY_SECRET_KEY=$(openssl rand -hex 32)`, the same for the server) and run `qwenproxy credentials set` again"
 
 // readCredentials reads the credentials from standard input: either one
 // line, the Cookie header of a logged-in browser (its token=… is enough), or
@@ -76,7 +87,7 @@ func readCredentials(stdin io.Reader, stderr io.Writer) (string, string, error) 
 // environment gives, in which mode and when the login token expires — never
 // the values.
 func credentialStatus(ctx context.Context, c *cli) error {
-	stored, err := c.store.QwenCredentials(ctx)
+	stored, err := accounts.SealedCredentials{Store: c.store, Sealer: c.cfg.SecretKey}.QwenCredentials(ctx)
 	if err != nil && !errors.Is(err, qp.ErrNotFound) {
 		return err
 	}

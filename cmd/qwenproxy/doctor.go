@@ -12,6 +12,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/credentials"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
@@ -73,7 +74,11 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 		rep.BaseURL = sim.URL
 		source = credentials.New(qwen.Credentials{Cookies: qwensim.LoginCookie()}, nil)
 	} else {
-		source = credentials.New(env, c.storedCredentials(ctx, stderr))
+		stored := credentials.New(env, c.storedCredentials(ctx, stderr))
+		if err := stored.Refresh(ctx); err != nil {
+			fmt.Fprintf(stderr, "qwenproxy doctor: cannot use the stored credentials (%v); using the environment's\n", err)
+		}
+		source = stored
 	}
 	creds, from := source.Current(ctx)
 	if *mock {
@@ -202,7 +207,7 @@ func (c *cli) storedCredentials(ctx context.Context, stderr io.Writer) qp.Creden
 		fmt.Fprintf(stderr, "qwenproxy doctor: cannot read stored credentials (%v); using the environment's\n", err)
 		return nil
 	}
-	return c.store
+	return accounts.SealedCredentials{Store: c.store, Sealer: c.cfg.SecretKey}
 }
 
 // secretScrubber replaces every credential value in text: an upstream error

@@ -42,7 +42,7 @@ func TestDoctorDiagnosesEachKnownFailure(t *testing.T) {
 		{"rate limit", []qwensim.Fault{{Envelope: qwensim.CodeRateLimited, Details: "You've reached the upper limit for today's usage.", Num: 5}},
 			"", "", qwen.DiagnosisRateLimited, 4, "wait 5 hours"},
 		{"unreachable", nil, "", closedURL, qwen.DiagnosisUnreachable, 2, ""},
-		{"no credentials", nil, "acw_tc=only", "", qwen.DiagnosisNoCredentials, 1, ""},
+		{"no credentials", nil, "acw_tc=only", "", qwen.DiagnosisNoCredentials, 1, "QWEN_ACCOUNTS"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,6 +75,9 @@ func TestDoctorDiagnosesEachKnownFailure(t *testing.T) {
 				if s.OK != (i < len(rep.Steps)-1 || code == 0) {
 					t.Fatalf("step %d %+v", i, s)
 				}
+			}
+			if tc.name == "no credentials" && !strings.Contains(rep.Diagnosis.Advice, "accounts add") {
+				t.Fatalf("the advice names no way to add an account: %s", rep.Diagnosis.Advice)
 			}
 			if tc.name == "token expired" && len(sim.Calls()) != 0 {
 				t.Fatal("an expired token was sent upstream")

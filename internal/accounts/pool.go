@@ -287,22 +287,29 @@ func (p *Pool) Pick(exclude map[string]bool) (string, error) {
 	return best.id, nil
 }
 
-// unavailable explains why no account can take a call. p.mu is held.
+// unavailable explains why no account can take a call, counting each
+// account in the one state it is in. p.mu is held.
 func (p *Pool) unavailable(now time.Time) *Unavailable {
 	u := &Unavailable{Accounts: len(p.accounts), Reason: ReasonNone}
 	if u.Accounts == 0 {
 		return u
 	}
-	rateLimited, rejected := 0, 0
 	for _, a := range p.accounts {
 		switch {
-		case a.st.State == StateAuthFailed || a.locked != "":
-			rejected++
+		case a.locked != "":
+			u.Locked++
+		case a.st.State == StateAuthFailed:
+			u.Rejected++
+			if a.id == CookieID {
+				u.RejectedCookie = true
+			}
 		case a.usable(now):
-			continue // usable but excluded: tried in this call already
+			u.Tried++ // usable but excluded: tried in this call already
 		default:
 			if a.st.State == StateRateLimited {
-				rateLimited++
+				u.RateLimited++
+			} else {
+				u.CoolingDown++
 			}
 			if wait := a.st.CooldownUntil.Sub(now); u.RetryAfter == 0 || wait < u.RetryAfter {
 				u.RetryAfter = wait
@@ -310,9 +317,9 @@ func (p *Pool) unavailable(now time.Time) *Unavailable {
 		}
 	}
 	switch {
-	case rejected == u.Accounts:
+	case u.Rejected+u.Locked == u.Accounts:
 		u.Reason = ReasonRejected
-	case rateLimited > 0 && rateLimited+rejected == u.Accounts:
+	case u.RateLimited > 0 && u.RateLimited+u.Rejected+u.Locked == u.Accounts:
 		u.Reason = ReasonRateLimited
 	default:
 		u.Reason = ReasonCoolingDown
@@ -405,7 +412,13 @@ func (p *Pool) setState(a *account, st qp.AccountState, now time.Time) {
 	if !a.st.StateAt.Before(now) { // keep states strictly ordered in time
 		st.StateAt = a.st.StateAt.Add(time.Millisecond)
 	}
-	if st.State != a.st.State {
+	switch {
+	case st.State == a.st.State:
+	case st.State == StateAuthFailed:
+		// The server's failure log leaves refusals to the pool: only here
+		// is it known that signing in again did not help.
+		p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", RejectedAdvice(a.id))
+	default:
 		p.log.Info("qwen account state", "account", a.id, "state", st.State, "class", st.FailureClass, "cooldown_until", st.CooldownUntil)
 	}
 	a.st, a.dirty = st, true

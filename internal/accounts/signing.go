@@ -110,6 +110,9 @@ func (p *Pool) unusable(id string) error {
 	if a.signErr != nil {
 		return a.signErr
 	}
+	if a.locked != "" {
+		return &qwen.Error{Kind: qwen.KindAuth, Message: "account " + id + " is locked: " + a.locked}
+	}
 	msg := "account " + id + " is " + a.st.State
 	switch a.st.State {
 	case StateRateLimited:
@@ -151,8 +154,12 @@ func (p *Pool) Refresh(ctx context.Context, id, failed string) (bool, error) {
 	}
 	a.cookies = "" // the refused token is never handed out again
 	p.mu.Unlock()
-	_, err := p.credentialsOf(ctx, id)
-	return true, err
+	if _, err := p.credentialsOf(ctx, id); err != nil {
+		return true, err
+	}
+	// Not a rejected credential: the proxy replaced the token by itself.
+	p.log.Info("qwen refused the account's token (expired); signed in again", "account", id)
+	return true, nil
 }
 
 // signIn signs account id in, once across this process (callers wait for

@@ -2,7 +2,10 @@ package accounts
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
+	"strings"
 	"time"
 
 	"qwenproxy/internal/qwen"
@@ -65,4 +68,35 @@ func (p *Pool) Snapshot() []Status {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// PublicID names account id without its e-mail address, for routes anyone
+// who reaches the port may read (/health): "cookie" stays, an e-mail
+// becomes "account-" and the first 8 hex digits of its SHA-256, the same on
+// every instance and restart. (A digest, so whoever already knows an
+// address can still confirm it; it does not reveal one.)
+func PublicID(id string) string {
+	if id == CookieID {
+		return id
+	}
+	sum := sha256.Sum256([]byte("qwenproxy account " + id))
+	return "account-" + hex.EncodeToString(sum[:4])
+}
+
+// Public returns s without its e-mail address: the id is PublicID's and
+// the address is taken out of the problem text.
+func (s Status) Public() Status {
+	s.Problem = strings.ReplaceAll(s.Problem, s.ID, PublicID(s.ID))
+	s.ID = PublicID(s.ID)
+	return s
+}
+
+// PublicText replaces the e-mail address of each account of snap in text.
+func PublicText(text string, snap []Status) string {
+	for _, s := range snap {
+		if s.ID != CookieID {
+			text = strings.ReplaceAll(text, s.ID, PublicID(s.ID))
+		}
+	}
+	return text
 }

@@ -118,8 +118,13 @@ func (p *Pool) sync(ctx context.Context) error {
 		case err != nil:
 			errs = append(errs, err) // keep what was known
 		default:
+			opened, err := OpenCredentials(p.cfg.Sealer, *c)
 			p.mu.Lock()
-			p.setCookie(qwen.Credentials{Token: c.Token, Cookies: c.Cookies}, qp.AccountStored)
+			if err != nil {
+				p.lockCookie(err.Error())
+			} else {
+				p.setCookie(qwen.Credentials{Token: opened.Token, Cookies: opened.Cookies}, qp.AccountStored)
+			}
 			p.mu.Unlock()
 		}
 	}
@@ -256,6 +261,21 @@ func (p *Pool) storedAccount(r *qp.AccountRecord) *account {
 	a.sealedPassword = r.PasswordSealed
 	if err != nil {
 		a.password, a.locked = "", "cannot open the stored password: "+err.Error()
+		p.log.Warn("qwen accounts: a stored account is locked and not used: its password cannot be opened; "+
+			"start the server with the QWENPROXY_SECRET_KEY it was added with (or `qwenproxy accounts rm` it and add it again)",
+			"account", r.ID, "err", err)
 	}
 	return a
+}
+
+// lockCookie keeps the cookie account, locked, when the stored browser
+// credentials cannot be opened, and says so once. p.mu is held.
+func (p *Pool) lockCookie(why string) {
+	if a := p.accounts[CookieID]; a != nil && a.locked == why {
+		return
+	}
+	a := newAccount(CookieID, CookieID, "")
+	a.cookieSource, a.locked = qp.AccountStored, why
+	p.accounts[CookieID] = a
+	p.log.Warn("qwen accounts: the stored credentials are locked and not used", "err", why)
 }

@@ -2,22 +2,30 @@ package accounts
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
 // Reasons no account can take a call.
 const (
 	ReasonNone        = "none_configured" // 503: configure QWEN_ACCOUNTS or QWEN_COOKIES
-	ReasonRateLimited = "rate_limited"    // 429 with Retry-After: every account is over its quota
-	ReasonRejected    = "rejected"        // 401: Qwen refused every account's credentials
+	ReasonRateLimited = "rate_limited"    // 429 with Retry-After: every usable account is over its quota
+	ReasonRejected    = "rejected"        // 401: Qwen refused every account's credentials (or they are locked)
 	ReasonCoolingDown = "cooling_down"    // 503 with Retry-After: firewall, 5xx, connection failures
 )
 
-// Unavailable is returned when no account can take a call.
+// Unavailable is returned when no account can take a call. Each account
+// is counted in the one state it is in.
 type Unavailable struct {
-	Reason     string
-	Accounts   int           // how many are configured
-	RetryAfter time.Duration // until the first cooldown ends; 0 when none will
+	Reason         string
+	Accounts       int           // how many are configured
+	RetryAfter     time.Duration // until the first cooldown ends; 0 when none will
+	CoolingDown    int           // after firewall, 5xx or connection failures
+	RateLimited    int           // over Qwen's usage limit
+	Rejected       int           // credentials refused by Qwen
+	RejectedCookie bool          // the pasted cookie is among the rejected
+	Locked         int           // stored secrets no configured key opens
+	Tried          int           // usable, but already tried in this call
 	// Last is the failure of the last account tried in this call, if any:
 	// its detail completes the message. (Not unwrapped: the call failed for
 	// want of an account, which is how it is classified.)
@@ -35,11 +43,42 @@ func (u *Unavailable) message() string {
 	if u.Accounts == 0 {
 		return "no Qwen account is configured: set QWEN_ACCOUNTS (or `qwenproxy accounts add`) or QWEN_COOKIES"
 	}
-	switch u.Reason {
-	case ReasonRateLimited:
-		return fmt.Sprintf("every Qwen account (%d) has reached its usage limit; the first is usable again in %s", u.Accounts, u.RetryAfter.Round(time.Second))
-	case ReasonRejected:
-		return fmt.Sprintf("Qwen rejected the credentials of every account (%d): check the passwords, or capture a fresh Cookie", u.Accounts)
+	wait := u.RetryAfter.Round(time.Second)
+	switch u.Accounts {
+	case u.RateLimited:
+		return fmt.Sprintf("every Qwen account (%d) has reached its usage limit; the first is usable again in %s", u.Accounts, wait)
+	case u.CoolingDown:
+		return fmt.Sprintf("every Qwen account (%d) is cooling down after failures; the first is usable again in %s", u.Accounts, wait)
+	case u.Rejected:
+		return fmt.Sprintf("Qwen rejected the credentials of every account (%d): %s", u.Accounts, u.rejectedAdvice())
+	case u.Locked:
+		return fmt.Sprintf("every Qwen account (%d) is locked: its stored secret cannot be opened without the QWENPROXY_SECRET_KEY it was stored with", u.Accounts)
 	}
-	return fmt.Sprintf("every Qwen account (%d) is cooling down after failures; the first is usable again in %s", u.Accounts, u.RetryAfter.Round(time.Second))
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(u.CoolingDown, "cooling down after failures")
+	add(u.RateLimited, "over Qwen's usage limit")
+	add(u.Rejected, "rejected by Qwen ("+u.rejectedAdvice()+")")
+	add(u.Locked, "locked (its stored secret needs the QWENPROXY_SECRET_KEY it was stored with)")
+	add(u.Tried, "already tried in this call")
+	msg := fmt.Sprintf("no Qwen account can take the call (%d configured): %s", u.Accounts, strings.Join(parts, ", "))
+	if u.RetryAfter > 0 {
+		msg += fmt.Sprintf("; the first is usable again in %s", wait)
+	}
+	return msg
+}
+
+// rejectedAdvice says what fixes the rejected accounts.
+func (u *Unavailable) rejectedAdvice() string {
+	switch {
+	case u.RejectedCookie && u.Rejected == 1:
+		return "capture a fresh Cookie header from a signed-in chat.qwen.ai tab"
+	case u.RejectedCookie:
+		return "check the e-mail and password of the signed-in accounts, and capture a fresh Cookie header for the pasted one"
+	}
+	return "check the accounts' e-mail and password"
 }

@@ -142,7 +142,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		MaxAnswerBytes: cfg.QwenMaxAnswerBytes,
 		MaxRetries:     cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay, RetryHere: a.accounts.RetryHere,
 		OnCall: func(endpoint string, err error) {
-			failures.Note(endpoint, err)
+			if accounts.ClassOf(err) != accounts.ClassAuth { // the pool logs refusals: a token it refreshes is none
+				failures.Note(endpoint, err)
+			}
 			m.UpstreamCall(endpoint, outcome(err))
 			a.api.UpstreamResult(err)
 		},

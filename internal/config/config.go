@@ -128,7 +128,7 @@ func (c *Config) settings() []setting {
 		{"QWEN_ACCOUNTS_FILE", "", "file of one email:password per line (for passwords with commas)", str(&c.QwenAccountsFile)},
 		{"QWEN_RATE_LIMIT_COOLDOWN", "21600000", "ms an account rests after Qwen's daily-quota answer when it gives no hours", millis(&c.RateLimitCooldown, 1000)},
 		{"QWEN_FAILURE_COOLDOWN", "5000", "ms an account rests after a firewall page, a 5xx or a connection failure, doubling per failure in a row up to 5 minutes (0: no rest)", millis(&c.FailureCooldown, 0)},
-		{"QWENPROXY_SECRET_KEY", "", "32 bytes, hex or base64, sealing stored passwords and shared tokens (comma-separated during a rotation: the first seals)", secretKey(&c.SecretKey)},
+		{"QWENPROXY_SECRET_KEY", "", "32 bytes, hex or base64, sealing stored passwords, shared tokens and the stored cookie (comma-separated during a rotation: the first seals)", secretKey(&c.SecretKey)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
 		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
 		{"QWEN_MAX_ANSWER_BYTES", "16777216", "bytes one Qwen answer's stream may take; past it the call fails (502) and is recorded", integer64(&c.QwenMaxAnswerBytes, 1024)},

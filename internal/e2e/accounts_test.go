@@ -134,13 +134,18 @@ func TestExpiredTokenIsRefreshedWithinTheCall(t *testing.T) {
 	if last := rows[len(rows)-1]; last.HTTPStatus != 200 || last.Status != "success" {
 		t.Fatalf("the refreshed call was recorded as %+v", last)
 	}
+	// A token the proxy replaced by itself is no rejected credential.
+	if logs := e.logs(); strings.Contains(logs, "kind=auth") || strings.Contains(logs, "Cookie") || strings.Contains(logs, "level=WARN") ||
+		!strings.Contains(logs, "signed in again") {
+		t.Fatalf("the log of a refreshed token:\n%s", logs)
+	}
 }
 
 func TestWrongPasswordIsRejectedAndNeverRetried(t *testing.T) {
 	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: "not-the-password"}}, nil)
 	for i := range 2 {
 		resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hi"}]}`, nil)
-		if resp.StatusCode != 401 || !strings.Contains(body, "upstream_credentials_rejected") {
+		if resp.StatusCode != 401 || !strings.Contains(body, "upstream_credentials_rejected") || !strings.Contains(body, "e-mail and password") || strings.Contains(body, "Cookie") {
 			t.Fatalf("call %d: %d %s", i, resp.StatusCode, body)
 		}
 	}
@@ -159,6 +164,9 @@ func TestWrongPasswordIsRejectedAndNeverRetried(t *testing.T) {
 	if logs := e.logs(); !strings.Contains(logs, "sign-in failed") || strings.Contains(logs, "not-the-password") ||
 		strings.Contains(logs, accounts.HashPassword("not-the-password")) {
 		t.Fatalf("the log misses the failure or shows the password:\n%s", logs)
+	}
+	if logs := e.logs(); !strings.Contains(logs, "e-mail and password") || strings.Contains(logs, "Cookie") {
+		t.Fatalf("the advice for a refused password:\n%s", logs)
 	}
 	if resp, err := http.Get(e.app.URL() + "/health/ready"); err != nil || resp.StatusCode != 503 {
 		t.Fatalf("ready with no usable account: %v %v", resp.StatusCode, err)

@@ -20,7 +20,7 @@ type Diagnosis struct {
 var (
 	DiagnosisOK            = Diagnosis{"ok", 0, "Qwen answered every step"}
 	DiagnosisNoCredentials = Diagnosis{"no_credentials", 3,
-		"set QWEN_COOKIES to the Cookie header of a logged-in chat.qwen.ai browser tab (its token=… is enough), or store it with `qwenproxy credentials set`"}
+		"configure an account: set QWEN_ACCOUNTS to email:password (or store one with `qwenproxy accounts add --email E`), or set QWEN_COOKIES to the Cookie header of a logged-in chat.qwen.ai browser tab (its token=… is enough; or store it with `qwenproxy credentials set`)"}
 	DiagnosisFirewall = Diagnosis{"firewall", 4,
 		"Qwen's firewall or risk control refused the call: open chat.qwen.ai in the same browser, pass any check it shows, and copy a fresh Cookie header; a bx-umidtoken (QWEN_TOKEN) from that tab may help"}
 	DiagnosisOutdatedClient = Diagnosis{"outdated_web_version", 5,

@@ -34,7 +34,11 @@ func accountFailure(err error) (failure, bool) {
 	}
 	var se *accounts.SignInError
 	if errors.As(err, &se) {
-		return classify(se.Upstream()), true
+		f := classify(se.Upstream())
+		if se.Class == accounts.ClassAuth && f.api != nil { // a refused password: no cookie would help
+			f.api.Message = "Qwen refused the account's sign-in (" + se.Message + "); check its e-mail and password"
+		}
+		return f, true
 	}
 	return failure{}, false
 }

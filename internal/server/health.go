@@ -70,12 +70,29 @@ func (s *Server) credentialState(context.Context) credentialState {
 	return st
 }
 
-// health serves GET /health: 200 as soon as the server accepts calls.
+// public is st without e-mail addresses.
+func (st credentialState) public() credentialState {
+	if st.Rejected != nil {
+		r := *st.Rejected
+		r.Reason = accounts.PublicText(r.Reason, st.Accounts)
+		st.Rejected = &r
+	}
+	out := make([]accounts.Status, len(st.Accounts))
+	for i, a := range st.Accounts {
+		out[i] = a.Public()
+	}
+	st.Accounts = out
+	return st
+}
+
+// health serves GET /health: 200 as soon as the server accepts calls. It
+// needs no key, so it names accounts without their e-mail addresses
+// (/health/detailed and /metrics show them).
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"status":         "ok",
 		"uptime_seconds": int64(s.now().Sub(s.started).Seconds()),
-		"credentials":    s.credentialState(r.Context()),
+		"credentials":    s.credentialState(r.Context()).public(),
 		"api_keys":       s.keyState(r.Context()),
 	})
 }

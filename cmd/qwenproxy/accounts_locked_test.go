@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/qwensim"
+)
+
+// TestAccountsListShowsAnAccountItCannotOpenAsLocked: an account added
+// with a key is "locked" in `accounts ls` run without that key, as health
+// shows it, not "ready".
+func TestAccountsListShowsAnAccountItCannotOpenAsLocked(t *testing.T) {
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWENPROXY_SECRET_KEY": key1}
+	env := func(k string) string { return vars[k] }
+	run := func(stdin string, args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	if code, out := run("pw\n", "accounts", "add", "--email", "ada@example.com"); code != 0 {
+		t.Fatalf("add: %d %s", code, out)
+	}
+	if code, out := run("", "accounts", "ls", "--json"); code != 0 || !strings.Contains(out, `"state": "ready"`) {
+		t.Fatalf("ls with the key: %d %s", code, out)
+	}
+	for _, key := range []string{"", key2} {
+		vars["QWENPROXY_SECRET_KEY"] = key
+		if code, out := run("", "accounts", "ls", "--json"); code != 0 || !strings.Contains(out, `"state": "locked"`) || strings.Contains(out, `"ready"`) {
+			t.Fatalf("ls with key %q: %d %s", key, code, out)
+		}
+	}
+}
+
+// TestAccountsTestAdvisesOnTheCredentialItUses: a refused password is
+// answered with the e-mail and password to check, never a cookie to copy;
+// the pasted cookie's refusal keeps the cookie advice.
+func TestAccountsTestAdvisesOnTheCredentialItUses(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	expired := "token=eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(`{"id":"u","exp":1000}`)) + ".c2ln"
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWEN_BASE_URL": sim.URL,
+		"QWEN_ACCOUNTS": "dave@example.com:wrong", "QWEN_COOKIES": expired}
+	env := func(k string) string { return vars[k] }
+	var out, errOut bytes.Buffer
+	if code := runWithInput(context.Background(), []string{"accounts", "test"}, env, strings.NewReader(""), &out, &errOut); code == 0 {
+		t.Fatalf("a refused password passed: %s", out.String())
+	}
+	var dave, cookie string
+	for _, line := range strings.Split(out.String(), "\n") {
+		switch {
+		case strings.HasPrefix(line, "dave@example.com\tFAILED"):
+			dave = line
+		case strings.HasPrefix(line, "cookie\tFAILED"):
+			cookie = line
+		}
+	}
+	if !strings.Contains(dave, "credentials_rejected") || !strings.Contains(dave, "e-mail and password") || strings.Contains(dave, "Cookie") {
+		t.Fatalf("advice for a refused password: %q\n%s", dave, out.String())
+	}
+	if !strings.Contains(cookie, "Cookie header") {
+		t.Fatalf("advice for a refused cookie: %q\n%s", cookie, out.String())
+	}
+}

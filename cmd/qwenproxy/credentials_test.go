@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/qwensim"
+)
+
+// dirHolds reports whether any file in dir (the database and its -wal and
+// -shm files) holds secret.
+func dirHolds(t *testing.T, dir, secret string) bool {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(secret)) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestStoredCredentialsAreSealedUnderTheKey: with QWENPROXY_SECRET_KEY set,
+// `credentials set` never writes the cookie or the bx-umidtoken to the
+// database file; they read back with the key, are refused clearly without
+// it, and `accounts rekey` re-seals them; a row stored in clear (before
+// sealing, or without a key) still reads, and without a key the CLI warns.
+func TestStoredCredentialsAreSealedUnderTheKey(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(dir, "c.db")}
+	env := func(k string) string { return vars[k] }
+	run := func(stdin string, args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	jwt := "h.eyJleHAiOjE3OTkwMDAwMDB9.secretsig" // {"exp":1799000000}
+	cookie := "acw_tc=cookie-secret-1; token=" + jwt
+
+	// Without a key: stored in clear, as before, and the user is told so.
+	code, out, errOut := run("umid-clear-value\n"+cookie+"\n", "credentials", "set")
+	if code != 0 || !strings.Contains(errOut, "stored unencrypted") || !strings.Contains(errOut, "QWENPROXY_SECRET_KEY") {
+		t.Fatalf("set without a key: %d %s %s", code, out, errOut)
+	}
+	if !dirHolds(t, dir, "cookie-secret-1") {
+		t.Fatal("without a key the cookie should be stored as before (in clear)")
+	}
+
+	// With a key, the legacy clear row still reads; rekey seals it.
+	vars["QWENPROXY_SECRET_KEY"] = key1
+	if code, out, errOut := run("", "credentials", "--json"); code != 0 || !strings.Contains(out, `"mode": "normal"`) {
+		t.Fatalf("status of a clear row with a key: %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut := run("", "accounts", "rekey"); code != 0 {
+		t.Fatalf("rekey: %d %s %s", code, out, errOut)
+	}
+	if code, _, _ := run("", "credentials", "clear"); code != 0 {
+		t.Fatal("clear")
+	}
+	code, out, errOut = run("umid-sealed-value\nacw_tc=cookie-secret-2; token="+jwt+"\n", "credentials", "set")
+	if code != 0 || strings.Contains(errOut, "unencrypted") {
+		t.Fatalf("set with a key: %d %s %s", code, out, errOut)
+	}
+	for _, secret := range []string{"cookie-secret-2", "umid-sealed-value", "secretsig", "cookie-secret-1", "umid-clear-value"} {
+		if dirHolds(t, dir, secret) {
+			t.Fatalf("the database file holds %q in clear", secret)
+		}
+	}
+	if code, out, errOut := run("", "credentials", "--json"); code != 0 || !strings.Contains(out, `"mode": "normal"`) || !strings.Contains(out, "2027-01-03T18:13:20Z") {
+		t.Fatalf("status of the sealed row: %d %s %s", code, out, errOut)
+	}
+
+	// Without the key, the sealed row is refused with what to do.
+	delete(vars, "QWENPROXY_SECRET_KEY")
+	if code, out, errOut := run("", "credentials"); code == 0 || !strings.Contains(out+errOut, "sealed") || !strings.Contains(out+errOut, "QWENPROXY_SECRET_KEY") {
+		t.Fatalf("status without the key: %d %s %s", code, out, errOut)
+	}
+
+	// Rotation: rekey under NEW,OLD, then NEW alone opens it.
+	vars["QWENPROXY_SECRET_KEY"] = key2 + "," + key1
+	if code, out, errOut := run("", "accounts", "rekey"); code != 0 {
+		t.Fatalf("rekey: %d %s %s", code, out, errOut)
+	}
+	vars["QWENPROXY_SECRET_KEY"] = key2
+	if code, out, errOut := run("", "credentials", "--json"); code != 0 || !strings.Contains(out, `"mode": "normal"`) {
+		t.Fatalf("status under the new key alone: %d %s %s", code, out, errOut)
+	}
+	if dirHolds(t, dir, "cookie-secret-2") {
+		t.Fatal("the re-sealed cookie is in the database file in clear")
+	}
+}
+
+// TestDoctorUsesTheSealedStoredCredentials: doctor reads the credentials of
+// `credentials set` (opening them with the key); without the key it says
+// they are sealed instead of ignoring them silently.
+func TestDoctorUsesTheSealedStoredCredentials(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "d.db"), "QWEN_BASE_URL": sim.URL, "QWENPROXY_SECRET_KEY": key1}
+	env := func(k string) string { return vars[k] }
+	var out, errOut bytes.Buffer
+	if code := runWithInput(context.Background(), []string{"credentials", "set"}, env, strings.NewReader(qwensim.LoginCookie()+"\n"), &out, &errOut); code != 0 {
+		t.Fatalf("set: %s %s", out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"doctor", "--json"}, env, &out, &errOut); code != 0 || !strings.Contains(out.String(), `"credentials": "stored"`) {
+		t.Fatalf("doctor with the key: %d %s %s", code, out.String(), errOut.String())
+	}
+	delete(vars, "QWENPROXY_SECRET_KEY")
+	out.Reset()
+	errOut.Reset()
+	code := run(context.Background(), []string{"doctor", "--json"}, env, &out, &errOut)
+	if code != 3 || !strings.Contains(errOut.String(), "sealed") || !strings.Contains(errOut.String(), "QWENPROXY_SECRET_KEY") {
+		t.Fatalf("doctor without the key: %d %s %s", code, out.String(), errOut.String())
+	}
+}

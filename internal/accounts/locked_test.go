@@ -1,0 +1,99 @@
+package accounts_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/store/storetest"
+)
+
+// syncBuffer is a log sink safe for the pool's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestSecretsTheServerCannotOpenAreLockedAndSaidOnce: a server started
+// without the key that sealed the stored cookie (`credentials set`) and a
+// stored account (`accounts add`) shows both locked, uses neither, and logs
+// each once with what to do; with the key it opens the cookie.
+func TestSecretsTheServerCannotOpenAreLockedAndSaidOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		creds := accounts.SealedCredentials{Store: st, Sealer: sealer}
+		if err := creds.SetQwenCredentials(ctx, qp.QwenCredentials{Token: "umid-1", Cookies: "acw_tc=1; token=h.eyJleHAiOjQxMDI0NDQ4MDB9.s", UpdatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		sealedPw, err := sealer.Seal("pw", "ada@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutAccount(ctx, qp.AccountRecord{ID: "ada@example.com", Source: qp.AccountStored, PasswordSealed: sealedPw,
+			AccountState: qp.AccountState{State: accounts.StateReady}, CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+
+		var logs syncBuffer
+		p := accounts.New(accounts.Config{Store: st, Credentials: st, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+		for range 3 {
+			if err := p.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		snap := p.Snapshot()
+		if len(snap) != 2 {
+			t.Fatalf("snapshot: %+v", snap)
+		}
+		for _, s := range snap {
+			if s.State != accounts.StateLocked || s.Usable || !strings.Contains(s.Problem, "QWENPROXY_SECRET_KEY") && !strings.Contains(s.Problem, "key") {
+				t.Fatalf("%s: %+v", s.ID, s)
+			}
+		}
+		out := logs.String()
+		if n := strings.Count(out, "stored credentials are locked"); n != 1 || !strings.Contains(out, "QWENPROXY_SECRET_KEY") {
+			t.Fatalf("cookie lock logged %d times:\n%s", n, out)
+		}
+		if n := strings.Count(out, "stored account is locked"); n != 1 || !strings.Contains(out, "account=ada@example.com") {
+			t.Fatalf("account lock logged %d times:\n%s", n, out)
+		}
+		if strings.Contains(out, "acw_tc") || strings.Contains(out, "umid-1") {
+			t.Fatalf("a secret in the log:\n%s", out)
+		}
+		if _, err := p.Pick(nil); err == nil {
+			t.Fatal("a locked account was picked")
+		}
+
+		// With the key, the sealed cookie opens and is used.
+		p2 := accounts.New(accounts.Config{Store: st, Credentials: st, Sealer: sealer})
+		if err := p2.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if id, err := p2.Pick(map[string]bool{"ada@example.com": true}); err != nil || id != accounts.CookieID {
+			t.Fatalf("pick with the key: %q %v", id, err)
+		}
+	})
+}

@@ -1,0 +1,55 @@
+package accounts
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/qwen"
+)
+
+// TestUnavailableCountsEachAccountInItsOwnState: a cookie account cooling
+// down beside a locked stored account is not "every account (2) cooling
+// down"; each state is counted and named, and a refusal's advice fits the
+// credential refused.
+func TestUnavailableCountsEachAccountInItsOwnState(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	p := New(Config{Now: clock.now, BriefCooldown: time.Minute, Cookie: qwen.Credentials{Cookies: "token=x"}})
+	locked := newAccount("ada@example.com", qp.AccountStored, "")
+	locked.locked = "cannot open the stored password"
+	p.accounts[locked.id] = locked
+	p.Report(CookieID, &qwen.Error{Kind: qwen.KindFirewall, Message: "page"})
+
+	_, err := p.Pick(nil)
+	var u *Unavailable
+	if !errors.As(err, &u) {
+		t.Fatalf("pick: %v", err)
+	}
+	msg := u.Error()
+	if u.CoolingDown != 1 || u.Locked != 1 || strings.Contains(msg, "every") ||
+		!strings.Contains(msg, "1 cooling down") || !strings.Contains(msg, "1 locked") || !strings.Contains(msg, "QWENPROXY_SECRET_KEY") {
+		t.Fatalf("%+v: %s", u, msg)
+	}
+
+	// Both rejected: a signed-in account's refusal asks for its password,
+	// the cookie's for a fresh cookie.
+	p.mu.Lock()
+	delete(p.accounts, locked.id)
+	signed := newAccount("bob@example.com", qp.AccountEnvironment, "pw")
+	p.accounts[signed.id] = signed
+	p.mu.Unlock()
+	p.Report(signed.id, &qwen.Error{Kind: qwen.KindAuth, Message: "refused"})
+	if _, err := p.Pick(nil); !errors.As(err, &u) {
+		t.Fatalf("pick: %v", err)
+	}
+	if msg := u.Error(); u.Rejected != 1 || u.CoolingDown != 1 || !strings.Contains(msg, "e-mail and password") || strings.Contains(msg, "Cookie") {
+		t.Fatalf("%+v: %s", u, msg)
+	}
+	p.Report(CookieID, &qwen.Error{Kind: qwen.KindAuth, Message: "refused"})
+	if _, err := p.Pick(nil); !errors.As(err, &u) || u.Reason != ReasonRejected ||
+		!strings.Contains(u.Error(), "every account (2)") || !strings.Contains(u.Error(), "e-mail and password") || !strings.Contains(u.Error(), "Cookie header") {
+		t.Fatalf("pick: %v", err)
+	}
+}
