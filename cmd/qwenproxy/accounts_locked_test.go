@@ -50,6 +50,11 @@ func TestAccountsTestAdvisesOnTheCredentialItUses(t *testing.T) {
 		"QWEN_ACCOUNTS": "dave@example.com:wrong", "QWEN_COOKIES": expired}
 	env := func(k string) string { return vars[k] }
 	var out, errOut bytes.Buffer
+	// accounts test reads an existing database only: make it.
+	if code := runWithInput(context.Background(), []string{"migrate"}, env, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("migrate: %d %s", code, errOut.String())
+	}
+	out.Reset()
 	if code := runWithInput(context.Background(), []string{"accounts", "test"}, env, strings.NewReader(""), &out, &errOut); code == 0 {
 		t.Fatalf("a refused password passed: %s", out.String())
 	}
