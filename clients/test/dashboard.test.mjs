@@ -1,7 +1,9 @@
 // The dashboard in a real browser: headless Chromium (Debian's package,
 // installed by .ci/run when missing) driven by playwright-core, against the
-// built binary on its simulator with a populated history. It also writes the
-// screenshots the README shows (docs/dashboard/*.png).
+// built binary on its simulator with a populated history. It also takes the
+// screenshots the README shows: into docs/dashboard/ when
+// DASHBOARD_SCREENSHOTS=1 (to refresh the committed ones), otherwise into a
+// temporary directory, so a test run leaves the checkout as it was.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +14,10 @@ import { chromium } from 'playwright-core';
 import { startProxy } from '../proxy.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'dashboard');
+const KEEP_SHOTS = process.env.DASHBOARD_SCREENSHOTS === '1';
+const SHOTS = KEEP_SHOTS
+  ? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'dashboard')
+  : mkdtempSync(join(tmpdir(), 'qwenproxy-dashboard-shots-'));
 const ADMIN = 'dash-admin-key';
 const USER = 'dash-user-key';
 
@@ -80,6 +85,7 @@ after(async () => {
   await context?.close();
   await proxy?.stop();
   if (userDir) rmSync(userDir, { recursive: true, force: true });
+  if (!KEEP_SHOTS) rmSync(SHOTS, { recursive: true, force: true });
 });
 
 // noErrors asserts the page logged no console error since the last check.
