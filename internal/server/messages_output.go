@@ -106,22 +106,14 @@ func (o *messagesOutput) reasoning(s string) error {
 }
 
 func (o *messagesOutput) toolCalls(calls []qp.ToolCall) error {
-	for _, c := range calls {
-		if c.ID != "" && c.ID == o.streaming {
-			// Its block is open and its input sent: close it. The
-			// transcript keeps the parsed input, as a client resends it.
-			o.streaming = ""
-			o.callList[len(o.callList)-1].Arguments = c.Arguments
-			o.closeBlock()
-			continue
-		}
-		first := len(o.callList)
-		o.callList = append(o.callList, c)
-		if o.started && !o.holding {
-			if err := o.writeCalls(first); err != nil {
-				return err
-			}
-		}
+	closeStreamed := func(c qp.ToolCall) {
+		// Its block is open and its input sent: close it. The transcript
+		// keeps the parsed input, as a client resends it.
+		o.callList[len(o.callList)-1].Arguments = c.Arguments
+		o.closeBlock()
+	}
+	if err := o.takeCalls(calls, &o.streaming, closeStreamed, o.started && !o.holding, o.writeCalls); err != nil {
+		return err
 	}
 	return o.err
 }

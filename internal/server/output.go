@@ -61,6 +61,28 @@ type transcript struct {
 func (o *transcript) hold(s string)        { o.text.WriteString(s) }
 func (o *transcript) calls() []qp.ToolCall { return o.callList }
 
+// takeCalls puts an answer's calls in the transcript, for the Messages and
+// Responses outputs. The call whose arguments were streaming (its id is
+// *streaming) is there already: done completes it. The others are appended
+// and, when live, sent from their index on.
+func (o *transcript) takeCalls(calls []qp.ToolCall, streaming *string, done func(qp.ToolCall), live bool, send func(first int) error) error {
+	for _, c := range calls {
+		if c.ID != "" && c.ID == *streaming {
+			*streaming = ""
+			done(c)
+			continue
+		}
+		first := len(o.callList)
+		o.callList = append(o.callList, c)
+		if live {
+			if err := send(first); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 func (o *transcript) reset() {
 	o.text.Reset()
 	o.callList = nil

@@ -154,19 +154,8 @@ func (o *responsesOutput) reasoning(s string) error {
 }
 
 func (o *responsesOutput) toolCalls(calls []qp.ToolCall) error {
-	for _, c := range calls {
-		if c.ID != "" && c.ID == o.streaming {
-			o.streaming = ""
-			o.doneCall(c)
-			continue
-		}
-		first := len(o.callList)
-		o.callList = append(o.callList, c)
-		if o.started && !o.holding {
-			if err := o.writeCalls(first); err != nil {
-				return err
-			}
-		}
+	if err := o.takeCalls(calls, &o.streaming, o.doneCall, o.started && !o.holding, o.writeCalls); err != nil {
+		return err
 	}
 	return o.err
 }
