@@ -1,25 +1,21 @@
-// Package credentials resolves the Qwen credentials for each upstream call:
-// those stored with `qwenproxy credentials set` win over the environment's
-// (QWEN_COOKIES, QWEN_TOKEN). Stored ones are re-read every few seconds, so
-// setting or clearing them takes effect without a restart.
+// Package credentials resolves the pasted Qwen credentials for `qwenproxy
+// doctor`: those stored with `qwenproxy credentials set` win over the
+// environment's (QWEN_COOKIES, QWEN_TOKEN). The server itself takes them
+// through the account pool (internal/accounts), as the account "cookie".
 package credentials
 
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"sync"
-	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
-	"qwenproxy/internal/refresh"
 )
 
 // Source is a qwen.CredentialSource over the store and the environment.
-// Stored credentials are read by Refresh (at start) and Run (every few
-// seconds, in the background): a call never waits on, or queries, the
-// database for them, and while it fails the last good value stays in force.
+// Stored credentials are read by Refresh; while it fails the last good
+// value stays in force.
 type Source struct {
 	env   qwen.Credentials
 	store qp.CredentialStore // nil: environment only
@@ -27,8 +23,6 @@ type Source struct {
 	mu     sync.Mutex
 	stored *qwen.Credentials
 }
-
-const refreshEvery = 2 * time.Second
 
 // New returns a Source; call Refresh to read the stored credentials.
 func New(env qwen.Credentials, store qp.CredentialStore) *Source {
@@ -79,11 +73,3 @@ func (s *Source) Refresh(ctx context.Context) error {
 	return nil
 }
 
-// Run refreshes the stored credentials every few seconds until ctx ends,
-// with backoff while the database fails.
-func (s *Source) Run(ctx context.Context, log *slog.Logger) {
-	if s.store == nil {
-		return
-	}
-	refresh.Loop(ctx, refreshEvery, "stored Qwen credentials", log, s.Refresh)
-}
