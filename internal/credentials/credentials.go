@@ -72,4 +72,3 @@ func (s *Source) Refresh(ctx context.Context) error {
 	s.mu.Unlock()
 	return nil
 }
-
