@@ -117,7 +117,9 @@ func TestReadinessReportsTheDatabaseAndTheRecorder(t *testing.T) {
 // process could, until release.
 func lockDatabase(t *testing.T, path string) (release func()) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path)
+	// The server writes in the background too (account state, sessions):
+	// wait for a write in progress to end rather than fail on it.
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}
