@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"unicode/utf8"
 )
 
 // Placeholder replaces a secret's value.
@@ -12,38 +13,164 @@ const Placeholder = "[REDACTED]"
 
 // quick is a cheap screen: a body without any of these words has nothing to
 // redact, and is stored as it came (the common case costs one scan).
+// mentionsSecretWord is the same test without the regexp engine, which spent
+// tens of microseconds a call on it; quick stays as its reference and for
+// the bodies holding a non-ASCII rune that folds to one of its letters.
 var quick = regexp.MustCompile(`(?i)key|token|secret|pass|cookie|auth|bearer|credential`)
 
-// objectKey finds what may be an object key: a JSON string followed by a
-// colon. It may also match inside a string value (never missing a key),
-// which only costs the full parse.
-var objectKey = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"\s*:`)
+// secretWords are quick's words, in lower case.
+var secretWords = [...]string{"key", "token", "secret", "pass", "cookie", "auth", "bearer", "credential"}
+
+// wordStart marks the bytes (either case) a secret word starts with.
+var wordStart = func() (t [256]bool) {
+	for _, w := range secretWords {
+		t[w[0]], t[w[0]-'a'+'A'] = true, true
+	}
+	return t
+}()
+
+// foldingRunes are the only non-ASCII runes that fold, under Unicode simple
+// case folding as quick's (?i) applies it, to a letter of the secret words:
+// the long s (s) and the Kelvin sign (k). A body holding either is left to
+// quick itself.
+var foldingRunes = [...]string{"\u017f", "\u212a"}
+
+// mentionsSecretWord reports exactly what quick.Match(body) does.
+func mentionsSecretWord(body []byte) bool {
+	for _, r := range foldingRunes {
+		if bytes.Contains(body, []byte(r)) {
+			return quick.Match(body)
+		}
+	}
+	return hasSecretWord(body)
+}
+
+// hasSecretWord reports whether b holds one of secretWords, ASCII letters
+// compared without case.
+func hasSecretWord(b []byte) bool {
+	for i, c := range b {
+		if !wordStart[c] {
+			continue
+		}
+		for _, w := range secretWords {
+			if len(b)-i >= len(w) && equalFoldASCII(b[i:i+len(w)], w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// equalFoldASCII reports whether b is lower, with ASCII upper-case letters
+// in b taken as lower case (lower is lower-case letters only).
+func equalFoldASCII(b []byte, lower string) bool {
+	for i := range len(lower) {
+		if b[i]|0x20 != lower[i] {
+			return false
+		}
+	}
+	return true
+}
 
 // hasSecretName reports whether any object key in body may name a secret.
 // A large message whose text merely mentions a token is then stored as it
 // came, without decoding the whole body into a tree and encoding it again.
 func hasSecretName(body []byte) bool {
-	for _, m := range objectKey.FindAllSubmatchIndex(body, -1) {
-		name := body[m[2]:m[3]]
+	for from := 0; ; {
+		start, nameEnd, end, ok := nextKey(body, from)
+		if !ok {
+			return false
+		}
+		from = end
+		name := body[start+1 : nameEnd]
 		if bytes.IndexByte(name, '\\') >= 0 {
 			var s string
-			if json.Unmarshal(body[m[0]:m[3]+1], &s) != nil {
+			if json.Unmarshal(body[start:nameEnd+1], &s) != nil {
 				return true // cannot tell: look properly
 			}
 			name = []byte(s)
 		}
-		if SecretName(string(name)) {
+		if mayNameSecret(name) && SecretName(string(name)) {
 			return true
 		}
 	}
-	return false
+}
+
+// nextKey finds what may be an object key: a JSON string followed by a
+// colon. It may also match inside a string value (never missing a key),
+// which only costs the full parse. It finds what the regexp
+// `"((?:[^"\\]|\\.)*)"\s*:` would, one match a call from from on, as
+// FindAllSubmatchIndex does (without its engine, which cost a large body
+// milliseconds): the opening quote at start, the closing one at nameEnd,
+// the match ending before end.
+func nextKey(body []byte, from int) (start, nameEnd, end int, ok bool) {
+	for {
+		q := bytes.IndexByte(body[from:], '"')
+		if q < 0 {
+			return 0, 0, 0, false
+		}
+		start = from + q
+		if nameEnd, end, ok = keyAt(body, start); ok {
+			return start, nameEnd, end, true
+		}
+		from = start + 1 // no match from this quote: the regexp tries the next one
+	}
+}
+
+// keyAt matches the key's pattern at the quote body[start]: a string whose
+// backslashes each escape one character other than a newline, then spaces
+// (\s: tab, newline, form feed, carriage return, space) and a colon.
+func keyAt(body []byte, start int) (nameEnd, end int, ok bool) {
+	j := start + 1
+	for {
+		if j >= len(body) {
+			return 0, 0, false
+		}
+		switch body[j] {
+		case '"':
+			nameEnd = j
+			for j++; j < len(body); j++ {
+				switch body[j] {
+				case '\t', '\n', '\f', '\r', ' ':
+					continue
+				case ':':
+					return nameEnd, j + 1, true
+				}
+				break
+			}
+			return 0, 0, false
+		case '\\':
+			// The escaped character may be a multi-byte rune: its other
+			// bytes are neither a quote nor a backslash, so they are
+			// passed over one by one below.
+			if j+1 >= len(body) || body[j+1] == '\n' {
+				return 0, 0, false
+			}
+			j += 2
+		default:
+			j++
+		}
+	}
+}
+
+// mayNameSecret is a screen for SecretName that never says no to a secret's
+// name: an ASCII name can only be one if it holds a secret word (each of
+// SecretName's last words holds one). A non-ASCII name goes to SecretName,
+// whose lower-casing maps a few non-ASCII letters to ASCII ones.
+func mayNameSecret(name []byte) bool {
+	for _, c := range name {
+		if c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return hasSecretWord(name)
 }
 
 // JSON returns body with the value of every object field whose name looks
 // like a secret replaced by Placeholder, at any depth. A body that is not
 // JSON is returned as is.
 func JSON(body []byte) []byte {
-	if !quick.Match(body) || !hasSecretName(body) {
+	if !mentionsSecretWord(body) || !hasSecretName(body) {
 		return body
 	}
 	var v any
