@@ -106,11 +106,8 @@ func (c *Client) NewChatOf(ctx context.Context, model, chatType string) (chatID 
 		if err != nil {
 			return err
 		}
-		body, err := json.Marshal(NewChatRequest{Models: []string{model}, ProjectID: "", Timestamp: c.now().UnixMilli(),
-			ChatType: chatType, ChatMode: creds.ChatMode()})
-		if err != nil {
-			return fmt.Errorf("encode new chat: %w", err)
-		}
+		body := (&NewChatRequest{Models: []string{model}, ProjectID: "", Timestamp: c.now().UnixMilli(),
+			ChatType: chatType, ChatMode: creds.ChatMode()}).encode()
 		var env envelope
 		if err := c.postJSON(ctx, creds, "/api/v2/chats/new", refererNewChat, body, &env); err != nil {
 			return err
@@ -145,7 +142,7 @@ func (c *Client) Complete(ctx context.Context, req *CompletionRequest) (s *Strea
 			return err
 		}
 		req.ChatMode = creds.ChatMode()
-		if sent, err = json.Marshal(req); err != nil {
+		if sent, err = req.encode(); err != nil {
 			return fmt.Errorf("encode completion request: %w", err)
 		}
 		s, err = c.openStream(ctx, creds, req.ChatID, sent)

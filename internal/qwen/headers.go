@@ -44,18 +44,24 @@ const (
 // source, Version, timezone, Origin and Referer (page is the path of the
 // page the call comes from), and a browser's User-Agent with its hints.
 func (c *Client) setHeaders(r *http.Request, creds Credentials, page string) {
-	h := r.Header
+	// The map sized for every header at once: filled from empty, it grew
+	// (and was rehashed) several times on every request.
+	h := make(http.Header, len(r.Header)+len(c.fixed)+perRequestHeaders)
+	for k, v := range r.Header {
+		h[k] = v
+	}
 	for k, v := range c.fixed {
 		h[k] = v
 	}
+	r.Header = h
+	// Keys in canonical form, set directly: Set would canonicalise them
+	// anew on every request.
 	if v := creds.CookieHeader(); v != "" {
-		h.Set("Cookie", v)
+		h["Cookie"] = []string{v}
 	}
 	if jwt := creds.LoginToken(); jwt != "" {
-		h.Set("Authorization", "Bearer "+jwt)
+		h["Authorization"] = []string{"Bearer " + jwt}
 	}
-	// Keys in canonical form, set directly: Set would canonicalise the
-	// lower-case ones anew on every request.
 	if v := creds.UmidToken(); v != "" {
 		h["Bx-Umidtoken"] = []string{v}
 	}
@@ -66,6 +72,11 @@ func (c *Client) setHeaders(r *http.Request, creds Credentials, page string) {
 	h["Timezone"] = []string{browserTimezone(c.now())}
 	h["Referer"] = []string{c.cfg.BaseURL + page}
 }
+
+// perRequestHeaders counts the headers setHeaders sets besides the fixed
+// ones: Cookie, Authorization, Bx-Umidtoken, Content-Type, X-Request-Id,
+// Timezone, Referer.
+const perRequestHeaders = 7
 
 // jsonContentType is the Content-Type of every request with a body; shared,
 // never appended to (its capacity is its length).
