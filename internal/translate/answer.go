@@ -1,10 +1,10 @@
 package translate
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 
+	"qwenproxy/internal/jsonw"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 )
@@ -192,37 +192,67 @@ func (a *Answer) Usage() openai.Usage {
 }
 
 // UpstreamRecord is the stream assembled into the shape of Qwen's
-// non-streamed answer (plus usage and how it ended), for the record.
+// non-streamed answer (plus usage and how it ended), for the record:
+//
+//	{"success":…,"data":{"chat_id":…,"parent_id":…,"message_id":…,"choices":[{"message":{"role":"assistant",
+//	"content":…,"reasoning_content":…,"web_search_info":[…],"image":…}}]},"usage":{…},"finished":…,"events":…}
+//
+// with reasoning_content, web_search_info, image and usage only when there
+// are any. It is written field by field, as encoding/json wrote it (every
+// call's answer went through its reflection); TestUpstreamRecordEncoding
+// holds the two together.
 func (a *Answer) UpstreamRecord() []byte {
-	type message struct {
-		Role             string        `json:"role"`
-		Content          string        `json:"content"`
-		ReasoningContent string        `json:"reasoning_content,omitempty"`
-		WebSearchInfo    []qwen.Source `json:"web_search_info,omitempty"`
-		Image            string        `json:"image,omitempty"`
+	content, reasoning, image := a.Content(), a.Reasoning(), a.Image()
+	b := make([]byte, 0, 320+len(content)+len(content)/8+len(reasoning)+len(reasoning)/8)
+	b = append(b, `{"success":`...)
+	b = jsonw.Bool(b, a.Finished)
+	b = append(b, `,"data":{"chat_id":`...)
+	b = jsonw.String(b, a.Created.ChatID)
+	b = append(b, `,"parent_id":`...)
+	b = jsonw.String(b, a.Created.ParentID)
+	b = append(b, `,"message_id":`...)
+	b = jsonw.String(b, a.Created.ResponseID)
+	b = append(b, `,"choices":[{"message":{"role":"assistant","content":`...)
+	b = jsonw.String(b, content)
+	if reasoning != "" {
+		b = append(b, `,"reasoning_content":`...)
+		b = jsonw.String(b, reasoning)
 	}
-	rec := struct {
-		Success bool `json:"success"`
-		Data    struct {
-			ChatID    string `json:"chat_id"`
-			ParentID  string `json:"parent_id"`
-			MessageID string `json:"message_id"`
-			Choices   []struct {
-				Message message `json:"message"`
-			} `json:"choices"`
-		} `json:"data"`
-		Usage    *qwen.Usage `json:"usage,omitempty"`
-		Finished bool        `json:"finished"`
-		Events   int         `json:"events"`
-	}{Success: a.Finished, Finished: a.Finished, Events: a.Events}
-	rec.Data.ChatID, rec.Data.ParentID, rec.Data.MessageID = a.Created.ChatID, a.Created.ParentID, a.Created.ResponseID
-	rec.Data.Choices = append(rec.Data.Choices, struct {
-		Message message `json:"message"`
-	}{message{Role: "assistant", Content: a.Content(), ReasoningContent: a.Reasoning(), WebSearchInfo: a.sources, Image: a.Image()}})
+	if len(a.sources) > 0 {
+		b = append(b, `,"web_search_info":[`...)
+		for i, s := range a.sources {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"title":`...)
+			b = jsonw.String(b, s.Title)
+			b = append(b, `,"url":`...)
+			b = jsonw.String(b, s.URL)
+			if s.Snippet != "" {
+				b = append(b, `,"snippet":`...)
+				b = jsonw.String(b, s.Snippet)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	if image != "" {
+		b = append(b, `,"image":`...)
+		b = jsonw.String(b, image)
+	}
+	b = append(b, `}}]}`...)
 	if a.hasUsage {
-		u := a.usage
-		rec.Usage = &u
+		b = append(b, `,"usage":{"input_tokens":`...)
+		b = jsonw.Int(b, int64(a.usage.InputTokens))
+		b = append(b, `,"output_tokens":`...)
+		b = jsonw.Int(b, int64(a.usage.OutputTokens))
+		b = append(b, `,"total_tokens":`...)
+		b = jsonw.Int(b, int64(a.usage.TotalTokens))
+		b = append(b, '}')
 	}
-	b, _ := json.Marshal(rec) // plain strings and ints: cannot fail
-	return b
+	b = append(b, `,"finished":`...)
+	b = jsonw.Bool(b, a.Finished)
+	b = append(b, `,"events":`...)
+	b = jsonw.Int(b, int64(a.Events))
+	return append(b, '}')
 }
