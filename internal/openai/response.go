@@ -1,6 +1,10 @@
 package openai
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"qwenproxy/internal/jsonw"
+)
 
 // Usage is the token count of a call.
 type Usage struct {
@@ -70,4 +74,84 @@ type Model struct {
 type ModelList struct {
 	Object string  `json:"object"`
 	Data   []Model `json:"data"`
+}
+
+// Encode is json.Marshal(c), with the common parts written field by field:
+// every non-streamed answer went through encoding/json's reflection. Tool
+// calls, annotations and a legacy function call, rarer, still go through
+// encoding/json. FuzzChatCompletionEncode holds it to json.Marshal.
+func (c *ChatCompletion) Encode() []byte {
+	size := 256
+	for i := range c.Choices {
+		m := &c.Choices[i].Message
+		if m.Content != nil {
+			size += len(*m.Content) + len(*m.Content)/8
+		}
+		size += len(m.ReasoningContent) + len(m.ReasoningContent)/8
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"id":`...)
+	b = jsonw.String(b, c.ID)
+	b = append(b, `,"object":`...)
+	b = jsonw.String(b, c.Object)
+	b = append(b, `,"created":`...)
+	b = jsonw.Int(b, c.Created)
+	b = append(b, `,"model":`...)
+	b = jsonw.String(b, c.Model)
+	b = append(b, `,"choices":`...)
+	if c.Choices == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i := range c.Choices {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = c.Choices[i].appendJSON(b)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"usage":{"prompt_tokens":`...)
+	b = jsonw.Int(b, int64(c.Usage.PromptTokens))
+	b = append(b, `,"completion_tokens":`...)
+	b = jsonw.Int(b, int64(c.Usage.CompletionTokens))
+	b = append(b, `,"total_tokens":`...)
+	b = jsonw.Int(b, int64(c.Usage.TotalTokens))
+	return append(b, "}}"...)
+}
+
+func (ch *ChatChoice) appendJSON(b []byte) []byte {
+	m := &ch.Message
+	b = append(b, `{"index":`...)
+	b = jsonw.Int(b, int64(ch.Index))
+	b = append(b, `,"message":{"role":`...)
+	b = jsonw.String(b, m.Role)
+	b = append(b, `,"content":`...)
+	b = jsonw.StringOrNull(b, m.Content)
+	if m.ReasoningContent != "" {
+		b = append(b, `,"reasoning_content":`...)
+		b = jsonw.String(b, m.ReasoningContent)
+	}
+	if len(m.ToolCalls) > 0 {
+		b = append(b, `,"tool_calls":`...)
+		b = appendMarshaled(b, m.ToolCalls)
+	}
+	if len(m.Annotations) > 0 {
+		b = append(b, `,"annotations":`...)
+		b = appendMarshaled(b, m.Annotations)
+	}
+	if m.FunctionCall != nil {
+		b = append(b, `,"function_call":`...)
+		b = appendMarshaled(b, m.FunctionCall)
+	}
+	b = append(b, `},"finish_reason":`...)
+	b = jsonw.StringOrNull(b, ch.FinishReason)
+	return append(b, '}')
+}
+
+// appendMarshaled appends v as encoding/json writes it: plain strings,
+// numbers and structs of them, which cannot fail.
+func appendMarshaled(b []byte, v any) []byte {
+	enc, _ := json.Marshal(v)
+	return append(b, enc...)
 }

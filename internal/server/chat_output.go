@@ -110,25 +110,23 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 		finishReason = o.finishReason(finishReason)
 		fr = &finishReason
 	}
-	var v any
 	if o.legacy {
-		v = &openai.TextCompletion{ID: o.id, Object: "text_completion", Created: o.created, Model: o.model, Usage: ans.Usage(),
-			Choices: []openai.TextChoice{{Text: text, Logprobs: json.RawMessage("null"), FinishReason: fr}}}
-	} else {
-		msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: openai.ToolCalls(o.callList),
-			Annotations: annotations(ans)}
-		if o.functions && len(o.callList) > 0 {
-			msg.FunctionCall = &openai.FunctionCall{Name: o.callList[0].Name, Arguments: o.callList[0].Arguments}
-			msg.ToolCalls = nil
-		}
-		if text != "" || len(o.callList) == 0 {
-			msg.Content = &text // null only when the answer is calls alone, as OpenAI sends it
-		}
-		v = &openai.ChatCompletion{ID: o.id, Object: "chat.completion", Created: o.created, Model: o.model, Usage: ans.Usage(),
-			Choices: []openai.ChatChoice{{Message: msg, FinishReason: fr}}}
+		b, _ := json.Marshal(&openai.TextCompletion{ID: o.id, Object: "text_completion", Created: o.created, Model: o.model, Usage: ans.Usage(),
+			Choices: []openai.TextChoice{{Text: text, Logprobs: json.RawMessage("null"), FinishReason: fr}}}) // strings and numbers only: cannot fail
+		return b
 	}
-	b, _ := json.Marshal(v) // strings and numbers only: cannot fail
-	return b
+	msg := openai.ResponseMessage{Role: "assistant", ReasoningContent: o.reasoned.String(), ToolCalls: openai.ToolCalls(o.callList),
+		Annotations: annotations(ans)}
+	if o.functions && len(o.callList) > 0 {
+		msg.FunctionCall = &openai.FunctionCall{Name: o.callList[0].Name, Arguments: o.callList[0].Arguments}
+		msg.ToolCalls = nil
+	}
+	if text != "" || len(o.callList) == 0 {
+		msg.Content = &text // null only when the answer is calls alone, as OpenAI sends it
+	}
+	v := &openai.ChatCompletion{ID: o.id, Object: "chat.completion", Created: o.created, Model: o.model, Usage: ans.Usage(),
+		Choices: []openai.ChatChoice{{Message: msg, FinishReason: fr}}}
+	return v.Encode()
 }
 
 // streamOutput forwards the answer as server-sent events.
