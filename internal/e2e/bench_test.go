@@ -34,6 +34,18 @@ func benchChatCall(b *testing.B, backend string) {
 	}
 }
 
+// BenchmarkChatCallStreamed is BenchmarkChatCall streamed (SQLite): the
+// answer's 200 pieces go out as chunks, flushed as they come.
+//
+//	go test -run '^$' -bench ChatCallStreamed -cpuprofile cpu.prof ./internal/e2e
+func BenchmarkChatCallStreamed(b *testing.B) {
+	e := startOnWith(b, "sqlite", qwensim.Options{AnswerWords: 200}, nil)
+	client := &http.Client{}
+	for b.Loop() {
+		postOK(b, client, e.app.URL()+"/v1/chat/completions", `{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"benchmark"}]}`)
+	}
+}
+
 // postOK posts a chat body and fails unless it is answered.
 func postOK(b *testing.B, client *http.Client, url, body string) {
 	resp, err := client.Post(url, "application/json", strings.NewReader(body))

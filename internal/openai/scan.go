@@ -22,8 +22,8 @@ func eachField(body []byte, fn func(name string, v json.RawMessage) bool) bool {
 		if end < 0 || body[i] != '"' {
 			return false
 		}
-		var name string
-		if json.Unmarshal(body[i:end], &name) != nil {
+		name, ok := plainString(body[i:end])
+		if !ok && json.Unmarshal(body[i:end], &name) != nil {
 			return false
 		}
 		i = skipSpace(body, end)
@@ -101,4 +101,18 @@ func valueEnd(b []byte, i int) int {
 		return len(b) // a scalar at the very end
 	}
 	return -1
+}
+
+// plainString reads the JSON string lit (quotes included) without
+// encoding/json when it is printable ASCII without escapes, as every field
+// name of a request is; ok is false for anything else (decoded the full
+// way).
+func plainString(lit []byte) (s string, ok bool) {
+	inner := lit[1 : len(lit)-1]
+	for _, c := range inner {
+		if c < 0x20 || c >= 0x7f || c == '\\' || c == '"' {
+			return "", false
+		}
+	}
+	return string(inner), true
 }

@@ -36,3 +36,23 @@ func FuzzEachField(f *testing.F) {
 		}
 	})
 }
+
+// plainString reads what it takes as encoding/json does.
+func FuzzPlainString(f *testing.F) {
+	for _, seed := range []string{`""`, `"model"`, `"a\\"b"`, `"\u00e9"`, "\"\x7f\"", "\"\x1f\"", `"max_tokens"`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, lit []byte) {
+		if len(lit) < 2 || lit[0] != '"' || lit[len(lit)-1] != '"' {
+			return
+		}
+		got, ok := plainString(lit)
+		if !ok {
+			return
+		}
+		var want string
+		if err := json.Unmarshal(lit, &want); err != nil || got != want {
+			t.Fatalf("plainString(%q) = %q, encoding/json %q (%v)", lit, got, want, err)
+		}
+	})
+}

@@ -49,9 +49,16 @@ type call struct {
 // the id it is stored under.
 func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *call {
 	s.calls.add()
-	id := qwen.NewUUID()
+	// The middleware named the response already (a fresh UUID): the call is
+	// stored under that id rather than a second one made here.
+	var id string
+	if v := w.Header()["X-Request-Id"]; len(v) == 1 && v[0] != "" {
+		id = v[0]
+	} else {
+		id = qwen.NewUUID()
+		w.Header()["X-Request-Id"] = []string{id}
+	}
 	started := s.now()
-	w.Header().Set("X-Request-Id", id)
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr

@@ -40,9 +40,9 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
-// middleware gives every response an X-Request-Id (calls that are recorded
-// replace it with the stored id before writing), logs one line per request
-// (never headers: they carry keys), and turns panics into a 500 envelope.
+// middleware gives every response an X-Request-Id (a recorded call is
+// stored under it), logs one line per request (never headers: they carry
+// keys), and turns panics into a 500 envelope.
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
