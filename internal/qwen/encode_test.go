@@ -2,6 +2,9 @@ package qwen
 
 import (
 	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,4 +60,31 @@ func FuzzCompletionRequestEncoding(f *testing.F) {
 	f.Fuzz(func(t *testing.T, chatID, parentID, model, content, role, chatType, mode string, thinking bool, files uint8, ts int64) {
 		checkEncoding(t, fuzzRequest(chatID, parentID, model, content, role, chatType, mode, thinking, files, ts))
 	})
+}
+
+// The headers setHeaders shares (the fixed ones, between requests) and
+// packs into one array (a request's own values) stay apart: adding to one
+// header changes no other, on this request or the next.
+func TestHeaderValuesStayApart(t *testing.T) {
+	c := New(Config{BaseURL: "https://chat.example"})
+	creds := Credentials{Cookies: "a=1; token=eyJhbGciOiJIUzI1NiJ9.e30.x", Token: "u"}
+	first, _ := http.NewRequest(http.MethodPost, "https://chat.example/x", strings.NewReader("{}"))
+	second, _ := http.NewRequest(http.MethodPost, "https://chat.example/x", strings.NewReader("{}"))
+	c.setHeaders(first, creds, "/c/1")
+	c.setHeaders(second, creds, "/c/2")
+	want := second.Header.Clone()
+	for k := range first.Header {
+		first.Header.Add(k, "added")
+	}
+	if !reflect.DeepEqual(second.Header, want) {
+		t.Fatalf("adding to one request's headers changed another's:\n%v\nwas\n%v", second.Header, want)
+	}
+	for k, v := range first.Header {
+		if len(v) != 2 || v[1] != "added" || v[0] == "added" {
+			t.Fatalf("%s: %q", k, v)
+		}
+	}
+	if first.Header.Get("Referer") != "https://chat.example/c/1" || first.Header.Get("Bx-Umidtoken") != "u" || first.Header.Get("Cookie") == "" {
+		t.Fatalf("headers %v", first.Header)
+	}
 }

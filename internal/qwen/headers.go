@@ -55,27 +55,35 @@ func (c *Client) setHeaders(r *http.Request, creds Credentials, page string) {
 	}
 	r.Header = h
 	// Keys in canonical form, set directly: Set would canonicalise them
-	// anew on every request.
+	// anew on every request. The values share one array, each a slice of
+	// it at full capacity (an Add copies it), instead of one allocation
+	// each.
+	vals, n := make([]string, perRequestHeaders), 0
+	put := func(key, v string) {
+		vals[n] = v
+		h[key] = vals[n : n+1 : n+1]
+		n++
+	}
 	if v := creds.CookieHeader(); v != "" {
-		h["Cookie"] = []string{v}
+		put("Cookie", v)
 	}
 	if jwt := creds.LoginToken(); jwt != "" {
-		h["Authorization"] = []string{"Bearer " + jwt}
+		put("Authorization", "Bearer "+jwt)
 	}
 	if v := creds.UmidToken(); v != "" {
-		h["Bx-Umidtoken"] = []string{v}
+		put("Bx-Umidtoken", v)
 	}
 	if r.Body != nil {
 		h["Content-Type"] = jsonContentType
 	}
-	h["X-Request-Id"] = []string{newUUID()}
-	h["Timezone"] = []string{browserTimezone(c.now())}
-	h["Referer"] = []string{c.cfg.BaseURL + page}
+	put("X-Request-Id", newUUID())
+	put("Timezone", browserTimezone(c.now()))
+	put("Referer", c.cfg.BaseURL+page)
 }
 
 // perRequestHeaders counts the headers setHeaders sets besides the fixed
-// ones: Cookie, Authorization, Bx-Umidtoken, Content-Type, X-Request-Id,
-// Timezone, Referer.
+// ones: Cookie, Authorization, Bx-Umidtoken, X-Request-Id, Timezone,
+// Referer, and Content-Type (a shared value).
 const perRequestHeaders = 7
 
 // jsonContentType is the Content-Type of every request with a body; shared,

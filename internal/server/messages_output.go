@@ -84,7 +84,7 @@ func (o *messagesOutput) closeBlock() {
 }
 
 func (o *messagesOutput) content(s string) error {
-	o.text.WriteString(s)
+	appendText(&o.text, s)
 	if !o.started || o.holding {
 		return nil
 	}
@@ -95,7 +95,7 @@ func (o *messagesOutput) content(s string) error {
 }
 
 func (o *messagesOutput) reasoning(s string) error {
-	o.reasoned.WriteString(s)
+	appendText(&o.reasoned, s)
 	if !o.started {
 		return nil
 	}

@@ -132,7 +132,7 @@ func (o *responsesOutput) closeItem() {
 }
 
 func (o *responsesOutput) content(s string) error {
-	o.text.WriteString(s)
+	appendText(&o.text, s)
 	if !o.started || o.holding {
 		return nil
 	}
@@ -143,7 +143,7 @@ func (o *responsesOutput) content(s string) error {
 }
 
 func (o *responsesOutput) reasoning(s string) error {
-	o.reasoned.WriteString(s)
+	appendText(&o.reasoned, s)
 	if !o.started {
 		return nil
 	}

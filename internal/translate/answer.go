@@ -67,19 +67,32 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 		return a.addImage(ev), ""
 	}
 	if ev.Phase == qwen.PhaseAnswer {
-		a.content.WriteString(ev.Content)
+		appendText(&a.content, ev.Content)
 		if ev.Finished {
 			a.Finished = true
 		}
 		return ev.Content, ""
 	}
 	if ev.Phase == qwen.PhaseThink || ev.Phase == qwen.PhaseThinkingSummary {
-		a.reasoning.WriteString(ev.Content)
+		appendText(&a.reasoning, ev.Content)
 		return "", ev.Content
 	}
 	// Built-in tool phases (web_search, code_interpreter, …) are neither
 	// answer nor reasoning the client asked for.
 	return "", ""
+}
+
+// textStart is the first capacity of an answer's text: its builder then
+// grows by doubling from there, not from 8 bytes (a few hundred words took
+// eight allocations).
+const textStart = 512
+
+// appendText adds s to an answer's text.
+func appendText(b *strings.Builder, s string) {
+	if b.Cap() == 0 && len(s) < textStart {
+		b.Grow(textStart)
+	}
+	b.WriteString(s)
 }
 
 func (a *Answer) notePhase(phase string) {
