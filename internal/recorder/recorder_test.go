@@ -292,3 +292,45 @@ func mustNew(t *testing.T, w qp.BatchWriter, log *slog.Logger, opt Options) *Rec
 	}
 	return r
 }
+
+// The writer lingers for company only while nobody waits: a caller of
+// Commit or Sync, or a full batch, ends the linger at once; so does Close.
+// With a linger of an hour, each of these would otherwise hang the test.
+func TestLingerNeverHoldsWhoWaits(t *testing.T) {
+	w := &memWriter{}
+	commits := make(chan int, 16)
+	r := mustNew(t, w, quiet, Options{BatchSize: 3, Linger: time.Hour, OnCommit: func(n int, _ time.Duration) { commits <- n }})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	r.Record(ex(1)) // the writer takes it and lingers
+	if err := r.Commit(ctx, ex(2)); err != nil {
+		t.Fatalf("Commit behind a lingering writer: %v", err)
+	}
+	if got := <-commits; got != 2 {
+		t.Fatalf("the waiter's commit held %d records, want 2 (the lingering one shares it)", got)
+	}
+
+	r.Record(ex(3))
+	if err := r.Sync(ctx); err != nil {
+		t.Fatalf("Sync behind a lingering writer: %v", err)
+	}
+	if got := <-commits; got != 1 {
+		t.Fatalf("Sync's commit held %d records, want 1", got)
+	}
+
+	for i := 4; i < 7; i++ { // a whole batch: written without waiting out the hour
+		r.Record(ex(i))
+	}
+	if got := <-commits; got != 3 {
+		t.Fatalf("a full batch committed %d records, want 3", got)
+	}
+
+	r.Record(ex(7))
+	if err := r.Close(ctx); err != nil {
+		t.Fatalf("Close behind a lingering writer: %v", err)
+	}
+	if ids := w.ids(); len(ids) != 7 {
+		t.Fatalf("written %v, want 7 records", ids)
+	}
+}
