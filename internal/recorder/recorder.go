@@ -81,6 +81,10 @@ type Recorder struct {
 	parkMu sync.Mutex // one placement at a time keeps memory and spool in order
 	held   memory     // what neither the database nor the spool took
 
+	// writeWarn and replayWarn keep a database that stays away from
+	// logging on every retry; only the writer goroutine uses them.
+	writeWarn, replayWarn quietWarn
+
 	written, spooled, replayed, dropped atomic.Int64
 	// queuedBytes is the estimated size of what waits in the queue or in
 	// the writer's hands: with what memory holds, within
@@ -427,10 +431,11 @@ func (r *Recorder) write(b *batch) {
 		return
 	}
 	if err := r.commit(b.Batch); err != nil {
-		r.log.Warn("database refused a batch; spooling it", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
+		r.writeWarn.warn(r.log, "database refused a batch; spooling it", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
 		b.tell(r.park(b.release(r)))
 		return
 	}
+	r.writeWarn.recovered(r.log, "database takes batches again")
 	r.written.Add(int64(len(b.Exchanges)))
 	b.tell(nil)
 }
