@@ -42,7 +42,7 @@ func TestFastDecoderAgreesWithEncodingJSON(t *testing.T) {
 	}
 	last := "" // as the stream does: each event gets the one before's response id
 	for _, data := range events {
-		fast, ok := decodeDelta([]byte(data), last)
+		fast, ok := decodeDelta([]byte(data), last, nil)
 		last = fast.ResponseID
 		if !ok {
 			t.Fatalf("fast path refused %s", data)
@@ -68,7 +68,7 @@ func TestFastDecoderLeavesOtherShapesAlone(t *testing.T) {
 		`{"choices":[{"delta":{"content":"x"}}],"usage":{"INPUT_TOKENS":1}}`,
 		"{\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"usage\":{\"input_to\u212aens\":1}}",
 	} {
-		if ev, ok := decodeDelta([]byte(data), "r1"); ok {
+		if ev, ok := decodeDelta([]byte(data), "r1", nil); ok {
 			t.Errorf("fast path took %s as %+v", data, ev)
 		}
 	}
@@ -80,7 +80,7 @@ func FuzzFastDecoder(f *testing.F) {
 	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r1"}`, "r1")
 	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r\\1"}`, `r\\1`)
 	f.Fuzz(func(t *testing.T, data, lastResponseID string) {
-		fast, ok := decodeDelta([]byte(data), lastResponseID)
+		fast, ok := decodeDelta([]byte(data), lastResponseID, nil)
 		if !ok {
 			return
 		}

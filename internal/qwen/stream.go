@@ -116,6 +116,9 @@ type Stream struct {
 	// lastResponseID is the response id of the last common delta decoded,
 	// handed to the next so that its equal id costs no new string.
 	lastResponseID string
+	// shape is the last common delta the scanner read: the events after it
+	// mostly match it, and are read from their differences alone.
+	shape shape
 
 	// Candidate filtering (qwen-2026.md §3.1): the stream keeps the first
 	// candidate that sends a delta and drops the others' events.
@@ -292,7 +295,11 @@ func (s *Stream) decode(data []byte) error {
 	if len(data) == 0 || bytes.Equal(data, []byte("[DONE]")) {
 		return nil
 	}
-	if ev, ok := decodeDelta(data, s.lastResponseID); ok {
+	ev, ok := s.shape.match(data, s.lastResponseID)
+	if !ok {
+		ev, ok = decodeDelta(data, s.lastResponseID, &s.shape)
+	}
+	if ok {
 		s.lastResponseID = ev.ResponseID
 		s.add(ev)
 		return nil
