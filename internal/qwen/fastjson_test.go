@@ -80,9 +80,17 @@ func FuzzFastDecoder(f *testing.F) {
 	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r1"}`, "r1")
 	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r\\1"}`, `r\\1`)
 	f.Fuzz(func(t *testing.T, data, lastResponseID string) {
-		fast, ok := decodeDelta([]byte(data), lastResponseID, nil)
+		var sh shape
+		fast, ok := decodeDelta([]byte(data), lastResponseID, &sh)
 		if !ok {
+			if sh.valid {
+				t.Fatalf("%q refused, and learnt as a shape", data)
+			}
 			return
+		}
+		// The event learnt matches its own shape, to the same decoding.
+		if again, ok := sh.match([]byte(data), lastResponseID); !ok || !reflect.DeepEqual(again, fast) {
+			t.Fatalf("%q: its shape reads %+v (%v), the scanner %+v", data, again, ok, fast)
 		}
 		// Whatever the fast path accepts, encoding/json must read the same.
 		var raw rawEvent
@@ -91,6 +99,88 @@ func FuzzFastDecoder(f *testing.F) {
 		}
 		if slow := slowDecode(t, data); !reflect.DeepEqual(fast, slow) {
 			t.Fatalf("%q: fast %+v slow %+v", data, fast, slow)
+		}
+	})
+}
+
+// TestShapeAgreesWithEncodingJSON decodes the recorded answer, in its 2025
+// and 2026 forms, the way the stream does: through the last shape first,
+// the scanner (learning) when it does not match.
+func TestShapeAgreesWithEncodingJSON(t *testing.T) {
+	v2025, v2026 := recordedEvents(t)
+	for _, c := range []struct {
+		name   string
+		events [][]byte
+	}{{"2025", v2025}, {"2026", v2026}} {
+		var sh shape
+		last, deltas, matched := "", 0, 0
+		for _, data := range c.events {
+			ev, ok := sh.match(data, last)
+			if ok {
+				matched++
+			} else if ev, ok = decodeDelta(data, last, &sh); !ok {
+				continue // response.created
+			}
+			deltas++
+			last = ev.ResponseID
+			if slow := slowDecode(t, string(data)); !reflect.DeepEqual(ev, slow) {
+				t.Fatalf("%s %s:\nshape %+v\nslow  %+v", c.name, data, ev, slow)
+			}
+		}
+		// Only the first delta and the finished one (keys in another
+		// order, no usage) need the scanner.
+		if deltas < 800 || matched != deltas-2 {
+			t.Errorf("%s: %d of %d deltas read through the shape, want all but 2", c.name, matched, deltas)
+		}
+	}
+}
+
+// FuzzShape learns an event's shape and matches it against the event with
+// a piece replaced: whatever the shape reads, the scanner and encoding/json
+// must read alike.
+func FuzzShape(f *testing.F) {
+	_, v2026 := recordedEvents(f)
+	typing := string(v2026[2])
+	content := strings.Index(typing, `"content": "`) + len(`"content": "`)
+	output := strings.Index(typing, `"output_tokens": `) + len(`"output_tokens": `)
+	stamp := strings.Index(typing, `"timestamp": `) + len(`"timestamp": `)
+	id := strings.Index(typing, `"response_id": "`) + len(`"response_id": "`)
+	for _, seed := range []struct {
+		at, cut int
+		insert  string
+	}{
+		{content, 0, "more "}, {content, 0, `\"\u00e9\ud83c\udf0c\n`}, {content, 0, "\xff"}, {content, 0, `", "x": "`},
+		{content, 1, ""}, {content, 0, "\u2028"}, {output, 1, "12345"}, {output, 1, "1.5"}, {output, 1, "1e3"},
+		{output, 1, "-0"}, {output, 1, "0123"}, {output, 1, "99999999999999999999"}, {stamp, 3, "1.5e+7"},
+		{stamp, 1, "-"}, {id, 1, "x"}, {id, 0, `\u0065`}, {id, 36, ""}, {0, 1, " {"}, {len(typing), 0, " "},
+	} {
+		f.Add(typing, seed.at, seed.cut, seed.insert)
+	}
+	f.Add(string(v2026[len(v2026)-1]), 20, 0, "x")
+	f.Add(`{"choices":[{"delta":{"content":"a"}},{"delta":{"content":"b","n":[1,2.5,{"x":-3}]}}],"usage":{"input_tokens":1,"input_tokens":2}}`, 34, 1, "9")
+	f.Fuzz(func(t *testing.T, data string, at, cut int, insert string) {
+		var sh shape
+		learnt, ok := decodeDelta([]byte(data), "", &sh)
+		if !ok {
+			return
+		}
+		at = min(max(at, 0), len(data))
+		cut = min(max(cut, 0), len(data)-at)
+		next := data[:at] + insert + data[at+cut:]
+		ev, ok := sh.match([]byte(next), learnt.ResponseID)
+		if !ok {
+			return
+		}
+		scanned, ok := decodeDelta([]byte(next), learnt.ResponseID, nil)
+		if !ok || !reflect.DeepEqual(ev, scanned) {
+			t.Fatalf("%q, shaped as %q:\nshape   %+v\nscanner %+v (%v)", next, data, ev, scanned, ok)
+		}
+		var raw rawEvent
+		if err := json.Unmarshal([]byte(next), &raw); err != nil || len(raw.Choices) == 0 {
+			t.Fatalf("shape accepted %q, encoding/json did not (%v)", next, err)
+		}
+		if slow := slowDecode(t, next); !reflect.DeepEqual(ev, slow) {
+			t.Fatalf("%q: shape %+v slow %+v", next, ev, slow)
 		}
 	})
 }
