@@ -206,31 +206,32 @@ func (p *scanner) usage(u *Usage) bool {
 
 func (p *scanner) int(dst *int, what holeKind) bool {
 	p.ws()
-	start := p.i
-	if !p.number() {
-		return false
+	b, i := p.b, p.i
+	start := i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
 	}
-	p.mark(start, what)
-	// Only plain integers: encoding/json refuses fractions and exponents
-	// for an int field, and so does this.
-	n, neg := 0, false
-	for _, c := range p.b[start:p.i] {
-		switch {
-		case c == '-':
-			neg = true
-		case c >= '0' && c <= '9':
-			if n > (1<<62)/10 {
-				return false
-			}
-			n = n*10 + int(c-'0')
-		default:
+	first, n := i, 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		if n > (1<<62)/10 {
 			return false
 		}
+		n = n*10 + int(b[i]-'0')
+		i++
+	}
+	// Only plain integers: encoding/json refuses fractions and exponents
+	// for an int field, and so does this. A leading zero is not JSON (where
+	// number would stop after the zero, the object or shape around it
+	// would refuse the digits that follow).
+	if i == first || b[first] == '0' && i > first+1 || i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
+		return false
 	}
 	if neg {
 		n = -n
 	}
-	*dst = n
+	p.i, *dst = i, n
+	p.mark(start, what)
 	return true
 }
 
