@@ -18,11 +18,10 @@ import (
 // is reused instead of a new one made per event.
 //
 // With learn, an event read is kept there as the shape of those that follow
-// (see shape); learn is left empty when the event is not read.
+// (see shape); when the event is not read, learn keeps the shape it had.
 func decodeDelta(data []byte, lastResponseID string, learn *shape) (Event, bool) {
 	p := scanner{b: data}
 	if learn != nil {
-		learn.reset()
 		if learn.spans == nil {
 			learn.spans = make([]span, 0, 16) // a 2026 event has 10 holes
 		}
@@ -57,6 +56,44 @@ func decodeDelta(data []byte, lastResponseID string, learn *shape) (Event, bool)
 		learn.learn(data, p.spans, ev)
 	}
 	return ev, true
+}
+
+// decodeCreated reads the event that opens an answer,
+// {"response.created":{"chat_id":…,"parent_id":…,"response_id":…,
+// "response_index":…}}, once a call, without encoding/json (which costs as
+// much as some twenty deltas read by shape). Any other key, or a value
+// other than a string, is left to encoding/json.
+func decodeCreated(data []byte) (Created, bool) {
+	p := scanner{b: data}
+	var c Created
+	saw := false
+	ok := p.object(func(key []byte, _ strKind) bool {
+		if string(key) != "response.created" {
+			return false
+		}
+		saw = true
+		// A repeated key fills the same Created, as encoding/json
+		// fills the one its pointer already points to.
+		return p.object(func(key []byte, _ strKind) bool {
+			var dst *string
+			switch string(key) {
+			case "chat_id":
+				dst = &c.ChatID
+			case "parent_id":
+				dst = &c.ParentID
+			case "response_id":
+				dst = &c.ResponseID
+			case "response_index":
+				dst = &c.ResponseIndex
+			default:
+				return false // unknown, or another case of a known one
+			}
+			var ok bool
+			*dst, ok = p.str()
+			return ok
+		})
+	})
+	return c, ok && saw && p.end()
 }
 
 // responseID reads a response id: lastResponseID when it is the same, so

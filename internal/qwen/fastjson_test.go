@@ -88,6 +88,9 @@ func FuzzFastDecoder(f *testing.F) {
 			}
 			return
 		}
+		if !sh.valid {
+			t.Fatalf("%q read, and not learnt", data)
+		}
 		// The event learnt matches its own shape, to the same decoding.
 		if again, ok := sh.match([]byte(data), lastResponseID); !ok || !reflect.DeepEqual(again, fast) {
 			t.Fatalf("%q: its shape reads %+v (%v), the scanner %+v", data, again, ok, fast)
@@ -181,6 +184,52 @@ func FuzzShape(f *testing.F) {
 		}
 		if slow := slowDecode(t, next); !reflect.DeepEqual(ev, slow) {
 			t.Fatalf("%q: shape %+v slow %+v", next, ev, slow)
+		}
+	})
+}
+
+func TestFastCreated(t *testing.T) {
+	v2025, v2026 := recordedEvents(t)
+	for _, data := range [][]byte{v2025[0], v2026[0]} {
+		c, ok := decodeCreated(data)
+		var raw rawEvent
+		if err := json.Unmarshal(data, &raw); err != nil || raw.Created == nil {
+			t.Fatal(err)
+		}
+		if !ok || c != *raw.Created {
+			t.Errorf("%s: fast %+v (%v), encoding/json %+v", data, c, ok, *raw.Created)
+		}
+	}
+	for _, data := range []string{
+		`{"response.created":null}`,
+		`{"response.created":{"chat_id":null}}`,
+		`{"response.created":{"Chat_ID":"c"}}`,
+		`{"Response.Created":{"chat_id":"c"}}`,
+		`{"response.created":{"chat_id":"c"},"success":false}`,
+		`{"response.created":{"chat_id":"c"}} x`,
+		`{}`,
+	} {
+		if c, ok := decodeCreated([]byte(data)); ok {
+			t.Errorf("fast path took %s as %+v", data, c)
+		}
+	}
+}
+
+func FuzzFastCreated(f *testing.F) {
+	f.Add(`{"response.created":{"chat_id": "c", "parent_id": "p", "response_id":"r", "response_index": "0"}} `)
+	f.Add(`{"response.created":{"chat_id":"c\u00e9\n"},"response.created":{"parent_id":"p"}}`)
+	f.Add(`{"response.created":{}}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		c, ok := decodeCreated([]byte(data))
+		if !ok {
+			return
+		}
+		var raw rawEvent
+		if err := json.Unmarshal([]byte(data), &raw); err != nil || raw.Created == nil || raw.envelope.failure(0) != nil {
+			t.Fatalf("fast path accepted %q, encoding/json did not (%v)", data, err)
+		}
+		if c != *raw.Created {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", data, c, *raw.Created)
 		}
 	})
 }

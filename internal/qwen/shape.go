@@ -45,8 +45,6 @@ type span struct {
 	what       holeKind
 }
 
-func (sh *shape) reset() { sh.valid = false }
-
 // learn keeps data, which the scanner decoded to ev, its holes at spans
 // (in order, apart).
 func (sh *shape) learn(data []byte, spans []span, ev Event) {

@@ -304,6 +304,10 @@ func (s *Stream) decode(data []byte) error {
 		s.add(ev)
 		return nil
 	}
+	if c, ok := decodeCreated(data); ok {
+		s.created(c)
+		return nil
+	}
 	var raw rawEvent
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return &Error{Kind: KindBadResponse, Message: "unreadable stream event: " + summarize(data), Err: err}
