@@ -1,6 +1,7 @@
 package qwen
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"reflect"
@@ -230,6 +231,42 @@ func FuzzFastCreated(f *testing.F) {
 		}
 		if c != *raw.Created {
 			t.Fatalf("%q: fast %+v, encoding/json %+v", data, c, *raw.Created)
+		}
+	})
+}
+
+// FuzzShapeSequence reads lines as a stream's events, through the shape
+// the events before left and the scanner when it does not match: each
+// event read must read as the scanner alone and encoding/json read it.
+func FuzzShapeSequence(f *testing.F) {
+	_, v2026 := recordedEvents(f)
+	lines := func(events ...[]byte) string { return string(bytes.Join(events, []byte("\n"))) }
+	summary := []byte(`{"choices": [{"delta": {"role": "assistant", "content": "", "phase": "thinking_summary", "status": "typing", "extra": {"summary_thought": {"content": ["a"]}}}}], "response_id": "r"}`)
+	f.Add(lines(v2026[1:6]...))
+	f.Add(lines(v2026[1], summary, v2026[2], v2026[len(v2026)-1], v2026[3]))
+	f.Add(lines(v2026[1], bytes.Replace(v2026[2], []byte(`"e3`), []byte(`"f3`), 1), v2026[3]))
+	f.Fuzz(func(t *testing.T, stream string) {
+		var sh shape
+		last := ""
+		for _, data := range strings.Split(stream, "\n") {
+			ev, ok := sh.match([]byte(data), last)
+			if !ok {
+				ev, ok = decodeDelta([]byte(data), last, &sh)
+			}
+			if !ok {
+				continue
+			}
+			if scanned, ok := decodeDelta([]byte(data), last, nil); !ok || !reflect.DeepEqual(ev, scanned) {
+				t.Fatalf("%q: read %+v, the scanner alone %+v (%v)", data, ev, scanned, ok)
+			}
+			last = ev.ResponseID
+			var raw rawEvent
+			if err := json.Unmarshal([]byte(data), &raw); err != nil || len(raw.Choices) == 0 {
+				t.Fatalf("%q read, encoding/json did not (%v)", data, err)
+			}
+			if slow := slowDecode(t, data); !reflect.DeepEqual(ev, slow) {
+				t.Fatalf("%q: read %+v, encoding/json %+v", data, ev, slow)
+			}
 		}
 	})
 }
