@@ -53,6 +53,7 @@ func decodeDelta(data []byte, lastResponseID string, learn *shape) (Event, bool)
 		return Event{}, false
 	}
 	if learn != nil {
+		learn.spans = p.spans
 		learn.learn(data, p.spans, ev)
 	}
 	return ev, true
