@@ -202,9 +202,10 @@ func (p *scanner) choice(ev *Event) bool {
 				ev.Content = s
 				p.mark(start, holeContent)
 			case "phase":
-				if b, ok = p.strBytes(); len(b) > 0 {
-					ev.Phase = phase(b)
-				}
+				// The last phase counts, an empty one too (encoding/json
+				// reads the last; an empty phase is the answer's).
+				b, ok = p.strBytes()
+				ev.Phase = phase(b)
 			case "status":
 				b, ok = p.strBytes()
 				ev.Finished = string(b) == "finished"
@@ -227,6 +228,9 @@ func (p *scanner) usage(u *Usage) bool {
 			return p.int(&u.OutputTokens, holeOutputTokens)
 		case "total_tokens":
 			return p.int(&u.TotalTokens, holeTotalTokens)
+		}
+		if kind&escaped != 0 {
+			return false // it may unescape to a known key: the general decoder
 		}
 		// An ASCII key can fold to a known one only at its length; most of
 		// usage's keys (characters, *_details) are ASCII and of other
@@ -399,8 +403,12 @@ func (p *scanner) strBytes() ([]byte, bool) {
 	return raw, true
 }
 
-// phase is a phase's name, the known ones without allocating.
+// phase is a phase's name, the known ones without allocating; no name is
+// the answer's.
 func phase(b []byte) string {
+	if len(b) == 0 {
+		return PhaseAnswer
+	}
 	for _, known := range []string{PhaseAnswer, PhaseThink, PhaseThinkingSummary} {
 		if string(b) == known {
 			return known

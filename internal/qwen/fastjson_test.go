@@ -36,6 +36,10 @@ func TestFastDecoderAgreesWithEncodingJSON(t *testing.T) {
 		`{"choices":[{"delta":{"content":"a\"b\\c\n\u00e9\ud83c\udf0c\/","phase":"think","status":"typing"}}],"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3,"input_tokens_details":{"text_tokens":1},"prompt_tokens_details":{"cached_tokens":0}},"response_id":"r","timestamp":5}`,
 		`{"choices": [{"delta": {"content": "", "role": "assistant", "status": "finished", "phase": "answer"}}], "response_id": "x"}`,
 		`{"choices":[{"delta":{"content":"x"}},{"delta":{"content":"ignored"}}]}`,
+		// Repeated keys: the last counts, an empty phase too (the fast
+		// path kept "think" before).
+		`{"choices":[{"delta":{"phase":"think","content":"a","phase":""}}]}`,
+		`{"choices":[{"delta":{"phase":"think"}}],"choices":[{"delta":{"content":"x"}}],"usage":{"input_tokens":1},"usage":{"output_tokens":2}}`,
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
 		if d, ok := strings.CutPrefix(line, "data: "); ok && strings.HasPrefix(d, `{"choices"`) {
@@ -69,6 +73,9 @@ func TestFastDecoderLeavesOtherShapesAlone(t *testing.T) {
 		// including a longer one: Kelvin sign K folds to k.
 		`{"choices":[{"delta":{"content":"x"}}],"usage":{"INPUT_TOKENS":1}}`,
 		"{\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"usage\":{\"input_to\u212aens\":1}}",
+		// An escaped key that unescapes to a known one (the fast path
+		// took it for an unknown key before).
+		`{"choices":[{"delta":{"content":"x"}}],"usage":{"input\u005ftokens":1}}`,
 	} {
 		if ev, ok := decodeDelta([]byte(data), "r1", nil); ok {
 			t.Errorf("fast path took %s as %+v", data, ev)
@@ -81,6 +88,7 @@ func FuzzFastDecoder(f *testing.F) {
 	f.Add(`{"choices":[{"delta":{"content":"\u00e9\n"}}]}`, "")
 	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r1"}`, "r1")
 	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r\\1"}`, `r\\1`)
+	f.Add(`{"choices":[{"delta":{"phase":"think","phase":"answer"}}],"usage":{"characters":1,"input_tokens":2},"usage":{"total_tokens":3}}`, "")
 	f.Fuzz(func(t *testing.T, data, lastResponseID string) {
 		var sh shape
 		fast, ok := decodeDelta([]byte(data), lastResponseID, &sh)
