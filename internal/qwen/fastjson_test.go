@@ -260,6 +260,8 @@ func FuzzFastCreated(f *testing.F) {
 // FuzzShapeSequence reads lines as a stream's events, through the shape
 // the events before left and the scanner when it does not match: each
 // event read must read as the scanner alone and encoding/json read it.
+// Its inputs are whole streams, long to minimise: fuzz it with
+// -fuzzminimizetime 200x, or minimising takes most of a run.
 func FuzzShapeSequence(f *testing.F) {
 	_, v2026 := recordedEvents(f)
 	lines := func(events ...[]byte) string { return string(bytes.Join(events, []byte("\n"))) }
