@@ -49,6 +49,11 @@ func main() {
 			opt.variants = append(opt.variants, variant{name: name, env: strings.Split(env, ",")})
 			return nil
 		})
+	flag.Func("baseline", "another qwenproxy binary measured in the same run, as target \"baseline\" (e.g. one built from main: ratios of a change against it come from one run)",
+		func(bin string) error {
+			opt.variants = append(opt.variants, variant{name: "baseline", bin: bin})
+			return nil
+		})
 	smoke := flag.Bool("smoke", false, "a few seconds in all: checks that the harness works, measures nothing")
 	flag.Parse()
 	for _, c := range strings.Split(*conc, ",") {

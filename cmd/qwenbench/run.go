@@ -32,10 +32,12 @@ type options struct {
 	variants []variant
 }
 
-// variant is a qwenproxy target started with more environment.
+// variant is a qwenproxy target started with more environment, or from
+// another binary (bin; "" is the one measured).
 type variant struct {
 	name string
 	env  []string
+	bin  string
 }
 
 // targetNames lists the targets in report order.
@@ -111,7 +113,11 @@ func run(ctx context.Context, opt options) error {
 	procs := []*proc{floor, recorded, metadata}
 	var variantTargets []*target
 	for _, v := range opt.variants {
-		p, err := startQwenproxy(bin, v.name, dir, sim.URL, v.env...)
+		vbin := bin
+		if v.bin != "" {
+			vbin = v.bin
+		}
+		p, err := startQwenproxy(vbin, v.name, dir, sim.URL, v.env...)
 		if err != nil {
 			return err
 		}

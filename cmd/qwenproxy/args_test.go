@@ -86,6 +86,9 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"stats", "--limit", "x"},
 		{"copy"},
 		{"version", "extra"},
+		{"serve", "stray"},
+		{"serve", "--no-such-flag"},
+		{"serve", "--port", "x"},
 	} {
 		if _, errOut, code := runCLI(t, db, args...); code != 2 || errOut == "" {
 			t.Errorf("%v: exit %d, %s", args, code, errOut)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +13,9 @@ import (
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := config.Load(args, getenv, stderr)
+	if cl := (config.CommandLineError{}); errors.As(err, &cl) {
+		return usageError{cl.Err}
+	}
 	if err != nil {
 		return err
 	}

@@ -206,10 +206,13 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	fs.BoolVar(&c.MockUpstream, "mock-upstream", false, "serve in front of the built-in Qwen simulator")
 	fs.BoolVar(&c.AllowUnauthenticated, "allow-unauthenticated", c.AllowUnauthenticated, "listen beyond loopback without API keys")
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, CommandLineError{err}
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return nil, CommandLineError{fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
 	if err := oneOf(&c.LogLevel, "debug", "info", "warn", "error")(c.LogLevel); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
@@ -405,3 +408,11 @@ func baseURL(dst *string) func(string) error {
 		return nil
 	}
 }
+
+// CommandLineError is a command line serve cannot run as written (an unknown
+// flag, a bad flag value, a stray argument): a usage error, where a bad
+// environment value is a failed start.
+type CommandLineError struct{ Err error }
+
+func (e CommandLineError) Error() string { return e.Err.Error() }
+func (e CommandLineError) Unwrap() error { return e.Err }

@@ -205,9 +205,10 @@ func (r *Recorder) replaySpool() bool {
 	})
 	r.replayed.Add(int64(n))
 	if err != nil {
-		r.log.Warn("spool replay stopped; will retry", "replayed", n, "err", err)
+		r.replayWarn.warn(r.log, "spool replay stopped; will retry every second", "replayed", n, "err", err)
 		return false
 	}
+	r.replayWarn.recovered(r.log, "spool replay resumed")
 	if n > 0 {
 		r.log.Info("spool replayed", "items", n)
 	}

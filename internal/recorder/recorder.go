@@ -25,10 +25,12 @@ type Options struct {
 	RetryDelay   time.Duration // default 100 ms, doubling
 	// Linger is how long the writer waits for more records to share a
 	// transaction once one arrives, when fewer than a batch are waiting: a
-	// commit costs far more than a row, so at low load this saves most of
-	// the recorder's CPU. Default 10 ms; negative: never wait (callers that
-	// wait for their record, see Commit, share a transaction anyway: what
-	// queues during one commit goes in the next).
+	// commit (and its WAL frames) costs far more than a row, so at low load
+	// this saves most of the recorder's CPU. The writer sleeps through it
+	// rather than waking for every record, and is woken early when a batch
+	// is waiting or when someone waits for their record (Commit, Sync): those
+	// are never held by the linger, and what queues during one commit goes
+	// in the next (group commit). Default 100 ms; negative: never wait.
 	Linger time.Duration
 	// SpoolPath is the append-only file records go to when the queue is full
 	// or the database refuses them; "" keeps no spool.
@@ -68,6 +70,7 @@ type Recorder struct {
 	log    *slog.Logger
 	opt    Options
 	q      chan item
+	wake   chan struct{} // a batch, or a caller who waits, is queued: stop lingering
 	done   chan struct{}
 	giveUp chan struct{} // closed when Close's deadline passed
 
@@ -77,6 +80,10 @@ type Recorder struct {
 
 	parkMu sync.Mutex // one placement at a time keeps memory and spool in order
 	held   memory     // what neither the database nor the spool took
+
+	// writeWarn and replayWarn keep a database that stays away from
+	// logging on every retry; only the writer goroutine uses them.
+	writeWarn, replayWarn quietWarn
 
 	written, spooled, replayed, dropped atomic.Int64
 	// queuedBytes is the estimated size of what waits in the queue or in
@@ -110,12 +117,12 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 		opt.RetryDelay = 100 * time.Millisecond
 	}
 	if opt.Linger == 0 {
-		opt.Linger = 10 * time.Millisecond
+		opt.Linger = 100 * time.Millisecond
 	}
 	if opt.MemoryBudget <= 0 {
 		opt.MemoryBudget = 256 << 20
 	}
-	r := &Recorder{w: w, log: log, opt: opt, q: make(chan item, opt.QueueSize), done: make(chan struct{}), giveUp: make(chan struct{})}
+	r := &Recorder{w: w, log: log, opt: opt, q: make(chan item, opt.QueueSize), wake: make(chan struct{}, 1), done: make(chan struct{}), giveUp: make(chan struct{})}
 	if opt.SpoolPath != "" {
 		sp, err := openSpool(opt.SpoolPath)
 		if err != nil {
@@ -182,6 +189,9 @@ func (r *Recorder) enqueue(it item) error {
 	if r.queuedBytes.Add(size) <= r.opt.MemoryBudget {
 		select {
 		case r.q <- it:
+			if it.placed != nil || len(r.q)+1 >= r.opt.BatchSize { // +1: the one in the writer's hands
+				r.hurry()
+			}
 			return errQueued
 		default:
 		}
@@ -215,6 +225,7 @@ func (r *Recorder) Close(ctx context.Context) error {
 		close(r.q)
 	}
 	r.mu.Unlock()
+	r.hurry()
 	select {
 	case <-r.done:
 	case <-ctx.Done():
@@ -253,6 +264,7 @@ func (r *Recorder) Sync(ctx context.Context) error {
 	select {
 	case r.q <- item{barrier: barrier}:
 		r.mu.RUnlock()
+		r.hurry()
 	case <-ctx.Done():
 		r.mu.RUnlock()
 		return ctx.Err()
@@ -292,37 +304,50 @@ func (r *Recorder) run() {
 		if r.add(&b, it) {
 			continue // a barrier: everything before it is written
 		}
-		// Take what else arrives within the linger time, up to a batch.
-		if r.opt.Linger > 0 {
-			linger.Reset(r.opt.Linger)
-		}
+		r.linger(&b, linger)
+		// Take what has queued meanwhile, up to a batch.
 	fill:
 		for len(b.Exchanges)+len(b.Sessions) < r.opt.BatchSize {
-			var more item
-			var ok bool
-			if r.opt.Linger > 0 {
-				select {
-				case more, ok = <-r.q:
-				case <-linger.C:
+			select {
+			case more, ok := <-r.q:
+				if !ok {
 					break fill
 				}
-			} else {
-				select {
-				case more, ok = <-r.q:
-				default:
+				b.taken += more.size()
+				if r.add(&b, more) {
 					break fill
 				}
-			}
-			if !ok {
-				break fill
-			}
-			b.taken += more.size()
-			if r.add(&b, more) {
+			default:
 				break fill
 			}
 		}
-		linger.Stop()
 		r.write(&b)
+	}
+}
+
+// linger waits, once the batch holds a record, for others to share its
+// transaction: up to Options.Linger, less when a batch is already queued or
+// a caller waits for their record (then not at all: waiters queued while the
+// last commit ran share this one).
+func (r *Recorder) linger(b *batch, t *time.Timer) {
+	if r.opt.Linger <= 0 || len(b.waiting) > 0 || len(b.Exchanges)+len(b.Sessions)+len(r.q) >= r.opt.BatchSize {
+		return
+	}
+	// A wake left from before this batch began ends the linger early: a
+	// commit with fewer records, never a caller kept waiting.
+	t.Reset(r.opt.Linger)
+	select {
+	case <-t.C:
+	case <-r.wake:
+		t.Stop()
+	}
+}
+
+// hurry wakes a lingering writer.
+func (r *Recorder) hurry() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -406,10 +431,11 @@ func (r *Recorder) write(b *batch) {
 		return
 	}
 	if err := r.commit(b.Batch); err != nil {
-		r.log.Warn("database refused a batch; spooling it", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
+		r.writeWarn.warn(r.log, "database refused a batch; spooling it", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
 		b.tell(r.park(b.release(r)))
 		return
 	}
+	r.writeWarn.recovered(r.log, "database takes batches again")
 	r.written.Add(int64(len(b.Exchanges)))
 	b.tell(nil)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -291,4 +292,99 @@ func mustNew(t *testing.T, w qp.BatchWriter, log *slog.Logger, opt Options) *Rec
 		t.Fatal(err)
 	}
 	return r
+}
+
+// The writer lingers for company only while nobody waits: a caller of
+// Commit or Sync, or a full batch, ends the linger at once; so does Close.
+// With a linger of an hour, each of these would otherwise hang the test.
+func TestLingerNeverHoldsWhoWaits(t *testing.T) {
+	w := &memWriter{}
+	commits := make(chan int, 16)
+	r := mustNew(t, w, quiet, Options{BatchSize: 3, Linger: time.Hour, OnCommit: func(n int, _ time.Duration) { commits <- n }})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	r.Record(ex(1)) // the writer takes it and lingers
+	if err := r.Commit(ctx, ex(2)); err != nil {
+		t.Fatalf("Commit behind a lingering writer: %v", err)
+	}
+	if got := <-commits; got != 2 {
+		t.Fatalf("the waiter's commit held %d records, want 2 (the lingering one shares it)", got)
+	}
+
+	r.Record(ex(3))
+	if err := r.Sync(ctx); err != nil {
+		t.Fatalf("Sync behind a lingering writer: %v", err)
+	}
+	if got := <-commits; got != 1 {
+		t.Fatalf("Sync's commit held %d records, want 1", got)
+	}
+
+	for i := 4; i < 7; i++ { // a whole batch: written without waiting out the hour
+		r.Record(ex(i))
+	}
+	if got := <-commits; got != 3 {
+		t.Fatalf("a full batch committed %d records, want 3", got)
+	}
+
+	r.Record(ex(7))
+	if err := r.Close(ctx); err != nil {
+		t.Fatalf("Close behind a lingering writer: %v", err)
+	}
+	if ids := w.ids(); len(ids) != 7 {
+		t.Fatalf("written %v, want 7 records", ids)
+	}
+}
+
+// A database that stays away is logged when it goes and when it is back,
+// not on every retry (the writer retries every second, and every batch).
+func TestADatabaseThatStaysAwayIsLoggedOnce(t *testing.T) {
+	var logged syncBuffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	w := &memWriter{fail: 1 << 30}
+	r := mustNew(t, w, log, Options{RetryDelay: time.Millisecond, WriteRetries: 1, SpoolPath: filepath.Join(t.TempDir(), "db.spool"), Linger: -1})
+	for i := range 5 {
+		r.Record(ex(i))
+		if err := r.Sync(context.Background()); err != nil { // each Sync retries the spool
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logged.String(), "database refused a batch"); n != 1 {
+		t.Errorf("the refused batch logged %d times, want once:\n%s", n, logged.String())
+	}
+	if n := strings.Count(logged.String(), "spool replay stopped"); n != 1 {
+		t.Errorf("the stopped replay logged %d times, want once:\n%s", n, logged.String())
+	}
+	w.mu.Lock()
+	w.fail = 0
+	w.mu.Unlock()
+	r.Record(ex(5))
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logged.String(), "spool replay resumed") || !strings.Contains(logged.String(), "database takes batches again") {
+		t.Errorf("the database's return was not logged:\n%s", logged.String())
+	}
+	if got := w.ids(); len(got) != 6 {
+		t.Errorf("written %v, want all 6 records", got)
+	}
+	r.Close(context.Background())
+}
+
+// syncBuffer is a bytes.Buffer safe for the writer goroutine's logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -3,8 +3,9 @@
 // on every call) are cut out as parts, stored once each by their SHA-256, and
 // the body is kept as a skeleton — the bytes particular to the call, with
 // references to its parts — so that joining the parts back into the
-// skeleton gives the body byte for byte. Compression is zstd
-// (github.com/klauspost/compress). No SQL here: internal/store/sqlstore
+// skeleton gives the body byte for byte. Compression is S2 (zstd blobs
+// written by earlier versions are read; github.com/klauspost/compress). No
+// SQL here: internal/store/sqlstore
 // stores the parts and skeletons.
 package bodies
 
