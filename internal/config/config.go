@@ -130,7 +130,7 @@ func (c *Config) settings() []setting {
 		{"QWEN_FAILURE_COOLDOWN", "5000", "ms an account rests after a firewall page, a 5xx or a connection failure, doubling per failure in a row up to 5 minutes (0: no rest)", millis(&c.FailureCooldown, 0)},
 		{"QWENPROXY_SECRET_KEY", "", "32 bytes, hex or base64, sealing stored passwords, shared tokens and the stored cookie (comma-separated during a rotation: the first seals)", secretKey(&c.SecretKey)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
-		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
+		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events, cut within 1.25× of it (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
 		{"QWEN_MAX_ANSWER_BYTES", "16777216", "bytes one Qwen answer's stream may take; past it the call fails (502) and is recorded", integer64(&c.QwenMaxAnswerBytes, 1024)},
 		{"QWEN_MAX_DURATION", "600000", "ms a call may take in all, retries and stream included; past it the call is stopped (504) and recorded", millis(&c.QwenMaxDuration, 1000)},
 		{"STREAM_KEEPALIVE", "15000", "ms of silence after which a streaming response opens (headers, role chunk) or sends a `: keep-alive` comment", millis(&c.StreamKeepAlive, 1)},

@@ -116,3 +116,32 @@ func TestPreviousResponseIDContinuesTheChat(t *testing.T) {
 		t.Fatalf("unknown previous_response_id: %d", status)
 	}
 }
+
+// A response's input items and output items never share an id: clients key
+// items by id (the user's message was listed under the answer's id).
+func TestResponsesInputItemIDsAreTheirOwn(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/responses", `{"model":"gpt-5","input":[{"role":"user","content":"hello"},{"role":"assistant","content":"hi"},{"role":"user","content":"again"}]}`, nil)
+	var created struct {
+		ID     string
+		Output []struct{ ID string }
+	}
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || json.Unmarshal(b, &created) != nil || len(created.Output) == 0 {
+		t.Fatalf("create: %d %s", resp.StatusCode, b)
+	}
+	listed := send(t, e, "GET", "/v1/responses/"+created.ID+"/input_items", "", "", nil)
+	var items struct{ Data []struct{ ID string } }
+	if b, _ := io.ReadAll(listed.Body); listed.StatusCode != http.StatusOK || json.Unmarshal(b, &items) != nil || len(items.Data) != 3 {
+		t.Fatalf("input_items: %d %s", listed.StatusCode, b)
+	}
+	seen := map[string]string{}
+	for _, o := range created.Output {
+		seen[o.ID] = "output"
+	}
+	for _, in := range items.Data {
+		if seen[in.ID] != "" {
+			t.Errorf("input item id %s is also an %s item's", in.ID, seen[in.ID])
+		}
+		seen[in.ID] = "input"
+	}
+}

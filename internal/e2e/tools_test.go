@@ -291,3 +291,45 @@ func TestStreamedToolCallRecordIsWhatWasSent(t *testing.T) {
 }
 
 func jsonString(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// An agent that resends the model's tool-calling message with content null
+// or "" (dropping the text that came with the calls), or as it was answered,
+// stays in its session: its next turn threads onto the same Qwen chat.
+func TestToolCallTurnThreadsWhateverTheResentContent(t *testing.T) {
+	e := start(t, nil)
+	tools := `"tools":[{"type":"function","function":{"name":"read","parameters":{"type":"object","properties":{"path":{"type":"string"}}}}}]`
+	for i, content := range []string{`null`, `""`, `"text"`} {
+		user := fmt.Sprintf(`{"role":"user","content":"use read with {\"path\":\"a%d.txt\"}"}`, i)
+		first := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[`+user+`],`+tools+`}`, nil)
+		var out struct {
+			Choices []struct {
+				Message struct {
+					Content   string            `json:"content"`
+					ToolCalls []json.RawMessage `json:"tool_calls"`
+				} `json:"message"`
+			} `json:"choices"`
+		}
+		if err := json.NewDecoder(first.Body).Decode(&out); err != nil || len(out.Choices) != 1 || len(out.Choices[0].Message.ToolCalls) != 1 {
+			t.Fatalf("content %s: first turn: %v %+v", content, err, out)
+		}
+		msg := out.Choices[0].Message
+		if content == `"text"` {
+			if msg.Content == "" {
+				t.Fatal("the simulator's tool call came without text: this case tests nothing")
+			}
+			b, _ := json.Marshal(msg.Content)
+			content = string(b)
+		}
+		var call struct{ ID string }
+		json.Unmarshal(msg.ToolCalls[0], &call)
+		next := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[`+user+
+			`,{"role":"assistant","content":`+content+`,"tool_calls":[`+string(msg.ToolCalls[0])+`]}`+
+			`,{"role":"tool","tool_call_id":"`+call.ID+`","content":"hello"}],`+tools+`}`, nil)
+		if next.StatusCode != 200 {
+			t.Fatalf("content %s: second turn %d", content, next.StatusCode)
+		}
+		if a, b := first.Header.Get("X-Session-Id"), next.Header.Get("X-Session-Id"); a == "" || a != b {
+			t.Errorf("content %s: the tool result's turn opened session %s, not the call's %s", content, b, a)
+		}
+	}
+}

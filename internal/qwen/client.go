@@ -154,9 +154,9 @@ func (c *Client) Complete(ctx context.Context, req *CompletionRequest) (s *Strea
 func (c *Client) openStream(parent context.Context, creds Credentials, chatID string, body []byte) (*Stream, error) {
 	// One watchdog for the first byte and then for every gap between events.
 	ctx, cancel := context.WithCancel(parent)
-	timedOut := new(atomic.Bool)
-	timer := time.AfterFunc(c.cfg.Timeout, func() { timedOut.Store(true); cancel() })
-	fail := func(err error) (*Stream, error) { timer.Stop(); cancel(); return nil, err }
+	watch := newWatchdog(c.cfg.Timeout, cancel)
+	timedOut := &watch.timedOut
+	fail := func(err error) (*Stream, error) { watch.stop(); cancel(); return nil, err }
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL+"/api/v2/chat/completions?chat_id="+url.QueryEscape(chatID), bytes.NewReader(body))
 	if err != nil {
@@ -182,7 +182,8 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		// A successful non-stream JSON answer: serve it as a stream.
 		resp.Body = io.NopCloser(bytes.NewReader(append([]byte("data: "), b...)))
 	}
-	s := newStream(ctx, cancel, resp.Body, c.cfg.IdleTimeout, timer, timedOut, c.readers)
+	watch.stream(c.cfg.IdleTimeout)
+	s := newStream(ctx, cancel, resp.Body, c.cfg.IdleTimeout, watch, c.readers)
 	s.limitBytes(c.cfg.MaxAnswerBytes)
 	// Read up to the first real event, so that errors Qwen sends as the only
 	// stream event are failures of this attempt (and retryable), not of a

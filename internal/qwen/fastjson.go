@@ -1,7 +1,6 @@
 package qwen
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -17,11 +16,20 @@ import (
 // lastResponseID is the response id of the stream's previous event: every
 // event of an answer repeats it, so when this one's is the same, that string
 // is reused instead of a new one made per event.
-func decodeDelta(data []byte, lastResponseID string) (Event, bool) {
+//
+// With learn, an event read is kept there as the shape of those that follow
+// (see shape); when the event is not read, learn keeps the shape it had.
+func decodeDelta(data []byte, lastResponseID string, learn *shape) (Event, bool) {
 	p := scanner{b: data}
+	if learn != nil {
+		if learn.spans == nil {
+			learn.spans = make([]span, 0, 16) // a 2026 event has 10 holes
+		}
+		p.learn, p.spans = true, learn.spans[:0]
+	}
 	ev := Event{Kind: EventDelta, Phase: PhaseAnswer}
 	sawChoices := false
-	ok := p.object(func(key []byte) bool {
+	ok := p.object(func(key []byte, _ strKind) bool {
 		switch string(key) {
 		case "choices":
 			sawChoices = true
@@ -30,39 +38,104 @@ func decodeDelta(data []byte, lastResponseID string) (Event, bool) {
 			ev.HasUsage = true
 			return p.usage(&ev.Usage)
 		case "response_id":
+			p.ws()
 			start := p.i
-			if raw, ok := p.rawString(); ok && lastResponseID != "" && string(raw) == lastResponseID &&
-				bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-				ev.ResponseID = lastResponseID
-				return true
-			}
-			p.i = start
-			var ok bool
-			ev.ResponseID, ok = p.str()
+			raw, kind, ok := p.rawString()
+			ev.ResponseID, ok = responseID(raw, kind, ok, lastResponseID)
+			p.mark(start, holeResponseID)
 			return ok
 		case "timestamp":
 			return p.skip()
 		}
 		return false // anything else: not the common shape
 	})
-	return ev, ok && sawChoices && p.end()
+	if !ok || !sawChoices || !p.end() {
+		return Event{}, false
+	}
+	if learn != nil {
+		learn.spans = p.spans
+		learn.learn(data, p.spans, ev)
+	}
+	return ev, true
+}
+
+// decodeCreated reads the event that opens an answer,
+// {"response.created":{"chat_id":…,"parent_id":…,"response_id":…,
+// "response_index":…}}, once a call, without encoding/json (which costs as
+// much as some twenty deltas read by shape). Any other key, or a value
+// other than a string, is left to encoding/json.
+func decodeCreated(data []byte) (Created, bool) {
+	p := scanner{b: data}
+	var c Created
+	saw := false
+	ok := p.object(func(key []byte, _ strKind) bool {
+		if string(key) != "response.created" {
+			return false
+		}
+		saw = true
+		// A repeated key fills the same Created, as encoding/json
+		// fills the one its pointer already points to.
+		return p.object(func(key []byte, _ strKind) bool {
+			var dst *string
+			switch string(key) {
+			case "chat_id":
+				dst = &c.ChatID
+			case "parent_id":
+				dst = &c.ParentID
+			case "response_id":
+				dst = &c.ResponseID
+			case "response_index":
+				dst = &c.ResponseIndex
+			default:
+				return false // unknown, or another case of a known one
+			}
+			var ok bool
+			*dst, ok = p.str()
+			return ok
+		})
+	})
+	return c, ok && saw && p.end()
+}
+
+// responseID reads a response id: lastResponseID when it is the same, so
+// that the string the previous event made serves again.
+func responseID(raw []byte, kind strKind, ok bool, lastResponseID string) (string, bool) {
+	if ok && kind == 0 && lastResponseID != "" && string(raw) == lastResponseID {
+		return lastResponseID, true
+	}
+	return strOf(raw, kind, ok)
 }
 
 // scanner is a minimal JSON reader over one event.
 type scanner struct {
 	b []byte
 	i int
+	// With learn, the scanner notes in spans where the event's holes are
+	// (see shape).
+	learn bool
+	spans []span
+}
+
+// mark notes a hole from start to here, what is read in it being what.
+func (p *scanner) mark(start int, what holeKind) {
+	if p.learn {
+		p.spans = append(p.spans, span{start: start, end: p.i, what: what})
+	}
 }
 
 func (p *scanner) ws() {
 	// Every byte that is not whitespace and may follow it in JSON is above
-	// ' ': one comparison settles the common case.
-	for p.i < len(p.b) {
-		if c := p.b[p.i]; c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-			return
+	// ' ': one comparison settles the common case. The loops of the scanner
+	// work on locals: through p, every byte would cost a load and a store
+	// of p.i.
+	b, i := p.b, p.i
+	for i < len(b) {
+		if c := b[i]; c > ' ' || (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+			break
 		}
-		p.i++
+		i++
 	}
+	p.i = i
 }
 
 func (p *scanner) end() bool { p.ws(); return p.i == len(p.b) }
@@ -77,7 +150,7 @@ func (p *scanner) consume(c byte) bool {
 }
 
 // object calls field for each key, positioned at its value.
-func (p *scanner) object(field func(key []byte) bool) bool {
+func (p *scanner) object(field func(key []byte, kind strKind) bool) bool {
 	if !p.consume('{') {
 		return false
 	}
@@ -85,8 +158,8 @@ func (p *scanner) object(field func(key []byte) bool) bool {
 		return true
 	}
 	for {
-		key, ok := p.rawString()
-		if !ok || !p.consume(':') || !field(key) {
+		key, kind, ok := p.rawString()
+		if !ok || !p.consume(':') || !field(key, kind) {
 			return false
 		}
 		if p.consume(',') {
@@ -113,27 +186,31 @@ func (p *scanner) firstOfArray(first func() bool) bool {
 }
 
 func (p *scanner) choice(ev *Event) bool {
-	return p.object(func(key []byte) bool {
+	return p.object(func(key []byte, _ strKind) bool {
 		if string(key) != "delta" {
 			return false
 		}
-		return p.object(func(key []byte) bool {
+		return p.object(func(key []byte, _ strKind) bool {
 			var s string
 			var ok bool
 			var b []byte
 			switch string(key) {
 			case "content":
+				p.ws()
+				start := p.i
 				s, ok = p.str()
 				ev.Content = s
+				p.mark(start, holeContent)
 			case "phase":
-				if b, ok = p.strBytes(); len(b) > 0 {
-					ev.Phase = phase(b)
-				}
+				// The last phase counts, an empty one too (encoding/json
+				// reads the last; an empty phase is the answer's).
+				b, ok = p.strBytes()
+				ev.Phase = phase(b)
 			case "status":
 				b, ok = p.strBytes()
 				ev.Finished = string(b) == "finished"
 			case "role":
-				_, ok = p.strBytes()
+				_, _, ok = p.rawString() // unused: any string will do
 			default:
 				return false // extra, function_call, …: the general decoder
 			}
@@ -143,19 +220,22 @@ func (p *scanner) choice(ev *Event) bool {
 }
 
 func (p *scanner) usage(u *Usage) bool {
-	return p.object(func(key []byte) bool {
+	return p.object(func(key []byte, kind strKind) bool {
 		switch string(key) {
 		case "input_tokens":
-			return p.int(&u.InputTokens)
+			return p.int(&u.InputTokens, holeInputTokens)
 		case "output_tokens":
-			return p.int(&u.OutputTokens)
+			return p.int(&u.OutputTokens, holeOutputTokens)
 		case "total_tokens":
-			return p.int(&u.TotalTokens)
+			return p.int(&u.TotalTokens, holeTotalTokens)
+		}
+		if kind&escaped != 0 {
+			return false // it may unescape to a known key: the general decoder
 		}
 		// An ASCII key can fold to a known one only at its length; most of
 		// usage's keys (characters, *_details) are ASCII and of other
 		// lengths, and need no case-folding comparison on every event.
-		if n := len(key); n == len("input_tokens") || n == len("output_tokens") || !ascii(key) {
+		if n := len(key); n == len("input_tokens") || n == len("output_tokens") || kind != 0 {
 			for _, known := range []string{"input_tokens", "output_tokens", "total_tokens"} {
 				if strings.EqualFold(string(key), known) {
 					return false // encoding/json would match it: leave it to the general decoder
@@ -166,112 +246,136 @@ func (p *scanner) usage(u *Usage) bool {
 	})
 }
 
-func (p *scanner) int(dst *int) bool {
+func (p *scanner) int(dst *int, what holeKind) bool {
 	p.ws()
-	start := p.i
-	if !p.number() {
-		return false
+	b, i := p.b, p.i
+	start := i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
 	}
-	// Only plain integers: encoding/json refuses fractions and exponents
-	// for an int field, and so does this.
-	n, neg := 0, false
-	for _, c := range p.b[start:p.i] {
-		switch {
-		case c == '-':
-			neg = true
-		case c >= '0' && c <= '9':
-			if n > (1<<62)/10 {
-				return false
-			}
-			n = n*10 + int(c-'0')
-		default:
+	first, n := i, 0
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		if n > (1<<62)/10 {
 			return false
 		}
+		n = n*10 + int(b[i]-'0')
+		i++
+	}
+	// Only plain integers: encoding/json refuses fractions and exponents
+	// for an int field, and so does this. A leading zero is not JSON (where
+	// number would stop after the zero, the object or shape around it
+	// would refuse the digits that follow).
+	if i == first || b[first] == '0' && i > first+1 || i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
+		return false
 	}
 	if neg {
 		n = -n
 	}
-	*dst = n
+	p.i, *dst = i, n
+	p.mark(start, what)
 	return true
 }
 
 // number passes over a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
 func (p *scanner) number() bool {
-	digits := func() int {
-		n := 0
-		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
-			p.i++
-			n++
-		}
-		return n
+	b, i := p.b, p.i
+	if i < len(b) && b[i] == '-' {
+		i++
 	}
-	if p.i < len(p.b) && p.b[p.i] == '-' {
-		p.i++
-	}
-	if p.i < len(p.b) && p.b[p.i] == '0' {
-		p.i++
-	} else if digits() == 0 {
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		i = digits(b, i+1)
+	default:
 		return false
 	}
-	if p.i < len(p.b) && p.b[p.i] == '.' {
-		p.i++
-		if digits() == 0 {
+	if i < len(b) && b[i] == '.' {
+		if j := digits(b, i+1); j > i+1 {
+			i = j
+		} else {
 			return false
 		}
 	}
-	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
-		p.i++
-		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
-			p.i++
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
 		}
-		if digits() == 0 {
+		if j := digits(b, i); j > i {
+			i = j
+		} else {
 			return false
 		}
 	}
+	p.i = i
 	return true
 }
 
+// digits returns where the run of digits at b[i:] ends.
+func digits(b []byte, i int) int {
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// strKind tells what a string's body holds beyond plain ASCII, so that its
+// readers unescape or check UTF-8 only when there is a need.
+type strKind uint8
+
+const (
+	escaped  strKind = 1 << iota // a backslash escape
+	nonASCII                     // a byte of 0x80 or above
+)
+
 // rawString returns a string's bytes without unescaping (for keys), having
 // checked its escapes and that it holds no control characters.
-func (p *scanner) rawString() ([]byte, bool) {
+func (p *scanner) rawString() ([]byte, strKind, bool) {
 	if !p.consume('"') {
-		return nil, false
+		return nil, 0, false
 	}
-	start := p.i
-	for p.i < len(p.b) {
+	b, start := p.b, p.i
+	i := start
+	var high byte // the bits of every plain byte: bit 7 set for non-ASCII
+	var kind strKind
+	for {
 		// Most of a string's bytes need no look: pass over them first.
-		for p.i < len(p.b) && plainInString[p.b[p.i]] {
-			p.i++
+		for i < len(b) && plainInString[b[i]] {
+			high |= b[i]
+			i++
 		}
-		if p.i == len(p.b) {
-			break
+		if i >= len(b) {
+			return nil, 0, false
 		}
-		switch c := p.b[p.i]; {
-		case c == '"':
-			p.i++
-			return p.b[start : p.i-1], true
-		case c == '\\':
-			if p.i+1 >= len(p.b) {
-				return nil, false
+		switch b[i] {
+		case '"':
+			p.i = i + 1
+			if high >= utf8.RuneSelf {
+				kind |= nonASCII
 			}
-			switch p.b[p.i+1] {
+			return b[start:i], kind, true
+		case '\\':
+			kind |= escaped
+			if i+1 >= len(b) {
+				return nil, 0, false
+			}
+			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				p.i += 2
+				i += 2
 			case 'u':
-				if _, n := hex4(p.b[p.i+2:]); n == 0 {
-					return nil, false
+				if _, n := hex4(b[i+2:]); n == 0 {
+					return nil, 0, false
 				}
-				p.i += 6
+				i += 6
 			default:
-				return nil, false
+				return nil, 0, false
 			}
-		case c < 0x20:
-			return nil, false
-		default:
-			p.i++
+		default: // a control character
+			return nil, 0, false
 		}
 	}
-	return nil, false
 }
 
 // plainInString marks the bytes a JSON string may hold as they are: all but
@@ -283,35 +387,28 @@ var plainInString = func() (t [256]bool) {
 	return t
 }()
 
-// ascii reports whether b is all ASCII.
-func ascii(b []byte) bool {
-	for _, c := range b {
-		if c >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
 // strBytes reads a string value as bytes, unescaped, without allocating
 // when it has no escapes (the common case: role, phase, status, ids).
 func (p *scanner) strBytes() ([]byte, bool) {
-	raw, ok := p.rawString()
-	if !ok {
+	raw, kind, ok := p.rawString()
+	switch {
+	case !ok:
 		return nil, false
-	}
-	if bytes.IndexByte(raw, '\\') >= 0 {
+	case kind&escaped != 0:
 		s, ok := unescape(raw)
 		return []byte(s), ok
-	}
-	if !utf8.Valid(raw) {
+	case kind&nonASCII != 0 && !utf8.Valid(raw):
 		return nil, false
 	}
 	return raw, true
 }
 
-// phase is a phase's name, the known ones without allocating.
+// phase is a phase's name, the known ones without allocating; no name is
+// the answer's.
 func phase(b []byte) string {
+	if len(b) == 0 {
+		return PhaseAnswer
+	}
 	for _, known := range []string{PhaseAnswer, PhaseThink, PhaseThinkingSummary} {
 		if string(b) == known {
 			return known
@@ -321,17 +418,16 @@ func phase(b []byte) string {
 }
 
 // str reads a string value, unescaping it.
-func (p *scanner) str() (string, bool) {
-	raw, ok := p.rawString()
-	if !ok {
+func (p *scanner) str() (string, bool) { return strOf(p.rawString()) }
+
+// strOf is the value of a string rawString read.
+func strOf(raw []byte, kind strKind, ok bool) (string, bool) {
+	switch {
+	case !ok:
 		return "", false
-	}
-	for _, c := range raw {
-		if c == '\\' {
-			return unescape(raw)
-		}
-	}
-	if !utf8.Valid(raw) {
+	case kind&escaped != 0:
+		return unescape(raw)
+	case kind&nonASCII != 0 && !utf8.Valid(raw):
 		return "", false
 	}
 	return string(raw), true
@@ -413,10 +509,12 @@ func (p *scanner) skip() bool {
 	}
 	switch c := p.b[p.i]; {
 	case c == '"':
-		_, ok := p.strBytes()
+		// A value nobody reads needs only be well-formed: encoding/json
+		// takes invalid UTF-8 in it too.
+		_, _, ok := p.rawString()
 		return ok
 	case c == '{':
-		return p.object(func([]byte) bool { return p.skip() })
+		return p.object(func([]byte, strKind) bool { return p.skip() })
 	case c == '[':
 		p.i++
 		if p.consume(']') {
@@ -432,7 +530,10 @@ func (p *scanner) skip() bool {
 			return p.consume(']')
 		}
 	case c == '-' || c >= '0' && c <= '9':
-		return p.number()
+		start := p.i
+		ok := p.number()
+		p.mark(start, holeNumber)
+		return ok
 	default:
 		for _, lit := range []string{"true", "false", "null"} {
 			if strings.HasPrefix(string(p.b[p.i:min(p.i+5, len(p.b))]), lit) {

@@ -1,9 +1,11 @@
 package qwen
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -34,6 +36,10 @@ func TestFastDecoderAgreesWithEncodingJSON(t *testing.T) {
 		`{"choices":[{"delta":{"content":"a\"b\\c\n\u00e9\ud83c\udf0c\/","phase":"think","status":"typing"}}],"usage":{"input_tokens":1,"output_tokens":2,"total_tokens":3,"input_tokens_details":{"text_tokens":1},"prompt_tokens_details":{"cached_tokens":0}},"response_id":"r","timestamp":5}`,
 		`{"choices": [{"delta": {"content": "", "role": "assistant", "status": "finished", "phase": "answer"}}], "response_id": "x"}`,
 		`{"choices":[{"delta":{"content":"x"}},{"delta":{"content":"ignored"}}]}`,
+		// Repeated keys: the last counts, an empty phase too (the fast
+		// path kept "think" before).
+		`{"choices":[{"delta":{"phase":"think","content":"a","phase":""}}]}`,
+		`{"choices":[{"delta":{"phase":"think"}}],"choices":[{"delta":{"content":"x"}}],"usage":{"input_tokens":1},"usage":{"output_tokens":2}}`,
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
 		if d, ok := strings.CutPrefix(line, "data: "); ok && strings.HasPrefix(d, `{"choices"`) {
@@ -42,7 +48,7 @@ func TestFastDecoderAgreesWithEncodingJSON(t *testing.T) {
 	}
 	last := "" // as the stream does: each event gets the one before's response id
 	for _, data := range events {
-		fast, ok := decodeDelta([]byte(data), last)
+		fast, ok := decodeDelta([]byte(data), last, nil)
 		last = fast.ResponseID
 		if !ok {
 			t.Fatalf("fast path refused %s", data)
@@ -67,8 +73,11 @@ func TestFastDecoderLeavesOtherShapesAlone(t *testing.T) {
 		// including a longer one: Kelvin sign K folds to k.
 		`{"choices":[{"delta":{"content":"x"}}],"usage":{"INPUT_TOKENS":1}}`,
 		"{\"choices\":[{\"delta\":{\"content\":\"x\"}}],\"usage\":{\"input_to\u212aens\":1}}",
+		// An escaped key that unescapes to a known one (the fast path
+		// took it for an unknown key before).
+		`{"choices":[{"delta":{"content":"x"}}],"usage":{"input\u005ftokens":1}}`,
 	} {
-		if ev, ok := decodeDelta([]byte(data), "r1"); ok {
+		if ev, ok := decodeDelta([]byte(data), "r1", nil); ok {
 			t.Errorf("fast path took %s as %+v", data, ev)
 		}
 	}
@@ -79,10 +88,22 @@ func FuzzFastDecoder(f *testing.F) {
 	f.Add(`{"choices":[{"delta":{"content":"\u00e9\n"}}]}`, "")
 	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r1"}`, "r1")
 	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r\\1"}`, `r\\1`)
+	f.Add(`{"choices":[{"delta":{"phase":"think","phase":"answer"}}],"usage":{"characters":1,"input_tokens":2},"usage":{"total_tokens":3}}`, "")
 	f.Fuzz(func(t *testing.T, data, lastResponseID string) {
-		fast, ok := decodeDelta([]byte(data), lastResponseID)
+		var sh shape
+		fast, ok := decodeDelta([]byte(data), lastResponseID, &sh)
 		if !ok {
+			if sh.valid {
+				t.Fatalf("%q refused, and learnt as a shape", data)
+			}
 			return
+		}
+		if !sh.valid {
+			t.Fatalf("%q read, and not learnt", data)
+		}
+		// The event learnt matches its own shape, to the same decoding.
+		if again, ok := sh.match([]byte(data), lastResponseID); !ok || !reflect.DeepEqual(again, fast) {
+			t.Fatalf("%q: its shape reads %+v (%v), the scanner %+v", data, again, ok, fast)
 		}
 		// Whatever the fast path accepts, encoding/json must read the same.
 		var raw rawEvent
@@ -91,6 +112,188 @@ func FuzzFastDecoder(f *testing.F) {
 		}
 		if slow := slowDecode(t, data); !reflect.DeepEqual(fast, slow) {
 			t.Fatalf("%q: fast %+v slow %+v", data, fast, slow)
+		}
+	})
+}
+
+// TestShapeAgreesWithEncodingJSON decodes the recorded answer, in its 2025
+// and 2026 forms, the way the stream does: through the last shape first,
+// the scanner (learning) when it does not match.
+func TestShapeAgreesWithEncodingJSON(t *testing.T) {
+	v2025, v2026 := recordedEvents(t)
+	// Qwen's timestamps are seconds: every fiftieth event here, a number
+	// the shape has left in its literal changes.
+	var ticking [][]byte
+	for i, data := range v2026 {
+		stamp := strconv.Itoa(1764510000 + i/50)
+		ticking = append(ticking, bytes.Replace(data, []byte("1764510000"), []byte(stamp), 1))
+	}
+	for _, c := range []struct {
+		name    string
+		events  [][]byte
+		relearn int // the events whose shape changed besides
+	}{{"2025", v2025, 0}, {"2026", v2026, 0}, {"2026 ticking", ticking, len(v2026) / 50}} {
+		var sh shape
+		last, deltas, matched := "", 0, 0
+		for _, data := range c.events {
+			ev, ok := sh.match(data, last)
+			if ok {
+				matched++
+			} else if ev, ok = decodeDelta(data, last, &sh); !ok {
+				continue // response.created
+			}
+			deltas++
+			last = ev.ResponseID
+			if slow := slowDecode(t, string(data)); !reflect.DeepEqual(ev, slow) {
+				t.Fatalf("%s %s:\nshape %+v\nslow  %+v", c.name, data, ev, slow)
+			}
+		}
+		// Only the first delta, the finished one (keys in another order,
+		// no usage) and those where a number left in the literal changed
+		// need the scanner.
+		if deltas < 800 || matched != deltas-2-c.relearn {
+			t.Errorf("%s: %d of %d deltas read through the shape, want all but %d", c.name, matched, deltas, 2+c.relearn)
+		}
+	}
+}
+
+// FuzzShape learns an event's shape and matches it against the event with
+// a piece replaced: whatever the shape reads, the scanner and encoding/json
+// must read alike.
+func FuzzShape(f *testing.F) {
+	_, v2026 := recordedEvents(f)
+	typing := string(v2026[2])
+	content := strings.Index(typing, `"content": "`) + len(`"content": "`)
+	output := strings.Index(typing, `"output_tokens": `) + len(`"output_tokens": `)
+	stamp := strings.Index(typing, `"timestamp": `) + len(`"timestamp": `)
+	id := strings.Index(typing, `"response_id": "`) + len(`"response_id": "`)
+	for _, seed := range []struct {
+		at, cut int
+		insert  string
+	}{
+		{content, 0, "more "}, {content, 0, `\"\u00e9\ud83c\udf0c\n`}, {content, 0, "\xff"}, {content, 0, `", "x": "`},
+		{content, 1, ""}, {content, 0, "\u2028"}, {output, 1, "12345"}, {output, 1, "1.5"}, {output, 1, "1e3"},
+		{output, 1, "-0"}, {output, 1, "0123"}, {output, 1, "99999999999999999999"}, {stamp, 3, "1.5e+7"},
+		{stamp, 1, "-"}, {id, 1, "x"}, {id, 0, `\u0065`}, {id, 36, ""}, {0, 1, " {"}, {len(typing), 0, " "},
+	} {
+		f.Add(typing, seed.at, seed.cut, seed.insert)
+	}
+	f.Add(string(v2026[len(v2026)-1]), 20, 0, "x")
+	f.Add(`{"choices":[{"delta":{"content":"a"}},{"delta":{"content":"b","n":[1,2.5,{"x":-3}]}}],"usage":{"input_tokens":1,"input_tokens":2}}`, 34, 1, "9")
+	f.Fuzz(func(t *testing.T, data string, at, cut int, insert string) {
+		var sh shape
+		learnt, ok := decodeDelta([]byte(data), "", &sh)
+		if !ok {
+			return
+		}
+		at = min(max(at, 0), len(data))
+		cut = min(max(cut, 0), len(data)-at)
+		next := data[:at] + insert + data[at+cut:]
+		ev, ok := sh.match([]byte(next), learnt.ResponseID)
+		if !ok {
+			return
+		}
+		scanned, ok := decodeDelta([]byte(next), learnt.ResponseID, nil)
+		if !ok || !reflect.DeepEqual(ev, scanned) {
+			t.Fatalf("%q, shaped as %q:\nshape   %+v\nscanner %+v (%v)", next, data, ev, scanned, ok)
+		}
+		var raw rawEvent
+		if err := json.Unmarshal([]byte(next), &raw); err != nil || len(raw.Choices) == 0 {
+			t.Fatalf("shape accepted %q, encoding/json did not (%v)", next, err)
+		}
+		if slow := slowDecode(t, next); !reflect.DeepEqual(ev, slow) {
+			t.Fatalf("%q: shape %+v slow %+v", next, ev, slow)
+		}
+		// The match tightened the shape around next: next matches it still.
+		if again, ok := sh.match([]byte(next), learnt.ResponseID); !ok || !reflect.DeepEqual(again, ev) {
+			t.Fatalf("%q: the tightened shape reads %+v (%v), the shape before %+v", next, again, ok, ev)
+		}
+	})
+}
+
+func TestFastCreated(t *testing.T) {
+	v2025, v2026 := recordedEvents(t)
+	for _, data := range [][]byte{v2025[0], v2026[0]} {
+		c, ok := decodeCreated(data)
+		var raw rawEvent
+		if err := json.Unmarshal(data, &raw); err != nil || raw.Created == nil {
+			t.Fatal(err)
+		}
+		if !ok || c != *raw.Created {
+			t.Errorf("%s: fast %+v (%v), encoding/json %+v", data, c, ok, *raw.Created)
+		}
+	}
+	for _, data := range []string{
+		`{"response.created":null}`,
+		`{"response.created":{"chat_id":null}}`,
+		`{"response.created":{"Chat_ID":"c"}}`,
+		`{"Response.Created":{"chat_id":"c"}}`,
+		`{"response.created":{"chat_id":"c"},"success":false}`,
+		`{"response.created":{"chat_id":"c"}} x`,
+		`{}`,
+	} {
+		if c, ok := decodeCreated([]byte(data)); ok {
+			t.Errorf("fast path took %s as %+v", data, c)
+		}
+	}
+}
+
+func FuzzFastCreated(f *testing.F) {
+	f.Add(`{"response.created":{"chat_id": "c", "parent_id": "p", "response_id":"r", "response_index": "0"}} `)
+	f.Add(`{"response.created":{"chat_id":"c\u00e9\n"},"response.created":{"parent_id":"p"}}`)
+	f.Add(`{"response.created":{}}`)
+	f.Fuzz(func(t *testing.T, data string) {
+		c, ok := decodeCreated([]byte(data))
+		if !ok {
+			return
+		}
+		var raw rawEvent
+		if err := json.Unmarshal([]byte(data), &raw); err != nil || raw.Created == nil || raw.envelope.failure(0) != nil {
+			t.Fatalf("fast path accepted %q, encoding/json did not (%v)", data, err)
+		}
+		if c != *raw.Created {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", data, c, *raw.Created)
+		}
+	})
+}
+
+// FuzzShapeSequence reads lines as a stream's events, through the shape
+// the events before left and the scanner when it does not match: each
+// event read must read as the scanner alone and encoding/json read it.
+// Its inputs are whole streams, long to minimise: fuzz it with
+// -fuzzminimizetime 200x, or minimising takes most of a run.
+func FuzzShapeSequence(f *testing.F) {
+	_, v2026 := recordedEvents(f)
+	lines := func(events ...[]byte) string { return string(bytes.Join(events, []byte("\n"))) }
+	summary := []byte(`{"choices": [{"delta": {"role": "assistant", "content": "", "phase": "thinking_summary", "status": "typing", "extra": {"summary_thought": {"content": ["a"]}}}}], "response_id": "r"}`)
+	f.Add(lines(v2026[1:6]...))
+	f.Add(lines(v2026[1], summary, v2026[2], v2026[len(v2026)-1], v2026[3]))
+	f.Add(lines(v2026[1], bytes.Replace(v2026[2], []byte(`"e3`), []byte(`"f3`), 1), v2026[3]))
+	f.Add(lines(v2026[1], v2026[2], bytes.Replace(v2026[3], []byte("1764510000"), []byte("1764510001"), 1), v2026[4], v2026[5]))
+	f.Add(lines(v2026[1], v2026[2], bytes.Replace(v2026[3], []byte(`"characters": 0`), []byte(`"characters": 1.5e3`), 1), v2026[4]))
+	f.Add(lines(v2026[1], bytes.Replace(v2026[2], []byte(`"characters": 0`), []byte(`"characters": -0`), 1), v2026[3], v2026[4]))
+	f.Fuzz(func(t *testing.T, stream string) {
+		var sh shape
+		last := ""
+		for _, data := range strings.Split(stream, "\n") {
+			ev, ok := sh.match([]byte(data), last)
+			if !ok {
+				ev, ok = decodeDelta([]byte(data), last, &sh)
+			}
+			if !ok {
+				continue
+			}
+			if scanned, ok := decodeDelta([]byte(data), last, nil); !ok || !reflect.DeepEqual(ev, scanned) {
+				t.Fatalf("%q: read %+v, the scanner alone %+v (%v)", data, ev, scanned, ok)
+			}
+			last = ev.ResponseID
+			var raw rawEvent
+			if err := json.Unmarshal([]byte(data), &raw); err != nil || len(raw.Choices) == 0 {
+				t.Fatalf("%q read, encoding/json did not (%v)", data, err)
+			}
+			if slow := slowDecode(t, data); !reflect.DeepEqual(ev, slow) {
+				t.Fatalf("%q: read %+v, encoding/json %+v", data, ev, slow)
+			}
 		}
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -116,6 +115,9 @@ type Stream struct {
 	// lastResponseID is the response id of the last common delta decoded,
 	// handed to the next so that its equal id costs no new string.
 	lastResponseID string
+	// shape is the last common delta the scanner read: the events after it
+	// mostly match it, and are read from their differences alone.
+	shape shape
 
 	// Candidate filtering (qwen-2026.md §3.1): the stream keeps the first
 	// candidate that sends a delta and drops the others' events.
@@ -123,12 +125,11 @@ type Stream struct {
 	announced  string             // the candidate whose Created was handed out
 	candidates map[string]Created // created events not handed out yet
 
-	idle     time.Duration
-	timer    *time.Timer
-	timedOut *atomic.Bool
-	ctx      context.Context
-	cancel   context.CancelFunc
-	closed   bool
+	idle   time.Duration
+	watch  *watchdog
+	ctx    context.Context
+	cancel context.CancelFunc
+	closed bool
 }
 
 // streamBufferSize is the read buffer of a stream: an event longer than it
@@ -142,7 +143,7 @@ func newStreamReader() any { return bufio.NewReaderSize(nil, streamBufferSize) }
 // DefaultMaxAnswerBytes (see limitBytes). With readers, the read buffer
 // comes from that pool and goes back to it on Close; without, it is
 // allocated.
-func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, idle time.Duration, timer *time.Timer, timedOut *atomic.Bool, readers *sync.Pool) *Stream {
+func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, idle time.Duration, watch *watchdog, readers *sync.Pool) *Stream {
 	capped := &cappedReader{r: body, left: DefaultMaxAnswerBytes, max: DefaultMaxAnswerBytes}
 	var r *bufio.Reader
 	if readers != nil {
@@ -151,7 +152,7 @@ func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadClose
 		r = newStreamReader().(*bufio.Reader)
 	}
 	r.Reset(capped)
-	return &Stream{body: body, r: r, readers: readers, capped: capped, idle: idle, timer: timer, timedOut: timedOut, ctx: ctx, cancel: cancel}
+	return &Stream{body: body, r: r, readers: readers, capped: capped, idle: idle, watch: watch, ctx: ctx, cancel: cancel}
 }
 
 // limitBytes sets the bound on the answer's bytes, before the first read;
@@ -166,9 +167,7 @@ func (s *Stream) limitBytes(n int64) {
 // timeout.
 func NewStream(body io.ReadCloser) *Stream {
 	ctx, cancel := context.WithCancel(context.Background())
-	timer := time.AfterFunc(time.Hour, func() {})
-	timer.Stop()
-	return newStream(ctx, cancel, body, time.Hour, timer, new(atomic.Bool), nil)
+	return newStream(ctx, cancel, body, 0, &watchdog{cancel: cancel}, nil)
 }
 
 // Buffered is the number of bytes already read from upstream and not yet
@@ -182,7 +181,7 @@ func (s *Stream) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.timer.Stop()
+	s.watch.stop()
 	s.cancel()
 	err := s.body.Close()
 	if s.readers != nil {
@@ -217,7 +216,7 @@ func (s *Stream) Next() (Event, error) {
 // readData returns the payload of the next SSE event (its data lines joined).
 func (s *Stream) readData() ([]byte, error) {
 	s.data = s.data[:0]
-	s.timer.Reset(s.idle)
+	s.watch.beat()
 	for {
 		line, err := s.readLine()
 		if len(line) > 0 && s.addLine(line) && len(s.data) > 0 {
@@ -276,7 +275,7 @@ func (s *Stream) readError(err error) error {
 		return qe
 	}
 	switch {
-	case s.timedOut.Load():
+	case s.watch.timedOut.Load():
 		return &Error{Kind: KindTimeout, Message: "no data from Qwen within " + s.idle.String()}
 	case s.ctx.Err() != nil:
 		return s.ctx.Err()
@@ -292,9 +291,17 @@ func (s *Stream) decode(data []byte) error {
 	if len(data) == 0 || bytes.Equal(data, []byte("[DONE]")) {
 		return nil
 	}
-	if ev, ok := decodeDelta(data, s.lastResponseID); ok {
+	ev, ok := s.shape.match(data, s.lastResponseID)
+	if !ok {
+		ev, ok = decodeDelta(data, s.lastResponseID, &s.shape)
+	}
+	if ok {
 		s.lastResponseID = ev.ResponseID
 		s.add(ev)
+		return nil
+	}
+	if c, ok := decodeCreated(data); ok {
+		s.created(c)
 		return nil
 	}
 	var raw rawEvent

@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -14,8 +13,7 @@ import (
 // client's streams do.
 func pooledStream(body string, readers *sync.Pool) *Stream {
 	ctx, cancel := context.WithCancel(context.Background())
-	timer := time.AfterFunc(time.Hour, func() {})
-	return newStream(ctx, cancel, io.NopCloser(strings.NewReader(body)), time.Hour, timer, new(atomic.Bool), readers)
+	return newStream(ctx, cancel, io.NopCloser(strings.NewReader(body)), time.Hour, newWatchdog(time.Hour, cancel), readers)
 }
 
 // A read buffer handed back on Close serves the next stream without any of

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -16,8 +15,7 @@ import (
 func testStream(t *testing.T, body string) *Stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	timer := time.AfterFunc(time.Hour, func() {})
-	s := newStream(ctx, cancel, io.NopCloser(strings.NewReader(body)), time.Hour, timer, new(atomic.Bool), nil)
+	s := newStream(ctx, cancel, io.NopCloser(strings.NewReader(body)), time.Hour, newWatchdog(time.Hour, cancel), nil)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -134,7 +132,7 @@ func TestStreamCutAndTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	broken := io.NopCloser(io.MultiReader(strings.NewReader("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"), errReader{}))
-	s := newStream(ctx, cancel, broken, time.Hour, time.AfterFunc(time.Hour, func() {}), new(atomic.Bool), nil)
+	s := newStream(ctx, cancel, broken, time.Hour, newWatchdog(time.Hour, cancel), nil)
 	if _, err := s.Next(); err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +146,45 @@ func TestStreamCutAndTimeout(t *testing.T) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	ctx2, cancel2 := context.WithCancel(context.Background())
-	timedOut := new(atomic.Bool)
-	timer := time.AfterFunc(time.Hour, func() { timedOut.Store(true); cancel2(); pw.CloseWithError(context.Canceled) })
-	s = newStream(ctx2, cancel2, pr, 20*time.Millisecond, timer, timedOut, nil)
+	watch := newWatchdog(time.Hour, func() { cancel2(); pw.CloseWithError(context.Canceled) })
+	watch.stream(20 * time.Millisecond)
+	s = newStream(ctx2, cancel2, pr, 20*time.Millisecond, watch, nil)
 	if _, err := s.Next(); err == nil {
 		t.Fatal("stalled stream returned an event")
 	} else if qe, ok := AsError(err); !ok || qe.Kind != KindTimeout {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// The watchdog gives the headers the call's Timeout, then cancels only
+// after watchChecks checks in a row see no event begun: a stream whose
+// events keep coming is never cut, however long it runs. Its checks are
+// called here directly (the timers are an hour away).
+func TestWatchdogCancelsOnlyASilentStream(t *testing.T) {
+	canceled := 0
+	w := newWatchdog(time.Hour, func() { canceled++ })
+	w.fire() // the headers' wait ran out
+	if canceled != 1 || !w.timedOut.Load() {
+		t.Fatalf("headers late: canceled %d, timed out %v", canceled, w.timedOut.Load())
+	}
+
+	canceled = 0
+	w = newWatchdog(time.Hour, func() { canceled++ })
+	defer w.stop()
+	w.stream(time.Hour)
+	for range 50 { // an answer far longer than the idle time, events flowing
+		w.beat()
+		w.fire()
+	}
+	for range watchChecks - 1 {
+		w.fire()
+	}
+	if canceled != 0 || w.timedOut.Load() {
+		t.Fatalf("cut after %d silent checks of %d", watchChecks-1, watchChecks)
+	}
+	w.fire()
+	if canceled != 1 || !w.timedOut.Load() {
+		t.Fatalf("not cut after %d silent checks", watchChecks)
 	}
 }
 

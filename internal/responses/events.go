@@ -54,3 +54,10 @@ func (e *Events) Part(typ, id string, index int, fields map[string]any) []byte {
 func ID(prefix, responseHex string, index int) string {
 	return prefix + "_" + responseHex + strconv.Itoa(index)
 }
+
+// InputID is the id of a response's index-th input item, as
+// /input_items lists them: never one of its output items' (ID), which end in
+// the index right after the hex.
+func InputID(prefix, responseHex string, index int) string {
+	return prefix + "_" + responseHex + "in" + strconv.Itoa(index)
+}

@@ -168,44 +168,66 @@ func (c *call) setSession(id string) {
 // slow (upstream not answering yet, retries, an answer held to be checked
 // whole): after every interval without a byte it opens the stream, or, once
 // open, sends a comment (or the API's keep-alive event). stop ends it and
-// waits for it to exit.
+// waits for a keep-alive being sent to finish. It runs on a timer, not a
+// goroutine of its own: a call that answers within the interval (nearly
+// every one) costs a timer set and stopped, no goroutine to start, wake and
+// wait for.
 func (e *eventStream) keepAlive(every time.Duration) (stop func()) {
-	return background(func(done <-chan struct{}) {
-		t := time.NewTimer(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
+	k := &keepAliver{e: e, every: every}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.timer = time.AfterFunc(every, k.tick)
+	return k.stop
+}
+
+// keepAliver is one stream's keep-alive timer. mu is held while a tick runs,
+// so that stop, which takes it, returns only once no tick is writing.
+type keepAliver struct {
+	e       *eventStream
+	every   time.Duration
+	mu      sync.Mutex
+	timer   *time.Timer
+	stopped bool
+}
+
+func (k *keepAliver) tick() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopped {
+		return
+	}
+	e := k.e
+	if idle := time.Duration(time.Now().UnixNano() - e.lastWrite.Load()); idle < k.every {
+		k.timer.Reset(k.every - idle)
+		return
+	}
+	e.mu.Lock()
+	err := e.err
+	if err == nil {
+		if e.open {
+			ping := keepAliveComment
+			if e.keepAliveEvent != nil {
+				ping = e.keepAliveEvent
 			}
-			if idle := time.Duration(time.Now().UnixNano() - e.lastWrite.Load()); idle < every {
-				t.Reset(every - idle)
-				continue
-			}
-			e.mu.Lock()
-			err := e.err
+			err = e.writeLocked(ping)
 			if err == nil {
-				if e.open {
-					ping := keepAliveComment
-					if e.keepAliveEvent != nil {
-						ping = e.keepAliveEvent
-					}
-					err = e.writeLocked(ping)
-					if err == nil {
-						err = e.flushLocked()
-					}
-				} else {
-					err = e.openLocked()
-				}
+				err = e.flushLocked()
 			}
-			e.mu.Unlock()
-			if err != nil {
-				return
-			}
-			t.Reset(every)
+		} else {
+			err = e.openLocked()
 		}
-	})
+	}
+	e.mu.Unlock()
+	if err == nil {
+		k.timer.Reset(k.every)
+	}
+}
+
+func (k *keepAliver) stop() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.stopped = true
+	k.timer.Stop()
 }
 
 // background runs loop in a goroutine until stop is called (loop then

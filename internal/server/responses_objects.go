@@ -132,19 +132,19 @@ func inputItems(req *responses.Request, requestID string) []responses.InputItem 
 	if items == nil {
 		var text string
 		_ = json.Unmarshal(req.Input, &text)
-		return []responses.InputItem{{ID: responses.ID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: part("user", text)}}
+		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: part("user", text)}}
 	}
 	for i, it := range items {
 		switch it.Type {
 		case "", "message":
 			text, _ := responses.PartsText(it.Content)
-			out = append(out, responses.InputItem{ID: responses.ID("msg", hex, i), Type: "message", Role: it.Role, Status: "completed", Content: part(it.Role, text)})
+			out = append(out, responses.InputItem{ID: responses.InputID("msg", hex, i), Type: "message", Role: it.Role, Status: "completed", Content: part(it.Role, text)})
 		case "function_call":
 			args := it.Arguments
-			out = append(out, responses.InputItem{ID: responses.ID("fc", hex, i), Type: "function_call", Status: "completed", CallID: it.CallID, Name: it.Name, Arguments: &args})
+			out = append(out, responses.InputItem{ID: responses.InputID("fc", hex, i), Type: "function_call", Status: "completed", CallID: it.CallID, Name: it.Name, Arguments: &args})
 		case "function_call_output":
 			text, _ := responses.PartsText(it.Output)
-			out = append(out, responses.InputItem{ID: responses.ID("fco", hex, i), Type: "function_call_output", Status: "completed", CallID: it.CallID, Output: &text})
+			out = append(out, responses.InputItem{ID: responses.InputID("fco", hex, i), Type: "function_call_output", Status: "completed", CallID: it.CallID, Output: &text})
 		}
 	}
 	return out

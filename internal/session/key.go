@@ -18,7 +18,10 @@ import (
 //
 // The normal form keeps what a client reliably resends: role, text with outer
 // whitespace trimmed (clients differ in trimming), tool calls by name and
-// arguments, and tool results by call id. Fields are length-prefixed so that
+// arguments, and tool results by call id. The text of a message that calls
+// tools is left out: clients resend such a message with the text they were
+// answered, or with content null or "" (several agents drop it), and all
+// three must find the session. Fields are length-prefixed so that
 // no two different conversations share an encoding.
 func Key(msgs []qp.Message, answer *qp.Message) string {
 	w := keyWriter{h: sha256.New()}
@@ -45,7 +48,11 @@ type keyWriter struct {
 func (w *keyWriter) message(m *qp.Message) {
 	w.field("m")
 	w.field(m.Role)
-	w.field(strings.TrimSpace(m.Text))
+	if len(m.ToolCalls) > 0 {
+		w.field("") // the text beside tool calls: see Key
+	} else {
+		w.field(strings.TrimSpace(m.Text))
+	}
 	w.field(m.ToolCallID)
 	for _, tc := range m.ToolCalls {
 		w.field("tc")

@@ -37,3 +37,20 @@ func TestKeyOfLongMessage(t *testing.T) {
 		t.Errorf("Key of a long message = %s, want %s", got, want)
 	}
 }
+
+// A message that calls tools is found again whether the client resends the
+// text it came with, null, or "": agents differ, and each must thread.
+func TestKeyIgnoresTextBesideToolCalls(t *testing.T) {
+	calls := []qp.ToolCall{{Name: "read", Arguments: `{"path":"a.txt"}`}}
+	user := qp.Message{Role: "user", Text: "read a.txt"}
+	answered := Key([]qp.Message{user}, &qp.Message{Role: "assistant", Text: "Let me do that.", ToolCalls: calls})
+	for _, resent := range []string{"Let me do that.", ""} {
+		if got := Key([]qp.Message{user, {Role: "assistant", Text: resent, ToolCalls: calls}}, nil); got != answered {
+			t.Errorf("resent with text %q: key %s, want the answer's %s", resent, got, answered)
+		}
+	}
+	// Text alone still counts.
+	if Key([]qp.Message{user, {Role: "assistant", Text: "a"}}, nil) == Key([]qp.Message{user, {Role: "assistant", Text: "b"}}, nil) {
+		t.Error("two different answers share a key")
+	}
+}

@@ -1,0 +1,61 @@
+package qwen
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// recordedEvents is the recorded 2025 stream's event payloads, and the same
+// answer in the 2026 form the simulator sends (qwensim/events.go: every
+// event names its response, usage events carry a timestamp and
+// prompt_tokens_details, created events a response_index).
+func recordedEvents(tb testing.TB) (v2025, v2026 [][]byte) {
+	raw, err := os.ReadFile("../../testdata/qwen/completion-stream.sse")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	const id = `"e34734e7-0999-4d8f-a900-81d1a3db9ae4"`
+	for _, line := range strings.Split(string(raw), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		v2025 = append(v2025, []byte(data))
+		switch {
+		case strings.Contains(data, `"response.created"`):
+			data = strings.Replace(data, `}} `, `, "response_index": "0"}} `, 1)
+		case strings.Contains(data, `"usage"`):
+			data = strings.Replace(data, `, "cached_tokens": 0}}`,
+				`, "prompt_tokens_details": {"cached_tokens": 0}}, "response_id": `+id+`, "timestamp": 1764510000}`, 1)
+		default:
+			data = strings.TrimSuffix(data, "}") + `, "response_id": ` + id + `}`
+		}
+		v2026 = append(v2026, []byte(data))
+	}
+	return v2025, v2026
+}
+
+// BenchmarkDecode is the decoder alone, a stream's events at a time:
+//
+//	go test -run '^$' -bench Decode -benchmem ./internal/qwen
+func BenchmarkDecode(b *testing.B) {
+	v2025, v2026 := recordedEvents(b)
+	for _, c := range []struct {
+		name   string
+		events [][]byte
+	}{{"2025", v2025}, {"2026", v2026}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				s := &Stream{}
+				for _, data := range c.events {
+					s.pending, s.next = s.pending[:0], 0
+					if err := s.decode(data); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(c.events)), "ns/event")
+		})
+	}
+}
