@@ -67,7 +67,7 @@ func (e *eventStream) isOpen() bool {
 }
 
 // startEventStream opens c's event stream if it is not open yet: the headers,
-// then the registered opening events.
+// then the registered opening events, flushed.
 func startEventStream(c *call) error {
 	e := c.events()
 	e.mu.Lock()
@@ -76,6 +76,19 @@ func startEventStream(c *call) error {
 }
 
 func (e *eventStream) openLocked() error {
+	if e.open {
+		return e.err
+	}
+	if err := e.openUnflushedLocked(); err != nil {
+		return err
+	}
+	return e.flushLocked()
+}
+
+// openUnflushedLocked writes the headers and the opening events without
+// flushing them: for a caller that flushes soon after (see
+// streamWriter.openStream).
+func (e *eventStream) openUnflushedLocked() error {
 	if e.open || e.err != nil {
 		return e.err
 	}
@@ -98,11 +111,9 @@ func (e *eventStream) openLocked() error {
 	}
 	c.ex.Response.HTTPStatus = http.StatusOK
 	if e.opening != nil {
-		if err := e.writeLocked(e.opening()); err != nil {
-			return err
-		}
+		return e.writeLocked(e.opening())
 	}
-	return e.flushLocked()
+	return nil
 }
 
 // writeEvent sends encoded events, opening the stream first if need be; a
@@ -255,10 +266,17 @@ type streamWriter struct {
 	err  error
 }
 
-// openStream opens the call's event stream, if the keep-alive has not.
+// openStream opens the call's event stream, if the keep-alive has not,
+// without flushing: it is called once upstream has answered, and the pump
+// that follows flushes with the answer's first piece, or as soon as upstream
+// has nothing more buffered. The headers then go out with the first token in
+// one write instead of two.
 func (w *streamWriter) openStream() {
 	if w.err == nil {
-		w.err = startEventStream(w.call)
+		e := w.call.events()
+		e.mu.Lock()
+		w.err = e.openUnflushedLocked()
+		e.mu.Unlock()
 	}
 }
 
