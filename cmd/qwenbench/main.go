@@ -38,7 +38,7 @@ func main() {
 	conc := flag.String("concurrency", "1,16,64", "comma-separated concurrencies")
 	flag.IntVar(&opt.openStreams, "streams", 500, "open streams for the memory-per-stream measurement")
 	flag.StringVar(&opt.qwenproxy, "qwenproxy", "", "qwenproxy binary (default: go build ./cmd/qwenproxy)")
-	flag.StringVar(&opt.out, "json", "bench-results.json", "file to write the results to")
+	flag.StringVar(&opt.out, "json", "bench-results.json", "file to write the results to (with --smoke: none unless given)")
 	flag.IntVar(&opt.answerWords, "answer-words", 200, "words (stream events) per simulated answer")
 	flag.Func("variant", "another qwenproxy target with more environment, NAME:ENV=VAL[,ENV=VAL] (repeatable; e.g. qwenproxy-sync:RECORDER_SYNC=true)",
 		func(v string) error {
@@ -65,6 +65,13 @@ func main() {
 		opt.concurrency = append(opt.concurrency, n)
 	}
 	if *smoke {
+		// A smoke run measures nothing: it leaves a results file alone
+		// unless one is named.
+		named := false
+		flag.Visit(func(f *flag.Flag) { named = named || f.Name == "json" })
+		if !named {
+			opt.out = ""
+		}
 		opt.slice, opt.rounds, opt.concurrency, opt.openStreams = 150*time.Millisecond, 1, []int{1, 4}, 20
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -214,8 +214,10 @@ func run(ctx context.Context, opt options) error {
 
 	rep := buildReport(opt, results, perStream, peak, check)
 	rep.print(os.Stdout)
-	if err := rep.write(opt.out); err != nil {
-		return err
+	if opt.out != "" {
+		if err := rep.write(opt.out); err != nil {
+			return err
+		}
 	}
 	for _, c := range check {
 		if c.Calls != c.Recorded {

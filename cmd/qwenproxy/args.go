@@ -9,12 +9,17 @@ import (
 // usageError is a command line the command cannot run as written (an
 // unknown flag or action, a missing or surplus argument): the process exits
 // 2, as for an unknown command, rather than 1 (the command ran and failed).
-type usageError struct{ err error }
+// said is set when the flag package already printed the error, with the
+// command's flags: it is not printed again.
+type usageError struct {
+	err  error
+	said bool
+}
 
 func (u usageError) Error() string { return u.err.Error() }
 func (u usageError) Unwrap() error { return u.err }
 
-func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+func usagef(format string, a ...any) error { return usageError{err: fmt.Errorf(format, a...)} }
 
 // parseFlags parses fs from args with the flags allowed anywhere among the
 // positional arguments (`sessions show s1 --database-path a.db` as well as
@@ -29,7 +34,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, usageError{err}
+			return nil, usageError{err: err, said: true}
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {

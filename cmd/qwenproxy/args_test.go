@@ -225,3 +225,14 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// An unknown flag is reported once: the flag package prints it with the
+// command's flags, and the command adds nothing.
+func TestUnknownFlagIsReportedOnce(t *testing.T) {
+	for _, args := range [][]string{{"serve", "--no-such-flag"}, {"requests", "--no-such-flag"}} {
+		_, errOut, code := runNoDB(t, args...)
+		if n := strings.Count(errOut, "flag provided but not defined: -no-such-flag"); code != 2 || n != 1 {
+			t.Errorf("%v: exit %d, the error printed %d times:\n%s", args, code, n, errOut)
+		}
+	}
+}

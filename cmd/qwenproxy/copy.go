@@ -31,7 +31,7 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 		return err
 	}
 	if *from == "" || *to == "" {
-		return usageError{errors.New("usage: qwenproxy copy --from sqlite:PATH --to postgres://user@host/db")}
+		return usageError{err: errors.New("usage: qwenproxy copy --from sqlite:PATH --to postgres://user@host/db")}
 	}
 	if *from == *to {
 		return errors.New("--from and --to name the same database")

@@ -193,7 +193,9 @@ func runEnv(ctx context.Context, args []string, e env) int {
 		case errors.As(err, &status):
 			return int(status)
 		case errors.As(err, &usage):
-			fmt.Fprintf(e.stderr, "qwenproxy %s: %v (qwenproxy %s --help shows the usage)\n", args[0], err, args[0])
+			if !usage.said {
+				fmt.Fprintf(e.stderr, "qwenproxy %s: %v (qwenproxy %s --help shows the usage)\n", args[0], err, args[0])
+			}
 			return 2
 		}
 		fmt.Fprintf(e.stderr, "qwenproxy %s: %v\n", args[0], err)

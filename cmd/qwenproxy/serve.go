@@ -14,7 +14,7 @@ import (
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := config.Load(args, getenv, stderr)
 	if cl := (config.CommandLineError{}); errors.As(err, &cl) {
-		return usageError{cl.Err}
+		return usageError{err: cl.Err, said: cl.Said}
 	}
 	if err != nil {
 		return err

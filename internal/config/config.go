@@ -209,10 +209,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
 		}
-		return nil, CommandLineError{err}
+		return nil, CommandLineError{Err: err, Said: true}
 	}
 	if fs.NArg() > 0 {
-		return nil, CommandLineError{fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+		return nil, CommandLineError{Err: fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
 	if err := oneOf(&c.LogLevel, "debug", "info", "warn", "error")(c.LogLevel); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
@@ -411,8 +411,12 @@ func baseURL(dst *string) func(string) error {
 
 // CommandLineError is a command line serve cannot run as written (an unknown
 // flag, a bad flag value, a stray argument): a usage error, where a bad
-// environment value is a failed start.
-type CommandLineError struct{ Err error }
+// environment value is a failed start. Said: the flag package has printed
+// it already, with the flags, to Load's usage writer.
+type CommandLineError struct {
+	Err  error
+	Said bool
+}
 
 func (e CommandLineError) Error() string { return e.Err.Error() }
 func (e CommandLineError) Unwrap() error { return e.Err }

@@ -34,6 +34,12 @@ func (f *FailureLog) Note(endpoint string, err error) {
 	if !ok {
 		return // the caller gave up: not Qwen's failure
 	}
+	if qe.Kind == KindNotFound {
+		// A chat or file Qwen no longer knows: every caller recovers
+		// (a new chat with the history replayed, the upload again) and
+		// says so itself; a warning with advice would mislead.
+		return
+	}
 	kind := string(qe.Kind)
 	if qe.ClientRefused() {
 		kind = DiagnosisOutdatedClient.Name

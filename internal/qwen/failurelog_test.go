@@ -23,6 +23,7 @@ func TestFailuresAreLoggedOncePerKindAndInterval(t *testing.T) {
 	f.Note("chats_new", &Error{Kind: KindBadRequest, Code: "Bad_Request", Message: "Internal error..."})
 	f.Note("completions", nil)
 	f.Note("completions", context.Canceled)
+	f.Note("completions", &Error{Kind: KindNotFound, Message: "chat not found"}) // recovered by the caller
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 3 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "kind=auth") ||
 		!strings.Contains(lines[1], "kind=firewall") || !strings.Contains(lines[2], "kind=outdated_web_version") || !strings.Contains(lines[2], "QWEN_WEB_VERSION") {
