@@ -22,7 +22,10 @@ export async function startKeyedProxy() {
   const key = `sk-agents-${randomBytes(12).toString('hex')}`;
   // SQLite in a fresh directory even where DATABASE_URL is set: the
   // namespace's loopback reaches no database server.
-  const proxy = await startProxy({ env: { API_KEYS: key, DATABASE_URL: '' } });
+  // RECORDER_SYNC: every answered call is in the history the moment it is
+  // answered, so the checks that read it after the agent exits see them all
+  // (by default the writer waits up to 100 ms to batch a commit).
+  const proxy = await startProxy({ env: { API_KEYS: key, DATABASE_URL: '', RECORDER_SYNC: 'true' } });
   return { ...proxy, key };
 }
 

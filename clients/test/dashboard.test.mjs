@@ -45,7 +45,9 @@ async function chat(body, key = USER) {
 
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: .ci/run installs Debian's chromium package`);
-  proxy = await startProxy({ env: { ADMIN_API_KEYS: ADMIN, API_KEYS: USER, MOCK_UPSTREAM_EVENT_DELAY: '40' } });
+  // RECORDER_SYNC: the calls made below are in the history once answered
+  // (by default the writer waits up to 100 ms to batch a commit).
+  proxy = await startProxy({ env: { ADMIN_API_KEYS: ADMIN, API_KEYS: USER, MOCK_UPSTREAM_EVENT_DELAY: '40', RECORDER_SYNC: 'true' } });
 
   // A conversation with reasoning and a tool round trip.
   const first = await chat({ reasoning_effort: 'high', tools: [weather],
