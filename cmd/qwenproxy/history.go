@@ -62,7 +62,11 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 			row(w, "account "+cmp.Or(g.Key, "(none)"), g)
 		}
 		for _, g := range st.ByBucket {
-			row(w, g.Key, g)
+			key := g.Key // the API's RFC 3339: shown as every other time here
+			if t, err := time.Parse(time.RFC3339, key); err == nil {
+				key = historyapi.FormatTime(t)
+			}
+			row(w, key, g)
 		}
 	})
 }

@@ -106,6 +106,10 @@ func TestHistoryCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "model qwen3-max") || !strings.Contains(out, "model qwen3-coder-plus") {
 		t.Fatalf("stats: %s", out)
 	}
+	// Buckets shown as the tables show every time, not in the API's RFC 3339.
+	if strings.Contains(out, "T00:00:00") {
+		t.Fatalf("stats --bucket day shows its buckets in another format:\n%s", out)
+	}
 	out, _, _ = runCLI(t, db, "stats", "--json")
 	var st map[string]any
 	if err := json.Unmarshal([]byte(out), &st); err != nil || st["statistics"].(map[string]any)["total_responses"] != float64(2) {
