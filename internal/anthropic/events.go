@@ -3,6 +3,7 @@ package anthropic
 import (
 	"encoding/json"
 
+	"qwenproxy/internal/jsonw"
 	"qwenproxy/internal/openai"
 )
 
@@ -14,7 +15,7 @@ func Event(typ string, fields map[string]any) []byte {
 	b = append(b, "event: "...)
 	b = append(b, typ...)
 	b = append(b, "\ndata: {\"type\":"...)
-	b = openai.AppendString(b, typ)
+	b = jsonw.String(b, typ)
 	if len(fields) > 0 {
 		j, _ := json.Marshal(fields) // the package's own types: cannot fail
 		b = append(b, ',')
@@ -72,11 +73,11 @@ func InputJSONDelta(index int, partial string) []byte {
 type ordered struct{ typ, key, value string }
 
 func (o ordered) MarshalJSON() ([]byte, error) {
-	b := append([]byte(`{"type":`), openai.AppendString(nil, o.typ)...)
+	b := append([]byte(`{"type":`), jsonw.String(nil, o.typ)...)
 	b = append(b, ',')
-	b = openai.AppendString(b, o.key)
+	b = jsonw.String(b, o.key)
 	b = append(b, ':')
-	b = openai.AppendString(b, o.value)
+	b = jsonw.String(b, o.value)
 	return append(b, '}'), nil
 }
 

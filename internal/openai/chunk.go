@@ -2,7 +2,8 @@ package openai
 
 import (
 	"strconv"
-	"unicode/utf8"
+
+	"qwenproxy/internal/jsonw"
 )
 
 // ChunkEncoder writes the server-sent events of one streamed answer. Every
@@ -28,13 +29,13 @@ func NewTextChunkEncoder(id, model string, created int64) *ChunkEncoder {
 
 func newChunkEncoder(legacy bool, object, id, model string, created int64) *ChunkEncoder {
 	p := []byte(`data: {"id":`)
-	p = AppendString(p, id)
+	p = jsonw.String(p, id)
 	p = append(p, `,"object":"`...)
 	p = append(p, object...)
 	p = append(p, `","created":`...)
 	p = strconv.AppendInt(p, created, 10)
 	p = append(p, `,"model":`...)
-	p = AppendString(p, model)
+	p = jsonw.String(p, model)
 	p = append(p, `,"choices":[`...)
 	return &ChunkEncoder{legacy: legacy, prefix: p}
 }
@@ -70,9 +71,9 @@ func (e *ChunkEncoder) ToolCallStart(index int, id, name string) []byte {
 	b = append(b, `{"index":0,"delta":{"tool_calls":[{"index":`...)
 	b = strconv.AppendInt(b, int64(index), 10)
 	b = append(b, `,"id":`...)
-	b = AppendString(b, id)
+	b = jsonw.String(b, id)
 	b = append(b, `,"type":"function","function":{"name":`...)
-	b = AppendString(b, name)
+	b = jsonw.String(b, name)
 	b = append(b, `,"arguments":""}}]}`...)
 	b = appendFinish(b, "")
 	e.buf = b
@@ -85,7 +86,7 @@ func (e *ChunkEncoder) ToolCallArguments(index int, args string) []byte {
 	b = append(b, `{"index":0,"delta":{"tool_calls":[{"index":`...)
 	b = strconv.AppendInt(b, int64(index), 10)
 	b = append(b, `,"function":{"arguments":`...)
-	b = AppendString(b, args)
+	b = jsonw.String(b, args)
 	b = append(b, `}}]}`...)
 	b = appendFinish(b, "")
 	e.buf = b
@@ -99,11 +100,11 @@ func (e *ChunkEncoder) FunctionCall(name, args string) []byte {
 	b = append(b, `{"index":0,"delta":{"function_call":{`...)
 	if name != "" {
 		b = append(b, `"name":`...)
-		b = AppendString(b, name)
+		b = jsonw.String(b, name)
 		b = append(b, ',')
 	}
 	b = append(b, `"arguments":`...)
-	b = AppendString(b, args)
+	b = jsonw.String(b, args)
 	b = append(b, `}}`...)
 	b = appendFinish(b, "")
 	e.buf = b
@@ -139,7 +140,7 @@ func (e *ChunkEncoder) delta(open, str, finish string) []byte {
 	b = append(b, `{"index":0,"delta":`...)
 	b = append(b, open...)
 	if open[len(open)-1] == ':' {
-		b = AppendString(b, str)
+		b = jsonw.String(b, str)
 		b = append(b, '}')
 	}
 	b = appendFinish(b, finish)
@@ -150,7 +151,7 @@ func (e *ChunkEncoder) delta(open, str, finish string) []byte {
 func (e *ChunkEncoder) text(s, finish string) []byte {
 	b := append(e.buf[:0], e.prefix...)
 	b = append(b, `{"text":`...)
-	b = AppendString(b, s)
+	b = jsonw.String(b, s)
 	b = append(b, `,"index":0,"logprobs":null`...)
 	b = appendFinish(b, finish)
 	e.buf = b
@@ -162,7 +163,7 @@ func appendFinish(b []byte, finish string) []byte {
 	if finish == "" {
 		b = append(b, "null"...)
 	} else {
-		b = AppendString(b, finish)
+		b = jsonw.String(b, finish)
 	}
 	return append(b, "}]}\n\n"...)
 }
@@ -178,57 +179,4 @@ func ErrorEvent(err *Error) []byte {
 	b = append(b, "data: "...)
 	b = append(b, body...)
 	return append(b, "\n\n"...)
-}
-
-const hex = "0123456789abcdef"
-
-// AppendString appends s as a JSON string. It escapes what JSON requires and
-// the characters browsers mishandle inside scripts (<, >, &, U+2028/2029), as
-// encoding/json does, and replaces invalid UTF-8.
-func AppendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

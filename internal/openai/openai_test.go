@@ -6,16 +6,6 @@ import (
 	"testing"
 )
 
-func TestAppendStringMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []string{"", "plain", `quote " and \ backslash`, "line\nbreak\ttab\r", "ctrl \x00\x1f", "<html> & more",
-		"emoji 🌌 and ’", "sep \u2028 \u2029", "bad \xff utf8", strings.Repeat("é", 100)} {
-		want, _ := json.Marshal(s)
-		if got := AppendString(nil, s); string(got) != string(want) {
-			t.Errorf("%q: got %s want %s", s, got, want)
-		}
-	}
-}
-
 func TestChunksAreValidJSON(t *testing.T) {
 	enc := NewChatChunkEncoder("chatcmpl-1", "qwen3-max", 42)
 	check := func(b []byte, want string) {

@@ -339,7 +339,7 @@ func TestLingerNeverHoldsWhoWaits(t *testing.T) {
 // A database that stays away is logged when it goes and when it is back,
 // not on every retry (the writer retries every second, and every batch).
 func TestADatabaseThatStaysAwayIsLoggedOnce(t *testing.T) {
-	var logged syncBuffer
+	var logged logBuffer
 	log := slog.New(slog.NewTextHandler(&logged, nil))
 	w := &memWriter{fail: 1 << 30}
 	r := mustNew(t, w, log, Options{RetryDelay: time.Millisecond, WriteRetries: 1, SpoolPath: filepath.Join(t.TempDir(), "db.spool"), Linger: -1})
@@ -369,22 +369,4 @@ func TestADatabaseThatStaysAwayIsLoggedOnce(t *testing.T) {
 		t.Errorf("written %v, want all 6 records", got)
 	}
 	r.Close(context.Background())
-}
-
-// syncBuffer is a bytes.Buffer safe for the writer goroutine's logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"qwenproxy/internal/openai"
+	"qwenproxy/internal/jsonw"
 )
 
 // Events numbers and encodes one response's stream events: each is
@@ -21,7 +21,7 @@ func (e *Events) Encode(typ string, fields map[string]any) []byte {
 	b = append(b, "event: "...)
 	b = append(b, typ...)
 	b = append(b, "\ndata: {\"type\":"...)
-	b = openai.AppendString(b, typ)
+	b = jsonw.String(b, typ)
 	j, _ := json.Marshal(fields) // the package's own types: cannot fail
 	b = append(b, ',')
 	b = append(b, j[1:]...)
