@@ -266,6 +266,31 @@ type streamWriter struct {
 	err  error
 }
 
+// optionalStream is the stream of an output that answers as a stream or
+// whole, as the client asked (Messages, Responses): start and flush act
+// only when it streams.
+type optionalStream struct {
+	streamWriter
+	stream  bool
+	started bool // upstream has begun to answer
+}
+
+// start opens the stream (if the keep-alive has not) with the opening
+// events the output registered.
+func (o *optionalStream) start() {
+	if !o.stream {
+		return
+	}
+	o.started = true
+	o.openStream()
+}
+
+func (o *optionalStream) flush() {
+	if o.stream {
+		o.flushStream()
+	}
+}
+
 // openStream opens the call's event stream, if the keep-alive has not,
 // without flushing: it is called once upstream has answered, and the pump
 // that follows flushes with the answer's first piece, or as soon as upstream

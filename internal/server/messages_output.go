@@ -17,7 +17,7 @@ import (
 type messagesFormat struct{}
 
 func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
-	o := &messagesOutput{c: c, streamWriter: streamWriter{call: c}, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(), stream: t.stream,
+	o := &messagesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(),
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.checked()}
@@ -34,31 +34,13 @@ func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
 // messagesOutput writes the answer as Anthropic content blocks.
 type messagesOutput struct {
 	transcript
-	streamWriter
+	optionalStream
 	c         *call
 	id, model string
-	stream    bool
 	holding   bool   // stream: send text and calls only at finish
-	started   bool   // upstream has begun to answer
 	streaming string // the id of the call whose input is streaming
 	open      string // the type of the block being streamed, "" for none
 	index     int    // the index of the open block, or of the next one
-}
-
-// start opens the stream (if the keep-alive has not) with message_start
-// and a ping, registered in open.
-func (o *messagesOutput) start() {
-	if !o.stream {
-		return
-	}
-	o.started = true
-	o.openStream()
-}
-
-func (o *messagesOutput) flush() {
-	if o.stream {
-		o.flushStream()
-	}
 }
 
 // block makes typ the open block, closing another one first.

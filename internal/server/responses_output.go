@@ -25,7 +25,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	r := f.shell
 	r.Object, r.CreatedAt, r.Model, r.Status = "response", c.ex.Request.Timestamp.Unix(), t.answerModel(), "in_progress"
 	r.Output = []responses.OutputItem{}
-	o := &responsesOutput{c: c, streamWriter: streamWriter{call: c}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), stream: t.stream,
+	o := &responsesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""),
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.checked()}
@@ -44,14 +44,12 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 // responsesOutput writes the answer as Responses output items.
 type responsesOutput struct {
 	transcript
-	streamWriter
+	optionalStream
 	c         *call
 	resp      responses.Response
 	hex       string // the request id, for item ids
-	stream    bool
 	holding   bool
 	events    responses.Events
-	started   bool                   // upstream has begun to answer
 	streaming string                 // the id of the call whose arguments are streaming
 	open      string                 // the streamed item's type: "", "reasoning" or "message"
 	current   strings.Builder        // the streamed item's text
@@ -64,22 +62,6 @@ type responsesOutput struct {
 func (o *responsesOutput) named() {
 	if o.resp.ID == "" {
 		o.resp.ID = responseID(o.c.ex.Request.RequestID, o.c.ex.Request.SessionID)
-	}
-}
-
-// start opens the stream (if the keep-alive has not) with response.created
-// and response.in_progress, registered in open.
-func (o *responsesOutput) start() {
-	if !o.stream {
-		return
-	}
-	o.started = true
-	o.openStream()
-}
-
-func (o *responsesOutput) flush() {
-	if o.stream {
-		o.flushStream()
 	}
 }
 
