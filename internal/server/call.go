@@ -68,12 +68,17 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 		g = &gate{ResponseWriter: w}
 		w = g
 	}
+	metadataOnly := !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")
+	var recorded []byte
+	if !metadataOnly { // finish drops the bodies of such a call: none is made
+		recorded = redact.JSON(s.imageRefs(body))
+	}
 	return &call{w: w, r: r, gate: g, ex: qp.Exchange{
 		Request: qp.Request{RequestID: id, Timestamp: started, Method: r.Method, Path: r.URL.Path,
-			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: redact.JSON(s.imageRefs(body))},
+			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: recorded},
 		Response: qp.Response{ResponseID: qwen.NewUUID()},
 	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path),
-		metadataOnly: !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")}
+		metadataOnly: metadataOnly}
 }
 
 // fail answers with f if nothing was sent yet, and records it.

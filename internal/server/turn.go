@@ -242,7 +242,9 @@ func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, pare
 	defer stream.Close()
 	out.start()
 	err = s.pump(stream, ans, out, c, t)
-	rs.QwenResponse = ans.UpstreamRecord()
+	if !c.metadataOnly { // finish drops the bodies of such a call
+		rs.QwenResponse = ans.UpstreamRecord()
+	}
 	rs.ParentID = ans.Created.ParentID
 	u := ans.Usage()
 	rs.PromptTokens += u.PromptTokens
