@@ -2,6 +2,7 @@ package bodies
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/zstd"
@@ -21,7 +22,15 @@ const MaxDecoded = 256 << 20
 // use; one per store.
 type Codec struct {
 	dec *zstd.Decoder // blobs written before S2
+	// scratch holds S2's worst-case output buffers (*[]byte) between
+	// calls: a blob is copied out of one at its size, so the records
+	// waiting for the writer do not carry a body-sized slack each.
+	scratch sync.Pool
 }
+
+// maxScratch bounds the buffers kept in Codec.scratch; larger ones are
+// made for the call and dropped.
+const maxScratch = 1 << 20
 
 // NewCodec returns a codec. It writes S2 blocks: on the small inputs bodies
 // are made of (a 1 KB message, BenchmarkCompress1KB) S2 compresses about six
@@ -48,11 +57,21 @@ func (c *Codec) Compress(raw []byte) []byte {
 	if len(raw) < minCompress {
 		return append([]byte{formatRaw}, raw...)
 	}
-	out := make([]byte, 1+s2.MaxEncodedLen(len(raw)))
-	out[0] = formatS2
-	out = out[:1+len(s2.Encode(out[1:], raw))]
-	if len(out) >= len(raw)+1 {
-		out = append(append(out[:0], formatRaw), raw...)
+	need := s2.MaxEncodedLen(len(raw))
+	bp, _ := c.scratch.Get().(*[]byte)
+	if bp == nil || cap(*bp) < need {
+		b := make([]byte, need)
+		bp = &b
+	}
+	enc := s2.Encode((*bp)[:need], raw)
+	var out []byte
+	if len(enc) >= len(raw) {
+		out = append([]byte{formatRaw}, raw...)
+	} else {
+		out = append(append(make([]byte, 0, 1+len(enc)), formatS2), enc...)
+	}
+	if cap(*bp) <= maxScratch {
+		c.scratch.Put(bp)
 	}
 	return out
 }
