@@ -1,36 +1,17 @@
 package accounts_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/logtest"
 	"qwenproxy/internal/store/storetest"
 )
-
-// syncBuffer is a log sink safe for the pool's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestSecretsTheServerCannotOpenAreLockedAndSaidOnce: a server started
 // without the key that sealed the stored cookie (`credentials set`) and a
@@ -57,7 +38,7 @@ func TestSecretsTheServerCannotOpenAreLockedAndSaidOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		var logs syncBuffer
+		var logs logtest.Buffer
 		p := accounts.New(accounts.Config{Store: st, Credentials: st, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 		for range 3 {
 			if err := p.Sync(ctx); err != nil {

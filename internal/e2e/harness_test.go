@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"io"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 
 	"qwenproxy/internal/app"
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/logtest"
 	"qwenproxy/internal/qwensim"
 	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/storetest"
@@ -29,27 +28,11 @@ type env struct {
 	cfg    *config.Config
 	app    *app.App
 	client openai.Client
-	log    lockedBuffer // everything the proxy logged, at debug level
-}
-
-// lockedBuffer is a log destination tests can read while the proxy writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+	log    logtest.Buffer // everything the proxy logged, at debug level
 }
 
 // logs is what the proxy has logged so far.
-func (e *env) logs() string {
-	e.log.mu.Lock()
-	defer e.log.mu.Unlock()
-	return e.log.buf.String()
-}
+func (e *env) logs() string { return e.log.String() }
 
 // start runs a proxy with test-friendly settings on SQLite; edit adjusts
 // the config.

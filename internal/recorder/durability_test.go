@@ -8,29 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/logtest"
 )
-
-// logBuffer is a slog destination tests can read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func spoolLineOf(t *testing.T, i int) []byte {
 	t.Helper()
@@ -65,7 +47,7 @@ func TestCorruptSpoolLinesAreSetAsideNeverLost(t *testing.T) {
 	}
 
 	// The database refuses: nothing is set aside twice, nothing cut.
-	var logs logBuffer
+	var logs logtest.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	down := &memWriter{fail: 1 << 30}
 	r := mustNew(t, down, log, Options{SpoolPath: path})
@@ -113,7 +95,7 @@ func TestRecordsNoOneTakesWaitInMemoryWithinTheBudget(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full to stand for a full disk")
 	}
-	var logs logBuffer
+	var logs logtest.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	w := &memWriter{fail: 1 << 30}
 	per := item{ex: &qp.Exchange{Request: qp.Request{RequestID: "x"}}}.size()

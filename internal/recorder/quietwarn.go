@@ -10,7 +10,8 @@ const quietWarnEvery = time.Minute
 
 // quietWarn logs a failure the writer meets again on every retry (the
 // database gone, the spool not replaying) at its first occurrence and then
-// once a minute, saying how often it recurred meanwhile, and logs its end.
+// once a minute, saying how often it recurred meanwhile (the field
+// qwen.FailureLog uses), and logs its end.
 // It is not safe for concurrent use: the writer goroutine owns it.
 type quietWarn struct {
 	since   time.Time // first failure of this run of failures; zero: none
@@ -27,7 +28,7 @@ func (q *quietWarn) warn(log *slog.Logger, msg string, args ...any) {
 		return
 	}
 	if q.skipped > 0 {
-		args = append(args, "repeated", q.skipped, "failing_for", now.Sub(q.since).Round(time.Second).String())
+		args = append(args, "not_logged_since_last", q.skipped, "failing_for", now.Sub(q.since).Round(time.Second).String())
 	}
 	q.last, q.skipped = now, 0
 	log.Warn(msg, args...)
@@ -38,6 +39,6 @@ func (q *quietWarn) recovered(log *slog.Logger, msg string) {
 	if q.since.IsZero() {
 		return
 	}
-	log.Info(msg, "failing_for", time.Since(q.since).Round(time.Millisecond).String(), "failures_not_logged", q.skipped)
+	log.Info(msg, "failing_for", time.Since(q.since).Round(time.Millisecond).String(), "not_logged_since_last", q.skipped)
 	*q = quietWarn{}
 }

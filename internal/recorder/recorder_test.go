@@ -13,6 +13,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/logtest"
 )
 
 // memWriter records batches; gate, when set, blocks each write until a value
@@ -339,7 +340,7 @@ func TestLingerNeverHoldsWhoWaits(t *testing.T) {
 // A database that stays away is logged when it goes and when it is back,
 // not on every retry (the writer retries every second, and every batch).
 func TestADatabaseThatStaysAwayIsLoggedOnce(t *testing.T) {
-	var logged logBuffer
+	var logged logtest.Buffer
 	log := slog.New(slog.NewTextHandler(&logged, nil))
 	w := &memWriter{fail: 1 << 30}
 	r := mustNew(t, w, log, Options{RetryDelay: time.Millisecond, WriteRetries: 1, SpoolPath: filepath.Join(t.TempDir(), "db.spool"), Linger: -1})
