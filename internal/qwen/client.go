@@ -152,11 +152,15 @@ func (c *Client) Complete(ctx context.Context, req *CompletionRequest) (s *Strea
 }
 
 func (c *Client) openStream(parent context.Context, creds Credentials, chatID string, body []byte) (*Stream, error) {
+	// The request follows the caller's cancellation, but is not bound to
+	// it: once the answer is complete, Finish reads the body's end after
+	// the caller is gone, so that the connection carries the next call.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	unfollow := context.AfterFunc(parent, cancel)
 	// One watchdog for the first byte and then for every gap between events.
-	ctx, cancel := context.WithCancel(parent)
 	watch := newWatchdog(c.cfg.Timeout, cancel)
 	timedOut := &watch.timedOut
-	fail := func(err error) (*Stream, error) { watch.stop(); cancel(); return nil, err }
+	fail := func(err error) (*Stream, error) { watch.stop(); unfollow(); cancel(); return nil, err }
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL+"/api/v2/chat/completions?chat_id="+url.QueryEscape(chatID), bytes.NewReader(body))
 	if err != nil {
@@ -183,7 +187,8 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		resp.Body = io.NopCloser(bytes.NewReader(append([]byte("data: "), b...)))
 	}
 	watch.stream(c.cfg.IdleTimeout)
-	s := newStream(ctx, cancel, resp.Body, c.cfg.IdleTimeout, watch, c.readers)
+	s := newStream(parent, cancel, resp.Body, c.cfg.IdleTimeout, watch, c.readers)
+	s.unfollow = unfollow
 	s.limitBytes(c.cfg.MaxAnswerBytes)
 	// Read up to the first real event, so that errors Qwen sends as the only
 	// stream event are failures of this attempt (and retryable), not of a

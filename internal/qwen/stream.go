@@ -125,11 +125,15 @@ type Stream struct {
 	announced  string             // the candidate whose Created was handed out
 	candidates map[string]Created // created events not handed out yet
 
-	idle   time.Duration
-	watch  *watchdog
-	ctx    context.Context
-	cancel context.CancelFunc
-	closed bool
+	idle  time.Duration
+	watch *watchdog
+	// ctx is the caller's: its error is the stream's when it ends the
+	// stream. cancel ends the upstream request, and unfollow stops the
+	// caller's cancellation from doing so (Finish).
+	ctx      context.Context
+	cancel   context.CancelFunc
+	unfollow func() bool
+	closed   bool
 }
 
 // streamBufferSize is the read buffer of a stream: an event longer than it
@@ -175,24 +179,72 @@ func NewStream(body io.ReadCloser) *Stream {
 // of events costs one flush.
 func (s *Stream) Buffered() int { return s.r.Buffered() }
 
-// Close releases the upstream connection.
+// Close ends the upstream request and its connection (a body closed before
+// its end cannot be reused). An answer read to its end is better ended with
+// Finish.
 func (s *Stream) Close() error {
 	if s.closed {
 		return nil
 	}
 	s.closed = true
 	s.watch.stop()
+	if s.unfollow != nil {
+		s.unfollow()
+	}
 	s.cancel()
 	err := s.body.Close()
-	if s.readers != nil {
-		// The buffer goes back for another call; what is left of this
-		// stream reads the closed body, as it did before, through a
-		// buffer of the smallest size.
-		s.r.Reset(nil)
-		s.readers.Put(s.r)
-		s.r, s.readers = bufio.NewReaderSize(s.capped, 16), nil
-	}
+	s.releaseReader()
 	return err
+}
+
+// Maximum bytes and time Finish spends reading what follows a complete
+// answer. Qwen ends the body right after the last event (the chunked
+// encoding's end, a few bytes); anything longer or slower is not worth a
+// connection.
+const (
+	finishDrainBytes = 64 << 10
+	finishDrainTime  = 5 * time.Second
+)
+
+// Finish ends a stream whose answer is complete (its last event read): the
+// rest of the body, at most finishDrainBytes within finishDrainTime, is read
+// in the background, after which the connection goes back to the client's
+// pool for the next call instead of being closed. Without it every call
+// dialed a new connection (and, against chat.qwen.ai, a TLS handshake). A
+// stream whose caller is already gone is closed as by Close. released is
+// closed once the body is closed (and its connection pooled or dropped).
+func (s *Stream) Finish() (released <-chan struct{}) {
+	done := make(chan struct{})
+	if s.closed || s.unfollow == nil || !s.unfollow() {
+		s.Close() // closed, local, or the caller gave up: nothing to keep
+		close(done)
+		return done
+	}
+	s.closed = true
+	s.watch.stop()
+	s.releaseReader() // bytes it holds past the answer are not needed
+	body, cancel := s.body, s.cancel
+	go func() {
+		defer close(done)
+		bound := time.AfterFunc(finishDrainTime, cancel)
+		defer bound.Stop()
+		io.Copy(io.Discard, io.LimitReader(body, finishDrainBytes))
+		body.Close()
+		cancel()
+	}()
+	return done
+}
+
+// releaseReader gives the read buffer back for another call; what is left
+// of this stream reads the closed body through a buffer of the smallest
+// size.
+func (s *Stream) releaseReader() {
+	if s.readers == nil {
+		return
+	}
+	s.r.Reset(nil)
+	s.readers.Put(s.r)
+	s.r, s.readers = bufio.NewReaderSize(s.capped, 16), nil
 }
 
 // Next returns the next event. It returns io.EOF when the body ended cleanly;

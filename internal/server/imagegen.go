@@ -149,6 +149,7 @@ func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai
 			rs.FirstTokenAt = s.now()
 		}
 	}
+	stream.Finish()
 	rs.QwenResponse, rs.ParentID = ans.UpstreamRecord(), ans.Created.ParentID
 	u := ans.Usage()
 	rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens = u.PromptTokens, u.CompletionTokens, u.TotalTokens

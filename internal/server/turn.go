@@ -242,6 +242,9 @@ func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, pare
 	defer stream.Close()
 	out.start()
 	err = s.pump(stream, ans, out, c, t)
+	if ans.Finished {
+		stream.Finish() // the connection serves the next call
+	}
 	if !c.metadataOnly { // finish drops the bodies of such a call
 		rs.QwenResponse = ans.UpstreamRecord()
 	}
