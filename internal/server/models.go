@@ -13,7 +13,8 @@ import (
 )
 
 // modelCache holds the upstream model list for a TTL. On an upstream failure
-// a stale list is served rather than an error.
+// a stale list is served rather than an error (with no list, the error), and
+// the list is asked for again only after modelRetryAfter.
 type modelCache struct {
 	upstream Upstream
 	ttl      time.Duration
@@ -21,7 +22,17 @@ type modelCache struct {
 	list     []openai.Model
 	caps     map[string]qwen.Capabilities // each active model's, by id
 	fetched  time.Time
+	// failed is when the last fetch failed, with its error: each chat call
+	// reads the list (for the model's capabilities), and without this
+	// every one of them waited for its own failing fetch and its retries,
+	// one after another.
+	failed    time.Time
+	failedErr error
 }
+
+// modelRetryAfter is how long a failed model-list fetch is answered from
+// memory before the next is tried.
+const modelRetryAfter = 10 * time.Second
 
 func newModelCache(u Upstream, ttl time.Duration) *modelCache {
 	if ttl <= 0 {
@@ -47,13 +58,23 @@ func (m *modelCache) load(ctx context.Context) ([]openai.Model, map[string]qwen.
 	if m.list != nil && time.Since(m.fetched) < m.ttl {
 		return m.list, m.caps, nil
 	}
+	if m.failedErr != nil && time.Since(m.failed) < min(modelRetryAfter, m.ttl) {
+		if m.list != nil {
+			return m.list, m.caps, nil
+		}
+		return nil, nil, m.failedErr
+	}
 	models, err := m.upstream.Models(ctx)
 	if err != nil {
+		if ctx.Err() == nil { // the caller leaving is not the list's failure
+			m.failed, m.failedErr = time.Now(), err
+		}
 		if m.list != nil {
 			return m.list, m.caps, nil
 		}
 		return nil, nil, err
 	}
+	m.failedErr = nil
 	m.caps = map[string]qwen.Capabilities{}
 	for i := range models {
 		if models[i].Info.IsActive {
