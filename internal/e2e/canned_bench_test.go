@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"net/http"
@@ -15,11 +16,19 @@ import (
 )
 
 // BenchmarkProxyOnly is a streamed chat call through the whole server
-// against a canned upstream (the recorded answer, written at once), so that
-// a CPU profile shows the proxy's own work and little else.
+// against a canned upstream (a recorded answer, written at once), so that a
+// CPU profile shows the proxy's own work and little else: with the whole
+// answer (823 events) the work per event, with its first and last events
+// only the work per call. It also counts the upstream connections a call
+// opens (none, once the first is kept).
 //
-//	go test -run '^$' -bench ProxyOnly -cpuprofile cpu.prof ./internal/e2e
+//	go test -run '^$' -bench ProxyOnly/events=3 -cpuprofile cpu.prof ./internal/e2e
 func BenchmarkProxyOnly(b *testing.B) {
+	b.Run("events=823", func(b *testing.B) { benchProxyOnly(b, false) })
+	b.Run("events=3", func(b *testing.B) { benchProxyOnly(b, true) })
+}
+
+func benchProxyOnly(b *testing.B, short bool) {
 	newChat, err := os.ReadFile("../../testdata/qwen/chats-new.json")
 	if err != nil {
 		b.Fatal(err)
@@ -27,6 +36,10 @@ func BenchmarkProxyOnly(b *testing.B) {
 	answer, err := os.ReadFile("../../testdata/qwen/completion-stream.sse")
 	if err != nil {
 		b.Fatal(err)
+	}
+	if short { // the created event, the first word, the finished event
+		events := bytes.Split(answer, []byte("\n\n"))
+		answer = bytes.Join([][]byte{events[0], events[1], events[len(events)-2], nil}, []byte("\n\n"))
 	}
 	models, err := os.ReadFile("../../testdata/qwen/models.json")
 	if err != nil {
