@@ -11,24 +11,32 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"qwenproxy/internal/benchfloor"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
 )
 
 // BenchmarkProxyOnly is a streamed chat call through the whole server
-// against a canned upstream (a recorded answer, written at once), so that a
-// CPU profile shows the proxy's own work and little else: with the whole
-// answer (823 events) the work per event, with its first and last events
-// only the work per call. It also counts the upstream connections a call
-// opens (none, once the first is kept).
+// against a canned upstream (a recorded answer, written at once), beside the
+// same call through the floor (internal/benchfloor), so that a CPU profile
+// shows the proxy's own work and little else, and the two cpu-µs/op of one
+// run give the proxy's CPU per call as a ratio to the floor's without the
+// simulator's cost in both. With the whole answer (823 events) it is the
+// work per event, with its first and last events only the work per call.
+// It also counts the upstream connections a call opens (none, once the
+// first is kept).
 //
-//	go test -run '^$' -bench ProxyOnly/events=3 -cpuprofile cpu.prof ./internal/e2e
+//	go test -run '^$' -bench ProxyOnly -benchtime 3000x ./internal/e2e
+//	go test -run '^$' -bench ProxyOnly/events=3/qwenproxy -cpuprofile cpu.prof ./internal/e2e
 func BenchmarkProxyOnly(b *testing.B) {
-	b.Run("events=823", func(b *testing.B) { benchProxyOnly(b, false) })
-	b.Run("events=3", func(b *testing.B) { benchProxyOnly(b, true) })
+	for _, events := range []string{"823", "3"} {
+		for _, target := range []string{"floor", "qwenproxy"} {
+			b.Run("events="+events+"/"+target, func(b *testing.B) { benchProxyOnly(b, events == "3", target == "floor") })
+		}
+	}
 }
 
-func benchProxyOnly(b *testing.B, short bool) {
+func benchProxyOnly(b *testing.B, short, floor bool) {
 	newChat, err := os.ReadFile("../../testdata/qwen/chats-new.json")
 	if err != nil {
 		b.Fatal(err)
@@ -68,11 +76,19 @@ func benchProxyOnly(b *testing.B, short bool) {
 	}
 	upstream.Start()
 	defer upstream.Close()
-	e := startOnWith(b, "sqlite", qwensim.Options{}, func(c *config.Config) { c.QwenBaseURL = upstream.URL })
+	url := ""
+	if floor {
+		f := httptest.NewServer(&benchfloor.Floor{Upstream: upstream.URL, Client: &http.Client{}})
+		defer f.Close()
+		url = f.URL + "/v1/chat/completions"
+	} else {
+		e := startOnWith(b, "sqlite", qwensim.Options{}, func(c *config.Config) { c.QwenBaseURL = upstream.URL })
+		url = e.app.URL() + "/v1/chat/completions"
+	}
 	client := &http.Client{}
 	defer reportCPU(b)()
 	for b.Loop() {
-		postOK(b, client, e.app.URL()+"/v1/chat/completions", `{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"benchmark"}]}`)
+		postOK(b, client, url, `{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"benchmark"}]}`)
 	}
 	b.ReportMetric(float64(conns.Load())/float64(b.N), "upstream-conns/op")
 }

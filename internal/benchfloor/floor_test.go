@@ -1,4 +1,4 @@
-package main
+package benchfloor
 
 import (
 	"bufio"
@@ -19,8 +19,7 @@ func TestFloorAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	f := &floor{upstream: sim.URL, client: http.DefaultClient}
-	srv := httptest.NewServer(http.HandlerFunc(f.chat))
+	srv := httptest.NewServer(&Floor{Upstream: sim.URL, Client: http.DefaultClient})
 	defer srv.Close()
 
 	post := func(stream bool) *http.Response {

@@ -1,0 +1,170 @@
+// Package benchfloor is the floor of the benchmarks: the cheapest Go proxy
+// doing qwenproxy's upstream exchange (new chat, streamed completion, answer
+// in OpenAI form), written the plain way, with no recording, sessions,
+// validation or retries, reading the upstream stream with a byte scanner (no
+// JSON decoding of events). No proxy can do less; qwenproxy's costs are
+// measured as ratios to its (cmd/qwenbench, BenchmarkProxyOnly).
+package benchfloor
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// Floor serves POST /v1/chat/completions (any path) against a Qwen
+// (simulator) at Upstream.
+type Floor struct {
+	Upstream string
+	Client   *http.Client
+	seq      atomic.Int64
+}
+
+func (f *Floor) post(path string, body []byte) (*http.Response, error) {
+	req, _ := http.NewRequest(http.MethodPost, f.Upstream+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("bx-umidtoken", "bench")
+	req.Header.Set("Cookie", "bench=1")
+	// What Qwen's 2026 firewall and API want of every call (qwen-2026.md §1).
+	req.Header.Set("User-Agent", "Mozilla/5.0 qwenbench-floor")
+	req.Header.Set("source", "web")
+	req.Header.Set("Version", "0.3.11")
+	req.Header.Set("x-request-id", strconv.FormatInt(f.seq.Add(1), 10))
+	return f.Client.Do(req)
+}
+
+// ServeHTTP answers one chat completion, streamed or whole.
+func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Model    string `json:"model"`
+		Stream   bool   `json:"stream"`
+		Messages []struct {
+			Content string `json:"content"`
+		} `json:"messages"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || len(in.Messages) == 0 {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	model, _ := json.Marshal(in.Model)
+	resp, err := f.post("/api/v2/chats/new", []byte(`{"models":[`+string(model)+`],"chat_mode":"guest"}`))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	chatID, ok := stringField(b, []byte(`"id"`))
+	if err != nil || !ok {
+		http.Error(w, "bad chat", http.StatusBadGateway)
+		return
+	}
+	msg, _ := json.Marshal(in.Messages[len(in.Messages)-1].Content)
+	resp, err = f.post("/api/v2/chat/completions?chat_id="+string(chatID), []byte(`{"stream":true,"chat_id":"`+string(chatID)+
+		`","chat_mode":"guest","model":`+string(model)+`,"parent_id":null,"messages":[{"role":"user","content":`+string(msg)+`,"parent_id":null}]}`))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	defer resp.Body.Close()
+
+	created := strconv.FormatInt(time.Now().Unix(), 10)
+	prefix := []byte(`data: {"id":"chatcmpl-floor","object":"chat.completion.chunk","created":` + created + `,"model":` + string(model) + `,"choices":[`)
+	flusher, _ := w.(http.Flusher)
+	if in.Stream {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write(append(prefix[:len(prefix):len(prefix)], `{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`+"\n\n"...))
+		flusher.Flush()
+	}
+	// Content deltas are copied as they come, still JSON-escaped: a
+	// concatenation of escaped string bodies is itself one.
+	var text []byte
+	chunk := append([]byte(nil), prefix...)
+	var inTok, outTok []byte
+	br := bufio.NewReaderSize(resp.Body, 32<<10)
+	for {
+		line, err := br.ReadSlice('\n')
+		if data, ok := bytes.CutPrefix(line, []byte("data:")); ok {
+			if c, ok := stringField(data, []byte(`"content"`)); ok && len(c) > 0 {
+				if in.Stream {
+					chunk = append(append(append(chunk[:len(prefix)], `{"index":0,"delta":{"content":"`...), c...), `"},"finish_reason":null}]}`+"\n\n"...)
+					w.Write(chunk)
+				} else {
+					text = append(text, c...)
+				}
+			}
+			if n, ok := numberField(data, []byte(`"input_tokens"`)); ok {
+				inTok = append(inTok[:0], n...)
+			}
+			if n, ok := numberField(data, []byte(`"output_tokens"`)); ok {
+				outTok = append(outTok[:0], n...)
+			}
+		}
+		if in.Stream && br.Buffered() == 0 {
+			flusher.Flush() // nothing more waiting: send what we have
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			break
+		}
+	}
+	if in.Stream {
+		w.Write(append(chunk[:len(prefix)], `{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\ndata: [DONE]\n\n"...))
+		return
+	}
+	if len(inTok) == 0 {
+		inTok = []byte("0")
+	}
+	if len(outTok) == 0 {
+		outTok = []byte("0")
+	}
+	inN, _ := strconv.Atoi(string(inTok))
+	outN, _ := strconv.Atoi(string(outTok))
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(`{"id":"chatcmpl-floor","object":"chat.completion","created":` + created + `,"model":` + string(model) +
+		`,"choices":[{"index":0,"message":{"role":"assistant","content":"` + string(text) + `"},"finish_reason":"stop"}],` +
+		`"usage":{"prompt_tokens":` + string(inTok) + `,"completion_tokens":` + string(outTok) + `,"total_tokens":` + strconv.Itoa(inN+outN) + `}}` + "\n"))
+}
+
+// stringField finds key (quoted) in a JSON text and returns its string
+// value's bytes, still escaped: a byte scan, no decoding.
+func stringField(data, key []byte) ([]byte, bool) {
+	v, ok := afterKey(data, key)
+	if !ok || len(v) == 0 || v[0] != '"' {
+		return nil, false
+	}
+	for i := 1; i < len(v); i++ {
+		switch v[i] {
+		case '\\':
+			i++
+		case '"':
+			return v[1:i], true
+		}
+	}
+	return nil, false
+}
+
+// numberField returns the digits of key's integer value.
+func numberField(data, key []byte) ([]byte, bool) {
+	v, ok := afterKey(data, key)
+	i := 0
+	for ok && i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	return v[:i], i > 0
+}
+
+// afterKey returns the text after key's colon and spaces.
+func afterKey(data, key []byte) ([]byte, bool) {
+	i := bytes.Index(data, key)
+	if i < 0 {
+		return nil, false
+	}
+	v := bytes.TrimLeft(data[i+len(key):], " ")
+	v, ok := bytes.CutPrefix(v, []byte(":"))
+	return bytes.TrimLeft(v, " "), ok
+}
