@@ -13,28 +13,43 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync/atomic"
+	"sync"
 	"time"
+
+	"qwenproxy/internal/qwen"
 )
 
 // Floor serves POST /v1/chat/completions (any path) against a Qwen
-// (simulator) at Upstream.
+// (simulator) at Upstream, with the credentials qwenbench gives qwenproxy
+// (QWEN_TOKEN=bench, QWEN_COOKIES=bench=1: guest mode).
+//
+// Its upstream requests are the proxy's, header for header and field for
+// field (TestFloorSpeaksTheProxysWire): what chat.qwen.ai wants of a 2026
+// web client (qwen-2026.md §1.6, §2) — the browser's headers, a fresh
+// x-request-id, timezone and Referer, the version 2.1 completion body —
+// written from templates, the cheapest way to send them.
 type Floor struct {
 	Upstream string
 	Client   *http.Client
-	seq      atomic.Int64
+
+	once  sync.Once
+	fixed http.Header // the headers every request carries alike
 }
 
-func (f *Floor) post(path string, body []byte) (*http.Response, error) {
+func (f *Floor) post(path, page string, body []byte) (*http.Response, error) {
+	f.once.Do(func() { f.fixed = qwen.WebHeaders(f.Upstream) })
 	req, _ := http.NewRequest(http.MethodPost, f.Upstream+path, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("bx-umidtoken", "bench")
-	req.Header.Set("Cookie", "bench=1")
-	// What Qwen's 2026 firewall and API want of every call (qwen-2026.md §1).
-	req.Header.Set("User-Agent", "Mozilla/5.0 qwenbench-floor")
-	req.Header.Set("source", "web")
-	req.Header.Set("Version", "0.3.11")
-	req.Header.Set("x-request-id", strconv.FormatInt(f.seq.Add(1), 10))
+	h := make(http.Header, len(f.fixed)+6)
+	for k, v := range f.fixed {
+		h[k] = v
+	}
+	h["Content-Type"] = []string{"application/json"}
+	h["Cookie"] = []string{"bench=1"}
+	h["Bx-Umidtoken"] = []string{"bench"}
+	h["X-Request-Id"] = []string{qwen.NewUUID()}
+	h["Timezone"] = []string{qwen.BrowserTimezone(time.Now())}
+	h["Referer"] = []string{f.Upstream + page}
+	req.Header = h
 	return f.Client.Do(req)
 }
 
@@ -52,7 +67,10 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	model, _ := json.Marshal(in.Model)
-	resp, err := f.post("/api/v2/chats/new", []byte(`{"models":[`+string(model)+`],"chat_mode":"guest"}`))
+	now := time.Now()
+	millis, secs := strconv.FormatInt(now.UnixMilli(), 10), strconv.FormatInt(now.Unix(), 10)
+	resp, err := f.post("/api/v2/chats/new", "/c/new-chat", []byte(`{"chatId":"","models":[`+string(model)+`],"project_id":"","timestamp":`+millis+
+		`,"chat_type":"t2t","chat_mode":"guest"}`))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
@@ -65,15 +83,21 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg, _ := json.Marshal(in.Messages[len(in.Messages)-1].Content)
-	resp, err = f.post("/api/v2/chat/completions?chat_id="+string(chatID), []byte(`{"stream":true,"chat_id":"`+string(chatID)+
-		`","chat_mode":"guest","model":`+string(model)+`,"parent_id":null,"messages":[{"role":"user","content":`+string(msg)+`,"parent_id":null}]}`))
+	id := string(chatID)
+	resp, err = f.post("/api/v2/chat/completions?chat_id="+id, "/c/"+id, []byte(`{"stream":true,"version":"2.1","incremental_output":true,`+
+		`"chat_id":"`+id+`","chatId":"`+id+`","chat_mode":"guest","model":`+string(model)+`,"parent_id":null,"parentId":null,`+
+		`"messages":[{"id":null,"fid":"`+qwen.NewUUID()+`","parentId":null,"childrenIds":["`+qwen.NewUUID()+`"],"role":"user",`+
+		`"content":`+string(msg)+`,"user_action":"chat","files":[],"timestamp":`+secs+`,"models":[`+string(model)+`],"model":"",`+
+		`"chat_type":"t2t","feature_config":{"thinking_enabled":false,"output_schema":"phase","research_mode":"normal",`+
+		`"auto_thinking":false,"thinking_mode":"Fast","thinking_format":"summary","auto_search":false},`+
+		`"extra":{"meta":{"subChatType":"t2t"}},"sub_chat_type":"t2t","parent_id":null}],"timestamp":`+secs+`}`))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()
 
-	created := strconv.FormatInt(time.Now().Unix(), 10)
+	created := secs
 	prefix := []byte(`data: {"id":"chatcmpl-floor","object":"chat.completion.chunk","created":` + created + `,"model":` + string(model) + `,"choices":[`)
 	flusher, _ := w.(http.Flusher)
 	if in.Stream {

@@ -2,6 +2,7 @@ package qwen
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -112,6 +113,17 @@ func fixedHeaders(cfg Config) http.Header {
 	}
 	return h
 }
+
+// WebHeaders are the headers every call to baseURL carries alike, with the
+// default User-Agent and web version: what fixedHeaders gives a client
+// configured with nothing else. The benchmark floor (internal/benchfloor)
+// sends them so that its upstream requests are the proxy's.
+func WebHeaders(baseURL string) http.Header {
+	return fixedHeaders(Config{BaseURL: strings.TrimRight(baseURL, "/"), UserAgent: DefaultUserAgent, WebVersion: DefaultWebVersion})
+}
+
+// BrowserTimezone is the timezone header for t (see browserTimezone).
+func BrowserTimezone(t time.Time) string { return browserTimezone(t) }
 
 // browserTimezone is JavaScript's Date().toString() reduced to ASCII, as the
 // web client sends it: "Mon Nov 30 2026 11:45:00 GMT+0000".
