@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/config"
@@ -127,7 +128,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if err != nil {
 		return nil, err
 	}
-	sessions := session.NewManager(a.store, a.store.Locker(), a.recorder.SaveSession, cfg.SessionTimeout, qwen.NewUUID)
+	sessions := session.NewManager(a.store, a.store.Locker(), a.recorder.SaveSession, cfg.SessionTimeout, qp.NewID)
 	sessions.Bound(cfg.SessionCacheSize, func(ctx context.Context) bool {
 		// Evict only what the database has: everything saved is committed.
 		if err := a.recorder.Sync(ctx); err != nil {

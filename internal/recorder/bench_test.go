@@ -12,7 +12,8 @@ import (
 	"qwenproxy/internal/store/storetest"
 )
 
-// Calls (a request and a response record each, with 4 KB of bodies) per
+// Calls (a request and a response record each, with 4 KB of bodies, under
+// the ids the server mints: qp.NewID) per
 // second through the recorder's single batching writer, into a real SQLite
 // file and into a real PostgreSQL server, against the same writer committing
 // every call alone, and without bodies (RECORD_BODIES=false):
@@ -50,9 +51,9 @@ func benchRecorder(b *testing.B, backend string, batch int, bodies bool) {
 	now := time.Now()
 	for i := range calls {
 		calls[i] = qp.Exchange{
-			Request: qp.Request{RequestID: fmt.Sprint(i), Timestamp: now, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max",
+			Request: qp.Request{RequestID: qp.NewID(), Timestamp: now, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max",
 				OpenAIRequest: body(i, 0), QwenRequest: body(i, 1)},
-			Response: qp.Response{ResponseID: fmt.Sprint("r", i), Timestamp: now, Status: qp.StatusSuccess, HTTPStatus: 200,
+			Response: qp.Response{ResponseID: qp.NewID(), Timestamp: now, Status: qp.StatusSuccess, HTTPStatus: 200,
 				OpenAIResponse: body(i, 2), QwenResponse: body(i, 3), TotalTokens: 10, Duration: time.Second},
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/metrics"
-	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/redact"
 )
 
@@ -55,7 +54,7 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 	if v := w.Header()["X-Request-Id"]; len(v) == 1 && v[0] != "" {
 		id = v[0]
 	} else {
-		id = qwen.NewUUID()
+		id = qp.NewID()
 		w.Header()["X-Request-Id"] = []string{id}
 	}
 	started := s.now()
@@ -76,7 +75,7 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 	return &call{w: w, r: r, gate: g, ex: qp.Exchange{
 		Request: qp.Request{RequestID: id, Timestamp: started, Method: r.Method, Path: r.URL.Path,
 			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: recorded},
-		Response: qp.Response{ResponseID: qwen.NewUUID()},
+		Response: qp.Response{ResponseID: qp.NewID()},
 	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path),
 		metadataOnly: metadataOnly}
 }

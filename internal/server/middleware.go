@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"time"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/openai"
-	"qwenproxy/internal/qwen"
 )
 
 // statusWriter remembers the status for the access log. It passes Flush and
@@ -47,7 +47,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		sw.Header().Set("X-Request-Id", qwen.NewUUID())
+		sw.Header().Set("X-Request-Id", qp.NewID())
 		defer func() {
 			if v := recover(); v != nil {
 				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
