@@ -82,7 +82,9 @@ func benchProxyOnly(b *testing.B, short, floor bool) {
 		defer f.Close()
 		url = f.URL + "/v1/chat/completions"
 	} else {
-		e := startOnWith(b, "sqlite", qwensim.Options{}, func(c *config.Config) { c.QwenBaseURL = upstream.URL })
+		e := startOnWith(b, "sqlite", qwensim.Options{}, func(c *config.Config) {
+			c.QwenBaseURL, c.LogLevel = upstream.URL, "info" // as served
+		})
 		url = e.app.URL() + "/v1/chat/completions"
 	}
 	client := &http.Client{}

@@ -94,7 +94,14 @@ func startOnWith(t testing.TB, backend string, simOpt qwensim.Options, edit func
 
 func (e *env) boot() {
 	e.t.Helper()
-	log := slog.New(slog.NewTextHandler(&e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// Tests read the debug lines; a benchmark that sets LOG_LEVEL to the
+	// production default (info) keeps the debug access log out of its
+	// profile.
+	level := slog.LevelDebug
+	if e.cfg.LogLevel == "info" {
+		level = slog.LevelInfo
+	}
+	log := slog.New(slog.NewTextHandler(&e.log, &slog.HandlerOptions{Level: level}))
 	a, err := app.Start(context.Background(), e.cfg, log)
 	if err != nil {
 		e.t.Fatal(err)
