@@ -1,6 +1,9 @@
 package tools
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // EventKind says what a streamed answer yielded.
 type EventKind int
@@ -51,6 +54,17 @@ type Filter struct {
 	fed      int    // bytes of pending the arguments were read from
 	streamed string // the arguments sent so far
 	headless bool   // the block's head did not name a call: read it whole
+
+	// held is the whitespace at the end of the text released so far, kept
+	// back until text follows it: whitespace before a call and after the
+	// last one goes, as Parse trims it from an answer with calls (the
+	// streamed answer ended "…the file.\n\n" where the whole one ended
+	// "…the file."). sawCall says whether the answer has a call, released
+	// whether any text went out: until then, whitespace after a call goes
+	// too.
+	held     string
+	sawCall  bool
+	released bool
 }
 
 // NewFilter returns a filter for set's tools.
@@ -97,10 +111,10 @@ func (f *Filter) FeedEvents(delta string) []Event {
 		}
 		start, open, close := f.set.nextOpening(f.pending)
 		if start >= 0 {
-			out.text(f.pending[:start])
+			f.text(&out, f.pending[:start])
 			f.quote.feed(f.pending[:start])
 			if f.quote.quoted() {
-				out.text(open)
+				f.text(&out, open)
 				f.quote.feed(open)
 				f.pending = f.pending[start+len(open):]
 				continue
@@ -109,7 +123,7 @@ func (f *Filter) FeedEvents(delta string) []Event {
 			continue
 		}
 		keep := f.partialOpening()
-		out.text(f.pending[:len(f.pending)-keep])
+		f.text(&out, f.pending[:len(f.pending)-keep])
 		f.quote.feed(f.pending[:len(f.pending)-keep])
 		f.pending = f.pending[len(f.pending)-keep:]
 		return out
@@ -135,6 +149,7 @@ func (f *Filter) streamCall(out *events) {
 			return
 		}
 		f.call, f.args, f.fed = &Call{ID: newCallID(), Name: name}, &argStream{}, len(f.open)+m[1]-1
+		f.sawCall = true
 		*out = append(*out, Event{Kind: EventCallStart, Call: *f.call})
 	}
 	if f.fed < len(f.pending) {
@@ -163,9 +178,10 @@ func (f *Filter) endBlock(out *events, block string) {
 		}
 		*out = append(*out, Event{Kind: EventCall, Call: final})
 	} else if ok {
+		f.sawCall = true
 		*out = append(*out, Event{Kind: EventCall, Call: call})
 	} else {
-		out.text(block)
+		f.text(out, block)
 		f.quote.feed(block)
 	}
 	f.call, f.args, f.fed, f.streamed, f.headless = nil, nil, 0, "", false
@@ -206,8 +222,31 @@ func (f *Filter) FlushEvents() []Event {
 			return append(out, Event{Kind: EventCall, Call: call})
 		}
 	}
-	out.text(rest)
+	f.text(&out, rest)
+	if !f.sawCall {
+		out.text(f.held) // an answer without calls keeps its whitespace, as Parse does
+	}
+	f.held = ""
 	return out
+}
+
+// text releases s after the whitespace held before it, holding back the
+// whitespace s ends with (and, after a call and before any text, the
+// whitespace it starts with).
+func (f *Filter) text(out *events, s string) {
+	if s == "" {
+		return
+	}
+	s = f.held + s
+	if f.sawCall && !f.released {
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	}
+	body := strings.TrimRightFunc(s, unicode.IsSpace)
+	f.held = s[len(body):]
+	if body != "" {
+		f.released = true
+		out.text(body)
+	}
 }
 
 // events collects a feed's events, merging adjacent text.

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func weatherSet(t *testing.T, choice string) *Set {
+func weatherSet(t testing.TB, choice string) *Set {
 	t.Helper()
 	tools := `[{"type":"function","function":{"name":"get_weather","description":"Weather now","parameters":{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"},"metric":{"type":"boolean"},"tags":{"type":"array"}},"required":["city"]}}},
 		{"type":"function","function":{"name":"read_file","parameters":{"type":"object","properties":{"path":{"type":"string"}}}}}]`
@@ -145,5 +145,40 @@ func TestInstructionsAndChoice(t *testing.T) {
 	}
 	if got := FormatCall("get_weather", `{"city":"Oslo"}`); got != "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Oslo\"}}\n</tool_call>" {
 		t.Fatalf("FormatCall %q", got)
+	}
+}
+
+// A streamed answer's text is the whole answer's (Parse's), fed byte by
+// byte: the whitespace before a call and after the last one goes in both
+// (the streamed answer kept "\n\n" before a call that the whole one trimmed),
+// and an answer without calls keeps all of its own.
+func TestFilterTextIsParseText(t *testing.T) {
+	set := weatherSet(t, "")
+	call := `<tool_call>{"name":"get_weather","arguments":{"city":"Oslo"}}</tool_call>`
+	for _, answer := range []string{
+		"Let me check.\n\n" + call,
+		"Let me check.\n\n" + call + "\n",
+		"Let me check.\n" + call + "\nOne moment.",
+		"Let me check. " + call + " \n " + call + "\n\nDone.\n",
+		call + "\n\n" + call,
+		"I'll read it.\n<read_file>\n<path>README.md</path>\n</read_file>\n",
+		"No call here.\n\n",
+		"Spaces  inside\tand at the end \n",
+		"Quoted: `" + call + "`\n\n",
+		"<tool_call>{\"name\": get_weather</tool_call>\n",
+		"unclosed " + `<tool_call>{"name":"read_file","arguments":{"path":"z"}}` + "\n",
+	} {
+		want, _ := set.Parse(answer)
+		f := set.NewFilter()
+		var got strings.Builder
+		for i := range len(answer) {
+			text, _ := f.Feed(answer[i : i+1])
+			got.WriteString(text)
+		}
+		text, _ := f.Flush()
+		got.WriteString(text)
+		if got.String() != want {
+			t.Errorf("answer %q\nstreamed %q\nwhole    %q", answer, got.String(), want)
+		}
 	}
 }
