@@ -16,6 +16,11 @@ type Message struct {
 	ToolCalls []ToolCall
 	// ToolCallID names the call a tool message is the result of.
 	ToolCallID string
+	// ToolName is the called tool's name when the call is not among the
+	// messages before this result: a Responses function_call_output
+	// continued through previous_response_id, whose call the proxy reads
+	// from the earlier answer's record. "" otherwise.
+	ToolName string
 	// IsError marks a tool result that reports a failure (Anthropic's
 	// is_error).
 	IsError bool

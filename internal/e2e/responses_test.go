@@ -145,3 +145,50 @@ func TestResponsesInputItemIDsAreTheirOwn(t *testing.T) {
 		seen[in.ID] = "input"
 	}
 }
+
+// A function_call_output continued through previous_response_id (the call
+// itself not resent, as Codex does with store:true) reaches Qwen with its
+// tool's name, read from the previous response's record: Qwen's chat holds
+// the call only as the model wrote it, without the proxy's call id. It
+// reached Qwen as "Result of tool call call_…", naming no tool. Streamed and
+// not, since each is recorded its own way.
+func TestPreviousResponseToolResultNamesItsTool(t *testing.T) {
+	for _, stream := range []bool{false, true} {
+		e := start(t, nil)
+		tools := `"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]`
+		first := `{"model":"gpt-5","stream":` + map[bool]string{false: "false", true: "true"}[stream] + `,` + tools +
+			`,"input":"use get_weather with {\"city\": \"Oslo\"}"}`
+		resp := postJSON(t, e, "/v1/responses", first, nil)
+		b, _ := io.ReadAll(resp.Body)
+		e.sync()
+		var answer struct {
+			ID     string
+			Output []struct {
+				Type   string `json:"type"`
+				CallID string `json:"call_id"`
+				Name   string `json:"name"`
+			}
+		}
+		if err := json.Unmarshal([]byte(e.lastRow().OpenAIResponse.String), &answer); err != nil {
+			t.Fatalf("stream %v: recorded answer: %v (%s)", stream, err, b)
+		}
+		callID := ""
+		for _, o := range answer.Output {
+			if o.Type == "function_call" && o.Name == "get_weather" {
+				callID = o.CallID
+			}
+		}
+		if resp.StatusCode != http.StatusOK || answer.ID == "" || callID == "" {
+			t.Fatalf("stream %v: first answer %d %s", stream, resp.StatusCode, b)
+		}
+		resp = postJSON(t, e, "/v1/responses", `{"model":"gpt-5",`+tools+`,"previous_response_id":"`+answer.ID+
+			`","input":[{"type":"function_call_output","call_id":"`+callID+`","output":"sunny"}]}`, nil)
+		if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
+			t.Fatalf("stream %v: second answer %d %s", stream, resp.StatusCode, b)
+		}
+		sent := e.lastRow().QwenRequest.String
+		if !strings.Contains(sent, "Result of get_weather ("+callID+")") {
+			t.Fatalf("stream %v: the result reached Qwen without its tool's name: %s", stream, sent)
+		}
+	}
+}

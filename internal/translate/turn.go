@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -245,7 +246,7 @@ func writeToolResult(b *strings.Builder, m *qp.Message, before []qp.Message) {
 	if m.IsError {
 		failed = ", which failed" // Anthropic's is_error
 	}
-	if name := toolName(m.ToolCallID, before); name != "" {
+	if name := cmp.Or(toolName(m.ToolCallID, before), m.ToolName); name != "" {
 		fmt.Fprintf(b, "Result of %s (%s)%s:\n%s", name, m.ToolCallID, failed, text)
 		return
 	}
