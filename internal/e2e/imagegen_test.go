@@ -11,6 +11,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
 )
@@ -119,5 +120,26 @@ func TestImageGenerationWaitsAreCoveredAndBounded(t *testing.T) {
 	e.sync()
 	if r := e.lastRow(); r.Status != "error" || r.HTTPStatus != http.StatusGatewayTimeout {
 		t.Fatalf("record %+v", r)
+	}
+}
+
+// An account over its quota passes an image generation to the next account,
+// as it passes a chat: nothing but padding has reached the client. Image
+// generations failed with the picked account's 429 while another was free.
+func TestImageGenerationPassesOverARateLimitedAccount(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}, {Email: bob, Password: bobPassword}}, nil)
+	e.sim.RateLimit(alice, 3)
+	for i := range 3 { // the pool picks the least recently used: alice comes up
+		resp := postJSON(t, e, "/v1/images/generations", `{"prompt":"a fox `+string(rune('a'+i))+`","model":"qwen3-max"}`, nil)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"url"`) {
+			t.Fatalf("image %d: %d %s", i, resp.StatusCode, b)
+		}
+		if got := e.accountOf(resp.Header.Get("X-Request-Id")); got != bob {
+			t.Fatalf("image %d made by %q", i, got)
+		}
+	}
+	if st := healthAccounts(t, e)[alice]; st.State != accounts.StateRateLimited {
+		t.Fatalf("alice %+v", st)
 	}
 }

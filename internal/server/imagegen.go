@@ -103,17 +103,48 @@ func (s *Server) generateImage(c *call, model string, req openai.ImageRequest) {
 	}
 }
 
-// imageURL asks Qwen for the image: a chat of type t2i, one message, the
-// image_gen phase's URL.
-func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai.ImageRequest) (_ string, err error) {
-	rq, rs := &c.ex.Request, &c.ex.Response
-	// The chat and its completion on one account, the least recently used.
-	account, err := s.deps.Accounts.Pick(nil)
-	if err != nil {
-		return "", err
+// imageURL asks Qwen for the image on the least recently used account; an
+// account that fails it for its own reason (over its quota, refused, its
+// token expired and not renewed) passes the call to the next, as a chat's
+// first turn does: nothing but padding has reached the client.
+func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai.ImageRequest) (string, error) {
+	tried := map[string]bool{}
+	var last error
+	for {
+		account, err := s.deps.Accounts.Pick(tried)
+		if err != nil {
+			if last != nil && !poolWide(err) {
+				return "", last // the last account's own failure says more
+			}
+			var u *accounts.Unavailable
+			if errors.As(err, &u) && last != nil {
+				u.Last = last
+			}
+			return "", err
+		}
+		actx := accounts.With(ctx, account)
+		before, _ := s.deps.Accounts.Credentials(actx)
+		url, err := s.imageOn(actx, c, model, req, account)
+		if err != nil && s.refresh(actx, account, before, err) {
+			url, err = s.imageOn(actx, c, model, req, account) // signed in afresh
+		}
+		if err == nil || ctx.Err() != nil {
+			s.deps.Accounts.Report(account, err)
+			return url, err
+		}
+		if !s.accountFault(account, err) { // reports it when it is the account's
+			s.deps.Accounts.Report(account, err)
+			return "", err
+		}
+		tried[account], last = true, err
 	}
-	ctx, rq.Account = accounts.With(ctx, account), account
-	defer func() { s.deps.Accounts.Report(account, err) }()
+}
+
+// imageOn asks for the image on account: a chat of type t2i, one message,
+// the image_gen phase's URL.
+func (s *Server) imageOn(ctx context.Context, c *call, model string, req openai.ImageRequest, account string) (_ string, err error) {
+	rq, rs := &c.ex.Request, &c.ex.Response
+	rq.Account = account
 	var chatID string
 	var n int
 	if u, ok := s.deps.Upstream.(chatTypeCreator); ok {
