@@ -3,8 +3,6 @@ package e2e
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -84,25 +82,7 @@ func postOK(b *testing.B, client *http.Client, url, body string) {
 //
 //	go test -run '^$' -bench LargeRequest ./internal/e2e
 func BenchmarkLargeRequest(b *testing.B) {
-	newChat, err := os.ReadFile("../../testdata/qwen/chats-new.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	answer, err := os.ReadFile("../../testdata/qwen/completion-stream.sse")
-	if err != nil {
-		b.Fatal(err)
-	}
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		if strings.HasSuffix(r.URL.Path, "/chats/new") {
-			w.Header().Set("Content-Type", "application/json")
-			w.Write(newChat)
-			return
-		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Write(answer)
-	}))
-	defer upstream.Close()
+	upstream, _ := cannedUpstream(b, recordedAnswer(b))
 	e := startOnWith(b, "sqlite", qwensim.Options{}, func(c *config.Config) { c.QwenBaseURL = upstream.URL })
 	body := `{"model":"qwen3-max","messages":[{"role":"user","content":"` + strings.Repeat("word ", 2_000_000) + `"}]}`
 	client := &http.Client{}

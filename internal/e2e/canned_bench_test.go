@@ -37,45 +37,12 @@ func BenchmarkProxyOnly(b *testing.B) {
 }
 
 func benchProxyOnly(b *testing.B, short, floor bool) {
-	newChat, err := os.ReadFile("../../testdata/qwen/chats-new.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	answer, err := os.ReadFile("../../testdata/qwen/completion-stream.sse")
-	if err != nil {
-		b.Fatal(err)
-	}
+	answer := recordedAnswer(b)
 	if short { // the created event, the first word, the finished event
 		events := bytes.Split(answer, []byte("\n\n"))
 		answer = bytes.Join([][]byte{events[0], events[1], events[len(events)-2], nil}, []byte("\n\n"))
 	}
-	models, err := os.ReadFile("../../testdata/qwen/models.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	upstream := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		if strings.Contains(r.URL.Path, "/models") {
-			w.Header().Set("Content-Type", "application/json")
-			w.Write(models)
-			return
-		}
-		if strings.HasSuffix(r.URL.Path, "/chats/new") {
-			w.Header().Set("Content-Type", "application/json")
-			w.Write(newChat)
-			return
-		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Write(answer)
-	}))
-	var conns atomic.Int64
-	upstream.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	upstream.Start()
-	defer upstream.Close()
+	upstream, conns := cannedUpstream(b, answer)
 	url := ""
 	if floor {
 		f := httptest.NewServer(&benchfloor.Floor{Upstream: upstream.URL, Client: &http.Client{}})
@@ -93,4 +60,50 @@ func benchProxyOnly(b *testing.B, short, floor bool) {
 		postOK(b, client, url, `{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"benchmark"}]}`)
 	}
 	b.ReportMetric(float64(conns.Load())/float64(b.N), "upstream-conns/op")
+}
+
+// recordedAnswer is Qwen's recorded streamed answer (823 events).
+func recordedAnswer(b *testing.B) []byte {
+	answer, err := os.ReadFile("../../testdata/qwen/completion-stream.sse")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return answer
+}
+
+// cannedUpstream answers like Qwen at once, from recordings: the model list,
+// a new chat, and answer to every completion, written whole. It reads and
+// drops what it is sent, and counts the connections opened to it.
+func cannedUpstream(b *testing.B, answer []byte) (*httptest.Server, *atomic.Int64) {
+	models, err := os.ReadFile("../../testdata/qwen/models.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	newChat, err := os.ReadFile("../../testdata/qwen/chats-new.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	upstream := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		switch {
+		case strings.Contains(r.URL.Path, "/models"):
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(models)
+		case strings.HasSuffix(r.URL.Path, "/chats/new"):
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(newChat)
+		default:
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Write(answer)
+		}
+	}))
+	conns := &atomic.Int64{}
+	upstream.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	upstream.Start()
+	b.Cleanup(upstream.Close)
+	return upstream, conns
 }
