@@ -197,6 +197,9 @@ func (s *Stream) Close() error {
 	return err
 }
 
+// errStreamClosed is a read of a stream after Close or Finish.
+var errStreamClosed = errors.New("qwen: stream read after it was closed")
+
 // Maximum bytes and time Finish spends reading what follows a complete
 // answer. Qwen ends the body right after the last event (the chunked
 // encoding's end, a few bytes); anything longer or slower is not worth a
@@ -252,6 +255,10 @@ func (s *Stream) releaseReader() {
 // a canceled caller context its context error.
 func (s *Stream) Next() (Event, error) {
 	for s.next == len(s.pending) {
+		if s.closed {
+			// After Finish the body is another goroutine's to read.
+			return Event{}, errStreamClosed
+		}
 		s.pending, s.next = s.pending[:0], 0 // reuse the backing array
 		data, err := s.readData()
 		if err != nil {
