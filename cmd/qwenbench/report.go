@@ -93,11 +93,22 @@ func buildReport(opt options, results map[key]*result, perStream, peak map[strin
 	return rep
 }
 
+// ratio is a/b, or 0 when b is not above zero: a floor that added no
+// measurable latency (its p50 at or under direct's, within the noise) gives
+// no ratio, not a negative or endless one. The table prints 0 as n/a.
 func ratio(a, b float64) float64 {
-	if b == 0 {
+	if b <= 0 {
 		return 0
 	}
 	return a / b
+}
+
+// orNA prints a ratio, or n/a for none.
+func orNA(v float64) string {
+	if v == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f", v)
 }
 
 func (r *report) print(w io.Writer) {
@@ -108,9 +119,9 @@ func (r *report) print(w io.Writer) {
 		if x.Stream {
 			mode = "stream"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t\n", mode, x.Concurrency, x.Target,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f\t%s\t%.2f\t%s\t%s\t%.3f\t\n", mode, x.Concurrency, x.Target,
 			x.Throughput, x.LatencyP50MS, x.LatencyP99MS, x.TTFTP50MS, x.TTFTP99MS, x.AddedP50MS, x.CPUPerCallMS,
-			x.AddedVsFloor, x.AddedMinusF, x.ThroughputVsF, x.CPUVsFloor, x.TTFTVsFloorMS)
+			orNA(x.AddedVsFloor), x.AddedMinusF, orNA(x.ThroughputVsF), orNA(x.CPUVsFloor), x.TTFTVsFloorMS)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nmemory per open stream: ")

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"qwenproxy/internal/benchfloor"
 	"qwenproxy/internal/config"
@@ -23,8 +25,10 @@ import (
 // run give the proxy's CPU per call as a ratio to the floor's without the
 // simulator's cost in both. With the whole answer (823 events) it is the
 // work per event, with its first and last events only the work per call.
-// It also counts the upstream connections a call opens (none, once the
-// first is kept).
+// It also reports the time to the first content chunk (ttft-µs: on the
+// critical path, the proxy's own work before the first token) and counts
+// the upstream connections a call opens (none, once the first is kept).
+// The ratios are the two targets' figures divided.
 //
 //	go test -run '^$' -bench ProxyOnly -benchtime 3000x ./internal/e2e
 //	go test -run '^$' -bench ProxyOnly/events=3/qwenproxy -cpuprofile cpu.prof ./internal/e2e
@@ -56,10 +60,44 @@ func benchProxyOnly(b *testing.B, short, floor bool) {
 	}
 	client := &http.Client{}
 	defer reportCPU(b)()
+	var ttft time.Duration
 	for b.Loop() {
-		postOK(b, client, url, `{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"benchmark"}]}`)
+		ttft += firstContent(b, client, url)
 	}
+	b.ReportMetric(float64(ttft.Microseconds())/float64(b.N), "ttft-µs")
 	b.ReportMetric(float64(conns.Load())/float64(b.N), "upstream-conns/op")
+}
+
+// firstContent makes one streamed call, reads it to its end and returns
+// when its first content chunk arrived.
+func firstContent(b *testing.B, client *http.Client, url string) time.Duration {
+	start := time.Now()
+	resp, err := client.Post(url, "application/json", strings.NewReader(`{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"benchmark"}]}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatal(resp.Status)
+	}
+	var ttft time.Duration
+	br := bufio.NewReader(resp.Body)
+	for {
+		line, err := br.ReadSlice('\n')
+		if ttft == 0 && bytes.Contains(line, []byte(`"delta":{"content":"`)) {
+			ttft = time.Since(start)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			b.Fatal(err)
+		}
+	}
+	if ttft == 0 {
+		b.Fatal("no content in the answer")
+	}
+	return ttft
 }
 
 // recordedAnswer is Qwen's recorded streamed answer (823 events).

@@ -19,9 +19,23 @@ import (
 // every call alone, and without bodies (RECORD_BODIES=false):
 //
 //	go test -run '^$' -bench Recorder -benchmem ./internal/recorder
+//
+// calls/s and cpu-µs/call time the recording alone; ns/op also counts
+// opening the store and making the calls' bodies.
 func BenchmarkRecorderBatched(b *testing.B)         { benchRecorder(b, "sqlite", 100, true) }
 func BenchmarkRecorderPerRecord(b *testing.B)       { benchRecorder(b, "sqlite", 1, true) }
 func BenchmarkRecorderBatchedMetadata(b *testing.B) { benchRecorder(b, "sqlite", 100, false) }
+
+// BenchmarkRecorderBatchSizes is BenchmarkRecorderBatched by batch size:
+// what a transaction costs whatever it holds (the server's batches are what
+// queues during its 100 ms linger, up to RECORDER_BATCH_SIZE).
+//
+//	go test -run '^$' -bench RecorderBatchSizes -benchtime 20000x ./internal/recorder
+func BenchmarkRecorderBatchSizes(b *testing.B) {
+	for _, n := range []int{10, 30, 100, 300, 1000} {
+		b.Run(fmt.Sprint("batch=", n), func(b *testing.B) { benchRecorder(b, "sqlite", n, true) })
+	}
+}
 
 func BenchmarkRecorderBatchedPostgres(b *testing.B)   { benchRecorder(b, "postgres", 100, true) }
 func BenchmarkRecorderPerRecordPostgres(b *testing.B) { benchRecorder(b, "postgres", 1, true) }
