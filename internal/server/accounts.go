@@ -23,18 +23,10 @@ import (
 // used usable account, moving on to the next account while the failure is
 // the account's. It returns the chat and its account.
 func (s *Server) openChat(ctx context.Context, c *call, t turnSpec, tried map[string]bool) (chatID, account string, err error) {
-	pool := s.deps.Accounts
 	var last error
 	for {
-		account, perr := pool.Pick(tried)
+		account, perr := s.nextAccount(tried, last)
 		if perr != nil {
-			if last != nil && !poolWide(perr) {
-				return "", "", last // the last account's own failure says more
-			}
-			var u *accounts.Unavailable
-			if errors.As(perr, &u) && last != nil {
-				u.Last = last
-			}
 			return "", "", perr
 		}
 		chatID, err := s.newChatOn(ctx, c, t, account)
@@ -75,6 +67,24 @@ func (s *Server) refresh(ctx context.Context, account string, before qwen.Creden
 	}
 	ok, rerr := s.deps.Accounts.Refresh(ctx, account, before.Cookies)
 	return ok && rerr == nil
+}
+
+// nextAccount picks the least recently used account not in tried. When none
+// is left it returns why, or last, the failure of the account tried last,
+// when that says more (it was not a reason every account shares).
+func (s *Server) nextAccount(tried map[string]bool, last error) (string, error) {
+	account, err := s.deps.Accounts.Pick(tried)
+	if err == nil {
+		return account, nil
+	}
+	if last != nil && !poolWide(err) {
+		return "", last
+	}
+	var u *accounts.Unavailable
+	if errors.As(err, &u) && last != nil {
+		u.Last = last
+	}
+	return "", err
 }
 
 // accountFault reports err to the pool when it is the account's fault and

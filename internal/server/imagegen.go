@@ -111,15 +111,8 @@ func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai
 	tried := map[string]bool{}
 	var last error
 	for {
-		account, err := s.deps.Accounts.Pick(tried)
+		account, err := s.nextAccount(tried, last)
 		if err != nil {
-			if last != nil && !poolWide(err) {
-				return "", last // the last account's own failure says more
-			}
-			var u *accounts.Unavailable
-			if errors.As(err, &u) && last != nil {
-				u.Last = last
-			}
 			return "", err
 		}
 		actx := accounts.With(ctx, account)

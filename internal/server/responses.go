@@ -81,10 +81,7 @@ func (s *Server) namePreviousCalls(ctx context.Context, previousID string, msgs 
 	if !missing || !ok {
 		return
 	}
-	rec, err := s.deps.History.Request(ctx, requestID)
-	if errors.Is(err, qp.ErrNotFound) && s.deps.Recorder.Sync(ctx) == nil {
-		rec, err = s.deps.History.Request(ctx, requestID)
-	}
+	rec, err := s.recordedCall(ctx, requestID)
 	if err != nil || rec.Response == nil {
 		return
 	}
@@ -120,14 +117,22 @@ func (s *Server) previousSession(ctx context.Context, id string) string {
 	if !ok || sessionID != "" {
 		return sessionID
 	}
-	rec, err := s.deps.History.Request(ctx, requestID)
-	if errors.Is(err, qp.ErrNotFound) && s.deps.Recorder.Sync(ctx) == nil {
-		rec, err = s.deps.History.Request(ctx, requestID)
-	}
+	rec, err := s.recordedCall(ctx, requestID)
 	if err != nil || rec.Path != "/v1/responses" {
 		return ""
 	}
 	return rec.SessionID
+}
+
+// recordedCall is the record of the call requestID, written first if it
+// still waits in the recorder's queue (a client's next request may follow
+// its answer at once).
+func (s *Server) recordedCall(ctx context.Context, requestID string) (*qp.RequestRecord, error) {
+	rec, err := s.deps.History.Request(ctx, requestID)
+	if errors.Is(err, qp.ErrNotFound) && s.deps.Recorder.Sync(ctx) == nil {
+		rec, err = s.deps.History.Request(ctx, requestID)
+	}
+	return rec, err
 }
 
 // responseShell is the response object's echo of the request's settings.

@@ -83,14 +83,7 @@ func (s *Server) responseObject(ctx context.Context, id string) (*qp.RequestReco
 	if !ok {
 		return nil, notFound
 	}
-	rec, err := s.deps.History.Request(ctx, requestID)
-	if errors.Is(err, qp.ErrNotFound) {
-		// Answered a moment ago, it may still be on its way to the
-		// database.
-		if s.deps.Recorder.Sync(ctx) == nil {
-			rec, err = s.deps.History.Request(ctx, requestID)
-		}
-	}
+	rec, err := s.recordedCall(ctx, requestID) // answered a moment ago, it may still be on its way
 	if errors.Is(err, qp.ErrNotFound) {
 		return nil, notFound
 	}
