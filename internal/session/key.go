@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"hash"
 	"strings"
+	"sync"
 
 	qp "qwenproxy"
 )
@@ -24,7 +25,9 @@ import (
 // three must find the session. Fields are length-prefixed so that
 // no two different conversations share an encoding.
 func Key(msgs []qp.Message, answer *qp.Message) string {
-	w := keyWriter{h: sha256.New()}
+	scratch := scratchBuffers.Get().(*[]byte)
+	defer scratchBuffers.Put(scratch)
+	w := keyWriter{h: sha256.New(), buf: (*scratch)[:0]}
 	w.h.Write([]byte("qwenproxy-key-v1"))
 	for i := range msgs {
 		w.message(&msgs[i])
@@ -34,6 +37,11 @@ func Key(msgs []qp.Message, answer *qp.Message) string {
 	}
 	return hex.EncodeToString(w.h.Sum(nil))
 }
+
+// scratchBuffers are the keyWriters' buffers, keyChunk bytes each: a call
+// computes two keys, and an agent's long system prompt grew a fresh buffer
+// to keyChunk for each.
+var scratchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, keyChunk); return &b }}
 
 // keyWriter writes a conversation's fields into the hash through one
 // scratch buffer: each field is its length (8 bytes, little-endian) and its
