@@ -48,3 +48,29 @@ func FuzzFilterTextIsParseText(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNextOpening holds the one-pass search for the earliest opening tag to
+// the plain one it replaced (every tag looked for in turn, the earliest kept,
+// <tool_call> first among equals).
+func FuzzNextOpening(f *testing.F) {
+	for _, s := range []string{"a <read_file> b", "<tool_call>{}", "x <get_weather><read_file>", "<<read_file>>", "<b>bold</b> <read_file", "<tool_call"} {
+		f.Add(s)
+	}
+	set := weatherSet(f, "")
+	f.Fuzz(func(t *testing.T, text string) {
+		want, wantOpen, wantClose := -1, "", ""
+		consider := func(o, c string) {
+			if i := strings.Index(text, o); i >= 0 && (want < 0 || i < want) {
+				want, wantOpen, wantClose = i, o, c
+			}
+		}
+		consider(openTag, closeTag)
+		for _, tool := range set.Tools {
+			consider("<"+tool.Name+">", "</"+tool.Name+">")
+		}
+		at, open, close := set.nextOpening(text)
+		if at != want || open != wantOpen || close != wantClose {
+			t.Fatalf("%q: at %d %q %q, want %d %q %q", text, at, open, close, want, wantOpen, wantClose)
+		}
+	})
+}

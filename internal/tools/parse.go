@@ -57,17 +57,25 @@ func (s *Set) Parse(text string) (content string, calls []Call) {
 // nextOpening finds the earliest opening tag: <tool_call>, or <name> of a
 // declared tool (the original proxy's XML form).
 func (s *Set) nextOpening(text string) (at int, open, close string) {
-	at = -1
-	consider := func(o, c string) {
-		if i := strings.Index(text, o); i >= 0 && (at < 0 || i < at) {
-			at, open, close = i, o, c
+	tags := s.xmlTags()
+	for i := 0; ; i++ {
+		j := strings.IndexByte(text[i:], '<')
+		if j < 0 {
+			return -1, "", ""
+		}
+		i += j
+		rest := text[i:]
+		if strings.HasPrefix(rest, openTag) {
+			return i, openTag, closeTag
+		}
+		// No tool's name is longer than the longest: look no further for
+		// the tag's end.
+		if end := strings.IndexByte(rest[:min(len(rest), s.longest+2)], '>'); end > 1 {
+			if tag, ok := tags[rest[1:end]]; ok {
+				return i, tag.open, tag.close
+			}
 		}
 	}
-	consider(openTag, closeTag)
-	for _, t := range s.Tools {
-		consider("<"+t.Name+">", "</"+t.Name+">")
-	}
-	return at, open, close
 }
 
 // parseBlock reads one block from its opening tag to its closing tag (or to

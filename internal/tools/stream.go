@@ -198,8 +198,8 @@ func (f *Filter) partialOpening() int {
 	if strings.HasPrefix(openTag, tail) {
 		return len(tail)
 	}
-	for _, t := range f.set.Tools {
-		if strings.HasPrefix("<"+t.Name+">", tail) {
+	for _, tag := range f.set.xmlTags() {
+		if strings.HasPrefix(tag.open, tail) {
 			return len(tail)
 		}
 	}

@@ -5,6 +5,7 @@
 package tools
 
 import (
+	"sync"
 	"bytes"
 	"cmp"
 	"encoding/json"
@@ -29,6 +30,28 @@ type Choice struct {
 type Set struct {
 	Tools  []Tool
 	Choice Choice
+
+	tagsOnce sync.Once
+	tags     map[string]xmlTag // by tool name: its XML form's tags (see xmlTags)
+	longest  int               // the longest tool name's length
+}
+
+// xmlTag is a declared tool's opening and closing tag in the XML form.
+type xmlTag struct{ open, close string }
+
+// xmlTags are the declared tools' XML tags, made once per set: the stream
+// filter looks for them at every piece of the answer, and building them
+// there cost two allocations per tool per piece (23,000 a call for an agent
+// with 12 tools and an answer of 823 pieces).
+func (s *Set) xmlTags() map[string]xmlTag {
+	s.tagsOnce.Do(func() {
+		s.tags = make(map[string]xmlTag, len(s.Tools))
+		for _, t := range s.Tools {
+			s.tags[t.Name] = xmlTag{"<" + t.Name + ">", "</" + t.Name + ">"}
+			s.longest = max(s.longest, len(t.Name))
+		}
+	})
+	return s.tags
 }
 
 // Active reports whether tool calls are emulated for this request.
