@@ -217,6 +217,9 @@ func (m *Message) decodeText() (string, error) {
 	}
 	switch raw[0] {
 	case '"':
+		if s, ok := unescapedString(raw); ok {
+			return s, nil
+		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", fmt.Errorf("is not a valid string")

@@ -56,3 +56,21 @@ func FuzzPlainString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUnescapedString holds the fast read of a message's text to
+// encoding/json: whatever it reads, encoding/json reads the same.
+func FuzzUnescapedString(f *testing.F) {
+	for _, seed := range []string{`""`, `"plain text"`, `"a\"b"`, `"caf\u00e9"`, "\"caf\xc3\xa9\"", "\"\xff\"", "\"\x7f\"", "\"tab\there\""} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, lit []byte) {
+		got, ok := unescapedString(lit)
+		if !ok {
+			return
+		}
+		var want string
+		if err := json.Unmarshal(lit, &want); err != nil || got != want {
+			t.Fatalf("unescapedString(%q) = %q, encoding/json %q (%v)", lit, got, want, err)
+		}
+	})
+}
