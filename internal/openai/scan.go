@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"encoding/json"
 	"unicode/utf8"
 )
@@ -51,6 +52,51 @@ func eachField(body []byte, fn func(name string, v json.RawMessage) bool) bool {
 	}
 }
 
+// stringEnd returns the index of the quote that ends the string whose
+// first byte is b[i], or -1. It jumps from quote to quote (IndexByte), a
+// quote being escaped when an odd run of backslashes precedes it: a
+// request is mostly long message texts, and a byte at a time through them
+// was most of scanning it.
+func stringEnd(b []byte, i int) int {
+	start := i
+	for {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return -1
+		}
+		q += i
+		n := 0
+		for q-1-n >= start && b[q-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
+			return q
+		}
+		i = q + 1
+	}
+}
+
+// Depth is the deepest nesting of objects and arrays in body, found by one
+// scan before any decoding (a bound on it keeps a hostile body from
+// exhausting the decoder's stack).
+func Depth(body []byte) int {
+	depth, deepest := 0, 0
+	for i := 0; i < len(body); i++ {
+		switch body[i] {
+		case '"':
+			if i = stringEnd(body, i+1); i < 0 {
+				return deepest // unterminated: the decoder says so
+			}
+		case '{', '[':
+			depth++
+			deepest = max(deepest, depth)
+		case '}', ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
 func skipSpace(b []byte, i int) int {
 	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
 		i++
@@ -69,14 +115,7 @@ func valueEnd(b []byte, i int) int {
 	for j := i; j < len(b); j++ {
 		switch c := b[j]; c {
 		case '"':
-			j++
-			for j < len(b) && b[j] != '"' {
-				if b[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(b) {
+			if j = stringEnd(b, j+1); j < 0 {
 				return -1
 			}
 			if depth == 0 {

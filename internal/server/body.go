@@ -45,7 +45,7 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, *open
 	case err != nil:
 		return nil, openai.InvalidRequest("", "invalid_body", "could not read the request body: %v", err)
 	}
-	if depth := jsonDepth(body); depth > maxJSONDepth {
+	if depth := openai.Depth(body); depth > maxJSONDepth {
 		return nil, openai.InvalidRequest("", "invalid_json", "the request body nests more than %d levels deep", maxJSONDepth)
 	}
 	return body, nil
@@ -55,27 +55,3 @@ const (
 	bodyReadTimeout = time.Minute
 	maxJSONDepth    = 64
 )
-
-// jsonDepth is the deepest nesting of objects and arrays in body, found by
-// one scan before any decoding.
-func jsonDepth(body []byte) int {
-	depth, deepest, inString := 0, 0, false
-	for i := 0; i < len(body); i++ {
-		switch c := body[i]; {
-		case inString:
-			if c == '\\' {
-				i++
-			} else if c == '"' {
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return deepest
-}

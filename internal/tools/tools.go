@@ -5,12 +5,12 @@
 package tools
 
 import (
-	"sync"
 	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // Tool is a declared function.
