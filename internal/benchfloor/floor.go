@@ -97,8 +97,7 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer resp.Body.Close()
 
-	created := secs
-	prefix := []byte(`data: {"id":"chatcmpl-floor","object":"chat.completion.chunk","created":` + created + `,"model":` + string(model) + `,"choices":[`)
+	prefix := []byte(`data: {"id":"chatcmpl-floor","object":"chat.completion.chunk","created":` + secs + `,"model":` + string(model) + `,"choices":[`)
 	flusher, _ := w.(http.Flusher)
 	if in.Stream {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -149,7 +148,7 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	inN, _ := strconv.Atoi(string(inTok))
 	outN, _ := strconv.Atoi(string(outTok))
 	w.Header().Set("Content-Type", "application/json")
-	w.Write([]byte(`{"id":"chatcmpl-floor","object":"chat.completion","created":` + created + `,"model":` + string(model) +
+	w.Write([]byte(`{"id":"chatcmpl-floor","object":"chat.completion","created":` + secs + `,"model":` + string(model) +
 		`,"choices":[{"index":0,"message":{"role":"assistant","content":"` + string(text) + `"},"finish_reason":"stop"}],` +
 		`"usage":{"prompt_tokens":` + string(inTok) + `,"completion_tokens":` + string(outTok) + `,"total_tokens":` + strconv.Itoa(inN+outN) + `}}` + "\n"))
 }

@@ -77,8 +77,11 @@ func (s *Server) namePreviousCalls(ctx context.Context, previousID string, msgs 
 		}
 		missing = missing || m.Role == "tool" && !called[m.ToolCallID]
 	}
+	if !missing {
+		return
+	}
 	requestID, _, ok := parseResponseID(previousID)
-	if !missing || !ok {
+	if !ok {
 		return
 	}
 	rec, err := s.recordedCall(ctx, requestID)
