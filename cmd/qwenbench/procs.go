@@ -60,6 +60,10 @@ func startQwenproxy(bin, name, dir, upstream string, env ...string) (*proc, erro
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
+	// Bounded: a server that never logs its address (a variant's
+	// LOG_LEVEL above info hides the line) must not hang the run.
+	timer := time.AfterFunc(startTimeout, func() { cmd.Process.Kill() })
+	defer timer.Stop()
 	lines := bufio.NewScanner(errPipe)
 	for lines.Scan() {
 		var entry struct{ Msg, Addr string }
@@ -72,8 +76,12 @@ func startQwenproxy(bin, name, dir, upstream string, env ...string) (*proc, erro
 		}
 	}
 	cmd.Process.Kill()
-	return nil, fmt.Errorf("%s did not start", name)
+	cmd.Wait()
+	return nil, fmt.Errorf("%s did not log its \"listening\" line within %s (is LOG_LEVEL above info?)", name, startTimeout)
 }
+
+// startTimeout bounds the wait for a qwenproxy target to listen.
+const startTimeout = 30 * time.Second
 
 // buildQwenproxy builds the proxy binary from this module.
 func buildQwenproxy(dir string) (string, error) {

@@ -98,19 +98,29 @@ func run(ctx context.Context, opt options) error {
 	}
 	defer sim.Close()
 
+	// Every process started is killed on the way out, also when a later
+	// one fails to start.
+	var procs []*proc
+	defer func() {
+		for _, p := range procs {
+			p.cmd.Process.Kill()
+		}
+	}()
 	floor, err := startFloor(sim.URL)
 	if err != nil {
 		return err
 	}
+	procs = append(procs, floor)
 	recorded, err := startQwenproxy(bin, "qwenproxy", dir, sim.URL)
 	if err != nil {
 		return err
 	}
+	procs = append(procs, recorded)
 	metadata, err := startQwenproxy(bin, "qwenproxy-metadata", dir, sim.URL, "RECORD_BODIES=false")
 	if err != nil {
 		return err
 	}
-	procs := []*proc{floor, recorded, metadata}
+	procs = append(procs, metadata)
 	var variantTargets []*target
 	for _, v := range opt.variants {
 		vbin := bin
@@ -124,11 +134,6 @@ func run(ctx context.Context, opt options) error {
 		procs = append(procs, p)
 		variantTargets = append(variantTargets, &target{name: v.name, call: openAICaller(newClient(), p.url), proc: p, record: true})
 	}
-	defer func() {
-		for _, p := range procs {
-			p.cmd.Process.Kill()
-		}
-	}()
 
 	client := newClient()
 	targets := []*target{
