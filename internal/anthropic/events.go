@@ -26,10 +26,11 @@ func Event(typ string, fields map[string]any) []byte {
 	return append(b, "\n\n"...)
 }
 
-// MessageStart opens the stream with the message's empty shell.
-func MessageStart(id, model string) []byte {
+// MessageStart opens the stream with the message's empty shell and the usage
+// known so far (the prompt's input_tokens, as Anthropic sends them).
+func MessageStart(id, model string, usage Usage) []byte {
 	return Event("message_start", map[string]any{"message": Response{
-		ID: id, Type: "message", Role: "assistant", Model: model, Content: []ContentBlock{}}})
+		ID: id, Type: "message", Role: "assistant", Model: model, Content: []ContentBlock{}, Usage: usage}})
 }
 
 // Ping is the keep-alive event.

@@ -144,3 +144,46 @@ func TestMessagesCORSAllowsAnthropicHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagesStreamStartsWithTheInputTokens: message_start carries the
+// prompt's input_tokens, as Anthropic's does (Claude Code reads its context
+// size there), equal to the count message_delta ends with. The stream used
+// to open before Qwen's first usage arrived and said 0.
+func TestMessagesStreamStartsWithTheInputTokens(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/messages", `{"model":"claude-x","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"count my words please"}]}`, nil)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	var started, ended int
+	for _, line := range strings.Split(string(b), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		var ev struct {
+			Type    string
+			Message struct {
+				Usage struct {
+					InputTokens int `json:"input_tokens"`
+				}
+			}
+			Usage struct {
+				InputTokens int `json:"input_tokens"`
+			}
+		}
+		if err := json.Unmarshal([]byte(data), &ev); err != nil {
+			t.Fatalf("event %s: %v", data, err)
+		}
+		switch ev.Type {
+		case "message_start":
+			started = ev.Message.Usage.InputTokens
+		case "message_delta":
+			ended = ev.Usage.InputTokens
+		}
+	}
+	if ended == 0 || started != ended {
+		t.Fatalf("message_start input_tokens %d, message_delta %d:\n%s", started, ended, b)
+	}
+}

@@ -22,7 +22,9 @@ func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
 		// such streams are sent when it is complete.
 		holding: t.checked()}
 	if t.stream {
-		c.events().setOpening(func() []byte { return append(anthropic.MessageStart(o.id, o.model), anthropic.Ping()...) })
+		c.events().setOpening(func() []byte {
+			return append(anthropic.MessageStart(o.id, o.model, anthropic.Usage{InputTokens: o.inputTokens}), anthropic.Ping()...)
+		})
 		c.events().setKeepAlive(anthropic.Ping()) // Anthropic's keep-alive is a ping event
 		if start {
 			o.start()
@@ -41,7 +43,12 @@ type messagesOutput struct {
 	streaming string // the id of the call whose input is streaming
 	open      string // the type of the block being streamed, "" for none
 	index     int    // the index of the open block, or of the next one
+	// inputTokens is the prompt's token count for message_start, as far as
+	// Qwen has told it when the stream opens (0 when it opens before).
+	inputTokens int
 }
+
+func (o *messagesOutput) promptTokens(n int) { o.inputTokens = n }
 
 // block makes typ the open block, closing another one first.
 func (o *messagesOutput) block(typ string, shell anthropic.ContentBlock) error {

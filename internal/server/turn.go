@@ -240,7 +240,6 @@ func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, pare
 		return ans, err
 	}
 	defer stream.Close()
-	out.start()
 	err = s.pump(stream, ans, out, c, t)
 	if ans.Finished {
 		stream.Finish() // the connection serves the next call
@@ -293,6 +292,24 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	// produced one is flushed at once: time to first token does not wait
 	// for the rest of a burst.
 	sent := false
+	// The output starts (a stream opens: headers and the API's opening
+	// events) once upstream has answered: at its first event after the
+	// created one, or at the created one when nothing follows it yet. The
+	// opening then knows the prompt's token count when Qwen sent it with
+	// the first piece (Anthropic's message_start carries it), and goes out
+	// with that piece in one write.
+	started := false
+	start := func() {
+		if started {
+			return
+		}
+		started = true
+		if p, ok := out.(promptCounter); ok {
+			p.promptTokens(ans.Usage().PromptTokens)
+		}
+		out.start()
+	}
+	defer start() // also when the answer fails before: its error goes out as the API's stream error
 	emit := func(events []tools.Event) error {
 		sent = sent || len(events) > 0
 		for _, ev := range events {
@@ -331,6 +348,9 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			return err
 		}
 		content, reasoning := ans.Add(ev)
+		if ev.Kind != qwen.EventCreated || stream.Buffered() == 0 {
+			start()
+		}
 		if (content != "" || reasoning != "") && rs.FirstTokenAt.IsZero() {
 			rs.FirstTokenAt = s.now()
 		}
@@ -359,6 +379,10 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	ans.StopSequence = path.matched()
 	return ans.Empty()
 }
+
+// promptCounter is an output whose opening names the prompt's token count
+// (Anthropic's message_start): it hears the count before it starts.
+type promptCounter interface{ promptTokens(n int) }
 
 // callStreamer is an output that streams a call as it arrives: its name once
 // the block is confirmed a call, then its arguments in pieces (OpenAI's
