@@ -22,9 +22,17 @@ import (
 //
 // calls/s and cpu-µs/call time the recording alone; ns/op also counts
 // opening the store and making the calls' bodies.
-func BenchmarkRecorderBatched(b *testing.B)         { benchRecorder(b, "sqlite", 100, true) }
-func BenchmarkRecorderPerRecord(b *testing.B)       { benchRecorder(b, "sqlite", 1, true) }
-func BenchmarkRecorderBatchedMetadata(b *testing.B) { benchRecorder(b, "sqlite", 100, false) }
+func BenchmarkRecorderBatched(b *testing.B)         { benchRecorder(b, "sqlite", 100, true, false) }
+func BenchmarkRecorderPerRecord(b *testing.B)       { benchRecorder(b, "sqlite", 1, true, false) }
+func BenchmarkRecorderBatchedMetadata(b *testing.B) { benchRecorder(b, "sqlite", 100, false, false) }
+
+// BenchmarkRecorderBatchedSessions is BenchmarkRecorderBatched with what
+// the server records beside each call: its session's new state (every
+// turn saves it; here conversations of ten turns), written in the same
+// transactions.
+//
+//	go test -run '^$' -bench 'RecorderBatched(Sessions)?$' -benchtime 20000x ./internal/recorder
+func BenchmarkRecorderBatchedSessions(b *testing.B) { benchRecorder(b, "sqlite", 100, true, true) }
 
 // BenchmarkRecorderBatchSizes is BenchmarkRecorderBatched by batch size:
 // what a transaction costs whatever it holds (the server's batches are what
@@ -33,14 +41,14 @@ func BenchmarkRecorderBatchedMetadata(b *testing.B) { benchRecorder(b, "sqlite",
 //	go test -run '^$' -bench RecorderBatchSizes -benchtime 20000x ./internal/recorder
 func BenchmarkRecorderBatchSizes(b *testing.B) {
 	for _, n := range []int{10, 30, 100, 300, 1000} {
-		b.Run(fmt.Sprint("batch=", n), func(b *testing.B) { benchRecorder(b, "sqlite", n, true) })
+		b.Run(fmt.Sprint("batch=", n), func(b *testing.B) { benchRecorder(b, "sqlite", n, true, false) })
 	}
 }
 
-func BenchmarkRecorderBatchedPostgres(b *testing.B)   { benchRecorder(b, "postgres", 100, true) }
-func BenchmarkRecorderPerRecordPostgres(b *testing.B) { benchRecorder(b, "postgres", 1, true) }
+func BenchmarkRecorderBatchedPostgres(b *testing.B)   { benchRecorder(b, "postgres", 100, true, false) }
+func BenchmarkRecorderPerRecordPostgres(b *testing.B) { benchRecorder(b, "postgres", 1, true, false) }
 
-func benchRecorder(b *testing.B, backend string, batch int, bodies bool) {
+func benchRecorder(b *testing.B, backend string, batch int, bodies, sessions bool) {
 	st := storetest.Open(b, storetest.URL(b, backend))
 	r, err := New(st, quiet, Options{QueueSize: b.N + 1, BatchSize: batch, Linger: -1})
 	if err != nil {
@@ -62,8 +70,15 @@ func benchRecorder(b *testing.B, backend string, batch int, bodies bool) {
 		return []byte(b.String())
 	}
 	calls := make([]qp.Exchange, b.N)
+	var states []qp.Session
 	now := time.Now()
 	for i := range calls {
+		if sessions {
+			s := qp.Session{ID: fmt.Sprint("bench-", i/10), ChatID: fmt.Sprint("chat-", i/10), ParentID: qp.NewID(), Model: "qwen3-max",
+				FirstUserMessage: "call", MessageCount: 2 * (i%10 + 1), ConversationKey: qp.NewID(), CreatedAt: now, LastAccessed: now.Add(time.Duration(i)),
+				ExpiresAt: now.Add(time.Hour)}
+			states = append(states, s)
+		}
 		calls[i] = qp.Exchange{
 			Request: qp.Request{RequestID: qp.NewID(), Timestamp: now, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max",
 				OpenAIRequest: body(i, 0), QwenRequest: body(i, 1)},
@@ -75,12 +90,23 @@ func benchRecorder(b *testing.B, backend string, batch int, bodies bool) {
 	cpu0 := processCPU()
 	start := time.Now()
 	for i := range calls {
+		if sessions {
+			calls[i].Request.SessionID = states[i].ID
+			r.SaveSession(states[i])
+		}
 		r.Record(calls[i])
 	}
 	if err := r.Close(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	elapsed := time.Since(start)
+	if sessions {
+		last := states[len(states)-1]
+		got, err := st.Session(context.Background(), last.ID)
+		if err != nil || got.MessageCount != last.MessageCount {
+			b.Fatalf("session %s: %+v, %v", last.ID, got, err)
+		}
+	}
 	if st := r.Stats(); st.Written != int64(b.N) {
 		b.Fatalf("%d of %d written (%d dropped)", st.Written, b.N, st.Dropped)
 	}
