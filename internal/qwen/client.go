@@ -108,8 +108,16 @@ func (c *Client) NewChatOf(ctx context.Context, model, chatType string) (chatID 
 		}
 		body := (&NewChatRequest{Models: []string{model}, ProjectID: "", Timestamp: c.now().UnixMilli(),
 			ChatType: chatType, ChatMode: creds.ChatMode()}).encode()
+		b, err := c.do(ctx, http.MethodPost, "/api/v2/chats/new", body, func(r *http.Request) { c.setHeaders(r, creds, refererNewChat) })
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if chatID, ok = decodeNewChat(b); ok {
+			return nil
+		}
 		var env envelope
-		if err := c.postJSON(ctx, creds, "/api/v2/chats/new", refererNewChat, body, &env); err != nil {
+		if err := decodeEnvelope(b, &env); err != nil {
 			return err
 		}
 		chatID = cmp.Or(env.Data.ID, env.Data.ChatID, env.ID, env.ChatID)
@@ -221,12 +229,9 @@ func (c *Client) transportError(ctx, parent context.Context, timedOut *atomic.Bo
 	return &Error{Kind: KindNetwork, Message: "cannot reach Qwen at " + c.cfg.BaseURL, Err: err}
 }
 
-// postJSON posts body and decodes a successful JSON answer into out.
-func (c *Client) postJSON(ctx context.Context, creds Credentials, path, page string, body []byte, out *envelope) error {
-	b, err := c.do(ctx, http.MethodPost, path, body, func(r *http.Request) { c.setHeaders(r, creds, page) })
-	if err != nil {
-		return err
-	}
+// decodeEnvelope decodes a successful JSON answer into out; a failure it
+// carries is the error.
+func decodeEnvelope(b []byte, out *envelope) error {
 	if err := json.Unmarshal(b, out); err != nil {
 		return &Error{Kind: KindBadResponse, Message: "unreadable answer: " + summarize(b), Err: err}
 	}

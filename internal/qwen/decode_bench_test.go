@@ -59,3 +59,31 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNewChatAnswer reads the recorded answer to chats/new: the fast
+// path every new conversation takes, beside the envelope it replaced.
+//
+//	go test -run '^$' -bench NewChatAnswer ./internal/qwen
+func BenchmarkNewChatAnswer(b *testing.B) {
+	answer, err := os.ReadFile("../../testdata/qwen/chats-new.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := decodeNewChat(answer); !ok {
+				b.Fatal("not read")
+			}
+		}
+	})
+	b.Run("envelope", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var env envelope
+			if err := decodeEnvelope(answer, &env); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package qwen
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -95,6 +96,42 @@ func decodeCreated(data []byte) (Created, bool) {
 		})
 	})
 	return c, ok && saw && p.end()
+}
+
+// decodeNewChat reads a successful answer to chats/new —
+// {"success":true,"request_id":…,"data":{"id":…}} — without encoding/json
+// and its reflection, on the path to every new conversation's first token.
+// It reports false for anything else (another key, a failure, a value of
+// another type), which the envelope decoder then reads.
+func decodeNewChat(b []byte) (chatID string, ok bool) {
+	p := scanner{b: b}
+	success := false
+	ok = p.object(func(key []byte, _ strKind) bool {
+		switch string(key) {
+		case "success":
+			p.ws()
+			success = bytes.HasPrefix(p.b[p.i:], []byte("true"))
+			if success {
+				p.i += len("true")
+			}
+			return success
+		case "request_id":
+			_, ok := p.str()
+			return ok
+		case "data":
+			// A repeated key fills the same fields, as encoding/json does.
+			return p.object(func(key []byte, _ strKind) bool {
+				if string(key) != "id" {
+					return false
+				}
+				var ok bool
+				chatID, ok = p.str()
+				return ok
+			})
+		}
+		return false
+	})
+	return chatID, ok && success && chatID != "" && p.end()
 }
 
 // responseID reads a response id: lastResponseID when it is the same, so

@@ -2,6 +2,7 @@ package qwen
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"os"
 	"reflect"
@@ -294,6 +295,51 @@ func FuzzShapeSequence(f *testing.F) {
 			if slow := slowDecode(t, data); !reflect.DeepEqual(ev, slow) {
 				t.Fatalf("%q: read %+v, encoding/json %+v", data, ev, slow)
 			}
+		}
+	})
+}
+
+// TestFastNewChat: the answers to chats/new that decodeNewChat reads
+// without encoding/json, and the ones it leaves to the envelope.
+func TestFastNewChat(t *testing.T) {
+	recorded, err := os.ReadFile("../../testdata/qwen/chats-new.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := decodeNewChat(recorded); !ok || id != "0bb333d4-3f20-434d-88c4-5768860e772d" {
+		t.Fatalf("recorded answer: %q %v", id, ok)
+	}
+	for _, data := range []string{
+		`{"success":false,"data":{"id":"c"}}`,
+		`{"success":true,"data":{"id":""}}`,
+		`{"success":true,"data":{"chat_id":"c"}}`,
+		`{"success":true,"data":{"id":"c"},"error":{"code":"Bad_Request"}}`,
+		`{"Success":true,"data":{"id":"c"}}`,
+		`{"success":true,"data":{"id":"c"}} x`,
+		`{"success":1,"data":{"id":"c"}}`,
+		`{"data":{"id":"c"}}`,
+	} {
+		if id, ok := decodeNewChat([]byte(data)); ok {
+			t.Errorf("fast path took %s as %q", data, id)
+		}
+	}
+}
+
+func FuzzFastNewChat(f *testing.F) {
+	f.Add(`{"success":true,"request_id":"b99efb17-837d-403c-a439-4d91cddd0101","data":{"id":"0bb333d4-3f20-434d-88c4-5768860e772d"}}`)
+	f.Add(`{"success":true,"data":{"id":"c\u00e9"},"data":{"id":"d"}}`)
+	f.Add(`{ "success" : true , "data" : { "id" : "c" } }`)
+	f.Fuzz(func(t *testing.T, data string) {
+		id, ok := decodeNewChat([]byte(data))
+		if !ok {
+			return
+		}
+		var env envelope
+		if err := decodeEnvelope([]byte(data), &env); err != nil || env.failure(0) != nil {
+			t.Fatalf("fast path accepted %q, the envelope did not (%v)", data, err)
+		}
+		if want := cmp.Or(env.Data.ID, env.Data.ChatID, env.ID, env.ChatID); id != want {
+			t.Fatalf("%q: fast %q, envelope %q", data, id, want)
 		}
 	})
 }
