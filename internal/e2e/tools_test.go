@@ -335,3 +335,99 @@ func TestToolCallTurnThreadsWhateverTheResentContent(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionToolResultNamesItsTool: a client under X-Session-Id may send
+// only the new messages; its tool result, without the assistant message
+// that made the call, reaches Qwen with the tool's name, read from the
+// session's latest answer with calls — whichever client API made it (a
+// chat completion and an Anthropic message here). Another API key's
+// session is not read.
+func TestSessionToolResultNamesItsTool(t *testing.T) {
+	e := start(t, nil)
+	cases := []struct{ path, first, result string }{
+		{"/v1/chat/completions",
+			`{"model":"qwen3-max","tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],` +
+				`"messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"}]}`,
+			// (A chat request needs a user message: this client resends
+			// the question, not the assistant's call.)
+			`{"model":"qwen3-max","messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"},{"role":"tool","tool_call_id":"%s","content":"sunny"}]}`},
+		{"/v1/messages",
+			`{"model":"claude-x","max_tokens":64,"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],` +
+				`"messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"}]}`,
+			`{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"%s","content":"sunny"}]}]}`},
+	}
+	for i, c := range cases {
+		session := map[string]string{"X-Session-Id": fmt.Sprint("weather-", i)}
+		resp := postJSON(t, e, c.path, c.first, session)
+		b, _ := io.ReadAll(resp.Body)
+		var answer struct {
+			Choices []struct {
+				Message struct {
+					ToolCalls []struct{ ID string } `json:"tool_calls"`
+				}
+			}
+			Content []struct{ Type, ID string }
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &answer) != nil {
+			t.Fatalf("%s: first answer %d %s", c.path, resp.StatusCode, b)
+		}
+		callID := ""
+		for _, ch := range answer.Choices {
+			for _, tc := range ch.Message.ToolCalls {
+				callID = tc.ID
+			}
+		}
+		for _, bl := range answer.Content {
+			if bl.Type == "tool_use" {
+				callID = bl.ID
+			}
+		}
+		if callID == "" {
+			t.Fatalf("%s: no call in %s", c.path, b)
+		}
+		resp = postJSON(t, e, c.path, fmt.Sprintf(c.result, callID), session)
+		if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: second answer %d %s", c.path, resp.StatusCode, b)
+		}
+		e.sync()
+		if sent := e.lastRow().QwenRequest.String; !strings.Contains(sent, "Result of get_weather ("+callID+")") {
+			t.Fatalf("%s: the result reached Qwen without its tool's name: %s", c.path, sent)
+		}
+	}
+}
+
+// TestSessionToolNamesStayWithTheirKey: a tool result sent under another
+// API key's X-Session-Id is not named from that session's record (the
+// caller gets a session of its own, and learns nothing of the other's).
+func TestSessionToolNamesStayWithTheirKey(t *testing.T) {
+	e := start(t, nil)
+	e.stop()
+	owner, other := addKey(t, e.cfg.DatabasePath), addKey(t, e.cfg.DatabasePath)
+	e.boot()
+	header := func(key string) map[string]string {
+		return map[string]string{"X-Session-Id": "shared-name", "Authorization": "Bearer " + key}
+	}
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","tools":[{"type":"function","function":{"name":"get_weather",`+
+		`"parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],"messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"}]}`, header(owner))
+	var answer struct {
+		Choices []struct {
+			Message struct {
+				ToolCalls []struct{ ID string } `json:"tool_calls"`
+			}
+		}
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &answer) != nil || len(answer.Choices) == 0 || len(answer.Choices[0].Message.ToolCalls) == 0 {
+		t.Fatalf("owner's call: %d %s", resp.StatusCode, b)
+	}
+	callID := answer.Choices[0].Message.ToolCalls[0].ID
+	resp = postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"what now"},`+
+		`{"role":"tool","tool_call_id":"`+callID+`","content":"sunny"}]}`, header(other))
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("other key's call: %d %s", resp.StatusCode, b)
+	}
+	e.sync()
+	if sent := e.lastRow().QwenRequest.String; strings.Contains(sent, "get_weather") || !strings.Contains(sent, "Result of tool call "+callID) {
+		t.Fatalf("another key's session named the result: %s", sent)
+	}
+}

@@ -62,55 +62,6 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	s.answer(s.newCall(w, r, body), t)
 }
 
-// namePreviousCalls names the tools of results whose calls are not in the
-// request: a function_call_output answering a call of the previous
-// response, which previous_response_id does not resend. Qwen's chat holds
-// those calls only as the model wrote them, without the proxy's call ids,
-// so the result is told with its tool's name, read from the previous
-// response's record. A record without bodies leaves the results unnamed.
-func (s *Server) namePreviousCalls(ctx context.Context, previousID string, msgs []qp.Message) {
-	called := map[string]bool{}
-	missing := false
-	for _, m := range msgs {
-		for _, tc := range m.ToolCalls {
-			called[tc.ID] = true
-		}
-		missing = missing || m.Role == "tool" && !called[m.ToolCallID]
-	}
-	if !missing {
-		return
-	}
-	requestID, _, ok := parseResponseID(previousID)
-	if !ok {
-		return
-	}
-	rec, err := s.recordedCall(ctx, requestID)
-	if err != nil || rec.Response == nil {
-		return
-	}
-	var previous struct {
-		Output []struct {
-			Type   string `json:"type"`
-			CallID string `json:"call_id"`
-			Name   string `json:"name"`
-		} `json:"output"`
-	}
-	if json.Unmarshal(rec.Response.OpenAIResponse, &previous) != nil {
-		return
-	}
-	names := map[string]string{}
-	for _, it := range previous.Output {
-		if it.Type == "function_call" {
-			names[it.CallID] = it.Name
-		}
-	}
-	for i := range msgs {
-		if m := &msgs[i]; m.Role == "tool" && !called[m.ToolCallID] {
-			m.ToolName = names[m.ToolCallID]
-		}
-	}
-}
-
 // previousSession is the session a previous_response_id continues: the one
 // its id names, or, for an id made before its session was known (a stream
 // opened early by a keep-alive), the one its recorded call names. "" when

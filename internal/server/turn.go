@@ -137,6 +137,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 		out.fail(classify(err))
 		return
 	}
+	if t.sessionID != "" {
+		s.nameSessionCalls(ctx, t.sessionID, t.messages)
+	}
 	turn, opened, err := s.beginTurn(ctx, c, t)
 	if err != nil {
 		c.ending()

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/auth"
+)
+
+// A tool result whose call is not in the request — a Responses
+// function_call_output under previous_response_id, or the tool message of a
+// client that, under X-Session-Id, sends only the new messages — is told
+// to Qwen with its tool's name, read from the record of the call that made
+// it. Qwen's chat holds those calls only as the model wrote them, without
+// the proxy's call ids. A record without bodies leaves such results
+// unnamed.
+
+// unnamedResults reports whether msgs hold a tool result with neither its
+// call in msgs nor a name, and the call ids msgs do carry.
+func unnamedResults(msgs []qp.Message) (called map[string]bool, missing bool) {
+	called = map[string]bool{}
+	for _, m := range msgs {
+		for _, tc := range m.ToolCalls {
+			called[tc.ID] = true
+		}
+		missing = missing || m.Role == "tool" && m.ToolName == "" && !called[m.ToolCallID]
+	}
+	return called, missing
+}
+
+// nameResults gives the unnamed results of msgs their tools' names from a
+// recorded answer (any client API's).
+func nameResults(msgs []qp.Message, called map[string]bool, answer []byte) {
+	names := toolCallNames(answer)
+	for i := range msgs {
+		if m := &msgs[i]; m.Role == "tool" && m.ToolName == "" && !called[m.ToolCallID] {
+			m.ToolName = names[m.ToolCallID]
+		}
+	}
+}
+
+// toolCallNames reads the tool calls' names by call id from a recorded
+// answer in the form of any client API: a chat completion's
+// choices[].message.tool_calls, a Responses object's function_call items,
+// an Anthropic message's tool_use blocks.
+func toolCallNames(answer []byte) map[string]string {
+	var a struct {
+		Choices []struct {
+			Message struct {
+				ToolCalls []struct {
+					ID       string `json:"id"`
+					Function struct {
+						Name string `json:"name"`
+					} `json:"function"`
+				} `json:"tool_calls"`
+			} `json:"message"`
+		} `json:"choices"`
+		Output []struct {
+			Type   string `json:"type"`
+			CallID string `json:"call_id"`
+			Name   string `json:"name"`
+		} `json:"output"`
+		Content []struct {
+			Type string `json:"type"`
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"content"`
+	}
+	names := map[string]string{}
+	if json.Unmarshal(answer, &a) != nil {
+		return names
+	}
+	for _, c := range a.Choices {
+		for _, tc := range c.Message.ToolCalls {
+			names[tc.ID] = tc.Function.Name
+		}
+	}
+	for _, it := range a.Output {
+		if it.Type == "function_call" {
+			names[it.CallID] = it.Name
+		}
+	}
+	for _, b := range a.Content {
+		if b.Type == "tool_use" {
+			names[b.ID] = b.Name
+		}
+	}
+	return names
+}
+
+// namePreviousCalls names the results of the calls of the Responses object
+// previousID, which previous_response_id does not resend.
+func (s *Server) namePreviousCalls(ctx context.Context, previousID string, msgs []qp.Message) {
+	called, missing := unnamedResults(msgs)
+	if !missing {
+		return
+	}
+	requestID, _, ok := parseResponseID(previousID)
+	if !ok {
+		return
+	}
+	rec, err := s.recordedCall(ctx, requestID)
+	if err != nil || rec.Response == nil {
+		return
+	}
+	nameResults(msgs, called, rec.Response.OpenAIResponse)
+}
+
+// nameSessionCalls names the results of the calls the session's latest
+// answer made (an X-Session-Id client may send only the new messages). A
+// session of another API key is not read: it is not this caller's.
+func (s *Server) nameSessionCalls(ctx context.Context, sessionID string, msgs []qp.Message) {
+	called, missing := unnamedResults(msgs)
+	if !missing {
+		return
+	}
+	if err := s.deps.Recorder.Sync(ctx); err != nil { // the answer before may still be queued
+		return
+	}
+	sess, err := s.deps.History.SessionRecord(ctx, sessionID)
+	if err != nil || sess.APIKeyID != auth.FromContext(ctx).KeyID {
+		return
+	}
+	page, err := s.deps.History.ListResponses(ctx, qp.CallFilter{SessionID: sessionID, FinishReason: qp.FinishToolCalls},
+		qp.ListOptions{Limit: 1, Bodies: true, NoTotal: true})
+	if err != nil || len(page.Items) == 0 {
+		return
+	}
+	nameResults(msgs, called, page.Items[0].OpenAIResponse)
+}
