@@ -340,8 +340,7 @@ func TestToolCallTurnThreadsWhateverTheResentContent(t *testing.T) {
 // only the new messages; its tool result, without the assistant message
 // that made the call, reaches Qwen with the tool's name, read from the
 // session's latest answer with calls — whichever client API made it (a
-// chat completion and an Anthropic message here). Another API key's
-// session is not read.
+// chat completion and an Anthropic message here).
 func TestSessionToolResultNamesItsTool(t *testing.T) {
 	e := start(t, nil)
 	cases := []struct{ path, first, result string }{
