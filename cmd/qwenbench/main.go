@@ -40,7 +40,7 @@ func main() {
 	flag.StringVar(&opt.qwenproxy, "qwenproxy", "", "qwenproxy binary (default: go build ./cmd/qwenproxy)")
 	flag.StringVar(&opt.out, "json", "bench-results.json", "file to write the results to (with --smoke: none unless given)")
 	flag.IntVar(&opt.answerWords, "answer-words", 200, "words (stream events) per simulated answer")
-	flag.Func("variant", "another qwenproxy target with more environment, NAME:ENV=VAL[,ENV=VAL] (repeatable; e.g. qwenproxy-sync:RECORDER_SYNC=true)",
+	flag.Func("variant", "another qwenproxy target with more environment, NAME:ENV=VAL[,ENV=VAL] (repeatable; e.g. qwenproxy-sync:RECORDER_SYNC=true; LOG_LEVEL must stay info or debug: the harness reads the \"listening\" log line)",
 		func(v string) error {
 			name, env, ok := strings.Cut(v, ":")
 			if !ok || name == "" || env == "" {

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
 )
 
 // anthropicError is Anthropic's error envelope.
@@ -150,7 +152,15 @@ func TestMessagesCORSAllowsAnthropicHeaders(t *testing.T) {
 // size there), equal to the count message_delta ends with. The stream used
 // to open before Qwen's first usage arrived and said 0.
 func TestMessagesStreamStartsWithTheInputTokens(t *testing.T) {
-	e := start(t, nil)
+	// At once, and with the created event alone for a while before the
+	// first piece (as a model that takes time to start).
+	for _, delay := range []time.Duration{0, 20 * time.Millisecond} {
+		e := startOnWith(t, "sqlite", qwensim.Options{EventDelay: delay}, nil)
+		streamStartsWithTheInputTokens(t, e)
+	}
+}
+
+func streamStartsWithTheInputTokens(t *testing.T, e *env) {
 	resp := postJSON(t, e, "/v1/messages", `{"model":"claude-x","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"count my words please"}]}`, nil)
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {

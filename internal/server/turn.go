@@ -297,18 +297,20 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	sent := false
 	// The output starts (a stream opens: headers and the API's opening
 	// events) once upstream has answered: at its first event after the
-	// created one, or at the created one when nothing follows it yet. The
-	// opening then knows the prompt's token count when Qwen sent it with
-	// the first piece (Anthropic's message_start carries it), and goes out
-	// with that piece in one write.
+	// created one, or at the created one when nothing follows it yet —
+	// except an output whose opening names the prompt's token count
+	// (Anthropic's message_start), which waits for the first piece: Qwen
+	// sends the count with it. (The keep-alive opens a stream whose first
+	// piece is slow.) The opening goes out with that piece in one write.
+	counter, counts := out.(promptCounter)
 	started := false
 	start := func() {
 		if started {
 			return
 		}
 		started = true
-		if p, ok := out.(promptCounter); ok {
-			p.promptTokens(ans.Usage().PromptTokens)
+		if counts {
+			counter.promptTokens(ans.Usage().PromptTokens)
 		}
 		out.start()
 	}
@@ -351,7 +353,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			return err
 		}
 		content, reasoning := ans.Add(ev)
-		if ev.Kind != qwen.EventCreated || stream.Buffered() == 0 {
+		if ev.Kind != qwen.EventCreated || stream.Buffered() == 0 && !counts {
 			start()
 		}
 		if (content != "" || reasoning != "") && rs.FirstTokenAt.IsZero() {
