@@ -17,9 +17,10 @@ type Message struct {
 	// ToolCallID names the call a tool message is the result of.
 	ToolCallID string
 	// ToolName is the called tool's name when the call is not among the
-	// messages before this result: a Responses function_call_output
-	// continued through previous_response_id, whose call the proxy reads
-	// from the earlier answer's record. "" otherwise.
+	// messages before this result (a Responses function_call_output under
+	// previous_response_id, a result sent under X-Session-Id without its
+	// call): the proxy reads it from the record of the answer that made the
+	// call. "" otherwise.
 	ToolName string
 	// IsError marks a tool result that reports a failure (Anthropic's
 	// is_error).

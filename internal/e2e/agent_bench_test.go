@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"qwenproxy/internal/benchcpu"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
 )
@@ -33,7 +34,7 @@ func BenchmarkAgentCall(b *testing.B) {
 			"parameters": map[string]any{"type": "object", "properties": map[string]any{"path": map[string]any{"type": "string"}}}}})
 	}
 	client := &http.Client{}
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for i := 0; b.Loop(); i++ {
 		m := append(msgs[:len(msgs):len(msgs)], map[string]any{"role": "user", "content": fmt.Sprint("new turn ", i)})
 		body, _ := json.Marshal(map[string]any{"model": "qwen3-max", "stream": true, "messages": m, "tools": tools})

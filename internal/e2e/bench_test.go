@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"qwenproxy/internal/benchcpu"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
 	"qwenproxy/internal/store/storetest"
@@ -27,23 +28,9 @@ func BenchmarkChatCall(b *testing.B) {
 func benchChatCall(b *testing.B, backend string) {
 	e := startOnWith(b, backend, qwensim.Options{AnswerWords: 200}, nil)
 	client := &http.Client{}
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for b.Loop() {
 		postOK(b, client, e.app.URL()+"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"benchmark"}]}`)
-	}
-}
-
-// reportCPU, deferred from its start, reports the process's CPU time per
-// call of the loop (cpu-µs/op): the proxy's and, in the same process, the
-// simulator's and the client's, which do the same in any two builds
-// compared. (ns/op is wall time, which the calls' waits fill.)
-func reportCPU(b *testing.B) (stop func()) {
-	before, ok := processCPU()
-	return func() {
-		after, _ := processCPU()
-		if ok && b.N > 0 {
-			b.ReportMetric(float64((after-before).Microseconds())/float64(b.N), "cpu-µs/op")
-		}
 	}
 }
 
@@ -54,7 +41,7 @@ func reportCPU(b *testing.B) (stop func()) {
 func BenchmarkChatCallStreamed(b *testing.B) {
 	e := startOnWith(b, "sqlite", qwensim.Options{AnswerWords: 200}, nil)
 	client := &http.Client{}
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	for b.Loop() {
 		postOK(b, client, e.app.URL()+"/v1/chat/completions", `{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"benchmark"}]}`)
 	}

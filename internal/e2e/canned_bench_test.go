@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"qwenproxy/internal/benchcpu"
 	"qwenproxy/internal/benchfloor"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
@@ -59,7 +60,7 @@ func benchProxyOnly(b *testing.B, short, floor bool) {
 		url = e.app.URL() + "/v1/chat/completions"
 	}
 	client := &http.Client{}
-	defer reportCPU(b)()
+	defer benchcpu.Report(b)()
 	var ttft time.Duration
 	for b.Loop() {
 		ttft += firstContent(b, client, url)

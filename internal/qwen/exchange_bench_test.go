@@ -9,9 +9,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"qwenproxy/internal/benchcpu"
 )
 
 // BenchmarkExchange is one conversation's upstream exchange — a new chat,
@@ -48,7 +49,7 @@ func BenchmarkExchange(b *testing.B) {
 	b.Run("client", func(b *testing.B) {
 		c := New(Config{BaseURL: srv.URL, Credentials: creds})
 		ctx := context.Background()
-		defer reportCPU(b)()
+		defer benchcpu.Report(b)()
 		for b.Loop() {
 			chatID, _, err := c.NewChat(ctx, "qwen3-max")
 			if err != nil {
@@ -94,7 +95,7 @@ func BenchmarkExchange(b *testing.B) {
 			}
 			return resp
 		}
-		defer reportCPU(b)()
+		defer benchcpu.Report(b)()
 		for b.Loop() {
 			resp := post("/api/v2/chats/new", newChat, chatBody)
 			io.ReadAll(resp.Body)
@@ -109,16 +110,4 @@ func BenchmarkExchange(b *testing.B) {
 			resp.Body.Close()
 		}
 	})
-}
-
-// reportCPU, deferred from its start, reports the process's CPU time per
-// op (the canned upstream's included, alike for both).
-func reportCPU(b *testing.B) func() {
-	cpu := func() time.Duration {
-		var ru syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
-	before := cpu()
-	return func() { b.ReportMetric(float64((cpu()-before).Microseconds())/float64(b.N), "cpu-µs/op") }
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/benchcpu"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -87,7 +87,7 @@ func benchRecorder(b *testing.B, backend string, batch int, bodies, sessions boo
 		}
 	}
 	// Timed to the last commit: Record only queues.
-	cpu0 := processCPU()
+	cpu0, _ := benchcpu.Process()
 	start := time.Now()
 	for i := range calls {
 		if sessions {
@@ -112,12 +112,6 @@ func benchRecorder(b *testing.B, backend string, batch int, bodies, sessions boo
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "calls/s")
 	// CPU per call is what a loaded machine distorts least.
-	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/call")
-}
-
-// processCPU is the process's user and system CPU time so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	cpu1, _ := benchcpu.Process()
+	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(b.N), "cpu-µs/call")
 }

@@ -16,27 +16,31 @@ import (
 // the proxy's call ids. A record without bodies leaves such results
 // unnamed.
 
-// unnamedResults reports whether msgs hold a tool result with neither its
-// call in msgs nor a name, and the call ids msgs do carry.
-func unnamedResults(msgs []qp.Message) (called map[string]bool, missing bool) {
-	called = map[string]bool{}
-	for _, m := range msgs {
+// unnamedResults returns the indexes of the tool results in msgs that have
+// neither a name nor their call before them.
+func unnamedResults(msgs []qp.Message) []int {
+	var called map[string]bool
+	var unnamed []int
+	for i, m := range msgs {
 		for _, tc := range m.ToolCalls {
+			if called == nil {
+				called = map[string]bool{}
+			}
 			called[tc.ID] = true
 		}
-		missing = missing || m.Role == "tool" && m.ToolName == "" && !called[m.ToolCallID]
+		if m.Role == "tool" && m.ToolName == "" && !called[m.ToolCallID] {
+			unnamed = append(unnamed, i)
+		}
 	}
-	return called, missing
+	return unnamed
 }
 
-// nameResults gives the unnamed results of msgs their tools' names from a
+// nameResults gives the results msgs[unnamed] their tools' names from a
 // recorded answer (any client API's).
-func nameResults(msgs []qp.Message, called map[string]bool, answer []byte) {
+func nameResults(msgs []qp.Message, unnamed []int, answer []byte) {
 	names := toolCallNames(answer)
-	for i := range msgs {
-		if m := &msgs[i]; m.Role == "tool" && m.ToolName == "" && !called[m.ToolCallID] {
-			m.ToolName = names[m.ToolCallID]
-		}
+	for _, i := range unnamed {
+		msgs[i].ToolName = names[msgs[i].ToolCallID]
 	}
 }
 
@@ -92,8 +96,8 @@ func toolCallNames(answer []byte) map[string]string {
 // namePreviousCalls names the results of the calls of the Responses object
 // previousID, which previous_response_id does not resend.
 func (s *Server) namePreviousCalls(ctx context.Context, previousID string, msgs []qp.Message) {
-	called, missing := unnamedResults(msgs)
-	if !missing {
+	unnamed := unnamedResults(msgs)
+	if len(unnamed) == 0 {
 		return
 	}
 	requestID, _, ok := parseResponseID(previousID)
@@ -104,15 +108,15 @@ func (s *Server) namePreviousCalls(ctx context.Context, previousID string, msgs 
 	if err != nil || rec.Response == nil {
 		return
 	}
-	nameResults(msgs, called, rec.Response.OpenAIResponse)
+	nameResults(msgs, unnamed, rec.Response.OpenAIResponse)
 }
 
 // nameSessionCalls names the results of the calls the session's latest
 // answer made (an X-Session-Id client may send only the new messages). A
 // session of another API key is not read: it is not this caller's.
 func (s *Server) nameSessionCalls(ctx context.Context, sessionID string, msgs []qp.Message) {
-	called, missing := unnamedResults(msgs)
-	if !missing {
+	unnamed := unnamedResults(msgs)
+	if len(unnamed) == 0 {
 		return
 	}
 	if err := s.deps.Recorder.Sync(ctx); err != nil { // the answer before may still be queued
@@ -127,5 +131,5 @@ func (s *Server) nameSessionCalls(ctx context.Context, sessionID string, msgs []
 	if err != nil || len(page.Items) == 0 {
 		return
 	}
-	nameResults(msgs, called, page.Items[0].OpenAIResponse)
+	nameResults(msgs, unnamed, page.Items[0].OpenAIResponse)
 }

@@ -1,15 +1,15 @@
 //go:build unix
 
-package e2e
+package benchcpu
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is the CPU time the process has used so far (user and
-// system), and whether it could be read.
-func processCPU() (time.Duration, bool) {
+// Process is the CPU time the process has used so far (user and system),
+// and whether it could be read.
+func Process() (time.Duration, bool) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0, false
