@@ -37,34 +37,25 @@ func (t *thinkingModels) learn(models []Model, now time.Time) {
 
 // ThinkingRequired reports whether model requires thinking_enabled:true, by
 // its model-list entry. The list is fetched when the client has none newer
-// than an hour; when it cannot be had, the answer is false (the request is
-// sent as the caller built it).
+// than an hour, once for every caller, in the background: a caller with no
+// list yet waits for it within ctx, one with an older list answers from it
+// at once (a hanging model list held every completion until the upstream
+// timeout). When the list cannot be had, the answer is false (the request
+// is sent as the caller built it).
 func (c *Client) ThinkingRequired(ctx context.Context, model string) bool {
 	t := &c.thinking
 	now := c.now()
 	t.mu.Lock()
-	stale := t.required == nil || now.Sub(t.fetchedAt) > thinkingListTTL
-	waiting := !t.failedAt.IsZero() && now.Sub(t.failedAt) < thinkingRetryWait
-	inFlight := t.fetching
-	fetch := stale && !waiting && inFlight == nil
-	if fetch {
+	held := t.required != nil
+	stale := !held || now.Sub(t.fetchedAt) > thinkingListTTL
+	resting := !t.failedAt.IsZero() && now.Sub(t.failedAt) < thinkingRetryWait
+	if stale && !resting && t.fetching == nil {
 		t.fetching = make(chan struct{})
-		inFlight = t.fetching
+		go c.fetchThinking(t.fetching)
 	}
+	inFlight := t.fetching
 	t.mu.Unlock()
-	switch {
-	case fetch:
-		// One fetch for every caller that needs it (a burst of first calls
-		// must not become a burst of model-list calls).
-		_, err := c.Models(ctx)
-		t.mu.Lock()
-		if err != nil {
-			t.failedAt = now
-		}
-		t.fetching = nil
-		t.mu.Unlock()
-		close(inFlight)
-	case stale && inFlight != nil:
+	if !held && inFlight != nil {
 		select {
 		case <-inFlight:
 		case <-ctx.Done():
@@ -73,4 +64,19 @@ func (c *Client) ThinkingRequired(ctx context.Context, model string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.required[model]
+}
+
+// fetchThinking fetches the model list (which learns from it) apart from
+// any call: a caller leaving must not end it, and no call's attempts hold
+// its failures; the client's timeout bounds it. done is closed at its end.
+func (c *Client) fetchThinking(done chan struct{}) {
+	t := &c.thinking
+	_, err := c.Models(context.Background())
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err != nil {
+		t.failedAt = c.now()
+	}
+	t.fetching = nil
+	close(done)
 }

@@ -12,9 +12,15 @@ import (
 	"qwenproxy/internal/qwen"
 )
 
-// modelCache holds the upstream model list for a TTL. On an upstream failure
-// a stale list is served rather than an error (with no list, the error), and
-// the list is asked for again only after modelRetryAfter.
+// modelCache holds the upstream model list for a TTL. Once a list is held,
+// no call waits for the next one: an expired list is served while one fetch
+// in the background renews it (every chat call reads the list for its
+// model's capabilities, and a refresh on the call's path held every call
+// for as long as Qwen took to answer it, up to the upstream timeout, when
+// Qwen's model list hung). With no list yet, callers wait for one fetch
+// (theirs or the one in flight), within their context. On an upstream
+// failure a held list is served rather than an error (with none, the
+// error), and the list is asked for again only after modelRetryAfter.
 type modelCache struct {
 	upstream Upstream
 	ttl      time.Duration
@@ -22,12 +28,12 @@ type modelCache struct {
 	list     []openai.Model
 	caps     map[string]qwen.Capabilities // each active model's, by id
 	fetched  time.Time
-	// failed is when the last fetch failed, with its error: each chat call
-	// reads the list (for the model's capabilities), and without this
-	// every one of them waited for its own failing fetch and its retries,
-	// one after another.
+	// failed is when the last fetch failed, with its error: without it
+	// every call asked again for a list Qwen does not give.
 	failed    time.Time
 	failedErr error
+	// fetching is closed when the fetch in flight ends; nil when none is.
+	fetching chan struct{}
 }
 
 // modelRetryAfter is how long a failed model-list fetch is answered from
@@ -52,37 +58,70 @@ func (m *modelCache) capabilities(ctx context.Context) (map[string]qwen.Capabili
 	return caps, err
 }
 
+// load returns the list (and each model's capabilities): the one held,
+// renewed in the background once expired; with none held, the outcome of a
+// fetch, or ctx's error if ctx ends first.
 func (m *modelCache) load(ctx context.Context) ([]openai.Model, map[string]qwen.Capabilities, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.list != nil && time.Since(m.fetched) < m.ttl {
-		return m.list, m.caps, nil
+	now := time.Now()
+	resting := m.failedErr != nil && now.Sub(m.failed) < min(modelRetryAfter, m.ttl)
+	due := now.Sub(m.fetched) >= m.ttl && !resting
+	if m.list != nil {
+		if due && m.fetching == nil {
+			m.startFetch()
+		}
+		list, caps := m.list, m.caps
+		m.mu.Unlock()
+		return list, caps, nil
 	}
-	if m.failedErr != nil && time.Since(m.failed) < min(modelRetryAfter, m.ttl) {
-		if m.list != nil {
-			return m.list, m.caps, nil
-		}
-		return nil, nil, m.failedErr
-	}
-	models, err := m.upstream.Models(ctx)
-	if err != nil {
-		if ctx.Err() == nil { // the caller leaving is not the list's failure
-			m.failed, m.failedErr = time.Now(), err
-		}
-		if m.list != nil {
-			return m.list, m.caps, nil
-		}
+	if resting {
+		err := m.failedErr
+		m.mu.Unlock()
 		return nil, nil, err
 	}
-	m.failedErr = nil
-	m.caps = map[string]qwen.Capabilities{}
-	for i := range models {
-		if models[i].Info.IsActive {
-			m.caps[models[i].ID] = models[i].Capabilities()
-		}
+	if m.fetching == nil {
+		m.startFetch()
 	}
-	m.list, m.fetched = toOpenAIModels(models, time.Now()), time.Now()
+	done := m.fetching
+	m.mu.Unlock()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.list == nil {
+		return nil, nil, m.failedErr
+	}
 	return m.list, m.caps, nil
+}
+
+// startFetch asks Qwen for the list in a goroutine of its own, apart from
+// any call (whose leaving must not end it, and whose record must not hold
+// its failures); the upstream client's timeout bounds it. m.mu is held.
+func (m *modelCache) startFetch() {
+	done := make(chan struct{})
+	m.fetching = done
+	go func() {
+		models, err := m.upstream.Models(context.Background())
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		defer close(done)
+		m.fetching = nil
+		if err != nil {
+			m.failed, m.failedErr = time.Now(), err
+			return
+		}
+		m.failedErr = nil
+		m.caps = map[string]qwen.Capabilities{}
+		for i := range models {
+			if models[i].Info.IsActive {
+				m.caps[models[i].ID] = models[i].Capabilities()
+			}
+		}
+		m.list, m.fetched = toOpenAIModels(models, time.Now()), time.Now()
+	}()
 }
 
 func toOpenAIModels(models []qwen.Model, now time.Time) []openai.Model {

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,18 +13,65 @@ import (
 // listUpstream answers the model list from a script, counting the asks.
 type listUpstream struct {
 	Upstream
+	mu    sync.Mutex
 	asked int
 	fail  bool
+	model string        // the listed model's id (default qwen3-max)
+	hold  chan struct{} // when set, an ask waits for it to close (Qwen hangs)
+	held  chan struct{} // when set, told (closed) once an ask is waiting on hold
 }
 
 func (u *listUpstream) Models(context.Context) ([]qwen.Model, error) {
+	u.mu.Lock()
 	u.asked++
-	if u.fail {
+	hold, held, fail, id := u.hold, u.held, u.fail, u.model
+	u.mu.Unlock()
+	if hold != nil {
+		if held != nil {
+			close(held)
+		}
+		<-hold
+	}
+	if fail {
 		return nil, &qwen.Error{Kind: qwen.KindServer, Message: "model list unavailable"}
 	}
-	m := qwen.Model{ID: "qwen3-max"}
+	if id == "" {
+		id = "qwen3-max"
+	}
+	m := qwen.Model{ID: id}
 	m.Info.IsActive = true
 	return []qwen.Model{m}, nil
+}
+
+func (u *listUpstream) set(f func(u *listUpstream)) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	f(u)
+}
+
+func (u *listUpstream) asks() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.asked
+}
+
+// expire makes m's list (or its last failure) old enough to be asked for
+// again.
+func (m *modelCache) expire() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fetched = m.fetched.Add(-2 * m.ttl)
+	m.failed = m.failed.Add(-modelRetryAfter)
+}
+
+// settle waits for the fetch in flight, if any.
+func (m *modelCache) settle() {
+	m.mu.Lock()
+	done := m.fetching
+	m.mu.Unlock()
+	if done != nil {
+		<-done
+	}
 }
 
 // A model list Qwen fails to give is not asked for again by every call
@@ -36,14 +85,14 @@ func TestModelListFailureIsNotRefetchedByEveryCall(t *testing.T) {
 			t.Fatal("a failed model list gave no error")
 		}
 	}
-	if up.asked != 1 {
-		t.Fatalf("three calls asked for a failing model list %d times, want 1", up.asked)
+	if n := up.asks(); n != 1 {
+		t.Fatalf("three calls asked for a failing model list %d times, want 1", n)
 	}
-	m.failed = m.failed.Add(-modelRetryAfter) // the retry is due
-	up.fail = false
+	m.expire() // the retry is due
+	up.set(func(u *listUpstream) { u.fail = false })
 	caps, err := m.capabilities(context.Background())
-	if err != nil || up.asked != 2 {
-		t.Fatalf("after modelRetryAfter: %v, asked %d times, want a new fetch", err, up.asked)
+	if err != nil || up.asks() != 2 {
+		t.Fatalf("after modelRetryAfter: %v, asked %d times, want a new fetch", err, up.asks())
 	}
 	if _, ok := caps["qwen3-max"]; !ok {
 		t.Fatalf("capabilities %v lack the fetched model", caps)
@@ -58,15 +107,67 @@ func TestStaleModelListServedWhileQwenFails(t *testing.T) {
 	if _, err := m.get(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	m.mu.Lock()
 	m.fetched = m.fetched.Add(-time.Hour) // expired
-	up.fail = true
+	m.mu.Unlock()
+	up.set(func(u *listUpstream) { u.fail = true })
 	for range 3 {
 		list, err := m.get(context.Background())
 		if err != nil || len(list) == 0 {
 			t.Fatalf("stale list not served: %v, %v", list, err)
 		}
+		m.settle()
 	}
-	if up.asked != 2 {
-		t.Fatalf("asked %d times, want 2 (the first fetch and one failed refresh)", up.asked)
+	if n := up.asks(); n != 2 {
+		t.Fatalf("asked %d times, want 2 (the first fetch and one failed refresh)", n)
+	}
+}
+
+// Once a list is held, no call waits for the model list: an expired one is
+// served at once while a single fetch renews it, even when Qwen's model
+// list hangs (a refresh on the call's path held every chat call, behind
+// the cache's lock, until the upstream timeout).
+func TestExpiredModelListIsRenewedWithoutHoldingCalls(t *testing.T) {
+	up := &listUpstream{}
+	m := newModelCache(up, time.Minute)
+	if _, err := m.get(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	hold, held := make(chan struct{}), make(chan struct{})
+	up.set(func(u *listUpstream) { u.hold, u.held, u.model = hold, held, "qwen3.6-plus" })
+	m.expire()
+	for range 5 { // Qwen is not answering: each returns with the list held
+		caps, err := m.capabilities(context.Background())
+		if _, ok := caps["qwen3-max"]; err != nil || !ok {
+			t.Fatalf("expired list not served while renewed: %v, %v", caps, err)
+		}
+	}
+	<-held
+	if n := up.asks(); n != 2 {
+		t.Fatalf("five calls on an expired list asked %d times in all, want 2 (one renewal)", n)
+	}
+	close(hold)
+	m.settle()
+	caps, err := m.capabilities(context.Background())
+	if _, ok := caps["qwen3.6-plus"]; err != nil || !ok {
+		t.Fatalf("the renewed list is not served: %v, %v", caps, err)
+	}
+}
+
+// With no list yet, a caller waits for the fetch only as long as its own
+// context lasts; the fetch goes on for the callers after it.
+func TestFirstModelListWaitIsBoundedByTheCaller(t *testing.T) {
+	hold := make(chan struct{})
+	up := &listUpstream{hold: hold}
+	m := newModelCache(up, time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.get(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a caller that left got %v, want context.Canceled", err)
+	}
+	close(hold)
+	list, err := m.get(context.Background())
+	if err != nil || len(list) != 1 || up.asks() != 1 {
+		t.Fatalf("after the fetch: %v, %v, asked %d times, want the list from one fetch", list, err, up.asks())
 	}
 }
