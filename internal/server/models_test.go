@@ -107,9 +107,7 @@ func TestStaleModelListServedWhileQwenFails(t *testing.T) {
 	if _, err := m.get(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	m.mu.Lock()
-	m.fetched = m.fetched.Add(-time.Hour) // expired
-	m.mu.Unlock()
+	m.expire()
 	up.set(func(u *listUpstream) { u.fail = true })
 	for range 3 {
 		list, err := m.get(context.Background())
