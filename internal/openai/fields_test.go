@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -41,4 +42,60 @@ func TestCheckFieldsOrderAndBounds(t *testing.T) {
 	if got, _ := CheckFields([]byte(b.String()), ChatFields); len(got) != maxIgnored || len(got[99%maxIgnored]) > 64 {
 		t.Fatalf("%d ignored names recorded", len(got))
 	}
+}
+
+// TestCheckFieldsLeavesMalformedJSONToDecode: a value CheckFields does not
+// check (messages, tools, unknown fields) is validated by Decode, yet a body
+// malformed before its first bad field is still reported as malformed JSON,
+// and one whose bad field comes first still as that field.
+func TestCheckFieldsLeavesMalformedJSONToDecode(t *testing.T) {
+	for _, c := range []struct {
+		body, param string // param "": no field error (Decode reports what is wrong)
+	}{
+		{`{"messages":[1,,2],"temperature":"hot"}`, ""},
+		{`{"temperature":"hot","messages":[1,,2]}`, "temperature"},
+		{`{"messages":[1,,2],"model":"x"}`, ""},
+		{`{"vendor":{"a":},"stream":"yes"}`, ""},
+		{`{"vendor":{"a":1},"stream":"yes"}`, "stream"},
+		{`{"stream":tru,"model":1}`, ""},
+		{`{"model":"a\u0062c","stream":true,"service_tier":"fast"}`, ""},
+		{`{"model":123}`, "model"},
+		{`{"service_tier":"slow"}`, "service_tier"},
+		{`{"prompt_cache_retention":"24h","user":"\u00e9"}`, ""},
+	} {
+		_, err := CheckFields([]byte(c.body), ChatFields)
+		got := ""
+		if err != nil {
+			got = err.Param
+		}
+		if got != c.param {
+			t.Errorf("%s: field error on %q, want %q (%v)", c.body, got, c.param, err)
+		}
+	}
+}
+
+// FuzzCheckFields holds CheckFields to its contract, field by field: the
+// error is the first bad field's (each field judged alone, in a body of its
+// own) unless a value before it, or its own, is not valid JSON — then there
+// is none and Decode reports the body.
+func FuzzCheckFields(f *testing.F) {
+	for _, seed := range []string{`{"messages":[1,,2],"temperature":"hot"}`, `{"temperature":"hot","messages":[1,,2]}`,
+		`{"model":"x","stream":true,"n":2}`, `{"stop":["a","b"],"seed":1.5}`, `{"x":{"a":[}]},"logprobs":true}`, `{"model":"\u00e9"}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var want *Error
+		eachField(body, func(name string, v json.RawMessage) bool {
+			if !json.Valid(v) {
+				return false
+			}
+			one, _ := json.Marshal(name)
+			_, want = CheckFields([]byte(`{`+string(one)+`:`+string(v)+`}`), ChatFields)
+			return want == nil
+		})
+		_, got := CheckFields(body, ChatFields)
+		if (got == nil) != (want == nil) || got != nil && got.Message != want.Message {
+			t.Fatalf("%q: CheckFields says %v, its fields alone %v", body, got, want)
+		}
+	})
 }
