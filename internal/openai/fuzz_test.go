@@ -1,6 +1,10 @@
 package openai
 
-import "testing"
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
 
 // FuzzChatRequest decodes and validates arbitrary bodies: a request is
 // accepted or refused with a 400 naming what is wrong, never a panic.
@@ -32,6 +36,31 @@ func FuzzChatRequest(f *testing.F) {
 		}
 		if err := req.MapLegacyFunctions(); err != nil && err.Status != 400 {
 			t.Fatalf("functions error %+v", err)
+		}
+	})
+}
+
+// FuzzDecodeChat holds decodeChat to json.Unmarshal: whatever it decodes,
+// json.Unmarshal decodes alike, into the same request.
+func FuzzDecodeChat(f *testing.F) {
+	for _, seed := range []string{`{"model":"qwen3-max","messages":[{"role":"user","content":"hi\n\u00e9"}],"stream":true}`,
+		`{"messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":[{"type":"text","text":"x"}]}]}`,
+		`{"Model":"x","messages":[]}`, `{"messages":[{"role":"user","content":"a","role":"system"}]}`, `{"messages":null,"stop":["a"],"x":{"y":[1,2]}}`,
+		`{"messages":[null]}`, `{"messages":[{"content":"\ud800"}],"stream_options":{"include_usage":true},"stream_options":{}}`,
+		`{"messages":[{"content":"a\"b\\"}],"parallel_tool_calls":false,"enable_thinking":null}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast ChatRequest
+		if !decodeChat(body, &fast) {
+			return
+		}
+		var full ChatRequest
+		if err := json.Unmarshal(body, &full); err != nil {
+			t.Fatalf("%q: decodeChat read it, json.Unmarshal says %v", body, err)
+		}
+		if !reflect.DeepEqual(fast, full) {
+			t.Fatalf("%q:\ndecodeChat   %+v\njson.Unmarshal %+v", body, fast, full)
 		}
 	})
 }

@@ -89,6 +89,9 @@ func Decode(body []byte, dst any) *Error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return InvalidRequest("", "invalid_json", "the request body is empty; send a JSON object")
 	}
+	if req, ok := dst.(*ChatRequest); ok && decodeChat(body, req) {
+		return nil
+	}
 	err := json.Unmarshal(body, dst)
 	if err == nil {
 		return nil
