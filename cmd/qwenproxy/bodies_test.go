@@ -30,7 +30,8 @@ type callJSON struct {
 
 // Bodies stored as parts and skeletons come back through the history API,
 // its export and the CLI's export exactly as a body stored whole did: the
-// stored JSON, as encoding/json writes a json.RawMessage (compacted).
+// stored JSON, compacted, its "<", ">" and "&" as sent (encoding/json's
+// HTML escaping turned them into \u003c, \u003e and \u0026).
 func TestBodiesReadBackThroughAPIAndCLI(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "b.db")
 	a := startMock(t, db)
@@ -39,7 +40,7 @@ func TestBodiesReadBackThroughAPIAndCLI(t *testing.T) {
 	var calls []qp.Exchange
 	history := ""
 	for turn := range 6 {
-		history += fmt.Sprintf(`,{"role":"user","content":"turn %d: %s"}`, turn, strings.Repeat("please fix the tests ", 10+turn))
+		history += fmt.Sprintf(`,{"role":"user","content":"turn %d: %s if a < b && b > c"}`, turn, strings.Repeat("please fix the tests ", 10+turn))
 		body := "{\n  \"model\": \"qwen3-max\",\n  \"messages\": [{\"role\": \"system\", \"content\": \"" + system + "\"}" + history +
 			"],\n  \"tools\": " + tools + "\n}"
 		answer := fmt.Sprintf(`{"role":"assistant","content":"done %d %s"}`, turn, strings.Repeat("ok ", 60))

@@ -2,18 +2,18 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	qp "qwenproxy"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/historyapi"
+	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/sqlstore"
 )
@@ -113,7 +113,7 @@ func (c *cli) printJSON(v any) error { return writeJSON(c.stdout, v) }
 
 // writeJSON writes v as indented JSON, for scripts.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	enc := httpjson.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/historyapi"
+	"qwenproxy/internal/httpjson"
 )
 
 func statsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -105,7 +105,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		defer cw.Flush()
 		write = func(r *qp.RequestRecord) error { return cw.Write(historyapi.ExportCSVRow(r)) }
 	} else {
-		enc := json.NewEncoder(out)
+		enc := httpjson.NewEncoder(out)
 		write = func(r *qp.RequestRecord) error { return enc.Encode(historyapi.ExportJSON(r)) }
 	}
 	n := 0

@@ -2,11 +2,11 @@ package historyapi
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"net/http"
 	"strconv"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
 )
 
@@ -78,7 +78,7 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		w.Header().Set("Content-Type", "application/x-ndjson")
-		enc := json.NewEncoder(w)
+		enc := httpjson.NewEncoder(w)
 		write = func(rec *qp.RequestRecord) error { return enc.Encode(ExportJSON(rec)) }
 	}
 	err := a.d.History.Export(r.Context(), f, bodies, func(rec *qp.RequestRecord) error {

@@ -3,7 +3,9 @@
 package httpjson
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -21,13 +23,31 @@ func Error(w http.ResponseWriter, e *openai.Error) []byte {
 
 // JSON sends v as JSON with status and returns the body sent.
 func JSON(w http.ResponseWriter, status int, v any) []byte {
-	b, err := json.Marshal(v)
+	b, err := Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":{"message":"could not encode the response","type":"server_error","param":null,"code":"internal_error"}}`)
 	}
 	Body(w, status, b)
 	return b
+}
+
+// Marshal is json.Marshal without HTML escaping: a recorded body read back
+// (json.RawMessage) keeps its "<", ">" and "&" as sent rather than coming
+// back as \u003c, \u003e and \u0026, and model text reads as OpenAI's does.
+func Marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := NewEncoder(&b).Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// NewEncoder is json.NewEncoder without HTML escaping (see Marshal).
+func NewEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
 }
 
 // Body sends b, already JSON, with status.
