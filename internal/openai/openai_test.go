@@ -78,3 +78,25 @@ func TestWantsThinking(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeNamesFieldsOfEmbeddedRequests: a request type wrapping another
+// (the server's Anthropic request) names a bad field by its JSON name, not
+// by the Go path encoding/json gives ("Request.temperature").
+func TestDecodeNamesFieldsOfEmbeddedRequests(t *testing.T) {
+	type Request struct {
+		Temperature float64 `json:"temperature"`
+		Metadata    struct {
+			UserID string `json:"user_id"`
+		} `json:"metadata"`
+	}
+	var req struct {
+		Request
+		local bool
+	}
+	for body, param := range map[string]string{`{"temperature":"hot"}`: "temperature", `{"metadata":{"user_id":1}}`: "metadata.user_id"} {
+		err := Decode([]byte(body), &req)
+		if err == nil || err.Param != param || strings.Contains(err.Message, "Request") {
+			t.Errorf("%s: %+v, want param %s", body, err, param)
+		}
+	}
+}

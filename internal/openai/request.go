@@ -98,7 +98,7 @@ func Decode(body []byte, dst any) *Error {
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		param := typeErr.Field
+		param := jsonPath(typeErr.Field)
 		if param == "" {
 			return InvalidRequest("", "invalid_json", "the request body must be a JSON object")
 		}
@@ -109,6 +109,20 @@ func Decode(body []byte, dst any) *Error {
 		return InvalidRequest("", "invalid_json", "malformed JSON at byte %d: %v", syntaxErr.Offset, err)
 	}
 	return InvalidRequest("", "invalid_json", "malformed JSON: %v", err)
+}
+
+// jsonPath drops from an UnmarshalTypeError's Field the Go names of
+// embedded structs, which encoding/json puts in the path
+// ("Request.metadata.user_id"): the request fields' JSON names are all
+// lower case.
+func jsonPath(field string) string {
+	for {
+		head, rest, ok := strings.Cut(field, ".")
+		if !ok || head == "" || head[0] < 'A' || head[0] > 'Z' {
+			return field
+		}
+		field = rest
+	}
 }
 
 func jsonTypeName(kind string) string {

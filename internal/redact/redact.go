@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"regexp"
 	"unicode/utf8"
+
+	"qwenproxy/internal/jsonedit"
 )
 
 // Placeholder replaces a secret's value.
@@ -167,49 +169,23 @@ func mayNameSecret(name []byte) bool {
 }
 
 // JSON returns body with the value of every object field whose name looks
-// like a secret replaced by Placeholder, at any depth. A body that is not
-// JSON is returned as is.
+// like a secret replaced by Placeholder, at any depth (an object's value is
+// searched instead), every other byte as it was. A body that is not JSON is
+// returned as is.
 func JSON(body []byte) []byte {
 	if !mentionsSecretWord(body) || !hasSecretName(body) {
 		return body
 	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if dec.Decode(&v) != nil {
-		return body
-	}
-	if !walk(v) {
-		return body
-	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(v) != nil {
-		return body
-	}
-	return bytes.TrimSuffix(out.Bytes(), []byte("\n"))
+	out, _ := secrets.Rewrite(body)
+	return out
 }
 
-// walk redacts in place and reports whether anything changed.
-func walk(v any) bool {
-	changed := false
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			if SecretName(k) {
-				if _, isObj := val.(map[string]any); !isObj {
-					x[k] = Placeholder
-					changed = true
-					continue
-				}
-			}
-			changed = walk(val) || changed
-		}
-	case []any:
-		for _, val := range x {
-			changed = walk(val) || changed
-		}
+// placeholderJSON is Placeholder as a JSON value.
+var placeholderJSON = []byte(`"` + Placeholder + `"`)
+
+var secrets = jsonedit.Editor{Member: func(_ jsonedit.Object, name string, v []byte) ([]byte, bool) {
+	if v[0] == '{' || !SecretName(name) {
+		return nil, false
 	}
-	return changed
-}
+	return placeholderJSON, true
+}}

@@ -138,3 +138,14 @@ func TestTheKeyScreenFindsEveryKey(t *testing.T) {
 		t.Error("a body without secret names was decoded and encoded again")
 	}
 }
+
+// A redacted body keeps every byte but the secrets' values: its keys'
+// order, its spacing, its "<" and "&" (it was decoded into a tree and
+// encoded again: keys sorted, spaces dropped).
+func TestRedactionChangesOnlyTheSecrets(t *testing.T) {
+	in := "{\"model\": \"m\",\n \"metadata\": {\"session_token\": \"abc\", \"note\": \"a <b> & c\"}, \"api_key\": 12}"
+	want := "{\"model\": \"m\",\n \"metadata\": {\"session_token\": \"[REDACTED]\", \"note\": \"a <b> & c\"}, \"api_key\": \"[REDACTED]\"}"
+	if out := string(JSON([]byte(in))); out != want {
+		t.Fatalf("got  %s\nwant %s", out, want)
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/imagefetch"
+	"qwenproxy/internal/jsonedit"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/translate"
@@ -173,45 +174,38 @@ func (s *Server) imageRefs(body []byte) []byte {
 	if s.cfg.Capabilities.RecordImageBytes || !bytes.Contains(body, []byte(`"data:`)) && !bytes.Contains(body, []byte(`"base64"`)) {
 		return body
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil {
-		return body
-	}
-	v = stripImages(v)
-	out, err := json.Marshal(v)
-	if err != nil {
-		return body
-	}
+	out, _ := imageBytes.Rewrite(body)
 	return out
 }
 
-func stripImages(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		base64Source := x["type"] == "base64"
-		for k, e := range x {
-			if s, ok := e.(string); ok && base64Source && k == "data" {
-				mt, _ := x["media_type"].(string)
-				x[k] = imageRef(mt, s)
-				continue
-			}
-			x[k] = stripImages(e)
+// imageBytes finds the images of imageRefs, every other byte left as sent.
+var imageBytes = jsonedit.Editor{
+	Member: func(obj jsonedit.Object, name string, v []byte) ([]byte, bool) {
+		if name != "data" {
+			return nil, false
 		}
-		return x
-	case []any:
-		for i := range x {
-			x[i] = stripImages(x[i])
+		data, isString := jsonedit.StringValue(v)
+		if kind, _ := obj.String("type"); !isString || kind != "base64" {
+			return nil, false
 		}
-		return x
-	case string:
-		if meta, payload, ok := strings.Cut(strings.TrimPrefix(x, "data:"), ","); ok && strings.HasPrefix(x, "data:") {
-			mt, _, _ := strings.Cut(meta, ";")
-			return imageRef(mt, payload)
+		mediaType, _ := obj.String("media_type")
+		return quoted(imageRef(mediaType, data)), true
+	},
+	String: func(v []byte) ([]byte, bool) {
+		url, _ := jsonedit.StringValue(v)
+		meta, payload, ok := strings.Cut(strings.TrimPrefix(url, "data:"), ",")
+		if !ok || !strings.HasPrefix(url, "data:") {
+			return nil, false
 		}
-	}
-	return v
+		mediaType, _, _ := strings.Cut(meta, ";")
+		return quoted(imageRef(mediaType, payload)), true
+	},
+}
+
+// quoted is s as a JSON string.
+func quoted(s string) []byte {
+	b, _ := json.Marshal(s) // a string: cannot fail
+	return b
 }
 
 // imageRef describes base64 image data: "[image image/png, 68 bytes,

@@ -1,0 +1,193 @@
+// Package jsonedit replaces values inside a JSON document and leaves every
+// other byte as it was: a recorded body whose secret or image is replaced
+// keeps its keys' order and its spacing (decoding it into a tree and
+// encoding it again sorted its keys and dropped its spaces).
+package jsonedit
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// Object is one JSON object of the document, its members as they come.
+type Object struct {
+	names  []string
+	values [][]byte
+}
+
+// String returns the decoded string value of the object's member name (the
+// last one, as encoding/json keeps), or "" and false when it is absent or
+// not a string.
+func (o Object) String(name string) (string, bool) {
+	for i := len(o.names) - 1; i >= 0; i-- {
+		if o.names[i] == name {
+			return StringValue(o.values[i])
+		}
+	}
+	return "", false
+}
+
+// Editor decides the replacements. Member is asked about every object
+// member (in obj, the object it belongs to): a replacement it returns, as
+// raw JSON, takes the value's place; otherwise the value is walked. String
+// is asked about every string value that no Member replaced, array elements
+// and the document itself included. Either may be nil.
+type Editor struct {
+	Member func(obj Object, name string, value []byte) (replacement []byte, ok bool)
+	String func(value []byte) (replacement []byte, ok bool)
+}
+
+// Rewrite returns doc with the editor's replacements, and whether it made
+// any. A document that is not valid JSON is returned as it is.
+func (e Editor) Rewrite(doc []byte) ([]byte, bool) {
+	if !json.Valid(doc) {
+		return doc, false
+	}
+	w := walker{doc: doc, e: e}
+	w.value(skipSpace(doc, 0))
+	if len(w.edits) == 0 {
+		return doc, false
+	}
+	out := make([]byte, 0, len(doc))
+	at := 0
+	for _, ed := range w.edits {
+		out = append(append(out, doc[at:ed.start]...), ed.replacement...)
+		at = ed.end
+	}
+	return append(out, doc[at:]...), true
+}
+
+// StringValue decodes a raw JSON string value; ok is false for another
+// type.
+func StringValue(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' {
+		return "", false
+	}
+	if inner := v[1 : len(v)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), true
+	}
+	var s string
+	return s, json.Unmarshal(v, &s) == nil
+}
+
+type edit struct {
+	start, end  int
+	replacement []byte
+}
+
+// walker goes through a valid document, collecting edits in order.
+type walker struct {
+	doc   []byte
+	e     Editor
+	edits []edit
+}
+
+// value walks the value at i and returns where it ends.
+func (w *walker) value(i int) int {
+	switch w.doc[i] {
+	case '{':
+		return w.object(i)
+	case '[':
+		i = skipSpace(w.doc, i+1)
+		for w.doc[i] != ']' {
+			i = skipSpace(w.doc, w.value(i))
+			if w.doc[i] == ',' {
+				i = skipSpace(w.doc, i+1)
+			}
+		}
+		return i + 1
+	case '"':
+		end := stringEnd(w.doc, i) + 1
+		if w.e.String != nil {
+			if r, ok := w.e.String(w.doc[i:end]); ok {
+				w.edits = append(w.edits, edit{i, end, r})
+			}
+		}
+		return end
+	}
+	return valueEnd(w.doc, i) // a number, true, false or null
+}
+
+// object walks the object at i: its members are found first, so that the
+// editor sees each one beside the others.
+func (w *walker) object(i int) int {
+	var obj Object
+	var starts []int
+	i = skipSpace(w.doc, i+1)
+	for w.doc[i] != '}' {
+		nameEnd := stringEnd(w.doc, i) + 1
+		name, _ := StringValue(w.doc[i:nameEnd])
+		i = skipSpace(w.doc, nameEnd)  // the colon
+		start := skipSpace(w.doc, i+1) // the value
+		end := valueEnd(w.doc, start)
+		obj.names, obj.values = append(obj.names, name), append(obj.values, w.doc[start:end])
+		starts = append(starts, start)
+		i = skipSpace(w.doc, end)
+		if w.doc[i] == ',' {
+			i = skipSpace(w.doc, i+1)
+		}
+	}
+	for m, name := range obj.names {
+		start, v := starts[m], obj.values[m]
+		if w.e.Member != nil {
+			if r, ok := w.e.Member(obj, name, v); ok {
+				w.edits = append(w.edits, edit{start, start + len(v), r})
+				continue
+			}
+		}
+		w.value(start)
+	}
+	return i + 1
+}
+
+// valueEnd returns where the valid value at i ends, without walking it.
+func valueEnd(doc []byte, i int) int {
+	depth := 0
+	for j := i; j < len(doc); j++ {
+		switch doc[j] {
+		case '"':
+			j = stringEnd(doc, j)
+			if depth == 0 {
+				return j + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return j
+			}
+			if depth--; depth == 0 {
+				return j + 1
+			}
+		case ',', ' ', '\t', '\r', '\n':
+			if depth == 0 {
+				return j
+			}
+		}
+	}
+	return len(doc)
+}
+
+// stringEnd returns the index of the quote closing the valid string that
+// opens at doc[i].
+func stringEnd(doc []byte, i int) int {
+	for j := i + 1; ; {
+		q := bytes.IndexByte(doc[j:], '"') + j
+		n := 0
+		for doc[q-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
+			return q
+		}
+		j = q + 1
+	}
+}
+
+func skipSpace(doc []byte, i int) int {
+	for i < len(doc) && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\r' || doc[i] == '\n') {
+		i++
+	}
+	return i
+}
