@@ -8,6 +8,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"unicode/utf8"
+
+	"qwenproxy/internal/jsonscan"
 )
 
 // Object is one JSON object of the document, its members as they come.
@@ -45,7 +47,7 @@ func (e Editor) Rewrite(doc []byte) ([]byte, bool) {
 		return doc, false
 	}
 	w := walker{doc: doc, e: e}
-	w.value(skipSpace(doc, 0))
+	w.value(jsonscan.SkipSpace(doc, 0))
 	if len(w.edits) == 0 {
 		return doc, false
 	}
@@ -89,16 +91,16 @@ func (w *walker) value(i int) int {
 	case '{':
 		return w.object(i)
 	case '[':
-		i = skipSpace(w.doc, i+1)
+		i = jsonscan.SkipSpace(w.doc, i+1)
 		for w.doc[i] != ']' {
-			i = skipSpace(w.doc, w.value(i))
+			i = jsonscan.SkipSpace(w.doc, w.value(i))
 			if w.doc[i] == ',' {
-				i = skipSpace(w.doc, i+1)
+				i = jsonscan.SkipSpace(w.doc, i+1)
 			}
 		}
 		return i + 1
 	case '"':
-		end := stringEnd(w.doc, i) + 1
+		end := jsonscan.StringEnd(w.doc, i+1) + 1
 		if w.e.String != nil {
 			if r, ok := w.e.String(w.doc[i:end]); ok {
 				w.edits = append(w.edits, edit{i, end, r})
@@ -106,7 +108,7 @@ func (w *walker) value(i int) int {
 		}
 		return end
 	}
-	return valueEnd(w.doc, i) // a number, true, false or null
+	return jsonscan.ValueEnd(w.doc, i) // a number, true, false or null
 }
 
 // object walks the object at i: its members are found first, so that the
@@ -114,18 +116,18 @@ func (w *walker) value(i int) int {
 func (w *walker) object(i int) int {
 	var obj Object
 	var starts []int
-	i = skipSpace(w.doc, i+1)
+	i = jsonscan.SkipSpace(w.doc, i+1)
 	for w.doc[i] != '}' {
-		nameEnd := stringEnd(w.doc, i) + 1
+		nameEnd := jsonscan.StringEnd(w.doc, i+1) + 1
 		name, _ := StringValue(w.doc[i:nameEnd])
-		i = skipSpace(w.doc, nameEnd)  // the colon
-		start := skipSpace(w.doc, i+1) // the value
-		end := valueEnd(w.doc, start)
+		i = jsonscan.SkipSpace(w.doc, nameEnd)  // the colon
+		start := jsonscan.SkipSpace(w.doc, i+1) // the value
+		end := jsonscan.ValueEnd(w.doc, start)
 		obj.names, obj.values = append(obj.names, name), append(obj.values, w.doc[start:end])
 		starts = append(starts, start)
-		i = skipSpace(w.doc, end)
+		i = jsonscan.SkipSpace(w.doc, end)
 		if w.doc[i] == ',' {
-			i = skipSpace(w.doc, i+1)
+			i = jsonscan.SkipSpace(w.doc, i+1)
 		}
 	}
 	for m, name := range obj.names {
@@ -139,55 +141,4 @@ func (w *walker) object(i int) int {
 		w.value(start)
 	}
 	return i + 1
-}
-
-// valueEnd returns where the valid value at i ends, without walking it.
-func valueEnd(doc []byte, i int) int {
-	depth := 0
-	for j := i; j < len(doc); j++ {
-		switch doc[j] {
-		case '"':
-			j = stringEnd(doc, j)
-			if depth == 0 {
-				return j + 1
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return j
-			}
-			if depth--; depth == 0 {
-				return j + 1
-			}
-		case ',', ' ', '\t', '\r', '\n':
-			if depth == 0 {
-				return j
-			}
-		}
-	}
-	return len(doc)
-}
-
-// stringEnd returns the index of the quote closing the valid string that
-// opens at doc[i].
-func stringEnd(doc []byte, i int) int {
-	for j := i + 1; ; {
-		q := bytes.IndexByte(doc[j:], '"') + j
-		n := 0
-		for doc[q-1-n] == '\\' {
-			n++
-		}
-		if n%2 == 0 {
-			return q
-		}
-		j = q + 1
-	}
-}
-
-func skipSpace(doc []byte, i int) int {
-	for i < len(doc) && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\r' || doc[i] == '\n') {
-		i++
-	}
-	return i
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+
+	"qwenproxy/internal/jsonscan"
 )
 
 // decodeChat decodes a chat request the way json.Unmarshal does, reading
@@ -154,21 +156,21 @@ func everyField(obj []byte, fn func(name string, v json.RawMessage) bool) bool {
 // false, having stopped, when arr is not an array of values or fn returns
 // false.
 func eachElement(arr []byte, fn func(el []byte) bool) bool {
-	i := skipSpace(arr, 1)
+	i := jsonscan.SkipSpace(arr, 1)
 	if i < len(arr) && arr[i] == ']' {
-		return skipSpace(arr, i+1) == len(arr)
+		return jsonscan.SkipSpace(arr, i+1) == len(arr)
 	}
 	for {
-		end := valueEnd(arr, i)
+		end := jsonscan.ValueEnd(arr, i)
 		if end <= i || !fn(arr[i:end]) {
 			return false
 		}
-		i = skipSpace(arr, end)
+		i = jsonscan.SkipSpace(arr, end)
 		switch {
 		case i < len(arr) && arr[i] == ',':
-			i = skipSpace(arr, i+1)
+			i = jsonscan.SkipSpace(arr, i+1)
 		case i < len(arr) && arr[i] == ']':
-			return skipSpace(arr, i+1) == len(arr)
+			return jsonscan.SkipSpace(arr, i+1) == len(arr)
 		default:
 			return false
 		}

@@ -1,9 +1,10 @@
 package openai
 
 import (
-	"bytes"
 	"encoding/json"
 	"unicode/utf8"
+
+	"qwenproxy/internal/jsonscan"
 )
 
 // eachField calls fn with every top-level field of the JSON object body, in
@@ -14,16 +15,16 @@ import (
 // checked: json.Valid is the caller's, for the values it reads (the large
 // ones, messages and tools, are checked once, by the decoder).
 func eachField(body []byte, fn func(name string, v json.RawMessage) bool) bool {
-	i := skipSpace(body, 0)
+	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return false
 	}
-	i = skipSpace(body, i+1)
+	i = jsonscan.SkipSpace(body, i+1)
 	if i < len(body) && body[i] == '}' {
-		return skipSpace(body, i+1) == len(body)
+		return jsonscan.SkipSpace(body, i+1) == len(body)
 	}
 	for {
-		end := valueEnd(body, i)
+		end := jsonscan.ValueEnd(body, i)
 		if end < 0 || body[i] != '"' {
 			return false
 		}
@@ -31,51 +32,27 @@ func eachField(body []byte, fn func(name string, v json.RawMessage) bool) bool {
 		if !ok && json.Unmarshal(body[i:end], &name) != nil {
 			return false
 		}
-		i = skipSpace(body, end)
+		i = jsonscan.SkipSpace(body, end)
 		if i >= len(body) || body[i] != ':' {
 			return false
 		}
-		start := skipSpace(body, i+1)
-		end = valueEnd(body, start)
+		start := jsonscan.SkipSpace(body, i+1)
+		end = jsonscan.ValueEnd(body, start)
 		if end < 0 || end == start {
 			return false
 		}
 		if !fn(name, body[start:end:end]) {
 			return true
 		}
-		i = skipSpace(body, end)
+		i = jsonscan.SkipSpace(body, end)
 		switch {
 		case i < len(body) && body[i] == ',':
-			i = skipSpace(body, i+1)
+			i = jsonscan.SkipSpace(body, i+1)
 		case i < len(body) && body[i] == '}':
-			return skipSpace(body, i+1) == len(body)
+			return jsonscan.SkipSpace(body, i+1) == len(body)
 		default:
 			return false
 		}
-	}
-}
-
-// stringEnd returns the index of the quote that ends the string whose
-// first byte is b[i], or -1. It jumps from quote to quote (IndexByte), a
-// quote being escaped when an odd run of backslashes precedes it: a
-// request is mostly long message texts, and a byte at a time through them
-// was most of scanning it.
-func stringEnd(b []byte, i int) int {
-	start := i
-	for {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return -1
-		}
-		q += i
-		n := 0
-		for q-1-n >= start && b[q-1-n] == '\\' {
-			n++
-		}
-		if n%2 == 0 {
-			return q
-		}
-		i = q + 1
 	}
 }
 
@@ -87,7 +64,7 @@ func Depth(body []byte) int {
 	for i := 0; i < len(body); i++ {
 		switch body[i] {
 		case '"':
-			if i = stringEnd(body, i+1); i < 0 {
+			if i = jsonscan.StringEnd(body, i+1); i < 0 {
 				return deepest // unterminated: the decoder says so
 			}
 		case '{', '[':
@@ -98,52 +75,6 @@ func Depth(body []byte) int {
 		}
 	}
 	return deepest
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// valueEnd returns where the JSON value starting at b[i] ends, or -1. It
-// finds the end (strings, nesting) without checking the value's grammar:
-// json.Valid does that.
-func valueEnd(b []byte, i int) int {
-	if i >= len(b) {
-		return -1
-	}
-	depth := 0
-	for j := i; j < len(b); j++ {
-		switch c := b[j]; c {
-		case '"':
-			if j = stringEnd(b, j+1); j < 0 {
-				return -1
-			}
-			if depth == 0 {
-				return j + 1
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				return j // ends a scalar: the enclosing object's brace
-			}
-			depth--
-			if depth == 0 {
-				return j + 1
-			}
-		case ',', ' ', '\t', '\n', '\r', ':':
-			if depth == 0 {
-				return j
-			}
-		}
-	}
-	if depth == 0 {
-		return len(b) // a scalar at the very end
-	}
-	return -1
 }
 
 // unescapedString reads the JSON string lit (quotes included) without
