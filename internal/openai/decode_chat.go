@@ -217,7 +217,7 @@ func validValue(v []byte) bool {
 }
 
 // validStringBody reports whether s, the inside of a JSON string literal
-// whose closing quote was found (stringEnd), is valid: no control
+// whose closing quote was found (jsonscan.StringEnd), is valid: no control
 // characters, no unescaped quote, and only JSON's escapes. Bytes that are
 // not UTF-8 are valid, as for json.Valid.
 func validStringBody(s []byte) bool {
