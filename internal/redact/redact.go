@@ -23,10 +23,14 @@ var quick = regexp.MustCompile(`(?i)key|token|secret|pass|cookie|auth|bearer|cre
 // secretWords are quick's words, in lower case.
 var secretWords = [...]string{"key", "token", "secret", "pass", "cookie", "auth", "bearer", "credential"}
 
-// wordStart marks the bytes (either case) a secret word starts with.
-var wordStart = func() (t [256]bool) {
+// wordsFrom lists, by the byte (either case) they start with, the secret
+// words: at a byte that starts one, only those are compared (comparing all
+// eight at every a, b, c, k, p, s or t of an agent's prose made the screen
+// most of what redaction cost a call, 0.6 ms for 70 KB).
+var wordsFrom = func() (t [256][]string) {
 	for _, w := range secretWords {
-		t[w[0]], t[w[0]-'a'+'A'] = true, true
+		t[w[0]] = append(t[w[0]], w)
+		t[w[0]-'a'+'A'] = t[w[0]]
 	}
 	return t
 }()
@@ -51,10 +55,7 @@ func mentionsSecretWord(body []byte) bool {
 // compared without case.
 func hasSecretWord(b []byte) bool {
 	for i, c := range b {
-		if !wordStart[c] {
-			continue
-		}
-		for _, w := range secretWords {
+		for _, w := range wordsFrom[c] {
 			if len(b)-i >= len(w) && equalFoldASCII(b[i:i+len(w)], w) {
 				return true
 			}
