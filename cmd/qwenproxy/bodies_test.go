@@ -31,7 +31,9 @@ type callJSON struct {
 // Bodies stored as parts and skeletons come back through the history API,
 // its export and the CLI's export exactly as a body stored whole did: the
 // stored JSON, compacted, its "<", ">" and "&" as sent (encoding/json's
-// HTML escaping turned them into \u003c, \u003e and \u0026).
+// HTML escaping turned them into \u003c, \u003e and \u0026), bytes that
+// are not UTF-8 as U+FFFD (they went out raw: a strict reader refused the
+// export's line).
 func TestBodiesReadBackThroughAPIAndCLI(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "b.db")
 	a := startMock(t, db)
@@ -40,7 +42,7 @@ func TestBodiesReadBackThroughAPIAndCLI(t *testing.T) {
 	var calls []qp.Exchange
 	history := ""
 	for turn := range 6 {
-		history += fmt.Sprintf(`,{"role":"user","content":"turn %d: %s if a < b && b > c"}`, turn, strings.Repeat("please fix the tests ", 10+turn))
+		history += fmt.Sprintf(`,{"role":"user","content":"turn %d: %s if a < b && b > c %s"}`, turn, strings.Repeat("please fix the tests ", 10+turn), "\xff")
 		body := "{\n  \"model\": \"qwen3-max\",\n  \"messages\": [{\"role\": \"system\", \"content\": \"" + system + "\"}" + history +
 			"],\n  \"tools\": " + tools + "\n}"
 		answer := fmt.Sprintf(`{"role":"assistant","content":"done %d %s"}`, turn, strings.Repeat("ok ", 60))
@@ -63,7 +65,7 @@ func TestBodiesReadBackThroughAPIAndCLI(t *testing.T) {
 		}
 		var b bytes.Buffer
 		json.Compact(&b, raw)
-		return b.Bytes()
+		return bytes.ToValidUTF8(b.Bytes(), []byte("\uFFFD")) // JSON text is UTF-8
 	}
 	check := func(where string, got callJSON) {
 		t.Helper()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"qwenproxy/internal/openai"
 )
@@ -35,6 +36,9 @@ func JSON(w http.ResponseWriter, status int, v any) []byte {
 // Marshal is json.Marshal without HTML escaping: a recorded body read back
 // (json.RawMessage) keeps its "<", ">" and "&" as sent rather than coming
 // back as \u003c, \u003e and \u0026, and model text reads as OpenAI's does.
+// Bytes that are not UTF-8 in such a body (kept as the client sent them)
+// come back as U+FFFD, as encoding/json writes a string's: JSON text is
+// UTF-8, and a strict reader refuses the line otherwise.
 func Marshal(v any) ([]byte, error) {
 	var b bytes.Buffer
 	if err := NewEncoder(&b).Encode(v); err != nil {
@@ -43,11 +47,26 @@ func Marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// NewEncoder is json.NewEncoder without HTML escaping (see Marshal).
+// NewEncoder is json.NewEncoder without HTML escaping, writing UTF-8 only
+// (see Marshal).
 func NewEncoder(w io.Writer) *json.Encoder {
-	enc := json.NewEncoder(w)
+	enc := json.NewEncoder(utf8Writer{w})
 	enc.SetEscapeHTML(false)
 	return enc
+}
+
+// utf8Writer replaces what is not UTF-8 in each write by U+FFFD. An
+// Encoder writes each value whole, in one write: no sequence is split.
+type utf8Writer struct{ w io.Writer }
+
+func (u utf8Writer) Write(p []byte) (int, error) {
+	if utf8.Valid(p) {
+		return u.w.Write(p)
+	}
+	if _, err := u.w.Write(bytes.ToValidUTF8(p, []byte("\uFFFD"))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Body sends b, already JSON, with status.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -135,11 +136,14 @@ func integer(lo, hi float64) func(string, json.RawMessage) *Error {
 		if json.Unmarshal(v, &f) != nil || f != math.Trunc(f) {
 			return typeError(name, "an integer")
 		}
-		if f < lo || f > hi {
-			if hi == math.MaxInt64 {
-				return InvalidRequest(name, "invalid_value", "%s must be at least %g, not %g", name, lo, f)
-			}
-			return InvalidRequest(name, "invalid_value", "%s must be between %g and %g, not %g", name, lo, hi, f)
+		switch {
+		case f >= lo && f <= hi:
+		case f < lo && hi == math.MaxInt64:
+			return InvalidRequest(name, "invalid_value", "%s must be at least %s, not %g", name, bound(lo), f)
+		case f > hi && (lo == math.MinInt64 || hi == math.MaxInt64):
+			return InvalidRequest(name, "invalid_value", "%s must be at most %s, not %g", name, bound(hi), f)
+		default:
+			return InvalidRequest(name, "invalid_value", "%s must be between %s and %s, not %g", name, bound(lo), bound(hi), f)
 		}
 		return nil
 	}
@@ -147,6 +151,17 @@ func integer(lo, hi float64) func(string, json.RawMessage) *Error {
 
 // The checks below are given one valid JSON value (CheckFields validated
 // it), without surrounding space.
+
+// bound writes an integer's bound: the int64 limits whole.
+func bound(x float64) string {
+	switch x {
+	case math.MaxInt64:
+		return "9223372036854775807"
+	case math.MinInt64:
+		return "-9223372036854775808"
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
 
 func boolean(name string, v json.RawMessage) *Error {
 	if s := string(v); s != "true" && s != "false" {

@@ -99,3 +99,20 @@ func FuzzCheckFields(f *testing.F) {
 		}
 	})
 }
+
+// An integer out of range is told which bound it crossed (a seed too large
+// was told it "must be at least -9.22e+18").
+func TestIntegerRangeErrorsNameTheBound(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"seed":123456789012345678901234567890}`: "seed must be at most 9223372036854775807, not 1.2345678901234568e+29",
+		`{"seed":-1e19}`:      "seed must be at least -9223372036854775808, not -1e+19",
+		`{"max_tokens":0}`:    "max_tokens must be at least 1, not 0",
+		`{"max_tokens":1e30}`: "max_tokens must be at most 9223372036854775807, not 1e+30",
+		`{"top_logprobs":21}`: "top_logprobs must be between 0 and 20, not 21",
+	} {
+		_, err := CheckFields([]byte(body), ChatFields)
+		if err == nil || err.Message != want {
+			t.Errorf("%s: %v, want %q", body, err, want)
+		}
+	}
+}

@@ -168,7 +168,7 @@ func (m *chatFiles) put(chatID, sum string, f qwen.File) {
 
 // imageRefs replaces the image bytes in a client body by a reference (MIME
 // type, SHA-256 and size), so that the record keeps what was sent but not
-// the bytes (RECORD_IMAGE_BYTES=true keeps them): data: URLs anywhere, and
+// the bytes (RECORD_IMAGE_BYTES=true keeps them): images' data: URLs anywhere, and
 // the base64 data of Anthropic image sources.
 func (s *Server) imageRefs(body []byte) []byte {
 	if s.cfg.Capabilities.RecordImageBytes || !bytes.Contains(body, []byte(`"data:`)) && !bytes.Contains(body, []byte(`"base64"`)) {
@@ -193,8 +193,13 @@ var imageBytes = jsonedit.Editor{
 	},
 	String: func(v []byte) ([]byte, bool) {
 		url, _ := jsonedit.StringValue(v)
-		meta, payload, ok := strings.Cut(strings.TrimPrefix(url, "data:"), ",")
-		if !ok || !strings.HasPrefix(url, "data:") {
+		// An image's data: URL; text that merely starts with "data:" (a
+		// message saying "data:text/plain,…") is left as it is.
+		if len(url) < len("data:image/") || !strings.EqualFold(url[:len("data:image/")], "data:image/") {
+			return nil, false
+		}
+		meta, payload, ok := strings.Cut(url[len("data:"):], ",")
+		if !ok {
 			return nil, false
 		}
 		mediaType, _, _ := strings.Cut(meta, ";")
