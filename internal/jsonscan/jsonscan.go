@@ -1,9 +1,14 @@
-// Package jsonscan finds the bounds of JSON values without decoding them:
-// the request's field scanner, the chat request's decoder and the in-place
-// editor of recorded bodies walk a body with it.
+// Package jsonscan finds the bounds of JSON values without decoding them,
+// and unescapes strings: the request's field scanner, the chat request's
+// decoder, the in-place editor of recorded bodies and Qwen's stream decoder
+// read JSON with it.
 package jsonscan
 
-import "bytes"
+import (
+	"bytes"
+	"unicode/utf16"
+	"unicode/utf8"
+)
 
 // StringEnd returns the index of the quote that ends the string whose
 // first byte is b[i], or -1. It jumps from quote to quote (IndexByte), a
@@ -75,4 +80,89 @@ func ValueEnd(b []byte, i int) int {
 		return len(b) // a scalar at the very end
 	}
 	return -1
+}
+
+// Unescape decodes the inside of a JSON string literal that has escapes, as
+// encoding/json does. It reports false for an escape JSON does not have and
+// for bytes that are not UTF-8 (encoding/json puts U+FFFD in their place:
+// left to it). A surrogate without its pair becomes U+FFFD, and what
+// follows it is read on its own.
+func Unescape(raw []byte) (string, bool) {
+	if !utf8.Valid(raw) {
+		return "", false
+	}
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			out = append(out, c)
+			continue
+		}
+		i++
+		if i >= len(raw) {
+			return "", false
+		}
+		switch raw[i] {
+		case '"', '\\', '/':
+			out = append(out, raw[i])
+		case 'n':
+			out = append(out, '\n')
+		case 't':
+			out = append(out, '\t')
+		case 'r':
+			out = append(out, '\r')
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'u':
+			r, ok := hex4(raw[i+1:])
+			if !ok {
+				return "", false
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				pair := utf8.RuneError
+				if i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+					if r2, ok := hex4(raw[i+3:]); ok {
+						if pair = utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+							i += 6
+						}
+					}
+				}
+				r = pair
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", false
+		}
+	}
+	return string(out), true
+}
+
+// IsHex4 reports whether b starts with four hexadecimal digits (a \u
+// escape's).
+func IsHex4(b []byte) bool {
+	_, ok := hex4(b)
+	return ok
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }

@@ -238,7 +238,7 @@ func validStringBody(s []byte) bool {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			s = s[i+2:]
 		case 'u':
-			if i+6 > len(s) || !isHex(s[i+2]) || !isHex(s[i+3]) || !isHex(s[i+4]) || !isHex(s[i+5]) {
+			if !jsonscan.IsHex4(s[i+2:]) {
 				return false
 			}
 			s = s[i+6:]
@@ -246,8 +246,4 @@ func validStringBody(s []byte) bool {
 			return false
 		}
 	}
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }

@@ -8,7 +8,7 @@ import "testing"
 // cannot read exactly alike.
 func TestDecodeChatReadsWhatClientsSend(t *testing.T) {
 	for _, body := range []string{
-		string(agentRequest()),
+		string(agentRequest("You are a careful coding agent. ")), string(agentRequest(`line\n`)),
 		`{"model":"qwen3-max","messages":[{"role":"system","content":"line one\nline \"two\"\t\u00e9"},{"role":"user","content":[{"type":"text","text":"hi"}]},` +
 			`{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"read","arguments":"{\"path\":\"a\"}"}}]},` +
 			`{"role":"tool","tool_call_id":"c1","content":"file"}],"tools":[{"type":"function","function":{"name":"read"}}],"tool_choice":"auto",` +

@@ -10,7 +10,8 @@ import (
 // upstream, pass by pass: the field policy (CheckFields), decoding (Decode)
 // and Decode with Validate, for the harness's one-line request and for a
 // coding agent's (a 30 KB system prompt, 40 earlier messages, 12 tools:
-// 70 KB). MB/s is of the whole body.
+// 70 KB), its prompt in one line or in lines (escaped newlines). MB/s is of
+// the whole body.
 //
 //	go test -run '^$' -bench RequestChecks -benchmem ./internal/openai
 func BenchmarkRequestChecks(b *testing.B) {
@@ -19,7 +20,8 @@ func BenchmarkRequestChecks(b *testing.B) {
 		body []byte
 	}{
 		{"small", []byte(`{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"benchmark"}]}`)},
-		{"agent", agentRequest()},
+		{"agent", agentRequest("You are a careful coding agent. ")},
+		{"agent-lines", agentRequest(`You are a careful coding agent.\n`)}, // a prompt of lines: escapes
 	}
 	for _, c := range bodies {
 		b.Run(c.name+"/fields", func(b *testing.B) {
@@ -54,11 +56,12 @@ func BenchmarkRequestChecks(b *testing.B) {
 	}
 }
 
-// agentRequest is a coding agent's streamed chat request, as JSON.
-func agentRequest() []byte {
+// agentRequest is a coding agent's streamed chat request, as JSON, its
+// system prompt the JSON string text repeated.
+func agentRequest(text string) []byte {
 	var b strings.Builder
 	b.WriteString(`{"model":"qwen3-max","stream":true,"temperature":0.2,"messages":[{"role":"system","content":"`)
-	b.WriteString(strings.Repeat("You are a careful coding agent. ", 1000))
+	b.WriteString(strings.Repeat(text, 1000))
 	b.WriteString(`"}`)
 	for i := range 20 {
 		fmt.Fprintf(&b, `,{"role":"user","content":"%s"},{"role":"assistant","content":"%s"}`,

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"qwenproxy/internal/jsonscan"
 )
 
 // ChatRequest is the body of POST /v1/chat/completions: the fields the
@@ -236,6 +238,11 @@ func (m *Message) decodeText() (string, error) {
 	case '"':
 		if s, ok := unescapedString(raw); ok {
 			return s, nil
+		}
+		if len(raw) >= 2 && raw[len(raw)-1] == '"' { // escapes: content is validated JSON
+			if s, ok := jsonscan.Unescape(raw[1 : len(raw)-1]); ok {
+				return s, nil
+			}
 		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {

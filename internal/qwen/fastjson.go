@@ -2,10 +2,10 @@ package qwen
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"qwenproxy/internal/jsonscan"
 )
 
 // decodeDelta reads the common stream event — {"choices":[{"delta":{…}}],
@@ -402,7 +402,7 @@ func (p *scanner) rawString() ([]byte, strKind, bool) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if _, n := hex4(b[i+2:]); n == 0 {
+				if !jsonscan.IsHex4(b[i+2:]) {
 					return nil, 0, false
 				}
 				i += 6
@@ -432,7 +432,7 @@ func (p *scanner) strBytes() ([]byte, bool) {
 	case !ok:
 		return nil, false
 	case kind&escaped != 0:
-		s, ok := unescape(raw)
+		s, ok := jsonscan.Unescape(raw)
 		return []byte(s), ok
 	case kind&nonASCII != 0 && !utf8.Valid(raw):
 		return nil, false
@@ -463,79 +463,11 @@ func strOf(raw []byte, kind strKind, ok bool) (string, bool) {
 	case !ok:
 		return "", false
 	case kind&escaped != 0:
-		return unescape(raw)
+		return jsonscan.Unescape(raw)
 	case kind&nonASCII != 0 && !utf8.Valid(raw):
 		return "", false
 	}
 	return string(raw), true
-}
-
-// unescape decodes an escaped JSON string body. Invalid UTF-8 is left to
-// encoding/json (it puts U+FFFD in its place), as str does for an unescaped
-// one; escapes themselves are ASCII, so checking raw is enough.
-func unescape(raw []byte) (string, bool) {
-	if !utf8.Valid(raw) {
-		return "", false
-	}
-	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
-		}
-		i++
-		if i >= len(raw) {
-			return "", false
-		}
-		switch raw[i] {
-		case '"', '\\', '/':
-			out = append(out, raw[i])
-		case 'n':
-			out = append(out, '\n')
-		case 't':
-			out = append(out, '\t')
-		case 'r':
-			out = append(out, '\r')
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'u':
-			r, n := hex4(raw[i+1:])
-			if n == 0 {
-				return "", false
-			}
-			i += 4
-			if utf16.IsSurrogate(r) {
-				r2, n2 := rune(0), 0
-				if i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-					r2, n2 = hex4(raw[i+3:])
-				}
-				if n2 == 0 {
-					r = utf8.RuneError
-				} else {
-					r = utf16.DecodeRune(r, r2)
-					i += 6
-				}
-			}
-			out = utf8.AppendRune(out, r)
-		default:
-			return "", false
-		}
-	}
-	return string(out), true
-}
-
-func hex4(b []byte) (rune, int) {
-	if len(b) < 4 {
-		return 0, 0
-	}
-	v, err := strconv.ParseUint(string(b[:4]), 16, 32)
-	if err != nil {
-		return 0, 0
-	}
-	return rune(v), 4
 }
 
 // skip passes over one well-formed value of any kind.

@@ -41,6 +41,9 @@ func TestFastDecoderAgreesWithEncodingJSON(t *testing.T) {
 		// path kept "think" before).
 		`{"choices":[{"delta":{"phase":"think","content":"a","phase":""}}]}`,
 		`{"choices":[{"delta":{"phase":"think"}}],"choices":[{"delta":{"content":"x"}}],"usage":{"input_tokens":1},"usage":{"output_tokens":2}}`,
+		// A surrogate without its pair: the escape after it is its own
+		// character (the fast path swallowed the A).
+		`{"choices":[{"delta":{"content":"\ud800\u0041\udc00\ud83d\ude00"}}]}`,
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
 		if d, ok := strings.CutPrefix(line, "data: "); ok && strings.HasPrefix(d, `{"choices"`) {
