@@ -16,7 +16,10 @@ import (
 //     but tokens (max_tokens, tokens) and tokenizer are counts and names;
 //   - key, or apikey/privatekey/secretkey/accesskey: a secret, unless the
 //     word before it makes it an identifier (prompt_cache_key, an OpenAI
-//     request field; idempotency_key); keywords and monkey are not keys.
+//     request field; idempotency_key); keywords and monkey are not keys;
+//   - the plurals of the words above (passwords, secrets, apikeys), and keys
+//     after a word that makes them credentials (api_keys, private_keys), not
+//     keys alone (a list of a map's keys).
 func SecretName(name string) bool {
 	words := splitWords(name)
 	if len(words) == 0 {
@@ -25,8 +28,11 @@ func SecretName(name string) bool {
 	last := words[len(words)-1]
 	switch last {
 	case "password", "passwd", "pass", "passphrase", "secret", "cookie", "cookies", "authorization", "auth",
-		"bearer", "credential", "credentials", "apikey", "privatekey", "secretkey", "accesskey":
+		"bearer", "credential", "credentials", "apikey", "privatekey", "secretkey", "accesskey",
+		"passwords", "passphrases", "secrets", "apikeys", "privatekeys", "secretkeys", "accesskeys":
 		return true
+	case "keys":
+		return len(words) > 1 && credentialKeys[words[len(words)-2]]
 	case "key":
 		if len(words) > 1 && identifierKey[words[len(words)-2]] {
 			return false
@@ -39,6 +45,10 @@ func SecretName(name string) bool {
 // identifierKey are words that make a following "key" an identifier, not a
 // credential.
 var identifierKey = map[string]bool{"cache": true, "idempotency": true, "partition": true, "sort": true, "dedup": true, "dedupe": true}
+
+// credentialKeys are words that make a following "keys" credentials.
+var credentialKeys = map[string]bool{"api": true, "private": true, "secret": true, "access": true, "ssh": true, "signing": true,
+	"encryption": true, "client": true, "master": true, "license": true, "auth": true}
 
 // splitWords splits a field name into lower-case words at separators and at
 // camelCase boundaries (fooBar, HTTPServer → http server).

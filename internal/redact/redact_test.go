@@ -37,12 +37,13 @@ var secretNames = []string{
 	"client_secret", "refreshToken", "refresh_token", "privateKey", "sessionToken", "secretKey", "apiToken", "bearerToken",
 	"setCookie", "Set-Cookie", "cookie", "cookies", "auth", "Authorization", "proxy-authorization", "pass", "password",
 	"passwd", "passphrase", "bearer", "secret", "credentials", "bx-umidtoken", "token", "id_token", "csrftoken", "AWSSecretKey",
+	"api_keys", "apiKeys", "private_keys", "sshKeys", "secrets", "passwords", "client_secrets",
 }
 
 var keptNames = []string{
 	"prompt_cache_key", "promptCacheKey", "max_tokens", "max_completion_tokens", "tokens", "total_tokens", "keywords",
 	"monkey", "tokenizer", "author", "oauth_provider", "passage", "key_count", "token_count", "model", "messages",
-	"idempotency_key", "bypass", "secrets_manager_region", "",
+	"idempotency_key", "bypass", "secrets_manager_region", "keys", "sort_keys", "required_keys", "",
 }
 
 func TestSecretNamesTable(t *testing.T) {
