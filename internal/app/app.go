@@ -305,7 +305,10 @@ func runRetention(ctx context.Context, store *sqlstore.Store, r retention, log *
 			return
 		}
 		if deleted > 0 || parts > 0 {
-			log.Info("retention: deleted old calls", "deleted", deleted, "body_parts", parts)
+			// The parts the deleted calls alone used go with them (on
+			// SQLite at once); leftover_body_parts counts those found
+			// unused afterwards (on PostgreSQL, after their grace).
+			log.Info("retention: deleted old calls", "deleted", deleted, "leftover_body_parts", parts)
 			if err := store.ReclaimSpace(ctx); err != nil {
 				log.Warn("retention: reclaim space failed", "err", err)
 			}
