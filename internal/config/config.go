@@ -169,7 +169,7 @@ func (c *Config) settings() []setting {
 		{"ALLOW_UNAUTHENTICATED", "false", "allow listening beyond loopback without API keys", boolean(&c.AllowUnauthenticated)},
 		{"RETENTION_DAYS", "0", "delete recorded calls older than this many days (0: keep everything)", integer(&c.RetentionDays, 0, 100_000)},
 		{"RETENTION_INTERVAL", "3600000", "ms between retention sweeps", millis(&c.RetentionInterval, 1000)},
-		{"RETENTION_MAX_BYTES", "0", "delete the oldest recorded calls while the history is larger than this many bytes (0: no size limit)", integer64(&c.RetentionMaxBytes, 0)},
+		{"RETENTION_MAX_BYTES", "0", "delete the oldest recorded calls while the history is larger than this many bytes (0: no size limit; else at least 1048576)", sizeLimit(&c.RetentionMaxBytes)},
 		{"MOCK_UPSTREAM_EVENT_DELAY", "0", "with --mock-upstream: ms the simulator waits between stream events (to watch streams live)", millis(&c.MockEventDelay, 0)},
 	}
 }
@@ -366,6 +366,27 @@ func integer64(dst *int64, lo int64) func(string) error {
 		}
 		if n < lo {
 			return fmt.Errorf("must be at least %d", lo)
+		}
+		*dst = n
+		return nil
+	}
+}
+
+// minRetentionBytes is the least RETENTION_MAX_BYTES: an empty SQLite
+// history's schema alone is about 230 KB, and a limit below what cannot be
+// deleted would have every call deleted, sweep after sweep.
+const minRetentionBytes = 1 << 20
+
+// sizeLimit reads RETENTION_MAX_BYTES: 0 (none) or at least
+// minRetentionBytes.
+func sizeLimit(dst *int64) func(string) error {
+	return func(v string) error {
+		var n int64
+		if err := integer64(&n, 0)(v); err != nil {
+			return err
+		}
+		if n != 0 && n < minRetentionBytes {
+			return fmt.Errorf("must be 0 (no limit) or at least %d bytes", minRetentionBytes)
 		}
 		*dst = n
 		return nil

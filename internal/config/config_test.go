@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -76,5 +77,19 @@ func TestDatabaseURL(t *testing.T) {
 	if _, err := Load([]string{"--nope"}, env(map[string]string{"DATABASE_URL": "postgres://u:hunter2@db/q"}), &usage); err == nil ||
 		!strings.Contains(usage.String(), "-database-url") || strings.Contains(usage.String(), "hunter2") {
 		t.Fatalf("usage %q (%v)", usage.String(), err)
+	}
+}
+
+// RETENTION_MAX_BYTES below what an empty history takes would have every
+// call deleted, sweep after sweep: it is refused, with the least it takes.
+func TestRetentionSizeLimitHasAFloor(t *testing.T) {
+	for v, ok := range map[string]bool{"0": true, "1048576": true, "5000000000": true, "200000": false, "1": false, "-1": false} {
+		c, err := Load(nil, env(map[string]string{"RETENTION_MAX_BYTES": v}), io.Discard)
+		if ok && (err != nil || fmt.Sprint(c.RetentionMaxBytes) != v) || !ok && (err == nil || !strings.Contains(err.Error(), "RETENTION_MAX_BYTES")) {
+			t.Errorf("RETENTION_MAX_BYTES=%s: %v", v, err)
+		}
+	}
+	if _, err := Load(nil, env(map[string]string{"RETENTION_MAX_BYTES": "200000"}), io.Discard); err == nil || !strings.Contains(err.Error(), "at least 1048576") {
+		t.Errorf("the floor is not named: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -386,6 +387,72 @@ func TestDeleteOldestOver(t *testing.T) {
 			t.Errorf("%d calls left, want %d", got, len(calls)-n)
 		}
 		if n, err := st.DeleteOldestOver(ctx, limit, 5); err != nil || n != 0 {
+			t.Errorf("a second sweep under the limit deleted %d: %v", n, err)
+		}
+	})
+}
+
+// RETENTION_MAX_BYTES with sessions: the sessions a sweep's deletes leave
+// empty go with their calls. Kept (each holds its first message), they
+// outweighed the limit: every call was deleted, the newest too, sweep after
+// sweep.
+func TestDeleteOldestOverTakesTheSessionsItEmpties(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		empty, err := st.Size(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(5, 6))
+		noise := func(n int) string { // incompressible
+			b := make([]byte, n)
+			for j := range b {
+				b[j] = "0123456789abcdef"[rng.IntN(16)]
+			}
+			return string(b)
+		}
+		var b qp.Batch
+		start := time.UnixMilli(time.Now().Add(-10 * time.Hour).UnixMilli())
+		for s := range 8 {
+			at := start.Add(time.Duration(s) * time.Hour)
+			id := fmt.Sprint("conversation-", s)
+			b.Sessions = append(b.Sessions, qp.Session{ID: id, ChatID: "chat-" + id, Model: "qwen3-max", FirstUserMessage: noise(40_000),
+				CreatedAt: at, LastAccessed: at.Add(3 * time.Minute), ExpiresAt: at.Add(24 * time.Hour)})
+			for i := range 3 {
+				b.Exchanges = append(b.Exchanges, qp.Exchange{
+					Request: qp.Request{RequestID: fmt.Sprintf("%s-%d", id, i), SessionID: id, Timestamp: at.Add(time.Duration(i) * time.Minute),
+						Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max", OpenAIRequest: []byte(fmt.Sprintf(`{"m":%q}`, noise(4000)))},
+					Response: qp.Response{ResponseID: fmt.Sprintf("%s-r%d", id, i), Timestamp: at.Add(time.Duration(i) * time.Minute), Status: qp.StatusSuccess,
+						HTTPStatus: 200, OpenAIResponse: []byte(fmt.Sprintf(`{"r":%q}`, noise(4000)))},
+				})
+			}
+		}
+		if err := st.WriteBatch(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		full, err := st.Size(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit := empty + (full-empty)/2
+		n, err := st.DeleteOldestOver(ctx, limit, 2)
+		if err != nil || n == 0 || n == len(b.Exchanges) {
+			t.Fatalf("deleted %d of %d calls: %v", n, len(b.Exchanges), err)
+		}
+		if size, _ := st.Size(ctx); size > limit {
+			t.Errorf("size %d after retention, limit %d (was %d)", size, limit, full)
+		}
+		kept := map[string]bool{} // the sessions of the newest calls, kept whole
+		for _, c := range b.Exchanges[n:] {
+			kept[c.Request.SessionID] = true
+		}
+		for _, sess := range b.Sessions {
+			if _, err := st.Session(ctx, sess.ID); kept[sess.ID] && err != nil || !kept[sess.ID] && !errors.Is(err, qp.ErrNotFound) {
+				t.Errorf("session %s (a kept call's: %v): %v", sess.ID, kept[sess.ID], err)
+			}
+		}
+		if n, err := st.DeleteOldestOver(ctx, limit, 2); err != nil || n != 0 {
 			t.Errorf("a second sweep under the limit deleted %d: %v", n, err)
 		}
 	})

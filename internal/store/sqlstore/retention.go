@@ -19,7 +19,7 @@ func (s *Store) DeleteRequestsBefore(ctx context.Context, before time.Time, batc
 	}
 	total := 0
 	for {
-		n, err := s.deleteBatch(ctx, before.UnixMilli(), batch)
+		n, _, err := s.deleteBatch(ctx, before.UnixMilli(), batch)
 		total += n
 		if err != nil {
 			return total, err
@@ -28,17 +28,26 @@ func (s *Store) DeleteRequestsBefore(ctx context.Context, before time.Time, batc
 			break
 		}
 	}
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE last_accessed < ?
-		AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = sessions.id)`, before.UnixMilli()); err != nil {
-		return total, fmt.Errorf("delete empty sessions: %w", err)
+	return total, s.deleteEmptySessions(ctx, "last_accessed < ?", before.UnixMilli())
+}
+
+// deleteEmptySessions deletes the sessions left with no calls that cond
+// (on the sessions' columns) selects.
+func (s *Store) deleteEmptySessions(ctx context.Context, cond string, args ...any) error {
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE `+cond+`
+		AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = sessions.id)`, args...); err != nil {
+		return fmt.Errorf("delete empty sessions: %w", err)
 	}
-	return total, nil
+	return nil
 }
 
 // DeleteOldestOver deletes the oldest calls, in transactions of at most
 // batch calls, until the history's size (Dialect.Size) is at most maxBytes,
-// and returns how many it deleted. It stops early if deleting does not make
-// the size go down.
+// and returns how many it deleted. The sessions those calls leave empty go
+// with them (a session row holds its first message: kept, they made a
+// limit they outweighed unreachable, and every call was deleted, the newest
+// too, sweep after sweep). It stops early if deleting does not make the
+// size go down, or when no call is left.
 func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int) (int, error) {
 	if batch <= 0 {
 		batch = 1000
@@ -62,13 +71,19 @@ func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int)
 		// (calls are alike enough; the next round measures again).
 		excess := int(math.Ceil(float64(size-maxBytes) / float64(size) * float64(calls)))
 		for excess > 0 {
-			n, err := s.deleteBatch(ctx, math.MaxInt64, min(batch, excess))
+			n, newest, err := s.deleteBatch(ctx, math.MaxInt64, min(batch, excess))
 			total += n
 			if err != nil {
 				return total, err
 			}
 			if n == 0 {
 				return total, nil
+			}
+			// Begun before the oldest call kept (or, none kept, no later
+			// than the newest deleted): a session begun since may be
+			// waiting for its first call's record.
+			if err := s.deleteEmptySessions(ctx, "created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)", newest+1); err != nil {
+				return total, err
 			}
 			excess -= n
 		}
@@ -85,54 +100,58 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-func (s *Store) deleteBatch(ctx context.Context, before int64, batch int) (int, error) {
+// deleteBatch deletes at most batch of the oldest calls started before
+// before (Unix ms), with what only they used, and returns how many it
+// deleted and when the newest of them started.
+func (s *Store) deleteBatch(ctx context.Context, before int64, batch int) (int, int64, error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("delete requests: %w", err)
+		return 0, 0, fmt.Errorf("delete requests: %w", err)
 	}
 	defer tx.Rollback()
 	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
-		return 0, fmt.Errorf("delete requests: %w", err)
+		return 0, 0, fmt.Errorf("delete requests: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM requests WHERE timestamp < ? ORDER BY timestamp LIMIT ?`, before, batch)
+	rows, err := tx.QueryContext(ctx, `SELECT id, timestamp FROM requests WHERE timestamp < ? ORDER BY timestamp LIMIT ?`, before, batch)
 	if err != nil {
-		return 0, fmt.Errorf("delete requests: %w", err)
+		return 0, 0, fmt.Errorf("delete requests: %w", err)
 	}
 	var ids []any
+	var newest int64
 	for rows.Next() {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
+		if err := rows.Scan(&id, &newest); err != nil {
 			rows.Close()
-			return 0, fmt.Errorf("delete requests: %w", err)
+			return 0, 0, fmt.Errorf("delete requests: %w", err)
 		}
 		ids = append(ids, id)
 	}
 	rows.Close()
 	if len(ids) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	in := "(" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")"
 	buckets, err := bucketsWhere(ctx, tx, "WHERE request_id IN "+in, ids...)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	parts, err := s.releaseParts(ctx, tx, "q.id IN "+in, ids...)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM requests WHERE id IN `+in, ids...); err != nil {
-		return 0, fmt.Errorf("delete requests: %w", err)
+		return 0, 0, fmt.Errorf("delete requests: %w", err)
 	}
 	if err := rebuildRollups(ctx, tx, buckets); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := s.deleteParts(ctx, tx, parts); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("delete requests: %w", err)
+		return 0, 0, fmt.Errorf("delete requests: %w", err)
 	}
-	return len(ids), nil
+	return len(ids), newest, nil
 }
 
 // Export streams calls (oldest first) to fn, reading them in pages so that
