@@ -6,6 +6,7 @@ package jsonscan
 
 import (
 	"bytes"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -91,53 +92,58 @@ func Unescape(raw []byte) (string, bool) {
 	if !utf8.Valid(raw) {
 		return "", false
 	}
-	out := make([]byte, 0, len(raw))
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c != '\\' {
-			out = append(out, c)
-			continue
+	// Built in place (Builder.String does not copy), a run of plain bytes
+	// at a time: an agent's prompt in lines is long runs between \n.
+	var out strings.Builder
+	out.Grow(len(raw))
+	for len(raw) > 0 {
+		i := bytes.IndexByte(raw, '\\')
+		if i < 0 {
+			out.Write(raw)
+			break
 		}
-		i++
-		if i >= len(raw) {
+		out.Write(raw[:i])
+		if i+1 >= len(raw) {
 			return "", false
 		}
-		switch raw[i] {
+		n := 2 // the escape's length
+		switch raw[i+1] {
 		case '"', '\\', '/':
-			out = append(out, raw[i])
+			out.WriteByte(raw[i+1])
 		case 'n':
-			out = append(out, '\n')
+			out.WriteByte('\n')
 		case 't':
-			out = append(out, '\t')
+			out.WriteByte('\t')
 		case 'r':
-			out = append(out, '\r')
+			out.WriteByte('\r')
 		case 'b':
-			out = append(out, '\b')
+			out.WriteByte('\b')
 		case 'f':
-			out = append(out, '\f')
+			out.WriteByte('\f')
 		case 'u':
-			r, ok := hex4(raw[i+1:])
+			r, ok := hex4(raw[i+2:])
 			if !ok {
 				return "", false
 			}
-			i += 4
+			n = 6
 			if utf16.IsSurrogate(r) {
 				pair := utf8.RuneError
-				if i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
-					if r2, ok := hex4(raw[i+3:]); ok {
+				if rest := raw[i+6:]; len(rest) >= 6 && rest[0] == '\\' && rest[1] == 'u' {
+					if r2, ok := hex4(rest[2:]); ok {
 						if pair = utf16.DecodeRune(r, r2); pair != utf8.RuneError {
-							i += 6
+							n = 12
 						}
 					}
 				}
 				r = pair
 			}
-			out = utf8.AppendRune(out, r)
+			out.WriteRune(r)
 		default:
 			return "", false
 		}
+		raw = raw[i+n:]
 	}
-	return string(out), true
+	return out.String(), true
 }
 
 // IsHex4 reports whether b starts with four hexadecimal digits (a \u
