@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/jsonscan"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/tools"
 )
@@ -267,7 +268,7 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return "", nil
 	}
-	if s, ok := stringValue(raw); ok {
+	if s, ok := jsonscan.StringValue(raw); ok {
 		return s, nil
 	}
 	var blocks []Block
@@ -283,16 +284,6 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 		parts = append(parts, b.Text)
 	}
 	return strings.Join(parts, sep), nil
-}
-
-// stringValue decodes raw when it is a JSON string. Tried on a list of
-// blocks, json.Unmarshal scanned all of it before it refused the type.
-func stringValue(raw []byte) (string, bool) {
-	if len(raw) == 0 || raw[0] != '"' {
-		return "", false
-	}
-	var s string
-	return s, json.Unmarshal(raw, &s) == nil
 }
 
 // translate checks message i and returns it in the core's form (several
@@ -313,7 +304,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s: must be user, assistant or system, not %q", p("role"), m.Role)
 	}
 	raw := bytes.TrimSpace(m.Content)
-	if s, ok := stringValue(raw); ok {
+	if s, ok := jsonscan.StringValue(raw); ok || string(raw) == "null" { // null: as an empty string
 		if strings.TrimSpace(s) == "" && !(m.Role == "assistant") {
 			return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s: must not be empty", p("content"))
 		}

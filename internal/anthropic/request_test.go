@@ -2,9 +2,11 @@ package anthropic
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/openai"
 )
 
 func TestConversation(t *testing.T) {
@@ -94,5 +96,28 @@ func TestSystemMessageAmongTheMessages(t *testing.T) {
 	}
 	if err := bad.Validate(false); err == nil || err.Param != "messages.0.role" {
 		t.Fatalf("role tool: %v", err)
+	}
+}
+
+// A message whose content is null is an empty text: an assistant's passes
+// (it says nothing more), a user's is refused as empty — as when content
+// was read by trying a string first (json.Unmarshal takes null as one).
+func TestNullContentIsAnEmptyText(t *testing.T) {
+	var r Request
+	if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":null}]}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(false); err != nil {
+		t.Fatalf("assistant null: %v", err)
+	}
+	if c := r.Conversation(); len(c) != 2 || c[1].Role != "assistant" || c[1].Text != "" {
+		t.Fatalf("conversation %+v", c)
+	}
+	r = Request{}
+	if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":null}]}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(false); err == nil || !strings.Contains(err.Message, "must not be empty") {
+		t.Fatalf("user null: %v", err)
 	}
 }

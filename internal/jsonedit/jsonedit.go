@@ -5,9 +5,7 @@
 package jsonedit
 
 import (
-	"bytes"
 	"encoding/json"
-	"unicode/utf8"
 
 	"qwenproxy/internal/jsonscan"
 )
@@ -24,7 +22,7 @@ type Object struct {
 func (o Object) String(name string) (string, bool) {
 	for i := len(o.names) - 1; i >= 0; i-- {
 		if o.names[i] == name {
-			return StringValue(o.values[i])
+			return jsonscan.StringValue(o.values[i])
 		}
 	}
 	return "", false
@@ -58,19 +56,6 @@ func (e Editor) Rewrite(doc []byte) ([]byte, bool) {
 		at = ed.end
 	}
 	return append(out, doc[at:]...), true
-}
-
-// StringValue decodes a raw JSON string value; ok is false for another
-// type.
-func StringValue(v []byte) (string, bool) {
-	if len(v) < 2 || v[0] != '"' {
-		return "", false
-	}
-	if inner := v[1 : len(v)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
-		return string(inner), true
-	}
-	var s string
-	return s, json.Unmarshal(v, &s) == nil
 }
 
 type edit struct {
@@ -119,7 +104,7 @@ func (w *walker) object(i int) int {
 	i = jsonscan.SkipSpace(w.doc, i+1)
 	for w.doc[i] != '}' {
 		nameEnd := jsonscan.StringEnd(w.doc, i+1) + 1
-		name, _ := StringValue(w.doc[i:nameEnd])
+		name, _ := jsonscan.StringValue(w.doc[i:nameEnd])
 		i = jsonscan.SkipSpace(w.doc, nameEnd)  // the colon
 		start := jsonscan.SkipSpace(w.doc, i+1) // the value
 		end := jsonscan.ValueEnd(w.doc, start)

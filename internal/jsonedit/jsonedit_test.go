@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"qwenproxy/internal/jsonscan"
 )
 
 // hide is an editor for the tests: members named like "secret…" (not
@@ -17,7 +19,7 @@ var hide = Editor{
 		return []byte(`"*"`), true
 	},
 	String: func(v []byte) ([]byte, bool) {
-		s, _ := StringValue(v)
+		s, _ := jsonscan.StringValue(v)
 		if !strings.HasPrefix(s, "x") {
 			return nil, false
 		}

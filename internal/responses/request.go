@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/jsonscan"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/tools"
 )
@@ -33,6 +34,10 @@ type Request struct {
 	ParallelToolCalls *bool             `json:"parallel_tool_calls"`
 	Metadata          map[string]string `json:"metadata"`
 	Include           []string          `json:"include"`
+
+	// messages is what Validate read from Input, for Conversation (a
+	// Codex request's items were decoded twice).
+	messages []qp.Message
 }
 
 // Tool is a declared tool; only function tools are emulated.
@@ -83,6 +88,7 @@ func (r *Request) Validate() *openai.Error {
 	if err != nil {
 		return err
 	}
+	r.messages = msgs
 	if len(msgs) == 0 {
 		return openai.InvalidRequest("input", "missing_required_parameter", "input is required and must not be empty")
 	}
@@ -143,7 +149,10 @@ func (r *Request) Conversation() []qp.Message {
 	if r.Instructions != nil && strings.TrimSpace(*r.Instructions) != "" {
 		out = append(out, qp.Message{Role: "system", Text: *r.Instructions})
 	}
-	msgs, _ := r.input()
+	msgs := r.messages
+	if msgs == nil {
+		msgs, _ = r.input()
+	}
 	return append(out, msgs...)
 }
 
@@ -152,8 +161,7 @@ func (r *Request) input() ([]qp.Message, *openai.Error) {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, openai.InvalidRequest("input", "missing_required_parameter", "input is required")
 	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if s, ok := jsonscan.StringValue(raw); ok {
 		if strings.TrimSpace(s) == "" {
 			return nil, openai.InvalidRequest("input", "invalid_value", "input must not be empty")
 		}
@@ -248,8 +256,7 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return "", nil, nil
 	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
+	if s, ok := jsonscan.StringValue(raw); ok {
 		return s, nil, nil
 	}
 	var parts []struct {

@@ -15,6 +15,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/jsonedit"
+	"qwenproxy/internal/jsonscan"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/translate"
@@ -184,7 +185,7 @@ var imageBytes = jsonedit.Editor{
 		if name != "data" {
 			return nil, false
 		}
-		data, isString := jsonedit.StringValue(v)
+		data, isString := jsonscan.StringValue(v)
 		if kind, _ := obj.String("type"); !isString || kind != "base64" {
 			return nil, false
 		}
@@ -192,7 +193,7 @@ var imageBytes = jsonedit.Editor{
 		return quoted(imageRef(mediaType, data)), true
 	},
 	String: func(v []byte) ([]byte, bool) {
-		url, _ := jsonedit.StringValue(v)
+		url, _ := jsonscan.StringValue(v)
 		// An image's data: URL; text that merely starts with "data:" (a
 		// message saying "data:text/plain,…") is left as it is.
 		if len(url) < len("data:image/") || !strings.EqualFold(url[:len("data:image/")], "data:image/") {
