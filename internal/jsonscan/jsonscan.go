@@ -174,15 +174,20 @@ func hex4(b []byte) (rune, bool) {
 	return r, true
 }
 
-// StringValue decodes a raw JSON value that is a string; ok is false for
-// another type (tried on a long list, json.Unmarshal would scan all of it
-// before refusing the type).
+// StringValue decodes v, a valid JSON value, when it is a string; ok is
+// false for another type (tried on a long list, json.Unmarshal would scan
+// all of it before refusing the type). Escapes go through Unescape; what it
+// leaves (bytes that are not UTF-8) through encoding/json.
 func StringValue(v []byte) (string, bool) {
 	if len(v) < 2 || v[0] != '"' {
 		return "", false
 	}
-	if inner := v[1 : len(v)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+	inner := v[1 : len(v)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
 		return string(inner), true
+	}
+	if s, ok := Unescape(inner); ok {
+		return s, true
 	}
 	var s string
 	return s, json.Unmarshal(v, &s) == nil

@@ -165,14 +165,9 @@ func eachElement(arr []byte, fn func(el []byte) bool) bool {
 		if end <= i || !fn(arr[i:end]) {
 			return false
 		}
-		i = jsonscan.SkipSpace(arr, end)
-		switch {
-		case i < len(arr) && arr[i] == ',':
-			i = jsonscan.SkipSpace(arr, i+1)
-		case i < len(arr) && arr[i] == ']':
-			return jsonscan.SkipSpace(arr, i+1) == len(arr)
-		default:
-			return false
+		var last bool
+		if i, last = afterValue(arr, end, ']'); last {
+			return i == len(arr)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"qwenproxy/internal/jsonscan"
 )
 
 // Policy is what the proxy does with a request field. Every field of the
@@ -170,22 +172,9 @@ func boolean(name string, v json.RawMessage) *Error {
 	return nil
 }
 
-// stringValue decodes a JSON string value; ok is false for another type.
-// A string without escapes, as a request's short fields are, is read in
-// place (encoding/json allocated its decoder's state for each).
-func stringValue(v json.RawMessage) (s string, ok bool) {
-	if len(v) == 0 || v[0] != '"' {
-		return "", false
-	}
-	if s, ok := unescapedString(v); ok {
-		return s, true
-	}
-	return s, json.Unmarshal(v, &s) == nil
-}
-
 func str(maxLen int) func(string, json.RawMessage) *Error {
 	return func(name string, v json.RawMessage) *Error {
-		s, ok := stringValue(v)
+		s, ok := jsonscan.StringValue(v)
 		if !ok {
 			return typeError(name, "a string")
 		}
@@ -198,7 +187,7 @@ func str(maxLen int) func(string, json.RawMessage) *Error {
 
 func enum(values ...string) func(string, json.RawMessage) *Error {
 	return func(name string, v json.RawMessage) *Error {
-		if s, ok := stringValue(v); !ok || !slices.Contains(values, s) {
+		if s, ok := jsonscan.StringValue(v); !ok || !slices.Contains(values, s) {
 			return InvalidRequest(name, "invalid_value", "%s must be one of %s", name, strings.Join(values, ", "))
 		}
 		return nil

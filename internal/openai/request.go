@@ -236,16 +236,8 @@ func (m *Message) decodeText() (string, error) {
 	}
 	switch raw[0] {
 	case '"':
-		if s, ok := unescapedString(raw); ok {
-			return s, nil
-		}
-		if len(raw) >= 2 && raw[len(raw)-1] == '"' { // escapes: content is validated JSON
-			if s, ok := jsonscan.Unescape(raw[1 : len(raw)-1]); ok {
-				return s, nil
-			}
-		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, ok := jsonscan.StringValue(raw) // content is validated JSON
+		if !ok {
 			return "", fmt.Errorf("is not a valid string")
 		}
 		return s, nil

@@ -44,16 +44,26 @@ func eachField(body []byte, fn func(name string, v json.RawMessage) bool) bool {
 		if !fn(name, body[start:end:end]) {
 			return true
 		}
-		i = jsonscan.SkipSpace(body, end)
-		switch {
-		case i < len(body) && body[i] == ',':
-			i = jsonscan.SkipSpace(body, i+1)
-		case i < len(body) && body[i] == '}':
-			return jsonscan.SkipSpace(body, i+1) == len(body)
-		default:
-			return false
+		var last bool
+		if i, last = afterValue(body, end, '}'); last {
+			return i == len(body)
 		}
 	}
+}
+
+// afterValue steps over what follows a member or element that ends at end:
+// a comma (it returns where the next one starts) or the closing bracket
+// (last; it returns where what follows it starts, past space, or -1 when
+// neither follows).
+func afterValue(b []byte, end int, closing byte) (i int, last bool) {
+	i = jsonscan.SkipSpace(b, end)
+	switch {
+	case i < len(b) && b[i] == ',':
+		return jsonscan.SkipSpace(b, i+1), false
+	case i < len(b) && b[i] == closing:
+		return jsonscan.SkipSpace(b, i+1), true
+	}
+	return -1, true
 }
 
 // Depth is the deepest nesting of objects and arrays in body, found by one

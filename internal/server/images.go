@@ -16,6 +16,7 @@ import (
 	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/jsonedit"
 	"qwenproxy/internal/jsonscan"
+	"qwenproxy/internal/jsonw"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/translate"
@@ -190,7 +191,7 @@ var imageBytes = jsonedit.Editor{
 			return nil, false
 		}
 		mediaType, _ := obj.String("media_type")
-		return quoted(imageRef(mediaType, data)), true
+		return jsonw.String(nil, imageRef(mediaType, data)), true
 	},
 	String: func(v []byte) ([]byte, bool) {
 		url, _ := jsonscan.StringValue(v)
@@ -204,14 +205,8 @@ var imageBytes = jsonedit.Editor{
 			return nil, false
 		}
 		mediaType, _, _ := strings.Cut(meta, ";")
-		return quoted(imageRef(mediaType, payload)), true
+		return jsonw.String(nil, imageRef(mediaType, payload)), true
 	},
-}
-
-// quoted is s as a JSON string.
-func quoted(s string) []byte {
-	b, _ := json.Marshal(s) // a string: cannot fail
-	return b
 }
 
 // imageRef describes base64 image data: "[image image/png, 68 bytes,
