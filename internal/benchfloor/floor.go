@@ -77,7 +77,7 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	chatID, ok := stringField(b, []byte(`"id"`))
+	chatID, _, ok := stringField(b, []byte(`"id"`))
 	if err != nil || !ok {
 		http.Error(w, "bad chat", http.StatusBadGateway)
 		return
@@ -113,7 +113,12 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for {
 		line, err := br.ReadSlice('\n')
 		if data, ok := bytes.CutPrefix(line, []byte("data:")); ok {
-			if c, ok := stringField(data, []byte(`"content"`)); ok && len(c) > 0 {
+			// One pass over the event: its usage follows its content.
+			c, rest, ok := stringField(data, []byte(`"content"`))
+			if !ok {
+				rest = data
+			}
+			if ok && len(c) > 0 {
 				if in.Stream {
 					chunk = append(append(append(chunk[:len(prefix)], `{"index":0,"delta":{"content":"`...), c...), `"},"finish_reason":null}]}`+"\n\n"...)
 					w.Write(chunk)
@@ -121,10 +126,10 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					text = append(text, c...)
 				}
 			}
-			if n, ok := numberField(data, []byte(`"input_tokens"`)); ok {
-				inTok = append(inTok[:0], n...)
+			if n, after, ok := numberField(rest, []byte(`"input_tokens"`)); ok {
+				inTok, rest = append(inTok[:0], n...), after
 			}
-			if n, ok := numberField(data, []byte(`"output_tokens"`)); ok {
+			if n, _, ok := numberField(rest, []byte(`"output_tokens"`)); ok {
 				outTok = append(outTok[:0], n...)
 			}
 		}
@@ -154,31 +159,33 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // stringField finds key (quoted) in a JSON text and returns its string
-// value's bytes, still escaped: a byte scan, no decoding.
-func stringField(data, key []byte) ([]byte, bool) {
+// value's bytes, still escaped, and the text after the value: a byte scan,
+// no decoding.
+func stringField(data, key []byte) (value, rest []byte, ok bool) {
 	v, ok := afterKey(data, key)
 	if !ok || len(v) == 0 || v[0] != '"' {
-		return nil, false
+		return nil, nil, false
 	}
 	for i := 1; i < len(v); i++ {
 		switch v[i] {
 		case '\\':
 			i++
 		case '"':
-			return v[1:i], true
+			return v[1:i], v[i+1:], true
 		}
 	}
-	return nil, false
+	return nil, nil, false
 }
 
-// numberField returns the digits of key's integer value.
-func numberField(data, key []byte) ([]byte, bool) {
+// numberField returns the digits of key's integer value and the text after
+// them.
+func numberField(data, key []byte) (digits, rest []byte, ok bool) {
 	v, ok := afterKey(data, key)
 	i := 0
 	for ok && i < len(v) && v[i] >= '0' && v[i] <= '9' {
 		i++
 	}
-	return v[:i], i > 0
+	return v[:i], v[i:], i > 0
 }
 
 // afterKey returns the text after key's colon and spaces.

@@ -38,12 +38,19 @@ func TestFloorAnswers(t *testing.T) {
 	resp := post(false)
 	var answer struct {
 		Choices []struct{ Message struct{ Content string } }
-		Usage   struct{ PromptTokens, CompletionTokens, TotalTokens int } `json:"usage"`
+		Usage   struct {
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+			TotalTokens      int `json:"total_tokens"`
+		} `json:"usage"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
 		t.Fatalf("non-streaming answer is not JSON: %v", err)
 	}
 	resp.Body.Close()
+	if u := answer.Usage; u.PromptTokens <= 0 || u.CompletionTokens < 50 || u.TotalTokens != u.PromptTokens+u.CompletionTokens {
+		t.Errorf("usage %+v: want Qwen's last counts, prompt and completion both counted", u)
+	}
 	text := answer.Choices[0].Message.Content
 	if n := len(strings.Fields(text)); n < 50 {
 		t.Errorf("answer has %d words, want at least 50: %q", n, text)
@@ -77,15 +84,15 @@ func TestStringField(t *testing.T) {
 		{`{"content":"x\\"}`, `x\\`},
 		{`{"content" : ""}`, ``},
 	} {
-		got, ok := stringField([]byte(c.in), []byte(`"content"`))
+		got, _, ok := stringField([]byte(c.in), []byte(`"content"`))
 		if !ok || string(got) != c.want {
 			t.Errorf("stringField(%s) = %q, %v; want %q", c.in, got, ok, c.want)
 		}
 	}
-	if _, ok := stringField([]byte(`{"content": 3}`), []byte(`"content"`)); ok {
+	if _, _, ok := stringField([]byte(`{"content": 3}`), []byte(`"content"`)); ok {
 		t.Error("a number read as a string")
 	}
-	if n, ok := numberField([]byte(`{"input_tokens": 42,`), []byte(`"input_tokens"`)); !ok || string(n) != "42" {
-		t.Errorf("numberField = %q, %v", n, ok)
+	if n, rest, ok := numberField([]byte(`{"input_tokens": 42, "output_tokens": 7}`), []byte(`"input_tokens"`)); !ok || string(n) != "42" || string(rest) != `, "output_tokens": 7}` {
+		t.Errorf("numberField = %q, %q, %v", n, rest, ok)
 	}
 }
