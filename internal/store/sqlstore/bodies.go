@@ -148,19 +148,19 @@ func (s *Store) addUses(ctx context.Context, tx *txn, uses map[int64]int) error 
 	return nil
 }
 
-func upsertUses(n int) string {
+var upsertUses = byRows(func(n int) string {
 	return `INSERT INTO body_part_uses (part_id, uses) VALUES ` + values(`(?, ?)`, n) + `
 		ON CONFLICT (part_id) DO UPDATE SET uses = body_part_uses.uses + excluded.uses`
-}
+})
 
-func selectParts(n int) string {
+var selectParts = byRows(func(n int) string {
 	return `SELECT id, hash, last_used FROM body_parts WHERE hash IN (` + values(`?`, n) + `)`
-}
+})
 
-func insertParts(n int) string {
+var insertParts = byRows(func(n int) string {
 	return `INSERT INTO body_parts (hash, size, data, last_used) VALUES ` + values(`(?, ?, ?, ?)`, n) + `
 		ON CONFLICT (hash) DO UPDATE SET last_used = excluded.last_used RETURNING hash, id`
-}
+})
 
 // partIDs returns the stored id of every part in want, storing those not
 // stored yet (compressed) and refreshing the last_used of old ones.
@@ -175,26 +175,17 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 	}
 	var stale []any
 	staleSet := map[int64]bool{}
-	for rest := all; len(rest) > 0; {
-		// Pad the IN list to a power of two with repeats, so that its few
-		// statement shapes are prepared once.
-		n := min(maxChunk, len(rest))
-		size := maxChunk
-		for size/2 >= n {
-			size /= 2
-		}
-		args := append(append(make([]any, 0, size), rest[:n]...), repeat(rest[n-1], size-n)...)
-		rest = rest[n:]
-		rows, err := s.stmt(ctx, tx, selectParts(size)).QueryContext(ctx, args...)
+	err := inLists(all, func(size int, list []any) error {
+		rows, err := s.stmt(ctx, tx, selectParts(size)).QueryContext(ctx, list...)
 		if err != nil {
-			return nil, fmt.Errorf("find body parts: %w", err)
+			return err
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var id, used int64
 			var h []byte
 			if err := rows.Scan(&id, &h, &used); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("find body parts: %w", err)
+				return err
 			}
 			ids[hash(h)] = id
 			if used < now-partTouch.Milliseconds() && !staleSet[id] {
@@ -202,10 +193,10 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 				staleSet[id] = true
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("find body parts: %w", err)
-		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find body parts: %w", err)
 	}
 	// Refreshed rows are locked until the transaction ends; a part removed
 	// since it was read is stored again below.

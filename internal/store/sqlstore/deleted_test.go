@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -57,6 +58,57 @@ func TestDeletedSessionsStayDeletedAndOrphanCallsAreKept(t *testing.T) {
 		}
 		if got, err := st.Session(ctx, "s1"); err != nil || got.ChatID != "c2" {
 			t.Fatalf("the new session of that id: %+v %v", got, err)
+		}
+	})
+}
+
+// The same holds for batches naming more sessions than one lookup takes
+// (the ids are looked up in lists of at most 128).
+func TestManySessionsInOneBatchAreCheckedAlike(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		now := time.Now()
+		state := func(id string) qp.Session {
+			return qp.Session{ID: id, ChatID: "chat-" + id, Model: "m", CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Hour), MessageCount: 1}
+		}
+		call := func(id, session string) qp.Exchange {
+			return qp.Exchange{Request: qp.Request{RequestID: id, SessionID: session, Timestamp: now, Method: "POST", Path: "/v1/chat/completions"},
+				Response: qp.Response{ResponseID: "r" + id, Timestamp: now, Status: qp.StatusSuccess, HTTPStatus: 200, ChatID: "chat-" + session}}
+		}
+		const n = 150
+		var stored []qp.Session
+		for i := range n {
+			stored = append(stored, state(fmt.Sprint("old-", i)))
+		}
+		if err := st.WriteBatch(ctx, qp.Batch{Sessions: stored}); err != nil {
+			t.Fatal(err)
+		}
+		deleted := map[string]bool{"old-0": true, "old-77": true, "old-149": true}
+		for id := range deleted {
+			if err := st.DeleteSession(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := map[string]string{} // call: the session it must be stored with
+		var batch qp.Batch
+		for i := range n {
+			old, unknown, fresh := fmt.Sprint("old-", i), fmt.Sprint("unknown-", i), fmt.Sprint("new-", i)
+			batch.Sessions = append(batch.Sessions, state(fresh))
+			batch.Exchanges = append(batch.Exchanges, call("call-"+old, old), call("call-"+unknown, unknown), call("call-"+fresh, fresh))
+			want["call-"+unknown], want["call-"+fresh] = "", fresh
+			if want["call-"+old] = old; deleted[old] {
+				want["call-"+old] = ""
+			}
+		}
+		if err := st.WriteBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+		for id, session := range want {
+			rec, err := st.Request(ctx, id)
+			if err != nil || rec.SessionID != session {
+				t.Fatalf("call %s: %+v %v; want session %q", id, rec, err, session)
+			}
 		}
 	})
 }

@@ -85,29 +85,29 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 }
 
 // The multi-row INSERTs of n rows each.
-func insertRequests(n int) string {
+var insertRequests = byRows(func(n int) string {
 	return `INSERT INTO requests
 		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account)
 		VALUES ` + values(`((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
 		ON CONFLICT (request_id) DO NOTHING RETURNING request_id, id`
-}
+})
 
-func insertResponses(n int) string {
+var insertResponses = byRows(func(n int) string {
 	return `INSERT INTO responses
 		(request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
 		 chat_id, parent_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, duration_ms,
 		 upstream_attempts, error_type, error, created_at, upstream_errors, duration_us, new_chat_attempts, account)
 		VALUES ` + values(`(?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''), ?, ?, NULLIF(?, ''))`, n) + `
 		RETURNING response_id, id`
-}
+})
 
-func insertRequestBodies(n int) string {
+var insertRequestBodies = byRows(func(n int) string {
 	return `INSERT INTO request_bodies (request_id, openai_request_z, qwen_request_z) VALUES ` + values(`(?, ?, ?)`, n)
-}
+})
 
-func insertResponseBodies(n int) string {
+var insertResponseBodies = byRows(func(n int) string {
 	return `INSERT INTO response_bodies (response_id, openai_response_z, qwen_response_z) VALUES ` + values(`(?, ?, ?)`, n)
-}
+})
 
 // insertBodies stores the bodies of the calls written (ids: their request
 // rows; responseIDs: their response rows by response UUID) as skeletons and
@@ -178,9 +178,10 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 			return err
 		}
 	}
-	// Body parts: their number does not follow the calls', so every size.
+	// Body parts and sessions: their number does not follow the calls', so
+	// every size.
 	for n := 1; n <= maxChunk; n *= 2 {
-		for _, q := range []string{selectParts(n), insertParts(n), upsertUses(n)} {
+		for _, q := range []string{selectParts(n), insertParts(n), upsertUses(n), selectDeletedSessions(n), selectSessionIDs(n)} {
 			if err := s.prepare(ctx, q); err != nil {
 				return err
 			}

@@ -53,6 +53,11 @@ func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 }
 
 func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if t.kept != nil {
+		if stmt := t.kept(query); stmt != nil {
+			return t.Tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+		}
+	}
 	return t.Tx.QueryContext(ctx, t.rebind(query), args...)
 }
 

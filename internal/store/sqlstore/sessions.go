@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	qp "qwenproxy"
@@ -108,24 +107,26 @@ func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error
 	for id := range ids {
 		args = append(args, id)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id, chat_id FROM deleted_sessions WHERE id IN (?`+strings.Repeat(`, ?`, len(args)-1)+`)`, args...)
+	type chat struct{ id, chatID string }
+	deleted := map[chat]bool{}
+	err := inLists(args, func(size int, list []any) error {
+		rows, err := q.QueryContext(ctx, selectDeletedSessions(size), list...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c chat
+			if err := rows.Scan(&c.id, &c.chatID); err != nil {
+				return err
+			}
+			deleted[c] = true
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return b, fmt.Errorf("read deleted sessions: %w", err)
 	}
-	defer rows.Close()
-	type chat struct{ id, chatID string }
-	deleted := map[chat]bool{}
-	for rows.Next() {
-		var c chat
-		if err := rows.Scan(&c.id, &c.chatID); err != nil {
-			return b, fmt.Errorf("read deleted sessions: %w", err)
-		}
-		deleted[c] = true
-	}
-	if err := rows.Err(); err != nil {
-		return b, fmt.Errorf("read deleted sessions: %w", err)
-	}
-	rows.Close()
 
 	out := qp.Batch{Sessions: b.Sessions, Exchanges: b.Exchanges}
 	kept := map[string]bool{} // sessions this batch writes
@@ -172,23 +173,34 @@ func keepExisting(ctx context.Context, q querier, ids map[string]bool) error {
 	for id := range ids {
 		args = append(args, id)
 	}
-	rows, err := q.QueryContext(ctx, `SELECT id FROM sessions WHERE id IN (?`+strings.Repeat(`, ?`, len(args)-1)+`)`, args...)
-	if err != nil {
-		return fmt.Errorf("read sessions: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return fmt.Errorf("read sessions: %w", err)
+	err := inLists(args, func(size int, list []any) error {
+		rows, err := q.QueryContext(ctx, selectSessionIDs(size), list...)
+		if err != nil {
+			return err
 		}
-		delete(ids, id)
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			delete(ids, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
 		return fmt.Errorf("read sessions: %w", err)
 	}
 	return nil
 }
+
+// The IN lists of withoutDeleted, n ids each.
+var (
+	selectDeletedSessions = byRows(func(n int) string {
+		return `SELECT id, chat_id FROM deleted_sessions WHERE id IN (` + values(`?`, n) + `)`
+	})
+	selectSessionIDs = byRows(func(n int) string { return `SELECT id FROM sessions WHERE id IN (` + values(`?`, n) + `)` })
+)
 
 // ForgetExpiredKeys clears the lookup key of every expired session.
 func (s *Store) ForgetExpiredKeys(ctx context.Context, now time.Time) (int, error) {

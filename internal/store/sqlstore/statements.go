@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"math/bits"
+	"sync"
 )
 
 // maxStatements bounds the prepared-statement cache; past it, statements
@@ -59,4 +61,44 @@ func (u unprepared) QueryContext(ctx context.Context, args ...any) (*sql.Rows, e
 
 func (u unprepared) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
 	return u.tx.ExecContext(ctx, u.query, args...)
+}
+
+// byRows memoizes the text of a multi-row statement for the row counts
+// batches are cut into, the powers of two up to maxChunk: a batch asks for
+// each text several times, and 128 rows are ~10 KB to build. Other counts
+// are built where they are asked for.
+func byRows(build func(n int) string) func(n int) string {
+	var once sync.Once
+	texts := make([]string, bits.Len(maxChunk)) // texts[k]: 1<<k rows
+	return func(n int) string {
+		if n < 1 || n > maxChunk || n&(n-1) != 0 {
+			return build(n)
+		}
+		once.Do(func() {
+			for k := range texts {
+				texts[k] = build(1 << k)
+			}
+		})
+		return texts[bits.TrailingZeros(uint(n))]
+	}
+}
+
+// inLists cuts values into IN lists of the sizes whose statements are
+// prepared (powers of two up to maxChunk), each padded to its size with
+// repeats of its last value (an IN list ignores them), and calls run with
+// each list's size and values.
+func inLists(values []any, run func(size int, list []any) error) error {
+	for rest := values; len(rest) > 0; {
+		n := min(maxChunk, len(rest))
+		size := maxChunk
+		for size/2 >= n {
+			size /= 2
+		}
+		list := append(append(make([]any, 0, size), rest[:n]...), repeat(rest[n-1], size-n)...)
+		rest = rest[n:]
+		if err := run(size, list); err != nil {
+			return err
+		}
+	}
+	return nil
 }
