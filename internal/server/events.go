@@ -182,10 +182,10 @@ func (c *call) setSession(id string) {
 // whole): before an interval passes without a byte (it looks every quarter
 // interval, and acts on the third look that finds none: after 3/4 to 4/4 of
 // it) it opens the stream, or, once open, sends a comment (or the API's
-// keep-alive event). stop ends it and waits for a
-// keep-alive being sent to finish. It runs on a timer, not a goroutine of
-// its own: a call that answers within the interval (nearly every one) costs
-// a timer set and stopped, no goroutine to start, wake and wait for.
+// keep-alive event). stop ends it and waits for a keep-alive being sent to
+// finish. It runs on a timer, not a goroutine of its own: a call that
+// answers within the interval (nearly every one) costs a timer set and
+// stopped, no goroutine to start, wake and wait for.
 func (e *eventStream) keepAlive(every time.Duration) (stop func()) {
 	k := &keepAliver{e: e, every: every, step: max(every/keepAliveLooks, 1)}
 	k.mu.Lock()

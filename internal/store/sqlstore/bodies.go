@@ -255,14 +255,6 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 	return ids, nil
 }
 
-func repeat(v any, n int) []any {
-	out := make([]any, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
-}
-
 // knownParts remembers the hashes of parts recently stored, so that encode
 // need not compress a part the database already holds (the system prompt
 // resent on every call). A hint only: storeParts asks the database. Bounded:

@@ -83,18 +83,22 @@ func byRows(build func(n int) string) func(n int) string {
 	}
 }
 
-// inLists cuts values into IN lists of the sizes whose statements are
+// inLists cuts items into IN lists of the sizes whose statements are
 // prepared (powers of two up to maxChunk), each padded to its size with
 // repeats of its last value (an IN list ignores them), and calls run with
 // each list's size and values.
-func inLists(values []any, run func(size int, list []any) error) error {
-	for rest := values; len(rest) > 0; {
+func inLists(items []any, run func(size int, list []any) error) error {
+	for rest := items; len(rest) > 0; {
 		n := min(maxChunk, len(rest))
 		size := maxChunk
 		for size/2 >= n {
 			size /= 2
 		}
-		list := append(append(make([]any, 0, size), rest[:n]...), repeat(rest[n-1], size-n)...)
+		list := make([]any, size)
+		copy(list, rest[:n])
+		for i := n; i < size; i++ {
+			list[i] = rest[n-1]
+		}
 		rest = rest[n:]
 		if err := run(size, list); err != nil {
 			return err
