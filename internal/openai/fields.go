@@ -48,8 +48,8 @@ const maxIgnored = 32
 // have no effect (Ignored ones, and unknown fields, which are accepted as
 // vendor extensions), in body order, at most maxIgnored; or the 400 for the
 // first bad field. A body that is not well-formed JSON up to its first bad
-// field is left to Decode to report. (A key sent twice is checked each
-// time; Decode keeps the last.)
+// field is left to Decode to report. (A key sent twice, in any case, is
+// checked each time; Decode keeps the last.)
 //
 // Only the values it checks are validated here. The others (messages and
 // tools: nearly all of an agent's 100 KB) are validated by Decode, which
@@ -64,7 +64,7 @@ func CheckFields(body []byte, table []Field) ([]string, *Error) {
 	var first [8]json.RawMessage
 	skipped := first[:0] // not validated yet
 	wellFormed := eachField(body, func(name string, v json.RawMessage) bool {
-		i := slices.IndexFunc(table, func(f Field) bool { return f.Name == name })
+		i := fieldIndex(table, name)
 		if i < 0 || table[i].Check == nil {
 			skipped = append(skipped, v)
 		} else if !json.Valid(v) {
@@ -104,6 +104,17 @@ func CheckFields(body []byte, table []Field) ([]string, *Error) {
 		return nil, bad
 	}
 	return ignored, nil
+}
+
+// fieldIndex is the index in table of the field a key sets, or -1.
+// encoding/json, which Decode uses, gives a key to a field whatever its case,
+// with Unicode's simple folding ("N", "Temperature", a Kelvin sign for a k):
+// such a key is that field's, and gets its checks.
+func fieldIndex(table []Field, key string) int {
+	if i := slices.IndexFunc(table, func(f Field) bool { return f.Name == key }); i >= 0 {
+		return i
+	}
+	return slices.IndexFunc(table, func(f Field) bool { return strings.EqualFold(f.Name, key) })
 }
 
 func appendIgnored(list []string, name string) []string {

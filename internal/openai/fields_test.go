@@ -3,6 +3,7 @@ package openai
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -114,5 +115,31 @@ func TestIntegerRangeErrorsNameTheBound(t *testing.T) {
 		if err == nil || err.Message != want {
 			t.Errorf("%s: %v, want %q", body, err, want)
 		}
+	}
+}
+
+// encoding/json, which Decode uses, gives a key to a field whatever its case
+// (with Unicode's simple folding: "N", "Temperature", "enable_thin\u212Aing"
+// with a Kelvin sign), so such a key gets the field's policy: found by a
+// trial, "N": 2 was accepted and answered with one choice.
+func TestFieldsMatchKeysAsDecodeDoes(t *testing.T) {
+	for body, want := range map[string]string{ // the key as sent, or its field's name
+		`{"N":2}`:                           "N",
+		`{"Temperature":5}`:                 "Temperature",
+		`{"enable_thin\u212Aing":"yes"}`:    "enable_thin\u212Aing",
+		`{"n":1,"N":3}`:                     "N",
+		`{"STOP":["a","b","c","d","e"]}`:    "stop",
+		`{"\u017Ftream":"yes","model":"m"}`: "\u017Ftream", // ſ folds to s
+	} {
+		_, err := CheckFields([]byte(body), ChatFields)
+		if err == nil || err.Param != want {
+			t.Errorf("%s: %+v, want a 400 naming %q", body, err, want)
+		}
+	}
+	// Such a key's value is checked and, for an ignored field, recorded as
+	// sent; a key no field folds to is still an ignored vendor extension.
+	ignored, err := CheckFields([]byte(`{"Temperature":0.5,"Top_P":1,"x_vendor":true}`), ChatFields)
+	if err != nil || !slices.Equal(ignored, []string{"Temperature", "Top_P", "x_vendor"}) {
+		t.Errorf("ignored %q, %v", ignored, err)
 	}
 }
