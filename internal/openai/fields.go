@@ -110,10 +110,8 @@ func CheckFields(body []byte, table []Field) ([]string, *Error) {
 // encoding/json, which Decode uses, gives a key to a field whatever its case,
 // with Unicode's simple folding ("N", "Temperature", a Kelvin sign for a k):
 // such a key is that field's, and gets its checks.
+// (No two fields' names fold alike, so the first match is the field.)
 func fieldIndex(table []Field, key string) int {
-	if i := slices.IndexFunc(table, func(f Field) bool { return f.Name == key }); i >= 0 {
-		return i
-	}
 	return slices.IndexFunc(table, func(f Field) bool { return strings.EqualFold(f.Name, key) })
 }
 
