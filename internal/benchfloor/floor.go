@@ -97,7 +97,10 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer resp.Body.Close()
 
-	prefix := []byte(`data: {"id":"chatcmpl-floor","object":"chat.completion.chunk","created":` + secs + `,"model":` + string(model) + `,"choices":[`)
+	// Every answer has its own id, as OpenAI's do (and the proxy's: the
+	// same length, so that the two write the same bytes a chunk).
+	answerID := "chatcmpl-" + qwen.NewUUID()
+	prefix := []byte(`data: {"id":"` + answerID + `","object":"chat.completion.chunk","created":` + secs + `,"model":` + string(model) + `,"choices":[`)
 	flusher, _ := w.(http.Flusher)
 	if in.Stream {
 		w.Header().Set("Content-Type", "text/event-stream")
@@ -153,7 +156,7 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	inN, _ := strconv.Atoi(string(inTok))
 	outN, _ := strconv.Atoi(string(outTok))
 	w.Header().Set("Content-Type", "application/json")
-	w.Write([]byte(`{"id":"chatcmpl-floor","object":"chat.completion","created":` + secs + `,"model":` + string(model) +
+	w.Write([]byte(`{"id":"` + answerID + `","object":"chat.completion","created":` + secs + `,"model":` + string(model) +
 		`,"choices":[{"index":0,"message":{"role":"assistant","content":"` + string(text) + `"},"finish_reason":"stop"}],` +
 		`"usage":{"prompt_tokens":` + string(inTok) + `,"completion_tokens":` + string(outTok) + `,"total_tokens":` + strconv.Itoa(inN+outN) + `}}` + "\n"))
 }

@@ -8,11 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/qwensim"
 )
 
 // The floor's byte scanner must answer what a decoding proxy would: the
-// simulator's whole text, valid JSON, usage counted.
+// simulator's whole text, valid JSON, usage counted, and an id of its own
+// for every answer, as long as the proxy's (so that a chunk of each is as
+// many bytes).
 func TestFloorAnswers(t *testing.T) {
 	sim, err := qwensim.Start(qwensim.Options{AnswerWords: 50})
 	if err != nil {
@@ -37,6 +40,7 @@ func TestFloorAnswers(t *testing.T) {
 
 	resp := post(false)
 	var answer struct {
+		ID      string `json:"id"`
 		Choices []struct{ Message struct{ Content string } }
 		Usage   struct {
 			PromptTokens     int `json:"prompt_tokens"`
@@ -56,9 +60,15 @@ func TestFloorAnswers(t *testing.T) {
 		t.Errorf("answer has %d words, want at least 50: %q", n, text)
 	}
 
+	proxyID := "chatcmpl-" + qp.NewID()
+	if !strings.HasPrefix(answer.ID, "chatcmpl-") || len(answer.ID) != len(proxyID) {
+		t.Errorf("answer id %q: want chatcmpl- and a UUID, as long as the proxy's %q", answer.ID, proxyID)
+	}
+
 	resp = post(true)
 	defer resp.Body.Close()
 	var streamed strings.Builder
+	ids := map[string]bool{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		data, ok := strings.CutPrefix(sc.Text(), "data: ")
@@ -66,12 +76,17 @@ func TestFloorAnswers(t *testing.T) {
 			continue
 		}
 		var chunk struct {
+			ID      string `json:"id"`
 			Choices []struct{ Delta struct{ Content string } }
 		}
 		if err := json.Unmarshal([]byte(data), &chunk); err != nil {
 			t.Fatalf("chunk %q is not JSON: %v", data, err)
 		}
 		streamed.WriteString(chunk.Choices[0].Delta.Content)
+		ids[chunk.ID] = true
+	}
+	if len(ids) != 1 || ids[answer.ID] || ids[""] {
+		t.Errorf("stream's chunk ids %v: want one id, not the first answer's %q", ids, answer.ID)
 	}
 	if got := len(strings.Fields(streamed.String())); got < 50 {
 		t.Errorf("streamed %d words, want at least 50", got)
