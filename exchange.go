@@ -99,11 +99,3 @@ type Batch struct {
 type BatchWriter interface {
 	WriteBatch(ctx context.Context, b Batch) error
 }
-
-// Store is everything the proxy needs from a database backend.
-type Store interface {
-	SessionStore
-	BatchWriter
-	Ping(ctx context.Context) error
-	Close() error
-}

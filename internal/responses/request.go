@@ -132,8 +132,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		}
 		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: params})
 	}
-	if err := set.ParseChoice(r.ToolChoice); err != nil {
-		fe := err.(*tools.FieldError)
+	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
 		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
 	}
 	return set, nil

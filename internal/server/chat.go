@@ -82,9 +82,8 @@ func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
 	if err := req.MapLegacyFunctions(); err != nil {
 		return turnSpec{}, err
 	}
-	set, err := tools.ParseSet(req.Tools, req.ToolChoice)
-	if err != nil {
-		fe := err.(*tools.FieldError)
+	set, fe := tools.ParseSet(req.Tools, req.ToolChoice)
+	if fe != nil {
 		param := fe.Param
 		if legacy {
 			param = legacyParam(param)
@@ -95,10 +94,9 @@ func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
 	if apiErr != nil {
 		return turnSpec{}, apiErr
 	}
-	jsonFormat, err := structured.Compile(rf)
-	if err != nil {
-		fe := err.(*structured.FieldError)
-		return turnSpec{}, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
+	jsonFormat, bad := structured.Compile(rf)
+	if bad != nil {
+		return turnSpec{}, openai.InvalidRequest(bad.Param, "invalid_value", "%s %s", bad.Param, bad.Message)
 	}
 	stop, apiErr := openai.ParseStop(req.Stop)
 	if apiErr != nil {

@@ -73,6 +73,12 @@ type Config struct {
 	Capabilities CapabilitiesConfig
 }
 
+// StoreChecker is the database as /health sees it: Check makes a real write
+// and read and returns what failed.
+type StoreChecker interface {
+	Check(ctx context.Context) error
+}
+
 // Deps are the collaborators of the server.
 type Deps struct {
 	Upstream    Upstream
@@ -80,7 +86,7 @@ type Deps struct {
 	Accounts    *accounts.Pool // the Qwen accounts calls are made as
 	Sessions    *session.Manager
 	Recorder    Recorder
-	Store       interface{ Check(context.Context) error } // a real write and read
+	Store       StoreChecker
 	History     qp.HistoryStore
 	// ResponseObjects keeps the Responses API objects deleted by their
 	// owners.

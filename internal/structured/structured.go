@@ -31,10 +31,10 @@ type FieldError struct{ Param, Message string }
 
 func (e *FieldError) Error() string { return e.Param + " " + e.Message }
 
-// Compile prepares rf (nil for plain text, which returns nil). A schema that
-// does not compile is a *FieldError. Schemas may not load anything: a $ref
+// Compile prepares rf (nil for plain text, which returns nil). Its error is
+// the schema that does not compile. Schemas may not load anything: a $ref
 // to a file or URL is refused, so a request cannot make the proxy read files.
-func Compile(rf *openai.ResponseFormat) (*Format, error) {
+func Compile(rf *openai.ResponseFormat) (*Format, *FieldError) {
 	if rf == nil {
 		return nil, nil
 	}

@@ -77,7 +77,8 @@ func (e *FieldError) Error() string { return e.Param + ": " + e.Message }
 var validName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // ParseSet reads the request's tools and tool_choice (either may be absent).
-func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, error) {
+// Its error names the field that is wrong.
+func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 	set := &Set{Choice: Choice{Mode: "auto"}}
 	if len(bytes.TrimSpace(rawTools)) > 0 && !bytes.Equal(bytes.TrimSpace(rawTools), []byte("null")) {
 		var decl []struct {
@@ -120,9 +121,8 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, error) {
 // ParseChoice reads tool_choice into s: none, auto, required, or a named
 // function, given in Chat Completions' form
 // {"type":"function","function":{"name":…}} or the Responses API's
-// {"type":"function","name":…}. Absent or null leaves auto. Errors are
-// *FieldError.
-func (s *Set) ParseChoice(raw json.RawMessage) error {
+// {"type":"function","name":…}. Absent or null leaves auto.
+func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 	choice := bytes.TrimSpace(raw)
 	if len(choice) == 0 || bytes.Equal(choice, []byte("null")) {
 		return nil

@@ -33,10 +33,9 @@ func TestParseSetValidates(t *testing.T) {
 		{``, `"required"`, "tool_choice"},
 	}
 	for _, tc := range bad {
-		_, err := ParseSet(json.RawMessage(tc.tools), json.RawMessage(tc.choice))
-		fe, ok := err.(*FieldError)
-		if !ok || fe.Param != tc.param {
-			t.Errorf("%s / %s: %v, want param %s", tc.tools, tc.choice, err, tc.param)
+		_, fe := ParseSet(json.RawMessage(tc.tools), json.RawMessage(tc.choice))
+		if fe == nil || fe.Param != tc.param {
+			t.Errorf("%s / %s: %v, want param %s", tc.tools, tc.choice, fe, tc.param)
 		}
 	}
 	set, err := ParseSet(json.RawMessage(`[{"type":"function","function":{"name":"a"}}]`), json.RawMessage(`"none"`))

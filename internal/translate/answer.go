@@ -189,9 +189,6 @@ func (a *Answer) Content() string { return a.content.String() }
 // Reasoning is the thinking text so far.
 func (a *Answer) Reasoning() string { return a.reasoning.String() }
 
-// Produced reports whether any text arrived.
-func (a *Answer) Produced() bool { return a.content.Len() > 0 || a.reasoning.Len() > 0 }
-
 // Usage maps Qwen's cumulative usage to OpenAI's.
 func (a *Answer) Usage() openai.Usage {
 	if !a.hasUsage {

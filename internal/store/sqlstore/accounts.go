@@ -8,8 +8,6 @@ import (
 	qp "qwenproxy"
 )
 
-var _ qp.AccountStore = (*Store)(nil)
-
 const accountColumns = `id, source, COALESCE(password_sealed, ''), COALESCE(cookies_sealed, ''), token_expires_at, state, failure_class,
 	cooldown_until, failed_credential, state_at, signin_until, calls, created_at, updated_at`
 

@@ -18,6 +18,18 @@ import (
 	"qwenproxy/internal/store/bodies"
 )
 
+// The root package's contract, fulfilled (a missing method fails the
+// build here, not in a caller).
+var (
+	_ qp.SessionStore        = (*Store)(nil)
+	_ qp.BatchWriter         = (*Store)(nil)
+	_ qp.HistoryStore        = (*Store)(nil)
+	_ qp.ResponseObjectStore = (*Store)(nil)
+	_ qp.APIKeyStore         = (*Store)(nil)
+	_ qp.CredentialStore     = (*Store)(nil)
+	_ qp.AccountStore        = (*Store)(nil)
+)
+
 // Dialect is what a backend does its own way.
 type Dialect interface {
 	// Name is the backend's name: "sqlite" or "postgres".
