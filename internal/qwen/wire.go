@@ -173,8 +173,10 @@ func newUUID() string {
 	return string(out[:])
 }
 
-// NewUUID is exported for the rest of the proxy, which names requests and
-// sessions with the same kind of id.
+// NewUUID is an id of the kind Qwen's web client sends (version 4), for what
+// speaks to Qwen outside this package: the accounts' sign-in, and the
+// benchmark floor, which speaks as the proxy does. The proxy's own ids
+// (calls, answers, conversations) are qwenproxy.NewID's.
 func NewUUID() string { return newUUID() }
 
 // encode is json.Marshal(r), written field by field: encoding/json's

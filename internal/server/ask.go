@@ -49,7 +49,7 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		if spec.Files, err = s.turnFiles(actx, c, t, sess.ChatID, replay); err != nil {
 			return &translate.Answer{}, next, actx, err
 		}
-		ans, err := s.exchange(actx, c, t, sess.ChatID, sess.ParentID, spec, out)
+		ans, err := s.askUpstream(actx, c, t, sess.ChatID, sess.ParentID, spec, out)
 		qe, _ := qwen.AsError(err)
 		switch {
 		case err != nil && ans.Events == 0 && !refreshed && s.refresh(actx, account, before, err):

@@ -166,10 +166,13 @@ func (s *Server) answer(c *call, t turnSpec) {
 	if err == nil {
 		var problem error
 		if clean, problem = t.unmet(out); problem != nil {
-			// One corrective turn, under the answer that broke the demand.
+			// One corrective turn, under the answer that broke the demand:
+			// its response_id (the assistant message) first, so that Qwen
+			// reads the correction after that answer; Qwen takes either
+			// node of an exchange as parent (qwen-wire.md §4.4).
 			out.reset()
 			correction := qwen.MessageSpec{Role: "user", Content: t.correction(problem), Thinking: t.thinking}
-			ans, err = s.exchange(actx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
+			ans, err = s.askUpstream(actx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
 			if err == nil {
 				if clean, problem = t.unmet(out); problem != nil {
 					err = unmetFailure(problem)
@@ -227,10 +230,11 @@ func unmetFailure(problem error) error {
 	return &unmetError{"response_format_unmet", "the model's answer did not meet response_format, even when asked again: " + problem.Error()}
 }
 
-// exchange sends one completion upstream and pumps its answer into out,
-// whose stream opens when upstream answers. It records the upstream side of
-// the call.
-func (s *Server) exchange(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
+// askUpstream asks Qwen once in a turn (a turn asks again only when its
+// answer breaks response_format): it sends one completion upstream
+// (Complete makes its attempts) and pumps the answer into out, whose stream
+// opens when upstream answers. It records the upstream side of the call.
+func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
 	spec.ChatType = t.chatType()
@@ -478,7 +482,11 @@ func (p *answerText) pass(s string, end bool) []tools.Event {
 	return out
 }
 
-// advance moves the session past the answered turn.
+// advance moves the session past the answered turn. The next turn's parent
+// is the created event's parent_id (the user message just sent) before its
+// response_id: Qwen keeps context under either, and parent_id is the choice
+// a context-recall check against the live API confirmed (qwen-wire.md §4.4;
+// most other clients chain to response_id).
 func (s *Server) advance(turn *session.Turn, msgs []qp.Message, ans *translate.Answer, out output) {
 	parent := cmp.Or(ans.Created.ParentID, ans.Created.ResponseID)
 	if parent == "" {
