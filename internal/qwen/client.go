@@ -91,16 +91,15 @@ func NewTransport() *http.Transport {
 	return t
 }
 
-// NewChat creates a Qwen chat for model and returns its id. attempts counts
-// the upstream calls made. The chat mode follows the credentials of each
-// attempt.
-func (c *Client) NewChat(ctx context.Context, model string) (chatID string, attempts int, err error) {
+// NewChat creates a Qwen chat for model and returns its id, with the
+// attempts made. The chat mode follows the credentials of each attempt.
+func (c *Client) NewChat(ctx context.Context, model string) (chatID string, attempts Attempts, err error) {
 	return c.NewChatOf(ctx, model, ChatTypeText)
 }
 
 // NewChatOf is NewChat for a chat of chatType (ChatTypeImage for an image
 // generation's chat of its own, as the web client opens one).
-func (c *Client) NewChatOf(ctx context.Context, model, chatType string) (chatID string, attempts int, err error) {
+func (c *Client) NewChatOf(ctx context.Context, model, chatType string) (chatID string, attempts Attempts, err error) {
 	err = c.retry(ctx, "chats_new", &attempts, func() error {
 		creds, err := c.cfg.Credentials.Credentials(ctx)
 		if err != nil {
@@ -137,9 +136,9 @@ func (c *Client) NewChatOf(ctx context.Context, model, chatType string) (chatID 
 // after. Each attempt fills in what depends on the credentials (chat_mode)
 // and forces thinking on for models whose model-list entry says it cannot be
 // skipped.
-func (c *Client) Complete(ctx context.Context, req *CompletionRequest) (s *Stream, sent []byte, attempts int, err error) {
+func (c *Client) Complete(ctx context.Context, req *CompletionRequest) (s *Stream, sent []byte, attempts Attempts, err error) {
 	if len(req.Messages) != 1 {
-		return nil, nil, 0, fmt.Errorf("a completion request carries exactly one message, not %d", len(req.Messages))
+		return nil, nil, attempts, fmt.Errorf("a completion request carries exactly one message, not %d", len(req.Messages))
 	}
 	if c.ThinkingRequired(ctx, req.Model) {
 		req.Messages[0].FeatureConfig.SetThinking(true)
@@ -283,20 +282,20 @@ func (c *Client) now() time.Time { return time.Now() }
 
 // retry runs call until it succeeds, fails for good, or the retries are used
 // up, backing off exponentially with jitter between attempts.
-func (c *Client) retry(ctx context.Context, endpoint string, attempts *int, call func() error) error {
+func (c *Client) retry(ctx context.Context, endpoint string, attempts *Attempts, call func() error) error {
 	for {
-		*attempts++
+		attempts.N++
 		err := call()
 		c.observe(endpoint, err)
-		noteFailure(ctx, endpoint, err)
+		attempts.note(endpoint, err)
 		if err == nil {
 			return nil
 		}
 		qe, ok := AsError(err)
-		if !ok || !qe.Retryable() || *attempts > c.cfg.MaxRetries || (c.cfg.RetryHere != nil && !c.cfg.RetryHere(ctx, err)) {
+		if !ok || !qe.Retryable() || attempts.N > c.cfg.MaxRetries || (c.cfg.RetryHere != nil && !c.cfg.RetryHere(ctx, err)) {
 			return err
 		}
-		delay := c.backoff(*attempts)
+		delay := c.backoff(attempts.N)
 		if qe.RetryAfter > 0 {
 			if c.cfg.RetryMax > 0 && qe.RetryAfter > c.cfg.RetryMax {
 				return err // Qwen asks for longer than we are willing to hold the client
@@ -331,20 +330,18 @@ func (c *Client) observe(endpoint string, err error) {
 	}
 }
 
-// AttemptLog collects how each failed attempt of a call failed.
-type AttemptLog struct{ Failures []string }
-
-type attemptLogKey struct{}
-
-// WithAttemptLog makes the client note every failed attempt made under ctx
-// in log (one call's attempts are sequential: no locking needed).
-func WithAttemptLog(ctx context.Context, log *AttemptLog) context.Context {
-	return context.WithValue(ctx, attemptLogKey{}, log)
+// Attempts are the tries of one upstream request: how many were made (N),
+// and how each failed try of a retried endpoint failed ("endpoint: kind
+// [status]", e.g. "completions: rate_limited 429"; Upload's put to the
+// object store, tried once, counts but returns its failure instead).
+type Attempts struct {
+	N        int
+	Failures []string
 }
 
-func noteFailure(ctx context.Context, endpoint string, err error) {
-	log, _ := ctx.Value(attemptLogKey{}).(*AttemptLog)
-	if log == nil || err == nil {
+// note adds err, when there is one, to the failures.
+func (a *Attempts) note(endpoint string, err error) {
+	if err == nil {
 		return
 	}
 	what := "canceled"
@@ -354,5 +351,5 @@ func noteFailure(ctx context.Context, endpoint string, err error) {
 			what += fmt.Sprintf(" %d", qe.Status)
 		}
 	}
-	log.Failures = append(log.Failures, endpoint+": "+what)
+	a.Failures = append(a.Failures, endpoint+": "+what)
 }

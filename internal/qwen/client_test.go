@@ -117,8 +117,8 @@ func TestCompleteClassifiesAndRetries(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, calls := scripted(t, tc.answers...)
 			s, _, attempts, err := c.Complete(context.Background(), NewCompletionRequest("chat", "", "m", time.Now(), MessageSpec{Content: "hi"}))
-			if attempts != tc.attempts || int(calls.Load()) != tc.attempts {
-				t.Fatalf("attempts %d (server saw %d), want %d", attempts, calls.Load(), tc.attempts)
+			if attempts.N != tc.attempts || int(calls.Load()) != tc.attempts {
+				t.Fatalf("attempts %d (server saw %d), want %d", attempts.N, calls.Load(), tc.attempts)
 			}
 			if tc.kind == "" {
 				if err != nil {
@@ -154,8 +154,8 @@ func TestCompleteTimesOutWithoutRetrying(t *testing.T) {
 	c := New(Config{BaseURL: srv.URL, Credentials: StaticCredentials{Token: "t", Cookies: "c"}, Timeout: 50 * time.Millisecond, MaxRetries: 3})
 	c.thinking.learn(nil, time.Now()) // no model-list call on the way
 	_, _, attempts, err := c.Complete(context.Background(), NewCompletionRequest("chat", "", "m", time.Now(), MessageSpec{Content: "hi"}))
-	if qe, ok := AsError(err); !ok || qe.Kind != KindTimeout || attempts != 1 || calls.Load() != 1 {
-		t.Fatalf("err %v attempts %d calls %d", err, attempts, calls.Load())
+	if qe, ok := AsError(err); !ok || qe.Kind != KindTimeout || attempts.N != 1 || calls.Load() != 1 {
+		t.Fatalf("err %v attempts %d calls %d", err, attempts.N, calls.Load())
 	}
 }
 
@@ -165,8 +165,13 @@ func TestNetworkErrorsAreRetried(t *testing.T) {
 	srv.Close() // nothing listens there now
 	c := New(Config{BaseURL: url, Credentials: StaticCredentials{Token: "t", Cookies: "c"}, MaxRetries: 2, RetryBase: time.Millisecond})
 	_, attempts, err := c.NewChat(context.Background(), "qwen3-max")
-	if qe, ok := AsError(err); !ok || qe.Kind != KindNetwork || attempts != 3 {
-		t.Fatalf("err %v attempts %d", err, attempts)
+	if qe, ok := AsError(err); !ok || qe.Kind != KindNetwork || attempts.N != 3 {
+		t.Fatalf("err %v attempts %d", err, attempts.N)
+	}
+	// Each failed attempt says how it failed, for the call's record.
+	want := "chats_new: " + string(KindNetwork)
+	if len(attempts.Failures) != 3 || attempts.Failures[0] != want || attempts.Failures[2] != want {
+		t.Errorf("failures %q, want three of %q", attempts.Failures, want)
 	}
 }
 
@@ -228,7 +233,7 @@ func TestRetryHereCanHandAFailureBackAtOnce(t *testing.T) {
 	c := New(Config{BaseURL: url, Credentials: StaticCredentials{Token: "t", Cookies: "c"}, MaxRetries: 2, RetryBase: time.Millisecond,
 		RetryHere: func(_ context.Context, err error) bool { asked = append(asked, err); return false }})
 	_, attempts, err := c.NewChat(context.Background(), "qwen3-max")
-	if qe, ok := AsError(err); !ok || qe.Kind != KindNetwork || attempts != 1 || len(asked) != 1 {
-		t.Fatalf("err %v after %d attempts, asked %d times", err, attempts, len(asked))
+	if qe, ok := AsError(err); !ok || qe.Kind != KindNetwork || attempts.N != 1 || len(asked) != 1 {
+		t.Fatalf("err %v after %d attempts, asked %d times", err, attempts.N, len(asked))
 	}
 }

@@ -36,11 +36,11 @@ type uploadToken struct {
 // /api/v1/… when v2 is unknown), then the bytes to the bucket it names,
 // signed with the token's credentials by Alibaba's OSS SDK (V4 signatures).
 // It returns the message.files entry that attaches the image to a turn of
-// chatID, and how many upstream calls it made. data is the image, name its
-// file name, contentType its MIME type.
-func (c *Client) Upload(ctx context.Context, chatID, name, contentType string, data []byte) (File, int, error) {
+// chatID, and the upstream attempts made (the token's, then the upload's).
+// data is the image, name its file name, contentType its MIME type.
+func (c *Client) Upload(ctx context.Context, chatID, name, contentType string, data []byte) (File, Attempts, error) {
 	var tok uploadToken
-	attempts := 0
+	var attempts Attempts
 	err := c.retry(ctx, "files_sts", &attempts, func() error {
 		var err error
 		tok, err = c.uploadToken(ctx, chatID, name, len(data))
@@ -49,7 +49,7 @@ func (c *Client) Upload(ctx context.Context, chatID, name, contentType string, d
 	if err != nil {
 		return File{}, attempts, err
 	}
-	attempts++
+	attempts.N++
 	err = c.putObject(ctx, tok, contentType, data)
 	c.observe("files_put", err)
 	if err != nil {

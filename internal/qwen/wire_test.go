@@ -219,8 +219,8 @@ func TestCompleteRefusesMoreThanOneMessage(t *testing.T) {
 	req := NewCompletionRequest("c", "", "m", time.Now(), MessageSpec{Content: "x"})
 	req.Messages = append(req.Messages, req.Messages[0])
 	c := New(Config{BaseURL: "http://127.0.0.1:1", Credentials: StaticCredentials{Token: "t", Cookies: "c"}})
-	if _, _, n, err := c.Complete(context.Background(), req); err == nil || n != 0 {
-		t.Fatalf("two messages: %v after %d attempts", err, n)
+	if _, _, n, err := c.Complete(context.Background(), req); err == nil || n.N != 0 {
+		t.Fatalf("two messages: %v after %d attempts", err, n.N)
 	}
 }
 

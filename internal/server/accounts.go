@@ -48,8 +48,8 @@ func (s *Server) newChatOn(ctx context.Context, c *call, t turnSpec, account str
 	refreshed := false
 	for {
 		before, _ := s.deps.Accounts.Credentials(actx)
-		id, n, err := s.deps.Upstream.NewChat(actx, t.model)
-		c.ex.Response.NewChatAttempts += n
+		id, tried, err := s.deps.Upstream.NewChat(actx, t.model)
+		c.upstreamTried(&c.ex.Response.NewChatAttempts, tried)
 		if err != nil && !refreshed && s.refresh(actx, account, before, err) {
 			refreshed = true
 			continue

@@ -70,8 +70,8 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			return ans, next, actx, err
 		case qe.Kind == qwen.KindNotFound && ans.Events == 0 && !rechatted:
 			rechatted = true
-			chatID, n, err := s.deps.Upstream.NewChat(actx, t.model)
-			c.ex.Response.NewChatAttempts += n
+			chatID, tried, err := s.deps.Upstream.NewChat(actx, t.model)
+			c.upstreamTried(&c.ex.Response.NewChatAttempts, tried)
 			if err != nil {
 				return ans, next, actx, err
 			}

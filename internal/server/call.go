@@ -11,6 +11,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/metrics"
+	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/redact"
 )
 
@@ -161,6 +162,15 @@ func (s *Server) finish(c *call) {
 	}
 	c.live.end()
 	s.calls.done()
+}
+
+// upstreamTried records one upstream request's attempts in the call's
+// record: their number in *count (Response.UpstreamAttempts, or
+// NewChatAttempts for a new chat), and how each failed one failed in
+// Response.UpstreamErrors, in the order they were made.
+func (c *call) upstreamTried(count *int, a qwen.Attempts) {
+	*count += a.N
+	c.ex.Response.UpstreamErrors = append(c.ex.Response.UpstreamErrors, a.Failures...)
 }
 
 // ending marks the start of the call's final bytes: with RECORDER_SYNC they

@@ -21,7 +21,7 @@ import (
 // chatTypeCreator is an upstream that opens chats of a given type
 // (qwen.Client.NewChatOf).
 type chatTypeCreator interface {
-	NewChatOf(ctx context.Context, model, chatType string) (string, int, error)
+	NewChatOf(ctx context.Context, model, chatType string) (string, qwen.Attempts, error)
 }
 
 // imageGenerations serves POST /v1/images/generations: the prompt goes to
@@ -69,11 +69,9 @@ func (s *Server) generateImage(c *call, model string, req openai.ImageRequest) {
 	defer s.finish(c)
 	stop := padWhileSlow(c, s.cfg.StreamKeepAlive)
 	defer stop()
-	attempts := &qwen.AttemptLog{}
-	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model = cmp.Or(req.Model, model), model
-	ctx, cancel := context.WithTimeout(qwen.WithAttemptLog(c.r.Context(), attempts), s.cfg.Capabilities.ImageTimeout)
+	ctx, cancel := context.WithTimeout(c.r.Context(), s.cfg.Capabilities.ImageTimeout)
 	defer cancel()
 	url, err := s.imageURL(ctx, c, model, req)
 	var data []byte
@@ -139,22 +137,22 @@ func (s *Server) imageOn(ctx context.Context, c *call, model string, req openai.
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Account = account
 	var chatID string
-	var n int
+	var tried qwen.Attempts
 	if u, ok := s.deps.Upstream.(chatTypeCreator); ok {
-		chatID, n, err = u.NewChatOf(ctx, model, qwen.ChatTypeImage)
+		chatID, tried, err = u.NewChatOf(ctx, model, qwen.ChatTypeImage)
 	} else {
-		chatID, n, err = s.deps.Upstream.NewChat(ctx, model)
+		chatID, tried, err = s.deps.Upstream.NewChat(ctx, model)
 	}
-	rs.UpstreamAttempts += n
+	c.upstreamTried(&rs.UpstreamAttempts, tried)
 	if err != nil {
 		return "", err
 	}
 	rs.ChatID = chatID
 	qreq := qwen.NewCompletionRequest(chatID, "", model, s.now(), qwen.MessageSpec{Content: req.Prompt, ChatType: qwen.ChatTypeImage})
 	qreq.Size, _ = openai.AspectRatio(req.Size) // validated
-	stream, body, n, err := s.deps.Upstream.Complete(ctx, qreq)
+	stream, body, tried, err := s.deps.Upstream.Complete(ctx, qreq)
 	rq.QwenRequest = body
-	rs.UpstreamAttempts += n
+	c.upstreamTried(&rs.UpstreamAttempts, tried)
 	if err != nil {
 		return "", err
 	}

@@ -26,7 +26,7 @@ import (
 // object store (qwen.Client.Upload). It must use the credentials (account)
 // of the chat the image is for.
 type uploader interface {
-	Upload(ctx context.Context, chatID, name, contentType string, data []byte) (qwen.File, int, error)
+	Upload(ctx context.Context, chatID, name, contentType string, data []byte) (qwen.File, qwen.Attempts, error)
 }
 
 // turnImages reads the images of the turn's new messages (what goes
@@ -82,8 +82,8 @@ func (s *Server) attach(ctx context.Context, c *call, chatID string, images []*i
 			files = append(files, f)
 			continue
 		}
-		f, n, err := up.Upload(ctx, chatID, img.Name, img.ContentType, img.Data)
-		c.ex.Response.UpstreamAttempts += n
+		f, tried, err := up.Upload(ctx, chatID, img.Name, img.ContentType, img.Data)
+		c.upstreamTried(&c.ex.Response.UpstreamAttempts, tried)
 		if err != nil {
 			return nil, fmt.Errorf("upload %s: %w", img.Name, err)
 		}

@@ -37,8 +37,8 @@ type Recorder interface {
 
 // Upstream is the part of the Qwen client the handlers use.
 type Upstream interface {
-	NewChat(ctx context.Context, model string) (string, int, error)
-	Complete(ctx context.Context, req *qwen.CompletionRequest) (s *qwen.Stream, sent []byte, attempts int, err error)
+	NewChat(ctx context.Context, model string) (string, qwen.Attempts, error)
+	Complete(ctx context.Context, req *qwen.CompletionRequest) (s *qwen.Stream, sent []byte, attempts qwen.Attempts, err error)
 	Models(ctx context.Context) ([]qwen.Model, error)
 }
 

@@ -99,9 +99,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 		return
 	}
 	defer s.finish(c)
-	attempts := &qwen.AttemptLog{}
-	defer func() { c.ex.Response.UpstreamErrors = attempts.Failures }()
-	ctx := qwen.WithAttemptLog(c.r.Context(), attempts)
+	ctx := c.r.Context()
 	if s.cfg.MaxDuration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, s.cfg.MaxDuration, errMaxDuration)
@@ -242,7 +240,7 @@ func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, p
 	if rq.QwenRequest == nil || err == nil { // what the answer came from, when one did (after a move to another account)
 		rq.QwenRequest = unsignedFiles(body, len(spec.Files) > 0)
 	}
-	rs.UpstreamAttempts += attempts
+	c.upstreamTried(&rs.UpstreamAttempts, attempts)
 	if err != nil {
 		return ans, err
 	}
