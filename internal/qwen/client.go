@@ -199,16 +199,14 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 	s.limitBytes(c.cfg.MaxAnswerBytes)
 	// Read up to the first real event, so that errors Qwen sends as the only
 	// stream event are failures of this attempt (and retryable), not of a
-	// stream already forwarded to the client.
-	_, err = s.Next()
-	if err != nil {
+	// stream already forwarded to the client; the caller reads it first.
+	if _, err = s.peek(); err != nil {
 		s.Close()
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{Kind: KindEmptyAnswer, Message: "Qwen ended the stream without an answer"}
 		}
 		return nil, err
 	}
-	s.next-- // hand the first event out again
 	return s, nil
 }
 

@@ -272,6 +272,16 @@ func (s *Stream) Next() (Event, error) {
 	return s.pending[s.next-1], nil
 }
 
+// peek reads the next event as Next does and leaves it to be read again by
+// the next Next.
+func (s *Stream) peek() (Event, error) {
+	ev, err := s.Next()
+	if err == nil {
+		s.next--
+	}
+	return ev, err
+}
+
 // readData returns the payload of the next SSE event (its data lines joined).
 func (s *Stream) readData() ([]byte, error) {
 	s.data = s.data[:0]

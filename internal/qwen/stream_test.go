@@ -204,3 +204,31 @@ func TestTokenExpiry(t *testing.T) {
 		}
 	}
 }
+
+// peek reads an event without taking it: Next gives it, then the rest in
+// order, and the whole stream reads as it does without the peek.
+func TestPeekLeavesTheEventForNext(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/qwen/completion-stream.sse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := readAll(t, testStream(t, string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testStream(t, string(raw))
+	first, err := s.peek()
+	if err != nil || first.Kind != EventCreated {
+		t.Fatalf("peek = %+v, %v; want the created event", first, err)
+	}
+	got, err := readAll(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || got[0].Created != first.Created || got[1].Content != want[1].Content || got[len(got)-1].Kind != want[len(want)-1].Kind {
+		t.Fatalf("after peek: %d events, first %+v; want %d, first %+v", len(got), got[0], len(want), want[0])
+	}
+	if _, err := testStream(t, "").peek(); !errors.Is(err, io.EOF) {
+		t.Errorf("peek of an empty stream: %v, want io.EOF", err)
+	}
+}
