@@ -68,15 +68,19 @@ type Response struct {
 	TotalTokens      int
 	FirstTokenAt     time.Time // zero when no token was produced
 	Duration         time.Duration
-	// UpstreamAttempts counts completion attempts (retries included);
-	// NewChatAttempts the attempts to open a Qwen chat for a first turn.
+	// UpstreamAttempts counts completion attempts (retries included) and
+	// the requests that upload the images given to the model (a token and a
+	// put each); NewChatAttempts the attempts to open a Qwen chat (a first
+	// turn's, a lost chat's replacement, an image generation's).
 	UpstreamAttempts int
 	NewChatAttempts  int
-	UpstreamErrors   []string // how each failed attempt failed, in order
-	ErrorType        string
-	ErrorMessage     string
-	OpenAIResponse   []byte // OpenAI-form body (assembled for streams)
-	QwenResponse     []byte // upstream body, or its assembled equivalent for streams
+	// UpstreamErrors says how each failed attempt of a retried request
+	// failed, in order: "endpoint: kind [status]" (qwen.Attempts).
+	UpstreamErrors []string
+	ErrorType      string
+	ErrorMessage   string
+	OpenAIResponse []byte // OpenAI-form body (assembled for streams)
+	QwenResponse   []byte // upstream body, or its assembled equivalent for streams
 }
 
 // AnsweringModel is the Qwen model that answered: MODEL_MAP may have mapped

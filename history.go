@@ -103,7 +103,7 @@ type ResponseRecord struct {
 	TotalTokens      int
 	TTFTMillis       *float64
 	DurationMillis   float64 // stored in microseconds
-	UpstreamAttempts int     // completion attempts
+	UpstreamAttempts int     // completion attempts and image uploads' requests
 	NewChatAttempts  int     // attempts to open a Qwen chat
 	UpstreamErrors   string  // how each failed attempt failed, "; "-separated
 	ErrorType        string

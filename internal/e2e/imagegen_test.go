@@ -143,3 +143,24 @@ func TestImageGenerationPassesOverARateLimitedAccount(t *testing.T) {
 		t.Fatalf("alice %+v", st)
 	}
 }
+
+// An image generation's record counts its attempts as a chat's do: opening
+// the chat in new_chat_attempts, the completion in upstream_attempts, and
+// each failed one in upstream_errors. Its new chat's tries were counted as
+// completion attempts, and new_chat_attempts stayed 0.
+func TestImageGenerationCountsItsAttemptsAsChatsDo(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointNewChat, Status: 503}, qwensim.Fault{Status: 429, RetryAfter: "0"})
+	if _, err := e.client.Images.Generate(ctxT(t), openai.ImageGenerateParams{Prompt: "a red fox", Model: "qwen3-max"}); err != nil {
+		t.Fatal(err)
+	}
+	var attempts, newChat int
+	var failures string
+	if err := e.db().QueryRow(`SELECT upstream_attempts, new_chat_attempts, upstream_errors FROM responses`).Scan(&attempts, &newChat, &failures); err != nil {
+		t.Fatal(err)
+	}
+	want := "chats_new: server 503; completions: rate_limited 429"
+	if attempts != 2 || newChat != 2 || failures != want {
+		t.Fatalf("attempts %d + %d new chat, failures %q; want 2 + 2, %q", attempts, newChat, failures, want)
+	}
+}

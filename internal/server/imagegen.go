@@ -143,7 +143,7 @@ func (s *Server) imageOn(ctx context.Context, c *call, model string, req openai.
 	} else {
 		chatID, tried, err = s.deps.Upstream.NewChat(ctx, model)
 	}
-	c.upstreamTried(&rs.UpstreamAttempts, tried)
+	c.upstreamTried(&rs.NewChatAttempts, tried)
 	if err != nil {
 		return "", err
 	}

@@ -144,7 +144,7 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 			} `json:"function"`
 		}
 		if json.Unmarshal(choice, &named) != nil || named.Type != "function" || cmp.Or(named.Function.Name, named.Name) == "" {
-			return &FieldError{"tool_choice", "must be none, auto, required or {\"type\":\"function\",\"function\":{\"name\":…}}"}
+			return &FieldError{"tool_choice", "must be none, auto, required or a function: {\"type\":\"function\",\"function\":{\"name\":…}} (Chat Completions) or {\"type\":\"function\",\"name\":…} (Responses)"}
 		}
 		s.Choice = Choice{Mode: "function", Name: cmp.Or(named.Function.Name, named.Name)}
 	}

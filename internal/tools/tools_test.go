@@ -181,3 +181,13 @@ func TestFilterTextIsParseText(t *testing.T) {
 		}
 	}
 }
+
+// A malformed named choice is answered with both APIs' forms: the
+// Responses API's client would not recognise Chat Completions' alone.
+func TestMalformedChoiceNamesBothForms(t *testing.T) {
+	set := &Set{Tools: []Tool{{Name: "a"}}}
+	fe := set.ParseChoice(json.RawMessage(`{"type":"function"}`))
+	if fe == nil || !strings.Contains(fe.Message, `{"type":"function","function":{"name":…}}`) || !strings.Contains(fe.Message, `{"type":"function","name":…}`) {
+		t.Fatalf("error %v: want both forms named", fe)
+	}
+}
