@@ -3,12 +3,14 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
 	"github.com/openai/openai-go/v3/shared"
 )
 
@@ -213,5 +215,56 @@ func TestParallelToolCallsFalseKeepsOneCall(t *testing.T) {
 	}
 	if err := stream.Err(); err != nil || len(acc.Choices[0].Message.ToolCalls) != 1 || acc.Choices[0].Message.ToolCalls[0].Function.Name != "get_weather" {
 		t.Fatalf("streamed, one call: %v %+v", err, acc.Choices[0].Message.ToolCalls)
+	}
+}
+
+// The Responses API's text.format is its response_format: the answer is
+// checked against the schema (and corrected once) as a chat's is, and a bad
+// format is a 400 naming it. It was dropped unread: the answer came back
+// as prose while the response echoed the format as if applied.
+func TestResponsesTextFormatJSONSchemaWithTheSDK(t *testing.T) {
+	e := start(t, nil)
+	format := responses.ResponseTextConfigParam{Format: responses.ResponseFormatTextConfigUnionParam{
+		OfJSONSchema: &responses.ResponseFormatTextJSONSchemaConfigParam{Name: citySchema.JSONSchema.Name,
+			Schema: citySchema.JSONSchema.Schema.(map[string]any), Strict: openai.Bool(true)}}}
+	params := responses.ResponseNewParams{Model: "qwen3-max", Text: format,
+		Input: responses.ResponseNewParamsInputUnion{OfString: openai.String(`Tromsø: reply {"city": "Tromsø"} then {"city": "Tromsø", "population": 77000}`)}}
+	got, err := e.client.Responses.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := got.OutputText(); text != `{"city": "Tromsø", "population": 77000}` {
+		t.Fatalf("output text %q: want the corrected JSON alone", text)
+	}
+	if up := upstreamCompletions(t, e.sim); len(up) != 2 || !strings.Contains(messagesOf(up[0])[0]["content"].(string), `"city_facts" object`) {
+		t.Fatalf("%d upstream calls; want the schema sent as instructions, then one corrective turn", len(up))
+	}
+
+	// Streamed: the answer is checked whole, then sent.
+	params.Input = responses.ResponseNewParamsInputUnion{OfString: openai.String(`And Bergen: reply {"city": "Bergen", "population": 291000}`)}
+	stream := e.client.Responses.NewStreaming(ctxT(t), params)
+	var done string
+	for stream.Next() {
+		if ev := stream.Current(); ev.Type == "response.completed" {
+			done = ev.Response.OutputText()
+		}
+	}
+	if err := stream.Err(); err != nil || done != `{"city": "Bergen", "population": 291000}` {
+		t.Fatalf("streamed: %v, output text %q", err, done)
+	}
+
+	for _, c := range []struct{ format, param string }{
+		{`{"type":"json_schema","name":"x","schema":{"type":5}}`, "text.format.schema"},
+		{`{"type":"json_schema","name":"no spaces","schema":{}}`, "text.format.name"},
+		{`{"type":"json_schema","name":"x","schema":[1]}`, "text.format.schema"},
+		{`{"type":"yaml"}`, "text.format.type"},
+		{`"json"`, "text.format"},
+	} {
+		resp := send(t, e, "POST", "/v1/responses", "application/json", `{"model":"qwen3-max","input":"hi","text":{"format":`+c.format+`}}`, nil)
+		var body struct{ Error struct{ Param string } }
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadRequest || json.Unmarshal(b, &body) != nil || body.Error.Param != c.param {
+			t.Errorf("text.format %s: %d %s; want 400 naming %s", c.format, resp.StatusCode, b, c.param)
+		}
 	}
 }

@@ -14,6 +14,10 @@ type ResponseFormat struct {
 	Description string
 	Schema      json.RawMessage // json_schema.schema; nil when none was given
 	Strict      bool
+	// SchemaParam names where the schema was given, for errors about it:
+	// "response_format.json_schema.schema", or the Responses API's
+	// "text.format.schema".
+	SchemaParam string
 }
 
 var formatName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -54,15 +58,20 @@ func ParseResponseFormat(v json.RawMessage) (*ResponseFormat, *Error) {
 		return nil, InvalidRequest("response_format.json_schema", "missing_required_parameter",
 			"response_format of type json_schema needs a json_schema object")
 	}
-	if !formatName.MatchString(js.Name) {
-		return nil, InvalidRequest("response_format.json_schema.name", "invalid_value",
-			"response_format.json_schema.name must be 1-64 letters, digits, '_' or '-'")
+	return JSONSchemaFormat("response_format.json_schema", js.Name, js.Description, js.Schema, js.Strict)
+}
+
+// JSONSchemaFormat checks a json_schema format's name and schema, given at
+// param (response_format.json_schema in Chat Completions, text.format in
+// the Responses API, which lays the same fields out flat).
+func JSONSchemaFormat(param, name, description string, schema json.RawMessage, strict *bool) (*ResponseFormat, *Error) {
+	if !formatName.MatchString(name) {
+		return nil, InvalidRequest(param+".name", "invalid_value", "%s.name must be 1-64 letters, digits, '_' or '-'", param)
 	}
-	out := &ResponseFormat{Type: rf.Type, Name: js.Name, Description: js.Description, Strict: js.Strict != nil && *js.Strict}
-	if s := bytes.TrimSpace(js.Schema); len(s) > 0 && !bytes.Equal(s, []byte("null")) {
+	out := &ResponseFormat{Type: "json_schema", Name: name, Description: description, Strict: strict != nil && *strict, SchemaParam: param + ".schema"}
+	if s := bytes.TrimSpace(schema); len(s) > 0 && !bytes.Equal(s, []byte("null")) {
 		if s[0] != '{' {
-			return nil, InvalidRequest("response_format.json_schema.schema", "invalid_type",
-				"response_format.json_schema.schema must be a JSON Schema object")
+			return nil, InvalidRequest(param+".schema", "invalid_type", "%s.schema must be a JSON Schema object", param)
 		}
 		out.Schema = s
 	}

@@ -34,6 +34,12 @@ type Request struct {
 	ParallelToolCalls *bool             `json:"parallel_tool_calls"`
 	Metadata          map[string]string `json:"metadata"`
 	Include           []string          `json:"include"`
+	// Text.Format is the answer's form: text, json_object, or json_schema
+	// with its name, schema and strict beside the type (Structured
+	// Outputs, the Responses API's response_format).
+	Text *struct {
+		Format json.RawMessage `json:"format"`
+	} `json:"text"`
 
 	// messages is what Validate read from Input, for Conversation (a
 	// Codex request's items were decoded twice).
@@ -101,8 +107,41 @@ func (r *Request) Validate() *openai.Error {
 	if r.TopP != nil && (*r.TopP < 0 || *r.TopP > 1) {
 		return openai.InvalidRequest("top_p", "invalid_value", "top_p must be between 0 and 1")
 	}
+	if _, err = r.TextFormat(); err != nil {
+		return err
+	}
 	_, err = r.ToolSet()
 	return err
+}
+
+// TextFormat reads text.format into the core's answer format: nil for text
+// (or none), else what the answer must be. The Responses API lays a
+// json_schema format's fields beside its type:
+// {"type":"json_schema","name":…,"schema":…,"strict":…}.
+func (r *Request) TextFormat() (*openai.ResponseFormat, *openai.Error) {
+	if r.Text == nil || len(bytes.TrimSpace(r.Text.Format)) == 0 || string(bytes.TrimSpace(r.Text.Format)) == "null" {
+		return nil, nil
+	}
+	var f struct {
+		Type        string          `json:"type"`
+		Name        string          `json:"name"`
+		Description string          `json:"description"`
+		Schema      json.RawMessage `json:"schema"`
+		Strict      *bool           `json:"strict"`
+	}
+	if json.Unmarshal(r.Text.Format, &f) != nil {
+		return nil, openai.InvalidRequest("text.format", "invalid_type",
+			`text.format must be an object: {"type":"text"}, {"type":"json_object"} or {"type":"json_schema","name":…,"schema":{…}}`)
+	}
+	switch f.Type {
+	case "text":
+		return nil, nil
+	case "json_object":
+		return &openai.ResponseFormat{Type: f.Type}, nil
+	case "json_schema":
+		return openai.JSONSchemaFormat("text.format", f.Name, f.Description, f.Schema, f.Strict)
+	}
+	return nil, openai.InvalidRequest("text.format.type", "invalid_value", "text.format.type must be text, json_object or json_schema, not %q", f.Type)
 }
 
 // ToolSet reads tools and tool_choice into the core's tool set.

@@ -13,6 +13,7 @@ import (
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/responses"
 	"qwenproxy/internal/session"
+	"qwenproxy/internal/structured"
 )
 
 // createResponse serves POST /v1/responses, the Responses API (Codex): the
@@ -39,18 +40,25 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	set, _ := req.ToolSet() // validated
+	set, _ := req.ToolSet()       // validated
+	format, _ := req.TextFormat() // validated
+	jsonFormat, bad := structured.Compile(format)
+	if bad != nil {
+		writeError(w, openai.InvalidRequest(bad.Param, "invalid_value", "%s %s", bad.Param, bad.Message))
+		return
+	}
 	t := turnSpec{
-		format:    responsesFormat{shell: responseShell(&req, body)},
-		tools:     set,
-		model:     v.model,
-		search:    v.search,
-		image:     v.image,
-		asked:     req.Model,
-		stream:    req.Stream,
-		thinking:  req.WantsThinking() || v.thinking,
-		messages:  req.Conversation(),
-		sessionID: sessionID,
+		format:     responsesFormat{shell: responseShell(&req, body)},
+		tools:      set,
+		model:      v.model,
+		search:     v.search,
+		image:      v.image,
+		asked:      req.Model,
+		stream:     req.Stream,
+		thinking:   req.WantsThinking() || v.thinking,
+		messages:   req.Conversation(),
+		sessionID:  sessionID,
+		jsonFormat: jsonFormat,
 	}
 	if apiErr := s.turnImages(r.Context(), &t); apiErr != nil {
 		writeError(w, apiErr)

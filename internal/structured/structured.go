@@ -7,6 +7,7 @@ package structured
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,7 +43,7 @@ func Compile(rf *openai.ResponseFormat) (*Format, *FieldError) {
 	if rf.Type != "json_schema" || rf.Schema == nil {
 		return f, nil
 	}
-	const param = "response_format.json_schema.schema"
+	param := cmp.Or(rf.SchemaParam, "response_format.json_schema.schema")
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(rf.Schema))
 	if err != nil {
 		return nil, &FieldError{param, "is not valid JSON: " + err.Error()}
