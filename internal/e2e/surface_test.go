@@ -240,23 +240,29 @@ func TestResponsesTextFormatJSONSchemaWithTheSDK(t *testing.T) {
 		t.Fatalf("%d upstream calls; want the schema sent as instructions, then one corrective turn", len(up))
 	}
 
-	// Streamed: the answer is checked whole, then sent.
 	params.Input = responses.ResponseNewParamsInputUnion{OfString: openai.String(`And Bergen: reply {"city": "Bergen", "population": 291000}`)}
+	// Streamed: the answer is checked whole, then sent, as one delta (a
+	// client that adds deltas up must see it; none was sent).
 	stream := e.client.Responses.NewStreaming(ctxT(t), params)
-	var done string
+	var deltas, done string
 	for stream.Next() {
-		if ev := stream.Current(); ev.Type == "response.completed" {
+		switch ev := stream.Current(); ev.Type {
+		case "response.output_text.delta":
+			deltas += ev.Delta
+		case "response.completed":
 			done = ev.Response.OutputText()
 		}
 	}
-	if err := stream.Err(); err != nil || done != `{"city": "Bergen", "population": 291000}` {
-		t.Fatalf("streamed: %v, output text %q", err, done)
+	const bergen = `{"city": "Bergen", "population": 291000}`
+	if err := stream.Err(); err != nil || done != bergen || deltas != bergen {
+		t.Fatalf("streamed: %v, deltas %q, output text %q", err, deltas, done)
 	}
 
 	for _, c := range []struct{ format, param string }{
 		{`{"type":"json_schema","name":"x","schema":{"type":5}}`, "text.format.schema"},
 		{`{"type":"json_schema","name":"no spaces","schema":{}}`, "text.format.name"},
 		{`{"type":"json_schema","name":"x","schema":[1]}`, "text.format.schema"},
+		{`{"type":"json_schema","name":"x"}`, "text.format.schema"},
 		{`{"type":"yaml"}`, "text.format.type"},
 		{`"json"`, "text.format"},
 	} {

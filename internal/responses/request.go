@@ -139,6 +139,10 @@ func (r *Request) TextFormat() (*openai.ResponseFormat, *openai.Error) {
 	case "json_object":
 		return &openai.ResponseFormat{Type: f.Type}, nil
 	case "json_schema":
+		if s := bytes.TrimSpace(f.Schema); len(s) == 0 || string(s) == "null" {
+			// Required here, unlike Chat Completions' json_schema.schema.
+			return nil, openai.InvalidRequest("text.format.schema", "missing_required_parameter", "text.format of type json_schema needs a schema")
+		}
 		return openai.JSONSchemaFormat("text.format", f.Name, f.Description, f.Schema, f.Strict)
 	}
 	return nil, openai.InvalidRequest("text.format.type", "invalid_value", "text.format.type must be text, json_object or json_schema, not %q", f.Type)

@@ -118,6 +118,11 @@ func (o *responsesOutput) content(s string) error {
 	if !o.started || o.holding {
 		return nil
 	}
+	return o.sendText(s)
+}
+
+// sendText sends s as the next delta of the message item, opening it.
+func (o *responsesOutput) sendText(s string) error {
 	o.item("message")
 	o.current.WriteString(s)
 	id, index := o.itemID(len(o.resp.Output)), len(o.resp.Output)
@@ -207,10 +212,9 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		writeBody(o.c.w, http.StatusOK, body)
 		return body
 	}
-	if o.holding {
+	if o.holding { // checked whole: the text goes out as one delta
 		if text := o.contentText(); text != "" {
-			o.item("message")
-			o.current.WriteString(text)
+			_ = o.sendText(text)
 		}
 		_ = o.writeCalls(0)
 	}
