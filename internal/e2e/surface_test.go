@@ -258,11 +258,26 @@ func TestResponsesTextFormatJSONSchemaWithTheSDK(t *testing.T) {
 		t.Fatalf("streamed: %v, deltas %q, output text %q", err, deltas, done)
 	}
 
+	// The echo names the format a request gets when it names none.
+	for text, want := range map[string]string{
+		`{"verbosity":"low"}`:               `{"format":{"type":"text"},"verbosity":"low"}`,
+		`null`:                              `{"format":{"type":"text"}}`,
+		`{"format":{"type":"json_object"}}`: `{"format":{"type":"json_object"}}`,
+	} {
+		resp := send(t, e, "POST", "/v1/responses", "application/json", `{"model":"qwen3-max","input":"reply {\"ok\": true}","text":`+text+`}`, nil)
+		var body struct{ Text json.RawMessage }
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &body) != nil || string(body.Text) != want {
+			t.Errorf("text %s: %d, echoed %s; want %s", text, resp.StatusCode, body.Text, want)
+		}
+	}
+
 	for _, c := range []struct{ format, param string }{
 		{`{"type":"json_schema","name":"x","schema":{"type":5}}`, "text.format.schema"},
 		{`{"type":"json_schema","name":"no spaces","schema":{}}`, "text.format.name"},
 		{`{"type":"json_schema","name":"x","schema":[1]}`, "text.format.schema"},
 		{`{"type":"json_schema","name":"x"}`, "text.format.schema"},
+		{`{"type":"json_schema","name":"x","schema":{},"strict":"yes"}`, "text.format.strict"},
 		{`{"type":"yaml"}`, "text.format.type"},
 		{`"json"`, "text.format"},
 	} {

@@ -3,6 +3,7 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"regexp"
 )
 
@@ -39,7 +40,10 @@ func ParseResponseFormat(v json.RawMessage) (*ResponseFormat, *Error) {
 			Strict      *bool           `json:"strict"`
 		} `json:"json_schema"`
 	}
-	if json.Unmarshal(v, &rf) != nil {
+	if err := json.Unmarshal(v, &rf); err != nil {
+		if e := FieldTypeError("response_format", err); e != nil {
+			return nil, e
+		}
 		return nil, InvalidRequest("response_format", "invalid_type",
 			`response_format must be an object: {"type":"text"}, {"type":"json_object"} or {"type":"json_schema","json_schema":{…}}`)
 	}
@@ -59,6 +63,21 @@ func ParseResponseFormat(v json.RawMessage) (*ResponseFormat, *Error) {
 			"response_format of type json_schema needs a json_schema object")
 	}
 	return JSONSchemaFormat("response_format.json_schema", js.Name, js.Description, js.Schema, js.Strict)
+}
+
+// FieldTypeError is the 400 for a field of the object at param that has
+// the wrong JSON type (e.g. "strict": "yes"), naming that field, or nil
+// when err is not about one field.
+func FieldTypeError(param string, err error) *Error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return nil
+	}
+	want := map[string]string{"bool": "a boolean", "string": "a string", "json.RawMessage": "JSON"}[te.Type.String()]
+	if want == "" {
+		want = "a " + te.Type.String()
+	}
+	return InvalidRequest(param+"."+te.Field, "invalid_type", "%s.%s must be %s, not a JSON %s", param, te.Field, want, te.Value)
 }
 
 // JSONSchemaFormat checks a json_schema format's name and schema, given at

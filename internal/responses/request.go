@@ -129,7 +129,10 @@ func (r *Request) TextFormat() (*openai.ResponseFormat, *openai.Error) {
 		Schema      json.RawMessage `json:"schema"`
 		Strict      *bool           `json:"strict"`
 	}
-	if json.Unmarshal(r.Text.Format, &f) != nil {
+	if err := json.Unmarshal(r.Text.Format, &f); err != nil {
+		if e := openai.FieldTypeError("text.format", err); e != nil {
+			return nil, e
+		}
 		return nil, openai.InvalidRequest("text.format", "invalid_type",
 			`text.format must be an object: {"type":"text"}, {"type":"json_object"} or {"type":"json_schema","name":…,"schema":{…}}`)
 	}

@@ -97,6 +97,20 @@ func (s *Server) recordedCall(ctx context.Context, requestID string) (*qp.Reques
 	return rec, err
 }
 
+// textEcho is the response's text: the request's, with the format it gets
+// when it names none (text), as OpenAI's echo has it.
+func textEcho(raw json.RawMessage) json.RawMessage {
+	fields := map[string]json.RawMessage{}
+	if len(raw) > 0 && string(raw) != "null" {
+		_ = json.Unmarshal(raw, &fields) // decoded once already: an object
+	}
+	if f := fields["format"]; len(f) == 0 || string(f) == "null" {
+		fields["format"] = json.RawMessage(`{"type":"text"}`)
+	}
+	b, _ := json.Marshal(fields) // raw JSON values: cannot fail
+	return b
+}
+
 // responseShell is the response object's echo of the request's settings.
 func responseShell(req *responses.Request, body []byte) responses.Response {
 	var echo struct {
@@ -113,7 +127,7 @@ func responseShell(req *responses.Request, body []byte) responses.Response {
 		return raw
 	}
 	r := responses.Response{Instructions: req.Instructions, MaxOutputTokens: req.MaxOutputTokens, ParallelToolCalls: true,
-		Reasoning: or(echo.Reasoning, `{"effort":null,"summary":null}`), Store: req.Stored(), Text: or(echo.Text, `{"format":{"type":"text"}}`),
+		Reasoning: or(echo.Reasoning, `{"effort":null,"summary":null}`), Store: req.Stored(), Text: textEcho(echo.Text),
 		ToolChoice: or(echo.ToolChoice, `"auto"`), Tools: or(echo.Tools, `[]`), Truncation: "disabled", Metadata: req.Metadata}
 	if req.ParallelToolCalls != nil {
 		r.ParallelToolCalls = *req.ParallelToolCalls
