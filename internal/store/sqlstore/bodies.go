@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"runtime"
 	"sync"
@@ -175,25 +176,18 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 	}
 	var stale []any
 	staleSet := map[int64]bool{}
-	err := inLists(all, func(size int, list []any) error {
-		rows, err := s.stmt(ctx, tx, selectParts(size)).QueryContext(ctx, list...)
-		if err != nil {
+	err := queryIn(ctx, tx, all, selectParts, func(rows *sql.Rows) error {
+		var id, used int64
+		var h []byte
+		if err := rows.Scan(&id, &h, &used); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, used int64
-			var h []byte
-			if err := rows.Scan(&id, &h, &used); err != nil {
-				return err
-			}
-			ids[hash(h)] = id
-			if used < now-partTouch.Milliseconds() && !staleSet[id] {
-				stale = append(stale, id)
-				staleSet[id] = true
-			}
+		ids[hash(h)] = id
+		if used < now-partTouch.Milliseconds() && !staleSet[id] {
+			stale = append(stale, id)
+			staleSet[id] = true
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find body parts: %w", err)

@@ -46,7 +46,6 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 		return fmt.Errorf("write batch: begin: %w", err)
 	}
 	defer tx.Rollback()
-	tx.kept = s.keptStmt
 	// Every transaction that changes body part counts, rollups or sessions
 	// shared between instances takes this lock first (deletes do too): taken
 	// later, a writer holding a session or a part's count while waiting for
@@ -263,7 +262,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 // insertReturning runs a multi-row INSERT … RETURNING key, id and maps each
 // inserted row's key to its id. Rows come back in no promised order.
 func (s *Store) insertReturning(ctx context.Context, tx *txn, query string, args []any) (map[string]int64, error) {
-	rows, err := s.stmt(ctx, tx, query).QueryContext(ctx, args...)
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +284,7 @@ func (s *Store) insertRows(ctx context.Context, tx *txn, query string, args []an
 	if len(args) == 0 {
 		return nil
 	}
-	_, err := s.stmt(ctx, tx, query).ExecContext(ctx, args...)
+	_, err := tx.ExecContext(ctx, query, args...)
 	return err
 }
 

@@ -10,6 +10,9 @@ import (
 type pool struct {
 	*sql.DB
 	rebind func(string) string
+	// kept is given to the pool's transactions (see txn.kept); nil for a
+	// pool without prepared statements.
+	kept func(query string) *sql.Stmt
 }
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -29,7 +32,7 @@ func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &txn{Tx: tx, rebind: p.rebind}, nil
+	return &txn{Tx: tx, rebind: p.rebind, kept: p.kept}, nil
 }
 
 // txn is a transaction of a pool, rewriting placeholders the same way.
@@ -37,9 +40,10 @@ type txn struct {
 	*sql.Tx
 	rebind func(string) string
 	// kept, when set, returns the statement prepared once for a query, or
-	// nil: ExecContext and QueryRowContext then use it rather than
-	// preparing the query again (the recorder's transactions run the same
-	// few statements, and preparing costs SQLite more than running them).
+	// nil: ExecContext, QueryContext and QueryRowContext then use it rather
+	// than preparing the query again (the recorder's transactions run the
+	// same few statements, and preparing costs SQLite more than running
+	// them).
 	kept func(query string) *sql.Stmt
 }
 

@@ -103,26 +103,15 @@ func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error
 	if len(ids) == 0 {
 		return b, nil
 	}
-	args := make([]any, 0, len(ids))
-	for id := range ids {
-		args = append(args, id)
-	}
 	type chat struct{ id, chatID string }
 	deleted := map[chat]bool{}
-	err := inLists(args, func(size int, list []any) error {
-		rows, err := q.QueryContext(ctx, selectDeletedSessions(size), list...)
-		if err != nil {
+	err := queryIn(ctx, q, keysOf(ids), selectDeletedSessions, func(rows *sql.Rows) error {
+		var c chat
+		if err := rows.Scan(&c.id, &c.chatID); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var c chat
-			if err := rows.Scan(&c.id, &c.chatID); err != nil {
-				return err
-			}
-			deleted[c] = true
-		}
-		return rows.Err()
+		deleted[c] = true
+		return nil
 	})
 	if err != nil {
 		return b, fmt.Errorf("read deleted sessions: %w", err)
@@ -169,24 +158,13 @@ func keepExisting(ctx context.Context, q querier, ids map[string]bool) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(ids))
-	for id := range ids {
-		args = append(args, id)
-	}
-	err := inLists(args, func(size int, list []any) error {
-		rows, err := q.QueryContext(ctx, selectSessionIDs(size), list...)
-		if err != nil {
+	err := queryIn(ctx, q, keysOf(ids), selectSessionIDs, func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			delete(ids, id)
-		}
-		return rows.Err()
+		delete(ids, id)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("read sessions: %w", err)

@@ -34,35 +34,6 @@ func (s *Store) keptStmt(query string) *sql.Stmt {
 	return s.stmts[query]
 }
 
-// stmt returns query for tx: its kept statement when prepared, else the
-// query text to run (a statement prepared in tx and closed with it).
-func (s *Store) stmt(ctx context.Context, tx *txn, query string) interface {
-	QueryContext(context.Context, ...any) (*sql.Rows, error)
-	ExecContext(context.Context, ...any) (sql.Result, error)
-} {
-	s.stmtMu.Lock()
-	kept := s.stmts[query]
-	s.stmtMu.Unlock()
-	if kept != nil {
-		return tx.StmtContext(ctx, kept)
-	}
-	return unprepared{tx, query}
-}
-
-// unprepared runs a query text in a transaction, like a statement.
-type unprepared struct {
-	tx    *txn
-	query string
-}
-
-func (u unprepared) QueryContext(ctx context.Context, args ...any) (*sql.Rows, error) {
-	return u.tx.QueryContext(ctx, u.query, args...)
-}
-
-func (u unprepared) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
-	return u.tx.ExecContext(ctx, u.query, args...)
-}
-
 // byRows memoizes the text of a multi-row statement for the row counts
 // batches are cut into, the powers of two up to maxChunk: a batch asks for
 // each text several times, and 128 rows are ~10 KB to build. Other counts
@@ -105,4 +76,31 @@ func inLists(items []any, run func(size int, list []any) error) error {
 		}
 	}
 	return nil
+}
+
+// queryIn runs query, made for an IN list of n values, over items cut into
+// inLists, and hands each row to scan.
+func queryIn(ctx context.Context, q querier, items []any, query func(n int) string, scan func(*sql.Rows) error) error {
+	return inLists(items, func(size int, list []any) error {
+		rows, err := q.QueryContext(ctx, query(size), list...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// keysOf is a set's members, as query arguments.
+func keysOf(set map[string]bool) []any {
+	keys := make([]any, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	return keys
 }
