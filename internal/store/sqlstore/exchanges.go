@@ -46,6 +46,7 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
 		return fmt.Errorf("write batch: begin: %w", err)
 	}
 	defer tx.Rollback()
+	tx.kept = s.keptStmt
 	// Every transaction that changes body part counts, rollups or sessions
 	// shared between instances takes this lock first (deletes do too): taken
 	// later, a writer holding a session or a part's count while waiting for

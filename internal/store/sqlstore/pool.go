@@ -10,9 +10,6 @@ import (
 type pool struct {
 	*sql.DB
 	rebind func(string) string
-	// kept is given to the pool's transactions (see txn.kept); nil for a
-	// pool without prepared statements.
-	kept func(query string) *sql.Stmt
 }
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -32,7 +29,7 @@ func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &txn{Tx: tx, rebind: p.rebind, kept: p.kept}, nil
+	return &txn{Tx: tx, rebind: p.rebind}, nil
 }
 
 // txn is a transaction of a pool, rewriting placeholders the same way.

@@ -13,18 +13,33 @@ const maxStatements = 128
 
 // prepare prepares query on the write pool and keeps it. It must not run
 // inside a write transaction: on SQLite that holds the one write connection.
+// stmtMu is not held while preparing: preparing waits for that connection,
+// and a transaction holding it looks its statements up under stmtMu.
 func (s *Store) prepare(ctx context.Context, query string) error {
-	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if s.stmts[query] != nil || len(s.stmts) >= maxStatements {
+	if s.keptStmt(query) != nil || s.statementsFull() {
 		return nil
 	}
 	stmt, err := s.write.DB.PrepareContext(ctx, s.dialect.Rebind(query))
 	if err != nil {
 		return err
 	}
-	s.stmts[query] = stmt
+	s.stmtMu.Lock()
+	kept := s.stmts[query] == nil && len(s.stmts) < maxStatements
+	if kept {
+		s.stmts[query] = stmt
+	}
+	s.stmtMu.Unlock()
+	if !kept { // another writer kept one meanwhile, or the cache filled
+		stmt.Close()
+	}
 	return nil
+}
+
+// statementsFull reports whether the statement cache holds maxStatements.
+func (s *Store) statementsFull() bool {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	return len(s.stmts) >= maxStatements
 }
 
 // keptStmt is query's statement when prepared, else nil.

@@ -99,10 +99,8 @@ type Config struct {
 
 // New returns a store over the configured pools.
 func New(c Config) *Store {
-	s := &Store{dialect: c.Dialect, write: &pool{DB: c.Write, rebind: c.Dialect.Rebind}, read: &pool{DB: c.Read, rebind: c.Dialect.Rebind},
+	return &Store{dialect: c.Dialect, write: &pool{c.Write, c.Dialect.Rebind}, read: &pool{c.Read, c.Dialect.Rebind},
 		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, stmts: map[string]*sql.Stmt{}, codec: bodies.NewCodec(), guard: c.Guard}
-	s.write.kept = s.keptStmt // the writer's statements are prepared on its pool
-	return s
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".
