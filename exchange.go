@@ -14,16 +14,19 @@ const (
 // Error types stored with failed calls. They say why a call ended, so an
 // operator can count failures by cause.
 const (
-	ErrorTypeUpstream           = "upstream_error"
-	ErrorTypeUpstreamTimeout    = "upstream_timeout"
-	ErrorTypeUpstreamAuth       = "upstream_auth"
-	ErrorTypeRateLimited        = "rate_limited"
-	ErrorTypeStreamCut          = "upstream_stream_cut"
-	ErrorTypeClientDisconnect   = "client_disconnect"
-	ErrorTypeNoCredentials      = "credentials_missing"
-	ErrorTypeInternal           = "internal_error"
-	ErrorTypeInvalidInput       = "invalid_input" // a client's input found bad during the turn
-	ErrorTypeServerShuttingDown = "shutting_down"
+	ErrorTypeUpstream         = "upstream_error"
+	ErrorTypeUpstreamTimeout  = "upstream_timeout"
+	ErrorTypeUpstreamAuth     = "upstream_auth"
+	ErrorTypeRateLimited      = "rate_limited"
+	ErrorTypeStreamCut        = "upstream_stream_cut"
+	ErrorTypeClientDisconnect = "client_disconnect"
+	ErrorTypeNoCredentials    = "credentials_missing"
+	// ErrorTypeAccountsUnavailable: every account was resting after
+	// failures, so nothing was asked of Qwen for the call.
+	ErrorTypeAccountsUnavailable = "accounts_unavailable"
+	ErrorTypeInternal            = "internal_error"
+	ErrorTypeInvalidInput        = "invalid_input" // a client's input found bad during the turn
+	ErrorTypeServerShuttingDown  = "shutting_down"
 )
 
 // Exchange is one client call as recorded: its request and exactly one

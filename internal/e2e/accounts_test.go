@@ -443,3 +443,28 @@ func TestAFailingAccountIsNotRetriedWhileAnotherIsFree(t *testing.T) {
 		t.Fatalf("alice %+v", st)
 	}
 }
+
+// TestEveryAccountRestingIsRecordedAsAccountsUnavailable: with its only
+// account cooling down after a 5xx, a call is refused with 503
+// accounts_unavailable and recorded under the same name — nothing was asked
+// of Qwen for it, so upstream_error would count it among Qwen's failures.
+func TestEveryAccountRestingIsRecordedAsAccountsUnavailable(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}}, func(c *config.Config) { c.MaxRetries = 0 })
+	e.sim.Inject(qwensim.Fault{Status: 502})
+	if resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hi"}]}`, nil); resp.StatusCode != 502 {
+		t.Fatalf("first call: %d %s", resp.StatusCode, body)
+	}
+	before := len(e.sim.Calls())
+	resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hi again"}]}`, nil)
+	if resp.StatusCode != 503 || !strings.Contains(body, `"accounts_unavailable"`) || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("with the only account resting: %d %s (Retry-After %q)", resp.StatusCode, body, resp.Header.Get("Retry-After"))
+	}
+	if after := len(e.sim.Calls()); after != before {
+		t.Fatalf("Qwen was asked %d times for a call no account could take", after-before)
+	}
+	e.app.Recorder().Sync(ctxT(t))
+	last := e.lastRow()
+	if last.RequestID != resp.Header.Get("X-Request-Id") || last.HTTPStatus != 503 || last.ErrorType != "accounts_unavailable" {
+		t.Fatalf("recorded as %d %q (want 503 accounts_unavailable): %+v", last.HTTPStatus, last.ErrorType, last)
+	}
+}

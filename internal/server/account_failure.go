@@ -30,7 +30,7 @@ func accountFailure(err error) (failure, bool) {
 				Message: u.Error()}, errType: qp.ErrorTypeUpstreamAuth, cause: err}, true
 		}
 		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "accounts_unavailable",
-			Message: u.Error(), RetryAfter: retry}, errType: qp.ErrorTypeUpstream, cause: err}, true
+			Message: u.Error(), RetryAfter: retry}, errType: qp.ErrorTypeAccountsUnavailable, cause: err}, true
 	}
 	var se *accounts.SignInError
 	if errors.As(err, &se) {
