@@ -199,7 +199,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		if len(schema) == 0 || schema[0] != '{' {
 			return nil, openai.InvalidRequest(p("input_schema"), "invalid_value", "%s: a JSON Schema object is required", p("input_schema"))
 		}
-		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema})
+		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema, Param: p("input_schema")})
 	}
 	if c := r.ToolChoice; c != nil {
 		switch c.Type {

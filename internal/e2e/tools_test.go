@@ -234,6 +234,58 @@ func TestBadToolDeclarationsAreRefused(t *testing.T) {
 	}
 }
 
+// TestToolSchemasAreCheckedInEveryAPI: parameters that are not a JSON
+// Schema are refused as OpenAI refuses them (400
+// invalid_function_parameters, the field named, the problem said), in each
+// client API's form, before anything is recorded or asked of Qwen; a valid
+// schema, resent, still passes.
+func TestToolSchemasAreCheckedInEveryAPI(t *testing.T) {
+	e := start(t, nil)
+	const bad = `{"type":"object","properties":{"path":{"type":5}}}`
+	for _, tc := range []struct{ path, body, param string }{
+		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"ok","parameters":{"type":"object"}}},{"type":"function","function":{"name":"read","parameters":` + bad + `}}]}`, "tools[1].function.parameters"},
+		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"functions":[{"name":"read","parameters":` + bad + `}]}`, "functions[0].parameters"},
+		{"/v1/responses", `{"model":"qwen3-max","input":"x","tools":[{"type":"web_search"},{"type":"function","name":"read","parameters":` + bad + `}]}`, "tools[1].parameters"},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"read","input_schema":` + bad + `}]}`, "tools.0.input_schema"},
+		{"/v1/messages/count_tokens", `{"model":"claude-x","messages":[{"role":"user","content":"x"}],"tools":[{"name":"read","input_schema":` + bad + `}]}`, "tools.0.input_schema"},
+	} {
+		resp := postJSON(t, e, tc.path, tc.body, nil)
+		b, _ := io.ReadAll(resp.Body)
+		var env struct {
+			Type  string `json:"type"` // Anthropic's envelope: "error"
+			Error struct {
+				Type, Message string
+				Param, Code   *string
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(b, &env); err != nil || resp.StatusCode != 400 || env.Error.Type != "invalid_request_error" ||
+			!strings.Contains(env.Error.Message, tc.param+": Invalid schema for function 'read': at '/properties/path/type'") {
+			t.Errorf("%s: %d %s", tc.path, resp.StatusCode, b)
+			continue
+		}
+		if strings.HasPrefix(tc.path, "/v1/messages") {
+			if env.Type != "error" {
+				t.Errorf("%s: not Anthropic's envelope: %s", tc.path, b)
+			}
+		} else if env.Error.Param == nil || *env.Error.Param != tc.param || env.Error.Code == nil || *env.Error.Code != "invalid_function_parameters" {
+			t.Errorf("%s: want param %s, code invalid_function_parameters: %s", tc.path, tc.param, b)
+		}
+	}
+	if n := e.count(`SELECT COUNT(*) FROM requests`); n != 0 {
+		t.Fatalf("%d calls recorded for refused tools", n)
+	}
+	if calls := e.sim.Calls(); len(calls) != 0 {
+		t.Fatalf("Qwen asked %d times for refused tools", len(calls))
+	}
+	good := `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"read","parameters":{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","properties":{"path":{"type":"string"}},"required":["path"]}}}]}`
+	for range 2 {
+		if resp := postJSON(t, e, "/v1/chat/completions", good, nil); resp.StatusCode != 200 {
+			b, _ := io.ReadAll(resp.Body)
+			t.Fatalf("valid schema: %d %s", resp.StatusCode, b)
+		}
+	}
+}
+
 // TestQuotedSystemPromptIsNotACall is the agents' loop: a coding agent
 // declares a skill tool and lists its skills in a long system prompt as
 // <skill><name>…</name><description>…</description></skill>. The

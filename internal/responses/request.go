@@ -176,7 +176,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		if len(params) > 0 && !bytes.Equal(params, []byte("null")) && params[0] != '{' {
 			return nil, openai.InvalidRequest(p("parameters"), "invalid_value", "%s must be a JSON Schema object", p("parameters"))
 		}
-		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: params})
+		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: params, Param: p("parameters")})
 	}
 	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
 		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)

@@ -56,6 +56,9 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	t, apiErr := chatTurn(&req)
 	if apiErr == nil {
+		apiErr = s.checkToolSchemas(t.tools)
+	}
+	if apiErr == nil {
 		apiErr = s.applyModel(r.Context(), &t, req.Model)
 	}
 	if apiErr == nil && req.WantsSearch() {
@@ -90,6 +93,11 @@ func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
 		}
 		return turnSpec{}, openai.InvalidRequest(param, "invalid_value", "%s %s", param, fe.Message)
 	}
+	if legacy {
+		for i := range set.Tools {
+			set.Tools[i].Param = legacyParam(set.Tools[i].Param)
+		}
+	}
 	rf, apiErr := openai.ParseResponseFormat(req.ResponseFormat)
 	if apiErr != nil {
 		return turnSpec{}, apiErr
@@ -116,6 +124,16 @@ func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
 		search:     req.WantsSearch(),
 		messages:   openai.Conversation(req.Messages),
 	}, nil
+}
+
+// checkToolSchemas refuses, with OpenAI's 400 invalid_function_parameters,
+// a call whose tools declare parameters that are not a JSON Schema (see
+// tools.Schemas), in every client API.
+func (s *Server) checkToolSchemas(set *tools.Set) *openai.Error {
+	if fe := s.schemas.Check(set); fe != nil {
+		return openai.InvalidRequest(fe.Param, "invalid_function_parameters", "%s: %s", fe.Param, fe.Message)
+	}
+	return nil
 }
 
 var toolParam = regexp.MustCompile(`^tools(\[\d+\])(?:\.function)?`)

@@ -26,12 +26,16 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, sessionID := d.body, d.sessionID
+	set, _ := req.ToolSet() // validated
+	if apiErr := s.checkToolSchemas(set); apiErr != nil {
+		writeErrorFor(w, r, apiErr)
+		return
+	}
 	v, apiErr := s.resolveModel(r.Context(), req.Model)
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
-	set, _ := req.ToolSet() // validated
 	t := turnSpec{
 		format:    messagesFormat{},
 		tools:     set,
@@ -58,6 +62,11 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 	req := messagesRequest{countOnly: true}
 	if _, ok := s.decodeCall(w, r, &req, nil); !ok {
+		return
+	}
+	set, _ := req.ToolSet() // validated
+	if apiErr := s.checkToolSchemas(set); apiErr != nil {
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"input_tokens": anthropic.EstimateTokens(&req.Request)})

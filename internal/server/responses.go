@@ -28,6 +28,11 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, sessionID := d.body, d.sessionID
+	set, _ := req.ToolSet() // validated
+	if apiErr := s.checkToolSchemas(set); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
 	if req.PreviousResponseID != "" && sessionID == "" {
 		if sessionID = s.previousSession(r.Context(), req.PreviousResponseID); sessionID == "" {
 			writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
@@ -40,7 +45,6 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	set, _ := req.ToolSet()       // validated
 	format, _ := req.TextFormat() // validated
 	jsonFormat, bad := structured.Compile(format)
 	if bad != nil {

@@ -20,6 +20,7 @@ import (
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/recorder"
 	"qwenproxy/internal/session"
+	"qwenproxy/internal/tools"
 )
 
 // Recorder takes finished exchanges; Record must not block.
@@ -108,7 +109,8 @@ type Server struct {
 	live    active   // the same calls, described for the dashboard
 	history *historyapi.API
 	images  *imagefetch.Fetcher
-	files   chatFiles // images uploaded per Qwen chat
+	schemas *tools.Schemas // declared tools' parameter schemas found valid
+	files   chatFiles      // images uploaded per Qwen chat
 	// rejected is Qwen's last refusal of the credentials, nil once they work.
 	rejected atomic.Pointer[rejection]
 	// base is the context every request derives from; cutCalls cancels it
@@ -133,7 +135,8 @@ func New(cfg Config, deps Deps) *Server {
 	base, cut := context.WithCancelCause(context.Background())
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
 		started: time.Now(), now: time.Now, base: base, cutCalls: cut,
-		images: imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout)}
+		images:  imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout),
+		schemas: tools.NewSchemas()}
 	s.history = historyapi.New(historyapi.Deps{History: deps.History, Sessions: deps.Sessions, Recorder: deps.Recorder,
 		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }})
 	return s

@@ -18,6 +18,10 @@ type Tool struct {
 	Name        string
 	Description string
 	Parameters  json.RawMessage // JSON Schema of the arguments; may be nil
+	// Param is the request field that declared Parameters, as its API
+	// names it (tools[2].function.parameters, tools.2.input_schema), for
+	// errors about it.
+	Param string
 }
 
 // Choice is tool_choice.
@@ -109,7 +113,8 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 			if len(params) > 0 && !bytes.Equal(params, []byte("null")) && params[0] != '{' {
 				return nil, &FieldError{p + ".function.parameters", "must be a JSON Schema object"}
 			}
-			set.Tools = append(set.Tools, Tool{Name: d.Function.Name, Description: d.Function.Description, Parameters: params})
+			set.Tools = append(set.Tools, Tool{Name: d.Function.Name, Description: d.Function.Description, Parameters: params,
+				Param: p + ".function.parameters"})
 		}
 	}
 	if err := set.ParseChoice(rawChoice); err != nil {

@@ -1,0 +1,157 @@
+package tools
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+// maxKnownBytes bounds the schema text Schemas remembers as valid: an
+// agent's tools are a few to a few hundred KB, resent on every call.
+const maxKnownBytes = 8 << 20
+
+// metaSchemas are the meta-schemas a tool's $schema may name (the library
+// carries them; nothing is fetched). Any other $schema, or none, is checked
+// against draft 2020-12, which OpenAI's and Anthropic's APIs read.
+var metaSchemas = map[string]string{
+	"http://json-schema.org/draft-04/schema":       "http://json-schema.org/draft-04/schema",
+	"http://json-schema.org/draft-06/schema":       "http://json-schema.org/draft-06/schema",
+	"http://json-schema.org/draft-07/schema":       "http://json-schema.org/draft-07/schema",
+	"https://json-schema.org/draft/2019-09/schema": "https://json-schema.org/draft/2019-09/schema",
+	"https://json-schema.org/draft/2020-12/schema": "https://json-schema.org/draft/2020-12/schema",
+}
+
+const defaultMetaSchema = "https://json-schema.org/draft/2020-12/schema"
+
+// Schemas checks declared tools' parameter schemas the way OpenAI's API
+// does (400 invalid_function_parameters, "Invalid schema for function
+// 'name': …"): each must be a JSON Schema, valid against its meta-schema, so
+// that a schema sent wrong ("type": 5, "required": "a") is refused before
+// Qwen is asked instead of being described to the model. Only the schema's
+// own shape is checked: references are not followed and nothing is loaded.
+//
+// The schemas found valid are remembered by their bytes (up to 8 MiB of
+// text, then all forgotten at once), so that an agent's tools, resent on
+// every call, are checked on the first. Safe for concurrent use.
+type Schemas struct {
+	mu    sync.Mutex
+	metas map[string]*jsonschema.Schema // compiled meta-schemas, by URL
+	say   *message.Printer              // the problems' language
+	known map[string]struct{}           // schemas found valid
+	size  int                           // bytes of known's keys
+}
+
+// NewSchemas returns an empty checker.
+func NewSchemas() *Schemas {
+	return &Schemas{metas: map[string]*jsonschema.Schema{}, known: map[string]struct{}{}, say: message.NewPrinter(language.English)}
+}
+
+// Check returns the first tool of set whose parameters are not a valid JSON
+// Schema, as a FieldError naming the request field the tool was declared in
+// (Tool.Param) and saying what is wrong; nil when all are valid or absent.
+func (s *Schemas) Check(set *Set) *FieldError {
+	if set == nil {
+		return nil
+	}
+	for i := range set.Tools {
+		t := &set.Tools[i]
+		if len(t.Parameters) == 0 || bytes.Equal(t.Parameters, []byte("null")) {
+			continue
+		}
+		if err := s.check(t.Parameters); err != nil {
+			return &FieldError{cmp.Or(t.Param, "parameters"), fmt.Sprintf("Invalid schema for function '%s': %s", t.Name, err)}
+		}
+	}
+	return nil
+}
+
+// check validates one schema against its meta-schema, unless it was found
+// valid before.
+func (s *Schemas) check(schema []byte) error {
+	s.mu.Lock()
+	_, ok := s.known[string(schema)]
+	s.mu.Unlock()
+	if ok {
+		return nil
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		return fmt.Errorf("not valid JSON: %w", err)
+	}
+	obj, ok := doc.(map[string]any)
+	if !ok {
+		return errors.New("a JSON Schema object is required")
+	}
+	meta, err := s.meta(obj["$schema"])
+	if err != nil {
+		return err
+	}
+	if err := meta.Validate(doc); err != nil {
+		return errors.New(s.firstProblem(err))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.size+len(schema) > maxKnownBytes {
+		clear(s.known)
+		s.size = 0
+	}
+	if len(schema) <= maxKnownBytes {
+		s.known[string(schema)] = struct{}{}
+		s.size += len(schema)
+	}
+	return nil
+}
+
+// meta returns the compiled meta-schema named by a schema's $schema value.
+func (s *Schemas) meta(named any) (*jsonschema.Schema, error) {
+	url := defaultMetaSchema
+	if name, ok := named.(string); ok {
+		if known, ok := metaSchemas[strings.TrimSuffix(name, "#")]; ok {
+			url = known
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.metas[url]; ok {
+		return m, nil
+	}
+	m, err := jsonschema.NewCompiler().Compile(url)
+	if err != nil { // the library carries every meta-schema above
+		return nil, fmt.Errorf("meta-schema %s: %w", url, err)
+	}
+	s.metas[url] = m
+	return m, nil
+}
+
+// firstProblem is the deepest leaf of a validation error's tree (the first
+// of the deepest), in one line: where in the schema, and what is wrong there
+// ("at '/properties/path/type': value must be one of 'array', …"), or the
+// whole report when it has no tree.
+func (s *Schemas) firstProblem(err error) string {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return strings.Join(strings.Fields(err.Error()), " ")
+	}
+	leaf := deepestLeaf(ve)
+	return fmt.Sprintf("at '/%s': %s", strings.Join(leaf.InstanceLocation, "/"), leaf.ErrorKind.LocalizedString(s.say))
+}
+
+func deepestLeaf(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
+	if len(ve.Causes) == 0 {
+		return ve
+	}
+	var best *jsonschema.ValidationError
+	for _, c := range ve.Causes {
+		if l := deepestLeaf(c); best == nil || len(l.InstanceLocation) > len(best.InstanceLocation) {
+			best = l
+		}
+	}
+	return best
+}
