@@ -117,14 +117,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, errUnauthenticated(cfg.Host)
 	}
 	m := metrics.New()
-	ropt := recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize,
-		SpoolPath: cfg.SpoolPath, MemoryBudget: cfg.RecorderMemoryBudget, OnCommit: m.Commit}
-	if cfg.RecorderSync {
-		// Callers wait: commit what is there at once; what queues during a
-		// commit shares the next one.
-		ropt.Linger = -1
-	}
-	a.recorder, err = recorder.New(a.store, log, ropt)
+	a.recorder, err = recorder.New(a.store, log, recorderOptions(cfg, m.Commit))
 	if err != nil {
 		return nil, err
 	}
@@ -350,6 +343,18 @@ func reencodeBodies(ctx context.Context, store *sqlstore.Store, log *slog.Logger
 }
 
 // loopback reports whether host only reaches this machine.
+// recorderOptions are the recorder's settings from the configuration.
+func recorderOptions(cfg *config.Config, onCommit func(int, time.Duration)) recorder.Options {
+	o := recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize, Linger: cfg.RecorderLinger,
+		SpoolPath: cfg.SpoolPath, MemoryBudget: cfg.RecorderMemoryBudget, OnCommit: onCommit}
+	if cfg.RecorderSync || cfg.RecorderLinger == 0 {
+		// With RECORDER_SYNC callers wait: commit what is there at once;
+		// what queues during a commit shares the next one.
+		o.Linger = -1 // the recorder's "never wait" (its zero is the default)
+	}
+	return o
+}
+
 func loopback(host string) bool {
 	if host == "localhost" {
 		return true

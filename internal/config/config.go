@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"slices"
@@ -77,6 +78,7 @@ type Config struct {
 	ModelMap          []modelmap.Rule
 	RecorderQueueSize int
 	RecorderBatchSize int
+	RecorderLinger    time.Duration // how long the writer waits for more records to share a commit
 	ShutdownTimeout   time.Duration
 	HeaderTimeout     time.Duration
 	RetentionDays     int
@@ -156,6 +158,7 @@ func (c *Config) settings() []setting {
 		{"IMAGE_TIMEOUT", "300000", "ms an image generation may take, first byte to image (its own limit: image generation is slow)", millis(&c.ImageTimeout, 1)},
 		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
+		{"RECORDER_LINGER", "100", "ms the database writer waits for more records to share a commit, unless a batch is full (0: commit at once)", millisBetween(&c.RecorderLinger, 0, 60_000)},
 		{"RECORD_MAX_BODY_BYTES", "16777216", "bytes a recorded body may hold; a longer one is stored truncated, as JSON with _truncated and _original_bytes", integer(&c.RecordMaxBodyBytes, 1024, 1<<30)},
 		{"RECORDER_MEMORY_BUDGET", "268435456", "bytes of records in memory: queued (beyond: spooled) or kept while neither the database nor the spool takes them (beyond: dropped, logged)", integer64(&c.RecorderMemoryBudget, 1)},
 		{"RECORDER_SYNC", "false", "a call's final bytes wait until its record is committed or spooled (survives kill -9; group commit)", boolean(&c.RecorderSync)},
@@ -394,6 +397,11 @@ func sizeLimit(dst *int64) func(string) error {
 }
 
 func millis(dst *time.Duration, lo int64) func(string) error {
+	return millisBetween(dst, lo, math.MaxInt64/int64(time.Millisecond))
+}
+
+// millisBetween is millis with an upper bound.
+func millisBetween(dst *time.Duration, lo, hi int64) func(string) error {
 	return func(v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -401,6 +409,9 @@ func millis(dst *time.Duration, lo int64) func(string) error {
 		}
 		if n < lo {
 			return fmt.Errorf("must be at least %d ms", lo)
+		}
+		if n > hi {
+			return fmt.Errorf("must be at most %d ms", hi)
 		}
 		*dst = time.Duration(n) * time.Millisecond
 		return nil

@@ -54,6 +54,20 @@ func TestBadValuesAreNamed(t *testing.T) {
 	}
 }
 
+func TestRecorderLingerIsBounded(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 100 * time.Millisecond, "0": 0, "1000": time.Second, "60000": time.Minute} {
+		c, err := Load(nil, env(map[string]string{"RECORDER_LINGER": v}), io.Discard)
+		if err != nil || c.RecorderLinger != want {
+			t.Errorf("RECORDER_LINGER=%q: %v %v (want %v)", v, c.RecorderLinger, err, want)
+		}
+	}
+	for _, v := range []string{"-1", "60001", "1s"} {
+		if _, err := Load(nil, env(map[string]string{"RECORDER_LINGER": v}), io.Discard); err == nil || !strings.Contains(err.Error(), "RECORDER_LINGER") {
+			t.Errorf("RECORDER_LINGER=%q: %v", v, err)
+		}
+	}
+}
+
 func TestDatabaseURL(t *testing.T) {
 	c, err := Load(nil, env(map[string]string{"DATABASE_URL": "postgres://u:pw@db:5432/q"}), io.Discard)
 	if err != nil || c.Database() != "postgres://u:pw@db:5432/q" || c.SpoolPath != "./data/qwenproxy.db.spool" {
