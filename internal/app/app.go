@@ -342,7 +342,6 @@ func reencodeBodies(ctx context.Context, store *sqlstore.Store, log *slog.Logger
 	}
 }
 
-// loopback reports whether host only reaches this machine.
 // recorderOptions are the recorder's settings from the configuration.
 func recorderOptions(cfg *config.Config, onCommit func(int, time.Duration)) recorder.Options {
 	o := recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize, Linger: cfg.RecorderLinger,
@@ -355,6 +354,7 @@ func recorderOptions(cfg *config.Config, onCommit func(int, time.Duration)) reco
 	return o
 }
 
+// loopback reports whether host only reaches this machine.
 func loopback(host string) bool {
 	if host == "localhost" {
 		return true

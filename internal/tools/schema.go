@@ -19,13 +19,13 @@ const maxKnownBytes = 8 << 20
 
 // metaSchemas are the meta-schemas a tool's $schema may name (the library
 // carries them; nothing is fetched). Any other $schema, or none, is checked
-// against draft 2020-12, which OpenAI's and Anthropic's APIs read.
-var metaSchemas = map[string]string{
-	"http://json-schema.org/draft-04/schema":       "http://json-schema.org/draft-04/schema",
-	"http://json-schema.org/draft-06/schema":       "http://json-schema.org/draft-06/schema",
-	"http://json-schema.org/draft-07/schema":       "http://json-schema.org/draft-07/schema",
-	"https://json-schema.org/draft/2019-09/schema": "https://json-schema.org/draft/2019-09/schema",
-	"https://json-schema.org/draft/2020-12/schema": "https://json-schema.org/draft/2020-12/schema",
+// against the current draft, 2020-12.
+var metaSchemas = map[string]bool{
+	"http://json-schema.org/draft-04/schema":       true,
+	"http://json-schema.org/draft-06/schema":       true,
+	"http://json-schema.org/draft-07/schema":       true,
+	"https://json-schema.org/draft/2019-09/schema": true,
+	"https://json-schema.org/draft/2020-12/schema": true,
 }
 
 const defaultMetaSchema = "https://json-schema.org/draft/2020-12/schema"
@@ -112,10 +112,8 @@ func (s *Schemas) check(schema []byte) error {
 // meta returns the compiled meta-schema named by a schema's $schema value.
 func (s *Schemas) meta(named any) (*jsonschema.Schema, error) {
 	url := defaultMetaSchema
-	if name, ok := named.(string); ok {
-		if known, ok := metaSchemas[strings.TrimSuffix(name, "#")]; ok {
-			url = known
-		}
+	if name, ok := named.(string); ok && metaSchemas[strings.TrimSuffix(name, "#")] {
+		url = strings.TrimSuffix(name, "#")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
