@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -43,7 +44,9 @@ func (u *Unavailable) message() string {
 	if u.Accounts == 0 {
 		return "no Qwen account is configured: set QWEN_ACCOUNTS (or `qwenproxy accounts add`) or QWEN_COOKIES"
 	}
-	wait := u.RetryAfter.Round(time.Second)
+	// Whole seconds, rounded up as Retry-After is: the message and the
+	// header name the same wait.
+	wait := time.Duration(math.Ceil(u.RetryAfter.Seconds())) * time.Second
 	switch u.Accounts {
 	case u.RateLimited:
 		return fmt.Sprintf("every Qwen account (%d) has reached its usage limit; the first is usable again in %s", u.Accounts, wait)

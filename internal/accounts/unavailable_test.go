@@ -53,3 +53,15 @@ func TestUnavailableCountsEachAccountInItsOwnState(t *testing.T) {
 		t.Fatalf("pick: %v", err)
 	}
 }
+
+// TestUnavailableSaysTheWaitRetryAfterGives: the message's wait is rounded
+// up to whole seconds, as the Retry-After header is; 8.4 s said "8s"
+// beside "Retry-After: 9".
+func TestUnavailableSaysTheWaitRetryAfterGives(t *testing.T) {
+	for _, u := range []*Unavailable{{Accounts: 1, CoolingDown: 1, RetryAfter: 8400 * time.Millisecond},
+		{Accounts: 2, RateLimited: 2, RetryAfter: 8001 * time.Millisecond}} {
+		if msg := u.Error(); !strings.Contains(msg, "usable again in 9s") {
+			t.Errorf("%+v: %s", u, msg)
+		}
+	}
+}

@@ -196,9 +196,10 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		}
 		seen[t.Name] = true
 		schema := bytes.TrimSpace(t.InputSchema)
-		if len(schema) == 0 || schema[0] != '{' {
-			return nil, openai.InvalidRequest(p("input_schema"), "invalid_value", "%s: a JSON Schema object is required", p("input_schema"))
+		if len(schema) == 0 || bytes.Equal(schema, []byte("null")) {
+			return nil, openai.InvalidRequest(p("input_schema"), "missing_required_parameter", "%s: a JSON Schema object is required", p("input_schema"))
 		}
+		// Its content is checked by tools.Schemas.
 		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema, Param: p("input_schema")})
 	}
 	if c := r.ToolChoice; c != nil {

@@ -242,12 +242,17 @@ func TestBadToolDeclarationsAreRefused(t *testing.T) {
 func TestToolSchemasAreCheckedInEveryAPI(t *testing.T) {
 	e := start(t, nil)
 	const bad = `{"type":"object","properties":{"path":{"type":5}}}`
-	for _, tc := range []struct{ path, body, param string }{
-		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"ok","parameters":{"type":"object"}}},{"type":"function","function":{"name":"read","parameters":` + bad + `}}]}`, "tools[1].function.parameters"},
-		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"functions":[{"name":"read","parameters":` + bad + `}]}`, "functions[0].parameters"},
-		{"/v1/responses", `{"model":"qwen3-max","input":"x","tools":[{"type":"web_search"},{"type":"function","name":"read","parameters":` + bad + `}]}`, "tools[1].parameters"},
-		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"read","input_schema":` + bad + `}]}`, "tools.0.input_schema"},
-		{"/v1/messages/count_tokens", `{"model":"claude-x","messages":[{"role":"user","content":"x"}],"tools":[{"name":"read","input_schema":` + bad + `}]}`, "tools.0.input_schema"},
+	const pathType = "at '/properties/path/type'"
+	for _, tc := range []struct{ path, body, param, problem string }{
+		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"ok","parameters":{"type":"object"}}},{"type":"function","function":{"name":"read","parameters":` + bad + `}}]}`, "tools[1].function.parameters", pathType},
+		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"functions":[{"name":"read","parameters":` + bad + `}]}`, "functions[0].parameters", pathType},
+		{"/v1/responses", `{"model":"qwen3-max","input":"x","tools":[{"type":"web_search"},{"type":"function","name":"read","parameters":` + bad + `}]}`, "tools[1].parameters", pathType},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"read","input_schema":` + bad + `}]}`, "tools.0.input_schema", pathType},
+		{"/v1/messages/count_tokens", `{"model":"claude-x","messages":[{"role":"user","content":"x"}],"tools":[{"name":"read","input_schema":` + bad + `}]}`, "tools.0.input_schema", pathType},
+		// not an object, or not an object's schema
+		{"/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"read","parameters":[]}}]}`, "tools[0].function.parameters", "a JSON Schema object is required, not an array"},
+		{"/v1/responses", `{"model":"qwen3-max","input":"x","tools":[{"type":"function","name":"read","parameters":{"type":"string"}}]}`, "tools[0].parameters", `schema must be a JSON Schema of 'type: "object"'`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"x"}],"tools":[{"name":"read","input_schema":"x"}]}`, "tools.0.input_schema", "a JSON Schema object is required, not a string"},
 	} {
 		resp := postJSON(t, e, tc.path, tc.body, nil)
 		b, _ := io.ReadAll(resp.Body)
@@ -259,7 +264,7 @@ func TestToolSchemasAreCheckedInEveryAPI(t *testing.T) {
 			} `json:"error"`
 		}
 		if err := json.Unmarshal(b, &env); err != nil || resp.StatusCode != 400 || env.Error.Type != "invalid_request_error" ||
-			!strings.Contains(env.Error.Message, tc.param+": Invalid schema for function 'read': at '/properties/path/type'") {
+			!strings.Contains(env.Error.Message, tc.param+": Invalid schema for function 'read': "+tc.problem) {
 			t.Errorf("%s: %d %s", tc.path, resp.StatusCode, b)
 			continue
 		}

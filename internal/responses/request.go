@@ -172,11 +172,8 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		if _, dup := set.Lookup(t.Name); dup {
 			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%q is declared twice", t.Name)
 		}
-		params := bytes.TrimSpace(t.Parameters)
-		if len(params) > 0 && !bytes.Equal(params, []byte("null")) && params[0] != '{' {
-			return nil, openai.InvalidRequest(p("parameters"), "invalid_value", "%s must be a JSON Schema object", p("parameters"))
-		}
-		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: params, Param: p("parameters")})
+		// Parameters are checked as a whole by tools.Schemas.
+		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: bytes.TrimSpace(t.Parameters), Param: p("parameters")})
 	}
 	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
 		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)

@@ -16,7 +16,7 @@ import (
 func accountFailure(err error) (failure, bool) {
 	var u *accounts.Unavailable
 	if errors.As(err, &u) {
-		retry := int(math.Ceil(u.RetryAfter.Seconds()))
+		retry := int(math.Ceil(u.RetryAfter.Seconds())) // as the message says it (Unavailable.Error)
 		switch u.Reason {
 		case accounts.ReasonNone:
 			return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "credentials_missing",

@@ -3,6 +3,7 @@ package tools
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -87,7 +88,7 @@ func (s *Schemas) check(schema []byte) error {
 	}
 	obj, ok := doc.(map[string]any)
 	if !ok {
-		return errors.New("a JSON Schema object is required")
+		return fmt.Errorf("a JSON Schema object is required, not %s", jsonKind(doc))
 	}
 	meta, err := s.meta(obj["$schema"])
 	if err != nil {
@@ -95,6 +96,11 @@ func (s *Schemas) check(schema []byte) error {
 	}
 	if err := meta.Validate(doc); err != nil {
 		return errors.New(s.firstProblem(err))
+	}
+	// A function's arguments are an object (OpenAI and Anthropic refuse
+	// any other top-level type), and the model is told to write one.
+	if t, ok := obj["type"]; ok && !allowsObject(t) {
+		return fmt.Errorf("schema must be a JSON Schema of 'type: \"object\"', got 'type: %s'", compactJSON(t))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -109,11 +115,60 @@ func (s *Schemas) check(schema []byte) error {
 	return nil
 }
 
-// meta returns the compiled meta-schema named by a schema's $schema value.
+// allowsObject reports whether a schema's "type" admits an object: "object",
+// or a list of types naming it.
+func allowsObject(t any) bool {
+	switch t := t.(type) {
+	case string:
+		return t == "object"
+	case []any:
+		for _, e := range t {
+			if e == "object" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// jsonKind names a decoded JSON value's type.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return "a number"
+}
+
+// compactJSON is a decoded value written back as JSON, for messages.
+func compactJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+// meta returns the compiled meta-schema named by a schema's $schema value,
+// in either scheme (schemas in the wild write https for the older drafts).
 func (s *Schemas) meta(named any) (*jsonschema.Schema, error) {
 	url := defaultMetaSchema
-	if name, ok := named.(string); ok && metaSchemas[strings.TrimSuffix(name, "#")] {
-		url = strings.TrimSuffix(name, "#")
+	if name, ok := named.(string); ok {
+		name = strings.TrimSuffix(name, "#")
+		for _, u := range []string{name, strings.Replace(name, "https://", "http://", 1), strings.Replace(name, "http://", "https://", 1)} {
+			if metaSchemas[u] {
+				url = u
+				break
+			}
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -138,7 +193,22 @@ func (s *Schemas) firstProblem(err error) string {
 		return strings.Join(strings.Fields(err.Error()), " ")
 	}
 	leaf := deepestLeaf(ve)
-	return fmt.Sprintf("at '/%s': %s", strings.Join(leaf.InstanceLocation, "/"), leaf.ErrorKind.LocalizedString(s.say))
+	return fmt.Sprintf("at '%s': %s", pointer(leaf.InstanceLocation), leaf.ErrorKind.LocalizedString(s.say))
+}
+
+// pointer writes a location as a JSON Pointer (RFC 6901): a property named
+// "a/b" is a~1b, so that it cannot be read as a nested b.
+func pointer(tokens []string) string {
+	var b strings.Builder
+	escape := strings.NewReplacer("~", "~0", "/", "~1")
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(escape.Replace(t))
+	}
+	if b.Len() == 0 {
+		return "/"
+	}
+	return b.String()
 }
 
 func deepestLeaf(ve *jsonschema.ValidationError) *jsonschema.ValidationError {

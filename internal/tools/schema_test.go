@@ -14,6 +14,14 @@ func TestSchemasRefuseWhatIsNotAJSONSchema(t *testing.T) {
 		{`{"type":"object","properties":{"path":{"type":"strin"}}}`, "at '/properties/path/type'"},
 		{`{"type":"object","required":"path"}`, "at '/required'"},
 		{`{"$schema":"http://json-schema.org/draft-07/schema#","items":[{"type":5}]}`, "at '/items/0/type'"},
+		{`{"type":"object","properties":{"a/b":{"type":5},"c~d":{}}}`, "at '/properties/a~1b/type'"},
+		// a function's arguments are an object
+		{`{"type":"string"}`, `schema must be a JSON Schema of 'type: "object"', got 'type: "string"'`},
+		{`{"type":["string","null"]}`, `schema must be a JSON Schema of 'type: "object"', got 'type: ["string","null"]'`},
+		{`[]`, "a JSON Schema object is required, not an array"},
+		{`"x"`, "a JSON Schema object is required, not a string"},
+		{`true`, "a JSON Schema object is required, not a boolean"},
+		{`{"type":`, "not valid JSON"},
 	} {
 		set := &Set{Tools: []Tool{{Name: "ok", Parameters: []byte(`{"type":"object"}`), Param: "tools[0].function.parameters"},
 			{Name: "read", Parameters: []byte(tc.schema), Param: "tools[1].function.parameters"}}}
@@ -39,6 +47,9 @@ func TestSchemasAcceptWhatAgentsSend(t *testing.T) {
 		`{"type":"object","properties":{"a":{"$ref":"#/$defs/a"},"b":{"$ref":"https://example.com/b.json"}},"$defs":{"a":{"type":"integer"}}}`,
 		// an unknown $schema is read as draft 2020-12
 		`{"$schema":"https://example.com/my-dialect","type":"object","properties":{}}`,
+		// the older drafts written with https, tuple items and all
+		`{"$schema":"https://json-schema.org/draft-07/schema#","type":"object","properties":{"pair":{"items":[{"type":"string"}]}}}`,
+		`{"type":["object","null"],"properties":{}}`,
 		`{}`,
 	} {
 		set := &Set{Tools: []Tool{{Name: "t", Parameters: []byte(schema)}, {Name: "none"}, {Name: "null", Parameters: []byte("null")}}}

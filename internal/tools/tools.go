@@ -109,12 +109,10 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 				return nil, &FieldError{p + ".function.name", fmt.Sprintf("%q is declared twice", d.Function.Name)}
 			}
 			seen[d.Function.Name] = true
-			params := bytes.TrimSpace(d.Function.Parameters)
-			if len(params) > 0 && !bytes.Equal(params, []byte("null")) && params[0] != '{' {
-				return nil, &FieldError{p + ".function.parameters", "must be a JSON Schema object"}
-			}
-			set.Tools = append(set.Tools, Tool{Name: d.Function.Name, Description: d.Function.Description, Parameters: params,
-				Param: p + ".function.parameters"})
+			// Parameters are checked as a whole, in every client API, by
+			// Schemas.
+			set.Tools = append(set.Tools, Tool{Name: d.Function.Name, Description: d.Function.Description,
+				Parameters: bytes.TrimSpace(d.Function.Parameters), Param: p + ".function.parameters"})
 		}
 	}
 	if err := set.ParseChoice(rawChoice); err != nil {
