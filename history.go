@@ -35,9 +35,9 @@ type ListOptions struct {
 type ListResult[T any] struct {
 	Items   []T
 	Total   int
-	HasMore bool    // more rows after this page, in sort order
-	Next    *Cursor // cursor of the last row, when HasMore
-	Prev    *Cursor // cursor of the first row
+	HasMore bool    // more rows beyond this page in the direction of travel: after it, or before it when paged with Before
+	Next    *Cursor // cursor of the last row, when rows follow it
+	Prev    *Cursor // cursor of the first row, when rows precede it
 }
 
 // SessionFilter selects sessions; fields combine with AND.

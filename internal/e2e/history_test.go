@@ -382,6 +382,27 @@ func testKeysetPaginationMatchesOffsets(t *testing.T, backend string) {
 			if fmt.Sprint(back["data"]) != fmt.Sprint(second["data"]) {
 				t.Fatalf("%s: before-cursor page differs from the page before", base)
 			}
+			// The second page, reached backwards, leads forward again to
+			// the third, and says the first lies before it.
+			if back["has_more"] != true || back["prev_cursor"] == nil || back["next_cursor"] == nil {
+				t.Fatalf("%s: a page reached by before= with a page before it: %v", base, back)
+			}
+			if _, fwd := getJSON(t, e, http.MethodGet, base+"&limit=7&after="+back["next_cursor"].(string)); fmt.Sprint(fwd["data"]) != fmt.Sprint(third["data"]) {
+				t.Fatalf("%s: after= from a before= page is not the page it came from", base)
+			}
+		}
+		// The first page has nothing before it: no prev_cursor, and
+		// before= its first row is an empty page with nothing more.
+		_, top := getJSON(t, e, http.MethodGet, base+"&limit=7")
+		if top["prev_cursor"] != nil {
+			t.Fatalf("%s: the first page has a prev_cursor: %v", base, top["prev_cursor"])
+		}
+		firstID := top["data"].([]any)[0].(map[string]any)["id"]
+		_, after1 := getJSON(t, e, http.MethodGet, base+"&limit=1")
+		_, second1 := getJSON(t, e, http.MethodGet, base+"&limit=1&after="+after1["next_cursor"].(string))
+		_, none := getJSON(t, e, http.MethodGet, base+"&limit=7&before="+second1["prev_cursor"].(string))
+		if d := none["data"].([]any); len(d) != 1 || d[0].(map[string]any)["id"] != firstID || none["has_more"] != false || none["prev_cursor"] != nil {
+			t.Fatalf("%s: before= the second row: %v", base, none)
 		}
 	}
 	// Filters combine: 45 calls, model every other, errors every third.

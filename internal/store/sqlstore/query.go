@@ -123,9 +123,15 @@ func run[T any](ctx context.Context, db querier, q listQuery, o qp.ListOptions, 
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list: %w", err)
 	}
+	// more: rows beyond the page in the direction of travel (after it, or
+	// before it when paging with before=).
 	more := len(res.Items) > o.Limit
 	if more {
 		res.Items, cursors = res.Items[:o.Limit], cursors[:o.Limit]
+	}
+	res.HasMore = more
+	if len(cursors) == 0 {
+		return res, nil
 	}
 	if backward {
 		// Fetched in reverse to take the rows just before the cursor.
@@ -133,16 +139,18 @@ func run[T any](ctx context.Context, db querier, q listQuery, o qp.ListOptions, 
 			res.Items[i], res.Items[j] = res.Items[j], res.Items[i]
 			cursors[i], cursors[j] = cursors[j], cursors[i]
 		}
-		more = true // the page the client came from follows
 	}
-	if len(cursors) > 0 {
-		first, last := cursors[0], cursors[len(cursors)-1]
+	first, last := cursors[0], cursors[len(cursors)-1]
+	// A cursor is given only where rows lie beyond it: before the page
+	// when it was reached by after=, an offset or before= with more; after
+	// it when there are more, or when it was reached by before= (the page
+	// the client came from follows).
+	if (backward && more) || (!backward && (o.After != nil || o.Offset > 0)) {
 		res.Prev = &first
-		if more {
-			res.Next = &last
-		}
 	}
-	res.HasMore = more
+	if backward || more {
+		res.Next = &last
+	}
 	return res, nil
 }
 
