@@ -62,8 +62,8 @@ type bufferedOutput struct {
 	created int64
 }
 
-func (o *bufferedOutput) content(s string) error   { appendText(&o.text, s); return nil }
-func (o *bufferedOutput) reasoning(s string) error { appendText(&o.reasoned, s); return nil }
+func (o *bufferedOutput) content(s string) error   { translate.AppendText(&o.text, s); return nil }
+func (o *bufferedOutput) reasoning(s string) error { translate.AppendText(&o.reasoned, s); return nil }
 func (o *bufferedOutput) flush()                   {}
 func (o *bufferedOutput) start()                   {}
 func (o *bufferedOutput) fail(f failure)           { o.c.fail(f) }
@@ -143,7 +143,7 @@ type streamOutput struct {
 func (o *streamOutput) start() { o.openStream() }
 
 func (o *streamOutput) content(s string) error {
-	appendText(&o.text, s)
+	translate.AppendText(&o.text, s)
 	if o.holding {
 		return nil
 	}
@@ -151,7 +151,7 @@ func (o *streamOutput) content(s string) error {
 }
 
 func (o *streamOutput) reasoning(s string) error {
-	appendText(&o.reasoned, s)
+	translate.AppendText(&o.reasoned, s)
 	return o.write(o.enc.Reasoning(s))
 }
 

@@ -73,7 +73,7 @@ func (o *messagesOutput) closeBlock() {
 }
 
 func (o *messagesOutput) content(s string) error {
-	appendText(&o.text, s)
+	translate.AppendText(&o.text, s)
 	if !o.started || o.holding {
 		return nil
 	}
@@ -84,7 +84,7 @@ func (o *messagesOutput) content(s string) error {
 }
 
 func (o *messagesOutput) reasoning(s string) error {
-	appendText(&o.reasoned, s)
+	translate.AppendText(&o.reasoned, s)
 	if !o.started {
 		return nil
 	}

@@ -51,19 +51,6 @@ func (s *Server) newOutput(c *call, t turnSpec, start bool) output {
 	return t.format.open(c, &t, start)
 }
 
-// textStart is the first capacity of an answer's text: its builder then
-// grows by doubling from there, not from 8 bytes (a few hundred words took
-// eight allocations).
-const textStart = 512
-
-// appendText adds s to an answer's text.
-func appendText(b *strings.Builder, s string) {
-	if b.Cap() == 0 && len(s) < textStart {
-		b.Grow(textStart)
-	}
-	b.WriteString(s)
-}
-
 // transcript is the answer as the client gets it, kept by every output.
 type transcript struct {
 	text     strings.Builder
@@ -71,7 +58,7 @@ type transcript struct {
 	callList []qp.ToolCall
 }
 
-func (o *transcript) hold(s string)        { appendText(&o.text, s) }
+func (o *transcript) hold(s string)        { translate.AppendText(&o.text, s) }
 func (o *transcript) calls() []qp.ToolCall { return o.callList }
 
 // takeCalls puts an answer's calls in the transcript, for the Messages and

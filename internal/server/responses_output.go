@@ -114,7 +114,7 @@ func (o *responsesOutput) closeItem() {
 }
 
 func (o *responsesOutput) content(s string) error {
-	appendText(&o.text, s)
+	translate.AppendText(&o.text, s)
 	if !o.started || o.holding {
 		return nil
 	}
@@ -130,7 +130,7 @@ func (o *responsesOutput) sendText(s string) error {
 }
 
 func (o *responsesOutput) reasoning(s string) error {
-	appendText(&o.reasoned, s)
+	translate.AppendText(&o.reasoned, s)
 	if !o.started {
 		return nil
 	}

@@ -67,14 +67,14 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 		return a.addImage(ev), ""
 	}
 	if ev.Phase == qwen.PhaseAnswer {
-		appendText(&a.content, ev.Content)
+		AppendText(&a.content, ev.Content)
 		if ev.Finished {
 			a.Finished = true
 		}
 		return ev.Content, ""
 	}
 	if ev.Phase == qwen.PhaseThink || ev.Phase == qwen.PhaseThinkingSummary {
-		appendText(&a.reasoning, ev.Content)
+		AppendText(&a.reasoning, ev.Content)
 		return "", ev.Content
 	}
 	// Built-in tool phases (web_search, code_interpreter, …) are neither
@@ -87,8 +87,9 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 // eight allocations).
 const textStart = 512
 
-// appendText adds s to an answer's text.
-func appendText(b *strings.Builder, s string) {
+// AppendText adds s to an answer's text (the upstream answer here, the
+// client's transcript in the server), growing it from textStart.
+func AppendText(b *strings.Builder, s string) {
 	if b.Cap() == 0 && len(s) < textStart {
 		b.Grow(textStart)
 	}
