@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -211,15 +212,33 @@ func pointer(tokens []string) string {
 	return b.String()
 }
 
+// deepestLeaf is the leaf of ve's tree deepest in the schema; among leaves
+// as deep, the first that is not a wrong alternative's type or enum (the
+// meta-schema's anyOf reports every branch: for "type": ["string",
+// "string"], that the value is not one name, and that its items repeat).
 func deepestLeaf(ve *jsonschema.ValidationError) *jsonschema.ValidationError {
 	if len(ve.Causes) == 0 {
 		return ve
 	}
 	var best *jsonschema.ValidationError
 	for _, c := range ve.Causes {
-		if l := deepestLeaf(c); best == nil || len(l.InstanceLocation) > len(best.InstanceLocation) {
+		l := deepestLeaf(c)
+		switch {
+		case best == nil, len(l.InstanceLocation) > len(best.InstanceLocation):
+			best = l
+		case len(l.InstanceLocation) == len(best.InstanceLocation) && branchMiss(best) && !branchMiss(l):
 			best = l
 		}
 	}
 	return best
+}
+
+// branchMiss reports whether a leaf says only that the value is of another
+// type or value than an alternative wants.
+func branchMiss(ve *jsonschema.ValidationError) bool {
+	switch ve.ErrorKind.(type) {
+	case *kind.Type, *kind.Enum:
+		return true
+	}
+	return false
 }

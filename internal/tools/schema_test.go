@@ -15,6 +15,7 @@ func TestSchemasRefuseWhatIsNotAJSONSchema(t *testing.T) {
 		{`{"type":"object","required":"path"}`, "at '/required'"},
 		{`{"$schema":"http://json-schema.org/draft-07/schema#","items":[{"type":5}]}`, "at '/items/0/type'"},
 		{`{"type":"object","properties":{"a/b":{"type":5},"c~d":{}}}`, "at '/properties/a~1b/type'"},
+		{`{"type":"object","properties":{"a":{"type":["string","string"]}}}`, "at '/properties/a/type': items at 0 and 1 are equal"},
 		// a function's arguments are an object
 		{`{"type":"string"}`, `schema must be a JSON Schema of 'type: "object"', got 'type: "string"'`},
 		{`{"type":["string","null"]}`, `schema must be a JSON Schema of 'type: "object"', got 'type: ["string","null"]'`},
