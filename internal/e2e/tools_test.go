@@ -397,16 +397,17 @@ func TestToolCallTurnThreadsWhateverTheResentContent(t *testing.T) {
 // only the new messages; its tool result, without the assistant message
 // that made the call, reaches Qwen with the tool's name, read from the
 // session's latest answer with calls — whichever client API made it (a
-// chat completion and an Anthropic message here).
+// chat completion and an Anthropic message here), and with nothing else
+// new in the request.
 func TestSessionToolResultNamesItsTool(t *testing.T) {
 	e := start(t, nil)
 	cases := []struct{ path, first, result string }{
 		{"/v1/chat/completions",
 			`{"model":"qwen3-max","tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],` +
 				`"messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"}]}`,
-			// (A chat request needs a user message: this client resends
-			// the question, not the assistant's call.)
-			`{"model":"qwen3-max","messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"},{"role":"tool","tool_call_id":"%s","content":"sunny"}]}`},
+			// Only the result: no user message (it was refused as "messages
+			// must contain at least one user message").
+			`{"model":"qwen3-max","messages":[{"role":"tool","tool_call_id":"%s","content":"sunny"}]}`},
 		{"/v1/messages",
 			`{"model":"claude-x","max_tokens":64,"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],` +
 				`"messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"}]}`,

@@ -149,15 +149,21 @@ func (r *ChatRequest) Validate() *Error {
 	if len(r.Messages) == 0 {
 		return InvalidRequest("messages", "invalid_value", "messages must contain at least one message")
 	}
-	hasUser := false
+	// Something must be new for Qwen: a user message, or a tool's result
+	// (an X-Session-Id client sends only the results of its calls, as
+	// Responses and Messages clients may).
+	hasInput := false
 	for i := range r.Messages {
 		if err := r.Messages[i].validate(i); err != nil {
 			return err
 		}
-		hasUser = hasUser || r.Messages[i].Role == "user"
+		switch r.Messages[i].Role {
+		case "user", "tool", "function":
+			hasInput = true
+		}
 	}
-	if !hasUser {
-		return InvalidRequest("messages", "invalid_value", "messages must contain at least one user message")
+	if !hasInput {
+		return InvalidRequest("messages", "invalid_value", "messages must contain at least one user message or tool result")
 	}
 	if last := r.Messages[len(r.Messages)-1]; last.Role == "system" || last.Role == "developer" {
 		return InvalidRequest(fmt.Sprintf("messages[%d].role", len(r.Messages)-1), "invalid_value",
