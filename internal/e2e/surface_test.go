@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -286,6 +287,37 @@ func TestResponsesTextFormatJSONSchemaWithTheSDK(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != http.StatusBadRequest || json.Unmarshal(b, &body) != nil || body.Error.Param != c.param {
 			t.Errorf("text.format %s: %d %s; want 400 naming %s", c.format, resp.StatusCode, b, c.param)
+		}
+	}
+}
+
+// TestOneCallAtATimeInEveryAPI: parallel tool calls turned off keep an
+// answer's first call only in the Responses API (parallel_tool_calls: false)
+// and Anthropic's Messages (tool_choice.disable_parallel_tool_use), as in
+// Chat Completions, whole and streamed. Both were read and ignored: the
+// two calls of the answer came back.
+func TestOneCallAtATimeInEveryAPI(t *testing.T) {
+	e := start(t, nil)
+	const ask = `use get_weather with {\"city\": \"Rome\"} and use read_file with {\"path\": \"go.mod\"}`
+	const fn = `{"type":"object","properties":{"city":{"type":"string"},"path":{"type":"string"}}}`
+	for _, tc := range []struct{ path, body, call string }{
+		{"/v1/responses", `{"model":"qwen3-max","parallel_tool_calls":false,"input":"` + ask + `",` +
+			`"tools":[{"type":"function","name":"get_weather","parameters":` + fn + `},{"type":"function","name":"read_file","parameters":` + fn + `}]`, `"type":"function_call"`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"tool_choice":{"type":"auto","disable_parallel_tool_use":true},"messages":[{"role":"user","content":"` + ask + `"}],` +
+			`"tools":[{"name":"get_weather","input_schema":` + fn + `},{"name":"read_file","input_schema":` + fn + `}]`, `"type":"tool_use"`},
+	} {
+		for _, stream := range []string{"false", "true"} {
+			resp := postJSON(t, e, tc.path, tc.body+`,"stream":`+stream+`}`, nil)
+			b, _ := io.ReadAll(resp.Body)
+			text := string(b)
+			if stream == "true" { // each call's item or block is announced once, when it starts
+				text = strings.Join(regexp.MustCompile(`"type":"(response\.output_item\.added|content_block_start)"[^\n]*`).FindAllString(text, -1), "\n")
+			} else if echo := strings.Index(text, `"parallel_tool_calls"`); echo > 0 {
+				text = text[:echo] // the response's output, before its echo of the tools
+			}
+			if resp.StatusCode != 200 || strings.Count(text, tc.call) != 1 || !strings.Contains(text, "get_weather") || strings.Contains(text, "read_file") {
+				t.Errorf("%s, stream %s: want get_weather's call alone: %d %s", tc.path, stream, resp.StatusCode, text)
+			}
 		}
 	}
 }

@@ -110,13 +110,15 @@ func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
 	if apiErr != nil {
 		return turnSpec{}, apiErr
 	}
-	format := chatFormat{functions: legacy, oneCall: req.ParallelToolCalls != nil && !*req.ParallelToolCalls}
+	format := chatFormat{functions: legacy}
 	if req.StreamOptions != nil {
 		format.includeUsage = req.StreamOptions.IncludeUsage
 	}
 	return turnSpec{
-		format:     format,
-		tools:      set,
+		format: format,
+		tools:  set,
+		// The functions shape has room for one call.
+		oneCall:    legacy || req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
 		jsonFormat: jsonFormat,
 		stop:       stop,
 		stream:     req.Stream,

@@ -17,8 +17,6 @@ type chatFormat struct {
 	// functions answers in the legacy functions shape: one call, as
 	// message.function_call, finish_reason "function_call".
 	functions bool
-	// oneCall keeps only an answer's first call (parallel_tool_calls: false).
-	oneCall bool
 }
 
 func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
@@ -26,7 +24,7 @@ func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
 	if f.legacy {
 		prefix = "cmpl-"
 	}
-	b := bufferedOutput{c: c, legacy: f.legacy, functions: f.functions, oneCall: f.functions || f.oneCall, id: prefix + c.ex.Request.RequestID, model: t.answerModel(), created: c.ex.Request.Timestamp.Unix()}
+	b := bufferedOutput{c: c, legacy: f.legacy, functions: f.functions, id: prefix + c.ex.Request.RequestID, model: t.answerModel(), created: c.ex.Request.Timestamp.Unix()}
 	if !t.stream {
 		return &b
 	}
@@ -53,7 +51,6 @@ type bufferedOutput struct {
 	c         *call
 	legacy    bool
 	functions bool
-	oneCall   bool // at most one call: the legacy shape, or parallel_tool_calls false
 	// sentRaw is set when the text went out as it arrived (a stream not
 	// held back): the recorded body then keeps it exactly so.
 	sentRaw bool
@@ -73,13 +70,10 @@ func (o *bufferedOutput) toolCalls(calls []qp.ToolCall) error {
 	return nil
 }
 
-// addCalls keeps calls; the legacy functions shape, and an answer without
-// parallel calls, have room for one.
+// addCalls keeps calls (one at most when the turn allows one: see
+// turnSpec.oneCall).
 func (o *bufferedOutput) addCalls(calls []qp.ToolCall) {
 	o.callList = append(o.callList, calls...)
-	if o.oneCall && len(o.callList) > 1 {
-		o.callList = o.callList[:1]
-	}
 }
 
 // finishReason says the core's reason in Chat Completions' words.
@@ -177,8 +171,8 @@ func (o *streamOutput) toolCalls(calls []qp.ToolCall) error {
 // toolCallStart sends a call's id and name as soon as its block is
 // confirmed a call (a held answer keeps it for the whole answer instead).
 func (o *streamOutput) toolCallStart(c qp.ToolCall) error {
-	if o.holding || o.oneCall && len(o.callList) > 0 {
-		return nil // room for one call only
+	if o.holding {
+		return nil
 	}
 	o.streaming = c.ID
 	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})

@@ -39,6 +39,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	t := turnSpec{
 		format:    messagesFormat{},
 		tools:     set,
+		oneCall:   req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,
 		model:     v.model,
 		search:    v.search,
 		image:     v.image,

@@ -54,6 +54,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	t := turnSpec{
 		format:     responsesFormat{shell: responseShell(&req, body)},
 		tools:      set,
+		oneCall:    req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
 		model:      v.model,
 		search:     v.search,
 		image:      v.image,

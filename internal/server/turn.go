@@ -36,6 +36,10 @@ type turnSpec struct {
 	messages  []qp.Message
 	sessionID string     // X-Session-Id (or the API's equivalent), already validated
 	tools     *tools.Set // nil or inactive: answers are never rewritten
+	// oneCall keeps an answer's first tool call only: parallel tool calls
+	// off (parallel_tool_calls: false in both OpenAI APIs, Anthropic's
+	// disable_parallel_tool_use), or the legacy functions shape.
+	oneCall bool
 	// jsonFormat is the JSON the answer must be (response_format), or nil.
 	jsonFormat *structured.Format
 	// stop sequences end the answer before the first of them.
@@ -317,9 +321,22 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		out.start()
 	}
 	defer start() // also when the answer fails before: its error goes out as the API's stream error
+	first := ""   // the answer's first call, when it may make one only
+	kept := func(c tools.Call) bool {
+		if !t.oneCall {
+			return true
+		}
+		if first == "" {
+			first = c.ID
+		}
+		return c.ID == first
+	}
 	emit := func(events []tools.Event) error {
 		sent = sent || len(events) > 0
 		for _, ev := range events {
+			if ev.Kind != tools.EventText && !kept(ev.Call) {
+				continue
+			}
 			var err error
 			switch ev.Kind {
 			case tools.EventText:
