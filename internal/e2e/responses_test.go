@@ -115,6 +115,18 @@ func TestPreviousResponseIDContinuesTheChat(t *testing.T) {
 	if status, _, _ := create(`{"model":"gpt-5","input":"x","previous_response_id":"resp_00000000000000000000000000000000"}`); status != http.StatusBadRequest {
 		t.Fatalf("unknown previous_response_id: %d", status)
 	}
+	// A deleted response continues nothing, by its full id or its bare one
+	// (its id still names its session: that was enough).
+	if r := call(t, e, "DELETE", "/v1/responses/"+second, "", ""); r.StatusCode != http.StatusOK {
+		t.Fatalf("delete: %d", r.StatusCode)
+	}
+	for _, id := range []string{second, bare} {
+		resp := postJSON(t, e, "/v1/responses", `{"model":"gpt-5","input":"four","previous_response_id":"`+id+`"}`, nil)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "previous_response_not_found") {
+			t.Fatalf("previous_response_id of a deleted response: %d %s", resp.StatusCode, b)
+		}
+	}
 }
 
 // A response's input items and output items never share an id: clients key

@@ -78,10 +78,18 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 // previousSession is the session a previous_response_id continues: the one
 // its id names, or, for an id made before its session was known (a stream
 // opened early by a keep-alive), the one its recorded call names. "" when
-// there is none.
+// there is none, or when its owner deleted the response.
 func (s *Server) previousSession(ctx context.Context, id string) string {
 	requestID, sessionID, ok := parseResponseID(id)
-	if !ok || sessionID != "" {
+	if !ok {
+		return ""
+	}
+	// A response its owner deleted continues nothing (a database that
+	// cannot say leaves the id's own session to speak).
+	if deleted, err := s.deps.ResponseObjects.ResponseObjectDeleted(ctx, requestID); err == nil && deleted {
+		return ""
+	}
+	if sessionID != "" {
 		return sessionID
 	}
 	rec, err := s.recordedCall(ctx, requestID)
