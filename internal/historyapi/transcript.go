@@ -110,21 +110,30 @@ type wirePart struct {
 // the prompt of a legacy completion, or a Responses API input).
 func newInput(body json.RawMessage) []MessageJSON {
 	var req struct {
-		System   json.RawMessage `json:"system"`
-		Messages []wireMessage   `json:"messages"`
-		Prompt   json.RawMessage `json:"prompt"`
-		Input    json.RawMessage `json:"input"`
+		System       json.RawMessage `json:"system"`
+		Messages     []wireMessage   `json:"messages"`
+		Prompt       json.RawMessage `json:"prompt"`
+		Input        json.RawMessage `json:"input"`
+		Instructions string          `json:"instructions"`
+		Previous     string          `json:"previous_response_id"`
 	}
 	if len(body) == 0 || json.Unmarshal(body, &req) != nil {
 		return nil
 	}
 	if len(req.Messages) == 0 {
-		for _, raw := range []json.RawMessage{req.Prompt, req.Input} {
-			if m, ok := inputMessages(raw); ok {
-				return m
-			}
+		if m, _, ok := inputMessages(req.Prompt); ok {
+			return m
 		}
-		return nil
+		m, first, ok := inputMessages(req.Input)
+		if !ok {
+			return nil
+		}
+		// A Responses API conversation's first turn: its instructions are
+		// its system prompt, as a chat's first system message is.
+		if first && req.Previous == "" && req.Instructions != "" {
+			m = append([]MessageJSON{{Role: "system", Content: req.Instructions}}, m...)
+		}
+		return m
 	}
 	start := 0
 	for i, m := range req.Messages {
@@ -134,7 +143,7 @@ func newInput(body json.RawMessage) []MessageJSON {
 	}
 	var out []MessageJSON
 	if start == 0 && len(req.System) > 0 {
-		out = append(out, MessageJSON{Role: "system", Content: text(req.System)})
+		out = append(out, MessageJSON{Role: "system", Content: joined(req.System, "\n\n")})
 	}
 	for _, m := range req.Messages[start:] {
 		out = append(out, message(m)...)
@@ -143,18 +152,20 @@ func newInput(body json.RawMessage) []MessageJSON {
 }
 
 // inputMessages reads a prompt or a Responses API input: a string, a list
-// of strings, or a list of items with a role and content.
-func inputMessages(raw json.RawMessage) ([]MessageJSON, bool) {
+// of strings, or a list of items with a role and content; first says it
+// holds no earlier answer (a conversation's first turn, or one threaded by
+// id).
+func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil, false
+		return nil, false, false
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return []MessageJSON{{Role: "user", Content: s}}, true
+		return []MessageJSON{{Role: "user", Content: s}}, true, true
 	}
 	var items []json.RawMessage
 	if json.Unmarshal(raw, &items) != nil {
-		return nil, false
+		return nil, false, false
 	}
 	var out []MessageJSON
 	start := 0
@@ -187,7 +198,7 @@ func inputMessages(raw json.RawMessage) ([]MessageJSON, bool) {
 			out = append(out, message(it.wireMessage)...)
 		}
 	}
-	return out, true
+	return out, start == 0, true
 }
 
 // message converts one wire message; an Anthropic user message holding
@@ -230,18 +241,22 @@ func message(m wireMessage) []MessageJSON {
 }
 
 // text reads content that is a string or a list of text parts.
-func text(raw json.RawMessage) string {
+func text(raw json.RawMessage) string { return joined(raw, "") }
+
+// joined is a content's text: a string, or its parts' texts joined by sep
+// (Anthropic's system blocks go upstream a blank line apart).
+func joined(raw json.RawMessage, sep string) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
 		return s
 	}
 	var parts []wirePart
 	if json.Unmarshal(raw, &parts) == nil {
-		var b strings.Builder
-		for _, p := range parts {
-			b.WriteString(p.Text)
+		texts := make([]string, len(parts))
+		for i, p := range parts {
+			texts[i] = p.Text
 		}
-		return b.String()
+		return strings.Join(texts, sep)
 	}
 	return string(raw)
 }

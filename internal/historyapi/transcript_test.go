@@ -56,6 +56,18 @@ func TestTurnReadsEveryFrontEnd(t *testing.T) {
 			[]string{"user:weather?", "tool:rain"}, "It rains.", "think", `get_weather {"city":"Oslo"}`},
 		{"Responses API, a plain string", `{"input":"hello"}`, `{"output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`,
 			[]string{"user:hello"}, "hi", "", ""},
+		// As sent upstream: system blocks a blank line apart (they ran
+		// together), and a Responses conversation's instructions as its
+		// system prompt on its first turn (they were left out), not on a
+		// turn threaded by id or resending an answer.
+		{"Anthropic system blocks", `{"system":[{"type":"text","text":"Sys A"},{"type":"text","text":"Sys B"}],"messages":[{"role":"user","content":"x"}]}`,
+			`{"type":"message","role":"assistant","content":[{"type":"text","text":"y"}]}`, []string{"system:Sys A\n\nSys B", "user:x"}, "y", "", ""},
+		{"Responses API instructions", `{"instructions":"Be terse.","input":"hello"}`, `{"output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`,
+			[]string{"system:Be terse.", "user:hello"}, "hi", "", ""},
+		{"Responses API instructions, threaded", `{"instructions":"Be terse.","input":"again","previous_response_id":"resp_1"}`, `{"output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`,
+			[]string{"user:again"}, "hi", "", ""},
+		{"Responses API instructions, history resent", `{"instructions":"Be terse.","input":[{"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"user","content":"c"}]}`, `{"output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`,
+			[]string{"user:c"}, "hi", "", ""},
 	}
 	for _, tc := range cases {
 		got := turnOf(tc.request, tc.response)
