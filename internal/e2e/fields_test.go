@@ -40,7 +40,7 @@ var chatFieldCases = map[string][]fieldCase{
 	"reasoning_effort":       {{`"reasoning_effort":"high"`, wantOK}, {`"reasoning_effort":"extreme"`, "reasoning_effort"}},
 	"enable_thinking":        {{`"enable_thinking":false`, wantOK}, {`"enable_thinking":"yes"`, "enable_thinking"}},
 	"stop":                   {{`"stop":"Earlier"`, wantOK}, {`"stop":["a","b","c","d"]`, wantOK}, {`"stop":["a","b","c","d","e"]`, "stop"}, {`"stop":7`, "stop"}},
-	"n":                      {{`"n":1`, wantOK}, {`"n":2`, "n"}, {`"n":"one"`, "n"}},
+	"n":                      {{`"n":1`, wantOK}, {`"n":1.0`, wantOK}, {`"n":2`, "n"}, {`"n":"one"`, "n"}},
 	"tools":                  {{`"tools":` + toolDecl, wantOK}, {`"tools":[{"type":"bogus"}]`, "tools[0].type"}},
 	"tool_choice":            {{`"tools":` + toolDecl + `,"tool_choice":"auto"`, wantOK}, {`"tools":` + toolDecl + `,"tool_choice":"sometimes"`, "tool_choice"}},
 	"parallel_tool_calls":    {{`"parallel_tool_calls":false`, wantOK}, {`"parallel_tool_calls":"no"`, "parallel_tool_calls"}},

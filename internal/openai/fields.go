@@ -310,7 +310,7 @@ func onlyOne(name string, v json.RawMessage) *Error {
 	if err := integer(1, 128)(name, v); err != nil {
 		return err
 	}
-	var n int
+	var n float64 // 1.0 is 1 (integer took it)
 	_ = json.Unmarshal(v, &n)
 	if n != 1 {
 		return InvalidRequest(name, "unsupported_value", "only %s=1 is supported: Qwen returns one answer per call", name)
