@@ -54,13 +54,15 @@ func (t *turnSpec) checked() bool {
 
 // unmet says how an answer breaks what the request demands (tool_choice,
 // response_format), or nil. An answer that is calls is not held to the
-// format. For a format it also returns the answer's JSON, clean of prose.
-func (t *turnSpec) unmet(out output) (clean string, problem error) {
+// format, nor one the client's stop sequence cut short (it asked for the
+// text before it, as OpenAI gives it). For a format it also returns the
+// answer's JSON, clean of prose.
+func (t *turnSpec) unmet(out output, ans *translate.Answer) (clean string, problem error) {
 	calls := out.calls()
 	if t.tools.Active() && !t.tools.Satisfied(calls) {
 		return "", errToolChoice
 	}
-	if t.jsonFormat == nil || len(calls) > 0 {
+	if t.jsonFormat == nil || len(calls) > 0 || ans.StopSequence != "" {
 		return "", nil
 	}
 	return t.jsonFormat.Check(out.message().Text)
@@ -167,7 +169,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	var clean string
 	if err == nil {
 		var problem error
-		if clean, problem = t.unmet(out); problem != nil {
+		if clean, problem = t.unmet(out, ans); problem != nil {
 			// One corrective turn, under the answer that broke the demand:
 			// its response_id (the assistant message) first, so that Qwen
 			// reads the correction after that answer; Qwen takes either
@@ -176,7 +178,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 			correction := qwen.MessageSpec{Role: "user", Content: t.correction(problem), Thinking: t.thinking}
 			ans, err = s.askUpstream(actx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
 			if err == nil {
-				if clean, problem = t.unmet(out); problem != nil {
+				if clean, problem = t.unmet(out, ans); problem != nil {
 					err = unmetFailure(problem)
 				}
 			}
