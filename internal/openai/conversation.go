@@ -9,6 +9,11 @@ func Conversation(msgs []Message) []qp.Message {
 		m := &msgs[i]
 		text, _ := m.Text() // validated: cannot fail
 		out[i] = qp.Message{Role: m.Role, Text: text, Images: m.Images(), ToolCallID: m.ToolCallID}
+		if m.Role == "tool" {
+			// A result may name its tool (the legacy function message
+			// does): its call need not be among the messages.
+			out[i].ToolName = m.Name
+		}
 		for _, tc := range m.ToolCalls {
 			out[i].ToolCalls = append(out[i].ToolCalls, qp.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
 		}

@@ -100,3 +100,23 @@ func TestDecodeNamesFieldsOfEmbeddedRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyFunctionResultKeepsItsName: a legacy function message whose
+// call is not among the messages names its tool by its own name (it went
+// upstream as "Result of tool call call_function_0").
+func TestLegacyFunctionResultKeepsItsName(t *testing.T) {
+	var req ChatRequest
+	if err := json.Unmarshal([]byte(`{"functions":[{"name":"f"}],"messages":[{"role":"user","content":"go"},{"role":"function","name":"f","content":"done"}]}`), &req); err != nil {
+		t.Fatal(err)
+	}
+	if err := req.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := req.MapLegacyFunctions(); err != nil {
+		t.Fatal(err)
+	}
+	msgs := Conversation(req.Messages)
+	if m := msgs[1]; m.Role != "tool" || m.ToolName != "f" || m.ToolCallID == "" {
+		t.Fatalf("%+v", m)
+	}
+}
