@@ -321,3 +321,34 @@ func TestOneCallAtATimeInEveryAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestNamedToolChoiceKeepsThatTool: a tool_choice naming a function forces
+// that one, as OpenAI's and Anthropic's do: the answer's calls of other
+// tools are dropped (they came back beside it), and with one call allowed
+// the named call is the one kept (the first call, another tool's, was kept,
+// failed the check, and the corrective turn lost the named call's
+// arguments).
+func TestNamedToolChoiceKeepsThatTool(t *testing.T) {
+	e := start(t, nil)
+	const ask = `use get_weather with {\"city\": \"Rome\"} and use read_file with {\"path\": \"go.mod\"}`
+	const fn = `{"type":"object","properties":{"city":{"type":"string"},"path":{"type":"string"}}}`
+	for _, tc := range []struct{ path, body, call string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max","tool_choice":{"type":"function","function":{"name":"read_file"}},"messages":[{"role":"user","content":"` + ask + `"}],` +
+			`"tools":[{"type":"function","function":{"name":"get_weather","parameters":` + fn + `}},{"type":"function","function":{"name":"read_file","parameters":` + fn + `}}]`, `"type":"function"`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"tool_choice":{"type":"tool","name":"read_file","disable_parallel_tool_use":true},"messages":[{"role":"user","content":"` + ask + `"}],` +
+			`"tools":[{"name":"get_weather","input_schema":` + fn + `},{"name":"read_file","input_schema":` + fn + `}]`, `"type":"tool_use"`},
+	} {
+		for _, stream := range []string{"false", "true"} {
+			before := len(upstreamCompletions(t, e.sim))
+			resp := postJSON(t, e, tc.path, tc.body+`,"stream":`+stream+`}`, nil)
+			b, _ := io.ReadAll(resp.Body)
+			text := string(b)
+			if resp.StatusCode != 200 || strings.Contains(text, "get_weather") || !strings.Contains(text, "read_file") || !strings.Contains(text, "go.mod") {
+				t.Errorf("%s, stream %s: want read_file's call alone, with its arguments: %d %s", tc.path, stream, resp.StatusCode, text)
+			}
+			if n := len(upstreamCompletions(t, e.sim)) - before; n != 1 {
+				t.Errorf("%s, stream %s: %d completions upstream (want 1: the answer met the choice)", tc.path, stream, n)
+			}
+		}
+	}
+}

@@ -323,20 +323,29 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		out.start()
 	}
 	defer start() // also when the answer fails before: its error goes out as the API's stream error
-	first := ""   // the answer's first call, when it may make one only
-	kept := func(c tools.Call) bool {
-		if !t.oneCall {
-			return true
+	// Which calls are passed on, decided at each one's first event (its
+	// start names it): those a named tool_choice allows, and of them the
+	// first only when the turn allows one.
+	var kept map[string]bool // by call id
+	taken := 0
+	keep := func(c tools.Call) bool {
+		k, seen := kept[c.ID]
+		if !seen {
+			if kept == nil {
+				kept = map[string]bool{}
+			}
+			k = t.tools.Allows(c.Name) && (!t.oneCall || taken == 0)
+			kept[c.ID] = k
+			if k {
+				taken++
+			}
 		}
-		if first == "" {
-			first = c.ID
-		}
-		return c.ID == first
+		return k
 	}
 	emit := func(events []tools.Event) error {
 		sent = sent || len(events) > 0
 		for _, ev := range events {
-			if ev.Kind != tools.EventText && !kept(ev.Call) {
+			if ev.Kind != tools.EventText && !keep(ev.Call) {
 				continue
 			}
 			var err error

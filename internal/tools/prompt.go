@@ -74,6 +74,13 @@ func (s *Set) Satisfied(calls []Call) bool {
 	return true
 }
 
+// Allows reports whether a call of the named tool is passed on: a
+// tool_choice naming a function forces that one, as OpenAI's and
+// Anthropic's do, so the model's calls of others are dropped.
+func (s *Set) Allows(name string) bool {
+	return s == nil || s.Choice.Mode != "function" || name == s.Choice.Name
+}
+
 // FormatCall writes an earlier call back in the markup, for replayed history.
 func FormatCall(name, arguments string) string {
 	args := strings.TrimSpace(arguments)
