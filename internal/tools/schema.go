@@ -20,8 +20,10 @@ import (
 const maxKnownBytes = 8 << 20
 
 // metaSchemas are the meta-schemas a tool's $schema may name (the library
-// carries them; nothing is fetched). Any other $schema, or none, is checked
-// against the current draft, 2020-12.
+// carries them; nothing is fetched). A schema naming none of them (or no
+// $schema) passes when any of the drafts below takes it, 2020-12's problem
+// being the one told otherwise: agents send unlabelled draft-07 (tuple
+// items) and draft-04 (boolean exclusiveMinimum) schemas alike.
 var metaSchemas = map[string]bool{
 	"http://json-schema.org/draft-04/schema":       true,
 	"http://json-schema.org/draft-06/schema":       true,
@@ -30,7 +32,11 @@ var metaSchemas = map[string]bool{
 	"https://json-schema.org/draft/2020-12/schema": true,
 }
 
-const defaultMetaSchema = "https://json-schema.org/draft/2020-12/schema"
+var unlabelled = []string{
+	"https://json-schema.org/draft/2020-12/schema",
+	"http://json-schema.org/draft-07/schema",
+	"http://json-schema.org/draft-04/schema",
+}
 
 // Schemas checks declared tools' parameter schemas the way OpenAI's API
 // does (400 invalid_function_parameters, "Invalid schema for function
@@ -91,12 +97,8 @@ func (s *Schemas) check(schema []byte) error {
 	if !ok {
 		return fmt.Errorf("a JSON Schema object is required, not %s", jsonKind(doc))
 	}
-	meta, err := s.meta(obj["$schema"])
-	if err != nil {
+	if err := s.validate(doc, s.drafts(obj["$schema"])); err != nil {
 		return err
-	}
-	if err := meta.Validate(doc); err != nil {
-		return errors.New(s.firstProblem(err))
 	}
 	// A function's arguments are an object (OpenAI and Anthropic refuse
 	// any other top-level type), and the model is told to write one.
@@ -158,19 +160,43 @@ func compactJSON(v any) string {
 	return string(b)
 }
 
-// meta returns the compiled meta-schema named by a schema's $schema value,
-// in either scheme (schemas in the wild write https for the older drafts).
-func (s *Schemas) meta(named any) (*jsonschema.Schema, error) {
-	url := defaultMetaSchema
+// drafts are the meta-schemas a schema is checked against: the one its
+// $schema names, in either scheme (schemas in the wild write https for the
+// older drafts), else every unlabelled one.
+func (s *Schemas) drafts(named any) []string {
 	if name, ok := named.(string); ok {
 		name = strings.TrimSuffix(name, "#")
 		for _, u := range []string{name, strings.Replace(name, "https://", "http://", 1), strings.Replace(name, "http://", "https://", 1)} {
 			if metaSchemas[u] {
-				url = u
-				break
+				return []string{u}
 			}
 		}
 	}
+	return unlabelled
+}
+
+// validate passes doc when one of the drafts takes it, else says the first
+// draft's problem.
+func (s *Schemas) validate(doc any, drafts []string) error {
+	var first error
+	for _, url := range drafts {
+		meta, err := s.meta(url)
+		if err != nil {
+			return err
+		}
+		err = meta.Validate(doc)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = errors.New(s.firstProblem(err))
+		}
+	}
+	return first
+}
+
+// meta returns a compiled meta-schema.
+func (s *Schemas) meta(url string) (*jsonschema.Schema, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m, ok := s.metas[url]; ok {

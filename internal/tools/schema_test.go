@@ -48,6 +48,9 @@ func TestSchemasAcceptWhatAgentsSend(t *testing.T) {
 		`{"type":"object","properties":{"a":{"$ref":"#/$defs/a"},"b":{"$ref":"https://example.com/b.json"}},"$defs":{"a":{"type":"integer"}}}`,
 		// an unknown $schema is read as draft 2020-12
 		`{"$schema":"https://example.com/my-dialect","type":"object","properties":{}}`,
+		// unlabelled draft-07 and draft-04 schemas, as agents send them
+		`{"type":"object","properties":{"pair":{"type":"array","items":[{"type":"string"},{"type":"number"}]}}}`,
+		`{"type":"object","properties":{"n":{"type":"number","minimum":0,"exclusiveMinimum":true}}}`,
 		// the older drafts written with https, tuple items and all
 		`{"$schema":"https://json-schema.org/draft-07/schema#","type":"object","properties":{"pair":{"items":[{"type":"string"}]}}}`,
 		`{"type":["object","null"],"properties":{}}`,
