@@ -20,10 +20,7 @@ import (
 const maxKnownBytes = 8 << 20
 
 // metaSchemas are the meta-schemas a tool's $schema may name (the library
-// carries them; nothing is fetched). A schema naming none of them (or no
-// $schema) passes when any of the drafts below takes it, 2020-12's problem
-// being the one told otherwise: agents send unlabelled draft-07 (tuple
-// items) and draft-04 (boolean exclusiveMinimum) schemas alike.
+// carries them; nothing is fetched).
 var metaSchemas = map[string]bool{
 	"http://json-schema.org/draft-04/schema":       true,
 	"http://json-schema.org/draft-06/schema":       true,
@@ -32,6 +29,10 @@ var metaSchemas = map[string]bool{
 	"https://json-schema.org/draft/2020-12/schema": true,
 }
 
+// unlabelled are the drafts a schema naming none of metaSchemas (or no
+// $schema) is tried against: it passes when any takes it, 2020-12's problem
+// being the one told otherwise. Agents send unlabelled draft-07 (tuple
+// items) and draft-04 (boolean exclusiveMinimum) schemas alike.
 var unlabelled = []string{
 	"https://json-schema.org/draft/2020-12/schema",
 	"http://json-schema.org/draft-07/schema",
@@ -97,7 +98,7 @@ func (s *Schemas) check(schema []byte) error {
 	if !ok {
 		return fmt.Errorf("a JSON Schema object is required, not %s", jsonKind(doc))
 	}
-	if err := s.validate(doc, s.drafts(obj["$schema"])); err != nil {
+	if err := s.validate(doc, draftsNamed(obj["$schema"])); err != nil {
 		return err
 	}
 	// A function's arguments are an object (OpenAI and Anthropic refuse
@@ -160,10 +161,10 @@ func compactJSON(v any) string {
 	return string(b)
 }
 
-// drafts are the meta-schemas a schema is checked against: the one its
+// draftsNamed are the meta-schemas a schema is checked against: the one its
 // $schema names, in either scheme (schemas in the wild write https for the
 // older drafts), else every unlabelled one.
-func (s *Schemas) drafts(named any) []string {
+func draftsNamed(named any) []string {
 	if name, ok := named.(string); ok {
 		name = strings.TrimSuffix(name, "#")
 		for _, u := range []string{name, strings.Replace(name, "https://", "http://", 1), strings.Replace(name, "http://", "https://", 1)} {
