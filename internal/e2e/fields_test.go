@@ -224,3 +224,30 @@ func (s *recordedIgnored) load(t *testing.T, e *env, requestID string) {
 		*s = strings.Split(*v, ",")
 	}
 }
+
+// TestResponsesAndMessagesRecordTheirIgnoredFields: the Responses and
+// Messages APIs record the fields a call sent without effect — their
+// tables' ignored ones and unknown ones — as chat completions do (nothing
+// was recorded for them); the fields they read are not named.
+func TestResponsesAndMessagesRecordTheirIgnoredFields(t *testing.T) {
+	e := start(t, nil)
+	for _, tc := range []struct {
+		path, body string
+		want       []string
+	}{
+		{"/v1/responses", `{"model":"qwen3-max","input":"hi","instructions":"x","temperature":0.5,"top_logprobs":2,"truncation":"auto","store":true}`,
+			[]string{"temperature", "top_logprobs", "truncation"}},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"hi"}],"top_k":5,"metadata":{"user_id":"u"},"service_tier":"auto","stream":false}`,
+			[]string{"max_tokens", "top_k", "metadata", "service_tier"}},
+	} {
+		resp := postJSON(t, e, tc.path, tc.body, nil)
+		if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", tc.path, resp.StatusCode, b)
+		}
+		var got recordedIgnored
+		got.load(t, e, resp.Header.Get("X-Request-Id"))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: ignored %v, want %v", tc.path, got, tc.want)
+		}
+	}
+}

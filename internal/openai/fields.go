@@ -458,8 +458,8 @@ func ParseStop(v json.RawMessage) ([]string, *Error) {
 	return out, nil
 }
 
-// fieldDocs renders a table as Markdown rows, for the README test.
-func fieldDocs(table []Field) string {
+// FieldDocs renders a table as Markdown rows, for the README tests.
+func FieldDocs(table []Field) string {
 	var b strings.Builder
 	for _, f := range table {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", f.Name, f.Policy, f.Doc)

@@ -15,7 +15,7 @@ func TestReadmeHasTheFieldPolicyTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, table := range map[string][]Field{"chat": ChatFields, "completions": CompletionFields, "images": ImageFields} {
-		rows := fieldDocs(table)
+		rows := FieldDocs(table)
 		if os.Getenv("PRINT_FIELD_TABLES") != "" {
 			t.Logf("%s:\n%s", name, rows)
 		}

@@ -21,7 +21,7 @@ func (m *messagesRequest) Validate() *openai.Error { return m.Request.Validate(m
 // Anthropic's message format and stream events.
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	var req messagesRequest
-	d, ok := s.decodeCall(w, r, &req, nil)
+	d, ok := s.decodeCall(w, r, &req, anthropic.Fields)
 	if !ok {
 		return
 	}
@@ -54,7 +54,9 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
-	s.answer(s.newCall(w, r, body), t)
+	c := s.newCall(w, r, body)
+	c.ex.Request.IgnoredParams = d.ignored
+	s.answer(c, t)
 }
 
 // countTokens serves POST /v1/messages/count_tokens: an estimate of the

@@ -23,7 +23,7 @@ import (
 // for chat completions (Codex sends store:false and its whole history).
 func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	var req responses.Request
-	d, ok := s.decodeCall(w, r, &req, nil)
+	d, ok := s.decodeCall(w, r, &req, responses.Fields)
 	if !ok {
 		return
 	}
@@ -72,7 +72,9 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	if req.PreviousResponseID != "" {
 		s.namePreviousCalls(r.Context(), req.PreviousResponseID, t.messages)
 	}
-	s.answer(s.newCall(w, r, body), t)
+	c := s.newCall(w, r, body)
+	c.ex.Request.IgnoredParams = d.ignored
+	s.answer(c, t)
 }
 
 // previousSession is the session a previous_response_id continues: the one
