@@ -90,6 +90,12 @@ func TestResponseFormatGetsOneCorrectiveTurnThenAnHonestError(t *testing.T) {
 	if len(up) != 2 || !strings.Contains(messagesOf(up[1])[0]["content"].(string), "population") {
 		t.Fatalf("corrective turn: %d upstream calls", len(up))
 	}
+	// The client is told both turns' usage, as the record sums them (it
+	// was told the last turn's only).
+	if row := e.lastRow(); got.Usage.PromptTokens != int64(row.PromptTokens) || got.Usage.CompletionTokens != int64(row.CompletionTokens) ||
+		got.Usage.TotalTokens != int64(row.TotalTokens) || row.PromptTokens == 0 {
+		t.Fatalf("usage %+v, recorded %d/%d/%d", got.Usage, row.PromptTokens, row.CompletionTokens, row.TotalTokens)
+	}
 
 	// Never fixed: a 502 that says why, recorded as such.
 	params = chatParams(openai.UserMessage(`Narvik: reply {"city": "Narvik", "population": -1}`))

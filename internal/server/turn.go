@@ -176,7 +176,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 			// node of an exchange as parent (qwen-wire.md §4.4).
 			out.reset()
 			correction := qwen.MessageSpec{Role: "user", Content: t.correction(problem), Thinking: t.thinking}
+			first := ans
 			ans, err = s.askUpstream(actx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
+			ans.Carry(first) // the client is told both turns' usage, as the record sums them
 			if err == nil {
 				if clean, problem = t.unmet(out, ans); problem != nil {
 					err = unmetFailure(problem)

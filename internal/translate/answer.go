@@ -202,6 +202,20 @@ func (a *Answer) Usage() openai.Usage {
 	return openai.Usage{PromptTokens: a.usage.InputTokens, CompletionTokens: a.usage.OutputTokens, TotalTokens: total}
 }
 
+// Carry adds an earlier answer's usage to this one's: a corrective turn's
+// answer carries the answer it corrected, so that the client is told what
+// the whole call used, as its record sums every turn.
+func (a *Answer) Carry(earlier *Answer) {
+	if earlier == nil || !earlier.hasUsage {
+		return
+	}
+	u := earlier.Usage()
+	mine := a.Usage()
+	a.usage = qwen.Usage{InputTokens: mine.PromptTokens + u.PromptTokens, OutputTokens: mine.CompletionTokens + u.CompletionTokens,
+		TotalTokens: mine.TotalTokens + u.TotalTokens}
+	a.hasUsage = true
+}
+
 // UpstreamRecord is the stream assembled into the shape of Qwen's
 // non-streamed answer (plus usage and how it ended), for the record:
 //
