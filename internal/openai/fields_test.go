@@ -2,28 +2,10 @@ package openai
 
 import (
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 )
-
-// The README's field policy tables are the code's tables.
-func TestReadmeHasTheFieldPolicyTables(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, table := range map[string][]Field{"chat": ChatFields, "completions": CompletionFields, "images": ImageFields} {
-		rows := FieldDocs(table)
-		if os.Getenv("PRINT_FIELD_TABLES") != "" {
-			t.Logf("%s:\n%s", name, rows)
-		}
-		if !strings.Contains(string(readme), rows) {
-			t.Errorf("README lacks the %s field table (PRINT_FIELD_TABLES=1 go test -run %s -v prints it):\n%s", name, t.Name(), rows)
-		}
-	}
-}
 
 func TestCheckFieldsOrderAndBounds(t *testing.T) {
 	body := `{"zeta":1,"seed":1,"messages":[],"temperature":null,"alpha":{"x":1}}`
