@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"strings"
@@ -75,6 +76,22 @@ func TestUpstreamFaultsMapToHonestErrors(t *testing.T) {
 			}
 			if r.Responses != 1 || r.NewChatAttempts != newChat || r.Attempts != tc.attempts-newChat || r.HTTPStatus != tc.status {
 				t.Fatalf("stored row %+v; want one response, %d new-chat and %d completion attempts, status %d", r, newChat, tc.attempts-newChat, tc.status)
+			}
+			// An answer that started and proved empty is a failed attempt
+			// in the record (none was listed: the dashboard said every
+			// attempt succeeded).
+			if f := tc.faults[0]; f.EmptyAnswer || f.ThinkOnly {
+				var listed sql.NullString
+				if err := e.db().QueryRow(`SELECT r.upstream_errors FROM responses r JOIN requests q ON q.id = r.request_id WHERE q.request_id = ?`, r.RequestID).Scan(&listed); err != nil {
+					t.Fatal(err)
+				}
+				empty := tc.attempts - newChat // every completion attempt, when none recovered
+				if tc.status == 200 {
+					empty--
+				}
+				if n := strings.Count(listed.String, "completions: empty_answer"); n != empty {
+					t.Fatalf("upstream_errors %q: %d empty answers listed, want %d", listed.String, n, empty)
+				}
 			}
 			if tc.status == 200 {
 				if err != nil || got.Choices[0].Message.Content != `You said: "hello".` || r.Status != "success" {

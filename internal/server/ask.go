@@ -51,6 +51,11 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		}
 		ans, err := s.askUpstream(actx, c, t, sess.ChatID, sess.ParentID, spec, out)
 		qe, _ := qwen.AsError(err)
+		if qe != nil && qe.Kind == qwen.KindEmptyAnswer && ans.Events > 0 {
+			// The request succeeded and its answer proved empty: its attempt
+			// failed, though the request's own tries counted none.
+			c.ex.Response.UpstreamErrors = append(c.ex.Response.UpstreamErrors, "completions: "+string(qe.Kind))
+		}
 		switch {
 		case err != nil && ans.Events == 0 && !refreshed && s.refresh(actx, account, before, err):
 			refreshed = true // the same account, signed in afresh: its chat is still its own
