@@ -51,6 +51,13 @@ func testMetricsFollowTheCalls(t *testing.T, keys []string) {
 	if _, err := e.client.Models.List(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
+	if keys != nil { // refused by the key guard, before the router: still its route's (it was "other")
+		resp, err := http.Post(e.app.URL()+"/v1/chat/completions", "application/json", strings.NewReader(`{"messages":[{"role":"user","content":"x"}]}`))
+		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("without a key: %v %v", resp.StatusCode, err)
+		}
+		resp.Body.Close()
+	}
 	e.sync()
 
 	text := scrape(t, e)
@@ -85,6 +92,9 @@ func testMetricsFollowTheCalls(t *testing.T, keys []string) {
 		if v := metric(text, c.name, c.labels); v < c.min {
 			t.Errorf("%s{%s} = %v, want ≥ %v", c.name, c.labels, v, c.min)
 		}
+	}
+	if keys != nil && metric(text, "qwenproxy_http_requests_total", `route="/v1/chat/completions".*status="401"`) != 1 {
+		t.Errorf("a call refused for want of a key is not counted under its route:\n%s", text)
 	}
 	if got := metric(text, "qwenproxy_active_streams", ``); got != 0 {
 		t.Errorf("active streams %v after every stream ended", got)

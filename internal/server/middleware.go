@@ -42,8 +42,9 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // middleware gives every response an X-Request-Id (a recorded call is
 // stored under it), logs one line per request (never headers: they carry
-// keys), and turns panics into a 500 envelope.
-func (s *Server) middleware(next http.Handler) http.Handler {
+// keys), and turns panics into a 500 envelope. routeOf names the route of a
+// request the router did not serve (refused before it), "" for none.
+func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -62,6 +63,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				"duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))
 			if m := s.deps.Metrics; m != nil {
 				route := sw.route
+				if route == "" {
+					route = routeOf(r)
+				}
 				if route == "" {
 					route = "other" // unknown paths would make a label per path
 				}

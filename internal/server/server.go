@@ -156,7 +156,15 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeErrorFor(w, r, notFound(r))
 	})
-	return s.middleware(s.guard(mux))
+	// A call the key guard refuses never reaches the router, which names
+	// the route; the metrics ask the router which route it would have been.
+	routeOf := func(r *http.Request) string {
+		if _, pattern := mux.Handler(r); pattern != "/" {
+			return pattern
+		}
+		return ""
+	}
+	return s.middleware(s.guard(mux), routeOf)
 }
 
 // WaitCalls returns when every recorded call in progress has been handed to
