@@ -137,7 +137,7 @@ func pruneCmd(ctx context.Context, args []string, e env) error {
 	var before time.Time
 	switch {
 	case *older != "" && *beforeFlag != "":
-		return errors.New("give --older-than or --before, not both")
+		return usagef("give --older-than or --before, not both")
 	case *older != "":
 		age, ok := historyapi.ParseAge(*older)
 		if !ok {
@@ -149,7 +149,7 @@ func pruneCmd(ctx context.Context, args []string, e env) error {
 			return fmt.Errorf("--before: %w", err)
 		}
 	default:
-		return errors.New("--older-than or --before is required (e.g. --older-than 30d)")
+		return usagef("--older-than or --before is required (e.g. --older-than 30d)")
 	}
 	if !before.Before(now) {
 		all, err := c.store.ListRequests(ctx, qp.CallFilter{}, qp.ListOptions{Limit: 1})

@@ -135,11 +135,18 @@ func TestCLIFlagsFailAsTheAPI(t *testing.T) {
 		{[]string{"stats", "--bucket", "week"}, "--bucket: bucket must be hour or day"},
 		{[]string{"export", "--session", "x", "--end", "soon"}, `--end: end: "soon"`},
 		{[]string{"prune", "--before", "later"}, `--before: "later" is not`},
-		{[]string{"prune", "--older-than", "1d", "--before", "2h"}, "not both"},
 	}
 	for _, tc := range cases {
 		if _, errOut, code := runCLI(t, db, tc.args...); code != 1 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d %q, want %q", tc.args, code, errOut, tc.want)
+		}
+	}
+	// A flag the command needs, missing, or two that exclude each other, is
+	// a usage error (2), as a missing argument is; a value the command
+	// cannot take is a failure (1), above. Both were 1.
+	for args, want := range map[string]string{"prune --older-than 1d --before 2h": "not both", "prune": "--older-than or --before is required"} {
+		if _, errOut, code := runCLI(t, db, strings.Fields(args)...); code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("%s: exit %d %q, want 2 and %q", args, code, errOut, want)
 		}
 	}
 	for _, args := range [][]string{{"requests", "--start", "1h"}, {"requests", "--start", "2020-01-01"}, {"requests", "--end", "1999999999"},
