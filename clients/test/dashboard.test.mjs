@@ -210,6 +210,9 @@ test('conversations: search, and a conversation that reads like the chat', async
   await shot('conversation');
   await page.locator('.turnmeta a').first().click();
   await page.locator('[data-body="Client request (OpenAI form)"] .json').waitFor();
+  // A count of 0 is shown, not dropped (a conversation of 0 turns showed a
+  // blank in its turns column).
+  assert.equal(await page.evaluate(async () => (await import('./js/dom.js')).h('td.num', 0).textContent), '0');
   noErrors('conversations');
 });
 
