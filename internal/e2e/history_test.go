@@ -95,6 +95,13 @@ func testHistoryAPIOverRecordedCalls(t *testing.T, backend string) {
 	if status != 200 || num(usage["total_responses"]) != 3 || num(usage["total_tokens"]) == 0 || v["percentiles"] != "exact" {
 		t.Fatalf("session stats: %d %v", status, v)
 	}
+	// by_bucket only when asked for, as /v1/stats has it (it was null).
+	if _, asked := v["by_bucket"]; asked {
+		t.Fatalf("session stats without bucket= carry by_bucket: %v", v["by_bucket"])
+	}
+	if _, v := getJSON(t, e, http.MethodGet, "/v1/sessions/"+a+"/stats?bucket=hour"); len(v["by_bucket"].([]any)) != 1 {
+		t.Fatalf("session stats by the hour: %v", v["by_bucket"])
+	}
 
 	failed := list(t, e, "/v1/requests?status=error")
 	if len(failed) != 1 || failed[0]["response_summary"].(map[string]any)["error_type"] != "upstream_auth" {

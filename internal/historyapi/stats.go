@@ -68,7 +68,7 @@ func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	full := Stats(rec.ID, st)
-	writeJSON(w, http.StatusOK, map[string]any{
+	body := map[string]any{
 		"session_id":    rec.ID,
 		"message_count": rec.MessageCount,
 		"created_at":    rec.CreatedAt.UnixMilli(),
@@ -83,7 +83,10 @@ func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
 		"statistics":  full.Statistics,
 		"by_model":    full.ByModel,
 		"by_account":  full.ByAccount,
-		"by_bucket":   full.ByBucket,
 		"percentiles": full.Percentiles,
-	})
+	}
+	if full.ByBucket != nil { // asked for, as /v1/stats has it (it said null when not)
+		body["by_bucket"] = full.ByBucket
+	}
+	writeJSON(w, http.StatusOK, body)
 }
