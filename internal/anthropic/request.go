@@ -196,7 +196,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		}
 		seen[t.Name] = true
 		schema := bytes.TrimSpace(t.InputSchema)
-		if len(schema) == 0 || bytes.Equal(schema, []byte("null")) {
+		if openai.IsNull(schema) {
 			return nil, openai.InvalidRequest(p("input_schema"), "missing_required_parameter", "%s: a JSON Schema object is required", p("input_schema"))
 		}
 		// Its content is checked by tools.Schemas.

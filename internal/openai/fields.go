@@ -71,7 +71,7 @@ func CheckFields(body []byte, table []Field) ([]string, *Error) {
 			malformed = true
 			return false
 		}
-		if isNull(v) {
+		if IsNull(v) {
 			return true
 		}
 		if i < 0 {
@@ -253,7 +253,7 @@ func streamOptions(name string, v json.RawMessage) *Error {
 		return typeError(name, "an object")
 	}
 	for _, k := range []string{"include_usage", "include_obfuscation"} {
-		if b, ok := o[k]; ok && !isNull(b) {
+		if b, ok := o[k]; ok && !IsNull(b) {
 			if err := boolean(name+"."+k, b); err != nil {
 				return err
 			}
@@ -432,7 +432,7 @@ var CompletionFields = []Field{
 // ParseStop reads stop: a string or an array of at most 4 strings. Empty
 // sequences stop nothing and are dropped.
 func ParseStop(v json.RawMessage) ([]string, *Error) {
-	if isNull(v) {
+	if IsNull(v) {
 		return nil, nil
 	}
 	var one string

@@ -28,7 +28,7 @@ var formatName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // "json_schema":{"name","description","schema","strict"}}. Anything else is
 // a 400 naming the field.
 func ParseResponseFormat(v json.RawMessage) (*ResponseFormat, *Error) {
-	if isNull(v) {
+	if IsNull(v) {
 		return nil, nil
 	}
 	var rf struct {
@@ -88,7 +88,7 @@ func JSONSchemaFormat(param, name, description string, schema json.RawMessage, s
 		return nil, InvalidRequest(param+".name", "invalid_value", "%s.name must be 1-64 letters, digits, '_' or '-'", param)
 	}
 	out := &ResponseFormat{Type: "json_schema", Name: name, Description: description, Strict: strict != nil && *strict, SchemaParam: param + ".schema"}
-	if s := bytes.TrimSpace(schema); len(s) > 0 && !bytes.Equal(s, []byte("null")) {
+	if s := bytes.TrimSpace(schema); !IsNull(s) {
 		if s[0] != '{' {
 			return nil, InvalidRequest(param+".schema", "invalid_type", "%s.schema must be a JSON Schema object", param)
 		}

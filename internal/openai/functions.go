@@ -9,7 +9,7 @@ import (
 // LegacyFunctions reports whether the request uses the deprecated
 // functions/function_call form, whose answers take the legacy shape
 // (message.function_call, finish_reason "function_call").
-func (r *ChatRequest) LegacyFunctions() bool { return !isNull(r.Functions) }
+func (r *ChatRequest) LegacyFunctions() bool { return !IsNull(r.Functions) }
 
 // MapLegacyFunctions maps the legacy function-calling form onto tools: the
 // request's functions and function_call become tools and tool_choice, an
@@ -32,13 +32,13 @@ func (r *ChatRequest) MapLegacyFunctions() *Error {
 			}
 		}
 	}
-	if isNull(r.Functions) {
-		if !isNull(r.FunctionCall) {
+	if IsNull(r.Functions) {
+		if !IsNull(r.FunctionCall) {
 			return InvalidRequest("function_call", "invalid_value", "function_call requires functions")
 		}
 		return nil
 	}
-	if !isNull(r.Tools) {
+	if !IsNull(r.Tools) {
 		return InvalidRequest("functions", "invalid_value", "send tools or the legacy functions, not both")
 	}
 	var fns []json.RawMessage
@@ -57,7 +57,7 @@ func (r *ChatRequest) MapLegacyFunctions() *Error {
 	}
 	tools.WriteByte(']')
 	r.Tools, r.Functions = tools.Bytes(), nil
-	if isNull(r.FunctionCall) {
+	if IsNull(r.FunctionCall) {
 		return nil
 	}
 	var mode string

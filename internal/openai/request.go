@@ -36,7 +36,7 @@ type ChatRequest struct {
 
 // WantsSearch reports whether the client asked for web search
 // (web_search_options present and not null).
-func (r *ChatRequest) WantsSearch() bool { return !isNull(r.WebSearchOptions) }
+func (r *ChatRequest) WantsSearch() bool { return !IsNull(r.WebSearchOptions) }
 
 // StreamOptions asks for extras in a stream.
 type StreamOptions struct {
@@ -200,12 +200,12 @@ func (m *Message) validate(i int) *Error {
 		if m.ToolCallID == "" {
 			return InvalidRequest(param("tool_call_id"), "missing_required_parameter", "messages[%d] with role 'tool' is missing required field: tool_call_id", i)
 		}
-		if isNull(m.Content) {
+		if IsNull(m.Content) {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] with role 'tool' is missing required field: content", i)
 		}
 	case "function":
 	case "assistant":
-		if isNull(m.Content) && len(m.ToolCalls) == 0 && m.FunctionCall == nil {
+		if IsNull(m.Content) && len(m.ToolCalls) == 0 && m.FunctionCall == nil {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] from the assistant needs content or tool_calls", i)
 		}
 	default:
@@ -216,7 +216,9 @@ func (m *Message) validate(i int) *Error {
 	return nil
 }
 
-func isNull(raw json.RawMessage) bool {
+// IsNull reports whether a field's raw value is absent or JSON null, which
+// every client API reads alike.
+func IsNull(raw json.RawMessage) bool {
 	t := bytes.TrimSpace(raw)
 	return len(t) == 0 || bytes.Equal(t, []byte("null"))
 }

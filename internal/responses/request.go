@@ -119,7 +119,7 @@ func (r *Request) Validate() *openai.Error {
 // json_schema format's fields beside its type:
 // {"type":"json_schema","name":…,"schema":…,"strict":…}.
 func (r *Request) TextFormat() (*openai.ResponseFormat, *openai.Error) {
-	if r.Text == nil || len(bytes.TrimSpace(r.Text.Format)) == 0 || string(bytes.TrimSpace(r.Text.Format)) == "null" {
+	if r.Text == nil || openai.IsNull(r.Text.Format) {
 		return nil, nil
 	}
 	var f struct {
@@ -142,7 +142,7 @@ func (r *Request) TextFormat() (*openai.ResponseFormat, *openai.Error) {
 	case "json_object":
 		return &openai.ResponseFormat{Type: f.Type}, nil
 	case "json_schema":
-		if s := bytes.TrimSpace(f.Schema); len(s) == 0 || string(s) == "null" {
+		if openai.IsNull(f.Schema) {
 			// Required here, unlike Chat Completions' json_schema.schema.
 			return nil, openai.InvalidRequest("text.format.schema", "missing_required_parameter", "text.format of type json_schema needs a schema")
 		}

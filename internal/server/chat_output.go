@@ -66,14 +66,8 @@ func (o *bufferedOutput) start()                   {}
 func (o *bufferedOutput) fail(f failure)           { o.c.fail(f) }
 
 func (o *bufferedOutput) toolCalls(calls []qp.ToolCall) error {
-	o.addCalls(calls)
+	o.callList = append(o.callList, calls...) // one at most when the turn allows one (turnSpec.oneCall)
 	return nil
-}
-
-// addCalls keeps calls (one at most when the turn allows one: see
-// turnSpec.oneCall).
-func (o *bufferedOutput) addCalls(calls []qp.ToolCall) {
-	o.callList = append(o.callList, calls...)
 }
 
 // finishReason says the core's reason in Chat Completions' words.
@@ -158,7 +152,7 @@ func (o *streamOutput) toolCalls(calls []qp.ToolCall) error {
 			continue
 		}
 		first := len(o.callList)
-		o.addCalls([]qp.ToolCall{c})
+		o.callList = append(o.callList, c)
 		if !o.holding {
 			if err := o.writeCalls(first); err != nil {
 				return err

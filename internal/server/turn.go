@@ -329,18 +329,16 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	// start names it): those a named tool_choice allows, and of them the
 	// first only when the turn allows one.
 	var kept map[string]bool // by call id
-	taken := 0
+	keptAny := false
 	keep := func(c tools.Call) bool {
 		k, seen := kept[c.ID]
 		if !seen {
 			if kept == nil {
 				kept = map[string]bool{}
 			}
-			k = t.tools.Allows(c.Name) && (!t.oneCall || taken == 0)
+			k = t.tools.Allows(c.Name) && (!t.oneCall || !keptAny)
 			kept[c.ID] = k
-			if k {
-				taken++
-			}
+			keptAny = keptAny || k
 		}
 		return k
 	}
