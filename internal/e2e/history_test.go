@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +19,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/qwensim"
 	"qwenproxy/internal/store/storetest"
 )
@@ -168,8 +172,28 @@ func testHistoryAPIOverRecordedCalls(t *testing.T, backend string) {
 		t.Fatalf("jsonl export: %d lines", len(lines))
 	}
 	csvText := fetch(t, e, "/v1/export?format=csv&status=error")
-	if rows := strings.Split(strings.TrimSpace(csvText), "\n"); len(rows) != 2 || !strings.HasPrefix(rows[0], "id,request_id,session_id") {
-		t.Fatalf("csv export: %q", csvText)
+	rows, err := csv.NewReader(strings.NewReader(csvText)).ReadAll()
+	if err != nil || len(rows) != 2 || !slices.Equal(rows[0], historyapi.ExportCSVHeader) {
+		t.Fatalf("csv export: %v %q", err, csvText)
+	}
+	// Each column is the history's field of that name: how the failed
+	// attempts failed too (the CSV had no upstream_errors column).
+	_, failedCall := getJSON(t, e, http.MethodGet, "/v1/requests/"+failed[0]["request_id"].(string))
+	failedResponse := failedCall["response"].(map[string]any)
+	for i, column := range rows[0] {
+		want, ok := failedCall[column]
+		if !ok {
+			want = failedResponse[column]
+		}
+		if column == "timestamp" || column == "ttft_ms" || column == "duration_ms" || column == "id" || column == "stream" {
+			continue // numbers and times in the CSV's own forms
+		}
+		if got := rows[1][i]; got != fmt.Sprint(cmp.Or(want, any(""))) {
+			t.Errorf("csv column %s = %q, the history says %v", column, got, want)
+		}
+	}
+	if i := slices.Index(rows[0], "upstream_errors"); i < 0 || rows[1][i] == "" {
+		t.Errorf("the failed call's upstream errors are not in the CSV: %v", failedResponse["upstream_errors"])
 	}
 
 	// Deleting a session removes its calls and their statistics.

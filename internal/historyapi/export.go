@@ -12,7 +12,7 @@ import (
 
 // ExportCSVHeader is the column list of CSV exports.
 var ExportCSVHeader = []string{"id", "request_id", "session_id", "timestamp", "path", "model", "stream", "status", "http_status",
-	"finish_reason", "prompt_tokens", "completion_tokens", "total_tokens", "ttft_ms", "duration_ms", "upstream_attempts", "new_chat_attempts", "error_type", "error", "account"}
+	"finish_reason", "prompt_tokens", "completion_tokens", "total_tokens", "ttft_ms", "duration_ms", "upstream_attempts", "new_chat_attempts", "upstream_errors", "error_type", "error", "account"}
 
 // ExportCSVRow is one call as a CSV record.
 func ExportCSVRow(r *qp.RequestRecord) []string {
@@ -28,7 +28,7 @@ func ExportCSVRow(r *qp.RequestRecord) []string {
 	}
 	return append(row, rs.Status, strconv.Itoa(rs.HTTPStatus), rs.FinishReason, strconv.Itoa(rs.PromptTokens),
 		strconv.Itoa(rs.CompletionTokens), strconv.Itoa(rs.TotalTokens), ttft, strconv.FormatFloat(rs.DurationMillis, 'f', -1, 64),
-		strconv.Itoa(rs.UpstreamAttempts), strconv.Itoa(rs.NewChatAttempts), rs.ErrorType, rs.Error, r.Account)
+		strconv.Itoa(rs.UpstreamAttempts), strconv.Itoa(rs.NewChatAttempts), rs.UpstreamErrors, rs.ErrorType, rs.Error, r.Account)
 }
 
 // ExportJSON is one call as a JSONL line's object.
