@@ -91,6 +91,11 @@ func TestHistoryCommands(t *testing.T) {
 		t.Fatalf("sessions show: %s", out)
 	}
 
+	// The table says which API each call came through (it had no path).
+	out, _, code = runCLI(t, db, "requests")
+	if code != 0 || !strings.HasPrefix(out, "ID") || !strings.Contains(out, "PATH") || strings.Count(out, "/v1/chat/completions") != 2 {
+		t.Fatalf("requests: %d %s", code, out)
+	}
 	out, _, code = runCLI(t, db, "requests", "ls", "--json", "--model", "qwen3-coder-plus")
 	var reqs []map[string]any
 	if err := json.Unmarshal([]byte(out), &reqs); err != nil || code != 0 || len(reqs) != 1 || reqs[0]["stream"] != true {

@@ -138,13 +138,13 @@ func printSessionHeader(w io.Writer, rec *qp.SessionRecord) {
 }
 
 func requestTable(c *cli, items []qp.RequestRecord) error {
-	return c.table("ID\tTIME\tMODEL\tSTREAM\tSTATUS\tHTTP\tTOKENS\tMS\tERROR", func(w io.Writer) {
+	return c.table("ID\tTIME\tPATH\tMODEL\tSTREAM\tSTATUS\tHTTP\tTOKENS\tMS\tERROR", func(w io.Writer) {
 		for _, r := range items {
 			status, httpStatus, tokens, dur, errText := "-", 0, 0, 0.0, ""
 			if rs := r.Response; rs != nil {
 				status, httpStatus, tokens, dur, errText = rs.Status, rs.HTTPStatus, rs.TotalTokens, rs.DurationMillis, rs.ErrorType
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%v\t%s\t%d\t%d\t%.1f\t%s\n", r.ID, ms(r.Timestamp), r.Model, r.Stream, status, httpStatus, tokens, dur, errText)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%s\t%d\t%d\t%.1f\t%s\n", r.ID, ms(r.Timestamp), r.Path, r.Model, r.Stream, status, httpStatus, tokens, dur, errText)
 		}
 	})
 }
