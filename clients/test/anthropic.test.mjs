@@ -59,19 +59,26 @@ test('streams text and thinking as content blocks', async () => {
 
 test('calls a tool and continues with its result', async () => {
   const messages = [{ role: 'user', content: 'use get_weather with {"city": "Paris"}' }];
-  const first = await client.messages.create({ model: 'claude-sonnet-5-5', max_tokens: 1024, messages, tools: [weather] });
+  const { data: first, response: firstResponse } = await client.messages
+    .create({ model: 'claude-sonnet-5-5', max_tokens: 1024, messages, tools: [weather] })
+    .withResponse();
   assert.equal(first.stop_reason, 'tool_use');
   const call = first.content.find((b) => b.type === 'tool_use');
   assert.equal(call.name, 'get_weather');
   assert.deepEqual(call.input, { city: 'Paris' });
+  assert.match(call.id, /^toolu_/); // Anthropic's form of id
 
   messages.push(
     { role: 'assistant', content: first.content },
     { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: 'Rainy, 12°C' }] },
   );
-  const second = await client.messages.create({ model: 'claude-sonnet-5-5', max_tokens: 1024, messages, tools: [weather] });
+  const { data: second, response: secondResponse } = await client.messages
+    .create({ model: 'claude-sonnet-5-5', max_tokens: 1024, messages, tools: [weather] })
+    .withResponse();
   assert.equal(second.stop_reason, 'end_turn');
   assert.equal(second.content[0].text, 'Thanks: get_weather said "Rainy, 12°C".');
+  // The resent conversation, its toolu_ ids included, is the same session.
+  assert.equal(secondResponse.headers.get('x-session-id'), firstResponse.headers.get('x-session-id'));
 });
 
 test('streams a tool call, and an error result goes back', async () => {
@@ -81,6 +88,7 @@ test('streams a tool call, and an error result goes back', async () => {
   assert.equal(first.stop_reason, 'tool_use');
   const call = first.content.find((b) => b.type === 'tool_use');
   assert.deepEqual(call.input, { city: 'Lima' });
+  assert.match(call.id, /^toolu_/);
 
   messages.push(
     { role: 'assistant', content: first.content },

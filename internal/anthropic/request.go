@@ -340,7 +340,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, qp.Message{Role: "tool", ToolCallID: b.ToolUseID, Text: result, IsError: b.IsError})
+			out = append(out, qp.Message{Role: "tool", ToolCallID: CallID(b.ToolUseID), Text: result, IsError: b.IsError})
 		case b.Type == "tool_use" && m.Role == "assistant":
 			if b.ID == "" || b.Name == "" {
 				return nil, openai.InvalidRequest(bp, "missing_required_parameter", "%s: a tool_use block needs id and name", bp)
@@ -349,7 +349,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			if !ok {
 				return nil, openai.InvalidRequest(bp+".input", "invalid_type", "%s.input: must be an object", bp)
 			}
-			msg.ToolCalls = append(msg.ToolCalls, qp.ToolCall{ID: b.ID, Name: b.Name, Arguments: args})
+			msg.ToolCalls = append(msg.ToolCalls, qp.ToolCall{ID: CallID(b.ID), Name: b.Name, Arguments: args})
 		case (b.Type == "thinking" || b.Type == "redacted_thinking") && m.Role == "assistant":
 			// The model's earlier reasoning: Qwen keeps its own.
 		default:

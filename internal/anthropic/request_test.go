@@ -29,8 +29,9 @@ func TestConversation(t *testing.T) {
 	want := []qp.Message{
 		{Role: "system", Text: "You are Claude Code.\n\nBe brief."},
 		{Role: "user", Text: "write a file"},
-		{Role: "assistant", Text: "Sure. Done.", ToolCalls: []qp.ToolCall{{ID: "toolu_1", Name: "Write", Arguments: `{"content":"<b>","path":"a"}`}}},
-		{Role: "tool", ToolCallID: "toolu_1", Text: "denied", IsError: true},
+		// Anthropic's toolu_ ids reach the core as its own call_ ids.
+		{Role: "assistant", Text: "Sure. Done.", ToolCalls: []qp.ToolCall{{ID: "call_1", Name: "Write", Arguments: `{"content":"<b>","path":"a"}`}}},
+		{Role: "tool", ToolCallID: "call_1", Text: "denied", IsError: true},
 		{Role: "user", Text: "try again"},
 	}
 	a, _ := json.Marshal(got)

@@ -60,7 +60,7 @@ func ToolUseBlock(c qp.ToolCall) ContentBlock {
 	if !json.Valid(input) {
 		input = json.RawMessage("{}")
 	}
-	return ContentBlock{Type: "tool_use", ID: c.ID, Name: c.Name, Input: input}
+	return ContentBlock{Type: "tool_use", ID: ToolUseID(c.ID), Name: c.Name, Input: input}
 }
 
 // StopReason says a core finish reason in Anthropic's words.

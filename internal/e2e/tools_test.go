@@ -12,6 +12,8 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
+
+	"qwenproxy/internal/anthropic"
 )
 
 var weatherTool = openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
@@ -442,12 +444,17 @@ func TestSessionToolResultNamesItsTool(t *testing.T) {
 		if callID == "" {
 			t.Fatalf("%s: no call in %s", c.path, b)
 		}
+		// Each API's form of id: Anthropic's toolu_, OpenAI's call_.
+		if want := map[bool]string{true: "toolu_", false: "call_"}[c.path == "/v1/messages"]; !strings.HasPrefix(callID, want) {
+			t.Fatalf("%s: call id %q, want %s…", c.path, callID, want)
+		}
 		resp = postJSON(t, e, c.path, fmt.Sprintf(c.result, callID), session)
 		if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: second answer %d %s", c.path, resp.StatusCode, b)
 		}
 		e.sync()
-		if sent := e.lastRow().QwenRequest.String; !strings.Contains(sent, "Result of get_weather ("+callID+")") {
+		// Qwen is told the core's id, whichever form the client was shown.
+		if sent := e.lastRow().QwenRequest.String; !strings.Contains(sent, "Result of get_weather ("+anthropic.CallID(callID)+")") {
 			t.Fatalf("%s: the result reached Qwen without its tool's name: %s", c.path, sent)
 		}
 	}

@@ -115,7 +115,7 @@ func (o *messagesOutput) toolCallStart(c qp.ToolCall) error {
 	}
 	o.streaming = c.ID
 	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
-	if err := o.block("tool_use", anthropic.ContentBlock{Type: "tool_use", ID: c.ID, Name: c.Name}); err != nil {
+	if err := o.block("tool_use", anthropic.ContentBlock{Type: "tool_use", ID: anthropic.ToolUseID(c.ID), Name: c.Name}); err != nil {
 		return err
 	}
 	return nil
@@ -135,7 +135,7 @@ func (o *messagesOutput) toolCallArguments(id, piece string) error {
 func (o *messagesOutput) writeCalls(first int) error {
 	for _, c := range o.callList[first:] {
 		o.closeBlock()
-		_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "tool_use", ID: c.ID, Name: c.Name}))
+		_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "tool_use", ID: anthropic.ToolUseID(c.ID), Name: c.Name}))
 		_ = o.write(anthropic.InputJSONDelta(o.index, c.Arguments))
 		_ = o.write(anthropic.BlockStop(o.index))
 		o.index++

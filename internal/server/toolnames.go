@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/anthropic"
 	"qwenproxy/internal/auth"
 )
 
@@ -47,7 +48,8 @@ func nameResults(msgs []qp.Message, unnamed []int, answer []byte) {
 // toolCallNames reads the tool calls' names by call id from a recorded
 // answer in the form of any client API: a chat completion's
 // choices[].message.tool_calls, a Responses object's function_call items,
-// an Anthropic message's tool_use blocks.
+// an Anthropic message's tool_use blocks (their toolu_ ids read as the
+// core's call ids).
 func toolCallNames(answer []byte) map[string]string {
 	var a struct {
 		Choices []struct {
@@ -87,7 +89,7 @@ func toolCallNames(answer []byte) map[string]string {
 	}
 	for _, b := range a.Content {
 		if b.Type == "tool_use" {
-			names[b.ID] = b.Name
+			names[anthropic.CallID(b.ID)] = b.Name
 		}
 	}
 	return names
