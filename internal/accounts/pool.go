@@ -343,6 +343,12 @@ func (p *Pool) Unavailable() error {
 
 // Report records how a call on account id ended: nil for a success, else
 // its error (failures that are not the account's only count as calls).
+//
+// A failed sign-in has already set the account's state and counted its
+// failure (signIn), so a call that ends with it (the *SignInError itself,
+// or the 401 of the token it was to replace) only counts as a call: a
+// firewall page met while signing in again is not a refused password, and
+// is not a second strike.
 func (p *Pool) Report(id string, err error) {
 	class := ClassOf(err)
 	p.mu.Lock()
@@ -354,6 +360,9 @@ func (p *Pool) Report(id string, err error) {
 	now := p.now()
 	a.calls++
 	a.unsynced++
+	if _, signIn := err.(*SignInError); signIn || (class == ClassAuth && p.replacementFailed(a)) {
+		return
+	}
 	if class != "" {
 		a.failures[class]++
 		a.unsyncedF[class]++
@@ -372,6 +381,13 @@ func (p *Pool) Report(id string, err error) {
 	case class == ClassAuth:
 		p.setState(a, qp.AccountState{State: StateAuthFailed, FailureClass: string(class), FailedCredential: a.fingerprint}, now)
 	}
+}
+
+// replacementFailed reports whether a's token was refused and the sign-in
+// that was to replace it failed: Refresh dropped the refused token, and
+// signIn kept its failure (and set the state it calls for). p.mu is held.
+func (p *Pool) replacementFailed(a *account) bool {
+	return a.password != "" && a.cookies == "" && a.signErr != nil
 }
 
 // rateLimitFor is how long a rate limit lasts: the hours of Qwen's daily

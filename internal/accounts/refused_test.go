@@ -1,0 +1,64 @@
+package accounts
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/qwensim"
+)
+
+// simPool is a pool of one account of a started simulator, signed in by the
+// real Signer, and a client that speaks as the pool's accounts.
+func simPool(t *testing.T, cfg Config) (*qwensim.Server, *Pool, *qwen.Client) {
+	t.Helper()
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	for _, l := range cfg.Logins {
+		sim.AddAccount(l.Email, l.Password)
+	}
+	cfg.SignIn = (&Signer{BaseURL: sim.URL}).SignIn
+	p := New(cfg)
+	return sim, p, qwen.New(qwen.Config{BaseURL: sim.URL, Credentials: p})
+}
+
+// TestAFirewallAtReSignInIsNotARefusedPassword: Qwen refuses an expired
+// token, the sign-in that is to replace it meets a firewall page, and the
+// call is reported as the server reports it (the original 401, or the
+// sign-in's failure): the account cools down for the firewall, and is not
+// taken out as if its password had been refused.
+func TestAFirewallAtReSignInIsNotARefusedPassword(t *testing.T) {
+	const email = "a@x.io"
+	sim, p, client := simPool(t, Config{Logins: []Login{{email, "right"}}, BriefCooldown: time.Minute})
+	ctx := With(context.Background(), email)
+	before, err := p.Credentials(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.FailSignIns(email, 1)
+	sim.ExpireTokens(email)
+	// As the server's newChatOn: the call, Qwen's 401, one fresh sign-in.
+	_, _, callErr := client.NewChat(ctx, "qwen3-max")
+	if ClassOf(callErr) != ClassAuth {
+		t.Fatalf("the call on the expired token: %v", callErr)
+	}
+	ok, refreshErr := p.Refresh(ctx, email, before.Cookies)
+	if !ok || ClassOf(refreshErr) != ClassFirewall {
+		t.Fatalf("refresh: %v %v", ok, refreshErr)
+	}
+	for _, reported := range []error{callErr, refreshErr} {
+		p.Report(email, reported)
+		st := p.Snapshot()[0]
+		if st.State != StateCoolingDown || st.FailureClass != string(ClassFirewall) || st.CooldownUntil == nil ||
+			st.CooldownUntil.After(time.Now().Add(time.Minute)) {
+			t.Fatalf("after reporting %v: %+v", reported, st)
+		}
+	}
+	if st := p.Snapshot()[0]; st.Failures[string(ClassFirewall)] != 1 {
+		t.Fatalf("failures %v: the sign-in's firewall page is counted once", st.Failures)
+	}
+}
