@@ -364,3 +364,26 @@ func TestAFailedRefreshKeepsTheWorkingToken(t *testing.T) {
 		t.Fatalf("after the pause: %q", c.Cookies)
 	}
 }
+
+// A password containing a comma splits QWEN_ACCOUNTS into pieces that are
+// not accounts: the errors say where and why, and quote none of them.
+func TestParseListNeverQuotesAPieceOfAPassword(t *testing.T) {
+	for _, v := range []string{"erin@example.com:Hunter2,SecretTail", "erin@example.com:Hunter2,Secret:Tail", "erin@example.com:Hunter2, Secret@Tail"} {
+		_, err := ParseList(v)
+		if err == nil {
+			t.Fatalf("%q accepted", v)
+		}
+		msg := err.Error()
+		for _, secret := range []string{"hunter2", "secret", "tail"} {
+			if strings.Contains(strings.ToLower(msg), secret) {
+				t.Errorf("the error for %q shows %q: %s", v, secret, msg)
+			}
+		}
+		if !strings.Contains(msg, "entry 2") || !strings.Contains(msg, "comma") || !strings.Contains(msg, "QWEN_ACCOUNTS_FILE") {
+			t.Errorf("the error for %q does not say which entry and why: %s", v, msg)
+		}
+	}
+	if _, err := ParseList("erin@example.com:"); err == nil || !strings.Contains(err.Error(), "erin@example.com has no password") {
+		t.Errorf("an e-mail without a password: %v", err)
+	}
+}

@@ -19,7 +19,9 @@ type Login struct {
 // ParseList reads QWEN_ACCOUNTS: email:password pairs separated by commas.
 // The password is everything after the first ':' up to the next comma (use
 // QWEN_ACCOUNTS_FILE for passwords containing commas). Errors name the
-// entry by position and e-mail, never the password.
+// entry by position and e-mail, never the password — nor an entry that is
+// not an e-mail address: after a password's comma, it is the password's
+// tail.
 func ParseList(v string) ([]Login, error) {
 	var out []Login
 	var errs []error
@@ -34,8 +36,9 @@ func ParseList(v string) ([]Login, error) {
 		}
 		out = append(out, l)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if len(errs) > 0 {
+		errs = append(errs, errors.New("(a comma separates accounts in QWEN_ACCOUNTS: put a password containing a comma in QWEN_ACCOUNTS_FILE, one email:password per line)"))
+		return nil, errors.Join(errs...)
 	}
 	return dedupe(out, "QWEN_ACCOUNTS")
 }
@@ -78,15 +81,20 @@ func parseLines(r io.Reader, name string) ([]Login, error) {
 	return dedupe(out, name)
 }
 
+// parseEntry reads one email:password. Its errors quote nothing of the
+// entry but a valid e-mail address: whatever else it holds may be (a piece
+// of) a password.
 func parseEntry(entry string) (Login, error) {
 	email, password, ok := strings.Cut(entry, ":")
-	email = strings.TrimSpace(email)
-	if !ok || password == "" {
-		return Login{}, fmt.Errorf("%q has no password: write email:password", email)
+	if !ok {
+		return Login{}, errors.New("is not email:password (it has no ':')")
 	}
 	id, err := NormalizeEmail(email)
-	if err != nil {
-		return Login{}, err
+	switch {
+	case err != nil:
+		return Login{}, errors.New("does not start with an e-mail address: write email:password")
+	case password == "":
+		return Login{}, fmt.Errorf("%s has no password: write email:password", id)
 	}
 	return Login{Email: id, Password: password}, nil
 }
