@@ -115,6 +115,7 @@ func TestRecordsNoOneTakesWaitInMemoryWithinTheBudget(t *testing.T) {
 			t.Fatalf("dropped record %s not logged:\n%s", id, logs.String())
 		}
 	}
+
 	// The database is back: memory drains into it, oldest first.
 	w.mu.Lock()
 	w.fail = 0
@@ -124,6 +125,38 @@ func TestRecordsNoOneTakesWaitInMemoryWithinTheBudget(t *testing.T) {
 	}
 	if ids := strings.Join(w.ids(), ","); ids != "0,1,2" || !r.Durable() {
 		t.Fatalf("written %s, stats %+v", ids, r.Stats())
+	}
+	// And the log says the fault is over (it ended at the refusal).
+	if !strings.Contains(logs.String(), `"msg":"records kept in memory are now in the database","records":3`) {
+		t.Errorf("the records' arrival in the database is not logged:\n%s", logs.String())
+	}
+	r.Close(context.Background())
+}
+
+// A spool that refuses every record is logged when it is met and when it
+// takes writes again, not for every record (a trial's full disk under load
+// logged it 1,589 times in three seconds); each dropped call stays logged
+// by its id.
+func TestAFullSpoolIsLoggedOnce(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full to stand for a full disk")
+	}
+	var logs logtest.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	w := &memWriter{fail: 1 << 30}
+	// No memory to hold anything: every record meets the spool on its own.
+	r := mustNew(t, w, log, Options{SpoolPath: "/dev/full", MemoryBudget: 1, WriteRetries: 1, RetryDelay: 1, BatchSize: 1})
+	for i := range 5 {
+		r.Record(ex(i))
+		if err := r.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logs.String(), "recorder spool refuses writes"); n != 1 {
+		t.Errorf("the full spool logged %d times, want once:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), `"msg":"record dropped"`); n != 5 {
+		t.Errorf("%d dropped records logged, want each of 5:\n%s", n, logs.String())
 	}
 	r.Close(context.Background())
 }

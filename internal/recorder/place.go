@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"log/slog"
 	"sync"
 )
 
@@ -99,9 +100,10 @@ func (r *Recorder) park(items []item) error {
 			err := r.spool.append(items)
 			if err == nil {
 				r.spooled.Add(int64(len(items)))
+				r.spoolWarn.Recovered(r.log, "recorder spool takes writes again")
 				return nil
 			}
-			r.log.Error("recorder spool refuses writes; keeping records in memory", "path", r.spool.path, "err", err)
+			r.spoolWarn.Failed(r.log, slog.LevelError, "recorder spool refuses writes; keeping records in memory", "path", r.spool.path, "err", err)
 		}
 	}
 	var over []item
@@ -135,16 +137,22 @@ func (r *Recorder) park(items []item) error {
 	return ErrNotDurable
 }
 
-// dropAll counts items as lost and logs each by its id.
+// dropAll counts items as lost and logs each call by its id (an operator's
+// list of what the history lacks); sessions' states, which the next turn of
+// each replaces, are logged as one count.
 func (r *Recorder) dropAll(items []item, why string) {
+	sessions := 0
 	for _, it := range items {
 		switch {
 		case it.ex != nil:
 			r.dropped.Add(1)
 			r.log.Error("record dropped", "request_id", it.ex.Request.RequestID, "reason", why)
 		case it.session != nil:
-			r.log.Error("session state dropped", "session_id", it.session.ID, "reason", why)
+			sessions++
 		}
+	}
+	if sessions > 0 {
+		r.log.Error("session states dropped", "sessions", sessions, "reason", why)
 	}
 }
 
@@ -159,6 +167,7 @@ func (r *Recorder) drain() bool {
 		return false
 	}
 	held := r.held.take()
+	total := len(held)
 	for len(held) > 0 {
 		var b batch
 		n := min(len(held), r.opt.BatchSize)
@@ -173,6 +182,9 @@ func (r *Recorder) drain() bool {
 		r.written.Add(int64(len(b.Exchanges)))
 		r.held.settle(held[:n])
 		held = held[n:]
+		if len(held) == 0 {
+			r.log.Info("records kept in memory are now in the database", "records", total)
+		}
 	}
 	return r.held.len() == 0
 }
@@ -205,10 +217,10 @@ func (r *Recorder) replaySpool() bool {
 	})
 	r.replayed.Add(int64(n))
 	if err != nil {
-		r.replayWarn.warn(r.log, "spool replay stopped; will retry every second", "replayed", n, "err", err)
+		r.replayWarn.Warn(r.log, "spool replay stopped; will retry every second", "replayed", n, "err", err)
 		return false
 	}
-	r.replayWarn.recovered(r.log, "spool replay resumed")
+	r.replayWarn.Recovered(r.log, "spool replay resumed")
 	if n > 0 {
 		r.log.Info("spool replayed", "items", n)
 	}

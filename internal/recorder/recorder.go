@@ -13,6 +13,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/quietlog"
 )
 
 // Options size the recorder. Zero values take the defaults.
@@ -82,8 +83,9 @@ type Recorder struct {
 	held   memory     // what neither the database nor the spool took
 
 	// writeWarn and replayWarn keep a database that stays away from
-	// logging on every retry; only the writer goroutine uses them.
-	writeWarn, replayWarn quietWarn
+	// logging on every retry, spoolWarn a spool that refuses writes on
+	// every record parked.
+	writeWarn, replayWarn, spoolWarn quietlog.Log
 
 	written, spooled, replayed, dropped atomic.Int64
 	// queuedBytes is the estimated size of what waits in the queue or in
@@ -431,11 +433,11 @@ func (r *Recorder) write(b *batch) {
 		return
 	}
 	if err := r.commit(b.Batch); err != nil {
-		r.writeWarn.warn(r.log, "database refused a batch; spooling it", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
+		r.writeWarn.Warn(r.log, "database refused a batch; spooling it", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
 		b.tell(r.park(b.release(r)))
 		return
 	}
-	r.writeWarn.recovered(r.log, "database takes batches again")
+	r.writeWarn.Recovered(r.log, "database takes batches again")
 	r.written.Add(int64(len(b.Exchanges)))
 	b.tell(nil)
 }
