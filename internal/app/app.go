@@ -206,15 +206,26 @@ func (a *App) Sync(ctx context.Context) error {
 	return a.recorder.Sync(ctx)
 }
 
+// cutCallsGrace bounds how long calls cut at the shutdown deadline have to
+// write their error to their clients (one that does not read holds it).
+const cutCallsGrace = 2 * time.Second
+
 // Shutdown stops accepting calls, lets those in progress finish until ctx
-// ends (then cuts them, and they are recorded as such), writes every queued
-// record, and closes the database.
+// ends (then cuts them: their clients are told, and they are recorded as
+// such), writes every queued record, and closes the database.
 func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
 	if err := a.http.Shutdown(ctx); err != nil {
 		a.log.Warn("calls still running at the shutdown deadline; closing them", "err", err)
 		a.api.CutCalls() // recorded as cut by shutdown, not as clients that left
-		a.http.Close()
+		// The cut calls tell their clients (a 503, a stream's error event)
+		// before the connections close: closed at once, a client got an
+		// empty reply where the record said 503.
+		grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), cutCallsGrace)
+		if err := a.http.Shutdown(grace); err != nil {
+			a.http.Close()
+		}
+		cancel()
 	}
 	a.api.WaitCalls()
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,11 @@ func TestCallCutByShutdownIsRecordedAsShutdown(t *testing.T) {
 	e.app = nil
 	for stream.Next() {
 	}
+	// The client is told, as the record says (the connection was closed
+	// under it, mid-stream, without an error event).
+	if err := stream.Err(); err == nil || !strings.Contains(err.Error(), "shutting down") {
+		t.Errorf("the cut stream ended with %v, want the shutdown's error event", err)
+	}
 	db, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
@@ -42,6 +48,40 @@ func TestCallCutByShutdownIsRecordedAsShutdown(t *testing.T) {
 	}
 	if errorType != "shutting_down" || !strings.Contains(message, "shutting down") {
 		t.Fatalf("recorded %q %q", errorType, message)
+	}
+}
+
+// A call cut at the shutdown deadline before its answer began gets the 503
+// its record says (it got an empty reply: the connection closed first).
+func TestCallCutByShutdownBeforeItsAnswerIsAnswered503(t *testing.T) {
+	e := start(t, nil)
+	reached := make(chan struct{}, 1)
+	e.sim.Inject(qwensim.Fault{Delay: time.Hour, Reached: reached})
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	done := make(chan result, 1)
+	url := e.app.URL() + "/v1/chat/completions"
+	go func() {
+		resp, err := http.Post(url, "application/json", strings.NewReader(`{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`))
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		done <- result{resp.StatusCode, string(b), err}
+	}()
+	<-reached // the call waits on Qwen
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	e.app.Shutdown(ctx)
+	e.app = nil
+	r := <-done
+	if r.err != nil || r.status != 503 || !strings.Contains(r.body, `"shutting_down"`) {
+		t.Fatalf("the cut call got %d %q (%v), want 503 shutting_down", r.status, r.body, r.err)
 	}
 }
 

@@ -76,6 +76,17 @@ func TestResponsesStreamFailureIsResponseFailed(t *testing.T) {
 		!strings.Contains(last, `"code":"upstream_stream_cut"`) {
 		t.Fatalf("%d, last event %q", resp.StatusCode, last)
 	}
+	// The message the answer broke off in is incomplete, as OpenAI marks
+	// it (it said completed).
+	var failed struct {
+		Response struct {
+			Output []struct{ Type, Status string }
+		}
+	}
+	if err := json.Unmarshal([]byte(last[strings.Index(last, "data: ")+len("data: "):]), &failed); err != nil ||
+		len(failed.Response.Output) != 1 || failed.Response.Output[0].Status != "incomplete" {
+		t.Fatalf("the failed response's output: %+v (%v)", failed.Response.Output, err)
+	}
 	r := e.lastRow()
 	if r.Status != "error" || r.ErrorType != "upstream_stream_cut" || !strings.Contains(r.OpenAIResponse.String, `"status":"failed"`) {
 		t.Fatalf("recorded %+v", r)

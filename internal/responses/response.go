@@ -92,7 +92,8 @@ func Reasoning(id, text string) OutputItem {
 	return OutputItem{ID: id, Type: "reasoning", Summary: &parts}
 }
 
-// Message is an assistant message item; status is in_progress or completed.
+// Message is an assistant message item; status is in_progress, completed
+// or incomplete (the answer broke off in it).
 // annotations cite the text's sources.
 func Message(id, status string, text *string, annotations ...Annotation) OutputItem {
 	parts := []ContentPart{}

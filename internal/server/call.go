@@ -85,8 +85,11 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 		metadataOnly: metadataOnly}
 }
 
-// fail answers with f if nothing was sent yet, and records it.
-func (c *call) fail(f failure) {
+// fail answers with f if nothing was sent yet, and records it — or, where f
+// says the client left, the failure that really cut the call (shutdown,
+// QWEN_MAX_DURATION). It returns the failure applied, which a started
+// stream tells its client.
+func (c *call) fail(f failure) failure {
 	if f.errType == qp.ErrorTypeClientDisconnect {
 		// Not the client: the server stopping, or the call's time bound.
 		switch {
@@ -104,9 +107,10 @@ func (c *call) fail(f failure) {
 		if !e.open {
 			e.err = errClientGone // answered as an HTTP error: never opens
 		}
-		return
+		return f
 	}
 	c.failNow(f)
+	return f
 }
 
 func (c *call) failNow(f failure) {

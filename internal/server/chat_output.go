@@ -233,7 +233,7 @@ func (o *streamOutput) finish(ans *translate.Answer, finishReason string) []byte
 // fail sends the error as one event, then [DONE], once the stream is open;
 // before that it is an HTTP error.
 func (o *streamOutput) fail(f failure) {
-	o.c.fail(f)
+	f = o.c.fail(f)
 	if !o.c.events().isOpen() || f.api.Status == statusClientClosed {
 		return
 	}

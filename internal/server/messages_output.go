@@ -212,7 +212,7 @@ func usage(ans *translate.Answer) anthropic.Usage {
 // fail sends the error as an error event once the stream is open; before
 // that it is an HTTP error in Anthropic's envelope.
 func (o *messagesOutput) fail(f failure) {
-	o.c.fail(f)
+	f = o.c.fail(f)
 	if !o.stream || !o.c.events().isOpen() || f.api.Status == statusClientClosed {
 		return
 	}

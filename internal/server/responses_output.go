@@ -70,7 +70,7 @@ func (o *responsesOutput) item(typ string) {
 	if o.open == typ {
 		return
 	}
-	o.closeItem()
+	o.closeItem("completed")
 	o.open = typ
 	index := len(o.resp.Output)
 	id := o.itemID(index)
@@ -90,7 +90,7 @@ func (o *responsesOutput) itemID(index int) string {
 }
 
 // closeItem ends the streamed item and adds it to the output.
-func (o *responsesOutput) closeItem() {
+func (o *responsesOutput) closeItem(status string) {
 	if o.open == "" {
 		return
 	}
@@ -105,7 +105,7 @@ func (o *responsesOutput) closeItem() {
 	} else {
 		_ = o.write(o.events.Part("response.output_text.done", id, index, map[string]any{"content_index": 0, "text": text, "logprobs": []any{}}))
 		_ = o.write(o.events.Part("response.content_part.done", id, index, map[string]any{"content_index": 0, "part": responses.OutputText(text, o.cites...)}))
-		done = responses.Message(id, "completed", &text, o.cites...)
+		done = responses.Message(id, status, &text, o.cites...)
 	}
 	_ = o.write(o.events.ItemDone(index, done))
 	o.resp.Output = append(o.resp.Output, done)
@@ -153,7 +153,7 @@ func (o *responsesOutput) toolCallStart(c qp.ToolCall) error {
 	if !o.started || o.holding {
 		return nil
 	}
-	o.closeItem()
+	o.closeItem("completed")
 	o.streaming = c.ID
 	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
 	index := len(o.resp.Output)
@@ -187,7 +187,7 @@ func (o *responsesOutput) doneCall(c qp.ToolCall) {
 // writeCalls streams the calls from first on, each a function_call item
 // whose arguments arrive as one delta.
 func (o *responsesOutput) writeCalls(first int) error {
-	o.closeItem()
+	o.closeItem("completed")
 	for _, c := range o.callList[first:] {
 		index := len(o.resp.Output)
 		id := responses.ID("fc", o.hex, index)
@@ -222,7 +222,7 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		// The sources are cited in the last message item's text.
 		o.cites = responseCitations(ans, utf8.RuneCountInString(o.contentText())-utf8.RuneCountInString(o.current.String()))
 	}
-	o.closeItem()
+	o.closeItem("completed")
 	o.named()
 	o.resp.Status, o.resp.Usage = "completed", responseUsage(ans)
 	_ = o.write(o.events.Response("response.completed", &o.resp))
@@ -274,11 +274,11 @@ func responseUsage(ans *translate.Answer) *responses.Usage {
 // fail sends response.failed once the stream is open; before that it is an
 // HTTP error in OpenAI's envelope.
 func (o *responsesOutput) fail(f failure) {
-	o.c.fail(f)
+	f = o.c.fail(f)
 	if !o.stream || !o.c.events().isOpen() || f.api.Status == statusClientClosed {
 		return
 	}
-	o.closeItem()
+	o.closeItem("incomplete") // the answer broke off in it
 	o.resp.Status, o.resp.Error = "failed", &responses.Error{Code: f.api.Code, Message: f.api.Message}
 	_ = o.write(o.events.Response("response.failed", &o.resp))
 	o.flush()
