@@ -48,14 +48,10 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if id == accounts.CookieID {
 			return errors.New("the cookie account is the pasted browser cookie: remove it with `qwenproxy credentials clear` (or unset QWEN_COOKIES where it comes from the environment)")
 		}
-		recs, err := c.store.Accounts(ctx)
-		if err != nil {
+		if env, err := fromEnvironment(ctx, c, id); err != nil {
 			return err
-		}
-		for _, r := range recs {
-			if r.ID == id && r.Source == qp.AccountEnvironment {
-				return fmt.Errorf("%s comes from QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) of a server: remove it there", id)
-			}
+		} else if env {
+			return fmt.Errorf("%s comes from QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) of a server: remove it there", id)
 		}
 		if err := c.store.DeleteAccount(ctx, id); err != nil {
 			return err
@@ -90,6 +86,13 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 	if err != nil {
 		return fmt.Errorf("--email: %w", err)
 	}
+	// A server signs an account of its QWEN_ACCOUNTS in with the password
+	// given there: a stored one would never be used.
+	if env, err := fromEnvironment(ctx, c, id); err != nil {
+		return err
+	} else if env {
+		return fmt.Errorf("not stored: %s comes from QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) of a server, which signs it in with the password given there: change its password there", id)
+	}
 	if c.cfg.SecretKey == nil {
 		return fmt.Errorf("not stored: %w", accounts.ErrNoKey)
 	}
@@ -108,10 +111,30 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 	}
 	now := time.Now()
 	if err := c.store.PutAccount(ctx, qp.AccountRecord{ID: id, Source: qp.AccountStored, PasswordSealed: sealed, CreatedAt: now, UpdatedAt: now}); err != nil {
-		return err
+		return err // a server named it in its QWEN_ACCOUNTS meanwhile: sqlstore.ErrEnvironmentAccount
 	}
 	fmt.Fprintf(c.stdout, "account %s stored (password sealed); a running server signs it in within seconds\n", id)
 	return nil
+}
+
+// fromEnvironment reports whether account id comes from QWEN_ACCOUNTS or
+// QWEN_ACCOUNTS_FILE: this command's, or a server's (its row says so).
+func fromEnvironment(ctx context.Context, c *cli, id string) (bool, error) {
+	for _, l := range c.cfg.QwenAccounts {
+		if l.Email == id {
+			return true, nil
+		}
+	}
+	recs, err := c.store.Accounts(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range recs {
+		if r.ID == id {
+			return r.Source == qp.AccountEnvironment, nil
+		}
+	}
+	return false, nil
 }
 
 // accountRow is one line of `accounts ls`.
@@ -157,8 +180,10 @@ func accountsList(ctx context.Context, c *cli) error {
 			row.TokenExpiresAt = &t
 		}
 		switch {
+		case r.State == accounts.StateAuthFailed && r.Source == qp.AccountEnvironment:
+			row.Note = "Qwen refused the password; correct it in QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE)"
 		case r.State == accounts.StateAuthFailed:
-			row.Note = "Qwen refused the password; set it again (accounts add) or change QWEN_ACCOUNTS"
+			row.Note = "Qwen refused the password; set it again (accounts add)"
 		case r.FailureClass == string(accounts.ClassFirewall):
 			row.Note = "Qwen answered with a firewall or captcha page"
 		}

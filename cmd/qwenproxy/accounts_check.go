@@ -23,9 +23,11 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 	defer func() { stop(); pool.Wait() }()
 	pool.Start(loop)
 	var ids []string
+	sources := map[string]string{}
 	for _, st := range pool.Snapshot() {
 		if id == "" || st.ID == id {
 			ids = append(ids, st.ID)
+			sources[st.ID] = st.Source
 		}
 	}
 	if len(ids) == 0 {
@@ -53,7 +55,7 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 			err = doctor(actx, client, creds, cfg.DefaultModel, rep, &out)
 			pool.Report(acct, err)
 		}
-		d := accounts.Diagnose(acct, err) // a refused password is not fixed with a cookie
+		d := accounts.Diagnose(acct, sources[acct], err) // a refused password is not fixed with a cookie
 		if err != nil {
 			failed++
 			out.printf("%s\tFAILED\t%s: %s\n", acct, d.Name, d.Advice)

@@ -115,3 +115,49 @@ func TestAccountsCommands(t *testing.T) {
 		}
 	}
 }
+
+// An account of QWEN_ACCOUNTS is signed in with the password given there:
+// `accounts add` refuses it (a stored password would never be used, and
+// the row would no longer say where the account comes from), whether this
+// command or only a server was given it, and `accounts rm` keeps refusing.
+func TestAccountsAddRefusesAnEnvironmentAccount(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	db := filepath.Join(t.TempDir(), "a.db")
+	vars := map[string]string{"DATABASE_PATH": db, "QWEN_BASE_URL": sim.URL, "QWENPROXY_SECRET_KEY": key1, "QWEN_ACCOUNTS": "carol@example.com:env-secret"}
+	env := func(k string) string { return vars[k] }
+	run := func(stdin string, args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	if code, out := run("", "accounts", "ls"); code != 0 { // makes the database
+		t.Fatalf("ls: %d %s", code, out)
+	}
+	// As a server does, the test writes the account's row (source environment).
+	if code, out := run("", "accounts", "test", "carol@example.com"); code != 1 || !strings.Contains(out, "QWEN_ACCOUNTS") {
+		t.Fatalf("test of a refused environment account: %d %s", code, out)
+	}
+	for _, list := range []string{"carol@example.com:env-secret", ""} { // this command's QWEN_ACCOUNTS, or only the server's
+		vars["QWEN_ACCOUNTS"] = list
+		code, out := run("new-secret\n", "accounts", "add", "--email", "Carol@example.com")
+		if code != 1 || !strings.Contains(out, "QWEN_ACCOUNTS") || strings.Contains(out, "stored (") {
+			t.Fatalf("add of an environment account (QWEN_ACCOUNTS=%q here): %d %s", list, code, out)
+		}
+		if code, out := run("", "accounts", "rm", "carol@example.com"); code != 1 || !strings.Contains(out, "QWEN_ACCOUNTS") {
+			t.Fatalf("rm of an environment account: %d %s", code, out)
+		}
+	}
+	code, out := run("", "accounts", "ls", "--json")
+	var rows []accountRow
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 || rows[0].Source != "environment" ||
+		rows[0].State != "auth_failed" || !strings.Contains(rows[0].Note, "QWEN_ACCOUNTS") || strings.Contains(rows[0].Note, "accounts add") {
+		t.Fatalf("ls: %d %s", code, out)
+	}
+	if strings.Contains(out, "new-secret") || strings.Contains(out, "env-secret") {
+		t.Fatal("a password was printed")
+	}
+}

@@ -1,25 +1,36 @@
 package accounts
 
-import "qwenproxy/internal/qwen"
+import (
+	qp "qwenproxy"
+	"qwenproxy/internal/qwen"
+)
 
-// RejectedAdvice says what to do when Qwen refuses account id's
-// credentials: for the pasted cookie, capture a fresh one; for an account
-// the proxy signs in with an e-mail and password, check those (a cookie
-// would not help: the proxy makes its own).
-func RejectedAdvice(id string) string {
-	if id == CookieID {
+// RejectedAdvice says what to do when Qwen refuses the credentials of
+// account id, from source (qp.AccountStored, qp.AccountEnvironment, or the
+// cookie account's id): for the pasted cookie, capture a fresh one; for an
+// account the proxy signs in with an e-mail and password, check those where
+// they come from — QWEN_ACCOUNTS / QWEN_ACCOUNTS_FILE, or `accounts add` (a
+// cookie would not help: the proxy makes its own).
+func RejectedAdvice(id, source string) string {
+	switch {
+	case id == CookieID:
 		return qwen.DiagnosisCredentialsRejected.Advice
+	case source == qp.AccountEnvironment:
+		return "Qwen refused the sign-in of " + id + ": check its e-mail and password in QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE), where its password comes from, and restart the server"
+	case source == qp.AccountStored:
+		return "Qwen refused the sign-in of " + id + ": check its e-mail and password (store the password again with `qwenproxy accounts add --email " + id + "`)"
 	}
 	return "Qwen refused the sign-in of " + id + ": check its e-mail and password (`qwenproxy accounts add --email " + id +
 		"` again, or correct QWEN_ACCOUNTS / QWEN_ACCOUNTS_FILE)"
 }
 
-// Diagnose is qwen.Diagnose for a call made as account id: a rejection of
-// a signed-in account gets RejectedAdvice, not the cookie advice.
-func Diagnose(id string, err error) qwen.Diagnosis {
+// Diagnose is qwen.Diagnose for a call made as account id, from source: a
+// rejection of a signed-in account gets RejectedAdvice, not the cookie
+// advice.
+func Diagnose(id, source string, err error) qwen.Diagnosis {
 	d := qwen.Diagnose(err)
 	if d.Name == qwen.DiagnosisCredentialsRejected.Name {
-		d.Advice = RejectedAdvice(id)
+		d.Advice = RejectedAdvice(id, source)
 	}
 	return d
 }

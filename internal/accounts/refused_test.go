@@ -1,10 +1,14 @@
 package accounts
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
 )
@@ -60,5 +64,25 @@ func TestAFirewallAtReSignInIsNotARefusedPassword(t *testing.T) {
 	}
 	if st := p.Snapshot()[0]; st.Failures[string(ClassFirewall)] != 1 {
 		t.Fatalf("failures %v: the sign-in's firewall page is counted once", st.Failures)
+	}
+}
+
+// The warning for a refused account says where its password is changed:
+// QWEN_ACCOUNTS for an account that comes from there (`accounts add` is
+// refused for it), `accounts add` for a stored one.
+func TestRefusalAdviceNamesWhereThePasswordComesFrom(t *testing.T) {
+	var logged bytes.Buffer
+	_, p, _ := simPool(t, Config{Logins: []Login{{"env@x.io", "right"}}, Log: slog.New(slog.NewTextHandler(&logged, nil))})
+	p.cfg.SignIn = func(context.Context, Login) (SignedIn, error) {
+		return SignedIn{}, &SignInError{Class: ClassAuth, Status: 401, Message: "refused"}
+	}
+	if _, err := p.Credentials(With(context.Background(), "env@x.io")); ClassOf(err) != ClassAuth {
+		t.Fatalf("sign-in: %v", err)
+	}
+	if out := logged.String(); !strings.Contains(out, "credentials rejected") || !strings.Contains(out, "QWEN_ACCOUNTS") || strings.Contains(out, "accounts add") {
+		t.Fatalf("advice for an environment account: %s", out)
+	}
+	if got := RejectedAdvice("s@x.io", qp.AccountStored); !strings.Contains(got, "accounts add --email s@x.io") {
+		t.Fatalf("advice for a stored account: %s", got)
 	}
 }

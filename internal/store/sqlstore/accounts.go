@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -89,18 +90,33 @@ func (s *Store) accountFailures(ctx context.Context, accounts []qp.AccountRecord
 
 // PutAccount creates or replaces an account's source and password; its
 // state starts afresh (new credentials deserve a new try), its counts stay.
+// An account of a server's QWEN_ACCOUNTS (source environment) is not
+// replaced: that server signs it in with the password it was given, so a
+// stored one would never be used, and its row would no longer say where
+// the account comes from.
 func (s *Store) PutAccount(ctx context.Context, a qp.AccountRecord) error {
 	now := a.UpdatedAt.UnixMilli()
-	if _, err := s.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, state, state_at, created_at, updated_at)
+	res, err := s.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, state, state_at, created_at, updated_at)
 		VALUES (?, ?, NULLIF(?, ''), 'ready', ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET source = excluded.source, password_sealed = excluded.password_sealed,
 			cookies_sealed = NULL, token_expires_at = 0, state = 'ready', failure_class = '', cooldown_until = 0,
-			failed_credential = '', state_at = excluded.state_at, signin_until = 0, updated_at = excluded.updated_at`,
-		a.ID, a.Source, a.PasswordSealed, now, now, now); err != nil {
+			failed_credential = '', state_at = excluded.state_at, signin_until = 0, updated_at = excluded.updated_at
+		WHERE qwen_accounts.source <> ?`,
+		a.ID, a.Source, a.PasswordSealed, now, now, now, qp.AccountEnvironment)
+	if err != nil {
 		return fmt.Errorf("store account %s: %w", a.ID, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("store account %s: %w", a.ID, err)
+	} else if n == 0 {
+		return fmt.Errorf("store account %s: %w", a.ID, ErrEnvironmentAccount)
 	}
 	return nil
 }
+
+// ErrEnvironmentAccount is PutAccount's refusal to replace an account that
+// comes from a server's QWEN_ACCOUNTS or QWEN_ACCOUNTS_FILE.
+var ErrEnvironmentAccount = errors.New("it comes from QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) of a server, which signs it in with the password given there: change the password there")
 
 // EnsureAccount creates a row for an account unless it exists.
 func (s *Store) EnsureAccount(ctx context.Context, id, source string, now time.Time) error {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/store/sqlstore"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -128,4 +129,35 @@ func testStatsByAccount(t *testing.T, dbURL string) {
 	if s, _ := st.Stats(ctx, qp.StatsQuery{Account: "a@x.io"}); s.Totals.Requests != 0 {
 		t.Fatalf("after delete: %d", s.Totals.Requests)
 	}
+}
+
+func TestPutAccountLeavesAnEnvironmentAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		now := time.UnixMilli(time.Now().UnixMilli())
+		if err := st.EnsureAccount(ctx, "env@x.io", qp.AccountEnvironment, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveAccountState(ctx, "env@x.io", qp.AccountState{State: "auth_failed", FailureClass: "auth", FailedCredential: "fp", StateAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		err := st.PutAccount(ctx, qp.AccountRecord{ID: "env@x.io", Source: qp.AccountStored, PasswordSealed: "v1.k.sealed", CreatedAt: now, UpdatedAt: now})
+		if !errors.Is(err, sqlstore.ErrEnvironmentAccount) {
+			t.Fatalf("put over an environment account: %v", err)
+		}
+		all, err := st.Accounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != 1 || all[0].Source != qp.AccountEnvironment || all[0].PasswordSealed != "" || all[0].State != "auth_failed" {
+			t.Fatalf("the environment account's row changed: %+v", all)
+		}
+		// A stored account is replaced as before.
+		for _, sealed := range []string{"v1.k.one", "v1.k.two"} {
+			if err := st.PutAccount(ctx, qp.AccountRecord{ID: "kept@x.io", Source: qp.AccountStored, PasswordSealed: sealed, CreatedAt: now, UpdatedAt: now}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 }
