@@ -392,7 +392,8 @@ func (p *Pool) replacementFailed(a *account) bool {
 
 // rateLimitFor is how long a rate limit lasts: the hours of Qwen's daily
 // quota answer (or the configured default when it gives none), or an HTTP
-// 429's Retry-After (or a brief backoff: that is throttling, not the quota).
+// 429's Retry-After (or a brief backoff: that is throttling, not the quota);
+// what Qwen asks for is held to qwen.MaxRateLimitRest (a day).
 func (p *Pool) rateLimitFor(err error) time.Duration {
 	var retry time.Duration
 	daily := true
@@ -403,7 +404,7 @@ func (p *Pool) rateLimitFor(err error) time.Duration {
 	}
 	switch {
 	case retry > 0:
-		return retry
+		return min(retry, qwen.MaxRateLimitRest)
 	case daily:
 		return p.cfg.RateLimitCooldown
 	}

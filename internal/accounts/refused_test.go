@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +86,25 @@ func TestRefusalAdviceNamesWhereThePasswordComesFrom(t *testing.T) {
 	}
 	if got := RejectedAdvice("s@x.io", qp.AccountStored); !strings.Contains(got, "accounts add --email s@x.io") {
 		t.Fatalf("advice for a stored account: %s", got)
+	}
+}
+
+// A sign-in or a call answered with a Retry-After years ahead rests the
+// account a day at most (qwen.MaxRateLimitRest), not until then.
+func TestAFarRetryAfterRestsTheAccountADayAtMost(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "Wed, 21 Oct 2037 07:28:00 GMT")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	p := New(Config{Logins: []Login{{"a@x.io", "1"}, {"b@x.io", "2"}}, SignIn: (&Signer{BaseURL: srv.URL}).SignIn})
+	if _, err := p.Credentials(With(context.Background(), "a@x.io")); ClassOf(err) != ClassRateLimited {
+		t.Fatalf("sign-in: %v", err)
+	}
+	p.Report("b@x.io", &qwen.Error{Kind: qwen.KindRateLimited, Status: 429, RetryAfter: 100_000 * time.Hour})
+	for _, st := range p.Snapshot() {
+		if st.State != StateRateLimited || st.CooldownUntil == nil || st.CooldownUntil.After(time.Now().Add(qwen.MaxRateLimitRest)) {
+			t.Fatalf("%s: %+v", st.ID, st)
+		}
 	}
 }

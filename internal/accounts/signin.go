@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -172,10 +171,7 @@ func signInFailure(resp *http.Response, b []byte) *SignInError {
 	case st == http.StatusUnauthorized || st == http.StatusForbidden || strings.EqualFold(env.Data.Code, "Unauthorized"):
 		return &SignInError{Class: ClassAuth, Status: st, Message: "Qwen refused the e-mail or password: " + msg}
 	case st == http.StatusTooManyRequests || env.Data.Code == "RateLimited":
-		retry := time.Duration(0)
-		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
-			retry = time.Duration(secs) * time.Second
-		}
+		retry := qwen.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		return &SignInError{Class: ClassRateLimited, Status: st, Message: msg, RetryAfter: retry}
 	case st >= 500 || st == http.StatusMethodNotAllowed:
 		return &SignInError{Class: ClassServer, Status: st, Message: msg}

@@ -95,7 +95,7 @@ func classifyCode(code, details string, status int, num string) *Error {
 	case code == "RateLimited" || code == "Too_Many_Requests" || status == http.StatusTooManyRequests:
 		err.Kind = KindRateLimited
 		if h, convErr := strconv.Atoi(num); convErr == nil && h > 0 {
-			err.RetryAfter = time.Duration(h) * time.Hour
+			err.RetryAfter = time.Duration(min(h, int(MaxRateLimitRest/time.Hour))) * time.Hour
 		}
 	case strings.Contains(lower, "in progress"):
 		err.Kind = KindBusy
@@ -199,15 +199,27 @@ func gatewayTimeout(actual int, body []byte) bool {
 	return bytes.Contains(body, []byte("504 Gateway")) || bytes.Contains(body, []byte("Gateway Time-out")) || bytes.Contains(body, []byte("alibaba-ga"))
 }
 
+// MaxRateLimitRest bounds how long a rate limit rests an account, whatever
+// Qwen asks (a Retry-After date years ahead, a huge num of hours): Qwen's
+// quota is daily ("the upper limit for today's usage"), so no honest rest
+// outlasts a day, and a mistaken one must not bench an account for years.
+// (The rests the proxy picks itself are shorter still: 6 hours for a quota
+// answer without hours, 5 minutes for the longest brief cooldown.)
+const MaxRateLimitRest = 24 * time.Hour
+
+// ParseRetryAfter reads a Retry-After header (seconds or an HTTP date) at
+// now, held to MaxRateLimitRest; 0 when there is none.
+func ParseRetryAfter(v string, now time.Time) time.Duration { return parseRetryAfter(v, now) }
+
 func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
+	if secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && secs >= 0 {
+		return time.Duration(min(secs, int64(MaxRateLimitRest/time.Second))) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
+		return min(t.Sub(now), MaxRateLimitRest)
 	}
 	return 0
 }

@@ -237,3 +237,23 @@ func TestRetryHereCanHandAFailureBackAtOnce(t *testing.T) {
 		t.Fatalf("err %v after %d attempts, asked %d times", err, attempts.N, len(asked))
 	}
 }
+
+// A Retry-After far ahead (a date years away, a huge count of seconds) or
+// a quota answer's huge num of hours rests an account a day at most.
+func TestRateLimitRestIsHeldToADay(t *testing.T) {
+	for _, answer := range []func(http.ResponseWriter){
+		status(429, "Retry-After", "Wed, 21 Oct 2037 07:28:00 GMT"),
+		status(429, "Retry-After", "99999999999999"),
+		body("application/json", `{"success":false,"data":{"code":"RateLimited","details":"You've reached the upper limit for today's usage.","num":100000}}`),
+	} {
+		c, _ := scripted(t, answer)
+		_, _, _, err := c.Complete(context.Background(), NewCompletionRequest("chat", "", "m", time.Now(), MessageSpec{Content: "hi"}))
+		qe, ok := AsError(err)
+		if !ok || qe.Kind != KindRateLimited || qe.RetryAfter != MaxRateLimitRest {
+			t.Fatalf("rate limit: %v, retry after %v", err, qe.RetryAfter)
+		}
+	}
+	if d := ParseRetryAfter(time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), time.Now()); d <= 58*time.Minute || d > time.Hour {
+		t.Fatalf("an hour ahead: %v", d)
+	}
+}
