@@ -108,3 +108,32 @@ func TestAFarRetryAfterRestsTheAccountADayAtMost(t *testing.T) {
 		}
 	}
 }
+
+// A successful sign-in ends a run of failures: the next failure's cooldown
+// starts again from the first (QWEN_FAILURE_COOLDOWN), not doubled on.
+func TestASuccessfulSignInEndsTheRunOfFailures(t *testing.T) {
+	const email = "a@x.io"
+	clock := &fakeClock{t: time.Now()}
+	sim, p, _ := simPool(t, Config{Logins: []Login{{email, "right"}}, BriefCooldown: 5 * time.Second, Now: clock.now})
+	ctx := With(context.Background(), email)
+	sim.FailSignIns(email, 2)
+	for _, wait := range []time.Duration{5 * time.Second, 10 * time.Second} {
+		if _, err := p.Credentials(ctx); ClassOf(err) != ClassFirewall {
+			t.Fatalf("sign-in behind the firewall: %v", err)
+		}
+		if st := p.Snapshot()[0]; st.CooldownUntil == nil || !st.CooldownUntil.Equal(clock.now().Add(wait)) {
+			t.Fatalf("cooldown %v, want %v: %+v", st.CooldownUntil, wait, st)
+		}
+		clock.add(wait)
+	}
+	if _, err := p.Credentials(ctx); err != nil {
+		t.Fatalf("sign-in after the cooldown: %v", err)
+	}
+	if st := p.Snapshot()[0]; st.State != StateReady || st.FailureClass != "" {
+		t.Fatalf("after a successful sign-in: %+v", st)
+	}
+	p.Report(email, &qwen.Error{Kind: qwen.KindFirewall, Message: "captcha"})
+	if st := p.Snapshot()[0]; st.CooldownUntil == nil || !st.CooldownUntil.Equal(clock.now().Add(5*time.Second)) {
+		t.Fatalf("the first firewall page after a successful sign-in: cooldown until %v, want 5 s from now", st.CooldownUntil)
+	}
+}

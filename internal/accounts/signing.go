@@ -221,6 +221,14 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedI
 	}
 	a.signErr, a.refreshAfter = nil, time.Time{}
 	a.cookies, a.expires, a.obtained = got.Cookies, got.Expires, p.now()
+	// A success ends the run of failures: the next one cools the account
+	// down from the first step again, and an ended cooldown is closed, so
+	// that the shared state says ready (one still running is a newer
+	// finding of another call or instance, and stands).
+	a.strikes = 0
+	if now := p.now(); a.st.State == StateCoolingDown && !now.Before(a.st.CooldownUntil) {
+		p.setState(a, qp.AccountState{State: StateReady}, now)
+	}
 	p.log.Info("qwen account signed in", "account", a.id, "token_expires_at", got.Expires)
 	return &got, nil
 }
