@@ -179,12 +179,14 @@ func accountsList(ctx context.Context, c *cli) error {
 			t := r.TokenExpiresAt
 			row.TokenExpiresAt = &t
 		}
+		// The note is the current state's (row's): a cooldown that has
+		// ended leaves a ready account, with no failure to tell.
 		switch {
-		case r.State == accounts.StateAuthFailed && r.Source == qp.AccountEnvironment:
+		case row.State == accounts.StateAuthFailed && r.Source == qp.AccountEnvironment:
 			row.Note = "Qwen refused the password; correct it in QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE)"
-		case r.State == accounts.StateAuthFailed:
+		case row.State == accounts.StateAuthFailed:
 			row.Note = "Qwen refused the password; set it again (accounts add)"
-		case r.FailureClass == string(accounts.ClassFirewall):
+		case row.State == accounts.StateCoolingDown && row.FailureClass == string(accounts.ClassFirewall):
 			row.Note = "Qwen answered with a firewall or captcha page"
 		}
 		if r.Source == qp.AccountStored {

@@ -161,3 +161,37 @@ func TestAccountsAddRefusesAnEnvironmentAccount(t *testing.T) {
 		t.Fatal("a password was printed")
 	}
 }
+
+// An account whose firewall cooldown has ended is ready, and accounts ls
+// shows it without the firewall's note.
+func TestAccountsListShowsNoFailureNoteOnAReadyAccount(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.AddAccount("ada@example.com", "right")
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWEN_BASE_URL": sim.URL, "QWEN_ACCOUNTS": "ada@example.com:right"}
+	env := func(k string) string { return vars[k] }
+	run := func(args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), args, env, strings.NewReader(""), &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	if code, out := run("accounts", "ls"); code != 0 { // makes the database
+		t.Fatalf("ls: %d %s", code, out)
+	}
+	sim.FailSignIns("ada@example.com", 1)
+	if code, out := run("accounts", "test", "ada@example.com"); code != 1 || !strings.Contains(out, "firewall") {
+		t.Fatalf("test behind the firewall: %d %s", code, out)
+	}
+	// The cooldown (QWEN_FAILURE_COOLDOWN, none here) has ended: ready.
+	code, out := run("accounts", "ls", "--json")
+	var rows []accountRow
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 {
+		t.Fatalf("ls: %d %s", code, out)
+	}
+	if r := rows[0]; r.State != "ready" || r.FailureClass != "" || r.Note != "" || r.Failures["firewall"] != 1 {
+		t.Fatalf("a ready account after a firewall page: %+v", r)
+	}
+}
