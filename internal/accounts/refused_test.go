@@ -3,6 +3,8 @@ package accounts
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -135,5 +137,35 @@ func TestASuccessfulSignInEndsTheRunOfFailures(t *testing.T) {
 	p.Report(email, &qwen.Error{Kind: qwen.KindFirewall, Message: "captcha"})
 	if st := p.Snapshot()[0]; st.CooldownUntil == nil || !st.CooldownUntil.Equal(clock.now().Add(5*time.Second)) {
 		t.Fatalf("the first firewall page after a successful sign-in: cooldown until %v, want 5 s from now", st.CooldownUntil)
+	}
+}
+
+// A successful sign-in is not taken for a firewall page because the
+// account's name speaks of a captcha; a refusal bearing a marker still is.
+func TestASignInAnswerIsScannedForTheFirewallOnlyWhenItFails(t *testing.T) {
+	jwt := strings.TrimPrefix(qwensim.LoginCookie(), "token=")
+	answers := map[string]func(http.ResponseWriter){
+		"ok": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"id":"u1","email":"ok@x.io","name":"captcha baxia punish","role":"user","token":"`+jwt+`","token_type":"Bearer"}`)
+		},
+		"refused": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"detail":"FAIL_SYS_USER_VALIDATE: pass the captcha"}`)
+		},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var l struct{ Email string }
+		_ = json.NewDecoder(r.Body).Decode(&l)
+		answers[strings.TrimSuffix(l.Email, "@x.io")](w)
+	}))
+	defer srv.Close()
+	s := &Signer{BaseURL: srv.URL}
+	if got, err := s.SignIn(context.Background(), Login{"ok@x.io", "pw"}); err != nil || got.Cookies != "token="+jwt {
+		t.Fatalf("a successful sign-in: %v", err)
+	}
+	if _, err := s.SignIn(context.Background(), Login{"refused@x.io", "pw"}); ClassOf(err) != ClassFirewall {
+		t.Fatalf("a refusal by the firewall: %v", err)
 	}
 }

@@ -151,11 +151,9 @@ func (s *Signer) SignIn(ctx context.Context, l Login) (SignedIn, error) {
 // signInFailure classes a sign-in answer that is not a success.
 func signInFailure(resp *http.Response, b []byte) *SignInError {
 	msg := summarize(b)
-	firewall := strings.Contains(resp.Header.Get("Content-Type"), "text/html") || bytes.HasPrefix(bytes.TrimSpace(b), []byte("<"))
-	for _, marker := range []string{"aliyun_waf", "captcha", "punish", "RGV587", "FAIL_SYS_USER_VALIDATE", "baxia", "x5sec"} {
-		firewall = firewall || bytes.Contains(b, []byte(marker))
-	}
-	if firewall {
+	// A successful answer is not scanned for the firewall's markers: an
+	// account's name may say "captcha".
+	if qwen.FirewallAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), b) {
 		return &SignInError{Class: ClassFirewall, Status: resp.StatusCode, Message: "Qwen answered the sign-in with a firewall or captcha page"}
 	}
 	var env struct {

@@ -143,7 +143,11 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 	return err
 }
 
-// classifyBody inspects an HTTP-2xx body that is not an event stream.
+// classifyBody inspects an HTTP-2xx body that is not an event stream: a
+// completion answered as one JSON object. That answer is a success:true
+// envelope, whose content is never scanned for the firewall's markers;
+// anything else bearing one (a page, a failure, an object of another
+// shape) is the firewall's.
 func classifyBody(resp *http.Response, body []byte) *Error {
 	actual := resp.StatusCode
 	if v, err := strconv.Atoi(resp.Header.Get("X-Actual-Status-Code")); err == nil && v > 0 {
@@ -152,33 +156,74 @@ func classifyBody(resp *http.Response, body []byte) *Error {
 	if gatewayTimeout(actual, body) {
 		return &Error{Kind: KindServer, Status: http.StatusGatewayTimeout, Message: "Qwen's gateway timed out: " + summarize(body)}
 	}
-	if looksLikeFirewall(resp.Header.Get("Content-Type"), body) {
-		return &Error{Kind: KindFirewall, Status: actual, Message: "Qwen answered with a firewall page instead of JSON"}
+	firewall := &Error{Kind: KindFirewall, Status: actual, Message: "Qwen answered with a firewall page instead of JSON"}
+	if htmlPage(resp.Header.Get("Content-Type"), body) {
+		return firewall
 	}
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
+		if firewallMarked(body) {
+			return firewall
+		}
 		return &Error{Kind: KindBadResponse, Status: actual, Message: "unreadable answer: " + summarize(body), Err: err}
 	}
-	if f := env.failure(actual); f != nil {
-		return f
+	f := env.failure(actual)
+	if f != nil && f.Kind == KindFirewall {
+		return f // says more (risk control's codes)
 	}
-	return nil
+	if (env.Success == nil || !*env.Success) && firewallMarked(body) {
+		return firewall
+	}
+	return f
 }
 
-func looksLikeFirewall(contentType string, body []byte) bool {
+// FirewallAnswer reports whether an answer (its status, Content-Type and
+// body) is a firewall or captcha page instead of the JSON asked for
+// (qwen-2026.md §1.3, §3.6): an HTML page, or a body bearing one of the
+// firewall's markers that is not a successful JSON answer — not JSON at
+// all, a JSON failure (success:false, an error, requestInfo, a risk-control
+// ret), or any body of a non-2xx status. A successful JSON answer is never
+// scanned: what it carries (a model's description, a chat's title, an
+// account's name) may say anything.
+func FirewallAnswer(status int, contentType string, body []byte) bool {
+	if htmlPage(contentType, body) {
+		return true
+	}
+	if !firewallMarked(body) {
+		return false
+	}
+	return status < 200 || status > 299 || !jsonSuccess(body)
+}
+
+// htmlPage reports whether a body is a web page rather than JSON.
+func htmlPage(contentType string, body []byte) bool {
 	if strings.Contains(contentType, "text/html") {
 		return true
 	}
 	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) > 0 && trimmed[0] == '<' {
-		return true
-	}
+	return len(trimmed) > 0 && trimmed[0] == '<'
+}
+
+// firewallMarked reports whether body bears one of the firewall's markers.
+func firewallMarked(body []byte) bool {
 	for _, marker := range firewallMarkers {
 		if bytes.Contains(body, []byte(marker)) {
 			return true
 		}
 	}
 	return false
+}
+
+// jsonSuccess reports whether body is a JSON object or list that carries no
+// failure (see envelope.failure).
+func jsonSuccess(body []byte) bool {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || (trimmed[0] != '{' && trimmed[0] != '[') || !json.Valid(trimmed) {
+		return false
+	}
+	var env envelope
+	_ = json.Unmarshal(trimmed, &env) // a field of another shape (a list under "data") leaves the others read
+	return env.failure(0) == nil
 }
 
 // firewallMarkers are the traces of Alibaba's WAF and risk control in a

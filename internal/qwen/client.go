@@ -270,8 +270,13 @@ func (c *Client) do(parent context.Context, method, path string, body []byte, he
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, classifyHTTP(resp, b)
 	}
-	if looksLikeFirewall(resp.Header.Get("Content-Type"), b) {
-		return nil, classifyBody(resp, b)
+	// Only a page or a failure is scanned for the firewall's markers: a
+	// success's content (a model's description) may say "captcha".
+	if FirewallAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), b) {
+		if f := classifyBody(resp, b); f != nil {
+			return nil, f
+		}
+		return nil, &Error{Kind: KindFirewall, Status: resp.StatusCode, Message: "Qwen answered with a firewall page instead of JSON"}
 	}
 	return b, nil
 }

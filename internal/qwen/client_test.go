@@ -112,6 +112,10 @@ func TestCompleteClassifiesAndRetries(t *testing.T) {
 		{"bare code and detail", []func(http.ResponseWriter){body(sse, "data: {\"code\":\"Unauthorized\",\"detail\":\"token expired\"}\n\n")}, KindAuth, 1},
 		{"non-stream success", []func(http.ResponseWriter){body("application/json",
 			`{"success":true,"data":{"parent_id":"p","message_id":"m","choices":[{"message":{"role":"assistant","content":"whole"}}]}}`)}, "", 1},
+		{"non-stream success that speaks of a captcha", []func(http.ResponseWriter){body("application/json",
+			`{"success":true,"data":{"parent_id":"p","message_id":"m","choices":[{"message":{"role":"assistant","content":"a captcha (baxia, punish) tells people from bots"}}]}}`)}, "", 1},
+		{"failure envelope of the firewall", []func(http.ResponseWriter){body("application/json",
+			`{"success":false,"data":{"code":"Bad_Request","details":"please pass the captcha"}}`)}, KindFirewall, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,5 +259,30 @@ func TestRateLimitRestIsHeldToADay(t *testing.T) {
 	}
 	if d := ParseRetryAfter(time.Now().Add(time.Hour).UTC().Format(http.TimeFormat), time.Now()); d <= 58*time.Minute || d > time.Hour {
 		t.Fatalf("an hour ahead: %v", d)
+	}
+}
+
+// A successful JSON answer is never scanned for the firewall's markers:
+// a model list whose description speaks of a captcha is a model list, and
+// a chat titled "baxia" is a chat. Pages and failures still are.
+func TestAMarkerWordInASuccessIsNotAFirewall(t *testing.T) {
+	models := `{"success":true,"data":{"data":[{"id":"m","name":"M","info":{"meta":{"description":"Solves a captcha, reads RGV587 and baxia logs"}}}]}}`
+	c, _ := scriptedModels(t, true, body("application/json", models), body("application/json", `{"success":true,"data":{"id":"chat-1","title":"punish x5sec"}}`))
+	if list, err := c.Models(context.Background()); err != nil || len(list) != 1 {
+		t.Fatalf("model list: %v %v", list, err)
+	}
+	if id, _, err := c.NewChat(context.Background(), "m"); err != nil || id != "chat-1" {
+		t.Fatalf("new chat: %q %v", id, err)
+	}
+	for _, answer := range []func(http.ResponseWriter){
+		body("text/html", "<html>Please slide to verify</html>"),
+		body("application/json", `{"success":false,"data":{"code":"Forbidden","details":"captcha required"}}`),
+		body("text/plain", "baxia-dialog"),
+	} {
+		c, _ := scriptedModels(t, true, answer)
+		_, err := c.Models(context.Background())
+		if qe, ok := AsError(err); !ok || qe.Kind != KindFirewall {
+			t.Fatalf("a firewall answer to the model list: %v", err)
+		}
 	}
 }
