@@ -14,9 +14,12 @@ const (
 // Error types stored with failed calls. They say why a call ended, so an
 // operator can count failures by cause.
 const (
-	ErrorTypeUpstream         = "upstream_error"
-	ErrorTypeUpstreamTimeout  = "upstream_timeout"
-	ErrorTypeUpstreamAuth     = "upstream_auth"
+	ErrorTypeUpstream        = "upstream_error"
+	ErrorTypeUpstreamTimeout = "upstream_timeout"
+	ErrorTypeUpstreamAuth    = "upstream_auth"
+	// ErrorTypeUpstreamFirewall: Qwen's firewall or risk control refused
+	// the call (a challenge page, RGV587), not the credentials.
+	ErrorTypeUpstreamFirewall = "upstream_firewall"
 	ErrorTypeRateLimited      = "rate_limited"
 	ErrorTypeStreamCut        = "upstream_stream_cut"
 	ErrorTypeClientDisconnect = "client_disconnect"
@@ -25,7 +28,8 @@ const (
 	// failures, so nothing was asked of Qwen for the call.
 	ErrorTypeAccountsUnavailable = "accounts_unavailable"
 	ErrorTypeInternal            = "internal_error"
-	ErrorTypeInvalidInput        = "invalid_input" // a client's input found bad during the turn
+	ErrorTypeDatabaseUnavailable = "database_unavailable" // the proxy's database failed the call
+	ErrorTypeInvalidInput        = "invalid_input"        // a client's input found bad during the turn
 	ErrorTypeServerShuttingDown  = "shutting_down"
 )
 

@@ -9,6 +9,11 @@ import (
 // ErrNotFound is returned by stores when a looked-up row does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrStoreUnavailable marks an error of the database a call needed (a
+// session's lock or state on a database that does not answer), as opposed to
+// a missing row or the proxy's own fault.
+var ErrStoreUnavailable = errors.New("the database did not answer")
+
 // Session maps one client conversation onto one Qwen chat.
 //
 // Qwen keeps the history server-side, so the proxy only needs the chat id and

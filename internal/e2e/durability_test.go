@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,42 @@ func TestCallCutByShutdownBeforeItsAnswerIsAnswered503(t *testing.T) {
 	r := <-done
 	if r.err != nil || r.status != 503 || !strings.Contains(r.body, `"shutting_down"`) {
 		t.Fatalf("the cut call got %d %q (%v), want 503 shutting_down", r.status, r.body, r.err)
+	}
+}
+
+// A call the database fails (PostgreSQL unreachable: the session's lock is
+// taken there) is answered 503 database_unavailable, in every client API's
+// envelope, not 500 internal_error; and the log names the cause — once
+// while the fault lasts, not for every call (it was nowhere, at any level).
+func TestUnreachableDatabaseIs503WithItsCauseLogged(t *testing.T) {
+	var db *relay
+	e := startOn(t, "postgres", func(c *config.Config) {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db = startRelay(t, u.Host)
+		u.Host = db.addr()
+		c.DatabaseURL = u.String()
+	})
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("before"))); err != nil {
+		t.Fatal(err)
+	}
+	db.cut()
+	for _, c := range []struct{ path, body, want string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`, `"code":"database_unavailable"`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}`, `"type":"overloaded_error"`},
+		{"/v1/responses", `{"model":"qwen3-max","input":"hi"}`, `"code":"database_unavailable"`},
+	} {
+		resp := postJSON(t, e, c.path, c.body, nil)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), c.want) {
+			t.Errorf("%s with the database gone: %d %s", c.path, resp.StatusCode, b)
+		}
+	}
+	logs := e.logs()
+	if n := strings.Count(logs, `msg="call failed in the proxy"`); n != 1 || !strings.Contains(logs, "error_type=database_unavailable") {
+		t.Errorf("the failed calls' cause logged %d times, want once:\n%s", n, logs)
 	}
 }
 

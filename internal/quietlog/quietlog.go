@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,7 @@ const Every = time.Minute
 // Log is one kind of recurring failure's log. The zero Log is ready to use
 // and safe for concurrent use.
 type Log struct {
+	failing atomic.Bool // a run of failures is on: Recovered's fast path
 	mu      sync.Mutex
 	since   time.Time // first failure of this run of failures; zero: none
 	last    time.Time // last failure logged
@@ -37,6 +39,7 @@ func (q *Log) Failed(log *slog.Logger, level slog.Level, msg string, args ...any
 	q.mu.Lock()
 	if q.since.IsZero() {
 		q.since = now
+		q.failing.Store(true)
 	} else if now.Sub(q.last) < Every {
 		q.skipped++
 		q.mu.Unlock()
@@ -51,8 +54,12 @@ func (q *Log) Failed(log *slog.Logger, level slog.Level, msg string, args ...any
 }
 
 // Recovered ends a run of failures, logging msg at Info level if one was
-// logged.
+// logged. Without one it costs an atomic load: callers may call it on every
+// success.
 func (q *Log) Recovered(log *slog.Logger, msg string) {
+	if !q.failing.Load() {
+		return
+	}
 	q.mu.Lock()
 	if q.since.IsZero() {
 		q.mu.Unlock()
@@ -60,6 +67,7 @@ func (q *Log) Recovered(log *slog.Logger, msg string) {
 	}
 	failing, skipped := time.Since(q.since).Round(time.Millisecond), q.skipped
 	q.since, q.last, q.skipped = time.Time{}, time.Time{}, 0
+	q.failing.Store(false)
 	q.mu.Unlock()
 	log.Info(msg, "failing_for", failing.String(), "not_logged_since_last", skipped)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -43,6 +44,8 @@ type call struct {
 	// gate, with RECORDER_SYNC, holds the call's final bytes back until its
 	// record survives a crash of the process; nil otherwise.
 	gate *gate
+	// cause is the error behind the call's failure, for the log.
+	cause error
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
@@ -116,6 +119,7 @@ func (c *call) fail(f failure) failure {
 func (c *call) failNow(f failure) {
 	rs := &c.ex.Response
 	rs.Status, rs.ErrorType = qp.StatusError, f.errType
+	c.cause = f.cause
 	rs.ErrorMessage = f.api.Message
 	if rs.HTTPStatus == 0 {
 		rs.HTTPStatus = f.api.Status
@@ -155,10 +159,22 @@ func (s *Server) finish(c *call) {
 			*b = truncateBody(*b, limit)
 		}
 	}
+	switch rs.ErrorType {
+	case qp.ErrorTypeInternal, qp.ErrorTypeDatabaseUnavailable:
+		// The client was told only that the proxy failed: the cause is
+		// for the operator.
+		s.faultLog.Failed(s.log, slog.LevelError, "call failed in the proxy", "request_id", c.ex.Request.RequestID,
+			"error_type", rs.ErrorType, "err", c.cause)
+	case "":
+		s.faultLog.Recovered(s.log, "calls succeed again")
+	}
 	if c.gate != nil {
 		// The final bytes wait for the record to survive a crash.
 		if err := s.deps.Recorder.Commit(c.r.Context(), c.ex); err != nil {
-			s.log.Warn("answering before the call's record is durable", "request_id", c.ex.Request.RequestID, "err", err)
+			s.syncLog.Warn(s.log, "answering before the call's record is durable (RECORDER_SYNC): neither the database nor the spool takes it",
+				"request_id", c.ex.Request.RequestID, "err", err)
+		} else {
+			s.syncLog.Recovered(s.log, "records are durable before their answers again")
 		}
 		c.gate.open()
 	} else {

@@ -55,6 +55,10 @@ func classify(err error) failure {
 	if f, ok := accountFailure(err); ok {
 		return f
 	}
+	if errors.Is(err, qp.ErrStoreUnavailable) {
+		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+			Message: "the proxy's database did not answer; try again"}, errType: qp.ErrorTypeDatabaseUnavailable, cause: err}
+	}
 	var unmet *unmetError
 	if errors.As(err, &unmet) {
 		return failure{api: &openai.Error{Status: http.StatusBadGateway, Type: openai.TypeUpstream, Code: unmet.code, Message: unmet.message},
@@ -89,7 +93,7 @@ func classify(err error) failure {
 			errType: qp.ErrorTypeUpstreamAuth, cause: err}
 	case qwen.KindFirewall:
 		f := upstream("upstream_firewall", "Qwen's firewall refused the call ("+detail+"): open chat.qwen.ai in a browser, pass any check it shows, and copy a fresh Cookie header; if it persists, update QWEN_WEB_VERSION")
-		f.errType = qp.ErrorTypeUpstreamAuth
+		f.errType = qp.ErrorTypeUpstreamFirewall
 		return f
 	case qwen.KindRateLimited:
 		retry := int(qe.RetryAfter.Seconds())

@@ -17,6 +17,7 @@ import (
 	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/modelmap"
+	"qwenproxy/internal/quietlog"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/recorder"
 	"qwenproxy/internal/session"
@@ -117,6 +118,10 @@ type Server struct {
 	// with ErrShuttingDown when shutdown can wait no longer.
 	base     context.Context
 	cutCalls context.CancelCauseFunc
+	// faultLog logs calls failed by the proxy or its database with their
+	// cause; syncLog answers given before their records were durable. Both
+	// recur on every call while their fault lasts.
+	faultLog, syncLog quietlog.Log
 }
 
 // New returns a Server.

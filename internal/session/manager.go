@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"sync"
@@ -121,7 +122,7 @@ func (m *Manager) lock(ctx context.Context, id string) (*Turn, error) {
 	if m.shared != nil {
 		if t.held, err = m.shared.LockSession(ctx, id); err != nil {
 			release()
-			return nil, err
+			return nil, unavailable(err)
 		}
 		t.release = func() { t.held.Unlock(); release() }
 	}
@@ -214,7 +215,7 @@ func (m *Manager) get(ctx context.Context, t *Turn) (qp.Session, error) {
 	if t.held != nil {
 		s, err := t.held.Session(ctx)
 		if err != nil {
-			return qp.Session{}, err
+			return qp.Session{}, unavailable(err)
 		}
 		return *s, nil
 	}
@@ -234,7 +235,7 @@ func (m *Manager) get(ctx context.Context, t *Turn) (qp.Session, error) {
 	}
 	stored, err := m.store.Session(ctx, id)
 	if err != nil {
-		return qp.Session{}, err
+		return qp.Session{}, unavailable(err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -252,7 +253,7 @@ func (m *Manager) findByKey(ctx context.Context, key string) (string, error) {
 	if m.shared != nil {
 		stored, err := m.store.SessionByKey(ctx, key, now)
 		if err != nil {
-			return "", err
+			return "", unavailable(err)
 		}
 		return stored.ID, nil
 	}
@@ -270,9 +271,19 @@ func (m *Manager) findByKey(ctx context.Context, key string) (string, error) {
 	}
 	stored, err := m.store.SessionByKey(ctx, key, now)
 	if err != nil {
-		return "", err
+		return "", unavailable(err)
 	}
 	return stored.ID, nil
+}
+
+// unavailable marks an error of the database, other than a missing row, as
+// the database's (qp.ErrStoreUnavailable), so that the call is answered as
+// one the proxy's database failed, not as the proxy's own error.
+func unavailable(err error) error {
+	if errors.Is(err, qp.ErrNotFound) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", qp.ErrStoreUnavailable, err)
 }
 
 // persist makes the turn's copy the current state of its session. On a
