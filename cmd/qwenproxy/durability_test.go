@@ -273,7 +273,9 @@ func TestDurability(t *testing.T) {
 		if s.recorderStat(t, "held") == 0 {
 			t.Fatal("nothing held in memory while neither the database nor the spool takes writes")
 		}
-		if code, body := s.health(t, "/health/ready"); code != 503 {
+		// The database check says so too (it said ok: its own one-row
+		// write still fit).
+		if code, body := s.health(t, "/health/ready"); code != 503 || body["checks"].(map[string]any)["database"] == "ok" {
 			t.Fatalf("ready on a full disk: %d %v", code, body)
 		}
 		free()
@@ -284,6 +286,13 @@ func TestDurability(t *testing.T) {
 		s.stop(t)
 		if n := missing(acked, storedIDs(t, db)); n != 0 || strings.Contains(s.log(), "record dropped") {
 			t.Fatalf("%d of %d acknowledged calls missing\n%s", n, len(acked), s.log())
+		}
+		// The log tells the fault's start once and its end.
+		if n := strings.Count(s.log(), "recorder spool refuses writes"); n > 1 {
+			t.Errorf("the full spool logged %d times in a few seconds", n)
+		}
+		if !strings.Contains(s.log(), "records kept in memory are now in the database") {
+			t.Errorf("the records' arrival in the database is not logged:\n%s", s.log())
 		}
 	})
 

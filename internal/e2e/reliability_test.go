@@ -113,6 +113,39 @@ func TestReadinessReportsTheDatabaseAndTheRecorder(t *testing.T) {
 	}
 }
 
+// A database that refuses the recorder's batches while the readiness
+// check's one-row write still goes through (a disk with a few pages left)
+// is not "ok" in /health/ready: it said ok beside a recorder holding
+// records nothing took.
+func TestReadinessReportsADatabaseThatRefusesBatches(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.SpoolPath = "" }) // no spool: what is refused waits in memory
+	db, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TRIGGER refuse_calls BEFORE INSERT ON requests BEGIN SELECT RAISE(ABORT, 'no room for calls'); END`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("refused"))); err != nil {
+		t.Fatal(err)
+	}
+	e.app.Sync(ctxT(t)) // the batch is tried (and refused) before Sync returns
+	code, body := getJSON(t, e, "GET", "/health/ready")
+	if database := body["checks"].(map[string]any)["database"].(string); code != 503 || !strings.Contains(database, "no room for calls") {
+		t.Fatalf("ready while batches are refused: %d %v", code, body)
+	}
+	if _, err := db.Exec(`DROP TRIGGER refuse_calls`); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Sync(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := getJSON(t, e, "GET", "/health/ready"); code != 200 {
+		t.Fatalf("ready once batches are taken: %d %v", code, body)
+	}
+}
+
 // lockDatabase holds an exclusive lock on the SQLite file, as another
 // process could, until release.
 func lockDatabase(t *testing.T, path string) (release func()) {

@@ -59,6 +59,10 @@ type Stats struct {
 	HeldBytes   int64 // their estimated size, bounded by Options.MemoryBudget
 	Dropped     int64 // calls lost: over the memory budget, or still held at shutdown
 	Corrupt     int64 // unreadable spool lines set aside in the spool's .corrupt file
+	// Refusal is the database's answer to the last batch written while it
+	// refuses them ("" once one is taken): the disk under it full, say,
+	// while a health check's small write still fits.
+	Refusal string
 }
 
 // ErrNotDurable is Commit's answer when the record could be kept only in
@@ -88,6 +92,7 @@ type Recorder struct {
 	writeWarn, replayWarn, spoolWarn quietlog.Log
 
 	written, spooled, replayed, dropped atomic.Int64
+	refusal                             atomic.Pointer[string] // Stats.Refusal; nil: none
 	// queuedBytes is the estimated size of what waits in the queue or in
 	// the writer's hands: with what memory holds, within
 	// Options.MemoryBudget.
@@ -213,6 +218,9 @@ func (r *Recorder) Stats() Stats {
 	st.Held, st.HeldBytes = r.held.stats()
 	if r.spool != nil {
 		st.SpoolBytes, st.Corrupt = r.spool.bytes(), r.spool.corruptLines()
+	}
+	if refusal := r.refusal.Load(); refusal != nil {
+		st.Refusal = *refusal
 	}
 	return st
 }
@@ -465,8 +473,11 @@ func (r *Recorder) writeOnce(b qp.Batch) error {
 	defer cancel()
 	start := time.Now()
 	if err := r.w.WriteBatch(ctx, b); err != nil {
+		refusal := err.Error()
+		r.refusal.Store(&refusal)
 		return err
 	}
+	r.refusal.Store(nil)
 	if r.opt.OnCommit != nil {
 		r.opt.OnCommit(len(b.Exchanges)+len(b.Sessions), time.Since(start))
 	}

@@ -129,6 +129,10 @@ func (s *Server) readiness(ctx context.Context) (bool, map[string]string) {
 		ready = false
 	}
 	st := s.deps.Recorder.Stats()
+	if st.Refusal != "" && checks["database"] == "ok" {
+		// The check's one-row write fits where the calls' batches do not.
+		checks["database"], ready = "refuses the recorder's writes: "+st.Refusal, false
+	}
 	switch {
 	case st.Dropped > 0: // until restart: an operator must know the trail has a hole
 		checks["recorder"], ready = fmt.Sprintf("records were lost: %d calls dropped since start", st.Dropped), false
