@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,5 +168,71 @@ func TestASignInAnswerIsScannedForTheFirewallOnlyWhenItFails(t *testing.T) {
 	}
 	if _, err := s.SignIn(context.Background(), Login{"refused@x.io", "pw"}); ClassOf(err) != ClassFirewall {
 		t.Fatalf("a refusal by the firewall: %v", err)
+	}
+}
+
+// Only an answer that says the e-mail or password is wrong takes an
+// account out for good; any other refusal of the sign-in — Qwen's
+// Bad_Request "Internal error" to an outdated web client, an unexpected
+// 4xx — cools it down, and it signs in again after.
+func TestOnlyAWrongPasswordTakesTheAccountOut(t *testing.T) {
+	type answer struct {
+		status int
+		body   string
+	}
+	outdated := `{"success":false,"request_id":"r","data":{"code":"Bad_Request","details":"Internal error..."}}`
+	cases := []struct {
+		answer answer
+		class  Class
+	}{
+		{answer{http.StatusBadRequest, outdated}, ClassServer},
+		{answer{http.StatusOK, outdated}, ClassServer},
+		{answer{http.StatusNotFound, `{"detail":"Not Found"}`}, ClassServer},
+		{answer{http.StatusUnprocessableEntity, `{"detail":[{"loc":["body","email"],"msg":"field required"}]}`}, ClassServer},
+		{answer{http.StatusOK, `{"success":false,"data":{"code":"Internal_Server_Error","details":"busy"}}`}, ClassServer},
+		{answer{http.StatusUnauthorized, `{"detail":"The email or password provided is incorrect. Please check for typos and try logging in again."}`}, ClassAuth},
+		{answer{http.StatusBadRequest, `{"detail":"The email or password provided is incorrect. Please check for typos and try logging in again."}`}, ClassAuth},
+		{answer{http.StatusOK, `{"success":false,"data":{"code":"Unauthorized","details":"Unauthorized"}}`}, ClassAuth},
+	}
+	var current atomic.Pointer[answer]
+	jwt := strings.TrimPrefix(qwensim.LoginCookie(), "token=")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		a := current.Load()
+		if a == nil {
+			io.WriteString(w, `{"id":"u1","token":"`+jwt+`"}`)
+			return
+		}
+		w.WriteHeader(a.status)
+		io.WriteString(w, a.body)
+	}))
+	defer srv.Close()
+	for _, tc := range cases {
+		clock := &fakeClock{t: time.Now()}
+		p := New(Config{Logins: []Login{{"a@x.io", "pw"}}, SignIn: (&Signer{BaseURL: srv.URL}).SignIn, BriefCooldown: time.Minute, Now: clock.now})
+		ctx := With(context.Background(), "a@x.io")
+		current.Store(&tc.answer)
+		if _, err := p.Credentials(ctx); ClassOf(err) != tc.class {
+			t.Fatalf("%d %s: %v, want class %s", tc.answer.status, tc.answer.body, err, tc.class)
+		}
+		st := p.Snapshot()[0]
+		current.Store(nil)
+		clock.add(time.Minute)
+		_, err := p.Credentials(ctx)
+		switch tc.class {
+		case ClassAuth:
+			if st.State != StateAuthFailed || err == nil {
+				t.Fatalf("%d %s: %+v, then %v", tc.answer.status, tc.answer.body, st, err)
+			}
+		default:
+			if st.State != StateCoolingDown || err != nil {
+				t.Fatalf("%d %s: %+v, then after the cooldown %v", tc.answer.status, tc.answer.body, st, err)
+			}
+		}
+	}
+	current.Store(&answer{http.StatusBadRequest, outdated})
+	_, err := (&Signer{BaseURL: srv.URL}).SignIn(context.Background(), Login{"a@x.io", "pw"})
+	if d := Diagnose("a@x.io", "environment", err.(*SignInError).Upstream()); d.Name != qwen.DiagnosisOutdatedClient.Name {
+		t.Fatalf("diagnosis of an outdated client's sign-in: %+v", d)
 	}
 }

@@ -24,11 +24,14 @@ type SignedIn struct {
 }
 
 // SignInError is a failed sign-in, classed like any upstream failure:
-// ClassAuth for a refused password, ClassFirewall for a captcha or firewall
-// page, ClassRateLimited, ClassServer, ClassNetwork.
+// ClassAuth for a refused password (only that: see refusedPassword),
+// ClassFirewall for a captcha or firewall page, ClassRateLimited,
+// ClassServer (a 5xx, and any other refusal: an outdated web client's
+// Bad_Request "Internal error", an unexpected status), ClassNetwork.
 type SignInError struct {
 	Class      Class
 	Status     int
+	Code       string // Qwen's error code, when it gave one (Bad_Request, RateLimited…)
 	Message    string
 	RetryAfter time.Duration
 }
@@ -48,7 +51,7 @@ func (e *SignInError) Upstream() *qwen.Error {
 	if kind == "" {
 		kind = qwen.KindServer
 	}
-	return &qwen.Error{Kind: kind, Status: e.Status, Message: "signing the account in: " + e.Message, RetryAfter: e.RetryAfter}
+	return &qwen.Error{Kind: kind, Status: e.Status, Code: e.Code, Message: "signing the account in: " + e.Message, RetryAfter: e.RetryAfter}
 }
 
 // Signer signs accounts in at Qwen: POST /api/v1/auths/signin with
@@ -165,20 +168,42 @@ func signInFailure(resp *http.Response, b []byte) *SignInError {
 		} `json:"data"`
 	}
 	_ = json.Unmarshal(b, &env)
-	switch st := resp.StatusCode; {
-	case st == http.StatusUnauthorized || st == http.StatusForbidden || strings.EqualFold(env.Data.Code, "Unauthorized"):
-		return &SignInError{Class: ClassAuth, Status: st, Message: "Qwen refused the e-mail or password: " + msg}
+	st := resp.StatusCode
+	failed := st < 200 || st > 299 || (env.Success != nil && !*env.Success)
+	switch {
+	case !failed:
+		return nil
 	case st == http.StatusTooManyRequests || env.Data.Code == "RateLimited":
 		retry := qwen.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		return &SignInError{Class: ClassRateLimited, Status: st, Message: msg, RetryAfter: retry}
-	case st >= 500 || st == http.StatusMethodNotAllowed:
-		return &SignInError{Class: ClassServer, Status: st, Message: msg}
-	case st < 200 || st > 299:
-		return &SignInError{Class: ClassAuth, Status: st, Message: "Qwen refused the sign-in: " + msg}
-	case env.Success != nil && !*env.Success:
-		return &SignInError{Class: ClassAuth, Status: st, Message: "Qwen refused the sign-in: " + msg}
+		return &SignInError{Class: ClassRateLimited, Status: st, Code: env.Data.Code, Message: msg, RetryAfter: retry}
+	case refusedPassword(st, env.Data.Code, fmt.Sprint(env.Detail)+" "+env.Data.Details):
+		return &SignInError{Class: ClassAuth, Status: st, Code: env.Data.Code, Message: "Qwen refused the e-mail or password: " + msg}
+	case env.Data.Code == "Bad_Request" && strings.Contains(strings.ToLower(env.Data.Details), "internal error"):
+		// Qwen's answer to an outdated web client (qwen-2026.md §3.6): not
+		// the password's fault; tried again after a cooldown.
+		return &SignInError{Class: ClassServer, Status: st, Code: env.Data.Code,
+			Message: "Qwen refused the sign-in as it refuses an outdated web client (check QWEN_WEB_VERSION): " + msg}
 	}
-	return nil
+	// Any other refusal (a 400, a 404, a 405, a 5xx, success:false with
+	// another code) says nothing about the password: the account cools down
+	// and signs in again after, rather than being taken out for good.
+	return &SignInError{Class: ClassServer, Status: st, Code: env.Data.Code, Message: "Qwen refused the sign-in: " + msg}
+}
+
+// refusedPassword reports whether a failed sign-in answer says the e-mail
+// or password is wrong, the only refusal that takes an account out until
+// its credentials change: a 401 (Qwen's answer to a wrong password,
+// qwen-2026.md §1.2: "The email or password provided is incorrect"), a 403
+// (the account is refused as such), Qwen's Unauthorized code, or any
+// refusal whose text says the credentials are incorrect (Open WebUI, which
+// Qwen's web app is built on, answers a wrong password with a 400 saying
+// so).
+func refusedPassword(status int, code, text string) bool {
+	if status == http.StatusUnauthorized || status == http.StatusForbidden || strings.EqualFold(code, "Unauthorized") {
+		return true
+	}
+	text = strings.ToLower(text)
+	return strings.Contains(text, "password") && (strings.Contains(text, "incorrect") || strings.Contains(text, "invalid") || strings.Contains(text, "wrong"))
 }
 
 func summarize(b []byte) string {
