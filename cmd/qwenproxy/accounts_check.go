@@ -18,7 +18,7 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 	cfg := c.cfg
 	pool := accounts.New(accounts.Config{Store: c.store, Credentials: c.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts,
 		Cookie: qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies},
-		SignIn: (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent}).SignIn, RateLimitCooldown: cfg.RateLimitCooldown})
+		SignIn: (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion}).SignIn, RateLimitCooldown: cfg.RateLimitCooldown})
 	loop, stop := context.WithCancel(ctx)
 	defer func() { stop(); pool.Wait() }()
 	pool.Start(loop)

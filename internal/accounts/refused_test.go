@@ -236,3 +236,42 @@ func TestOnlyAWrongPasswordTakesTheAccountOut(t *testing.T) {
 		t.Fatalf("diagnosis of an outdated client's sign-in: %+v", d)
 	}
 }
+
+// The sign-in carries the web client's headers, as every other call does
+// (qwen-2026.md §1.1): the simulator checks those its other endpoints
+// check, and the sign-in page's Referer, the Origin, the timezone and the
+// client hints of the Chrome it claims to be arrive.
+func TestSignInSendsTheWebClientsHeaders(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.AddAccount("a@x.io", "right")
+	if _, err := (&Signer{BaseURL: sim.URL + "/"}).SignIn(context.Background(), Login{"a@x.io", "right"}); err != nil {
+		t.Fatalf("sign-in: %v", err)
+	}
+	var h http.Header
+	for _, c := range sim.Calls() {
+		if c.Endpoint == qwensim.EndpointSignIn {
+			h = c.Header
+		}
+	}
+	want := qwen.WebHeaders(sim.URL)
+	for _, k := range []string{"User-Agent", "Accept", "Accept-Language", "Source", "Version", "Origin", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "Sec-Fetch-Mode"} {
+		if h.Get(k) == "" || h.Get(k) != want.Get(k) {
+			t.Errorf("%s: %q, want %q", k, h.Get(k), want.Get(k))
+		}
+	}
+	if h.Get("Referer") != sim.URL+"/auth" || h.Get("Timezone") == "" || h.Get("X-Request-Id") == "" || h.Get("Content-Type") != "application/json" {
+		t.Errorf("referer %q, timezone %q, x-request-id %q, content-type %q", h.Get("Referer"), h.Get("Timezone"), h.Get("X-Request-Id"), h.Get("Content-Type"))
+	}
+	// A User-Agent of its own goes without Chrome's hints, which it would contradict.
+	if _, err := (&Signer{BaseURL: sim.URL, UserAgent: "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0", WebVersion: "0.4.0"}).SignIn(context.Background(), Login{"a@x.io", "right"}); err != nil {
+		t.Fatalf("sign-in as Firefox: %v", err)
+	}
+	calls := sim.Calls()
+	if h := calls[len(calls)-1].Header; h.Get("Sec-Ch-Ua") != "" || h.Get("Version") != "0.4.0" {
+		t.Errorf("as Firefox: hints %q, version %q", h.Get("Sec-Ch-Ua"), h.Get("Version"))
+	}
+}

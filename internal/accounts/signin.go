@@ -61,10 +61,16 @@ func (e *SignInError) Upstream() *qwen.Error {
 // under "data" in the v2 form) and in Set-Cookie.
 type Signer struct {
 	BaseURL   string
-	UserAgent string
-	HTTP      *http.Client
-	Timeout   time.Duration // default 30 s
+	UserAgent string // default qwen.DefaultUserAgent (with its client hints)
+	// WebVersion is the Version header (QWEN_WEB_VERSION); default
+	// qwen.DefaultWebVersion.
+	WebVersion string
+	HTTP       *http.Client
+	Timeout    time.Duration // default 30 s
 }
+
+// signInPage is the web client's page that signs in: the sign-in's Referer.
+const signInPage = "/auth"
 
 // HashPassword is the form Qwen's sign-in takes: lower-case hex SHA-256.
 func HashPassword(password string) string {
@@ -89,15 +95,10 @@ func (s *Signer) SignIn(ctx context.Context, l Login) (SignedIn, error) {
 	if err != nil {
 		return SignedIn{}, fmt.Errorf("build sign-in request: %w", err)
 	}
-	ua := s.UserAgent
-	if ua == "" {
-		ua = qwen.DefaultUserAgent
-	}
-	req.Header.Set("User-Agent", ua)
+	// The headers of every call of the web client (qwen-2026.md §1.1):
+	// a sign-in that claims to be Chrome without them stands out.
+	req.Header = qwen.PageHeaders(qwen.Config{BaseURL: s.BaseURL, UserAgent: s.UserAgent, WebVersion: s.WebVersion}, signInPage, time.Now())
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("source", "web")
-	req.Header.Set("x-request-id", qwen.NewUUID())
 	hc := s.HTTP
 	if hc == nil {
 		hc = http.DefaultClient

@@ -1,6 +1,7 @@
 package qwen
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
@@ -120,6 +121,25 @@ func fixedHeaders(cfg Config) http.Header {
 // sends them so that its upstream requests are the proxy's.
 func WebHeaders(baseURL string) http.Header {
 	return fixedHeaders(Config{BaseURL: strings.TrimRight(baseURL, "/"), UserAgent: DefaultUserAgent, WebVersion: DefaultWebVersion})
+}
+
+// PageHeaders are the headers of a call the web client makes from page (a
+// path of cfg.BaseURL) at now, credentials aside: those every call carries
+// alike (fixedHeaders: the User-Agent with its client hints, Accept,
+// Accept-Language, source, Version, Origin), a fresh x-request-id, the
+// timezone and the Referer of page. A request made outside a Client — the
+// sign-in (internal/accounts) — sends them, so that it looks like every
+// other call of the browser it claims to be. cfg's BaseURL, UserAgent and
+// WebVersion are read, with New's defaults.
+func PageHeaders(cfg Config, page string, now time.Time) http.Header {
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
+	cfg.WebVersion = cmp.Or(cfg.WebVersion, DefaultWebVersion)
+	h := fixedHeaders(cfg).Clone()
+	h.Set("X-Request-Id", newUUID())
+	h.Set("Timezone", browserTimezone(now))
+	h.Set("Referer", cfg.BaseURL+page)
+	return h
 }
 
 // BrowserTimezone is the timezone header for t (see browserTimezone).

@@ -17,7 +17,8 @@ import (
 
 // Accounts: once any account is added, the simulator behaves like Qwen for
 // signed-in users (qwen-2026.md §1.2–1.3): POST /api/v1/auths/signin takes
-// {"email", "password": lower-case hex SHA-256} and answers with a JWT
+// {"email", "password": lower-case hex SHA-256}, from the web client only
+// (checkSignIn: the headers every call must carry), and answers with a JWT
 // ({id, last_password_change, exp}) in the body's "token" and a token
 // cookie; a call carrying a token (cookie token= or Authorization: Bearer)
 // is refused with 401 "Token has expired" once it is past its exp or
@@ -117,7 +118,10 @@ func (s *Sim) withAccount(email string, f func(*simAccount)) {
 func (s *Sim) signIn(w http.ResponseWriter, r *http.Request) {
 	var req struct{ Email, Password string }
 	body, _ := readBody(r)
-	s.record(Call{Endpoint: EndpointSignIn})
+	s.record(Call{Endpoint: EndpointSignIn, Header: r.Header.Clone()}) // not the body: it holds the password's hash
+	if !s.checkSignIn(w, r) {
+		return
+	}
 	if err := json.Unmarshal(body, &req); err != nil || req.Email == "" || req.Password == "" {
 		writeEnvelope(w, CodeBadRequest, "email and password are required", http.StatusBadRequest)
 		return

@@ -38,9 +38,7 @@ func (s *Sim) checkRequest(w http.ResponseWriter, r *http.Request, versionChecke
 		}
 		return caller{loggedIn: jwt != ""}, true
 	}
-	// The firewall lets through only what looks like the web client.
-	if r.Header.Get("x-request-id") == "" || r.Header.Get("source") != "web" ||
-		!strings.Contains(r.Header.Get("User-Agent"), "Mozilla/") {
+	if !webClient(r) {
 		serveFirewall(w)
 		return caller{}, false
 	}
@@ -57,6 +55,33 @@ func (s *Sim) checkRequest(w http.ResponseWriter, r *http.Request, versionChecke
 		return caller{}, false
 	}
 	return caller{loggedIn: jwt != ""}, true
+}
+
+// webClient reports whether a call looks like the web client, the only
+// caller the firewall lets through: a fresh x-request-id, source web and a
+// browser's User-Agent.
+func webClient(r *http.Request) bool {
+	return r.Header.Get("x-request-id") != "" && r.Header.Get("source") == "web" &&
+		strings.Contains(r.Header.Get("User-Agent"), "Mozilla/")
+}
+
+// checkSignIn applies the rules to a sign-in and answers it when they
+// refuse it: those of every call (the firewall's, and the Version header
+// that chats/new and completions check); it carries no credentials. The
+// 2025 format has no sign-in rules.
+func (s *Sim) checkSignIn(w http.ResponseWriter, r *http.Request) bool {
+	if s.opt.Format == Format2025 {
+		return true
+	}
+	if !webClient(r) {
+		serveFirewall(w)
+		return false
+	}
+	if r.Header.Get("Version") == "" {
+		writeEnvelope(w, CodeBadRequest, InternalError, http.StatusBadRequest)
+		return false
+	}
+	return true
 }
 
 // checkChatMode refuses a chat mode that does not match the credentials:

@@ -1,6 +1,8 @@
 package qwensim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -131,5 +133,39 @@ func TestTheFoldedSystemSectionIsTheModelsInstructions(t *testing.T) {
 	_, _, b := webCall(t, srv, "/api/v2/chat/completions?chat_id="+chatID, completion(chatID, "normal", "qwen3-max", false, msg), nil)
 	if !strings.Contains(b, `tool_call`) || !strings.Contains(b, `write`) {
 		t.Fatalf("answer %.500s", b)
+	}
+}
+
+// The sign-in is held to the rules of every call: the firewall's (the web
+// client's x-request-id, source and browser User-Agent) and the Version
+// header, so that a sign-in that leaves out the web client's headers fails
+// here as it would at Qwen.
+func TestTheSignInFollowsTheRules(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.AddAccount("a@x.io", "right")
+	sum := sha256.Sum256([]byte("right"))
+	body := `{"email":"a@x.io","password":"` + hex.EncodeToString(sum[:]) + `"}`
+	del := func(h string) func(*http.Request) { return func(r *http.Request) { r.Header.Del(h) } }
+	for _, tc := range []struct {
+		name string
+		edit func(*http.Request)
+		want string
+	}{
+		{"web client", nil, `"token":"eyJ`},
+		{"no Version", del("Version"), InternalError},
+		{"no x-request-id", del("x-request-id"), "<html"},
+		{"no source", del("source"), "<html"},
+		{"not a browser", func(r *http.Request) { r.Header.Set("User-Agent", "Go-http-client/1.1") }, "<html"},
+	} {
+		if _, _, got := webCall(t, srv, "/api/v1/auths/signin", body, tc.edit); !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	if n := srv.SignIns("a@x.io"); n != 1 {
+		t.Fatalf("%d sign-ins, want the web client's only", n)
 	}
 }
