@@ -120,7 +120,8 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 
 // pruneCmd deletes the calls recorded before a time (--before) or an age
 // (--older-than). A prune that would delete every call recorded so far asks
-// first (see confirmAll).
+// first (see confirmAll), whatever the cut-off: an age longer than the
+// history is as total as a time in the future.
 func pruneCmd(ctx context.Context, args []string, e env) error {
 	c, err := newCLI("prune", e.getenv, e.stdout, e.stderr)
 	if err != nil {
@@ -151,12 +152,10 @@ func pruneCmd(ctx context.Context, args []string, e env) error {
 	default:
 		return usagef("--older-than or --before is required (e.g. --older-than 30d)")
 	}
-	if !before.Before(now) {
-		all, err := c.store.ListRequests(ctx, qp.CallFilter{}, qp.ListOptions{Limit: 1})
-		if err != nil {
-			return err
-		}
-		if err := confirmAll(e, *yes, fmt.Sprintf("every recorded call (%d)", all.Total)); err != nil {
+	if every, n, err := deletesEverything(ctx, c, before); err != nil {
+		return err
+	} else if every {
+		if err := confirmAll(e, *yes, fmt.Sprintf("every recorded call (%d)", n)); err != nil {
 			return err
 		}
 	}
@@ -184,4 +183,24 @@ func pruneCmd(ctx context.Context, args []string, e env) error {
 	}
 	fmt.Fprintf(c.stdout, "deleted %s recorded before %s\n", plural(total, "call"), historyapi.FormatTime(before))
 	return nil
+}
+
+// deletesEverything reports whether deleting the calls recorded before
+// before would leave none, and how many it would delete: it would when some
+// call precedes the cut-off and none is at or after it. Both are counted
+// from the calls themselves (a time range never reads the rollups), with
+// the same bound as DeleteRequestsBefore.
+func deletesEverything(ctx context.Context, c *cli, before time.Time) (bool, int, error) {
+	doomed, err := c.store.ListRequests(ctx, qp.CallFilter{Range: qp.TimeRange{End: before}}, qp.ListOptions{Limit: 1})
+	if err != nil {
+		return false, 0, err
+	}
+	if doomed.Total == 0 {
+		return false, 0, nil
+	}
+	kept, err := c.store.ListRequests(ctx, qp.CallFilter{Range: qp.TimeRange{Start: before}}, qp.ListOptions{Limit: 1, NoTotal: true})
+	if err != nil {
+		return false, 0, err
+	}
+	return len(kept.Items) == 0, doomed.Total, nil
 }

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"qwenproxy/internal/store/storetest"
 )
 
 // Every command answers --help (and -h, and the action word help) with exit
@@ -187,5 +191,50 @@ func TestPruneEverythingAsksFirst(t *testing.T) {
 	}
 	if out, errOut, code := prune("yes\n", "--older-than", "0d"); code != 0 || !strings.Contains(out, "deleted 2 calls") {
 		t.Fatalf("answered yes: %d %s %s", code, out, errOut)
+	}
+}
+
+// A prune whose cut-off lies in the past but after every call recorded so far
+// deletes everything as surely as --older-than 0d: it is refused without
+// --yes, for an age and for a time alike. It was let through (exit 0, every
+// call gone) because only a cut-off in the future asked.
+func TestPruneOfEveryCallByAnAgeAsksFirst(t *testing.T) {
+	db := storetest.URL(t, "sqlite")
+	seedHistory(t, storetest.Open(t, db), 30) // 30 calls two days ago, a second apart
+	calls := func() []map[string]any {
+		t.Helper()
+		out, errOut, code := runCLI(t, db, "requests", "--json", "--limit", "1000")
+		var list []map[string]any
+		if err := json.Unmarshal([]byte(out), &list); err != nil || code != 0 {
+			t.Fatalf("requests --json: %d %v %s", code, err, errOut)
+		}
+		return list
+	}
+	for _, args := range [][]string{{"--older-than", "1m"}, {"--older-than", "1d"}, {"--before", "1h"}, {"--before", time.Now().Add(-time.Hour).Format(time.RFC3339)}} {
+		out, errOut, code := runCLI(t, db, append([]string{"prune"}, args...)...)
+		if code != 1 || !strings.Contains(errOut, "this would delete every recorded call (30); pass --yes") {
+			t.Errorf("prune %v: exit %d %s %s", args, code, out, errOut)
+		}
+	}
+	list := calls()
+	if len(list) != 30 {
+		t.Fatalf("a refused prune deleted calls: %d left", len(list))
+	}
+	// A cut-off that leaves calls is no prune of everything: nothing is asked.
+	oldest := int64(list[len(list)-1]["timestamp"].(float64))
+	out, errOut, code := runCLI(t, db, "prune", "--before", fmt.Sprint(oldest+10_000))
+	if code != 0 || !strings.Contains(out, "deleted 10 calls") {
+		t.Fatalf("prune of the oldest 10: exit %d %s %s", code, out, errOut)
+	}
+	// The rest is again every call; --yes deletes it.
+	if _, errOut, code := runCLI(t, db, "prune", "--older-than", "1m"); code != 1 || !strings.Contains(errOut, "every recorded call (20)") {
+		t.Fatalf("prune of the 20 left without --yes: exit %d %s", code, errOut)
+	}
+	if out, errOut, code := runCLI(t, db, "prune", "--older-than", "1m", "--yes"); code != 0 || !strings.Contains(out, "deleted 20 calls") {
+		t.Fatalf("prune --yes: exit %d %s %s", code, out, errOut)
+	}
+	// Nothing left to delete: nothing to confirm.
+	if out, errOut, code := runCLI(t, db, "prune", "--before", "2099-01-01"); code != 0 || !strings.Contains(out, "deleted 0 calls") {
+		t.Fatalf("prune of an empty history: exit %d %s %s", code, out, errOut)
 	}
 }
