@@ -196,6 +196,47 @@ func TestMigrateStatusShowsLocalTime(t *testing.T) {
 	}
 }
 
+// migrate status and up print JSON with --json, as every command does: the
+// migrations with their version, name and whether (and when) each is
+// applied; how many up applied and the schema's version. Both printed their
+// table or sentence instead.
+func TestMigrateJSON(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "m.db")
+	status := func() []map[string]any {
+		t.Helper()
+		out, errOut, code := runCLI(t, db, "migrate", "status", "--json")
+		var list []map[string]any
+		if err := json.Unmarshal([]byte(out), &list); err != nil || code != 0 || len(list) == 0 {
+			t.Fatalf("migrate status --json: exit %d %v %s %s", code, err, out, errOut)
+		}
+		return list
+	}
+	pending := status()
+	for _, m := range pending {
+		if m["applied"] != false || m["applied_at"] != nil || m["version"] == nil || m["name"] == "" {
+			t.Fatalf("a migration of a new database: %v", m)
+		}
+	}
+	last := pending[len(pending)-1]["version"].(float64)
+	up := func(want float64) {
+		t.Helper()
+		out, errOut, code := runCLI(t, db, "migrate", "up", "--json")
+		var res map[string]any
+		if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || res["applied"] != want || res["version"] != last {
+			t.Fatalf("migrate up --json: exit %d %v %s %s, want %v applied, version %v", code, err, out, errOut, want, last)
+		}
+	}
+	before := time.Now().UnixMilli()
+	up(float64(len(pending)))
+	up(0)
+	for _, m := range status() {
+		at, ok := m["applied_at"].(float64)
+		if m["applied"] != true || !ok || int64(at) < before || int64(at) > time.Now().UnixMilli() {
+			t.Fatalf("an applied migration: %v", m)
+		}
+	}
+}
+
 // version prints what the toolchain recorded in the binary.
 func TestVersion(t *testing.T) {
 	bin := buildBinary(t)

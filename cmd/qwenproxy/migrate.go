@@ -4,10 +4,19 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"text/tabwriter"
 
 	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/sqlstore"
 )
+
+// migrationJSON is one migration in migrate status --json: applied_at (Unix
+// ms, as every time in the CLI's JSON) only once it is applied.
+type migrationJSON struct {
+	Version   int    `json:"version"`
+	Name      string `json:"name"`
+	Applied   bool   `json:"applied"`
+	AppliedAt *int64 `json:"applied_at,omitempty"`
+}
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, action, args, err := newActionCLI("migrate", "status", args, getenv, stdout, stderr)
@@ -28,6 +37,13 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
+		if *c.asJSON {
+			status, err := st.MigrationStatus(ctx)
+			if err != nil {
+				return err
+			}
+			return c.printJSON(map[string]any{"applied": n, "version": schemaVersion(status)})
+		}
 		fmt.Fprintf(stdout, "applied %s to %s\n", plural(n, "migration"), st)
 		return nil
 	case "status":
@@ -35,17 +51,39 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "VERSION\tNAME\tAPPLIED")
-		for _, m := range status {
-			applied := "pending"
-			if !m.AppliedAt.IsZero() {
-				applied = ms(m.AppliedAt)
+		if *c.asJSON {
+			out := make([]migrationJSON, 0, len(status))
+			for _, m := range status {
+				j := migrationJSON{Version: m.Version, Name: m.Name, Applied: !m.AppliedAt.IsZero()}
+				if j.Applied {
+					at := m.AppliedAt.UnixMilli()
+					j.AppliedAt = &at
+				}
+				out = append(out, j)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\n", m.Version, m.Name, applied)
+			return c.printJSON(out)
 		}
-		return tw.Flush()
+		return c.table("VERSION\tNAME\tAPPLIED", func(w io.Writer) {
+			for _, m := range status {
+				applied := "pending"
+				if !m.AppliedAt.IsZero() {
+					applied = ms(m.AppliedAt)
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\n", m.Version, m.Name, applied)
+			}
+		})
 	default:
 		return usagef("unknown action %q (want status or up)", action)
 	}
+}
+
+// schemaVersion is the highest applied migration's version (0: none).
+func schemaVersion(status []sqlstore.MigrationStatus) int {
+	v := 0
+	for _, m := range status {
+		if !m.AppliedAt.IsZero() && m.Version > v {
+			v = m.Version
+		}
+	}
+	return v
 }
