@@ -34,13 +34,19 @@ func seedHistory(t *testing.T, st *sqlstore.Store, n int) {
 	for i := range n {
 		at := base.Add(time.Duration(i) * time.Second)
 		ex := qp.Exchange{
+			// Every fifth asked for a client's model name that MODEL_MAP
+			// mapped: the response's model is the Qwen model that answered.
 			Request: qp.Request{RequestID: fmt.Sprintf("req-%05d", i), SessionID: sessions[i%20].ID, Timestamp: at, Method: "POST",
-				Path: "/v1/chat/completions", Model: []string{"qwen3-max", "qwen3-coder-plus"}[i%2], Stream: i%3 == 0,
+				Path: "/v1/chat/completions", Model: []string{"qwen3-max", "qwen3-coder-plus", "qwen3-max", "qwen3-coder-plus", "claude-x"}[i%5], Stream: i%3 == 0,
 				ClientIP: "127.0.0.1", UserAgent: "test", OpenAIRequest: []byte(fmt.Sprintf(`{"n":%d}`, i)), QwenRequest: []byte(`{"q":1}`)},
 			Response: qp.Response{ResponseID: fmt.Sprintf("resp-%05d", i), Timestamp: at.Add(800 * time.Millisecond), Status: qp.StatusSuccess,
 				HTTPStatus: 200, FinishReason: "stop", ChatID: "chat", ParentID: fmt.Sprintf("p%d", i), PromptTokens: i % 50,
-				CompletionTokens: 7, TotalTokens: i%50 + 7, FirstTokenAt: at.Add(1250 * time.Microsecond), Duration: 800 * time.Millisecond,
+				// Durations to the microsecond, as measured.
+				CompletionTokens: 7, TotalTokens: i%50 + 7, FirstTokenAt: at.Add(1250 * time.Microsecond), Duration: 800*time.Millisecond + time.Duration(i)*time.Microsecond,
 				UpstreamAttempts: 1, OpenAIResponse: []byte(`{"id":"x"}`), QwenResponse: []byte(`{"a":"b"}`)},
+		}
+		if ex.Request.Model == "claude-x" {
+			ex.Response.Model = "qwen3-max"
 		}
 		if i%7 == 0 {
 			ex.Response.Status, ex.Response.HTTPStatus, ex.Response.FinishReason = qp.StatusError, 502, ""
@@ -113,14 +119,36 @@ func TestCopySQLiteToPostgresResumes(t *testing.T) {
 	if err == nil {
 		t.Fatal("the interrupted copy reported success")
 	}
+	// Meanwhile a call that began before the copy's last one ends and is
+	// recorded (it was never copied: resumed by start time, the copy had
+	// passed it).
+	began, err := src.Request(context.Background(), "req-00100") // copied: the first page held calls 0 to 499
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := qp.Exchange{Request: qp.Request{RequestID: "req-late", SessionID: "s-00", Timestamp: began.Timestamp,
+		Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max"},
+		Response: qp.Response{ResponseID: "resp-late", Timestamp: time.UnixMilli(time.Now().UnixMilli()), Status: qp.StatusSuccess, HTTPStatus: 200,
+			FinishReason: "stop", Duration: time.Since(began.Timestamp).Truncate(time.Microsecond)}}
+	if err := src.WriteExchanges(context.Background(), []qp.Exchange{late}); err != nil {
+		t.Fatal(err)
+	}
+	const total = n + 1
 	// …resumes where it stopped when run again.
 	out, errOut, code := runCopy(t, "--from", "sqlite:"+srcPath, "--to", dstURL)
-	if code != 0 || !strings.Contains(out, fmt.Sprintf("copied 20 sessions and %d calls (500 already there)", n-500)) {
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("copied 20 sessions and %d calls (500 already there)", total-500)) {
 		t.Fatalf("copy: %d %q %q", code, out, errOut)
 	}
 	wantCalls, wantSessions, wantStats, wantKeys := history(t, src)
+	// Every read gives the model that answered (the export gave the
+	// request's), and the time to the microsecond.
+	for _, c := range wantCalls {
+		if c.Model == "claude-x" && c.Response.Model != "qwen3-max" {
+			t.Fatalf("call %s: the response's model is %q, want the answering qwen3-max", c.RequestID, c.Response.Model)
+		}
+	}
 	calls, sessions, stats, keys := history(t, dst)
-	if len(calls) != n || !reflect.DeepEqual(calls, wantCalls) {
+	if len(calls) != total || !reflect.DeepEqual(calls, wantCalls) {
 		t.Fatalf("%d calls copied; first differing: %s", len(calls), firstDiff(calls, wantCalls))
 	}
 	for i := range sessions {
@@ -145,7 +173,7 @@ func TestCopySQLiteToPostgresResumes(t *testing.T) {
 		return ""
 	}
 	if code := run(context.Background(), []string{"stats", "--json"}, env, &out2, &errOut2); code != 0 ||
-		!strings.Contains(out2.String(), fmt.Sprintf(`"total_responses": %d`, n)) {
+		!strings.Contains(out2.String(), fmt.Sprintf(`"total_responses": %d`, total)) {
 		t.Fatalf("stats on PostgreSQL: %d %s %s", code, out2.String(), errOut2.String())
 	}
 	out2.Reset()
@@ -160,10 +188,10 @@ func TestCopySQLiteToPostgresResumes(t *testing.T) {
 
 	// Run once more: nothing is written twice.
 	out, _, code = runCopy(t, "--from", srcPath, "--to", dstURL, "--json")
-	if code != 0 || !strings.Contains(out, fmt.Sprintf(`"already_copied": %d`, n)) {
+	if code != 0 || !strings.Contains(out, fmt.Sprintf(`"already_copied": %d`, total)) {
 		t.Fatalf("second copy: %d %s", code, out)
 	}
-	if calls, _, _, _ := history(t, dst); len(calls) != n {
+	if calls, _, _, _ := history(t, dst); len(calls) != total {
 		t.Fatalf("%d calls after copying twice", len(calls))
 	}
 

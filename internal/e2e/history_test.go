@@ -117,6 +117,10 @@ func testHistoryAPIOverRecordedCalls(t *testing.T, backend string) {
 	if got := list(t, e, "/v1/requests?model=qwen3-max&session_id="+a+"&sort=timestamp&order=asc"); len(got) != 3 || got[0]["openai_request"] != nil {
 		t.Fatalf("combined filters: %v", got)
 	}
+	// In the order they were recorded: here, one after the other.
+	if got := list(t, e, "/v1/requests?sort=id&order=asc"); len(got) != 5 || num(got[0]["id"]) >= num(got[4]["id"]) {
+		t.Fatalf("requests by id: %v", got)
+	}
 	withBodies := list(t, e, "/v1/requests?include=bodies&limit=1")
 	if body, ok := withBodies[0]["openai_request"].(map[string]any); !ok || body["messages"] == nil {
 		t.Fatalf("bodies not included as JSON: %v", withBodies[0])

@@ -60,19 +60,27 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 		}
 		o.After = page.Next
 	}
-	calls := qp.ListOptions{Limit: copyPage, Asc: true, Bodies: true, NoTotal: true}
+	// Calls in the order src recorded them (its row ids), not the order they
+	// began: a call still running when a copy passed is recorded after the
+	// calls that began later, and a cursor on start times left it behind.
+	calls := qp.ListOptions{Limit: copyPage, Sort: "id", Asc: true, Bodies: true, NoTotal: true}
 	resume, err := resumePoint(ctx, src, dst)
 	if err != nil {
 		return p, err
 	}
-	if resume != nil {
-		calls.After = resume
-		if err := src.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM requests WHERE (timestamp, id) <= (?, ?)`,
-			resume.Value, resume.ID).Scan(&p.Resumed); err != nil {
+	if resume > 0 {
+		// A page back: on PostgreSQL, instances committing concurrently
+		// can make a lower id visible after a higher one. What dst holds of
+		// that page is left out of the write.
+		from := max(resume-copyPage, 0)
+		if err := src.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM requests WHERE id <= ?`, from).Scan(&p.Resumed); err != nil {
 			return p, fmt.Errorf("copy: %w", err)
 		}
 		p.Calls = p.Resumed
 		progress(p)
+		if from > 0 {
+			calls.After = &qp.Cursor{Value: from, ID: from}
+		}
 	}
 	for {
 		page, err := src.ListRequests(ctx, qp.CallFilter{}, calls)
@@ -84,6 +92,13 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 			if ex, ok := asExchange(&page.Items[i]); ok {
 				batch = append(batch, ex)
 			}
+		}
+		if len(page.Items) > 0 && page.Items[0].ID <= resume {
+			held := 0
+			if batch, held, err = withoutHeld(ctx, dst, batch); err != nil {
+				return p, fmt.Errorf("copy calls: %w", err)
+			}
+			p.Resumed += held
 		}
 		if err := dst.WriteExchanges(ctx, batch); err != nil {
 			return p, fmt.Errorf("copy calls: %w", err)
@@ -97,26 +112,59 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 	}
 }
 
-// resumePoint is the source cursor of the newest call dst holds, or nil to
-// start from the first call (dst holds none of src's).
-func resumePoint(ctx context.Context, src, dst *Store) (*qp.Cursor, error) {
+// resumePoint is src's row id of the newest call dst holds (the last one
+// copied), or 0 to start from the first call (dst holds none of src's).
+func resumePoint(ctx context.Context, src, dst *Store) (int64, error) {
 	var newest string
 	err := dst.read.QueryRowContext(ctx, `SELECT request_id FROM requests ORDER BY id DESC LIMIT 1`).Scan(&newest)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
+			return 0, nil
 		}
-		return nil, fmt.Errorf("copy: find where to resume: %w", err)
+		return 0, fmt.Errorf("copy: find where to resume: %w", err)
 	}
-	rec, err := src.Request(ctx, newest)
-	if errors.Is(err, qp.ErrNotFound) {
-		return nil, nil
+	var id int64
+	err = src.read.QueryRowContext(ctx, `SELECT id FROM requests WHERE request_id = ?`, newest).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("copy: find where to resume: %w", err)
+		return 0, fmt.Errorf("copy: find where to resume: %w", err)
 	}
-	return &qp.Cursor{Value: rec.Timestamp.UnixMilli(), ID: rec.ID}, nil
+	return id, nil
 }
+
+// withoutHeld leaves out of batch the calls dst holds already, and says how
+// many it left out.
+func withoutHeld(ctx context.Context, dst *Store, batch []qp.Exchange) ([]qp.Exchange, int, error) {
+	ids := map[string]bool{}
+	for i := range batch {
+		ids[batch[i].Request.RequestID] = true
+	}
+	held := map[string]bool{}
+	err := queryIn(ctx, dst.read, keysOf(ids), selectRequestIDs, func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		held[id] = true
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("find the calls already copied: %w", err)
+	}
+	kept := batch[:0]
+	for _, ex := range batch {
+		if !held[ex.Request.RequestID] {
+			kept = append(kept, ex)
+		}
+	}
+	return kept, len(batch) - len(kept), nil
+}
+
+var selectRequestIDs = byRows(func(n int) string {
+	return `SELECT request_id FROM requests WHERE request_id IN (` + values(`?`, n) + `)`
+})
 
 // asExchange turns a stored call back into what the recorder writes. A
 // request without a response (never written so) has nothing to copy.
@@ -131,7 +179,10 @@ func asExchange(r *qp.RequestRecord) (qp.Exchange, bool) {
 			IgnoredParams: r.IgnoredParams, OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest},
 		Response: qp.Response{ResponseID: rs.ResponseID, Timestamp: rs.Timestamp, Status: rs.Status, HTTPStatus: rs.HTTPStatus,
 			FinishReason: rs.FinishReason, ChatID: rs.ChatID, ParentID: rs.ParentID, PromptTokens: rs.PromptTokens,
-			CompletionTokens: rs.CompletionTokens, TotalTokens: rs.TotalTokens, Duration: time.Duration(rs.DurationMillis * float64(time.Millisecond)),
+			CompletionTokens: rs.CompletionTokens, TotalTokens: rs.TotalTokens,
+			// Stored in whole microseconds: rounded back (truncated, a
+			// float's error took 1 µs off some).
+			Duration: time.Duration(math.Round(rs.DurationMillis*1000)) * time.Microsecond, Model: rs.Model,
 			UpstreamAttempts: rs.UpstreamAttempts, NewChatAttempts: rs.NewChatAttempts, ErrorType: rs.ErrorType, ErrorMessage: rs.Error,
 			OpenAIResponse: rs.OpenAIResponse, QwenResponse: rs.QwenResponse},
 	}

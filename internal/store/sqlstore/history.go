@@ -17,7 +17,7 @@ import (
 // Sort whitelists: API names to columns.
 var (
 	sessionSorts  = map[string]string{"": "created_at", "created_at": "created_at", "last_accessed": "last_accessed", "message_count": "message_count"}
-	requestSorts  = map[string]string{"": "q.timestamp", "timestamp": "q.timestamp"}
+	requestSorts  = map[string]string{"": "q.timestamp", "timestamp": "q.timestamp", "id": "q.id"}
 	responseSorts = map[string]string{"": "r.timestamp", "timestamp": "r.timestamp", "duration_ms": "r.duration_us", "total_tokens": "COALESCE(r.total_tokens, 0)"}
 )
 
@@ -261,7 +261,8 @@ func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOpti
 const optionalResponseColumns = `COALESCE(r.id, 0), COALESCE(r.response_id, ''), COALESCE(r.timestamp, 0), COALESCE(r.status, ''),
 	COALESCE(r.http_status, 0), COALESCE(r.finish_reason, ''), COALESCE(r.chat_id, ''), COALESCE(r.parent_id, ''),
 	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, COALESCE(r.duration_us, 0),
-	COALESCE(r.upstream_attempts, 0), COALESCE(r.new_chat_attempts, 0), COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, '')`
+	COALESCE(r.upstream_attempts, 0), COALESCE(r.new_chat_attempts, 0), COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, ''),
+	COALESCE(r.model, '')`
 
 type optionalResponse struct {
 	r    qp.ResponseRecord
@@ -273,12 +274,12 @@ type optionalResponse struct {
 func (o *optionalResponse) dest() []any {
 	return []any{&o.r.ID, &o.r.ResponseID, &o.ts, &o.r.Status, &o.r.HTTPStatus, &o.r.FinishReason, &o.r.ChatID, &o.r.ParentID,
 		&o.r.PromptTokens, &o.r.CompletionTokens, &o.r.TotalTokens, &o.ttft, &o.us, &o.r.UpstreamAttempts,
-		&o.r.NewChatAttempts, &o.r.UpstreamErrors, &o.r.ErrorType, &o.r.Error}
+		&o.r.NewChatAttempts, &o.r.UpstreamErrors, &o.r.ErrorType, &o.r.Error, &o.r.Model}
 }
 
 func (o *optionalResponse) record(req *qp.RequestRecord) *qp.ResponseRecord {
-	r := o.r
-	r.RequestID, r.RequestUUID, r.SessionID, r.Model, r.Stream = req.ID, req.RequestID, req.SessionID, req.Model, req.Stream
+	r := o.r // its Model is the Qwen model that answered, which MODEL_MAP may have made another than the request's
+	r.RequestID, r.RequestUUID, r.SessionID, r.Stream = req.ID, req.RequestID, req.SessionID, req.Stream
 	r.Account = req.Account
 	r.Timestamp = time.UnixMilli(o.ts)
 	r.DurationMillis = float64(o.us) / 1000
