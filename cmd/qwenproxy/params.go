@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
-	"strconv"
 	"time"
 
 	qp "qwenproxy"
@@ -42,12 +41,14 @@ func values(pairs ...string) url.Values {
 	return q
 }
 
-// limitFlag registers --limit; its value is checked as the API's limit.
-func limitFlag(fs *flag.FlagSet) *int { return fs.Int("limit", 50, "rows to show (1-1000)") }
+// limitFlag registers --limit. It is text to the flag package, which would
+// refuse a non-number as a usage error in its own words (and read 0x10 as 16):
+// its value is checked only as the API's limit is, by listOptions.
+func limitFlag(fs *flag.FlagSet) *string { return fs.String("limit", "50", "show `N` rows (1-1000)") }
 
 // listOptions reads --limit as the API reads limit.
-func listOptions(limit int) (qp.ListOptions, error) {
-	o, e := historyapi.ListOptionsFrom(values("limit", strconv.Itoa(limit), "count", "false"), 50, nil)
+func listOptions(limit string) (qp.ListOptions, error) {
+	o, e := historyapi.ListOptionsFrom(values("limit", limit, "count", "false"), 50, nil)
 	return o, apiError(e)
 }
 

@@ -238,3 +238,25 @@ func TestPruneOfEveryCallByAnAgeAsksFirst(t *testing.T) {
 		t.Fatalf("prune of an empty history: exit %d %s %s", code, out, errOut)
 	}
 }
+
+// --limit is read only by the API's rule, in every command that takes it: a
+// value that is no number fails as 0 or 1001 do (exit 1, the API's words),
+// not as a usage error in the flag package's words with the whole usage,
+// and a number the API would not read (0x10) is not read as another.
+func TestEveryLimitIsReadAsTheAPIReadsIt(t *testing.T) {
+	db, _ := populate(t)
+	const words = "--limit: limit must be an integer between 1 and 1000"
+	for _, cmd := range [][]string{{"sessions"}, {"sessions", "ls"}, {"requests"}, {"requests", "ls"}} {
+		for _, v := range []string{"abc", "1.5", "0x10", "1e3", " 5", "-5", "0", "1001"} {
+			args := append(append([]string{}, cmd...), "--limit", v)
+			out, errOut, code := runCLI(t, db, args...)
+			if code != 1 || !strings.Contains(errOut, words) || strings.Contains(errOut, "-database-path") || out != "" {
+				t.Errorf("%q: exit %d %q %q, want 1 and %q alone", args, code, out, errOut, words)
+			}
+		}
+		out, errOut, code := runCLI(t, db, append(append([]string{}, cmd...), "--limit", "1")...)
+		if code != 0 || strings.Count(out, "\n") != 2 {
+			t.Errorf("%v --limit 1: exit %d %s %s", cmd, code, out, errOut)
+		}
+	}
+}
