@@ -241,7 +241,7 @@ type doctorPrinter struct {
 
 func (p *doctorPrinter) printf(format string, args ...any) {
 	if !p.quiet {
-		fmt.Fprint(p.w, p.scrub(fmt.Sprintf(format, args...)))
+		fmt.Fprint(p.w, visible(p.scrub(fmt.Sprintf(format, args...)))) // Qwen's answers and errors are quoted
 	}
 }
 

@@ -100,3 +100,22 @@ func TestDoctorDiagnosesEachKnownFailure(t *testing.T) {
 		})
 	}
 }
+
+// Qwen's words, quoted in the doctor's report for people, reach the terminal
+// with their control characters escaped, as client content does in the
+// history's tables.
+func TestDoctorShowsQwensControlCharactersEscaped(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointNewChat, Envelope: qwensim.CodeBadRequest, Details: "no \x1b]0;pwned\x07 chat\x1b[2J"})
+	env := map[string]string{"QWEN_BASE_URL": sim.URL, "QWEN_COOKIES": "acw_tc=secret-acw-value; " + qwensim.LoginCookie(), "QWEN_TIMEOUT": "10000",
+		"DATABASE_PATH": filepath.Join(t.TempDir(), "none.db")}
+	var out, errOut bytes.Buffer
+	run(context.Background(), []string{"doctor"}, func(k string) string { return env[k] }, &out, &errOut)
+	if !strings.Contains(out.String(), `no \x1b]0;pwned\a chat\x1b[2J`) || strings.ContainsAny(out.String(), "\x1b\x07") {
+		t.Fatalf("doctor: %q %s", out.String(), errOut.String())
+	}
+}

@@ -49,7 +49,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return c.table("ID\tNAME\tADMIN\tCREATED", func(w io.Writer) {
 			for _, k := range keys {
-				fmt.Fprintf(w, "%s\t%s\t%v\t%s\n", k.ID, k.Name, k.Admin, ms(k.CreatedAt))
+				fmt.Fprintf(w, "%s\t%s\t%v\t%s\n", cell(k.ID), cell(k.Name), k.Admin, ms(k.CreatedAt))
 			}
 		})
 	case "rm":
@@ -60,7 +60,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if err := c.store.DeleteAPIKey(ctx, id); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "removed key %s\n", id)
+		fmt.Fprintf(c.stdout, "removed key %s\n", cell(id))
 		return nil
 	}
 	return usagef("unknown action %q (want add, ls or rm)", action)

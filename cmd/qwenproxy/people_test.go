@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"qwenproxy/internal/store/storetest"
 )
@@ -257,6 +259,72 @@ func TestEveryLimitIsReadAsTheAPIReadsIt(t *testing.T) {
 		out, errOut, code := runCLI(t, db, append(append([]string{}, cmd...), "--limit", "1")...)
 		if code != 0 || strings.Count(out, "\n") != 2 {
 			t.Errorf("%v --limit 1: exit %d %s %s", cmd, code, out, errOut)
+		}
+	}
+}
+
+// What clients sent reaches a person's terminal with its control characters
+// visibly escaped, in every table and transcript: a message's colours, a
+// window-title change, NUL, DEL and C1 bytes, a tool call's arguments. They
+// were printed as they were. --json keeps the content as it was (JSON
+// escapes it).
+func TestHumanOutputShowsControlCharactersEscaped(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "x.db")
+	a := startMock(t, db)
+	const nasty = "hi \x1b[31mRED\x1b[0m \x1b]0;title-pwned\x07 nul\x00 del\x7f csi\u009b2J tab\tend"
+	raw, _ := json.Marshal(nasty)
+	tools := `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]`
+	for _, body := range []string{
+		`{"model":"qwen3-max","messages":[{"role":"user","content":` + string(raw) + `}]}`,
+		`{"model":"qwen3-max",` + tools + `,"messages":[{"role":"user","content":"use get_weather with {\"city\": \"O\u001b[5mslo\"}"}]}`,
+	} {
+		resp, err := http.Post(a.URL()+"/v1/chat/completions", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", body, resp.StatusCode)
+		}
+	}
+	if err := a.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ := runCLI(t, db, "sessions", "--json")
+	var sessions []map[string]any
+	if err := json.Unmarshal([]byte(out), &sessions); err != nil || len(sessions) != 2 {
+		t.Fatalf("sessions --json: %v %s", err, out)
+	}
+	tool, plain := sessions[0]["id"].(string), sessions[1]["id"].(string) // newest first
+	if sessions[1]["first_user_message"] != nasty {
+		t.Errorf("sessions --json changed the content: %q", sessions[1]["first_user_message"])
+	}
+	if _, errOut, code := runCLI(t, db, "keys", "add", "--name", "ci\x1b[2J"); code != 0 {
+		t.Fatal(errOut)
+	}
+	escaped := `hi \x1b[31mRED\x1b[0m \x1b]0;title-pwned\a nul\x00 del\x7f csi\u009b2J tab`
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sessions"}, `hi \x1b[31mRED\x1b[0m \x1b]0;title-pwned\a`},
+		{[]string{"sessions", "show", plain}, "  " + escaped + "\tend\n"},
+		{[]string{"sessions", "show", plain, "--calls"}, "qwen3-max"},
+		{[]string{"sessions", "show", tool}, `→ tool call get_weather({"city": "O\x1b[5mslo"})`},
+		{[]string{"requests"}, "/v1/chat/completions"},
+		{[]string{"stats"}, "model qwen3-max"},
+		{[]string{"keys", "ls"}, `ci\x1b[2J`},
+	} {
+		out, errOut, code := runCLI(t, db, tc.args...)
+		if code != 0 || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, lacks %q:\n%s%s", tc.args, code, tc.want, out, errOut)
+		}
+		for _, r := range out {
+			if r == utf8.RuneError || unicode.IsControl(r) && r != '\n' && r != '\t' {
+				t.Errorf("%v prints %q as it is:\n%q", tc.args, r, out)
+				break
+			}
 		}
 	}
 }

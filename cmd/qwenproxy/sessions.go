@@ -47,7 +47,7 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		}
 		return c.table("ID\tMODEL\tTURNS\tCREATED\tLAST USED\tFIRST MESSAGE", func(w io.Writer) {
 			for _, s := range res.Items {
-				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\n", s.ID, s.Model, s.MessageCount, ms(s.CreatedAt), ms(s.LastAccessed), oneLine(s.FirstUserMessage, 50))
+				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\n", cell(s.ID), cell(s.Model), s.MessageCount, ms(s.CreatedAt), ms(s.LastAccessed), cell(oneLine(s.FirstUserMessage, 50)))
 			}
 		})
 	case "show":
@@ -77,7 +77,7 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		if *c.asJSON {
 			return c.printJSON(map[string]any{"deleted": true, "session_id": id, "calls": rec.RequestCount})
 		}
-		fmt.Fprintf(c.stdout, "deleted session %s and its %s\n", id, plural(rec.RequestCount, "call"))
+		fmt.Fprintf(c.stdout, "deleted session %s and its %s\n", cell(id), plural(rec.RequestCount, "call"))
 		return nil
 	}
 	return usagef("unknown action %q (want ls, show or rm)", action)
@@ -134,7 +134,7 @@ func showSession(ctx context.Context, c *cli, rec *qp.SessionRecord, calls, full
 
 func printSessionHeader(w io.Writer, rec *qp.SessionRecord) {
 	fmt.Fprintf(w, "session   %s\nchat      %s\nmodel     %s\nturns     %d\ncalls     %d\ncreated   %s\nlast used %s\nexpires   %s\n\n",
-		rec.ID, rec.ChatID, rec.Model, rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt))
+		cell(rec.ID), cell(rec.ChatID), cell(rec.Model), rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt))
 }
 
 func requestTable(c *cli, items []qp.RequestRecord) error {
@@ -144,7 +144,7 @@ func requestTable(c *cli, items []qp.RequestRecord) error {
 			if rs := r.Response; rs != nil {
 				status, httpStatus, tokens, dur, errText = rs.Status, rs.HTTPStatus, rs.TotalTokens, rs.DurationMillis, rs.ErrorType
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%s\t%d\t%d\t%.1f\t%s\n", r.ID, ms(r.Timestamp), r.Path, r.Model, r.Stream, status, httpStatus, tokens, dur, errText)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%s\t%d\t%d\t%.1f\t%s\n", r.ID, ms(r.Timestamp), cell(r.Path), cell(r.Model), r.Stream, cell(status), httpStatus, tokens, dur, cell(errText))
 		}
 	})
 }

@@ -29,7 +29,7 @@ func printTranscript(w io.Writer, turns []historyapi.TurnJSON, fullReasoning boo
 			if t.ErrorType != nil {
 				kind = *t.ErrorType + ": "
 			}
-			fmt.Fprintf(w, "  !! %s%s\n", kind, *t.Error)
+			fmt.Fprintf(w, "  !! %s%s\n", cell(kind), cell(*t.Error))
 		}
 		fmt.Fprintln(w)
 	}
@@ -38,7 +38,7 @@ func printTranscript(w io.Writer, turns []historyapi.TurnJSON, fullReasoning boo
 func figures(t historyapi.TurnJSON) string {
 	var parts []string
 	if t.Status != nil {
-		parts = append(parts, fmt.Sprintf("%s %d", *t.Status, t.HTTPStatus))
+		parts = append(parts, fmt.Sprintf("%s %d", cell(*t.Status), t.HTTPStatus))
 	}
 	parts = append(parts, fmt.Sprintf("%d+%d tokens", t.PromptTokens, t.CompletionTokens))
 	if t.DurationMS != nil {
@@ -58,20 +58,20 @@ func printMessage(w io.Writer, m historyapi.MessageJSON, fullReasoning bool) {
 			label += " (" + m.ToolCallID + ")"
 		}
 	}
-	fmt.Fprintf(w, "%s\n", label)
+	fmt.Fprintf(w, "%s\n", cell(label))
 	if m.Reasoning != "" {
 		if fullReasoning {
-			fmt.Fprintf(w, "  [reasoning]\n%s\n", indent(m.Reasoning))
+			fmt.Fprintf(w, "  [reasoning]\n%s\n", indent(visible(m.Reasoning)))
 		} else {
 			first, _, _ := strings.Cut(strings.TrimSpace(m.Reasoning), "\n")
-			fmt.Fprintf(w, "  [reasoning, %s: --reasoning shows it] %s\n", plural(len([]rune(m.Reasoning)), "character"), oneLine(first, 60))
+			fmt.Fprintf(w, "  [reasoning, %s: --reasoning shows it] %s\n", plural(len([]rune(m.Reasoning)), "character"), cell(oneLine(first, 60)))
 		}
 	}
 	if m.Content != "" {
-		fmt.Fprintln(w, indent(m.Content))
+		fmt.Fprintln(w, indent(visible(m.Content)))
 	}
 	for _, tc := range m.ToolCalls {
-		fmt.Fprintf(w, "  → tool call %s(%s)  [%s]\n", tc.Name, tc.Arguments, tc.ID)
+		fmt.Fprintf(w, "  → tool call %s(%s)  [%s]\n", cell(tc.Name), cell(tc.Arguments), cell(tc.ID))
 	}
 }
 
