@@ -43,6 +43,8 @@ type AccountStore interface {
 	Accounts(ctx context.Context) ([]AccountRecord, error)
 	// PutAccount creates an account or, when it exists, replaces its source
 	// and password (sealed) and resets its state: the credentials changed.
+	// An account of the environment (QWEN_ACCOUNTS) is left as it is, with
+	// an error (sqlstore.ErrEnvironmentAccount): its password is set there.
 	PutAccount(ctx context.Context, a AccountRecord) error
 	// EnsureAccount creates an account with no stored password unless it exists.
 	EnsureAccount(ctx context.Context, id, source string, now time.Time) error

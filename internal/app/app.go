@@ -103,7 +103,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	a.accounts = accounts.New(accounts.Config{Store: a.store, Credentials: a.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts, Cookie: envCreds,
-		SignIn:            (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, HTTP: &http.Client{Transport: qwen.NewTransport()}}).SignIn,
+		SignIn: (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
+			HTTP: &http.Client{Transport: qwen.NewTransport()}}).SignIn,
 		RateLimitCooldown: cfg.RateLimitCooldown, BriefCooldown: cfg.FailureCooldown, Log: log})
 	a.accounts.Start(bg)
 	creds := a.accounts

@@ -103,13 +103,20 @@ func healthAccounts(t *testing.T, e *env) map[string]accounts.Status {
 }
 
 func TestAccountSignsInAndServesTheCall(t *testing.T) {
-	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}}, nil)
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}}, func(c *config.Config) { c.QwenWebVersion = "0.4.2" })
 	resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hello"}]}`, nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 	if n := e.sim.SignIns(alice); n != 1 {
 		t.Fatalf("%d sign-ins", n)
+	}
+	// The sign-in speaks as the configured web client (it sent the default
+	// version whatever QWEN_WEB_VERSION said).
+	for _, c := range e.sim.Calls() {
+		if c.Endpoint == qwensim.EndpointSignIn && c.Header.Get("Version") != e.cfg.QwenWebVersion {
+			t.Fatalf("the sign-in's Version %q, want QWEN_WEB_VERSION's %q", c.Header.Get("Version"), e.cfg.QwenWebVersion)
+		}
 	}
 	if got := e.accountOf(resp.Header.Get("X-Request-Id")); got != alice {
 		t.Fatalf("recorded account %q", got)
@@ -138,6 +145,26 @@ func TestExpiredTokenIsRefreshedWithinTheCall(t *testing.T) {
 	if logs := e.logs(); strings.Contains(logs, "kind=auth") || strings.Contains(logs, "Cookie") || strings.Contains(logs, "level=WARN") ||
 		!strings.Contains(logs, "signed in again") {
 		t.Fatalf("the log of a refreshed token:\n%s", logs)
+	}
+}
+
+// A token Qwen refuses, whose fresh sign-in meets the firewall, tells the
+// client what happened — the firewall (502), not "Qwen rejected the
+// credentials" (the 401 the expired token got, which no sign-in confirmed)
+// — and leaves the account cooling down, not refused.
+func TestAFailedReSignInIsTheFailureTheClientIsTold(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}}, nil)
+	if resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hello"}]}`, nil); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	e.sim.ExpireTokens(alice)
+	e.sim.FailSignIns(alice, 1)
+	resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"again"}]}`, nil)
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, `"upstream_firewall"`) {
+		t.Fatalf("the call whose re-sign-in met the firewall: %d %s", resp.StatusCode, body)
+	}
+	if st := healthAccounts(t, e)[alice]; st.State != "cooling_down" {
+		t.Fatalf("the account after a firewall at re-sign-in: %+v", st)
 	}
 }
 

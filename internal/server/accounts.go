@@ -50,23 +50,32 @@ func (s *Server) newChatOn(ctx context.Context, c *call, t turnSpec, account str
 		before, _ := s.deps.Accounts.Credentials(actx)
 		id, tried, err := s.deps.Upstream.NewChat(actx, t.model)
 		c.upstreamTried(&c.ex.Response.NewChatAttempts, tried)
-		if err != nil && !refreshed && s.refresh(actx, account, before, err) {
-			refreshed = true
-			continue
+		if err != nil && !refreshed {
+			var retry bool
+			if retry, err = s.refresh(actx, account, before, err); retry {
+				refreshed = true
+				continue
+			}
 		}
 		return id, err
 	}
 }
 
 // refresh signs account in again when err is Qwen refusing its token (and
-// not a sign-in that just failed); it reports whether the call should be
-// tried again on the fresh token.
-func (s *Server) refresh(ctx context.Context, account string, before qwen.Credentials, err error) bool {
+// not a sign-in that just failed). It reports whether the call should be
+// tried again on the fresh token, and the failure to go on with otherwise:
+// err, or the sign-in's own when it failed — which says what happened (a
+// firewall at sign-in, a refused password), where the expired token's 401
+// would tell the client its credentials were rejected.
+func (s *Server) refresh(ctx context.Context, account string, before qwen.Credentials, err error) (bool, error) {
 	if qe, ok := qwen.AsError(err); !ok || qe.Kind != qwen.KindAuth {
-		return false
+		return false, err
 	}
 	ok, rerr := s.deps.Accounts.Refresh(ctx, account, before.Cookies)
-	return ok && rerr == nil
+	if rerr != nil {
+		return false, rerr
+	}
+	return ok, err
 }
 
 // nextAccount picks the least recently used account not in tried. When none

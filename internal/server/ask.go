@@ -56,8 +56,13 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			// failed, though the request's own tries counted none.
 			c.ex.Response.UpstreamErrors = append(c.ex.Response.UpstreamErrors, "completions: "+string(qe.Kind))
 		}
+		retry := false
+		if err != nil && ans.Events == 0 && !refreshed {
+			retry, err = s.refresh(actx, account, before, err)
+			qe, _ = qwen.AsError(err)
+		}
 		switch {
-		case err != nil && ans.Events == 0 && !refreshed && s.refresh(actx, account, before, err):
+		case retry:
 			refreshed = true // the same account, signed in afresh: its chat is still its own
 		case err != nil && ans.Events == 0 && s.accountFault(account, err):
 			if ctx.Err() != nil {

@@ -116,8 +116,11 @@ func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai
 		actx := accounts.With(ctx, account)
 		before, _ := s.deps.Accounts.Credentials(actx)
 		url, err := s.imageOn(actx, c, model, req, account)
-		if err != nil && s.refresh(actx, account, before, err) {
-			url, err = s.imageOn(actx, c, model, req, account) // signed in afresh
+		if err != nil {
+			var retry bool
+			if retry, err = s.refresh(actx, account, before, err); retry {
+				url, err = s.imageOn(actx, c, model, req, account) // signed in afresh
+			}
 		}
 		if err == nil || ctx.Err() != nil {
 			s.deps.Accounts.Report(account, err)
