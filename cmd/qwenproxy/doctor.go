@@ -85,17 +85,46 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 		from = "simulator"
 	}
 	rep.Credentials = from
+	// No pasted cookie but accounts to sign in: the check is made as the
+	// first of them, signed in now (it said no credentials were configured
+	// and advised to set QWEN_ACCOUNTS, which was set).
+	var signIn error
+	if !*mock && !creds.Configured() && len(cfg.QwenAccounts) > 0 {
+		login := cfg.QwenAccounts[0]
+		rep.Credentials = "account " + login.Email
+		signed, err := (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion}).SignIn(ctx, login)
+		if err != nil {
+			signIn = err
+		} else {
+			creds = qwen.Credentials{Cookies: signed.Cookies}
+		}
+	}
 	client := qwen.New(qwen.Config{BaseURL: rep.BaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
 		Credentials: qwen.StaticCredentials(creds), Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout})
 	scrub := secretScrubber(creds)
 	out := doctorPrinter{w: stdout, quiet: *c.asJSON, scrub: scrub}
 	out.printf("qwenproxy doctor: Qwen at %s, web client version %s (QWEN_WEB_VERSION)\n", rep.BaseURL, rep.WebVersion)
-	if !creds.Configured() && len(cfg.QwenAccounts) > 0 {
-		out.printf("(doctor checks the pasted cookie; the accounts of QWEN_ACCOUNTS are checked by `qwenproxy accounts test`)\n")
+	if strings.HasPrefix(rep.Credentials, "account ") {
+		out.printf("(no pasted cookie: checking as %s; `qwenproxy accounts test` checks every account)\n", rep.Credentials)
 	}
 
-	err = doctor(ctx, client, creds, *model, rep, &out)
+	if signIn != nil {
+		s := doctorStep{Name: "sign-in", Error: signIn.Error()}
+		rep.Steps = append(rep.Steps, s)
+		out.step(s)
+		var se *accounts.SignInError
+		if errors.As(signIn, &se) {
+			err = se.Upstream() // diagnosed like the same failure of any call
+		} else {
+			err = signIn
+		}
+	} else {
+		err = doctor(ctx, client, creds, *model, rep, &out)
+	}
 	rep.Diagnosis = qwen.Diagnose(err)
+	if email, ok := strings.CutPrefix(rep.Credentials, "account "); ok {
+		rep.Diagnosis = accounts.Diagnose(email, qp.AccountEnvironment, err) // a refused password is not fixed with a cookie
+	}
 	for i := range rep.Steps {
 		rep.Steps[i].Detail, rep.Steps[i].Error = scrub(rep.Steps[i].Detail), scrub(rep.Steps[i].Error)
 	}

@@ -101,6 +101,40 @@ func TestDoctorDiagnosesEachKnownFailure(t *testing.T) {
 	}
 }
 
+// Without a pasted cookie the doctor checks as the first account of
+// QWEN_ACCOUNTS, signed in (it said no credentials were configured and told
+// to set QWEN_ACCOUNTS, which was set); a refused password is diagnosed as
+// the account's, with advice about its password.
+func TestDoctorChecksAsTheFirstAccount(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.AddAccount("ada@example.com", "right password")
+	for _, tc := range []struct {
+		password string
+		want     qwen.Diagnosis
+		advice   string
+	}{
+		{"right password", qwen.DiagnosisOK, ""},
+		{"wrong password", qwen.DiagnosisCredentialsRejected, "QWEN_ACCOUNTS"},
+	} {
+		env := map[string]string{"QWEN_BASE_URL": sim.URL, "QWEN_ACCOUNTS": "ada@example.com:" + tc.password, "QWEN_TIMEOUT": "10000",
+			"DATABASE_PATH": filepath.Join(t.TempDir(), "none.db")}
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{"doctor", "--json"}, func(k string) string { return env[k] }, &out, &errOut)
+		var rep doctorReport
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("%v: %s %s", err, out.String(), errOut.String())
+		}
+		if code != tc.want.Code || rep.Diagnosis.Name != tc.want.Name || rep.Credentials != "account ada@example.com" ||
+			!strings.Contains(rep.Diagnosis.Advice, tc.advice) || strings.Contains(out.String(), tc.password) {
+			t.Fatalf("%s: exit %d, report %s", tc.password, code, out.String())
+		}
+	}
+}
+
 // Qwen's words, quoted in the doctor's report for people, reach the terminal
 // with their control characters escaped, as client content does in the
 // history's tables.
