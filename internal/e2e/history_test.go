@@ -3,12 +3,14 @@ package e2e
 import (
 	"bufio"
 	"cmp"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -546,8 +548,14 @@ func testRetentionDeletesOldCallsInTheBackground(t *testing.T, backend string) {
 	old := time.Now().Add(-72 * time.Hour)
 	var batch []qp.Exchange
 	for i := range 1200 { // more than one deletion batch
+		// A few KB of body each, of their own, so that the file grows.
+		body := fmt.Appendf(nil, `{"messages":[{"role":"user","content":"%x"}]}`, sha256.Sum256(fmt.Appendf(nil, "%d", i)))
+		for len(body) < 4096 {
+			body = fmt.Appendf(nil, `{"messages":[{"role":"user","content":"%x"}],"more":%s}`, sha256.Sum256(body), body)
+		}
 		batch = append(batch, qp.Exchange{
-			Request:  qp.Request{RequestID: fmt.Sprintf("old-%d", i), Timestamp: old, Method: "POST", Path: "/v1/chat/completions", Model: "m"},
+			Request: qp.Request{RequestID: fmt.Sprintf("old-%d", i), Timestamp: old, Method: "POST", Path: "/v1/chat/completions", Model: "m",
+				OpenAIRequest: body},
 			Response: qp.Response{ResponseID: fmt.Sprintf("old-r-%d", i), Timestamp: old, Status: qp.StatusSuccess, HTTPStatus: 200},
 		})
 	}
@@ -573,7 +581,26 @@ func testRetentionDeletesOldCallsInTheBackground(t *testing.T, backend string) {
 		if err := e.db().QueryRow(`PRAGMA auto_vacuum`).Scan(&autoVacuum); err != nil || autoVacuum != 2 {
 			t.Fatalf("auto_vacuum = %d (%v), want 2 (incremental)", autoVacuum, err)
 		}
+		// The space is back on the file system while the server runs: the
+		// file and its WAL hold what is left, not the ~5 MB deleted (they
+		// kept it until a checkpoint SQLite makes at 40 MB of WAL).
+		deadline := time.Now().Add(10 * time.Second)
+		for fileSize(e.cfg.DatabasePath)+fileSize(e.cfg.DatabasePath+"-wal") > 1<<20 {
+			if time.Now().After(deadline) {
+				t.Fatalf("after retention the file is %d bytes and its WAL %d", fileSize(e.cfg.DatabasePath), fileSize(e.cfg.DatabasePath+"-wal"))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
+}
+
+// fileSize is a file's size in bytes, 0 when it does not exist.
+func fileSize(path string) int64 {
+	info, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return info.Size()
 }
 
 // A call's duration keeps sub-millisecond precision (a simulator call used to

@@ -125,15 +125,25 @@ func (dialect) LockMigrations(context.Context, *sql.Conn) (func(), error) { retu
 func (dialect) LockRollups(context.Context, *sql.Tx) error { return nil }
 
 // ReclaimSpace returns free pages to the file system, a thousand at a time,
-// so that the writer is never held off for long.
+// so that the writer is never held off for long, then checkpoints the WAL
+// into the file and truncates it: in WAL mode the file shrinks only at a
+// checkpoint, which SQLite makes by itself only once the WAL holds
+// wal_autocheckpoint's 10,000 pages — so a prune or a size retention left
+// the file as large as before, and the WAL larger.
 func (dialect) ReclaimSpace(ctx context.Context, db *sql.DB) error {
-	for {
+	for vacuumed := false; ; vacuumed = true {
 		var free int
 		if err := db.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
 			return err
 		}
 		if free == 0 {
-			return nil
+			if !vacuumed {
+				return nil
+			}
+			// Readers still on older pages keep the WAL (busy): the next
+			// sweep tries again.
+			_, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+			return err
 		}
 		if _, err := db.ExecContext(ctx, `PRAGMA incremental_vacuum(1000)`); err != nil {
 			return err
