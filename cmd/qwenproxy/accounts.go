@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -75,8 +76,35 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		return accountsRekey(ctx, c)
+	case "reset":
+		id, err := c.openWithID(ctx, args, "qwenproxy accounts reset EMAIL")
+		if err != nil {
+			return err
+		}
+		return accountsReset(ctx, c, strings.ToLower(id))
 	}
-	return usagef("unknown action %q (want add, ls, rm, test or rekey)", action)
+	return usagef("unknown action %q (want add, ls, rm, test, reset or rekey)", action)
+}
+
+// accountsReset makes an account ready again, whatever rests it: a cooldown,
+// a rate limit, or a refusal of its password, which lasts (in the database,
+// across restarts) until the password changes — Qwen may have refused it for
+// a reason of its own. A running server takes the new state within seconds
+// (the newest state wins) and signs the account in at its next call.
+func accountsReset(ctx context.Context, c *cli, id string) error {
+	list, err := c.store.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(list, func(a qp.AccountRecord) bool { return a.ID == id })
+	if i < 0 {
+		return fmt.Errorf("no account %s", id)
+	}
+	if err := c.store.SaveAccountState(ctx, id, qp.AccountState{State: accounts.StateReady, StateAt: time.Now()}); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "account %s is ready (it was %s); a running server uses it again within seconds\n", id, list[i].State)
+	return nil
 }
 
 // accountsAdd stores an account with its password sealed. Without a key it

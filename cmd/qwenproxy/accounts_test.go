@@ -195,3 +195,44 @@ func TestAccountsListShowsNoFailureNoteOnAReadyAccount(t *testing.T) {
 		t.Fatalf("a ready account after a firewall page: %+v", r)
 	}
 }
+
+// accounts reset makes an account Qwen refused usable again: the refusal
+// lasts, across restarts, until the password changes, and no command
+// cleared it when Qwen had refused it for a reason of its own.
+func TestAccountsResetLiftsARefusal(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.AddAccount("ada@example.com", "changed on Qwen's side")
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWEN_BASE_URL": sim.URL, "QWEN_ACCOUNTS": "ada@example.com:right"}
+	env := func(k string) string { return vars[k] }
+	run := func(args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), args, env, strings.NewReader(""), &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	if code, out := run("accounts", "ls"); code != 0 { // makes the database
+		t.Fatalf("ls: %d %s", code, out)
+	}
+	if code, out := run("accounts", "test", "ada@example.com"); code != 1 || !strings.Contains(out, "credentials_rejected") {
+		t.Fatalf("test with a refused password: %d %s", code, out)
+	}
+	sim.AddAccount("ada@example.com", "right") // Qwen takes it again
+	if code, out := run("accounts", "test", "ada@example.com"); code != 1 {
+		t.Fatalf("a refused account was tried again by itself: %d %s", code, out)
+	}
+	if code, out := run("accounts", "reset", "ada@example.com"); code != 0 || !strings.Contains(out, "was auth_failed") {
+		t.Fatalf("reset: %d %s", code, out)
+	}
+	if code, out := run("accounts", "test", "ada@example.com"); code != 0 {
+		t.Fatalf("test after the reset: %d %s", code, out)
+	}
+	if code, out := run("accounts", "reset", "nobody@example.com"); code != 1 || !strings.Contains(out, "no account nobody@example.com") {
+		t.Fatalf("reset of an unknown account: %d %s", code, out)
+	}
+	if code, _ := run("accounts", "reset"); code != 2 {
+		t.Fatalf("reset without an account: exit %d, want 2", code)
+	}
+}

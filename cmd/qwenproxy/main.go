@@ -79,6 +79,7 @@ func commands() []command {
 			{"add", "", "store an account (--email; the password from standard input, sealed with QWENPROXY_SECRET_KEY)"},
 			{"rm", "EMAIL", "remove a stored account"},
 			{"test", "[EMAIL]", "sign in and make the doctor's round trip, per account"},
+			{"reset", "EMAIL", "make an account ready again: end its cooldown, rate limit or refused password"},
 			{"rekey", "", "re-seal the stored secrets under the first key of QWENPROXY_SECRET_KEY"}},
 			func(ctx context.Context, args []string, e env) error {
 				return accountsCmd(ctx, args, e.getenv, e.stdin, e.stdout, e.stderr)
