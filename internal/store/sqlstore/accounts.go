@@ -199,9 +199,16 @@ func (s *Store) ClaimSignIn(ctx context.Context, id string, now, until, minExpir
 }
 
 // SaveAccountToken stores a sign-in's sealed cookies and ends the claim.
+// Without sealed cookies (an instance without QWENPROXY_SECRET_KEY, or a
+// failed sign-in) it leaves a shared token that is still valid as it is:
+// such an instance wiped the token its keyed peers were sharing.
 func (s *Store) SaveAccountToken(ctx context.Context, id, cookiesSealed string, expires time.Time) error {
-	if _, err := s.write.ExecContext(ctx, `UPDATE qwen_accounts SET cookies_sealed = NULLIF(?, ''), token_expires_at = ?, signin_until = 0,
-		updated_at = ? WHERE id = ?`, cookiesSealed, unixMs(expires), time.Now().UnixMilli(), id); err != nil {
+	now := time.Now().UnixMilli()
+	if _, err := s.write.ExecContext(ctx, `UPDATE qwen_accounts SET
+		cookies_sealed = CASE WHEN ? = '' AND cookies_sealed IS NOT NULL AND token_expires_at > ? THEN cookies_sealed ELSE NULLIF(?, '') END,
+		token_expires_at = CASE WHEN ? = '' AND cookies_sealed IS NOT NULL AND token_expires_at > ? THEN token_expires_at ELSE ? END,
+		signin_until = 0, updated_at = ? WHERE id = ?`,
+		cookiesSealed, now, cookiesSealed, cookiesSealed, now, unixMs(expires), now, id); err != nil {
 		return fmt.Errorf("save account %s token: %w", id, err)
 	}
 	return nil

@@ -57,6 +57,18 @@ func testAccounts(t *testing.T, dbURL string) {
 	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", now, now.Add(30*time.Second), now.Add(time.Hour)); !ok {
 		t.Fatal("no claim to replace the refused token")
 	}
+	// An instance without the key signs in too: it ends its claim, and the
+	// token its peers share stays (it was wiped).
+	if err := st.SaveAccountToken(ctx, "b@x.io", "", now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", now, now.Add(30*time.Second), now.Add(time.Hour)); !ok {
+		t.Fatal("the keyless sign-in did not end its claim")
+	}
+	if err := st.SaveAccountToken(ctx, "b@x.io", "", time.Time{}); err != nil { // a failed sign-in ends its claim too
+		t.Fatal(err)
+	}
+	// (b's shared token and its expiry are checked below: still v1.k.cookies, an hour.)
 
 	all, err := st.Accounts(ctx)
 	if err != nil || len(all) != 2 {
