@@ -216,7 +216,9 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedI
 			a.strikes++
 			p.setState(a, qp.AccountState{State: StateCoolingDown, FailureClass: string(class), CooldownUntil: now.Add(p.brief(a.strikes))}, now)
 		}
-		p.log.Warn("qwen sign-in failed", "account", a.id, "err", err)
+		if class != ClassAuth { // a refused password's state change warns, with advice: once
+			p.log.Warn("qwen sign-in failed", "account", a.id, "err", err)
+		}
 		return nil, err
 	}
 	a.signErr, a.refreshAfter = nil, time.Time{}
