@@ -53,6 +53,10 @@ func TestSecretsTheServerCannotOpenAreLockedAndSaidOnce(t *testing.T) {
 			if s.State != accounts.StateLocked || s.Usable || !strings.Contains(s.Problem, "QWENPROXY_SECRET_KEY") && !strings.Contains(s.Problem, "key") {
 				t.Fatalf("%s: %+v", s.ID, s)
 			}
+			// No mode can be told of a cookie nothing opens (it said guest).
+			if s.ID == accounts.CookieID && s.Mode != "" {
+				t.Fatalf("the locked cookie's mode is %q", s.Mode)
+			}
 		}
 		out := logs.String()
 		if n := strings.Count(out, "stored credentials are locked"); n != 1 || !strings.Contains(out, "QWENPROXY_SECRET_KEY") {

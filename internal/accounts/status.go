@@ -16,7 +16,7 @@ import (
 type Status struct {
 	ID             string           `json:"id"`
 	Source         string           `json:"source"` // stored, environment, or for the cookie account where its cookie comes from
-	Mode           string           `json:"mode"`   // normal (logged in) or guest
+	Mode           string           `json:"mode"`   // normal (logged in) or guest; "" while locked
 	State          string           `json:"state"`
 	Usable         bool             `json:"usable"`
 	FailureClass   string           `json:"failure_class,omitempty"`
@@ -49,7 +49,7 @@ func (p *Pool) Snapshot() []Status {
 			s.CooldownUntil = &t
 		}
 		if a.locked != "" {
-			s.State, s.Problem = StateLocked, a.locked
+			s.State, s.Problem, s.Mode = StateLocked, a.locked, "" // its cookie unread: no mode to tell
 		} else if a.signErr != nil {
 			s.Problem = a.signErr.Error()
 		}
