@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -60,6 +62,33 @@ func testResponsesObjectsBelongToTheirKey(t *testing.T, backend string) {
 	// Deleting the object leaves the recorded call.
 	if n := e.count(`SELECT COUNT(*) FROM responses`); n != 1 {
 		t.Fatalf("%d responses rows after the object's deletion", n)
+	}
+}
+
+// The response object echoes instructions and tools as the request gave
+// them, byte for byte and without escaping <, > and & (it sent <env> back
+// as \u003cenv\u003e), so that the record stores them once with the
+// request's, not again with every answer.
+func TestResponsesEchoTheRequestAsSent(t *testing.T) {
+	e := start(t, nil)
+	var digits strings.Builder // long, and no text that compresses to nothing
+	for i := range 40 {
+		fmt.Fprintf(&digits, "<%x> ", sha256.Sum256([]byte{byte(i)}))
+	}
+	instructions := `"You are <env>Codex</env> & a \u00e9 helper: ` + digits.String() + `"`
+	tools := `[{"type":"function","name":"read_file","description":"reads <path> & more","parameters":{"type":"object","properties":{"path":{"type":"string"}}}}]`
+	for _, stream := range []string{"false", "true"} {
+		resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","stream":`+stream+`,"instructions":`+instructions+`,"tools":`+tools+`,"input":"hi"}`, nil)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `"instructions":`+instructions) || !strings.Contains(string(b), `"tools":`+tools) {
+			t.Fatalf("stream %s: %d, the echo differs from the request:\n%s", stream, resp.StatusCode, b)
+		}
+	}
+	e.sync()
+	// The record's answer refers to the request's parts for them (2.7 KB
+	// of instructions, not compressible: the answer was 2 KB more).
+	if n := e.count(`SELECT COUNT(*) FROM response_bodies WHERE LENGTH(openai_response_z) > 1500`); n != 0 {
+		t.Fatalf("%d recorded answers hold the echoed instructions and tools again", n)
 	}
 }
 

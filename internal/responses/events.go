@@ -1,7 +1,6 @@
 package responses
 
 import (
-	"encoding/json"
 	"strconv"
 
 	"qwenproxy/internal/jsonw"
@@ -22,7 +21,7 @@ func (e *Events) Encode(typ string, fields map[string]any) []byte {
 	b = append(b, typ...)
 	b = append(b, "\ndata: {\"type\":"...)
 	b = jsonw.String(b, typ)
-	j, _ := json.Marshal(fields) // the package's own types: cannot fail
+	j := Marshal(fields)
 	b = append(b, ',')
 	b = append(b, j[1:]...)
 	return append(b, "\n\n"...)

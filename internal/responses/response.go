@@ -1,6 +1,7 @@
 package responses
 
 import (
+	"bytes"
 	"encoding/json"
 
 	qp "qwenproxy"
@@ -15,7 +16,7 @@ type Response struct {
 	Status             string            `json:"status"` // in_progress, completed, failed
 	Error              *Error            `json:"error"`
 	IncompleteDetails  *struct{}         `json:"incomplete_details"`
-	Instructions       *string           `json:"instructions"`
+	Instructions       json.RawMessage   `json:"instructions"` // the request's, byte for byte
 	MaxOutputTokens    *int              `json:"max_output_tokens"`
 	Model              string            `json:"model"`
 	Output             []OutputItem      `json:"output"`
@@ -131,4 +132,16 @@ type InputItem struct {
 type InputPart struct {
 	Type string `json:"type"`
 	Text string `json:"text"`
+}
+
+// Marshal encodes a Responses API value as OpenAI writes it: without
+// escaping <, > and & (encoding/json's default), so that echoed fields —
+// instructions and tools, whose raw JSON it copies — keep the request's
+// bytes, and the record stores them once (internal/store/bodies).
+func Marshal(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v) // the package's own types and raw JSON it decoded: cannot fail
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }

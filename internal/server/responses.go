@@ -122,17 +122,17 @@ func textEcho(raw json.RawMessage) json.RawMessage {
 	if f := fields["format"]; len(f) == 0 || string(f) == "null" {
 		fields["format"] = json.RawMessage(`{"type":"text"}`)
 	}
-	b, _ := json.Marshal(fields) // raw JSON values: cannot fail
-	return b
+	return responses.Marshal(fields)
 }
 
 // responseShell is the response object's echo of the request's settings.
 func responseShell(req *responses.Request, body []byte) responses.Response {
 	var echo struct {
-		Reasoning  json.RawMessage `json:"reasoning"`
-		Text       json.RawMessage `json:"text"`
-		ToolChoice json.RawMessage `json:"tool_choice"`
-		Tools      json.RawMessage `json:"tools"`
+		Instructions json.RawMessage `json:"instructions"`
+		Reasoning    json.RawMessage `json:"reasoning"`
+		Text         json.RawMessage `json:"text"`
+		ToolChoice   json.RawMessage `json:"tool_choice"`
+		Tools        json.RawMessage `json:"tools"`
 	}
 	_ = json.Unmarshal(body, &echo) // decoded once already: cannot fail
 	or := func(raw json.RawMessage, def string) json.RawMessage {
@@ -141,7 +141,7 @@ func responseShell(req *responses.Request, body []byte) responses.Response {
 		}
 		return raw
 	}
-	r := responses.Response{Instructions: req.Instructions, MaxOutputTokens: req.MaxOutputTokens, ParallelToolCalls: true,
+	r := responses.Response{Instructions: or(echo.Instructions, `null`), MaxOutputTokens: req.MaxOutputTokens, ParallelToolCalls: true,
 		Reasoning: or(echo.Reasoning, `{"effort":null,"summary":null}`), Store: req.Stored(), Text: textEcho(echo.Text),
 		ToolChoice: or(echo.ToolChoice, `"auto"`), Tools: or(echo.Tools, `[]`), Truncation: "disabled", Metadata: req.Metadata}
 	if req.ParallelToolCalls != nil {

@@ -33,6 +33,32 @@ func Split(body []byte) []Span {
 	return s.spans
 }
 
+// Repeats returns the parts of body (as Split cuts them) whose bytes are
+// one of of's parts (ofParts, from Split(of)): what an answer repeats of
+// its request — the Responses API echoes the request's instructions and
+// tools on every call — stored once with the request's parts, while the
+// rest of the answer, which recurs nowhere, stays whole.
+func Repeats(body, of []byte, ofParts []Span) []Span {
+	if len(ofParts) == 0 {
+		return nil
+	}
+	bySize := map[int][]Span{}
+	for _, sp := range ofParts {
+		bySize[sp.End-sp.Start] = append(bySize[sp.End-sp.Start], sp)
+	}
+	var out []Span
+	for _, sp := range Split(body) {
+		part := body[sp.Start:sp.End]
+		for _, o := range bySize[len(part)] {
+			if string(of[o.Start:o.End]) == string(part) {
+				out = append(out, sp)
+				break
+			}
+		}
+	}
+	return out
+}
+
 type splitter struct {
 	b     []byte
 	spans []Span

@@ -33,8 +33,13 @@ type bodyWrite struct {
 	// (the new turn only, or a whole history flattened into one text) do not
 	// recur as such — an answer comes back inside the next request as a
 	// message, bytes of a different shape — so parts of them would cost a
-	// row each and share nothing; they are compressed whole.
+	// row each and share nothing; they are compressed whole, but for the
+	// parts a client's answer repeats of its request (encodeCalls).
 	split bool
+	// echoes is the request a client's answer may repeat parts of (the
+	// Responses API echoes its instructions and tools): those are cut out
+	// as the request's parts. Encoded after the request.
+	echoes *bodyWrite
 
 	// Set by encode, before the write transaction:
 	spans   []bodies.Span
@@ -57,8 +62,11 @@ func newBody(raw []byte, split bool) *bodyWrite {
 // hashing them, compressing its literal and the parts not known to be
 // stored. It is safe to run on several bodies at once.
 func (s *Store) encode(b *bodyWrite) {
-	if b.split {
+	switch {
+	case b.split:
 		b.spans = bodies.Split(b.raw)
+	case b.echoes != nil:
+		b.spans = bodies.Repeats(b.raw, b.echoes.raw, b.echoes.spans)
 	}
 	b.hashes = make([]hash, len(b.spans))
 	b.packed = make([][]byte, len(b.spans))

@@ -58,11 +58,15 @@ func agentCalls(sessions, turns int, start time.Time) []qp.Exchange {
 			answer := fmt.Sprintf(`{"role":"assistant","content":%q}`, text(200+rng.IntN(600)))
 			history = append(history, answer)
 			id := fmt.Sprintf("s%d-t%d", s, turn)
+			reply := `{"choices":[{"message":` + answer + `}]}`
+			if s%3 == 2 { // a Responses object echoes the instructions
+				reply = `{"id":"resp_` + id + `","instructions":` + fmt.Sprintf("%q", system) + `,"output":[` + answer + `]}`
+			}
 			ex := qp.Exchange{
 				Request: qp.Request{RequestID: id, Timestamp: at, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max",
 					OpenAIRequest: []byte(req), QwenRequest: []byte(`{"messages":[` + history[len(history)-2] + `]}`)},
 				Response: qp.Response{ResponseID: "r-" + id, Timestamp: at.Add(time.Second), Status: qp.StatusSuccess, HTTPStatus: 200,
-					OpenAIResponse: []byte(`{"choices":[{"message":` + answer + `}]}`), Duration: time.Second},
+					OpenAIResponse: []byte(reply), Duration: time.Second},
 			}
 			switch turn % 5 {
 			case 1:
@@ -185,6 +189,12 @@ func TestBodiesStoredOnceReadBackWhole(t *testing.T) {
 		parts = count(t, st, `SELECT SUM(size) FROM body_parts`)
 		if parts*10 > raw {
 			t.Errorf("parts hold %d bytes of %d sent: not stored once", parts, raw)
+		}
+
+		// An answer's echo of its request (the Responses API's
+		// instructions) is the request's part, not 20 KB more a call.
+		if n := count(t, st, `SELECT SUM(LENGTH(openai_response_z)) FROM response_bodies`); n > 20_000 {
+			t.Errorf("the answers take %d bytes: the echoed instructions are stored with each", n)
 		}
 
 		// Every call counted once as a user of the system prompt's parts.

@@ -198,18 +198,25 @@ type callBodies [4]*bodyWrite
 // transaction.
 func (s *Store) encodeCalls(calls []qp.Exchange) []callBodies {
 	out := make([]callBodies, len(calls))
-	var all []*bodyWrite
+	var requests, rest []*bodyWrite
 	for i := range calls {
 		rq, rs := &calls[i].Request, &calls[i].Response
 		out[i] = callBodies{newBody(rq.OpenAIRequest, true), newBody(rq.QwenRequest, false),
 			newBody(rs.OpenAIResponse, false), newBody(rs.QwenResponse, false)}
-		for _, b := range out[i] {
+		if out[i][0] != nil {
+			requests = append(requests, out[i][0])
+			if out[i][2] != nil {
+				out[i][2].echoes = out[i][0]
+			}
+		}
+		for _, b := range out[i][1:] {
 			if b != nil {
-				all = append(all, b)
+				rest = append(rest, b)
 			}
 		}
 	}
-	s.encodeAll(all)
+	s.encodeAll(requests) // first: their parts are what the answers may repeat
+	s.encodeAll(rest)
 	return out
 }
 
