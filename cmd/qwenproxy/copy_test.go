@@ -128,8 +128,9 @@ func TestCopySQLiteToPostgresResumes(t *testing.T) {
 	}
 	late := qp.Exchange{Request: qp.Request{RequestID: "req-late", SessionID: "s-00", Timestamp: began.Timestamp,
 		Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max"},
-		Response: qp.Response{ResponseID: "resp-late", Timestamp: time.UnixMilli(time.Now().UnixMilli()), Status: qp.StatusSuccess, HTTPStatus: 200,
-			FinishReason: "stop", Duration: time.Since(began.Timestamp).Truncate(time.Microsecond)}}
+		// It ended as the others did; it is recorded now.
+		Response: qp.Response{ResponseID: "resp-late", Timestamp: began.Timestamp.Add(800 * time.Millisecond), Status: qp.StatusSuccess, HTTPStatus: 200,
+			FinishReason: "stop", Duration: 800 * time.Millisecond}}
 	if err := src.WriteExchanges(context.Background(), []qp.Exchange{late}); err != nil {
 		t.Fatal(err)
 	}
