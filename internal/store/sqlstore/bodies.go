@@ -40,6 +40,11 @@ type bodyWrite struct {
 	// Responses API echoes its instructions and tools): those are cut out
 	// as the request's parts. Encoded after the request.
 	echoes *bodyWrite
+	// dict is the call's client body an upstream body is compressed
+	// against (bodies.Codec.CompressWith): the request sent to Qwen carries
+	// the client's new messages again, Qwen's answer the client's answer.
+	// A read decodes the client body first (readBodies).
+	dict *bodyWrite
 
 	// Set by encode, before the write transaction:
 	spans   []bodies.Span
@@ -76,6 +81,10 @@ func (s *Store) encode(b *bodyWrite) {
 		if !s.known.has(b.hashes[i]) {
 			b.packed[i] = s.codec.Compress(part)
 		}
+	}
+	if b.dict != nil {
+		b.literal = s.codec.CompressWith(bodies.Literal(b.raw, b.spans), b.dict.raw)
+		return
 	}
 	b.literal = s.codec.Compress(bodies.Literal(b.raw, b.spans))
 }

@@ -480,6 +480,7 @@ func FuzzStoreThenRead(f *testing.F) {
 	st := storetest.Open(f, storetest.URL(f, "sqlite"))
 	ctx := context.Background()
 	shared := `{"role":"system","content":"` + long + `"}`
+	big := strings.Repeat("v ", 1500)
 	n := 0
 	f.Fuzz(func(t *testing.T, body []byte) {
 		n++
@@ -505,6 +506,37 @@ func FuzzStoreThenRead(f *testing.F) {
 		if !bytes.Equal(got.OpenAIRequest, asRead(body)) || !bytes.Equal(got.QwenRequest, asRead(wrapped)) ||
 			!bytes.Equal(got.Response.OpenAIResponse, asRead(wrapped)) {
 			t.Fatalf("%q read back as %q / %q", body, got.OpenAIRequest, got.QwenRequest)
+		}
+
+		// Client bodies over bodies.MinDict: the upstream bodies, which
+		// repeat them, are compressed against them.
+		request := []byte(`{"messages":[{"role":"system","content":"` + big + `"},` + string(wrapped[len(`{"messages":[`):]))
+		upstream := []byte(fmt.Sprintf(`{"content":%q}`, request))
+		answer := []byte(`{"content":"` + big + `","item":` + string(wrapped) + `}`)
+		upstreamAnswer := append([]byte("data: "+string(answer)+"\n\n"), body...) // not JSON
+		ex2 := qp.Exchange{
+			Request: qp.Request{RequestID: fmt.Sprint("g", n), Timestamp: time.UnixMilli(int64(n)), Method: "POST", Path: "/v1/chat/completions",
+				Model: "m", OpenAIRequest: request, QwenRequest: upstream},
+			Response: qp.Response{ResponseID: fmt.Sprint("gr", n), Timestamp: time.UnixMilli(int64(n)), Status: qp.StatusSuccess,
+				HTTPStatus: 200, OpenAIResponse: answer, QwenResponse: upstreamAnswer},
+		}
+		if err := st.WriteExchanges(ctx, []qp.Exchange{ex2}); err != nil {
+			t.Fatal(err)
+		}
+		page, err := st.ListRequests(ctx, qp.CallFilter{}, qp.ListOptions{Limit: 1, Bodies: true, NoTotal: true})
+		if err != nil || len(page.Items) != 1 {
+			t.Fatal(err)
+		}
+		for _, got := range []*qp.RequestRecord{&page.Items[0], nil} {
+			if got == nil {
+				if got, err = st.Request(ctx, ex2.Request.RequestID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(got.OpenAIRequest, asRead(request)) || !bytes.Equal(got.QwenRequest, asRead(upstream)) ||
+				!bytes.Equal(got.Response.OpenAIResponse, asRead(answer)) || !bytes.Equal(got.Response.QwenResponse, asRead(upstreamAnswer)) {
+				t.Fatalf("%q: the bodies compressed against each other read back otherwise", body)
+			}
 		}
 	})
 }

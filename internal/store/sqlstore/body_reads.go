@@ -18,10 +18,18 @@ type storedBody struct {
 
 func (b *storedBody) dest() []any { return []any{&b.text, &b.blob} }
 
-// bodyRead is a stored body and where its JSON goes.
+// bodyRead is a stored body and where its JSON goes; dict, for an upstream
+// body, is the call's client body it may be compressed against.
 type bodyRead struct {
 	from *storedBody
 	to   *json.RawMessage
+	dict *storedBody
+}
+
+// pairReads reads a call's client body and the upstream body stored with
+// it (the request and the request sent to Qwen, or the answer and Qwen's).
+func pairReads(client, upstream *storedBody, clientTo, upstreamTo *json.RawMessage) []bodyRead {
+	return []bodyRead{{from: client, to: clientTo}, {from: upstream, to: upstreamTo, dict: client}}
 }
 
 // snapshot is a read-only transaction whose reads all see one state of the
@@ -54,7 +62,7 @@ func (s *Store) listReader(ctx context.Context, bodies bool) (db querier, done f
 func (s *Store) readBodies(ctx context.Context, db querier, reads []bodyRead) error {
 	type skeleton struct {
 		refs    []bodies.Ref
-		literal []byte
+		literal []byte // as stored: compressed
 	}
 	skels := make([]skeleton, len(reads))
 	need := map[int64]bool{}
@@ -67,24 +75,22 @@ func (s *Store) readBodies(ctx context.Context, db querier, reads []bodyRead) er
 		if err != nil {
 			return fmt.Errorf("read body: %w", err)
 		}
-		literal, err := s.codec.Decompress(lit)
-		if err != nil {
-			return fmt.Errorf("read body: %w", err)
-		}
 		for _, ref := range refs {
 			need[ref.ID] = true
 		}
-		skels[i] = skeleton{refs, literal}
+		skels[i] = skeleton{refs, lit}
 	}
 	parts, err := s.readParts(ctx, db, need)
 	if err != nil {
 		return err
 	}
-	for i, r := range reads {
-		if r.from.blob == nil {
-			continue
+	read := map[*storedBody][]byte{} // the bodies joined so far, for those compressed against them
+	join := func(i int, r bodyRead) error {
+		literal, err := s.codec.DecompressWith(skels[i].literal, read[r.dict])
+		if err != nil {
+			return fmt.Errorf("read body: %w", err)
 		}
-		body, err := bodies.Join(skels[i].refs, skels[i].literal, func(id int64) ([]byte, error) {
+		body, err := bodies.Join(skels[i].refs, literal, func(id int64) ([]byte, error) {
 			p, ok := parts[id]
 			if !ok {
 				return nil, fmt.Errorf("missing")
@@ -94,7 +100,19 @@ func (s *Store) readBodies(ctx context.Context, db querier, reads []bodyRead) er
 		if err != nil {
 			return fmt.Errorf("read body: %w", err)
 		}
+		read[r.from] = body
 		*r.to = rawJSON(sql.NullString{String: string(body), Valid: true})
+		return nil
+	}
+	// Client bodies first: an upstream body may be compressed against one.
+	for _, upstream := range []bool{false, true} {
+		for i, r := range reads {
+			if r.from.blob != nil && (r.dict != nil) == upstream {
+				if err := join(i, r); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }

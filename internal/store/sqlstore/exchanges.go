@@ -209,6 +209,11 @@ func (s *Store) encodeCalls(calls []qp.Exchange) []callBodies {
 				out[i][2].echoes = out[i][0]
 			}
 		}
+		for _, pair := range [][2]*bodyWrite{{out[i][0], out[i][1]}, {out[i][2], out[i][3]}} {
+			if client, upstream := pair[0], pair[1]; client != nil && upstream != nil {
+				upstream.dict = client
+			}
+		}
 		for _, b := range out[i][1:] {
 			if b != nil {
 				rest = append(rest, b)

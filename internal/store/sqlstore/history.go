@@ -246,9 +246,9 @@ func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOpti
 	var reads []bodyRead
 	for i := range res.Items {
 		rec, b := &res.Items[i], stored[res.Items[i].ID]
-		reads = append(reads, bodyRead{&b[0], &rec.OpenAIRequest}, bodyRead{&b[1], &rec.QwenRequest})
+		reads = append(reads, pairReads(&b[0], &b[1], &rec.OpenAIRequest, &rec.QwenRequest)...)
 		if rec.Response != nil {
-			reads = append(reads, bodyRead{&b[2], &rec.Response.OpenAIResponse}, bodyRead{&b[3], &rec.Response.QwenResponse})
+			reads = append(reads, pairReads(&b[2], &b[3], &rec.Response.OpenAIResponse, &rec.Response.QwenResponse)...)
 		}
 	}
 	if err := s.readBodies(ctx, db, reads); err != nil {
@@ -312,7 +312,7 @@ func (s *Store) Request(ctx context.Context, key string) (*qp.RequestRecord, err
 	if err != nil {
 		return nil, fmt.Errorf("read request %s: %w", key, err)
 	}
-	if err := s.readBodies(ctx, tx, []bodyRead{{&oai, &rec.OpenAIRequest}, {&qw, &rec.QwenRequest}}); err != nil {
+	if err := s.readBodies(ctx, tx, pairReads(&oai, &qw, &rec.OpenAIRequest, &rec.QwenRequest)); err != nil {
 		return nil, fmt.Errorf("read request %s: %w", key, err)
 	}
 	resp, err := s.responseWhere(ctx, tx, "r.request_id = ?", rec.ID)
@@ -367,7 +367,7 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 	var reads []bodyRead
 	for i := range res.Items {
 		rec, b := &res.Items[i], stored[res.Items[i].ID]
-		reads = append(reads, bodyRead{&b[0], &rec.OpenAIResponse}, bodyRead{&b[1], &rec.QwenResponse})
+		reads = append(reads, pairReads(&b[0], &b[1], &rec.OpenAIResponse, &rec.QwenResponse)...)
 	}
 	if err := s.readBodies(ctx, db, reads); err != nil {
 		return nil, fmt.Errorf("list responses: %w", err)
@@ -401,7 +401,7 @@ func (s *Store) responseWhere(ctx context.Context, db querier, cond string, arg 
 	if err != nil {
 		return nil, fmt.Errorf("read response: %w", err)
 	}
-	if err := s.readBodies(ctx, db, []bodyRead{{&oai, &rec.OpenAIResponse}, {&qw, &rec.QwenResponse}}); err != nil {
+	if err := s.readBodies(ctx, db, pairReads(&oai, &qw, &rec.OpenAIResponse, &rec.QwenResponse)); err != nil {
 		return nil, fmt.Errorf("read response: %w", err)
 	}
 	return rec, nil
