@@ -134,6 +134,16 @@ func TestASearchVariantCitesItsSources(t *testing.T) {
 	if m := lastMessage(t, e); m["chat_type"] != "search" || m["feature_config"].(map[string]any)["auto_search"] != true {
 		t.Fatalf("upstream message %v", m)
 	}
+	// Its chat was opened as a search chat, as the web client opens one
+	// (qwen-2026.md §2.1; it was opened as t2t).
+	for _, c := range e.sim.Calls() {
+		var body struct {
+			ChatType string `json:"chat_type"`
+		}
+		if c.Endpoint == qwensim.EndpointNewChat && (json.Unmarshal(c.Body, &body) != nil || body.ChatType != "search") {
+			t.Fatalf("the chat was opened as %q: %s", body.ChatType, c.Body)
+		}
+	}
 	// Recorded: the client's body with its annotations, Qwen's with the
 	// sources.
 	r := e.lastRow()

@@ -48,7 +48,7 @@ func (s *Server) newChatOn(ctx context.Context, c *call, t turnSpec, account str
 	refreshed := false
 	for {
 		before, _ := s.deps.Accounts.Credentials(actx)
-		id, tried, err := s.deps.Upstream.NewChat(actx, t.model)
+		id, tried, err := s.deps.Upstream.NewChatOf(actx, t.model, t.chatType())
 		c.upstreamTried(&c.ex.Response.NewChatAttempts, tried)
 		if err != nil && !refreshed {
 			var retry bool

@@ -80,7 +80,7 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			return ans, next, actx, err
 		case qe.Kind == qwen.KindNotFound && ans.Events == 0 && !rechatted:
 			rechatted = true
-			chatID, tried, err := s.deps.Upstream.NewChat(actx, t.model)
+			chatID, tried, err := s.deps.Upstream.NewChatOf(actx, t.model, t.chatType())
 			c.upstreamTried(&c.ex.Response.NewChatAttempts, tried)
 			if err != nil {
 				return ans, next, actx, err

@@ -18,12 +18,6 @@ import (
 	"qwenproxy/internal/translate"
 )
 
-// chatTypeCreator is an upstream that opens chats of a given type
-// (qwen.Client.NewChatOf).
-type chatTypeCreator interface {
-	NewChatOf(ctx context.Context, model, chatType string) (string, qwen.Attempts, error)
-}
-
 // imageGenerations serves POST /v1/images/generations: the prompt goes to
 // Qwen's image generation (chat type t2i) in a chat of its own; the answer
 // is the image's URL, or its bytes (b64_json), which the proxy fetches. The
@@ -139,13 +133,7 @@ func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai
 func (s *Server) imageOn(ctx context.Context, c *call, model string, req openai.ImageRequest, account string) (_ string, err error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Account = account
-	var chatID string
-	var tried qwen.Attempts
-	if u, ok := s.deps.Upstream.(chatTypeCreator); ok {
-		chatID, tried, err = u.NewChatOf(ctx, model, qwen.ChatTypeImage)
-	} else {
-		chatID, tried, err = s.deps.Upstream.NewChat(ctx, model)
-	}
+	chatID, tried, err := s.deps.Upstream.NewChatOf(ctx, model, qwen.ChatTypeImage)
 	c.upstreamTried(&rs.NewChatAttempts, tried)
 	if err != nil {
 		return "", err

@@ -39,7 +39,10 @@ type Recorder interface {
 
 // Upstream is the part of the Qwen client the handlers use.
 type Upstream interface {
-	NewChat(ctx context.Context, model string) (string, qwen.Attempts, error)
+	// NewChatOf opens a Qwen chat of a chat type (qwen.ChatTypeText,
+	// Search, Image): the web client opens a search or image chat as such
+	// (qwen-2026.md §2.1), not as text.
+	NewChatOf(ctx context.Context, model, chatType string) (string, qwen.Attempts, error)
 	Complete(ctx context.Context, req *qwen.CompletionRequest) (s *qwen.Stream, sent []byte, attempts qwen.Attempts, err error)
 	Models(ctx context.Context) ([]qwen.Model, error)
 }
