@@ -3,6 +3,7 @@ package responses
 import (
 	"strconv"
 
+	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/jsonw"
 )
 
@@ -21,7 +22,10 @@ func (e *Events) Encode(typ string, fields map[string]any) []byte {
 	b = append(b, typ...)
 	b = append(b, "\ndata: {\"type\":"...)
 	b = jsonw.String(b, typ)
-	j := Marshal(fields)
+	// As OpenAI writes it, without escaping <, > and &: the echoed
+	// instructions and tools keep the request's bytes (stored once with
+	// the request's, internal/store/bodies).
+	j, _ := httpjson.Marshal(fields) // the package's own types: cannot fail
 	b = append(b, ',')
 	b = append(b, j[1:]...)
 	return append(b, "\n\n"...)

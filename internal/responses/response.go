@@ -1,7 +1,6 @@
 package responses
 
 import (
-	"bytes"
 	"encoding/json"
 
 	qp "qwenproxy"
@@ -132,16 +131,4 @@ type InputItem struct {
 type InputPart struct {
 	Type string `json:"type"`
 	Text string `json:"text"`
-}
-
-// Marshal encodes a Responses API value as OpenAI writes it: without
-// escaping <, > and & (encoding/json's default), so that echoed fields —
-// instructions and tools, whose raw JSON it copies — keep the request's
-// bytes, and the record stores them once (internal/store/bodies).
-func Marshal(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // the package's own types and raw JSON it decoded: cannot fail
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }

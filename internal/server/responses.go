@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/responses"
 	"qwenproxy/internal/session"
@@ -112,6 +113,14 @@ func (s *Server) recordedCall(ctx context.Context, requestID string) (*qp.Reques
 	return rec, err
 }
 
+// marshalResponse encodes a Responses API value as OpenAI writes it: without
+// escaping <, > and &, so that its echoes of the request (instructions,
+// tools) are the request's bytes, which the record stores once.
+func marshalResponse(v any) []byte {
+	b, _ := httpjson.Marshal(v) // the package's own types and raw JSON decoded once: cannot fail
+	return b
+}
+
 // textEcho is the response's text: the request's, with the format it gets
 // when it names none (text), as OpenAI's echo has it.
 func textEcho(raw json.RawMessage) json.RawMessage {
@@ -122,7 +131,7 @@ func textEcho(raw json.RawMessage) json.RawMessage {
 	if f := fields["format"]; len(f) == 0 || string(f) == "null" {
 		fields["format"] = json.RawMessage(`{"type":"text"}`)
 	}
-	return responses.Marshal(fields)
+	return marshalResponse(fields)
 }
 
 // responseShell is the response object's echo of the request's settings.

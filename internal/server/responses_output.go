@@ -226,7 +226,7 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 	o.resp.Status, o.resp.Usage = "completed", responseUsage(ans)
 	_ = o.write(o.events.Response("response.completed", &o.resp))
 	o.flush()
-	b := responses.Marshal(&o.resp)
+	b := marshalResponse(&o.resp)
 	return b
 }
 
@@ -248,7 +248,7 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 			r.Output = append(r.Output, responses.FunctionCall(responses.ID("fc", o.hex, len(r.Output)), "completed", c, c.Arguments))
 		}
 	}
-	b := responses.Marshal(&r)
+	b := marshalResponse(&r)
 	return b
 }
 
@@ -281,5 +281,5 @@ func (o *responsesOutput) fail(f failure) {
 	o.resp.Status, o.resp.Error = "failed", &responses.Error{Code: f.api.Code, Message: f.api.Message}
 	_ = o.write(o.events.Response("response.failed", &o.resp))
 	o.flush()
-	o.c.ex.Response.OpenAIResponse = responses.Marshal(&o.resp)
+	o.c.ex.Response.OpenAIResponse = marshalResponse(&o.resp)
 }

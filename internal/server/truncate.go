@@ -1,9 +1,9 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"unicode/utf8"
+
+	"qwenproxy/internal/httpjson"
 )
 
 // truncatedBody is what a recorded body over RECORD_MAX_BODY_BYTES is
@@ -26,22 +26,12 @@ func truncateBody(b []byte, limit int) []byte {
 		for n > 0 && !utf8.RuneStart(b[n]) {
 			n-- // never cut a character in two
 		}
-		out := marshalHead(truncatedBody{Truncated: true, OriginalBytes: len(b), Head: string(b[:n])})
+		// Without escaping <, > and &: each took six bytes of the limit.
+		out, _ := httpjson.Marshal(truncatedBody{Truncated: true, OriginalBytes: len(b), Head: string(b[:n])})
 		if len(out) <= limit || n == 0 {
 			return out
 		}
 		n -= (len(out) - limit) // escapes took room: shorten by what is over
 		n = max(n, 0)
 	}
-}
-
-// marshalHead encodes t without escaping <, > and &: a body's beginning
-// (HTML, code, Anthropic's XML-tagged prompts) reads as it was, and each
-// such character takes one byte of the limit, not six (\u003c).
-func marshalHead(t truncatedBody) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(t) // strings and numbers: cannot fail
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }

@@ -113,14 +113,20 @@ func (c *Codec) DecompressWith(blob, dict []byte) ([]byte, error) {
 	if d == nil {
 		return nil, fmt.Errorf("decompress: the blob needs its dictionary (%d bytes given)", len(dict))
 	}
-	n, err := s2.DecodedLen(blob[1:])
+	return decodeS2(blob[1:], d.Decode)
+}
+
+// decodeS2 decodes an S2 block with decode (s2.Decode, or a dictionary's),
+// refusing one that would decode to more than MaxDecoded.
+func decodeS2(block []byte, decode func(dst, src []byte) ([]byte, error)) ([]byte, error) {
+	n, err := s2.DecodedLen(block)
 	if err != nil {
 		return nil, fmt.Errorf("decompress: %w", err)
 	}
 	if n > MaxDecoded {
 		return nil, fmt.Errorf("decompress: %d bytes is over the bound of %d", n, MaxDecoded)
 	}
-	out, err := d.Decode(make([]byte, n), blob[1:])
+	out, err := decode(make([]byte, n), block)
 	if err != nil {
 		return nil, fmt.Errorf("decompress: %w", err)
 	}
@@ -136,18 +142,7 @@ func (c *Codec) Decompress(blob []byte) ([]byte, error) {
 	case formatRaw:
 		return blob[1:], nil
 	case formatS2:
-		n, err := s2.DecodedLen(blob[1:])
-		if err != nil {
-			return nil, fmt.Errorf("decompress: %w", err)
-		}
-		if n > MaxDecoded {
-			return nil, fmt.Errorf("decompress: %d bytes is over the bound of %d", n, MaxDecoded)
-		}
-		out, err := s2.Decode(make([]byte, n), blob[1:])
-		if err != nil {
-			return nil, fmt.Errorf("decompress: %w", err)
-		}
-		return out, nil
+		return decodeS2(blob[1:], s2.Decode)
 	case formatZstd:
 		out, err := c.dec.DecodeAll(blob[1:], nil)
 		if err != nil {

@@ -81,3 +81,36 @@ func TestDecompressRefusesDamagedBlobs(t *testing.T) {
 		}
 	}
 }
+
+// A blob compressed against a dictionary the reader has (a call's client
+// body, for the body sent upstream that repeats it) reads back with it, is
+// far smaller than alone when it repeats the dictionary, and is refused
+// without it; a dictionary under MinDict is not used.
+func TestCompressWithADictionary(t *testing.T) {
+	c := NewCodec()
+	random := make([]byte, 8192) // incompressible alone
+	rand.NewChaCha8([32]byte{2}).Read(random)
+	client := append([]byte(`{"messages":[{"role":"tool","content":"`), random...)
+	upstream := append(append([]byte(`{"content":"Result of read_file: `), random[:6000]...), `"}`...)
+	blob := c.CompressWith(upstream, client)
+	if blob[0] != formatS2Dict || len(blob) > len(upstream)/10 {
+		t.Fatalf("format %d, %d bytes for %d that repeat the dictionary", blob[0], len(blob), len(upstream))
+	}
+	got, err := c.DecompressWith(blob, client)
+	if err != nil || !bytes.Equal(got, upstream) {
+		t.Fatalf("read back with its dictionary: %v", err)
+	}
+	if _, err := c.Decompress(blob); err == nil {
+		t.Fatal("a blob that needs its dictionary read without it")
+	}
+	if _, err := c.DecompressWith(blob, nil); err == nil {
+		t.Fatal("a blob that needs its dictionary read with none")
+	}
+	if small := c.CompressWith(upstream, client[:MinDict-1]); small[0] == formatS2Dict {
+		t.Fatal("a dictionary under MinDict was used")
+	}
+	// Blobs of the other formats read as they are.
+	if got, err := c.DecompressWith(c.Compress(upstream), client); err != nil || !bytes.Equal(got, upstream) {
+		t.Fatalf("a blob without a dictionary: %v", err)
+	}
+}
