@@ -57,8 +57,7 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if err := c.store.DeleteAccount(ctx, id); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "account %s removed; a running server stops using it within seconds\n", id)
-		return nil
+		return c.report(map[string]any{"removed": true, "id": id}, "account %s removed; a running server stops using it within seconds", id)
 	case "test":
 		// Like the other commands that read accounts' state, it never
 		// creates a database: a mistyped --database-path is refused.
@@ -103,8 +102,8 @@ func accountsReset(ctx context.Context, c *cli, id string) error {
 	if err := c.store.SaveAccountState(ctx, id, qp.AccountState{State: accounts.StateReady, StateAt: time.Now()}); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "account %s is ready (it was %s); a running server uses it again within seconds\n", id, list[i].State)
-	return nil
+	return c.report(map[string]any{"id": id, "state": accounts.StateReady, "was": list[i].State},
+		"account %s is ready (it was %s); a running server uses it again within seconds", id, list[i].State)
 }
 
 // accountsAdd stores an account with its password sealed. Without a key it
@@ -141,8 +140,7 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 	if err := c.store.PutAccount(ctx, qp.AccountRecord{ID: id, Source: qp.AccountStored, PasswordSealed: sealed, CreatedAt: now, UpdatedAt: now}); err != nil {
 		return err // a server named it in its QWEN_ACCOUNTS meanwhile: sqlstore.ErrEnvironmentAccount
 	}
-	fmt.Fprintf(c.stdout, "account %s stored (password sealed); a running server signs it in within seconds\n", id)
-	return nil
+	return c.report(map[string]any{"stored": true, "id": id}, "account %s stored (password sealed); a running server signs it in within seconds", id)
 }
 
 // fromEnvironment reports whether account id comes from QWEN_ACCOUNTS or
@@ -283,6 +281,5 @@ func accountsRekey(ctx context.Context, c *cli) error {
 	if _, err := accounts.ResealCredentials(ctx, c.store, c.cfg.SecretKey); err != nil { // and the cookie of `credentials set`
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s re-sealed under the first key of QWENPROXY_SECRET_KEY; the other keys can now be dropped\n", plural(n, "account"))
-	return nil
+	return c.report(map[string]any{"resealed": n}, "%s re-sealed under the first key of QWENPROXY_SECRET_KEY; the other keys can now be dropped", plural(n, "account"))
 }

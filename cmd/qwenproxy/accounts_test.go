@@ -236,3 +236,42 @@ func TestAccountsResetLiftsARefusal(t *testing.T) {
 		t.Fatalf("reset without an account: exit %d, want 2", code)
 	}
 }
+
+// Every command that changes something says what it did as JSON with
+// --json, as the README says of every command (accounts add, rm, reset and
+// rekey, keys rm and credentials clear printed their sentence).
+func TestCommandsThatChangeSomethingSpeakJSON(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	vars := map[string]string{"DATABASE_PATH": db, "QWENPROXY_SECRET_KEY": key1}
+	env := func(k string) string { return vars[k] }
+	run := func(stdin string, args ...string) map[string]any {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
+		var v map[string]any
+		if err := json.Unmarshal(out.Bytes(), &v); code != 0 || err != nil {
+			t.Fatalf("%v: exit %d, %v:\n%s%s", args, code, err, out.String(), errOut.String())
+		}
+		return v
+	}
+	if v := run("secret\n", "accounts", "add", "--email", "ada@example.com", "--json"); v["stored"] != true || v["id"] != "ada@example.com" {
+		t.Fatalf("accounts add: %v", v)
+	}
+	if v := run("", "accounts", "reset", "ada@example.com", "--json"); v["state"] != "ready" {
+		t.Fatalf("accounts reset: %v", v)
+	}
+	if v := run("", "accounts", "rekey", "--json"); v["resealed"] != float64(1) {
+		t.Fatalf("accounts rekey: %v", v)
+	}
+	if v := run("", "accounts", "rm", "ada@example.com", "--json"); v["removed"] != true {
+		t.Fatalf("accounts rm: %v", v)
+	}
+	key := run("", "keys", "add", "--json")
+	if v := run("", "keys", "rm", key["id"].(string), "--json"); v["removed"] != true {
+		t.Fatalf("keys rm: %v", v)
+	}
+	run("token=abc\n", "credentials", "set", "--json")
+	if v := run("", "credentials", "clear", "--json"); v["cleared"] != true {
+		t.Fatalf("credentials clear: %v", v)
+	}
+}

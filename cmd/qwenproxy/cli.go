@@ -111,6 +111,16 @@ func (c *cli) close() {
 
 func (c *cli) printJSON(v any) error { return writeJSON(c.stdout, v) }
 
+// report says what a command did: fields as JSON with --json (for
+// scripts), else the sentence for people.
+func (c *cli) report(fields map[string]any, sentence string, args ...any) error {
+	if *c.asJSON {
+		return c.printJSON(fields)
+	}
+	_, err := fmt.Fprintf(c.stdout, sentence+"\n", args...)
+	return err
+}
+
 // writeJSON writes v as indented JSON, for scripts.
 func writeJSON(w io.Writer, v any) error {
 	enc := httpjson.NewEncoder(w)

@@ -39,14 +39,15 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 			fmt.Fprintln(stderr, unsealedWarning)
 			how = "unencrypted"
 		}
-		fmt.Fprintf(c.stdout, "credentials stored (%s); a running server uses them within seconds\n", how)
+		if !*c.asJSON { // with --json, the status below says it all
+			fmt.Fprintf(c.stdout, "credentials stored (%s); a running server uses them within seconds\n", how)
+		}
 		return credentialStatus(ctx, c)
 	case "clear":
 		if err := c.store.ClearQwenCredentials(ctx); err != nil {
 			return err
 		}
-		fmt.Fprintln(c.stdout, "stored credentials cleared")
-		return nil
+		return c.report(map[string]any{"cleared": true}, "stored credentials cleared")
 	case "status":
 		return credentialStatus(ctx, c)
 	}

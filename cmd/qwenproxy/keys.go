@@ -60,8 +60,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if err := c.store.DeleteAPIKey(ctx, id); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "removed key %s\n", cell(id))
-		return nil
+		return c.report(map[string]any{"removed": true, "id": id}, "removed key %s", cell(id))
 	}
 	return usagef("unknown action %q (want add, ls or rm)", action)
 }
