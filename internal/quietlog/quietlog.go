@@ -53,21 +53,22 @@ func (q *Log) Failed(log *slog.Logger, level slog.Level, msg string, args ...any
 	log.Log(context.Background(), level, msg, args...)
 }
 
-// Recovered ends a run of failures, logging msg at Info level if one was
-// logged. Without one it costs an atomic load: callers may call it on every
-// success.
-func (q *Log) Recovered(log *slog.Logger, msg string) {
+// Recovered ends a run of failures, logging msg (with args) at Info level
+// if one was logged, and reports whether it did. Without one it costs an
+// atomic load: callers may call it on every success.
+func (q *Log) Recovered(log *slog.Logger, msg string, args ...any) bool {
 	if !q.failing.Load() {
-		return
+		return false
 	}
 	q.mu.Lock()
 	if q.since.IsZero() {
 		q.mu.Unlock()
-		return
+		return false
 	}
 	failing, skipped := time.Since(q.since).Round(time.Millisecond), q.skipped
 	q.since, q.last, q.skipped = time.Time{}, time.Time{}, 0
 	q.failing.Store(false)
 	q.mu.Unlock()
-	log.Info(msg, "failing_for", failing.String(), "not_logged_since_last", skipped)
+	log.Info(msg, append(args, "failing_for", failing.String(), "not_logged_since_last", skipped)...)
+	return true
 }

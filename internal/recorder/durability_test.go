@@ -161,6 +161,41 @@ func TestAFullSpoolIsLoggedOnce(t *testing.T) {
 	r.Close(context.Background())
 }
 
+// A second fault is logged as such: once the records memory held are in
+// the database, a spool refusing writes again is a new run of failures
+// (it was taken for the first one's, and not logged within the minute).
+func TestASecondFullSpoolIsLoggedAgain(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full to stand for a full disk")
+	}
+	var logs logtest.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	w := &memWriter{fail: 1 << 30}
+	r := mustNew(t, w, log, Options{SpoolPath: "/dev/full", WriteRetries: 1, RetryDelay: 1, BatchSize: 1})
+	setFail := func(n int) {
+		w.mu.Lock()
+		w.fail = n
+		w.mu.Unlock()
+	}
+	for episode := range 2 {
+		setFail(1 << 30)
+		r.Record(ex(2 * episode))
+		r.Sync(context.Background())
+		setFail(0)
+		r.Record(ex(2*episode + 1))
+		if err := r.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logs.String(), "recorder spool refuses writes"); n != 2 {
+		t.Errorf("two faults logged %d times, want twice:\n%s", n, logs.String())
+	}
+	if n := strings.Count(logs.String(), "records kept in memory are now in the database"); n != 2 {
+		t.Errorf("the two faults' end logged %d times, want twice:\n%s", n, logs.String())
+	}
+	r.Close(context.Background())
+}
+
 // Commit waits for the record to be durable, and says so when it is not.
 func TestCommitWaitsForTheRecord(t *testing.T) {
 	w := &memWriter{}

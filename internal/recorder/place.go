@@ -93,7 +93,10 @@ func (r *Recorder) park(items []item) error {
 			} else {
 				r.held.settle(held)
 				r.spooled.Add(int64(len(held)))
-				r.log.Info("records kept in memory are now in the spool", "records", len(held))
+				const msg = "records kept in memory are now in the spool"
+				if !r.spoolWarn.Recovered(r.log, msg, "records", len(held)) {
+					r.log.Info(msg, "records", len(held))
+				}
 			}
 		}
 		if r.held.len() == 0 {
@@ -183,7 +186,13 @@ func (r *Recorder) drain() bool {
 		r.held.settle(held[:n])
 		held = held[n:]
 		if len(held) == 0 {
-			r.log.Info("records kept in memory are now in the database", "records", total)
+			// The fault is over: a spool refusing writes again is a new
+			// one, logged as such (it was taken for the same, and not
+			// logged at all within the minute).
+			const msg = "records kept in memory are now in the database"
+			if !r.spoolWarn.Recovered(r.log, msg, "records", total) {
+				r.log.Info(msg, "records", total)
+			}
 		}
 	}
 	return r.held.len() == 0
