@@ -122,6 +122,36 @@ func TestUnreachableDatabaseIs503WithItsCauseLogged(t *testing.T) {
 	}
 }
 
+// A PostgreSQL that accepts connections and never answers (hung, or behind
+// a proxy whose backend is gone) fails a call as database_unavailable once
+// the connection's time is up, instead of holding it as long as its client
+// waits (minutes): a connect timeout bounds every new connection (10 s by
+// default; connect_timeout=1 here).
+func TestHungDatabaseIs503InTime(t *testing.T) {
+	var db *relay
+	e := startOn(t, "postgres", func(c *config.Config) {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db = startRelay(t, u.Host)
+		u.Host = db.addr()
+		q := u.Query()
+		q.Set("connect_timeout", "1")
+		u.RawQuery = q.Encode()
+		c.DatabaseURL = u.String()
+	})
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("before"))); err != nil {
+		t.Fatal(err)
+	}
+	db.hang()
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`, nil)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), `"database_unavailable"`) {
+		t.Fatalf("a call with the database hung: %d %s\n%s", resp.StatusCode, b, e.logs())
+	}
+}
+
 // Issue 13, item 2 on PostgreSQL: the database's schema dropped under a
 // running server. Calls go on, health says so, the records wait in the spool
 // and reach the database once it is back.

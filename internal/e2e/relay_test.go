@@ -15,6 +15,7 @@ type relay struct {
 	target string
 	mu     sync.Mutex
 	conns  []net.Conn
+	hung   bool // accept, never answer
 }
 
 func startRelay(t *testing.T, target string) *relay {
@@ -37,6 +38,15 @@ func (r *relay) serve() {
 		if err != nil {
 			return // cut
 		}
+		r.mu.Lock()
+		hung := r.hung
+		r.mu.Unlock()
+		if hung { // accepted, and never a byte back
+			r.mu.Lock()
+			r.conns = append(r.conns, in)
+			r.mu.Unlock()
+			continue
+		}
 		out, err := net.Dial("tcp", r.target)
 		if err != nil {
 			in.Close()
@@ -48,6 +58,18 @@ func (r *relay) serve() {
 		go func() { io.Copy(out, in); out.Close() }()
 		go func() { io.Copy(in, out); in.Close() }()
 	}
+}
+
+// hang closes every relayed connection and from then on accepts
+// connections without ever answering: a database that hangs.
+func (r *relay) hang() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hung = true
+	for _, c := range r.conns {
+		c.Close()
+	}
+	r.conns = nil
 }
 
 // cut closes the listener and every relayed connection.

@@ -48,16 +48,16 @@ func overtimeFailure(limit time.Duration, cause error) failure {
 
 // classify maps an error from the upstream or the session layer.
 func classify(err error) failure {
+	if errors.Is(err, qp.ErrStoreUnavailable) { // before the deadlines: a database's timeout is its failure
+		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+			Message: "the proxy's database did not answer; try again"}, errType: qp.ErrorTypeDatabaseUnavailable, cause: err}
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return failure{api: &openai.Error{Status: statusClientClosed, Type: openai.TypeInvalidRequest, Code: "client_closed",
 			Message: "the client closed the connection"}, errType: qp.ErrorTypeClientDisconnect, cause: err}
 	}
 	if f, ok := accountFailure(err); ok {
 		return f
-	}
-	if errors.Is(err, qp.ErrStoreUnavailable) {
-		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
-			Message: "the proxy's database did not answer; try again"}, errType: qp.ErrorTypeDatabaseUnavailable, cause: err}
 	}
 	var unmet *unmetError
 	if errors.As(err, &unmet) {

@@ -122,7 +122,7 @@ func (m *Manager) lock(ctx context.Context, id string) (*Turn, error) {
 	if m.shared != nil {
 		if t.held, err = m.shared.LockSession(ctx, id); err != nil {
 			release()
-			return nil, unavailable(err)
+			return nil, unavailable(ctx, err)
 		}
 		t.release = func() { t.held.Unlock(); release() }
 	}
@@ -215,7 +215,7 @@ func (m *Manager) get(ctx context.Context, t *Turn) (qp.Session, error) {
 	if t.held != nil {
 		s, err := t.held.Session(ctx)
 		if err != nil {
-			return qp.Session{}, unavailable(err)
+			return qp.Session{}, unavailable(ctx, err)
 		}
 		return *s, nil
 	}
@@ -235,7 +235,7 @@ func (m *Manager) get(ctx context.Context, t *Turn) (qp.Session, error) {
 	}
 	stored, err := m.store.Session(ctx, id)
 	if err != nil {
-		return qp.Session{}, unavailable(err)
+		return qp.Session{}, unavailable(ctx, err)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -253,7 +253,7 @@ func (m *Manager) findByKey(ctx context.Context, key string) (string, error) {
 	if m.shared != nil {
 		stored, err := m.store.SessionByKey(ctx, key, now)
 		if err != nil {
-			return "", unavailable(err)
+			return "", unavailable(ctx, err)
 		}
 		return stored.ID, nil
 	}
@@ -271,16 +271,20 @@ func (m *Manager) findByKey(ctx context.Context, key string) (string, error) {
 	}
 	stored, err := m.store.SessionByKey(ctx, key, now)
 	if err != nil {
-		return "", unavailable(err)
+		return "", unavailable(ctx, err)
 	}
 	return stored.ID, nil
 }
 
 // unavailable marks an error of the database, other than a missing row, as
 // the database's (qp.ErrStoreUnavailable), so that the call is answered as
-// one the proxy's database failed, not as the proxy's own error.
-func unavailable(err error) error {
-	if errors.Is(err, qp.ErrNotFound) {
+// one the proxy's database failed, not as the proxy's own error — unless
+// ctx, the call's, has ended: then the client left (or the server is
+// stopping), whatever the database said. A database's own timeout (a
+// connection that never answered) is its failure, though it reads as a
+// deadline too.
+func unavailable(ctx context.Context, err error) error {
+	if errors.Is(err, qp.ErrNotFound) || ctx.Err() != nil {
 		return err
 	}
 	return fmt.Errorf("%w: %w", qp.ErrStoreUnavailable, err)

@@ -46,6 +46,10 @@ func IsURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
+// defaultConnectTimeout bounds a new connection, its start-up included,
+// unless the URL's connect_timeout says otherwise.
+const defaultConnectTimeout = 10 * time.Second
+
 // Open connects to the database at a postgres:// URL. Call Migrate before
 // use. Unknown URL parameters are passed to the server as settings
 // (search_path=…, synchronous_commit=…).
@@ -54,6 +58,13 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 	cfg, err := pgx.ParseConfig(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", describe, err)
+	}
+	if cfg.ConnectTimeout == 0 {
+		// A server that accepts a connection and never answers (hung, or
+		// behind a proxy whose backend is gone) held a call waiting on it
+		// as long as its client would wait: minutes. connect_timeout in the
+		// URL overrides it.
+		cfg.ConnectTimeout = defaultConnectTimeout
 	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(poolConns)
