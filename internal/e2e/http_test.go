@@ -268,7 +268,8 @@ func TestHealthReportsRejectedCredentials(t *testing.T) {
 	}
 	e.sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointNewChat, Firewall: true})
 	postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}]}`, nil)
-	if h := health(); !strings.Contains(h, `"rejected":{`) || !strings.Contains(h, "credentials rejected") {
+	// Said as the firewall's (it said "credentials rejected").
+	if h := health(); !strings.Contains(h, `"rejected":{`) || !strings.Contains(h, "refused by Qwen's firewall") || strings.Contains(h, "credentials rejected") {
 		t.Fatalf("after a firewall page: %s", h)
 	}
 	postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"}]}`, nil)

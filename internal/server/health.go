@@ -39,7 +39,14 @@ func (s *Server) UpstreamResult(err error) {
 		return
 	}
 	if qe, ok := qwen.AsError(err); ok && (qe.Kind == qwen.KindAuth || qe.Kind == qwen.KindFirewall) {
-		s.rejected.Store(&rejection{At: s.now(), Reason: "credentials rejected: " + qe.Error()})
+		// Both are a refusal of these credentials (a firewall page asks for
+		// a fresh cookie), but the reason says which: a firewall page read
+		// as "credentials rejected" sent an operator to check a password.
+		reason := "credentials rejected: "
+		if qe.Kind == qwen.KindFirewall {
+			reason = "refused by Qwen's firewall (a fresh Cookie header from a browser that passed its check helps): "
+		}
+		s.rejected.Store(&rejection{At: s.now(), Reason: reason + qe.Error()})
 	}
 }
 
