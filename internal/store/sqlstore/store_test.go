@@ -84,6 +84,45 @@ func testSessions(t *testing.T, dbURL string) {
 	}
 }
 
+// A batch holding several states of one session (turns that ended within
+// one commit, a spool replayed) stores the newest: more messages win, then
+// the later access, and of two alike the later in the batch; a batch of
+// hundreds of sessions is written whole.
+func TestSessionStatesInOneBatch(t *testing.T) { storetest.Each(t, testSessionStatesInOneBatch) }
+
+func testSessionStatesInOneBatch(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
+	ctx := context.Background()
+	now := time.UnixMilli(time.Now().UnixMilli())
+	state := func(id string, messages int, at time.Duration, parent string) qp.Session {
+		return qp.Session{ID: id, ChatID: "c-" + id, ParentID: parent, Model: "m", FirstUserMessage: "hi", MessageCount: messages,
+			CreatedAt: now, LastAccessed: now.Add(at), ExpiresAt: now.Add(time.Hour)}
+	}
+	batch := []qp.Session{
+		state("a", 2, 2*time.Second, "a-newest"), state("a", 1, 3*time.Second, "a-fewer-messages"),
+		state("b", 1, time.Second, "b-older"), state("b", 1, 2*time.Second, "b-newest"),
+		state("c", 1, time.Second, "c-first"), state("c", 1, time.Second, "c-second"),
+	}
+	for i := range 300 { // more than one statement's worth
+		batch = append(batch, state(fmt.Sprint("many-", i), 1, 0, "p"))
+	}
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: batch}); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{"a": "a-newest", "b": "b-newest", "c": "c-second", "many-299": "p"} {
+		if got, err := st.Session(ctx, id); err != nil || got.ParentID != want {
+			t.Errorf("session %s: %+v %v, want parent %s", id, got, err, want)
+		}
+	}
+	// And a state older than the stored one, written later, changes nothing.
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{state("a", 1, 9*time.Second, "a-stale")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.Session(ctx, "a"); got == nil || got.ParentID != "a-newest" {
+		t.Errorf("a stale state replaced the stored one: %+v", got)
+	}
+}
+
 func exchange(i int, session string) qp.Exchange {
 	now := time.Now()
 	return qp.Exchange{
