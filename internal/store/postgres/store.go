@@ -208,6 +208,10 @@ func (dialect) Size(ctx context.Context, db *sql.DB) (int64, error) {
 	return n, err
 }
 
+// BatchContext is ctx: a batch waits on the network, which its deadline
+// bounds.
+func (dialect) BatchContext(ctx context.Context) context.Context { return ctx }
+
 // PartGrace is an hour: another process's writer may have found a body part
 // and be about to reference it; writers refresh a part's last use every
 // ten minutes (partTouch), far inside it.

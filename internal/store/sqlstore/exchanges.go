@@ -34,6 +34,7 @@ func (s *Store) WriteExchanges(ctx context.Context, batch []qp.Exchange) error {
 // multi-row inserts. A call already stored (a batch replayed from the
 // spool) is skipped, so writing a batch twice stores it once.
 func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
+	ctx = s.dialect.BatchContext(ctx)
 	if err := s.checkGuard(); err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}

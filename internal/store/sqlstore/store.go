@@ -55,6 +55,9 @@ type Dialect interface {
 	PartGrace() time.Duration
 	// UndefinedTable reports whether err says a table does not exist.
 	UndefinedTable(err error) bool
+	// BatchContext is the context a batch's statements run under, given
+	// the caller's (which bounds the write).
+	BatchContext(ctx context.Context) context.Context
 }
 
 // SessionLocker is implemented by dialects of databases that several proxy
