@@ -162,16 +162,18 @@ func TestAccountsAddRefusesAnEnvironmentAccount(t *testing.T) {
 	}
 }
 
-// An account whose firewall cooldown has ended is ready, and accounts ls
-// shows it without the firewall's note.
-func TestAccountsListShowsNoFailureNoteOnAReadyAccount(t *testing.T) {
+// accountsCLI runs the binary's commands on a new database made by
+// `accounts ls`, with QWEN_ACCOUNTS ada@example.com:password and a simulator
+// that knows ada@example.com with simPassword.
+func accountsCLI(t *testing.T, simPassword, password string) (*qwensim.Server, func(args ...string) (int, string)) {
+	t.Helper()
 	sim, err := qwensim.Start(qwensim.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sim.Close()
-	sim.AddAccount("ada@example.com", "right")
-	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWEN_BASE_URL": sim.URL, "QWEN_ACCOUNTS": "ada@example.com:right"}
+	t.Cleanup(func() { sim.Close() })
+	sim.AddAccount("ada@example.com", simPassword)
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWEN_BASE_URL": sim.URL, "QWEN_ACCOUNTS": "ada@example.com:" + password}
 	env := func(k string) string { return vars[k] }
 	run := func(args ...string) (int, string) {
 		var out, errOut bytes.Buffer
@@ -181,6 +183,13 @@ func TestAccountsListShowsNoFailureNoteOnAReadyAccount(t *testing.T) {
 	if code, out := run("accounts", "ls"); code != 0 { // makes the database
 		t.Fatalf("ls: %d %s", code, out)
 	}
+	return sim, run
+}
+
+// An account whose firewall cooldown has ended is ready, and accounts ls
+// shows it without the firewall's note.
+func TestAccountsListShowsNoFailureNoteOnAReadyAccount(t *testing.T) {
+	sim, run := accountsCLI(t, "right", "right")
 	sim.FailSignIns("ada@example.com", 1)
 	if code, out := run("accounts", "test", "ada@example.com"); code != 1 || !strings.Contains(out, "firewall") {
 		t.Fatalf("test behind the firewall: %d %s", code, out)
@@ -200,22 +209,7 @@ func TestAccountsListShowsNoFailureNoteOnAReadyAccount(t *testing.T) {
 // lasts, across restarts, until the password changes, and no command
 // cleared it when Qwen had refused it for a reason of its own.
 func TestAccountsResetLiftsARefusal(t *testing.T) {
-	sim, err := qwensim.Start(qwensim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	sim.AddAccount("ada@example.com", "changed on Qwen's side")
-	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWEN_BASE_URL": sim.URL, "QWEN_ACCOUNTS": "ada@example.com:right"}
-	env := func(k string) string { return vars[k] }
-	run := func(args ...string) (int, string) {
-		var out, errOut bytes.Buffer
-		code := runWithInput(context.Background(), args, env, strings.NewReader(""), &out, &errOut)
-		return code, out.String() + errOut.String()
-	}
-	if code, out := run("accounts", "ls"); code != 0 { // makes the database
-		t.Fatalf("ls: %d %s", code, out)
-	}
+	sim, run := accountsCLI(t, "changed on Qwen's side", "right")
 	if code, out := run("accounts", "test", "ada@example.com"); code != 1 || !strings.Contains(out, "credentials_rejected") {
 		t.Fatalf("test with a refused password: %d %s", code, out)
 	}

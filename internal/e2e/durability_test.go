@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -91,16 +90,7 @@ func TestCallCutByShutdownBeforeItsAnswerIsAnswered503(t *testing.T) {
 // envelope, not 500 internal_error; and the log names the cause — once
 // while the fault lasts, not for every call (it was nowhere, at any level).
 func TestUnreachableDatabaseIs503WithItsCauseLogged(t *testing.T) {
-	var db *relay
-	e := startOn(t, "postgres", func(c *config.Config) {
-		u, err := url.Parse(c.DatabaseURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db = startRelay(t, u.Host)
-		u.Host = db.addr()
-		c.DatabaseURL = u.String()
-	})
+	e, db := startBehindRelay(t, nil)
 	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("before"))); err != nil {
 		t.Fatal(err)
 	}
@@ -128,19 +118,7 @@ func TestUnreachableDatabaseIs503WithItsCauseLogged(t *testing.T) {
 // waits (minutes): a connect timeout bounds every new connection (10 s by
 // default; connect_timeout=1 here).
 func TestHungDatabaseIs503InTime(t *testing.T) {
-	var db *relay
-	e := startOn(t, "postgres", func(c *config.Config) {
-		u, err := url.Parse(c.DatabaseURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db = startRelay(t, u.Host)
-		u.Host = db.addr()
-		q := u.Query()
-		q.Set("connect_timeout", "1")
-		u.RawQuery = q.Encode()
-		c.DatabaseURL = u.String()
-	})
+	e, db := startBehindRelay(t, map[string]string{"connect_timeout": "1"})
 	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("before"))); err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,11 @@ package e2e
 import (
 	"io"
 	"net"
+	"net/url"
 	"sync"
 	"testing"
+
+	"qwenproxy/internal/config"
 )
 
 // relay forwards loopback TCP connections to target until cut, which closes
@@ -81,4 +84,27 @@ func (r *relay) cut() {
 		c.Close()
 	}
 	r.conns = nil
+}
+
+// startBehindRelay runs the proxy on a new PostgreSQL database reached
+// through a relay the test can cut or hang; query adds parameters to the
+// database URL.
+func startBehindRelay(t *testing.T, query map[string]string) (*env, *relay) {
+	t.Helper()
+	var db *relay
+	e := startOn(t, "postgres", func(c *config.Config) {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db = startRelay(t, u.Host)
+		u.Host = db.addr()
+		q := u.Query()
+		for k, v := range query {
+			q.Set(k, v)
+		}
+		u.RawQuery = q.Encode()
+		c.DatabaseURL = u.String()
+	})
+	return e, db
 }

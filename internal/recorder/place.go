@@ -93,10 +93,7 @@ func (r *Recorder) park(items []item) error {
 			} else {
 				r.held.settle(held)
 				r.spooled.Add(int64(len(held)))
-				const msg = "records kept in memory are now in the spool"
-				if !r.spoolWarn.Recovered(r.log, msg, "records", len(held)) {
-					r.log.Info(msg, "records", len(held))
-				}
+				r.heldPlaced("spool", len(held))
 			}
 		}
 		if r.held.len() == 0 {
@@ -138,6 +135,17 @@ func (r *Recorder) park(items []item) error {
 		}
 	}
 	return ErrNotDurable
+}
+
+// heldPlaced says that the n records memory held are now in where (the
+// database or the spool). That ends the fault that put them there: a spool
+// refusing writes again is a new one, logged as such (it was taken for the
+// same, and not logged at all within the minute).
+func (r *Recorder) heldPlaced(where string, n int) {
+	msg := "records kept in memory are now in the " + where
+	if !r.spoolWarn.Recovered(r.log, msg, "records", n) {
+		r.log.Info(msg, "records", n)
+	}
 }
 
 // dropAll counts items as lost and logs each call by its id (an operator's
@@ -186,13 +194,7 @@ func (r *Recorder) drain() bool {
 		r.held.settle(held[:n])
 		held = held[n:]
 		if len(held) == 0 {
-			// The fault is over: a spool refusing writes again is a new
-			// one, logged as such (it was taken for the same, and not
-			// logged at all within the minute).
-			const msg = "records kept in memory are now in the database"
-			if !r.spoolWarn.Recovered(r.log, msg, "records", total) {
-				r.log.Info(msg, "records", total)
-			}
+			r.heldPlaced("database", total)
 		}
 	}
 	return r.held.len() == 0
