@@ -27,7 +27,7 @@ import (
 
 // BenchmarkStorageThroughTheProxy replays an agent's conversation through
 // the whole server — a client of each API, the proxy, the simulator — into
-// a fresh SQLite file, and measures, in the same run, what the recording
+// a SQLite file, and measures, in the same run, what the recording
 // cost on disk against what was new in the calls and against storing the
 // four bodies whole. Unlike BenchmarkStorageAgent
 // (internal/store/sqlstore), which writes synthetic records straight into
@@ -43,6 +43,12 @@ import (
 // source, deterministic for a toolchain) answered with a short text. Every
 // request resends the whole history (for Responses: the whole input, not
 // previous_response_id, store:false), as agents do.
+//
+// The file (file=used) already holds another project's conversation of as
+// many calls, as an operator's does: in an empty file (file=empty, for
+// comparison) the indexes' first entries fit in root pages the migration
+// made, so a conversation's index entries cost nothing, and each table's
+// last page counts whole.
 //
 // Measured:
 //
@@ -72,16 +78,18 @@ func BenchmarkStorageThroughTheProxy(b *testing.B) {
 		api    *agentAPI
 		stream bool
 		calls  int
+		warm   bool
 	}
 	var variants []variant
 	for _, api := range agentAPIs {
-		variants = append(variants, variant{api, false, 40}, variant{api, false, 80}, variant{api, true, 80})
+		variants = append(variants, variant{api, false, 40, true}, variant{api, false, 80, true}, variant{api, true, 80, true}, variant{api, false, 80, false})
 	}
 	for _, v := range variants {
-		b.Run(fmt.Sprintf("api=%s/stream=%v/calls=%d", v.api.name, v.stream, v.calls), func(b *testing.B) {
+		file := map[bool]string{true: "used", false: "empty"}[v.warm]
+		b.Run(fmt.Sprintf("api=%s/stream=%v/calls=%d/file=%s", v.api.name, v.stream, v.calls, file), func(b *testing.B) {
 			var r storageReplay
 			for b.Loop() {
-				r = replayAgentConversation(b, v.api, v.stream, v.calls)
+				r = replayAgentConversation(b, v.api, v.stream, v.calls, v.warm)
 			}
 			calls := float64(r.calls)
 			b.ReportMetric(0, "ns/op") // sizes, not time
@@ -90,6 +98,7 @@ func BenchmarkStorageThroughTheProxy(b *testing.B) {
 			b.ReportMetric(float64(r.grown)/calls, "disk-B/call")
 			b.ReportMetric(float64(r.whole)/calls, "whole-B/call")
 			b.ReportMetric(float64(r.grown)/float64(r.fresh), "disk/new")
+			b.ReportMetric(float64(r.used())/float64(r.fresh), "used/new")
 			b.ReportMetric(float64(r.whole)/float64(r.fresh), "whole/new")
 			r.log(b)
 		})
@@ -101,7 +110,7 @@ func BenchmarkStorageThroughTheProxy(b *testing.B) {
 func TestStorageThroughTheProxyRuns(t *testing.T) {
 	for _, api := range agentAPIs {
 		for _, stream := range []bool{false, true} {
-			r := replayAgentConversation(t, api, stream, 8)
+			r := replayAgentConversation(t, api, stream, 8, stream)
 			if r.calls != 8 || r.recorded != 8 || r.toolCalls < 4 || r.grown <= 0 || r.fresh <= 0 || r.whole <= r.fresh {
 				t.Errorf("%s stream=%v: %d calls, %d recorded, %d tool calls, grew %d, new %d, whole %d",
 					api.name, stream, r.calls, r.recorded, r.toolCalls, r.grown, r.fresh, r.whole)
@@ -124,8 +133,23 @@ type storageReplay struct {
 	raw                        [4]int64
 	before, after              map[string][2]int64 // dbstat by table or index: bytes in pages, bytes used
 	small, smallBytes          int                 // the last request's items under bodies.MinPart, and their bytes
+	sessionIDs                 map[string]bool
+	warmCalls                  int // the calls of the conversation in the file before this one
 	pages                      string
 	columns                    []string // stored blob bytes by column, logged
+}
+
+// used is the growth of the bytes in use in the file's pages (dbstat's
+// pgsize less unused, every table and index): what the conversation costs
+// where pages are full. A file's growth in pages can be less — index
+// entries that still fit in pages the file had — or more (pages part
+// empty); over many conversations it is used ÷ how full pages are kept.
+func (r storageReplay) used() int64 {
+	var n int64
+	for name, after := range r.after {
+		n += after[1] - r.before[name][1]
+	}
+	return n
 }
 
 var bodyNames = [4]string{"client request", "upstream request", "client answer", "upstream answer"}
@@ -133,10 +157,13 @@ var bodyNames = [4]string{"client request", "upstream request", "client answer",
 func (r storageReplay) log(t testing.TB) {
 	t.Helper()
 	f := func(n int64) string { return fmt.Sprintf("%7.1f KB", float64(n)/1024) }
+	if r.warmCalls > 0 {
+		t.Logf("measured in a file that holds another project's conversation of %d calls", r.warmCalls)
+	}
 	t.Logf("%d calls (%d tool calls made), %d session(s), %d Qwen chat(s); sent %s, new %s (%s counting the Responses echo; the first call's system prompt and tools: %s)",
 		r.calls, r.toolCalls, r.sessions, r.chats, f(r.sent), f(r.fresh), f(r.freshEcho), f(r.firstPrompt))
-	t.Logf("file grew %s = %.2f× new (%.2f× new without the first prompt and tools); bodies whole %s = %.2f× new; %s",
-		f(r.grown), float64(r.grown)/float64(r.fresh), float64(r.grown)/float64(r.fresh-r.firstPrompt), f(r.whole),
+	t.Logf("file grew %s = %.2f× new (%.2f× new without the first prompt and tools), bytes in use in its pages %s = %.2f× new; bodies whole %s = %.2f× new; %s",
+		f(r.grown), float64(r.grown)/float64(r.fresh), float64(r.grown)/float64(r.fresh-r.firstPrompt), f(r.used()), float64(r.used())/float64(r.fresh), f(r.whole),
 		float64(r.whole)/float64(r.fresh), r.pages)
 	for i, n := range r.raw {
 		t.Logf("  raw %-16s %s  %6.0f B/call", bodyNames[i], f(n), float64(n)/float64(r.calls))
@@ -180,25 +207,70 @@ func (r storageReplay) log(t testing.TB) {
 }
 
 // replayAgentConversation runs one conversation of calls through a new
-// proxy and measures it.
-func replayAgentConversation(t testing.TB, api *agentAPI, stream bool, calls int) storageReplay {
+// proxy and measures it. With warm, another project's conversation of as
+// many calls (another system prompt, other tools' descriptions, other tool
+// results: nothing to share) fills the file first and only the second is
+// measured: in a database of many conversations, index entries need pages
+// of their own and every table's last page is as full as any, where an
+// empty file has a root page ready for each index and rounds each table up
+// to a page.
+func replayAgentConversation(t testing.TB, api *agentAPI, stream bool, calls int, warm bool) storageReplay {
 	t.Helper()
 	shape := agentShapeOnce()
 	e := startOnWith(t, "sqlite", qwensim.Options{}, func(c *config.Config) { c.LogLevel = "info" })
-	// The empty database (migrated, as the proxy leaves it after starting),
-	// WAL checkpointed: stop, measure, start again on the same file.
-	e.stop()
 	var r storageReplay
-	empty, before := dbFigures(t, e.cfg.DatabasePath, nil)
+	if warm {
+		var earlier storageReplay
+		earlier.converse(t, e, api, shape.otherProject(), 12, stream, calls)
+		r.warmCalls = calls
+	}
+	// The database as it was before the conversation, WAL checkpointed:
+	// stop, measure, start again on the same file.
+	e.stop()
+	start, before := dbFigures(t, e.cfg.DatabasePath, nil)
 	r.before = before
 	e.restart()
 
-	gen := newAgentText(shape.corpus, 11)
+	chatsBefore := e.sim.Chats()
+	ids := r.converse(t, e, api, shape, 11, stream, calls)
+	r.sessions, r.chats = len(r.sessionIDs), e.sim.Chats()-chatsBefore
+
+	// The baseline: the four bodies as recorded, read back.
+	e.sync()
+	for _, id := range ids {
+		rec, err := e.app.Store().Request(context.Background(), id)
+		if err != nil {
+			t.Fatalf("record %s: %v", id, err)
+		}
+		r.recorded++
+		r.raw[0] += int64(len(rec.OpenAIRequest))
+		r.raw[1] += int64(len(rec.QwenRequest))
+		if rec.Response != nil {
+			r.raw[2] += int64(len(rec.Response.OpenAIResponse))
+			r.raw[3] += int64(len(rec.Response.QwenResponse))
+		}
+	}
+	for _, n := range r.raw {
+		r.whole += n
+	}
+
+	e.stop()
+	full, after := dbFigures(t, e.cfg.DatabasePath, func(db *sql.DB) { r.pages, r.columns = storedColumns(t, db, r.calls) })
+	r.after, r.grown = after, full-start
+	return r
+}
+
+// converse runs one conversation of calls (its text from seed) through e's
+// proxy, counting into r what it sent and what was new, and returns the
+// calls' request ids.
+func (r *storageReplay) converse(t testing.TB, e *env, api *agentAPI, shape *agentShape, seed uint64, stream bool, calls int) []string {
+	t.Helper()
+	gen := newAgentText(shape.corpus, seed)
 	items := []json.RawMessage{api.user(gen.task())}
 	var prev map[string]bool
 	asked := true // the last item asks for a tool
 	var ids []string
-	sessions := map[string]bool{}
+	r.sessionIDs = map[string]bool{}
 	client := &http.Client{}
 	for call := range calls {
 		body := api.request(shape, api.model, stream, items)
@@ -219,7 +291,7 @@ func replayAgentConversation(t testing.TB, api *agentAPI, stream bool, calls int
 		}
 		id := resp.Header.Get("X-Request-Id")
 		ids = append(ids, id)
-		sessions[resp.Header.Get("X-Session-Id")] = true
+		r.sessionIDs[resp.Header.Get("X-Session-Id")] = true
 		if stream { // the answer as assembled and recorded
 			e.sync()
 			rec, err := e.app.Store().Request(context.Background(), id)
@@ -270,31 +342,7 @@ func replayAgentConversation(t testing.TB, api *agentAPI, stream bool, calls int
 		asked = len(toolCalls) == 0
 		r.calls++
 	}
-	r.sessions, r.chats = len(sessions), e.sim.Chats()
-
-	// The baseline: the four bodies as recorded, read back.
-	e.sync()
-	for _, id := range ids {
-		rec, err := e.app.Store().Request(context.Background(), id)
-		if err != nil {
-			t.Fatalf("record %s: %v", id, err)
-		}
-		r.recorded++
-		r.raw[0] += int64(len(rec.OpenAIRequest))
-		r.raw[1] += int64(len(rec.QwenRequest))
-		if rec.Response != nil {
-			r.raw[2] += int64(len(rec.Response.OpenAIResponse))
-			r.raw[3] += int64(len(rec.Response.QwenResponse))
-		}
-	}
-	for _, n := range r.raw {
-		r.whole += n
-	}
-
-	e.stop()
-	full, after := dbFigures(t, e.cfg.DatabasePath, func(db *sql.DB) { r.pages, r.columns = storedColumns(t, db, r.calls) })
-	r.after, r.grown = after, full-empty
-	return r
+	return ids
 }
 
 // dbFigures checkpoints the WAL into the file (the proxy stopped) and
@@ -647,17 +695,30 @@ type agentShape struct {
 
 var agentShapeOnce = sync.OnceValue(func() *agentShape {
 	c := loadAgentCorpus()
+	// The project's notes: the Go distribution's GODEBUG history standing
+	// in for AGENTS.md.
+	return newAgentShape(c, c.godebug, "")
+})
+
+// otherProject is the shape of another project's agent: other notes in the
+// system prompt, other tools' descriptions; nothing of s's repeats in it.
+func (s *agentShape) otherProject() *agentShape {
+	return newAgentShape(s.corpus, s.corpus.spec, "In the other project's checkout: ")
+}
+
+// newAgentShape makes a 20 KB system prompt (an agent's rules, its
+// environment, then notes) and the tools list, each description after
+// toolPrefix.
+func newAgentShape(c *agentCorpus, notes, toolPrefix string) *agentShape {
 	s := &agentShape{corpus: c}
-	// 20 KB: an agent's rules, its environment, and the project's notes
-	// (the Go distribution's GODEBUG history standing in for AGENTS.md).
 	var b strings.Builder
 	b.WriteString(agentRules)
 	b.WriteString("\n\n# Project notes (AGENTS.md)\n\n")
-	b.WriteString(c.godebug)
+	b.WriteString(notes)
 	s.system = b.String()[:20_000]
 	var chat, anthropic, responses []string
 	for _, tool := range agentTools {
-		desc := quoteJS(tool.description)
+		desc := quoteJS(toolPrefix + tool.description)
 		chat = append(chat, `{"type":"function","function":{"name":"`+tool.name+`","description":`+desc+`,"parameters":`+tool.parameters+`}}`)
 		anthropic = append(anthropic, `{"name":"`+tool.name+`","description":`+desc+`,"input_schema":`+tool.parameters+`}`)
 		responses = append(responses, `{"type":"function","name":"`+tool.name+`","description":`+desc+`,"parameters":`+tool.parameters+`,"strict":false}`)
@@ -666,7 +727,7 @@ var agentShapeOnce = sync.OnceValue(func() *agentShape {
 	s.anthropicTools = "[" + strings.Join(anthropic, ",") + "]"
 	s.responsesTools = "[" + strings.Join(responses, ",") + "]"
 	return s
-})
+}
 
 // agentCorpus is text from the Go distribution the test runs with: source
 // files of a few packages (what read_file, grep and the test runner show)

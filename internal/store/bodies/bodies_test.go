@@ -53,6 +53,31 @@ func TestSplitFindsRepeatedParts(t *testing.T) {
 	}
 }
 
+// A short message starts a run that ends with the element that brings it
+// to MinPart; the run recurs, whole, in the next call that resends it. A
+// run the array ends first stays in the literal.
+func TestShortMessagesRunIntoTheNext(t *testing.T) {
+	system := `{"role":"system","content":"` + strings.Repeat("You are a coding agent. ", 20) + `"}`
+	result := `{"role":"tool","tool_call_id":"call_1","content":"` + strings.Repeat("package main\n", 20) + `"}`
+	hi, ok, thanks := `{"role":"user","content":"hi"}`, `{"role":"assistant","content":"ok"}`, `{"role":"user","content":"thanks"}`
+	parts := func(messages ...string) []string {
+		body := []byte(`{"model":"m","messages":[` + strings.Join(messages, ", ") + `]}`)
+		var got []string
+		for _, sp := range Split(body) {
+			got = append(got, string(body[sp.Start:sp.End]))
+		}
+		return got
+	}
+	got := parts(system, hi, ok, result, thanks)
+	want := []string{system, hi + ", " + ok + ", " + result}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("parts:\n%q\nwant\n%q", got, want)
+	}
+	if next := parts(system, hi, ok, result, thanks, result); len(next) != 3 || next[1] != want[1] || next[2] != thanks+", "+result {
+		t.Errorf("the next call's parts:\n%q", next)
+	}
+}
+
 func TestRoundTrip(t *testing.T) {
 	c := NewCodec()
 	big := strings.Repeat("é\\\"x ", 100)

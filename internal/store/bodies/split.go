@@ -21,7 +21,8 @@ type Span struct{ Start, End int }
 
 // Split returns the parts of a JSON body, in order and without overlap: every
 // array element and every string value of at least MinPart bytes, outermost
-// first (a part's insides are not parts of their own). Object keys and the
+// first (a part's insides are not parts of their own), and runs of short
+// array elements (see container). Object keys and the
 // top-level value are never parts. A body that is not JSON (it should be)
 // has no parts: it is stored whole, and still joins back byte for byte.
 func Split(body []byte) []Span {
@@ -111,13 +112,23 @@ func (s *splitter) str(i int) (int, bool) {
 }
 
 // container scans an object (keyed) or an array from its opening byte.
+//
+// In an array, an element under MinPart opens a run: it and the elements
+// after it, up to the first that brings the run to MinPart, make one part
+// (their own parts, if any, give way to it). A conversation's short
+// messages — "Done.", a tool call's wrapper — would otherwise stay in the
+// literal of every later call that resends them; the run recurs as the
+// messages do, so it is stored once. A run the array ends before it
+// reaches MinPart stays in the literal.
 func (s *splitter) container(i, depth int, closer byte, keyed bool) (int, bool) {
 	i = s.ws(i + 1)
 	if i < len(s.b) && s.b[i] == closer {
 		return i + 1, true
 	}
+	run, runMark := -1, 0 // an open run's start, and the spans before it
 	for {
 		var ok bool
+		start := i
 		if keyed {
 			if i >= len(s.b) || s.b[i] != '"' {
 				return 0, false
@@ -132,6 +143,15 @@ func (s *splitter) container(i, depth int, closer byte, keyed bool) (int, bool) 
 		}
 		if i, ok = s.value(i, depth+1, !keyed); !ok {
 			return 0, false
+		}
+		if !keyed {
+			switch {
+			case run >= 0 && i-run >= MinPart:
+				s.spans = append(s.spans[:runMark], Span{run, i})
+				run = -1
+			case run < 0 && i-start < MinPart:
+				run, runMark = start, len(s.spans)
+			}
 		}
 		if i = s.ws(i); i >= len(s.b) {
 			return 0, false

@@ -46,30 +46,40 @@ func (s *Store) deleteEmptySessions(ctx context.Context, cond string, args ...an
 // and returns how many it deleted. The sessions those calls leave empty go
 // with them (a session row holds its first message: kept, they made a
 // limit they outweighed unreachable, and every call was deleted, the newest
-// too, sweep after sweep). It stops early if deleting does not make the
-// size go down, or when no call is left.
+// too, sweep after sweep). It stops early when no call is left, or when
+// rounds of deletes (each deleting twice the calls of the one before) have
+// not made the size go down maxStuck times in a row: the size counts whole
+// pages, and a call smaller than a page frees none until its neighbours go
+// too, but a limit under what the schema itself takes is not a reason to
+// delete every call.
 func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int) (int, error) {
+	const maxStuck = 4
 	if batch <= 0 {
 		batch = 1000
 	}
-	total := 0
+	total, stuck := 0, 0
 	last := int64(math.MaxInt64)
 	for {
 		size, err := s.Size(ctx)
 		if err != nil {
 			return total, err
 		}
-		if size <= maxBytes || size >= last {
+		if size >= last {
+			stuck++
+		} else {
+			stuck = 0
+		}
+		if size <= maxBytes || stuck > maxStuck {
 			return total, nil
 		}
-		last = size
+		last = min(last, size)
 		var calls int64
 		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM requests`).Scan(&calls); err != nil {
 			return total, fmt.Errorf("retention by size: %w", err)
 		}
 		// The share of calls to delete is the share of bytes over the limit
 		// (calls are alike enough; the next round measures again).
-		excess := int(math.Ceil(float64(size-maxBytes) / float64(size) * float64(calls)))
+		excess := max(int(math.Ceil(float64(size-maxBytes)/float64(size)*float64(calls))), 1<<stuck)
 		for excess > 0 {
 			n, newest, err := s.deleteBatch(ctx, math.MaxInt64, min(batch, excess))
 			total += n
