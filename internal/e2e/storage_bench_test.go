@@ -44,8 +44,8 @@ import (
 // request resends the whole history (for Responses: the whole input, not
 // previous_response_id, store:false), as agents do.
 //
-// The file (file=used) already holds another project's conversation of as
-// many calls, as an operator's does: in an empty file (file=empty, for
+// The file (file=used) already holds conversations of other projects, as
+// an operator's does: in an empty file (file=empty, for
 // comparison) the indexes' first entries fit in root pages the migration
 // made, so a conversation's index entries cost nothing, and each table's
 // last page counts whole.
@@ -158,7 +158,7 @@ func (r storageReplay) log(t testing.TB) {
 	t.Helper()
 	f := func(n int64) string { return fmt.Sprintf("%7.1f KB", float64(n)/1024) }
 	if r.warmCalls > 0 {
-		t.Logf("measured in a file that holds another project's conversation of %d calls", r.warmCalls)
+		t.Logf("measured in a file that holds %d conversations of other projects first, %d calls", earlierConversations, r.warmCalls)
 	}
 	t.Logf("%d calls (%d tool calls made), %d session(s), %d Qwen chat(s); sent %s, new %s (%s counting the Responses echo; the first call's system prompt and tools: %s)",
 		r.calls, r.toolCalls, r.sessions, r.chats, f(r.sent), f(r.fresh), f(r.freshEcho), f(r.firstPrompt))
@@ -206,23 +206,30 @@ func (r storageReplay) log(t testing.TB) {
 		strings.Join(indexNames, ", "))
 }
 
+// earlierConversations is how many conversations of other projects fill
+// the file before the one measured, with warm: enough that every index
+// has pages of its own to split.
+const earlierConversations = 10
+
 // replayAgentConversation runs one conversation of calls through a new
-// proxy and measures it. With warm, another project's conversation of as
-// many calls (another system prompt, other tools' descriptions, other tool
-// results: nothing to share) fills the file first and only the second is
-// measured: in a database of many conversations, index entries need pages
-// of their own and every table's last page is as full as any, where an
-// empty file has a root page ready for each index and rounds each table up
-// to a page.
+// proxy and measures it. With warm, earlierConversations conversations of
+// other projects, as long (other system prompts, other tools'
+// descriptions, other tool results: nothing to share), fill the file first
+// and only the last is measured: in a database of many conversations,
+// index entries need pages of their own and every table's last page is as
+// full as any, where an empty file has a root page ready for each index
+// and rounds each table up to a page.
 func replayAgentConversation(t testing.TB, api *agentAPI, stream bool, calls int, warm bool) storageReplay {
 	t.Helper()
 	shape := agentShapeOnce()
 	e := startOnWith(t, "sqlite", qwensim.Options{}, func(c *config.Config) { c.LogLevel = "info" })
 	var r storageReplay
 	if warm {
-		var earlier storageReplay
-		earlier.converse(t, e, api, shape.otherProject(), 12, stream, calls)
-		r.warmCalls = calls
+		for i := range earlierConversations {
+			var earlier storageReplay
+			earlier.converse(t, e, api, shape.otherProject(i), uint64(12+i), stream, calls)
+			r.warmCalls += calls
+		}
 	}
 	// The database as it was before the conversation, WAL checkpointed:
 	// stop, measure, start again on the same file.
@@ -255,7 +262,7 @@ func replayAgentConversation(t testing.TB, api *agentAPI, stream bool, calls int
 	}
 
 	e.stop()
-	full, after := dbFigures(t, e.cfg.DatabasePath, func(db *sql.DB) { r.pages, r.columns = storedColumns(t, db, r.calls) })
+	full, after := dbFigures(t, e.cfg.DatabasePath, func(db *sql.DB) { r.pages, r.columns = storedColumns(t, db, r.calls+r.warmCalls) })
 	r.after, r.grown = after, full-start
 	return r
 }
@@ -392,7 +399,8 @@ func dbFigures(t testing.TB, path string, more func(*sql.DB)) (int64, map[string
 
 // storedColumns sums the stored blobs by column and decodes the client
 // requests' skeletons (how many part references, how many literal bytes
-// they keep — the bytes outside parts, stored again with every call).
+// they keep — the bytes outside parts, stored again with every call), over
+// the whole file: per call is per call of every conversation in it.
 func storedColumns(t testing.TB, db *sql.DB, calls int) (string, []string) {
 	t.Helper()
 	var pageSize, pageCount, freelist int64
@@ -700,10 +708,13 @@ var agentShapeOnce = sync.OnceValue(func() *agentShape {
 	return newAgentShape(c, c.godebug, "")
 })
 
-// otherProject is the shape of another project's agent: other notes in the
-// system prompt, other tools' descriptions; nothing of s's repeats in it.
-func (s *agentShape) otherProject() *agentShape {
-	return newAgentShape(s.corpus, s.corpus.spec, "In the other project's checkout: ")
+// otherProject is the shape of another project's agent (i of them): other
+// notes in the system prompt, other tools' descriptions; nothing of s's or
+// another's repeats in it.
+func (s *agentShape) otherProject(i int) *agentShape {
+	spec := s.corpus.spec
+	notes := spec[i*len(spec)/earlierConversations:]
+	return newAgentShape(s.corpus, notes, fmt.Sprintf("In project %d's checkout: ", i+2))
 }
 
 // newAgentShape makes a 20 KB system prompt (an agent's rules, its

@@ -14,8 +14,16 @@ const (
 	formatZstd = 1 // a zstd frame (written before S2; still read)
 	formatS2   = 2 // an S2 block (github.com/klauspost/compress/s2)
 	// formatS2Dict is an S2 block encoded with a dictionary the reader
-	// has: the call's other body (see CompressWith).
+	// has: the call's other body (written before the built-in dictionary;
+	// still read).
 	formatS2Dict = 3
+	// formatS2Builtin is a built-in dictionary's number (a byte), then an
+	// S2 block encoded with that dictionary (see Compress).
+	formatS2Builtin = 4
+	// formatS2BuiltinAnd is a built-in dictionary's number, then an S2
+	// block encoded with that dictionary followed by the call's other body
+	// (see CompressWith).
+	formatS2BuiltinAnd = 5
 )
 
 // MinDict is the smallest dictionary CompressWith uses: below it, the
@@ -29,6 +37,10 @@ const MaxDecoded = 256 << 20
 // use; one per store.
 type Codec struct {
 	dec *zstd.Decoder // blobs written before S2
+	// builtin is the built-in dictionary blobs are written with
+	// (builtinID), its hash table made once; builtinRaw its bytes.
+	builtin    *s2.Dict
+	builtinRaw []byte
 	// scratch holds S2's worst-case output buffers (*[]byte) between
 	// calls: a blob is copied out of one at its size, so the records
 	// waiting for the writer do not carry a body-sized slack each.
@@ -52,13 +64,16 @@ func NewCodec() *Codec {
 	if err != nil {
 		panic(fmt.Sprintf("zstd decoder: %v", err))
 	}
-	return &Codec{dec: dec}
+	raw := builtinBytes(builtinID)
+	return &Codec{dec: dec, builtin: s2.MakeDict(raw, nil), builtinRaw: raw}
 }
 
 // minCompress is the size below which compressing does not pay.
 const minCompress = 64
 
-// Compress returns raw as a stored blob: S2 when that is smaller, else raw.
+// Compress returns raw as a stored blob: S2 with the built-in dictionary
+// (the framing every recorded body repeats: a 400-byte answer is stored in
+// ~200 bytes instead of ~400) when that is smaller, else raw.
 func (c *Codec) Compress(raw []byte) []byte {
 	if len(raw) < minCompress {
 		return append([]byte{formatRaw}, raw...)
@@ -69,51 +84,56 @@ func (c *Codec) Compress(raw []byte) []byte {
 		b := make([]byte, need)
 		bp = &b
 	}
-	enc := s2.Encode((*bp)[:need], raw)
-	var out []byte
-	if len(enc) >= len(raw) {
-		out = append([]byte{formatRaw}, raw...)
-	} else {
-		out = append(append(make([]byte, 0, 1+len(enc)), formatS2), enc...)
-	}
+	out := c.blob(raw, c.builtin.Encode((*bp)[:need], raw), formatS2Builtin)
 	if cap(*bp) <= maxScratch {
 		c.scratch.Put(bp)
 	}
 	return out
 }
 
+// blob is the stored blob of raw encoded as enc (with the built-in
+// dictionary, in format), or raw itself when that is no larger.
+func (c *Codec) blob(raw, enc []byte, format byte) []byte {
+	if 2+len(enc) >= 1+len(raw) {
+		return append([]byte{formatRaw}, raw...)
+	}
+	return append(append(make([]byte, 0, 2+len(enc)), format, builtinID), enc...)
+}
+
 // CompressWith is Compress with dict — bytes the reader will have when it
 // reads the blob (a call's client request, for the request sent to Qwen) —
-// as S2's dictionary, so that what raw repeats of dict costs a reference:
-// the request sent upstream carries the client's new messages again, the
-// upstream answer the client's answer. Only dict's last 64 KB serve. A
-// dict under MinDict is not used.
+// after the built-in dictionary, so that what raw repeats of dict costs a
+// reference: the request sent upstream carries the client's new messages
+// again, the upstream answer the client's answer. Only dict's last
+// 64 KB less the built-in dictionary's size serve. A dict under MinDict
+// is not used.
 func (c *Codec) CompressWith(raw, dict []byte) []byte {
 	if len(dict) < MinDict || len(raw) < minCompress {
 		return c.Compress(raw)
 	}
-	d := s2.MakeDict(dict, nil)
-	if d == nil {
-		return c.Compress(raw)
-	}
-	enc := d.Encode(nil, raw)
-	if len(enc) >= len(raw) {
-		return append([]byte{formatRaw}, raw...)
-	}
-	return append(append(make([]byte, 0, 1+len(enc)), formatS2Dict), enc...)
+	return c.blob(raw, withBuiltin(c.builtinRaw, dict).Encode(nil, raw), formatS2BuiltinAnd)
 }
 
 // DecompressWith returns a stored blob's bytes, given the dictionary it
 // was compressed with, if any (CompressWith).
 func (c *Codec) DecompressWith(blob, dict []byte) ([]byte, error) {
-	if len(blob) == 0 || blob[0] != formatS2Dict {
+	if len(blob) == 0 || (blob[0] != formatS2Dict && blob[0] != formatS2BuiltinAnd) {
 		return c.Decompress(blob)
 	}
-	d := s2.MakeDict(dict, nil)
-	if d == nil {
+	if len(dict) < MinDict {
 		return nil, fmt.Errorf("decompress: the blob needs its dictionary (%d bytes given)", len(dict))
 	}
-	return decodeS2(blob[1:], d.Decode)
+	if blob[0] == formatS2Dict {
+		return decodeS2(blob[1:], s2.MakeDict(dict, nil).Decode)
+	}
+	if len(blob) < 2 || !knownBuiltin(blob[1]) {
+		return nil, fmt.Errorf("decompress: unknown built-in dictionary")
+	}
+	builtin := c.builtinRaw
+	if blob[1] != builtinID {
+		builtin = builtinBytes(blob[1])
+	}
+	return decodeS2(blob[2:], withBuiltin(builtin, dict).Decode)
 }
 
 // decodeS2 decodes an S2 block with decode (s2.Decode, or a dictionary's),
@@ -149,7 +169,15 @@ func (c *Codec) Decompress(blob []byte) ([]byte, error) {
 			return nil, fmt.Errorf("decompress: %w", err)
 		}
 		return out, nil
-	case formatS2Dict:
+	case formatS2Builtin:
+		if len(blob) < 2 || !knownBuiltin(blob[1]) {
+			return nil, fmt.Errorf("decompress: unknown built-in dictionary")
+		}
+		if blob[1] == builtinID {
+			return decodeS2(blob[2:], c.builtin.Decode)
+		}
+		return decodeS2(blob[2:], s2.MakeDict(builtinBytes(blob[1]), nil).Decode)
+	case formatS2Dict, formatS2BuiltinAnd:
 		return nil, fmt.Errorf("decompress: the blob needs its dictionary, the call's other body")
 	}
 	return nil, fmt.Errorf("decompress: unknown format %d", blob[0])

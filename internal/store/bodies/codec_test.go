@@ -2,12 +2,121 @@ package bodies
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
+
+// Blobs written before the built-in dictionary (S2 alone,
+// testdata/s2-blob.bin; S2 with the call's client body as dictionary,
+// testdata/s2dict-blob.bin, against s2dict-dict.json: an upstream request)
+// read back byte for byte.
+func TestDecompressReadsS2BlobsWrittenBefore(t *testing.T) {
+	c := NewCodec()
+	read := func(name string) []byte {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	blob, dictBlob, dict := read("s2-blob.bin"), read("s2dict-blob.bin"), read("s2dict-dict.json")
+	if blob[0] != formatS2 || dictBlob[0] != formatS2Dict {
+		t.Fatalf("golden blobs have formats %d and %d", blob[0], dictBlob[0])
+	}
+	if got, err := c.Decompress(blob); err != nil || !bytes.Equal(got, read("s2-blob.json")) {
+		t.Errorf("S2 blob: %v", err)
+	}
+	if got, err := c.DecompressWith(dictBlob, dict); err != nil || !bytes.Equal(got, read("s2dict-blob.json")) {
+		t.Errorf("S2 blob with its dictionary: %v", err)
+	}
+	if _, err := c.DecompressWith(dictBlob, dict[:100]); err == nil {
+		t.Error("S2 blob read with a short dictionary")
+	}
+}
+
+// Blobs written with built-in dictionary 1 (testdata/builtin-blob.bin, of
+// s2-blob.json; builtin-and-blob.bin, of s2dict-blob.json against
+// s2dict-dict.json) read back byte for byte: how a blob names its
+// dictionary, and how the dictionary and the call's other body are put
+// together, are the stored format.
+func TestDecompressReadsBuiltinBlobs(t *testing.T) {
+	c := NewCodec()
+	read := func(name string) []byte {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	blob, andBlob := read("builtin-blob.bin"), read("builtin-and-blob.bin")
+	if blob[0] != formatS2Builtin || blob[1] != 1 || andBlob[0] != formatS2BuiltinAnd || andBlob[1] != 1 {
+		t.Fatalf("golden blobs begin %v and %v", blob[:2], andBlob[:2])
+	}
+	if got, err := c.Decompress(blob); err != nil || !bytes.Equal(got, read("s2-blob.json")) {
+		t.Errorf("built-in dictionary blob: %v", err)
+	}
+	if got, err := c.DecompressWith(andBlob, read("s2dict-dict.json")); err != nil || !bytes.Equal(got, read("s2dict-blob.json")) {
+		t.Errorf("built-in dictionary and client body blob: %v", err)
+	}
+	if _, err := c.Decompress(andBlob); err == nil {
+		t.Error("a blob that needs the call's other body read without it")
+	}
+}
+
+// The built-in dictionary takes the framing off small bodies: a Chat
+// Completions answer of 330 bytes (testdata/s2-blob.json) is stored in
+// under two thirds of what S2 alone makes of it, and its upstream request
+// compressed against its client request in under two thirds of what the
+// client request alone gave (testdata/s2dict-blob.bin).
+func TestTheBuiltinDictionaryShrinksFraming(t *testing.T) {
+	c := NewCodec()
+	answer, _ := os.ReadFile("testdata/s2-blob.json")
+	before, _ := os.ReadFile("testdata/s2-blob.bin")
+	if blob := c.Compress(answer); blob[0] != formatS2Builtin || 3*len(blob) > 2*len(before) {
+		t.Errorf("answer: format %d, %d bytes; S2 alone %d", blob[0], len(blob), len(before))
+	}
+	upstream, _ := os.ReadFile("testdata/s2dict-blob.json")
+	client, _ := os.ReadFile("testdata/s2dict-dict.json")
+	beforeDict, _ := os.ReadFile("testdata/s2dict-blob.bin")
+	if blob := c.CompressWith(upstream, client); blob[0] != formatS2BuiltinAnd || 3*len(blob) > 2*len(beforeDict) {
+		t.Errorf("upstream request: format %d, %d bytes; against the client request alone %d", blob[0], len(blob), len(beforeDict))
+	}
+}
+
+// A blob names the built-in dictionary it was written with, so a released
+// dictionary's bytes never change: a blob written with it would no longer
+// read. A better dictionary is a new file, under the next number.
+func TestBuiltinDictionariesAreFrozen(t *testing.T) {
+	released := map[string]string{
+		"1.txt": "a54a5a185b44201bb045db61ede2a0cf3d807b61898de1f79edec9c24ac1a563",
+	}
+	files, err := dictionaryFiles.ReadDir("dictionary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b := builtinBytes(byte(must(strconv.Atoi(strings.TrimSuffix(f.Name(), ".txt")))))
+		if got := fmt.Sprintf("%x", sha256.Sum256(b)); got != released[f.Name()] {
+			t.Errorf("dictionary/%s has SHA-256 %s; released: %q (a released dictionary never changes; add a new one)", f.Name(), got, released[f.Name()])
+		}
+	}
+	if !knownBuiltin(builtinID) || knownBuiltin(0) || knownBuiltin(byte(len(files)+1)) {
+		t.Error("knownBuiltin")
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
 
 // A blob an earlier version wrote (zstd, testdata/zstd-blob.bin, made from
 // the JSON beside it) reads back byte for byte: databases written before S2
@@ -43,14 +152,14 @@ func TestCompressRoundTrip(t *testing.T) {
 	}{
 		"empty":          {nil, formatRaw},
 		"short":          {[]byte(`{"a":1}`), formatRaw},
-		"json":           {[]byte(`{"messages":[` + strings.Repeat(`{"role":"user","content":"hello there"},`, 50) + `{}]}`), formatS2},
+		"json":           {[]byte(`{"messages":[` + strings.Repeat(`{"role":"user","content":"hello there"},`, 50) + `{}]}`), formatS2Builtin},
 		"incompressible": {random, formatRaw},
 	} {
 		blob := c.Compress(tc.raw)
 		if blob[0] != tc.format {
 			t.Errorf("%s: stored as format %d, want %d", name, blob[0], tc.format)
 		}
-		if tc.format == formatS2 && len(blob) >= len(tc.raw) {
+		if tc.format == formatS2Builtin && len(blob) >= len(tc.raw) {
 			t.Errorf("%s: %d bytes compressed to %d", name, len(tc.raw), len(blob))
 		}
 		got, err := c.Decompress(blob)
@@ -70,11 +179,13 @@ func TestDecompressRefusesDamagedBlobs(t *testing.T) {
 	good := c.Compress([]byte(strings.Repeat(`{"role":"user","content":"hello"},`, 40)))
 	huge := binary.AppendUvarint([]byte{formatS2}, MaxDecoded+1)
 	for name, blob := range map[string][]byte{
-		"empty":          {},
-		"unknown format": {9, 1, 2},
-		"truncated s2":   good[:len(good)/2],
-		"over the bound": append(huge, 0, 0, 0),
-		"truncated zstd": {formatZstd, 0x28, 0xb5},
+		"empty":           {},
+		"unknown format":  {9, 1, 2},
+		"truncated s2":    good[:len(good)/2],
+		"over the bound":  append(huge, 0, 0, 0),
+		"truncated zstd":  {formatZstd, 0x28, 0xb5},
+		"unknown builtin": append([]byte{formatS2Builtin, 200}, good[2:]...),
+		"no builtin":      {formatS2Builtin},
 	} {
 		if _, err := c.Decompress(blob); err == nil {
 			t.Errorf("%s: decoded without error", name)
@@ -93,7 +204,7 @@ func TestCompressWithADictionary(t *testing.T) {
 	client := append([]byte(`{"messages":[{"role":"tool","content":"`), random...)
 	upstream := append(append([]byte(`{"content":"Result of read_file: `), random[:6000]...), `"}`...)
 	blob := c.CompressWith(upstream, client)
-	if blob[0] != formatS2Dict || len(blob) > len(upstream)/10 {
+	if blob[0] != formatS2BuiltinAnd || len(blob) > len(upstream)/10 {
 		t.Fatalf("format %d, %d bytes for %d that repeat the dictionary", blob[0], len(blob), len(upstream))
 	}
 	got, err := c.DecompressWith(blob, client)
@@ -106,7 +217,7 @@ func TestCompressWithADictionary(t *testing.T) {
 	if _, err := c.DecompressWith(blob, nil); err == nil {
 		t.Fatal("a blob that needs its dictionary read with none")
 	}
-	if small := c.CompressWith(upstream, client[:MinDict-1]); small[0] == formatS2Dict {
+	if small := c.CompressWith(upstream, client[:MinDict-1]); small[0] == formatS2BuiltinAnd {
 		t.Fatal("a dictionary under MinDict was used")
 	}
 	// Blobs of the other formats read as they are.
