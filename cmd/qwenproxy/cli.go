@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -121,11 +122,47 @@ func (c *cli) report(fields map[string]any, sentence string, args ...any) error 
 	return err
 }
 
-// writeJSON writes v as indented JSON, for scripts.
+// writeJSON writes v as indented JSON, for scripts, with DEL and the C1
+// control characters escaped too (encoding/json escapes only those below
+// U+0020): printed raw, U+009B is a terminal's CSI, and client content
+// could drive the terminal of whoever reads the output.
 func writeJSON(w io.Writer, v any) error {
-	enc := httpjson.NewEncoder(w)
+	var b bytes.Buffer
+	enc := httpjson.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeC1(b.Bytes()))
+	return err
+}
+
+// escapeC1 writes DEL and U+0080–U+009F in encoded JSON as \u escapes. In
+// valid JSON they can only be inside strings, where the escape means the
+// same character.
+func escapeC1(js []byte) []byte {
+	var out []byte
+	last := 0
+	for i := 0; i < len(js); i++ {
+		var r int
+		switch {
+		case js[i] == 0x7f:
+			r = 0x7f
+		case js[i] == 0xc2 && i+1 < len(js) && js[i+1] >= 0x80 && js[i+1] <= 0x9f:
+			r = int(js[i+1])
+		default:
+			continue
+		}
+		out = fmt.Appendf(append(out, js[last:i]...), `\u%04x`, r)
+		if r != 0x7f {
+			i++
+		}
+		last = i + 1
+	}
+	if out == nil {
+		return js
+	}
+	return append(out, js[last:]...)
 }
 
 func (c *cli) table(header string, rows func(w io.Writer)) error {

@@ -300,6 +300,27 @@ func TestHumanOutputShowsControlCharactersEscaped(t *testing.T) {
 	if sessions[1]["first_user_message"] != nasty {
 		t.Errorf("sessions --json changed the content: %q", sessions[1]["first_user_message"])
 	}
+	// JSON escapes C0 controls itself; DEL and C1 (U+009B is a terminal's
+	// CSI) are escaped too, and read back as they were.
+	out, _, _ = runCLI(t, db, "requests", "--json")
+	var calls []map[string]any
+	if err := json.Unmarshal([]byte(out), &calls); err != nil || len(calls) != 2 {
+		t.Fatalf("requests --json: %v %s", err, out)
+	}
+	shown, _, code := runCLI(t, db, "requests", "show", calls[1]["request_id"].(string))
+	var rec struct {
+		OpenAIRequest struct {
+			Messages []struct{ Content string }
+		} `json:"openai_request"`
+	}
+	if err := json.Unmarshal([]byte(shown), &rec); code != 0 || err != nil || len(rec.OpenAIRequest.Messages) != 1 || rec.OpenAIRequest.Messages[0].Content != nasty {
+		t.Errorf("requests show: exit %d, %v, %+v", code, err, rec)
+	}
+	for name, js := range map[string]string{"requests --json": out, "requests show": shown} {
+		if strings.ContainsAny(js, "\x7f\u0080\u009b\u009f") {
+			t.Errorf("%s prints DEL or a C1 control as it is: %q", name, js)
+		}
+	}
 	if _, errOut, code := runCLI(t, db, "keys", "add", "--name", "ci\x1b[2J"); code != 0 {
 		t.Fatal(errOut)
 	}

@@ -13,7 +13,7 @@ import (
 // \x00, \x7f, \r, \u009b), as is each byte that is not UTF-8 (\xff), so that
 // client content can never drive the terminal (colours, a window title, a
 // cleared screen, a rewritten line). JSON output needs none of this: it is
-// escaped as JSON.
+// escaped as JSON (writeJSON escapes DEL and C1 too).
 func visible(s string) string { return escapeControls(s, "\n\t") }
 
 // cell is visible for a table's cell or a one-line field: a newline or a tab
