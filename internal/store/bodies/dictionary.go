@@ -24,6 +24,9 @@ const builtinID = 1
 
 // knownBuiltin says a built-in dictionary of that number exists.
 func knownBuiltin(id byte) bool {
+	if id == builtinID {
+		return true
+	}
 	_, err := dictionaryFiles.Open(fmt.Sprintf("dictionary/%d.txt", id))
 	return id > 0 && err == nil
 }
