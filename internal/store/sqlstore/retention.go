@@ -50,8 +50,8 @@ func (s *Store) deleteEmptySessions(ctx context.Context, cond string, args ...an
 // rounds of deletes (each deleting twice the calls of the one before) have
 // not made the size go down maxStuck times in a row: the size counts whole
 // pages, and a call smaller than a page frees none until its neighbours go
-// too, but a limit under what the schema itself takes is not a reason to
-// delete every call.
+// too; the bound keeps a limit that deletes cannot reach (the rest is
+// sessions, or the schema's own pages) from taking call after call.
 func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int) (int, error) {
 	const maxStuck = 4
 	if batch <= 0 {
