@@ -8,8 +8,10 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -102,11 +104,13 @@ const PageSize = 8192
 // is none: the page size (and auto_vacuum) can be set only before the
 // first table, and the driver runs a connection string's PRAGMAs sorted by
 // name, auto_vacuum (which fixes the page size) first.
+//
+// An empty file (one made ahead, by a deployment) is a new database too.
 func create(ctx context.Context, path string) error {
-	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil // there is one (or stat fails, and so will the open)
 	}
-	db, err := sql.Open("sqlite", "file:"+path)
+	db, err := sql.Open("sqlite", fileURI(path))
 	if err != nil {
 		return err
 	}
@@ -116,6 +120,33 @@ func create(ctx context.Context, path string) error {
 		return fmt.Errorf("create: %w", err)
 	}
 	return nil
+}
+
+// fileURI is path as a file: URI, which SQLite percent-decodes and cuts at
+// '?' and '#': a path holding them (a%41.db, a#b.db) opened another file.
+func fileURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
+
+// filePageSize is the page size in a database file's header (bytes 16–17,
+// big-endian; 1 means 65536), or PageSize when it cannot be read.
+func filePageSize(path string) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return PageSize
+	}
+	defer f.Close()
+	var h [18]byte
+	if _, err := io.ReadFull(f, h[:]); err != nil {
+		return PageSize
+	}
+	switch n := int(binary.BigEndian.Uint16(h[16:])); {
+	case n == 1:
+		return 65536
+	case n >= 512:
+		return n
+	}
+	return PageSize
 }
 
 // dsn puts every PRAGMA in the connection string: PRAGMAs are per connection,
@@ -128,9 +159,8 @@ func dsn(path string, opt Options, writer bool) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeoutMS))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
-	// 40 MB of WAL between checkpoints on a file of PageSize pages (20 MB
-	// on one made with 4 KB pages).
-	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", 40<<20/PageSize))
+	// About 40 MB of WAL between checkpoints, whatever the file's pages.
+	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", 40<<20/filePageSize(path)))
 	q.Add("_pragma", "foreign_keys(1)")
 	// Statement journals (a multi-row INSERT … ON CONFLICT keeps one) in
 	// memory, not in a temporary file written on every batch.
@@ -140,7 +170,7 @@ func dsn(path string, opt Options, writer bool) string {
 		// on an upgrade from a read lock.
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	return fileURI(path) + "?" + q.Encode()
 }
 
 // dialect is SQLite's side of the shared SQL. One process owns the file's
@@ -161,7 +191,7 @@ func (dialect) LockRollups(context.Context, *sql.Tx) error { return nil }
 // so that the writer is never held off for long, then checkpoints the WAL
 // into the file and truncates it: in WAL mode the file shrinks only at a
 // checkpoint, which SQLite makes by itself only once the WAL holds
-// wal_autocheckpoint's 10,000 pages — so a prune or a size retention left
+// wal_autocheckpoint's ~40 MB — so a prune or a size retention left
 // the file as large as before, and the WAL larger.
 func (dialect) ReclaimSpace(ctx context.Context, db *sql.DB) error {
 	for vacuumed := false; ; vacuumed = true {

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -23,7 +25,9 @@ func pragmas(t *testing.T, path string) (pageSize int, journal string, autoVacuu
 	return pageSize, journal, autoVacuum
 }
 
-func openMigrated(t *testing.T, path string) {
+// openMigrated opens and migrates the store at path, and returns its
+// connections' wal_autocheckpoint (pages).
+func openMigrated(t *testing.T, path string) (checkpointPages int) {
 	t.Helper()
 	ctx := context.Background()
 	s, err := Open(ctx, path, Options{})
@@ -34,6 +38,10 @@ func openMigrated(t *testing.T, path string) {
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.DB().QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&checkpointPages); err != nil {
+		t.Fatal(err)
+	}
+	return checkpointPages
 }
 
 // A new file is made with PageSize pages (the driver's sorted PRAGMAs would
@@ -41,9 +49,40 @@ func openMigrated(t *testing.T, path string) {
 // incremental auto_vacuum.
 func TestANewFileHasPageSizePages(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.db")
-	openMigrated(t, path)
+	if pages := openMigrated(t, path); pages*PageSize != 40<<20 {
+		t.Errorf("wal_autocheckpoint %d pages of %d bytes, want 40 MB", pages, PageSize)
+	}
 	if size, journal, autoVacuum := pragmas(t, path); size != PageSize || journal != "wal" || autoVacuum != 2 {
 		t.Errorf("new file: page_size %d, journal_mode %s, auto_vacuum %d; want %d, wal, 2", size, journal, autoVacuum, PageSize)
+	}
+	// An empty file made ahead (by a deployment) is a new database too.
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	openMigrated(t, empty)
+	if size, _, _ := pragmas(t, empty); size != PageSize {
+		t.Errorf("a file made empty: page_size %d, want %d", size, PageSize)
+	}
+}
+
+// A path holding what a file: URI percent-decodes or cuts at ('%', '?',
+// '#') opens that very file: "a%41 b#c?d.db" opened "aA b".
+func TestAPathIsAFileNotAURI(t *testing.T) {
+	dir := t.TempDir()
+	openMigrated(t, filepath.Join(dir, "a%41 b#c?d.db"))
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), "-wal") && !strings.HasSuffix(e.Name(), "-shm") {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) != 1 || names[0] != "a%41 b#c?d.db" {
+		t.Errorf("files made: %q", names)
 	}
 }
 
@@ -58,7 +97,9 @@ func TestAnOldFileKeepsItsPageSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	openMigrated(t, path)
+	if pages := openMigrated(t, path); pages*4096 != 40<<20 {
+		t.Errorf("wal_autocheckpoint %d pages of 4096 bytes, want 40 MB", pages)
+	}
 	if size, journal, _ := pragmas(t, path); size != 4096 || journal != "wal" {
 		t.Errorf("old file: page_size %d, journal_mode %s; want 4096, wal", size, journal)
 	}

@@ -468,6 +468,115 @@ func TestDeleteOldestOverTakesTheSessionsItEmpties(t *testing.T) {
 	})
 }
 
+// RETENTION_MAX_BYTES behind many calls recorded without bodies: on
+// PostgreSQL they count nothing, so rounds of deletes freed nothing for
+// long; the sweep gave up after a few such rounds with the history still
+// over the limit, and each later sweep deleted fewer calls.
+func TestDeleteOldestOverPassesCallsWithoutBodies(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(7, 8))
+		start := time.UnixMilli(time.Now().Add(-10 * time.Hour).UnixMilli())
+		call := func(i int, body string) qp.Exchange {
+			at := start.Add(time.Duration(i) * time.Second)
+			return qp.Exchange{
+				Request: qp.Request{RequestID: fmt.Sprint("call-", i), Timestamp: at, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max",
+					OpenAIRequest: []byte(body)},
+				Response: qp.Response{ResponseID: fmt.Sprint("answer-", i), Timestamp: at, Status: qp.StatusSuccess, HTTPStatus: 200},
+			}
+		}
+		var calls []qp.Exchange
+		for i := range 1000 { // metadata only, the oldest
+			calls = append(calls, call(i, ""))
+		}
+		for i := range 10 {
+			noise := make([]byte, 20_000) // incompressible
+			for j := range noise {
+				noise[j] = "0123456789abcdef"[rng.IntN(16)]
+			}
+			calls = append(calls, call(1000+i, fmt.Sprintf(`{"n":%q}`, noise)))
+		}
+		for i := range calls {
+			if len(calls[i].Request.OpenAIRequest) == 0 {
+				calls[i].Request.OpenAIRequest = nil
+			}
+		}
+		if err := st.WriteExchanges(ctx, calls); err != nil {
+			t.Fatal(err)
+		}
+		full, err := st.Size(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		limit := full - 30_000 // a body and a half over
+		n, err := st.DeleteOldestOver(ctx, limit, 100)
+		if err != nil || n == len(calls) {
+			t.Fatalf("deleted %d of %d calls: %v", n, len(calls), err)
+		}
+		if size, _ := st.Size(ctx); size > limit {
+			t.Errorf("size %d after one sweep, limit %d (was %d); %d calls deleted", size, limit, full, n)
+		}
+		checkBodies(t, st, calls[n:])
+	})
+}
+
+// The sessions a sweep empties go, but for one still touched within
+// SessionInFlight that began after the oldest call kept: calls that run at
+// once begin their sessions in any order, and its first call may still be
+// running. Idle longer, it goes too (one was left for good: its creation
+// was the oldest kept call's millisecond).
+func TestDeleteOldestOverTakesEmptySessionsOnceIdle(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		now := time.UnixMilli(time.Now().UnixMilli())
+		old := now.Add(-3 * time.Hour)
+		rng := rand.New(rand.NewPCG(9, 10))
+		body := func(int) []byte { // incompressible
+			noise := make([]byte, 30_000)
+			for j := range noise {
+				noise[j] = "0123456789abcdef"[rng.IntN(16)]
+			}
+			return []byte(fmt.Sprintf(`{"m":%q}`, noise))
+		}
+		var b qp.Batch
+		// idle-2h and recent began after the kept call (old+1s) and have no
+		// call; deleted-call's only call is the one the sweep deletes.
+		for _, s := range []struct {
+			id      string
+			created time.Time
+			touched time.Time
+		}{{"deleted-call", old, old}, {"idle-2h", old.Add(2 * time.Second), now.Add(-2 * time.Hour)}, {"recent", old.Add(2 * time.Second), now.Add(-time.Minute)}} {
+			b.Sessions = append(b.Sessions, qp.Session{ID: s.id, ChatID: "chat-" + s.id, Model: "qwen3-max", CreatedAt: s.created,
+				LastAccessed: s.touched, ExpiresAt: now.Add(24 * time.Hour)})
+		}
+		for i, sess := range []string{"deleted-call", ""} {
+			at := old.Add(time.Duration(i) * time.Second)
+			b.Exchanges = append(b.Exchanges, qp.Exchange{
+				Request: qp.Request{RequestID: fmt.Sprint("call-", i), SessionID: sess, Timestamp: at, Method: "POST", Path: "/v1/chat/completions",
+					Model: "qwen3-max", OpenAIRequest: body(i)},
+				Response: qp.Response{ResponseID: fmt.Sprint("answer-", i), Timestamp: at, Status: qp.StatusSuccess, HTTPStatus: 200},
+			})
+		}
+		if err := st.WriteBatch(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		full, err := st.Size(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := st.DeleteOldestOver(ctx, full-1000, 10); err != nil || n != 1 {
+			t.Fatalf("deleted %d calls, want the oldest: %v", n, err)
+		}
+		for id, kept := range map[string]bool{"deleted-call": false, "idle-2h": false, "recent": true} {
+			if _, err := st.Session(ctx, id); kept && err != nil || !kept && !errors.Is(err, qp.ErrNotFound) {
+				t.Errorf("session %s (kept: %v): %v", id, kept, err)
+			}
+		}
+	})
+}
+
 // FuzzStoreThenRead: whatever a body holds, stored in a real SQLite database
 // (alone, and as a message resent beside a shared one) it reads back byte
 // for byte.

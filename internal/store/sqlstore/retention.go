@@ -12,7 +12,8 @@ import (
 
 // DeleteRequestsBefore deletes calls that started before before, in
 // transactions of at most batch calls so that the recorder is never held
-// off for long, then sessions left with no calls and idle since before.
+// off for long, then the sessions left with no calls (see
+// deleteEmptySessions).
 func (s *Store) DeleteRequestsBefore(ctx context.Context, before time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		batch = 1000
@@ -28,14 +29,25 @@ func (s *Store) DeleteRequestsBefore(ctx context.Context, before time.Time, batc
 			break
 		}
 	}
-	return total, s.deleteEmptySessions(ctx, "last_accessed < ?", before.UnixMilli())
+	return total, s.deleteEmptySessions(ctx, before.UnixMilli())
 }
 
-// deleteEmptySessions deletes the sessions left with no calls that cond
-// (on the sessions' columns) selects.
-func (s *Store) deleteEmptySessions(ctx context.Context, cond string, args ...any) error {
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE `+cond+`
-		AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = sessions.id)`, args...); err != nil {
+// SessionInFlight is how long a session with no recorded call is kept
+// since it was last touched: its first call may still be running (a call
+// takes at most QWEN_MAX_DURATION, at most an hour) and be recorded later,
+// naming it.
+const SessionInFlight = time.Hour + 5*time.Minute
+
+// deleteEmptySessions deletes the sessions with no calls begun before the
+// oldest call kept (none kept: before deleted, the bound of the calls just
+// deleted) or idle for SessionInFlight. Calls that run at once begin
+// sessions in any order, so a session whose calls were all deleted may have
+// begun after the oldest call kept: it goes once idle.
+func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64) error {
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions
+		WHERE (created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?) OR last_accessed < ?)
+		AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = sessions.id)`,
+		deleted, time.Now().Add(-SessionInFlight).UnixMilli()); err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
 	return nil
@@ -44,16 +56,18 @@ func (s *Store) deleteEmptySessions(ctx context.Context, cond string, args ...an
 // DeleteOldestOver deletes the oldest calls, in transactions of at most
 // batch calls, until the history's size (Dialect.Size) is at most maxBytes,
 // and returns how many it deleted. The sessions those calls leave empty go
-// with them (a session row holds its first message: kept, they made a
-// limit they outweighed unreachable, and every call was deleted, the newest
-// too, sweep after sweep). It stops early when no call is left, or when
-// rounds of deletes (each deleting twice the calls of the one before) have
-// not made the size go down maxStuck times in a row: the size counts whole
-// pages, and a call smaller than a page frees none until its neighbours go
-// too; the bound keeps a limit that deletes cannot reach (the rest is
-// sessions, or the schema's own pages) from taking call after call.
+// with them (deleteEmptySessions; a session row holds its first message:
+// kept, they made a limit they outweighed unreachable).
+//
+// Each round deletes the share of the calls with bodies that the bytes over
+// the limit are of the size, and every call older than the last of them:
+// calls recorded without bodies take a row (on PostgreSQL, nothing Size
+// counts), so counted with the others they made rounds that freed nothing,
+// and the sweep gave up with the history over the limit. A round that did
+// not make the size go down doubles the next (the size counts whole pages;
+// a call smaller than a page frees none until its neighbours go too), so it
+// ends under the limit, or when no call is left.
 func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int) (int, error) {
-	const maxStuck = 4
 	if batch <= 0 {
 		batch = 1000
 	}
@@ -64,40 +78,57 @@ func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int)
 		if err != nil {
 			return total, err
 		}
+		if size <= maxBytes {
+			return total, nil
+		}
 		if size >= last {
-			stuck++
+			stuck = min(stuck+1, 40)
 		} else {
 			stuck = 0
 		}
-		if size <= maxBytes || stuck > maxStuck {
-			return total, nil
-		}
 		last = min(last, size)
-		var calls int64
-		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM requests`).Scan(&calls); err != nil {
-			return total, fmt.Errorf("retention by size: %w", err)
+		before, err := s.oldestShare(ctx, float64(size-maxBytes)/float64(size)*math.Exp2(float64(stuck)))
+		if err != nil || before == 0 {
+			return total, err
 		}
-		// The share of calls to delete is the share of bytes over the limit
-		// (calls are alike enough; the next round measures again).
-		excess := max(int(math.Ceil(float64(size-maxBytes)/float64(size)*float64(calls))), 1<<stuck)
-		for excess > 0 {
-			n, newest, err := s.deleteBatch(ctx, math.MaxInt64, min(batch, excess))
+		for {
+			n, newest, err := s.deleteBatch(ctx, before, batch)
 			total += n
 			if err != nil {
 				return total, err
 			}
-			if n == 0 {
-				return total, nil
+			if n > 0 {
+				if err := s.deleteEmptySessions(ctx, newest+1); err != nil {
+					return total, err
+				}
 			}
-			// Begun before the oldest call kept (or, none kept, no later
-			// than the newest deleted): a session begun since may be
-			// waiting for its first call's record.
-			if err := s.deleteEmptySessions(ctx, "created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)", newest+1); err != nil {
-				return total, err
+			if n < batch {
+				break
 			}
-			excess -= n
 		}
 	}
+}
+
+// oldestShare returns the timestamp (Unix ms) the oldest share (0–1, more
+// is all) of the calls with bodies began before, one past the last of them,
+// or of all calls when none has bodies; 0 when there is no call.
+func (s *Store) oldestShare(ctx context.Context, share float64) (int64, error) {
+	for _, from := range []string{`requests q JOIN request_bodies qb ON qb.request_id = q.id`, `requests q`} {
+		var calls int64
+		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from).Scan(&calls); err != nil {
+			return 0, fmt.Errorf("retention by size: %w", err)
+		}
+		if calls == 0 {
+			continue
+		}
+		k := int64(min(math.Ceil(share*float64(calls)), float64(calls)))
+		var ts int64
+		if err := s.read.QueryRowContext(ctx, `SELECT q.timestamp FROM `+from+` ORDER BY q.timestamp LIMIT 1 OFFSET ?`, k-1).Scan(&ts); err != nil {
+			return 0, fmt.Errorf("retention by size: %w", err)
+		}
+		return ts + 1, nil
+	}
+	return 0, nil
 }
 
 // Size is the history's size in bytes as the backend measures it (see
