@@ -12,27 +12,30 @@ import (
 	"testing"
 )
 
+// golden reads a file of testdata.
+func golden(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // Blobs written before the built-in dictionary (S2 alone,
 // testdata/s2-blob.bin; S2 with the call's client body as dictionary,
 // testdata/s2dict-blob.bin, against s2dict-dict.json: an upstream request)
 // read back byte for byte.
 func TestDecompressReadsS2BlobsWrittenBefore(t *testing.T) {
 	c := NewCodec()
-	read := func(name string) []byte {
-		b, err := os.ReadFile("testdata/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	blob, dictBlob, dict := read("s2-blob.bin"), read("s2dict-blob.bin"), read("s2dict-dict.json")
+	blob, dictBlob, dict := golden(t, "s2-blob.bin"), golden(t, "s2dict-blob.bin"), golden(t, "s2dict-dict.json")
 	if blob[0] != formatS2 || dictBlob[0] != formatS2Dict {
 		t.Fatalf("golden blobs have formats %d and %d", blob[0], dictBlob[0])
 	}
-	if got, err := c.Decompress(blob); err != nil || !bytes.Equal(got, read("s2-blob.json")) {
+	if got, err := c.Decompress(blob); err != nil || !bytes.Equal(got, golden(t, "s2-blob.json")) {
 		t.Errorf("S2 blob: %v", err)
 	}
-	if got, err := c.DecompressWith(dictBlob, dict); err != nil || !bytes.Equal(got, read("s2dict-blob.json")) {
+	if got, err := c.DecompressWith(dictBlob, dict); err != nil || !bytes.Equal(got, golden(t, "s2dict-blob.json")) {
 		t.Errorf("S2 blob with its dictionary: %v", err)
 	}
 	if _, err := c.DecompressWith(dictBlob, dict[:100]); err == nil {
@@ -47,21 +50,14 @@ func TestDecompressReadsS2BlobsWrittenBefore(t *testing.T) {
 // together, are the stored format.
 func TestDecompressReadsBuiltinBlobs(t *testing.T) {
 	c := NewCodec()
-	read := func(name string) []byte {
-		b, err := os.ReadFile("testdata/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
-	blob, andBlob := read("builtin-blob.bin"), read("builtin-and-blob.bin")
+	blob, andBlob := golden(t, "builtin-blob.bin"), golden(t, "builtin-and-blob.bin")
 	if blob[0] != formatS2Builtin || blob[1] != 1 || andBlob[0] != formatS2BuiltinAnd || andBlob[1] != 1 {
 		t.Fatalf("golden blobs begin %v and %v", blob[:2], andBlob[:2])
 	}
-	if got, err := c.Decompress(blob); err != nil || !bytes.Equal(got, read("s2-blob.json")) {
+	if got, err := c.Decompress(blob); err != nil || !bytes.Equal(got, golden(t, "s2-blob.json")) {
 		t.Errorf("built-in dictionary blob: %v", err)
 	}
-	if got, err := c.DecompressWith(andBlob, read("s2dict-dict.json")); err != nil || !bytes.Equal(got, read("s2dict-blob.json")) {
+	if got, err := c.DecompressWith(andBlob, golden(t, "s2dict-dict.json")); err != nil || !bytes.Equal(got, golden(t, "s2dict-blob.json")) {
 		t.Errorf("built-in dictionary and client body blob: %v", err)
 	}
 	if _, err := c.Decompress(andBlob); err == nil {
@@ -76,14 +72,11 @@ func TestDecompressReadsBuiltinBlobs(t *testing.T) {
 // client request alone gave (testdata/s2dict-blob.bin).
 func TestTheBuiltinDictionaryShrinksFraming(t *testing.T) {
 	c := NewCodec()
-	answer, _ := os.ReadFile("testdata/s2-blob.json")
-	before, _ := os.ReadFile("testdata/s2-blob.bin")
+	answer, before := golden(t, "s2-blob.json"), golden(t, "s2-blob.bin")
 	if blob := c.Compress(answer); blob[0] != formatS2Builtin || 3*len(blob) > 2*len(before) {
 		t.Errorf("answer: format %d, %d bytes; S2 alone %d", blob[0], len(blob), len(before))
 	}
-	upstream, _ := os.ReadFile("testdata/s2dict-blob.json")
-	client, _ := os.ReadFile("testdata/s2dict-dict.json")
-	beforeDict, _ := os.ReadFile("testdata/s2dict-blob.bin")
+	upstream, client, beforeDict := golden(t, "s2dict-blob.json"), golden(t, "s2dict-dict.json"), golden(t, "s2dict-blob.bin")
 	if blob := c.CompressWith(upstream, client); blob[0] != formatS2BuiltinAnd || 3*len(blob) > 2*len(beforeDict) {
 		t.Errorf("upstream request: format %d, %d bytes; against the client request alone %d", blob[0], len(blob), len(beforeDict))
 	}
@@ -101,7 +94,11 @@ func TestBuiltinDictionariesAreFrozen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range files {
-		b := builtinBytes(byte(must(strconv.Atoi(strings.TrimSuffix(f.Name(), ".txt")))))
+		id, err := strconv.Atoi(strings.TrimSuffix(f.Name(), ".txt"))
+		if err != nil || id < 1 || id > 255 {
+			t.Fatalf("dictionary/%s: a dictionary's name is its number, 1 to 255", f.Name())
+		}
+		b := builtinBytes(byte(id))
 		if got := fmt.Sprintf("%x", sha256.Sum256(b)); got != released[f.Name()] {
 			t.Errorf("dictionary/%s has SHA-256 %s; released: %q (a released dictionary never changes; add a new one)", f.Name(), got, released[f.Name()])
 		}
@@ -111,25 +108,11 @@ func TestBuiltinDictionariesAreFrozen(t *testing.T) {
 	}
 }
 
-func must[T any](v T, err error) T {
-	if err != nil {
-		panic(err)
-	}
-	return v
-}
-
 // A blob an earlier version wrote (zstd, testdata/zstd-blob.bin, made from
 // the JSON beside it) reads back byte for byte: databases written before S2
 // need no re-encoding.
 func TestDecompressReadsZstdBlobsWrittenBefore(t *testing.T) {
-	blob, err := os.ReadFile("testdata/zstd-blob.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile("testdata/zstd-blob.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	blob, want := golden(t, "zstd-blob.bin"), golden(t, "zstd-blob.json")
 	if blob[0] != formatZstd {
 		t.Fatalf("golden blob has format %d, want zstd", blob[0])
 	}
