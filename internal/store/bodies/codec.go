@@ -72,8 +72,8 @@ func NewCodec() *Codec {
 const minCompress = 64
 
 // Compress returns raw as a stored blob: S2 with the built-in dictionary
-// (the framing every recorded body repeats: a 400-byte answer is stored in
-// ~200 bytes instead of ~400) when that is smaller, else raw.
+// (the framing every recorded body repeats: a 330-byte answer is stored in
+// 137 bytes instead of S2's 306) when that is smaller, else raw.
 func (c *Codec) Compress(raw []byte) []byte {
 	if len(raw) < minCompress {
 		return append([]byte{formatRaw}, raw...)
