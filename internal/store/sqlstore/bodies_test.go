@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/s2"
+
 	qp "qwenproxy"
+	"qwenproxy/internal/store/bodies"
 	"qwenproxy/internal/store/sqlstore"
 	"qwenproxy/internal/store/storetest"
 )
@@ -249,6 +252,55 @@ func TestBodiesStoredOnceReadBackWhole(t *testing.T) {
 			}
 		}
 		checkBodies(t, st, calls[12:])
+	})
+}
+
+// Bodies this store wrote before the built-in dictionary — skeletons whose
+// blobs are S2 alone, and upstream bodies S2 against the call's client body
+// — read back whole beside bodies written now, in every read.
+func TestBodiesWrittenBeforeTheBuiltinDictionaryRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		calls := agentCalls(2, 4, time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli()))
+		if err := st.WriteExchanges(ctx, calls); err != nil {
+			t.Fatal(err)
+		}
+		// The blobs of those days: format 2 (S2), and 3 (S2 with the call's
+		// client body as dictionary, from 2 KB), each a skeleton without parts.
+		skeleton := func(raw, dict []byte) any {
+			if raw == nil {
+				return nil
+			}
+			blob := append([]byte{2}, s2.Encode(nil, raw)...)
+			if len(dict) >= bodies.MinDict {
+				blob = append([]byte{3}, s2.MakeDict(dict, nil).Encode(nil, raw)...)
+			}
+			return bodies.Pack(nil, nil, blob)
+		}
+		q := func(s string) string {
+			if st.Backend() == "postgres" {
+				return strings.NewReplacer("?1", "$1", "?2", "$2", "?3", "$3").Replace(s)
+			}
+			return s
+		}
+		for _, c := range calls[:len(calls)/2] { // the rest as written now
+			rq, rs := c.Request, c.Response
+			if _, err := st.DB().ExecContext(ctx, q(`UPDATE request_bodies SET openai_request_z = ?2, qwen_request_z = ?3
+				WHERE request_id = (SELECT id FROM requests WHERE request_id = ?1)`),
+				rq.RequestID, skeleton(rq.OpenAIRequest, nil), skeleton(rq.QwenRequest, rq.OpenAIRequest)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.DB().ExecContext(ctx, q(`UPDATE response_bodies SET openai_response_z = ?2, qwen_response_z = ?3
+				WHERE response_id = (SELECT id FROM responses WHERE response_id = ?1)`),
+				rs.ResponseID, skeleton(rs.OpenAIResponse, nil), skeleton(rs.QwenResponse, rs.OpenAIResponse)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := count(t, st, `SELECT COUNT(*) FROM request_bodies WHERE qwen_request_z IS NOT NULL`); n == 0 {
+			t.Fatal("no upstream request stored")
+		}
+		checkBodies(t, st, calls)
 	})
 }
 
