@@ -230,6 +230,9 @@ func (dialect) UndefinedTable(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "no such table")
 }
 
+// SizeCountsRows is true: Size is the file's pages, rows and all.
+func (dialect) SizeCountsRows() bool { return true }
+
 // Size is the file's pages in use: what the history occupies, without the
 // free pages that retention's deletes leave (reused, and given back by
 // ReclaimSpace).

@@ -56,20 +56,25 @@ func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64) error {
 // DeleteOldestOver deletes the oldest calls, in transactions of at most
 // batch calls, until the history's size (Dialect.Size) is at most maxBytes,
 // and returns how many it deleted. The sessions those calls leave empty go
-// with them (deleteEmptySessions; a session row holds its first message:
-// kept, they made a limit they outweighed unreachable).
+// with them, and every empty session idle for SessionInFlight
+// (deleteEmptySessions; a session row holds its first message: kept, they
+// made a limit they outweighed unreachable).
 //
-// Each round deletes the share of the calls with bodies that the bytes over
-// the limit are of the size, and every call older than the last of them:
-// calls recorded without bodies take a row (on PostgreSQL, nothing Size
-// counts), so counted with the others they made rounds that freed nothing,
-// and the sweep gave up with the history over the limit. A round that did
-// not make the size go down doubles the next (the size counts whole pages;
-// a call smaller than a page frees none until its neighbours go too), so it
-// ends under the limit, or when no call is left.
+// Each round deletes the share of the calls Size counts that the bytes over
+// the limit are of the size, and every older call: on PostgreSQL, which
+// counts stored bodies alone, a call recorded without bodies counts
+// nothing, and the calls without bodies before the first with them were
+// rounds that freed nothing, until the sweep gave up over the limit. A round
+// that did not make the size go down doubles the next (the size counts
+// whole pages on SQLite, where a call smaller than a page frees none until
+// its neighbours go too). It ends under the limit, or when no call is left.
 func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int) (int, error) {
 	if batch <= 0 {
 		batch = 1000
+	}
+	counted := `requests q` // the calls Size counts
+	if !s.dialect.SizeCountsRows() {
+		counted = `requests q JOIN request_bodies qb ON qb.request_id = q.id`
 	}
 	total, stuck := 0, 0
 	last := int64(math.MaxInt64)
@@ -79,7 +84,7 @@ func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int)
 			return total, err
 		}
 		if size <= maxBytes {
-			return total, nil
+			return total, s.deleteEmptySessions(ctx, 0)
 		}
 		if size >= last {
 			stuck = min(stuck+1, 40)
@@ -87,7 +92,7 @@ func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int)
 			stuck = 0
 		}
 		last = min(last, size)
-		before, err := s.oldestShare(ctx, float64(size-maxBytes)/float64(size)*math.Exp2(float64(stuck)))
+		before, err := s.oldestShare(ctx, float64(size-maxBytes)/float64(size)*math.Exp2(float64(stuck)), counted)
 		if err != nil || before == 0 {
 			return total, err
 		}
@@ -109,11 +114,12 @@ func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int)
 	}
 }
 
-// oldestShare returns the timestamp (Unix ms) the oldest share (0–1, more
-// is all) of the calls with bodies began before, one past the last of them,
-// or of all calls when none has bodies; 0 when there is no call.
-func (s *Store) oldestShare(ctx context.Context, share float64) (int64, error) {
-	for _, from := range []string{`requests q JOIN request_bodies qb ON qb.request_id = q.id`, `requests q`} {
+// oldestShare returns the timestamp (Unix ms) one past the last of the
+// oldest share (0–1; more is all) of the calls from (a FROM clause naming
+// the requests q), or of all calls when from has none; 0 when there is no
+// call.
+func (s *Store) oldestShare(ctx context.Context, share float64, from string) (int64, error) {
+	for _, from := range []string{from, `requests q`} {
 		var calls int64
 		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+from).Scan(&calls); err != nil {
 			return 0, fmt.Errorf("retention by size: %w", err)

@@ -49,6 +49,10 @@ type Dialect interface {
 	// Size is what retention by size (RETENTION_MAX_BYTES) measures, in
 	// bytes.
 	Size(ctx context.Context, db *sql.DB) (int64, error)
+	// SizeCountsRows says Size counts every call's rows (SQLite: the
+	// file's pages), not only the stored bodies (PostgreSQL): there a call
+	// recorded without bodies counts nothing.
+	SizeCountsRows() bool
 	// PartGrace is how long a body part no call uses is kept after its last
 	// use: 0 where writers are serialised (SQLite), else long enough that a
 	// writer which found the part can still reference it (see partTouch).
