@@ -1,8 +1,10 @@
 package accounts
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -142,13 +144,24 @@ func TestPickRotatesLeastRecentlyUsedAndSkipsCooldowns(t *testing.T) {
 	}
 }
 
+// The state log names the cooldown's end while there is one, and no
+// zero time once the account is ready again.
 func TestRateLimitWithoutHoursUsesTheConfiguredCooldown(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
-	p := New(Config{Logins: []Login{{"a@x.io", "1"}}, Now: clock.now, RateLimitCooldown: 90 * time.Minute})
+	var logged bytes.Buffer
+	p := New(Config{Logins: []Login{{"a@x.io", "1"}}, Now: clock.now, RateLimitCooldown: 90 * time.Minute,
+		Log: slog.New(slog.NewTextHandler(&logged, nil))})
 	p.Report("a@x.io", &qwen.Error{Kind: qwen.KindRateLimited, Code: "RateLimited"})
 	st := p.Snapshot()[0]
 	if st.State != StateRateLimited || st.CooldownUntil == nil || !st.CooldownUntil.Equal(clock.now().Add(90*time.Minute)) {
 		t.Fatalf("status %+v", st)
+	}
+	clock.add(91 * time.Minute)
+	p.Report("a@x.io", nil) // a call the account served
+	lines := strings.Split(strings.TrimSpace(logged.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "state=rate_limited") || !strings.Contains(lines[0], "cooldown_until=2027") ||
+		!strings.Contains(lines[1], "state=ready") || strings.Contains(lines[1], "cooldown_until") {
+		t.Errorf("log:\n%s", logged.String())
 	}
 }
 
