@@ -29,7 +29,7 @@ func (s *Store) DeleteRequestsBefore(ctx context.Context, before time.Time, batc
 			break
 		}
 	}
-	return total, s.deleteEmptySessions(ctx, before.UnixMilli())
+	return total, s.deleteEmptySessions(ctx, before.UnixMilli(), true)
 }
 
 // SessionInFlight is how long a session with no recorded call is kept
@@ -40,14 +40,23 @@ const SessionInFlight = time.Hour + 5*time.Minute
 
 // deleteEmptySessions deletes the sessions with no calls begun before the
 // oldest call kept (none kept: before deleted, the bound of the calls just
-// deleted) or idle for SessionInFlight. Calls that run at once begin
-// sessions in any order, so a session whose calls were all deleted may have
-// begun after the oldest call kept: it goes once idle.
-func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64) error {
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions
-		WHERE (created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?) OR last_accessed < ?)
-		AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = sessions.id)`,
-		deleted, time.Now().Add(-SessionInFlight).UnixMilli()); err != nil {
+// deleted), and with idle, those idle for SessionInFlight too: calls that
+// run at once begin sessions in any order, so a session whose calls were
+// all deleted may have begun after the oldest call kept. Idle ones are a
+// statement of their own, run once a sweep: it reads every session idle
+// that long (most of them), where the first reads only those begun before
+// the oldest call.
+func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64, idle bool) error {
+	const empty = ` AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = sessions.id)`
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)`+empty,
+		deleted); err != nil {
+		return fmt.Errorf("delete empty sessions: %w", err)
+	}
+	if !idle {
+		return nil
+	}
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE last_accessed < ?`+empty,
+		time.Now().Add(-SessionInFlight).UnixMilli()); err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
 	return nil
@@ -84,7 +93,7 @@ func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int)
 			return total, err
 		}
 		if size <= maxBytes {
-			return total, s.deleteEmptySessions(ctx, 0)
+			return total, s.deleteEmptySessions(ctx, 0, true)
 		}
 		if size >= last {
 			stuck = min(stuck+1, 40)
@@ -103,7 +112,7 @@ func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int)
 				return total, err
 			}
 			if n > 0 {
-				if err := s.deleteEmptySessions(ctx, newest+1); err != nil {
+				if err := s.deleteEmptySessions(ctx, newest+1, false); err != nil {
 					return total, err
 				}
 			}
