@@ -61,10 +61,11 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 	}
 	if *asJSON {
 		return writeJSON(stdout, map[string]any{"from": src.String(), "to": dst.String(), "sessions": res.Sessions,
-			"calls": res.Calls, "already_copied": res.Resumed})
+			"sessions_already_copied": res.SessionsThere, "calls": res.Calls, "already_copied": res.Resumed})
 	}
-	fmt.Fprintf(stdout, "copied %s and %s (%d already there) from %s to %s\n",
-		plural(res.Sessions, "session"), plural(res.Calls-res.Resumed, "call"), res.Resumed, src, dst)
+	fmt.Fprintf(stdout, "copied %s and %s (%s and %s already there) from %s to %s\n",
+		plural(res.Sessions, "session"), plural(res.Calls-res.Resumed, "call"),
+		plural(res.SessionsThere, "session"), plural(res.Resumed, "call"), src, dst)
 	return nil
 }
 

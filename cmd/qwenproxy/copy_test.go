@@ -137,7 +137,8 @@ func TestCopySQLiteToPostgresResumes(t *testing.T) {
 	const total = n + 1
 	// …resumes where it stopped when run again.
 	out, errOut, code := runCopy(t, "--from", "sqlite:"+srcPath, "--to", dstURL)
-	if code != 0 || !strings.Contains(out, fmt.Sprintf("copied 20 sessions and %d calls (500 already there)", total-500)) {
+	// The sessions went first: the stopped copy had them all.
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("copied 0 sessions and %d calls (20 sessions and 500 calls already there)", total-500)) {
 		t.Fatalf("copy: %d %q %q", code, out, errOut)
 	}
 	wantCalls, wantSessions, wantStats, wantKeys := history(t, src)
@@ -189,7 +190,8 @@ func TestCopySQLiteToPostgresResumes(t *testing.T) {
 
 	// Run once more: nothing is written twice.
 	out, _, code = runCopy(t, "--from", srcPath, "--to", dstURL, "--json")
-	if code != 0 || !strings.Contains(out, fmt.Sprintf(`"already_copied": %d`, total)) {
+	if code != 0 || !strings.Contains(out, fmt.Sprintf(`"already_copied": %d`, total)) || !strings.Contains(out, `"sessions": 0,`) ||
+		!strings.Contains(out, `"sessions_already_copied": 20`) {
 		t.Fatalf("second copy: %d %s", code, out)
 	}
 	if calls, _, _, _ := history(t, dst); len(calls) != total {

@@ -14,10 +14,13 @@ import (
 
 // CopyProgress is how far a Copy has come.
 type CopyProgress struct {
-	Sessions   int // sessions written so far
-	Calls      int // calls read from the source so far, resumed ones included
-	TotalCalls int // calls in the source when the copy started
-	Resumed    int // calls skipped because an earlier copy had written them
+	Sessions int // sessions written so far that dst did not have
+	// SessionsThere is the sessions dst had already (an earlier copy's):
+	// written again, unchanged.
+	SessionsThere int
+	Calls         int // calls read from the source so far, resumed ones included
+	TotalCalls    int // calls in the source when the copy started
+	Resumed       int // calls skipped because an earlier copy had written them
 }
 
 // copyPage is how many calls one read and one write transaction hold.
@@ -47,13 +50,19 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 			return p, fmt.Errorf("copy sessions: %w", err)
 		}
 		batch := make([]qp.Session, len(page.Items))
+		fresh := make(map[string]bool, len(batch)) // those dst has not
 		for i := range page.Items {
 			batch[i] = page.Items[i].Session
+			fresh[batch[i].ID] = true
+		}
+		if err := dropStored(ctx, dst.read, fresh); err != nil {
+			return p, fmt.Errorf("copy sessions: %w", err)
 		}
 		if err := dst.WriteBatch(ctx, qp.Batch{Sessions: batch}); err != nil {
 			return p, fmt.Errorf("copy sessions: %w", err)
 		}
-		p.Sessions += len(batch)
+		p.Sessions += len(fresh)
+		p.SessionsThere += len(batch) - len(fresh)
 		progress(p)
 		if !page.HasMore {
 			break

@@ -137,7 +137,7 @@ func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error
 			missing[id] = true
 		}
 	}
-	if err := keepExisting(ctx, q, missing); err != nil {
+	if err := dropStored(ctx, q, missing); err != nil {
 		return b, err
 	}
 	copied := false // the caller's exchanges are not changed in place
@@ -153,8 +153,8 @@ func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error
 	return out, nil
 }
 
-// keepExisting removes from ids those that name a session row.
-func keepExisting(ctx context.Context, q querier, ids map[string]bool) error {
+// dropStored removes from ids those that name a session row.
+func dropStored(ctx context.Context, q querier, ids map[string]bool) error {
 	if len(ids) == 0 {
 		return nil
 	}
