@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -114,6 +115,11 @@ func TestHistoryCommands(t *testing.T) {
 	// Buckets shown as the tables show every time, not in the API's RFC 3339.
 	if strings.Contains(out, "T00:00:00") {
 		t.Fatalf("stats --bucket day shows its buckets in another format:\n%s", out)
+	}
+	// Durations to a tenth of a millisecond, as the first token: a proxy's
+	// calls can take under one, which whole milliseconds show as 0 or 1.
+	if !regexp.MustCompile(`(?m)^all .* \d+\.\d +\d+\.\d +\d+\.\d +\d+\.\d$`).MatchString(out) {
+		t.Fatalf("stats: durations not to a tenth of a millisecond:\n%s", out)
 	}
 	out, _, _ = runCLI(t, db, "stats", "--json")
 	var st map[string]any
