@@ -134,7 +134,7 @@ type storageReplay struct {
 	before, after              map[string][2]int64 // dbstat by table or index: bytes in pages, bytes used
 	small, smallBytes          int                 // the last request's items under bodies.MinPart, and their bytes
 	sessionIDs                 map[string]bool
-	warmCalls                  int // the calls of the conversation in the file before this one
+	warmCalls                  int // the calls of the conversations in the file before this one
 	pages                      string
 	columns                    []string // stored blob bytes by column, logged
 }
