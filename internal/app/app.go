@@ -471,6 +471,9 @@ func (a *App) lock(cfg *config.Config) error {
 		}
 		a.unlock = append(a.unlock, unlock)
 	}
+	if cfg.SpoolPath == "" { // no spool (the recorder's empty path): nothing to share
+		return nil
+	}
 	unlock, err := lockFile(cfg.SpoolPath + ".lock")
 	if errors.Is(err, errLocked) {
 		return fmt.Errorf("another qwenproxy server already uses the spool %s (%w); each instance needs its own RECORDER_SPOOL", cfg.SpoolPath, err)

@@ -3,8 +3,11 @@ package e2e
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -119,6 +122,11 @@ func TestReadinessReportsTheDatabaseAndTheRecorder(t *testing.T) {
 // records nothing took.
 func TestReadinessReportsADatabaseThatRefusesBatches(t *testing.T) {
 	e := start(t, func(c *config.Config) { c.SpoolPath = "" }) // no spool: what is refused waits in memory
+	// Without a spool there is no spool lock (it was ".lock" in the
+	// working directory, and got committed).
+	if _, err := os.Stat(".lock"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a server without a spool made ./.lock: %v", err)
+	}
 	db, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
