@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"qwenproxy/internal/app"
 
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/qwen"
@@ -17,8 +18,7 @@ import (
 func accountsTest(ctx context.Context, c *cli, id string) error {
 	cfg := c.cfg
 	pool := accounts.New(accounts.Config{Store: c.store, Credentials: c.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts,
-		Cookie: qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies},
-		SignIn: (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion}).SignIn, RateLimitCooldown: cfg.RateLimitCooldown})
+		Cookie: qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}, SignIn: app.Signer(cfg).SignIn, RateLimitCooldown: cfg.RateLimitCooldown})
 	loop, stop := context.WithCancel(ctx)
 	defer func() { stop(); pool.Wait() }()
 	pool.Start(loop)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"qwenproxy/internal/app"
 	"strings"
 	"time"
 
@@ -89,10 +90,11 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	// first of them, signed in now (it said no credentials were configured
 	// and advised to set QWEN_ACCOUNTS, which was set).
 	var signIn error
+	account := "" // the account of QWEN_ACCOUNTS the check is made as
 	if !*mock && !creds.Configured() && len(cfg.QwenAccounts) > 0 {
 		login := cfg.QwenAccounts[0]
-		rep.Credentials = "account " + login.Email
-		signed, err := (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion}).SignIn(ctx, login)
+		account, rep.Credentials = login.Email, "account "+login.Email
+		signed, err := app.Signer(cfg).SignIn(ctx, login)
 		if err != nil {
 			signIn = err
 		} else {
@@ -104,7 +106,7 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	scrub := secretScrubber(creds)
 	out := doctorPrinter{w: stdout, quiet: *c.asJSON, scrub: scrub}
 	out.printf("qwenproxy doctor: Qwen at %s, web client version %s (QWEN_WEB_VERSION)\n", rep.BaseURL, rep.WebVersion)
-	if strings.HasPrefix(rep.Credentials, "account ") {
+	if account != "" {
 		out.printf("(no pasted cookie: checking as %s; `qwenproxy accounts test` checks every account)\n", rep.Credentials)
 	}
 
@@ -122,8 +124,8 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 		err = doctor(ctx, client, creds, *model, rep, &out)
 	}
 	rep.Diagnosis = qwen.Diagnose(err)
-	if email, ok := strings.CutPrefix(rep.Credentials, "account "); ok {
-		rep.Diagnosis = accounts.Diagnose(email, qp.AccountEnvironment, err) // a refused password is not fixed with a cookie
+	if account != "" {
+		rep.Diagnosis = accounts.Diagnose(account, qp.AccountEnvironment, err) // a refused password is not fixed with a cookie
 	}
 	for i := range rep.Steps {
 		rep.Steps[i].Detail, rep.Steps[i].Error = scrub(rep.Steps[i].Detail), scrub(rep.Steps[i].Error)

@@ -435,10 +435,12 @@ func (p *Pool) setState(a *account, st qp.AccountState, now time.Time) {
 		// The server's failure log leaves refusals to the pool: only here
 		// is it known that signing in again did not help.
 		p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", RejectedAdvice(a.id, a.source))
-	case st.CooldownUntil.IsZero():
-		p.log.Info("qwen account state", "account", a.id, "state", st.State, "class", st.FailureClass)
 	default:
-		p.log.Info("qwen account state", "account", a.id, "state", st.State, "class", st.FailureClass, "cooldown_until", st.CooldownUntil)
+		attrs := []any{"account", a.id, "state", st.State, "class", st.FailureClass}
+		if !st.CooldownUntil.IsZero() {
+			attrs = append(attrs, "cooldown_until", st.CooldownUntil)
+		}
+		p.log.Info("qwen account state", attrs...)
 	}
 	a.st, a.dirty = st, true
 	select {

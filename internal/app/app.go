@@ -103,9 +103,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	a.accounts = accounts.New(accounts.Config{Store: a.store, Credentials: a.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts, Cookie: envCreds,
-		SignIn: (&accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
-			HTTP: &http.Client{Transport: qwen.NewTransport()}}).SignIn,
-		RateLimitCooldown: cfg.RateLimitCooldown, BriefCooldown: cfg.FailureCooldown, Log: log})
+		SignIn: Signer(cfg).SignIn, RateLimitCooldown: cfg.RateLimitCooldown, BriefCooldown: cfg.FailureCooldown, Log: log})
 	a.accounts.Start(bg)
 	creds := a.accounts
 	log.Info("database ready", "backend", a.store.Backend(), "database", a.store.String(), "migrations_applied", n)
@@ -452,6 +450,14 @@ func checkStoredKeys(ctx context.Context, cfg *config.Config, st *sqlstore.Store
 
 // apiKeysMigration is the migration that creates the api_keys table.
 const apiKeysMigration = 3
+
+// Signer signs cfg's Qwen accounts in as the web client does (its Version
+// header, QWEN_WEB_VERSION, included): the server's, and the CLI's, made
+// in one place so that none lacks a header the others send.
+func Signer(cfg *config.Config) *accounts.Signer {
+	return &accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
+		HTTP: &http.Client{Transport: qwen.NewTransport()}}
+}
 
 func errUnauthenticated(host string) error {
 	return fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", host)

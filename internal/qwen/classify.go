@@ -125,7 +125,7 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 		err.Kind = KindAuth
 	case resp.StatusCode == http.StatusTooManyRequests:
 		err.Kind = KindRateLimited
-		err.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		err.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	case resp.StatusCode == http.StatusNotFound:
 		err.Kind = KindNotFound
 	case resp.StatusCode >= 500:
@@ -254,9 +254,7 @@ const MaxRateLimitRest = 24 * time.Hour
 
 // ParseRetryAfter reads a Retry-After header (seconds or an HTTP date) at
 // now, held to MaxRateLimitRest; 0 when there is none.
-func ParseRetryAfter(v string, now time.Time) time.Duration { return parseRetryAfter(v, now) }
-
-func parseRetryAfter(v string, now time.Time) time.Duration {
+func ParseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}

@@ -55,7 +55,7 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 			batch[i] = page.Items[i].Session
 			fresh[batch[i].ID] = true
 		}
-		if err := dropStored(ctx, dst.read, fresh); err != nil {
+		if err := dropStored(ctx, dst.read, fresh, selectSessionIDs); err != nil {
 			return p, fmt.Errorf("copy sessions: %w", err)
 		}
 		if err := dst.WriteBatch(ctx, qp.Batch{Sessions: batch}); err != nil {
@@ -146,25 +146,16 @@ func resumePoint(ctx context.Context, src, dst *Store) (int64, error) {
 // withoutHeld leaves out of batch the calls dst holds already, and says how
 // many it left out.
 func withoutHeld(ctx context.Context, dst *Store, batch []qp.Exchange) ([]qp.Exchange, int, error) {
-	ids := map[string]bool{}
+	fresh := map[string]bool{} // those dst has not
 	for i := range batch {
-		ids[batch[i].Request.RequestID] = true
+		fresh[batch[i].Request.RequestID] = true
 	}
-	held := map[string]bool{}
-	err := queryIn(ctx, dst.read, keysOf(ids), selectRequestIDs, func(rows *sql.Rows) error {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return err
-		}
-		held[id] = true
-		return nil
-	})
-	if err != nil {
+	if err := dropStored(ctx, dst.read, fresh, selectRequestIDs); err != nil {
 		return nil, 0, fmt.Errorf("find the calls already copied: %w", err)
 	}
 	kept := batch[:0]
 	for _, ex := range batch {
-		if !held[ex.Request.RequestID] {
+		if fresh[ex.Request.RequestID] {
 			kept = append(kept, ex)
 		}
 	}

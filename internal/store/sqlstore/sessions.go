@@ -137,7 +137,7 @@ func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error
 			missing[id] = true
 		}
 	}
-	if err := dropStored(ctx, q, missing); err != nil {
+	if err := dropStored(ctx, q, missing, selectSessionIDs); err != nil {
 		return b, err
 	}
 	copied := false // the caller's exchanges are not changed in place
@@ -153,12 +153,13 @@ func withoutDeleted(ctx context.Context, q querier, b qp.Batch) (qp.Batch, error
 	return out, nil
 }
 
-// dropStored removes from ids those that name a session row.
-func dropStored(ctx context.Context, q querier, ids map[string]bool) error {
+// dropStored removes from ids those that name a row, as query (an IN list
+// of n ids: selectSessionIDs, selectRequestIDs) finds them.
+func dropStored(ctx context.Context, q querier, ids map[string]bool, query func(n int) string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	err := queryIn(ctx, q, keysOf(ids), selectSessionIDs, func(rows *sql.Rows) error {
+	err := queryIn(ctx, q, keysOf(ids), query, func(rows *sql.Rows) error {
 		var id string
 		if err := rows.Scan(&id); err != nil {
 			return err
@@ -167,7 +168,7 @@ func dropStored(ctx context.Context, q querier, ids map[string]bool) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("read sessions: %w", err)
+		return fmt.Errorf("read ids: %w", err)
 	}
 	return nil
 }
