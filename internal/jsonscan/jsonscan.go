@@ -90,13 +90,23 @@ func ValueEnd(b []byte, i int) int {
 // left to it). A surrogate without its pair becomes U+FFFD, and what
 // follows it is read on its own.
 func Unescape(raw []byte) (string, bool) {
-	if !utf8.Valid(raw) {
-		return "", false
-	}
-	// Built in place (Builder.String does not copy), a run of plain bytes
-	// at a time: an agent's prompt in lines is long runs between \n.
+	// Built in place (Builder.String does not copy).
 	var out strings.Builder
 	out.Grow(len(raw))
+	if !UnescapeTo(&out, raw) {
+		return "", false
+	}
+	return out.String(), true
+}
+
+// UnescapeTo is Unescape appending to out, what it wrote being the string.
+// On false, out may hold part of it.
+func UnescapeTo(out *strings.Builder, raw []byte) bool {
+	if !utf8.Valid(raw) {
+		return false
+	}
+	// A run of plain bytes at a time: an agent's prompt in lines is long
+	// runs between \n.
 	for len(raw) > 0 {
 		i := bytes.IndexByte(raw, '\\')
 		if i < 0 {
@@ -105,7 +115,7 @@ func Unescape(raw []byte) (string, bool) {
 		}
 		out.Write(raw[:i])
 		if i+1 >= len(raw) {
-			return "", false
+			return false
 		}
 		n := 2 // the escape's length
 		switch raw[i+1] {
@@ -124,7 +134,7 @@ func Unescape(raw []byte) (string, bool) {
 		case 'u':
 			r, ok := hex4(raw[i+2:])
 			if !ok {
-				return "", false
+				return false
 			}
 			n = 6
 			if utf16.IsSurrogate(r) {
@@ -140,11 +150,11 @@ func Unescape(raw []byte) (string, bool) {
 			}
 			out.WriteRune(r)
 		default:
-			return "", false
+			return false
 		}
 		raw = raw[i+n:]
 	}
-	return out.String(), true
+	return true
 }
 
 // IsHex4 reports whether b starts with four hexadecimal digits (a \u

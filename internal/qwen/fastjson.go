@@ -20,8 +20,9 @@ import (
 //
 // With learn, an event read is kept there as the shape of those that follow
 // (see shape); when the event is not read, learn keeps the shape it had.
-func decodeDelta(data []byte, lastResponseID string, learn *shape) (Event, bool) {
-	p := scanner{b: data}
+// With contents, the event's content is kept there (see scanner.content).
+func decodeDelta(data []byte, lastResponseID string, learn *shape, contents *strings.Builder) (Event, bool) {
+	p := scanner{b: data, contents: contents}
 	if learn != nil {
 		if learn.spans == nil {
 			learn.spans = make([]span, 0, 16) // a 2026 event has 10 holes
@@ -151,6 +152,8 @@ type scanner struct {
 	// (see shape).
 	learn bool
 	spans []span
+	// contents, when set, keeps the contents read (see content).
+	contents *strings.Builder
 }
 
 // mark notes a hole from start to here, what is read in it being what.
@@ -235,7 +238,7 @@ func (p *scanner) choice(ev *Event) bool {
 			case "content":
 				p.ws()
 				start := p.i
-				s, ok = p.str()
+				s, ok = p.content()
 				ev.Content = s
 				p.mark(start, holeContent)
 			case "phase":
@@ -456,6 +459,35 @@ func phase(b []byte) string {
 
 // str reads a string value, unescaping it.
 func (p *scanner) str() (string, bool) { return strOf(p.rawString()) }
+
+// content reads a delta's content as str does. With p.contents, it is kept
+// there and the string returned is a slice of it: an answer's hundreds of
+// deltas then cost a few allocations, not one each. That is safe because a
+// strings.Builder only appends (growing, it copies to a new buffer and
+// leaves the old one to the strings that still refer to it), so no string
+// given out ever changes.
+func (p *scanner) content() (string, bool) {
+	raw, kind, ok := p.rawString()
+	if p.contents == nil || !ok {
+		return strOf(raw, kind, ok)
+	}
+	if p.contents.Cap() == 0 {
+		p.contents.Grow(max(1<<10, len(raw))) // past the first tiny growths
+	}
+	start := p.contents.Len()
+	switch {
+	case kind&escaped != 0:
+		ok = jsonscan.UnescapeTo(p.contents, raw)
+	case kind&nonASCII != 0 && !utf8.Valid(raw):
+		ok = false
+	default:
+		p.contents.Write(raw)
+	}
+	if !ok {
+		return "", false
+	}
+	return p.contents.String()[start:], true
+}
 
 // strOf is the value of a string rawString read.
 func strOf(raw []byte, kind strKind, ok bool) (string, bool) {

@@ -51,14 +51,27 @@ func TestFastDecoderAgreesWithEncodingJSON(t *testing.T) {
 		}
 	}
 	last := "" // as the stream does: each event gets the one before's response id
+	// As the stream does: every content kept in one builder. The contents
+	// given out must stay as they were while it grows.
+	var contents strings.Builder
+	var decoded []Event
 	for _, data := range events {
-		fast, ok := decodeDelta([]byte(data), last, nil)
+		fast, ok := decodeDelta([]byte(data), last, nil, &contents)
 		last = fast.ResponseID
 		if !ok {
 			t.Fatalf("fast path refused %s", data)
 		}
 		if slow := slowDecode(t, data); !reflect.DeepEqual(fast, slow) {
 			t.Fatalf("%s:\nfast %+v\nslow %+v", data, fast, slow)
+		}
+		if plain, _ := decodeDelta([]byte(data), "", nil, nil); plain.Content != fast.Content {
+			t.Fatalf("%s: content %q kept, %q alone", data, fast.Content, plain.Content)
+		}
+		decoded = append(decoded, fast)
+	}
+	for i, data := range events {
+		if slow := slowDecode(t, data); decoded[i].Content != slow.Content {
+			t.Fatalf("%s: content %q once the rest was read, %q", data, decoded[i].Content, slow.Content)
 		}
 	}
 }
@@ -81,7 +94,7 @@ func TestFastDecoderLeavesOtherShapesAlone(t *testing.T) {
 		// took it for an unknown key before).
 		`{"choices":[{"delta":{"content":"x"}}],"usage":{"input\u005ftokens":1}}`,
 	} {
-		if ev, ok := decodeDelta([]byte(data), "r1", nil); ok {
+		if ev, ok := decodeDelta([]byte(data), "r1", nil, nil); ok {
 			t.Errorf("fast path took %s as %+v", data, ev)
 		}
 	}
@@ -95,7 +108,7 @@ func FuzzFastDecoder(f *testing.F) {
 	f.Add(`{"choices":[{"delta":{"phase":"think","phase":"answer"}}],"usage":{"characters":1,"input_tokens":2},"usage":{"total_tokens":3}}`, "")
 	f.Fuzz(func(t *testing.T, data, lastResponseID string) {
 		var sh shape
-		fast, ok := decodeDelta([]byte(data), lastResponseID, &sh)
+		fast, ok := decodeDelta([]byte(data), lastResponseID, &sh, nil)
 		if !ok {
 			if sh.valid {
 				t.Fatalf("%q refused, and learnt as a shape", data)
@@ -106,8 +119,14 @@ func FuzzFastDecoder(f *testing.F) {
 			t.Fatalf("%q read, and not learnt", data)
 		}
 		// The event learnt matches its own shape, to the same decoding.
-		if again, ok := sh.match([]byte(data), lastResponseID); !ok || !reflect.DeepEqual(again, fast) {
+		if again, ok := sh.match([]byte(data), lastResponseID, nil); !ok || !reflect.DeepEqual(again, fast) {
 			t.Fatalf("%q: its shape reads %+v (%v), the scanner %+v", data, again, ok, fast)
+		}
+		// And to the same content kept in a builder, as a stream keeps it.
+		var contents strings.Builder
+		contents.WriteString("before")
+		if kept, ok := sh.match([]byte(data), lastResponseID, &contents); !ok || !reflect.DeepEqual(kept, fast) {
+			t.Fatalf("%q: kept in a builder, its shape reads %+v (%v), the scanner %+v", data, kept, ok, fast)
 		}
 		// Whatever the fast path accepts, encoding/json must read the same.
 		var raw rawEvent
@@ -140,10 +159,10 @@ func TestShapeAgreesWithEncodingJSON(t *testing.T) {
 		var sh shape
 		last, deltas, matched := "", 0, 0
 		for _, data := range c.events {
-			ev, ok := sh.match(data, last)
+			ev, ok := sh.match(data, last, nil)
 			if ok {
 				matched++
-			} else if ev, ok = decodeDelta(data, last, &sh); !ok {
+			} else if ev, ok = decodeDelta(data, last, &sh, nil); !ok {
 				continue // response.created
 			}
 			deltas++
@@ -186,18 +205,18 @@ func FuzzShape(f *testing.F) {
 	f.Add(`{"choices":[{"delta":{"content":"a"}},{"delta":{"content":"b","n":[1,2.5,{"x":-3}]}}],"usage":{"input_tokens":1,"input_tokens":2}}`, 34, 1, "9")
 	f.Fuzz(func(t *testing.T, data string, at, cut int, insert string) {
 		var sh shape
-		learnt, ok := decodeDelta([]byte(data), "", &sh)
+		learnt, ok := decodeDelta([]byte(data), "", &sh, nil)
 		if !ok {
 			return
 		}
 		at = min(max(at, 0), len(data))
 		cut = min(max(cut, 0), len(data)-at)
 		next := data[:at] + insert + data[at+cut:]
-		ev, ok := sh.match([]byte(next), learnt.ResponseID)
+		ev, ok := sh.match([]byte(next), learnt.ResponseID, nil)
 		if !ok {
 			return
 		}
-		scanned, ok := decodeDelta([]byte(next), learnt.ResponseID, nil)
+		scanned, ok := decodeDelta([]byte(next), learnt.ResponseID, nil, nil)
 		if !ok || !reflect.DeepEqual(ev, scanned) {
 			t.Fatalf("%q, shaped as %q:\nshape   %+v\nscanner %+v (%v)", next, data, ev, scanned, ok)
 		}
@@ -209,7 +228,7 @@ func FuzzShape(f *testing.F) {
 			t.Fatalf("%q: shape %+v slow %+v", next, ev, slow)
 		}
 		// The match tightened the shape around next: next matches it still.
-		if again, ok := sh.match([]byte(next), learnt.ResponseID); !ok || !reflect.DeepEqual(again, ev) {
+		if again, ok := sh.match([]byte(next), learnt.ResponseID, nil); !ok || !reflect.DeepEqual(again, ev) {
 			t.Fatalf("%q: the tightened shape reads %+v (%v), the shape before %+v", next, again, ok, ev)
 		}
 	})
@@ -280,14 +299,14 @@ func FuzzShapeSequence(f *testing.F) {
 		var sh shape
 		last := ""
 		for _, data := range strings.Split(stream, "\n") {
-			ev, ok := sh.match([]byte(data), last)
+			ev, ok := sh.match([]byte(data), last, nil)
 			if !ok {
-				ev, ok = decodeDelta([]byte(data), last, &sh)
+				ev, ok = decodeDelta([]byte(data), last, &sh, nil)
 			}
 			if !ok {
 				continue
 			}
-			if scanned, ok := decodeDelta([]byte(data), last, nil); !ok || !reflect.DeepEqual(ev, scanned) {
+			if scanned, ok := decodeDelta([]byte(data), last, nil, nil); !ok || !reflect.DeepEqual(ev, scanned) {
 				t.Fatalf("%q: read %+v, the scanner alone %+v (%v)", data, ev, scanned, ok)
 			}
 			last = ev.ResponseID

@@ -1,6 +1,9 @@
 package qwen
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // shape is a common delta event the scanner read (decodeDelta), cut where
 // the events that follow it in an answer differ: the content, the response
@@ -118,12 +121,12 @@ func (sh *shape) tighten(data []byte, spans []span, ev Event) {
 }
 
 // match decodes data if it has the shape, as decodeDelta would.
-func (sh *shape) match(data []byte, lastResponseID string) (Event, bool) {
+func (sh *shape) match(data []byte, lastResponseID string, contents *strings.Builder) (Event, bool) {
 	if !sh.valid {
 		return Event{}, false
 	}
 	ev := sh.ev
-	p := scanner{b: data}
+	p := scanner{b: data, contents: contents}
 	spans := sh.matched[:0] // noted only until the shape is tightened
 	from := 0               // sh.lit[from:] is yet to match
 	for _, h := range sh.holes {
@@ -136,7 +139,7 @@ func (sh *shape) match(data []byte, lastResponseID string) (Event, bool) {
 		var ok bool
 		switch h.what {
 		case holeContent:
-			ev.Content, ok = p.str()
+			ev.Content, ok = p.content()
 		case holeResponseID:
 			raw, kind, rok := p.rawString()
 			ev.ResponseID, ok = responseID(raw, kind, rok, lastResponseID)

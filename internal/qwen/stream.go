@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -118,6 +119,9 @@ type Stream struct {
 	// shape is the last common delta the scanner read: the events after it
 	// mostly match it, and are read from their differences alone.
 	shape shape
+	// contents holds the text of the deltas decoded: their Content strings
+	// are slices of it (see scanner.content).
+	contents strings.Builder
 
 	// Candidate filtering (qwen-2026.md §3.1): the stream keeps the first
 	// candidate that sends a delta and drops the others' events.
@@ -360,9 +364,9 @@ func (s *Stream) decode(data []byte) error {
 	if len(data) == 0 || bytes.Equal(data, []byte("[DONE]")) {
 		return nil
 	}
-	ev, ok := s.shape.match(data, s.lastResponseID)
+	ev, ok := s.shape.match(data, s.lastResponseID, &s.contents)
 	if !ok {
-		ev, ok = decodeDelta(data, s.lastResponseID, &s.shape)
+		ev, ok = decodeDelta(data, s.lastResponseID, &s.shape, &s.contents)
 	}
 	if ok {
 		s.lastResponseID = ev.ResponseID
