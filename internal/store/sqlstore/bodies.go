@@ -42,8 +42,9 @@ type bodyWrite struct {
 	echoes *bodyWrite
 	// dict is the call's client body an upstream body is compressed
 	// against (bodies.Codec.CompressWith): the request sent to Qwen carries
-	// the client's new messages again, Qwen's answer the client's answer.
-	// A read decodes the client body first (readBodies).
+	// the client's new messages again. A read decodes the client body first
+	// (readBodies); blobs of earlier versions have Qwen's answer against
+	// the client's answer.
 	dict *bodyWrite
 
 	// Set by encode, before the write transaction:

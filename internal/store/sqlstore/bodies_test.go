@@ -304,6 +304,77 @@ func TestBodiesWrittenBeforeTheBuiltinDictionaryRead(t *testing.T) {
 	})
 }
 
+// Qwen's answer is compressed on its own, not against the client's answer
+// (hashing a dictionary as long as a streamed answer costs several times
+// what compressing the answer does, for a few bytes); the request sent to
+// Qwen still is against the client's request. Answers written against the
+// client's (format 5, as the versions of 2026-12-01 wrote them) read back
+// whole beside them.
+func TestUpstreamAnswersCompressedOnTheirOwn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		calls := agentCalls(1, 6, time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli()))
+		for i := range calls { // streamed answers of 300 events, each side
+			var client, upstream strings.Builder
+			for j := range 300 {
+				word := fmt.Sprintf(" w%d", (i*31+j*j)%97)
+				fmt.Fprintf(&client, "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":%q}}]}\n\n", word)
+				fmt.Fprintf(&upstream, "data: {\"choices\":[{\"delta\":{\"content\":%q,\"phase\":\"answer\"}}],\"usage\":{\"output_tokens\":%d}}\n\n", word, j)
+			}
+			calls[i].Response.OpenAIResponse, calls[i].Response.QwenResponse = []byte(client.String()), []byte(upstream.String())
+			calls[i].Request.QwenRequest = []byte(`{"messages":[{"content":` + strconv.Quote(string(calls[i].Request.OpenAIRequest[len(calls[i].Request.OpenAIRequest)-3000:])) + `}]}`)
+		}
+		if err := st.WriteExchanges(ctx, calls); err != nil {
+			t.Fatal(err)
+		}
+		codec := bodies.NewCodec()
+		againstClient := codec.CompressWith(calls[0].Response.QwenResponse, calls[0].Response.OpenAIResponse)[0]
+		format := func(query string) map[byte]int {
+			rows, err := st.DB().QueryContext(ctx, query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			formats := map[byte]int{}
+			for rows.Next() {
+				var blob []byte
+				if err := rows.Scan(&blob); err != nil {
+					t.Fatal(err)
+				}
+				_, literal, err := bodies.Unpack(blob)
+				if err != nil || len(literal) == 0 {
+					t.Fatalf("a skeleton that does not unpack: %v", err)
+				}
+				formats[literal[0]]++
+			}
+			return formats
+		}
+		if f := format(`SELECT qwen_response_z FROM response_bodies`); f[againstClient] != 0 || len(f) == 0 {
+			t.Errorf("Qwen's answers stored in formats %v: %d against the client's answer", f, f[againstClient])
+		}
+		if f := format(`SELECT qwen_request_z FROM request_bodies WHERE qwen_request_z IS NOT NULL`); f[againstClient] != len(calls) {
+			t.Errorf("requests sent to Qwen stored in formats %v: want all %d against the client's request", f, len(calls))
+		}
+
+		// Half rewritten as the versions before wrote them.
+		q := `UPDATE response_bodies SET qwen_response_z = ?2 WHERE response_id = (SELECT id FROM responses WHERE response_id = ?1)`
+		if st.Backend() == "postgres" {
+			q = strings.NewReplacer("?1", "$1", "?2", "$2").Replace(q)
+		}
+		for _, c := range calls[:len(calls)/2] {
+			blob := bodies.Pack(nil, nil, codec.CompressWith(c.Response.QwenResponse, c.Response.OpenAIResponse))
+			if _, err := st.DB().ExecContext(ctx, q, c.Response.ResponseID, blob); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if f := format(`SELECT qwen_response_z FROM response_bodies`); f[againstClient] != len(calls)/2 {
+			t.Fatalf("formats %v after the rewrite", f)
+		}
+		checkBodies(t, st, calls)
+	})
+}
+
 // A database populated before migration 0008 (bodies whole, as text)
 // migrates on start and reads the same before and after the background
 // re-encoding, which is resumable and reports progress; copying such a
