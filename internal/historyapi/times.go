@@ -49,8 +49,13 @@ func ParseTime(v string, now time.Time) (time.Time, error) {
 }
 
 // ParseAge reads a non-negative age: a whole number followed by s, m, h, d
-// (24 h) or w (7 d), or any Go duration ("1h30m").
+// (24 h) or w (7 d), or any Go duration ("1h30m"). A number without a unit
+// is refused, 0 too (Go's durations take a bare 0: an age of nothing, which
+// `prune --older-than 0` read as "everything").
 func ParseAge(v string) (time.Duration, bool) {
+	if strings.TrimLeft(v, "0123456789.") == "" {
+		return 0, false
+	}
 	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
 	if len(v) >= 2 {
 		if unit, ok := units[v[len(v)-1]]; ok {

@@ -40,6 +40,21 @@ func TestParseTime(t *testing.T) {
 	}
 }
 
+// An age names its unit: a bare number is refused, 0 as any other (it read
+// as no age at all, and `prune --older-than 0` deleted everything).
+func TestParseAgeWantsAUnit(t *testing.T) {
+	for _, bad := range []string{"0", "00", "5", "1.5", "", "-1h", "h"} {
+		if got, ok := ParseAge(bad); ok {
+			t.Errorf("ParseAge(%q) = %v, want refused", bad, got)
+		}
+	}
+	for in, want := range map[string]time.Duration{"0s": 0, "0d": 0, "90m": 90 * time.Minute, "1h30m": 90 * time.Minute, "1.5h": 90 * time.Minute, "2w": 14 * 24 * time.Hour} {
+		if got, ok := ParseAge(in); !ok || got != want {
+			t.Errorf("ParseAge(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+}
+
 func TestFormatTimeShowsTheZone(t *testing.T) {
 	if got := FormatTime(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC).In(time.FixedZone("CEST", 7200))); len(got) < 20 {
 		t.Errorf("FormatTime: %q has no zone", got)
