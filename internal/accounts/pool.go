@@ -176,19 +176,25 @@ func newAccount(id, source, password string) *account {
 		st: qp.AccountState{State: StateReady}, failures: map[Class]int64{}, unsyncedF: map[Class]int64{}}
 }
 
-// fingerprint identifies credentials without revealing them: PBKDF2 of the
-// secret, salted with the account id. It is what a shared auth_failed state
-// is tied to, so that new credentials get a new try.
+// fingerprint tells credentials apart without revealing them: 16 bits of
+// PBKDF2 of the secret, salted with the account id. It is what a shared
+// auth_failed state is tied to (it is stored in the database), so that new
+// credentials get a new try. 16 bits tell new credentials from the refused
+// ones but for 1 in 65,536, and are too few to test guesses of a password
+// against offline: every 65,536th guess would match.
 func fingerprint(id, secret string) string {
 	if secret == "" {
 		return ""
 	}
-	k, err := pbkdf2.Key(sha256.New, secret, []byte("qwenproxy account "+id), 4096, 12)
+	k, err := pbkdf2.Key(sha256.New, secret, []byte("qwenproxy account "+id), 4096, fingerprintBytes)
 	if err != nil {
 		return ""
 	}
 	return hex.EncodeToString(k)
 }
+
+// fingerprintBytes is a fingerprint's length (see fingerprint).
+const fingerprintBytes = 2
 
 // setCookie makes c the cookie account's credentials (none: no such
 // account); source says where they come from (stored or environment). New

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -273,5 +274,35 @@ func TestSignInSendsTheWebClientsHeaders(t *testing.T) {
 	calls := sim.Calls()
 	if h := calls[len(calls)-1].Header; h.Get("Sec-Ch-Ua") != "" || h.Get("Version") != "0.4.0" {
 		t.Errorf("as Firefox: hints %q, version %q", h.Get("Sec-Ch-Ua"), h.Get("Version"))
+	}
+}
+
+// A refused password's fingerprint, which the database keeps beside the
+// auth_failed state, tells new credentials from the refused ones and is
+// too short to test guesses of the password against offline (it was 96
+// bits of PBKDF2 at 4,096 rounds: a weak password fell to a dictionary).
+func TestARefusedPasswordsFingerprintIsTooShortToCrack(t *testing.T) {
+	fp := fingerprint("ada@example.com", "hunter2")
+	if len(fp) != 2*fingerprintBytes || fingerprintBytes > 2 {
+		t.Fatalf("fingerprint %q: want 16 bits", fp)
+	}
+	if fingerprint("ada@example.com", "hunter2") != fp {
+		t.Fatal("the same credentials give another fingerprint")
+	}
+	// New credentials are told apart, bar 1 in 65,536.
+	differ := 0
+	for i := range 200 {
+		if fingerprint("ada@example.com", fmt.Sprint("hunter", i+3)) != fp {
+			differ++
+		}
+	}
+	if differ < 199 {
+		t.Errorf("only %d of 200 other passwords have another fingerprint", differ)
+	}
+	if fingerprint("bob@example.com", "hunter2") == fp && fingerprint("eve@example.com", "hunter2") == fp {
+		t.Error("the account id does not salt the fingerprint")
+	}
+	if fingerprint("ada@example.com", "") != "" {
+		t.Error("no secret has a fingerprint")
 	}
 }
