@@ -141,6 +141,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 			m.UpstreamCall(endpoint, outcome(err))
 			a.api.UpstreamResult(err)
 		},
+		// An answer that broke off after it opened: its record says so,
+		// and the operator hears of it as of any failure of Qwen's.
+		OnStreamFailure: func(err error) { failures.Note("completions_stream", err) },
 	})
 	observe(m, a.recorder, sessions)
 	m.ObserveAccounts(a.accounts.Snapshot)

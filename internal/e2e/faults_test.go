@@ -174,6 +174,11 @@ func TestStreamCutMidwayIsReportedAndRecorded(t *testing.T) {
 	if n := e.count(`SELECT message_count FROM sessions WHERE id = ?`, r.SessionID); n != 0 {
 		t.Fatalf("message_count %d after a cut turn", n)
 	}
+	// The operator hears of it as of any failure of Qwen's (the record
+	// alone said so before).
+	if logs := e.logs(); !strings.Contains(logs, `msg="Qwen call failed" kind=stream_cut endpoint=completions_stream`) {
+		t.Fatalf("the cut is not in the log:\n%s", logs)
+	}
 }
 
 func TestInStreamErrorEventIsForwarded(t *testing.T) {
@@ -195,6 +200,9 @@ func TestStalledStreamTimesOut(t *testing.T) {
 	got, err := streamUntilError(t, e, ctxT(t), "one two three four")
 	if err == nil || !strings.Contains(err.Error(), "did not answer in time") || got != `You said:` {
 		t.Fatalf("got %q, stream error %v", got, err)
+	}
+	if logs := e.logs(); !strings.Contains(logs, `msg="Qwen call failed" kind=timeout endpoint=completions_stream`) {
+		t.Fatalf("the stall is not in the log:\n%s", logs)
 	}
 	if r := e.lastRow(); r.ErrorType != "upstream_timeout" || r.Attempts != 1 || r.NewChatAttempts != 1 {
 		t.Fatalf("row %+v", r)

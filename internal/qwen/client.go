@@ -37,6 +37,11 @@ type Config struct {
 	// OnCall, when set, hears of every upstream attempt: its endpoint
 	// (chats_new, completions, models) and its error (nil on success).
 	OnCall func(endpoint string, err error)
+	// OnStreamFailure, when set, hears of an answer that failed after it
+	// opened (and OnCall heard of it as a success): cut off, silent past
+	// IdleTimeout, an error event or one that cannot be read. Once an
+	// answer, and only for Qwen's failures (*Error), not the caller's.
+	OnStreamFailure func(err error)
 	// MaxAnswerBytes bounds the bytes of one answer's stream; past it the
 	// stream fails with KindTooLarge. Default DefaultMaxAnswerBytes.
 	MaxAnswerBytes int64
@@ -207,6 +212,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		}
 		return nil, err
 	}
+	s.onFail = c.cfg.OnStreamFailure
 	return s, nil
 }
 

@@ -119,6 +119,9 @@ type Stream struct {
 	// shape is the last common delta the scanner read: the events after it
 	// mostly match it, and are read from their differences alone.
 	shape shape
+	// onFail hears of the answer's first failure (Config.OnStreamFailure);
+	// nil before the answer opened and once told.
+	onFail func(error)
 	// contents holds the text of the deltas decoded: their Content strings
 	// are slices of it (see scanner.content).
 	contents strings.Builder
@@ -265,15 +268,24 @@ func (s *Stream) Next() (Event, error) {
 		}
 		s.pending, s.next = s.pending[:0], 0 // reuse the backing array
 		data, err := s.readData()
-		if err != nil {
-			return Event{}, err
+		if err == nil {
+			err = s.decode(data)
 		}
-		if err := s.decode(data); err != nil {
+		if err != nil {
+			s.failed(err)
 			return Event{}, err
 		}
 	}
 	s.next++
 	return s.pending[s.next-1], nil
+}
+
+// failed tells onFail of the answer's first failure that is Qwen's.
+func (s *Stream) failed(err error) {
+	if _, ok := AsError(err); ok && s.onFail != nil {
+		s.onFail(err)
+		s.onFail = nil
+	}
 }
 
 // peek reads the next event as Next does and leaves it to be read again by
