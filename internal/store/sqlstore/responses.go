@@ -22,7 +22,7 @@ func (s *Store) DeleteResponseObject(ctx context.Context, requestID string, at t
 // deleted.
 func (s *Store) ResponseObjectDeleted(ctx context.Context, requestID string) (bool, error) {
 	var one int
-	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM deleted_responses WHERE request_id = ?`, requestID).Scan(&one)
+	err := s.read.QueryRowKept(ctx, `SELECT 1 FROM deleted_responses WHERE request_id = ?`, requestID).Scan(&one)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return false, nil

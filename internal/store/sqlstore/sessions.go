@@ -47,7 +47,7 @@ func sessionArgs(s *qp.Session) []any {
 
 // Session returns one session by id, expired or not.
 func (s *Store) Session(ctx context.Context, id string) (*qp.Session, error) {
-	sess, err := scanSession(s.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+	sess, err := scanSession(s.read.QueryRowKept(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, qp.ErrNotFound
 	}
@@ -59,7 +59,7 @@ func (s *Store) Session(ctx context.Context, id string) (*qp.Session, error) {
 
 // SessionByKey finds the live session whose next expected history hashes to key.
 func (s *Store) SessionByKey(ctx context.Context, key string, now time.Time) (*qp.Session, error) {
-	sess, err := scanSession(s.read.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions
+	sess, err := scanSession(s.read.QueryRowKept(ctx, `SELECT `+sessionColumns+` FROM sessions
 		WHERE conversation_hash = ? AND expires_at > ? ORDER BY last_accessed DESC LIMIT 1`, key, now.UnixMilli()))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, qp.ErrNotFound
@@ -74,7 +74,7 @@ func (s *Store) SessionByKey(ctx context.Context, key string, now time.Time) (*q
 // its state must never be written back.
 func (s *Store) Deleted(ctx context.Context, id, chatID string) (bool, error) {
 	var one int
-	err := s.read.QueryRowContext(ctx, `SELECT 1 FROM deleted_sessions WHERE id = ? AND chat_id = ?`, id, chatID).Scan(&one)
+	err := s.read.QueryRowKept(ctx, `SELECT 1 FROM deleted_sessions WHERE id = ? AND chat_id = ?`, id, chatID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

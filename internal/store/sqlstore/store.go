@@ -106,7 +106,7 @@ type Config struct {
 
 // New returns a store over the configured pools.
 func New(c Config) *Store {
-	return &Store{dialect: c.Dialect, write: &pool{c.Write, c.Dialect.Rebind}, read: &pool{c.Read, c.Dialect.Rebind},
+	return &Store{dialect: c.Dialect, write: newPool(c.Write, c.Dialect.Rebind), read: newPool(c.Read, c.Dialect.Rebind),
 		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, stmts: map[string]*sql.Stmt{}, codec: bodies.NewCodec(), guard: c.Guard}
 }
 
@@ -145,6 +145,8 @@ func (s *Store) Close() error {
 		stmt.Close()
 	}
 	s.stmtMu.Unlock()
+	s.read.closeKept()
+	s.write.closeKept()
 	err := s.write.Close()
 	for _, other := range []*sql.DB{s.read.DB, s.locks} {
 		if other != nil && other != s.write.DB {
