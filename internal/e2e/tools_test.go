@@ -395,6 +395,57 @@ func TestToolCallTurnThreadsWhateverTheResentContent(t *testing.T) {
 	}
 }
 
+// An agent that resends a tool call's arguments re-encoded — as Python's
+// json.dumps writes them (spaces, non-ASCII as \u escapes) where the answer
+// gave them compact, or compact (JSON.stringify) where the stream gave them
+// as Qwen spaced them — stays in its session: its tool result's turn threads
+// onto the same Qwen chat instead of replaying the history into a new one.
+func TestToolCallTurnThreadsWhateverTheArgumentsEncoding(t *testing.T) {
+	for _, stream := range []bool{false, true} {
+		t.Run(fmt.Sprint("stream=", stream), func(t *testing.T) {
+			e := start(t, nil)
+			user := openai.UserMessage(`use get_weather with {"city": "Zürich"}`)
+			var msg openai.ChatCompletionMessage
+			if stream {
+				s := e.client.Chat.Completions.NewStreaming(ctxT(t), toolParams(user))
+				acc := openai.ChatCompletionAccumulator{}
+				for s.Next() {
+					acc.AddChunk(s.Current())
+				}
+				if err := s.Err(); err != nil || len(acc.Choices) != 1 {
+					t.Fatal(err)
+				}
+				msg = acc.Choices[0].Message
+			} else {
+				got, err := e.client.Chat.Completions.New(ctxT(t), toolParams(user))
+				if err != nil {
+					t.Fatal(err)
+				}
+				msg = got.Choices[0].Message
+			}
+			if len(msg.ToolCalls) != 1 {
+				t.Fatalf("first turn: %+v", msg)
+			}
+			args := &msg.ToolCalls[0].Function.Arguments
+			resent := `{"city": "Z\u00fcrich"}` // Python's json.dumps
+			if stream {
+				resent = `{"city":"Zürich"}` // JSON.stringify
+			}
+			if *args == resent {
+				t.Fatalf("the answer's arguments %s are already as resent: this case tests nothing", *args)
+			}
+			*args = resent
+			next, err := e.client.Chat.Completions.New(ctxT(t), toolParams(user, msg.ToParam(), openai.ToolMessage("Sunny", msg.ToolCalls[0].ID)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(next.Choices[0].Message.Content, `get_weather said "Sunny"`) || e.sim.Chats() != 1 {
+				t.Fatalf("the tool result's turn %q over %d Qwen chats, want 1", next.Choices[0].Message.Content, e.sim.Chats())
+			}
+		})
+	}
+}
+
 // TestSessionToolResultNamesItsTool: a client under X-Session-Id may send
 // only the new messages; its tool result, without the assistant message
 // that made the call, reaches Qwen with the tool's name, read from the

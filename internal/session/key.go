@@ -7,11 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"hash"
 	"strings"
 	"sync"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/jsonscan"
 )
 
 // Key hashes a conversation (optionally followed by the assistant answer the
@@ -51,6 +53,9 @@ var scratchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, keyChunk);
 type keyWriter struct {
 	h   hash.Hash
 	buf []byte
+	// args and normal hold a tool call's arguments and their normal form
+	// (see arguments), reused from call to call.
+	args, normal []byte
 }
 
 func (w *keyWriter) message(m *qp.Message) {
@@ -65,15 +70,34 @@ func (w *keyWriter) message(m *qp.Message) {
 	for _, tc := range m.ToolCalls {
 		w.field("tc")
 		w.field(tc.Name)
-		w.field(strings.TrimSpace(tc.Arguments))
+		w.arguments(tc.Arguments)
 	}
+}
+
+// arguments writes a tool call's arguments: trimmed, and when they are JSON
+// in its normal form (jsonscan.AppendNormal), because clients resend them
+// re-encoded — Python's json.dumps spaces them and escapes non-ASCII, a
+// streamed answer gives them as Qwen spaced them, JavaScript compacts them —
+// and each form must find the session the call came from. (The Messages and
+// Responses APIs' arguments come canonical: tools.Canonical.)
+func (w *keyWriter) arguments(args string) {
+	w.args = append(w.args[:0], strings.TrimSpace(args)...)
+	if !json.Valid(w.args) {
+		writeField(w, w.args)
+		return
+	}
+	w.normal = jsonscan.AppendNormal(w.normal[:0], w.args)
+	writeField(w, w.normal)
 }
 
 // keyChunk bounds the scratch buffer: a large field (a long message) is
 // hashed through it a piece at a time, never copied whole.
 const keyChunk = 32 << 10
 
-func (w *keyWriter) field(s string) {
+func (w *keyWriter) field(s string) { writeField(w, s) }
+
+// writeField is field for a string or bytes (a method cannot take both).
+func writeField[S string | []byte](w *keyWriter, s S) {
 	w.buf = binary.LittleEndian.AppendUint64(w.buf[:0], uint64(len(s)))
 	for {
 		k := min(len(s), keyChunk-len(w.buf))
@@ -81,7 +105,7 @@ func (w *keyWriter) field(s string) {
 		s = s[k:]
 		w.h.Write(w.buf)
 		w.buf = w.buf[:0]
-		if s == "" {
+		if len(s) == 0 {
 			return
 		}
 	}

@@ -1,0 +1,81 @@
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+// One value written by different encoders appends the same bytes.
+func TestAppendNormalOfOneValue(t *testing.T) {
+	for want, forms := range map[string][]string{
+		`{"city":"Zürich","n":[1,2.5,true,null]}`: {
+			`{"city":"Zürich","n":[1,2.5,true,null]}`,                               // JSON.stringify
+			`{"city": "Z\u00fcrich", "n": [1, 2.5, true, null]}`,                    // json.dumps
+			"{\n  \"city\": \"Z\\u00FCrich\",\n  \"n\": [\n 1,2.5 ,true,null]\r\n}", // indented, upper hex
+		},
+		`{"html":"<a href=\"x\">&</a>","path":"a/b"}`: {
+			`{"html":"\u003ca href=\"x\"\u003e\u0026\u003c/a\u003e","path":"a\/b"}`, // Go's json.Marshal, an escaped slash
+			`{"html": "<a href=\u0022x\u0022>&</a>", "path": "a/b"}`,
+		},
+		`"😀 \n\t\\ \u0001 \b"`:    {`"\ud83d\ude00 \u000a\u0009\u005c \u0001 \u0008"`, `"😀 \n\t\\ \u0001 \b"`},
+		`"lone \ud800 surrogate"`: {}, // as encoding/json reads it: U+FFFD
+		`"\u2028"`:                {`"\u2028"`},
+	} {
+		if want == `"lone \ud800 surrogate"` {
+			if got := string(AppendNormal(nil, []byte(want))); got != "\"lone \ufffd surrogate\"" {
+				t.Errorf("AppendNormal(%s) = %s", want, got)
+			}
+			continue
+		}
+		if want == `"\u2028"` {
+			if got := string(AppendNormal(nil, []byte(want))); got != "\"\u2028\"" {
+				t.Errorf("AppendNormal(%s) = %s", want, got)
+			}
+			continue
+		}
+		for _, form := range forms {
+			if got := string(AppendNormal(nil, []byte(form))); got != want {
+				t.Errorf("AppendNormal(%s) = %s, want %s", form, got, want)
+			}
+		}
+	}
+}
+
+// Whatever valid JSON it is given, AppendNormal gives valid JSON of the same
+// value, in a form it keeps, and the same form as the value re-encoded
+// compact or indented by encoding/json.
+func FuzzAppendNormal(f *testing.F) {
+	for _, s := range []string{`{"a": "b\u00e9\/", "c": [1, 2]}`, `"\ud83d\ude00\ud800x"`, `[{"x":{"y":null}}, "\u0000"]`, `12.50e3`, `" \" \\ "`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if !json.Valid([]byte(v)) {
+			return
+		}
+		normal := AppendNormal(nil, []byte(v))
+		decode := func(b []byte) (any, error) { // numbers as written: 1e1000 is JSON
+			d := json.NewDecoder(bytes.NewReader(b))
+			d.UseNumber()
+			var v any
+			return v, d.Decode(&v)
+		}
+		b, err := decode(normal)
+		if err != nil {
+			t.Fatalf("AppendNormal(%q) = %q, not JSON: %v", v, normal, err)
+		}
+		a, _ := decode([]byte(v))
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("AppendNormal(%q) = %q: %v, want %v", v, normal, b, a)
+		}
+		if again := AppendNormal(nil, normal); string(again) != string(normal) {
+			t.Fatalf("AppendNormal(%q) = %q, and of that %q", v, normal, again)
+		}
+		compact, _ := json.Marshal(a)
+		indented, _ := json.MarshalIndent(a, "", "  ")
+		if x, y := AppendNormal(nil, compact), AppendNormal(nil, indented); string(x) != string(y) {
+			t.Fatalf("%q: compact %q, indented %q", v, x, y)
+		}
+	})
+}
