@@ -109,6 +109,11 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 			}
 			p.Resumed += held
 		}
+		n, err := copySessionsOf(ctx, src, dst, batch)
+		if err != nil {
+			return p, fmt.Errorf("copy calls: %w", err)
+		}
+		p.Sessions += n
 		if err := dst.WriteExchanges(ctx, batch); err != nil {
 			return p, fmt.Errorf("copy calls: %w", err)
 		}
@@ -141,6 +146,37 @@ func resumePoint(ctx context.Context, src, dst *Store) (int64, error) {
 		return 0, fmt.Errorf("copy: find where to resume: %w", err)
 	}
 	return id, nil
+}
+
+// copySessionsOf copies the sessions of batch's calls that dst has not and
+// src has, and says how many. Of a source in use, a conversation begun after
+// the sessions were copied has its calls read later: written without it,
+// they lost their session for good (a later copy skips calls dst holds).
+func copySessionsOf(ctx context.Context, src, dst *Store, batch []qp.Exchange) (int, error) {
+	missing := map[string]bool{}
+	for i := range batch {
+		if id := batch[i].Request.SessionID; id != "" {
+			missing[id] = true
+		}
+	}
+	if err := dropStored(ctx, dst.read, missing, selectSessionIDs); err != nil {
+		return 0, fmt.Errorf("find sessions to copy: %w", err)
+	}
+	var sessions []qp.Session
+	for id := range missing {
+		sess, err := src.Session(ctx, id)
+		if errors.Is(err, qp.ErrNotFound) {
+			continue // deleted, or never stored: the call is copied without it, as src has it
+		}
+		if err != nil {
+			return 0, err
+		}
+		sessions = append(sessions, *sess)
+	}
+	if len(sessions) == 0 {
+		return 0, nil
+	}
+	return len(sessions), dst.WriteBatch(ctx, qp.Batch{Sessions: sessions})
 }
 
 // withoutHeld leaves out of batch the calls dst holds already, and says how

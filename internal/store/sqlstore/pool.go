@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // pool is a connection pool whose queries are written with ? placeholders
@@ -43,7 +45,7 @@ func (p *pool) QueryRowKept(ctx context.Context, query string, args ...any) *sql
 		}
 		p.mu.Unlock()
 	}
-	return stmt.QueryRowContext(ctx, args...)
+	return stmt.QueryRowContext(ctx, text(args)...)
 }
 
 // closeKept closes the statements QueryRowKept kept.
@@ -57,15 +59,15 @@ func (p *pool) closeKept() {
 }
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return p.DB.ExecContext(ctx, p.rebind(query), args...)
+	return p.DB.ExecContext(ctx, p.rebind(query), text(args)...)
 }
 
 func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return p.DB.QueryContext(ctx, p.rebind(query), args...)
+	return p.DB.QueryContext(ctx, p.rebind(query), text(args)...)
 }
 
 func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return p.DB.QueryRowContext(ctx, p.rebind(query), args...)
+	return p.DB.QueryRowContext(ctx, p.rebind(query), text(args)...)
 }
 
 func (p *pool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
@@ -89,6 +91,7 @@ type txn struct {
 }
 
 func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	args = text(args)
 	if t.kept != nil {
 		if stmt := t.kept(query); stmt != nil {
 			return t.Tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
@@ -98,6 +101,7 @@ func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 }
 
 func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	args = text(args)
 	if t.kept != nil {
 		if stmt := t.kept(query); stmt != nil {
 			return t.Tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
@@ -107,6 +111,7 @@ func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql
 }
 
 func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	args = text(args)
 	if t.kept != nil {
 		if stmt := t.kept(query); stmt != nil {
 			return t.Tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
@@ -119,4 +124,25 @@ func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *s
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// text makes the string arguments of a statement text both backends take:
+// PostgreSQL refuses a NUL or bytes that are not UTF-8 in a text column —
+// and one such value (a client's first message, User-Agent, unknown field
+// name) made every batch it was in fail, the spool's replay too, so nothing
+// more was recorded. Each is stored as U+FFFD, as bodies' invalid bytes read
+// back; SQLite stores the same, so a copy from it to PostgreSQL goes
+// through. Bodies are bytes (blobs) and keep every byte. args is returned
+// as it is unless it needs a change, then copied.
+func text(args []any) []any {
+	copied := false
+	for i, a := range args {
+		if s, ok := a.(string); ok && (strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s)) {
+			if !copied {
+				args, copied = append([]any(nil), args...), true
+			}
+			args[i] = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+		}
+	}
+	return args
 }

@@ -1,0 +1,107 @@
+package sqlstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store/sqlstore"
+	"qwenproxy/internal/store/storetest"
+)
+
+// oneTurn is a session and its first call.
+func oneTurn(id string, at time.Time) (qp.Session, qp.Exchange) {
+	return qp.Session{ID: id, ChatID: "chat-" + id, Model: "qwen3-max", FirstUserMessage: "hello " + id, MessageCount: 2,
+			CreatedAt: at, LastAccessed: at, ExpiresAt: at.Add(time.Hour)},
+		qp.Exchange{
+			Request: qp.Request{RequestID: "req-" + id, SessionID: id, Timestamp: at, Method: "POST", Path: "/v1/chat/completions",
+				Model: "qwen3-max", OpenAIRequest: []byte(`{"n":1}`)},
+			Response: qp.Response{ResponseID: "resp-" + id, Timestamp: at.Add(time.Second), Status: qp.StatusSuccess, HTTPStatus: 200,
+				Duration: time.Second, OpenAIResponse: []byte(`{"id":"x"}`)},
+		}
+}
+
+// A copy of a database in use keeps every call with its session: a
+// conversation begun after the sessions were copied is copied with its first
+// call (its calls were written without it, and a later copy skips calls the
+// destination holds, so they stayed cut off).
+func TestCopyOfASourceInUseKeepsCallsWithTheirSessions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		src, dst := storetest.Open(t, storetest.URL(t, "sqlite")), storetest.Open(t, dbURL)
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		s1, c1 := oneTurn("early", at)
+		if err := src.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s1}, Exchanges: []qp.Exchange{c1}}); err != nil {
+			t.Fatal(err)
+		}
+		begun := false
+		_, err := sqlstore.Copy(ctx, src, dst, func(p sqlstore.CopyProgress) {
+			if !begun && p.Calls == 0 { // the sessions are copied, the calls not yet
+				begun = true
+				s2, c2 := oneTurn("late", at.Add(time.Minute))
+				if err := src.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s2}, Exchanges: []qp.Exchange{c2}}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+		if err != nil || !begun {
+			t.Fatalf("copy: %v (a conversation begun during it: %v)", err, begun)
+		}
+		var session string
+		if err := dst.DB().QueryRow(`SELECT COALESCE(session_id, '') FROM requests WHERE request_id = 'req-late'`).Scan(&session); err != nil || session != "late" {
+			t.Fatalf("the call begun during the copy has session %q (%v), want late", session, err)
+		}
+		if n := count(t, dst, `SELECT COUNT(*) FROM requests WHERE session_id IS NULL`); n != 0 {
+			t.Fatalf("%d calls without their session", n)
+		}
+	})
+}
+
+// Text a client sends into columns — a first message with a NUL, a
+// User-Agent or an unknown field's name that is not UTF-8 — is stored on
+// both backends (PostgreSQL refused such a batch, and the spool's replay of
+// it, so nothing more was recorded), as U+FFFD; and a SQLite history that
+// holds such text from before copies to the other backend.
+func TestClientTextWithNULAndInvalidUTF8IsStored(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		sess, call := oneTurn("nul", at)
+		sess.FirstUserMessage = "null \x00 byte \xff"
+		call.Request.UserAgent, call.Request.IgnoredParams = "ua\xff", []string{"x\x00y"}
+		call.Response.Status, call.Response.ErrorType, call.Response.ErrorMessage = qp.StatusError, qp.ErrorTypeUpstream, "said \x00"
+		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{sess}, Exchanges: []qp.Exchange{call}}); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+		got, err := st.Session(ctx, "nul")
+		if err != nil || got.FirstUserMessage != "null \uFFFD byte \uFFFD" {
+			t.Fatalf("first message %q (%v)", got.FirstUserMessage, err)
+		}
+		rows, err := st.ListRequests(ctx, qp.CallFilter{}, qp.ListOptions{Limit: 10})
+		if err != nil || len(rows.Items) != 1 {
+			t.Fatalf("list: %v", err)
+		}
+		r := rows.Items[0]
+		if r.UserAgent != "ua\uFFFD" || len(r.IgnoredParams) != 1 || r.IgnoredParams[0] != "x\uFFFDy" || r.Response.Error != "said \uFFFD" {
+			t.Fatalf("stored %q %q %q", r.UserAgent, r.IgnoredParams, r.Response.Error)
+		}
+
+		// A SQLite history written before, with the NUL stored as it came.
+		src := storetest.Open(t, storetest.URL(t, "sqlite"))
+		old, oldCall := oneTurn("old", at)
+		if err := src.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{old}, Exchanges: []qp.Exchange{oldCall}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := src.DB().ExecContext(ctx, `UPDATE sessions SET first_user_message = 'a' || char(0) || 'b'`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sqlstore.Copy(ctx, src, st, func(sqlstore.CopyProgress) {}); err != nil {
+			t.Fatalf("copy: %v", err)
+		}
+		if got, err := st.Session(ctx, "old"); err != nil || got.FirstUserMessage != "a\uFFFDb" {
+			t.Fatalf("copied first message %q (%v)", got.FirstUserMessage, err)
+		}
+	})
+}
