@@ -14,6 +14,11 @@ var ErrNotFound = errors.New("not found")
 // a missing row or the proxy's own fault.
 var ErrStoreUnavailable = errors.New("the database did not answer")
 
+// ErrRecordRefused marks a batch a database refused for what a record in it
+// holds — a constraint, a value it cannot store — as opposed to the database
+// being unavailable: written again, it fails again.
+var ErrRecordRefused = errors.New("the database refuses a record")
+
 // Session maps one client conversation onto one Qwen chat.
 //
 // Qwen keeps the history server-side, so the proxy only needs the chat id and

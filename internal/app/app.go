@@ -406,6 +406,8 @@ func observe(m *metrics.Metrics, r *recorder.Recorder, s *session.Manager) {
 		stat(func(s recorder.Stats) float64 { return float64(s.HeldBytes) }))
 	m.Observe("qwenproxy_recorder_corrupt_spool_lines_total", "Unreadable spool lines set aside in the spool's .corrupt file.", prometheus.CounterValue,
 		stat(func(s recorder.Stats) float64 { return float64(s.Corrupt) }))
+	m.Observe("qwenproxy_recorder_rejected_total", "Records the database refuses for what they hold, set aside in the spool's .rejected file.", prometheus.CounterValue,
+		stat(func(s recorder.Stats) float64 { return float64(s.Rejected) }))
 	m.Observe("qwenproxy_sessions_in_memory", "Conversations held in memory.", prometheus.GaugeValue,
 		func() float64 { return float64(s.Cached()) })
 	m.Observe("qwenproxy_session_turns_in_progress", "Conversations with a turn in progress or waiting.", prometheus.GaugeValue,

@@ -185,12 +185,13 @@ func (r *Recorder) drain() bool {
 		for _, it := range held[:n] {
 			r.add(&b, it)
 		}
-		if err := r.writeOnce(b.Batch); err != nil {
+		setAside, err := r.writeOnce(b.Batch)
+		if err != nil {
 			r.held.putBack(held)
 			r.park(nil) // the spool, if it takes them now
 			return false
 		}
-		r.written.Add(int64(len(b.Exchanges)))
+		r.written.Add(int64(len(b.Exchanges) - setAside))
 		r.held.settle(held[:n])
 		held = held[n:]
 		if len(held) == 0 {
@@ -211,10 +212,11 @@ func (r *Recorder) replaySpool() bool {
 		for _, it := range items {
 			r.add(&b, it)
 		}
-		if err := r.writeOnce(b.Batch); err != nil {
+		setAside, err := r.writeOnce(b.Batch)
+		if err != nil {
 			return err
 		}
-		r.written.Add(int64(len(b.Exchanges)))
+		r.written.Add(int64(len(b.Exchanges) - setAside))
 		return nil
 	}, func(lines []corruptLine) error {
 		if err := r.spool.keepCorrupt(lines); err != nil {

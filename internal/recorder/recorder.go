@@ -59,6 +59,10 @@ type Stats struct {
 	HeldBytes   int64 // their estimated size, bounded by Options.MemoryBudget
 	Dropped     int64 // calls lost: over the memory budget, or still held at shutdown
 	Corrupt     int64 // unreadable spool lines set aside in the spool's .corrupt file
+	// Rejected is the records the database refuses for what they hold
+	// (qp.ErrRecordRefused), set aside in the spool's .rejected file (or
+	// dropped, without a spool) so that the others are written.
+	Rejected int64
 	// Refusal is the database's answer to the last batch written while it
 	// refuses them ("" once one is taken): the disk under it full, say,
 	// while a health check's small write still fits.
@@ -91,8 +95,8 @@ type Recorder struct {
 	// every record parked.
 	writeWarn, replayWarn, spoolWarn quietlog.Log
 
-	written, spooled, replayed, dropped atomic.Int64
-	refusal                             atomic.Pointer[string] // Stats.Refusal; nil: none
+	written, spooled, replayed, dropped, rejected atomic.Int64
+	refusal                                       atomic.Pointer[string] // Stats.Refusal; nil: none
 	// queuedBytes is the estimated size of what waits in the queue or in
 	// the writer's hands: with what memory holds, within
 	// Options.MemoryBudget.
@@ -214,7 +218,8 @@ func (r *Recorder) Durable() bool { return r.held.len() == 0 }
 
 // Stats returns the counters.
 func (r *Recorder) Stats() Stats {
-	st := Stats{Queued: len(r.q), QueuedBytes: r.queuedBytes.Load(), Written: r.written.Load(), Spooled: r.spooled.Load(), Replayed: r.replayed.Load(), Dropped: r.dropped.Load()}
+	st := Stats{Queued: len(r.q), QueuedBytes: r.queuedBytes.Load(), Written: r.written.Load(), Spooled: r.spooled.Load(), Replayed: r.replayed.Load(),
+		Dropped: r.dropped.Load(), Rejected: r.rejected.Load()}
 	st.Held, st.HeldBytes = r.held.stats()
 	if r.spool != nil {
 		st.SpoolBytes, st.Corrupt = r.spool.bytes(), r.spool.corruptLines()
@@ -440,34 +445,46 @@ func (r *Recorder) write(b *batch) {
 		b.tell(r.park(b.release(r)))
 		return
 	}
-	if err := r.commit(b.Batch); err != nil {
+	setAside, err := r.commit(b.Batch)
+	if err != nil {
 		r.writeWarn.Warn(r.log, "database refused a batch; spooling it", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
 		b.tell(r.park(b.release(r)))
 		return
 	}
 	r.writeWarn.Recovered(r.log, "database takes batches again")
-	r.written.Add(int64(len(b.Exchanges)))
+	r.written.Add(int64(len(b.Exchanges) - setAside))
 	b.tell(nil)
 }
 
-// commit writes one batch, retrying with backoff.
-func (r *Recorder) commit(b qp.Batch) error {
+// commit writes one batch, retrying with backoff, and returns how many of
+// its calls were set aside (see writeOnce).
+func (r *Recorder) commit(b qp.Batch) (setAside int, err error) {
 	delay := r.opt.RetryDelay
-	var err error
 	for attempt := 0; attempt <= r.opt.WriteRetries; attempt++ {
 		if attempt > 0 {
 			time.Sleep(delay) // the writer's own backoff; nothing waits on it
 			delay *= 2
 		}
-		if err = r.writeOnce(b); err == nil {
-			return nil
+		if setAside, err = r.writeOnce(b); err == nil {
+			return setAside, nil
 		}
 	}
-	return err
+	return 0, err
 }
 
-// writeOnce writes one batch, once.
-func (r *Recorder) writeOnce(b qp.Batch) error {
+// writeOnce writes one batch, once, and returns how many of its calls it
+// set aside: a batch the database refuses for what a record holds is written
+// in parts, and the record refused alone is set aside (see isolate).
+func (r *Recorder) writeOnce(b qp.Batch) (setAside int, err error) {
+	err = r.writeBatch(b)
+	if errors.Is(err, qp.ErrRecordRefused) {
+		return r.isolate(b, err)
+	}
+	return 0, err
+}
+
+// writeBatch writes one batch, once, as it is.
+func (r *Recorder) writeBatch(b qp.Batch) error {
 	// Writes outlive any request: they use their own bounded context.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

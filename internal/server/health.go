@@ -185,7 +185,7 @@ func (s *Server) detailed(w http.ResponseWriter, r *http.Request) {
 		"recorder": map[string]any{
 			"queued": st.Queued, "queued_bytes": st.QueuedBytes, "queue_size": s.cfg.QueueSize, "written": st.Written, "spooled": st.Spooled,
 			"replayed": st.Replayed, "spool_bytes": st.SpoolBytes, "dropped": st.Dropped,
-			"held": st.Held, "held_bytes": st.HeldBytes, "corrupt_spool_lines": st.Corrupt,
+			"held": st.Held, "held_bytes": st.HeldBytes, "corrupt_spool_lines": st.Corrupt, "rejected": st.Rejected,
 		},
 		"sessions": map[string]any{"in_memory": s.deps.Sessions.Cached(), "turns_in_progress": s.deps.Sessions.Active()},
 		"runtime":  map[string]any{"goroutines": runtime.NumGoroutine(), "heap_bytes": mem.HeapAlloc, "go": runtime.Version()},

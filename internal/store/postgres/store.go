@@ -186,6 +186,21 @@ func discard(conn *sql.Conn) {
 // deleted rows reusable without locking the tables.
 func (dialect) ReclaimSpace(context.Context, *sql.DB) error { return nil }
 
+// Refuses is true of PostgreSQL's data exceptions (SQLSTATE class 22),
+// integrity constraint violations (23) and program limits exceeded (54: an
+// index row too big).
+func (dialect) Refuses(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || len(pgErr.Code) < 2 {
+		return false
+	}
+	switch pgErr.Code[:2] {
+	case "22", "23", "54":
+		return true
+	}
+	return false
+}
+
 func (dialect) UndefinedTable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42P01"

@@ -22,7 +22,8 @@ import (
 
 	"qwenproxy/internal/store/sqlstore"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+	"modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -225,6 +226,20 @@ func (dialect) ReclaimSpace(ctx context.Context, db *sql.DB) error {
 // 91.1–104.7). Nothing in a batch waits on a context here: a lock is
 // waited for busy_timeout at most, and the disk cannot be interrupted.
 func (dialect) BatchContext(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
+
+// Refuses is true of SQLite's constraint, too-big and type-mismatch
+// errors (primary result codes 19, 18, 20).
+func (dialect) Refuses(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
+		return true
+	}
+	return false
+}
 
 func (dialect) UndefinedTable(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "no such table")

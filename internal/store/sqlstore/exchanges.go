@@ -33,7 +33,15 @@ func (s *Store) WriteExchanges(ctx context.Context, batch []qp.Exchange) error {
 // per call one requests row, one responses row and their bodies, with
 // multi-row inserts. A call already stored (a batch replayed from the
 // spool) is skipped, so writing a batch twice stores it once.
-func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) error {
+//
+// An error for what a record holds, not for the database's state, is also
+// qp.ErrRecordRefused.
+func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
+	defer func() {
+		if err != nil && s.dialect.Refuses(err) {
+			err = fmt.Errorf("%w: %w", qp.ErrRecordRefused, err)
+		}
+	}()
 	ctx = s.dialect.BatchContext(ctx)
 	if err := s.checkGuard(); err != nil {
 		return fmt.Errorf("write batch: %w", err)

@@ -59,6 +59,10 @@ type Dialect interface {
 	PartGrace() time.Duration
 	// UndefinedTable reports whether err says a table does not exist.
 	UndefinedTable(err error) bool
+	// Refuses reports whether err says the database refuses a statement
+	// for the values it was given (a constraint, a value too big or of the
+	// wrong type), not for its own state (locked, full, gone).
+	Refuses(err error) bool
 	// BatchContext is the context a batch's statements run under, given
 	// the caller's (which bounds the write).
 	BatchContext(ctx context.Context) context.Context

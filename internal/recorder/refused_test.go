@@ -1,0 +1,111 @@
+package recorder
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/logtest"
+	"qwenproxy/internal/store/sqlstore"
+	"qwenproxy/internal/store/storetest"
+)
+
+// storedCall is a call as the server records it, from ua.
+func storedCall(i int, ua string) qp.Exchange {
+	at := time.UnixMilli(time.Now().UnixMilli())
+	return qp.Exchange{
+		Request: qp.Request{RequestID: fmt.Sprint("req-", i), Timestamp: at, Method: "POST", Path: "/v1/chat/completions",
+			Model: "qwen3-max", UserAgent: ua},
+		Response: qp.Response{ResponseID: fmt.Sprint("resp-", i), Timestamp: at, Status: qp.StatusSuccess, HTTPStatus: 200},
+	}
+}
+
+// refuseUserAgent makes the database refuse a call from the User-Agent
+// "evil", as it would a value it cannot store.
+func refuseUserAgent(t *testing.T, st *sqlstore.Store) {
+	t.Helper()
+	q := `CREATE TRIGGER refuse_evil BEFORE INSERT ON requests WHEN NEW.user_agent = 'evil' BEGIN SELECT RAISE(ABORT, 'evil refused'); END`
+	if st.Backend() == "postgres" {
+		q = `ALTER TABLE requests ADD CONSTRAINT refuse_evil CHECK (user_agent <> 'evil')`
+	}
+	if _, err := st.DB().Exec(q); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A record the database refuses for what it holds is set aside — kept in
+// the spool's .rejected file, logged by request id, counted — and the
+// records beside it and after it are written: before, the whole batch went
+// to the spool, whose replay then stopped at it for good, and nothing more
+// was recorded. The same holds of a refused record already in the spool.
+func TestARecordTheDatabaseRefusesIsSetAsideNotAllAfterIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		refuseUserAgent(t, st)
+		dir := t.TempDir()
+		spool := filepath.Join(dir, "db.spool")
+		// A refused record waits in the spool (an earlier run's), between two good ones.
+		var spooled []byte
+		for i, ua := range []string{"curl", "evil", "curl"} {
+			e := storedCall(100+i, ua)
+			line, _ := json.Marshal(spoolLine{Exchange: &e})
+			spooled = append(append(spooled, line...), '\n')
+		}
+		if err := os.WriteFile(spool, spooled, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var logs logtest.Buffer
+		r := mustNew(t, st, slog.New(slog.NewJSONHandler(&logs, nil)), Options{SpoolPath: spool, BatchSize: 100})
+		for i := range 6 {
+			ua := "curl"
+			if i == 3 {
+				ua = "evil"
+			}
+			r.Record(storedCall(i, ua))
+		}
+		if err := r.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		r.Record(storedCall(6, "curl")) // and the next batch goes through too
+		if err := r.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		st2 := r.Stats()
+		r.Close(context.Background())
+
+		var ids []string
+		rows, err := st.DB().Query(`SELECT request_id FROM requests ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id string
+			rows.Scan(&id)
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if got := strings.Join(ids, ","); got != "req-100,req-102,req-0,req-1,req-2,req-4,req-5,req-6" {
+			t.Fatalf("stored %s", got)
+		}
+		if st2.Rejected != 2 || st2.Written != 8 || st2.SpoolBytes != 0 {
+			t.Fatalf("stats %+v", st2)
+		}
+		side, err := os.ReadFile(spool + ".rejected")
+		if err != nil || bytes.Count(side, []byte("\n")) != 2 || !bytes.Contains(side, []byte(`"req-101"`)) || !bytes.Contains(side, []byte(`"req-3"`)) {
+			t.Fatalf("set aside: %q (%v)", side, err)
+		}
+		for _, id := range []string{"req-101", "req-3"} {
+			if !strings.Contains(logs.String(), `"msg":"record refused by the database; set aside"`) || !strings.Contains(logs.String(), `"request_id":"`+id+`"`) {
+				t.Fatalf("%s not logged as set aside:\n%s", id, logs.String())
+			}
+		}
+	})
+}
