@@ -213,7 +213,7 @@ func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOpti
 	}
 	q := listQuery{selectFrom: `SELECT ` + requestColumns + bodies + `, r.id IS NOT NULL, ` + optionalResponseColumns + `, ` + col + from,
 		countFrom: `SELECT COUNT(*) FROM requests q`, sortCol: col, idCol: "q.id"}
-	q.fastCount, q.fastArgs = rollupCount(f)
+	q.fastCount, q.fastArgs = rollupCount(f, false) // q.model is the model asked for
 	callFilter(&q.where, f, "q.", "q.timestamp")
 	db, done, err := s.listReader(ctx, o.Bodies)
 	if err != nil {
@@ -340,7 +340,7 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 	}
 	q := listQuery{selectFrom: `SELECT ` + responseColumns + bodies + `, ` + col + from, countFrom: `SELECT COUNT(*) FROM responses r`,
 		sortCol: col, idCol: "r.id"}
-	q.fastCount, q.fastArgs = rollupCount(f)
+	q.fastCount, q.fastArgs = rollupCount(f, true)
 	callFilter(&q.where, f, "r.", "r.timestamp")
 	db, done, err := s.listReader(ctx, o.Bodies)
 	if err != nil {

@@ -388,3 +388,34 @@ func testIgnoredParamsAreRecordedAndRead(t *testing.T, dbURL string) {
 		}
 	}
 }
+
+// A list filtered by model counts what it lists: requests by the model the
+// client asked for, responses by the model that answered (the total of
+// requests came from rollups, kept by the model that answered: 0 for a
+// mapped name such as claude-sonnet-4).
+func TestListTotalsByModelCountWhatIsListed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		var calls []qp.Exchange
+		for i, asked := range []string{"claude-sonnet-4", "claude-sonnet-4", "qwen3-max"} {
+			_, c := oneTurn(fmt.Sprint("m", i), at.Add(time.Duration(i)*time.Second))
+			c.Request.SessionID, c.Request.Model, c.Response.Model = "", asked, "qwen3-max"
+			calls = append(calls, c)
+		}
+		if err := st.WriteExchanges(ctx, calls); err != nil {
+			t.Fatal(err)
+		}
+		for model, want := range map[string]int{"claude-sonnet-4": 2, "qwen3-max": 1} {
+			res, err := st.ListRequests(ctx, qp.CallFilter{Model: model}, qp.ListOptions{Limit: 10})
+			if err != nil || res.Total != want || len(res.Items) != want {
+				t.Errorf("requests of %s: %d listed, total %d (%v), want %d", model, len(res.Items), res.Total, err, want)
+			}
+		}
+		res, err := st.ListResponses(ctx, qp.CallFilter{Model: "qwen3-max"}, qp.ListOptions{Limit: 10})
+		if err != nil || res.Total != 3 || len(res.Items) != 3 {
+			t.Errorf("responses of qwen3-max: %d listed, total %d (%v), want 3", len(res.Items), res.Total, err)
+		}
+	})
+}
