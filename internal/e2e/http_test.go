@@ -247,10 +247,18 @@ func TestBodiesCanBeLeftOutOfTheRecord(t *testing.T) {
 		t.Fatalf("rows %+v", rows)
 	}
 
+	// Nor does its session keep the first message (it kept it whole).
+	if first := e.count(`SELECT COUNT(*) FROM sessions WHERE first_user_message LIKE '%forget me%'`); first != 0 {
+		t.Fatal("a call recorded without bodies left its first message in its session")
+	}
+
 	off := start(t, func(c *config.Config) { c.RecordBodies = false })
 	postJSON(t, off, "/v1/chat/completions", `{"messages":[{"role":"user","content":"metadata only"}]}`, nil)
 	if r := off.lastRow(); r.OpenAIRequest.Valid || r.QwenResponse.Valid || r.Status != "success" {
 		t.Fatalf("RECORD_BODIES=false row %+v", r)
+	}
+	if first := off.count(`SELECT COUNT(*) FROM sessions WHERE first_user_message <> ''`); first != 0 {
+		t.Fatal("RECORD_BODIES=false left the first message in the session")
 	}
 }
 
