@@ -91,6 +91,10 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 // a reason of its own. A running server takes the new state within seconds
 // (the newest state wins) and signs the account in at its next call.
 func accountsReset(ctx context.Context, c *cli, id string) error {
+	if id == accounts.CookieID {
+		// Each server keeps its own pasted cookie's state, in memory.
+		return fmt.Errorf("the pasted cookie's state is each server's own, not in the database: a cooldown or rate limit on it ends by itself (GET /health/detailed says when), and a restart of the server clears it")
+	}
 	list, err := c.store.Accounts(ctx)
 	if err != nil {
 		return err

@@ -226,6 +226,10 @@ func TestAccountsResetLiftsARefusal(t *testing.T) {
 	if code, out := run("accounts", "reset", "nobody@example.com"); code != 1 || !strings.Contains(out, "no account nobody@example.com") {
 		t.Fatalf("reset of an unknown account: %d %s", code, out)
 	}
+	// The pasted cookie's state is each server's own: said so, not "no account".
+	if code, out := run("accounts", "reset", "cookie"); code != 1 || !strings.Contains(out, "each server's own") || !strings.Contains(out, "restart") {
+		t.Fatalf("reset of the pasted cookie: %d %s", code, out)
+	}
 	if code, _ := run("accounts", "reset"); code != 2 {
 		t.Fatalf("reset without an account: exit %d, want 2", code)
 	}
