@@ -273,12 +273,16 @@ func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, p
 func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session.Turn, opened string, _ error) {
 	history, _ := translate.Split(t.messages)
 	rs := &c.ex.Response
+	firstUser := translate.FirstUserText(t.messages)
+	if c.metadataOnly { // a call recorded without bodies leaves no text in its session either
+		firstUser = ""
+	}
 	turn, err := s.deps.Sessions.Begin(ctx, session.Request{
 		ExplicitID: t.sessionID,
 		PrefixKey:  session.Key(history, nil),
 		HasHistory: translate.HasEarlierTurns(history),
 		Model:      t.model,
-		FirstUser:  translate.FirstUserText(t.messages),
+		FirstUser:  firstUser,
 		Owner:      c.ex.Request.APIKeyID,
 		NewChat: func(ctx context.Context) (string, error) {
 			id, account, err := s.openChat(ctx, c, t, map[string]bool{})
