@@ -14,30 +14,19 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/logtest"
-	"qwenproxy/internal/store/sqlstore"
 	"qwenproxy/internal/store/storetest"
 )
 
-// storedCall is a call as the server records it, from ua.
-func storedCall(i int, ua string) qp.Exchange {
+// storedCall is a call as the server records it, answered as response
+// resp-<answer>: a second call answered under the same response id is one
+// the database refuses (responses.response_id is unique), as it would a
+// value it cannot store.
+func storedCall(i, answer int) qp.Exchange {
 	at := time.UnixMilli(time.Now().UnixMilli())
 	return qp.Exchange{
 		Request: qp.Request{RequestID: fmt.Sprint("req-", i), Timestamp: at, Method: "POST", Path: "/v1/chat/completions",
-			Model: "qwen3-max", UserAgent: ua},
-		Response: qp.Response{ResponseID: fmt.Sprint("resp-", i), Timestamp: at, Status: qp.StatusSuccess, HTTPStatus: 200},
-	}
-}
-
-// refuseUserAgent makes the database refuse a call from the User-Agent
-// "evil", as it would a value it cannot store.
-func refuseUserAgent(t *testing.T, st *sqlstore.Store) {
-	t.Helper()
-	q := `CREATE TRIGGER refuse_evil BEFORE INSERT ON requests WHEN NEW.user_agent = 'evil' BEGIN SELECT RAISE(ABORT, 'evil refused'); END`
-	if st.Backend() == "postgres" {
-		q = `ALTER TABLE requests ADD CONSTRAINT refuse_evil CHECK (user_agent <> 'evil')`
-	}
-	if _, err := st.DB().Exec(q); err != nil {
-		t.Fatal(err)
+			Model: "qwen3-max"},
+		Response: qp.Response{ResponseID: fmt.Sprint("resp-", answer), Timestamp: at, Status: qp.StatusSuccess, HTTPStatus: 200},
 	}
 }
 
@@ -49,13 +38,12 @@ func refuseUserAgent(t *testing.T, st *sqlstore.Store) {
 func TestARecordTheDatabaseRefusesIsSetAsideNotAllAfterIt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		st := storetest.Open(t, dbURL)
-		refuseUserAgent(t, st)
 		dir := t.TempDir()
 		spool := filepath.Join(dir, "db.spool")
 		// A refused record waits in the spool (an earlier run's), between two good ones.
 		var spooled []byte
-		for i, ua := range []string{"curl", "evil", "curl"} {
-			e := storedCall(100+i, ua)
+		for i, answer := range []int{100, 100, 102} { // req-101 is answered as req-100 was
+			e := storedCall(100+i, answer)
 			line, _ := json.Marshal(spoolLine{Exchange: &e})
 			spooled = append(append(spooled, line...), '\n')
 		}
@@ -65,16 +53,16 @@ func TestARecordTheDatabaseRefusesIsSetAsideNotAllAfterIt(t *testing.T) {
 		var logs logtest.Buffer
 		r := mustNew(t, st, slog.New(slog.NewJSONHandler(&logs, nil)), Options{SpoolPath: spool, BatchSize: 100})
 		for i := range 6 {
-			ua := "curl"
+			answer := i
 			if i == 3 {
-				ua = "evil"
+				answer = 0 // as req-0 was
 			}
-			r.Record(storedCall(i, ua))
+			r.Record(storedCall(i, answer))
 		}
 		if err := r.Sync(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		r.Record(storedCall(6, "curl")) // and the next batch goes through too
+		r.Record(storedCall(6, 6)) // and the next batch goes through too
 		if err := r.Sync(context.Background()); err != nil {
 			t.Fatal(err)
 		}

@@ -186,17 +186,22 @@ func discard(conn *sql.Conn) {
 // deleted rows reusable without locking the tables.
 func (dialect) ReclaimSpace(context.Context, *sql.DB) error { return nil }
 
-// Refuses is true of PostgreSQL's data exceptions (SQLSTATE class 22),
-// integrity constraint violations (23) and program limits exceeded (54: an
-// index row too big).
+// Refuses is true of PostgreSQL's errors for values the schema cannot
+// take: data exceptions (SQLSTATE class 22: a number out of range, bytes
+// that are not UTF-8), integrity constraint violations (23) but CHECK
+// (23514: the schema has none on the calls, so it is an operator's, and may
+// refuse every record alike), and program limits exceeded (54: an index row
+// too big).
 func (dialect) Refuses(err error) bool {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || len(pgErr.Code) < 2 {
 		return false
 	}
 	switch pgErr.Code[:2] {
-	case "22", "23", "54":
+	case "22", "54":
 		return true
+	case "23":
+		return pgErr.Code != "23514"
 	}
 	return false
 }

@@ -227,15 +227,23 @@ func (dialect) ReclaimSpace(ctx context.Context, db *sql.DB) error {
 // waited for busy_timeout at most, and the disk cannot be interrupted.
 func (dialect) BatchContext(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }
 
-// Refuses is true of SQLite's constraint, too-big and type-mismatch
-// errors (primary result codes 19, 18, 20).
+// Refuses is true of the errors SQLite gives for values the schema cannot
+// take: too big, of the wrong type, and the schema's own constraints (NOT
+// NULL, UNIQUE, PRIMARY KEY, FOREIGN KEY, a strict column's type). Not of
+// CHECK constraints and triggers: the schema has none on the calls, so
+// those are an operator's, and may refuse every record alike.
 func (dialect) Refuses(err error) bool {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
 		return false
 	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_NOTNULL, sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY,
+		sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqlite3.SQLITE_CONSTRAINT_DATATYPE:
+		return true
+	}
 	switch e.Code() & 0xff {
-	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
+	case sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH:
 		return true
 	}
 	return false
