@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	qp "qwenproxy"
@@ -71,6 +72,9 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 	})
 }
 
+// exportCmd writes calls as JSONL or CSV: to standard output, where the
+// export is all it prints, or to --output, after which it says what it wrote
+// (as JSON with --json).
 func exportCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, err := newCLI("export", getenv, stdout, stderr)
 	if err != nil {
@@ -78,7 +82,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer c.close()
 	format := c.fs.String("format", "jsonl", "jsonl or csv")
-	output := c.fs.String("output", "-", "file to write, - for standard output")
+	output := c.fs.String("output", "-", "file to write, - for standard output (then the export is all that is printed)")
 	noBodies := c.fs.Bool("no-bodies", false, "leave request and response bodies out of JSONL")
 	f := callFlags(c.fs)
 	filter, err := c.openFiltered(ctx, args, f)
@@ -88,10 +92,11 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if *format != "jsonl" && *format != "csv" {
 		return errors.New("--format must be jsonl or csv")
 	}
+	toFile := *output != "-"
 	out := c.stdout
-	if *output != "-" {
-		file, err := os.Create(*output)
-		if err != nil {
+	var file *os.File
+	if toFile {
+		if file, err = os.Create(*output); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 		defer file.Close()
@@ -99,11 +104,12 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	bar := newProgress(c.stderr, "exported")
 	var write func(*qp.RequestRecord) error
+	finish := func() error { return nil }
 	if *format == "csv" {
 		cw := csv.NewWriter(out)
 		cw.Write(historyapi.ExportCSVHeader)
-		defer cw.Flush()
 		write = func(r *qp.RequestRecord) error { return cw.Write(historyapi.ExportCSVRow(r)) }
+		finish = func() error { cw.Flush(); return cw.Error() }
 	} else {
 		enc := httpjson.NewEncoder(out)
 		write = func(r *qp.RequestRecord) error { return enc.Encode(historyapi.ExportJSON(r)) }
@@ -115,7 +121,20 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return write(r)
 	})
 	bar.done(n)
-	return err
+	if err == nil {
+		err = finish()
+	}
+	if err == nil && toFile {
+		err = file.Close() // a write the disk refused may show only here
+	}
+	if err != nil {
+		return err
+	}
+	if !toFile {
+		return nil
+	}
+	return c.report(map[string]any{"exported": n, "format": *format, "output": *output},
+		"exported %s as %s to %s", plural(n, "call"), strings.ToUpper(*format), *output)
 }
 
 // pruneCmd deletes the calls recorded before a time (--before) or an age
