@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +98,33 @@ func testExportThatFailsBeforeAnyRowSaysSo(t *testing.T, dbURL string) {
 		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != 503 || body.Error.Code != "database_error" ||
 			w.Header().Get("Content-Disposition") != "" {
 			t.Errorf("%s export of a closed database: %d %v %q", format, w.Code, w.Header(), w.Body)
+		}
+	}
+}
+
+// Session search is case-insensitive for every letter, not ASCII alone:
+// SQLite's lower() folded only A–Z, so ?search=HÉLLO missed "héllo".
+func TestSessionSearchFoldsEveryLetter(t *testing.T) {
+	storetest.Each(t, testSessionSearchFoldsEveryLetter)
+}
+
+func testSessionSearchFoldsEveryLetter(t *testing.T, dbURL string) {
+	a, st := apiOver(t, dbURL)
+	at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+	var b qp.Batch
+	for i, first := range []string{"héllo wörld", "ПРИВЕТ, мир", "Ärger im Büro", "hello world"} {
+		b.Sessions = append(b.Sessions, qp.Session{ID: fmt.Sprintf("s-%d", i), ChatID: fmt.Sprintf("chat-%d", i), ParentID: "p", Model: "qwen3-max",
+			FirstUserMessage: first, MessageCount: 1, ConversationKey: fmt.Sprintf("k%d", i), CreatedAt: at, LastAccessed: at, ExpiresAt: at.Add(time.Hour)})
+	}
+	if err := st.WriteBatch(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	for search, want := range map[string]string{"HÉLLO": "s-0", "héllo WÖ": "s-0", "привет": "s-1", "мИр": "s-1", "ärger IM bÜRO": "s-2",
+		"HELLO": "s-3", "Hello W": "s-3"} {
+		w := serve(a.ListSessions, "GET", "/v1/sessions?search="+url.QueryEscape(search))
+		var page struct{ Data []struct{ ID string } }
+		if err := json.Unmarshal(w.Body.Bytes(), &page); err != nil || w.Code != 200 || len(page.Data) != 1 || page.Data[0].ID != want {
+			t.Errorf("search %q: %d %s, want only %s", search, w.Code, w.Body, want)
 		}
 	}
 }
