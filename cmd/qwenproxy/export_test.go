@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/storetest"
 )
@@ -73,6 +77,42 @@ func testExportToAFileSaysWhatItWrote(t *testing.T, dbURL string) {
 			if err := json.Unmarshal([]byte(line), &call); err != nil || call["request_id"] == nil {
 				t.Fatalf("%v: a line that is not a call: %v %q", args, err, line)
 			}
+		}
+	}
+}
+
+// sessions --account lists the sessions whose chat is on that account, as
+// requests --account and stats --account narrow theirs.
+func TestSessionsByAccount(t *testing.T) { storetest.Each(t, testSessionsByAccount) }
+
+func testSessionsByAccount(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
+	at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+	var sessions []qp.Session
+	for i, account := range []string{"cookie", "ada@example.com", "cookie"} {
+		ts := at.Add(time.Duration(i) * time.Minute)
+		sessions = append(sessions, qp.Session{ID: fmt.Sprintf("s-%d", i), ChatID: fmt.Sprintf("chat-%d", i), ParentID: "p", Model: "qwen3-max",
+			FirstUserMessage: "hi", MessageCount: 1, ConversationKey: fmt.Sprintf("k%d", i), CreatedAt: ts, LastAccessed: ts, ExpiresAt: ts.Add(time.Hour),
+			Account: account})
+	}
+	if err := st.WriteBatch(context.Background(), qp.Batch{Sessions: sessions}); err != nil {
+		t.Fatal(err)
+	}
+	for account, want := range map[string]string{"cookie": "s-2,s-0", "ada@example.com": "s-1", "nobody@example.com": ""} {
+		out, errOut, code := runOn(t, dbURL, "sessions", "--account", account, "--json")
+		var got []struct{ ID, Account string }
+		if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 {
+			t.Fatalf("sessions --account %s: exit %d, %v %q %q", account, code, err, out, errOut)
+		}
+		var ids []string
+		for _, s := range got {
+			ids = append(ids, s.ID)
+			if s.Account != account {
+				t.Errorf("sessions --account %s listed %s of %s", account, s.ID, s.Account)
+			}
+		}
+		if strings.Join(ids, ",") != want {
+			t.Errorf("sessions --account %s: %v, want %s", account, ids, want)
 		}
 	}
 }

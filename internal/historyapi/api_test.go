@@ -128,3 +128,50 @@ func testSessionSearchFoldsEveryLetter(t *testing.T, dbURL string) {
 		}
 	}
 }
+
+// The session list takes the account filter the call lists and statistics
+// take: sessions have an account (the one their Qwen chat belongs to).
+func TestSessionListTakesAnAccount(t *testing.T) { storetest.Each(t, testSessionListTakesAnAccount) }
+
+func testSessionListTakesAnAccount(t *testing.T, dbURL string) {
+	a, st := apiOver(t, dbURL)
+	seedAccounts(t, st)
+	for query, want := range map[string]string{"account=cookie": "s-0,s-2", "account=ada%40example.com": "s-1",
+		"account=nobody%40example.com": "", "account=cookie&model=qwen3-coder-plus": "s-2", "": "s-0,s-1,s-2"} {
+		w := serve(a.ListSessions, "GET", "/v1/sessions?sort=created_at&order=asc&"+query)
+		var page struct {
+			Data []struct{ ID, Account string }
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &page); err != nil || w.Code != 200 {
+			t.Fatalf("%s: %d %s", query, w.Code, w.Body)
+		}
+		var ids []string
+		for _, s := range page.Data {
+			ids = append(ids, s.ID)
+		}
+		if got := strings.Join(ids, ","); got != want {
+			t.Errorf("%s: %s, want %s", query, got, want)
+		}
+	}
+}
+
+// seedAccounts records three sessions: s-0 and s-2 on the pasted cookie,
+// s-1 on ada@example.com; s-2 of another model.
+func seedAccounts(t *testing.T, st *sqlstore.Store) {
+	t.Helper()
+	at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+	var b qp.Batch
+	for i, account := range []string{"cookie", "ada@example.com", "cookie"} {
+		model := "qwen3-max"
+		if i == 2 {
+			model = "qwen3-coder-plus"
+		}
+		ts := at.Add(time.Duration(i) * time.Minute)
+		b.Sessions = append(b.Sessions, qp.Session{ID: fmt.Sprintf("s-%d", i), ChatID: fmt.Sprintf("chat-%d", i), ParentID: "p", Model: model,
+			FirstUserMessage: "hi", MessageCount: 1, ConversationKey: fmt.Sprintf("k%d", i), CreatedAt: ts, LastAccessed: ts, ExpiresAt: ts.Add(time.Hour),
+			Account: account})
+	}
+	if err := st.WriteBatch(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+}

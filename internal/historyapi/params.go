@@ -164,7 +164,7 @@ func timeParam(q url.Values, now time.Time, names ...string) (time.Time, *openai
 // SessionFilterFrom reads the filters of the session list.
 func SessionFilterFrom(q url.Values, now time.Time) (qp.SessionFilter, *openai.Error) {
 	rng, err := timeRange(q, now)
-	return qp.SessionFilter{Model: q.Get("model"), Search: q.Get("search"), Range: rng}, err
+	return qp.SessionFilter{Model: q.Get("model"), Account: q.Get("account"), Search: q.Get("search"), Range: rng}, err
 }
 
 // CallFilterFrom reads the filters of request and response lists and of

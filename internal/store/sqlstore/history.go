@@ -66,6 +66,9 @@ func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListO
 	if f.Model != "" {
 		q.where.add("model = ?", f.Model)
 	}
+	if f.Account != "" {
+		q.where.add("account = ?", f.Account)
+	}
 	if f.Search != "" {
 		if fs, ok := s.dialect.(foldingSearch); ok {
 			q.where.add(fs.ContainsFold("first_user_message"), f.Search)
