@@ -42,9 +42,10 @@ type ListResult[T any] struct {
 
 // SessionFilter selects sessions; fields combine with AND.
 type SessionFilter struct {
-	Model  string
-	Search string // substring of the first user message
-	Range  TimeRange
+	Model   string
+	Account string // the Qwen account its chat belongs to
+	Search  string // substring of the first user message
+	Range   TimeRange
 }
 
 // CallFilter selects recorded calls; fields combine with AND.

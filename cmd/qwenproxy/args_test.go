@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"qwenproxy/internal/qwensim"
 )
 
 // runNoDB runs the CLI with DATABASE_PATH pointing at a file that does not
@@ -276,4 +278,65 @@ func TestUnknownFlagIsReportedOnce(t *testing.T) {
 			t.Errorf("%v: exit %d, the error printed %d times:\n%s", args, code, n, errOut)
 		}
 	}
+}
+
+// A 0-byte file is not a database: the commands that read or delete refuse
+// it, as they refuse a missing file, and leave it as it was (SQLite would
+// take it for a new database and the migrations would make it one). doctor
+// reads stored credentials only from a database, and so uses the
+// environment's.
+func TestReadCommandsRefuseAnEmptyFile(t *testing.T) {
+	// emptyFile makes a 0-byte file alone in a directory of its own; its
+	// check says whether it is still that.
+	emptyFile := func(t *testing.T) (string, func(what string)) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "zero.db")
+		if err := os.WriteFile(path, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path, func(what string) {
+			t.Helper()
+			entries, _ := os.ReadDir(dir)
+			fi, err := os.Stat(path)
+			if err != nil || fi.Size() != 0 || len(entries) != 1 {
+				t.Errorf("%s: the empty file became %v (%v); its directory holds %d files", what, fi, err, len(entries))
+			}
+		}
+	}
+	for _, args := range [][]string{
+		{"sessions"}, {"sessions", "show", "s-1"}, {"sessions", "rm", "s-1"},
+		{"requests"}, {"requests", "show", "1"}, {"stats"}, {"export"}, {"export", "--format", "csv"},
+		{"prune", "--older-than", "1d", "--yes"}, {"keys", "ls"}, {"keys", "rm", "k"},
+		{"accounts", "test"}, {"accounts", "rm", "a@example.com"}, {"accounts", "reset", "a@example.com"},
+	} {
+		empty, unchanged := emptyFile(t)
+		out, errOut, code := runCLI(t, empty, args...)
+		if code != 1 || out != "" || !strings.Contains(errOut, "no database at "+empty) || !strings.Contains(errOut, "empty (0 bytes)") {
+			t.Errorf("%v on an empty file: exit %d, %q %q", args, code, out, errOut)
+		}
+		unchanged(strings.Join(args, " "))
+	}
+
+	empty, unchanged := emptyFile(t)
+	to := filepath.Join(t.TempDir(), "to.db")
+	if _, errOut, code := runCLI(t, empty, "copy", "--from", "sqlite:"+empty, "--to", to); code != 1 || !strings.Contains(errOut, "empty (0 bytes)") {
+		t.Errorf("copy from an empty file: exit %d, %s", code, errOut)
+	}
+	unchanged("copy --from")
+	if _, err := os.Stat(to); !os.IsNotExist(err) {
+		t.Errorf("copy from an empty file made its destination: %v", err)
+	}
+
+	empty, unchanged = emptyFile(t)
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	env := map[string]string{"QWEN_BASE_URL": sim.URL, "QWEN_COOKIES": qwensim.LoginCookie(), "DATABASE_PATH": empty}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"doctor"}, func(k string) string { return env[k] }, &out, &errOut); code != 0 {
+		t.Errorf("doctor beside an empty file: exit %d, %s %s", code, out.String(), errOut.String())
+	}
+	unchanged("doctor")
 }

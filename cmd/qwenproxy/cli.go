@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -61,11 +62,29 @@ func (c *cli) open(ctx context.Context, args []string) error {
 // openParsed is open once the flags are parsed.
 func (c *cli) openParsed(ctx context.Context) error {
 	if c.cfg.DatabaseURL == "" {
-		if _, err := os.Stat(c.cfg.DatabasePath); err != nil {
+		if err := existingDatabase(c.cfg.DatabasePath); err != nil {
 			return fmt.Errorf("no database at %s (set DATABASE_PATH or --database-path, or DATABASE_URL for PostgreSQL): %w", c.cfg.DatabasePath, err)
 		}
 	}
 	return c.connect(ctx)
+}
+
+// errEmptyFile is a database path naming a file of 0 bytes.
+var errEmptyFile = errors.New("the file is empty (0 bytes), not a database")
+
+// existingDatabase reports why no SQLite database is at path: no file there,
+// or an empty one. SQLite takes a 0-byte file for a new database (the server
+// does, for a file a deployment made ahead) and the migrations would make it
+// one, which a command that reads or deletes must never do.
+func existingDatabase(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().IsRegular() && fi.Size() == 0 {
+		return errEmptyFile
+	}
+	return nil
 }
 
 func (c *cli) parse(args []string) error {

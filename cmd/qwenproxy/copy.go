@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"qwenproxy/internal/store"
@@ -38,7 +37,7 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 	}
 	if !postgres.IsURL(*from) {
 		path := strings.TrimPrefix(*from, "sqlite:")
-		if _, err := os.Stat(path); err != nil {
+		if err := existingDatabase(path); err != nil {
 			return fmt.Errorf("no database at %s: %w", path, err)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"qwenproxy/internal/app"
 	"strings"
 	"time"
@@ -229,10 +228,8 @@ func hasModel(models []qwen.Model, id string) bool {
 // credentials stored with `qwenproxy credentials set`; without one the
 // environment's are used.
 func (c *cli) storedCredentials(ctx context.Context, stderr io.Writer) qp.CredentialStore {
-	if c.cfg.DatabaseURL == "" {
-		if _, err := os.Stat(c.cfg.DatabasePath); err != nil {
-			return nil
-		}
+	if c.cfg.DatabaseURL == "" && existingDatabase(c.cfg.DatabasePath) != nil {
+		return nil
 	}
 	if err := c.connect(ctx); err != nil {
 		fmt.Fprintf(stderr, "qwenproxy doctor: cannot read stored credentials (%v); using the environment's\n", err)

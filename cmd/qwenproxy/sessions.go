@@ -21,6 +21,7 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		limit := limitFlag(c.fs)
 		search := c.fs.String("search", "", "only sessions whose first message contains this")
 		model := c.fs.String("model", "", "only sessions of this model")
+		account := c.fs.String("account", "", "only sessions whose chat is on this Qwen account (e-mail, or cookie)")
 		start := c.fs.String("start", "", "only sessions started from this time: "+timeHelp)
 		end := c.fs.String("end", "", "only sessions started before this time: "+timeHelp)
 		if err := c.open(ctx, args); err != nil {
@@ -30,7 +31,7 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return err
 		}
-		f, apiErr := historyapi.SessionFilterFrom(values("search", *search, "model", *model, "start", *start, "end", *end), time.Now())
+		f, apiErr := historyapi.SessionFilterFrom(values("search", *search, "model", *model, "account", *account, "start", *start, "end", *end), time.Now())
 		if apiErr != nil {
 			return apiError(apiErr)
 		}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -350,6 +351,52 @@ func TestHistoryRefusesQueriesItCannotRead(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("chat with ?beta=true: %d", resp.StatusCode)
+	}
+}
+
+// Every history route takes each parameter once: a repeated one (or an
+// alias beside its parameter) is a 400 naming it, where the first value used
+// to win unseen (DELETE ?before=1&before=2 deleted with before=1).
+func TestHistoryRefusesARepeatedParameter(t *testing.T) {
+	storetest.EachBackend(t, testHistoryRefusesARepeatedParameter)
+}
+
+func testHistoryRefusesARepeatedParameter(t *testing.T, backend string) {
+	e := startOn(t, backend, nil)
+	seed(t, e, 3)
+	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	cases := []struct{ method, path, param string }{
+		{"DELETE", "/v1/requests?before=1&before=" + now, "before"},
+		{"DELETE", "/v1/requests?before=" + now + "&before=" + now, "before"},
+		{"GET", "/v1/requests?limit=1&limit=2", "limit"},
+		{"GET", "/v1/requests?model=qwen3-max&model=qwen3-coder-plus", "model"},
+		{"GET", "/v1/sessions?search=a&search=b", "search"},
+		{"GET", "/v1/sessions?start=2h&start_date=1h", "start_date"},
+		{"GET", "/v1/sessions?orderBy=created_at&sort=last_accessed", "orderBy"},
+		{"GET", "/v1/sessions?orderBy=" + url.QueryEscape("created_at ASC") + "&order=desc", "orderBy"},
+		{"GET", "/v1/sessions/nope/requests?status=error&status=success", "status"},
+		{"GET", "/v1/sessions/nope/transcript?order=asc&order=desc", "order"},
+		{"GET", "/v1/sessions/nope/stats?bucket=hour&bucket=day", "bucket"},
+		{"GET", "/v1/responses?stream=true&stream=false", "stream"},
+		{"GET", "/v1/responses/stats?end=1h&end_date=2h", "end_date"},
+		{"GET", "/v1/stats?account=a&account=b", "account"},
+		{"GET", "/v1/export?format=csv&format=jsonl", "format"},
+		{"GET", "/v1/export?bodies=false&bodies=false", "bodies"},
+	}
+	for _, tc := range cases {
+		status, v := getJSON(t, e, tc.method, tc.path)
+		errObj, _ := v["error"].(map[string]any)
+		if msg, _ := errObj["message"].(string); status != 400 || errObj["code"] != "repeated_parameter" || errObj["param"] != tc.param ||
+			!strings.Contains(msg, `"`+tc.param+`"`) {
+			t.Errorf("%s %s: %d %v", tc.method, tc.path, status, v)
+		}
+	}
+	if n := e.count(`SELECT COUNT(*) FROM requests`); n != 3 {
+		t.Fatalf("a refused delete deleted: %d calls left of 3", n)
+	}
+	// orderBy without an order beside order says each thing once.
+	if status, v := getJSON(t, e, http.MethodGet, "/v1/sessions?orderBy=created_at&order=asc"); status != 200 {
+		t.Errorf("orderBy with order: %d %v", status, v)
 	}
 }
 

@@ -64,11 +64,15 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc := http.NewResponseController(w)
-	n := 0
+	n, sent := 0, false
 	var write func(*qp.RequestRecord) error
+	finish := func() error { return nil }
 	w.Header().Set("Content-Disposition", `attachment; filename="qwenproxy-export.`+format+`"`)
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		// The header line waits in the writer's buffer for the first row, or
+		// for the end: an export without rows is the header alone, as the
+		// CLI's is, and one that fails before any row can still say so.
 		cw := csv.NewWriter(w)
 		cw.Write(ExportCSVHeader)
 		write = func(rec *qp.RequestRecord) error {
@@ -76,12 +80,14 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 			cw.Flush()
 			return cw.Error()
 		}
+		finish = func() error { cw.Flush(); return cw.Error() }
 	} else {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		enc := httpjson.NewEncoder(w)
 		write = func(rec *qp.RequestRecord) error { return enc.Encode(ExportJSON(rec)) }
 	}
 	err := a.d.History.Export(r.Context(), f, bodies, func(rec *qp.RequestRecord) error {
+		sent = true
 		if err := write(rec); err != nil {
 			return err
 		}
@@ -91,8 +97,17 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
+	if err != nil && !sent {
+		// Nothing has gone out: the status can still say what happened.
+		w.Header().Del("Content-Disposition")
+		a.storeFailed(w, err)
+		return
+	}
+	if err == nil {
+		err = finish()
+	}
 	if err != nil {
-		// The status line may have gone: all we can do is stop and log.
+		// The status line has gone: all we can do is stop and log.
 		a.d.Log.Error("export stopped", "rows", n, "err", err)
 	}
 }

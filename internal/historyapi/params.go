@@ -65,13 +65,20 @@ func ListOptionsFrom(q url.Values, defaultLimit int, sorts []string) (qp.ListOpt
 // orderBy="<field> ASC|DESC". Only whitelisted fields pass.
 func sortParam(q url.Values, allowed []string) (string, bool, *openai.Error) {
 	field, order := q.Get("sort"), q.Get("order")
-	if ob := q.Get("orderBy"); ob != "" && field == "" {
+	if ob := q.Get("orderBy"); ob != "" {
 		parts := strings.Fields(ob)
 		if len(parts) == 0 || len(parts) > 2 {
 			return "", false, openai.InvalidRequest("orderBy", "invalid_sort", "orderBy must be '<field> [ASC|DESC]'")
 		}
+		// Said twice, by both names, one of them would be ignored.
+		if field != "" {
+			return "", false, openai.InvalidRequest("orderBy", "repeated_parameter", `"orderBy" and "sort" both name the sort field; give one of them`)
+		}
 		field = parts[0]
 		if len(parts) == 2 {
+			if order != "" {
+				return "", false, openai.InvalidRequest("orderBy", "repeated_parameter", `"orderBy" and "order" both give the order; give one of them`)
+			}
 			order = parts[1]
 		}
 	}
@@ -157,7 +164,7 @@ func timeParam(q url.Values, now time.Time, names ...string) (time.Time, *openai
 // SessionFilterFrom reads the filters of the session list.
 func SessionFilterFrom(q url.Values, now time.Time) (qp.SessionFilter, *openai.Error) {
 	rng, err := timeRange(q, now)
-	return qp.SessionFilter{Model: q.Get("model"), Search: q.Get("search"), Range: rng}, err
+	return qp.SessionFilter{Model: q.Get("model"), Account: q.Get("account"), Search: q.Get("search"), Range: rng}, err
 }
 
 // CallFilterFrom reads the filters of request and response lists and of

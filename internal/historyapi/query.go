@@ -23,8 +23,8 @@ func keys(groups ...[]string) []string { return slices.Concat(groups...) }
 // strictQuery parses the request's query for a history route. Unlike
 // url.Values it refuses what it cannot read: Go's parser silently drops a
 // pair holding ';' or a bad escape, so "?session_id=abc;x" would otherwise
-// list every call. A pair that does not parse, or a parameter the route does
-// not know, is a 400 naming it.
+// list every call. A pair that does not parse, a parameter the route does not
+// know, or one given twice (by its name or an alias), is a 400 naming it.
 func strictQuery(r *http.Request, known []string) (url.Values, *openai.Error) {
 	q := url.Values{}
 	for pair := range strings.SplitSeq(r.URL.RawQuery, "&") {
@@ -49,7 +49,22 @@ func strictQuery(r *http.Request, known []string) (url.Values, *openai.Error) {
 			}
 			return nil, openai.InvalidRequest(key, "unknown_parameter", "unknown query parameter %q on %s; %s", key, r.URL.Path, takes)
 		}
-		q.Add(key, value)
+		// Every parameter takes one value: given twice, which one the
+		// caller meant is a guess (?before=1&before=2 deleted with the first).
+		if q.Has(key) {
+			return nil, openai.InvalidRequest(key, "repeated_parameter", "the query parameter %q is given more than once; give it once", key)
+		}
+		q.Set(key, value)
+	}
+	// An alias and its parameter are one parameter given twice too.
+	for _, a := range aliases {
+		if q.Has(a.alias) && q.Has(a.of) {
+			return nil, openai.InvalidRequest(a.alias, "repeated_parameter", "%q and %q are the same parameter; give one of them", a.alias, a.of)
+		}
 	}
 	return q, nil
 }
+
+// aliases are the original's names of parameters (its orderBy, which says
+// sort and order at once, is sortParam's).
+var aliases = []struct{ alias, of string }{{"start_date", "start"}, {"end_date", "end"}}

@@ -29,11 +29,13 @@ func TestStrictQuery(t *testing.T) {
 		}
 	}
 	bad := map[string]struct{ code, param, says string }{
-		"session_id=abc;x": {"invalid_query", "session_id", "';' is not a separator"},
-		"a;b=c":            {"invalid_query", "a;b", "';' is not a separator"},
-		"search=%zz":       {"invalid_query", "search", "a % must start an escape"},
-		"sessionid=abc":    {"unknown_parameter", "sessionid", "sessionid"},
-		"search=x&limit=5": {"unknown_parameter", "limit", "limit"},
+		"session_id=abc;x":  {"invalid_query", "session_id", "';' is not a separator"},
+		"a;b=c":             {"invalid_query", "a;b", "';' is not a separator"},
+		"search=%zz":        {"invalid_query", "search", "a % must start an escape"},
+		"sessionid=abc":     {"unknown_parameter", "sessionid", "sessionid"},
+		"search=x&limit=5":  {"unknown_parameter", "limit", "limit"},
+		"search=x&search=x": {"repeated_parameter", "search", "more than once"},
+		"search=x&search=":  {"repeated_parameter", "search", "more than once"},
 	}
 	for raw, want := range bad {
 		_, err := strictQuery(httptest.NewRequest("GET", "/v1/requests?"+raw, nil), known)

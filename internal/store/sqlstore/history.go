@@ -47,6 +47,14 @@ func sortColumn(m map[string]string, name string) (string, error) {
 // likeEscaper makes a search text match itself only, in LIKE … ESCAPE '\'.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
+// foldingSearch is a dialect whose lower() folds ASCII letters only
+// (SQLite's): ContainsFold is its condition that column contains the one
+// argument under Unicode case folding, for a search documented as
+// case-insensitive.
+type foldingSearch interface {
+	ContainsFold(column string) string
+}
+
 // ListSessions pages sessions.
 func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListOptions) (*qp.ListResult[qp.SessionRecord], error) {
 	col, err := sortColumn(sessionSorts, o.Sort)
@@ -58,8 +66,15 @@ func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListO
 	if f.Model != "" {
 		q.where.add("model = ?", f.Model)
 	}
+	if f.Account != "" {
+		q.where.add("account = ?", f.Account)
+	}
 	if f.Search != "" {
-		q.where.add(`lower(first_user_message) LIKE lower(?) ESCAPE '\'`, "%"+likeEscaper.Replace(f.Search)+"%")
+		if fs, ok := s.dialect.(foldingSearch); ok {
+			q.where.add(fs.ContainsFold("first_user_message"), f.Search)
+		} else {
+			q.where.add(`lower(first_user_message) LIKE lower(?) ESCAPE '\'`, "%"+likeEscaper.Replace(f.Search)+"%")
+		}
 	}
 	q.where.addRange("created_at", f.Range)
 	return run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.SessionRecord, qp.Cursor, error) {

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store/postgres"
+	"qwenproxy/internal/store/storetest"
+)
+
+// databaseFlag names the database at dbURL as the commands take it.
+func databaseFlag(dbURL string) []string {
+	if postgres.IsURL(dbURL) {
+		return []string{"--database-url", dbURL}
+	}
+	return []string{"--database-path", dbURL}
+}
+
+// runOn runs a command on the database at dbURL.
+func runOn(t *testing.T, dbURL string, args ...string) (string, string, int) {
+	t.Helper()
+	return runCLI(t, filepath.Join(t.TempDir(), "not-this-one.db"), append(args, databaseFlag(dbURL)...)...)
+}
+
+// export --output says what it wrote, as every command says what it did
+// (JSON with --json); to standard output the export is all it prints.
+func TestExportToAFileSaysWhatItWrote(t *testing.T) {
+	storetest.Each(t, testExportToAFileSaysWhatItWrote)
+}
+
+func testExportToAFileSaysWhatItWrote(t *testing.T, dbURL string) {
+	seedHistory(t, storetest.Open(t, dbURL), 6) // calls 0 and 6 failed: i%7 == 0
+	dir := t.TempDir()
+
+	file := filepath.Join(dir, "calls.csv")
+	out, errOut, code := runOn(t, dbURL, "export", "--format", "csv", "--output", file)
+	if code != 0 || out != "exported 6 calls as CSV to "+file+"\n" {
+		t.Fatalf("export --output: exit %d, %q %q", code, out, errOut)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(rows) != 7 {
+		t.Fatalf("the file: %v, %d rows", err, len(rows))
+	}
+
+	file = filepath.Join(dir, "errors.jsonl")
+	out, errOut, code = runOn(t, dbURL, "export", "--status", "error", "--output", file, "--json")
+	var said map[string]any
+	if err := json.Unmarshal([]byte(out), &said); err != nil || code != 0 || said["exported"] != float64(1) || said["output"] != file || said["format"] != "jsonl" {
+		t.Fatalf("export --output --json: exit %d, %v %q %q", code, err, out, errOut)
+	}
+	if b, err := os.ReadFile(file); err != nil || strings.Count(string(b), "\n") != 1 {
+		t.Fatalf("the file: %v %q", err, b)
+	}
+
+	// Without --output, --json or not, standard output is the export alone.
+	for _, args := range [][]string{{"export"}, {"export", "--json"}, {"export", "--output", "-"}} {
+		out, errOut, code = runOn(t, dbURL, args...)
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if code != 0 || len(lines) != 6 {
+			t.Fatalf("%v: exit %d, %d lines %q", args, code, len(lines), errOut)
+		}
+		for _, line := range lines {
+			var call map[string]any
+			if err := json.Unmarshal([]byte(line), &call); err != nil || call["request_id"] == nil {
+				t.Fatalf("%v: a line that is not a call: %v %q", args, err, line)
+			}
+		}
+	}
+}
+
+// sessions --account lists the sessions whose chat is on that account, as
+// requests --account and stats --account narrow theirs.
+func TestSessionsByAccount(t *testing.T) { storetest.Each(t, testSessionsByAccount) }
+
+func testSessionsByAccount(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
+	at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+	var sessions []qp.Session
+	for i, account := range []string{"cookie", "ada@example.com", "cookie"} {
+		ts := at.Add(time.Duration(i) * time.Minute)
+		sessions = append(sessions, qp.Session{ID: fmt.Sprintf("s-%d", i), ChatID: fmt.Sprintf("chat-%d", i), ParentID: "p", Model: "qwen3-max",
+			FirstUserMessage: "hi", MessageCount: 1, ConversationKey: fmt.Sprintf("k%d", i), CreatedAt: ts, LastAccessed: ts, ExpiresAt: ts.Add(time.Hour),
+			Account: account})
+	}
+	if err := st.WriteBatch(context.Background(), qp.Batch{Sessions: sessions}); err != nil {
+		t.Fatal(err)
+	}
+	for account, want := range map[string]string{"cookie": "s-2,s-0", "ada@example.com": "s-1", "nobody@example.com": ""} {
+		out, errOut, code := runOn(t, dbURL, "sessions", "--account", account, "--json")
+		var got []struct{ ID, Account string }
+		if err := json.Unmarshal([]byte(out), &got); err != nil || code != 0 {
+			t.Fatalf("sessions --account %s: exit %d, %v %q %q", account, code, err, out, errOut)
+		}
+		var ids []string
+		for _, s := range got {
+			ids = append(ids, s.ID)
+			if s.Account != account {
+				t.Errorf("sessions --account %s listed %s of %s", account, s.ID, s.Account)
+			}
+		}
+		if strings.Join(ids, ",") != want {
+			t.Errorf("sessions --account %s: %v, want %s", account, ids, want)
+		}
+	}
+}
