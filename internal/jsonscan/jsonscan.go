@@ -132,22 +132,11 @@ func UnescapeTo(out *strings.Builder, raw []byte) bool {
 		case 'f':
 			out.WriteByte('\f')
 		case 'u':
-			r, ok := hex4(raw[i+2:])
+			r, size, ok := unicodeEscape(raw[i:])
 			if !ok {
 				return false
 			}
-			n = 6
-			if utf16.IsSurrogate(r) {
-				pair := utf8.RuneError
-				if rest := raw[i+6:]; len(rest) >= 6 && rest[0] == '\\' && rest[1] == 'u' {
-					if r2, ok := hex4(rest[2:]); ok {
-						if pair = utf16.DecodeRune(r, r2); pair != utf8.RuneError {
-							n = 12
-						}
-					}
-				}
-				r = pair
-			}
+			n = size
 			out.WriteRune(r)
 		default:
 			return false
@@ -162,6 +151,28 @@ func UnescapeTo(out *strings.Builder, raw []byte) bool {
 func IsHex4(b []byte) bool {
 	_, ok := hex4(b)
 	return ok
+}
+
+// unicodeEscape reads the \uXXXX escape b starts with, and the one after
+// it when the two are a surrogate pair: the rune, and the escape's length
+// (6 or 12). A surrogate without its pair is U+FFFD, as encoding/json reads
+// it, and what follows it is read on its own.
+func unicodeEscape(b []byte) (r rune, n int, ok bool) {
+	r, ok = hex4(b[2:])
+	if !ok {
+		return 0, 0, false
+	}
+	if !utf16.IsSurrogate(r) {
+		return r, 6, true
+	}
+	if rest := b[6:]; len(rest) >= 6 && rest[0] == '\\' && rest[1] == 'u' {
+		if r2, ok := hex4(rest[2:]); ok {
+			if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+				return pair, 12, true
+			}
+		}
+	}
+	return utf8.RuneError, 6, true
 }
 
 func hex4(b []byte) (rune, bool) {

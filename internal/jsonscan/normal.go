@@ -2,7 +2,6 @@ package jsonscan
 
 import (
 	"bytes"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -49,23 +48,12 @@ func appendNormalString(dst, raw []byte) []byte {
 		n := 2 // the escape's length
 		switch e := raw[i+1]; e {
 		case 'u':
-			r, ok := hex4(raw[i+2:])
+			r, size, ok := unicodeEscape(raw[i:])
 			if !ok { // not valid JSON: kept as it is
 				dst = append(dst, raw[i:i+2]...)
 				break
 			}
-			n = 6
-			if utf16.IsSurrogate(r) {
-				pair := utf8.RuneError
-				if rest := raw[i+6:]; len(rest) >= 6 && rest[0] == '\\' && rest[1] == 'u' {
-					if r2, ok := hex4(rest[2:]); ok {
-						if pair = utf16.DecodeRune(r, r2); pair != utf8.RuneError {
-							n = 12
-						}
-					}
-				}
-				r = pair
-			}
+			n = size
 			dst = appendNormalRune(dst, r)
 		case '/':
 			dst = append(dst, '/')
