@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -242,5 +243,58 @@ func TestPreviousResponseToolResultNamesItsTool(t *testing.T) {
 		if !strings.Contains(sent, "Result of get_weather ("+callID+")") {
 			t.Fatalf("stream %v: the result reached Qwen without its tool's name: %s", stream, sent)
 		}
+	}
+}
+
+// TestPreviousResponseIDOfNoSessionIsNotFound: a previous_response_id whose
+// session does not exist, or is another key's, is OpenAI's 400
+// previous_response_not_found, as an unknown or deleted response is; it
+// opened a new chat and answered without the context before. The owner
+// continues at once (the session still only in memory) and after a restart
+// (only in the database). On both backends: on PostgreSQL the session is
+// read under its lock.
+func TestPreviousResponseIDOfNoSessionIsNotFound(t *testing.T) {
+	storetest.EachBackend(t, testPreviousResponseIDOfNoSessionIsNotFound)
+}
+
+func testPreviousResponseIDOfNoSessionIsNotFound(t *testing.T, backend string) {
+	const k1, k2 = "key-one-1", "key-two-2"
+	e := startOn(t, backend, func(c *config.Config) { c.APIKeys = []string{k1, k2} })
+	create := func(key, body string) (int, []byte) {
+		resp := send(t, e, "POST", "/v1/responses", "application/json", body, map[string]string{"Authorization": "Bearer " + key})
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	status, b := create(k1, `{"model":"qwen3-max","input":"one"}`)
+	var first struct{ ID string }
+	if status != http.StatusOK || json.Unmarshal(b, &first) != nil {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	if status, b := create(k1, `{"model":"qwen3-max","input":"two","previous_response_id":"`+first.ID+`"}`); status != http.StatusOK ||
+		!strings.Contains(string(b), `Earlier you said: \"one\"`) {
+		t.Fatalf("the owner continuing at once: %d %s", status, b)
+	}
+	chats := e.sim.Chats()
+	noSession := first.ID[:len("resp_")+32] + base64.RawURLEncoding.EncodeToString([]byte("no-such-session"))
+	for _, c := range []struct{ name, key, id string }{
+		{"a session that does not exist", k1, noSession},
+		{"another key's response", k2, first.ID},
+		{"another key's response by its bare id", k2, first.ID[:len("resp_")+32]},
+	} {
+		status, b := create(c.key, `{"model":"qwen3-max","input":"hello?","previous_response_id":"`+c.id+`"}`)
+		var got envelope
+		_ = json.Unmarshal(b, &got)
+		if status != http.StatusBadRequest || got.Error.Type != "invalid_request_error" || got.Error.Code == nil || *got.Error.Code != "previous_response_not_found" ||
+			got.Error.Param == nil || *got.Error.Param != "previous_response_id" || got.Error.Message != "Previous response with id '"+c.id+"' not found." {
+			t.Errorf("%s: %d %s", c.name, status, b)
+		}
+	}
+	if n := e.sim.Chats(); n != chats {
+		t.Fatalf("%d Qwen chats opened for previous_response_ids that continue nothing", n-chats)
+	}
+	e.restart()
+	if status, b := create(k1, `{"model":"qwen3-max","input":"three","previous_response_id":"`+first.ID+`"}`); status != http.StatusOK ||
+		!strings.Contains(string(b), `Earlier you said: \"one\"; \"two\"`) {
+		t.Fatalf("the owner continuing after a restart: %d %s", status, b)
 	}
 }
