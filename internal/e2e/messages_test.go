@@ -197,3 +197,47 @@ func streamStartsWithTheInputTokens(t *testing.T, e *env) {
 		t.Fatalf("message_start input_tokens %d, message_delta %d:\n%s", started, ended, b)
 	}
 }
+
+// TestEmptyTextBlocksAreRefusedAsEmptyStrings: a user turn whose content is
+// only empty text blocks is the 400 a blank string is, in each API's own
+// envelope (it reached Qwen as an empty prompt). An empty block beside
+// other content is taken, as it was.
+func TestEmptyTextBlocksAreRefusedAsEmptyStrings(t *testing.T) {
+	e := start(t, nil)
+	refused := []struct{ path, body, param string }{
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text","text":""}]}]}`, "messages.0.content"},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text"}]}]}`, "messages.0.content"},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text","text":" "},{"type":"text","text":"\n"}]}]}`, "messages.0.content"},
+		{"/v1/messages/count_tokens", `{"model":"claude-x","messages":[{"role":"user","content":[{"type":"text","text":""}]}]}`, "messages.0.content"},
+		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_text","text":""}]}]}`, "input[0].content"},
+		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_text","text":"  "}]}]}`, "input[0].content"},
+		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":""}]}`, "input[0].content"},
+	}
+	for _, c := range refused {
+		resp := postJSON(t, e, c.path, c.body, nil)
+		if resp.StatusCode != http.StatusBadRequest {
+			b, _ := io.ReadAll(resp.Body)
+			t.Errorf("%s %s: %d %s", c.path, c.body, resp.StatusCode, b)
+			continue
+		}
+		if strings.HasPrefix(c.path, "/v1/messages") {
+			if env := decodeAnthropicError(t, resp); env.Error.Type != "invalid_request_error" || !strings.Contains(env.Error.Message, c.param+": must not be empty") {
+				t.Errorf("%s %s: %+v", c.path, c.body, env)
+			}
+		} else if env := decodeEnvelope(t, resp); env.Error.Param == nil || *env.Error.Param != c.param || env.Error.Type != "invalid_request_error" {
+			t.Errorf("%s %s: %+v", c.path, c.body, env)
+		}
+	}
+	if n := len(e.sim.Calls()); n != 0 {
+		t.Fatalf("%d calls upstream for empty turns", n)
+	}
+	for _, c := range []struct{ path, body string }{
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text","text":""},{"type":"text","text":"hello"}]}]}`},
+		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_text","text":""},{"type":"input_text","text":"hello"}]}]}`},
+	} {
+		if resp := postJSON(t, e, c.path, c.body, nil); resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(resp.Body)
+			t.Errorf("%s %s: %d %s", c.path, c.body, resp.StatusCode, b)
+		}
+	}
+}

@@ -227,6 +227,10 @@ func (r *Request) input() ([]qp.Message, *openai.Error) {
 			if err != nil {
 				return nil, err
 			}
+			if it.Role == "user" && strings.TrimSpace(text) == "" && len(images) == 0 {
+				// As a blank string input: a turn with nothing to say.
+				return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s must not be empty", p("content"))
+			}
 			if len(images) > 0 {
 				out = append(out, qp.Message{Role: it.Role, Text: text, Images: images})
 				continue
