@@ -295,8 +295,10 @@ func (m *Message) parts(raw []byte) (string, []string, error) {
 			continue
 		case p.Type == "image_url":
 			return "", nil, fmt.Errorf("part %d: images are taken in user messages only", j)
-		case p.Type != "text" || p.Text == nil:
+		case p.Type != "text":
 			return "", nil, fmt.Errorf("part %d has type %q; only text and image_url parts are supported", j, p.Type)
+		case p.Text == nil:
+			return "", nil, fmt.Errorf("part %d (type \"text\") is missing its text field", j)
 		}
 		if b.Len() > 0 {
 			b.WriteByte('\n')
