@@ -298,3 +298,64 @@ func testPreviousResponseIDOfNoSessionIsNotFound(t *testing.T, backend string) {
 		t.Fatalf("the owner continuing after a restart: %d %s", status, b)
 	}
 }
+
+// TestResponsesInputItemsArePaged: GET …/input_items pages as OpenAI's does
+// (limit 1–100, 20 by default; after an item id; order), with first_id,
+// last_id and has_more; bad values are 400s naming them. limit and after
+// were ignored: every item came, has_more false.
+func TestResponsesInputItemsArePaged(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/responses", `{"model":"gpt-5","input":[{"role":"user","content":"one"},{"role":"assistant","content":"two"},{"role":"user","content":"three"}]}`, nil)
+	var created struct{ ID string }
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || json.Unmarshal(b, &created) != nil {
+		t.Fatalf("create: %d %s", resp.StatusCode, b)
+	}
+	type page struct {
+		Data []struct {
+			ID      string
+			Content []struct{ Text string }
+		}
+		FirstID *string `json:"first_id"`
+		LastID  *string `json:"last_id"`
+		HasMore bool    `json:"has_more"`
+	}
+	get := func(query string) (int, page, []byte) {
+		resp := send(t, e, "GET", "/v1/responses/"+created.ID+"/input_items"+query, "", "", nil)
+		b, _ := io.ReadAll(resp.Body)
+		var p page
+		_ = json.Unmarshal(b, &p)
+		return resp.StatusCode, p, b
+	}
+	texts := func(p page) string {
+		var out []string
+		for _, d := range p.Data {
+			out = append(out, d.Content[0].Text)
+		}
+		return strings.Join(out, ",")
+	}
+	status, p, b := get("?limit=2")
+	if status != 200 || texts(p) != "three,two" || !p.HasMore || p.FirstID == nil || *p.FirstID != p.Data[0].ID || *p.LastID != p.Data[1].ID {
+		t.Fatalf("limit=2: %d %s", status, b)
+	}
+	if status, q, b := get("?limit=2&after=" + *p.LastID); status != 200 || texts(q) != "one" || q.HasMore || *q.FirstID != q.Data[0].ID {
+		t.Fatalf("after the first page: %d %s", status, b)
+	}
+	if status, q, b := get("?order=asc&limit=1"); status != 200 || texts(q) != "one" || !q.HasMore {
+		t.Fatalf("order=asc&limit=1: %d %s", status, b)
+	}
+	if status, q, b := get("?after=" + p.Data[0].ID + "&order=desc"); status != 200 || texts(q) != "two,one" || q.HasMore {
+		t.Fatalf("after the newest: %d %s", status, b)
+	}
+	if status, q, b := get(""); status != 200 || texts(q) != "three,two,one" || q.HasMore {
+		t.Fatalf("default: %d %s", status, b)
+	}
+	for _, c := range []struct{ query, param string }{
+		{"?limit=0", "limit"}, {"?limit=101", "limit"}, {"?limit=two", "limit"}, {"?after=msg_nope", "after"}, {"?order=sideways", "order"},
+	} {
+		resp := send(t, e, "GET", "/v1/responses/"+created.ID+"/input_items"+c.query, "", "", nil)
+		if env := decodeEnvelope(t, resp); resp.StatusCode != http.StatusBadRequest || env.Error.Param == nil || *env.Error.Param != c.param ||
+			env.Error.Type != "invalid_request_error" {
+			t.Errorf("%s: %d %+v", c.query, resp.StatusCode, env)
+		}
+	}
+}
