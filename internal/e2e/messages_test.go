@@ -241,3 +241,34 @@ func TestEmptyTextBlocksAreRefusedAsEmptyStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestCountTokensResolvesTheModelAsMessagesDoes: count_tokens answers a
+// model /v1/messages would refuse as /v1/messages answers it (404
+// not_found_error for a name no rule maps and Qwen does not list, 400 for a
+// variant its model cannot do); it counted them all.
+func TestCountTokensResolvesTheModelAsMessagesDoes(t *testing.T) {
+	e := start(t, nil)
+	for _, c := range []struct {
+		model, errType string
+		status         int
+	}{
+		{"claude-x", "", http.StatusOK},
+		{"qwen3-max", "", http.StatusOK},
+		{"no-such-model", "not_found_error", http.StatusNotFound},
+		{"qwen3-max-thinking", "invalid_request_error", http.StatusBadRequest},
+	} {
+		messages := `"messages":[{"role":"user","content":"hello"}]`
+		count := postJSON(t, e, "/v1/messages/count_tokens", `{"model":"`+c.model+`",`+messages+`}`, nil)
+		answer := postJSON(t, e, "/v1/messages", `{"model":"`+c.model+`","max_tokens":64,`+messages+`}`, nil)
+		if count.StatusCode != c.status || answer.StatusCode != c.status {
+			t.Errorf("%s: count_tokens %d, messages %d, want %d", c.model, count.StatusCode, answer.StatusCode, c.status)
+			continue
+		}
+		if c.errType == "" {
+			continue
+		}
+		if got := decodeAnthropicError(t, count); got.Error.Type != c.errType || got.Error.Message != decodeAnthropicError(t, answer).Error.Message {
+			t.Errorf("%s: count_tokens answered %+v", c.model, got)
+		}
+	}
+}
