@@ -329,3 +329,25 @@ func TestATextPartWithoutTextSaysSo(t *testing.T) {
 		}
 	}
 }
+
+// TestANullBodyIsNotAnObject: a body of JSON null is refused as any body
+// that is not an object is, on every route that takes one: it decoded as
+// an empty request and was refused for its first missing field
+// ("messages is required").
+func TestANullBodyIsNotAnObject(t *testing.T) {
+	e := start(t, nil)
+	for _, path := range []string{"/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/images/generations", "/v1/messages", "/v1/messages/count_tokens"} {
+		for _, body := range []string{"null", " null\n"} {
+			resp := postJSON(t, e, path, body, nil)
+			var message string
+			if strings.HasPrefix(path, "/v1/messages") {
+				message = decodeAnthropicError(t, resp).Error.Message
+			} else {
+				message = decodeEnvelope(t, resp).Error.Message
+			}
+			if resp.StatusCode != http.StatusBadRequest || message != "the request body must be a JSON object" {
+				t.Errorf("%s %q: %d %q", path, body, resp.StatusCode, message)
+			}
+		}
+	}
+}

@@ -91,6 +91,11 @@ func Decode(body []byte, dst any) *Error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return InvalidRequest("", "invalid_json", "the request body is empty; send a JSON object")
 	}
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		// encoding/json decodes null into anything as nothing: the
+		// request would be refused for its first missing field instead.
+		return InvalidRequest("", "invalid_json", "the request body must be a JSON object")
+	}
 	if req, ok := dst.(*ChatRequest); ok && decodeChat(body, req) {
 		return nil
 	}
