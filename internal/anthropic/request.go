@@ -365,6 +365,11 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		sep = ""
 	}
 	msg.Text = strings.Join(text, sep)
+	if m.Role == "user" && strings.TrimSpace(msg.Text) == "" && len(msg.Images) == 0 && len(out) == 0 {
+		// Empty text blocks and nothing else: as an empty string, a turn
+		// with nothing to say (Anthropic refuses empty text too).
+		return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s: must not be empty", p("content"))
+	}
 	if m.Role == "assistant" || len(text) > 0 || len(msg.Images) > 0 || len(out) == 0 {
 		out = append(out, msg)
 	}

@@ -472,3 +472,34 @@ func TestAReplayedHistoryTakesItsImagesAlong(t *testing.T) {
 		t.Fatalf("uploads %d, files %v, answer %q", e.sim.Uploads(), files, got.Choices[0].Message.Content)
 	}
 }
+
+// TestCapabilityChecksAreTheDocumentedOnes pins the rule README states:
+// names are checked against Qwen's list (qwen3-max-thinking is a 400, as it
+// is not listed), web_search_options is a 400 for a model without search,
+// and the thinking fields go to Qwen whatever the list says (agents send
+// them for every model).
+func TestCapabilityChecksAreTheDocumentedOnes(t *testing.T) {
+	e := start(t, nil)
+	msgs := `"messages":[{"role":"user","content":"think about it"}]`
+	for _, c := range []struct{ body, code string }{
+		{`{"model":"qwen3-max-thinking",` + msgs + `}`, "model_variant_unsupported"},
+		{`{"model":"qwen3-vl-plus","web_search_options":{},` + msgs + `}`, "model_capability_unsupported"},
+	} {
+		resp := postJSON(t, e, "/v1/chat/completions", c.body, nil)
+		if env := decodeEnvelope(t, resp); resp.StatusCode != http.StatusBadRequest || env.Error.Code == nil || *env.Error.Code != c.code {
+			t.Errorf("%s: %d %+v", c.body, resp.StatusCode, env)
+		}
+	}
+	for _, c := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max","reasoning_effort":"high",` + msgs + `}`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"thinking":{"type":"enabled","budget_tokens":1024},` + msgs + `}`},
+		{"/v1/responses", `{"model":"gpt-5","reasoning":{"effort":"high"},"input":"think about it"}`},
+	} {
+		if resp := postJSON(t, e, c.path, c.body, nil); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", c.body, resp.StatusCode)
+		}
+		if fc := lastMessage(t, e)["feature_config"].(map[string]any); fc["thinking_enabled"] != true {
+			t.Errorf("%s: feature_config %v upstream", c.body, fc)
+		}
+	}
+}

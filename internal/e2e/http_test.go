@@ -313,3 +313,49 @@ func TestStoredCredentialsWinOverTheEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestATextPartWithoutTextSaysSo: a text part that lacks its text field is
+// refused for that, not as a part of a type the proxy does not take (which
+// named the very type it takes).
+func TestATextPartWithoutTextSaysSo(t *testing.T) {
+	e := start(t, nil)
+	cases := []struct{ path, body, param, message string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":[{"type":"text"}]}]}`, "messages[0].content",
+			"messages[0].content part 0 (type \"text\") is missing its text field"},
+		{"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"text","text":null}]}]}`, "messages[0].content",
+			"messages[0].content part 1 (type \"text\") is missing its text field"},
+		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_text"}]}]}`, "input[0].content[0].text",
+			"input[0].content[0] (type \"input_text\") is missing its text field"},
+		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"refusal"}]},{"role":"user","content":"and?"}]}`,
+			"input[1].content[0].refusal", "input[1].content[0] (type \"refusal\") is missing its refusal field"},
+	}
+	for _, c := range cases {
+		resp := postJSON(t, e, c.path, c.body, nil)
+		env := decodeEnvelope(t, resp)
+		if resp.StatusCode != http.StatusBadRequest || env.Error.Param == nil || *env.Error.Param != c.param || env.Error.Message != c.message {
+			t.Errorf("%s %s: %d %+v", c.path, c.body, resp.StatusCode, env)
+		}
+	}
+}
+
+// TestANullBodyIsNotAnObject: a body of JSON null is refused as any body
+// that is not an object is, on every route that takes one: it decoded as
+// an empty request and was refused for its first missing field
+// ("messages is required").
+func TestANullBodyIsNotAnObject(t *testing.T) {
+	e := start(t, nil)
+	for _, path := range []string{"/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/images/generations", "/v1/messages", "/v1/messages/count_tokens"} {
+		for _, body := range []string{"null", " null\n"} {
+			resp := postJSON(t, e, path, body, nil)
+			var message string
+			if strings.HasPrefix(path, "/v1/messages") {
+				message = decodeAnthropicError(t, resp).Error.Message
+			} else {
+				message = decodeEnvelope(t, resp).Error.Message
+			}
+			if resp.StatusCode != http.StatusBadRequest || message != "the request body must be a JSON object" {
+				t.Errorf("%s %q: %d %q", path, body, resp.StatusCode, message)
+			}
+		}
+	}
+}

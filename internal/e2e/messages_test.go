@@ -197,3 +197,78 @@ func streamStartsWithTheInputTokens(t *testing.T, e *env) {
 		t.Fatalf("message_start input_tokens %d, message_delta %d:\n%s", started, ended, b)
 	}
 }
+
+// TestEmptyTextBlocksAreRefusedAsEmptyStrings: a user turn whose content is
+// only empty text blocks is the 400 a blank string is, in each API's own
+// envelope (it reached Qwen as an empty prompt). An empty block beside
+// other content is taken, as it was.
+func TestEmptyTextBlocksAreRefusedAsEmptyStrings(t *testing.T) {
+	e := start(t, nil)
+	refused := []struct{ path, body, param string }{
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text","text":""}]}]}`, "messages.0.content"},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text"}]}]}`, "messages.0.content"},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text","text":" "},{"type":"text","text":"\n"}]}]}`, "messages.0.content"},
+		{"/v1/messages/count_tokens", `{"model":"claude-x","messages":[{"role":"user","content":[{"type":"text","text":""}]}]}`, "messages.0.content"},
+		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_text","text":""}]}]}`, "input[0].content"},
+		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_text","text":"  "}]}]}`, "input[0].content"},
+		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":""}]}`, "input[0].content"},
+	}
+	for _, c := range refused {
+		resp := postJSON(t, e, c.path, c.body, nil)
+		if resp.StatusCode != http.StatusBadRequest {
+			b, _ := io.ReadAll(resp.Body)
+			t.Errorf("%s %s: %d %s", c.path, c.body, resp.StatusCode, b)
+			continue
+		}
+		if strings.HasPrefix(c.path, "/v1/messages") {
+			if env := decodeAnthropicError(t, resp); env.Error.Type != "invalid_request_error" || !strings.Contains(env.Error.Message, c.param+": must not be empty") {
+				t.Errorf("%s %s: %+v", c.path, c.body, env)
+			}
+		} else if env := decodeEnvelope(t, resp); env.Error.Param == nil || *env.Error.Param != c.param || env.Error.Type != "invalid_request_error" {
+			t.Errorf("%s %s: %+v", c.path, c.body, env)
+		}
+	}
+	if n := len(e.sim.Calls()); n != 0 {
+		t.Fatalf("%d calls upstream for empty turns", n)
+	}
+	for _, c := range []struct{ path, body string }{
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text","text":""},{"type":"text","text":"hello"}]}]}`},
+		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_text","text":""},{"type":"input_text","text":"hello"}]}]}`},
+	} {
+		if resp := postJSON(t, e, c.path, c.body, nil); resp.StatusCode != http.StatusOK {
+			b, _ := io.ReadAll(resp.Body)
+			t.Errorf("%s %s: %d %s", c.path, c.body, resp.StatusCode, b)
+		}
+	}
+}
+
+// TestCountTokensResolvesTheModelAsMessagesDoes: count_tokens answers a
+// model /v1/messages would refuse as /v1/messages answers it (404
+// not_found_error for a name no rule maps and Qwen does not list, 400 for a
+// variant its model cannot do); it counted them all.
+func TestCountTokensResolvesTheModelAsMessagesDoes(t *testing.T) {
+	e := start(t, nil)
+	for _, c := range []struct {
+		model, errType string
+		status         int
+	}{
+		{"claude-x", "", http.StatusOK},
+		{"qwen3-max", "", http.StatusOK},
+		{"no-such-model", "not_found_error", http.StatusNotFound},
+		{"qwen3-max-thinking", "invalid_request_error", http.StatusBadRequest},
+	} {
+		messages := `"messages":[{"role":"user","content":"hello"}]`
+		count := postJSON(t, e, "/v1/messages/count_tokens", `{"model":"`+c.model+`",`+messages+`}`, nil)
+		answer := postJSON(t, e, "/v1/messages", `{"model":"`+c.model+`","max_tokens":64,`+messages+`}`, nil)
+		if count.StatusCode != c.status || answer.StatusCode != c.status {
+			t.Errorf("%s: count_tokens %d, messages %d, want %d", c.model, count.StatusCode, answer.StatusCode, c.status)
+			continue
+		}
+		if c.errType == "" {
+			continue
+		}
+		if got := decodeAnthropicError(t, count); got.Error.Type != c.errType || got.Error.Message != decodeAnthropicError(t, answer).Error.Message {
+			t.Errorf("%s: count_tokens answered %+v", c.model, got)
+		}
+	}
+}

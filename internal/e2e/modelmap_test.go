@@ -61,3 +61,39 @@ func TestModelNamesAreMapped(t *testing.T) {
 		t.Fatalf("a refused model changed the record: %d → %d calls", before, after)
 	}
 }
+
+// TestRetrievingAMappedNameAgreesWithChat: GET /v1/models/{id} answers the
+// names chat takes by mapping them (gpt-4o went to DEFAULT_MODEL in chat but
+// was a 404 here), under the name asked, with the Qwen model in
+// metadata.maps_to; a name chat refuses stays a 404.
+func TestRetrievingAMappedNameAgreesWithChat(t *testing.T) {
+	e := start(t, func(c *config.Config) {
+		c.ModelMap = []modelmap.Rule{{Pattern: "claude-opus-*", Target: "qwen3-coder-plus"}}
+	})
+	for _, c := range []struct{ id, mapsTo string }{
+		{"gpt-4o", "qwen3-max"},
+		{"claude-sonnet-4-5", "qwen3-max"},
+		{"claude-opus-4-1", "qwen3-coder-plus"},
+	} {
+		got, err := e.client.Models.Get(ctxT(t), c.id)
+		if err != nil {
+			t.Fatalf("%s: %v", c.id, err)
+		}
+		var meta struct {
+			MapsTo string `json:"maps_to"`
+		}
+		_ = json.Unmarshal([]byte(got.JSON.ExtraFields["metadata"].Raw()), &meta)
+		if got.ID != c.id || got.Object != "model" || meta.MapsTo != c.mapsTo {
+			t.Errorf("%s: %s", c.id, got.RawJSON())
+		}
+		if resp := postJSON(t, e, "/v1/chat/completions", `{"model":"`+c.id+`","messages":[{"role":"user","content":"hi"}]}`, nil); resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: chat %d", c.id, resp.StatusCode)
+		}
+	}
+	for _, id := range []string{"llama-3", "qwen3-max-thinking"} {
+		resp := send(t, e, "GET", "/v1/models/"+id, "", "", nil)
+		if env := decodeEnvelope(t, resp); resp.StatusCode != http.StatusNotFound || env.Error.Code == nil || *env.Error.Code != "model_not_found" {
+			t.Errorf("%s: %d %+v", id, resp.StatusCode, env)
+		}
+	}
+}

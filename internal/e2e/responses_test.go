@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -241,6 +242,120 @@ func TestPreviousResponseToolResultNamesItsTool(t *testing.T) {
 		sent := e.lastRow().QwenRequest.String
 		if !strings.Contains(sent, "Result of get_weather ("+callID+")") {
 			t.Fatalf("stream %v: the result reached Qwen without its tool's name: %s", stream, sent)
+		}
+	}
+}
+
+// TestPreviousResponseIDOfNoSessionIsNotFound: a previous_response_id whose
+// session does not exist, or is another key's, is OpenAI's 400
+// previous_response_not_found, as an unknown or deleted response is; it
+// opened a new chat and answered without the context before. The owner
+// continues at once (the session still only in memory) and after a restart
+// (only in the database). On both backends: on PostgreSQL the session is
+// read under its lock.
+func TestPreviousResponseIDOfNoSessionIsNotFound(t *testing.T) {
+	storetest.EachBackend(t, testPreviousResponseIDOfNoSessionIsNotFound)
+}
+
+func testPreviousResponseIDOfNoSessionIsNotFound(t *testing.T, backend string) {
+	const k1, k2 = "key-one-1", "key-two-2"
+	e := startOn(t, backend, func(c *config.Config) { c.APIKeys = []string{k1, k2} })
+	create := func(key, body string) (int, []byte) {
+		resp := send(t, e, "POST", "/v1/responses", "application/json", body, map[string]string{"Authorization": "Bearer " + key})
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	status, b := create(k1, `{"model":"qwen3-max","input":"one"}`)
+	var first struct{ ID string }
+	if status != http.StatusOK || json.Unmarshal(b, &first) != nil {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	if status, b := create(k1, `{"model":"qwen3-max","input":"two","previous_response_id":"`+first.ID+`"}`); status != http.StatusOK ||
+		!strings.Contains(string(b), `Earlier you said: \"one\"`) {
+		t.Fatalf("the owner continuing at once: %d %s", status, b)
+	}
+	chats := e.sim.Chats()
+	noSession := first.ID[:len("resp_")+32] + base64.RawURLEncoding.EncodeToString([]byte("no-such-session"))
+	for _, c := range []struct{ name, key, id string }{
+		{"a session that does not exist", k1, noSession},
+		{"another key's response", k2, first.ID},
+		{"another key's response by its bare id", k2, first.ID[:len("resp_")+32]},
+	} {
+		status, b := create(c.key, `{"model":"qwen3-max","input":"hello?","previous_response_id":"`+c.id+`"}`)
+		var got envelope
+		_ = json.Unmarshal(b, &got)
+		if status != http.StatusBadRequest || got.Error.Type != "invalid_request_error" || got.Error.Code == nil || *got.Error.Code != "previous_response_not_found" ||
+			got.Error.Param == nil || *got.Error.Param != "previous_response_id" || got.Error.Message != "Previous response with id '"+c.id+"' not found." {
+			t.Errorf("%s: %d %s", c.name, status, b)
+		}
+	}
+	if n := e.sim.Chats(); n != chats {
+		t.Fatalf("%d Qwen chats opened for previous_response_ids that continue nothing", n-chats)
+	}
+	e.restart()
+	if status, b := create(k1, `{"model":"qwen3-max","input":"three","previous_response_id":"`+first.ID+`"}`); status != http.StatusOK ||
+		!strings.Contains(string(b), `Earlier you said: \"one\"; \"two\"`) {
+		t.Fatalf("the owner continuing after a restart: %d %s", status, b)
+	}
+}
+
+// TestResponsesInputItemsArePaged: GET …/input_items pages as OpenAI's does
+// (limit 1–100, 20 by default; after an item id; order), with first_id,
+// last_id and has_more; bad values are 400s naming them. limit and after
+// were ignored: every item came, has_more false.
+func TestResponsesInputItemsArePaged(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/responses", `{"model":"gpt-5","input":[{"role":"user","content":"one"},{"role":"assistant","content":"two"},{"role":"user","content":"three"}]}`, nil)
+	var created struct{ ID string }
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || json.Unmarshal(b, &created) != nil {
+		t.Fatalf("create: %d %s", resp.StatusCode, b)
+	}
+	type page struct {
+		Data []struct {
+			ID      string
+			Content []struct{ Text string }
+		}
+		FirstID *string `json:"first_id"`
+		LastID  *string `json:"last_id"`
+		HasMore bool    `json:"has_more"`
+	}
+	get := func(query string) (int, page, []byte) {
+		resp := send(t, e, "GET", "/v1/responses/"+created.ID+"/input_items"+query, "", "", nil)
+		b, _ := io.ReadAll(resp.Body)
+		var p page
+		_ = json.Unmarshal(b, &p)
+		return resp.StatusCode, p, b
+	}
+	texts := func(p page) string {
+		var out []string
+		for _, d := range p.Data {
+			out = append(out, d.Content[0].Text)
+		}
+		return strings.Join(out, ",")
+	}
+	status, p, b := get("?limit=2")
+	if status != 200 || texts(p) != "three,two" || !p.HasMore || p.FirstID == nil || *p.FirstID != p.Data[0].ID || *p.LastID != p.Data[1].ID {
+		t.Fatalf("limit=2: %d %s", status, b)
+	}
+	if status, q, b := get("?limit=2&after=" + *p.LastID); status != 200 || texts(q) != "one" || q.HasMore || *q.FirstID != q.Data[0].ID {
+		t.Fatalf("after the first page: %d %s", status, b)
+	}
+	if status, q, b := get("?order=asc&limit=1"); status != 200 || texts(q) != "one" || !q.HasMore {
+		t.Fatalf("order=asc&limit=1: %d %s", status, b)
+	}
+	if status, q, b := get("?after=" + p.Data[0].ID + "&order=desc"); status != 200 || texts(q) != "two,one" || q.HasMore {
+		t.Fatalf("after the newest: %d %s", status, b)
+	}
+	if status, q, b := get(""); status != 200 || texts(q) != "three,two,one" || q.HasMore {
+		t.Fatalf("default: %d %s", status, b)
+	}
+	for _, c := range []struct{ query, param string }{
+		{"?limit=0", "limit"}, {"?limit=101", "limit"}, {"?limit=two", "limit"}, {"?after=msg_nope", "after"}, {"?order=sideways", "order"},
+	} {
+		resp := send(t, e, "GET", "/v1/responses/"+created.ID+"/input_items"+c.query, "", "", nil)
+		if env := decodeEnvelope(t, resp); resp.StatusCode != http.StatusBadRequest || env.Error.Param == nil || *env.Error.Param != c.param ||
+			env.Error.Type != "invalid_request_error" {
+			t.Errorf("%s: %d %+v", c.query, resp.StatusCode, env)
 		}
 	}
 }

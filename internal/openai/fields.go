@@ -3,6 +3,7 @@ package openai
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -239,8 +240,11 @@ func logitBias(name string, v json.RawMessage) *Error {
 	if json.Unmarshal(v, &m) != nil {
 		return typeError(name, "an object of token ids to numbers")
 	}
-	for k, b := range m {
-		if b < -100 || b > 100 {
+	for _, k := range slices.Sorted(maps.Keys(m)) { // the same key named every time
+		if _, err := strconv.ParseUint(k, 10, 64); err != nil {
+			return InvalidRequest(name, "invalid_value", "%s keys must be token ids (integers), not %q", name, k)
+		}
+		if b := m[k]; b < -100 || b > 100 {
 			return InvalidRequest(name, "invalid_value", "%s[%s] must be between -100 and 100", name, k)
 		}
 	}
@@ -387,7 +391,7 @@ var ChatFields = []Field{
 	{"max_tokens", Ignored, integer(1, math.MaxInt64), "at least 1; Qwen decides the length"},
 	{"max_completion_tokens", Ignored, integer(1, math.MaxInt64), "at least 1; Qwen decides the length"},
 	{"seed", Ignored, integer(math.MinInt64, math.MaxInt64), "an integer; Qwen is not deterministic"},
-	{"logit_bias", Ignored, logitBias, "token ids to -100…100; Qwen's tokens are not addressable"},
+	{"logit_bias", Ignored, logitBias, "token ids (integer keys) to -100…100; Qwen's tokens are not addressable"},
 	{"user", Ignored, str(512), "a string"},
 	{"safety_identifier", Ignored, str(128), "a string of at most 128"},
 	{"prompt_cache_key", Ignored, str(1024), "a string"},
@@ -425,7 +429,7 @@ var CompletionFields = []Field{
 	{"presence_penalty", Ignored, number(-2, 2), penaltyDoc},
 	{"max_tokens", Ignored, integer(1, math.MaxInt64), "at least 1"},
 	{"seed", Ignored, integer(math.MinInt64, math.MaxInt64), "an integer"},
-	{"logit_bias", Ignored, logitBias, "token ids to -100…100"},
+	{"logit_bias", Ignored, logitBias, "token ids (integer keys) to -100…100"},
 	{"user", Ignored, str(512), "a string"},
 }
 

@@ -91,6 +91,11 @@ func Decode(body []byte, dst any) *Error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return InvalidRequest("", "invalid_json", "the request body is empty; send a JSON object")
 	}
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		// encoding/json decodes null into anything as nothing: the
+		// request would be refused for its first missing field instead.
+		return InvalidRequest("", "invalid_json", "the request body must be a JSON object")
+	}
 	if req, ok := dst.(*ChatRequest); ok && decodeChat(body, req) {
 		return nil
 	}
@@ -295,8 +300,10 @@ func (m *Message) parts(raw []byte) (string, []string, error) {
 			continue
 		case p.Type == "image_url":
 			return "", nil, fmt.Errorf("part %d: images are taken in user messages only", j)
-		case p.Type != "text" || p.Text == nil:
+		case p.Type != "text":
 			return "", nil, fmt.Errorf("part %d has type %q; only text and image_url parts are supported", j, p.Type)
+		case p.Text == nil:
+			return "", nil, fmt.Errorf("part %d (type \"text\") is missing its text field", j)
 		}
 		if b.Len() > 0 {
 			b.WriteByte('\n')

@@ -227,6 +227,10 @@ func (r *Request) input() ([]qp.Message, *openai.Error) {
 			if err != nil {
 				return nil, err
 			}
+			if it.Role == "user" && strings.TrimSpace(text) == "" && len(images) == 0 {
+				// As a blank string input: a turn with nothing to say.
+				return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s must not be empty", p("content"))
+			}
 			if len(images) > 0 {
 				out = append(out, qp.Message{Role: it.Role, Text: text, Images: images})
 				continue
@@ -317,6 +321,10 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 			texts = append(texts, *part.Text)
 		case part.Type == "refusal" && part.Refusal != nil:
 			texts = append(texts, *part.Refusal)
+		case part.Type == "input_text" || part.Type == "output_text" || part.Type == "text" || part.Type == "refusal":
+			field := map[bool]string{true: "refusal", false: "text"}[part.Type == "refusal"]
+			return "", nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, j, field), "missing_required_parameter",
+				"%s[%d] (type %q) is missing its %s field", param, j, part.Type, field)
 		case part.Type == "input_image" && images:
 			u := part.ImageURL
 			if !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {

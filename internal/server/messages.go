@@ -61,7 +61,8 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 
 // countTokens serves POST /v1/messages/count_tokens: an estimate of the
 // request's input tokens, made here (Qwen has no tokenizer endpoint). It
-// calls nothing upstream and is not recorded.
+// calls nothing upstream (but for the model list, cached) and is not
+// recorded.
 func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 	req := messagesRequest{countOnly: true}
 	if _, ok := s.decodeCall(w, r, &req, nil); !ok {
@@ -69,6 +70,12 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	set, _ := req.ToolSet() // validated
 	if apiErr := s.checkToolSchemas(set); apiErr != nil {
+		writeErrorFor(w, r, apiErr)
+		return
+	}
+	// The model is resolved as /v1/messages resolves it: a name it would
+	// refuse is refused here too.
+	if _, apiErr := s.resolveModel(r.Context(), req.Model); apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return
 	}

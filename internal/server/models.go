@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 )
@@ -173,7 +174,10 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, openai.ModelList{Object: "list", Data: models})
 }
 
-// getModel serves GET /v1/models/{id}.
+// getModel serves GET /v1/models/{id}: a listed model or variant, or a
+// name the chat routes take by mapping it (MODEL_MAP, claude-* and gpt-* to
+// DEFAULT_MODEL), answered as the Qwen model it maps onto, under the name
+// asked, with that model in metadata.maps_to.
 func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 	models, err := s.models.get(r.Context())
 	if err != nil {
@@ -186,6 +190,18 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, m)
 			return
 		}
+	}
+	target, mapped := modelmap.Map{Rules: s.cfg.ModelMap, Default: s.cfg.DefaultModel}.Resolve(id)
+	if _, apiErr := s.resolveModel(r.Context(), id); apiErr == nil && mapped {
+		m := openai.Model{ID: id, Object: "model", Created: s.started.Unix(), OwnedBy: "qwen"}
+		for _, listed := range models {
+			if listed.ID == target {
+				m.Created, m.OwnedBy = listed.Created, listed.OwnedBy
+			}
+		}
+		m.Metadata = map[string]any{"name": id, "maps_to": target}
+		writeJSON(w, http.StatusOK, m)
+		return
 	}
 	writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found",
 		Message: "the model '" + id + "' does not exist"})

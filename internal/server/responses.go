@@ -36,8 +36,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.PreviousResponseID != "" && sessionID == "" {
 		if sessionID = s.previousSession(r.Context(), req.PreviousResponseID); sessionID == "" {
-			writeError(w, &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
-				Code: "previous_response_not_found", Message: "Previous response with id '" + req.PreviousResponseID + "' not found."})
+			writeError(w, previousNotFound(req.PreviousResponseID))
 			return
 		}
 	}
@@ -66,6 +65,12 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		sessionID:  sessionID,
 		jsonFormat: jsonFormat,
 	}
+	if req.PreviousResponseID != "" && d.sessionID == "" {
+		// The id's session must be one the caller can continue: whether
+		// it is is known only where sessions are resolved (memory, then
+		// the database), when the turn begins.
+		t.continues = req.PreviousResponseID
+	}
 	if apiErr := s.turnImages(r.Context(), &t); apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -76,6 +81,13 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	c := s.newCall(w, r, body)
 	c.ex.Request.IgnoredParams = d.ignored
 	s.answer(c, t)
+}
+
+// previousNotFound is OpenAI's 400 for a previous_response_id that
+// continues nothing.
+func previousNotFound(id string) *openai.Error {
+	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
+		Code: "previous_response_not_found", Message: "Previous response with id '" + id + "' not found."}
 }
 
 // previousSession is the session a previous_response_id continues: the one

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
@@ -49,8 +50,24 @@ func (s *Server) deleteResponseObject(w http.ResponseWriter, r *http.Request) {
 }
 
 // responseInputItems serves GET /v1/responses/resp_…/input_items: the
-// request's input as items, newest first unless order=asc.
+// request's input as items, newest first unless order=asc, a page of limit
+// (1–100, 20 by default) after the item after names, as OpenAI pages them.
 func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			writeError(w, openai.InvalidRequest("limit", "invalid_value", "limit must be an integer from 1 to 100, not %q", v))
+			return
+		}
+		limit = n
+	}
+	order := q.Get("order")
+	if order != "" && order != "asc" && order != "desc" {
+		writeError(w, openai.InvalidRequest("order", "invalid_value", "order must be asc or desc"))
+		return
+	}
 	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"))
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -59,17 +76,26 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 	var req responses.Request
 	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
 	items := inputItems(&req, rec.RequestID)
-	switch r.URL.Query().Get("order") {
-	case "", "desc":
+	if order != "asc" {
 		slices.Reverse(items)
-	case "asc":
-	default:
-		writeError(w, openai.InvalidRequest("order", "invalid_value", "order must be asc or desc"))
-		return
 	}
-	list := map[string]any{"object": "list", "data": items, "has_more": false, "first_id": nil, "last_id": nil}
+	if after := q.Get("after"); after != "" {
+		i := slices.IndexFunc(items, func(it responses.InputItem) bool { return it.ID == after })
+		if i < 0 {
+			writeError(w, openai.InvalidRequest("after", "invalid_value", "after names no input item of this response: %q", after))
+			return
+		}
+		items = items[i+1:]
+	}
+	more := len(items) > limit
+	if more {
+		items = items[:limit]
+	}
+	list := map[string]any{"object": "list", "data": items, "has_more": more, "first_id": nil, "last_id": nil}
 	if len(items) > 0 {
 		list["first_id"], list["last_id"] = items[0].ID, items[len(items)-1].ID
+	} else {
+		list["data"] = []responses.InputItem{}
 	}
 	writeJSON(w, http.StatusOK, list)
 }

@@ -34,7 +34,11 @@ type turnSpec struct {
 	// the call; they are uploaded for the chat that answers.
 	images    []*imagefetch.Image
 	messages  []qp.Message
-	sessionID string     // X-Session-Id (or the API's equivalent), already validated
+	sessionID string // X-Session-Id (or the API's equivalent), already validated
+	// continues is the previous_response_id the session came from: that
+	// session must exist and be the caller's, else the call is a 400
+	// rather than a new chat.
+	continues string
 	tools     *tools.Set // nil or inactive: answers are never rewritten
 	// oneCall keeps an answer's first tool call only: parallel tool calls
 	// off (parallel_tool_calls: false in both OpenAI APIs, Anthropic's
@@ -285,6 +289,11 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		FirstUser:  firstUser,
 		Owner:      c.ex.Request.APIKeyID,
 		NewChat: func(ctx context.Context) (string, error) {
+			if t.continues != "" {
+				// No such session of this key (another key's, deleted,
+				// or never made): OpenAI's answer, not a fresh start.
+				return "", previousNotFound(t.continues)
+			}
 			id, account, err := s.openChat(ctx, c, t, map[string]bool{})
 			opened = account
 			return id, err
