@@ -29,10 +29,14 @@ func TestContainsFold(t *testing.T) {
 }
 
 // A search folds every first message it reads into a buffer kept for the
-// next, not into a new copy each.
-func TestContainsFoldReusesItsBuffer(t *testing.T) {
+// next, not into a new copy each: 0 allocs/op (a benchmark, not a test: the
+// race detector's sync.Pool drops buffers on purpose).
+//
+//	go test -run '^$' -bench ContainsFold -benchmem ./internal/store/sqlite
+func BenchmarkContainsFold(b *testing.B) {
 	text := "You are a helpful coding Agent. Refactor module 4999 of the billing service, the ÜBER module."
-	if n := testing.AllocsPerRun(100, func() { containsFold(text, "MODULE 5000") }); n != 0 {
-		t.Errorf("containsFold allocates %v times", n)
+	b.ReportAllocs()
+	for b.Loop() {
+		containsFold(text, "MODULE 5000")
 	}
 }
