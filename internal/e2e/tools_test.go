@@ -396,15 +396,16 @@ func TestToolCallTurnThreadsWhateverTheResentContent(t *testing.T) {
 }
 
 // An agent that resends a tool call's arguments re-encoded — as Python's
-// json.dumps writes them (spaces, non-ASCII as \u escapes) where the answer
-// gave them compact, or compact (JSON.stringify) where the stream gave them
-// as Qwen spaced them — stays in its session: its tool result's turn threads
+// json.dumps writes them (spaces, non-ASCII as \u escapes) in another key
+// order than the answer's, or compact with keys sorted (Go's json.Marshal of
+// a map) where the stream gave them as Qwen spaced and ordered them — stays
+// in its session: its tool result's turn threads
 // onto the same Qwen chat instead of replaying the history into a new one.
 func TestToolCallTurnThreadsWhateverTheArgumentsEncoding(t *testing.T) {
 	for _, stream := range []bool{false, true} {
 		t.Run(fmt.Sprint("stream=", stream), func(t *testing.T) {
 			e := start(t, nil)
-			user := openai.UserMessage(`use get_weather with {"city": "Zürich"}`)
+			user := openai.UserMessage(`use get_weather with {"unit": "c", "city": "Zürich"}`)
 			var msg openai.ChatCompletionMessage
 			if stream {
 				s := e.client.Chat.Completions.NewStreaming(ctxT(t), toolParams(user))
@@ -427,9 +428,12 @@ func TestToolCallTurnThreadsWhateverTheArgumentsEncoding(t *testing.T) {
 				t.Fatalf("first turn: %+v", msg)
 			}
 			args := &msg.ToolCalls[0].Function.Arguments
-			resent := `{"city": "Z\u00fcrich"}` // Python's json.dumps
+			// Python's json.dumps, in the order the model wrote them (a
+			// non-streamed answer gives them sorted); Go's json.Marshal of a
+			// map, sorted (a stream gives them as the model wrote them).
+			resent := `{"unit": "c", "city": "Z\u00fcrich"}`
 			if stream {
-				resent = `{"city":"Zürich"}` // JSON.stringify
+				resent = `{"city":"Zürich","unit":"c"}`
 			}
 			if *args == resent {
 				t.Fatalf("the answer's arguments %s are already as resent: this case tests nothing", *args)

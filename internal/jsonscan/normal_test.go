@@ -15,6 +15,10 @@ func TestAppendNormalOfOneValue(t *testing.T) {
 			`{"city": "Z\u00fcrich", "n": [1, 2.5, true, null]}`,                    // json.dumps
 			"{\n  \"city\": \"Z\\u00FCrich\",\n  \"n\": [\n 1,2.5 ,true,null]\r\n}", // indented, upper hex
 		},
+		`{"a":{"x":1,"y":[{"b":2,"c":3}]},"z":"last"}`: {
+			`{"z": "first", "a": {"y": [{"c": 3, "b": 2}], "x": 1}, "z": "last"}`, // keys in any order; of two, the last
+			`{"a":{"x":1,"y":[{"b":2,"c":3}]},"z":"last"}`,                          // Go's json.Marshal: sorted
+		},
 		`{"html":"<a href=\"x\">&</a>","path":"a/b"}`: {
 			`{"html":"\u003ca href=\"x\"\u003e\u0026\u003c/a\u003e","path":"a\/b"}`, // Go's json.Marshal, an escaped slash
 			`{"html": "<a href=\u0022x\u0022>&</a>", "path": "a/b"}`,
@@ -47,7 +51,8 @@ func TestAppendNormalOfOneValue(t *testing.T) {
 // value, in a form it keeps, and the same form as the value re-encoded
 // compact or indented by encoding/json.
 func FuzzAppendNormal(f *testing.F) {
-	for _, s := range []string{`{"a": "b\u00e9\/", "c": [1, 2]}`, `"\ud83d\ude00\ud800x"`, `[{"x":{"y":null}}, "\u0000"]`, `12.50e3`, `" \" \\ "`} {
+	for _, s := range []string{`{"a": "b\u00e9\/", "c": [1, 2]}`, `"\ud83d\ude00\ud800x"`, `[{"x":{"y":null}}, "\u0000"]`, `12.50e3`, `" \" \\ "`,
+		`{"b":1,"a":{"d":[],"c":{}},"b":2}`, "\"bad \xff utf8\""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
@@ -72,10 +77,12 @@ func FuzzAppendNormal(f *testing.F) {
 		if again := AppendNormal(nil, normal); string(again) != string(normal) {
 			t.Fatalf("AppendNormal(%q) = %q, and of that %q", v, normal, again)
 		}
+		// The value as encoding/json writes it (keys sorted, the last of a
+		// key given twice, <, > and & escaped) is in the same normal form.
 		compact, _ := json.Marshal(a)
 		indented, _ := json.MarshalIndent(a, "", "  ")
-		if x, y := AppendNormal(nil, compact), AppendNormal(nil, indented); string(x) != string(y) {
-			t.Fatalf("%q: compact %q, indented %q", v, x, y)
+		if x, y := AppendNormal(nil, compact), AppendNormal(nil, indented); string(x) != string(normal) || string(y) != string(normal) {
+			t.Fatalf("%q: %q, compact %q, indented %q", v, normal, x, y)
 		}
 	})
 }

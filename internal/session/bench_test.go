@@ -1,9 +1,11 @@
 package session
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 )
 
@@ -21,5 +23,21 @@ func BenchmarkKey(b *testing.B) {
 	b.SetBytes(int64(size))
 	for b.Loop() {
 		key(msgs, nil)
+	}
+}
+
+// BenchmarkKeyOfToolCalls hashes an agent's conversation of 40 tool calls
+// (a file edit's arguments, ~1 KB each, in normal form: see
+// jsonscan.AppendNormal) and their results.
+func BenchmarkKeyOfToolCalls(b *testing.B) {
+	var msgs []qp.Message
+	for i := range 40 {
+		args := fmt.Sprintf(`{"path": "internal/pkg%d/file.go", "old_string": %q, "new_string": %q, "replace_all": false}`,
+			i, strings.Repeat("old line of code\n", 30), strings.Repeat("new line of code\n", 30))
+		msgs = append(msgs, qp.Message{Role: "assistant", ToolCalls: []qp.ToolCall{{ID: fmt.Sprint("call_", i), Name: "edit", Arguments: args}}},
+			qp.Message{Role: "tool", ToolCallID: fmt.Sprint("call_", i), Text: "The file was edited."})
+	}
+	for b.Loop() {
+		Key(msgs, nil)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"hash"
 	"strings"
 	"sync"
@@ -75,17 +74,13 @@ func (w *keyWriter) message(m *qp.Message) {
 }
 
 // arguments writes a tool call's arguments: trimmed, and when they are JSON
-// in its normal form (jsonscan.AppendNormal), because clients resend them
+// in its normal form (jsonscan.AppendNormal; other text as it is), because clients resend them
 // re-encoded — Python's json.dumps spaces them and escapes non-ASCII, a
 // streamed answer gives them as Qwen spaced them, JavaScript compacts them —
 // and each form must find the session the call came from. (The Messages and
 // Responses APIs' arguments come canonical: tools.Canonical.)
 func (w *keyWriter) arguments(args string) {
 	w.args = append(w.args[:0], strings.TrimSpace(args)...)
-	if !json.Valid(w.args) {
-		writeField(w, w.args)
-		return
-	}
 	w.normal = jsonscan.AppendNormal(w.normal[:0], w.args)
 	writeField(w, w.normal)
 }

@@ -56,20 +56,20 @@ func TestKeyIgnoresTextBesideToolCalls(t *testing.T) {
 }
 
 // A tool call's arguments key the same however they were encoded — compact,
-// with Python's spaces and \u escapes, indented — and other arguments, or
-// text that is not JSON, key apart.
+// with Python's spaces and \u escapes, indented, keys in another order — and
+// other arguments, or text that is not JSON, key apart.
 func TestKeyOfArgumentsHoweverEncoded(t *testing.T) {
 	user := qp.Message{Role: "user", Text: "weather?"}
 	key := func(args string) string {
 		return Key([]qp.Message{user, {Role: "assistant", ToolCalls: []qp.ToolCall{{ID: "c1", Name: "get_weather", Arguments: args}}}}, nil)
 	}
 	want := key(`{"city":"Zürich","days":[1,2]}`)
-	for _, args := range []string{`{"city": "Z\u00fcrich", "days": [1, 2]}`, "{\n  \"city\": \"Zürich\",\n  \"days\": [\n    1,\n    2\n  ]\n}", ` {"city":"Z\u00FCrich","days":[1,2]} `} {
+	for _, args := range []string{`{"city": "Z\u00fcrich", "days": [1, 2]}`, "{\n  \"city\": \"Zürich\",\n  \"days\": [\n    1,\n    2\n  ]\n}", ` {"city":"Z\u00FCrich","days":[1,2]} `, `{"days":[1,2],"city":"Zürich"}`} {
 		if got := key(args); got != want {
 			t.Errorf("arguments %s key apart from their compact form", args)
 		}
 	}
-	for _, args := range []string{`{"city":"Zurich","days":[1,2]}`, `{"days":[1,2],"city":"Zürich"}`, `{"city": "Zürich"`, `city Zürich`} {
+	for _, args := range []string{`{"city":"Zurich","days":[1,2]}`, `{"city":"Zürich","days":[2,1]}`, `{"city": "Zürich"`, `city Zürich`} {
 		if key(args) == want {
 			t.Errorf("arguments %s key as another call's", args)
 		}
