@@ -17,7 +17,7 @@ func TestAppendNormalOfOneValue(t *testing.T) {
 		},
 		`{"a":{"x":1,"y":[{"b":2,"c":3}]},"z":"last"}`: {
 			`{"z": "first", "a": {"y": [{"c": 3, "b": 2}], "x": 1}, "z": "last"}`, // keys in any order; of two, the last
-			`{"a":{"x":1,"y":[{"b":2,"c":3}]},"z":"last"}`,                          // Go's json.Marshal: sorted
+			`{"a":{"x":1,"y":[{"b":2,"c":3}]},"z":"last"}`,                        // Go's json.Marshal: sorted
 		},
 		`{"html":"<a href=\"x\">&</a>","path":"a/b"}`: {
 			`{"html":"\u003ca href=\"x\"\u003e\u0026\u003c/a\u003e","path":"a\/b"}`, // Go's json.Marshal, an escaped slash
