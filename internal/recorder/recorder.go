@@ -96,7 +96,10 @@ type Recorder struct {
 	writeWarn, replayWarn, spoolWarn quietlog.Log
 
 	written, spooled, replayed, dropped, rejected atomic.Int64
-	refusal                                       atomic.Pointer[string] // Stats.Refusal; nil: none
+	// setAsideIDs are the calls set aside so far (setAside), bounded; the
+	// writer's alone.
+	setAsideIDs map[string]bool
+	refusal     atomic.Pointer[string] // Stats.Refusal; nil: none
 	// queuedBytes is the estimated size of what waits in the queue or in
 	// the writer's hands: with what memory holds, within
 	// Options.MemoryBudget.
@@ -133,7 +136,8 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 	if opt.MemoryBudget <= 0 {
 		opt.MemoryBudget = 256 << 20
 	}
-	r := &Recorder{w: w, log: log, opt: opt, q: make(chan item, opt.QueueSize), wake: make(chan struct{}, 1), done: make(chan struct{}), giveUp: make(chan struct{})}
+	r := &Recorder{w: w, log: log, opt: opt, q: make(chan item, opt.QueueSize), wake: make(chan struct{}, 1), done: make(chan struct{}), giveUp: make(chan struct{}),
+		setAsideIDs: map[string]bool{}}
 	if opt.SpoolPath != "" {
 		sp, err := openSpool(opt.SpoolPath)
 		if err != nil {

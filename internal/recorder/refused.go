@@ -53,6 +53,19 @@ func halves(b qp.Batch) [2]qp.Batch {
 // path + ".rejected" (a spool line, as the spool holds it), for an operator
 // to look at, and logs it; without a spool it is dropped, and logged so.
 func (r *Recorder) setAside(b qp.Batch, why error) {
+	// A call is set aside once: its batch may be written again (retried,
+	// or parked and replayed when the database went away mid-isolation),
+	// and refused again.
+	if len(b.Exchanges) == 1 {
+		id := b.Exchanges[0].Request.RequestID
+		if r.setAsideIDs[id] {
+			return
+		}
+		if len(r.setAsideIDs) >= maxSetAsideIDs {
+			clear(r.setAsideIDs) // bounded: an older one may then be set aside twice
+		}
+		r.setAsideIDs[id] = true
+	}
 	items := (&batch{Batch: b}).items()
 	if r.spool == nil {
 		r.dropAll(items, "the database refuses it: "+why.Error())
@@ -72,6 +85,9 @@ func (r *Recorder) setAside(b qp.Batch, why error) {
 	}
 	r.log.Error("record refused by the database; set aside", args...)
 }
+
+// maxSetAsideIDs bounds the request ids setAside remembers.
+const maxSetAsideIDs = 10_000
 
 // appendLines appends items, as spool lines, to the file at path.
 func appendLines(path string, items []item) error {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -96,4 +98,54 @@ func TestARecordTheDatabaseRefusesIsSetAsideNotAllAfterIt(t *testing.T) {
 			}
 		}
 	})
+}
+
+// scriptedWriter refuses, for what it holds, any batch with the call "bad",
+// and is unavailable to any batch with the call "after" while down.
+type scriptedWriter struct {
+	down    atomic.Bool
+	written []string
+}
+
+func (w *scriptedWriter) WriteBatch(_ context.Context, b qp.Batch) error {
+	for _, e := range b.Exchanges {
+		switch {
+		case e.Request.RequestID == "bad":
+			return fmt.Errorf("%w: a value it cannot store", qp.ErrRecordRefused)
+		case e.Request.RequestID == "after" && w.down.Load():
+			return errors.New("the database is gone")
+		}
+	}
+	for _, e := range b.Exchanges {
+		w.written = append(w.written, e.Request.RequestID)
+	}
+	return nil
+}
+
+// A call set aside while its batch could not be written for another reason
+// (the database went away mid-way: the batch is retried, then spooled and
+// replayed) is set aside once, not once a try.
+func TestARecordIsSetAsideOnceHoweverOftenItsBatchIsWritten(t *testing.T) {
+	spool := filepath.Join(t.TempDir(), "db.spool")
+	w := &scriptedWriter{}
+	w.down.Store(true)
+	r := mustNew(t, w, quiet, Options{SpoolPath: spool, BatchSize: 100, RetryDelay: time.Millisecond})
+	r.Record(qp.Exchange{Request: qp.Request{RequestID: "bad"}})
+	r.Record(qp.Exchange{Request: qp.Request{RequestID: "after"}})
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.SpoolBytes == 0 {
+		t.Fatalf("the batch was not spooled while the database was gone: %+v", st)
+	}
+	w.down.Store(false)
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st := r.Stats()
+	r.Close(context.Background())
+	side, _ := os.ReadFile(spool + ".rejected")
+	if n := bytes.Count(side, []byte("\n")); n != 1 || st.Rejected != 1 || strings.Join(w.written, ",") != "after" {
+		t.Fatalf("set aside %d times (%d counted), written %v", n, st.Rejected, w.written)
+	}
 }
