@@ -86,6 +86,15 @@ func agentCalls(sessions, turns int, start time.Time) []qp.Exchange {
 	return out
 }
 
+// numbered is query, written with SQLite's numbered parameters (?1 … ?3),
+// for st's backend.
+func numbered(st *sqlstore.Store, query string) string {
+	if st.Backend() == "postgres" {
+		return strings.NewReplacer("?1", "$1", "?2", "$2", "?3", "$3").Replace(query)
+	}
+	return query
+}
+
 // asRead is what a read returns for a stored body: the JSON itself, a body
 // that is not JSON as a JSON string, none as nil.
 func asRead(b []byte) json.RawMessage {
@@ -278,12 +287,7 @@ func TestBodiesWrittenBeforeTheBuiltinDictionaryRead(t *testing.T) {
 			}
 			return bodies.Pack(nil, nil, blob)
 		}
-		q := func(s string) string {
-			if st.Backend() == "postgres" {
-				return strings.NewReplacer("?1", "$1", "?2", "$2", "?3", "$3").Replace(s)
-			}
-			return s
-		}
+		q := func(query string) string { return numbered(st, query) }
 		for _, c := range calls[:len(calls)/2] { // the rest as written now
 			rq, rs := c.Request, c.Response
 			if _, err := st.DB().ExecContext(ctx, q(`UPDATE request_bodies SET openai_request_z = ?2, qwen_request_z = ?3
@@ -358,10 +362,7 @@ func TestUpstreamAnswersCompressedOnTheirOwn(t *testing.T) {
 		}
 
 		// Half rewritten as the versions before wrote them.
-		q := `UPDATE response_bodies SET qwen_response_z = ?2 WHERE response_id = (SELECT id FROM responses WHERE response_id = ?1)`
-		if st.Backend() == "postgres" {
-			q = strings.NewReplacer("?1", "$1", "?2", "$2").Replace(q)
-		}
+		q := numbered(st, `UPDATE response_bodies SET qwen_response_z = ?2 WHERE response_id = (SELECT id FROM responses WHERE response_id = ?1)`)
 		for _, c := range calls[:len(calls)/2] {
 			blob := bodies.Pack(nil, nil, codec.CompressWith(c.Response.QwenResponse, c.Response.OpenAIResponse))
 			if _, err := st.DB().ExecContext(ctx, q, c.Response.ResponseID, blob); err != nil {
@@ -454,12 +455,7 @@ func writeOldFormat(t testing.TB, st *sqlstore.Store, calls []qp.Exchange) {
 		}
 		return string(b)
 	}
-	q := func(s string) string {
-		if st.Backend() == "postgres" {
-			return strings.NewReplacer("?1", "$1", "?2", "$2", "?3", "$3").Replace(s)
-		}
-		return s
-	}
+	q := func(query string) string { return numbered(st, query) }
 	for _, c := range calls {
 		if _, err := st.DB().ExecContext(ctx, q(`INSERT INTO request_bodies (request_id, openai_request, qwen_request)
 			SELECT id, ?2, ?3 FROM requests WHERE request_id = ?1`), c.Request.RequestID, text(c.Request.OpenAIRequest), text(c.Request.QwenRequest)); err != nil {

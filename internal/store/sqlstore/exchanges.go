@@ -55,7 +55,7 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 		return fmt.Errorf("write batch: begin: %w", err)
 	}
 	defer tx.Rollback()
-	tx.kept = s.keptStmt
+	tx.kept = s.write.keptStmt
 	// Every transaction that changes body part counts, rollups or sessions
 	// shared between instances takes this lock first (deletes do too): taken
 	// later, a writer holding a session or a part's count while waiting for
@@ -176,14 +176,14 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 		n := chunkSize(calls)
 		calls -= n
 		for _, q := range []string{insertRequests(n), insertResponses(n), insertRequestBodies(n), insertResponseBodies(n)} {
-			if err := s.prepare(ctx, q); err != nil {
+			if err := s.write.prepare(ctx, q); err != nil {
 				return err
 			}
 		}
 	}
 	// The session and rollup statements every batch runs.
 	for _, q := range []string{upsertSession, selectRollup, rollupUpsert} {
-		if err := s.prepare(ctx, q); err != nil {
+		if err := s.write.prepare(ctx, q); err != nil {
 			return err
 		}
 	}
@@ -191,7 +191,7 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 	// every size.
 	for n := 1; n <= maxChunk; n *= 2 {
 		for _, q := range []string{selectParts(n), insertParts(n), upsertUses(n), selectDeletedSessions(n), selectSessionIDs(n)} {
-			if err := s.prepare(ctx, q); err != nil {
+			if err := s.write.prepare(ctx, q); err != nil {
 				return err
 			}
 		}

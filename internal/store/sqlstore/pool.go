@@ -15,47 +15,11 @@ type pool struct {
 	rebind func(string) string
 
 	mu   sync.Mutex
-	kept map[string]*sql.Stmt // see QueryRowKept
+	kept map[string]*sql.Stmt // statements prepared once (see prepare)
 }
 
 func newPool(db *sql.DB, rebind func(string) string) *pool {
 	return &pool{DB: db, rebind: rebind, kept: map[string]*sql.Stmt{}}
-}
-
-// QueryRowKept is QueryRowContext with query prepared once and kept
-// (database/sql prepares it again on each connection it runs on): for the
-// few reads on a call's path, whose preparing costs SQLite about twice what
-// running them does (~200 µs a conversation looked up by its history). Only
-// for constant query texts: one statement is kept per text.
-func (p *pool) QueryRowKept(ctx context.Context, query string, args ...any) *sql.Row {
-	p.mu.Lock()
-	stmt := p.kept[query]
-	p.mu.Unlock()
-	if stmt == nil {
-		var err error
-		if stmt, err = p.DB.PrepareContext(ctx, p.rebind(query)); err != nil {
-			return p.QueryRowContext(ctx, query, args...) // its error shows in the row
-		}
-		p.mu.Lock()
-		if kept := p.kept[query]; kept != nil { // another call kept one meanwhile
-			stmt.Close()
-			stmt = kept
-		} else {
-			p.kept[query] = stmt
-		}
-		p.mu.Unlock()
-	}
-	return stmt.QueryRowContext(ctx, text(args)...)
-}
-
-// closeKept closes the statements QueryRowKept kept.
-func (p *pool) closeKept() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for q, stmt := range p.kept {
-		stmt.Close()
-		delete(p.kept, q)
-	}
 }
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {

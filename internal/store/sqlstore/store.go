@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
-	"sync"
 	"time"
 
 	qp "qwenproxy"
@@ -86,9 +85,6 @@ type Store struct {
 
 	codec *bodies.Codec // bodies' compression
 	known knownParts    // body parts recently stored
-
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt // the writer's statements, prepared once
 }
 
 // Config is what a backend hands New.
@@ -111,7 +107,7 @@ type Config struct {
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: newPool(c.Write, c.Dialect.Rebind), read: newPool(c.Read, c.Dialect.Rebind),
-		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, stmts: map[string]*sql.Stmt{}, codec: bodies.NewCodec(), guard: c.Guard}
+		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard}
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".
@@ -144,11 +140,6 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pools.
 func (s *Store) Close() error {
-	s.stmtMu.Lock()
-	for _, stmt := range s.stmts {
-		stmt.Close()
-	}
-	s.stmtMu.Unlock()
 	s.read.closeKept()
 	s.write.closeKept()
 	err := s.write.Close()
