@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/historyapi"
-	"qwenproxy/internal/httpjson"
 )
 
 func statsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -103,17 +101,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		out = file
 	}
 	bar := newProgress(c.stderr, "exported")
-	var write func(*qp.RequestRecord) error
-	finish := func() error { return nil }
-	if *format == "csv" {
-		cw := csv.NewWriter(out)
-		cw.Write(historyapi.ExportCSVHeader)
-		write = func(r *qp.RequestRecord) error { return cw.Write(historyapi.ExportCSVRow(r)) }
-		finish = func() error { cw.Flush(); return cw.Error() }
-	} else {
-		enc := httpjson.NewEncoder(out)
-		write = func(r *qp.RequestRecord) error { return enc.Encode(historyapi.ExportJSON(r)) }
-	}
+	write, finish := historyapi.ExportWriter(out, *format, false)
 	n := 0
 	err = c.store.Export(ctx, filter, *format == "jsonl" && !*noBodies, func(r *qp.RequestRecord) error {
 		n++

@@ -2,6 +2,7 @@ package historyapi
 
 import (
 	"encoding/csv"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -9,6 +10,27 @@ import (
 	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
 )
+
+// ExportWriter writes calls to w as an export in format: "jsonl", or "csv",
+// whose header line comes first, also when no call follows. finish writes
+// what is buffered and reports a write that failed. With flushRows each CSV
+// row is flushed as it is written (the API streams its export).
+func ExportWriter(w io.Writer, format string, flushRows bool) (write func(*qp.RequestRecord) error, finish func() error) {
+	if format == "csv" {
+		cw := csv.NewWriter(w)
+		cw.Write(ExportCSVHeader)
+		write = func(r *qp.RequestRecord) error {
+			cw.Write(ExportCSVRow(r))
+			if flushRows {
+				cw.Flush()
+			}
+			return cw.Error()
+		}
+		return write, func() error { cw.Flush(); return cw.Error() }
+	}
+	enc := httpjson.NewEncoder(w)
+	return func(r *qp.RequestRecord) error { return enc.Encode(ExportJSON(r)) }, func() error { return nil }
+}
 
 // ExportCSVHeader is the column list of CSV exports.
 var ExportCSVHeader = []string{"id", "request_id", "session_id", "timestamp", "path", "model", "stream", "status", "http_status",
@@ -65,27 +87,15 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 	}
 	rc := http.NewResponseController(w)
 	n, sent := 0, false
-	var write func(*qp.RequestRecord) error
-	finish := func() error { return nil }
 	w.Header().Set("Content-Disposition", `attachment; filename="qwenproxy-export.`+format+`"`)
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		// The header line waits in the writer's buffer for the first row, or
-		// for the end: an export without rows is the header alone, as the
-		// CLI's is, and one that fails before any row can still say so.
-		cw := csv.NewWriter(w)
-		cw.Write(ExportCSVHeader)
-		write = func(rec *qp.RequestRecord) error {
-			cw.Write(ExportCSVRow(rec))
-			cw.Flush()
-			return cw.Error()
-		}
-		finish = func() error { cw.Flush(); return cw.Error() }
 	} else {
 		w.Header().Set("Content-Type", "application/x-ndjson")
-		enc := httpjson.NewEncoder(w)
-		write = func(rec *qp.RequestRecord) error { return enc.Encode(ExportJSON(rec)) }
 	}
+	// A CSV header line waits in the writer's buffer for the first row, or
+	// for the end: an export that fails before any row can still say so.
+	write, finish := ExportWriter(w, format, true)
 	err := a.d.History.Export(r.Context(), f, bodies, func(rec *qp.RequestRecord) error {
 		sent = true
 		if err := write(rec); err != nil {

@@ -322,7 +322,10 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 		case part.Type == "refusal" && part.Refusal != nil:
 			texts = append(texts, *part.Refusal)
 		case part.Type == "input_text" || part.Type == "output_text" || part.Type == "text" || part.Type == "refusal":
-			field := map[bool]string{true: "refusal", false: "text"}[part.Type == "refusal"]
+			field := "text"
+			if part.Type == "refusal" {
+				field = "refusal"
+			}
 			return "", nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, j, field), "missing_required_parameter",
 				"%s[%d] (type %q) is missing its %s field", param, j, part.Type, field)
 		case part.Type == "input_image" && images:
