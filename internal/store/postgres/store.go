@@ -206,6 +206,12 @@ func (dialect) Refuses(err error) bool {
 	return false
 }
 
+// ContainsText is lower() LIKE: PostgreSQL's lower() folds every letter
+// (in the database's locale).
+func (dialect) ContainsText(column, search string) (string, any) {
+	return sqlstore.LowerContains(column, search)
+}
+
 func (dialect) UndefinedTable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42P01"

@@ -22,7 +22,7 @@ import (
 
 	"qwenproxy/internal/store/sqlstore"
 
-	"modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
+	msqlite "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -233,7 +233,7 @@ func (dialect) BatchContext(ctx context.Context) context.Context { return contex
 // CHECK constraints and triggers: the schema has none on the calls, so
 // those are an operator's, and may refuse every record alike.
 func (dialect) Refuses(err error) bool {
-	var e *sqlite.Error
+	var e *msqlite.Error
 	if !errors.As(err, &e) {
 		return false
 	}

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	qp "qwenproxy"
 )
@@ -48,22 +47,12 @@ func sortColumn(m map[string]string, name string) (string, error) {
 // likeEscaper makes a search text match itself only, in LIKE … ESCAPE '\'.
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// isASCII reports whether s is ASCII only.
-func isASCII(s string) bool {
-	for i := range len(s) {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
-}
-
-// foldingSearch is a dialect whose lower() folds ASCII letters only
-// (SQLite's): ContainsFold is its condition that column contains the one
-// argument under Unicode case folding, for a search documented as
-// case-insensitive.
-type foldingSearch interface {
-	ContainsFold(column string) string
+// LowerContains is the condition that column contains search, letters
+// compared after lower(), and its one argument: what Dialect.ContainsText
+// is where lower() folds every letter (PostgreSQL's), and for searches of
+// ASCII letters alone.
+func LowerContains(column, search string) (cond string, arg any) {
+	return `lower(` + column + `) LIKE lower(?) ESCAPE '\'`, "%" + likeEscaper.Replace(search) + "%"
 }
 
 // ListSessions pages sessions.
@@ -81,14 +70,8 @@ func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListO
 		q.where.add("account = ?", f.Account)
 	}
 	if f.Search != "" {
-		// An ASCII search needs no more than ASCII folding, which SQLite's
-		// lower() does in a fifth less time than the function call (bar the
-		// Kelvin sign, which only the function takes for a k).
-		if fs, ok := s.dialect.(foldingSearch); ok && !isASCII(f.Search) {
-			q.where.add(fs.ContainsFold("first_user_message"), f.Search)
-		} else {
-			q.where.add(`lower(first_user_message) LIKE lower(?) ESCAPE '\'`, "%"+likeEscaper.Replace(f.Search)+"%")
-		}
+		cond, arg := s.dialect.ContainsText("first_user_message", f.Search)
+		q.where.add(cond, arg)
 	}
 	q.where.addRange("created_at", f.Range)
 	return run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.SessionRecord, qp.Cursor, error) {

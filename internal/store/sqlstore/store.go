@@ -56,6 +56,10 @@ type Dialect interface {
 	// use: 0 where writers are serialised (SQLite), else long enough that a
 	// writer which found the part can still reference it (see partTouch).
 	PartGrace() time.Duration
+	// ContainsText is the condition that column contains search, without
+	// regard to case for every letter, and its one argument (the session
+	// search, documented as case-insensitive).
+	ContainsText(column, search string) (cond string, arg any)
 	// UndefinedTable reports whether err says a table does not exist.
 	UndefinedTable(err error) bool
 	// Refuses reports whether err says the database refuses a statement
