@@ -321,6 +321,23 @@ test('export and delete say how many calls', async () => {
   noErrors('export and delete');
 });
 
+// A call's bodies are named by the API the client spoke: an Anthropic
+// Messages call's were shown as "Client request (OpenAI form)".
+test('a call names its client API', async () => {
+  const resp = await fetch(proxy.root + '/v1/messages', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'x-api-key': USER },
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'an Anthropic call' }] }),
+  });
+  assert.equal(resp.status, 200, await resp.text());
+  await go('#/calls');
+  await page.locator('table[data-table="calls"] tbody tr', { hasText: '/v1/messages' }).first().click();
+  await page.locator('[data-body="Client request (Anthropic form)"] .json').waitFor();
+  await page.locator('[data-body="Client response (Anthropic form)"] .json').waitFor();
+  assert.equal(await page.locator('[data-body*="OpenAI form"]').count(), 0);
+  noErrors('a call of the Messages API');
+});
+
 test('without keys the dashboard asks for none', async () => {
   const open = await startProxy();
   try {

@@ -756,3 +756,50 @@ func TestSessionTranscript(t *testing.T) {
 		t.Errorf("transcript?sort: %d %v", status, v)
 	}
 }
+
+// A Responses API conversation that resends its history (Codex, store:false)
+// reads in its transcript as a chat's does: an answer that was only a
+// function call is the last answer its next request resent, so that turn's
+// input is the call's output alone, also when the output is a list of text
+// parts. The function_call item was not taken for an answer (it has no
+// role), so the turn repeated the user's message and the instructions, and
+// an output given as parts was dropped.
+func TestSessionTranscriptOfAResponsesHistory(t *testing.T) {
+	e := start(t, nil)
+	tools := `"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]`
+	user := `{"role":"user","content":[{"type":"input_text","text":"the weather in Oslo?"}]}`
+	resp := postJSON(t, e, "/v1/responses", `{"model":"gpt-5","store":false,"instructions":"be brief",`+tools+
+		`,"tool_choice":{"type":"function","name":"get_weather"},"input":[`+user+`]}`, nil)
+	var first struct {
+		Output []struct {
+			Type      string `json:"type"`
+			CallID    string `json:"call_id"`
+			Name      string `json:"name"`
+			Arguments string `json:"arguments"`
+		}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&first); err != nil || resp.StatusCode != http.StatusOK || len(first.Output) != 1 ||
+		first.Output[0].Type != "function_call" {
+		t.Fatalf("first answer: %d %v %+v", resp.StatusCode, err, first)
+	}
+	session := resp.Header.Get("X-Session-Id")
+	call, _ := json.Marshal(map[string]string{"type": "function_call", "call_id": first.Output[0].CallID, "name": first.Output[0].Name,
+		"arguments": first.Output[0].Arguments})
+	resp = postJSON(t, e, "/v1/responses", `{"model":"gpt-5","store":false,"instructions":"be brief",`+tools+`,"input":[`+user+`,`+string(call)+
+		`,{"type":"function_call_output","call_id":"`+first.Output[0].CallID+`","output":[{"type":"input_text","text":"12 degrees, rain"}]}]}`, nil)
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || resp.Header.Get("X-Session-Id") != session {
+		t.Fatalf("second answer: %d %s (session %s, want %s)", resp.StatusCode, b, resp.Header.Get("X-Session-Id"), session)
+	}
+	e.sync()
+
+	status, page := getJSON(t, e, http.MethodGet, "/v1/sessions/"+session+"/transcript")
+	turns, _ := page["data"].([]any)
+	if status != 200 || len(turns) != 2 {
+		t.Fatalf("transcript: %d %v", status, page)
+	}
+	in2, _ := json.Marshal(turns[1].(map[string]any)["input"])
+	want := `[{"content":"12 degrees, rain","role":"tool","tool_call_id":"` + first.Output[0].CallID + `"}]`
+	if string(in2) != want {
+		t.Fatalf("turn 2's input %s, want %s", in2, want)
+	}
+}

@@ -172,8 +172,11 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 	for i, item := range items {
 		var it struct {
 			Role string `json:"role"`
+			Type string `json:"type"`
 		}
-		if json.Unmarshal(item, &it) == nil && it.Role == "assistant" {
+		// An answer resent: its message, or a call it made (a function_call
+		// item has no role; an answer may be calls alone).
+		if json.Unmarshal(item, &it) == nil && (it.Role == "assistant" || it.Type == "function_call") {
 			start = i + 1
 		}
 	}
@@ -184,16 +187,16 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 		}
 		var it struct {
 			wireMessage
-			Type   string `json:"type"`
-			CallID string `json:"call_id"`
-			Output string `json:"output"`
+			Type   string          `json:"type"`
+			CallID string          `json:"call_id"`
+			Output json.RawMessage `json:"output"` // a string or text parts
 		}
 		if json.Unmarshal(item, &it) != nil {
 			continue
 		}
 		switch {
 		case it.Type == "function_call_output":
-			out = append(out, MessageJSON{Role: "tool", ToolCallID: it.CallID, Content: it.Output})
+			out = append(out, MessageJSON{Role: "tool", ToolCallID: it.CallID, Content: text(it.Output)})
 		case it.Role != "":
 			out = append(out, message(it.wireMessage)...)
 		}

@@ -133,10 +133,19 @@ export async function call(main, id) {
     failures.length ? h("ol.card", { dataset: { failures: failures.length } }, failures.map((x) => h("li.mono", x))) : h("p.muted", "None: every upstream attempt succeeded."),
     h("h2", "Bodies"),
     h("div.bodies",
-      body("Client request (OpenAI form)", r.openai_request),
+      body(`Client request (${clientForm(r.path)})`, r.openai_request),
       body("Upstream request (Qwen form)", r.qwen_request),
-      body("Client response (OpenAI form)", s.openai_response),
+      body(`Client response (${clientForm(r.path)})`, s.openai_response),
       body("Upstream response (Qwen form)", s.qwen_response))));
+}
+
+// clientForm names the API a call's client spoke, whose form its bodies
+// are recorded in (the history calls them openai_request and
+// openai_response whatever the API).
+function clientForm(path) {
+  if (path.startsWith("/v1/messages")) return "Anthropic form";
+  if (path.startsWith("/v1/responses")) return "Responses API form";
+  return "OpenAI form";
 }
 
 function body(title, value) {
