@@ -37,31 +37,18 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 		return errors.New("no Qwen account is configured")
 	}
 	failed := 0
+	reports := make([]*doctorReport, 0, len(ids)) // for --json
 	for _, acct := range ids {
-		fmt.Fprintf(c.stdout, "account %s\n", acct)
-		actx := accounts.With(ctx, acct)
-		creds, err := pool.Credentials(actx) // signs the account in
-		rep := &doctorReport{BaseURL: cfg.QwenBaseURL, WebVersion: cmp.Or(cfg.QwenWebVersion, qwen.DefaultWebVersion), Credentials: acct}
-		out := doctorPrinter{w: c.stdout, scrub: secretScrubber(creds)}
-		if err != nil {
-			out.step(doctorStep{Name: "sign-in", Error: err.Error()})
-			var se *accounts.SignInError
-			if errors.As(err, &se) {
-				err = se.Upstream() // diagnosed like the same failure of any call
-			}
-		} else {
-			client := qwen.New(qwen.Config{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
-				Credentials: qwen.StaticCredentials(creds), Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout})
-			err = doctor(actx, client, creds, cfg.DefaultModel, rep, &out)
-			pool.Report(acct, err)
-		}
-		d := accounts.Diagnose(acct, sources[acct], err) // a refused password is not fixed with a cookie
+		rep, err := testAccount(ctx, c, pool, acct, sources[acct])
+		reports = append(reports, rep)
 		if err != nil {
 			failed++
-			out.printf("%s\tFAILED\t%s: %s\n", acct, d.Name, d.Advice)
-			continue
 		}
-		out.printf("%s\tok\n", acct)
+	}
+	if *c.asJSON {
+		if err := c.printJSON(reports); err != nil {
+			return err
+		}
 	}
 	if err := pool.Sync(ctx); err != nil {
 		fmt.Fprintf(c.stderr, "the accounts' state could not be saved: %v\n", err)
@@ -70,4 +57,41 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 		return fmt.Errorf("%d of %s failed", failed, plural(len(ids), "account"))
 	}
 	return nil
+}
+
+// testAccount signs account acct in and makes the doctor's round trip as it,
+// printing each step for people (nothing with --json: the caller prints the
+// report). The error is the first failure.
+func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source string) (*doctorReport, error) {
+	cfg := c.cfg
+	actx := accounts.With(ctx, acct)
+	creds, err := pool.Credentials(actx) // signs the account in
+	rep := &doctorReport{BaseURL: cfg.QwenBaseURL, WebVersion: cmp.Or(cfg.QwenWebVersion, qwen.DefaultWebVersion), Credentials: acct}
+	scrub := secretScrubber(creds)
+	out := doctorPrinter{w: c.stdout, quiet: *c.asJSON, scrub: scrub}
+	out.printf("account %s\n", acct)
+	if err != nil {
+		s := doctorStep{Name: "sign-in", Error: err.Error()}
+		rep.Steps = append(rep.Steps, s)
+		out.step(s)
+		var se *accounts.SignInError
+		if errors.As(err, &se) {
+			err = se.Upstream() // diagnosed like the same failure of any call
+		}
+	} else {
+		client := qwen.New(qwen.Config{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
+			Credentials: qwen.StaticCredentials(creds), Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout})
+		err = doctor(actx, client, creds, cfg.DefaultModel, rep, &out)
+		pool.Report(acct, err)
+	}
+	rep.Diagnosis = accounts.Diagnose(acct, source, err) // a refused password is not fixed with a cookie
+	for i := range rep.Steps {
+		rep.Steps[i].Detail, rep.Steps[i].Error = scrub(rep.Steps[i].Detail), scrub(rep.Steps[i].Error)
+	}
+	if err != nil {
+		out.printf("%s\tFAILED\t%s: %s\n", acct, rep.Diagnosis.Name, rep.Diagnosis.Advice)
+		return rep, err
+	}
+	out.printf("%s\tok\n", acct)
+	return rep, nil
 }

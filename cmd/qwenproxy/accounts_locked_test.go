@@ -74,3 +74,26 @@ func TestAccountsTestAdvisesOnTheCredentialItUses(t *testing.T) {
 		t.Fatalf("advice for a refused cookie: %q\n%s", cookie, out.String())
 	}
 }
+
+// TestAccountsTestOfALockedAccountAdvisesTheKey: an account whose stored
+// password this command cannot open was never shown to Qwen, so its advice
+// is the key it was stored with, not a password Qwen refused.
+func TestAccountsTestOfALockedAccountAdvisesTheKey(t *testing.T) {
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWENPROXY_SECRET_KEY": key1}
+	env := func(k string) string { return vars[k] }
+	run := func(args ...string) (int, string) {
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), args, env, strings.NewReader("pw\n"), &out, &errOut)
+		return code, out.String() + errOut.String()
+	}
+	if code, out := run("accounts", "add", "--email", "ada@example.com"); code != 0 {
+		t.Fatalf("add: %d %s", code, out)
+	}
+	for _, key := range []string{"", key2} {
+		vars["QWENPROXY_SECRET_KEY"] = key
+		code, out := run("accounts", "test", "ada@example.com")
+		if code != 1 || !strings.Contains(out, "QWENPROXY_SECRET_KEY") || strings.Contains(out, "Qwen refused") {
+			t.Errorf("test with key %q: %d %s", key, code, out)
+		}
+	}
+}

@@ -273,3 +273,38 @@ func TestCommandsThatChangeSomethingSpeakJSON(t *testing.T) {
 		t.Fatalf("credentials clear: %v", v)
 	}
 }
+
+// accounts test --json prints, for scripts, JSON alone: each account's
+// report (its steps and diagnosis, as doctor --json's), never a secret; the
+// exit status still says whether any account failed.
+func TestAccountsTestJSON(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.AddAccount("ada@example.com", "ada-secret")
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWEN_BASE_URL": sim.URL,
+		"QWEN_ACCOUNTS": "ada@example.com:ada-secret,bob@example.com:bob-secret"}
+	var out, errOut bytes.Buffer
+	code := runWithInput(context.Background(), []string{"accounts", "ls"}, func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
+	if code != 0 {
+		t.Fatalf("ls: %d %s", code, errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	code = runWithInput(context.Background(), []string{"accounts", "test", "--json"}, func(k string) string { return vars[k] }, strings.NewReader(""), &out, &errOut)
+	var reports []doctorReport
+	if err := json.Unmarshal(out.Bytes(), &reports); err != nil || code != 1 || len(reports) != 2 {
+		t.Fatalf("test --json: exit %d, %v\n%s\n%s", code, err, out.String(), errOut.String())
+	}
+	if r := reports[0]; r.Credentials != "ada@example.com" || r.Diagnosis.Name != "ok" || len(r.Steps) != 4 {
+		t.Errorf("ada: %+v", r)
+	}
+	if r := reports[1]; r.Credentials != "bob@example.com" || r.Diagnosis.Name != "credentials_rejected" || len(r.Steps) != 1 || r.Steps[0].Name != "sign-in" {
+		t.Errorf("bob: %+v", r)
+	}
+	if strings.Contains(out.String(), "secret") {
+		t.Errorf("a password was printed:\n%s", out.String())
+	}
+}

@@ -111,6 +111,13 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	if _, err := os.Stat(missing); !os.IsNotExist(err) {
 		t.Errorf("an unknown action created the database: %v", err)
 	}
+	// A prune's missing or conflicting cut-off is a usage error wherever the
+	// database is: it is refused before the database is looked for.
+	for _, args := range [][]string{{"prune"}, {"prune", "--older-than", "1d", "--before", "2h"}} {
+		if _, errOut, code := runNoDB(t, args...); code != 2 || strings.Contains(errOut, "no database") {
+			t.Errorf("%v without a database: exit %d, %s", args, code, errOut)
+		}
+	}
 }
 
 func TestAccountsCommandMessages(t *testing.T) {

@@ -546,6 +546,17 @@ func TestOneServerPerDatabaseAndFailedStartsCreateNothing(t *testing.T) {
 		}
 	}
 
+	// A spool that cannot be a file (a directory) is refused before the
+	// database is created, and said to be RECORDER_SPOOL's.
+	unmade := filepath.Join(t.TempDir(), "qwenproxy.db")
+	out = serveFails(t, bin, []string{"--port", "0", "--database-path", unmade}, "RECORDER_SPOOL="+t.TempDir())
+	if !strings.Contains(out, "RECORDER_SPOOL") {
+		t.Errorf("serve with a directory for its spool said:\n%s", out)
+	}
+	if _, err := os.Stat(unmade); err == nil {
+		t.Errorf("serve with a directory for its spool failed but created its database:\n%s", out)
+	}
+
 	// A database that exists but stores no keys is refused before any
 	// migration touches it.
 	existing := filepath.Join(t.TempDir(), "existing.db")

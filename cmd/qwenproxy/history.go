@@ -138,26 +138,17 @@ func pruneCmd(ctx context.Context, args []string, e env) error {
 	older := c.fs.String("older-than", "", "delete calls older than this age (30d, 12h, 90m)")
 	beforeFlag := c.fs.String("before", "", "delete calls recorded before this time: "+timeHelp)
 	yes := c.fs.Bool("yes", false, "confirm a prune that deletes every call")
-	if err := c.open(ctx, args); err != nil {
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	now := time.Now()
-	var before time.Time
-	switch {
-	case *older != "" && *beforeFlag != "":
-		return usagef("give --older-than or --before, not both")
-	case *older != "":
-		age, ok := historyapi.ParseAge(*older)
-		if !ok {
-			return fmt.Errorf("--older-than %q: want an age like 30d, 12h or 90m", *older)
-		}
-		before = now.Add(-age)
-	case *beforeFlag != "":
-		if before, err = historyapi.ParseTime(*beforeFlag, now); err != nil {
-			return fmt.Errorf("--before: %w", err)
-		}
-	default:
-		return usagef("--older-than or --before is required (e.g. --older-than 30d)")
+	// The cut-off is read before the database is looked for: its missing
+	// or conflicting flags are a usage error wherever the database is.
+	before, err := pruneCutoff(*older, *beforeFlag, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := c.openParsed(ctx); err != nil {
+		return err
 	}
 	if every, n, err := deletesEverything(ctx, c, before); err != nil {
 		return err
@@ -190,6 +181,28 @@ func pruneCmd(ctx context.Context, args []string, e env) error {
 	}
 	fmt.Fprintf(c.stdout, "deleted %s recorded before %s\n", plural(total, "call"), historyapi.FormatTime(before))
 	return nil
+}
+
+// pruneCutoff reads prune's --older-than or --before (exactly one) as the
+// time before which calls are deleted.
+func pruneCutoff(older, before string, now time.Time) (time.Time, error) {
+	switch {
+	case older != "" && before != "":
+		return time.Time{}, usagef("give --older-than or --before, not both")
+	case older != "":
+		age, ok := historyapi.ParseAge(older)
+		if !ok {
+			return time.Time{}, fmt.Errorf("--older-than %q: want an age like 30d, 12h or 90m", older)
+		}
+		return now.Add(-age), nil
+	case before != "":
+		t, err := historyapi.ParseTime(before, now)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("--before: %w", err)
+		}
+		return t, nil
+	}
+	return time.Time{}, usagef("--older-than or --before is required (e.g. --older-than 30d)")
 }
 
 // deletesEverything reports whether deleting the calls recorded before

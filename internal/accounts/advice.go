@@ -1,6 +1,8 @@
 package accounts
 
 import (
+	"errors"
+
 	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
 )
@@ -24,12 +26,31 @@ func RejectedAdvice(id, source string) string {
 		"` again, or correct QWEN_ACCOUNTS / QWEN_ACCOUNTS_FILE)"
 }
 
+// lockedError is the error of an account whose stored secret this process
+// cannot open: an auth error, as a call sees it, but Qwen never saw the
+// secret, so the advice is the key, not the password.
+type lockedError struct{ err *qwen.Error }
+
+func (e lockedError) Error() string { return e.err.Error() }
+func (e lockedError) Unwrap() error { return e.err }
+
+// LockedAdvice says what to do about locked account id.
+func LockedAdvice(id string) string {
+	if id == CookieID {
+		return "the stored cookie cannot be opened: set QWENPROXY_SECRET_KEY to the key it was stored with, or store it again with `qwenproxy credentials set`"
+	}
+	return "the stored password of " + id + " cannot be opened: set QWENPROXY_SECRET_KEY to the key it was added with, or store it again with `qwenproxy accounts add --email " + id + "`"
+}
+
 // Diagnose is qwen.Diagnose for a call made as account id, from source: a
 // rejection of a signed-in account gets RejectedAdvice, not the cookie
-// advice.
+// advice, and a locked account LockedAdvice.
 func Diagnose(id, source string, err error) qwen.Diagnosis {
 	d := qwen.Diagnose(err)
-	if d.Name == qwen.DiagnosisCredentialsRejected.Name {
+	switch {
+	case errors.As(err, new(lockedError)):
+		d.Advice = LockedAdvice(id)
+	case d.Name == qwen.DiagnosisCredentialsRejected.Name:
 		d.Advice = RejectedAdvice(id, source)
 	}
 	return d

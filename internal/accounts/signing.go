@@ -111,7 +111,7 @@ func (p *Pool) unusable(id string) error {
 		return a.signErr
 	}
 	if a.locked != "" {
-		return &qwen.Error{Kind: qwen.KindAuth, Message: "account " + id + " is locked: " + a.locked}
+		return lockedError{&qwen.Error{Kind: qwen.KindAuth, Message: "account " + id + " is locked: " + a.locked}}
 	}
 	msg := "account " + id + " is " + a.st.State
 	switch a.st.State {

@@ -493,5 +493,28 @@ func (a *App) lock(cfg *config.Config) error {
 		return err
 	}
 	a.unlock = append(a.unlock, unlock)
+	return checkSpool(cfg.SpoolPath)
+}
+
+// checkSpool refuses a spool path that names something other than a file
+// the server can append to (a directory, say) before the database is created
+// or migrated: the recorder opens the spool only after both.
+func checkSpool(path string) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // made at the first spooled record; its directory exists (the lock is in it)
+	}
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
+	if err == nil {
+		var f *os.File
+		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err == nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("RECORDER_SPOOL %s: %w", path, err)
+	}
 	return nil
 }

@@ -188,7 +188,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 			v = e
 		}
 		if err := s.set(v); err != nil {
-			if secretSettings[s.env] { // their values must not reach a log
+			if secretSettings[s.env] || errors.Is(err, errURLCredentials) { // their values must not reach a log
 				errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
 				continue
 			}
@@ -430,11 +430,20 @@ func oneOf(dst *string, allowed ...string) func(string) error {
 	}
 }
 
+// errURLCredentials refuses a base URL with a user part. Its password would
+// be shown wherever the URL is: the start's log line, doctor's report, and
+// the message of every call Qwen could not be reached for, which goes to the
+// client and into the call's record. The error never quotes the value.
+var errURLCredentials = errors.New("must not carry a user name or password (user:password@): chat.qwen.ai takes none, and the URL is shown in logs and errors")
+
 func baseURL(dst *string) func(string) error {
 	return func(v string) error {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return errors.New("must be an http(s) URL")
+		}
+		if u.User != nil {
+			return errURLCredentials
 		}
 		*dst = strings.TrimRight(v, "/")
 		return nil

@@ -107,3 +107,20 @@ func TestRetentionSizeLimitHasAFloor(t *testing.T) {
 		t.Errorf("the floor is not named: %v", err)
 	}
 }
+
+// A password in QWEN_BASE_URL would be shown wherever the URL is (the start
+// line, doctor, and the message of every call Qwen could not be reached
+// for: the client's answer and its recorded row): it is refused at start,
+// without being quoted.
+func TestQwenBaseURLWithCredentialsIsRefused(t *testing.T) {
+	for _, v := range []string{"http://user:hunter2@127.0.0.1:9", "https://hunter2@chat.example"} {
+		_, err := Load(nil, env(map[string]string{"QWEN_BASE_URL": v}), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "QWEN_BASE_URL") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("QWEN_BASE_URL=%s: %v", v, err)
+		}
+		_, err = Load([]string{"--qwen-base-url", v}, env(nil), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--qwen-base-url") || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("--qwen-base-url %s: %v", v, err)
+		}
+	}
+}

@@ -87,13 +87,29 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 	return s, nil
 }
 
-// Redact returns the URL without its password, for messages.
+// Redact returns the URL without its passwords, for messages: the user
+// part's, and the query's password and sslpassword, which pgx reads too.
 func Redact(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "postgres://(unparsable URL)"
 	}
+	u.RawQuery = redactQuery(u.RawQuery)
 	return u.Redacted()
+}
+
+// redactQuery replaces the values of the query's password parameters,
+// leaving every other parameter as it was written.
+func redactQuery(q string) string {
+	params := strings.Split(q, "&")
+	for i, p := range params {
+		raw, _, hasValue := strings.Cut(p, "=")
+		name, err := url.QueryUnescape(raw)
+		if hasValue && err == nil && (strings.EqualFold(name, "password") || strings.EqualFold(name, "sslpassword")) {
+			params[i] = raw + "=xxxxx"
+		}
+	}
+	return strings.Join(params, "&")
 }
 
 // Advisory lock keys: the first number names what is locked, so the

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +94,25 @@ func TestHeldSessionLocksLeaveWritesFree(t *testing.T) {
 	defer cancelShort()
 	if _, err := st.Locker().LockSession(short, "other"); err == nil {
 		t.Fatal("a lock beyond DATABASE_MAX_CONNS did not wait")
+	}
+}
+
+// pgx takes the password from the URL's query as well as from its user
+// part: neither may reach a message. Open's error names the database the way
+// the "database ready" log line does (the store's String).
+func TestRedactHidesEveryPasswordOfTheURL(t *testing.T) {
+	for _, raw := range []string{
+		"postgres://u:hunter2@127.0.0.1:1/db",
+		"postgres://u@127.0.0.1:1/db?password=hunter2&connect_timeout=1",
+		"postgresql://u@127.0.0.1:1/db?sslpassword=hunter2&connect_timeout=1",
+		"postgres://u@127.0.0.1:1/db?connect_timeout=1&Password=hunter2",
+	} {
+		if got := postgres.Redact(raw); strings.Contains(got, "hunter2") || !strings.Contains(got, "127.0.0.1:1/db") {
+			t.Errorf("Redact(%q) = %q", raw, got)
+		}
+		_, err := postgres.Open(context.Background(), raw, postgres.Options{})
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("Open(%q): %v", raw, err)
+		}
 	}
 }

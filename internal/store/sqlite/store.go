@@ -166,6 +166,10 @@ func dsn(path string, opt Options, writer bool) string {
 	// Statement journals (a multi-row INSERT … ON CONFLICT keeps one) in
 	// memory, not in a temporary file written on every batch.
 	q.Add("_pragma", "temp_store(MEMORY)")
+	// Never create the file: Open has made it. A connection opened while the
+	// file is moved away would make a new, empty one there and stay on it
+	// after the database is moved back, failing every query it serves.
+	q.Set("mode", "rw")
 	if writer {
 		// Take the write lock at BEGIN, so a transaction never fails half-way
 		// on an upgrade from a read lock.

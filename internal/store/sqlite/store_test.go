@@ -104,3 +104,69 @@ func TestAnOldFileKeepsItsPageSize(t *testing.T) {
 		t.Errorf("old file: page_size %d, journal_mode %s; want 4096, wal", size, journal)
 	}
 }
+
+// A database file moved away while the store is open is not made anew, empty,
+// by a read that opens a connection meanwhile: such a connection stayed on
+// that empty file after the operator moved the database back, and every read
+// it served failed (no such table) until restart. Moved back, every read
+// connection finds the database.
+func TestAFileMovedAwayIsNotMadeAnew(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db")
+	openMigrated(t, path) // made and migrated, then closed
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db := s.DB()
+	n := 4 // the read pool's connections at least
+	move := func(from, to string) {
+		t.Helper()
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			if err := os.Rename(from+suffix, to+suffix); err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+		}
+	}
+	// conns takes n read connections at once (opening those the pool lacks)
+	// and runs a query on each.
+	conns := func() (errs []error) {
+		var held []*sql.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for range n {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			held = append(held, c)
+			var v int
+			if err := c.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&v); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errs
+	}
+	if errs := conns(); len(errs) > 0 {
+		t.Fatalf("reads before the move: %v", errs)
+	}
+	// From now on every connection opened is kept, as when concurrent reads
+	// have opened them: the idle ones are not only those from before the move.
+	db.SetMaxIdleConns(n)
+	away := filepath.Join(dir, "away.db")
+	move(path, away)
+	conns() // they may fail: the file is gone
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a read made a file at %s while the database was away: %v", path, err)
+	}
+	move(away, path)
+	if errs := conns(); len(errs) > 0 {
+		t.Errorf("reads after the database came back: %v", errs)
+	}
+}
