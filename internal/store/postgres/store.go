@@ -84,7 +84,29 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", describe, err)
 	}
+	if err := checkSearchPath(ctx, db, cfg.RuntimeParams["search_path"]); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", describe, err)
+	}
 	return s, nil
+}
+
+// checkSearchPath refuses a search_path (a URL parameter) in which no schema
+// exists: the tables would have nowhere to go, and the first statement that
+// creates one failed with PostgreSQL's "no schema has been selected to
+// create in", which does not say which setting is wrong.
+func checkSearchPath(ctx context.Context, db *sql.DB, path string) error {
+	if path == "" {
+		return nil
+	}
+	var schema sql.NullString // NULL: none of the path's schemas exists
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("read the current schema: %w", err)
+	}
+	if !schema.Valid {
+		return fmt.Errorf("search_path %q names no schema that exists: create it (CREATE SCHEMA …) or leave search_path out of the URL", path)
+	}
+	return nil
 }
 
 // Redact returns the URL without its passwords, for messages: the user

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,29 @@ func TestRedactHidesEveryPasswordOfTheURL(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("Open(%q): %v", raw, err)
 		}
+	}
+}
+
+// A search_path in which no schema exists failed every command with
+// PostgreSQL's "no schema has been selected to create in (SQLSTATE 3F000)",
+// naming neither the setting nor the cure: Open says both.
+func TestOpenRefusesASearchPathWithoutASchema(t *testing.T) {
+	u, err := url.Parse(storetest.PostgresSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", "no_such_schema")
+	u.RawQuery = q.Encode()
+	st, err := postgres.Open(context.Background(), u.String(), postgres.Options{})
+	if err == nil {
+		st.Close()
+		t.Fatal("opened a database whose search_path names no schema")
+	}
+	if msg := err.Error(); !strings.Contains(msg, `search_path "no_such_schema"`) || !strings.Contains(msg, "CREATE SCHEMA") {
+		t.Fatalf("error does not name the setting and the cure: %v", err)
+	}
+	if pw, ok := u.User.Password(); ok && strings.Contains(err.Error(), ":"+pw+"@") {
+		t.Fatalf("error shows the password: %v", err)
 	}
 }
