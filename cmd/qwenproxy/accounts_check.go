@@ -71,13 +71,7 @@ func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source 
 	out := doctorPrinter{w: c.stdout, quiet: *c.asJSON, scrub: scrub}
 	out.printf("account %s\n", acct)
 	if err != nil {
-		s := doctorStep{Name: "sign-in", Error: err.Error()}
-		rep.Steps = append(rep.Steps, s)
-		out.step(s)
-		var se *accounts.SignInError
-		if errors.As(err, &se) {
-			err = se.Upstream() // diagnosed like the same failure of any call
-		}
+		err = rep.signInFailed(&out, err)
 	} else {
 		client := qwen.New(qwen.Config{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
 			Credentials: qwen.StaticCredentials(creds), Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout})
@@ -85,9 +79,7 @@ func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source 
 		pool.Report(acct, err)
 	}
 	rep.Diagnosis = accounts.Diagnose(acct, source, err) // a refused password is not fixed with a cookie
-	for i := range rep.Steps {
-		rep.Steps[i].Detail, rep.Steps[i].Error = scrub(rep.Steps[i].Detail), scrub(rep.Steps[i].Error)
-	}
+	rep.scrubSteps(scrub)
 	if err != nil {
 		out.printf("%s\tFAILED\t%s: %s\n", acct, rep.Diagnosis.Name, rep.Diagnosis.Advice)
 		return rep, err

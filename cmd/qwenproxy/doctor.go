@@ -110,15 +110,7 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 
 	if signIn != nil {
-		s := doctorStep{Name: "sign-in", Error: signIn.Error()}
-		rep.Steps = append(rep.Steps, s)
-		out.step(s)
-		var se *accounts.SignInError
-		if errors.As(signIn, &se) {
-			err = se.Upstream() // diagnosed like the same failure of any call
-		} else {
-			err = signIn
-		}
+		err = rep.signInFailed(&out, signIn)
 	} else {
 		err = doctor(ctx, client, creds, *model, rep, &out)
 	}
@@ -126,9 +118,7 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if account != "" {
 		rep.Diagnosis = accounts.Diagnose(account, qp.AccountEnvironment, err) // a refused password is not fixed with a cookie
 	}
-	for i := range rep.Steps {
-		rep.Steps[i].Detail, rep.Steps[i].Error = scrub(rep.Steps[i].Detail), scrub(rep.Steps[i].Error)
-	}
+	rep.scrubSteps(scrub)
 	if *c.asJSON {
 		if err := c.printJSON(rep); err != nil {
 			fmt.Fprintf(stderr, "qwenproxy doctor: %v\n", err)
@@ -236,6 +226,27 @@ func (c *cli) storedCredentials(ctx context.Context, stderr io.Writer) qp.Creden
 		return nil
 	}
 	return accounts.SealedCredentials{Store: c.store, Sealer: c.cfg.SecretKey}
+}
+
+// signInFailed adds a failed sign-in to the report as its step, printed, and
+// returns the failure to diagnose: a refusal Qwen made is diagnosed like the
+// same failure of any call.
+func (rep *doctorReport) signInFailed(out *doctorPrinter, err error) error {
+	s := doctorStep{Name: "sign-in", Error: err.Error()}
+	rep.Steps = append(rep.Steps, s)
+	out.step(s)
+	var se *accounts.SignInError
+	if errors.As(err, &se) {
+		return se.Upstream()
+	}
+	return err
+}
+
+// scrubSteps takes the credentials' secrets out of every step's text.
+func (rep *doctorReport) scrubSteps(scrub func(string) string) {
+	for i := range rep.Steps {
+		rep.Steps[i].Detail, rep.Steps[i].Error = scrub(rep.Steps[i].Detail), scrub(rep.Steps[i].Error)
+	}
 }
 
 // secretScrubber replaces every credential value in text: an upstream error
