@@ -11,6 +11,20 @@ const (
 	AccountEnvironment = "environment" // named by QWEN_ACCOUNTS / QWEN_ACCOUNTS_FILE
 )
 
+// A server that has an account in its QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE)
+// says so on the account's row (SeenAt) when it starts and then every
+// EnvironmentSeenInterval, in the background.
+const EnvironmentSeenInterval = 30 * time.Second
+
+// EnvironmentAccountLapse is how long an environment account's row may go
+// without a server saying it still has the account before it is no
+// server's any longer (then `accounts rm` removes it and `accounts add`
+// stores it over it). Four refresh intervals: a server that misses one or
+// two (a slow or briefly unreachable database, a restart) keeps its
+// account, while an operator who took the account out of every server's
+// environment waits only minutes.
+const EnvironmentAccountLapse = 4 * EnvironmentSeenInterval
+
 // AccountRecord is a Qwen account as the database keeps it: its shared
 // state and, sealed (AES-GCM with QWENPROXY_SECRET_KEY), its secrets. The
 // sealed fields are opaque text; "" when nothing is stored.
@@ -26,6 +40,15 @@ type AccountRecord struct {
 	Failures    map[string]int64 // by failure class
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// SeenAt is when a server last said it has this environment account
+	// (see EnvironmentSeenInterval); zero for a stored account.
+	SeenAt time.Time
+}
+
+// Unclaimed reports whether r is an environment account that no server has
+// said it has for EnvironmentAccountLapse before now.
+func (r *AccountRecord) Unclaimed(now time.Time) bool {
+	return r.Source == AccountEnvironment && now.Sub(r.SeenAt) > EnvironmentAccountLapse
 }
 
 // AccountState is the part of an account's state every instance shares.
@@ -43,13 +66,17 @@ type AccountStore interface {
 	Accounts(ctx context.Context) ([]AccountRecord, error)
 	// PutAccount creates an account or, when it exists, replaces its source
 	// and password (sealed) and resets its state: the credentials changed.
-	// An account of the environment (QWEN_ACCOUNTS) is left as it is, with
-	// an error (sqlstore.ErrEnvironmentAccount): its password is set there.
+	// An account of the environment (QWEN_ACCOUNTS) that a server still has
+	// (Unclaimed is false at a.UpdatedAt) is left as it is, with an error
+	// (sqlstore.ErrEnvironmentAccount): its password is set there.
 	PutAccount(ctx context.Context, a AccountRecord) error
-	// EnsureAccount creates an account with no stored password unless it exists.
+	// EnsureAccount creates an account with no stored password unless it
+	// exists, seen at now; an environment account's row is marked seen at now.
 	EnsureAccount(ctx context.Context, id, source string, now time.Time) error
-	// DeleteAccount removes an account (ErrNotFound if there is none).
-	DeleteAccount(ctx context.Context, id string) error
+	// DeleteAccount removes an account (ErrNotFound if there is none),
+	// unless it is an environment account a server still has at now
+	// (sqlstore.ErrEnvironmentAccount).
+	DeleteAccount(ctx context.Context, id string, now time.Time) error
 	// SaveAccountState writes st unless the stored state is newer.
 	SaveAccountState(ctx context.Context, id string, st AccountState) error
 	// AddAccountCounts adds calls and failures (by class) to the totals.

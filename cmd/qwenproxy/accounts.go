@@ -49,13 +49,14 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if id == accounts.CookieID {
 			return errors.New("the cookie account is the pasted browser cookie: remove it with `qwenproxy credentials clear` (or unset QWEN_COOKIES where it comes from the environment)")
 		}
-		if env, err := fromEnvironment(ctx, c, id); err != nil {
+		if from, err := environmentOwner(ctx, c, id); err != nil {
 			return err
-		} else if env {
-			return fmt.Errorf("%s comes from QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) of a server: remove it there", id)
+		} else if from != "" {
+			return fmt.Errorf("%s comes from %s: remove it there; %s after no server has it any longer, `accounts rm` removes its row",
+				id, from, lapse())
 		}
-		if err := c.store.DeleteAccount(ctx, id); err != nil {
-			return err
+		if err := c.store.DeleteAccount(ctx, id, time.Now()); err != nil {
+			return err // a server started with it meanwhile: sqlstore.ErrEnvironmentAccount
 		}
 		return c.report(map[string]any{"removed": true, "id": id}, "account %s removed; a running server stops using it within seconds", id)
 	case "test":
@@ -118,11 +119,13 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 		return fmt.Errorf("--email: %w", err)
 	}
 	// A server signs an account of its QWEN_ACCOUNTS in with the password
-	// given there: a stored one would never be used.
-	if env, err := fromEnvironment(ctx, c, id); err != nil {
+	// given there: a stored one would never be used. One that no server
+	// has any longer is stored over.
+	if from, err := environmentOwner(ctx, c, id); err != nil {
 		return err
-	} else if env {
-		return fmt.Errorf("not stored: %s comes from QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) of a server, which signs it in with the password given there: change its password there", id)
+	} else if from != "" {
+		return fmt.Errorf("not stored: %s comes from %s, which signs it in with the password given there: change its password there "+
+			"(or, to store it instead, remove it there: %s after no server has it any longer, `accounts add` stores it)", id, from, lapse())
 	}
 	if c.cfg.SecretKey == nil {
 		return fmt.Errorf("not stored: %w", accounts.ErrNoKey)
@@ -142,30 +145,36 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 	}
 	now := time.Now()
 	if err := c.store.PutAccount(ctx, qp.AccountRecord{ID: id, Source: qp.AccountStored, PasswordSealed: sealed, CreatedAt: now, UpdatedAt: now}); err != nil {
-		return err // a server named it in its QWEN_ACCOUNTS meanwhile: sqlstore.ErrEnvironmentAccount
+		return err // a server started with it in its QWEN_ACCOUNTS meanwhile: sqlstore.ErrEnvironmentAccount
 	}
 	return c.report(map[string]any{"stored": true, "id": id}, "account %s stored (password sealed); a running server signs it in within seconds", id)
 }
 
-// fromEnvironment reports whether account id comes from QWEN_ACCOUNTS or
-// QWEN_ACCOUNTS_FILE: this command's, or a server's (its row says so).
-func fromEnvironment(ctx context.Context, c *cli, id string) (bool, error) {
+// environmentOwner says where account id comes from when it is an
+// environment account that something still has ("" when none): this
+// command's QWEN_ACCOUNTS or QWEN_ACCOUNTS_FILE, or a server's that said so
+// lately (its row's seen_at). A row no server has refreshed for
+// qp.EnvironmentAccountLapse is no server's any longer.
+func environmentOwner(ctx context.Context, c *cli, id string) (string, error) {
 	for _, l := range c.cfg.QwenAccounts {
 		if l.Email == id {
-			return true, nil
+			return "QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) as given to this command", nil
 		}
 	}
 	recs, err := c.store.Accounts(ctx)
 	if err != nil {
-		return false, err
+		return "", err
 	}
 	for _, r := range recs {
-		if r.ID == id {
-			return r.Source == qp.AccountEnvironment, nil
+		if r.ID == id && r.Source == qp.AccountEnvironment && !r.Unclaimed(time.Now()) {
+			return fmt.Sprintf("QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) of a server (one said so at %s)", ms(r.SeenAt)), nil
 		}
 	}
-	return false, nil
+	return "", nil
 }
+
+// lapse says qp.EnvironmentAccountLapse to a person.
+func lapse() string { return plural(int(qp.EnvironmentAccountLapse/time.Minute), "minute") }
 
 // accountRow is one line of `accounts ls`.
 type accountRow struct {
@@ -177,7 +186,10 @@ type accountRow struct {
 	TokenExpiresAt *time.Time       `json:"token_expires_at,omitempty"`
 	Calls          int64            `json:"calls"`
 	Failures       map[string]int64 `json:"failures"`
-	Note           string           `json:"note,omitempty"`
+	// NoServerSince is set on an environment account that no server has
+	// said it has for qp.EnvironmentAccountLapse: when one last did.
+	NoServerSince *time.Time `json:"no_server_since,omitempty"`
+	Note          string     `json:"note,omitempty"`
 }
 
 // accountsList shows every account the database knows and those
@@ -218,6 +230,12 @@ func accountsList(ctx context.Context, c *cli) error {
 			row.Note = "Qwen refused the password; set it again (accounts add)"
 		case row.State == accounts.StateCoolingDown && row.FailureClass == string(accounts.ClassFirewall):
 			row.Note = "Qwen answered with a firewall or captcha page"
+		}
+		if r.Unclaimed(now) {
+			// No server uses it: its failure's advice no longer applies.
+			t := r.SeenAt
+			row.NoServerSince = &t
+			row.Note = fmt.Sprintf("no server has it in QWEN_ACCOUNTS since %s: `accounts rm` removes it, `accounts add` stores it", ms(t))
 		}
 		if r.Source == qp.AccountStored {
 			if c.cfg.SecretKey == nil {

@@ -282,7 +282,9 @@ func (d *downStore) PutAccount(ctx context.Context, _ qp.AccountRecord) error { 
 func (d *downStore) EnsureAccount(ctx context.Context, _, _ string, _ time.Time) error {
 	return d.fail(ctx)
 }
-func (d *downStore) DeleteAccount(ctx context.Context, _ string) error { return d.fail(ctx) }
+func (d *downStore) DeleteAccount(ctx context.Context, _ string, _ time.Time) error {
+	return d.fail(ctx)
+}
 func (d *downStore) SaveAccountState(ctx context.Context, _ string, _ qp.AccountState) error {
 	return d.fail(ctx)
 }

@@ -138,7 +138,12 @@ func (p *Pool) sync(ctx context.Context) error {
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	p.adopt(recs)
+	if p.adopt(recs) {
+		// A row of this server's environment was removed: write it again now.
+		if err := p.push(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -146,17 +151,23 @@ func (p *Pool) sync(ctx context.Context) error {
 func (p *Pool) push(ctx context.Context) error {
 	type pending struct {
 		id, source string
+		seen       bool // mark the environment account's row seen (creating it if need be)
 		st         *qp.AccountState
 		calls      int64
 		failures   map[Class]int64
 	}
 	var work []pending
 	p.mu.Lock()
+	now := p.now()
 	for id, a := range p.accounts {
 		if a.source == CookieID {
 			continue // the pasted cookie is this instance's own
 		}
-		w := pending{id: id, source: a.source, calls: a.unsynced, failures: a.unsyncedF}
+		// An environment account's row says that a server has it: at start,
+		// then every EnvironmentSeenInterval (one small write, not one per
+		// exchange), and at once when the row was found missing (adopt).
+		seen := a.source == qp.AccountEnvironment && (a.seenAt.IsZero() || now.Sub(a.seenAt) >= qp.EnvironmentSeenInterval)
+		w := pending{id: id, source: a.source, seen: seen, calls: a.unsynced, failures: a.unsyncedF}
 		if a.dirty {
 			st := a.st
 			w.st = &st
@@ -167,7 +178,7 @@ func (p *Pool) push(ctx context.Context) error {
 	p.mu.Unlock()
 	var firstErr error
 	for i, w := range work {
-		err := p.pushOne(ctx, w.id, w.source, w.st, w.calls, w.failures)
+		err := p.pushOne(ctx, w.id, w.source, w.seen, now, w.st, w.calls, w.failures)
 		if err == nil {
 			continue
 		}
@@ -188,11 +199,16 @@ func (p *Pool) push(ctx context.Context) error {
 	return firstErr
 }
 
-func (p *Pool) pushOne(ctx context.Context, id, source string, st *qp.AccountState, calls int64, failures map[Class]int64) error {
-	if source == qp.AccountEnvironment {
-		if err := p.cfg.Store.EnsureAccount(ctx, id, source, p.now()); err != nil {
+func (p *Pool) pushOne(ctx context.Context, id, source string, seen bool, now time.Time, st *qp.AccountState, calls int64, failures map[Class]int64) error {
+	if seen {
+		if err := p.cfg.Store.EnsureAccount(ctx, id, source, now); err != nil {
 			return err
 		}
+		p.mu.Lock()
+		if a := p.accounts[id]; a != nil {
+			a.seenAt = now
+		}
+		p.mu.Unlock()
 	}
 	if st != nil {
 		if err := p.cfg.Store.SaveAccountState(ctx, id, *st); err != nil {
@@ -214,8 +230,9 @@ func (p *Pool) pushOne(ctx context.Context, id, source string, st *qp.AccountSta
 	return p.cfg.Store.AddAccountCounts(ctx, id, calls, byName)
 }
 
-// adopt merges the stored accounts into memory.
-func (p *Pool) adopt(recs []qp.AccountRecord) {
+// adopt merges the stored accounts into memory. It reports whether the row
+// of an account of this server's environment is missing.
+func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
@@ -246,10 +263,18 @@ func (p *Pool) adopt(recs []qp.AccountRecord) {
 		}
 	}
 	for id, a := range p.accounts {
-		if a.source == qp.AccountStored && !seen[id] {
+		switch {
+		case seen[id]:
+		case a.source == qp.AccountStored:
 			delete(p.accounts, id) // removed with `accounts rm`
+		case a.source == qp.AccountEnvironment && !a.seenAt.IsZero():
+			// Its row was removed (`accounts rm` once it looked like no
+			// server's): this server still has it, so the row is written
+			// again, with the state known here.
+			a.seenAt, a.dirty, missing = time.Time{}, true, true
 		}
 	}
+	return missing
 }
 
 // storedAccount builds the in-memory account of a stored row, opening its

@@ -317,7 +317,7 @@ func TestStoredAccountIsSignedInAndItsSecretsStayHidden(t *testing.T) {
 	health := fetch(t, e, "/health/detailed")
 	metrics := fetch(t, e, "/metrics")
 	// Removed (accounts rm), it is out of use at the next exchange.
-	if err := e.app.Store().DeleteAccount(ctxT(t), alice); err != nil {
+	if err := e.app.Store().DeleteAccount(ctxT(t), alice, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	e.syncAccounts()

@@ -10,16 +10,17 @@ import (
 )
 
 const accountColumns = `id, source, COALESCE(password_sealed, ''), COALESCE(cookies_sealed, ''), token_expires_at, state, failure_class,
-	cooldown_until, failed_credential, state_at, signin_until, calls, created_at, updated_at`
+	cooldown_until, failed_credential, state_at, signin_until, calls, created_at, updated_at, seen_at`
 
 func scanAccount(row interface{ Scan(...any) error }) (*qp.AccountRecord, error) {
 	var a qp.AccountRecord
-	var exp, cooldown, stateAt, signin, created, updated int64
+	var exp, cooldown, stateAt, signin, created, updated, seen int64
 	if err := row.Scan(&a.ID, &a.Source, &a.PasswordSealed, &a.CookiesSealed, &exp, &a.State, &a.FailureClass,
-		&cooldown, &a.FailedCredential, &stateAt, &signin, &a.Calls, &created, &updated); err != nil {
+		&cooldown, &a.FailedCredential, &stateAt, &signin, &a.Calls, &created, &updated, &seen); err != nil {
 		return nil, err
 	}
 	a.TokenExpiresAt, a.CooldownUntil, a.StateAt, a.SignInUntil = msTime(exp), msTime(cooldown), msTime(stateAt), msTime(signin)
+	a.SeenAt = msTime(seen)
 	a.CreatedAt, a.UpdatedAt = time.UnixMilli(created), time.UnixMilli(updated)
 	return &a, nil
 }
@@ -91,18 +92,20 @@ func (s *Store) accountFailures(ctx context.Context, accounts []qp.AccountRecord
 // PutAccount creates or replaces an account's source and password; its
 // state starts afresh (new credentials deserve a new try), its counts stay.
 // An account of a server's QWEN_ACCOUNTS (source environment) is not
-// replaced: that server signs it in with the password it was given, so a
-// stored one would never be used, and its row would no longer say where
-// the account comes from.
+// replaced while a server still has it (its row was seen within
+// qp.EnvironmentAccountLapse): that server signs it in with the password it
+// was given, so a stored one would never be used, and its row would no
+// longer say where the account comes from. One no server has any longer is
+// stored over, as a stored account.
 func (s *Store) PutAccount(ctx context.Context, a qp.AccountRecord) error {
 	now := a.UpdatedAt.UnixMilli()
 	res, err := s.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, state, state_at, created_at, updated_at)
 		VALUES (?, ?, NULLIF(?, ''), 'ready', ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET source = excluded.source, password_sealed = excluded.password_sealed,
 			cookies_sealed = NULL, token_expires_at = 0, state = 'ready', failure_class = '', cooldown_until = 0,
-			failed_credential = '', state_at = excluded.state_at, signin_until = 0, updated_at = excluded.updated_at
-		WHERE qwen_accounts.source <> ?`,
-		a.ID, a.Source, a.PasswordSealed, now, now, now, qp.AccountEnvironment)
+			failed_credential = '', state_at = excluded.state_at, signin_until = 0, updated_at = excluded.updated_at, seen_at = 0
+		WHERE qwen_accounts.source <> ? OR qwen_accounts.seen_at < ?`,
+		a.ID, a.Source, a.PasswordSealed, now, now, now, qp.AccountEnvironment, a.UpdatedAt.Add(-qp.EnvironmentAccountLapse).UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store account %s: %w", a.ID, err)
 	}
@@ -114,26 +117,46 @@ func (s *Store) PutAccount(ctx context.Context, a qp.AccountRecord) error {
 	return nil
 }
 
-// ErrEnvironmentAccount is PutAccount's refusal to replace an account that
-// comes from a server's QWEN_ACCOUNTS or QWEN_ACCOUNTS_FILE.
-var ErrEnvironmentAccount = errors.New("it comes from QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) of a server, which signs it in with the password given there: change the password there")
+// ErrEnvironmentAccount is the refusal to replace (PutAccount) or remove
+// (DeleteAccount) an account that a server still has in its QWEN_ACCOUNTS
+// or QWEN_ACCOUNTS_FILE.
+var ErrEnvironmentAccount = errors.New("a server still has it in QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) and signs it in with the password given there: change or remove it there")
 
-// EnsureAccount creates a row for an account unless it exists.
+// EnsureAccount creates a row for an account unless it exists, and marks
+// an environment account's row seen at now (a server has it): the server
+// calls it at start and every qp.EnvironmentSeenInterval. A stored row is
+// left as it is.
 func (s *Store) EnsureAccount(ctx context.Context, id, source string, now time.Time) error {
-	if _, err := s.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, created_at, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (id) DO NOTHING`, id, source, now.UnixMilli(), now.UnixMilli()); err != nil {
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, created_at, updated_at, seen_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
+		WHERE qwen_accounts.source = ? AND qwen_accounts.seen_at < excluded.seen_at`,
+		id, source, now.UnixMilli(), now.UnixMilli(), now.UnixMilli(), qp.AccountEnvironment); err != nil {
 		return fmt.Errorf("add account %s: %w", id, err)
 	}
 	return nil
 }
 
-// DeleteAccount removes an account.
-func (s *Store) DeleteAccount(ctx context.Context, id string) error {
-	res, err := s.write.ExecContext(ctx, `DELETE FROM qwen_accounts WHERE id = ?`, id)
+// DeleteAccount removes an account, unless it is an environment account a
+// server still has (seen within qp.EnvironmentAccountLapse before now).
+func (s *Store) DeleteAccount(ctx context.Context, id string, now time.Time) error {
+	res, err := s.write.ExecContext(ctx, `DELETE FROM qwen_accounts WHERE id = ? AND (source <> ? OR seen_at < ?)`,
+		id, qp.AccountEnvironment, now.Add(-qp.EnvironmentAccountLapse).UnixMilli())
 	if err != nil {
 		return fmt.Errorf("delete account %s: %w", id, err)
 	}
-	return mustAffect(res, "delete account", id)
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete account %s: %w", id, err)
+	} else if n == 1 {
+		return nil
+	}
+	var rows int
+	if err := s.write.QueryRowContext(ctx, `SELECT COUNT(*) FROM qwen_accounts WHERE id = ?`, id).Scan(&rows); err != nil {
+		return fmt.Errorf("delete account %s: %w", id, err)
+	}
+	if rows == 0 {
+		return fmt.Errorf("delete account %s: %w", id, qp.ErrNotFound)
+	}
+	return fmt.Errorf("delete account %s: %w", id, ErrEnvironmentAccount)
 }
 
 // SaveAccountState writes an account's shared state unless the stored one

@@ -95,10 +95,10 @@ func testAccounts(t *testing.T, dbURL string) {
 	if all[0].State != "ready" || all[0].PasswordSealed != "v1.k.new+a@x.io" || all[1].CookiesSealed != "v1.k.cookies+b@x.io" {
 		t.Fatalf("after put and reseal: %+v", all)
 	}
-	if err := st.DeleteAccount(ctx, "a@x.io"); err != nil {
+	if err := st.DeleteAccount(ctx, "a@x.io", now); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.DeleteAccount(ctx, "a@x.io"); !errors.Is(err, qp.ErrNotFound) {
+	if err := st.DeleteAccount(ctx, "a@x.io", now); !errors.Is(err, qp.ErrNotFound) {
 		t.Fatalf("deleting again: %v", err)
 	}
 }
@@ -170,6 +170,126 @@ func TestPutAccountLeavesAnEnvironmentAccount(t *testing.T) {
 			if err := st.PutAccount(ctx, qp.AccountRecord{ID: "kept@x.io", Source: qp.AccountStored, PasswordSealed: sealed, CreatedAt: now, UpdatedAt: now}); err != nil {
 				t.Fatal(err)
 			}
+		}
+	})
+}
+
+// An environment account's row says when a server last said it has the
+// account (EnsureAccount, at start and then every half minute). While one
+// has lately, the row is refused to PutAccount and DeleteAccount; once none
+// has for qp.EnvironmentAccountLapse, it is no server's: removed, or stored
+// over as a stored account with its password.
+func TestEnvironmentAccountNoServerHas(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		t0 := time.UnixMilli(time.Now().UnixMilli())
+		seenAt := func(id string) time.Time {
+			t.Helper()
+			all, err := st.Accounts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range all {
+				if a.ID == id {
+					return a.SeenAt
+				}
+			}
+			t.Fatalf("no row for %s: %+v", id, all)
+			return time.Time{}
+		}
+		for _, id := range []string{"gone@x.io", "moved@x.io", "kept@x.io"} {
+			if err := st.EnsureAccount(ctx, id, qp.AccountEnvironment, t0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := seenAt("gone@x.io"); !got.Equal(t0) {
+			t.Fatalf("seen at %v, want %v", got, t0)
+		}
+		// A refresh moves seen_at forward, never back (servers' clocks differ).
+		refreshed := t0.Add(qp.EnvironmentSeenInterval)
+		for _, at := range []time.Time{refreshed, t0} {
+			if err := st.EnsureAccount(ctx, "kept@x.io", qp.AccountEnvironment, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := seenAt("kept@x.io"); !got.Equal(refreshed) {
+			t.Fatalf("kept@x.io seen at %v, want %v", got, refreshed)
+		}
+
+		// Still a server's: both refused, the row unchanged.
+		soon := t0.Add(qp.EnvironmentAccountLapse)
+		if err := st.DeleteAccount(ctx, "gone@x.io", soon); !errors.Is(err, sqlstore.ErrEnvironmentAccount) {
+			t.Fatalf("delete of a server's account: %v", err)
+		}
+		err := st.PutAccount(ctx, qp.AccountRecord{ID: "moved@x.io", Source: qp.AccountStored, PasswordSealed: "v1.k.sealed", CreatedAt: soon, UpdatedAt: soon})
+		if !errors.Is(err, sqlstore.ErrEnvironmentAccount) {
+			t.Fatalf("put over a server's account: %v", err)
+		}
+
+		// No server's any longer (kept@x.io was refreshed later: still one's).
+		later := t0.Add(qp.EnvironmentAccountLapse + time.Millisecond)
+		if err := st.DeleteAccount(ctx, "gone@x.io", later); err != nil {
+			t.Fatalf("delete of an account no server has: %v", err)
+		}
+		if err := st.DeleteAccount(ctx, "gone@x.io", later); !errors.Is(err, qp.ErrNotFound) {
+			t.Fatalf("deleting again: %v", err)
+		}
+		if err := st.DeleteAccount(ctx, "kept@x.io", later); !errors.Is(err, sqlstore.ErrEnvironmentAccount) {
+			t.Fatalf("delete of a refreshed account: %v", err)
+		}
+		if err := st.SaveAccountState(ctx, "moved@x.io", qp.AccountState{State: "auth_failed", FailureClass: "auth", FailedCredential: "fp", StateAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutAccount(ctx, qp.AccountRecord{ID: "moved@x.io", Source: qp.AccountStored, PasswordSealed: "v1.k.sealed", CreatedAt: later, UpdatedAt: later}); err != nil {
+			t.Fatalf("put over an account no server has: %v", err)
+		}
+		all, err := st.Accounts(ctx)
+		if err != nil || len(all) != 2 {
+			t.Fatalf("accounts: %+v %v", all, err)
+		}
+		if m := all[1]; m.ID != "moved@x.io" || m.Source != qp.AccountStored || m.PasswordSealed != "v1.k.sealed" || m.State != "ready" ||
+			!m.SeenAt.IsZero() || m.Unclaimed(later.Add(time.Hour)) {
+			t.Fatalf("stored over: %+v", m)
+		}
+		// A server that still has it in its environment leaves the stored row as it is.
+		if err := st.EnsureAccount(ctx, "moved@x.io", qp.AccountEnvironment, later); err != nil {
+			t.Fatal(err)
+		}
+		if all, _ := st.Accounts(ctx); all[1].Source != qp.AccountStored || !all[1].SeenAt.IsZero() {
+			t.Fatalf("a stored row was touched: %+v", all[1])
+		}
+		if !all[0].Unclaimed(refreshed.Add(qp.EnvironmentAccountLapse+time.Millisecond)) || all[0].Unclaimed(refreshed.Add(qp.EnvironmentAccountLapse)) {
+			t.Fatalf("Unclaimed of %+v", all[0])
+		}
+	})
+}
+
+// Migration 0012 counts the environment accounts that existed before it as
+// seen when it ran: they stay their servers' for a while.
+func TestAccountSeenMigration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		old := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		if err := st.EnsureAccount(ctx, "env@x.io", qp.AccountEnvironment, old); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"ALTER TABLE qwen_accounts DROP COLUMN seen_at", "DELETE FROM schema_migrations WHERE version = 12"} {
+			if _, err := st.DB().ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		before := time.Now().Add(-time.Second) // SQLite's clock counts whole seconds
+		if n, err := st.Migrate(ctx); err != nil || n != 1 {
+			t.Fatalf("migrate: %d %v", n, err)
+		}
+		all, err := st.Accounts(ctx)
+		if err != nil || len(all) != 1 {
+			t.Fatalf("%+v %v", all, err)
+		}
+		if a := all[0]; a.SeenAt.Before(before) || a.SeenAt.After(time.Now()) || a.Unclaimed(time.Now()) {
+			t.Fatalf("seen at %v after the migration (ran after %v)", a.SeenAt, before)
 		}
 	})
 }

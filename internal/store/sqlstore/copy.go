@@ -240,8 +240,9 @@ func copyKeys(ctx context.Context, src, dst *Store) error {
 		return fmt.Errorf("copy accounts: %w", err)
 	}
 	for _, a := range accounts {
-		if _, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, created_at, updated_at)
-			VALUES (?, ?, NULLIF(?, ''), ?, ?) ON CONFLICT DO NOTHING`, a.ID, a.Source, a.PasswordSealed, a.CreatedAt.UnixMilli(), a.UpdatedAt.UnixMilli()); err != nil {
+		if _, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, created_at, updated_at, seen_at)
+			VALUES (?, ?, NULLIF(?, ''), ?, ?, ?) ON CONFLICT DO NOTHING`, a.ID, a.Source, a.PasswordSealed, a.CreatedAt.UnixMilli(), a.UpdatedAt.UnixMilli(),
+			unixMs(a.SeenAt)); err != nil {
 			return fmt.Errorf("copy account %s: %w", a.ID, err)
 		}
 	}
