@@ -174,14 +174,20 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	return t, "", ""
 }
 
-// check2026 applies the 2026 body rules: one message, the chat mode of the
-// credentials, thinking on for models that require it.
+// check2026 applies the 2026 body rules: one message, streamed, the chat
+// mode of the credentials, thinking on for models that require it.
 func (s *Sim) check2026(who caller, req *completionRequest) (code, details string) {
 	if s.opt.Format != Format2026 {
 		return "", ""
 	}
 	if len(req.Messages) > 1 {
 		return CodeBadRequest, TooManyMessages
+	}
+	if !req.Stream {
+		// "upstream doesn't support stream=false" (qwen-2026.md §2.2;
+		// qwen-wire.md §4.1, S6); only video (t2v, not simulated) is
+		// answered so.
+		return CodeBadRequest, StreamRequired
 	}
 	if code, details := who.checkChatMode(req.ChatMode); code != "" {
 		return code, details
@@ -293,7 +299,8 @@ func pieces(text string) []string {
 	return out
 }
 
-// answerJSON is the 2025 non-streamed answer, pretty-printed as recorded.
+// answerJSON is the 2025 non-streamed answer, pretty-printed as recorded
+// (Format2025 only: 2026 refuses stream:false, see check2026).
 func (s *Sim) answerJSON(w http.ResponseWriter, t *turn) {
 	type message struct {
 		Role    string `json:"role"`
