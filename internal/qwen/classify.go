@@ -147,7 +147,8 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 // completion answered as one JSON object. That answer is a success:true
 // envelope, whose content is never scanned for the firewall's markers;
 // anything else bearing one (a page, a failure, an object of another
-// shape) is the firewall's.
+// shape) is the firewall's, and JSON of another shape without one is a
+// bad response.
 func classifyBody(resp *http.Response, body []byte) *Error {
 	actual := resp.StatusCode
 	if v, err := strconv.Atoi(resp.Header.Get("X-Actual-Status-Code")); err == nil && v > 0 {
@@ -173,6 +174,11 @@ func classifyBody(resp *http.Response, body []byte) *Error {
 	}
 	if (env.Success == nil || !*env.Success) && firewallMarked(body) {
 		return firewall
+	}
+	if f == nil && (env.Success == nil || !*env.Success) {
+		// Qwen's JSON answer is a success:true envelope (qwen-wire.md
+		// §4.3); anything else is no answer, not an empty one.
+		return &Error{Kind: KindBadResponse, Status: actual, Message: "Qwen answered with JSON that is neither an answer nor a failure: " + summarize(body)}
 	}
 	return f
 }

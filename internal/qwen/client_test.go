@@ -118,6 +118,9 @@ func TestCompleteClassifiesAndRetries(t *testing.T) {
 			`{"success":true,"data":{"parent_id":"p","message_id":"m","choices":[{"message":{"role":"assistant","content":"a captcha (baxia, punish) tells people from bots"}}]}}`)}, "", 1},
 		{"failure envelope of the firewall", []func(http.ResponseWriter){body("application/json",
 			`{"success":false,"data":{"code":"Bad_Request","details":"please pass the captcha"}}`)}, KindFirewall, 1},
+		// Qwen's JSON answer is success:true (qwen-wire.md §4.3); JSON of
+		// another shape is no answer, and not an answer-less stream.
+		{"JSON that is no answer", []func(http.ResponseWriter){body("application/json", `{"unexpected":1}`)}, KindBadResponse, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
