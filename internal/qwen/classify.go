@@ -100,7 +100,9 @@ func classifyCode(code, details string, status int, num string) *Error {
 	case strings.Contains(lower, "in progress"):
 		err.Kind = KindBusy
 	case strings.EqualFold(code, "Unauthorized") || status == http.StatusUnauthorized || status == http.StatusForbidden ||
-		strings.Contains(lower, "invalid token"):
+		strings.Contains(lower, "invalid token") || strings.Contains(lower, "token has expired"):
+		// "Invalid token" (qwen-wire.md §5) and "Token has expired"
+		// (qwen-2026.md §1.3) say so whatever code carries them.
 		err.Kind = KindAuth
 	case code == "Not_Found" || strings.Contains(lower, "not exist") || status == http.StatusNotFound:
 		err.Kind = KindNotFound

@@ -121,6 +121,9 @@ func TestCompleteClassifiesAndRetries(t *testing.T) {
 		// Qwen's JSON answer is success:true (qwen-wire.md §4.3); JSON of
 		// another shape is no answer, and not an answer-less stream.
 		{"JSON that is no answer", []func(http.ResponseWriter){body("application/json", `{"unexpected":1}`)}, KindBadResponse, 1},
+		// "Token has expired" says the token expired (qwen-2026.md §1.3).
+		{"token has expired", []func(http.ResponseWriter){body("application/json",
+			`{"success":false,"data":{"code":"Bad_Request","details":"Token has expired"}}`)}, KindAuth, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
