@@ -21,7 +21,8 @@ type completionRequest struct {
 		Content       string  `json:"content"`
 		ParentID      *string `json:"parent_id"`
 		FeatureConfig struct {
-			ThinkingEnabled bool `json:"thinking_enabled"`
+			ThinkingEnabled bool   `json:"thinking_enabled"`
+			OutputSchema    string `json:"output_schema"`
 		} `json:"feature_config"`
 		ChatType string        `json:"chat_type"`
 		Files    []messageFile `json:"files"`
@@ -36,8 +37,10 @@ type turn struct {
 	inputTokens       int
 	// sources are the web search's results (chat_type search); image is
 	// the generated image's URL (chat_type t2i).
-	sources  []source
-	image    string
+	sources []source
+	image   string
+	// phased: the message asked for output_schema "phase".
+	phased   bool
 	released bool // guarded by Sim.mu
 }
 
@@ -159,6 +162,7 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	} else {
 		t.answer = s.compose(c, t.userID, system)
 	}
+	t.phased = last.FeatureConfig.OutputSchema == "phase"
 	if last.FeatureConfig.ThinkingEnabled {
 		t.reasoning = "Considering the request: " + firstWords(words, 12)
 	}
@@ -333,7 +337,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Actual-Status-Code", "200")
 	rc := http.NewResponseController(w)
-	enc := &encoder{format: s.opt.Format, responseID: t.answerID, now: time.Now}
+	enc := &encoder{format: s.opt.Format, responseID: t.answerID, now: time.Now, phaseless: s.opt.Format == Format2026 && !t.phased}
 	send := func(b []byte) bool {
 		if s.opt.EventDelay > 0 {
 			tm := time.NewTimer(s.opt.EventDelay)
@@ -404,7 +408,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 // streamCandidates sends two interleaved candidate answers: the second
 // (this turn's answer node) speaks first, the first says something else.
 func (s *Sim) streamCandidates(send func([]byte) bool, enc *encoder, t *turn) {
-	other := &encoder{format: enc.format, responseID: newID(), index: "0", now: enc.now}
+	other := &encoder{format: enc.format, responseID: newID(), index: "0", now: enc.now, phaseless: enc.phaseless}
 	enc.index = "1"
 	if !send(other.created(t.chat.id, t.userID)) || !send(enc.created(t.chat.id, t.userID)) {
 		return

@@ -191,3 +191,25 @@ func TestStreamFalseIsRefusedIn2026(t *testing.T) {
 		t.Fatalf("the streamed turn after it: %.300s", b)
 	}
 }
+
+// Without feature_config.output_schema "phase" Qwen stops tagging deltas
+// with their phase (qwen-2026.md §2.2): the simulator's 2026 answer then
+// carries none, so a request that leaves it out fails here as at Qwen.
+func TestDeltasCarryTheirPhaseOnlyWhenAskedIn2026(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, asked := range []bool{true, false} {
+		chatID := newChat2026(t, srv, nil, "normal")
+		body := completion(chatID, "normal", "qwen3-max", true, "hi")
+		if asked {
+			body = strings.Replace(body, `"feature_config":{`, `"feature_config":{"output_schema":"phase",`, 1)
+		}
+		_, _, b := webCall(t, srv, "/api/v2/chat/completions?chat_id="+chatID, body, nil)
+		if !strings.Contains(b, `"choices"`) || strings.Contains(b, `"phase"`) != asked {
+			t.Errorf("output_schema phase asked %v: %.400s", asked, b)
+		}
+	}
+}
