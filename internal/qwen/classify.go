@@ -100,7 +100,9 @@ func classifyCode(code, details string, status int, num string) *Error {
 	case strings.Contains(lower, "in progress"):
 		err.Kind = KindBusy
 	case strings.EqualFold(code, "Unauthorized") || status == http.StatusUnauthorized || status == http.StatusForbidden ||
-		strings.Contains(lower, "invalid token"):
+		strings.Contains(lower, "invalid token") || strings.Contains(lower, "token has expired"):
+		// "Invalid token" (qwen-wire.md §5) and "Token has expired"
+		// (qwen-2026.md §1.3) say so whatever code carries them.
 		err.Kind = KindAuth
 	case code == "Not_Found" || strings.Contains(lower, "not exist") || status == http.StatusNotFound:
 		err.Kind = KindNotFound
@@ -147,7 +149,8 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 // completion answered as one JSON object. That answer is a success:true
 // envelope, whose content is never scanned for the firewall's markers;
 // anything else bearing one (a page, a failure, an object of another
-// shape) is the firewall's.
+// shape) is the firewall's, and JSON of another shape without one is a
+// bad response.
 func classifyBody(resp *http.Response, body []byte) *Error {
 	actual := resp.StatusCode
 	if v, err := strconv.Atoi(resp.Header.Get("X-Actual-Status-Code")); err == nil && v > 0 {
@@ -173,6 +176,11 @@ func classifyBody(resp *http.Response, body []byte) *Error {
 	}
 	if (env.Success == nil || !*env.Success) && firewallMarked(body) {
 		return firewall
+	}
+	if f == nil && (env.Success == nil || !*env.Success) {
+		// Qwen's JSON answer is a success:true envelope (qwen-wire.md
+		// §4.3); anything else is no answer, not an empty one.
+		return &Error{Kind: KindBadResponse, Status: actual, Message: "Qwen answered with JSON that is neither an answer nor a failure: " + summarize(body)}
 	}
 	return f
 }

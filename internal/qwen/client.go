@@ -195,8 +195,16 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		if f := classifyBody(resp, b); f != nil {
 			return fail(f)
 		}
-		// A successful non-stream JSON answer: serve it as a stream.
-		resp.Body = io.NopCloser(bytes.NewReader(append([]byte("data: "), b...)))
+		// A successful non-stream JSON answer: serve it as a stream of
+		// one event. Qwen's is spread over many lines (qwen-wire.md §4.3,
+		// recorded), which would end a data line at the first: compacted.
+		event := bytes.NewBuffer(make([]byte, 0, len(b)+8))
+		event.WriteString("data: ")
+		if err := json.Compact(event, b); err != nil {
+			return fail(&Error{Kind: KindBadResponse, Status: resp.StatusCode, Message: "unreadable answer: " + summarize(b), Err: err})
+		}
+		event.WriteString("\n\n")
+		resp.Body = io.NopCloser(event)
 	}
 	watch.stream(c.cfg.IdleTimeout)
 	s := newStream(parent, cancel, resp.Body, c.cfg.IdleTimeout, watch, c.readers)

@@ -2,10 +2,12 @@ package qwen
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -116,6 +118,12 @@ func TestCompleteClassifiesAndRetries(t *testing.T) {
 			`{"success":true,"data":{"parent_id":"p","message_id":"m","choices":[{"message":{"role":"assistant","content":"a captcha (baxia, punish) tells people from bots"}}]}}`)}, "", 1},
 		{"failure envelope of the firewall", []func(http.ResponseWriter){body("application/json",
 			`{"success":false,"data":{"code":"Bad_Request","details":"please pass the captcha"}}`)}, KindFirewall, 1},
+		// Qwen's JSON answer is success:true (qwen-wire.md §4.3); JSON of
+		// another shape is no answer, and not an answer-less stream.
+		{"JSON that is no answer", []func(http.ResponseWriter){body("application/json", `{"unexpected":1}`)}, KindBadResponse, 1},
+		// "Token has expired" says the token expired (qwen-2026.md §1.3).
+		{"token has expired", []func(http.ResponseWriter){body("application/json",
+			`{"success":false,"data":{"code":"Bad_Request","details":"Token has expired"}}`)}, KindAuth, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -284,5 +292,41 @@ func TestAMarkerWordInASuccessIsNotAFirewall(t *testing.T) {
 		if qe, ok := AsError(err); !ok || qe.Kind != KindFirewall {
 			t.Fatalf("a firewall answer to the model list: %v", err)
 		}
+	}
+}
+
+// Qwen's non-streamed answer as recorded (qwen-wire.md §4.3: a JSON body
+// spread over many lines) is read as an answer when it comes instead of the
+// stream asked for: its parent and message ids and the whole text.
+func TestRecordedNonStreamAnswerIsRead(t *testing.T) {
+	rec, err := os.ReadFile("../../testdata/qwen/completion-nonstream.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct {
+		Data struct {
+			ParentID  string `json:"parent_id"`
+			MessageID string `json:"message_id"`
+			Choices   []struct{ Message struct{ Content string } }
+		}
+	}
+	if err := json.Unmarshal(rec, &want); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := scripted(t, body("application/json", string(rec)))
+	s, _, _, err := c.Complete(context.Background(), NewCompletionRequest("c", "", "qwen3-max", c.now(), MessageSpec{Content: "explain religion to an alien"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs, err := readAll(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0].Kind != EventCreated || evs[0].Created.ParentID != want.Data.ParentID || evs[0].Created.ResponseID != want.Data.MessageID {
+		t.Fatalf("events %+v", evs)
+	}
+	if evs[1].Phase != PhaseAnswer || !evs[1].Finished || evs[1].Content != want.Data.Choices[0].Message.Content {
+		t.Fatalf("answer %+v", evs[1])
 	}
 }

@@ -21,7 +21,8 @@ type completionRequest struct {
 		Content       string  `json:"content"`
 		ParentID      *string `json:"parent_id"`
 		FeatureConfig struct {
-			ThinkingEnabled bool `json:"thinking_enabled"`
+			ThinkingEnabled bool   `json:"thinking_enabled"`
+			OutputSchema    string `json:"output_schema"`
 		} `json:"feature_config"`
 		ChatType string        `json:"chat_type"`
 		Files    []messageFile `json:"files"`
@@ -36,8 +37,10 @@ type turn struct {
 	inputTokens       int
 	// sources are the web search's results (chat_type search); image is
 	// the generated image's URL (chat_type t2i).
-	sources  []source
-	image    string
+	sources []source
+	image   string
+	// phased: the message asked for output_schema "phase".
+	phased   bool
 	released bool // guarded by Sim.mu
 }
 
@@ -159,6 +162,7 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	} else {
 		t.answer = s.compose(c, t.userID, system)
 	}
+	t.phased = last.FeatureConfig.OutputSchema == "phase"
 	if last.FeatureConfig.ThinkingEnabled {
 		t.reasoning = "Considering the request: " + firstWords(words, 12)
 	}
@@ -174,14 +178,20 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	return t, "", ""
 }
 
-// check2026 applies the 2026 body rules: one message, the chat mode of the
-// credentials, thinking on for models that require it.
+// check2026 applies the 2026 body rules: one message, streamed, the chat
+// mode of the credentials, thinking on for models that require it.
 func (s *Sim) check2026(who caller, req *completionRequest) (code, details string) {
 	if s.opt.Format != Format2026 {
 		return "", ""
 	}
 	if len(req.Messages) > 1 {
 		return CodeBadRequest, TooManyMessages
+	}
+	if !req.Stream {
+		// "upstream doesn't support stream=false" (qwen-2026.md §2.2;
+		// qwen-wire.md §4.1, S6); only video (t2v, not simulated) is
+		// answered so.
+		return CodeBadRequest, StreamRequired
 	}
 	if code, details := who.checkChatMode(req.ChatMode); code != "" {
 		return code, details
@@ -293,7 +303,8 @@ func pieces(text string) []string {
 	return out
 }
 
-// answerJSON is the 2025 non-streamed answer, pretty-printed as recorded.
+// answerJSON is the 2025 non-streamed answer, pretty-printed as recorded
+// (Format2025 only: 2026 refuses stream:false, see check2026).
 func (s *Sim) answerJSON(w http.ResponseWriter, t *turn) {
 	type message struct {
 		Role    string `json:"role"`
@@ -326,7 +337,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Actual-Status-Code", "200")
 	rc := http.NewResponseController(w)
-	enc := &encoder{format: s.opt.Format, responseID: t.answerID, now: time.Now}
+	enc := &encoder{format: s.opt.Format, responseID: t.answerID, now: time.Now, phaseless: s.opt.Format == Format2026 && !t.phased}
 	send := func(b []byte) bool {
 		if s.opt.EventDelay > 0 {
 			tm := time.NewTimer(s.opt.EventDelay)
@@ -397,7 +408,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 // streamCandidates sends two interleaved candidate answers: the second
 // (this turn's answer node) speaks first, the first says something else.
 func (s *Sim) streamCandidates(send func([]byte) bool, enc *encoder, t *turn) {
-	other := &encoder{format: enc.format, responseID: newID(), index: "0", now: enc.now}
+	other := &encoder{format: enc.format, responseID: newID(), index: "0", now: enc.now, phaseless: enc.phaseless}
 	enc.index = "1"
 	if !send(other.created(t.chat.id, t.userID)) || !send(enc.created(t.chat.id, t.userID)) {
 		return

@@ -21,6 +21,18 @@ type encoder struct {
 	responseID string
 	index      string // response_index, "0" unless candidates interleave
 	now        func() time.Time
+	// phaseless leaves delta.phase out: 2026 Qwen tags deltas with their
+	// phase only when the message asks for output_schema "phase"
+	// (qwen-2026.md §2.2).
+	phaseless bool
+}
+
+// phase adds a delta's phase to o, unless the answer goes without.
+func (e *encoder) phase(o *pyObj, phase string) *pyObj {
+	if e.phaseless {
+		return o
+	}
+	return o.str("phase", phase)
 }
 
 // created is the first event. Its JSON is hand-formatted upstream: no space
@@ -55,7 +67,7 @@ func (e *encoder) usageObj(u usage) *pyObj {
 
 // typing is one content delta with the usage so far.
 func (e *encoder) typing(phase, content string, u usage) []byte {
-	delta := newObj().str("role", "assistant").str("content", content).str("phase", phase).str("status", "typing")
+	delta := e.phase(newObj().str("role", "assistant").str("content", content), phase).str("status", "typing")
 	return e.event(delta, &u, nil)
 }
 
@@ -63,14 +75,14 @@ func (e *encoder) typing(phase, content string, u usage) []byte {
 func (e *encoder) summary(paragraphs []string, status string, u *usage) []byte {
 	extra := newObj().obj("summary_title", newObj().raw("content", pyStrings([]string{"Thinking"}))).
 		obj("summary_thought", newObj().raw("content", pyStrings(paragraphs)))
-	delta := newObj().str("role", "assistant").str("content", "").str("phase", "thinking_summary").str("status", status)
+	delta := e.phase(newObj().str("role", "assistant").str("content", ""), "thinking_summary").str("status", status)
 	return e.event(delta, u, extra)
 }
 
 // finished closes a phase. Upstream orders its keys differently from typing
 // deltas and sends no usage with it.
 func (e *encoder) finished(phase string) []byte {
-	delta := newObj().str("content", "").str("role", "assistant").str("status", "finished").str("phase", phase)
+	delta := e.phase(newObj().str("content", "").str("role", "assistant").str("status", "finished"), phase)
 	return e.event(delta, nil, nil)
 }
 

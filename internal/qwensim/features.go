@@ -71,7 +71,7 @@ func (e *encoder) webSearch(results []source, status string) []byte {
 			str("hostname", hostOf(r.url)).bytes())
 	}
 	extra := newObj().raw("web_search_info", pyList(list...))
-	delta := newObj().str("role", "assistant").str("content", "").str("phase", "web_search").str("status", status)
+	delta := e.phase(newObj().str("role", "assistant").str("content", ""), "web_search").str("status", status)
 	return e.event(delta, nil, extra)
 }
 

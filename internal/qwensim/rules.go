@@ -9,13 +9,19 @@ import (
 
 // The request rules of chat.qwen.ai, as the working 2026 clients met them
 // (qwen-2026.md §1, §2): which headers and credentials a call must carry,
-// the chat mode that matches them, and one message per completion. The
+// the chat mode that matches them, and one streamed message per
+// completion. The
 // 2025 format keeps the rules of the 2025 recordings (a Cookie and a
 // bx-umidtoken, any number of messages).
 
 // TooManyMessages is Qwen's refusal of a completion with more than one
 // message (qwen-wire.md S8, verbatim).
 const TooManyMessages = "Invalid input too many messages."
+
+// StreamRequired is the simulator's refusal of a 2026 chat completion with
+// stream:false, which Qwen no longer answers (qwen-2026.md §2.2). How Qwen
+// refuses it is not recorded: the text is ours, the envelope Qwen's.
+const StreamRequired = "Invalid input: stream must be true."
 
 // InternalError is the details Qwen answers, as a Bad_Request, to a request
 // it dislikes: a missing Version header, stale cookies (qwen-2026.md §3.6).

@@ -169,3 +169,47 @@ func TestTheSignInFollowsTheRules(t *testing.T) {
 		t.Fatalf("%d sign-ins, want the web client's only", n)
 	}
 }
+
+// In 2026 Qwen does not answer a chat completion with stream:false
+// (qwen-2026.md §2.2: "upstream doesn't support stream=false"; qwen-wire.md
+// §4.1, S6): the 2025 JSON answer is not served, the call is refused, and
+// the chat takes the streamed turn after it.
+func TestStreamFalseIsRefusedIn2026(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	chatID := newChat2026(t, srv, nil, "normal")
+	path := "/api/v2/chat/completions?chat_id=" + chatID
+	nonStream := strings.Replace(completion(chatID, "normal", "qwen3-max", false, "hi"), `"stream":true`, `"stream":false`, 1)
+	_, ct, b := webCall(t, srv, path, nonStream, nil)
+	if ct != "application/json" || !strings.Contains(b, `"success":false`) || !strings.Contains(b, `"code":"Bad_Request"`) || strings.Contains(b, `"choices"`) {
+		t.Fatalf("stream:false answered %s %s", ct, b)
+	}
+	if _, _, b := webCall(t, srv, path, completion(chatID, "normal", "qwen3-max", false, "hi"), nil); !strings.Contains(b, `"response.created"`) {
+		t.Fatalf("the streamed turn after it: %.300s", b)
+	}
+}
+
+// Without feature_config.output_schema "phase" Qwen stops tagging deltas
+// with their phase (qwen-2026.md §2.2): the simulator's 2026 answer then
+// carries none, so a request that leaves it out fails here as at Qwen.
+func TestDeltasCarryTheirPhaseOnlyWhenAskedIn2026(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, asked := range []bool{true, false} {
+		chatID := newChat2026(t, srv, nil, "normal")
+		body := completion(chatID, "normal", "qwen3-max", true, "hi")
+		if asked {
+			body = strings.Replace(body, `"feature_config":{`, `"feature_config":{"output_schema":"phase",`, 1)
+		}
+		_, _, b := webCall(t, srv, "/api/v2/chat/completions?chat_id="+chatID, body, nil)
+		if !strings.Contains(b, `"choices"`) || strings.Contains(b, `"phase"`) != asked {
+			t.Errorf("output_schema phase asked %v: %.400s", asked, b)
+		}
+	}
+}
