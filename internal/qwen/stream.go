@@ -34,9 +34,17 @@ const (
 	// PhaseWebSearch carries the search's sources in
 	// extra.web_search_info (cumulative), with no answer text.
 	PhaseWebSearch = "web_search"
-	// PhaseImageGen carries a generated image's URL as its content (t2i).
+	// PhaseImageGen carries a generated image's URL as its content (t2i,
+	// qwen-2026.md §3.3); the 2025 recordings name the phase PhaseImage
+	// (qwen-wire.md S11). IsImagePhase takes either.
 	PhaseImageGen = "image_gen"
+	PhaseImage    = "image"
 )
+
+// IsImagePhase reports whether phase carries a generated image: the two
+// sources name it differently, and an image read under neither name would
+// be lost as a built-in tool's phase.
+func IsImagePhase(phase string) bool { return phase == PhaseImageGen || phase == PhaseImage }
 
 // Source is one web page a searching answer drew on
 // (delta.extra.web_search_info[i], qwen-2026.md §2.2).

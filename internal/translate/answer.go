@@ -63,7 +63,7 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 	if len(ev.Sources) > 0 {
 		a.addSources(ev.Sources)
 	}
-	if ev.Phase == qwen.PhaseImageGen {
+	if qwen.IsImagePhase(ev.Phase) {
 		return a.addImage(ev), ""
 	}
 	if ev.Phase == qwen.PhaseAnswer {

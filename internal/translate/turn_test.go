@@ -164,3 +164,17 @@ func TestAnswerSeparatesReasoningAndUsage(t *testing.T) {
 		t.Fatalf("record %s", a.UpstreamRecord())
 	}
 }
+
+// A generated image's URL arrives in the phase qwen-2026.md §3.3 names
+// image_gen; the 2025 recordings (qwen-wire.md S11) name it image. Either
+// is the answer's image, never lost as a built-in tool's phase.
+func TestAnswerTakesTheImageUnderEitherPhaseName(t *testing.T) {
+	for _, phase := range []string{qwen.PhaseImageGen, "image"} {
+		var a Answer
+		a.Add(qwen.Event{Kind: qwen.EventDelta, Phase: phase, Content: "https://cdn.example/a.png"})
+		c, _ := a.Add(qwen.Event{Kind: qwen.EventDelta, Phase: phase, Finished: true})
+		if a.Image() != "https://cdn.example/a.png" || c != "![image](https://cdn.example/a.png)" {
+			t.Errorf("phase %s: image %q, content %q", phase, a.Image(), c)
+		}
+	}
+}
