@@ -69,7 +69,7 @@ func decodeChat(body []byte, dst *ChatRequest) bool {
 var (
 	chatKeys = []string{"model", "messages", "stream", "stream_options", "reasoning_effort", "enable_thinking", "tools", "tool_choice",
 		"functions", "function_call", "response_format", "stop", "web_search_options", "parallel_tool_calls"}
-	messageKeys = []string{"role", "content", "name", "tool_calls", "tool_call_id", "function_call"}
+	messageKeys = []string{"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "refusal"}
 )
 
 // seenKeys tracks the known keys of one object. json.Unmarshal matches keys
@@ -136,6 +136,8 @@ func decodeMessage(el []byte, m *Message) bool {
 			return json.Unmarshal(v, &m.ToolCalls) == nil
 		case "function_call":
 			return json.Unmarshal(v, &m.FunctionCall) == nil
+		case "refusal":
+			return decodeString(v, &m.Refusal)
 		}
 		return validValue(v)
 	})

@@ -120,3 +120,37 @@ func TestLegacyFunctionResultKeepsItsName(t *testing.T) {
 		t.Fatalf("%+v", m)
 	}
 }
+
+// An assistant message that refused (OpenAI's `refusal`, with content null,
+// or a refusal content part) is history a client may resend: it was
+// refused with a 400. Its text is what the assistant said.
+func TestAssistantRefusalIsHistory(t *testing.T) {
+	for _, assistant := range []string{
+		`{"role":"assistant","content":null,"refusal":"I can't help with that."}`,
+		`{"role":"assistant","refusal":"I can't help with that."}`,
+		`{"role":"assistant","content":[{"type":"refusal","refusal":"I can't help with that."}]}`,
+	} {
+		body := `{"messages":[{"role":"user","content":"hi"},` + assistant + `,{"role":"user","content":"ok then"}]}`
+		var req ChatRequest
+		if err := Decode([]byte(body), &req); err != nil {
+			t.Fatalf("%s: %v", assistant, err)
+		}
+		if err := req.Validate(); err != nil {
+			t.Fatalf("%s: %v", assistant, err)
+		}
+		if text, err := req.Messages[1].Text(); err != nil || text != "I can't help with that." {
+			t.Errorf("%s: text %q, %v", assistant, text, err)
+		}
+	}
+	// A refusal is the assistant's: a user's is still refused, as is an
+	// assistant message with nothing at all.
+	for _, bad := range []string{
+		`{"messages":[{"role":"user","content":[{"type":"refusal","refusal":"no"}]}]}`,
+		`{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":null,"refusal":null},{"role":"user","content":"x"}]}`,
+	} {
+		var req ChatRequest
+		if err := Decode([]byte(bad), &req); err == nil && req.Validate() == nil {
+			t.Errorf("accepted %s", bad)
+		}
+	}
+}

@@ -53,6 +53,9 @@ type Message struct {
 	// FunctionCall is the legacy (functions) form of one tool call;
 	// MapLegacyFunctions turns it into ToolCalls.
 	FunctionCall *FunctionCall `json:"function_call,omitempty"`
+	// Refusal is an assistant's refusal (OpenAI's `refusal`, beside a null
+	// content): history a client resends, read as what the assistant said.
+	Refusal string `json:"refusal,omitempty"`
 	// text caches Text's result: a large message is decoded once, not once
 	// per use (validation, session key, upstream turn, record).
 	text *string
@@ -210,8 +213,8 @@ func (m *Message) validate(i int) *Error {
 		}
 	case "function":
 	case "assistant":
-		if IsNull(m.Content) && len(m.ToolCalls) == 0 && m.FunctionCall == nil {
-			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] from the assistant needs content or tool_calls", i)
+		if IsNull(m.Content) && len(m.ToolCalls) == 0 && m.FunctionCall == nil && m.Refusal == "" {
+			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] from the assistant needs content, refusal or tool_calls", i)
 		}
 	default:
 		if strings.TrimSpace(text) == "" && len(m.Images()) == 0 {
@@ -229,13 +232,17 @@ func IsNull(raw json.RawMessage) bool {
 }
 
 // Text returns the message's text: the string content, or its text parts
-// joined by newlines. Non-text parts (images, audio) are not representable
-// upstream and are refused rather than dropped silently.
+// (and an assistant's refusal parts) joined by newlines, or, when that is
+// empty, an assistant's refusal. Non-text parts (images, audio) are not
+// representable upstream and are refused rather than dropped silently.
 func (m *Message) Text() (string, error) {
 	if m.text != nil {
 		return *m.text, nil
 	}
 	s, err := m.decodeText()
+	if err == nil && s == "" && m.Role == "assistant" {
+		s = m.Refusal
+	}
 	if err == nil {
 		m.text = &s
 	}
@@ -280,6 +287,7 @@ func (m *Message) parts(raw []byte) (string, []string, error) {
 	var parts []struct {
 		Type     string  `json:"type"`
 		Text     *string `json:"text"`
+		Refusal  *string `json:"refusal"`
 		ImageURL *struct {
 			URL    string `json:"url"`
 			Detail string `json:"detail"`
@@ -300,6 +308,11 @@ func (m *Message) parts(raw []byte) (string, []string, error) {
 			continue
 		case p.Type == "image_url":
 			return "", nil, fmt.Errorf("part %d: images are taken in user messages only", j)
+		case p.Type == "refusal" && m.Role == "assistant":
+			if p.Refusal == nil {
+				return "", nil, fmt.Errorf("part %d (type \"refusal\") is missing its refusal field", j)
+			}
+			p.Text = p.Refusal // what the assistant said
 		case p.Type != "text":
 			return "", nil, fmt.Errorf("part %d has type %q; only text and image_url parts are supported", j, p.Type)
 		case p.Text == nil:
