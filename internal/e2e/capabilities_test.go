@@ -409,22 +409,50 @@ func TestResponsesCiteTheSearchSources(t *testing.T) {
 	}
 	check(body.Output[0].Content[0])
 
+	// A stream announces each annotation (response.output_text.annotation.added,
+	// numbered, before the text's done event), as OpenAI's does, and repeats
+	// them in the done events.
 	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max-search","input":"news of Bergen","stream":true}`, nil)
-	var done text
+	var done, added text
+	textDone := false
 	for _, line := range strings.Split(readBody(t, resp), "\n") {
 		data, ok := strings.CutPrefix(line, "data: ")
-		if !ok || !strings.Contains(data, `"response.content_part.done"`) {
+		if !ok {
 			continue
 		}
 		var ev struct {
-			Part text `json:"part"`
+			Type            string          `json:"type"`
+			Part            text            `json:"part"`
+			Text            string          `json:"text"`
+			AnnotationIndex int             `json:"annotation_index"`
+			Annotation      json.RawMessage `json:"annotation"`
 		}
 		if err := json.Unmarshal([]byte(data), &ev); err != nil {
 			t.Fatal(err)
 		}
-		done = ev.Part
+		switch ev.Type {
+		case "response.output_text.annotation.added":
+			if textDone || ev.AnnotationIndex != len(added.Annotations) {
+				t.Fatalf("annotation %d announced out of order: %s", ev.AnnotationIndex, data)
+			}
+			var a struct {
+				Type       string `json:"type"`
+				StartIndex int    `json:"start_index"`
+				EndIndex   int    `json:"end_index"`
+				URL        string `json:"url"`
+			}
+			if err := json.Unmarshal(ev.Annotation, &a); err != nil {
+				t.Fatal(err)
+			}
+			added.Annotations = append(added.Annotations, a)
+		case "response.output_text.done":
+			textDone, added.Text = true, ev.Text
+		case "response.content_part.done":
+			done = ev.Part
+		}
 	}
 	check(done)
+	check(added)
 }
 
 func readBody(t *testing.T, resp *http.Response) string {

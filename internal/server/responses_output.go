@@ -102,6 +102,12 @@ func (o *responsesOutput) closeItem(status string) {
 			map[string]any{"summary_index": 0, "part": responses.ContentPart{Type: "summary_text", Text: text}}))
 		done = responses.Reasoning(id, text)
 	} else {
+		// Each citation is announced before the text is done, as OpenAI's
+		// stream does; the done events repeat them.
+		for i, a := range o.cites {
+			_ = o.write(o.events.Part("response.output_text.annotation.added", id, index,
+				map[string]any{"content_index": 0, "annotation_index": i, "annotation": a}))
+		}
 		_ = o.write(o.events.Part("response.output_text.done", id, index, map[string]any{"content_index": 0, "text": text, "logprobs": []any{}}))
 		_ = o.write(o.events.Part("response.content_part.done", id, index, map[string]any{"content_index": 0, "part": responses.OutputText(text, o.cites...)}))
 		done = responses.Message(id, status, &text, o.cites...)
