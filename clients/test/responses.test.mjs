@@ -109,3 +109,18 @@ test('errors arrive as the SDK error classes', async () => {
     (err) => err instanceof OpenAI.BadRequestError,
   );
 });
+
+test('a streamed search answer builds its annotations from the SDK\'s events', async () => {
+  const stream = client.responses.stream({ model: 'qwen3-max-search', input: 'news of Tromsø' });
+  const added = [];
+  stream.on('response.output_text.annotation.added', (ev) => added.push(ev.annotation));
+  const res = await stream.finalResponse();
+  const text = res.output.find((i) => i.type === 'message').content[0];
+  assert.equal(added.length, 2);
+  assert.deepEqual(text.annotations, added);
+  const chars = [...text.text];
+  for (const [i, a] of added.entries()) {
+    assert.equal(a.type, 'url_citation');
+    assert.ok(chars.slice(a.start_index, a.end_index).join('').startsWith(`[${i + 1}] [`));
+  }
+});
