@@ -253,6 +253,35 @@ func TestClientDisconnectBeforeAnswerIsRecorded(t *testing.T) {
 	}
 }
 
+// With RECORDER_SYNC, a call whose client left (an agent interrupted
+// mid-answer) has no final bytes to hold back: its record is written as any
+// other, and the log does not claim that neither the database nor the spool
+// took it.
+func TestClientDisconnectUnderRecorderSyncWarnsOfNothing(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.RecorderSync = true; c.QwenTimeout = time.Minute })
+	reached := make(chan struct{}, 1)
+	e.sim.Inject(qwensim.Fault{Delay: time.Minute, Reached: reached})
+	ctx, cancel := context.WithCancel(ctxT(t))
+	defer cancel()
+	go func() {
+		select {
+		case <-reached:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if _, err := e.client.Chat.Completions.New(ctx, chatParams(openai.UserMessage("hello"))); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	if r := e.lastRow(); r.ErrorType != "client_disconnect" || r.Responses != 1 {
+		t.Fatalf("row %+v", r)
+	}
+	e.stop() // every call finished: its log lines are written
+	if logs := e.logs(); strings.Contains(logs, "durable") {
+		t.Fatalf("a call whose client left was logged as not durable:\n%s", logs)
+	}
+}
+
 func TestSecretsNeverReachTheDatabase(t *testing.T) {
 	e := start(t, nil)
 	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("hello"))); err != nil {

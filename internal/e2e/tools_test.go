@@ -550,3 +550,66 @@ func TestSessionToolNamesStayWithTheirKey(t *testing.T) {
 		t.Fatalf("another key's session named the result: %s", sent)
 	}
 }
+
+// An agent that resends a tool call with the arguments its tool's schema
+// gives defaults for filled in — Claude Code resends its Edit call with
+// "replace_all": false, the schema's default, which the model left out —
+// stays in its session: the tool result's turn threads onto the call's Qwen
+// chat instead of replaying the history into a new one. Both client APIs
+// that resend their history (Anthropic Messages, Chat Completions).
+func TestToolCallTurnThreadsWithTheSchemaDefaultsFilledIn(t *testing.T) {
+	const schema = `{"type":"object","properties":{"path":{"type":"string"},"old":{"type":"string"},"all":{"type":"boolean","default":false}},"required":["path","old"]}`
+	const user = `"use edit with {\"path\": \"a.txt\", \"old\": \"x\"}"`
+	cases := []struct{ path, first, next string }{
+		{"/v1/messages",
+			`{"model":"claude-x","max_tokens":64,"tools":[{"name":"edit","input_schema":` + schema + `}],"messages":[{"role":"user","content":` + user + `}]}`,
+			`{"model":"claude-x","max_tokens":64,"tools":[{"name":"edit","input_schema":` + schema + `}],"messages":[{"role":"user","content":` + user + `},` +
+				`{"role":"assistant","content":[{"type":"text","text":"Let me do that."},{"type":"tool_use","id":"%[1]s","name":"edit","input":{"all":false,"path":"a.txt","old":"x"}}]},` +
+				`{"role":"user","content":[{"type":"tool_result","tool_use_id":"%[1]s","content":"edited"}]}]}`},
+		{"/v1/chat/completions",
+			`{"model":"qwen3-max","tools":[{"type":"function","function":{"name":"edit","parameters":` + schema + `}}],"messages":[{"role":"user","content":` + user + `}]}`,
+			`{"model":"qwen3-max","tools":[{"type":"function","function":{"name":"edit","parameters":` + schema + `}}],"messages":[{"role":"user","content":` + user + `},` +
+				`{"role":"assistant","content":null,"tool_calls":[{"id":"%[1]s","type":"function","function":{"name":"edit","arguments":"{\"path\":\"a.txt\",\"old\":\"x\",\"all\":false}"}}]},` +
+				`{"role":"tool","tool_call_id":"%[1]s","content":"edited"}]}`},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			e := start(t, nil)
+			resp := postJSON(t, e, c.path, c.first, nil)
+			b, _ := io.ReadAll(resp.Body)
+			var answer struct {
+				Choices []struct {
+					Message struct {
+						ToolCalls []struct{ ID string } `json:"tool_calls"`
+					}
+				}
+				Content []struct{ Type, ID string }
+			}
+			if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &answer) != nil {
+				t.Fatalf("first answer %d %s", resp.StatusCode, b)
+			}
+			callID := ""
+			for _, ch := range answer.Choices {
+				for _, tc := range ch.Message.ToolCalls {
+					callID = tc.ID
+				}
+			}
+			for _, bl := range answer.Content {
+				if bl.Type == "tool_use" {
+					callID = bl.ID
+				}
+			}
+			if callID == "" || strings.Contains(string(b), `"all"`) || strings.Contains(string(b), `\"all\"`) {
+				t.Fatalf("want a call without the defaulted argument: %s", b)
+			}
+			next := postJSON(t, e, c.path, fmt.Sprintf(c.next, callID), nil)
+			b, _ = io.ReadAll(next.Body)
+			if next.StatusCode != http.StatusOK || !strings.Contains(string(b), `edit said \"edited\"`) {
+				t.Fatalf("second answer %d %s", next.StatusCode, b)
+			}
+			if a, b := resp.Header.Get("X-Session-Id"), next.Header.Get("X-Session-Id"); a == "" || a != b || e.sim.Chats() != 1 {
+				t.Errorf("the tool result's turn ran in session %s (the call's: %s) over %d Qwen chats, want 1", b, a, e.sim.Chats())
+			}
+		})
+	}
+}

@@ -22,6 +22,10 @@ var (
 	toolResult  = regexp.MustCompile(`(?m)^Result of ([A-Za-z0-9_-]+)[^\n]*:\n(.*)$`)
 )
 
+// replayClose ends the earlier turns the proxy replays into a new chat
+// (translate.ReplayClose).
+const replayClose = "[End of earlier conversation]"
+
 func declaredTools(system string) []string {
 	var names []string
 	for _, m := range toolHeading.FindAllStringSubmatch(system, -1) {
@@ -38,6 +42,11 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 	}
 	if len(c.tools) == 0 || c.stubborn {
 		return "", false
+	}
+	// The model answers the new turn: a history replayed before it (its
+	// earlier calls and results) is context, not a request.
+	if _, turn, ok := strings.Cut(msg, replayClose); ok {
+		msg = turn
 	}
 	if results := toolResult.FindAllStringSubmatch(msg, -1); len(results) > 0 {
 		var said []string

@@ -21,3 +21,22 @@ func TestToolAnswerReadsArgumentsBeforeALineBreak(t *testing.T) {
 		}
 	}
 }
+
+// A history replayed into a new chat (after a restart, a lost chat, a
+// client's changed history) holds the earlier turns' tool results; the
+// model answers the new turn, as Qwen does: "use NAME" there is a call, and
+// only the new turn's results are acknowledged.
+func TestToolAnswerFollowsTheNewTurnAfterAReplay(t *testing.T) {
+	earlier := "[Earlier conversation, for context]\n\nUser: use write with {\"path\": \"a\"}\n\n\nAssistant: Let me do that.\n\n" +
+		"Assistant (call call_1):\n<tool_call>\n{\"name\": \"write\", \"arguments\": {\"path\":\"a\"}}\n</tool_call>\n\n" +
+		"Result of write (call_1):\nwritten\n\nAssistant: Thanks: write said \"written\".\n\n[End of earlier conversation]\n\n"
+	c := &chat{tools: []string{"write", "bash"}}
+	got, ok := toolAnswer(c, earlier+`use bash with {"command": "ls"}`)
+	if want := "Let me do that.\n" + callBlock("bash", `{"command": "ls"}`); !ok || got != want {
+		t.Errorf("a new turn after a replay: %q, %v; want %q", got, ok, want)
+	}
+	got, ok = toolAnswer(c, earlier+"Result of bash (call_2):\nfiles")
+	if want := `Thanks: bash said "files".`; !ok || got != want {
+		t.Errorf("a new turn's result after a replay: %q, %v; want %q", got, ok, want)
+	}
+}

@@ -170,11 +170,16 @@ func (s *Server) finish(c *call) {
 	}
 	if c.gate != nil {
 		// The final bytes wait for the record to survive a crash.
-		if err := s.deps.Recorder.Commit(c.r.Context(), c.ex); err != nil {
+		ctx := c.r.Context()
+		switch err := s.deps.Recorder.Commit(ctx, c.ex); {
+		case err == nil:
+			s.syncLog.Recovered(s.log, "records are durable before their answers again")
+		case ctx.Err() != nil:
+			// The client left (or the call was cut at shutdown): no answer
+			// waits, and the record is queued as any other.
+		default:
 			s.syncLog.Warn(s.log, "answering before the call's record is durable (RECORDER_SYNC): neither the database nor the spool takes it",
 				"request_id", c.ex.Request.RequestID, "err", err)
-		} else {
-			s.syncLog.Recovered(s.log, "records are durable before their answers again")
 		}
 		c.gate.open()
 	} else {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
@@ -215,7 +216,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
 	turn.SetTold(told.System, told.Tools)
-	s.advance(turn, t.messages, ans, out)
+	s.advance(turn, t.messages, t.tools, ans, out)
 	rs.FinishReason = finish
 	rs.OpenAIResponse = out.finish(ans, finish)
 }
@@ -283,7 +284,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 	}
 	turn, err := s.deps.Sessions.Begin(ctx, session.Request{
 		ExplicitID: t.sessionID,
-		PrefixKey:  session.Key(history, nil),
+		PrefixKey:  session.Key(keyed(t.tools, history), nil),
 		HasHistory: translate.HasEarlierTurns(history),
 		Model:      t.model,
 		FirstUser:  firstUser,
@@ -526,7 +527,7 @@ func (p *answerText) pass(s string, end bool) []tools.Event {
 // response_id: Qwen keeps context under either, and parent_id is the choice
 // a context-recall check against the live API confirmed (qwen-wire.md §4.4;
 // most other clients chain to response_id).
-func (s *Server) advance(turn *session.Turn, msgs []qp.Message, ans *translate.Answer, out output) {
+func (s *Server) advance(turn *session.Turn, msgs []qp.Message, set *tools.Set, ans *translate.Answer, out output) {
 	parent := cmp.Or(ans.Created.ParentID, ans.Created.ResponseID)
 	if parent == "" {
 		s.log.Warn("answer without parent id; session not advanced", "session_id", turn.Session.ID)
@@ -541,5 +542,34 @@ func (s *Server) advance(turn *session.Turn, msgs []qp.Message, ans *translate.A
 		whole.Text = prefill + whole.Text
 		msgs, answer = msgs[:len(msgs)-1], &whole
 	}
-	turn.Advance(parent, session.Key(msgs, answer))
+	keyedAnswer := keyed(set, []qp.Message{*answer})
+	turn.Advance(parent, session.Key(keyed(set, msgs), &keyedAnswer[0]))
+}
+
+// keyed returns msgs as session.Key takes them: each tool call's arguments
+// without the values its tool's schema gives as defaults
+// (tools.Set.WithoutDefaults), as agents resend calls with those filled in
+// (Claude Code's Edit, "replace_all": false). msgs is left as it is.
+func keyed(set *tools.Set, msgs []qp.Message) []qp.Message {
+	out, cloned := msgs, false
+	for i := range msgs {
+		var calls []qp.ToolCall // msgs[i]'s, with arguments changed
+		for j, tc := range msgs[i].ToolCalls {
+			args := set.WithoutDefaults(tc.Name, tc.Arguments)
+			if args == tc.Arguments {
+				continue
+			}
+			if calls == nil {
+				calls = slices.Clone(msgs[i].ToolCalls)
+			}
+			calls[j].Arguments = args
+		}
+		if calls != nil {
+			if !cloned {
+				out, cloned = slices.Clone(msgs), true
+			}
+			out[i].ToolCalls = calls
+		}
+	}
+	return out
 }

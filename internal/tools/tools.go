@@ -38,6 +38,9 @@ type Set struct {
 	tagsOnce sync.Once
 	tags     map[string]xmlTag // by tool name: its XML form's tags (see xmlTags)
 	longest  int               // the longest tool name's length
+
+	defaultsOnce sync.Once
+	defaults     map[string]map[string][]byte // by tool name: see defaultsOf
 }
 
 // xmlTag is a declared tool's opening and closing tag in the XML form.

@@ -190,3 +190,29 @@ func TestMalformedChoiceNamesBothForms(t *testing.T) {
 		t.Fatalf("error %v: want both forms named", fe)
 	}
 }
+
+// A call's arguments lose the properties whose value is their schema's
+// default, however encoded; other values, and tools without defaults, stay.
+func TestWithoutDefaults(t *testing.T) {
+	set := &Set{Tools: []Tool{
+		{Name: "edit", Parameters: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"},"all":{"type":"boolean","default":false},"mode":{"default":{"a": [1, "é"]}}}}`)},
+		{Name: "read", Parameters: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string"}}}`)},
+	}}
+	for _, c := range []struct{ name, args, want string }{
+		{"edit", `{"path":"a","all":false}`, `{"path":"a"}`},
+		{"edit", `{"all": false, "path": "a", "mode": {"a":[1,"\u00e9"]}}`, `{"path":"a"}`},
+		{"edit", `{"path":"a","all":true}`, `{"path":"a","all":true}`},
+		{"edit", `{"path":"a"}`, `{"path":"a"}`},
+		{"edit", `not json`, `not json`},
+		{"read", `{"path":"a","all":false}`, `{"path":"a","all":false}`},
+		{"other", `{"all":false}`, `{"all":false}`},
+	} {
+		if got := set.WithoutDefaults(c.name, c.args); got != c.want {
+			t.Errorf("%s(%s) = %s, want %s", c.name, c.args, got, c.want)
+		}
+	}
+	var none *Set
+	if got := none.WithoutDefaults("edit", `{"all":false}`); got != `{"all":false}` {
+		t.Errorf("without tools: %s", got)
+	}
+}
