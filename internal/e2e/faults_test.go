@@ -231,14 +231,15 @@ func TestClientDisconnectMidStreamIsRecorded(t *testing.T) {
 	}
 }
 
-func TestClientDisconnectBeforeAnswerIsRecorded(t *testing.T) {
-	e := start(t, func(c *config.Config) { c.QwenTimeout = time.Minute })
+// leaveOnceAsked makes a chat call whose client leaves once Qwen has been
+// asked, before any answer (Qwen is made to wait a minute).
+func leaveOnceAsked(t *testing.T, e *env) {
+	t.Helper()
 	reached := make(chan struct{}, 1)
 	e.sim.Inject(qwensim.Fault{Delay: time.Minute, Reached: reached})
 	ctx, cancel := context.WithCancel(ctxT(t))
 	defer cancel()
 	go func() {
-		// The client leaves once Qwen has been asked, before any answer.
 		select {
 		case <-reached:
 			cancel()
@@ -248,6 +249,11 @@ func TestClientDisconnectBeforeAnswerIsRecorded(t *testing.T) {
 	if _, err := e.client.Chat.Completions.New(ctx, chatParams(openai.UserMessage("hello"))); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+func TestClientDisconnectBeforeAnswerIsRecorded(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.QwenTimeout = time.Minute })
+	leaveOnceAsked(t, e)
 	if r := e.lastRow(); r.ErrorType != "client_disconnect" || r.HTTPStatus != 499 || r.Responses != 1 || r.Attempts != 1 || r.NewChatAttempts != 1 {
 		t.Fatalf("row %+v", r)
 	}
@@ -259,20 +265,7 @@ func TestClientDisconnectBeforeAnswerIsRecorded(t *testing.T) {
 // took it.
 func TestClientDisconnectUnderRecorderSyncWarnsOfNothing(t *testing.T) {
 	e := start(t, func(c *config.Config) { c.RecorderSync = true; c.QwenTimeout = time.Minute })
-	reached := make(chan struct{}, 1)
-	e.sim.Inject(qwensim.Fault{Delay: time.Minute, Reached: reached})
-	ctx, cancel := context.WithCancel(ctxT(t))
-	defer cancel()
-	go func() {
-		select {
-		case <-reached:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	if _, err := e.client.Chat.Completions.New(ctx, chatParams(openai.UserMessage("hello"))); !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v", err)
-	}
+	leaveOnceAsked(t, e)
 	if r := e.lastRow(); r.ErrorType != "client_disconnect" || r.Responses != 1 {
 		t.Fatalf("row %+v", r)
 	}

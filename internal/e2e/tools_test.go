@@ -474,28 +474,10 @@ func TestSessionToolResultNamesItsTool(t *testing.T) {
 		session := map[string]string{"X-Session-Id": fmt.Sprint("weather-", i)}
 		resp := postJSON(t, e, c.path, c.first, session)
 		b, _ := io.ReadAll(resp.Body)
-		var answer struct {
-			Choices []struct {
-				Message struct {
-					ToolCalls []struct{ ID string } `json:"tool_calls"`
-				}
-			}
-			Content []struct{ Type, ID string }
-		}
-		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &answer) != nil {
+		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: first answer %d %s", c.path, resp.StatusCode, b)
 		}
-		callID := ""
-		for _, ch := range answer.Choices {
-			for _, tc := range ch.Message.ToolCalls {
-				callID = tc.ID
-			}
-		}
-		for _, bl := range answer.Content {
-			if bl.Type == "tool_use" {
-				callID = bl.ID
-			}
-		}
+		callID := lastCallID(t, b)
 		if callID == "" {
 			t.Fatalf("%s: no call in %s", c.path, b)
 		}
@@ -577,28 +559,10 @@ func TestToolCallTurnThreadsWithTheSchemaDefaultsFilledIn(t *testing.T) {
 			e := start(t, nil)
 			resp := postJSON(t, e, c.path, c.first, nil)
 			b, _ := io.ReadAll(resp.Body)
-			var answer struct {
-				Choices []struct {
-					Message struct {
-						ToolCalls []struct{ ID string } `json:"tool_calls"`
-					}
-				}
-				Content []struct{ Type, ID string }
-			}
-			if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &answer) != nil {
+			if resp.StatusCode != http.StatusOK {
 				t.Fatalf("first answer %d %s", resp.StatusCode, b)
 			}
-			callID := ""
-			for _, ch := range answer.Choices {
-				for _, tc := range ch.Message.ToolCalls {
-					callID = tc.ID
-				}
-			}
-			for _, bl := range answer.Content {
-				if bl.Type == "tool_use" {
-					callID = bl.ID
-				}
-			}
+			callID := lastCallID(t, b)
 			if callID == "" || strings.Contains(string(b), `"all"`) || strings.Contains(string(b), `\"all\"`) {
 				t.Fatalf("want a call without the defaulted argument: %s", b)
 			}
@@ -612,4 +576,33 @@ func TestToolCallTurnThreadsWithTheSchemaDefaultsFilledIn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lastCallID is the id of the last tool call in a Chat Completions answer
+// or the last tool_use block of an Anthropic message ("" for none).
+func lastCallID(t *testing.T, body []byte) string {
+	t.Helper()
+	var answer struct {
+		Choices []struct {
+			Message struct {
+				ToolCalls []struct{ ID string } `json:"tool_calls"`
+			}
+		}
+		Content []struct{ Type, ID string }
+	}
+	if err := json.Unmarshal(body, &answer); err != nil {
+		t.Fatalf("answer %s: %v", body, err)
+	}
+	id := ""
+	for _, ch := range answer.Choices {
+		for _, tc := range ch.Message.ToolCalls {
+			id = tc.ID
+		}
+	}
+	for _, bl := range answer.Content {
+		if bl.Type == "tool_use" {
+			id = bl.ID
+		}
+	}
+	return id
 }

@@ -41,32 +41,34 @@ func (s *Set) WithoutDefaults(name, args string) string {
 }
 
 // defaultsOf returns the tool's top-level properties that have a default,
-// each with the default in jsonscan's normal form; read once per set.
+// each with the default in jsonscan's normal form: its schema is read once
+// per set, the first time a call of it is keyed (nil for an undeclared tool).
 func (s *Set) defaultsOf(name string) map[string][]byte {
 	if s == nil {
 		return nil
 	}
-	s.defaultsOnce.Do(func() {
-		s.defaults = map[string]map[string][]byte{}
-		for _, t := range s.Tools {
-			var schema struct {
-				Properties map[string]struct {
-					Default json.RawMessage `json:"default"`
-				} `json:"properties"`
-			}
-			if json.Unmarshal(t.Parameters, &schema) != nil {
+	s.defaultsMu.Lock()
+	defer s.defaultsMu.Unlock()
+	if d, read := s.defaults[name]; read {
+		return d
+	}
+	var d map[string][]byte
+	if t, ok := s.Lookup(name); ok {
+		var schema toolSchema
+		_ = json.Unmarshal(t.Parameters, &schema) // validated: an object schema
+		for prop, p := range schema.Properties {
+			if len(p.Default) == 0 {
 				continue
 			}
-			for prop, p := range schema.Properties {
-				if len(p.Default) == 0 {
-					continue
-				}
-				if s.defaults[t.Name] == nil {
-					s.defaults[t.Name] = map[string][]byte{}
-				}
-				s.defaults[t.Name][prop] = jsonscan.AppendNormal(nil, bytes.TrimSpace(p.Default))
+			if d == nil {
+				d = map[string][]byte{}
 			}
+			d[prop] = jsonscan.AppendNormal(nil, bytes.TrimSpace(p.Default))
 		}
-	})
-	return s.defaults[name]
+	}
+	if s.defaults == nil {
+		s.defaults = map[string]map[string][]byte{}
+	}
+	s.defaults[name] = d
+	return d
 }

@@ -148,10 +148,12 @@ func decodeLenient(text string, dst any) bool {
 
 var xmlOpen = regexp.MustCompile(`<([A-Za-z_][A-Za-z0-9_.-]*)>`)
 
-// toolSchema is what the XML form needs of a tool's JSON Schema.
+// toolSchema is what the XML form (types, required) and the conversation
+// key (defaults, see defaultsOf) need of a tool's JSON Schema.
 type toolSchema struct {
 	Properties map[string]struct {
-		Type string `json:"type"`
+		Type    string          `json:"type"`
+		Default json.RawMessage `json:"default"`
 	} `json:"properties"`
 	Required []string `json:"required"`
 }

@@ -39,8 +39,8 @@ type Set struct {
 	tags     map[string]xmlTag // by tool name: its XML form's tags (see xmlTags)
 	longest  int               // the longest tool name's length
 
-	defaultsOnce sync.Once
-	defaults     map[string]map[string][]byte // by tool name: see defaultsOf
+	defaultsMu sync.Mutex
+	defaults   map[string]map[string][]byte // by tool name, as read: see defaultsOf
 }
 
 // xmlTag is a declared tool's opening and closing tag in the XML form.
