@@ -309,11 +309,13 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 	return turn, opened, nil
 }
 
-// answeredCall is the id of the first tool call a turn's messages answer,
-// "" when they answer none.
+// answeredCall is the id of the first call of the proxy's answers that a
+// turn's messages answer, "" when they answer none. An id the proxy never
+// mints names no session's call: looking it up would cost a query for
+// nothing.
 func answeredCall(turn []qp.Message) string {
 	for _, m := range turn {
-		if m.Role == "tool" && m.ToolCallID != "" {
+		if m.Role == "tool" && tools.Minted(m.ToolCallID) {
 			return m.ToolCallID
 		}
 	}
