@@ -47,6 +47,11 @@ type Session struct {
 	// Account is the Qwen account the chat belongs to (another account's
 	// token gets "not found" for it); "" for sessions from before accounts.
 	Account string
+	// LastCallIDs are the ids of the tool calls of the last answer (nil
+	// when it made none). Conversations identical so far — parallel runs
+	// of one prompt — expect one key; a request answering tool calls
+	// continues the session whose answer made them, not another's.
+	LastCallIDs []string
 }
 
 // Expired reports whether the session's mapping has lapsed at now. An expired
@@ -59,8 +64,9 @@ type SessionStore interface {
 	// Session returns the session with the given id, expired or not.
 	Session(ctx context.Context, id string) (*Session, error)
 	// SessionByKey returns the most recently used unexpired session whose
-	// ConversationKey equals key.
-	SessionByKey(ctx context.Context, key string, now time.Time) (*Session, error)
+	// ConversationKey equals key — of those whose LastCallIDs hold callID
+	// first, when callID is not "".
+	SessionByKey(ctx context.Context, key, callID string, now time.Time) (*Session, error)
 	// ForgetExpiredKeys drops the lookup keys of sessions expired at now, so the
 	// key index stays small. History is never deleted by expiry.
 	ForgetExpiredKeys(ctx context.Context, now time.Time) (int, error)

@@ -29,6 +29,9 @@ func seedHistory(t *testing.T, st *sqlstore.Store, n int) {
 		sessions = append(sessions, qp.Session{ID: fmt.Sprintf("s-%02d", i), ChatID: fmt.Sprintf("chat-%02d", i), ParentID: "p",
 			Model: "qwen3-max", FirstUserMessage: fmt.Sprintf("conversation %d", i), MessageCount: 3, ConversationKey: fmt.Sprintf("k%d", i),
 			CreatedAt: at, LastAccessed: at.Add(time.Hour), ExpiresAt: at.Add(2 * time.Hour)})
+		if i%2 == 0 { // the last answer made tool calls
+			sessions[i].LastCallIDs = []string{fmt.Sprintf("call_%02da", i), fmt.Sprintf("call_%02db", i)}
+		}
 	}
 	var calls []qp.Exchange
 	for i := range n {
@@ -153,8 +156,17 @@ func TestCopySQLiteToPostgresResumes(t *testing.T) {
 	if len(calls) != total || !reflect.DeepEqual(calls, wantCalls) {
 		t.Fatalf("%d calls copied; first differing: %s", len(calls), firstDiff(calls, wantCalls))
 	}
+	called := 0 // sessions whose last answer made calls: their ids are copied
+	for i := range wantSessions {
+		if len(wantSessions[i].LastCallIDs) == 2 {
+			called++
+		}
+	}
+	if called != 10 {
+		t.Fatalf("the source holds %d sessions with their last answer's call ids, want 10", called)
+	}
 	for i := range sessions {
-		if sessions[i].Session != wantSessions[i].Session || sessions[i].RequestCount != wantSessions[i].RequestCount {
+		if !reflect.DeepEqual(sessions[i].Session, wantSessions[i].Session) || sessions[i].RequestCount != wantSessions[i].RequestCount {
 			t.Fatalf("session %d: %+v, want %+v", i, sessions[i], wantSessions[i])
 		}
 	}

@@ -14,6 +14,9 @@ import (
 	"github.com/openai/openai-go/v3/shared"
 
 	"qwenproxy/internal/anthropic"
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/store/postgres"
 )
 
 var weatherTool = openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{
@@ -605,4 +608,203 @@ func lastCallID(t *testing.T, body []byte) string {
 		}
 	}
 	return id
+}
+
+// toolAPI states a conversation with tool calls in one client API's JSON.
+type toolAPI struct {
+	path string
+	// request is a call of the conversation's messages (each JSON).
+	request func(msgs []string) string
+	user    func(text string) string
+	// answer is the messages an answer is resent as, and the id of its
+	// last tool call ("" for none).
+	answer func(t *testing.T, body []byte) (msgs []string, callID string)
+	result func(callID, text string) string
+}
+
+func jsonText(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// toolAPIs are the three client APIs, each with get_weather declared.
+var toolAPIs = []toolAPI{
+	{path: "/v1/chat/completions",
+		request: func(msgs []string) string {
+			return `{"model":"qwen3-max","tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}],` +
+				`"messages":[` + strings.Join(msgs, ",") + `]}`
+		},
+		user: func(text string) string { return `{"role":"user","content":` + jsonText(text) + `}` },
+		answer: func(t *testing.T, body []byte) ([]string, string) {
+			var out struct {
+				Choices []struct {
+					Message struct {
+						Content   string            `json:"content"`
+						ToolCalls []json.RawMessage `json:"tool_calls"`
+					}
+				}
+			}
+			if err := json.Unmarshal(body, &out); err != nil || len(out.Choices) != 1 {
+				t.Fatalf("answer %s: %v", body, err)
+			}
+			msg := out.Choices[0].Message
+			if len(msg.ToolCalls) == 0 {
+				return []string{`{"role":"assistant","content":` + jsonText(msg.Content) + `}`}, ""
+			}
+			calls, _ := json.Marshal(msg.ToolCalls)
+			return []string{`{"role":"assistant","content":` + jsonText(msg.Content) + `,"tool_calls":` + string(calls) + `}`}, lastCallID(t, body)
+		},
+		result: func(callID, text string) string {
+			return `{"role":"tool","tool_call_id":"` + callID + `","content":` + jsonText(text) + `}`
+		},
+	},
+	{path: "/v1/messages",
+		request: func(msgs []string) string {
+			return `{"model":"claude-x","max_tokens":256,"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],` +
+				`"messages":[` + strings.Join(msgs, ",") + `]}`
+		},
+		user: func(text string) string { return `{"role":"user","content":` + jsonText(text) + `}` },
+		answer: func(t *testing.T, body []byte) ([]string, string) {
+			var out struct{ Content []json.RawMessage }
+			if err := json.Unmarshal(body, &out); err != nil || len(out.Content) == 0 {
+				t.Fatalf("answer %s: %v", body, err)
+			}
+			content, _ := json.Marshal(out.Content)
+			return []string{`{"role":"assistant","content":` + string(content) + `}`}, lastCallID(t, body)
+		},
+		result: func(callID, text string) string {
+			return `{"role":"user","content":[{"type":"tool_result","tool_use_id":"` + callID + `","content":` + jsonText(text) + `}]}`
+		},
+	},
+	{path: "/v1/responses",
+		request: func(msgs []string) string {
+			return `{"model":"gpt-5","tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}],` +
+				`"input":[` + strings.Join(msgs, ",") + `]}`
+		},
+		user: func(text string) string { return `{"role":"user","content":` + jsonText(text) + `}` },
+		answer: func(t *testing.T, body []byte) ([]string, string) {
+			var out struct {
+				Output []struct {
+					Type, Name, Arguments string
+					CallID                string `json:"call_id"`
+					Content               []struct{ Text string }
+				}
+			}
+			if err := json.Unmarshal(body, &out); err != nil || len(out.Output) == 0 {
+				t.Fatalf("answer %s: %v", body, err)
+			}
+			var msgs []string
+			callID := ""
+			for _, it := range out.Output {
+				switch it.Type {
+				case "message":
+					for _, c := range it.Content {
+						msgs = append(msgs, `{"role":"assistant","content":`+jsonText(c.Text)+`}`)
+					}
+				case "function_call":
+					msgs = append(msgs, `{"type":"function_call","call_id":"`+it.CallID+`","name":"`+it.Name+`","arguments":`+jsonText(it.Arguments)+`}`)
+					callID = it.CallID
+				}
+			}
+			return msgs, callID
+		},
+		result: func(callID, text string) string {
+			return `{"type":"function_call_output","call_id":"` + callID + `","output":` + jsonText(text) + `}`
+		},
+	},
+}
+
+// Two conversations identical up to an answer that is the same tool call
+// (parallel runs of one prompt) expect one conversation key; each tool
+// result — B's first or A's first — continues the session whose answer
+// made its call, and every later call of each conversation stays in that
+// session: recorded there, on its own Qwen chat. In each client API, on
+// SQLite, on PostgreSQL, and with two proxies sharing the PostgreSQL
+// database (the conversations' calls alternating between them).
+func TestIdenticalConversationsKeepTheirSessions(t *testing.T) {
+	for _, mode := range []string{"sqlite", "postgres", "shared"} {
+		t.Run(mode, func(t *testing.T) {
+			for _, api := range toolAPIs {
+				t.Run(strings.TrimPrefix(api.path, "/v1/"), func(t *testing.T) {
+					for _, order := range [][2]int{{1, 0}, {0, 1}} {
+						t.Run(fmt.Sprintf("%c first", "AB"[order[0]]), func(t *testing.T) {
+							identicalConversationsKeepTheirSessions(t, mode, api, order)
+						})
+					}
+				})
+			}
+		})
+	}
+}
+
+func identicalConversationsKeepTheirSessions(t *testing.T, mode string, api toolAPI, order [2]int) {
+	proxies := []*env{startOn(t, strings.Replace(mode, "shared", "postgres", 1), nil)}
+	if mode == "shared" {
+		first := proxies[0]
+		second := startOnWith(t, "postgres", qwensim.Options{}, func(c *config.Config) {
+			c.QwenBaseURL, c.DatabaseURL = first.sim.URL, first.cfg.DatabaseURL
+		})
+		second.sim = first.sim
+		proxies = append(proxies, second)
+	}
+	type conversation struct {
+		msgs               []string
+		callID             string
+		sessions, requests []string // each call's
+	}
+	convs := []*conversation{{}, {}}
+	turn := func(i int, msg string) {
+		t.Helper()
+		c := convs[i]
+		c.msgs = append(c.msgs, msg)
+		e := proxies[(i+len(c.requests))%len(proxies)]
+		resp := postJSON(t, e, api.path, api.request(c.msgs), nil)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("conversation %c, call %d: %d %s", "AB"[i], len(c.requests)+1, resp.StatusCode, b)
+		}
+		answer, callID := api.answer(t, b)
+		c.msgs, c.callID = append(c.msgs, answer...), callID
+		c.sessions = append(c.sessions, resp.Header.Get("X-Session-Id"))
+		c.requests = append(c.requests, resp.Header.Get("X-Request-Id"))
+	}
+	for i := range convs {
+		turn(i, api.user(`Please use get_weather with {"city": "Oslo"} now.`))
+		if convs[i].callID == "" {
+			t.Fatalf("conversation %c: the answer made no call: %v", "AB"[i], convs[i].msgs)
+		}
+	}
+	if convs[0].callID == convs[1].callID {
+		t.Fatalf("both calls have id %s", convs[0].callID)
+	}
+	for _, i := range order {
+		turn(i, api.result(convs[i].callID, fmt.Sprintf("sunny, said %c's tool", "AB"[i])))
+	}
+	for _, i := range order {
+		turn(i, api.user("And tomorrow?"))
+	}
+	for _, i := range order {
+		turn(i, api.user("Thanks."))
+	}
+
+	for _, e := range proxies {
+		e.sync()
+	}
+	e := proxies[0]
+	for i, c := range convs {
+		for j, id := range c.requests {
+			var recorded string
+			q := `SELECT COALESCE(session_id, '') FROM requests WHERE request_id = ?`
+			if e.cfg.DatabaseURL != "" {
+				q = postgres.Rebind(q)
+			}
+			if err := e.db().QueryRow(q, id).Scan(&recorded); err != nil {
+				t.Fatal(err)
+			}
+			if c.sessions[j] != c.sessions[0] || recorded != c.sessions[0] {
+				t.Errorf("conversation %c, call %d: in session %s, recorded in %s; its first call's was %s (the other conversation's %s)",
+					"AB"[i], j+1, c.sessions[j], recorded, c.sessions[0], convs[1-i].sessions[0])
+			}
+		}
+	}
+	if convs[0].sessions[0] == convs[1].sessions[0] || e.sim.Chats() != 2 {
+		t.Errorf("sessions %s and %s over %d Qwen chats, want two of each", convs[0].sessions[0], convs[1].sessions[0], e.sim.Chats())
+	}
 }

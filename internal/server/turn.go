@@ -276,19 +276,20 @@ func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, p
 // beginTurn resolves and holds the call's session. opened is the account
 // a new chat was opened on, "" when the session continues its chat.
 func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session.Turn, opened string, _ error) {
-	history, _ := translate.Split(t.messages)
+	history, newTurn := translate.Split(t.messages)
 	rs := &c.ex.Response
 	firstUser := translate.FirstUserText(t.messages)
 	if c.metadataOnly { // a call recorded without bodies leaves no text in its session either
 		firstUser = ""
 	}
 	turn, err := s.deps.Sessions.Begin(ctx, session.Request{
-		ExplicitID: t.sessionID,
-		PrefixKey:  session.Key(keyed(t.tools, history), nil),
-		HasHistory: translate.HasEarlierTurns(history),
-		Model:      t.model,
-		FirstUser:  firstUser,
-		Owner:      c.ex.Request.APIKeyID,
+		ExplicitID:   t.sessionID,
+		PrefixKey:    session.Key(keyed(t.tools, history), nil),
+		HasHistory:   translate.HasEarlierTurns(history),
+		AnsweredCall: answeredCall(newTurn),
+		Model:        t.model,
+		FirstUser:    firstUser,
+		Owner:        c.ex.Request.APIKeyID,
 		NewChat: func(ctx context.Context) (string, error) {
 			if t.continues != "" {
 				// No such session of this key (another key's, deleted,
@@ -306,6 +307,19 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 	rs.ChatID = turn.Session.ChatID
 	c.setSession(turn.Session.ID)
 	return turn, opened, nil
+}
+
+// answeredCall is the id of the first call of the proxy's answers that a
+// turn's messages answer, "" when they answer none. An id the proxy never
+// mints names no session's call: looking it up would cost a query for
+// nothing.
+func answeredCall(turn []qp.Message) string {
+	for _, m := range turn {
+		if m.Role == "tool" && tools.Minted(m.ToolCallID) {
+			return m.ToolCallID
+		}
+	}
+	return ""
 }
 
 // pump reads the upstream answer to its end (even past a stop sequence: a
@@ -543,7 +557,11 @@ func (s *Server) advance(turn *session.Turn, msgs []qp.Message, set *tools.Set, 
 		msgs, answer = msgs[:len(msgs)-1], &whole
 	}
 	keyedAnswer := keyed(set, []qp.Message{*answer})
-	turn.Advance(parent, session.Key(keyed(set, msgs), &keyedAnswer[0]))
+	var callIDs []string // what the results of the answer's calls will name
+	for _, tc := range answer.ToolCalls {
+		callIDs = append(callIDs, tc.ID)
+	}
+	turn.Advance(parent, session.Key(keyed(set, msgs), &keyedAnswer[0]), callIDs)
 }
 
 // keyed returns msgs as session.Key takes them: each tool call's arguments

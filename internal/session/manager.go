@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -60,8 +61,13 @@ type Request struct {
 	// whether that history holds earlier turns at all.
 	PrefixKey  string
 	HasHistory bool
-	Model      string
-	FirstUser  string
+	// AnsweredCall is the id of the first tool call the new turn answers
+	// (a tool result's), or "". Of the sessions expecting PrefixKey —
+	// conversations identical so far — the one whose last answer made
+	// that call is continued.
+	AnsweredCall string
+	Model        string
+	FirstUser    string
 	// Owner is the id of the proxy API key making the call ("" without
 	// keys). Sessions belong to the key that opened them: another key's
 	// X-Session-Id or history opens a session of its own.
@@ -163,7 +169,7 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 // another call advanced the session meanwhile, this conversation has forked
 // and must not be threaded into it.
 func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error) {
-	id, err := m.findByKey(ctx, req.PrefixKey)
+	id, err := m.findByKey(ctx, req.PrefixKey, req.AnsweredCall)
 	if errors.Is(err, qp.ErrNotFound) {
 		return nil, nil
 	}
@@ -247,33 +253,47 @@ func (m *Manager) get(ctx context.Context, t *Turn) (qp.Session, error) {
 }
 
 // findByKey returns the id of the most recently used live session whose
-// next expected history hashes to key.
-func (m *Manager) findByKey(ctx context.Context, key string) (string, error) {
+// next expected history hashes to key: of those whose last answer made the
+// tool call callID, when there are such. Conversations identical so far
+// expect the same key; a tool result tells them apart by its call's id.
+func (m *Manager) findByKey(ctx context.Context, key, callID string) (string, error) {
 	now := m.now()
 	if m.shared != nil {
-		stored, err := m.store.SessionByKey(ctx, key, now)
+		stored, err := m.store.SessionByKey(ctx, key, callID, now)
 		if err != nil {
 			return "", unavailable(ctx, err)
 		}
 		return stored.ID, nil
 	}
 	m.mu.Lock()
-	best := ""
+	best, bestCalled := "", false
 	var bestAt time.Time
 	for _, id := range m.byKey[key] {
-		if s := m.cache[id]; !s.Expired(now) && (best == "" || s.LastAccessed.After(bestAt)) {
-			best, bestAt = id, s.LastAccessed
+		s := m.cache[id]
+		if s.Expired(now) {
+			continue
+		}
+		called := callID != "" && slices.Contains(s.LastCallIDs, callID)
+		if best == "" || called && !bestCalled || called == bestCalled && s.LastAccessed.After(bestAt) {
+			best, bestAt, bestCalled = id, s.LastAccessed, called
 		}
 	}
 	m.mu.Unlock()
-	if best != "" {
+	if best != "" && (bestCalled || callID == "") {
 		return best, nil
 	}
-	stored, err := m.store.SessionByKey(ctx, key, now)
-	if err != nil {
+	// None here, or none here made the call: the database may hold the one
+	// that did (evicted from memory, or not read back since a restart).
+	// Memory is the truth for the sessions it holds, and when the database
+	// does not answer.
+	stored, err := m.store.SessionByKey(ctx, key, callID, now)
+	switch {
+	case err == nil && (best == "" || slices.Contains(stored.LastCallIDs, callID)):
+		return stored.ID, nil
+	case best == "":
 		return "", unavailable(ctx, err)
 	}
-	return stored.ID, nil
+	return best, nil
 }
 
 // unavailable marks an error of the database, other than a missing row, as
@@ -356,11 +376,13 @@ func (m *Manager) Forget(id string) {
 // FirstTurn reports whether the Qwen chat has no answered turn yet.
 func (t *Turn) FirstTurn() bool { return t.Session.ParentID == "" }
 
-// Advance records the answered turn: the parent the next turn hangs under and
-// the key the next request will carry.
-func (t *Turn) Advance(parentID, nextKey string) {
+// Advance records the answered turn: the parent the next turn hangs under,
+// the key the next request will carry and the ids of the answer's tool
+// calls (nil for none), which its results will name.
+func (t *Turn) Advance(parentID, nextKey string, callIDs []string) {
 	now := t.m.now()
 	t.Session.ParentID, t.Session.ConversationKey = parentID, ownedKey(t.Session.APIKeyID, nextKey)
+	t.Session.LastCallIDs = callIDs
 	t.Session.MessageCount++
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
 	t.persist()

@@ -91,7 +91,7 @@ func TestManagerContinuesByKeyAndForksOnReuse(t *testing.T) {
 	if err != nil || !first.FirstTurn() {
 		t.Fatalf("%v %+v", err, first)
 	}
-	first.Advance("p1", "K1")
+	first.Advance("p1", "K1", nil)
 	first.Release()
 
 	next, err := mgr.Begin(ctx, Request{PrefixKey: "K1", HasHistory: true, NewChat: newChat(&chats)})
@@ -109,7 +109,7 @@ func TestManagerContinuesByKeyAndForksOnReuse(t *testing.T) {
 		}
 		done <- other
 	}()
-	next.Advance("p2", "K2")
+	next.Advance("p2", "K2", nil)
 	next.Release()
 	other := <-done
 	defer other.Release()
@@ -118,12 +118,49 @@ func TestManagerContinuesByKeyAndForksOnReuse(t *testing.T) {
 	}
 }
 
+// Two conversations identical so far whose answers made the same tool call
+// (by name and arguments, under ids of their own) expect one key: each tool
+// result continues the session whose answer made its call, the less
+// recently used one included, from memory or (after a restart) from the
+// database. A result naming no session's call, or none, finds the most
+// recently used.
+func TestManagerToolResultsFindTheirCallsSession(t *testing.T) {
+	mgr, st := newManager(t)
+	ctx := context.Background()
+	var chats atomic.Int32
+	var ids []string
+	for i, call := range []string{"call_a", "call_b"} {
+		at := time.Now().Add(time.Duration(i) * time.Second) // b's answer is the later
+		mgr.now = func() time.Time { return at }
+		turn, err := mgr.Begin(ctx, Request{NewChat: newChat(&chats)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		turn.Advance("p", "K", []string{call, call + "2"})
+		turn.Release()
+		ids = append(ids, turn.Session.ID)
+	}
+	fresh := NewManager(st, nil, func(qp.Session) {}, time.Minute, func() string { return "new" })
+	for name, m := range map[string]*Manager{"memory": mgr, "database": fresh} {
+		for call, want := range map[string]string{"call_a": ids[0], "call_a2": ids[0], "call_b": ids[1], "call_c": ids[1], "": ids[1]} {
+			turn, err := m.Begin(ctx, Request{PrefixKey: "K", HasHistory: true, AnsweredCall: call, NewChat: newChat(&chats)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			turn.Release()
+			if turn.Session.ID != want {
+				t.Errorf("%s: the result of %q continued session %s, want %s", name, call, turn.Session.ID, want)
+			}
+		}
+	}
+}
+
 func TestManagerExpiredSessionsAreNotFoundByKey(t *testing.T) {
 	mgr, st := newManager(t)
 	ctx := context.Background()
 	var chats atomic.Int32
 	turn, _ := mgr.Begin(ctx, Request{NewChat: newChat(&chats)})
-	turn.Advance("p", "K")
+	turn.Advance("p", "K", nil)
 	turn.Release()
 	mgr.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
 	again, err := mgr.Begin(ctx, Request{PrefixKey: "K", HasHistory: true, NewChat: newChat(&chats)})
@@ -146,7 +183,7 @@ func TestSessionsSurviveAFreshManager(t *testing.T) {
 	ctx := context.Background()
 	var chats atomic.Int32
 	turn, _ := mgr.Begin(ctx, Request{NewChat: newChat(&chats), FirstUser: "hi"})
-	turn.Advance("p1", "K1")
+	turn.Advance("p1", "K1", nil)
 	turn.Release()
 	// A restarted process has an empty memory and reads the database.
 	fresh := NewManager(st, nil, func(qp.Session) {}, time.Minute, func() string { return "new" })
@@ -173,7 +210,7 @@ func TestExplicitSessionsSerialise(t *testing.T) {
 		}
 		got <- b
 	}()
-	a.Advance("p1", "K")
+	a.Advance("p1", "K", nil)
 	a.Release()
 	b := <-got
 	defer b.Release()
@@ -206,7 +243,7 @@ func TestSessionCacheIsBoundedAndReadsEvictedSessionsBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		turn.Advance(fmt.Sprint("p", i), fmt.Sprint("K", i))
+		turn.Advance(fmt.Sprint("p", i), fmt.Sprint("K", i), nil)
 		turn.Release()
 		ids = append(ids, turn.Session.ID)
 	}

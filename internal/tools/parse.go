@@ -245,6 +245,14 @@ func newCallID() string {
 	return "call_" + string(b[:])
 }
 
+// Minted reports whether id has the form of the ids newCallID makes: only
+// such an id can name a call of one of the proxy's answers (a legacy
+// function result's position-derived id, or a client's own, cannot).
+func Minted(id string) bool {
+	rest, ok := strings.CutPrefix(id, "call_")
+	return ok && len(rest) == 24 && strings.Trim(rest, idChars) == ""
+}
+
 // Canonical re-encodes a JSON object the way parsed calls' arguments are
 // encoded (keys sorted, <, > and & unescaped), so that arguments a client
 // resends as an object hash like the string it was given.

@@ -216,3 +216,16 @@ func TestWithoutDefaults(t *testing.T) {
 		t.Errorf("without tools: %s", got)
 	}
 }
+
+func TestMintedIDsAreTheProxys(t *testing.T) {
+	for range 100 {
+		if id := newCallID(); !Minted(id) {
+			t.Fatalf("%s: not minted", id)
+		}
+	}
+	for _, id := range []string{"", "call_", "call_function_3", "toolu_Ab3dEf6hIj9kLm2nOp5qRs8t", "call_Ab3dEf6hIj9kLm2nOp5qRs8", "call_Ab3dEf6hIj9kLm2nOp5qRs8t ", "call_Ab3dEf6hIj9kLm2nOp5qR_8t"} {
+		if Minted(id) {
+			t.Errorf("%q: minted", id)
+		}
+	}
+}

@@ -250,6 +250,9 @@ func (dialect) ContainsText(column, search string) (string, any) {
 	return sqlstore.LowerContains(column, search)
 }
 
+// HoldsString is strpos().
+func (dialect) HoldsString(expr string) string { return "strpos(" + expr + ", ?) > 0" }
+
 func (dialect) UndefinedTable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42P01"

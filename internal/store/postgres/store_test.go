@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,8 @@ func TestSessionLockHoldsAcrossStores(t *testing.T) {
 		t.Fatalf("unsaved session: %v", err)
 	}
 	now := time.UnixMilli(time.Now().UnixMilli())
-	saved := qp.Session{ID: "s1", ChatID: "c1", ParentID: "p1", FirstUserMessage: "hi", MessageCount: 1, CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Hour)}
+	saved := qp.Session{ID: "s1", ChatID: "c1", ParentID: "p1", FirstUserMessage: "hi", MessageCount: 1, CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Hour),
+		LastCallIDs: []string{"call_a", "call_b"}}
 	if err := held.Save(ctx, saved); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func TestSessionLockHoldsAcrossStores(t *testing.T) {
 	}
 	defer next.Unlock()
 	got, err := next.Session(ctx)
-	if err != nil || *got != saved {
+	if err != nil || !reflect.DeepEqual(*got, saved) {
 		t.Fatalf("after the first turn: %+v %v, want %+v", got, err, saved)
 	}
 }

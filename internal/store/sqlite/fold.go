@@ -49,6 +49,9 @@ func (dialect) ContainsText(column, search string) (string, any) {
 	return containsFoldFunc + "(" + column + ", ?) = 1", search
 }
 
+// HoldsString is instr().
+func (dialect) HoldsString(expr string) string { return "instr(" + expr + ", ?) > 0" }
+
 func textOf(v driver.Value) (string, bool) {
 	switch v := v.(type) {
 	case string:

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	qp "qwenproxy"
@@ -12,27 +13,31 @@ import (
 
 const sessionColumns = `id, chat_id, COALESCE(parent_id, ''), model, first_user_message, message_count,
 	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at, told_system_hash, told_tools_hash,
-	COALESCE(api_key_id, ''), COALESCE(account, '')`
+	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids`
 
 func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session, error) {
 	var s qp.Session
 	var created, accessed, expires int64
+	var callIDs string
 	dest := []any{&s.ID, &s.ChatID, &s.ParentID, &s.Model, &s.FirstUserMessage, &s.MessageCount,
-		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash, &s.APIKeyID, &s.Account}
+		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash, &s.APIKeyID, &s.Account, &callIDs}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.LastAccessed, s.ExpiresAt = time.UnixMilli(created), time.UnixMilli(accessed), time.UnixMilli(expires)
+	if callIDs != "" {
+		s.LastCallIDs = strings.Split(callIDs, " ")
+	}
 	return &s, nil
 }
 
 // upsertSession writes a session's whole current state.
 const upsertSession = `INSERT INTO sessions
 	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at,
-		told_system_hash, told_tools_hash, api_key_id, account)
-	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''))
+		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids)
+	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?)
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
-		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash,
+		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash, last_call_ids = excluded.last_call_ids,
 		told_system_hash = excluded.told_system_hash, told_tools_hash = excluded.told_tools_hash,
 		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at
 	-- A state replayed late from the spool never overwrites a newer one.
@@ -42,7 +47,7 @@ const upsertSession = `INSERT INTO sessions
 func sessionArgs(s *qp.Session) []any {
 	return []any{s.ID, s.ChatID, s.ParentID, s.Model, s.FirstUserMessage, s.MessageCount,
 		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli(), s.ToldSystemHash, s.ToldToolsHash,
-		s.APIKeyID, s.Account}
+		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " ")}
 }
 
 // Session returns one session by id, expired or not.
@@ -57,10 +62,18 @@ func (s *Store) Session(ctx context.Context, id string) (*qp.Session, error) {
 	return sess, nil
 }
 
-// SessionByKey finds the live session whose next expected history hashes to key.
-func (s *Store) SessionByKey(ctx context.Context, key string, now time.Time) (*qp.Session, error) {
-	sess, err := scanSession(s.read.QueryRowKept(ctx, `SELECT `+sessionColumns+` FROM sessions
-		WHERE conversation_hash = ? AND expires_at > ? ORDER BY last_accessed DESC LIMIT 1`, key, now.UnixMilli()))
+// SessionByKey finds the live session whose next expected history hashes to
+// key: the most recently used, or of those whose last answer made the tool
+// call callID (when not "") the most recently used. The ids are matched as
+// words of last_call_ids, which separates them by spaces: the proxy mints
+// call ids, and none holds a space.
+func (s *Store) SessionByKey(ctx context.Context, key, callID string, now time.Time) (*qp.Session, error) {
+	query, args := sessionByKey, []any{key, now.UnixMilli()}
+	if callID != "" && !strings.Contains(callID, " ") {
+		query = selectByKey + s.dialect.HoldsString(`' ' || last_call_ids || ' '`) + ` DESC, last_accessed DESC LIMIT 1`
+		args = append(args, " "+callID+" ")
+	}
+	sess, err := scanSession(s.read.QueryRowKept(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, qp.ErrNotFound
 	}
@@ -69,6 +82,13 @@ func (s *Store) SessionByKey(ctx context.Context, key string, now time.Time) (*q
 	}
 	return sess, nil
 }
+
+// SessionByKey's statement without a call id, and its start with one (the
+// order follows).
+const (
+	selectByKey  = `SELECT ` + sessionColumns + ` FROM sessions WHERE conversation_hash = ? AND expires_at > ? ORDER BY `
+	sessionByKey = selectByKey + `last_accessed DESC LIMIT 1`
+)
 
 // Deleted reports whether the session id on Qwen chat chatID was deleted:
 // its state must never be written back.

@@ -60,6 +60,9 @@ type Dialect interface {
 	// regard to case for every letter, and its one argument (the session
 	// search, documented as case-insensitive).
 	ContainsText(column, search string) (cond string, arg any)
+	// HoldsString is the condition that the text expression holds its one
+	// argument, letter case counting.
+	HoldsString(expr string) string
 	// UndefinedTable reports whether err says a table does not exist.
 	UndefinedTable(err error) bool
 	// Refuses reports whether err says the database refuses a statement

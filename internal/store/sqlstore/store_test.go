@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func testSessions(t *testing.T, dbURL string) {
 		t.Fatal(err)
 	}
 	got, err := st.Session(ctx, "s1")
-	if err != nil || *got != s {
+	if err != nil || !reflect.DeepEqual(*got, s) {
 		t.Fatalf("got %+v, want %+v (%v)", got, s, err)
 	}
 	if _, err := st.Session(ctx, "nope"); !errors.Is(err, qp.ErrNotFound) {
@@ -68,12 +69,12 @@ func testSessions(t *testing.T, dbURL string) {
 	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}}); err != nil {
 		t.Fatal(err)
 	}
-	byKey, err := st.SessionByKey(ctx, "K", now)
+	byKey, err := st.SessionByKey(ctx, "K", "", now)
 	if err != nil || byKey.ParentID != "p" || byKey.MessageCount != 1 || byKey.FirstUserMessage != "hi" || !byKey.CreatedAt.Equal(now) ||
 		byKey.ToldSystemHash != "sys-hash" || byKey.ToldToolsHash != "tools-hash" {
 		t.Fatalf("by key %+v %v", byKey, err)
 	}
-	if _, err := st.SessionByKey(ctx, "K", now.Add(time.Hour)); !errors.Is(err, qp.ErrNotFound) {
+	if _, err := st.SessionByKey(ctx, "K", "", now.Add(time.Hour)); !errors.Is(err, qp.ErrNotFound) {
 		t.Fatalf("expired session found by key: %v", err)
 	}
 	if n, err := st.ForgetExpiredKeys(ctx, now.Add(time.Hour)); err != nil || n != 1 {
@@ -81,6 +82,51 @@ func testSessions(t *testing.T, dbURL string) {
 	}
 	if got, _ := st.Session(ctx, "s1"); got == nil || got.ConversationKey != "" {
 		t.Fatalf("after forgetting: %+v", got)
+	}
+}
+
+// Of the live sessions expecting one key (conversations identical so far),
+// a request answering a tool call finds the one whose last answer made it,
+// however recently the others were used; a call id no answer made (or one
+// only part of another's), or none, finds the most recently used.
+func TestSessionByKeyPrefersTheCallsMaker(t *testing.T) {
+	storetest.Each(t, testSessionByKeyPrefersTheCallsMaker)
+}
+
+func testSessionByKeyPrefersTheCallsMaker(t *testing.T, dbURL string) {
+	st := storetest.Open(t, dbURL)
+	ctx := context.Background()
+	now := time.UnixMilli(time.Now().UnixMilli())
+	state := func(id string, at time.Duration, calls ...string) qp.Session {
+		return qp.Session{ID: id, ChatID: "c-" + id, ParentID: "p", Model: "m", FirstUserMessage: "hi", MessageCount: 1, ConversationKey: "K",
+			CreatedAt: now, LastAccessed: now.Add(at), ExpiresAt: now.Add(time.Hour), LastCallIDs: calls}
+	}
+	batch := []qp.Session{state("a", time.Second, "call_a1", "call_a2"), state("b", 2*time.Second, "call_b1"),
+		state("c", 3*time.Second, "call_a1x"), state("none", 4*time.Second)}
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: batch}); err != nil {
+		t.Fatal(err)
+	}
+	for callID, want := range map[string]string{"call_a1": "a", "call_a2": "a", "call_b1": "b", "call_a1x": "c",
+		"call_a": "none", "call_a1 call_a2": "none", "": "none", "call_zz": "none"} {
+		got, err := st.SessionByKey(ctx, "K", callID, now)
+		if err != nil || got.ID != want {
+			t.Errorf("call %q: session %+v %v, want %s", callID, got, err, want)
+		}
+	}
+	if got, err := st.Session(ctx, "a"); err != nil || !reflect.DeepEqual(got.LastCallIDs, []string{"call_a1", "call_a2"}) {
+		t.Fatalf("session a: %+v %v", got, err)
+	}
+	if got, err := st.Session(ctx, "none"); err != nil || got.LastCallIDs != nil {
+		t.Fatalf("session none: %+v %v", got, err)
+	}
+	// A later state of a session replaces its call ids.
+	next := state("a", 5*time.Second)
+	next.MessageCount = 2
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{next}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.SessionByKey(ctx, "K", "call_a1", now); err != nil || got.ID != "a" || got.LastCallIDs != nil {
+		t.Fatalf("after a's next turn: %+v %v", got, err)
 	}
 }
 
