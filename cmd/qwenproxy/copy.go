@@ -10,6 +10,7 @@ import (
 
 	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/postgres"
+	"qwenproxy/internal/store/sqlite"
 	"qwenproxy/internal/store/sqlstore"
 )
 
@@ -32,7 +33,7 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 	if *from == "" || *to == "" {
 		return usageError{err: errors.New("usage: qwenproxy copy --from sqlite:PATH --to postgres://user@host/db")}
 	}
-	if *from == *to {
+	if sameDatabase(*from, *to) {
 		return errors.New("--from and --to name the same database")
 	}
 	if !postgres.IsURL(*from) {
@@ -66,6 +67,21 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 		plural(res.Sessions, "session"), plural(res.Calls-res.Resumed, "call"),
 		plural(res.SessionsThere, "session"), plural(res.Resumed, "call"), src, dst)
 	return nil
+}
+
+// sameDatabase reports whether from and to name one database: the same
+// target, or SQLite paths to one file (a link, "sqlite:" or not, another
+// path) or to one of its own files (its -wal, -shm, -journal), which SQLite
+// would open as a database of its own beside the source's.
+func sameDatabase(from, to string) bool {
+	if from == to {
+		return true
+	}
+	if postgres.IsURL(from) || postgres.IsURL(to) {
+		return false
+	}
+	from, to = strings.TrimPrefix(from, "sqlite:"), strings.TrimPrefix(to, "sqlite:")
+	return sqlite.FileOf(from, to) != "" || sqlite.FileOf(to, from) != ""
 }
 
 func openMigrated(ctx context.Context, target string) (*sqlstore.Store, error) {

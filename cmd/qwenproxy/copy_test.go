@@ -246,3 +246,25 @@ func TestCopyRejectsBadArguments(t *testing.T) {
 		t.Fatalf("copy from a missing file created it: %v", err)
 	}
 }
+
+// A destination that is the source by another name — "sqlite:" or not, a
+// link, another path — or one of its own files (its -wal, which SQLite
+// would have made a database of its own) is refused, and nothing is made.
+func TestCopyRefusesTheSourceUnderAnotherName(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "history.db")
+	seedHistory(t, storetest.Open(t, src), 3)
+	link := filepath.Join(t.TempDir(), "link.db")
+	if err := os.Symlink(src, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []string{src, "sqlite:" + link, "sqlite:" + filepath.Join(dir, ".", "history.db"), src + "-wal", "sqlite:" + src + "-journal"} {
+		out, errOut, code := runCopy(t, "--from", "sqlite:"+src, "--to", to)
+		if code != 1 || out != "" || !strings.Contains(errOut, "--from and --to name the same database") {
+			t.Errorf("copy --to %s: exit %d, %q %q", to, code, out, errOut)
+		}
+	}
+	if _, err := os.Stat(src + "-journal"); !os.IsNotExist(err) {
+		t.Errorf("a refused copy made %s-journal: %v", src, err)
+	}
+}

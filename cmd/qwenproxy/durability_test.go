@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"qwenproxy/internal/store/storetest"
 )
 
 // The durability tests run the real binary through the faults an operator's
@@ -555,6 +557,27 @@ func TestOneServerPerDatabaseAndFailedStartsCreateNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(unmade); err == nil {
 		t.Errorf("serve with a directory for its spool failed but created its database:\n%s", out)
+	}
+
+	// A spool that is the database's own file (its -wal, where the spool
+	// set aside what it could not read, or the file itself) is refused
+	// before anything is written, and the database is left as it was.
+	made := filepath.Join(t.TempDir(), "made.db")
+	st := storetest.Open(t, made)
+	seedHistory(t, st, 3)
+	st.Close()
+	want, err := os.ReadFile(made)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spool := range []string{made, made + "-wal", made + "-shm"} {
+		out = serveFails(t, bin, []string{"--port", "0", "--database-path", made}, "RECORDER_SPOOL="+spool)
+		if !strings.Contains(out, "RECORDER_SPOOL "+spool+" is the database's own file") {
+			t.Errorf("serve with RECORDER_SPOOL=%s said:\n%s", spool, out)
+		}
+	}
+	if got, err := os.ReadFile(made); err != nil || string(got) != string(want) {
+		t.Errorf("the database changed: %v", err)
 	}
 
 	// A database that exists but stores no keys is refused before any

@@ -116,3 +116,33 @@ func testSessionsByAccount(t *testing.T, dbURL string) {
 		}
 	}
 }
+
+// export --output naming the history's own files is refused, and they are
+// left as they were: os.Create truncated the database it was asked to read.
+func TestExportRefusesToOverwriteTheDatabase(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "history.db")
+	seedHistory(t, storetest.Open(t, db), 6)
+	before, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link.db")
+	if err := os.Symlink(db, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, output := range []string{db, link, db + "-wal", db + ".spool"} {
+		out, errOut, code := runOn(t, db, "export", "--output", output)
+		if code != 1 || out != "" || !strings.Contains(errOut, "--output "+output+" is the ") || !strings.Contains(errOut, "name another file") {
+			t.Fatalf("export --output %s: exit %d, %q %q", output, code, out, errOut)
+		}
+	}
+	if after, err := os.ReadFile(db); err != nil || string(after) != string(before) {
+		t.Fatalf("the database changed: %v, %d bytes were %d", err, len(after), len(before))
+	}
+	if _, err := os.Stat(db + ".spool"); !os.IsNotExist(err) {
+		t.Fatalf("a spool was made: %v", err)
+	}
+	if out, errOut, code := runOn(t, db, "export", "--output", filepath.Join(t.TempDir(), "calls.jsonl")); code != 0 {
+		t.Fatalf("export to another file: exit %d, %q %q", code, out, errOut)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/historyapi"
+	"qwenproxy/internal/store/sqlite"
 )
 
 func statsCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -94,6 +95,9 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	out := c.stdout
 	var file *os.File
 	if toFile {
+		if own := c.ownFile(*output); own != "" {
+			return fmt.Errorf("--output %s is %s, which the export would overwrite: name another file", *output, own)
+		}
 		if file, err = os.Create(*output); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
@@ -123,6 +127,30 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	return c.report(map[string]any{"exported": n, "format": *format, "output": *output},
 		"exported %s as %s to %s", plural(n, "call"), strings.ToUpper(*format), *output)
+}
+
+// ownFile says which of the history's own files path is, if it is one:
+// the SQLite database, its -wal, -shm or -journal, or the recorder's spool
+// (the default beside the database, or RECORDER_SPOOL's), there yet or not.
+// os.Create truncates what it opens: an export written to the database
+// emptied it.
+func (c *cli) ownFile(path string) string {
+	db := c.cfg.DatabasePath
+	if c.cfg.DatabaseURL == "" {
+		switch f := sqlite.FileOf(db, path); f {
+		case "":
+		case db:
+			return "the database"
+		default:
+			return "the database's file " + f
+		}
+	}
+	for _, spool := range []string{db + ".spool", c.cfg.SpoolPath} {
+		if sqlite.FileOf(spool, path) == spool {
+			return "the recorder's spool " + spool
+		}
+	}
+	return ""
 }
 
 // pruneCmd deletes the calls recorded before a time (--before) or an age

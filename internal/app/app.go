@@ -485,6 +485,13 @@ func (a *App) lock(cfg *config.Config) error {
 	if cfg.SpoolPath == "" { // no spool (the recorder's empty path): nothing to share
 		return nil
 	}
+	if cfg.DatabaseURL == "" {
+		// The spool sets aside what it cannot read: the -wal it was
+		// pointed at went, with the writes not yet checkpointed.
+		if f := sqlite.FileOf(cfg.DatabasePath, cfg.SpoolPath); f != "" {
+			return fmt.Errorf("RECORDER_SPOOL %s is the database's own file %s: give the spool a file of its own", cfg.SpoolPath, f)
+		}
+	}
 	unlock, err := lockFile(cfg.SpoolPath + ".lock")
 	if errors.Is(err, errLocked) {
 		return fmt.Errorf("another qwenproxy server already uses the spool %s (%w); each instance needs its own RECORDER_SPOOL", cfg.SpoolPath, err)

@@ -93,6 +93,30 @@ func sameFile(path string, opened os.FileInfo) error {
 	return nil
 }
 
+// FileOf says which of the files of the database at db path names — the
+// database itself, its -wal, -shm or -journal — by the same path or by
+// being the same file (a link, another path to it), or "" for none. A
+// file written there destroys the database or what it has not checkpointed.
+func FileOf(db, path string) string {
+	pathInfo, pathErr := os.Stat(path)
+	for _, f := range []string{db, db + "-wal", db + "-shm", db + "-journal"} {
+		if samePath(path, f) {
+			return f
+		}
+		if fi, err := os.Stat(f); pathErr == nil && err == nil && os.SameFile(pathInfo, fi) {
+			return f
+		}
+	}
+	return ""
+}
+
+// samePath reports whether a and b are the same path once made absolute.
+func samePath(a, b string) bool {
+	a, errA := filepath.Abs(a)
+	b, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && a == b
+}
+
 // PageSize is the page size of a database file this package creates, in
 // bytes. A body's rows (1–3 KB compressed) left a quarter of 4 KB pages
 // empty, as a page holds whole rows: at 8 KB the file of an 80-call agent
