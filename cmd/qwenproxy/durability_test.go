@@ -523,6 +523,14 @@ func TestOneServerPerDatabaseAndFailedStartsCreateNothing(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "other.db")); err == nil {
 		t.Fatal("a refused start created its database")
 	}
+	// The database file named as the spool is refused as that, not as
+	// another server's (its lock is the database's, held by the server
+	// itself).
+	mixed := filepath.Join(t.TempDir(), "mixed.db")
+	out = serveFails(t, bin, []string{"--port", "0", "--database-path", mixed}, "RECORDER_SPOOL="+mixed)
+	if !strings.Contains(out, "RECORDER_SPOOL "+mixed+" is the database file") || strings.Contains(out, "another qwenproxy server") {
+		t.Fatalf("serve with its database file for its spool said:\n%s", out)
+	}
 	cli := exec.Command(bin, "requests", "--database-path", db, "--json")
 	if b, err := cli.CombinedOutput(); err != nil || !strings.Contains(string(b), `"request_id"`) {
 		t.Fatalf("the CLI cannot read while the server runs: %v\n%s", err, b)

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -485,6 +486,11 @@ func (a *App) lock(cfg *config.Config) error {
 	if cfg.SpoolPath == "" { // no spool (the recorder's empty path): nothing to share
 		return nil
 	}
+	if cfg.DatabaseURL == "" && samePath(cfg.SpoolPath, cfg.DatabasePath) {
+		// Its lock is the database's, which this process holds: it was said
+		// to be another server's.
+		return fmt.Errorf("RECORDER_SPOOL %s is the database file: give the spool a file of its own (by default DATABASE_PATH.spool)", cfg.SpoolPath)
+	}
 	unlock, err := lockFile(cfg.SpoolPath + ".lock")
 	if errors.Is(err, errLocked) {
 		return fmt.Errorf("another qwenproxy server already uses the spool %s (%w); each instance needs its own RECORDER_SPOOL", cfg.SpoolPath, err)
@@ -494,6 +500,18 @@ func (a *App) lock(cfg *config.Config) error {
 	}
 	a.unlock = append(a.unlock, unlock)
 	return checkSpool(cfg.SpoolPath)
+}
+
+// samePath reports whether two paths name one file, as written or as found.
+func samePath(a, b string) bool {
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && absA == absB {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
 // checkSpool refuses a spool path that names something other than a file
