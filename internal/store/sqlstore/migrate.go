@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -89,6 +90,9 @@ func (s *Store) migrateLocked(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := s.refuseNewerSchema(ctx, conn, status); err != nil {
+		return 0, err
+	}
 	applied := 0
 	for _, m := range status {
 		if !m.AppliedAt.IsZero() {
@@ -103,6 +107,31 @@ func (s *Store) migrateLocked(ctx context.Context) (int, error) {
 		}
 	}
 	return applied, nil
+}
+
+// ErrNewerSchema is a database migrated by a newer qwenproxy than this one.
+var ErrNewerSchema = errors.New("the database was migrated by a newer qwenproxy")
+
+// refuseNewerSchema fails when the database has a migration this binary
+// does not embed (it was run by a newer version, and this one was put back):
+// this one would write rows the newer schema may refuse, beside bodies it
+// cannot read, and went on as if nothing were amiss.
+func (s *Store) refuseNewerSchema(ctx context.Context, conn *sql.Conn, known []MigrationStatus) error {
+	last := 0
+	for _, m := range known {
+		last = max(last, m.Version)
+	}
+	var version int
+	var name string
+	err := conn.QueryRowContext(ctx, s.dialect.Rebind(`SELECT version, name FROM schema_migrations WHERE version > ? ORDER BY version DESC LIMIT 1`), last).Scan(&version, &name)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	return fmt.Errorf("%w: it has migration %d (%s), this one knows up to %d; run that version (or restore the copy kept from before the upgrade)",
+		ErrNewerSchema, version, name, last)
 }
 
 // apply runs one migration and records it, unless another process applied
