@@ -80,17 +80,23 @@ func (s *proxyProcess) log() string {
 // stop sends SIGTERM and waits for a clean exit.
 func (s *proxyProcess) stop(t *testing.T) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	s.stopWith(t, syscall.SIGTERM)
+}
+
+// stopWith sends sig and waits for a clean exit.
+func (s *proxyProcess) stopWith(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case err := <-s.exit:
 		s.exit <- err // for the cleanup
 		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, s.log())
+			t.Fatalf("exit after %v: %v\n%s", sig, err, s.log())
 		}
 	case <-time.After(60 * time.Second):
-		t.Fatalf("no exit after SIGTERM:\n%s", s.log())
+		t.Fatalf("no exit after %v:\n%s", sig, s.log())
 	}
 }
 
@@ -393,6 +399,21 @@ func TestDeletedDatabaseFileKeepsCalls(t *testing.T) {
 	s.stop(t)
 	if n := missing(acked, storedIDs(t, db)); n != 0 {
 		t.Fatalf("%d of %d calls answered after the delete are missing", n, len(acked))
+	}
+}
+
+// A hang-up (the terminal or SSH session the server runs in closes) stops
+// it as SIGTERM does, writing every queued record: it killed the process at
+// once, and every answered call whose record was queued was lost.
+func TestHangUpStopsGracefully(t *testing.T) {
+	bin := buildBinary(t)
+	db := filepath.Join(t.TempDir(), "qwenproxy.db")
+	// A linger longer than the test: the calls' records wait in the queue.
+	s := serveLogged(t, bin, db, "RECORDER_LINGER=60000", "RECORDER_BATCH_SIZE=10000")
+	acked := s.callsAnswered(t, 20, "before the hang-up")
+	s.stopWith(t, syscall.SIGHUP)
+	if n := missing(acked, storedIDs(t, db)); n != 0 {
+		t.Fatalf("%d of %d answered calls missing after SIGHUP:\n%s", n, len(acked), s.log())
 	}
 }
 
