@@ -417,6 +417,47 @@ func TestHangUpStopsGracefully(t *testing.T) {
 	}
 }
 
+// A server whose log's reader is gone (the `| tee` or log shipper it writes
+// to died) serves on and stops gracefully: the first line it wrote to the
+// broken pipe killed it with SIGPIPE — at the latest a stop's "shutting
+// down", before the queued records were written, so every answered call
+// whose record was queued was lost.
+func TestABrokenLogPipeLosesNoCall(t *testing.T) {
+	bin := buildBinary(t)
+	db := filepath.Join(t.TempDir(), "qwenproxy.db")
+	cmd := exec.Command(bin, "serve", "--port", "0", "--mock-upstream", "--database-path", db)
+	// A linger longer than the test: the calls' records wait in the queue.
+	cmd.Env = append(os.Environ(), "LOG_FORMAT=json", "QWEN_TOKEN=", "QWEN_COOKIES=", "RECORDER_LINGER=60000", "RECORDER_BATCH_SIZE=10000")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	s := &proxyProcess{cmd: cmd, exit: make(chan error, 1)}
+	go func() { s.exit <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-s.exit })
+	lines := bufio.NewScanner(r)
+	for s.base == "" && lines.Scan() {
+		var entry struct{ Msg, Addr string }
+		if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "listening" {
+			s.base = "http://" + entry.Addr
+		}
+	}
+	if s.base == "" {
+		t.Fatal("the server never said where it listens")
+	}
+	r.Close() // the log's reader dies
+	acked := s.callsAnswered(t, 20, "after the log's reader left")
+	s.stop(t)
+	if n := missing(acked, storedIDs(t, db)); n != 0 {
+		t.Fatalf("%d of %d answered calls missing", n, len(acked))
+	}
+}
+
 // killUnderLoad runs 8 clients against the binary, kills it with SIGKILL at
 // the 300th answer, and returns the answered calls' ids and the database.
 func killUnderLoad(t *testing.T, bin string, env ...string) (acked []string, db string) {
