@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -243,6 +244,39 @@ func TestMigrateJSON(t *testing.T) {
 		if m["applied"] != true || !ok || int64(at) < before || int64(at) > time.Now().UnixMilli() {
 			t.Fatalf("an applied migration: %v", m)
 		}
+	}
+}
+
+// A database migrated by a newer qwenproxy: `migrate status` lists the
+// migration this binary lacks and says so (it listed only its own, all
+// applied), and `migrate up` refuses the database, naming it.
+func TestMigrateShowsAndRefusesANewerSchema(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "m.db")
+	if _, errOut, code := runCLI(t, db, "migrate", "up"); code != 0 {
+		t.Fatal(errOut)
+	}
+	conn, err := sql.Open("sqlite", "file:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_from_the_future', 1)`)
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, db, "migrate", "status", "--json")
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); err != nil || code != 0 || len(list) == 0 {
+		t.Fatalf("migrate status --json: exit %d %v %s %s", code, err, out, errOut)
+	}
+	if m := list[len(list)-1]; m["version"] != float64(9999) || m["name"] != "9999_from_the_future" || m["applied"] != true || m["unknown"] != true {
+		t.Fatalf("the newer migration: %v", m)
+	}
+	if out, _, code := runCLI(t, db, "migrate", "status"); code != 0 || !strings.Contains(out, "9999_from_the_future") || !strings.Contains(out, "by a newer qwenproxy") {
+		t.Fatalf("migrate status: %d\n%s", code, out)
+	}
+	if _, errOut, code := runCLI(t, db, "migrate", "up"); code != 1 || !strings.Contains(errOut, "migrated by a newer qwenproxy") || !strings.Contains(errOut, "9999 (9999_from_the_future)") {
+		t.Fatalf("migrate up: %d %s", code, errOut)
 	}
 }
 

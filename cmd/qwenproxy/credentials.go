@@ -81,6 +81,9 @@ func readCredentials(stdin io.Reader, stderr io.Writer) (string, string, error) 
 	if !creds.Configured() {
 		return "", "", errors.New("need a logged-in browser's Cookie header for chat.qwen.ai (with token=…), or a bx-umidtoken line followed by the Cookie header")
 	}
+	if exp, ok := creds.Expiry(); ok && !time.Now().Before(exp) {
+		return "", "", fmt.Errorf("not stored: its login token expired %s; sign in to chat.qwen.ai again and copy a fresh Cookie header", ms(exp))
+	}
 	return token, cookies, nil
 }
 
@@ -114,8 +117,13 @@ func credentialStatus(ctx context.Context, c *cli) error {
 	}
 	out["mode"] = creds.ChatMode()
 	if exp, ok := creds.Expiry(); ok {
-		out["token_expires_at"] = exp.UTC().Format(time.RFC3339)
-		line += "; the login token expires " + ms(exp)
+		expired := !time.Now().Before(exp)
+		out["token_expires_at"], out["token_expired"] = exp.UTC().Format(time.RFC3339), expired
+		if expired {
+			line += "; the login token expired " + ms(exp) + ": copy a fresh Cookie header"
+		} else {
+			line += "; the login token expires " + ms(exp)
+		}
 	}
 	if creds.TokenMisplaced() {
 		line += "; note: the bx-umidtoken holds a login token (JWT), used as such"

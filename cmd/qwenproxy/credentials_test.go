@@ -128,3 +128,34 @@ func TestDoctorUsesTheSealedStoredCredentials(t *testing.T) {
 		t.Fatalf("doctor without the key: %d %s %s", code, out.String(), errOut.String())
 	}
 }
+
+// A Cookie header whose login token has expired is refused by `credentials
+// set`, with what to do, and changes nothing (it was stored, said to be
+// used within seconds, and every call was then refused); credentials that
+// expire after they were stored are said to have expired.
+func TestAnExpiredLoginTokenIsNotStored(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(dir, "c.db")}
+	env := func(k string) string { return vars[k] }
+	run := func(stdin string, args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	expired := "h.eyJleHAiOjE3MDAwMDAwMDB9.s" // {"exp":1700000000}, 2023
+	code, out, errOut := run("acw_tc=1; token="+expired+"\n", "credentials", "set")
+	if code != 1 || !strings.Contains(errOut, "expired") || !strings.Contains(errOut, "fresh Cookie header") || strings.Contains(out+errOut, expired) {
+		t.Fatalf("set with an expired token: %d %s %s", code, out, errOut)
+	}
+	if code, out, _ := run("", "credentials", "--json"); code != 0 || !strings.Contains(out, `"stored": false`) {
+		t.Fatalf("the refused cookie was stored: %d %s", code, out)
+	}
+	// In the environment (where set cannot refuse it), the status says so.
+	vars["QWEN_COOKIES"] = "token=" + expired
+	if code, out, _ := run("", "credentials"); code != 0 || !strings.Contains(out, "the login token expired") {
+		t.Fatalf("status of an expired token: %d %s", code, out)
+	}
+	if code, out, _ := run("", "credentials", "--json"); code != 0 || !strings.Contains(out, `"token_expired": true`) {
+		t.Fatalf("status of an expired token: %d %s", code, out)
+	}
+}

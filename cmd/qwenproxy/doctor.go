@@ -83,6 +83,8 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	creds, from := source.Current(ctx)
 	if *mock {
 		from = "simulator"
+	} else if !creds.Configured() {
+		creds = env // what was pasted, if anything: the check says why it cannot sign a call
 	}
 	rep.Credentials = from
 	// No pasted cookie but accounts to sign in: the check is made as the
@@ -143,7 +145,11 @@ func doctor(ctx context.Context, client *qwen.Client, creds qwen.Credentials, mo
 		return err
 	}
 	if !creds.Configured() {
-		return step("credentials", "none configured", qwen.ErrNoCredentials)
+		detail := "none configured"
+		if why := creds.Incomplete(); why != "" {
+			detail = "given but not usable: " + why
+		}
+		return step("credentials", detail, qwen.ErrNoCredentials)
 	}
 	rep.Mode = creds.ChatMode()
 	detail := rep.Credentials + ", " + map[string]string{qwen.ChatModeNormal: "logged in (normal mode)", qwen.ChatModeGuest: "guest mode (no login token)"}[rep.Mode]

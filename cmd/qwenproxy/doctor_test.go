@@ -135,6 +135,24 @@ func TestDoctorChecksAsTheFirstAccount(t *testing.T) {
 	}
 }
 
+// A pasted Cookie header that cannot sign a call (no token=…, no
+// bx-umidtoken) is no_credentials, and the step says why: it said "none
+// configured", though QWEN_COOKIES was set.
+func TestDoctorSaysWhyPastedCredentialsAreNotUsable(t *testing.T) {
+	env := map[string]string{"QWEN_BASE_URL": "http://127.0.0.1:1", "QWEN_COOKIES": "acw_tc=c00k1e",
+		"DATABASE_PATH": filepath.Join(t.TempDir(), "none.db")}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"doctor", "--json"}, func(k string) string { return env[k] }, &out, &errOut)
+	var rep doctorReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v: %s %s", err, out.String(), errOut.String())
+	}
+	if code != qwen.DiagnosisNoCredentials.Code || len(rep.Steps) != 1 || !strings.Contains(rep.Steps[0].Detail, "holds no token=") ||
+		strings.Contains(out.String(), "c00k1e") {
+		t.Fatalf("exit %d, report %s", code, out.String())
+	}
+}
+
 // Qwen's words, quoted in the doctor's report for people, reach the terminal
 // with their control characters escaped, as client content does in the
 // history's tables.

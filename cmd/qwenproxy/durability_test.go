@@ -82,17 +82,23 @@ func (s *proxyProcess) log() string {
 // stop sends SIGTERM and waits for a clean exit.
 func (s *proxyProcess) stop(t *testing.T) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	s.stopWith(t, syscall.SIGTERM)
+}
+
+// stopWith sends sig and waits for a clean exit.
+func (s *proxyProcess) stopWith(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case err := <-s.exit:
 		s.exit <- err // for the cleanup
 		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, s.log())
+			t.Fatalf("exit after %v: %v\n%s", sig, err, s.log())
 		}
 	case <-time.After(60 * time.Second):
-		t.Fatalf("no exit after SIGTERM:\n%s", s.log())
+		t.Fatalf("no exit after %v:\n%s", sig, s.log())
 	}
 }
 
@@ -398,6 +404,62 @@ func TestDeletedDatabaseFileKeepsCalls(t *testing.T) {
 	}
 }
 
+// A hang-up (the terminal or SSH session the server runs in closes) stops
+// it as SIGTERM does, writing every queued record: it killed the process at
+// once, and every answered call whose record was queued was lost.
+func TestHangUpStopsGracefully(t *testing.T) {
+	bin := buildBinary(t)
+	db := filepath.Join(t.TempDir(), "qwenproxy.db")
+	// A linger longer than the test: the calls' records wait in the queue.
+	s := serveLogged(t, bin, db, "RECORDER_LINGER=60000", "RECORDER_BATCH_SIZE=10000")
+	acked := s.callsAnswered(t, 20, "before the hang-up")
+	s.stopWith(t, syscall.SIGHUP)
+	if n := missing(acked, storedIDs(t, db)); n != 0 {
+		t.Fatalf("%d of %d answered calls missing after SIGHUP:\n%s", n, len(acked), s.log())
+	}
+}
+
+// A server whose log's reader is gone (the `| tee` or log shipper it writes
+// to died) serves on and stops gracefully: the first line it wrote to the
+// broken pipe killed it with SIGPIPE — at the latest a stop's "shutting
+// down", before the queued records were written, so every answered call
+// whose record was queued was lost.
+func TestABrokenLogPipeLosesNoCall(t *testing.T) {
+	bin := buildBinary(t)
+	db := filepath.Join(t.TempDir(), "qwenproxy.db")
+	cmd := exec.Command(bin, "serve", "--port", "0", "--mock-upstream", "--database-path", db)
+	// A linger longer than the test: the calls' records wait in the queue.
+	cmd.Env = append(os.Environ(), "LOG_FORMAT=json", "QWEN_TOKEN=", "QWEN_COOKIES=", "RECORDER_LINGER=60000", "RECORDER_BATCH_SIZE=10000")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = w
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	s := &proxyProcess{cmd: cmd, exit: make(chan error, 1)}
+	go func() { s.exit <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-s.exit })
+	lines := bufio.NewScanner(r)
+	for s.base == "" && lines.Scan() {
+		var entry struct{ Msg, Addr string }
+		if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "listening" {
+			s.base = "http://" + entry.Addr
+		}
+	}
+	if s.base == "" {
+		t.Fatal("the server never said where it listens")
+	}
+	r.Close() // the log's reader dies
+	acked := s.callsAnswered(t, 20, "after the log's reader left")
+	s.stop(t)
+	if n := missing(acked, storedIDs(t, db)); n != 0 {
+		t.Fatalf("%d of %d answered calls missing", n, len(acked))
+	}
+}
+
 // killUnderLoad runs 8 clients against the binary, kills it with SIGKILL at
 // the 300th answer, and returns the answered calls' ids and the database.
 func killUnderLoad(t *testing.T, bin string, env ...string) (acked []string, db string) {
@@ -524,6 +586,14 @@ func TestOneServerPerDatabaseAndFailedStartsCreateNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "other.db")); err == nil {
 		t.Fatal("a refused start created its database")
+	}
+	// The database file named as the spool is refused as that, not as
+	// another server's (its lock is the database's, held by the server
+	// itself).
+	mixed := filepath.Join(t.TempDir(), "mixed.db")
+	out = serveFails(t, bin, []string{"--port", "0", "--database-path", mixed}, "RECORDER_SPOOL="+mixed)
+	if !strings.Contains(out, "RECORDER_SPOOL "+mixed+" is the database's own file") || strings.Contains(out, "another qwenproxy server") {
+		t.Fatalf("serve with its database file for its spool said:\n%s", out)
 	}
 	cli := exec.Command(bin, "requests", "--database-path", db, "--json")
 	if b, err := cli.CombinedOutput(); err != nil || !strings.Contains(string(b), `"request_id"`) {

@@ -16,6 +16,7 @@ type migrationJSON struct {
 	Name      string `json:"name"`
 	Applied   bool   `json:"applied"`
 	AppliedAt *int64 `json:"applied_at,omitempty"`
+	Unknown   bool   `json:"unknown,omitempty"` // applied by a newer version: this one refuses the database
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -54,7 +55,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		if *c.asJSON {
 			out := make([]migrationJSON, 0, len(status))
 			for _, m := range status {
-				j := migrationJSON{Version: m.Version, Name: m.Name, Applied: !m.AppliedAt.IsZero()}
+				j := migrationJSON{Version: m.Version, Name: m.Name, Applied: !m.AppliedAt.IsZero(), Unknown: m.Unknown}
 				if j.Applied {
 					at := m.AppliedAt.UnixMilli()
 					j.AppliedAt = &at
@@ -68,6 +69,9 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 				applied := "pending"
 				if !m.AppliedAt.IsZero() {
 					applied = ms(m.AppliedAt)
+				}
+				if m.Unknown {
+					applied += " (by a newer qwenproxy: this one refuses the database)"
 				}
 				fmt.Fprintf(w, "%d\t%s\t%s\n", m.Version, m.Name, applied)
 			}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os/signal"
+	"syscall"
 
 	"qwenproxy/internal/app"
 	"qwenproxy/internal/config"
@@ -19,6 +21,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	// A log whose reader is gone (the `| tee` or log shipper it writes to
+	// died) fails its writes instead of killing the server with SIGPIPE at
+	// its next line — at the latest the stop's "shutting down", before the
+	// queued records were written.
+	signal.Ignore(syscall.SIGPIPE)
 	log := newLogger(cfg, stderr)
 	a, err := app.Start(ctx, cfg, log)
 	if err != nil {

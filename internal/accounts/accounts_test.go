@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -82,6 +84,21 @@ func TestParseListTakesEverythingAfterTheFirstColon(t *testing.T) {
 	}
 	if _, err := ParseList("a@example.com:x,A@example.com:y"); err == nil {
 		t.Fatal("an account listed twice was accepted")
+	}
+}
+
+// A QWEN_ACCOUNTS_FILE with no account in it (empty, or comments alone) is
+// refused, saying so: the server started without an account and without a
+// word of the file.
+func TestAnAccountsFileWithNoAccountIsRefused(t *testing.T) {
+	for _, content := range []string{"", "# accounts\n\n"} {
+		path := filepath.Join(t.TempDir(), "accounts")
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ParseFile(path); err == nil || !strings.Contains(err.Error(), "holds no account") || !strings.Contains(err.Error(), path) {
+			t.Errorf("%q: %+v %v", content, got, err)
+		}
 	}
 }
 

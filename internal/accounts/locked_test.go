@@ -82,3 +82,50 @@ func TestSecretsTheServerCannotOpenAreLockedAndSaidOnce(t *testing.T) {
 		}
 	})
 }
+
+// A server started again with the password Qwen refused (the refusal is
+// kept in the database, so the account is not signed in again) says so in
+// its log, once, as the server that met the refusal did: it said nothing,
+// and the operator saw only 401s and a not-ready health.
+func TestARefusalFoundInTheDatabaseIsLoggedOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		refuse := func(context.Context, accounts.Login) (accounts.SignedIn, error) {
+			return accounts.SignedIn{}, &accounts.SignInError{Class: accounts.ClassAuth, Status: 401, Message: "refused"}
+		}
+		start := func(logs *logtest.Buffer) *accounts.Pool {
+			return accounts.New(accounts.Config{Store: st, Logins: []accounts.Login{{Email: "env@x.io", Password: "Pw-9f3k"}},
+				SignIn: refuse, Log: slog.New(slog.NewTextHandler(logs, nil))})
+		}
+		var first logtest.Buffer
+		p := start(&first)
+		if _, err := p.Credentials(accounts.With(ctx, "env@x.io")); accounts.ClassOf(err) != accounts.ClassAuth {
+			t.Fatalf("sign-in: %v", err)
+		}
+		if err := p.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(first.String(), "credentials rejected") {
+			t.Fatalf("the refusal is not logged:\n%s", first.String())
+		}
+
+		var again logtest.Buffer
+		p2 := start(&again)
+		for range 3 {
+			if err := p2.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if s := p2.Snapshot()[0]; s.State != accounts.StateAuthFailed {
+			t.Fatalf("after the restart: %+v", s)
+		}
+		out := again.String()
+		if n := strings.Count(out, "credentials rejected"); n != 1 || !strings.Contains(out, "account=env@x.io") || !strings.Contains(out, "QWEN_ACCOUNTS") {
+			t.Fatalf("the refusal found in the database is logged %d times:\n%s", n, out)
+		}
+		if strings.Contains(out, "Pw-9f3k") {
+			t.Fatalf("the password in the log:\n%s", out)
+		}
+	})
+}

@@ -52,7 +52,15 @@ func ParseFile(path string) ([]Login, error) {
 		return nil, fmt.Errorf("QWEN_ACCOUNTS_FILE: %w", err)
 	}
 	defer f.Close()
-	return parseLines(f, "QWEN_ACCOUNTS_FILE "+path)
+	name := "QWEN_ACCOUNTS_FILE " + path
+	logins, err := parseLines(f, name)
+	if err == nil && len(logins) == 0 {
+		// An empty file is a secret not mounted or cut short, more likely
+		// than a wish for no account: served without a word, every call was
+		// told to set QWEN_ACCOUNTS.
+		return nil, fmt.Errorf("%s holds no account: write one email:password per line (or leave QWEN_ACCOUNTS_FILE unset)", name)
+	}
+	return logins, err
 }
 
 func parseLines(r io.Reader, name string) ([]Login, error) {

@@ -430,6 +430,11 @@ func (p *Pool) brief(n int) time.Duration {
 	return min(d, p.cfg.MaxBriefCooldown)
 }
 
+// warnRejected says that Qwen refused a's credentials, and what to do.
+func (p *Pool) warnRejected(a *account) {
+	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", RejectedAdvice(a.id, a.source))
+}
+
 // setState changes a's state now and has the sync loop share it. p.mu is held.
 func (p *Pool) setState(a *account, st qp.AccountState, now time.Time) {
 	st.StateAt = now
@@ -441,7 +446,7 @@ func (p *Pool) setState(a *account, st qp.AccountState, now time.Time) {
 	case st.State == StateAuthFailed:
 		// The server's failure log leaves refusals to the pool: only here
 		// is it known that signing in again did not help.
-		p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", RejectedAdvice(a.id, a.source))
+		p.warnRejected(a)
 	default:
 		attrs := []any{"account", a.id, "state", st.State, "class", st.FailureClass}
 		if !st.CooldownUntil.IsZero() {

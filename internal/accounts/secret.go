@@ -42,15 +42,15 @@ func NewSealer(spec string) (*Sealer, error) {
 	for i, part := range strings.Split(spec, ",") {
 		raw, err := decodeKey(strings.TrimSpace(part))
 		if err != nil {
-			return nil, fmt.Errorf("QWENPROXY_SECRET_KEY key %d: %w", i+1, err)
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
 		}
 		block, err := aes.NewCipher(raw)
 		if err != nil {
-			return nil, fmt.Errorf("QWENPROXY_SECRET_KEY key %d: %w", i+1, err)
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
 		}
 		aead, err := cipher.NewGCM(block)
 		if err != nil {
-			return nil, fmt.Errorf("QWENPROXY_SECRET_KEY key %d: %w", i+1, err)
+			return nil, fmt.Errorf("key %d: %w", i+1, err)
 		}
 		sum := sha256.Sum256(raw)
 		s.keys = append(s.keys, sealKey{id: hex.EncodeToString(sum[:4]), aead: aead})
@@ -67,7 +67,7 @@ func decodeKey(v string) ([]byte, error) {
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
 		if b, err := enc.DecodeString(v); err == nil {
 			if len(b) != 32 {
-				return nil, fmt.Errorf("must be 32 bytes, got %d", len(b))
+				return nil, fmt.Errorf("must be 32 bytes as 64 hex digits or base64, not %d bytes of base64", len(b))
 			}
 			return b, nil
 		}

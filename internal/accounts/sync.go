@@ -253,6 +253,11 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 				// Refused credentials that are no longer ours: ours get a try.
 				p.setState(a, qp.AccountState{State: StateReady}, now)
 			} else {
+				if r.State == StateAuthFailed && a.st.State != StateAuthFailed {
+					// Refused here before (a restart with the same
+					// password) or by another instance: said as if met here.
+					p.warnRejected(a)
+				}
 				a.st, a.dirty = r.AccountState, false
 			}
 		}

@@ -97,6 +97,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if err != nil {
 		return nil, err
 	}
+	if why := envCreds.Incomplete(); why != "" {
+		log.Warn("QWEN_COOKIES and QWEN_TOKEN are set but not used: " + why)
+	}
 	if envCreds.TokenMisplaced() {
 		log.Warn("QWEN_TOKEN holds a login token (a JWT), not a bx-umidtoken: it is used as the login token; put it in QWEN_COOKIES as token=… instead")
 	}

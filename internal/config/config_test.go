@@ -124,3 +124,20 @@ func TestQwenBaseURLWithCredentialsIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A QWENPROXY_SECRET_KEY that is not a key is refused naming the variable
+// once (it read "QWENPROXY_SECRET_KEY: QWENPROXY_SECRET_KEY key 1: …") and
+// which of its keys is wrong, never quoting it.
+func TestABadSecretKeyIsNamedOnce(t *testing.T) {
+	good := strings.Repeat("ab", 32)
+	for _, v := range []string{"Sh0rtSecret", good + ",Sh0rtSecret"} {
+		_, err := Load(nil, env(map[string]string{"QWENPROXY_SECRET_KEY": v}), io.Discard)
+		if err == nil {
+			t.Fatalf("%q accepted", v)
+		}
+		msg := err.Error()
+		if strings.Count(msg, "QWENPROXY_SECRET_KEY") != 1 || !strings.Contains(msg, "key ") || strings.Contains(msg, "Sh0rtSecret") || strings.Contains(msg, good) {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+}

@@ -54,6 +54,20 @@ func (c Credentials) Configured() bool {
 	return c.LoginToken() != "" || (c.UmidToken() != "" && c.Cookies != "")
 }
 
+// Incomplete says why credentials that were given cannot sign a call, ""
+// when they can or none were given: a Cookie header without its token=…
+// and no bx-umidtoken (say, copied from a signed-out browser), or a
+// bx-umidtoken without cookies.
+func (c Credentials) Incomplete() string {
+	switch {
+	case c.Configured() || c.Cookies == "" && c.Token == "":
+		return ""
+	case c.Token == "":
+		return "the Cookie header holds no token=… (a logged-in browser's does), and guest use needs a bx-umidtoken besides it"
+	}
+	return "a bx-umidtoken without cookies: guest use needs the Cookie header too (a logged-in browser's token=… alone is enough)"
+}
+
 // Chat modes of chats/new and completion bodies.
 const (
 	ChatModeNormal = "normal" // a logged-in user

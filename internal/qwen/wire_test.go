@@ -73,6 +73,18 @@ func TestCredentialForms(t *testing.T) {
 				c.LoginToken(), c.UmidToken(), c.CookieHeader(), c.TokenMisplaced())
 		}
 	}
+	// What was given but cannot sign a call says why; nothing given, or
+	// enough, says nothing.
+	for _, c := range []Credentials{{Cookies: "acw_tc=1"}, {Token: "T2gA"}} {
+		if c.Configured() || c.Incomplete() == "" {
+			t.Errorf("%+v: configured %v, incomplete %q", c, c.Configured(), c.Incomplete())
+		}
+	}
+	for _, c := range []Credentials{{}, {Token: "T2gA", Cookies: "acw_tc=1"}, {Cookies: "token=" + jwt}} {
+		if c.Incomplete() != "" {
+			t.Errorf("%+v: incomplete %q", c, c.Incomplete())
+		}
+	}
 	if exp, ok := (Credentials{Token: jwt}).Expiry(); !ok || exp.Unix() != 4102444800 {
 		t.Fatalf("expiry %v %v", exp, ok)
 	}

@@ -63,14 +63,13 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	var file os.FileInfo // the file the connections hold, once they do
-	guard := func() error { return sameFile(path, file) }
-	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: guard})
+	g := &guard{path: path, write: write}
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if file, err = os.Stat(path); err != nil {
+	if g.file, err = os.Stat(path); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -81,16 +80,32 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 // would go to a file no one can find any more.
 var ErrFileGone = errors.New("the database file was deleted or replaced while the server runs")
 
-// sameFile checks that path is still the file opened (nil: not yet known).
-func sameFile(path string, opened os.FileInfo) error {
-	if opened == nil {
+// guard checks that the file at path is still the one the connections hold.
+type guard struct {
+	path  string
+	file  os.FileInfo // the file opened (nil: not yet known)
+	write *sql.DB
+}
+
+// check fails while the file at path is not the one opened, and then
+// checkpoints the WAL into the file the connections hold: the WAL keeps the
+// name at path, so a file moved away lacked every call committed since the
+// last checkpoint (a restart then made a new file and wrote over that WAL:
+// the calls were lost), and a file put in its place would be given another
+// file's WAL at the next start. Each check does it again (once the WAL is
+// empty it costs next to nothing), so no commit that raced the move stays
+// behind.
+func (g *guard) check() error {
+	if g.file == nil {
 		return nil
 	}
-	cur, err := os.Stat(path)
-	if err != nil || !os.SameFile(opened, cur) {
-		return fmt.Errorf("%s: %w; records are kept in the spool until it is back (restore it, or restart to create a new one)", path, ErrFileGone)
+	if cur, err := os.Stat(g.path); err == nil && os.SameFile(g.file, cur) {
+		return nil
 	}
-	return nil
+	// Busy (a reader on an older snapshot past busy_timeout): the next check
+	// tries again.
+	g.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	return fmt.Errorf("%s: %w; records are kept in the spool until it is back (restore it, or restart to create a new one)", g.path, ErrFileGone)
 }
 
 // FileOf says which of the files of the database at db path names — the

@@ -3,10 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	qp "qwenproxy"
 )
 
 // pragmas reads a file's page size, journal mode and auto_vacuum mode.
@@ -168,5 +172,64 @@ func TestAFileMovedAwayIsNotMadeAnew(t *testing.T) {
 	move(away, path)
 	if errs := conns(); len(errs) > 0 {
 		t.Errorf("reads after the database came back: %v", errs)
+	}
+}
+
+// A database file moved away while the store is open holds every call
+// committed before the move: they were in the WAL, which keeps the name at
+// the path, so the moved file lacked them, and a restart (which makes a new
+// file there and writes over that WAL) lost them though their clients had
+// their answers.
+func TestAFileMovedAwayKeepsItsCommittedCalls(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	call := func(id string) qp.Batch {
+		now := time.Now()
+		return qp.Batch{Exchanges: []qp.Exchange{{
+			Request:  qp.Request{RequestID: id, Timestamp: now, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max"},
+			Response: qp.Response{ResponseID: id + "-r", Timestamp: now, Status: qp.StatusSuccess, HTTPStatus: 200},
+		}}}
+	}
+	if err := s.WriteBatch(ctx, call("before")); err != nil {
+		t.Fatal(err)
+	}
+	away := filepath.Join(dir, "away.db")
+	if err := os.Rename(path, away); err != nil { // the file alone, as `mv` does
+		t.Fatal(err)
+	}
+	if err := s.WriteBatch(ctx, call("after")); !errors.Is(err, ErrFileGone) {
+		t.Fatalf("a write after the move: %v, want ErrFileGone", err)
+	}
+	// Read as the next start would find it: the store still open (a crash
+	// closes nothing), the moved file without the WAL left at path.
+	moved, err := sql.Open("sqlite", "file:"+away)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer moved.Close()
+	var ids []string
+	rows, err := moved.Query(`SELECT request_id FROM requests`)
+	if err != nil {
+		t.Fatalf("read the moved file: %v", err)
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1 || ids[0] != "before" {
+		t.Errorf("the moved file holds calls %q, want [before]", ids)
 	}
 }

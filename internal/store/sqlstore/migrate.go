@@ -3,8 +3,10 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +24,9 @@ type Migration struct {
 type MigrationStatus struct {
 	Migration
 	AppliedAt time.Time // zero when pending
+	// Unknown is a migration the database has and this binary does not
+	// (applied by a newer version; its SQL is not here).
+	Unknown bool
 }
 
 func loadMigrations(files fs.FS) ([]Migration, error) {
@@ -89,6 +94,9 @@ func (s *Store) migrateLocked(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := refuseNewerSchema(status); err != nil {
+		return 0, err
+	}
 	applied := 0
 	for _, m := range status {
 		if !m.AppliedAt.IsZero() {
@@ -103,6 +111,29 @@ func (s *Store) migrateLocked(ctx context.Context) (int, error) {
 		}
 	}
 	return applied, nil
+}
+
+// ErrNewerSchema is a database migrated by a newer qwenproxy than this one.
+var ErrNewerSchema = errors.New("the database was migrated by a newer qwenproxy")
+
+// refuseNewerSchema fails when the database has a migration this binary
+// does not embed (it was run by a newer version, and this one was put back):
+// this one would write rows the newer schema may refuse, beside bodies it
+// cannot read, and went on as if nothing were amiss.
+func refuseNewerSchema(status []MigrationStatus) error {
+	last := 0
+	for _, m := range status {
+		if !m.Unknown {
+			last = max(last, m.Version)
+		}
+	}
+	for _, m := range slices.Backward(status) {
+		if m.Unknown {
+			return fmt.Errorf("%w: it has migration %d (%s), this one knows up to %d; run that version (or restore the copy kept from before the upgrade)",
+				ErrNewerSchema, m.Version, m.Name, last)
+		}
+	}
+	return nil
 }
 
 // apply runs one migration and records it, unless another process applied
@@ -149,7 +180,8 @@ func (s *Store) migrationStatus(ctx context.Context, db interface {
 		return nil, err
 	}
 	applied := map[int]time.Time{}
-	rows, err := db.QueryContext(ctx, `SELECT version, applied_at FROM schema_migrations`)
+	names := map[int]string{}
+	rows, err := db.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations`)
 	if err != nil && !s.dialect.UndefinedTable(err) {
 		return nil, fmt.Errorf("read schema_migrations: %w", err)
 	}
@@ -157,19 +189,25 @@ func (s *Store) migrationStatus(ctx context.Context, db interface {
 		defer rows.Close()
 		for rows.Next() {
 			var v int
+			var name string
 			var at int64
-			if err := rows.Scan(&v, &at); err != nil {
+			if err := rows.Scan(&v, &name, &at); err != nil {
 				return nil, fmt.Errorf("scan schema_migrations: %w", err)
 			}
-			applied[v] = time.UnixMilli(at)
+			applied[v], names[v] = time.UnixMilli(at), name
 		}
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("read schema_migrations: %w", err)
 		}
 	}
-	out := make([]MigrationStatus, len(all))
-	for i, m := range all {
-		out[i] = MigrationStatus{Migration: m, AppliedAt: applied[m.Version]}
+	out := make([]MigrationStatus, 0, len(all))
+	for _, m := range all {
+		out = append(out, MigrationStatus{Migration: m, AppliedAt: applied[m.Version]})
+		delete(names, m.Version)
 	}
+	for v, name := range names {
+		out = append(out, MigrationStatus{Migration: Migration{Version: v, Name: name}, AppliedAt: applied[v], Unknown: true})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	return out, nil
 }

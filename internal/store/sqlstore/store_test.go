@@ -465,3 +465,21 @@ func TestListTotalsByModelCountWhatIsListed(t *testing.T) {
 		}
 	})
 }
+
+// A database migrated by a newer qwenproxy (this binary put back after an
+// upgrade) is refused by Migrate, which serve and the commands that write
+// run first, naming the migration it does not know; it was served as if
+// nothing were amiss.
+func TestANewerSchemaIsRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		if _, err := st.DB().ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_from_the_future', 0)`); err != nil {
+			t.Fatal(err)
+		}
+		_, err := st.Migrate(ctx)
+		if !errors.Is(err, sqlstore.ErrNewerSchema) || !strings.Contains(err.Error(), "9999 (9999_from_the_future)") {
+			t.Fatalf("migrate a newer schema: %v", err)
+		}
+	})
+}

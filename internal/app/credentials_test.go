@@ -1,0 +1,44 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/logtest"
+)
+
+// QWEN_COOKIES without its token=… (copied from a signed-out browser, or
+// from the wrong request) and without QWEN_TOKEN cannot sign a call: the
+// server said nothing of it, and every call was told to set QWEN_COOKIES,
+// which was set. It now says at start why they are not used, without
+// quoting them.
+func TestCredentialsThatCannotSignACallAreSaidAtStart(t *testing.T) {
+	for _, vars := range []map[string]string{
+		{"QWEN_COOKIES": "acw_tc=c00k1e; ssxmod=2"},
+		{"QWEN_TOKEN": "T2gAumid"},
+	} {
+		vars["PORT"], vars["DATABASE_PATH"] = "0", filepath.Join(t.TempDir(), "q.db")
+		cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var logs logtest.Buffer
+		a, err := Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		out := logs.String()
+		if !strings.Contains(out, "QWEN_COOKIES and QWEN_TOKEN are set but not used") || !strings.Contains(out, "guest use needs") ||
+			strings.Contains(out, "c00k1e") || strings.Contains(out, "T2gAumid") {
+			t.Errorf("%v: the log says\n%s", vars, out)
+		}
+	}
+}
