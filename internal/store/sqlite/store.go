@@ -45,6 +45,12 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 			return nil, fmt.Errorf("open store: create directory %s: %w", dir, err)
 		}
 	}
+	// SQLite says only "unable to open database file (14)" of these.
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("open store %s: a directory, not a database file: name a file in it (%s)", path, filepath.Join(path, "qwenproxy.db"))
+	} else if err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("open store %s: not a regular file", path)
+	}
 	if err := create(ctx, path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}

@@ -233,3 +233,16 @@ func TestAFileMovedAwayKeepsItsCommittedCalls(t *testing.T) {
 		t.Errorf("the moved file holds calls %q, want [before]", ids)
 	}
 }
+
+// A directory given as the database path is said to be one, with the file
+// to name instead, and nothing is made in it.
+func TestADirectoryIsNotADatabaseFile(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Open(context.Background(), dir, Options{})
+	if err == nil || !strings.Contains(err.Error(), "a directory, not a database file") || !strings.Contains(err.Error(), filepath.Join(dir, "qwenproxy.db")) {
+		t.Fatalf("opening a directory: %v", err)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
+		t.Errorf("files made in the directory: %v %v", entries, err)
+	}
+}
