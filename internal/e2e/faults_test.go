@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +123,33 @@ func TestRateLimitCarriesRetryAfter(t *testing.T) {
 	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`, nil)
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "7200" {
 		t.Fatalf("status %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// The SDKs sleep for any Retry-After before they retry: a wait of hours
+	// tells them not to, on every client API (the account now rests, so
+	// these calls are refused without asking Qwen).
+	for _, c := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/responses", `{"model":"gpt-5","input":"hi"}`},
+	} {
+		resp := postJSON(t, e, c.path, c.body, nil)
+		retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if resp.StatusCode != 429 || retry < 7000 || resp.Header.Get("X-Should-Retry") != "false" {
+			t.Fatalf("%s: status %d Retry-After %q X-Should-Retry %q", c.path, resp.StatusCode,
+				resp.Header.Get("Retry-After"), resp.Header.Get("X-Should-Retry"))
+		}
+	}
+}
+
+// TestShortRetryAfterLeavesTheRetryToTheClient: a wait the SDKs may take
+// within a call carries no X-Should-Retry.
+func TestShortRetryAfterLeavesTheRetryToTheClient(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.MaxRetries = 0 })
+	e.sim.Inject(qwensim.Fault{Status: 429, RetryAfter: "30"})
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" || resp.Header.Get("X-Should-Retry") != "" {
+		t.Fatalf("status %d Retry-After %q X-Should-Retry %q", resp.StatusCode,
+			resp.Header.Get("Retry-After"), resp.Header.Get("X-Should-Retry"))
 	}
 }
 

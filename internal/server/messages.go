@@ -2,9 +2,9 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 
 	"qwenproxy/internal/anthropic"
+	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
 )
 
@@ -84,9 +84,7 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 
 // writeAnthropicError is errorFormat for the Messages routes.
 func writeAnthropicError(w http.ResponseWriter, e *openai.Error) []byte {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
+	httpjson.RetryAfter(w.Header(), e.RetryAfter)
 	b := anthropic.ErrorBody(e)
 	writeBody(w, e.Status, b)
 	return b
