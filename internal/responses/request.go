@@ -260,11 +260,13 @@ func (r *Request) input() ([]qp.Message, *openai.Error) {
 			if it.CallID == "" {
 				return nil, openai.InvalidRequest(p("call_id"), "missing_required_parameter", "input[%d]: a function_call_output needs call_id", i)
 			}
-			text, err := partsText(it.Output, p("output"))
+			// Its output may show images (Codex's view_image): they go to
+			// Qwen as a user message's do.
+			text, images, err := partsContent(it.Output, p("output"), true)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, qp.Message{Role: "tool", ToolCallID: it.CallID, Text: text})
+			out = append(out, qp.Message{Role: "tool", ToolCallID: it.CallID, Text: text, Images: images})
 		case "reasoning":
 		default:
 			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
@@ -294,7 +296,8 @@ func partsText(raw json.RawMessage, param string) (string, *openai.Error) {
 	return text, err
 }
 
-// partsContent is partsText that, with images, also takes input_image parts
+// partsContent is partsText that, with images (a user message, a
+// function_call_output), also takes input_image parts
 // (an image_url that is a data: URL or an http(s) URL) and returns their
 // URLs.
 func partsContent(raw json.RawMessage, param string, images bool) (string, []string, *openai.Error) {
@@ -337,7 +340,7 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 			urls = append(urls, u)
 		default:
 			return "", nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "unsupported_value",
-				"%s[%d] has type %q; only text parts (and input_image in user messages) are supported", param, j, part.Type)
+				"%s[%d] has type %q; only text parts (and input_image in user messages and function_call_output) are supported", param, j, part.Type)
 		}
 	}
 	return strings.Join(texts, "\n"), urls, nil
