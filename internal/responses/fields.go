@@ -9,7 +9,7 @@ import "qwenproxy/internal/openai"
 // Check): none is refused here.
 var Fields = []openai.Field{
 	{Name: "model", Policy: openai.Honoured, Doc: "the Qwen model, `MODEL_MAP` applied (default `DEFAULT_MODEL`)"},
-	{Name: "input", Policy: openai.Honoured, Doc: "a string or input items: messages, `function_call`, `function_call_output` (`reasoning` items dropped)"},
+	{Name: "input", Policy: openai.Honoured, Doc: "a string or input items: messages, `function_call`, `function_call_output`, `item_reference` (`reasoning` items dropped)"},
 	{Name: "instructions", Policy: openai.Honoured, Doc: "the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "function tools, emulated; hosted tools are not offered to the model"},
 	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`none`/`auto`/`required`/a named function, emulated"},
