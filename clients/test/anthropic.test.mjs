@@ -133,3 +133,22 @@ test('errors arrive as the SDK error classes', async () => {
     (err) => err instanceof Anthropic.BadRequestError && err.error.error.type === 'invalid_request_error' && /max_tokens/.test(err.message),
   );
 });
+
+test('lists and retrieves models in the shape of Anthropic\'s Models API', async () => {
+  const models = [];
+  for await (const m of client.models.list()) models.push(m);
+  assert.ok(models.length > 1);
+  for (const m of models) {
+    assert.equal(m.type, 'model');
+    assert.ok(m.display_name, `no display_name: ${JSON.stringify(m)}`);
+    assert.ok(!Number.isNaN(Date.parse(m.created_at)), `created_at ${m.created_at}`);
+  }
+  const page = await client.models.list();
+  assert.equal(page.has_more, false);
+  assert.equal(page.first_id, models[0].id);
+  assert.equal(page.last_id, models.at(-1).id);
+  const mapped = await client.models.retrieve('claude-sonnet-5-5');
+  assert.equal(mapped.id, 'claude-sonnet-5-5');
+  assert.equal(mapped.type, 'model');
+  assert.ok(!Number.isNaN(Date.parse(mapped.created_at)));
+});
