@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -165,6 +166,32 @@ func TestMissingCredentialsGive503(t *testing.T) {
 	}
 	if r := e.lastRow(); r.ErrorType != "credentials_missing" || r.HTTPStatus != 503 {
 		t.Fatalf("row %+v", r)
+	}
+}
+
+// TestFinalFailuresAreNotRetriedBySDKs: a 5xx the same call cannot escape
+// by being sent again (no credentials; Qwen refusing the request as such)
+// carries X-Should-Retry: false, which the OpenAI and Anthropic SDKs obey:
+// they retried it twice, each retry a Qwen call refused the same way. A
+// passing failure (Qwen's 5xx) leaves their retries as they are.
+func TestFinalFailuresAreNotRetriedBySDKs(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.QwenToken, c.QwenCookies = "", "" })
+	for _, path := range []string{"/v1/chat/completions", "/v1/messages"} {
+		resp := postJSON(t, e, path, `{"model":"qwen3-max","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`, nil)
+		if resp.StatusCode != 503 || resp.Header.Get("X-Should-Retry") != "false" {
+			t.Fatalf("%s without credentials: %d X-Should-Retry %q", path, resp.StatusCode, resp.Header.Get("X-Should-Retry"))
+		}
+	}
+	e = start(t, func(c *config.Config) { c.MaxRetries = 0 })
+	e.sim.Inject(qwensim.Fault{Envelope: qwensim.CodeBadRequest, Details: "Internal error"})
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 502 || !strings.Contains(string(b), "upstream_bad_request") || resp.Header.Get("X-Should-Retry") != "false" {
+		t.Fatalf("Qwen refusing the request: %d %s X-Should-Retry %q", resp.StatusCode, b, resp.Header.Get("X-Should-Retry"))
+	}
+	e.sim.Inject(qwensim.Fault{Status: 500})
+	resp = postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != 502 || resp.Header.Get("X-Should-Retry") != "" {
+		t.Fatalf("Qwen's 500: %d X-Should-Retry %q", resp.StatusCode, resp.Header.Get("X-Should-Retry"))
 	}
 }
 

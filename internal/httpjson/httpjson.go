@@ -16,8 +16,17 @@ import (
 // Error sends an API error envelope with its status and returns the body
 // sent, for the record.
 func Error(w http.ResponseWriter, e *openai.Error) []byte {
-	RetryAfter(w.Header(), e.RetryAfter)
+	RetryHeaders(w.Header(), e)
 	return JSON(w, e.Status, e)
+}
+
+// RetryHeaders tells the SDKs whether and when to retry after e:
+// Retry-After (see RetryAfter), and X-Should-Retry: false for a final one.
+func RetryHeaders(h http.Header, e *openai.Error) {
+	RetryAfter(h, e.RetryAfter)
+	if e.Final {
+		h.Set("X-Should-Retry", "false")
+	}
 }
 
 // MaxClientRetryWait is the longest Retry-After (seconds) a client is left to

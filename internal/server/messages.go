@@ -84,7 +84,7 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 
 // writeAnthropicError is errorFormat for the Messages routes.
 func writeAnthropicError(w http.ResponseWriter, e *openai.Error) []byte {
-	httpjson.RetryAfter(w.Header(), e.RetryAfter)
+	httpjson.RetryHeaders(w.Header(), e)
 	b := anthropic.ErrorBody(e)
 	writeBody(w, e.Status, b)
 	return b
