@@ -147,6 +147,25 @@ func TestMessagesCORSAllowsAnthropicHeaders(t *testing.T) {
 	}
 }
 
+// TestMessagesCarryAnthropicsRequestID: the Messages routes name the call
+// in Anthropic's header too, request-id, which the Anthropic SDKs read (a
+// message's _request_id, an error's requestID); they got none.
+func TestMessagesCarryAnthropicsRequestID(t *testing.T) {
+	e := start(t, nil)
+	for _, body := range []string{
+		`{"model":"claude-x","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`,
+		`{"model":"claude-x","messages":[{"role":"user","content":"hi"}]}`, // a 400
+	} {
+		resp := postJSON(t, e, "/v1/messages", body, nil)
+		if id := resp.Header.Get("X-Request-Id"); id == "" || resp.Header.Get("Request-Id") != id {
+			t.Fatalf("%d: X-Request-Id %q, Request-Id %q", resp.StatusCode, id, resp.Header.Get("Request-Id"))
+		}
+	}
+	if resp := postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"hi"}]}`, nil); resp.Header.Get("Request-Id") != "" {
+		t.Fatalf("chat completions got Anthropic's header")
+	}
+}
+
 // TestCORSAllowsTheSDKsBrowserHeaders: in a browser the OpenAI and
 // Anthropic SDKs send headers of their own on every call (X-Stainless-*,
 // Idempotency-Key); a preflight that did not allow them made the browser
