@@ -152,3 +152,22 @@ test('lists and retrieves models in the shape of Anthropic\'s Models API', async
   assert.equal(mapped.type, 'model');
   assert.ok(!Number.isNaN(Date.parse(mapped.created_at)));
 });
+
+test('structured outputs: output_config.format is met, streamed or not', async () => {
+  const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
+  const params = {
+    model: 'claude-sonnet-5-5',
+    max_tokens: 1024,
+    output_config: { format: { type: 'json_schema', schema } },
+    messages: [{ role: 'user', content: 'reply {"city":"Oslo"}' }],
+  };
+  const msg = await client.messages.parse(params);
+  assert.deepEqual(msg.parsed_output, { city: 'Oslo' });
+  assert.equal(msg.content[0].text, '{"city":"Oslo"}');
+  const final = await client.messages.stream(params).finalMessage();
+  assert.deepEqual(JSON.parse(final.content[0].text), { city: 'Oslo' });
+  await assert.rejects(
+    client.messages.create({ ...params, output_config: { format: { type: 'json_schema', schema: 'nope' } } }),
+    (err) => err instanceof Anthropic.BadRequestError && /output_config\.format\.schema/.test(err.message),
+  );
+});

@@ -32,6 +32,13 @@ type Request struct {
 	Tools      []Tool      `json:"tools"`
 	ToolChoice *ToolChoice `json:"tool_choice"`
 	Thinking   *Thinking   `json:"thinking"`
+	// OutputConfig.Format is the answer's form, structured outputs
+	// ({"type":"json_schema","schema":{…}}); OutputFormat is its beta
+	// form. Emulated as Chat Completions' response_format.
+	OutputConfig *struct {
+		Format json.RawMessage `json:"format"`
+	} `json:"output_config"`
+	OutputFormat json.RawMessage `json:"output_format"`
 
 	// conversation is what Validate translated, for Conversation: a
 	// Claude Code request's blocks were decoded twice (1.5 ms of 3 for a
@@ -169,8 +176,39 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	if _, err := r.ToolSet(); err != nil {
 		return err
 	}
+	if _, err := r.AnswerFormat(); err != nil {
+		return err
+	}
 	r.conversation = conversation
 	return nil
+}
+
+// AnswerFormat reads output_config.format (or the beta output_format) into
+// the core's answer format: nil for none, else the JSON Schema the answer
+// must meet (Anthropic's structured outputs always hold to it: strict).
+func (r *Request) AnswerFormat() (*openai.ResponseFormat, *openai.Error) {
+	raw, param := r.OutputFormat, "output_format"
+	if r.OutputConfig != nil && !openai.IsNull(r.OutputConfig.Format) {
+		raw, param = r.OutputConfig.Format, "output_config.format"
+	}
+	if openai.IsNull(raw) {
+		return nil, nil
+	}
+	var f struct {
+		Type   string          `json:"type"`
+		Schema json.RawMessage `json:"schema"`
+	}
+	if json.Unmarshal(raw, &f) != nil {
+		return nil, openai.InvalidRequest(param, "invalid_type", `%s: must be an object: {"type":"json_schema","schema":{…}}`, param)
+	}
+	if f.Type != "json_schema" {
+		return nil, openai.InvalidRequest(param+".type", "invalid_value", "%s.type: must be json_schema", param)
+	}
+	if openai.IsNull(f.Schema) {
+		return nil, openai.InvalidRequest(param+".schema", "missing_required_parameter", "%s.schema: Field required", param)
+	}
+	strict := true
+	return openai.JSONSchemaFormat(param, "output", "", f.Schema, &strict)
 }
 
 // WantsThinking reports whether the client asked for the model's reasoning.

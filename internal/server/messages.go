@@ -6,6 +6,7 @@ import (
 	"qwenproxy/internal/anthropic"
 	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
+	"qwenproxy/internal/structured"
 )
 
 // messagesRequest is a Messages API body with the check of its route.
@@ -36,19 +37,26 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
+	format, _ := req.AnswerFormat() // validated
+	jsonFormat, bad := structured.Compile(format)
+	if bad != nil {
+		writeErrorFor(w, r, openai.InvalidRequest(bad.Param, "invalid_value", "%s: %s", bad.Param, bad.Message))
+		return
+	}
 	t := turnSpec{
-		format:    messagesFormat{},
-		tools:     set,
-		oneCall:   req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,
-		model:     v.model,
-		search:    v.search,
-		image:     v.image,
-		asked:     req.Model,
-		stream:    req.Stream,
-		thinking:  req.WantsThinking() || v.thinking,
-		messages:  req.Conversation(),
-		stop:      req.StopSequences,
-		sessionID: sessionID,
+		format:     messagesFormat{},
+		tools:      set,
+		oneCall:    req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,
+		model:      v.model,
+		search:     v.search,
+		image:      v.image,
+		asked:      req.Model,
+		stream:     req.Stream,
+		thinking:   req.WantsThinking() || v.thinking,
+		messages:   req.Conversation(),
+		stop:       req.StopSequences,
+		sessionID:  sessionID,
+		jsonFormat: jsonFormat,
 	}
 	if apiErr := s.turnImages(r.Context(), &t); apiErr != nil {
 		writeErrorFor(w, r, apiErr)
