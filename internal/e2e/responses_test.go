@@ -397,8 +397,21 @@ func TestItemReferencesNameStoredItems(t *testing.T) {
 		}
 		input := user + "," + strings.Join(refs, ",") + `,{"type":"function_call_output","call_id":"` + callID + `","output":"sunny"}`
 		resp = postJSON(t, e, "/v1/responses", `{"model":"gpt-5",`+tools+`,"input":[`+input+`]}`, nil)
-		if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `Thanks: get_weather said \"sunny\"`) {
+		b, _ = io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `Thanks: get_weather said \"sunny\"`) {
 			t.Fatalf("stream %v: with item references %d %s", stream, resp.StatusCode, b)
+		}
+		// Its input items list the referenced items, under their ids.
+		var second struct{ ID string }
+		_ = json.Unmarshal(b, &second)
+		listed := send(t, e, "GET", "/v1/responses/"+second.ID+"/input_items?order=asc", "", "", nil)
+		var items struct {
+			Data []struct{ ID, Type, Role string }
+		}
+		if b, _ := io.ReadAll(listed.Body); listed.StatusCode != http.StatusOK || json.Unmarshal(b, &items) != nil || len(items.Data) != 4 ||
+			items.Data[1].ID != answer.Output[0].ID || items.Data[1].Role != "assistant" ||
+			items.Data[2].ID != answer.Output[1].ID || items.Data[2].Type != "function_call" || items.Data[3].Type != "function_call_output" {
+			t.Fatalf("stream %v: input items %d %s", stream, listed.StatusCode, b)
 		}
 		e.sync()
 		if second := e.lastRow(); second.ChatID != first.ChatID || second.SessionID != first.SessionID {

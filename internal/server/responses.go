@@ -134,7 +134,7 @@ func recordedItems(rec *qp.RequestRecord) []json.RawMessage {
 	var req responses.Request
 	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
 	items := resp.Output
-	for _, it := range inputItems(&req, rec.RequestID) {
+	for _, it := range inputItems(&req, rec.RequestID, nil) {
 		items = append(items, marshalResponse(it))
 	}
 	return items
