@@ -9,7 +9,7 @@ type Message struct {
 	Role string
 	// Text is the message's text: its text parts joined by newlines.
 	Text string
-	// Images are the URLs of a user message's images, in order: data: URLs
+	// Images are the URLs of a user message's or a tool result's images, in order: data: URLs
 	// or http(s) URLs.
 	Images []string
 	// ToolCalls are the assistant's function calls, in order.

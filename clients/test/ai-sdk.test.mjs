@@ -8,10 +8,14 @@ import { startProxy } from '../proxy.mjs';
 
 let proxy;
 let model;
+let responsesModel;
 before(async () => {
   proxy = await startProxy();
-  // .chat: the Chat Completions API, which is what the proxy serves.
+  // .chat: the Chat Completions API.
   model = createOpenAI({ baseURL: proxy.baseURL, apiKey: 'not-checked' }).chat('qwen3-max');
+  // The provider's default, the Responses API: from its second step on it
+  // sends the stored answer's items as item_reference items.
+  responsesModel = createOpenAI({ baseURL: proxy.baseURL, apiKey: 'not-checked' })('gpt-5');
 });
 after(() => proxy.stop());
 
@@ -73,4 +77,24 @@ test('streamed tool round trip completes', async () => {
   for await (const delta of result.textStream) text += delta;
   assert.match(text, /Windy in Quito/);
   assert.equal((await result.steps).length, 2);
+});
+
+test('tool round trip through the Responses API (item references)', async () => {
+  for (const reasoning of [false, true]) {
+    const result = await generateText({
+      model: responsesModel,
+      maxRetries: 0,
+      prompt: 'use get_weather with {"city": "Lima"}',
+      providerOptions: reasoning ? { openai: { reasoningEffort: 'high', reasoningSummary: 'auto' } } : {},
+      tools: {
+        get_weather: tool({
+          inputSchema: z.object({ city: z.string() }),
+          execute: async ({ city }) => `Foggy in ${city}`,
+        }),
+      },
+      stopWhen: stepCountIs(3),
+    });
+    assert.equal(result.steps.length, 2);
+    assert.match(result.text, /^Thanks: get_weather said ".*Foggy in Lima.*"\.$/);
+  }
 });

@@ -133,3 +133,41 @@ test('errors arrive as the SDK error classes', async () => {
     (err) => err instanceof Anthropic.BadRequestError && err.error.error.type === 'invalid_request_error' && /max_tokens/.test(err.message),
   );
 });
+
+test('lists and retrieves models in the shape of Anthropic\'s Models API', async () => {
+  const models = [];
+  for await (const m of client.models.list()) models.push(m);
+  assert.ok(models.length > 1);
+  for (const m of models) {
+    assert.equal(m.type, 'model');
+    assert.ok(m.display_name, `no display_name: ${JSON.stringify(m)}`);
+    assert.ok(!Number.isNaN(Date.parse(m.created_at)), `created_at ${m.created_at}`);
+  }
+  const page = await client.models.list();
+  assert.equal(page.has_more, false);
+  assert.equal(page.first_id, models[0].id);
+  assert.equal(page.last_id, models.at(-1).id);
+  const mapped = await client.models.retrieve('claude-sonnet-5-5');
+  assert.equal(mapped.id, 'claude-sonnet-5-5');
+  assert.equal(mapped.type, 'model');
+  assert.ok(!Number.isNaN(Date.parse(mapped.created_at)));
+});
+
+test('structured outputs: output_config.format is met, streamed or not', async () => {
+  const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
+  const params = {
+    model: 'claude-sonnet-5-5',
+    max_tokens: 1024,
+    output_config: { format: { type: 'json_schema', schema } },
+    messages: [{ role: 'user', content: 'reply {"city":"Oslo"}' }],
+  };
+  const msg = await client.messages.parse(params);
+  assert.deepEqual(msg.parsed_output, { city: 'Oslo' });
+  assert.equal(msg.content[0].text, '{"city":"Oslo"}');
+  const final = await client.messages.stream(params).finalMessage();
+  assert.deepEqual(JSON.parse(final.content[0].text), { city: 'Oslo' });
+  await assert.rejects(
+    client.messages.create({ ...params, output_config: { format: { type: 'json_schema', schema: 'nope' } } }),
+    (err) => err instanceof Anthropic.BadRequestError && /output_config\.format\.schema/.test(err.message),
+  );
+});

@@ -16,6 +16,8 @@ var Fields = []openai.Field{
 	{Name: "thinking", Policy: openai.Honoured, Doc: "`enabled` or `adaptive` turns on thinking"},
 	{Name: "stop_sequences", Policy: openai.Honoured, Doc: "the answer ends before the first of them"},
 	{Name: "stream", Policy: openai.Honoured, Doc: "Anthropic's event stream"},
+	{Name: "output_config", Policy: openai.Honoured, Doc: "`format` (`json_schema`, structured outputs): emulated as `response_format`; `effort` ignored"},
+	{Name: "output_format", Policy: openai.Honoured, Doc: "the beta form of `output_config.format`"},
 	{Name: "max_tokens", Policy: openai.Ignored, Doc: "required, at least 1; Qwen decides the length"},
 	{Name: "temperature", Policy: openai.Ignored, Doc: "0 to 1"},
 	{Name: "top_p", Policy: openai.Ignored, Doc: "0 to 1"},

@@ -32,6 +32,13 @@ type Request struct {
 	Tools      []Tool      `json:"tools"`
 	ToolChoice *ToolChoice `json:"tool_choice"`
 	Thinking   *Thinking   `json:"thinking"`
+	// OutputConfig.Format is the answer's form, structured outputs
+	// ({"type":"json_schema","schema":{…}}); OutputFormat is its beta
+	// form. Emulated as Chat Completions' response_format.
+	OutputConfig *struct {
+		Format json.RawMessage `json:"format"`
+	} `json:"output_config"`
+	OutputFormat json.RawMessage `json:"output_format"`
 
 	// conversation is what Validate translated, for Conversation: a
 	// Claude Code request's blocks were decoded twice (1.5 ms of 3 for a
@@ -169,8 +176,39 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	if _, err := r.ToolSet(); err != nil {
 		return err
 	}
+	if _, err := r.AnswerFormat(); err != nil {
+		return err
+	}
 	r.conversation = conversation
 	return nil
+}
+
+// AnswerFormat reads output_config.format (or the beta output_format) into
+// the core's answer format: nil for none, else the JSON Schema the answer
+// must meet (Anthropic's structured outputs always hold to it: strict).
+func (r *Request) AnswerFormat() (*openai.ResponseFormat, *openai.Error) {
+	raw, param := r.OutputFormat, "output_format"
+	if r.OutputConfig != nil && !openai.IsNull(r.OutputConfig.Format) {
+		raw, param = r.OutputConfig.Format, "output_config.format"
+	}
+	if openai.IsNull(raw) {
+		return nil, nil
+	}
+	var f struct {
+		Type   string          `json:"type"`
+		Schema json.RawMessage `json:"schema"`
+	}
+	if json.Unmarshal(raw, &f) != nil {
+		return nil, openai.InvalidRequest(param, "invalid_type", `%s: must be an object: {"type":"json_schema","schema":{…}}`, param)
+	}
+	if f.Type != "json_schema" {
+		return nil, openai.InvalidRequest(param+".type", "invalid_value", "%s.type: must be json_schema", param)
+	}
+	if openai.IsNull(f.Schema) {
+		return nil, openai.InvalidRequest(param+".schema", "missing_required_parameter", "%s.schema: Field required", param)
+	}
+	strict := true
+	return openai.JSONSchemaFormat(param, "output", "", f.Schema, &strict)
 }
 
 // WantsThinking reports whether the client asked for the model's reasoning.
@@ -287,6 +325,39 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 	return strings.Join(parts, sep), nil
 }
 
+// toolResult reads a tool_result's content: a string, or text and image
+// blocks (Claude Code's Read of an image file, a screenshot), the text
+// joined by newlines and the images as a user message's go to Qwen.
+func toolResult(raw json.RawMessage, param string) (string, []string, *openai.Error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '[' {
+		text, err := blocksText(raw, param, "\n")
+		return text, nil, err
+	}
+	var blocks []Block
+	if json.Unmarshal(raw, &blocks) != nil {
+		return "", nil, openai.InvalidRequest(param, "invalid_type", "%s: must be a string or a list of text and image blocks", param)
+	}
+	var text, images []string
+	for i, b := range blocks {
+		bp := fmt.Sprintf("%s.%d", param, i)
+		switch b.Type {
+		case "text":
+			text = append(text, b.Text)
+		case "image":
+			u := b.Source.imageURL()
+			if u == "" {
+				return "", nil, openai.InvalidRequest(bp+".source", "invalid_value", "%s.source: must be base64 data of an image/* media_type, or an http(s) url", bp)
+			}
+			images = append(images, u)
+		default:
+			return "", nil, openai.InvalidRequest(bp+".type", "unsupported_value",
+				"%s: only text and image blocks are supported here, not %q", bp, b.Type)
+		}
+	}
+	return strings.Join(text, "\n"), images, nil
+}
+
 // translate checks message i and returns it in the core's form (several
 // messages when it carries tool results).
 func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
@@ -336,11 +407,11 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			if b.ToolUseID == "" {
 				return nil, openai.InvalidRequest(bp+".tool_use_id", "missing_required_parameter", "%s.tool_use_id: Field required", bp)
 			}
-			result, err := blocksText(b.Content, bp+".content", "\n")
+			result, images, err := toolResult(b.Content, bp+".content")
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, qp.Message{Role: "tool", ToolCallID: CallID(b.ToolUseID), Text: result, IsError: b.IsError})
+			out = append(out, qp.Message{Role: "tool", ToolCallID: CallID(b.ToolUseID), Text: result, Images: images, IsError: b.IsError})
 		case b.Type == "tool_use" && m.Role == "assistant":
 			if b.ID == "" || b.Name == "" {
 				return nil, openai.InvalidRequest(bp, "missing_required_parameter", "%s: a tool_use block needs id and name", bp)

@@ -355,6 +355,49 @@ func TestImagesThroughMessagesAndResponses(t *testing.T) {
 	}
 }
 
+// A tool's result may show images — Claude Code's Read of an image file
+// (an Anthropic tool_result with image blocks), Codex's view_image (a
+// function_call_output with input_image parts) — and they reach a vision
+// model as a user message's do; a text-only model refuses them.
+func TestImagesInToolResults(t *testing.T) {
+	e := start(t, nil)
+	b64 := base64.StdEncoding.EncodeToString(testPNG(t))
+	anthropicBody := func(model string) string {
+		return `{"model":"` + model + `","max_tokens":100,"tools":[{"name":"read","input_schema":{"type":"object"}}],"messages":[` +
+			`{"role":"user","content":"read cat.png"},` +
+			`{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"read","input":{"path":"cat.png"}}]},` +
+			`{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"text","text":"the file"},` +
+			`{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + b64 + `"}}]}]}]}`
+	}
+	resp := postJSON(t, e, "/v1/messages", anthropicBody("qwen3-vl-plus"), nil)
+	if body := readBody(t, resp); resp.StatusCode != 200 || !strings.Contains(body, `said \"the file\"`) || !strings.Contains(body, "I see 1 image") {
+		t.Fatalf("messages: %d %s", resp.StatusCode, body)
+	}
+	if r := e.lastRow(); strings.Contains(r.OpenAIRequest.String, b64[:40]) || !strings.Contains(r.OpenAIRequest.String, "sha256:") {
+		t.Fatalf("recorded %s", r.OpenAIRequest.String)
+	}
+	responsesBody := func(model string) string {
+		return `{"model":"` + model + `","tools":[{"type":"function","name":"view_image","parameters":{"type":"object"}}],"input":[` +
+			`{"role":"user","content":"look at cat.png"},` +
+			`{"type":"function_call","call_id":"call_1","name":"view_image","arguments":"{\"path\":\"cat.png\"}"},` +
+			`{"type":"function_call_output","call_id":"call_1","output":[{"type":"input_text","text":"the file"},` +
+			`{"type":"input_image","image_url":"data:image/png;base64,` + b64 + `"}]}]}`
+	}
+	resp = postJSON(t, e, "/v1/responses", responsesBody("qwen3-vl-plus"), nil)
+	if body := readBody(t, resp); resp.StatusCode != 200 || !strings.Contains(body, `said \"the file\"`) || !strings.Contains(body, "I see 1 image") {
+		t.Fatalf("responses: %d %s", resp.StatusCode, body)
+	}
+	if e.sim.Uploads() != 2 {
+		t.Fatalf("uploads %d", e.sim.Uploads())
+	}
+	for path, body := range map[string]string{"/v1/messages": anthropicBody(qwensim.TextOnlyModel), "/v1/responses": responsesBody(qwensim.TextOnlyModel)} {
+		resp = postJSON(t, e, path, body, nil)
+		if body := readBody(t, resp); resp.StatusCode != 400 || !strings.Contains(body, qwensim.TextOnlyModel) {
+			t.Fatalf("%s, text-only model: %d %s", path, resp.StatusCode, body)
+		}
+	}
+}
+
 // Without Qwen's model list a variant's suffix is still read (Qwen then
 // decides what the model can do).
 func TestVariantsWithoutTheModelList(t *testing.T) {

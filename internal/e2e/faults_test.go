@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +125,33 @@ func TestRateLimitCarriesRetryAfter(t *testing.T) {
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "7200" {
 		t.Fatalf("status %d Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
+	// The SDKs sleep for any Retry-After before they retry: a wait of hours
+	// tells them not to, on every client API (the account now rests, so
+	// these calls are refused without asking Qwen).
+	for _, c := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`},
+		{"/v1/responses", `{"model":"gpt-5","input":"hi"}`},
+	} {
+		resp := postJSON(t, e, c.path, c.body, nil)
+		retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if resp.StatusCode != 429 || retry < 7000 || resp.Header.Get("X-Should-Retry") != "false" {
+			t.Fatalf("%s: status %d Retry-After %q X-Should-Retry %q", c.path, resp.StatusCode,
+				resp.Header.Get("Retry-After"), resp.Header.Get("X-Should-Retry"))
+		}
+	}
+}
+
+// TestShortRetryAfterLeavesTheRetryToTheClient: a wait the SDKs may take
+// within a call carries no X-Should-Retry.
+func TestShortRetryAfterLeavesTheRetryToTheClient(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.MaxRetries = 0 })
+	e.sim.Inject(qwensim.Fault{Status: 429, RetryAfter: "30"})
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" || resp.Header.Get("X-Should-Retry") != "" {
+		t.Fatalf("status %d Retry-After %q X-Should-Retry %q", resp.StatusCode,
+			resp.Header.Get("Retry-After"), resp.Header.Get("X-Should-Retry"))
+	}
 }
 
 func TestMissingCredentialsGive503(t *testing.T) {
@@ -137,6 +166,32 @@ func TestMissingCredentialsGive503(t *testing.T) {
 	}
 	if r := e.lastRow(); r.ErrorType != "credentials_missing" || r.HTTPStatus != 503 {
 		t.Fatalf("row %+v", r)
+	}
+}
+
+// TestFinalFailuresAreNotRetriedBySDKs: a 5xx the same call cannot escape
+// by being sent again (no credentials; Qwen refusing the request as such)
+// carries X-Should-Retry: false, which the OpenAI and Anthropic SDKs obey:
+// they retried it twice, each retry a Qwen call refused the same way. A
+// passing failure (Qwen's 5xx) leaves their retries as they are.
+func TestFinalFailuresAreNotRetriedBySDKs(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.QwenToken, c.QwenCookies = "", "" })
+	for _, path := range []string{"/v1/chat/completions", "/v1/messages"} {
+		resp := postJSON(t, e, path, `{"model":"qwen3-max","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`, nil)
+		if resp.StatusCode != 503 || resp.Header.Get("X-Should-Retry") != "false" {
+			t.Fatalf("%s without credentials: %d X-Should-Retry %q", path, resp.StatusCode, resp.Header.Get("X-Should-Retry"))
+		}
+	}
+	e = start(t, func(c *config.Config) { c.MaxRetries = 0 })
+	e.sim.Inject(qwensim.Fault{Envelope: qwensim.CodeBadRequest, Details: "Internal error"})
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 502 || !strings.Contains(string(b), "upstream_bad_request") || resp.Header.Get("X-Should-Retry") != "false" {
+		t.Fatalf("Qwen refusing the request: %d %s X-Should-Retry %q", resp.StatusCode, b, resp.Header.Get("X-Should-Retry"))
+	}
+	e.sim.Inject(qwensim.Fault{Status: 500})
+	resp = postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != 502 || resp.Header.Get("X-Should-Retry") != "" {
+		t.Fatalf("Qwen's 500: %d X-Should-Retry %q", resp.StatusCode, resp.Header.Get("X-Should-Retry"))
 	}
 }
 

@@ -147,6 +147,54 @@ func TestMessagesCORSAllowsAnthropicHeaders(t *testing.T) {
 	}
 }
 
+// TestMessagesCarryAnthropicsRequestID: the Messages routes name the call
+// in Anthropic's header too, request-id, which the Anthropic SDKs read (a
+// message's _request_id, an error's requestID); they got none.
+func TestMessagesCarryAnthropicsRequestID(t *testing.T) {
+	e := start(t, nil)
+	for _, body := range []string{
+		`{"model":"claude-x","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`,
+		`{"model":"claude-x","messages":[{"role":"user","content":"hi"}]}`, // a 400
+	} {
+		resp := postJSON(t, e, "/v1/messages", body, nil)
+		if id := resp.Header.Get("X-Request-Id"); id == "" || resp.Header.Get("Request-Id") != id {
+			t.Fatalf("%d: X-Request-Id %q, Request-Id %q", resp.StatusCode, id, resp.Header.Get("Request-Id"))
+		}
+	}
+	if resp := postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"hi"}]}`, nil); resp.Header.Get("Request-Id") != "" {
+		t.Fatalf("chat completions got Anthropic's header")
+	}
+}
+
+// TestCORSAllowsTheSDKsBrowserHeaders: in a browser the OpenAI and
+// Anthropic SDKs send headers of their own on every call (X-Stainless-*,
+// Idempotency-Key); a preflight that did not allow them made the browser
+// refuse the call before it was sent.
+func TestCORSAllowsTheSDKsBrowserHeaders(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.CORSOrigins = []string{"https://app.example"} })
+	asked := []string{"authorization", "content-type", "x-stainless-lang", "x-stainless-os", "x-stainless-retry-count",
+		"x-stainless-timeout", "x-stainless-runtime-version", "idempotency-key"}
+	for _, path := range []string{"/v1/chat/completions", "/v1/messages", "/v1/responses"} {
+		resp := send(t, e, "OPTIONS", path, "", "", map[string]string{"Origin": "https://app.example",
+			"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": strings.Join(asked, ",")})
+		allowed := map[string]bool{}
+		for h := range strings.SplitSeq(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), ",") {
+			allowed[strings.TrimSpace(h)] = true
+		}
+		for _, h := range asked {
+			if !allowed[h] {
+				t.Fatalf("%s: preflight allows %q, not %s", path, resp.Header.Get("Access-Control-Allow-Headers"), h)
+			}
+		}
+	}
+	// Another origin is still refused, whatever it asks for.
+	resp := send(t, e, "OPTIONS", "/v1/chat/completions", "", "", map[string]string{"Origin": "https://evil.example",
+		"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-stainless-lang"})
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" || resp.Header.Get("Access-Control-Allow-Headers") != "" {
+		t.Fatalf("another origin got %v", resp.Header)
+	}
+}
+
 // TestMessagesStreamStartsWithTheInputTokens: message_start carries the
 // prompt's input_tokens, as Anthropic's does (Claude Code reads its context
 // size there), equal to the count message_delta ends with. The stream used

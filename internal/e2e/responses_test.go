@@ -359,3 +359,85 @@ func TestResponsesInputItemsArePaged(t *testing.T) {
 		}
 	}
 }
+
+// TestItemReferencesNameStoredItems: item_reference input items (the Vercel
+// AI SDK's OpenAI provider sends a stored response's output items so, from
+// its second step on) stand for the items they name, and the resent history
+// finds its chat. They were a 400, which broke every tool loop of that SDK.
+// An id naming no stored item of the caller's is OpenAI's 400, naming it.
+func TestItemReferencesNameStoredItems(t *testing.T) {
+	for _, stream := range []bool{false, true} {
+		e := start(t, nil)
+		tools := `"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]`
+		user := `{"role":"user","content":[{"type":"input_text","text":"use get_weather with {\"city\": \"Oslo\"}"}]}`
+		resp := postJSON(t, e, "/v1/responses", `{"model":"gpt-5","stream":`+map[bool]string{false: "false", true: "true"}[stream]+`,`+tools+`,"input":[`+user+`]}`, nil)
+		b, _ := io.ReadAll(resp.Body)
+		e.sync()
+		first := e.lastRow()
+		var answer struct {
+			Output []struct {
+				ID     string `json:"id"`
+				Type   string `json:"type"`
+				CallID string `json:"call_id"`
+			}
+		}
+		if err := json.Unmarshal([]byte(first.OpenAIResponse.String), &answer); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("stream %v: first answer %d %s (%v)", stream, resp.StatusCode, b, err)
+		}
+		var refs []string
+		callID := ""
+		for _, o := range answer.Output {
+			refs = append(refs, `{"type":"item_reference","id":"`+o.ID+`"}`)
+			if o.Type == "function_call" {
+				callID = o.CallID
+			}
+		}
+		if len(refs) != 2 || callID == "" {
+			t.Fatalf("stream %v: first answer's output %+v", stream, answer.Output)
+		}
+		input := user + "," + strings.Join(refs, ",") + `,{"type":"function_call_output","call_id":"` + callID + `","output":"sunny"}`
+		resp = postJSON(t, e, "/v1/responses", `{"model":"gpt-5",`+tools+`,"input":[`+input+`]}`, nil)
+		b, _ = io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `Thanks: get_weather said \"sunny\"`) {
+			t.Fatalf("stream %v: with item references %d %s", stream, resp.StatusCode, b)
+		}
+		// Its input items list the referenced items, under their ids.
+		var second struct{ ID string }
+		_ = json.Unmarshal(b, &second)
+		listed := send(t, e, "GET", "/v1/responses/"+second.ID+"/input_items?order=asc", "", "", nil)
+		var items struct {
+			Data []struct{ ID, Type, Role string }
+		}
+		if b, _ := io.ReadAll(listed.Body); listed.StatusCode != http.StatusOK || json.Unmarshal(b, &items) != nil || len(items.Data) != 4 ||
+			items.Data[1].ID != answer.Output[0].ID || items.Data[1].Role != "assistant" ||
+			items.Data[2].ID != answer.Output[1].ID || items.Data[2].Type != "function_call" || items.Data[3].Type != "function_call_output" {
+			t.Fatalf("stream %v: input items %d %s", stream, listed.StatusCode, b)
+		}
+		e.sync()
+		if second := e.lastRow(); second.ChatID != first.ChatID || second.SessionID != first.SessionID {
+			t.Fatalf("stream %v: the referenced history did not find its chat: %s/%s after %s/%s", stream, second.SessionID, second.ChatID, first.SessionID, first.ChatID)
+		}
+		rows := len(e.rows())
+		for _, id := range []string{"msg_00000000000000000000000000000000000", "msg_" + strings.Repeat("f", 32) + "0", "nonsense"} {
+			resp = postJSON(t, e, "/v1/responses", `{"model":"gpt-5","input":[`+user+`,{"type":"item_reference","id":"`+id+`"}]}`, nil)
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `"param":"input[1].id"`) || !strings.Contains(string(b), id) {
+				t.Fatalf("stream %v: unknown item %s: %d %s", stream, id, resp.StatusCode, b)
+			}
+		}
+		if got := len(e.rows()); got != rows {
+			t.Fatalf("stream %v: refused references were recorded (%d rows, then %d)", stream, rows, got)
+		}
+		// A response made with store:false is not stored: its items name
+		// nothing, as GET does not find it.
+		resp = postJSON(t, e, "/v1/responses", `{"model":"gpt-5","store":false,"input":"hello"}`, nil)
+		var unstored struct{ Output []struct{ ID string } }
+		if b, _ := io.ReadAll(resp.Body); json.Unmarshal(b, &unstored) != nil || len(unstored.Output) == 0 {
+			t.Fatalf("stream %v: store:false answer %s", stream, b)
+		}
+		resp = postJSON(t, e, "/v1/responses", `{"model":"gpt-5","input":[`+user+`,{"type":"item_reference","id":"`+unstored.Output[0].ID+`"}]}`, nil)
+		if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `"param":"input[1].id"`) {
+			t.Fatalf("stream %v: an item of a store:false response: %d %s", stream, resp.StatusCode, b)
+		}
+	}
+}

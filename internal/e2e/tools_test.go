@@ -224,6 +224,43 @@ func TestToolChoiceIsEnforced(t *testing.T) {
 	}
 }
 
+// TestAllowedToolsChoice: tool_choice allowed_tools (Chat Completions'
+// {"type":"allowed_tools","allowed_tools":{…}}, the Responses API's flat
+// form) offers the model only the tools it lists, with its mode; it was a
+// 400. A listed name that is not among the tools, or a bad mode, is a 400
+// naming it.
+func TestAllowedToolsChoice(t *testing.T) {
+	e := start(t, nil)
+	chatTools := `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}},` +
+		`{"type":"function","function":{"name":"get_clock","parameters":{"type":"object"}}}]`
+	respTools := `"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}},` +
+		`{"type":"function","name":"get_clock","parameters":{"type":"object"}}]`
+	for _, c := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max",` + chatTools + `,"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"required","tools":[{"type":"function","function":{"name":"get_weather"}}]}},` +
+			`"messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"}]}`},
+		{"/v1/responses", `{"model":"gpt-5",` + respTools + `,"tool_choice":{"type":"allowed_tools","mode":"required","tools":[{"type":"function","name":"get_weather"}]},` +
+			`"input":"use get_weather with {\"city\": \"Oslo\"}"}`},
+	} {
+		resp := postJSON(t, e, c.path, c.body, nil)
+		if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"name":"get_weather"`) {
+			t.Fatalf("%s: %d %s", c.path, resp.StatusCode, b)
+		}
+		if sent := e.lastRow().QwenRequest.String; !strings.Contains(sent, "get_weather") || strings.Contains(sent, "get_clock") {
+			t.Fatalf("%s: Qwen was offered more than the allowed tools: %s", c.path, sent)
+		}
+	}
+	for _, c := range []struct{ path, body, param string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max",` + chatTools + `,"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[{"type":"function","function":{"name":"nope"}}]}},` +
+			`"messages":[{"role":"user","content":"hi"}]}`, "tool_choice.allowed_tools.tools[0]"},
+		{"/v1/responses", `{"model":"gpt-5",` + respTools + `,"tool_choice":{"type":"allowed_tools","mode":"sometimes","tools":[{"type":"function","name":"get_weather"}]},"input":"hi"}`, "tool_choice.mode"},
+	} {
+		resp := postJSON(t, e, c.path, c.body, nil)
+		if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), `"param":"`+c.param+`"`) {
+			t.Fatalf("%s: %d %s", c.path, resp.StatusCode, b)
+		}
+	}
+}
+
 func TestBadToolDeclarationsAreRefused(t *testing.T) {
 	e := start(t, nil)
 	for body, param := range map[string]string{

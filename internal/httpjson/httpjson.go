@@ -16,10 +16,36 @@ import (
 // Error sends an API error envelope with its status and returns the body
 // sent, for the record.
 func Error(w http.ResponseWriter, e *openai.Error) []byte {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
+	RetryHeaders(w.Header(), e)
 	return JSON(w, e.Status, e)
+}
+
+// RetryHeaders tells the SDKs whether and when to retry after e:
+// Retry-After (see RetryAfter), and X-Should-Retry: false for a final one.
+func RetryHeaders(h http.Header, e *openai.Error) {
+	RetryAfter(h, e.RetryAfter)
+	if e.Final {
+		h.Set("X-Should-Retry", "false")
+	}
+}
+
+// MaxClientRetryWait is the longest Retry-After (seconds) a client is left to
+// wait for within its call.
+const MaxClientRetryWait = 60
+
+// RetryAfter sets Retry-After to seconds, when positive. A longer wait than
+// MaxClientRetryWait (an account's daily quota: hours) also gets
+// X-Should-Retry: false: the OpenAI and Anthropic SDKs sleep for any
+// Retry-After before retrying, so they would hold the call for hours,
+// while with that header they raise their rate-limit error at once.
+func RetryAfter(h http.Header, seconds int) {
+	if seconds <= 0 {
+		return
+	}
+	h.Set("Retry-After", strconv.Itoa(seconds))
+	if seconds > MaxClientRetryWait {
+		h.Set("X-Should-Retry", "false")
+	}
 }
 
 // JSON sends v as JSON with status and returns the body sent.

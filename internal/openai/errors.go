@@ -27,6 +27,11 @@ type Error struct {
 	Code    string // "" encodes as null
 	// RetryAfter, when set, is sent as a Retry-After header (seconds).
 	RetryAfter int
+	// Final marks a failure the same call cannot escape by being sent
+	// again (no credentials, Qwen refusing the request as such, a call
+	// that ran out its whole time): sent as X-Should-Retry: false, which
+	// the OpenAI and Anthropic SDKs obey instead of retrying a 5xx.
+	Final bool
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Type, e.Message) }

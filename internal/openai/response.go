@@ -2,6 +2,7 @@ package openai
 
 import (
 	"encoding/json"
+	"time"
 
 	"qwenproxy/internal/jsonw"
 )
@@ -68,12 +69,37 @@ type Model struct {
 	Created  int64          `json:"created"`
 	OwnedBy  string         `json:"owned_by"`
 	Metadata map[string]any `json:"metadata,omitempty"`
+	// Anthropic's Models API names the same things so (its SDKs and
+	// clients share the route): type "model", display_name, created_at
+	// (RFC 3339).
+	Type        string `json:"type"`
+	DisplayName string `json:"display_name"`
+	CreatedAt   string `json:"created_at"`
 }
 
-// ModelList is the body of GET /v1/models.
+// NewModel is a model object for both APIs.
+func NewModel(id, displayName string, created int64, ownedBy string, metadata map[string]any) Model {
+	return Model{ID: id, Object: "model", Created: created, OwnedBy: ownedBy, Metadata: metadata,
+		Type: "model", DisplayName: displayName, CreatedAt: time.Unix(created, 0).UTC().Format(time.RFC3339)}
+}
+
+// ModelList is the body of GET /v1/models: OpenAI's list, with the paging
+// fields of Anthropic's (one page: has_more false).
 type ModelList struct {
-	Object string  `json:"object"`
-	Data   []Model `json:"data"`
+	Object  string  `json:"object"`
+	Data    []Model `json:"data"`
+	HasMore bool    `json:"has_more"`
+	FirstID *string `json:"first_id"`
+	LastID  *string `json:"last_id"`
+}
+
+// NewModelList is the list of models, paged as one page.
+func NewModelList(models []Model) ModelList {
+	l := ModelList{Object: "list", Data: models}
+	if len(models) > 0 {
+		l.FirstID, l.LastID = &models[0].ID, &models[len(models)-1].ID
+	}
+	return l
 }
 
 // Encode is json.Marshal(c), with the common parts written field by field:

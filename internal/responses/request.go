@@ -55,10 +55,12 @@ type Tool struct {
 	Strict      *bool           `json:"strict"`
 }
 
-// Item is an input item: a message, a function call and its output, or a
-// reasoning item. Only the fields the proxy reads are decoded.
+// Item is an input item: a message, a function call and its output, a
+// reasoning item, or a reference to an item of a stored response. Only the
+// fields the proxy reads are decoded.
 type Item struct {
 	Type      string          `json:"type"` // "" is a message
+	ID        string          `json:"id"`   // the item an item_reference names
 	Role      string          `json:"role"`
 	Content   json.RawMessage `json:"content"` // a string or parts
 	CallID    string          `json:"call_id"`
@@ -85,12 +87,23 @@ func (r *Request) WantsThinking() bool {
 
 var functionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// Validate checks a request. It never calls upstream.
-func (r *Request) Validate() *openai.Error {
+// ItemLookup finds the stored item an item_reference names (an output item
+// of a stored response, or one of its input items): nil, nil when there is
+// none the caller may read; an error when the store cannot say.
+type ItemLookup func(id string) (*Item, *openai.Error)
+
+// Validate checks a request. It never calls upstream. Its item_reference
+// items name nothing (see ValidateWith).
+func (r *Request) Validate() *openai.Error { return r.ValidateWith(nil) }
+
+// ValidateWith is Validate with the lookup that resolves item_reference
+// items (the Vercel AI SDK sends the earlier items of a conversation it
+// stored so).
+func (r *Request) ValidateWith(lookup ItemLookup) *openai.Error {
 	if strings.TrimSpace(r.Model) == "" {
 		return openai.InvalidRequest("model", "missing_required_parameter", "model is required")
 	}
-	msgs, err := r.input()
+	msgs, err := r.input(lookup)
 	if err != nil {
 		return err
 	}
@@ -193,12 +206,12 @@ func (r *Request) Conversation() []qp.Message {
 	}
 	msgs := r.messages
 	if msgs == nil {
-		msgs, _ = r.input()
+		msgs, _ = r.input(nil)
 	}
 	return append(out, msgs...)
 }
 
-func (r *Request) input() ([]qp.Message, *openai.Error) {
+func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 	raw := bytes.TrimSpace(r.Input)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, openai.InvalidRequest("input", "missing_required_parameter", "input is required")
@@ -216,6 +229,13 @@ func (r *Request) input() ([]qp.Message, *openai.Error) {
 	var out []qp.Message
 	for i, it := range items {
 		p := func(f string) string { return fmt.Sprintf("input[%d].%s", i, f) }
+		if it.Type == "item_reference" {
+			stored, err := resolveReference(it.ID, p("id"), lookup)
+			if err != nil {
+				return nil, err
+			}
+			it = *stored
+		}
 		switch it.Type {
 		case "", "message":
 			switch it.Role {
@@ -260,18 +280,40 @@ func (r *Request) input() ([]qp.Message, *openai.Error) {
 			if it.CallID == "" {
 				return nil, openai.InvalidRequest(p("call_id"), "missing_required_parameter", "input[%d]: a function_call_output needs call_id", i)
 			}
-			text, err := partsText(it.Output, p("output"))
+			// Its output may show images (Codex's view_image): they go to
+			// Qwen as a user message's do.
+			text, images, err := partsContent(it.Output, p("output"), true)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, qp.Message{Role: "tool", ToolCallID: it.CallID, Text: text})
+			out = append(out, qp.Message{Role: "tool", ToolCallID: it.CallID, Text: text, Images: images})
 		case "reasoning":
 		default:
 			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
-				"%s: %q items are not supported (message, function_call, function_call_output and reasoning are)", p("type"), it.Type)
+				"%s: %q items are not supported (message, function_call, function_call_output, reasoning and item_reference are)", p("type"), it.Type)
 		}
 	}
 	return out, nil
+}
+
+// resolveReference is the stored item an item_reference names, or OpenAI's
+// 400 when there is none.
+func resolveReference(id, param string, lookup ItemLookup) (*Item, *openai.Error) {
+	if id == "" {
+		return nil, openai.InvalidRequest(param, "missing_required_parameter", "%s is required for an item_reference", param)
+	}
+	var stored *Item
+	if lookup != nil {
+		var err *openai.Error
+		if stored, err = lookup(id); err != nil {
+			return nil, err
+		}
+	}
+	if stored == nil || stored.Type == "item_reference" {
+		return nil, openai.InvalidRequest(param, "invalid_value",
+			"Item with id '%s' not found: an item_reference names an item of a response stored by this proxy for your key (store not false, not deleted, recorded with its bodies)", id)
+	}
+	return stored, nil
 }
 
 // Items decodes input given as a list of items (nil for a string input).
@@ -294,7 +336,8 @@ func partsText(raw json.RawMessage, param string) (string, *openai.Error) {
 	return text, err
 }
 
-// partsContent is partsText that, with images, also takes input_image parts
+// partsContent is partsText that, with images (a user message, a
+// function_call_output), also takes input_image parts
 // (an image_url that is a data: URL or an http(s) URL) and returns their
 // URLs.
 func partsContent(raw json.RawMessage, param string, images bool) (string, []string, *openai.Error) {
@@ -337,7 +380,7 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 			urls = append(urls, u)
 		default:
 			return "", nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "unsupported_value",
-				"%s[%d] has type %q; only text parts (and input_image in user messages) are supported", param, j, part.Type)
+				"%s[%d] has type %q; only text parts (and input_image in user messages and function_call_output) are supported", param, j, part.Type)
 		}
 	}
 	return strings.Join(texts, "\n"), urls, nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -57,14 +58,37 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", origin)
 	h.Add("Vary", "Origin")
-	h.Set("Access-Control-Expose-Headers", "X-Request-Id, X-Session-Id, Retry-After")
+	h.Set("Access-Control-Expose-Headers", "X-Request-Id, X-Session-Id, Retry-After, X-Should-Retry")
 	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
 		return false
 	}
 	h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Session-Id, X-Record-Bodies, "+
-		"X-Api-Key, Anthropic-Version, Anthropic-Beta, Anthropic-Dangerous-Direct-Browser-Access")
+	h.Set("Access-Control-Allow-Headers", allowedHeaders(r.Header.Get("Access-Control-Request-Headers")))
 	h.Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)
 	return true
 }
+
+// corsHeaders are the request headers a preflight always allows: the
+// proxy's own and the SDKs' (keys, Anthropic's versions and betas).
+const corsHeaders = "Authorization, Content-Type, X-Session-Id, X-Record-Bodies, " +
+	"X-Api-Key, Anthropic-Version, Anthropic-Beta, Anthropic-Dangerous-Direct-Browser-Access"
+
+// allowedHeaders answers a preflight of an allowed origin: corsHeaders and
+// whichever other headers it asks for. The OpenAI and Anthropic SDKs send
+// headers of their own on every call in a browser (X-Stainless-Lang,
+// X-Stainless-Retry-Count, …, Idempotency-Key): a fixed list refused those
+// calls before they were made. The origin is what CORS checks; a header
+// name that is not a token is left out.
+func allowedHeaders(requested string) string {
+	out := corsHeaders
+	for name := range strings.SplitSeq(requested, ",") {
+		name = strings.TrimSpace(name)
+		if name != "" && headerName.MatchString(name) {
+			out += ", " + name
+		}
+	}
+	return out
+}
+
+var headerName = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]+$`)

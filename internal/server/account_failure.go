@@ -19,7 +19,7 @@ func accountFailure(err error) (failure, bool) {
 		retry := int(math.Ceil(u.RetryAfter.Seconds())) // as the message says it (Unavailable.Error)
 		switch u.Reason {
 		case accounts.ReasonNone:
-			return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "credentials_missing",
+			return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "credentials_missing", Final: true,
 				Message: "no Qwen credentials are configured: set QWEN_ACCOUNTS (or `qwenproxy accounts add`), or QWEN_COOKIES to a logged-in browser's Cookie header for chat.qwen.ai"},
 				errType: qp.ErrorTypeNoCredentials, cause: err}, true
 		case accounts.ReasonRateLimited:

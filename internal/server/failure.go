@@ -41,7 +41,7 @@ var errMaxDuration = errors.New("the call ran past QWEN_MAX_DURATION")
 
 // overtimeFailure is a call stopped at QWEN_MAX_DURATION.
 func overtimeFailure(limit time.Duration, cause error) failure {
-	return failure{api: &openai.Error{Status: http.StatusGatewayTimeout, Type: openai.TypeUpstream, Code: "upstream_max_duration",
+	return failure{api: &openai.Error{Status: http.StatusGatewayTimeout, Type: openai.TypeUpstream, Code: "upstream_max_duration", Final: true,
 		Message: fmt.Sprintf("the answer took longer than %s (QWEN_MAX_DURATION); it was stopped", limit)},
 		errType: qp.ErrorTypeUpstreamTimeout, cause: cause}
 }
@@ -85,7 +85,7 @@ func classify(err error) failure {
 	}
 	switch qe.Kind {
 	case qwen.KindNoCredentials:
-		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "credentials_missing",
+		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "credentials_missing", Final: true,
 			Message: "no Qwen credentials are configured: set QWEN_COOKIES to a logged-in browser's Cookie header for chat.qwen.ai (its token=… is enough), or store one with `qwenproxy credentials set`"}, errType: qp.ErrorTypeNoCredentials, cause: err}
 	case qwen.KindAuth:
 		return failure{api: &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "upstream_credentials_rejected",
@@ -119,10 +119,14 @@ func classify(err error) failure {
 	case qwen.KindNotFound:
 		return upstream("upstream_not_found", "Qwen does not know this chat or message: "+detail)
 	case qwen.KindBadRequest:
+		// Not retried here, nor worth a client's retry: Qwen refuses the
+		// request as such.
+		f := upstream("upstream_bad_request", "Qwen refused the request: "+detail)
 		if qe.ClientRefused() {
-			return upstream("upstream_bad_request", "Qwen refused the request ("+detail+"): it answers so to an outdated web client version or stale cookies; update QWEN_WEB_VERSION (see `qwenproxy doctor`) or copy a fresh Cookie header")
+			f = upstream("upstream_bad_request", "Qwen refused the request ("+detail+"): it answers so to an outdated web client version or stale cookies; update QWEN_WEB_VERSION (see `qwenproxy doctor`) or copy a fresh Cookie header")
 		}
-		return upstream("upstream_bad_request", "Qwen refused the request: "+detail)
+		f.api.Final = true
+		return f
 	default:
 		return upstream("upstream_bad_response", "unreadable answer from Qwen: "+detail)
 	}

@@ -2,10 +2,11 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 
 	"qwenproxy/internal/anthropic"
+	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
+	"qwenproxy/internal/structured"
 )
 
 // messagesRequest is a Messages API body with the check of its route.
@@ -36,19 +37,26 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
+	format, _ := req.AnswerFormat() // validated
+	jsonFormat, bad := structured.Compile(format)
+	if bad != nil {
+		writeErrorFor(w, r, openai.InvalidRequest(bad.Param, "invalid_value", "%s: %s", bad.Param, bad.Message))
+		return
+	}
 	t := turnSpec{
-		format:    messagesFormat{},
-		tools:     set,
-		oneCall:   req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,
-		model:     v.model,
-		search:    v.search,
-		image:     v.image,
-		asked:     req.Model,
-		stream:    req.Stream,
-		thinking:  req.WantsThinking() || v.thinking,
-		messages:  req.Conversation(),
-		stop:      req.StopSequences,
-		sessionID: sessionID,
+		format:     messagesFormat{},
+		tools:      set,
+		oneCall:    req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,
+		model:      v.model,
+		search:     v.search,
+		image:      v.image,
+		asked:      req.Model,
+		stream:     req.Stream,
+		thinking:   req.WantsThinking() || v.thinking,
+		messages:   req.Conversation(),
+		stop:       req.StopSequences,
+		sessionID:  sessionID,
+		jsonFormat: jsonFormat,
 	}
 	if apiErr := s.turnImages(r.Context(), &t); apiErr != nil {
 		writeErrorFor(w, r, apiErr)
@@ -84,9 +92,7 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 
 // writeAnthropicError is errorFormat for the Messages routes.
 func writeAnthropicError(w http.ResponseWriter, e *openai.Error) []byte {
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
+	httpjson.RetryHeaders(w.Header(), e)
 	b := anthropic.ErrorBody(e)
 	writeBody(w, e.Status, b)
 	return b

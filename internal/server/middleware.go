@@ -41,14 +41,20 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // middleware gives every response an X-Request-Id (a recorded call is
-// stored under it), logs one line per request (never headers: they carry
+// stored under it; on the Messages routes also as Request-Id), logs one line per request (never headers: they carry
 // keys), and turns panics into a 500 envelope. routeOf names the route of a
 // request the router did not serve (refused before it), "" for none.
 func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		sw.Header().Set("X-Request-Id", qp.NewID())
+		id := qp.NewID()
+		sw.Header().Set("X-Request-Id", id)
+		if anthropicPath(r.URL.Path) {
+			// Anthropic's name for it, which its SDKs read (a message's
+			// _request_id, an error's requestID).
+			sw.Header().Set("Request-Id", id)
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {

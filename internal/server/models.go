@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -153,12 +154,12 @@ func toOpenAIModels(models []qwen.Model, now time.Time) []openai.Model {
 		if len(q.Info.Meta.Abilities) > 0 {
 			meta["abilities"] = json.RawMessage(q.Info.Meta.Abilities)
 		}
-		out = append(out, openai.Model{ID: q.ID, Object: "model", Created: created, OwnedBy: owner, Metadata: meta})
+		out = append(out, openai.NewModel(q.ID, cmp.Or(q.Name, q.ID), created, owner, meta))
 		// The variants its capabilities allow, each its own entry (clients
 		// pick models from this list).
 		for _, suffix := range variantsOf(q.Capabilities()) {
-			out = append(out, openai.Model{ID: q.ID + suffix, Object: "model", Created: created, OwnedBy: owner,
-				Metadata: map[string]any{"name": q.Name + suffix, "variant_of": q.ID, "variant": strings.TrimPrefix(suffix, "-")}})
+			out = append(out, openai.NewModel(q.ID+suffix, cmp.Or(q.Name, q.ID)+suffix, created, owner,
+				map[string]any{"name": q.Name + suffix, "variant_of": q.ID, "variant": strings.TrimPrefix(suffix, "-")}))
 		}
 	}
 	return out
@@ -171,7 +172,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 		writeError(w, classify(err).api)
 		return
 	}
-	writeJSON(w, http.StatusOK, openai.ModelList{Object: "list", Data: models})
+	writeJSON(w, http.StatusOK, openai.NewModelList(models))
 }
 
 // getModel serves GET /v1/models/{id}: a listed model or variant, or a
@@ -193,13 +194,13 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 	}
 	target, mapped := modelmap.Map{Rules: s.cfg.ModelMap, Default: s.cfg.DefaultModel}.Resolve(id)
 	if _, apiErr := s.resolveModel(r.Context(), id); apiErr == nil && mapped {
-		m := openai.Model{ID: id, Object: "model", Created: s.started.Unix(), OwnedBy: "qwen"}
+		created, owner := s.started.Unix(), "qwen"
 		for _, listed := range models {
 			if listed.ID == target {
-				m.Created, m.OwnedBy = listed.Created, listed.OwnedBy
+				created, owner = listed.Created, listed.OwnedBy
 			}
 		}
-		m.Metadata = map[string]any{"name": id, "maps_to": target}
+		m := openai.NewModel(id, id, created, owner, map[string]any{"name": id, "maps_to": target})
 		writeJSON(w, http.StatusOK, m)
 		return
 	}

@@ -19,10 +19,15 @@ type errorFormat func(w http.ResponseWriter, e *openai.Error) []byte
 // that the errors the guard and the router give (401, 404, 405, …) are ones
 // the client's SDK can read.
 func errorFormatFor(path string) errorFormat {
-	if path == "/v1/messages" || strings.HasPrefix(path, "/v1/messages/") {
+	if anthropicPath(path) {
 		return writeAnthropicError
 	}
 	return writeJSONError
+}
+
+// anthropicPath reports whether path is one of the Anthropic Messages API's.
+func anthropicPath(path string) bool {
+	return path == "/v1/messages" || strings.HasPrefix(path, "/v1/messages/")
 }
 
 // writeErrorFor sends e in the envelope of r's client API.

@@ -23,7 +23,7 @@ import (
 // that response; without it, the resent history finds its chat by hash as
 // for chat completions (Codex sends store:false and its whole history).
 func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
-	var req responses.Request
+	req := responsesRequest{lookup: s.storedItems(r.Context())}
 	d, ok := s.decodeCall(w, r, &req, responses.Fields)
 	if !ok {
 		return
@@ -52,7 +52,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := turnSpec{
-		format:     responsesFormat{shell: responseShell(&req, body)},
+		format:     responsesFormat{shell: responseShell(&req.Request, body)},
 		tools:      set,
 		oneCall:    req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
 		model:      v.model,
@@ -81,6 +81,63 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	c := s.newCall(w, r, body)
 	c.ex.Request.IgnoredParams = d.ignored
 	s.answer(c, t)
+}
+
+// responsesRequest is a Responses API body with the check of its route,
+// which resolves its item_reference items.
+type responsesRequest struct {
+	responses.Request
+	lookup responses.ItemLookup
+}
+
+func (r *responsesRequest) Validate() *openai.Error { return r.Request.ValidateWith(r.lookup) }
+
+// storedItems is the lookup of a call's item_reference items: the output
+// and input items of the caller's stored responses (as GET serves them),
+// each response read once. An item id carries its response's request id
+// (responses.ID, responses.InputID).
+func (s *Server) storedItems(ctx context.Context) responses.ItemLookup {
+	read := map[string][]json.RawMessage{}
+	return func(id string) (*responses.Item, *openai.Error) {
+		_, rest, _ := strings.Cut(id, "_")
+		if len(rest) <= 32 {
+			return nil, nil
+		}
+		respID := "resp_" + rest[:32]
+		items, seen := read[respID]
+		if !seen {
+			rec, apiErr := s.responseObject(ctx, respID)
+			if apiErr != nil && apiErr.Status != http.StatusNotFound {
+				return nil, apiErr
+			}
+			if rec != nil {
+				items = recordedItems(rec)
+			}
+			read[respID] = items
+		}
+		for _, raw := range items {
+			var it responses.Item
+			if json.Unmarshal(raw, &it) == nil && it.ID == id {
+				return &it, nil
+			}
+		}
+		return nil, nil
+	}
+}
+
+// recordedItems are a stored response's output items and input items.
+func recordedItems(rec *qp.RequestRecord) []json.RawMessage {
+	var resp struct {
+		Output []json.RawMessage `json:"output"`
+	}
+	_ = json.Unmarshal(rec.Response.OpenAIResponse, &resp) // responseObject checked it is a response
+	var req responses.Request
+	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
+	items := resp.Output
+	for _, it := range inputItems(&req, rec.RequestID, nil) {
+		items = append(items, marshalResponse(it))
+	}
+	return items
 }
 
 // previousNotFound is OpenAI's 400 for a previous_response_id that

@@ -75,7 +75,7 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 	}
 	var req responses.Request
 	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
-	items := inputItems(&req, rec.RequestID)
+	items := inputItems(&req, rec.RequestID, s.storedItems(r.Context()))
 	if order != "asc" {
 		slices.Reverse(items)
 	}
@@ -136,8 +136,9 @@ func (s *Server) responseObject(ctx context.Context, id string) (*qp.RequestReco
 }
 
 // inputItems lists a request's input as input items, with ids made from the
-// call's.
-func inputItems(req *responses.Request, requestID string) []responses.InputItem {
+// call's; an item_reference is listed as the item it names, under its id,
+// when lookup finds it.
+func inputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) []responses.InputItem {
 	hex := string(bytes.ReplaceAll([]byte(requestID), []byte("-"), nil))
 	var out []responses.InputItem
 	part := func(role, text string) []responses.InputPart {
@@ -154,16 +155,28 @@ func inputItems(req *responses.Request, requestID string) []responses.InputItem 
 		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: part("user", text)}}
 	}
 	for i, it := range items {
+		id := func(prefix string) string { return responses.InputID(prefix, hex, i) }
+		if it.Type == "item_reference" {
+			var stored *responses.Item
+			if lookup != nil {
+				stored, _ = lookup(it.ID)
+			}
+			if stored == nil {
+				continue
+			}
+			ref := it.ID
+			it, id = *stored, func(string) string { return ref }
+		}
 		switch it.Type {
 		case "", "message":
 			text, _ := responses.PartsText(it.Content)
-			out = append(out, responses.InputItem{ID: responses.InputID("msg", hex, i), Type: "message", Role: it.Role, Status: "completed", Content: part(it.Role, text)})
+			out = append(out, responses.InputItem{ID: id("msg"), Type: "message", Role: it.Role, Status: "completed", Content: part(it.Role, text)})
 		case "function_call":
 			args := it.Arguments
-			out = append(out, responses.InputItem{ID: responses.InputID("fc", hex, i), Type: "function_call", Status: "completed", CallID: it.CallID, Name: it.Name, Arguments: &args})
+			out = append(out, responses.InputItem{ID: id("fc"), Type: "function_call", Status: "completed", CallID: it.CallID, Name: it.Name, Arguments: &args})
 		case "function_call_output":
 			text, _ := responses.PartsText(it.Output)
-			out = append(out, responses.InputItem{ID: responses.InputID("fco", hex, i), Type: "function_call_output", Status: "completed", CallID: it.CallID, Output: &text})
+			out = append(out, responses.InputItem{ID: id("fco"), Type: "function_call_output", Status: "completed", CallID: it.CallID, Output: &text})
 		}
 	}
 	return out

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sync"
 )
 
@@ -124,10 +125,50 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 	return set, nil
 }
 
-// ParseChoice reads tool_choice into s: none, auto, required, or a named
+// allowedTools is an allowed_tools tool_choice's subset of the tools.
+type allowedTools struct {
+	Mode  string `json:"mode"`
+	Tools []struct {
+		Type     string `json:"type"`
+		Name     string `json:"name"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
+	} `json:"tools"`
+}
+
+// allow keeps only the allowed tools in s, to be used as their mode says.
+func (s *Set) allow(a allowedTools, param string) *FieldError {
+	if a.Mode != "auto" && a.Mode != "required" {
+		return &FieldError{param + ".mode", "must be auto or required"}
+	}
+	if len(a.Tools) == 0 {
+		return &FieldError{param + ".tools", "must name at least one tool"}
+	}
+	keep := make([]Tool, 0, len(a.Tools))
+	for i, t := range a.Tools {
+		name := cmp.Or(t.Function.Name, t.Name)
+		tool, ok := s.Lookup(name)
+		if t.Type != "function" || !ok {
+			return &FieldError{fmt.Sprintf("%s.tools[%d]", param, i), fmt.Sprintf("must name a function among the tools (%q is not)", name)}
+		}
+		if !slices.ContainsFunc(keep, func(k Tool) bool { return k.Name == name }) {
+			keep = append(keep, *tool)
+		}
+	}
+	s.Tools = keep
+	s.Choice = Choice{Mode: a.Mode}
+	return nil
+}
+
+// ParseChoice reads tool_choice into s: none, auto, required, a named
 // function, given in Chat Completions' form
 // {"type":"function","function":{"name":…}} or the Responses API's
-// {"type":"function","name":…}. Absent or null leaves auto.
+// {"type":"function","name":…}, or allowed tools, in Chat Completions' form
+// {"type":"allowed_tools","allowed_tools":{"mode":…,"tools":[…]}} or the
+// Responses API's {"type":"allowed_tools","mode":…,"tools":[…]}: only those
+// of the tools are offered, with mode auto or required. Absent or null
+// leaves auto.
 func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 	choice := bytes.TrimSpace(raw)
 	if len(choice) == 0 || bytes.Equal(choice, []byte("null")) {
@@ -139,7 +180,7 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 		case "auto", "none", "required":
 			s.Choice.Mode = mode
 		default:
-			return &FieldError{"tool_choice", "must be none, auto, required or a function"}
+			return &FieldError{"tool_choice", "must be none, auto, required, a function or allowed_tools"}
 		}
 	} else {
 		var named struct {
@@ -148,9 +189,18 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 			Function struct {
 				Name string `json:"name"`
 			} `json:"function"`
+			allowedTools
+			AllowedTools *allowedTools `json:"allowed_tools"`
+		}
+		if json.Unmarshal(choice, &named) == nil && named.Type == "allowed_tools" {
+			allowed, param := named.allowedTools, "tool_choice"
+			if named.AllowedTools != nil {
+				allowed, param = *named.AllowedTools, "tool_choice.allowed_tools"
+			}
+			return s.allow(allowed, param)
 		}
 		if json.Unmarshal(choice, &named) != nil || named.Type != "function" || cmp.Or(named.Function.Name, named.Name) == "" {
-			return &FieldError{"tool_choice", "must be none, auto, required or a function: {\"type\":\"function\",\"function\":{\"name\":…}} (Chat Completions) or {\"type\":\"function\",\"name\":…} (Responses)"}
+			return &FieldError{"tool_choice", "must be none, auto, required, a function: {\"type\":\"function\",\"function\":{\"name\":…}} (Chat Completions) or {\"type\":\"function\",\"name\":…} (Responses), or allowed_tools"}
 		}
 		s.Choice = Choice{Mode: "function", Name: cmp.Or(named.Function.Name, named.Name)}
 	}
