@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,5 +127,28 @@ func TestDoctorUsesTheSealedStoredCredentials(t *testing.T) {
 	code := run(context.Background(), []string{"doctor", "--json"}, env, &out, &errOut)
 	if code != 3 || !strings.Contains(errOut.String(), "sealed") || !strings.Contains(errOut.String(), "QWENPROXY_SECRET_KEY") {
 		t.Fatalf("doctor without the key: %d %s %s", code, out.String(), errOut.String())
+	}
+}
+
+// `credentials set` given nothing it can use (no input, a line without a
+// login token) says so and creates no database: it made and migrated one at
+// --database-path before it read its input.
+func TestRefusedCredentialsSetCreatesNoDatabase(t *testing.T) {
+	for _, input := range []string{"", "acw_tc=only\n"} {
+		db := filepath.Join(t.TempDir(), "c.db")
+		env := func(k string) string {
+			if k == "DATABASE_PATH" {
+				return db
+			}
+			return ""
+		}
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), []string{"credentials", "set"}, env, strings.NewReader(input), &out, &errOut)
+		if code != 1 || !strings.Contains(errOut.String(), "Cookie header") {
+			t.Fatalf("%q: exit %d: %s%s", input, code, out.String(), errOut.String())
+		}
+		if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%q: a refused credentials set left a database at %s (%v)", input, db, err)
+		}
 	}
 }
