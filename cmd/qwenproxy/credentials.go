@@ -49,6 +49,11 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 		}
 		return credentialStatus(ctx, c)
 	case "clear":
+		if _, err := c.store.QwenCredentials(ctx); errors.Is(err, qp.ErrNotFound) {
+			return c.report(map[string]any{"cleared": false}, "no stored credentials: nothing cleared")
+		} else if err != nil {
+			return err
+		}
 		if err := c.store.ClearQwenCredentials(ctx); err != nil {
 			return err
 		}

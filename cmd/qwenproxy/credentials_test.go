@@ -152,3 +152,33 @@ func TestRefusedCredentialsSetCreatesNoDatabase(t *testing.T) {
 		}
 	}
 }
+
+// `credentials clear` says whether there was anything to clear: with none
+// stored it said "stored credentials cleared" ({"cleared": true}).
+func TestCredentialsClearSaysWhetherAnyWereStored(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "c.db")
+	env := func(k string) string {
+		if k == "DATABASE_PATH" {
+			return db
+		}
+		return ""
+	}
+	run := func(stdin string, args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s%s", args, code, out.String(), errOut.String())
+		}
+		return out.String()
+	}
+	if out := run("", "credentials", "clear", "--json"); !strings.Contains(out, `"cleared": false`) {
+		t.Fatalf("clear with none stored: %s", out)
+	}
+	if out := run("", "credentials", "clear"); !strings.Contains(out, "nothing cleared") {
+		t.Fatalf("clear with none stored: %s", out)
+	}
+	run(qwensim.LoginCookie()+"\n", "credentials", "set")
+	if out := run("", "credentials", "clear", "--json"); !strings.Contains(out, `"cleared": true`) {
+		t.Fatalf("clear of stored credentials: %s", out)
+	}
+}
