@@ -200,6 +200,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(usage)
+	fs.Usage = func() { // under the command's own heading, as every command's flags are
+		fs.PrintDefaults()
+		fmt.Fprintln(fs.Output(), "\nThe environment variables in parentheses give these flags' defaults; every other setting is an environment variable only: `qwenproxy help` lists them all with their defaults.")
+	}
 	fs.StringVar(&c.Host, "host", c.Host, "address to listen on (HOST)")
 	fs.IntVar(&c.Port, "port", c.Port, "port to listen on (PORT)")
 	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, "SQLite database file (DATABASE_PATH)")
