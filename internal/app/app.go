@@ -465,7 +465,11 @@ func Signer(cfg *config.Config) *accounts.Signer {
 }
 
 func errUnauthenticated(host string) error {
-	return fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", host)
+	where := host
+	if host == "" { // Go listens on every address then
+		where = "every address (an empty --host)"
+	}
+	return fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", where)
 }
 
 // lock makes this process the only server on its SQLite file and the only
