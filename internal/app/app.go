@@ -179,6 +179,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}
 	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion,
 		"qwen_accounts", len(snapshot), "qwen_mode", mode)
+	if len(snapshot) == 0 { // neither the environment nor the database has any: every model call would be a 503
+		log.Warn("no Qwen credentials are configured: model calls are answered 503 credentials_missing until some are",
+			"advice", "set QWEN_ACCOUNTS or QWEN_COOKIES and restart, or store them with `qwenproxy accounts add` or `qwenproxy credentials set` (a running server takes those within seconds); `qwenproxy doctor` checks them")
+	}
 	return a, nil
 }
 
