@@ -317,8 +317,14 @@ func accountsRekey(ctx context.Context, c *cli) error {
 	if err != nil {
 		return err
 	}
-	if _, err := accounts.ResealCredentials(ctx, c.store, c.cfg.SecretKey); err != nil { // and the cookie of `credentials set`
+	creds, err := accounts.ResealCredentials(ctx, c.store, c.cfg.SecretKey) // and the cookie of `credentials set`
+	if err != nil {
 		return err
 	}
-	return c.report(map[string]any{"resealed": n}, "%s re-sealed under the first key of QWENPROXY_SECRET_KEY; the other keys can now be dropped", plural(n, "account"))
+	what := plural(n, "account")
+	if creds {
+		what += " and the stored credentials (`credentials set`)"
+	}
+	return c.report(map[string]any{"resealed": n, "credentials_resealed": creds},
+		"%s re-sealed under the first key of QWENPROXY_SECRET_KEY; the other keys can now be dropped", what)
 }

@@ -63,8 +63,12 @@ func TestStoredCredentialsAreSealedUnderTheKey(t *testing.T) {
 	if code, out, errOut := run("", "credentials", "--json"); code != 0 || !strings.Contains(out, `"mode": "normal"`) {
 		t.Fatalf("status of a clear row with a key: %d %s %s", code, out, errOut)
 	}
-	if code, out, errOut := run("", "accounts", "rekey"); code != 0 {
+	// It says it sealed them: it said "0 accounts re-sealed" alone.
+	if code, out, errOut := run("", "accounts", "rekey"); code != 0 || !strings.Contains(out, "0 accounts and the stored credentials (`credentials set`) re-sealed") {
 		t.Fatalf("rekey: %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut := run("", "accounts", "rekey", "--json"); code != 0 || !strings.Contains(out, `"credentials_resealed": true`) {
+		t.Fatalf("rekey --json: %d %s %s", code, out, errOut)
 	}
 	if code, _, _ := run("", "credentials", "clear"); code != 0 {
 		t.Fatal("clear")
