@@ -31,9 +31,6 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if *email == "" {
 			return usagef("--email is required")
 		}
-		if err := c.connect(ctx); err != nil {
-			return err
-		}
 		return accountsAdd(ctx, c, *email, stdin)
 	case "ls":
 		if err := c.openOrCreate(ctx, args); err != nil {
@@ -112,7 +109,9 @@ func accountsReset(ctx context.Context, c *cli, id string) error {
 }
 
 // accountsAdd stores an account with its password sealed. Without a key it
-// refuses: a password is never stored in clear.
+// refuses: a password is never stored in clear. What can be refused without
+// the database is refused before it is opened, so that such a refusal
+// creates no database.
 func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) error {
 	id, err := accounts.NormalizeEmail(email)
 	if err != nil {
@@ -121,14 +120,23 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 	// A server signs an account of its QWEN_ACCOUNTS in with the password
 	// given there: a stored one would never be used. One that no server
 	// has any longer is stored over.
-	if from, err := environmentOwner(ctx, c, id); err != nil {
-		return err
-	} else if from != "" {
+	refuse := func(from string) error {
 		return fmt.Errorf("not stored: %s comes from %s, which signs it in with the password given there: change its password there "+
 			"(or, to store it instead, remove it there: %s after no server has it any longer, `accounts add` stores it)", id, from, lapse())
 	}
+	if from := commandOwner(c, id); from != "" {
+		return refuse(from)
+	}
 	if c.cfg.SecretKey == nil {
 		return fmt.Errorf("not stored: %w", accounts.ErrNoKey)
+	}
+	if err := c.connect(ctx); err != nil {
+		return err
+	}
+	if from, err := environmentOwner(ctx, c, id); err != nil {
+		return err
+	} else if from != "" {
+		return refuse(from)
 	}
 	in := openSecretInput(stdin, c.stderr)
 	password, _, err := in.line("Qwen password for " + id + ": ")
@@ -156,10 +164,8 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 // lately (its row's seen_at). A row no server has refreshed for
 // qp.EnvironmentAccountLapse is no server's any longer.
 func environmentOwner(ctx context.Context, c *cli, id string) (string, error) {
-	for _, l := range c.cfg.QwenAccounts {
-		if l.Email == id {
-			return "QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) as given to this command", nil
-		}
+	if from := commandOwner(c, id); from != "" {
+		return from, nil
 	}
 	recs, err := c.store.Accounts(ctx)
 	if err != nil {
@@ -171,6 +177,17 @@ func environmentOwner(ctx context.Context, c *cli, id string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// commandOwner is environmentOwner without the database: this command's own
+// QWEN_ACCOUNTS or QWEN_ACCOUNTS_FILE ("" when neither has account id).
+func commandOwner(c *cli, id string) string {
+	for _, l := range c.cfg.QwenAccounts {
+		if l.Email == id {
+			return "QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) as given to this command"
+		}
+	}
+	return ""
 }
 
 // lapse says qp.EnvironmentAccountLapse to a person.
@@ -300,8 +317,14 @@ func accountsRekey(ctx context.Context, c *cli) error {
 	if err != nil {
 		return err
 	}
-	if _, err := accounts.ResealCredentials(ctx, c.store, c.cfg.SecretKey); err != nil { // and the cookie of `credentials set`
+	creds, err := accounts.ResealCredentials(ctx, c.store, c.cfg.SecretKey) // and the cookie of `credentials set`
+	if err != nil {
 		return err
 	}
-	return c.report(map[string]any{"resealed": n}, "%s re-sealed under the first key of QWENPROXY_SECRET_KEY; the other keys can now be dropped", plural(n, "account"))
+	what := plural(n, "account")
+	if creds {
+		what += " and the stored credentials (`credentials set`)"
+	}
+	return c.report(map[string]any{"resealed": n, "credentials_resealed": creds},
+		"%s re-sealed under the first key of QWENPROXY_SECRET_KEY; the other keys can now be dropped", what)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -306,5 +307,39 @@ func TestAccountsTestJSON(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "secret") {
 		t.Errorf("a password was printed:\n%s", out.String())
+	}
+}
+
+// `accounts add` that is refused for what it was given — an address that is
+// not one, no QWENPROXY_SECRET_KEY to seal the password with, an account of
+// this command's QWEN_ACCOUNTS — creates no database: it made and migrated
+// one at --database-path before it refused.
+func TestRefusedAccountsAddCreatesNoDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		name, email string
+		vars        map[string]string
+		want        string
+	}{
+		{"not an address", "notanemail", map[string]string{"QWENPROXY_SECRET_KEY": key1}, "not an e-mail address"},
+		{"no key", "ada@example.com", nil, "QWENPROXY_SECRET_KEY is not set"},
+		{"an environment account", "carol@example.com", map[string]string{"QWEN_ACCOUNTS": "carol@example.com:env-secret"}, "comes from QWEN_ACCOUNTS"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "a.db")
+			env := func(k string) string {
+				if k == "DATABASE_PATH" {
+					return db
+				}
+				return tc.vars[k]
+			}
+			var out, errOut bytes.Buffer
+			code := runWithInput(context.Background(), []string{"accounts", "add", "--email", tc.email}, env, strings.NewReader("pw\n"), &out, &errOut)
+			if code != 1 || !strings.Contains(errOut.String(), tc.want) {
+				t.Fatalf("exit %d: %s%s", code, out.String(), errOut.String())
+			}
+			if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("a refused accounts add left a database at %s (%v)", db, err)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -380,4 +381,22 @@ func TestReadCommandsRefuseAnEmptyFile(t *testing.T) {
 		t.Errorf("doctor beside an empty file: exit %d, %s %s", code, out.String(), errOut.String())
 	}
 	unchanged("doctor")
+}
+
+// version --json prints the build as JSON for scripts, as every command does
+// with --json (it was refused: unexpected argument "--json"); anything else
+// after version is still a usage error.
+func TestVersionJSON(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"version", "--json"}, func(string) string { return "" }, &out, &errOut); code != 0 {
+		t.Fatalf("version --json: exit %d: %s", code, errOut.String())
+	}
+	var v map[string]any
+	if err := json.Unmarshal(out.Bytes(), &v); err != nil || v["version"] == "" || v["version"] == nil || v["go"] != runtime.Version() {
+		t.Fatalf("version --json: %v %s", err, out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"version", "--yaml"}, func(string) string { return "" }, &out, &errOut); code != 2 {
+		t.Fatalf("version --yaml: exit %d", code)
+	}
 }

@@ -20,6 +20,7 @@ import (
 func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("copy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = fs.PrintDefaults // the command's help (commandHelp) heads it
 	from := fs.String("from", "", "source: sqlite:PATH (or a PATH) or postgres://…")
 	to := fs.String("to", "", "destination: postgres://… or sqlite:PATH")
 	asJSON := fs.Bool("json", false, "print the result as JSON")

@@ -21,15 +21,20 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	defer c.close()
-	if err := c.openOrCreate(ctx, args); err != nil {
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	var token, cookies string
+	if action == "set" { // read, and refused if unusable, before a database is made
+		if token, cookies, err = readCredentials(stdin, stderr); err != nil {
+			return err
+		}
+	}
+	if err := c.connect(ctx); err != nil {
 		return err
 	}
 	switch action {
 	case "set":
-		token, cookies, err := readCredentials(stdin, stderr)
-		if err != nil {
-			return err
-		}
 		store := accounts.SealedCredentials{Store: c.store, Sealer: c.cfg.SecretKey}
 		if err := store.SetQwenCredentials(ctx, qp.QwenCredentials{Token: token, Cookies: cookies, UpdatedAt: time.Now()}); err != nil {
 			return err
@@ -44,6 +49,11 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 		}
 		return credentialStatus(ctx, c)
 	case "clear":
+		if _, err := c.store.QwenCredentials(ctx); errors.Is(err, qp.ErrNotFound) {
+			return c.report(map[string]any{"cleared": false}, "no stored credentials: nothing cleared")
+		} else if err != nil {
+			return err
+		}
 		if err := c.store.ClearQwenCredentials(ctx); err != nil {
 			return err
 		}

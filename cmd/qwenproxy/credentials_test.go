@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,8 +63,12 @@ func TestStoredCredentialsAreSealedUnderTheKey(t *testing.T) {
 	if code, out, errOut := run("", "credentials", "--json"); code != 0 || !strings.Contains(out, `"mode": "normal"`) {
 		t.Fatalf("status of a clear row with a key: %d %s %s", code, out, errOut)
 	}
-	if code, out, errOut := run("", "accounts", "rekey"); code != 0 {
+	// It says it sealed them: it said "0 accounts re-sealed" alone.
+	if code, out, errOut := run("", "accounts", "rekey"); code != 0 || !strings.Contains(out, "0 accounts and the stored credentials (`credentials set`) re-sealed") {
 		t.Fatalf("rekey: %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut := run("", "accounts", "rekey", "--json"); code != 0 || !strings.Contains(out, `"credentials_resealed": true`) {
+		t.Fatalf("rekey --json: %d %s %s", code, out, errOut)
 	}
 	if code, _, _ := run("", "credentials", "clear"); code != 0 {
 		t.Fatal("clear")
@@ -157,5 +162,58 @@ func TestAnExpiredLoginTokenIsNotStored(t *testing.T) {
 	}
 	if code, out, _ := run("", "credentials", "--json"); code != 0 || !strings.Contains(out, `"token_expired": true`) {
 		t.Fatalf("status of an expired token: %d %s", code, out)
+	}
+}
+
+// `credentials set` given nothing it can use (no input, a line without a
+// login token) says so and creates no database: it made and migrated one at
+// --database-path before it read its input.
+func TestRefusedCredentialsSetCreatesNoDatabase(t *testing.T) {
+	for _, input := range []string{"", "acw_tc=only\n"} {
+		db := filepath.Join(t.TempDir(), "c.db")
+		env := func(k string) string {
+			if k == "DATABASE_PATH" {
+				return db
+			}
+			return ""
+		}
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), []string{"credentials", "set"}, env, strings.NewReader(input), &out, &errOut)
+		if code != 1 || !strings.Contains(errOut.String(), "Cookie header") {
+			t.Fatalf("%q: exit %d: %s%s", input, code, out.String(), errOut.String())
+		}
+		if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("%q: a refused credentials set left a database at %s (%v)", input, db, err)
+		}
+	}
+}
+
+// `credentials clear` says whether there was anything to clear: with none
+// stored it said "stored credentials cleared" ({"cleared": true}).
+func TestCredentialsClearSaysWhetherAnyWereStored(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "c.db")
+	env := func(k string) string {
+		if k == "DATABASE_PATH" {
+			return db
+		}
+		return ""
+	}
+	run := func(stdin string, args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s%s", args, code, out.String(), errOut.String())
+		}
+		return out.String()
+	}
+	if out := run("", "credentials", "clear", "--json"); !strings.Contains(out, `"cleared": false`) {
+		t.Fatalf("clear with none stored: %s", out)
+	}
+	if out := run("", "credentials", "clear"); !strings.Contains(out, "nothing cleared") {
+		t.Fatalf("clear with none stored: %s", out)
+	}
+	run(qwensim.LoginCookie()+"\n", "credentials", "set")
+	if out := run("", "credentials", "clear", "--json"); !strings.Contains(out, `"cleared": true`) {
+		t.Fatalf("clear of stored credentials: %s", out)
 	}
 }

@@ -159,9 +159,9 @@ func doctor(ctx context.Context, client *qwen.Client, creds qwen.Credentials, mo
 	if exp, ok := creds.Expiry(); ok {
 		rep.TokenExpiresAt = &exp
 		if !time.Now().Before(exp) {
-			return step("credentials", detail, &qwen.Error{Kind: qwen.KindAuth, Message: "the login token expired " + exp.Local().Format(time.DateTime)})
+			return step("credentials", detail, &qwen.Error{Kind: qwen.KindAuth, Message: "the login token expired " + ms(exp)})
 		}
-		detail += ", the login token expires " + exp.Local().Format(time.DateTime)
+		detail += ", the login token expires " + ms(exp)
 	}
 	if err := step("credentials", detail, nil); err != nil {
 		return err

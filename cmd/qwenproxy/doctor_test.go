@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
@@ -169,5 +170,33 @@ func TestDoctorShowsQwensControlCharactersEscaped(t *testing.T) {
 	run(context.Background(), []string{"doctor"}, func(k string) string { return env[k] }, &out, &errOut)
 	if !strings.Contains(out.String(), `no \x1b]0;pwned\a chat\x1b[2J`) || strings.ContainsAny(out.String(), "\x1b\x07") {
 		t.Fatalf("doctor: %q %s", out.String(), errOut.String())
+	}
+}
+
+// The doctor shows when the login token expires (or expired) as the other
+// commands show times: in the local zone, with the zone. It printed the
+// local time without its zone ("2100-01-01 01:00:00" under TZ=Europe/Oslo),
+// which read as UTC.
+func TestDoctorShowsTheTokenExpiryWithItsZone(t *testing.T) {
+	local := time.Local
+	time.Local = time.FixedZone("CET", 3600) // as TZ=Europe/Oslo in winter
+	defer func() { time.Local = local }()
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	expired := "token=eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(`{"id":"u","exp":1000}`)) + ".c2ln"
+	for cookies, want := range map[string]string{
+		qwensim.LoginCookie(): "the login token expires 2100-01-01 01:00:00 CET",
+		expired:               "the login token expired 1970-01-01 01:16:40 CET",
+	} {
+		env := map[string]string{"QWEN_BASE_URL": sim.URL, "QWEN_COOKIES": cookies, "QWEN_TIMEOUT": "10000",
+			"DATABASE_PATH": filepath.Join(t.TempDir(), "none.db")}
+		var out, errOut bytes.Buffer
+		run(context.Background(), []string{"doctor"}, func(k string) string { return env[k] }, &out, &errOut)
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("want %q in:\n%s%s", want, out.String(), errOut.String())
+		}
 	}
 }

@@ -164,14 +164,18 @@ func runEnv(ctx context.Context, args []string, e env) int {
 		return 0
 	case "version", "--version", "-version":
 		if wantsHelp(args[1:]) {
-			fmt.Fprintln(e.stdout, "usage: qwenproxy version (or --version): the module version, VCS revision and time, and Go version of this binary")
+			fmt.Fprintln(e.stdout, "usage: qwenproxy version [--json] (or --version): the module version, VCS revision and time, and Go version of this binary")
 			return 0
 		}
-		if len(args) > 1 {
-			fmt.Fprintf(e.stderr, "qwenproxy version: unexpected argument %q\n", args[1])
+		asJSON := len(args) == 2 && (args[1] == "--json" || args[1] == "-json")
+		if len(args) > 1 && !asJSON {
+			fmt.Fprintf(e.stderr, "qwenproxy version: unexpected argument %q (it takes only --json)\n", args[1])
 			return 2
 		}
-		printVersion(e.stdout)
+		if err := printVersion(e.stdout, asJSON); err != nil {
+			fmt.Fprintf(e.stderr, "qwenproxy version: %v\n", err)
+			return 1
+		}
 		return 0
 	}
 	i := slices.IndexFunc(commands(), func(c command) bool { return c.name == args[0] })

@@ -35,6 +35,15 @@ func TestEveryCommandHasHelp(t *testing.T) {
 			if !strings.Contains(out.String(), "-") {
 				t.Errorf("%s %v lists no flags", cmd.name, form)
 			}
+			// The flags come under the command's own heading, as the flag
+			// package's "Usage of serve:" (serve, copy) repeated it.
+			if strings.Contains(out.String(), "Usage of") {
+				t.Errorf("%s %v heads its flags twice:\n%s", cmd.name, form, out.String())
+			}
+			// serve's few flags are not its settings: its help says where they are.
+			if cmd.name == "serve" && !strings.Contains(out.String(), "`qwenproxy help`") {
+				t.Errorf("serve %v does not point to the environment variables:\n%s", form, out.String())
+			}
 		}
 		for _, a := range cmd.actions {
 			var out, errOut bytes.Buffer

@@ -7,38 +7,57 @@ import (
 	"runtime/debug"
 )
 
-// printVersion prints what the binary was built from, as the Go toolchain
-// recorded it (runtime/debug.ReadBuildInfo): the module version, the VCS
-// revision and commit time (with "+modified" for a dirty tree) and the Go
-// version. A field the build did not record is left out.
-func printVersion(w io.Writer) {
-	version, revision, at, modified := "(devel)", "", "", false
-	goVersion := runtime.Version()
-	if info, ok := debug.ReadBuildInfo(); ok {
-		if v := info.Main.Version; v != "" {
-			version = v
-		}
-		goVersion = info.GoVersion
-		for _, s := range info.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				revision = s.Value
-			case "vcs.time":
-				at = s.Value
-			case "vcs.modified":
-				modified = s.Value == "true"
-			}
+// buildInfo is what the binary was built from, as the Go toolchain recorded
+// it (runtime/debug.ReadBuildInfo): the module version, the VCS revision
+// ("+modified" for a dirty tree) and commit time, and the Go version. A
+// field the build did not record is empty.
+type buildInfo struct {
+	Version   string `json:"version"`
+	Commit    string `json:"commit,omitempty"`
+	Committed string `json:"committed,omitempty"`
+	Go        string `json:"go"`
+}
+
+func readBuildInfo() buildInfo {
+	b := buildInfo{Version: "(devel)", Go: runtime.Version()}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return b
+	}
+	if v := info.Main.Version; v != "" {
+		b.Version = v
+	}
+	b.Go = info.GoVersion
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			b.Commit = s.Value
+		case "vcs.time":
+			b.Committed = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
 		}
 	}
-	fmt.Fprintf(w, "qwenproxy %s\n", version)
-	if revision != "" {
-		if modified {
-			revision += "+modified"
-		}
-		fmt.Fprintf(w, "commit    %s\n", revision)
+	if b.Commit != "" && modified {
+		b.Commit += "+modified"
 	}
-	if at != "" {
-		fmt.Fprintf(w, "committed %s\n", at)
+	return b
+}
+
+// printVersion prints the build, for people or, asJSON, for scripts.
+func printVersion(w io.Writer, asJSON bool) error {
+	b := readBuildInfo()
+	if asJSON {
+		return writeJSON(w, b)
 	}
-	fmt.Fprintf(w, "go        %s\n", goVersion)
+	fmt.Fprintf(w, "qwenproxy %s\n", b.Version)
+	if b.Commit != "" {
+		fmt.Fprintf(w, "commit    %s\n", b.Commit)
+	}
+	if b.Committed != "" {
+		fmt.Fprintf(w, "committed %s\n", b.Committed)
+	}
+	fmt.Fprintf(w, "go        %s\n", b.Go)
+	return nil
 }

@@ -182,6 +182,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}
 	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion,
 		"qwen_accounts", len(snapshot), "qwen_mode", mode)
+	if len(snapshot) == 0 { // neither the environment nor the database has any: every model call would be a 503
+		log.Warn("no Qwen credentials are configured: model calls are answered 503 credentials_missing until some are",
+			"advice", "set QWEN_ACCOUNTS or QWEN_COOKIES and restart, or store them with `qwenproxy accounts add` or `qwenproxy credentials set` (a running server takes those within seconds); `qwenproxy doctor` checks them")
+	}
 	return a, nil
 }
 
@@ -468,7 +472,11 @@ func Signer(cfg *config.Config) *accounts.Signer {
 }
 
 func errUnauthenticated(host string) error {
-	return fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", host)
+	where := host
+	if host == "" { // Go listens on every address then
+		where = "every address (an empty --host)"
+	}
+	return fmt.Errorf("refusing to listen on %s without API keys: set API_KEYS (or `qwenproxy keys add`), or pass --allow-unauthenticated", where)
 }
 
 // lock makes this process the only server on its SQLite file and the only

@@ -2,6 +2,7 @@ package app
 
 import (
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,5 +29,22 @@ func TestRecorderLingerFromTheConfiguration(t *testing.T) {
 		if got := recorderOptions(cfg, nil).Linger; got != tc.want {
 			t.Errorf("%v: linger %v, want %v", tc.env, got, tc.want)
 		}
+	}
+}
+
+// An empty host listens on every address, and the refusal to do so without
+// keys says so: it read "refusing to listen on  without API keys".
+func TestRefusalNamesAnEmptyHost(t *testing.T) {
+	cfg, err := config.Load([]string{"--host", ""}, func(k string) string {
+		if k == "DATABASE_PATH" {
+			return t.TempDir() + "/none.db"
+		}
+		return ""
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkHost(cfg); err == nil || !strings.Contains(err.Error(), "listen on every address") {
+		t.Fatalf("checkHost: %v", err)
 	}
 }

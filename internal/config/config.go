@@ -119,7 +119,7 @@ func (c *Config) settings() []setting {
 		{"HOST", "127.0.0.1", "address to listen on", str(&c.Host)},
 		{"PORT", "3000", "port to listen on", integer(&c.Port, 0, 65535)},
 		{"DATABASE_PATH", "./data/qwenproxy.db", "SQLite database file", str(&c.DatabasePath)},
-		{"DATABASE_URL", "", "postgres://… URL: store in PostgreSQL, shared by several instances (DATABASE_PATH is then unused)", databaseURL(&c.DatabaseURL)},
+		{"DATABASE_URL", "", "postgres://… URL: store in PostgreSQL, shared by several instances (DATABASE_PATH then names only the spool's default)", databaseURL(&c.DatabaseURL)},
 		{"DATABASE_MAX_CONNS", "32", "PostgreSQL connections for turns in progress (each holds one for its session lock); recording and reads use up to 8 more", integer(&c.DatabaseMaxConns, 2, 10_000)},
 		{"RECORDER_SPOOL", "", "file records go to while the database cannot take them (default: <DATABASE_PATH>.spool)", str(&c.SpoolPath)},
 		{"DATABASE_BUSY_TIMEOUT", "5000", "ms a write waits for a locked database before its records go to the spool", millis(&c.DatabaseBusyTimeout, 1)},
@@ -200,6 +200,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(usage)
+	fs.Usage = func() { // under the command's own heading, as every command's flags are
+		fs.PrintDefaults()
+		fmt.Fprintln(fs.Output(), "\nThe environment variables in parentheses give these flags' defaults; every other setting is an environment variable only: `qwenproxy help` lists them all with their defaults.")
+	}
 	fs.StringVar(&c.Host, "host", c.Host, "address to listen on (HOST)")
 	fs.IntVar(&c.Port, "port", c.Port, "port to listen on (PORT)")
 	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, "SQLite database file (DATABASE_PATH)")

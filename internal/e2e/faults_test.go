@@ -195,6 +195,20 @@ func TestFinalFailuresAreNotRetriedBySDKs(t *testing.T) {
 	}
 }
 
+// A server started with no Qwen credentials at all says so at start, with
+// what to set: it started silently, and only the first call's 503 told.
+// One with credentials does not warn.
+func TestStartWithoutCredentialsWarns(t *testing.T) {
+	const warning = `level=WARN msg="no Qwen credentials are configured`
+	e := start(t, func(c *config.Config) { c.QwenToken, c.QwenCookies = "", "" })
+	if logs := e.logs(); !strings.Contains(logs, warning) || !strings.Contains(logs, "QWEN_ACCOUNTS or QWEN_COOKIES") {
+		t.Fatalf("no warning at start:\n%s", logs)
+	}
+	if logs := start(t, nil).logs(); strings.Contains(logs, warning) {
+		t.Fatalf("warned with credentials:\n%s", logs)
+	}
+}
+
 // streamUntilError reads a stream to its end and returns the text received
 // and the stream's error.
 func streamUntilError(t *testing.T, e *env, ctx context.Context, text string) (string, error) {

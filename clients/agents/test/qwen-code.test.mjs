@@ -2,8 +2,18 @@
 // --yolo, the proxy as its OpenAI provider through the environment. It
 // declares Node >= 22 and runs on Node 20.
 import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentBin, assertAgentRoundTrip, runAgent, startKeyedProxy } from '../harness.mjs';
+
+// The settings the README gives: OpenAI auth, no telemetry, no update checks.
+const settings = {
+  security: { auth: { selectedType: 'openai' } },
+  privacy: { usageStatisticsEnabled: false },
+  telemetry: { enabled: false },
+  general: { enableAutoUpdate: false },
+};
 
 test('Qwen Code writes a file with its write_file tool through the proxy', async (t) => {
   const proxy = await startKeyedProxy();
@@ -16,13 +26,7 @@ test('Qwen Code writes a file with its write_file tool through the proxy', async
       '--yolo',
     ],
     files: {
-      // The settings the README gives: OpenAI auth, no telemetry, no update checks.
-      '.qwen/settings.json': {
-        security: { auth: { selectedType: 'openai' } },
-        privacy: { usageStatisticsEnabled: false },
-        telemetry: { enabled: false },
-        general: { disableAutoUpdate: true, disableUpdateNag: true },
-      },
+      '.qwen/settings.json': settings,
     },
     env: {
       OPENAI_BASE_URL: proxy.baseURL,
@@ -32,4 +36,14 @@ test('Qwen Code writes a file with its write_file tool through the proxy', async
     },
   });
   await assertAgentRoundTrip(t, proxy, run, { tool: 'write_file', file: 'hello.txt', content: 'hello from qwen code' });
+  // The settings as Qwen Code keeps them once it has loaded them (it stamps
+  // its schema's $version on the file): update checks off in the key it
+  // reads, general.enableAutoUpdate. The README gave general.disableAutoUpdate
+  // and disableUpdateNag, keys of its version-2 schema that it neither reads
+  // nor migrates in a file without $version, so update checks stayed on.
+  const kept = JSON.parse(readFileSync(join(run.home, '.qwen', 'settings.json'), 'utf8'));
+  assert.equal(kept.general?.enableAutoUpdate, false, `update checks are on in the settings Qwen Code kept: ${JSON.stringify(kept)}`);
+  assert.equal(kept.privacy?.usageStatisticsEnabled, false);
+  assert.equal(kept.telemetry?.enabled, false);
+  assert.equal(kept.security?.auth?.selectedType, 'openai');
 });
