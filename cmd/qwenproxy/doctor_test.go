@@ -6,10 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
@@ -178,9 +178,9 @@ func TestDoctorShowsQwensControlCharactersEscaped(t *testing.T) {
 // local time without its zone ("2100-01-01 01:00:00" under TZ=Europe/Oslo),
 // which read as UTC.
 func TestDoctorShowsTheTokenExpiryWithItsZone(t *testing.T) {
-	local := time.Local
-	time.Local = time.FixedZone("CET", 3600) // as TZ=Europe/Oslo in winter
-	defer func() { time.Local = local }()
+	// A process of its own: setting time.Local here races with every
+	// goroutine that reads the clock.
+	bin := buildBinary(t)
 	sim, err := qwensim.Start(qwensim.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -191,12 +191,12 @@ func TestDoctorShowsTheTokenExpiryWithItsZone(t *testing.T) {
 		qwensim.LoginCookie(): "the login token expires 2100-01-01 01:00:00 CET",
 		expired:               "the login token expired 1970-01-01 01:16:40 CET",
 	} {
-		env := map[string]string{"QWEN_BASE_URL": sim.URL, "QWEN_COOKIES": cookies, "QWEN_TIMEOUT": "10000",
-			"DATABASE_PATH": filepath.Join(t.TempDir(), "none.db")}
-		var out, errOut bytes.Buffer
-		run(context.Background(), []string{"doctor"}, func(k string) string { return env[k] }, &out, &errOut)
-		if !strings.Contains(out.String(), want) {
-			t.Fatalf("want %q in:\n%s%s", want, out.String(), errOut.String())
+		cmd := exec.Command(bin, "doctor")
+		cmd.Env = []string{"TZ=Europe/Oslo", "QWEN_BASE_URL=" + sim.URL, "QWEN_COOKIES=" + cookies, "QWEN_TIMEOUT=10000",
+			"DATABASE_PATH=" + filepath.Join(t.TempDir(), "none.db"), "HOME=" + t.TempDir()}
+		out, _ := cmd.CombinedOutput() // the expired token's diagnosis exits 3
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("want %q in:\n%s", want, out)
 		}
 	}
 }
