@@ -39,6 +39,27 @@ func Key(msgs []qp.Message, answer *qp.Message) string {
 	return hex.EncodeToString(w.h.Sum(nil))
 }
 
+// Seen returns how many of msgs' first messages make up the conversation
+// whose key, owned by owner, is key (a session's ConversationKey): the part
+// of a resent history that the session's chat has seen. It is 0 when no
+// prefix of msgs has that key. One pass: the hash of each prefix is read on
+// the way.
+func Seen(msgs []qp.Message, owner, key string) int {
+	scratch := scratchBuffers.Get().(*[]byte)
+	defer scratchBuffers.Put(scratch)
+	w := keyWriter{h: sha256.New(), buf: (*scratch)[:0]}
+	w.h.Write([]byte("qwenproxy-key-v1"))
+	var sum []byte
+	for i := range msgs {
+		w.message(&msgs[i])
+		sum = w.h.Sum(sum[:0])
+		if ownedKey(owner, hex.EncodeToString(sum)) == key {
+			return i + 1
+		}
+	}
+	return 0
+}
+
 // scratchBuffers are the keyWriters' buffers, keyChunk bytes each: a call
 // computes two keys, and an agent's long system prompt grew a fresh buffer
 // to keyChunk for each.

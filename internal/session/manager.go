@@ -56,9 +56,11 @@ func NewManager(store qp.SessionStore, shared qp.SessionLocker, save func(qp.Ses
 type Request struct {
 	// ExplicitID is the client's X-Session-Id; it wins over the key.
 	ExplicitID string
-	// PrefixKey is Key() of the history before the new turn; HasHistory says
-	// whether that history holds earlier turns at all.
+	// PrefixKey is Key() of the history before the new turn (History, as
+	// keyed); HasHistory says whether that history holds earlier turns at
+	// all.
 	PrefixKey  string
+	History    []qp.Message
 	HasHistory bool
 	Model      string
 	FirstUser  string
@@ -76,7 +78,13 @@ type Request struct {
 type Turn struct {
 	Session qp.Session // this turn's copy
 	// Replay is set when the chat is new but the client has earlier turns.
-	Replay  bool
+	Replay bool
+	// Unseen, above 0, is where the part of a named session's history that
+	// its chat never got begins (a turn the client left before its answer,
+	// which it resends with the next one): those messages go to Qwen as
+	// earlier conversation. 0: the chat has seen the history, or the
+	// history is not one the chat was told.
+	Unseen  int
 	m       *Manager
 	held    qp.SessionLock // the lock across processes; nil when not shared
 	ctx     context.Context
@@ -155,6 +163,9 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	}
 	// A named session whose first turn never got an answer is a new chat.
 	t.Session, t.Replay = s, s.ParentID == "" && req.HasHistory
+	if !t.Replay && s.ConversationKey != "" && s.ConversationKey != req.PrefixKey {
+		t.Unseen = Seen(req.History, req.Owner, s.ConversationKey)
+	}
 	return t, nil
 }
 

@@ -84,8 +84,11 @@ type Plan struct {
 	// request does not declare, so the model must stop calling them.
 	ToolsWithdrawn bool
 	Replay         bool // the chat is new but the client has earlier turns: replay them
-	Thinking       bool
-	Tools          *tools.Set
+	// Unseen, above 0 (without Replay), is where the earlier turns the
+	// chat never got begin in the history: only those are replayed.
+	Unseen   int
+	Thinking bool
+	Tools    *tools.Set
 	// Instructions are per request (response_format): they end every turn.
 	Instructions string
 }
@@ -128,8 +131,11 @@ func UpstreamMessage(msgs []qp.Message, p Plan) qwen.MessageSpec {
 	if p.Tell {
 		writeSystem(&body, SystemText(msgs), p)
 	}
-	if p.Replay {
+	switch {
+	case p.Replay:
 		writeReplay(&body, history)
+	case p.Unseen > 0 && p.Unseen < len(history):
+		writeReplay(&body, history[p.Unseen:])
 	}
 	writeTurn(&body, msgs, len(history))
 	if !p.Tell && p.Tools.Active() && p.Tools.Requirement() != "" {
