@@ -460,6 +460,47 @@ func TestNamedSessionResendsATurnItsChatNeverGot(t *testing.T) {
 	}
 }
 
+// Claude Code, interrupted mid-answer and resumed (-c), resends the cut turn
+// with the next one: its user message and a placeholder answer ("No
+// response requested."). The history still holds the chat's last answer:
+// the conversation goes on in its chat, the cut turn told as earlier
+// conversation, instead of a new chat with everything replayed.
+func TestResentCutTurnContinuesItsChat(t *testing.T) {
+	e := start(t, nil)
+	first, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("My cat is called Tom.")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := first.Choices[0].Message.Content
+	e.sim.Inject(qwensim.Fault{StallAfter: 2})
+	ctx, cancel := context.WithCancel(ctxT(t))
+	stream := e.client.Chat.Completions.NewStreaming(ctx, chatParams(
+		openai.UserMessage("My cat is called Tom."), openai.AssistantMessage(answer), openai.UserMessage("Tell me a story.")))
+	for stream.Next() {
+		cancel()
+	}
+	cancel()
+	got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(
+		openai.UserMessage("My cat is called Tom."), openai.AssistantMessage(answer),
+		openai.UserMessage("Tell me a story."), openai.AssistantMessage("No response requested."),
+		openai.UserMessage("Go on.")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := upstreamCompletions(t, e.sim)
+	want := "[Earlier conversation, for context]\n\nUser: Tell me a story.\n\nAssistant: No response requested.\n\n[End of earlier conversation]\n\nGo on."
+	if last := messagesOf(up[len(up)-1])[0]; last["content"] != want {
+		t.Fatalf("upstream message %q, want %q", last["content"], want)
+	}
+	if !strings.Contains(got.Choices[0].Message.Content, `Earlier you said: "My cat is called Tom."`) {
+		t.Fatalf("answer %q", got.Choices[0].Message.Content)
+	}
+	rows := e.rows()
+	if len(rows) != 3 || rows[2].SessionID != rows[0].SessionID || rows[2].ChatID != rows[0].ChatID || e.sim.Chats() != 1 {
+		t.Fatalf("%d rows %+v over %d chats", len(rows), rows, e.sim.Chats())
+	}
+}
+
 func TestUnknownHistoryIsReplayedIntoANewChat(t *testing.T) {
 	e := start(t, nil)
 	got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(

@@ -79,11 +79,11 @@ type Turn struct {
 	Session qp.Session // this turn's copy
 	// Replay is set when the chat is new but the client has earlier turns.
 	Replay bool
-	// Unseen, above 0, is where the part of a named session's history that
-	// its chat never got begins (a turn the client left before its answer,
-	// which it resends with the next one): those messages go to Qwen as
-	// earlier conversation. 0: the chat has seen the history, or the
-	// history is not one the chat was told.
+	// Unseen, above 0, is where the part of the resent history that the
+	// session's chat never got begins (a turn the client left before its
+	// answer, which it resends with the next one): those messages go to
+	// Qwen as earlier conversation. 0: the chat has seen the history, or
+	// the history is not one the chat was told.
 	Unseen  int
 	m       *Manager
 	held    qp.SessionLock // the lock across processes; nil when not shared
@@ -99,6 +99,12 @@ var validID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 // ValidID reports whether id can name a session.
 func ValidID(id string) bool { return validID.MatchString(id) }
 
+// maxUnseenAnswers bounds how far back in a resent history the answer its
+// chat last gave is looked for: the turns after it are ones the chat never
+// got, each of which the client resends with an answer of its own (empty,
+// or Claude Code's "No response requested.").
+const maxUnseenAnswers = 3
+
 // Begin finds the session to continue, or opens a new one, and holds it until
 // Release, so turns of one session never overlap.
 func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
@@ -110,6 +116,21 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 		t, err := m.continueByKey(ctx, req)
 		if t != nil || err != nil {
 			return t, err
+		}
+		// A history that resends turns its chat never got (an agent
+		// interrupted mid-answer resends the cut turn with the next one)
+		// continues the chat whose last answer it holds.
+		for _, a := range earlierAnswers(req.History, maxUnseenAnswers) {
+			earlier := req
+			earlier.PrefixKey = ownedKey(req.Owner, a.key)
+			t, err := m.continueByKey(ctx, earlier)
+			if err != nil {
+				return nil, err
+			}
+			if t != nil {
+				t.Unseen = a.n
+				return t, nil
+			}
 		}
 	}
 	t, err := m.lock(ctx, m.newID())
