@@ -364,8 +364,9 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 	p := func(f string) string { return fmt.Sprintf("messages.%d.%s", i, f) }
 	if m.Role == "system" {
 		// Claude Code (beta "mid-conversation-system") sends part of its
-		// context as a system message among the others: it joins the system
-		// prompt, as a Chat Completions system message anywhere does.
+		// context as a system message among the others: before the first
+		// answer it joins the system prompt, after it it is told with its
+		// turn, as a Chat Completions system message is (translate.SystemText).
 		text, err := blocksText(m.Content, p("content"), "\n\n")
 		if err != nil {
 			return nil, err

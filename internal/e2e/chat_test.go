@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -412,6 +413,91 @@ func TestExplicitSessionHeader(t *testing.T) {
 	var apiErr *openai.Error
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "X-Session-Id" {
 		t.Fatalf("bad session id: %v", err)
+	}
+}
+
+// An agent that names its session (OpenCode, X-Session-Id) and is
+// interrupted mid-answer resends the cut turn with the next one: its user
+// message and an empty assistant message. The chat never got an answer to
+// that turn threaded in, so the cut turn goes to Qwen as earlier
+// conversation before the new one, in the same chat.
+func TestNamedSessionResendsATurnItsChatNeverGot(t *testing.T) {
+	e := start(t, nil)
+	opt := option.WithHeader("X-Session-Id", "agent-cut")
+	first, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("My dog is called Rex.")), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := first.Choices[0].Message.Content
+	e.sim.Inject(qwensim.Fault{StallAfter: 2})
+	ctx, cancel := context.WithCancel(ctxT(t))
+	stream := e.client.Chat.Completions.NewStreaming(ctx, chatParams(
+		openai.UserMessage("My dog is called Rex."), openai.AssistantMessage(answer),
+		openai.UserMessage("Tell me a long story about him.")), opt)
+	for stream.Next() {
+		cancel() // the agent is interrupted while Qwen answers
+	}
+	cancel()
+	got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(
+		openai.UserMessage("My dog is called Rex."), openai.AssistantMessage(answer),
+		openai.UserMessage("Tell me a long story about him."), openai.AssistantMessage(""),
+		openai.UserMessage("Go on.")), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := upstreamCompletions(t, e.sim)
+	last := messagesOf(up[len(up)-1])[0]
+	want := "[Earlier conversation, for context]\n\nUser: Tell me a long story about him.\n\n[End of earlier conversation]\n\nGo on."
+	if last["content"] != want {
+		t.Fatalf("upstream message %q, want %q", last["content"], want)
+	}
+	if !strings.Contains(got.Choices[0].Message.Content, `Earlier you said: "My dog is called Rex."`) {
+		t.Fatalf("answer %q", got.Choices[0].Message.Content)
+	}
+	rows := e.rows()
+	if len(rows) != 3 || rows[1].ErrorType != "client_disconnect" || rows[2].ChatID != rows[0].ChatID || e.sim.Chats() != 1 {
+		t.Fatalf("%d rows %+v over %d chats", len(rows), rows, e.sim.Chats())
+	}
+}
+
+// Claude Code, interrupted mid-answer and resumed (-c), resends the cut turn
+// with the next one: its user message and a placeholder answer ("No
+// response requested."). The history still holds the chat's last answer:
+// the conversation goes on in its chat, the cut turn told as earlier
+// conversation, instead of a new chat with everything replayed.
+func TestResentCutTurnContinuesItsChat(t *testing.T) {
+	e := start(t, nil)
+	first, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("My cat is called Tom.")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := first.Choices[0].Message.Content
+	e.sim.Inject(qwensim.Fault{StallAfter: 2})
+	ctx, cancel := context.WithCancel(ctxT(t))
+	stream := e.client.Chat.Completions.NewStreaming(ctx, chatParams(
+		openai.UserMessage("My cat is called Tom."), openai.AssistantMessage(answer), openai.UserMessage("Tell me a story.")))
+	for stream.Next() {
+		cancel()
+	}
+	cancel()
+	got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(
+		openai.UserMessage("My cat is called Tom."), openai.AssistantMessage(answer),
+		openai.UserMessage("Tell me a story."), openai.AssistantMessage("No response requested."),
+		openai.UserMessage("Go on.")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := upstreamCompletions(t, e.sim)
+	want := "[Earlier conversation, for context]\n\nUser: Tell me a story.\n\nAssistant: No response requested.\n\n[End of earlier conversation]\n\nGo on."
+	if last := messagesOf(up[len(up)-1])[0]; last["content"] != want {
+		t.Fatalf("upstream message %q, want %q", last["content"], want)
+	}
+	if !strings.Contains(got.Choices[0].Message.Content, `Earlier you said: "My cat is called Tom."`) {
+		t.Fatalf("answer %q", got.Choices[0].Message.Content)
+	}
+	rows := e.rows()
+	if len(rows) != 3 || rows[2].SessionID != rows[0].SessionID || rows[2].ChatID != rows[0].ChatID || e.sim.Chats() != 1 {
+		t.Fatalf("%d rows %+v over %d chats", len(rows), rows, e.sim.Chats())
 	}
 }
 

@@ -72,6 +72,45 @@ func TestMessagesAreRecordedLikeChats(t *testing.T) {
 	}
 }
 
+// TestMessagesSystemNoteIsToldWithItsTurn: Claude Code adds a system message
+// to a later turn ("Note: FILE changed on disk since you last read it")
+// whenever a file it read changes. The note is the system's word in that
+// turn: the chat is not told its whole system prompt and tools again.
+func TestMessagesSystemNoteIsToldWithItsTurn(t *testing.T) {
+	e := start(t, nil)
+	const head = `{"model":"claude-x","max_tokens":64,"system":"You are a coding agent.",
+		"tools":[{"name":"Bash","input_schema":{"type":"object","properties":{"command":{"type":"string"}}}}],"messages":[
+		{"role":"user","content":"use Bash with {\"command\":\"ls\"}"},{"role":"system","content":"# Environment\nlinux"}`
+	resp := postJSON(t, e, "/v1/messages", head+`]}`, nil)
+	var msg struct {
+		Content json.RawMessage `json:"content"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &msg) != nil || !strings.Contains(string(msg.Content), `"tool_use"`) {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	var blocks []struct{ Type, ID string }
+	if err := json.Unmarshal(msg.Content, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	id := blocks[len(blocks)-1].ID
+	resp = postJSON(t, e, "/v1/messages", head+`,{"role":"assistant","content":`+string(msg.Content)+`},
+		{"role":"user","content":[{"type":"tool_result","tool_use_id":"`+id+`","content":"a.txt"}]},
+		{"role":"system","content":"Note: a.txt changed on disk since you last read it."}]}`, nil)
+	b, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "Thanks: Bash said") {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	up := upstreamCompletions(t, e.sim)
+	sent := messagesOf(up[len(up)-1])[0]["content"].(string)
+	if !strings.HasPrefix(sent, "Result of Bash (") || !strings.HasSuffix(sent, "a.txt\n\nSystem: Note: a.txt changed on disk since you last read it.") {
+		t.Fatalf("upstream message %q", sent)
+	}
+	if rows := e.rows(); len(rows) != 2 || rows[1].ChatID != rows[0].ChatID {
+		t.Fatalf("rows %+v", rows)
+	}
+}
+
 // TestMessagesErrorsUseAnthropicsEnvelope: every error on the Messages routes
 // — the handler's, the router's and the key guard's — is Anthropic-shaped,
 // and x-api-key is accepted as the proxy key.

@@ -132,17 +132,26 @@ func TestAChangedSystemPromptIsStatedAgainWhole(t *testing.T) {
 	if msg := lastUpstreamMessage(t, e); msg != "Two." {
 		t.Fatalf("an unchanged system prompt was restated: %q", msg)
 	}
+	// A system message after the first answer is not the system prompt:
+	// it is told with its turn.
 	c.msgs = append(c.msgs, openai.SystemMessage("Answer in French."))
 	c.say("Three.")
-	if msg := lastUpstreamMessage(t, e); msg != "[System instructions]\nYou are terse.\n\nAnswer in French.\n[End of system instructions]\n\nThree." {
+	if msg := lastUpstreamMessage(t, e); msg != "System: Answer in French.\n\nThree." {
+		t.Fatalf("a later system message: %q", msg)
+	}
+	session := option.WithHeader("X-Session-Id", c.session)
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.SystemMessage("You are verbose."), openai.UserMessage("Four.")), session); err != nil {
+		t.Fatal(err)
+	}
+	if msg := lastUpstreamMessage(t, e); msg != "[System instructions]\nYou are verbose.\n[End of system instructions]\n\nFour." {
 		t.Fatalf("changed system prompt: %q", msg)
 	}
 	// A client naming its session may send only the new message: the chat
 	// keeps its instructions.
-	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("Four.")), option.WithHeader("X-Session-Id", c.session)); err != nil {
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("Five.")), session); err != nil {
 		t.Fatal(err)
 	}
-	if msg := lastUpstreamMessage(t, e); msg != "Four." {
+	if msg := lastUpstreamMessage(t, e); msg != "Five." {
 		t.Fatalf("only the new message: %q", msg)
 	}
 }

@@ -40,6 +40,9 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		system, tools := turn.Told()
 		tell, withdrawn, next := translate.Decide(turn.FirstTurn(), translate.Told{System: system, Tools: tools}, now)
 		plan := translate.Plan{Tell: tell, ToolsWithdrawn: withdrawn, Replay: replay, Thinking: t.thinking, Tools: t.tools}
+		if !replay {
+			plan.Unseen = turn.Unseen
+		}
 		if t.jsonFormat != nil {
 			plan.Instructions = t.jsonFormat.Instructions()
 		}

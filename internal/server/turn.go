@@ -282,9 +282,11 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 	if c.metadataOnly { // a call recorded without bodies leaves no text in its session either
 		firstUser = ""
 	}
+	keyedHistory := keyed(t.tools, history)
 	turn, err := s.deps.Sessions.Begin(ctx, session.Request{
 		ExplicitID:   t.sessionID,
-		PrefixKey:    session.Key(keyed(t.tools, history), nil),
+		PrefixKey:    session.Key(keyedHistory, nil),
+		History:      keyedHistory,
 		HasHistory:   translate.HasEarlierTurns(history),
 		AnsweredCall: answeredCall(newTurn),
 		Model:        t.model,

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"slices"
 	"strings"
 	"sync"
 
@@ -37,6 +38,64 @@ func Key(msgs []qp.Message, answer *qp.Message) string {
 		w.message(answer)
 	}
 	return hex.EncodeToString(w.h.Sum(nil))
+}
+
+// Seen returns how many of msgs' first messages make up the conversation
+// whose key, owned by owner, is key (a session's ConversationKey): the part
+// of a resent history that the session's chat has seen. It is 0 when no
+// prefix of msgs has that key.
+func Seen(msgs []qp.Message, owner, key string) int {
+	seen := 0
+	eachPrefixKey(msgs, func(n int, k string) bool {
+		if ownedKey(owner, k) == key {
+			seen = n
+			return false
+		}
+		return true
+	})
+	return seen
+}
+
+// earlierAnswer is a prefix of a resent history that ends with an assistant
+// message: n messages, whose key is key.
+type earlierAnswer struct {
+	n   int
+	key string
+}
+
+// earlierAnswers returns the keys of msgs' prefixes that end with an
+// assistant message, msgs whole excepted, newest first, at most limit: where
+// the chat's last answer may end in a history that resends turns the chat
+// never got (a turn the client left before its answer, resent with the
+// next one as its message and an empty or placeholder answer).
+func earlierAnswers(msgs []qp.Message, limit int) []earlierAnswer {
+	var out []earlierAnswer
+	eachPrefixKey(msgs, func(n int, k string) bool {
+		if n < len(msgs) && msgs[n-1].Role == "assistant" {
+			out = append(out, earlierAnswer{n, k})
+		}
+		return true
+	})
+	slices.Reverse(out)
+	return out[:min(len(out), limit)]
+}
+
+// eachPrefixKey calls f with the Key of each prefix of msgs (its first n
+// messages), shortest first, until f returns false: one pass, each prefix's
+// hash read on the way.
+func eachPrefixKey(msgs []qp.Message, f func(n int, key string) bool) {
+	scratch := scratchBuffers.Get().(*[]byte)
+	defer scratchBuffers.Put(scratch)
+	w := keyWriter{h: sha256.New(), buf: (*scratch)[:0]}
+	w.h.Write([]byte("qwenproxy-key-v1"))
+	var sum []byte
+	for i := range msgs {
+		w.message(&msgs[i])
+		sum = w.h.Sum(sum[:0])
+		if !f(i+1, hex.EncodeToString(sum)) {
+			return
+		}
+	}
 }
 
 // scratchBuffers are the keyWriters' buffers, keyChunk bytes each: a call

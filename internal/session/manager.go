@@ -57,9 +57,11 @@ func NewManager(store qp.SessionStore, shared qp.SessionLocker, save func(qp.Ses
 type Request struct {
 	// ExplicitID is the client's X-Session-Id; it wins over the key.
 	ExplicitID string
-	// PrefixKey is Key() of the history before the new turn; HasHistory says
-	// whether that history holds earlier turns at all.
+	// PrefixKey is Key() of the history before the new turn (History, as
+	// keyed); HasHistory says whether that history holds earlier turns at
+	// all.
 	PrefixKey  string
+	History    []qp.Message
 	HasHistory bool
 	// AnsweredCall is the id of the first tool call the new turn answers
 	// (a tool result's), or "". Of the sessions expecting PrefixKey —
@@ -82,7 +84,13 @@ type Request struct {
 type Turn struct {
 	Session qp.Session // this turn's copy
 	// Replay is set when the chat is new but the client has earlier turns.
-	Replay  bool
+	Replay bool
+	// Unseen, above 0, is where the part of the resent history that the
+	// session's chat never got begins (a turn the client left before its
+	// answer, which it resends with the next one): those messages go to
+	// Qwen as earlier conversation. 0: the chat has seen the history, or
+	// the history is not one the chat was told.
+	Unseen  int
 	m       *Manager
 	held    qp.SessionLock // the lock across processes; nil when not shared
 	ctx     context.Context
@@ -97,6 +105,12 @@ var validID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 // ValidID reports whether id can name a session.
 func ValidID(id string) bool { return validID.MatchString(id) }
 
+// maxUnseenAnswers bounds how far back in a resent history the answer its
+// chat last gave is looked for: the turns after it are ones the chat never
+// got, each of which the client resends with an answer of its own (empty,
+// or Claude Code's "No response requested.").
+const maxUnseenAnswers = 3
+
 // Begin finds the session to continue, or opens a new one, and holds it until
 // Release, so turns of one session never overlap.
 func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
@@ -108,6 +122,21 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 		t, err := m.continueByKey(ctx, req)
 		if t != nil || err != nil {
 			return t, err
+		}
+		// A history that resends turns its chat never got (an agent
+		// interrupted mid-answer resends the cut turn with the next one)
+		// continues the chat whose last answer it holds.
+		for _, a := range earlierAnswers(req.History, maxUnseenAnswers) {
+			earlier := req
+			earlier.PrefixKey = ownedKey(req.Owner, a.key)
+			t, err := m.continueByKey(ctx, earlier)
+			if err != nil {
+				return nil, err
+			}
+			if t != nil {
+				t.Unseen = a.n
+				return t, nil
+			}
 		}
 	}
 	t, err := m.lock(ctx, m.newID())
@@ -161,6 +190,9 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	}
 	// A named session whose first turn never got an answer is a new chat.
 	t.Session, t.Replay = s, s.ParentID == "" && req.HasHistory
+	if !t.Replay && s.ConversationKey != "" && s.ConversationKey != req.PrefixKey {
+		t.Unseen = Seen(req.History, req.Owner, s.ConversationKey)
+	}
 	return t, nil
 }
 

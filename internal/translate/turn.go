@@ -84,8 +84,11 @@ type Plan struct {
 	// request does not declare, so the model must stop calling them.
 	ToolsWithdrawn bool
 	Replay         bool // the chat is new but the client has earlier turns: replay them
-	Thinking       bool
-	Tools          *tools.Set
+	// Unseen, above 0 (without Replay), is where the earlier turns the
+	// chat never got begin in the history: only those are replayed.
+	Unseen   int
+	Thinking bool
+	Tools    *tools.Set
 	// Instructions are per request (response_format): they end every turn.
 	Instructions string
 }
@@ -128,8 +131,11 @@ func UpstreamMessage(msgs []qp.Message, p Plan) qwen.MessageSpec {
 	if p.Tell {
 		writeSystem(&body, SystemText(msgs), p)
 	}
-	if p.Replay {
-		writeReplay(&body, history)
+	switch {
+	case p.Replay:
+		writeReplay(&body, history, 0)
+	case p.Unseen > 0 && p.Unseen < len(history):
+		writeReplay(&body, history, p.Unseen)
 	}
 	writeTurn(&body, msgs, len(history))
 	if !p.Tell && p.Tools.Active() && p.Tools.Requirement() != "" {
@@ -165,10 +171,14 @@ func writeSystem(b *strings.Builder, system string, p Plan) {
 	b.WriteString(SystemOpen + "\n" + strings.Join(parts, "\n\n") + "\n" + SystemClose + "\n\n")
 }
 
-// SystemText joins every system and developer prompt of the conversation.
+// SystemText joins the conversation's system prompt: its system and
+// developer messages before the first assistant message. Those after it
+// (Claude Code's "Note: FILE changed on disk…") are told with the turn they
+// come in (writeTurn), so the system prompt the chat was told stays the same
+// and is not stated again for each.
 func SystemText(msgs []qp.Message) string {
 	var parts []string
-	for i := range msgs {
+	for i := range msgs[:firstAnswer(msgs)] {
 		if isSystem(msgs[i].Role) {
 			if t := msgs[i].Text; strings.TrimSpace(t) != "" {
 				parts = append(parts, t)
@@ -180,16 +190,33 @@ func SystemText(msgs []qp.Message) string {
 
 func isSystem(role string) bool { return role == "system" || role == "developer" }
 
+// firstAnswer is the index of the conversation's first assistant message, or
+// len(msgs): the system messages after it are not the system prompt.
+func firstAnswer(msgs []qp.Message) int {
+	for i := range msgs {
+		if msgs[i].Role == "assistant" {
+			return i
+		}
+	}
+	return len(msgs)
+}
+
 // writeReplay puts the earlier turns into the first message of a new chat, so
 // that a conversation whose chat was lost keeps its context.
-func writeReplay(b *strings.Builder, history []qp.Message) {
-	if !HasEarlierTurns(history) {
+// Only history[from:] is replayed; a system message after the first answer
+// is replayed as what it said (see SystemText).
+func writeReplay(b *strings.Builder, history []qp.Message, from int) {
+	if !HasEarlierTurns(history[from:]) {
 		return
 	}
 	b.WriteString(ReplayOpen + "\n\n")
-	for i := range history {
+	prompt := firstAnswer(history)
+	for i := from; i < len(history); i++ {
 		m := &history[i]
 		if isSystem(m.Role) {
+			if i > prompt {
+				fmt.Fprintf(b, "System: %s\n\n", m.Text)
+			}
 			continue
 		}
 		text := m.Text
@@ -211,16 +238,18 @@ func writeReplay(b *strings.Builder, history []qp.Message) {
 	b.WriteString(ReplayClose + "\n\n")
 }
 
-// writeTurn writes the new turn, msgs[start:], as one message. Its system
-// messages are not repeated here: they are part of the system prompt, which
-// is stated whole whenever it changes.
+// writeTurn writes the new turn, msgs[start:], as one message. The system
+// messages of the system prompt (before the first answer: see SystemText)
+// are not repeated here, as it is stated whole whenever it changes; a later
+// one is the system's word in its turn ("System: …").
 func writeTurn(b *strings.Builder, msgs []qp.Message, start int) {
 	first := true
+	prompt := firstAnswer(msgs)
 	for i := start; i < len(msgs); i++ {
 		m := &msgs[i]
 		// A turn's assistant message is a prefill, which UpstreamMessage
 		// writes last, after every instruction.
-		if isSystem(m.Role) || m.Role == "assistant" {
+		if isSystem(m.Role) && i < prompt || m.Role == "assistant" {
 			continue
 		}
 		if !first {
@@ -228,11 +257,14 @@ func writeTurn(b *strings.Builder, msgs []qp.Message, start int) {
 		}
 		first = false
 		text := m.Text
-		if m.Role == "tool" {
+		switch {
+		case m.Role == "tool":
 			writeToolResult(b, m, msgs[:i])
-			continue
+		case isSystem(m.Role):
+			fmt.Fprintf(b, "System: %s", text)
+		default:
+			b.WriteString(text)
 		}
-		b.WriteString(text)
 	}
 }
 

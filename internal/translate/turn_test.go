@@ -82,14 +82,22 @@ func TestUpstreamMessageFoldsEverythingIntoOne(t *testing.T) {
 	if replay.Content != want || !replay.Thinking || replay.Role != "user" {
 		t.Fatalf("replay %+v", replay)
 	}
-	// A system message inside a later turn is part of the system prompt,
-	// stated in its section, never as the user's words.
+	// A system message after the first answer (Claude Code's "Note: FILE
+	// changed on disk") is told with its turn, as the system's words, not
+	// the user's; the system prompt stays what the chat was told, and a
+	// replay tells it where it came.
 	withSystem := append(append([]qp.Message{}, convo...), msg("system", "Now in French."))
-	if got := UpstreamMessage(withSystem[:6], Plan{}); strings.Contains(got.Content, "French") {
-		t.Fatalf("system text in the turn: %q", got.Content)
+	if got := UpstreamMessage(withSystem, Plan{}); got.Content != "Again\n\nSystem: Now in French." {
+		t.Fatalf("turn with a system message %q", got.Content)
 	}
-	if got := UpstreamMessage(withSystem, Plan{Tell: true}); !strings.HasPrefix(got.Content, "[System instructions]\nBe brief.\n\nUse English.\n\nNow in French.\n[End of system instructions]") {
-		t.Fatalf("restated system %q", got.Content)
+	if SystemText(withSystem) != SystemText(convo) || ToldOf(withSystem, nil) != ToldOf(convo, nil) {
+		t.Fatalf("the system prompt changed: %q", SystemText(withSystem))
+	}
+	later := append(withSystem, msg("assistant", "Bien."), msg("user", "Encore"))
+	want = "[Earlier conversation, for context]\n\nUser: Hi\n\nAssistant: Hello\n\nUser: Again\n\nSystem: Now in French.\n\n" +
+		"Assistant: Bien.\n\n[End of earlier conversation]\n\nEncore"
+	if got := UpstreamMessage(later, Plan{Replay: true}); got.Content != want {
+		t.Fatalf("replay %q", got.Content)
 	}
 	if got := UpstreamMessage([]qp.Message{msg("user", "Hi")}, Plan{Tell: true}); got.Content != "Hi" {
 		t.Fatalf("no system prompt: %q", got.Content)
