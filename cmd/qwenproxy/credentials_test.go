@@ -39,13 +39,7 @@ func dirHolds(t *testing.T, dir, secret string) bool {
 // sealing, or without a key) still reads, and without a key the CLI warns.
 func TestStoredCredentialsAreSealedUnderTheKey(t *testing.T) {
 	dir := t.TempDir()
-	vars := map[string]string{"DATABASE_PATH": filepath.Join(dir, "c.db")}
-	env := func(k string) string { return vars[k] }
-	run := func(stdin string, args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
-		return code, out.String(), errOut.String()
-	}
+	vars, run := cliWithVars(filepath.Join(dir, "c.db"))
 	jwt := "h.eyJleHAiOjE3OTkwMDAwMDB9.secretsig" // {"exp":1799000000}
 	cookie := "acw_tc=cookie-secret-1; token=" + jwt
 
@@ -139,14 +133,7 @@ func TestDoctorUsesTheSealedStoredCredentials(t *testing.T) {
 // used within seconds, and every call was then refused); credentials that
 // expire after they were stored are said to have expired.
 func TestAnExpiredLoginTokenIsNotStored(t *testing.T) {
-	dir := t.TempDir()
-	vars := map[string]string{"DATABASE_PATH": filepath.Join(dir, "c.db")}
-	env := func(k string) string { return vars[k] }
-	run := func(stdin string, args ...string) (int, string, string) {
-		var out, errOut bytes.Buffer
-		code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
-		return code, out.String(), errOut.String()
-	}
+	vars, run := cliWithVars(filepath.Join(t.TempDir(), "c.db"))
 	expired := "h.eyJleHAiOjE3MDAwMDAwMDB9.s" // {"exp":1700000000}, 2023
 	code, out, errOut := run("acw_tc=1; token="+expired+"\n", "credentials", "set")
 	if code != 1 || !strings.Contains(errOut, "expired") || !strings.Contains(errOut, "fresh Cookie header") || strings.Contains(out+errOut, expired) {
@@ -215,5 +202,18 @@ func TestCredentialsClearSaysWhetherAnyWereStored(t *testing.T) {
 	run(qwensim.LoginCookie()+"\n", "credentials", "set")
 	if out := run("", "credentials", "clear", "--json"); !strings.Contains(out, `"cleared": true`) {
 		t.Fatalf("clear of stored credentials: %s", out)
+	}
+}
+
+// cliWithVars runs the CLI with input on stdin and the environment vars
+// (DATABASE_PATH set to db; the caller may add more), returning its exit
+// code, stdout and stderr.
+func cliWithVars(db string) (vars map[string]string, run func(stdin string, args ...string) (int, string, string)) {
+	vars = map[string]string{"DATABASE_PATH": db}
+	env := func(k string) string { return vars[k] }
+	return vars, func(stdin string, args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
+		return code, out.String(), errOut.String()
 	}
 }

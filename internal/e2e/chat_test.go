@@ -429,15 +429,8 @@ func TestNamedSessionResendsATurnItsChatNeverGot(t *testing.T) {
 		t.Fatal(err)
 	}
 	answer := first.Choices[0].Message.Content
-	e.sim.Inject(qwensim.Fault{StallAfter: 2})
-	ctx, cancel := context.WithCancel(ctxT(t))
-	stream := e.client.Chat.Completions.NewStreaming(ctx, chatParams(
-		openai.UserMessage("My dog is called Rex."), openai.AssistantMessage(answer),
+	interruptStream(t, e, chatParams(openai.UserMessage("My dog is called Rex."), openai.AssistantMessage(answer),
 		openai.UserMessage("Tell me a long story about him.")), opt)
-	for stream.Next() {
-		cancel() // the agent is interrupted while Qwen answers
-	}
-	cancel()
 	got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(
 		openai.UserMessage("My dog is called Rex."), openai.AssistantMessage(answer),
 		openai.UserMessage("Tell me a long story about him."), openai.AssistantMessage(""),
@@ -472,14 +465,7 @@ func TestResentCutTurnContinuesItsChat(t *testing.T) {
 		t.Fatal(err)
 	}
 	answer := first.Choices[0].Message.Content
-	e.sim.Inject(qwensim.Fault{StallAfter: 2})
-	ctx, cancel := context.WithCancel(ctxT(t))
-	stream := e.client.Chat.Completions.NewStreaming(ctx, chatParams(
-		openai.UserMessage("My cat is called Tom."), openai.AssistantMessage(answer), openai.UserMessage("Tell me a story.")))
-	for stream.Next() {
-		cancel()
-	}
-	cancel()
+	interruptStream(t, e, chatParams(openai.UserMessage("My cat is called Tom."), openai.AssistantMessage(answer), openai.UserMessage("Tell me a story.")))
 	got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(
 		openai.UserMessage("My cat is called Tom."), openai.AssistantMessage(answer),
 		openai.UserMessage("Tell me a story."), openai.AssistantMessage("No response requested."),
@@ -598,5 +584,19 @@ func TestQwen2025WireFormatStillWorks(t *testing.T) {
 	page, err := e.client.Models.List(ctxT(t))
 	if err != nil || len(page.Data) != 12 {
 		t.Fatalf("models %v %v", len(page.Data), err)
+	}
+}
+
+// interruptStream makes a streamed call that Qwen stalls in after its first
+// events and that the client leaves at its first chunk, as an agent the user
+// interrupts while Qwen answers.
+func interruptStream(t *testing.T, e *env, params openai.ChatCompletionNewParams, opts ...option.RequestOption) {
+	t.Helper()
+	e.sim.Inject(qwensim.Fault{StallAfter: 2})
+	ctx, cancel := context.WithCancel(ctxT(t))
+	defer cancel()
+	stream := e.client.Chat.Completions.NewStreaming(ctx, params, opts...)
+	for stream.Next() {
+		cancel()
 	}
 }
