@@ -9,7 +9,7 @@ import "qwenproxy/internal/openai"
 // Check): none is refused here.
 var Fields = []openai.Field{
 	{Name: "model", Policy: openai.Honoured, Doc: "the Qwen model, `MODEL_MAP` applied (default `DEFAULT_MODEL`)"},
-	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, `tool_use`, `tool_result` and `thinking` blocks"},
+	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `tool_use`, `tool_result` and `thinking` blocks"},
 	{Name: "system", Policy: openai.Honoured, Doc: "a string or text blocks, the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "client tools, emulated; server tools are a 400"},
 	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`auto`/`any`/`tool`/`none`, emulated; `disable_parallel_tool_use` keeps an answer's first call only"},

@@ -64,20 +64,24 @@ type Block struct {
 	ToolUseID string          `json:"tool_use_id"` // tool_result
 	Content   json.RawMessage `json:"content"`     // tool_result: a string or blocks
 	IsError   bool            `json:"is_error"`    // tool_result
-	Source    *ImageSource    `json:"source"`      // image
+	Source    *Source         `json:"source"`      // image, document
+	Title     string          `json:"title"`       // document
+	Context   string          `json:"context"`     // document
 }
 
-// ImageSource is an image block's image: base64 data of a media type, or a
-// URL.
-type ImageSource struct {
-	Type      string `json:"type"` // base64 or url
-	MediaType string `json:"media_type"`
-	Data      string `json:"data"`
-	URL       string `json:"url"`
+// Source is an image block's image — base64 data of a media type, or a
+// URL — or a document block's document: plain text (type text) or text
+// blocks (type content); a PDF (base64, url) is not supported.
+type Source struct {
+	Type      string          `json:"type"` // base64, url, text, content
+	MediaType string          `json:"media_type"`
+	Data      string          `json:"data"`
+	URL       string          `json:"url"`
+	Content   json.RawMessage `json:"content"` // content: a string or text blocks
 }
 
 // imageURL is the source as a data: URL or its http(s) URL, or "".
-func (s *ImageSource) imageURL() string {
+func (s *Source) imageURL() string {
 	switch {
 	case s == nil:
 		return ""
@@ -325,6 +329,41 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 	return strings.Join(parts, sep), nil
 }
 
+// documentText is a plain-text document block as the model reads it: its
+// title and context, when given, each on a line of its own before the
+// document's text. A PDF (base64 or url source) is refused: Qwen's web API
+// takes documents as uploaded files, a flow qwen-2026.md does not record.
+// Citations are not produced (citations.enabled is accepted and has no
+// effect).
+func documentText(b *Block, param string) (string, *openai.Error) {
+	var body string
+	switch {
+	case b.Source == nil:
+		return "", openai.InvalidRequest(param+".source", "missing_required_parameter", "%s.source: Field required", param)
+	case b.Source.Type == "text":
+		body = b.Source.Data
+	case b.Source.Type == "content":
+		var err *openai.Error
+		if body, err = blocksText(b.Source.Content, param+".source.content", "\n\n"); err != nil {
+			return "", err
+		}
+	default:
+		return "", openai.InvalidRequest(param+".source.type", "unsupported_value",
+			"%s.source: only plain-text documents (source type text or content) are supported, not %q (PDFs are not)", param, b.Source.Type)
+	}
+	var head []string
+	if t := strings.TrimSpace(b.Title); t != "" {
+		head = append(head, "Document: "+t)
+	}
+	if c := strings.TrimSpace(b.Context); c != "" {
+		head = append(head, c)
+	}
+	if len(head) == 0 {
+		return body, nil
+	}
+	return strings.Join(head, "\n") + "\n\n" + body, nil
+}
+
 // toolResult reads a tool_result's content: a string, or text and image
 // blocks (Claude Code's Read of an image file, a screenshot), the text
 // joined by newlines and the images as a user message's go to Qwen.
@@ -350,9 +389,15 @@ func toolResult(raw json.RawMessage, param string) (string, []string, *openai.Er
 				return "", nil, openai.InvalidRequest(bp+".source", "invalid_value", "%s.source: must be base64 data of an image/* media_type, or an http(s) url", bp)
 			}
 			images = append(images, u)
+		case "document":
+			doc, err := documentText(&b, bp)
+			if err != nil {
+				return "", nil, err
+			}
+			text = append(text, doc)
 		default:
 			return "", nil, openai.InvalidRequest(bp+".type", "unsupported_value",
-				"%s: only text and image blocks are supported here, not %q", bp, b.Type)
+				"%s: only text, image and document blocks are supported here, not %q", bp, b.Type)
 		}
 	}
 	return strings.Join(text, "\n"), images, nil
@@ -404,6 +449,12 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 				return nil, openai.InvalidRequest(bp+".source", "invalid_value", "%s.source: must be base64 data of an image/* media_type, or an http(s) url", bp)
 			}
 			msg.Images = append(msg.Images, u)
+		case b.Type == "document" && m.Role == "user":
+			doc, err := documentText(&b, bp)
+			if err != nil {
+				return nil, err
+			}
+			text = append(text, doc)
 		case b.Type == "tool_result" && m.Role == "user":
 			if b.ToolUseID == "" {
 				return nil, openai.InvalidRequest(bp+".tool_use_id", "missing_required_parameter", "%s.tool_use_id: Field required", bp)
@@ -426,7 +477,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			// The model's earlier reasoning: Qwen keeps its own.
 		default:
 			return nil, openai.InvalidRequest(bp+".type", "unsupported_value",
-				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
+				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
 		}
 	}
 	// An answer's text blocks are pieces of one text (split by its tool

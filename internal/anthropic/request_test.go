@@ -122,3 +122,41 @@ func TestNullContentIsAnEmptyText(t *testing.T) {
 		t.Fatalf("user null: %v", err)
 	}
 }
+
+// Plain-text documents (source type text, or content blocks) in a user
+// message or a tool result reach the model as text, their title and
+// context first; a PDF is refused, naming the block, as a document block
+// was before (every document was a 400).
+func TestPlainTextDocuments(t *testing.T) {
+	var r Request
+	body := `{"model":"m","max_tokens":5,"messages":[
+		{"role":"user","content":[{"type":"document","source":{"type":"text","media_type":"text/plain","data":"The grass is green."},
+			"title":"Facts","context":"From the handbook.","citations":{"enabled":true}},{"type":"text","text":"What colour is the grass?"}]},
+		{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"Read","input":{"path":"notes"}}]},
+		{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[
+			{"type":"document","source":{"type":"content","content":[{"type":"text","text":"one"},{"type":"text","text":"two"}]}}]}]}]}`
+	if err := openai.Decode([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(false); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Conversation()
+	if len(c) != 3 || c[0].Text != "Document: Facts\nFrom the handbook.\n\nThe grass is green.\nWhat colour is the grass?" || c[2].Role != "tool" || c[2].Text != "one\n\ntwo" {
+		a, _ := json.Marshal(c)
+		t.Fatalf("conversation %s", a)
+	}
+	for param, msg := range map[string]string{
+		"messages.0.content.0.source.type":           `{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0="}}]}`,
+		"messages.0.content.0.content.0.source.type": `{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"}}]}]}`,
+		"messages.0.content.0.source":                `{"role":"user","content":[{"type":"document"}]}`,
+	} {
+		var bad Request
+		if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[`+msg+`]}`), &bad); err != nil {
+			t.Fatal(err)
+		}
+		if err := bad.Validate(false); err == nil || err.Param != param {
+			t.Errorf("%s: %v, want a 400 for %s", msg, err, param)
+		}
+	}
+}
