@@ -46,7 +46,7 @@ func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (
 	c.fs.Usage = c.fs.PrintDefaults // the command's help (commandHelp) heads it
 	c.fs.StringVar(&cfg.DatabasePath, "database-path", cfg.DatabasePath, "SQLite database file (DATABASE_PATH)")
 	config.DatabaseURLFlag(c.fs, &cfg.DatabaseURL)
-	c.asJSON = c.fs.Bool("json", false, "print JSON for scripts instead of a table")
+	c.asJSON = c.fs.Bool("json", false, "print JSON for scripts instead of text for people")
 	return c, nil
 }
 
