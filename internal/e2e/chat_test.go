@@ -600,3 +600,38 @@ func interruptStream(t *testing.T, e *env, params openai.ChatCompletionNewParams
 		cancel()
 	}
 }
+
+// A Chat Completions conversation may end with a system or developer
+// message, as OpenAI's accepts (agents append a reminder after the user's
+// words or after an answer): one before the first answer joins the system
+// prompt, one after it is told with its turn. It was a 400 ("the last
+// message must be from the user, the assistant or a tool").
+func TestChatEndingWithASystemMessage(t *testing.T) {
+	e := start(t, nil)
+	first, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.SystemMessage("Be brief."),
+		openai.UserMessage("My dog is called Rex."), openai.SystemMessage("Answer in English.")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := first.Choices[0].Message.Content
+	up := upstreamCompletions(t, e.sim)
+	if sent := messagesOf(up[0])[0]["content"].(string); !strings.Contains(sent, "Be brief.\n\nAnswer in English.") || !strings.HasSuffix(sent, "My dog is called Rex.") {
+		t.Fatalf("first upstream message %q", sent)
+	}
+	got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.SystemMessage("Be brief."),
+		openai.UserMessage("My dog is called Rex."), openai.SystemMessage("Answer in English."), openai.AssistantMessage(answer),
+		openai.DeveloperMessage("Note: the user is back.")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up = upstreamCompletions(t, e.sim)
+	if sent := messagesOf(up[len(up)-1])[0]["content"].(string); sent != "System: Note: the user is back." {
+		t.Fatalf("second upstream message %q", sent)
+	}
+	if got.Choices[0].Message.Content == "" {
+		t.Fatal("no answer")
+	}
+	if rows := e.rows(); len(rows) != 2 || rows[1].ChatID != rows[0].ChatID || e.sim.Chats() != 1 {
+		t.Fatalf("%d rows %+v over %d chats", len(rows), rows, e.sim.Chats())
+	}
+}

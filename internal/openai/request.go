@@ -173,10 +173,9 @@ func (r *ChatRequest) Validate() *Error {
 	if !hasInput {
 		return InvalidRequest("messages", "invalid_value", "messages must contain at least one user message or tool result")
 	}
-	if last := r.Messages[len(r.Messages)-1]; last.Role == "system" || last.Role == "developer" {
-		return InvalidRequest(fmt.Sprintf("messages[%d].role", len(r.Messages)-1), "invalid_value",
-			"the last message must be from the user, the assistant or a tool, not a %s prompt", last.Role)
-	}
+	// A trailing system or developer message is taken, as OpenAI takes it:
+	// before the first answer it joins the system prompt, after it it is
+	// told with its turn (translate.SystemText).
 	if last := r.Messages[len(r.Messages)-1]; last.Role == "assistant" && (len(last.ToolCalls) > 0 || last.FunctionCall != nil) {
 		// As OpenAI: calls must be answered by their results before the
 		// conversation goes on. (A trailing assistant text is a prefill.)
