@@ -123,15 +123,10 @@ func TestDoctorChecksAsTheFirstAccount(t *testing.T) {
 	} {
 		env := map[string]string{"QWEN_BASE_URL": sim.URL, "QWEN_ACCOUNTS": "ada@example.com:" + tc.password, "QWEN_TIMEOUT": "10000",
 			"DATABASE_PATH": filepath.Join(t.TempDir(), "none.db")}
-		var out, errOut bytes.Buffer
-		code := run(context.Background(), []string{"doctor", "--json"}, func(k string) string { return env[k] }, &out, &errOut)
-		var rep doctorReport
-		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-			t.Fatalf("%v: %s %s", err, out.String(), errOut.String())
-		}
+		code, rep, out := doctorJSON(t, env)
 		if code != tc.want.Code || rep.Diagnosis.Name != tc.want.Name || rep.Credentials != "account ada@example.com" ||
-			!strings.Contains(rep.Diagnosis.Advice, tc.advice) || strings.Contains(out.String(), tc.password) {
-			t.Fatalf("%s: exit %d, report %s", tc.password, code, out.String())
+			!strings.Contains(rep.Diagnosis.Advice, tc.advice) || strings.Contains(out, tc.password) {
+			t.Fatalf("%s: exit %d, report %s", tc.password, code, out)
 		}
 	}
 }
@@ -142,15 +137,10 @@ func TestDoctorChecksAsTheFirstAccount(t *testing.T) {
 func TestDoctorSaysWhyPastedCredentialsAreNotUsable(t *testing.T) {
 	env := map[string]string{"QWEN_BASE_URL": "http://127.0.0.1:1", "QWEN_COOKIES": "acw_tc=c00k1e",
 		"DATABASE_PATH": filepath.Join(t.TempDir(), "none.db")}
-	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"doctor", "--json"}, func(k string) string { return env[k] }, &out, &errOut)
-	var rep doctorReport
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("%v: %s %s", err, out.String(), errOut.String())
-	}
+	code, rep, out := doctorJSON(t, env)
 	if code != qwen.DiagnosisNoCredentials.Code || len(rep.Steps) != 1 || !strings.Contains(rep.Steps[0].Detail, "holds no token=") ||
-		strings.Contains(out.String(), "c00k1e") {
-		t.Fatalf("exit %d, report %s", code, out.String())
+		strings.Contains(out, "c00k1e") {
+		t.Fatalf("exit %d, report %s", code, out)
 	}
 }
 
@@ -199,4 +189,17 @@ func TestDoctorShowsTheTokenExpiryWithItsZone(t *testing.T) {
 			t.Fatalf("want %q in:\n%s", want, out)
 		}
 	}
+}
+
+// doctorJSON runs `doctor --json` with the environment env and returns its
+// exit code, its report and what it printed.
+func doctorJSON(t *testing.T, env map[string]string) (int, doctorReport, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"doctor", "--json"}, func(k string) string { return env[k] }, &out, &errOut)
+	var rep doctorReport
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v: %s %s", err, out.String(), errOut.String())
+	}
+	return code, rep, out.String()
 }

@@ -329,6 +329,16 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 	return strings.Join(parts, sep), nil
 }
 
+// imageOf is an image block's image as a URL (see imageURL), or a 400 for
+// a source that is neither.
+func imageOf(b *Block, param string) (string, *openai.Error) {
+	u := b.Source.imageURL()
+	if u == "" {
+		return "", openai.InvalidRequest(param+".source", "invalid_value", "%s.source: must be base64 data of an image/* media_type, or an http(s) url", param)
+	}
+	return u, nil
+}
+
 // documentText is a plain-text document block as the model reads it: its
 // title and context, when given, each on a line of its own before the
 // document's text. A PDF (base64 or url source) is refused: Qwen's web API
@@ -384,9 +394,9 @@ func toolResult(raw json.RawMessage, param string) (string, []string, *openai.Er
 		case "text":
 			text = append(text, b.Text)
 		case "image":
-			u := b.Source.imageURL()
-			if u == "" {
-				return "", nil, openai.InvalidRequest(bp+".source", "invalid_value", "%s.source: must be base64 data of an image/* media_type, or an http(s) url", bp)
+			u, err := imageOf(&b, bp)
+			if err != nil {
+				return "", nil, err
 			}
 			images = append(images, u)
 		case "document":
@@ -444,9 +454,9 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		case b.Type == "text":
 			text = append(text, b.Text)
 		case b.Type == "image" && m.Role == "user":
-			u := b.Source.imageURL()
-			if u == "" {
-				return nil, openai.InvalidRequest(bp+".source", "invalid_value", "%s.source: must be base64 data of an image/* media_type, or an http(s) url", bp)
+			u, err := imageOf(&b, bp)
+			if err != nil {
+				return nil, err
 			}
 			msg.Images = append(msg.Images, u)
 		case b.Type == "document" && m.Role == "user":

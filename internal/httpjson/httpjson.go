@@ -20,30 +20,21 @@ func Error(w http.ResponseWriter, e *openai.Error) []byte {
 	return JSON(w, e.Status, e)
 }
 
-// RetryHeaders tells the SDKs whether and when to retry after e:
-// Retry-After (see RetryAfter), and X-Should-Retry: false for a final one.
+// maxClientRetryWait is the longest Retry-After (seconds) a client is left
+// to wait for within its call.
+const maxClientRetryWait = 60
+
+// RetryHeaders tells the SDKs whether and when to retry after e: its
+// RetryAfter as Retry-After, and X-Should-Retry: false for a final failure
+// or a wait longer than maxClientRetryWait (an account's daily quota:
+// hours) — the OpenAI and Anthropic SDKs sleep for any Retry-After before
+// retrying, so they would hold the call for hours, while with that header
+// they raise their rate-limit error at once.
 func RetryHeaders(h http.Header, e *openai.Error) {
-	RetryAfter(h, e.RetryAfter)
-	if e.Final {
-		h.Set("X-Should-Retry", "false")
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-}
-
-// MaxClientRetryWait is the longest Retry-After (seconds) a client is left to
-// wait for within its call.
-const MaxClientRetryWait = 60
-
-// RetryAfter sets Retry-After to seconds, when positive. A longer wait than
-// MaxClientRetryWait (an account's daily quota: hours) also gets
-// X-Should-Retry: false: the OpenAI and Anthropic SDKs sleep for any
-// Retry-After before retrying, so they would hold the call for hours,
-// while with that header they raise their rate-limit error at once.
-func RetryAfter(h http.Header, seconds int) {
-	if seconds <= 0 {
-		return
-	}
-	h.Set("Retry-After", strconv.Itoa(seconds))
-	if seconds > MaxClientRetryWait {
+	if e.Final || e.RetryAfter > maxClientRetryWait {
 		h.Set("X-Should-Retry", "false")
 	}
 }

@@ -97,7 +97,7 @@ func (r *responsesRequest) Validate() *openai.Error { return r.Request.ValidateW
 // each response read once. An item id carries its response's request id
 // (responses.ID, responses.InputID).
 func (s *Server) storedItems(ctx context.Context) responses.ItemLookup {
-	read := map[string][]json.RawMessage{}
+	var read map[string][]json.RawMessage // made at the first reference: most calls have none
 	return func(id string) (*responses.Item, *openai.Error) {
 		_, rest, _ := strings.Cut(id, "_")
 		if len(rest) <= 32 {
@@ -112,6 +112,9 @@ func (s *Server) storedItems(ctx context.Context) responses.ItemLookup {
 			}
 			if rec != nil {
 				items = recordedItems(rec)
+			}
+			if read == nil {
+				read = map[string][]json.RawMessage{}
 			}
 			read[respID] = items
 		}

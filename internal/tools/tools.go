@@ -192,14 +192,15 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 			allowedTools
 			AllowedTools *allowedTools `json:"allowed_tools"`
 		}
-		if json.Unmarshal(choice, &named) == nil && named.Type == "allowed_tools" {
+		ok := json.Unmarshal(choice, &named) == nil
+		if ok && named.Type == "allowed_tools" {
 			allowed, param := named.allowedTools, "tool_choice"
 			if named.AllowedTools != nil {
 				allowed, param = *named.AllowedTools, "tool_choice.allowed_tools"
 			}
 			return s.allow(allowed, param)
 		}
-		if json.Unmarshal(choice, &named) != nil || named.Type != "function" || cmp.Or(named.Function.Name, named.Name) == "" {
+		if !ok || named.Type != "function" || cmp.Or(named.Function.Name, named.Name) == "" {
 			return &FieldError{"tool_choice", "must be none, auto, required, a function: {\"type\":\"function\",\"function\":{\"name\":…}} (Chat Completions) or {\"type\":\"function\",\"name\":…} (Responses), or allowed_tools"}
 		}
 		s.Choice = Choice{Mode: "function", Name: cmp.Or(named.Function.Name, named.Name)}
