@@ -1,7 +1,7 @@
 // Command qwenbench measures qwenproxy against the cheapest possible proxy.
 //
 // On loopback and bounded in time, it starts the Qwen simulator (zero think
-// time, ~1.2 KB answers in ~200 events), a floor proxy (a minimal program doing
+// time, ~1.2 KB answers in ~200 events) in a process of its own, a floor proxy (a minimal program doing
 // the same upstream exchange with no recording, sessions or validation), and
 // qwenproxy twice (recording bodies, and RECORD_BODIES=false). It then runs
 // streaming and non-streaming calls at several concurrencies against each
@@ -24,13 +24,16 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "floor" {
-		// Re-executed by the harness: serve the floor proxy.
-		if err := runFloor(os.Args[2:]); err != nil {
-			fmt.Fprintln(os.Stderr, "qwenbench floor:", err)
-			os.Exit(1)
+	if len(os.Args) > 1 {
+		// Re-executed by the harness: serve the floor proxy or the simulator.
+		serve := map[string]func([]string) error{"floor": runFloor, "sim": runSim}[os.Args[1]]
+		if serve != nil {
+			if err := serve(os.Args[2:]); err != nil {
+				fmt.Fprintf(os.Stderr, "qwenbench %s: %v\n", os.Args[1], err)
+				os.Exit(1)
+			}
+			return
 		}
-		return
 	}
 	opt := options{}
 	flag.DurationVar(&opt.slice, "slice", time.Second, "length of one measuring slice")

@@ -23,13 +23,14 @@ type proc struct {
 	db   string // qwenproxy's database, "" for the floor
 }
 
-// startFloor re-executes this binary as the floor proxy.
-func startFloor(upstream string) (*proc, error) {
+// startSelf re-executes this binary as one of its helper servers (floor,
+// sim) with args, and returns it once it prints the address it listens on.
+func startSelf(name string, args ...string) (*proc, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "floor", "--upstream", upstream)
+	cmd := exec.Command(self, append([]string{name}, args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -42,9 +43,10 @@ func startFloor(upstream string) (*proc, error) {
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
 	if err != nil || !ok {
 		cmd.Process.Kill()
-		return nil, fmt.Errorf("floor did not start: %q %v", line, err)
+		cmd.Wait()
+		return nil, fmt.Errorf("%s did not start: %q %v", name, line, err)
 	}
-	return &proc{name: "floor", cmd: cmd, url: "http://" + addr}, nil
+	return &proc{name: name, cmd: cmd, url: "http://" + addr}, nil
 }
 
 // startQwenproxy runs `qwenproxy serve` with its defaults, on a fresh

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,31 +94,31 @@ func run(ctx context.Context, opt options) error {
 			return err
 		}
 	}
-	sim, err := qwensim.Start(qwensim.Options{AnswerWords: opt.answerWords})
-	if err != nil {
-		return err
-	}
-	defer sim.Close()
-
 	// Every process started is killed on the way out, also when a later
 	// one fails to start.
 	var procs []*proc
 	defer func() {
 		for _, p := range procs {
 			p.cmd.Process.Kill()
+			p.cmd.Wait()
 		}
 	}()
-	floor, err := startFloor(sim.URL)
+	sim, err := startSelf("sim", "--answer-words", strconv.Itoa(opt.answerWords))
+	if err != nil {
+		return err
+	}
+	procs = append(procs, sim)
+	floor, err := startSelf("floor", "--upstream", sim.url)
 	if err != nil {
 		return err
 	}
 	procs = append(procs, floor)
-	recorded, err := startQwenproxy(bin, "qwenproxy", dir, sim.URL)
+	recorded, err := startQwenproxy(bin, "qwenproxy", dir, sim.url)
 	if err != nil {
 		return err
 	}
 	procs = append(procs, recorded)
-	metadata, err := startQwenproxy(bin, "qwenproxy-metadata", dir, sim.URL, "RECORD_BODIES=false")
+	metadata, err := startQwenproxy(bin, "qwenproxy-metadata", dir, sim.url, "RECORD_BODIES=false")
 	if err != nil {
 		return err
 	}
@@ -127,7 +129,7 @@ func run(ctx context.Context, opt options) error {
 		if v.bin != "" {
 			vbin = v.bin
 		}
-		p, err := startQwenproxy(vbin, v.name, dir, sim.URL, v.env...)
+		p, err := startQwenproxy(vbin, v.name, dir, sim.url, v.env...)
 		if err != nil {
 			return err
 		}
@@ -137,7 +139,7 @@ func run(ctx context.Context, opt options) error {
 
 	client := newClient()
 	targets := []*target{
-		{name: "direct", call: directCaller(client, sim.URL)},
+		{name: "direct", call: directCaller(client, sim.url)},
 		{name: "floor", call: openAICaller(client, floor.url), proc: floor},
 		{name: "qwenproxy", call: openAICaller(client, recorded.url), proc: recorded, record: true},
 		{name: "qwenproxy-metadata", call: openAICaller(client, metadata.url), proc: metadata, record: true},
@@ -232,6 +234,27 @@ func run(ctx context.Context, opt options) error {
 	return nil
 }
 
+// injectFault queues f in the simulator at base (POST /__sim/faults).
+func injectFault(ctx context.Context, base string, f qwensim.Fault) error {
+	body, err := json.Marshal([]qwensim.Fault{f})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/__sim/faults", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("inject a fault into the simulator: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("inject a fault into the simulator: HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
 type recordCheck struct {
 	Target   string `json:"target"`
 	Calls    int64  `json:"calls"`
@@ -252,8 +275,10 @@ func countRequests(db string) (int64, error) {
 // memoryPerStream opens n streams that stay open (the simulator stalls them
 // after a few events) and returns the target's resident memory growth per
 // stream, once every stream has delivered its first token.
-func memoryPerStream(ctx context.Context, sim *qwensim.Server, t *target, n int, seq *atomic.Int64) (int64, error) {
-	sim.Inject(qwensim.Fault{StallAfter: 3, Times: n})
+func memoryPerStream(ctx context.Context, sim *proc, t *target, n int, seq *atomic.Int64) (int64, error) {
+	if err := injectFault(ctx, sim.url, qwensim.Fault{StallAfter: 3, Times: n}); err != nil {
+		return 0, err
+	}
 	before, _ := t.proc.memory()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

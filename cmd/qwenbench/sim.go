@@ -1,0 +1,28 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+
+	"qwenproxy/internal/qwensim"
+)
+
+// runSim serves the Qwen simulator on a loopback port it prints. The harness
+// runs it as a process of its own, so that the simulator's work does not
+// share a Go runtime (scheduler, collector) with the load generator's: in one
+// process each delayed the other's timings, and the latency of every target.
+func runSim(args []string) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	words := fs.Int("answer-words", 200, "words (stream events) per simulated answer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Println("listening", ln.Addr().String())
+	return http.Serve(ln, qwensim.New(qwensim.Options{AnswerWords: *words}).Handler())
+}
