@@ -60,7 +60,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}()
 	envCreds := qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
 	if cfg.MockUpstream {
-		if a.sim, err = qwensim.Start(qwensim.Options{EventDelay: cfg.MockEventDelay}); err != nil {
+		if a.sim, err = qwensim.Start(qwensim.Options{EventDelay: cfg.MockEventDelay, MaxChats: mockMaxChats, NoCallLog: true}); err != nil {
 			return nil, err
 		}
 		cfg.QwenBaseURL = a.sim.URL
@@ -201,6 +201,12 @@ func (a *App) URL() string { return "http://" + a.Addr() }
 
 // Store is the app's database, for tools and tests that inspect it.
 func (a *App) Store() *sqlstore.Store { return a.store }
+
+// mockMaxChats bounds the chats the built-in simulator keeps (the least
+// recently used deleted first, as a user deleting old chats would; the proxy
+// opens a new chat for a session whose chat is gone): it serves for as long
+// as the server runs, and each chat holds its whole conversation.
+const mockMaxChats = 10_000
 
 // Simulator is the built-in simulator when started with MockUpstream.
 func (a *App) Simulator() *qwensim.Server { return a.sim }

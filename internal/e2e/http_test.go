@@ -233,6 +233,11 @@ func TestMockUpstreamModeServesTheSimulator(t *testing.T) {
 	if len(e.sim.Calls()) != 0 || e.app.Simulator() == nil || e.app.Simulator().Chats() != 1 {
 		t.Fatal("the call did not go to the built-in simulator")
 	}
+	// It serves for as long as the server runs: it keeps no log of calls
+	// (every body and header, forever) and a bounded number of chats.
+	if n := len(e.app.Simulator().Calls()); n != 0 {
+		t.Errorf("the built-in simulator logged %d calls", n)
+	}
 }
 
 func jsonInt(n int64) string { b, _ := json.Marshal(n); return string(b) }

@@ -236,6 +236,13 @@ func (s *Sim) own(chatID, id string) {
 	s.accounts.mu.Unlock()
 }
 
+// disown forgets who created chatID (deleted).
+func (s *Sim) disown(chatID string) {
+	s.accounts.mu.Lock()
+	delete(s.accounts.owners, chatID)
+	s.accounts.mu.Unlock()
+}
+
 // owns reports whether account id may use chatID: Qwen's chats are per
 // account, and another account's chat is "not found".
 func (s *Sim) owns(chatID, id string) bool {

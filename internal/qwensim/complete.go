@@ -106,7 +106,7 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.chats[chatID]
+	c := s.usedChat(chatID)
 	if c == nil {
 		return nil, CodeNotFound, "Chat " + chatID + " is not exist."
 	}

@@ -2,6 +2,7 @@ package qwensim
 
 import (
 	"bytes"
+	"container/list"
 	"context"
 	"crypto/rand"
 	_ "embed"
@@ -67,17 +68,30 @@ type Options struct {
 	// each tagged with its response_id. The second candidate speaks first
 	// and carries the usual answer; the first says "Another candidate: …".
 	Interleave bool
+	// MaxChats bounds the chats kept (0: no bound): past it, the chat used
+	// least recently is deleted, as a user deleting old chats in the web UI
+	// would, and a completion naming it is answered "not exist".
+	// NoCallLog keeps no log of the calls (Calls returns none). Both are for
+	// a simulator that serves for long (serve --mock-upstream, benchmarks),
+	// whose memory otherwise grows with every call: every body and header
+	// is kept, 514 MiB over one benchmark run's 30,000 calls.
+	MaxChats  int
+	NoCallLog bool
 }
 
 // Sim is the simulated chat.qwen.ai.
 type Sim struct {
 	opt Options
 
-	mu     sync.Mutex
-	chats  map[string]*chat
-	faults []Fault
-	calls  []Call
-	files  fileStore
+	mu    sync.Mutex
+	chats map[string]*chat
+	// recent orders the chats by last use, most recent first, when
+	// opt.MaxChats bounds them; created counts every chat made.
+	recent  *list.List
+	created int
+	faults  []Fault
+	calls   []Call
+	files   fileStore
 
 	accounts *accountBook // signed-in users (accounts.go)
 }
@@ -96,8 +110,9 @@ type chat struct {
 	model    string
 	nodes    map[string]*node
 	busy     bool
-	tools    []string // functions described in the chat's system prompt
-	stubborn bool     // never answers with a call
+	tools    []string      // functions described in the chat's system prompt
+	stubborn bool          // never answers with a call
+	use      *list.Element // in Sim.recent, when chats are bounded
 }
 
 type node struct {
@@ -106,7 +121,7 @@ type node struct {
 
 // New returns a simulator.
 func New(opt Options) *Sim {
-	return &Sim{opt: opt, chats: map[string]*chat{}, accounts: newAccountBook()}
+	return &Sim{opt: opt, chats: map[string]*chat{}, recent: list.New(), accounts: newAccountBook()}
 }
 
 // Inject queues faults; each applies to the next matching call(s).
@@ -136,13 +151,40 @@ func (s *Sim) ForgetChats() {
 	for id := range s.chats {
 		s.chats[id] = nil
 	}
+	s.recent.Init()
 }
 
 // Chats is the number of chats created.
 func (s *Sim) Chats() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.chats)
+	return s.created
+}
+
+// addChat keeps c, deleting the chat used least recently when that makes
+// more than opt.MaxChats. The caller holds s.mu.
+func (s *Sim) addChat(c *chat) {
+	s.chats[c.id] = c
+	s.created++
+	if s.opt.MaxChats <= 0 {
+		return
+	}
+	c.use = s.recent.PushFront(c)
+	for s.recent.Len() > s.opt.MaxChats {
+		old := s.recent.Remove(s.recent.Back()).(*chat)
+		delete(s.chats, old.id)
+		s.disown(old.id)
+	}
+}
+
+// usedChat returns the chat id names (nil if there is none) and, when chats
+// are bounded, marks it the most recently used. The caller holds s.mu.
+func (s *Sim) usedChat(id string) *chat {
+	c := s.chats[id]
+	if c != nil && c.use != nil {
+		s.recent.MoveToFront(c.use)
+	}
+	return c
 }
 
 // takeFault returns the first queued fault for endpoint, if any.
@@ -168,6 +210,9 @@ func (s *Sim) call(endpoint, chatID string, body []byte, r *http.Request) Call {
 }
 
 func (s *Sim) record(c Call) {
+	if s.opt.NoCallLog {
+		return
+	}
 	s.mu.Lock()
 	s.calls = append(s.calls, c)
 	s.mu.Unlock()
@@ -302,10 +347,10 @@ func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c := &chat{id: newID(), model: req.Models[0], nodes: map[string]*node{}}
+	s.own(c.id, account) // before the chat is kept: keeping it may delete it
 	s.mu.Lock()
-	s.chats[c.id] = c
+	s.addChat(c)
 	s.mu.Unlock()
-	s.own(c.id, account)
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":{"id":%q}}`, newID(), c.id)
 }
