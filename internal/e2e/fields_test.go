@@ -3,8 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"io"
+	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -249,5 +251,37 @@ func TestResponsesAndMessagesRecordTheirIgnoredFields(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: ignored %v, want %v", tc.path, got, tc.want)
 		}
+	}
+}
+
+// TestResponsesRefuseConversationsAndStoredPrompts: a Responses call naming
+// a Conversations API conversation or a stored prompt is a 400 naming the
+// field, and nothing goes upstream; accepted without effect (as they were),
+// its answer lacked the context or instructions the caller meant. A null
+// value asks for neither and passes.
+func TestResponsesRefuseConversationsAndStoredPrompts(t *testing.T) {
+	e := start(t, nil)
+	for _, tc := range []struct{ field, value string }{
+		{"conversation", `"conv_68e1"`},
+		{"conversation", `{"id":"conv_68e1"}`},
+		{"prompt", `{"id":"pmpt_abc","version":"2","variables":{"city":"Oslo"}}`},
+	} {
+		before := len(e.sim.Calls())
+		resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"go on",`+strconv.Quote(tc.field)+`:`+tc.value+`}`, nil)
+		b, _ := io.ReadAll(resp.Body)
+		var got struct {
+			Error struct{ Code, Param, Message string }
+		}
+		json.Unmarshal(b, &got)
+		if resp.StatusCode != http.StatusBadRequest || got.Error.Param != tc.field || got.Error.Code != "unsupported_parameter" {
+			t.Errorf("%s %s: %d %s", tc.field, tc.value, resp.StatusCode, b)
+		}
+		if n := len(e.sim.Calls()) - before; n != 0 {
+			t.Errorf("%s: %d calls upstream", tc.field, n)
+		}
+	}
+	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"hi","conversation":null,"prompt":null}`, nil)
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("null conversation and prompt: %d %s", resp.StatusCode, b)
 	}
 }

@@ -213,7 +213,9 @@ func object(name string, v json.RawMessage) *Error {
 }
 
 // refuse is a check that refuses any value.
-func refuse(why string) func(string, json.RawMessage) *Error {
+// Refuse is the Check of a field the proxy cannot honour in any value: a 400
+// unsupported_parameter naming it and saying why.
+func Refuse(why string) func(string, json.RawMessage) *Error {
 	return func(name string, _ json.RawMessage) *Error {
 		return InvalidRequest(name, "unsupported_parameter", "%s is not supported: %s", name, why)
 	}
@@ -404,9 +406,9 @@ var ChatFields = []Field{
 	{"logprobs", Refused, noLogprobs, "`true` is a 400: Qwen gives no log probabilities; `false` passes"},
 	{"top_logprobs", Refused, topLogprobs, "0–20; anything but 0 is a 400"},
 	{"modalities", Refused, modalities, "`[\"text\"]` passes; `\"audio\"` is a 400"},
-	{"audio", Refused, refuse("Qwen answers with text only"), "a 400"},
-	{"prediction", Refused, refuse("Qwen has no predicted outputs"), "a 400"},
-	{"moderation", Refused, refuse("the proxy does not moderate input or output"), "a 400: the proxy cannot moderate"},
+	{"audio", Refused, Refuse("Qwen answers with text only"), "a 400"},
+	{"prediction", Refused, Refuse("Qwen has no predicted outputs"), "a 400"},
+	{"moderation", Refused, Refuse("the proxy does not moderate input or output"), "a 400: the proxy cannot moderate"},
 	{"web_search_options", Honoured, object, "an object: turns on Qwen's web search, as the `-search` model variant does (sources as `annotations`); its settings have no effect; a 400 for a model without search"},
 }
 

@@ -100,7 +100,7 @@ var ImageFields = []Field{
 	{"frame_count", Refused, integer(1, 1), "1 only: no GIF animations"},
 	{"frame_duration_ms", Ignored, integer(0, 655350), "0–655350; no effect (no animations)"},
 	{"complexity", Ignored, enum("low", "medium", "high"), "`low`, `medium` or `high`; for SVG output, which is refused"},
-	{"svg", Refused, refuse("Qwen draws raster images only"), "a 400: no SVG output"},
+	{"svg", Refused, Refuse("Qwen draws raster images only"), "a 400: no SVG output"},
 	{"output_compression", Ignored, integer(0, 100), "0–100; no effect"},
 	{"partial_images", Refused, integer(0, 0), "0 only: no partial images"},
 	{"stream", Refused, noStream, "`false` only: the image comes whole"},

@@ -6,7 +6,9 @@ import "qwenproxy/internal/openai"
 // record: those the proxy reads, and those it accepts without effect, which
 // a call's record names in ignored_params, as it names any field not here.
 // Their values are checked by Request.Validate, not by these entries (no
-// Check): none is refused here.
+// Check), but those of the refused ones: a conversation or a stored prompt
+// lives on OpenAI's platform, and ignoring either would answer without the
+// context or instructions the caller meant.
 var Fields = []openai.Field{
 	{Name: "model", Policy: openai.Honoured, Doc: "the Qwen model, `MODEL_MAP` applied (default `DEFAULT_MODEL`)"},
 	{Name: "input", Policy: openai.Honoured, Doc: "a string or input items: messages, `function_call`, `function_call_output`, `item_reference` (`reasoning` items dropped)"},
@@ -24,4 +26,8 @@ var Fields = []openai.Field{
 	{Name: "top_p", Policy: openai.Ignored, Doc: "0 to 1"},
 	{Name: "metadata", Policy: openai.Ignored, Doc: "echoed"},
 	{Name: "include", Policy: openai.Ignored, Doc: "a list of strings"},
+	{Name: "conversation", Policy: openai.Refused, Check: openai.Refuse("the proxy keeps no Conversations API objects; continue with previous_response_id, or send the history in input"),
+		Doc: "a 400: no Conversations API here; `previous_response_id` or the history in `input` continue a conversation"},
+	{Name: "prompt", Policy: openai.Refused, Check: openai.Refuse("stored prompts live on OpenAI's platform; send the text as instructions"),
+		Doc: "a 400: no stored prompts here; send `instructions`"},
 }
