@@ -138,9 +138,19 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 	// A JSON error body says more than the status alone.
 	var env envelope
 	if json.Unmarshal(body, &env) == nil {
-		if f := env.failure(resp.StatusCode); f != nil && f.Message != "" {
+		if f := env.failure(resp.StatusCode); f != nil && f.Kind == KindFirewall {
+			return f // risk control's refusal, whatever the status
+		} else if f != nil && f.Message != "" {
 			err.Code, err.Message = f.Code, f.Message
 		}
+	}
+	// The firewall's page does not always come with HTTP 200: a refusal
+	// (4xx) bearing its markers is the firewall's (qwen-2026.md §1.3), not
+	// of the credentials (a 403 set the account aside) or of the request.
+	// A rate limit keeps its meaning, and a gateway's 5xx page stays
+	// transient.
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests && firewallMarked(body) {
+		err.Kind, err.Message = KindFirewall, "Qwen answered with a firewall page instead of JSON: "+err.Message
 	}
 	return err
 }
