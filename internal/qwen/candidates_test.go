@@ -98,3 +98,27 @@ func TestClientRefusedIsTheInternalErrorBadRequest(t *testing.T) {
 		t.Fatalf("%+v", e)
 	}
 }
+
+// A phase-less delta may carry both fields (qwen-2026.md §3.2: content
+// without a phase is the answer, reasoning_content the thinking): the
+// content is the answer's, not more thinking.
+func TestAPhaselessDeltaWithBothFieldsSplits(t *testing.T) {
+	body := `data: {"choices": [{"delta": {"reasoning_content": "so Paris.", "content": "Paris", "status": "typing"}}], "response_id": "r"}` + "\n\n" +
+		`data: {"choices": [{"delta": {"content": "!", "status": "finished"}}], "response_id": "r"}` + "\n\n"
+	evs, err := readAll(t, testStream(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var think, answer strings.Builder
+	for _, ev := range evs {
+		switch ev.Phase {
+		case PhaseThink:
+			think.WriteString(ev.Content)
+		case PhaseAnswer:
+			answer.WriteString(ev.Content)
+		}
+	}
+	if think.String() != "so Paris." || answer.String() != "Paris!" || !evs[len(evs)-1].Finished {
+		t.Fatalf("thinking %q answer %q events %+v", think.String(), answer.String(), evs)
+	}
+}

@@ -418,7 +418,13 @@ func (s *Stream) decode(data []byte) error {
 		if ev.Phase == "" {
 			ev.Phase = PhaseAnswer
 		}
-		if d.ReasoningContent != "" && (d.Phase == "" || d.Phase == PhaseThink) {
+		switch {
+		case d.ReasoningContent == "" || d.Phase != "" && d.Phase != PhaseThink:
+		case d.Phase == "" && d.Content != "":
+			// Both fields and no phase: the reasoning, then the content
+			// as the answer's (qwen-2026.md §3.2).
+			s.add(Event{Kind: EventDelta, Phase: PhaseThink, Content: d.ReasoningContent, ResponseID: raw.ResponseID})
+		default:
 			// Deltas that carry reasoning_content instead of a think
 			// phase (qwen-2026.md §3.2).
 			ev.Phase, ev.Content = PhaseThink, d.ReasoningContent+d.Content
