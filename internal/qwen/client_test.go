@@ -124,6 +124,12 @@ func TestCompleteClassifiesAndRetries(t *testing.T) {
 		// "Token has expired" says the token expired (qwen-2026.md §1.3).
 		{"token has expired", []func(http.ResponseWriter){body("application/json",
 			`{"success":false,"data":{"code":"Bad_Request","details":"Token has expired"}}`)}, KindAuth, 1},
+		// KIY's account-failure texts (qwen-2026.md §1.3): the session is
+		// the login's, whatever code carries them.
+		{"session has expired", []func(http.ResponseWriter){body("application/json",
+			`{"success":false,"data":{"code":"Bad_Request","details":"Your session has expired, please sign in again"}}`)}, KindAuth, 1},
+		{"session no longer valid", []func(http.ResponseWriter){body(sse,
+			"data: {\"error\": {\"code\": \"Forbidden\", \"details\": \"This session is no longer valid\"}}\n\n")}, KindAuth, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
