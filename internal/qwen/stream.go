@@ -405,6 +405,10 @@ func (s *Stream) decode(data []byte) error {
 		if s.candidateFailed(raw.ResponseID) {
 			return nil // another candidate goes on
 		}
+		if f.Kind != KindFirewall && firewallMarked(data) {
+			// As classifyBody reads the same failure as a whole body.
+			f.Kind = KindFirewall
+		}
 		return f
 	}
 	switch {
