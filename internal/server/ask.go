@@ -104,7 +104,7 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			// whole at the end): ask again. (One that never started was
 			// retried by the client already.)
 			empties++
-			out.reset()
+			out.restart() // its reasoning too: it is not the answer's
 		default:
 			return ans, next, actx, err
 		}
