@@ -419,3 +419,16 @@ func TestParseListNeverQuotesAPieceOfAPassword(t *testing.T) {
 		t.Errorf("an e-mail without a password: %v", err)
 	}
 }
+
+// Qwen's "please slow down" (a Too_Many_Requests error, qwen-wire.md §5) is
+// throttling, as an HTTP 429 is: a brief rest, not the daily quota's hours.
+// It benched the account for QWEN_RATE_LIMIT_COOLDOWN (6 hours by default).
+func TestSlowDownIsABriefRestNotTheDailyQuota(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	p := New(Config{Logins: []Login{{"a@x.io", "1"}}, Now: clock.now, RateLimitCooldown: 6 * time.Hour, BriefCooldown: 5 * time.Second})
+	p.Report("a@x.io", &qwen.Error{Kind: qwen.KindRateLimited, Code: "Too_Many_Requests", Message: "please slow down"})
+	st := p.Snapshot()[0]
+	if st.State != StateRateLimited || st.CooldownUntil == nil || !st.CooldownUntil.Equal(clock.now().Add(5*time.Second)) {
+		t.Fatalf("status %+v, want a rest of 5s", st)
+	}
+}

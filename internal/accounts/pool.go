@@ -398,14 +398,15 @@ func (p *Pool) replacementFailed(a *account) bool {
 }
 
 // rateLimitFor is how long a rate limit lasts: the hours of Qwen's daily
-// quota answer (or the configured default when it gives none), or an HTTP
-// 429's Retry-After (or a brief backoff: that is throttling, not the quota);
-// what Qwen asks for is held to qwen.MaxRateLimitRest (a day).
+// quota answer (RateLimited; the configured default when it gives none), or
+// an HTTP 429's Retry-After (or a brief backoff: that is throttling, not the
+// quota, as is Too_Many_Requests "please slow down", qwen-wire.md §5); what
+// Qwen asks for is held to qwen.MaxRateLimitRest (a day).
 func (p *Pool) rateLimitFor(err error) time.Duration {
 	var retry time.Duration
 	daily := true
 	if qe, ok := qwen.AsError(err); ok {
-		retry, daily = qe.RetryAfter, qe.Code == "RateLimited" || qe.Code == "Too_Many_Requests"
+		retry, daily = qe.RetryAfter, qe.Code == "RateLimited"
 	} else if se, ok := err.(*SignInError); ok {
 		retry = se.RetryAfter
 	}

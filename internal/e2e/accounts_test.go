@@ -497,3 +497,27 @@ func TestEveryAccountRestingIsRecordedAsAccountsUnavailable(t *testing.T) {
 		t.Fatalf("recorded as %d %q (want 503 accounts_unavailable): %+v", last.HTTPStatus, last.ErrorType, last)
 	}
 }
+
+// A non-streamed answer that Qwen breaks off mid-way with an account's
+// failure (its "please slow down", qwen-wire.md §5) has sent the client
+// nothing: the call moves to another account, as one refused before the
+// answer started does (README, Accounts: "before any byte reaches the
+// client"). It was answered 429 while bob stood free.
+func TestANonStreamedAnswerBrokenOffMovesToAnotherAccount(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}, {Email: bob, Password: bobPassword}}, nil)
+	e.sim.Inject(qwensim.Fault{ErrorAfter: 2}) // the next completion, on alice (least recently used)
+	resp, body := chatCall(t, e, `{"reasoning_effort":"high","messages":[{"role":"user","content":"one two three four"}]}`, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `You said: \"one two three four\"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	// The broken answer's reasoning is not the client's either.
+	if n := strings.Count(body, "Considering the request"); n != 1 {
+		t.Fatalf("the reasoning comes %d times: %s", n, body)
+	}
+	if got := e.accountOf(resp.Header.Get("X-Request-Id")); got != bob {
+		t.Fatalf("served by %q, want bob after alice's failure", got)
+	}
+	if st := healthAccounts(t, e)[alice]; st.State != accounts.StateRateLimited {
+		t.Fatalf("alice %+v", st)
+	}
+}

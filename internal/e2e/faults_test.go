@@ -385,3 +385,16 @@ func TestEveryFailedAttemptIsRecorded(t *testing.T) {
 		t.Fatalf("the history API shows %v", got)
 	}
 }
+
+// An answer that only thought is asked for again, and its reasoning is not
+// the client's: a non-streamed answer carried the discarded attempt's
+// reasoning before the real one's (here, where none was asked for, the
+// discarded one's alone).
+func TestADiscardedEmptyAnswerLeavesNoReasoning(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{ThinkOnly: true})
+	resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hello"}]}`, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, `You said: \"hello\".`) || strings.Contains(body, "no answer follows") {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}

@@ -98,3 +98,79 @@ func TestClientRefusedIsTheInternalErrorBadRequest(t *testing.T) {
 		t.Fatalf("%+v", e)
 	}
 }
+
+// A phase-less delta may carry both fields (qwen-2026.md §3.2: content
+// without a phase is the answer, reasoning_content the thinking): the
+// content is the answer's, not more thinking.
+func TestAPhaselessDeltaWithBothFieldsSplits(t *testing.T) {
+	body := `data: {"choices": [{"delta": {"reasoning_content": "so Paris.", "content": "Paris", "status": "typing"}}], "response_id": "r"}` + "\n\n" +
+		`data: {"choices": [{"delta": {"content": "!", "status": "finished"}}], "response_id": "r"}` + "\n\n"
+	evs, err := readAll(t, testStream(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var think, answer strings.Builder
+	for _, ev := range evs {
+		switch ev.Phase {
+		case PhaseThink:
+			think.WriteString(ev.Content)
+		case PhaseAnswer:
+			answer.WriteString(ev.Content)
+		}
+	}
+	if think.String() != "so Paris." || answer.String() != "Paris!" || !evs[len(evs)-1].Finished {
+		t.Fatalf("thinking %q answer %q events %+v", think.String(), answer.String(), evs)
+	}
+}
+
+// An error event tagged with a candidate the stream does not follow is that
+// candidate's failure (qwen-2026.md §3.1: every event of a candidate carries
+// its response_id, and the others' are dropped): the answer kept goes on.
+// One of the kept candidate, or of none, still fails the answer.
+func TestAnErrorOfACandidateNotKeptIsDropped(t *testing.T) {
+	created := `data: {"response.created":{"chat_id": "c", "parent_id": "p", "response_id":"r0", "response_index": "0"}}` + "\n\n" +
+		`data: {"response.created":{"chat_id": "c", "parent_id": "p", "response_id":"r1", "response_index": "1"}}` + "\n\n"
+	delta := func(id, text, status string) string {
+		return fmt.Sprintf(`data: {"choices": [{"delta": {"content": %q, "phase": "answer", "status": %q}}], "response_id": %q}`+"\n\n", text, status, id)
+	}
+	failure := func(id string) string {
+		return fmt.Sprintf(`data: {"error": {"code": "Internal_Server_Error", "details": "generation failed"}, "response_id": %q}`+"\n\n", id)
+	}
+	body := created + delta("r1", "Пар", "typing") + failure("r0") + delta("r1", "иж", "typing") + delta("r1", "", "finished")
+	evs, err := readAll(t, testStream(t, body))
+	if err != nil {
+		t.Fatalf("the kept candidate failed with the other's error: %v", err)
+	}
+	var text strings.Builder
+	for _, ev := range evs {
+		text.WriteString(ev.Content)
+	}
+	if text.String() != "Париж" || !evs[len(evs)-1].Finished {
+		t.Fatalf("text %q events %+v", text.String(), evs)
+	}
+	// Before any delta: the candidate that did not fail is kept, with its ids.
+	for failed, kept := range map[string]string{"r0": "r1", "r1": "r0"} {
+		evs, err := readAll(t, testStream(t, created+failure(failed)+delta(kept, "ok", "finished")))
+		if err != nil {
+			t.Fatalf("%s failed first: %v", failed, err)
+		}
+		last := Created{}
+		for _, ev := range evs {
+			if ev.Kind == EventCreated {
+				last = ev.Created
+			}
+		}
+		if last.ResponseID != kept || evs[len(evs)-1].Content != "ok" {
+			t.Fatalf("%s failed first: events %+v", failed, evs)
+		}
+	}
+	for name, body := range map[string]string{
+		"kept":     created + delta("r1", "Пар", "typing") + failure("r1"),
+		"only":     created[:strings.Index(created, "\n\n")+2] + failure("r0"),
+		"untagged": created + delta("r1", "Пар", "typing") + failure(""),
+	} {
+		if _, err := readAll(t, testStream(t, body)); !isKind(err, KindServer) {
+			t.Errorf("an error of the %s candidate: %v", name, err)
+		}
+	}
+}

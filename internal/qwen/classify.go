@@ -100,9 +100,10 @@ func classifyCode(code, details string, status int, num string) *Error {
 	case strings.Contains(lower, "in progress"):
 		err.Kind = KindBusy
 	case strings.EqualFold(code, "Unauthorized") || status == http.StatusUnauthorized || status == http.StatusForbidden ||
-		strings.Contains(lower, "invalid token") || strings.Contains(lower, "token has expired"):
-		// "Invalid token" (qwen-wire.md §5) and "Token has expired"
-		// (qwen-2026.md §1.3) say so whatever code carries them.
+		strings.Contains(lower, "invalid token") || strings.Contains(lower, "token has expired") || sessionEnded(lower):
+		// "Invalid token" (qwen-wire.md §5), "Token has expired" and the
+		// session's end (qwen-2026.md §1.3) say so whatever code carries
+		// them.
 		err.Kind = KindAuth
 	case code == "Not_Found" || strings.Contains(lower, "not exist") || status == http.StatusNotFound:
 		err.Kind = KindNotFound
@@ -117,6 +118,15 @@ func classifyCode(code, details string, status int, num string) *Error {
 		err.Message = code
 	}
 	return err
+}
+
+// sessionEnded reports a lower-cased failure text saying the login's session
+// is over: "session has expired", or a session or token "no longer valid"
+// (KIY's account failures, qwen-2026.md §1.3; held to a session or token,
+// as "no longer valid" alone could be said of anything).
+func sessionEnded(lower string) bool {
+	return strings.Contains(lower, "session has expired") ||
+		strings.Contains(lower, "no longer valid") && (strings.Contains(lower, "session") || strings.Contains(lower, "token"))
 }
 
 // classifyHTTP maps a non-2xx upstream status.
@@ -138,9 +148,19 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 	// A JSON error body says more than the status alone.
 	var env envelope
 	if json.Unmarshal(body, &env) == nil {
-		if f := env.failure(resp.StatusCode); f != nil && f.Message != "" {
+		if f := env.failure(resp.StatusCode); f != nil && f.Kind == KindFirewall {
+			return f // risk control's refusal, whatever the status
+		} else if f != nil && f.Message != "" {
 			err.Code, err.Message = f.Code, f.Message
 		}
+	}
+	// The firewall's page does not always come with HTTP 200: a refusal
+	// (4xx) bearing its markers is the firewall's (qwen-2026.md §1.3), not
+	// of the credentials (a 403 set the account aside) or of the request.
+	// A rate limit keeps its meaning, and a gateway's 5xx page stays
+	// transient.
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests && firewallMarked(body) {
+		err.Kind, err.Message = KindFirewall, "Qwen answered with a firewall page instead of JSON: "+err.Message
 	}
 	return err
 }

@@ -124,6 +124,12 @@ func TestCompleteClassifiesAndRetries(t *testing.T) {
 		// "Token has expired" says the token expired (qwen-2026.md §1.3).
 		{"token has expired", []func(http.ResponseWriter){body("application/json",
 			`{"success":false,"data":{"code":"Bad_Request","details":"Token has expired"}}`)}, KindAuth, 1},
+		// KIY's account-failure texts (qwen-2026.md §1.3): the session is
+		// the login's, whatever code carries them.
+		{"session has expired", []func(http.ResponseWriter){body("application/json",
+			`{"success":false,"data":{"code":"Bad_Request","details":"Your session has expired, please sign in again"}}`)}, KindAuth, 1},
+		{"session no longer valid", []func(http.ResponseWriter){body(sse,
+			"data: {\"error\": {\"code\": \"Forbidden\", \"details\": \"This session is no longer valid\"}}\n\n")}, KindAuth, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -329,4 +335,58 @@ func TestRecordedNonStreamAnswerIsRead(t *testing.T) {
 	if evs[1].Phase != PhaseAnswer || !evs[1].Finished || evs[1].Content != want.Data.Choices[0].Message.Content {
 		t.Fatalf("answer %+v", evs[1])
 	}
+}
+
+// A firewall or risk-control page is the firewall's whatever status it
+// comes with (qwen-2026.md §1.3: the markers are a class of their own, and
+// a WAF page must surface as one): with a 403 it was taken for rejected
+// credentials (the account set aside until they changed), with a 405 for a
+// refused request. A 4xx without a marker, and a gateway's 5xx page, keep
+// their status's meaning.
+func TestAFirewallPageWithAnErrorStatusIsTheFirewall(t *testing.T) {
+	page := func(code int, contentType, b string) func(http.ResponseWriter) {
+		return func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", contentType)
+			w.WriteHeader(code)
+			io.WriteString(w, b)
+		}
+	}
+	waf := `<!doctype html><html><body><div id="nc_1_n1z"></div><script>var aliyun_waf_aa="x";</script></body></html>`
+	risk := `{"ret":["FAIL_SYS_USER_VALIDATE","RGV587_ERROR::SM::busy"],"data":{"url":"https://chat.qwen.ai/punish?x=1"}}`
+	cases := []struct {
+		name   string
+		answer func(http.ResponseWriter)
+		kind   Kind
+	}{
+		{"waf page 403", page(403, "text/html", waf), KindFirewall},
+		{"waf page 405", page(405, "text/html; charset=utf-8", waf), KindFirewall},
+		{"risk control 403", page(403, "application/json", risk), KindFirewall},
+		{"plain 403", page(403, "text/plain", "Forbidden"), KindAuth},
+		{"unauthorized envelope 401", page(401, "application/json", `{"success":false,"data":{"code":"Unauthorized","details":"Invalid token"}}`), KindAuth},
+		{"gateway page 502", page(502, "text/html", "<html><body>502 Bad Gateway</body></html>"), KindServer},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := scriptedModels(t, true, tc.answer, tc.answer, tc.answer)
+			_, err := c.Models(context.Background())
+			if qe, ok := AsError(err); !ok || qe.Kind != tc.kind {
+				t.Errorf("model list: %v, want %s", err, tc.kind)
+			}
+			c, _ = scripted(t, tc.answer, tc.answer, tc.answer)
+			c.cfg.MaxRetries = 0
+			if _, _, err := c.NewChat(context.Background(), "m"); !isKind(err, tc.kind) {
+				t.Errorf("new chat: %v, want %s", err, tc.kind)
+			}
+			c, _ = scripted(t, tc.answer, tc.answer, tc.answer)
+			c.cfg.MaxRetries = 0
+			if _, _, _, err := c.Complete(context.Background(), NewCompletionRequest("chat", "", "m", time.Now(), MessageSpec{Content: "hi"})); !isKind(err, tc.kind) {
+				t.Errorf("completion: %v, want %s", err, tc.kind)
+			}
+		})
+	}
+}
+
+func isKind(err error, kind Kind) bool {
+	qe, ok := AsError(err)
+	return ok && qe.Kind == kind
 }

@@ -402,6 +402,13 @@ func (s *Stream) decode(data []byte) error {
 		return &Error{Kind: KindBadResponse, Message: "unreadable stream event: " + summarize(data), Err: err}
 	}
 	if f := raw.envelope.failure(0); f != nil {
+		if s.candidateFailed(raw.ResponseID) {
+			return nil // another candidate goes on
+		}
+		if f.Kind != KindFirewall && firewallMarked(data) {
+			// As classifyBody reads the same failure as a whole body.
+			f.Kind = KindFirewall
+		}
 		return f
 	}
 	switch {
@@ -418,7 +425,13 @@ func (s *Stream) decode(data []byte) error {
 		if ev.Phase == "" {
 			ev.Phase = PhaseAnswer
 		}
-		if d.ReasoningContent != "" && (d.Phase == "" || d.Phase == PhaseThink) {
+		switch {
+		case d.ReasoningContent == "" || d.Phase != "" && d.Phase != PhaseThink:
+		case d.Phase == "" && d.Content != "":
+			// Both fields and no phase: the reasoning, then the content
+			// as the answer's (qwen-2026.md §3.2).
+			s.add(Event{Kind: EventDelta, Phase: PhaseThink, Content: d.ReasoningContent, ResponseID: raw.ResponseID})
+		default:
 			// Deltas that carry reasoning_content instead of a think
 			// phase (qwen-2026.md §3.2).
 			ev.Phase, ev.Content = PhaseThink, d.ReasoningContent+d.Content
@@ -483,6 +496,31 @@ func (s *Stream) otherCandidate(responseID string) bool {
 		s.candidates = nil
 	}
 	return responseID != s.chosen
+}
+
+// candidateFailed reports whether a failure event of responseID is the
+// end of a candidate the stream does not follow, rather than of the answer:
+// one other than the candidate kept, or, before one is, one of two
+// announced candidates, the other of which is then kept.
+func (s *Stream) candidateFailed(responseID string) bool {
+	switch {
+	case responseID == "":
+		return false
+	case s.chosen != "":
+		return responseID != s.chosen
+	case responseID == s.announced:
+		for id, c := range s.candidates {
+			if id != responseID {
+				s.chosen, s.announced, s.candidates = id, id, nil
+				s.pending = append(s.pending, Event{Kind: EventCreated, Created: c})
+				return true
+			}
+		}
+	case s.candidates[responseID].ResponseID != "":
+		s.chosen, s.candidates = s.announced, nil
+		return true
+	}
+	return false
 }
 
 // add queues a delta unless it belongs to a candidate not kept.

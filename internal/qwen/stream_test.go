@@ -117,6 +117,11 @@ func TestStreamErrorsInBand(t *testing.T) {
 		`data: {"error": {"code": "ContextLengthExceeded", "details": "too long"}}`:                          KindBadRequest,
 		`data: {"error": {"code": "unauthorized", "details": "expired"}}`:                                    KindAuth,
 		`data: {not json`: KindBadResponse,
+		// A failure event bearing the firewall's markers is the
+		// firewall's, as the same envelope as a whole body is
+		// (qwen-2026.md §1.3: a mid-chat captcha).
+		`data: {"success":false,"data":{"code":"Bad_Request","details":"please pass the captcha"}}`: KindFirewall,
+		`data: {"error": {"code": "Forbidden", "details": "x5sec verification required"}}`:          KindFirewall,
 	}
 	for body, kind := range cases {
 		_, err := readAll(t, testStream(t, body+"\n\n"))

@@ -103,6 +103,16 @@ func (e *encoder) event(delta *pyObj, u *usage, extra *pyObj) []byte {
 	return frame(o.bytes())
 }
 
+// keepAlive is the event Qwen sends during long work (image generation,
+// long thinking; qwen-wire.md §4.2, 2026 additions):
+// {"response.info": {"action": "keep_alive", "chat_id", "response_id",
+// "timestamp"}}.
+func (e *encoder) keepAlive(chatID string) []byte {
+	info := newObj().str("action", "keep_alive").str("chat_id", chatID).str("response_id", e.responseID).
+		num("timestamp", int(e.now().Unix()))
+	return frame(newObj().obj("response.info", info).bytes())
+}
+
 func frame(payload []byte) []byte {
 	b := make([]byte, 0, len(payload)+8)
 	b = append(b, "data: "...)

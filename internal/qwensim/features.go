@@ -105,6 +105,10 @@ func (s *Sim) generate(prompt string) string {
 // the image_gen phase's content is the image's URL (typing), then the phase
 // finishes. The URL is the simulator's own, so it can be fetched.
 func (s *Sim) sendImage(send func([]byte) bool, enc *encoder, t *turn, r *http.Request, u *usage) {
+	// The picture takes a while: Qwen keeps the caller meanwhile.
+	if enc.format == Format2026 && !send(enc.keepAlive(t.chat.id)) {
+		return
+	}
 	u.output++
 	if !send(enc.typing("image_gen", "http://"+r.Host+t.image, *u)) {
 		return

@@ -213,3 +213,22 @@ func TestDeltasCarryTheirPhaseOnlyWhenAskedIn2026(t *testing.T) {
 		}
 	}
 }
+
+// Qwen keeps a long generation's caller with response.info keep-alives
+// (qwen-wire.md §4.2, 2026 additions; qwen-2026.md §3.7): an image
+// generation's stream carries one before the image, so that the proxy's
+// handling of them is exercised end to end.
+func TestImageGenerationSendsAKeepAliveFirst(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	chatID := newChat2026(t, srv, nil, "normal")
+	body := strings.Replace(completion(chatID, "normal", "qwen3-max", false, "a red cat"), `"feature_config":{`, `"chat_type":"t2i","feature_config":{"output_schema":"phase",`, 1)
+	_, _, b := webCall(t, srv, "/api/v2/chat/completions?chat_id="+chatID, body, nil)
+	keep, image := strings.Index(b, `{"response.info": {"action": "keep_alive", "chat_id": "`+chatID+`"`), strings.Index(b, `"phase": "image_gen"`)
+	if keep < 0 || image < 0 || keep > image {
+		t.Fatalf("no keep-alive before the image: %.800s", b)
+	}
+}

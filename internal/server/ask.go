@@ -59,19 +59,24 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			// failed, though the request's own tries counted none.
 			c.ex.Response.UpstreamErrors = append(c.ex.Response.UpstreamErrors, "completions: "+string(qe.Kind))
 		}
+		// Nothing of the answer has reached the client: none began, or
+		// the client takes it whole at the end (an image's padding aside).
+		unsent := ans.Events == 0 || !t.stream && !t.image
 		retry := false
-		if err != nil && ans.Events == 0 && !refreshed {
+		if err != nil && unsent && !refreshed {
 			retry, err = s.refresh(actx, account, before, err)
 			qe, _ = qwen.AsError(err)
 		}
 		switch {
 		case retry:
 			refreshed = true // the same account, signed in afresh: its chat is still its own
-		case err != nil && ans.Events == 0 && s.accountFault(account, err):
+			out.restart()
+		case err != nil && unsent && s.accountFault(account, err):
 			if ctx.Err() != nil {
 				c.accountReported = true
 				return ans, next, actx, err
 			}
+			out.restart() // what the broken answer gave, if anything
 			tried[account] = true
 			moved, merr := s.moveConversation(ctx, c, t, turn, tried, err)
 			if merr != nil {
@@ -99,7 +104,7 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			// whole at the end): ask again. (One that never started was
 			// retried by the client already.)
 			empties++
-			out.reset()
+			out.restart() // its reasoning too: it is not the answer's
 		default:
 			return ans, next, actx, err
 		}

@@ -28,6 +28,9 @@ type output interface {
 	message() *qp.Message
 	// reset forgets the answer, before a corrective retry.
 	reset()
+	// restart forgets the answer and its reasoning, before the answer is
+	// asked for again (of which the client has seen nothing).
+	restart()
 	// finish completes the answer (finishReason, one of qp.Finish…, "" for
 	// one that failed) and returns its body in the client API's form, for
 	// the record.
@@ -86,6 +89,11 @@ func (o *transcript) takeCalls(calls []qp.ToolCall, streaming *string, done func
 func (o *transcript) reset() {
 	o.text.Reset()
 	o.callList = nil
+}
+
+func (o *transcript) restart() {
+	o.reset()
+	o.reasoned.Reset()
 }
 
 // contentText is the answer text; with calls, the whitespace the markup
