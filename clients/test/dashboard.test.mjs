@@ -165,6 +165,13 @@ test('overview: totals and charts match the calls made', async () => {
   assert.equal(await rows('by-model'), 2);
   await page.locator('[data-health]').waitFor();
   assert.match(await page.locator('.health').innerText(), /Qwen credentials\s+configured/);
+  // Each Qwen account's state, from /health/detailed's credentials.accounts
+  // (the page read a top-level "accounts" the server does not have, so the
+  // table never showed).
+  const account = page.locator('table[data-table="accounts"] tbody tr');
+  await account.first().waitFor();
+  assert.equal(await account.count(), 1);
+  assert.match(await account.first().innerText(), /\bready\b/);
   for (const range of ['hour', 'week']) {
     await page.click(`[data-range="${range}"]`);
     await page.locator('[data-range="' + range + '"].on').waitFor();
