@@ -345,6 +345,44 @@ test('a call names its client API', async () => {
   noErrors('a call of the Messages API');
 });
 
+// A call without a failed upstream attempt was shown as "every upstream
+// attempt succeeded", also when its answer broke off and when Qwen was never
+// called (every account resting).
+async function fault(f) {
+  const resp = await fetch(proxy.sim + '/__sim/faults', { method: 'POST', body: JSON.stringify([f]) });
+  assert.equal(resp.status, 204);
+}
+
+async function failures(requestId) {
+  await go('#/calls/' + requestId, '[data-body]');
+  return page.locator('h2:has-text("Failed upstream attempts") + *').innerText();
+}
+
+test('a failed call never says its upstream attempts all succeeded', async () => {
+  await fault({ cut_after: 2 });
+  const cut = await fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: JSON.stringify({ model: 'qwen3-max', stream: true, messages: [{ role: 'user', content: 'break off, please' }] }),
+  });
+  await cut.text();
+  assert.match(await failures(cut.headers.get('x-request-id')), /^None was refused: the call failed after/);
+  assert.match(await page.locator('.kv').nth(1).innerText(), /upstream_stream_cut/);
+
+  // The account rests after Qwen's 429; the next call is refused unasked.
+  await fault({ status: 429, retry_after: '600' });
+  for (const want of [/completions: rate_limited 429/, /^None: Qwen was not called\.$/]) {
+    const resp = await fetch(proxy.baseURL + '/chat/completions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+      body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'over the limit' }] }),
+    });
+    assert.equal(resp.status, 429, await resp.text());
+    assert.match(await failures(resp.headers.get('x-request-id')), want);
+  }
+  noErrors('failed calls');
+});
+
 test('without keys the dashboard asks for none', async () => {
   const open = await startProxy();
   try {
