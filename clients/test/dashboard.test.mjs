@@ -383,6 +383,29 @@ test('a failed call never says its upstream attempts all succeeded', async () =>
   noErrors('failed calls');
 });
 
+// Live read the calls that ended since its window's start oldest first, 500
+// at a time: with more than 500 in the window (the first five minutes, or
+// ten seconds of a busy proxy) every poll got the same page, and no new call
+// appeared. The account rests (the test above), so these calls are refused
+// at once, and recorded.
+test('live keeps up with more calls than a page', async () => {
+  const refused = async (content) => {
+    const resp = await fetch(proxy.baseURL + '/chat/completions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+      body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content }] }),
+    });
+    assert.equal(resp.status, 429, await resp.text());
+    return resp.headers.get('x-request-id');
+  };
+  for (let i = 0; i < 520; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => refused('busy ' + (i + j))));
+  await go('#/live');
+  await page.locator('text=/^updated /').waitFor();
+  const id = await refused('the newest');
+  await page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`).waitFor({ timeout: 10000 });
+  noErrors('a busy live page');
+});
+
 test('without keys the dashboard asks for none', async () => {
   const open = await startProxy();
   try {
