@@ -212,6 +212,17 @@ test('conversations: search, and a conversation that reads like the chat', async
   assert.match(await page.locator('.msg.tool').innerText(), /12 degrees, rain/);
   assert.match(await page.locator('.msg.assistant').last().innerText(), /Thanks: get_weather said/);
   assert.equal(await page.locator('.turnmeta').count(), 2);
+  // The conversation's own totals (the sum of its turns'), which the page
+  // did not show: an operator had to add up the turns.
+  let tokens = 0;
+  for (const meta of await page.locator('.turnmeta').allInnerTexts()) {
+    const [, p, c] = meta.match(/([\d,]+) \+ ([\d,]+) tokens/);
+    tokens += Number(p.replace(/,/g, '')) + Number(c.replace(/,/g, ''));
+  }
+  assert.ok(tokens > 0);
+  assert.equal(await page.locator('[data-session-tokens]').getAttribute('data-session-tokens'), String(tokens));
+  assert.match(await page.locator('[data-session-tokens]').innerText(), new RegExp('= ' + tokens.toLocaleString('en-US') + '$'));
+  assert.equal(await page.locator('[data-session-errors]').innerText(), '0 of 2 calls (0.0%)');
   assert.match(await page.locator('.turnmeta').first().innerText(), /tokens.*duration [\d.]+ m?s.*first token [\d.]+ m?s/s);
   await reasoning.locator('summary').click();
   await shot('conversation');
