@@ -347,10 +347,15 @@ test('a call names its client API', async () => {
     headers: { 'Content-Type': 'application/json', 'x-api-key': USER },
     body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'an Anthropic call' }] }),
   });
-  assert.equal(resp.status, 200, await resp.text());
+  assert.equal(resp.status, 200);
+  const answer = await resp.json();
+  // Found by the id its client was answered with (msg_…), which is what
+  // a client's logs hold: the Calls page had no way to look a call up.
   await go('#/calls');
-  await page.locator('table[data-table="calls"] tbody tr', { hasText: '/v1/messages' }).first().click();
+  await page.fill('form[data-find="call"] input[name="id"]', answer.id);
+  await page.click('form[data-find="call"] button[type="submit"]');
   await page.locator('[data-body="Client request (Anthropic form)"] .json').waitFor();
+  assert.match(await page.locator('.kv').first().innerText(), new RegExp(resp.headers.get('x-request-id')));
   await page.locator('[data-body="Client response (Anthropic form)"] .json').waitFor();
   assert.equal(await page.locator('[data-body*="OpenAI form"]').count(), 0);
   noErrors('a call of the Messages API');

@@ -30,7 +30,16 @@ export async function calls(main, params) {
   h("label", "From", h("input", { name: "start", value: filters.start, placeholder: "2h, 7d, 2026-05-01…" })),
   h("label", "Until", h("input", { name: "end", value: filters.end, placeholder: "now" })),
   h("button", { type: "submit" }, "Filter"));
-  const tools = h("div.row",
+  // One call by any id a person may hold: its number, X-Request-Id, or the
+  // id its client was answered with (chatcmpl-…, msg_…, resp_…).
+  const find = h("form.row", { dataset: { find: "call" }, onsubmit: (e) => {
+    e.preventDefault();
+    const id = e.target.id.value.trim();
+    if (id) location.hash = "#/calls/" + encodeURIComponent(id);
+  } },
+  h("label", "Find a call by id", h("input", { name: "id", placeholder: "X-Request-Id, chatcmpl-…, msg_…, resp_…", required: true })),
+  h("button.secondary", { type: "submit" }, "Open"));
+  const tools = h("div.row", find,
     h("button.secondary", { type: "button", onclick: (e) => exportCalls(e.target, filters, "jsonl") }, "Export JSONL"),
     h("button.secondary", { type: "button", onclick: (e) => exportCalls(e.target, filters, "csv") }, "Export CSV"),
     h("form.row", { onsubmit: (e) => { e.preventDefault(); deleteBefore(main, e.target.before.value.trim()); } },
