@@ -422,6 +422,28 @@ test('live keeps up with more calls than a page', async () => {
   noErrors('a busy live page');
 });
 
+// A body's long string is cut, with a button for the rest: a 3 MB prompt
+// made the call's page 800,000 pixels tall, its other bodies beneath it.
+test('a very large body stays a page', async () => {
+  const long = 'x'.repeat(300000);
+  const resp = await fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: long }] }),
+  });
+  await resp.text();
+  await go('#/calls/' + resp.headers.get('x-request-id'), '[data-body="Client request (OpenAI form)"] .json');
+  const request = page.locator('[data-body="Client request (OpenAI form)"]');
+  for (let closed = request.locator('details:not([open]) > summary'); await closed.count();) await closed.first().click();
+  const more = request.locator('button.more');
+  await more.waitFor();
+  assert.match(await more.innerText(), /^show all \(29\d,\d{3} more characters\)$/);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollHeight) < 20000, 'the page is as tall as the string');
+  await more.click();
+  await request.locator('.str', { hasText: long }).waitFor();
+  noErrors('a very large body');
+});
+
 test('without keys the dashboard asks for none', async () => {
   const open = await startProxy();
   try {
