@@ -58,6 +58,7 @@ before(async () => {
   // A call that fails: the model will not call the required tool.
   await chat({ tools: [weather], tool_choice: 'required', messages: [{ role: 'user', content: 'be stubborn about it' }] });
   await chat({ messages: [{ role: 'user', content: 'a needle in the haystack' }] });
+  await chat({ messages: [{ role: 'user', content: 'a long one ' + 'y'.repeat(300000) }] });
   // Enough calls for a second page, on two models, some streamed.
   const more = [];
   for (let i = 0; i < 52; i++) {
@@ -231,6 +232,19 @@ test('conversations: search, and a conversation that reads like the chat', async
   // A count of 0 is shown, not dropped (a conversation of 0 turns showed a
   // blank in its turns column).
   assert.equal(await page.evaluate(async () => (await import('./js/dom.js')).h('td.num', 0).textContent), '0');
+
+  // A message of 300,000 characters is cut, with a button for the rest
+  // (it made the conversation 800,000 pixels tall; see the calls' bodies).
+  await go('#/conversations');
+  await page.fill('input[name="search"]', 'a long one');
+  await page.click('form button[type="submit"]');
+  await page.locator('table[data-table="sessions"] tbody tr a >> text=a long one').click();
+  const message = page.locator('.msg.user').first();
+  await message.locator('button.more').waitFor();
+  assert.match(await message.locator('button.more').innerText(), /^show all \(296,011 more characters\)$/);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollHeight) < 20000, 'the conversation is as tall as its message');
+  await message.locator('button.more').click();
+  await message.locator('.text', { hasText: 'y'.repeat(300000) }).waitFor();
   noErrors('conversations');
 });
 

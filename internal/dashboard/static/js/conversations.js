@@ -1,5 +1,5 @@
 import { api, qs, request, download } from "./api.js";
-import { h, clear, errorBox, confirmDialog } from "./dom.js";
+import { h, clear, errorBox, confirmDialog, clipped } from "./dom.js";
 import * as f from "./format.js";
 
 let filters = { search: "", model: "", start: "", end: "" };
@@ -134,7 +134,7 @@ function message(m) {
   return h("div.msg." + (m.role || "assistant"), { dataset: { role: m.role } },
     h("div.role", role + (m.name ? " · " + m.name : ""), m.tool_call_id ? h("span.muted.mono", " · " + m.tool_call_id) : null),
     m.reasoning ? h("details.reasoning", h("summary", `Reasoning (${m.reasoning.length} characters)`), h("div.text", m.reasoning)) : null,
-    m.content ? h("div.text", m.content) : null,
+    m.content ? clipped("div.text", m.content, "div") : null,
     (m.tool_calls || []).map((c) => h("div.toolcall", { dataset: { tool: c.name } },
       h("div", "→ calls ", h("span.name", c.name), h("span.muted", " · " + c.id)),
       h("pre.mono", pretty(c.arguments)))));

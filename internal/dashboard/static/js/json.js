@@ -1,4 +1,4 @@
-import { h } from "./dom.js";
+import { h, clipped } from "./dom.js";
 
 // jsonTree renders a value as collapsible, formatted JSON: objects and arrays
 // fold (the outer levels open), scalars are coloured by type.
@@ -6,25 +6,10 @@ export function jsonTree(value, openDepth = 2) {
   return h("div.json", node(null, value, 0, openDepth, true));
 }
 
-// LONG is the characters of a string shown before "show all": a body's
-// multi-megabyte string (a pasted file, a long prompt) made a page hundreds
-// of thousands of pixels tall, the call's other bodies beneath it.
-const LONG = 4000;
-
-function longString(v) {
-  const whole = JSON.stringify(v);
-  const shown = h("span.str", whole.slice(0, LONG) + "…");
-  const more = h("button.secondary.more", { type: "button", dataset: { hidden: whole.length - LONG }, onclick: () => {
-    shown.textContent = whole;
-    more.remove();
-  } }, `show all (${(whole.length - LONG).toLocaleString()} more characters)`);
-  return h("span", shown, " ", more);
-}
-
 function scalar(v) {
   if (v === null) return h("span.lit", "null");
   switch (typeof v) {
-    case "string": return v.length > LONG ? longString(v) : h("span.str", JSON.stringify(v));
+    case "string": return clipped("span.str", JSON.stringify(v));
     case "number": return h("span.num", String(v));
     case "boolean": return h("span.lit", String(v));
   }
