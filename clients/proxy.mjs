@@ -18,6 +18,9 @@ export async function startProxy({ env = {} } = {}) {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const lines = readline.createInterface({ input: child.stderr });
+  // sim is the built-in simulator's address (its log line at start), where
+  // a test injects Qwen's faults (POST /__sim/faults).
+  let sim = '';
   const addr = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('qwenproxy did not start within 15 s')), 15000);
     child.once('exit', (code) => reject(new Error(`qwenproxy exited with ${code}`)));
@@ -28,6 +31,7 @@ export async function startProxy({ env = {} } = {}) {
       } catch {
         return;
       }
+      if (entry.msg === 'using the built-in Qwen simulator') sim = entry.url;
       if (entry.msg === 'listening') {
         clearTimeout(timer);
         resolve(entry.addr);
@@ -37,6 +41,7 @@ export async function startProxy({ env = {} } = {}) {
   return {
     baseURL: `http://${addr}/v1`,
     root: `http://${addr}`,
+    sim,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve);

@@ -58,6 +58,7 @@ before(async () => {
   // A call that fails: the model will not call the required tool.
   await chat({ tools: [weather], tool_choice: 'required', messages: [{ role: 'user', content: 'be stubborn about it' }] });
   await chat({ messages: [{ role: 'user', content: 'a needle in the haystack' }] });
+  await chat({ messages: [{ role: 'user', content: 'a long one ' + 'y'.repeat(300000) }] });
   // Enough calls for a second page, on two models, some streamed.
   const more = [];
   for (let i = 0; i < 52; i++) {
@@ -165,6 +166,13 @@ test('overview: totals and charts match the calls made', async () => {
   assert.equal(await rows('by-model'), 2);
   await page.locator('[data-health]').waitFor();
   assert.match(await page.locator('.health').innerText(), /Qwen credentials\s+configured/);
+  // Each Qwen account's state, from /health/detailed's credentials.accounts
+  // (the page read a top-level "accounts" the server does not have, so the
+  // table never showed).
+  const account = page.locator('table[data-table="accounts"] tbody tr');
+  await account.first().waitFor();
+  assert.equal(await account.count(), 1);
+  assert.match(await account.first().innerText(), /\bready\b/);
   for (const range of ['hour', 'week']) {
     await page.click(`[data-range="${range}"]`);
     await page.locator('[data-range="' + range + '"].on').waitFor();
@@ -205,6 +213,17 @@ test('conversations: search, and a conversation that reads like the chat', async
   assert.match(await page.locator('.msg.tool').innerText(), /12 degrees, rain/);
   assert.match(await page.locator('.msg.assistant').last().innerText(), /Thanks: get_weather said/);
   assert.equal(await page.locator('.turnmeta').count(), 2);
+  // The conversation's own totals (the sum of its turns'), which the page
+  // did not show: an operator had to add up the turns.
+  let tokens = 0;
+  for (const meta of await page.locator('.turnmeta').allInnerTexts()) {
+    const [, p, c] = meta.match(/([\d,]+) \+ ([\d,]+) tokens/);
+    tokens += Number(p.replace(/,/g, '')) + Number(c.replace(/,/g, ''));
+  }
+  assert.ok(tokens > 0);
+  assert.equal(await page.locator('[data-session-tokens]').getAttribute('data-session-tokens'), String(tokens));
+  assert.match(await page.locator('[data-session-tokens]').innerText(), new RegExp('= ' + tokens.toLocaleString('en-US') + '$'));
+  assert.equal(await page.locator('[data-session-errors]').innerText(), '0 of 2 calls (0.0%)');
   assert.match(await page.locator('.turnmeta').first().innerText(), /tokens.*duration [\d.]+ m?s.*first token [\d.]+ m?s/s);
   await reasoning.locator('summary').click();
   await shot('conversation');
@@ -213,6 +232,19 @@ test('conversations: search, and a conversation that reads like the chat', async
   // A count of 0 is shown, not dropped (a conversation of 0 turns showed a
   // blank in its turns column).
   assert.equal(await page.evaluate(async () => (await import('./js/dom.js')).h('td.num', 0).textContent), '0');
+
+  // A message of 300,000 characters is cut, with a button for the rest
+  // (it made the conversation 800,000 pixels tall; see the calls' bodies).
+  await go('#/conversations');
+  await page.fill('input[name="search"]', 'a long one');
+  await page.click('form button[type="submit"]');
+  await page.locator('table[data-table="sessions"] tbody tr a >> text=a long one').click();
+  const message = page.locator('.msg.user').first();
+  await message.locator('button.more').waitFor();
+  assert.match(await message.locator('button.more').innerText(), /^show all \(296,011 more characters\)$/);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollHeight) < 20000, 'the conversation is as tall as its message');
+  await message.locator('button.more').click();
+  await message.locator('.text', { hasText: 'y'.repeat(300000) }).waitFor();
   noErrors('conversations');
 });
 
@@ -329,13 +361,101 @@ test('a call names its client API', async () => {
     headers: { 'Content-Type': 'application/json', 'x-api-key': USER },
     body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'an Anthropic call' }] }),
   });
-  assert.equal(resp.status, 200, await resp.text());
+  assert.equal(resp.status, 200);
+  const answer = await resp.json();
+  // Found by the id its client was answered with (msg_…), which is what
+  // a client's logs hold: the Calls page had no way to look a call up.
   await go('#/calls');
-  await page.locator('table[data-table="calls"] tbody tr', { hasText: '/v1/messages' }).first().click();
+  await page.fill('form[data-find="call"] input[name="id"]', answer.id);
+  await page.click('form[data-find="call"] button[type="submit"]');
   await page.locator('[data-body="Client request (Anthropic form)"] .json').waitFor();
+  assert.match(await page.locator('.kv').first().innerText(), new RegExp(resp.headers.get('x-request-id')));
   await page.locator('[data-body="Client response (Anthropic form)"] .json').waitFor();
   assert.equal(await page.locator('[data-body*="OpenAI form"]').count(), 0);
   noErrors('a call of the Messages API');
+});
+
+// A call without a failed upstream attempt was shown as "every upstream
+// attempt succeeded", also when its answer broke off and when Qwen was never
+// called (every account resting).
+async function fault(f) {
+  const resp = await fetch(proxy.sim + '/__sim/faults', { method: 'POST', body: JSON.stringify([f]) });
+  assert.equal(resp.status, 204);
+}
+
+async function failures(requestId) {
+  await go('#/calls/' + requestId, '[data-body]');
+  return page.locator('h2:has-text("Failed upstream attempts") + *').innerText();
+}
+
+test('a failed call never says its upstream attempts all succeeded', async () => {
+  await fault({ cut_after: 2 });
+  const cut = await fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: JSON.stringify({ model: 'qwen3-max', stream: true, messages: [{ role: 'user', content: 'break off, please' }] }),
+  });
+  await cut.text();
+  assert.match(await failures(cut.headers.get('x-request-id')), /^None was refused: the call failed after/);
+  assert.match(await page.locator('.kv').nth(1).innerText(), /upstream_stream_cut/);
+
+  // The account rests after Qwen's 429; the next call is refused unasked.
+  await fault({ status: 429, retry_after: '600' });
+  for (const want of [/completions: rate_limited 429/, /^None: Qwen was not called\.$/]) {
+    const resp = await fetch(proxy.baseURL + '/chat/completions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+      body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'over the limit' }] }),
+    });
+    assert.equal(resp.status, 429, await resp.text());
+    assert.match(await failures(resp.headers.get('x-request-id')), want);
+  }
+  noErrors('failed calls');
+});
+
+// Live read the calls that ended since its window's start oldest first, 500
+// at a time: with more than 500 in the window (the first five minutes, or
+// ten seconds of a busy proxy) every poll got the same page, and no new call
+// appeared. The account rests (the test above), so these calls are refused
+// at once, and recorded.
+test('live keeps up with more calls than a page', async () => {
+  const refused = async (content) => {
+    const resp = await fetch(proxy.baseURL + '/chat/completions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+      body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content }] }),
+    });
+    assert.equal(resp.status, 429, await resp.text());
+    return resp.headers.get('x-request-id');
+  };
+  for (let i = 0; i < 520; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => refused('busy ' + (i + j))));
+  await go('#/live');
+  await page.locator('text=/^updated /').waitFor();
+  const id = await refused('the newest');
+  await page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`).waitFor({ timeout: 10000 });
+  noErrors('a busy live page');
+});
+
+// A body's long string is cut, with a button for the rest: a 3 MB prompt
+// made the call's page 800,000 pixels tall, its other bodies beneath it.
+test('a very large body stays a page', async () => {
+  const long = 'x'.repeat(300000);
+  const resp = await fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: long }] }),
+  });
+  await resp.text();
+  await go('#/calls/' + resp.headers.get('x-request-id'), '[data-body="Client request (OpenAI form)"] .json');
+  const request = page.locator('[data-body="Client request (OpenAI form)"]');
+  for (let closed = request.locator('details:not([open]) > summary'); await closed.count();) await closed.first().click();
+  const more = request.locator('button.more');
+  await more.waitFor();
+  assert.match(await more.innerText(), /^show all \(29\d,\d{3} more characters\)$/);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollHeight) < 20000, 'the page is as tall as the string');
+  await more.click();
+  await request.locator('.str', { hasText: long }).waitFor();
+  noErrors('a very large body');
 });
 
 test('without keys the dashboard asks for none', async () => {

@@ -107,6 +107,15 @@ func TestHistoryCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &one); err != nil || code != 0 || one["response"] == nil || one["openai_request"] == nil {
 		t.Fatalf("requests show: %v %s", err, out)
 	}
+	// By the id its client was answered with, as the history API finds it:
+	// it was "not found".
+	uuid := reqs[0]["request_id"].(string)
+	for _, id := range []string{"chatcmpl-" + uuid, "msg_" + strings.ReplaceAll(uuid, "-", "")} {
+		out, errOut, code = runCLI(t, db, "requests", "show", id)
+		if err := json.Unmarshal([]byte(out), &one); err != nil || code != 0 || one["request_id"] != uuid {
+			t.Fatalf("requests show %s: %d %v %s %s", id, code, err, out, errOut)
+		}
+	}
 
 	out, _, code = runCLI(t, db, "stats", "--bucket", "day")
 	if code != 0 || !strings.Contains(out, "model qwen3-max") || !strings.Contains(out, "model qwen3-coder-plus") {

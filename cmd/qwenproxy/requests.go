@@ -43,7 +43,11 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if err != nil {
 			return err
 		}
-		rec, err := c.store.Request(ctx, id)
+		key := id
+		if k, ok := historyapi.CallKey(id); ok {
+			key = k // the id of its answer: chatcmpl-…, msg_…, resp_…
+		}
+		rec, err := c.store.Request(ctx, key)
 		if err != nil {
 			return fmt.Errorf("request %s: %w", id, err)
 		}

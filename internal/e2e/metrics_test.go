@@ -139,3 +139,34 @@ func scrape(t *testing.T, e *env) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// The duration histogram tells a route's methods apart: GET /v1/responses
+// (the history's list, which the dashboard's Live page polls every two
+// seconds) and POST /v1/responses (a model call) shared one series, so the
+// Responses API's latency was diluted by every history read.
+func TestRequestDurationByMethod(t *testing.T) {
+	e := start(t, nil)
+	resp, err := http.Post(e.app.URL()+"/v1/responses", "application/json", strings.NewReader(`{"model":"qwen3-max","input":"time me"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST /v1/responses: %d", resp.StatusCode)
+	}
+	for range 3 {
+		resp, err = http.Get(e.app.URL() + "/v1/responses?limit=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	text := scrape(t, e)
+	for method, want := range map[string]float64{"POST": 1, "GET": 3} {
+		if got := metric(text, "qwenproxy_http_request_duration_seconds_count", `route="/v1/responses".*method="`+method+`"|method="`+method+`".*route="/v1/responses"`); got != want {
+			t.Errorf("duration count of %s /v1/responses = %v, want %v", method, got, want)
+		}
+	}
+}

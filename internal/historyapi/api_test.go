@@ -175,3 +175,53 @@ func seedAccounts(t *testing.T, st *sqlstore.Store) {
 		t.Fatal(err)
 	}
 }
+
+// A page reached by before= gives a next_cursor only when rows follow it:
+// when the rows of the page it was reached from had been deleted since
+// (retention, a delete, while the dashboard showed them), its next_cursor
+// led to an empty page (the dashboard's "older →" to "No calls match").
+func TestPageBeforeGivesNextOnlyWhenRowsFollow(t *testing.T) {
+	storetest.Each(t, testPageBeforeGivesNextOnlyWhenRowsFollow)
+}
+
+func testPageBeforeGivesNextOnlyWhenRowsFollow(t *testing.T, dbURL string) {
+	a, st := apiOver(t, dbURL)
+	seedCalls(t, st, 5)
+	type page struct {
+		Data []struct {
+			ID        int64 `json:"id"`
+			Timestamp int64 `json:"timestamp"`
+		} `json:"data"`
+		Next *string `json:"next_cursor"`
+		Prev *string `json:"prev_cursor"`
+	}
+	list := func(query string) page {
+		t.Helper()
+		w := serve(a.ListRequests, "GET", "/v1/requests?limit=2&count=false"+query)
+		var p page
+		if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Code != 200 {
+			t.Fatalf("%s: %d %s", query, w.Code, w.Body)
+		}
+		return p
+	}
+	first := list("")
+	second := list("&after=" + url.QueryEscape(*first.Next)) // calls 3 and 2
+	if len(second.Data) != 2 || second.Prev == nil {
+		t.Fatalf("second page: %+v", second)
+	}
+	// Back from it while it is there: the page the client came from follows.
+	if back := list("&before=" + url.QueryEscape(*second.Prev)); back.Next == nil {
+		t.Fatalf("a page reached by before= has no next_cursor while rows follow it: %+v", back)
+	}
+	// Calls 1 to 3 deleted: nothing follows calls 5 and 4 any more.
+	if _, err := st.DeleteRequestsBefore(context.Background(), time.UnixMilli(first.Data[1].Timestamp), 500); err != nil {
+		t.Fatal(err)
+	}
+	back := list("&before=" + url.QueryEscape(*second.Prev))
+	if len(back.Data) != 2 || back.Data[1].ID != first.Data[1].ID || back.Next != nil {
+		t.Fatalf("back from deleted rows: %+v, want calls %d and %d and no next_cursor", back, first.Data[0].ID, first.Data[1].ID)
+	}
+	if rest := list("&after=" + url.QueryEscape(*first.Next)); len(rest.Data) != 0 {
+		t.Fatalf("rows after the deleted ones: %+v", rest)
+	}
+}

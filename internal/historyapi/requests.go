@@ -52,14 +52,16 @@ func (a *API) requestList(w http.ResponseWriter, r *http.Request, q url.Values, 
 	writeJSON(w, http.StatusOK, env)
 }
 
-// request loads the {id} request (numeric id or request UUID).
+// request loads the {id} request (numeric id, request UUID, or the id of
+// its answer: see CallKey).
 func (a *API) request(w http.ResponseWriter, r *http.Request) *qp.RequestRecord {
 	if _, ok := query(w, r, nil); !ok {
 		return nil
 	}
-	key := r.PathValue("id")
-	if !IsCallID(key) {
-		writeError(w, openai.InvalidRequest("id", "invalid_id", "a request id is a number or a request UUID"))
+	key, ok := CallKey(r.PathValue("id"))
+	if !ok {
+		writeError(w, openai.InvalidRequest("id", "invalid_id",
+			"a request id is a number, a request UUID (X-Request-Id) or the id of its answer (chatcmpl-…, cmpl-…, msg_…, resp_…)"))
 		return nil
 	}
 	rec, err := a.d.History.Request(r.Context(), key)

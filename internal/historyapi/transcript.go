@@ -3,6 +3,7 @@ package historyapi
 import (
 	"encoding/json"
 	"strings"
+	"unicode"
 
 	qp "qwenproxy"
 )
@@ -222,10 +223,12 @@ func message(m wireMessage) []MessageJSON {
 	}
 	var texts []string
 	var results []MessageJSON
+	placeholder := false // the last piece is a part's [type]
 	for _, p := range parts {
 		switch p.Type {
 		case "text", "input_text", "output_text", "":
-			texts = append(texts, p.Text)
+			texts = apart(texts, p.Text, placeholder)
+			placeholder = false
 		case "thinking":
 			out.Reasoning += p.Thinking
 		case "tool_use":
@@ -233,7 +236,8 @@ func message(m wireMessage) []MessageJSON {
 		case "tool_result":
 			results = append(results, MessageJSON{Role: "tool", ToolCallID: p.ToolUseID, Content: text(p.Content)})
 		default:
-			texts = append(texts, "["+p.Type+"]")
+			texts = apart(texts, "["+p.Type+"]", true)
+			placeholder = true
 		}
 	}
 	out.Content = strings.Join(texts, "")
@@ -241,6 +245,20 @@ func message(m wireMessage) []MessageJSON {
 		return results
 	}
 	return append([]MessageJSON{out}, results...)
+}
+
+// apart appends piece to texts, which are joined as they are (text parts
+// are one text cut in pieces), but with a space between a part's [type] (an
+// image, a file) and the text beside it: "What is this?[image_url]" read as
+// one word.
+func apart(texts []string, piece string, placeholder bool) []string {
+	if len(texts) > 0 && placeholder && piece != "" {
+		last := texts[len(texts)-1]
+		if last != "" && !unicode.IsSpace(rune(last[len(last)-1])) && !unicode.IsSpace(rune(piece[0])) {
+			texts = append(texts, " ")
+		}
+	}
+	return append(texts, piece)
 }
 
 // text reads content that is a string or a list of text parts.

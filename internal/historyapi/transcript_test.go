@@ -41,6 +41,16 @@ func TestTurnReadsEveryFrontEnd(t *testing.T) {
 			`{"messages":[{"role":"user","content":"weather?"},{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c1","content":"rain"}]}`,
 			`{"choices":[{"message":{"role":"assistant","content":"It rains."}}]}`,
 			[]string{"tool:rain"}, "It rains.", "", ""},
+		// A part that is not text shows as its [type], set apart from the
+		// text beside it by a space (it ran into the word before it).
+		{"chat, an image between texts",
+			`{"messages":[{"role":"user","content":[{"type":"text","text":"What is this?"},{"type":"image_url","image_url":{"url":"ref"}},{"type":"text","text":"And this?"},{"type":"image_url","image_url":{"url":"ref"}},{"type":"image_url","image_url":{"url":"ref"}},{"type":"text","text":" Thanks"}]}]}`,
+			`{"choices":[{"message":{"role":"assistant","content":"cats"}}]}`,
+			[]string{"user:What is this? [image_url] And this? [image_url] [image_url] Thanks"}, "cats", "", ""},
+		{"Anthropic, an image first",
+			`{"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"ref"}},{"type":"text","text":"look"}]}]}`,
+			`{"type":"message","role":"assistant","content":[{"type":"text","text":"a cat"}]}`,
+			[]string{"user:[image] look"}, "a cat", "", ""},
 		{"legacy completion", `{"prompt":"Say hi"}`, `{"choices":[{"text":"hi","index":0}]}`, []string{"user:Say hi"}, "hi", "", ""},
 		{"Anthropic Messages",
 			`{"system":"be brief","messages":[{"role":"user","content":"weather in Oslo?"}]}`,

@@ -17,7 +17,7 @@ type Metrics struct {
 	reg *prometheus.Registry
 
 	Requests        *prometheus.CounterVec   // route, method, status
-	RequestDuration *prometheus.HistogramVec // route
+	RequestDuration *prometheus.HistogramVec // route, method
 	TTFT            prometheus.Histogram
 	UpstreamCalls   *prometheus.CounterVec // endpoint, outcome
 	Tokens          *prometheus.CounterVec // kind: prompt, completion
@@ -34,7 +34,7 @@ func New() *Metrics {
 	m.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qwenproxy_http_requests_total",
 		Help: "HTTP requests answered, by route, method and status."}, []string{"route", "method", "status"})
 	m.RequestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "qwenproxy_http_request_duration_seconds",
-		Help: "Time to answer an HTTP request, whole streams included.", Buckets: latencyBuckets}, []string{"route"})
+		Help: "Time to answer an HTTP request, whole streams included, by route and method.", Buckets: latencyBuckets}, []string{"route", "method"})
 	m.TTFT = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qwenproxy_time_to_first_token_seconds",
 		Help: "From a completion call's arrival to its first token.", Buckets: latencyBuckets})
 	m.UpstreamCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qwenproxy_upstream_calls_total",

@@ -75,8 +75,11 @@ func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) strin
 				if route == "" {
 					route = "other" // unknown paths would make a label per path
 				}
-				m.Requests.WithLabelValues(route, metrics.MethodLabel(r.Method), metrics.StatusLabel(sw.status)).Inc()
-				m.RequestDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+				// By method too: one path serves a model call and a history
+				// read (POST and GET /v1/responses), whose times differ.
+				method := metrics.MethodLabel(r.Method)
+				m.Requests.WithLabelValues(route, method, metrics.StatusLabel(sw.status)).Inc()
+				m.RequestDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 			}
 		}()
 		next.ServeHTTP(sw, r)

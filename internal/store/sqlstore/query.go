@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	qp "qwenproxy"
@@ -147,15 +148,37 @@ func run[T any](ctx context.Context, db querier, q listQuery, o qp.ListOptions, 
 	first, last := cursors[0], cursors[len(cursors)-1]
 	// A cursor is given only where rows lie beyond it: before the page
 	// when it was reached by after=, an offset or before= with more; after
-	// it when there are more, or when it was reached by before= (the page
-	// the client came from follows).
+	// it when there are more, or when it was reached by before= and a row
+	// follows it (the page the client came from, if it is still there).
 	if (backward && more) || (!backward && (o.After != nil || o.Offset > 0)) {
 		res.Prev = &first
 	}
-	if backward || more {
+	if backward {
+		// The page the client came from followed it, unless its rows
+		// have gone since (retention, a delete): a next_cursor then led to
+		// an empty page.
+		follows, err := rowsAfter(ctx, db, q, desc, last)
+		if err != nil {
+			return nil, err
+		}
+		if follows {
+			res.Next = &last
+		}
+	} else if more {
 		res.Next = &last
 	}
 	return res, nil
+}
+
+// rowsAfter reports whether q has a row after cursor c in its order.
+func rowsAfter(ctx context.Context, db querier, q listQuery, desc bool, c qp.Cursor) (bool, error) {
+	w := where{conds: slices.Clone(q.where.conds), args: slices.Clone(q.where.args)}
+	w.add(keyset(q.sortCol, q.idCol, desc), c.Value, c.ID)
+	var follows bool
+	if err := db.QueryRowContext(ctx, "SELECT EXISTS ("+q.selectFrom+w.sql()+")", w.args...).Scan(&follows); err != nil {
+		return false, fmt.Errorf("list: rows after the page: %w", err)
+	}
+	return follows, nil
 }
 
 // keyset is the condition "strictly after (value, id)" in the given order,

@@ -30,7 +30,16 @@ export async function calls(main, params) {
   h("label", "From", h("input", { name: "start", value: filters.start, placeholder: "2h, 7d, 2026-05-01…" })),
   h("label", "Until", h("input", { name: "end", value: filters.end, placeholder: "now" })),
   h("button", { type: "submit" }, "Filter"));
-  const tools = h("div.row",
+  // One call by any id a person may hold: its number, X-Request-Id, or the
+  // id its client was answered with (chatcmpl-…, msg_…, resp_…).
+  const find = h("form.row", { dataset: { find: "call" }, onsubmit: (e) => {
+    e.preventDefault();
+    const id = e.target.id.value.trim();
+    if (id) location.hash = "#/calls/" + encodeURIComponent(id);
+  } },
+  h("label", "Find a call by id", h("input", { name: "id", placeholder: "X-Request-Id, chatcmpl-…, msg_…, resp_…", required: true })),
+  h("button.secondary", { type: "submit" }, "Open"));
+  const tools = h("div.row", find,
     h("button.secondary", { type: "button", onclick: (e) => exportCalls(e.target, filters, "jsonl") }, "Export JSONL"),
     h("button.secondary", { type: "button", onclick: (e) => exportCalls(e.target, filters, "csv") }, "Export CSV"),
     h("form.row", { onsubmit: (e) => { e.preventDefault(); deleteBefore(main, e.target.before.value.trim()); } },
@@ -130,13 +139,25 @@ export async function call(main, id) {
         s.error ? ["error", h("span.error", `${s.error_type}: ${s.error}`)] : null,
         ["Qwen chat", s.chat_id ? h("span.mono", s.chat_id) : "–"]]) : h("p.muted", "No response was recorded."))),
     h("h2", "Failed upstream attempts"),
-    failures.length ? h("ol.card", { dataset: { failures: failures.length } }, failures.map((x) => h("li.mono", x))) : h("p.muted", "None: every upstream attempt succeeded."),
+    failures.length ? h("ol.card", { dataset: { failures: failures.length } }, failures.map((x) => h("li.mono", x))) : h("p.muted", { dataset: { failures: 0 } }, noFailures(s)),
     h("h2", "Bodies"),
     h("div.bodies",
       body(`Client request (${clientForm(r.path)})`, r.openai_request),
       body("Upstream request (Qwen form)", r.qwen_request),
       body(`Client response (${clientForm(r.path)})`, s.openai_response),
       body("Upstream response (Qwen form)", s.qwen_response))));
+}
+
+// noFailures says why a call lists no failed upstream attempt. Only retried
+// attempts are listed: a call refused before Qwen was called (no usable
+// account, shutting down) made none, and a call whose answer began and then
+// failed (cut off, silent, an error event, the client gone) failed after Qwen
+// took its attempt, so "every upstream attempt succeeded" was false for both.
+function noFailures(s) {
+  if (!s.status) return "None recorded.";
+  if (!s.upstream_attempts && !s.new_chat_attempts) return "None: Qwen was not called.";
+  if (s.status === "error") return "None was refused: the call failed after, as its outcome says.";
+  return "None: every upstream attempt succeeded.";
 }
 
 // clientForm names the API a call's client spoke, whose form its bodies

@@ -1,5 +1,5 @@
 import { api, qs, request, download } from "./api.js";
-import { h, clear, errorBox, confirmDialog } from "./dom.js";
+import { h, clear, errorBox, confirmDialog, clipped } from "./dom.js";
 import * as f from "./format.js";
 
 let filters = { search: "", model: "", start: "", end: "" };
@@ -54,19 +54,26 @@ export async function conversation(main, id) {
   const chat = h("div.chat");
   const more = h("div");
   clear(main).append(h("p", h("a", { href: "#/conversations" }, "← Conversations")), head, chat, more);
-  let s;
+  let s, st;
   try {
-    s = await api("/v1/sessions/" + encodeURIComponent(id));
+    [s, st] = await Promise.all([api("/v1/sessions/" + encodeURIComponent(id)), api("/v1/sessions/" + encodeURIComponent(id) + "/stats")]);
   } catch (err) {
     clear(head).append(errorBox(err));
     return;
   }
+  const t = st.statistics;
   clear(head).append(h("h1", f.short(s.first_user_message, 90) || "Conversation"),
     h("div.card", h("dl.kv",
       h("dt", "session"), h("dd.mono", s.id), h("dt", "model"), h("dd", s.model),
       h("dt", "turns"), h("dd", s.message_count), h("dt", "calls"), h("dd", s.request_count),
       h("dt", "started"), h("dd", f.time(s.created_at)), h("dt", "last used"), h("dd", f.time(s.last_accessed)),
-      h("dt", "Qwen chat"), h("dd.mono", s.chat_id)),
+      h("dt", "Qwen chat"), h("dd.mono", s.chat_id),
+      // The whole conversation's figures (exact), the sum of its turns'.
+      h("dt", "tokens"), h("dd", { dataset: { sessionTokens: t.total_tokens } },
+        `${f.int(t.total_prompt_tokens)} prompt + ${f.int(t.total_completion_tokens)} completion = ${f.int(t.total_tokens)}`),
+      h("dt", "errors"), h("dd", { dataset: { sessionErrors: t.errors } }, `${f.int(t.errors)} of ${f.int(t.total_responses)} calls (${f.pct(t.error_rate)})`),
+      h("dt", "duration"), h("dd", `p50 ${f.ms(t.duration_ms.p50)} · p95 ${f.ms(t.duration_ms.p95)}`),
+      h("dt", "first token"), h("dd", t.ttft_ms.count ? `p50 ${f.ms(t.ttft_ms.p50)} · p95 ${f.ms(t.ttft_ms.p95)}` : "–")),
     h("div.row",
       h("a", { href: "#/calls?session_id=" + encodeURIComponent(s.id) }, "its calls"),
       h("button.secondary", { type: "button", onclick: (e) => exportSession(e.target, s.id) }, "Export JSONL"),
@@ -127,7 +134,7 @@ function message(m) {
   return h("div.msg." + (m.role || "assistant"), { dataset: { role: m.role } },
     h("div.role", role + (m.name ? " · " + m.name : ""), m.tool_call_id ? h("span.muted.mono", " · " + m.tool_call_id) : null),
     m.reasoning ? h("details.reasoning", h("summary", `Reasoning (${m.reasoning.length} characters)`), h("div.text", m.reasoning)) : null,
-    m.content ? h("div.text", m.content) : null,
+    m.content ? clipped("div.text", m.content, "div") : null,
     (m.tool_calls || []).map((c) => h("div.toolcall", { dataset: { tool: c.name } },
       h("div", "→ calls ", h("span.name", c.name), h("span.muted", " · " + c.id)),
       h("pre.mono", pretty(c.arguments)))));

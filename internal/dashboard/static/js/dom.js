@@ -49,3 +49,20 @@ export function confirmDialog(text, okLabel = "Delete") {
 export function errorBox(err) {
   return h("div.card.error", { role: "alert" }, String(err && err.message ? err.message : err));
 }
+
+// LONG is the characters of a text shown before "show all": a body's or a
+// message's multi-megabyte string (a pasted file, a long prompt) made a page
+// hundreds of thousands of pixels tall, what follows it out of reach.
+const LONG = 4000;
+
+// clipped is h(spec, text), cut at LONG characters with a button for the
+// rest, the two in a wrap element.
+export function clipped(spec, text, wrap = "span") {
+  if (text.length <= LONG) return h(spec, text);
+  const shown = h(spec, text.slice(0, LONG) + "…");
+  const more = h("button.secondary.more", { type: "button", onclick: () => {
+    shown.textContent = text;
+    more.remove();
+  } }, `show all (${(text.length - LONG).toLocaleString()} more characters)`);
+  return h(wrap, shown, " ", more);
+}

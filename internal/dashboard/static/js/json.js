@@ -1,4 +1,4 @@
-import { h } from "./dom.js";
+import { h, clipped } from "./dom.js";
 
 // jsonTree renders a value as collapsible, formatted JSON: objects and arrays
 // fold (the outer levels open), scalars are coloured by type.
@@ -9,7 +9,7 @@ export function jsonTree(value, openDepth = 2) {
 function scalar(v) {
   if (v === null) return h("span.lit", "null");
   switch (typeof v) {
-    case "string": return h("span.str", JSON.stringify(v));
+    case "string": return clipped("span.str", JSON.stringify(v));
     case "number": return h("span.num", String(v));
     case "boolean": return h("span.lit", String(v));
   }

@@ -4,10 +4,14 @@ import * as f from "./format.js";
 
 // Live polls, with fetch and the key, every two seconds:
 //  - GET /v1/requests/active: the calls this instance is serving now;
-//  - GET /v1/responses?start=…&order=asc: calls that ended since a little
-//    before the newest one seen (ten seconds back, so a record written late
-//    by a busy recorder or another instance is not missed; ids already shown
-//    are skipped). On PostgreSQL that includes every instance's calls.
+//  - GET /v1/responses?start=…&order=desc&limit=200: the newest calls that
+//    ended since a little before the newest one seen (ten seconds back, so a
+//    record written late by a busy recorder or another instance is not
+//    missed; ids already shown are skipped). On PostgreSQL that includes
+//    every instance's calls. Newest first, as many as the table keeps: read
+//    oldest first, a window holding more calls than a page (500 ended in the
+//    first five minutes, or in ten seconds of a busy proxy) gave the same
+//    page on every poll, and no new call ever appeared.
 const EVERY = 2000, OVERLAP = 10000, KEEP = 200;
 
 let timer = null;
@@ -45,7 +49,7 @@ export async function liveView(main) {
     try {
       const [now, done] = await Promise.all([
         api("/v1/requests/active"),
-        api("/v1/responses" + qs({ start: Math.max(0, since - OVERLAP), order: "asc", limit: 500, count: "false" })),
+        api("/v1/responses" + qs({ start: Math.max(0, since - OVERLAP), order: "desc", limit: KEEP, count: "false" })),
       ]);
       clear(active).append(now.data.length ? h("div.tablewrap", h("table", { dataset: { table: "active" } },
         h("thead", h("tr", ["started", "model", "route", "", "for", "session"].map((c) => h("th", c)))),
@@ -53,7 +57,7 @@ export async function liveView(main) {
           h("td", f.time(c.started_at)), h("td", c.model || "…"), h("td", c.path),
           h("td", c.streaming ? h("span.pill.streaming", "streaming") : h("span.pill", c.stream ? "waiting for first token" : "answering")),
           h("td.num", f.ms(c.elapsed_ms)), h("td", c.session_id || "–")))))) : h("p.muted", "Nothing in progress."));
-      for (const r of done.data) {
+      for (const r of done.data.reverse()) {
         since = Math.max(since, r.timestamp);
         if (seen.has(r.id)) continue;
         seen.set(r.id, r.timestamp);

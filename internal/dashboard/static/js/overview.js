@@ -157,11 +157,19 @@ async function health(body) {
   if (r.spool_bytes) items.push(["spool", h("span.warn", f.int(r.spool_bytes) + " bytes wait for the database")]);
   if (d.sessions) items.push(["sessions", `${f.int(d.sessions.in_memory)} in memory, ${f.int(d.sessions.turns_in_progress)} turns in progress`]);
   box.lastChild.replaceWith(h("div.health", { dataset: { health: d.status } }, items.map(([k, v]) => h("div", h("div.muted", k), v))));
-  const accounts = Array.isArray(d.accounts) ? d.accounts : d.accounts && Array.isArray(d.accounts.accounts) ? d.accounts.accounts : null;
-  if (accounts && accounts.length) {
-    const cols = [...new Set(accounts.flatMap((a) => Object.keys(a).filter((k) => a[k] === null || typeof a[k] !== "object")))];
+  // Each account's state is listed under credentials.accounts (see Accounts
+  // in the README); the page looked for it at the top level, where it is not.
+  const accounts = Array.isArray(c.accounts) ? c.accounts : [];
+  if (accounts.length) {
+    const when = (t) => (t ? f.time(Date.parse(t)) : "–");
+    const failures = (m) => Object.entries(m || {}).map(([k, v]) => `${k} ${f.int(v)}`).join(", ") || "none";
     box.append(h("h2", "Qwen accounts"), h("div.tablewrap", h("table", { dataset: { table: "accounts" } },
-      h("thead", h("tr", cols.map((k) => h("th", k)))),
-      h("tbody", accounts.map((a) => h("tr", cols.map((k) => h("td", a[k] === null || a[k] === undefined ? "–" : String(a[k])))))))));
+      h("thead", h("tr", ["account", "source", "state", "cooldown until", "token expires", "calls", "failures", "problem"].map((k, i) => h("th" + (i === 5 ? ".num" : ""), k)))),
+      h("tbody", accounts.map((a) => h("tr", { dataset: { account: a.id } },
+        h("td", a.id), h("td", a.source || "–"),
+        h("td", h("span." + cls(a.usable), a.state)),
+        h("td", when(a.cooldown_until)), h("td", when(a.token_expires_at)),
+        h("td.num", f.int(a.calls)), h("td", failures(a.failures)),
+        h("td.wrap", a.problem || "–")))))));
   }
 }

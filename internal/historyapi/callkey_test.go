@@ -1,0 +1,64 @@
+package historyapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store/storetest"
+)
+
+// A call is found by the ids its client was answered with, as well as by
+// its numeric id and X-Request-Id: those ids were a 400 ("a request id is a
+// number or a request UUID"), so a call a client's logs name could not be
+// looked up.
+func TestRequestFoundByItsAnswersID(t *testing.T) { storetest.Each(t, testRequestFoundByItsAnswersID) }
+
+func testRequestFoundByItsAnswersID(t *testing.T, dbURL string) {
+	a, st := apiOver(t, dbURL)
+	const uuid = "01a23433-5cf3-7efe-bdfd-b9cca71b234e"
+	at := time.UnixMilli(time.Now().Add(-time.Minute).UnixMilli())
+	b := qp.Batch{Exchanges: []qp.Exchange{{
+		Request: qp.Request{RequestID: uuid, Timestamp: at, Method: "POST", Path: "/v1/messages", Model: "qwen3-max", ClientIP: "127.0.0.1"},
+		Response: qp.Response{ResponseID: "01a23433-5cf4-7000-8000-000000000001", Timestamp: at.Add(time.Millisecond), Status: qp.StatusSuccess,
+			HTTPStatus: 200, FinishReason: "stop", Duration: time.Millisecond, UpstreamAttempts: 1}}}}
+	if err := st.WriteBatch(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	get := func(id, path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", "/v1/requests/"+id+path, nil)
+		r.SetPathValue("id", id)
+		if path == "" {
+			a.GetRequest(w, r)
+		} else {
+			a.RequestResponse(w, r)
+		}
+		return w
+	}
+	for _, id := range []string{uuid, "1", "chatcmpl-" + uuid, "cmpl-" + uuid, "msg_01a234335cf37efebdfdb9cca71b234e",
+		"resp_01a234335cf37efebdfdb9cca71b234eMDFhMjM0MzMtNjNjOS03OTQxLTkyNzctZDQ4NzVjNTZlZmU2", "resp_01a234335cf37efebdfdb9cca71b234e"} {
+		w := get(id, "")
+		var rec struct {
+			RequestID string `json:"request_id"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &rec); err != nil || w.Code != 200 || rec.RequestID != uuid {
+			t.Errorf("GET /v1/requests/%s: %d %s", id, w.Code, w.Body)
+		}
+		if w = get(id, "/response"); w.Code != 200 {
+			t.Errorf("GET /v1/requests/%s/response: %d %s", id, w.Code, w.Body)
+		}
+	}
+	// An id of that shape naming no call is a 404; one of no such shape a 400.
+	if w := get("msg_01a234335cf37efebdfdb9cca71b2340", ""); w.Code != 404 {
+		t.Errorf("an unknown answer id: %d %s, want 404", w.Code, w.Body)
+	}
+	for _, id := range []string{"msg_01a2", "msg_01a234335cf37efebdfdb9cca71b234e0", "chatcmpl-1", "resp_zz1234335cf37efebdfdb9cca71b234e", "cmpl-x"} {
+		if w := get(id, ""); w.Code != 400 {
+			t.Errorf("GET /v1/requests/%s: %d %s, want 400", id, w.Code, w.Body)
+		}
+	}
+}
