@@ -46,13 +46,15 @@ type Request struct {
 	messages []qp.Message
 }
 
-// Tool is a declared tool; only function tools are emulated.
+// Tool is a declared tool; only function tools are emulated, also those a
+// namespace groups.
 type Tool struct {
 	Type        string          `json:"type"`
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	Parameters  json.RawMessage `json:"parameters"`
 	Strict      *bool           `json:"strict"`
+	Tools       []Tool          `json:"tools"` // a namespace's tools
 }
 
 // Item is an input item: a message, a function call and its output, a
@@ -164,29 +166,53 @@ func (r *Request) TextFormat() (*openai.ResponseFormat, *openai.Error) {
 	return nil, openai.InvalidRequest("text.format.type", "invalid_value", "text.format.type must be text, json_object or json_schema, not %q", f.Type)
 }
 
-// ToolSet reads tools and tool_choice into the core's tool set.
+// ToolSet reads tools and tool_choice into the core's tool set. The
+// functions of a namespace tool (Codex declares its sub-agent tools as the
+// namespace multi_agent_v1) are offered to the model by their own names,
+// and remember their namespace, which a call of one carries back.
 func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 	set := &tools.Set{Choice: tools.Choice{Mode: "auto"}}
+	add := func(t Tool, p func(string) string, namespace string) *openai.Error {
+		if !functionName.MatchString(t.Name) {
+			return openai.InvalidRequest(p("name"), "invalid_value", "%s must be 1-64 letters, digits, '_' or '-'", p("name"))
+		}
+		if _, dup := set.Lookup(t.Name); dup {
+			return openai.InvalidRequest(p("name"), "invalid_value", "%q is declared twice", t.Name)
+		}
+		// Parameters are checked as a whole by tools.Schemas.
+		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: bytes.TrimSpace(t.Parameters),
+			Param: p("parameters"), Namespace: namespace})
+		return nil
+	}
 	for i, t := range r.Tools {
 		p := func(f string) string { return fmt.Sprintf("tools[%d].%s", i, f) }
 		if t.Type == "" {
 			return nil, openai.InvalidRequest(p("type"), "missing_required_parameter", "%s is required", p("type"))
 		}
-		if t.Type != "function" {
+		switch t.Type {
+		case "function":
+			if e := add(t, p, ""); e != nil {
+				return nil, e
+			}
+		case "namespace":
+			if strings.TrimSpace(t.Name) == "" {
+				return nil, openai.InvalidRequest(p("name"), "missing_required_parameter", "%s is required", p("name"))
+			}
+			for j, m := range t.Tools {
+				q := func(f string) string { return fmt.Sprintf("tools[%d].tools[%d].%s", i, j, f) }
+				if m.Type != "function" {
+					continue // as at the top level
+				}
+				if e := add(m, q, t.Name); e != nil {
+					return nil, e
+				}
+			}
+		default:
 			// Hosted tools (web_search, local_shell, custom, …) are run by
 			// OpenAI's servers or need their own item types: they are not
 			// offered to the model, so an agent that declares them next to
 			// its function tools still works.
-			continue
 		}
-		if !functionName.MatchString(t.Name) {
-			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s must be 1-64 letters, digits, '_' or '-'", p("name"))
-		}
-		if _, dup := set.Lookup(t.Name); dup {
-			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%q is declared twice", t.Name)
-		}
-		// Parameters are checked as a whole by tools.Schemas.
-		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: bytes.TrimSpace(t.Parameters), Param: p("parameters")})
 	}
 	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
 		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)

@@ -61,6 +61,7 @@ type OutputItem struct {
 	Summary   *[]ContentPart `json:"summary,omitempty"`
 	CallID    string         `json:"call_id,omitempty"`
 	Name      string         `json:"name,omitempty"`
+	Namespace string         `json:"namespace,omitempty"` // a function call's, when a namespace tool declared it
 	Arguments *string        `json:"arguments,omitempty"`
 }
 

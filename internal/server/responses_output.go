@@ -7,6 +7,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/responses"
+	"qwenproxy/internal/tools"
 	"qwenproxy/internal/translate"
 )
 
@@ -24,7 +25,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	r := f.shell
 	r.Object, r.CreatedAt, r.Model, r.Status = "response", c.ex.Request.Timestamp.Unix(), t.answerModel(), "in_progress"
 	r.Output = []responses.OutputItem{}
-	o := &responsesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""),
+	o := &responsesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), tools: t.tools,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.checked()}
@@ -53,6 +54,20 @@ type responsesOutput struct {
 	open      string                 // the streamed item's type: "", "reasoning" or "message"
 	current   strings.Builder        // the streamed item's text
 	cites     []responses.Annotation // the last message item's citations, set at finish
+	tools     *tools.Set             // the request's, for the namespace of a call
+}
+
+// callItem is a call's function_call item, with the namespace of a
+// function a namespace tool declared (Codex finds its sub-agent tools by
+// namespace and name).
+func (o *responsesOutput) callItem(id, status string, c qp.ToolCall, arguments string) responses.OutputItem {
+	item := responses.FunctionCall(id, status, c, arguments)
+	if o.tools != nil {
+		if t, ok := o.tools.Lookup(c.Name); ok {
+			item.Namespace = t.Namespace
+		}
+	}
+	return item
 }
 
 // named gives the response its id, once: when its stream opens, or when
@@ -162,7 +177,7 @@ func (o *responsesOutput) toolCallStart(c qp.ToolCall) error {
 	o.streaming = c.ID
 	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
 	index := len(o.resp.Output)
-	return o.write(o.events.ItemAdded(index, responses.FunctionCall(responses.ID("fc", o.hex, index), "in_progress", c, "")))
+	return o.write(o.events.ItemAdded(index, o.callItem(responses.ID("fc", o.hex, index), "in_progress", c, "")))
 }
 
 // toolCallArguments sends the next piece of the started call's arguments.
@@ -184,7 +199,7 @@ func (o *responsesOutput) doneCall(c qp.ToolCall) {
 	index := len(o.resp.Output)
 	id := responses.ID("fc", o.hex, index)
 	_ = o.write(o.events.Part("response.function_call_arguments.done", id, index, map[string]any{"arguments": sent, "name": c.Name}))
-	done := responses.FunctionCall(id, "completed", c, sent)
+	done := o.callItem(id, "completed", c, sent)
 	_ = o.write(o.events.ItemDone(index, done))
 	o.resp.Output = append(o.resp.Output, done)
 }
@@ -196,10 +211,10 @@ func (o *responsesOutput) writeCalls(first int) error {
 	for _, c := range o.callList[first:] {
 		index := len(o.resp.Output)
 		id := responses.ID("fc", o.hex, index)
-		_ = o.write(o.events.ItemAdded(index, responses.FunctionCall(id, "in_progress", c, "")))
+		_ = o.write(o.events.ItemAdded(index, o.callItem(id, "in_progress", c, "")))
 		_ = o.write(o.events.Part("response.function_call_arguments.delta", id, index, map[string]any{"delta": c.Arguments}))
 		_ = o.write(o.events.Part("response.function_call_arguments.done", id, index, map[string]any{"arguments": c.Arguments, "name": c.Name}))
-		done := responses.FunctionCall(id, "completed", c, c.Arguments)
+		done := o.callItem(id, "completed", c, c.Arguments)
 		_ = o.write(o.events.ItemDone(index, done))
 		o.resp.Output = append(o.resp.Output, done)
 	}
@@ -251,7 +266,7 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 			r.Output = append(r.Output, responses.Message(responses.ID("msg", o.hex, len(r.Output)), "completed", &text, responseCitations(ans, 0)...))
 		}
 		for _, c := range o.callList {
-			r.Output = append(r.Output, responses.FunctionCall(responses.ID("fc", o.hex, len(r.Output)), "completed", c, c.Arguments))
+			r.Output = append(r.Output, o.callItem(responses.ID("fc", o.hex, len(r.Output)), "completed", c, c.Arguments))
 		}
 	}
 	b := marshalResponse(&r)

@@ -23,6 +23,9 @@ type Tool struct {
 	// names it (tools[2].function.parameters, tools.2.input_schema), for
 	// errors about it.
 	Param string
+	// Namespace is the Responses API namespace tool that declared it, if
+	// any: a call of it names it beside the function's name.
+	Namespace string
 }
 
 // Choice is tool_choice.
