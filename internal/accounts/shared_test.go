@@ -62,3 +62,59 @@ func TestOneSignInForInstancesStartingTogether(t *testing.T) {
 		}
 	})
 }
+
+// TestARenewedTokenIsAdoptedEvenWithTheSameExpiry: Qwen refuses an
+// account's token on both instances; the first signs in again, and the
+// second adopts its token — also when the new token expires in the same
+// second as the refused one (a JWT's exp counts seconds: a token refused
+// and renewed within the second of its issue), which it once took for the
+// refused token itself and signed in again.
+func TestARenewedTokenIsAdoptedEvenWithTheSameExpiry(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		expires := time.Now().Add(time.Hour).Truncate(time.Second) // every token's exp
+		var signIns atomic.Int32
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			n := signIns.Add(1)
+			return accounts.SignedIn{Cookies: "token=from-" + string(rune('0'+n)), Expires: expires}, nil
+		}
+		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		var pools []*accounts.Pool
+		for range 2 {
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn})
+			if err := p.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			pools = append(pools, p)
+		}
+		cookies := func(p *accounts.Pool) string {
+			c, err := p.Credentials(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.Cookies
+		}
+		first := cookies(pools[0])
+		if got := cookies(pools[1]); got != first || signIns.Load() != 1 {
+			t.Fatalf("start: %d sign-ins, tokens %q and %q", signIns.Load(), first, got)
+		}
+		// Qwen refuses the token: each instance meets the 401 in turn.
+		for i, p := range pools {
+			if ok, err := p.Refresh(ctx, "a@x.io", first); !ok || err != nil {
+				t.Fatalf("instance %d: refresh %v %v", i, ok, err)
+			}
+		}
+		renewed := cookies(pools[0])
+		if got := cookies(pools[1]); got != renewed || renewed == first {
+			t.Fatalf("tokens after the refusal: %q and %q (refused %q)", renewed, got, first)
+		}
+		if n := signIns.Load(); n != 2 {
+			t.Fatalf("%d sign-ins, want 2: the second instance signed in again rather than adopt the first's new token", n)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -74,7 +75,7 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 		}
 		wait := a.signing
 		if wait == nil {
-			stale := a.expires
+			stale := staleToken{cookies: cmp.Or(a.cookies, a.refused), expires: a.expires}
 			p.mu.Unlock()
 			got, err := p.signIn(ctx, id, stale)
 			if err != nil && valid && ClassOf(err) != ClassAuth && ctx.Err() == nil {
@@ -152,7 +153,7 @@ func (p *Pool) Refresh(ctx context.Context, id, failed string) (bool, error) {
 		p.mu.Unlock()
 		return true, nil
 	}
-	a.cookies = "" // the refused token is never handed out again
+	a.cookies, a.refused = "", failed // the refused token is never handed out again
 	p.mu.Unlock()
 	if _, err := p.credentialsOf(ctx, id); err != nil {
 		return true, err
@@ -162,15 +163,21 @@ func (p *Pool) Refresh(ctx context.Context, id, failed string) (bool, error) {
 	return true, nil
 }
 
+// staleToken is the token a sign-in replaces: its Cookie header and expiry.
+type staleToken struct {
+	cookies string
+	expires time.Time
+}
+
 // signIn signs account id in, once across this process (callers wait for
 // the sign-in in progress) and, on a shared database with a key, once
 // across instances: it adopts a token another instance stored, or claims
-// the sign-in so that the others adopt its token. stale is the expiry of
-// the token being replaced.
+// the sign-in so that the others adopt its token. stale is the token being
+// replaced.
 //
 // It returns the new sign-in, or nil when it did not sign in (the account
 // is gone, or another call is signing it in): the caller looks again.
-func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedIn, error) {
+func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*SignedIn, error) {
 	p.mu.Lock()
 	a := p.accounts[id]
 	if a == nil || a.signing != nil {
@@ -238,7 +245,7 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedI
 // obtain gets a fresh token for l: from the store when another instance
 // has just stored one, else by signing in (and storing it, sealed, for the
 // others).
-func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, error) {
+func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (SignedIn, error) {
 	shared := p.cfg.Store != nil && p.cfg.Sealer != nil && !p.storeDown.Load()
 	claimed := false
 	if shared {
@@ -254,7 +261,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, 
 			}
 			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 			now := p.now()
-			ok, err = p.cfg.Store.ClaimSignIn(sctx, l.Email, now, now.Add(30*time.Second), stale)
+			ok, err = p.cfg.Store.ClaimSignIn(sctx, l.Email, now, now.Add(30*time.Second), stale.expires)
 			cancel()
 			if err != nil {
 				p.storeDown.Store(true)
@@ -294,8 +301,11 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, 
 }
 
 // storedToken returns the token another instance stored for id when it is
-// newer than stale and not yet due for refresh.
-func (p *Pool) storedToken(ctx context.Context, id string, stale time.Time) (SignedIn, bool, error) {
+// not the stale one, expires no earlier and has not expired. A token is
+// told from the stale one by its value, not by its expiry alone: a JWT's
+// exp counts seconds, and a token renewed within the second of the one it
+// replaces expires in the same second.
+func (p *Pool) storedToken(ctx context.Context, id string, stale staleToken) (SignedIn, bool, error) {
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	recs, err := p.cfg.Store.Accounts(sctx)
@@ -303,12 +313,15 @@ func (p *Pool) storedToken(ctx context.Context, id string, stale time.Time) (Sig
 		return SignedIn{}, false, err
 	}
 	for _, r := range recs {
-		if r.ID != id || r.CookiesSealed == "" || !r.TokenExpiresAt.After(stale) || !r.TokenExpiresAt.After(p.now()) {
+		if r.ID != id || r.CookiesSealed == "" || r.TokenExpiresAt.Before(stale.expires) || !r.TokenExpiresAt.After(p.now()) {
 			continue
 		}
 		cookies, err := p.cfg.Sealer.Open(r.CookiesSealed, id)
 		if err != nil {
 			return SignedIn{}, false, nil // sealed with a key not configured here: sign in ourselves
+		}
+		if cookies == stale.cookies || (stale.cookies == "" && !r.TokenExpiresAt.After(stale.expires)) {
+			return SignedIn{}, false, nil // the token being replaced
 		}
 		return SignedIn{Cookies: cookies, Expires: r.TokenExpiresAt}, true, nil
 	}
