@@ -2,12 +2,15 @@ package accounts_test
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/logtest"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -115,6 +118,47 @@ func TestARenewedTokenIsAdoptedEvenWithTheSameExpiry(t *testing.T) {
 		}
 		if n := signIns.Load(); n != 2 {
 			t.Fatalf("%d sign-ins, want 2: the second instance signed in again rather than adopt the first's new token", n)
+		}
+	})
+}
+
+// TestAnAdoptedTokenIsNotLoggedAsASignIn: the instance that takes another
+// instance's token from the database says so; it said "qwen account signed
+// in" as the one that signed in did, so that the logs of two instances
+// counted two sign-ins where Qwen saw one.
+func TestAnAdoptedTokenIsNotLoggedAsASignIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			return accounts.SignedIn{Cookies: "token=signed-in", Expires: time.Now().Add(time.Hour)}, nil
+		}
+		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		logs := make([]*logtest.Buffer, 2)
+		var pools []*accounts.Pool
+		for i := range logs {
+			logs[i] = &logtest.Buffer{}
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn,
+				Log: slog.New(slog.NewTextHandler(logs[i], nil))})
+			if err := p.Sync(context.Background()); err != nil { // both started: neither has a token
+				t.Fatal(err)
+			}
+			pools = append(pools, p)
+		}
+		for _, p := range pools {
+			if _, err := p.Credentials(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := strings.Count(logs[0].String(), "qwen account signed in"); n != 1 {
+			t.Fatalf("the first instance logged %d sign-ins:\n%s", n, logs[0])
+		}
+		if second := logs[1].String(); strings.Contains(second, "signed in") || !strings.Contains(second, "qwen account token adopted from another instance") {
+			t.Fatalf("the second instance's log:\n%s", second)
 		}
 	})
 }

@@ -189,7 +189,7 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 	login := Login{Email: a.id, Password: a.password}
 	p.mu.Unlock()
 
-	got, err := p.obtain(ctx, login, stale)
+	got, adopted, err := p.obtain(ctx, login, stale)
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -238,14 +238,18 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 	if now := p.now(); a.st.State == StateCoolingDown && !now.Before(a.st.CooldownUntil) {
 		p.setState(a, qp.AccountState{State: StateReady}, now)
 	}
-	p.log.Info("qwen account signed in", "account", a.id, "token_expires_at", got.Expires)
+	if adopted {
+		p.log.Info("qwen account token adopted from another instance", "account", a.id, "token_expires_at", got.Expires)
+	} else {
+		p.log.Info("qwen account signed in", "account", a.id, "token_expires_at", got.Expires)
+	}
 	return &got, nil
 }
 
 // obtain gets a fresh token for l: from the store when another instance
-// has just stored one, else by signing in (and storing it, sealed, for the
-// others).
-func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (SignedIn, error) {
+// has just stored one (adopted), else by signing in (and storing it,
+// sealed, for the others).
+func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got SignedIn, adopted bool, err error) {
 	shared := p.cfg.Store != nil && p.cfg.Sealer != nil && !p.storeDown.Load()
 	claimed := false
 	if shared {
@@ -253,7 +257,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (SignedIn,
 		for {
 			got, ok, err := p.storedToken(ctx, l.Email, stale)
 			if ok {
-				return got, nil
+				return got, true, nil
 			}
 			if err != nil {
 				p.storeDown.Store(true)
@@ -274,12 +278,12 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (SignedIn,
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return SignedIn{}, ctx.Err()
+				return SignedIn{}, false, ctx.Err()
 			case <-t.C:
 			}
 		}
 	}
-	got, err := p.cfg.SignIn(ctx, l)
+	got, err = p.cfg.SignIn(ctx, l)
 	// Store the new token's expiry (for `accounts ls`) and, sealed, the
 	// token itself for the other instances; or end a claim that failed.
 	if p.cfg.Store != nil && (err == nil || claimed) && !p.storeDown.Load() {
@@ -297,7 +301,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (SignedIn,
 		}
 		cancel()
 	}
-	return got, err
+	return got, false, err
 }
 
 // storedToken returns the token another instance stored for id when it is
