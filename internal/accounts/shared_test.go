@@ -162,3 +162,45 @@ func TestAnAdoptedTokenIsNotLoggedAsASignIn(t *testing.T) {
 		}
 	})
 }
+
+// TestAPasswordRefusedOnOneInstanceIsNotTriedOnTheOther: the password of a
+// shared account was changed on Qwen's site; the instance that meets the
+// refusal first takes the account out, and the other, asking for a token
+// before the next exchange of state, does not try the refused password
+// again (each instance used to, one refused sign-in per instance: the kind
+// of repeated failure that gets an account locked).
+func TestAPasswordRefusedOnOneInstanceIsNotTriedOnTheOther(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var signIns atomic.Int32
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			signIns.Add(1)
+			return accounts.SignedIn{}, &accounts.SignInError{Class: accounts.ClassAuth, Status: 401, Message: "The email or password provided is incorrect."}
+		}
+		logins := []accounts.Login{{Email: "a@x.io", Password: "old password"}}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		var pools []*accounts.Pool
+		for range 2 {
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn})
+			if err := p.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			pools = append(pools, p)
+		}
+		for i, p := range pools {
+			if _, err := p.Credentials(ctx); accounts.ClassOf(err) != accounts.ClassAuth {
+				t.Fatalf("instance %d: %v, want the refusal", i, err)
+			}
+			if p.Usable("a@x.io") {
+				t.Fatalf("instance %d still uses the refused account", i)
+			}
+		}
+		if n := signIns.Load(); n != 1 {
+			t.Fatalf("%d sign-ins with the refused password, want 1", n)
+		}
+	})
+}

@@ -255,9 +255,13 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 	if shared {
 		deadline := p.now().Add(15 * time.Second)
 		for {
-			got, ok, err := p.storedToken(ctx, l.Email, stale)
+			got, ok, err := p.storedToken(ctx, l, stale)
 			if ok {
 				return got, true, nil
+			}
+			var refused *SignInError
+			if errors.As(err, &refused) {
+				return SignedIn{}, false, refused
 			}
 			if err != nil {
 				p.storeDown.Store(true)
@@ -284,6 +288,9 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 		}
 	}
 	got, err = p.cfg.SignIn(ctx, l)
+	if claimed && ClassOf(err) == ClassAuth {
+		p.shareRefusal(ctx, l)
+	}
 	// Store the new token's expiry (for `accounts ls`) and, sealed, the
 	// token itself for the other instances; or end a claim that failed.
 	if p.cfg.Store != nil && (err == nil || claimed) && !p.storeDown.Load() {
@@ -304,12 +311,28 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 	return got, false, err
 }
 
+// shareRefusal writes at once that Qwen refused l's password, before the
+// claim on its sign-in ends: an instance waiting on the claim, or asking
+// for a token before the next exchange of state, then does not try the
+// refused password again (storedToken).
+func (p *Pool) shareRefusal(ctx context.Context, l Login) {
+	st := qp.AccountState{State: StateAuthFailed, FailureClass: string(ClassAuth), FailedCredential: fingerprint(l.Email, l.Password), StateAt: p.now()}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := p.cfg.Store.SaveAccountState(sctx, l.Email, st); err != nil {
+		p.storeDown.Store(true)
+	}
+}
+
 // storedToken returns the token another instance stored for id when it is
 // not the stale one, expires no earlier and has not expired. A token is
 // told from the stale one by its value, not by its expiry alone: a JWT's
 // exp counts seconds, and a token renewed within the second of the one it
 // replaces expires in the same second.
-func (p *Pool) storedToken(ctx context.Context, id string, stale staleToken) (SignedIn, bool, error) {
+// It returns a *SignInError when another instance met Qwen's refusal of
+// l's password (shareRefusal).
+func (p *Pool) storedToken(ctx context.Context, l Login, stale staleToken) (SignedIn, bool, error) {
+	id := l.Email
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	recs, err := p.cfg.Store.Accounts(sctx)
@@ -317,6 +340,9 @@ func (p *Pool) storedToken(ctx context.Context, id string, stale staleToken) (Si
 		return SignedIn{}, false, err
 	}
 	for _, r := range recs {
+		if r.ID == id && r.State == StateAuthFailed && r.FailedCredential != "" && r.FailedCredential == fingerprint(id, l.Password) {
+			return SignedIn{}, false, &SignInError{Class: ClassAuth, Message: "Qwen refused the e-mail or password (met by another instance)"}
+		}
 		if r.ID != id || r.CookiesSealed == "" || r.TokenExpiresAt.Before(stale.expires) || !r.TokenExpiresAt.After(p.now()) {
 			continue
 		}
