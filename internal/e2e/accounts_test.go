@@ -497,3 +497,75 @@ func TestEveryAccountRestingIsRecordedAsAccountsUnavailable(t *testing.T) {
 		t.Fatalf("recorded as %d %q (want 503 accounts_unavailable): %+v", last.HTTPStatus, last.ErrorType, last)
 	}
 }
+
+// TestAPasswordChangedMidConversationMovesItWithItsHistory: the owner of
+// the conversation's account changes its password on Qwen's site (its
+// token is refused from then on, and so is the old password). The next
+// turn, on the other instance, opens a new chat on another account with the
+// history replayed, and the client sees a normal answer; the refused
+// password is tried once for both instances, and the turn after stays on
+// the new chat.
+func TestAPasswordChangedMidConversationMovesItWithItsHistory(t *testing.T) {
+	sealer, err := accounts.NewSealer(testSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logins := []accounts.Login{{Email: alice, Password: alicePassword}, {Email: bob, Password: bobPassword}}
+	first := startAccounts(t, "postgres", logins, func(c *config.Config) { c.SecretKey = sealer })
+	second := startOnWith(t, "postgres", qwensim.Options{}, func(c *config.Config) {
+		c.QwenToken, c.QwenCookies, c.QwenAccounts, c.QwenBaseURL, c.DatabaseURL = "", "", logins, first.sim.URL, first.cfg.DatabaseURL
+		c.SecretKey = sealer
+	})
+	sim := first.sim
+	c := &conversation{t: t, e: first, msgs: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("Be brief.")}}
+	c.say("My favourite colour is vermilion.")
+	firstChat := first.lastRow().ChatID
+	owner := sim.ChatAccount(firstChat)
+	other := map[string]string{alice: bob, bob: alice}[owner]
+	if owner == "" {
+		t.Fatalf("chat %s has no owner", firstChat)
+	}
+	sim.ChangePassword(owner, "a new password")
+	signInCalls := func() int {
+		n := 0
+		for _, call := range sim.Calls() {
+			if call.Endpoint == qwensim.EndpointSignIn {
+				n++
+			}
+		}
+		return n
+	}
+	before := signInCalls()
+	c.e = second
+	if answer := c.say("Which colour did I name?"); !strings.Contains(answer, "vermilion") {
+		t.Fatalf("the history was not replayed into the new chat: %q", answer)
+	}
+	moved := second.lastRow()
+	if sim.ChatAccount(moved.ChatID) != other || second.accountOf(moved.RequestID) != other {
+		t.Fatalf("second turn on %s, recorded as %s", sim.ChatAccount(moved.ChatID), second.accountOf(moved.RequestID))
+	}
+	// The first instance may meet the old token too, on new conversations
+	// (the second of them goes to the owner's account unless the refusal
+	// has reached it): never a failure, nor a second refused sign-in.
+	for _, text := range []string{"a new one", "another"} {
+		if resp, body := chatCall(t, first, `{"messages":[{"role":"user","content":"`+text+`"}]}`, nil); resp.StatusCode != 200 {
+			t.Fatalf("new conversation: %d %s", resp.StatusCode, body)
+		}
+	}
+	if n := signInCalls() - before; n != 1 {
+		t.Fatalf("%d sign-ins after the password change, want 1 (refused, for both instances)", n)
+	}
+	c.e = first
+	c.say("And again?")
+	if third := first.lastRow(); third.ChatID != moved.ChatID {
+		t.Fatalf("third turn left the moved chat: %s vs %s", third.ChatID, moved.ChatID)
+	}
+	for _, e := range []*env{first, second} {
+		e.syncAccounts()
+	}
+	for i, e := range []*env{first, second} {
+		if st := healthAccounts(t, e)[owner]; st.State != accounts.StateAuthFailed {
+			t.Fatalf("instance %d: %s is %+v", i, owner, st)
+		}
+	}
+}
