@@ -204,3 +204,57 @@ func TestAPasswordRefusedOnOneInstanceIsNotTriedOnTheOther(t *testing.T) {
 		}
 	})
 }
+
+// TestATokenRefusedAndAdoptedIsNotLoggedAsASignIn: Qwen refuses a shared
+// token; the instance that signs in again says so, and the one that then
+// takes its new token from the database says it took it (it said "signed in
+// again" as well).
+func TestATokenRefusedAndAdoptedIsNotLoggedAsASignIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var signIns atomic.Int32
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			n := signIns.Add(1)
+			return accounts.SignedIn{Cookies: "token=from-" + string(rune('0'+n)), Expires: time.Now().Add(time.Hour + time.Duration(n)*time.Second)}, nil
+		}
+		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		logs := make([]*logtest.Buffer, 2)
+		var pools []*accounts.Pool
+		for i := range logs {
+			logs[i] = &logtest.Buffer{}
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn,
+				Log: slog.New(slog.NewTextHandler(logs[i], nil))})
+			if err := p.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			pools = append(pools, p)
+		}
+		var refused string
+		for _, p := range pools {
+			c, err := p.Credentials(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			refused = c.Cookies
+		}
+		for _, p := range pools {
+			if ok, err := p.Refresh(ctx, "a@x.io", refused); !ok || err != nil {
+				t.Fatalf("refresh: %v %v", ok, err)
+			}
+		}
+		if n := signIns.Load(); n != 2 {
+			t.Fatalf("%d sign-ins, want 2", n)
+		}
+		if first := logs[0].String(); !strings.Contains(first, "signed in again") {
+			t.Fatalf("the first instance's log:\n%s", first)
+		}
+		if second := logs[1].String(); strings.Contains(second, "signed in") || !strings.Contains(second, "adopted the new one another instance got") {
+			t.Fatalf("the second instance's log:\n%s", second)
+		}
+	})
+}

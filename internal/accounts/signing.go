@@ -159,7 +159,14 @@ func (p *Pool) Refresh(ctx context.Context, id, failed string) (bool, error) {
 		return true, err
 	}
 	// Not a rejected credential: the proxy replaced the token by itself.
-	p.log.Info("qwen refused the account's token (expired); signed in again", "account", id)
+	p.mu.Lock()
+	adopted := a.adopted
+	p.mu.Unlock()
+	if adopted {
+		p.log.Info("qwen refused the account's token (expired); adopted the new one another instance got", "account", id)
+	} else {
+		p.log.Info("qwen refused the account's token (expired); signed in again", "account", id)
+	}
 	return true, nil
 }
 
@@ -229,7 +236,7 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 		return nil, err
 	}
 	a.signErr, a.refreshAfter = nil, time.Time{}
-	a.cookies, a.expires, a.obtained = got.Cookies, got.Expires, p.now()
+	a.cookies, a.expires, a.obtained, a.adopted = got.Cookies, got.Expires, p.now(), adopted
 	// A success ends the run of failures: the next one cools the account
 	// down from the first step again, and an ended cooldown is closed, so
 	// that the shared state says ready (one still running is a newer
