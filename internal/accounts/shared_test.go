@@ -258,3 +258,40 @@ func TestATokenRefusedAndAdoptedIsNotLoggedAsASignIn(t *testing.T) {
 		}
 	})
 }
+
+// TestAnInstanceWithAnotherKeySignsInWithoutWaiting: an instance started
+// with a QWENPROXY_SECRET_KEY other than its peers' cannot open the token
+// they share; it signs in for itself at once. It waited for the token it
+// could not open, 15 seconds, on each call needing a sign-in.
+func TestAnInstanceWithAnotherKeySignsInWithoutWaiting(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		var signIns atomic.Int32
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			n := signIns.Add(1)
+			return accounts.SignedIn{Cookies: "token=from-" + string(rune('0'+n)), Expires: time.Now().Add(time.Hour)}, nil
+		}
+		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		var pools []*accounts.Pool
+		for _, key := range []string{"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"} {
+			sealer, err := accounts.NewSealer(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn})
+			if err := p.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			pools = append(pools, p)
+		}
+		if _, err := pools[0].Credentials(ctx); err != nil {
+			t.Fatal(err)
+		}
+		bounded, cancel := context.WithTimeout(ctx, 5*time.Second) // well under the 15 s it waited
+		defer cancel()
+		if c, err := pools[1].Credentials(bounded); err != nil || c.Cookies != "token=from-2" {
+			t.Fatalf("the instance with another key: %q %v", c.Cookies, err)
+		}
+	})
+}

@@ -258,7 +258,7 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 // sealed, for the others).
 func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got SignedIn, adopted bool, err error) {
 	shared := p.cfg.Store != nil && p.cfg.Sealer != nil && !p.storeDown.Load()
-	claimed := false
+	claimed, foreign := false, false
 	if shared {
 		deadline := p.now().Add(15 * time.Second)
 		for {
@@ -269,6 +269,13 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 			var refused *SignInError
 			if errors.As(err, &refused) {
 				return SignedIn{}, false, refused
+			}
+			if errors.Is(err, errForeignKey) {
+				// The others' token is of no use here, and waiting on
+				// their claims would only delay this sign-in.
+				foreign = true
+				p.log.Warn("qwen accounts: the token other instances share is sealed with a key this instance does not hold; it signs in for itself: give every instance the same QWENPROXY_SECRET_KEY", "account", l.Email)
+				break
 			}
 			if err != nil {
 				p.storeDown.Store(true)
@@ -302,7 +309,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 	// token itself for the other instances; or end a claim that failed.
 	if p.cfg.Store != nil && (err == nil || claimed) && !p.storeDown.Load() {
 		sealed := ""
-		if err == nil && p.cfg.Sealer != nil {
+		if err == nil && p.cfg.Sealer != nil && !foreign { // not over the token the others can open
 			var serr error
 			if sealed, serr = p.cfg.Sealer.Seal(got.Cookies, l.Email); serr != nil {
 				p.log.Warn("cannot seal a Qwen token to share it", "account", l.Email, "err", serr)
@@ -317,6 +324,10 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 	}
 	return got, false, err
 }
+
+// errForeignKey says that the token the other instances share is sealed
+// with a key this instance does not hold.
+var errForeignKey = errors.New("the shared token is sealed with a key this instance does not hold")
 
 // shareRefusal writes at once that Qwen refused l's password, before the
 // claim on its sign-in ends: an instance waiting on the claim, or asking
@@ -355,7 +366,7 @@ func (p *Pool) storedToken(ctx context.Context, l Login, stale staleToken) (Sign
 		}
 		cookies, err := p.cfg.Sealer.Open(r.CookiesSealed, id)
 		if err != nil {
-			return SignedIn{}, false, nil // sealed with a key not configured here: sign in ourselves
+			return SignedIn{}, false, errForeignKey
 		}
 		if cookies == stale.cookies || (stale.cookies == "" && !r.TokenExpiresAt.After(stale.expires)) {
 			return SignedIn{}, false, nil // the token being replaced
