@@ -128,6 +128,8 @@ type account struct {
 	fingerprint    string // of the credentials (auth_failed lasts until they change)
 	locked         string // why a stored password cannot be used
 	cookies        string // the Cookie header to send
+	refused        string // the Cookie header Qwen refused last (not to be adopted again)
+	adopted        bool   // the last token came from another instance (through the store)
 	umid           string // bx-umidtoken (cookie account only, optional)
 	cookieSource   string // the cookie account's: stored or environment
 	expires        time.Time

@@ -2,12 +2,15 @@ package accounts_test
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/logtest"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -59,6 +62,236 @@ func TestOneSignInForInstancesStartingTogether(t *testing.T) {
 		wg.Wait()
 		if n := signIns.Load(); n != 1 || got[0] != got[1] || got[0] == "" {
 			t.Fatalf("%d sign-ins; tokens %q and %q", n, got[0], got[1])
+		}
+	})
+}
+
+// TestARenewedTokenIsAdoptedEvenWithTheSameExpiry: Qwen refuses an
+// account's token on both instances; the first signs in again, and the
+// second adopts its token — also when the new token expires in the same
+// second as the refused one (a JWT's exp counts seconds: a token refused
+// and renewed within the second of its issue), which it once took for the
+// refused token itself and signed in again.
+func TestARenewedTokenIsAdoptedEvenWithTheSameExpiry(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		expires := time.Now().Add(time.Hour).Truncate(time.Second) // every token's exp
+		var signIns atomic.Int32
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			n := signIns.Add(1)
+			return accounts.SignedIn{Cookies: "token=from-" + string(rune('0'+n)), Expires: expires}, nil
+		}
+		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		var pools []*accounts.Pool
+		for range 2 {
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn})
+			if err := p.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			pools = append(pools, p)
+		}
+		cookies := func(p *accounts.Pool) string {
+			c, err := p.Credentials(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.Cookies
+		}
+		first := cookies(pools[0])
+		if got := cookies(pools[1]); got != first || signIns.Load() != 1 {
+			t.Fatalf("start: %d sign-ins, tokens %q and %q", signIns.Load(), first, got)
+		}
+		// Qwen refuses the token: each instance meets the 401 in turn.
+		for i, p := range pools {
+			if ok, err := p.Refresh(ctx, "a@x.io", first); !ok || err != nil {
+				t.Fatalf("instance %d: refresh %v %v", i, ok, err)
+			}
+		}
+		renewed := cookies(pools[0])
+		if got := cookies(pools[1]); got != renewed || renewed == first {
+			t.Fatalf("tokens after the refusal: %q and %q (refused %q)", renewed, got, first)
+		}
+		if n := signIns.Load(); n != 2 {
+			t.Fatalf("%d sign-ins, want 2: the second instance signed in again rather than adopt the first's new token", n)
+		}
+	})
+}
+
+// TestAnAdoptedTokenIsNotLoggedAsASignIn: the instance that takes another
+// instance's token from the database says so; it said "qwen account signed
+// in" as the one that signed in did, so that the logs of two instances
+// counted two sign-ins where Qwen saw one.
+func TestAnAdoptedTokenIsNotLoggedAsASignIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			return accounts.SignedIn{Cookies: "token=signed-in", Expires: time.Now().Add(time.Hour)}, nil
+		}
+		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		logs := make([]*logtest.Buffer, 2)
+		var pools []*accounts.Pool
+		for i := range logs {
+			logs[i] = &logtest.Buffer{}
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn,
+				Log: slog.New(slog.NewTextHandler(logs[i], nil))})
+			if err := p.Sync(context.Background()); err != nil { // both started: neither has a token
+				t.Fatal(err)
+			}
+			pools = append(pools, p)
+		}
+		for _, p := range pools {
+			if _, err := p.Credentials(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := strings.Count(logs[0].String(), "qwen account signed in"); n != 1 {
+			t.Fatalf("the first instance logged %d sign-ins:\n%s", n, logs[0])
+		}
+		if second := logs[1].String(); strings.Contains(second, "signed in") || !strings.Contains(second, "qwen account token adopted from another instance") {
+			t.Fatalf("the second instance's log:\n%s", second)
+		}
+	})
+}
+
+// TestAPasswordRefusedOnOneInstanceIsNotTriedOnTheOther: the password of a
+// shared account was changed on Qwen's site; the instance that meets the
+// refusal first takes the account out, and the other, asking for a token
+// before the next exchange of state, does not try the refused password
+// again (each instance used to, one refused sign-in per instance: the kind
+// of repeated failure that gets an account locked).
+func TestAPasswordRefusedOnOneInstanceIsNotTriedOnTheOther(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var signIns atomic.Int32
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			signIns.Add(1)
+			return accounts.SignedIn{}, &accounts.SignInError{Class: accounts.ClassAuth, Status: 401, Message: "The email or password provided is incorrect."}
+		}
+		logins := []accounts.Login{{Email: "a@x.io", Password: "old password"}}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		var pools []*accounts.Pool
+		for range 2 {
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn})
+			if err := p.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			pools = append(pools, p)
+		}
+		for i, p := range pools {
+			if _, err := p.Credentials(ctx); accounts.ClassOf(err) != accounts.ClassAuth {
+				t.Fatalf("instance %d: %v, want the refusal", i, err)
+			}
+			if p.Usable("a@x.io") {
+				t.Fatalf("instance %d still uses the refused account", i)
+			}
+		}
+		if n := signIns.Load(); n != 1 {
+			t.Fatalf("%d sign-ins with the refused password, want 1", n)
+		}
+	})
+}
+
+// TestATokenRefusedAndAdoptedIsNotLoggedAsASignIn: Qwen refuses a shared
+// token; the instance that signs in again says so, and the one that then
+// takes its new token from the database says it took it (it said "signed in
+// again" as well).
+func TestATokenRefusedAndAdoptedIsNotLoggedAsASignIn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var signIns atomic.Int32
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			n := signIns.Add(1)
+			return accounts.SignedIn{Cookies: "token=from-" + string(rune('0'+n)), Expires: time.Now().Add(time.Hour + time.Duration(n)*time.Second)}, nil
+		}
+		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		logs := make([]*logtest.Buffer, 2)
+		var pools []*accounts.Pool
+		for i := range logs {
+			logs[i] = &logtest.Buffer{}
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn,
+				Log: slog.New(slog.NewTextHandler(logs[i], nil))})
+			if err := p.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			pools = append(pools, p)
+		}
+		var refused string
+		for _, p := range pools {
+			c, err := p.Credentials(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			refused = c.Cookies
+		}
+		for _, p := range pools {
+			if ok, err := p.Refresh(ctx, "a@x.io", refused); !ok || err != nil {
+				t.Fatalf("refresh: %v %v", ok, err)
+			}
+		}
+		if n := signIns.Load(); n != 2 {
+			t.Fatalf("%d sign-ins, want 2", n)
+		}
+		if first := logs[0].String(); !strings.Contains(first, "signed in again") {
+			t.Fatalf("the first instance's log:\n%s", first)
+		}
+		if second := logs[1].String(); strings.Contains(second, "signed in") || !strings.Contains(second, "adopted the new one another instance got") {
+			t.Fatalf("the second instance's log:\n%s", second)
+		}
+	})
+}
+
+// TestAnInstanceWithAnotherKeySignsInWithoutWaiting: an instance started
+// with a QWENPROXY_SECRET_KEY other than its peers' cannot open the token
+// they share; it signs in for itself at once. It waited for the token it
+// could not open, 15 seconds, on each call needing a sign-in.
+func TestAnInstanceWithAnotherKeySignsInWithoutWaiting(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		var signIns atomic.Int32
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			n := signIns.Add(1)
+			return accounts.SignedIn{Cookies: "token=from-" + string(rune('0'+n)), Expires: time.Now().Add(time.Hour)}, nil
+		}
+		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		var pools []*accounts.Pool
+		for _, key := range []string{"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"} {
+			sealer, err := accounts.NewSealer(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn})
+			if err := p.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			pools = append(pools, p)
+		}
+		if _, err := pools[0].Credentials(ctx); err != nil {
+			t.Fatal(err)
+		}
+		bounded, cancel := context.WithTimeout(ctx, 5*time.Second) // well under the 15 s it waited
+		defer cancel()
+		if c, err := pools[1].Credentials(bounded); err != nil || c.Cookies != "token=from-2" {
+			t.Fatalf("the instance with another key: %q %v", c.Cookies, err)
 		}
 	})
 }

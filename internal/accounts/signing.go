@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"time"
@@ -74,7 +75,7 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 		}
 		wait := a.signing
 		if wait == nil {
-			stale := a.expires
+			stale := staleToken{cookies: cmp.Or(a.cookies, a.refused), expires: a.expires}
 			p.mu.Unlock()
 			got, err := p.signIn(ctx, id, stale)
 			if err != nil && valid && ClassOf(err) != ClassAuth && ctx.Err() == nil {
@@ -152,25 +153,38 @@ func (p *Pool) Refresh(ctx context.Context, id, failed string) (bool, error) {
 		p.mu.Unlock()
 		return true, nil
 	}
-	a.cookies = "" // the refused token is never handed out again
+	a.cookies, a.refused = "", failed // the refused token is never handed out again
 	p.mu.Unlock()
 	if _, err := p.credentialsOf(ctx, id); err != nil {
 		return true, err
 	}
 	// Not a rejected credential: the proxy replaced the token by itself.
-	p.log.Info("qwen refused the account's token (expired); signed in again", "account", id)
+	p.mu.Lock()
+	adopted := a.adopted
+	p.mu.Unlock()
+	if adopted {
+		p.log.Info("qwen refused the account's token (expired); adopted the new one another instance got", "account", id)
+	} else {
+		p.log.Info("qwen refused the account's token (expired); signed in again", "account", id)
+	}
 	return true, nil
+}
+
+// staleToken is the token a sign-in replaces: its Cookie header and expiry.
+type staleToken struct {
+	cookies string
+	expires time.Time
 }
 
 // signIn signs account id in, once across this process (callers wait for
 // the sign-in in progress) and, on a shared database with a key, once
 // across instances: it adopts a token another instance stored, or claims
-// the sign-in so that the others adopt its token. stale is the expiry of
-// the token being replaced.
+// the sign-in so that the others adopt its token. stale is the token being
+// replaced.
 //
 // It returns the new sign-in, or nil when it did not sign in (the account
 // is gone, or another call is signing it in): the caller looks again.
-func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedIn, error) {
+func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*SignedIn, error) {
 	p.mu.Lock()
 	a := p.accounts[id]
 	if a == nil || a.signing != nil {
@@ -182,7 +196,7 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedI
 	login := Login{Email: a.id, Password: a.password}
 	p.mu.Unlock()
 
-	got, err := p.obtain(ctx, login, stale)
+	got, adopted, err := p.obtain(ctx, login, stale)
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -222,7 +236,7 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedI
 		return nil, err
 	}
 	a.signErr, a.refreshAfter = nil, time.Time{}
-	a.cookies, a.expires, a.obtained = got.Cookies, got.Expires, p.now()
+	a.cookies, a.expires, a.obtained, a.adopted = got.Cookies, got.Expires, p.now(), adopted
 	// A success ends the run of failures: the next one cools the account
 	// down from the first step again, and an ended cooldown is closed, so
 	// that the shared state says ready (one still running is a newer
@@ -231,22 +245,37 @@ func (p *Pool) signIn(ctx context.Context, id string, stale time.Time) (*SignedI
 	if now := p.now(); a.st.State == StateCoolingDown && !now.Before(a.st.CooldownUntil) {
 		p.setState(a, qp.AccountState{State: StateReady}, now)
 	}
-	p.log.Info("qwen account signed in", "account", a.id, "token_expires_at", got.Expires)
+	if adopted {
+		p.log.Info("qwen account token adopted from another instance", "account", a.id, "token_expires_at", got.Expires)
+	} else {
+		p.log.Info("qwen account signed in", "account", a.id, "token_expires_at", got.Expires)
+	}
 	return &got, nil
 }
 
 // obtain gets a fresh token for l: from the store when another instance
-// has just stored one, else by signing in (and storing it, sealed, for the
-// others).
-func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, error) {
+// has just stored one (adopted), else by signing in (and storing it,
+// sealed, for the others).
+func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got SignedIn, adopted bool, err error) {
 	shared := p.cfg.Store != nil && p.cfg.Sealer != nil && !p.storeDown.Load()
-	claimed := false
+	claimed, foreign := false, false
 	if shared {
 		deadline := p.now().Add(15 * time.Second)
 		for {
-			got, ok, err := p.storedToken(ctx, l.Email, stale)
+			got, ok, err := p.storedToken(ctx, l, stale)
 			if ok {
-				return got, nil
+				return got, true, nil
+			}
+			var refused *SignInError
+			if errors.As(err, &refused) {
+				return SignedIn{}, false, refused
+			}
+			if errors.Is(err, errForeignKey) {
+				// The others' token is of no use here, and waiting on
+				// their claims would only delay this sign-in.
+				foreign = true
+				p.log.Warn("qwen accounts: the token other instances share is sealed with a key this instance does not hold; it signs in for itself: give every instance the same QWENPROXY_SECRET_KEY", "account", l.Email)
+				break
 			}
 			if err != nil {
 				p.storeDown.Store(true)
@@ -254,7 +283,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, 
 			}
 			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 			now := p.now()
-			ok, err = p.cfg.Store.ClaimSignIn(sctx, l.Email, now, now.Add(30*time.Second), stale)
+			ok, err = p.cfg.Store.ClaimSignIn(sctx, l.Email, now, now.Add(30*time.Second), stale.expires)
 			cancel()
 			if err != nil {
 				p.storeDown.Store(true)
@@ -267,17 +296,20 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, 
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return SignedIn{}, ctx.Err()
+				return SignedIn{}, false, ctx.Err()
 			case <-t.C:
 			}
 		}
 	}
-	got, err := p.cfg.SignIn(ctx, l)
+	got, err = p.cfg.SignIn(ctx, l)
+	if claimed && ClassOf(err) == ClassAuth {
+		p.shareRefusal(ctx, l)
+	}
 	// Store the new token's expiry (for `accounts ls`) and, sealed, the
 	// token itself for the other instances; or end a claim that failed.
 	if p.cfg.Store != nil && (err == nil || claimed) && !p.storeDown.Load() {
 		sealed := ""
-		if err == nil && p.cfg.Sealer != nil {
+		if err == nil && p.cfg.Sealer != nil && !foreign { // not over the token the others can open
 			var serr error
 			if sealed, serr = p.cfg.Sealer.Seal(got.Cookies, l.Email); serr != nil {
 				p.log.Warn("cannot seal a Qwen token to share it", "account", l.Email, "err", serr)
@@ -290,12 +322,35 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale time.Time) (SignedIn, 
 		}
 		cancel()
 	}
-	return got, err
+	return got, false, err
+}
+
+// errForeignKey says that the token the other instances share is sealed
+// with a key this instance does not hold.
+var errForeignKey = errors.New("the shared token is sealed with a key this instance does not hold")
+
+// shareRefusal writes at once that Qwen refused l's password, before the
+// claim on its sign-in ends: an instance waiting on the claim, or asking
+// for a token before the next exchange of state, then does not try the
+// refused password again (storedToken).
+func (p *Pool) shareRefusal(ctx context.Context, l Login) {
+	st := qp.AccountState{State: StateAuthFailed, FailureClass: string(ClassAuth), FailedCredential: fingerprint(l.Email, l.Password), StateAt: p.now()}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := p.cfg.Store.SaveAccountState(sctx, l.Email, st); err != nil {
+		p.storeDown.Store(true)
+	}
 }
 
 // storedToken returns the token another instance stored for id when it is
-// newer than stale and not yet due for refresh.
-func (p *Pool) storedToken(ctx context.Context, id string, stale time.Time) (SignedIn, bool, error) {
+// not the stale one, expires no earlier and has not expired. A token is
+// told from the stale one by its value, not by its expiry alone: a JWT's
+// exp counts seconds, and a token renewed within the second of the one it
+// replaces expires in the same second.
+// It returns a *SignInError when another instance met Qwen's refusal of
+// l's password (shareRefusal).
+func (p *Pool) storedToken(ctx context.Context, l Login, stale staleToken) (SignedIn, bool, error) {
+	id := l.Email
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	recs, err := p.cfg.Store.Accounts(sctx)
@@ -303,12 +358,18 @@ func (p *Pool) storedToken(ctx context.Context, id string, stale time.Time) (Sig
 		return SignedIn{}, false, err
 	}
 	for _, r := range recs {
-		if r.ID != id || r.CookiesSealed == "" || !r.TokenExpiresAt.After(stale) || !r.TokenExpiresAt.After(p.now()) {
+		if r.ID == id && r.State == StateAuthFailed && r.FailedCredential != "" && r.FailedCredential == fingerprint(id, l.Password) {
+			return SignedIn{}, false, &SignInError{Class: ClassAuth, Message: "Qwen refused the e-mail or password (met by another instance)"}
+		}
+		if r.ID != id || r.CookiesSealed == "" || r.TokenExpiresAt.Before(stale.expires) || !r.TokenExpiresAt.After(p.now()) {
 			continue
 		}
 		cookies, err := p.cfg.Sealer.Open(r.CookiesSealed, id)
 		if err != nil {
-			return SignedIn{}, false, nil // sealed with a key not configured here: sign in ourselves
+			return SignedIn{}, false, errForeignKey
+		}
+		if cookies == stale.cookies || (stale.cookies == "" && !r.TokenExpiresAt.After(stale.expires)) {
+			return SignedIn{}, false, nil // the token being replaced
 		}
 		return SignedIn{Cookies: cookies, Expires: r.TokenExpiresAt}, true, nil
 	}

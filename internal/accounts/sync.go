@@ -263,7 +263,7 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 		}
 		if p.cfg.Sealer != nil && r.CookiesSealed != "" && r.TokenExpiresAt.After(a.expires) && r.TokenExpiresAt.After(now) && a.signing == nil {
 			if cookies, err := p.cfg.Sealer.Open(r.CookiesSealed, r.ID); err == nil {
-				a.cookies, a.expires, a.obtained = cookies, r.TokenExpiresAt, now
+				a.cookies, a.expires, a.obtained, a.adopted = cookies, r.TokenExpiresAt, now, true
 			}
 		}
 	}

@@ -49,7 +49,8 @@ func (u *Unavailable) message() string {
 	wait := time.Duration(math.Ceil(u.RetryAfter.Seconds())) * time.Second
 	switch u.Accounts {
 	case u.RateLimited:
-		return fmt.Sprintf("every Qwen account (%d) has reached its usage limit; the first is usable again in %s", u.Accounts, wait)
+		return fmt.Sprintf("every Qwen account (%d) has reached its usage limit; the first is usable again in %s "+
+			"(retry then, or add another account to QWEN_ACCOUNTS or with `qwenproxy accounts add` to go on sooner)", u.Accounts, wait)
 	case u.CoolingDown:
 		return fmt.Sprintf("every Qwen account (%d) is cooling down after failures; the first is usable again in %s", u.Accounts, wait)
 	case u.Rejected:

@@ -65,3 +65,13 @@ func TestUnavailableSaysTheWaitRetryAfterGives(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryAccountOverItsLimitSaysWhatToDo: the 429 a client gets when
+// every account is over Qwen's quota says when to retry and how to go on
+// sooner (another account); it said only when.
+func TestEveryAccountOverItsLimitSaysWhatToDo(t *testing.T) {
+	u := &Unavailable{Reason: ReasonRateLimited, Accounts: 3, RateLimited: 3, RetryAfter: time.Hour}
+	if msg := u.Error(); !strings.Contains(msg, "usable again in 1h0m0s") || !strings.Contains(msg, "qwenproxy accounts add") {
+		t.Fatalf("%s", msg)
+	}
+}

@@ -521,3 +521,122 @@ func TestANonStreamedAnswerBrokenOffMovesToAnotherAccount(t *testing.T) {
 		t.Fatalf("alice %+v", st)
 	}
 }
+
+// TestAPasswordChangedMidConversationMovesItWithItsHistory: the owner of
+// the conversation's account changes its password on Qwen's site (its
+// token is refused from then on, and so is the old password). The next
+// turn, on the other instance, opens a new chat on another account with the
+// history replayed, and the client sees a normal answer; the refused
+// password is tried once for both instances, and the turn after stays on
+// the new chat.
+func TestAPasswordChangedMidConversationMovesItWithItsHistory(t *testing.T) {
+	sealer, err := accounts.NewSealer(testSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logins := []accounts.Login{{Email: alice, Password: alicePassword}, {Email: bob, Password: bobPassword}}
+	first := startAccounts(t, "postgres", logins, func(c *config.Config) { c.SecretKey = sealer })
+	second := startOnWith(t, "postgres", qwensim.Options{}, func(c *config.Config) {
+		c.QwenToken, c.QwenCookies, c.QwenAccounts, c.QwenBaseURL, c.DatabaseURL = "", "", logins, first.sim.URL, first.cfg.DatabaseURL
+		c.SecretKey = sealer
+	})
+	sim := first.sim
+	c := &conversation{t: t, e: first, msgs: []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("Be brief.")}}
+	c.say("My favourite colour is vermilion.")
+	firstChat := first.lastRow().ChatID
+	owner := sim.ChatAccount(firstChat)
+	other := map[string]string{alice: bob, bob: alice}[owner]
+	if owner == "" {
+		t.Fatalf("chat %s has no owner", firstChat)
+	}
+	sim.ChangePassword(owner, "a new password")
+	signInCalls := func() int {
+		n := 0
+		for _, call := range sim.Calls() {
+			if call.Endpoint == qwensim.EndpointSignIn {
+				n++
+			}
+		}
+		return n
+	}
+	before := signInCalls()
+	c.e = second
+	if answer := c.say("Which colour did I name?"); !strings.Contains(answer, "vermilion") {
+		t.Fatalf("the history was not replayed into the new chat: %q", answer)
+	}
+	moved := second.lastRow()
+	if sim.ChatAccount(moved.ChatID) != other || second.accountOf(moved.RequestID) != other {
+		t.Fatalf("second turn on %s, recorded as %s", sim.ChatAccount(moved.ChatID), second.accountOf(moved.RequestID))
+	}
+	// The first instance may meet the old token too, on new conversations
+	// (the second of them goes to the owner's account unless the refusal
+	// has reached it): never a failure, nor a second refused sign-in.
+	for _, text := range []string{"a new one", "another"} {
+		if resp, body := chatCall(t, first, `{"messages":[{"role":"user","content":"`+text+`"}]}`, nil); resp.StatusCode != 200 {
+			t.Fatalf("new conversation: %d %s", resp.StatusCode, body)
+		}
+	}
+	if n := signInCalls() - before; n != 1 {
+		t.Fatalf("%d sign-ins after the password change, want 1 (refused, for both instances)", n)
+	}
+	c.e = first
+	c.say("And again?")
+	if third := first.lastRow(); third.ChatID != moved.ChatID {
+		t.Fatalf("third turn left the moved chat: %s vs %s", third.ChatID, moved.ChatID)
+	}
+	for _, e := range []*env{first, second} {
+		e.syncAccounts()
+	}
+	for i, e := range []*env{first, second} {
+		if st := healthAccounts(t, e)[owner]; st.State != accounts.StateAuthFailed {
+			t.Fatalf("instance %d: %s is %+v", i, owner, st)
+		}
+	}
+}
+
+// TestAResponsesConversationMovesWithItsStoredHistory: a Responses API
+// conversation continued by previous_response_id resends only its new
+// input. When its account runs out of quota, the new chat on another
+// account is told the conversation rebuilt from the stored responses of
+// the chain; it was told only the new input, and the conversation lost its
+// history.
+func TestAResponsesConversationMovesWithItsStoredHistory(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}, {Email: bob, Password: bobPassword}}, nil)
+	create := func(body string) (id, text string) {
+		t.Helper()
+		resp := postJSON(t, e, "/v1/responses", body, nil)
+		var r struct {
+			ID     string
+			Output []struct {
+				Content []struct{ Text string }
+			}
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if err := json.Unmarshal(b, &r); err != nil || resp.StatusCode != 200 || len(r.Output) == 0 || len(r.Output[0].Content) == 0 {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		return r.ID, r.Output[0].Content[0].Text
+	}
+	first, _ := create(`{"model":"gpt-5","instructions":"Be brief.","input":"My favourite colour is vermilion."}`)
+	second, _ := create(`{"model":"gpt-5","input":[{"role":"user","content":"And my cat is Ada."}],"previous_response_id":"` + first + `"}`)
+	owner := e.sim.ChatAccount(e.lastRow().ChatID)
+	other := map[string]string{alice: bob, bob: alice}[owner]
+	e.sim.RateLimit(owner, 5) // the conversation's account runs out mid-conversation
+	third, text := create(`{"model":"gpt-5","instructions":"Be brief.","input":"Which colour and which cat?","previous_response_id":"` + second + `"}`)
+	moved := e.lastRow()
+	if e.sim.ChatAccount(moved.ChatID) != other {
+		t.Fatalf("third turn on %q, want %s", e.sim.ChatAccount(moved.ChatID), other)
+	}
+	for _, want := range []string{"vermilion", "Ada", "Be brief."} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("the new chat was not told %q: %q", want, text)
+		}
+	}
+	// The conversation goes on in the new chat, told only what is new.
+	if _, text := create(`{"model":"gpt-5","input":"Thanks.","previous_response_id":"` + third + `"}`); !strings.HasPrefix(text, `You said: "Thanks.".`) {
+		t.Fatalf("the fourth turn was replayed again: %q", text)
+	}
+	if fourth := e.lastRow(); fourth.ChatID != moved.ChatID {
+		t.Fatalf("fourth turn left the moved chat: %s vs %s", fourth.ChatID, moved.ChatID)
+	}
+}

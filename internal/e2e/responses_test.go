@@ -441,3 +441,31 @@ func TestItemReferencesNameStoredItems(t *testing.T) {
 		}
 	}
 }
+
+// TestAResponsesConversationWhoseChatIsGoneKeepsItsHistory: Qwen no longer
+// knows the chat of a conversation continued by previous_response_id
+// (deleted in the web UI); the new chat is told the conversation rebuilt
+// from the stored responses.
+func TestAResponsesConversationWhoseChatIsGoneKeepsItsHistory(t *testing.T) {
+	e := start(t, nil)
+	create := func(body string) (id, text string) {
+		t.Helper()
+		resp := postJSON(t, e, "/v1/responses", body, nil)
+		var r struct {
+			ID     string
+			Output []struct {
+				Content []struct{ Text string }
+			}
+		}
+		b, _ := io.ReadAll(resp.Body)
+		if err := json.Unmarshal(b, &r); err != nil || resp.StatusCode != 200 || len(r.Output) == 0 || len(r.Output[0].Content) == 0 {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		return r.ID, r.Output[0].Content[0].Text
+	}
+	first, _ := create(`{"model":"gpt-5","input":"My favourite colour is vermilion."}`)
+	e.sim.ForgetChats()
+	if _, text := create(`{"model":"gpt-5","input":"Which colour?","previous_response_id":"` + first + `"}`); !strings.Contains(text, "vermilion") {
+		t.Fatalf("the new chat was not told the conversation: %q", text)
+	}
+}

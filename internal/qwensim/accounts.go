@@ -81,6 +81,15 @@ func (s *Sim) RateLimit(email string, hours int) {
 	s.withAccount(email, func(a *simAccount) { a.rateLimitedHours = hours })
 }
 
+// ChangePassword sets email's password, as its owner would on Qwen's site:
+// sign-ins with the old one are refused from now on, and the tokens issued
+// before are refused as expired (a token carries last_password_change,
+// qwen-2026.md §1.2).
+func (s *Sim) ChangePassword(email, password string) {
+	sum := sha256.Sum256([]byte(password))
+	s.withAccount(email, func(a *simAccount) { a.passwordHash, a.expiredBefore = hex.EncodeToString(sum[:]), time.Now() })
+}
+
 // FailSignIns answers the next n sign-ins of email with a firewall page.
 func (s *Sim) FailSignIns(email string, n int) {
 	s.accounts.mu.Lock()
@@ -254,7 +263,7 @@ func (s *Sim) owns(chatID, id string) bool {
 
 // accountsHTTP serves POST /__sim/accounts for tests driving a separate
 // process: {"add":[{"email","password"}], "rate_limit":{"email","hours"},
-// "expire":"email", "token_ttl_ms":n}.
+// "expire":"email", "token_ttl_ms":n, "password":{"email","password"}}.
 func (s *Sim) accountsHTTP(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Add       []struct{ Email, Password string } `json:"add"`
@@ -262,8 +271,9 @@ func (s *Sim) accountsHTTP(w http.ResponseWriter, r *http.Request) {
 			Email string `json:"email"`
 			Hours int    `json:"hours"`
 		} `json:"rate_limit"`
-		Expire     string `json:"expire"`
-		TokenTTLMS int64  `json:"token_ttl_ms"`
+		Expire     string                            `json:"expire"`
+		TokenTTLMS int64                             `json:"token_ttl_ms"`
+		Password   *struct{ Email, Password string } `json:"password"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		http.Error(w, "bad accounts request: "+err.Error(), http.StatusBadRequest)
@@ -277,6 +287,9 @@ func (s *Sim) accountsHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Expire != "" {
 		s.ExpireTokens(req.Expire)
+	}
+	if req.Password != nil {
+		s.ChangePassword(req.Password.Email, req.Password.Password)
 	}
 	if req.TokenTTLMS > 0 {
 		s.SetTokenTTL(time.Duration(req.TokenTTLMS) * time.Millisecond)

@@ -147,7 +147,7 @@ func (s *Server) moveConversation(ctx context.Context, c *call, t turnSpec, turn
 		}
 		return "", err
 	}
-	history, _ := translate.Split(t.messages)
+	history, _ := translate.Split(t.replayed(ctx))
 	turn.Rechat(chatID) // a new chat: nothing told yet
 	turn.Session.Account = account
 	turn.Replay = translate.HasEarlierTurns(history)

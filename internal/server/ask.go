@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 
+	qp "qwenproxy"
+
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/session"
@@ -28,8 +30,14 @@ const emptyAnswerRetries = 2
 // conversation to another account (a refused token first gets one fresh
 // sign-in of the same account).
 func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Turn, out output, account string) (*translate.Answer, translate.Told, context.Context, error) {
-	history, _ := translate.Split(t.messages)
 	now := translate.ToldOf(t.messages, t.tools)
+	var full []qp.Message // what a new chat is told: read once, when needed
+	replayed := func() []qp.Message {
+		if full == nil {
+			full = t.replayed(ctx)
+		}
+		return full
+	}
 	replay := turn.Replay
 	empties, rechatted, refreshed := 0, false, false
 	tried := map[string]bool{}
@@ -47,7 +55,11 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			plan.Instructions = t.jsonFormat.Instructions()
 		}
 		sess := &turn.Session
-		spec := translate.UpstreamMessage(t.messages, plan)
+		messages := t.messages
+		if replay {
+			messages = replayed()
+		}
+		spec := translate.UpstreamMessage(messages, plan)
 		var err error
 		if spec.Files, err = s.turnFiles(actx, c, t, sess.ChatID, replay); err != nil {
 			return &translate.Answer{}, next, actx, err
@@ -97,6 +109,7 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 				"session_id", sess.ID, "old_chat_id", sess.ChatID, "chat_id", chatID)
 			turn.Rechat(chatID)
 			c.ex.Response.ChatID = chatID
+			history, _ := translate.Split(replayed())
 			replay = translate.HasEarlierTurns(history)
 		case qe.Kind == qwen.KindEmptyAnswer && ans.Events > 0 && (!t.stream || ans.Reasoning() == "") && empties < emptyAnswerRetries:
 			// An answer that started and ended without text, of which

@@ -71,6 +71,9 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		// the database), when the turn begins.
 		t.continues = req.PreviousResponseID
 	}
+	if previous := req.PreviousResponseID; previous != "" {
+		t.earlier = func(ctx context.Context) []qp.Message { return s.earlierTurns(ctx, previous) }
+	}
 	if apiErr := s.turnImages(r.Context(), &t); apiErr != nil {
 		writeError(w, apiErr)
 		return

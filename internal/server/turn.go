@@ -40,7 +40,10 @@ type turnSpec struct {
 	// session must exist and be the caller's, else the call is a 400
 	// rather than a new chat.
 	continues string
-	tools     *tools.Set // nil or inactive: answers are never rewritten
+	// earlier is the conversation a previous_response_id stands for (nil
+	// without one), read only when a new chat must be told it.
+	earlier func(context.Context) []qp.Message
+	tools   *tools.Set // nil or inactive: answers are never rewritten
 	// oneCall keeps an answer's first tool call only: parallel tool calls
 	// off (parallel_tool_calls: false in both OpenAI APIs, Anthropic's
 	// disable_parallel_tool_use), or the legacy functions shape.

@@ -1,0 +1,106 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/jsonscan"
+	"qwenproxy/internal/responses"
+)
+
+// A Responses call continued by previous_response_id resends only its new
+// input: the conversation so far is in its Qwen chat. When that chat cannot
+// be used — its account can no longer take calls, or Qwen no longer knows
+// it — the new chat is told the conversation again, rebuilt from the stored
+// responses of the chain (earlierTurns), as a client that resends its
+// history has it told from what it sends.
+
+// maxChain bounds the responses read back along a previous_response_id
+// chain.
+const maxChain = 500
+
+// earlierTurns is the conversation previousID stands for: each stored
+// response of its chain, oldest first, its input then its output, as the
+// core's messages (without their instructions: the new call has its own).
+// It is empty when the chain cannot be read.
+func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Message {
+	var chain []*qp.RequestRecord
+	for id := previousID; id != "" && len(chain) < maxChain; {
+		rec, apiErr := s.responseObject(ctx, id)
+		if apiErr != nil {
+			break
+		}
+		chain = append(chain, rec)
+		var req responses.Request
+		if json.Unmarshal(rec.OpenAIRequest, &req) != nil {
+			break
+		}
+		id = req.PreviousResponseID
+	}
+	var items []json.RawMessage
+	for i := len(chain) - 1; i >= 0; i-- {
+		var req responses.Request
+		_ = json.Unmarshal(chain[i].OpenAIRequest, &req)
+		items = append(items, inputItemsOf(req.Input)...)
+		var resp struct {
+			Output []json.RawMessage `json:"output"`
+		}
+		_ = json.Unmarshal(chain[i].Response.OpenAIResponse, &resp)
+		for _, it := range resp.Output {
+			var head struct{ Type string }
+			if json.Unmarshal(it, &head) == nil && (head.Type == "message" || head.Type == "function_call") {
+				items = append(items, it)
+			}
+		}
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	input, err := json.Marshal(items)
+	if err != nil {
+		return nil
+	}
+	req := responses.Request{Model: "earlier", Input: input}
+	if apiErr := req.ValidateWith(s.storedItems(ctx)); apiErr != nil {
+		s.log.Warn("cannot rebuild the conversation of a previous_response_id for a new chat", "previous_response_id", previousID, "err", apiErr.Message)
+		return nil
+	}
+	return req.Conversation()
+}
+
+// inputItemsOf is a request's input as items: a string input is one user
+// message.
+func inputItemsOf(input json.RawMessage) []json.RawMessage {
+	if text, ok := jsonscan.StringValue(input); ok {
+		item, _ := json.Marshal(map[string]string{"role": "user", "content": text})
+		return []json.RawMessage{item}
+	}
+	var items []json.RawMessage
+	_ = json.Unmarshal(input, &items)
+	return items
+}
+
+// replayed is what a new chat is told for the turn: its messages, after
+// the earlier turns a previous_response_id stands for.
+func (t *turnSpec) replayed(ctx context.Context) []qp.Message {
+	if t.earlier == nil {
+		return t.messages
+	}
+	return withEarlier(t.messages, t.earlier(ctx))
+}
+
+// withEarlier puts earlier before the messages of a turn, after their
+// leading system messages (the instructions).
+func withEarlier(messages, earlier []qp.Message) []qp.Message {
+	if len(earlier) == 0 {
+		return messages
+	}
+	n := 0
+	for n < len(messages) && (messages[n].Role == "system" || messages[n].Role == "developer") {
+		n++
+	}
+	out := make([]qp.Message, 0, len(messages)+len(earlier))
+	out = append(append(append(out, messages[:n]...), earlier...), messages[n:]...)
+	return out
+}
