@@ -17,12 +17,18 @@ func runFloor(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 512, 256
+	return serveLoopback(&benchfloor.Floor{Upstream: *upstream, Client: &http.Client{Transport: tr}})
+}
+
+// serveLoopback serves h on a free loopback port, announced on stdout as
+// "listening ADDR" for startSelf to read.
+func serveLoopback(h http.Handler) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	fmt.Println("listening", ln.Addr().String())
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 512, 256
-	return http.Serve(ln, &benchfloor.Floor{Upstream: *upstream, Client: &http.Client{Transport: tr}})
+	return http.Serve(ln, h)
 }

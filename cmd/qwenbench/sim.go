@@ -2,9 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"net"
-	"net/http"
 
 	"qwenproxy/internal/qwensim"
 )
@@ -21,10 +18,5 @@ func runSim(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	fmt.Println("listening", ln.Addr().String())
-	return http.Serve(ln, qwensim.New(qwensim.Options{AnswerWords: *words, MaxChats: 1000, NoCallLog: true}).Handler())
+	return serveLoopback(qwensim.New(qwensim.Options{AnswerWords: *words, MaxChats: 1000, NoCallLog: true}).Handler())
 }
