@@ -602,27 +602,12 @@ func TestAPasswordChangedMidConversationMovesItWithItsHistory(t *testing.T) {
 // history.
 func TestAResponsesConversationMovesWithItsStoredHistory(t *testing.T) {
 	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}, {Email: bob, Password: bobPassword}}, nil)
-	create := func(body string) (id, text string) {
-		t.Helper()
-		resp := postJSON(t, e, "/v1/responses", body, nil)
-		var r struct {
-			ID     string
-			Output []struct {
-				Content []struct{ Text string }
-			}
-		}
-		b, _ := io.ReadAll(resp.Body)
-		if err := json.Unmarshal(b, &r); err != nil || resp.StatusCode != 200 || len(r.Output) == 0 || len(r.Output[0].Content) == 0 {
-			t.Fatalf("%d %s", resp.StatusCode, b)
-		}
-		return r.ID, r.Output[0].Content[0].Text
-	}
-	first, _ := create(`{"model":"gpt-5","instructions":"Be brief.","input":"My favourite colour is vermilion."}`)
-	second, _ := create(`{"model":"gpt-5","input":[{"role":"user","content":"And my cat is Ada."}],"previous_response_id":"` + first + `"}`)
+	first, _ := answeredResponse(t, e, `{"model":"gpt-5","instructions":"Be brief.","input":"My favourite colour is vermilion."}`)
+	second, _ := answeredResponse(t, e, `{"model":"gpt-5","input":[{"role":"user","content":"And my cat is Ada."}],"previous_response_id":"`+first+`"}`)
 	owner := e.sim.ChatAccount(e.lastRow().ChatID)
 	other := map[string]string{alice: bob, bob: alice}[owner]
 	e.sim.RateLimit(owner, 5) // the conversation's account runs out mid-conversation
-	third, text := create(`{"model":"gpt-5","instructions":"Be brief.","input":"Which colour and which cat?","previous_response_id":"` + second + `"}`)
+	third, text := answeredResponse(t, e, `{"model":"gpt-5","instructions":"Be brief.","input":"Which colour and which cat?","previous_response_id":"`+second+`"}`)
 	moved := e.lastRow()
 	if e.sim.ChatAccount(moved.ChatID) != other {
 		t.Fatalf("third turn on %q, want %s", e.sim.ChatAccount(moved.ChatID), other)
@@ -633,7 +618,7 @@ func TestAResponsesConversationMovesWithItsStoredHistory(t *testing.T) {
 		}
 	}
 	// The conversation goes on in the new chat, told only what is new.
-	if _, text := create(`{"model":"gpt-5","input":"Thanks.","previous_response_id":"` + third + `"}`); !strings.HasPrefix(text, `You said: "Thanks.".`) {
+	if _, text := answeredResponse(t, e, `{"model":"gpt-5","input":"Thanks.","previous_response_id":"`+third+`"}`); !strings.HasPrefix(text, `You said: "Thanks.".`) {
 		t.Fatalf("the fourth turn was replayed again: %q", text)
 	}
 	if fourth := e.lastRow(); fourth.ChatID != moved.ChatID {

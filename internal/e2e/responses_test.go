@@ -128,32 +128,16 @@ func TestResponsesStreamFailureIsResponseFailed(t *testing.T) {
 // id that carries none, by its recorded call; an unknown one is a 400.
 func TestPreviousResponseIDContinuesTheChat(t *testing.T) {
 	e := start(t, nil)
-	create := func(body string) (int, string, string) {
-		resp := postJSON(t, e, "/v1/responses", body, nil)
-		var r struct {
-			ID     string
-			Output []struct {
-				Content []struct{ Text string }
-			}
-		}
-		b, _ := io.ReadAll(resp.Body)
-		_ = json.Unmarshal(b, &r)
-		text := ""
-		if len(r.Output) > 0 && len(r.Output[0].Content) > 0 {
-			text = r.Output[0].Content[0].Text
-		}
-		return resp.StatusCode, r.ID, text
-	}
-	_, first, _ := create(`{"model":"gpt-5","input":"one"}`)
-	_, second, text := create(`{"model":"gpt-5","input":"two","previous_response_id":"` + first + `"}`)
+	_, first, _ := postResponse(t, e, `{"model":"gpt-5","input":"one"}`)
+	_, second, text := postResponse(t, e, `{"model":"gpt-5","input":"two","previous_response_id":"`+first+`"}`)
 	if text != `You said: "two". Earlier you said: "one".` {
 		t.Fatalf("by the id's session: %q", text)
 	}
 	bare := second[:len("resp_")+32] // the request id alone
-	if _, _, text := create(`{"model":"gpt-5","input":"three","previous_response_id":"` + bare + `"}`); text != `You said: "three". Earlier you said: "one"; "two".` {
+	if _, _, text := postResponse(t, e, `{"model":"gpt-5","input":"three","previous_response_id":"`+bare+`"}`); text != `You said: "three". Earlier you said: "one"; "two".` {
 		t.Fatalf("by the recorded call: %q", text)
 	}
-	if status, _, _ := create(`{"model":"gpt-5","input":"x","previous_response_id":"resp_00000000000000000000000000000000"}`); status != http.StatusBadRequest {
+	if status, _, _ := postResponse(t, e, `{"model":"gpt-5","input":"x","previous_response_id":"resp_00000000000000000000000000000000"}`); status != http.StatusBadRequest {
 		t.Fatalf("unknown previous_response_id: %d", status)
 	}
 	// A deleted response continues nothing, by its full id or its bare one
@@ -448,24 +432,39 @@ func TestItemReferencesNameStoredItems(t *testing.T) {
 // from the stored responses.
 func TestAResponsesConversationWhoseChatIsGoneKeepsItsHistory(t *testing.T) {
 	e := start(t, nil)
-	create := func(body string) (id, text string) {
-		t.Helper()
-		resp := postJSON(t, e, "/v1/responses", body, nil)
-		var r struct {
-			ID     string
-			Output []struct {
-				Content []struct{ Text string }
-			}
-		}
-		b, _ := io.ReadAll(resp.Body)
-		if err := json.Unmarshal(b, &r); err != nil || resp.StatusCode != 200 || len(r.Output) == 0 || len(r.Output[0].Content) == 0 {
-			t.Fatalf("%d %s", resp.StatusCode, b)
-		}
-		return r.ID, r.Output[0].Content[0].Text
-	}
-	first, _ := create(`{"model":"gpt-5","input":"My favourite colour is vermilion."}`)
+	first, _ := answeredResponse(t, e, `{"model":"gpt-5","input":"My favourite colour is vermilion."}`)
 	e.sim.ForgetChats()
-	if _, text := create(`{"model":"gpt-5","input":"Which colour?","previous_response_id":"` + first + `"}`); !strings.Contains(text, "vermilion") {
+	if _, text := answeredResponse(t, e, `{"model":"gpt-5","input":"Which colour?","previous_response_id":"`+first+`"}`); !strings.Contains(text, "vermilion") {
 		t.Fatalf("the new chat was not told the conversation: %q", text)
 	}
+}
+
+// postResponse makes a Responses call and returns its status, the
+// response's id and its first output text ("" when it has none).
+func postResponse(t *testing.T, e *env, body string) (status int, id, text string) {
+	t.Helper()
+	resp := postJSON(t, e, "/v1/responses", body, nil)
+	var r struct {
+		ID     string
+		Output []struct {
+			Content []struct{ Text string }
+		}
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(b, &r)
+	if len(r.Output) > 0 && len(r.Output[0].Content) > 0 {
+		text = r.Output[0].Content[0].Text
+	}
+	return resp.StatusCode, r.ID, text
+}
+
+// answeredResponse is postResponse for a call that must be answered with
+// text: anything else fails the test.
+func answeredResponse(t *testing.T, e *env, body string) (id, text string) {
+	t.Helper()
+	status, id, text := postResponse(t, e, body)
+	if status != 200 || text == "" {
+		t.Fatalf("%s: %d, text %q", body, status, text)
+	}
+	return id, text
 }
