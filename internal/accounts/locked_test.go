@@ -21,7 +21,7 @@ func TestSecretsTheServerCannotOpenAreLockedAndSaidOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
 		st := storetest.Open(t, dbURL)
-		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+		sealer, err := accounts.NewSealer(testSecretKey)
 		if err != nil {
 			t.Fatal(err)
 		}

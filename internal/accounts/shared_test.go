@@ -20,10 +20,6 @@ import (
 func TestOneSignInForInstancesStartingTogether(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		st := storetest.Open(t, dbURL)
-		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
-		if err != nil {
-			t.Fatal(err)
-		}
 		var signIns atomic.Int32
 		started, release := make(chan struct{}, 2), make(chan struct{})
 		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
@@ -33,14 +29,7 @@ func TestOneSignInForInstancesStartingTogether(t *testing.T) {
 			return accounts.SignedIn{Cookies: "token=from-" + string(rune('0'+n)), Expires: time.Now().Add(time.Hour)}, nil
 		}
 		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
-		var pools []*accounts.Pool
-		for range 2 {
-			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn})
-			if err := p.Sync(context.Background()); err != nil { // as Start does: the account's row exists
-				t.Fatal(err)
-			}
-			pools = append(pools, p)
-		}
+		pools := instances(t, accounts.Config{Store: st, Logins: logins, SignIn: signIn})
 		ctx := accounts.With(context.Background(), "a@x.io")
 		got := make([]string, 2)
 		var wg sync.WaitGroup
@@ -75,10 +64,6 @@ func TestOneSignInForInstancesStartingTogether(t *testing.T) {
 func TestARenewedTokenIsAdoptedEvenWithTheSameExpiry(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		st := storetest.Open(t, dbURL)
-		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
-		if err != nil {
-			t.Fatal(err)
-		}
 		expires := time.Now().Add(time.Hour).Truncate(time.Second) // every token's exp
 		var signIns atomic.Int32
 		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
@@ -87,14 +72,7 @@ func TestARenewedTokenIsAdoptedEvenWithTheSameExpiry(t *testing.T) {
 		}
 		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
 		ctx := accounts.With(context.Background(), "a@x.io")
-		var pools []*accounts.Pool
-		for range 2 {
-			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn})
-			if err := p.Sync(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			pools = append(pools, p)
-		}
+		pools := instances(t, accounts.Config{Store: st, Logins: logins, SignIn: signIn})
 		cookies := func(p *accounts.Pool) string {
 			c, err := p.Credentials(ctx)
 			if err != nil {
@@ -129,26 +107,13 @@ func TestARenewedTokenIsAdoptedEvenWithTheSameExpiry(t *testing.T) {
 func TestAnAdoptedTokenIsNotLoggedAsASignIn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		st := storetest.Open(t, dbURL)
-		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
-		if err != nil {
-			t.Fatal(err)
-		}
 		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
 			return accounts.SignedIn{Cookies: "token=signed-in", Expires: time.Now().Add(time.Hour)}, nil
 		}
 		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
 		ctx := accounts.With(context.Background(), "a@x.io")
-		logs := make([]*logtest.Buffer, 2)
-		var pools []*accounts.Pool
-		for i := range logs {
-			logs[i] = &logtest.Buffer{}
-			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn,
-				Log: slog.New(slog.NewTextHandler(logs[i], nil))})
-			if err := p.Sync(context.Background()); err != nil { // both started: neither has a token
-				t.Fatal(err)
-			}
-			pools = append(pools, p)
-		}
+		logs := []*logtest.Buffer{{}, {}}
+		pools := instances(t, accounts.Config{Store: st, Logins: logins, SignIn: signIn}, logs...)
 		for _, p := range pools {
 			if _, err := p.Credentials(ctx); err != nil {
 				t.Fatal(err)
@@ -172,10 +137,6 @@ func TestAnAdoptedTokenIsNotLoggedAsASignIn(t *testing.T) {
 func TestAPasswordRefusedOnOneInstanceIsNotTriedOnTheOther(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		st := storetest.Open(t, dbURL)
-		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
-		if err != nil {
-			t.Fatal(err)
-		}
 		var signIns atomic.Int32
 		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
 			signIns.Add(1)
@@ -183,14 +144,7 @@ func TestAPasswordRefusedOnOneInstanceIsNotTriedOnTheOther(t *testing.T) {
 		}
 		logins := []accounts.Login{{Email: "a@x.io", Password: "old password"}}
 		ctx := accounts.With(context.Background(), "a@x.io")
-		var pools []*accounts.Pool
-		for range 2 {
-			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn})
-			if err := p.Sync(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			pools = append(pools, p)
-		}
+		pools := instances(t, accounts.Config{Store: st, Logins: logins, SignIn: signIn})
 		for i, p := range pools {
 			if _, err := p.Credentials(ctx); accounts.ClassOf(err) != accounts.ClassAuth {
 				t.Fatalf("instance %d: %v, want the refusal", i, err)
@@ -212,10 +166,6 @@ func TestAPasswordRefusedOnOneInstanceIsNotTriedOnTheOther(t *testing.T) {
 func TestATokenRefusedAndAdoptedIsNotLoggedAsASignIn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		st := storetest.Open(t, dbURL)
-		sealer, err := accounts.NewSealer("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
-		if err != nil {
-			t.Fatal(err)
-		}
 		var signIns atomic.Int32
 		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
 			n := signIns.Add(1)
@@ -223,17 +173,8 @@ func TestATokenRefusedAndAdoptedIsNotLoggedAsASignIn(t *testing.T) {
 		}
 		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
 		ctx := accounts.With(context.Background(), "a@x.io")
-		logs := make([]*logtest.Buffer, 2)
-		var pools []*accounts.Pool
-		for i := range logs {
-			logs[i] = &logtest.Buffer{}
-			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: logins, SignIn: signIn,
-				Log: slog.New(slog.NewTextHandler(logs[i], nil))})
-			if err := p.Sync(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			pools = append(pools, p)
-		}
+		logs := []*logtest.Buffer{{}, {}}
+		pools := instances(t, accounts.Config{Store: st, Logins: logins, SignIn: signIn}, logs...)
 		var refused string
 		for _, p := range pools {
 			c, err := p.Credentials(ctx)
@@ -274,7 +215,7 @@ func TestAnInstanceWithAnotherKeySignsInWithoutWaiting(t *testing.T) {
 		logins := []accounts.Login{{Email: "a@x.io", Password: "pw"}}
 		ctx := accounts.With(context.Background(), "a@x.io")
 		var pools []*accounts.Pool
-		for _, key := range []string{"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"} {
+		for _, key := range []string{testSecretKey, "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"} {
 			sealer, err := accounts.NewSealer(key)
 			if err != nil {
 				t.Fatal(err)
@@ -294,4 +235,32 @@ func TestAnInstanceWithAnotherKeySignsInWithoutWaiting(t *testing.T) {
 			t.Fatalf("the instance with another key: %q %v", c.Cookies, err)
 		}
 	})
+}
+
+// testSecretKey is the QWENPROXY_SECRET_KEY of the instances these tests
+// start.
+const testSecretKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+// instances starts two pools with cfg on one database, as two servers on it
+// would start (each synced, as Start does: the accounts' rows exist), each
+// with the test key's sealer and, where logs has one, a logger writing there.
+func instances(t *testing.T, cfg accounts.Config, logs ...*logtest.Buffer) []*accounts.Pool {
+	t.Helper()
+	sealer, err := accounts.NewSealer(testSecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sealer = sealer
+	pools := make([]*accounts.Pool, 2)
+	for i := range pools {
+		c := cfg
+		if i < len(logs) {
+			c.Log = slog.New(slog.NewTextHandler(logs[i], nil))
+		}
+		pools[i] = accounts.New(c)
+		if err := pools[i].Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pools
 }
