@@ -22,7 +22,7 @@ type Unavailable struct {
 	Accounts       int           // how many are configured
 	RetryAfter     time.Duration // until the first cooldown ends; 0 when none will
 	CoolingDown    int           // after firewall, 5xx or connection failures
-	RateLimited    int           // over Qwen's usage limit
+	RateLimited    int           // over Qwen's usage limit, or asked to slow down
 	Rejected       int           // credentials refused by Qwen
 	RejectedCookie bool          // the pasted cookie is among the rejected
 	Locked         int           // stored secrets no configured key opens
@@ -49,7 +49,7 @@ func (u *Unavailable) message() string {
 	wait := time.Duration(math.Ceil(u.RetryAfter.Seconds())) * time.Second
 	switch u.Accounts {
 	case u.RateLimited:
-		return fmt.Sprintf("every Qwen account (%d) has reached its usage limit; the first is usable again in %s "+
+		return fmt.Sprintf("every Qwen account (%d) is rate-limited by Qwen (over its usage limit, or asked to slow down); the first is usable again in %s "+
 			"(retry then, or add another account to QWEN_ACCOUNTS or with `qwenproxy accounts add` to go on sooner)", u.Accounts, wait)
 	case u.CoolingDown:
 		return fmt.Sprintf("every Qwen account (%d) is cooling down after failures; the first is usable again in %s", u.Accounts, wait)
@@ -65,7 +65,7 @@ func (u *Unavailable) message() string {
 		}
 	}
 	add(u.CoolingDown, "cooling down after failures")
-	add(u.RateLimited, "over Qwen's usage limit")
+	add(u.RateLimited, "rate-limited by Qwen")
 	add(u.Rejected, "rejected by Qwen ("+u.rejectedAdvice()+")")
 	add(u.Locked, "locked (its stored secret needs the QWENPROXY_SECRET_KEY it was stored with)")
 	add(u.Tried, "already tried in this call")

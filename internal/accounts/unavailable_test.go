@@ -75,3 +75,20 @@ func TestEveryAccountOverItsLimitSaysWhatToDo(t *testing.T) {
 		t.Fatalf("%s", msg)
 	}
 }
+
+// TestEveryAccountRateLimitedDoesNotClaimTheQuota: an account that Qwen
+// asked to slow down rests for seconds in the rate-limited state, as one
+// over its quota rests for hours; the 429 said every account "has reached
+// its usage limit", which sent the operator after a quota for a few
+// seconds' throttling.
+func TestEveryAccountRateLimitedDoesNotClaimTheQuota(t *testing.T) {
+	for _, u := range []*Unavailable{
+		{Reason: ReasonRateLimited, Accounts: 1, RateLimited: 1, RetryAfter: 3 * time.Second},
+		{Reason: ReasonRateLimited, Accounts: 2, RateLimited: 1, CoolingDown: 1, RetryAfter: 3 * time.Second},
+	} {
+		msg := u.Error()
+		if strings.Contains(msg, "reached its usage limit") || strings.Contains(msg, "over Qwen's usage limit") || !strings.Contains(msg, "rate-limited by Qwen") {
+			t.Errorf("%s", msg)
+		}
+	}
+}

@@ -87,6 +87,14 @@ func (e *Error) ClientRefused() bool {
 	return e.Code == "Bad_Request" && strings.Contains(strings.ToLower(e.Message), "internal error")
 }
 
+// Throttled reports a rate limit that is Qwen asking to slow down (its
+// Too_Many_Requests "please slow down", qwen-wire.md §5, or an HTTP 429),
+// rather than the account's usage quota (RateLimited, with the hours to
+// wait): a rest of seconds, not hours.
+func (e *Error) Throttled() bool {
+	return e.Kind == KindRateLimited && e.Code != "RateLimited"
+}
+
 // classifyCode maps Qwen's logical error codes onto kinds.
 func classifyCode(code, details string, status int, num string) *Error {
 	err := &Error{Code: code, Message: details, Status: status}

@@ -58,6 +58,10 @@ func Diagnose(err error) Diagnosis {
 		return DiagnosisCredentialsRejected
 	case qe.Kind == KindBadRequest && strings.Contains(strings.ToLower(qe.Message), "too many messages"):
 		return DiagnosisTooManyMessages
+	case qe.Throttled():
+		d := DiagnosisRateLimited
+		d.Advice = "Qwen asked the account to slow down (too many calls in a short time): wait a few seconds, or spread the calls over more accounts"
+		return d
 	case qe.Kind == KindRateLimited:
 		d := DiagnosisRateLimited
 		if h := qe.RetryAfter.Hours(); h >= 1 {

@@ -1,0 +1,26 @@
+package qwen
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestDiagnoseTellsThrottlingFromTheQuota: Qwen's "please slow down"
+// (Too_Many_Requests, qwen-wire.md §5) and an HTTP 429 are throttling, a
+// rest of seconds; its advice named the usage limit, as for the quota
+// (RateLimited, with the hours to wait), whose advice stays.
+func TestDiagnoseTellsThrottlingFromTheQuota(t *testing.T) {
+	for _, tc := range []struct {
+		err  *Error
+		want string
+	}{
+		{&Error{Kind: KindRateLimited, Code: "Too_Many_Requests", Message: "please slow down"}, "slow down"},
+		{&Error{Kind: KindRateLimited, Status: 429}, "slow down"},
+		{&Error{Kind: KindRateLimited, Code: "RateLimited", Message: "You've reached the upper limit for today's usage."}, "usage limit"},
+	} {
+		d := Diagnose(tc.err)
+		if d.Code != DiagnosisRateLimited.Code || !strings.Contains(d.Advice, tc.want) {
+			t.Errorf("%+v: %+v, want advice about %q", tc.err, d, tc.want)
+		}
+	}
+}
