@@ -63,6 +63,13 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		if a.sim, err = qwensim.Start(qwensim.Options{EventDelay: cfg.MockEventDelay, MaxChats: mockMaxChats, NoCallLog: true}); err != nil {
 			return nil, err
 		}
+		if cfg.QwenBaseURL != config.DefaultQwenBaseURL {
+			// Both asked for: the simulator wins, and says so (a second
+			// instance meant to share another's simulator runs without
+			// --mock-upstream, with --qwen-base-url naming it).
+			log.Warn("--mock-upstream serves the built-in simulator: QWEN_BASE_URL (--qwen-base-url) is not used; to call another simulator, leave out --mock-upstream",
+				"qwen_base_url", cfg.QwenBaseURL)
+		}
 		cfg.QwenBaseURL = a.sim.URL
 		for _, l := range cfg.QwenAccounts {
 			a.sim.AddAccount(l.Email, l.Password) // so that QWEN_ACCOUNTS can be tried too

@@ -21,6 +21,9 @@ import (
 	"qwenproxy/internal/modelmap"
 )
 
+// DefaultQwenBaseURL is QWEN_BASE_URL's default: Qwen Chat itself.
+const DefaultQwenBaseURL = "https://chat.qwen.ai"
+
 // Config is every setting of `qwenproxy serve`.
 type Config struct {
 	Host                string
@@ -123,7 +126,7 @@ func (c *Config) settings() []setting {
 		{"DATABASE_MAX_CONNS", "32", "PostgreSQL connections for turns in progress (each holds one for its session lock); recording and reads use up to 8 more", integer(&c.DatabaseMaxConns, 2, 10_000)},
 		{"RECORDER_SPOOL", "", "file records go to while the database cannot take them (default: <DATABASE_PATH>.spool)", str(&c.SpoolPath)},
 		{"DATABASE_BUSY_TIMEOUT", "5000", "ms a write waits for a locked database before its records go to the spool", millis(&c.DatabaseBusyTimeout, 1)},
-		{"QWEN_BASE_URL", "https://chat.qwen.ai", "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
+		{"QWEN_BASE_URL", DefaultQwenBaseURL, "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
 		{"QWEN_TOKEN", "", "bx-umidtoken header value (optional with a token= cookie; needed for guest use)", str(&c.QwenToken)},
 		{"QWEN_COOKIES", "", "a logged-in browser's Cookie header for chat.qwen.ai (its token=<JWT> is enough)", str(&c.QwenCookies)},
 		{"QWEN_ACCOUNTS", "", "email:password[,email:password…] accounts the proxy signs in itself (the password is everything after the first ':')", logins(&c.QwenAccounts)},
