@@ -42,6 +42,8 @@ func TestUpstreamFaultsMapToHonestErrors(t *testing.T) {
 		{"unauthorized envelope", []qwensim.Fault{{Envelope: qwensim.CodeUnauthorized, Details: "Invalid token", ActualStatus: 401}},
 			401, "upstream_credentials_rejected", "upstream_auth", 2},
 		{"firewall page", []qwensim.Fault{{Firewall: true}}, 502, "upstream_firewall", "upstream_firewall", 2},
+		{"firewall page with http 403", []qwensim.Fault{{Firewall: true, Status: 403}}, 502, "upstream_firewall", "upstream_firewall", 2},
+		{"risk control body with http 405", []qwensim.Fault{{RiskControl: true, Status: 405}}, 502, "upstream_firewall", "upstream_firewall", 2},
 		{"unreadable body", []qwensim.Fault{{BadJSON: true}}, 502, "upstream_bad_response", "upstream_error", 2},
 		{"rate limit as the only stream event", []qwensim.Fault{{Envelope: qwensim.CodeRateLimited, Details: "quota exceeded", Num: 2, InStream: true}},
 			429, "rate_limited", "rate_limited", 2},

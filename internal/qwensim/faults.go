@@ -10,12 +10,13 @@ const (
 )
 
 // Fault makes the next matching call(s) fail the way Qwen fails. Exactly one
-// kind of failure should be set.
+// kind of failure should be set; Status may come with a page (Firewall,
+// RiskControl, GatewayTimeout) as the status it is served with.
 type Fault struct {
 	Endpoint string `json:"endpoint"` // default: completions
 	Times    int    `json:"times"`    // calls affected; default 1
 
-	Status     int    `json:"status"`      // plain HTTP error status
+	Status     int    `json:"status"`      // plain HTTP error status, or a page's
 	RetryAfter string `json:"retry_after"` // with Status 429
 
 	// Envelope answers HTTP 200 with {"success":false,"data":{"code":…}} and

@@ -264,24 +264,30 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool 
 			return true
 		}
 	}
+	// A page answers with HTTP 200, as Qwen's firewall and gateways serve
+	// them, or with the Status given beside it (a WAF page with 403).
+	page := func(contentType, body string) {
+		w.Header().Set("Content-Type", contentType)
+		if f.Status != 0 {
+			w.WriteHeader(f.Status)
+		}
+		fmt.Fprint(w, body)
+	}
 	switch {
+	case f.Firewall:
+		page("text/html; charset=utf-8", firewallPage)
+	case f.RiskControl && f.InStream:
+		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		w.Write(frame([]byte(RiskControlBody)))
+	case f.RiskControl:
+		page("application/json", RiskControlBody)
+	case f.GatewayTimeout:
+		page("text/html", gatewayTimeoutPage)
 	case f.Status != 0:
 		if f.RetryAfter != "" {
 			w.Header().Set("Retry-After", f.RetryAfter)
 		}
 		http.Error(w, http.StatusText(f.Status), f.Status)
-	case f.Firewall:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, firewallPage)
-	case f.RiskControl && f.InStream:
-		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-		w.Write(frame([]byte(RiskControlBody)))
-	case f.RiskControl:
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, RiskControlBody)
-	case f.GatewayTimeout:
-		w.Header().Set("Content-Type", "text/html")
-		fmt.Fprint(w, gatewayTimeoutPage)
 	case f.DoneOnly:
 		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 		fmt.Fprint(w, "data: [DONE]\n\n")
