@@ -65,7 +65,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		apiErr = s.requireCapability(r.Context(), t.model, "web_search_options")
 	}
 	if apiErr == nil {
-		apiErr = s.turnImages(r.Context(), &t)
+		apiErr = s.turnImages(r.Context(), &t, "messages")
 	}
 	if apiErr != nil {
 		writeError(w, apiErr)
