@@ -439,6 +439,7 @@ func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *us
 	if !s.opt.SummaryThinking {
 		for _, p := range pieces(t.reasoning) {
 			u.output++
+			u.reasoning++
 			if !send(enc.typing("think", p, *u)) {
 				return false
 			}
@@ -450,6 +451,7 @@ func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *us
 	for _, sentence := range strings.SplitAfter(t.reasoning, ": ") {
 		paragraphs = append(paragraphs, strings.TrimSpace(sentence))
 		u.output += len(strings.Fields(sentence))
+		u.reasoning += len(strings.Fields(sentence))
 		uu := *u
 		if !send(enc.summary(paragraphs, "typing", &uu)) {
 			return false
