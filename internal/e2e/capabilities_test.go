@@ -598,3 +598,21 @@ func TestResponsesImageErrorsNameTheInput(t *testing.T) {
 		}
 	}
 }
+
+// An image sent inline is bounded by the body's limit as well as by
+// IMAGE_MAX_BYTES, at 4/3 of its size (base64): an image within
+// IMAGE_MAX_BYTES but too big a body is refused with a 413 that names the
+// setting to raise; it said only "exceeds the limit of N bytes".
+func TestAnInlineImageOverTheBodyLimitSaysWhich(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.MaxBodyBytes = 4096 })
+	img := bytes.Repeat(testPNG(t), 4096/len(testPNG(t))) // under IMAGE_MAX_BYTES, over the body's limit as base64
+	for _, path := range []string{"/v1/chat/completions", "/v1/messages"} {
+		body := `{"model":"qwen3-vl-plus","max_tokens":10,"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,` +
+			base64.StdEncoding.EncodeToString(img) + `"}}]}]}`
+		resp := postJSON(t, e, path, body, nil)
+		got := readBody(t, resp)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(got, "MAX_BODY_BYTES") || !strings.Contains(got, "4/3") {
+			t.Errorf("%s: want a 413 naming MAX_BODY_BYTES and an inline image's size, got %d %s", path, resp.StatusCode, got)
+		}
+	}
+}
