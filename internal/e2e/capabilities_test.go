@@ -616,3 +616,21 @@ func TestAnInlineImageOverTheBodyLimitSaysWhich(t *testing.T) {
 		}
 	}
 }
+
+// An image variant answers with a picture, which no search sources: its
+// chat is Qwen's t2i, not search. web_search_options beside it is a 400, as
+// on a model without search; the image came back as if searched.
+func TestAnImageVariantRefusesWebSearchOptions(t *testing.T) {
+	e := start(t, nil)
+	params := chatParams(openai.UserMessage("a fox, searched"))
+	params.Model = "qwen3-max-image"
+	_, err := e.client.Chat.Completions.New(ctxT(t), params, option.WithJSONSet("web_search_options", map[string]any{}))
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "web_search_options" || apiErr.Code != "model_capability_unsupported" ||
+		!strings.Contains(apiErr.Message, "qwen3-max-image") {
+		t.Fatalf("want a 400 naming the variant, got %v", err)
+	}
+	if len(upstreamCompletions(t, e.sim)) != 0 || len(e.rows()) != 0 {
+		t.Fatal("Qwen was asked, or the call recorded")
+	}
+}
