@@ -634,3 +634,28 @@ func TestAnImageVariantRefusesWebSearchOptions(t *testing.T) {
 		t.Fatal("Qwen was asked, or the call recorded")
 	}
 }
+
+// Anthropic's Messages API has no annotations: with SEARCH_SOURCES=annotations
+// its clients still get the sources, as the appended list, streamed or not.
+// They got a searched answer with no sources at all.
+func TestAnthropicClientsKeepTheSourcesWithAnnotationsOnly(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.SearchSources = "annotations" })
+	for _, stream := range []string{"false", "true"} {
+		resp := postJSON(t, e, "/v1/messages", `{"model":"qwen3-max-search","max_tokens":100,"stream":`+stream+
+			`,"messages":[{"role":"user","content":"news please"}]}`, nil)
+		body := readBody(t, resp)
+		if resp.StatusCode != 200 || !strings.Contains(body, `Sources:`) || !strings.Contains(body, "https://example.com/") {
+			t.Errorf("stream %s: no sources: %d %s", stream, resp.StatusCode, body)
+		}
+	}
+	// Chat completions keep annotations only.
+	params := chatParams(openai.UserMessage("news please"))
+	params.Model = "qwen3-max-search"
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := got.Choices[0].Message; strings.Contains(msg.Content, "Sources:") || len(msg.Annotations) != 2 {
+		t.Fatalf("chat: %q %+v", msg.Content, msg.Annotations)
+	}
+}

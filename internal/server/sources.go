@@ -12,9 +12,15 @@ import (
 // sourcesHeading opens the source list appended to a searching answer.
 const sourcesHeading = "\n\nSources:\n"
 
+// sourcesAsText is an output whose API has no citations of a text's spans
+// (Anthropic's Messages API): it is given the source list whatever
+// SEARCH_SOURCES says, as the sources would otherwise be lost to it.
+type sourcesAsText interface{ sourcesAsText() }
+
 // citeSources ends a searching answer with its sources: with
-// SEARCH_SOURCES=append, a numbered list after the text ("[1] [title](url)"
-// per line), each line the span its citation points at; with annotations,
+// SEARCH_SOURCES=append (or for an output that is sourcesAsText), a
+// numbered list after the text ("[1] [title](url)" per line), each line the
+// span its citation points at; with annotations,
 // no text, and each citation an empty span at the end of the answer. The
 // citations go on the answer, for the client API's output to send.
 func (s *Server) citeSources(ans *translate.Answer, out output) error {
@@ -23,7 +29,7 @@ func (s *Server) citeSources(ans *translate.Answer, out output) error {
 		return nil
 	}
 	pos := utf8.RuneCountInString(out.message().Text)
-	if s.cfg.Capabilities.SearchSources != "append" {
+	if _, textOnly := out.(sourcesAsText); s.cfg.Capabilities.SearchSources != "append" && !textOnly {
 		for _, src := range sources {
 			ans.Citations = append(ans.Citations, translate.Citation{Title: src.Title, URL: src.URL, Start: pos, End: pos})
 		}
