@@ -635,10 +635,11 @@ func TestAnImageVariantRefusesWebSearchOptions(t *testing.T) {
 	}
 }
 
-// Anthropic's Messages API has no annotations: with SEARCH_SOURCES=annotations
-// its clients still get the sources, as the appended list, streamed or not.
-// They got a searched answer with no sources at all.
-func TestAnthropicClientsKeepTheSourcesWithAnnotationsOnly(t *testing.T) {
+// Anthropic's Messages API and legacy completions have no annotations: with
+// SEARCH_SOURCES=annotations their clients still get the sources, as the
+// appended list, streamed or not. They got a searched answer with no sources
+// at all.
+func TestClientsWithoutAnnotationsKeepTheSources(t *testing.T) {
 	e := start(t, func(c *config.Config) { c.SearchSources = "annotations" })
 	for _, stream := range []string{"false", "true"} {
 		resp := postJSON(t, e, "/v1/messages", `{"model":"qwen3-max-search","max_tokens":100,"stream":`+stream+
@@ -646,6 +647,12 @@ func TestAnthropicClientsKeepTheSourcesWithAnnotationsOnly(t *testing.T) {
 		body := readBody(t, resp)
 		if resp.StatusCode != 200 || !strings.Contains(body, `Sources:`) || !strings.Contains(body, "https://example.com/") {
 			t.Errorf("stream %s: no sources: %d %s", stream, resp.StatusCode, body)
+		}
+		// Nor have legacy completions.
+		resp = postJSON(t, e, "/v1/completions", `{"model":"qwen3-max-search","stream":`+stream+`,"prompt":"news please"}`, nil)
+		body = readBody(t, resp)
+		if resp.StatusCode != 200 || !strings.Contains(body, `Sources:`) || !strings.Contains(body, "https://example.com/") {
+			t.Errorf("legacy, stream %s: no sources: %d %s", stream, resp.StatusCode, body)
 		}
 	}
 	// Chat completions keep annotations only.
