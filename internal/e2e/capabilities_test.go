@@ -666,3 +666,21 @@ func TestClientsWithoutAnnotationsKeepTheSources(t *testing.T) {
 		t.Fatalf("chat: %q %+v", msg.Content, msg.Annotations)
 	}
 }
+
+// An Anthropic client sends images as base64 sources or URL sources, never
+// as data: URLs: a refused one is told in its terms. It was told to "send
+// the image as a data: URL", and that its base64 source was a malformed
+// data: URL.
+func TestAnthropicImageErrorsSpeakOfItsSources(t *testing.T) {
+	e := start(t, nil)
+	for _, c := range []struct{ source, want, not string }{
+		{`{"type":"url","url":"https://example.com/cat.png"}`, "base64 source", "as a data: URL"},
+		{`{"type":"base64","media_type":"image/png","data":"!!!"}`, "base64 is malformed", "data: URL's"},
+	} {
+		resp := postJSON(t, e, "/v1/messages", `{"model":"qwen3-vl-plus","max_tokens":10,"messages":[{"role":"user","content":[{"type":"image","source":`+c.source+`}]}]}`, nil)
+		body := readBody(t, resp)
+		if resp.StatusCode != 400 || !strings.Contains(body, c.want) || strings.Contains(body, c.not) {
+			t.Errorf("%s: want a 400 saying %q, got %d %s", c.source, c.want, resp.StatusCode, body)
+		}
+	}
+}
