@@ -98,3 +98,15 @@ test('tool round trip through the Responses API (item references)', async () => 
     assert.match(result.text, /^Thanks: get_weather said ".*Foggy in Lima.*"\.$/);
   }
 });
+
+test('thinking is counted as reasoning tokens, in both APIs', async () => {
+  const provider = createOpenAI({ baseURL: proxy.baseURL, apiKey: 'not-checked' });
+  for (const m of [provider.chat('qwen3-vl-plus-thinking'), provider('qwen3-vl-plus-thinking')]) {
+    const { usage } = await generateText({ model: m, prompt: 'think it over', maxRetries: 0 });
+    assert.ok(usage.reasoningTokens > 0 && usage.reasoningTokens < usage.outputTokens, JSON.stringify(usage));
+    const result = streamText({ model: m, prompt: 'think it over', maxRetries: 0 });
+    await result.consumeStream();
+    const streamed = await result.usage;
+    assert.ok(streamed.reasoningTokens > 0 && streamed.reasoningTokens < streamed.outputTokens, JSON.stringify(streamed));
+  }
+});

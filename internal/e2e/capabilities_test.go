@@ -574,3 +574,113 @@ func TestCapabilityChecksAreTheDocumentedOnes(t *testing.T) {
 		}
 	}
 }
+
+// A Responses request has no messages: its refused images name the field it
+// sent them in, input, as its other errors do.
+func TestResponsesImageErrorsNameTheInput(t *testing.T) {
+	e := start(t, nil)
+	b64 := base64.StdEncoding.EncodeToString(testPNG(t))
+	for _, c := range []struct{ model, url, code string }{
+		{"qwen3-vl-plus", "data:image/png;base64,AAAA", "invalid_image"},
+		{qwensim.TextOnlyModel, "data:image/png;base64," + b64, "model_capability_unsupported"},
+	} {
+		resp := postJSON(t, e, "/v1/responses", `{"model":"`+c.model+`","input":[{"role":"user","content":[`+
+			`{"type":"input_image","image_url":"`+c.url+`"}]}]}`, nil)
+		body := readBody(t, resp)
+		var got struct {
+			Error struct{ Param, Code string }
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		if resp.StatusCode != 400 || got.Error.Code != c.code || got.Error.Param != "input" {
+			t.Errorf("%s: want a 400 %s with param input, got %d %s", c.model, c.code, resp.StatusCode, body)
+		}
+	}
+}
+
+// An image sent inline is bounded by the body's limit as well as by
+// IMAGE_MAX_BYTES, at 4/3 of its size (base64): an image within
+// IMAGE_MAX_BYTES but too big a body is refused with a 413 that names the
+// setting to raise; it said only "exceeds the limit of N bytes".
+func TestAnInlineImageOverTheBodyLimitSaysWhich(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.MaxBodyBytes = 4096 })
+	img := bytes.Repeat(testPNG(t), 4096/len(testPNG(t))) // under IMAGE_MAX_BYTES, over the body's limit as base64
+	for _, path := range []string{"/v1/chat/completions", "/v1/messages"} {
+		body := `{"model":"qwen3-vl-plus","max_tokens":10,"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,` +
+			base64.StdEncoding.EncodeToString(img) + `"}}]}]}`
+		resp := postJSON(t, e, path, body, nil)
+		got := readBody(t, resp)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(got, "MAX_BODY_BYTES") || !strings.Contains(got, "4/3") {
+			t.Errorf("%s: want a 413 naming MAX_BODY_BYTES and an inline image's size, got %d %s", path, resp.StatusCode, got)
+		}
+	}
+}
+
+// An image variant answers with a picture, which no search sources: its
+// chat is Qwen's t2i, not search. web_search_options beside it is a 400, as
+// on a model without search; the image came back as if searched.
+func TestAnImageVariantRefusesWebSearchOptions(t *testing.T) {
+	e := start(t, nil)
+	params := chatParams(openai.UserMessage("a fox, searched"))
+	params.Model = "qwen3-max-image"
+	_, err := e.client.Chat.Completions.New(ctxT(t), params, option.WithJSONSet("web_search_options", map[string]any{}))
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "web_search_options" || apiErr.Code != "model_capability_unsupported" ||
+		!strings.Contains(apiErr.Message, "qwen3-max-image") {
+		t.Fatalf("want a 400 naming the variant, got %v", err)
+	}
+	if len(upstreamCompletions(t, e.sim)) != 0 || len(e.rows()) != 0 {
+		t.Fatal("Qwen was asked, or the call recorded")
+	}
+}
+
+// Anthropic's Messages API and legacy completions have no annotations: with
+// SEARCH_SOURCES=annotations their clients still get the sources, as the
+// appended list, streamed or not. They got a searched answer with no sources
+// at all.
+func TestClientsWithoutAnnotationsKeepTheSources(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.SearchSources = "annotations" })
+	for _, stream := range []string{"false", "true"} {
+		resp := postJSON(t, e, "/v1/messages", `{"model":"qwen3-max-search","max_tokens":100,"stream":`+stream+
+			`,"messages":[{"role":"user","content":"news please"}]}`, nil)
+		body := readBody(t, resp)
+		if resp.StatusCode != 200 || !strings.Contains(body, `Sources:`) || !strings.Contains(body, "https://example.com/") {
+			t.Errorf("stream %s: no sources: %d %s", stream, resp.StatusCode, body)
+		}
+		// Nor have legacy completions.
+		resp = postJSON(t, e, "/v1/completions", `{"model":"qwen3-max-search","stream":`+stream+`,"prompt":"news please"}`, nil)
+		body = readBody(t, resp)
+		if resp.StatusCode != 200 || !strings.Contains(body, `Sources:`) || !strings.Contains(body, "https://example.com/") {
+			t.Errorf("legacy, stream %s: no sources: %d %s", stream, resp.StatusCode, body)
+		}
+	}
+	// Chat completions keep annotations only.
+	params := chatParams(openai.UserMessage("news please"))
+	params.Model = "qwen3-max-search"
+	got, err := e.client.Chat.Completions.New(ctxT(t), params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := got.Choices[0].Message; strings.Contains(msg.Content, "Sources:") || len(msg.Annotations) != 2 {
+		t.Fatalf("chat: %q %+v", msg.Content, msg.Annotations)
+	}
+}
+
+// An Anthropic client sends images as base64 sources or URL sources, never
+// as data: URLs: a refused one is told in its terms. It was told to "send
+// the image as a data: URL", and that its base64 source was a malformed
+// data: URL.
+func TestAnthropicImageErrorsSpeakOfItsSources(t *testing.T) {
+	e := start(t, nil)
+	for _, c := range []struct{ source, want, not string }{
+		{`{"type":"url","url":"https://example.com/cat.png"}`, "base64 source", "as a data: URL"},
+		{`{"type":"base64","media_type":"image/png","data":"!!!"}`, "base64 is malformed", "data: URL's"},
+	} {
+		resp := postJSON(t, e, "/v1/messages", `{"model":"qwen3-vl-plus","max_tokens":10,"messages":[{"role":"user","content":[{"type":"image","source":`+c.source+`}]}]}`, nil)
+		body := readBody(t, resp)
+		if resp.StatusCode != 400 || !strings.Contains(body, c.want) || strings.Contains(body, c.not) {
+			t.Errorf("%s: want a 400 saying %q, got %d %s", c.source, c.want, resp.StatusCode, body)
+		}
+	}
+}

@@ -164,3 +164,32 @@ func TestImageGenerationCountsItsAttemptsAsChatsDo(t *testing.T) {
 		t.Fatalf("attempts %d + %d new chat, failures %q; want 2 + 2, %q", attempts, newChat, failures, want)
 	}
 }
+
+// A generation that breaks once under way (after Qwen's keep-alive) is an
+// error that says so, recorded as one: a cut a 502, Qwen's in-stream error
+// its own, a silence IMAGE_TIMEOUT's 504. The simulator's breaks took only
+// text answers: a generation always came whole.
+func TestAnImageGenerationBrokenUnderWayIsAnError(t *testing.T) {
+	for _, c := range []struct {
+		fault  qwensim.Fault
+		status int
+		code   string
+	}{
+		{qwensim.Fault{CutAfter: 1}, http.StatusBadGateway, "upstream_stream_cut"},
+		{qwensim.Fault{ErrorAfter: 1}, http.StatusTooManyRequests, "rate_limited"},
+		{qwensim.Fault{StallAfter: 1}, http.StatusGatewayTimeout, "upstream_timeout"},
+	} {
+		e := start(t, func(c *config.Config) { c.ImageTimeout = 200 * time.Millisecond })
+		e.sim.Inject(c.fault)
+		_, err := e.client.Images.Generate(ctxT(t), openai.ImageGenerateParams{Prompt: "a fox", Model: "qwen3-max"})
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != c.status || apiErr.Code != c.code {
+			t.Errorf("%+v: want a %d %s, got %v", c.fault, c.status, c.code, err)
+			continue
+		}
+		e.sync()
+		if r := e.lastRow(); r.Status != "error" || r.HTTPStatus != c.status {
+			t.Errorf("%+v: record %+v", c.fault, r)
+		}
+	}
+}

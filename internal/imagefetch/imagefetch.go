@@ -103,7 +103,7 @@ func (f *Fetcher) Get(ctx context.Context, u string) (*Image, error) {
 	}
 	short := shorten(u)
 	if f.Policy != Public && f.Policy != Loopback {
-		return nil, &Error{short, "image URLs are not fetched (set ALLOW_IMAGE_URLS=true to allow it); send the image as a data: URL"}
+		return nil, &Error{short, "image URLs are not fetched (set ALLOW_IMAGE_URLS=true to allow it); send the image inline: a data: URL (Anthropic: a base64 source)"}
 	}
 	pu, err := url.Parse(u)
 	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
@@ -159,7 +159,7 @@ func (f *Fetcher) decodeData(u string) (*Image, error) {
 		data, err = base64.StdEncoding.DecodeString(payload)
 		if err != nil {
 			if data, err = base64.RawStdEncoding.DecodeString(payload); err != nil {
-				return nil, &Error{short, "the data: URL's base64 is malformed"}
+				return nil, &Error{short, "the image's base64 is malformed"}
 			}
 		}
 	} else {

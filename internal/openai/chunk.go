@@ -128,6 +128,7 @@ func (e *ChunkEncoder) Usage(u Usage) []byte {
 	b = strconv.AppendInt(b, int64(u.CompletionTokens), 10)
 	b = append(b, `,"total_tokens":`...)
 	b = strconv.AppendInt(b, int64(u.TotalTokens), 10)
+	b = u.appendDetails(b)
 	b = append(b, "}}\n\n"...)
 	e.buf = b
 	return b

@@ -34,7 +34,7 @@ func TestChunksAreValidJSON(t *testing.T) {
 	check(enc.Content("a \"b\""), `[{"delta":{"content":"a \"b\""},"finish_reason":null,"index":0}]`)
 	check(enc.Reasoning("hm"), `[{"delta":{"reasoning_content":"hm"},"finish_reason":null,"index":0}]`)
 	check(enc.Finish("stop"), `[{"delta":{},"finish_reason":"stop","index":0}]`)
-	check(enc.Usage(Usage{1, 2, 3}), `[]{"completion_tokens":2,"prompt_tokens":1,"total_tokens":3}`)
+	check(enc.Usage(Usage{PromptTokens: 1, CompletionTokens: 2, TotalTokens: 3}), `[]{"completion_tokens":2,"prompt_tokens":1,"total_tokens":3}`)
 
 	legacy := NewTextChunkEncoder("chatcmpl-1", "qwen3-max", 42)
 	check(legacy.Content("x"), `[{"finish_reason":null,"index":0,"logprobs":null,"text":"x"}]`)

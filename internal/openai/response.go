@@ -12,6 +12,23 @@ type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	TotalTokens      int `json:"total_tokens"`
+	// CompletionTokensDetails is there when the answer thought.
+	CompletionTokensDetails *CompletionTokensDetails `json:"completion_tokens_details,omitempty"`
+}
+
+// CompletionTokensDetails is the part of completion_tokens spent thinking.
+type CompletionTokensDetails struct {
+	ReasoningTokens int `json:"reasoning_tokens"`
+}
+
+// appendDetails writes ,"completion_tokens_details":{…} when there are any.
+func (u *Usage) appendDetails(b []byte) []byte {
+	if u.CompletionTokensDetails == nil {
+		return b
+	}
+	b = append(b, `,"completion_tokens_details":{"reasoning_tokens":`...)
+	b = jsonw.Int(b, int64(u.CompletionTokensDetails.ReasoningTokens))
+	return append(b, '}')
 }
 
 // ChatCompletion is a non-streamed chat answer.
@@ -143,6 +160,7 @@ func (c *ChatCompletion) Encode() []byte {
 	b = jsonw.Int(b, int64(c.Usage.CompletionTokens))
 	b = append(b, `,"total_tokens":`...)
 	b = jsonw.Int(b, int64(c.Usage.TotalTokens))
+	b = c.Usage.appendDetails(b)
 	return append(b, "}}"...)
 }
 

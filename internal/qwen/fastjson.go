@@ -268,6 +268,8 @@ func (p *scanner) usage(u *Usage) bool {
 			return p.int(&u.OutputTokens, holeOutputTokens)
 		case "total_tokens":
 			return p.int(&u.TotalTokens, holeTotalTokens)
+		case "output_tokens_details":
+			return p.outputDetails(&u.OutputTokensDetails)
 		}
 		if kind&escaped != 0 {
 			return false // it may unescape to a known key: the general decoder
@@ -275,11 +277,35 @@ func (p *scanner) usage(u *Usage) bool {
 		// An ASCII key can fold to a known one only at its length; most of
 		// usage's keys (characters, *_details) are ASCII and of other
 		// lengths, and need no case-folding comparison on every event.
-		if n := len(key); n == len("input_tokens") || n == len("output_tokens") || kind != 0 {
-			for _, known := range []string{"input_tokens", "output_tokens", "total_tokens"} {
+		if n := len(key); n == len("input_tokens") || n == len("output_tokens") || n == len("output_tokens_details") || kind != 0 {
+			for _, known := range []string{"input_tokens", "output_tokens", "total_tokens", "output_tokens_details"} {
 				if strings.EqualFold(string(key), known) {
 					return false // encoding/json would match it: leave it to the general decoder
 				}
+			}
+		}
+		return p.skip()
+	})
+}
+
+// outputDetails reads usage's output_tokens_details for its
+// reasoning_tokens; anything but an object (null too) goes to the general
+// decoder.
+func (p *scanner) outputDetails(d *OutputTokensDetails) bool {
+	p.ws()
+	if p.i >= len(p.b) || p.b[p.i] != '{' {
+		return false
+	}
+	return p.object(func(key []byte, kind strKind) bool {
+		if string(key) == "reasoning_tokens" {
+			return p.int(&d.ReasoningTokens, holeReasoningTokens)
+		}
+		if kind&escaped != 0 {
+			return false // it may unescape to reasoning_tokens: the general decoder
+		}
+		if len(key) == len("reasoning_tokens") || kind != 0 {
+			if strings.EqualFold(string(key), "reasoning_tokens") {
+				return false // encoding/json would match it: the general decoder
 			}
 		}
 		return p.skip()

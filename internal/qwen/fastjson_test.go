@@ -44,6 +44,10 @@ func TestFastDecoderAgreesWithEncodingJSON(t *testing.T) {
 		// A surrogate without its pair: the escape after it is its own
 		// character (the fast path swallowed the A).
 		`{"choices":[{"delta":{"content":"\ud800\u0041\udc00\ud83d\ude00"}}]}`,
+		// 2026's reasoning tokens, beside the 2025 text_tokens; a repeated
+		// details object keeps the first's count where the second has none.
+		`{"choices":[{"delta":{"content":"a","phase":"think"}}],"usage":{"output_tokens":5,"output_tokens_details":{"text_tokens":5,"reasoning_tokens":4}}}`,
+		`{"choices":[{"delta":{"content":"a"}}],"usage":{"output_tokens_details":{"reasoning_tokens":4},"output_tokens_details":{"text_tokens":1}}}`,
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
 		if d, ok := strings.CutPrefix(line, "data: "); ok && strings.HasPrefix(d, `{"choices"`) {
@@ -78,6 +82,9 @@ func TestFastDecoderAgreesWithEncodingJSON(t *testing.T) {
 
 func TestFastDecoderLeavesOtherShapesAlone(t *testing.T) {
 	for _, data := range []string{
+		`{"choices":[{"delta":{"content":"a"}}],"usage":{"output_tokens_details":null}}`,
+		`{"choices":[{"delta":{"content":"a"}}],"usage":{"output_tokens_details":{"Reasoning_Tokens":4}}}`,
+		`{"choices":[{"delta":{"content":"a"}}],"usage":{"Output_Tokens_Details":{"reasoning_tokens":4}}}`,
 		`{"response.created":{"chat_id": "c", "parent_id": "p", "response_id":"r"}}`,
 		`{"success":false,"data":{"code":"RateLimited"}}`,
 		`{"error": {"code": "x"}, "response_id": "r1"}`,

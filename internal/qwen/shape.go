@@ -35,12 +35,13 @@ type shape struct {
 type holeKind uint8
 
 const (
-	holeContent      holeKind = iota + 1 // a string: Event.Content
-	holeResponseID                       // a string: Event.ResponseID
-	holeInputTokens                      // an integer: Usage.InputTokens
-	holeOutputTokens                     // an integer: Usage.OutputTokens
-	holeTotalTokens                      // an integer: Usage.TotalTokens
-	holeNumber                           // a number nobody reads (timestamp, characters, …)
+	holeContent         holeKind = iota + 1 // a string: Event.Content
+	holeResponseID                          // a string: Event.ResponseID
+	holeInputTokens                         // an integer: Usage.InputTokens
+	holeOutputTokens                        // an integer: Usage.OutputTokens
+	holeTotalTokens                         // an integer: Usage.TotalTokens
+	holeReasoningTokens                     // an integer: Usage.OutputTokensDetails.ReasoningTokens
+	holeNumber                              // a number nobody reads (timestamp, characters, …)
 )
 
 // hole is a cut in shape.lit at offset at.
@@ -149,6 +150,8 @@ func (sh *shape) match(data []byte, lastResponseID string, contents *strings.Bui
 			ok = p.int(&ev.Usage.OutputTokens, 0)
 		case holeTotalTokens:
 			ok = p.int(&ev.Usage.TotalTokens, 0)
+		case holeReasoningTokens:
+			ok = p.int(&ev.Usage.OutputTokensDetails.ReasoningTokens, 0)
 		case holeNumber:
 			ok = p.number()
 		}

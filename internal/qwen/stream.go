@@ -68,6 +68,15 @@ type Usage struct {
 	InputTokens  int `json:"input_tokens"`
 	OutputTokens int `json:"output_tokens"`
 	TotalTokens  int `json:"total_tokens"`
+	// OutputTokensDetails tells, in 2026, the output spent thinking.
+	OutputTokensDetails OutputTokensDetails `json:"output_tokens_details,omitzero"`
+}
+
+// OutputTokensDetails is the part of usage's output_tokens Qwen spent
+// thinking (2026, with reasoning: qwen-wire.md §4.2); its other counts
+// (text_tokens) are not read.
+type OutputTokensDetails struct {
+	ReasoningTokens int `json:"reasoning_tokens"`
 }
 
 // Event is one decoded stream event.

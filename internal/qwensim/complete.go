@@ -374,27 +374,19 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 		return
 	}
 	if t.image != "" {
-		s.sendImage(send, enc, t, r, &u)
+		s.sendImage(send, enc, t, r, &u, f)
 		return
 	}
 	if len(t.sources) > 0 && !send(enc.webSearch(t.sources, "typing")) || len(t.sources) > 0 && !send(enc.webSearch(t.sources, "finished")) {
 		return
 	}
 	for i, p := range pieces(t.answer) {
-		if f != nil {
-			switch {
-			case f.CutAfter > 0 && i == f.CutAfter:
-				panic(http.ErrAbortHandler) // drop the connection mid-stream
-			case f.StallAfter > 0 && i == f.StallAfter:
-				<-r.Context().Done()
-				return
-			case f.ErrorAfter > 0 && i == f.ErrorAfter:
-				send(frame([]byte(`{"error": {"code": "Too_Many_Requests", "details": "please slow down"}, "response_id": "` + t.answerID + `"}`)))
-				return
-			case i == 1 && (f.BigEvent > 0 || f.Unterminated > 0 || f.Endless):
-				s.misbehave(send, enc, f, u)
-				return
-			}
+		if interrupt(f, i, send, r, t) {
+			return
+		}
+		if f != nil && i == 1 && (f.BigEvent > 0 || f.Unterminated > 0 || f.Endless) {
+			s.misbehave(send, enc, f, u)
+			return
 		}
 		u.output++
 		if !send(enc.typing("answer", p, u)) {
@@ -435,10 +427,29 @@ func (s *Sim) streamCandidates(send func([]byte) bool, enc *encoder, t *turn) {
 	}
 }
 
+// interrupt plays f's break at the answer's event i (CutAfter, StallAfter,
+// ErrorAfter: see Fault) and reports whether the stream is over.
+func interrupt(f *Fault, i int, send func([]byte) bool, r *http.Request, t *turn) bool {
+	switch {
+	case f == nil:
+		return false
+	case f.CutAfter > 0 && i == f.CutAfter:
+		panic(http.ErrAbortHandler) // drop the connection mid-stream
+	case f.StallAfter > 0 && i == f.StallAfter:
+		<-r.Context().Done()
+		return true
+	case f.ErrorAfter > 0 && i == f.ErrorAfter:
+		send(frame([]byte(`{"error": {"code": "Too_Many_Requests", "details": "please slow down"}, "response_id": "` + t.answerID + `"}`)))
+		return true
+	}
+	return false
+}
+
 func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *usage) bool {
 	if !s.opt.SummaryThinking {
 		for _, p := range pieces(t.reasoning) {
 			u.output++
+			u.reasoning++
 			if !send(enc.typing("think", p, *u)) {
 				return false
 			}
@@ -450,6 +461,7 @@ func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *us
 	for _, sentence := range strings.SplitAfter(t.reasoning, ": ") {
 		paragraphs = append(paragraphs, strings.TrimSpace(sentence))
 		u.output += len(strings.Fields(sentence))
+		u.reasoning += len(strings.Fields(sentence))
 		uu := *u
 		if !send(enc.summary(paragraphs, "typing", &uu)) {
 			return false

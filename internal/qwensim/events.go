@@ -51,18 +51,29 @@ func (e *encoder) created(chatID, parentID string) []byte {
 	return append(b, "}} \n\n"...)
 }
 
-// usage is Qwen's cumulative usage object.
-type usage struct{ input, output int }
+// usage is Qwen's cumulative usage object; reasoning is the part of output
+// spent thinking.
+type usage struct{ input, output, reasoning int }
 
 func (e *encoder) usageObj(u usage) *pyObj {
 	o := newObj().num("input_tokens", u.input).num("output_tokens", u.output).num("characters", 0).
 		num("total_tokens", u.input+u.output).
 		obj("input_tokens_details", newObj().num("text_tokens", u.input)).
-		obj("output_tokens_details", newObj().num("text_tokens", u.output))
+		obj("output_tokens_details", e.outputDetails(u))
 	if e.format == Format2026 {
 		return o.obj("prompt_tokens_details", newObj().num("cached_tokens", 0))
 	}
 	return o.num("cached_tokens", 0)
+}
+
+// outputDetails counts, in 2026, the output spent thinking as
+// reasoning_tokens, once there is any (qwen-wire.md §4.2).
+func (e *encoder) outputDetails(u usage) *pyObj {
+	o := newObj().num("text_tokens", u.output)
+	if e.format == Format2026 && u.reasoning > 0 {
+		return o.num("reasoning_tokens", u.reasoning)
+	}
+	return o
 }
 
 // typing is one content delta with the usage so far.

@@ -103,10 +103,19 @@ func (s *Sim) generate(prompt string) string {
 
 // sendImage streams an image generation as Qwen does (qwen-2026.md §3.3):
 // the image_gen phase's content is the image's URL (typing), then the phase
-// finishes. The URL is the simulator's own, so it can be fetched.
-func (s *Sim) sendImage(send func([]byte) bool, enc *encoder, t *turn, r *http.Request, u *usage) {
+// finishes. The URL is the simulator's own, so it can be fetched. A break
+// of f (CutAfter, StallAfter, ErrorAfter 1) comes after the keep-alive: a
+// generation that fails once under way.
+func (s *Sim) sendImage(send func([]byte) bool, enc *encoder, t *turn, r *http.Request, u *usage, f *Fault) {
 	// The picture takes a while: Qwen keeps the caller meanwhile.
-	if enc.format == Format2026 && !send(enc.keepAlive(t.chat.id)) {
+	events := 0
+	if enc.format == Format2026 {
+		if !send(enc.keepAlive(t.chat.id)) {
+			return
+		}
+		events++
+	}
+	if interrupt(f, events, send, r, t) {
 		return
 	}
 	u.output++

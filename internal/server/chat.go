@@ -63,9 +63,12 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	}
 	if apiErr == nil && req.WantsSearch() {
 		apiErr = s.requireCapability(r.Context(), t.model, "web_search_options")
+		if apiErr == nil && t.image {
+			apiErr = imageSearchError("web_search_options", req.Model)
+		}
 	}
 	if apiErr == nil {
-		apiErr = s.turnImages(r.Context(), &t)
+		apiErr = s.turnImages(r.Context(), &t, "messages")
 	}
 	if apiErr != nil {
 		writeError(w, apiErr)

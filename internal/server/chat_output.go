@@ -117,6 +117,10 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 	return v.Encode()
 }
 
+// sourcesAsText: legacy completions have no annotations; a searching
+// answer's sources go in their text (citeSources).
+func (o *bufferedOutput) sourcesAsText() bool { return o.legacy }
+
 // streamOutput forwards the answer as server-sent events.
 type streamOutput struct {
 	bufferedOutput

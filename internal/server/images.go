@@ -32,8 +32,9 @@ type uploader interface {
 // turnImages reads the images of the turn's new messages (what goes
 // upstream now), after checking that the model takes images. Bad images
 // (unreadable data: URLs, URLs not allowed or not fetched, too large, not an
-// image) are 400s naming the message part; nothing is recorded for them.
-func (s *Server) turnImages(ctx context.Context, t *turnSpec) *openai.Error {
+// image) are 400s whose param is the request's field of messages (param:
+// "messages", or the Responses API's "input"); nothing is recorded for them.
+func (s *Server) turnImages(ctx context.Context, t *turnSpec, param string) *openai.Error {
 	_, turn := translate.Split(t.messages)
 	var urls []string
 	for _, m := range turn {
@@ -44,21 +45,21 @@ func (s *Server) turnImages(ctx context.Context, t *turnSpec) *openai.Error {
 	}
 	if caps, err := s.models.capabilities(ctx); err == nil {
 		if c, listed := caps[t.model]; listed && !c.Vision {
-			return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "messages", Code: "model_capability_unsupported",
+			return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: param, Code: "model_capability_unsupported",
 				Message: fmt.Sprintf("the model %q does not take images (Qwen's model list gives it no vision); use a vision model, e.g. one GET /v1/models lists with capabilities.vision", t.answerModel())}
 		}
 	}
-	images, apiErr := s.loadImages(ctx, urls)
+	images, apiErr := s.loadImages(ctx, urls, param)
 	t.images = images
 	return apiErr
 }
 
-func (s *Server) loadImages(ctx context.Context, urls []string) ([]*imagefetch.Image, *openai.Error) {
+func (s *Server) loadImages(ctx context.Context, urls []string, param string) ([]*imagefetch.Image, *openai.Error) {
 	var out []*imagefetch.Image
 	for _, u := range urls {
 		img, err := s.images.Get(ctx, u)
 		if err != nil {
-			return nil, openai.InvalidRequest("messages", "invalid_image", "image %v", err)
+			return nil, openai.InvalidRequest(param, "invalid_image", "image %v", err)
 		}
 		out = append(out, img)
 	}
@@ -228,7 +229,7 @@ func (s *Server) replayImages(ctx context.Context, msgs []qp.Message) ([]*imagef
 	if len(urls) == 0 {
 		return nil, nil
 	}
-	images, apiErr := s.loadImages(ctx, urls)
+	images, apiErr := s.loadImages(ctx, urls, "messages")
 	if apiErr != nil {
 		return nil, apiErr
 	}

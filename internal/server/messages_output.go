@@ -143,6 +143,10 @@ func (o *messagesOutput) writeCalls(first int) error {
 	return o.err
 }
 
+// sourcesAsText: the Messages API has no url citations; a searching
+// answer's sources go in its text (citeSources).
+func (o *messagesOutput) sourcesAsText() bool { return true }
+
 func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []byte {
 	body := o.body(ans, finishReason)
 	if finishReason == "" {

@@ -288,7 +288,11 @@ func responseCitations(ans *translate.Answer, offset int) []responses.Annotation
 
 func responseUsage(ans *translate.Answer) *responses.Usage {
 	u := ans.Usage()
-	return &responses.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+	r := &responses.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: u.TotalTokens}
+	if d := u.CompletionTokensDetails; d != nil {
+		r.OutputTokensDetails.ReasoningTokens = d.ReasoningTokens
+	}
+	return r
 }
 
 // fail sends response.failed once the stream is open; before that it is an

@@ -12,9 +12,16 @@ import (
 // sourcesHeading opens the source list appended to a searching answer.
 const sourcesHeading = "\n\nSources:\n"
 
+// sourcesAsText is an output that may have no citations of a text's spans
+// (Anthropic's Messages API, legacy completions): when its sourcesAsText is
+// true it is given the source list whatever SEARCH_SOURCES says, as the
+// sources would otherwise be lost to it.
+type sourcesAsText interface{ sourcesAsText() bool }
+
 // citeSources ends a searching answer with its sources: with
-// SEARCH_SOURCES=append, a numbered list after the text ("[1] [title](url)"
-// per line), each line the span its citation points at; with annotations,
+// SEARCH_SOURCES=append (or for an output whose sourcesAsText is true), a
+// numbered list after the text ("[1] [title](url)" per line), each line the
+// span its citation points at; with annotations,
 // no text, and each citation an empty span at the end of the answer. The
 // citations go on the answer, for the client API's output to send.
 func (s *Server) citeSources(ans *translate.Answer, out output) error {
@@ -23,7 +30,7 @@ func (s *Server) citeSources(ans *translate.Answer, out output) error {
 		return nil
 	}
 	pos := utf8.RuneCountInString(out.message().Text)
-	if s.cfg.Capabilities.SearchSources != "append" {
+	if textOnly, ok := out.(sourcesAsText); s.cfg.Capabilities.SearchSources != "append" && !(ok && textOnly.sourcesAsText()) {
 		for _, src := range sources {
 			ans.Citations = append(ans.Citations, translate.Citation{Title: src.Title, URL: src.URL, Start: pos, End: pos})
 		}

@@ -113,6 +113,13 @@ func featureError(param, model, what string) *openai.Error {
 		Message: fmt.Sprintf("%s asks for %s, which Qwen's model list does not give %s", param, what, model)}
 }
 
+// imageSearchError is the 400 for web search asked of an image variant:
+// its answer is a picture from Qwen's t2i chat, which has no search sources.
+func imageSearchError(param, name string) *openai.Error {
+	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: param, Code: "model_capability_unsupported",
+		Message: fmt.Sprintf("%s asks for web search, which %q does not do: an image variant answers with a generated image (use the model's plain name or its -search variant to search)", param, name)}
+}
+
 // apply sets what the variant asks on the turn: its model, and thinking,
 // search or image generation on top of what the request's fields asked.
 func (v variant) apply(t *turnSpec) {

@@ -199,7 +199,11 @@ func (a *Answer) Usage() openai.Usage {
 	if total == 0 {
 		total = a.usage.InputTokens + a.usage.OutputTokens
 	}
-	return openai.Usage{PromptTokens: a.usage.InputTokens, CompletionTokens: a.usage.OutputTokens, TotalTokens: total}
+	u := openai.Usage{PromptTokens: a.usage.InputTokens, CompletionTokens: a.usage.OutputTokens, TotalTokens: total}
+	if r := a.usage.OutputTokensDetails.ReasoningTokens; r > 0 {
+		u.CompletionTokensDetails = &openai.CompletionTokensDetails{ReasoningTokens: r}
+	}
+	return u
 }
 
 // Carry adds an earlier answer's usage to this one's: a corrective turn's
@@ -212,7 +216,8 @@ func (a *Answer) Carry(earlier *Answer) {
 	u := earlier.Usage()
 	mine := a.Usage()
 	a.usage = qwen.Usage{InputTokens: mine.PromptTokens + u.PromptTokens, OutputTokens: mine.CompletionTokens + u.CompletionTokens,
-		TotalTokens: mine.TotalTokens + u.TotalTokens}
+		TotalTokens: mine.TotalTokens + u.TotalTokens, OutputTokensDetails: qwen.OutputTokensDetails{
+			ReasoningTokens: a.usage.OutputTokensDetails.ReasoningTokens + earlier.usage.OutputTokensDetails.ReasoningTokens}}
 	a.hasUsage = true
 }
 
@@ -273,6 +278,11 @@ func (a *Answer) UpstreamRecord() []byte {
 		b = jsonw.Int(b, int64(a.usage.OutputTokens))
 		b = append(b, `,"total_tokens":`...)
 		b = jsonw.Int(b, int64(a.usage.TotalTokens))
+		if r := a.usage.OutputTokensDetails.ReasoningTokens; r != 0 {
+			b = append(b, `,"output_tokens_details":{"reasoning_tokens":`...)
+			b = jsonw.Int(b, int64(r))
+			b = append(b, '}')
+		}
 		b = append(b, '}')
 	}
 	b = append(b, `,"finished":`...)
