@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -370,4 +371,39 @@ func TestADatabaseThatStaysAwayIsLoggedOnce(t *testing.T) {
 		t.Errorf("written %v, want all 6 records", got)
 	}
 	r.Close(context.Background())
+}
+
+// A spool deleted while in use (its directory removed, a cleanup of a data
+// directory) took the records in it along, and the records spooled after it
+// went on into the deleted file, reported as waiting for the database: a
+// restart found nothing to replay. The spool is now made again at its path
+// with what it held that the database does not have.
+func TestADeletedSpoolIsMadeAgainWithWhatItHeld(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "db.spool")
+	down := &memWriter{fail: 1000}
+	r := mustNew(t, down, quiet, Options{RetryDelay: time.Millisecond, WriteRetries: 0, SpoolPath: path})
+	for i := range 5 {
+		r.Record(ex(i))
+	}
+	r.Sync(context.Background())
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	for i := 5; i < 10; i++ {
+		r.Record(ex(i))
+	}
+	r.Close(context.Background()) // the database never came back in this run
+	if st := r.Stats(); st.Spooled != 10 || st.Dropped != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	up := &memWriter{}
+	r2 := mustNew(t, up, quiet, Options{SpoolPath: path})
+	if err := r2.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ids := up.ids(); len(ids) != 10 || ids[0] != "0" || ids[9] != "9" {
+		t.Fatalf("replayed at start: %v", ids)
+	}
+	r2.Close(context.Background())
 }
