@@ -407,3 +407,38 @@ func TestADeletedSpoolIsMadeAgainWithWhatItHeld(t *testing.T) {
 	}
 	r2.Close(context.Background())
 }
+
+// A spool cut short while in use (`: > db.spool` by an operator) left the
+// recorder counting bytes no longer there: the records spooled after the cut
+// were written, but /health/ready said bytes waited for the database until
+// a restart. The records in the file are replayed and the spool ends empty.
+func TestASpoolCutShortIsReplayedAndEndsEmpty(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.spool")
+	w := &memWriter{fail: 1000}
+	r := mustNew(t, w, quiet, Options{RetryDelay: time.Millisecond, WriteRetries: 0, SpoolPath: path})
+	defer r.Close(context.Background())
+	for i := range 5 {
+		r.Record(ex(i))
+	}
+	r.Sync(context.Background())
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := 5; i < 8; i++ {
+		r.Record(ex(i))
+	}
+	r.Sync(context.Background())
+	w.mu.Lock()
+	w.fail = 0
+	w.mu.Unlock()
+	r.Record(ex(8))
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ids := w.ids(); len(ids) != 4 || ids[0] != "5" || ids[3] != "8" {
+		t.Errorf("written: %v, want 5 to 8", ids)
+	}
+	if st := r.Stats(); st.SpoolBytes != 0 {
+		t.Errorf("after the replay the spool holds %d bytes, want 0: %+v", st.SpoolBytes, st)
+	}
+}

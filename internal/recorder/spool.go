@@ -313,8 +313,16 @@ func (s *spool) close() error {
 // appends to a deleted file would be lost with the process, and a restart
 // would find nothing to replay. A file put in its place keeps its lines,
 // ahead of these, and is replayed from its start. The caller holds s.mu.
+//
+// A file cut short (truncated by hand) is replayed from its start again:
+// the records appended since the cut lie below the offsets counted, and
+// the bytes cut away will never come (a replay stores nothing twice).
 func (s *spool) follow() error {
 	if cur, err := os.Stat(s.path); err == nil && os.SameFile(cur, s.info) {
+		if cur.Size() < s.size {
+			s.size, s.done = cur.Size(), 0
+			s.gen++
+		}
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
