@@ -442,3 +442,55 @@ func TestASpoolCutShortIsReplayedAndEndsEmpty(t *testing.T) {
 		t.Errorf("after the replay the spool holds %d bytes, want 0: %+v", st.SpoolBytes, st)
 	}
 }
+
+// Records made while a start replays the spool waited in the queue behind
+// the replay (a large spool takes seconds): a crash then lost every call
+// answered since the start, and RECORDER_SYNC's callers waited for the
+// whole replay. They now go to the spool behind what it replays: durable
+// at once, and written, in order, right after it.
+func TestRecordsDuringTheStartReplayAreSpooled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.spool")
+	down := &memWriter{fail: 1000}
+	r := mustNew(t, down, quiet, Options{RetryDelay: time.Millisecond, WriteRetries: 0, SpoolPath: path})
+	for i := range 5 {
+		r.Record(ex(i))
+	}
+	r.Close(context.Background())
+	up := &memWriter{gate: make(chan struct{})} // the replay's first batch waits
+	r2 := mustNew(t, up, quiet, Options{SpoolPath: path})
+	for i := 5; i < 8; i++ {
+		if !r2.Record(ex(i)) {
+			t.Fatalf("record %d dropped", i)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r2.Commit(ctx, ex(8)); err != nil {
+		t.Fatalf("a record committed during the replay: %v", err)
+	}
+	// What a crash now would leave: the file.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inFile []string
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if it, ok := decodeLine([]byte(line)); ok && it.ex != nil {
+			inFile = append(inFile, it.ex.Request.RequestID)
+		}
+	}
+	if len(inFile) != 9 || inFile[8] != "8" {
+		t.Fatalf("the spool holds %v during the replay, want 0 to 8", inFile)
+	}
+	close(up.gate)
+	if err := r2.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ids := up.ids(); len(ids) != 9 || ids[0] != "0" || ids[8] != "8" {
+		t.Fatalf("written: %v, want 0 to 8 in order", ids)
+	}
+	r2.Close(context.Background())
+	if st := r2.Stats(); st.SpoolBytes != 0 {
+		t.Errorf("after the replay: %+v", st)
+	}
+}
