@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -497,7 +498,7 @@ func errUnauthenticated(host string) error {
 // takes no lock: its reads stay allowed while a server runs.
 func (a *App) lock(cfg *config.Config) error {
 	if cfg.DatabaseURL == "" {
-		unlock, err := lockFile(cfg.DatabasePath + ".lock")
+		unlock, err := lockFile(lockName(cfg.DatabasePath))
 		if errors.Is(err, errLocked) {
 			return fmt.Errorf("another qwenproxy server already serves the database %s (%w); stop it, or give this one its own DATABASE_PATH", cfg.DatabasePath, err)
 		}
@@ -516,7 +517,7 @@ func (a *App) lock(cfg *config.Config) error {
 			return fmt.Errorf("RECORDER_SPOOL %s is the database's own file %s: give the spool a file of its own", cfg.SpoolPath, f)
 		}
 	}
-	unlock, err := lockFile(cfg.SpoolPath + ".lock")
+	unlock, err := lockFile(lockName(cfg.SpoolPath))
 	if errors.Is(err, errLocked) {
 		return fmt.Errorf("another qwenproxy server already uses the spool %s (%w); each instance needs its own RECORDER_SPOOL", cfg.SpoolPath, err)
 	}
@@ -525,6 +526,16 @@ func (a *App) lock(cfg *config.Config) error {
 	}
 	a.unlock = append(a.unlock, unlock)
 	return checkSpool(cfg.SpoolPath)
+}
+
+// lockName is the lock file of path: beside the file path resolves to, so
+// that a server reaching it by a symbolic link (a link to the database file)
+// takes the same lock as one naming it.
+func lockName(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real + ".lock"
+	}
+	return path + ".lock" // not made yet: nothing to link to
 }
 
 // checkSpool refuses a spool path that names something other than a file

@@ -82,6 +82,11 @@ type Recorder struct {
 	wake   chan struct{} // a batch, or a caller who waits, is queued: stop lingering
 	done   chan struct{}
 	giveUp chan struct{} // closed when Close's deadline passed
+	// replaying is set while the start replays what an earlier run left
+	// in the spool: records go to the spool behind it meanwhile, durable
+	// at once, instead of waiting in the queue (in memory) for the whole
+	// replay.
+	replaying atomic.Bool
 
 	mu     sync.RWMutex // guards closed against sends on a closed channel
 	closed bool
@@ -146,6 +151,7 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 		r.spool = sp
 		if sp.size > 0 {
 			log.Info("replaying recorder spool", "path", opt.SpoolPath, "bytes", sp.size)
+			r.replaying.Store(true)
 		}
 	}
 	go r.run()
@@ -197,6 +203,9 @@ func (r *Recorder) enqueue(it item) error {
 	if r.closed {
 		r.dropAll([]item{it}, "recorder closed")
 		return errDropped
+	}
+	if r.replaying.Load() {
+		return r.park([]item{it})
 	}
 	// Large records fill memory long before the queue's count: past the
 	// budget they go to the spool as a full queue's do.
@@ -306,6 +315,9 @@ func (r *Recorder) run() {
 	retry := time.NewTicker(time.Second)
 	defer retry.Stop()
 	r.drain()
+	// What was spooled meanwhile is replayed before the next batch (write
+	// drains first) or at the next tick.
+	r.replaying.Store(false)
 	for {
 		var it item
 		var ok bool

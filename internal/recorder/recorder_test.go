@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -370,4 +371,126 @@ func TestADatabaseThatStaysAwayIsLoggedOnce(t *testing.T) {
 		t.Errorf("written %v, want all 6 records", got)
 	}
 	r.Close(context.Background())
+}
+
+// A spool deleted while in use (its directory removed, a cleanup of a data
+// directory) took the records in it along, and the records spooled after it
+// went on into the deleted file, reported as waiting for the database: a
+// restart found nothing to replay. The spool is now made again at its path
+// with what it held that the database does not have.
+func TestADeletedSpoolIsMadeAgainWithWhatItHeld(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "db.spool")
+	down := &memWriter{fail: 1000}
+	r := mustNew(t, down, quiet, Options{RetryDelay: time.Millisecond, WriteRetries: 0, SpoolPath: path})
+	for i := range 5 {
+		r.Record(ex(i))
+	}
+	r.Sync(context.Background())
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	for i := 5; i < 10; i++ {
+		r.Record(ex(i))
+	}
+	r.Close(context.Background()) // the database never came back in this run
+	if st := r.Stats(); st.Spooled != 10 || st.Dropped != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	up := &memWriter{}
+	r2 := mustNew(t, up, quiet, Options{SpoolPath: path})
+	if err := r2.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ids := up.ids(); len(ids) != 10 || ids[0] != "0" || ids[9] != "9" {
+		t.Fatalf("replayed at start: %v", ids)
+	}
+	r2.Close(context.Background())
+}
+
+// A spool cut short while in use (`: > db.spool` by an operator) left the
+// recorder counting bytes no longer there: the records spooled after the cut
+// were written, but /health/ready said bytes waited for the database until
+// a restart. The records in the file are replayed and the spool ends empty.
+func TestASpoolCutShortIsReplayedAndEndsEmpty(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.spool")
+	w := &memWriter{fail: 1000}
+	r := mustNew(t, w, quiet, Options{RetryDelay: time.Millisecond, WriteRetries: 0, SpoolPath: path})
+	defer r.Close(context.Background())
+	for i := range 5 {
+		r.Record(ex(i))
+	}
+	r.Sync(context.Background())
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := 5; i < 8; i++ {
+		r.Record(ex(i))
+	}
+	r.Sync(context.Background())
+	w.mu.Lock()
+	w.fail = 0
+	w.mu.Unlock()
+	r.Record(ex(8))
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ids := w.ids(); len(ids) != 4 || ids[0] != "5" || ids[3] != "8" {
+		t.Errorf("written: %v, want 5 to 8", ids)
+	}
+	if st := r.Stats(); st.SpoolBytes != 0 {
+		t.Errorf("after the replay the spool holds %d bytes, want 0: %+v", st.SpoolBytes, st)
+	}
+}
+
+// Records made while a start replays the spool waited in the queue behind
+// the replay (a large spool takes seconds): a crash then lost every call
+// answered since the start, and RECORDER_SYNC's callers waited for the
+// whole replay. They now go to the spool behind what it replays: durable
+// at once, and written, in order, right after it.
+func TestRecordsDuringTheStartReplayAreSpooled(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.spool")
+	down := &memWriter{fail: 1000}
+	r := mustNew(t, down, quiet, Options{RetryDelay: time.Millisecond, WriteRetries: 0, SpoolPath: path})
+	for i := range 5 {
+		r.Record(ex(i))
+	}
+	r.Close(context.Background())
+	up := &memWriter{gate: make(chan struct{})} // the replay's first batch waits
+	r2 := mustNew(t, up, quiet, Options{SpoolPath: path})
+	for i := 5; i < 8; i++ {
+		if !r2.Record(ex(i)) {
+			t.Fatalf("record %d dropped", i)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r2.Commit(ctx, ex(8)); err != nil {
+		t.Fatalf("a record committed during the replay: %v", err)
+	}
+	// What a crash now would leave: the file.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inFile []string
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if it, ok := decodeLine([]byte(line)); ok && it.ex != nil {
+			inFile = append(inFile, it.ex.Request.RequestID)
+		}
+	}
+	if len(inFile) != 9 || inFile[8] != "8" {
+		t.Fatalf("the spool holds %v during the replay, want 0 to 8", inFile)
+	}
+	close(up.gate)
+	if err := r2.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ids := up.ids(); len(ids) != 9 || ids[0] != "0" || ids[8] != "8" {
+		t.Fatalf("written: %v, want 0 to 8 in order", ids)
+	}
+	r2.Close(context.Background())
+	if st := r2.Stats(); st.SpoolBytes != 0 {
+		t.Errorf("after the replay: %+v", st)
+	}
 }

@@ -30,6 +30,13 @@ type spool struct {
 	path string
 	mu   sync.Mutex
 	f    *os.File
+	info os.FileInfo // f as opened: the file path must still name
+	// gen counts the files f has been: a replay reading an earlier one
+	// stops, as its offsets are not the new file's.
+	gen int
+	// old are the files f was before, kept open for a replay still
+	// reading one; closed with the spool.
+	old  []*os.File
 	size int64 // bytes in the file, all whole lines
 	done int64 // bytes from the start already written to the database
 	// corrupt counts unreadable lines found by replays; their bytes are
@@ -64,7 +71,7 @@ func openSpool(path string) (*spool, error) {
 		f.Close()
 		return nil, fmt.Errorf("open spool: %w", err)
 	}
-	sp := &spool{path: path, f: f, size: st.Size()}
+	sp := &spool{path: path, f: f, info: st, size: st.Size()}
 	if err := sp.endLine(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open spool: %w", err)
@@ -139,6 +146,9 @@ func (s *spool) append(items []item) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.follow(); err != nil {
+		return err
+	}
 	n, err := s.f.Write(buf)
 	if err != nil {
 		if n > 0 {
@@ -181,16 +191,15 @@ type corruptLine struct {
 // Once everything is written the file is emptied.
 func (s *spool) replay(n int, write func([]item) error, bad func([]corruptLine) error) (replayed int, err error) {
 	s.mu.Lock()
-	start, end := s.done, s.size
+	if err := s.follow(); err != nil {
+		s.mu.Unlock()
+		return 0, err
+	}
+	start, end, r, gen := s.done, s.size, s.f, s.gen
 	s.mu.Unlock()
 	if start == end {
 		return 0, nil
 	}
-	r, err := os.Open(s.path)
-	if err != nil {
-		return 0, fmt.Errorf("spool: %w", err)
-	}
-	defer r.Close()
 	br := bufio.NewReaderSize(io.NewSectionReader(r, start, end-start), 1<<20)
 	offset := start
 	for offset < end {
@@ -234,12 +243,16 @@ func (s *spool) replay(n int, write func([]item) error, bad func([]corruptLine) 
 		}
 		offset = batchEnd
 		s.mu.Lock()
+		if s.gen != gen { // made again meanwhile: the next replay reads the new file
+			s.mu.Unlock()
+			return replayed, nil
+		}
 		s.done = offset
 		s.mu.Unlock()
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.done == s.size { // nothing was appended meanwhile
+	if s.gen == gen && s.done == s.size { // nothing was appended meanwhile
 		if err := s.f.Truncate(0); err != nil {
 			return replayed, fmt.Errorf("spool: empty it: %w", err)
 		}
@@ -288,5 +301,55 @@ func (s *spool) keepCorrupt(lines []corruptLine) error {
 func (s *spool) close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, f := range s.old {
+		f.Close()
+	}
 	return s.f.Close()
+}
+
+// follow makes the spool again at its path when the file there is no
+// longer the one open — deleted (its directory removed) or replaced —
+// with what the open one holds that the database does not have yet:
+// appends to a deleted file would be lost with the process, and a restart
+// would find nothing to replay. A file put in its place keeps its lines,
+// ahead of these, and is replayed from its start. The caller holds s.mu.
+//
+// A file cut short (truncated by hand) is replayed from its start again:
+// the records appended since the cut lie below the offsets counted, and
+// the bytes cut away will never come (a replay stores nothing twice).
+func (s *spool) follow() error {
+	if cur, err := os.Stat(s.path); err == nil && os.SameFile(cur, s.info) {
+		if cur.Size() < s.size {
+			s.size, s.done = cur.Size(), 0
+			s.gen++
+		}
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+		return fmt.Errorf("spool: make it again: %w", err)
+	}
+	f, err := os.OpenFile(s.path, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o600)
+	if err != nil {
+		return fmt.Errorf("spool: make it again: %w", err)
+	}
+	next := &spool{path: s.path, f: f}
+	if next.info, err = f.Stat(); err == nil {
+		next.size = next.info.Size()
+		err = next.endLine()
+	}
+	if err == nil {
+		var n int64
+		if n, err = io.Copy(f, io.NewSectionReader(s.f, s.done, s.size-s.done)); err != nil {
+			f.Truncate(next.size) // a torn tail left: replay sets it aside as unreadable
+		}
+		next.size += n
+	}
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("spool: make it again: %w", err)
+	}
+	s.old = append(s.old, s.f)
+	s.f, s.info, s.size, s.done = f, next.info, next.size, 0
+	s.gen++
+	return nil
 }

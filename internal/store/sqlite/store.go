@@ -79,6 +79,13 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// The write connection, open for the store's life, keeps both: SQLite
+	// removes them only when the last connection closes.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if fi, err := os.Stat(path + suffix); err == nil {
+			g.journal = append(g.journal, held{path + suffix, fi})
+		}
+	}
 	return s, nil
 }
 
@@ -86,11 +93,24 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 // would go to a file no one can find any more.
 var ErrFileGone = errors.New("the database file was deleted or replaced while the server runs")
 
+// ErrJournalGone is the database's -wal or -shm deleted or replaced while
+// open: commits would go to a WAL no other process can see (and a crash
+// would lose them), and another process opening the file would make a WAL
+// and shared memory of its own beside the server's.
+var ErrJournalGone = errors.New("the database's -wal or -shm file was deleted or replaced while the server runs")
+
 // guard checks that the file at path is still the one the connections hold.
 type guard struct {
-	path  string
-	file  os.FileInfo // the file opened (nil: not yet known)
-	write *sql.DB
+	path    string
+	file    os.FileInfo // the file opened (nil: not yet known)
+	journal []held      // its -wal and -shm as opened
+	write   *sql.DB
+}
+
+// held is a file the connections hold open, as it was when opened.
+type held struct {
+	path string
+	file os.FileInfo
 }
 
 // check fails while the file at path is not the one opened, and then
@@ -106,12 +126,30 @@ func (g *guard) check() error {
 		return nil
 	}
 	if cur, err := os.Stat(g.path); err == nil && os.SameFile(g.file, cur) {
-		return nil
+		return g.checkJournal()
 	}
 	// Busy (a reader on an older snapshot past busy_timeout): the next check
 	// tries again.
 	g.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 	return fmt.Errorf("%s: %w; records are kept in the spool until it is back (restore it, or restart to create a new one)", g.path, ErrFileGone)
+}
+
+// checkJournal fails while the -wal or -shm at path is not the one the
+// connections hold, and then checkpoints the held WAL into the database
+// file, so the file holds every committed call whatever happens to the
+// process; the records after it go to the spool until a restart opens a
+// WAL anew.
+func (g *guard) checkJournal() error {
+	for _, h := range g.journal {
+		if cur, err := os.Stat(h.path); err == nil && os.SameFile(h.file, cur) {
+			continue
+		}
+		// Busy (a reader on an older snapshot past busy_timeout): the next
+		// check tries again.
+		g.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		return fmt.Errorf("%s: %w; records are kept in the spool until the server restarts", h.path, ErrJournalGone)
+	}
+	return nil
 }
 
 // FileOf says which of the files of the database at db path names — the
