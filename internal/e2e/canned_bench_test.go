@@ -42,12 +42,7 @@ func BenchmarkProxyOnly(b *testing.B) {
 }
 
 func benchProxyOnly(b *testing.B, short, floor bool) {
-	answer := recordedAnswer(b)
-	if short { // the created event, the first word, the finished event
-		events := bytes.Split(answer, []byte("\n\n"))
-		answer = bytes.Join([][]byte{events[0], events[1], events[len(events)-2], nil}, []byte("\n\n"))
-	}
-	upstream, conns := cannedUpstream(b, answer)
+	upstream, conns := cannedUpstream(b, cannedAnswer(b, short))
 	url := ""
 	if floor {
 		f := httptest.NewServer(&benchfloor.Floor{Upstream: upstream.URL, Client: &http.Client{}})
@@ -110,10 +105,24 @@ func recordedAnswer(b *testing.B) []byte {
 	return answer
 }
 
+// cannedAnswer is the recorded answer, or with short its created event,
+// first word and finished event only: the work per call without the work
+// per event.
+func cannedAnswer(b *testing.B, short bool) []byte {
+	answer := recordedAnswer(b)
+	if short {
+		events := bytes.Split(answer, []byte("\n\n"))
+		answer = bytes.Join([][]byte{events[0], events[1], events[len(events)-2], nil}, []byte("\n\n"))
+	}
+	return answer
+}
+
 // cannedUpstream answers like Qwen at once, from recordings: the model list,
 // a new chat, and answer to every completion, written whole. It reads and
-// drops what it is sent, and counts the connections opened to it.
-func cannedUpstream(b *testing.B, answer []byte) (*httptest.Server, *atomic.Int64) {
+// drops what it is sent, and counts the connections opened to it. seen, when
+// given, is told of each new chat and completion: its path, when it arrived
+// and when its answer was written.
+func cannedUpstream(b *testing.B, answer []byte, seen ...func(path string, arrived, answered time.Time)) (*httptest.Server, *atomic.Int64) {
 	models, err := os.ReadFile("../../testdata/qwen/models.json")
 	if err != nil {
 		b.Fatal(err)
@@ -123,17 +132,23 @@ func cannedUpstream(b *testing.B, answer []byte) (*httptest.Server, *atomic.Int6
 		b.Fatal(err)
 	}
 	upstream := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived := time.Now()
 		io.Copy(io.Discard, r.Body)
 		switch {
 		case strings.Contains(r.URL.Path, "/models"):
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(models)
+			return
 		case strings.HasSuffix(r.URL.Path, "/chats/new"):
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(newChat)
 		default:
 			w.Header().Set("Content-Type", "text/event-stream")
 			w.Write(answer)
+		}
+		if len(seen) > 0 {
+			w.(http.Flusher).Flush()
+			seen[0](r.URL.Path, arrived, time.Now())
 		}
 	}))
 	conns := &atomic.Int64{}

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -37,46 +35,19 @@ func BenchmarkCallPhases(b *testing.B) {
 }
 
 func benchCallPhases(b *testing.B, short, floor bool) {
-	answer := recordedAnswer(b)
-	if short { // the created event, the first word, the finished event
-		events := bytes.Split(answer, []byte("\n\n"))
-		answer = bytes.Join([][]byte{events[0], events[1], events[len(events)-2], nil}, []byte("\n\n"))
-	}
-	newChat, err := os.ReadFile("../../testdata/qwen/chats-new.json")
-	if err != nil {
-		b.Fatal(err)
-	}
-	models, err := os.ReadFile("../../testdata/qwen/models.json")
-	if err != nil {
-		b.Fatal(err)
-	}
 	// What upstream saw of the call in progress: calls are made one at a
 	// time, so each stamp belongs to the current call.
 	var mu sync.Mutex
-	var chatAsked, chatAnswered, completionAsked, completionAnswered time.Time
-	stamp := func(t *time.Time, at time.Time) { mu.Lock(); *t = at; mu.Unlock() }
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		arrived := time.Now()
-		io.Copy(io.Discard, r.Body)
-		switch {
-		case strings.Contains(r.URL.Path, "/models"):
-			w.Header().Set("Content-Type", "application/json")
-			w.Write(models)
-		case strings.HasSuffix(r.URL.Path, "/chats/new"):
-			stamp(&chatAsked, arrived)
-			w.Header().Set("Content-Type", "application/json")
-			w.Write(newChat)
-			w.(http.Flusher).Flush()
-			stamp(&chatAnswered, time.Now())
-		default:
-			stamp(&completionAsked, arrived)
-			w.Header().Set("Content-Type", "text/event-stream")
-			w.Write(answer)
-			w.(http.Flusher).Flush()
-			stamp(&completionAnswered, time.Now())
+	var chatAnswered, chatAsked, completionAsked, completionAnswered time.Time
+	upstream, _ := cannedUpstream(b, cannedAnswer(b, short), func(path string, arrived, answered time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.HasSuffix(path, "/chats/new") {
+			chatAsked, chatAnswered = arrived, answered
+		} else {
+			completionAsked, completionAnswered = arrived, answered
 		}
-	}))
-	defer upstream.Close()
+	})
 	url := ""
 	if floor {
 		f := httptest.NewServer(&benchfloor.Floor{Upstream: upstream.URL, Client: &http.Client{}})
