@@ -2,14 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
-
-	qp "qwenproxy"
 )
 
 // A -wal or -shm deleted under an open store (an operator's cleanup, a
@@ -30,20 +26,13 @@ func TestADeletedWALOrSHMIsCheckpointedAndRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			call := func(id string) qp.Batch {
-				now := time.Now()
-				return qp.Batch{Exchanges: []qp.Exchange{{
-					Request:  qp.Request{RequestID: id, Timestamp: now, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max"},
-					Response: qp.Response{ResponseID: id + "-r", Timestamp: now, Status: qp.StatusSuccess, HTTPStatus: 200},
-				}}}
-			}
-			if err := s.WriteBatch(ctx, call("before")); err != nil {
+			if err := s.WriteBatch(ctx, oneCall("before")); err != nil {
 				t.Fatal(err)
 			}
 			if err := os.Remove(path + suffix); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.WriteBatch(ctx, call("after")); !errors.Is(err, ErrJournalGone) {
+			if err := s.WriteBatch(ctx, oneCall("after")); !errors.Is(err, ErrJournalGone) {
 				t.Fatalf("a write after %s was deleted: %v, want ErrJournalGone", suffix, err)
 			}
 			if err := s.Check(ctx); !errors.Is(err, ErrJournalGone) {
@@ -51,27 +40,7 @@ func TestADeletedWALOrSHMIsCheckpointedAndRefused(t *testing.T) {
 			}
 			// Read as another process (or the next start after a crash)
 			// would: the store still open, the file without the deleted WAL.
-			other, err := sql.Open("sqlite", "file:"+path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer other.Close()
-			var ids []string
-			rows, err := other.Query(`SELECT request_id FROM requests`)
-			if err != nil {
-				t.Fatalf("read the file: %v", err)
-			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					t.Fatal(err)
-				}
-				ids = append(ids, id)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			if len(ids) != 1 || ids[0] != "before" {
+			if ids := requestIDsIn(t, path); len(ids) != 1 || ids[0] != "before" {
 				t.Errorf("the file holds calls %q, want [before]", ids)
 			}
 		})

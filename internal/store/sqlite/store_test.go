@@ -190,46 +190,19 @@ func TestAFileMovedAwayKeepsItsCommittedCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	call := func(id string) qp.Batch {
-		now := time.Now()
-		return qp.Batch{Exchanges: []qp.Exchange{{
-			Request:  qp.Request{RequestID: id, Timestamp: now, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max"},
-			Response: qp.Response{ResponseID: id + "-r", Timestamp: now, Status: qp.StatusSuccess, HTTPStatus: 200},
-		}}}
-	}
-	if err := s.WriteBatch(ctx, call("before")); err != nil {
+	if err := s.WriteBatch(ctx, oneCall("before")); err != nil {
 		t.Fatal(err)
 	}
 	away := filepath.Join(dir, "away.db")
 	if err := os.Rename(path, away); err != nil { // the file alone, as `mv` does
 		t.Fatal(err)
 	}
-	if err := s.WriteBatch(ctx, call("after")); !errors.Is(err, ErrFileGone) {
+	if err := s.WriteBatch(ctx, oneCall("after")); !errors.Is(err, ErrFileGone) {
 		t.Fatalf("a write after the move: %v, want ErrFileGone", err)
 	}
 	// Read as the next start would find it: the store still open (a crash
 	// closes nothing), the moved file without the WAL left at path.
-	moved, err := sql.Open("sqlite", "file:"+away)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer moved.Close()
-	var ids []string
-	rows, err := moved.Query(`SELECT request_id FROM requests`)
-	if err != nil {
-		t.Fatalf("read the moved file: %v", err)
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(ids) != 1 || ids[0] != "before" {
+	if ids := requestIDsIn(t, away); len(ids) != 1 || ids[0] != "before" {
 		t.Errorf("the moved file holds calls %q, want [before]", ids)
 	}
 }
@@ -245,4 +218,41 @@ func TestADirectoryIsNotADatabaseFile(t *testing.T) {
 	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 0 {
 		t.Errorf("files made in the directory: %v %v", entries, err)
 	}
+}
+
+// oneCall is a batch of one answered call whose request id is id.
+func oneCall(id string) qp.Batch {
+	now := time.Now()
+	return qp.Batch{Exchanges: []qp.Exchange{{
+		Request:  qp.Request{RequestID: id, Timestamp: now, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max"},
+		Response: qp.Response{ResponseID: id + "-r", Timestamp: now, Status: qp.StatusSuccess, HTTPStatus: 200},
+	}}}
+}
+
+// requestIDsIn reads the request ids in the database file at path through a
+// connection of its own, as another process (or the next start) would.
+func requestIDsIn(t *testing.T, path string) []string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT request_id FROM requests`)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
