@@ -22,23 +22,34 @@ func TestCredentialsThatCannotSignACallAreSaidAtStart(t *testing.T) {
 		{"QWEN_COOKIES": "acw_tc=c00k1e; ssxmod=2"},
 		{"QWEN_TOKEN": "T2gAumid"},
 	} {
-		vars["PORT"], vars["DATABASE_PATH"] = "0", filepath.Join(t.TempDir(), "q.db")
-		cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var logs logtest.Buffer
-		a, err := Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Shutdown(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		out := logs.String()
+		out := startLog(t, vars, nil)
 		if !strings.Contains(out, "QWEN_COOKIES and QWEN_TOKEN are set but not used") || !strings.Contains(out, "guest use needs") ||
 			strings.Contains(out, "c00k1e") || strings.Contains(out, "T2gAumid") {
 			t.Errorf("%v: the log says\n%s", vars, out)
 		}
 	}
+}
+
+// startLog starts the app on a fresh database with the variables vars
+// (edit, when given, adjusts the loaded configuration), stops it, and
+// returns what it logged.
+func startLog(t *testing.T, vars map[string]string, edit func(*config.Config)) string {
+	t.Helper()
+	vars["PORT"], vars["DATABASE_PATH"] = "0", filepath.Join(t.TempDir(), "q.db")
+	cfg, err := config.Load(nil, func(k string) string { return vars[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(cfg)
+	}
+	var logs logtest.Buffer
+	a, err := Start(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return logs.String()
 }
