@@ -69,23 +69,26 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	g := &guard{path: path, write: write}
+	g := &guard{write: write}
 	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if g.file, err = os.Stat(path); err != nil {
+	fi, err := os.Stat(path)
+	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	// The write connection, open for the store's life, keeps both: SQLite
-	// removes them only when the last connection closes.
+	files := []held{{path, fi}}
+	// The write connection, open for the store's life, keeps the -wal and
+	// -shm too: SQLite removes them only when the last connection closes.
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if fi, err := os.Stat(path + suffix); err == nil {
-			g.journal = append(g.journal, held{path + suffix, fi})
+			files = append(files, held{path + suffix, fi})
 		}
 	}
+	g.files = files
 	return s, nil
 }
 
@@ -99,12 +102,11 @@ var ErrFileGone = errors.New("the database file was deleted or replaced while th
 // and shared memory of its own beside the server's.
 var ErrJournalGone = errors.New("the database's -wal or -shm file was deleted or replaced while the server runs")
 
-// guard checks that the file at path is still the one the connections hold.
+// guard checks that the database's files at their paths are still the ones
+// the connections hold.
 type guard struct {
-	path    string
-	file    os.FileInfo // the file opened (nil: not yet known)
-	journal []held      // its -wal and -shm as opened
-	write   *sql.DB
+	files []held // the database file, then its -wal and -shm as opened (nil: not yet known)
+	write *sql.DB
 }
 
 // held is a file the connections hold open, as it was when opened.
@@ -113,40 +115,35 @@ type held struct {
 	file os.FileInfo
 }
 
-// check fails while the file at path is not the one opened, and then
-// checkpoints the WAL into the file the connections hold: the WAL keeps the
-// name at path, so a file moved away lacked every call committed since the
-// last checkpoint (a restart then made a new file and wrote over that WAL:
-// the calls were lost), and a file put in its place would be given another
-// file's WAL at the next start. Each check does it again (once the WAL is
-// empty it costs next to nothing), so no commit that raced the move stays
-// behind.
-func (g *guard) check() error {
-	if g.file == nil {
-		return nil
-	}
-	if cur, err := os.Stat(g.path); err == nil && os.SameFile(g.file, cur) {
-		return g.checkJournal()
-	}
-	// Busy (a reader on an older snapshot past busy_timeout): the next check
-	// tries again.
-	g.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-	return fmt.Errorf("%s: %w; records are kept in the spool until it is back (restore it, or restart to create a new one)", g.path, ErrFileGone)
+// gone reports whether the file at h's path is no longer the one held.
+func (h held) gone() bool {
+	cur, err := os.Stat(h.path)
+	return err != nil || !os.SameFile(h.file, cur)
 }
 
-// checkJournal fails while the -wal or -shm at path is not the one the
-// connections hold, and then checkpoints the held WAL into the database
-// file, so the file holds every committed call whatever happens to the
-// process; the records after it go to the spool until a restart opens a
-// WAL anew.
-func (g *guard) checkJournal() error {
-	for _, h := range g.journal {
-		if cur, err := os.Stat(h.path); err == nil && os.SameFile(h.file, cur) {
+// check fails while a file at its path is not the one opened, and then
+// checkpoints the WAL into the database file the connections hold.
+//
+// The database file moved away: the WAL keeps the name at path, so the
+// moved file lacked every call committed since the last checkpoint (a
+// restart then made a new file and wrote over that WAL: the calls were
+// lost), and a file put in its place would be given another file's WAL at
+// the next start. Its -wal or -shm deleted: commits would go to a WAL no
+// other process can see, and the records after it go to the spool until a
+// restart opens a WAL anew. Each check does it again (once the WAL is empty
+// it costs next to nothing), so no commit that raced the change stays
+// behind.
+func (g *guard) check() error {
+	for i, h := range g.files {
+		if !h.gone() {
 			continue
 		}
 		// Busy (a reader on an older snapshot past busy_timeout): the next
 		// check tries again.
 		g.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		if i == 0 {
+			return fmt.Errorf("%s: %w; records are kept in the spool until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone)
+		}
 		return fmt.Errorf("%s: %w; records are kept in the spool until the server restarts", h.path, ErrJournalGone)
 	}
 	return nil
