@@ -25,28 +25,32 @@ const maxChain = 500
 // core's messages (without their instructions: the new call has its own).
 // It is empty when the chain cannot be read.
 func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Message {
-	var chain []*qp.RequestRecord
+	// Each stored response with its request, newest first.
+	type link struct {
+		rec *qp.RequestRecord
+		req responses.Request
+	}
+	var chain []link
 	for id := previousID; id != "" && len(chain) < maxChain; {
 		rec, apiErr := s.responseObject(ctx, id)
 		if apiErr != nil {
 			break
 		}
-		chain = append(chain, rec)
 		var req responses.Request
-		if json.Unmarshal(rec.OpenAIRequest, &req) != nil {
+		err := json.Unmarshal(rec.OpenAIRequest, &req)
+		chain = append(chain, link{rec, req})
+		if err != nil {
 			break
 		}
 		id = req.PreviousResponseID
 	}
 	var items []json.RawMessage
 	for i := len(chain) - 1; i >= 0; i-- {
-		var req responses.Request
-		_ = json.Unmarshal(chain[i].OpenAIRequest, &req)
-		items = append(items, inputItemsOf(req.Input)...)
+		items = append(items, inputItemsOf(chain[i].req.Input)...)
 		var resp struct {
 			Output []json.RawMessage `json:"output"`
 		}
-		_ = json.Unmarshal(chain[i].Response.OpenAIResponse, &resp)
+		_ = json.Unmarshal(chain[i].rec.Response.OpenAIResponse, &resp)
 		for _, it := range resp.Output {
 			var head struct{ Type string }
 			if json.Unmarshal(it, &head) == nil && (head.Type == "message" || head.Type == "function_call") {
