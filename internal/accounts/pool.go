@@ -408,7 +408,7 @@ func (p *Pool) rateLimitFor(err error) time.Duration {
 	var retry time.Duration
 	daily := true
 	if qe, ok := qwen.AsError(err); ok {
-		retry, daily = qe.RetryAfter, qe.Code == "RateLimited"
+		retry, daily = qe.RetryAfter, !qe.Throttled() // its class is a rate limit: the quota or throttling
 	} else if se, ok := err.(*SignInError); ok {
 		retry = se.RetryAfter
 	}
