@@ -264,3 +264,42 @@ func instances(t *testing.T, cfg accounts.Config, logs ...*logtest.Buffer) []*ac
 	}
 	return pools
 }
+
+// TestARefusedPasswordIsCountedOnceWithItsRefusal: the instance that meets
+// Qwen's refusal of a password stores it with its count at once. A CLI run
+// (accounts test) ended before its next exchange of state left the refusal
+// stored without its count, and the next run, finding the account refused,
+// tried nothing and counted nothing; the instance that takes the refusal
+// from the store does not count it again.
+func TestARefusedPasswordIsCountedOnceWithItsRefusal(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			return accounts.SignedIn{}, &accounts.SignInError{Class: accounts.ClassAuth, Status: 401, Message: "The email or password provided is incorrect."}
+		}
+		pools := instances(t, accounts.Config{Store: st, Logins: []accounts.Login{{Email: "a@x.io", Password: "old password"}}, SignIn: signIn})
+		ctx := accounts.With(context.Background(), "a@x.io")
+		// Neither instance exchanges its state after its call: each ends
+		// there, as a CLI run does.
+		for i, p := range pools {
+			if _, err := p.Credentials(ctx); accounts.ClassOf(err) != accounts.ClassAuth {
+				t.Fatalf("instance %d: %v, want the refusal", i, err)
+			}
+		}
+		recs, err := st.Accounts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) != 1 || recs[0].State != accounts.StateAuthFailed || recs[0].Failures["auth"] != 1 {
+			t.Fatalf("stored %+v, want the refusal counted once", recs)
+		}
+		// The instance that took the refusal from the store says nothing
+		// more of it at its next exchange.
+		if err := pools[1].Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if recs, err = st.Accounts(context.Background()); err != nil || recs[0].Failures["auth"] != 1 {
+			t.Fatalf("after the other's exchange: %+v %v, want the refusal counted once", recs, err)
+		}
+	})
+}

@@ -196,7 +196,8 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 	login := Login{Email: a.id, Password: a.password}
 	p.mu.Unlock()
 
-	got, adopted, err := p.obtain(ctx, login, stale)
+	got, how, err := p.obtain(ctx, login, stale)
+	adopted := how == adoptedToken
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -219,7 +220,9 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 		}
 		if class != "" {
 			a.failures[class]++
-			a.unsyncedF[class]++
+			if how != refusalStored { // stored with the refusal, it is not counted twice
+				a.unsyncedF[class]++
+			}
 		}
 		switch class {
 		case ClassAuth:
@@ -253,10 +256,19 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 	return &got, nil
 }
 
+// obtained says how obtain ended, beside its token or error.
+type obtained int
+
+const (
+	signedIn      obtained = iota // this instance signed in, or tried to
+	adoptedToken                  // another instance's token, from the store
+	refusalStored                 // Qwen refused the password: the refusal and its count are in the store
+)
+
 // obtain gets a fresh token for l: from the store when another instance
 // has just stored one (adopted), else by signing in (and storing it,
 // sealed, for the others).
-func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got SignedIn, adopted bool, err error) {
+func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got SignedIn, how obtained, err error) {
 	shared := p.cfg.Store != nil && p.cfg.Sealer != nil && !p.storeDown.Load()
 	claimed, foreign := false, false
 	if shared {
@@ -264,11 +276,11 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 		for {
 			got, ok, err := p.storedToken(ctx, l, stale)
 			if ok {
-				return got, true, nil
+				return got, adoptedToken, nil
 			}
 			var refused *SignInError
 			if errors.As(err, &refused) {
-				return SignedIn{}, false, refused
+				return SignedIn{}, refusalStored, refused // stored, and counted, by the instance that met it
 			}
 			if errors.Is(err, errForeignKey) {
 				// The others' token is of no use here, and waiting on
@@ -296,14 +308,14 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return SignedIn{}, false, ctx.Err()
+				return SignedIn{}, signedIn, ctx.Err()
 			case <-t.C:
 			}
 		}
 	}
 	got, err = p.cfg.SignIn(ctx, l)
-	if claimed && ClassOf(err) == ClassAuth {
-		p.shareRefusal(ctx, l)
+	if claimed && ClassOf(err) == ClassAuth && p.shareRefusal(ctx, l) {
+		how = refusalStored
 	}
 	// Store the new token's expiry (for `accounts ls`) and, sealed, the
 	// token itself for the other instances; or end a claim that failed.
@@ -322,24 +334,33 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 		}
 		cancel()
 	}
-	return got, false, err
+	return got, how, err
 }
 
 // errForeignKey says that the token the other instances share is sealed
 // with a key this instance does not hold.
 var errForeignKey = errors.New("the shared token is sealed with a key this instance does not hold")
 
-// shareRefusal writes at once that Qwen refused l's password, before the
-// claim on its sign-in ends: an instance waiting on the claim, or asking
-// for a token before the next exchange of state, then does not try the
-// refused password again (storedToken).
-func (p *Pool) shareRefusal(ctx context.Context, l Login) {
+// shareRefusal writes at once that Qwen refused l's password, with the
+// failure's count, before the claim on its sign-in ends: an instance
+// waiting on the claim, or asking for a token before the next exchange of
+// state, then does not try the refused password again (storedToken). The
+// count goes with it: an instance (a CLI run) that ends before its next
+// exchange left the refusal stored uncounted, and the next one, finding
+// the account refused, tried nothing and counted nothing. It reports
+// whether both were written.
+func (p *Pool) shareRefusal(ctx context.Context, l Login) bool {
 	st := qp.AccountState{State: StateAuthFailed, FailureClass: string(ClassAuth), FailedCredential: fingerprint(l.Email, l.Password), StateAt: p.now()}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	if err := p.cfg.Store.SaveAccountState(sctx, l.Email, st); err != nil {
+	err := p.cfg.Store.SaveAccountState(sctx, l.Email, st)
+	if err == nil {
+		err = p.cfg.Store.AddAccountCounts(sctx, l.Email, 0, map[string]int64{string(ClassAuth): 1})
+	}
+	if err != nil {
 		p.storeDown.Store(true)
 	}
+	return err == nil
 }
 
 // storedToken returns the token another instance stored for id when it is
