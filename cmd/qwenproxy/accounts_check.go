@@ -19,9 +19,14 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 	cfg := c.cfg
 	pool := accounts.New(accounts.Config{Store: c.store, Credentials: c.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts,
 		Cookie: qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}, SignIn: app.Signer(cfg).SignIn, RateLimitCooldown: cfg.RateLimitCooldown})
-	loop, stop := context.WithCancel(ctx)
-	defer func() { stop(); pool.Wait() }()
-	pool.Start(loop)
+	// The stored accounts and their state, without the server's background
+	// loop: it signed every account in at once, beside this test's own
+	// sign-ins, so that a failure could befall the loop's and the test
+	// report the retry's success (or, testing one account, sign in the
+	// others too).
+	if err := pool.Sync(ctx); err != nil {
+		return fmt.Errorf("read the stored accounts: %w", err)
+	}
 	var ids []string
 	sources := map[string]string{}
 	for _, st := range pool.Snapshot() {
