@@ -74,6 +74,21 @@ func TestImageGenerationInBothResponseFormats(t *testing.T) {
 	}
 }
 
+func TestImageGenerationRefusesThinkingAndSearchVariants(t *testing.T) {
+	e := start(t, nil)
+	for model, base := range map[string]string{"qwen3-vl-plus-thinking": "qwen3-vl-plus", "qwen3-max-search": "qwen3-max"} {
+		_, err := e.client.Images.Generate(ctxT(t), openai.ImageGenerateParams{Prompt: "a red fox", Model: model})
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "model" || !strings.Contains(apiErr.Message, model) ||
+			!strings.Contains(apiErr.Message, `"`+base+`"`) {
+			t.Fatalf("%s: want a 400 naming the model and its plain name, got %v", model, err)
+		}
+	}
+	if n := len(upstreamCompletions(t, e.sim)); n != 0 {
+		t.Fatalf("%d completions reached Qwen", n)
+	}
+}
+
 func TestAnImageVariantAnswersWithMarkdown(t *testing.T) {
 	e := start(t, nil)
 	params := chatParams(openai.UserMessage("draw a cat"))

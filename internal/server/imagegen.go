@@ -31,6 +31,9 @@ func (s *Server) imageGenerations(w http.ResponseWriter, r *http.Request) {
 	}
 	v, apiErr := s.resolveModel(r.Context(), req.Model)
 	if apiErr == nil {
+		apiErr = refuseChatVariant(v, req.Model)
+	}
+	if apiErr == nil {
 		apiErr = s.requireImageGeneration(r.Context(), v.model, req.Model)
 	}
 	if apiErr != nil {
@@ -40,6 +43,18 @@ func (s *Server) imageGenerations(w http.ResponseWriter, r *http.Request) {
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
 	s.generateImage(c, v.model, req)
+}
+
+// refuseChatVariant is the 400 for a -thinking or -search variant: an image
+// generation neither thinks nor searches (Qwen's t2i chat type has no such
+// features), so what the name asks for would be dropped unseen. -image, and
+// the plain name, are what image generation is.
+func refuseChatVariant(v variant, asked string) *openai.Error {
+	if !v.thinking && !v.search {
+		return nil
+	}
+	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_variant_unsupported",
+		Message: fmt.Sprintf("the model %q asks for thinking or web search, which image generation does not do; name the model itself (%q)", asked, v.model)}
 }
 
 // requireImageGeneration is the 400 for a model without image generation;
