@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"qwenproxy/internal/store/sqlstore"
@@ -73,6 +74,9 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
+		if why := whyNotWritable(path, syscall.Access); why != "" {
+			return nil, fmt.Errorf("open store %s: %w: %s", path, err, why)
+		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	fi, err := os.Stat(path)

@@ -1,0 +1,44 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// accessWrite is access(2)'s W_OK.
+const accessWrite = 0x2
+
+// whyNotWritable explains an open that failed because the process may not
+// write where SQLite must: the database file itself, or its directory, in
+// which SQLite makes the -wal and -shm files (and the server its .lock and
+// .spool). SQLite itself says only "attempt to write a readonly database
+// (8)" of any of these. It returns "" when both are writable, which leaves
+// the error as SQLite gave it. access is access(2) (syscall.Access).
+func whyNotWritable(path string, access func(path string, mode uint32) error) string {
+	dir := filepath.Dir(path)
+	user := fmt.Sprintf("this process (uid %d)", os.Getuid())
+	switch fileErr, dirErr := access(path, accessWrite), access(dir, accessWrite); {
+	case errors.Is(fileErr, syscall.EROFS) || errors.Is(dirErr, syscall.EROFS):
+		return fmt.Sprintf("%s is on a read-only file system: the database needs a writable one", dir)
+	case fileErr != nil && !errors.Is(fileErr, os.ErrNotExist):
+		return fmt.Sprintf("%s may not write the database file (%s): give it write access to the file", user, modeOf(path))
+	case dirErr != nil:
+		return fmt.Sprintf("%s may not create files in %s (%s), where SQLite keeps the database's -wal and -shm files: give it write access to the directory", user, dir, modeOf(dir))
+	}
+	return ""
+}
+
+// modeOf is a file's permissions and owner, as ls shows them.
+func modeOf(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err.Error()
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return fmt.Sprintf("%s, owner uid %d", fi.Mode().Perm(), st.Uid)
+	}
+	return fi.Mode().Perm().String()
+}

@@ -1,0 +1,58 @@
+package sqlite
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// An open refused for want of write access says which path is not
+// writable and what to do; SQLite says only "attempt to write a readonly
+// database". The refusals are access(2)'s as it gives them to a user
+// without the permission (the tests run as root, whom modes do not stop).
+func TestWhyNotWritableNamesWhatCannotBeWritten(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db")
+	if err := os.WriteFile(path, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	refuse := func(refused string, err error) func(string, uint32) error {
+		return func(p string, mode uint32) error {
+			if mode != accessWrite {
+				t.Fatalf("asked for mode %#o, want write", mode)
+			}
+			if p == refused {
+				return err
+			}
+			return nil
+		}
+	}
+	for _, c := range []struct {
+		name   string
+		access func(string, uint32) error
+		want   []string // "" when nothing is to be said
+	}{
+		{"writable", refuse("", nil), nil},
+		{"file", refuse(path, syscall.EACCES), []string{"may not write the database file", "r--r--r--", "write access to the file"}},
+		{"directory", refuse(dir, syscall.EACCES), []string{"may not create files in " + dir, "-wal and -shm", "write access to the directory"}},
+		{"read-only file system", refuse(dir, syscall.EROFS), []string{dir + " is on a read-only file system"}},
+		{"a file not made yet", func(p string, _ uint32) error {
+			if p == path {
+				return syscall.ENOENT
+			}
+			return nil
+		}, nil},
+	} {
+		got := whyNotWritable(path, c.access)
+		if c.want == nil && got != "" {
+			t.Errorf("%s: %q, want nothing", c.name, got)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks %q", c.name, got, w)
+			}
+		}
+	}
+}
