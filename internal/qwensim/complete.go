@@ -394,6 +394,11 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 		return
 	}
 	u := usage{input: t.inputTokens}
+	if f != nil && f.ContextTooLong {
+		s.release(t)
+		send(frame([]byte(`{"error": {"code": "ContextLengthExceeded"}, "response_id": "` + t.answerID + `"}`)))
+		return
+	}
 	if f != nil && f.ThinkOnly {
 		s.sendReasoning(send, enc, &turn{reasoning: "Thinking about it: no answer follows"}, &u)
 		return // the stream ends without an answer phase
