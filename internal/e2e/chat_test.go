@@ -593,6 +593,13 @@ func TestQwen2025WireFormatStillWorks(t *testing.T) {
 func interruptStream(t *testing.T, e *env, params openai.ChatCompletionNewParams, opts ...option.RequestOption) {
 	t.Helper()
 	e.sim.Inject(qwensim.Fault{StallAfter: 2})
+	leaveStream(t, e, params, opts...)
+}
+
+// leaveStream makes a streamed call that the client leaves at its first
+// chunk (the fault that holds the answer back is the caller's to inject).
+func leaveStream(t *testing.T, e *env, params openai.ChatCompletionNewParams, opts ...option.RequestOption) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(ctxT(t))
 	defer cancel()
 	stream := e.client.Chat.Completions.NewStreaming(ctx, params, opts...)

@@ -107,6 +107,10 @@ func classifyCode(code, details string, status int, num string) *Error {
 		}
 	case strings.Contains(lower, "in progress"):
 		err.Kind = KindBusy
+	case strings.EqualFold(code, "ContextLengthExceeded"):
+		// The conversation outgrew the model (qwen-wire.md §5, a
+		// mid-stream error): the client's to shorten, not to ask again.
+		err.Kind = KindTooLong
 	case strings.EqualFold(code, "Unauthorized") || status == http.StatusUnauthorized || status == http.StatusForbidden ||
 		strings.Contains(lower, "invalid token") || strings.Contains(lower, "token has expired") || sessionEnded(lower):
 		// "Invalid token" (qwen-wire.md §5), "Token has expired" and the

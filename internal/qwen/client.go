@@ -138,8 +138,9 @@ func (c *Client) NewChatOf(ctx context.Context, model, chatType string) (chatID 
 
 // Complete sends req and returns its stream once the answer has started,
 // with the body as last sent. Failures before that point are retried; none
-// after. Each attempt fills in what depends on the credentials (chat_mode)
-// and forces thinking on for models whose model-list entry says it cannot be
+// after. Each attempt fills in what depends on the credentials (chat_mode,
+// and a guest's thinking, which the guest web client leaves to Qwen) and
+// forces thinking on for models whose model-list entry says it cannot be
 // skipped.
 func (c *Client) Complete(ctx context.Context, req *CompletionRequest) (s *Stream, sent []byte, attempts Attempts, err error) {
 	if len(req.Messages) != 1 {
@@ -148,12 +149,17 @@ func (c *Client) Complete(ctx context.Context, req *CompletionRequest) (s *Strea
 	if c.ThinkingRequired(ctx, req.Model) {
 		req.Messages[0].FeatureConfig.SetThinking(true)
 	}
+	asked := req.Messages[0].FeatureConfig
 	err = c.retry(ctx, "completions", &attempts, func() error {
 		creds, err := c.cfg.Credentials.Credentials(ctx)
 		if err != nil {
 			return err
 		}
 		req.ChatMode = creds.ChatMode()
+		req.Messages[0].FeatureConfig = asked
+		if req.ChatMode == ChatModeGuest {
+			req.Messages[0].FeatureConfig.leaveToQwen()
+		}
 		if sent, err = req.encode(); err != nil {
 			return fmt.Errorf("encode completion request: %w", err)
 		}

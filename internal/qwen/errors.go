@@ -19,6 +19,7 @@ const (
 	KindServer        Kind = "server"         // Qwen 5xx or internal error
 	KindBadRequest    Kind = "bad_request"    // Qwen refused the request
 	KindNotFound      Kind = "not_found"      // chat or parent does not exist
+	KindTooLong       Kind = "context_length" // ContextLengthExceeded: the conversation outgrew the model
 	KindBadResponse   Kind = "bad_response"   // an answer we cannot read
 	KindStreamCut     Kind = "stream_cut"     // the stream ended before "finished"
 	KindEmptyAnswer   Kind = "empty_answer"   // an answer with no text at all

@@ -37,6 +37,9 @@ var clientHints = [][2]string{
 const (
 	refererNewChat = "/c/new-chat" // chats/new and the model list
 	refererChat    = "/c/"         // + chat id: a completion
+	// refererGuest is the guest web client's one page, every call of a
+	// guest comes from it (qwen-2026.md §1.2, Q2Go's guest protocol).
+	refererGuest = "/c/guest"
 )
 
 // setHeaders gives a call the headers of the current web client (every 2026
@@ -80,6 +83,9 @@ func (c *Client) setHeaders(r *http.Request, creds Credentials, page string) {
 	}
 	put("X-Request-Id", newUUID())
 	put("Timezone", browserTimezone(c.now()))
+	if creds.ChatMode() == ChatModeGuest {
+		page = refererGuest
+	}
 	put("Referer", c.cfg.BaseURL+page)
 }
 

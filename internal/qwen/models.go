@@ -21,7 +21,11 @@ type Model struct {
 			ChatType            []string        `json:"chat_type"`
 			MaxContextLength    int             `json:"max_context_length"`
 			MaxGenerationLength int             `json:"max_generation_length"`
-			Abilities           json.RawMessage `json:"abilities"`
+			// A thinking model's entry gives these two instead of
+			// max_generation_length (qwen-wire.md §3, recorded).
+			MaxThinkingGenerationLength int             `json:"max_thinking_generation_length"`
+			MaxSummaryGenerationLength  int             `json:"max_summary_generation_length"`
+			Abilities                   json.RawMessage `json:"abilities"`
 			// ThinkSkip says whether thinking may be turned off (2026;
 			// {"enable": false} on the qwen3.8 family, qwen-2026.md §2.2).
 			ThinkSkip *struct {

@@ -114,7 +114,7 @@ func TestStreamErrorsInBand(t *testing.T) {
 	cases := map[string]Kind{
 		`data: {"success":false,"data":{"code":"RateLimited","num":2,"details":"quota exceeded"}}`:           KindRateLimited,
 		`data: {"error": {"code": "Too_Many_Requests", "details": "please slow down"}, "response_id": "r1"}`: KindRateLimited,
-		`data: {"error": {"code": "ContextLengthExceeded", "details": "too long"}}`:                          KindBadRequest,
+		`data: {"error": {"code": "ContextLengthExceeded", "details": "too long"}}`:                          KindTooLong,
 		`data: {"error": {"code": "unauthorized", "details": "expired"}}`:                                    KindAuth,
 		`data: {not json`: KindBadResponse,
 		// A failure event bearing the firewall's markers is the

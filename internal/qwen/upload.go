@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"qwenproxy/internal/redact"
+
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 )
@@ -84,7 +86,8 @@ func (c *Client) uploadToken(ctx context.Context, chatID, name string, size int)
 		Data    uploadToken `json:"data"`
 	}
 	if err := json.Unmarshal(b, &answer); err != nil {
-		return uploadToken{}, &Error{Kind: KindBadResponse, Message: "unreadable upload token: " + summarize(b), Err: err}
+		// Not the body: what a cut-off answer holds is the credentials.
+		return uploadToken{}, &Error{Kind: KindBadResponse, Message: fmt.Sprintf("unreadable upload token (%d bytes)", len(b)), Err: err}
 	}
 	if answer.Success == nil || !*answer.Success {
 		var env envelope
@@ -93,13 +96,28 @@ func (c *Client) uploadToken(ctx context.Context, chatID, name string, size int)
 				return uploadToken{}, f
 			}
 		}
-		return uploadToken{}, &Error{Kind: KindBadResponse, Message: "upload token refused: " + summarize(b)}
+		return uploadToken{}, &Error{Kind: KindBadResponse, Message: "upload token refused: " + summarize(redact.JSON(b))}
 	}
 	t := answer.Data
-	if t.AccessKeyID == "" || t.AccessKeySecret == "" || t.SecurityToken == "" || t.Bucket == "" || t.Endpoint == "" || t.FilePath == "" || t.FileID == "" || t.FileURL == "" {
-		return uploadToken{}, &Error{Kind: KindBadResponse, Message: "the upload token lacks credentials, bucket, endpoint or file: " + summarize(b)}
+	if missing := t.missing(); len(missing) > 0 {
+		// The fields by name, not the body: it holds the credentials.
+		return uploadToken{}, &Error{Kind: KindBadResponse, Message: "the upload token lacks " + strings.Join(missing, ", ")}
 	}
 	return t, nil
+}
+
+// missing names the fields the upload needs that the token left empty.
+func (t *uploadToken) missing() []string {
+	var out []string
+	for _, f := range []struct{ name, value string }{
+		{"access_key_id", t.AccessKeyID}, {"access_key_secret", t.AccessKeySecret}, {"security_token", t.SecurityToken},
+		{"bucketname", t.Bucket}, {"endpoint", t.Endpoint}, {"file_id", t.FileID}, {"file_path", t.FilePath}, {"file_url", t.FileURL},
+	} {
+		if f.value == "" {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 // putObject puts data under the token's file path. The endpoint Qwen names

@@ -72,6 +72,13 @@ func (f *FeatureConfig) SetThinking(on bool) {
 	}
 }
 
+// leaveToQwen is the thinking of the guest web client, whatever the caller
+// asked: on, with Qwen deciding how much (auto_thinking, thinking_mode
+// "Auto"; qwen-2026.md §1.2, Q2Go's guest protocol).
+func (f *FeatureConfig) leaveToQwen() {
+	f.ThinkingEnabled, f.AutoThinking, f.ThinkingMode = true, true, "Auto"
+}
+
 // MessageExtra carries the web app's sub chat type.
 type MessageExtra struct {
 	Meta struct {

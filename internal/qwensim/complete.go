@@ -82,7 +82,13 @@ func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
 		writeEnvelope(w, code, details, status)
 		return
 	}
-	defer s.release(t)
+	defer func() {
+		if fault != nil && fault.KeepsGenerating && !s.isReleased(t) {
+			s.keepGenerating(t) // the caller left; Qwen goes on
+			return
+		}
+		s.release(t)
+	}()
 	if !req.Stream {
 		s.release(t)
 		s.answerJSON(w, t)
@@ -215,6 +221,33 @@ func unfold(content string) (system, words string, ok bool) {
 		return "", content, false
 	}
 	return rest[:i], strings.TrimLeft(rest[i+len(end):], "\n"), true
+}
+
+// isReleased reports whether t's chat was freed (its answer ended).
+func (s *Sim) isReleased(t *turn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return t.released
+}
+
+// keepGenerating leaves t's chat in progress after its caller left, until
+// EndGenerations.
+func (s *Sim) keepGenerating(t *turn) {
+	s.mu.Lock()
+	s.generating = append(s.generating, t)
+	s.mu.Unlock()
+}
+
+// EndGenerations ends the answers that went on after their callers left
+// (Fault.KeepsGenerating): their chats take completions again.
+func (s *Sim) EndGenerations() {
+	s.mu.Lock()
+	ended := s.generating
+	s.generating = nil
+	s.mu.Unlock()
+	for _, t := range ended {
+		s.release(t)
+	}
 }
 
 // release frees the chat for its next turn, once. It runs before the last
@@ -361,6 +394,11 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 		return
 	}
 	u := usage{input: t.inputTokens}
+	if f != nil && f.ContextTooLong {
+		s.release(t)
+		send(frame([]byte(`{"error": {"code": "ContextLengthExceeded"}, "response_id": "` + t.answerID + `"}`)))
+		return
+	}
 	if f != nil && f.ThinkOnly {
 		s.sendReasoning(send, enc, &turn{reasoning: "Thinking about it: no answer follows"}, &u)
 		return // the stream ends without an answer phase

@@ -54,6 +54,16 @@ type Fault struct {
 	CutAfter   int `json:"cut_after"`
 	StallAfter int `json:"stall_after"`
 	ErrorAfter int `json:"error_after"`
+	// ContextTooLong opens the answer and fails it with Qwen's mid-stream
+	// error ContextLengthExceeded (qwen-wire.md §5; its details are not
+	// recorded, the simulator sends none).
+	ContextTooLong bool `json:"context_too_long"`
+	// KeepsGenerating plays Qwen going on with an answer whose caller left
+	// before its end: the chat stays in progress, refusing completions with
+	// "The chat is in progress!", until EndGenerations (qwen-wire.md §4.4:
+	// "an aborted SSE stream keeps the chat_id locked"). Without it the
+	// chat is free as soon as its caller leaves.
+	KeepsGenerating bool `json:"keeps_generating"`
 
 	// A misbehaving upstream, after the first answer event: BigEvent sends
 	// one answer delta of that many bytes; Unterminated that many bytes of

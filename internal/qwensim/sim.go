@@ -91,7 +91,10 @@ type Sim struct {
 	created int
 	faults  []Fault
 	calls   []Call
-	files   fileStore
+	// generating are the answers that go on after their callers left
+	// (Fault.KeepsGenerating), until EndGenerations.
+	generating []*turn
+	files      fileStore
 
 	accounts *accountBook // signed-in users (accounts.go)
 }
@@ -219,7 +222,8 @@ func (s *Sim) record(c Call) {
 }
 
 // Handler serves the simulated API, plus POST /__sim/faults (a JSON list of
-// Fault) so that tests driving a separate process can inject faults.
+// Fault) so that tests driving a separate process can inject faults, and
+// POST /__sim/end-generations (EndGenerations).
 func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v2/chats/new", s.newChat)
@@ -227,6 +231,10 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("GET /api/models", s.models)
 	mux.HandleFunc("GET /api/v2/models/", s.models)
 	mux.HandleFunc("POST /__sim/faults", s.injectHTTP)
+	mux.HandleFunc("POST /__sim/end-generations", func(w http.ResponseWriter, _ *http.Request) {
+		s.EndGenerations()
+		w.WriteHeader(http.StatusNoContent)
+	})
 	s.handleFiles(mux)
 	mux.HandleFunc("POST /api/v1/auths/signin", s.signIn)
 	mux.HandleFunc("POST /__sim/accounts", s.accountsHTTP)

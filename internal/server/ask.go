@@ -22,8 +22,10 @@ const emptyAnswerRetries = 2
 //
 // Two failures are mended on the way, both before the client has seen any
 // text: an empty answer is asked for again, and a chat Qwen no longer knows
-// (deleted in the web UI, another account, a restarted upstream) is
-// replaced by a new one into which the conversation so far is replayed.
+// (deleted in the web UI, another account, a restarted upstream), or one
+// still busy with an answer its client left when the client resent the
+// conversation, is replaced by a new one into which the conversation so
+// far is replayed.
 //
 // It speaks as account and returns the context naming the account that
 // answered: a failure of the account before the answer started moves the
@@ -98,14 +100,21 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			account, refreshed, replay = moved, false, turn.Replay
 		case qe == nil: // success, or not Qwen's failure (the client left)
 			return ans, next, actx, err
-		case qe.Kind == qwen.KindNotFound && ans.Events == 0 && !rechatted:
+		case ans.Events == 0 && !rechatted && (qe.Kind == qwen.KindNotFound || qe.Kind == qwen.KindBusy && resent(replayed())):
+			// A chat Qwen no longer knows, or one still busy past the
+			// retries (generating an answer whose client left: qwen-wire.md
+			// §4.4) while the client has resent the conversation to replay.
 			rechatted = true
 			chatID, tried, err := s.deps.Upstream.NewChatOf(actx, t.model, t.chatType())
 			c.upstreamTried(&c.ex.Response.NewChatAttempts, tried)
 			if err != nil {
 				return ans, next, actx, err
 			}
-			s.log.Warn("Qwen no longer knows the session's chat; continuing in a new chat with the history replayed",
+			why := "Qwen no longer knows the session's chat"
+			if qe.Kind == qwen.KindBusy {
+				why = "the session's chat is still busy with an earlier answer"
+			}
+			s.log.Warn(why+"; continuing in a new chat with the history replayed",
 				"session_id", sess.ID, "old_chat_id", sess.ChatID, "chat_id", chatID)
 			turn.Rechat(chatID)
 			c.ex.Response.ChatID = chatID
@@ -122,4 +131,11 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			return ans, next, actx, err
 		}
 	}
+}
+
+// resent reports whether messages, a turn's as replayed, carry earlier
+// turns: a conversation a new chat can be told.
+func resent(messages []qp.Message) bool {
+	history, _ := translate.Split(messages)
+	return translate.HasEarlierTurns(history)
 }

@@ -118,6 +118,13 @@ func classify(err error) failure {
 		return upstream("upstream_server_error", "Qwen failed: "+detail)
 	case qwen.KindNotFound:
 		return upstream("upstream_not_found", "Qwen does not know this chat or message: "+detail)
+	case qwen.KindTooLong:
+		// OpenAI's answer to a conversation too long: agents compact their
+		// history on its code, or on the start of Anthropic's message
+		// ("prompt is too long: …"), and SDKs do not retry a 400.
+		return failure{api: &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Code: "context_length_exceeded", Final: true,
+			Message: "prompt is too long: the conversation is longer than the model's context (Qwen: " + detail + "); shorten it or start a new one"},
+			errType: qp.ErrorTypeInvalidInput, cause: err}
 	case qwen.KindBadRequest:
 		// Not retried here, nor worth a client's retry: Qwen refuses the
 		// request as such.

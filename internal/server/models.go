@@ -141,12 +141,22 @@ func toOpenAIModels(models []qwen.Model, now time.Time) []openai.Model {
 			owner = "qwen"
 		}
 		meta := map[string]any{
-			"name":                  q.Name,
-			"description":           q.Info.Meta.Description,
-			"chat_types":            q.Info.Meta.ChatType,
-			"max_context_length":    q.Info.Meta.MaxContextLength,
-			"max_generation_length": q.Info.Meta.MaxGenerationLength,
-			"is_visitor_active":     q.Info.IsVisitorActive,
+			"name":              q.Name,
+			"description":       q.Info.Meta.Description,
+			"chat_types":        q.Info.Meta.ChatType,
+			"is_visitor_active": q.Info.IsVisitorActive,
+		}
+		// The lengths the entry gives, and no others: a thinking model's
+		// has no max_generation_length, and a 0 would say it writes nothing.
+		for key, n := range map[string]int{
+			"max_context_length":             q.Info.Meta.MaxContextLength,
+			"max_generation_length":          q.Info.Meta.MaxGenerationLength,
+			"max_thinking_generation_length": q.Info.Meta.MaxThinkingGenerationLength,
+			"max_summary_generation_length":  q.Info.Meta.MaxSummaryGenerationLength,
+		} {
+			if n > 0 {
+				meta[key] = n
+			}
 		}
 		if len(q.Info.Meta.Capabilities) > 0 {
 			meta["capabilities"] = json.RawMessage(q.Info.Meta.Capabilities)
