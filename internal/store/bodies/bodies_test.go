@@ -134,3 +134,33 @@ func FuzzStoreRead(f *testing.F) {
 		}
 	})
 }
+
+// Repeats compares each of the answer's parts with the request's parts of
+// its bytes, not with every request part of its size: an answer echoing a
+// tools list of 20,000 entries of one length (5 MB, under MAX_BODY_BYTES)
+// made 200 million comparisons, seconds of the recorder's single writer
+// for one call while every other call's record waited.
+func TestRepeatsComparesEachPartOnce(t *testing.T) {
+	const n = 20_000
+	var items []string
+	for i := range n {
+		items = append(items, fmt.Sprintf(`{"type":"function","name":"tool%08d","description":"%s"}`, i, strings.Repeat("d", 80)))
+	}
+	request := []byte(`{"tools":[` + strings.Join(items, ",") + `]}`)
+	answer := []byte(`{"id":"resp_1","tools":[` + strings.Join(items, ",") + `],"extra":"` + strings.Repeat("x", 200) + `"}`)
+	compared := 0
+	defer func(f func(a, b []byte) bool) { sameBytes = f }(sameBytes)
+	sameBytes = func(a, b []byte) bool { compared++; return bytes.Equal(a, b) }
+	got := Repeats(answer, request, Split(request))
+	if len(got) != n {
+		t.Fatalf("%d of the %d echoed tools found", len(got), n)
+	}
+	for i, sp := range got {
+		if string(answer[sp.Start:sp.End]) != items[i] {
+			t.Fatalf("part %d: %.60q, want %.60q", i, answer[sp.Start:sp.End], items[i])
+		}
+	}
+	if compared > 2*n {
+		t.Errorf("%d comparisons for %d parts", compared, n)
+	}
+}

@@ -9,6 +9,11 @@
 // stores the parts and skeletons.
 package bodies
 
+import (
+	"bytes"
+	"hash/maphash"
+)
+
 // MinPart is the smallest piece, in bytes, cut out as a part: below it a
 // part's row and reference cost more than the bytes they save.
 const MinPart = 128
@@ -38,20 +43,25 @@ func Split(body []byte) []Span {
 // one of of's parts (ofParts, from Split(of)): what an answer repeats of
 // its request — the Responses API echoes the request's instructions and
 // tools on every call — stored once with the request's parts, while the
-// rest of the answer, which recurs nowhere, stays whole.
+// rest of the answer, which recurs nowhere, stays whole. The request's
+// parts are found by a hash of their bytes, so that an answer of many
+// parts of one size (a long tools list echoed) costs a comparison a part,
+// not one per pair.
 func Repeats(body, of []byte, ofParts []Span) []Span {
 	if len(ofParts) == 0 {
 		return nil
 	}
-	bySize := map[int][]Span{}
+	seed := maphash.MakeSeed()
+	byHash := make(map[uint64][]Span, len(ofParts))
 	for _, sp := range ofParts {
-		bySize[sp.End-sp.Start] = append(bySize[sp.End-sp.Start], sp)
+		h := maphash.Bytes(seed, of[sp.Start:sp.End])
+		byHash[h] = append(byHash[h], sp)
 	}
 	var out []Span
 	for _, sp := range Split(body) {
 		part := body[sp.Start:sp.End]
-		for _, o := range bySize[len(part)] {
-			if string(of[o.Start:o.End]) == string(part) {
+		for _, o := range byHash[maphash.Bytes(seed, part)] {
+			if sameBytes(of[o.Start:o.End], part) {
 				out = append(out, sp)
 				break
 			}
@@ -179,3 +189,7 @@ func (s *splitter) scalar(i int) (int, bool) {
 	}
 	return j, j > i
 }
+
+// sameBytes compares a part of the answer with one of the request's. A
+// variable so that a test can count the comparisons.
+var sameBytes = bytes.Equal
