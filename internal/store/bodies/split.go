@@ -123,13 +123,17 @@ func (s *splitter) str(i int) (int, bool) {
 
 // container scans an object (keyed) or an array from its opening byte.
 //
-// In an array, an element under MinPart opens a run: it and the elements
-// after it, up to the first that brings the run to MinPart, make one part
-// (their own parts, if any, give way to it). A conversation's short
-// messages — "Done.", a tool call's wrapper — would otherwise stay in the
-// literal of every later call that resends them; the run recurs as the
+// In an array, an object or array under MinPart opens a run: it and the
+// elements after it, up to the first that brings the run to MinPart, make
+// one part (their own parts, if any, give way to it). A conversation's
+// short messages — "Done.", a tool call's wrapper — would otherwise stay in
+// the literal of every later call that resends them; the run recurs as the
 // messages do, so it is stored once. A run the array ends before it
-// reaches MinPart stays in the literal.
+// reaches MinPart stays in the literal. Short numbers and strings open no
+// run and end an open one, staying in the literal: a list of them (a
+// prompt of token ids) cut into 128-byte parts cost a row, a hash and an
+// index entry each, nearly twice the list's bytes, where the literal
+// compresses it.
 func (s *splitter) container(i, depth int, closer byte, keyed bool) (int, bool) {
 	i = s.ws(i + 1)
 	if i < len(s.b) && s.b[i] == closer {
@@ -155,11 +159,14 @@ func (s *splitter) container(i, depth int, closer byte, keyed bool) (int, bool) 
 			return 0, false
 		}
 		if !keyed {
+			short := i-start < MinPart
 			switch {
+			case short && s.b[start] != '{' && s.b[start] != '[':
+				run = -1 // a short number or string: see above
 			case run >= 0 && i-run >= MinPart:
 				s.spans = append(s.spans[:runMark], Span{run, i})
 				run = -1
-			case run < 0 && i-start < MinPart:
+			case run < 0 && short:
 				run, runMark = start, len(s.spans)
 			}
 		}
