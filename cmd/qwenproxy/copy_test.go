@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -266,5 +267,71 @@ func TestCopyRefusesTheSourceUnderAnotherName(t *testing.T) {
 	}
 	if _, err := os.Stat(src + "-journal"); !os.IsNotExist(err) {
 		t.Errorf("a refused copy made %s-journal: %v", src, err)
+	}
+}
+
+// copy never changes its source: a SQLite file at an older schema (the copy
+// kept from before an upgrade, as the README advises) is copied from a
+// migrated snapshot, and stays at its schema. It was migrated in place, so
+// the earlier version refused it afterwards ("migrated by a newer
+// qwenproxy"): the way back was gone.
+func TestCopyLeavesAnOlderSourceAsItWas(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "before-upgrade.db")
+	st := storetest.Open(t, src)
+	seedHistory(t, st, 30)
+	// As the version before migration 0013 left it.
+	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN last_call_ids`, `DELETE FROM schema_migrations WHERE version = 13`} {
+		if _, err := st.DB().Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	st.Close()
+	dst := filepath.Join(t.TempDir(), "new.db")
+	if out, errOut, code := runCopy(t, "--from", "sqlite:"+src, "--to", "sqlite:"+dst); code != 0 {
+		t.Fatalf("copy: exit %d, %q %q", code, out, errOut)
+	}
+	db, err := sql.Open("sqlite", "file:"+src+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var migrated, column int
+	if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM schema_migrations WHERE version = 13),
+		(SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name = 'last_call_ids')`).Scan(&migrated, &column); err != nil {
+		t.Fatal(err)
+	}
+	if migrated != 0 || column != 0 {
+		t.Errorf("copy migrated its source (migration 13 recorded: %d, its column: %d)", migrated, column)
+	}
+	got := storetest.Open(t, dst)
+	page, err := got.ListRequests(context.Background(), qp.CallFilter{}, qp.ListOptions{Limit: 100, Bodies: true})
+	if err != nil || len(page.Items) != 30 || string(page.Items[0].OpenAIRequest) != `{"n":29}` {
+		t.Fatalf("the copy holds %d calls: %v", len(page.Items), err)
+	}
+}
+
+// An older PostgreSQL source, which instances of the earlier version may be
+// using, is refused rather than migrated under them.
+func TestCopyRefusesAnOlderPostgresSource(t *testing.T) {
+	srcURL := storetest.PostgresSchema(t)
+	st := storetest.Open(t, srcURL)
+	seedHistory(t, st, 3)
+	for _, q := range []string{`ALTER TABLE sessions DROP COLUMN last_call_ids`, `DELETE FROM schema_migrations WHERE version = 13`} {
+		if _, err := st.DB().Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	out, errOut, code := runCopy(t, "--from", srcURL, "--to", "sqlite:"+filepath.Join(t.TempDir(), "new.db"))
+	if code != 1 || !strings.Contains(errOut, "migrate up") || !strings.Contains(errOut, "does not change its source") {
+		t.Errorf("copy from an older PostgreSQL: exit %d, %q %q", code, out, errOut)
+	}
+	status, err := st.MigrationStatus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range status {
+		if m.Version == 13 && !m.AppliedAt.IsZero() {
+			t.Error("copy migrated its PostgreSQL source")
+		}
 	}
 }

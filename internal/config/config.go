@@ -19,6 +19,7 @@ import (
 
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/modelmap"
+	"qwenproxy/internal/store/bodies"
 )
 
 // DefaultQwenBaseURL is QWEN_BASE_URL's default: Qwen Chat itself.
@@ -162,7 +163,7 @@ func (c *Config) settings() []setting {
 		{"RECORDER_QUEUE_SIZE", "10000", "records waiting for the database writer", integer(&c.RecorderQueueSize, 1, 10_000_000)},
 		{"RECORDER_BATCH_SIZE", "100", "records per database transaction", integer(&c.RecorderBatchSize, 1, 10_000)},
 		{"RECORDER_LINGER", "100", "ms the database writer waits for more records to share a commit, unless a batch is full (0: commit at once; at most 60000; RECORDER_SYNC commits at once)", millisBetween(&c.RecorderLinger, 0, 60_000)},
-		{"RECORD_MAX_BODY_BYTES", "16777216", "bytes a recorded body may hold; a longer one is stored truncated, as JSON with _truncated and _original_bytes", integer(&c.RecordMaxBodyBytes, 1024, 1<<30)},
+		{"RECORD_MAX_BODY_BYTES", "16777216", "bytes a recorded body may hold; a longer one is stored truncated, as JSON with _truncated and _original_bytes", integer(&c.RecordMaxBodyBytes, 1024, bodies.MaxDecoded)},
 		{"RECORDER_MEMORY_BUDGET", "268435456", "bytes of records in memory: queued (beyond: spooled) or kept while neither the database nor the spool takes them (beyond: dropped, logged)", integer64(&c.RecorderMemoryBudget, 1)},
 		{"RECORDER_SYNC", "false", "a call's final bytes wait until its record is committed or spooled (survives kill -9; group commit)", boolean(&c.RecorderSync)},
 		{"RECORDING_REQUIRED", "false", "answer new calls 503 while neither the database nor the spool takes records", boolean(&c.RecordingRequired)},

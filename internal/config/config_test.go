@@ -3,9 +3,12 @@ package config
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"qwenproxy/internal/store/bodies"
 )
 
 func env(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
@@ -139,5 +142,19 @@ func TestABadSecretKeyIsNamedOnce(t *testing.T) {
 		if strings.Count(msg, "QWENPROXY_SECRET_KEY") != 1 || !strings.Contains(msg, "key ") || strings.Contains(msg, "Sh0rtSecret") || strings.Contains(msg, good) {
 			t.Errorf("%q: %v", v, err)
 		}
+	}
+}
+
+// RECORD_MAX_BODY_BYTES is bounded by what the store can read back
+// (bodies.MaxDecoded): a larger limit recorded bodies no read could
+// decompress.
+func TestRecordMaxBodyBytesIsReadable(t *testing.T) {
+	at := strconv.Itoa(bodies.MaxDecoded)
+	if c, err := Load(nil, env(map[string]string{"RECORD_MAX_BODY_BYTES": at}), io.Discard); err != nil || c.RecordMaxBodyBytes != bodies.MaxDecoded {
+		t.Errorf("RECORD_MAX_BODY_BYTES=%s (what the store reads back): %v", at, err)
+	}
+	over := strconv.Itoa(bodies.MaxDecoded + 1)
+	if _, err := Load(nil, env(map[string]string{"RECORD_MAX_BODY_BYTES": over}), io.Discard); err == nil || !strings.Contains(err.Error(), "RECORD_MAX_BODY_BYTES") {
+		t.Errorf("RECORD_MAX_BODY_BYTES=%s, over what the store reads back, accepted: %v", over, err)
 	}
 }

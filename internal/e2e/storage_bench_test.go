@@ -57,7 +57,9 @@ import (
 //   - new: per call, the raw bytes of the request's items that were not in
 //     the previous request — each element of messages (input for
 //     Responses) and the system prompt (system, instructions) and the tools
-//     list as one item each, compared as the JSON bytes sent — plus the
+//     list as one item each, compared as the JSON bytes sent — but for the
+//     model's own messages the client resends (counted once, as the answer
+//     they came in; see newItems), plus the
 //     answer's body as received (for streams, the assembled answer as
 //     recorded), less the fields of the answer that echo the request's
 //     (the Responses API returns instructions and tools with every answer;
@@ -275,7 +277,8 @@ func (r *storageReplay) converse(t testing.TB, e *env, api *agentAPI, shape *age
 	gen := newAgentText(shape.corpus, seed)
 	items := []json.RawMessage{api.user(gen.task())}
 	var prev map[string]bool
-	asked := true // the last item asks for a tool
+	said := map[string]bool{} // the model's messages, as the client resends them
+	asked := true             // the last item asks for a tool
 	var ids []string
 	r.sessionIDs = map[string]bool{}
 	client := &http.Client{}
@@ -311,13 +314,11 @@ func (r *storageReplay) converse(t testing.TB, e *env, api *agentAPI, shape *age
 		// What was new in this call: its items not in the previous
 		// request, and the answer less what it echoes of the request.
 		now := requestItems(t, body)
-		for item := range now {
-			if !prev[item] {
-				r.fresh += int64(len(item))
-				r.freshEcho += int64(len(item))
-				if call == 0 && !slices.ContainsFunc(items, func(m json.RawMessage) bool { return string(m) == item }) {
-					r.firstPrompt += int64(len(item)) // the system prompt and the tools
-				}
+		for _, item := range newItems(now, prev, said) {
+			r.fresh += int64(len(item))
+			r.freshEcho += int64(len(item))
+			if call == 0 && !slices.ContainsFunc(items, func(m json.RawMessage) bool { return string(m) == item }) {
+				r.firstPrompt += int64(len(item)) // the system prompt and the tools
 			}
 		}
 		prev = now
@@ -333,8 +334,11 @@ func (r *storageReplay) converse(t testing.TB, e *env, api *agentAPI, shape *age
 		r.fresh += int64(len(answer) - echo)
 		r.freshEcho += int64(len(answer))
 
-		said, toolCalls := api.answer(t, answer)
-		items = append(items, said...)
+		saying, toolCalls := api.answer(t, answer)
+		items = append(items, saying...)
+		for _, m := range saying {
+			said[string(m)] = true
+		}
 		if len(toolCalls) > 0 {
 			r.toolCalls += len(toolCalls)
 			for _, c := range toolCalls {
@@ -350,6 +354,19 @@ func (r *storageReplay) converse(t testing.TB, e *env, api *agentAPI, shape *age
 		r.calls++
 	}
 	return ids
+}
+
+// newItems returns the items of a request (now) that are new in it: not in
+// the previous request, and not the model's own messages (said) that the
+// client resends — those were new once, as the answer they came in.
+func newItems(now, prev, said map[string]bool) []string {
+	var out []string
+	for item := range now {
+		if !prev[item] && !said[item] {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // dbFigures checkpoints the WAL into the file (the proxy stopped) and
@@ -1082,3 +1099,27 @@ Is directory a git repo: yes
 Platform: linux
 Today's date: Tue Mar 03 2026
 </env>`
+
+// What a call brings that is new is counted once: the model's answer is new
+// as the answer, and the client resending it as a message in the next
+// request is not new again (it counted twice, ~5 % of the bytes called new
+// in an agent conversation, which flattered every ratio over them); the
+// client's own new messages are, and what the previous request held is not.
+func TestNewItemsCountTheModelsMessagesOnce(t *testing.T) {
+	system, user, assistant, result := `{"role":"system","content":"be brief"}`, `{"role":"user","content":"read a.go"}`,
+		`{"role":"assistant","tool_calls":[{"id":"c1"}]}`, `{"role":"tool","tool_call_id":"c1","content":"package a"}`
+	set := func(items ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, it := range items {
+			m[it] = true
+		}
+		return m
+	}
+	got := newItems(set(system, user, assistant, result), set(system, user), set(assistant))
+	if len(got) != 1 || got[0] != result {
+		t.Errorf("new in the second call: %q, want only the tool's result", got)
+	}
+	if got := newItems(set(system, user), nil, set()); len(got) != 2 {
+		t.Errorf("new in the first call: %q, want the system prompt and the user's message", got)
+	}
+}

@@ -30,8 +30,11 @@ const (
 // dictionary's table (32 KB, built per blob) costs more than it saves.
 const MinDict = 2 << 10
 
-// MaxDecoded bounds what one blob may decompress to (bodies are far smaller).
-const MaxDecoded = 256 << 20
+// MaxDecoded bounds what one blob may decompress to, so that a damaged blob
+// claiming more allocates nothing. It is the largest body the recorder may
+// store (RECORD_MAX_BODY_BYTES's ceiling is this): a lower bound left the
+// bodies between the two written but unreadable.
+const MaxDecoded = 1 << 30
 
 // Codec compresses and decompresses stored blobs. It is safe for concurrent
 // use; one per store.

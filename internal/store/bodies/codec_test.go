@@ -208,3 +208,21 @@ func TestCompressWithADictionary(t *testing.T) {
 		t.Fatalf("a blob without a dictionary: %v", err)
 	}
 }
+
+// A body as large as the recorder may store (RECORD_MAX_BODY_BYTES goes up
+// to 1 GiB) reads back: the store refused to decode a blob of more than 256
+// MiB, so a compressible body between that and the limit was written and
+// then failed every read of its call (and every export and list page that
+// held it). Over the old bound here, to keep the test's memory to ~1 GB.
+func TestABodyOverTheOldDecodeBoundReadsBack(t *testing.T) {
+	const overOldBound = 256<<20 + 1<<20
+	raw := bytes.Repeat([]byte(`{"role":"user","content":"hello"},`), overOldBound/33)
+	c := NewCodec()
+	got, err := c.Decompress(c.Compress(raw))
+	if err != nil {
+		t.Fatalf("a %d-byte body: %v", len(raw), err)
+	}
+	if !bytes.Equal(got, raw) {
+		t.Fatal("round trip changed the bytes")
+	}
+}

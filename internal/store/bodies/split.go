@@ -9,6 +9,11 @@
 // stores the parts and skeletons.
 package bodies
 
+import (
+	"bytes"
+	"hash/maphash"
+)
+
 // MinPart is the smallest piece, in bytes, cut out as a part: below it a
 // part's row and reference cost more than the bytes they save.
 const MinPart = 128
@@ -38,20 +43,25 @@ func Split(body []byte) []Span {
 // one of of's parts (ofParts, from Split(of)): what an answer repeats of
 // its request — the Responses API echoes the request's instructions and
 // tools on every call — stored once with the request's parts, while the
-// rest of the answer, which recurs nowhere, stays whole.
+// rest of the answer, which recurs nowhere, stays whole. The request's
+// parts are found by a hash of their bytes, so that an answer of many
+// parts of one size (a long tools list echoed) costs a comparison a part,
+// not one per pair.
 func Repeats(body, of []byte, ofParts []Span) []Span {
 	if len(ofParts) == 0 {
 		return nil
 	}
-	bySize := map[int][]Span{}
+	seed := maphash.MakeSeed()
+	byHash := make(map[uint64][]Span, len(ofParts))
 	for _, sp := range ofParts {
-		bySize[sp.End-sp.Start] = append(bySize[sp.End-sp.Start], sp)
+		h := maphash.Bytes(seed, of[sp.Start:sp.End])
+		byHash[h] = append(byHash[h], sp)
 	}
 	var out []Span
 	for _, sp := range Split(body) {
 		part := body[sp.Start:sp.End]
-		for _, o := range bySize[len(part)] {
-			if string(of[o.Start:o.End]) == string(part) {
+		for _, o := range byHash[maphash.Bytes(seed, part)] {
+			if sameBytes(of[o.Start:o.End], part) {
 				out = append(out, sp)
 				break
 			}
@@ -113,13 +123,17 @@ func (s *splitter) str(i int) (int, bool) {
 
 // container scans an object (keyed) or an array from its opening byte.
 //
-// In an array, an element under MinPart opens a run: it and the elements
-// after it, up to the first that brings the run to MinPart, make one part
-// (their own parts, if any, give way to it). A conversation's short
-// messages — "Done.", a tool call's wrapper — would otherwise stay in the
-// literal of every later call that resends them; the run recurs as the
+// In an array, an object or array under MinPart opens a run: it and the
+// elements after it, up to the first that brings the run to MinPart, make
+// one part (their own parts, if any, give way to it). A conversation's
+// short messages — "Done.", a tool call's wrapper — would otherwise stay in
+// the literal of every later call that resends them; the run recurs as the
 // messages do, so it is stored once. A run the array ends before it
-// reaches MinPart stays in the literal.
+// reaches MinPart stays in the literal. Short numbers and strings open no
+// run and end an open one, staying in the literal: a list of them (a
+// prompt of token ids) cut into 128-byte parts cost a row, a hash and an
+// index entry each, nearly twice the list's bytes, where the literal
+// compresses it.
 func (s *splitter) container(i, depth int, closer byte, keyed bool) (int, bool) {
 	i = s.ws(i + 1)
 	if i < len(s.b) && s.b[i] == closer {
@@ -145,11 +159,14 @@ func (s *splitter) container(i, depth int, closer byte, keyed bool) (int, bool) 
 			return 0, false
 		}
 		if !keyed {
+			short := i-start < MinPart
 			switch {
+			case short && s.b[start] != '{' && s.b[start] != '[':
+				run = -1 // a short number or string: see above
 			case run >= 0 && i-run >= MinPart:
 				s.spans = append(s.spans[:runMark], Span{run, i})
 				run = -1
-			case run < 0 && i-start < MinPart:
+			case run < 0 && short:
 				run, runMark = start, len(s.spans)
 			}
 		}
@@ -179,3 +196,7 @@ func (s *splitter) scalar(i int) (int, bool) {
 	}
 	return j, j > i
 }
+
+// sameBytes compares a part of the answer with one of the request's. A
+// variable so that a test can count the comparisons.
+var sameBytes = bytes.Equal

@@ -358,3 +358,12 @@ func (dialect) Size(ctx context.Context, db *sql.DB) (int64, error) {
 // start, so no writer can be between finding a body part and referencing it
 // while a delete runs.
 func (dialect) PartGrace() time.Duration { return 0 }
+
+// SnapshotInto writes a consistent copy of st's database, a SQLite one, to
+// path (a new file), leaving the database as it is.
+func SnapshotInto(ctx context.Context, st *sqlstore.Store, path string) error {
+	if _, err := st.DB().ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return fmt.Errorf("snapshot %s into %s: %w", st, path, err)
+	}
+	return nil
+}

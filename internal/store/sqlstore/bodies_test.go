@@ -866,3 +866,42 @@ func TestPartsLastUseRefreshed(t *testing.T) {
 		checkBodies(t, st, calls)
 	})
 }
+
+// The background re-encoding compresses and hashes a batch before its
+// write transaction, as the recorder does: it held the write lock (SQLite's
+// one write connection, PostgreSQL's lock every instance's writers take)
+// while it encoded 200 rows, so an old history of large bodies (agents'
+// 100–200 KB requests, bodies up to RECORD_MAX_BODY_BYTES) held every
+// instance's recording off for as long as compressing megabytes took, batch
+// after batch. Encoded before its transaction, a batch leaves out the rows
+// another instance moved meanwhile: their parts' uses are counted once.
+func TestReencodingEncodesOutsideItsWriteTransaction(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		calls := agentCalls(1, 6, time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli()))
+		writeOldFormat(t, st, calls)
+		other := storetest.Open(t, dbURL) // another instance
+		moved := false
+		sqlstore.OnReencodeEncoding(st, func() {
+			if n := sqlstore.ConnsInUse(st); n != 0 {
+				t.Errorf("%d connections in use (a write transaction open) while encoding", n)
+				return // another instance's write would wait for it
+			}
+			if !moved { // meanwhile, another instance moves the first batch's rows
+				moved = true
+				if _, err := other.ReencodeBodies(ctx, 3, nil); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+		if _, err := st.ReencodeBodies(ctx, 3, nil); err != nil {
+			t.Fatal(err)
+		}
+		checkBodies(t, st, calls)
+		const promptUses = `SELECT COALESCE(SUM(u.uses), 0) FROM body_parts p JOIN body_part_uses u ON u.part_id = p.id WHERE p.size > 20000`
+		if n := count(t, st, promptUses); n != len(calls) {
+			t.Errorf("the system prompt's part counted %d uses for %d calls", n, len(calls))
+		}
+	})
+}

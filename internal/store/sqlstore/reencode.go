@@ -13,8 +13,9 @@ type ReencodeProgress struct {
 }
 
 // ReencodeBodies moves the bodies written before migration 0008 (whole, as
-// text) into parts and skeletons, batch rows per transaction so that the
-// recorder is never held off for long. Reads return the same JSON before,
+// text) into parts and skeletons, batch rows (at most reencodeBatchBytes
+// of bodies) per transaction, encoded before it, so that the recorder is
+// never held off for long. Reads return the same JSON before,
 // during and after. It is resumable — a later run finds what is left — and
 // safe to run in several processes at once (a row is moved once).
 func (s *Store) ReencodeBodies(ctx context.Context, batch int, progress func(ReencodeProgress)) (ReencodeProgress, error) {
@@ -34,12 +35,14 @@ func (s *Store) ReencodeBodies(ctx context.Context, batch int, progress func(Ree
 		{name: "request", split: true, query: `SELECT request_id, request_id, openai_request, qwen_request FROM request_bodies
 			WHERE request_id > ? AND (openai_request IS NOT NULL OR qwen_request IS NOT NULL) ORDER BY request_id LIMIT ?`,
 			update: `UPDATE request_bodies SET openai_request = NULL, qwen_request = NULL, openai_request_z = ?, qwen_request_z = ?
-			WHERE request_id = ? AND (openai_request IS NOT NULL OR qwen_request IS NOT NULL)`},
+			WHERE request_id = ? AND (openai_request IS NOT NULL OR qwen_request IS NOT NULL)`,
+			pending: pendingRequestBodies},
 		{name: "response", query: `SELECT rb.response_id, r.request_id, rb.openai_response, rb.qwen_response
 			FROM response_bodies rb JOIN responses r ON r.id = rb.response_id
 			WHERE rb.response_id > ? AND (rb.openai_response IS NOT NULL OR rb.qwen_response IS NOT NULL) ORDER BY rb.response_id LIMIT ?`,
 			update: `UPDATE response_bodies SET openai_response = NULL, qwen_response = NULL, openai_response_z = ?, qwen_response_z = ?
-			WHERE response_id = ? AND (openai_response IS NOT NULL OR qwen_response IS NOT NULL)`},
+			WHERE response_id = ? AND (openai_response IS NOT NULL OR qwen_response IS NOT NULL)`,
+			pending: pendingResponseBodies},
 	} {
 		var after int64
 		for {
@@ -62,21 +65,24 @@ func (s *Store) ReencodeBodies(ctx context.Context, batch int, progress func(Ree
 
 type reencodeTable struct {
 	name, query, update string
-	split               bool // the first body column is the client's request (see bodyWrite.split)
+	// pending selects, of the keys given, the rows still holding text.
+	pending func(n int) string
+	split   bool // the first body column is the client's request (see bodyWrite.split)
 }
 
+// reencodeBatchBytes bounds the bodies one batch reads and encodes (besides
+// its rows): an old history may hold bodies of up to RECORD_MAX_BODY_BYTES.
+const reencodeBatchBytes = 16 << 20
+
 // reencodeBatch moves the rows after the given key and returns how many it
-// moved and the last key it read.
+// moved and the last key it read. It reads and encodes them (compression
+// and hashing, most of the cost) before its write transaction, as the
+// recorder does, so that the write lock — every instance's writers wait for
+// it — is held only to store them; in it, the rows another instance moved
+// or a delete removed meanwhile are left out, so that no use of a part is
+// counted for them.
 func (s *Store) reencodeBatch(ctx context.Context, t reencodeTable, after int64, batch int) (int, int64, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, after, err
-	}
-	defer tx.Rollback()
-	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil { // see WriteBatch
-		return 0, after, err
-	}
-	rows, err := tx.QueryContext(ctx, t.query, after, batch)
+	rows, err := s.read.QueryContext(ctx, t.query, after, batch)
 	if err != nil {
 		return 0, after, err
 	}
@@ -85,8 +91,8 @@ func (s *Store) reencodeBatch(ctx context.Context, t reencodeTable, after int64,
 		a, b *bodyWrite
 	}
 	var list []row
-	var all []*bodyWrite
-	for rows.Next() {
+	size := 0
+	for size < reencodeBatchBytes && rows.Next() {
 		var key, requestID int64
 		var a, b sql.NullString
 		if err := rows.Scan(&key, &requestID, &a, &b); err != nil {
@@ -96,12 +102,11 @@ func (s *Store) reencodeBatch(ctx context.Context, t reencodeTable, after int64,
 		r := row{key: key}
 		if a.Valid {
 			r.a = &bodyWrite{requestID: requestID, raw: []byte(a.String), split: t.split}
-			all = append(all, r.a)
 		}
 		if b.Valid {
 			r.b = &bodyWrite{requestID: requestID, raw: []byte(b.String)}
-			all = append(all, r.b)
 		}
+		size += len(a.String) + len(b.String)
 		list = append(list, r)
 	}
 	rows.Close()
@@ -111,8 +116,53 @@ func (s *Store) reencodeBatch(ctx context.Context, t reencodeTable, after int64,
 	if len(list) == 0 {
 		return 0, after, nil
 	}
+	var all []*bodyWrite
+	for _, r := range list {
+		for _, b := range []*bodyWrite{r.a, r.b} {
+			if b != nil {
+				all = append(all, b)
+			}
+		}
+	}
+	if s.reencodeEncoding != nil {
+		s.reencodeEncoding()
+	}
 	s.encodeAll(all)
-	if err := s.storeParts(ctx, tx, all); err != nil {
+
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, after, err
+	}
+	defer tx.Rollback()
+	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil { // see WriteBatch
+		return 0, after, err
+	}
+	keys := make([]any, len(list))
+	for i, r := range list {
+		keys[i] = r.key
+	}
+	still := map[int64]bool{}
+	if err := queryIn(ctx, tx, keys, t.pending, func(rows *sql.Rows) error {
+		var key int64
+		if err := rows.Scan(&key); err != nil {
+			return err
+		}
+		still[key] = true
+		return nil
+	}); err != nil {
+		return 0, after, err
+	}
+	var move []*bodyWrite
+	for _, r := range list {
+		if still[r.key] {
+			for _, b := range []*bodyWrite{r.a, r.b} {
+				if b != nil {
+					move = append(move, b)
+				}
+			}
+		}
+	}
+	if err := s.storeParts(ctx, tx, move); err != nil {
 		return 0, after, err
 	}
 	blob := func(b *bodyWrite) any {
@@ -123,6 +173,9 @@ func (s *Store) reencodeBatch(ctx context.Context, t reencodeTable, after int64,
 	}
 	moved := 0
 	for _, r := range list {
+		if !still[r.key] {
+			continue
+		}
 		res, err := tx.ExecContext(ctx, t.update, blob(r.a), blob(r.b), r.key)
 		if err != nil {
 			return 0, after, err
@@ -136,3 +189,13 @@ func (s *Store) reencodeBatch(ctx context.Context, t reencodeTable, after int64,
 	}
 	return moved, list[len(list)-1].key, nil
 }
+
+var pendingRequestBodies = byRows(func(n int) string {
+	return `SELECT request_id FROM request_bodies WHERE request_id IN (` + values(`?`, n) + `)
+		AND (openai_request IS NOT NULL OR qwen_request IS NOT NULL)`
+})
+
+var pendingResponseBodies = byRows(func(n int) string {
+	return `SELECT response_id FROM response_bodies WHERE response_id IN (` + values(`?`, n) + `)
+		AND (openai_response IS NOT NULL OR qwen_response IS NOT NULL)`
+})

@@ -22,7 +22,8 @@ import (
 // turn — the model's tool calls and the tools' results (files, command
 // output, 0.3–6 KB) — and adds one; an occasional user message steers.
 // newBytes is, per call, what was new in it: the messages not in the
-// previous call and the answer.
+// previous call and the answer (the model's message, which the next call
+// resends, counted once: in its answer).
 type conversation struct {
 	calls    []qp.Exchange
 	newBytes []int
@@ -74,7 +75,7 @@ func agentConversation(rng *rand.Rand, id string, turns int, system, tools strin
 		c.newBytes = append(c.newBytes, fresh+len(answer))
 		history = append(history, newMsgs...)
 		fresh = 0
-		for _, m := range newMsgs {
+		for _, m := range newMsgs[1:] { // not the model's message: new once, in its answer
 			fresh += len(m) + 1
 		}
 		at = at.Add(30 * time.Second)
@@ -213,5 +214,34 @@ func BenchmarkStorageAgent(b *testing.B) {
 			b.ReportMetric(float64(r.grownWhole)/float64(r.fresh), "whole-disk/new")
 			b.ReportMetric(float64(r.grownWhole)/float64(r.grownOnce), "whole÷once")
 		})
+	}
+}
+
+// The conversation's new bytes count each of the model's messages once, in
+// its answer: the next call resending it is not new again (it was counted
+// twice, which flattered the benchmark's disk/new). What is new in all is
+// every answer, and every message of the last request but the system
+// prompt and the model's own (each with its comma, but the first).
+func TestAgentConversationCountsEachAnswerOnce(t *testing.T) {
+	c := agentConversation(rand.New(rand.NewPCG(3, 4)), "n", 12, "be brief", `[]`, time.UnixMilli(1764500000000))
+	want := 0
+	for _, ex := range c.calls {
+		want += len(ex.Response.OpenAIResponse)
+	}
+	var last struct{ Messages []json.RawMessage }
+	if err := json.Unmarshal(c.calls[len(c.calls)-1].Request.OpenAIRequest, &last); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range last.Messages[1:] {
+		if !strings.HasPrefix(string(m), `{"role":"assistant"`) {
+			want += len(m) + min(i, 1)
+		}
+	}
+	got := 0
+	for _, n := range c.newBytes {
+		got += n
+	}
+	if got != want {
+		t.Errorf("new bytes %d, want %d (every answer, and the client's own messages, once)", got, want)
 	}
 }

@@ -92,6 +92,8 @@ type Store struct {
 
 	codec *bodies.Codec // bodies' compression
 	known knownParts    // body parts recently stored
+
+	reencodeEncoding func() // a test's: runs while ReencodeBodies encodes a batch
 }
 
 // Config is what a backend hands New.

@@ -1,0 +1,13 @@
+package sqlstore
+
+// OnReencodeEncoding sets fn to run while ReencodeBodies encodes a batch.
+func OnReencodeEncoding(s *Store, fn func()) { s.reencodeEncoding = fn }
+
+// ConnsInUse is how many of the store's database connections are in use.
+func ConnsInUse(s *Store) int {
+	n := s.write.Stats().InUse
+	if s.read.DB != s.write.DB {
+		n += s.read.Stats().InUse
+	}
+	return n
+}
