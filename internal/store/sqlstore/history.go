@@ -14,11 +14,13 @@ import (
 	qp "qwenproxy"
 )
 
-// Sort whitelists: API names to columns.
+// Sort whitelists: API names to columns. Each sort column has an index
+// (responses.total_tokens holds no NULL since migration 0015, so the column
+// itself, not an expression over it, is sorted and compared by cursors).
 var (
 	sessionSorts  = map[string]string{"": "created_at", "created_at": "created_at", "last_accessed": "last_accessed", "message_count": "message_count"}
 	requestSorts  = map[string]string{"": "q.timestamp", "timestamp": "q.timestamp", "id": "q.id"}
-	responseSorts = map[string]string{"": "r.timestamp", "timestamp": "r.timestamp", "duration_ms": "r.duration_us", "total_tokens": "COALESCE(r.total_tokens, 0)"}
+	responseSorts = map[string]string{"": "r.timestamp", "timestamp": "r.timestamp", "duration_ms": "r.duration_us", "total_tokens": "r.total_tokens"}
 )
 
 // SortFields lists the sort names each list accepts, for validation.
