@@ -181,8 +181,38 @@ test('overview: totals and charts match the calls made', async () => {
   }
   await page.click('[data-range="day"]');
   await page.locator('.plot[data-title="Duration"] canvas').waitFor();
+  assert.deepEqual(await clippedAxisLabels(), []);
   await shot('overview');
   noErrors('the overview');
+});
+
+// clippedAxisLabels lists the value axes' labels wider than their axis.
+function clippedAxisLabels() {
+  return page.evaluate(() => [...document.querySelectorAll('.card.chart')].flatMap((card) => {
+    const axis = card.plot.axes[1];
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = axis.font[0];
+    return (axis._values || []).filter((v) => ctx.measureText(v).width / devicePixelRatio + axis.gap + axis.ticks.size > axis._size)
+      .map((v) => `${card.querySelector('h3').textContent}: "${v}" in ${axis._size} px`);
+  }));
+}
+
+// A chart of durations of seconds (a busy history's p95) shows its value
+// axis's labels whole: at a fixed 60 px, "8000 ms" showed as "000 ms" and
+// "2500 ms" as "500 ms". Drawn as the overview draws its duration charts.
+test('charts show their axis labels whole', async () => {
+  await go('#/overview', '.plot[data-title="Duration"] canvas');
+  await page.evaluate(async () => {
+    const { chart } = await import('/ui/js/charts.js');
+    const { ms } = await import('/ui/js/format.js');
+    const xs = [0, 3600, 7200, 10800].map((x) => 1.7e9 + x);
+    const card = chart('Seconds', xs, [{ label: 'p50', values: [1884, 2100, 1990, 2050] }, { label: 'p95', values: [8966, 8758, 9100, 8800] }],
+      { unit: ' ms', format: ms });
+    document.querySelector('.charts').append(card);
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  });
+  assert.deepEqual(await clippedAxisLabels(), []);
+  noErrors('a chart of seconds');
 });
 
 test('conversations: search, and a conversation that reads like the chat', async () => {

@@ -111,10 +111,10 @@ function render(body, p, totals, wins) {
       { label: "completion", values: pick((s) => s.total_completion_tokens) }]),
     chart("Duration", xs, [
       { label: "p50", values: lat((s) => s.duration_ms.p50) },
-      { label: "p95", values: lat((s) => s.duration_ms.p95) }], { unit: " ms" }),
+      { label: "p95", values: lat((s) => s.duration_ms.p95) }], { format: f.ms }),
     chart("Time to first token", xs, [
       { label: "p50", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p50 : null)) },
-      { label: "p95", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p95 : null)) }], { unit: " ms" }),
+      { label: "p95", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p95 : null)) }], { format: f.ms }),
     chart("Calls by model", xs, models.map((m) => ({
       label: m, values: wins.map((w) => (w.by_model.find((g) => g.model === m) || { total_responses: 0 }).total_responses) })))));
   body.append(h("h2", "By model"), h("div.tablewrap", h("table", { dataset: { table: "by-model" } },
