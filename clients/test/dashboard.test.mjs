@@ -182,6 +182,19 @@ test('overview: totals and charts match the calls made', async () => {
   await page.click('[data-range="day"]');
   await page.locator('.plot[data-title="Duration"] canvas').waitFor();
   assert.deepEqual(await clippedAxisLabels(), []);
+  // A model's row leads to its calls over the range shown (it led to all of
+  // them), and the calls group by Qwen account too.
+  const link = new URL(await page.locator('table[data-table="by-model"] a').first().getAttribute('href'), 'http://x/').hash;
+  const shown = new URLSearchParams(link.split('?')[1]);
+  assert.ok(Number(shown.get('end')) - Number(shown.get('start')) === 24 * 3600e3, link);
+  assert.equal(await rows('by-account'), 1);
+  const byAccount = page.locator('table[data-table="by-account"] a').first();
+  const name = await byAccount.innerText();
+  await byAccount.click();
+  await page.locator('table[data-table="calls"]').waitFor();
+  assert.equal(await page.locator('input[name="account"]').inputValue(), name);
+  assert.equal(await rows('calls'), 50);
+  await go('#/overview', '.plot[data-title="Duration"] canvas');
   await shot('overview');
   noErrors('the overview');
 });
