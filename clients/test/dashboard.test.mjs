@@ -241,6 +241,17 @@ test('conversations: search, and a conversation that reads like the chat', async
   await page.click('form button[type="submit"]');
   await page.locator('table[data-table="sessions"] tbody tr').first().waitFor();
   assert.equal(await rows('sessions'), 1);
+  // By the Qwen account its chat is on, as the history API filters (the
+  // page had no such filter).
+  const stats = await (await fetch(proxy.baseURL + '/stats', { headers: { Authorization: 'Bearer ' + ADMIN } })).json();
+  const served = stats.by_account.find((a) => a.account).account;
+  for (const [account, want] of [[served, 1], ['nobody@example.com', 0]]) {
+    await page.fill('input[name="account"]', account);
+    await page.click('form button[type="submit"]');
+    await page.locator(want ? `table[data-table="sessions"] tbody tr` : '.card.empty').first().waitFor();
+    assert.equal(await rows('sessions'), want, account);
+  }
+  await page.fill('input[name="account"]', '');
   await page.fill('input[name="search"]', 'get_weather');
   await page.click('form button[type="submit"]');
   await page.locator('table[data-table="sessions"] tbody tr >> text=get_weather').waitFor();
