@@ -186,13 +186,14 @@ test('overview: totals and charts match the calls made', async () => {
   // them), and the calls group by Qwen account too.
   const link = new URL(await page.locator('table[data-table="by-model"] a').first().getAttribute('href'), 'http://x/').hash;
   const shown = new URLSearchParams(link.split('?')[1]);
-  assert.ok(Number(shown.get('end')) - Number(shown.get('start')) === 24 * 3600e3, link);
+  assert.ok(Date.parse(shown.get('end')) - Date.parse(shown.get('start')) === 24 * 3600e3, link);
   assert.equal(await rows('by-account'), 1);
   const byAccount = page.locator('table[data-table="by-account"] a').first();
   const name = await byAccount.innerText();
   await byAccount.click();
   await page.locator('table[data-table="calls"]').waitFor();
   assert.equal(await page.locator('input[name="account"]').inputValue(), name);
+  assert.match(await page.locator('input[name="start"]').inputValue(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.equal(await rows('calls'), 50);
   await go('#/overview', '.plot[data-title="Duration"] canvas');
   await shot('overview');

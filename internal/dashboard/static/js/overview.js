@@ -119,7 +119,8 @@ function render(body, p, totals, wins) {
       label: m, values: wins.map((w) => (w.by_model.find((g) => g.model === m) || { total_responses: 0 }).total_responses) })))));
   // Each group links to its calls over the same range (the link dropped the
   // range: a model's row of the last hour opened its calls of all time).
-  const range = { start: p.start, end: p.end };
+  // In RFC 3339, which the Calls page's From and Until fields show as given.
+  const range = { start: new Date(p.start).toISOString(), end: new Date(p.end).toISOString() };
   body.append(h("h2", "By model"), groupTable("by-model", "model", totals.by_model, (m) => "#/calls" + qs({ model: m, ...range })));
   // The statistics group by Qwen account too; calls that reached none are
   // listed as "none" (the calls filter cannot ask for those).
