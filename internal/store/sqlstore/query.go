@@ -53,11 +53,10 @@ type listQuery struct {
 
 // rollupCount is the count query over the daily rollups (a year of them at a
 // dozen models is a tenth of the rows the hourly ones took) for a call
-// filter, or ""
-// when the filter uses something the rollups do not keep (sessions, stream,
-// finish reason, time ranges: the rollups are by response time). The
-// rollups' model is the model that answered: a list whose model filter is
-// the model the client asked for (requests) cannot count by them
+// filter, or "" when the filter uses something the rollups do not keep
+// (sessions, stream, finish reason, time ranges: the rollups are by response
+// time). The rollups' model is the model that answered: a list whose model
+// filter is the model the client asked for (requests) cannot count by them
 // (answeringModel false).
 func rollupCount(f qp.CallFilter, answeringModel bool) (string, []any) {
 	if f.SessionID != "" || f.Stream != nil || f.FinishReason != "" || !f.Range.Start.IsZero() || !f.Range.End.IsZero() ||

@@ -145,7 +145,7 @@ func (s *Store) readRollups(ctx context.Context, span rollupSpan, q qp.StatsQuer
 		return fmt.Errorf("read rollups from %s: %w", span.table, err)
 	}
 	defer rows.Close()
-	a := stats.NewAcc(false) // add merges it: one for every row
+	a := stats.NewAcc(false) // every row's, in turn: add merges it and keeps nothing
 	for rows.Next() {
 		var bucket int64
 		var model, account string
