@@ -340,11 +340,12 @@ func (s *Store) Request(ctx context.Context, key string) (*qp.RequestRecord, err
 	return rec, nil
 }
 
-// ListResponses pages responses.
-func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.ResponseRecord], error) {
+// responseList is the query of a page of responses, its filter's columns
+// named with filterPrefix.
+func responseList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQuery, error) {
 	col, err := sortColumn(responseSorts, o.Sort)
 	if err != nil {
-		return nil, err
+		return listQuery{}, err
 	}
 	from := ` FROM responses r JOIN requests q ON q.id = r.request_id`
 	bodies := ", NULL, NULL, NULL, NULL"
@@ -355,12 +356,26 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 	q := listQuery{selectFrom: `SELECT ` + responseColumns + bodies + `, ` + col + from, countFrom: `SELECT COUNT(*) FROM responses r`,
 		sortCol: col, idCol: "r.id"}
 	q.fastCount, q.fastArgs = rollupCount(f, true)
-	callFilter(&q.where, f, "r.", "r.timestamp")
+	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
+	return q, nil
+}
+
+// responsePage is the query of a page of responses on db.
+func responsePage(ctx context.Context, db querier, backend string, f qp.CallFilter, o qp.ListOptions) (listQuery, error) {
+	return responseList(f, o, "r.")
+}
+
+// ListResponses pages responses.
+func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.ResponseRecord], error) {
 	db, done, err := s.listReader(ctx, o.Bodies)
 	if err != nil {
 		return nil, fmt.Errorf("list responses: %w", err)
 	}
 	defer done()
+	q, err := responsePage(ctx, db, s.Backend(), f, o)
+	if err != nil {
+		return nil, err
+	}
 	stored := map[int64]*[2]storedBody{} // by response row id
 	res, err := run(ctx, db, q, o, func(rows *sql.Rows) (qp.ResponseRecord, qp.Cursor, error) {
 		var b [2]storedBody

@@ -93,25 +93,8 @@ func run[T any](ctx context.Context, db querier, q listQuery, o qp.ListOptions, 
 			return nil, fmt.Errorf("count: %w", err)
 		}
 	}
-	w := q.where
-	desc := !o.Asc
-	backward := o.Before != nil
-	if c := o.After; c != nil {
-		w.add(keyset(q.sortCol, q.idCol, desc), c.Value, c.ID)
-	}
-	if c := o.Before; c != nil {
-		w.add(keyset(q.sortCol, q.idCol, !desc), c.Value, c.ID)
-	}
-	dir := "DESC"
-	if desc == backward {
-		dir = "ASC"
-	}
-	query := fmt.Sprintf("%s%s ORDER BY %s %s, %s %s LIMIT ?", q.selectFrom, w.sql(), q.sortCol, dir, q.idCol, dir)
-	args := append(w.args, o.Limit+1)
-	if o.After == nil && o.Before == nil && o.Offset > 0 {
-		query += " OFFSET ?"
-		args = append(args, o.Offset)
-	}
+	desc, backward := !o.Asc, o.Before != nil
+	query, args := pageQuery(q, o)
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list: %w", err)
@@ -169,6 +152,31 @@ func run[T any](ctx context.Context, db querier, q listQuery, o qp.ListOptions, 
 		res.Next = &last
 	}
 	return res, nil
+}
+
+// pageQuery is the statement that reads q's page: its rows after or before
+// the cursor, or from the offset, in the page's order, one more than the
+// limit (to tell whether more follow).
+func pageQuery(q listQuery, o qp.ListOptions) (string, []any) {
+	w := q.where
+	desc := !o.Asc
+	if c := o.After; c != nil {
+		w.add(keyset(q.sortCol, q.idCol, desc), c.Value, c.ID)
+	}
+	if c := o.Before; c != nil {
+		w.add(keyset(q.sortCol, q.idCol, !desc), c.Value, c.ID)
+	}
+	dir := "DESC"
+	if desc == (o.Before != nil) {
+		dir = "ASC"
+	}
+	query := fmt.Sprintf("%s%s ORDER BY %s %s, %s %s LIMIT ?", q.selectFrom, w.sql(), q.sortCol, dir, q.idCol, dir)
+	args := append(w.args, o.Limit+1)
+	if o.After == nil && o.Before == nil && o.Offset > 0 {
+		query += " OFFSET ?"
+		args = append(args, o.Offset)
+	}
+	return query, args
 }
 
 // rowsAfter reports whether q has a row after cursor c in its order.
