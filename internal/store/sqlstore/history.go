@@ -211,12 +211,12 @@ func scanRequest(row interface{ Scan(...any) error }, extra ...any) (*qp.Request
 	return &r, nil
 }
 
-// ListRequests pages recorded calls by request, each with its response
-// (bodies of both with o.Bodies).
-func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.RequestRecord], error) {
+// requestList is the query of a page of requests, its filter's columns
+// named with filterPrefix.
+func requestList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQuery, error) {
 	col, err := sortColumn(requestSorts, o.Sort)
 	if err != nil {
-		return nil, err
+		return listQuery{}, err
 	}
 	from := ` FROM requests q LEFT JOIN responses r ON r.request_id = q.id`
 	bodies := ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
@@ -228,12 +228,27 @@ func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOpti
 	q := listQuery{selectFrom: `SELECT ` + requestColumns + bodies + `, r.id IS NOT NULL, ` + optionalResponseColumns + `, ` + col + from,
 		countFrom: `SELECT COUNT(*) FROM requests q`, sortCol: col, idCol: "q.id"}
 	q.fastCount, q.fastArgs = rollupCount(f, false) // q.model is the model asked for
-	callFilter(&q.where, f, "q.", "q.timestamp")
+	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
+	return q, nil
+}
+
+// requestPage is the query of a page of requests on db.
+func requestPage(ctx context.Context, db querier, backend string, f qp.CallFilter, o qp.ListOptions) (listQuery, error) {
+	return requestList(f, o, "q.")
+}
+
+// ListRequests pages recorded calls by request, each with its response
+// (bodies of both with o.Bodies).
+func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.RequestRecord], error) {
 	db, done, err := s.listReader(ctx, o.Bodies)
 	if err != nil {
 		return nil, fmt.Errorf("list requests: %w", err)
 	}
 	defer done()
+	q, err := requestPage(ctx, db, s.Backend(), f, o)
+	if err != nil {
+		return nil, err
+	}
 	stored := map[int64]*[4]storedBody{} // by request row id
 	res, err := run(ctx, db, q, o, func(rows *sql.Rows) (qp.RequestRecord, qp.Cursor, error) {
 		var b [4]storedBody
