@@ -181,8 +181,52 @@ test('overview: totals and charts match the calls made', async () => {
   }
   await page.click('[data-range="day"]');
   await page.locator('.plot[data-title="Duration"] canvas').waitFor();
+  assert.deepEqual(await clippedAxisLabels(), []);
+  // A model's row leads to its calls over the range shown (it led to all of
+  // them), and the calls group by Qwen account too.
+  const link = new URL(await page.locator('table[data-table="by-model"] a').first().getAttribute('href'), 'http://x/').hash;
+  const shown = new URLSearchParams(link.split('?')[1]);
+  assert.ok(Date.parse(shown.get('end')) - Date.parse(shown.get('start')) === 24 * 3600e3, link);
+  assert.equal(await rows('by-account'), 1);
+  const byAccount = page.locator('table[data-table="by-account"] a').first();
+  const name = await byAccount.innerText();
+  await byAccount.click();
+  await page.locator('table[data-table="calls"]').waitFor();
+  assert.equal(await page.locator('input[name="account"]').inputValue(), name);
+  assert.match(await page.locator('input[name="start"]').inputValue(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  assert.equal(await rows('calls'), 50);
+  await go('#/overview', '.plot[data-title="Duration"] canvas');
   await shot('overview');
   noErrors('the overview');
+});
+
+// clippedAxisLabels lists the value axes' labels wider than their axis.
+function clippedAxisLabels() {
+  return page.evaluate(() => [...document.querySelectorAll('.card.chart')].flatMap((card) => {
+    const axis = card.plot.axes[1];
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = axis.font[0];
+    return (axis._values || []).filter((v) => ctx.measureText(v).width / devicePixelRatio + axis.gap + axis.ticks.size > axis._size)
+      .map((v) => `${card.querySelector('h3').textContent}: "${v}" in ${axis._size} px`);
+  }));
+}
+
+// A chart of durations of seconds (a busy history's p95) shows its value
+// axis's labels whole: at a fixed 60 px, "8000 ms" showed as "000 ms" and
+// "2500 ms" as "500 ms". Drawn as the overview draws its duration charts.
+test('charts show their axis labels whole', async () => {
+  await go('#/overview', '.plot[data-title="Duration"] canvas');
+  await page.evaluate(async () => {
+    const { chart } = await import('/ui/js/charts.js');
+    const { ms } = await import('/ui/js/format.js');
+    const xs = [0, 3600, 7200, 10800].map((x) => 1.7e9 + x);
+    const card = chart('Seconds', xs, [{ label: 'p50', values: [1884, 2100, 1990, 2050] }, { label: 'p95', values: [8966, 8758, 9100, 8800] }],
+      { unit: ' ms', format: ms });
+    document.querySelector('.charts').append(card);
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+  });
+  assert.deepEqual(await clippedAxisLabels(), []);
+  noErrors('a chart of seconds');
 });
 
 test('conversations: search, and a conversation that reads like the chat', async () => {
@@ -198,6 +242,17 @@ test('conversations: search, and a conversation that reads like the chat', async
   await page.click('form button[type="submit"]');
   await page.locator('table[data-table="sessions"] tbody tr').first().waitFor();
   assert.equal(await rows('sessions'), 1);
+  // By the Qwen account its chat is on, as the history API filters (the
+  // page had no such filter).
+  const stats = await (await fetch(proxy.baseURL + '/stats', { headers: { Authorization: 'Bearer ' + ADMIN } })).json();
+  const served = stats.by_account.find((a) => a.account).account;
+  for (const [account, want] of [[served, 1], ['nobody@example.com', 0]]) {
+    await page.fill('input[name="account"]', account);
+    await page.click('form button[type="submit"]');
+    await page.locator(want ? `table[data-table="sessions"] tbody tr` : '.card.empty').first().waitFor();
+    assert.equal(await rows('sessions'), want, account);
+  }
+  await page.fill('input[name="account"]', '');
   await page.fill('input[name="search"]', 'get_weather');
   await page.click('form button[type="submit"]');
   await page.locator('table[data-table="sessions"] tbody tr >> text=get_weather').waitFor();

@@ -50,8 +50,14 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 		if g.Requests > 0 {
 			rate = 100 * float64(g.Errors) / float64(g.Requests)
 		}
-		fmt.Fprintf(w, "%s\t%d\t%.1f%%\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\n", cell(name), g.Requests, rate, g.PromptTokens, g.CompletionTokens,
-			g.Duration.P50, g.Duration.P95, g.Duration.P99, g.TTFT.P50)
+		// A group whose calls produced no first token (refused before Qwen
+		// answered) has no time to it: 0.0 read as an instant one.
+		ttft := "-"
+		if g.TTFT.Count > 0 {
+			ttft = fmt.Sprintf("%.1f", g.TTFT.P50)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.1f%%\t%d\t%d\t%.1f\t%.1f\t%.1f\t%s\n", cell(name), g.Requests, rate, g.PromptTokens, g.CompletionTokens,
+			g.Duration.P50, g.Duration.P95, g.Duration.P99, ttft)
 	}
 	return c.table("GROUP\tCALLS\tERRORS\tPROMPT TOK\tCOMPL TOK\tP50 MS\tP95 MS\tP99 MS\tTTFT P50", func(w io.Writer) {
 		row(w, "all", st.Totals)

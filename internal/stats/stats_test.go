@@ -16,7 +16,7 @@ func TestHistogramPercentilesAreWithinTenPercent(t *testing.T) {
 			t.Errorf("p%.0f = %.1f, exact %.0f", p*100, got, exact)
 		}
 	}
-	if Histogram(nil).Percentile(0.5) != 0 || (Histogram{}).Percentile(0.99) != 0 {
+	if (&Histogram{}).Percentile(0.5) != 0 || (&Histogram{}).Percentile(0.99) != 0 {
 		t.Fatal("empty histogram")
 	}
 }
@@ -28,13 +28,27 @@ func TestHistogramEncodingAndMerge(t *testing.T) {
 	}
 	b.Add(3)
 	decoded := DecodeHistogram(a.Encode())
-	decoded.Merge(b)
-	if len(decoded) != len(a) || decoded[bucketOf(3)] != 3 || decoded[bucketOf(1e9)] != 1 {
+	decoded.Merge(&b)
+	if nonEmpty(decoded) != nonEmpty(a) || decoded[bucketOf(3)] != 3 || decoded[bucketOf(1e9)] != 1 {
 		t.Fatalf("decoded %v from %q", decoded, a.Encode())
 	}
-	if got := DecodeHistogram("x,1:2,3:y,4:5"); len(got) != 2 || got[1] != 2 || got[4] != 5 {
+	if got := DecodeHistogram("x,1:2,3:y,4:5,128:1,-1:1"); nonEmpty(got) != 2 || got[1] != 2 || got[4] != 5 {
 		t.Fatalf("malformed pairs not skipped: %v", got)
 	}
+	// Histograms joined by commas (the daily rollups' first form) add up.
+	if got := DecodeHistogram(a.Encode() + ",," + b.Encode()); got != decoded {
+		t.Fatalf("joined %v, merged %v", got, decoded)
+	}
+}
+
+func nonEmpty(h Histogram) int {
+	n := 0
+	for _, c := range h {
+		if c != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 func TestAccExactAndMerged(t *testing.T) {

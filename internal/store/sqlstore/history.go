@@ -14,11 +14,13 @@ import (
 	qp "qwenproxy"
 )
 
-// Sort whitelists: API names to columns.
+// Sort whitelists: API names to columns. Each sort column has an index
+// (responses.total_tokens holds no NULL since migration 0015, so the column
+// itself, not an expression over it, is sorted and compared by cursors).
 var (
 	sessionSorts  = map[string]string{"": "created_at", "created_at": "created_at", "last_accessed": "last_accessed", "message_count": "message_count"}
 	requestSorts  = map[string]string{"": "q.timestamp", "timestamp": "q.timestamp", "id": "q.id"}
-	responseSorts = map[string]string{"": "r.timestamp", "timestamp": "r.timestamp", "duration_ms": "r.duration_us", "total_tokens": "COALESCE(r.total_tokens, 0)"}
+	responseSorts = map[string]string{"": "r.timestamp", "timestamp": "r.timestamp", "duration_ms": "r.duration_us", "total_tokens": "r.total_tokens"}
 )
 
 // SortFields lists the sort names each list accepts, for validation.
@@ -209,12 +211,12 @@ func scanRequest(row interface{ Scan(...any) error }, extra ...any) (*qp.Request
 	return &r, nil
 }
 
-// ListRequests pages recorded calls by request, each with its response
-// (bodies of both with o.Bodies).
-func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.RequestRecord], error) {
+// requestList is the query of a page of requests, its filter's columns
+// named with filterPrefix.
+func requestList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQuery, error) {
 	col, err := sortColumn(requestSorts, o.Sort)
 	if err != nil {
-		return nil, err
+		return listQuery{}, err
 	}
 	from := ` FROM requests q LEFT JOIN responses r ON r.request_id = q.id`
 	bodies := ", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"
@@ -226,12 +228,38 @@ func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOpti
 	q := listQuery{selectFrom: `SELECT ` + requestColumns + bodies + `, r.id IS NOT NULL, ` + optionalResponseColumns + `, ` + col + from,
 		countFrom: `SELECT COUNT(*) FROM requests q`, sortCol: col, idCol: "q.id"}
 	q.fastCount, q.fastArgs = rollupCount(f, false) // q.model is the model asked for
-	callFilter(&q.where, f, "q.", "q.timestamp")
+	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
+	return q, nil
+}
+
+// requestPage is the query of a page of requests on db. Sorted by id (the
+// order calls were recorded) under a filter many requests match, SQLite
+// walks the table in id order (see responsePage): it sorted the filter's
+// rows, 3.2-3.4 s a page for the busiest model of a million calls.
+func requestPage(ctx context.Context, db querier, backend string, f qp.CallFilter, o qp.ListOptions) (listQuery, error) {
+	q, err := requestList(f, o, "q.")
+	if err != nil || !weighSortIndex(backend, q, requestSorts[""], f) {
+		return q, err
+	}
+	dense, err := denseFilter(ctx, db, "requests q", q.where)
+	if err != nil || !dense {
+		return q, err
+	}
+	return requestList(f, o, "+q.")
+}
+
+// ListRequests pages recorded calls by request, each with its response
+// (bodies of both with o.Bodies).
+func (s *Store) ListRequests(ctx context.Context, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.RequestRecord], error) {
 	db, done, err := s.listReader(ctx, o.Bodies)
 	if err != nil {
 		return nil, fmt.Errorf("list requests: %w", err)
 	}
 	defer done()
+	q, err := requestPage(ctx, db, s.Backend(), f, o)
+	if err != nil {
+		return nil, err
+	}
 	stored := map[int64]*[4]storedBody{} // by request row id
 	res, err := run(ctx, db, q, o, func(rows *sql.Rows) (qp.RequestRecord, qp.Cursor, error) {
 		var b [4]storedBody
@@ -338,11 +366,12 @@ func (s *Store) Request(ctx context.Context, key string) (*qp.RequestRecord, err
 	return rec, nil
 }
 
-// ListResponses pages responses.
-func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.ResponseRecord], error) {
+// responseList is the query of a page of responses, its filter's columns
+// named with filterPrefix.
+func responseList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQuery, error) {
 	col, err := sortColumn(responseSorts, o.Sort)
 	if err != nil {
-		return nil, err
+		return listQuery{}, err
 	}
 	from := ` FROM responses r JOIN requests q ON q.id = r.request_id`
 	bodies := ", NULL, NULL, NULL, NULL"
@@ -353,12 +382,73 @@ func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOpt
 	q := listQuery{selectFrom: `SELECT ` + responseColumns + bodies + `, ` + col + from, countFrom: `SELECT COUNT(*) FROM responses r`,
 		sortCol: col, idCol: "r.id"}
 	q.fastCount, q.fastArgs = rollupCount(f, true)
-	callFilter(&q.where, f, "r.", "r.timestamp")
+	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
+	return q, nil
+}
+
+// responsePage is the query of a page of responses on db.
+//
+// SQLite, sorting by duration or tokens under a filter, reads the filter's
+// index and sorts every row it matches: for one account of six in a million
+// calls that was 0.4-1.5 s a page, where walking the sort's index and
+// keeping the matching rows reads a few hundred. So where the filter
+// matches many rows (denseFilter), its columns are written +r.col, which
+// SQLite does not look up by index. A filter of few rows keeps its index:
+// sorting them is cheap, and walking the sort's index would pass over most
+// of the table. Only a filter of one column is weighed: its rows are counted
+// from its index alone, where counting those of two columns reads as many
+// rows as the page itself. PostgreSQL weighs the two itself.
+func responsePage(ctx context.Context, db querier, backend string, f qp.CallFilter, o qp.ListOptions) (listQuery, error) {
+	q, err := responseList(f, o, "r.")
+	if err != nil || !weighSortIndex(backend, q, responseSorts[""], f) {
+		return q, err
+	}
+	dense, err := denseFilter(ctx, db, "responses r", q.where)
+	if err != nil || !dense {
+		return q, err
+	}
+	return responseList(f, o, "+r.")
+}
+
+// weighSortIndex reports whether q, a list on SQLite sorted by other than
+// its default (time) order, has the one-column filter whose density decides
+// between the sort's index and the filter's. A session's calls or a time
+// range are few rows: their index serves.
+func weighSortIndex(backend string, q listQuery, defaultSort string, f qp.CallFilter) bool {
+	return backend == "sqlite" && q.sortCol != defaultSort && f.SessionID == "" && f.Range.Start.IsZero() && f.Range.End.IsZero() &&
+		len(q.where.conds) == 1
+}
+
+// denseRows is how many rows a filter matches at least for a sorted list to
+// walk the sort's index rather than the filter's: then a page of 50 passes
+// over about 50 × total ÷ 20,000 index entries (2,500 at a million calls),
+// and below it the filter's rows sort in a few milliseconds.
+const denseRows = 20_000
+
+// denseFilter reports whether the rows of table (with its alias) matching w
+// number denseRows or more; it counts at most that many, from the filter's
+// index.
+func denseFilter(ctx context.Context, db querier, table string, w where) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+table+w.sql()+` LIMIT ?) AS matched`,
+		append(slices.Clone(w.args), denseRows)...).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("list: count the filter's rows: %w", err)
+	}
+	return n >= denseRows, nil
+}
+
+// ListResponses pages responses.
+func (s *Store) ListResponses(ctx context.Context, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.ResponseRecord], error) {
 	db, done, err := s.listReader(ctx, o.Bodies)
 	if err != nil {
 		return nil, fmt.Errorf("list responses: %w", err)
 	}
 	defer done()
+	q, err := responsePage(ctx, db, s.Backend(), f, o)
+	if err != nil {
+		return nil, err
+	}
 	stored := map[int64]*[2]storedBody{} // by response row id
 	res, err := run(ctx, db, q, o, func(rows *sql.Rows) (qp.ResponseRecord, qp.Cursor, error) {
 		var b [2]storedBody

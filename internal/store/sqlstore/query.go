@@ -45,17 +45,18 @@ type listQuery struct {
 	where      where
 	sortCol    string
 	idCol      string
-	// fastCount, when set, counts the same rows from the hourly rollups
+	// fastCount, when set, counts the same rows from the daily rollups
 	// (counting a million rows takes ~20 ms; the rollups, well under 1).
 	fastCount string
 	fastArgs  []any
 }
 
-// rollupCount is the count query over stats_hourly for a call filter, or ""
-// when the filter uses something the rollups do not keep (sessions, stream,
-// finish reason, time ranges: the rollups are by response time). The
-// rollups' model is the model that answered: a list whose model filter is
-// the model the client asked for (requests) cannot count by them
+// rollupCount is the count query over the daily rollups (a year of them at a
+// dozen models is a tenth of the rows the hourly ones took) for a call
+// filter, or "" when the filter uses something the rollups do not keep
+// (sessions, stream, finish reason, time ranges: the rollups are by response
+// time). The rollups' model is the model that answered: a list whose model
+// filter is the model the client asked for (requests) cannot count by them
 // (answeringModel false).
 func rollupCount(f qp.CallFilter, answeringModel bool) (string, []any) {
 	if f.SessionID != "" || f.Stream != nil || f.FinishReason != "" || !f.Range.Start.IsZero() || !f.Range.End.IsZero() ||
@@ -76,7 +77,7 @@ func rollupCount(f qp.CallFilter, answeringModel bool) (string, []any) {
 	if f.Account != "" {
 		w.add("account = ?", f.Account)
 	}
-	return "SELECT COALESCE(SUM(" + col + "), 0) FROM stats_hourly" + w.sql(), w.args
+	return "SELECT COALESCE(SUM(" + col + "), 0) FROM " + dailyRollups + w.sql(), w.args
 }
 
 // run pages the query and scans each row with scan, which returns the row's
@@ -92,25 +93,8 @@ func run[T any](ctx context.Context, db querier, q listQuery, o qp.ListOptions, 
 			return nil, fmt.Errorf("count: %w", err)
 		}
 	}
-	w := q.where
-	desc := !o.Asc
-	backward := o.Before != nil
-	if c := o.After; c != nil {
-		w.add(keyset(q.sortCol, q.idCol, desc), c.Value, c.ID)
-	}
-	if c := o.Before; c != nil {
-		w.add(keyset(q.sortCol, q.idCol, !desc), c.Value, c.ID)
-	}
-	dir := "DESC"
-	if desc == backward {
-		dir = "ASC"
-	}
-	query := fmt.Sprintf("%s%s ORDER BY %s %s, %s %s LIMIT ?", q.selectFrom, w.sql(), q.sortCol, dir, q.idCol, dir)
-	args := append(w.args, o.Limit+1)
-	if o.After == nil && o.Before == nil && o.Offset > 0 {
-		query += " OFFSET ?"
-		args = append(args, o.Offset)
-	}
+	desc, backward := !o.Asc, o.Before != nil
+	query, args := pageQuery(q, o)
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list: %w", err)
@@ -168,6 +152,31 @@ func run[T any](ctx context.Context, db querier, q listQuery, o qp.ListOptions, 
 		res.Next = &last
 	}
 	return res, nil
+}
+
+// pageQuery is the statement that reads q's page: its rows after or before
+// the cursor, or from the offset, in the page's order, one more than the
+// limit (to tell whether more follow).
+func pageQuery(q listQuery, o qp.ListOptions) (string, []any) {
+	w := q.where
+	desc := !o.Asc
+	if c := o.After; c != nil {
+		w.add(keyset(q.sortCol, q.idCol, desc), c.Value, c.ID)
+	}
+	if c := o.Before; c != nil {
+		w.add(keyset(q.sortCol, q.idCol, !desc), c.Value, c.ID)
+	}
+	dir := "DESC"
+	if desc == (o.Before != nil) {
+		dir = "ASC"
+	}
+	query := fmt.Sprintf("%s%s ORDER BY %s %s, %s %s LIMIT ?", q.selectFrom, w.sql(), q.sortCol, dir, q.idCol, dir)
+	args := append(w.args, o.Limit+1)
+	if o.After == nil && o.Before == nil && o.Offset > 0 {
+		query += " OFFSET ?"
+		args = append(args, o.Offset)
+	}
+	return query, args
 }
 
 // rowsAfter reports whether q has a row after cursor c in its order.

@@ -10,9 +10,22 @@ import (
 	"qwenproxy/internal/stats"
 )
 
-const hourMillis = int64(time.Hour / time.Millisecond)
+const (
+	hourMillis = int64(time.Hour / time.Millisecond)
+	dayMillis  = 24 * hourMillis
+)
 
 func hourOf(ms int64) int64 { return ms - ms%hourMillis }
+
+// dayOf is the start of the UTC day holding ms.
+func dayOf(ms int64) int64 { return ms - ms%dayMillis }
+
+// The rollup tables: by the hour a call ended, and by its UTC day. Each row
+// of either is keyed by its period's start, the model and the account.
+const (
+	hourlyRollups = "stats_hourly"
+	dailyRollups  = "stats_daily"
+)
 
 type rollupKey struct {
 	bucket  int64
@@ -20,35 +33,51 @@ type rollupKey struct {
 	account string
 }
 
-// addRollups folds a batch of exchanges into the hourly rollups.
+// addRollups folds a batch of exchanges into the hourly and the daily
+// rollups: per batch, one read and one upsert for each hour, model and
+// account it touches, and as many for each day.
 func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
-	groups := map[rollupKey]*stats.Acc{}
+	hours, days := map[rollupKey]*stats.Acc{}, map[rollupKey]*stats.Acc{}
 	for i := range batch {
 		rq, rs := &batch[i].Request, &batch[i].Response
-		k := rollupKey{hourOf(rs.Timestamp.UnixMilli()), batch[i].AnsweringModel(), rq.Account}
-		a := groups[k]
-		if a == nil {
-			a = stats.NewAcc(false)
-			groups[k] = a
-		}
 		var ttft *float64
 		if v, ok := ttftMillis(rq, rs).(float64); ok {
 			ttft = &v
 		}
-		a.Add(stats.Call{Error: rs.Status != qp.StatusSuccess, PromptTokens: int64(rs.PromptTokens),
+		c := stats.Call{Error: rs.Status != qp.StatusSuccess, PromptTokens: int64(rs.PromptTokens),
 			CompletionTokens: int64(rs.CompletionTokens), TotalTokens: int64(rs.TotalTokens),
-			DurationMillis: float64(rs.Duration.Microseconds()) / 1000, TTFTMillis: ttft})
+			DurationMillis: float64(rs.Duration.Microseconds()) / 1000, TTFTMillis: ttft}
+		ended := rs.Timestamp.UnixMilli()
+		group(hours, rollupKey{hourOf(ended), batch[i].AnsweringModel(), rq.Account}).Add(c)
+		group(days, rollupKey{dayOf(ended), batch[i].AnsweringModel(), rq.Account}).Add(c)
 	}
+	if err := mergeRollups(ctx, tx, hourlyRollups, hours); err != nil {
+		return err
+	}
+	return mergeRollups(ctx, tx, dailyRollups, days)
+}
+
+func group(groups map[rollupKey]*stats.Acc, k rollupKey) *stats.Acc {
+	a := groups[k]
+	if a == nil {
+		a = stats.NewAcc(false)
+		groups[k] = a
+	}
+	return a
+}
+
+// mergeRollups adds groups to the rows of table that hold their keys.
+func mergeRollups(ctx context.Context, tx *txn, table string, groups map[rollupKey]*stats.Acc) error {
 	for k, a := range groups {
-		old, err := scanRollup(tx.QueryRowContext(ctx, selectRollup, k.bucket, k.model, k.account))
+		old, err := scanRollup(tx.QueryRowContext(ctx, selectRollup(table), k.bucket, k.model, k.account))
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
-			return fmt.Errorf("read rollup: %w", err)
+			return fmt.Errorf("read rollup from %s: %w", table, err)
 		default:
 			a.Merge(old)
 		}
-		if err := writeRollup(ctx, tx, k, a); err != nil {
+		if err := writeRollup(ctx, tx, table, k, a); err != nil {
 			return err
 		}
 	}
@@ -58,43 +87,60 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 const rollupColumns = `requests, errors, prompt_tokens, completion_tokens, total_tokens,
 	duration_sum, duration_n, ttft_sum, ttft_n, duration_hist, ttft_hist`
 
-const selectRollup = `SELECT ` + rollupColumns + ` FROM stats_hourly WHERE bucket = ? AND model = ? AND account = ?`
+func selectRollup(table string) string {
+	return `SELECT ` + rollupColumns + ` FROM ` + table + ` WHERE bucket = ? AND model = ? AND account = ?`
+}
 
 func scanRollup(row interface{ Scan(...any) error }, extra ...any) (*stats.Acc, error) {
 	a := stats.NewAcc(false)
+	if err := scanRollupInto(a, row, extra...); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// scanRollupInto reads a rollup row into a, which it empties first: a
+// reader of many rows reuses one.
+func scanRollupInto(a *stats.Acc, row interface{ Scan(...any) error }, extra ...any) error {
+	*a = *stats.NewAcc(false)
 	var dh, th string
 	dest := append(extra, &a.Requests, &a.Errors, &a.PromptTokens, &a.CompletionTokens, &a.Total,
 		&a.DurationSum, &a.DurationN, &a.TTFTSum, &a.TTFTN, &dh, &th)
 	if err := row.Scan(dest...); err != nil {
-		return nil, err
+		return err
 	}
-	a.DurationHist, a.TTFTHist = stats.DecodeHistogram(dh), stats.DecodeHistogram(th)
-	return a, nil
+	a.DurationHist.AddEncoded(dh)
+	a.TTFTHist.AddEncoded(th)
+	return nil
 }
 
-const rollupUpsert = `INSERT INTO stats_hourly (bucket, model, account, ` + rollupColumns + `)
+func rollupUpsert(table string) string {
+	return `INSERT INTO ` + table + ` (bucket, model, account, ` + rollupColumns + `)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (bucket, model, account) DO UPDATE SET requests = excluded.requests, errors = excluded.errors,
 		prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, total_tokens = excluded.total_tokens,
 		duration_sum = excluded.duration_sum, duration_n = excluded.duration_n, ttft_sum = excluded.ttft_sum, ttft_n = excluded.ttft_n,
 		duration_hist = excluded.duration_hist, ttft_hist = excluded.ttft_hist`
+}
 
 func rollupArgs(k rollupKey, a *stats.Acc) []any {
 	return []any{k.bucket, k.model, k.account, a.Requests, a.Errors, a.PromptTokens, a.CompletionTokens, a.Total,
 		a.DurationSum, a.DurationN, a.TTFTSum, a.TTFTN, a.DurationHist.Encode(), a.TTFTHist.Encode()}
 }
 
-func writeRollup(ctx context.Context, tx *txn, k rollupKey, a *stats.Acc) error {
-	if _, err := tx.ExecContext(ctx, rollupUpsert, rollupArgs(k, a)...); err != nil {
-		return fmt.Errorf("write rollup: %w", err)
+func writeRollup(ctx context.Context, tx *txn, table string, k rollupKey, a *stats.Acc) error {
+	if _, err := tx.ExecContext(ctx, rollupUpsert(table), rollupArgs(k, a)...); err != nil {
+		return fmt.Errorf("write rollup to %s: %w", table, err)
 	}
 	return nil
 }
 
 // rebuildRollups recomputes the given hours from the rows that remain, after
-// a delete.
+// a delete, and then the days holding them from their hours.
 func rebuildRollups(ctx context.Context, tx *txn, buckets map[int64]bool) error {
+	days := map[int64]bool{}
 	for b := range buckets {
+		days[dayOf(b)] = true
 		if _, err := tx.ExecContext(ctx, `DELETE FROM stats_hourly WHERE bucket = ?`, b); err != nil {
 			return fmt.Errorf("rebuild rollup: %w", err)
 		}
@@ -112,7 +158,41 @@ func rebuildRollups(ctx context.Context, tx *txn, buckets map[int64]bool) error 
 			return err
 		}
 		for k, a := range groups {
-			if err := writeRollup(ctx, tx, k, a); err != nil {
+			if err := writeRollup(ctx, tx, hourlyRollups, k, a); err != nil {
+				return err
+			}
+		}
+	}
+	return rebuildDays(ctx, tx, days)
+}
+
+// rebuildDays recomputes the daily rollups of the given days from their
+// hourly rollups.
+func rebuildDays(ctx context.Context, tx *txn, days map[int64]bool) error {
+	for d := range days {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM stats_daily WHERE bucket = ?`, d); err != nil {
+			return fmt.Errorf("rebuild daily rollup: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT model, account, `+rollupColumns+` FROM stats_hourly WHERE bucket >= ? AND bucket < ?`, d, d+dayMillis)
+		if err != nil {
+			return fmt.Errorf("rebuild daily rollup: %w", err)
+		}
+		groups := map[rollupKey]*stats.Acc{}
+		for rows.Next() {
+			k := rollupKey{bucket: d}
+			a, err := scanRollup(rows, &k.model, &k.account)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("rebuild daily rollup: %w", err)
+			}
+			group(groups, k).Merge(a)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("rebuild daily rollup: %w", err)
+		}
+		for k, a := range groups {
+			if err := writeRollup(ctx, tx, dailyRollups, k, a); err != nil {
 				return err
 			}
 		}

@@ -4,7 +4,7 @@ import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
 import * as f from "./format.js";
 
-const filterNames = ["model", "status", "stream", "finish_reason", "session_id", "start", "end"];
+const filterNames = ["model", "account", "status", "stream", "finish_reason", "session_id", "start", "end"];
 
 // calls is the request log: the history API's filters, keyset paging,
 // export and delete-before.
@@ -23,6 +23,7 @@ export async function calls(main, params) {
     },
   },
   h("label", "Model", h("input", { name: "model", value: filters.model })),
+  h("label", "Account", h("input", { name: "account", value: filters.account, placeholder: "Qwen account" })),
   select("status", "Status", [["", "any"], ["success", "success"], ["error", "error"]]),
   select("stream", "Stream", [["", "any"], ["true", "streamed"], ["false", "not streamed"]]),
   select("finish_reason", "Finish", [["", "any"], ["stop", "stop"], ["length", "length"], ["tool_calls", "tool_calls"], ["content_filter", "content_filter"]]),

@@ -12,8 +12,8 @@ export function destroyCharts() {
 }
 
 // chart draws series over time. xs are Unix seconds; each series is
-// {label, values, unit?, bars?}.
-export function chart(title, xs, series, { unit = "", height = 220 } = {}) {
+// {label, values, bars?}; format writes a value (default: fmt and unit).
+export function chart(title, xs, series, { unit = "", format = (v) => fmt(v) + unit, height = 220 } = {}) {
   // Half a step of room at each end, so the first and last bars show whole.
   const pad = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 60;
   const box = h("div.plot", { dataset: { title } });
@@ -28,9 +28,11 @@ export function chart(title, xs, series, { unit = "", height = 220 } = {}) {
       width: 1.5,
       paths: s.bars && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.6, 40] }) : undefined,
       points: { show: xs.length < 60 },
-      value: (u, v) => (v === null || v === undefined ? "–" : fmt(v) + unit),
+      value: (u, v) => (v === null || v === undefined ? "–" : format(v)),
     }))],
-    axes: [{}, { values: (u, vals) => vals.map((v) => fmt(v) + unit), size: 60 }],
+    // The value axis is as wide as its longest label: at a fixed 60 px,
+    // "8000 ms" showed as "000 ms" and "1500 ms" as "500 ms".
+    axes: [{}, { values: (u, vals) => vals.map(format), size: axisSize }],
     scales: { x: { time: true, range: (u, min, max) => [min - pad, max + pad] } },
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
@@ -49,6 +51,18 @@ export function chart(title, xs, series, { unit = "", height = 220 } = {}) {
   requestAnimationFrame(fit);
   card.plot = plot;
   return card;
+}
+
+const measure = document.createElement("canvas").getContext("2d");
+
+// axisSize is the width of a value axis: its longest label, then the gap and
+// the tick marks between the labels and the plot (uPlot's defaults).
+function axisSize(u, values, i) {
+  if (!values) return 60;
+  const axis = u.axes[i];
+  measure.font = Array.isArray(axis.font) ? axis.font[0] : axis.font;
+  const widest = Math.max(0, ...values.map((v) => measure.measureText(v).width));
+  return Math.ceil(widest / (window.devicePixelRatio || 1)) + (axis.gap || 5) + (axis.ticks.size || 10) + 4;
 }
 
 function fmt(v) {

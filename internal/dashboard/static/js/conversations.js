@@ -2,7 +2,7 @@ import { api, qs, request, download } from "./api.js";
 import { h, clear, errorBox, confirmDialog, clipped } from "./dom.js";
 import * as f from "./format.js";
 
-let filters = { search: "", model: "", start: "", end: "" };
+let filters = { search: "", model: "", account: "", start: "", end: "" };
 
 // conversations lists sessions, newest first, a keyset page at a time.
 export async function conversations(main, params) {
@@ -17,6 +17,7 @@ export async function conversations(main, params) {
   },
   h("label", "First message contains", h("input", { name: "search", value: filters.search, type: "search" })),
   h("label", "Model", h("input", { name: "model", value: filters.model })),
+  h("label", "Account", h("input", { name: "account", value: filters.account, placeholder: "Qwen account" })),
   h("label", "From", h("input", { name: "start", value: filters.start, placeholder: "2h, 7d, 2026-05-01…" })),
   h("label", "Until", h("input", { name: "end", value: filters.end, placeholder: "now" })),
   h("button", { type: "submit" }, "Search"));

@@ -111,20 +111,38 @@ function render(body, p, totals, wins) {
       { label: "completion", values: pick((s) => s.total_completion_tokens) }]),
     chart("Duration", xs, [
       { label: "p50", values: lat((s) => s.duration_ms.p50) },
-      { label: "p95", values: lat((s) => s.duration_ms.p95) }], { unit: " ms" }),
+      { label: "p95", values: lat((s) => s.duration_ms.p95) }], { format: f.ms }),
     chart("Time to first token", xs, [
       { label: "p50", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p50 : null)) },
-      { label: "p95", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p95 : null)) }], { unit: " ms" }),
+      { label: "p95", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p95 : null)) }], { format: f.ms }),
     chart("Calls by model", xs, models.map((m) => ({
       label: m, values: wins.map((w) => (w.by_model.find((g) => g.model === m) || { total_responses: 0 }).total_responses) })))));
-  body.append(h("h2", "By model"), h("div.tablewrap", h("table", { dataset: { table: "by-model" } },
-    h("thead", h("tr", ["model", "calls", "errors", "prompt tok", "completion tok", "p50", "p95", "TTFT p50", "TTFT p95"].map((c, i) => h("th" + (i ? ".num" : ""), c)))),
-    h("tbody", totals.by_model.map((m) => h("tr",
-      h("td", h("a", { href: "#/calls?model=" + encodeURIComponent(m.model) }, m.model)),
-      h("td.num", f.int(m.total_responses)), h("td.num", `${f.int(m.errors)} (${f.pct(m.error_rate)})`),
-      h("td.num", f.int(m.total_prompt_tokens)), h("td.num", f.int(m.total_completion_tokens)),
-      h("td.num", f.ms(m.duration_ms.p50)), h("td.num", f.ms(m.duration_ms.p95)),
-      h("td.num", m.ttft_ms.count ? f.ms(m.ttft_ms.p50) : "–"), h("td.num", m.ttft_ms.count ? f.ms(m.ttft_ms.p95) : "–")))))));
+  // Each group links to its calls over the same range (the link dropped the
+  // range: a model's row of the last hour opened its calls of all time).
+  // In RFC 3339, which the Calls page's From and Until fields show as given.
+  const range = { start: new Date(p.start).toISOString(), end: new Date(p.end).toISOString() };
+  body.append(h("h2", "By model"), groupTable("by-model", "model", totals.by_model, (m) => "#/calls" + qs({ model: m, ...range })));
+  // The statistics group by Qwen account too; calls that reached none are
+  // listed as "none" (the calls filter cannot ask for those).
+  body.append(h("h2", "By account"), groupTable("by-account", "account", totals.by_account || [],
+    (a) => (a ? "#/calls" + qs({ account: a, ...range }) : null)));
+}
+
+// groupTable lists statistics groups (by model, by account), each named by
+// a link to its calls where href gives one.
+function groupTable(name, label, groups, href) {
+  return h("div.tablewrap", h("table", { dataset: { table: name } },
+    h("thead", h("tr", [label, "calls", "errors", "prompt tok", "completion tok", "p50", "p95", "TTFT p50", "TTFT p95"].map((c, i) => h("th" + (i ? ".num" : ""), c)))),
+    h("tbody", groups.map((g) => {
+      const key = g[label];
+      const link = href(key);
+      return h("tr",
+        h("td", link ? h("a", { href: link }, key) : h("span.muted", key || "none")),
+        h("td.num", f.int(g.total_responses)), h("td.num", `${f.int(g.errors)} (${f.pct(g.error_rate)})`),
+        h("td.num", f.int(g.total_prompt_tokens)), h("td.num", f.int(g.total_completion_tokens)),
+        h("td.num", f.ms(g.duration_ms.p50)), h("td.num", f.ms(g.duration_ms.p95)),
+        h("td.num", g.ttft_ms.count ? f.ms(g.ttft_ms.p50) : "–"), h("td.num", g.ttft_ms.count ? f.ms(g.ttft_ms.p95) : "–"));
+    }))));
 }
 
 // health shows credentials, accounts (where the server has them) and the

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store"
+)
+
+// A group whose calls produced no first token (refused before Qwen answered:
+// every account resting) shows no time to first token in `stats`, not 0.0,
+// which read as an instant first token; groups that had one show it.
+func TestStatsShowNoFirstTokenTimeWhereNoneWasMeasured(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "h.db")
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	call := func(id, account string, firstToken time.Time, status string) qp.Exchange {
+		return qp.Exchange{
+			Request: qp.Request{RequestID: id, Timestamp: at, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max", Account: account,
+				OpenAIRequest: []byte(`{}`)},
+			Response: qp.Response{ResponseID: "r" + id, Timestamp: at.Add(2 * time.Second), Status: status, HTTPStatus: 200,
+				FirstTokenAt: firstToken, Duration: 2 * time.Second, OpenAIResponse: []byte(`{}`)},
+		}
+	}
+	calls := []qp.Exchange{call("answered", "a@example.com", at.Add(300*time.Millisecond), qp.StatusSuccess),
+		call("refused", "", time.Time{}, qp.StatusError)}
+	if err := st.WriteExchanges(ctx, calls); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, errOut, code := runCLI(t, db, "stats")
+	if code != 0 {
+		t.Fatalf("stats: %d %s", code, errOut)
+	}
+	last := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			last[strings.Join(f[:2], " ")] = f[len(f)-1]
+		}
+	}
+	measured := func(v string) bool { n, err := strconv.ParseFloat(v, 64); return err == nil && n > 0 }
+	if last["account (none)"] != "-" || !measured(last["account a@example.com"]) || !measured(last["all 2"]) {
+		t.Fatalf("TTFT P50 of the refused calls %q, of the answered %q, of all %q:\n%s", last["account (none)"], last["account a@example.com"], last["all 2"], out)
+	}
+}

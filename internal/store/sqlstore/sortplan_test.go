@@ -1,0 +1,140 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	qp "qwenproxy"
+
+	_ "modernc.org/sqlite"
+)
+
+// A response list filtered by a column many responses share (an account,
+// errors) and sorted by duration or tokens walks the sort's index and
+// filters, on SQLite: it read the filter's index and sorted all its rows (a
+// sixth of a million-call history for one of six accounts: 0.4-1.5 s a
+// page). A filter few rows match (under denseRows) keeps its index, as
+// walking the sort's would pass over most of the table.
+func TestADenseFilterSortedByDurationWalksTheSortIndex(t *testing.T) {
+	ctx := context.Background()
+	db := sqliteWithSchema(t)
+	// 90,000 responses over two accounts, a third of them failed, and 10
+	// of a third account.
+	if _, err := db.ExecContext(ctx, `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 90010)
+		INSERT INTO requests (id, request_id, timestamp, method, path, model, stream, created_at, status, account)
+		SELECT n, 'req-' || n, n * 1000, 'POST', '/v1/chat/completions', 'qwen3-max', 0, n * 1000,
+			CASE WHEN n % 3 = 0 THEN 'error' ELSE 'success' END, CASE WHEN n > 90000 THEN 'c@x' WHEN n % 2 = 0 THEN 'a@x' ELSE 'b@x' END FROM seq`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO responses (id, request_id, response_id, timestamp, model, stream, status, http_status,
+		total_tokens, duration_ms, duration_us, created_at, account)
+		SELECT id, id, 'resp-' || id, timestamp + 500, model, 0, status, 200, id % 977, 0, (id * 7919) % 100000, created_at, account FROM requests`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		f     qp.CallFilter
+		sort  string
+		index string
+	}{
+		{qp.CallFilter{Account: "a@x"}, "duration_ms", "idx_responses_duration"},
+		{qp.CallFilter{Status: qp.StatusError}, "total_tokens", "idx_responses_total_tokens"},
+		{qp.CallFilter{Account: "c@x"}, "duration_ms", "idx_responses_account"},
+	} {
+		for _, o := range []qp.ListOptions{{Limit: 50, Sort: c.sort}, {Limit: 50, Sort: c.sort, After: &qp.Cursor{Value: 50000, ID: 30000}}} {
+			q, err := responsePage(ctx, db, "sqlite", c.f, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			query, args := pageQuery(q, o)
+			plan := explainSQLite(t, db, query, args)
+			if !strings.Contains(plan, c.index) || (c.index != "idx_responses_account" && strings.Contains(plan, "TEMP B-TREE")) {
+				t.Errorf("%+v sorted by %s (cursor %v): want %s\n%s\nis planned as\n%s", c.f, c.sort, o.After != nil, c.index, query, plan)
+			}
+		}
+	}
+}
+
+// The request list sorted by id (the order calls were recorded) and filtered
+// by a column many requests share walks the table in id order and filters,
+// on SQLite: it read the filter's index and sorted all its rows (the calls of
+// the busiest model of a million: 3.2-3.4 s a page).
+func TestADenseFilterSortedByIDWalksTheTable(t *testing.T) {
+	ctx := context.Background()
+	db := sqliteWithSchema(t)
+	if _, err := db.ExecContext(ctx, `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 60010)
+		INSERT INTO requests (id, request_id, timestamp, method, path, model, stream, created_at, status, account)
+		SELECT n, 'req-' || n, (n * 7919) % 100000, 'POST', '/v1/chat/completions', CASE WHEN n > 60000 THEN 'rare' ELSE 'qwen3-max' END,
+			n % 2, n * 1000, CASE WHEN n % 3 = 0 THEN 'error' ELSE 'success' END, 'a@x' FROM seq`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		f     qp.CallFilter
+		walks bool
+	}{
+		{qp.CallFilter{Model: "qwen3-max"}, true},
+		{qp.CallFilter{Status: qp.StatusError}, true},
+		{qp.CallFilter{Model: "rare"}, false},
+	} {
+		for _, o := range []qp.ListOptions{{Limit: 50, Sort: "id"}, {Limit: 50, Sort: "id", After: &qp.Cursor{Value: 30000, ID: 30000}}} {
+			q, err := requestPage(ctx, db, "sqlite", c.f, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			query, args := pageQuery(q, o)
+			plan := explainSQLite(t, db, query, args)
+			if sorts := strings.Contains(plan, "TEMP B-TREE"); sorts == c.walks {
+				t.Errorf("%+v sorted by id (cursor %v): sorts %v\n%s\nis planned as\n%s", c.f, o.After != nil, sorts, query, plan)
+			}
+		}
+	}
+}
+
+// sqliteWithSchema is an empty SQLite database with every migration of the
+// SQLite backend applied, in order.
+func sqliteWithSchema(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "plan.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	files, err := filepath.Glob("../sqlite/migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migrations: %v %v", files, err)
+	}
+	slices.Sort(files)
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(text)); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+	}
+	return db
+}
+
+func explainSQLite(t *testing.T, db *sql.DB, query string, args []any) string {
+	t.Helper()
+	rows, err := db.Query("EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, detail)
+	}
+	return strings.Join(lines, "\n")
+}
