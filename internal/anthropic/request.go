@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	qp "qwenproxy"
@@ -37,6 +38,7 @@ type Request struct {
 	// form. Emulated as Chat Completions' response_format.
 	OutputConfig *struct {
 		Format json.RawMessage `json:"format"`
+		Effort *string         `json:"effort"`
 	} `json:"output_config"`
 	OutputFormat json.RawMessage `json:"output_format"`
 
@@ -45,6 +47,10 @@ type Request struct {
 	// 65 KB request, BenchmarkRequest).
 	conversation []qp.Message
 }
+
+// efforts are output_config.effort's values, which have no effect here but
+// are held to Anthropic's list.
+var efforts = []string{"low", "medium", "high", "xhigh", "max"}
 
 // Message is one turn: a user or assistant message whose content is a string
 // or a list of blocks.
@@ -176,6 +182,9 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 		if t.Type == "enabled" && (t.BudgetTokens == nil || *t.BudgetTokens < 1) {
 			return openai.InvalidRequest("thinking.budget_tokens", "invalid_value", "thinking.budget_tokens: required, at least 1, when thinking is enabled")
 		}
+	}
+	if c := r.OutputConfig; c != nil && c.Effort != nil && !slices.Contains(efforts, *c.Effort) {
+		return openai.InvalidRequest("output_config.effort", "invalid_value", "output_config.effort: must be one of %s", strings.Join(efforts, ", "))
 	}
 	if _, err := r.ToolSet(); err != nil {
 		return err
