@@ -8,6 +8,7 @@ import (
 
 	"qwenproxy/internal/anthropic"
 	wire "qwenproxy/internal/openai"
+	respapi "qwenproxy/internal/responses"
 )
 
 // messagesSDKFields are the body fields of @anthropic-ai/sdk 1.14's
@@ -69,6 +70,30 @@ func TestMessagesFieldsHaveTheirOutcome(t *testing.T) {
 			if got := slices.Contains(ignored, field); got != (tc.want == wantIgnored) {
 				t.Errorf("%s %s: recorded ignored %v, want %s", field, tc.extra, ignored, tc.want)
 			}
+		}
+	}
+}
+
+// TestTablesSayWhereModelIsRequired: the Responses and Messages APIs refuse
+// a call without a model (as OpenAI's and Anthropic's do), so their tables
+// say it is required; they said a missing model was DEFAULT_MODEL, as it
+// is only for Chat Completions.
+func TestTablesSayWhereModelIsRequired(t *testing.T) {
+	e := start(t, nil)
+	for _, tc := range []struct {
+		path, body string
+		table      []wire.Field
+	}{
+		{"/v1/responses", `{"input":"hi"}`, respapi.Fields},
+		{"/v1/messages", `{"max_tokens":64,"messages":[{"role":"user","content":"hi"}]}`, anthropic.Fields},
+	} {
+		resp := postJSON(t, e, tc.path, tc.body, nil)
+		if env := decodeEnvelope(t, resp); resp.StatusCode != 400 || !strings.Contains(env.Error.Message, "model") {
+			t.Errorf("%s without a model: %d %+v", tc.path, resp.StatusCode, env.Error)
+		}
+		i := slices.IndexFunc(tc.table, func(f wire.Field) bool { return f.Name == "model" })
+		if i < 0 || !strings.HasPrefix(tc.table[i].Doc, "required") || strings.Contains(tc.table[i].Doc, "(default") {
+			t.Errorf("%s: the table's model entry does not say it is required", tc.path)
 		}
 	}
 }
