@@ -35,6 +35,7 @@ type Request struct {
 	ParallelToolCalls *bool             `json:"parallel_tool_calls"`
 	Metadata          map[string]string `json:"metadata"`
 	Include           []string          `json:"include"`
+	Truncation        *string           `json:"truncation"` // echoed; Qwen keeps its chat's context itself
 	// Text.Format is the answer's form: text, json_object, or json_schema
 	// with its name, schema and strict beside the type (Structured
 	// Outputs, the Responses API's response_format).
