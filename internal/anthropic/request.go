@@ -323,9 +323,9 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 	if s, ok := jsonscan.StringValue(raw); ok {
 		return s, nil
 	}
-	var blocks []Block
-	if raw[0] != '[' || json.Unmarshal(raw, &blocks) != nil {
-		return "", openai.InvalidRequest(param, "invalid_type", "%s: must be a string or a list of text blocks", param)
+	blocks, err := decodeBlocks(raw, param, "must be a string or a list of text blocks")
+	if err != nil {
+		return "", err
 	}
 	parts := make([]string, 0, len(blocks))
 	for i, b := range blocks {
@@ -392,9 +392,9 @@ func toolResult(raw json.RawMessage, param string) (string, []string, *openai.Er
 		text, err := blocksText(raw, param, "\n")
 		return text, nil, err
 	}
-	var blocks []Block
-	if json.Unmarshal(raw, &blocks) != nil {
-		return "", nil, openai.InvalidRequest(param, "invalid_type", "%s: must be a string or a list of text and image blocks", param)
+	blocks, err := decodeBlocks(raw, param, "must be a string or a list of text and image blocks")
+	if err != nil {
+		return "", nil, err
 	}
 	var text, images []string
 	for i, b := range blocks {
@@ -447,9 +447,9 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		}
 		return []qp.Message{{Role: m.Role, Text: s}}, nil
 	}
-	var blocks []Block
-	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &blocks) != nil {
-		return nil, openai.InvalidRequest(p("content"), "invalid_type", "%s: must be a string or a list of content blocks", p("content"))
+	blocks, err := decodeBlocks(raw, p("content"), "must be a string or a list of content blocks")
+	if err != nil {
+		return nil, err
 	}
 	if len(blocks) == 0 && m.Role == "user" {
 		return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s: must not be empty", p("content"))
