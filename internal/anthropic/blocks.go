@@ -1,10 +1,12 @@
 package anthropic
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"qwenproxy/internal/openai"
 )
@@ -21,6 +23,15 @@ var readBlockTypes = []string{"text", "image", "document", "tool_result", "tool_
 // wrong type, is a 400 naming that field. notList is the message for a
 // value that is not a list at all.
 func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.Error) {
+	if len(raw) > 0 && raw[0] == '[' {
+		// The common case, decoded at once (a Claude Code request's
+		// blocks are most of its 100 KB: BenchmarkRequest); a list that
+		// fails, or holds search results, is read again block by block.
+		var blocks []Block
+		if json.Unmarshal(raw, &blocks) == nil && !slices.ContainsFunc(blocks, func(b Block) bool { return b.Type == "search_result" }) {
+			return blocks, nil
+		}
+	}
 	var items []json.RawMessage
 	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
 		return nil, openai.InvalidRequest(param, "invalid_type", "%s: %s", param, notList)
@@ -28,7 +39,7 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 	blocks := make([]Block, len(items))
 	for i, item := range items {
 		err := json.Unmarshal(item, &blocks[i])
-		if err == nil {
+		if err == nil && blocks[i].Type != "search_result" {
 			continue
 		}
 		bp := fmt.Sprintf("%s.%d", param, i)
@@ -37,6 +48,14 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 		}
 		if json.Unmarshal(item, &head) != nil || head.Type == "" {
 			return nil, openai.InvalidRequest(bp, "invalid_type", "%s: must be a content block, an object with a type", bp)
+		}
+		if head.Type == "search_result" { // its source is a string, not Block's
+			text, err := searchResultText(item, bp)
+			if err != nil {
+				return nil, err
+			}
+			blocks[i] = Block{Type: "search_result", Text: text}
+			continue
 		}
 		if !slices.Contains(readBlockTypes, head.Type) {
 			blocks[i] = Block{Type: head.Type}
@@ -49,4 +68,36 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 		return nil, openai.InvalidRequest(bp, "invalid_type", "%s: malformed %s block", bp, head.Type)
 	}
 	return blocks, nil
+}
+
+// searchResultText is a search_result block (a RAG tool's or a user's
+// source, Anthropic's search results) as the model reads it: its title and
+// source each on a line, a blank line, then its text blocks. Citations are
+// accepted and none are produced, as for documents.
+func searchResultText(raw json.RawMessage, param string) (string, *openai.Error) {
+	var r struct {
+		Source  *string         `json:"source"`
+		Title   *string         `json:"title"`
+		Content json.RawMessage `json:"content"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		if e := openai.FieldTypeError(param, err); e != nil {
+			return "", e
+		}
+		return "", openai.InvalidRequest(param, "invalid_type", "%s: malformed search_result block", param)
+	}
+	if r.Source == nil {
+		return "", openai.InvalidRequest(param+".source", "missing_required_parameter", "%s.source: Field required", param)
+	}
+	if r.Title == nil {
+		return "", openai.InvalidRequest(param+".title", "missing_required_parameter", "%s.title: Field required", param)
+	}
+	if len(bytes.TrimSpace(r.Content)) == 0 || bytes.TrimSpace(r.Content)[0] != '[' {
+		return "", openai.InvalidRequest(param+".content", "invalid_type", "%s.content: must be a list of text blocks", param)
+	}
+	body, err := blocksText(r.Content, param+".content", "\n\n")
+	if err != nil {
+		return "", err
+	}
+	return "Search result: " + strings.TrimSpace(*r.Title) + "\nSource: " + strings.TrimSpace(*r.Source) + "\n\n" + body, nil
 }

@@ -13,7 +13,7 @@ import "qwenproxy/internal/openai"
 // the beta's mcp_servers and context_management.
 var Fields = []openai.Field{
 	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*` or `claude-*` name it does not map is `DEFAULT_MODEL`)"},
-	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `tool_use`, `tool_result` and `thinking` blocks"},
+	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `search_result`, `tool_use`, `tool_result` and `thinking` blocks"},
 	{Name: "system", Policy: openai.Honoured, Doc: "a string or text blocks, the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "client tools, emulated; server tools are a 400"},
 	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`auto`/`any`/`tool`/`none`, emulated; `disable_parallel_tool_use` keeps an answer's first call only"},

@@ -414,9 +414,11 @@ func toolResult(raw json.RawMessage, param string) (string, []string, *openai.Er
 				return "", nil, err
 			}
 			text = append(text, doc)
+		case "search_result":
+			text = append(text, b.Text) // decodeBlocks wrote it out
 		default:
 			return "", nil, openai.InvalidRequest(bp+".type", "unsupported_value",
-				"%s: only text, image and document blocks are supported here, not %q", bp, b.Type)
+				"%s: only text, image, document and search_result blocks are supported here, not %q", bp, b.Type)
 		}
 	}
 	return strings.Join(text, "\n"), images, nil
@@ -474,6 +476,8 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 				return nil, err
 			}
 			text = append(text, doc)
+		case b.Type == "search_result" && m.Role == "user":
+			text = append(text, b.Text) // decodeBlocks wrote it out
 		case b.Type == "tool_result" && m.Role == "user":
 			if b.ToolUseID == "" {
 				return nil, openai.InvalidRequest(bp+".tool_use_id", "missing_required_parameter", "%s.tool_use_id: Field required", bp)
@@ -496,7 +500,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			// The model's earlier reasoning: Qwen keeps its own.
 		default:
 			return nil, openai.InvalidRequest(bp+".type", "unsupported_value",
-				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
+				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, search_result, tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
 		}
 	}
 	// An answer's text blocks are pieces of one text (split by its tool
