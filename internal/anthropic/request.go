@@ -261,6 +261,9 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		case "any":
 			set.Choice.Mode = "required"
 		case "tool":
+			if c.Name == "" {
+				return nil, openai.InvalidRequest("tool_choice.name", "missing_required_parameter", "tool_choice.name: Field required when tool_choice.type is tool")
+			}
 			if _, ok := set.Lookup(c.Name); !ok {
 				return nil, openai.InvalidRequest("tool_choice.name", "invalid_value", "tool_choice.name: %q is not among the tools", c.Name)
 			}
