@@ -100,9 +100,10 @@ func (s *Source) imageURL() string {
 }
 
 // Tool is a client tool: a name, a description and the JSON Schema of its
-// input.
+// input; or an Anthropic-defined client tool (bash, the text editor), which
+// has only its type and name (see definedToolOf).
 type Tool struct {
-	Type        string          `json:"type"` // "", "custom"; server tools are refused
+	Type        string          `json:"type"` // "", "custom", bash_…, text_editor_…; server tools are refused
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	InputSchema json.RawMessage `json:"input_schema"`
@@ -236,8 +237,15 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 	for i, t := range r.Tools {
 		p := func(f string) string { return fmt.Sprintf("tools.%d.%s", i, f) }
 		if t.Type != "" && t.Type != "custom" {
-			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
-				"%s: %q is a server tool, which Qwen cannot run; only client tools (name, description, input_schema) are supported", p("type"), t.Type)
+			defined, ok := definedToolOf(t.Type)
+			if !ok {
+				return nil, openai.InvalidRequest(p("type"), "unsupported_value",
+					"%s: %q is a server tool or computer use, which Qwen cannot run; client tools (name, description, input_schema), bash and the text editor are supported", p("type"), t.Type)
+			}
+			if t.Name != defined.name {
+				return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, defined.name)
+			}
+			t.Description, t.InputSchema = defined.description, defined.schema
 		}
 		if !toolName.MatchString(t.Name) {
 			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: must be 1-128 letters, digits, '_' or '-'", p("name"))
