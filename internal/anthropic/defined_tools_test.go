@@ -47,3 +47,22 @@ func TestDefinedClientToolsAreOffered(t *testing.T) {
 		}
 	}
 }
+
+// count_tokens counts a defined tool as the model is told it, with its
+// schema: it counted the tool's name alone.
+func TestDefinedToolsAreCountedWithTheirSchema(t *testing.T) {
+	count := func(tools string) int {
+		var r Request
+		if err := openai.Decode([]byte(`{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":`+tools+`}`), &r); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Validate(true); err != nil {
+			t.Fatal(err)
+		}
+		return EstimateTokens(&r)
+	}
+	bare, editor := count(`[]`), count(`[{"type":"text_editor_20250728","name":"str_replace_based_edit_tool"}]`)
+	if editor-bare < len(textEditorSchema)/8 {
+		t.Fatalf("the text editor adds %d tokens, its schema is %d bytes", editor-bare, len(textEditorSchema))
+	}
+}
