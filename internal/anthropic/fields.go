@@ -5,22 +5,36 @@ import "qwenproxy/internal/openai"
 // Fields are the policies of the Messages API's top-level fields, for the
 // record: those the proxy reads, and those it accepts without effect, which
 // a call's record names in ignored_params, as it names any field not here.
-// Their values are checked by Request.Validate, not by these entries (no
-// Check): none is refused here.
+// The values of the fields the proxy reads are checked by Request.Validate;
+// the others' by these entries' Check, so that a malformed value is a 400
+// as Anthropic gives it. MCP servers are refused: their tools would be
+// missing from the answer without a word, as a server tool's would.
+// Every field of @anthropic-ai/sdk 1.14's MessageCreateParams is here, and
+// the beta's mcp_servers and context_management.
 var Fields = []openai.Field{
-	{Name: "model", Policy: openai.Honoured, Doc: "the Qwen model, `MODEL_MAP` applied (default `DEFAULT_MODEL`)"},
-	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `tool_use`, `tool_result` and `thinking` blocks"},
+	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*` or `claude-*` name it does not map is `DEFAULT_MODEL`)"},
+	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `search_result`, `tool_use`, `tool_result` and `thinking` blocks"},
 	{Name: "system", Policy: openai.Honoured, Doc: "a string or text blocks, the system prompt"},
-	{Name: "tools", Policy: openai.Honoured, Doc: "client tools, emulated; server tools are a 400"},
+	{Name: "tools", Policy: openai.Honoured, Doc: "client tools, emulated, also Anthropic's `bash_…` and `text_editor_…` (given their schema); server tools and computer use are a 400"},
 	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`auto`/`any`/`tool`/`none`, emulated; `disable_parallel_tool_use` keeps an answer's first call only"},
-	{Name: "thinking", Policy: openai.Honoured, Doc: "`enabled` or `adaptive` turns on thinking"},
-	{Name: "stop_sequences", Policy: openai.Honoured, Doc: "the answer ends before the first of them"},
+	{Name: "thinking", Policy: openai.Honoured, Doc: "`enabled` (with `budget_tokens`, at least 1, which Qwen cannot be held to) or `adaptive` turns on thinking; `disabled` turns it off"},
+	{Name: "stop_sequences", Policy: openai.Honoured, Doc: "up to 16, each 1–1000 bytes: the answer ends before the first of them"},
 	{Name: "stream", Policy: openai.Honoured, Doc: "Anthropic's event stream"},
-	{Name: "output_config", Policy: openai.Honoured, Doc: "`format` (`json_schema`, structured outputs): emulated as `response_format`; `effort` ignored"},
+	{Name: "output_config", Policy: openai.Honoured, Doc: "`format` (`json_schema`, structured outputs): emulated as `response_format`; `effort` (`low` to `max`) checked, no effect"},
 	{Name: "output_format", Policy: openai.Honoured, Doc: "the beta form of `output_config.format`"},
 	{Name: "max_tokens", Policy: openai.Ignored, Doc: "required, at least 1; Qwen decides the length"},
 	{Name: "temperature", Policy: openai.Ignored, Doc: "0 to 1"},
 	{Name: "top_p", Policy: openai.Ignored, Doc: "0 to 1"},
 	{Name: "top_k", Policy: openai.Ignored, Doc: "an integer"},
 	{Name: "metadata", Policy: openai.Ignored, Doc: "`user_id`"},
+	{Name: "service_tier", Policy: openai.Ignored, Check: oneOf("auto", "standard_only"), Doc: "`auto` or `standard_only`"},
+	{Name: "speed", Policy: openai.Ignored, Check: oneOf("standard", "fast"), Doc: "`standard` or `fast`"},
+	{Name: "inference_geo", Policy: openai.Ignored, Check: text, Doc: "a string"},
+	{Name: "cache_control", Policy: openai.Ignored, Check: object, Doc: "an object (blocks' `cache_control` is taken too): Qwen has no prompt cache to steer"},
+	{Name: "container", Policy: openai.Ignored, Check: textOrObject, Doc: "a string or an object: no server tool runs in one here"},
+	{Name: "diagnostics", Policy: openai.Ignored, Check: object, Doc: "an object"},
+	{Name: "user_profile_id", Policy: openai.Ignored, Check: text, Doc: "a string"},
+	{Name: "workspace_id", Policy: openai.Ignored, Check: text, Doc: "a string"},
+	{Name: "context_management", Policy: openai.Ignored, Check: object, Doc: "beta: an object; Qwen keeps its chat's context itself"},
+	{Name: "mcp_servers", Policy: openai.Refused, Check: noMCPServers, Doc: "beta: `[]` passes; a server is a 400: Qwen cannot reach MCP servers (declare their tools as client tools)"},
 }

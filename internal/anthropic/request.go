@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	qp "qwenproxy"
@@ -37,6 +38,7 @@ type Request struct {
 	// form. Emulated as Chat Completions' response_format.
 	OutputConfig *struct {
 		Format json.RawMessage `json:"format"`
+		Effort *string         `json:"effort"`
 	} `json:"output_config"`
 	OutputFormat json.RawMessage `json:"output_format"`
 
@@ -45,6 +47,10 @@ type Request struct {
 	// 65 KB request, BenchmarkRequest).
 	conversation []qp.Message
 }
+
+// efforts are output_config.effort's values, which have no effect here but
+// are held to Anthropic's list.
+var efforts = []string{"low", "medium", "high", "xhigh", "max"}
 
 // Message is one turn: a user or assistant message whose content is a string
 // or a list of blocks.
@@ -94,9 +100,10 @@ func (s *Source) imageURL() string {
 }
 
 // Tool is a client tool: a name, a description and the JSON Schema of its
-// input.
+// input; or an Anthropic-defined client tool (bash, the text editor), which
+// has only its type and name (see definedToolOf).
 type Tool struct {
-	Type        string          `json:"type"` // "", "custom"; server tools are refused
+	Type        string          `json:"type"` // "", "custom", bash_…, text_editor_…; server tools are refused
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	InputSchema json.RawMessage `json:"input_schema"`
@@ -177,6 +184,9 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 			return openai.InvalidRequest("thinking.budget_tokens", "invalid_value", "thinking.budget_tokens: required, at least 1, when thinking is enabled")
 		}
 	}
+	if c := r.OutputConfig; c != nil && c.Effort != nil && !slices.Contains(efforts, *c.Effort) {
+		return openai.InvalidRequest("output_config.effort", "invalid_value", "output_config.effort: must be one of %s", strings.Join(efforts, ", "))
+	}
 	if _, err := r.ToolSet(); err != nil {
 		return err
 	}
@@ -227,8 +237,15 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 	for i, t := range r.Tools {
 		p := func(f string) string { return fmt.Sprintf("tools.%d.%s", i, f) }
 		if t.Type != "" && t.Type != "custom" {
-			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
-				"%s: %q is a server tool, which Qwen cannot run; only client tools (name, description, input_schema) are supported", p("type"), t.Type)
+			defined, ok := definedToolOf(t.Type)
+			if !ok {
+				return nil, openai.InvalidRequest(p("type"), "unsupported_value",
+					"%s: %q is a server tool or computer use, which Qwen cannot run; client tools (name, description, input_schema), bash and the text editor are supported", p("type"), t.Type)
+			}
+			if t.Name != defined.name {
+				return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, defined.name)
+			}
+			t.Description, t.InputSchema = defined.description, defined.schema
 		}
 		if !toolName.MatchString(t.Name) {
 			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: must be 1-128 letters, digits, '_' or '-'", p("name"))
@@ -252,6 +269,9 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		case "any":
 			set.Choice.Mode = "required"
 		case "tool":
+			if c.Name == "" {
+				return nil, openai.InvalidRequest("tool_choice.name", "missing_required_parameter", "tool_choice.name: Field required when tool_choice.type is tool")
+			}
 			if _, ok := set.Lookup(c.Name); !ok {
 				return nil, openai.InvalidRequest("tool_choice.name", "invalid_value", "tool_choice.name: %q is not among the tools", c.Name)
 			}
@@ -314,9 +334,9 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 	if s, ok := jsonscan.StringValue(raw); ok {
 		return s, nil
 	}
-	var blocks []Block
-	if raw[0] != '[' || json.Unmarshal(raw, &blocks) != nil {
-		return "", openai.InvalidRequest(param, "invalid_type", "%s: must be a string or a list of text blocks", param)
+	blocks, err := decodeBlocks(raw, param, "must be a string or a list of text blocks")
+	if err != nil {
+		return "", err
 	}
 	parts := make([]string, 0, len(blocks))
 	for i, b := range blocks {
@@ -383,9 +403,9 @@ func toolResult(raw json.RawMessage, param string) (string, []string, *openai.Er
 		text, err := blocksText(raw, param, "\n")
 		return text, nil, err
 	}
-	var blocks []Block
-	if json.Unmarshal(raw, &blocks) != nil {
-		return "", nil, openai.InvalidRequest(param, "invalid_type", "%s: must be a string or a list of text and image blocks", param)
+	blocks, err := decodeBlocks(raw, param, "must be a string or a list of text and image blocks")
+	if err != nil {
+		return "", nil, err
 	}
 	var text, images []string
 	for i, b := range blocks {
@@ -405,9 +425,11 @@ func toolResult(raw json.RawMessage, param string) (string, []string, *openai.Er
 				return "", nil, err
 			}
 			text = append(text, doc)
+		case "search_result":
+			text = append(text, b.Text) // decodeBlocks wrote it out
 		default:
 			return "", nil, openai.InvalidRequest(bp+".type", "unsupported_value",
-				"%s: only text, image and document blocks are supported here, not %q", bp, b.Type)
+				"%s: only text, image, document and search_result blocks are supported here, not %q", bp, b.Type)
 		}
 	}
 	return strings.Join(text, "\n"), images, nil
@@ -438,9 +460,9 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		}
 		return []qp.Message{{Role: m.Role, Text: s}}, nil
 	}
-	var blocks []Block
-	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &blocks) != nil {
-		return nil, openai.InvalidRequest(p("content"), "invalid_type", "%s: must be a string or a list of content blocks", p("content"))
+	blocks, err := decodeBlocks(raw, p("content"), "must be a string or a list of content blocks")
+	if err != nil {
+		return nil, err
 	}
 	if len(blocks) == 0 && m.Role == "user" {
 		return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s: must not be empty", p("content"))
@@ -465,6 +487,8 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 				return nil, err
 			}
 			text = append(text, doc)
+		case b.Type == "search_result" && m.Role == "user":
+			text = append(text, b.Text) // decodeBlocks wrote it out
 		case b.Type == "tool_result" && m.Role == "user":
 			if b.ToolUseID == "" {
 				return nil, openai.InvalidRequest(bp+".tool_use_id", "missing_required_parameter", "%s.tool_use_id: Field required", bp)
@@ -487,7 +511,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			// The model's earlier reasoning: Qwen keeps its own.
 		default:
 			return nil, openai.InvalidRequest(bp+".type", "unsupported_value",
-				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
+				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, search_result, tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
 		}
 	}
 	// An answer's text blocks are pieces of one text (split by its tool

@@ -1,37 +1,18 @@
 package anthropic
 
-import "unicode/utf8"
+import "qwenproxy/internal/estimate"
 
-// EstimateTokens estimates a request's input tokens without a tokenizer
-// (Qwen offers none to call): about four characters of ASCII text per token,
-// one per other character (CJK text is close to that), and a few tokens of
-// framing per message and tool. It counts the system prompt, every message's
-// text, tool calls and results, and the tools' names, descriptions and
-// schemas. An estimate, within tens of percent of a real tokenizer's count
-// for English prose and code.
+// EstimateTokens estimates a request's input tokens (see estimate.Tokens):
+// the system prompt, every message, and the tools as the model is told
+// them (a defined tool, bash or the text editor, with the schema the proxy
+// gives it).
 func EstimateTokens(r *Request) int {
-	const perMessage, perTool = 4, 8
-	n := 0
-	for _, m := range r.Conversation() {
-		n += perMessage + textTokens(m.Text)
-		for _, c := range m.ToolCalls {
-			n += perMessage + textTokens(c.Name) + textTokens(c.Arguments)
-		}
-	}
+	declared := make([]estimate.Tool, 0, len(r.Tools))
 	for _, t := range r.Tools {
-		n += perTool + textTokens(t.Name) + textTokens(t.Description) + textTokens(string(t.InputSchema))
-	}
-	return n
-}
-
-func textTokens(s string) int {
-	ascii, other := 0, 0
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			ascii++
-		} else {
-			other++
+		if defined, ok := definedToolOf(t.Type); ok {
+			t.Description, t.InputSchema = defined.description, defined.schema
 		}
+		declared = append(declared, estimate.Tool{Name: t.Name, Description: t.Description, Schema: string(t.InputSchema)})
 	}
-	return (ascii+3)/4 + other
+	return estimate.Tokens(r.Conversation(), declared)
 }

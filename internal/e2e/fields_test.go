@@ -11,8 +11,10 @@ import (
 	"testing"
 
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/responses"
 
 	wire "qwenproxy/internal/openai"
+	respapi "qwenproxy/internal/responses"
 )
 
 // fieldCase is one value of one request field and its outcome: "ok" (used
@@ -81,11 +83,11 @@ var imageFieldCases = map[string][]fieldCase{
 	"n":                  {{`"n":1`, wantOK}, {`"n":2`, "n"}},
 	"size":               {{`"size":"1024x1536"`, wantOK}, {`"size":"auto"`, wantOK}, {`"size":"big"`, "size"}},
 	"response_format":    {{`"response_format":"b64_json"`, wantOK}, {`"response_format":"gif"`, "response_format"}},
-	"quality":            {{`"quality":"high"`, wantIgnored}, {`"quality":3`, "quality"}},
-	"style":              {{`"style":"vivid"`, wantIgnored}, {`"style":{}`, "style"}},
+	"quality":            {{`"quality":"high"`, wantIgnored}, {`"quality":3`, "quality"}, {`"quality":"ultra"`, "quality"}},
+	"style":              {{`"style":"vivid"`, wantIgnored}, {`"style":{}`, "style"}, {`"style":"cubist"`, "style"}},
 	"user":               {{`"user":"u"`, wantIgnored}, {`"user":5`, "user"}},
-	"background":         {{`"background":"auto"`, wantIgnored}, {`"background":1`, "background"}},
-	"moderation":         {{`"moderation":"low"`, wantIgnored}, {`"moderation":[]`, "moderation"}},
+	"background":         {{`"background":"auto"`, wantOK}, {`"background":"opaque"`, wantOK}, {`"background":1`, "background"}, {`"background":"transparent"`, "background"}},
+	"moderation":         {{`"moderation":"low"`, wantIgnored}, {`"moderation":[]`, "moderation"}, {`"moderation":"none"`, "moderation"}},
 	"safety_identifier":  {{`"safety_identifier":"h"`, wantIgnored}, {`"safety_identifier":1`, "safety_identifier"}},
 	"output_format":      {{`"output_format":"png"`, wantOK}, {`"output_format":"webp"`, "output_format"}},
 	"frame_count":        {{`"frame_count":1`, wantOK}, {`"frame_count":8`, "frame_count"}},
@@ -95,6 +97,46 @@ var imageFieldCases = map[string][]fieldCase{
 	"output_compression": {{`"output_compression":50`, wantIgnored}, {`"output_compression":101`, "output_compression"}},
 	"partial_images":     {{`"partial_images":0`, wantOK}, {`"partial_images":2`, "partial_images"}},
 	"stream":             {{`"stream":false`, wantOK}, {`"stream":true`, "stream"}},
+}
+
+const respToolDecl = `[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]`
+
+// responseFieldCases covers every field of responses.Fields, as
+// chatFieldCases does chat's.
+var responseFieldCases = map[string][]fieldCase{
+	"model":                  {{`"model":"qwen3-max"`, wantOK}, {`"model":5`, "model"}},
+	"input":                  {{`"input":"hi"`, wantOK}, {`"input":7`, "input"}},
+	"instructions":           {{`"instructions":"Be brief."`, wantOK}, {`"instructions":5`, "instructions"}},
+	"tools":                  {{`"tools":` + respToolDecl, wantOK}, {`"tools":[{"name":"untyped"}]`, "tools[0].type"}},
+	"tool_choice":            {{`"tools":` + respToolDecl + `,"tool_choice":"auto"`, wantOK}, {`"tools":` + respToolDecl + `,"tool_choice":{"type":"function","name":"nope"}`, "tool_choice"}},
+	"parallel_tool_calls":    {{`"parallel_tool_calls":false`, wantOK}, {`"parallel_tool_calls":"no"`, "parallel_tool_calls"}},
+	"text":                   {{`"text":{"format":{"type":"text"},"verbosity":"low"}`, wantOK}, {`"text":{"format":{"type":"xml"}}`, "text.format.type"}, {`"text":{"verbosity":"loud"}`, "text.verbosity"}},
+	"reasoning":              {{`"reasoning":{"effort":"low","summary":"auto"}`, wantOK}, {`"reasoning":{"effort":"extreme"}`, "reasoning.effort"}, {`"reasoning":{"summary":"long"}`, "reasoning.summary"}},
+	"stream":                 {{`"stream":false`, wantOK}, {`"stream":"yes"`, "stream"}},
+	"store":                  {{`"store":true`, wantOK}, {`"store":"yes"`, "store"}},
+	"previous_response_id":   {{`"previous_response_id":null`, wantOK}, {`"previous_response_id":5`, "previous_response_id"}},
+	"max_output_tokens":      {{`"max_output_tokens":100`, wantIgnored}, {`"max_output_tokens":0`, "max_output_tokens"}, {`"max_output_tokens":1.5`, "max_output_tokens"}},
+	"temperature":            {{`"temperature":0.2`, wantIgnored}, {`"temperature":3`, "temperature"}},
+	"top_p":                  {{`"top_p":0.9`, wantIgnored}, {`"top_p":1.5`, "top_p"}},
+	"metadata":               {{`"metadata":{"team":"a"}`, wantIgnored}, {`"metadata":{"team":1}`, "metadata"}},
+	"include":                {{`"include":["reasoning.encrypted_content"]`, wantIgnored}, {`"include":"all"`, "include"}, {`"include":["message.output_text.logprobs"]`, "include[0]"}},
+	"user":                   {{`"user":"user-1"`, wantIgnored}, {`"user":5`, "user"}},
+	"safety_identifier":      {{`"safety_identifier":"h1"`, wantIgnored}, {`"safety_identifier":"` + strings.Repeat("x", 129) + `"`, "safety_identifier"}},
+	"prompt_cache_key":       {{`"prompt_cache_key":"k"`, wantIgnored}, {`"prompt_cache_key":1`, "prompt_cache_key"}},
+	"prompt_cache_retention": {{`"prompt_cache_retention":"24h"`, wantIgnored}, {`"prompt_cache_retention":"1y"`, "prompt_cache_retention"}},
+	"prompt_cache_options":   {{`"prompt_cache_options":{"mode":"implicit"}`, wantIgnored}, {`"prompt_cache_options":"x"`, "prompt_cache_options"}},
+	"service_tier":           {{`"service_tier":"flex"`, wantIgnored}, {`"service_tier":"gold"`, "service_tier"}},
+	"stream_options":         {{`"stream_options":{"include_obfuscation":false}`, wantIgnored}, {`"stream_options":{"include_obfuscation":1}`, "stream_options.include_obfuscation"}},
+	"background":             {{`"background":false`, wantIgnored}, {`"background":"yes"`, "background"}},
+	"truncation":             {{`"truncation":"auto"`, wantIgnored}, {`"truncation":"sometimes"`, "truncation"}},
+	"context_management":     {{`"context_management":[{"type":"compaction","compact_threshold":1000}]`, wantIgnored}, {`"context_management":{}`, "context_management"}},
+	"max_tool_calls":         {{`"max_tool_calls":3`, wantIgnored}, {`"max_tool_calls":0`, "max_tool_calls"}},
+	"access_programs":        {{`"access_programs":{}`, wantIgnored}, {`"access_programs":"x"`, "access_programs"}},
+	"image":                  {{`"image":{}`, wantIgnored}, {`"image":1`, "image"}},
+	"top_logprobs":           {{`"top_logprobs":0`, wantOK}, {`"top_logprobs":5`, "top_logprobs"}, {`"top_logprobs":21`, "top_logprobs"}},
+	"moderation":             {{`"moderation":{"model":"omni-moderation-latest"}`, "moderation"}},
+	"conversation":           {{`"conversation":null`, wantOK}, {`"conversation":"conv_1"`, "conversation"}},
+	"prompt":                 {{`"prompt":null`, wantOK}, {`"prompt":{"id":"pmpt_1"}`, "prompt"}},
 }
 
 var completionFieldCases = map[string][]fieldCase{
@@ -157,6 +199,7 @@ func TestFieldPolicyTablesCoverTheSDK(t *testing.T) {
 	check(append(jsonFields(openai.ChatCompletionNewParams{}), "stream"), wire.ChatFields, chatFieldCases)
 	check(append(jsonFields(openai.CompletionNewParams{}), "stream"), wire.CompletionFields, completionFieldCases)
 	check(append(jsonFields(openai.ImageGenerateParams{}), "stream"), wire.ImageFields, imageFieldCases)
+	check(append(jsonFields(responses.ResponseNewParams{}), "stream"), respapi.Fields, responseFieldCases)
 }
 
 // TestEveryFieldHasItsOutcome posts each value of each field and checks its
@@ -167,7 +210,7 @@ func TestEveryFieldHasItsOutcome(t *testing.T) {
 		for field, list := range cases {
 			for _, tc := range list {
 				body := "{" + base + "," + tc.extra + "}"
-				if strings.HasPrefix(tc.extra, `"messages"`) || strings.HasPrefix(tc.extra, `"prompt"`) {
+				if strings.HasPrefix(tc.extra, `"messages"`) || strings.HasPrefix(tc.extra, `"prompt"`) && path != "/v1/responses" {
 					body = "{" + tc.extra + "}"
 				}
 				resp := postJSON(t, e, path, body, nil)
@@ -194,6 +237,7 @@ func TestEveryFieldHasItsOutcome(t *testing.T) {
 	run("/v1/chat/completions", `"messages":[{"role":"user","content":"hi"}]`, chatFieldCases)
 	run("/v1/completions", `"prompt":"hi"`, completionFieldCases)
 	run("/v1/images/generations", `"prompt":"a fox"`, imageFieldCases)
+	run("/v1/responses", `"model":"qwen3-max","input":"hi"`, responseFieldCases)
 
 	// Unknown fields (vendor extensions) are accepted and recorded as
 	// ignored, as is null for any field; the history API shows the list.
@@ -237,8 +281,8 @@ func TestResponsesAndMessagesRecordTheirIgnoredFields(t *testing.T) {
 		path, body string
 		want       []string
 	}{
-		{"/v1/responses", `{"model":"qwen3-max","input":"hi","instructions":"x","temperature":0.5,"top_logprobs":2,"truncation":"auto","store":true}`,
-			[]string{"temperature", "top_logprobs", "truncation"}},
+		{"/v1/responses", `{"model":"qwen3-max","input":"hi","instructions":"x","temperature":0.5,"user":"u","truncation":"auto","store":true}`,
+			[]string{"temperature", "user", "truncation"}},
 		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"hi"}],"top_k":5,"metadata":{"user_id":"u"},"service_tier":"auto","stream":false}`,
 			[]string{"max_tokens", "top_k", "metadata", "service_tier"}},
 	} {

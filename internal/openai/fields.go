@@ -352,7 +352,7 @@ func suffixCheck(name string, v json.RawMessage) *Error {
 }
 
 func reasoningEffort(name string, v json.RawMessage) *Error {
-	return enum("none", "minimal", "low", "medium", "high", "xhigh", "max")(name, v)
+	return enum(ReasoningEfforts...)(name, v)
 }
 
 func responseFormatCheck(name string, v json.RawMessage) *Error {
@@ -400,8 +400,8 @@ var ChatFields = []Field{
 	{"prompt_cache_retention", Ignored, enum("in_memory", "24h"), "`in_memory` or `24h`"},
 	{"prompt_cache_options", Ignored, object, "an object"},
 	{"metadata", Ignored, metadata, "up to 16 string pairs; every call is recorded anyway"},
-	{"store", Ignored, boolean, "a boolean; every call is recorded anyway"},
-	{"service_tier", Ignored, enum("auto", "default", "flex", "scale", "priority", "fast"), "one of OpenAI's tiers"},
+	{"store", Ignored, boolean, "a boolean; every call is recorded anyway (the history API serves it; OpenAI's stored-completions routes, `GET /v1/chat/completions/{id}`, are not served)"},
+	{"service_tier", Ignored, enum(ServiceTiers...), "one of OpenAI's tiers"},
 	{"verbosity", Ignored, enum("low", "medium", "high"), "`low`, `medium` or `high`"},
 	{"logprobs", Refused, noLogprobs, "`true` is a 400: Qwen gives no log probabilities; `false` passes"},
 	{"top_logprobs", Refused, topLogprobs, "0–20; anything but 0 is a 400"},

@@ -84,6 +84,10 @@ func FieldTypeError(param string, err error) *Error {
 // param (response_format.json_schema in Chat Completions, text.format in
 // the Responses API, which lays the same fields out flat).
 func JSONSchemaFormat(param, name, description string, schema json.RawMessage, strict *bool) (*ResponseFormat, *Error) {
+	if name == "" {
+		// Told as missing, not as a malformed name: it was not sent.
+		return nil, InvalidRequest(param+".name", "missing_required_parameter", "%s.name is required (1-64 letters, digits, '_' or '-')", param)
+	}
 	if !formatName.MatchString(name) {
 		return nil, InvalidRequest(param+".name", "invalid_value", "%s.name must be 1-64 letters, digits, '_' or '-'", param)
 	}

@@ -90,11 +90,11 @@ var ImageFields = []Field{
 	{"n", Honoured, onlyOne, "only 1"},
 	{"size", Honoured, nil, "`auto` or WIDTHxHEIGHT, sent as the nearest ratio Qwen takes (1:1, 4:3, 3:4, 16:9, 9:16)"},
 	{"response_format", Honoured, responseFormat, "`url` (Qwen's URL of the image) or `b64_json` (the proxy fetches it)"},
-	{"quality", Ignored, str(32), "a string; Qwen decides"},
-	{"style", Ignored, str(32), "a string; Qwen decides"},
+	{"quality", Ignored, enum("auto", "low", "medium", "high", "xhigh", "max", "standard", "hd"), "one of OpenAI's (`auto`, `low` … `max`, `standard`, `hd`); Qwen decides"},
+	{"style", Ignored, enum("vivid", "natural"), "`vivid` or `natural`; Qwen decides"},
 	{"user", Ignored, str(512), "a string"},
-	{"background", Ignored, str(32), "a string"},
-	{"moderation", Ignored, str(32), "a string"},
+	{"background", Refused, opaqueBackground, "`auto` or `opaque`; `transparent` is a 400: Qwen draws opaque images"},
+	{"moderation", Ignored, enum("auto", "low"), "`auto` or `low`; Qwen moderates as it does"},
 	{"safety_identifier", Ignored, str(128), "a string of at most 128"},
 	{"output_format", Refused, enum("png"), "`png` only"},
 	{"frame_count", Refused, integer(1, 1), "1 only: no GIF animations"},
@@ -104,6 +104,18 @@ var ImageFields = []Field{
 	{"output_compression", Ignored, integer(0, 100), "0–100; no effect"},
 	{"partial_images", Refused, integer(0, 0), "0 only: no partial images"},
 	{"stream", Refused, noStream, "`false` only: the image comes whole"},
+}
+
+// opaqueBackground refuses a transparent background, which Qwen's image
+// generation cannot give: the image would come opaque without a word.
+func opaqueBackground(name string, v json.RawMessage) *Error {
+	if err := enum("auto", "opaque", "transparent")(name, v); err != nil {
+		return err
+	}
+	if string(v) == `"transparent"` {
+		return InvalidRequest(name, "unsupported_value", "%s \"transparent\" is not supported: Qwen draws opaque images", name)
+	}
+	return nil
 }
 
 func noStream(name string, v json.RawMessage) *Error {

@@ -135,11 +135,16 @@ func jsonPath(field string) string {
 	}
 }
 
+// jsonTypeName names a Go kind as the JSON type the field takes. Integer
+// fields say so: "top_k must be of type number, not number 1.5" told a
+// client nothing.
 func jsonTypeName(kind string) string {
 	switch kind {
 	case "bool":
 		return "boolean"
-	case "int", "int64", "float64":
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "integer"
+	case "float32", "float64":
 		return "number"
 	case "slice":
 		return "array"

@@ -101,7 +101,7 @@ func NewModel(id, displayName string, created int64, ownedBy string, metadata ma
 }
 
 // ModelList is the body of GET /v1/models: OpenAI's list, with the paging
-// fields of Anthropic's (one page: has_more false).
+// fields of Anthropic's.
 type ModelList struct {
 	Object  string  `json:"object"`
 	Data    []Model `json:"data"`
@@ -110,7 +110,7 @@ type ModelList struct {
 	LastID  *string `json:"last_id"`
 }
 
-// NewModelList is the list of models, paged as one page.
+// NewModelList is the list of models as one page (has_more false).
 func NewModelList(models []Model) ModelList {
 	l := ModelList{Object: "list", Data: models}
 	if len(models) > 0 {

@@ -1,33 +1,65 @@
 package responses
 
-import "qwenproxy/internal/openai"
+import (
+	"math"
+
+	"qwenproxy/internal/openai"
+)
 
 // Fields are the policies of the Responses API's top-level fields, for the
 // record: those the proxy reads, and those it accepts without effect, which
 // a call's record names in ignored_params, as it names any field not here.
-// Their values are checked by Request.Validate, not by these entries (no
-// Check), but those of the refused ones: a conversation or a stored prompt
-// lives on OpenAI's platform, and ignoring either would answer without the
-// context or instructions the caller meant.
+// The values of the fields the proxy reads are checked by Request.Validate;
+// the others' by these entries' Check, held to Chat Completions' rules for
+// the fields both APIs take. A conversation, a stored prompt or moderation
+// lives on OpenAI's platform, and ignoring one would answer without the
+// context, instructions or checks the caller meant; log probabilities Qwen
+// never gives. Every field of openai-go v3.98.0's ResponseNewParams is here.
 var Fields = []openai.Field{
-	{Name: "model", Policy: openai.Honoured, Doc: "the Qwen model, `MODEL_MAP` applied (default `DEFAULT_MODEL`)"},
+	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*` or `claude-*` name it does not map is `DEFAULT_MODEL`)"},
 	{Name: "input", Policy: openai.Honoured, Doc: "a string or input items: messages, `function_call`, `function_call_output`, `item_reference` (`reasoning` items dropped)"},
 	{Name: "instructions", Policy: openai.Honoured, Doc: "the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "function tools, emulated, also a `namespace` tool's (a call of one carries its `namespace`); hosted tools are not offered to the model"},
 	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`none`/`auto`/`required`/a named function/`allowed_tools`, emulated"},
 	{Name: "parallel_tool_calls", Policy: openai.Honoured, Doc: "`false`: only an answer's first call is kept"},
-	{Name: "text", Policy: openai.Honoured, Doc: "`format`: `text`, `json_object` or `json_schema`, emulated as `response_format`"},
-	{Name: "reasoning", Policy: openai.Honoured, Doc: "`effort` other than `none`/`minimal` turns on thinking"},
+	{Name: "text", Policy: openai.Honoured, Doc: "`format`: `text`, `json_object` or `json_schema`, emulated as `response_format`; `verbosity` (`low`, `medium`, `high`) checked, no effect"},
+	{Name: "reasoning", Policy: openai.Honoured, Doc: "`effort` (one of OpenAI's) other than `none`/`minimal` turns on thinking; `summary` `auto`, `concise`, `detailed` or `none`"},
 	{Name: "stream", Policy: openai.Honoured, Doc: "the semantic event stream"},
 	{Name: "store", Policy: openai.Honoured, Doc: "`false`: the response is not served by `GET /v1/responses/{id}`"},
 	{Name: "previous_response_id", Policy: openai.Honoured, Doc: "continues that response's Qwen chat"},
 	{Name: "max_output_tokens", Policy: openai.Ignored, Doc: "at least 1; echoed, Qwen decides the length"},
-	{Name: "temperature", Policy: openai.Ignored, Doc: "0 to 2"},
-	{Name: "top_p", Policy: openai.Ignored, Doc: "0 to 1"},
-	{Name: "metadata", Policy: openai.Ignored, Doc: "echoed"},
-	{Name: "include", Policy: openai.Ignored, Doc: "a list of strings"},
+	{Name: "temperature", Policy: openai.Ignored, Doc: "0 to 2; echoed (null when not sent)"},
+	{Name: "top_p", Policy: openai.Ignored, Doc: "0 to 1; echoed (null when not sent)"},
+	{Name: "metadata", Policy: openai.Ignored, Check: openai.CheckMetadata, Doc: "up to 16 string pairs; echoed"},
+	{Name: "include", Policy: openai.Ignored, Check: openai.CheckStringList(noLogprobsIncluded),
+		Doc: "a list of strings; `message.output_text.logprobs` is a 400: Qwen gives no log probabilities"},
+	{Name: "user", Policy: openai.Ignored, Check: openai.CheckString(512), Doc: "a string"},
+	{Name: "safety_identifier", Policy: openai.Ignored, Check: openai.CheckString(128), Doc: "a string of at most 128"},
+	{Name: "prompt_cache_key", Policy: openai.Ignored, Check: openai.CheckString(1024), Doc: "a string"},
+	{Name: "prompt_cache_retention", Policy: openai.Ignored, Check: openai.CheckEnum("in_memory", "24h"), Doc: "`in_memory` or `24h`"},
+	{Name: "prompt_cache_options", Policy: openai.Ignored, Check: openai.CheckObject, Doc: "an object"},
+	{Name: "service_tier", Policy: openai.Ignored, Check: openai.CheckEnum(openai.ServiceTiers...), Doc: "one of OpenAI's tiers"},
+	{Name: "stream_options", Policy: openai.Ignored, Check: openai.CheckStreamOptions, Doc: "`include_obfuscation`, a boolean"},
+	{Name: "background", Policy: openai.Ignored, Check: openai.CheckBoolean, Doc: "a boolean; the answer is given at once, `completed`, as polling would find it"},
+	{Name: "truncation", Policy: openai.Ignored, Check: openai.CheckEnum("auto", "disabled"), Doc: "`auto` or `disabled`, echoed (`disabled` when not sent); Qwen keeps its chat's context itself"},
+	{Name: "context_management", Policy: openai.Ignored, Check: openai.CheckArray, Doc: "a list; Qwen keeps its chat's context itself"},
+	{Name: "max_tool_calls", Policy: openai.Ignored, Check: openai.CheckInteger(1, math.MaxInt64), Doc: "at least 1; it counts hosted tools' calls, and none are offered"},
+	{Name: "access_programs", Policy: openai.Ignored, Check: openai.CheckObject, Doc: "an object"},
+	{Name: "image", Policy: openai.Ignored, Check: openai.CheckObject, Doc: "an object: options of the hosted image tool, which is not offered"},
+	{Name: "top_logprobs", Policy: openai.Refused, Check: openai.CheckTopLogprobs, Doc: "0–20; anything but 0 is a 400: Qwen gives no log probabilities"},
+	{Name: "moderation", Policy: openai.Refused, Check: openai.Refuse("the proxy does not moderate input or output"), Doc: "a 400: the proxy cannot moderate"},
 	{Name: "conversation", Policy: openai.Refused, Check: openai.Refuse("the proxy keeps no Conversations API objects; continue with previous_response_id, or send the history in input"),
 		Doc: "a 400: no Conversations API here; `previous_response_id` or the history in `input` continue a conversation"},
 	{Name: "prompt", Policy: openai.Refused, Check: openai.Refuse("stored prompts live on OpenAI's platform; send the text as instructions"),
 		Doc: "a 400: no stored prompts here; send `instructions`"},
+}
+
+// noLogprobsIncluded refuses include's request for the answer's log
+// probabilities, as Chat Completions refuses logprobs: the answer would
+// come without them, unexplained.
+func noLogprobsIncluded(name, s string) *openai.Error {
+	if s == "message.output_text.logprobs" {
+		return openai.InvalidRequest(name, "unsupported_value", "%s %q is not supported: Qwen does not return log probabilities", name, s)
+	}
+	return nil
 }

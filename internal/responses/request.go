@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	qp "qwenproxy"
@@ -34,11 +35,13 @@ type Request struct {
 	ParallelToolCalls *bool             `json:"parallel_tool_calls"`
 	Metadata          map[string]string `json:"metadata"`
 	Include           []string          `json:"include"`
+	Truncation        *string           `json:"truncation"` // echoed; Qwen keeps its chat's context itself
 	// Text.Format is the answer's form: text, json_object, or json_schema
 	// with its name, schema and strict beside the type (Structured
 	// Outputs, the Responses API's response_format).
 	Text *struct {
-		Format json.RawMessage `json:"format"`
+		Format    json.RawMessage `json:"format"`
+		Verbosity *string         `json:"verbosity"`
 	} `json:"text"`
 
 	// messages is what Validate read from Input, for Conversation (a
@@ -122,11 +125,39 @@ func (r *Request) ValidateWith(lookup ItemLookup) *openai.Error {
 	if r.TopP != nil && (*r.TopP < 0 || *r.TopP > 1) {
 		return openai.InvalidRequest("top_p", "invalid_value", "top_p must be between 0 and 1")
 	}
+	if err = r.checkSettings(); err != nil {
+		return err
+	}
 	if _, err = r.TextFormat(); err != nil {
 		return err
 	}
 	_, err = r.ToolSet()
 	return err
+}
+
+// checkSettings holds reasoning's and text's settings to their values, as
+// Chat Completions holds reasoning_effort and verbosity: a misspelt effort
+// would otherwise pass as "thinking on", silently. (A summary of "none" is
+// Codex's setting for no summary, which it may send.)
+func (r *Request) checkSettings() *openai.Error {
+	oneOf := func(name string, v *string, values ...string) *openai.Error {
+		if v != nil && !slices.Contains(values, *v) {
+			return openai.InvalidRequest(name, "invalid_value", "%s must be one of %s, not %q", name, strings.Join(values, ", "), *v)
+		}
+		return nil
+	}
+	if r.Reasoning != nil {
+		if err := oneOf("reasoning.effort", r.Reasoning.Effort, openai.ReasoningEfforts...); err != nil {
+			return err
+		}
+		if err := oneOf("reasoning.summary", r.Reasoning.Summary, "auto", "concise", "detailed", "none"); err != nil {
+			return err
+		}
+	}
+	if r.Text != nil {
+		return oneOf("text.verbosity", r.Text.Verbosity, "low", "medium", "high")
+	}
+	return nil
 }
 
 // TextFormat reads text.format into the core's answer format: nil for text

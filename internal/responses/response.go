@@ -23,10 +23,12 @@ type Response struct {
 	PreviousResponseID *string           `json:"previous_response_id"`
 	Reasoning          json.RawMessage   `json:"reasoning"`
 	Store              bool              `json:"store"`
+	Temperature        *float64          `json:"temperature"` // the request's, without effect; null when it sent none
 	Text               json.RawMessage   `json:"text"`
 	ToolChoice         json.RawMessage   `json:"tool_choice"`
 	Tools              json.RawMessage   `json:"tools"`
-	Truncation         string            `json:"truncation"`
+	TopP               *float64          `json:"top_p"`      // as Temperature
+	Truncation         string            `json:"truncation"` // the request's, "disabled" by default
 	Usage              *Usage            `json:"usage"`
 	Metadata           map[string]string `json:"metadata"`
 }

@@ -175,14 +175,21 @@ func toOpenAIModels(models []qwen.Model, now time.Time) []openai.Model {
 	return out
 }
 
-// listModels serves GET /v1/models.
+// listModels serves GET /v1/models, paged when the call asks (pageModels).
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	models, err := s.models.get(r.Context())
 	if err != nil {
 		writeError(w, classify(err).api)
 		return
 	}
-	writeJSON(w, http.StatusOK, openai.NewModelList(models))
+	page, more, apiErr := pageModels(models, r.URL.Query())
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	list := openai.NewModelList(page)
+	list.HasMore = more
+	writeJSON(w, http.StatusOK, list)
 }
 
 // getModel serves GET /v1/models/{id}: a listed model or variant, or a

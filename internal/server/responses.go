@@ -209,7 +209,9 @@ func textEcho(raw json.RawMessage) json.RawMessage {
 	return marshalResponse(fields)
 }
 
-// responseShell is the response object's echo of the request's settings.
+// responseShell is the response object's echo of the request's settings,
+// those without effect too (temperature, top_p, truncation), as OpenAI's
+// response has them: the SDKs type temperature and top_p as always there.
 func responseShell(req *responses.Request, body []byte) responses.Response {
 	var echo struct {
 		Instructions json.RawMessage `json:"instructions"`
@@ -227,7 +229,11 @@ func responseShell(req *responses.Request, body []byte) responses.Response {
 	}
 	r := responses.Response{Instructions: or(echo.Instructions, `null`), MaxOutputTokens: req.MaxOutputTokens, ParallelToolCalls: true,
 		Reasoning: or(echo.Reasoning, `{"effort":null,"summary":null}`), Store: req.Stored(), Text: textEcho(echo.Text),
-		ToolChoice: or(echo.ToolChoice, `"auto"`), Tools: or(echo.Tools, `[]`), Truncation: "disabled", Metadata: req.Metadata}
+		ToolChoice: or(echo.ToolChoice, `"auto"`), Tools: or(echo.Tools, `[]`), Truncation: "disabled", Metadata: req.Metadata,
+		Temperature: req.Temperature, TopP: req.TopP}
+	if req.Truncation != nil {
+		r.Truncation = *req.Truncation
+	}
 	if req.ParallelToolCalls != nil {
 		r.ParallelToolCalls = *req.ParallelToolCalls
 	}

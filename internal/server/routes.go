@@ -39,6 +39,9 @@ func (s *Server) routes() []endpoint {
 		{method: get, path: "/v1/responses/{id}", ids: isResponseID, handler: s.getResponseObject},
 		{method: del, path: "/v1/responses/{id}", ids: isResponseID, handler: s.deleteResponseObject},
 		{method: get, path: "/v1/responses/{id}/input_items", ids: isResponseID, handler: s.responseInputItems},
+		{method: post, path: "/v1/responses/{id}/cancel", ids: isResponseID, handler: s.cancelResponse},
+		{method: post, path: "/v1/responses/input_tokens", handler: s.responseInputTokens},
+		{method: post, path: "/v1/responses/compact", handler: s.compactResponses},
 
 		// The history API: admin keys only, where admin keys exist.
 		{method: get, path: "/v1/sessions", admin: true, handler: h.ListSessions},

@@ -203,6 +203,11 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 			}
 			return s.allow(allowed, param)
 		}
+		if ok && named.Type != "" && named.Type != "function" {
+			// A hosted or custom tool (web_search, file_search, mcp,
+			// custom, …): the agent is told why, not only which forms pass.
+			return &FieldError{"tool_choice", fmt.Sprintf("forces a %q tool, which the proxy does not offer to the model: only function tools are emulated; choose a function, auto, required or none", named.Type)}
+		}
 		if !ok || named.Type != "function" || cmp.Or(named.Function.Name, named.Name) == "" {
 			return &FieldError{"tool_choice", "must be none, auto, required, a function: {\"type\":\"function\",\"function\":{\"name\":…}} (Chat Completions) or {\"type\":\"function\",\"name\":…} (Responses), or allowed_tools"}
 		}

@@ -191,6 +191,18 @@ func TestMalformedChoiceNamesBothForms(t *testing.T) {
 	}
 }
 
+// A choice forcing a hosted or custom tool says that such tools are not
+// offered: it was told only the accepted forms, as if it were malformed.
+func TestChoiceOfAHostedToolSaysWhy(t *testing.T) {
+	for _, choice := range []string{`{"type":"web_search"}`, `{"type":"custom","name":"patch"}`, `{"type":"mcp","server_label":"deepwiki"}`} {
+		set := &Set{Tools: []Tool{{Name: "a"}}}
+		fe := set.ParseChoice(json.RawMessage(choice))
+		if fe == nil || fe.Param != "tool_choice" || !strings.Contains(fe.Message, "only function tools are emulated") {
+			t.Errorf("%s: %v", choice, fe)
+		}
+	}
+}
+
 // A call's arguments lose the properties whose value is their schema's
 // default, however encoded; other values, and tools without defaults, stay.
 func TestWithoutDefaults(t *testing.T) {

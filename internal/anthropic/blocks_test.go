@@ -1,0 +1,69 @@
+package anthropic
+
+import (
+	"testing"
+
+	"qwenproxy/internal/openai"
+)
+
+// A bad block is told as that block: a block of a type the proxy does not
+// read is refused by its type, even when one of its fields has another JSON
+// type than Block's (a web_search_tool_result's content), and a read block's
+// field of the wrong type is named. All were "messages.0.content: must be a
+// string or a list of content blocks", though the content was such a list.
+func TestABadBlockIsToldAsThatBlock(t *testing.T) {
+	const serverResult = `{"type":"web_search_tool_result","tool_use_id":5,"content":{"type":"web_search_tool_result_error"}}`
+	for content, want := range map[string]string{
+		`[` + serverResult + `,{"type":"text","text":"use it"}]`:                            `messages.0.content.0: "web_search_tool_result" blocks are not supported in user messages (text, image, document, search_result, tool_result only)`,
+		`[{"type":"tool_result","tool_use_id":"toolu_1","content":[` + serverResult + `]}]`: `messages.0.content.0.content.0: only text, image, document and search_result blocks are supported here, not "web_search_tool_result"`,
+		`[{"type":"image","source":"https://example.com/cat.png"}]`:                         `messages.0.content.0.source: must not be a JSON string in the image block`,
+		`[{"type":"text","text":5}]`:                                                        `messages.0.content.0.text: must not be a JSON number in the text block`,
+		`[7]`:                                                                               `messages.0.content.0: must be a content block, an object with a type`,
+		`{"a":1}`:                                                                           `messages.0.content: must be a string or a list of content blocks`,
+	} {
+		var r Request
+		if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":`+content+`}]}`), &r); err != nil {
+			t.Fatalf("%s: %v", content, err)
+		}
+		err := r.Validate(false)
+		if err == nil || err.Message != want || err.Status != 400 {
+			t.Errorf("%s:\n got %v\nwant %s", content, err, want)
+		}
+	}
+}
+
+// Search results (Anthropic's search_result blocks: a RAG tool's results, or
+// a user's sources) reach the model as text, in a user message or a tool
+// result: their title and source, then their text. They were refused.
+func TestSearchResultsAreText(t *testing.T) {
+	const searchResult = `{"type":"search_result","source":"https://example.com/a","title":"Oslo facts","content":[{"type":"text","text":"Oslo is the capital."},{"type":"text","text":"It is in Norway."}],"citations":{"enabled":true}}`
+	const want = "Search result: Oslo facts\nSource: https://example.com/a\n\nOslo is the capital.\n\nIt is in Norway."
+	var r Request
+	body := `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[` + searchResult + `,{"type":"text","text":"Where is Oslo?"}]},
+		{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"search","input":{"q":"Oslo"}}]},
+		{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[` + searchResult + `]}]}]}`
+	if err := openai.Decode([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(false); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Conversation()
+	if len(c) != 3 || c[0].Text != want+"\nWhere is Oslo?" || c[2].Role != "tool" || c[2].Text != want {
+		t.Fatalf("conversation %+v", c)
+	}
+	for block, wantErr := range map[string]string{
+		`{"type":"search_result","title":"t","content":[]}`:                              "messages.0.content.0.source: Field required",
+		`{"type":"search_result","source":"s","content":[]}`:                             "messages.0.content.0.title: Field required",
+		`{"type":"search_result","source":"s","title":"t","content":"x"}`:                "messages.0.content.0.content: must be a list of text blocks",
+		`{"type":"search_result","source":"s","title":"t","content":[{"type":"image"}]}`: `messages.0.content.0.content.0: only text blocks are supported here, not "image"`,
+	} {
+		r = Request{}
+		if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[`+block+`]}]}`), &r); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Validate(false); err == nil || err.Message != wantErr {
+			t.Errorf("%s: %v, want %s", block, err, wantErr)
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"strings"
+	"testing"
+)
+
+// TestResponsesEchoTheirSettings: the response object carries the
+// request's temperature, top_p and truncation, as OpenAI's does and the
+// SDKs type it (temperature and top_p are always there, null when not
+// sent): they were missing, and truncation said "disabled" when the call
+// asked for "auto". The same holds streamed and for GET.
+func TestResponsesEchoTheirSettings(t *testing.T) {
+	e := start(t, nil)
+	type echo struct {
+		ID          string   `json:"id"`
+		Temperature *float64 `json:"temperature"`
+		TopP        *float64 `json:"top_p"`
+		Truncation  string   `json:"truncation"`
+	}
+	check := func(what string, raw []byte, wantT, wantP *float64, wantTrunc string) echo {
+		t.Helper()
+		var keys map[string]json.RawMessage
+		var got echo
+		if json.Unmarshal(raw, &keys) != nil || json.Unmarshal(raw, &got) != nil {
+			t.Fatalf("%s: not a response object: %s", what, raw)
+		}
+		_, hasT := keys["temperature"]
+		_, hasP := keys["top_p"]
+		same := func(a, b *float64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+		if !hasT || !hasP || !same(got.Temperature, wantT) || !same(got.TopP, wantP) || got.Truncation != wantTrunc {
+			t.Errorf("%s: temperature %s top_p %s truncation %q", what, keys["temperature"], keys["top_p"], got.Truncation)
+		}
+		return got
+	}
+	temp, topP := 0.3, 0.9
+	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"hi","temperature":0.3,"top_p":0.9,"truncation":"auto"}`, nil)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	created := check("answer", b, &temp, &topP, "auto")
+
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"hi"}`, nil)
+	b, _ = io.ReadAll(resp.Body)
+	check("answer without settings", b, nil, nil, "disabled")
+
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"hi","stream":true,"temperature":0.3,"top_p":0.9,"truncation":"auto"}`, nil)
+	b, _ = io.ReadAll(resp.Body)
+	completed := false
+	for _, line := range strings.Split(string(b), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok || !strings.Contains(data, `"type":"response.completed"`) {
+			continue
+		}
+		var ev struct {
+			Response json.RawMessage `json:"response"`
+		}
+		json.Unmarshal([]byte(data), &ev)
+		check("response.completed", ev.Response, &temp, &topP, "auto")
+		completed = true
+	}
+	if !completed {
+		t.Fatalf("no response.completed in the stream:\n%s", b)
+	}
+
+	e.sync()
+	got := send(t, e, "GET", "/v1/responses/"+created.ID, "", "", nil)
+	b, _ = io.ReadAll(got.Body)
+	check("GET", b, &temp, &topP, "auto")
+}

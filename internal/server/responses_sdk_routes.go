@@ -1,0 +1,58 @@
+package server
+
+import (
+	"net/http"
+
+	"qwenproxy/internal/estimate"
+	"qwenproxy/internal/openai"
+)
+
+// The Responses API's other routes, which the OpenAI SDKs call
+// (responses.inputTokens.count, responses.cancel, responses.compact): the
+// first is answered with an estimate, the others with what the proxy
+// cannot do. They were "method POST is not allowed; allowed: DELETE, GET,
+// HEAD", their last segment taken for a response's id.
+
+// responseInputTokens serves POST /v1/responses/input_tokens: an estimate
+// of a Responses request's input tokens, made as count_tokens makes
+// Anthropic's (estimate.Tokens): its instructions, input and tools, not an
+// earlier response's that previous_response_id names. It calls nothing
+// upstream (but for the model list, cached) and is not recorded.
+func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
+	req := responsesRequest{lookup: s.storedItems(r.Context())}
+	if _, ok := s.decodeCall(w, r, &req, nil); !ok {
+		return
+	}
+	set, _ := req.ToolSet() // validated
+	if apiErr := s.checkToolSchemas(set); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if _, apiErr := s.resolveModel(r.Context(), req.Model); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	declared := make([]estimate.Tool, 0, len(set.Tools))
+	for _, t := range set.Tools {
+		declared = append(declared, estimate.Tool{Name: t.Name, Description: t.Description, Schema: string(t.Parameters)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "response.input_tokens", "input_tokens": estimate.Tokens(req.Conversation(), declared)})
+}
+
+// cancelResponse serves POST /v1/responses/resp_…/cancel: a response of the
+// caller's is found, but there is nothing to cancel, since every response
+// (a background one too) is answered before its call returns.
+func (s *Server) cancelResponse(w http.ResponseWriter, r *http.Request) {
+	if _, apiErr := s.responseObject(r.Context(), r.PathValue("id")); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	writeError(w, openai.InvalidRequest("", "response_not_cancellable",
+		"the response is completed: the proxy answers every response before its call returns (background ones too), so there is nothing to cancel"))
+}
+
+// compactResponses serves POST /v1/responses/compact: not supported.
+func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
+	writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "unsupported_endpoint",
+		Message: "POST /v1/responses/compact is not supported: Qwen keeps its chat's context itself; continue with previous_response_id, or compact the history client-side"})
+}
