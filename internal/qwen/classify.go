@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"qwenproxy/internal/redact"
 )
@@ -128,8 +129,10 @@ func classifyCode(code, details string, status int, num string) *Error {
 		err.Message = code
 	}
 	// The details are shown to the client, logged and recorded: a refusal
-	// that echoes the request must not carry the account's token with it.
-	err.Message = redact.Text(err.Message)
+	// that echoes the request must not carry the account's token with it,
+	// nor a megabyte of text into each of them (they were copied whole).
+	// Classified above on the whole text.
+	err.Message = summarize([]byte(err.Message))
 	return err
 }
 
@@ -319,7 +322,11 @@ func summarize(body []byte) string {
 	}
 	s := redact.Text(strings.TrimSpace(string(body)))
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // not inside a character
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }
