@@ -91,7 +91,7 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	// first of them, signed in now (it said no credentials were configured
 	// and advised to set QWEN_ACCOUNTS, which was set).
 	var signIn error
-	account := "" // the account of QWEN_ACCOUNTS the check is made as
+	account := "" // the account (of QWEN_ACCOUNTS, else a stored one) the check is made as
 	if !*mock && !creds.Configured() && len(cfg.QwenAccounts) > 0 {
 		login := cfg.QwenAccounts[0]
 		account, rep.Credentials = login.Email, "account "+login.Email
@@ -100,6 +100,24 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 			signIn = err
 		} else {
 			creds = qwen.Credentials{Cookies: signed.Cookies}
+		}
+	}
+	// Nor those, but accounts stored with `accounts add`, which a server
+	// signs in: the check is made as one of them (it said no credentials
+	// were configured, and advised the `accounts add` already done).
+	accountSource := qp.AccountEnvironment
+	if !*mock && !creds.Configured() && len(cfg.QwenAccounts) == 0 && c.store != nil {
+		id, got, err := storedAccountCredentials(ctx, c)
+		switch {
+		case id != "":
+			account, accountSource, rep.Credentials = id, qp.AccountStored, "account "+id
+			if err != nil {
+				signIn = err
+			} else {
+				creds = got
+			}
+		case err != nil:
+			fmt.Fprintf(stderr, "qwenproxy doctor: %v\n", err)
 		}
 	}
 	client := qwen.New(qwen.Config{BaseURL: rep.BaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
@@ -118,7 +136,7 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	rep.Diagnosis = qwen.Diagnose(err)
 	if account != "" {
-		rep.Diagnosis = accounts.Diagnose(account, qp.AccountEnvironment, err) // a refused password is not fixed with a cookie
+		rep.Diagnosis = accounts.Diagnose(account, accountSource, err) // a refused password is not fixed with a cookie
 	}
 	rep.scrubSteps(scrub)
 	if *c.asJSON {

@@ -52,6 +52,22 @@ func Diagnose(id, source string, err error) qwen.Diagnosis {
 		d.Advice = LockedAdvice(id)
 	case d.Name == qwen.DiagnosisCredentialsRejected.Name:
 		d.Advice = RejectedAdvice(id, source)
+	case d.Name == qwen.DiagnosisFirewall.Name && id != CookieID:
+		d.Advice = FirewallAdvice(id)
 	}
 	return d
+}
+
+// FirewallAdvice says what to do when Qwen's firewall or risk control
+// refuses a call made as account id, which the proxy signs in: the pasted
+// cookie's advice (copy a fresh Cookie header) does not apply, as no cookie
+// is used. id is "" where the address must not be shown (a client's error).
+func FirewallAdvice(id string) string {
+	as := "the account"
+	if id != "" {
+		as = id
+	}
+	return "Qwen's firewall or risk control refused the call made as " + as + ", which the proxy signs in (no Cookie header is used): " +
+		"it rests (QWEN_FAILURE_COOLDOWN) while the other accounts take the calls; if it persists, sign in to chat.qwen.ai as " + as +
+		" in a browser on the proxy's network and pass any check it shows, or update QWEN_WEB_VERSION"
 }

@@ -142,6 +142,7 @@ type account struct {
 	signErr        error         // the last sign-in's failure
 	dirty          bool          // st must be written to the store
 	seenAt         time.Time     // an environment account's row last marked seen by this pool (zero: at the next exchange)
+	shadowed       string        // an environment account's stored password (sealed) it was warned to shadow
 	calls          int64
 	failures       map[Class]int64
 	unsynced       int64           // calls not yet added to the store's totals

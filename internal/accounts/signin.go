@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/redact"
 )
 
 // SignedIn is what a successful sign-in gives: the Cookie header to send
@@ -118,6 +119,10 @@ func (s *Signer) SignIn(ctx context.Context, l Login) (SignedIn, error) {
 	if err != nil {
 		return SignedIn{}, &SignInError{Class: ClassNetwork, Status: resp.StatusCode, Message: "sign-in answer broke off: " + err.Error()}
 	}
+	// A refusal that echoes the password's digest (which signs in as well
+	// as the password; Qwen never sees the password itself) loses it,
+	// however it is framed.
+	b = bytes.ReplaceAll(b, []byte(HashPassword(l.Password)), []byte(redact.Placeholder))
 	if f := signInFailure(resp, b); f != nil {
 		return SignedIn{}, f
 	}
@@ -208,7 +213,10 @@ func refusedPassword(status int, code, text string) bool {
 }
 
 func summarize(b []byte) string {
-	s := strings.TrimSpace(string(b))
+	// A refusal may echo the sign-in it refused (the password's digest,
+	// which signs in as well as the password) or a token: masked, as the
+	// text is logged and shown by accounts ls and doctor.
+	s := redact.Text(strings.TrimSpace(string(b)))
 	if len(s) > 200 {
 		s = s[:200] + "…"
 	}

@@ -248,6 +248,14 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 			a = p.storedAccount(r)
 			p.accounts[r.ID] = a
 		}
+		if a.source == qp.AccountEnvironment && r.Source == qp.AccountStored && a.shadowed != r.PasswordSealed {
+			// Stored (accounts add) while this server has it in its
+			// QWEN_ACCOUNTS: accounts ls says "stored", and a password
+			// stored again changed nothing here, without a word.
+			a.shadowed = r.PasswordSealed
+			p.log.Warn("qwen accounts: an account of QWEN_ACCOUNTS is stored too; this server signs it in with the password QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) gives, not the stored one",
+				"account", r.ID, "advice", "take it out of QWEN_ACCOUNTS to use the stored password, or remove the stored one (`qwenproxy accounts rm "+r.ID+"`)")
+		}
 		if r.StateAt.After(a.st.StateAt) {
 			if r.State == StateAuthFailed && r.FailedCredential != a.fingerprint {
 				// Refused credentials that are no longer ours: ours get a try.

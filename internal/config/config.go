@@ -192,7 +192,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 			v = e
 		}
 		if err := s.set(v); err != nil {
-			if secretSettings[s.env] || errors.Is(err, errURLCredentials) { // their values must not reach a log
+			if secretSettings[s.env] || errors.Is(err, errURLCredentials) || errors.Is(err, errURLQuery) { // their values must not reach a log
 				errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
 				continue
 			}
@@ -444,6 +444,11 @@ func oneOf(dst *string, allowed ...string) func(string) error {
 // client and into the call's record. The error never quotes the value.
 var errURLCredentials = errors.New("must not carry a user name or password (user:password@): chat.qwen.ai takes none, and the URL is shown in logs and errors")
 
+// errURLQuery refuses a base URL with a query or fragment: Qwen's paths are
+// appended to the URL, after it, where no server reads them, and a key in
+// it (a gateway's ?key=) would be shown wherever the URL is.
+var errURLQuery = errors.New("must not carry a query (?…) or fragment (#…): Qwen's paths are appended to it, and the URL is shown in logs and errors")
+
 func baseURL(dst *string) func(string) error {
 	return func(v string) error {
 		u, err := url.Parse(v)
@@ -452,6 +457,9 @@ func baseURL(dst *string) func(string) error {
 		}
 		if u.User != nil {
 			return errURLCredentials
+		}
+		if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(v, "#") {
+			return errURLQuery
 		}
 		*dst = strings.TrimRight(v, "/")
 		return nil

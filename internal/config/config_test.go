@@ -111,12 +111,15 @@ func TestRetentionSizeLimitHasAFloor(t *testing.T) {
 	}
 }
 
-// A password in QWEN_BASE_URL would be shown wherever the URL is (the start
+// A password (or a key in its query) in QWEN_BASE_URL would be shown wherever the URL is (the start
 // line, doctor, and the message of every call Qwen could not be reached
 // for: the client's answer and its recorded row): it is refused at start,
 // without being quoted.
 func TestQwenBaseURLWithCredentialsIsRefused(t *testing.T) {
-	for _, v := range []string{"http://user:hunter2@127.0.0.1:9", "https://hunter2@chat.example"} {
+	for _, v := range []string{"http://user:hunter2@127.0.0.1:9", "https://hunter2@chat.example",
+		// A query (a gateway's ?key=) or fragment is shown alike, and
+		// the proxy appends Qwen's paths after it, which no server reads.
+		"https://chat.example/?key=hunter2", "https://chat.example/#hunter2"} {
 		_, err := Load(nil, env(map[string]string{"QWEN_BASE_URL": v}), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "QWEN_BASE_URL") || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("QWEN_BASE_URL=%s: %v", v, err)

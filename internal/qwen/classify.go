@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"qwenproxy/internal/redact"
 )
 
 // envelope is Qwen's JSON wrapper: {"success":false,"data":{"code","details"}}
@@ -129,6 +132,11 @@ func classifyCode(code, details string, status int, num string) *Error {
 	if err.Message == "" {
 		err.Message = code
 	}
+	// The details are shown to the client, logged and recorded: a refusal
+	// that echoes the request must not carry the account's token with it,
+	// nor a megabyte of text into each of them (they were copied whole).
+	// Classified above on the whole text.
+	err.Message = summarize([]byte(err.Message))
 	return err
 }
 
@@ -309,9 +317,20 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 
 // summarize keeps error bodies short enough for logs and error messages.
 func summarize(body []byte) string {
-	s := strings.TrimSpace(string(body))
+	// The head of an answer is shown, logged and recorded: masked of what
+	// looks like a credential (an echoed token, an upload token's keys).
+	// Only the head is scrubbed (the rest is cut): an answer of a megabyte
+	// costs no more than one of a few kilobytes.
+	if len(body) > 4096 {
+		body = body[:4096]
+	}
+	s := redact.Text(strings.TrimSpace(string(body)))
 	if len(s) > 200 {
-		s = s[:200] + "…"
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // not inside a character
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"strings"
 
-	"qwenproxy/internal/redact"
-
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+
+	"qwenproxy/internal/redact"
 )
 
 // uploadToken is Qwen's answer to getstsToken: temporary (STS) credentials
@@ -160,7 +160,7 @@ func (c *Client) putObject(ctx context.Context, tok uploadToken, contentType str
 		if se.StatusCode >= 400 && se.StatusCode < 500 {
 			kind = KindBadRequest
 		}
-		return &Error{Kind: kind, Status: se.StatusCode, Code: se.Code, Message: "the object store refused the image: " + se.Message}
+		return &Error{Kind: kind, Status: se.StatusCode, Code: se.Code, Message: "the object store refused the image: " + redact.Text(se.Message)}
 	}
 	if ctx.Err() != nil {
 		return &Error{Kind: KindTimeout, Message: "the object store did not take the image in time", Err: err}

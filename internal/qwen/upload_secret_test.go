@@ -46,3 +46,24 @@ func TestAnUnusableUploadTokenKeepsItsCredentialsOutOfTheError(t *testing.T) {
 		})
 	}
 }
+
+// An upload token Qwen answers without its bucket is refused with the
+// answer's head for the log — which held the token's signing key and
+// security token, then shown to the client, logged and recorded.
+func TestAnIncompleteUploadTokenIsReportedWithoutItsKeys(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"success":true,"data":{"access_key_id":"STS.id","access_key_secret":"oss-signing-SECRET","security_token":"sts-session-SECRET","file_path":"u/f.png","file_id":"f","file_url":"http://x/f.png"}}`))
+	}))
+	defer srv.Close()
+	c := qwen.New(qwen.Config{BaseURL: srv.URL, Credentials: qwen.StaticCredentials{Cookies: qwensim.LoginCookie()}, Timeout: 10 * time.Second, MaxRetries: 0})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, _, err := c.Upload(ctx, "chat-1", "cat.png", "image/png", []byte("png"))
+	if err == nil || !strings.Contains(err.Error(), "lacks") {
+		t.Fatalf("an incomplete token was taken: %v", err)
+	}
+	if strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("the error carries the token's keys: %v", err)
+	}
+}

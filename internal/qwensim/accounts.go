@@ -163,11 +163,14 @@ func (s *Sim) signIn(w http.ResponseWriter, r *http.Request) {
 		"token": token, "token_type": "Bearer", "expires_at": exp.Unix()})
 }
 
+// issuer is the iss claim of the tokens a simulator's sign-in issues.
+const issuer = "qwensim"
+
 // jwt issues an HS256 token. b.mu is held.
 func (b *accountBook) jwt(id string, exp time.Time) string {
 	enc := base64.RawURLEncoding
 	header := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
-	claims, _ := json.Marshal(map[string]any{"id": id, "last_password_change": 0, "exp": exp.Unix(), "iat": time.Now().UnixMicro()})
+	claims, _ := json.Marshal(map[string]any{"id": id, "last_password_change": 0, "exp": exp.Unix(), "iat": time.Now().UnixMicro(), "iss": issuer})
 	payload := header + "." + enc.EncodeToString(claims)
 	mac := hmac.New(sha256.New, b.secret)
 	mac.Write([]byte(payload))
@@ -203,9 +206,18 @@ func (s *Sim) accountOf(w http.ResponseWriter, r *http.Request) (id string, ok b
 		ID  string `json:"id"`
 		Exp int64  `json:"exp"`
 		Iat int64  `json:"iat"`
+		Iss string `json:"iss"`
 	}
 	_ = json.Unmarshal(raw, &claims)
 	a := b.byID[claims.ID]
+	if a == nil && claims.Iss == issuer {
+		// A simulator's sign-in issued it, not this one's: a previous
+		// run's token, which a restarted server read back from its
+		// database. Served as anyone's, it escaped the rate limits and
+		// expiries set on its account; Qwen refuses a token it cannot
+		// verify, and the proxy signs in again.
+		return refuse("Invalid token")
+	}
 	if a == nil {
 		return "", true // not one of the accounts (a pasted LoginCookie): served as before
 	}

@@ -93,6 +93,7 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 // QWEN_MAX_DURATION). It returns the failure applied, which a started
 // stream tells its client.
 func (c *call) fail(f failure) failure {
+	f = f.madeAs(c.ex.Request.Account)
 	if f.errType == qp.ErrorTypeClientDisconnect {
 		// Not the client: the server stopping, or the call's time bound.
 		switch {

@@ -53,22 +53,34 @@ func (s *Server) UpstreamResult(err error) {
 // credentialState describes the configured credentials, never their
 // values, from the account pool's memory: health never waits on a sign-in
 // or the database. The top-level token fields are the pasted cookie's
-// (else the soonest-expiring account's); accounts lists every account.
+// (else the soonest-expiring usable account's, or of any account while none
+// is usable); accounts lists every account.
 func (s *Server) credentialState(context.Context) credentialState {
 	snap := s.deps.Accounts.Snapshot()
 	st := credentialState{Configured: len(snap) > 0, Rejected: s.rejected.Load(), Accounts: snap}
 	if !st.Configured {
 		return st
 	}
+	var soonest, soonestUsable *time.Time
 	for _, a := range snap {
 		if a.ID == accounts.CookieID {
-			st.Source, st.Mode, st.TokenExpiresAt = a.Source, a.Mode, a.TokenExpiresAt
+			st.Source, st.Mode = a.Source, a.Mode
+			soonest, soonestUsable = a.TokenExpiresAt, a.TokenExpiresAt
 			break
 		}
-		if a.TokenExpiresAt != nil && (st.TokenExpiresAt == nil || a.TokenExpiresAt.Before(*st.TokenExpiresAt)) {
-			st.TokenExpiresAt = a.TokenExpiresAt
+		if a.TokenExpiresAt != nil && (soonest == nil || a.TokenExpiresAt.Before(*soonest)) {
+			soonest = a.TokenExpiresAt
+		}
+		// A resting or refused account keeps its last token, not renewed
+		// while it rests: its expiry says nothing of the calls.
+		if a.Usable && a.TokenExpiresAt != nil && (soonestUsable == nil || a.TokenExpiresAt.Before(*soonestUsable)) {
+			soonestUsable = a.TokenExpiresAt
 		}
 		st.Mode = a.Mode
+	}
+	st.TokenExpiresAt = soonestUsable
+	if st.TokenExpiresAt == nil {
+		st.TokenExpiresAt = soonest // no usable account: the soonest of all
 	}
 	if st.TokenExpiresAt != nil {
 		expired := !s.now().Before(*st.TokenExpiresAt)

@@ -232,7 +232,8 @@ func asExchange(r *qp.RequestRecord) (qp.Exchange, bool) {
 }
 
 // copyKeys copies API keys (as hashes), the stored Qwen accounts (their
-// passwords still sealed: the same QWENPROXY_SECRET_KEY opens them) and the
+// passwords still sealed: the same QWENPROXY_SECRET_KEY opens them; their
+// state, calls and failures by class, not their token) and the
 // stored Qwen credentials, keeping what dst already has.
 func copyKeys(ctx context.Context, src, dst *Store) error {
 	accounts, err := src.Accounts(ctx)
@@ -240,10 +241,27 @@ func copyKeys(ctx context.Context, src, dst *Store) error {
 		return fmt.Errorf("copy accounts: %w", err)
 	}
 	for _, a := range accounts {
-		if _, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, created_at, updated_at, seen_at)
-			VALUES (?, ?, NULLIF(?, ''), ?, ?, ?) ON CONFLICT DO NOTHING`, a.ID, a.Source, a.PasswordSealed, a.CreatedAt.UnixMilli(), a.UpdatedAt.UnixMilli(),
-			unixMs(a.SeenAt)); err != nil {
+		// With its state and totals: a refused password stays refused (not
+		// tried again by the servers on dst), a rate limit keeps its rest,
+		// and accounts ls goes on counting from what it showed.
+		res, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, state, failure_class,
+			cooldown_until, failed_credential, state_at, calls, created_at, updated_at, seen_at)
+			VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, a.ID, a.Source, a.PasswordSealed,
+			a.State, a.FailureClass, unixMs(a.CooldownUntil), a.FailedCredential, unixMs(a.StateAt), a.Calls,
+			a.CreatedAt.UnixMilli(), a.UpdatedAt.UnixMilli(), unixMs(a.SeenAt))
+		if err != nil {
 			return fmt.Errorf("copy account %s: %w", a.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("copy account %s: %w", a.ID, err)
+		} else if n == 0 {
+			continue // dst has it already: its counts are its own, not added to twice
+		}
+		for class, n := range a.Failures {
+			if _, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_account_failures (account, class, count) VALUES (?, ?, ?)
+				ON CONFLICT DO NOTHING`, a.ID, class, n); err != nil {
+				return fmt.Errorf("copy account %s failures: %w", a.ID, err)
+			}
 		}
 	}
 	keys, err := src.APIKeys(ctx)

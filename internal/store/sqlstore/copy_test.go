@@ -105,3 +105,42 @@ func TestClientTextWithNULAndInvalidUTF8IsStored(t *testing.T) {
 		}
 	})
 }
+
+// Copying a history to another backend keeps each account's state and
+// totals: a password Qwen refused stays refused on the destination (its
+// servers tried it again, the refusal forgotten), a rate limit keeps its
+// rest, and accounts ls shows the calls and failures it showed before,
+// not zeros; a second copy adds nothing to them.
+func TestCopyKeepsAnAccountsStateAndTotals(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		src, dst := storetest.Open(t, storetest.URL(t, "sqlite")), storetest.Open(t, dbURL)
+		now := time.UnixMilli(time.Now().UnixMilli())
+		if err := src.PutAccount(ctx, qp.AccountRecord{ID: "eve@x.io", Source: qp.AccountStored, PasswordSealed: "v1.sealed", CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		refused := qp.AccountState{State: "auth_failed", FailureClass: "auth", FailedCredential: "fp1", StateAt: now.Add(time.Second)}
+		if err := src.SaveAccountState(ctx, "eve@x.io", refused); err != nil {
+			t.Fatal(err)
+		}
+		if err := src.AddAccountCounts(ctx, "eve@x.io", 7, map[string]int64{"auth": 1, "rate_limited": 2}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := sqlstore.Copy(ctx, src, dst, func(sqlstore.CopyProgress) {}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := dst.Accounts(ctx)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("accounts %+v (%v)", got, err)
+		}
+		a := got[0]
+		if a.State != "auth_failed" || a.FailedCredential != "fp1" || !a.StateAt.Equal(refused.StateAt) || a.PasswordSealed != "v1.sealed" {
+			t.Fatalf("copied state %+v, want %+v", a.AccountState, refused)
+		}
+		if a.Calls != 7 || a.Failures["auth"] != 1 || a.Failures["rate_limited"] != 2 {
+			t.Fatalf("copied totals: %d calls, failures %v", a.Calls, a.Failures)
+		}
+	})
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/qwensim"
+)
+
+// With accounts stored by `accounts add` and neither a pasted cookie nor
+// QWEN_ACCOUNTS, doctor said no_credentials and advised the `accounts add`
+// already done, though a server signs those accounts in and serves. It
+// checks as a stored account, signed in; one it cannot open (no key) is
+// diagnosed as locked, with the key's advice.
+func TestDoctorChecksAsAStoredAccount(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.AddAccount("ada@example.com", "ada-secret")
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWENPROXY_SECRET_KEY": key1,
+		"QWEN_BASE_URL": sim.URL, "QWEN_TIMEOUT": "10000"}
+	var out, errOut bytes.Buffer
+	if code := runWithInput(context.Background(), []string{"accounts", "add", "--email", "ada@example.com"}, func(k string) string { return vars[k] },
+		strings.NewReader("ada-secret\n"), &out, &errOut); code != 0 {
+		t.Fatalf("add: %d %s %s", code, out.String(), errOut.String())
+	}
+	code, rep, printed := doctorJSON(t, vars)
+	if code != qwen.DiagnosisOK.Code || rep.Credentials != "account ada@example.com" || strings.Contains(printed, "ada-secret") {
+		t.Fatalf("with the key: exit %d, report %s", code, printed)
+	}
+	vars["QWENPROXY_SECRET_KEY"] = ""
+	code, rep, printed = doctorJSON(t, vars)
+	if code == qwen.DiagnosisOK.Code || code == qwen.DiagnosisNoCredentials.Code || rep.Credentials != "account ada@example.com" ||
+		!strings.Contains(rep.Diagnosis.Advice, "QWENPROXY_SECRET_KEY") {
+		t.Fatalf("without the key: exit %d, report %s", code, printed)
+	}
+}
