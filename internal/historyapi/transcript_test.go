@@ -64,6 +64,16 @@ func TestTurnReadsEveryFrontEnd(t *testing.T) {
 			`{"input":[{"role":"user","content":"weather?"},{"type":"function_call_output","call_id":"fc1","output":"rain"}]}`,
 			`{"output":[{"type":"reasoning","summary":[{"type":"summary_text","text":"think"}]},{"type":"message","content":[{"type":"output_text","text":"It rains."}]},{"type":"function_call","call_id":"fc2","name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}]}`,
 			[]string{"user:weather?", "tool:rain"}, "It rains.", "think", `get_weather {"city":"Oslo"}`},
+		// A tool result's parts that are not text (an image a tool read)
+		// show as their [type], as a message's do; they showed as nothing.
+		{"Anthropic tool result with an image",
+			`{"messages":[{"role":"user","content":"look"},{"role":"assistant","content":[{"type":"tool_use","id":"tu1","name":"Read","input":{}},{"type":"tool_use","id":"tu2","name":"Read","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"tu1","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"ref"}}]},{"type":"tool_result","tool_use_id":"tu2","content":[{"type":"text","text":"cat.png:"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"ref"}}]}]}]}`,
+			`{"type":"message","role":"assistant","content":[{"type":"text","text":"A cat."}]}`,
+			[]string{"tool:[image]", "tool:cat.png: [image]"}, "A cat.", "", ""},
+		{"Responses API tool output with an image",
+			`{"input":[{"role":"user","content":"look"},{"type":"function_call","call_id":"fc1","name":"view_image","arguments":"{}"},{"type":"function_call_output","call_id":"fc1","output":[{"type":"input_text","text":"cat.png"},{"type":"input_image","image_url":"ref"}]}]}`,
+			`{"output":[{"type":"message","content":[{"type":"output_text","text":"A cat."}]}]}`,
+			[]string{"tool:cat.png [input_image]"}, "A cat.", "", ""},
 		{"Responses API, a plain string", `{"input":"hello"}`, `{"output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`,
 			[]string{"user:hello"}, "hi", "", ""},
 		// As sent upstream: system blocks a blank line apart (they ran
