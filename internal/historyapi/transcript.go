@@ -22,6 +22,9 @@ type MessageJSON struct {
 	ToolCalls  []ToolCallJSON `json:"tool_calls,omitempty"`
 	ToolCallID string         `json:"tool_call_id,omitempty"`
 	Name       string         `json:"name,omitempty"`
+	// IsError marks a tool result its client sent as a failure
+	// (Anthropic's is_error: a command that failed, a file not found).
+	IsError bool `json:"is_error,omitempty"`
 }
 
 // ToolCallJSON is a tool call an answer made.
@@ -105,6 +108,7 @@ type wirePart struct {
 	Input     json.RawMessage `json:"input"`
 	ToolUseID string          `json:"tool_use_id"`
 	Content   json.RawMessage `json:"content"`
+	IsError   bool            `json:"is_error"`
 }
 
 // newInput is the request's messages after the last assistant message (or
@@ -230,7 +234,7 @@ func message(m wireMessage) []MessageJSON {
 		case "tool_use":
 			out.ToolCalls = append(out.ToolCalls, ToolCallJSON{ID: p.ID, Name: p.Name, Arguments: string(p.Input)})
 		case "tool_result":
-			results = append(results, MessageJSON{Role: "tool", ToolCallID: p.ToolUseID, Content: resultText(p.Content)})
+			results = append(results, MessageJSON{Role: "tool", ToolCallID: p.ToolUseID, Content: resultText(p.Content), IsError: p.IsError})
 		default:
 			texts.add(p)
 		}

@@ -114,6 +114,21 @@ func TestTurnReadsEveryFrontEnd(t *testing.T) {
 	}
 }
 
+// A tool result its client sent as failed (Anthropic's is_error) says so
+// in the transcript; it read as a result like any other.
+func TestTurnMarksAFailedToolResult(t *testing.T) {
+	got := turnOf(`{"messages":[{"role":"user","content":"run it"},{"role":"assistant","content":[{"type":"tool_use","id":"tu1","name":"Bash","input":{}},{"type":"tool_use","id":"tu2","name":"Bash","input":{}}]},`+
+		`{"role":"user","content":[{"type":"tool_result","tool_use_id":"tu1","content":"Exit code 1","is_error":true},{"type":"tool_result","tool_use_id":"tu2","content":"ok"}]}]}`,
+		`{"type":"message","role":"assistant","content":[{"type":"text","text":"One failed."}]}`)
+	if len(got.Input) != 2 || !got.Input[0].IsError || got.Input[1].IsError {
+		t.Fatalf("input %+v", got.Input)
+	}
+	b, _ := json.Marshal(got.Input)
+	if want := `[{"role":"tool","content":"Exit code 1","tool_call_id":"tu1","is_error":true},{"role":"tool","content":"ok","tool_call_id":"tu2"}]`; string(b) != want {
+		t.Fatalf("input as JSON %s, want %s", b, want)
+	}
+}
+
 // A failed call has no answer; a call recorded without bodies says so; an
 // unreadable body gives an empty turn, never a panic.
 func TestTurnWithoutAnAnswer(t *testing.T) {
