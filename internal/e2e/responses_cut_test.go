@@ -15,6 +15,9 @@ import (
 type cutRecord struct {
 	Status string
 	Error  *struct{ Code string }
+	Usage  *struct {
+		OutputTokens int `json:"output_tokens"`
+	}
 	Output []struct {
 		Type, Status, Name, Arguments string
 		Content                       []struct{ Text string }
@@ -84,7 +87,7 @@ func TestResponsesClientLeavingMidStreamKeepsWhatItWasSent(t *testing.T) {
 		t.Fatalf("row %+v", r)
 	}
 	rec := decodeCutRecord(t, r)
-	if rec.Status != "failed" || rec.Error == nil || rec.Error.Code != "client_closed" || len(rec.Output) != 1 ||
+	if rec.Status != "failed" || rec.Error == nil || rec.Error.Code != "client_closed" || rec.Usage == nil || rec.Usage.OutputTokens != r.CompletionTokens || len(rec.Output) != 1 ||
 		rec.Output[0].Type != "message" || rec.Output[0].Status != "incomplete" ||
 		len(rec.Output[0].Content) != 1 || rec.Output[0].Content[0].Text != sent.String() {
 		t.Fatalf("the record does not keep what the client was sent (%q): %s", sent.String(), r.OpenAIResponse.String)
@@ -119,7 +122,7 @@ func TestResponsesStreamCutMidCallRecordsTheCallSoFar(t *testing.T) {
 	}
 	r := e.lastRow()
 	rec := decodeCutRecord(t, r)
-	if r.ErrorType != "upstream_stream_cut" || len(rec.Output) != 2 || rec.Output[1].Type != "function_call" ||
+	if r.ErrorType != "upstream_stream_cut" || rec.Usage == nil || len(rec.Output) != 2 || rec.Output[1].Type != "function_call" ||
 		rec.Output[1].Status != "incomplete" || rec.Output[1].Name != "get_weather" || rec.Output[1].Arguments != arguments.String() {
 		t.Fatalf("the record lost the call the client was sent (arguments %q): %s", arguments.String(), r.OpenAIResponse.String)
 	}

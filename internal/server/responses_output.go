@@ -224,6 +224,8 @@ func (o *responsesOutput) writeCalls(first int) error {
 
 func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []byte {
 	if finishReason == "" {
+		// fail follows: the record it makes keeps the usage too.
+		o.resp.Usage = responseUsage(ans)
 		return o.body(ans, "failed", nil)
 	}
 	if !o.stream {
