@@ -55,11 +55,12 @@ func ThinkingBlock(thinking string) ContentBlock {
 	return ContentBlock{Type: "thinking", Thinking: &thinking, Signature: &sig}
 }
 
-// ToolUseBlock is a call; arguments is a JSON object.
+// ToolUseBlock is a call; arguments is a JSON object, or the beginning of
+// one when the answer broke off in it.
 func ToolUseBlock(c qp.ToolCall) ContentBlock {
 	input := json.RawMessage(c.Arguments)
 	if !json.Valid(input) {
-		input = json.RawMessage("{}")
+		input = closedInput(c.Arguments)
 	}
 	return ContentBlock{Type: "tool_use", ID: ToolUseID(c.ID), Name: c.Name, Input: input}
 }
