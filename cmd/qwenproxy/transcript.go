@@ -54,6 +54,9 @@ func printMessage(w io.Writer, m historyapi.MessageJSON, fullReasoning bool) {
 	label := strings.ToUpper(m.Role)
 	if m.Role == "tool" {
 		label = "TOOL RESULT"
+		if m.IsError { // the client sent it as a failure
+			label = "FAILED TOOL RESULT"
+		}
 		if m.ToolCallID != "" {
 			label += " (" + m.ToolCallID + ")"
 		}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
 )
 
@@ -54,11 +55,12 @@ func ThinkingBlock(thinking string) ContentBlock {
 	return ContentBlock{Type: "thinking", Thinking: &thinking, Signature: &sig}
 }
 
-// ToolUseBlock is a call; arguments is a JSON object.
+// ToolUseBlock is a call; arguments is a JSON object, or the beginning of
+// one when the answer broke off in it.
 func ToolUseBlock(c qp.ToolCall) ContentBlock {
 	input := json.RawMessage(c.Arguments)
 	if !json.Valid(input) {
-		input = json.RawMessage("{}")
+		input = closedInput(c.Arguments)
 	}
 	return ContentBlock{Type: "tool_use", ID: ToolUseID(c.ID), Name: c.Name, Input: input}
 }
@@ -114,5 +116,20 @@ func errorEnvelope(e *openai.Error) any {
 	return struct {
 		Type  string      `json:"type"`
 		Error errorDetail `json:"error"`
-	}{"error", errorDetail{ErrorType(e.Status), e.Message}}
+	}{"error", errorDetail{errorTypeOf(e), e.Message}}
+}
+
+// errorTypeOf is e's Anthropic error type: its status's, except that a 503
+// the client is told not to retry (X-Should-Retry: false: no credentials
+// configured, every account resting for over a minute) is an api_error, not
+// an overloaded_error. Claude Code takes an overloaded_error for an
+// overloaded Anthropic (529) and retries it for about three minutes whatever
+// X-Should-Retry says, then reports "Repeated 529 Overloaded errors"; an
+// api_error with the header it reports at once, with the proxy's message.
+func errorTypeOf(e *openai.Error) string {
+	t := ErrorType(e.Status)
+	if t == "overloaded_error" && httpjson.NotToRetry(e) {
+		return "api_error"
+	}
+	return t
 }

@@ -22,6 +22,9 @@ type MessageJSON struct {
 	ToolCalls  []ToolCallJSON `json:"tool_calls,omitempty"`
 	ToolCallID string         `json:"tool_call_id,omitempty"`
 	Name       string         `json:"name,omitempty"`
+	// IsError marks a tool result its client sent as a failure
+	// (Anthropic's is_error: a command that failed, a file not found).
+	IsError bool `json:"is_error,omitempty"`
 }
 
 // ToolCallJSON is a tool call an answer made.
@@ -105,6 +108,7 @@ type wirePart struct {
 	Input     json.RawMessage `json:"input"`
 	ToolUseID string          `json:"tool_use_id"`
 	Content   json.RawMessage `json:"content"`
+	IsError   bool            `json:"is_error"`
 }
 
 // newInput is the request's messages after the last assistant message (or
@@ -190,14 +194,14 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 			wireMessage
 			Type   string          `json:"type"`
 			CallID string          `json:"call_id"`
-			Output json.RawMessage `json:"output"` // a string or text parts
+			Output json.RawMessage `json:"output"` // a string or content parts
 		}
 		if json.Unmarshal(item, &it) != nil {
 			continue
 		}
 		switch {
 		case it.Type == "function_call_output":
-			out = append(out, MessageJSON{Role: "tool", ToolCallID: it.CallID, Content: text(it.Output)})
+			out = append(out, MessageJSON{Role: "tool", ToolCallID: it.CallID, Content: resultText(it.Output)})
 		case it.Role != "":
 			out = append(out, message(it.wireMessage)...)
 		}
@@ -221,30 +225,60 @@ func message(m wireMessage) []MessageJSON {
 	if json.Unmarshal(m.Content, &parts) != nil {
 		return []MessageJSON{out}
 	}
-	var texts []string
+	var texts partTexts
 	var results []MessageJSON
-	placeholder := false // the last piece is a part's [type]
 	for _, p := range parts {
 		switch p.Type {
-		case "text", "input_text", "output_text", "":
-			texts = apart(texts, p.Text, placeholder)
-			placeholder = false
 		case "thinking":
 			out.Reasoning += p.Thinking
 		case "tool_use":
 			out.ToolCalls = append(out.ToolCalls, ToolCallJSON{ID: p.ID, Name: p.Name, Arguments: string(p.Input)})
 		case "tool_result":
-			results = append(results, MessageJSON{Role: "tool", ToolCallID: p.ToolUseID, Content: text(p.Content)})
+			results = append(results, MessageJSON{Role: "tool", ToolCallID: p.ToolUseID, Content: resultText(p.Content), IsError: p.IsError})
 		default:
-			texts = apart(texts, "["+p.Type+"]", true)
-			placeholder = true
+			texts.add(p)
 		}
 	}
-	out.Content = strings.Join(texts, "")
+	out.Content = texts.String()
 	if len(results) > 0 && out.Content == "" && len(out.ToolCalls) == 0 {
 		return results
 	}
 	return append([]MessageJSON{out}, results...)
+}
+
+// partTexts is the text of content parts: text parts as they are, any
+// other part (an image, a file) as its [type].
+type partTexts struct {
+	texts       []string
+	placeholder bool // the last piece is a part's [type]
+}
+
+func (t *partTexts) add(p wirePart) {
+	switch p.Type {
+	case "text", "input_text", "output_text", "":
+		t.texts = apart(t.texts, p.Text, t.placeholder)
+		t.placeholder = false
+	default:
+		t.texts = apart(t.texts, "["+p.Type+"]", true)
+		t.placeholder = true
+	}
+}
+
+func (t *partTexts) String() string { return strings.Join(t.texts, "") }
+
+// resultText is a tool result's content: a string, or its parts as a
+// message's are read, so that an image a tool returned (Claude Code's Read
+// of a picture, a screenshot) shows as [image] rather than as nothing.
+func resultText(raw json.RawMessage) string {
+	var parts []wirePart
+	if json.Unmarshal(raw, &parts) != nil {
+		return text(raw)
+	}
+	var texts partTexts
+	for _, p := range parts {
+		texts.add(p)
+	}
+	return texts.String()
 }
 
 // apart appends piece to texts, which are joined as they are (text parts

@@ -64,6 +64,16 @@ func TestTurnReadsEveryFrontEnd(t *testing.T) {
 			`{"input":[{"role":"user","content":"weather?"},{"type":"function_call_output","call_id":"fc1","output":"rain"}]}`,
 			`{"output":[{"type":"reasoning","summary":[{"type":"summary_text","text":"think"}]},{"type":"message","content":[{"type":"output_text","text":"It rains."}]},{"type":"function_call","call_id":"fc2","name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}]}`,
 			[]string{"user:weather?", "tool:rain"}, "It rains.", "think", `get_weather {"city":"Oslo"}`},
+		// A tool result's parts that are not text (an image a tool read)
+		// show as their [type], as a message's do; they showed as nothing.
+		{"Anthropic tool result with an image",
+			`{"messages":[{"role":"user","content":"look"},{"role":"assistant","content":[{"type":"tool_use","id":"tu1","name":"Read","input":{}},{"type":"tool_use","id":"tu2","name":"Read","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"tu1","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"ref"}}]},{"type":"tool_result","tool_use_id":"tu2","content":[{"type":"text","text":"cat.png:"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"ref"}}]}]}]}`,
+			`{"type":"message","role":"assistant","content":[{"type":"text","text":"A cat."}]}`,
+			[]string{"tool:[image]", "tool:cat.png: [image]"}, "A cat.", "", ""},
+		{"Responses API tool output with an image",
+			`{"input":[{"role":"user","content":"look"},{"type":"function_call","call_id":"fc1","name":"view_image","arguments":"{}"},{"type":"function_call_output","call_id":"fc1","output":[{"type":"input_text","text":"cat.png"},{"type":"input_image","image_url":"ref"}]}]}`,
+			`{"output":[{"type":"message","content":[{"type":"output_text","text":"A cat."}]}]}`,
+			[]string{"tool:cat.png [input_image]"}, "A cat.", "", ""},
 		{"Responses API, a plain string", `{"input":"hello"}`, `{"output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`,
 			[]string{"user:hello"}, "hi", "", ""},
 		// As sent upstream: system blocks a blank line apart (they ran
@@ -101,6 +111,21 @@ func TestTurnReadsEveryFrontEnd(t *testing.T) {
 		if !got.Bodies || got.ID != 7 || *got.DurationMS != 1.5 {
 			t.Errorf("%s: figures %+v", tc.name, got)
 		}
+	}
+}
+
+// A tool result its client sent as failed (Anthropic's is_error) says so
+// in the transcript; it read as a result like any other.
+func TestTurnMarksAFailedToolResult(t *testing.T) {
+	got := turnOf(`{"messages":[{"role":"user","content":"run it"},{"role":"assistant","content":[{"type":"tool_use","id":"tu1","name":"Bash","input":{}},{"type":"tool_use","id":"tu2","name":"Bash","input":{}}]},`+
+		`{"role":"user","content":[{"type":"tool_result","tool_use_id":"tu1","content":"Exit code 1","is_error":true},{"type":"tool_result","tool_use_id":"tu2","content":"ok"}]}]}`,
+		`{"type":"message","role":"assistant","content":[{"type":"text","text":"One failed."}]}`)
+	if len(got.Input) != 2 || !got.Input[0].IsError || got.Input[1].IsError {
+		t.Fatalf("input %+v", got.Input)
+	}
+	b, _ := json.Marshal(got.Input)
+	if want := `[{"role":"tool","content":"Exit code 1","tool_call_id":"tu1","is_error":true},{"role":"tool","content":"ok","tool_call_id":"tu2"}]`; string(b) != want {
+		t.Fatalf("input as JSON %s, want %s", b, want)
 	}
 }
 

@@ -34,9 +34,15 @@ func RetryHeaders(h http.Header, e *openai.Error) {
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	if e.Final || e.RetryAfter > maxClientRetryWait {
+	if NotToRetry(e) {
 		h.Set("X-Should-Retry", "false")
 	}
+}
+
+// NotToRetry is whether the client is told not to retry e (X-Should-Retry:
+// false): a final failure, or a wait longer than maxClientRetryWait.
+func NotToRetry(e *openai.Error) bool {
+	return e.Final || e.RetryAfter > maxClientRetryWait
 }
 
 // JSON sends v as JSON with status and returns the body sent.

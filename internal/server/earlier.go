@@ -52,8 +52,10 @@ func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Messa
 		}
 		_ = json.Unmarshal(chain[i].rec.Response.OpenAIResponse, &resp)
 		for _, it := range resp.Output {
-			var head struct{ Type string }
-			if json.Unmarshal(it, &head) == nil && (head.Type == "message" || head.Type == "function_call") {
+			var head struct{ Type, Status string }
+			// A call a failed answer broke off in is recorded incomplete:
+			// its arguments were cut short and it was never run.
+			if json.Unmarshal(it, &head) == nil && (head.Type == "message" || head.Type == "function_call" && head.Status != "incomplete") {
 				items = append(items, it)
 			}
 		}

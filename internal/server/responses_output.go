@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -223,6 +224,8 @@ func (o *responsesOutput) writeCalls(first int) error {
 
 func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []byte {
 	if finishReason == "" {
+		// fail follows: the record it makes keeps the usage too.
+		o.resp.Usage = responseUsage(ans)
 		return o.body(ans, "failed", nil)
 	}
 	if !o.stream {
@@ -296,15 +299,42 @@ func responseUsage(ans *translate.Answer) *responses.Usage {
 }
 
 // fail sends response.failed once the stream is open; before that it is an
-// HTTP error in OpenAI's envelope.
+// HTTP error in OpenAI's envelope. Either way the record keeps the answer
+// as the client had it when it broke off (see asCut), also when the client
+// itself left (an agent interrupted mid-answer), which is sent nothing more.
 func (o *responsesOutput) fail(f failure) {
 	f = o.c.fail(f)
-	if !o.stream || !o.c.events().isOpen() || f.api.Status == statusClientClosed {
+	if !o.stream || !o.c.events().isOpen() {
 		return
 	}
-	o.closeItem("incomplete") // the answer broke off in it
 	o.resp.Status, o.resp.Error = "failed", &responses.Error{Code: f.api.Code, Message: f.api.Message}
-	_ = o.write(o.events.Response("response.failed", &o.resp))
-	o.flush()
-	o.c.ex.Response.OpenAIResponse = marshalResponse(&o.resp)
+	if f.api.Status != statusClientClosed {
+		o.closeItem("incomplete") // the answer broke off in it
+		_ = o.write(o.events.Response("response.failed", &o.resp))
+		o.flush()
+	}
+	o.c.ex.Response.OpenAIResponse = marshalResponse(o.asCut())
+}
+
+// asCut is the response as its stream had told the client when the answer
+// broke off: the items it was sent whole, then the one it was sent in part,
+// incomplete — a message's or reasoning's text so far, or a call's arguments
+// so far (its function_call item was added and its arguments were
+// streaming; the client is not sent it done, as it must not run a call cut
+// short).
+func (o *responsesOutput) asCut() *responses.Response {
+	r := o.resp
+	r.Output = slices.Clone(o.resp.Output)
+	id := o.itemID(len(r.Output))
+	switch text := o.current.String(); o.open {
+	case "reasoning":
+		r.Output = append(r.Output, responses.Reasoning(id, text))
+	case "message":
+		r.Output = append(r.Output, responses.Message(id, "incomplete", &text))
+	}
+	if o.streaming != "" && len(o.callList) > 0 {
+		c := o.callList[len(o.callList)-1]
+		r.Output = append(r.Output, o.callItem(responses.ID("fc", o.hex, len(r.Output)), "incomplete", c, c.Arguments))
+	}
+	return &r
 }

@@ -131,7 +131,7 @@ function turn(t) {
 }
 
 function message(m) {
-  const role = m.role === "tool" ? "tool result" : m.role;
+  const role = m.role === "tool" ? (m.is_error ? "tool result (failed)" : "tool result") : m.role;
   return h("div.msg." + (m.role || "assistant"), { dataset: { role: m.role } },
     h("div.role", role + (m.name ? " · " + m.name : ""), m.tool_call_id ? h("span.muted.mono", " · " + m.tool_call_id) : null),
     m.reasoning ? h("details.reasoning", h("summary", `Reasoning (${m.reasoning.length} characters)`), h("div.text", m.reasoning)) : null,
