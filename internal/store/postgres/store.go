@@ -13,6 +13,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"strconv"
@@ -66,10 +67,10 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 		// URL overrides it.
 		cfg.ConnectTimeout = defaultConnectTimeout
 	}
-	db := stdlib.OpenDB(*cfg)
+	db := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(pingEveryCheckout))
 	db.SetMaxOpenConns(poolConns)
 	db.SetMaxIdleConns(poolConns)
-	locks := stdlib.OpenDB(*cfg)
+	locks := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(pingEveryCheckout))
 	locks.SetMaxOpenConns(cmp.Or(opt.MaxConns, 32))
 	locks.SetMaxIdleConns(cmp.Or(opt.MaxConns, 32))
 	locks.SetConnMaxIdleTime(5 * time.Minute)
@@ -90,6 +91,16 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 	}
 	return s, nil
 }
+
+// pingEveryCheckout makes the pools ping a connection each time they hand
+// it out. By default pgx pings only one idle for over a second, so after a
+// server restart, a failover or pg_terminate_backend a busy proxy's next
+// turn took a connection the server had closed and failed with 503
+// database_unavailable ("terminating connection due to administrator
+// command"). A failed ping makes database/sql drop the connection and take
+// another, at worst a new one. It costs a round trip per checkout: one per
+// turn, per batch the recorder commits, per read.
+func pingEveryCheckout(context.Context, stdlib.ShouldPingParams) bool { return true }
 
 // checkSearchPath refuses a search_path (a URL parameter) in which no schema
 // exists: the tables would have nowhere to go, and the first statement that
@@ -252,6 +263,18 @@ func (dialect) ContainsText(column, search string) (string, any) {
 
 // HoldsString is strpos().
 func (dialect) HoldsString(expr string) string { return "strpos(" + expr + ", ?) > 0" }
+
+// ConnectionLost is true of the errors a connection the server closed
+// under a statement gives: the server's shutdown or pg_terminate_backend
+// (SQLSTATE 57P01, 57P02: crash of another backend), a connection
+// exception (class 08), or the connection's end without an answer.
+func (dialect) ConnectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || strings.HasPrefix(pgErr.Code, "08")
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, driver.ErrBadConn)
+}
 
 func (dialect) UndefinedTable(err error) bool {
 	var pgErr *pgconn.PgError

@@ -15,15 +15,32 @@ type sessionLocker struct{ s *Store }
 // lock has a connection of its own, from the lock pool, on which the session
 // is also read and saved: a turn needs no second connection while it holds
 // one, so a full pool cannot deadlock turns against each other.
+//
+// A connection the server closed while the lock was being taken (a restart,
+// pg_terminate_backend; the pool pings connections as it hands them out, so
+// this is the statement in flight) held no lock: the lock is taken once more
+// on a new connection rather than failing the turn with 503.
 func (l sessionLocker) LockSession(ctx context.Context, id string) (qp.SessionLock, error) {
-	conn, err := l.s.locks.Conn(ctx)
+	locker := l.s.dialect.(SessionLocker)
+	lock, err := l.lockOnce(ctx, locker, id)
+	if err != nil && locker.ConnectionLost(err) && ctx.Err() == nil {
+		lock, err = l.lockOnce(ctx, locker, id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock session %s: %w", id, err)
 	}
-	unlock, err := l.s.dialect.(SessionLocker).LockSession(ctx, conn, id)
+	return lock, nil
+}
+
+func (l sessionLocker) lockOnce(ctx context.Context, locker SessionLocker, id string) (*sessionLock, error) {
+	conn, err := l.s.locks.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := locker.LockSession(ctx, conn, id)
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("lock session %s: %w", id, err)
+		return nil, err
 	}
 	return &sessionLock{conn: conn, id: id, rebind: l.s.dialect.Rebind, unlock: unlock}, nil
 }

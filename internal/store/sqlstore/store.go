@@ -78,6 +78,10 @@ type Dialect interface {
 // processes share: it holds a session's lock, across all of them, on conn.
 type SessionLocker interface {
 	LockSession(ctx context.Context, conn *sql.Conn, id string) (unlock func(), err error)
+	// ConnectionLost reports whether err says the server closed the
+	// connection under the statement (a restart, pg_terminate_backend):
+	// the statement took no effect, and a new connection may succeed.
+	ConnectionLost(err error) bool
 }
 
 // Store implements the qwenproxy store interfaces over database/sql.
