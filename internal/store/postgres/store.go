@@ -36,6 +36,12 @@ type Options struct {
 	// in progress (default 32). Recording and reads have their own
 	// connections besides, at most poolConns.
 	MaxConns int
+	// ConnMaxLifetime is how long a connection serves before it is replaced
+	// (default a minute): a setting changed on the server (ALTER ROLE …
+	// SET statement_timeout) reaches only new connections, and the pools
+	// kept theirs as long as the process ran, so undoing a setting that made
+	// every write fail needed a restart.
+	ConnMaxLifetime time.Duration
 }
 
 // poolConns bounds the connections of the recorder's writes, the history
@@ -67,13 +73,16 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 		// URL overrides it.
 		cfg.ConnectTimeout = defaultConnectTimeout
 	}
+	lifetime := cmp.Or(opt.ConnMaxLifetime, time.Minute)
 	db := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(pingEveryCheckout))
 	db.SetMaxOpenConns(poolConns)
 	db.SetMaxIdleConns(poolConns)
+	db.SetConnMaxLifetime(lifetime)
 	locks := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(pingEveryCheckout))
 	locks.SetMaxOpenConns(cmp.Or(opt.MaxConns, 32))
 	locks.SetMaxIdleConns(cmp.Or(opt.MaxConns, 32))
 	locks.SetConnMaxIdleTime(5 * time.Minute)
+	locks.SetConnMaxLifetime(lifetime) // a lock's connection is never closed while it holds the lock: database/sql retires it when it comes back
 	migrations, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		db.Close()
