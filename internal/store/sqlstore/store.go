@@ -96,6 +96,9 @@ type Store struct {
 
 	codec *bodies.Codec // bodies' compression
 	known knownParts    // body parts recently stored
+	// schema is the last migration this binary embeds (0: none known), which
+	// Check compares with the database's.
+	schema int
 }
 
 // Config is what a backend hands New.
@@ -118,7 +121,8 @@ type Config struct {
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: newPool(c.Write, c.Dialect.Rebind), read: newPool(c.Read, c.Dialect.Rebind),
-		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard}
+		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard,
+		schema: lastMigration(c.Migrations)}
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".
@@ -185,7 +189,7 @@ func (s *Store) Check(ctx context.Context) error {
 	if got != now {
 		return fmt.Errorf("health read: got %d, wrote %d", got, now)
 	}
-	return nil
+	return s.checkSchema(ctx)
 }
 
 // ReclaimSpace gives the space of deleted rows back to the file system.
