@@ -78,7 +78,10 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 	db.SetMaxOpenConns(poolConns)
 	db.SetMaxIdleConns(poolConns)
 	db.SetConnMaxLifetime(lifetime)
-	locks := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(pingEveryCheckout))
+	// The lock pool's connections are pinged by the session locker itself,
+	// with a bound of its own: checking one out may wait (with the turn's
+	// context) for another turn to return it, the ping may not.
+	locks := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(func(context.Context, stdlib.ShouldPingParams) bool { return false }))
 	locks.SetMaxOpenConns(cmp.Or(opt.MaxConns, 32))
 	locks.SetMaxIdleConns(cmp.Or(opt.MaxConns, 32))
 	locks.SetConnMaxIdleTime(5 * time.Minute)
