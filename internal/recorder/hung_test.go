@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	qp "qwenproxy"
 )
@@ -54,4 +56,38 @@ func TestAStopWhileTheDatabaseHangsSpoolsAtTheDeadline(t *testing.T) {
 		t.Fatalf("replayed at the next start: %v", ids)
 	}
 	next.Close(context.Background())
+}
+
+// countingHungWriter is hungWriter counting its attempts.
+type countingHungWriter struct {
+	mu       sync.Mutex
+	attempts int
+}
+
+func (w *countingHungWriter) WriteBatch(ctx context.Context, _ qp.Batch) error {
+	w.mu.Lock()
+	w.attempts++
+	w.mu.Unlock()
+	<-ctx.Done()
+	return fmt.Errorf("write batch: %w", ctx.Err())
+}
+
+// A batch the database did not answer within the write's bound was tried
+// three times more, each waiting as long, so with RECORDER_SYNC=true every
+// answer waited for its record about two minutes when PostgreSQL hung (the
+// network to it paused). A database that does not answer is not retried at
+// once: the batch goes to the spool after one attempt.
+func TestABatchTheDatabaseDoesNotAnswerIsSpooledWithoutRetries(t *testing.T) {
+	w := &countingHungWriter{}
+	r := mustNew(t, w, quiet, Options{SpoolPath: filepath.Join(t.TempDir(), "db.spool"), Linger: -1, WriteRetries: 3, WriteTimeout: 50 * time.Millisecond})
+	defer r.Close(context.Background())
+	if err := r.Commit(context.Background(), ex(1)); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	w.mu.Lock()
+	attempts := w.attempts
+	w.mu.Unlock()
+	if st := r.Stats(); st.Spooled != 1 || attempts != 1 {
+		t.Fatalf("%d attempts, stats %+v; want one attempt, then the spool", attempts, st)
+	}
 }

@@ -25,6 +25,8 @@ type Options struct {
 	// records go to the spool. Default 3.
 	WriteRetries int
 	RetryDelay   time.Duration // default 100 ms, doubling
+	// WriteTimeout bounds one attempt to write a batch. Default 30 s.
+	WriteTimeout time.Duration
 	// Linger is how long the writer waits for more records to share a
 	// transaction once one arrives, when fewer than a batch are waiting: a
 	// commit (and its WAL frames) costs far more than a row, so at low load
@@ -141,6 +143,9 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 	}
 	if opt.RetryDelay <= 0 {
 		opt.RetryDelay = 100 * time.Millisecond
+	}
+	if opt.WriteTimeout <= 0 {
+		opt.WriteTimeout = 30 * time.Second
 	}
 	if opt.Linger == 0 {
 		opt.Linger = 100 * time.Millisecond
@@ -511,6 +516,13 @@ func (r *Recorder) commit(b qp.Batch) (setAside int, err error) {
 		if setAside, err = r.writeOnce(b); err == nil {
 			return setAside, nil
 		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			// The database did not answer within WriteTimeout (hung, or the
+			// network to it): trying again at once would hold the batch, and
+			// with RECORDER_SYNC its callers' answers, as long again each
+			// time. The spool takes it; the replay tries the database.
+			break
+		}
 	}
 	return 0, err
 }
@@ -529,7 +541,7 @@ func (r *Recorder) writeOnce(b qp.Batch) (setAside int, err error) {
 // writeBatch writes one batch, once, as it is.
 func (r *Recorder) writeBatch(b qp.Batch) error {
 	// Writes outlive any request: they use their own bounded context.
-	ctx, cancel := context.WithTimeout(r.writes, 30*time.Second)
+	ctx, cancel := context.WithTimeout(r.writes, r.opt.WriteTimeout)
 	defer cancel()
 	start := time.Now()
 	if err := r.w.WriteBatch(ctx, b); err != nil {
