@@ -199,8 +199,39 @@ func Rebind(q string) string {
 
 // LockMigrations takes a session-level advisory lock on conn: a second
 // instance starting meanwhile waits, then finds the migrations applied.
+//
+// Its statements wait at most migrationLockTimeout for a table another
+// session holds (a long transaction, an old instance's open read): a
+// migration waited as long as that session lasted, the start hanging
+// without a word, and every statement of the instances serving on that
+// table queued behind its lock request, stalling their calls too.
 func (dialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
-	return advisoryLock(ctx, conn, lockClassProxy, `$2`, lockMigrations)
+	unlock, err := advisoryLock(ctx, conn, lockClassProxy, `$2`, lockMigrations)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT set_config('lock_timeout', $1, false)`, migrationLockTimeout.String()); err != nil {
+		unlock()
+		return nil, fmt.Errorf("set lock_timeout: %w", err)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(ctx, `RESET lock_timeout`); err != nil {
+			discard(conn) // back in the pool it would time other statements out
+		}
+		unlock()
+	}, nil
+}
+
+// migrationLockTimeout is how long a migration's statement waits for a table
+// another session holds before the start gives up.
+const migrationLockTimeout = 10 * time.Second
+
+// MigrationLockTimedOut is true of lock_timeout's error (SQLSTATE 55P03).
+func (dialect) MigrationLockTimedOut(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
 }
 
 // LockRollups takes a transaction-level advisory lock: two instances never

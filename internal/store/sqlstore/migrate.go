@@ -193,6 +193,10 @@ func (s *Store) apply(ctx context.Context, conn *sql.Conn, m Migration) (bool, e
 		return false, nil
 	}
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		if s.dialect.MigrationLockTimedOut(err) {
+			return false, fmt.Errorf("migration %s: another session holds a table it changes (a long transaction: see pg_stat_activity); "+
+				"it gave up waiting rather than stall the calls of instances serving on that table behind it: start again once that session ends: %w", m.Name, err)
+		}
 		return false, fmt.Errorf("migration %s: %w", m.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)`,

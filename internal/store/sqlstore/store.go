@@ -65,6 +65,9 @@ type Dialect interface {
 	HoldsString(expr string) string
 	// UndefinedTable reports whether err says a table does not exist.
 	UndefinedTable(err error) bool
+	// MigrationLockTimedOut reports whether err says a migration gave up
+	// waiting for a table another session holds (see LockMigrations).
+	MigrationLockTimedOut(err error) bool
 	// Refuses reports whether err says the database refuses a statement
 	// for the values it was given (a constraint, a value too big or of the
 	// wrong type), not for its own state (locked, full, gone).
