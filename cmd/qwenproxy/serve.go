@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -32,14 +33,33 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	<-ctx.Done()
-	log.Info("shutting down")
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(again)
+	log.Info("shutting down", "calls_may_run_for", cfg.ShutdownTimeout.String(), "a_second_signal", "cuts them now")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
+	go cutOnSecondSignal(shutdownCtx, again, cancel, log)
 	if err := a.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// cutOnSecondSignal ends the wait for running calls when another signal
+// comes (Ctrl-C again, a service manager stopping twice): it was ignored, so
+// the server waited up to SHUTDOWN_TIMEOUT saying nothing, and the operator's
+// next step was kill -9, which loses the queued records. The calls are cut
+// as at the deadline (recorded as shutting_down) and every record is still
+// written.
+func cutOnSecondSignal(shutdown context.Context, again <-chan os.Signal, cut context.CancelFunc, log *slog.Logger) {
+	select {
+	case sig := <-again:
+		log.Warn("second signal: cutting the calls still running; their records are written before the exit", "signal", sig.String())
+		cut()
+	case <-shutdown.Done():
+	}
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {

@@ -7,6 +7,7 @@ package recorder
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,8 @@ type Options struct {
 	// records go to the spool. Default 3.
 	WriteRetries int
 	RetryDelay   time.Duration // default 100 ms, doubling
+	// WriteTimeout bounds one attempt to write a batch. Default 30 s.
+	WriteTimeout time.Duration
 	// Linger is how long the writer waits for more records to share a
 	// transaction once one arrives, when fewer than a batch are waiting: a
 	// commit (and its WAL frames) costs far more than a row, so at low load
@@ -82,6 +85,12 @@ type Recorder struct {
 	wake   chan struct{} // a batch, or a caller who waits, is queued: stop lingering
 	done   chan struct{}
 	giveUp chan struct{} // closed when Close's deadline passed
+	// writes bounds every database write: cancelled with giveUp, so a write
+	// stuck in a database that does not answer is abandoned at the stop's
+	// deadline and its records go to the spool, instead of holding them
+	// for its own 30 seconds after it.
+	writes        context.Context
+	abandonWrites context.CancelFunc
 	// replaying is set while the start replays what an earlier run left
 	// in the spool: records go to the spool behind it meanwhile, durable
 	// at once, instead of waiting in the queue (in memory) for the whole
@@ -135,6 +144,9 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 	if opt.RetryDelay <= 0 {
 		opt.RetryDelay = 100 * time.Millisecond
 	}
+	if opt.WriteTimeout <= 0 {
+		opt.WriteTimeout = 30 * time.Second
+	}
 	if opt.Linger == 0 {
 		opt.Linger = 100 * time.Millisecond
 	}
@@ -143,6 +155,7 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 	}
 	r := &Recorder{w: w, log: log, opt: opt, q: make(chan item, opt.QueueSize), wake: make(chan struct{}, 1), done: make(chan struct{}), giveUp: make(chan struct{}),
 		setAsideIDs: map[string]bool{}}
+	r.writes, r.abandonWrites = context.WithCancel(context.Background())
 	if opt.SpoolPath != "" {
 		sp, err := openSpool(opt.SpoolPath)
 		if err != nil {
@@ -257,12 +270,16 @@ func (r *Recorder) Close(ctx context.Context) error {
 	select {
 	case <-r.done:
 	case <-ctx.Done():
+		dropped := r.dropped.Load()
 		r.giveUpOnce()
 		select {
 		case <-r.done:
-		case <-time.After(5 * time.Second): // a write still blocked in the database
+		case <-time.After(5 * time.Second): // a write that ignores its context
+			return errors.New("recorder: records still queued at shutdown deadline")
 		}
-		return errors.New("recorder: records still queued at shutdown deadline")
+		if lost := r.dropped.Load() - dropped; lost > 0 {
+			return fmt.Errorf("recorder: %d records dropped at the shutdown deadline: neither the database nor the spool took them", lost)
+		}
 	}
 	if r.spool != nil {
 		return r.spool.close()
@@ -277,6 +294,18 @@ func (r *Recorder) giveUpOnce() {
 	case <-r.giveUp:
 	default:
 		close(r.giveUp)
+		r.abandonWrites()
+	}
+}
+
+// givenUp reports whether Close's deadline has passed: the database is
+// tried no more, and what is left goes to the spool.
+func (r *Recorder) givenUp() bool {
+	select {
+	case <-r.giveUp:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -478,11 +507,21 @@ func (r *Recorder) commit(b qp.Batch) (setAside int, err error) {
 	delay := r.opt.RetryDelay
 	for attempt := 0; attempt <= r.opt.WriteRetries; attempt++ {
 		if attempt > 0 {
+			if r.givenUp() {
+				break // the stop's deadline passed: the spool takes them now
+			}
 			time.Sleep(delay) // the writer's own backoff; nothing waits on it
 			delay *= 2
 		}
 		if setAside, err = r.writeOnce(b); err == nil {
 			return setAside, nil
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			// The database did not answer within WriteTimeout (hung, or the
+			// network to it): trying again at once would hold the batch, and
+			// with RECORDER_SYNC its callers' answers, as long again each
+			// time. The spool takes it; the replay tries the database.
+			break
 		}
 	}
 	return 0, err
@@ -502,7 +541,7 @@ func (r *Recorder) writeOnce(b qp.Batch) (setAside int, err error) {
 // writeBatch writes one batch, once, as it is.
 func (r *Recorder) writeBatch(b qp.Batch) error {
 	// Writes outlive any request: they use their own bounded context.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(r.writes, r.opt.WriteTimeout)
 	defer cancel()
 	start := time.Now()
 	if err := r.w.WriteBatch(ctx, b); err != nil {

@@ -13,6 +13,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"strconv"
@@ -35,6 +36,12 @@ type Options struct {
 	// in progress (default 32). Recording and reads have their own
 	// connections besides, at most poolConns.
 	MaxConns int
+	// ConnMaxLifetime is how long a connection serves before it is replaced
+	// (default a minute): a setting changed on the server (ALTER ROLE …
+	// SET statement_timeout) reaches only new connections, and the pools
+	// kept theirs as long as the process ran, so undoing a setting that made
+	// every write fail needed a restart.
+	ConnMaxLifetime time.Duration
 }
 
 // poolConns bounds the connections of the recorder's writes, the history
@@ -66,13 +73,19 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 		// URL overrides it.
 		cfg.ConnectTimeout = defaultConnectTimeout
 	}
-	db := stdlib.OpenDB(*cfg)
+	lifetime := cmp.Or(opt.ConnMaxLifetime, time.Minute)
+	db := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(pingEveryCheckout))
 	db.SetMaxOpenConns(poolConns)
 	db.SetMaxIdleConns(poolConns)
-	locks := stdlib.OpenDB(*cfg)
+	db.SetConnMaxLifetime(lifetime)
+	// The lock pool's connections are pinged by the session locker itself,
+	// with a bound of its own: checking one out may wait (with the turn's
+	// context) for another turn to return it, the ping may not.
+	locks := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(func(context.Context, stdlib.ShouldPingParams) bool { return false }))
 	locks.SetMaxOpenConns(cmp.Or(opt.MaxConns, 32))
 	locks.SetMaxIdleConns(cmp.Or(opt.MaxConns, 32))
 	locks.SetConnMaxIdleTime(5 * time.Minute)
+	locks.SetConnMaxLifetime(lifetime) // a lock's connection is never closed while it holds the lock: database/sql retires it when it comes back
 	migrations, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		db.Close()
@@ -90,6 +103,16 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 	}
 	return s, nil
 }
+
+// pingEveryCheckout makes the pools ping a connection each time they hand
+// it out. By default pgx pings only one idle for over a second, so after a
+// server restart, a failover or pg_terminate_backend a busy proxy's next
+// turn took a connection the server had closed and failed with 503
+// database_unavailable ("terminating connection due to administrator
+// command"). A failed ping makes database/sql drop the connection and take
+// another, at worst a new one. It costs a round trip per checkout: one per
+// turn, per batch the recorder commits, per read.
+func pingEveryCheckout(context.Context, stdlib.ShouldPingParams) bool { return true }
 
 // checkSearchPath refuses a search_path (a URL parameter) in which no schema
 // exists: the tables would have nowhere to go, and the first statement that
@@ -176,8 +199,39 @@ func Rebind(q string) string {
 
 // LockMigrations takes a session-level advisory lock on conn: a second
 // instance starting meanwhile waits, then finds the migrations applied.
+//
+// Its statements wait at most migrationLockTimeout for a table another
+// session holds (a long transaction, an old instance's open read): a
+// migration waited as long as that session lasted, the start hanging
+// without a word, and every statement of the instances serving on that
+// table queued behind its lock request, stalling their calls too.
 func (dialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
-	return advisoryLock(ctx, conn, lockClassProxy, `$2`, lockMigrations)
+	unlock, err := advisoryLock(ctx, conn, lockClassProxy, `$2`, lockMigrations)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `SELECT set_config('lock_timeout', $1, false)`, migrationLockTimeout.String()); err != nil {
+		unlock()
+		return nil, fmt.Errorf("set lock_timeout: %w", err)
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(ctx, `RESET lock_timeout`); err != nil {
+			discard(conn) // back in the pool it would time other statements out
+		}
+		unlock()
+	}, nil
+}
+
+// migrationLockTimeout is how long a migration's statement waits for a table
+// another session holds before the start gives up.
+const migrationLockTimeout = 10 * time.Second
+
+// MigrationLockTimedOut is true of lock_timeout's error (SQLSTATE 55P03).
+func (dialect) MigrationLockTimedOut(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
 }
 
 // LockRollups takes a transaction-level advisory lock: two instances never
@@ -252,6 +306,18 @@ func (dialect) ContainsText(column, search string) (string, any) {
 
 // HoldsString is strpos().
 func (dialect) HoldsString(expr string) string { return "strpos(" + expr + ", ?) > 0" }
+
+// ConnectionLost is true of the errors a connection the server closed
+// under a statement gives: the server's shutdown or pg_terminate_backend
+// (SQLSTATE 57P01, 57P02: crash of another backend), a connection
+// exception (class 08), or the connection's end without an answer.
+func (dialect) ConnectionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || strings.HasPrefix(pgErr.Code, "08")
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, driver.ErrBadConn)
+}
 
 func (dialect) UndefinedTable(err error) bool {
 	var pgErr *pgconn.PgError

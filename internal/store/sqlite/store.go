@@ -337,6 +337,10 @@ func (dialect) Refuses(err error) bool {
 	return false
 }
 
+// MigrationLockTimedOut is false: SQLite's migrations wait for the file's
+// write lock like any writer (DATABASE_BUSY_TIMEOUT).
+func (dialect) MigrationLockTimedOut(error) bool { return false }
+
 func (dialect) UndefinedTable(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "no such table")
 }

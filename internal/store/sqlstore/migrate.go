@@ -136,6 +136,44 @@ func refuseNewerSchema(status []MigrationStatus) error {
 	return nil
 }
 
+// lastMigration is the version of the last migration in files (0 when
+// there are none, or they cannot be read: Migrate says why).
+func lastMigration(files fs.FS) int {
+	if files == nil {
+		return 0
+	}
+	all, err := loadMigrations(files)
+	if err != nil || len(all) == 0 {
+		return 0
+	}
+	return all[len(all)-1].Version
+}
+
+// checkSchema fails when a newer version migrated the database after this
+// one started (the first instance of a rolling upgrade): a start is refused
+// for it (refuseNewerSchema), but a running instance went on as ready while
+// its writes failed in the schema's own words ("no unique or exclusion
+// constraint matching the ON CONFLICT specification") and its calls piled
+// up in its spool.
+func (s *Store) checkSchema(ctx context.Context) error {
+	if s.schema == 0 {
+		return nil
+	}
+	var version int
+	var name string
+	err := s.read.QueryRowContext(ctx, `SELECT version, name FROM schema_migrations WHERE version > ? ORDER BY version DESC LIMIT 1`, s.schema).Scan(&version, &name)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil && s.dialect.UndefinedTable(err):
+		return nil // not migrated yet: nothing newer either
+	case err != nil:
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	return fmt.Errorf("%w while this one ran: it has migration %d (%s), this one knows up to %d, and its writes may not fit: run that version here too",
+		ErrNewerSchema, version, name, s.schema)
+}
+
 // apply runs one migration and records it, unless another process applied
 // it since the status was read: SQLite has no lock between processes
 // around the whole run, but each write transaction holds the file's write
@@ -155,6 +193,10 @@ func (s *Store) apply(ctx context.Context, conn *sql.Conn, m Migration) (bool, e
 		return false, nil
 	}
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		if s.dialect.MigrationLockTimedOut(err) {
+			return false, fmt.Errorf("migration %s: another session holds a table it changes (a long transaction: see pg_stat_activity); "+
+				"it gave up waiting rather than stall the calls of instances serving on that table behind it: start again once that session ends: %w", m.Name, err)
+		}
 		return false, fmt.Errorf("migration %s: %w", m.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)`,

@@ -3,29 +3,84 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 
 	qp "qwenproxy"
 )
 
 type sessionLocker struct{ s *Store }
 
+// turnStatementTimeout bounds each statement of a turn on its lock's
+// connection but the wait for the lock itself (another turn of the same
+// conversation may hold it for as long as its answer takes): a database that
+// stops answering (a network partition, a frozen server) held every turn as
+// long as its client waited, with no answer and nothing logged.
+const turnStatementTimeout = 10 * time.Second
+
+// maxDeadConns bounds the closed connections a turn throws away before it
+// gives up: after a server restart every idle one of the pool is closed.
+const maxDeadConns = 64
+
 // LockSession holds id's lock across every process sharing the database. The
 // lock has a connection of its own, from the lock pool, on which the session
 // is also read and saved: a turn needs no second connection while it holds
 // one, so a full pool cannot deadlock turns against each other.
+//
+// A connection the server closed while the lock was being taken (a restart,
+// pg_terminate_backend; the pool pings connections as it hands them out, so
+// this is the statement in flight) held no lock: the lock is taken once more
+// on a new connection rather than failing the turn with 503.
 func (l sessionLocker) LockSession(ctx context.Context, id string) (qp.SessionLock, error) {
-	conn, err := l.s.locks.Conn(ctx)
+	locker := l.s.dialect.(SessionLocker)
+	lock, err := l.lockOnce(ctx, locker, id)
+	if err != nil && locker.ConnectionLost(err) && ctx.Err() == nil {
+		lock, err = l.lockOnce(ctx, locker, id)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock session %s: %w", id, err)
 	}
-	unlock, err := l.s.dialect.(SessionLocker).LockSession(ctx, conn, id)
+	return lock, nil
+}
+
+func (l sessionLocker) lockOnce(ctx context.Context, locker SessionLocker, id string) (*sessionLock, error) {
+	conn, err := l.liveConn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := locker.LockSession(ctx, conn, id)
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("lock session %s: %w", id, err)
+		return nil, err
 	}
 	return &sessionLock{conn: conn, id: id, rebind: l.s.dialect.Rebind, unlock: unlock}, nil
+}
+
+// liveConn takes a connection from the lock pool (waiting, with ctx, while
+// every one serves another turn) that answers a ping within
+// turnStatementTimeout: one the server closed (a restart, a failover,
+// pg_terminate_backend) is thrown away for another, and a server that does
+// not answer fails the turn.
+func (l sessionLocker) liveConn(ctx context.Context) (*sql.Conn, error) {
+	for range maxDeadConns {
+		conn, err := l.s.locks.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		pingCtx, cancel := context.WithTimeout(ctx, turnStatementTimeout)
+		err = conn.PingContext(pingCtx)
+		cancel()
+		if err == nil {
+			return conn, nil
+		}
+		conn.Close() // a failed ping has marked it bad: the pool drops it
+		if !errors.Is(err, driver.ErrBadConn) || ctx.Err() != nil || errors.Is(pingCtx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("the database did not answer a ping within %s: %w", turnStatementTimeout, err)
+		}
+	}
+	return nil, fmt.Errorf("%d connections in a row were closed by the server", maxDeadConns)
 }
 
 type sessionLock struct {
@@ -36,6 +91,8 @@ type sessionLock struct {
 }
 
 func (l *sessionLock) Session(ctx context.Context) (*qp.Session, error) {
+	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout)
+	defer cancel()
 	sess, err := scanSession(l.conn.QueryRowContext(ctx, l.rebind(`SELECT `+sessionColumns+` FROM sessions WHERE id = ?`), l.id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, qp.ErrNotFound
@@ -47,6 +104,8 @@ func (l *sessionLock) Session(ctx context.Context) (*qp.Session, error) {
 }
 
 func (l *sessionLock) Save(ctx context.Context, s qp.Session) error {
+	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout)
+	defer cancel()
 	var deleted int
 	err := l.conn.QueryRowContext(ctx, l.rebind(`SELECT COUNT(*) FROM deleted_sessions WHERE id = ? AND chat_id = ?`), s.ID, s.ChatID).Scan(&deleted)
 	if err != nil {

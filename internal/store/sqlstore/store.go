@@ -65,6 +65,9 @@ type Dialect interface {
 	HoldsString(expr string) string
 	// UndefinedTable reports whether err says a table does not exist.
 	UndefinedTable(err error) bool
+	// MigrationLockTimedOut reports whether err says a migration gave up
+	// waiting for a table another session holds (see LockMigrations).
+	MigrationLockTimedOut(err error) bool
 	// Refuses reports whether err says the database refuses a statement
 	// for the values it was given (a constraint, a value too big or of the
 	// wrong type), not for its own state (locked, full, gone).
@@ -78,6 +81,10 @@ type Dialect interface {
 // processes share: it holds a session's lock, across all of them, on conn.
 type SessionLocker interface {
 	LockSession(ctx context.Context, conn *sql.Conn, id string) (unlock func(), err error)
+	// ConnectionLost reports whether err says the server closed the
+	// connection under the statement (a restart, pg_terminate_backend):
+	// the statement took no effect, and a new connection may succeed.
+	ConnectionLost(err error) bool
 }
 
 // Store implements the qwenproxy store interfaces over database/sql.
@@ -94,6 +101,9 @@ type Store struct {
 	known knownParts    // body parts recently stored
 
 	reencodeEncoding func() // a test's: runs while ReencodeBodies encodes a batch
+	// schema is the last migration this binary embeds (0: none known), which
+	// Check compares with the database's.
+	schema int
 }
 
 // Config is what a backend hands New.
@@ -116,7 +126,8 @@ type Config struct {
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: newPool(c.Write, c.Dialect.Rebind), read: newPool(c.Read, c.Dialect.Rebind),
-		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard}
+		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard,
+		schema: lastMigration(c.Migrations)}
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".
@@ -183,7 +194,7 @@ func (s *Store) Check(ctx context.Context) error {
 	if got != now {
 		return fmt.Errorf("health read: got %d, wrote %d", got, now)
 	}
-	return nil
+	return s.checkSchema(ctx)
 }
 
 // ReclaimSpace gives the space of deleted rows back to the file system.

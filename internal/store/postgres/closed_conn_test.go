@@ -1,0 +1,168 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store/postgres"
+	"qwenproxy/internal/store/storetest"
+)
+
+// A server restart, a failover or pg_terminate_backend closes every
+// connection a pool holds idle; the pool noticed only those idle for over a
+// second, so a busy proxy's next turn took a connection the server had
+// closed and failed with 503 database_unavailable ("terminating connection
+// due to administrator command"), and so did a read. A connection the
+// server closed is never handed out: the lock and the read both succeed.
+func TestConnectionsTheServerClosedAreNotHandedOut(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	u, err := url.Parse(storetest.PostgresSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	name := "closed_conn_" + q.Get("search_path") // this test's connections alone
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	st, err := postgres.Open(ctx, u.String(), postgres.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	use := func() error {
+		held, err := st.Locker().LockSession(ctx, "s1")
+		if err != nil {
+			return err
+		}
+		held.Unlock()
+		if _, err := st.Request(ctx, "r1"); !errors.Is(err, qp.ErrNotFound) {
+			return err
+		}
+		return nil
+	}
+	for range 2 { // connections in use, as under load
+		if err := use(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	terminate(ctx, t, name)
+	if err := use(); err != nil {
+		t.Fatalf("after the server closed the pool's connections: %v", err)
+	}
+}
+
+// terminate closes, from the server's side, every connection named name,
+// and returns once the server has ended them (their pool may open new ones
+// under the same name meanwhile).
+func terminate(ctx context.Context, t *testing.T, name string) {
+	t.Helper()
+	admin, err := sql.Open("pgx", os.Getenv(storetest.EnvURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var pids []int32
+	rows, err := admin.QueryContext(ctx, `WITH named AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE application_name = $1)
+		SELECT pid FROM named WHERE pg_terminate_backend(pid)`, name)
+	if err != nil {
+		t.Fatalf("terminate: %v", err)
+	}
+	for rows.Next() {
+		var pid int32
+		if err := rows.Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		pids = append(pids, pid)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("terminate: %v", err)
+	}
+	rows.Close()
+	if len(pids) == 0 {
+		t.Fatalf("no connection named %s to terminate", name)
+	}
+	for {
+		var left int
+		if err := admin.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity WHERE pid = ANY($1)`, pids).Scan(&left); err != nil {
+			t.Fatalf("count connections: %v", err)
+		}
+		if left == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the server still has %d of the connections named %s", left, name)
+		case <-time.After(10 * time.Millisecond): // polling the server's own view, bounded by ctx
+		}
+	}
+}
+
+// A turn waiting for its session's lock when the server closed that
+// connection (a restart while turns queue on one conversation) held no lock:
+// it takes the lock on a new connection once the session is free, instead of
+// failing the call with 503 database_unavailable.
+func TestALockWaitingWhenTheServerClosedItsConnectionIsTakenAgain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	schemaURL := storetest.PostgresSchema(t)
+	holder := storetest.Open(t, schemaURL)
+	u, err := url.Parse(schemaURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	name := "waiting_lock_" + q.Get("search_path")
+	q.Set("application_name", name)
+	u.RawQuery = q.Encode()
+	waiter, err := postgres.Open(ctx, u.String(), postgres.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+	held, err := holder.Locker().LockSession(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		lock, err := waiter.Locker().LockSession(ctx, "s1")
+		if err == nil {
+			lock.Unlock()
+		}
+		got <- err
+	}()
+	admin, err := sql.Open("pgx", os.Getenv(storetest.EnvURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	for { // until the waiter's backend waits on the advisory lock
+		var waiting int
+		if err := admin.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event = 'advisory'`, name).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the waiter never waited on the lock")
+		case <-time.After(10 * time.Millisecond): // polling the server's own view, bounded by ctx
+		}
+	}
+	terminate(ctx, t, name)
+	held.Unlock()
+	if err := <-got; err != nil {
+		t.Fatalf("a lock whose connection the server closed while it waited: %v", err)
+	}
+}

@@ -1,0 +1,119 @@
+package postgres_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"qwenproxy/internal/store/postgres"
+	"qwenproxy/internal/store/storetest"
+)
+
+// stallProxy forwards TCP to a PostgreSQL server until stall, after which
+// it passes nothing either way while keeping every connection open: a
+// network partition, or a server frozen, as a client sees it.
+type stallProxy struct {
+	ln      net.Listener
+	target  string
+	mu      sync.Mutex
+	stalled chan struct{}
+}
+
+func newStallProxy(t *testing.T, target string) *stallProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &stallProxy{ln: ln, target: target, stalled: make(chan struct{})}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(t, c)
+		}
+	}()
+	return p
+}
+
+func (p *stallProxy) serve(t *testing.T, c net.Conn) {
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	t.Cleanup(func() { c.Close(); up.Close() })
+	go p.copy(up, c)
+	p.copy(c, up)
+}
+
+// copy forwards until stalled; then it holds what it read.
+func (p *stallProxy) copy(dst io.Writer, src io.Reader) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		select {
+		case <-p.stalled:
+			return // connections stay open, silent
+		default:
+		}
+		if n > 0 {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (p *stallProxy) stall() { close(p.stalled) }
+
+// A database that stops answering (a network partition, a frozen server)
+// held every turn for as long as its client waited — minutes, the client's
+// own timeout, with no answer and nothing logged — because taking a
+// session's connection and reading and saving the session had no bound. A
+// turn now fails with database_unavailable within a bounded time, as when
+// the database refuses connections.
+func TestATurnOnADatabaseThatStopsAnsweringEnds(t *testing.T) {
+	guard, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // the test's own bound, far above the turn's
+	defer cancel()
+	u, err := url.Parse(storetest.PostgresSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newStallProxy(t, u.Host)
+	u.Host = proxy.ln.Addr().String()
+	st, err := postgres.Open(guard, u.String(), postgres.Options{MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(guard); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := st.Locker().LockSession(guard, "s0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := st.Locker().LockSession(guard, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle.Unlock() // its connection waits in the pool for the next turn
+	proxy.stall()
+	if _, err := held.Session(guard); err == nil || guard.Err() != nil {
+		t.Fatalf("reading the session on a database that stopped answering: %v (the test's bound passed: %v)", err, guard.Err())
+	}
+	if _, err := st.Locker().LockSession(guard, "s2"); err == nil || guard.Err() != nil {
+		t.Fatalf("taking a session's lock on a database that stopped answering: %v (the test's bound passed: %v)", err, guard.Err())
+	}
+}
