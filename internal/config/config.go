@@ -167,7 +167,7 @@ func (c *Config) settings() []setting {
 		{"RECORDER_MEMORY_BUDGET", "268435456", "bytes of records in memory: queued (beyond: spooled) or kept while neither the database nor the spool takes them (beyond: dropped, logged)", integer64(&c.RecorderMemoryBudget, 1)},
 		{"RECORDER_SYNC", "false", "a call's final bytes wait until its record is committed or spooled (survives kill -9; group commit)", boolean(&c.RecorderSync)},
 		{"RECORDING_REQUIRED", "false", "answer new calls 503 while neither the database nor the spool takes records", boolean(&c.RecordingRequired)},
-		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM", millis(&c.ShutdownTimeout, 1)},
+		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM/SIGHUP (a second signal cuts them)", millis(&c.ShutdownTimeout, 1)},
 		{"HEADER_TIMEOUT", "10000", "ms a client has to send its request headers (slow clients are cut off)", millis(&c.HeaderTimeout, 1)},
 		{"RECORD_BODIES", "true", "store request and response bodies (false: metadata only; per call: X-Record-Bodies: false)", boolean(&c.RecordBodies)},
 		{"API_KEYS", "", "comma-separated proxy API keys; with any key (here or `qwenproxy keys add`) every /v1 route needs one", list(&c.APIKeys)},
