@@ -34,6 +34,11 @@ type cli struct {
 	// the command takes (more is a usage error).
 	args    []string
 	maxArgs int
+	// readOnly is set by the commands that only read: they never migrate
+	// the database (see openUnchanged), which may be a backup to go back
+	// with, or shared with instances of the earlier version.
+	readOnly   bool
+	closeStore func()
 }
 
 func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (*cli, error) {
@@ -111,6 +116,17 @@ func (c *cli) openOrCreate(ctx context.Context, args []string) error {
 }
 
 func (c *cli) connect(ctx context.Context) error {
+	if c.readOnly {
+		st, closeIt, snapshot, err := openUnchanged(ctx, c.cfg.Database(), "qwenproxy "+c.fs.Name()+" only reads: it does not migrate a database")
+		if err != nil {
+			return err
+		}
+		if snapshot {
+			fmt.Fprintf(c.stderr, "qwenproxy %s: %s has an older schema: reading a migrated snapshot of it, the database left as it is (qwenproxy migrate up migrates it)\n", c.fs.Name(), c.cfg.DatabasePath)
+		}
+		c.store, c.closeStore = st, closeIt
+		return nil
+	}
 	st, err := store.Open(ctx, c.cfg.Database(), store.Options{})
 	if err != nil {
 		return err
@@ -124,7 +140,9 @@ func (c *cli) connect(ctx context.Context) error {
 }
 
 func (c *cli) close() {
-	if c.store != nil {
+	if c.closeStore != nil {
+		c.closeStore()
+	} else if c.store != nil {
 		c.store.Close()
 	}
 }

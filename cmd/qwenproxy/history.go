@@ -21,6 +21,7 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer c.close()
+	c.readOnly = true
 	session := c.fs.String("session", "", "only this session")
 	model := c.fs.String("model", "", "only this model")
 	account := c.fs.String("account", "", "only calls served by this Qwen account (e-mail, or cookie)")
@@ -86,6 +87,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer c.close()
+	c.readOnly = true
 	format := c.fs.String("format", "jsonl", "jsonl or csv")
 	output := c.fs.String("output", "-", "file to write, - for standard output (then the export is all that is printed)")
 	noBodies := c.fs.Bool("no-bodies", false, "leave request and response bodies out of JSONL")

@@ -14,6 +14,7 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer c.close()
+	c.readOnly = true // ls and show
 	switch action {
 	case "ls":
 		limit := limitFlag(c.fs)

@@ -16,6 +16,7 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer c.close()
+	c.readOnly = action == "ls" || action == "show"
 	switch action {
 	case "ls":
 		limit := limitFlag(c.fs)
