@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/qwensim"
 
 	"qwenproxy/internal/store/sqlstore"
 	"qwenproxy/internal/store/storetest"
@@ -28,6 +33,22 @@ func asBeforeMigration13(t *testing.T, st *sqlstore.Store) {
 	}
 }
 
+// migration13 says whether the SQLite file at path has migration 13
+// recorded, and its column.
+func migration13(t *testing.T, path string) (migrated, column int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM schema_migrations WHERE version = 13),
+		(SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name = 'last_call_ids')`).Scan(&migrated, &column); err != nil {
+		t.Fatal(err)
+	}
+	return migrated, column
+}
+
 // The commands that only read never migrate what they read: a SQLite file
 // at an older schema (the copy kept from before an upgrade, to go back
 // with) is read from a migrated snapshot and stays at its schema. They
@@ -44,17 +65,7 @@ func TestReadCommandsLeaveAnOlderSQLiteFileAsItWas(t *testing.T) {
 		if code != 0 || out == "" || !strings.Contains(errOut, "older schema") {
 			t.Errorf("%v on an older file: exit %d, %q %q", args, code, out, errOut)
 		}
-		db, err := sql.Open("sqlite", "file:"+src+"?mode=ro")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var migrated, column int
-		if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM schema_migrations WHERE version = 13),
-			(SELECT COUNT(*) FROM pragma_table_info('sessions') WHERE name = 'last_call_ids')`).Scan(&migrated, &column); err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-		if migrated != 0 || column != 0 {
+		if migrated, column := migration13(t, src); migrated != 0 || column != 0 {
 			t.Fatalf("%v migrated the file it read (migration 13 recorded: %d, its column: %d)", args, migrated, column)
 		}
 	}
@@ -85,5 +96,33 @@ func TestReadCommandsRefuseAnOlderPostgresDatabase(t *testing.T) {
 		if m.Version == 13 && !m.AppliedAt.IsZero() {
 			t.Error("a read command migrated the PostgreSQL database")
 		}
+	}
+}
+
+// doctor reads the stored credentials of the database beside it without
+// migrating it: run by the new binary before the switch, beside the
+// earlier version's server still using its SQLite file, it migrated that
+// file under the server.
+func TestDoctorLeavesAnOlderDatabaseAsItWas(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	path := filepath.Join(t.TempDir(), "live.db")
+	st := storetest.Open(t, path)
+	if err := st.SetQwenCredentials(context.Background(), qp.QwenCredentials{Cookies: qwensim.LoginCookie(), UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	asBeforeMigration13(t, st)
+	st.Close()
+	vars := map[string]string{"DATABASE_PATH": path, "QWEN_BASE_URL": sim.URL}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"doctor", "--json"}, func(k string) string { return vars[k] }, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), `"credentials": "stored"`) {
+		t.Errorf("doctor beside an older database: exit %d, %s %s", code, out.String(), errOut.String())
+	}
+	if migrated, column := migration13(t, path); migrated != 0 || column != 0 {
+		t.Errorf("doctor migrated the database (migration 13 recorded: %d, its column: %d)", migrated, column)
 	}
 }
