@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -101,15 +100,15 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	toFile := *output != "-"
 	out := c.stdout
-	var file *os.File
+	var file *exportFile
 	if toFile {
 		if own := c.ownFile(*output); own != "" {
 			return fmt.Errorf("--output %s is %s, which the export would overwrite: name another file", *output, own)
 		}
-		if file, err = os.Create(*output); err != nil {
+		if file, err = createExportFile(*output); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
-		defer file.Close()
+		defer file.abandon() // once committed, nothing
 		out = file
 	}
 	bar := newProgress(c.stderr, "exported")
@@ -125,7 +124,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		err = finish()
 	}
 	if err == nil && toFile {
-		err = file.Close() // a write the disk refused may show only here
+		err = file.commit()
 	}
 	if err != nil {
 		return err
