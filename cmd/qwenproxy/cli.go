@@ -49,7 +49,7 @@ func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (
 	c := &cli{fs: flag.NewFlagSet(name, flag.ContinueOnError), cfg: cfg, stdout: stdout, stderr: stderr, getenv: getenv, started: time.Now()}
 	c.fs.SetOutput(stderr)
 	c.fs.Usage = c.fs.PrintDefaults // the command's help (commandHelp) heads it
-	c.fs.StringVar(&cfg.DatabasePath, "database-path", cfg.DatabasePath, "SQLite database file (DATABASE_PATH)")
+	c.fs.StringVar(&cfg.DatabasePath, "database-path", cfg.DatabasePath, config.DatabasePathHelp)
 	config.DatabaseURLFlag(c.fs, &cfg.DatabaseURL)
 	c.asJSON = c.fs.Bool("json", false, "print JSON for scripts instead of text for people")
 	return c, nil
@@ -103,6 +103,9 @@ func (c *cli) parse(args []string) error {
 	c.args = pos
 	if err := config.CheckDatabaseURL(c.cfg.DatabaseURL); err != nil {
 		return fmt.Errorf("--database-url: %w", err)
+	}
+	if err := config.ChooseDatabase(c.fs, c.cfg); err != nil {
+		return usageError{err: err}
 	}
 	return nil
 }
