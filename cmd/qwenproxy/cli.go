@@ -37,7 +37,10 @@ type cli struct {
 	// readOnly is set by the commands that only read: they never migrate
 	// the database (see openUnchanged), which may be a backup to go back
 	// with, or shared with instances of the earlier version.
-	readOnly   bool
+	readOnly bool
+	// createNew, with readOnly, lets a read make and migrate a new
+	// database (accounts ls, credentials status), never migrate an older one.
+	createNew  bool
 	closeStore func()
 }
 
@@ -120,7 +123,7 @@ func (c *cli) openOrCreate(ctx context.Context, args []string) error {
 
 func (c *cli) connect(ctx context.Context) error {
 	if c.readOnly {
-		st, closeIt, snapshot, err := openUnchanged(ctx, c.cfg.Database(), "qwenproxy "+c.fs.Name()+" only reads: it does not migrate a database")
+		st, closeIt, snapshot, err := openUnchanged(ctx, c.cfg.Database(), "qwenproxy "+c.fs.Name()+" only reads: it does not migrate a database", c.createNew)
 		if err != nil {
 			return err
 		}

@@ -88,7 +88,7 @@ func sameDatabase(from, to string) bool {
 // openSource opens the database copy reads without changing it (see
 // openUnchanged).
 func openSource(ctx context.Context, target string) (*sqlstore.Store, func(), error) {
-	st, closeIt, _, err := openUnchanged(ctx, target, "copy does not change its source")
+	st, closeIt, _, err := openUnchanged(ctx, target, "copy does not change its source", false)
 	return st, closeIt, err
 }
 

@@ -21,8 +21,11 @@ import (
 // migrated in place, the earlier version would refuse it afterwards. An
 // older PostgreSQL database, which instances of the earlier version may be
 // using, is refused; why says why nothing is migrated ("copy does not
-// change its source"). snapshot reports that a snapshot is read.
-func openUnchanged(ctx context.Context, target, why string) (st *sqlstore.Store, closeIt func(), snapshot bool, err error) {
+// change its source"). With createNew, a database no migration has touched
+// (one the command made, as those that may run before the first serve do)
+// is migrated: there is no earlier version's schema to keep. snapshot
+// reports that a snapshot is read.
+func openUnchanged(ctx context.Context, target, why string, createNew bool) (st *sqlstore.Store, closeIt func(), snapshot bool, err error) {
 	st, err = store.Open(ctx, target, store.Options{})
 	if err != nil {
 		return nil, nil, false, err
@@ -33,8 +36,9 @@ func openUnchanged(ctx context.Context, target, why string) (st *sqlstore.Store,
 		return nil, nil, false, err
 	}
 	i := slices.IndexFunc(status, func(m sqlstore.MigrationStatus) bool { return m.AppliedAt.IsZero() && !m.Unknown })
-	if i < 0 {
-		if _, err := st.Migrate(ctx); err != nil { // applies nothing; refuses a newer schema
+	untouched := !slices.ContainsFunc(status, func(m sqlstore.MigrationStatus) bool { return !m.AppliedAt.IsZero() })
+	if i < 0 || createNew && untouched {
+		if _, err := st.Migrate(ctx); err != nil { // applies nothing (or all, to a new one); refuses a newer schema
 			st.Close()
 			return nil, nil, false, err
 		}

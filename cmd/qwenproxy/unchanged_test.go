@@ -20,6 +20,7 @@ import (
 var readCommands = [][]string{
 	{"sessions"}, {"sessions", "show", "s-03"}, {"requests"}, {"requests", "show", "req-00004"},
 	{"stats"}, {"export"}, {"export", "--format", "csv"}, {"keys", "ls"},
+	{"accounts", "ls"}, {"credentials", "status"}, {"credentials"},
 }
 
 // asBeforeMigration13 makes st's database as the version before migration
@@ -124,5 +125,19 @@ func TestDoctorLeavesAnOlderDatabaseAsItWas(t *testing.T) {
 	}
 	if migrated, column := migration13(t, path); migrated != 0 || column != 0 {
 		t.Errorf("doctor migrated the database (migration 13 recorded: %d, its column: %d)", migrated, column)
+	}
+}
+
+// accounts ls and credentials status, which may run before the first serve,
+// still make a new database, migrated (they read the older one unchanged).
+func TestReadsThatMayRunFirstStillMakeADatabase(t *testing.T) {
+	for _, args := range [][]string{{"accounts", "ls"}, {"credentials", "status"}} {
+		path := filepath.Join(t.TempDir(), "new.db")
+		if out, errOut, code := runOn(t, path, args...); code != 0 || errOut != "" {
+			t.Errorf("%v on no database: exit %d, %q %q", args, code, out, errOut)
+		}
+		if migrated, column := migration13(t, path); migrated != 1 || column != 1 {
+			t.Errorf("%v made a database without its schema (migration 13 recorded: %d)", args, migrated)
+		}
 	}
 }
