@@ -54,3 +54,19 @@ func TestDatabasePathFlagBeatsDatabaseURL(t *testing.T) {
 		t.Errorf("serve with both flags: exit %d, %q", code, errOut)
 	}
 }
+
+// DATABASE_PATH in copy's sqlite:PATH form names the file PATH for the
+// commands too: they said "no database at sqlite:PATH" of a file serve
+// opened.
+func TestCommandsTakeASQLitePrefixedDatabasePath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "h.db")
+	st := storetest.Open(t, path)
+	seedHistory(t, st, 3)
+	st.Close()
+	for _, args := range [][]string{{"stats", "--json"}, {"requests"}, {"sessions", "--database-path", "sqlite:" + path}} {
+		out, errOut, code := runCLI(t, "sqlite:"+path, args...)
+		if code != 0 || out == "" {
+			t.Errorf("%v with DATABASE_PATH=sqlite:%s: exit %d, %q %q", args, path, code, out, errOut)
+		}
+	}
+}

@@ -316,8 +316,11 @@ func DatabaseURLFlag(fs *flag.FlagSet, dst *string) {
 // the environment, as flags override the environment: DATABASE_URL won, so
 // `sessions rm ID --database-path backup.db` on a machine set up for
 // PostgreSQL deleted from the PostgreSQL database. Both flags at once name
-// two databases, which is refused.
+// two databases, which is refused. A path in the sqlite:PATH form copy
+// takes names PATH: the store opens PATH, and the lock, the spool and the
+// commands' checks must name that file too.
 func ChooseDatabase(fs *flag.FlagSet, c *Config) error {
+	c.DatabasePath = strings.TrimPrefix(c.DatabasePath, "sqlite:")
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	switch {
