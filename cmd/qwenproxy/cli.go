@@ -235,13 +235,19 @@ func newActionCLI(name, def string, args []string, getenv func(string) string, s
 	return c, action, args, err
 }
 
-// openFiltered opens the database and reads the call filters registered
-// with callFlags.
+// openFiltered reads the call filters registered with callFlags (and
+// whatever else filter checks), then opens the database: a value the
+// command cannot take is refused for what it is, before the database is
+// looked at (or, older, snapshotted).
 func (c *cli) openFiltered(ctx context.Context, args []string, filter func() (qp.CallFilter, error)) (qp.CallFilter, error) {
-	if err := c.open(ctx, args); err != nil {
+	if err := c.parse(args); err != nil {
 		return qp.CallFilter{}, err
 	}
-	return filter()
+	f, err := filter()
+	if err != nil {
+		return qp.CallFilter{}, err
+	}
+	return f, c.openParsed(ctx)
 }
 
 // splitAction takes a leading sub-command word, defaulting to def.

@@ -27,12 +27,15 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 	bucket := c.fs.String("bucket", "", "also group by hour or day")
 	start := c.fs.String("start", "", "from this time: "+timeHelp)
 	end := c.fs.String("end", "", "until this time: "+timeHelp)
-	if err := c.open(ctx, args); err != nil {
+	if err := c.parse(args); err != nil {
 		return err
 	}
 	q, apiErr := historyapi.StatsQueryFrom(values("session_id", *session, "model", *model, "account", *account, "bucket", *bucket, "start", *start, "end", *end), time.Now())
 	if apiErr != nil {
 		return apiError(apiErr)
+	}
+	if err := c.openParsed(ctx); err != nil {
+		return err
 	}
 	st, err := c.store.Stats(ctx, q)
 	if err != nil {
@@ -91,12 +94,14 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	output := c.fs.String("output", "-", "file to write, - for standard output (then the export is all that is printed)")
 	noBodies := c.fs.Bool("no-bodies", false, "leave request and response bodies out of JSONL")
 	f := callFlags(c.fs)
-	filter, err := c.openFiltered(ctx, args, f)
+	filter, err := c.openFiltered(ctx, args, func() (qp.CallFilter, error) {
+		if *format != "jsonl" && *format != "csv" {
+			return qp.CallFilter{}, errors.New("--format must be jsonl or csv")
+		}
+		return f()
+	})
 	if err != nil {
 		return err
-	}
-	if *format != "jsonl" && *format != "csv" {
-		return errors.New("--format must be jsonl or csv")
 	}
 	toFile := *output != "-"
 	out := c.stdout
