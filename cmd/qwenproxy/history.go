@@ -232,7 +232,7 @@ func pruneCutoff(older, before string, now time.Time) (time.Time, error) {
 	case older != "":
 		age, ok := historyapi.ParseAge(older)
 		if !ok {
-			return time.Time{}, fmt.Errorf("--older-than %q: want an age like 30d, 12h or 90m", older)
+			return time.Time{}, fmt.Errorf("--older-than %q: want an age of at most 100 years, a whole number of s, m (minutes), h, d or w (weeks), or a Go duration (1h30m): 30d, 12h, 90m", older)
 		}
 		return now.Add(-age), nil
 	case before != "":

@@ -28,3 +28,16 @@ func TestBadValuesAreRefusedBeforeTheDatabaseIsOpened(t *testing.T) {
 		}
 	}
 }
+
+// prune --older-than says which ages it takes: "1y", or 300000d (beyond
+// the 100 years an age may span), were refused as if they were not ages
+// ("want an age like 30d, 12h or 90m"), with no word of the limit, of weeks
+// or of m being minutes.
+func TestPruneSaysWhichAgesItTakes(t *testing.T) {
+	for _, age := range []string{"300000d", "1y", "-5d"} {
+		_, errOut, code := runNoDB(t, "prune", "--older-than", age, "--yes")
+		if code != 1 || !strings.Contains(errOut, "at most 100 years") || !strings.Contains(errOut, "m (minutes)") || !strings.Contains(errOut, "w (weeks)") {
+			t.Errorf("--older-than %s: exit %d, %q", age, code, errOut)
+		}
+	}
+}
