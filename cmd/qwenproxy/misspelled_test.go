@@ -55,3 +55,27 @@ func TestAMisspeltVariableIsWarnedOf(t *testing.T) {
 		t.Errorf("stats with no misspelling: exit %d, %q", code, errOut)
 	}
 }
+
+// A mistyped flag is refused (exit 2) with the flag it was one or two
+// edits from: under the list of every flag, "flag provided but not defined:
+// -sesion" left the reader to find --session; a flag like no other gets no
+// guess.
+func TestAMistypedFlagNamesTheFlagMeant(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"stats", "--sesion", "s"}, "did you mean --session?"},
+		{[]string{"prune", "--older_than", "3d"}, "did you mean --older-than?"},
+		{[]string{"export", "--database_path", "x.db"}, "did you mean --database-path?"},
+		{[]string{"sessions", "show", "s-1", "--reasonning"}, "did you mean --reasoning?"},
+		{[]string{"serve", "--prot", "3000"}, "did you mean --port?"},
+		{[]string{"requests", "--zzzzzzzz"}, ""},
+	} {
+		_, errOut, code := runNoDB(t, tc.args...)
+		if code != 2 || !strings.Contains(errOut, "flag provided but not defined") ||
+			tc.want != "" && !strings.HasSuffix(errOut, tc.want+"\n") || tc.want == "" && strings.Contains(errOut, "did you mean") {
+			t.Errorf("%v: exit %d, %q", tc.args, code, errOut)
+		}
+	}
+}

@@ -220,6 +220,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
 		}
+		SuggestFlag(fs, err)
 		return nil, CommandLineError{Err: err, Said: true}
 	}
 	if fs.NArg() > 0 {

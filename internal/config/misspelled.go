@@ -1,6 +1,7 @@
 package config
 
 import (
+	"flag"
 	"fmt"
 	"slices"
 	"strings"
@@ -71,4 +72,25 @@ func editDistance(a, b string) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
+}
+
+// SuggestFlag follows the flag package's refusal of an unknown flag (err,
+// from fs.Parse, which has printed it and the flags) with the flag of fs
+// it is one or two edits from, if any: "did you mean --session?" under a
+// list of every flag is what a typo (--sesion) needs.
+func SuggestFlag(fs *flag.FlagSet, err error) {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: ")
+	if !ok {
+		return
+	}
+	name = strings.TrimLeft(name, "-")
+	best, bestDistance := "", 3
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := editDistance(strings.ToLower(name), f.Name); d < bestDistance {
+			best, bestDistance = f.Name, d
+		}
+	})
+	if best != "" {
+		fmt.Fprintf(fs.Output(), "did you mean --%s?\n", best)
+	}
 }
