@@ -33,6 +33,7 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		}
 		return accountsAdd(ctx, c, *email, stdin)
 	case "ls":
+		c.readOnly, c.createNew = true, true
 		if err := c.openOrCreate(ctx, args); err != nil {
 			return err
 		}

@@ -51,7 +51,7 @@ func TestAccountsTestAdvisesOnTheCredentialItUses(t *testing.T) {
 	env := func(k string) string { return vars[k] }
 	var out, errOut bytes.Buffer
 	// accounts test reads an existing database only: make it.
-	if code := runWithInput(context.Background(), []string{"migrate"}, env, strings.NewReader(""), &out, &errOut); code != 0 {
+	if code := runWithInput(context.Background(), []string{"migrate", "up"}, env, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("migrate: %d %s", code, errOut.String())
 	}
 	out.Reset()

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+
+	"qwenproxy/internal/config"
 )
 
 // usageError is a command line the command cannot run as written (an
@@ -34,6 +36,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
+			config.SuggestFlag(fs, err)
 			return nil, usageError{err: err, said: true}
 		}
 		rest := fs.Args()

@@ -213,6 +213,7 @@ func TestMigrateStatusShowsLocalTime(t *testing.T) {
 // table or sentence instead.
 func TestMigrateJSON(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "m.db")
+	sqliteWithoutSchema(t, db)
 	status := func() []map[string]any {
 		t.Helper()
 		out, errOut, code := runCLI(t, db, "migrate", "status", "--json")

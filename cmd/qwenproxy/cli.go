@@ -34,6 +34,14 @@ type cli struct {
 	// the command takes (more is a usage error).
 	args    []string
 	maxArgs int
+	// readOnly is set by the commands that only read: they never migrate
+	// the database (see openUnchanged), which may be a backup to go back
+	// with, or shared with instances of the earlier version.
+	readOnly bool
+	// createNew, with readOnly, lets a read make and migrate a new
+	// database (accounts ls, credentials status), never migrate an older one.
+	createNew  bool
+	closeStore func()
 }
 
 func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (*cli, error) {
@@ -44,7 +52,7 @@ func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (
 	c := &cli{fs: flag.NewFlagSet(name, flag.ContinueOnError), cfg: cfg, stdout: stdout, stderr: stderr, getenv: getenv, started: time.Now()}
 	c.fs.SetOutput(stderr)
 	c.fs.Usage = c.fs.PrintDefaults // the command's help (commandHelp) heads it
-	c.fs.StringVar(&cfg.DatabasePath, "database-path", cfg.DatabasePath, "SQLite database file (DATABASE_PATH)")
+	c.fs.StringVar(&cfg.DatabasePath, "database-path", cfg.DatabasePath, config.DatabasePathHelp)
 	config.DatabaseURLFlag(c.fs, &cfg.DatabaseURL)
 	c.asJSON = c.fs.Bool("json", false, "print JSON for scripts instead of text for people")
 	return c, nil
@@ -99,6 +107,9 @@ func (c *cli) parse(args []string) error {
 	if err := config.CheckDatabaseURL(c.cfg.DatabaseURL); err != nil {
 		return fmt.Errorf("--database-url: %w", err)
 	}
+	if err := config.ChooseDatabase(c.fs, c.cfg); err != nil {
+		return usageError{err: err}
+	}
 	return nil
 }
 
@@ -111,6 +122,17 @@ func (c *cli) openOrCreate(ctx context.Context, args []string) error {
 }
 
 func (c *cli) connect(ctx context.Context) error {
+	if c.readOnly {
+		st, closeIt, snapshot, err := openUnchanged(ctx, c.cfg.Database(), "qwenproxy "+c.fs.Name()+" only reads: it does not migrate a database", c.createNew)
+		if err != nil {
+			return err
+		}
+		if snapshot {
+			fmt.Fprintf(c.stderr, "qwenproxy %s: %s has an older schema: reading a migrated snapshot of it, the database left as it is (qwenproxy migrate up migrates it)\n", c.fs.Name(), c.cfg.DatabasePath)
+		}
+		c.store, c.closeStore = st, closeIt
+		return nil
+	}
 	st, err := store.Open(ctx, c.cfg.Database(), store.Options{})
 	if err != nil {
 		return err
@@ -124,7 +146,9 @@ func (c *cli) connect(ctx context.Context) error {
 }
 
 func (c *cli) close() {
-	if c.store != nil {
+	if c.closeStore != nil {
+		c.closeStore()
+	} else if c.store != nil {
 		c.store.Close()
 	}
 }
@@ -211,13 +235,19 @@ func newActionCLI(name, def string, args []string, getenv func(string) string, s
 	return c, action, args, err
 }
 
-// openFiltered opens the database and reads the call filters registered
-// with callFlags.
+// openFiltered reads the call filters registered with callFlags (and
+// whatever else filter checks), then opens the database: a value the
+// command cannot take is refused for what it is, before the database is
+// looked at (or, older, snapshotted).
 func (c *cli) openFiltered(ctx context.Context, args []string, filter func() (qp.CallFilter, error)) (qp.CallFilter, error) {
-	if err := c.open(ctx, args); err != nil {
+	if err := c.parse(args); err != nil {
 		return qp.CallFilter{}, err
 	}
-	return filter()
+	f, err := filter()
+	if err != nil {
+		return qp.CallFilter{}, err
+	}
+	return f, c.openParsed(ctx)
 }
 
 // splitAction takes a leading sub-command word, defaulting to def.

@@ -6,9 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 
 	"qwenproxy/internal/store"
@@ -88,54 +85,11 @@ func sameDatabase(from, to string) bool {
 	return sqlite.FileOf(from, to) != "" || sqlite.FileOf(to, from) != ""
 }
 
-// openSource opens the database copy reads without changing it. One at
-// this binary's schema is read as it is. An older SQLite file — often the
-// copy kept from before an upgrade, to go back with — is read from a
-// migrated snapshot in a temporary directory, removed with it: migrated in
-// place, the earlier version would refuse it afterwards. An older
-// PostgreSQL database, which instances of the earlier version may be
-// using, is refused.
+// openSource opens the database copy reads without changing it (see
+// openUnchanged).
 func openSource(ctx context.Context, target string) (*sqlstore.Store, func(), error) {
-	st, err := store.Open(ctx, target, store.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	status, err := st.MigrationStatus(ctx)
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	i := slices.IndexFunc(status, func(m sqlstore.MigrationStatus) bool { return m.AppliedAt.IsZero() && !m.Unknown })
-	if i < 0 {
-		if _, err := st.Migrate(ctx); err != nil { // applies nothing; refuses a newer schema
-			st.Close()
-			return nil, nil, err
-		}
-		return st, func() { st.Close() }, nil
-	}
-	if postgres.IsURL(target) {
-		st.Close()
-		return nil, nil, fmt.Errorf("its schema is older than this qwenproxy's (migration %d, %s, not applied) and copy does not change its source: "+
-			"run qwenproxy migrate up --database-url on it once the instances using it run this version", status[i].Version, status[i].Name)
-	}
-	dir, err := os.MkdirTemp("", "qwenproxy-copy-")
-	if err != nil {
-		st.Close()
-		return nil, nil, fmt.Errorf("snapshot of an older schema: %w", err)
-	}
-	snapshot := filepath.Join(dir, "source.db")
-	err = sqlite.SnapshotInto(ctx, st, snapshot)
-	st.Close()
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	migrated, err := openMigrated(ctx, "sqlite:"+snapshot)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	return migrated, func() { migrated.Close(); os.RemoveAll(dir) }, nil
+	st, closeIt, _, err := openUnchanged(ctx, target, "copy does not change its source", false)
+	return st, closeIt, err
 }
 
 func openMigrated(ctx context.Context, target string) (*sqlstore.Store, error) {

@@ -30,6 +30,9 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 			return err
 		}
 	}
+	// status only reads: it makes a database as set does, but never
+	// migrates an older one.
+	c.readOnly, c.createNew = action == "status", action == "status"
 	if err := c.connect(ctx); err != nil {
 		return err
 	}

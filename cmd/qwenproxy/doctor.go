@@ -240,11 +240,14 @@ func hasModel(models []qwen.Model, id string) bool {
 
 // storedCredentials opens the database, when there is one, for the
 // credentials stored with `qwenproxy credentials set`; without one the
-// environment's are used.
+// environment's are used. It never migrates the database: doctor is often
+// run by a new binary before the switch, beside the earlier version's
+// server still using it (see openUnchanged).
 func (c *cli) storedCredentials(ctx context.Context, stderr io.Writer) qp.CredentialStore {
 	if c.cfg.DatabaseURL == "" && existingDatabase(c.cfg.DatabasePath) != nil {
 		return nil
 	}
+	c.readOnly = true
 	if err := c.connect(ctx); err != nil {
 		fmt.Fprintf(stderr, "qwenproxy doctor: cannot read stored credentials (%v); using the environment's\n", err)
 		return nil

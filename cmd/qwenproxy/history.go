@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -21,18 +20,22 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer c.close()
+	c.readOnly = true
 	session := c.fs.String("session", "", "only this session")
 	model := c.fs.String("model", "", "only this model")
 	account := c.fs.String("account", "", "only calls served by this Qwen account (e-mail, or cookie)")
 	bucket := c.fs.String("bucket", "", "also group by hour or day")
 	start := c.fs.String("start", "", "from this time: "+timeHelp)
 	end := c.fs.String("end", "", "until this time: "+timeHelp)
-	if err := c.open(ctx, args); err != nil {
+	if err := c.parse(args); err != nil {
 		return err
 	}
 	q, apiErr := historyapi.StatsQueryFrom(values("session_id", *session, "model", *model, "account", *account, "bucket", *bucket, "start", *start, "end", *end), time.Now())
 	if apiErr != nil {
 		return apiError(apiErr)
+	}
+	if err := c.openParsed(ctx); err != nil {
+		return err
 	}
 	st, err := c.store.Stats(ctx, q)
 	if err != nil {
@@ -86,28 +89,31 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer c.close()
+	c.readOnly = true
 	format := c.fs.String("format", "jsonl", "jsonl or csv")
 	output := c.fs.String("output", "-", "file to write, - for standard output (then the export is all that is printed)")
 	noBodies := c.fs.Bool("no-bodies", false, "leave request and response bodies out of JSONL")
 	f := callFlags(c.fs)
-	filter, err := c.openFiltered(ctx, args, f)
+	filter, err := c.openFiltered(ctx, args, func() (qp.CallFilter, error) {
+		if *format != "jsonl" && *format != "csv" {
+			return qp.CallFilter{}, errors.New("--format must be jsonl or csv")
+		}
+		return f()
+	})
 	if err != nil {
 		return err
 	}
-	if *format != "jsonl" && *format != "csv" {
-		return errors.New("--format must be jsonl or csv")
-	}
 	toFile := *output != "-"
 	out := c.stdout
-	var file *os.File
+	var file *exportFile
 	if toFile {
 		if own := c.ownFile(*output); own != "" {
 			return fmt.Errorf("--output %s is %s, which the export would overwrite: name another file", *output, own)
 		}
-		if file, err = os.Create(*output); err != nil {
+		if file, err = createExportFile(*output); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
-		defer file.Close()
+		defer file.abandon() // once committed, nothing
 		out = file
 	}
 	bar := newProgress(c.stderr, "exported")
@@ -123,7 +129,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 		err = finish()
 	}
 	if err == nil && toFile {
-		err = file.Close() // a write the disk refused may show only here
+		err = file.commit()
 	}
 	if err != nil {
 		return err
@@ -226,7 +232,7 @@ func pruneCutoff(older, before string, now time.Time) (time.Time, error) {
 	case older != "":
 		age, ok := historyapi.ParseAge(older)
 		if !ok {
-			return time.Time{}, fmt.Errorf("--older-than %q: want an age like 30d, 12h or 90m", older)
+			return time.Time{}, fmt.Errorf("--older-than %q: want an age of at most 100 years, a whole number of s, m (minutes), h, d or w (weeks), or a Go duration (1h30m): 30d, 12h, 90m", older)
 		}
 		return now.Add(-age), nil
 	case before != "":

@@ -16,6 +16,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer c.close()
+	c.readOnly = action == "ls"
 	switch action {
 	case "add":
 		name := c.fs.String("name", "", "a label for the key")

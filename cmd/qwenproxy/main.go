@@ -13,17 +13,31 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"qwenproxy/internal/config"
 )
 
 // env is what a command gets from the process: its environment and streams.
 type env struct {
 	getenv func(string) string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	// environ lists the environment's NAME=value lines, for the names
+	// only: a misspelt setting is warned of (nil: none looked for).
+	environ func() []string
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
 	// terminal reports whether stdin is a person at a terminal (who can be
 	// asked to confirm).
 	terminal bool
+}
+
+// misspellings are the environment's variables meant for a setting but
+// misspelt, which nothing reads.
+func (e env) misspellings() []config.Misspelling {
+	if e.environ == nil {
+		return nil
+	}
+	return config.Misspellings(e.environ())
 }
 
 // command is one row of the command table: help is generated from it.
@@ -46,7 +60,9 @@ type action struct{ name, args, summary string }
 func commands() []command {
 	return []command{
 		{"serve", "run the proxy (and the dashboard at /ui/)", nil,
-			func(ctx context.Context, args []string, e env) error { return serve(ctx, args, e.getenv, e.stderr) }},
+			func(ctx context.Context, args []string, e env) error {
+				return serve(ctx, args, e.getenv, e.stderr, e.misspellings())
+			}},
 		{"migrate", "show or apply database migrations", []action{{"status", "", "applied and pending migrations"}, {"up", "", "apply pending migrations"}},
 			func(ctx context.Context, args []string, e env) error {
 				return migrate(ctx, args, e.getenv, e.stdout, e.stderr)
@@ -140,7 +156,7 @@ func main() {
 	// whose record was still queued.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	os.Exit(runEnv(ctx, os.Args[1:], env{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stdin)}))
+	os.Exit(runEnv(ctx, os.Args[1:], env{getenv: os.Getenv, environ: os.Environ, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stdin)}))
 }
 
 // run executes one command without standard input and returns the exit code.
@@ -191,6 +207,11 @@ func runEnv(ctx context.Context, args []string, e env) int {
 	if err := checkAction(cmd, args[1:]); err != nil {
 		fmt.Fprintf(e.stderr, "qwenproxy %s: %v\n", args[0], err)
 		return 2
+	}
+	if cmd.name != "serve" { // serve logs them, in its log's format
+		for _, m := range e.misspellings() {
+			fmt.Fprintf(e.stderr, "qwenproxy %s: warning: %s\n", cmd.name, m)
+		}
 	}
 	if err := cmd.run(ctx, args[1:], e); err != nil {
 		var status exitStatus

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -48,6 +50,16 @@ func TestMigrateStatusAndUp(t *testing.T) {
 		return ""
 	}
 	var out, errOut bytes.Buffer
+	// status reads only: a database that is not there is not made.
+	if code := run(context.Background(), []string{"migrate", "status"}, env, &out, &errOut); code != 1 || out.Len() != 0 ||
+		!strings.Contains(errOut.String(), "no database at "+db+" (`qwenproxy migrate up`, or serve, makes one)") {
+		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Fatalf("migrate status made %s: %v", db, err)
+	}
+	errOut.Reset()
+	sqliteWithoutSchema(t, db)
 	if code := run(context.Background(), []string{"migrate", "status"}, env, &out, &errOut); code != 0 || !strings.Contains(out.String(), "0001_init") ||
 		!strings.Contains(out.String(), "pending") {
 		t.Fatalf("exit %d: %s %s", code, out.String(), errOut.String())
@@ -64,5 +76,19 @@ func TestMigrateStatusAndUp(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"migrate", "sideways"}, env, &out, &errOut); code != 2 {
 		t.Fatalf("unknown action exit %d", code)
+	}
+}
+
+// sqliteWithoutSchema makes a SQLite database at path that no migration has
+// touched.
+func sqliteWithoutSchema(t *testing.T, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE unrelated (x INTEGER)`); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -27,6 +27,13 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err := c.parse(args); err != nil {
 		return err
 	}
+	// status only reads: a mistyped --database-path is refused, as the
+	// other commands that read refuse it, rather than made a database.
+	if action == "status" && c.cfg.DatabaseURL == "" {
+		if err := existingDatabase(c.cfg.DatabasePath); err != nil {
+			return fmt.Errorf("no database at %s (`qwenproxy migrate up`, or serve, makes one): %w", c.cfg.DatabasePath, err)
+		}
+	}
 	st, err := store.Open(ctx, c.cfg.Database(), store.Options{})
 	if err != nil {
 		return err

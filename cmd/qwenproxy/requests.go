@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/historyapi"
 )
 
@@ -14,15 +15,18 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer c.close()
+	c.readOnly = true // ls and show
 	switch action {
 	case "ls":
 		limit := limitFlag(c.fs)
 		f := callFlags(c.fs)
-		filter, err := c.openFiltered(ctx, args, f)
-		if err != nil {
-			return err
-		}
-		o, err := listOptions(*limit)
+		var o qp.ListOptions
+		filter, err := c.openFiltered(ctx, args, func() (filter qp.CallFilter, err error) {
+			if o, err = listOptions(*limit); err != nil {
+				return filter, err
+			}
+			return f()
+		})
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ import (
 	"qwenproxy/internal/config"
 )
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, misspelt []config.Misspelling) error {
 	cfg, err := config.Load(args, getenv, stderr)
 	if cl := (config.CommandLineError{}); errors.As(err, &cl) {
 		return usageError{err: cl.Err, said: cl.Said}
@@ -28,6 +28,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	// queued records were written.
 	signal.Ignore(syscall.SIGPIPE)
 	log := newLogger(cfg, stderr)
+	for _, m := range misspelt {
+		log.Warn("a variable of the environment is not a setting: misspelt?", "variable", m.Name, "did_you_mean", m.Setting)
+	}
 	a, err := app.Start(ctx, cfg, log)
 	if err != nil {
 		return err

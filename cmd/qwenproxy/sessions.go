@@ -16,6 +16,7 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer c.close()
+	c.readOnly = action == "ls" || action == "show"
 	switch action {
 	case "ls":
 		limit := limitFlag(c.fs)
@@ -24,7 +25,7 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		account := c.fs.String("account", "", "only sessions whose chat is on this Qwen account (e-mail, or cookie)")
 		start := c.fs.String("start", "", "only sessions started from this time: "+timeHelp)
 		end := c.fs.String("end", "", "only sessions started before this time: "+timeHelp)
-		if err := c.open(ctx, args); err != nil {
+		if err := c.parse(args); err != nil {
 			return err
 		}
 		o, err := listOptions(*limit)
@@ -34,6 +35,9 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		f, apiErr := historyapi.SessionFilterFrom(values("search", *search, "model", *model, "account", *account, "start", *start, "end", *end), time.Now())
 		if apiErr != nil {
 			return apiError(apiErr)
+		}
+		if err := c.openParsed(ctx); err != nil {
+			return err
 		}
 		res, err := c.store.ListSessions(ctx, f, o)
 		if err != nil {

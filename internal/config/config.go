@@ -210,7 +210,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	}
 	fs.StringVar(&c.Host, "host", c.Host, "address to listen on (HOST)")
 	fs.IntVar(&c.Port, "port", c.Port, "port to listen on (PORT)")
-	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, "SQLite database file (DATABASE_PATH)")
+	fs.StringVar(&c.DatabasePath, "database-path", c.DatabasePath, DatabasePathHelp)
 	DatabaseURLFlag(fs, &c.DatabaseURL)
 	fs.StringVar(&c.QwenBaseURL, "qwen-base-url", c.QwenBaseURL, "Qwen Chat base URL (QWEN_BASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
@@ -220,6 +220,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, err
 		}
+		SuggestFlag(fs, err)
 		return nil, CommandLineError{Err: err, Said: true}
 	}
 	if fs.NArg() > 0 {
@@ -236,6 +237,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	}
 	if err := databaseURL(&c.DatabaseURL)(c.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("--database-url: %w", err)
+	}
+	if err := ChooseDatabase(fs, c); err != nil {
+		return nil, CommandLineError{Err: err}
 	}
 	if c.SpoolPath == "" {
 		c.SpoolPath = c.DatabasePath + ".spool"
@@ -297,12 +301,36 @@ func Document(w io.Writer) {
 	}
 }
 
+// DatabasePathHelp is --database-path's help.
+const DatabasePathHelp = "SQLite database file (DATABASE_PATH); given, it is used even when DATABASE_URL is set"
+
 // DatabaseURLFlag registers --database-url, writing into dst when given.
 // Unlike a string flag it never prints its current value (DATABASE_URL's,
 // password included) in the usage text.
 func DatabaseURLFlag(fs *flag.FlagSet, dst *string) {
 	fs.Func("database-url", "postgres://… URL: store in PostgreSQL instead of the SQLite file (default DATABASE_URL)",
 		func(v string) error { *dst = v; return nil })
+}
+
+// ChooseDatabase settles which database the parsed flags of fs name. An
+// explicit --database-path selects that SQLite file over a DATABASE_URL of
+// the environment, as flags override the environment: DATABASE_URL won, so
+// `sessions rm ID --database-path backup.db` on a machine set up for
+// PostgreSQL deleted from the PostgreSQL database. Both flags at once name
+// two databases, which is refused. A path in the sqlite:PATH form copy
+// takes names PATH: the store opens PATH, and the lock, the spool and the
+// commands' checks must name that file too.
+func ChooseDatabase(fs *flag.FlagSet, c *Config) error {
+	c.DatabasePath = strings.TrimPrefix(c.DatabasePath, "sqlite:")
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	switch {
+	case given["database-path"] && given["database-url"]:
+		return errors.New("--database-path (a SQLite file) and --database-url (PostgreSQL) name two databases: give one")
+	case given["database-path"]:
+		c.DatabaseURL = ""
+	}
+	return nil
 }
 
 // CheckDatabaseURL accepts "" (SQLite) or a PostgreSQL URL.

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/postgres"
+	"qwenproxy/internal/store/sqlite"
+	"qwenproxy/internal/store/sqlstore"
+)
+
+// openUnchanged opens a database for a command that must not change it
+// (copy's source, the history commands that only read). One at this
+// binary's schema is read as it is. An older SQLite file — often the copy
+// kept from before an upgrade, to go back with — is read from a migrated
+// snapshot in a temporary directory, removed by the returned close:
+// migrated in place, the earlier version would refuse it afterwards. An
+// older PostgreSQL database, which instances of the earlier version may be
+// using, is refused; why says why nothing is migrated ("copy does not
+// change its source"). With createNew, a database no migration has touched
+// (one the command made, as those that may run before the first serve do)
+// is migrated: there is no earlier version's schema to keep. snapshot
+// reports that a snapshot is read.
+func openUnchanged(ctx context.Context, target, why string, createNew bool) (st *sqlstore.Store, closeIt func(), snapshot bool, err error) {
+	st, err = store.Open(ctx, target, store.Options{})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	status, err := st.MigrationStatus(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, false, err
+	}
+	i := slices.IndexFunc(status, func(m sqlstore.MigrationStatus) bool { return m.AppliedAt.IsZero() && !m.Unknown })
+	untouched := !slices.ContainsFunc(status, func(m sqlstore.MigrationStatus) bool { return !m.AppliedAt.IsZero() })
+	if i < 0 || createNew && untouched {
+		if _, err := st.Migrate(ctx); err != nil { // applies nothing (or all, to a new one); refuses a newer schema
+			st.Close()
+			return nil, nil, false, err
+		}
+		return st, func() { st.Close() }, false, nil
+	}
+	if postgres.IsURL(target) {
+		st.Close()
+		return nil, nil, false, fmt.Errorf("its schema is older than this qwenproxy's (migration %d, %s, not applied) and %s: "+
+			"run qwenproxy migrate up --database-url on it once the instances using it run this version", status[i].Version, status[i].Name, why)
+	}
+	dir, err := os.MkdirTemp("", "qwenproxy-snapshot-")
+	if err != nil {
+		st.Close()
+		return nil, nil, false, fmt.Errorf("snapshot of an older schema: %w", err)
+	}
+	path := filepath.Join(dir, "snapshot.db")
+	err = sqlite.SnapshotInto(ctx, st, path)
+	st.Close()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, false, err
+	}
+	migrated, err := openMigrated(ctx, "sqlite:"+path)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, false, err
+	}
+	return migrated, func() { migrated.Close(); os.RemoveAll(dir) }, true, nil
+}
