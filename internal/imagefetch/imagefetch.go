@@ -146,34 +146,74 @@ func (f *Fetcher) Get(ctx context.Context, u string) (*Image, error) {
 // decodeData reads data:[<type>][;base64],<data>.
 func (f *Fetcher) decodeData(u string) (*Image, error) {
 	short := shorten(u)
-	meta, payload, ok := strings.Cut(strings.TrimPrefix(u, "data:"), ",")
+	declared, isBase64, payload, ok := SplitDataURL(u)
 	if !ok {
 		return nil, &Error{short, "a data: URL needs a comma before its data"}
 	}
-	if int64(len(payload)) > (f.MaxBytes*4/3)+4 {
+	// Before decoding, a bound no encoding of an image within MaxBytes
+	// passes (base64 is 4/3, %-escapes 3 times, plus whitespace); the
+	// exact check is on the decoded bytes.
+	if int64(len(payload)) > 3*f.MaxBytes+1024 {
 		return nil, &Error{short, fmt.Sprintf("the image is over IMAGE_MAX_BYTES (%d)", f.MaxBytes)}
 	}
-	var data []byte
-	if strings.HasSuffix(meta, ";base64") {
-		var err error
-		data, err = base64.StdEncoding.DecodeString(payload)
-		if err != nil {
-			if data, err = base64.RawStdEncoding.DecodeString(payload); err != nil {
-				return nil, &Error{short, "the image's base64 is malformed"}
-			}
-		}
-	} else {
-		s, err := url.PathUnescape(payload)
-		if err != nil {
-			return nil, &Error{short, "the data: URL's data is malformed"}
-		}
-		data = []byte(s)
+	data, err := DataBytes(payload, isBase64)
+	if err != nil {
+		return nil, &Error{short, err.Error()}
 	}
 	if int64(len(data)) > f.MaxBytes {
 		return nil, &Error{short, fmt.Sprintf("the image is over IMAGE_MAX_BYTES (%d)", f.MaxBytes)}
 	}
-	declared, _, _ := strings.Cut(meta, ";")
 	return f.image(short, data, declared, "")
+}
+
+// SplitDataURL splits data:[<type>][;<param>…][;base64],<data> into its
+// media type, whether its data is base64 (the ";base64" marker is matched
+// regardless of case, as browsers match it) and its data, still encoded.
+func SplitDataURL(u string) (mediaType string, isBase64 bool, payload string, ok bool) {
+	if len(u) < len("data:") || !strings.EqualFold(u[:len("data:")], "data:") {
+		return "", false, "", false
+	}
+	meta, payload, ok := strings.Cut(u[len("data:"):], ",")
+	if !ok {
+		return "", false, "", false
+	}
+	if i := strings.LastIndexByte(meta, ';'); i >= 0 && strings.EqualFold(strings.TrimSpace(meta[i+1:]), "base64") {
+		isBase64, meta = true, meta[:i]
+	}
+	mediaType, _, _ = strings.Cut(meta, ";")
+	return strings.TrimSpace(mediaType), isBase64, payload, true
+}
+
+// DataBytes decodes a data: URL's data as browsers do: percent-escapes
+// first, then, for base64, the standard alphabet with or without padding,
+// ASCII whitespace ignored (base64 wrapped at 76 columns, or copied from a
+// terminal with spaces, is common in clients' bodies).
+func DataBytes(payload string, isBase64 bool) ([]byte, error) {
+	if strings.Contains(payload, "%") {
+		s, err := url.PathUnescape(payload)
+		if err != nil {
+			return nil, errors.New("the data: URL's data is malformed (a bad %-escape)")
+		}
+		payload = s
+	}
+	if !isBase64 {
+		return []byte(payload), nil
+	}
+	if strings.ContainsAny(payload, " \t\n\f\r") {
+		payload = strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' || r == '\n' || r == '\f' || r == '\r' {
+				return -1
+			}
+			return r
+		}, payload)
+	}
+	data, err := base64.StdEncoding.DecodeString(payload)
+	if err != nil {
+		if data, err = base64.RawStdEncoding.DecodeString(payload); err != nil {
+			return nil, errors.New("the image's base64 is malformed")
+		}
+	}
+	return data, nil
 }
 
 // sniffable are the image types http.DetectContentType recognises by their

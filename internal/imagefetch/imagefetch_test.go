@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -113,4 +114,28 @@ func TestPublicAddresses(t *testing.T) {
 			t.Errorf("%s public = %v, want %v", ip, got, want)
 		}
 	}
+}
+
+// A data: URL is read as browsers read it: its ";base64" marker in any
+// case, its base64 wrapped or spaced (ASCII whitespace ignored), its data
+// %-escaped; every spelling of the same image gives the same bytes.
+func TestDataURLsAreReadAsBrowsersReadThem(t *testing.T) {
+	f := New(DataOnly, 64, time.Second)
+	b64 := base64.StdEncoding.EncodeToString(pngBytes)
+	spellings := map[string]string{
+		"wrapped":       "data:image/png;base64," + b64[:8] + "\r\n" + b64[8:],
+		"spaced":        "data:image/png;base64," + b64[:4] + " " + b64[4:12] + "\t" + b64[12:],
+		"upper marker":  "data:image/png;BASE64," + b64,
+		"escaped":       "data:image/png;base64," + strings.ReplaceAll(b64, "=", "%3D"),
+		"not base64":    "data:image/png," + url.PathEscape(string(pngBytes)),
+		"with a param":  "data:image/png;name=cat.png;base64," + b64,
+		"space in meta": "data:image/png ; base64," + b64,
+	}
+	for name, u := range spellings {
+		if img, err := f.Get(context.Background(), u); err != nil || string(img.Data) != string(pngBytes) || img.ContentType != "image/png" {
+			t.Errorf("%s: Get = %+v, %v", name, img, err)
+		}
+	}
+	_, err := f.Get(context.Background(), "data:image/png;base64,"+b64[:5]+"%zz")
+	wantError(t, err, "malformed")
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -192,7 +191,7 @@ var imageBytes = jsonedit.Editor{
 			return nil, false
 		}
 		mediaType, _ := obj.String("media_type")
-		return jsonw.String(nil, imageRef(mediaType, data)), true
+		return jsonw.String(nil, imageRef(mediaType, data, true)), true
 	},
 	String: func(v []byte) ([]byte, bool) {
 		url, _ := jsonscan.StringValue(v)
@@ -201,21 +200,22 @@ var imageBytes = jsonedit.Editor{
 		if len(url) < len("data:image/") || !strings.EqualFold(url[:len("data:image/")], "data:image/") {
 			return nil, false
 		}
-		meta, payload, ok := strings.Cut(url[len("data:"):], ",")
+		mediaType, isBase64, payload, ok := imagefetch.SplitDataURL(url)
 		if !ok {
 			return nil, false
 		}
-		mediaType, _, _ := strings.Cut(meta, ";")
-		return jsonw.String(nil, imageRef(mediaType, payload)), true
+		return jsonw.String(nil, imageRef(mediaType, payload, isBase64)), true
 	},
 }
 
-// imageRef describes base64 image data: "[image image/png, 68 bytes,
-// sha256:…]".
-func imageRef(mediaType, b64 string) string {
-	data, err := base64.StdEncoding.DecodeString(b64)
+// imageRef describes image data as the upload took it (decoded the same
+// way, so that the record's size and digest are those of the bytes Qwen
+// was sent): "[image image/png, 68 bytes, sha256:…]". Data that cannot be
+// decoded (an image refused, recorded with its 400) is described as sent.
+func imageRef(mediaType, payload string, isBase64 bool) string {
+	data, err := imagefetch.DataBytes(payload, isBase64)
 	if err != nil {
-		data = []byte(b64)
+		data = []byte(payload)
 	}
 	sum := sha256.Sum256(data)
 	return fmt.Sprintf("[image %s, %d bytes, sha256:%s]", mediaType, len(data), hex.EncodeToString(sum[:]))
