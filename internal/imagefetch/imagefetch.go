@@ -22,6 +22,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"qwenproxy/internal/redact"
 )
 
 // Policy says which image URLs may be fetched.
@@ -310,8 +312,11 @@ func cause(err error) string {
 	return err.Error()
 }
 
-// shorten keeps an error message readable: a data: URL by its head.
+// shorten keeps an error message readable, a data: URL by its head, and
+// free of the URL's credentials (a password, a signed URL's signature): it
+// is shown to the client and recorded.
 func shorten(u string) string {
+	u = redact.URL(u)
 	if len(u) > 80 {
 		return u[:60] + "…"
 	}

@@ -139,3 +139,17 @@ func TestDataURLsAreReadAsBrowsersReadThem(t *testing.T) {
 	_, err := f.Get(context.Background(), "data:image/png;base64,"+b64[:5]+"%zz")
 	wantError(t, err, "malformed")
 }
+
+// An image that cannot be fetched is a 400 that names its URL, but not the
+// URL's credentials: the message goes to the client and into the record.
+func TestErrorsDoNotRepeatAURLsCredentials(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	f := New(Loopback, 64, time.Second)
+	u := strings.Replace(srv.URL, "://", "://me:hunter2@", 1) + "/cat.png?X-Amz-Signature=s3cr3t&v=1"
+	_, err := f.Get(context.Background(), u)
+	wantError(t, err, "404")
+	if msg := err.Error(); strings.Contains(msg, "hunter2") || strings.Contains(msg, "s3cr3t") || !strings.Contains(msg, "/cat.png") {
+		t.Fatalf("the error repeats the URL's credentials, or loses the URL: %s", msg)
+	}
+}

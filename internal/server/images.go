@@ -18,6 +18,7 @@ import (
 	"qwenproxy/internal/jsonw"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/redact"
 	"qwenproxy/internal/translate"
 )
 
@@ -168,23 +169,49 @@ func (m *chatFiles) put(chatID, sum string, f qwen.File) {
 	}
 }
 
-// imageRefs replaces the image bytes in a client body by a reference (MIME
-// type, SHA-256 and size), so that the record keeps what was sent but not
-// the bytes (RECORD_IMAGE_BYTES=true keeps them): images' data: URLs anywhere, and
-// the base64 data of Anthropic image sources.
+// imageRefs prepares a client body for the record: image bytes are
+// replaced by a reference (MIME type, SHA-256 and size), so that the record
+// keeps what was sent but not the bytes (RECORD_IMAGE_BYTES=true keeps
+// them): images' data: URLs anywhere, and the base64 data of Anthropic image
+// sources. Image URLs keep what they name but not their credentials (a
+// password, a signed URL's signature: redact.URL), whatever
+// RECORD_IMAGE_BYTES says.
 func (s *Server) imageRefs(body []byte) []byte {
-	if s.cfg.Capabilities.RecordImageBytes || !bytes.Contains(body, []byte(`"data:`)) && !bytes.Contains(body, []byte(`"base64"`)) {
+	editor := imageURLs
+	if !s.cfg.Capabilities.RecordImageBytes && (bytes.Contains(body, []byte(`"data:`)) || bytes.Contains(body, []byte(`"base64"`))) {
+		editor = imageBytes
+	} else if !bytes.Contains(body, []byte("://")) {
 		return body
 	}
-	out, _ := imageBytes.Rewrite(body)
+	out, _ := editor.Rewrite(body)
 	return out
 }
 
-// imageBytes finds the images of imageRefs, every other byte left as sent.
+// imageURLs finds the http(s) URLs of images (image_url.url, an Anthropic
+// url source's url, a Responses input_image's image_url) to mask their
+// credentials, every other byte left as sent.
+var imageURLs = jsonedit.Editor{Member: maskedImageURL}
+
+func maskedImageURL(obj jsonedit.Object, name string, v []byte) ([]byte, bool) {
+	if name != "url" && name != "image_url" {
+		return nil, false
+	}
+	u, isString := jsonscan.StringValue(v)
+	if !isString {
+		return nil, false
+	}
+	if masked := redact.URL(u); masked != u {
+		return jsonw.String(nil, masked), true
+	}
+	return nil, false
+}
+
+// imageBytes finds the images of imageRefs, and the image URLs of
+// imageURLs, every other byte left as sent.
 var imageBytes = jsonedit.Editor{
 	Member: func(obj jsonedit.Object, name string, v []byte) ([]byte, bool) {
 		if name != "data" {
-			return nil, false
+			return maskedImageURL(obj, name, v)
 		}
 		data, isString := jsonscan.StringValue(v)
 		if kind, _ := obj.String("type"); !isString || kind != "base64" {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -44,5 +45,30 @@ func TestImageReferencesDescribeTheBytesUploaded(t *testing.T) {
 	in := `{"type": "base64", "media_type": "image/png", "data": "iVBORyBm\nYWtl"}`
 	if got, want := string(s.imageRefs([]byte(in))), `{"type": "base64", "media_type": "image/png", "data": `+ref+`}`; got != want {
 		t.Errorf("wrapped Anthropic base64:\ngot  %s\nwant %s", got, want)
+	}
+}
+
+// An image URL is recorded without its credentials (a password, a signed
+// URL's signature), with or without RECORD_IMAGE_BYTES; what it names, and
+// every other byte, stays.
+func TestImageURLsAreRecordedWithoutTheirCredentials(t *testing.T) {
+	in := `{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://me:hunter2@img.example/cat.png"}},` +
+		` {"type": "image", "source": {"type": "url", "url": "https://b.example/cat.png?X-Amz-Signature=abc&v=1"}},` +
+		` {"type": "input_image", "image_url": "https://b.example/c.png?sig=xyz"}, {"type": "text", "text": "see https://b.example/?sig=kept"}]}]}`
+	want := `{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://me:[REDACTED]@img.example/cat.png"}},` +
+		` {"type": "image", "source": {"type": "url", "url": "https://b.example/cat.png?X-Amz-Signature=[REDACTED]\u0026v=1"}},` + // jsonw escapes & as encoding/json does
+		` {"type": "input_image", "image_url": "https://b.example/c.png?sig=[REDACTED]"}, {"type": "text", "text": "see https://b.example/?sig=kept"}]}]}`
+	for _, keepBytes := range []bool{false, true} {
+		s := &Server{}
+		s.cfg.Capabilities.RecordImageBytes = keepBytes
+		for _, body := range []string{in, strings.Replace(in, `{"type": "text"`, `{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORyBmYWtl"}}, {"type": "text"`, 1)} {
+			got := string(s.imageRefs([]byte(body)))
+			if strings.Contains(got, "hunter2") || strings.Contains(got, "abc") || strings.Contains(got, "xyz") || !strings.Contains(got, "?sig=kept") {
+				t.Errorf("RECORD_IMAGE_BYTES=%v:\n%s", keepBytes, got)
+			}
+			if body == in && got != want {
+				t.Errorf("RECORD_IMAGE_BYTES=%v:\ngot  %s\nwant %s", keepBytes, got, want)
+			}
+		}
 	}
 }
