@@ -54,7 +54,13 @@ func (s *Server) turnImages(ctx context.Context, t *turnSpec, param string) *ope
 	return apiErr
 }
 
+// loadImages reads images, at most IMAGE_MAX_COUNT: each is held in memory
+// until it is uploaded, which takes two requests to Qwen, so without a
+// bound one request could make the proxy hold and send any number of them.
 func (s *Server) loadImages(ctx context.Context, urls []string, param string) ([]*imagefetch.Image, *openai.Error) {
+	if max := s.cfg.Capabilities.ImageMaxCount; max > 0 && len(urls) > max {
+		return nil, openai.InvalidRequest(param, "invalid_image", "%d images, over IMAGE_MAX_COUNT (%d): send fewer images in a turn (or in a conversation replayed into a new chat)", len(urls), max)
+	}
 	var out []*imagefetch.Image
 	for _, u := range urls {
 		img, err := s.images.Get(ctx, u)
