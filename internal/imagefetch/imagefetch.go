@@ -6,6 +6,7 @@
 package imagefetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -235,6 +236,8 @@ func (f *Fetcher) image(short string, data []byte, declared, name string) (*Imag
 		mt, _, err := mime.ParseMediaType(declared)
 		if err == nil && strings.HasPrefix(mt, "image/") && !sniffable[mt] && sniffed == "application/octet-stream" {
 			ct = mt // a format the sniffer does not know (HEIC, …), declared as an image
+		} else if isSVG(mt, data) {
+			return nil, &Error{short, "an SVG image (vector graphics, XML text) is not taken: send it as a raster image (PNG, JPEG, WebP or GIF)"}
 		} else {
 			return nil, &Error{short, "not an image (" + sniffed + ")"}
 		}
@@ -246,6 +249,18 @@ func (f *Fetcher) image(short string, data []byte, declared, name string) (*Imag
 		name = "image-" + hexSum[:12] + "." + ext
 	}
 	return &Image{Data: data, ContentType: ct, Name: name, SHA256: hexSum}, nil
+}
+
+// isSVG reports whether an image the sniffer took for text is an SVG:
+// declared so, or an XML document whose root is <svg>. It is refused as
+// not an image like any text, but a client that sent an image/svg+xml was
+// told "not an image (text/plain)", which it has no reason to believe.
+func isSVG(declared string, data []byte) bool {
+	if declared == "image/svg+xml" {
+		return true
+	}
+	head := data[:min(len(data), 1024)]
+	return bytes.Contains(head, []byte("<svg")) && !bytes.Contains(head, []byte("<html"))
 }
 
 // checkDial refuses any address but a public one (and 127.0.0.0/8 under the

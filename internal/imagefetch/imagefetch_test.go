@@ -153,3 +153,22 @@ func TestErrorsDoNotRepeatAURLsCredentials(t *testing.T) {
 		t.Fatalf("the error repeats the URL's credentials, or loses the URL: %s", msg)
 	}
 }
+
+// An SVG is refused, as any image that is text, with a message that says
+// it is an SVG and what to send instead; it was "not an image (text/plain;
+// charset=utf-8)" for a data:image/svg+xml.
+func TestAnSVGIsRefusedAsOne(t *testing.T) {
+	f := New(DataOnly, 1024, time.Second)
+	svg := `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>`
+	for _, u := range []string{
+		"data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg)),
+		"data:image/svg+xml," + url.PathEscape(svg),
+		"data:image/png;base64," + base64.StdEncoding.EncodeToString([]byte(svg[21:])), // declared wrongly, no XML declaration
+	} {
+		_, err := f.Get(context.Background(), u)
+		wantError(t, err, "an SVG image")
+		wantError(t, err, "PNG")
+	}
+	_, err := f.Get(context.Background(), "data:image/png;base64,"+base64.StdEncoding.EncodeToString([]byte("<html>a page</html>")))
+	wantError(t, err, "not an image (text/html")
+}
