@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -242,6 +243,9 @@ func (f *Fetcher) image(short string, data []byte, declared, name string) (*Imag
 			return nil, &Error{short, "not an image (" + sniffed + ")"}
 		}
 	}
+	if why := cutShort(ct, data); why != "" {
+		return nil, &Error{short, why}
+	}
 	sum := sha256.Sum256(data)
 	hexSum := hex.EncodeToString(sum[:])
 	ext := strings.TrimPrefix(ct, "image/")
@@ -249,6 +253,32 @@ func (f *Fetcher) image(short string, data []byte, declared, name string) (*Imag
 		name = "image-" + hexSum[:12] + "." + ext
 	}
 	return &Image{Data: data, ContentType: ct, Name: name, SHA256: hexSum}, nil
+}
+
+// cutShort says why an image of a format that marks its end is cut short
+// (a download broken off, base64 truncated by whatever carried it), or "":
+// the sniffer reads only its first bytes, so a PNG of which only the
+// header arrived went up to Qwen as an image. Only the end marker is
+// looked for, not the image decoded: bytes after it (which some cameras
+// and editors append) are allowed.
+func cutShort(contentType string, data []byte) string {
+	switch contentType {
+	case "image/png":
+		// The IEND chunk: its length (0), type and CRC, always the same.
+		if !bytes.Contains(data, []byte("\x00\x00\x00\x00IEND\xaeB`\x82")) {
+			return "the PNG is cut short (its end, the IEND chunk, is missing): send the whole file"
+		}
+	case "image/jpeg":
+		if bytes.LastIndex(data, []byte{0xff, 0xd9}) < 2 {
+			return "the JPEG is cut short (its end marker, FF D9, is missing): send the whole file"
+		}
+	case "image/webp":
+		// RIFF's header gives the length of what follows it.
+		if len(data) >= 8 && uint64(len(data)) < 8+uint64(binary.LittleEndian.Uint32(data[4:8])) {
+			return fmt.Sprintf("the WebP is cut short (%d bytes of the %d its header gives): send the whole file", len(data), 8+uint64(binary.LittleEndian.Uint32(data[4:8])))
+		}
+	}
+	return ""
 }
 
 // isSVG reports whether an image the sniffer took for text is an SVG:

@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// pngBytes is the smallest thing the content sniffer calls image/png.
-var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+// pngBytes is a whole PNG of one red pixel (69 bytes).
+var pngBytes = []byte("\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90\x77\x53\xde\x00\x00\x00\x0c\x49\x44\x41\x54\x78\x9c\x63\xf8\xcf\xc0\x00\x00\x03\x01\x01\x00\xc9\xfe\x92\xef\x00\x00\x00\x00\x49\x45\x4e\x44\xae\x42\x60\x82")
 
 func dataURL(b []byte) string { return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b) }
 
@@ -26,14 +26,14 @@ func wantError(t *testing.T, err error, fragment string) {
 }
 
 func TestDataURLs(t *testing.T) {
-	f := New(DataOnly, 64, time.Second)
+	f := New(DataOnly, 128, time.Second)
 	img, err := f.Get(context.Background(), dataURL(pngBytes))
 	if err != nil || img.ContentType != "image/png" || string(img.Data) != string(pngBytes) || !strings.HasSuffix(img.Name, ".png") || len(img.SHA256) != 64 {
 		t.Fatalf("%+v %v", img, err)
 	}
 	_, err = f.Get(context.Background(), "data:image/png;base64,@@@")
 	wantError(t, err, "malformed")
-	_, err = f.Get(context.Background(), dataURL([]byte(strings.Repeat("x", 65))))
+	_, err = f.Get(context.Background(), dataURL([]byte(strings.Repeat("x", 129))))
 	wantError(t, err, "IMAGE_MAX_BYTES")
 	_, err = f.Get(context.Background(), "data:image/png;base64,"+base64.StdEncoding.EncodeToString([]byte("<html>not a picture</html>")))
 	wantError(t, err, "not an image")
@@ -81,7 +81,7 @@ func TestURLsAreFetchedOnlyWhenAllowedAndNeverInward(t *testing.T) {
 	_, err = New(Public, 1<<20, time.Second).Get(ctx, srv.URL+"/cat.png")
 	wantError(t, err, "never fetched")
 
-	f := New(Loopback, 64, 300*time.Millisecond)
+	f := New(Loopback, 128, 300*time.Millisecond)
 	img, err := f.Get(ctx, srv.URL+"/cat.png")
 	if err != nil || img.Name != "cat.png" || img.ContentType != "image/png" {
 		t.Fatalf("%+v %v", img, err)
@@ -120,7 +120,7 @@ func TestPublicAddresses(t *testing.T) {
 // case, its base64 wrapped or spaced (ASCII whitespace ignored), its data
 // %-escaped; every spelling of the same image gives the same bytes.
 func TestDataURLsAreReadAsBrowsersReadThem(t *testing.T) {
-	f := New(DataOnly, 64, time.Second)
+	f := New(DataOnly, 128, time.Second)
 	b64 := base64.StdEncoding.EncodeToString(pngBytes)
 	spellings := map[string]string{
 		"wrapped":       "data:image/png;base64," + b64[:8] + "\r\n" + b64[8:],
@@ -145,7 +145,7 @@ func TestDataURLsAreReadAsBrowsersReadThem(t *testing.T) {
 func TestErrorsDoNotRepeatAURLsCredentials(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
-	f := New(Loopback, 64, time.Second)
+	f := New(Loopback, 128, time.Second)
 	u := strings.Replace(srv.URL, "://", "://me:hunter2@", 1) + "/cat.png?X-Amz-Signature=s3cr3t&v=1"
 	_, err := f.Get(context.Background(), u)
 	wantError(t, err, "404")
@@ -171,4 +171,37 @@ func TestAnSVGIsRefusedAsOne(t *testing.T) {
 	}
 	_, err := f.Get(context.Background(), "data:image/png;base64,"+base64.StdEncoding.EncodeToString([]byte("<html>a page</html>")))
 	wantError(t, err, "not an image (text/html")
+}
+
+// An image cut short (a download broken off, base64 truncated on the way)
+// is a 400 that says so; the sniffer reads only the first bytes, so a PNG
+// of which only the header arrived went up to Qwen. Bytes after an image's
+// end marker are allowed.
+func TestAnImageCutShortIsRefused(t *testing.T) {
+	f := New(DataOnly, 1<<10, time.Second)
+	data := func(mediaType string, b []byte) string {
+		return "data:" + mediaType + ";base64," + base64.StdEncoding.EncodeToString(b)
+	}
+	jpeg := []byte{0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0xff, 0xd9}
+	webp := []byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00")
+	for name, c := range map[string]struct {
+		url, want string
+	}{
+		"png header only":  {data("image/png", pngBytes[:33]), "PNG is cut short"},
+		"png without IEND": {data("image/png", pngBytes[:len(pngBytes)-12]), "PNG is cut short"},
+		"jpeg without EOI": {data("image/jpeg", jpeg[:len(jpeg)-2]), "JPEG is cut short"},
+		"webp cut":         {data("image/webp", webp[:len(webp)-4]), "WebP is cut short (30 bytes of the 34"},
+	} {
+		_, err := f.Get(context.Background(), c.url)
+		if err == nil {
+			t.Errorf("%s: taken", name)
+			continue
+		}
+		wantError(t, err, c.want)
+	}
+	for name, b := range map[string][]byte{"png": pngBytes, "png and a trailer": append(append([]byte{}, pngBytes...), "camera data"...), "jpeg": jpeg, "webp": webp} {
+		if _, err := f.Get(context.Background(), data("image/png", b)); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 }
