@@ -21,9 +21,11 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"qwenproxy/internal/redact"
 )
@@ -248,11 +250,41 @@ func (f *Fetcher) image(short string, data []byte, declared, name string) (*Imag
 	}
 	sum := sha256.Sum256(data)
 	hexSum := hex.EncodeToString(sum[:])
-	ext := strings.TrimPrefix(ct, "image/")
-	if name == "" || name == "/" || name == "." || !strings.Contains(name, ".") {
-		name = "image-" + hexSum[:12] + "." + ext
+	return &Image{Data: data, ContentType: ct, Name: fileName(name, ct, hexSum), SHA256: hexSum}, nil
+}
+
+// maxNameBytes bounds an upload's file name taken from a URL.
+const maxNameBytes = 100
+
+// extensions are the file extensions of image types, the first one used
+// for a name the proxy makes.
+var extensions = map[string][]string{"image/png": {"png"}, "image/jpeg": {"jpeg", "jpg", "jpe"}, "image/gif": {"gif"},
+	"image/webp": {"webp"}, "image/bmp": {"bmp"}, "image/x-icon": {"ico"}, "image/vnd.microsoft.icon": {"ico"},
+	"image/avif": {"avif"}, "image/heic": {"heic"}, "image/heif": {"heif"}}
+
+// fileName is the name an image is uploaded under (Qwen's chat shows it,
+// and the model may name it): the name its URL ends with, when that is
+// printable, short and has an extension, that of the image's type (a URL's
+// /photo.php serving a JPEG is photo.jpeg), else image-<sha256 prefix>.<ext>.
+// A name taken as the URL gave it put control characters, quotes or a
+// misleading type into Qwen's chat.
+func fileName(fromURL, contentType, hexSum string) string {
+	exts := extensions[contentType]
+	if len(exts) == 0 {
+		exts = []string{strings.TrimPrefix(contentType, "image/")}
 	}
-	return &Image{Data: data, ContentType: ct, Name: name, SHA256: hexSum}, nil
+	stem, ext, dotted := fromURL, "", false
+	if i := strings.LastIndexByte(fromURL, '.'); i >= 0 {
+		stem, ext, dotted = fromURL[:i], strings.ToLower(fromURL[i+1:]), true
+	}
+	printable := strings.IndexFunc(stem, func(r rune) bool { return r < ' ' || r == 0x7f || r == '"' || r == '\\' || r == '/' || r == utf8.RuneError }) < 0
+	if !dotted || strings.TrimSpace(stem) == "" || !printable || len(fromURL) > maxNameBytes || !utf8.ValidString(fromURL) {
+		return "image-" + hexSum[:12] + "." + exts[0]
+	}
+	if slices.Contains(exts, ext) {
+		return fromURL
+	}
+	return stem + "." + exts[0]
 }
 
 // cutShort says why an image of a format that marks its end is cut short

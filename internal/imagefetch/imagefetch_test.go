@@ -205,3 +205,33 @@ func TestAnImageCutShortIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// An image fetched from a URL is uploaded under the name its URL ends
+// with only when that name is printable, short and of the image's type:
+// Qwen's chat shows it and the model may repeat it. A URL's %0A or %22
+// went into the name, and /photo.php serving a PNG was "photo.php".
+func TestAnImagesNameIsPrintableAndOfItsType(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(pngBytes) }))
+	defer srv.Close()
+	f := New(Loopback, 1<<10, time.Second)
+	for path, want := range map[string]string{
+		"/cat.png":                              "cat.png",
+		"/CAT.PNG":                              "CAT.PNG",
+		"/photo.php?id=3":                       "photo.png",
+		"/Ünïcödé%20pic.png":                    "Ünïcödé pic.png",
+		"/we%22ird%0Aname.png":                  "image-",
+		"/a%5C..%2F..%2Fetc.png":                "etc.png",
+		"/" + strings.Repeat("n", 120) + ".png": "image-",
+		"/.png":                                 "image-",
+		"/":                                     "image-",
+		"/noextension":                          "image-",
+	} {
+		img, err := f.Get(context.Background(), srv.URL+path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if img.Name != want && !(want == "image-" && strings.HasPrefix(img.Name, "image-") && strings.HasSuffix(img.Name, ".png")) {
+			t.Errorf("%s: named %q, want %q", path, img.Name, want)
+		}
+	}
+}
