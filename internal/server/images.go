@@ -101,15 +101,17 @@ func (s *Server) attach(ctx context.Context, c *call, chatID string, images []*i
 }
 
 // turnFiles uploads the turn's images for chatID (and, when the history is
-// replayed into a new chat, the history's images before them) and returns
-// their message.files entries. The uploads use ctx's credentials: those of
-// the account that owns the chat.
-func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID string, replay bool) ([]qwen.File, error) {
+// replayed into a new chat, the images of told, the conversation it is
+// told — the history a client resent, or the one a previous_response_id
+// stands for, rebuilt from the record — before them) and returns their
+// message.files entries. The uploads use ctx's credentials: those of the
+// account that owns the chat.
+func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID string, replay bool, told []qp.Message) ([]qwen.File, error) {
 	files, err := s.attach(ctx, c, chatID, t.images)
 	if err != nil || !replay {
 		return files, err
 	}
-	earlier, err := s.replayImages(ctx, t.messages)
+	earlier, err := s.replayImages(ctx, told)
 	if err != nil {
 		return nil, err
 	}
