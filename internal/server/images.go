@@ -92,13 +92,24 @@ func (s *Server) attach(ctx context.Context, c *call, chatID string, images []*i
 		f, tried, err := up.Upload(ctx, chatID, img.Name, img.ContentType, img.Data)
 		c.upstreamTried(&c.ex.Response.UpstreamAttempts, tried)
 		if err != nil {
-			return nil, fmt.Errorf("upload %s: %w", img.Name, err)
+			return nil, &uploadError{name: img.Name, err: err}
 		}
 		s.files.put(chatID, img.SHA256, f)
 		files = append(files, f)
 	}
 	return files, nil
 }
+
+// uploadError is an image's upload that failed (its upload token, or the
+// put to the object store), so that the client is told it was the upload
+// and not the chat or the answer that Qwen refused.
+type uploadError struct {
+	name string
+	err  error
+}
+
+func (e *uploadError) Error() string { return "upload " + e.name + ": " + e.err.Error() }
+func (e *uploadError) Unwrap() error { return e.err }
 
 // turnFiles uploads the turn's images for chatID (and, when the history is
 // replayed into a new chat, the images of told, the conversation it is
