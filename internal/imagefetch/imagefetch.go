@@ -277,7 +277,9 @@ func fileName(fromURL, contentType, hexSum string) string {
 	if i := strings.LastIndexByte(fromURL, '.'); i >= 0 {
 		stem, ext, dotted = fromURL[:i], strings.ToLower(fromURL[i+1:]), true
 	}
-	printable := strings.IndexFunc(stem, func(r rune) bool { return r < ' ' || r == 0x7f || r == '"' || r == '\\' || r == '/' || r == utf8.RuneError }) < 0
+	printable := strings.IndexFunc(stem, func(r rune) bool {
+		return r < ' ' || r == 0x7f || r == '"' || r == '\\' || r == '/' || r == utf8.RuneError
+	}) < 0
 	if !dotted || strings.TrimSpace(stem) == "" || !printable || len(fromURL) > maxNameBytes || !utf8.ValidString(fromURL) {
 		return "image-" + hexSum[:12] + "." + exts[0]
 	}
