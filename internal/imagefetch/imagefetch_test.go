@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -234,4 +235,38 @@ func TestAnImagesNameIsPrintableAndOfItsType(t *testing.T) {
 			t.Errorf("%s: named %q, want %q", path, img.Name, want)
 		}
 	}
+}
+
+// A turn's image URLs are fetched at once, not one after the other (which
+// took the sum of their times): two URLs whose server answers only when
+// both requests have arrived are both fetched, where one after the other
+// the first waited for the second until IMAGE_FETCH_TIMEOUT. The images
+// keep their order, and a failure is the first in that order.
+func TestSeveralURLsAreFetchedAtOnce(t *testing.T) {
+	var mu sync.Mutex
+	arrived, both := 0, make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		mu.Lock()
+		if arrived++; arrived == 2 {
+			close(both)
+		}
+		mu.Unlock()
+		select {
+		case <-both:
+			w.Write(pngBytes)
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	f := New(Loopback, 1<<10, 5*time.Second)
+	images, err := f.GetAll(context.Background(), []string{srv.URL + "/first.png", srv.URL + "/second.png"})
+	if err != nil || len(images) != 2 || images[0].Name != "first.png" || images[1].Name != "second.png" {
+		t.Fatalf("%+v %v", images, err)
+	}
+	_, err = f.GetAll(context.Background(), []string{dataURL(pngBytes), srv.URL + "/missing", "data:image/png;base64,@@"})
+	wantError(t, err, "404")
 }

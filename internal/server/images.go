@@ -61,13 +61,9 @@ func (s *Server) loadImages(ctx context.Context, urls []string, param string) ([
 	if max := s.cfg.Capabilities.ImageMaxCount; max > 0 && len(urls) > max {
 		return nil, openai.InvalidRequest(param, "invalid_image", "%d images, over IMAGE_MAX_COUNT (%d): send fewer images in a turn (or in a conversation replayed into a new chat)", len(urls), max)
 	}
-	var out []*imagefetch.Image
-	for _, u := range urls {
-		img, err := s.images.Get(ctx, u)
-		if err != nil {
-			return nil, openai.InvalidRequest(param, "invalid_image", "image %v", err)
-		}
-		out = append(out, img)
+	out, err := s.images.GetAll(ctx, urls)
+	if err != nil {
+		return nil, openai.InvalidRequest(param, "invalid_image", "image %v", err)
 	}
 	return out, nil
 }
