@@ -105,13 +105,13 @@ test('a search variant cites its sources as annotations', async () => {
 });
 
 test('an image part reaches a vision model', async () => {
-  // The smallest PNG header the content sniffer calls image/png.
-  const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex').toString('base64');
+  // A whole PNG of one red pixel (an image cut short is refused).
+  const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c49444154789c63f8cfc0000003010100c9fe92ef0000000049454e44ae426082', 'hex').toString('base64');
   const res = await client.chat.completions.create({
     model: 'qwen3-vl-plus',
     messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${png}` } }] }],
   });
-  assert.match(res.choices[0].message.content, /I see 1 image: image-[0-9a-f]+\.png \(16 bytes, image\/png\)/);
+  assert.match(res.choices[0].message.content, /I see 1 image: image-[0-9a-f]+\.png \(69 bytes, image\/png\)/);
 });
 
 test('an image is generated', async () => {

@@ -353,6 +353,15 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 // a source that is neither.
 func imageOf(b *Block, param string) (string, *openai.Error) {
 	u := b.Source.imageURL()
+	switch {
+	case u == "" && b.Source != nil && b.Source.Type == "file":
+		// Anthropic's Files API: the proxy has no files to read it from.
+		return "", openai.InvalidRequest(param+".source.type", "unsupported_value",
+			"%s.source: file sources (Anthropic's Files API) are not supported; send the image as base64 data or an http(s) url", param)
+	case u == "" && b.Source != nil && b.Source.Type == "base64" && b.Source.Data != "" && !strings.HasPrefix(b.Source.MediaType, "image/"):
+		return "", openai.InvalidRequest(param+".source.media_type", "invalid_value",
+			"%s.source.media_type: an image's must be an image/* type (image/png, image/jpeg, image/webp, image/gif), not %q", param, b.Source.MediaType)
+	}
 	if u == "" {
 		return "", openai.InvalidRequest(param+".source", "invalid_value", "%s.source: must be base64 data of an image/* media_type, or an http(s) url", param)
 	}

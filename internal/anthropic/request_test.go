@@ -160,3 +160,24 @@ func TestPlainTextDocuments(t *testing.T) {
 		}
 	}
 }
+
+// An image block Anthropic takes that the proxy cannot (a file source of
+// the Files API) or whose base64 is declared as no image (a PDF's media
+// type on an image block) is a 400 naming the field and what to send; both
+// were "source: must be base64 data of an image/* media_type, or an
+// http(s) url", for a file source that is neither, with no field to fix.
+func TestImageSourcesTheProxyCannotTakeAreNamed(t *testing.T) {
+	for source, want := range map[string][2]string{
+		`{"type":"file","file_id":"file_011CNha8iCJcU1wXNR6q4V8w"}`:              {"messages.0.content.0.source.type", "Files API"},
+		`{"type":"base64","media_type":"application/pdf","data":"JVBERi0xLjQ="}`: {"messages.0.content.0.source.media_type", `not "application/pdf"`},
+	} {
+		var r Request
+		if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":`+source+`}]}]}`), &r); err != nil {
+			t.Fatal(err)
+		}
+		err := r.Validate(false)
+		if err == nil || err.Param != want[0] || !strings.Contains(err.Message, want[1]) {
+			t.Errorf("%s: want a 400 at %s saying %q, got %+v", source, want[0], want[1], err)
+		}
+	}
+}

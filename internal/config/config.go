@@ -99,6 +99,7 @@ type Config struct {
 	SearchSources     string        // SEARCH_SOURCES: append or annotations
 	AllowImageURLs    string        // ALLOW_IMAGE_URLS: false, true or loopback
 	ImageMaxBytes     int64         // IMAGE_MAX_BYTES: largest image taken in
+	ImageMaxCount     int           // IMAGE_MAX_COUNT: most images a turn takes in
 	ImageFetchTimeout time.Duration // IMAGE_FETCH_TIMEOUT
 	RecordImageBytes  bool          // RECORD_IMAGE_BYTES
 	ImageTimeout      time.Duration // IMAGE_TIMEOUT: an image generation's own limit
@@ -157,6 +158,7 @@ func (c *Config) settings() []setting {
 		{"SEARCH_SOURCES", "append", "web search answers: append (a numbered source list after the answer, and annotations) or annotations (annotations only)", oneOf(&c.SearchSources, "append", "annotations")},
 		{"ALLOW_IMAGE_URLS", "false", "fetch http(s) image_url parts: false (data: URLs only), true (public addresses only), loopback (also 127.0.0.0/8, for tests)", oneOf(&c.AllowImageURLs, "false", "true", "loopback")},
 		{"IMAGE_MAX_BYTES", "10485760", "largest image taken in (a data: URL or a fetched one)", integer64(&c.ImageMaxBytes, 1)},
+		{"IMAGE_MAX_COUNT", "100", "most images a request's new turn takes in (and a replayed history, again), each one read, held and uploaded (two requests to Qwen)", integer(&c.ImageMaxCount, 1, 10_000)},
 		{"IMAGE_FETCH_TIMEOUT", "15000", "ms to fetch an http(s) image, redirects included", millis(&c.ImageFetchTimeout, 1)},
 		{"RECORD_IMAGE_BYTES", "false", "keep images' bytes (data: URLs) in recorded request bodies; false keeps a reference and the size", boolean(&c.RecordImageBytes)},
 		{"IMAGE_TIMEOUT", "300000", "ms an image generation may take, first byte to image (its own limit: image generation is slow)", millis(&c.ImageTimeout, 1)},

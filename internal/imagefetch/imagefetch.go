@@ -6,9 +6,11 @@
 package imagefetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,9 +21,13 @@ import (
 	"net/netip"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
+
+	"qwenproxy/internal/redact"
 )
 
 // Policy says which image URLs may be fetched.
@@ -146,34 +152,74 @@ func (f *Fetcher) Get(ctx context.Context, u string) (*Image, error) {
 // decodeData reads data:[<type>][;base64],<data>.
 func (f *Fetcher) decodeData(u string) (*Image, error) {
 	short := shorten(u)
-	meta, payload, ok := strings.Cut(strings.TrimPrefix(u, "data:"), ",")
+	declared, isBase64, payload, ok := SplitDataURL(u)
 	if !ok {
 		return nil, &Error{short, "a data: URL needs a comma before its data"}
 	}
-	if int64(len(payload)) > (f.MaxBytes*4/3)+4 {
+	// Before decoding, a bound no encoding of an image within MaxBytes
+	// passes (base64 is 4/3, %-escapes 3 times, plus whitespace); the
+	// exact check is on the decoded bytes.
+	if int64(len(payload)) > 3*f.MaxBytes+1024 {
 		return nil, &Error{short, fmt.Sprintf("the image is over IMAGE_MAX_BYTES (%d)", f.MaxBytes)}
 	}
-	var data []byte
-	if strings.HasSuffix(meta, ";base64") {
-		var err error
-		data, err = base64.StdEncoding.DecodeString(payload)
-		if err != nil {
-			if data, err = base64.RawStdEncoding.DecodeString(payload); err != nil {
-				return nil, &Error{short, "the image's base64 is malformed"}
-			}
-		}
-	} else {
-		s, err := url.PathUnescape(payload)
-		if err != nil {
-			return nil, &Error{short, "the data: URL's data is malformed"}
-		}
-		data = []byte(s)
+	data, err := DataBytes(payload, isBase64)
+	if err != nil {
+		return nil, &Error{short, err.Error()}
 	}
 	if int64(len(data)) > f.MaxBytes {
 		return nil, &Error{short, fmt.Sprintf("the image is over IMAGE_MAX_BYTES (%d)", f.MaxBytes)}
 	}
-	declared, _, _ := strings.Cut(meta, ";")
 	return f.image(short, data, declared, "")
+}
+
+// SplitDataURL splits data:[<type>][;<param>…][;base64],<data> into its
+// media type, whether its data is base64 (the ";base64" marker is matched
+// regardless of case, as browsers match it) and its data, still encoded.
+func SplitDataURL(u string) (mediaType string, isBase64 bool, payload string, ok bool) {
+	if len(u) < len("data:") || !strings.EqualFold(u[:len("data:")], "data:") {
+		return "", false, "", false
+	}
+	meta, payload, ok := strings.Cut(u[len("data:"):], ",")
+	if !ok {
+		return "", false, "", false
+	}
+	if i := strings.LastIndexByte(meta, ';'); i >= 0 && strings.EqualFold(strings.TrimSpace(meta[i+1:]), "base64") {
+		isBase64, meta = true, meta[:i]
+	}
+	mediaType, _, _ = strings.Cut(meta, ";")
+	return strings.TrimSpace(mediaType), isBase64, payload, true
+}
+
+// DataBytes decodes a data: URL's data as browsers do: percent-escapes
+// first, then, for base64, the standard alphabet with or without padding,
+// ASCII whitespace ignored (base64 wrapped at 76 columns, or copied from a
+// terminal with spaces, is common in clients' bodies).
+func DataBytes(payload string, isBase64 bool) ([]byte, error) {
+	if strings.Contains(payload, "%") {
+		s, err := url.PathUnescape(payload)
+		if err != nil {
+			return nil, errors.New("the data: URL's data is malformed (a bad %-escape)")
+		}
+		payload = s
+	}
+	if !isBase64 {
+		return []byte(payload), nil
+	}
+	if strings.ContainsAny(payload, " \t\n\f\r") {
+		payload = strings.Map(func(r rune) rune {
+			if r == ' ' || r == '\t' || r == '\n' || r == '\f' || r == '\r' {
+				return -1
+			}
+			return r
+		}, payload)
+	}
+	data, err := base64.StdEncoding.DecodeString(payload)
+	if err != nil {
+		if data, err = base64.RawStdEncoding.DecodeString(payload); err != nil {
+			return nil, errors.New("the image's base64 is malformed")
+		}
+	}
+	return data, nil
 }
 
 // sniffable are the image types http.DetectContentType recognises by their
@@ -193,17 +239,92 @@ func (f *Fetcher) image(short string, data []byte, declared, name string) (*Imag
 		mt, _, err := mime.ParseMediaType(declared)
 		if err == nil && strings.HasPrefix(mt, "image/") && !sniffable[mt] && sniffed == "application/octet-stream" {
 			ct = mt // a format the sniffer does not know (HEIC, …), declared as an image
+		} else if isSVG(mt, data) {
+			return nil, &Error{short, "an SVG image (vector graphics, XML text) is not taken: send it as a raster image (PNG, JPEG, WebP or GIF)"}
 		} else {
 			return nil, &Error{short, "not an image (" + sniffed + ")"}
 		}
 	}
+	if why := cutShort(ct, data); why != "" {
+		return nil, &Error{short, why}
+	}
 	sum := sha256.Sum256(data)
 	hexSum := hex.EncodeToString(sum[:])
-	ext := strings.TrimPrefix(ct, "image/")
-	if name == "" || name == "/" || name == "." || !strings.Contains(name, ".") {
-		name = "image-" + hexSum[:12] + "." + ext
+	return &Image{Data: data, ContentType: ct, Name: fileName(name, ct, hexSum), SHA256: hexSum}, nil
+}
+
+// maxNameBytes bounds an upload's file name taken from a URL.
+const maxNameBytes = 100
+
+// extensions are the file extensions of image types, the first one used
+// for a name the proxy makes.
+var extensions = map[string][]string{"image/png": {"png"}, "image/jpeg": {"jpeg", "jpg", "jpe"}, "image/gif": {"gif"},
+	"image/webp": {"webp"}, "image/bmp": {"bmp"}, "image/x-icon": {"ico"}, "image/vnd.microsoft.icon": {"ico"},
+	"image/avif": {"avif"}, "image/heic": {"heic"}, "image/heif": {"heif"}}
+
+// fileName is the name an image is uploaded under (Qwen's chat shows it,
+// and the model may name it): the name its URL ends with, when that is
+// printable, short and has an extension, that of the image's type (a URL's
+// /photo.php serving a JPEG is photo.jpeg), else image-<sha256 prefix>.<ext>.
+// A name taken as the URL gave it put control characters, quotes or a
+// misleading type into Qwen's chat.
+func fileName(fromURL, contentType, hexSum string) string {
+	exts := extensions[contentType]
+	if len(exts) == 0 {
+		exts = []string{strings.TrimPrefix(contentType, "image/")}
 	}
-	return &Image{Data: data, ContentType: ct, Name: name, SHA256: hexSum}, nil
+	stem, ext, dotted := fromURL, "", false
+	if i := strings.LastIndexByte(fromURL, '.'); i >= 0 {
+		stem, ext, dotted = fromURL[:i], strings.ToLower(fromURL[i+1:]), true
+	}
+	printable := strings.IndexFunc(stem, func(r rune) bool {
+		return r < ' ' || r == 0x7f || r == '"' || r == '\\' || r == '/' || r == utf8.RuneError
+	}) < 0
+	if !dotted || strings.TrimSpace(stem) == "" || !printable || len(fromURL) > maxNameBytes || !utf8.ValidString(fromURL) {
+		return "image-" + hexSum[:12] + "." + exts[0]
+	}
+	if slices.Contains(exts, ext) {
+		return fromURL
+	}
+	return stem + "." + exts[0]
+}
+
+// cutShort says why an image of a format that marks its end is cut short
+// (a download broken off, base64 truncated by whatever carried it), or "":
+// the sniffer reads only its first bytes, so a PNG of which only the
+// header arrived went up to Qwen as an image. Only the end marker is
+// looked for, not the image decoded: bytes after it (which some cameras
+// and editors append) are allowed.
+func cutShort(contentType string, data []byte) string {
+	switch contentType {
+	case "image/png":
+		// The IEND chunk: its length (0), type and CRC, always the same.
+		if !bytes.Contains(data, []byte("\x00\x00\x00\x00IEND\xaeB`\x82")) {
+			return "the PNG is cut short (its end, the IEND chunk, is missing): send the whole file"
+		}
+	case "image/jpeg":
+		if bytes.LastIndex(data, []byte{0xff, 0xd9}) < 2 {
+			return "the JPEG is cut short (its end marker, FF D9, is missing): send the whole file"
+		}
+	case "image/webp":
+		// RIFF's header gives the length of what follows it.
+		if len(data) >= 8 && uint64(len(data)) < 8+uint64(binary.LittleEndian.Uint32(data[4:8])) {
+			return fmt.Sprintf("the WebP is cut short (%d bytes of the %d its header gives): send the whole file", len(data), 8+uint64(binary.LittleEndian.Uint32(data[4:8])))
+		}
+	}
+	return ""
+}
+
+// isSVG reports whether an image the sniffer took for text is an SVG:
+// declared so, or an XML document whose root is <svg>. It is refused as
+// not an image like any text, but a client that sent an image/svg+xml was
+// told "not an image (text/plain)", which it has no reason to believe.
+func isSVG(declared string, data []byte) bool {
+	if declared == "image/svg+xml" {
+		return true
+	}
+	head := data[:min(len(data), 1024)]
+	return bytes.Contains(head, []byte("<svg")) && !bytes.Contains(head, []byte("<html"))
 }
 
 // checkDial refuses any address but a public one (and 127.0.0.0/8 under the
@@ -270,8 +391,11 @@ func cause(err error) string {
 	return err.Error()
 }
 
-// shorten keeps an error message readable: a data: URL by its head.
+// shorten keeps an error message readable, a data: URL by its head, and
+// free of the URL's credentials (a password, a signed URL's signature): it
+// is shown to the client and recorded.
 func shorten(u string) string {
+	u = redact.URL(u)
 	if len(u) > 80 {
 		return u[:60] + "…"
 	}

@@ -288,7 +288,7 @@ func (m *Message) Images() []string {
 // upstream and are refused rather than dropped silently; so are images
 // outside user messages.
 func (m *Message) parts(raw []byte) (string, []string, error) {
-	var parts []struct {
+	parts, err := DecodeParts[struct {
 		Type     string  `json:"type"`
 		Text     *string `json:"text"`
 		Refusal  *string `json:"refusal"`
@@ -296,8 +296,11 @@ func (m *Message) parts(raw []byte) (string, []string, error) {
 			URL    string `json:"url"`
 			Detail string `json:"detail"`
 		} `json:"image_url"`
+	}](raw)
+	if pe := (*PartError)(nil); errors.As(err, &pe) {
+		return "", nil, pe
 	}
-	if err := json.Unmarshal(raw, &parts); err != nil {
+	if err != nil {
 		return "", nil, fmt.Errorf("must be a string or an array of content parts")
 	}
 	var b strings.Builder

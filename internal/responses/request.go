@@ -3,6 +3,7 @@ package responses
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -405,13 +406,17 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 	if s, ok := jsonscan.StringValue(raw); ok {
 		return s, nil, nil
 	}
-	var parts []struct {
+	parts, err := openai.DecodeParts[struct {
 		Type     string  `json:"type"`
 		Text     *string `json:"text"`
 		Refusal  *string `json:"refusal"`
 		ImageURL string  `json:"image_url"`
+	}](raw)
+	if pe := (*openai.PartError)(nil); errors.As(err, &pe) {
+		return "", nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, pe.Index, pe.Field), "invalid_type",
+			"%s[%d].%s must be %s, not %s", param, pe.Index, pe.Field, pe.Want, pe.Given())
 	}
-	if json.Unmarshal(raw, &parts) != nil {
+	if err != nil {
 		return "", nil, openai.InvalidRequest(param, "invalid_type", "%s must be a string or a list of content parts", param)
 	}
 	var texts, urls []string

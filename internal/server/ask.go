@@ -63,7 +63,7 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		}
 		spec := translate.UpstreamMessage(messages, plan)
 		var err error
-		if spec.Files, err = s.turnFiles(actx, c, t, sess.ChatID, replay); err != nil {
+		if spec.Files, err = s.turnFiles(actx, c, t, sess.ChatID, replay, messages); err != nil {
 			return &translate.Answer{}, next, actx, err
 		}
 		ans, err := s.askUpstream(actx, c, t, sess.ChatID, sess.ParentID, spec, out)

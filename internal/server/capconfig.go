@@ -13,6 +13,9 @@ type CapabilitiesConfig struct {
 	AllowImageURLs string
 	// ImageMaxBytes bounds an image taken in; default 10 MiB.
 	ImageMaxBytes int64
+	// ImageMaxCount bounds the images a turn takes in (and a replayed
+	// history's); default 100.
+	ImageMaxCount int
 	// ImageFetchTimeout bounds fetching an http(s) image; default 15 s.
 	ImageFetchTimeout time.Duration
 	// RecordImageBytes keeps data: URLs whole in recorded request bodies.
@@ -30,6 +33,9 @@ func (c *CapabilitiesConfig) defaults() {
 	}
 	if c.ImageMaxBytes <= 0 {
 		c.ImageMaxBytes = 10 << 20
+	}
+	if c.ImageMaxCount <= 0 {
+		c.ImageMaxCount = 100
 	}
 	if c.ImageFetchTimeout <= 0 {
 		c.ImageFetchTimeout = 15 * time.Second

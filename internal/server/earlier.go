@@ -63,7 +63,7 @@ func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Messa
 	if len(items) == 0 {
 		return nil
 	}
-	input, err := json.Marshal(items)
+	input, err := json.Marshal(imagesNotKept(items))
 	if err != nil {
 		return nil
 	}

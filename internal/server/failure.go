@@ -46,6 +46,35 @@ func overtimeFailure(limit time.Duration, cause error) failure {
 		errType: qp.ErrorTypeUpstreamTimeout, cause: cause}
 }
 
+// uploadFailure is the failure of an image's upload that Qwen refused or
+// failed (not found, refused, failed, unreadable), told as the upload's: it
+// was "Qwen does not know this chat or message" for an upload endpoint
+// that answered 404, and "Qwen refused the request" for an upload token
+// refused. Its code stays the kind's; failures that are the account's or
+// the network's (credentials, firewall, rate limit, timeout) are told as
+// for any call.
+func uploadFailure(err error, qe *qwen.Error, detail string) (failure, bool) {
+	var ue *uploadError
+	if !errors.As(err, &ue) {
+		return failure{}, false
+	}
+	var code, what string
+	switch qe.Kind {
+	case qwen.KindNotFound:
+		code, what = "upstream_not_found", "Qwen's image upload (POST /api/v2/files/getstsToken, then /api/v1/…) is not there"
+	case qwen.KindBadRequest:
+		code, what = "upstream_bad_request", "Qwen refused the upload of image "+ue.name
+	case qwen.KindServer:
+		code, what = "upstream_server_error", "Qwen failed to take image "+ue.name
+	case qwen.KindBadResponse:
+		code, what = "upstream_bad_response", "Qwen's answer to the upload of image "+ue.name+" was unreadable"
+	default:
+		return failure{}, false
+	}
+	return failure{api: &openai.Error{Status: http.StatusBadGateway, Type: openai.TypeUpstream, Code: code, Final: qe.Kind == qwen.KindBadRequest,
+		Message: what + ": " + detail}, errType: qp.ErrorTypeUpstream, cause: err}, true
+}
+
 // classify maps an error from the upstream or the session layer.
 func classify(err error) failure {
 	if errors.Is(err, qp.ErrStoreUnavailable) { // before the deadlines: a database's timeout is its failure
@@ -82,6 +111,9 @@ func classify(err error) failure {
 	detail := qe.Message
 	if detail == "" && qe.Err != nil {
 		detail = qe.Err.Error()
+	}
+	if f, ok := uploadFailure(err, qe, detail); ok {
+		return f
 	}
 	switch qe.Kind {
 	case qwen.KindNoCredentials:

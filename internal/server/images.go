@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"qwenproxy/internal/jsonw"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/redact"
 	"qwenproxy/internal/translate"
 )
 
@@ -54,14 +54,16 @@ func (s *Server) turnImages(ctx context.Context, t *turnSpec, param string) *ope
 	return apiErr
 }
 
+// loadImages reads images, at most IMAGE_MAX_COUNT: each is held in memory
+// until it is uploaded, which takes two requests to Qwen, so without a
+// bound one request could make the proxy hold and send any number of them.
 func (s *Server) loadImages(ctx context.Context, urls []string, param string) ([]*imagefetch.Image, *openai.Error) {
-	var out []*imagefetch.Image
-	for _, u := range urls {
-		img, err := s.images.Get(ctx, u)
-		if err != nil {
-			return nil, openai.InvalidRequest(param, "invalid_image", "image %v", err)
-		}
-		out = append(out, img)
+	if max := s.cfg.Capabilities.ImageMaxCount; max > 0 && len(urls) > max {
+		return nil, openai.InvalidRequest(param, "invalid_image", "%d images, over IMAGE_MAX_COUNT (%d): send fewer images in a turn (or in a conversation replayed into a new chat)", len(urls), max)
+	}
+	out, err := s.images.GetAll(ctx, urls)
+	if err != nil {
+		return nil, openai.InvalidRequest(param, "invalid_image", "image %v", err)
 	}
 	return out, nil
 }
@@ -86,7 +88,7 @@ func (s *Server) attach(ctx context.Context, c *call, chatID string, images []*i
 		f, tried, err := up.Upload(ctx, chatID, img.Name, img.ContentType, img.Data)
 		c.upstreamTried(&c.ex.Response.UpstreamAttempts, tried)
 		if err != nil {
-			return nil, fmt.Errorf("upload %s: %w", img.Name, err)
+			return nil, &uploadError{name: img.Name, err: err}
 		}
 		s.files.put(chatID, img.SHA256, f)
 		files = append(files, f)
@@ -94,16 +96,29 @@ func (s *Server) attach(ctx context.Context, c *call, chatID string, images []*i
 	return files, nil
 }
 
+// uploadError is an image's upload that failed (its upload token, or the
+// put to the object store), so that the client is told it was the upload
+// and not the chat or the answer that Qwen refused.
+type uploadError struct {
+	name string
+	err  error
+}
+
+func (e *uploadError) Error() string { return "upload " + e.name + ": " + e.err.Error() }
+func (e *uploadError) Unwrap() error { return e.err }
+
 // turnFiles uploads the turn's images for chatID (and, when the history is
-// replayed into a new chat, the history's images before them) and returns
-// their message.files entries. The uploads use ctx's credentials: those of
-// the account that owns the chat.
-func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID string, replay bool) ([]qwen.File, error) {
+// replayed into a new chat, the images of told, the conversation it is
+// told — the history a client resent, or the one a previous_response_id
+// stands for, rebuilt from the record — before them) and returns their
+// message.files entries. The uploads use ctx's credentials: those of the
+// account that owns the chat.
+func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID string, replay bool, told []qp.Message) ([]qwen.File, error) {
 	files, err := s.attach(ctx, c, chatID, t.images)
 	if err != nil || !replay {
 		return files, err
 	}
-	earlier, err := s.replayImages(ctx, t.messages)
+	earlier, err := s.replayImages(ctx, told)
 	if err != nil {
 		return nil, err
 	}
@@ -169,30 +184,56 @@ func (m *chatFiles) put(chatID, sum string, f qwen.File) {
 	}
 }
 
-// imageRefs replaces the image bytes in a client body by a reference (MIME
-// type, SHA-256 and size), so that the record keeps what was sent but not
-// the bytes (RECORD_IMAGE_BYTES=true keeps them): images' data: URLs anywhere, and
-// the base64 data of Anthropic image sources.
+// imageRefs prepares a client body for the record: image bytes are
+// replaced by a reference (MIME type, SHA-256 and size), so that the record
+// keeps what was sent but not the bytes (RECORD_IMAGE_BYTES=true keeps
+// them): images' data: URLs anywhere, and the base64 data of Anthropic image
+// sources. Image URLs keep what they name but not their credentials (a
+// password, a signed URL's signature: redact.URL), whatever
+// RECORD_IMAGE_BYTES says.
 func (s *Server) imageRefs(body []byte) []byte {
-	if s.cfg.Capabilities.RecordImageBytes || !bytes.Contains(body, []byte(`"data:`)) && !bytes.Contains(body, []byte(`"base64"`)) {
+	editor := imageURLs
+	if !s.cfg.Capabilities.RecordImageBytes && (bytes.Contains(body, []byte(`"data:`)) || bytes.Contains(body, []byte(`"base64"`))) {
+		editor = imageBytes
+	} else if !bytes.Contains(body, []byte("://")) {
 		return body
 	}
-	out, _ := imageBytes.Rewrite(body)
+	out, _ := editor.Rewrite(body)
 	return out
 }
 
-// imageBytes finds the images of imageRefs, every other byte left as sent.
+// imageURLs finds the http(s) URLs of images (image_url.url, an Anthropic
+// url source's url, a Responses input_image's image_url) to mask their
+// credentials, every other byte left as sent.
+var imageURLs = jsonedit.Editor{Member: maskedImageURL}
+
+func maskedImageURL(obj jsonedit.Object, name string, v []byte) ([]byte, bool) {
+	if name != "url" && name != "image_url" {
+		return nil, false
+	}
+	u, isString := jsonscan.StringValue(v)
+	if !isString {
+		return nil, false
+	}
+	if masked := redact.URL(u); masked != u {
+		return jsonw.String(nil, masked), true
+	}
+	return nil, false
+}
+
+// imageBytes finds the images of imageRefs, and the image URLs of
+// imageURLs, every other byte left as sent.
 var imageBytes = jsonedit.Editor{
 	Member: func(obj jsonedit.Object, name string, v []byte) ([]byte, bool) {
 		if name != "data" {
-			return nil, false
+			return maskedImageURL(obj, name, v)
 		}
 		data, isString := jsonscan.StringValue(v)
 		if kind, _ := obj.String("type"); !isString || kind != "base64" {
 			return nil, false
 		}
 		mediaType, _ := obj.String("media_type")
-		return jsonw.String(nil, imageRef(mediaType, data)), true
+		return jsonw.String(nil, imageRef(mediaType, data, true)), true
 	},
 	String: func(v []byte) ([]byte, bool) {
 		url, _ := jsonscan.StringValue(v)
@@ -201,21 +242,22 @@ var imageBytes = jsonedit.Editor{
 		if len(url) < len("data:image/") || !strings.EqualFold(url[:len("data:image/")], "data:image/") {
 			return nil, false
 		}
-		meta, payload, ok := strings.Cut(url[len("data:"):], ",")
+		mediaType, isBase64, payload, ok := imagefetch.SplitDataURL(url)
 		if !ok {
 			return nil, false
 		}
-		mediaType, _, _ := strings.Cut(meta, ";")
-		return jsonw.String(nil, imageRef(mediaType, payload)), true
+		return jsonw.String(nil, imageRef(mediaType, payload, isBase64)), true
 	},
 }
 
-// imageRef describes base64 image data: "[image image/png, 68 bytes,
-// sha256:…]".
-func imageRef(mediaType, b64 string) string {
-	data, err := base64.StdEncoding.DecodeString(b64)
+// imageRef describes image data as the upload took it (decoded the same
+// way, so that the record's size and digest are those of the bytes Qwen
+// was sent): "[image image/png, 68 bytes, sha256:…]". Data that cannot be
+// decoded (an image refused, recorded with its 400) is described as sent.
+func imageRef(mediaType, payload string, isBase64 bool) string {
+	data, err := imagefetch.DataBytes(payload, isBase64)
 	if err != nil {
-		data = []byte(b64)
+		data = []byte(payload)
 	}
 	sum := sha256.Sum256(data)
 	return fmt.Sprintf("[image %s, %d bytes, sha256:%s]", mediaType, len(data), hex.EncodeToString(sum[:]))

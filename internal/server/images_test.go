@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -22,5 +23,52 @@ func TestImageReferencesChangeOnlyTheImages(t *testing.T) {
 		` {"type": "image_url", "image_url": {"url": ` + ref + `}}, {"type": "text", "text": "a & b"}, {"type": "text", "text": "data:text/plain,hello"}]}]}`
 	if got := string(s.imageRefs([]byte(in))); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
+
+// The record's reference describes the bytes the upload took: a data: URL
+// whose data is %-escaped rather than base64, or whose base64 is spaced or
+// marked ";BASE64", is recorded with the image's own size and digest, not
+// those of its encoding.
+func TestImageReferencesDescribeTheBytesUploaded(t *testing.T) {
+	s := &Server{}
+	pic := []byte("\x89PNG fake")
+	sum := sha256.Sum256(pic)
+	ref := fmt.Sprintf(`"[image image/png, %d bytes, sha256:%s]"`, len(pic), hex.EncodeToString(sum[:]))
+	for _, u := range []string{"data:image/png,%89PNG%20fake", "data:image/png;BASE64,iVBORyBmYWtl", "data:image/png;base64,iVBO RyBm YWtl"} {
+		in := `{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "` + u + `"}}]}]}`
+		want := `{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": ` + ref + `}}]}]}`
+		if got := string(s.imageRefs([]byte(in))); got != want {
+			t.Errorf("%s:\ngot  %s\nwant %s", u, got, want)
+		}
+	}
+	in := `{"type": "base64", "media_type": "image/png", "data": "iVBORyBm\nYWtl"}`
+	if got, want := string(s.imageRefs([]byte(in))), `{"type": "base64", "media_type": "image/png", "data": `+ref+`}`; got != want {
+		t.Errorf("wrapped Anthropic base64:\ngot  %s\nwant %s", got, want)
+	}
+}
+
+// An image URL is recorded without its credentials (a password, a signed
+// URL's signature), with or without RECORD_IMAGE_BYTES; what it names, and
+// every other byte, stays.
+func TestImageURLsAreRecordedWithoutTheirCredentials(t *testing.T) {
+	in := `{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://me:hunter2@img.example/cat.png"}},` +
+		` {"type": "image", "source": {"type": "url", "url": "https://b.example/cat.png?X-Amz-Signature=abc&v=1"}},` +
+		` {"type": "input_image", "image_url": "https://b.example/c.png?sig=xyz"}, {"type": "text", "text": "see https://b.example/?sig=kept"}]}]}`
+	want := `{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://me:[REDACTED]@img.example/cat.png"}},` +
+		` {"type": "image", "source": {"type": "url", "url": "https://b.example/cat.png?X-Amz-Signature=[REDACTED]\u0026v=1"}},` + // jsonw escapes & as encoding/json does
+		` {"type": "input_image", "image_url": "https://b.example/c.png?sig=[REDACTED]"}, {"type": "text", "text": "see https://b.example/?sig=kept"}]}]}`
+	for _, keepBytes := range []bool{false, true} {
+		s := &Server{}
+		s.cfg.Capabilities.RecordImageBytes = keepBytes
+		for _, body := range []string{in, strings.Replace(in, `{"type": "text"`, `{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORyBmYWtl"}}, {"type": "text"`, 1)} {
+			got := string(s.imageRefs([]byte(body)))
+			if strings.Contains(got, "hunter2") || strings.Contains(got, "abc") || strings.Contains(got, "xyz") || !strings.Contains(got, "?sig=kept") {
+				t.Errorf("RECORD_IMAGE_BYTES=%v:\n%s", keepBytes, got)
+			}
+			if body == in && got != want {
+				t.Errorf("RECORD_IMAGE_BYTES=%v:\ngot  %s\nwant %s", keepBytes, got, want)
+			}
+		}
 	}
 }

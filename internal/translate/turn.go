@@ -222,7 +222,7 @@ func writeReplay(b *strings.Builder, history []qp.Message, from int) {
 		text := m.Text
 		switch m.Role {
 		case "user":
-			fmt.Fprintf(b, "User: %s\n\n", text)
+			fmt.Fprintf(b, "User: %s%s\n\n", text, imagesNote(text, len(m.Images)))
 		case "assistant":
 			if strings.TrimSpace(text) != "" {
 				fmt.Fprintf(b, "Assistant: %s\n\n", text)
@@ -271,7 +271,10 @@ func writeTurn(b *strings.Builder, msgs []qp.Message, start int) {
 // writeToolResult describes a tool's result in words the model understands.
 func writeToolResult(b *strings.Builder, m *qp.Message, before []qp.Message) {
 	text := m.Text
-	if strings.TrimSpace(text) == "" {
+	switch {
+	case len(m.Images) > 0:
+		text += imagesNote(text, len(m.Images))
+	case strings.TrimSpace(text) == "":
 		text = "(no output)"
 	}
 	failed := ""
@@ -294,4 +297,23 @@ func toolName(callID string, before []qp.Message) string {
 		}
 	}
 	return ""
+}
+
+// imagesNote tells the model that a message it reads as text (a tool's
+// result, an earlier turn replayed) came with images, which go up attached
+// to the message it is in: without it, a Read of an image file was "(no
+// output)" beside the very image it returned. It follows text, or stands
+// alone when there is none.
+func imagesNote(text string, images int) string {
+	if images == 0 {
+		return ""
+	}
+	note := "[an image, attached]"
+	if images > 1 {
+		note = fmt.Sprintf("[%d images, attached]", images)
+	}
+	if strings.TrimSpace(text) == "" {
+		return note
+	}
+	return "\n" + note
 }

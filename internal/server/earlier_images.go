@@ -1,0 +1,83 @@
+package server
+
+import (
+	"encoding/json"
+	"strings"
+
+	"qwenproxy/internal/redact"
+)
+
+// imagesNotKept rewrites the input items of a rebuilt conversation so that
+// an image the record does not hold (its reference, "[image image/png, 68
+// bytes, sha256:…]", kept instead of its bytes unless RECORD_IMAGE_BYTES;
+// or a URL whose credentials were masked) becomes a text part saying so.
+// Such an image cannot be sent again, and refusing it threw away the whole
+// conversation: the new chat was told nothing. Images the record holds
+// (data: URLs, URLs as sent) are left to go up again.
+func imagesNotKept(items []json.RawMessage) []json.RawMessage {
+	out := make([]json.RawMessage, len(items))
+	for i, raw := range items {
+		out[i] = raw
+		if !strings.Contains(string(raw), `"input_image"`) {
+			continue
+		}
+		var item map[string]json.RawMessage
+		if json.Unmarshal(raw, &item) != nil {
+			continue
+		}
+		changed := false
+		for _, field := range []string{"content", "output"} { // a message's, a function_call_output's
+			if parts, ok := partsNotKept(item[field]); ok {
+				item[field], changed = parts, true
+			}
+		}
+		if changed {
+			if b, err := json.Marshal(item); err == nil {
+				out[i] = b
+			}
+		}
+	}
+	return out
+}
+
+// partsNotKept is imagesNotKept's work on one list of content parts, and
+// whether it changed any.
+func partsNotKept(raw json.RawMessage) (json.RawMessage, bool) {
+	var parts []map[string]json.RawMessage
+	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &parts) != nil {
+		return raw, false
+	}
+	changed := false
+	for j, p := range parts {
+		var kind, url string
+		_ = json.Unmarshal(p["type"], &kind)
+		_ = json.Unmarshal(p["image_url"], &url)
+		if kind != "input_image" || keptImage(url) {
+			continue
+		}
+		what := strings.TrimSuffix(strings.TrimPrefix(url, "["), "]")
+		if what == "" || strings.Contains(url, redact.Placeholder) {
+			what = "image"
+		}
+		text, _ := json.Marshal("[" + what + ": not kept by the proxy, so not attached again]")
+		parts[j] = map[string]json.RawMessage{"type": json.RawMessage(`"input_text"`), "text": text}
+		changed = true
+	}
+	if !changed {
+		return raw, false
+	}
+	b, err := json.Marshal(parts)
+	if err != nil {
+		return raw, false
+	}
+	return b, true
+}
+
+// keptImage reports whether a recorded image URL can be sent again: a
+// data: URL (RECORD_IMAGE_BYTES=true), or an http(s) URL recorded whole.
+func keptImage(url string) bool {
+	if strings.HasPrefix(url, "data:") {
+		return true
+	}
+	return (strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) && !strings.Contains(url, redact.Placeholder)
+}
