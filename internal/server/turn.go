@@ -291,6 +291,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		PrefixKey:    session.Key(keyedHistory, nil),
 		History:      keyedHistory,
 		HasHistory:   translate.HasEarlierTurns(history),
+		Sent:         keyed(t.tools, t.messages),
 		AnsweredCall: answeredCall(newTurn),
 		Model:        t.model,
 		FirstUser:    firstUser,

@@ -63,6 +63,11 @@ type Request struct {
 	PrefixKey  string
 	History    []qp.Message
 	HasHistory bool
+	// Sent is the whole conversation the call sends (History and the new
+	// turn, as keyed). A session opened by a call that failed before any
+	// answer is found by it: the client's retry of that call continues the
+	// session rather than leaving it, empty, beside a second one.
+	Sent []qp.Message
 	// AnsweredCall is the id of the first tool call the new turn answers
 	// (a tool result's), or "". Of the sessions expecting PrefixKey —
 	// conversations identical so far — the one whose last answer made
@@ -90,11 +95,15 @@ type Turn struct {
 	// answer, which it resends with the next one): those messages go to
 	// Qwen as earlier conversation. 0: the chat has seen the history, or
 	// the history is not one the chat was told.
-	Unseen  int
-	m       *Manager
-	held    qp.SessionLock // the lock across processes; nil when not shared
-	ctx     context.Context
-	release func()
+	Unseen int
+	// unanswered is unansweredKey of the call's conversation, for a
+	// session without an answered turn: should this turn fail too, the
+	// session is found by it (see Touch). "" under X-Session-Id.
+	unanswered string
+	m          *Manager
+	held       qp.SessionLock // the lock across processes; nil when not shared
+	ctx        context.Context
+	release    func()
 }
 
 // ErrInvalidID is returned for an X-Session-Id that cannot name a session.
@@ -139,11 +148,42 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 			}
 		}
 	}
+	unanswered := unansweredKey(req.Sent)
+	if t, err := m.continueUnanswered(ctx, req, unanswered); t != nil || err != nil {
+		return t, err
+	}
 	t, err := m.lock(ctx, m.newID())
 	if err != nil {
 		return nil, err
 	}
+	t.unanswered = unanswered
 	return m.open(ctx, t, req)
+}
+
+// continueUnanswered returns the session a call sending the same
+// conversation opened and failed before any answer (Qwen's error, the
+// client left), or nil: the client's retry of its first turn. Its turn
+// goes to a new chat, as the failed one's may hold half an answer or still
+// be generating it.
+func (m *Manager) continueUnanswered(ctx context.Context, req Request, key string) (*Turn, error) {
+	retry := req
+	retry.PrefixKey, retry.AnsweredCall = ownedKey(req.Owner, key), ""
+	t, err := m.continueByKey(ctx, retry)
+	if t == nil || err != nil {
+		return t, err
+	}
+	if t.Session.MessageCount > 0 { // answered since: an answer replaces the key
+		t.release()
+		return nil, nil
+	}
+	chatID, err := req.NewChat(ctx)
+	if err != nil {
+		t.release()
+		return nil, err
+	}
+	t.Rechat(chatID)
+	t.Session.Model, t.Replay, t.unanswered = req.Model, req.HasHistory, key
+	return t, nil
 }
 
 // lock takes id's lock in this process and, on a shared database, across
@@ -420,8 +460,13 @@ func (t *Turn) Advance(parentID, nextKey string, callIDs []string) {
 	t.persist()
 }
 
-// Touch slides the expiry of a session used by a failed turn.
+// Touch slides the expiry of a session used by a failed turn. A session
+// that has never been answered is then found by the conversation the turn
+// sent, so that the client's retry continues it.
 func (t *Turn) Touch() {
+	if t.unanswered != "" && t.Session.MessageCount == 0 {
+		t.Session.ConversationKey = ownedKey(t.Session.APIKeyID, t.unanswered)
+	}
 	now := t.m.now()
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
 	t.persist()
