@@ -265,7 +265,10 @@ func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error)
 		t.release()
 		return nil, nil
 	}
-	t.Session = s
+	// A session whose chat has no answered turn (a turn that moved it to
+	// a new chat, as Qwen no longer knew the old one, then failed) tells
+	// that chat the conversation so far.
+	t.Session, t.Replay = s, s.ParentID == "" && req.HasHistory
 	return t, nil
 }
 
