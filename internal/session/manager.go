@@ -160,32 +160,6 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 	return m.open(ctx, t, req)
 }
 
-// continueUnanswered returns the session a call sending the same
-// conversation opened and failed before any answer (Qwen's error, the
-// client left), or nil: the client's retry of its first turn. Its turn
-// goes to a new chat, as the failed one's may hold half an answer or still
-// be generating it.
-func (m *Manager) continueUnanswered(ctx context.Context, req Request, key string) (*Turn, error) {
-	retry := req
-	retry.PrefixKey, retry.AnsweredCall = ownedKey(req.Owner, key), ""
-	t, err := m.continueByKey(ctx, retry)
-	if t == nil || err != nil {
-		return t, err
-	}
-	if t.Session.MessageCount > 0 { // answered since: an answer replaces the key
-		t.release()
-		return nil, nil
-	}
-	chatID, err := req.NewChat(ctx)
-	if err != nil {
-		t.release()
-		return nil, err
-	}
-	t.Rechat(chatID)
-	t.Session.Model, t.Replay, t.unanswered = req.Model, req.HasHistory, key
-	return t, nil
-}
-
 // lock takes id's lock in this process and, on a shared database, across
 // processes, and returns the turn that holds them.
 func (m *Manager) lock(ctx context.Context, id string) (*Turn, error) {
@@ -248,6 +222,13 @@ func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error)
 	if err != nil {
 		return nil, err
 	}
+	return m.claim(ctx, id, req)
+}
+
+// claim holds session id for req, or returns nil when it no longer expects
+// req.PrefixKey (advanced, expired or deleted meanwhile) or is another
+// key's.
+func (m *Manager) claim(ctx context.Context, id string, req Request) (*Turn, error) {
 	t, err := m.lock(ctx, id)
 	if err != nil {
 		return nil, err
