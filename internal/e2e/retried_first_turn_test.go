@@ -6,6 +6,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 
+	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
 )
 
@@ -70,4 +71,27 @@ func streamUntilErrorWith(t *testing.T, e *env, params openai.ChatCompletionNewP
 		}
 	}
 	return got.String(), stream.Err()
+}
+
+// Two instances on one PostgreSQL database: the retry, reaching the other
+// instance, continues the session the failed first turn opened there.
+func TestARetriedFirstTurnOnAnotherInstanceContinuesTheSession(t *testing.T) {
+	a := startOn(t, "postgres", nil)
+	b := startOn(t, "postgres", func(c *config.Config) { c.DatabaseURL = a.dbURL })
+	params := chatParams(openai.UserMessage("please tell me a long story"))
+	a.sim.Inject(qwensim.Fault{CutAfter: 3})
+	if _, err := streamUntilErrorWith(t, a, params); err == nil {
+		t.Fatal("the cut first turn did not fail")
+	}
+	a.sync()
+	if _, err := b.client.Chat.Completions.New(ctxT(t), params); err != nil {
+		t.Fatal(err)
+	}
+	rows := b.rows()
+	if len(rows) != 2 || rows[1].Status != "success" || rows[1].SessionID != rows[0].SessionID {
+		t.Fatalf("rows %+v", rows)
+	}
+	if n := b.count(`SELECT COUNT(*) FROM sessions`); n != 1 {
+		t.Fatalf("%d sessions for one conversation", n)
+	}
 }
