@@ -95,3 +95,29 @@ func TestARetriedFirstTurnOnAnotherInstanceContinuesTheSession(t *testing.T) {
 		t.Fatalf("%d sessions for one conversation", n)
 	}
 }
+
+// A first turn whose answer broke off, resent by the client with its next
+// turn (the cut answer empty, as OpenCode resends it): the conversation
+// goes on in the session the first turn opened, told what came before.
+func TestAFirstTurnLeftAndResentWithTheNextContinuesItsSession(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{CutAfter: 3})
+	if _, err := streamUntilErrorWith(t, e, chatParams(openai.UserMessage("My horse is called Pip."))); err == nil {
+		t.Fatal("the cut first turn did not fail")
+	}
+	got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("My horse is called Pip."),
+		openai.AssistantMessage(""), openai.UserMessage("What is her name?")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if content := got.Choices[0].Message.Content; !strings.Contains(content, "My horse is called Pip.") || !strings.Contains(content, "What is her name?") {
+		t.Fatalf("answer %q", content)
+	}
+	rows := e.rows()
+	if len(rows) != 2 || rows[1].Status != "success" || rows[1].SessionID != rows[0].SessionID {
+		t.Fatalf("rows %+v", rows)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM sessions`); n != 1 {
+		t.Fatalf("%d sessions for one conversation", n)
+	}
+}

@@ -149,8 +149,15 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 		}
 	}
 	unanswered := unansweredKey(req.Sent)
-	if t, err := m.continueUnanswered(ctx, req, unanswered); t != nil || err != nil {
+	if t, err := m.continueUnanswered(ctx, req, unanswered, unanswered); t != nil || err != nil {
 		return t, err
+	}
+	if first := firstAnswer(req.History); req.HasHistory && first > 0 {
+		// A first turn the client left before its answer, resent with the
+		// next one (an empty or placeholder answer between them).
+		if t, err := m.continueUnanswered(ctx, req, unansweredKey(req.History[:first]), unanswered); t != nil || err != nil {
+			return t, err
+		}
 	}
 	t, err := m.lock(ctx, m.newID())
 	if err != nil {

@@ -3,6 +3,8 @@ package session
 import (
 	"context"
 	"time"
+
+	qp "qwenproxy"
 )
 
 // A call that opens a session and fails before any answer (Qwen's error,
@@ -11,11 +13,12 @@ import (
 // the retry continues it rather than leaving it, empty, beside a second
 // session in the history.
 
-// continueUnanswered returns the session a call sending the same
-// conversation opened and failed before any answer, or nil. Its turn goes
-// to a new chat, as the failed one's may hold half an answer or still be
-// generating it.
-func (m *Manager) continueUnanswered(ctx context.Context, req Request, key string) (*Turn, error) {
+// continueUnanswered returns the session keyed key (a call that sent that
+// conversation opened it and failed before any answer), or nil; should this
+// turn fail too, the session is then found by sent, this call's key. Its
+// turn goes to a new chat, as the failed one's may hold half an answer or
+// still be generating it.
+func (m *Manager) continueUnanswered(ctx context.Context, req Request, key, sent string) (*Turn, error) {
 	req.PrefixKey, req.AnsweredCall = ownedKey(req.Owner, key), ""
 	id := m.findUnanswered(ctx, req.PrefixKey)
 	if id == "" {
@@ -35,8 +38,20 @@ func (m *Manager) continueUnanswered(ctx context.Context, req Request, key strin
 		return nil, err
 	}
 	t.Rechat(chatID)
-	t.Session.Model, t.Replay, t.unanswered = req.Model, req.HasHistory, key
+	t.Session.Model, t.Replay, t.unanswered = req.Model, req.HasHistory, sent
 	return t, nil
+}
+
+// firstAnswer is the index of msgs' first assistant message: the messages
+// before it are what the conversation's first call sent. 0 when there is
+// none.
+func firstAnswer(msgs []qp.Message) int {
+	for i := range msgs {
+		if msgs[i].Role == "assistant" {
+			return i
+		}
+	}
+	return 0
 }
 
 // findUnanswered is the id of the most recently used live session keyed
