@@ -100,12 +100,10 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			account, refreshed, replay = moved, false, turn.Replay
 		case qe == nil: // success, or not Qwen's failure (the client left)
 			return ans, next, actx, err
-		case ans.Events == 0 && !rechatted && (qe.Kind == qwen.KindNotFound || qe.Kind == qwen.KindBusy && (turn.FirstTurn() || resent(replayed()))):
+		case ans.Events == 0 && !rechatted && (qe.Kind == qwen.KindNotFound || qe.Kind == qwen.KindBusy && resent(replayed())):
 			// A chat Qwen no longer knows, or one still busy past the
 			// retries (generating an answer whose client left: qwen-wire.md
-			// §4.4) while the client has resent the conversation to replay,
-			// or the chat holds no answered turn (the busy answer is its
-			// first: the call's messages are the whole conversation).
+			// §4.4) while the client has resent the conversation to replay.
 			rechatted = true
 			chatID, tried, err := s.deps.Upstream.NewChatOf(actx, t.model, t.chatType())
 			c.upstreamTried(&c.ex.Response.NewChatAttempts, tried)

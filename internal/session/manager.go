@@ -209,9 +209,22 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 		}
 		return m.open(ctx, t, req)
 	}
-	// A named session whose first turn never got an answer is a new chat.
-	t.Session, t.Replay = s, s.ParentID == "" && req.HasHistory
-	if !t.Replay && s.ConversationKey != "" && s.ConversationKey != req.PrefixKey {
+	t.Session = s
+	if s.ParentID == "" {
+		// A named session whose chat has no answered turn (its first turn
+		// failed, or the client left it) goes on in a new chat: the failed
+		// turn's may hold half an answer, or still be generating it (a
+		// user's stop), and refuse completions. Nothing of it is lost.
+		chatID, err := req.NewChat(ctx)
+		if err != nil {
+			t.release()
+			return nil, err
+		}
+		t.Rechat(chatID)
+		t.Replay = req.HasHistory
+		return t, nil
+	}
+	if s.ConversationKey != "" && s.ConversationKey != req.PrefixKey {
 		t.Unseen = Seen(req.History, req.Owner, s.ConversationKey)
 	}
 	return t, nil
