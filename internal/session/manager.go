@@ -81,6 +81,18 @@ type Request struct {
 	Owner string
 	// NewChat opens a Qwen chat when no session can be continued.
 	NewChat func(ctx context.Context) (chatID string, err error)
+	// ReplaceChat opens a Qwen chat for a session that exists, whose chat
+	// has no answered turn; nil: NewChat. (NewChat may refuse: a call that
+	// must continue a session does not open one.)
+	ReplaceChat func(ctx context.Context) (chatID string, err error)
+}
+
+// replaceChat opens a new Qwen chat for the existing session t holds.
+func (req *Request) replaceChat(ctx context.Context) (string, error) {
+	if req.ReplaceChat != nil {
+		return req.ReplaceChat(ctx)
+	}
+	return req.NewChat(ctx)
 }
 
 // Turn is a session held for one call. Release must be called, after
@@ -215,7 +227,7 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 		// failed, or the client left it) goes on in a new chat: the failed
 		// turn's may hold half an answer, or still be generating it (a
 		// user's stop), and refuse completions. Nothing of it is lost.
-		chatID, err := req.NewChat(ctx)
+		chatID, err := req.replaceChat(ctx)
 		if err != nil {
 			t.release()
 			return nil, err

@@ -32,7 +32,7 @@ func (m *Manager) continueUnanswered(ctx context.Context, req Request, key, sent
 		t.release()
 		return nil, nil
 	}
-	chatID, err := req.NewChat(ctx)
+	chatID, err := req.replaceChat(ctx)
 	if err != nil {
 		t.release()
 		return nil, err
