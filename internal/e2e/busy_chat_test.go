@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 
 	"qwenproxy/internal/qwensim"
 )
@@ -39,5 +40,29 @@ func TestAChatStillGeneratingALeftAnswerIsReplacedWhenTheHistoryIsResent(t *test
 	rows := e.rows()
 	if len(rows) != 3 || rows[2].ChatID == rows[0].ChatID || rows[2].SessionID != rows[0].SessionID || e.sim.Chats() != 2 {
 		t.Fatalf("%d rows %+v over %d chats", len(rows), rows, e.sim.Chats())
+	}
+}
+
+// Under X-Session-Id a client that left its first turn's answer (Qwen goes
+// on generating it) and asks again sends only that first message, which is
+// the whole conversation: it goes on in a new chat rather than failing
+// chat_in_progress, as nothing of the busy chat is lost.
+func TestANamedSessionsBusyFirstChatIsReplaced(t *testing.T) {
+	e := start(t, nil)
+	defer e.sim.EndGenerations()
+	opt := option.WithHeader("X-Session-Id", "agent-stop")
+	params := chatParams(openai.UserMessage("Tell me a long story about Pip."))
+	e.sim.Inject(qwensim.Fault{StallAfter: 2, KeepsGenerating: true})
+	leaveStream(t, e, params, opt)
+	got, err := e.client.Chat.Completions.New(ctxT(t), params, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if content := got.Choices[0].Message.Content; !strings.Contains(content, "Tell me a long story about Pip.") {
+		t.Fatalf("answer %q", content)
+	}
+	rows := e.rows()
+	if len(rows) != 2 || rows[1].SessionID != "agent-stop" || rows[1].ChatID == rows[0].ChatID {
+		t.Fatalf("rows %+v", rows)
 	}
 }

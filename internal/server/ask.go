@@ -40,7 +40,10 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		}
 		return full
 	}
-	replay := turn.Replay
+	// A chat with no answered turn is told the conversation a
+	// previous_response_id stands for: the session's chat was replaced
+	// (Qwen no longer knew it) and the turn there failed.
+	replay := turn.Replay || turn.FirstTurn() && t.earlier != nil && resent(replayed())
 	empties, rechatted, refreshed := 0, false, false
 	tried := map[string]bool{}
 	for {

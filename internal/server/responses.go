@@ -34,11 +34,19 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	if req.PreviousResponseID != "" && sessionID == "" {
-		if sessionID = s.previousSession(r.Context(), req.PreviousResponseID); sessionID == "" {
+	if req.PreviousResponseID != "" {
+		previous := s.previousSession(r.Context(), req.PreviousResponseID)
+		switch {
+		case previous == "":
 			writeError(w, previousNotFound(req.PreviousResponseID))
 			return
+		case sessionID != "" && sessionID != previous:
+			// Each names a conversation: continuing the header's would
+			// answer from another conversation than the id's.
+			writeError(w, sessionConflict(req.PreviousResponseID, sessionID))
+			return
 		}
+		sessionID = previous
 	}
 	v, apiErr := s.resolveModel(r.Context(), req.Model)
 	if apiErr != nil {
@@ -65,7 +73,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		sessionID:  sessionID,
 		jsonFormat: jsonFormat,
 	}
-	if req.PreviousResponseID != "" && d.sessionID == "" {
+	if req.PreviousResponseID != "" {
 		// The id's session must be one the caller can continue: whether
 		// it is is known only where sessions are resolved (memory, then
 		// the database), when the turn begins.
@@ -151,6 +159,13 @@ func recordedItems(rec *qp.RequestRecord) []json.RawMessage {
 func previousNotFound(id string) *openai.Error {
 	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
 		Code: "previous_response_not_found", Message: "Previous response with id '" + id + "' not found."}
+}
+
+// sessionConflict is the 400 for an X-Session-Id beside a
+// previous_response_id of another session.
+func sessionConflict(previousID, sessionID string) *openai.Error {
+	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id", Code: "session_conflict",
+		Message: "Previous response with id '" + previousID + "' is not of the session X-Session-Id names ('" + sessionID + "'): send one of them, or the header naming the response's session."}
 }
 
 // previousSession is the session a previous_response_id continues: the one

@@ -286,11 +286,17 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		firstUser = ""
 	}
 	keyedHistory := keyed(t.tools, history)
+	openChat := func(ctx context.Context) (string, error) {
+		id, account, err := s.openChat(ctx, c, t, map[string]bool{})
+		opened = account
+		return id, err
+	}
 	turn, err := s.deps.Sessions.Begin(ctx, session.Request{
 		ExplicitID:   t.sessionID,
 		PrefixKey:    session.Key(keyedHistory, nil),
 		History:      keyedHistory,
 		HasHistory:   translate.HasEarlierTurns(history),
+		Sent:         keyed(t.tools, t.messages),
 		AnsweredCall: answeredCall(newTurn),
 		Model:        t.model,
 		FirstUser:    firstUser,
@@ -301,10 +307,9 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 				// or never made): OpenAI's answer, not a fresh start.
 				return "", previousNotFound(t.continues)
 			}
-			id, account, err := s.openChat(ctx, c, t, map[string]bool{})
-			opened = account
-			return id, err
+			return openChat(ctx)
 		},
+		ReplaceChat: openChat,
 	})
 	if err != nil {
 		return nil, "", err

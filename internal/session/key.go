@@ -27,10 +27,22 @@ import (
 // three must find the session. Fields are length-prefixed so that
 // no two different conversations share an encoding.
 func Key(msgs []qp.Message, answer *qp.Message) string {
+	return hashConversation("qwenproxy-key-v1", msgs, answer)
+}
+
+// unansweredKey hashes the whole conversation a call sent (history and new
+// turn) into the key a session whose first turn failed is found by when
+// the client sends that call again. Its own prefix keeps it apart from
+// every Key.
+func unansweredKey(msgs []qp.Message) string {
+	return hashConversation("qwenproxy-unanswered-v1", msgs, nil)
+}
+
+func hashConversation(prefix string, msgs []qp.Message, answer *qp.Message) string {
 	scratch := scratchBuffers.Get().(*[]byte)
 	defer scratchBuffers.Put(scratch)
 	w := keyWriter{h: sha256.New(), buf: (*scratch)[:0]}
-	w.h.Write([]byte("qwenproxy-key-v1"))
+	w.h.Write([]byte(prefix))
 	for i := range msgs {
 		w.message(&msgs[i])
 	}

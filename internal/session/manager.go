@@ -63,6 +63,11 @@ type Request struct {
 	PrefixKey  string
 	History    []qp.Message
 	HasHistory bool
+	// Sent is the whole conversation the call sends (History and the new
+	// turn, as keyed). A session opened by a call that failed before any
+	// answer is found by it: the client's retry of that call continues the
+	// session rather than leaving it, empty, beside a second one.
+	Sent []qp.Message
 	// AnsweredCall is the id of the first tool call the new turn answers
 	// (a tool result's), or "". Of the sessions expecting PrefixKey —
 	// conversations identical so far — the one whose last answer made
@@ -76,6 +81,18 @@ type Request struct {
 	Owner string
 	// NewChat opens a Qwen chat when no session can be continued.
 	NewChat func(ctx context.Context) (chatID string, err error)
+	// ReplaceChat opens a Qwen chat for a session that exists, whose chat
+	// has no answered turn; nil: NewChat. (NewChat may refuse: a call that
+	// must continue a session does not open one.)
+	ReplaceChat func(ctx context.Context) (chatID string, err error)
+}
+
+// replaceChat opens a new Qwen chat for the existing session t holds.
+func (req *Request) replaceChat(ctx context.Context) (string, error) {
+	if req.ReplaceChat != nil {
+		return req.ReplaceChat(ctx)
+	}
+	return req.NewChat(ctx)
 }
 
 // Turn is a session held for one call. Release must be called, after
@@ -90,11 +107,15 @@ type Turn struct {
 	// answer, which it resends with the next one): those messages go to
 	// Qwen as earlier conversation. 0: the chat has seen the history, or
 	// the history is not one the chat was told.
-	Unseen  int
-	m       *Manager
-	held    qp.SessionLock // the lock across processes; nil when not shared
-	ctx     context.Context
-	release func()
+	Unseen int
+	// unanswered is unansweredKey of the call's conversation, for a
+	// session without an answered turn: should this turn fail too, the
+	// session is found by it (see Touch). "" under X-Session-Id.
+	unanswered string
+	m          *Manager
+	held       qp.SessionLock // the lock across processes; nil when not shared
+	ctx        context.Context
+	release    func()
 }
 
 // ErrInvalidID is returned for an X-Session-Id that cannot name a session.
@@ -139,10 +160,22 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 			}
 		}
 	}
+	unanswered := unansweredKey(req.Sent)
+	if t, err := m.continueUnanswered(ctx, req, unanswered, unanswered); t != nil || err != nil {
+		return t, err
+	}
+	if first := firstAnswer(req.History); req.HasHistory && first > 0 {
+		// A first turn the client left before its answer, resent with the
+		// next one (an empty or placeholder answer between them).
+		if t, err := m.continueUnanswered(ctx, req, unansweredKey(req.History[:first]), unanswered); t != nil || err != nil {
+			return t, err
+		}
+	}
 	t, err := m.lock(ctx, m.newID())
 	if err != nil {
 		return nil, err
 	}
+	t.unanswered = unanswered
 	return m.open(ctx, t, req)
 }
 
@@ -188,9 +221,22 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 		}
 		return m.open(ctx, t, req)
 	}
-	// A named session whose first turn never got an answer is a new chat.
-	t.Session, t.Replay = s, s.ParentID == "" && req.HasHistory
-	if !t.Replay && s.ConversationKey != "" && s.ConversationKey != req.PrefixKey {
+	t.Session = s
+	if s.ParentID == "" {
+		// A named session whose chat has no answered turn (its first turn
+		// failed, or the client left it) goes on in a new chat: the failed
+		// turn's may hold half an answer, or still be generating it (a
+		// user's stop), and refuse completions. Nothing of it is lost.
+		chatID, err := req.replaceChat(ctx)
+		if err != nil {
+			t.release()
+			return nil, err
+		}
+		t.Rechat(chatID)
+		t.Replay = req.HasHistory
+		return t, nil
+	}
+	if s.ConversationKey != "" && s.ConversationKey != req.PrefixKey {
 		t.Unseen = Seen(req.History, req.Owner, s.ConversationKey)
 	}
 	return t, nil
@@ -208,6 +254,13 @@ func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error)
 	if err != nil {
 		return nil, err
 	}
+	return m.claim(ctx, id, req)
+}
+
+// claim holds session id for req, or returns nil when it no longer expects
+// req.PrefixKey (advanced, expired or deleted meanwhile) or is another
+// key's.
+func (m *Manager) claim(ctx context.Context, id string, req Request) (*Turn, error) {
 	t, err := m.lock(ctx, id)
 	if err != nil {
 		return nil, err
@@ -225,7 +278,10 @@ func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error)
 		t.release()
 		return nil, nil
 	}
-	t.Session = s
+	// A session whose chat has no answered turn (a turn that moved it to
+	// a new chat, as Qwen no longer knew the old one, then failed) tells
+	// that chat the conversation so far.
+	t.Session, t.Replay = s, s.ParentID == "" && req.HasHistory
 	return t, nil
 }
 
@@ -420,8 +476,13 @@ func (t *Turn) Advance(parentID, nextKey string, callIDs []string) {
 	t.persist()
 }
 
-// Touch slides the expiry of a session used by a failed turn.
+// Touch slides the expiry of a session used by a failed turn. A session
+// that has never been answered is then found by the conversation the turn
+// sent, so that the client's retry continues it.
 func (t *Turn) Touch() {
+	if t.unanswered != "" && t.Session.MessageCount == 0 {
+		t.Session.ConversationKey = ownedKey(t.Session.APIKeyID, t.unanswered)
+	}
 	now := t.m.now()
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
 	t.persist()

@@ -1,0 +1,81 @@
+package session
+
+import (
+	"context"
+	"time"
+
+	qp "qwenproxy"
+)
+
+// A call that opens a session and fails before any answer (Qwen's error,
+// the client left) is usually sent again by its client. Touch then keys the
+// session by the whole conversation that call sent (unansweredKey), so that
+// the retry continues it rather than leaving it, empty, beside a second
+// session in the history.
+
+// continueUnanswered returns the session keyed key (a call that sent that
+// conversation opened it and failed before any answer), or nil; should this
+// turn fail too, the session is then found by sent, this call's key. Its
+// turn goes to a new chat, as the failed one's may hold half an answer or
+// still be generating it.
+func (m *Manager) continueUnanswered(ctx context.Context, req Request, key, sent string) (*Turn, error) {
+	req.PrefixKey, req.AnsweredCall = ownedKey(req.Owner, key), ""
+	id := m.findUnanswered(ctx, req.PrefixKey)
+	if id == "" {
+		return nil, nil
+	}
+	t, err := m.claim(ctx, id, req)
+	if t == nil || err != nil {
+		return t, err
+	}
+	if t.Session.MessageCount > 0 { // answered since: an answer replaces the key
+		t.release()
+		return nil, nil
+	}
+	chatID, err := req.replaceChat(ctx)
+	if err != nil {
+		t.release()
+		return nil, err
+	}
+	t.Rechat(chatID)
+	t.Session.Model, t.Replay, t.unanswered = req.Model, req.HasHistory, sent
+	return t, nil
+}
+
+// firstAnswer is the index of msgs' first assistant message: the messages
+// before it are what the conversation's first call sent. 0 when there is
+// none.
+func firstAnswer(msgs []qp.Message) int {
+	for i := range msgs {
+		if msgs[i].Role == "assistant" {
+			return i
+		}
+	}
+	return 0
+}
+
+// findUnanswered is the id of the most recently used live session keyed
+// key, or "". Alone on its database the process looks in memory only, where
+// a failed turn left its session: every new conversation passes here, and
+// it must not cost a query (nor fail when the database does). On a shared
+// database, which is the truth, it asks the database; a failure there is
+// the lock's to report.
+func (m *Manager) findUnanswered(ctx context.Context, key string) string {
+	now := m.now()
+	if m.shared != nil {
+		stored, err := m.store.SessionByKey(ctx, key, "", now)
+		if err != nil {
+			return ""
+		}
+		return stored.ID
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	best, bestAt := "", time.Time{}
+	for _, id := range m.byKey[key] {
+		if s := m.cache[id]; !s.Expired(now) && (best == "" || s.LastAccessed.After(bestAt)) {
+			best, bestAt = id, s.LastAccessed
+		}
+	}
+	return best
+}
