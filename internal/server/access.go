@@ -33,9 +33,11 @@ func (s *Server) guard(next http.Handler) http.Handler {
 }
 
 // presentedKey is the proxy key a call carries: Authorization: Bearer, or
-// x-api-key, which Anthropic clients send instead.
+// x-api-key, which Anthropic clients send instead. The scheme's name is
+// case-insensitive (RFC 9110 §11.1): "bearer <key>" is the same key.
 func presentedKey(r *http.Request) (string, bool) {
-	if key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+	scheme, key, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(key), true
 	}
 	if key := strings.TrimSpace(r.Header.Get("X-Api-Key")); key != "" {
