@@ -35,7 +35,7 @@ func TestAClientThatStopsReadingIsCutOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := `{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"hello"}]}`
-	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
+	fmt.Fprintf(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	// The stream has begun (its headers are read), so the call is in
 	// progress; then the client reads nothing more.
 	resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 16), nil)

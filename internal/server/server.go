@@ -59,6 +59,10 @@ type Config struct {
 	// with X-Record-Bodies: false.
 	RecordBodies bool
 	CORSOrigins  []string // allowed browser origins; none: CORS off
+	// LoopbackOnly: the server listens on a loopback address only, where
+	// it may run without keys; then it answers only Host names a web page
+	// cannot take over (see foreignBrowserCall).
+	LoopbackOnly bool
 	// StreamKeepAlive is the longest silence a streaming client sees
 	// (STREAM_KEEPALIVE); default 15 s.
 	StreamKeepAlive time.Duration
