@@ -24,6 +24,14 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, *open
 				Message: fmt.Sprintf("Content-Type must be application/json, not %q", ct)}
 		}
 	}
+	// A compressed body was read as JSON and refused as "malformed JSON at
+	// byte 1: invalid character '\x1f'", which names no cause. The proxy
+	// does not decompress (a small body could expand past any limit): it
+	// says so.
+	if ce := strings.TrimSpace(r.Header.Get("Content-Encoding")); ce != "" && !strings.EqualFold(ce, "identity") {
+		return nil, &openai.Error{Status: http.StatusUnsupportedMediaType, Type: openai.TypeInvalidRequest, Code: "unsupported_content_encoding",
+			Message: fmt.Sprintf("the request body is encoded (Content-Encoding: %s); send it uncompressed: the proxy does not decompress request bodies", clip(ce))}
+	}
 	// A slow body cannot hold a connection forever (headers have their own
 	// timeout); the deadline is lifted before the answer, which may stream.
 	rc := http.NewResponseController(w)
