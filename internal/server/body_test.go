@@ -3,8 +3,11 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -42,3 +45,45 @@ func TestACompressedBodyIsRefusedAsSuch(t *testing.T) {
 		}
 	}
 }
+
+// A client that declares a large Content-Length and sends a byte made the
+// server allocate the whole declared size at once and hold it while the body
+// trickled in (300 connections sending 300 bytes held 3 GB). The buffer now
+// grows as bytes arrive; bodies of every size are still read whole.
+func TestABodyIsNotAllocatedBeforeItArrives(t *testing.T) {
+	s := New(Config{}, Deps{})
+	declared := int64(10 << 20)
+	read := func() {
+		req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", io.MultiReader(strings.NewReader("{"), failingReader{}))
+		req.ContentLength = declared
+		if _, apiErr := s.readJSON(httptest.NewRecorder(), req); apiErr == nil || apiErr.Code != "invalid_body" {
+			t.Fatalf("a body cut after a byte: %+v", apiErr)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	read()
+	runtime.ReadMemStats(&after)
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 1<<20 {
+		t.Fatalf("one byte of a body that declared %d bytes allocated %d bytes", declared, allocated)
+	}
+
+	for _, size := range []int{0, 1, firstBodyBuffer - 1, firstBodyBuffer, firstBodyBuffer + 1, 3 << 20} {
+		for _, declare := range []bool{true, false} {
+			want := bytes.Repeat([]byte("a"), size)
+			req := httptest.NewRequest(http.MethodPost, "/v1/chat/completions", bytes.NewReader(want))
+			req.ContentLength = -1
+			if declare {
+				req.ContentLength = int64(size)
+			}
+			got, apiErr := s.readJSON(httptest.NewRecorder(), req)
+			if apiErr != nil || !bytes.Equal(got, want) {
+				t.Fatalf("%d bytes (declared %v): read %d, %v", size, declare, len(got), apiErr)
+			}
+		}
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
