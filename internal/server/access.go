@@ -10,8 +10,8 @@ import (
 )
 
 // guard answers CORS preflights and, when proxy API keys exist, admits to
-// /v1 only calls with a valid key; without keys it refuses web pages that
-// are not the proxy's own (see foreignBrowserCall). Which routes need an admin key is the
+// /v1 only calls with a valid key; it refuses web pages that are not the
+// proxy's own (see foreignBrowserCall). Which routes need an admin key is the
 // route table's admin flag (see admitted).
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -19,15 +19,12 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			return
 		}
 		keys := s.deps.Keys
-		if keys == nil || !keys.Enabled(r.Context()) {
-			if refused := s.foreignBrowserCall(r); refused != nil {
-				writeErrorFor(w, r, refused)
-				return
-			}
-			next.ServeHTTP(w, r)
+		keyed := keys != nil && keys.Enabled(r.Context())
+		if refused := s.foreignBrowserCall(r, keyed); refused != nil {
+			writeErrorFor(w, r, refused)
 			return
 		}
-		if !strings.HasPrefix(r.URL.Path, "/v1/") {
+		if !keyed || !strings.HasPrefix(r.URL.Path, "/v1/") {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -19,21 +19,22 @@ import (
 //     Content-Type, fetch's mode "no-cors"): it makes its call even though
 //     the page cannot read the answer. Browsers name the page in Origin;
 //     only the proxy's own pages (the dashboard) and CORS_ORIGINS may call.
+//     With keys this does not apply: a page has no key to send.
 //   - DNS rebinding: a page's own host name, re-pointed at 127.0.0.1, makes
 //     its requests same-origin, so it reads the answers too. Its requests
 //     carry that name in Host; on a loopback address the proxy answers only
-//     "localhost" and IP addresses.
-//
-// With keys none of this applies: a page has no key to send.
+//     "localhost" and IP addresses. This applies with keys too: /health/detailed
+//     and /metrics need none, and name the Qwen accounts' e-mail addresses.
 
-// foreignBrowserCall returns the refusal of r, or nil to serve it.
-func (s *Server) foreignBrowserCall(r *http.Request) *openai.Error {
+// foreignBrowserCall returns the refusal of r, or nil to serve it. keyed
+// says whether proxy keys exist.
+func (s *Server) foreignBrowserCall(r *http.Request, keyed bool) *openai.Error {
 	if s.cfg.LoopbackOnly && !loopbackHostName(r.Host) {
 		return &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "host_not_allowed",
-			Message: fmt.Sprintf("this proxy has no API keys, so it answers only requests addressed to localhost or an IP address, not to %q (a web page could reach it under its own name: DNS rebinding); call it as 127.0.0.1, or set API_KEYS", clip(r.Host))}
+			Message: fmt.Sprintf("on a loopback address this proxy answers only requests addressed to localhost or an IP address, not to %q (a web page could reach it under its own name: DNS rebinding); call it as 127.0.0.1", clip(r.Host))}
 	}
 	origin := r.Header.Get("Origin")
-	if origin == "" || sameOrigin(origin, r.Host) || slices.Contains(s.cfg.CORSOrigins, "*") || slices.Contains(s.cfg.CORSOrigins, origin) {
+	if keyed || origin == "" || sameOrigin(origin, r.Host) || slices.Contains(s.cfg.CORSOrigins, "*") || slices.Contains(s.cfg.CORSOrigins, origin) {
 		return nil
 	}
 	return &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "origin_not_allowed",

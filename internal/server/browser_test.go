@@ -59,7 +59,7 @@ func TestWithoutKeysForeignWebPagesAreRefused(t *testing.T) {
 		{"another port of this machine", open, http.MethodPost, "127.0.0.1:3000", "http://127.0.0.1:8080", 403, "origin_not_allowed"},
 		{"DNS rebinding", open, http.MethodGet, "rebind.evil.example:3000", "http://rebind.evil.example:3000", 403, "host_not_allowed"},
 		{"DNS rebinding without an Origin", open, http.MethodGet, "rebind.evil.example:3000", "", 403, "host_not_allowed"},
-		{"with keys, a page's keyed call", keyed, http.MethodPost, "rebind.evil.example", "https://keyed.example", 204, ""},
+		{"with keys, a page's keyed call", keyed, http.MethodPost, "127.0.0.1:3000", "https://keyed.example", 204, ""},
 	} {
 		if status, code := served(tc.s, tc.method, tc.host, tc.origin); status != tc.status || code != tc.code {
 			t.Errorf("%s: %d %q, want %d %q", tc.name, status, code, tc.status, tc.code)
@@ -73,5 +73,36 @@ func TestWithoutKeysForeignWebPagesAreRefused(t *testing.T) {
 	}
 	if status, code := served(lan, http.MethodPost, "proxy.lan:3000", "https://evil.example"); status != 403 || code != "origin_not_allowed" {
 		t.Errorf("another site's page beyond loopback: %d %q", status, code)
+	}
+}
+
+// With keys, /health/detailed and /metrics still answer without one (for
+// probes and scrapers), and name the Qwen accounts' e-mail addresses: a web
+// page that re-pointed its own host name at 127.0.0.1 (DNS rebinding) read
+// them. On a loopback address a Host other than localhost or an IP address
+// is refused with keys too.
+func TestOnLoopbackRebindingIsRefusedWithKeysToo(t *testing.T) {
+	keys, err := auth.New(context.Background(), []string{"k"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{LoopbackOnly: true}, Deps{Keys: keys})
+	h := s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	for _, tc := range []struct {
+		path, host string
+		status     int
+	}{
+		{"/health/detailed", "rebind.evil.example:3000", 403},
+		{"/metrics", "rebind.evil.example:3000", 403},
+		{"/health/detailed", "127.0.0.1:3000", 204},
+		{"/metrics", "localhost:3000", 204},
+	} {
+		req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+		req.Host = tc.host
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.status || (tc.status == 403 && !strings.Contains(rec.Body.String(), "host_not_allowed")) {
+			t.Errorf("GET %s, Host %s: %d %s, want %d", tc.path, tc.host, rec.Code, rec.Body.String(), tc.status)
+		}
 	}
 }
