@@ -50,8 +50,12 @@ func sameOrigin(origin, host string) bool {
 
 // loopbackHostName reports whether a Host header names this machine in a way
 // a web page cannot take over: an IP address, or localhost (which browsers
-// resolve to loopback themselves).
+// resolve to loopback themselves). An HTTP/1.0 request may name no host
+// (a probe's); browsers always name one.
 func loopbackHostName(host string) bool {
+	if host == "" {
+		return true
+	}
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}

@@ -96,6 +96,7 @@ func TestOnLoopbackRebindingIsRefusedWithKeysToo(t *testing.T) {
 		{"/metrics", "rebind.evil.example:3000", 403},
 		{"/health/detailed", "127.0.0.1:3000", 204},
 		{"/metrics", "localhost:3000", 204},
+		{"/health/detailed", "", 204}, // HTTP/1.0 without Host: a probe, never a browser
 	} {
 		req := httptest.NewRequest(http.MethodGet, tc.path, nil)
 		req.Host = tc.host
