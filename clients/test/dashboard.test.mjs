@@ -430,6 +430,39 @@ test('a call names its client API', async () => {
   noErrors('a call of the Messages API');
 });
 
+// Recorded content is the client's: markup in a prompt must reach the
+// page as text, in the conversation and in the call's bodies, never as
+// elements or a script that runs (the Content-Security-Policy would stop
+// the script; the page must not even make the elements).
+test('recorded markup is shown as text, never run', async () => {
+  const payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script><b>bold</b>';
+  const answer = await chat({ messages: [{ role: 'user', content: 'markup ' + payload }] });
+  await go('#/conversations');
+  await page.fill('input[name="search"]', 'markup');
+  await page.click('form button[type="submit"]');
+  await page.locator('table[data-table="sessions"] tbody tr a').first().click();
+  await page.locator('#main', { hasText: 'markup ' + payload }).waitFor();
+  const injected = () => page.evaluate(() => [window.__xss, document.querySelectorAll('#main img, #main script, #main b').length]);
+  assert.deepEqual(await injected(), [undefined, 0], 'the conversation made elements of recorded markup');
+
+  await go('#/calls');
+  await page.fill('form[data-find="call"] input[name="id"]', answer.id);
+  await page.click('form[data-find="call"] button[type="submit"]');
+  await page.locator('[data-body="Client request (OpenAI form)"] .json').waitFor();
+  // Unfold the request body to the prompt (folded levels are built when
+  // opened).
+  const body = page.locator('[data-body="Client request (OpenAI form)"]');
+  await body.evaluate(async (el) => {
+    for (let i = 0; i < 5; i++) {
+      el.querySelectorAll('details:not([open])').forEach((d) => { d.open = true; });
+      await new Promise((r) => setTimeout(r, 0)); // the toggle events fill them
+    }
+  });
+  await body.locator('.str', { hasText: 'window.__xss=2' }).first().waitFor();
+  assert.deepEqual(await injected(), [undefined, 0], 'the call made elements of recorded markup');
+  noErrors('recorded markup');
+});
+
 // A call without a failed upstream attempt was shown as "every upstream
 // attempt succeeded", also when its answer broke off and when Qwen was never
 // called (every account resting).

@@ -161,7 +161,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	sorts := historyapi.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, ModelMap: cfg.ModelMap, Sorts: sorts,
-		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, StreamKeepAlive: cfg.StreamKeepAlive,
+		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, LoopbackOnly: loopback(cfg.Host), StreamKeepAlive: cfg.StreamKeepAlive, WriteTimeout: cfg.WriteTimeout,
 		RecorderSync: cfg.RecorderSync, RecordingRequired: cfg.RecordingRequired, MaxDuration: cfg.QwenMaxDuration, RecordMaxBodyBytes: cfg.RecordMaxBodyBytes,
 		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes, ImageMaxCount: cfg.ImageMaxCount,
 			ImageFetchTimeout: cfg.ImageFetchTimeout, RecordImageBytes: cfg.RecordImageBytes, ImageTimeout: cfg.ImageTimeout}},
@@ -174,7 +174,16 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       a.api.BaseContext,
-		// No WriteTimeout: it would cut long streams.
+		// No WriteTimeout: it would cut long streams. Each write has a
+		// deadline of its own instead (WRITE_TIMEOUT, set by the server's
+		// middleware), lifted here once a connection waits for its next
+		// request, so that what the server writes then (a 431, a 400) is not
+		// refused by a deadline long past.
+		ConnState: func(c net.Conn, state http.ConnState) {
+			if state == http.StateIdle {
+				_ = c.SetWriteDeadline(time.Time{})
+			}
+		},
 	}
 	go sessions.RunCleanup(bg, cfg.SessionCleanupInterval, log)
 	go keys.Run(bg, log)

@@ -85,6 +85,7 @@ type Config struct {
 	RecorderLinger    time.Duration // how long the writer waits for more records to share a commit
 	ShutdownTimeout   time.Duration
 	HeaderTimeout     time.Duration
+	WriteTimeout      time.Duration
 	RetentionDays     int
 	RetentionInterval time.Duration
 	RetentionMaxBytes int64
@@ -171,6 +172,7 @@ func (c *Config) settings() []setting {
 		{"RECORDING_REQUIRED", "false", "answer new calls 503 while neither the database nor the spool takes records", boolean(&c.RecordingRequired)},
 		{"SHUTDOWN_TIMEOUT", "30000", "ms to let calls finish on SIGINT/SIGTERM/SIGHUP (a second signal cuts them)", millis(&c.ShutdownTimeout, 1)},
 		{"HEADER_TIMEOUT", "10000", "ms a client has to send its request headers (slow clients are cut off)", millis(&c.HeaderTimeout, 1)},
+		{"WRITE_TIMEOUT", "60000", "ms a client has to take each piece of an answer it is sent (one that stops reading is cut off)", millis(&c.WriteTimeout, 1)},
 		{"RECORD_BODIES", "true", "store request and response bodies (false: metadata only; per call: X-Record-Bodies: false)", boolean(&c.RecordBodies)},
 		{"API_KEYS", "", "comma-separated proxy API keys; with any key (here or `qwenproxy keys add`) every /v1 route needs one", list(&c.APIKeys)},
 		{"ADMIN_API_KEYS", "", "comma-separated admin keys; with any, the history routes and deletes need one", list(&c.AdminAPIKeys)},

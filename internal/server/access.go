@@ -10,7 +10,8 @@ import (
 )
 
 // guard answers CORS preflights and, when proxy API keys exist, admits to
-// /v1 only calls with a valid key. Which routes need an admin key is the
+// /v1 only calls with a valid key; it refuses web pages that are not the
+// proxy's own (see foreignBrowserCall). Which routes need an admin key is the
 // route table's admin flag (see admitted).
 func (s *Server) guard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -18,7 +19,12 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			return
 		}
 		keys := s.deps.Keys
-		if keys == nil || !strings.HasPrefix(r.URL.Path, "/v1/") || !keys.Enabled(r.Context()) {
+		keyed := keys != nil && keys.Enabled(r.Context())
+		if refused := s.foreignBrowserCall(r, keyed); refused != nil {
+			writeErrorFor(w, r, refused)
+			return
+		}
+		if !keyed || !strings.HasPrefix(r.URL.Path, "/v1/") {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -33,9 +39,11 @@ func (s *Server) guard(next http.Handler) http.Handler {
 }
 
 // presentedKey is the proxy key a call carries: Authorization: Bearer, or
-// x-api-key, which Anthropic clients send instead.
+// x-api-key, which Anthropic clients send instead. The scheme's name is
+// case-insensitive (RFC 9110 §11.1): "bearer <key>" is the same key.
 func presentedKey(r *http.Request) (string, bool) {
-	if key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+	scheme, key, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(key), true
 	}
 	if key := strings.TrimSpace(r.Header.Get("X-Api-Key")); key != "" {

@@ -34,5 +34,5 @@ func (s *Server) resolveModel(ctx context.Context, requested string) (variant, *
 	}
 	return variant{}, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found",
 		Message: fmt.Sprintf("the model %q is not one of Qwen's models (GET /v1/models lists them); map it onto one with MODEL_MAP, e.g. MODEL_MAP='%s=%s'",
-			requested, requested, s.cfg.DefaultModel)}
+			clip(requested), clip(requested), s.cfg.DefaultModel)}
 }

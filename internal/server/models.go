@@ -222,5 +222,5 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found",
-		Message: "the model '" + id + "' does not exist"})
+		Message: "the model '" + clip(id) + "' does not exist"})
 }

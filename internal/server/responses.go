@@ -158,7 +158,7 @@ func recordedItems(rec *qp.RequestRecord) []json.RawMessage {
 // continues nothing.
 func previousNotFound(id string) *openai.Error {
 	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id",
-		Code: "previous_response_not_found", Message: "Previous response with id '" + id + "' not found."}
+		Code: "previous_response_not_found", Message: "Previous response with id '" + clip(id) + "' not found."}
 }
 
 // sessionConflict is the 400 for an X-Session-Id beside a

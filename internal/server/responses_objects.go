@@ -104,7 +104,7 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 // caller's key.
 func (s *Server) responseObject(ctx context.Context, id string) (*qp.RequestRecord, *openai.Error) {
 	notFound := &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "response_id", Code: "not_found",
-		Message: fmt.Sprintf("Response with id '%s' not found.", id)}
+		Message: fmt.Sprintf("Response with id '%s' not found.", clip(id))}
 	requestID, _, ok := parseResponseID(id)
 	if !ok {
 		return nil, notFound

@@ -123,8 +123,9 @@ func notFound(r *http.Request) *openai.Error {
 		Message: fmt.Sprintf("no route for %s %s", clip(r.Method), clip(r.URL.Path))}
 }
 
-// clip bounds what an error message echoes of the client's request line:
-// a method or path of any length must not make an answer of that length.
+// clip bounds what an error message echoes of the client's request: a
+// method, path, id or model name of any length must not make an answer of
+// that length.
 func clip(s string) string {
 	const max = 128
 	if len(s) <= max {

@@ -59,9 +59,16 @@ type Config struct {
 	// with X-Record-Bodies: false.
 	RecordBodies bool
 	CORSOrigins  []string // allowed browser origins; none: CORS off
+	// LoopbackOnly: the server listens on a loopback address only, where
+	// it may run without keys; then it answers only Host names a web page
+	// cannot take over (see foreignBrowserCall).
+	LoopbackOnly bool
 	// StreamKeepAlive is the longest silence a streaming client sees
 	// (STREAM_KEEPALIVE); default 15 s.
 	StreamKeepAlive time.Duration
+	// WriteTimeout bounds each write of an answer to the client
+	// (WRITE_TIMEOUT); default a minute.
+	WriteTimeout time.Duration
 	// MaxDuration bounds a call's whole time, upstream retries and stream
 	// included (QWEN_MAX_DURATION); 0: unbounded.
 	MaxDuration time.Duration
@@ -137,6 +144,9 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if cfg.StreamKeepAlive <= 0 {
 		cfg.StreamKeepAlive = 15 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = time.Minute
 	}
 	cfg.Capabilities.defaults()
 	cc := cfg.Capabilities
