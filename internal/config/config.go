@@ -108,6 +108,7 @@ type Config struct {
 	APIKeys              []string
 	AdminAPIKeys         []string
 	CORSOrigins          []string
+	AllowedHosts         []string // ALLOWED_HOSTS: host names a loopback server answers besides localhost and IPs
 	AllowUnauthenticated bool
 }
 
@@ -177,6 +178,7 @@ func (c *Config) settings() []setting {
 		{"API_KEYS", "", "comma-separated proxy API keys; with any key (here or `qwenproxy keys add`) every /v1 route needs one", list(&c.APIKeys)},
 		{"ADMIN_API_KEYS", "", "comma-separated admin keys; with any, the history routes and deletes need one", list(&c.AdminAPIKeys)},
 		{"CORS_ORIGINS", "", "comma-separated browser origins allowed (* for any); none: CORS off", list(&c.CORSOrigins)},
+		{"ALLOWED_HOSTS", "", "comma-separated host names a server on a loopback address answers besides localhost and IP addresses (a reverse proxy's own name)", hostList(&c.AllowedHosts)},
 		{"ALLOW_UNAUTHENTICATED", "false", "allow listening beyond loopback without API keys", boolean(&c.AllowUnauthenticated)},
 		{"RETENTION_DAYS", "0", "delete recorded calls older than this many days (0: keep everything)", integer(&c.RetentionDays, 0, 100_000)},
 		{"RETENTION_INTERVAL", "3600000", "ms between retention sweeps", millis(&c.RetentionInterval, 1000)},
@@ -397,6 +399,26 @@ func list(dst *[]string) func(string) error {
 				*dst = append(*dst, item)
 			}
 		}
+		return nil
+	}
+}
+
+// hostList reads ALLOWED_HOSTS: host names, without a port or a scheme
+// (compared with a request's Host header, its port taken off), lower-cased.
+func hostList(dst *[]string) func(string) error {
+	return func(v string) error {
+		var hosts []string
+		for _, h := range strings.Split(v, ",") {
+			h = strings.ToLower(strings.TrimSpace(h))
+			if h == "" {
+				continue
+			}
+			if strings.ContainsAny(h, ":/ *") {
+				return fmt.Errorf("%q is not a host name (give it without a scheme, port or wildcard, e.g. proxy.example.com)", h)
+			}
+			hosts = append(hosts, strings.TrimSuffix(h, "."))
+		}
+		*dst = hosts
 		return nil
 	}
 }

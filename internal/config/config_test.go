@@ -161,3 +161,18 @@ func TestRecordMaxBodyBytesIsReadable(t *testing.T) {
 		t.Errorf("RECORD_MAX_BODY_BYTES=%s, over what the store reads back, accepted: %v", over, err)
 	}
 }
+
+func TestAllowedHostsAreHostNames(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{"ALLOWED_HOSTS": " Proxy.Example.com., api.example.org ,"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.AllowedHosts, " ") != "proxy.example.com api.example.org" {
+		t.Fatalf("ALLOWED_HOSTS read as %q", c.AllowedHosts)
+	}
+	for _, bad := range []string{"https://proxy.example.com", "proxy.example.com:443", "*.example.com"} {
+		if _, err := Load(nil, env(map[string]string{"ALLOWED_HOSTS": bad}), io.Discard); err == nil || !strings.Contains(err.Error(), "ALLOWED_HOSTS") {
+			t.Errorf("ALLOWED_HOSTS=%s: %v, want an error naming it", bad, err)
+		}
+	}
+}

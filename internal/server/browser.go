@@ -29,9 +29,9 @@ import (
 // foreignBrowserCall returns the refusal of r, or nil to serve it. keyed
 // says whether proxy keys exist.
 func (s *Server) foreignBrowserCall(r *http.Request, keyed bool) *openai.Error {
-	if s.cfg.LoopbackOnly && !loopbackHostName(r.Host) {
+	if s.cfg.LoopbackOnly && !loopbackHostName(r.Host) && !slices.Contains(s.cfg.AllowedHosts, hostName(r.Host)) {
 		return &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "host_not_allowed",
-			Message: fmt.Sprintf("on a loopback address this proxy answers only requests addressed to localhost or an IP address, not to %q (a web page could reach it under its own name: DNS rebinding); call it as 127.0.0.1", clip(r.Host))}
+			Message: fmt.Sprintf("on a loopback address this proxy answers only requests addressed to localhost, an IP address or a name in ALLOWED_HOSTS, not to %q (a web page could reach it under its own name: DNS rebinding); call it as 127.0.0.1, or add the name to ALLOWED_HOSTS (a reverse proxy's own)", clip(r.Host))}
 	}
 	origin := r.Header.Get("Origin")
 	if keyed || origin == "" || sameOrigin(origin, r.Host) || slices.Contains(s.cfg.CORSOrigins, "*") || slices.Contains(s.cfg.CORSOrigins, origin) {
@@ -56,13 +56,19 @@ func loopbackHostName(host string) bool {
 	if host == "" {
 		return true
 	}
+	host = hostName(host)
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
+}
+
+// hostName is a Host header's name: its port and an IPv6 address's
+// brackets taken off, lower-cased, without a final dot.
+func hostName(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if net.ParseIP(host) != nil {
-		return true
-	}
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	return host == "localhost" || strings.HasSuffix(host, ".localhost")
+	return strings.ToLower(strings.TrimSuffix(host, "."))
 }

@@ -65,6 +65,15 @@ func TestWithoutKeysForeignWebPagesAreRefused(t *testing.T) {
 			t.Errorf("%s: %d %q, want %d %q", tc.name, status, code, tc.status, tc.code)
 		}
 	}
+	// A reverse proxy on the same machine that passes its own name on:
+	// served when ALLOWED_HOSTS names it, in any case, with any port.
+	proxied := New(Config{LoopbackOnly: true, AllowedHosts: []string{"proxy.example.com"}}, Deps{})
+	if status, _ := served(proxied, http.MethodGet, "Proxy.Example.com:443", ""); status != 204 {
+		t.Errorf("a name of ALLOWED_HOSTS: %d", status)
+	}
+	if status, code := served(proxied, http.MethodGet, "rebind.evil.example:3000", ""); status != 403 || code != "host_not_allowed" {
+		t.Errorf("another name beside ALLOWED_HOSTS: %d %q", status, code)
+	}
 	// Not on a loopback address (--allow-unauthenticated): host names are
 	// the operator's to choose; foreign pages are still refused.
 	lan := New(Config{}, Deps{})

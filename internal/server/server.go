@@ -63,6 +63,10 @@ type Config struct {
 	// it may run without keys; then it answers only Host names a web page
 	// cannot take over (see foreignBrowserCall).
 	LoopbackOnly bool
+	// AllowedHosts are Host names a loopback server answers besides
+	// localhost and IP addresses (ALLOWED_HOSTS): a reverse proxy on the
+	// same machine that passes its own name on.
+	AllowedHosts []string
 	// StreamKeepAlive is the longest silence a streaming client sees
 	// (STREAM_KEEPALIVE); default 15 s.
 	StreamKeepAlive time.Duration
