@@ -14,9 +14,10 @@ const accessWrite = 0x2
 // whyNotWritable explains an open that failed because the process may not
 // write where SQLite must: the database file itself, or its directory, in
 // which SQLite makes the -wal and -shm files (and the server its .lock and
-// .spool). SQLite itself says only "attempt to write a readonly database
-// (8)" of any of these. It returns "" when both are writable, which leaves
-// the error as SQLite gave it. access is access(2) (syscall.Access).
+// .spool), or the -wal and -shm themselves. SQLite itself says only
+// "attempt to write a readonly database (8)" of any of these. It returns ""
+// when all are writable (or not there yet), which leaves the error as SQLite
+// gave it. access is access(2) (syscall.Access).
 func whyNotWritable(path string, access func(path string, mode uint32) error) string {
 	dir := filepath.Dir(path)
 	user := fmt.Sprintf("this process (uid %d)", os.Getuid())
@@ -27,6 +28,14 @@ func whyNotWritable(path string, access func(path string, mode uint32) error) st
 		return fmt.Sprintf("%s may not write the database file (%s): give it write access to the file", user, modeOf(path))
 	case dirErr != nil:
 		return fmt.Sprintf("%s may not create files in %s (%s), where SQLite keeps the database's -wal and -shm files: give it write access to the directory", user, dir, modeOf(dir))
+	}
+	// SQLite makes the -wal and -shm with the database file's mode: a start
+	// refused for a read-only file leaves them read-only, and they refuse
+	// the next start after the file was given write access.
+	for _, journal := range []string{path + "-wal", path + "-shm"} {
+		if err := access(journal, accessWrite); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Sprintf("%s may not write %s (%s), which SQLite made with the database file's mode: give it write access to it, or remove it while no process has the database open", user, journal, modeOf(journal))
+		}
 	}
 	return ""
 }

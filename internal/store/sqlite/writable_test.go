@@ -38,9 +38,10 @@ func TestWhyNotWritableNamesWhatCannotBeWritten(t *testing.T) {
 		{"file", refuse(path, syscall.EACCES), []string{"may not write the database file", "r--r--r--", "write access to the file"}},
 		{"directory", refuse(dir, syscall.EACCES), []string{"may not create files in " + dir, "-wal and -shm", "write access to the directory"}},
 		{"read-only file system", refuse(dir, syscall.EROFS), []string{dir + " is on a read-only file system"}},
+		{"a -shm left read-only by a refused start", refuse(path+"-shm", syscall.EACCES), []string{"may not write " + path + "-shm", "remove it while no process has the database open"}},
 		{"a file not made yet", func(p string, _ uint32) error {
-			if p == path {
-				return syscall.ENOENT
+			if p != dir {
+				return syscall.ENOENT // the file, its -wal and -shm
 			}
 			return nil
 		}, nil},
