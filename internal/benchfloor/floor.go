@@ -27,7 +27,10 @@ import (
 // field (TestFloorSpeaksTheProxysWire): what chat.qwen.ai wants of a 2026
 // web client (qwen-2026.md §1.6, §2) — the browser's headers, a fresh
 // x-request-id, timezone and Referer, the version 2.1 completion body —
-// written from templates, the cheapest way to send them.
+// written from templates, the cheapest way to send them. As a guest it asks
+// what the guest web client asks (qwen-2026.md §1.2): from its one page,
+// /c/guest, with thinking left to Qwen, so the answer it reads is the
+// proxy's, reasoning first.
 type Floor struct {
 	Upstream string
 	Client   *http.Client
@@ -69,7 +72,7 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	model, _ := json.Marshal(in.Model)
 	now := time.Now()
 	millis, secs := strconv.FormatInt(now.UnixMilli(), 10), strconv.FormatInt(now.Unix(), 10)
-	resp, err := f.post("/api/v2/chats/new", "/c/new-chat", []byte(`{"chatId":"","models":[`+string(model)+`],"project_id":"","timestamp":`+millis+
+	resp, err := f.post("/api/v2/chats/new", "/c/guest", []byte(`{"chatId":"","models":[`+string(model)+`],"project_id":"","timestamp":`+millis+
 		`,"chat_type":"t2t","chat_mode":"guest"}`))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
@@ -84,12 +87,12 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	msg, _ := json.Marshal(in.Messages[len(in.Messages)-1].Content)
 	id := string(chatID)
-	resp, err = f.post("/api/v2/chat/completions?chat_id="+id, "/c/"+id, []byte(`{"stream":true,"version":"2.1","incremental_output":true,`+
+	resp, err = f.post("/api/v2/chat/completions?chat_id="+id, "/c/guest", []byte(`{"stream":true,"version":"2.1","incremental_output":true,`+
 		`"chat_id":"`+id+`","chatId":"`+id+`","chat_mode":"guest","model":`+string(model)+`,"parent_id":null,"parentId":null,`+
 		`"messages":[{"id":null,"fid":"`+qwen.NewUUID()+`","parentId":null,"childrenIds":["`+qwen.NewUUID()+`"],"role":"user",`+
 		`"content":`+string(msg)+`,"user_action":"chat","files":[],"timestamp":`+secs+`,"models":[`+string(model)+`],"model":"",`+
-		`"chat_type":"t2t","feature_config":{"thinking_enabled":false,"output_schema":"phase","research_mode":"normal",`+
-		`"auto_thinking":false,"thinking_mode":"Fast","thinking_format":"summary","auto_search":false},`+
+		`"chat_type":"t2t","feature_config":{"thinking_enabled":true,"output_schema":"phase","research_mode":"normal",`+
+		`"auto_thinking":true,"thinking_mode":"Auto","thinking_format":"summary","auto_search":false},`+
 		`"extra":{"meta":{"subChatType":"t2t"}},"sub_chat_type":"t2t","parent_id":null}],"timestamp":`+secs+`}`))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
@@ -108,24 +111,36 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		flusher.Flush()
 	}
 	// Content deltas are copied as they come, still JSON-escaped: a
-	// concatenation of escaped string bodies is itself one.
-	var text []byte
+	// concatenation of escaped string bodies is itself one. The think
+	// phase's go out as reasoning_content, as the proxy sends them.
+	var text, reasoning []byte
 	chunk := append([]byte(nil), prefix...)
 	var inTok, outTok []byte
 	br := bufio.NewReaderSize(resp.Body, 32<<10)
 	for {
 		line, err := br.ReadSlice('\n')
 		if data, ok := bytes.CutPrefix(line, []byte("data:")); ok {
-			// One pass over the event: its usage follows its content.
+			// One pass over the event: its phase and usage follow its content.
 			c, rest, ok := stringField(data, []byte(`"content"`))
 			if !ok {
 				rest = data
 			}
 			if ok && len(c) > 0 {
-				if in.Stream {
+				phase, after, _ := stringField(rest, []byte(`"phase"`))
+				if after != nil {
+					rest = after
+				}
+				think := string(phase) == "think"
+				switch {
+				case in.Stream && think:
+					chunk = append(append(append(chunk[:len(prefix)], `{"index":0,"delta":{"reasoning_content":"`...), c...), `"},"finish_reason":null}]}`+"\n\n"...)
+					w.Write(chunk)
+				case in.Stream:
 					chunk = append(append(append(chunk[:len(prefix)], `{"index":0,"delta":{"content":"`...), c...), `"},"finish_reason":null}]}`+"\n\n"...)
 					w.Write(chunk)
-				} else {
+				case think:
+					reasoning = append(reasoning, c...)
+				default:
 					text = append(text, c...)
 				}
 			}
@@ -157,7 +172,7 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	outN, _ := strconv.Atoi(string(outTok))
 	w.Header().Set("Content-Type", "application/json")
 	w.Write([]byte(`{"id":"` + answerID + `","object":"chat.completion","created":` + secs + `,"model":` + string(model) +
-		`,"choices":[{"index":0,"message":{"role":"assistant","content":"` + string(text) + `"},"finish_reason":"stop"}],` +
+		`,"choices":[{"index":0,"message":{"role":"assistant","content":"` + string(text) + `","reasoning_content":"` + string(reasoning) + `"},"finish_reason":"stop"}],` +
 		`"usage":{"prompt_tokens":` + string(inTok) + `,"completion_tokens":` + string(outTok) + `,"total_tokens":` + strconv.Itoa(inN+outN) + `}}` + "\n"))
 }
 

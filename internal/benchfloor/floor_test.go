@@ -15,7 +15,8 @@ import (
 // The floor's byte scanner must answer what a decoding proxy would: the
 // simulator's whole text, valid JSON, usage counted, and an id of its own
 // for every answer, as long as the proxy's (so that a chunk of each is as
-// many bytes).
+// many bytes), and the reasoning a guest's message asks for apart from the
+// answer, as reasoning_content (the proxy's way).
 func TestFloorAnswers(t *testing.T) {
 	sim, err := qwensim.Start(qwensim.Options{AnswerWords: 50})
 	if err != nil {
@@ -41,8 +42,13 @@ func TestFloorAnswers(t *testing.T) {
 	resp := post(false)
 	var answer struct {
 		ID      string `json:"id"`
-		Choices []struct{ Message struct{ Content string } }
-		Usage   struct {
+		Choices []struct {
+			Message struct {
+				Content          string
+				ReasoningContent string `json:"reasoning_content"`
+			}
+		}
+		Usage struct {
 			PromptTokens     int `json:"prompt_tokens"`
 			CompletionTokens int `json:"completion_tokens"`
 			TotalTokens      int `json:"total_tokens"`
@@ -56,6 +62,9 @@ func TestFloorAnswers(t *testing.T) {
 		t.Errorf("usage %+v: want Qwen's last counts, prompt and completion both counted", u)
 	}
 	text := answer.Choices[0].Message.Content
+	if reasoning := answer.Choices[0].Message.ReasoningContent; !strings.HasPrefix(reasoning, "Considering") || strings.Contains(text, "Considering") {
+		t.Errorf("reasoning %q, answer %q: want the think phase apart from the answer", reasoning, text)
+	}
 	if n := len(strings.Fields(text)); n < 50 {
 		t.Errorf("answer has %d words, want at least 50: %q", n, text)
 	}
@@ -67,7 +76,7 @@ func TestFloorAnswers(t *testing.T) {
 
 	resp = post(true)
 	defer resp.Body.Close()
-	var streamed strings.Builder
+	var streamed, thought strings.Builder
 	ids := map[string]bool{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
@@ -77,12 +86,18 @@ func TestFloorAnswers(t *testing.T) {
 		}
 		var chunk struct {
 			ID      string `json:"id"`
-			Choices []struct{ Delta struct{ Content string } }
+			Choices []struct {
+				Delta struct {
+					Content          string
+					ReasoningContent string `json:"reasoning_content"`
+				}
+			}
 		}
 		if err := json.Unmarshal([]byte(data), &chunk); err != nil {
 			t.Fatalf("chunk %q is not JSON: %v", data, err)
 		}
 		streamed.WriteString(chunk.Choices[0].Delta.Content)
+		thought.WriteString(chunk.Choices[0].Delta.ReasoningContent)
 		ids[chunk.ID] = true
 	}
 	if len(ids) != 1 || ids[answer.ID] || ids[""] {
@@ -90,6 +105,9 @@ func TestFloorAnswers(t *testing.T) {
 	}
 	if got := len(strings.Fields(streamed.String())); got < 50 {
 		t.Errorf("streamed %d words, want at least 50", got)
+	}
+	if !strings.HasPrefix(thought.String(), "Considering") || strings.Contains(streamed.String(), "Considering") {
+		t.Errorf("streamed reasoning %q, answer %q: want the think phase apart from the answer", thought.String(), streamed.String())
 	}
 }
 

@@ -17,12 +17,52 @@ import (
 	"qwenproxy/internal/qwen"
 )
 
-// sent is one upstream request as received: its path, its header names and
-// the shape of its JSON body (every key path, with its value's JSON type).
+// sent is one upstream request as received: its path, its header names, the
+// shape of its JSON body (every key path, with its value's JSON type), and
+// what decides Qwen's answer (see asks).
 type sent struct {
 	path    string
 	headers []string
 	shape   []string
+	asks    []string
+}
+
+// asks lists what in a request decides what Qwen answers, beside its shape:
+// the page it comes from (Referer, chat ids taken out), and the values of the
+// chat mode, the chat type and every feature_config field. Alike shapes with
+// other values are other exchanges: a guest's message asks for thinking, and
+// its answer begins with reasoning events (qwen-2026.md §1.2).
+func asks(r *http.Request, body any) []string {
+	referer := r.Header.Get("Referer")
+	if i := strings.Index(referer, "/c/"); i >= 0 {
+		referer = referer[i:]
+		if len(referer) > len("/c/")+30 { // a chat's id, not a page's name
+			referer = "/c/{chat id}"
+		}
+	}
+	out := []string{"Referer " + referer}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(path+"[]", e)
+			}
+		default:
+			last := path[strings.LastIndex(path, ".")+1:]
+			if strings.Contains(path, ".feature_config.") || last == "chat_mode" || last == "chat_type" {
+				b, _ := json.Marshal(v)
+				out = append(out, path+"="+string(b))
+			}
+		}
+	}
+	walk("", body)
+	sort.Strings(out)
+	return out
 }
 
 // recorder answers like Qwen (a new chat, a short answer) and keeps what it
@@ -51,7 +91,7 @@ func recorder(t *testing.T) (*httptest.Server, func() []sent) {
 			sort.Strings(shape)
 		}
 		mu.Lock()
-		got = append(got, sent{r.URL.Path, names, shape})
+		got = append(got, sent{r.URL.Path, names, shape, asks(r, body)})
 		mu.Unlock()
 		if strings.HasSuffix(r.URL.Path, "/chats/new") {
 			w.Header().Set("Content-Type", "application/json")
@@ -139,6 +179,9 @@ func TestFloorSpeaksTheProxysWire(t *testing.T) {
 		}
 		if !slices.Equal(fl.shape, px.shape) {
 			t.Errorf("%s body:\nfloor %v\nproxy %v", px.path, fl.shape, px.shape)
+		}
+		if !slices.Equal(fl.asks, px.asks) {
+			t.Errorf("%s asks for another answer:\nfloor %v\nproxy %v", px.path, fl.asks, px.asks)
 		}
 	}
 }
