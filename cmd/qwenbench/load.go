@@ -59,7 +59,9 @@ func openAICaller(client *http.Client, base string) caller {
 }
 
 // directCaller is what a new conversation costs upstream alone: chats/new,
-// then the streamed completion read to its end.
+// then the streamed completion read to its end. It asks what the proxy and
+// the floor ask as a guest (thinking left to Qwen: reasoning, then the
+// answer), and its first token is the answer's first event.
 func directCaller(client *http.Client, base string) caller {
 	post := func(ctx context.Context, path, body string) (*http.Response, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(body))
@@ -87,12 +89,13 @@ func directCaller(client *http.Client, base string) caller {
 		}
 		id := string(b[i+6 : i+6+36])
 		resp, err = post(ctx, "/api/v2/chat/completions?chat_id="+id, fmt.Sprintf(
-			`{"stream":true,"chat_id":%q,"chat_mode":"guest","model":"qwen3-max","parent_id":null,"messages":[{"role":"user","content":"benchmark call %d","parent_id":null}]}`, id, n))
+			`{"stream":true,"chat_id":%q,"chat_mode":"guest","model":"qwen3-max","parent_id":null,"messages":[{"role":"user","content":"benchmark call %d","parent_id":null,`+
+				`"feature_config":{"thinking_enabled":true,"auto_thinking":true,"thinking_mode":"Auto","output_schema":"phase"}}]}`, id, n))
 		if err != nil {
 			return sample{}, err
 		}
 		defer resp.Body.Close()
-		ttft, err := firstMatch(resp.Body, start, []byte(`"status": "typing"`))
+		ttft, err := firstMatch(resp.Body, start, []byte(`"phase": "answer"`))
 		return sample{latency: time.Since(start), ttft: ttft}, err
 	}
 }
