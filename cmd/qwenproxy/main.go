@@ -125,7 +125,8 @@ const usageTail = `  version     the build: module version, VCS revision and tim
 
 Flags may stand before, after or among a command's arguments; "--" ends the flags.
 Exit status: 0 done, 1 the command failed, 2 a usage error (unknown command, action or flag, a
-missing or surplus argument); doctor's own statuses name its diagnosis.
+missing or surplus argument), 141 the reader of its output left (a broken pipe); doctor's own
+statuses name its diagnosis.
 
 Every command takes --help. Every history command takes --database-path (default DATABASE_PATH),
 --database-url (default DATABASE_URL: a postgres:// URL selects PostgreSQL) and --json.
@@ -156,6 +157,12 @@ func main() {
 	// whose record was still queued.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	// A reader of standard output or error that leaves (export | head, a
+	// log pipe whose reader died) made the first write after it kill the
+	// process: a read command left its snapshot of an older file behind,
+	// and serve lost its queued records. Ignored, the write fails with
+	// EPIPE instead, which a command ends on quietly (exitReaderLeft).
+	signal.Ignore(syscall.SIGPIPE)
 	os.Exit(runEnv(ctx, os.Args[1:], env{getenv: os.Getenv, environ: os.Environ, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, terminal: isTerminal(os.Stdin)}))
 }
 
@@ -226,12 +233,19 @@ func runEnv(ctx context.Context, args []string, e env) int {
 				fmt.Fprintf(e.stderr, "qwenproxy %s: %v (qwenproxy %s --help shows the usage)\n", args[0], err, args[0])
 			}
 			return 2
+		case errors.Is(err, syscall.EPIPE):
+			return exitReaderLeft // nothing to tell: no one reads
 		}
 		fmt.Fprintf(e.stderr, "qwenproxy %s: %v\n", args[0], err)
 		return 1
 	}
 	return 0
 }
+
+// exitReaderLeft is the status of a command whose output's reader left
+// (a broken pipe): 128 + SIGPIPE, as a shell reports a process that
+// signal ended, so that a pipeline reads it as it always has.
+const exitReaderLeft = 128 + int(syscall.SIGPIPE)
 
 // checkAction refuses an action word the command does not have, before the
 // command opens anything.
