@@ -159,7 +159,7 @@ func (s *Signer) SignIn(ctx context.Context, l Login) (SignedIn, error) {
 
 // signInFailure classes a sign-in answer that is not a success.
 func signInFailure(resp *http.Response, b []byte) *SignInError {
-	msg := summarize(b)
+	msg := qwen.Summarize(b) // a refusal may echo the password's digest, which signs in as well as the password
 	// A successful answer is not scanned for the firewall's markers: an
 	// account's name may say "captcha".
 	if qwen.FirewallAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), b) {
@@ -210,15 +210,4 @@ func refusedPassword(status int, code, text string) bool {
 	}
 	text = strings.ToLower(text)
 	return strings.Contains(text, "password") && (strings.Contains(text, "incorrect") || strings.Contains(text, "invalid") || strings.Contains(text, "wrong"))
-}
-
-func summarize(b []byte) string {
-	// A refusal may echo the sign-in it refused (the password's digest,
-	// which signs in as well as the password) or a token: masked, as the
-	// text is logged and shown by accounts ls and doctor.
-	s := redact.Text(strings.TrimSpace(string(b)))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	return s
 }

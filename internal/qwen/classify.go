@@ -80,7 +80,7 @@ func riskControl(ret []string, actualStatus int) *Error {
 	}
 	joined := strings.Join(ret, "; ")
 	return &Error{Kind: KindFirewall, Status: actualStatus, Code: strings.SplitN(ret[0], "::", 2)[0],
-		Message: "Alibaba's risk control refused the call: " + summarize([]byte(joined))}
+		Message: "Alibaba's risk control refused the call: " + Summarize([]byte(joined))}
 }
 
 // ClientRefused reports Qwen's Bad_Request "Internal error…": its answer to a
@@ -136,7 +136,7 @@ func classifyCode(code, details string, status int, num string) *Error {
 	// that echoes the request must not carry the account's token with it,
 	// nor a megabyte of text into each of them (they were copied whole).
 	// Classified above on the whole text.
-	err.Message = summarize([]byte(err.Message))
+	err.Message = Summarize([]byte(err.Message))
 	return err
 }
 
@@ -151,7 +151,7 @@ func sessionEnded(lower string) bool {
 
 // classifyHTTP maps a non-2xx upstream status.
 func classifyHTTP(resp *http.Response, body []byte) *Error {
-	err := &Error{Status: resp.StatusCode, Message: summarize(body)}
+	err := &Error{Status: resp.StatusCode, Message: Summarize(body)}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		err.Kind = KindAuth
@@ -197,7 +197,7 @@ func classifyBody(resp *http.Response, body []byte) *Error {
 		actual = v
 	}
 	if gatewayTimeout(actual, body) {
-		return &Error{Kind: KindServer, Status: http.StatusGatewayTimeout, Message: "Qwen's gateway timed out: " + summarize(body)}
+		return &Error{Kind: KindServer, Status: http.StatusGatewayTimeout, Message: "Qwen's gateway timed out: " + Summarize(body)}
 	}
 	firewall := &Error{Kind: KindFirewall, Status: actual, Message: "Qwen answered with a firewall page instead of JSON"}
 	if htmlPage(resp.Header.Get("Content-Type"), body) {
@@ -208,7 +208,7 @@ func classifyBody(resp *http.Response, body []byte) *Error {
 		if firewallMarked(body) {
 			return firewall
 		}
-		return &Error{Kind: KindBadResponse, Status: actual, Message: "unreadable answer: " + summarize(body), Err: err}
+		return &Error{Kind: KindBadResponse, Status: actual, Message: "unreadable answer: " + Summarize(body), Err: err}
 	}
 	f := env.failure(actual)
 	if f != nil && f.Kind == KindFirewall {
@@ -220,7 +220,7 @@ func classifyBody(resp *http.Response, body []byte) *Error {
 	if f == nil && (env.Success == nil || !*env.Success) {
 		// Qwen's JSON answer is a success:true envelope (qwen-wire.md
 		// §4.3); anything else is no answer, not an empty one.
-		return &Error{Kind: KindBadResponse, Status: actual, Message: "Qwen answered with JSON that is neither an answer nor a failure: " + summarize(body)}
+		return &Error{Kind: KindBadResponse, Status: actual, Message: "Qwen answered with JSON that is neither an answer nor a failure: " + Summarize(body)}
 	}
 	return f
 }
@@ -315,8 +315,11 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// summarize keeps error bodies short enough for logs and error messages.
-func summarize(body []byte) string {
+// Summarize keeps an answer's text short enough for logs and error messages
+// (200 bytes, cut between characters) and masks what looks like a
+// credential in it (redact.Text): what Qwen answers may echo a token, a
+// password's digest or an upload token's keys.
+func Summarize(body []byte) string {
 	// The head of an answer is shown, logged and recorded: masked of what
 	// looks like a credential (an echoed token, an upload token's keys).
 	// Only the head is scrubbed (the rest is cut): an answer of a megabyte

@@ -207,7 +207,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		event := bytes.NewBuffer(make([]byte, 0, len(b)+8))
 		event.WriteString("data: ")
 		if err := json.Compact(event, b); err != nil {
-			return fail(&Error{Kind: KindBadResponse, Status: resp.StatusCode, Message: "unreadable answer: " + summarize(b), Err: err})
+			return fail(&Error{Kind: KindBadResponse, Status: resp.StatusCode, Message: "unreadable answer: " + Summarize(b), Err: err})
 		}
 		event.WriteString("\n\n")
 		resp.Body = io.NopCloser(event)
@@ -250,13 +250,13 @@ func (c *Client) transportError(ctx, parent context.Context, timedOut *atomic.Bo
 // carries is the error.
 func decodeEnvelope(b []byte, out *envelope) error {
 	if err := json.Unmarshal(b, out); err != nil {
-		return &Error{Kind: KindBadResponse, Message: "unreadable answer: " + summarize(b), Err: err}
+		return &Error{Kind: KindBadResponse, Message: "unreadable answer: " + Summarize(b), Err: err}
 	}
 	if out.Success == nil || !*out.Success {
 		if f := out.failure(0); f != nil {
 			return f
 		}
-		return &Error{Kind: KindBadResponse, Message: "answer is not a success: " + summarize(b)}
+		return &Error{Kind: KindBadResponse, Message: "answer is not a success: " + Summarize(b)}
 	}
 	return nil
 }

@@ -408,7 +408,7 @@ func (s *Stream) decode(data []byte) error {
 	}
 	var raw rawEvent
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return &Error{Kind: KindBadResponse, Message: "unreadable stream event: " + summarize(data), Err: err}
+		return &Error{Kind: KindBadResponse, Message: "unreadable stream event: " + Summarize(data), Err: err}
 	}
 	if f := raw.envelope.failure(0); f != nil {
 		if s.candidateFailed(raw.ResponseID) {

@@ -96,7 +96,7 @@ func (c *Client) uploadToken(ctx context.Context, chatID, name string, size int)
 				return uploadToken{}, f
 			}
 		}
-		return uploadToken{}, &Error{Kind: KindBadResponse, Message: "upload token refused: " + summarize(redact.JSON(b))}
+		return uploadToken{}, &Error{Kind: KindBadResponse, Message: "upload token refused: " + Summarize(b)}
 	}
 	t := answer.Data
 	if missing := t.missing(); len(missing) > 0 {
