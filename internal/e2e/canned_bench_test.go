@@ -43,17 +43,7 @@ func BenchmarkProxyOnly(b *testing.B) {
 
 func benchProxyOnly(b *testing.B, short, floor bool) {
 	upstream, conns := cannedUpstream(b, cannedAnswer(b, short))
-	url := ""
-	if floor {
-		f := httptest.NewServer(&benchfloor.Floor{Upstream: upstream.URL, Client: &http.Client{}})
-		defer f.Close()
-		url = f.URL + "/v1/chat/completions"
-	} else {
-		e := startOnWith(b, "sqlite", qwensim.Options{}, func(c *config.Config) {
-			c.QwenBaseURL, c.LogLevel = upstream.URL, "info" // as served
-		})
-		url = e.app.URL() + "/v1/chat/completions"
-	}
+	url := chatCompletionsOf(b, upstream.URL, floor)
 	client := &http.Client{}
 	defer benchcpu.Report(b)()
 	var ttft time.Duration
@@ -62,6 +52,21 @@ func benchProxyOnly(b *testing.B, short, floor bool) {
 	}
 	b.ReportMetric(float64(ttft.Microseconds())/float64(b.N), "ttft-µs")
 	b.ReportMetric(float64(conns.Load())/float64(b.N), "upstream-conns/op")
+}
+
+// chatCompletionsOf is the chat completions URL of a benchmark's target in
+// front of upstream: the floor, or the whole server as served (SQLite,
+// logging at info), stopped when the benchmark ends.
+func chatCompletionsOf(b *testing.B, upstream string, floor bool) string {
+	if floor {
+		f := httptest.NewServer(&benchfloor.Floor{Upstream: upstream, Client: &http.Client{}})
+		b.Cleanup(f.Close)
+		return f.URL + "/v1/chat/completions"
+	}
+	e := startOnWith(b, "sqlite", qwensim.Options{}, func(c *config.Config) {
+		c.QwenBaseURL, c.LogLevel = upstream, "info" // as served
+	})
+	return e.app.URL() + "/v1/chat/completions"
 }
 
 // firstContent makes one streamed call, reads it to its end and returns

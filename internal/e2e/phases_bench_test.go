@@ -3,16 +3,11 @@ package e2e
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"qwenproxy/internal/benchfloor"
-	"qwenproxy/internal/config"
-	"qwenproxy/internal/qwensim"
 )
 
 // BenchmarkCallPhases splits a non-streaming call's latency, through the
@@ -48,17 +43,7 @@ func benchCallPhases(b *testing.B, short, floor bool) {
 			completionAsked, completionAnswered = arrived, answered
 		}
 	})
-	url := ""
-	if floor {
-		f := httptest.NewServer(&benchfloor.Floor{Upstream: upstream.URL, Client: &http.Client{}})
-		defer f.Close()
-		url = f.URL + "/v1/chat/completions"
-	} else {
-		e := startOnWith(b, "sqlite", qwensim.Options{}, func(c *config.Config) {
-			c.QwenBaseURL, c.LogLevel = upstream.URL, "info" // as served
-		})
-		url = e.app.URL() + "/v1/chat/completions"
-	}
+	url := chatCompletionsOf(b, upstream.URL, floor)
 	client := &http.Client{}
 	var before, between, after []time.Duration
 	for b.Loop() {
