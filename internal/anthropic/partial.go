@@ -54,14 +54,42 @@ func closedInput(s string) json.RawMessage {
 		}
 		closers[i] = b.String()
 	}
-	for i := len(s) - 1; i >= 0; i-- {
+	// Each try decodes the whole candidate: the ends nearest the cut are
+	// tried one by one (a cut key, literal or number is a few bytes long),
+	// then only where a member or element ended before a comma or an object
+	// or array began, so that arguments no end of which is valid JSON cost a
+	// bounded number of tries, not one a byte.
+	tries := 0
+	for i := len(s) - 1; i >= 0 && tries < 2*nearTries; i-- {
+		if closers[i] == "" && i != len(s)-1 {
+			continue
+		}
+		if tries >= nearTries && !boundary(s, i, closers) {
+			continue
+		}
+		tries++
 		candidate := s[:i+1] + closers[i]
 		var obj map[string]json.RawMessage
-		if closers[i] != "" || i == len(s)-1 {
-			if json.Unmarshal([]byte(candidate), &obj) == nil && obj != nil {
-				return json.RawMessage(candidate)
-			}
+		if json.Unmarshal([]byte(candidate), &obj) == nil && obj != nil {
+			return json.RawMessage(candidate)
 		}
 	}
 	return empty
+}
+
+// nearTries is how many ends of cut arguments closedInput tries byte by
+// byte before it tries only the boundaries of members and elements.
+const nearTries = 64
+
+// boundary reports whether s cut after s[i] ends where a member or element
+// may end or begin: just before a comma, or just after an opening bracket,
+// outside a string (closers[i] then does not begin with a quote).
+func boundary(s string, i int, closers []string) bool {
+	if strings.HasPrefix(closers[i], `"`) {
+		return false
+	}
+	if c := s[i]; c == '{' || c == '[' {
+		return true
+	}
+	return i+1 < len(s) && s[i+1] == ','
 }
