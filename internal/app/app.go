@@ -86,6 +86,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
+	a.ln = server.WriteDeadlines(a.ln, cfg.WriteTimeout)
 	if err := checkHost(cfg); err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	sorts := historyapi.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, ModelMap: cfg.ModelMap, Sorts: sorts,
-		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, LoopbackOnly: loopback(cfg.Host), AllowedHosts: cfg.AllowedHosts, StreamKeepAlive: cfg.StreamKeepAlive, WriteTimeout: cfg.WriteTimeout,
+		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, LoopbackOnly: loopback(cfg.Host), AllowedHosts: cfg.AllowedHosts, StreamKeepAlive: cfg.StreamKeepAlive,
 		RecorderSync: cfg.RecorderSync, RecordingRequired: cfg.RecordingRequired, MaxDuration: cfg.QwenMaxDuration, RecordMaxBodyBytes: cfg.RecordMaxBodyBytes,
 		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes, ImageMaxCount: cfg.ImageMaxCount,
 			ImageFetchTimeout: cfg.ImageFetchTimeout, RecordImageBytes: cfg.RecordImageBytes, ImageTimeout: cfg.ImageTimeout}},
@@ -175,15 +176,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       a.api.BaseContext,
 		// No WriteTimeout: it would cut long streams. Each write has a
-		// deadline of its own instead (WRITE_TIMEOUT, set by the server's
-		// middleware), lifted here once a connection waits for its next
-		// request, so that what the server writes then (a 431, a 400) is not
-		// refused by a deadline long past.
-		ConnState: func(c net.Conn, state http.ConnState) {
-			if state == http.StateIdle {
-				_ = c.SetWriteDeadline(time.Time{})
-			}
-		},
+		// deadline of its own instead (WRITE_TIMEOUT, server.WriteDeadlines).
 	}
 	go sessions.RunCleanup(bg, cfg.SessionCleanupInterval, log)
 	go keys.Run(bg, log)

@@ -12,48 +12,18 @@ import (
 	"qwenproxy/internal/openai"
 )
 
-// statusWriter remembers the status for the access log, and gives every
-// write to the client a deadline (see armWrite). It passes Hijack and the
-// other controls through via Unwrap (http.ResponseController).
+// statusWriter remembers the status for the access log. It passes Hijack
+// and the other controls through via Unwrap (http.ResponseController).
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	route  string // the route table's path that served the request; "" for none
-	// conn sets the connection's write deadline; nil where the writer has
-	// none (a recorder in tests).
-	conn         writeDeadliner
-	writeTimeout time.Duration
-	armed        time.Time // when the deadline was last set (zero: not yet)
-}
-
-type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
-
-// armWrite gives the next write writeTimeout to be taken by the client. A
-// client that stops reading (or reads a byte a minute) would otherwise hold
-// its call, its goroutine and its session's lock for as long as it keeps
-// the connection open: the call's own time limit cannot end a write blocked
-// on a full socket. Each write gets its own deadline, so a long stream that
-// is read is never cut. Setting one costs a runtime timer update (~140 ns)
-// and a stream writes hundreds of times a second, so it is set again only
-// once the last is older than a sixteenth of writeTimeout (at most a
-// second): each write then has between 15/16 of writeTimeout and all of it.
-func (w *statusWriter) armWrite() {
-	if w.conn == nil {
-		return
-	}
-	now := time.Now()
-	if !w.armed.IsZero() && now.Sub(w.armed) < min(w.writeTimeout/16, time.Second) {
-		return
-	}
-	w.armed = now
-	_ = w.conn.SetWriteDeadline(now.Add(w.writeTimeout))
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
-	w.armWrite()
 	w.ResponseWriter.WriteHeader(code)
 }
 
@@ -61,15 +31,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	w.armWrite()
 	return w.ResponseWriter.Write(b)
-}
-
-// FlushError flushes within a write deadline of its own (the SSE streams
-// flush every event through http.ResponseController).
-func (w *statusWriter) FlushError() error {
-	w.armWrite()
-	return http.NewResponseController(w.ResponseWriter).Flush()
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
@@ -85,13 +47,7 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, writeTimeout: s.cfg.WriteTimeout}
-		sw.conn, _ = w.(writeDeadliner)
-		// Armed now too: what the server writes for the handler (100
-		// Continue, the headers of an answer without a body, the end of a
-		// response) is bounded as well. app clears it once the connection
-		// is idle.
-		sw.armWrite()
+		sw := &statusWriter{ResponseWriter: w}
 		id := qp.NewID()
 		sw.Header().Set("X-Request-Id", id)
 		if anthropicPath(r.URL.Path) {

@@ -70,9 +70,6 @@ type Config struct {
 	// StreamKeepAlive is the longest silence a streaming client sees
 	// (STREAM_KEEPALIVE); default 15 s.
 	StreamKeepAlive time.Duration
-	// WriteTimeout bounds each write of an answer to the client
-	// (WRITE_TIMEOUT); default a minute.
-	WriteTimeout time.Duration
 	// MaxDuration bounds a call's whole time, upstream retries and stream
 	// included (QWEN_MAX_DURATION); 0: unbounded.
 	MaxDuration time.Duration
@@ -148,9 +145,6 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if cfg.StreamKeepAlive <= 0 {
 		cfg.StreamKeepAlive = 15 * time.Second
-	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = time.Minute
 	}
 	cfg.Capabilities.defaults()
 	cc := cfg.Capabilities
