@@ -243,13 +243,24 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			// Hosted tools (web_search, local_shell, custom, …) are run by
 			// OpenAI's servers or need their own item types: they are not
 			// offered to the model, so an agent that declares them next to
-			// its function tools still works.
+			// its function tools still works. Web search is Qwen's own
+			// (SearchTool).
 		}
 	}
 	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
 		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
 	}
 	return set, nil
+}
+
+// SearchTool reports whether the request declares OpenAI's hosted web
+// search tool (web_search, web_search_preview and their dated names),
+// which Qwen's own web search stands for. Its settings (filters,
+// search_context_size, user_location) have no effect.
+func (r *Request) SearchTool() bool {
+	return slices.ContainsFunc(r.Tools, func(t Tool) bool {
+		return t.Type == "web_search" || strings.HasPrefix(t.Type, "web_search_")
+	})
 }
 
 // Conversation translates a validated request into the core's

@@ -64,7 +64,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		tools:      set,
 		oneCall:    req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
 		model:      v.model,
-		search:     v.search,
+		search:     v.search || req.SearchTool() && !v.image && s.canSearch(r.Context(), v.model),
 		image:      v.image,
 		asked:      req.Model,
 		stream:     req.Stream,
