@@ -49,3 +49,28 @@ func TestResponsesWebSearchToolSearches(t *testing.T) {
 		t.Errorf("a model without search searched: %+v", out)
 	}
 }
+
+// A tool_choice forcing the declared web search ({"type":"web_search_preview"},
+// as OpenAI's guide shows) is honoured by searching: it was a 400 saying
+// only function tools are emulated. Forcing it undeclared stays a 400.
+func TestResponsesToolChoiceMayForceTheWebSearch(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","tools":[{"type":"web_search_preview"}],"tool_choice":{"type":"web_search_preview"},"input":"news of Oslo"}`, nil)
+	if body := readBody(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"url_citation"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","tool_choice":{"type":"web_search_preview"},"input":"news of Oslo"}`, nil)
+	if body := readBody(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "tool_choice") {
+		t.Fatalf("undeclared: %d %s", resp.StatusCode, body)
+	}
+}
+
+// Forcing the web search on a model without it is a 400 naming tool_choice:
+// the answer would pass for a searched one.
+func TestResponsesForcedWebSearchNeedsAModelThatSearches(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-vl-plus","tools":[{"type":"web_search"}],"tool_choice":{"type":"web_search"},"input":"news"}`, nil)
+	if body := readBody(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `"model_capability_unsupported"`) || !strings.Contains(body, `"param":"tool_choice"`) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+}

@@ -20,7 +20,7 @@ var Fields = []openai.Field{
 	{Name: "input", Policy: openai.Honoured, Doc: "a string or input items: messages, `function_call`, `function_call_output`, `item_reference` (`reasoning` items dropped)"},
 	{Name: "instructions", Policy: openai.Honoured, Doc: "the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "function tools, emulated, also a `namespace` tool's (a call of one carries its `namespace`); `web_search` turns on Qwen's web search where the model has it; other hosted tools are not offered to the model"},
-	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`none`/`auto`/`required`/a named function/`allowed_tools`, emulated"},
+	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`none`/`auto`/`required`/a named function/`allowed_tools`, emulated; the declared web search tool (`{\"type\":\"web_search\"}`) by searching"},
 	{Name: "parallel_tool_calls", Policy: openai.Honoured, Doc: "`false`: only an answer's first call is kept"},
 	{Name: "text", Policy: openai.Honoured, Doc: "`format`: `text`, `json_object` or `json_schema`, emulated as `response_format`; `verbosity` (`low`, `medium`, `high`) checked, no effect"},
 	{Name: "reasoning", Policy: openai.Honoured, Doc: "`effort` (one of OpenAI's) other than `none`/`minimal` turns on thinking; `summary` `auto`, `concise`, `detailed` or `none`"},

@@ -73,6 +73,11 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		sessionID:  sessionID,
 		jsonFormat: jsonFormat,
 	}
+	if req.ForcesSearch() && !t.search {
+		// Forced, a search the model cannot do would pass unseen.
+		writeError(w, featureError("tool_choice", v.model, "web search"))
+		return
+	}
 	if req.PreviousResponseID != "" {
 		// The id's session must be one the caller can continue: whether
 		// it is is known only where sessions are resolved (memory, then
