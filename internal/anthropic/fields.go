@@ -12,7 +12,7 @@ import "qwenproxy/internal/openai"
 // Every field of @anthropic-ai/sdk 1.14's MessageCreateParams is here, and
 // the beta's mcp_servers and context_management.
 var Fields = []openai.Field{
-	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*` or `claude-*` name it does not map is `DEFAULT_MODEL`)"},
+	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*`, `claude-*` or `dall-e-*` name it does not map is `DEFAULT_MODEL`)"},
 	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `search_result`, `tool_use`, `tool_result` and `thinking` blocks"},
 	{Name: "system", Policy: openai.Honoured, Doc: "a string or text blocks, the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "client tools, emulated, also Anthropic's `bash_…` and `text_editor_…` (given their schema); the `web_search_…` server tool turns on Qwen's web search; other server tools and computer use are a 400"},

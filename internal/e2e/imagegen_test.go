@@ -224,3 +224,17 @@ func TestAnImageGenerationWithoutAnImageSaysWhatCame(t *testing.T) {
 		t.Fatalf("message %q", msg)
 	}
 }
+
+// OpenAI's image model names reach DEFAULT_MODEL as its chat model names
+// do: image tools send dall-e-2 or dall-e-3 (gpt-image-1 is a gpt-* name
+// already). dall-e-3 was a 404 model_not_found, so they could not draw
+// without a MODEL_MAP.
+func TestOpenAIsImageModelNamesDraw(t *testing.T) {
+	e := start(t, nil)
+	for _, model := range []openai.ImageModel{openai.ImageModelDallE2, openai.ImageModelDallE3, openai.ImageModelGPTImage1} {
+		got, err := e.client.Images.Generate(ctxT(t), openai.ImageGenerateParams{Prompt: "a red fox", Model: model})
+		if err != nil || len(got.Data) != 1 || got.Data[0].URL == "" {
+			t.Errorf("%s: %v %+v", model, err, got)
+		}
+	}
+}

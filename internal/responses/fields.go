@@ -16,7 +16,7 @@ import (
 // context, instructions or checks the caller meant; log probabilities Qwen
 // never gives. Every field of openai-go v3.98.0's ResponseNewParams is here.
 var Fields = []openai.Field{
-	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*` or `claude-*` name it does not map is `DEFAULT_MODEL`)"},
+	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*`, `claude-*` or `dall-e-*` name it does not map is `DEFAULT_MODEL`)"},
 	{Name: "input", Policy: openai.Honoured, Doc: "a string or input items: messages, `function_call`, `function_call_output`, `item_reference` (`reasoning` items dropped)"},
 	{Name: "instructions", Policy: openai.Honoured, Doc: "the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "function tools, emulated, also a `namespace` tool's (a call of one carries its `namespace`); `web_search` turns on Qwen's web search where the model has it; other hosted tools are not offered to the model"},
