@@ -74,3 +74,65 @@ func TestResponsesForcedWebSearchNeedsAModelThatSearches(t *testing.T) {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 }
+
+// A searched answer held to JSON (response_format, text.format) keeps its
+// sources as annotations, each an empty span at the end of the JSON, which
+// stays the JSON alone. They were dropped: the client never learnt what
+// the answer was drawn from.
+func TestAJSONAnswerKeepsItsSourcesAsAnnotations(t *testing.T) {
+	e := start(t, nil)
+	type annotation struct {
+		Type                 string
+		StartIndex, EndIndex int `json:"-"`
+		URLCitation          *struct {
+			StartIndex int    `json:"start_index"`
+			EndIndex   int    `json:"end_index"`
+			URL        string `json:"url"`
+		} `json:"url_citation"`
+		Start *int   `json:"start_index"`
+		End   *int   `json:"end_index"`
+		URL   string `json:"url"`
+	}
+	check := func(api, text string, anns []annotation) {
+		t.Helper()
+		if text != `{"a": 1}` || len(anns) != 2 {
+			t.Fatalf("%s: %q %+v", api, text, anns)
+		}
+		for _, a := range anns {
+			start, end, url := a.Start, a.End, a.URL
+			if a.URLCitation != nil {
+				start, end, url = &a.URLCitation.StartIndex, &a.URLCitation.EndIndex, a.URLCitation.URL
+			}
+			if a.Type != "url_citation" || start == nil || *start != len(text) || *end != len(text) || !strings.HasPrefix(url, "https://example.") {
+				t.Fatalf("%s: annotation %+v", api, a)
+			}
+		}
+	}
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max-search","response_format":{"type":"json_object"},"messages":[{"role":"user","content":"reply {\"a\": 1}"}]}`, nil)
+	var chat struct {
+		Choices []struct {
+			Message struct {
+				Content     string       `json:"content"`
+				Annotations []annotation `json:"annotations"`
+			} `json:"message"`
+		} `json:"choices"`
+	}
+	if body := readBody(t, resp); json.Unmarshal([]byte(body), &chat) != nil || len(chat.Choices) != 1 {
+		t.Fatalf("chat: %s", body)
+	}
+	check("chat", chat.Choices[0].Message.Content, chat.Choices[0].Message.Annotations)
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max-search","text":{"format":{"type":"json_object"}},"input":"reply {\"a\": 1}"}`, nil)
+	var r struct {
+		Output []struct {
+			Content []struct {
+				Text        string       `json:"text"`
+				Annotations []annotation `json:"annotations"`
+			} `json:"content"`
+		} `json:"output"`
+	}
+	if body := readBody(t, resp); json.Unmarshal([]byte(body), &r) != nil || len(r.Output) == 0 {
+		t.Fatalf("responses: %s", body)
+	}
+	last := r.Output[len(r.Output)-1].Content[0]
+	check("responses", last.Text, last.Annotations)
+}
