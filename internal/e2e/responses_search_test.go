@@ -136,3 +136,19 @@ func TestAJSONAnswerKeepsItsSourcesAsAnnotations(t *testing.T) {
 	last := r.Output[len(r.Output)-1].Content[0]
 	check("responses", last.Text, last.Annotations)
 }
+
+// A streamed response checked whole before it is sent (a text.format, or a
+// tool_choice that demands a call) announces its sources as any other
+// stream does. Its message item was closed before they were read, so none
+// was sent.
+func TestACheckedResponsesStreamCitesItsSources(t *testing.T) {
+	e := start(t, nil)
+	for _, extra := range []string{`"text":{"format":{"type":"json_object"}},"input":"reply {\"a\": 1}"`,
+		`"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}}],"tool_choice":"required","input":"use get_weather with {\"city\": \"Oslo\"}"`} {
+		resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max-search","stream":true,`+extra+`}`, nil)
+		body := readBody(t, resp)
+		if n := strings.Count(body, "event: response.output_text.annotation.added"); resp.StatusCode != http.StatusOK || n != 2 || !strings.Contains(body, "event: response.completed") {
+			t.Errorf("%s: %d annotations: %.3000s", extra, n, body)
+		}
+	}
+}
