@@ -38,7 +38,8 @@ func TestDefinedClientToolsAreOffered(t *testing.T) {
 	for tools, want := range map[string]string{
 		`[{"type":"bash_20250124","name":"shell"}]`:                             `tools.0.name: a bash_20250124 tool must be named "bash"`,
 		`[{"type":"text_editor_20250728","name":"str_replace_editor"}]`:         `tools.0.name: a text_editor_20250728 tool must be named "str_replace_based_edit_tool"`,
-		`[{"type":"web_search_20250305","name":"web_search"}]`:                  `tools.0.type: "web_search_20250305" is a server tool or computer use`,
+		`[{"type":"web_fetch_20250910","name":"web_fetch"}]`:                    `tools.0.type: "web_fetch_20250910" is a server tool or computer use`,
+		`[{"type":"web_search_20250305","name":"search"}]`:                      `tools.0.name: a web_search_20250305 tool must be named "web_search"`,
 		`[{"type":"computer_20250124","name":"computer","display_width_px":1}]`: `tools.0.type: "computer_20250124" is a server tool or computer use`,
 	} {
 		err := decode(tools).Validate(false)

@@ -103,7 +103,7 @@ func (s *Source) imageURL() string {
 // input; or an Anthropic-defined client tool (bash, the text editor), which
 // has only its type and name (see definedToolOf).
 type Tool struct {
-	Type        string          `json:"type"` // "", "custom", bash_…, text_editor_…; server tools are refused
+	Type        string          `json:"type"` // "", "custom", bash_…, text_editor_…, web_search_…; other server tools are refused
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	InputSchema json.RawMessage `json:"input_schema"`
@@ -234,8 +234,18 @@ func (r *Request) WantsThinking() bool {
 func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 	set := &tools.Set{Choice: tools.Choice{Mode: "auto"}}
 	seen := map[string]bool{}
+	searching := false
 	for i, t := range r.Tools {
 		p := func(f string) string { return fmt.Sprintf("tools.%d.%s", i, f) }
+		if isWebSearchTool(t.Type) {
+			// Qwen's own web search stands for it: it turns search on
+			// (SearchTool) and is not offered as a client tool.
+			if t.Name != webSearchName {
+				return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, webSearchName)
+			}
+			searching = true
+			continue
+		}
 		if t.Type != "" && t.Type != "custom" {
 			defined, ok := definedToolOf(t.Type)
 			if !ok {
@@ -272,6 +282,9 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			if c.Name == "" {
 				return nil, openai.InvalidRequest("tool_choice.name", "missing_required_parameter", "tool_choice.name: Field required when tool_choice.type is tool")
 			}
+			if searching && c.Name == webSearchName {
+				break // the search runs whatever the model says
+			}
 			if _, ok := set.Lookup(c.Name); !ok {
 				return nil, openai.InvalidRequest("tool_choice.name", "invalid_value", "tool_choice.name: %q is not among the tools", c.Name)
 			}
@@ -279,11 +292,34 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		default:
 			return nil, openai.InvalidRequest("tool_choice.type", "invalid_value", "tool_choice.type: must be auto, any, tool or none")
 		}
-		if (c.Type == "any" || c.Type == "tool") && len(set.Tools) == 0 {
+		if c.Type == "any" && len(set.Tools) == 0 && searching {
+			set.Choice.Mode = "auto" // the search is the tool used
+		}
+		if (c.Type == "any" || c.Type == "tool") && len(set.Tools) == 0 && !searching {
 			return nil, openai.InvalidRequest("tool_choice", "invalid_value", "tool_choice: %s requires tools", c.Type)
 		}
 	}
 	return set, nil
+}
+
+// webSearchName is the name Anthropic's web search server tool must have.
+const webSearchName = "web_search"
+
+// isWebSearchTool reports whether typ is Anthropic's web search server tool
+// (web_search_20250305, web_search_20260209, …).
+func isWebSearchTool(typ string) bool { return strings.HasPrefix(typ, webSearchName+"_") }
+
+// SearchTool is where the request declares Anthropic's web search server
+// tool ("tools.N"), which turns on Qwen's web search; ok is false when it
+// declares none. Its settings (max_uses, allowed_domains, blocked_domains,
+// user_location) have no effect: Qwen searches as it does.
+func (r *Request) SearchTool() (param string, ok bool) {
+	for i, t := range r.Tools {
+		if isWebSearchTool(t.Type) {
+			return fmt.Sprintf("tools.%d", i), true
+		}
+	}
+	return "", false
 }
 
 // Conversation translates a validated request into the core's conversation:

@@ -208,3 +208,33 @@ func TestAnImageGenerationBrokenUnderWayIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// An image generation whose answer has no image says what arrived instead:
+// the phases, or the text Qwen wrote (a refusal). It said "Qwen's answer
+// had no image: " and nothing more when the answer was empty.
+func TestAnImageGenerationWithoutAnImageSaysWhatCame(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{EmptyAnswer: true, Times: 3})
+	_, err := e.client.Images.Generate(ctxT(t), openai.ImageGenerateParams{Prompt: "a fox", Model: "qwen3-max"})
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadGateway || apiErr.Code != "upstream_empty_answer" {
+		t.Fatalf("want a 502 upstream_empty_answer, got %v", err)
+	}
+	if msg := apiErr.Message; strings.HasSuffix(strings.TrimSpace(msg), ":") || !strings.Contains(msg, "phases that arrived: answer") {
+		t.Fatalf("message %q", msg)
+	}
+}
+
+// OpenAI's image model names reach DEFAULT_MODEL as its chat model names
+// do: image tools send dall-e-2 or dall-e-3 (gpt-image-1 is a gpt-* name
+// already). dall-e-3 was a 404 model_not_found, so they could not draw
+// without a MODEL_MAP.
+func TestOpenAIsImageModelNamesDraw(t *testing.T) {
+	e := start(t, nil)
+	for _, model := range []openai.ImageModel{openai.ImageModelDallE2, openai.ImageModelDallE3, openai.ImageModelGPTImage1} {
+		got, err := e.client.Images.Generate(ctxT(t), openai.ImageGenerateParams{Prompt: "a red fox", Model: model})
+		if err != nil || len(got.Data) != 1 || got.Data[0].URL == "" {
+			t.Errorf("%s: %v %+v", model, err, got)
+		}
+	}
+}

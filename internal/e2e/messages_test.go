@@ -136,7 +136,7 @@ func TestMessagesErrorsUseAnthropicsEnvelope(t *testing.T) {
 		{"bad role", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":5,"messages":[{"role":"tool","content":"hi"}]}`, auth, 400, "invalid_request_error"},
 		{"only a system message", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":5,"messages":[{"role":"system","content":"hi"}]}`, auth, 400, "invalid_request_error"},
 		{"image block", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":5,"messages":[{"role":"user","content":[{"type":"image","source":{}}]}]}`, auth, 400, "invalid_request_error"},
-		{"server tool", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":5,"tools":[{"type":"web_search_20250305","name":"web_search"}],"messages":[{"role":"user","content":"hi"}]}`, auth, 400, "invalid_request_error"},
+		{"server tool", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":5,"tools":[{"type":"code_execution_20250825","name":"code_execution"}],"messages":[{"role":"user","content":"hi"}]}`, auth, 400, "invalid_request_error"},
 		{"tool_choice naming no tool", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":5,"tool_choice":{"type":"tool","name":"x"},"messages":[{"role":"user","content":"hi"}]}`, auth, 400, "invalid_request_error"},
 		{"unknown model", "POST", "/v1/messages", "application/json", `{"model":"llama-3","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, auth, 404, "not_found_error"},
 		{"count_tokens without messages", "POST", "/v1/messages/count_tokens", "application/json", `{"model":"claude-x"}`, auth, 400, "invalid_request_error"},

@@ -16,8 +16,10 @@ type Rule struct {
 }
 
 // Fallbacks are the patterns sent to DEFAULT_MODEL when no MODEL_MAP rule
-// matches, so that Claude Code and Codex work out of the box.
-var Fallbacks = []string{"claude-*", "gpt-*"}
+// matches, so that Claude Code and Codex work out of the box, and the
+// image tools that name OpenAI's image models (dall-e-2, dall-e-3;
+// gpt-image-1 is a gpt-* name).
+var Fallbacks = []string{"claude-*", "gpt-*", "dall-e-*"}
 
 // Parse reads MODEL_MAP: comma-separated pattern=qwen-model pairs, e.g.
 // "claude-*=qwen3-coder-plus,gpt-*=qwen3-max". Errors name the bad pair.

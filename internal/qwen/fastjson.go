@@ -250,7 +250,10 @@ func (p *scanner) choice(ev *Event) bool {
 				b, ok = p.strBytes()
 				ev.Finished = string(b) == "finished"
 			case "role":
-				_, _, ok = p.rawString() // unused: any string will do
+				// A function frame (Qwen's own tool's result) is no
+				// answer: the general decoder tells it apart.
+				b, ok = p.strBytes()
+				ok = ok && string(b) != roleFunction
 			default:
 				return false // extra, function_call, …: the general decoder
 			}

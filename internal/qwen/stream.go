@@ -39,7 +39,18 @@ const (
 	// (qwen-wire.md S11). IsImagePhase takes either.
 	PhaseImageGen = "image_gen"
 	PhaseImage    = "image"
+	// PhaseFunction is a frame of role "function" — the result of one of
+	// Qwen's own tools (a web search's sources, "Tool X does not
+	// exists.") — that is tagged with the answer's or the thinking's phase,
+	// or none. Qwen sends such rounds before the assistant's real answer,
+	// marked finished: read as the answer, their text would lead it and
+	// their end would cut it short.
+	PhaseFunction = "function"
 )
+
+// roleFunction is the role of the frames that carry Qwen's own tools'
+// results.
+const roleFunction = "function"
 
 // IsImagePhase reports whether phase carries a generated image: the two
 // sources name it differently, and an image read under neither name would
@@ -102,6 +113,7 @@ type rawEvent struct {
 	Info    json.RawMessage `json:"response.info"`
 	Choices []struct {
 		Delta struct {
+			Role    string `json:"role"`
 			Content string `json:"content"`
 			Phase   string `json:"phase"`
 			Status  string `json:"status"`
@@ -435,6 +447,8 @@ func (s *Stream) decode(data []byte) error {
 			ev.Phase = PhaseAnswer
 		}
 		switch {
+		case d.Role == roleFunction:
+			ev.Phase = functionPhase(ev.Phase)
 		case d.ReasoningContent == "" || d.Phase != "" && d.Phase != PhaseThink:
 		case d.Phase == "" && d.Content != "":
 			// Both fields and no phase: the reasoning, then the content
@@ -465,6 +479,17 @@ func (s *Stream) decode(data []byte) error {
 		s.pending = append(s.pending, Event{Kind: EventKeepAlive})
 	}
 	return nil
+}
+
+// functionPhase is the phase of a function frame tagged phase: a built-in
+// tool's own phase (web_search, …) stays, the answer's and the thinking's
+// become PhaseFunction, so that the tool's result is neither.
+func functionPhase(phase string) string {
+	switch phase {
+	case PhaseAnswer, PhaseThink, PhaseThinkingSummary:
+		return PhaseFunction
+	}
+	return phase
 }
 
 // created takes a response.created event: the first is handed out at once

@@ -35,9 +35,11 @@ type turn struct {
 	userID, answerID  string
 	answer, reasoning string
 	inputTokens       int
-	// sources are the web search's results (chat_type search); image is
-	// the generated image's URL (chat_type t2i).
+	// sources are the web search's results (chat_type search), query
+	// what it searched for; image is the generated image's URL (chat_type
+	// t2i).
 	sources []source
+	query   string
 	image   string
 	// phased: the message asked for output_schema "phase".
 	phased   bool
@@ -175,7 +177,7 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	t.answer += seen
 	switch last.ChatType {
 	case chatTypeSearch:
-		t.sources = searchResults(words)
+		t.sources, t.query = searchResults(words), firstWords(words, 6)
 	case chatTypeImage:
 		t.image, t.answer = s.generate(words), ""
 	}
@@ -415,7 +417,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 		s.sendImage(send, enc, t, r, &u, f)
 		return
 	}
-	if len(t.sources) > 0 && !send(enc.webSearch(t.sources, "typing")) || len(t.sources) > 0 && !send(enc.webSearch(t.sources, "finished")) {
+	if len(t.sources) > 0 && !s.sendSearch(send, enc, t) {
 		return
 	}
 	for i, p := range pieces(t.answer) {

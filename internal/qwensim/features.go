@@ -62,16 +62,38 @@ func searchResults(words string) []source {
 	}
 }
 
-// webSearch is the web_search phase's delta: no content, the results in
-// extra.web_search_info (Qwen resends the whole list).
-func (e *encoder) webSearch(results []source, status string) []byte {
+// sendSearch streams a web search as Qwen's own tools answer: the
+// web_search phase's function_call with its function_id (qwen-wire.md
+// §4.2, S8), then the result as a frame of role "function" named
+// web_search, carrying the results in extra.web_search_info (qwen-2026.md
+// §2.2, Q2A reads them from the frame whose delta.name is "web_search").
+func (s *Sim) sendSearch(send func([]byte) bool, enc *encoder, t *turn) bool {
+	id := newID()
+	return send(enc.searchCall(t.query, id)) && send(enc.searchResult(t.sources, id))
+}
+
+// searchCall is the web_search phase's call: no role, no content, the
+// query in function_call.arguments (a JSON string).
+func (e *encoder) searchCall(query, functionID string) []byte {
+	args := appendPyString([]byte(`{"query": `), query)
+	args = append(args, '}')
+	call := newObj().str("name", "web_search").str("arguments", string(args))
+	delta := e.phase(newObj().str("content", ""), "web_search").str("status", "typing").
+		obj("function_call", call).str("function_id", functionID)
+	return e.event(delta, nil, nil)
+}
+
+// searchResult is the search's result frame: role function, no content,
+// the results in extra.web_search_info.
+func (e *encoder) searchResult(results []source, functionID string) []byte {
 	var list [][]byte
 	for _, r := range results {
 		list = append(list, newObj().str("url", r.url).str("title", r.title).str("snippet", r.snippet).
 			str("hostname", hostOf(r.url)).bytes())
 	}
 	extra := newObj().raw("web_search_info", pyList(list...))
-	delta := e.phase(newObj().str("role", "assistant").str("content", ""), "web_search").str("status", status)
+	delta := newObj().str("role", "function").str("content", "").str("name", "web_search")
+	delta = e.phase(delta, "web_search").str("status", "finished").str("function_id", functionID)
 	return e.event(delta, nil, extra)
 }
 

@@ -232,3 +232,51 @@ func TestImageGenerationSendsAKeepAliveFirst(t *testing.T) {
 		t.Fatalf("no keep-alive before the image: %.800s", b)
 	}
 }
+
+// A search answers as Qwen's own tools answer (qwen-wire.md §4.2, S8: the
+// web_search phase's function_call with its function_id, the result as a
+// frame of role "function"; qwen-2026.md §2.2, Q2A: the sources in the
+// frame whose delta.name is "web_search"): the call, then the result
+// carrying extra.web_search_info, before the answer.
+func TestASearchAnswersAsQwensOwnTool(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	chatID := newChat2026(t, srv, nil, "normal")
+	body := strings.Replace(completion(chatID, "normal", "qwen3-max", false, "news in oslo"), `"feature_config":{`, `"chat_type":"search","feature_config":{"output_schema":"phase",`, 1)
+	_, _, b := webCall(t, srv, "/api/v2/chat/completions?chat_id="+chatID, body, nil)
+	type delta struct {
+		Role, Name, Phase, Status string
+		FunctionCall              *struct{ Name, Arguments string } `json:"function_call"`
+		FunctionID                string                            `json:"function_id"`
+		Extra                     *struct {
+			WebSearchInfo []struct{ URL, Title string } `json:"web_search_info"`
+		}
+	}
+	var call, result *delta
+	answerAt, resultAt := -1, -1
+	for i, line := range strings.Split(b, "\n") {
+		var ev struct{ Choices []struct{ Delta delta } }
+		if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ev) != nil || len(ev.Choices) == 0 {
+			continue
+		}
+		d := ev.Choices[0].Delta
+		switch {
+		case d.FunctionCall != nil:
+			call = &d
+		case d.Role == "function":
+			result, resultAt = &d, i
+		case d.Phase == "answer" && answerAt < 0:
+			answerAt = i
+		}
+	}
+	if call == nil || call.Phase != "web_search" || call.FunctionCall.Name != "web_search" || !strings.Contains(call.FunctionCall.Arguments, "news in oslo") || call.FunctionID == "" {
+		t.Fatalf("the search's call: %+v in %.1500s", call, b)
+	}
+	if result == nil || result.Name != "web_search" || result.Phase != "web_search" || result.Status != "finished" || result.FunctionID != call.FunctionID ||
+		result.Extra == nil || len(result.Extra.WebSearchInfo) != 2 || resultAt > answerAt {
+		t.Fatalf("the search's result: %+v in %.1500s", result, b)
+	}
+}

@@ -243,13 +243,42 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			// Hosted tools (web_search, local_shell, custom, …) are run by
 			// OpenAI's servers or need their own item types: they are not
 			// offered to the model, so an agent that declares them next to
-			// its function tools still works.
+			// its function tools still works. Web search is Qwen's own
+			// (SearchTool).
 		}
+	}
+	if r.ForcesSearch() {
+		return set, nil // the search runs whatever the model says: the choice stays auto
 	}
 	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
 		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
 	}
 	return set, nil
+}
+
+// ForcesSearch reports whether tool_choice forces the declared web search
+// tool.
+func (r *Request) ForcesSearch() bool { return r.SearchTool() && forcesWebSearch(r.ToolChoice) }
+
+// isWebSearch reports whether typ names OpenAI's hosted web search tool.
+func isWebSearch(typ string) bool {
+	return typ == "web_search" || strings.HasPrefix(typ, "web_search_")
+}
+
+// forcesWebSearch reports whether choice is {"type":"web_search…"}.
+func forcesWebSearch(choice json.RawMessage) bool {
+	var named struct {
+		Type string `json:"type"`
+	}
+	return json.Unmarshal(choice, &named) == nil && isWebSearch(named.Type)
+}
+
+// SearchTool reports whether the request declares OpenAI's hosted web
+// search tool (web_search, web_search_preview and their dated names),
+// which Qwen's own web search stands for. Its settings (filters,
+// search_context_size, user_location) have no effect.
+func (r *Request) SearchTool() bool {
+	return slices.ContainsFunc(r.Tools, func(t Tool) bool { return isWebSearch(t.Type) })
 }
 
 // Conversation translates a validated request into the core's

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
@@ -182,7 +181,7 @@ func (s *Server) imageOn(ctx context.Context, c *call, model string, req openai.
 	u := ans.Usage()
 	rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens = u.PromptTokens, u.CompletionTokens, u.TotalTokens
 	if ans.Image() == "" {
-		return "", &qwen.Error{Kind: qwen.KindEmptyAnswer, Message: "Qwen's answer had no image: " + strings.TrimSpace(ans.Content())}
+		return "", ans.NoImage()
 	}
 	return ans.Image(), nil
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 
 	"qwenproxy/internal/anthropic"
@@ -37,6 +38,11 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
+	search, apiErr := s.messagesSearch(r.Context(), &req.Request, v)
+	if apiErr != nil {
+		writeErrorFor(w, r, apiErr)
+		return
+	}
 	format, _ := req.AnswerFormat() // validated
 	jsonFormat, bad := structured.Compile(format)
 	if bad != nil {
@@ -48,7 +54,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		tools:      set,
 		oneCall:    req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,
 		model:      v.model,
-		search:     v.search,
+		search:     search,
 		image:      v.image,
 		asked:      req.Model,
 		stream:     req.Stream,
@@ -65,6 +71,24 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	c := s.newCall(w, r, body)
 	c.ex.Request.IgnoredParams = d.ignored
 	s.answer(c, t)
+}
+
+// messagesSearch is whether the turn searches: the model's -search
+// variant, or Anthropic's web search server tool, which Qwen's own search
+// stands for — refused, as web_search_options is, for a model without
+// search or an image variant, whose answer would pass for a searched one.
+func (s *Server) messagesSearch(ctx context.Context, req *anthropic.Request, v variant) (bool, *openai.Error) {
+	param, ok := req.SearchTool()
+	if !ok {
+		return v.search, nil
+	}
+	if v.image {
+		return false, imageSearchError(param, req.Model)
+	}
+	if apiErr := s.requireCapability(ctx, v.model, param); apiErr != nil {
+		return false, apiErr
+	}
+	return true, nil
 }
 
 // countTokens serves POST /v1/messages/count_tokens: an estimate of the

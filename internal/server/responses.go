@@ -64,7 +64,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		tools:      set,
 		oneCall:    req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
 		model:      v.model,
-		search:     v.search,
+		search:     v.search || req.SearchTool() && !v.image && s.canSearch(r.Context(), v.model),
 		image:      v.image,
 		asked:      req.Model,
 		stream:     req.Stream,
@@ -72,6 +72,11 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		messages:   req.Conversation(),
 		sessionID:  sessionID,
 		jsonFormat: jsonFormat,
+	}
+	if req.ForcesSearch() && !t.search {
+		// Forced, a search the model cannot do would pass unseen.
+		writeError(w, featureError("tool_choice", v.model, "web search"))
+		return
 	}
 	if req.PreviousResponseID != "" {
 		// The id's session must be one the caller can continue: whether

@@ -239,11 +239,14 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		if text := o.contentText(); text != "" {
 			_ = o.sendText(text)
 		}
-		_ = o.writeCalls(0)
 	}
 	if o.open == "message" {
-		// The sources are cited in the last message item's text.
+		// The sources are cited in the last message item's text: set
+		// before the calls close it.
 		o.cites = responseCitations(ans, utf8.RuneCountInString(o.contentText())-utf8.RuneCountInString(o.current.String()))
+	}
+	if o.holding {
+		_ = o.writeCalls(0)
 	}
 	o.closeItem("completed")
 	o.named()

@@ -23,14 +23,23 @@ type sourcesAsText interface{ sourcesAsText() bool }
 // numbered list after the text ("[1] [title](url)" per line), each line the
 // span its citation points at; with annotations,
 // no text, and each citation an empty span at the end of the answer. The
-// citations go on the answer, for the client API's output to send.
-func (s *Server) citeSources(ans *translate.Answer, out output) error {
+// citations go on the answer, for the client API's output to send. An
+// answer held to JSON (jsonOnly) takes no list, which would break it: its
+// sources are citations only, where the output has them.
+func (s *Server) citeSources(ans *translate.Answer, out output, jsonOnly bool) error {
 	sources := ans.Sources()
 	if len(sources) == 0 {
 		return nil
 	}
+	textOnly := false
+	if o, ok := out.(sourcesAsText); ok {
+		textOnly = o.sourcesAsText()
+	}
+	if jsonOnly && textOnly {
+		return nil // the record keeps them (web_search_info)
+	}
 	pos := utf8.RuneCountInString(out.message().Text)
-	if textOnly, ok := out.(sourcesAsText); s.cfg.Capabilities.SearchSources != "append" && !(ok && textOnly.sourcesAsText()) {
+	if jsonOnly || s.cfg.Capabilities.SearchSources != "append" && !textOnly {
 		for _, src := range sources {
 			ans.Citations = append(ans.Citations, translate.Citation{Title: src.Title, URL: src.URL, Start: pos, End: pos})
 		}

@@ -200,8 +200,8 @@ func (s *Server) answer(c *call, t turnSpec) {
 		out.reset()
 		err = out.content(clean)
 	}
-	if err == nil && clean == "" {
-		err = s.citeSources(ans, out)
+	if err == nil {
+		err = s.citeSources(ans, out, clean != "")
 	}
 	if err != nil && t.image && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.r.Context().Err() == nil {
 		err = errImageTimeout

@@ -175,13 +175,28 @@ func (a *Answer) Empty() error {
 }
 
 func (a *Answer) emptyError() error {
-	msg := "Qwen's answer had no text"
-	if len(a.phases) > 0 {
-		msg += " (phases that arrived: " + strings.Join(a.phases, ", ") + ")"
+	return &qwen.Error{Kind: qwen.KindEmptyAnswer, Message: "Qwen's answer had no text" + a.arrived()}
+}
+
+// NoImage is the error of an image generation whose answer has no image:
+// what Qwen wrote instead (a refusal, as a rule), else the phases that
+// arrived.
+func (a *Answer) NoImage() error {
+	msg := "Qwen's answer had no image"
+	if text := strings.TrimSpace(a.content.String()); text != "" {
+		msg += "; it said: " + qwen.Summarize([]byte(text))
 	} else {
-		msg += " (no phase arrived)"
+		msg += a.arrived()
 	}
 	return &qwen.Error{Kind: qwen.KindEmptyAnswer, Message: msg}
+}
+
+// arrived names the phases that arrived, for an error.
+func (a *Answer) arrived() string {
+	if len(a.phases) > 0 {
+		return " (phases that arrived: " + strings.Join(a.phases, ", ") + ")"
+	}
+	return " (no phase arrived)"
 }
 
 // Content is the answer text so far.
