@@ -15,7 +15,7 @@ var Fields = []openai.Field{
 	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*`, `claude-*` or `dall-e-*` name it does not map is `DEFAULT_MODEL`)"},
 	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `search_result`, `tool_use`, `tool_result` and `thinking` blocks"},
 	{Name: "system", Policy: openai.Honoured, Doc: "a string or text blocks, the system prompt"},
-	{Name: "tools", Policy: openai.Honoured, Doc: "client tools, emulated, also Anthropic's `bash_…` and `text_editor_…` (given their schema); the `web_search_…` server tool turns on Qwen's web search; other server tools and computer use are a 400"},
+	{Name: "tools", Policy: openai.Honoured, Doc: "client tools, emulated, also Anthropic's `bash_…` and `text_editor_…` (given their schema); the `web_search_…` server tool lets Qwen search on its own (`auto_search`; forced by `tool_choice`, the turn searches); other server tools and computer use are a 400"},
 	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`auto`/`any`/`tool`/`none`, emulated; `disable_parallel_tool_use` keeps an answer's first call only"},
 	{Name: "thinking", Policy: openai.Honoured, Doc: "`enabled` (with `budget_tokens`, at least 1, which Qwen cannot be held to) or `adaptive` turns on thinking; `disabled` turns it off"},
 	{Name: "stop_sequences", Policy: openai.Honoured, Doc: "up to 16, each 1–1000 bytes: the answer ends before the first of them"},

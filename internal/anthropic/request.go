@@ -322,6 +322,22 @@ func (r *Request) SearchTool() (param string, ok bool) {
 	return "", false
 }
 
+// ForcesSearch reports whether tool_choice makes the declared web search
+// the tool used: named ({"type":"tool","name":"web_search"}), or "any" with
+// no other tool declared.
+func (r *Request) ForcesSearch() bool {
+	if _, ok := r.SearchTool(); !ok || r.ToolChoice == nil {
+		return false
+	}
+	switch r.ToolChoice.Type {
+	case "tool":
+		return r.ToolChoice.Name == webSearchName
+	case "any":
+		return !slices.ContainsFunc(r.Tools, func(t Tool) bool { return !isWebSearchTool(t.Type) })
+	}
+	return false
+}
+
 // Conversation translates a validated request into the core's conversation:
 // the system prompt first, then each message; a user message's tool_result
 // blocks become tool messages ahead of its text.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -149,6 +150,50 @@ func TestACheckedResponsesStreamCitesItsSources(t *testing.T) {
 		body := readBody(t, resp)
 		if n := strings.Count(body, "event: response.output_text.annotation.added"); resp.StatusCode != http.StatusOK || n != 2 || !strings.Contains(body, "event: response.completed") {
 			t.Errorf("%s: %d annotations: %.3000s", extra, n, body)
+		}
+	}
+}
+
+// A declared web search tool that tool_choice does not force is the
+// model's to use when it sees the need (OpenAI's and Anthropic's meaning):
+// the turn goes to Qwen as a text chat with feature_config auto_search, and
+// Qwen searches on its own. It made every turn a search chat, so Codex,
+// which declares web_search on every call, had every turn searched and its
+// answers followed by a list of sources. Forced, it is a search chat.
+func TestADeclaredWebSearchIsTheModelsToUse(t *testing.T) {
+	e := start(t, nil)
+	for _, c := range []struct {
+		path, body string
+	}{
+		{"/v1/responses", `{"model":"qwen3-max","tools":[{"type":"web_search"}],"input":%q}`},
+		{"/v1/messages", `{"model":"qwen3-max","max_tokens":100,"tools":[{"type":"web_search_20250305","name":"web_search"},{"name":"read","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":%q}]}`},
+	} {
+		for prompt, searched := range map[string]bool{"say hi": false, "news of Oslo": true} {
+			resp := postJSON(t, e, c.path, fmt.Sprintf(c.body, prompt), nil)
+			body := readBody(t, resp)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s %q: %d %s", c.path, prompt, resp.StatusCode, body)
+			}
+			if got := strings.Contains(body, "https://example.com/search/1"); got != searched {
+				t.Errorf("%s %q: searched %v, want %v: %s", c.path, prompt, got, searched, body)
+			}
+			sent := e.lastRow().QwenRequest.String
+			if !strings.Contains(sent, `"chat_type":"t2t"`) || !strings.Contains(sent, `"auto_search":true`) {
+				t.Errorf("%s %q: sent to Qwen %s, want a text chat with auto_search", c.path, prompt, sent)
+			}
+		}
+	}
+	// Forced, the turn is a search chat.
+	for path, body := range map[string]string{
+		"/v1/responses": `{"model":"qwen3-max","tools":[{"type":"web_search"}],"tool_choice":{"type":"web_search"},"input":"say hi"}`,
+		"/v1/messages":  `{"model":"qwen3-max","max_tokens":100,"tools":[{"type":"web_search_20250305","name":"web_search"}],"tool_choice":{"type":"tool","name":"web_search"},"messages":[{"role":"user","content":"say hi"}]}`,
+	} {
+		resp := postJSON(t, e, path, body, nil)
+		if b := readBody(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(b, "https://example.com/search/1") {
+			t.Errorf("%s forced: %d %s", path, resp.StatusCode, b)
+		}
+		if sent := e.lastRow().QwenRequest.String; !strings.Contains(sent, `"chat_type":"search"`) {
+			t.Errorf("%s forced: sent to Qwen %s, want a search chat", path, sent)
 		}
 	}
 }

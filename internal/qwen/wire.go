@@ -107,6 +107,10 @@ type MessageSpec struct {
 	// ChatType is the message's chat type: ChatTypeText (the default),
 	// ChatTypeSearch (the model searches the web) or ChatTypeImage.
 	ChatType string
+	// AutoSearch lets the model search the web on its own, when it sees
+	// the need (feature_config auto_search on any chat type; a search
+	// chat always has it): qwen-2026.md §2.2.
+	AutoSearch bool
 	// Files are the message's attachments, in the web client's shape
 	// (see File).
 	Files []File
@@ -143,7 +147,7 @@ func NewCompletionRequest(chatID, parentID, model string, now time.Time, spec Me
 		Timestamp:     now.Unix(),
 		Models:        []string{model},
 		ChatType:      chatType,
-		FeatureConfig: FeatureConfig{OutputSchema: "phase", ResearchMode: "normal", ThinkingFormat: "summary", AutoSearch: chatType == ChatTypeSearch},
+		FeatureConfig: FeatureConfig{OutputSchema: "phase", ResearchMode: "normal", ThinkingFormat: "summary", AutoSearch: chatType == ChatTypeSearch || spec.AutoSearch},
 		SubChatType:   chatType,
 		ParentID:      parent,
 	}

@@ -23,6 +23,7 @@ type completionRequest struct {
 		FeatureConfig struct {
 			ThinkingEnabled bool   `json:"thinking_enabled"`
 			OutputSchema    string `json:"output_schema"`
+			AutoSearch      bool   `json:"auto_search"`
 		} `json:"feature_config"`
 		ChatType string        `json:"chat_type"`
 		Files    []messageFile `json:"files"`
@@ -175,10 +176,10 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 		t.reasoning = "Considering the request: " + firstWords(words, 12)
 	}
 	t.answer += seen
-	switch last.ChatType {
-	case chatTypeSearch:
+	switch {
+	case last.ChatType == chatTypeSearch, last.ChatType != chatTypeImage && last.FeatureConfig.AutoSearch && seesNeedToSearch(words):
 		t.sources, t.query = searchResults(words), firstWords(words, 6)
-	case chatTypeImage:
+	case last.ChatType == chatTypeImage:
 		t.image, t.answer = s.generate(words), ""
 	}
 	c.nodes[t.answerID] = &node{id: t.answerID, parent: t.userID, role: "assistant", content: t.answer}

@@ -49,6 +49,15 @@ func (s *Sim) seeFiles(files []messageFile) (seen, code, details string) {
 	return fmt.Sprintf(" I see %d %s: %s.", len(names), noun, strings.Join(names, ", ")), "", ""
 }
 
+// seesNeedToSearch is the simulated model's own choice to search, with
+// feature_config auto_search on a text chat (qwen-2026.md §2.2: "lets the
+// model search on its own"): when the turn's words ask to search or for
+// news — a rule tests can rely on; Qwen's own is its model's.
+func seesNeedToSearch(words string) bool {
+	w := strings.ToLower(words)
+	return strings.Contains(w, "search") || strings.Contains(w, "news") || strings.Contains(w, "latest")
+}
+
 // source is one web search result.
 type source struct{ title, url, snippet string }
 

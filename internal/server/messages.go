@@ -38,7 +38,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
-	search, apiErr := s.messagesSearch(r.Context(), &req.Request, v)
+	search, autoSearch, apiErr := s.messagesSearch(r.Context(), &req.Request, v)
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return
@@ -55,6 +55,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		oneCall:    req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,
 		model:      v.model,
 		search:     search,
+		autoSearch: autoSearch,
 		image:      v.image,
 		asked:      req.Model,
 		stream:     req.Stream,
@@ -75,20 +76,26 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 
 // messagesSearch is whether the turn searches: the model's -search
 // variant, or Anthropic's web search server tool, which Qwen's own search
-// stands for — refused, as web_search_options is, for a model without
-// search or an image variant, whose answer would pass for a searched one.
-func (s *Server) messagesSearch(ctx context.Context, req *anthropic.Request, v variant) (bool, *openai.Error) {
+// stands for — a search chat when tool_choice forces it, else Qwen's own
+// choice (autoSearch: the tool is the model's to use when it sees the
+// need). Declared for a model without search, or an image variant, it is
+// refused as web_search_options is: the answer would pass for a searched
+// one.
+func (s *Server) messagesSearch(ctx context.Context, req *anthropic.Request, v variant) (search, autoSearch bool, _ *openai.Error) {
 	param, ok := req.SearchTool()
 	if !ok {
-		return v.search, nil
+		return v.search, false, nil
 	}
 	if v.image {
-		return false, imageSearchError(param, req.Model)
+		return false, false, imageSearchError(param, req.Model)
 	}
 	if apiErr := s.requireCapability(ctx, v.model, param); apiErr != nil {
-		return false, apiErr
+		return false, false, apiErr
 	}
-	return true, nil
+	if v.search || req.ForcesSearch() {
+		return true, false, nil
+	}
+	return false, true, nil
 }
 
 // countTokens serves POST /v1/messages/count_tokens: an estimate of the

@@ -64,7 +64,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		tools:      set,
 		oneCall:    req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
 		model:      v.model,
-		search:     v.search || req.SearchTool() && !v.image && s.canSearch(r.Context(), v.model),
+		search:     v.search || req.ForcesSearch() && !v.image && s.canSearch(r.Context(), v.model),
 		image:      v.image,
 		asked:      req.Model,
 		stream:     req.Stream,
@@ -78,6 +78,11 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, featureError("tool_choice", v.model, "web search"))
 		return
 	}
+	// Declared and not forced, the web search is the model's to use when it
+	// sees the need (Codex declares it on every turn): Qwen searches on its
+	// own in a text chat. A model without search is not offered it, as
+	// other hosted tools are not.
+	t.autoSearch = !t.search && req.SearchTool() && !v.image && s.canSearch(r.Context(), v.model)
 	if req.PreviousResponseID != "" {
 		// The id's session must be one the caller can continue: whether
 		// it is is known only where sessions are resolved (memory, then

@@ -30,6 +30,10 @@ type turnSpec struct {
 	stream   bool
 	thinking bool
 	search   bool // Qwen searches the web: chat_type search, sources as annotations
+	// autoSearch lets Qwen search when it sees the need (a declared web
+	// search tool the client does not force): a text chat with
+	// feature_config auto_search, the sources as search's.
+	autoSearch bool
 	image    bool // Qwen generates an image: chat_type t2i, answered as Markdown
 	// images are the new turn's images, read (decoded or fetched) before
 	// the call; they are uploaded for the chat that answers.
@@ -251,7 +255,7 @@ func unmetFailure(problem error) error {
 func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
-	spec.ChatType = t.chatType()
+	spec.ChatType, spec.AutoSearch = t.chatType(), t.autoSearch
 	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
 	if rq.QwenRequest == nil || err == nil { // what the answer came from, when one did (after a move to another account)
 		rq.QwenRequest = unsignedFiles(body, len(spec.Files) > 0)

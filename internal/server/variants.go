@@ -141,15 +141,15 @@ func (s *Server) applyModel(ctx context.Context, t *turnSpec, requested string) 
 	return nil
 }
 
-// requireCapability is the 400 for a request field (param) asking for web
-// search of a model whose list entry offers none; nil when it does, or when
-// Qwen's list cannot be had (Qwen then decides).
 // canSearch reports whether model can search: what Qwen's model list says,
 // or true when the list cannot be had (Qwen then decides).
 func (s *Server) canSearch(ctx context.Context, model string) bool {
 	return s.requireCapability(ctx, model, "") == nil
 }
 
+// requireCapability is the 400 for a request field (param) asking for web
+// search of a model whose list entry offers none; nil when it does, or when
+// Qwen's list cannot be had (Qwen then decides).
 func (s *Server) requireCapability(ctx context.Context, model, param string) *openai.Error {
 	caps, err := s.models.capabilities(ctx)
 	if err != nil {
