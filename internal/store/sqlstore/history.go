@@ -127,6 +127,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	if err := subtractCounts(ctx, tx, "q.session_id = ?", id); err != nil {
+		return fmt.Errorf("delete session %s: %w", id, err)
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete session %s: %w", id, err)
@@ -227,7 +230,7 @@ func requestList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQu
 	}
 	q := listQuery{selectFrom: `SELECT ` + requestColumns + bodies + `, r.id IS NOT NULL, ` + optionalResponseColumns + `, ` + col + from,
 		countFrom: `SELECT COUNT(*) FROM requests q`, sortCol: col, idCol: "q.id"}
-	q.fastCount, q.fastArgs = rollupCount(f, false) // q.model is the model asked for
+	q.fastCount, q.fastArgs = countQuery(requestCounts, f)
 	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
 	return q, nil
 }
@@ -381,7 +384,7 @@ func responseList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQ
 	}
 	q := listQuery{selectFrom: `SELECT ` + responseColumns + bodies + `, ` + col + from, countFrom: `SELECT COUNT(*) FROM responses r`,
 		sortCol: col, idCol: "r.id"}
-	q.fastCount, q.fastArgs = rollupCount(f, true)
+	q.fastCount, q.fastArgs = countQuery(responseCounts, f)
 	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
 	return q, nil
 }
