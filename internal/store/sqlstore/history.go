@@ -244,6 +244,9 @@ func requestPage(ctx context.Context, db querier, backend string, f qp.CallFilte
 	if err != nil {
 		return q, err
 	}
+	if backend == "sqlite" {
+		q.pageFrom = "requests q"
+	}
 	return q, planFilter(ctx, db, backend, requestCounts, &q, requestSorts[""], f)
 }
 
@@ -390,6 +393,9 @@ func responsePage(ctx context.Context, db querier, backend string, f qp.CallFilt
 	q, err := responseList(f, o, "r.")
 	if err != nil {
 		return q, err
+	}
+	if backend == "sqlite" {
+		q.pageFrom = "responses r"
 	}
 	return q, planFilter(ctx, db, backend, responseCounts, &q, responseSorts[""], f)
 }

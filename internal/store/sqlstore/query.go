@@ -50,6 +50,10 @@ type listQuery struct {
 	// calls; call_counts' few thousand rows, well under 1 ms).
 	fastCount string
 	fastArgs  []any
+	// pageFrom, when set, is the list's own table with its alias: the page's
+	// ids are chosen from it alone, then its rows read with their joins (see
+	// pageQuery).
+	pageFrom string
 }
 
 // run pages the query and scans each row with scan, which returns the row's
@@ -129,6 +133,13 @@ func run[T any](ctx context.Context, db querier, q listQuery, o qp.ListOptions, 
 // pageQuery is the statement that reads q's page: its rows after or before
 // the cursor, or from the offset, in the page's order, one more than the
 // limit (to tell whether more follow).
+//
+// With q.pageFrom the page's ids are chosen first, from the list's table
+// alone, and only their rows are read with their joins: where SQLite sorts
+// the rows a filter matches (a time range, a filter of few rows sorted by
+// duration), it built each one's whole result (the joined request and some
+// forty columns) before sorting, 15-30 µs a row: a day's 5,000 calls sorted
+// by duration took 85 ms a page.
 func pageQuery(q listQuery, o qp.ListOptions) (string, []any) {
 	w := q.where
 	desc := !o.Asc
@@ -142,7 +153,22 @@ func pageQuery(q listQuery, o qp.ListOptions) (string, []any) {
 	if desc == (o.Before != nil) {
 		dir = "ASC"
 	}
-	query := fmt.Sprintf("%s%s ORDER BY %s %s, %s %s LIMIT ?", q.selectFrom, w.sql(), q.sortCol, dir, q.idCol, dir)
+	order := fmt.Sprintf(" ORDER BY %s %s, %s %s", q.sortCol, dir, q.idCol, dir)
+	query, args := pageRows(q, o, w, order)
+	if q.pageFrom != "" {
+		query = q.selectFrom + " WHERE " + q.idCol + " IN (" + query + ")" + order
+	}
+	return query, args
+}
+
+// pageRows is the statement that chooses the page's rows (their ids alone
+// with q.pageFrom) under w, in order.
+func pageRows(q listQuery, o qp.ListOptions, w where, order string) (string, []any) {
+	from := q.selectFrom
+	if q.pageFrom != "" {
+		from = "SELECT " + q.idCol + " FROM " + q.pageFrom
+	}
+	query := from + w.sql() + order + " LIMIT ?"
 	args := append(w.args, o.Limit+1)
 	if o.After == nil && o.Before == nil && o.Offset > 0 {
 		query += " OFFSET ?"
