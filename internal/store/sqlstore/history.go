@@ -417,6 +417,9 @@ func responsePage(ctx context.Context, db querier, backend string, f qp.CallFilt
 // a time range are few rows, or not counted: their index serves.
 // PostgreSQL weighs the indexes itself.
 func planFilter(ctx context.Context, db querier, backend, list string, q *listQuery, defaultSort string, f qp.CallFilter) error {
+	if backend == "sqlite" && q.sortCol == "q.id" && f.SessionID == "" && (!f.Range.Start.IsZero() || !f.Range.End.IsZero()) {
+		return planRangeByID(ctx, db, q, f.Range)
+	}
 	if backend != "sqlite" || q.sortCol == defaultSort || f.SessionID != "" || !f.Range.Start.IsZero() || !f.Range.End.IsZero() ||
 		len(q.where.conds) == 0 {
 		return nil
@@ -449,6 +452,26 @@ func planFilter(ctx context.Context, db querier, backend, list string, q *listQu
 		if i != best {
 			q.where.conds[i] = "+" + q.where.conds[i]
 		}
+	}
+	return nil
+}
+
+// planRangeByID has requests of a time range that few calls began in, sorted
+// by id, read by the range's index and sorted: SQLite walked the table in id
+// order to save the sort, from its first row for the oldest first, so the
+// last day of a million calls took 0.2-0.7 s a page. Ordered by +q.id, which
+// the table's order does not serve, it reads the range (at most denseRows
+// entries of its index, counted first). A range of many calls keeps the walk.
+func planRangeByID(ctx context.Context, db querier, q *listQuery, r qp.TimeRange) error {
+	var w where
+	w.addRange("q.timestamp", r)
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM requests q`+w.sql()+` LIMIT ?) AS matched`,
+		append(w.args, denseRows)...).Scan(&n); err != nil {
+		return fmt.Errorf("list: count the range's rows: %w", err)
+	}
+	if n < denseRows {
+		q.sortCol = "+q.id"
 	}
 	return nil
 }

@@ -129,6 +129,39 @@ func countAsMigrated(t *testing.T, db *sql.DB) {
 	}
 }
 
+// Requests of a time range few calls began in, sorted by id, are read by
+// the range's index: SQLite walked the table in id order, from its first row
+// for the oldest first (the last day of a million calls: 0.2-0.7 s a page).
+func TestAShortRangeSortedByIDReadsTheRange(t *testing.T) {
+	ctx := context.Background()
+	db := sqliteWithSchema(t)
+	if _, err := db.ExecContext(ctx, `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 60000)
+		INSERT INTO requests (id, request_id, timestamp, method, path, model, stream, created_at, status, account)
+		SELECT n, 'req-' || n, n * 1000, 'POST', '/v1/chat/completions', 'qwen3-max', 0, n * 1000, 'success', 'a@x' FROM seq`); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		r       qp.TimeRange
+		byRange bool
+	}{
+		{qp.TimeRange{Start: time.UnixMilli(59_000_000)}, true},
+		{qp.TimeRange{Start: time.UnixMilli(1_000_000), End: time.UnixMilli(2_000_000)}, true},
+		{qp.TimeRange{Start: time.UnixMilli(1_000_000)}, false}, // 59,000 calls: the walk
+	} {
+		for _, o := range []qp.ListOptions{{Limit: 50, Sort: "id", Asc: true}, {Limit: 50, Sort: "id"}, {Limit: 50, Sort: "id", Asc: true, After: &qp.Cursor{Value: 1500, ID: 1500}}} {
+			q, err := requestPage(ctx, db, "sqlite", qp.CallFilter{Range: c.r}, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			query, args := choosingQuery(q, o)
+			plan := explainSQLite(t, db, query, args)
+			if reads := strings.Contains(plan, "idx_requests_timestamp"); reads != c.byRange {
+				t.Errorf("%v sorted by id (asc %v, cursor %v): reads the range's index %v\n%s\nis planned as\n%s", c.r, o.Asc, o.After != nil, reads, query, plan)
+			}
+		}
+	}
+}
+
 // sqliteWithSchema is an empty SQLite database with every migration of the
 // SQLite backend applied, in order.
 func sqliteWithSchema(t *testing.T) *sql.DB {
