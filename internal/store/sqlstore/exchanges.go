@@ -86,6 +86,9 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 		if err := addRollups(ctx, tx, written); err != nil {
 			return fmt.Errorf("write batch: %w", err)
 		}
+		if err := addCounts(ctx, tx, written); err != nil {
+			return fmt.Errorf("write batch: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("write batch: commit: %w", err)
@@ -182,7 +185,8 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 		}
 	}
 	// The session and rollup statements every batch runs.
-	for _, q := range []string{upsertSession, selectRollup(hourlyRollups), rollupUpsert(hourlyRollups), selectRollup(dailyRollups), rollupUpsert(dailyRollups)} {
+	for _, q := range []string{upsertSession, selectRollup(hourlyRollups), rollupUpsert(hourlyRollups), selectRollup(dailyRollups), rollupUpsert(dailyRollups),
+		selectRollup(monthlyRollups), rollupUpsert(monthlyRollups), upsertCount} {
 		if err := s.write.prepare(ctx, q); err != nil {
 			return err
 		}

@@ -127,6 +127,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	if err := subtractCounts(ctx, tx, "q.session_id = ?", id); err != nil {
+		return fmt.Errorf("delete session %s: %w", id, err)
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete session %s: %w", id, err)
@@ -227,25 +230,24 @@ func requestList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQu
 	}
 	q := listQuery{selectFrom: `SELECT ` + requestColumns + bodies + `, r.id IS NOT NULL, ` + optionalResponseColumns + `, ` + col + from,
 		countFrom: `SELECT COUNT(*) FROM requests q`, sortCol: col, idCol: "q.id"}
-	q.fastCount, q.fastArgs = rollupCount(f, false) // q.model is the model asked for
+	q.fastCount, q.fastArgs = countQuery(requestCounts, f)
 	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
 	return q, nil
 }
 
 // requestPage is the query of a page of requests on db. Sorted by id (the
 // order calls were recorded) under a filter many requests match, SQLite
-// walks the table in id order (see responsePage): it sorted the filter's
+// walks the table in id order (see planFilter): it sorted the filter's
 // rows, 3.2-3.4 s a page for the busiest model of a million calls.
 func requestPage(ctx context.Context, db querier, backend string, f qp.CallFilter, o qp.ListOptions) (listQuery, error) {
 	q, err := requestList(f, o, "q.")
-	if err != nil || !weighSortIndex(backend, q, requestSorts[""], f) {
+	if err != nil {
 		return q, err
 	}
-	dense, err := denseFilter(ctx, db, "requests q", q.where)
-	if err != nil || !dense {
-		return q, err
+	if backend == "sqlite" {
+		q.pageFrom = "requests q"
 	}
-	return requestList(f, o, "+q.")
+	return q, planFilter(ctx, db, backend, requestCounts, &q, requestSorts[""], f)
 }
 
 // ListRequests pages recorded calls by request, each with its response
@@ -381,42 +383,119 @@ func responseList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQ
 	}
 	q := listQuery{selectFrom: `SELECT ` + responseColumns + bodies + `, ` + col + from, countFrom: `SELECT COUNT(*) FROM responses r`,
 		sortCol: col, idCol: "r.id"}
-	q.fastCount, q.fastArgs = rollupCount(f, true)
+	q.fastCount, q.fastArgs = countQuery(responseCounts, f)
 	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
 	return q, nil
 }
 
-// responsePage is the query of a page of responses on db.
-//
-// SQLite, sorting by duration or tokens under a filter, reads the filter's
-// index and sorts every row it matches: for one account of six in a million
-// calls that was 0.4-1.5 s a page, where walking the sort's index and
-// keeping the matching rows reads a few hundred. So where the filter
-// matches many rows (denseFilter), its columns are written +r.col, which
-// SQLite does not look up by index. A filter of few rows keeps its index:
-// sorting them is cheap, and walking the sort's index would pass over most
-// of the table. Only a filter of one column is weighed: its rows are counted
-// from its index alone, where counting those of two columns reads as many
-// rows as the page itself. PostgreSQL weighs the two itself.
+// responsePage is the query of a page of responses on db (see planFilter).
 func responsePage(ctx context.Context, db querier, backend string, f qp.CallFilter, o qp.ListOptions) (listQuery, error) {
 	q, err := responseList(f, o, "r.")
-	if err != nil || !weighSortIndex(backend, q, responseSorts[""], f) {
+	if err != nil {
 		return q, err
 	}
-	dense, err := denseFilter(ctx, db, "responses r", q.where)
-	if err != nil || !dense {
-		return q, err
+	if backend == "sqlite" {
+		q.pageFrom = "responses r"
 	}
-	return responseList(f, o, "+r.")
+	return q, planFilter(ctx, db, backend, responseCounts, &q, responseSorts[""], f)
 }
 
-// weighSortIndex reports whether q, a list on SQLite sorted by other than
-// its default (time) order, has the one-column filter whose density decides
-// between the sort's index and the filter's. A session's calls or a time
-// range are few rows: their index serves.
-func weighSortIndex(backend string, q listQuery, defaultSort string, f qp.CallFilter) bool {
-	return backend == "sqlite" && q.sortCol != defaultSort && f.SessionID == "" && f.Range.Start.IsZero() && f.Range.End.IsZero() &&
-		len(q.where.conds) == 1
+// planFilter chooses, on SQLite, the index a list sorted by other than its
+// default (time) order reads, from how many rows its filter matches (summed
+// from call_counts, whatever the filter's columns).
+//
+// SQLite, sorting by duration, tokens or id under a filter, reads a
+// filter's index and sorts every row it matches: for one account of six in
+// a million calls that was 0.4-1.5 s a page, where walking the sort's index
+// and keeping the matching rows reads a few hundred. So where the filter
+// matches many rows (denseRows) its columns are written +r.col, which
+// SQLite does not look up by index. A filter of few rows keeps an index:
+// sorting them is cheap, and walking the sort's index would pass over most
+// of the table; of several columns, only the one that matches fewest rows
+// keeps its index, as SQLite, which does not know, read the first's (a rare
+// model's errors: all the errors, 0.15-0.37 s a page). A session's calls or
+// a time range are few rows, or not counted: their index serves.
+// PostgreSQL weighs the indexes itself.
+func planFilter(ctx context.Context, db querier, backend, list string, q *listQuery, defaultSort string, f qp.CallFilter) error {
+	if backend == "sqlite" && q.sortCol == "q.id" && f.SessionID == "" && (!f.Range.Start.IsZero() || !f.Range.End.IsZero()) {
+		return planRangeByID(ctx, db, q, f.Range)
+	}
+	if backend != "sqlite" || q.sortCol == defaultSort || f.SessionID != "" || !f.Range.Start.IsZero() || !f.Range.End.IsZero() ||
+		len(q.where.conds) == 0 {
+		return nil
+	}
+	n, err := countCalls(ctx, db, list, f)
+	if err != nil {
+		return err
+	}
+	if n >= denseRows {
+		for i := range q.where.conds {
+			q.where.conds[i] = "+" + q.where.conds[i]
+		}
+		return nil
+	}
+	columns := filterColumns(f)
+	if len(columns) < 2 {
+		return nil
+	}
+	best, fewest := 0, int64(-1)
+	for i, c := range columns {
+		n, err := countCalls(ctx, db, list, c)
+		if err != nil {
+			return err
+		}
+		if fewest < 0 || n < fewest {
+			best, fewest = i, n
+		}
+	}
+	for i := range q.where.conds {
+		if i != best {
+			q.where.conds[i] = "+" + q.where.conds[i]
+		}
+	}
+	return nil
+}
+
+// planRangeByID has requests of a time range that few calls began in, sorted
+// by id, read by the range's index and sorted: SQLite walked the table in id
+// order to save the sort, from its first row for the oldest first, so the
+// last day of a million calls took 0.2-0.7 s a page. Ordered by +q.id, which
+// the table's order does not serve, it reads the range (at most denseRows
+// entries of its index, counted first). A range of many calls keeps the walk.
+func planRangeByID(ctx context.Context, db querier, q *listQuery, r qp.TimeRange) error {
+	var w where
+	w.addRange("q.timestamp", r)
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM requests q`+w.sql()+` LIMIT ?) AS matched`,
+		append(w.args, denseRows)...).Scan(&n); err != nil {
+		return fmt.Errorf("list: count the range's rows: %w", err)
+	}
+	if n < denseRows {
+		q.sortCol = "+q.id"
+	}
+	return nil
+}
+
+// filterColumns splits a filter of neither session nor time range into one
+// filter a column, in the order callFilter writes their conditions.
+func filterColumns(f qp.CallFilter) []qp.CallFilter {
+	var out []qp.CallFilter
+	if f.Model != "" {
+		out = append(out, qp.CallFilter{Model: f.Model})
+	}
+	if f.Stream != nil {
+		out = append(out, qp.CallFilter{Stream: f.Stream})
+	}
+	if f.Status != "" {
+		out = append(out, qp.CallFilter{Status: f.Status})
+	}
+	if f.FinishReason != "" {
+		out = append(out, qp.CallFilter{FinishReason: f.FinishReason})
+	}
+	if f.Account != "" {
+		out = append(out, qp.CallFilter{Account: f.Account})
+	}
+	return out
 }
 
 // denseRows is how many rows a filter matches at least for a sorted list to
@@ -425,17 +504,14 @@ func weighSortIndex(backend string, q listQuery, defaultSort string, f qp.CallFi
 // and below it the filter's rows sort in a few milliseconds.
 const denseRows = 20_000
 
-// denseFilter reports whether the rows of table (with its alias) matching w
-// number denseRows or more; it counts at most that many, from the filter's
-// index.
-func denseFilter(ctx context.Context, db querier, table string, w where) (bool, error) {
-	var n int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+table+w.sql()+` LIMIT ?) AS matched`,
-		append(slices.Clone(w.args), denseRows)...).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("list: count the filter's rows: %w", err)
+// countCalls is how many calls of list match f, from call_counts.
+func countCalls(ctx context.Context, db querier, list string, f qp.CallFilter) (int64, error) {
+	query, args := countQuery(list, f)
+	var n int64
+	if err := db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("list: count the filter's rows: %w", err)
 	}
-	return n >= denseRows, nil
+	return n, nil
 }
 
 // ListResponses pages responses.

@@ -195,6 +195,9 @@ func (s *Store) deleteBatch(ctx context.Context, before int64, batch int) (int, 
 	if err != nil {
 		return 0, 0, err
 	}
+	if err := subtractCounts(ctx, tx, "q.id IN "+in, ids...); err != nil {
+		return 0, 0, fmt.Errorf("delete requests: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM requests WHERE id IN `+in, ids...); err != nil {
 		return 0, 0, fmt.Errorf("delete requests: %w", err)
 	}

@@ -20,11 +20,32 @@ func hourOf(ms int64) int64 { return ms - ms%hourMillis }
 // dayOf is the start of the UTC day holding ms.
 func dayOf(ms int64) int64 { return ms - ms%dayMillis }
 
-// The rollup tables: by the hour a call ended, and by its UTC day. Each row
-// of either is keyed by its period's start, the model and the account.
+// lastMonth is the start of the last month rollups are kept by (December
+// 9999): past it a time has no calendar month that converts back to Unix
+// milliseconds, and all time's end (1<<62) is far past it.
+var lastMonth = time.Date(9999, 12, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+
+// monthOf is the start of the UTC month holding ms (at most lastMonth).
+func monthOf(ms int64) int64 {
+	if ms >= lastMonth {
+		return lastMonth
+	}
+	t := time.UnixMilli(ms).UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+}
+
+// nextMonth is the start of the UTC month after the one starting at month.
+func nextMonth(month int64) int64 {
+	return time.UnixMilli(month).UTC().AddDate(0, 1, 0).UnixMilli()
+}
+
+// The rollup tables: by the hour a call ended, by its UTC day and by its
+// UTC month. Each row is keyed by its period's start, the model and the
+// account.
 const (
-	hourlyRollups = "stats_hourly"
-	dailyRollups  = "stats_daily"
+	hourlyRollups  = "stats_hourly"
+	dailyRollups   = "stats_daily"
+	monthlyRollups = "stats_monthly"
 )
 
 type rollupKey struct {
@@ -33,11 +54,11 @@ type rollupKey struct {
 	account string
 }
 
-// addRollups folds a batch of exchanges into the hourly and the daily
+// addRollups folds a batch of exchanges into the hourly, daily and monthly
 // rollups: per batch, one read and one upsert for each hour, model and
-// account it touches, and as many for each day.
+// account it touches, and as many for each day and each month.
 func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
-	hours, days := map[rollupKey]*stats.Acc{}, map[rollupKey]*stats.Acc{}
+	hours, days, months := map[rollupKey]*stats.Acc{}, map[rollupKey]*stats.Acc{}, map[rollupKey]*stats.Acc{}
 	for i := range batch {
 		rq, rs := &batch[i].Request, &batch[i].Response
 		var ttft *float64
@@ -50,11 +71,15 @@ func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
 		ended := rs.Timestamp.UnixMilli()
 		group(hours, rollupKey{hourOf(ended), batch[i].AnsweringModel(), rq.Account}).Add(c)
 		group(days, rollupKey{dayOf(ended), batch[i].AnsweringModel(), rq.Account}).Add(c)
+		group(months, rollupKey{monthOf(ended), batch[i].AnsweringModel(), rq.Account}).Add(c)
 	}
 	if err := mergeRollups(ctx, tx, hourlyRollups, hours); err != nil {
 		return err
 	}
-	return mergeRollups(ctx, tx, dailyRollups, days)
+	if err := mergeRollups(ctx, tx, dailyRollups, days); err != nil {
+		return err
+	}
+	return mergeRollups(ctx, tx, monthlyRollups, months)
 }
 
 func group(groups map[rollupKey]*stats.Acc, k rollupKey) *stats.Acc {
@@ -167,34 +192,50 @@ func rebuildRollups(ctx context.Context, tx *txn, buckets map[int64]bool) error 
 }
 
 // rebuildDays recomputes the daily rollups of the given days from their
-// hourly rollups.
+// hourly rollups, and then the months holding them from their days.
 func rebuildDays(ctx context.Context, tx *txn, days map[int64]bool) error {
+	months := map[int64]bool{}
 	for d := range days {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM stats_daily WHERE bucket = ?`, d); err != nil {
-			return fmt.Errorf("rebuild daily rollup: %w", err)
+		months[monthOf(d)] = true
+		if err := rebuildPeriod(ctx, tx, dailyRollups, hourlyRollups, d, d+dayMillis); err != nil {
+			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT model, account, `+rollupColumns+` FROM stats_hourly WHERE bucket >= ? AND bucket < ?`, d, d+dayMillis)
+	}
+	for m := range months {
+		if err := rebuildPeriod(ctx, tx, monthlyRollups, dailyRollups, m, nextMonth(m)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuildPeriod recomputes the rows of table for the period [from, to) from
+// the finer rollups of its parts, their histograms merged and encoded anew.
+func rebuildPeriod(ctx context.Context, tx *txn, table, parts string, from, to int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE bucket = ?`, from); err != nil {
+		return fmt.Errorf("rebuild %s: %w", table, err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT model, account, `+rollupColumns+` FROM `+parts+` WHERE bucket >= ? AND bucket < ?`, from, to)
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", table, err)
+	}
+	groups := map[rollupKey]*stats.Acc{}
+	for rows.Next() {
+		k := rollupKey{bucket: from}
+		a, err := scanRollup(rows, &k.model, &k.account)
 		if err != nil {
-			return fmt.Errorf("rebuild daily rollup: %w", err)
+			rows.Close()
+			return fmt.Errorf("rebuild %s: %w", table, err)
 		}
-		groups := map[rollupKey]*stats.Acc{}
-		for rows.Next() {
-			k := rollupKey{bucket: d}
-			a, err := scanRollup(rows, &k.model, &k.account)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("rebuild daily rollup: %w", err)
-			}
-			group(groups, k).Merge(a)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("rebuild daily rollup: %w", err)
-		}
-		for k, a := range groups {
-			if err := writeRollup(ctx, tx, dailyRollups, k, a); err != nil {
-				return err
-			}
+		group(groups, k).Merge(a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("rebuild %s: %w", table, err)
+	}
+	for k, a := range groups {
+		if err := writeRollup(ctx, tx, table, k, a); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -273,4 +314,53 @@ func (s *Store) backfillRollups(ctx context.Context) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// backfillMonths builds the monthly rollups (migration 0016) from the daily
+// ones, once: when they are empty and the daily ones are not. It runs under
+// the rollup lock before the store writes, so no batch can have begun the
+// monthly rows of a database that has days.
+func (s *Store) backfillMonths(ctx context.Context) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("backfill monthly rollups: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
+		return fmt.Errorf("backfill monthly rollups: %w", err)
+	}
+	var months, days int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM stats_monthly LIMIT 1) AS any_month),
+		(SELECT COUNT(*) FROM (SELECT 1 FROM stats_daily LIMIT 1) AS any_day)`).Scan(&months, &days); err != nil {
+		return fmt.Errorf("backfill monthly rollups: %w", err)
+	}
+	if months > 0 || days == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT DISTINCT bucket FROM stats_daily`)
+	if err != nil {
+		return fmt.Errorf("backfill monthly rollups: %w", err)
+	}
+	todo := map[int64]bool{}
+	for rows.Next() {
+		var d int64
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return fmt.Errorf("backfill monthly rollups: %w", err)
+		}
+		todo[monthOf(d)] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("backfill monthly rollups: %w", err)
+	}
+	for m := range todo {
+		if err := rebuildPeriod(ctx, tx, monthlyRollups, dailyRollups, m, nextMonth(m)); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("backfill monthly rollups: %w", err)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,4 +147,161 @@ func statsFromRows(t *testing.T, st *sqlstore.Store, r qp.TimeRange) map[string]
 		}
 	}
 	return out
+}
+
+// The monthly rollups, which statistics over whole months read instead of
+// a month of daily rows, hold each UTC month's calls as its rows do, after
+// writes in several batches, after deletes, and when a database of days is
+// migrated to them (built from its daily rollups); statistics over all
+// time and over a range from mid-month to mid-month, without buckets, by
+// day and by hour, agree with the rows, by model, by account and by day.
+func TestMonthlyRollupsAgreeWithTheCalls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		start := time.Date(2026, 1, 27, 22, 30, 0, 0, time.UTC)
+		models, accounts := []string{"qwen3-max", "qwen3-coder-plus", "qwq-32b"}, []string{"a@example.com", "b@example.com", ""}
+		var sessions []qp.Session
+		var calls []qp.Exchange
+		for i := range 80 {
+			at := start.Add(time.Duration(i) * (29*time.Hour + 13*time.Minute)) // some 97 days: four months
+			s, c := oneTurn(fmt.Sprint("m", i), at)
+			s.Model, c.Request.Model, c.Request.Account = models[i%3], models[i%3], accounts[i%5%3]
+			c.Response.PromptTokens, c.Response.CompletionTokens = 100+i, 10+i%7
+			c.Response.TotalTokens = c.Response.PromptTokens + c.Response.CompletionTokens
+			c.Response.Duration = time.Duration(200+37*i) * time.Millisecond
+			c.Response.Timestamp = at.Add(c.Response.Duration)
+			if i%7 == 0 {
+				c.Response.Status, c.Response.HTTPStatus = qp.StatusError, 502
+			}
+			sessions, calls = append(sessions, s), append(calls, c)
+		}
+		for _, part := range [][2]int{{0, 30}, {30, 55}, {55, 80}} {
+			if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions[part[0]:part[1]], Exchanges: calls[part[0]:part[1]]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(when string) {
+			t.Helper()
+			compareMonths(t, st, when)
+			mid := qp.TimeRange{Start: start.Add(9*24*time.Hour + 17*time.Minute), End: start.Add(80*24*time.Hour + 41*time.Minute)}
+			for _, r := range []qp.TimeRange{{}, mid} {
+				for _, bucket := range []string{"", "day", "hour"} {
+					got, err := st.Stats(ctx, qp.StatsQuery{Range: r, Bucket: bucket})
+					if err != nil {
+						t.Fatal(err)
+					}
+					compareStats(t, fmt.Sprintf("%s, range %v, bucket %q", when, r, bucket), got, statsFromRows(t, st, r), bucket)
+				}
+			}
+		}
+		check("written")
+		if err := st.DeleteSession(ctx, "m31"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(40*24*time.Hour), 7); err != nil {
+			t.Fatal(err)
+		}
+		check("after deletes")
+		if _, err := st.DB().Exec(`DELETE FROM stats_monthly`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("built from the days")
+	})
+}
+
+// compareStats compares Stats' groups with those statsFromRows counted
+// (its days only when bucket is "day"; by hour, the hours' sums by day).
+func compareStats(t *testing.T, when string, got *qp.Stats, want map[string][4]int64, bucket string) {
+	t.Helper()
+	groups := map[string]qp.StatsGroup{"all": got.Totals}
+	for _, g := range got.ByModel {
+		groups["model "+g.Key] = g
+	}
+	for _, g := range got.ByAccount {
+		groups["account "+g.Key] = g
+	}
+	for _, g := range got.ByBucket {
+		key := g.Key
+		if bucket == "hour" {
+			ts, err := time.Parse(time.RFC3339, g.Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key = ts.Truncate(24 * time.Hour).Format(time.RFC3339)
+		}
+		sum := groups["day "+key]
+		sum.Requests, sum.Errors = sum.Requests+g.Requests, sum.Errors+g.Errors
+		sum.PromptTokens, sum.CompletionTokens = sum.PromptTokens+g.PromptTokens, sum.CompletionTokens+g.CompletionTokens
+		groups["day "+key] = sum
+	}
+	n := 0
+	for k, w := range want {
+		if bucket == "" && strings.HasPrefix(k, "day ") {
+			continue
+		}
+		n++
+		g := groups[k]
+		if g.Requests != w[0] || g.Errors != w[1] || g.PromptTokens != w[2] || g.CompletionTokens != w[3] {
+			t.Errorf("%s, %s: %d calls, %d errors, %d+%d tokens; the rows hold %v", when, k, g.Requests, g.Errors, g.PromptTokens, g.CompletionTokens, w)
+		}
+	}
+	if len(groups) != n {
+		t.Errorf("%s: groups %d, the rows make %d", when, len(groups), n)
+	}
+}
+
+// compareMonths compares each month's monthly rollups with its rows.
+func compareMonths(t *testing.T, st *sqlstore.Store, when string) {
+	t.Helper()
+	rows, err := st.DB().Query(`SELECT bucket, requests, errors, prompt_tokens, completion_tokens FROM stats_monthly`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string][4]int64{}
+	for rows.Next() {
+		var b int64
+		var v [4]int64
+		if err := rows.Scan(&b, &v[0], &v[1], &v[2], &v[3]); err != nil {
+			t.Fatal(err)
+		}
+		k := time.UnixMilli(b).UTC().Format("2006-01-02T15:04")
+		s := got[k]
+		for i := range v {
+			s[i] += v[i]
+		}
+		got[k] = s
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	calls, err := st.DB().Query(`SELECT timestamp, status, prompt_tokens, completion_tokens FROM responses`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer calls.Close()
+	want := map[string][4]int64{}
+	for calls.Next() {
+		var ts, pt, ct int64
+		var status string
+		if err := calls.Scan(&ts, &status, &pt, &ct); err != nil {
+			t.Fatal(err)
+		}
+		at := time.UnixMilli(ts).UTC()
+		k := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC).Format("2006-01-02T15:04")
+		v := want[k]
+		v[0]++
+		if status == qp.StatusError {
+			v[1]++
+		}
+		v[2], v[3] = v[2]+pt, v[3]+ct
+		want[k] = v
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s: monthly rollups %v, the rows by month %v", when, got, want)
+	}
 }

@@ -70,16 +70,26 @@ func (s *Store) rollupStats(ctx context.Context, q qp.StatsQuery, totals *stats.
 		s.modelAndRange(&w, q, q.Range)
 		return s.scanTimedCalls(ctx, w, addCall)
 	}
-	for _, span := range rollupSpans(from, to, q.Bucket) {
-		if err := s.readRollups(ctx, span, q, func(bucket int64, model, account string, a *stats.Acc) {
+	// The groups (totals, by model, by account) from the coarsest rollups
+	// that fit; the time buckets, if asked for, from their period's rollups
+	// summed per bucket by the database: a year by day is 20,000 daily rows
+	// of every model and account, of which the buckets want the sums alone.
+	for _, span := range rollupSpans(from, to, "") {
+		if err := s.readRollups(ctx, span, q, false, func(_ int64, model, account string, a *stats.Acc) {
 			totals.Merge(a)
 			byModel.Get(model).Merge(a)
 			byAccount.Get(account).Merge(a)
-			if bucketKey != nil {
-				byBucket.Get(bucketKey(bucket)).Merge(a)
-			}
 		}); err != nil {
 			return err
+		}
+	}
+	if bucketKey != nil {
+		for _, span := range rollupSpans(from, to, q.Bucket) {
+			if err := s.readRollups(ctx, span, q, true, func(bucket int64, _, _ string, a *stats.Acc) {
+				byBucket.Get(bucketKey(bucket)).Merge(a)
+			}); err != nil {
+				return err
+			}
 		}
 	}
 	var edges []qp.TimeRange
@@ -105,11 +115,12 @@ type rollupSpan struct {
 	from, to int64
 }
 
-// rollupSpans covers the whole hours [from, to) with whole days from the
-// daily rollups and the hours at either end from the hourly ones: a year
-// over a dozen models and several accounts is some 200,000 hourly rows,
-// which took a second to read, and a twenty-fourth of that by day. By-hour
-// buckets need the hours themselves.
+// rollupSpans covers the whole hours [from, to) with the coarsest rollups
+// the bucket allows: whole months from the monthly rollups (no bucket),
+// whole days from the daily ones (no bucket or by day), the hours at either
+// end from the hourly ones. A year over a dozen models and several accounts
+// is some 200,000 hourly rows, which took a second to read, some 20,000
+// daily ones (92-215 ms) and about 900 monthly ones.
 func rollupSpans(from, to int64, bucket string) []rollupSpan {
 	firstDay, lastDay := dayOf(from), dayOf(to)
 	if firstDay < from {
@@ -118,20 +129,35 @@ func rollupSpans(from, to int64, bucket string) []rollupSpan {
 	if bucket == "hour" || firstDay >= lastDay {
 		return []rollupSpan{{hourlyRollups, from, to}}
 	}
-	spans := []rollupSpan{{dailyRollups, firstDay, lastDay}}
+	var spans []rollupSpan
 	if from < firstDay {
 		spans = append(spans, rollupSpan{hourlyRollups, from, firstDay})
 	}
 	if lastDay < to {
 		spans = append(spans, rollupSpan{hourlyRollups, lastDay, to})
 	}
+	firstMonth, lastMonth := monthOf(firstDay), monthOf(lastDay)
+	if firstMonth < firstDay {
+		firstMonth = nextMonth(firstMonth)
+	}
+	if bucket == "day" || firstMonth >= lastMonth {
+		return append(spans, rollupSpan{dailyRollups, firstDay, lastDay})
+	}
+	spans = append(spans, rollupSpan{monthlyRollups, firstMonth, lastMonth})
+	if firstDay < firstMonth {
+		spans = append(spans, rollupSpan{dailyRollups, firstDay, firstMonth})
+	}
+	if lastMonth < lastDay {
+		spans = append(spans, rollupSpan{dailyRollups, lastMonth, lastDay})
+	}
 	return spans
 }
 
 // readRollups feeds each rollup row of span matching q's model and account
-// to add, with its period's start; add must not keep the Acc, which is
-// reused for the next row.
-func (s *Store) readRollups(ctx context.Context, span rollupSpan, q qp.StatsQuery, add func(bucket int64, model, account string, a *stats.Acc)) error {
+// to add, with its period's start, or with perBucket one row per period,
+// its models and accounts summed (model and account then empty); add must
+// not keep the Acc, which is reused for the next row.
+func (s *Store) readRollups(ctx context.Context, span rollupSpan, q qp.StatsQuery, perBucket bool, add func(bucket int64, model, account string, a *stats.Acc)) error {
 	var w where
 	w.add("bucket >= ? AND bucket < ?", span.from, span.to)
 	if q.Model != "" {
@@ -140,7 +166,17 @@ func (s *Store) readRollups(ctx context.Context, span rollupSpan, q qp.StatsQuer
 	if q.Account != "" {
 		w.add("account = ?", q.Account)
 	}
-	rows, err := s.read.QueryContext(ctx, `SELECT bucket, model, account, `+rollupColumns+` FROM `+span.table+w.sql(), w.args...)
+	query := `SELECT bucket, model, account, ` + rollupColumns + ` FROM ` + span.table + w.sql()
+	if perBucket {
+		// A histogram's "bucket:count" pairs joined by commas add up when
+		// read (see stats.Histogram.AddEncoded).
+		// (PostgreSQL sums a BIGINT column as NUMERIC: cast back.)
+		query = `SELECT bucket, '', '', CAST(SUM(requests) AS BIGINT), CAST(SUM(errors) AS BIGINT), CAST(SUM(prompt_tokens) AS BIGINT),
+			CAST(SUM(completion_tokens) AS BIGINT), CAST(SUM(total_tokens) AS BIGINT), SUM(duration_sum), CAST(SUM(duration_n) AS BIGINT),
+			SUM(ttft_sum), CAST(SUM(ttft_n) AS BIGINT), string_agg(duration_hist, ','), string_agg(ttft_hist, ',')
+			FROM ` + span.table + w.sql() + ` GROUP BY bucket`
+	}
+	rows, err := s.read.QueryContext(ctx, query, w.args...)
 	if err != nil {
 		return fmt.Errorf("read rollups from %s: %w", span.table, err)
 	}

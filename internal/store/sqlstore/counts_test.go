@@ -1,0 +1,149 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store/sqlstore"
+	"qwenproxy/internal/store/storetest"
+)
+
+// A list's total under any filter of model, account, status, stream and
+// finish reason, alone or combined, is the number of its rows that match:
+// after writes in several batches (a call written twice counts once), with
+// a model asked for by another name than the one that answered, after a
+// session's delete and retention's, and in a database migration 0017 counts
+// from its rows. The totals come from call_counts, not from the rows (a
+// model's errors in a million requests took 0.3-0.6 s to count).
+func TestListTotalsAreTheCountsOfTheirRows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		start := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
+		models, accounts := []string{"qwen3-max", "qwen3-coder-plus", "gpt-4o"}, []string{"a@example.com", "b@example.com", ""}
+		finishes := []string{"stop", "tool_calls", "length", ""}
+		var sessions []qp.Session
+		var calls []qp.Exchange
+		for i := range 90 {
+			at := start.Add(time.Duration(i) * 37 * time.Minute)
+			s, c := oneTurn(fmt.Sprint("c", i%30), at)
+			c.Request.RequestID, c.Response.ResponseID = fmt.Sprint("req-c", i), fmt.Sprint("resp-c", i)
+			s.Model, c.Request.Model, c.Request.Account = models[i%3], models[i%3], accounts[i%7%3]
+			if c.Request.Model == "gpt-4o" {
+				c.Response.Model = "qwen3-max" // MODEL_MAP: asked for one, answered by another
+			}
+			c.Request.Stream = i%4 == 0
+			c.Response.FinishReason = finishes[i%5%4]
+			if i%6 == 0 {
+				c.Response.Status, c.Response.HTTPStatus, c.Response.FinishReason = qp.StatusError, 502, ""
+			}
+			sessions, calls = append(sessions, s), append(calls, c)
+		}
+		for _, part := range [][2]int{{0, 40}, {30, 70}, {70, 90}} { // 30-39 twice
+			if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions[part[0]:part[1]], Exchanges: calls[part[0]:part[1]]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		yes, no := true, false
+		var filters []qp.CallFilter
+		for _, m := range []string{"", "qwen3-max", "gpt-4o"} {
+			for _, a := range []string{"", "a@example.com"} {
+				for _, s := range []string{"", qp.StatusSuccess, qp.StatusError} {
+					for _, str := range []*bool{nil, &yes, &no} {
+						for _, fr := range []string{"", "stop", "tool_calls"} {
+							filters = append(filters, qp.CallFilter{Model: m, Account: a, Status: s, Stream: str, FinishReason: fr})
+						}
+					}
+				}
+			}
+		}
+		check := func(when string) {
+			t.Helper()
+			requests, responses := callRows(t, st, "requests"), callRows(t, st, "responses")
+			for _, f := range filters {
+				rq, err := st.ListRequests(ctx, f, qp.ListOptions{Limit: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rs, err := st.ListResponses(ctx, f, qp.ListOptions{Limit: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := matching(requests, f); rq.Total != want {
+					t.Errorf("%s: requests %+v: total %d, %d rows match", when, f, rq.Total, want)
+				}
+				if want := matching(responses, f); rs.Total != want {
+					t.Errorf("%s: responses %+v: total %d, %d rows match", when, f, rs.Total, want)
+				}
+			}
+		}
+		check("written")
+		if err := st.DeleteSession(ctx, "c7"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(20*time.Hour), 7); err != nil {
+			t.Fatal(err)
+		}
+		check("after deletes")
+		migration, err := os.ReadFile(fmt.Sprintf("../%s/migrations/0017_call_counts.sql", st.Backend()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, inserts, _ := strings.Cut(string(migration), ")"+map[string]string{"sqlite": " WITHOUT ROWID", "postgres": ""}[st.Backend()]+";")
+		if _, err := st.DB().Exec(`DELETE FROM call_counts`); err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range strings.Split(inserts, ";") {
+			if strings.TrimSpace(stmt) == "" {
+				continue
+			}
+			if _, err := st.DB().Exec(stmt); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check("counted by the migration")
+	})
+}
+
+type callRow struct {
+	model, account, status, finish string
+	stream                         bool
+}
+
+// callRows reads the filtered columns of every row of table.
+func callRows(t *testing.T, st *sqlstore.Store, table string) []callRow {
+	t.Helper()
+	rows, err := st.DB().Query(`SELECT model, COALESCE(account, ''), status, stream, COALESCE(finish_reason, '') FROM ` + table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []callRow
+	for rows.Next() {
+		var r callRow
+		if err := rows.Scan(&r.model, &r.account, &r.status, &r.stream, &r.finish); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func matching(rows []callRow, f qp.CallFilter) int {
+	n := 0
+	for _, r := range rows {
+		if (f.Model == "" || r.model == f.Model) && (f.Account == "" || r.account == f.Account) && (f.Status == "" || r.status == f.Status) &&
+			(f.Stream == nil || r.stream == *f.Stream) && (f.FinishReason == "" || r.finish == f.FinishReason) {
+			n++
+		}
+	}
+	return n
+}
