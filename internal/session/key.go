@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -24,10 +25,33 @@ import (
 // arguments, and tool results by call id. The text of a message that calls
 // tools is left out: clients resend such a message with the text they were
 // answered, or with content null or "" (several agents drop it), and all
-// three must find the session. Fields are length-prefixed so that
+// three must find the session. So are the <system-reminder> blocks of user
+// messages and tool results (see withoutReminders): agents remake them.
+// Fields are length-prefixed so that
 // no two different conversations share an encoding.
 func Key(msgs []qp.Message, answer *qp.Message) string {
 	return hashConversation("qwenproxy-key-v1", msgs, answer)
+}
+
+// reminderOpen begins the context agents weave into their users' messages
+// and tool results (Claude Code's and Qwen Code's <system-reminder> blocks).
+const reminderOpen = "<system-reminder>"
+
+// reminder is one such block and the whitespace before it (what joined it
+// to the text before, when it was a content part of its own).
+var reminder = regexp.MustCompile(`\s*<system-reminder>[\s\S]*?</system-reminder>`)
+
+// withoutReminders is text less its <system-reminder> blocks, as keyed. An
+// agent makes them afresh when it resumes a conversation — Qwen Code's
+// `--continue` lists the working directory again (with the files the
+// conversation wrote) and moves its date reminder to the new turn — so the
+// history it resends differs from the one it sent only there, and must
+// still find its session rather than open one per run.
+func withoutReminders(text string) string {
+	if !strings.Contains(text, reminderOpen) {
+		return text
+	}
+	return reminder.ReplaceAllString(text, "")
 }
 
 // unansweredKey hashes the whole conversation a call sent (history and new
@@ -131,9 +155,12 @@ type keyWriter struct {
 func (w *keyWriter) message(m *qp.Message) {
 	w.field("m")
 	w.field(m.Role)
-	if len(m.ToolCalls) > 0 {
+	switch {
+	case len(m.ToolCalls) > 0:
 		w.field("") // the text beside tool calls: see Key
-	} else {
+	case m.Role == "user" || m.Role == "tool":
+		w.field(strings.TrimSpace(withoutReminders(m.Text)))
+	default:
 		w.field(strings.TrimSpace(m.Text))
 	}
 	w.field(m.ToolCallID)
