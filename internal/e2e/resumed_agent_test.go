@@ -99,3 +99,81 @@ func TestAResumedConversationWhoseRemindersChangedContinuesItsSession(t *testing
 		t.Fatalf("upstream was told %q", up)
 	}
 }
+
+// Claude Code 2.1.332's calls, cut to what matters here: its environment
+// goes in a system message after the user's first (the
+// mid-conversation-system form), ending with the date, so `claude
+// --continue` on another day resends the conversation with that message
+// made afresh.
+const (
+	claudeCodeReminder = "<system-reminder>\nAttribution for git commits and pull requests you create from here on: none.\n</system-reminder>"
+	claudeCodeEnv      = "# Environment\nYou have been invoked in the following environment: \n - Primary working directory: /work\n - Is a git repository: false\n - Platform: linux\n\nToday's date is 2026-12-02."
+	claudeCodeEnvNext  = "# Environment\nYou have been invoked in the following environment: \n - Primary working directory: /work\n - Is a git repository: true\n - Platform: linux\n\nToday's date is 2026-12-03."
+	claudeCodeTools    = `[{"name":"Write","description":"Writes a file.","input_schema":{"type":"object","properties":{"file_path":{"type":"string"},"content":{"type":"string"}},"required":["file_path","content"]}},` +
+		`{"name":"Read","description":"Reads a file.","input_schema":{"type":"object","properties":{"file_path":{"type":"string"}},"required":["file_path"]}}]`
+)
+
+// claudeCodeCall posts a Claude Code call of messages and returns its
+// answer's content blocks.
+func claudeCodeCall(t *testing.T, e *env, messages []any) []any {
+	t.Helper()
+	m, err := json.Marshal(messages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"model":"claude-opus-5-5","max_tokens":32000,"system":[{"type":"text","text":"You are Claude Code."}],"messages":` + string(m) + `,"tools":` + claudeCodeTools + `}`
+	resp := postJSON(t, e, "/v1/messages", body, nil)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	var got struct {
+		Content []any `json:"content"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	return got.Content
+}
+
+// A conversation Claude Code resumes on another day (its environment's
+// system message says a new date) continues its session and Qwen chat.
+func TestAConversationResumedWithANewEnvironmentContinuesItsSession(t *testing.T) {
+	e := start(t, nil)
+	first := map[string]any{"role": "user", "content": textParts(claudeCodeReminder, "use Write with {\"file_path\":\"/work/app.py\",\"content\":\"print(1)\\n\"}")}
+	env := map[string]any{"role": "system", "content": textParts(claudeCodeEnv)}
+	called := claudeCodeCall(t, e, []any{first, env})
+	var id string
+	for _, b := range called {
+		if b := b.(map[string]any); b["type"] == "tool_use" {
+			id = b["id"].(string)
+		}
+	}
+	if id == "" {
+		t.Fatalf("no call of Write: %v", called)
+	}
+	result := map[string]any{"role": "user", "content": []any{map[string]any{"type": "tool_result", "tool_use_id": id, "content": "File created successfully at: /work/app.py"}}}
+	answered := claudeCodeCall(t, e, []any{first, env, map[string]any{"role": "assistant", "content": called}, result})
+
+	// `claude --continue` the next day.
+	next := map[string]any{"role": "system", "content": textParts(claudeCodeEnvNext)}
+	claudeCodeCall(t, e, []any{first, next, map[string]any{"role": "assistant", "content": called}, result,
+		map[string]any{"role": "assistant", "content": answered},
+		map[string]any{"role": "user", "content": textParts("use Read with {\"file_path\":\"/work/app.py\"}")}})
+
+	rows := e.rows()
+	if len(rows) != 3 || rows[2].SessionID != rows[0].SessionID || rows[2].ChatID != rows[0].ChatID {
+		for _, r := range rows {
+			t.Logf("call %s: session %s, chat %s", r.RequestID, r.SessionID, r.ChatID)
+		}
+		t.Fatalf("the resumed turn left its session (%d calls)", len(rows))
+	}
+	if n := e.count(`SELECT COUNT(*) FROM sessions`); n != 1 {
+		t.Fatalf("%d sessions for one conversation", n)
+	}
+	// The chat is told the new environment, and the new turn, not the
+	// conversation again.
+	if up := lastUpstreamMessage(t, e); strings.Contains(up, "[Earlier conversation") || !strings.Contains(up, "2026-12-03") || !strings.Contains(up, "use Read") {
+		t.Fatalf("upstream was told %q", up)
+	}
+}

@@ -26,7 +26,12 @@ import (
 // tools is left out: clients resend such a message with the text they were
 // answered, or with content null or "" (several agents drop it), and all
 // three must find the session. So are the <system-reminder> blocks of user
-// messages and tool results (see withoutReminders): agents remake them.
+// messages and tool results (see withoutReminders), and the system messages
+// that come after the conversation's first other message: agents remake
+// them — Claude Code's environment (its date, whether the directory is a
+// git repository) is such a message, after the user's first, so `claude
+// --continue` on another day resends it changed. (The system prompt before
+// the conversation is keyed; a changed one is told to the chat again.)
 // Fields are length-prefixed so that
 // no two different conversations share an encoding.
 func Key(msgs []qp.Message, answer *qp.Message) string {
@@ -150,9 +155,16 @@ type keyWriter struct {
 	// args and normal hold a tool call's arguments and their normal form
 	// (see arguments), reused from call to call.
 	args, normal []byte
+	// conversing is set once a message other than a system one is
+	// written: system messages after it are not keyed.
+	conversing bool
 }
 
 func (w *keyWriter) message(m *qp.Message) {
+	if m.Role == "system" && w.conversing {
+		return // context an agent remakes: see Key
+	}
+	w.conversing = w.conversing || m.Role != "system"
 	w.field("m")
 	w.field(m.Role)
 	switch {

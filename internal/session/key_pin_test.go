@@ -98,3 +98,18 @@ func TestKeyLeavesOutReminders(t *testing.T) {
 		t.Error("a reminder between two parts is keyed")
 	}
 }
+
+// System messages after the conversation's first other message (Claude
+// Code's environment, its notes) are not keyed; the system prompt before it
+// is.
+func TestKeyLeavesOutLaterSystemMessages(t *testing.T) {
+	key := func(msgs ...qp.Message) string { return Key(msgs, &qp.Message{Role: "assistant", Text: "ok"}) }
+	user := qp.Message{Role: "user", Text: "hi"}
+	env := func(date string) qp.Message { return qp.Message{Role: "system", Text: "Today's date is " + date} }
+	if key(user, env("2026-12-02")) != key(user, env("2026-12-03")) || key(user, env("2026-12-02")) != key(user) {
+		t.Error("a system message after the user's is keyed")
+	}
+	if key(env("2026-12-02"), user) == key(env("2026-12-03"), user) {
+		t.Error("the system prompt before the conversation is not keyed")
+	}
+}
