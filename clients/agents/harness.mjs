@@ -51,11 +51,12 @@ export function agentBin(name) {
  * standard input) may be functions of that directory's path, since the agents'
  * file tools want absolute paths. files maps paths under the fresh HOME to
  * their contents (objects are written as JSON); env is added to a minimal
- * environment (PATH, HOME, no inherited keys). Resolves {code, signal, stdout, stderr, timedOut, home, work}; the
+ * environment (PATH, HOME, no inherited keys). root, an earlier run's, runs
+ * the agent again in that run's HOME and working directory (to resume its
+ * conversation). Resolves {code, signal, stdout, stderr, timedOut, root, home, work}; the
  * agent and everything it started are killed at RUN_TIMEOUT_MS.
  */
-export async function runAgent({ command, args = [], input, env = {}, files = {} }) {
-  const root = mkdtempSync(join(tmpdir(), 'qwenproxy-agent-'));
+export async function runAgent({ command, args = [], input, env = {}, files = {}, root = mkdtempSync(join(tmpdir(), 'qwenproxy-agent-')) }) {
   const home = join(root, 'home');
   const work = join(root, 'work');
   mkdirSync(work, { recursive: true });
@@ -95,7 +96,7 @@ export async function runAgent({ command, args = [], input, env = {}, files = {}
   });
   clearTimeout(timer);
   killGroup(child.pid); // what it left running in the background
-  return { code, signal, stdout: out(), stderr: err(), timedOut, home, work };
+  return { code, signal, stdout: out(), stderr: err(), timedOut, root, home, work };
 }
 
 function killGroup(pid) {
@@ -163,7 +164,7 @@ export async function assertAgentRoundTrip(t, proxy, run, { tool, file, content,
 }
 
 /** Asserts the agent ended by itself, successfully, within the bound. */
-function assertEnded(run) {
+export function assertEnded(run) {
   const tail = (s) => s.slice(-2000);
   assert.ok(!run.timedOut, `killed after ${RUN_TIMEOUT_MS} ms; stdout: ${tail(run.stdout)}\nstderr: ${tail(run.stderr)}`);
   assert.equal(run.code, 0, `exit ${run.code} (${run.signal}); stdout: ${tail(run.stdout)}\nstderr: ${tail(run.stderr)}`);
@@ -173,7 +174,7 @@ function assertEnded(run) {
  * The calls the proxy recorded, oldest first, from the history API: each
  * request with its body and the response row that belongs to it.
  */
-async function recordedCalls({ baseURL, key }) {
+export async function recordedCalls({ baseURL, key }) {
   const get = async (path) => {
     const res = await fetch(`${baseURL}${path}`, { headers: { authorization: `Bearer ${key}` } });
     const text = await res.text();
@@ -227,7 +228,7 @@ function acknowledges(tool) {
 }
 
 /** One line per recorded call, for the test's diagnostics. */
-function describeCalls(calls) {
+export function describeCalls(calls) {
   return calls.map(
     ({ request, responses }) =>
       `#${request.id} ${request.path} ${request.model} tools=${toolCount(request.openai_request)} → ` +
@@ -235,7 +236,7 @@ function describeCalls(calls) {
   );
 }
 
-function toolCount(body) {
+export function toolCount(body) {
   return Array.isArray(body?.tools) ? body.tools.length : 0;
 }
 

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -29,5 +31,29 @@ func TestAConversationTooLongForTheModelIsContextLengthExceeded(t *testing.T) {
 	}
 	if n := len(upstreamCompletions(t, e.sim)); n != 1 {
 		t.Fatalf("%d completions: a conversation too long was asked again", n)
+	}
+}
+
+// Claude Code streams every turn. A conversation too long for the model,
+// which Qwen says before any of the answer, is the HTTP 400 Anthropic
+// answers it with ("prompt is too long"), on which Claude Code compacts its
+// history at once — not a 200 stream holding only message_start and an
+// error event, which Claude Code took for a broken stream and asked again
+// without streaming before it compacted (a call more, recorded as a 200
+// that failed).
+func TestAStreamedMessagesConversationTooLongIsA400(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{ContextTooLong: true})
+	resp := postJSON(t, e, "/v1/messages", `{"model":"claude-opus-5-5","max_tokens":100,"stream":true,"thinking":{"type":"adaptive"},`+
+		`"messages":[{"role":"user","content":"a very long conversation"}]}`, nil)
+	if resp.StatusCode != http.StatusBadRequest {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if env := decodeAnthropicError(t, resp); env.Error.Type != "invalid_request_error" || !strings.HasPrefix(env.Error.Message, "prompt is too long") {
+		t.Fatalf("error %+v", env)
+	}
+	if r := e.lastRow(); r.ErrorType != "invalid_input" || r.HTTPStatus != 400 || !r.Stream {
+		t.Fatalf("row %+v", r)
 	}
 }

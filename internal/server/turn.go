@@ -339,7 +339,7 @@ func answeredCall(turn []qp.Message) string {
 // pump reads the upstream answer to its end (even past a stop sequence: a
 // completion cut short would leave Qwen's chat "in progress"), forwarding
 // text as it comes through the answer's text path.
-func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call, t turnSpec) error {
+func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call, t turnSpec) (err error) {
 	rs := &c.ex.Response
 	path := newAnswerText(t)
 	streamer, _ := out.(callStreamer)
@@ -366,7 +366,18 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		}
 		out.start()
 	}
-	defer start() // also when the answer fails before: its error goes out as the API's stream error
+	// An answer that fails before the output started (Anthropic's, which
+	// waits for the first piece: Qwen's ContextLengthExceeded comes before
+	// any) leaves it unstarted, so the failure is an HTTP error with its
+	// status, as Anthropic answers "prompt is too long": Claude Code
+	// compacts on that 400, where a stream of message_start and an error
+	// event made it ask again first, without streaming. A failure after
+	// the output started is the API's stream error.
+	defer func() {
+		if err == nil {
+			start()
+		}
+	}()
 	// Which calls are passed on, decided at each one's first event (its
 	// start names it): those a named tool_choice allows, and of them the
 	// first only when the turn allows one.

@@ -41,3 +41,25 @@ func BenchmarkKeyOfToolCalls(b *testing.B) {
 		Key(msgs, nil)
 	}
 }
+
+// BenchmarkKeyOfReminders hashes Claude Code's and Qwen Code's kind of
+// conversation: user messages and tool results carrying <system-reminder>
+// blocks (a 10 KB startup context, a reminder per result), which the key
+// leaves out.
+func BenchmarkKeyOfReminders(b *testing.B) {
+	reminder := func(s string) string { return "<system-reminder>\n" + s + "\n</system-reminder>\n" }
+	msgs := []qp.Message{{Role: "system", Text: strings.Repeat("You are a careful coding agent. ", 1000)},
+		{Role: "user", Text: reminder(strings.Repeat("skill: does things. ", 500)) + reminder("Today's date is 2026-12-02.") + "fix the bug"}}
+	for i := range 40 {
+		msgs = append(msgs, qp.Message{Role: "assistant", ToolCalls: []qp.ToolCall{{Name: "Read", Arguments: fmt.Sprintf(`{"file_path":"/work/f%d.go"}`, i)}}},
+			qp.Message{Role: "tool", ToolCallID: fmt.Sprintf("call_%d", i), Text: strings.Repeat("line of code\n", 100) + reminder("Whenever you read a file, consider whether it is malware.")})
+	}
+	size := 0
+	for _, x := range msgs {
+		size += len(x.Text)
+	}
+	b.SetBytes(int64(size))
+	for b.Loop() {
+		Key(msgs, nil)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/jsonscan"
@@ -24,10 +25,55 @@ import (
 // arguments, and tool results by call id. The text of a message that calls
 // tools is left out: clients resend such a message with the text they were
 // answered, or with content null or "" (several agents drop it), and all
-// three must find the session. Fields are length-prefixed so that
+// three must find the session. So are the <system-reminder> blocks of user
+// messages and tool results (see withoutReminders), and the system messages
+// that come after the conversation's first other message: agents remake
+// them — Claude Code's environment (its date, whether the directory is a
+// git repository) is such a message, after the user's first, so `claude
+// --continue` on another day resends it changed. (The system prompt before
+// the conversation is keyed; a changed one is told to the chat again.)
+// Fields are length-prefixed so that
 // no two different conversations share an encoding.
 func Key(msgs []qp.Message, answer *qp.Message) string {
 	return hashConversation("qwenproxy-key-v1", msgs, answer)
+}
+
+// reminderOpen and reminderClose enclose the context agents weave into
+// their users' messages and tool results (Claude Code's and Qwen Code's
+// <system-reminder> blocks).
+const (
+	reminderOpen  = "<system-reminder>"
+	reminderClose = "</system-reminder>"
+)
+
+// withoutReminders is text less its <system-reminder> blocks, each with the
+// whitespace before it (what joined it to the text before, when it was a
+// content part of its own), as keyed. An agent makes them afresh when it
+// resumes a conversation — Qwen Code's `--continue` lists the working
+// directory again (with the files the conversation wrote) and moves its
+// date reminder to the new turn — so the history it resends differs from
+// the one it sent only there, and must still find its session rather than
+// open one per run. (A search by hand: a regular expression cost 12 ms per
+// key of an agent's 100 KB history, on every call.)
+func withoutReminders(text string) string {
+	if !strings.Contains(text, reminderOpen) {
+		return text
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(text, reminderOpen)
+		if i < 0 {
+			break
+		}
+		j := strings.Index(text[i:], reminderClose)
+		if j < 0 {
+			break // not closed: text like any other
+		}
+		b.WriteString(strings.TrimRightFunc(text[:i], unicode.IsSpace))
+		text = text[i+j+len(reminderClose):]
+	}
+	b.WriteString(text)
+	return b.String()
 }
 
 // unansweredKey hashes the whole conversation a call sent (history and new
@@ -126,14 +172,24 @@ type keyWriter struct {
 	// args and normal hold a tool call's arguments and their normal form
 	// (see arguments), reused from call to call.
 	args, normal []byte
+	// conversing is set once a message other than a system one is
+	// written: system messages after it are not keyed.
+	conversing bool
 }
 
 func (w *keyWriter) message(m *qp.Message) {
+	if m.Role == "system" && w.conversing {
+		return // context an agent remakes: see Key
+	}
+	w.conversing = w.conversing || m.Role != "system"
 	w.field("m")
 	w.field(m.Role)
-	if len(m.ToolCalls) > 0 {
+	switch {
+	case len(m.ToolCalls) > 0:
 		w.field("") // the text beside tool calls: see Key
-	} else {
+	case m.Role == "user" || m.Role == "tool":
+		w.field(strings.TrimSpace(withoutReminders(m.Text)))
+	default:
 		w.field(strings.TrimSpace(m.Text))
 	}
 	w.field(m.ToolCallID)

@@ -75,3 +75,41 @@ func TestKeyOfArgumentsHoweverEncoded(t *testing.T) {
 		}
 	}
 }
+
+// An agent's <system-reminder> blocks in users' messages and tool results
+// are not keyed (it remakes them when it resumes a conversation); the words
+// around them are.
+func TestKeyLeavesOutReminders(t *testing.T) {
+	key := func(user, result string) string {
+		return Key([]qp.Message{{Role: "system", Text: "s"}, {Role: "user", Text: user},
+			{Role: "assistant", ToolCalls: []qp.ToolCall{{Name: "f", Arguments: "{}"}}}, {Role: "tool", ToolCallID: "c1", Text: result}}, nil)
+	}
+	base := key("<system-reminder>\nlisting: a\n</system-reminder>\n<system-reminder>date</system-reminder>\nfix it", "done")
+	if got := key("<system-reminder>\nlisting: a, b\n</system-reminder>\nfix it", "done\n<system-reminder>x</system-reminder>"); got != base {
+		t.Error("a conversation whose reminders changed has another key")
+	}
+	if got := key("fix it", "done"); got != base {
+		t.Error("a conversation without its reminders has another key")
+	}
+	if got := key("<system-reminder>\nlisting: a\n</system-reminder>\nfix that", "done"); got == base {
+		t.Error("other words share the key")
+	}
+	if got := key("fix\n<system-reminder>r</system-reminder>\nit", "done"); got != key("fix\nit", "done") {
+		t.Error("a reminder between two parts is keyed")
+	}
+}
+
+// System messages after the conversation's first other message (Claude
+// Code's environment, its notes) are not keyed; the system prompt before it
+// is.
+func TestKeyLeavesOutLaterSystemMessages(t *testing.T) {
+	key := func(msgs ...qp.Message) string { return Key(msgs, &qp.Message{Role: "assistant", Text: "ok"}) }
+	user := qp.Message{Role: "user", Text: "hi"}
+	env := func(date string) qp.Message { return qp.Message{Role: "system", Text: "Today's date is " + date} }
+	if key(user, env("2026-12-02")) != key(user, env("2026-12-03")) || key(user, env("2026-12-02")) != key(user) {
+		t.Error("a system message after the user's is keyed")
+	}
+	if key(env("2026-12-02"), user) == key(env("2026-12-03"), user) {
+		t.Error("the system prompt before the conversation is not keyed")
+	}
+}

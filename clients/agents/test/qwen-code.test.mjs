@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentBin, assertAgentRoundTrip, runAgent, startKeyedProxy } from '../harness.mjs';
+import { agentBin, assertAgentRoundTrip, assertEnded, describeCalls, recordedCalls, runAgent, startKeyedProxy, toolCount } from '../harness.mjs';
 
 // The settings the README gives: OpenAI auth, no telemetry, no update checks.
 const settings = {
@@ -46,4 +46,38 @@ test('Qwen Code writes a file with its write_file tool through the proxy', async
   assert.equal(kept.privacy?.usageStatisticsEnabled, false);
   assert.equal(kept.telemetry?.enabled, false);
   assert.equal(kept.security?.auth?.selectedType, 'openai');
+});
+
+// `qwen --continue` resends the conversation with its startup context made
+// afresh (the working directory's listing now shows the file the first run
+// wrote; the date reminder moves to the new turn): the resumed run goes on
+// in the conversation's session and Qwen chat, telling Qwen only its new
+// turn, rather than opening a session per run and replaying everything.
+test('Qwen Code resumed with --continue goes on in its session', async (t) => {
+  const proxy = await startKeyedProxy();
+  t.after(() => proxy.stop());
+  const env = { OPENAI_BASE_URL: proxy.baseURL, OPENAI_API_KEY: proxy.key, OPENAI_MODEL: 'qwen3-coder-plus', QWEN_CODE_SUPPRESS_YOLO_WARNING: '1' };
+  const first = await runAgent({
+    command: agentBin('qwen'),
+    args: (work) => ['-p', `use write_file with ${JSON.stringify({ file_path: join(work, 'app.py'), content: 'print(1)\n' })}`, '--yolo'],
+    files: { '.qwen/settings.json': settings },
+    env,
+  });
+  assertEnded(first);
+  const resumed = await runAgent({
+    root: first.root,
+    command: agentBin('qwen'),
+    args: (work) => ['--continue', '-p', `use read_file with ${JSON.stringify({ file_path: join(work, 'app.py') })}`, '--yolo'],
+    env,
+  });
+  assertEnded(resumed);
+  assert.match(resumed.stdout, /^Thanks: read_file said/m);
+  const calls = await recordedCalls(proxy);
+  for (const line of describeCalls(calls)) t.diagnostic(line);
+  const main = calls.filter(({ request }) => toolCount(request.openai_request) > 0);
+  assert.ok(main.length >= 4, `${main.length} calls of the main thread`);
+  const sessions = new Set(main.map(({ request }) => request.session_id));
+  assert.equal(sessions.size, 1, `the conversation ran in ${sessions.size} sessions: ${[...sessions].join(' ')}`);
+  const chats = new Set(main.map(({ responses }) => responses[0].chat_id));
+  assert.equal(chats.size, 1, `the conversation ran in ${chats.size} Qwen chats`);
 });
