@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -71,7 +72,8 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	g := &guard{write: write}
-	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check})
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path,
+		Guard: g.check, AfterClose: g.close})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		if why := whyNotWritable(path, syscall.Access); why != "" {
@@ -93,6 +95,13 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		}
 	}
 	g.files = files
+	// A descriptor of our own reads the file's link count: the only way to
+	// tell a file deleted (or replaced by one renamed over it) from one moved
+	// away. Closing it would drop SQLite's POSIX locks on the file, so it is
+	// closed only after the connections (see AfterClose).
+	if f, err := os.Open(path); err == nil {
+		g.file = f
+	}
 	return s, nil
 }
 
@@ -111,6 +120,18 @@ var ErrJournalGone = errors.New("the database's -wal or -shm file was deleted or
 type guard struct {
 	files []held // the database file, then its -wal and -shm as opened (nil: not yet known)
 	write *sql.DB
+	file  *os.File // the database file, for its link count (nil: not opened)
+
+	mu      sync.Mutex
+	saved   string    // what became of the calls of a file with no name left ("": not saved)
+	savedAt time.Time // the last attempt to save them
+}
+
+// close closes the guard's own descriptor of the database file.
+func (g *guard) close() {
+	if g.file != nil {
+		g.file.Close()
+	}
 }
 
 // held is a file the connections hold open, as it was when opened.
@@ -146,9 +167,57 @@ func (g *guard) check() error {
 		// check tries again.
 		g.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 		if i == 0 {
-			return fmt.Errorf("%s: %w; records are kept in the spool until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone)
+			return fmt.Errorf("%s: %w%s; records are kept in the spool until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone, g.save(h.path))
 		}
 		return fmt.Errorf("%s: %w; records are kept in the spool until the server restarts", h.path, ErrJournalGone)
+	}
+	return nil
+}
+
+// save copies the database the connections hold beside path when that file
+// has no name left — deleted, or replaced by a file renamed over it (a move
+// to another file system is both) — and says where, for the refusals: the
+// connections then hold the only copy of every call in it, which the
+// server's stop would free, and the next start makes or opens another file
+// at path. A file moved away keeps them under its new name: "". A failed
+// copy (the disk full) is tried again a minute later.
+func (g *guard) save(path string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.file == nil || !g.savedAt.IsZero() && (strings.HasPrefix(g.saved, savedNote) || time.Since(g.savedAt) < time.Minute) {
+		return g.saved
+	}
+	if fi, err := g.file.Stat(); err != nil || !unlinked(fi) {
+		return ""
+	}
+	g.savedAt = time.Now()
+	to := path + ".saved-" + g.savedAt.UTC().Format("20060102T150405Z")
+	if err := vacuumInto(g.write, to); err != nil {
+		g.saved = fmt.Sprintf("; saving the calls it held failed (%v; tried again each minute): stopping the server loses them", err)
+		return g.saved
+	}
+	g.saved = fmt.Sprintf("%s %s (after a restart, qwenproxy copy --from sqlite:%s --to sqlite:%s brings them into the new file)", savedNote, to, to, path)
+	return g.saved
+}
+
+// savedNote begins the refusals' note of a file saved.
+const savedNote = "; every call it held is saved in"
+
+// unlinked reports whether an open file has no name left.
+func unlinked(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink == 0
+}
+
+// vacuumInto writes a copy of the database db holds to the new file to,
+// removing what it made of it when that fails.
+func vacuumInto(db *sql.DB, to string) error {
+	if _, err := os.Lstat(to); !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s is taken", to)
+	}
+	if _, err := db.Exec(`VACUUM INTO ?`, to); err != nil {
+		os.Remove(to)
+		return fmt.Errorf("copy into %s: %w", to, err)
 	}
 	return nil
 }

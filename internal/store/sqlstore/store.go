@@ -96,6 +96,7 @@ type Store struct {
 	migrations fs.FS
 	describe   string
 	guard      func() error
+	afterClose func()
 
 	codec *bodies.Codec // bodies' compression
 	known knownParts    // body parts recently stored
@@ -121,12 +122,14 @@ type Config struct {
 	// so the recorder keeps its records in the spool instead of writing
 	// them where no one will find them.
 	Guard func() error
+	// AfterClose, when set, runs once Close has closed the pools.
+	AfterClose func()
 }
 
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: newPool(c.Write, c.Dialect.Rebind), read: newPool(c.Read, c.Dialect.Rebind),
-		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard,
+		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard, afterClose: c.AfterClose,
 		schema: lastMigration(c.Migrations)}
 }
 
@@ -169,6 +172,9 @@ func (s *Store) Close() error {
 				err = cerr
 			}
 		}
+	}
+	if s.afterClose != nil {
+		s.afterClose()
 	}
 	if err != nil {
 		return fmt.Errorf("close %s: %w", s.dialect.Name(), err)
