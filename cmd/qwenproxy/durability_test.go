@@ -593,6 +593,22 @@ func TestOneServerPerDatabaseAndFailedStartsCreateNothing(t *testing.T) {
 	if !strings.Contains(out, "another qwenproxy server already serves the database") {
 		t.Fatalf("second server on one file said:\n%s", out)
 	}
+	// By a hard link, another name of the same file: SQLite keeps a -wal
+	// beside each name, and two WALs checkpointed into one file corrupt it.
+	hard := filepath.Join(dir, "hard.db")
+	if err := os.Link(db, hard); err != nil {
+		t.Fatal(err)
+	}
+	out = serveFails(t, bin, []string{"--port", "0", "--database-path", hard}, "RECORDER_SPOOL="+hard+".spool")
+	if !strings.Contains(out, "hard link") {
+		t.Fatalf("second server by a hard link said:\n%s", out)
+	}
+	if _, err := os.Stat(hard + "-wal"); err == nil {
+		t.Fatal("a server refused by a hard link made a -wal beside it")
+	}
+	if err := os.Remove(hard); err != nil {
+		t.Fatal(err)
+	}
 	out = serveFails(t, bin, []string{"--port", "0", "--database-path", filepath.Join(dir, "other.db")}, "RECORDER_SPOOL="+db+".spool")
 	if !strings.Contains(out, "each instance needs its own RECORDER_SPOOL") {
 		t.Fatalf("second server on one spool said:\n%s", out)

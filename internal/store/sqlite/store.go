@@ -52,6 +52,10 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		return nil, fmt.Errorf("open store %s: a directory, not a database file: name a file in it (%s)", path, filepath.Join(path, "qwenproxy.db"))
 	} else if err == nil && !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("open store %s: not a regular file", path)
+	} else if err == nil && names(fi) > 1 {
+		return nil, fmt.Errorf("open store %s: the file has %d names (hard links): SQLite keeps the -wal beside the name a process opens it by, "+
+			"so one opening it by another name writes a WAL of its own into it and corrupts it; remove the other names (find / -samefile %s) or use a copy",
+			path, names(fi), path)
 	}
 	if err := create(ctx, path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -207,6 +211,14 @@ const savedNote = "; every call it held is saved in"
 func unlinked(fi os.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && st.Nlink == 0
+}
+
+// names is a file's link count (1 when unknown).
+func names(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
 }
 
 // vacuumInto writes a copy of the database db holds to the new file to,
