@@ -234,6 +234,20 @@ func vacuumInto(db *sql.DB, to string) error {
 	return nil
 }
 
+// Damaged reports whether err is SQLite finding a file that is not a
+// database (a garbage header, a truncation) or a database damaged inside.
+func Damaged(err error) bool {
+	var e *msqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff { // the primary code of an extended one
+	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+		return true
+	}
+	return false
+}
+
 // FileOf says which of the files of the database at db path names — the
 // database itself, its -wal, -shm or -journal — by the same path or by
 // being the same file (a link, another path to it), or "" for none. A
