@@ -76,8 +76,7 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	g := &guard{write: write}
-	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path,
-		Guard: g.check, AfterClose: g.close})
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		if why := whyNotWritable(path, syscall.Access); why != "" {
@@ -99,13 +98,6 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		}
 	}
 	g.files = files
-	// A descriptor of our own reads the file's link count: the only way to
-	// tell a file deleted (or replaced by one renamed over it) from one moved
-	// away. Closing it would drop SQLite's POSIX locks on the file, so it is
-	// closed only after the connections (see AfterClose).
-	if f, err := os.Open(path); err == nil {
-		g.file = f
-	}
 	return s, nil
 }
 
@@ -124,18 +116,10 @@ var ErrJournalGone = errors.New("the database's -wal or -shm file was deleted or
 type guard struct {
 	files []held // the database file, then its -wal and -shm as opened (nil: not yet known)
 	write *sql.DB
-	file  *os.File // the database file, for its link count (nil: not opened)
 
 	mu      sync.Mutex
 	saved   string    // what became of the calls of a file with no name left ("": not saved)
 	savedAt time.Time // the last attempt to save them
-}
-
-// close closes the guard's own descriptor of the database file.
-func (g *guard) close() {
-	if g.file != nil {
-		g.file.Close()
-	}
 }
 
 // held is a file the connections hold open, as it was when opened.
@@ -171,7 +155,7 @@ func (g *guard) check() error {
 		// check tries again.
 		g.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 		if i == 0 {
-			return fmt.Errorf("%s: %w%s; records are kept in the spool until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone, g.save(h.path))
+			return fmt.Errorf("%s: %w%s; records are kept in the spool until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone, g.save(h))
 		}
 		return fmt.Errorf("%s: %w; records are kept in the spool until the server restarts", h.path, ErrJournalGone)
 	}
@@ -185,16 +169,17 @@ func (g *guard) check() error {
 // server's stop would free, and the next start makes or opens another file
 // at path. A file moved away keeps them under its new name: "". A failed
 // copy (the disk full) is tried again a minute later.
-func (g *guard) save(path string) string {
+func (g *guard) save(h held) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.file == nil || !g.savedAt.IsZero() && (strings.HasPrefix(g.saved, savedNote) || time.Since(g.savedAt) < time.Minute) {
+	if !g.savedAt.IsZero() && (strings.HasPrefix(g.saved, savedNote) || time.Since(g.savedAt) < time.Minute) {
 		return g.saved
 	}
-	if fi, err := g.file.Stat(); err != nil || !unlinked(fi) {
+	if !unlinked(h.file) {
 		return ""
 	}
 	g.savedAt = time.Now()
+	path := h.path
 	to := path + ".saved-" + g.savedAt.UTC().Format("20060102T150405Z")
 	if err := vacuumInto(g.write, to); err != nil {
 		g.saved = fmt.Sprintf("; saving the calls it held failed (%v; tried again each minute): stopping the server loses them", err)
@@ -207,10 +192,23 @@ func (g *guard) save(path string) string {
 // savedNote begins the refusals' note of a file saved.
 const savedNote = "; every call it held is saved in"
 
-// unlinked reports whether an open file has no name left.
-func unlinked(fi os.FileInfo) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	return ok && st.Nlink == 0
+// unlinked reports whether the file held, as it was opened, has no name
+// left. It reads the link count through the process's own descriptor of it
+// in /proc/self/fd, which reaches a file that has no name: a descriptor of
+// our own, closed, would drop SQLite's POSIX locks on the file. Without
+// /proc (not Linux) it says no.
+func unlinked(held os.FileInfo) bool {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		fi, err := os.Stat(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && os.SameFile(held, fi) {
+			return names(fi) == 0
+		}
+	}
+	return false
 }
 
 // names is a file's link count (1 when unknown).

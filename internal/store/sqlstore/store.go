@@ -96,7 +96,6 @@ type Store struct {
 	migrations fs.FS
 	describe   string
 	guard      func() error
-	afterClose func()
 
 	codec *bodies.Codec // bodies' compression
 	known knownParts    // body parts recently stored
@@ -122,14 +121,12 @@ type Config struct {
 	// so the recorder keeps its records in the spool instead of writing
 	// them where no one will find them.
 	Guard func() error
-	// AfterClose, when set, runs once Close has closed the pools.
-	AfterClose func()
 }
 
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: newPool(c.Write, c.Dialect.Rebind), read: newPool(c.Read, c.Dialect.Rebind),
-		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard, afterClose: c.AfterClose,
+		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard,
 		schema: lastMigration(c.Migrations)}
 }
 
@@ -172,9 +169,6 @@ func (s *Store) Close() error {
 				err = cerr
 			}
 		}
-	}
-	if s.afterClose != nil {
-		s.afterClose()
 	}
 	if err != nil {
 		return fmt.Errorf("close %s: %w", s.dialect.Name(), err)
