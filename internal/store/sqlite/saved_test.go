@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A database file deleted while the store is open — or replaced, a file
@@ -115,4 +116,34 @@ func savedBeside(t *testing.T, path string) []string {
 		}
 	}
 	return dbs
+}
+
+// A history delete after the file went answered as done, though it changed
+// only the file no one will open again: the session or calls came back
+// with the history. It is refused as the recorder's writes are.
+func TestADeleteAfterTheFileWentIsRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.WriteBatch(ctx, oneCall("before")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	for name, del := range map[string]func() error{
+		"session":         func() error { return s.DeleteSession(ctx, "s1") },
+		"calls before":    func() error { _, err := s.DeleteRequestsBefore(ctx, time.Now(), 500); return err },
+		"oldest over":     func() error { _, err := s.DeleteOldestOver(ctx, 1, 500); return err },
+		"response object": func() error { return s.DeleteResponseObject(ctx, "before", time.Now()) },
+	} {
+		if err := del(); !errors.Is(err, ErrFileGone) {
+			t.Errorf("delete %s after the file went: %v, want ErrFileGone", name, err)
+		}
+	}
 }
