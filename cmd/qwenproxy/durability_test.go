@@ -379,7 +379,7 @@ func TestDeletedDatabaseFileKeepsCalls(t *testing.T) {
 	bin := buildBinary(t)
 	db := filepath.Join(t.TempDir(), "qwenproxy.db")
 	s := serveLogged(t, bin, db)
-	s.callsAnswered(t, 20, "before")
+	before := s.callsAnswered(t, 20, "before")
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(db + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
 			t.Fatal(err)
@@ -392,8 +392,9 @@ func TestDeletedDatabaseFileKeepsCalls(t *testing.T) {
 	}
 	s.waitQueue(t)
 	s.stop(t)
-	if !strings.Contains(s.log(), "deleted or replaced") {
-		t.Fatalf("the log never says the database file went:\n%s", s.log())
+	firstLog := s.log()
+	if !strings.Contains(firstLog, "deleted or replaced") {
+		t.Fatalf("the log never says the database file went:\n%s", firstLog)
 	}
 	// A new database file at the next start receives the spooled calls.
 	s = serveLogged(t, bin, db)
@@ -401,6 +402,18 @@ func TestDeletedDatabaseFileKeepsCalls(t *testing.T) {
 	s.stop(t)
 	if n := missing(acked, storedIDs(t, db)); n != 0 {
 		t.Fatalf("%d of %d calls answered after the delete are missing", n, len(acked))
+	}
+	// The calls of the deleted file were saved beside it, and the copy the
+	// log names brings them into the new one: the history is whole again.
+	saved, _ := filepath.Glob(db + ".saved-*")
+	if len(saved) != 1 || !strings.Contains(firstLog, "qwenproxy copy --from sqlite:"+saved[0]) {
+		t.Fatalf("no saved file named by the log (%q):\n%s", saved, firstLog)
+	}
+	if out, err := exec.Command(bin, "copy", "--from", "sqlite:"+saved[0], "--to", "sqlite:"+db).CombinedOutput(); err != nil {
+		t.Fatalf("copy: %v\n%s", err, out)
+	}
+	if n := missing(append(before, acked...), storedIDs(t, db)); n != 0 {
+		t.Fatalf("%d of %d calls answered before and after the delete are missing", n, len(before)+len(acked))
 	}
 }
 
@@ -579,6 +592,22 @@ func TestOneServerPerDatabaseAndFailedStartsCreateNothing(t *testing.T) {
 	out := serveFails(t, bin, []string{"--port", "0", "--database-path", db})
 	if !strings.Contains(out, "another qwenproxy server already serves the database") {
 		t.Fatalf("second server on one file said:\n%s", out)
+	}
+	// By a hard link, another name of the same file: SQLite keeps a -wal
+	// beside each name, and two WALs checkpointed into one file corrupt it.
+	hard := filepath.Join(dir, "hard.db")
+	if err := os.Link(db, hard); err != nil {
+		t.Fatal(err)
+	}
+	out = serveFails(t, bin, []string{"--port", "0", "--database-path", hard}, "RECORDER_SPOOL="+hard+".spool")
+	if !strings.Contains(out, "hard link") {
+		t.Fatalf("second server by a hard link said:\n%s", out)
+	}
+	if _, err := os.Stat(hard + "-wal"); err == nil {
+		t.Fatal("a server refused by a hard link made a -wal beside it")
+	}
+	if err := os.Remove(hard); err != nil {
+		t.Fatal(err)
 	}
 	out = serveFails(t, bin, []string{"--port", "0", "--database-path", filepath.Join(dir, "other.db")}, "RECORDER_SPOOL="+db+".spool")
 	if !strings.Contains(out, "each instance needs its own RECORDER_SPOOL") {

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/store/sqlite"
 )
 
 // env is what a command gets from the process: its environment and streams.
@@ -235,12 +236,20 @@ func runEnv(ctx context.Context, args []string, e env) int {
 			return 2
 		case errors.Is(err, syscall.EPIPE):
 			return exitReaderLeft // nothing to tell: no one reads
+		case sqlite.Damaged(err):
+			err = fmt.Errorf("%w\n%s", err, damagedAdvice)
 		}
 		fmt.Fprintf(e.stderr, "qwenproxy %s: %v\n", args[0], err)
 		return 1
 	}
 	return 0
 }
+
+// damagedAdvice follows SQLite's words for a file that is not a database or
+// is damaged, which say neither what became of it nor what to do.
+const damagedAdvice = `The SQLite file is not a database or is damaged; it was left as it is (neither replaced nor repaired).
+Restore it from a backup (see the README: Operating it, Backups), or recover what it still holds into a new file
+(sqlite3 DAMAGED.db .recover | sqlite3 RECOVERED.db), or move it away and start anew.`
 
 // exitReaderLeft is the status of a command whose output's reader left
 // (a broken pipe): 128 + SIGPIPE, as a shell reports a process that

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -51,6 +52,10 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		return nil, fmt.Errorf("open store %s: a directory, not a database file: name a file in it (%s)", path, filepath.Join(path, "qwenproxy.db"))
 	} else if err == nil && !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("open store %s: not a regular file", path)
+	} else if err == nil && names(fi) > 1 {
+		return nil, fmt.Errorf("open store %s: the file has %d names (hard links): SQLite keeps the -wal beside the name a process opens it by, "+
+			"so one opening it by another name writes a WAL of its own into it and corrupts it; remove the other names (find / -samefile %s) or use a copy",
+			path, names(fi), path)
 	}
 	if err := create(ctx, path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -111,6 +116,10 @@ var ErrJournalGone = errors.New("the database's -wal or -shm file was deleted or
 type guard struct {
 	files []held // the database file, then its -wal and -shm as opened (nil: not yet known)
 	write *sql.DB
+
+	mu      sync.Mutex
+	saved   string    // what became of the calls of a file with no name left ("": not saved)
+	savedAt time.Time // the last attempt to save them
 }
 
 // held is a file the connections hold open, as it was when opened.
@@ -146,11 +155,95 @@ func (g *guard) check() error {
 		// check tries again.
 		g.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 		if i == 0 {
-			return fmt.Errorf("%s: %w; records are kept in the spool until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone)
+			return fmt.Errorf("%s: %w%s; records are kept in the spool until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone, g.save(h))
 		}
 		return fmt.Errorf("%s: %w; records are kept in the spool until the server restarts", h.path, ErrJournalGone)
 	}
 	return nil
+}
+
+// save copies the database the connections hold beside path when that file
+// has no name left — deleted, or replaced by a file renamed over it (a move
+// to another file system is both) — and says where, for the refusals: the
+// connections then hold the only copy of every call in it, which the
+// server's stop would free, and the next start makes or opens another file
+// at path. A file moved away keeps them under its new name: "". A failed
+// copy (the disk full) is tried again a minute later.
+func (g *guard) save(h held) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.savedAt.IsZero() && (strings.HasPrefix(g.saved, savedNote) || time.Since(g.savedAt) < time.Minute) {
+		return g.saved
+	}
+	if !unlinked(h.file) {
+		return ""
+	}
+	g.savedAt = time.Now()
+	path := h.path
+	to := path + ".saved-" + g.savedAt.UTC().Format("20060102T150405Z")
+	if err := vacuumInto(g.write, to); err != nil {
+		g.saved = fmt.Sprintf("; saving the calls it held failed (%v; tried again each minute): stopping the server loses them", err)
+		return g.saved
+	}
+	g.saved = fmt.Sprintf("%s %s (after a restart, qwenproxy copy --from sqlite:%s --to sqlite:%s brings them into the new file)", savedNote, to, to, path)
+	return g.saved
+}
+
+// savedNote begins the refusals' note of a file saved.
+const savedNote = "; every call it held is saved in"
+
+// unlinked reports whether the file held, as it was opened, has no name
+// left. It reads the link count through the process's own descriptor of it
+// in /proc/self/fd, which reaches a file that has no name: a descriptor of
+// our own, closed, would drop SQLite's POSIX locks on the file. Without
+// /proc (not Linux) it says no.
+func unlinked(held os.FileInfo) bool {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return false
+	}
+	for _, fd := range fds {
+		fi, err := os.Stat(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && os.SameFile(held, fi) {
+			return names(fi) == 0
+		}
+	}
+	return false
+}
+
+// names is a file's link count (1 when unknown).
+func names(fi os.FileInfo) uint64 {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Nlink)
+	}
+	return 1
+}
+
+// vacuumInto writes a copy of the database db holds to the new file to,
+// removing what it made of it when that fails.
+func vacuumInto(db *sql.DB, to string) error {
+	if _, err := os.Lstat(to); !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s is taken", to)
+	}
+	if _, err := db.Exec(`VACUUM INTO ?`, to); err != nil {
+		os.Remove(to)
+		return fmt.Errorf("copy into %s: %w", to, err)
+	}
+	return nil
+}
+
+// Damaged reports whether err is SQLite finding a file that is not a
+// database (a garbage header, a truncation) or a database damaged inside.
+func Damaged(err error) bool {
+	var e *msqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff { // the primary code of an extended one
+	case sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT:
+		return true
+	}
+	return false
 }
 
 // FileOf says which of the files of the database at db path names — the

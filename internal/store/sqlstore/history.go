@@ -105,6 +105,11 @@ func (s *Store) SessionRecord(ctx context.Context, id string) (*qp.SessionRecord
 
 // DeleteSession deletes a session and, by cascade, its calls.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	// A deleted or replaced SQLite file: the delete would change only the
+	// file no one opens again, and the session would come back with it.
+	if err := s.checkGuard(); err != nil {
+		return fmt.Errorf("delete session %s: %w", id, err)
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("delete session: %w", err)

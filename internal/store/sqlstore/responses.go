@@ -11,6 +11,9 @@ import (
 // DeleteResponseObject marks the Responses API object of the call with
 // request UUID requestID deleted; deleting it again changes nothing.
 func (s *Store) DeleteResponseObject(ctx context.Context, requestID string, at time.Time) error {
+	if err := s.checkGuard(); err != nil {
+		return fmt.Errorf("delete response object %s: %w", requestID, err)
+	}
 	if _, err := s.write.ExecContext(ctx, `INSERT INTO deleted_responses (request_id, deleted_at) VALUES (?, ?) ON CONFLICT (request_id) DO NOTHING`,
 		requestID, at.UnixMilli()); err != nil {
 		return fmt.Errorf("delete response object %s: %w", requestID, err)

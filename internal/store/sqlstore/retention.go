@@ -15,6 +15,9 @@ import (
 // off for long, then the sessions left with no calls (see
 // deleteEmptySessions).
 func (s *Store) DeleteRequestsBefore(ctx context.Context, before time.Time, batch int) (int, error) {
+	if err := s.checkGuard(); err != nil {
+		return 0, fmt.Errorf("delete calls before %s: %w", before.UTC().Format(time.RFC3339), err)
+	}
 	if batch <= 0 {
 		batch = 1000
 	}
@@ -78,6 +81,9 @@ func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64, idle boo
 // whole pages on SQLite, where a call smaller than a page frees none until
 // its neighbours go too). It ends under the limit, or when no call is left.
 func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int) (int, error) {
+	if err := s.checkGuard(); err != nil {
+		return 0, fmt.Errorf("retention by size: %w", err)
+	}
 	if batch <= 0 {
 		batch = 1000
 	}

@@ -1,0 +1,149 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A database file deleted while the store is open — or replaced, a file
+// renamed over it — leaves the only copy of every call it holds in the
+// server's hands: the next start made a new file and they were gone, though
+// their clients had their answers. The store saves what it holds beside the
+// path, once, and its refusals say where.
+func TestADeletedOrReplacedFileIsSavedBesideItsPath(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		remove func(t *testing.T, path string)
+	}{
+		{"deleted", func(t *testing.T, path string) {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+			}
+		}},
+		{"deleted, its WAL left", func(t *testing.T, path string) {
+			if err := os.Remove(path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"replaced", func(t *testing.T, path string) {
+			other := path + ".other"
+			if err := os.WriteFile(other, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(other, path); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			path := filepath.Join(t.TempDir(), "q.db")
+			openMigrated(t, path)
+			s, err := Open(ctx, path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.WriteBatch(ctx, oneCall("before")); err != nil {
+				t.Fatal(err)
+			}
+			tc.remove(t, path)
+			err = s.WriteBatch(ctx, oneCall("after"))
+			if !errors.Is(err, ErrFileGone) {
+				t.Fatalf("a write after the file went: %v, want ErrFileGone", err)
+			}
+			saved := savedBeside(t, path)
+			if len(saved) != 1 {
+				t.Fatalf("files saved beside %s: %q, want one", path, saved)
+			}
+			if !strings.Contains(err.Error(), saved[0]) {
+				t.Errorf("the refusal does not name the saved file %s: %v", saved[0], err)
+			}
+			if ids := requestIDsIn(t, saved[0]); len(ids) != 1 || ids[0] != "before" {
+				t.Errorf("the saved file holds calls %q, want [before]", ids)
+			}
+			// Later refusals name it too, and save nothing more.
+			if err := s.Check(ctx); err == nil || !strings.Contains(err.Error(), saved[0]) {
+				t.Errorf("a later check does not name the saved file: %v", err)
+			}
+			if again := savedBeside(t, path); len(again) != 1 {
+				t.Errorf("files saved after a second refusal: %q, want the one", again)
+			}
+		})
+	}
+}
+
+// A file moved away keeps its calls under its new name: nothing is saved.
+func TestAMovedFileIsNotSavedAgain(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := os.Rename(path, filepath.Join(dir, "away.db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteBatch(ctx, oneCall("after")); !errors.Is(err, ErrFileGone) {
+		t.Fatalf("a write after the move: %v, want ErrFileGone", err)
+	}
+	if saved := savedBeside(t, path); len(saved) != 0 {
+		t.Errorf("a moved file was saved again: %q", saved)
+	}
+}
+
+// savedBeside lists the files saved beside path.
+func savedBeside(t *testing.T, path string) []string {
+	t.Helper()
+	saved, err := filepath.Glob(path + ".saved-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dbs []string
+	for _, f := range saved {
+		if !strings.HasSuffix(f, "-wal") && !strings.HasSuffix(f, "-shm") {
+			dbs = append(dbs, f)
+		}
+	}
+	return dbs
+}
+
+// A history delete after the file went answered as done, though it changed
+// only the file no one will open again: the session or calls came back
+// with the history. It is refused as the recorder's writes are.
+func TestADeleteAfterTheFileWentIsRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.WriteBatch(ctx, oneCall("before")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	for name, del := range map[string]func() error{
+		"session":         func() error { return s.DeleteSession(ctx, "s1") },
+		"calls before":    func() error { _, err := s.DeleteRequestsBefore(ctx, time.Now(), 500); return err },
+		"oldest over":     func() error { _, err := s.DeleteOldestOver(ctx, 1, 500); return err },
+		"response object": func() error { return s.DeleteResponseObject(ctx, "before", time.Now()) },
+	} {
+		if err := del(); !errors.Is(err, ErrFileGone) {
+			t.Errorf("delete %s after the file went: %v, want ErrFileGone", name, err)
+		}
+	}
+}
