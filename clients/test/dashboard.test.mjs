@@ -200,6 +200,25 @@ test('overview: totals and charts match the calls made', async () => {
   noErrors('the overview');
 });
 
+// A custom range of years asked one statistics query per week of it: 1,400
+// for 26 years (and 100,000 from the year 1), the server busy for a minute.
+// Its windows are about two dozen whatever its length.
+test('a custom range of years asks a bounded number of statistics', async () => {
+  await go('#/overview', '[data-stat="calls"]');
+  await page.click('[data-range="custom"]');
+  await page.fill('input[name="start"]', '2000-01-01T00:00');
+  const from = requests.length;
+  await page.click('form.row button[type="submit"]');
+  await page.locator('.plot[data-title="Calls and errors"] canvas').waitFor();
+  const asked = requests.slice(from).filter((r) => r.url.includes('/v1/stats')).length;
+  assert.ok(asked <= 40, `${asked} statistics queries for a range of years`);
+  assert.equal(await page.locator('[data-stat="calls"] .v').innerText(), String(made.calls));
+  const sums = JSON.parse(await page.locator('.plot[data-title="Calls and errors"]').getAttribute('data-sums'));
+  assert.deepEqual(sums, [made.calls, made.errors]);
+  await page.click('[data-range="day"]');
+  noErrors('a custom range of years');
+});
+
 // clippedAxisLabels lists the value axes' labels wider than their axis.
 function clippedAxisLabels() {
   return page.evaluate(() => [...document.querySelectorAll('.card.chart')].flatMap((card) => {
