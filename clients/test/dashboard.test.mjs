@@ -584,3 +584,25 @@ test('without keys the dashboard asks for none', async () => {
     await open.stop();
   }
 });
+
+// With the server stopped, the page said only the browser's "Failed to
+// fetch": not that qwenproxy did not answer, nor that Live keeps trying.
+test('a stopped server is said to be unreachable', async () => {
+  const open = await startProxy();
+  let stopped = false;
+  const fresh = await context.newPage();
+  try {
+    await fresh.goto(open.root + '/ui/#/live');
+    await fresh.locator('text=/^updated /').waitFor();
+    await open.stop();
+    stopped = true;
+    await fresh.locator('[role="alert"]').waitFor();
+    assert.match(await fresh.locator('[role="alert"]').innerText(), /^qwenproxy did not answer .*: it is stopped or unreachable\. Retrying every 2 s\.$/);
+    await fresh.evaluate(() => { location.hash = '#/calls'; });
+    await fresh.locator('#main [role="alert"]').waitFor();
+    assert.match(await fresh.locator('#main [role="alert"]').innerText(), /^qwenproxy did not answer .*: it is stopped or unreachable\.$/);
+  } finally {
+    await fresh.close();
+    if (!stopped) await open.stop();
+  }
+});

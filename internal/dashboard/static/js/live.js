@@ -70,7 +70,8 @@ export async function liveView(main) {
       for (const [id, ts] of seen) if (ts < since - 2 * OVERLAP) seen.delete(id); // they never come back
       status.textContent = "updated " + new Date().toLocaleTimeString();
     } catch (err) {
-      status.replaceChildren(errorBox(err));
+      // The next poll is still made: say so, as the page recovers by itself.
+      status.replaceChildren(errorBox(`${err.message} Retrying every ${EVERY / 1000} s.`));
     }
     if (mine === generation) timer = setTimeout(tick, EVERY);
   };

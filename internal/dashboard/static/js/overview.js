@@ -1,4 +1,4 @@
-import { api, qs } from "./api.js";
+import { api, qs, reach } from "./api.js";
 import { h, clear, errorBox } from "./dom.js";
 import { chart, destroyCharts } from "./charts.js";
 import * as f from "./format.js";
@@ -155,7 +155,7 @@ async function health(body) {
   body.prepend(box);
   let d;
   try {
-    const resp = await fetch("/health/detailed", { cache: "no-store" });
+    const resp = await reach("/health/detailed", { cache: "no-store" });
     d = await resp.json();
   } catch (err) {
     box.lastChild.replaceWith(errorBox(err));
