@@ -606,3 +606,33 @@ test('a stopped server is said to be unreachable', async () => {
     if (!stopped) await open.stop();
   }
 });
+
+// A conversation's export that failed showed nothing (an unhandled
+// rejection in the console): the Calls page's exports say why.
+test("a conversation's failed export says so", async () => {
+  const open = await startProxy();
+  let stopped = false;
+  const fresh = await context.newPage();
+  const errors = [];
+  fresh.on('pageerror', (e) => errors.push(e.message));
+  try {
+    const resp = await fetch(open.baseURL + '/chat/completions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'export me' }] }),
+    });
+    assert.equal(resp.status, 200, await resp.text());
+    await fresh.goto(open.root + '/ui/#/conversations');
+    await fresh.locator('table[data-table="sessions"] tbody tr a').first().click();
+    await fresh.locator('.turnmeta').waitFor();
+    await open.stop();
+    stopped = true;
+    await fresh.click('button >> text=Export JSONL');
+    await fresh.locator('#main [role="alert"]').waitFor();
+    assert.match(await fresh.locator('#main [role="alert"]').innerText(), /did not answer/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await fresh.close();
+    if (!stopped) await open.stop();
+  }
+});

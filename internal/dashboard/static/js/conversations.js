@@ -97,6 +97,10 @@ async function exportSession(button, id) {
   button.disabled = true;
   try {
     await download("/v1/export" + qs({ session_id: id, format: "jsonl" }), `conversation-${id}.jsonl`);
+  } catch (err) {
+    // Said beside the button, as the Calls page's exports do: uncaught, a
+    // failed export showed nothing.
+    button.after(errorBox(err));
   } finally {
     button.disabled = false;
   }
