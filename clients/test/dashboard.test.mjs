@@ -575,6 +575,10 @@ test('without keys the dashboard asks for none', async () => {
     await fresh.goto(open.root + '/ui/#/overview');
     await fresh.locator('[data-stat="calls"] .v').waitFor();
     assert.equal(await fresh.locator('[data-stat="calls"] .v').innerText(), '0');
+    // No call, no duration: the percentiles of none showed as "0.00 ms".
+    for (const stat of ['p50', 'p95', 'ttft_p50', 'ttft_p95']) {
+      assert.equal(await fresh.locator(`[data-stat="${stat}"] .v`).innerText(), '–', stat);
+    }
     assert.equal(await fresh.locator('#keyprompt').isVisible(), false);
     assert.equal(await fresh.locator('#signout').isVisible(), false);
     await fresh.locator('.card.empty').waitFor();

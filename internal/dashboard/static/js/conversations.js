@@ -73,7 +73,7 @@ export async function conversation(main, id) {
       h("dt", "tokens"), h("dd", { dataset: { sessionTokens: t.total_tokens } },
         `${f.int(t.total_prompt_tokens)} prompt + ${f.int(t.total_completion_tokens)} completion = ${f.int(t.total_tokens)}`),
       h("dt", "errors"), h("dd", { dataset: { sessionErrors: t.errors } }, `${f.int(t.errors)} of ${f.int(t.total_responses)} calls (${f.pct(t.error_rate)})`),
-      h("dt", "duration"), h("dd", `p50 ${f.ms(t.duration_ms.p50)} · p95 ${f.ms(t.duration_ms.p95)}`),
+      h("dt", "duration"), h("dd", t.duration_ms.count ? `p50 ${f.ms(t.duration_ms.p50)} · p95 ${f.ms(t.duration_ms.p95)}` : "–"),
       h("dt", "first token"), h("dd", t.ttft_ms.count ? `p50 ${f.ms(t.ttft_ms.p50)} · p95 ${f.ms(t.ttft_ms.p95)}` : "–")),
     h("div.row",
       h("a", { href: "#/calls?session_id=" + encodeURIComponent(s.id) }, "its calls"),

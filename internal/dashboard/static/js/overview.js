@@ -93,10 +93,10 @@ function render(body, p, totals, wins) {
       card("errors", f.int(t.errors), `errors (${f.pct(t.error_rate)})`),
       card("prompt_tokens", f.int(t.total_prompt_tokens), "prompt tokens"),
       card("completion_tokens", f.int(t.total_completion_tokens), "completion tokens"),
-      card("p50", f.ms(t.duration_ms.p50), "p50 duration"),
-      card("p95", f.ms(t.duration_ms.p95), "p95 duration"),
-      card("ttft_p50", f.ms(t.ttft_ms.p50), "p50 time to first token"),
-      card("ttft_p95", f.ms(t.ttft_ms.p95), "p95 time to first token")));
+      card("p50", f.pctl(t.duration_ms, "p50"), "p50 duration"),
+      card("p95", f.pctl(t.duration_ms, "p95"), "p95 duration"),
+      card("ttft_p50", f.pctl(t.ttft_ms, "p50"), "p50 time to first token"),
+      card("ttft_p95", f.pctl(t.ttft_ms, "p95"), "p95 time to first token")));
   if (t.total_responses === 0) {
     body.append(h("div.card.empty", "No calls in this range."));
     return;
@@ -143,8 +143,8 @@ function groupTable(name, label, groups, href) {
         h("td", link ? h("a", { href: link }, key) : h("span.muted", key || "none")),
         h("td.num", f.int(g.total_responses)), h("td.num", `${f.int(g.errors)} (${f.pct(g.error_rate)})`),
         h("td.num", f.int(g.total_prompt_tokens)), h("td.num", f.int(g.total_completion_tokens)),
-        h("td.num", f.ms(g.duration_ms.p50)), h("td.num", f.ms(g.duration_ms.p95)),
-        h("td.num", g.ttft_ms.count ? f.ms(g.ttft_ms.p50) : "–"), h("td.num", g.ttft_ms.count ? f.ms(g.ttft_ms.p95) : "–"));
+        h("td.num", f.pctl(g.duration_ms, "p50")), h("td.num", f.pctl(g.duration_ms, "p95")),
+        h("td.num", f.pctl(g.ttft_ms, "p50")), h("td.num", f.pctl(g.ttft_ms, "p95")));
     }))));
 }
 
