@@ -322,6 +322,23 @@ test('conversations: search, and a conversation that reads like the chat', async
   noErrors('conversations');
 });
 
+// The conversations' filters lived in the page, not its address: a later
+// page of a search, reloaded or shared, listed every conversation after its
+// cursor, the search box empty.
+test('a page of a search keeps its search when reloaded', async () => {
+  await go('#/conversations', 'table[data-table="sessions"]');
+  await page.fill('input[name="search"]', 'hay');
+  await page.click('form button[type="submit"]');
+  await page.waitForFunction(() => location.hash.includes('search=hay'));
+  await page.locator('[data-page="next"]').click();
+  await page.waitForFunction(() => location.hash.includes('after='));
+  await page.reload();
+  await page.locator('table[data-table="sessions"]').waitFor();
+  assert.equal(await page.locator('input[name="search"]').inputValue(), 'hay');
+  for (const first of await page.locator('table[data-table="sessions"] tbody tr td:first-child').allInnerTexts()) assert.match(first, /hay/);
+  noErrors('a page of a search');
+});
+
 test('calls: filters, cursor paging and the call view', async () => {
   await go('#/calls');
   await page.locator('table[data-table="calls"]').waitFor();
