@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -264,6 +265,31 @@ func testCSVExportEscapesFormulas(t *testing.T, dbURL string) {
 	for name, v := range want {
 		if got[name] != v {
 			t.Errorf("%s: %q, want %q", name, got[name], v)
+		}
+	}
+}
+
+// An export's range holds the calls at or after its start and before its
+// end, as the README says: ranges that meet never export a call twice.
+func TestExportRangeIncludesStartExcludesEnd(t *testing.T) {
+	storetest.Each(t, testExportRangeIncludesStartExcludesEnd)
+}
+
+func testExportRangeIncludesStartExcludesEnd(t *testing.T, dbURL string) {
+	a, st := apiOver(t, dbURL)
+	seedCalls(t, st, 3) // a second apart, from an hour ago
+	rows, err := csv.NewReader(strings.NewReader(serve(a.Export, "GET", "/v1/export?format=csv").Body.String())).ReadAll()
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("export: %v %q", err, rows)
+	}
+	first, _ := strconv.ParseInt(rows[1][3], 10, 64) // timestamp, in Unix ms
+	for _, c := range []struct {
+		start, end int64
+		want       int
+	}{{first, first, 0}, {first, first + 1, 1}, {first, first + 1000, 1}, {first + 1000, first + 3000, 2}, {first, first + 3000, 3}} {
+		w := serve(a.Export, "GET", fmt.Sprintf("/v1/export?format=csv&start=%d&end=%d", c.start, c.end))
+		if got := strings.Count(w.Body.String(), "\n") - 1; w.Code != 200 || got != c.want {
+			t.Errorf("start=+%d ms end=+%d ms: %d, %d calls, want %d", c.start-first, c.end-first, w.Code, got, c.want)
 		}
 	}
 }
