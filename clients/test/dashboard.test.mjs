@@ -412,6 +412,27 @@ test('a narrow window: no page scrolls sideways', async () => {
   noErrors('a narrow window');
 });
 
+// A conversation whose first message, tool name or arguments hold a long
+// unbroken word (a URL, an identifier) ran off a narrow window: its
+// heading and tool call are as wide as the word.
+test('a conversation of long words fits a narrow window', async () => {
+  const name = 'get_weather_' + 'x'.repeat(50); // names are at most 64 characters
+  const word = 'Oslo-' + 'a'.repeat(200);
+  await chat({ tools: [{ type: 'function', function: { ...weather.function, name } }],
+    messages: [{ role: 'user', content: `use ${name} with {"city": "${word}"}` }] });
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await go('#/conversations?search=' + name, 'table[data-table="sessions"] tbody tr a');
+    await page.locator('table[data-table="sessions"] tbody tr a').first().click();
+    await page.locator(`.toolcall[data-tool="${name}"]`).waitFor();
+    const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(scroll <= width + 1, `the conversation is ${scroll}px wide in a ${width}px window`);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+  noErrors('a conversation of long words');
+});
+
 test('export and delete say how many calls', async () => {
   await go('#/calls');
   await page.locator('table[data-table="calls"]').waitFor();
