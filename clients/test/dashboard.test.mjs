@@ -395,6 +395,42 @@ test('live: a new call appears, its stream marked while in progress', async () =
   noErrors('live');
 });
 
+// Pause then Resume while a poll was still waiting for its answer started a
+// second round of polls beside the first (each such click one more): the
+// page polled ever more often. A poll held here until Resume is clicked; the
+// next one must wait for it.
+test('live: pause and resume keep one round of polls', async () => {
+  await go('#/live');
+  await page.locator('text=/^updated /').waitFor();
+  const order = [];
+  const signal = () => { let resolve; const p = new Promise((r) => { resolve = r; }); p.resolve = resolve; return p; };
+  const reached = signal(), held = signal(), next = signal();
+  await page.route('**/v1/requests/active', async (route) => {
+    if (!order.length) {
+      order.push('held');
+      reached.resolve();
+      await held;
+      order.push('released');
+    } else {
+      order.push('next');
+      next.resolve();
+    }
+    await route.continue();
+  });
+  try {
+    await reached;
+    await page.click('button >> text=Pause');
+    await page.click('button >> text=Resume');
+    held.resolve();
+    await next;
+    assert.deepEqual(order.slice(0, 3), ['held', 'released', 'next']);
+  } finally {
+    held.resolve();
+    await page.unroute('**/v1/requests/active');
+  }
+  noErrors('live paused and resumed');
+});
+
 test('a narrow window: no page scrolls sideways', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const hash of ['#/overview', '#/conversations', '#/calls', '#/calls/1', '#/live']) {
