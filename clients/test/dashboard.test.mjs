@@ -219,6 +219,31 @@ test('a custom range of years asks a bounded number of statistics', async () => 
   noErrors('a custom range of years');
 });
 
+// Each Refresh (or range) asked its two dozen statistics queries while the
+// ones before it still ran, their answers thrown away: clicked a few times on
+// a slow history, the page kept it busy with all of them. A new overview
+// cancels the queries of the one it replaces. The totals are held here, so
+// each overview has one query in flight.
+test('overview: a refresh cancels the queries it replaces', async () => {
+  await go('#/overview', '[data-stat="calls"]');
+  const held = [];
+  let cancelled = 0;
+  const stats = (r) => r.url().includes('/v1/stats');
+  const onFailed = (r) => { if (stats(r)) cancelled++; };
+  page.on('requestfailed', onFailed);
+  await page.route('**/v1/stats?*', (route) => { held.push(route); });
+  try {
+    for (let i = 0; i < 4; i++) await page.click('button >> text=Refresh');
+    while (cancelled < 3) await page.waitForEvent('requestfailed', { predicate: stats, timeout: 10000 });
+  } finally {
+    page.off('requestfailed', onFailed);
+    await page.unroute('**/v1/stats?*');
+    for (const route of held) await route.continue().catch(() => {});
+  }
+  await page.locator('[data-stat="calls"] .v').waitFor();
+  noErrors('refreshed overview');
+});
+
 // clippedAxisLabels lists the value axes' labels wider than their axis.
 function clippedAxisLabels() {
   return page.evaluate(() => [...document.querySelectorAll('.card.chart')].flatMap((card) => {

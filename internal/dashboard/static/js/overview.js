@@ -48,7 +48,19 @@ async function pooled(fns, n) {
   return out;
 }
 
+// current cancels the queries of the overview on screen: a Refresh, a
+// range or another page replaces it, and its answers would be thrown away
+// (clicked a few times on a slow history, the page kept the server busy
+// with every round of them).
+let current = new AbortController();
+
+export function stopOverview() {
+  current.abort();
+}
+
 export async function overview(main) {
+  stopOverview();
+  const { signal } = (current = new AbortController());
   destroyCharts();
   const body = h("div");
   const tabs = h("div.tabs", ["hour", "day", "week", "custom"].map((r) =>
@@ -75,12 +87,12 @@ export async function overview(main) {
   const loading = h("p.muted", "Loading…");
   body.append(loading);
   try {
-    const totals = await api("/v1/stats" + qs({ start: p.start, end: p.end }));
-    const wins = await pooled(p.windows.map((w) => () => api("/v1/stats" + qs({ start: w.start, end: w.end }))), 6);
+    const totals = await api("/v1/stats" + qs({ start: p.start, end: p.end }), { signal });
+    const wins = await pooled(p.windows.map((w) => () => api("/v1/stats" + qs({ start: w.start, end: w.end }), { signal })), 6);
     loading.remove();
     render(body, p, totals, wins);
   } catch (err) {
-    loading.replaceWith(errorBox(err));
+    if (!signal.aborted) loading.replaceWith(errorBox(err));
   }
 }
 
