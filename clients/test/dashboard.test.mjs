@@ -477,7 +477,7 @@ test('a narrow window: no page scrolls sideways', async () => {
 // unbroken word (a URL, an identifier) ran off a narrow window: its
 // heading and tool call are as wide as the word.
 test('a conversation of long words fits a narrow window', async () => {
-  const name = 'get_weather_' + 'x'.repeat(50); // names are at most 64 characters
+  const name = 'look_up_' + 'x'.repeat(54); // names are at most 64 characters
   const word = 'Oslo-' + 'a'.repeat(200);
   await chat({ tools: [{ type: 'function', function: { ...weather.function, name } }],
     messages: [{ role: 'user', content: `use ${name} with {"city": "${word}"}` }] });
@@ -523,6 +523,10 @@ test('export and delete say how many calls', async () => {
   await page.locator('#confirmtext', { hasText: `Delete ${made.calls} calls` }).waitFor();
   await page.click('#confirmok');
   await page.locator(`[data-deleted="${made.calls}"]`).waitFor();
+  // The list is read again: it went on showing the deleted calls, each a
+  // link to "request not found".
+  await page.locator('.card.empty', { hasText: 'No calls match.' }).waitFor();
+  assert.equal(await rows('calls'), 0);
   noErrors('export and delete');
 });
 
