@@ -200,6 +200,50 @@ test('overview: totals and charts match the calls made', async () => {
   noErrors('the overview');
 });
 
+// A custom range of years asked one statistics query per week of it: 1,400
+// for 26 years (and 100,000 from the year 1), the server busy for a minute.
+// Its windows are about two dozen whatever its length.
+test('a custom range of years asks a bounded number of statistics', async () => {
+  await go('#/overview', '[data-stat="calls"]');
+  await page.click('[data-range="custom"]');
+  await page.fill('input[name="start"]', '2000-01-01T00:00');
+  const from = requests.length;
+  await page.click('form.row button[type="submit"]');
+  await page.locator('.plot[data-title="Calls and errors"] canvas').waitFor();
+  const asked = requests.slice(from).filter((r) => r.url.includes('/v1/stats')).length;
+  assert.ok(asked <= 40, `${asked} statistics queries for a range of years`);
+  assert.equal(await page.locator('[data-stat="calls"] .v').innerText(), String(made.calls));
+  const sums = JSON.parse(await page.locator('.plot[data-title="Calls and errors"]').getAttribute('data-sums'));
+  assert.deepEqual(sums, [made.calls, made.errors]);
+  await page.click('[data-range="day"]');
+  noErrors('a custom range of years');
+});
+
+// Each Refresh (or range) asked its two dozen statistics queries while the
+// ones before it still ran, their answers thrown away: clicked a few times on
+// a slow history, the page kept it busy with all of them. A new overview
+// cancels the queries of the one it replaces. The totals are held here, so
+// each overview has one query in flight.
+test('overview: a refresh cancels the queries it replaces', async () => {
+  await go('#/overview', '[data-stat="calls"]');
+  const held = [];
+  let cancelled = 0;
+  const stats = (r) => r.url().includes('/v1/stats');
+  const onFailed = (r) => { if (stats(r)) cancelled++; };
+  page.on('requestfailed', onFailed);
+  await page.route('**/v1/stats?*', (route) => { held.push(route); });
+  try {
+    for (let i = 0; i < 4; i++) await page.click('button >> text=Refresh');
+    while (cancelled < 3) await page.waitForEvent('requestfailed', { predicate: stats, timeout: 10000 });
+  } finally {
+    page.off('requestfailed', onFailed);
+    await page.unroute('**/v1/stats?*');
+    for (const route of held) await route.continue().catch(() => {});
+  }
+  await page.locator('[data-stat="calls"] .v').waitFor();
+  noErrors('refreshed overview');
+});
+
 // clippedAxisLabels lists the value axes' labels wider than their axis.
 function clippedAxisLabels() {
   return page.evaluate(() => [...document.querySelectorAll('.card.chart')].flatMap((card) => {
@@ -303,6 +347,23 @@ test('conversations: search, and a conversation that reads like the chat', async
   noErrors('conversations');
 });
 
+// The conversations' filters lived in the page, not its address: a later
+// page of a search, reloaded or shared, listed every conversation after its
+// cursor, the search box empty.
+test('a page of a search keeps its search when reloaded', async () => {
+  await go('#/conversations', 'table[data-table="sessions"]');
+  await page.fill('input[name="search"]', 'hay');
+  await page.click('form button[type="submit"]');
+  await page.waitForFunction(() => location.hash.includes('search=hay'));
+  await page.locator('[data-page="next"]').click();
+  await page.waitForFunction(() => location.hash.includes('after='));
+  await page.reload();
+  await page.locator('table[data-table="sessions"]').waitFor();
+  assert.equal(await page.locator('input[name="search"]').inputValue(), 'hay');
+  for (const first of await page.locator('table[data-table="sessions"] tbody tr td:first-child').allInnerTexts()) assert.match(first, /hay/);
+  noErrors('a page of a search');
+});
+
 test('calls: filters, cursor paging and the call view', async () => {
   await go('#/calls');
   await page.locator('table[data-table="calls"]').waitFor();
@@ -359,6 +420,42 @@ test('live: a new call appears, its stream marked while in progress', async () =
   noErrors('live');
 });
 
+// Pause then Resume while a poll was still waiting for its answer started a
+// second round of polls beside the first (each such click one more): the
+// page polled ever more often. A poll held here until Resume is clicked; the
+// next one must wait for it.
+test('live: pause and resume keep one round of polls', async () => {
+  await go('#/live');
+  await page.locator('text=/^updated /').waitFor();
+  const order = [];
+  const signal = () => { let resolve; const p = new Promise((r) => { resolve = r; }); p.resolve = resolve; return p; };
+  const reached = signal(), held = signal(), next = signal();
+  await page.route('**/v1/requests/active', async (route) => {
+    if (!order.length) {
+      order.push('held');
+      reached.resolve();
+      await held;
+      order.push('released');
+    } else {
+      order.push('next');
+      next.resolve();
+    }
+    await route.continue();
+  });
+  try {
+    await reached;
+    await page.click('button >> text=Pause');
+    await page.click('button >> text=Resume');
+    held.resolve();
+    await next;
+    assert.deepEqual(order.slice(0, 3), ['held', 'released', 'next']);
+  } finally {
+    held.resolve();
+    await page.unroute('**/v1/requests/active');
+  }
+  noErrors('live paused and resumed');
+});
+
 test('a narrow window: no page scrolls sideways', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   for (const hash of ['#/overview', '#/conversations', '#/calls', '#/calls/1', '#/live']) {
@@ -374,6 +471,27 @@ test('a narrow window: no page scrolls sideways', async () => {
   await shot('narrow');
   await page.setViewportSize({ width: 1280, height: 900 });
   noErrors('a narrow window');
+});
+
+// A conversation whose first message, tool name or arguments hold a long
+// unbroken word (a URL, an identifier) ran off a narrow window: its
+// heading and tool call are as wide as the word.
+test('a conversation of long words fits a narrow window', async () => {
+  const name = 'look_up_' + 'x'.repeat(54); // names are at most 64 characters
+  const word = 'Oslo-' + 'a'.repeat(200);
+  await chat({ tools: [{ type: 'function', function: { ...weather.function, name } }],
+    messages: [{ role: 'user', content: `use ${name} with {"city": "${word}"}` }] });
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await go('#/conversations?search=' + name, 'table[data-table="sessions"] tbody tr a');
+    await page.locator('table[data-table="sessions"] tbody tr a').first().click();
+    await page.locator(`.toolcall[data-tool="${name}"]`).waitFor();
+    const [scroll, width] = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+    assert.ok(scroll <= width + 1, `the conversation is ${scroll}px wide in a ${width}px window`);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+  noErrors('a conversation of long words');
 });
 
 test('export and delete say how many calls', async () => {
@@ -405,6 +523,10 @@ test('export and delete say how many calls', async () => {
   await page.locator('#confirmtext', { hasText: `Delete ${made.calls} calls` }).waitFor();
   await page.click('#confirmok');
   await page.locator(`[data-deleted="${made.calls}"]`).waitFor();
+  // The list is read again: it went on showing the deleted calls, each a
+  // link to "request not found".
+  await page.locator('.card.empty', { hasText: 'No calls match.' }).waitFor();
+  assert.equal(await rows('calls'), 0);
   noErrors('export and delete');
 });
 
@@ -556,6 +678,10 @@ test('without keys the dashboard asks for none', async () => {
     await fresh.goto(open.root + '/ui/#/overview');
     await fresh.locator('[data-stat="calls"] .v').waitFor();
     assert.equal(await fresh.locator('[data-stat="calls"] .v').innerText(), '0');
+    // No call, no duration: the percentiles of none showed as "0.00 ms".
+    for (const stat of ['p50', 'p95', 'ttft_p50', 'ttft_p95']) {
+      assert.equal(await fresh.locator(`[data-stat="${stat}"] .v`).innerText(), '–', stat);
+    }
     assert.equal(await fresh.locator('#keyprompt').isVisible(), false);
     assert.equal(await fresh.locator('#signout').isVisible(), false);
     await fresh.locator('.card.empty').waitFor();
@@ -563,5 +689,57 @@ test('without keys the dashboard asks for none', async () => {
     assert.deepEqual(errors, []);
   } finally {
     await open.stop();
+  }
+});
+
+// With the server stopped, the page said only the browser's "Failed to
+// fetch": not that qwenproxy did not answer, nor that Live keeps trying.
+test('a stopped server is said to be unreachable', async () => {
+  const open = await startProxy();
+  let stopped = false;
+  const fresh = await context.newPage();
+  try {
+    await fresh.goto(open.root + '/ui/#/live');
+    await fresh.locator('text=/^updated /').waitFor();
+    await open.stop();
+    stopped = true;
+    await fresh.locator('[role="alert"]').waitFor();
+    assert.match(await fresh.locator('[role="alert"]').innerText(), /^qwenproxy did not answer .*: it is stopped or unreachable\. Retrying every 2 s\.$/);
+    await fresh.evaluate(() => { location.hash = '#/calls'; });
+    await fresh.locator('#main [role="alert"]').waitFor();
+    assert.match(await fresh.locator('#main [role="alert"]').innerText(), /^qwenproxy did not answer .*: it is stopped or unreachable\.$/);
+  } finally {
+    await fresh.close();
+    if (!stopped) await open.stop();
+  }
+});
+
+// A conversation's export that failed showed nothing (an unhandled
+// rejection in the console): the Calls page's exports say why.
+test("a conversation's failed export says so", async () => {
+  const open = await startProxy();
+  let stopped = false;
+  const fresh = await context.newPage();
+  const errors = [];
+  fresh.on('pageerror', (e) => errors.push(e.message));
+  try {
+    const resp = await fetch(open.baseURL + '/chat/completions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'export me' }] }),
+    });
+    assert.equal(resp.status, 200, await resp.text());
+    await fresh.goto(open.root + '/ui/#/conversations');
+    await fresh.locator('table[data-table="sessions"] tbody tr a').first().click();
+    await fresh.locator('.turnmeta').waitFor();
+    await open.stop();
+    stopped = true;
+    await fresh.click('button >> text=Export JSONL');
+    await fresh.locator('#main [role="alert"]').waitFor();
+    assert.match(await fresh.locator('#main [role="alert"]').innerText(), /did not answer/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await fresh.close();
+    if (!stopped) await open.stop();
   }
 });

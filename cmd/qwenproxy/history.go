@@ -54,13 +54,11 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 			rate = 100 * float64(g.Errors) / float64(g.Requests)
 		}
 		// A group whose calls produced no first token (refused before Qwen
-		// answered) has no time to it: 0.0 read as an instant one.
-		ttft := "-"
-		if g.TTFT.Count > 0 {
-			ttft = fmt.Sprintf("%.1f", g.TTFT.P50)
-		}
-		fmt.Fprintf(w, "%s\t%d\t%.1f%%\t%d\t%d\t%.1f\t%.1f\t%.1f\t%s\n", cell(name), g.Requests, rate, g.PromptTokens, g.CompletionTokens,
-			g.Duration.P50, g.Duration.P95, g.Duration.P99, ttft)
+		// answered) has no time to it, and no calls no duration: 0.0 read
+		// as an instant one.
+		fmt.Fprintf(w, "%s\t%d\t%.1f%%\t%d\t%d\t%s\t%s\t%s\t%s\n", cell(name), g.Requests, rate, g.PromptTokens, g.CompletionTokens,
+			percentile(g.Duration, g.Duration.P50), percentile(g.Duration, g.Duration.P95), percentile(g.Duration, g.Duration.P99),
+			percentile(g.TTFT, g.TTFT.P50))
 	}
 	return c.table("GROUP\tCALLS\tERRORS\tPROMPT TOK\tCOMPL TOK\tP50 MS\tP95 MS\tP99 MS\tTTFT P50", func(w io.Writer) {
 		row(w, "all", st.Totals)
@@ -78,6 +76,15 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 			row(w, key, g)
 		}
 	})
+}
+
+// percentile is one of d's percentiles, v, in milliseconds, or "-" when d
+// summarises no call.
+func percentile(d qp.Distribution, v float64) string {
+	if d.Count == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", v)
 }
 
 // exportCmd writes calls as JSONL or CSV: to standard output, where the

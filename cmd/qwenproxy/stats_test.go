@@ -55,3 +55,26 @@ func TestStatsShowNoFirstTokenTimeWhereNoneWasMeasured(t *testing.T) {
 		t.Fatalf("TTFT P50 of the refused calls %q, of the answered %q, of all %q:\n%s", last["account (none)"], last["account a@example.com"], last["all 2"], out)
 	}
 }
+
+// With no call, `stats` shows no duration: its P50, P95 and P99 read 0.0, a
+// figure no call had (the dashboard's cards showed "0.00 ms" alike).
+func TestStatsOfNoCallsShowNoDuration(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "h.db")
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, errOut, code := runCLI(t, db, "stats")
+	if code != 0 {
+		t.Fatalf("stats: %d %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if f := strings.Fields(lines[len(lines)-1]); len(lines) != 2 || strings.Join(f, " ") != "all 0 0.0% 0 0 - - - -" {
+		t.Fatalf("stats of an empty history:\n%s", out)
+	}
+}

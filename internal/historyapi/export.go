@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/httpjson"
@@ -48,9 +49,26 @@ func ExportCSVRow(r *qp.RequestRecord) []string {
 	if rs.TTFTMillis != nil {
 		ttft = strconv.FormatFloat(*rs.TTFTMillis, 'f', -1, 64)
 	}
-	return append(row, rs.Status, strconv.Itoa(rs.HTTPStatus), rs.FinishReason, strconv.Itoa(rs.PromptTokens),
+	row = append(row, rs.Status, strconv.Itoa(rs.HTTPStatus), rs.FinishReason, strconv.Itoa(rs.PromptTokens),
 		strconv.Itoa(rs.CompletionTokens), strconv.Itoa(rs.TotalTokens), ttft, strconv.FormatFloat(rs.DurationMillis, 'f', -1, 64),
 		strconv.Itoa(rs.UpstreamAttempts), strconv.Itoa(rs.NewChatAttempts), rs.UpstreamErrors, rs.ErrorType, rs.Error, r.Account)
+	for i, cell := range row {
+		row[i] = notFormula(cell)
+	}
+	return row
+}
+
+// notFormula puts a ' before a cell a spreadsheet would read as a formula:
+// one that begins with =, +, -, @, a tab or a carriage return (OWASP's
+// list). Clients choose the model name and much of an error's text, so an
+// export opened in a spreadsheet could otherwise run what they sent
+// (=HYPERLINK leaking the sheet, DDE). Spreadsheets show such a cell as
+// the text after the quote; the numbers never begin with one.
+func notFormula(cell string) string {
+	if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+		return "'" + cell
+	}
+	return cell
 }
 
 // ExportJSON is one call as a JSONL line's object.

@@ -32,10 +32,22 @@ async function failure(resp) {
   return new APIError(resp.status, e.message || resp.statusText || "request failed", e.code || "");
 }
 
+// reach is fetch, with a server that cannot be reached said as such: the
+// browser's own words for it, "Failed to fetch", left the person to guess
+// that qwenproxy had stopped.
+export async function reach(path, init) {
+  try {
+    return await fetch(path, init);
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new APIError(0, `qwenproxy did not answer at ${new Date().toLocaleTimeString()}: it is stopped or unreachable.`, "unreachable");
+  }
+}
+
 // request sends one call and returns the Response; a refused key sends the
 // person back to the key prompt.
 export async function request(path, { method = "GET", signal } = {}) {
-  const resp = await fetch(path, { method, headers: headers(), signal, cache: "no-store" });
+  const resp = await reach(path, { method, headers: headers(), signal, cache: "no-store" });
   if (resp.status === 401 || resp.status === 403) {
     const err = await failure(resp);
     onAuthFailure(err);
@@ -76,7 +88,7 @@ export async function download(path, filename) {
 
 // health reads /health (public): which key the history needs.
 export async function keyState() {
-  const resp = await fetch("/health", { cache: "no-store" });
+  const resp = await reach("/health", { cache: "no-store" });
   const body = await resp.json();
   return body.api_keys || "none";
 }

@@ -1,7 +1,7 @@
 import { getKey, setKey, keyState, api, setAuthFailureHandler } from "./api.js";
 import { h, clear, errorBox } from "./dom.js";
 import { destroyCharts } from "./charts.js";
-import { overview } from "./overview.js";
+import { overview, stopOverview } from "./overview.js";
 import { conversations, conversation } from "./conversations.js";
 import { calls, call } from "./calls.js";
 import { liveView, stopLive } from "./live.js";
@@ -17,6 +17,7 @@ let needed = "none"; // which key the history needs: none, any or admin
 function ask(message) {
   destroyCharts();
   stopLive();
+  stopOverview();
   clear(main);
   nav.hidden = true;
   signout.hidden = true;
@@ -64,6 +65,7 @@ async function route() {
   signout.hidden = needed === "none";
   destroyCharts();
   stopLive();
+  stopOverview();
   const [path, query] = (location.hash.slice(1) || "/overview").split("?");
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);

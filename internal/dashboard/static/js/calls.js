@@ -43,7 +43,7 @@ export async function calls(main, params) {
   const tools = h("div.row", find,
     h("button.secondary", { type: "button", onclick: (e) => exportCalls(e.target, filters, "jsonl") }, "Export JSONL"),
     h("button.secondary", { type: "button", onclick: (e) => exportCalls(e.target, filters, "csv") }, "Export CSV"),
-    h("form.row", { onsubmit: (e) => { e.preventDefault(); deleteBefore(main, e.target.before.value.trim()); } },
+    h("form.row", { onsubmit: (e) => { e.preventDefault(); deleteBefore(main, params, e.target.before.value.trim()); } },
       h("label", "Delete every call before", h("input", { name: "before", placeholder: "2026-05-01, 30d…", required: true })),
       h("button.danger", { type: "submit" }, "Delete…")));
   const list = h("div", h("p.muted", "Loading…"));
@@ -84,9 +84,10 @@ async function exportCalls(button, filters, format) {
   }
 }
 
-// deleteBefore counts what a delete would remove, says so, and deletes only
-// once confirmed.
-async function deleteBefore(main, before) {
+// deleteBefore counts what a delete would remove, says so, deletes only
+// once confirmed, and lists the calls again (the list went on showing the
+// deleted ones, each a link to "request not found").
+async function deleteBefore(main, params, before) {
   try {
     const counted = await api("/v1/requests" + qs({ end: before, limit: 1 }));
     if (!counted.total) {
@@ -97,6 +98,12 @@ async function deleteBefore(main, before) {
     const everything = counted.total === all.total ? " That is every recorded call." : "";
     if (!(await confirmDialog(`Delete ${f.int(counted.total)} calls recorded before ${before}?${everything} This cannot be undone.`))) return;
     const res = await (await request("/v1/requests" + qs({ before }), { method: "DELETE" })).json();
+    // The first page, the address saying so: the cursor's call may be gone.
+    params = new URLSearchParams(params);
+    params.delete("after");
+    params.delete("before");
+    history.replaceState(null, "", "#/calls" + (params.size ? "?" + params : ""));
+    await calls(main, params);
     main.prepend(h("div.card", { role: "status", dataset: { deleted: res.deleted } }, `Deleted ${f.int(res.deleted)} calls recorded before ${f.time(res.before)}.`));
   } catch (err) {
     main.prepend(errorBox(err));

@@ -2,17 +2,23 @@ import { api, qs, request, download } from "./api.js";
 import { h, clear, errorBox, confirmDialog, clipped } from "./dom.js";
 import * as f from "./format.js";
 
-let filters = { search: "", model: "", account: "", start: "", end: "" };
+const filterNames = ["search", "model", "account", "start", "end"];
 
-// conversations lists sessions, newest first, a keyset page at a time.
+// conversations lists sessions, newest first, a keyset page at a time. The
+// filters are in the page's address, as the Calls page's are: kept in the
+// page alone, a later page reloaded or shared lost them but kept its cursor.
 export async function conversations(main, params) {
+  const filters = Object.fromEntries(filterNames.map((k) => [k, params.get(k) || ""]));
   const cursor = { after: params.get("after") || "", before: params.get("before") || "" };
   const form = h("form.row.card", {
     onsubmit: (e) => {
       e.preventDefault();
-      for (const k of Object.keys(filters)) filters[k] = e.target[k].value.trim();
-      location.hash = "#/conversations";
-      conversations(main, new URLSearchParams());
+      const next = {};
+      for (const k of filterNames) next[k] = e.target[k].value.trim();
+      const hash = "#/conversations" + qs(next);
+      // The same search again changes no address: list it anew all the same.
+      if (location.hash === hash) conversations(main, new URLSearchParams(qs(next)));
+      else location.hash = hash;
     },
   },
   h("label", "First message contains", h("input", { name: "search", value: filters.search, type: "search" })),
@@ -25,7 +31,7 @@ export async function conversations(main, params) {
   clear(main).append(h("h1", "Conversations"), form, list);
   try {
     const page = await api("/v1/sessions" + qs({ ...filters, ...cursor, limit: 50, count: "false" }));
-    clear(list).append(table(page), pager("#/conversations", page));
+    clear(list).append(table(page), pager("#/conversations" + qs(filters), page));
   } catch (err) {
     clear(list).append(errorBox(err));
   }
@@ -73,7 +79,7 @@ export async function conversation(main, id) {
       h("dt", "tokens"), h("dd", { dataset: { sessionTokens: t.total_tokens } },
         `${f.int(t.total_prompt_tokens)} prompt + ${f.int(t.total_completion_tokens)} completion = ${f.int(t.total_tokens)}`),
       h("dt", "errors"), h("dd", { dataset: { sessionErrors: t.errors } }, `${f.int(t.errors)} of ${f.int(t.total_responses)} calls (${f.pct(t.error_rate)})`),
-      h("dt", "duration"), h("dd", `p50 ${f.ms(t.duration_ms.p50)} · p95 ${f.ms(t.duration_ms.p95)}`),
+      h("dt", "duration"), h("dd", t.duration_ms.count ? `p50 ${f.ms(t.duration_ms.p50)} · p95 ${f.ms(t.duration_ms.p95)}` : "–"),
       h("dt", "first token"), h("dd", t.ttft_ms.count ? `p50 ${f.ms(t.ttft_ms.p50)} · p95 ${f.ms(t.ttft_ms.p95)}` : "–")),
     h("div.row",
       h("a", { href: "#/calls?session_id=" + encodeURIComponent(s.id) }, "its calls"),
@@ -97,6 +103,10 @@ async function exportSession(button, id) {
   button.disabled = true;
   try {
     await download("/v1/export" + qs({ session_id: id, format: "jsonl" }), `conversation-${id}.jsonl`);
+  } catch (err) {
+    // Said beside the button, as the Calls page's exports do: uncaught, a
+    // failed export showed nothing.
+    button.after(errorBox(err));
   } finally {
     button.disabled = false;
   }

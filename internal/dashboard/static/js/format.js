@@ -14,6 +14,13 @@ export function ms(v) {
   return (v / 1000).toFixed(2) + " s";
 }
 
+// pctl shows a percentile of a {count, p50, p95} summary, "–" when it
+// summarises no call: the statistics give 0 then, which read as a
+// duration of 0 ms.
+export function pctl(d, k) {
+  return d && d.count ? ms(d[k]) : "–";
+}
+
 export function int(v) {
   return v === null || v === undefined ? "–" : Number(v).toLocaleString();
 }

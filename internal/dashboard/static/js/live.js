@@ -29,6 +29,10 @@ export async function liveView(main) {
   const seen = new Map(); // id → when it ended
   let since = Date.now() - 5 * 60e3;
   let paused = false;
+  // polling: a poll is waiting for its answer. Resume starts no second one
+  // beside it (which then went on polling too, one more round per Pause and
+  // Resume): that poll schedules the next.
+  let polling = false;
   const status = h("span.muted", "connecting…");
   const active = h("div");
   const rows = h("tbody");
@@ -45,7 +49,8 @@ export async function liveView(main) {
       h("thead", h("tr", ["ended", "model", "stream", "status", "tokens", "duration", "first token", "session"].map((c) => h("th", c)))), rows)));
 
   const tick = async () => {
-    if (paused || mine !== generation) return;
+    if (paused || polling || mine !== generation) return;
+    polling = true;
     try {
       const [now, done] = await Promise.all([
         api("/v1/requests/active"),
@@ -70,9 +75,12 @@ export async function liveView(main) {
       for (const [id, ts] of seen) if (ts < since - 2 * OVERLAP) seen.delete(id); // they never come back
       status.textContent = "updated " + new Date().toLocaleTimeString();
     } catch (err) {
-      status.replaceChildren(errorBox(err));
+      // The next poll is still made: say so, as the page recovers by itself.
+      status.replaceChildren(errorBox(`${err.message} Retrying every ${EVERY / 1000} s.`));
+    } finally {
+      polling = false;
     }
-    if (mine === generation) timer = setTimeout(tick, EVERY);
+    if (mine === generation && !paused) timer = setTimeout(tick, EVERY);
   };
   await tick();
 }

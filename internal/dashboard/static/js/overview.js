@@ -1,4 +1,4 @@
-import { api, qs } from "./api.js";
+import { api, qs, reach } from "./api.js";
 import { h, clear, errorBox } from "./dom.js";
 import { chart, destroyCharts } from "./charts.js";
 import * as f from "./format.js";
@@ -18,7 +18,10 @@ function plan() {
     start = Date.parse(state.start);
     end = state.end ? Date.parse(state.end) : end;
     if (!(start < end)) throw new Error("choose a start before the end");
-    step = steps.find((s) => (end - start) / s <= 36) || 7 * DAY;
+    // Past the steps, whole days (the daily rollups answer them), as many
+    // as keep the windows to three dozen: a week's step made one query per
+    // week of a range of years, 1,400 for 26 of them.
+    step = steps.find((s) => (end - start) / s <= 36) || Math.ceil((end - start) / 36 / DAY) * DAY;
   } else {
     const [span, s] = ranges[state.range];
     start = end - span;
@@ -45,7 +48,19 @@ async function pooled(fns, n) {
   return out;
 }
 
+// current cancels the queries of the overview on screen: a Refresh, a
+// range or another page replaces it, and its answers would be thrown away
+// (clicked a few times on a slow history, the page kept the server busy
+// with every round of them).
+let current = new AbortController();
+
+export function stopOverview() {
+  current.abort();
+}
+
 export async function overview(main) {
+  stopOverview();
+  const { signal } = (current = new AbortController());
   destroyCharts();
   const body = h("div");
   const tabs = h("div.tabs", ["hour", "day", "week", "custom"].map((r) =>
@@ -72,12 +87,12 @@ export async function overview(main) {
   const loading = h("p.muted", "Loading…");
   body.append(loading);
   try {
-    const totals = await api("/v1/stats" + qs({ start: p.start, end: p.end }));
-    const wins = await pooled(p.windows.map((w) => () => api("/v1/stats" + qs({ start: w.start, end: w.end }))), 6);
+    const totals = await api("/v1/stats" + qs({ start: p.start, end: p.end }), { signal });
+    const wins = await pooled(p.windows.map((w) => () => api("/v1/stats" + qs({ start: w.start, end: w.end }), { signal })), 6);
     loading.remove();
     render(body, p, totals, wins);
   } catch (err) {
-    loading.replaceWith(errorBox(err));
+    if (!signal.aborted) loading.replaceWith(errorBox(err));
   }
 }
 
@@ -90,10 +105,10 @@ function render(body, p, totals, wins) {
       card("errors", f.int(t.errors), `errors (${f.pct(t.error_rate)})`),
       card("prompt_tokens", f.int(t.total_prompt_tokens), "prompt tokens"),
       card("completion_tokens", f.int(t.total_completion_tokens), "completion tokens"),
-      card("p50", f.ms(t.duration_ms.p50), "p50 duration"),
-      card("p95", f.ms(t.duration_ms.p95), "p95 duration"),
-      card("ttft_p50", f.ms(t.ttft_ms.p50), "p50 time to first token"),
-      card("ttft_p95", f.ms(t.ttft_ms.p95), "p95 time to first token")));
+      card("p50", f.pctl(t.duration_ms, "p50"), "p50 duration"),
+      card("p95", f.pctl(t.duration_ms, "p95"), "p95 duration"),
+      card("ttft_p50", f.pctl(t.ttft_ms, "p50"), "p50 time to first token"),
+      card("ttft_p95", f.pctl(t.ttft_ms, "p95"), "p95 time to first token")));
   if (t.total_responses === 0) {
     body.append(h("div.card.empty", "No calls in this range."));
     return;
@@ -140,8 +155,8 @@ function groupTable(name, label, groups, href) {
         h("td", link ? h("a", { href: link }, key) : h("span.muted", key || "none")),
         h("td.num", f.int(g.total_responses)), h("td.num", `${f.int(g.errors)} (${f.pct(g.error_rate)})`),
         h("td.num", f.int(g.total_prompt_tokens)), h("td.num", f.int(g.total_completion_tokens)),
-        h("td.num", f.ms(g.duration_ms.p50)), h("td.num", f.ms(g.duration_ms.p95)),
-        h("td.num", g.ttft_ms.count ? f.ms(g.ttft_ms.p50) : "–"), h("td.num", g.ttft_ms.count ? f.ms(g.ttft_ms.p95) : "–"));
+        h("td.num", f.pctl(g.duration_ms, "p50")), h("td.num", f.pctl(g.duration_ms, "p95")),
+        h("td.num", f.pctl(g.ttft_ms, "p50")), h("td.num", f.pctl(g.ttft_ms, "p95")));
     }))));
 }
 
@@ -152,7 +167,7 @@ async function health(body) {
   body.prepend(box);
   let d;
   try {
-    const resp = await fetch("/health/detailed", { cache: "no-store" });
+    const resp = await reach("/health/detailed", { cache: "no-store" });
     d = await resp.json();
   } catch (err) {
     box.lastChild.replaceWith(errorBox(err));
