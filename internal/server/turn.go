@@ -34,7 +34,7 @@ type turnSpec struct {
 	// search tool the client does not force): a text chat with
 	// feature_config auto_search, the sources as search's.
 	autoSearch bool
-	image    bool // Qwen generates an image: chat_type t2i, answered as Markdown
+	image      bool // Qwen generates an image: chat_type t2i, answered as Markdown
 	// images are the new turn's images, read (decoded or fetched) before
 	// the call; they are uploaded for the chat that answers.
 	images    []*imagefetch.Image
