@@ -22,22 +22,7 @@ func TestDailyRollupsAgreeWithTheCalls(t *testing.T) {
 		ctx := context.Background()
 		st := storetest.Open(t, dbURL)
 		start := time.Date(2026, 3, 1, 5, 30, 0, 0, time.UTC)
-		models, accounts := []string{"qwen3-max", "qwen3-coder-plus", "qwq-32b"}, []string{"a@example.com", "b@example.com", ""}
-		var sessions []qp.Session
-		var calls []qp.Exchange
-		for i := range 60 {
-			at := start.Add(time.Duration(i) * (2*time.Hour + 13*time.Minute))
-			s, c := oneTurn(fmt.Sprint("d", i), at)
-			s.Model, c.Request.Model, c.Request.Account = models[i%3], models[i%3], accounts[i%5%3]
-			c.Response.PromptTokens, c.Response.CompletionTokens = 100+i, 10+i%7
-			c.Response.TotalTokens = c.Response.PromptTokens + c.Response.CompletionTokens
-			c.Response.Duration = time.Duration(200+37*i) * time.Millisecond
-			c.Response.Timestamp = at.Add(c.Response.Duration)
-			if i%7 == 0 {
-				c.Response.Status, c.Response.HTTPStatus = qp.StatusError, 502
-			}
-			sessions, calls = append(sessions, s), append(calls, c)
-		}
+		sessions, calls := mixedCalls("d", 60, start, 2*time.Hour+13*time.Minute)
 		for _, half := range [][2]int{{0, 25}, {25, 60}} {
 			if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions[half[0]:half[1]], Exchanges: calls[half[0]:half[1]]}); err != nil {
 				t.Fatal(err)
@@ -160,22 +145,7 @@ func TestMonthlyRollupsAgreeWithTheCalls(t *testing.T) {
 		ctx := context.Background()
 		st := storetest.Open(t, dbURL)
 		start := time.Date(2026, 1, 27, 22, 30, 0, 0, time.UTC)
-		models, accounts := []string{"qwen3-max", "qwen3-coder-plus", "qwq-32b"}, []string{"a@example.com", "b@example.com", ""}
-		var sessions []qp.Session
-		var calls []qp.Exchange
-		for i := range 80 {
-			at := start.Add(time.Duration(i) * (29*time.Hour + 13*time.Minute)) // some 97 days: four months
-			s, c := oneTurn(fmt.Sprint("m", i), at)
-			s.Model, c.Request.Model, c.Request.Account = models[i%3], models[i%3], accounts[i%5%3]
-			c.Response.PromptTokens, c.Response.CompletionTokens = 100+i, 10+i%7
-			c.Response.TotalTokens = c.Response.PromptTokens + c.Response.CompletionTokens
-			c.Response.Duration = time.Duration(200+37*i) * time.Millisecond
-			c.Response.Timestamp = at.Add(c.Response.Duration)
-			if i%7 == 0 {
-				c.Response.Status, c.Response.HTTPStatus = qp.StatusError, 502
-			}
-			sessions, calls = append(sessions, s), append(calls, c)
-		}
+		sessions, calls := mixedCalls("m", 80, start, 29*time.Hour+13*time.Minute) // some 97 days: four months
 		for _, part := range [][2]int{{0, 30}, {30, 55}, {55, 80}} {
 			if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions[part[0]:part[1]], Exchanges: calls[part[0]:part[1]]}); err != nil {
 				t.Fatal(err)
@@ -304,4 +274,27 @@ func compareMonths(t *testing.T, st *sqlstore.Store, when string) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("%s: monthly rollups %v, the rows by month %v", when, got, want)
 	}
+}
+
+// mixedCalls are n calls, one a step from start, of three models and three
+// accounts (one none), tokens and durations growing with i, every seventh
+// an error, each in a session of its own named prefix and i.
+func mixedCalls(prefix string, n int, start time.Time, step time.Duration) ([]qp.Session, []qp.Exchange) {
+	models, accounts := []string{"qwen3-max", "qwen3-coder-plus", "qwq-32b"}, []string{"a@example.com", "b@example.com", ""}
+	var sessions []qp.Session
+	var calls []qp.Exchange
+	for i := range n {
+		at := start.Add(time.Duration(i) * step)
+		s, c := oneTurn(fmt.Sprint(prefix, i), at)
+		s.Model, c.Request.Model, c.Request.Account = models[i%3], models[i%3], accounts[i%5%3]
+		c.Response.PromptTokens, c.Response.CompletionTokens = 100+i, 10+i%7
+		c.Response.TotalTokens = c.Response.PromptTokens + c.Response.CompletionTokens
+		c.Response.Duration = time.Duration(200+37*i) * time.Millisecond
+		c.Response.Timestamp = at.Add(c.Response.Duration)
+		if i%7 == 0 {
+			c.Response.Status, c.Response.HTTPStatus = qp.StatusError, 502
+		}
+		sessions, calls = append(sessions, s), append(calls, c)
+	}
+	return sessions, calls
 }
