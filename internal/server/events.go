@@ -138,7 +138,7 @@ func (e *eventStream) writeLocked(b []byte) error {
 		return e.err
 	}
 	if _, err := e.c.w.Write(b); err != nil {
-		e.err = errClientGone
+		e.err = clientGone(err)
 	}
 	e.writes.Add(1)
 	return e.err
@@ -156,8 +156,10 @@ func flushEvents(c *call) error {
 }
 
 func (e *eventStream) flushLocked() error {
-	if e.err == nil && e.rc.Flush() != nil {
-		e.err = errClientGone
+	if e.err == nil {
+		if err := e.rc.Flush(); err != nil {
+			e.err = clientGone(err)
+		}
 	}
 	return e.err
 }

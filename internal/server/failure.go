@@ -81,6 +81,10 @@ func classify(err error) failure {
 		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
 			Message: "the proxy's database did not answer; try again"}, errType: qp.ErrorTypeDatabaseUnavailable, cause: err}
 	}
+	if errors.Is(err, errClientStalled) {
+		return failure{api: &openai.Error{Status: statusClientClosed, Type: openai.TypeInvalidRequest, Code: "client_closed",
+			Message: "the client stopped reading: a write to it waited WRITE_TIMEOUT"}, errType: qp.ErrorTypeClientDisconnect, cause: err}
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return failure{api: &openai.Error{Status: statusClientClosed, Type: openai.TypeInvalidRequest, Code: "client_closed",
 			Message: "the client closed the connection"}, errType: qp.ErrorTypeClientDisconnect, cause: err}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 
 	qp "qwenproxy"
@@ -104,6 +105,19 @@ func (t *turnSpec) answerModel() string { return cmp.Or(t.asked, t.model) }
 
 // errClientGone marks a failed write to the client; it is a cancellation.
 var errClientGone = fmt.Errorf("client went away: %w", context.Canceled)
+
+// errClientStalled is a write to the client that waited WRITE_TIMEOUT (see
+// WriteDeadlines): the client kept the connection and stopped reading.
+var errClientStalled = fmt.Errorf("client stopped reading: %w", errClientGone)
+
+// clientGone is the error of a failed write to the client: errClientStalled
+// when its deadline passed, else errClientGone.
+func clientGone(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return errClientStalled
+	}
+	return errClientGone
+}
 
 // answer runs one turn against Qwen and answers the client, recording the
 // call exactly once whatever happens.
