@@ -230,6 +230,12 @@ func (r *Request) WantsThinking() bool {
 	return r.Thinking != nil && r.Thinking.Type != "disabled"
 }
 
+// ThinksAdaptively reports whether the request leaves how much to think to
+// the model (thinking {"type":"adaptive"}, as Claude Code sends it).
+func (r *Request) ThinksAdaptively() bool {
+	return r.Thinking != nil && r.Thinking.Type == "adaptive"
+}
+
 // ToolSet reads tools and tool_choice into the core's tool set.
 func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 	set := &tools.Set{Choice: tools.Choice{Mode: "auto"}}

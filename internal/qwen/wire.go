@@ -104,6 +104,11 @@ type MessageSpec struct {
 	Role     string // "user", or "assistant" for a prefill
 	Content  string
 	Thinking bool
+	// ThinkingAuto, with Thinking, leaves to Qwen how much to think
+	// (auto_thinking, thinking_mode "Auto": what Qwen's web client sends
+	// by default, qwen-2026.md §2.2), as an Anthropic client's adaptive
+	// thinking asks.
+	ThinkingAuto bool
 	// ChatType is the message's chat type: ChatTypeText (the default),
 	// ChatTypeSearch (the model searches the web) or ChatTypeImage.
 	ChatType string
@@ -152,6 +157,9 @@ func NewCompletionRequest(chatID, parentID, model string, now time.Time, spec Me
 		ParentID:      parent,
 	}
 	m.FeatureConfig.SetThinking(spec.Thinking)
+	if spec.Thinking && spec.ThinkingAuto {
+		m.FeatureConfig.leaveToQwen()
+	}
 	m.Extra.Meta.SubChatType = chatType
 	return &CompletionRequest{
 		Stream:            true,

@@ -60,10 +60,13 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		asked:      req.Model,
 		stream:     req.Stream,
 		thinking:   req.WantsThinking() || v.thinking,
-		messages:   req.Conversation(),
-		stop:       req.StopSequences,
-		sessionID:  sessionID,
-		jsonFormat: jsonFormat,
+		// Adaptive thinking is Qwen's Auto, unless the -thinking variant
+		// asks for thinking whole.
+		thinkingAuto: req.ThinksAdaptively() && !v.thinking,
+		messages:     req.Conversation(),
+		stop:         req.StopSequences,
+		sessionID:    sessionID,
+		jsonFormat:   jsonFormat,
 	}
 	if apiErr := s.turnImages(r.Context(), &t, "messages"); apiErr != nil {
 		writeErrorFor(w, r, apiErr)

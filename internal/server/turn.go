@@ -30,7 +30,10 @@ type turnSpec struct {
 	asked    string // the model name the client sent ("" for none)
 	stream   bool
 	thinking bool
-	search   bool // Qwen searches the web: chat_type search, sources as annotations
+	// thinkingAuto leaves to Qwen how much to think (Anthropic's
+	// adaptive thinking): thinking_mode "Auto".
+	thinkingAuto bool
+	search       bool // Qwen searches the web: chat_type search, sources as annotations
 	// autoSearch lets Qwen search when it sees the need (a declared web
 	// search tool the client does not force): a text chat with
 	// feature_config auto_search, the sources as search's.
@@ -269,7 +272,7 @@ func unmetFailure(problem error) error {
 func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
-	spec.ChatType, spec.AutoSearch = t.chatType(), t.autoSearch
+	spec.ChatType, spec.AutoSearch, spec.ThinkingAuto = t.chatType(), t.autoSearch, t.thinkingAuto
 	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
 	if rq.QwenRequest == nil || err == nil { // what the answer came from, when one did (after a move to another account)
 		rq.QwenRequest = unsignedFiles(body, len(spec.Files) > 0)
