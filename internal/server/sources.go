@@ -49,11 +49,7 @@ func (s *Server) citeSources(ans *translate.Answer, out output, jsonOnly bool) e
 	b.WriteString(sourcesHeading)
 	pos += utf8.RuneCountInString(sourcesHeading)
 	for i, src := range sources {
-		title := strings.Join(strings.Fields(src.Title), " ") // one line
-		if title == "" {
-			title = src.URL
-		}
-		line := fmt.Sprintf("[%d] [%s](%s)", i+1, title, src.URL)
+		line := sourceLine(i+1, src.Title, src.URL)
 		n := utf8.RuneCountInString(line)
 		ans.Citations = append(ans.Citations, translate.Citation{Title: src.Title, URL: src.URL, Start: pos, End: pos + n})
 		b.WriteString(line)
@@ -78,3 +74,21 @@ func annotations(ans *translate.Answer) []openai.Annotation {
 	}
 	return out
 }
+
+// sourceLine is a numbered Markdown link to a source, on one line: the
+// title's brackets escaped and the URL's parentheses and spaces
+// percent-encoded, so that a title such as "Results [2026" or a URL such as
+// ".../Oslo_(city)" does not end the link early.
+func sourceLine(n int, title, url string) string {
+	title = strings.Join(strings.Fields(title), " ") // one line
+	if title == "" {
+		title = url
+	}
+	title = markdownText.Replace(title)
+	return fmt.Sprintf("[%d] [%s](%s)", n, title, markdownURL.Replace(url))
+}
+
+var (
+	markdownText = strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`)
+	markdownURL  = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20")
+)
