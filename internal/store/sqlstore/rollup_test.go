@@ -73,29 +73,36 @@ func TestDailyRollupsAgreeWithTheCalls(t *testing.T) {
 // compareDays compares each day's daily rollups with its rows.
 func compareDays(t *testing.T, st *sqlstore.Store, when string) {
 	t.Helper()
-	read := func(q string) map[int64][4]int64 {
-		rows, err := st.DB().Query(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		out := map[int64][4]int64{}
-		for rows.Next() {
-			var d int64
-			var v [4]int64
-			if err := rows.Scan(&d, &v[0], &v[1], &v[2], &v[3]); err != nil {
-				t.Fatal(err)
-			}
-			out[d] = v
-		}
-		return out
-	}
-	rollups := read(`SELECT bucket, SUM(requests), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens) FROM stats_daily GROUP BY bucket`)
-	calls := read(`SELECT timestamp - timestamp % 86400000, COUNT(*), SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END),
+	rollups := bucketSums(t, st, `SELECT bucket, SUM(requests), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens) FROM stats_daily GROUP BY bucket`)
+	calls := bucketSums(t, st, `SELECT timestamp - timestamp % 86400000, COUNT(*), SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END),
 		SUM(prompt_tokens), SUM(completion_tokens) FROM responses GROUP BY timestamp - timestamp % 86400000`)
 	if fmt.Sprint(rollups) != fmt.Sprint(calls) {
 		t.Errorf("%s: daily rollups %v, the rows by day %v", when, rollups, calls)
 	}
+}
+
+// bucketSums reads q's rows of a bucket and four sums (calls, errors,
+// prompt and completion tokens), one row a bucket.
+func bucketSums(t *testing.T, st *sqlstore.Store, q string) map[int64][4]int64 {
+	t.Helper()
+	rows, err := st.DB().Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int64][4]int64{}
+	for rows.Next() {
+		var b int64
+		var v [4]int64
+		if err := rows.Scan(&b, &v[0], &v[1], &v[2], &v[3]); err != nil {
+			t.Fatal(err)
+		}
+		out[b] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // statsFromRows counts calls, errors and tokens of r from the rows, in all,
@@ -227,27 +234,9 @@ func compareStats(t *testing.T, when string, got *qp.Stats, want map[string][4]i
 // compareMonths compares each month's monthly rollups with its rows.
 func compareMonths(t *testing.T, st *sqlstore.Store, when string) {
 	t.Helper()
-	rows, err := st.DB().Query(`SELECT bucket, requests, errors, prompt_tokens, completion_tokens FROM stats_monthly`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	got := map[string][4]int64{}
-	for rows.Next() {
-		var b int64
-		var v [4]int64
-		if err := rows.Scan(&b, &v[0], &v[1], &v[2], &v[3]); err != nil {
-			t.Fatal(err)
-		}
-		k := time.UnixMilli(b).UTC().Format("2006-01-02T15:04")
-		s := got[k]
-		for i := range v {
-			s[i] += v[i]
-		}
-		got[k] = s
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+	for b, v := range bucketSums(t, st, `SELECT bucket, SUM(requests), SUM(errors), SUM(prompt_tokens), SUM(completion_tokens) FROM stats_monthly GROUP BY bucket`) {
+		got[time.UnixMilli(b).UTC().Format("2006-01-02T15:04")] = v
 	}
 	calls, err := st.DB().Query(`SELECT timestamp, status, prompt_tokens, completion_tokens FROM responses`)
 	if err != nil {
