@@ -240,7 +240,6 @@ func (r *Request) ThinksAdaptively() bool {
 func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 	set := &tools.Set{Choice: tools.Choice{Mode: "auto"}}
 	seen := map[string]bool{}
-	searching := false
 	for i, t := range r.Tools {
 		p := func(f string) string { return fmt.Sprintf("tools.%d.%s", i, f) }
 		if isWebSearchTool(t.Type) {
@@ -249,7 +248,6 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			if t.Name != webSearchName {
 				return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, webSearchName)
 			}
-			searching = true
 			continue
 		}
 		if t.Type != "" && t.Type != "custom" {
@@ -277,7 +275,9 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		// Its content is checked by tools.Schemas.
 		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema, Param: p("input_schema")})
 	}
-	if c := r.ToolChoice; c != nil {
+	// A tool_choice forcing the web search leaves the choice to the model:
+	// the search runs whatever it says.
+	if c := r.ToolChoice; c != nil && !r.ForcesSearch() {
 		switch c.Type {
 		case "auto":
 		case "none":
@@ -288,9 +288,6 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			if c.Name == "" {
 				return nil, openai.InvalidRequest("tool_choice.name", "missing_required_parameter", "tool_choice.name: Field required when tool_choice.type is tool")
 			}
-			if searching && c.Name == webSearchName {
-				break // the search runs whatever the model says
-			}
 			if _, ok := set.Lookup(c.Name); !ok {
 				return nil, openai.InvalidRequest("tool_choice.name", "invalid_value", "tool_choice.name: %q is not among the tools", c.Name)
 			}
@@ -298,10 +295,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		default:
 			return nil, openai.InvalidRequest("tool_choice.type", "invalid_value", "tool_choice.type: must be auto, any, tool or none")
 		}
-		if c.Type == "any" && len(set.Tools) == 0 && searching {
-			set.Choice.Mode = "auto" // the search is the tool used
-		}
-		if (c.Type == "any" || c.Type == "tool") && len(set.Tools) == 0 && !searching {
+		if (c.Type == "any" || c.Type == "tool") && len(set.Tools) == 0 {
 			return nil, openai.InvalidRequest("tool_choice", "invalid_value", "tool_choice: %s requires tools", c.Type)
 		}
 	}
