@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -55,5 +56,34 @@ func TestAStreamedMessagesConversationTooLongIsA400(t *testing.T) {
 	}
 	if r := e.lastRow(); r.ErrorType != "invalid_input" || r.HTTPStatus != 400 || !r.Stream {
 		t.Fatalf("row %+v", r)
+	}
+}
+
+// Codex (Responses) and OpenCode or Cline (Chat Completions) stream every
+// turn too: a conversation too long for the model is OpenAI's 400
+// context_length_exceeded before any of the stream, on which they compact,
+// whatever the timing of Qwen's created event before its refusal
+// (TestAStreamDoesNotOpenOnQwensCreatedEventAlone).
+func TestStreamedOpenAIConversationsTooLongAreA400(t *testing.T) {
+	for _, c := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":"a very long conversation"}]}`},
+		{"/v1/responses", `{"model":"qwen3-max","stream":true,"input":"a very long conversation"}`},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			e := start(t, nil)
+			e.sim.Inject(qwensim.Fault{ContextTooLong: true})
+			resp := postJSON(t, e, c.path, c.body, nil)
+			b, _ := io.ReadAll(resp.Body)
+			var env struct {
+				Error struct{ Code, Type, Message string }
+			}
+			if resp.StatusCode != http.StatusBadRequest || json.Unmarshal(b, &env) != nil || env.Error.Code != "context_length_exceeded" ||
+				env.Error.Type != "invalid_request_error" || !strings.HasPrefix(env.Error.Message, "prompt is too long") {
+				t.Fatalf("%d %s", resp.StatusCode, b)
+			}
+			if r := e.lastRow(); r.ErrorType != "invalid_input" || r.HTTPStatus != 400 || !r.Stream {
+				t.Fatalf("row %+v", r)
+			}
+		})
 	}
 }

@@ -365,12 +365,16 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	// for the rest of a burst.
 	sent := false
 	// The output starts (a stream opens: headers and the API's opening
-	// events) once upstream has answered: at its first event after the
-	// created one, or at the created one when nothing follows it yet —
-	// except an output whose opening names the prompt's token count
-	// (Anthropic's message_start), which waits for the first piece: Qwen
-	// sends the count with it. (The keep-alive opens a stream whose first
-	// piece is slow.) The opening goes out with that piece in one write.
+	// events) at upstream's first event after the created one: the
+	// answer's first piece, which brings the prompt's token count that an
+	// opening may name (Anthropic's message_start), or Qwen's error. Not
+	// at the created event: a conversation too long for the model is
+	// created and then refused (ContextLengthExceeded), and started on the
+	// created event alone — as the network's timing had it when the two
+	// came in two reads — every client API answered it as a 200 stream
+	// with an error event instead of its 400. (The keep-alive opens a
+	// stream whose first piece is slow.) The opening goes out with that
+	// piece in one write.
 	counter, counts := out.(promptCounter)
 	started := false
 	start := func() {
@@ -383,13 +387,13 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		}
 		out.start()
 	}
-	// An answer that fails before the output started (Anthropic's, which
-	// waits for the first piece: Qwen's ContextLengthExceeded comes before
-	// any) leaves it unstarted, so the failure is an HTTP error with its
-	// status, as Anthropic answers "prompt is too long": Claude Code
-	// compacts on that 400, where a stream of message_start and an error
-	// event made it ask again first, without streaming. A failure after
-	// the output started is the API's stream error.
+	// An answer that fails before the output started (Qwen's
+	// ContextLengthExceeded comes before any piece) leaves it unstarted, so
+	// the failure is an HTTP error with its status: OpenAI's 400
+	// context_length_exceeded and Anthropic's "prompt is too long", on
+	// which agents compact (a stream of message_start and an error event
+	// made Claude Code ask again first, without streaming). A failure
+	// after the output started is the API's stream error.
 	defer func() {
 		if err == nil {
 			start()
@@ -453,7 +457,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			return err
 		}
 		content, reasoning := ans.Add(ev)
-		if ev.Kind != qwen.EventCreated || stream.Buffered() == 0 && !counts {
+		if ev.Kind != qwen.EventCreated {
 			start()
 		}
 		if (content != "" || reasoning != "") && rs.FirstTokenAt.IsZero() {
