@@ -17,7 +17,7 @@ var Fields = []openai.Field{
 	{Name: "system", Policy: openai.Honoured, Doc: "a string or text blocks, the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "client tools, emulated, also Anthropic's `bash_…` and `text_editor_…` (given their schema); the `web_search_…` server tool lets Qwen search on its own (`auto_search`; forced by `tool_choice`, the turn searches); other server tools and computer use are a 400"},
 	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`auto`/`any`/`tool`/`none`, emulated; `disable_parallel_tool_use` keeps an answer's first call only"},
-	{Name: "thinking", Policy: openai.Honoured, Doc: "`enabled` (with `budget_tokens`, at least 1, which Qwen cannot be held to) turns on thinking; `adaptive` turns it on with Qwen deciding how much (`thinking_mode` `Auto`, as Qwen's web client asks; the `-thinking` variant asks for it whole); `disabled` turns it off"},
+	{Name: "thinking", Policy: openai.Honoured, Doc: "`enabled` (with `budget_tokens`, at least 1, which Qwen cannot be held to) turns on thinking; `adaptive` turns it on with Qwen deciding how much (`thinking_mode` `Auto`, as Qwen's web client asks; the `-thinking` variant asks for it whole); `disabled` turns it off; `display` `omitted` sends thinking blocks without their text"},
 	{Name: "stop_sequences", Policy: openai.Honoured, Doc: "up to 16, each 1–1000 bytes: the answer ends before the first of them"},
 	{Name: "stream", Policy: openai.Honoured, Doc: "Anthropic's event stream"},
 	{Name: "output_config", Policy: openai.Honoured, Doc: "`format` (`json_schema`, structured outputs): emulated as `response_format`; `effort` (`low` to `max`) checked, no effect"},

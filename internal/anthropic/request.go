@@ -118,10 +118,12 @@ type ToolChoice struct {
 }
 
 // Thinking asks for the model's reasoning ("enabled" or "adaptive"), or not
-// ("disabled").
+// ("disabled"). Display is "summarized" (the default here) or "omitted":
+// thinking blocks come with an empty thinking field and their signature.
 type Thinking struct {
 	Type         string `json:"type"`
 	BudgetTokens *int   `json:"budget_tokens"`
+	Display      string `json:"display"`
 }
 
 // Limits of what a request may carry.
@@ -183,6 +185,9 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 		if t.Type == "enabled" && (t.BudgetTokens == nil || *t.BudgetTokens < 1) {
 			return openai.InvalidRequest("thinking.budget_tokens", "invalid_value", "thinking.budget_tokens: required, at least 1, when thinking is enabled")
 		}
+		if t.Display != "" && t.Display != "summarized" && t.Display != "omitted" {
+			return openai.InvalidRequest("thinking.display", "invalid_value", "thinking.display: must be summarized or omitted")
+		}
 	}
 	if c := r.OutputConfig; c != nil && c.Effort != nil && !slices.Contains(efforts, *c.Effort) {
 		return openai.InvalidRequest("output_config.effort", "invalid_value", "output_config.effort: must be one of %s", strings.Join(efforts, ", "))
@@ -228,6 +233,12 @@ func (r *Request) AnswerFormat() (*openai.ResponseFormat, *openai.Error) {
 // WantsThinking reports whether the client asked for the model's reasoning.
 func (r *Request) WantsThinking() bool {
 	return r.Thinking != nil && r.Thinking.Type != "disabled"
+}
+
+// OmitsThinking reports whether thinking blocks are to be sent without
+// their text (thinking.display "omitted"), their signature only.
+func (r *Request) OmitsThinking() bool {
+	return r.Thinking != nil && r.Thinking.Display == "omitted"
 }
 
 // ThinksAdaptively reports whether the request leaves how much to think to

@@ -50,7 +50,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := turnSpec{
-		format:     messagesFormat{},
+		format:     messagesFormat{omitThinking: req.OmitsThinking()},
 		tools:      set,
 		oneCall:    req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,
 		model:      v.model,

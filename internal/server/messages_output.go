@@ -14,10 +14,15 @@ import (
 // its stream of events (message_start, ping, a content_block_start / _delta
 // / _stop run per thinking, text and tool_use block, message_delta with the
 // stop reason and usage, message_stop).
-type messagesFormat struct{}
+type messagesFormat struct {
+	// omitThinking sends thinking blocks without their text (thinking.display
+	// "omitted"): an empty thinking field and the signature.
+	omitThinking bool
+}
 
-func (messagesFormat) open(c *call, t *turnSpec, start bool) output {
+func (f messagesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &messagesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(),
+		omitThinking: f.omitThinking,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.checked()}
@@ -45,7 +50,8 @@ type messagesOutput struct {
 	index     int    // the index of the open block, or of the next one
 	// inputTokens is the prompt's token count for message_start, as far as
 	// Qwen has told it when the stream opens (0 when it opens before).
-	inputTokens int
+	inputTokens  int
+	omitThinking bool // see messagesFormat
 }
 
 func (o *messagesOutput) promptTokens(n int) { o.inputTokens = n }
@@ -88,7 +94,7 @@ func (o *messagesOutput) reasoning(s string) error {
 	if !o.started {
 		return nil
 	}
-	if err := o.block("thinking", anthropic.ContentBlock{Type: "thinking"}); err != nil {
+	if err := o.block("thinking", anthropic.ContentBlock{Type: "thinking"}); err != nil || o.omitThinking {
 		return err
 	}
 	return o.write(anthropic.ThinkingDelta(o.index, s))
@@ -178,6 +184,9 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte {
 	msg := anthropic.Response{ID: o.id, Type: "message", Role: "assistant", Model: o.model, Content: []anthropic.ContentBlock{}, Usage: usage(ans)}
 	if r := o.reasoned.String(); r != "" {
+		if o.omitThinking {
+			r = ""
+		}
 		msg.Content = append(msg.Content, anthropic.ThinkingBlock(r))
 	}
 	text := o.contentText()
