@@ -52,6 +52,15 @@ type Session struct {
 	// of one prompt — expect one key; a request answering tool calls
 	// continues the session whose answer made them, not another's.
 	LastCallIDs []string
+	// Named is set once the session's client named it (X-Session-Id): such
+	// a client may send only its new message, long after the session
+	// expired, so the chat holding the conversation is never deleted.
+	Named bool
+	// ChatDeletedAt is when the proxy deleted ChatID from its account
+	// (QWEN_DELETE_CHATS, after the session expired); zero while it is
+	// there. A turn continuing the session opens a new chat and tells it
+	// the conversation.
+	ChatDeletedAt time.Time
 }
 
 // Expired reports whether the session's mapping has lapsed at now. An expired
@@ -73,6 +82,12 @@ type SessionStore interface {
 	// Deleted reports whether session id on Qwen chat chatID was deleted;
 	// such a session is never continued or written back.
 	Deleted(ctx context.Context, id, chatID string) (bool, error)
+	// ExpiredChats returns the ids of up to limit sessions expired at now,
+	// not Named, whose chat is not deleted, longest expired first.
+	ExpiredChats(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// MarkChatDeleted records that session id's chat chatID was deleted
+	// at at (nothing when the session has moved to another chat).
+	MarkChatDeleted(ctx context.Context, id, chatID string, at time.Time) error
 }
 
 // SessionLocker is implemented by stores that several proxy processes share.

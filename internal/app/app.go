@@ -178,6 +178,11 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		// No WriteTimeout: it would cut long streams. Each write has a
 		// deadline of its own instead (WRITE_TIMEOUT, server.WriteDeadlines).
 	}
+	if cfg.DeleteChats {
+		sessions.DeleteChatsWith(func(ctx context.Context, s qp.Session) error {
+			return upstream.DeleteChat(accounts.With(ctx, s.Account), s.ChatID)
+		})
+	}
 	go sessions.RunCleanup(bg, cfg.SessionCleanupInterval, log)
 	go keys.Run(bg, log)
 	go runRetention(bg, a.store, retention{maxAge: time.Duration(cfg.RetentionDays) * 24 * time.Hour,

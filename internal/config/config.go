@@ -68,6 +68,9 @@ type Config struct {
 	SessionTimeout         time.Duration
 	SessionCleanupInterval time.Duration
 	SessionCacheSize       int // sessions kept in memory at most
+	// DeleteChats deletes the Qwen chat of each session that expired and
+	// its client did not name (QWEN_DELETE_CHATS).
+	DeleteChats bool
 
 	MaxRetries     int
 	RetryBaseDelay time.Duration
@@ -146,7 +149,8 @@ func (c *Config) settings() []setting {
 		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome, with its client hints)", str(&c.UserAgent)},
 		{"QWEN_WEB_VERSION", "0.3.11", "Version header: Qwen's web client version; the first thing to update when Qwen refuses every call", str(&c.QwenWebVersion)},
 		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},
-		{"SESSION_CLEANUP_INTERVAL", "600000", "ms between sweeps of expired session keys", millis(&c.SessionCleanupInterval, 1)},
+		{"SESSION_CLEANUP_INTERVAL", "600000", "ms between sweeps of expired session keys (and, with QWEN_DELETE_CHATS, of their chats)", millis(&c.SessionCleanupInterval, 1)},
+		{"QWEN_DELETE_CHATS", "false", "delete from the Qwen account the chat of each session that expired (SESSION_TIMEOUT), at most 200 a sweep, oldest first — those of sessions expired before it was set too; chats of sessions named by X-Session-Id are kept", boolean(&c.DeleteChats)},
 		{"SESSION_CACHE_SIZE", "10000", "sessions kept in memory at most; the least recently used beyond are read back from the database when they return", integer(&c.SessionCacheSize, 1, 100_000_000)},
 		{"MAX_RETRIES", "3", "retries of a failed upstream call before any byte reached the client", integer(&c.MaxRetries, 0, 20)},
 		{"RETRY_BASE_DELAY", "250", "ms of the first retry backoff (doubles, with jitter)", millis(&c.RetryBaseDelay, 0)},

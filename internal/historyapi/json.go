@@ -54,6 +54,9 @@ type SessionJSON struct {
 	ExpiresAt        int64   `json:"expires_at"`
 	Expired          bool    `json:"expired"`
 	Account          *string `json:"account"` // the Qwen account its chat belongs to
+	// ChatDeletedAt is when QWEN_DELETE_CHATS deleted the chat from its
+	// account (Unix ms); null while it is there.
+	ChatDeletedAt *int64 `json:"chat_deleted_at"`
 }
 
 // Session is a session as the API and the CLI show it; a list item (detail
@@ -62,6 +65,10 @@ func Session(r *qp.SessionRecord, now time.Time, detail bool) SessionJSON {
 	out := SessionJSON{ID: r.ID, ChatID: r.ChatID, ParentID: nullable(r.ParentID), Model: r.Model, MessageCount: r.MessageCount,
 		FirstUserMessage: r.FirstUserMessage, CreatedAt: r.CreatedAt.UnixMilli(), LastAccessed: r.LastAccessed.UnixMilli(),
 		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now), Account: nullable(r.Account)}
+	if !r.ChatDeletedAt.IsZero() {
+		ms := r.ChatDeletedAt.UnixMilli()
+		out.ChatDeletedAt = &ms
+	}
 	if detail {
 		n := r.RequestCount
 		out.RequestCount = &n

@@ -77,6 +77,9 @@ type Options struct {
 	// is kept, 514 MiB over one benchmark run's 30,000 calls.
 	MaxChats  int
 	NoCallLog bool
+	// OnDeleteChat, when set, hears of each chat deleted through
+	// DELETE /api/v2/chats/{id}, after it is gone.
+	OnDeleteChat func(chatID string)
 }
 
 // Sim is the simulated chat.qwen.ai.
@@ -228,6 +231,7 @@ func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v2/chats/new", s.newChat)
 	mux.HandleFunc("POST /api/v2/chat/completions", s.completions)
+	mux.HandleFunc("DELETE /api/v2/chats/{id}", s.deleteChat)
 	mux.HandleFunc("GET /api/models", s.models)
 	mux.HandleFunc("GET /api/v2/models/", s.models)
 	mux.HandleFunc("POST /__sim/faults", s.injectHTTP)

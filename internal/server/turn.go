@@ -314,6 +314,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 	}
 	turn, err := s.deps.Sessions.Begin(ctx, session.Request{
 		ExplicitID:   t.sessionID,
+		Named:        t.sessionID != "" && t.continues == "", // X-Session-Id, not a previous_response_id's
 		PrefixKey:    session.Key(keyedHistory, nil),
 		History:      keyedHistory,
 		HasHistory:   translate.HasEarlierTurns(history),

@@ -43,6 +43,10 @@ type Manager struct {
 	max     int
 	flushed func(context.Context) bool
 	over    chan struct{}
+
+	// deleteChats deletes expired sessions' chats at each cleanup; nil:
+	// they are kept (see DeleteChatsWith).
+	deleteChats ChatDeleter
 }
 
 // NewManager returns a Manager whose sessions expire after ttl idle; save
@@ -79,6 +83,10 @@ type Request struct {
 	// keys). Sessions belong to the key that opened them: another key's
 	// X-Session-Id or history opens a session of its own.
 	Owner string
+	// Named is set when the client named the session (X-Session-Id, not
+	// the session of a previous_response_id): its chat is then never
+	// deleted (see DeleteExpiredChats).
+	Named bool
 	// NewChat opens a Qwen chat when no session can be continued.
 	NewChat func(ctx context.Context) (chatID string, err error)
 	// ReplaceChat opens a Qwen chat for a session that exists, whose chat
@@ -222,11 +230,14 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 		return m.open(ctx, t, req)
 	}
 	t.Session = s
-	if s.ParentID == "" {
+	t.Session.Named = s.Named || req.Named
+	if s.ParentID == "" || !s.ChatDeletedAt.IsZero() {
 		// A named session whose chat has no answered turn (its first turn
 		// failed, or the client left it) goes on in a new chat: the failed
 		// turn's may hold half an answer, or still be generating it (a
-		// user's stop), and refuse completions. Nothing of it is lost.
+		// user's stop), and refuse completions. Nothing of it is lost. So
+		// does a session whose chat the proxy deleted when it expired (a
+		// previous_response_id's, told the conversation it stands for).
 		chatID, err := req.replaceChat(ctx)
 		if err != nil {
 			t.release()
@@ -274,7 +285,7 @@ func (m *Manager) claim(ctx context.Context, id string, req Request) (*Turn, err
 		t.release()
 		return nil, err
 	}
-	if s.ConversationKey != req.PrefixKey || s.Expired(m.now()) || s.APIKeyID != req.Owner {
+	if s.ConversationKey != req.PrefixKey || s.Expired(m.now()) || s.APIKeyID != req.Owner || !s.ChatDeletedAt.IsZero() {
 		t.release()
 		return nil, nil
 	}
@@ -295,7 +306,7 @@ func (m *Manager) open(ctx context.Context, t *Turn, req Request) (*Turn, error)
 	}
 	now := m.now()
 	t.Session = qp.Session{ID: t.Session.ID, ChatID: chatID, Model: req.Model, FirstUserMessage: req.FirstUser,
-		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl), APIKeyID: req.Owner}
+		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl), APIKeyID: req.Owner, Named: req.Named}
 	t.Replay = req.HasHistory
 	// Persisted when the turn ends (Advance or Touch), with its call: one
 	// write instead of two.
@@ -501,9 +512,19 @@ func (m *Manager) Cached() int {
 	return len(m.cache)
 }
 
+// DeleteChatsWith makes each cleanup delete the chats of expired sessions
+// with del, at most chatSweepLimit a sweep (QWEN_DELETE_CHATS). Call it
+// before RunCleanup.
+func (m *Manager) DeleteChatsWith(del ChatDeleter) { m.deleteChats = del }
+
+// chatSweepLimit bounds the chats one cleanup deletes (one upstream call
+// each): a backlog, such as a database's expired sessions when
+// QWEN_DELETE_CHATS is first set, goes a sweep at a time.
+const chatSweepLimit = 200
+
 // RunCleanup, every interval until ctx ends, drops expired sessions from
-// memory and their lookup keys from the database. History is never deleted
-// here.
+// memory and their lookup keys from the database, and, with
+// DeleteChatsWith, deletes their chats. History is never deleted here.
 func (m *Manager) RunCleanup(ctx context.Context, interval time.Duration, log *slog.Logger) {
 	if interval <= 0 {
 		return
@@ -523,6 +544,15 @@ func (m *Manager) RunCleanup(ctx context.Context, interval time.Duration, log *s
 				log.Warn("session cleanup failed", "err", err)
 			} else if n > 0 {
 				log.Debug("expired sessions", "count", n)
+			}
+			if m.deleteChats != nil {
+				n, err := m.DeleteExpiredChats(ctx, m.deleteChats, chatSweepLimit)
+				if n > 0 {
+					log.Info("deleted the Qwen chats of expired sessions", "count", n)
+				}
+				if err != nil {
+					log.Warn("deleting the Qwen chats of expired sessions failed; the rest are tried at the next sweep", "err", err)
+				}
 			}
 		}
 	}

@@ -1,5 +1,7 @@
 package session
 
+import "time"
+
 // Told returns the hashes of the system prompt and tool set the session's
 // Qwen chat was last told ("" for none).
 func (t *Turn) Told() (system, tools string) {
@@ -13,8 +15,10 @@ func (t *Turn) SetTold(system, tools string) {
 }
 
 // Rechat moves the turn's session onto a new Qwen chat, because Qwen no
-// longer knows the old one: nothing has been threaded or told there yet.
+// longer knows the old one (or the proxy deleted it): nothing has been
+// threaded or told there yet.
 func (t *Turn) Rechat(chatID string) {
 	t.Session.ChatID, t.Session.ParentID = chatID, ""
+	t.Session.ChatDeletedAt = time.Time{}
 	t.SetTold("", "")
 }

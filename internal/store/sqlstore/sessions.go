@@ -13,33 +13,44 @@ import (
 
 const sessionColumns = `id, chat_id, COALESCE(parent_id, ''), model, first_user_message, message_count,
 	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at, told_system_hash, told_tools_hash,
-	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids`
+	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids, named, COALESCE(chat_deleted_at, 0)`
 
 func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session, error) {
 	var s qp.Session
-	var created, accessed, expires int64
+	var created, accessed, expires, named, chatDeleted int64
 	var callIDs string
 	dest := []any{&s.ID, &s.ChatID, &s.ParentID, &s.Model, &s.FirstUserMessage, &s.MessageCount,
-		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash, &s.APIKeyID, &s.Account, &callIDs}
+		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash, &s.APIKeyID, &s.Account, &callIDs,
+		&named, &chatDeleted}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
 	s.CreatedAt, s.LastAccessed, s.ExpiresAt = time.UnixMilli(created), time.UnixMilli(accessed), time.UnixMilli(expires)
+	s.Named = named != 0
+	if chatDeleted != 0 {
+		s.ChatDeletedAt = time.UnixMilli(chatDeleted)
+	}
 	if callIDs != "" {
 		s.LastCallIDs = strings.Split(callIDs, " ")
 	}
 	return &s, nil
 }
 
-// upsertSession writes a session's whole current state.
+// upsertSession writes a session's whole current state. Once named, a
+// session stays named; the deletion of its chat (written by
+// MarkChatDeleted, not by the state the turns write behind) is kept while
+// the session stays on that chat and forgotten when it moves to another.
 const upsertSession = `INSERT INTO sessions
 	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at,
-		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids)
-	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?)
+		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at)
+	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0))
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
 		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash, last_call_ids = excluded.last_call_ids,
 		told_system_hash = excluded.told_system_hash, told_tools_hash = excluded.told_tools_hash,
-		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at
+		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at,
+		named = CASE WHEN excluded.named = 1 THEN 1 ELSE sessions.named END,
+		chat_deleted_at = CASE WHEN excluded.chat_id = sessions.chat_id THEN COALESCE(excluded.chat_deleted_at, sessions.chat_deleted_at)
+			ELSE excluded.chat_deleted_at END
 	-- A state replayed late from the spool never overwrites a newer one.
 	WHERE excluded.message_count > sessions.message_count
 		OR (excluded.message_count = sessions.message_count AND excluded.last_accessed >= sessions.last_accessed)`
@@ -47,7 +58,22 @@ const upsertSession = `INSERT INTO sessions
 func sessionArgs(s *qp.Session) []any {
 	return []any{s.ID, s.ChatID, s.ParentID, s.Model, s.FirstUserMessage, s.MessageCount,
 		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli(), s.ToldSystemHash, s.ToldToolsHash,
-		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " ")}
+		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " "), boolInt(s.Named), unixMilliOrZero(s.ChatDeletedAt)}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// unixMilliOrZero is t in Unix ms, 0 for the zero time.
+func unixMilliOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 // Session returns one session by id, expired or not.
@@ -213,6 +239,43 @@ func (s *Store) ForgetExpiredKeys(ctx context.Context, now time.Time) (int, erro
 		return 0, fmt.Errorf("forget expired session keys: %w", err)
 	}
 	return int(n), nil
+}
+
+// ExpiredChats returns the ids of up to limit sessions expired at now whose
+// Qwen chat is still there and which their clients did not name, longest
+// expired first (QWEN_DELETE_CHATS). It reads the sessions table (no index
+// is kept for it: one on expires_at would be written with every turn).
+func (s *Store) ExpiredChats(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id FROM sessions WHERE expires_at <= ? AND named = 0 AND chat_deleted_at IS NULL
+		ORDER BY expires_at LIMIT ?`, now.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("find expired chats: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("find expired chats: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find expired chats: %w", err)
+	}
+	return ids, nil
+}
+
+// MarkChatDeleted records that session id's Qwen chat chatID was deleted at
+// at; nothing when the session has moved to another chat meanwhile.
+func (s *Store) MarkChatDeleted(ctx context.Context, id, chatID string, at time.Time) error {
+	if err := s.checkGuard(); err != nil {
+		return fmt.Errorf("mark chat %s deleted: %w", chatID, err)
+	}
+	if _, err := s.write.ExecContext(ctx, `UPDATE sessions SET chat_deleted_at = ? WHERE id = ? AND chat_id = ?`, at.UnixMilli(), id, chatID); err != nil {
+		return fmt.Errorf("mark chat %s deleted: %w", chatID, err)
+	}
+	return nil
 }
 
 func mustAffect(res sql.Result, what, id string) error {
