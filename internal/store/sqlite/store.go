@@ -180,8 +180,8 @@ func (g *guard) save(h held) string {
 	}
 	g.savedAt = time.Now()
 	path := h.path
-	to := path + ".saved-" + g.savedAt.UTC().Format("20060102T150405Z")
-	if err := vacuumInto(g.write, to); err != nil {
+	to, err := saveInto(g.write, path, g.savedAt)
+	if err != nil {
 		g.saved = fmt.Sprintf("; saving the calls it held failed (%v; tried again each minute): stopping the server loses them", err)
 		return g.saved
 	}
@@ -217,19 +217,6 @@ func names(fi os.FileInfo) uint64 {
 		return uint64(st.Nlink)
 	}
 	return 1
-}
-
-// vacuumInto writes a copy of the database db holds to the new file to,
-// removing what it made of it when that fails.
-func vacuumInto(db *sql.DB, to string) error {
-	if _, err := os.Lstat(to); !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s is taken", to)
-	}
-	if _, err := db.Exec(`VACUUM INTO ?`, to); err != nil {
-		os.Remove(to)
-		return fmt.Errorf("copy into %s: %w", to, err)
-	}
-	return nil
 }
 
 // Damaged reports whether err is SQLite finding a file that is not a
