@@ -122,7 +122,8 @@ func TestReadCommandsReadAnOlderDatabaseTheyMayNotWrite(t *testing.T) {
 }
 
 // The commands that write refuse a file they may not write, saying why,
-// and leave it as it was.
+// and leave it as it was, with nothing beside it: SQLite, refused the
+// write, made a -wal and -shm of the file's mode there as it read.
 func TestWriteCommandsRefuseADatabaseTheyMayNotWrite(t *testing.T) {
 	bin, dir := readOnlyBinary(t)
 	src := filepath.Join(t.TempDir(), "q.db")
@@ -141,6 +142,11 @@ func TestWriteCommandsRefuseADatabaseTheyMayNotWrite(t *testing.T) {
 			}
 			if !bytes.Equal(fileBytes(t, path), before) {
 				t.Errorf("the file changed")
+			}
+			// A -wal and -shm made by another user, of the file's mode,
+			// would stop the server's next start.
+			if left, _ := filepath.Glob(path + "-*"); len(left) > 0 {
+				t.Errorf("left beside the file: %q", left)
 			}
 		})
 	}

@@ -57,6 +57,12 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 			"so one opening it by another name writes a WAL of its own into it and corrupts it; remove the other names (find / -samefile %s) or use a copy",
 			path, names(fi), path)
 	}
+	// Refused at its first write, SQLite would have read the file and made
+	// a -wal and -shm beside it, of its mode and this process's owner,
+	// which stop the next start of a server running as another user.
+	if why := fileNotWritable(path, syscall.Access); why != "" {
+		return nil, fmt.Errorf("open store %s: %s", path, why)
+	}
 	if err := create(ctx, path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
