@@ -10,6 +10,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/store/sqlstore"
 )
 
 // A database file deleted while the store is open — or replaced, a file
@@ -234,5 +235,47 @@ func TestEveryWriteAfterTheFileWentIsRefused(t *testing.T) {
 	}
 	if c, err := st.QwenCredentials(ctx); err != nil || c.Token != "t" {
 		t.Errorf("saved credentials %+v (%v), want token t", c, err)
+	}
+}
+
+// A copy into a database whose file went wrote its keys and accounts
+// into the file no one opens again, then stopped at its first call.
+func TestACopyIntoAFileThatWentIsRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src.db"), filepath.Join(dir, "dst.db")
+	openMigrated(t, src)
+	openMigrated(t, dst)
+	from, err := Open(ctx, src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer from.Close()
+	if err := from.AddAPIKey(ctx, qp.APIKey{ID: "k1", Name: "one", Hash: "h1", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	to, err := Open(ctx, dst, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer to.Close()
+	if err := os.Remove(dst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlstore.Copy(ctx, from, to, nil); !errors.Is(err, ErrFileGone) {
+		t.Fatalf("a copy into a file that went: %v, want ErrFileGone", err)
+	}
+	// What the file held is saved: its keys are those it had.
+	saved := savedBeside(t, dst)
+	if len(saved) != 1 {
+		t.Fatalf("files saved beside %s: %q, want one", dst, saved)
+	}
+	st, err := Open(ctx, saved[0], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if keys, err := st.APIKeys(ctx); err != nil || len(keys) != 0 {
+		t.Errorf("keys written into the file that went: %v (%v)", keys, err)
 	}
 }
