@@ -106,7 +106,8 @@ func TestReadCommandsReadADatabaseTheyMayNotWrite(t *testing.T) {
 }
 
 // An older schema on a file they may not write is read as on one they
-// may: from a migrated snapshot, said so.
+// may: from a migrated snapshot, said so, and that migrating it needs a
+// user who may write it.
 func TestReadCommandsReadAnOlderDatabaseTheyMayNotWrite(t *testing.T) {
 	bin, dir := readOnlyBinary(t)
 	src := filepath.Join(t.TempDir(), "q.db")
@@ -116,7 +117,7 @@ func TestReadCommandsReadAnOlderDatabaseTheyMayNotWrite(t *testing.T) {
 	st.Close()
 	path, as := readOnlyDatabases[0].make(t, src, dir)
 	out, errOut, code := runAs(t, bin, as, path, "requests", "show", "req-00004")
-	if code != 0 || !strings.Contains(out, `"n": 4`) || !strings.Contains(errOut, "older schema") {
+	if code != 0 || !strings.Contains(out, `"n": 4`) || !strings.Contains(errOut, "older schema") || !strings.Contains(errOut, "may not write it") {
 		t.Errorf("requests show on an older read-only file: exit %d, %q %q", code, out, errOut)
 	}
 }
