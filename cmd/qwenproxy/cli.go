@@ -17,6 +17,7 @@ import (
 	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/sqlite"
 	"qwenproxy/internal/store/sqlstore"
 )
 
@@ -127,7 +128,9 @@ func (c *cli) connect(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if snapshot {
+		if snapshot && sqlite.MayNotWrite(c.cfg.DatabasePath) != "" {
+			fmt.Fprintf(c.stderr, "qwenproxy %s: %s has an older schema, and this process may not write it: reading a migrated snapshot of it, the database left as it is (qwenproxy migrate up, run by a user who may write it, migrates it)\n", c.fs.Name(), c.cfg.DatabasePath)
+		} else if snapshot {
 			fmt.Fprintf(c.stderr, "qwenproxy %s: %s has an older schema: reading a migrated snapshot of it, the database left as it is (qwenproxy migrate up migrates it)\n", c.fs.Name(), c.cfg.DatabasePath)
 		}
 		c.store, c.closeStore = st, closeIt

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/postgres"
@@ -26,7 +27,16 @@ import (
 // is migrated: there is no earlier version's schema to keep. snapshot
 // reports that a snapshot is read.
 func openUnchanged(ctx context.Context, target, why string, createNew bool) (st *sqlstore.Store, closeIt func(), snapshot bool, err error) {
-	st, err = store.Open(ctx, target, store.Options{})
+	readOnly := false
+	if path := strings.TrimPrefix(target, "sqlite:"); !postgres.IsURL(target) && existingDatabase(path) == nil && sqlite.MayNotWrite(path) != "" {
+		// A file this process may only read (its mode, its directory's,
+		// a read-only mount): opened to write, it failed with SQLite's
+		// "attempt to write a readonly database".
+		readOnly = true
+		st, err = sqlite.OpenReadOnly(ctx, path, sqlite.Options{})
+	} else {
+		st, err = store.Open(ctx, target, store.Options{})
+	}
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -37,7 +47,14 @@ func openUnchanged(ctx context.Context, target, why string, createNew bool) (st 
 	}
 	i := slices.IndexFunc(status, func(m sqlstore.MigrationStatus) bool { return m.AppliedAt.IsZero() && !m.Unknown })
 	untouched := !slices.ContainsFunc(status, func(m sqlstore.MigrationStatus) bool { return !m.AppliedAt.IsZero() })
-	if i < 0 || createNew && untouched {
+	if readOnly && i < 0 {
+		if err := sqlstore.RefuseNewerSchema(status); err != nil {
+			st.Close()
+			return nil, nil, false, err
+		}
+		return st, func() { st.Close() }, false, nil
+	}
+	if i < 0 || createNew && untouched && !readOnly {
 		if _, err := st.Migrate(ctx); err != nil { // applies nothing (or all, to a new one); refuses a newer schema
 			st.Close()
 			return nil, nil, false, err

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store/sqlstore"
 )
 
 // A database file deleted while the store is open — or replaced, a file
@@ -145,5 +148,134 @@ func TestADeleteAfterTheFileWentIsRefused(t *testing.T) {
 		if err := del(); !errors.Is(err, ErrFileGone) {
 			t.Errorf("delete %s after the file went: %v, want ErrFileGone", name, err)
 		}
+	}
+}
+
+// Writes of accounts, API keys and Qwen credentials after the file went —
+// the server's account state, counts and sign-ins, the CLI's keys add and
+// credentials set — went to the file no one will open again and were lost
+// with it. They are refused as deletes are, and so is every other write.
+func TestEveryWriteAfterTheFileWentIsRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Now()
+	if err := s.PutAccount(ctx, qp.AccountRecord{ID: "a@example.com", Source: "stored", UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddAPIKey(ctx, qp.APIKey{ID: "k1", Name: "one", Hash: "h1", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetQwenCredentials(ctx, qp.QwenCredentials{Token: "t", Cookies: "c", UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	for name, write := range map[string]func() error{
+		"put account": func() error {
+			return s.PutAccount(ctx, qp.AccountRecord{ID: "b@example.com", Source: "stored", UpdatedAt: now})
+		},
+		"ensure account": func() error { return s.EnsureAccount(ctx, "c@example.com", qp.AccountEnvironment, now) },
+		"delete account": func() error { return s.DeleteAccount(ctx, "a@example.com", now) },
+		"account state": func() error {
+			return s.SaveAccountState(ctx, "a@example.com", qp.AccountState{State: "cooldown", StateAt: now.Add(time.Second)})
+		},
+		"account counts": func() error { return s.AddAccountCounts(ctx, "a@example.com", 3, map[string]int64{"auth": 1}) },
+		"claim sign-in": func() error {
+			_, err := s.ClaimSignIn(ctx, "a@example.com", now, now.Add(time.Minute), time.Time{})
+			return err
+		},
+		"account token": func() error { return s.SaveAccountToken(ctx, "a@example.com", "sealed", now.Add(time.Hour)) },
+		"reseal accounts": func() error {
+			_, err := s.ResealAccounts(ctx, func(_, sealed string) (string, error) { return sealed, nil })
+			return err
+		},
+		"add api key":       func() error { return s.AddAPIKey(ctx, qp.APIKey{ID: "k2", Name: "two", Hash: "h2", CreatedAt: now}) },
+		"delete api key":    func() error { return s.DeleteAPIKey(ctx, "k1") },
+		"set credentials":   func() error { return s.SetQwenCredentials(ctx, qp.QwenCredentials{Token: "t2", UpdatedAt: now}) },
+		"clear credentials": func() error { return s.ClearQwenCredentials(ctx) },
+		"forget expired session keys": func() error {
+			_, err := s.ForgetExpiredKeys(ctx, now)
+			return err
+		},
+		"delete unused body parts": func() error {
+			_, err := s.DeleteUnusedParts(ctx, now)
+			return err
+		},
+		"reencode bodies": func() error {
+			_, err := s.ReencodeBodies(ctx, 10, nil)
+			return err
+		},
+	} {
+		if err := write(); !errors.Is(err, ErrFileGone) {
+			t.Errorf("%s after the file went: %v, want ErrFileGone", name, err)
+		}
+	}
+	// Nothing reached the file the store holds either.
+	saved := savedBeside(t, path)
+	if len(saved) != 1 {
+		t.Fatalf("files saved beside %s: %q, want one", path, saved)
+	}
+	st, err := Open(ctx, saved[0], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if keys, err := st.APIKeys(ctx); err != nil || len(keys) != 1 || keys[0].ID != "k1" {
+		t.Errorf("saved keys %v (%v), want k1 alone", keys, err)
+	}
+	if accs, err := st.Accounts(ctx); err != nil || len(accs) != 1 || accs[0].ID != "a@example.com" || accs[0].Calls != 0 {
+		t.Errorf("saved accounts %+v (%v), want a@example.com unchanged", accs, err)
+	}
+	if c, err := st.QwenCredentials(ctx); err != nil || c.Token != "t" {
+		t.Errorf("saved credentials %+v (%v), want token t", c, err)
+	}
+}
+
+// A copy into a database whose file went wrote its keys and accounts
+// into the file no one opens again, then stopped at its first call.
+func TestACopyIntoAFileThatWentIsRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src.db"), filepath.Join(dir, "dst.db")
+	openMigrated(t, src)
+	openMigrated(t, dst)
+	from, err := Open(ctx, src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer from.Close()
+	if err := from.AddAPIKey(ctx, qp.APIKey{ID: "k1", Name: "one", Hash: "h1", CreatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	to, err := Open(ctx, dst, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer to.Close()
+	if err := os.Remove(dst); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlstore.Copy(ctx, from, to, nil); !errors.Is(err, ErrFileGone) {
+		t.Fatalf("a copy into a file that went: %v, want ErrFileGone", err)
+	}
+	// What the file held is saved: its keys are those it had.
+	saved := savedBeside(t, dst)
+	if len(saved) != 1 {
+		t.Fatalf("files saved beside %s: %q, want one", dst, saved)
+	}
+	st, err := Open(ctx, saved[0], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if keys, err := st.APIKeys(ctx); err != nil || len(keys) != 0 {
+		t.Errorf("keys written into the file that went: %v (%v)", keys, err)
 	}
 }

@@ -57,6 +57,12 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 			"so one opening it by another name writes a WAL of its own into it and corrupts it; remove the other names (find / -samefile %s) or use a copy",
 			path, names(fi), path)
 	}
+	// Refused at its first write, SQLite would have read the file and made
+	// a -wal and -shm beside it, of its mode and this process's owner,
+	// which stop the next start of a server running as another user.
+	if why := fileNotWritable(path, syscall.Access); why != "" {
+		return nil, fmt.Errorf("open store %s: %s", path, why)
+	}
 	if err := create(ctx, path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -180,8 +186,8 @@ func (g *guard) save(h held) string {
 	}
 	g.savedAt = time.Now()
 	path := h.path
-	to := path + ".saved-" + g.savedAt.UTC().Format("20060102T150405Z")
-	if err := vacuumInto(g.write, to); err != nil {
+	to, err := saveInto(g.write, path, g.savedAt)
+	if err != nil {
 		g.saved = fmt.Sprintf("; saving the calls it held failed (%v; tried again each minute): stopping the server loses them", err)
 		return g.saved
 	}
@@ -217,19 +223,6 @@ func names(fi os.FileInfo) uint64 {
 		return uint64(st.Nlink)
 	}
 	return 1
-}
-
-// vacuumInto writes a copy of the database db holds to the new file to,
-// removing what it made of it when that fails.
-func vacuumInto(db *sql.DB, to string) error {
-	if _, err := os.Lstat(to); !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s is taken", to)
-	}
-	if _, err := db.Exec(`VACUUM INTO ?`, to); err != nil {
-		os.Remove(to)
-		return fmt.Errorf("copy into %s: %w", to, err)
-	}
-	return nil
 }
 
 // Damaged reports whether err is SQLite finding a file that is not a

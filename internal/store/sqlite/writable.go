@@ -19,26 +19,41 @@ const accessWrite = 0x2
 // when all are writable (or not there yet), which leaves the error as SQLite
 // gave it. access is access(2) (syscall.Access).
 func whyNotWritable(path string, access func(path string, mode uint32) error) string {
+	if why := fileNotWritable(path, access); why != "" {
+		return why
+	}
 	dir := filepath.Dir(path)
-	user := fmt.Sprintf("this process (uid %d)", os.Getuid())
-	switch fileErr, dirErr := access(path, accessWrite), access(dir, accessWrite); {
-	case errors.Is(fileErr, syscall.EROFS) || errors.Is(dirErr, syscall.EROFS):
-		return fmt.Sprintf("%s is on a read-only file system: the database needs a writable one", dir)
-	case fileErr != nil && !errors.Is(fileErr, os.ErrNotExist):
-		return fmt.Sprintf("%s may not write the database file (%s): give it write access to the file", user, modeOf(path))
-	case dirErr != nil:
-		return fmt.Sprintf("%s may not create files in %s (%s), where SQLite keeps the database's -wal and -shm files: give it write access to the directory", user, dir, modeOf(dir))
+	if err := access(dir, accessWrite); err != nil {
+		return fmt.Sprintf("%s may not create files in %s (%s), where SQLite keeps the database's -wal and -shm files: give it write access to the directory", user(), dir, modeOf(dir))
 	}
 	// SQLite makes the -wal and -shm with the database file's mode: a start
 	// refused for a read-only file leaves them read-only, and they refuse
 	// the next start after the file was given write access.
 	for _, journal := range []string{path + "-wal", path + "-shm"} {
 		if err := access(journal, accessWrite); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Sprintf("%s may not write %s (%s), which SQLite made with the database file's mode: give it write access to it, or remove it while no process has the database open", user, journal, modeOf(journal))
+			return fmt.Sprintf("%s may not write %s (%s), which SQLite made with the database file's mode: give it write access to it, or remove it while no process has the database open", user(), journal, modeOf(journal))
 		}
 	}
 	return ""
 }
+
+// fileNotWritable is whyNotWritable's part that no SQLite connection can
+// write past: the database file itself may not be written, or its file
+// system is read-only. It returns "" otherwise (a directory that may not
+// be written still serves a database whose -wal and -shm are there).
+func fileNotWritable(path string, access func(path string, mode uint32) error) string {
+	dir := filepath.Dir(path)
+	switch fileErr, dirErr := access(path, accessWrite), access(dir, accessWrite); {
+	case errors.Is(fileErr, syscall.EROFS) || errors.Is(dirErr, syscall.EROFS):
+		return fmt.Sprintf("%s is on a read-only file system: the database needs a writable one", dir)
+	case fileErr != nil && !errors.Is(fileErr, os.ErrNotExist):
+		return fmt.Sprintf("%s may not write the database file (%s): give it write access to the file", user(), modeOf(path))
+	}
+	return ""
+}
+
+// user names this process in the refusals.
+func user() string { return fmt.Sprintf("this process (uid %d)", os.Getuid()) }
 
 // modeOf is a file's permissions and owner, as ls shows them.
 func modeOf(path string) string {

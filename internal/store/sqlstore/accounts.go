@@ -98,6 +98,9 @@ func (s *Store) accountFailures(ctx context.Context, accounts []qp.AccountRecord
 // longer say where the account comes from. One no server has any longer is
 // stored over, as a stored account.
 func (s *Store) PutAccount(ctx context.Context, a qp.AccountRecord) error {
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
 	now := a.UpdatedAt.UnixMilli()
 	res, err := s.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, state, state_at, created_at, updated_at)
 		VALUES (?, ?, NULLIF(?, ''), 'ready', ?, ?, ?)
@@ -127,6 +130,9 @@ var ErrEnvironmentAccount = errors.New("a server still has it in QWEN_ACCOUNTS (
 // calls it at start and every qp.EnvironmentSeenInterval. A stored row is
 // left as it is.
 func (s *Store) EnsureAccount(ctx context.Context, id, source string, now time.Time) error {
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
 	if _, err := s.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, created_at, updated_at, seen_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at
 		WHERE qwen_accounts.source = ? AND qwen_accounts.seen_at < excluded.seen_at`,
@@ -139,6 +145,9 @@ func (s *Store) EnsureAccount(ctx context.Context, id, source string, now time.T
 // DeleteAccount removes an account, unless it is an environment account a
 // server still has (seen within qp.EnvironmentAccountLapse before now).
 func (s *Store) DeleteAccount(ctx context.Context, id string, now time.Time) error {
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
 	res, err := s.write.ExecContext(ctx, `DELETE FROM qwen_accounts WHERE id = ? AND (source <> ? OR seen_at < ?)`,
 		id, qp.AccountEnvironment, now.Add(-qp.EnvironmentAccountLapse).UnixMilli())
 	if err != nil {
@@ -162,6 +171,9 @@ func (s *Store) DeleteAccount(ctx context.Context, id string, now time.Time) err
 // SaveAccountState writes an account's shared state unless the stored one
 // is newer: instances that disagree settle on the latest finding.
 func (s *Store) SaveAccountState(ctx context.Context, id string, st qp.AccountState) error {
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
 	if _, err := s.write.ExecContext(ctx, `UPDATE qwen_accounts SET state = ?, failure_class = ?, cooldown_until = ?,
 		failed_credential = ?, state_at = ?, updated_at = ? WHERE id = ? AND state_at <= ?`,
 		st.State, st.FailureClass, unixMs(st.CooldownUntil), st.FailedCredential, st.StateAt.UnixMilli(), time.Now().UnixMilli(),
@@ -174,6 +186,9 @@ func (s *Store) SaveAccountState(ctx context.Context, id string, st qp.AccountSt
 // AddAccountCounts adds to an account's call and failure totals, in place
 // (instances counting at once never lose each other's counts).
 func (s *Store) AddAccountCounts(ctx context.Context, id string, calls int64, failures map[string]int64) error {
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("count account %s: %w", id, err)
@@ -201,6 +216,9 @@ func (s *Store) AddAccountCounts(ctx context.Context, id string, calls int64, fa
 // ClaimSignIn takes the right to sign id in until until, in one conditional
 // UPDATE, so that of several instances exactly one signs in.
 func (s *Store) ClaimSignIn(ctx context.Context, id string, now, until, minExpiry time.Time) (bool, error) {
+	if err := s.checkGuard(); err != nil {
+		return false, err
+	}
 	res, err := s.write.ExecContext(ctx, `UPDATE qwen_accounts SET signin_until = ? WHERE id = ? AND signin_until < ? AND token_expires_at <= ?`,
 		until.UnixMilli(), id, now.UnixMilli(), unixMs(minExpiry))
 	if err != nil {
@@ -226,6 +244,9 @@ func (s *Store) ClaimSignIn(ctx context.Context, id string, now, until, minExpir
 // failed sign-in) it leaves a shared token that is still valid as it is:
 // such an instance wiped the token its keyed peers were sharing.
 func (s *Store) SaveAccountToken(ctx context.Context, id, cookiesSealed string, expires time.Time) error {
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
 	now := time.Now().UnixMilli()
 	if _, err := s.write.ExecContext(ctx, `UPDATE qwen_accounts SET
 		cookies_sealed = CASE WHEN ? = '' AND cookies_sealed IS NOT NULL AND token_expires_at > ? THEN cookies_sealed ELSE NULLIF(?, '') END,
@@ -240,6 +261,9 @@ func (s *Store) SaveAccountToken(ctx context.Context, id, cookiesSealed string, 
 // ResealAccounts rewrites every sealed password and token through reseal,
 // in one transaction: after a key rotation every secret is under the new key.
 func (s *Store) ResealAccounts(ctx context.Context, reseal func(id, sealed string) (string, error)) (int, error) {
+	if err := s.checkGuard(); err != nil {
+		return 0, err
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("reseal accounts: %w", err)

@@ -32,6 +32,9 @@ func (s *Store) APIKeys(ctx context.Context) ([]qp.APIKey, error) {
 
 // AddAPIKey stores a key's hash.
 func (s *Store) AddAPIKey(ctx context.Context, k qp.APIKey) error {
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
 	if _, err := s.write.ExecContext(ctx, `INSERT INTO api_keys (id, name, hash, admin, created_at) VALUES (?, ?, ?, ?, ?)`,
 		k.ID, k.Name, k.Hash, k.Admin, k.CreatedAt.UnixMilli()); err != nil {
 		return fmt.Errorf("add api key: %w", err)
@@ -41,6 +44,9 @@ func (s *Store) AddAPIKey(ctx context.Context, k qp.APIKey) error {
 
 // DeleteAPIKey removes a key.
 func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
 	res, err := s.write.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("delete api key: %w", err)
@@ -65,6 +71,9 @@ func (s *Store) QwenCredentials(ctx context.Context) (*qp.QwenCredentials, error
 
 // SetQwenCredentials stores credentials, replacing any.
 func (s *Store) SetQwenCredentials(ctx context.Context, c qp.QwenCredentials) error {
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
 	if _, err := s.write.ExecContext(ctx, `INSERT INTO qwen_credentials (id, token, cookies, updated_at) VALUES (1, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET token = excluded.token, cookies = excluded.cookies, updated_at = excluded.updated_at`,
 		c.Token, c.Cookies, c.UpdatedAt.UnixMilli()); err != nil {
@@ -75,6 +84,9 @@ func (s *Store) SetQwenCredentials(ctx context.Context, c qp.QwenCredentials) er
 
 // ClearQwenCredentials removes the stored credentials.
 func (s *Store) ClearQwenCredentials(ctx context.Context) error {
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
 	if _, err := s.write.ExecContext(ctx, `DELETE FROM qwen_credentials`); err != nil {
 		return fmt.Errorf("clear credentials: %w", err)
 	}

@@ -85,6 +85,9 @@ func (s *Store) PartGrace() time.Duration { return s.dialect.PartGrace() }
 // (PostgreSQL only: SQLite's grace is 0). The parts no call uses are few
 // and indexed, so a sweep costs little however large the history.
 func (s *Store) DeleteUnusedParts(ctx context.Context, usedBefore time.Time) (int, error) {
+	if err := s.checkGuard(); err != nil {
+		return 0, err
+	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("delete unused body parts: %w", err)

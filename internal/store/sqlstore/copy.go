@@ -236,6 +236,9 @@ func asExchange(r *qp.RequestRecord) (qp.Exchange, bool) {
 // state, calls and failures by class, not their token) and the
 // stored Qwen credentials, keeping what dst already has.
 func copyKeys(ctx context.Context, src, dst *Store) error {
+	if err := dst.checkGuard(); err != nil {
+		return err
+	}
 	accounts, err := src.Accounts(ctx)
 	if err != nil {
 		return fmt.Errorf("copy accounts: %w", err)

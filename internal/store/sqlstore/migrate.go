@@ -119,6 +119,11 @@ func (s *Store) migrateLocked(ctx context.Context) (int, error) {
 // ErrNewerSchema is a database migrated by a newer qwenproxy than this one.
 var ErrNewerSchema = errors.New("the database was migrated by a newer qwenproxy")
 
+// RefuseNewerSchema fails when status (MigrationStatus) has a migration
+// this binary does not embed, as Migrate does: for a reader that may not
+// migrate.
+func RefuseNewerSchema(status []MigrationStatus) error { return refuseNewerSchema(status) }
+
 // refuseNewerSchema fails when the database has a migration this binary
 // does not embed (it was run by a newer version, and this one was put back):
 // this one would write rows the newer schema may refuse, beside bodies it

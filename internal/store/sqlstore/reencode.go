@@ -19,6 +19,9 @@ type ReencodeProgress struct {
 // during and after. It is resumable — a later run finds what is left — and
 // safe to run in several processes at once (a row is moved once).
 func (s *Store) ReencodeBodies(ctx context.Context, batch int, progress func(ReencodeProgress)) (ReencodeProgress, error) {
+	if err := s.checkGuard(); err != nil {
+		return ReencodeProgress{}, err
+	}
 	var p ReencodeProgress
 	if batch <= 0 {
 		batch = 200

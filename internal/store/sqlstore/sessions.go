@@ -229,6 +229,9 @@ var (
 
 // ForgetExpiredKeys clears the lookup key of every expired session.
 func (s *Store) ForgetExpiredKeys(ctx context.Context, now time.Time) (int, error) {
+	if err := s.checkGuard(); err != nil {
+		return 0, err
+	}
 	res, err := s.write.ExecContext(ctx, `UPDATE sessions SET conversation_hash = NULL
 		WHERE conversation_hash IS NOT NULL AND expires_at <= ?`, now.UnixMilli())
 	if err != nil {
