@@ -3,11 +3,14 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
+	"github.com/openai/openai-go/v3/shared"
 )
 
 // A custom (freeform) tool's call carries free text, not JSON arguments:
@@ -148,5 +151,193 @@ func TestChatCompletionsRefusesBadCustomTools(t *testing.T) {
 	}
 	if n := len(upstreamCompletions(t, e.sim)); n != 0 {
 		t.Fatalf("refused requests reached Qwen %d times", n)
+	}
+}
+
+func responsesPatchParams(input responses.ResponseNewParamsInputUnion) responses.ResponseNewParams {
+	return responses.ResponseNewParams{Model: "gpt-5", Input: input, Tools: []responses.ToolUnionParam{
+		{OfCustom: &responses.CustomToolParam{Name: "apply_patch", Description: openai.String("Edit files with a patch."),
+			Format: shared.CustomToolInputFormatUnionParam{OfGrammar: &shared.CustomToolInputFormatGrammarParam{Syntax: "lark", Definition: patchGrammar}}}},
+		{OfFunction: &responses.FunctionToolParam{Name: "read_file", Parameters: map[string]any{"type": "object", "properties": map[string]any{"path": map[string]any{"type": "string"}}}}},
+	}}
+}
+
+func TestResponsesCustomToolRoundTrip(t *testing.T) {
+	e := start(t, nil)
+	user := responses.ResponseInputItemParamOfMessage(usePatch(), responses.EasyInputMessageRoleUser)
+	params := responsesPatchParams(responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{user}})
+	var httpResp *http.Response
+	got, err := e.client.Responses.New(ctxT(t), params, option.WithResponseInto(&httpResp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var call responses.ResponseCustomToolCall
+	for _, it := range got.Output {
+		if it.Type == "custom_tool_call" {
+			call = it.AsCustomToolCall()
+		}
+		if it.Type == "function_call" {
+			t.Fatalf("a custom call answered as a function call: %s", got.RawJSON())
+		}
+	}
+	if call.Name != "apply_patch" || call.Input != testPatch || !strings.HasPrefix(call.CallID, "call_") || !strings.HasPrefix(call.ID, "ctc_") {
+		t.Fatalf("custom call %s", got.RawJSON())
+	}
+	if sys := messagesOf(upstreamCompletions(t, e.sim)[0])[0]["content"].(string); !strings.Contains(sys, "### apply_patch") || !strings.Contains(sys, patchGrammar) {
+		t.Fatalf("tools told upstream: %q", sys)
+	}
+	if row := e.lastRow(); row.FinishReason != "tool_calls" || !strings.Contains(row.OpenAIResponse.String, `"type":"custom_tool_call"`) {
+		t.Fatalf("recorded %s", row.OpenAIResponse.String)
+	}
+
+	// The whole history resent, the call replayed and its output after it:
+	// the same Qwen chat goes on, told the result.
+	output := responses.ResponseInputItemUnionParam{OfCustomToolCallOutput: &responses.ResponseCustomToolCallOutputParam{CallID: call.CallID,
+		Output: responses.ResponseCustomToolCallOutputOutputUnionParam{OfString: openai.String("Done!")}}}
+	replayed := call.ToParam()
+	params.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{user, {OfCustomToolCall: &replayed}, output}}
+	var httpResp2 *http.Response
+	next, err := e.client.Responses.New(ctxT(t), params, option.WithResponseInto(&httpResp2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.OutputText() != `Thanks: apply_patch said "Done!".` {
+		t.Fatalf("continuation %s", next.RawJSON())
+	}
+	if httpResp2.Header.Get("X-Session-Id") != httpResp.Header.Get("X-Session-Id") || e.sim.Chats() != 1 {
+		t.Fatalf("the replayed custom call left the session: %d chats", e.sim.Chats())
+	}
+	if row := e.lastRow(); !strings.Contains(row.OpenAIRequest.String, `"type":"custom_tool_call"`) || !strings.Contains(row.OpenAIRequest.String, `"type":"custom_tool_call_output"`) {
+		t.Fatalf("the request is not recorded as sent: %s", row.OpenAIRequest.String)
+	}
+	// Its input items list them as sent.
+	page, err := e.client.Responses.InputItems.List(ctxT(t), next.ID, responses.InputItemListParams{Order: responses.InputItemListParamsOrderAsc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Data) != 3 || page.Data[1].Type != "custom_tool_call" || page.Data[1].AsCustomToolCall().Input != testPatch || page.Data[2].Type != "custom_tool_call_output" {
+		t.Fatalf("input items %s", page.RawJSON())
+	}
+
+	// Under previous_response_id the output alone is sent: it reaches Qwen
+	// with its tool's name, read from the record.
+	first, err := e.client.Responses.New(ctxT(t), responsesPatchParams(responses.ResponseNewParamsInputUnion{OfString: openai.String(usePatch())}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	callID := ""
+	for _, it := range first.Output {
+		if it.Type == "custom_tool_call" {
+			callID = it.CallID
+		}
+	}
+	output.OfCustomToolCallOutput.CallID = callID
+	params = responsesPatchParams(responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{output}})
+	params.PreviousResponseID = openai.String(first.ID)
+	if _, err := e.client.Responses.New(ctxT(t), params); err != nil {
+		t.Fatal(err)
+	}
+	if sent := e.lastRow().QwenRequest.String; callID == "" || !strings.Contains(sent, "Result of apply_patch ("+callID+")") {
+		t.Fatalf("the custom result reached Qwen without its tool's name: %s", sent)
+	}
+}
+
+func TestResponsesCustomToolCallStreams(t *testing.T) {
+	e := start(t, nil)
+	params := responsesPatchParams(responses.ResponseNewParamsInputUnion{OfString: openai.String(usePatch())})
+	params.ToolChoice = responses.ResponseNewParamsToolChoiceUnion{OfCustomTool: &responses.ToolChoiceCustomParam{Name: "apply_patch"}}
+	stream := e.client.Responses.NewStreaming(ctxT(t), params)
+	var deltas strings.Builder
+	var types []string
+	done, item := "", ""
+	var completed responses.Response
+	for stream.Next() {
+		ev := stream.Current()
+		types = append(types, ev.Type)
+		switch ev.Type {
+		case "response.custom_tool_call_input.delta":
+			deltas.WriteString(ev.AsResponseCustomToolCallInputDelta().Delta)
+		case "response.custom_tool_call_input.done":
+			done = ev.AsResponseCustomToolCallInputDone().Input
+		case "response.output_item.done":
+			if it := ev.AsResponseOutputItemDone().Item; it.Type == "custom_tool_call" {
+				item = it.AsCustomToolCall().Input
+			}
+		case "response.completed":
+			completed = ev.AsResponseCompleted().Response
+		}
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if deltas.String() != testPatch || done != testPatch || item != testPatch {
+		t.Fatalf("streamed input %q, done %q, item %q; events %v", deltas.String(), done, item, types)
+	}
+	if slices.Contains(types, "response.function_call_arguments.delta") {
+		t.Fatalf("a custom call streamed as a function's: %v", types)
+	}
+	if n := len(completed.Output); n == 0 || completed.Output[n-1].Type != "custom_tool_call" || completed.Output[n-1].AsCustomToolCall().Input != testPatch {
+		t.Fatalf("completed %s", completed.RawJSON())
+	}
+	if row := e.lastRow(); !row.Stream || row.FinishReason != "tool_calls" || !strings.Contains(row.OpenAIResponse.String, `"type":"custom_tool_call"`) {
+		t.Fatalf("recorded %+v", row)
+	}
+}
+
+func TestResponsesRefusesBadCustomTools(t *testing.T) {
+	e := start(t, nil)
+	cases := []struct{ tools, choice, input, param string }{
+		{`[{"type":"custom","name":"apply patch"}]`, ``, `"hi"`, "tools[0].name"},
+		{`[{"type":"custom","name":"p","format":{"type":"grammar","syntax":"ebnf","definition":"x"}}]`, ``, `"hi"`, "tools[0].format.syntax"},
+		{`[{"type":"custom","name":"p","format":{"type":"grammar","syntax":"lark"}}]`, ``, `"hi"`, "tools[0].format.definition"},
+		{`[{"type":"custom","name":"p","format":{"type":"json"}}]`, ``, `"hi"`, "tools[0].format.type"},
+		{`[{"type":"custom","name":"p"},{"type":"function","name":"p"}]`, ``, `"hi"`, "tools[1].name"},
+		{`[{"type":"custom","name":"p"}]`, `{"type":"function","name":"p"}`, `"hi"`, "tool_choice"},
+		{`[{"type":"custom","name":"p"}]`, ``, `[{"role":"user","content":"hi"},{"type":"custom_tool_call","name":"p","input":"x"}]`, "input[1].call_id"},
+		{`[{"type":"custom","name":"p"}]`, ``, `[{"type":"custom_tool_call_output","output":"x"}]`, "input[0].call_id"},
+	}
+	for _, tc := range cases {
+		body := `{"model":"gpt-5","input":` + tc.input + `,"tools":` + tc.tools
+		if tc.choice != "" {
+			body += `,"tool_choice":` + tc.choice
+		}
+		resp := postJSON(t, e, "/v1/responses", body+"}", nil)
+		env := decodeEnvelope(t, resp)
+		if resp.StatusCode != http.StatusBadRequest || env.Error.Type != "invalid_request_error" || env.Error.Param == nil || *env.Error.Param != tc.param {
+			t.Errorf("%s: %d %+v", body, resp.StatusCode, env.Error)
+		}
+	}
+	if n := len(upstreamCompletions(t, e.sim)); n != 0 {
+		t.Fatalf("refused requests reached Qwen %d times", n)
+	}
+}
+
+// TestAResponsesCustomCallIsRebuiltIntoANewChat: the chat of a
+// conversation continued by previous_response_id is gone; the new chat is
+// told the conversation rebuilt from the stored responses, the custom call
+// among it as the function call it was offered as.
+func TestAResponsesCustomCallIsRebuiltIntoANewChat(t *testing.T) {
+	e := start(t, nil)
+	first, err := e.client.Responses.New(ctxT(t), responsesPatchParams(responses.ResponseNewParamsInputUnion{OfString: openai.String(usePatch())}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	callID := ""
+	for _, it := range first.Output {
+		if it.Type == "custom_tool_call" {
+			callID = it.CallID
+		}
+	}
+	e.sim.ForgetChats()
+	params := responsesPatchParams(responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{
+		{OfCustomToolCallOutput: &responses.ResponseCustomToolCallOutputParam{CallID: callID,
+			Output: responses.ResponseCustomToolCallOutputOutputUnionParam{OfString: openai.String("Done!")}}}}})
+	params.PreviousResponseID = openai.String(first.ID)
+	if _, err := e.client.Responses.New(ctxT(t), params); err != nil {
+		t.Fatal(err)
+	}
+	sent := e.lastRow().QwenRequest.String
+	if callID == "" || e.sim.Chats() != 2 || !strings.Contains(sent, "Assistant (call "+callID+")") || !strings.Contains(sent, `\"name\": \"apply_patch\"`) {
+		t.Fatalf("the new chat was not told the custom call: %s", sent)
 	}
 }

@@ -2,6 +2,7 @@ package responses
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	qp "qwenproxy"
@@ -59,5 +60,37 @@ func TestValidateRefuses(t *testing.T) {
 		if r.Validate() == nil {
 			t.Errorf("accepted %s", body)
 		}
+	}
+}
+
+// A custom tool (also a namespace's) is offered as a function of one
+// string; its replayed call is that function's call, its output a result.
+func TestCustomToolsAndItems(t *testing.T) {
+	var r Request
+	body := `{"model":"gpt-5","tools":[{"type":"custom","name":"apply_patch","format":{"type":"grammar","syntax":"regex","definition":"^\\*\\*\\* Begin"}},
+		{"type":"namespace","name":"ns","tools":[{"type":"custom","name":"note"}]}],
+		"input":[{"role":"user","content":"patch it"},
+		{"type":"custom_tool_call","call_id":"call_p","name":"apply_patch","input":"*** Begin Patch\n*** End Patch"},
+		{"type":"custom_tool_call_output","call_id":"call_p","output":"Done!"}]}`
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := []qp.Message{
+		{Role: "user", Text: "patch it"},
+		{Role: "assistant", ToolCalls: []qp.ToolCall{{ID: "call_p", Name: "apply_patch", Arguments: `{"input":"*** Begin Patch\n*** End Patch"}`, Custom: true}}},
+		{Role: "tool", ToolCallID: "call_p", Text: "Done!"},
+	}
+	a, _ := json.Marshal(r.Conversation())
+	b, _ := json.Marshal(want)
+	if string(a) != string(b) {
+		t.Fatalf("got  %s\nwant %s", a, b)
+	}
+	set, _ := r.ToolSet()
+	if len(set.Tools) != 2 || !set.IsCustom("apply_patch") || !set.IsCustom("note") || set.Tools[1].Namespace != "ns" ||
+		!strings.Contains(set.Tools[0].Description, `^\*\*\* Begin`) {
+		t.Fatalf("custom tools offered as %+v", set.Tools)
 	}
 }
