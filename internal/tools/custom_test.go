@@ -44,6 +44,7 @@ func TestACustomCallCarriesItsInput(t *testing.T) {
 		"other name": "<tool_call>\n" + `{"name": "apply_patch", "arguments": {"patch": ` + quote(patch) + `}}` + "\n</tool_call>",
 		"string":     "<tool_call>\n" + `{"name": "apply_patch", "arguments": ` + quote(patch) + `}` + "\n</tool_call>",
 		"xml":        "<apply_patch>\n<input>" + patch + "</input>\n</apply_patch>",
+		"xml text":   "<apply_patch>\n" + patch + "\n</apply_patch>",
 	}
 	for name, answer := range answers {
 		for _, streamed := range []bool{false, true} {

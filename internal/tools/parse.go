@@ -93,6 +93,11 @@ func (s *Set) parseBlock(block, open, close string) (Call, bool) {
 	name := strings.TrimSuffix(strings.TrimPrefix(open, "<"), ">")
 	tool, _ := s.Lookup(name)
 	args, ok := xmlArguments(inner, tool)
+	if !ok && tool.Custom && !strings.Contains(inner, "<"+CustomParameter+">") {
+		// A custom tool's input may stand in its block as the text
+		// itself: that is what the tool takes.
+		args, ok = CustomArguments(strings.Trim(inner, "\r\n")), true
+	}
 	if !ok {
 		return Call{}, false
 	}
