@@ -242,15 +242,27 @@ func TestResponsesCustomToolRoundTrip(t *testing.T) {
 	}
 }
 
+// TestResponsesCustomToolCallStreams: a custom call streams as its own
+// events, live (after the answer's text) and when a tool_choice naming it
+// holds the answer until it is checked.
 func TestResponsesCustomToolCallStreams(t *testing.T) {
+	for _, forced := range []bool{false, true} {
+		t.Run(map[bool]string{false: "live", true: "forced"}[forced], func(t *testing.T) { customCallStreams(t, forced) })
+	}
+}
+
+func customCallStreams(t *testing.T, forced bool) {
 	e := start(t, nil)
 	params := responsesPatchParams(responses.ResponseNewParamsInputUnion{OfString: openai.String(usePatch())})
-	params.ToolChoice = responses.ResponseNewParamsToolChoiceUnion{OfCustomTool: &responses.ToolChoiceCustomParam{Name: "apply_patch"}}
+	if forced {
+		params.ToolChoice = responses.ResponseNewParamsToolChoiceUnion{OfCustomTool: &responses.ToolChoiceCustomParam{Name: "apply_patch"}}
+	}
 	stream := e.client.Responses.NewStreaming(ctxT(t), params)
 	var deltas strings.Builder
 	var types []string
 	done, item := "", ""
 	var completed responses.Response
+	text := ""
 	for stream.Next() {
 		ev := stream.Current()
 		types = append(types, ev.Type)
@@ -263,6 +275,8 @@ func TestResponsesCustomToolCallStreams(t *testing.T) {
 			if it := ev.AsResponseOutputItemDone().Item; it.Type == "custom_tool_call" {
 				item = it.AsCustomToolCall().Input
 			}
+		case "response.output_text.done":
+			text = ev.AsResponseOutputTextDone().Text
 		case "response.completed":
 			completed = ev.AsResponseCompleted().Response
 		}
@@ -270,8 +284,8 @@ func TestResponsesCustomToolCallStreams(t *testing.T) {
 	if err := stream.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if deltas.String() != testPatch || done != testPatch || item != testPatch {
-		t.Fatalf("streamed input %q, done %q, item %q; events %v", deltas.String(), done, item, types)
+	if deltas.String() != testPatch || done != testPatch || item != testPatch || strings.TrimSpace(text) != "Let me do that." {
+		t.Fatalf("streamed input %q, done %q, item %q, text %q; events %v", deltas.String(), done, item, text, types)
 	}
 	if slices.Contains(types, "response.function_call_arguments.delta") {
 		t.Fatalf("a custom call streamed as a function's: %v", types)
