@@ -36,7 +36,7 @@ func CustomTool(name, description string, grammar *Grammar, param string) Tool {
 	if b.Len() > 0 {
 		b.WriteString("\n")
 	}
-	b.WriteString("This tool takes one string of free text, not JSON: put the whole of it in the argument \"input\".")
+	b.WriteString("Its input is one string of free text, not a JSON object: pass it whole, as a JSON string (newlines as \\n), in the argument \"input\".")
 	if grammar != nil {
 		fmt.Fprintf(&b, " The input must match this %s grammar:\n%s", grammar.Syntax, strings.TrimSpace(grammar.Definition))
 	}

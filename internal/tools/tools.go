@@ -244,10 +244,10 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 		if !ok || named.Type == "" || name == "" {
 			return &FieldError{"tool_choice", "must be none, auto, required, a function: {\"type\":\"function\",\"function\":{\"name\":…}} (Chat Completions) or {\"type\":\"function\",\"name\":…} (Responses), a custom tool in the same forms with \"custom\", or allowed_tools"}
 		}
-		s.Choice = Choice{Mode: "function", Name: name}
 		if tool, ok := s.Lookup(name); ok && kindOf(tool) != named.Type {
 			return &FieldError{"tool_choice", fmt.Sprintf("names %q as a %s tool, but it is declared as a %s tool", name, named.Type, kindOf(tool))}
 		}
+		s.Choice = Choice{Mode: "function", Name: name}
 	}
 	if s.Choice.Mode == "required" || s.Choice.Mode == "function" {
 		if len(s.Tools) == 0 {
