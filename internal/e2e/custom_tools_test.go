@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -353,5 +354,40 @@ func TestAResponsesCustomCallIsRebuiltIntoANewChat(t *testing.T) {
 	sent := e.lastRow().QwenRequest.String
 	if callID == "" || e.sim.Chats() != 2 || !strings.Contains(sent, "Assistant (call "+callID+")") || !strings.Contains(sent, `\"name\": \"apply_patch\"`) {
 		t.Fatalf("the new chat was not told the custom call: %s", sent)
+	}
+}
+
+// TestAnItemReferenceNamesAStoredCustomCall: a client that stores its
+// answers (the Vercel AI SDK) sends a custom call back as an item_reference
+// to it; it stands for the custom_tool_call, and the conversation keeps its
+// chat.
+func TestAnItemReferenceNamesAStoredCustomCall(t *testing.T) {
+	e := start(t, nil)
+	user := responses.ResponseInputItemParamOfMessage(usePatch(), responses.EasyInputMessageRoleUser)
+	first, err := e.client.Responses.New(ctxT(t), responsesPatchParams(responses.ResponseNewParamsInputUnion{OfInputItemList: responses.ResponseInputParam{user}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var call responses.ResponseCustomToolCall
+	var refs responses.ResponseInputParam
+	for _, it := range first.Output {
+		refs = append(refs, responses.ResponseInputItemUnionParam{OfItemReference: &responses.ResponseInputItemItemReferenceParam{ID: it.ID, Type: "item_reference"}})
+		if it.Type == "custom_tool_call" {
+			call = it.AsCustomToolCall()
+		}
+	}
+	output := responses.ResponseInputItemUnionParam{OfCustomToolCallOutput: &responses.ResponseCustomToolCallOutputParam{CallID: call.CallID,
+		Output: responses.ResponseCustomToolCallOutputOutputUnionParam{OfString: openai.String("Done!")}}}
+	input := append(append(responses.ResponseInputParam{user}, refs...), output)
+	next, err := e.client.Responses.New(ctxT(t), responsesPatchParams(responses.ResponseNewParamsInputUnion{OfInputItemList: input}))
+	if err != nil {
+		var apiErr *openai.Error
+		if errors.As(err, &apiErr) {
+			t.Fatal(apiErr.RawJSON())
+		}
+		t.Fatal(err)
+	}
+	if call.ID == "" || next.OutputText() != `Thanks: apply_patch said "Done!".` || e.sim.Chats() != 1 {
+		t.Fatalf("continuation %s in %d chats", next.RawJSON(), e.sim.Chats())
 	}
 }
