@@ -77,6 +77,13 @@ type Item struct {
 	Output    json.RawMessage `json:"output"` // a string or parts
 }
 
+// Reference reports whether the item is an item_reference: typed so, or
+// an item of only an id, as OpenAI reads one whose type is left out
+// (openai-go's item reference leaves it out unless set).
+func (it *Item) Reference() bool {
+	return it.Type == "item_reference" || it.Type == "" && it.Role == "" && it.ID != "" && openai.IsNull(it.Content)
+}
+
 // Stored reports whether the response may be fetched later (store defaults
 // to true).
 func (r *Request) Stored() bool { return r.Store == nil || *r.Store }
@@ -328,7 +335,7 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 	var out []qp.Message
 	for i, it := range items {
 		p := func(f string) string { return fmt.Sprintf("input[%d].%s", i, f) }
-		if it.Type == "item_reference" {
+		if it.Reference() {
 			stored, err := resolveReference(it.ID, p("id"), lookup)
 			if err != nil {
 				return nil, err
@@ -420,7 +427,7 @@ func resolveReference(id, param string, lookup ItemLookup) (*Item, *openai.Error
 			return nil, err
 		}
 	}
-	if stored == nil || stored.Type == "item_reference" {
+	if stored == nil || stored.Reference() {
 		return nil, openai.InvalidRequest(param, "invalid_value",
 			"Item with id '%s' not found: an item_reference names an item of a response stored by this proxy for your key (store not false, not deleted, recorded with its bodies)", id)
 	}

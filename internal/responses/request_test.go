@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/openai"
 )
 
 func TestConversation(t *testing.T) {
@@ -92,5 +93,32 @@ func TestCustomToolsAndItems(t *testing.T) {
 	if len(set.Tools) != 2 || !set.IsCustom("apply_patch") || !set.IsCustom("note") || set.Tools[1].Namespace != "ns" ||
 		!strings.Contains(set.Tools[0].Description, `^\*\*\* Begin`) {
 		t.Fatalf("custom tools offered as %+v", set.Tools)
+	}
+}
+
+// An item of only an id is an item reference, as OpenAI reads it (its type
+// may be left out; openai-go leaves it out unless set): it was read as a
+// message without a role.
+func TestAnUntypedItemWithAnIDIsAReference(t *testing.T) {
+	var r Request
+	if err := json.Unmarshal([]byte(`{"model":"gpt-5","input":[{"role":"user","content":"hi"},{"id":"msg_x"}]}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	err := r.ValidateWith(func(id string) (*Item, *openai.Error) {
+		if id == "msg_x" {
+			return &Item{Type: "message", Role: "assistant", Content: json.RawMessage(`"hello"`)}, nil
+		}
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Conversation(); len(got) != 2 || got[1].Role != "assistant" || got[1].Text != "hello" {
+		t.Fatalf("conversation %+v", got)
+	}
+	r = Request{}
+	_ = json.Unmarshal([]byte(`{"model":"gpt-5","input":[{"role":"user","content":"hi"},{"id":"msg_y"}]}`), &r)
+	if err := r.Validate(); err == nil || err.Param != "input[1].id" {
+		t.Fatalf("an unknown untyped reference: %+v", err)
 	}
 }

@@ -156,7 +156,7 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 	}
 	for i, it := range items {
 		id := func(prefix string) string { return responses.InputID(prefix, hex, i) }
-		if it.Type == "item_reference" {
+		if it.Reference() {
 			var stored *responses.Item
 			if lookup != nil {
 				stored, _ = lookup(it.ID)
