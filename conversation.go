@@ -32,6 +32,10 @@ type ToolCall struct {
 	ID        string // call_… (Chat Completions, Responses) or toolu_… (Anthropic)
 	Name      string
 	Arguments string // a JSON object
+	// Custom marks a call of an OpenAI custom (freeform) tool: its input
+	// is Arguments' one string, {"input": …} (tools.CustomInput), and the
+	// client APIs say it as a custom call.
+	Custom bool
 }
 
 // Finish reasons of an answer, in the core's vocabulary (Chat Completions'

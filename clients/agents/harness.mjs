@@ -240,16 +240,19 @@ export function toolCount(body) {
   return Array.isArray(body?.tools) ? body.tools.length : 0;
 }
 
-/** Names of the tools an answer calls: Chat Completions, Anthropic Messages or Responses. */
+/**
+ * Names of the tools an answer calls: Chat Completions, Anthropic Messages or
+ * Responses (function and custom tools alike).
+ */
 function toolCallsOf(body) {
   const names = [];
   for (const choice of body?.choices ?? []) {
-    for (const call of choice.message?.tool_calls ?? []) names.push(call.function?.name);
+    for (const call of choice.message?.tool_calls ?? []) names.push(call.function?.name ?? call.custom?.name);
   }
   if (Array.isArray(body?.content)) {
     for (const block of body.content) if (block.type === 'tool_use') names.push(block.name);
   }
-  for (const item of body?.output ?? []) if (item.type === 'function_call') names.push(item.name);
+  for (const item of body?.output ?? []) if (item.type === 'function_call' || item.type === 'custom_tool_call') names.push(item.name);
   return names;
 }
 
@@ -271,5 +274,5 @@ function carriesToolResult(body) {
   const messages = body?.messages ?? [];
   if (messages.some((m) => m.role === 'tool')) return true;
   if (messages.some((m) => Array.isArray(m.content) && m.content.some((b) => b.type === 'tool_result'))) return true;
-  return Array.isArray(body?.input) && body.input.some((item) => item.type === 'function_call_output');
+  return Array.isArray(body?.input) && body.input.some((item) => item.type === 'function_call_output' || item.type === 'custom_tool_call_output');
 }

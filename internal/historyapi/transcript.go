@@ -31,7 +31,10 @@ type MessageJSON struct {
 type ToolCallJSON struct {
 	ID        string `json:"id"`
 	Name      string `json:"name"`
-	Arguments string `json:"arguments"` // JSON text, as sent
+	Arguments string `json:"arguments"` // JSON text, as sent; a custom call's input text
+	// Custom marks a call of a custom (freeform) tool, whose Arguments
+	// are its free-text input.
+	Custom bool `json:"custom,omitempty"`
 }
 
 // TurnJSON is one call of a conversation: its new input, its answer (nil
@@ -91,10 +94,15 @@ type wireMessage struct {
 
 type wireToolCall struct {
 	ID       string `json:"id"`
+	Type     string `json:"type"`
 	Function struct {
 		Name      string `json:"name"`
 		Arguments string `json:"arguments"`
 	} `json:"function"`
+	Custom struct {
+		Name  string `json:"name"`
+		Input string `json:"input"`
+	} `json:"custom"`
 }
 
 // wirePart is a content part: text, an Anthropic tool_use or tool_result,
@@ -181,7 +189,7 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 		}
 		// An answer resent: its message, or a call it made (a function_call
 		// item has no role; an answer may be calls alone).
-		if json.Unmarshal(item, &it) == nil && (it.Role == "assistant" || it.Type == "function_call") {
+		if json.Unmarshal(item, &it) == nil && (it.Role == "assistant" || it.Type == "function_call" || it.Type == "custom_tool_call") {
 			start = i + 1
 		}
 	}
@@ -200,7 +208,7 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 			continue
 		}
 		switch {
-		case it.Type == "function_call_output":
+		case it.Type == "function_call_output" || it.Type == "custom_tool_call_output":
 			out = append(out, MessageJSON{Role: "tool", ToolCallID: it.CallID, Content: resultText(it.Output)})
 		case it.Role != "":
 			out = append(out, message(it.wireMessage)...)
@@ -214,6 +222,10 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 func message(m wireMessage) []MessageJSON {
 	out := MessageJSON{Role: m.Role, Name: m.Name, ToolCallID: m.ToolCallID, Reasoning: m.Reasoning}
 	for _, tc := range m.ToolCalls {
+		if tc.Type == "custom" {
+			out.ToolCalls = append(out.ToolCalls, ToolCallJSON{ID: tc.ID, Name: tc.Custom.Name, Arguments: tc.Custom.Input, Custom: true})
+			continue
+		}
 		out.ToolCalls = append(out.ToolCalls, ToolCallJSON{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
 	}
 	var s string
@@ -335,6 +347,7 @@ func answer(body json.RawMessage) *MessageJSON {
 			CallID    string          `json:"call_id"`
 			Name      string          `json:"name"`
 			Arguments string          `json:"arguments"`
+			Input     string          `json:"input"` // a custom_tool_call's
 		} `json:"output"`
 	}
 	if len(body) == 0 || json.Unmarshal(body, &resp) != nil {
@@ -360,6 +373,8 @@ func answer(body json.RawMessage) *MessageJSON {
 				m.Reasoning += text(o.Summary) + text(o.Content)
 			case "function_call":
 				m.ToolCalls = append(m.ToolCalls, ToolCallJSON{ID: o.CallID, Name: o.Name, Arguments: o.Arguments})
+			case "custom_tool_call":
+				m.ToolCalls = append(m.ToolCalls, ToolCallJSON{ID: o.CallID, Name: o.Name, Arguments: o.Input, Custom: true})
 			}
 		}
 		return &m

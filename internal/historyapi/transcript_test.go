@@ -74,6 +74,16 @@ func TestTurnReadsEveryFrontEnd(t *testing.T) {
 			`{"input":[{"role":"user","content":"look"},{"type":"function_call","call_id":"fc1","name":"view_image","arguments":"{}"},{"type":"function_call_output","call_id":"fc1","output":[{"type":"input_text","text":"cat.png"},{"type":"input_image","image_url":"ref"}]}]}`,
 			`{"output":[{"type":"message","content":[{"type":"output_text","text":"A cat."}]}]}`,
 			[]string{"tool:cat.png [input_image]"}, "A cat.", "", ""},
+		// A custom (freeform) tool's call shows its input, as sent; a
+		// resent custom call starts the new input, as a function call does.
+		{"chat, a custom tool call",
+			`{"messages":[{"role":"user","content":"patch it"}]}`,
+			`{"choices":[{"message":{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"custom","custom":{"name":"apply_patch","input":"*** Begin Patch"}}]}}]}`,
+			[]string{"user:patch it"}, "", "", "apply_patch *** Begin Patch"},
+		{"Responses API, a custom tool call and its output",
+			`{"input":[{"role":"user","content":"patch it"},{"type":"custom_tool_call","call_id":"c1","name":"apply_patch","input":"*** Begin Patch"},{"type":"custom_tool_call_output","call_id":"c1","output":"Done!"}]}`,
+			`{"output":[{"type":"custom_tool_call","call_id":"c2","name":"apply_patch","input":"*** End Patch"}]}`,
+			[]string{"tool:Done!"}, "", "", "apply_patch *** End Patch"},
 		{"Responses API, a plain string", `{"input":"hello"}`, `{"output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`,
 			[]string{"user:hello"}, "hi", "", ""},
 		// As sent upstream: system blocks a blank line apart (they ran

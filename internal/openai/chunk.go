@@ -80,6 +80,25 @@ func (e *ChunkEncoder) ToolCallStart(index int, id, name string) []byte {
 	return b
 }
 
+// CustomToolCall carries custom tool call index whole: its id, name and
+// input, in the delta form OpenAI streams one in
+// ({"type":"custom","custom":{"name":…,"input":…}}).
+func (e *ChunkEncoder) CustomToolCall(index int, id, name, input string) []byte {
+	b := append(e.buf[:0], e.prefix...)
+	b = append(b, `{"index":0,"delta":{"tool_calls":[{"index":`...)
+	b = strconv.AppendInt(b, int64(index), 10)
+	b = append(b, `,"id":`...)
+	b = jsonw.String(b, id)
+	b = append(b, `,"type":"custom","custom":{"name":`...)
+	b = jsonw.String(b, name)
+	b = append(b, `,"input":`...)
+	b = jsonw.String(b, input)
+	b = append(b, `}}]}`...)
+	b = appendFinish(b, "")
+	e.buf = b
+	return b
+}
+
 // ToolCallArguments carries (a fragment of) tool call index's arguments.
 func (e *ChunkEncoder) ToolCallArguments(index int, args string) []byte {
 	b := append(e.buf[:0], e.prefix...)

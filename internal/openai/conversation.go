@@ -1,6 +1,9 @@
 package openai
 
-import qp "qwenproxy"
+import (
+	qp "qwenproxy"
+	"qwenproxy/internal/tools"
+)
 
 // Conversation translates validated chat messages into the core's form.
 func Conversation(msgs []Message) []qp.Message {
@@ -15,7 +18,13 @@ func Conversation(msgs []Message) []qp.Message {
 			out[i].ToolName = m.Name
 		}
 		for _, tc := range m.ToolCalls {
-			out[i].ToolCalls = append(out[i].ToolCalls, qp.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
+			call := qp.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments}
+			if tc.Type == "custom" && tc.Custom != nil {
+				// Told to Qwen, and keyed, as the function of one string it
+				// was offered as (tools.CustomTool).
+				call = qp.ToolCall{ID: tc.ID, Name: tc.Custom.Name, Arguments: tools.CustomArguments(tc.Custom.Input), Custom: true}
+			}
+			out[i].ToolCalls = append(out[i].ToolCalls, call)
 		}
 	}
 	return out
@@ -25,6 +34,10 @@ func Conversation(msgs []Message) []qp.Message {
 func ToolCalls(calls []qp.ToolCall) []ToolCall {
 	var out []ToolCall
 	for _, c := range calls {
+		if c.Custom {
+			out = append(out, ToolCall{ID: c.ID, Type: "custom", Custom: &CustomCall{Name: c.Name, Input: tools.CustomInput(c.Arguments)}})
+			continue
+		}
 		tc := ToolCall{ID: c.ID, Type: "function"}
 		tc.Function.Name, tc.Function.Arguments = c.Name, c.Arguments
 		out = append(out, tc)

@@ -67,7 +67,8 @@ type FunctionCall struct {
 	Arguments string `json:"arguments"`
 }
 
-// ToolCall is a function call made by the assistant.
+// ToolCall is a function call made by the assistant, or (type "custom") a
+// call of a custom tool, whose input is free text.
 type ToolCall struct {
 	Index    *int   `json:"index,omitempty"`
 	ID       string `json:"id"`
@@ -75,7 +76,14 @@ type ToolCall struct {
 	Function struct {
 		Name      string `json:"name"`
 		Arguments string `json:"arguments"`
-	} `json:"function"`
+	} `json:"function,omitzero"`
+	Custom *CustomCall `json:"custom,omitempty"`
+}
+
+// CustomCall is a custom tool call's name and input.
+type CustomCall struct {
+	Name  string `json:"name"`
+	Input string `json:"input"`
 }
 
 // CompletionRequest is the body of the legacy POST /v1/completions.
@@ -219,6 +227,12 @@ func (m *Message) validate(i int) *Error {
 	case "assistant":
 		if IsNull(m.Content) && len(m.ToolCalls) == 0 && m.FunctionCall == nil && m.Refusal == "" {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] from the assistant needs content, refusal or tool_calls", i)
+		}
+		for j, tc := range m.ToolCalls {
+			if tc.Type == "custom" && (tc.Custom == nil || tc.Custom.Name == "") {
+				p := param(fmt.Sprintf("tool_calls[%d].custom", j))
+				return InvalidRequest(p, "missing_required_parameter", "%s (with its name and input) is required for a tool call of type 'custom'", p)
+			}
 		}
 	default:
 		if strings.TrimSpace(text) == "" && len(m.Images()) == 0 {

@@ -50,15 +50,16 @@ type Request struct {
 	messages []qp.Message
 }
 
-// Tool is a declared tool; only function tools are emulated, also those a
-// namespace groups.
+// Tool is a declared tool; function and custom tools are emulated, also
+// those a namespace groups.
 type Tool struct {
 	Type        string          `json:"type"`
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	Parameters  json.RawMessage `json:"parameters"`
 	Strict      *bool           `json:"strict"`
-	Tools       []Tool          `json:"tools"` // a namespace's tools
+	Format      json.RawMessage `json:"format"` // a custom tool's input format
+	Tools       []Tool          `json:"tools"`  // a namespace's tools
 }
 
 // Item is an input item: a message, a function call and its output, a
@@ -72,7 +73,15 @@ type Item struct {
 	CallID    string          `json:"call_id"`
 	Name      string          `json:"name"`
 	Arguments string          `json:"arguments"`
+	Input     string          `json:"input"`  // a custom_tool_call's
 	Output    json.RawMessage `json:"output"` // a string or parts
+}
+
+// Reference reports whether the item is an item_reference: typed so, or
+// an item of only an id, as OpenAI reads one whose type is left out
+// (openai-go's item reference leaves it out unless set).
+func (it *Item) Reference() bool {
+	return it.Type == "item_reference" || it.Type == "" && it.Role == "" && it.ID != "" && openai.IsNull(it.Content)
 }
 
 // Stored reports whether the response may be fetched later (store defaults
@@ -211,6 +220,16 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		if _, dup := set.Lookup(t.Name); dup {
 			return openai.InvalidRequest(p("name"), "invalid_value", "%q is declared twice", t.Name)
 		}
+		if t.Type == "custom" {
+			grammar, fe := tools.ParseFormat(t.Format, p("format"))
+			if fe != nil {
+				return openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
+			}
+			tool := tools.CustomTool(t.Name, t.Description, grammar, strings.TrimSuffix(p(""), "."))
+			tool.Namespace = namespace
+			set.Tools = append(set.Tools, tool)
+			return nil
+		}
 		// Parameters are checked as a whole by tools.Schemas.
 		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: bytes.TrimSpace(t.Parameters),
 			Param: p("parameters"), Namespace: namespace})
@@ -222,7 +241,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			return nil, openai.InvalidRequest(p("type"), "missing_required_parameter", "%s is required", p("type"))
 		}
 		switch t.Type {
-		case "function":
+		case "function", "custom":
 			if e := add(t, p, ""); e != nil {
 				return nil, e
 			}
@@ -232,7 +251,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			}
 			for j, m := range t.Tools {
 				q := func(f string) string { return fmt.Sprintf("tools[%d].tools[%d].%s", i, j, f) }
-				if m.Type != "function" {
+				if m.Type != "function" && m.Type != "custom" {
 					continue // as at the top level
 				}
 				if e := add(m, q, t.Name); e != nil {
@@ -240,7 +259,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 				}
 			}
 		default:
-			// Hosted tools (web_search, local_shell, custom, …) are run by
+			// Hosted tools (web_search, local_shell, …) are run by
 			// OpenAI's servers or need their own item types: they are not
 			// offered to the model, so an agent that declares them next to
 			// its function tools still works. Web search is Qwen's own
@@ -316,7 +335,7 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 	var out []qp.Message
 	for i, it := range items {
 		p := func(f string) string { return fmt.Sprintf("input[%d].%s", i, f) }
-		if it.Type == "item_reference" {
+		if it.Reference() {
 			stored, err := resolveReference(it.ID, p("id"), lookup)
 			if err != nil {
 				return nil, err
@@ -363,9 +382,21 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			} else {
 				out = append(out, qp.Message{Role: "assistant", ToolCalls: []qp.ToolCall{call}})
 			}
-		case "function_call_output":
+		case "custom_tool_call":
+			if it.CallID == "" || it.Name == "" {
+				return nil, openai.InvalidRequest(p("call_id"), "missing_required_parameter", "input[%d]: a custom_tool_call needs call_id and name", i)
+			}
+			// Told to Qwen, and keyed, as the function of one string the
+			// tool was offered as (tools.CustomTool).
+			call := qp.ToolCall{ID: it.CallID, Name: it.Name, Arguments: tools.CustomArguments(it.Input), Custom: true}
+			if n := len(out); n > 0 && out[n-1].Role == "assistant" {
+				out[n-1].ToolCalls = append(out[n-1].ToolCalls, call)
+			} else {
+				out = append(out, qp.Message{Role: "assistant", ToolCalls: []qp.ToolCall{call}})
+			}
+		case "function_call_output", "custom_tool_call_output":
 			if it.CallID == "" {
-				return nil, openai.InvalidRequest(p("call_id"), "missing_required_parameter", "input[%d]: a function_call_output needs call_id", i)
+				return nil, openai.InvalidRequest(p("call_id"), "missing_required_parameter", "input[%d]: a %s needs call_id", i, it.Type)
 			}
 			// Its output may show images (Codex's view_image): they go to
 			// Qwen as a user message's do.
@@ -377,7 +408,7 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 		case "reasoning":
 		default:
 			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
-				"%s: %q items are not supported (message, function_call, function_call_output, reasoning and item_reference are)", p("type"), it.Type)
+				"%s: %q items are not supported (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, reasoning and item_reference are)", p("type"), it.Type)
 		}
 	}
 	return out, nil
@@ -396,7 +427,7 @@ func resolveReference(id, param string, lookup ItemLookup) (*Item, *openai.Error
 			return nil, err
 		}
 	}
-	if stored == nil || stored.Type == "item_reference" {
+	if stored == nil || stored.Reference() {
 		return nil, openai.InvalidRequest(param, "invalid_value",
 			"Item with id '%s' not found: an item_reference names an item of a response stored by this proxy for your key (store not false, not deleted, recorded with its bodies)", id)
 	}

@@ -2,9 +2,11 @@ package responses
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/openai"
 )
 
 func TestConversation(t *testing.T) {
@@ -59,5 +61,64 @@ func TestValidateRefuses(t *testing.T) {
 		if r.Validate() == nil {
 			t.Errorf("accepted %s", body)
 		}
+	}
+}
+
+// A custom tool (also a namespace's) is offered as a function of one
+// string; its replayed call is that function's call, its output a result.
+func TestCustomToolsAndItems(t *testing.T) {
+	var r Request
+	body := `{"model":"gpt-5","tools":[{"type":"custom","name":"apply_patch","format":{"type":"grammar","syntax":"regex","definition":"^\\*\\*\\* Begin"}},
+		{"type":"namespace","name":"ns","tools":[{"type":"custom","name":"note"}]}],
+		"input":[{"role":"user","content":"patch it"},
+		{"type":"custom_tool_call","call_id":"call_p","name":"apply_patch","input":"*** Begin Patch\n*** End Patch"},
+		{"type":"custom_tool_call_output","call_id":"call_p","output":"Done!"}]}`
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := []qp.Message{
+		{Role: "user", Text: "patch it"},
+		{Role: "assistant", ToolCalls: []qp.ToolCall{{ID: "call_p", Name: "apply_patch", Arguments: `{"input":"*** Begin Patch\n*** End Patch"}`, Custom: true}}},
+		{Role: "tool", ToolCallID: "call_p", Text: "Done!"},
+	}
+	a, _ := json.Marshal(r.Conversation())
+	b, _ := json.Marshal(want)
+	if string(a) != string(b) {
+		t.Fatalf("got  %s\nwant %s", a, b)
+	}
+	set, _ := r.ToolSet()
+	if len(set.Tools) != 2 || !set.IsCustom("apply_patch") || !set.IsCustom("note") || set.Tools[1].Namespace != "ns" ||
+		!strings.Contains(set.Tools[0].Description, `^\*\*\* Begin`) {
+		t.Fatalf("custom tools offered as %+v", set.Tools)
+	}
+}
+
+// An item of only an id is an item reference, as OpenAI reads it (its type
+// may be left out; openai-go leaves it out unless set): it was read as a
+// message without a role.
+func TestAnUntypedItemWithAnIDIsAReference(t *testing.T) {
+	var r Request
+	if err := json.Unmarshal([]byte(`{"model":"gpt-5","input":[{"role":"user","content":"hi"},{"id":"msg_x"}]}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	err := r.ValidateWith(func(id string) (*Item, *openai.Error) {
+		if id == "msg_x" {
+			return &Item{Type: "message", Role: "assistant", Content: json.RawMessage(`"hello"`)}, nil
+		}
+		return nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Conversation(); len(got) != 2 || got[1].Role != "assistant" || got[1].Text != "hello" {
+		t.Fatalf("conversation %+v", got)
+	}
+	r = Request{}
+	_ = json.Unmarshal([]byte(`{"model":"gpt-5","input":[{"role":"user","content":"hi"},{"id":"msg_y"}]}`), &r)
+	if err := r.Validate(); err == nil || err.Param != "input[1].id" {
+		t.Fatalf("an unknown untyped reference: %+v", err)
 	}
 }

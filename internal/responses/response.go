@@ -65,6 +65,7 @@ type OutputItem struct {
 	Name      string         `json:"name,omitempty"`
 	Namespace string         `json:"namespace,omitempty"` // a function call's, when a namespace tool declared it
 	Arguments *string        `json:"arguments,omitempty"`
+	Input     *string        `json:"input,omitempty"` // a custom tool call's
 }
 
 // ContentPart is an output_text part of a message, or a summary_text part of
@@ -117,6 +118,11 @@ func FunctionCall(id, status string, c qp.ToolCall, arguments string) OutputItem
 	return OutputItem{ID: id, Type: "function_call", Status: status, CallID: c.ID, Name: c.Name, Arguments: &arguments}
 }
 
+// CustomToolCall is a custom tool call item: its input is free text.
+func CustomToolCall(id, status string, c qp.ToolCall, input string) OutputItem {
+	return OutputItem{ID: id, Type: "custom_tool_call", Status: status, CallID: c.ID, Name: c.Name, Input: &input}
+}
+
 // InputItem is an input item as GET …/input_items lists it.
 type InputItem struct {
 	ID        string      `json:"id"`
@@ -127,6 +133,7 @@ type InputItem struct {
 	CallID    string      `json:"call_id,omitempty"`
 	Name      string      `json:"name,omitempty"`
 	Arguments *string     `json:"arguments,omitempty"`
+	Input     *string     `json:"input,omitempty"`
 	Output    *string     `json:"output,omitempty"`
 }
 

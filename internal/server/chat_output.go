@@ -6,6 +6,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/openai"
+	"qwenproxy/internal/tools"
 	"qwenproxy/internal/translate"
 )
 
@@ -200,6 +201,12 @@ func (o *streamOutput) writeCalls(first int) error {
 		c := o.callList[i]
 		if o.functions {
 			if err := o.write(o.enc.FunctionCall(c.Name, c.Arguments)); err != nil {
+				return err
+			}
+			continue
+		}
+		if c.Custom {
+			if err := o.write(o.enc.CustomToolCall(i, c.ID, c.Name, tools.CustomInput(c.Arguments))); err != nil {
 				return err
 			}
 			continue

@@ -55,7 +55,7 @@ func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Messa
 			var head struct{ Type, Status string }
 			// A call a failed answer broke off in is recorded incomplete:
 			// its arguments were cut short and it was never run.
-			if json.Unmarshal(it, &head) == nil && (head.Type == "message" || head.Type == "function_call" && head.Status != "incomplete") {
+			if json.Unmarshal(it, &head) == nil && (head.Type == "message" || (head.Type == "function_call" || head.Type == "custom_tool_call") && head.Status != "incomplete") {
 				items = append(items, it)
 			}
 		}

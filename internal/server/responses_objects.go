@@ -156,7 +156,7 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 	}
 	for i, it := range items {
 		id := func(prefix string) string { return responses.InputID(prefix, hex, i) }
-		if it.Type == "item_reference" {
+		if it.Reference() {
 			var stored *responses.Item
 			if lookup != nil {
 				stored, _ = lookup(it.ID)
@@ -177,6 +177,12 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 		case "function_call_output":
 			text, _ := responses.PartsText(it.Output)
 			out = append(out, responses.InputItem{ID: id("fco"), Type: "function_call_output", Status: "completed", CallID: it.CallID, Output: &text})
+		case "custom_tool_call":
+			input := it.Input
+			out = append(out, responses.InputItem{ID: id("ctc"), Type: "custom_tool_call", Status: "completed", CallID: it.CallID, Name: it.Name, Input: &input})
+		case "custom_tool_call_output":
+			text, _ := responses.PartsText(it.Output)
+			out = append(out, responses.InputItem{ID: id("ctco"), Type: "custom_tool_call_output", Status: "completed", CallID: it.CallID, Output: &text})
 		}
 	}
 	return out

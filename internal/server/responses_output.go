@@ -58,11 +58,15 @@ type responsesOutput struct {
 	tools     *tools.Set             // the request's, for the namespace of a call
 }
 
-// callItem is a call's function_call item, with the namespace of a
-// function a namespace tool declared (Codex finds its sub-agent tools by
-// namespace and name).
+// callItem is a call's function_call item, or a custom call's
+// custom_tool_call item with its input, with the namespace of a tool a
+// namespace tool declared (Codex finds its sub-agent tools by namespace and
+// name).
 func (o *responsesOutput) callItem(id, status string, c qp.ToolCall, arguments string) responses.OutputItem {
 	item := responses.FunctionCall(id, status, c, arguments)
+	if c.Custom {
+		item = responses.CustomToolCall(id, status, c, tools.CustomInput(arguments))
+	}
 	if o.tools != nil {
 		if t, ok := o.tools.Lookup(c.Name); ok {
 			item.Namespace = t.Namespace
@@ -206,15 +210,22 @@ func (o *responsesOutput) doneCall(c qp.ToolCall) {
 }
 
 // writeCalls streams the calls from first on, each a function_call item
-// whose arguments arrive as one delta.
+// whose arguments arrive as one delta, or a custom_tool_call item whose
+// input does.
 func (o *responsesOutput) writeCalls(first int) error {
 	o.closeItem("completed")
 	for _, c := range o.callList[first:] {
 		index := len(o.resp.Output)
-		id := responses.ID("fc", o.hex, index)
+		id := responses.ID(callPrefix(c), o.hex, index)
 		_ = o.write(o.events.ItemAdded(index, o.callItem(id, "in_progress", c, "")))
-		_ = o.write(o.events.Part("response.function_call_arguments.delta", id, index, map[string]any{"delta": c.Arguments}))
-		_ = o.write(o.events.Part("response.function_call_arguments.done", id, index, map[string]any{"arguments": c.Arguments, "name": c.Name}))
+		if c.Custom {
+			input := tools.CustomInput(c.Arguments)
+			_ = o.write(o.events.Part("response.custom_tool_call_input.delta", id, index, map[string]any{"delta": input}))
+			_ = o.write(o.events.Part("response.custom_tool_call_input.done", id, index, map[string]any{"input": input}))
+		} else {
+			_ = o.write(o.events.Part("response.function_call_arguments.delta", id, index, map[string]any{"delta": c.Arguments}))
+			_ = o.write(o.events.Part("response.function_call_arguments.done", id, index, map[string]any{"arguments": c.Arguments, "name": c.Name}))
+		}
 		done := o.callItem(id, "completed", c, c.Arguments)
 		_ = o.write(o.events.ItemDone(index, done))
 		o.resp.Output = append(o.resp.Output, done)
@@ -272,7 +283,7 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 			r.Output = append(r.Output, responses.Message(responses.ID("msg", o.hex, len(r.Output)), "completed", &text, responseCitations(ans, 0)...))
 		}
 		for _, c := range o.callList {
-			r.Output = append(r.Output, o.callItem(responses.ID("fc", o.hex, len(r.Output)), "completed", c, c.Arguments))
+			r.Output = append(r.Output, o.callItem(responses.ID(callPrefix(c), o.hex, len(r.Output)), "completed", c, c.Arguments))
 		}
 	}
 	b := marshalResponse(&r)
@@ -340,4 +351,13 @@ func (o *responsesOutput) asCut() *responses.Response {
 		r.Output = append(r.Output, o.callItem(responses.ID("fc", o.hex, len(r.Output)), "incomplete", c, c.Arguments))
 	}
 	return &r
+}
+
+// callPrefix is a call item's id prefix: fc for a function call, ctc for a
+// custom tool call, as OpenAI names them.
+func callPrefix(c qp.ToolCall) string {
+	if c.Custom {
+		return "ctc"
+	}
+	return "fc"
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 
@@ -59,6 +60,9 @@ func toolCallNames(answer []byte) map[string]string {
 					Function struct {
 						Name string `json:"name"`
 					} `json:"function"`
+					Custom struct {
+						Name string `json:"name"`
+					} `json:"custom"`
 				} `json:"tool_calls"`
 			} `json:"message"`
 		} `json:"choices"`
@@ -79,11 +83,11 @@ func toolCallNames(answer []byte) map[string]string {
 	}
 	for _, c := range a.Choices {
 		for _, tc := range c.Message.ToolCalls {
-			names[tc.ID] = tc.Function.Name
+			names[tc.ID] = cmp.Or(tc.Function.Name, tc.Custom.Name)
 		}
 	}
 	for _, it := range a.Output {
-		if it.Type == "function_call" {
+		if it.Type == "function_call" || it.Type == "custom_tool_call" {
 			names[it.CallID] = it.Name
 		}
 	}

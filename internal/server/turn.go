@@ -428,11 +428,14 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			case tools.EventText:
 				err = out.content(ev.Text)
 			case tools.EventCallStart:
-				if streamer != nil {
+				if streamer != nil && !t.tools.IsCustom(ev.Call.Name) {
 					err = streamer.toolCallStart(ev.Call)
 				}
 			case tools.EventCallArguments:
-				if streamer != nil {
+				// A custom call's input is its arguments' one string, not
+				// the JSON they stream as: it goes out whole, with the
+				// call (EventCall).
+				if streamer != nil && !t.tools.IsCustom(ev.Call.Name) {
 					err = streamer.toolCallArguments(ev.Call.ID, ev.Text)
 				}
 			case tools.EventCall:

@@ -93,10 +93,15 @@ func (s *Set) parseBlock(block, open, close string) (Call, bool) {
 	name := strings.TrimSuffix(strings.TrimPrefix(open, "<"), ">")
 	tool, _ := s.Lookup(name)
 	args, ok := xmlArguments(inner, tool)
+	if !ok && tool.Custom && !strings.Contains(inner, "<"+CustomParameter+">") {
+		// A custom tool's input may stand in its block as the text
+		// itself: that is what the tool takes.
+		args, ok = CustomArguments(strings.Trim(inner, "\r\n")), true
+	}
 	if !ok {
 		return Call{}, false
 	}
-	return Call{ID: newCallID(), Name: name, Arguments: args}, true
+	return asCustom(Call{ID: newCallID(), Name: name, Arguments: args}, tool), true
 }
 
 func (s *Set) parseJSONCall(inner string) (Call, bool) {
@@ -108,16 +113,24 @@ func (s *Set) parseJSONCall(inner string) (Call, bool) {
 	if !decodeLenient(inner, &v) {
 		return Call{}, false
 	}
-	if _, ok := s.Lookup(v.Name); !ok {
+	tool, ok := s.Lookup(v.Name)
+	if !ok {
 		return Call{}, false
 	}
 	args := v.Arguments
 	if len(args) == 0 {
 		args = v.Params
 	}
-	// Arguments given as a string holding JSON are unwrapped.
+	// Arguments given as a string holding JSON are unwrapped; a custom
+	// tool's input given as the string itself is taken as it is.
 	var asString string
 	if json.Unmarshal(args, &asString) == nil {
+		if tool.Custom {
+			var obj map[string]any
+			if !decodeLenient(asString, &obj) {
+				return asCustom(Call{ID: newCallID(), Name: v.Name, Arguments: CustomArguments(asString)}, tool), true
+			}
+		}
 		var obj map[string]any
 		if !decodeLenient(asString, &obj) {
 			return Call{}, false
@@ -131,7 +144,7 @@ func (s *Set) parseJSONCall(inner string) (Call, bool) {
 	if json.Unmarshal(args, &obj) != nil {
 		return Call{}, false
 	}
-	return Call{ID: newCallID(), Name: v.Name, Arguments: string(marshal(obj))}, true
+	return asCustom(Call{ID: newCallID(), Name: v.Name, Arguments: string(marshal(obj))}, tool), true
 }
 
 // decodeLenient decodes JSON, repairing the slips models make: code fences,

@@ -174,7 +174,10 @@ func (f *Filter) endBlock(out *events, block string) {
 		final := *started
 		final.Arguments = f.streamed
 		if ok {
-			final.Arguments = call.Arguments
+			final.Arguments, final.Custom = call.Arguments, call.Custom
+		} else {
+			tool, _ := f.set.Lookup(final.Name)
+			final = asCustom(final, tool)
 		}
 		*out = append(*out, Event{Kind: EventCall, Call: final})
 	} else if ok {

@@ -26,6 +26,9 @@ type Tool struct {
 	// Namespace is the Responses API namespace tool that declared it, if
 	// any: a call of it names it beside the function's name.
 	Namespace string
+	// Custom marks an OpenAI custom tool, offered as a function of one
+	// string (CustomTool).
+	Custom bool
 }
 
 // Choice is tool_choice.
@@ -99,15 +102,38 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 				Description string          `json:"description"`
 				Parameters  json.RawMessage `json:"parameters"`
 			} `json:"function"`
+			Custom *struct {
+				Name        string          `json:"name"`
+				Description string          `json:"description"`
+				Format      json.RawMessage `json:"format"`
+			} `json:"custom"`
 		}
 		if err := json.Unmarshal(rawTools, &decl); err != nil {
-			return nil, &FieldError{"tools", "must be an array of function tools"}
+			return nil, &FieldError{"tools", "must be an array of function or custom tools"}
 		}
 		seen := map[string]bool{}
 		for i, d := range decl {
 			p := fmt.Sprintf("tools[%d]", i)
+			if d.Type == "custom" {
+				if d.Custom == nil {
+					return nil, &FieldError{p + ".custom", "is required for a tool of type 'custom'"}
+				}
+				if !validName.MatchString(d.Custom.Name) {
+					return nil, &FieldError{p + ".custom.name", "must be 1-64 letters, digits, '_' or '-'"}
+				}
+				if seen[d.Custom.Name] {
+					return nil, &FieldError{p + ".custom.name", fmt.Sprintf("%q is declared twice", d.Custom.Name)}
+				}
+				seen[d.Custom.Name] = true
+				grammar, fe := ParseFormat(d.Custom.Format, p+".custom.format")
+				if fe != nil {
+					return nil, fe
+				}
+				set.Tools = append(set.Tools, CustomTool(d.Custom.Name, d.Custom.Description, grammar, p+".custom"))
+				continue
+			}
 			if d.Type != "function" || d.Function == nil {
-				return nil, &FieldError{p + ".type", "only tools of type 'function' with a 'function' object are supported"}
+				return nil, &FieldError{p + ".type", "only tools of type 'function' with a 'function' object, or 'custom' with a 'custom' object, are supported"}
 			}
 			if !validName.MatchString(d.Function.Name) {
 				return nil, &FieldError{p + ".function.name", "must be 1-64 letters, digits, '_' or '-'"}
@@ -137,6 +163,9 @@ type allowedTools struct {
 		Function struct {
 			Name string `json:"name"`
 		} `json:"function"`
+		Custom struct {
+			Name string `json:"name"`
+		} `json:"custom"`
 	} `json:"tools"`
 }
 
@@ -150,10 +179,10 @@ func (s *Set) allow(a allowedTools, param string) *FieldError {
 	}
 	keep := make([]Tool, 0, len(a.Tools))
 	for i, t := range a.Tools {
-		name := cmp.Or(t.Function.Name, t.Name)
+		name := cmp.Or(t.Function.Name, t.Custom.Name, t.Name)
 		tool, ok := s.Lookup(name)
-		if t.Type != "function" || !ok {
-			return &FieldError{fmt.Sprintf("%s.tools[%d]", param, i), fmt.Sprintf("must name a function among the tools (%q is not)", name)}
+		if !ok || t.Type != kindOf(tool) {
+			return &FieldError{fmt.Sprintf("%s.tools[%d]", param, i), fmt.Sprintf("must name a function or custom tool among the tools, by its type (%q is not one of type %q)", name, t.Type)}
 		}
 		if !slices.ContainsFunc(keep, func(k Tool) bool { return k.Name == name }) {
 			keep = append(keep, *tool)
@@ -192,6 +221,9 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 			Function struct {
 				Name string `json:"name"`
 			} `json:"function"`
+			Custom struct {
+				Name string `json:"name"`
+			} `json:"custom"`
 			allowedTools
 			AllowedTools *allowedTools `json:"allowed_tools"`
 		}
@@ -203,15 +235,19 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 			}
 			return s.allow(allowed, param)
 		}
-		if ok && named.Type != "" && named.Type != "function" {
-			// A hosted or custom tool (web_search, file_search, mcp,
-			// custom, …): the agent is told why, not only which forms pass.
-			return &FieldError{"tool_choice", fmt.Sprintf("forces a %q tool, which the proxy does not offer to the model: only function tools are emulated; choose a function, auto, required or none", named.Type)}
+		if ok && named.Type != "" && named.Type != "function" && named.Type != "custom" {
+			// A hosted tool (web_search, file_search, mcp, …): the agent
+			// is told why, not only which forms pass.
+			return &FieldError{"tool_choice", fmt.Sprintf("forces a %q tool, which the proxy does not offer to the model: only function and custom tools are emulated; choose a function, a custom tool, auto, required or none", named.Type)}
 		}
-		if !ok || named.Type != "function" || cmp.Or(named.Function.Name, named.Name) == "" {
-			return &FieldError{"tool_choice", "must be none, auto, required, a function: {\"type\":\"function\",\"function\":{\"name\":…}} (Chat Completions) or {\"type\":\"function\",\"name\":…} (Responses), or allowed_tools"}
+		name := cmp.Or(named.Function.Name, named.Custom.Name, named.Name)
+		if !ok || named.Type == "" || name == "" {
+			return &FieldError{"tool_choice", "must be none, auto, required, a function: {\"type\":\"function\",\"function\":{\"name\":…}} (Chat Completions) or {\"type\":\"function\",\"name\":…} (Responses), a custom tool in the same forms with \"custom\", or allowed_tools"}
 		}
-		s.Choice = Choice{Mode: "function", Name: cmp.Or(named.Function.Name, named.Name)}
+		if tool, ok := s.Lookup(name); ok && kindOf(tool) != named.Type {
+			return &FieldError{"tool_choice", fmt.Sprintf("names %q as a %s tool, but it is declared as a %s tool", name, named.Type, kindOf(tool))}
+		}
+		s.Choice = Choice{Mode: "function", Name: name}
 	}
 	if s.Choice.Mode == "required" || s.Choice.Mode == "function" {
 		if len(s.Tools) == 0 {
@@ -222,4 +258,12 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 		}
 	}
 	return nil
+}
+
+// kindOf is the type a tool is declared and chosen by: function or custom.
+func kindOf(t *Tool) string {
+	if t.Custom {
+		return "custom"
+	}
+	return "function"
 }

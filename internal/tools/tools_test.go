@@ -191,13 +191,14 @@ func TestMalformedChoiceNamesBothForms(t *testing.T) {
 	}
 }
 
-// A choice forcing a hosted or custom tool says that such tools are not
-// offered: it was told only the accepted forms, as if it were malformed.
+// A choice forcing a hosted tool says that such tools are not offered: it
+// was told only the accepted forms, as if it were malformed. (Custom tools
+// are offered: TestCustomToolChoiceAndFormats.)
 func TestChoiceOfAHostedToolSaysWhy(t *testing.T) {
-	for _, choice := range []string{`{"type":"web_search"}`, `{"type":"custom","name":"patch"}`, `{"type":"mcp","server_label":"deepwiki"}`} {
+	for _, choice := range []string{`{"type":"web_search"}`, `{"type":"mcp","server_label":"deepwiki"}`} {
 		set := &Set{Tools: []Tool{{Name: "a"}}}
 		fe := set.ParseChoice(json.RawMessage(choice))
-		if fe == nil || fe.Param != "tool_choice" || !strings.Contains(fe.Message, "only function tools are emulated") {
+		if fe == nil || fe.Param != "tool_choice" || !strings.Contains(fe.Message, "only function and custom tools are emulated") {
 			t.Errorf("%s: %v", choice, fe)
 		}
 	}

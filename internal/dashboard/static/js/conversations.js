@@ -148,7 +148,7 @@ function message(m) {
     m.content ? clipped("div.text", m.content, "div") : null,
     (m.tool_calls || []).map((c) => h("div.toolcall", { dataset: { tool: c.name } },
       h("div", "→ calls ", h("span.name", c.name), h("span.muted", " · " + c.id)),
-      h("pre.mono", pretty(c.arguments)))));
+      h("pre.mono", c.custom ? c.arguments : pretty(c.arguments)))));
 }
 
 function pretty(args) {
