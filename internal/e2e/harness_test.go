@@ -165,7 +165,10 @@ type row struct {
 	OpenAIRequest, QwenRequest, OpenAIResponse, QwenResponse                                      sql.NullString
 }
 
-// rows returns every recorded call, oldest first.
+// rows returns every recorded call, oldest first: in the order the calls
+// arrived (their request ids are time-ordered), not the order their records
+// were written — a stream cut off is recorded when its handler ends, which
+// may be after the client's next call was.
 func (e *env) rows() []row {
 	e.t.Helper()
 	db := e.db()
@@ -175,7 +178,7 @@ func (e *env) rows() []row {
 		COALESCE(r.completion_tokens,0), COALESCE(r.total_tokens,0), COALESCE(r.upstream_attempts,0), COALESCE(r.new_chat_attempts,0),
 		(SELECT COUNT(*) FROM responses x WHERE x.request_id = q.id), r.ttft_ms
 		FROM requests q LEFT JOIN responses r ON r.request_id = q.id
-		ORDER BY q.id`)
+		ORDER BY q.timestamp, q.request_id`)
 	if err != nil {
 		e.t.Fatal(err)
 	}
