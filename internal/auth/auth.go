@@ -135,6 +135,16 @@ func (k *Keys) Check(ctx context.Context, presented string) (Identity, bool) {
 	return found, ok
 }
 
+// Lookup returns the identity of the key named id, if it exists now.
+func (k *Keys) Lookup(ctx context.Context, id string) (Identity, bool) {
+	for _, e := range k.fresh(ctx) {
+		if e.id == id {
+			return Identity{KeyID: e.id, Admin: e.admin}, true
+		}
+	}
+	return Identity{}, false
+}
+
 // NewKey makes a key for `qwenproxy keys add`: the key, shown once, and
 // what is stored.
 func NewKey(name string, admin bool, now time.Time) (string, qp.APIKey) {

@@ -34,11 +34,16 @@ type Deps struct {
 	Sorts SortFields
 	Log   *slog.Logger
 	Now   func() time.Time // nil: time.Now
+	// KeyValid reports whether the key of an export ticket (its id, ""
+	// for none) may still read the history when the ticket is used; nil:
+	// always.
+	KeyValid func(ctx context.Context, keyID string) bool
 }
 
 // API serves the history routes.
 type API struct {
-	d Deps
+	d       Deps
+	tickets tickets // export tickets waiting for their download
 }
 
 // New returns the history API.

@@ -74,12 +74,19 @@ func notFormula(cell string) string {
 // ExportJSON is one call as a JSONL line's object.
 func ExportJSON(r *qp.RequestRecord) any { return Request(r, true) }
 
-// Export serves GET /v1/export?format=jsonl|csv: calls oldest first,
-// streamed as they are read. JSONL carries bodies unless bodies=false.
-func (a *API) Export(w http.ResponseWriter, r *http.Request) {
+// exportParams are an export's format, bodies and filters.
+type exportParams struct {
+	format string
+	bodies bool
+	filter qp.CallFilter
+}
+
+// exportParams reads an export's query (GET /v1/export's, and an export
+// ticket's), answering its 400 itself.
+func (a *API) exportParams(w http.ResponseWriter, r *http.Request) (exportParams, bool) {
 	q, ok := query(w, r, keys([]string{"format", "bodies"}, filterKeys))
 	if !ok {
-		return
+		return exportParams{}, false
 	}
 	format := q.Get("format")
 	if format == "" {
@@ -87,7 +94,7 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 	}
 	if format != "jsonl" && format != "csv" {
 		writeError(w, openai.InvalidRequest("format", "invalid_format", "format must be jsonl or csv"))
-		return
+		return exportParams{}, false
 	}
 	bodies := format == "jsonl"
 	switch v := q.Get("bodies"); v {
@@ -96,13 +103,24 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 		bodies = false
 	default:
 		writeError(w, openai.InvalidRequest("bodies", "invalid_bodies", "bodies must be true or false"))
-		return
+		return exportParams{}, false
 	}
 	f, apiErr := CallFilterFrom(q, a.d.Now())
 	if apiErr != nil {
 		writeError(w, apiErr)
+		return exportParams{}, false
+	}
+	return exportParams{format: format, bodies: bodies, filter: f}, true
+}
+
+// Export serves GET /v1/export?format=jsonl|csv: calls oldest first,
+// streamed as they are read. JSONL carries bodies unless bodies=false.
+func (a *API) Export(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.exportParams(w, r)
+	if !ok {
 		return
 	}
+	format, bodies, f := p.format, p.bodies, p.filter
 	rc := http.NewResponseController(w)
 	n, sent := 0, false
 	w.Header().Set("Content-Disposition", `attachment; filename="qwenproxy-export.`+format+`"`)

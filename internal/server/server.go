@@ -154,7 +154,7 @@ func New(cfg Config, deps Deps) *Server {
 		images:  imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout),
 		schemas: tools.NewSchemas()}
 	s.history = historyapi.New(historyapi.Deps{History: deps.History, Sessions: deps.Sessions, Recorder: deps.Recorder,
-		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }})
+		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }, KeyValid: s.mayReadHistory})
 	return s
 }
 

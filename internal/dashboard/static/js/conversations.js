@@ -102,7 +102,7 @@ export async function conversation(main, id) {
 async function exportSession(button, id) {
   button.disabled = true;
   try {
-    await download("/v1/export" + qs({ session_id: id, format: "jsonl" }), `conversation-${id}.jsonl`);
+    await download(qs({ session_id: id, format: "jsonl" }), `conversation-${id}.jsonl`);
   } catch (err) {
     // Said beside the button, as the Calls page's exports do: uncaught, a
     // failed export showed nothing.

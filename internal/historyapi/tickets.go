@@ -1,0 +1,130 @@
+package historyapi
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"qwenproxy/internal/auth"
+	"qwenproxy/internal/openai"
+)
+
+// Export tickets let a web page download an export by a plain link, which
+// the browser writes to a file as it arrives: the dashboard fetched the
+// export itself and held it whole in the tab (a year of calls is
+// gigabytes), because a link cannot carry the Authorization header and the
+// key must never be in a URL. An authenticated POST (an admin route) makes
+// a ticket for one export's filters; the ticket's URL, which names no key,
+// serves that export once, within TicketLifetime.
+const (
+	// DownloadPrefix is where a ticket's export is served; outside /v1,
+	// as the ticket is its own credential.
+	DownloadPrefix = "/downloads/"
+	// TicketLifetime is how long a ticket waits for its download: the
+	// dashboard follows its link at once.
+	TicketLifetime = time.Minute
+	// MaxTickets bounds the tickets waiting at once, and so their memory.
+	MaxTickets = 16
+)
+
+// ticket is one export waiting for its download.
+type ticket struct {
+	query   string // the export's query, checked when the ticket was made
+	keyID   string // the key that asked for it ("" without keys)
+	expires time.Time
+}
+
+// tickets are the waiting tickets of this instance.
+type tickets struct {
+	mu      sync.Mutex
+	waiting map[string]ticket
+}
+
+// sweep forgets the expired tickets; the caller holds mu.
+func (ts *tickets) sweep(now time.Time) {
+	for id, t := range ts.waiting {
+		if !now.Before(t.expires) {
+			delete(ts.waiting, id)
+		}
+	}
+}
+
+// issue makes a ticket, or reports how long until one is free.
+func (ts *tickets) issue(t ticket, now time.Time) (string, time.Duration) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.sweep(now)
+	if len(ts.waiting) >= MaxTickets {
+		free := TicketLifetime
+		for _, w := range ts.waiting {
+			free = min(free, w.expires.Sub(now))
+		}
+		return "", free
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
+	id := base64.RawURLEncoding.EncodeToString(b[:])
+	if ts.waiting == nil {
+		ts.waiting = map[string]ticket{}
+	}
+	ts.waiting[id] = t
+	return id, 0
+}
+
+// take returns a waiting ticket and, unless peek, uses it up.
+func (ts *tickets) take(id string, now time.Time, peek bool) (ticket, bool) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.sweep(now)
+	t, ok := ts.waiting[id]
+	if ok && !peek {
+		delete(ts.waiting, id)
+	}
+	return t, ok
+}
+
+// ExportTicket serves POST /v1/export/tickets, with the query
+// GET /v1/export takes: it checks the query as the export would and answers
+// 201 {"url": "/downloads/…", "expires_at": ms}; 429 when MaxTickets wait.
+func (a *API) ExportTicket(w http.ResponseWriter, r *http.Request) {
+	if _, ok := a.exportParams(w, r); !ok {
+		return
+	}
+	now := a.d.Now()
+	id, wait := a.tickets.issue(ticket{query: r.URL.RawQuery, keyID: auth.FromContext(r.Context()).KeyID, expires: now.Add(TicketLifetime)}, now)
+	if id == "" {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+		writeError(w, &openai.Error{Status: http.StatusTooManyRequests, Type: openai.TypeRateLimit, Code: "too_many_export_tickets",
+			Message: "too many export tickets are waiting for their download; use one, or try again once one has expired"})
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"url": DownloadPrefix + id, "expires_at": now.Add(TicketLifetime).UnixMilli()})
+}
+
+// Download serves GET /downloads/{ticket}: the ticket's export, exactly as
+// GET /v1/export answers its query, once. A HEAD does not use it up (a
+// browser or a link checker may ask first). A ticket that is unknown,
+// used or expired is a 404; one whose key has since been deleted, a 403.
+func (a *API) Download(w http.ResponseWriter, r *http.Request) {
+	t, ok := a.tickets.take(r.PathValue("ticket"), a.d.Now(), r.Method == http.MethodHead)
+	if !ok {
+		writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeNotFound, Code: "export_ticket_not_found",
+			Message: "this export link is unknown, used or expired; export again"})
+		return
+	}
+	if a.d.KeyValid != nil && !a.d.KeyValid(r.Context(), t.keyID) {
+		writeError(w, &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "export_ticket_key_revoked",
+			Message: "the API key that asked for this export no longer may; export again with a valid key"})
+		return
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.RawQuery = t.query
+	a.Export(w, r2)
+}
