@@ -22,12 +22,16 @@ import (
 type Identity struct {
 	KeyID string
 	Admin bool
+	// MaxConcurrent bounds the key's calls in flight at once; 0: no limit
+	// (environment keys have none).
+	MaxConcurrent int
 }
 
 type entry struct {
-	id    string
-	hash  [sha256.Size]byte
-	admin bool
+	id            string
+	hash          [sha256.Size]byte
+	admin         bool
+	maxConcurrent int
 }
 
 // Keys is the set of accepted keys.
@@ -81,7 +85,7 @@ func (k *Keys) reload(ctx context.Context) error {
 			continue
 		}
 		copy(e.hash[:], b)
-		e.id, e.admin = s.ID, s.Admin
+		e.id, e.admin, e.maxConcurrent = s.ID, s.Admin, s.MaxConcurrent
 		entries = append(entries, e)
 	}
 	k.mu.Lock()
@@ -129,7 +133,7 @@ func (k *Keys) Check(ctx context.Context, presented string) (Identity, bool) {
 	ok := false
 	for _, e := range k.fresh(ctx) {
 		if subtle.ConstantTimeCompare(h[:], e.hash[:]) == 1 {
-			found, ok = Identity{KeyID: e.id, Admin: e.admin}, true
+			found, ok = Identity{KeyID: e.id, Admin: e.admin, MaxConcurrent: e.maxConcurrent}, true
 		}
 	}
 	return found, ok
@@ -139,7 +143,7 @@ func (k *Keys) Check(ctx context.Context, presented string) (Identity, bool) {
 func (k *Keys) Lookup(ctx context.Context, id string) (Identity, bool) {
 	for _, e := range k.fresh(ctx) {
 		if e.id == id {
-			return Identity{KeyID: e.id, Admin: e.admin}, true
+			return Identity{KeyID: e.id, Admin: e.admin, MaxConcurrent: e.maxConcurrent}, true
 		}
 	}
 	return Identity{}, false

@@ -118,11 +118,13 @@ type Server struct {
 	started time.Time
 	now     func() time.Time
 	calls   inflight // recorded calls in progress
-	live    active   // the same calls, described for the dashboard
-	history *historyapi.API
-	images  *imagefetch.Fetcher
-	schemas *tools.Schemas // declared tools' parameter schemas found valid
-	files   chatFiles      // images uploaded per Qwen chat
+	// keyCalls counts the calls in flight of keys with a limit.
+	keyCalls keyCalls
+	live     active // the same calls, described for the dashboard
+	history  *historyapi.API
+	images   *imagefetch.Fetcher
+	schemas  *tools.Schemas // declared tools' parameter schemas found valid
+	files    chatFiles      // images uploaded per Qwen chat
 	// rejected is Qwen's last refusal of the credentials, nil once they work.
 	rejected atomic.Pointer[rejection]
 	// base is the context every request derives from; cutCalls cancels it
