@@ -526,11 +526,19 @@ test('export and delete say how many calls', async () => {
   assert.equal(lines, await exported('?model=qwen3-coder-plus&stream=true&format=jsonl'));
   assert.ok(lines.split('\n').length > 5 && lines.includes('"openai_request"'), lines.slice(0, 200));
 
-  // A conversation: its calls counted in the confirmation.
+  assert.equal(download.suggestedFilename(), 'qwenproxy-export.csv');
+
+  // A conversation: its export named after it, its calls counted in the
+  // confirmation.
   await go('#/conversations?');
   await page.fill('input[name="search"]', 'get_weather');
   await page.click('form button[type="submit"]');
   await page.locator('table[data-table="sessions"] tbody tr a >> text=get_weather').click();
+  await page.locator('.turnmeta').first().waitFor();
+  const sessionID = decodeURIComponent(new URL(page.url()).hash.split('/').pop());
+  const [conv] = await Promise.all([page.waitForEvent('download'), page.click('button >> text=Export JSONL')]);
+  assert.equal(conv.suggestedFilename(), `conversation-${sessionID}.jsonl`);
+  assert.equal(readFileSync(await conv.path(), 'utf8'), await exported(`?session_id=${encodeURIComponent(sessionID)}&format=jsonl`));
   await page.locator('button.danger >> text=Delete conversation').click();
   await page.locator('#confirmtext', { hasText: 'its 2 calls' }).waitFor();
   await page.click('#confirmok');

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -81,13 +82,21 @@ type exportParams struct {
 	filter qp.CallFilter
 }
 
+// exportKeys are the query parameters of an export.
+var exportKeys = keys([]string{"format", "bodies"}, filterKeys)
+
 // exportParams reads an export's query (GET /v1/export's, and an export
 // ticket's), answering its 400 itself.
 func (a *API) exportParams(w http.ResponseWriter, r *http.Request) (exportParams, bool) {
-	q, ok := query(w, r, keys([]string{"format", "bodies"}, filterKeys))
+	q, ok := query(w, r, exportKeys)
 	if !ok {
 		return exportParams{}, false
 	}
+	return a.exportParamsFrom(w, q)
+}
+
+// exportParamsFrom is exportParams of a query already read.
+func (a *API) exportParamsFrom(w http.ResponseWriter, q url.Values) (exportParams, bool) {
 	format := q.Get("format")
 	if format == "" {
 		format = "jsonl"
@@ -120,10 +129,15 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	a.export(w, r, p, "qwenproxy-export."+p.format)
+}
+
+// export streams the export p as a file named filename.
+func (a *API) export(w http.ResponseWriter, r *http.Request, p exportParams, filename string) {
 	format, bodies, f := p.format, p.bodies, p.filter
 	rc := http.NewResponseController(w)
 	n, sent := 0, false
-	w.Header().Set("Content-Disposition", `attachment; filename="qwenproxy-export.`+format+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	} else {

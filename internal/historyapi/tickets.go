@@ -1,9 +1,11 @@
 package historyapi
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"regexp"
 	"strconv"
 	"sync"
 	"time"
@@ -32,9 +34,10 @@ const (
 
 // ticket is one export waiting for its download.
 type ticket struct {
-	query   string // the export's query, checked when the ticket was made
-	keyID   string // the key that asked for it ("" without keys)
-	expires time.Time
+	query    string // the export's query, checked when the ticket was made
+	filename string // the download's file name ("": the export's)
+	keyID    string // the key that asked for it ("" without keys)
+	expires  time.Time
 }
 
 // tickets are the waiting tickets of this instance.
@@ -87,14 +90,27 @@ func (ts *tickets) take(id string, now time.Time, peek bool) (ticket, bool) {
 }
 
 // ExportTicket serves POST /v1/export/tickets, with the query
-// GET /v1/export takes: it checks the query as the export would and answers
+// GET /v1/export takes and, optionally, the downloaded file's name
+// (filename): it checks the query as the export would and answers
 // 201 {"url": "/downloads/…", "expires_at": ms}; 429 when MaxTickets wait.
 func (a *API) ExportTicket(w http.ResponseWriter, r *http.Request) {
-	if _, ok := a.exportParams(w, r); !ok {
+	q, ok := query(w, r, keys(exportKeys, []string{"filename"}))
+	if !ok {
+		return
+	}
+	filename, named := q.Get("filename"), q.Has("filename")
+	if named && !safeFilename.MatchString(filename) {
+		writeError(w, openai.InvalidRequest("filename", "invalid_filename",
+			"filename must be 1-200 letters, digits, '.', '_' or '-', not beginning with '.'"))
+		return
+	}
+	q.Del("filename")
+	if _, ok := a.exportParamsFrom(w, q); !ok {
 		return
 	}
 	now := a.d.Now()
-	id, wait := a.tickets.issue(ticket{query: r.URL.RawQuery, keyID: auth.FromContext(r.Context()).KeyID, expires: now.Add(TicketLifetime)}, now)
+	id, wait := a.tickets.issue(ticket{query: q.Encode(), filename: filename, keyID: auth.FromContext(r.Context()).KeyID,
+		expires: now.Add(TicketLifetime)}, now)
 	if id == "" {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
 		writeError(w, &openai.Error{Status: http.StatusTooManyRequests, Type: openai.TypeRateLimit, Code: "too_many_export_tickets",
@@ -126,5 +142,13 @@ func (a *API) Download(w http.ResponseWriter, r *http.Request) {
 	}
 	r2 := r.Clone(r.Context())
 	r2.URL.RawQuery = t.query
-	a.Export(w, r2)
+	p, ok := a.exportParams(w, r2)
+	if !ok {
+		return
+	}
+	a.export(w, r2, p, cmp.Or(t.filename, "qwenproxy-export."+p.format))
 }
+
+// safeFilename is a download's name that needs no quoting in
+// Content-Disposition and names no directory.
+var safeFilename = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$`)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -99,6 +100,21 @@ func testExportTicketsDownloadOnce(t *testing.T, dbURL string) {
 		}
 		if status, _, body := ts.do(t, "GET", url, ""); status != http.StatusNotFound || !strings.Contains(body, "export_ticket_not_found") {
 			t.Fatalf("a used ticket again: %d %s", status, body)
+		}
+	}
+
+	// The file's name may be given (the dashboard names a conversation's
+	// export after it); the bytes stay the export's.
+	_, _, want := ts.do(t, "GET", "/v1/export?format=jsonl&session_id=s-1", "")
+	named := ts.ticket(t, "?session_id=s-1&filename=conversation-s-1.jsonl&format=jsonl", "key-a")
+	if status, header, got := ts.do(t, "GET", named, ""); status != 200 || got != want ||
+		header.Get("Content-Disposition") != `attachment; filename="conversation-s-1.jsonl"` {
+		t.Fatalf("a named download: %d %v %q", status, header, got)
+	}
+	for _, bad := range []string{"a\"b.jsonl", "../x.csv", "", strings.Repeat("x", 300) + ".csv", "x y.csv"} {
+		if status, _, body := ts.do(t, "POST", "/v1/export/tickets?format=csv&filename="+url.QueryEscape(bad), "key-a"); status != 400 ||
+			!strings.Contains(body, "invalid_filename") {
+			t.Fatalf("a ticket named %q: %d %s", bad, status, body)
 		}
 	}
 

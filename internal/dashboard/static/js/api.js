@@ -71,16 +71,18 @@ export function qs(params) {
   return s ? "?" + s : "";
 }
 
-// download saves the export of query (GET /v1/export's) as a file, streamed
-// by the browser to disk: the key asks for a one-time ticket (POST
-// /v1/export/tickets), and a plain link to the ticket's URL, which names no
-// key, downloads it. Fetching the export here held it whole in the tab's
-// memory, and a year of calls killed the tab.
-export async function download(query, filename) {
+// download saves the export of query (GET /v1/export's, and optionally the
+// file's name) as a file, streamed by the browser to disk: the key asks for
+// a one-time ticket (POST /v1/export/tickets), and a plain link to the
+// ticket's URL, which names no key, downloads it. Fetching the export here
+// held it whole in the tab's memory, and a year of calls killed the tab.
+// The file's name is the server's (Content-Disposition), which a link's
+// download attribute cannot override.
+export async function download(query) {
   const { url } = await (await request("/v1/export/tickets" + query, { method: "POST" })).json();
   const a = document.createElement("a");
   a.href = url;
-  a.download = filename;
+  a.download = "";
   document.body.append(a);
   a.click();
   a.remove();
