@@ -66,7 +66,15 @@ func (s *Server) admitKey(c *call) bool {
 	}
 	c.fail(failure{api: &openai.Error{Status: http.StatusTooManyRequests, Type: openai.TypeRateLimit, Code: "key_concurrency_limit",
 		RetryAfter: keyLimitRetry,
-		Message:    fmt.Sprintf("this API key may have %d calls in flight at once, and has; try again when one of them ends", id.MaxConcurrent)},
+		Message:    fmt.Sprintf("this API key may have %s in flight at once, and has; try again when one of them ends", callCount(id.MaxConcurrent))},
 		errType: qp.ErrorTypeKeyConcurrencyLimit})
 	return false
+}
+
+// callCount is "1 call", "2 calls".
+func callCount(n int) string {
+	if n == 1 {
+		return "1 call"
+	}
+	return fmt.Sprintf("%d calls", n)
 }
