@@ -34,6 +34,8 @@ type Deps struct {
 	Sorts SortFields
 	Log   *slog.Logger
 	Now   func() time.Time // nil: time.Now
+	// Tickets keeps the export tickets waiting for their download.
+	Tickets qp.ExportTicketStore
 	// KeyValid reports whether the key of an export ticket (its id, ""
 	// for none) may still read the history when the ticket is used; nil:
 	// always.
@@ -42,8 +44,7 @@ type Deps struct {
 
 // API serves the history routes.
 type API struct {
-	d       Deps
-	tickets tickets // export tickets waiting for their download
+	d Deps
 }
 
 // New returns the history API.

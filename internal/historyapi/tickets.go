@@ -3,13 +3,16 @@ package historyapi
 import (
 	"cmp"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"net/http"
 	"regexp"
 	"strconv"
-	"sync"
 	"time"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/openai"
 )
@@ -20,7 +23,8 @@ import (
 // gigabytes), because a link cannot carry the Authorization header and the
 // key must never be in a URL. An authenticated POST (an admin route) makes
 // a ticket for one export's filters; the ticket's URL, which names no key,
-// serves that export once, within TicketLifetime.
+// serves that export once, within TicketLifetime. Tickets are kept in the
+// database (hashed), so any instance sharing it serves the link.
 const (
 	// DownloadPrefix is where a ticket's export is served; outside /v1,
 	// as the ticket is its own credential.
@@ -28,65 +32,15 @@ const (
 	// TicketLifetime is how long a ticket waits for its download: the
 	// dashboard follows its link at once.
 	TicketLifetime = time.Minute
-	// MaxTickets bounds the tickets waiting at once, and so their memory.
+	// MaxTickets bounds the tickets waiting at once (their rows).
 	MaxTickets = 16
 )
 
-// ticket is one export waiting for its download.
-type ticket struct {
-	query    string // the export's query, checked when the ticket was made
-	filename string // the download's file name ("": the export's)
-	keyID    string // the key that asked for it ("" without keys)
-	expires  time.Time
-}
-
-// tickets are the waiting tickets of this instance.
-type tickets struct {
-	mu      sync.Mutex
-	waiting map[string]ticket
-}
-
-// sweep forgets the expired tickets; the caller holds mu.
-func (ts *tickets) sweep(now time.Time) {
-	for id, t := range ts.waiting {
-		if !now.Before(t.expires) {
-			delete(ts.waiting, id)
-		}
-	}
-}
-
-// issue makes a ticket, or reports how long until one is free.
-func (ts *tickets) issue(t ticket, now time.Time) (string, time.Duration) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	ts.sweep(now)
-	if len(ts.waiting) >= MaxTickets {
-		free := TicketLifetime
-		for _, w := range ts.waiting {
-			free = min(free, w.expires.Sub(now))
-		}
-		return "", free
-	}
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
-	id := base64.RawURLEncoding.EncodeToString(b[:])
-	if ts.waiting == nil {
-		ts.waiting = map[string]ticket{}
-	}
-	ts.waiting[id] = t
-	return id, 0
-}
-
-// take returns a waiting ticket and, unless peek, uses it up.
-func (ts *tickets) take(id string, now time.Time, peek bool) (ticket, bool) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	ts.sweep(now)
-	t, ok := ts.waiting[id]
-	if ok && !peek {
-		delete(ts.waiting, id)
-	}
-	return t, ok
+// ticketHash is how a ticket is stored and looked up: its SHA-256, so the
+// database never holds a usable link.
+func ticketHash(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(h[:])
 }
 
 // ExportTicket serves POST /v1/export/tickets, with the query
@@ -108,13 +62,21 @@ func (a *API) ExportTicket(w http.ResponseWriter, r *http.Request) {
 	if _, ok := a.exportParamsFrom(w, q); !ok {
 		return
 	}
+	var b [32]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
+	id := base64.RawURLEncoding.EncodeToString(b[:])
 	now := a.d.Now()
-	id, wait := a.tickets.issue(ticket{query: q.Encode(), filename: filename, keyID: auth.FromContext(r.Context()).KeyID,
-		expires: now.Add(TicketLifetime)}, now)
-	if id == "" {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+	first, err := a.d.Tickets.AddExportTicket(r.Context(), qp.ExportTicket{Hash: ticketHash(id), Query: q.Encode(), Filename: filename,
+		KeyID: auth.FromContext(r.Context()).KeyID, ExpiresAt: now.Add(TicketLifetime)}, now, MaxTickets)
+	if errors.Is(err, qp.ErrTooManyTickets) {
+		wait := min(max(first.Sub(now), time.Second), TicketLifetime)
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		writeError(w, &openai.Error{Status: http.StatusTooManyRequests, Type: openai.TypeRateLimit, Code: "too_many_export_tickets",
 			Message: "too many export tickets are waiting for their download; use one, or try again once one has expired"})
+		return
+	}
+	if err != nil {
+		a.storeFailed(w, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"url": DownloadPrefix + id, "expires_at": now.Add(TicketLifetime).UnixMilli()})
@@ -125,13 +87,17 @@ func (a *API) ExportTicket(w http.ResponseWriter, r *http.Request) {
 // browser or a link checker may ask first). A ticket that is unknown,
 // used or expired is a 404; one whose key has since been deleted, a 403.
 func (a *API) Download(w http.ResponseWriter, r *http.Request) {
-	t, ok := a.tickets.take(r.PathValue("ticket"), a.d.Now(), r.Method == http.MethodHead)
-	if !ok {
+	t, err := a.d.Tickets.TakeExportTicket(r.Context(), ticketHash(r.PathValue("ticket")), a.d.Now(), r.Method == http.MethodHead)
+	if err != nil && !errors.Is(err, qp.ErrNotFound) {
+		a.storeFailed(w, err)
+		return
+	}
+	if err != nil {
 		writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeNotFound, Code: "export_ticket_not_found",
 			Message: "this export link is unknown, used or expired; export again"})
 		return
 	}
-	if a.d.KeyValid != nil && !a.d.KeyValid(r.Context(), t.keyID) {
+	if a.d.KeyValid != nil && !a.d.KeyValid(r.Context(), t.KeyID) {
 		writeError(w, &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "export_ticket_key_revoked",
 			Message: "the API key that asked for this export no longer may; export again with a valid key"})
 		return
@@ -141,12 +107,12 @@ func (a *API) Download(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r2 := r.Clone(r.Context())
-	r2.URL.RawQuery = t.query
+	r2.URL.RawQuery = t.Query
 	p, ok := a.exportParams(w, r2)
 	if !ok {
 		return
 	}
-	a.export(w, r2, p, cmp.Or(t.filename, "qwenproxy-export."+p.format))
+	a.export(w, r2, p, cmp.Or(t.Filename, "qwenproxy-export."+p.format))
 }
 
 // safeFilename is a download's name that needs no quoting in

@@ -28,10 +28,12 @@ type ticketServer struct {
 
 func (s *ticketServer) advance(d time.Duration) { s.mu.Lock(); s.now = s.now.Add(d); s.mu.Unlock() }
 
-func newTicketServer(t *testing.T, dbURL string) (*ticketServer, *API) {
+func newTicketServer(t *testing.T, dbURL string, seed bool) (*ticketServer, *API) {
 	t.Helper()
 	a, st := apiOver(t, dbURL)
-	seedCalls(t, st, 3)
+	if seed {
+		seedCalls(t, st, 3)
+	}
 	ts := &ticketServer{now: time.Now(), revoked: map[string]bool{}}
 	a.d.Now = func() time.Time { ts.mu.Lock(); defer ts.mu.Unlock(); return ts.now }
 	a.d.KeyValid = func(_ context.Context, id string) bool { ts.mu.Lock(); defer ts.mu.Unlock(); return !ts.revoked[id] }
@@ -89,7 +91,7 @@ func TestExportTicketsDownloadOnce(t *testing.T) {
 }
 
 func testExportTicketsDownloadOnce(t *testing.T, dbURL string) {
-	ts, _ := newTicketServer(t, dbURL)
+	ts, _ := newTicketServer(t, dbURL, true)
 	for _, query := range []string{"?format=csv", "?format=jsonl&session_id=s-1", "", "?format=jsonl&bodies=false"} {
 		_, wantHeader, want := ts.do(t, "GET", "/v1/export"+query, "")
 		url := ts.ticket(t, query, "key-a")
@@ -172,5 +174,25 @@ func testExportTicketsDownloadOnce(t *testing.T, dbURL string) {
 	ts.advance(TicketLifetime + time.Second)
 	for range MaxTickets {
 		ts.ticket(t, "?format=csv", "key-a")
+	}
+}
+
+// Instances sharing a database share the tickets: behind a balancer the
+// download may reach another instance than the one that made the ticket,
+// and still it serves the export once.
+func TestExportTicketsAreSharedBetweenInstances(t *testing.T) {
+	storetest.Each(t, testExportTicketsAreSharedBetweenInstances)
+}
+
+func testExportTicketsAreSharedBetweenInstances(t *testing.T, dbURL string) {
+	one, _ := newTicketServer(t, dbURL, true)
+	two, _ := newTicketServer(t, dbURL, false)
+	url := one.ticket(t, "?format=csv", "key-a")
+	_, _, want := one.do(t, "GET", "/v1/export?format=csv", "")
+	if status, _, got := two.do(t, "GET", url, ""); status != 200 || got != want {
+		t.Fatalf("the other instance's download: %d %q, want %q", status, got, want)
+	}
+	if status, _, _ := one.do(t, "GET", url, ""); status != http.StatusNotFound {
+		t.Fatalf("the first instance after the other served it: %d", status)
 	}
 }

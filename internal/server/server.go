@@ -101,6 +101,9 @@ type Deps struct {
 	Recorder    Recorder
 	Store       StoreChecker
 	History     qp.HistoryStore
+	// Tickets keeps the dashboard's export tickets (shared between
+	// instances on one database).
+	Tickets qp.ExportTicketStore
 	// ResponseObjects keeps the Responses API objects deleted by their
 	// owners.
 	ResponseObjects qp.ResponseObjectStore
@@ -155,7 +158,7 @@ func New(cfg Config, deps Deps) *Server {
 		started: time.Now(), now: time.Now, base: base, cutCalls: cut,
 		images:  imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout),
 		schemas: tools.NewSchemas()}
-	s.history = historyapi.New(historyapi.Deps{History: deps.History, Sessions: deps.Sessions, Recorder: deps.Recorder,
+	s.history = historyapi.New(historyapi.Deps{History: deps.History, Tickets: deps.Tickets, Sessions: deps.Sessions, Recorder: deps.Recorder,
 		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }, KeyValid: s.mayReadHistory})
 	return s
 }
