@@ -12,6 +12,8 @@ type APIKey struct {
 	Hash      string // hex SHA-256 of the key
 	Admin     bool   // may use the history routes and deletes
 	CreatedAt time.Time
+	// MaxConcurrent bounds the key's calls in flight at once; 0: no limit.
+	MaxConcurrent int
 }
 
 // APIKeyStore keeps the keys made with `qwenproxy keys add`.
@@ -19,6 +21,9 @@ type APIKeyStore interface {
 	APIKeys(ctx context.Context) ([]APIKey, error)
 	AddAPIKey(ctx context.Context, k APIKey) error
 	DeleteAPIKey(ctx context.Context, id string) error
+	// SetAPIKeyLimit sets a key's MaxConcurrent (0: none); ErrNotFound
+	// for an unknown id.
+	SetAPIKeyLimit(ctx context.Context, id string, maxConcurrent int) error
 }
 
 // QwenCredentials are stored Qwen credentials: the bx-umidtoken value and

@@ -31,6 +31,9 @@ const (
 	ErrorTypeDatabaseUnavailable = "database_unavailable" // the proxy's database failed the call
 	ErrorTypeInvalidInput        = "invalid_input"        // a client's input found bad during the turn
 	ErrorTypeServerShuttingDown  = "shutting_down"
+	// ErrorTypeKeyConcurrencyLimit: the call's API key had as many calls
+	// in flight as it may (keys add --max-concurrent); refused at once.
+	ErrorTypeKeyConcurrencyLimit = "key_concurrency_limit"
 )
 
 // Exchange is one client call as recorded: its request and exactly one

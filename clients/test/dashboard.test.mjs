@@ -118,6 +118,13 @@ async function go(hash, ready) {
   if (ready) await page.locator(ready).first().waitFor();
 }
 
+// exported is the history API's export of query, read with the admin key.
+async function exported(query) {
+  const resp = await fetch(proxy.baseURL + '/export' + query, { headers: { Authorization: 'Bearer ' + ADMIN } });
+  assert.equal(resp.status, 200);
+  return resp.text();
+}
+
 async function rows(table) {
   return page.locator(`table[data-table="${table}"] tbody tr`).count();
 }
@@ -497,15 +504,41 @@ test('a conversation of long words fits a narrow window', async () => {
 test('export and delete say how many calls', async () => {
   await go('#/calls');
   await page.locator('table[data-table="calls"]').waitFor();
+  const from = requests.length;
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
-  const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+  const saved = readFileSync(await download.path(), 'utf8');
+  const csv = saved.trim().split('\n');
   assert.equal(csv.length, made.calls + 1);
+  // Streamed to the file by a one-time link, not fetched into the tab: the
+  // page asked for a ticket with the key, and the download's URL names no
+  // key; what arrived is the API's export byte for byte.
+  assert.deepEqual(requests.slice(from).filter((r) => r.url.includes('/v1/export')).map((r) => new URL(r.url).pathname), ['/v1/export/tickets']);
+  assert.match(new URL(download.url()).pathname, /^\/downloads\/[A-Za-z0-9_-]{43}$/);
+  assert.ok(!download.url().includes(ADMIN), 'the key went into the download link');
+  assert.equal(saved, await exported('?format=csv'));
+  // A used link is refused.
+  assert.equal((await fetch(download.url())).status, 404);
 
-  // A conversation: its calls counted in the confirmation.
+  // Filtered, as JSONL: the filters the page shows, and bodies.
+  await go('#/calls?model=qwen3-coder-plus&stream=true', 'table[data-table="calls"]');
+  const [jsonl] = await Promise.all([page.waitForEvent('download'), page.click('text=Export JSONL')]);
+  const lines = readFileSync(await jsonl.path(), 'utf8');
+  assert.equal(lines, await exported('?model=qwen3-coder-plus&stream=true&format=jsonl'));
+  assert.ok(lines.split('\n').length > 5 && lines.includes('"openai_request"'), lines.slice(0, 200));
+
+  assert.equal(download.suggestedFilename(), 'qwenproxy-export.csv');
+
+  // A conversation: its export named after it, its calls counted in the
+  // confirmation.
   await go('#/conversations?');
   await page.fill('input[name="search"]', 'get_weather');
   await page.click('form button[type="submit"]');
   await page.locator('table[data-table="sessions"] tbody tr a >> text=get_weather').click();
+  await page.locator('.turnmeta').first().waitFor();
+  const sessionID = decodeURIComponent(new URL(page.url()).hash.split('/').pop());
+  const [conv] = await Promise.all([page.waitForEvent('download'), page.click('button >> text=Export JSONL')]);
+  assert.equal(conv.suggestedFilename(), `conversation-${sessionID}.jsonl`);
+  assert.equal(readFileSync(await conv.path(), 'utf8'), await exported(`?session_id=${encodeURIComponent(sessionID)}&format=jsonl`));
   await page.locator('button.danger >> text=Delete conversation').click();
   await page.locator('#confirmtext', { hasText: 'its 2 calls' }).waitFor();
   await page.click('#confirmok');

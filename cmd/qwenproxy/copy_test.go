@@ -64,6 +64,7 @@ func seedHistory(t *testing.T, st *sqlstore.Store, n int) {
 		t.Fatal(err)
 	}
 	_, key := auth.NewKey("ci", true, base)
+	key.MaxConcurrent = 4 // the limit goes with the key
 	if err := st.AddAPIKey(ctx, key); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"time"
 
 	"qwenproxy/internal/auth"
@@ -21,18 +22,53 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	case "add":
 		name := c.fs.String("name", "", "a label for the key")
 		admin := c.fs.Bool("admin", false, "may use the history routes and deletes")
-		if err := c.openOrCreate(ctx, args); err != nil {
+		limit := c.fs.Int("max-concurrent", 0, "the key's calls in flight at once; 0: no limit")
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if err := checkLimit(*limit); err != nil {
+			return err
+		}
+		if err := c.connect(ctx); err != nil {
 			return err
 		}
 		key, stored := auth.NewKey(*name, *admin, time.Now())
+		stored.MaxConcurrent = *limit
 		if err := c.store.AddAPIKey(ctx, stored); err != nil {
 			return err
 		}
 		if *c.asJSON {
-			return c.printJSON(map[string]any{"id": stored.ID, "key": key, "admin": stored.Admin})
+			return c.printJSON(map[string]any{"id": stored.ID, "key": key, "admin": stored.Admin, "max_concurrent": stored.MaxConcurrent})
 		}
 		fmt.Fprintf(c.stdout, "%s\n\nid %s. The key is shown only now; the database keeps its hash.\n", key, stored.ID)
 		return nil
+	case "limit":
+		limit := c.fs.Int("max-concurrent", -1, "the key's calls in flight at once; 0: no limit")
+		c.maxArgs = 1
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if len(c.args) == 0 {
+			return usagef("usage: qwenproxy keys limit ID --max-concurrent N")
+		}
+		if *limit == -1 {
+			return usagef("keys limit needs --max-concurrent N (0: no limit)")
+		}
+		if err := checkLimit(*limit); err != nil {
+			return err
+		}
+		if err := c.openParsed(ctx); err != nil {
+			return err
+		}
+		id := c.args[0]
+		if err := c.store.SetAPIKeyLimit(ctx, id, *limit); err != nil {
+			return err
+		}
+		if *limit == 0 {
+			return c.report(map[string]any{"id": id, "max_concurrent": 0}, "key %s: no limit on its calls in flight (servers apply it within a second)", cell(id))
+		}
+		return c.report(map[string]any{"id": id, "max_concurrent": *limit},
+			"key %s: at most %d calls in flight at once (servers apply it within a second)", cell(id), *limit)
 	case "ls":
 		if err := c.open(ctx, args); err != nil {
 			return err
@@ -44,13 +80,18 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if *c.asJSON {
 			out := []map[string]any{}
 			for _, k := range keys {
-				out = append(out, map[string]any{"id": k.ID, "name": k.Name, "admin": k.Admin, "created_at": k.CreatedAt.UnixMilli()})
+				out = append(out, map[string]any{"id": k.ID, "name": k.Name, "admin": k.Admin, "created_at": k.CreatedAt.UnixMilli(),
+					"max_concurrent": k.MaxConcurrent})
 			}
 			return c.printJSON(out)
 		}
-		return c.table("ID\tNAME\tADMIN\tCREATED", func(w io.Writer) {
+		return c.table("ID\tNAME\tADMIN\tMAX CONCURRENT\tCREATED", func(w io.Writer) {
 			for _, k := range keys {
-				fmt.Fprintf(w, "%s\t%s\t%v\t%s\n", cell(k.ID), cell(k.Name), k.Admin, ms(k.CreatedAt))
+				limit := "none"
+				if k.MaxConcurrent > 0 {
+					limit = strconv.Itoa(k.MaxConcurrent)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\n", cell(k.ID), cell(k.Name), k.Admin, limit, ms(k.CreatedAt))
 			}
 		})
 	case "rm":
@@ -63,5 +104,14 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return c.report(map[string]any{"removed": true, "id": id}, "removed key %s", cell(id))
 	}
-	return usagef("unknown action %q (want add, ls or rm)", action)
+	return usagef("unknown action %q (want add, ls, limit or rm)", action)
+}
+
+// checkLimit refuses a negative --max-concurrent, before the database is
+// opened.
+func checkLimit(n int) error {
+	if n < 0 {
+		return usagef("--max-concurrent must be 0 (no limit) or more, not %d", n)
+	}
+	return nil
 }

@@ -102,7 +102,8 @@ func commands() []command {
 				return accountsCmd(ctx, args, e.getenv, e.stdin, e.stdout, e.stderr)
 			}},
 		{"keys", "proxy API keys, stored hashed", []action{{"ls", "", "list keys (never the keys themselves)"},
-			{"add", "", "make a key; it is shown once"}, {"rm", "ID", "delete a key"}},
+			{"add", "", "make a key; it is shown once (--max-concurrent N: at most N calls in flight)"},
+			{"limit", "ID", "set a key's limit on calls in flight (--max-concurrent N; 0: none)"}, {"rm", "ID", "delete a key"}},
 			func(ctx context.Context, args []string, e env) error {
 				return keysCmd(ctx, args, e.getenv, e.stdout, e.stderr)
 			}},

@@ -167,7 +167,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		RecorderSync: cfg.RecorderSync, RecordingRequired: cfg.RecordingRequired, MaxDuration: cfg.QwenMaxDuration, RecordMaxBodyBytes: cfg.RecordMaxBodyBytes,
 		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes, ImageMaxCount: cfg.ImageMaxCount,
 			ImageFetchTimeout: cfg.ImageFetchTimeout, RecordImageBytes: cfg.RecordImageBytes, ImageTimeout: cfg.ImageTimeout}},
-		server.Deps{Upstream: upstream, Credentials: creds, Accounts: a.accounts, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, ResponseObjects: a.store, Keys: keys, Metrics: m, Log: log})
+		server.Deps{Upstream: upstream, Credentials: creds, Accounts: a.accounts, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Tickets: a.store, ResponseObjects: a.store, Keys: keys, Metrics: m, Log: log})
 
 	a.http = &http.Server{
 		Handler:           a.api.Handler(),
@@ -470,11 +470,13 @@ func checkStoredKeys(ctx context.Context, cfg *config.Config, st *sqlstore.Store
 	}
 	for _, m := range status {
 		if m.Version == apiKeysMigration && !m.AppliedAt.IsZero() {
-			keys, err := st.APIKeys(ctx)
+			// Counted, not read whole: the migrations after 0003 have
+			// not run yet, and a later column may be missing.
+			stored, err := st.HasAPIKeys(ctx)
 			if err != nil {
 				return err
 			}
-			if len(keys) > 0 {
+			if stored {
 				return nil
 			}
 		}

@@ -22,12 +22,16 @@ import (
 type Identity struct {
 	KeyID string
 	Admin bool
+	// MaxConcurrent bounds the key's calls in flight at once; 0: no limit
+	// (environment keys have none).
+	MaxConcurrent int
 }
 
 type entry struct {
-	id    string
-	hash  [sha256.Size]byte
-	admin bool
+	id            string
+	hash          [sha256.Size]byte
+	admin         bool
+	maxConcurrent int
 }
 
 // Keys is the set of accepted keys.
@@ -81,7 +85,7 @@ func (k *Keys) reload(ctx context.Context) error {
 			continue
 		}
 		copy(e.hash[:], b)
-		e.id, e.admin = s.ID, s.Admin
+		e.id, e.admin, e.maxConcurrent = s.ID, s.Admin, s.MaxConcurrent
 		entries = append(entries, e)
 	}
 	k.mu.Lock()
@@ -129,10 +133,20 @@ func (k *Keys) Check(ctx context.Context, presented string) (Identity, bool) {
 	ok := false
 	for _, e := range k.fresh(ctx) {
 		if subtle.ConstantTimeCompare(h[:], e.hash[:]) == 1 {
-			found, ok = Identity{KeyID: e.id, Admin: e.admin}, true
+			found, ok = Identity{KeyID: e.id, Admin: e.admin, MaxConcurrent: e.maxConcurrent}, true
 		}
 	}
 	return found, ok
+}
+
+// Lookup returns the identity of the key named id, if it exists now.
+func (k *Keys) Lookup(ctx context.Context, id string) (Identity, bool) {
+	for _, e := range k.fresh(ctx) {
+		if e.id == id {
+			return Identity{KeyID: e.id, Admin: e.admin, MaxConcurrent: e.maxConcurrent}, true
+		}
+	}
+	return Identity{}, false
 }
 
 // NewKey makes a key for `qwenproxy keys add`: the key, shown once, and

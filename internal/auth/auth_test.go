@@ -16,6 +16,14 @@ func (m *memKeys) AddAPIKey(_ context.Context, k qp.APIKey) error {
 	return nil
 }
 func (m *memKeys) DeleteAPIKey(context.Context, string) error { m.keys = nil; return nil }
+func (m *memKeys) SetAPIKeyLimit(_ context.Context, id string, n int) error {
+	for i := range m.keys {
+		if m.keys[i].ID == id {
+			m.keys[i].MaxConcurrent = n
+		}
+	}
+	return nil
+}
 
 func TestKeysFromEnvironmentAndStore(t *testing.T) {
 	ctx := context.Background()

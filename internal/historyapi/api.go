@@ -34,6 +34,12 @@ type Deps struct {
 	Sorts SortFields
 	Log   *slog.Logger
 	Now   func() time.Time // nil: time.Now
+	// Tickets keeps the export tickets waiting for their download.
+	Tickets qp.ExportTicketStore
+	// KeyValid reports whether the key of an export ticket (its id, ""
+	// for none) may still read the history when the ticket is used; nil:
+	// always.
+	KeyValid func(ctx context.Context, keyID string) bool
 }
 
 // API serves the history routes.

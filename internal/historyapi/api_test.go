@@ -31,7 +31,7 @@ func apiOver(t *testing.T, dbURL string) (*API, *sqlstore.Store) {
 	t.Helper()
 	st := storetest.Open(t, dbURL)
 	sessions, requests, responses := sqlstore.SortFields()
-	return New(Deps{History: st, Sessions: nopSessions{}, Recorder: nopRecorder{},
+	return New(Deps{History: st, Tickets: st, Sessions: nopSessions{}, Recorder: nopRecorder{},
 		Sorts: SortFields{Sessions: sessions, Requests: requests, Responses: responses}}), st
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -74,20 +75,35 @@ func notFormula(cell string) string {
 // ExportJSON is one call as a JSONL line's object.
 func ExportJSON(r *qp.RequestRecord) any { return Request(r, true) }
 
-// Export serves GET /v1/export?format=jsonl|csv: calls oldest first,
-// streamed as they are read. JSONL carries bodies unless bodies=false.
-func (a *API) Export(w http.ResponseWriter, r *http.Request) {
-	q, ok := query(w, r, keys([]string{"format", "bodies"}, filterKeys))
+// exportParams are an export's format, bodies and filters.
+type exportParams struct {
+	format string
+	bodies bool
+	filter qp.CallFilter
+}
+
+// exportKeys are the query parameters of an export.
+var exportKeys = keys([]string{"format", "bodies"}, filterKeys)
+
+// exportParams reads an export's query (GET /v1/export's, and an export
+// ticket's), answering its 400 itself.
+func (a *API) exportParams(w http.ResponseWriter, r *http.Request) (exportParams, bool) {
+	q, ok := query(w, r, exportKeys)
 	if !ok {
-		return
+		return exportParams{}, false
 	}
+	return a.exportParamsFrom(w, q)
+}
+
+// exportParamsFrom is exportParams of a query already read.
+func (a *API) exportParamsFrom(w http.ResponseWriter, q url.Values) (exportParams, bool) {
 	format := q.Get("format")
 	if format == "" {
 		format = "jsonl"
 	}
 	if format != "jsonl" && format != "csv" {
 		writeError(w, openai.InvalidRequest("format", "invalid_format", "format must be jsonl or csv"))
-		return
+		return exportParams{}, false
 	}
 	bodies := format == "jsonl"
 	switch v := q.Get("bodies"); v {
@@ -96,16 +112,32 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 		bodies = false
 	default:
 		writeError(w, openai.InvalidRequest("bodies", "invalid_bodies", "bodies must be true or false"))
-		return
+		return exportParams{}, false
 	}
 	f, apiErr := CallFilterFrom(q, a.d.Now())
 	if apiErr != nil {
 		writeError(w, apiErr)
+		return exportParams{}, false
+	}
+	return exportParams{format: format, bodies: bodies, filter: f}, true
+}
+
+// Export serves GET /v1/export?format=jsonl|csv: calls oldest first,
+// streamed as they are read. JSONL carries bodies unless bodies=false.
+func (a *API) Export(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.exportParams(w, r)
+	if !ok {
 		return
 	}
+	a.export(w, r, p, "qwenproxy-export."+p.format)
+}
+
+// export streams the export p as a file named filename.
+func (a *API) export(w http.ResponseWriter, r *http.Request, p exportParams, filename string) {
+	format, bodies, f := p.format, p.bodies, p.filter
 	rc := http.NewResponseController(w)
 	n, sent := 0, false
-	w.Header().Set("Content-Disposition", `attachment; filename="qwenproxy-export.`+format+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	} else {

@@ -46,6 +46,9 @@ type call struct {
 	gate *gate
 	// cause is the error behind the call's failure, for the log.
 	cause error
+	// keySlot is the key whose place among its calls in flight the call
+	// holds (admitKey); "" for none.
+	keySlot string
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
@@ -185,6 +188,9 @@ func (s *Server) finish(c *call) {
 		c.gate.open()
 	} else {
 		s.deps.Recorder.Record(c.ex)
+	}
+	if c.keySlot != "" {
+		s.keyCalls.release(c.keySlot)
 	}
 	c.live.end()
 	s.calls.done()

@@ -75,10 +75,13 @@ var errImageTimeout = &qwen.Error{Kind: qwen.KindTimeout, Message: "the image wa
 
 func (s *Server) generateImage(c *call, model string, req openai.ImageRequest) {
 	defer s.finish(c)
-	stop := padWhileSlow(c, s.cfg.StreamKeepAlive)
-	defer stop()
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model = cmp.Or(req.Model, model), model
+	if !s.admitKey(c) {
+		return
+	}
+	stop := padWhileSlow(c, s.cfg.StreamKeepAlive)
+	defer stop()
 	ctx, cancel := context.WithTimeout(c.r.Context(), s.cfg.Capabilities.ImageTimeout)
 	defer cancel()
 	url, err := s.imageURL(ctx, c, model, req)

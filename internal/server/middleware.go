@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/openai"
 )
@@ -60,12 +62,12 @@ func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) strin
 				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 					panic(v)
 				}
-				s.log.Error("panic in handler", "path", r.URL.Path, "panic", v)
+				s.log.Error("panic in handler", "path", loggedPath(r), "panic", v)
 				if sw.status == 0 {
 					writeErrorFor(sw, r, &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error", Message: "internal error"})
 				}
 			}
-			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			s.log.Debug("request", "method", r.Method, "path", loggedPath(r), "status", sw.status,
 				"duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))
 			if m := s.deps.Metrics; m != nil {
 				route := sw.route
@@ -84,4 +86,14 @@ func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) strin
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// loggedPath is a request's path as the log may show it: an export
+// ticket's download names the ticket, a credential while it waits, so the
+// log shows the route alone.
+func loggedPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, historyapi.DownloadPrefix) {
+		return historyapi.DownloadPrefix + "…"
+	}
+	return r.URL.Path
 }

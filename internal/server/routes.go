@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"qwenproxy/internal/dashboard"
+	"qwenproxy/internal/historyapi"
 )
 
 // routes is the route table: every route the server serves, and which are
@@ -60,6 +61,11 @@ func (s *Server) routes() []endpoint {
 		{method: get, path: "/v1/responses/{id}", admin: true, ids: isRecordedID, handler: h.GetResponse},
 		{method: get, path: "/v1/stats", admin: true, handler: h.Stats},
 		{method: get, path: "/v1/export", admin: true, handler: h.Export},
+		// An export by a plain link (the dashboard's): an admin's POST
+		// makes a one-time ticket; its URL, outside /v1 and naming no
+		// key, is its own credential.
+		{method: post, path: "/v1/export/tickets", admin: true, handler: h.ExportTicket},
+		{method: get, path: historyapi.DownloadPrefix + "{ticket}", handler: h.Download},
 	}
 	if s.deps.Metrics != nil {
 		table = append(table, endpoint{method: get, path: "/metrics", handler: s.deps.Metrics.Handler().ServeHTTP})

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -108,6 +109,18 @@ func (s *Server) admitted(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// mayReadHistory reports whether the key named keyID ("" for none) may
+// still read the history: an export ticket is used after the call that
+// made it, and its key may have been deleted since.
+func (s *Server) mayReadHistory(ctx context.Context, keyID string) bool {
+	keys := s.deps.Keys
+	if keys == nil || !keys.Enabled(ctx) {
+		return true
+	}
+	id, ok := keys.Lookup(ctx, keyID)
+	return ok && (id.Admin || !keys.AdminRequired(ctx))
 }
 
 // unauthorized is the 401, in the envelope of the path's client API.

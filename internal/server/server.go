@@ -101,6 +101,9 @@ type Deps struct {
 	Recorder    Recorder
 	Store       StoreChecker
 	History     qp.HistoryStore
+	// Tickets keeps the dashboard's export tickets (shared between
+	// instances on one database).
+	Tickets qp.ExportTicketStore
 	// ResponseObjects keeps the Responses API objects deleted by their
 	// owners.
 	ResponseObjects qp.ResponseObjectStore
@@ -118,11 +121,13 @@ type Server struct {
 	started time.Time
 	now     func() time.Time
 	calls   inflight // recorded calls in progress
-	live    active   // the same calls, described for the dashboard
-	history *historyapi.API
-	images  *imagefetch.Fetcher
-	schemas *tools.Schemas // declared tools' parameter schemas found valid
-	files   chatFiles      // images uploaded per Qwen chat
+	// keyCalls counts the calls in flight of keys with a limit.
+	keyCalls keyCalls
+	live     active // the same calls, described for the dashboard
+	history  *historyapi.API
+	images   *imagefetch.Fetcher
+	schemas  *tools.Schemas // declared tools' parameter schemas found valid
+	files    chatFiles      // images uploaded per Qwen chat
 	// rejected is Qwen's last refusal of the credentials, nil once they work.
 	rejected atomic.Pointer[rejection]
 	// base is the context every request derives from; cutCalls cancels it
@@ -153,8 +158,8 @@ func New(cfg Config, deps Deps) *Server {
 		started: time.Now(), now: time.Now, base: base, cutCalls: cut,
 		images:  imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout),
 		schemas: tools.NewSchemas()}
-	s.history = historyapi.New(historyapi.Deps{History: deps.History, Sessions: deps.Sessions, Recorder: deps.Recorder,
-		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }})
+	s.history = historyapi.New(historyapi.Deps{History: deps.History, Tickets: deps.Tickets, Sessions: deps.Sessions, Recorder: deps.Recorder,
+		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }, KeyValid: s.mayReadHistory})
 	return s
 }
 

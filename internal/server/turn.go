@@ -144,6 +144,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
 	c.live.update(func(a *activeCall) { a.model, a.stream = rq.Model, t.stream })
+	if !s.admitKey(c) {
+		return
+	}
 
 	out := s.newOutput(c, t, false)
 	if !t.stream && !t.image {

@@ -198,6 +198,8 @@ func TestEveryWriteAfterTheFileWentIsRefused(t *testing.T) {
 		},
 		"add api key":       func() error { return s.AddAPIKey(ctx, qp.APIKey{ID: "k2", Name: "two", Hash: "h2", CreatedAt: now}) },
 		"delete api key":    func() error { return s.DeleteAPIKey(ctx, "k1") },
+		"limit api key":     func() error { return s.SetAPIKeyLimit(ctx, "k1", 2) },
+		"mark chat deleted": func() error { return s.MarkChatDeleted(ctx, "s1", "chat1", now) },
 		"set credentials":   func() error { return s.SetQwenCredentials(ctx, qp.QwenCredentials{Token: "t2", UpdatedAt: now}) },
 		"clear credentials": func() error { return s.ClearQwenCredentials(ctx) },
 		"forget expired session keys": func() error {

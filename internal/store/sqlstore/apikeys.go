@@ -12,7 +12,7 @@ import (
 
 // APIKeys lists the stored keys.
 func (s *Store) APIKeys(ctx context.Context) ([]qp.APIKey, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, hash, admin, created_at FROM api_keys ORDER BY created_at`)
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, hash, admin, created_at, max_concurrent FROM api_keys ORDER BY created_at`)
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
@@ -21,7 +21,7 @@ func (s *Store) APIKeys(ctx context.Context) ([]qp.APIKey, error) {
 	for rows.Next() {
 		var k qp.APIKey
 		var created int64
-		if err := rows.Scan(&k.ID, &k.Name, &k.Hash, &k.Admin, &created); err != nil {
+		if err := rows.Scan(&k.ID, &k.Name, &k.Hash, &k.Admin, &created, &k.MaxConcurrent); err != nil {
 			return nil, fmt.Errorf("list api keys: %w", err)
 		}
 		k.CreatedAt = time.UnixMilli(created)
@@ -30,13 +30,27 @@ func (s *Store) APIKeys(ctx context.Context) ([]qp.APIKey, error) {
 	return out, rows.Err()
 }
 
+// HasAPIKeys reports whether any key is stored. It reads only what
+// migration 0003 made, so it answers before later migrations have run (the
+// start's check that a public address has keys comes before them).
+func (s *Store) HasAPIKeys(ctx context.Context) (bool, error) {
+	var n int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys LIMIT 1) k`).Scan(&n); err != nil {
+		return false, fmt.Errorf("count api keys: %w", err)
+	}
+	return n > 0, nil
+}
+
 // AddAPIKey stores a key's hash.
 func (s *Store) AddAPIKey(ctx context.Context, k qp.APIKey) error {
+	if k.MaxConcurrent < 0 {
+		return fmt.Errorf("add api key: max concurrent calls %d is negative", k.MaxConcurrent)
+	}
 	if err := s.checkGuard(); err != nil {
 		return err
 	}
-	if _, err := s.write.ExecContext(ctx, `INSERT INTO api_keys (id, name, hash, admin, created_at) VALUES (?, ?, ?, ?, ?)`,
-		k.ID, k.Name, k.Hash, k.Admin, k.CreatedAt.UnixMilli()); err != nil {
+	if _, err := s.write.ExecContext(ctx, `INSERT INTO api_keys (id, name, hash, admin, created_at, max_concurrent) VALUES (?, ?, ?, ?, ?, ?)`,
+		k.ID, k.Name, k.Hash, k.Admin, k.CreatedAt.UnixMilli(), k.MaxConcurrent); err != nil {
 		return fmt.Errorf("add api key: %w", err)
 	}
 	return nil
@@ -52,6 +66,21 @@ func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
 		return fmt.Errorf("delete api key: %w", err)
 	}
 	return mustAffect(res, "delete api key", id)
+}
+
+// SetAPIKeyLimit sets a key's limit on its calls in flight (0: none).
+func (s *Store) SetAPIKeyLimit(ctx context.Context, id string, maxConcurrent int) error {
+	if maxConcurrent < 0 {
+		return fmt.Errorf("set api key limit: max concurrent calls %d is negative", maxConcurrent)
+	}
+	if err := s.checkGuard(); err != nil {
+		return err
+	}
+	res, err := s.write.ExecContext(ctx, `UPDATE api_keys SET max_concurrent = ? WHERE id = ?`, maxConcurrent, id)
+	if err != nil {
+		return fmt.Errorf("set api key limit: %w", err)
+	}
+	return mustAffect(res, "set api key limit", id)
 }
 
 // QwenCredentials returns the stored credentials.

@@ -272,8 +272,8 @@ func copyKeys(ctx context.Context, src, dst *Store) error {
 		return fmt.Errorf("copy api keys: %w", err)
 	}
 	for _, k := range keys {
-		if _, err := dst.write.ExecContext(ctx, `INSERT INTO api_keys (id, name, hash, admin, created_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, k.ID, k.Name, k.Hash, k.Admin, k.CreatedAt.UnixMilli()); err != nil {
+		if _, err := dst.write.ExecContext(ctx, `INSERT INTO api_keys (id, name, hash, admin, created_at, max_concurrent) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, k.ID, k.Name, k.Hash, k.Admin, k.CreatedAt.UnixMilli(), k.MaxConcurrent); err != nil {
 			return fmt.Errorf("copy api key %s: %w", k.ID, err)
 		}
 	}

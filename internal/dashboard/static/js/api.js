@@ -1,6 +1,6 @@
 // The history API, with the key the person typed. The key lives in
 // sessionStorage and leaves only as an Authorization header: never in a URL,
-// which is why downloads and live updates use fetch too.
+// which is why live updates use fetch too, and downloads a one-time ticket.
 
 const KEY = "qwenproxy.key";
 
@@ -71,19 +71,21 @@ export function qs(params) {
   return s ? "?" + s : "";
 }
 
-// download fetches path with the key and saves the body as a file.
-export async function download(path, filename) {
-  const resp = await request(path);
-  const blob = await resp.blob();
-  const url = URL.createObjectURL(blob);
+// download saves the export of query (GET /v1/export's, and optionally the
+// file's name) as a file, streamed by the browser to disk: the key asks for
+// a one-time ticket (POST /v1/export/tickets), and a plain link to the
+// ticket's URL, which names no key, downloads it. Fetching the export here
+// held it whole in the tab's memory, and a year of calls killed the tab.
+// The file's name is the server's (Content-Disposition), which a link's
+// download attribute cannot override.
+export async function download(query) {
+  const { url } = await (await request("/v1/export/tickets" + query, { method: "POST" })).json();
   const a = document.createElement("a");
   a.href = url;
-  a.download = filename;
+  a.download = "";
   document.body.append(a);
   a.click();
   a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
-  return blob.size;
 }
 
 // health reads /health (public): which key the history needs.

@@ -76,7 +76,7 @@ export function callRow(r, fresh) {
 async function exportCalls(button, filters, format) {
   button.disabled = true;
   try {
-    await download("/v1/export" + qs({ ...filters, stream: filters.stream, format }), "qwenproxy-export." + format);
+    await download(qs({ ...filters, stream: filters.stream, format }));
   } catch (err) {
     button.after(errorBox(err));
   } finally {

@@ -102,7 +102,8 @@ export async function conversation(main, id) {
 async function exportSession(button, id) {
   button.disabled = true;
   try {
-    await download("/v1/export" + qs({ session_id: id, format: "jsonl" }), `conversation-${id}.jsonl`);
+    // A file name the server takes: a session id may hold ':'.
+    await download(qs({ session_id: id, format: "jsonl", filename: `conversation-${id.replace(/[^A-Za-z0-9._-]/g, "_")}.jsonl` }));
   } catch (err) {
     // Said beside the button, as the Calls page's exports do: uncaught, a
     // failed export showed nothing.
