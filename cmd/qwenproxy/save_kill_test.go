@@ -3,15 +3,14 @@
 package main
 
 import (
-	"bytes"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"unsafe"
 
+	"qwenproxy/internal/fswatch"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -33,14 +32,7 @@ func TestAServerKilledWhileSavingLeavesNoSave(t *testing.T) {
 	st.Close()
 	s := serveLogged(t, bin, db)
 
-	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Close(fd)
-	if _, err := syscall.InotifyAddWatch(fd, dir, syscall.IN_CREATE); err != nil {
-		t.Fatal(err)
-	}
+	creations := fswatch.Watch(t, dir)
 	if err := os.Remove(db); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +43,9 @@ func TestAServerKilledWhileSavingLeavesNoSave(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	created := awaitCreated(t, fd, filepath.Base(db)+".")
+	created := creations.Next(func(name string) bool {
+		return strings.HasPrefix(name, filepath.Base(db)+".") && (strings.Contains(name, ".saved-") || strings.Contains(name, ".incomplete-save-"))
+	})
 	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -70,28 +64,5 @@ func TestAServerKilledWhileSavingLeavesNoSave(t *testing.T) {
 	s.stop(t)
 	if log := s.log(); !strings.Contains(log, partial[0]) || !strings.Contains(log, "not a copy of the history") {
 		t.Errorf("the next start does not name the incomplete save %s:\n%s", partial[0], log)
-	}
-}
-
-// awaitCreated reads inotify events from fd until a file whose name begins
-// with prefix, other than a -wal, -shm, lock or spool, is created, and
-// returns its name.
-func awaitCreated(t *testing.T, fd int, prefix string) string {
-	t.Helper()
-	buf := make([]byte, 4096)
-	for {
-		n, err := syscall.Read(fd, buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for off := 0; off+syscall.SizeofInotifyEvent <= n; {
-			ev := (*syscall.InotifyEvent)(unsafe.Pointer(&buf[off]))
-			start := off + syscall.SizeofInotifyEvent
-			name := string(bytes.TrimRight(buf[start:start+int(ev.Len)], "\x00"))
-			off = start + int(ev.Len)
-			if strings.HasPrefix(name, prefix) && (strings.Contains(name, ".saved-") || strings.Contains(name, ".incomplete-save-")) {
-				return name
-			}
-		}
 	}
 }

@@ -4,7 +4,6 @@ package sqlite
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -15,7 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"unsafe"
+
+	"qwenproxy/internal/fswatch"
 )
 
 // saveChildEnv names, in the environment of this test binary run as a
@@ -59,21 +59,17 @@ func TestASaveKilledPartWayIsNeverASave(t *testing.T) {
 		t.Fatalf("the child did not open the store: %q %v", lines.Text(), lines.Err())
 	}
 
-	fd, err := syscall.InotifyInit1(syscall.IN_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer syscall.Close(fd)
-	if _, err := syscall.InotifyAddWatch(fd, dir, syscall.IN_CREATE); err != nil {
-		t.Fatal(err)
-	}
+	creations := fswatch.Watch(t, dir)
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := fmt.Fprintln(stdin, "save"); err != nil {
 		t.Fatal(err)
 	}
-	created := waitForSaveFile(t, fd, filepath.Base(path))
+	created := creations.Next(func(name string) bool {
+		// A file of a save of the database, beside it.
+		return strings.HasPrefix(name, filepath.Base(path)+".") && !strings.HasSuffix(name, "-wal") && !strings.HasSuffix(name, "-shm")
+	})
 	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -129,27 +125,6 @@ func fill(t *testing.T, path string, mb int) {
 		INSERT INTO filler SELECT randomblob(65536) FROM n;
 		PRAGMA wal_checkpoint(TRUNCATE)`, mb*16); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// waitForSaveFile reads inotify events from fd until a file of a save of
-// the database named base appears beside it, and returns its name.
-func waitForSaveFile(t *testing.T, fd int, base string) string {
-	t.Helper()
-	buf := make([]byte, 4096)
-	for {
-		n, err := syscall.Read(fd, buf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for off := 0; off+syscall.SizeofInotifyEvent <= n; {
-			ev := (*syscall.InotifyEvent)(unsafe.Pointer(&buf[off]))
-			name := string(bytes.TrimRight(buf[off+syscall.SizeofInotifyEvent:off+syscall.SizeofInotifyEvent+int(ev.Len)], "\x00"))
-			off += syscall.SizeofInotifyEvent + int(ev.Len)
-			if strings.HasPrefix(name, base+".") && !strings.HasSuffix(name, "-wal") && !strings.HasSuffix(name, "-shm") {
-				return name
-			}
-		}
 	}
 }
 
