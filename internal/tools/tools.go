@@ -114,17 +114,25 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 		seen := map[string]bool{}
 		for i, d := range decl {
 			p := fmt.Sprintf("tools[%d]", i)
+			var name, nameParam string
+			switch {
+			case d.Type == "custom" && d.Custom == nil:
+				return nil, &FieldError{p + ".custom", "is required for a tool of type 'custom'"}
+			case d.Type == "custom":
+				name, nameParam = d.Custom.Name, p+".custom.name"
+			case d.Type == "function" && d.Function != nil:
+				name, nameParam = d.Function.Name, p+".function.name"
+			default:
+				return nil, &FieldError{p + ".type", "only tools of type 'function' with a 'function' object, or 'custom' with a 'custom' object, are supported"}
+			}
+			if !validName.MatchString(name) {
+				return nil, &FieldError{nameParam, "must be 1-64 letters, digits, '_' or '-'"}
+			}
+			if seen[name] {
+				return nil, &FieldError{nameParam, fmt.Sprintf("%q is declared twice", name)}
+			}
+			seen[name] = true
 			if d.Type == "custom" {
-				if d.Custom == nil {
-					return nil, &FieldError{p + ".custom", "is required for a tool of type 'custom'"}
-				}
-				if !validName.MatchString(d.Custom.Name) {
-					return nil, &FieldError{p + ".custom.name", "must be 1-64 letters, digits, '_' or '-'"}
-				}
-				if seen[d.Custom.Name] {
-					return nil, &FieldError{p + ".custom.name", fmt.Sprintf("%q is declared twice", d.Custom.Name)}
-				}
-				seen[d.Custom.Name] = true
 				grammar, fe := ParseFormat(d.Custom.Format, p+".custom.format")
 				if fe != nil {
 					return nil, fe
@@ -132,16 +140,6 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 				set.Tools = append(set.Tools, CustomTool(d.Custom.Name, d.Custom.Description, grammar, p+".custom"))
 				continue
 			}
-			if d.Type != "function" || d.Function == nil {
-				return nil, &FieldError{p + ".type", "only tools of type 'function' with a 'function' object, or 'custom' with a 'custom' object, are supported"}
-			}
-			if !validName.MatchString(d.Function.Name) {
-				return nil, &FieldError{p + ".function.name", "must be 1-64 letters, digits, '_' or '-'"}
-			}
-			if seen[d.Function.Name] {
-				return nil, &FieldError{p + ".function.name", fmt.Sprintf("%q is declared twice", d.Function.Name)}
-			}
-			seen[d.Function.Name] = true
 			// Parameters are checked as a whole, in every client API, by
 			// Schemas.
 			set.Tools = append(set.Tools, Tool{Name: d.Function.Name, Description: d.Function.Description,
