@@ -33,6 +33,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		model:     v.model,
 		search:    v.search,
 		image:     v.image,
+		edit:      v.edit,
 		asked:     req.Model,
 		stream:    req.Stream,
 		thinking:  v.thinking,
