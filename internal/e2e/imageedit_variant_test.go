@@ -103,3 +103,16 @@ func TestTheImageEditVariantNeedsAnImageAndAnEditingModel(t *testing.T) {
 		t.Fatal("a refused edit changed something")
 	}
 }
+
+// The legacy completions take text alone: an -image-edit name there has no
+// image to edit, a 400 before anything reaches Qwen.
+func TestTheImageEditVariantOnLegacyCompletionsIsRefused(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/completions", `{"model":"qwen3-max-image-edit","prompt":"make it blue"}`, nil)
+	if b := readBody(t, resp); resp.StatusCode != 400 || !strings.Contains(b, "no image") || !strings.Contains(b, `"param":"prompt"`) {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if len(e.rows()) != 0 || len(upstreamCompletions(t, e.sim)) != 0 {
+		t.Fatal("a refused edit changed something")
+	}
+}

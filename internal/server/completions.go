@@ -16,6 +16,9 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, apiErr := s.resolveModel(r.Context(), req.Model)
+	if apiErr == nil && v.edit {
+		apiErr = noImageToEdit("prompt", req.Model) // a prompt is text alone
+	}
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return

@@ -41,8 +41,7 @@ func (s *Server) turnImages(ctx context.Context, t *turnSpec, param string) *ope
 		urls = append(urls, m.Images...)
 	}
 	if len(urls) == 0 && t.edit {
-		// Qwen's image_edit needs an image: without one the call could only fail upstream.
-		return openai.InvalidRequest(param, "missing_image", "the model %q edits the turn's images, and the turn has no image: send the image to edit with the prompt (or name the model without -image-edit)", t.answerModel())
+		return noImageToEdit(param, t.answerModel())
 	}
 	if len(urls) == 0 {
 		return nil
@@ -57,6 +56,12 @@ func (s *Server) turnImages(ctx context.Context, t *turnSpec, param string) *ope
 	images, apiErr := s.loadImages(ctx, urls, param)
 	t.images = images
 	return apiErr
+}
+
+// noImageToEdit is the 400 for an -image-edit turn without an image: Qwen's
+// image_edit needs one, so the call could only fail upstream.
+func noImageToEdit(param, model string) *openai.Error {
+	return openai.InvalidRequest(param, "missing_image", "the model %q edits the turn's images, and the turn has no image: send the image to edit with the prompt (or name the model without -image-edit)", model)
 }
 
 // loadImages reads images, at most IMAGE_MAX_COUNT: each is held in memory
