@@ -580,9 +580,9 @@ func TestQwen2025WireFormatStillWorks(t *testing.T) {
 		t.Fatalf("%v %q %+v", err, acc.Choices[0].Message.Content, acc.Usage)
 	}
 	// The recorded 2025 model list, without the 2026 additions (4 models and
-	// their 8 variants).
+	// their 12 variants: each has -image-edit).
 	page, err := e.client.Models.List(ctxT(t))
-	if err != nil || len(page.Data) != 12 {
+	if err != nil || len(page.Data) != 16 {
 		t.Fatalf("models %v %v", len(page.Data), err)
 	}
 }

@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// ImageRequest is the body of POST /v1/images/generations: the fields the
-// proxy acts on (the others are checked by ImageFields).
+// ImageRequest is the body of POST /v1/images/generations (and the text
+// fields of an edit's form, FormJSON): the fields the proxy acts on (the
+// others are checked by ImageFields, ImageEditFields).
 type ImageRequest struct {
 	Prompt         string `json:"prompt"`
 	Model          string `json:"model"`

@@ -3,23 +3,25 @@ package qwen
 import "encoding/json"
 
 // Chat types of a Qwen message (message.chat_type, and chats/new's
-// chat_type): plain chat, chat with web search, image generation
-// (qwen-2026.md §2.2, §4).
+// chat_type): plain chat, chat with web search, image generation, image
+// editing (qwen-2026.md §2.2, §4; the edit's images go in message.files).
 const (
-	ChatTypeText   = "t2t"
-	ChatTypeSearch = "search"
-	ChatTypeImage  = "t2i"
+	ChatTypeText      = "t2t"
+	ChatTypeSearch    = "search"
+	ChatTypeImage     = "t2i"
+	ChatTypeImageEdit = "image_edit"
 )
 
 // Capabilities is what a model can do, read from its model-list entry:
-// meta.capabilities (vision, thinking), meta.chat_type (search, t2i) and
-// meta.think_skip (thinking required).
+// meta.capabilities (vision, thinking), meta.chat_type (search, t2i,
+// image_edit) and meta.think_skip (thinking required).
 type Capabilities struct {
 	Vision           bool // image inputs (capabilities.vision)
 	Thinking         bool // thinking can be turned on (capabilities.thinking)
 	ThinkingRequired bool // thinking cannot be turned off (think_skip.enable false)
 	Search           bool // chat_type "search" is offered
 	ImageGeneration  bool // chat_type "t2i" is offered
+	ImageEdit        bool // chat_type "image_edit" is offered
 }
 
 // Capabilities reads the model's capabilities from its entry. Unreadable
@@ -37,6 +39,8 @@ func (m *Model) Capabilities() Capabilities {
 			c.Search = true
 		case ChatTypeImage:
 			c.ImageGeneration = true
+		case ChatTypeImageEdit:
+			c.ImageEdit = true
 		}
 	}
 	if c.ThinkingRequired {

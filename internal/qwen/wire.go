@@ -110,7 +110,8 @@ type MessageSpec struct {
 	// thinking asks.
 	ThinkingAuto bool
 	// ChatType is the message's chat type: ChatTypeText (the default),
-	// ChatTypeSearch (the model searches the web) or ChatTypeImage.
+	// ChatTypeSearch (the model searches the web), ChatTypeImage, or
+	// ChatTypeImageEdit (the Files are the images to edit).
 	ChatType string
 	// AutoSearch lets the model search the web on its own, when it sees
 	// the need (feature_config auto_search on any chat type; a search

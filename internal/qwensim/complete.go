@@ -38,7 +38,7 @@ type turn struct {
 	inputTokens       int
 	// sources are the web search's results (chat_type search), query
 	// what it searched for; image is the generated image's URL (chat_type
-	// t2i).
+	// t2i or image_edit).
 	sources []source
 	query   string
 	image   string
@@ -151,6 +151,9 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 			c.tools = append(c.tools, declaredTools(m.Content)...)
 		}
 	}
+	if last.ChatType == chatTypeImageEdit && len(last.Files) == 0 {
+		return nil, CodeBadRequest, noImageToEdit
+	}
 	seen, code, details := s.seeFiles(last.Files)
 	if code != "" {
 		return nil, code, details
@@ -177,10 +180,12 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	}
 	t.answer += seen
 	switch {
-	case last.ChatType == chatTypeSearch, last.ChatType != chatTypeImage && last.FeatureConfig.AutoSearch && seesNeedToSearch(words):
+	case last.ChatType == chatTypeSearch, last.ChatType != chatTypeImage && last.ChatType != chatTypeImageEdit && last.FeatureConfig.AutoSearch && seesNeedToSearch(words):
 		t.sources, t.query = searchResults(words), firstWords(words, 6)
 	case last.ChatType == chatTypeImage:
 		t.image, t.answer = s.generate(words), ""
+	case last.ChatType == chatTypeImageEdit: // answered as t2i is (qwen-2026.md §4)
+		t.image, t.answer = s.edit(words, last.Files), ""
 	}
 	c.nodes[t.answerID] = &node{id: t.answerID, parent: t.userID, role: "assistant", content: t.answer}
 	c.busy = true

@@ -7,7 +7,8 @@
 // the conversation (so a test can tell whether context was threaded), and
 // injects the failures Qwen is known for. It also serves what Qwen can do
 // (features.go, files.go): web search (a web_search phase with sources),
-// image generation (an image_gen phase with the URL of an image it made),
+// image generation and editing (an image_gen phase with the URL of an image
+// it made; an edit without an image is refused),
 // and image uploads (upload tokens for an object store it serves itself,
 // which checks the OSS V4 signature's key and the security token).
 //

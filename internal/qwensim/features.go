@@ -13,9 +13,16 @@ import (
 
 // Chat types the simulator answers besides plain chat (t2t).
 const (
-	chatTypeSearch = "search"
-	chatTypeImage  = "t2i"
+	chatTypeSearch    = "search"
+	chatTypeImage     = "t2i"
+	chatTypeImageEdit = "image_edit"
 )
+
+// noImageToEdit is the refusal of an image_edit message without files.
+// Assumed: no capture of Qwen refusing one exists; the web client never
+// sends one (its edit mode needs an image), and Qwen answers a body it
+// cannot use with Bad_Request, so that is what the simulator does.
+const noImageToEdit = "image_edit requires an image in the message's files"
 
 // messageFile is what the simulator reads of a message.files entry.
 type messageFile struct {
@@ -130,6 +137,20 @@ func (s *Sim) generate(prompt string) string {
 	var b bytes.Buffer
 	_ = png.Encode(&b, img) // to memory: cannot fail
 	return "/" + Bucket + "/" + s.storeGenerated(b.Bytes())
+}
+
+// edit makes the image an image_edit prompt asks for, of files (already
+// checked by seeFiles): a small PNG, as generate makes, whose colour depends
+// on the prompt and the edited images' bytes, so that tests can tell which
+// image was edited.
+func (s *Sim) edit(prompt string, files []messageFile) string {
+	var b strings.Builder
+	b.WriteString(prompt)
+	for _, f := range files {
+		obj, _ := s.uploaded(f.ID, f.URL)
+		b.Write(obj.data)
+	}
+	return s.generate(b.String())
 }
 
 // sendImage streams an image generation as Qwen does (qwen-2026.md §3.3):

@@ -25,6 +25,19 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, *open
 				Message: fmt.Sprintf("Content-Type must be application/json, not %q", ct)}
 		}
 	}
+	body, apiErr := s.readBounded(w, r)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	if depth := openai.Depth(body); depth > maxJSONDepth {
+		return nil, openai.InvalidRequest("", "invalid_json", "the request body nests more than %d levels deep", maxJSONDepth)
+	}
+	return body, nil
+}
+
+// readBounded reads a request body whatever its type, uncompressed, within
+// MAX_BODY_BYTES and the body's read deadline.
+func (s *Server) readBounded(w http.ResponseWriter, r *http.Request) ([]byte, *openai.Error) {
 	// A compressed body was read as JSON and refused as "malformed JSON at
 	// byte 1: invalid character '\x1f'", which names no cause. The proxy
 	// does not decompress (a small body could expand past any limit): it
@@ -50,9 +63,6 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, *open
 			Message: fmt.Sprintf("the request body exceeds the limit of %d bytes (MAX_BODY_BYTES); an image sent inline, as a data: URL or base64, counts at 4/3 of its size", tooBig.Limit)}
 	case err != nil:
 		return nil, openai.InvalidRequest("", "invalid_body", "could not read the request body: %v", err)
-	}
-	if depth := openai.Depth(body); depth > maxJSONDepth {
-		return nil, openai.InvalidRequest("", "invalid_json", "the request body nests more than %d levels deep", maxJSONDepth)
 	}
 	return body, nil
 }

@@ -16,6 +16,9 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, apiErr := s.resolveModel(r.Context(), req.Model)
+	if apiErr == nil && v.edit {
+		apiErr = noImageToEdit("prompt", req.Model) // a prompt is text alone
+	}
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -33,6 +36,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		model:     v.model,
 		search:    v.search,
 		image:     v.image,
+		edit:      v.edit,
 		asked:     req.Model,
 		stream:    req.Stream,
 		thinking:  v.thinking,

@@ -12,6 +12,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/translate"
@@ -30,10 +31,10 @@ func (s *Server) imageGenerations(w http.ResponseWriter, r *http.Request) {
 	}
 	v, apiErr := s.resolveModel(r.Context(), req.Model)
 	if apiErr == nil {
-		apiErr = refuseChatVariant(v, req.Model)
+		apiErr = refuseVariant(v, req.Model, false)
 	}
 	if apiErr == nil {
-		apiErr = s.requireImageGeneration(r.Context(), v.model, req.Model)
+		apiErr = s.requireImageCapability(r.Context(), v.model, req.Model, false)
 	}
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -41,39 +42,63 @@ func (s *Server) imageGenerations(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
-	s.generateImage(c, v.model, req)
+	s.generateImage(c, v.model, req, nil)
 }
 
-// refuseChatVariant is the 400 for a -thinking or -search variant: an image
-// generation neither thinks nor searches (Qwen's t2i chat type has no such
-// features), so what the name asks for would be dropped unseen. -image, and
-// the plain name, are what image generation is.
-func refuseChatVariant(v variant, asked string) *openai.Error {
-	if !v.thinking && !v.search {
+// refuseVariant is the 400 for a variant an image endpoint does not do
+// (edit: POST /v1/images/edits, else generations): -thinking or -search (an
+// image neither thinks nor searches: Qwen's t2i and image_edit chat types
+// have no such features, so what the name asks for would be dropped
+// unseen), or the other endpoint's variant. The endpoint's own variant
+// (-image, -image-edit), and the plain name, are what it does.
+func refuseVariant(v variant, asked string, edit bool) *openai.Error {
+	what, other := "image generation", "an image edit (-image-edit), which is POST /v1/images/edits"
+	if edit {
+		what, other = "image editing", "an image generation (-image), which is POST /v1/images/generations"
+	}
+	var msg string
+	switch {
+	case v.thinking || v.search:
+		msg = fmt.Sprintf("the model %q asks for thinking or web search, which %s does not do; name the model itself (%q)", asked, what, v.model)
+	case v.image && v.edit != edit:
+		msg = fmt.Sprintf("the model %q asks for %s; name the model itself (%q)", asked, other, v.model)
+	default:
 		return nil
 	}
-	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_variant_unsupported",
-		Message: fmt.Sprintf("the model %q asks for thinking or web search, which image generation does not do; name the model itself (%q)", asked, v.model)}
+	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_variant_unsupported", Message: msg}
 }
 
-// requireImageGeneration is the 400 for a model without image generation;
-// nil when it has it, or when Qwen's list cannot be had.
-func (s *Server) requireImageGeneration(ctx context.Context, model, asked string) *openai.Error {
+// requireImageCapability is the 400 for a model without image generation
+// (or, edit, image editing); nil when it has it, or when Qwen's list cannot
+// be had.
+func (s *Server) requireImageCapability(ctx context.Context, model, asked string, edit bool) *openai.Error {
 	caps, err := s.models.capabilities(ctx)
 	if err != nil {
 		return nil
 	}
-	if c, listed := caps[model]; listed && !c.ImageGeneration {
-		return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_capability_unsupported",
-			Message: fmt.Sprintf("the model %q does not generate images (Qwen's model list gives it no t2i chat type)", cmp.Or(asked, model))}
+	c, listed := caps[model]
+	if !listed {
+		return nil
 	}
-	return nil
+	what := ""
+	switch {
+	case edit && !c.ImageEdit:
+		what = "edit images (Qwen's model list gives it no image_edit chat type)"
+	case !edit && !c.ImageGeneration:
+		what = "generate images (Qwen's model list gives it no t2i chat type)"
+	default:
+		return nil
+	}
+	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_capability_unsupported",
+		Message: fmt.Sprintf("the model %q does not %s", cmp.Or(asked, model), what)}
 }
 
 // errImageTimeout is an image generation that outlasted IMAGE_TIMEOUT.
 var errImageTimeout = &qwen.Error{Kind: qwen.KindTimeout, Message: "the image was not generated within IMAGE_TIMEOUT"}
 
-func (s *Server) generateImage(c *call, model string, req openai.ImageRequest) {
+// generateImage answers an image generation, or, with images, an image
+// edit of them.
+func (s *Server) generateImage(c *call, model string, req openai.ImageRequest, images []*imagefetch.Image) {
 	defer s.finish(c)
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model = cmp.Or(req.Model, model), model
@@ -84,7 +109,7 @@ func (s *Server) generateImage(c *call, model string, req openai.ImageRequest) {
 	defer stop()
 	ctx, cancel := context.WithTimeout(c.r.Context(), s.cfg.Capabilities.ImageTimeout)
 	defer cancel()
-	url, err := s.imageURL(ctx, c, model, req)
+	url, err := s.imageURL(ctx, c, model, req, images)
 	var data []byte
 	if err == nil && req.ResponseFormat == "b64_json" {
 		data, err = s.fetchGenerated(ctx, url)
@@ -116,7 +141,7 @@ func (s *Server) generateImage(c *call, model string, req openai.ImageRequest) {
 // account that fails it for its own reason (over its quota, refused, its
 // token expired and not renewed) passes the call to the next, as a chat's
 // first turn does: nothing but padding has reached the client.
-func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai.ImageRequest) (string, error) {
+func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai.ImageRequest, images []*imagefetch.Image) (string, error) {
 	tried := map[string]bool{}
 	var last error
 	for {
@@ -126,11 +151,11 @@ func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai
 		}
 		actx := accounts.With(ctx, account)
 		before, _ := s.deps.Accounts.Credentials(actx)
-		url, err := s.imageOn(actx, c, model, req, account)
+		url, err := s.imageOn(actx, c, model, req, images, account)
 		if err != nil {
 			var retry bool
 			if retry, err = s.refresh(actx, account, before, err); retry {
-				url, err = s.imageOn(actx, c, model, req, account) // signed in afresh
+				url, err = s.imageOn(actx, c, model, req, images, account) // signed in afresh
 			}
 		}
 		if err == nil || ctx.Err() != nil {
@@ -145,21 +170,30 @@ func (s *Server) imageURL(ctx context.Context, c *call, model string, req openai
 	}
 }
 
-// imageOn asks for the image on account: a chat of type t2i, one message,
-// the image_gen phase's URL.
-func (s *Server) imageOn(ctx context.Context, c *call, model string, req openai.ImageRequest, account string) (_ string, err error) {
+// imageOn asks for the image on account: a chat of type t2i (with images,
+// image_edit, the images uploaded for it as a vision turn's are and
+// attached to the message), one message, the image_gen phase's URL.
+func (s *Server) imageOn(ctx context.Context, c *call, model string, req openai.ImageRequest, images []*imagefetch.Image, account string) (_ string, err error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Account = account
-	chatID, tried, err := s.deps.Upstream.NewChatOf(ctx, model, qwen.ChatTypeImage)
+	chatType := qwen.ChatTypeImage
+	if len(images) > 0 {
+		chatType = qwen.ChatTypeImageEdit
+	}
+	chatID, tried, err := s.deps.Upstream.NewChatOf(ctx, model, chatType)
 	c.upstreamTried(&rs.NewChatAttempts, tried)
 	if err != nil {
 		return "", err
 	}
 	rs.ChatID = chatID
-	qreq := qwen.NewCompletionRequest(chatID, "", model, s.now(), qwen.MessageSpec{Content: req.Prompt, ChatType: qwen.ChatTypeImage})
+	files, err := s.attach(ctx, c, chatID, images)
+	if err != nil {
+		return "", err
+	}
+	qreq := qwen.NewCompletionRequest(chatID, "", model, s.now(), qwen.MessageSpec{Content: req.Prompt, ChatType: chatType, Files: files})
 	qreq.Size, _ = openai.AspectRatio(req.Size) // validated
 	stream, body, tried, err := s.deps.Upstream.Complete(ctx, qreq)
-	rq.QwenRequest = body
+	rq.QwenRequest = unsignedFiles(body, len(files) > 0)
 	c.upstreamTried(&rs.UpstreamAttempts, tried)
 	if err != nil {
 		return "", err

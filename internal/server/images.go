@@ -40,10 +40,14 @@ func (s *Server) turnImages(ctx context.Context, t *turnSpec, param string) *ope
 	for _, m := range turn {
 		urls = append(urls, m.Images...)
 	}
+	if len(urls) == 0 && t.edit {
+		return noImageToEdit(param, t.answerModel())
+	}
 	if len(urls) == 0 {
 		return nil
 	}
-	if caps, err := s.models.capabilities(ctx); err == nil {
+	// An edit's images are what image_edit (checked with the variant) takes, not vision input.
+	if caps, err := s.models.capabilities(ctx); err == nil && !t.edit {
 		if c, listed := caps[t.model]; listed && !c.Vision {
 			return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: param, Code: "model_capability_unsupported",
 				Message: fmt.Sprintf("the model %q does not take images (Qwen's model list gives it no vision); use a vision model, e.g. one GET /v1/models lists with capabilities.vision", t.answerModel())}
@@ -52,6 +56,12 @@ func (s *Server) turnImages(ctx context.Context, t *turnSpec, param string) *ope
 	images, apiErr := s.loadImages(ctx, urls, param)
 	t.images = images
 	return apiErr
+}
+
+// noImageToEdit is the 400 for an -image-edit turn without an image: Qwen's
+// image_edit needs one, so the call could only fail upstream.
+func noImageToEdit(param, model string) *openai.Error {
+	return openai.InvalidRequest(param, "missing_image", "the model %q edits the turn's images, and the turn has no image: send the image to edit with the prompt (or name the model without -image-edit)", model)
 }
 
 // loadImages reads images, at most IMAGE_MAX_COUNT: each is held in memory

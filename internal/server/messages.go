@@ -57,6 +57,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		search:     search,
 		autoSearch: autoSearch,
 		image:      v.image,
+		edit:       v.edit,
 		asked:      req.Model,
 		stream:     req.Stream,
 		thinking:   req.WantsThinking() || v.thinking,

@@ -66,6 +66,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		model:      v.model,
 		search:     v.search || req.ForcesSearch() && !v.image && s.canSearch(r.Context(), v.model),
 		image:      v.image,
+		edit:       v.edit,
 		asked:      req.Model,
 		stream:     req.Stream,
 		thinking:   req.WantsThinking() || v.thinking,

@@ -31,6 +31,7 @@ func (s *Server) routes() []endpoint {
 		{method: post, path: "/v1/messages/count_tokens", handler: s.countTokens},
 		{method: post, path: "/v1/completions", handler: s.completions},
 		{method: post, path: "/v1/images/generations", handler: s.imageGenerations},
+		{method: post, path: "/v1/images/edits", handler: s.imageEdits},
 		{method: get, path: "/v1/models", handler: s.listModels},
 		{method: get, path: "/v1/models/{id...}", handler: s.getModel},
 		// The Responses API: POST /v1/responses, and its objects by resp_

@@ -39,6 +39,9 @@ type turnSpec struct {
 	// feature_config auto_search, the sources as search's.
 	autoSearch bool
 	image      bool // Qwen generates an image: chat_type t2i, answered as Markdown
+	// edit (with image) has Qwen edit the turn's images instead: chat_type
+	// image_edit, the images as the message's files, answered as image is.
+	edit bool
 	// images are the new turn's images, read (decoded or fetched) before
 	// the call; they are uploaded for the chat that answers.
 	images    []*imagefetch.Image
@@ -95,6 +98,8 @@ func (t *turnSpec) correction(problem error) string {
 // chatType is the Qwen chat type the turn's messages go with.
 func (t *turnSpec) chatType() string {
 	switch {
+	case t.edit:
+		return qwen.ChatTypeImageEdit
 	case t.image:
 		return qwen.ChatTypeImage
 	case t.search:

@@ -12,35 +12,38 @@ import (
 
 // variant is what a model name asks of Qwen: the model that answers and the
 // features the name's suffix turns on (<model>-thinking, -search,
-// -thinking-search, -image).
+// -thinking-search, -image, -image-edit).
 type variant struct {
 	model    string
 	thinking bool // thinking on
 	search   bool // Qwen searches the web (chat_type search)
-	image    bool // Qwen generates an image (chat_type t2i)
+	image    bool // Qwen answers with an image (chat_type t2i, or image_edit when edit)
+	edit     bool // Qwen edits the turn's images (chat_type image_edit)
 }
 
 // variantSuffixes are the model-name suffixes, longest first so that
 // -thinking-search is not read as -search of "<model>-thinking".
 var variantSuffixes = []struct {
-	suffix                  string
-	thinking, search, image bool
+	suffix                        string
+	thinking, search, image, edit bool
 }{
-	{"-thinking-search", true, true, false},
-	{"-thinking", true, false, false},
-	{"-search", false, true, false},
-	{"-image", false, false, true},
+	{"-thinking-search", true, true, false, false},
+	{"-thinking", true, false, false, false},
+	{"-search", false, true, false, false},
+	{"-image-edit", false, false, false, true},
+	{"-image", false, false, true, false},
 }
 
 // variantsOf lists the variants a model's capabilities allow, in
 // variantSuffixes' order: -thinking for a model that can think but need not
 // (one that always thinks gains nothing from it), -search when it can
-// search, -thinking-search when both, -image when it generates images.
+// search, -thinking-search when both, -image when it generates images,
+// -image-edit when it edits them.
 func variantsOf(c qwen.Capabilities) []string {
 	var out []string
-	for _, i := range []int{1, 2, 0, 3} { // -thinking, -search, -thinking-search, -image
+	for _, i := range []int{1, 2, 0, 4, 3} { // -thinking, -search, -thinking-search, -image, -image-edit
 		v := variantSuffixes[i]
-		if lacks(c, v.thinking, v.search, v.image) == "" {
+		if lacks(c, v.thinking, v.search, v.image, v.edit) == "" {
 			out = append(out, v.suffix)
 		}
 	}
@@ -48,7 +51,7 @@ func variantsOf(c qwen.Capabilities) []string {
 }
 
 // lacks names what c cannot do of what a variant asks, or "".
-func lacks(c qwen.Capabilities, thinking, search, image bool) string {
+func lacks(c qwen.Capabilities, thinking, search, image, edit bool) string {
 	switch {
 	case thinking && c.ThinkingRequired:
 		return "thinking switch (it always thinks: use the plain name, or -search)"
@@ -58,6 +61,8 @@ func lacks(c qwen.Capabilities, thinking, search, image bool) string {
 		return "web search"
 	case image && !c.ImageGeneration:
 		return "image generation"
+	case edit && !c.ImageEdit:
+		return "image editing"
 	}
 	return ""
 }
@@ -75,7 +80,9 @@ func parseVariant(name string, caps map[string]qwen.Capabilities) (v variant, ap
 		if !found || base == "" {
 			continue
 		}
-		v := variant{model: base, thinking: s.thinking, search: s.search, image: s.image}
+		// An edit answers with an image as a generation does: what holds of
+		// -image (no search, the wait padded, IMAGE_TIMEOUT) holds of it.
+		v := variant{model: base, thinking: s.thinking, search: s.search, image: s.image || s.edit, edit: s.edit}
 		if caps == nil {
 			return v, nil, true
 		}
@@ -83,7 +90,7 @@ func parseVariant(name string, caps map[string]qwen.Capabilities) (v variant, ap
 		if !listed {
 			continue
 		}
-		if what := lacks(c, s.thinking, s.search, s.image); what != "" {
+		if what := lacks(c, s.thinking, s.search, s.image, s.edit); what != "" {
 			return v, variantError(name, base, what), true
 		}
 		return v, nil, true
@@ -127,6 +134,7 @@ func (v variant) apply(t *turnSpec) {
 	t.thinking = t.thinking || v.thinking
 	t.search = t.search || v.search
 	t.image = t.image || v.image
+	t.edit = t.edit || v.edit
 }
 
 // applyModel resolves the request's model name onto the turn (see
