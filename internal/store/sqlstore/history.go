@@ -236,6 +236,9 @@ func requestList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQu
 	q := listQuery{selectFrom: `SELECT ` + requestColumns + bodies + `, r.id IS NOT NULL, ` + optionalResponseColumns + `, ` + col + from,
 		countFrom: `SELECT COUNT(*) FROM requests q`, sortCol: col, idCol: "q.id"}
 	q.fastCount, q.fastArgs = countQuery(requestCounts, f)
+	if q.fastCount == "" {
+		q.fastCount, q.fastArgs = requestRangeCount(f)
+	}
 	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
 	return q, nil
 }
@@ -389,6 +392,9 @@ func responseList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQ
 	q := listQuery{selectFrom: `SELECT ` + responseColumns + bodies + `, ` + col + from, countFrom: `SELECT COUNT(*) FROM responses r`,
 		sortCol: col, idCol: "r.id"}
 	q.fastCount, q.fastArgs = countQuery(responseCounts, f)
+	if q.fastCount == "" {
+		q.fastCount, q.fastArgs = responseRangeCount(f)
+	}
 	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
 	return q, nil
 }
