@@ -174,10 +174,10 @@ func requestRangeCount(f qp.CallFilter) (string, []any) {
 // answered, the account and errors) over the range's whole hours, plus the
 // rows of the partial hours at its ends: counting 90 days' rows of a
 // million calls took 13-81 ms. "" when the filter uses what the rollups do
-// not keep (a session, stream, finish reason) or the range lies within one
-// hour.
+// not keep (a session, stream, finish reason, any filter but those three)
+// or the range lies within one hour.
 func responseRangeCount(f qp.CallFilter) (string, []any) {
-	if f.SessionID != "" || f.Stream != nil || f.FinishReason != "" || (f.Range.Start.IsZero() && f.Range.End.IsZero()) {
+	if (f != qp.CallFilter{Model: f.Model, Account: f.Account, Status: f.Status, Range: f.Range}) || (f.Range.Start.IsZero() && f.Range.End.IsZero()) {
 		return "", nil
 	}
 	sum := map[string]string{"": "requests", qp.StatusError: "errors", qp.StatusSuccess: "requests - errors"}[f.Status]
