@@ -82,7 +82,8 @@ func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListO
 // the model's index and sorted its sessions, the busiest model's 18,000 of
 // 64,000 in 36-39 ms a page, where the walk passes some 20 sessions for
 // each one it keeps. A model of fewer keeps its index (the walk would pass
-// most of the table); by creation time the model's index is in order.
+// most of the table), as does a search (which may match none of the model's
+// sessions); by creation time the model's index is in order.
 func sessionList(ctx context.Context, db querier, backend string, contains func(column, search string) (string, any),
 	f qp.SessionFilter, o qp.ListOptions) (listQuery, error) {
 	col, err := sortColumn(sessionSorts, o.Sort)
@@ -93,7 +94,7 @@ func sessionList(ctx context.Context, db querier, backend string, contains func(
 		countFrom: `SELECT COUNT(*) FROM sessions`, sortCol: col, idCol: "rowid"}
 	walk := false
 	if f.Model != "" {
-		if backend == "sqlite" && col != sessionSorts[""] && f.Range.Start.IsZero() && f.Range.End.IsZero() {
+		if backend == "sqlite" && col != sessionSorts[""] && f.Search == "" && f.Range.Start.IsZero() && f.Range.End.IsZero() {
 			if walk, err = manySessionsOf(ctx, db, f.Model); err != nil {
 				return q, err
 			}

@@ -330,8 +330,9 @@ func TestRequestTotalsUnderATimeRangeAreSummedByTheHour(t *testing.T) {
 // index and filters, on SQLite: it read the model's index and sorted its
 // sessions (the busiest model's 18,000 of 64,000: 36-39 ms a page, with an
 // account too 20-36 ms). A model of few sessions keeps its index, and by
-// creation time the model's index serves the order itself. The total counts
-// the model's sessions by its index in every case.
+// creation time the model's index serves the order itself, and so does it
+// under a search. The total counts the model's sessions by its index in
+// every case.
 func TestSessionsOfABusyModelSortedByLastAccessWalkTheSortIndex(t *testing.T) {
 	ctx := context.Background()
 	db := sqliteWithSchema(t)
@@ -375,5 +376,14 @@ func TestSessionsOfABusyModelSortedByLastAccessWalkTheSortIndex(t *testing.T) {
 				t.Errorf("%+v: the total\n%s\nis planned as\n%s", c.f, count, plan)
 			}
 		}
+	}
+	// A search may match none of the model's sessions, and the walk would
+	// then pass every session: the model's condition is left to SQLite.
+	q, err := sessionList(ctx, db, "sqlite", LowerContains, qp.SessionFilter{Model: "qwen3-max", Search: "nowhere"}, qp.ListOptions{Limit: 50, Sort: "last_accessed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.where.conds[0] != "model = ?" {
+		t.Errorf("a busy model's sessions under a search are read by %q", q.where.conds[0])
 	}
 }
