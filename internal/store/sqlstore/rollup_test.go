@@ -294,7 +294,8 @@ func mixedCalls(prefix string, n int, start time.Time, step time.Duration) ([]qp
 // rows do, after writes in several batches, after deletes, and when a
 // database recorded before them is migrated (built from its hourly
 // rollups); statistics by hour and by day, over all time and from mid-day to
-// mid-day, agree with the rows.
+// mid-day, of all calls and of a model or an account (which read the
+// rollups by model and account), agree with the rows.
 func TestBucketTotalsAgreeWithTheCalls(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -332,6 +333,26 @@ func TestBucketTotalsAgreeWithTheCalls(t *testing.T) {
 						t.Fatal(err)
 					}
 					compareStats(t, fmt.Sprintf("%s, range %v, bucket %q", when, r, bucket), got, statsFromRows(t, st, r), bucket)
+					// Under a model or an account the buckets are that
+					// model's or account's calls, not the totals'.
+					for _, q := range []qp.StatsQuery{{Range: r, Bucket: bucket, Model: "qwq-32b"}, {Range: r, Bucket: bucket, Account: "b@example.com"}} {
+						got, err := st.Stats(ctx, q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						days := map[string]int64{}
+						for _, g := range got.ByBucket {
+							at, err := time.Parse(time.RFC3339, g.Key)
+							if err != nil {
+								t.Fatal(err)
+							}
+							days[at.Truncate(24*time.Hour).Format(time.RFC3339)] += g.Requests
+						}
+						want := filteredDays(t, st, r, q.Model, q.Account)
+						if fmt.Sprint(days) != fmt.Sprint(want) {
+							t.Errorf("%s, %+v: calls by day %v, the rows %v", when, q, days, want)
+						}
+					}
 				}
 			}
 		}
@@ -354,4 +375,35 @@ func TestBucketTotalsAgreeWithTheCalls(t *testing.T) {
 		}
 		check("built from the hours")
 	})
+}
+
+// filteredDays counts the calls of r of a model or an account (whichever is
+// not empty) by UTC day, from the rows.
+func filteredDays(t *testing.T, st *sqlstore.Store, r qp.TimeRange, model, account string) map[string]int64 {
+	t.Helper()
+	from, to := int64(0), int64(1)<<62
+	if !r.Start.IsZero() {
+		from, to = r.Start.UnixMilli(), r.End.UnixMilli()
+	}
+	cond := fmt.Sprintf("model = '%s'", model)
+	if account != "" {
+		cond = fmt.Sprintf("account = '%s'", account)
+	}
+	rows, err := st.DB().Query(fmt.Sprintf(`SELECT timestamp FROM responses WHERE %s AND timestamp >= %d AND timestamp < %d`, cond, from, to))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var ts int64
+		if err := rows.Scan(&ts); err != nil {
+			t.Fatal(err)
+		}
+		out[time.UnixMilli(ts-ts%86400000).UTC().Format(time.RFC3339)]++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
