@@ -26,7 +26,7 @@ type countKey struct {
 const upsertCount = `INSERT INTO call_counts (list, model, account, status, stream, finish_reason, calls) VALUES (?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (list, model, account, status, stream, finish_reason) DO UPDATE SET calls = call_counts.calls + excluded.calls`
 
-// upsertRequestHour adds to the requests begun in an hour (migration 0021).
+// upsertRequestHour adds to the requests begun in an hour (migration 0022).
 const upsertRequestHour = `INSERT INTO request_hours (bucket, calls) VALUES (?, ?)
 	ON CONFLICT (bucket) DO UPDATE SET calls = request_hours.calls + excluded.calls`
 

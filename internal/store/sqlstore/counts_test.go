@@ -154,7 +154,7 @@ func matching(rows []callRow, f qp.CallFilter) int {
 // hours' rows, the request list's under a range alone from request_hours;
 // over ranges that start and end mid-hour, on an hour, open at either end,
 // within one hour, after writes, after deletes, and in a database migration
-// 0021 counts from its rows.
+// 0022 counts from its rows.
 func TestListTotalsUnderATimeRangeAreTheCountsOfTheirRows(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -212,7 +212,7 @@ func TestListTotalsUnderATimeRangeAreTheCountsOfTheirRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("after deletes")
-		migration, err := os.ReadFile(fmt.Sprintf("../%s/migrations/0021_request_hours.sql", st.Backend()))
+		migration, err := os.ReadFile(fmt.Sprintf("../%s/migrations/0022_request_hours.sql", st.Backend()))
 		if err != nil {
 			t.Fatal(err)
 		}

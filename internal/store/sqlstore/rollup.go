@@ -48,7 +48,7 @@ const (
 	monthlyRollups = "stats_monthly"
 	// hourlyTotals and dailyTotals hold each hour's and day's calls of
 	// every model and account together, model and account '' (migration
-	// 0020): statistics by hour or by day of all calls read one row a
+	// 0021): statistics by hour or by day of all calls read one row a
 	// bucket, where summing the rollups by model and account per bucket
 	// read a year's 216,000 hourly rows (0.35-1.9 s).
 	hourlyTotals = "stats_hourly_totals"
@@ -404,7 +404,7 @@ func (s *Store) backfillMonths(ctx context.Context) error {
 	return nil
 }
 
-// backfillTotals builds the hourly and daily totals (migration 0020) from
+// backfillTotals builds the hourly and daily totals (migration 0021) from
 // the hourly rollups, once: when they are empty and the hourly rollups are
 // not. Like backfillMonths it runs under the rollup lock before the store
 // writes. One pass over the hourly rows (some 216,000 for a year of a dozen

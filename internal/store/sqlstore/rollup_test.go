@@ -288,7 +288,7 @@ func mixedCalls(prefix string, n int, start time.Time, step time.Duration) ([]qp
 	return sessions, calls
 }
 
-// The rollups of every model and account together (migration 0020), which
+// The rollups of every model and account together (migration 0021), which
 // statistics by hour or by day read for their buckets when no model or
 // account is asked for, hold each hour's and each UTC day's calls as the
 // rows do, after writes in several batches, after deletes, and when a
