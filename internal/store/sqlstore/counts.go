@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	qp "qwenproxy"
 )
@@ -24,39 +26,50 @@ type countKey struct {
 const upsertCount = `INSERT INTO call_counts (list, model, account, status, stream, finish_reason, calls) VALUES (?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (list, model, account, status, stream, finish_reason) DO UPDATE SET calls = call_counts.calls + excluded.calls`
 
+// upsertRequestHour adds to the requests begun in an hour (migration 0022).
+const upsertRequestHour = `INSERT INTO request_hours (bucket, calls) VALUES (?, ?)
+	ON CONFLICT (bucket) DO UPDATE SET calls = request_hours.calls + excluded.calls`
+
 // addCounts counts the calls a batch wrote, as their rows hold them (see
-// insertExchanges), in call_counts.
+// insertExchanges), in call_counts, and their requests by the hour they
+// began in request_hours.
 func addCounts(ctx context.Context, tx *txn, written []qp.Exchange) error {
-	counts := map[countKey]int64{}
+	counts, hours := map[countKey]int64{}, map[int64]int64{}
 	for i := range written {
 		rq, rs := &written[i].Request, &written[i].Response
 		k := countKey{requestCounts, rq.Model, rq.Account, rs.Status, rq.Stream, rs.FinishReason}
 		counts[k]++
 		k.list, k.model = responseCounts, written[i].AnsweringModel()
 		counts[k]++
+		hours[hourOf(rq.Timestamp.UnixMilli())]++
 	}
-	return changeCounts(ctx, tx, counts)
+	if err := changeCounts(ctx, tx, counts); err != nil {
+		return err
+	}
+	return changeRequestHours(ctx, tx, hours)
 }
 
 // subtractCounts takes the calls about to be deleted, the requests q (with
 // their responses r) matching cond, from call_counts.
 func subtractCounts(ctx context.Context, tx *txn, cond string, args ...any) error {
-	rows, err := tx.QueryContext(ctx, `SELECT q.model, COALESCE(q.account, ''), q.status, q.stream, COALESCE(q.finish_reason, ''),
+	rows, err := tx.QueryContext(ctx, `SELECT q.model, COALESCE(q.account, ''), q.status, q.stream, COALESCE(q.finish_reason, ''), q.timestamp,
 		r.model, COALESCE(r.account, ''), r.status, r.stream, COALESCE(r.finish_reason, '')
 		FROM requests q LEFT JOIN responses r ON r.request_id = q.id WHERE `+cond, args...)
 	if err != nil {
 		return fmt.Errorf("count deleted calls: %w", err)
 	}
-	counts := map[countKey]int64{}
+	counts, hours := map[countKey]int64{}, map[int64]int64{}
 	for rows.Next() {
 		q, r := countKey{list: requestCounts}, countKey{list: responseCounts}
+		var began int64
 		var rModel, rAccount, rStatus, rFinish *string
 		var rStream *bool
-		if err := rows.Scan(&q.model, &q.account, &q.status, &q.stream, &q.finishReason, &rModel, &rAccount, &rStatus, &rStream, &rFinish); err != nil {
+		if err := rows.Scan(&q.model, &q.account, &q.status, &q.stream, &q.finishReason, &began, &rModel, &rAccount, &rStatus, &rStream, &rFinish); err != nil {
 			rows.Close()
 			return fmt.Errorf("count deleted calls: %w", err)
 		}
 		counts[q]--
+		hours[hourOf(began)]--
 		if rModel != nil { // a request with no response counts in one list
 			r.model, r.account, r.status, r.stream, r.finishReason = *rModel, *rAccount, *rStatus, *rStream, *rFinish
 			counts[r]--
@@ -66,7 +79,19 @@ func subtractCounts(ctx context.Context, tx *txn, cond string, args ...any) erro
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("count deleted calls: %w", err)
 	}
-	return changeCounts(ctx, tx, counts)
+	if err := changeCounts(ctx, tx, counts); err != nil {
+		return err
+	}
+	return changeRequestHours(ctx, tx, hours)
+}
+
+func changeRequestHours(ctx context.Context, tx *txn, hours map[int64]int64) error {
+	for b, n := range hours {
+		if _, err := tx.ExecContext(ctx, upsertRequestHour, b, n); err != nil {
+			return fmt.Errorf("count requests by the hour: %w", err)
+		}
+	}
+	return nil
 }
 
 func changeCounts(ctx context.Context, tx *txn, counts map[countKey]int64) error {
@@ -104,4 +129,97 @@ func countQuery(list string, f qp.CallFilter) (string, []any) {
 	}
 	// PostgreSQL sums a BIGINT as NUMERIC: cast back.
 	return "SELECT CAST(COALESCE(SUM(calls), 0) AS BIGINT) FROM call_counts" + w.sql(), w.args
+}
+
+// requestRangeCount is the query of the request list's total under a time
+// range alone, summed from request_hours over the range's whole hours, plus
+// the rows of the partial hours at its ends: counting 90 days' rows of a
+// million calls took 15-53 ms. "" under any other filter (counted from
+// call_counts without a range, from the rows with one) or within one hour.
+func requestRangeCount(f qp.CallFilter) (string, []any) {
+	if (f != qp.CallFilter{Range: f.Range}) || (f.Range.Start.IsZero() && f.Range.End.IsZero()) {
+		return "", nil
+	}
+	var from, to int64 = 0, 1 << 62
+	if !f.Range.Start.IsZero() {
+		from = ceilHour(f.Range.Start.UnixMilli())
+	}
+	if !f.Range.End.IsZero() {
+		to = hourOf(f.Range.End.UnixMilli())
+	}
+	if from >= to {
+		return "", nil
+	}
+	parts := []string{"COALESCE((SELECT SUM(calls) FROM request_hours WHERE bucket >= ? AND bucket < ?), 0)"}
+	args := []any{from, to}
+	edge := func(r qp.TimeRange) {
+		var w where
+		w.addRange("q.timestamp", r)
+		parts = append(parts, "(SELECT COUNT(*) FROM requests q"+w.sql()+")")
+		args = append(args, w.args...)
+	}
+	if !f.Range.Start.IsZero() && f.Range.Start.UnixMilli() < from {
+		edge(qp.TimeRange{Start: f.Range.Start, End: time.UnixMilli(from)})
+	}
+	if !f.Range.End.IsZero() && to < f.Range.End.UnixMilli() {
+		edge(qp.TimeRange{Start: time.UnixMilli(to), End: f.Range.End})
+	}
+	// PostgreSQL sums a BIGINT as NUMERIC: cast back.
+	return "SELECT CAST(" + strings.Join(parts, " + ") + " AS BIGINT)", args
+}
+
+// responseRangeCount is the query of the response list's total under a
+// time range, summed from the rollups (which count responses by the hour,
+// day and month they ended, that is by their timestamp, the model that
+// answered, the account and errors) over the range's whole hours, plus the
+// rows of the partial hours at its ends: counting 90 days' rows of a
+// million calls took 13-81 ms. "" when the filter uses what the rollups do
+// not keep (a session, stream, finish reason, any filter but those three)
+// or the range lies within one hour.
+func responseRangeCount(f qp.CallFilter) (string, []any) {
+	if (f != qp.CallFilter{Model: f.Model, Account: f.Account, Status: f.Status, Range: f.Range}) || (f.Range.Start.IsZero() && f.Range.End.IsZero()) {
+		return "", nil
+	}
+	sum := map[string]string{"": "requests", qp.StatusError: "errors", qp.StatusSuccess: "requests - errors"}[f.Status]
+	if sum == "" {
+		return "", nil
+	}
+	var from, to int64 = 0, 1 << 62 // as Stats reads all time
+	if !f.Range.Start.IsZero() {
+		from = ceilHour(f.Range.Start.UnixMilli())
+	}
+	if !f.Range.End.IsZero() {
+		to = hourOf(f.Range.End.UnixMilli())
+	}
+	if from >= to {
+		return "", nil
+	}
+	var parts []string
+	var args []any
+	for _, span := range rollupSpans(from, to, "") {
+		var w where
+		w.add("bucket >= ? AND bucket < ?", span.from, span.to)
+		if f.Model != "" {
+			w.add("model = ?", f.Model)
+		}
+		if f.Account != "" {
+			w.add("account = ?", f.Account)
+		}
+		parts = append(parts, "COALESCE((SELECT SUM("+sum+") FROM "+span.table+w.sql()+"), 0)")
+		args = append(args, w.args...)
+	}
+	edge := func(r qp.TimeRange) {
+		var w where
+		callFilter(&w, qp.CallFilter{Model: f.Model, Account: f.Account, Status: f.Status, Range: r}, "r.", "r.timestamp")
+		parts = append(parts, "(SELECT COUNT(*) FROM responses r"+w.sql()+")")
+		args = append(args, w.args...)
+	}
+	if !f.Range.Start.IsZero() && f.Range.Start.UnixMilli() < from {
+		edge(qp.TimeRange{Start: f.Range.Start, End: time.UnixMilli(from)})
+	}
+	if !f.Range.End.IsZero() && to < f.Range.End.UnixMilli() {
+		edge(qp.TimeRange{Start: time.UnixMilli(to), End: f.Range.End})
+	}
+	// PostgreSQL sums a BIGINT as NUMERIC: cast back.
+	return "SELECT CAST(" + strings.Join(parts, " + ") + " AS BIGINT)", args
 }

@@ -147,3 +147,106 @@ func matching(rows []callRow, f qp.CallFilter) int {
 	}
 	return n
 }
+
+// A list's total under a time range, alone or with a model, an account or a
+// status, is the number of its rows that match: the response list's is
+// summed from the rollups over the range's whole hours plus its partial
+// hours' rows, the request list's under a range alone from request_hours;
+// over ranges that start and end mid-hour, on an hour, open at either end,
+// within one hour, after writes, after deletes, and in a database migration
+// 0022 counts from its rows.
+func TestListTotalsUnderATimeRangeAreTheCountsOfTheirRows(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		start := time.Date(2026, 1, 27, 22, 30, 0, 0, time.UTC)
+		sessions, calls := mixedCalls("r", 120, start, 17*time.Hour+13*time.Minute) // some 85 days: four months
+		for _, part := range [][2]int{{0, 50}, {50, 120}} {
+			if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions[part[0]:part[1]], Exchanges: calls[part[0]:part[1]]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var ranges []qp.TimeRange
+		for _, r := range [][2]time.Duration{{0, 0}, {3*24*time.Hour + 17*time.Minute, 70*24*time.Hour + 41*time.Minute},
+			{5 * 24 * time.Hour, 40 * 24 * time.Hour}, {17*time.Hour + 20*time.Minute, 0}, {0, 33*24*time.Hour + 5*time.Minute},
+			{34*time.Hour + 29*time.Minute, 34*time.Hour + 59*time.Minute}} {
+			var tr qp.TimeRange
+			if r[0] != 0 {
+				tr.Start = start.Add(r[0])
+			}
+			if r[1] != 0 {
+				tr.End = start.Add(r[1])
+			}
+			ranges = append(ranges, tr)
+		}
+		check := func(when string) {
+			t.Helper()
+			for _, r := range ranges {
+				for _, f := range []qp.CallFilter{{}, {Model: "qwen3-max"}, {Account: "a@example.com"}, {Status: qp.StatusError},
+					{Status: qp.StatusSuccess, Model: "qwq-32b", Account: "b@example.com"}} {
+					f.Range = r
+					rq, err := st.ListRequests(ctx, f, qp.ListOptions{Limit: 1})
+					if err != nil {
+						t.Fatal(err)
+					}
+					rs, err := st.ListResponses(ctx, f, qp.ListOptions{Limit: 1})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, l := range []struct {
+						table string
+						total int
+					}{{"requests", rq.Total}, {"responses", rs.Total}} {
+						if want := countRows(t, st, l.table, f); l.total != want {
+							t.Errorf("%s: %s %+v: total %d, %d rows match", when, l.table, f, l.total, want)
+						}
+					}
+				}
+			}
+		}
+		check("written")
+		if err := st.DeleteSession(ctx, "r31"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(20*24*time.Hour+10*time.Minute), 7); err != nil {
+			t.Fatal(err)
+		}
+		check("after deletes")
+		migration, err := os.ReadFile(fmt.Sprintf("../%s/migrations/0022_request_hours.sql", st.Backend()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, insert, _ := strings.Cut(string(migration), ")"+map[string]string{"sqlite": " WITHOUT ROWID", "postgres": ""}[st.Backend()]+";")
+		if _, err := st.DB().Exec(`DELETE FROM request_hours`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB().Exec(insert); err != nil {
+			t.Fatal(err)
+		}
+		check("counted by the migration")
+	})
+}
+
+// countRows counts table's rows matching f's model, account, status and
+// time range, one by one (the test's own values, written into the query:
+// the database's own placeholders differ).
+func countRows(t *testing.T, st *sqlstore.Store, table string, f qp.CallFilter) int {
+	t.Helper()
+	q := `SELECT COUNT(*) FROM ` + table + ` WHERE 1 = 1`
+	for _, c := range []struct{ col, v string }{{"model", f.Model}, {"account", f.Account}, {"status", f.Status}} {
+		if c.v != "" {
+			q += fmt.Sprintf(" AND %s = '%s'", c.col, c.v)
+		}
+	}
+	if !f.Range.Start.IsZero() {
+		q += fmt.Sprint(" AND timestamp >= ", f.Range.Start.UnixMilli())
+	}
+	if !f.Range.End.IsZero() {
+		q += fmt.Sprint(" AND timestamp < ", f.Range.End.UnixMilli())
+	}
+	var n int
+	if err := st.DB().QueryRow(q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -186,7 +186,8 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 	}
 	// The session and rollup statements every batch runs.
 	for _, q := range []string{upsertSession, selectRollup(hourlyRollups), rollupUpsert(hourlyRollups), selectRollup(dailyRollups), rollupUpsert(dailyRollups),
-		selectRollup(monthlyRollups), rollupUpsert(monthlyRollups), upsertCount} {
+		selectRollup(monthlyRollups), rollupUpsert(monthlyRollups), selectRollup(hourlyTotals), rollupUpsert(hourlyTotals),
+		selectRollup(dailyTotals), rollupUpsert(dailyTotals), upsertCount, upsertRequestHour} {
 		if err := s.write.prepare(ctx, q); err != nil {
 			return err
 		}

@@ -59,23 +59,10 @@ func LowerContains(column, search string) (cond string, arg any) {
 
 // ListSessions pages sessions.
 func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListOptions) (*qp.ListResult[qp.SessionRecord], error) {
-	col, err := sortColumn(sessionSorts, o.Sort)
+	q, err := sessionList(ctx, s.read, s.Backend(), s.dialect.ContainsText, f, o)
 	if err != nil {
 		return nil, err
 	}
-	q := listQuery{selectFrom: `SELECT ` + sessionColumns + `, 0, ` + col + `, rowid FROM sessions`,
-		countFrom: `SELECT COUNT(*) FROM sessions`, sortCol: col, idCol: "rowid"}
-	if f.Model != "" {
-		q.where.add("model = ?", f.Model)
-	}
-	if f.Account != "" {
-		q.where.add("account = ?", f.Account)
-	}
-	if f.Search != "" {
-		cond, arg := s.dialect.ContainsText("first_user_message", f.Search)
-		q.where.add(cond, arg)
-	}
-	q.where.addRange("created_at", f.Range)
 	return run(ctx, s.read, q, o, func(rows *sql.Rows) (qp.SessionRecord, qp.Cursor, error) {
 		var rec qp.SessionRecord
 		var cur qp.Cursor
@@ -86,6 +73,73 @@ func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListO
 		rec.Session = *sess
 		return rec, cur, nil
 	})
+}
+
+// sessionList is the query of a page of sessions on db, its search
+// condition written by contains (the dialect's). Sorted by last
+// access or message count under a model that a twentieth of the sessions or
+// more have, SQLite walks the sort's index and keeps the model's: it read
+// the model's index and sorted its sessions, the busiest model's 18,000 of
+// 64,000 in 36-39 ms a page, where the walk passes some 20 sessions for
+// each one it keeps. A model of fewer keeps its index (the walk would pass
+// most of the table), as does a search (which may match none of the model's
+// sessions); by creation time the model's index is in order.
+func sessionList(ctx context.Context, db querier, backend string, contains func(column, search string) (string, any),
+	f qp.SessionFilter, o qp.ListOptions) (listQuery, error) {
+	col, err := sortColumn(sessionSorts, o.Sort)
+	if err != nil {
+		return listQuery{}, err
+	}
+	q := listQuery{selectFrom: `SELECT ` + sessionColumns + `, 0, ` + col + `, rowid FROM sessions`,
+		countFrom: `SELECT COUNT(*) FROM sessions`, sortCol: col, idCol: "rowid"}
+	walk := false
+	if f.Model != "" {
+		if backend == "sqlite" && col != sessionSorts[""] && f.Search == "" && f.Range.Start.IsZero() && f.Range.End.IsZero() {
+			if walk, err = manySessionsOf(ctx, db, f.Model); err != nil {
+				return q, err
+			}
+		}
+		cond := "model = ?"
+		if walk {
+			cond = "+model = ?" // not looked up by index
+		}
+		q.where.add(cond, f.Model)
+	}
+	if f.Account != "" {
+		q.where.add("account = ?", f.Account)
+	}
+	if f.Search != "" {
+		cond, arg := contains("first_user_message", f.Search)
+		q.where.add(cond, arg)
+	}
+	q.where.addRange("created_at", f.Range)
+	if walk {
+		// The total still counts the model's sessions by its index.
+		w := where{conds: slices.Clone(q.where.conds), args: q.where.args}
+		w.conds[0] = "model = ?"
+		q.fastCount, q.fastArgs = q.countFrom+w.sql(), w.args
+	}
+	return q, nil
+}
+
+// manySessionsOf reports whether a twentieth of the sessions or more have
+// model, counting at most that many of its index's entries. The sessions'
+// largest rowid stands for their number (deletes leave it higher: then a
+// model needs more sessions to be walked to, which only costs a sort).
+func manySessionsOf(ctx context.Context, db querier, model string) (bool, error) {
+	var top int64
+	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(rowid), 0) FROM sessions`).Scan(&top); err != nil {
+		return false, fmt.Errorf("list sessions: count the model's: %w", err)
+	}
+	need := top / 20
+	if need < 1 {
+		return false, nil
+	}
+	var n int64
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM sessions WHERE model = ? LIMIT ?) AS matched`, model, need).Scan(&n); err != nil {
+		return false, fmt.Errorf("list sessions: count the model's: %w", err)
+	}
+	return n >= need, nil
 }
 
 // SessionRecord returns one session with its number of calls.
@@ -236,6 +290,9 @@ func requestList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQu
 	q := listQuery{selectFrom: `SELECT ` + requestColumns + bodies + `, r.id IS NOT NULL, ` + optionalResponseColumns + `, ` + col + from,
 		countFrom: `SELECT COUNT(*) FROM requests q`, sortCol: col, idCol: "q.id"}
 	q.fastCount, q.fastArgs = countQuery(requestCounts, f)
+	if q.fastCount == "" {
+		q.fastCount, q.fastArgs = requestRangeCount(f)
+	}
 	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
 	return q, nil
 }
@@ -389,6 +446,9 @@ func responseList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQ
 	q := listQuery{selectFrom: `SELECT ` + responseColumns + bodies + `, ` + col + from, countFrom: `SELECT COUNT(*) FROM responses r`,
 		sortCol: col, idCol: "r.id"}
 	q.fastCount, q.fastArgs = countQuery(responseCounts, f)
+	if q.fastCount == "" {
+		q.fastCount, q.fastArgs = responseRangeCount(f)
+	}
 	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
 	return q, nil
 }

@@ -287,3 +287,123 @@ func mixedCalls(prefix string, n int, start time.Time, step time.Duration) ([]qp
 	}
 	return sessions, calls
 }
+
+// The rollups of every model and account together (migration 0021), which
+// statistics by hour or by day read for their buckets when no model or
+// account is asked for, hold each hour's and each UTC day's calls as the
+// rows do, after writes in several batches, after deletes, and when a
+// database recorded before them is migrated (built from its hourly
+// rollups); statistics by hour and by day, over all time and from mid-day to
+// mid-day, of all calls and of a model or an account (which read the
+// rollups by model and account), agree with the rows.
+func TestBucketTotalsAgreeWithTheCalls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		start := time.Date(2026, 1, 27, 22, 30, 0, 0, time.UTC)
+		sessions, calls := mixedCalls("t", 80, start, 7*time.Hour+13*time.Minute) // some 24 days
+		for _, part := range [][2]int{{0, 30}, {30, 55}, {55, 80}} {
+			if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions[part[0]:part[1]], Exchanges: calls[part[0]:part[1]]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(when string) {
+			t.Helper()
+			for _, p := range []struct {
+				table  string
+				period int64
+			}{{"stats_hourly_totals", 3600000}, {"stats_daily_totals", 86400000}} {
+				rollups := bucketSums(t, st, `SELECT bucket, requests, errors, prompt_tokens, completion_tokens FROM `+p.table+` WHERE model = '' AND account = ''`)
+				var rowsOf int
+				if err := st.DB().QueryRow(`SELECT COUNT(*) FROM ` + p.table).Scan(&rowsOf); err != nil {
+					t.Fatal(err)
+				}
+				byPeriod := fmt.Sprintf("timestamp - timestamp %% %d", p.period)
+				calls := bucketSums(t, st, `SELECT `+byPeriod+`, COUNT(*), SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END),
+					SUM(prompt_tokens), SUM(completion_tokens) FROM responses GROUP BY `+byPeriod)
+				if fmt.Sprint(rollups) != fmt.Sprint(calls) || rowsOf != len(rollups) {
+					t.Errorf("%s: %s %v (%d rows), the rows %v", when, p.table, rollups, rowsOf, calls)
+				}
+			}
+			mid := qp.TimeRange{Start: start.Add(3*24*time.Hour + 17*time.Minute), End: start.Add(20*24*time.Hour + 41*time.Minute)}
+			for _, r := range []qp.TimeRange{{}, mid} {
+				for _, bucket := range []string{"day", "hour"} {
+					got, err := st.Stats(ctx, qp.StatsQuery{Range: r, Bucket: bucket})
+					if err != nil {
+						t.Fatal(err)
+					}
+					compareStats(t, fmt.Sprintf("%s, range %v, bucket %q", when, r, bucket), got, statsFromRows(t, st, r), bucket)
+					// Under a model or an account the buckets are that
+					// model's or account's calls, not the totals'.
+					for _, q := range []qp.StatsQuery{{Range: r, Bucket: bucket, Model: "qwq-32b"}, {Range: r, Bucket: bucket, Account: "b@example.com"}} {
+						got, err := st.Stats(ctx, q)
+						if err != nil {
+							t.Fatal(err)
+						}
+						days := map[string]int64{}
+						for _, g := range got.ByBucket {
+							at, err := time.Parse(time.RFC3339, g.Key)
+							if err != nil {
+								t.Fatal(err)
+							}
+							days[at.Truncate(24*time.Hour).Format(time.RFC3339)] += g.Requests
+						}
+						want := filteredDays(t, st, r, q.Model, q.Account)
+						if fmt.Sprint(days) != fmt.Sprint(want) {
+							t.Errorf("%s, %+v: calls by day %v, the rows %v", when, q, days, want)
+						}
+					}
+				}
+			}
+		}
+		check("written")
+		if err := st.DeleteSession(ctx, "t31"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(10*24*time.Hour), 7); err != nil {
+			t.Fatal(err)
+		}
+		check("after deletes")
+		if _, err := st.DB().Exec(`DELETE FROM stats_hourly_totals`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB().Exec(`DELETE FROM stats_daily_totals`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("built from the hours")
+	})
+}
+
+// filteredDays counts the calls of r of a model or an account (whichever is
+// not empty) by UTC day, from the rows.
+func filteredDays(t *testing.T, st *sqlstore.Store, r qp.TimeRange, model, account string) map[string]int64 {
+	t.Helper()
+	from, to := int64(0), int64(1)<<62
+	if !r.Start.IsZero() {
+		from, to = r.Start.UnixMilli(), r.End.UnixMilli()
+	}
+	cond := fmt.Sprintf("model = '%s'", model)
+	if account != "" {
+		cond = fmt.Sprintf("account = '%s'", account)
+	}
+	rows, err := st.DB().Query(fmt.Sprintf(`SELECT timestamp FROM responses WHERE %s AND timestamp >= %d AND timestamp < %d`, cond, from, to))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var ts int64
+		if err := rows.Scan(&ts); err != nil {
+			t.Fatal(err)
+		}
+		out[time.UnixMilli(ts-ts%86400000).UTC().Format(time.RFC3339)]++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

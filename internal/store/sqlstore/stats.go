@@ -155,8 +155,9 @@ func rollupSpans(from, to int64, bucket string) []rollupSpan {
 
 // readRollups feeds each rollup row of span matching q's model and account
 // to add, with its period's start, or with perBucket one row per period,
-// its models and accounts summed (model and account then empty); add must
-// not keep the Acc, which is reused for the next row.
+// its models and accounts summed (model and account then empty: read from
+// the period's totals when neither is asked for); add must not keep the
+// Acc, which is reused for the next row.
 func (s *Store) readRollups(ctx context.Context, span rollupSpan, q qp.StatsQuery, perBucket bool, add func(bucket int64, model, account string, a *stats.Acc)) error {
 	var w where
 	w.add("bucket >= ? AND bucket < ?", span.from, span.to)
@@ -166,7 +167,12 @@ func (s *Store) readRollups(ctx context.Context, span rollupSpan, q qp.StatsQuer
 	if q.Account != "" {
 		w.add("account = ?", q.Account)
 	}
-	query := `SELECT bucket, model, account, ` + rollupColumns + ` FROM ` + span.table + w.sql()
+	table := span.table
+	if perBucket && q.Model == "" && q.Account == "" && totalsOf(table) != "" {
+		// One row a period already holds every model and account's sums.
+		table, perBucket = totalsOf(table), false
+	}
+	query := `SELECT bucket, model, account, ` + rollupColumns + ` FROM ` + table + w.sql()
 	if perBucket {
 		// A histogram's "bucket:count" pairs joined by commas add up when
 		// read (see stats.Histogram.AddEncoded).
@@ -174,11 +180,11 @@ func (s *Store) readRollups(ctx context.Context, span rollupSpan, q qp.StatsQuer
 		query = `SELECT bucket, '', '', CAST(SUM(requests) AS BIGINT), CAST(SUM(errors) AS BIGINT), CAST(SUM(prompt_tokens) AS BIGINT),
 			CAST(SUM(completion_tokens) AS BIGINT), CAST(SUM(total_tokens) AS BIGINT), SUM(duration_sum), CAST(SUM(duration_n) AS BIGINT),
 			SUM(ttft_sum), CAST(SUM(ttft_n) AS BIGINT), string_agg(duration_hist, ','), string_agg(ttft_hist, ',')
-			FROM ` + span.table + w.sql() + ` GROUP BY bucket`
+			FROM ` + table + w.sql() + ` GROUP BY bucket`
 	}
 	rows, err := s.read.QueryContext(ctx, query, w.args...)
 	if err != nil {
-		return fmt.Errorf("read rollups from %s: %w", span.table, err)
+		return fmt.Errorf("read rollups from %s: %w", table, err)
 	}
 	defer rows.Close()
 	a := stats.NewAcc(false) // every row's, in turn: add merges it and keeps nothing
@@ -186,12 +192,12 @@ func (s *Store) readRollups(ctx context.Context, span rollupSpan, q qp.StatsQuer
 		var bucket int64
 		var model, account string
 		if err := scanRollupInto(a, rows, &bucket, &model, &account); err != nil {
-			return fmt.Errorf("read rollups from %s: %w", span.table, err)
+			return fmt.Errorf("read rollups from %s: %w", table, err)
 		}
 		add(bucket, model, account, a)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read rollups from %s: %w", span.table, err)
+		return fmt.Errorf("read rollups from %s: %w", table, err)
 	}
 	return nil
 }
