@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,10 +45,10 @@ func TestAKeysCallsInFlightAreLimited(t *testing.T) {
 	free := addKey(t, e.cfg.DatabasePath)
 	e.boot()
 
-	n := 0
+	var n atomic.Int32 // calls are made from several goroutines
 	chat := func(ctx context.Context, key string) (*http.Response, error) {
-		n++ // each its own conversation: a session's turns wait for each other
-		body := fmt.Sprintf(`{"model":"qwen3-max","messages":[{"role":"user","content":"hold %d"}]}`, n)
+		// Each its own conversation: a session's turns wait for each other.
+		body := fmt.Sprintf(`{"model":"qwen3-max","messages":[{"role":"user","content":"hold %d"}]}`, n.Add(1))
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, e.app.URL()+"/v1/chat/completions", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+key)
