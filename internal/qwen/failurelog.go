@@ -34,10 +34,16 @@ func (f *FailureLog) Note(endpoint string, err error) {
 	if !ok {
 		return // the caller gave up: not Qwen's failure
 	}
-	if qe.Kind == KindNotFound {
+	switch qe.Kind {
+	case KindNotFound:
 		// A chat or file Qwen no longer knows: every caller recovers
 		// (a new chat with the history replayed, the upload again) and
 		// says so itself; a warning with advice would mislead.
+		return
+	case KindTooLong:
+		// The client's conversation outgrew the model: the client is
+		// answered 400 context_length_exceeded (agents compact on it)
+		// and the call's record says so; "try again later" would mislead.
 		return
 	}
 	kind := string(qe.Kind)

@@ -24,6 +24,10 @@ func TestFailuresAreLoggedOncePerKindAndInterval(t *testing.T) {
 	f.Note("completions", nil)
 	f.Note("completions", context.Canceled)
 	f.Note("completions", &Error{Kind: KindNotFound, Message: "chat not found"}) // recovered by the caller
+	// The client's conversation outgrew the model: the client is told
+	// (400 context_length_exceeded) and the record says so; advice to try
+	// again later would mislead.
+	f.Note("completions", &Error{Kind: KindTooLong, Code: "ContextLengthExceeded"})
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 3 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "kind=auth") ||
 		!strings.Contains(lines[1], "kind=firewall") || !strings.Contains(lines[2], "kind=outdated_web_version") || !strings.Contains(lines[2], "QWEN_WEB_VERSION") {
