@@ -281,3 +281,36 @@ func TestACopyIntoAFileThatWentIsRefused(t *testing.T) {
 		t.Errorf("keys written into the file that went: %v (%v)", keys, err)
 	}
 }
+
+// A server idle when its database file is deleted has not noticed when it
+// stops: nothing wrote or checked readiness in between. Its close is the
+// last moment the calls it holds exist anywhere: the close saves them, and
+// says where, as the first write or check after the deletion would have.
+func TestADeletedFileIsSavedWhenTheStoreCloses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteBatch(ctx, oneCall("held")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Close()
+	saved := savedBeside(t, path)
+	if len(saved) != 1 || !errors.Is(err, ErrFileGone) || !strings.Contains(err.Error(), saved[0]) {
+		t.Fatalf("close after the file went: %v; saved %q", err, saved)
+	}
+	st, err := Open(ctx, saved[0], Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Request(ctx, "held"); err != nil {
+		t.Fatalf("the saved file lacks the call: %v", err)
+	}
+}

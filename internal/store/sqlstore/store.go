@@ -158,8 +158,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the pools.
+// Close closes the pools. A SQLite file deleted or replaced while the store
+// was open is first saved beside its path (the guard's save), and Close
+// returns the guard's error saying where (ErrFileGone).
 func (s *Store) Close() error {
+	// A file deleted or replaced under the store is saved by the guard
+	// when a write or a check first meets it; a server idle since then has
+	// not, and closing frees the only copy of every call it holds.
+	gone := s.checkGuard()
 	s.read.closeKept()
 	s.write.closeKept()
 	err := s.write.Close()
@@ -172,6 +178,9 @@ func (s *Store) Close() error {
 	}
 	if err != nil {
 		return fmt.Errorf("close %s: %w", s.dialect.Name(), err)
+	}
+	if gone != nil {
+		return fmt.Errorf("close %s: %w", s.dialect.Name(), gone)
 	}
 	return nil
 }
