@@ -49,6 +49,12 @@ func fileNotWritable(path string, access func(path string, mode uint32) error) s
 	case fileErr != nil && !errors.Is(fileErr, os.ErrNotExist):
 		return fmt.Sprintf("%s may not write the database file (%s): give it write access to the file", user(), modeOf(path))
 	}
+	// Root may write any file, and an owner may make its own writable: a
+	// file no one may write (mode 0444, a backup kept as it is) is taken
+	// to be read-only whoever opens it.
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o222 == 0 {
+		return fmt.Sprintf("the database file is marked read-only (%s), which keeps it as it is even for a process that could write it: make it writable (chmod u+w) to write it", modeOf(path))
+	}
 	return ""
 }
 

@@ -15,7 +15,7 @@ import (
 func TestWhyNotWritableNamesWhatCannotBeWritten(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "q.db")
-	if err := os.WriteFile(path, nil, 0o444); err != nil {
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	refuse := func(refused string, err error) func(string, uint32) error {
@@ -33,19 +33,27 @@ func TestWhyNotWritableNamesWhatCannotBeWritten(t *testing.T) {
 		name   string
 		access func(string, uint32) error
 		want   []string // "" when nothing is to be said
+		mode   os.FileMode
 	}{
-		{"writable", refuse("", nil), nil},
-		{"file", refuse(path, syscall.EACCES), []string{"may not write the database file", "r--r--r--", "write access to the file"}},
-		{"directory", refuse(dir, syscall.EACCES), []string{"may not create files in " + dir, "-wal and -shm", "write access to the directory"}},
-		{"read-only file system", refuse(dir, syscall.EROFS), []string{dir + " is on a read-only file system"}},
-		{"a -shm left read-only by a refused start", refuse(path+"-shm", syscall.EACCES), []string{"may not write " + path + "-shm", "remove it while no process has the database open"}},
+		{"writable", refuse("", nil), nil, 0o644},
+		{"file", refuse(path, syscall.EACCES), []string{"may not write the database file", "r--r--r--", "write access to the file"}, 0o444},
+		// Root (or the owner of a file whose directory it may write) may
+		// write a file of mode 0444; an operator marks a backup so to keep
+		// it as it is.
+		{"file marked read-only, to a process that may write it anyway", refuse("", nil), []string{"marked read-only", "r--r--r--", "chmod u+w"}, 0o444},
+		{"directory", refuse(dir, syscall.EACCES), []string{"may not create files in " + dir, "-wal and -shm", "write access to the directory"}, 0o644},
+		{"read-only file system", refuse(dir, syscall.EROFS), []string{dir + " is on a read-only file system"}, 0o644},
+		{"a -shm left read-only by a refused start", refuse(path+"-shm", syscall.EACCES), []string{"may not write " + path + "-shm", "remove it while no process has the database open"}, 0o644},
 		{"a file not made yet", func(p string, _ uint32) error {
 			if p != dir {
 				return syscall.ENOENT // the file, its -wal and -shm
 			}
 			return nil
-		}, nil},
+		}, nil, 0o644},
 	} {
+		if err := os.Chmod(path, c.mode); err != nil {
+			t.Fatal(err)
+		}
 		got := whyNotWritable(path, c.access)
 		if c.want == nil && got != "" {
 			t.Errorf("%s: %q, want nothing", c.name, got)
