@@ -140,14 +140,8 @@ func requestRangeCount(f qp.CallFilter) (string, []any) {
 	if (f != qp.CallFilter{Range: f.Range}) || (f.Range.Start.IsZero() && f.Range.End.IsZero()) {
 		return "", nil
 	}
-	var from, to int64 = 0, 1 << 62
-	if !f.Range.Start.IsZero() {
-		from = ceilHour(f.Range.Start.UnixMilli())
-	}
-	if !f.Range.End.IsZero() {
-		to = hourOf(f.Range.End.UnixMilli())
-	}
-	if from >= to {
+	from, to, ok := wholeHours(f.Range)
+	if !ok {
 		return "", nil
 	}
 	parts := []string{"COALESCE((SELECT SUM(calls) FROM request_hours WHERE bucket >= ? AND bucket < ?), 0)"}
@@ -158,12 +152,7 @@ func requestRangeCount(f qp.CallFilter) (string, []any) {
 		parts = append(parts, "(SELECT COUNT(*) FROM requests q"+w.sql()+")")
 		args = append(args, w.args...)
 	}
-	if !f.Range.Start.IsZero() && f.Range.Start.UnixMilli() < from {
-		edge(qp.TimeRange{Start: f.Range.Start, End: time.UnixMilli(from)})
-	}
-	if !f.Range.End.IsZero() && to < f.Range.End.UnixMilli() {
-		edge(qp.TimeRange{Start: time.UnixMilli(to), End: f.Range.End})
-	}
+	partialHours(f.Range, from, to, edge)
 	// PostgreSQL sums a BIGINT as NUMERIC: cast back.
 	return "SELECT CAST(" + strings.Join(parts, " + ") + " AS BIGINT)", args
 }
@@ -184,14 +173,8 @@ func responseRangeCount(f qp.CallFilter) (string, []any) {
 	if sum == "" {
 		return "", nil
 	}
-	var from, to int64 = 0, 1 << 62 // as Stats reads all time
-	if !f.Range.Start.IsZero() {
-		from = ceilHour(f.Range.Start.UnixMilli())
-	}
-	if !f.Range.End.IsZero() {
-		to = hourOf(f.Range.End.UnixMilli())
-	}
-	if from >= to {
+	from, to, ok := wholeHours(f.Range)
+	if !ok {
 		return "", nil
 	}
 	var parts []string
@@ -214,12 +197,32 @@ func responseRangeCount(f qp.CallFilter) (string, []any) {
 		parts = append(parts, "(SELECT COUNT(*) FROM responses r"+w.sql()+")")
 		args = append(args, w.args...)
 	}
-	if !f.Range.Start.IsZero() && f.Range.Start.UnixMilli() < from {
-		edge(qp.TimeRange{Start: f.Range.Start, End: time.UnixMilli(from)})
-	}
-	if !f.Range.End.IsZero() && to < f.Range.End.UnixMilli() {
-		edge(qp.TimeRange{Start: time.UnixMilli(to), End: f.Range.End})
-	}
+	partialHours(f.Range, from, to, edge)
 	// PostgreSQL sums a BIGINT as NUMERIC: cast back.
 	return "SELECT CAST(" + strings.Join(parts, " + ") + " AS BIGINT)", args
+}
+
+// wholeHours is the span of whole hours r covers, in Unix ms (open ends
+// reach as far as Stats reads all time); ok is false when r lies within one
+// hour.
+func wholeHours(r qp.TimeRange) (from, to int64, ok bool) {
+	from, to = 0, 1<<62
+	if !r.Start.IsZero() {
+		from = ceilHour(r.Start.UnixMilli())
+	}
+	if !r.End.IsZero() {
+		to = hourOf(r.End.UnixMilli())
+	}
+	return from, to, from < to
+}
+
+// partialHours calls edge with the parts of r before and after its whole
+// hours [from, to), where there are any.
+func partialHours(r qp.TimeRange, from, to int64, edge func(qp.TimeRange)) {
+	if !r.Start.IsZero() && r.Start.UnixMilli() < from {
+		edge(qp.TimeRange{Start: r.Start, End: time.UnixMilli(from)})
+	}
+	if !r.End.IsZero() && to < r.End.UnixMilli() {
+		edge(qp.TimeRange{Start: time.UnixMilli(to), End: r.End})
+	}
 }
