@@ -246,7 +246,7 @@ func (s *Sim) rateLimited(w http.ResponseWriter, id string) bool {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Actual-Status-Code", strconv.Itoa(http.StatusTooManyRequests))
-	w.Write(envelope(&Fault{Envelope: CodeRateLimited, Details: "You've reached the upper limit for today's usage.", Num: hours}))
+	w.Write(envelope(&Fault{Envelope: CodeRateLimited, Details: QuotaDetails, Template: QuotaTemplate, Num: hours}))
 	return true
 }
 

@@ -325,6 +325,9 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool 
 
 func envelope(f *Fault) []byte {
 	data := map[string]any{"code": f.Envelope, "details": f.Details}
+	if f.Template != "" {
+		data["template"] = f.Template
+	}
 	if f.Num > 0 {
 		data["num"] = f.Num
 	}
