@@ -158,7 +158,7 @@ func (s *Sim) signIn(w http.ResponseWriter, r *http.Request) {
 	token := b.jwt(a.id, exp)
 	b.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: "token", Value: token, Path: "/", Expires: exp, HttpOnly: true})
-	w.Header().Set("Content-Type", "application/json")
+	jsonAnswer(w)
 	json.NewEncoder(w).Encode(map[string]any{"id": a.id, "email": a.email, "name": a.email, "role": "user",
 		"token": token, "token_type": "Bearer", "expires_at": exp.Unix()})
 }
