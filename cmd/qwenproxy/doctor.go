@@ -163,11 +163,13 @@ func doctor(ctx context.Context, client *qwen.Client, creds qwen.Credentials, mo
 		return err
 	}
 	if !creds.Configured() {
-		detail := "none configured"
+		detail, err := "none configured", error(qwen.ErrNoCredentials)
 		if why := creds.Incomplete(); why != "" {
+			// The failed step's line shows its error: the why goes there.
 			detail = "given but not usable: " + why
+			err = &qwen.Error{Kind: qwen.KindNoCredentials, Message: "the Qwen credentials given cannot sign a call: " + why}
 		}
-		return step("credentials", detail, qwen.ErrNoCredentials)
+		return step("credentials", detail, err)
 	}
 	rep.Mode = creds.ChatMode()
 	detail := rep.Credentials + ", " + map[string]string{qwen.ChatModeNormal: "logged in (normal mode)", qwen.ChatModeGuest: "guest mode (no login token)"}[rep.Mode]

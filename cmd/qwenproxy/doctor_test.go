@@ -142,6 +142,13 @@ func TestDoctorSaysWhyPastedCredentialsAreNotUsable(t *testing.T) {
 		strings.Contains(out, "c00k1e") {
 		t.Fatalf("exit %d, report %s", code, out)
 	}
+	// The report for people says why too: it printed only "no Qwen
+	// credentials are configured", the why being in --json alone.
+	var text, errOut bytes.Buffer
+	run(context.Background(), []string{"doctor"}, func(k string) string { return env[k] }, &text, &errOut)
+	if !strings.Contains(text.String(), "holds no token=") || strings.Contains(text.String(), "c00k1e") {
+		t.Fatalf("doctor: %s %s", text.String(), errOut.String())
+	}
 }
 
 // Qwen's words, quoted in the doctor's report for people, reach the terminal

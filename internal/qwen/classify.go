@@ -2,6 +2,7 @@ package qwen
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -185,6 +186,15 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 	return err
 }
 
+// actualStatus is the logical status Qwen gives an answer in its
+// x-actual-status-code header (qwen-wire.md §5), 0 when there is none.
+func actualStatus(resp *http.Response) int {
+	if v, err := strconv.Atoi(resp.Header.Get("X-Actual-Status-Code")); err == nil && v > 0 {
+		return v
+	}
+	return 0
+}
+
 // classifyBody inspects an HTTP-2xx body that is not an event stream: a
 // completion answered as one JSON object. That answer is a success:true
 // envelope, whose content is never scanned for the firewall's markers;
@@ -192,10 +202,7 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 // shape) is the firewall's, and JSON of another shape without one is a
 // bad response.
 func classifyBody(resp *http.Response, body []byte) *Error {
-	actual := resp.StatusCode
-	if v, err := strconv.Atoi(resp.Header.Get("X-Actual-Status-Code")); err == nil && v > 0 {
-		actual = v
-	}
+	actual := cmp.Or(actualStatus(resp), resp.StatusCode)
 	if gatewayTimeout(actual, body) {
 		return &Error{Kind: KindServer, Status: http.StatusGatewayTimeout, Message: "Qwen's gateway timed out: " + Summarize(body)}
 	}

@@ -298,6 +298,18 @@ func (c *Client) do(parent context.Context, method, path string, body []byte, he
 		}
 		return nil, &Error{Kind: KindFirewall, Status: resp.StatusCode, Message: "Qwen answered with a firewall page instead of JSON"}
 	}
+	// A failure comes with HTTP 200 and its logical status in
+	// x-actual-status-code (qwen-wire.md §5, S10; S7 shows the header on
+	// every answer): classified with it, as a completion's is. A success
+	// (no header, or a 2xx one) is left to the caller's decoding.
+	if actual := actualStatus(resp); actual != 0 && (actual < 200 || actual > 299) {
+		var env envelope
+		if json.Unmarshal(b, &env) == nil {
+			if f := env.failure(actual); f != nil {
+				return nil, f
+			}
+		}
+	}
 	return b, nil
 }
 

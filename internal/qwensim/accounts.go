@@ -158,7 +158,7 @@ func (s *Sim) signIn(w http.ResponseWriter, r *http.Request) {
 	token := b.jwt(a.id, exp)
 	b.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: "token", Value: token, Path: "/", Expires: exp, HttpOnly: true})
-	w.Header().Set("Content-Type", "application/json")
+	jsonAnswer(w)
 	json.NewEncoder(w).Encode(map[string]any{"id": a.id, "email": a.email, "name": a.email, "role": "user",
 		"token": token, "token_type": "Bearer", "expires_at": exp.Unix()})
 }
@@ -246,7 +246,7 @@ func (s *Sim) rateLimited(w http.ResponseWriter, id string) bool {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Actual-Status-Code", strconv.Itoa(http.StatusTooManyRequests))
-	w.Write(envelope(&Fault{Envelope: CodeRateLimited, Details: "You've reached the upper limit for today's usage.", Num: hours}))
+	w.Write(envelope(&Fault{Envelope: CodeRateLimited, Details: QuotaDetails, Template: QuotaTemplate, Num: hours}))
 	return true
 }
 

@@ -44,7 +44,7 @@ func (s *Sim) deleteChat(w http.ResponseWriter, r *http.Request) {
 	if s.opt.OnDeleteChat != nil {
 		s.opt.OnDeleteChat(chatID)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	jsonAnswer(w)
 	fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":{"status":true}}`, newID())
 }
 

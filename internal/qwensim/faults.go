@@ -26,7 +26,10 @@ type Fault struct {
 	Details      string `json:"details"`
 	ActualStatus int    `json:"actual_status"`
 	Num          int    `json:"num"` // RateLimited: hours to wait
-	InStream     bool   `json:"in_stream"`
+	// Template is a RateLimited envelope's text for the web client, with
+	// {{num}} for the hours (QuotaTemplate in the quota answer).
+	Template string `json:"template"`
+	InStream bool   `json:"in_stream"`
 
 	Firewall bool `json:"firewall"` // HTTP 200 HTML challenge page
 	// RiskControl answers with Alibaba's risk-control refusal
@@ -81,6 +84,13 @@ const (
 	CodeInternal     = "Internal_Server_Error"
 	CodeUnauthorized = "Unauthorized"
 	CodeNotFound     = "Not_Found"
+)
+
+// QuotaDetails and QuotaTemplate are the texts of Qwen's answer to an
+// account over its daily quota (qwen-wire.md §5, S8, verbatim).
+const (
+	QuotaDetails  = "You've reached the upper limit for today's usage."
+	QuotaTemplate = "You have reached the daily usage limit. Please wait {{num}} hours before trying again."
 )
 
 // RiskControlBody is Alibaba's risk-control refusal (qwen-2026.md §3.6).

@@ -99,7 +99,7 @@ func (s *Sim) stsToken(w http.ResponseWriter, r *http.Request) {
 		"bucketname": Bucket, "region": "oss-ap-southeast-1", "endpoint": base,
 		"file_id": fileID, "file_path": path, "file_url": base + "/" + Bucket + "/" + path + "?x-oss-expires=300",
 	}
-	w.Header().Set("Content-Type", "application/json")
+	jsonAnswer(w)
 	_ = json.NewEncoder(w).Encode(map[string]any{"success": true, "request_id": newID(), "data": data})
 }
 

@@ -325,6 +325,9 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool 
 
 func envelope(f *Fault) []byte {
 	data := map[string]any{"code": f.Envelope, "details": f.Details}
+	if f.Template != "" {
+		data["template"] = f.Template
+	}
 	if f.Num > 0 {
 		data["num"] = f.Num
 	}
@@ -369,7 +372,7 @@ func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.addChat(c)
 	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
+	jsonAnswer(w)
 	fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":{"id":%q}}`, newID(), c.id)
 }
 
@@ -385,7 +388,7 @@ func (s *Sim) models(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r) // the 2025 path is gone in 2026
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	jsonAnswer(w)
 	if strings.HasPrefix(r.URL.Path, "/api/v2/") {
 		list := modelsJSON
 		if s.opt.Format == Format2026 {
@@ -395,6 +398,14 @@ func (s *Sim) models(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write(modelsJSON)
+}
+
+// jsonAnswer sets the headers of a successful JSON answer: Qwen gives
+// every answer its logical status in x-actual-status-code (qwen-wire.md §5:
+// S7 shows it on every response), a success's too.
+func jsonAnswer(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Actual-Status-Code", "200")
 }
 
 func writeEnvelope(w http.ResponseWriter, code, details string, actual int) {

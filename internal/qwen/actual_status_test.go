@@ -1,0 +1,61 @@
+package qwen
+
+import (
+	"context"
+	"net/http"
+	"testing"
+)
+
+// Qwen answers most failures with HTTP 200 and gives the logical status in
+// the x-actual-status-code header, on every response (qwen-wire.md §5: S10,
+// S7). The completion read it; the model list and chats/new did not, so an
+// envelope whose code alone says little (a refusal with 403, a failure with
+// 503) was a bad request of status 0: never retried, nor seen as the
+// account's refusal.
+func TestTheLogicalStatusOfEveryJSONAnswerIsRead(t *testing.T) {
+	forbidden := body("application/json", `{"success":false,"request_id":"r","data":{"code":"Forbidden","details":"account banned"}}`,
+		"X-Actual-Status-Code", "403")
+	unavailable := body("application/json", `{"success":false,"request_id":"r","data":{"code":"Service_Unavailable","details":"try later"}}`,
+		"X-Actual-Status-Code", "503")
+	newChatOK := body("application/json", `{"success":true,"data":{"id":"c1"}}`)
+	modelsOK := body("application/json", `{"success":true,"data":{"data":[]}}`)
+	for _, tc := range []struct {
+		name     string
+		answers  []func(http.ResponseWriter)
+		call     func(*Client) error
+		kind     Kind // "" for success
+		status   int
+		attempts int32
+	}{
+		{"new chat refused 403", []func(http.ResponseWriter){forbidden}, newChat, KindAuth, 403, 1},
+		{"new chat 503 retried", []func(http.ResponseWriter){unavailable, newChatOK}, newChat, "", 0, 2},
+		{"models refused 403", []func(http.ResponseWriter){forbidden}, models, KindAuth, 403, 1},
+		{"models 503", []func(http.ResponseWriter){unavailable}, models, KindServer, 503, 1},
+		{"models 200 success", []func(http.ResponseWriter){modelsOK}, models, "", 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, n := scriptedModels(t, true, tc.answers...)
+			err := tc.call(c)
+			if tc.kind == "" {
+				if err != nil || n.Load() != tc.attempts {
+					t.Fatalf("err %v after %d calls", err, n.Load())
+				}
+				return
+			}
+			qe, ok := AsError(err)
+			if !ok || qe.Kind != tc.kind || qe.Status != tc.status || n.Load() != tc.attempts {
+				t.Fatalf("err %v after %d calls, want %s with status %d", err, n.Load(), tc.kind, tc.status)
+			}
+		})
+	}
+}
+
+func newChat(c *Client) error {
+	_, _, err := c.NewChat(context.Background(), "qwen3-max")
+	return err
+}
+
+func models(c *Client) error {
+	_, err := c.Models(context.Background())
+	return err
+}
