@@ -146,8 +146,8 @@ func (c *Config) settings() []setting {
 		{"QWEN_MAX_ANSWER_BYTES", "16777216", "bytes one Qwen answer's stream may take; past it the call fails (502) and is recorded", integer64(&c.QwenMaxAnswerBytes, 1024)},
 		{"QWEN_MAX_DURATION", "600000", "ms a call may take in all, retries and stream included; past it the call is stopped (504) and recorded (at most 3600000)", millisBetween(&c.QwenMaxDuration, 1000, 3_600_000)},
 		{"STREAM_KEEPALIVE", "15000", "ms of silence a streaming response never exceeds: within it (after 3/4 to 4/4 of it) it opens (headers, role chunk) or sends a `: keep-alive` comment", millis(&c.StreamKeepAlive, 1)},
-		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome, with its client hints)", str(&c.UserAgent)},
-		{"QWEN_WEB_VERSION", "0.3.11", "Version header: Qwen's web client version; the first thing to update when Qwen refuses every call", str(&c.QwenWebVersion)},
+		{"USER_AGENT", "", "User-Agent sent upstream (default: a desktop Chrome, with its client hints)", headerValue(&c.UserAgent)},
+		{"QWEN_WEB_VERSION", "0.3.11", "Version header: Qwen's web client version; the first thing to update when Qwen refuses every call", headerValue(&c.QwenWebVersion)},
 		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},
 		{"SESSION_CLEANUP_INTERVAL", "600000", "ms between sweeps of expired session keys (and, with QWEN_DELETE_CHATS, of their chats)", millis(&c.SessionCleanupInterval, 1)},
 		{"QWEN_DELETE_CHATS", "false", "delete from the Qwen account the chat of each session that expired (SESSION_TIMEOUT), at most 200 a sweep, oldest first — those of sessions expired before it was set too; chats of sessions named by X-Session-Id are kept", boolean(&c.DeleteChats)},
@@ -369,6 +369,24 @@ func modelMap(dst *[]modelmap.Rule) func(string) error {
 }
 
 func str(dst *string) func(string) error { return func(v string) error { *dst = v; return nil } }
+
+// headerValue reads a value every Qwen call carries as a header (Version,
+// User-Agent), trimmed: a blank one would go out blank on every call (Qwen
+// refuses them all), and one with a control character (a line break) fails
+// every call in net/http rather than at start. Unset ("") keeps the default.
+func headerValue(dst *string) func(string) error {
+	return func(v string) error {
+		t := strings.TrimSpace(v)
+		if v != "" && t == "" {
+			return errors.New("must not be blank")
+		}
+		if strings.ContainsFunc(t, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return errors.New("must not contain control characters (a line break, a tab)")
+		}
+		*dst = t
+		return nil
+	}
+}
 
 func integer(dst *int, lo, hi int) func(string) error {
 	return func(v string) error {

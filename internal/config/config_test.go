@@ -176,3 +176,22 @@ func TestAllowedHostsAreHostNames(t *testing.T) {
 		}
 	}
 }
+
+// A header value Qwen's calls carry is refused at start when blank or not
+// sendable: " " went out as a blank Version header on every call (Qwen
+// then refuses them all, and only doctor said why), and a value with a
+// line break failed every call in net/http instead of at start; the
+// spaces around a value (a trailing newline of $(cat file)) are trimmed.
+func TestHeaderSettingsMustBeSendable(t *testing.T) {
+	for _, name := range []string{"QWEN_WEB_VERSION", "USER_AGENT"} {
+		for _, v := range []string{" ", "\t", "0.3\n11", "a\x7fb"} {
+			if _, err := Load(nil, env(map[string]string{name: v}), io.Discard); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%q: %v", name, v, err)
+			}
+		}
+	}
+	c, err := Load(nil, env(map[string]string{"QWEN_WEB_VERSION": " 0.3.12 ", "USER_AGENT": "Mozilla/5.0 (X11) Test"}), io.Discard)
+	if err != nil || c.QwenWebVersion != "0.3.12" || c.UserAgent != "Mozilla/5.0 (X11) Test" {
+		t.Fatalf("good values: %+v %v", c, err)
+	}
+}
