@@ -76,3 +76,34 @@ test('Cline reads a file, writes one and runs a command through the proxy', asyn
   const sessions = new Set(main.map(({ request }) => request.session_id));
   assert.equal(sessions.size, 1, `the conversation ran in ${sessions.size} sessions: ${[...sessions].join(' ')}`);
 });
+
+// `cline --yolo`, the headless mode Cline documents for CI: the run ends only
+// when the model calls submit_and_exit, which Cline reminds it of after every
+// answer without a call; each of those calls goes on in the one Qwen chat.
+test('Cline --yolo edits a file and ends with submit_and_exit through the proxy', async (t) => {
+  const proxy = await startKeyedProxy();
+  t.after(() => proxy.stop());
+  const run = await runAgent({
+    command: agentBin('cline'),
+    args: (work) => {
+      writeFileSync(join(work, 'app.py'), 'print("hello")\n');
+      return ['--yolo', use('editor', { path: join(work, 'app.py'), old_text: 'hello', new_text: 'hello, cline' })];
+    },
+    files: clineSettings(proxy),
+    env: { CLINE_NO_AUTO_UPDATE: '1' },
+  });
+  assertEnded(run);
+  assert.equal(readFileSync(join(run.work, 'app.py'), 'utf8'), 'print("hello, cline")\n');
+  assert.match(run.stdout, /^Thanks: editor said/m);
+  const calls = await recordedCalls(proxy);
+  for (const line of describeCalls(calls)) t.diagnostic(line);
+  const summary = describeCalls(calls).join('\n');
+  assert.ok(calls.length >= 3 && calls.length <= 12, `${calls.length} calls recorded:\n${summary}`);
+  for (const { request, responses } of calls) {
+    assert.equal(responses[0]?.status, 'success', `request #${request.id} failed:\n${summary}`);
+  }
+  const main = calls.filter(({ request }) => toolCount(request.openai_request) > 0);
+  const calledTools = main.flatMap(({ responses }) => responses[0].openai_response?.choices?.[0]?.message?.tool_calls ?? []).map((c) => c.function.name);
+  assert.deepEqual(calledTools, ['editor', 'submit_and_exit'], summary);
+  assert.equal(new Set(main.map(({ responses }) => responses[0].chat_id)).size, 1, `the run used more than one Qwen chat:\n${summary}`);
+});
