@@ -21,7 +21,7 @@ function clineSettings({ baseURL, key }) {
       providers: {
         'openai-compatible': {
           settings: { provider: 'openai-compatible', apiKey: key, model: 'qwen3-coder-plus', baseUrl: baseURL },
-          updatedAt: new Date().toISOString(),
+          updatedAt: new Date().toISOString(), // without it, Cline 3.0.65 hangs before its first call
           tokenSource: 'manual',
         },
       },
