@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"regexp"
 	"slices"
+	"strings"
 )
 
 // terminalAnswer answers a client's reminder that its run ends only with a
@@ -28,12 +29,18 @@ func terminalAnswer(c *chat, msg string) (string, bool) {
 // tool instructions give it ("### NAME", a description, then "Arguments
 // (JSON Schema): {…}"; internal/tools/prompt.go), or "" when they give none.
 func toolSchema(told, name string) string {
-	re := regexp.MustCompile(`(?m)^### ` + regexp.QuoteMeta(name) + `\s*\n(?:[^#].*\n)*?Arguments \(JSON Schema\): (.*)$`)
-	if m := re.FindStringSubmatch(told); m != nil {
+	_, section, ok := strings.Cut(told, "### "+name+"\n")
+	if !ok {
+		return ""
+	}
+	section, _, _ = strings.Cut(section, "\n### ") // the next function's
+	if m := schemaLine.FindStringSubmatch(section); m != nil {
 		return m[1]
 	}
 	return ""
 }
+
+var schemaLine = regexp.MustCompile(`(?m)^Arguments \(JSON Schema\): (.*)$`)
 
 // requiredArguments fills the properties a schema requires with values of
 // their types: a sentence for a string (long enough for a minLength of

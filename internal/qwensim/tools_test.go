@@ -51,7 +51,7 @@ func TestToolAnswerCallsTheTerminalToolClineAsksFor(t *testing.T) {
 	const reminder = "[SYSTEM] This run is not complete until you call one of these terminal completion tools: submit_and_exit. " +
 		"Continue working if requirements are not met. If the task is complete, call the appropriate terminal completion tool now."
 	told := "# Tools\n\n## Functions\n\n### read_files\nRead files.\nArguments (JSON Schema): {\"type\":\"object\",\"properties\":{\"files\":{\"type\":\"array\"}},\"required\":[\"files\"]}\n" +
-		"\n### submit_and_exit\nSubmit the final answer.\nArguments (JSON Schema): {\"type\":\"object\",\"properties\":{\"summary\":{\"type\":\"string\",\"minLength\":10},\"verified\":{\"type\":\"boolean\"},\"note\":{\"type\":\"string\"}},\"required\":[\"summary\",\"verified\"],\"additionalProperties\":false}\n"
+		"\n### submit_and_exit\nSubmit the final answer.\n## When\nOnce every step is verified.\nArguments (JSON Schema): {\"type\":\"object\",\"properties\":{\"summary\":{\"type\":\"string\",\"minLength\":10},\"verified\":{\"type\":\"boolean\"},\"note\":{\"type\":\"string\"}},\"required\":[\"summary\",\"verified\"],\"additionalProperties\":false}\n"
 	c := &chat{tools: declaredTools(told), told: told}
 	got, ok := toolAnswer(c, "use read_files with {\"files\": [{\"path\": \"/w/a.txt\"}]}\n\n"+reminder)
 	if want := "Let me do that.\n" + callBlock("read_files", `{"files": [{"path": "/w/a.txt"}]}`); !ok || got != want {
