@@ -149,6 +149,7 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 		if m.Role == "system" { // 2025: a separate system message
 			system = append(system, m.Content)
 			c.tools = append(c.tools, declaredTools(m.Content)...)
+			c.told += m.Content
 		}
 	}
 	if last.ChatType == chatTypeImageEdit && len(last.Files) == 0 {
@@ -163,6 +164,7 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 		// The model follows the newest statement of its instructions.
 		system = append(system, told)
 		c.tools = declaredTools(told)
+		c.told = told
 	}
 	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: words}
 	if calls, ok := toolAnswer(c, words); ok {

@@ -117,6 +117,7 @@ type chat struct {
 	nodes    map[string]*node
 	busy     bool
 	tools    []string      // functions described in the chat's system prompt
+	told     string        // the newest of those descriptions, for their argument schemas
 	stubborn bool          // never answers with a call
 	use      *list.Element // in Sim.recent, when chats are bounded
 }

@@ -12,14 +12,17 @@ import (
 // described functions (as "### name" headings), a user message saying
 // "use NAME with {json}" is answered with a <tool_call> block per mention
 // ("… as xml" answers in the <name><param>…</param></name> form), tool
-// results are acknowledged, and a correction is obeyed. A chat in which a
-// message said "stubborn" never calls anything again.
+// results are acknowledged, and a correction is obeyed, as is a client's
+// reminder to end its run with a terminal tool (terminalAnswer). A chat in
+// which a message said "stubborn" never calls anything again.
 
 var (
 	toolHeading = regexp.MustCompile(`(?m)^### ([A-Za-z0-9_-]+)\s*$`)
 	useTool     = regexp.MustCompile(`(?i)\buse ([A-Za-z0-9_-]+)(?: with (\{[^\n]*?\}))?(?:[\s.,;]|$)`)
 	mustCall    = regexp.MustCompile(`must call the function ([A-Za-z0-9_-]+)`)
-	toolResult  = regexp.MustCompile(`(?m)^Result of ([A-Za-z0-9_-]+)[^\n]*:\n(.*)$`)
+	// Cline 3.0.65's reminder in --yolo runs (clients/agents/test/cline.test.mjs).
+	terminalCall = regexp.MustCompile(`call one of these terminal completion tools: ([A-Za-z0-9_-]+)`)
+	toolResult   = regexp.MustCompile(`(?m)^Result of ([A-Za-z0-9_-]+)[^\n]*:\n(.*)$`)
 )
 
 // replayClose ends the earlier turns the proxy replays into a new chat
@@ -77,10 +80,10 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 			blocks = append(blocks, callBlock(m[1], args))
 		}
 	}
-	if len(blocks) == 0 {
-		return "", false
+	if len(blocks) > 0 {
+		return "Let me do that.\n" + strings.Join(blocks, "\n"), true
 	}
-	return "Let me do that.\n" + strings.Join(blocks, "\n"), true
+	return terminalAnswer(c, msg)
 }
 
 func callBlock(name, args string) string {

@@ -40,3 +40,25 @@ func TestToolAnswerFollowsTheNewTurnAfterAReplay(t *testing.T) {
 		t.Errorf("a new turn's result after a replay: %q, %v; want %q", got, ok, want)
 	}
 }
+
+// Cline run headless (--yolo) ends only when the model calls its terminal
+// tool, and reminds it so after every answer without a call ("[SYSTEM] This
+// run is not complete until you call one of these terminal completion
+// tools: submit_and_exit. …", as Cline 3.0.65 sends it). The simulator obeys
+// as a model would, with arguments its schema accepts; the reminder that
+// comes with the task itself does not cut the task short.
+func TestToolAnswerCallsTheTerminalToolClineAsksFor(t *testing.T) {
+	const reminder = "[SYSTEM] This run is not complete until you call one of these terminal completion tools: submit_and_exit. " +
+		"Continue working if requirements are not met. If the task is complete, call the appropriate terminal completion tool now."
+	told := "# Tools\n\n## Functions\n\n### read_files\nRead files.\nArguments (JSON Schema): {\"type\":\"object\",\"properties\":{\"files\":{\"type\":\"array\"}},\"required\":[\"files\"]}\n" +
+		"\n### submit_and_exit\nSubmit the final answer.\n## When\nOnce every step is verified.\nArguments (JSON Schema): {\"type\":\"object\",\"properties\":{\"summary\":{\"type\":\"string\",\"minLength\":10},\"verified\":{\"type\":\"boolean\"},\"note\":{\"type\":\"string\"}},\"required\":[\"summary\",\"verified\"],\"additionalProperties\":false}\n"
+	c := &chat{tools: declaredTools(told), told: told}
+	got, ok := toolAnswer(c, "use read_files with {\"files\": [{\"path\": \"/w/a.txt\"}]}\n\n"+reminder)
+	if want := "Let me do that.\n" + callBlock("read_files", `{"files": [{"path": "/w/a.txt"}]}`); !ok || got != want {
+		t.Errorf("the task with its reminder: %q, %v; want %q", got, ok, want)
+	}
+	got, ok = toolAnswer(c, reminder)
+	if want := callBlock("submit_and_exit", `{"summary":"The task is done: every result came back.","verified":true}`); !ok || got != want {
+		t.Errorf("the reminder alone: %q, %v; want %q", got, ok, want)
+	}
+}

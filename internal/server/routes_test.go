@@ -95,3 +95,31 @@ func TestRouteTableDispatch(t *testing.T) {
 		t.Errorf("DELETE /x/12: %d %q", rec.Code, rec.Header().Get("Allow"))
 	}
 }
+
+// A client whose base URL lacks /v1 (Cline's Anthropic provider pointed at
+// http://host:3000, as Claude Code's ANTHROPIC_BASE_URL is given) calls
+// POST /messages: the 404 names the route it meant and says where the base
+// URL must end, rather than only that no route matched. A path that is no
+// route under /v1 either gets the plain 404.
+func TestNotFoundNamesTheRouteUnderV1(t *testing.T) {
+	s := New(Config{}, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := s.Handler()
+	for _, c := range []struct{ method, path, want string }{
+		{http.MethodPost, "/messages", "did you mean POST /v1/messages? A client's base URL for qwenproxy ends in /v1"},
+		{http.MethodPost, "/chat/completions", "did you mean POST /v1/chat/completions?"},
+		{http.MethodGet, "/models", "did you mean GET /v1/models?"},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, strings.NewReader("{}")))
+		if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), c.want) {
+			t.Errorf("%s %s: %d %s, want 404 saying %q", c.method, c.path, rec.Code, rec.Body, c.want)
+		}
+	}
+	for _, path := range []string{"/nothing", "/v1/nothing", "/v1/v1/messages"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, nil))
+		if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "did you mean") {
+			t.Errorf("POST %s: %d %s, want a plain 404", path, rec.Code, rec.Body)
+		}
+	}
+}

@@ -173,9 +173,11 @@ func (s *Server) CutCalls() { s.cutCalls(ErrShuttingDown) }
 // Handler returns the routed, logged, panic-safe handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	s.mount(mux, s.routes())
+	table := s.routes()
+	s.mount(mux, table)
+	hints := newBaseURLHints(table)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeErrorFor(w, r, notFound(r))
+		writeErrorFor(w, r, hints.notFound(r))
 	})
 	// A call the key guard refuses never reaches the router, which names
 	// the route; the metrics ask the router which route it would have been.
