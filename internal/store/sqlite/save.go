@@ -21,7 +21,8 @@ const (
 )
 
 // saveInto copies the database db holds into a new file beside path named
-// for at, whole or not at all: it is written under an incomplete name,
+// for at (its directory made again if it was removed), whole or not at
+// all: it is written under an incomplete name,
 // synced, and only then renamed to <path>.saved-<at> (and the directory
 // synced, so that the name outlives a power loss). It returns the saved
 // file's path.
@@ -32,6 +33,12 @@ func saveInto(db *sql.DB, path string, at time.Time) (string, error) {
 		if _, err := os.Lstat(name); !errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("%s is taken", name)
 		}
+	}
+	// The directory may have gone with the file (an `rm -rf` of the data
+	// directory): made again, as the spool makes its own, it takes the copy
+	// that nothing else could.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("make %s again: %w", filepath.Dir(path), err)
 	}
 	if _, err := db.Exec(`VACUUM INTO ?`, partial); err != nil {
 		removePartial(partial)

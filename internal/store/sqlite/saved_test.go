@@ -314,3 +314,34 @@ func TestADeletedFileIsSavedWhenTheStoreCloses(t *testing.T) {
 		t.Fatalf("the saved file lacks the call: %v", err)
 	}
 }
+
+// The database's whole directory removed under the server (an `rm -rf
+// data/`) left nowhere to save the calls the connections hold: the copy
+// failed with SQLite's "unable to open database file" and its tries each
+// minute failed alike, so the stop lost them. The save makes the directory
+// again, as the spool does, and copies them there.
+func TestADeletedDirectoryIsMadeAgainToSaveTheFile(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.WriteBatch(ctx, oneCall("before")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	err = s.WriteBatch(ctx, oneCall("after"))
+	saved := savedBeside(t, path)
+	if len(saved) != 1 || !errors.Is(err, ErrFileGone) || !strings.Contains(err.Error(), saved[0]) {
+		t.Fatalf("a write after the directory went: %v; saved %q", err, saved)
+	}
+	if ids := requestIDsIn(t, saved[0]); len(ids) != 1 || ids[0] != "before" {
+		t.Errorf("the saved file holds calls %q, want [before]", ids)
+	}
+}
