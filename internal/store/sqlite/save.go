@@ -27,18 +27,18 @@ const (
 // synced, so that the name outlives a power loss). It returns the saved
 // file's path.
 func saveInto(db *sql.DB, path string, at time.Time) (string, error) {
+	// The directory may have gone with the file (an `rm -rf` of the data
+	// directory): made again, as the spool makes its own, it takes the copy
+	// that nothing else could.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("make %s again: %w", filepath.Dir(path), err)
+	}
 	stamp := at.UTC().Format("20060102T150405Z")
 	to, partial := path+SavedInfix+stamp, path+IncompleteInfix+stamp
 	for _, name := range []string{to, partial} {
 		if _, err := os.Lstat(name); !errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("%s is taken", name)
 		}
-	}
-	// The directory may have gone with the file (an `rm -rf` of the data
-	// directory): made again, as the spool makes its own, it takes the copy
-	// that nothing else could.
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return "", fmt.Errorf("make %s again: %w", filepath.Dir(path), err)
 	}
 	if _, err := db.Exec(`VACUUM INTO ?`, partial); err != nil {
 		removePartial(partial)
