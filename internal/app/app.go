@@ -48,6 +48,7 @@ type App struct {
 	stop     context.CancelFunc
 	served   chan error
 	unlock   []func() // the database's and the spool's locks
+	fileHeld bool     // the SQLite file itself is locked (holdDatabaseFile)
 }
 
 // Start opens the database (applying migrations), starts the recorder and
@@ -97,6 +98,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		SQLite:   sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds())},
 		Postgres: postgres.Options{MaxConns: cfg.DatabaseMaxConns},
 	}); err != nil {
+		return nil, err
+	}
+	if err := a.holdDatabaseFile(cfg); err != nil { // a file the open made
 		return nil, err
 	}
 	warnIncompleteSaves(a.store, log)
@@ -504,18 +508,23 @@ func errUnauthenticated(host string) error {
 }
 
 // lock makes this process the only server on its SQLite file and the only
-// user of its spool: a second `serve` on either refuses to start. The CLI
-// takes no lock: its reads stay allowed while a server runs.
+// user of its spool: a second `serve` on either refuses to start. The
+// database is locked twice, by its lock file and by the file itself, so
+// that a lock file removed under a running server lets no second one in.
+// The CLI takes no lock: its reads stay allowed while a server runs.
 func (a *App) lock(cfg *config.Config) error {
 	if cfg.DatabaseURL == "" {
 		unlock, err := lockFile(lockName(cfg.DatabasePath))
 		if errors.Is(err, errLocked) {
-			return fmt.Errorf("another qwenproxy server already serves the database %s (%w); stop it, or give this one its own DATABASE_PATH", cfg.DatabasePath, err)
+			return errServed(cfg, err)
 		}
 		if err != nil {
 			return err
 		}
 		a.unlock = append(a.unlock, unlock)
+		if err := a.holdDatabaseFile(cfg); err != nil {
+			return err
+		}
 	}
 	if cfg.SpoolPath == "" { // no spool (the recorder's empty path): nothing to share
 		return nil
@@ -536,6 +545,33 @@ func (a *App) lock(cfg *config.Config) error {
 	}
 	a.unlock = append(a.unlock, unlock)
 	return checkSpool(cfg.SpoolPath)
+}
+
+// holdDatabaseFile locks the SQLite file itself, once it exists: at the
+// start's lock when it does, else once the store's open made it. A lock
+// file removed under the server then still lets no second one in.
+func (a *App) holdDatabaseFile(cfg *config.Config) error {
+	if cfg.DatabaseURL != "" || a.fileHeld {
+		return nil
+	}
+	if _, err := os.Stat(cfg.DatabasePath); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	unlock, err := lockHeldFile(cfg.DatabasePath)
+	if errors.Is(err, errLocked) {
+		return errServed(cfg, err)
+	}
+	if err != nil {
+		return err
+	}
+	a.unlock = append(a.unlock, unlock)
+	a.fileHeld = true
+	return nil
+}
+
+// errServed says that another server holds the database's lock.
+func errServed(cfg *config.Config, err error) error {
+	return fmt.Errorf("another qwenproxy server already serves the database %s (%w); stop it, or give this one its own DATABASE_PATH", cfg.DatabasePath, err)
 }
 
 // lockName is the lock file of path: beside the file path resolves to, so

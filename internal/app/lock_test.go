@@ -64,3 +64,65 @@ func TestASecondServerThroughASymlinkIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// An operator who removed the lock files beside a running server's
+// database ("stale" after a crash, as other software's are) let a second
+// server start on the same file and spool: both spooled while the database
+// was locked, and each one's replay, emptying the spool, threw away the
+// other's records (found with the binary: 97 of 180 answered calls lost).
+// The server holds a lock on the database file itself too, which no lock
+// file's removal undoes.
+func TestARemovedLockFileLetsNoSecondServerIn(t *testing.T) {
+	for _, made := range []bool{false, true} {
+		name := "an existing database"
+		if made {
+			name = "a database the first start made"
+		}
+		t.Run(name, func(t *testing.T) { secondServerAfterLocksRemoved(t, made) })
+	}
+}
+
+// secondServerAfterLocksRemoved starts a first server's locks on a database
+// that exists, or that its start makes (after the locks, when the store
+// opens), removes the lock files, and expects a second server refused.
+func secondServerAfterLocksRemoved(t *testing.T, made bool) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "q.db")
+	create := func() {
+		if err := os.WriteFile(db, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !made {
+		create()
+	}
+	cfg := config.Config{DatabasePath: db, SpoolPath: db + ".spool"}
+	first := &App{}
+	if err := first.lock(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, u := range first.unlock {
+			u()
+		}
+	}()
+	if made {
+		create() // as the store's open does
+		if err := first.holdDatabaseFile(&cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{lockName(db), lockName(cfg.SpoolPath)} {
+		if err := os.Remove(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second := &App{}
+	err := second.lock(&cfg)
+	for _, u := range second.unlock {
+		u()
+	}
+	if !errors.Is(err, errLocked) || !strings.Contains(err.Error(), "already serves the database") {
+		t.Fatalf("a second server after the lock files were removed: %v", err)
+	}
+}
