@@ -4,6 +4,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,5 +125,53 @@ func secondServerAfterLocksRemoved(t *testing.T, made bool) {
 	}
 	if !errors.Is(err, errLocked) || !strings.Contains(err.Error(), "already serves the database") {
 		t.Fatalf("a second server after the lock files were removed: %v", err)
+	}
+}
+
+// The spool's lock file removed under a server on PostgreSQL (where the
+// database has no file to lock) let a second instance on the same host use
+// the same spool, and each one's replay empties it of the other's records.
+// The spool file itself is locked too: when the start finds it, and once
+// the recorder made it.
+func TestARemovedSpoolLockLetsNoSecondServerShareIt(t *testing.T) {
+	for _, made := range []bool{false, true} {
+		t.Run(fmt.Sprintf("made by the first start: %v", made), func(t *testing.T) {
+			spool := filepath.Join(t.TempDir(), "q.spool")
+			create := func() {
+				if err := os.WriteFile(spool, nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !made {
+				create()
+			}
+			cfg := config.Config{DatabaseURL: "postgres://unused", SpoolPath: spool}
+			first := &App{}
+			if err := first.lock(&cfg); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				for _, u := range first.unlock {
+					u()
+				}
+			}()
+			if made {
+				create() // as the recorder's start does
+				if err := first.holdSpoolFile(&cfg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Remove(lockName(spool)); err != nil {
+				t.Fatal(err)
+			}
+			second := &App{}
+			err := second.lock(&cfg)
+			for _, u := range second.unlock {
+				u()
+			}
+			if !errors.Is(err, errLocked) || !strings.Contains(err.Error(), "needs its own RECORDER_SPOOL") {
+				t.Fatalf("a second server after the spool's lock file was removed: %v", err)
+			}
+		})
 	}
 }
