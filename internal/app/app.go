@@ -36,18 +36,20 @@ import (
 
 // App is a running proxy.
 type App struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	store    *sqlstore.Store
-	recorder *recorder.Recorder
-	api      *server.Server
-	http     *http.Server
-	ln       net.Listener
-	sim      *qwensim.Server
-	accounts *accounts.Pool
-	stop     context.CancelFunc
-	served   chan error
-	unlock   []func() // the database's and the spool's locks
+	cfg       *config.Config
+	log       *slog.Logger
+	store     *sqlstore.Store
+	recorder  *recorder.Recorder
+	api       *server.Server
+	http      *http.Server
+	ln        net.Listener
+	sim       *qwensim.Server
+	accounts  *accounts.Pool
+	stop      context.CancelFunc
+	served    chan error
+	unlock    []func() // the database's and the spool's locks
+	fileHeld  bool     // the SQLite file itself is locked (holdDatabaseFile)
+	spoolHeld bool     // the spool file itself is locked (holdSpoolFile)
 }
 
 // Start opens the database (applying migrations), starts the recorder and
@@ -99,6 +101,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}); err != nil {
 		return nil, err
 	}
+	if err := a.holdDatabaseFile(cfg); err != nil { // a file the open made
+		return nil, err
+	}
 	warnIncompleteSaves(a.store, log)
 	if err := checkStoredKeys(ctx, cfg, a.store); err != nil {
 		return nil, err
@@ -131,6 +136,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	m := metrics.New()
 	a.recorder, err = recorder.New(a.store, log, recorderOptions(cfg, m.Commit))
 	if err != nil {
+		return nil, err
+	}
+	if err := a.holdSpoolFile(cfg); err != nil { // a file the recorder made
 		return nil, err
 	}
 	sessions := session.NewManager(a.store, a.store.Locker(), a.recorder.SaveSession, cfg.SessionTimeout, qp.NewID)
@@ -504,18 +512,23 @@ func errUnauthenticated(host string) error {
 }
 
 // lock makes this process the only server on its SQLite file and the only
-// user of its spool: a second `serve` on either refuses to start. The CLI
-// takes no lock: its reads stay allowed while a server runs.
+// user of its spool: a second `serve` on either refuses to start. The
+// database is locked twice, by its lock file and by the file itself, so
+// that a lock file removed under a running server lets no second one in.
+// The CLI takes no lock: its reads stay allowed while a server runs.
 func (a *App) lock(cfg *config.Config) error {
 	if cfg.DatabaseURL == "" {
 		unlock, err := lockFile(lockName(cfg.DatabasePath))
 		if errors.Is(err, errLocked) {
-			return fmt.Errorf("another qwenproxy server already serves the database %s (%w); stop it, or give this one its own DATABASE_PATH", cfg.DatabasePath, err)
+			return errServed(cfg, err)
 		}
 		if err != nil {
 			return err
 		}
 		a.unlock = append(a.unlock, unlock)
+		if err := a.holdDatabaseFile(cfg); err != nil {
+			return err
+		}
 	}
 	if cfg.SpoolPath == "" { // no spool (the recorder's empty path): nothing to share
 		return nil
@@ -529,13 +542,66 @@ func (a *App) lock(cfg *config.Config) error {
 	}
 	unlock, err := lockFile(lockName(cfg.SpoolPath))
 	if errors.Is(err, errLocked) {
-		return fmt.Errorf("another qwenproxy server already uses the spool %s (%w); each instance needs its own RECORDER_SPOOL", cfg.SpoolPath, err)
+		return errSpoolShared(cfg, err)
 	}
 	if err != nil {
 		return err
 	}
 	a.unlock = append(a.unlock, unlock)
-	return checkSpool(cfg.SpoolPath)
+	if err := checkSpool(cfg.SpoolPath); err != nil {
+		return err
+	}
+	return a.holdSpoolFile(cfg)
+}
+
+// holdDatabaseFile locks the SQLite file itself, once it exists: at the
+// start's lock when it does, else once the store's open made it. A lock
+// file removed under the server then still lets no second one in.
+func (a *App) holdDatabaseFile(cfg *config.Config) error {
+	if cfg.DatabaseURL != "" {
+		return nil
+	}
+	return a.holdFile(cfg.DatabasePath, &a.fileHeld, func(err error) error { return errServed(cfg, err) })
+}
+
+// holdSpoolFile is holdDatabaseFile for the spool: locked at the start's
+// lock when it exists, else once the recorder made it.
+func (a *App) holdSpoolFile(cfg *config.Config) error {
+	if cfg.SpoolPath == "" {
+		return nil
+	}
+	return a.holdFile(cfg.SpoolPath, &a.spoolHeld, func(err error) error { return errSpoolShared(cfg, err) })
+}
+
+// holdFile locks the file at path itself (lockHeldFile) unless *held says
+// it is locked already or it does not exist yet; refused words errLocked.
+func (a *App) holdFile(path string, held *bool, refused func(error) error) error {
+	if *held {
+		return nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	unlock, err := lockHeldFile(path)
+	if errors.Is(err, errLocked) {
+		return refused(err)
+	}
+	if err != nil {
+		return err
+	}
+	a.unlock = append(a.unlock, unlock)
+	*held = true
+	return nil
+}
+
+// errSpoolShared says that another server holds the spool's lock.
+func errSpoolShared(cfg *config.Config, err error) error {
+	return fmt.Errorf("another qwenproxy server already uses the spool %s (%w); each instance needs its own RECORDER_SPOOL", cfg.SpoolPath, err)
+}
+
+// errServed says that another server holds the database's lock.
+func errServed(cfg *config.Config, err error) error {
+	return fmt.Errorf("another qwenproxy server already serves the database %s (%w); stop it, or give this one its own DATABASE_PATH", cfg.DatabasePath, err)
 }
 
 // lockName is the lock file of path: beside the file path resolves to, so

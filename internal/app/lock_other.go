@@ -4,3 +4,6 @@ package app
 
 // lockFile is a no-op where flock is not available.
 func lockFile(string) (func(), error) { return func() {}, nil }
+
+// lockHeldFile is a no-op where flock is not available.
+func lockHeldFile(string) (func(), error) { return func() {}, nil }

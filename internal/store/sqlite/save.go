@@ -21,11 +21,18 @@ const (
 )
 
 // saveInto copies the database db holds into a new file beside path named
-// for at, whole or not at all: it is written under an incomplete name,
+// for at (its directory made again if it was removed), whole or not at
+// all: it is written under an incomplete name,
 // synced, and only then renamed to <path>.saved-<at> (and the directory
 // synced, so that the name outlives a power loss). It returns the saved
 // file's path.
 func saveInto(db *sql.DB, path string, at time.Time) (string, error) {
+	// The directory may have gone with the file (an `rm -rf` of the data
+	// directory): made again, as the spool makes its own, it takes the copy
+	// that nothing else could.
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("make %s again: %w", filepath.Dir(path), err)
+	}
 	stamp := at.UTC().Format("20060102T150405Z")
 	to, partial := path+SavedInfix+stamp, path+IncompleteInfix+stamp
 	for _, name := range []string{to, partial} {

@@ -314,3 +314,74 @@ func TestADeletedFileIsSavedWhenTheStoreCloses(t *testing.T) {
 		t.Fatalf("the saved file lacks the call: %v", err)
 	}
 }
+
+// The database's whole directory removed under the server (an `rm -rf
+// data/`) left nowhere to save the calls the connections hold: the copy
+// failed with SQLite's "unable to open database file" and its tries each
+// minute failed alike, so the stop lost them. The save makes the directory
+// again, as the spool does, and copies them there.
+func TestADeletedDirectoryIsMadeAgainToSaveTheFile(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.WriteBatch(ctx, oneCall("before")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	err = s.WriteBatch(ctx, oneCall("after"))
+	saved := savedBeside(t, path)
+	if len(saved) != 1 || !errors.Is(err, ErrFileGone) || !strings.Contains(err.Error(), saved[0]) {
+		t.Fatalf("a write after the directory went: %v; saved %q", err, saved)
+	}
+	if ids := requestIDsIn(t, saved[0]); len(ids) != 1 || ids[0] != "before" {
+		t.Errorf("the saved file holds calls %q, want [before]", ids)
+	}
+}
+
+// A save that failed is tried again a minute later, and the close did not
+// try sooner: a server stopped within that minute — the operator having
+// just freed the disk that refused the copy — freed the only copy of the
+// calls without a word. The close is their last chance: it saves them
+// whatever the time since the failed attempt.
+func TestTheCloseSavesAgainAfterAFailedSave(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	path := filepath.Join(dir, "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteBatch(ctx, oneCall("held")); err != nil {
+		t.Fatal(err)
+	}
+	// A file where the directory was: the save cannot make it again.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(ctx); !errors.Is(err, ErrFileGone) || !strings.Contains(err.Error(), "saving the calls it held failed") {
+		t.Fatalf("a check while the save cannot be made: %v", err)
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Close()
+	saved := savedBeside(t, path)
+	if len(saved) != 1 || !errors.Is(err, ErrFileGone) || !strings.Contains(err.Error(), saved[0]) {
+		t.Fatalf("close once the save can be made: %v; saved %q", err, saved)
+	}
+	if ids := requestIDsIn(t, saved[0]); len(ids) != 1 || ids[0] != "held" {
+		t.Errorf("the saved file holds calls %q, want [held]", ids)
+	}
+}

@@ -82,7 +82,7 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	g := &guard{write: write}
-	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check})
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.last})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		if why := whyNotWritable(path, syscall.Access); why != "" {
@@ -152,7 +152,14 @@ func (h held) gone() bool {
 // restart opens a WAL anew. Each check does it again (once the WAL is empty
 // it costs next to nothing), so no commit that raced the change stays
 // behind.
-func (g *guard) check() error {
+func (g *guard) check() error { return g.checkAt(false) }
+
+// last is check as the store closes: a save that failed is tried again at
+// once, not after its minute, as the close frees the only copy of the calls.
+func (g *guard) last() error { return g.checkAt(true) }
+
+// checkAt is check; closing tries a failed save again whenever it was.
+func (g *guard) checkAt(closing bool) error {
 	for i, h := range g.files {
 		if !h.gone() {
 			continue
@@ -161,7 +168,7 @@ func (g *guard) check() error {
 		// check tries again.
 		g.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 		if i == 0 {
-			return fmt.Errorf("%s: %w%s; records are kept in the spool until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone, g.save(h))
+			return fmt.Errorf("%s: %w%s; records are kept in the spool until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone, g.save(h, closing))
 		}
 		return fmt.Errorf("%s: %w; records are kept in the spool until the server restarts", h.path, ErrJournalGone)
 	}
@@ -174,11 +181,15 @@ func (g *guard) check() error {
 // connections then hold the only copy of every call in it, which the
 // server's stop would free, and the next start makes or opens another file
 // at path. A file moved away keeps them under its new name: "". A failed
-// copy (the disk full) is tried again a minute later.
-func (g *guard) save(h held) string {
+// copy (the disk full) is tried again a minute later, or at once when
+// closing, the last chance.
+func (g *guard) save(h held, closing bool) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.savedAt.IsZero() && (strings.HasPrefix(g.saved, savedNote) || time.Since(g.savedAt) < time.Minute) {
+	if strings.HasPrefix(g.saved, savedNote) {
+		return g.saved
+	}
+	if !g.savedAt.IsZero() && !closing && time.Since(g.savedAt) < time.Minute {
 		return g.saved
 	}
 	if !unlinked(h.file) {

@@ -96,6 +96,7 @@ type Store struct {
 	migrations fs.FS
 	describe   string
 	guard      func() error
+	closeGuard func() error // Config.CloseGuard
 
 	codec *bodies.Codec // bodies' compression
 	known knownParts    // body parts recently stored
@@ -121,13 +122,18 @@ type Config struct {
 	// so the recorder keeps its records in the spool instead of writing
 	// them where no one will find them.
 	Guard func() error
+	// CloseGuard, when set, runs in Guard's place as the store closes: the
+	// last moment a file deleted under the server can still be saved, so it
+	// tries what Guard may be pacing (a failed save is tried again each
+	// minute).
+	CloseGuard func() error
 }
 
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: newPool(c.Write, c.Dialect.Rebind), read: newPool(c.Read, c.Dialect.Rebind),
 		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard,
-		schema: lastMigration(c.Migrations)}
+		closeGuard: c.CloseGuard, schema: lastMigration(c.Migrations)}
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".
@@ -165,7 +171,12 @@ func (s *Store) Close() error {
 	// A file deleted or replaced under the store is saved by the guard
 	// when a write or a check first meets it; a server idle since then has
 	// not, and closing frees the only copy of every call it holds.
-	gone := s.checkGuard()
+	var gone error
+	if s.closeGuard != nil {
+		gone = s.closeGuard()
+	} else {
+		gone = s.checkGuard()
+	}
 	s.read.closeKept()
 	s.write.closeKept()
 	err := s.write.Close()
