@@ -487,17 +487,30 @@ func planFilter(ctx context.Context, db querier, backend, list string, q *listQu
 	if backend == "sqlite" && q.sortCol == "q.id" && f.SessionID == "" && (!f.Range.Start.IsZero() || !f.Range.End.IsZero()) {
 		return planRangeByID(ctx, db, q, f.Range)
 	}
-	if backend == "sqlite" && list == responseCounts && walkedSorts[q.sortCol] != "" && (f == qp.CallFilter{Range: f.Range}) &&
-		(!f.Range.Start.IsZero() || !f.Range.End.IsZero()) {
-		n, err := rangeRows(ctx, db, f.Range)
-		if err != nil || n >= denseRows {
-			return err
-		}
-		total, err := countCalls(ctx, db, list, qp.CallFilter{})
+	if backend == "sqlite" && list == responseCounts && walkedSorts[q.sortCol] != "" && rangeIndexed(f) {
+		n, err := rangeRows(ctx, db, q.where)
 		if err != nil {
 			return err
 		}
-		planSortWalk(q, f, o, n, n, total, f)
+		if n >= denseRows {
+			for i := range q.where.conds {
+				q.where.conds[i] = "+" + q.where.conds[i]
+			}
+			return nil
+		}
+		if f == (qp.CallFilter{Range: f.Range}) {
+			total, err := countCalls(ctx, db, list, qp.CallFilter{})
+			if err != nil {
+				return err
+			}
+			if planSortWalk(q, f, o, n, n, total, f) {
+				return nil
+			}
+		}
+		// Fewer rows: read by the filter's index and sorted. SQLite, left
+		// to choose, walked the sort's index past every row to find a page
+		// of a few.
+		q.sortCol = "+" + q.sortCol
 		return nil
 	}
 	if backend != "sqlite" || q.sortCol == defaultSort || f.SessionID != "" || !f.Range.Start.IsZero() || !f.Range.End.IsZero() ||

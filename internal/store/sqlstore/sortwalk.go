@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	qp "qwenproxy"
 )
@@ -68,14 +69,34 @@ func planSortWalk(q *listQuery, f qp.CallFilter, o qp.ListOptions, n, fewest, to
 	return true
 }
 
-// rangeRows is how many responses end in r, counted from its index up to
-// denseRows.
-func rangeRows(ctx context.Context, db querier, r qp.TimeRange) (int64, error) {
-	var w where
-	w.addRange("r.timestamp", r)
+// rangeIndexed reports whether f is a time range, alone or with one of the
+// columns the responses' indexes lead with before their time (model,
+// status, finish reason, account): its rows are then counted from one
+// index, reading no row.
+func rangeIndexed(f qp.CallFilter) bool {
+	if f.Range.Start.IsZero() && f.Range.End.IsZero() {
+		return false
+	}
+	columns := 0
+	for _, set := range []bool{f.Model != "", f.Status != "", f.FinishReason != "", f.Account != ""} {
+		if set {
+			columns++
+		}
+	}
+	return columns <= 1 && f == (qp.CallFilter{Model: f.Model, Status: f.Status, FinishReason: f.FinishReason, Account: f.Account, Range: f.Range})
+}
+
+// rangeRows is how many responses match w (a filter of rangeIndexed),
+// counted from its index up to denseRows.
+//
+// A time range of denseRows or more (alone or with a column) sorted by
+// duration or tokens walks the sort's index as a dense filter does (see
+// planFilter): the busiest model's 90 days, 125,000 of a million calls,
+// took 130-530 ms a page read by the model's index and sorted.
+func rangeRows(ctx context.Context, db querier, w where) (int64, error) {
 	var n int64
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM responses r`+w.sql()+` LIMIT ?) AS matched`,
-		append(w.args, denseRows)...).Scan(&n); err != nil {
+		append(slices.Clone(w.args), denseRows)...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("list: count the range's rows: %w", err)
 	}
 	return n, nil
