@@ -493,6 +493,9 @@ func planFilter(ctx context.Context, db querier, backend, list string, q *listQu
 			return err
 		}
 		if n >= denseRows {
+			if q.fastCount == "" { // counted by the filter's index, not the walk's conditions
+				q.fastCount, q.fastArgs = q.countFrom+q.where.sql(), slices.Clone(q.where.args)
+			}
 			for i := range q.where.conds {
 				q.where.conds[i] = "+" + q.where.conds[i]
 			}

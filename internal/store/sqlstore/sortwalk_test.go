@@ -27,9 +27,9 @@ func sparseFilterDB(t *testing.T) *sql.DB {
 		t.Fatal(err)
 	}
 	if _, err := db.ExecContext(ctx, `INSERT INTO responses (id, request_id, response_id, timestamp, model, stream, status, http_status,
-		total_tokens, duration_ms, duration_us, created_at, account)
+		total_tokens, duration_ms, duration_us, created_at, account, finish_reason)
 		SELECT id, id, 'resp-' || id, timestamp + 500, model, stream, status, 200,
-			CASE WHEN status = 'error' THEN id % 7 ELSE 100 + id % 977 END, 0, (id * 7919) % 100000, created_at, account FROM requests`); err != nil {
+			CASE WHEN status = 'error' THEN id % 7 ELSE 100 + id % 977 END, 0, (id * 7919) % 100000, created_at, account, 'stop' FROM requests`); err != nil {
 		t.Fatal(err)
 	}
 	countAsMigrated(t, db)
@@ -78,6 +78,27 @@ func TestASparseFilterSortedByDurationWalksTheSortIndex(t *testing.T) {
 		if walks != c.walks {
 			t.Errorf("%+v sorted by %s: walks the sort's index %v, want %v\n%s\nis planned as\n%s", c.f, c.sort, walks, c.walks, query, plan)
 		}
+	}
+}
+
+// A list walked in the sort's index under a time range and a column the
+// rollups do not keep (a finish reason) counts its total by the filter's
+// index, as before: the walk's conditions, written +r.col, would have
+// counted every row of the table.
+func TestAWalkedRangeCountsItsTotalByIndex(t *testing.T) {
+	ctx := context.Background()
+	db := sparseFilterDB(t)
+	f := qp.CallFilter{FinishReason: "stop", Range: qp.TimeRange{Start: time.UnixMilli(4_000_000)}}
+	q, err := responsePage(ctx, db, "sqlite", f, qp.ListOptions{Limit: 50, Sort: "duration_ms"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count, args := q.countFrom+q.where.sql(), q.where.args
+	if q.fastCount != "" {
+		count, args = q.fastCount, q.fastArgs
+	}
+	if plan := explainSQLite(t, db, count, args); !strings.Contains(plan, "SEARCH") {
+		t.Errorf("%+v: the total %s\nis planned as\n%s", f, count, plan)
 	}
 }
 
