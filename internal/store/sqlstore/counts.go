@@ -30,18 +30,46 @@ const upsertCount = `INSERT INTO call_counts (list, model, account, status, stre
 const upsertRequestHour = `INSERT INTO request_hours (bucket, calls) VALUES (?, ?)
 	ON CONFLICT (bucket) DO UPDATE SET calls = request_hours.calls + excluded.calls`
 
+// upsertRequestModelHour adds to the requests of a model (the model asked
+// for) begun in an hour (migration 0023).
+const upsertRequestModelHour = `INSERT INTO request_model_hours (model, bucket, calls) VALUES (?, ?, ?)
+	ON CONFLICT (model, bucket) DO UPDATE SET calls = request_model_hours.calls + excluded.calls`
+
+// requestHours counts requests by the hour they began (request_hours) and by
+// model and hour (request_model_hours).
+type requestHours struct {
+	all     map[int64]int64
+	ofModel map[modelHour]int64
+}
+
+type modelHour struct {
+	model  string
+	bucket int64
+}
+
+func newRequestHours() requestHours {
+	return requestHours{all: map[int64]int64{}, ofModel: map[modelHour]int64{}}
+}
+
+// add counts n requests of model begun at ts (Unix ms).
+func (h requestHours) add(model string, ts, n int64) {
+	b := hourOf(ts)
+	h.all[b] += n
+	h.ofModel[modelHour{model, b}] += n
+}
+
 // addCounts counts the calls a batch wrote, as their rows hold them (see
 // insertExchanges), in call_counts, and their requests by the hour they
-// began in request_hours.
+// began in request_hours and request_model_hours.
 func addCounts(ctx context.Context, tx *txn, written []qp.Exchange) error {
-	counts, hours := map[countKey]int64{}, map[int64]int64{}
+	counts, hours := map[countKey]int64{}, newRequestHours()
 	for i := range written {
 		rq, rs := &written[i].Request, &written[i].Response
 		k := countKey{requestCounts, rq.Model, rq.Account, rs.Status, rq.Stream, rs.FinishReason}
 		counts[k]++
 		k.list, k.model = responseCounts, written[i].AnsweringModel()
 		counts[k]++
-		hours[hourOf(rq.Timestamp.UnixMilli())]++
+		hours.add(rq.Model, rq.Timestamp.UnixMilli(), 1)
 	}
 	if err := changeCounts(ctx, tx, counts); err != nil {
 		return err
@@ -58,7 +86,7 @@ func subtractCounts(ctx context.Context, tx *txn, cond string, args ...any) erro
 	if err != nil {
 		return fmt.Errorf("count deleted calls: %w", err)
 	}
-	counts, hours := map[countKey]int64{}, map[int64]int64{}
+	counts, hours := map[countKey]int64{}, newRequestHours()
 	for rows.Next() {
 		q, r := countKey{list: requestCounts}, countKey{list: responseCounts}
 		var began int64
@@ -69,7 +97,7 @@ func subtractCounts(ctx context.Context, tx *txn, cond string, args ...any) erro
 			return fmt.Errorf("count deleted calls: %w", err)
 		}
 		counts[q]--
-		hours[hourOf(began)]--
+		hours.add(q.model, began, -1)
 		if rModel != nil { // a request with no response counts in one list
 			r.model, r.account, r.status, r.stream, r.finishReason = *rModel, *rAccount, *rStatus, *rStream, *rFinish
 			counts[r]--
@@ -85,10 +113,15 @@ func subtractCounts(ctx context.Context, tx *txn, cond string, args ...any) erro
 	return changeRequestHours(ctx, tx, hours)
 }
 
-func changeRequestHours(ctx context.Context, tx *txn, hours map[int64]int64) error {
-	for b, n := range hours {
+func changeRequestHours(ctx context.Context, tx *txn, hours requestHours) error {
+	for b, n := range hours.all {
 		if _, err := tx.ExecContext(ctx, upsertRequestHour, b, n); err != nil {
 			return fmt.Errorf("count requests by the hour: %w", err)
+		}
+	}
+	for k, n := range hours.ofModel {
+		if _, err := tx.ExecContext(ctx, upsertRequestModelHour, k.model, k.bucket, n); err != nil {
+			return fmt.Errorf("count requests by model and hour: %w", err)
 		}
 	}
 	return nil
@@ -132,12 +165,14 @@ func countQuery(list string, f qp.CallFilter) (string, []any) {
 }
 
 // requestRangeCount is the query of the request list's total under a time
-// range alone, summed from request_hours over the range's whole hours, plus
-// the rows of the partial hours at its ends: counting 90 days' rows of a
-// million calls took 15-53 ms. "" under any other filter (counted from
-// call_counts without a range, from the rows with one) or within one hour.
+// range alone, summed from request_hours over the range's whole hours, or
+// under a range and a model from request_model_hours, plus the rows of the
+// partial hours at its ends: counting 90 days' rows of a million calls took
+// 15-53 ms, the busiest model's 7-15 ms (SQLite) and 84-377 ms (PostgreSQL).
+// "" under any other filter (counted from call_counts without a range, from
+// the rows with one) or within one hour.
 func requestRangeCount(f qp.CallFilter) (string, []any) {
-	if (f != qp.CallFilter{Range: f.Range}) || (f.Range.Start.IsZero() && f.Range.End.IsZero()) {
+	if (f != qp.CallFilter{Model: f.Model, Range: f.Range}) || (f.Range.Start.IsZero() && f.Range.End.IsZero()) {
 		return "", nil
 	}
 	from, to, ok := wholeHours(f.Range)
@@ -146,9 +181,13 @@ func requestRangeCount(f qp.CallFilter) (string, []any) {
 	}
 	parts := []string{"COALESCE((SELECT SUM(calls) FROM request_hours WHERE bucket >= ? AND bucket < ?), 0)"}
 	args := []any{from, to}
+	if f.Model != "" {
+		parts[0] = "COALESCE((SELECT SUM(calls) FROM request_model_hours WHERE model = ? AND bucket >= ? AND bucket < ?), 0)"
+		args = []any{f.Model, from, to}
+	}
 	edge := func(r qp.TimeRange) {
 		var w where
-		w.addRange("q.timestamp", r)
+		callFilter(&w, qp.CallFilter{Model: f.Model, Range: r}, "q.", "q.timestamp")
 		parts = append(parts, "(SELECT COUNT(*) FROM requests q"+w.sql()+")")
 		args = append(args, w.args...)
 	}

@@ -151,10 +151,11 @@ func matching(rows []callRow, f qp.CallFilter) int {
 // A list's total under a time range, alone or with a model, an account or a
 // status, is the number of its rows that match: the response list's is
 // summed from the rollups over the range's whole hours plus its partial
-// hours' rows, the request list's under a range alone from request_hours;
-// over ranges that start and end mid-hour, on an hour, open at either end,
-// within one hour, after writes, after deletes, and in a database migration
-// 0022 counts from its rows.
+// hours' rows, the request list's under a range alone from request_hours,
+// under a range and a model from request_model_hours; over ranges that start
+// and end mid-hour, on an hour, open at either end, within one hour, after
+// writes, after deletes, and in a database migrations 0022 and 0023 count
+// from its rows.
 func TestListTotalsUnderATimeRangeAreTheCountsOfTheirRows(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -212,18 +213,20 @@ func TestListTotalsUnderATimeRangeAreTheCountsOfTheirRows(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("after deletes")
-		migration, err := os.ReadFile(fmt.Sprintf("../%s/migrations/0022_request_hours.sql", st.Backend()))
-		if err != nil {
-			t.Fatal(err)
+		for _, m := range []struct{ file, table string }{{"0022_request_hours", "request_hours"}, {"0023_request_model_hours", "request_model_hours"}} {
+			migration, err := os.ReadFile(fmt.Sprintf("../%s/migrations/%s.sql", st.Backend(), m.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, insert, _ := strings.Cut(string(migration), ")"+map[string]string{"sqlite": " WITHOUT ROWID", "postgres": ""}[st.Backend()]+";")
+			if _, err := st.DB().Exec(`DELETE FROM ` + m.table); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.DB().Exec(insert); err != nil {
+				t.Fatal(err)
+			}
 		}
-		_, insert, _ := strings.Cut(string(migration), ")"+map[string]string{"sqlite": " WITHOUT ROWID", "postgres": ""}[st.Backend()]+";")
-		if _, err := st.DB().Exec(`DELETE FROM request_hours`); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.DB().Exec(insert); err != nil {
-			t.Fatal(err)
-		}
-		check("counted by the migration")
+		check("counted by the migrations")
 	})
 }
 

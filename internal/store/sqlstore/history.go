@@ -309,7 +309,7 @@ func requestPage(ctx context.Context, db querier, backend string, f qp.CallFilte
 	if backend == "sqlite" {
 		q.pageFrom = "requests q"
 	}
-	return q, planFilter(ctx, db, backend, requestCounts, &q, requestSorts[""], f)
+	return q, planFilter(ctx, db, backend, requestCounts, &q, requestSorts[""], f, o)
 }
 
 // ListRequests pages recorded calls by request, each with its response
@@ -462,7 +462,7 @@ func responsePage(ctx context.Context, db querier, backend string, f qp.CallFilt
 	if backend == "sqlite" {
 		q.pageFrom = "responses r"
 	}
-	return q, planFilter(ctx, db, backend, responseCounts, &q, responseSorts[""], f)
+	return q, planFilter(ctx, db, backend, responseCounts, &q, responseSorts[""], f, o)
 }
 
 // planFilter chooses, on SQLite, the index a list sorted by other than its
@@ -479,11 +479,42 @@ func responsePage(ctx context.Context, db querier, backend string, f qp.CallFilt
 // of the table; of several columns, only the one that matches fewest rows
 // keeps its index, as SQLite, which does not know, read the first's (a rare
 // model's errors: all the errors, 0.15-0.37 s a page). A session's calls or
-// a time range are few rows, or not counted: their index serves.
+// a time range are few rows, or not counted: their index serves. Responses
+// sorted by duration or tokens under a filter (or a time range alone) of
+// fewer rows may walk the sort's index instead (see planSortWalk).
 // PostgreSQL weighs the indexes itself.
-func planFilter(ctx context.Context, db querier, backend, list string, q *listQuery, defaultSort string, f qp.CallFilter) error {
+func planFilter(ctx context.Context, db querier, backend, list string, q *listQuery, defaultSort string, f qp.CallFilter, o qp.ListOptions) error {
 	if backend == "sqlite" && q.sortCol == "q.id" && f.SessionID == "" && (!f.Range.Start.IsZero() || !f.Range.End.IsZero()) {
 		return planRangeByID(ctx, db, q, f.Range)
+	}
+	if backend == "sqlite" && list == responseCounts && walkedSorts[q.sortCol] != "" && rangeIndexed(f) {
+		n, err := rangeRows(ctx, db, q.where)
+		if err != nil {
+			return err
+		}
+		if n >= denseRows {
+			if q.fastCount == "" { // counted by the filter's index, not the walk's conditions
+				q.fastCount, q.fastArgs = q.countFrom+q.where.sql(), slices.Clone(q.where.args)
+			}
+			for i := range q.where.conds {
+				q.where.conds[i] = "+" + q.where.conds[i]
+			}
+			return nil
+		}
+		if f == (qp.CallFilter{Range: f.Range}) {
+			total, err := countCalls(ctx, db, list, qp.CallFilter{})
+			if err != nil {
+				return err
+			}
+			if planSortWalk(q, f, o, n, n, total, f) {
+				return nil
+			}
+		}
+		// Fewer rows: read by the filter's index and sorted. SQLite, left
+		// to choose, walked the sort's index past every row to find a page
+		// of a few.
+		q.sortCol = "+" + q.sortCol
+		return nil
 	}
 	if backend != "sqlite" || q.sortCol == defaultSort || f.SessionID != "" || !f.Range.Start.IsZero() || !f.Range.End.IsZero() ||
 		len(q.where.conds) == 0 {
@@ -500,18 +531,30 @@ func planFilter(ctx context.Context, db querier, backend, list string, q *listQu
 		return nil
 	}
 	columns := filterColumns(f)
-	if len(columns) < 2 {
-		return nil
+	best, fewest := 0, n
+	if len(columns) >= 2 {
+		fewest = -1
+		for i, c := range columns {
+			n, err := countCalls(ctx, db, list, c)
+			if err != nil {
+				return err
+			}
+			if fewest < 0 || n < fewest {
+				best, fewest = i, n
+			}
+		}
 	}
-	best, fewest := 0, int64(-1)
-	for i, c := range columns {
-		n, err := countCalls(ctx, db, list, c)
+	if list == responseCounts && walkedSorts[q.sortCol] != "" {
+		total, err := countCalls(ctx, db, list, qp.CallFilter{})
 		if err != nil {
 			return err
 		}
-		if fewest < 0 || n < fewest {
-			best, fewest = i, n
+		if planSortWalk(q, f, o, n, fewest, total, columns[best]) {
+			return nil
 		}
+	}
+	if len(columns) < 2 {
+		return nil
 	}
 	for i := range q.where.conds {
 		if i != best {

@@ -300,8 +300,11 @@ func TestResponseTotalsUnderATimeRangeAreSummedFromTheRollups(t *testing.T) {
 // The request list's total under a time range alone is summed from
 // request_hours, which counts requests by the hour they began, plus the
 // rows of the partial hours at its ends: counting 90 days' rows of a
-// million calls took 15-53 ms. Under any other filter too, or within one
-// hour, it is counted from the rows (or from call_counts without a range).
+// million calls took 15-53 ms. Under a range and a model, from
+// request_model_hours, the same by model: counting the busiest model's 90
+// days took 7-15 ms on SQLite, 84-377 ms on PostgreSQL. Under any other
+// filter too, or within one hour, it is counted from the rows (or from
+// call_counts without a range).
 func TestRequestTotalsUnderATimeRangeAreSummedByTheHour(t *testing.T) {
 	at := time.Date(2026, 3, 1, 10, 17, 0, 0, time.UTC)
 	long := qp.TimeRange{Start: at, End: at.Add(40*24*time.Hour + 3*time.Minute)}
@@ -313,8 +316,16 @@ func TestRequestTotalsUnderATimeRangeAreSummedByTheHour(t *testing.T) {
 		if !strings.Contains(q.fastCount, "request_hours") {
 			t.Errorf("%+v: the total is counted by %q", r, q.countFrom+q.where.sql())
 		}
+		q, err = requestList(qp.CallFilter{Range: r, Model: "qwen3-max"}, qp.ListOptions{}, "q.")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(q.fastCount, "request_model_hours") {
+			t.Errorf("%+v with a model: the total is counted by %q", r, q.countFrom+q.where.sql())
+		}
 	}
-	for _, f := range []qp.CallFilter{{Range: long, Model: "qwen3-max"}, {Range: long, SessionID: "s"}, {Range: qp.TimeRange{Start: at, End: at.Add(30 * time.Minute)}}} {
+	for _, f := range []qp.CallFilter{{Range: long, Account: "a@x"}, {Range: long, Model: "qwen3-max", Status: qp.StatusError}, {Range: long, SessionID: "s"},
+		{Range: qp.TimeRange{Start: at, End: at.Add(30 * time.Minute)}}, {Range: qp.TimeRange{Start: at, End: at.Add(30 * time.Minute)}, Model: "qwen3-max"}} {
 		q, err := requestList(f, qp.ListOptions{}, "q.")
 		if err != nil {
 			t.Fatal(err)
