@@ -216,11 +216,12 @@ func (m *chatFiles) put(chatID, sum string, f qwen.File) {
 	}
 }
 
-// imageRefs prepares a client body for the record: image bytes are
-// replaced by a reference (MIME type, SHA-256 and size), so that the record
-// keeps what was sent but not the bytes (RECORD_IMAGE_BYTES=true keeps
-// them): images' data: URLs anywhere, and the base64 data of Anthropic image
-// sources. Image URLs keep what they name but not their credentials (a
+// imageRefs prepares a client body for the record: image and document
+// bytes are replaced by a reference (kind, MIME type, SHA-256 and size), so
+// that the record keeps what was sent but not the bytes
+// (RECORD_IMAGE_BYTES=true keeps them): images' data: URLs anywhere, the
+// base64 data of Anthropic image and document sources, and the file_data
+// of OpenAI file parts and Responses input_file parts. Image URLs keep what they name but not their credentials (a
 // password, a signed URL's signature: redact.URL), whatever
 // RECORD_IMAGE_BYTES says.
 func (s *Server) imageRefs(body []byte) []byte {
