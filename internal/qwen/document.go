@@ -20,9 +20,11 @@ const (
 )
 
 // UploadDocument attaches a document (a PDF, a plain-text file) the way the
-// web client does, per the 2026 peers (weselow/Qwen2API src/utils/upload.js
-// at 374bc842, whose flow a peer's note says it took from the web client's
-// HAR of 2026-08-20; JLPT4YOU/qwenai's 2025 test of a PDF):
+// web client does, per the 2026 peers: weselow/Qwen2API src/utils/upload.js
+// at 374bc842 (uploadFileToQwenOss, parseUploadedTextFile); the same four
+// steps in another peer's note "captured from the web interface's HAR,
+// 2026-08-20" (its repository not named by the index searched); for PDFs,
+// JLPT4YOU/qwenai's test of 2025-10 (filetype "file", file_class "document"):
 //
 //  1. POST /api/v2/files/getstsToken {filename, filesize (a string),
 //     filetype:"file"} — "file", not the MIME type, for every document;

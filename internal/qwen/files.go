@@ -71,8 +71,8 @@ func NewImageFile(id, url, name, contentType string, size int64, nowMs int64) Fi
 // the first segment of its file_path, name, size in bytes and MIME type of
 // the bytes uploaded, at nowMs (Unix milliseconds). Its shape is the web
 // client's (weselow/Qwen2API src/utils/upload.js buildChatFileDescriptor at
-// 374bc842; JLPT4YOU/qwenai's PDF entry; a 2025 recording of the web client
-// sending a .txt): type "file", showType "file", file_class "document",
+// 374bc842; the HAR-derived entry of the peer UploadDocument names;
+// JLPT4YOU/qwenai's PDF entry of 2025): type "file", showType "file", file_class "document",
 // file_type the MIME type, context "full", and the file's meta.parse_meta
 // {parse_status:"success"}. (One peer's HAR-derived entry says file_class
 // "default"; the other sources agree on "document".)

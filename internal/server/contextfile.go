@@ -19,10 +19,14 @@ const contextNotice = "[Context attachment]\n" +
 
 // offloadContext sends a turn whose text is over CONTEXT_FILE_BYTES as the
 // 2026 peers send oversized agent context (qwen-2026.md §2 "Large
-// prompts"; weselow/Qwen2API src/utils/request.js
-// externalizeOversizedAgentContext and src/config/index.js at 55540dad: a
-// 90 KiB threshold, as Qwen's firewall answers a captcha when the JSON body
-// nears 128 KiB): the whole text uploaded as a text document
+// prompts"; weselow/Qwen2API src/utils/request.js at 374bc842,
+// externalizeOversizedAgentContext, past config.agentContextFileThresholdBytes,
+// whose default in a later version of that code's src/config/index.js
+// (AGENT_CONTEXT_FILE_THRESHOLD_BYTES; its repository not named by the
+// index searched) is 90 KiB, "as Qwen's firewall answers a captcha when
+// the JSON body nears 128 KiB"; another peer, from the web client's HAR of
+// 2026-08-20, splits past 100,000 characters, seeing the captcha past about
+// 118,000): the whole text uploaded as a text document
 // (qwen.Client.UploadDocument) and attached, and an inline prompt of a
 // notice and the text's last part, at most half the threshold, in place
 // of the text. A chat is not sent the same text twice (a retry reuses the
