@@ -63,3 +63,29 @@ func TestUploadDocumentReportsAFailedParse(t *testing.T) {
 		t.Fatalf("err %v, want a bad request", err)
 	}
 }
+
+// A parse Qwen is still working on ("pending") is polled again until it
+// is done: the document is attached, not refused.
+func TestUploadDocumentWaitsForAPendingParse(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{PendingParses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	c := qwen.New(qwen.Config{BaseURL: sim.URL, Credentials: qwen.StaticCredentials{Cookies: qwensim.LoginCookie()}, Timeout: 10 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	f, _, err := c.UploadDocument(ctx, "chat-1", "notes.txt", "text/plain", []byte("hello"))
+	if err != nil || f.FileClass != "document" {
+		t.Fatalf("%v %+v", err, f)
+	}
+	polls := 0
+	for _, call := range sim.Calls() {
+		if call.Endpoint == qwensim.EndpointParseStatus {
+			polls++
+		}
+	}
+	if polls != 2 {
+		t.Fatalf("%d status polls, want 2 (pending, then success)", polls)
+	}
+}

@@ -44,6 +44,7 @@ type storedObject struct {
 	fileID      string
 	filetype    string // the token's: "image", or "file" for a document
 	parse       string // a document's parse: "" (not asked), "success" or "failed"
+	polls       int    // status polls of its parse answered so far
 }
 
 // Uploads is how many objects were put into the simulated store.

@@ -61,7 +61,8 @@ func (s *Sim) parseFile(w http.ResponseWriter, r *http.Request) {
 // parseStatus answers {file_id_list:[…]} with a row per file:
 // {"success":true,"data":[{"file_id":…,"status":"success"}]} (the shape
 // peers read: data[0].status; "pending" for a file whose parse was not
-// asked for).
+// asked for, and for the first Options.PendingParses polls of one that
+// was).
 func (s *Sim) parseStatus(w http.ResponseWriter, r *http.Request) {
 	body, _ := readBody(r)
 	s.record(s.call(EndpointParseStatus, "", body, r))
@@ -82,10 +83,15 @@ func (s *Sim) parseStatus(w http.ResponseWriter, r *http.Request) {
 	s.files.mu.Lock()
 	for _, id := range req.FileIDList {
 		status := "pending"
-		for _, obj := range s.files.objects {
-			if obj.fileID == id && obj.parse != "" {
+		for key, obj := range s.files.objects {
+			if obj.fileID != id || obj.parse == "" {
+				continue
+			}
+			if obj.polls >= s.opt.PendingParses {
 				status = obj.parse
 			}
+			obj.polls++
+			s.files.objects[key] = obj
 		}
 		rows = append(rows, map[string]string{"file_id": id, "status": status})
 	}
