@@ -12,6 +12,9 @@ type Message struct {
 	// Images are the URLs of a user message's or a tool result's images, in order: data: URLs
 	// or http(s) URLs.
 	Images []string
+	// Documents are the files a user message or a tool result attaches for
+	// the model to read (PDFs, plain text), in order.
+	Documents []Document
 	// ToolCalls are the assistant's function calls, in order.
 	ToolCalls []ToolCall
 	// ToolCallID names the call a tool message is the result of.
@@ -25,6 +28,18 @@ type Message struct {
 	// IsError marks a tool result that reports a failure (Anthropic's
 	// is_error).
 	IsError bool
+}
+
+// Document is a file attached for the model to read: a PDF or a
+// plain-text file, which the proxy uploads to Qwen as the web client
+// attaches documents.
+type Document struct {
+	// Name is the client's file name (OpenAI's filename, Anthropic's
+	// title), "" when it gave none.
+	Name string
+	// URL is a data: URL (base64) of the document, or the http(s) URL a
+	// client named it by (not fetched: refused with a 400).
+	URL string
 }
 
 // ToolCall is one function call of the assistant.

@@ -76,8 +76,9 @@ type Block struct {
 }
 
 // Source is an image block's image — base64 data of a media type, or a
-// URL — or a document block's document: plain text (type text) or text
-// blocks (type content); a PDF (base64, url) is not supported.
+// URL — or a document block's document: plain text (type text), text
+// blocks (type content), or a PDF's base64 data (type base64; a url source
+// is not fetched).
 type Source struct {
 	Type      string          `json:"type"` // base64, url, text, content
 	MediaType string          `json:"media_type"`
@@ -431,27 +432,43 @@ func imageOf(b *Block, param string) (string, *openai.Error) {
 	return u, nil
 }
 
-// documentText is a plain-text document block as the model reads it: its
-// title and context, when given, each on a line of its own before the
-// document's text. A PDF (base64 or url source) is refused: Qwen's web API
-// takes documents as uploaded files, a flow qwen-2026.md does not record.
+// documentText is a document block as the model reads it. A plain-text
+// document is text: its title and context, when given, each on a line of
+// its own before the document's text. A PDF (a base64 source of
+// media_type application/pdf) is a document to attach (the server uploads
+// it as the web client attaches files), named by its title; its title and
+// context, when given, are text ("Document: <title>", the context) before
+// it. A url source is refused: the proxy does not fetch documents.
 // Citations are not produced (citations.enabled is accepted and has no
 // effect).
-func documentText(b *Block, param string) (string, *openai.Error) {
+func documentText(b *Block, param string) (string, *qp.Document, *openai.Error) {
 	var body string
+	var doc *qp.Document
 	switch {
 	case b.Source == nil:
-		return "", openai.InvalidRequest(param+".source", "missing_required_parameter", "%s.source: Field required", param)
+		return "", nil, openai.InvalidRequest(param+".source", "missing_required_parameter", "%s.source: Field required", param)
 	case b.Source.Type == "text":
 		body = b.Source.Data
 	case b.Source.Type == "content":
 		var err *openai.Error
 		if body, err = blocksText(b.Source.Content, param+".source.content", "\n\n"); err != nil {
-			return "", err
+			return "", nil, err
 		}
+	case b.Source.Type == "base64":
+		if b.Source.MediaType != "application/pdf" {
+			return "", nil, openai.InvalidRequest(param+".source.media_type", "invalid_value",
+				"%s.source.media_type: a base64 document must be application/pdf, not %q (send plain text as a text source)", param, b.Source.MediaType)
+		}
+		if b.Source.Data == "" {
+			return "", nil, openai.InvalidRequest(param+".source.data", "missing_required_parameter", "%s.source.data: Field required", param)
+		}
+		doc = &qp.Document{Name: strings.TrimSpace(b.Title), URL: "data:application/pdf;base64," + b.Source.Data}
+	case b.Source.Type == "url":
+		return "", nil, openai.InvalidRequest(param+".source.type", "unsupported_value",
+			"%s.source: a document by url is not fetched by this proxy; send the PDF as a base64 source", param)
 	default:
-		return "", openai.InvalidRequest(param+".source.type", "unsupported_value",
-			"%s.source: only plain-text documents (source type text or content) are supported, not %q (PDFs are not)", param, b.Source.Type)
+		return "", nil, openai.InvalidRequest(param+".source.type", "unsupported_value",
+			"%s.source: only text, content and base64 (PDF) documents are supported, not %q", param, b.Source.Type)
 	}
 	var head []string
 	if t := strings.TrimSpace(b.Title); t != "" {
@@ -460,26 +477,30 @@ func documentText(b *Block, param string) (string, *openai.Error) {
 	if c := strings.TrimSpace(b.Context); c != "" {
 		head = append(head, c)
 	}
-	if len(head) == 0 {
-		return body, nil
+	switch {
+	case doc != nil:
+		return strings.Join(head, "\n"), doc, nil
+	case len(head) == 0:
+		return body, nil, nil
 	}
-	return strings.Join(head, "\n") + "\n\n" + body, nil
+	return strings.Join(head, "\n") + "\n\n" + body, nil, nil
 }
 
 // toolResult reads a tool_result's content: a string, or text and image
 // blocks (Claude Code's Read of an image file, a screenshot), the text
 // joined by newlines and the images as a user message's go to Qwen.
-func toolResult(raw json.RawMessage, param string) (string, []string, *openai.Error) {
+func toolResult(raw json.RawMessage, param string) (string, []string, []qp.Document, *openai.Error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '[' {
 		text, err := blocksText(raw, param, "\n")
-		return text, nil, err
+		return text, nil, nil, err
 	}
 	blocks, err := decodeBlocks(raw, param, "must be a string or a list of text and image blocks")
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	var text, images []string
+	var docs []qp.Document
 	for i, b := range blocks {
 		bp := fmt.Sprintf("%s.%d", param, i)
 		switch b.Type {
@@ -488,23 +509,28 @@ func toolResult(raw json.RawMessage, param string) (string, []string, *openai.Er
 		case "image":
 			u, err := imageOf(&b, bp)
 			if err != nil {
-				return "", nil, err
+				return "", nil, nil, err
 			}
 			images = append(images, u)
 		case "document":
-			doc, err := documentText(&b, bp)
+			doc, file, err := documentText(&b, bp)
 			if err != nil {
-				return "", nil, err
+				return "", nil, nil, err
 			}
-			text = append(text, doc)
+			if doc != "" || file == nil {
+				text = append(text, doc)
+			}
+			if file != nil {
+				docs = append(docs, *file)
+			}
 		case "search_result":
 			text = append(text, b.Text) // decodeBlocks wrote it out
 		default:
-			return "", nil, openai.InvalidRequest(bp+".type", "unsupported_value",
+			return "", nil, nil, openai.InvalidRequest(bp+".type", "unsupported_value",
 				"%s: only text, image, document and search_result blocks are supported here, not %q", bp, b.Type)
 		}
 	}
-	return strings.Join(text, "\n"), images, nil
+	return strings.Join(text, "\n"), images, docs, nil
 }
 
 // translate checks message i and returns it in the core's form (several
@@ -554,22 +580,27 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			}
 			msg.Images = append(msg.Images, u)
 		case b.Type == "document" && m.Role == "user":
-			doc, err := documentText(&b, bp)
+			doc, file, err := documentText(&b, bp)
 			if err != nil {
 				return nil, err
 			}
-			text = append(text, doc)
+			if doc != "" || file == nil {
+				text = append(text, doc)
+			}
+			if file != nil {
+				msg.Documents = append(msg.Documents, *file)
+			}
 		case b.Type == "search_result" && m.Role == "user":
 			text = append(text, b.Text) // decodeBlocks wrote it out
 		case b.Type == "tool_result" && m.Role == "user":
 			if b.ToolUseID == "" {
 				return nil, openai.InvalidRequest(bp+".tool_use_id", "missing_required_parameter", "%s.tool_use_id: Field required", bp)
 			}
-			result, images, err := toolResult(b.Content, bp+".content")
+			result, images, docs, err := toolResult(b.Content, bp+".content")
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, qp.Message{Role: "tool", ToolCallID: CallID(b.ToolUseID), Text: result, Images: images, IsError: b.IsError})
+			out = append(out, qp.Message{Role: "tool", ToolCallID: CallID(b.ToolUseID), Text: result, Images: images, Documents: docs, IsError: b.IsError})
 		case b.Type == "tool_use" && m.Role == "assistant":
 			if b.ID == "" || b.Name == "" {
 				return nil, openai.InvalidRequest(bp, "missing_required_parameter", "%s: a tool_use block needs id and name", bp)
@@ -594,12 +625,12 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		sep = ""
 	}
 	msg.Text = strings.Join(text, sep)
-	if m.Role == "user" && strings.TrimSpace(msg.Text) == "" && len(msg.Images) == 0 && len(out) == 0 {
+	if m.Role == "user" && strings.TrimSpace(msg.Text) == "" && len(msg.Images) == 0 && len(msg.Documents) == 0 && len(out) == 0 {
 		// Empty text blocks and nothing else: as an empty string, a turn
 		// with nothing to say (Anthropic refuses empty text too).
 		return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s: must not be empty", p("content"))
 	}
-	if m.Role == "assistant" || len(text) > 0 || len(msg.Images) > 0 || len(out) == 0 {
+	if m.Role == "assistant" || len(text) > 0 || len(msg.Images) > 0 || len(msg.Documents) > 0 || len(out) == 0 {
 		out = append(out, msg)
 	}
 	return out, nil

@@ -147,7 +147,7 @@ func TestPlainTextDocuments(t *testing.T) {
 		t.Fatalf("conversation %s", a)
 	}
 	for param, msg := range map[string]string{
-		"messages.0.content.0.source.type":           `{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0="}}]}`,
+		"messages.0.content.0.source.media_type":     `{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"text/html","data":"PGI+"}}]}`,
 		"messages.0.content.0.content.0.source.type": `{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"}}]}]}`,
 		"messages.0.content.0.source":                `{"role":"user","content":[{"type":"document"}]}`,
 	} {
@@ -158,6 +158,18 @@ func TestPlainTextDocuments(t *testing.T) {
 		if err := bad.Validate(false); err == nil || err.Param != param {
 			t.Errorf("%s: %v, want a 400 for %s", msg, err, param)
 		}
+	}
+	// A PDF (base64) is a document to attach, named by its title.
+	var pdf Request
+	if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","title":"Q3","source":{"type":"base64","media_type":"application/pdf","data":"JVBERi0="}}]}]}`), &pdf); err != nil {
+		t.Fatal(err)
+	}
+	if err := pdf.Validate(false); err != nil {
+		t.Fatal(err)
+	}
+	if c := pdf.Conversation(); len(c) != 1 || len(c[0].Documents) != 1 || c[0].Documents[0].Name != "Q3" || c[0].Documents[0].URL != "data:application/pdf;base64,JVBERi0=" || c[0].Text != "Document: Q3" {
+		a, _ := json.Marshal(c)
+		t.Fatalf("conversation %s", a)
 	}
 }
 

@@ -11,7 +11,7 @@ func Conversation(msgs []Message) []qp.Message {
 	for i := range msgs {
 		m := &msgs[i]
 		text, _ := m.Text() // validated: cannot fail
-		out[i] = qp.Message{Role: m.Role, Text: text, Images: m.Images(), ToolCallID: m.ToolCallID}
+		out[i] = qp.Message{Role: m.Role, Text: text, Images: m.Images(), Documents: m.Documents(), ToolCallID: m.ToolCallID}
 		if m.Role == "tool" {
 			// A result may name its tool (the legacy function message
 			// does): its call need not be among the messages.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/jsonscan"
 )
 
@@ -235,7 +236,7 @@ func (m *Message) validate(i int) *Error {
 			}
 		}
 	default:
-		if strings.TrimSpace(text) == "" && len(m.Images()) == 0 {
+		if strings.TrimSpace(text) == "" && len(m.Images()) == 0 && len(m.Documents()) == 0 {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] has no text content", i)
 		}
 	}
@@ -280,7 +281,7 @@ func (m *Message) decodeText() (string, error) {
 		}
 		return s, nil
 	case '[':
-		text, _, err := m.parts(raw)
+		text, _, _, err := m.parts(raw)
 		return text, err
 	}
 	return "", fmt.Errorf("must be a string or an array of content parts")
@@ -293,15 +294,28 @@ func (m *Message) Images() []string {
 	if len(raw) == 0 || raw[0] != '[' {
 		return nil
 	}
-	_, images, _ := m.parts(raw)
+	_, images, _, _ := m.parts(raw)
 	return images
 }
 
-// parts reads an array of content parts: text parts (joined by newlines)
-// and image_url parts. Other parts (audio, files) are not representable
-// upstream and are refused rather than dropped silently; so are images
-// outside user messages.
-func (m *Message) parts(raw []byte) (string, []string, error) {
+// Documents returns the message's file parts, in order: their file_data
+// (a data: URL) and filename (checked by Validate).
+func (m *Message) Documents() []qp.Document {
+	raw := bytes.TrimSpace(m.Content)
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil
+	}
+	_, _, docs, _ := m.parts(raw)
+	return docs
+}
+
+// parts reads an array of content parts: text parts (joined by newlines),
+// image_url parts and file parts ({"type":"file","file":{"file_data":
+// "data:application/pdf;base64,…","filename":…}}). Other parts (audio, a
+// file by file_id: the proxy has no Files API) are not representable
+// upstream and are refused rather than dropped silently; so are images and
+// files outside user messages.
+func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
 	parts, err := DecodeParts[struct {
 		Type     string  `json:"type"`
 		Text     *string `json:"text"`
@@ -310,41 +324,60 @@ func (m *Message) parts(raw []byte) (string, []string, error) {
 			URL    string `json:"url"`
 			Detail string `json:"detail"`
 		} `json:"image_url"`
+		File *struct {
+			FileData string `json:"file_data"`
+			Filename string `json:"filename"`
+			FileID   string `json:"file_id"`
+		} `json:"file"`
 	}](raw)
 	if pe := (*PartError)(nil); errors.As(err, &pe) {
-		return "", nil, pe
+		return "", nil, nil, pe
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("must be a string or an array of content parts")
+		return "", nil, nil, fmt.Errorf("must be a string or an array of content parts")
 	}
 	var b strings.Builder
 	var images []string
+	var docs []qp.Document
 	for j, p := range parts {
 		switch {
+		case p.Type == "file" && m.Role == "user":
+			switch {
+			case p.File == nil || p.File.FileData == "" && p.File.FileID == "":
+				return "", nil, nil, fmt.Errorf("part %d (type \"file\") needs file.file_data, a data: URL of the document", j)
+			case p.File.FileData == "":
+				return "", nil, nil, fmt.Errorf("part %d: a file by file_id is not supported (the proxy has no Files API); send its bytes as file.file_data, a data: URL", j)
+			case !strings.HasPrefix(p.File.FileData, "data:"):
+				return "", nil, nil, fmt.Errorf("part %d: file.file_data must be a data: URL (data:application/pdf;base64,…)", j)
+			}
+			docs = append(docs, qp.Document{Name: p.File.Filename, URL: p.File.FileData})
+			continue
+		case p.Type == "file":
+			return "", nil, nil, fmt.Errorf("part %d: files are taken in user messages only", j)
 		case p.Type == "image_url" && m.Role == "user":
 			if p.ImageURL == nil || !imageURL(p.ImageURL.URL) {
-				return "", nil, fmt.Errorf("part %d: image_url.url must be a data: URL or an http(s) URL", j)
+				return "", nil, nil, fmt.Errorf("part %d: image_url.url must be a data: URL or an http(s) URL", j)
 			}
 			images = append(images, p.ImageURL.URL)
 			continue
 		case p.Type == "image_url":
-			return "", nil, fmt.Errorf("part %d: images are taken in user messages only", j)
+			return "", nil, nil, fmt.Errorf("part %d: images are taken in user messages only", j)
 		case p.Type == "refusal" && m.Role == "assistant":
 			if p.Refusal == nil {
-				return "", nil, fmt.Errorf("part %d (type \"refusal\") is missing its refusal field", j)
+				return "", nil, nil, fmt.Errorf("part %d (type \"refusal\") is missing its refusal field", j)
 			}
 			p.Text = p.Refusal // what the assistant said
 		case p.Type != "text":
-			return "", nil, fmt.Errorf("part %d has type %q; only text and image_url parts are supported", j, p.Type)
+			return "", nil, nil, fmt.Errorf("part %d has type %q; only text, image_url and file parts are supported", j, p.Type)
 		case p.Text == nil:
-			return "", nil, fmt.Errorf("part %d (type \"text\") is missing its text field", j)
+			return "", nil, nil, fmt.Errorf("part %d (type \"text\") is missing its text field", j)
 		}
 		if b.Len() > 0 {
 			b.WriteByte('\n')
 		}
 		b.WriteString(*p.Text)
 	}
-	return b.String(), images, nil
+	return b.String(), images, docs, nil
 }
 
 func imageURL(u string) bool {

@@ -41,32 +41,39 @@ type uploadToken struct {
 // chatID, and the upstream attempts made (the token's, then the upload's).
 // data is the image, name its file name, contentType its MIME type.
 func (c *Client) Upload(ctx context.Context, chatID, name, contentType string, data []byte) (File, Attempts, error) {
-	var tok uploadToken
-	var attempts Attempts
-	err := c.retry(ctx, "files_sts", &attempts, func() error {
-		var err error
-		tok, err = c.uploadToken(ctx, chatID, name, len(data))
-		return err
-	})
-	if err != nil {
-		return File{}, attempts, err
-	}
-	attempts.N++
-	err = c.putObject(ctx, tok, contentType, data)
-	c.observe("files_put", err)
+	tok, attempts, err := c.store(ctx, chatID, "image", name, contentType, data)
 	if err != nil {
 		return File{}, attempts, err
 	}
 	return NewImageFile(tok.FileID, tok.FileURL, name, contentType, int64(len(data)), c.now().UnixMilli()), attempts, nil
 }
 
-func (c *Client) uploadToken(ctx context.Context, chatID, name string, size int) (uploadToken, error) {
+// store takes an upload token for a file of filetype ("image", or "file"
+// for a document) and puts data where it says.
+func (c *Client) store(ctx context.Context, chatID, filetype, name, contentType string, data []byte) (uploadToken, Attempts, error) {
+	var tok uploadToken
+	var attempts Attempts
+	err := c.retry(ctx, "files_sts", &attempts, func() error {
+		var err error
+		tok, err = c.uploadToken(ctx, chatID, filetype, name, len(data))
+		return err
+	})
+	if err != nil {
+		return uploadToken{}, attempts, err
+	}
+	attempts.N++
+	err = c.putObject(ctx, tok, contentType, data)
+	c.observe("files_put", err)
+	return tok, attempts, err
+}
+
+func (c *Client) uploadToken(ctx context.Context, chatID, filetype, name string, size int) (uploadToken, error) {
 	creds, err := c.cfg.Credentials.Credentials(ctx)
 	if err != nil {
 		return uploadToken{}, err
 	}
 	// The filesize is a string: the web client sends it so.
-	body, err := json.Marshal(map[string]string{"filename": name, "filesize": strconv.Itoa(size), "filetype": "image"})
+	body, err := json.Marshal(map[string]string{"filename": name, "filesize": strconv.Itoa(size), "filetype": filetype})
 	if err != nil {
 		return uploadToken{}, fmt.Errorf("encode upload token request: %w", err)
 	}
@@ -160,10 +167,10 @@ func (c *Client) putObject(ctx context.Context, tok uploadToken, contentType str
 		if se.StatusCode >= 400 && se.StatusCode < 500 {
 			kind = KindBadRequest
 		}
-		return &Error{Kind: kind, Status: se.StatusCode, Code: se.Code, Message: "the object store refused the image: " + redact.Text(se.Message)}
+		return &Error{Kind: kind, Status: se.StatusCode, Code: se.Code, Message: "the object store refused the file: " + redact.Text(se.Message)}
 	}
 	if ctx.Err() != nil {
-		return &Error{Kind: KindTimeout, Message: "the object store did not take the image in time", Err: err}
+		return &Error{Kind: KindTimeout, Message: "the object store did not take the file in time", Err: err}
 	}
 	return &Error{Kind: KindNetwork, Message: "cannot reach the object store at " + u.Host, Err: err}
 }

@@ -155,11 +155,18 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	if last.ChatType == chatTypeImageEdit && len(last.Files) == 0 {
 		return nil, CodeBadRequest, noImageToEdit
 	}
-	seen, code, details := s.seeFiles(last.Files)
+	seen, texts, code, details := s.seeFiles(last.Files)
 	if code != "" {
 		return nil, code, details
 	}
-	told, words, ok := unfold(last.Content)
+	// The model reads an attached text document with the message, before
+	// it: a conversation the proxy uploaded whole (its system section
+	// included) is read as if it had been sent inline.
+	content := last.Content
+	if len(texts) > 0 {
+		content = strings.Join(append(texts, content), "\n\n")
+	}
+	told, words, ok := unfold(content)
 	if ok {
 		// The model follows the newest statement of its instructions.
 		system = append(system, told)

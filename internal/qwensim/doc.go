@@ -9,8 +9,10 @@
 // (features.go, files.go): web search (a web_search phase with sources),
 // image generation and editing (an image_gen phase with the URL of an image
 // it made; an edit without an image is refused),
-// and image uploads (upload tokens for an object store it serves itself,
-// which checks the OSS V4 signature's key and the security token).
+// image and document uploads (upload tokens for an object store it serves
+// itself, which checks the OSS V4 signature's key and the security token;
+// a document's parse and its status, parse.go), and attachments it reads:
+// a text document is read with the message.
 //
 // It serves the tests and `qwenproxy serve --mock-upstream`; production code
 // reaches it only through a base URL, like the real service.

@@ -31,29 +31,64 @@ type messageFile struct {
 	URL       string `json:"url"`
 	Name      string `json:"name"`
 	FileClass string `json:"file_class"`
+	ShowType  string `json:"showType"`
+	FileType  string `json:"file_type"`
 }
 
-// seeFiles checks a message's attachments (each must be an image uploaded
-// to the simulated store, named by its upload token's file_id and url) and
-// says what the model sees: "I see 1 image: cat.png (68 bytes, image/png)."
-// so tests can tell that an image arrived.
-func (s *Sim) seeFiles(files []messageFile) (seen, code, details string) {
+// seeFiles checks a message's attachments and says what the model sees:
+// "I see 1 image: cat.png (68 bytes, image/png)." or "I read 1 document:
+// a.pdf (90 bytes, application/pdf).", so tests can tell that a file
+// arrived. An image must be uploaded to the simulated store (named by its
+// upload token's file_id and url) and be type "image", file_class
+// "vision". A document must be uploaded as filetype "file", parsed
+// (files/parse answered success), and be the web client's document entry
+// (qwen.NewDocumentFile's sources): type "file", showType "file",
+// file_class "document", file_type the MIME type it was stored with.
+// Anything else is a Bad_Request (assumed, as for images: no capture of
+// Qwen refusing an entry exists). texts are the text documents' contents,
+// which the model reads with the message.
+func (s *Sim) seeFiles(files []messageFile) (seen string, texts []string, code, details string) {
 	if len(files) == 0 {
-		return "", "", ""
+		return "", nil, "", ""
 	}
-	var names []string
+	var images, docs []string
 	for _, f := range files {
 		obj, ok := s.uploaded(f.ID, f.URL)
-		if f.Type != "image" || f.FileClass != "vision" || !ok {
-			return "", CodeBadRequest, "file " + f.ID + " is not an uploaded image"
+		switch {
+		case f.Type == "image" && f.FileClass == "vision" && ok && obj.filetype != "file":
+			images = append(images, fmt.Sprintf("%s (%d bytes, %s)", f.Name, len(obj.data), obj.contentType))
+		case f.Type == "file":
+			if !ok || obj.filetype != "file" {
+				return "", nil, CodeBadRequest, "file " + f.ID + " is not an uploaded document"
+			}
+			if f.FileClass != "document" || f.ShowType != "file" || f.FileType != obj.contentType {
+				return "", nil, CodeBadRequest, "file " + f.ID + ": a document's entry needs file_class document, showType file and file_type " + obj.contentType
+			}
+			if obj.parse != "success" {
+				return "", nil, CodeBadRequest, "file " + f.ID + " has not been parsed"
+			}
+			docs = append(docs, fmt.Sprintf("%s (%d bytes, %s)", f.Name, len(obj.data), obj.contentType))
+			if obj.contentType != "application/pdf" {
+				texts = append(texts, string(obj.data))
+			}
+		default:
+			return "", nil, CodeBadRequest, "file " + f.ID + " is not an uploaded image"
 		}
-		names = append(names, fmt.Sprintf("%s (%d bytes, %s)", f.Name, len(obj.data), obj.contentType))
 	}
-	noun := "image"
-	if len(names) > 1 {
-		noun = "images"
+	if len(images) > 0 {
+		seen += fmt.Sprintf(" I see %d %s: %s.", len(images), plural(len(images), "image"), strings.Join(images, ", "))
 	}
-	return fmt.Sprintf(" I see %d %s: %s.", len(names), noun, strings.Join(names, ", ")), "", ""
+	if len(docs) > 0 {
+		seen += fmt.Sprintf(" I read %d %s: %s.", len(docs), plural(len(docs), "document"), strings.Join(docs, ", "))
+	}
+	return seen, texts, "", ""
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
 }
 
 // seesNeedToSearch is the simulated model's own choice to search, with

@@ -34,6 +34,7 @@ type fileStore struct {
 type uploadToken struct {
 	keyID, secret, security string
 	fileID                  string
+	filetype                string
 	size                    int64
 }
 
@@ -41,6 +42,9 @@ type storedObject struct {
 	data        []byte
 	contentType string
 	fileID      string
+	filetype    string // the token's: "image", or "file" for a document
+	parse       string // a document's parse: "" (not asked), "success" or "failed"
+	polls       int    // status polls of its parse answered so far
 }
 
 // Uploads is how many objects were put into the simulated store.
@@ -56,6 +60,8 @@ func (s *Sim) handleFiles(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v2/files/getstsToken", s.stsToken)
 	mux.HandleFunc("PUT /"+Bucket+"/{key...}", s.putObject)
 	mux.HandleFunc("GET /"+Bucket+"/{key...}", s.getObject)
+	mux.HandleFunc("POST /api/v2/files/parse", s.parseFile)
+	mux.HandleFunc("POST /api/v2/files/parse/status", s.parseStatus)
 }
 
 // stsToken answers an upload-token request ({filename, filesize (a string),
@@ -86,7 +92,7 @@ func (s *Sim) stsToken(w http.ResponseWriter, r *http.Request) {
 	}
 	fileID := newID()
 	path := "user-sim/" + fileID + "_" + sanitize(req.Filename)
-	tok := uploadToken{keyID: "STS.sim" + newID()[:8], secret: newID(), security: "sim-token-" + newID(), fileID: fileID, size: size}
+	tok := uploadToken{keyID: "STS.sim" + newID()[:8], secret: newID(), security: "sim-token-" + newID(), fileID: fileID, filetype: req.Filetype, size: size}
 	s.files.mu.Lock()
 	if s.files.tokens == nil {
 		s.files.tokens, s.files.objects = map[string]uploadToken{}, map[string]storedObject{}
@@ -125,7 +131,7 @@ func (s *Sim) putObject(w http.ResponseWriter, r *http.Request) {
 	case s.files.bytes+int64(len(data)) > maxStoredBytes:
 		ossError(w, http.StatusForbidden, "QuotaExceeded", "the simulated store is full")
 	default:
-		s.files.objects[key] = storedObject{data: data, contentType: r.Header.Get("Content-Type"), fileID: tok.fileID}
+		s.files.objects[key] = storedObject{data: data, contentType: r.Header.Get("Content-Type"), fileID: tok.fileID, filetype: tok.filetype}
 		s.files.bytes += int64(len(data))
 		s.files.puts++
 		delete(s.files.tokens, key)

@@ -61,10 +61,10 @@ func TestTheStoreTakesOnlySignedPutsOfTheDeclaredSize(t *testing.T) {
 	if status, body := put("abc", signed, tok.Data.Security); status != 200 || srv.Uploads() != 1 {
 		t.Fatalf("%d %s", status, body)
 	}
-	if _, code, _ := srv.seeFiles([]messageFile{{Type: "image", FileClass: "vision", ID: "other", URL: tok.Data.FileURL}}); code == "" {
+	if _, _, code, _ := srv.seeFiles([]messageFile{{Type: "image", FileClass: "vision", ID: "other", URL: tok.Data.FileURL}}); code == "" {
 		t.Fatal("a file that was not uploaded was attached")
 	}
-	if seen, code, _ := srv.seeFiles([]messageFile{{Type: "image", FileClass: "vision", ID: tok.Data.FileID, URL: tok.Data.FileURL, Name: "a.png"}}); code != "" || !strings.Contains(seen, "a.png (3 bytes") {
+	if seen, _, code, _ := srv.seeFiles([]messageFile{{Type: "image", FileClass: "vision", ID: tok.Data.FileID, URL: tok.Data.FileURL, Name: "a.png"}}); code != "" || !strings.Contains(seen, "a.png (3 bytes") {
 		t.Fatalf("%q %q", seen, code)
 	}
 }

@@ -54,6 +54,10 @@ var textOnlyModelJSON []byte
 // Options configure a simulator.
 type Options struct {
 	Format Format
+	// PendingParses is how many status polls of a document's parse answer
+	// "pending" before its outcome (default 0: parsed at once), as Qwen's
+	// parse takes a while.
+	PendingParses int
 	// SummaryThinking answers thinking requests in the 2026
 	// thinking_summary style instead of "think" deltas.
 	SummaryThinking bool

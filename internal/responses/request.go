@@ -349,16 +349,16 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			default:
 				return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s must be user, assistant, system or developer, not %q", p("role"), it.Role)
 			}
-			text, images, err := partsContent(it.Content, p("content"), it.Role == "user")
+			text, images, docs, err := partsContent(it.Content, p("content"), it.Role == "user")
 			if err != nil {
 				return nil, err
 			}
-			if it.Role == "user" && strings.TrimSpace(text) == "" && len(images) == 0 {
+			if it.Role == "user" && strings.TrimSpace(text) == "" && len(images) == 0 && len(docs) == 0 {
 				// As a blank string input: a turn with nothing to say.
 				return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s must not be empty", p("content"))
 			}
-			if len(images) > 0 {
-				out = append(out, qp.Message{Role: it.Role, Text: text, Images: images})
+			if len(images) > 0 || len(docs) > 0 {
+				out = append(out, qp.Message{Role: it.Role, Text: text, Images: images, Documents: docs})
 				continue
 			}
 			if n := len(out); it.Role == "assistant" && n > 0 && out[n-1].Role == "assistant" {
@@ -400,11 +400,11 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			}
 			// Its output may show images (Codex's view_image): they go to
 			// Qwen as a user message's do.
-			text, images, err := partsContent(it.Output, p("output"), true)
+			text, images, docs, err := partsContent(it.Output, p("output"), true)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, qp.Message{Role: "tool", ToolCallID: it.CallID, Text: text, Images: images})
+			out = append(out, qp.Message{Role: "tool", ToolCallID: it.CallID, Text: text, Images: images, Documents: docs})
 		case "reasoning":
 		default:
 			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
@@ -450,36 +450,42 @@ func (r *Request) Items() ([]Item, *openai.Error) {
 // partsText is a content or output value: a string, or parts whose text is
 // joined by newlines. Images and files cannot go in here and are refused.
 func partsText(raw json.RawMessage, param string) (string, *openai.Error) {
-	text, _, err := partsContent(raw, param, false)
+	text, _, _, err := partsContent(raw, param, false)
 	return text, err
 }
 
 // partsContent is partsText that, with images (a user message, a
 // function_call_output), also takes input_image parts
 // (an image_url that is a data: URL or an http(s) URL) and returns their
-// URLs.
-func partsContent(raw json.RawMessage, param string, images bool) (string, []string, *openai.Error) {
+// URLs, and input_file parts (file_data, a data: URL, and filename) and
+// returns them as documents.
+func partsContent(raw json.RawMessage, param string, images bool) (string, []string, []qp.Document, *openai.Error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return "", nil, nil
+		return "", nil, nil, nil
 	}
 	if s, ok := jsonscan.StringValue(raw); ok {
-		return s, nil, nil
+		return s, nil, nil, nil
 	}
 	parts, err := openai.DecodeParts[struct {
 		Type     string  `json:"type"`
 		Text     *string `json:"text"`
 		Refusal  *string `json:"refusal"`
 		ImageURL string  `json:"image_url"`
+		FileData string  `json:"file_data"`
+		Filename string  `json:"filename"`
+		FileID   string  `json:"file_id"`
+		FileURL  string  `json:"file_url"`
 	}](raw)
 	if pe := (*openai.PartError)(nil); errors.As(err, &pe) {
-		return "", nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, pe.Index, pe.Field), "invalid_type",
+		return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, pe.Index, pe.Field), "invalid_type",
 			"%s[%d].%s must be %s, not %s", param, pe.Index, pe.Field, pe.Want, pe.Given())
 	}
 	if err != nil {
-		return "", nil, openai.InvalidRequest(param, "invalid_type", "%s must be a string or a list of content parts", param)
+		return "", nil, nil, openai.InvalidRequest(param, "invalid_type", "%s must be a string or a list of content parts", param)
 	}
 	var texts, urls []string
+	var docs []qp.Document
 	for j, part := range parts {
 		switch {
 		case (part.Type == "input_text" || part.Type == "output_text" || part.Type == "text") && part.Text != nil:
@@ -491,21 +497,27 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 			if part.Type == "refusal" {
 				field = "refusal"
 			}
-			return "", nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, j, field), "missing_required_parameter",
+			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, j, field), "missing_required_parameter",
 				"%s[%d] (type %q) is missing its %s field", param, j, part.Type, field)
 		case part.Type == "input_image" && images:
 			u := part.ImageURL
 			if !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
-				return "", nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "invalid_value",
+				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "invalid_value",
 					"%s[%d].image_url must be a data: URL or an http(s) URL (file_id is not supported)", param, j)
 			}
 			urls = append(urls, u)
+		case part.Type == "input_file" && images:
+			if !strings.HasPrefix(part.FileData, "data:") {
+				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_data", param, j), "invalid_value",
+					"%s[%d].file_data must be a data: URL of the document (data:application/pdf;base64,…); file_id and file_url are not supported", param, j)
+			}
+			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileData})
 		default:
-			return "", nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "unsupported_value",
-				"%s[%d] has type %q; only text parts (and input_image in user messages and function_call_output) are supported", param, j, part.Type)
+			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "unsupported_value",
+				"%s[%d] has type %q; only text parts (and input_image and input_file in user messages and function_call_output) are supported", param, j, part.Type)
 		}
 	}
-	return strings.Join(texts, "\n"), urls, nil
+	return strings.Join(texts, "\n"), urls, docs, nil
 }
 
 // PartsText is a message's content or a call output's text: a string, or

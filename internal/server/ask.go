@@ -69,6 +69,9 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		if spec.Files, err = s.turnFiles(actx, c, t, sess.ChatID, replay, messages); err != nil {
 			return &translate.Answer{}, next, actx, err
 		}
+		if err = s.offloadContext(actx, c, sess.ChatID, &spec); err != nil {
+			return &translate.Answer{}, next, actx, err
+		}
 		ans, err := s.askUpstream(actx, c, t, sess.ChatID, sess.ParentID, spec, out)
 		qe, _ := qwen.AsError(err)
 		if qe != nil && qe.Kind == qwen.KindEmptyAnswer && ans.Events > 0 {

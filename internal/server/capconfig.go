@@ -16,6 +16,13 @@ type CapabilitiesConfig struct {
 	// ImageMaxCount bounds the images a turn takes in (and a replayed
 	// history's); default 100.
 	ImageMaxCount int
+	// DocumentMaxBytes bounds a document (PDF, text) taken in; default
+	// 10 MiB.
+	DocumentMaxBytes int64
+	// ContextFileBytes is the size of a turn's text past which it goes to
+	// Qwen as a text file attachment with a short inline prompt
+	// (contextfile.go); 0 sends every turn inline.
+	ContextFileBytes int
 	// ImageFetchTimeout bounds fetching an http(s) image; default 15 s.
 	ImageFetchTimeout time.Duration
 	// RecordImageBytes keeps data: URLs whole in recorded request bodies.
@@ -33,6 +40,9 @@ func (c *CapabilitiesConfig) defaults() {
 	}
 	if c.ImageMaxBytes <= 0 {
 		c.ImageMaxBytes = 10 << 20
+	}
+	if c.DocumentMaxBytes <= 0 {
+		c.DocumentMaxBytes = 10 << 20
 	}
 	if c.ImageMaxCount <= 0 {
 		c.ImageMaxCount = 100

@@ -68,7 +68,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if apiErr == nil {
-		apiErr = s.turnImages(r.Context(), &t, "messages")
+		apiErr = s.turnInputs(r.Context(), &t, "messages")
 	}
 	if apiErr != nil {
 		writeError(w, apiErr)

@@ -18,7 +18,7 @@ func imagesNotKept(items []json.RawMessage) []json.RawMessage {
 	out := make([]json.RawMessage, len(items))
 	for i, raw := range items {
 		out[i] = raw
-		if !strings.Contains(string(raw), `"input_image"`) {
+		if !strings.Contains(string(raw), `"input_image"`) && !strings.Contains(string(raw), `"input_file"`) {
 			continue
 		}
 		var item map[string]json.RawMessage
@@ -52,12 +52,21 @@ func partsNotKept(raw json.RawMessage) (json.RawMessage, bool) {
 		var kind, url string
 		_ = json.Unmarshal(p["type"], &kind)
 		_ = json.Unmarshal(p["image_url"], &url)
-		if kind != "input_image" || keptImage(url) {
+		noun := "image"
+		if kind == "input_file" {
+			// A document's reference ("[document application/pdf, …]"),
+			// kept instead of its bytes as an image's is.
+			_ = json.Unmarshal(p["file_data"], &url)
+			if strings.HasPrefix(url, "data:") {
+				continue
+			}
+			noun = "document"
+		} else if kind != "input_image" || keptImage(url) {
 			continue
 		}
 		what := strings.TrimSuffix(strings.TrimPrefix(url, "["), "]")
 		if what == "" || strings.Contains(url, redact.Placeholder) {
-			what = "image"
+			what = noun
 		}
 		text, _ := json.Marshal("[" + what + ": not kept by the proxy, so not attached again]")
 		parts[j] = map[string]json.RawMessage{"type": json.RawMessage(`"input_text"`), "text": text}

@@ -63,11 +63,11 @@ func uploadFailure(err error, qe *qwen.Error, detail string) (failure, bool) {
 	case qwen.KindNotFound:
 		code, what = "upstream_not_found", "Qwen's image upload (POST /api/v2/files/getstsToken, then /api/v1/…) is not there"
 	case qwen.KindBadRequest:
-		code, what = "upstream_bad_request", "Qwen refused the upload of image "+ue.name
+		code, what = "upstream_bad_request", "Qwen refused the upload of "+ue.what()
 	case qwen.KindServer:
-		code, what = "upstream_server_error", "Qwen failed to take image "+ue.name
+		code, what = "upstream_server_error", "Qwen failed to take "+ue.what()
 	case qwen.KindBadResponse:
-		code, what = "upstream_bad_response", "Qwen's answer to the upload of image "+ue.name+" was unreadable"
+		code, what = "upstream_bad_response", "Qwen's answer to the upload of "+ue.what()+" was unreadable"
 	default:
 		return failure{}, false
 	}

@@ -110,11 +110,20 @@ func (s *Server) attach(ctx context.Context, c *call, chatID string, images []*i
 // put to the object store), so that the client is told it was the upload
 // and not the chat or the answer that Qwen refused.
 type uploadError struct {
-	name string
-	err  error
+	name     string
+	document bool // a document's upload (its parse included), not an image's
+	err      error
 }
 
 func (e *uploadError) Error() string { return "upload " + e.name + ": " + e.err.Error() }
+
+// what names the file: "image cat.png", "document report.pdf".
+func (e *uploadError) what() string {
+	if e.document {
+		return "document " + e.name
+	}
+	return "image " + e.name
+}
 func (e *uploadError) Unwrap() error { return e.err }
 
 // turnFiles uploads the turn's images for chatID (and, when the history is
@@ -125,6 +134,11 @@ func (e *uploadError) Unwrap() error { return e.err }
 // account that owns the chat.
 func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID string, replay bool, told []qp.Message) ([]qwen.File, error) {
 	files, err := s.attach(ctx, c, chatID, t.images)
+	if err == nil {
+		var docs []qwen.File
+		docs, err = s.attachDocuments(ctx, c, chatID, t.documents)
+		files = append(files, docs...)
+	}
 	if err != nil || !replay {
 		return files, err
 	}
@@ -136,7 +150,15 @@ func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID stri
 	if err != nil {
 		return nil, err
 	}
-	return append(more, files...), nil
+	earlierDocs, apiErr := s.loadDocuments(historyDocuments(told), "messages")
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	moreDocs, err := s.attachDocuments(ctx, c, chatID, earlierDocs)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(more, moreDocs...), files...), nil
 }
 
 // historyImages are the images of the conversation before its new turn,
@@ -194,11 +216,12 @@ func (m *chatFiles) put(chatID, sum string, f qwen.File) {
 	}
 }
 
-// imageRefs prepares a client body for the record: image bytes are
-// replaced by a reference (MIME type, SHA-256 and size), so that the record
-// keeps what was sent but not the bytes (RECORD_IMAGE_BYTES=true keeps
-// them): images' data: URLs anywhere, and the base64 data of Anthropic image
-// sources. Image URLs keep what they name but not their credentials (a
+// imageRefs prepares a client body for the record: image and document
+// bytes are replaced by a reference (kind, MIME type, SHA-256 and size), so
+// that the record keeps what was sent but not the bytes
+// (RECORD_IMAGE_BYTES=true keeps them): images' data: URLs anywhere, the
+// base64 data of Anthropic image and document sources, and the file_data
+// of OpenAI file parts and Responses input_file parts. Image URLs keep what they name but not their credentials (a
 // password, a signed URL's signature: redact.URL), whatever
 // RECORD_IMAGE_BYTES says.
 func (s *Server) imageRefs(body []byte) []byte {
@@ -233,8 +256,19 @@ func maskedImageURL(obj jsonedit.Object, name string, v []byte) ([]byte, bool) {
 
 // imageBytes finds the images of imageRefs, and the image URLs of
 // imageURLs, every other byte left as sent.
+// Documents are referred to alike: an Anthropic base64 document source,
+// an OpenAI file part's or a Responses input_file's file_data (a data:
+// URL) become "[document application/pdf, N bytes, sha256:…]".
 var imageBytes = jsonedit.Editor{
 	Member: func(obj jsonedit.Object, name string, v []byte) ([]byte, bool) {
+		if name == "file_data" {
+			u, isString := jsonscan.StringValue(v)
+			mediaType, isBase64, payload, ok := imagefetch.SplitDataURL(u)
+			if !isString || !ok {
+				return nil, false
+			}
+			return jsonw.String(nil, dataRef("document", mediaType, payload, isBase64)), true
+		}
 		if name != "data" {
 			return maskedImageURL(obj, name, v)
 		}
@@ -243,6 +277,9 @@ var imageBytes = jsonedit.Editor{
 			return nil, false
 		}
 		mediaType, _ := obj.String("media_type")
+		if !strings.HasPrefix(mediaType, "image/") {
+			return jsonw.String(nil, dataRef("document", mediaType, data, true)), true
+		}
 		return jsonw.String(nil, imageRef(mediaType, data, true)), true
 	},
 	String: func(v []byte) ([]byte, bool) {
@@ -265,12 +302,18 @@ var imageBytes = jsonedit.Editor{
 // was sent): "[image image/png, 68 bytes, sha256:…]". Data that cannot be
 // decoded (an image refused, recorded with its 400) is described as sent.
 func imageRef(mediaType, payload string, isBase64 bool) string {
+	return dataRef("image", mediaType, payload, isBase64)
+}
+
+// dataRef is imageRef for a kind of data: "[<kind> <type>, N bytes,
+// sha256:…]".
+func dataRef(kind, mediaType, payload string, isBase64 bool) string {
 	data, err := imagefetch.DataBytes(payload, isBase64)
 	if err != nil {
 		data = []byte(payload)
 	}
 	sum := sha256.Sum256(data)
-	return fmt.Sprintf("[image %s, %d bytes, sha256:%s]", mediaType, len(data), hex.EncodeToString(sum[:]))
+	return fmt.Sprintf("[%s %s, %d bytes, sha256:%s]", kind, mediaType, len(data), hex.EncodeToString(sum[:]))
 }
 
 // replayImages reads the history's images for a replay; one that can no

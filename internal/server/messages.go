@@ -69,7 +69,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		sessionID:    sessionID,
 		jsonFormat:   jsonFormat,
 	}
-	if apiErr := s.turnImages(r.Context(), &t, "messages"); apiErr != nil {
+	if apiErr := s.turnInputs(r.Context(), &t, "messages"); apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return
 	}

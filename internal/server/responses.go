@@ -93,7 +93,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	if previous := req.PreviousResponseID; previous != "" {
 		t.earlier = func(ctx context.Context) []qp.Message { return s.earlierTurns(ctx, previous) }
 	}
-	if apiErr := s.turnImages(r.Context(), &t, "input"); apiErr != nil {
+	if apiErr := s.turnInputs(r.Context(), &t, "input"); apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}

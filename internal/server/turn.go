@@ -44,7 +44,10 @@ type turnSpec struct {
 	edit bool
 	// images are the new turn's images, read (decoded or fetched) before
 	// the call; they are uploaded for the chat that answers.
-	images    []*imagefetch.Image
+	images []*imagefetch.Image
+	// documents are the new turn's documents (PDFs, plain text), decoded
+	// and checked before the call; uploaded for the chat that answers.
+	documents []*document
 	messages  []qp.Message
 	sessionID string // X-Session-Id (or the API's equivalent), already validated
 	// continues is the previous_response_id the session came from: that

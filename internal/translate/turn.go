@@ -222,7 +222,7 @@ func writeReplay(b *strings.Builder, history []qp.Message, from int) {
 		text := m.Text
 		switch m.Role {
 		case "user":
-			fmt.Fprintf(b, "User: %s%s\n\n", text, imagesNote(text, len(m.Images)))
+			fmt.Fprintf(b, "User: %s%s%s\n\n", text, imagesNote(text, len(m.Images)), documentsNote(text+imagesNote(text, len(m.Images)), len(m.Documents)))
 		case "assistant":
 			if strings.TrimSpace(text) != "" {
 				fmt.Fprintf(b, "Assistant: %s\n\n", text)
@@ -262,6 +262,9 @@ func writeTurn(b *strings.Builder, msgs []qp.Message, start int) {
 			writeToolResult(b, m, msgs[:i])
 		case isSystem(m.Role):
 			fmt.Fprintf(b, "System: %s", text)
+		case strings.TrimSpace(text) == "" && len(m.Documents) > 0:
+			// Nothing but documents: the model is told they are its input.
+			b.WriteString(documentsNote(text, len(m.Documents)))
 		default:
 			b.WriteString(text)
 		}
@@ -272,8 +275,9 @@ func writeTurn(b *strings.Builder, msgs []qp.Message, start int) {
 func writeToolResult(b *strings.Builder, m *qp.Message, before []qp.Message) {
 	text := m.Text
 	switch {
-	case len(m.Images) > 0:
+	case len(m.Images) > 0 || len(m.Documents) > 0:
 		text += imagesNote(text, len(m.Images))
+		text += documentsNote(text, len(m.Documents))
 	case strings.TrimSpace(text) == "":
 		text = "(no output)"
 	}
@@ -311,6 +315,21 @@ func imagesNote(text string, images int) string {
 	note := "[an image, attached]"
 	if images > 1 {
 		note = fmt.Sprintf("[%d images, attached]", images)
+	}
+	if strings.TrimSpace(text) == "" {
+		return note
+	}
+	return "\n" + note
+}
+
+// documentsNote is imagesNote for documents: "[a document, attached]".
+func documentsNote(text string, docs int) string {
+	if docs == 0 {
+		return ""
+	}
+	note := "[a document, attached]"
+	if docs > 1 {
+		note = fmt.Sprintf("[%d documents, attached]", docs)
 	}
 	if strings.TrimSpace(text) == "" {
 		return note

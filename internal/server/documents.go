@@ -1,0 +1,194 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/imagefetch"
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/translate"
+)
+
+// maxDocuments bounds the documents of a turn (and of a replayed
+// history): each is held in memory until it is uploaded and parsed, four
+// requests to Qwen.
+const maxDocuments = 20
+
+// documentUploader is an upstream that takes documents
+// (qwen.Client.UploadDocument): upload token, object store, parse.
+type documentUploader interface {
+	UploadDocument(ctx context.Context, chatID, name, contentType string, data []byte) (qwen.File, qwen.Attempts, error)
+}
+
+// document is a client's document, decoded and checked: a PDF or UTF-8
+// text, as it is uploaded.
+type document struct {
+	data        []byte
+	contentType string // application/pdf or text/plain
+	name        string
+	sha256      string
+}
+
+// turnInputs reads the turn's images and documents (turnImages,
+// turnDocuments).
+func (s *Server) turnInputs(ctx context.Context, t *turnSpec, param string) *openai.Error {
+	if apiErr := s.turnImages(ctx, t, param); apiErr != nil {
+		return apiErr
+	}
+	return s.turnDocuments(t, param)
+}
+
+// turnDocuments reads the documents of the turn's new messages. What Qwen
+// does not take is a 400 whose param is the request's field of messages:
+// a type other than PDF or plain text, a document over DOCUMENT_MAX_BYTES,
+// more than maxDocuments, a URL (not fetched) or malformed data.
+func (s *Server) turnDocuments(t *turnSpec, param string) *openai.Error {
+	_, turn := translate.Split(t.messages)
+	var docs []qp.Document
+	for _, m := range turn {
+		docs = append(docs, m.Documents...)
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	if t.image || t.edit {
+		return openai.InvalidRequest(param, "invalid_document", "the model %q makes images and reads no documents: send documents to a chat model", t.answerModel())
+	}
+	out, apiErr := s.loadDocuments(docs, param)
+	t.documents = out
+	return apiErr
+}
+
+// loadDocuments decodes and checks documents.
+func (s *Server) loadDocuments(docs []qp.Document, param string) ([]*document, *openai.Error) {
+	if len(docs) > maxDocuments {
+		return nil, openai.InvalidRequest(param, "invalid_document", "%d documents, over the %d a turn takes: send fewer documents in a turn (or in a conversation replayed into a new chat)", len(docs), maxDocuments)
+	}
+	var out []*document
+	for i, d := range docs {
+		doc, why := readDocument(d, s.cfg.Capabilities.DocumentMaxBytes)
+		if why != "" {
+			return nil, openai.InvalidRequest(param, "invalid_document", "document %d (%s): %s", i+1, cmpName(d.Name), why)
+		}
+		out = append(out, doc)
+	}
+	return out, nil
+}
+
+func cmpName(name string) string {
+	if name == "" {
+		return "unnamed"
+	}
+	return fmt.Sprintf("%q", name)
+}
+
+// readDocument decodes a document's data: URL and checks that Qwen takes
+// it: a PDF (its bytes start %PDF-) or UTF-8 text (declared text/plain or
+// text/markdown, uploaded as text/plain: the type the 2026 peers attach
+// text as), at most maxBytes. why says what is wrong, or is "".
+func readDocument(d qp.Document, maxBytes int64) (doc *document, why string) {
+	if !strings.HasPrefix(d.URL, "data:") {
+		return nil, "a document by URL is not fetched; send its bytes (base64)"
+	}
+	declared, isBase64, payload, ok := imagefetch.SplitDataURL(d.URL)
+	if !ok {
+		return nil, "a data: URL needs a comma before its data"
+	}
+	if int64(len(payload)) > 3*maxBytes+1024 {
+		return nil, fmt.Sprintf("over DOCUMENT_MAX_BYTES (%d)", maxBytes)
+	}
+	data, err := imagefetch.DataBytes(payload, isBase64)
+	if err != nil {
+		return nil, strings.Replace(err.Error(), "image's", "document's", 1)
+	}
+	switch {
+	case len(data) == 0:
+		return nil, "the document is empty"
+	case int64(len(data)) > maxBytes:
+		return nil, fmt.Sprintf("%d bytes, over DOCUMENT_MAX_BYTES (%d)", len(data), maxBytes)
+	}
+	declared = strings.ToLower(declared)
+	var contentType, ext string
+	switch {
+	case strings.HasPrefix(string(data), "%PDF-"):
+		contentType, ext = "application/pdf", "pdf"
+	case declared == "application/pdf":
+		return nil, "declared application/pdf, and its bytes are not a PDF (they do not start %PDF-)"
+	case declared == "text/plain" || declared == "text/markdown" || declared == "":
+		if !utf8.Valid(data) || strings.ContainsRune(string(data), 0) {
+			return nil, "declared text, and it is not UTF-8 text"
+		}
+		contentType, ext = "text/plain", "txt"
+	default:
+		return nil, fmt.Sprintf("type %q is not taken: Qwen reads PDFs and plain text (text/plain, text/markdown) here", declared)
+	}
+	sum := sha256.Sum256(data)
+	hexSum := hex.EncodeToString(sum[:])
+	return &document{data: data, contentType: contentType, name: documentName(d.Name, ext, hexSum), sha256: hexSum}, ""
+}
+
+// documentName is the name a document is uploaded under (Qwen's chat
+// shows it): the client's, its directories dropped, when printable and
+// short, with the extension of its type added when it lacks it; else
+// document-<sha256 prefix>.<ext>.
+func documentName(given, ext, hexSum string) string {
+	name := path.Base(strings.ReplaceAll(strings.TrimSpace(given), "\\", "/"))
+	printable := strings.IndexFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f || r == '"' || r == utf8.RuneError }) < 0
+	if name == "." || name == "/" || name == "" || !printable || len(name) > maxNameBytes || !utf8.ValidString(name) {
+		return "document-" + hexSum[:12] + "." + ext
+	}
+	if !strings.HasSuffix(strings.ToLower(name), "."+ext) {
+		name += "." + ext
+	}
+	return name
+}
+
+// maxNameBytes bounds a document's name taken from the client.
+const maxNameBytes = 100
+
+// attachDocuments uploads documents for a turn of chatID and returns their
+// message.files entries; a document this chat has had (the same bytes) is
+// not uploaded again.
+func (s *Server) attachDocuments(ctx context.Context, c *call, chatID string, docs []*document) ([]qwen.File, error) {
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	up, ok := s.deps.Upstream.(documentUploader)
+	if !ok {
+		return nil, &qwen.Error{Kind: qwen.KindBadRequest, Status: http.StatusBadRequest, Message: "this upstream cannot take documents"}
+	}
+	var files []qwen.File
+	for _, d := range docs {
+		if f, ok := s.files.get(chatID, d.sha256); ok {
+			files = append(files, f)
+			continue
+		}
+		f, tried, err := up.UploadDocument(ctx, chatID, d.name, d.contentType, d.data)
+		c.upstreamTried(&c.ex.Response.UpstreamAttempts, tried)
+		if err != nil {
+			return nil, &uploadError{name: d.name, document: true, err: err}
+		}
+		s.files.put(chatID, d.sha256, f)
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// historyDocuments are the documents of the conversation before its new
+// turn, for a new chat into which the history is replayed.
+func historyDocuments(msgs []qp.Message) []qp.Document {
+	history, _ := translate.Split(msgs)
+	var out []qp.Document
+	for _, m := range history {
+		out = append(out, m.Documents...)
+	}
+	return out
+}
