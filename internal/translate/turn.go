@@ -309,27 +309,23 @@ func toolName(callID string, before []qp.Message) string {
 // output)" beside the very image it returned. It follows text, or stands
 // alone when there is none.
 func imagesNote(text string, images int) string {
-	if images == 0 {
-		return ""
-	}
-	note := "[an image, attached]"
-	if images > 1 {
-		note = fmt.Sprintf("[%d images, attached]", images)
-	}
-	if strings.TrimSpace(text) == "" {
-		return note
-	}
-	return "\n" + note
+	return attachedNote(text, images, "an image", "images")
 }
 
 // documentsNote is imagesNote for documents: "[a document, attached]".
 func documentsNote(text string, docs int) string {
-	if docs == 0 {
+	return attachedNote(text, docs, "a document", "documents")
+}
+
+// attachedNote is "[one, attached]" or "[n plural, attached]" after text
+// (on a line of its own), "" when n is 0.
+func attachedNote(text string, n int, one, plural string) string {
+	if n == 0 {
 		return ""
 	}
-	note := "[a document, attached]"
-	if docs > 1 {
-		note = fmt.Sprintf("[%d documents, attached]", docs)
+	note := "[" + one + ", attached]"
+	if n > 1 {
+		note = fmt.Sprintf("[%d %s, attached]", n, plural)
 	}
 	if strings.TrimSpace(text) == "" {
 		return note
