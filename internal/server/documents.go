@@ -165,21 +165,11 @@ func (s *Server) attachDocuments(ctx context.Context, c *call, chatID string, do
 	if !ok {
 		return nil, &qwen.Error{Kind: qwen.KindBadRequest, Status: http.StatusBadRequest, Message: "this upstream cannot take documents"}
 	}
-	var files []qwen.File
-	for _, d := range docs {
-		if f, ok := s.files.get(chatID, d.sha256); ok {
-			files = append(files, f)
-			continue
-		}
-		f, tried, err := up.UploadDocument(ctx, chatID, d.name, d.contentType, d.data)
-		c.upstreamTried(&c.ex.Response.UpstreamAttempts, tried)
-		if err != nil {
-			return nil, &uploadError{name: d.name, document: true, err: err}
-		}
-		s.files.put(chatID, d.sha256, f)
-		files = append(files, f)
+	items := make([]upload, len(docs))
+	for i, d := range docs {
+		items[i] = upload{name: d.name, contentType: d.contentType, sha256: d.sha256, data: d.data}
 	}
-	return files, nil
+	return s.uploadOnce(ctx, c, chatID, items, true, up.UploadDocument)
 }
 
 // historyDocuments are the documents of the conversation before its new

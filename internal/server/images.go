@@ -89,18 +89,37 @@ func (s *Server) attach(ctx context.Context, c *call, chatID string, images []*i
 	if !ok {
 		return nil, &qwen.Error{Kind: qwen.KindBadRequest, Message: "this upstream cannot take images"}
 	}
+	items := make([]upload, len(images))
+	for i, img := range images {
+		items[i] = upload{name: img.Name, contentType: img.ContentType, sha256: img.SHA256, data: img.Data}
+	}
+	return s.uploadOnce(ctx, c, chatID, items, false, up.Upload)
+}
+
+// upload is one file of a turn to attach: an image or a document.
+type upload struct {
+	name, contentType, sha256 string
+	data                      []byte
+}
+
+// uploadOnce puts items up with put for a turn of chatID and returns their
+// message.files entries, in order. A file this chat has had before (the
+// same bytes) is not uploaded again: its entry is remembered. A failed
+// upload is an uploadError naming the file (a document's when document).
+func (s *Server) uploadOnce(ctx context.Context, c *call, chatID string, items []upload, document bool,
+	put func(ctx context.Context, chatID, name, contentType string, data []byte) (qwen.File, qwen.Attempts, error)) ([]qwen.File, error) {
 	var files []qwen.File
-	for _, img := range images {
-		if f, ok := s.files.get(chatID, img.SHA256); ok {
+	for _, it := range items {
+		if f, ok := s.files.get(chatID, it.sha256); ok {
 			files = append(files, f)
 			continue
 		}
-		f, tried, err := up.Upload(ctx, chatID, img.Name, img.ContentType, img.Data)
+		f, tried, err := put(ctx, chatID, it.name, it.contentType, it.data)
 		c.upstreamTried(&c.ex.Response.UpstreamAttempts, tried)
 		if err != nil {
-			return nil, &uploadError{name: img.Name, err: err}
+			return nil, &uploadError{name: it.name, document: document, err: err}
 		}
-		s.files.put(chatID, img.SHA256, f)
+		s.files.put(chatID, it.sha256, f)
 		files = append(files, f)
 	}
 	return files, nil
