@@ -43,24 +43,17 @@ func (s *Server) offloadContext(ctx context.Context, c *call, chatID string, spe
 	sum := sha256.Sum256(data)
 	hexSum := hex.EncodeToString(sum[:])
 	name := "context-" + hexSum[:12] + ".txt"
-	f, ok := s.files.get(chatID, hexSum)
-	if !ok {
-		up, can := s.deps.Upstream.(documentUploader)
-		if !can {
-			return &qwen.Error{Kind: qwen.KindBadRequest, Message: "this upstream cannot take documents"}
-		}
-		var tried qwen.Attempts
-		var err error
-		f, tried, err = up.UploadDocument(ctx, chatID, name, "text/plain", data)
-		c.upstreamTried(&c.ex.Response.UpstreamAttempts, tried)
-		if err != nil {
-			return &uploadError{name: name, document: true, err: err}
-		}
-		s.files.put(chatID, hexSum, f)
+	up, can := s.deps.Upstream.(documentUploader)
+	if !can {
+		return &qwen.Error{Kind: qwen.KindBadRequest, Message: "this upstream cannot take documents"}
+	}
+	files, err := s.uploadOnce(ctx, c, chatID, []upload{{name: name, contentType: "text/plain", sha256: hexSum, data: data}}, true, up.UploadDocument)
+	if err != nil {
+		return err
 	}
 	notice := fmt.Sprintf(contextNotice, name)
 	spec.Content = notice + lastPart(spec.Content, limit/2-len(notice))
-	spec.Files = append(spec.Files, f)
+	spec.Files = append(spec.Files, files...)
 	return nil
 }
 
