@@ -72,6 +72,10 @@ func Diagnose(err error) Diagnosis {
 		return DiagnosisUnreachable
 	case qe.Kind == KindTimeout:
 		return DiagnosisTimeout
+	case qe.Kind == KindTooLong:
+		d := DiagnosisUpstream
+		d.Advice = "Qwen said the conversation is longer than the model takes (ContextLengthExceeded): not a passing failure, so trying again will not help; ask another model (--model, DEFAULT_MODEL)"
+		return d
 	}
 	return DiagnosisUpstream
 }

@@ -24,3 +24,13 @@ func TestDiagnoseTellsThrottlingFromTheQuota(t *testing.T) {
 		}
 	}
 }
+
+// Qwen's ContextLengthExceeded is no passing failure: "try again later"
+// (the advice of a failure without a known remedy) was wrong for it. Its
+// advice names it and what to change, under the same exit status.
+func TestDiagnoseTellsAConversationTooLong(t *testing.T) {
+	d := Diagnose(&Error{Kind: KindTooLong, Code: "ContextLengthExceeded", Message: "The input is too long"})
+	if d.Code != DiagnosisUpstream.Code || strings.Contains(d.Advice, "try again later") || !strings.Contains(d.Advice, "ContextLengthExceeded") || !strings.Contains(d.Advice, "--model") {
+		t.Fatalf("%+v", d)
+	}
+}
