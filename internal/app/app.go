@@ -97,7 +97,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}
 	if a.store, err = store.Open(ctx, cfg.Database(), store.Options{
 		SQLite:   sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds())},
-		Postgres: postgres.Options{MaxConns: cfg.DatabaseMaxConns},
+		Postgres: postgres.Options{MaxConns: cfg.DatabaseMaxConns, LockTimeout: cfg.DatabaseBusyTimeout},
 	}); err != nil {
 		return nil, err
 	}

@@ -42,6 +42,14 @@ type Options struct {
 	// kept theirs as long as the process ran, so undoing a setting that made
 	// every write fail needed a restart.
 	ConnMaxLifetime time.Duration
+	// LockTimeout bounds how long a write or read waits for a lock another
+	// holds (an operator's LOCK TABLE, VACUUM FULL, ALTER TABLE): PostgreSQL's
+	// lock_timeout on the pool of writes and reads, unless the URL sets one;
+	// 0 leaves the server's. The recorder's batch then fails and its records
+	// go to the spool, as SQLite's do after DATABASE_BUSY_TIMEOUT. The
+	// session locks' pool has none: a turn waits for another of its session
+	// as long as that takes.
+	LockTimeout time.Duration
 }
 
 // poolConns bounds the connections of the recorder's writes, the history
@@ -74,7 +82,11 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 		cfg.ConnectTimeout = defaultConnectTimeout
 	}
 	lifetime := cmp.Or(opt.ConnMaxLifetime, time.Minute)
-	db := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(pingEveryCheckout))
+	writes := cfg.Copy()
+	if _, set := writes.RuntimeParams["lock_timeout"]; !set && opt.LockTimeout > 0 {
+		writes.RuntimeParams["lock_timeout"] = strconv.FormatInt(opt.LockTimeout.Milliseconds(), 10)
+	}
+	db := stdlib.OpenDB(*writes, stdlib.OptionShouldPing(pingEveryCheckout))
 	db.SetMaxOpenConns(poolConns)
 	db.SetMaxIdleConns(poolConns)
 	db.SetConnMaxLifetime(lifetime)
