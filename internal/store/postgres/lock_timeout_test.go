@@ -71,3 +71,62 @@ func TestAWriteGivesUpOnALockedTableAfterTheBusyTimeout(t *testing.T) {
 		t.Fatalf("the same write once the lock went: %v", err)
 	}
 }
+
+// A second instance starting while the first migrates waits for the
+// migrations' lock and then finds them applied, however long they take:
+// the pool's lock_timeout (DATABASE_BUSY_TIMEOUT) must not end that wait.
+func TestAStartWaitsForAnotherInstancesMigrationsPastTheLockTimeout(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	raw := storetest.PostgresSchema(t)
+	admin, err := sql.Open("pgx", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	holder, err := admin.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	// The migrations' advisory lock (lockClassProxy, lockMigrations), as a
+	// migrating instance holds it.
+	if _, err := holder.ExecContext(ctx, `SELECT pg_advisory_lock($1, $2)`, 0x7177_0002, 1); err != nil {
+		t.Fatal(err)
+	}
+	st, err := postgres.Open(ctx, raw, postgres.Options{LockTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	done := make(chan error, 1)
+	go func() { _, err := st.Migrate(ctx); done <- err }()
+	for waiting := false; !waiting; {
+		select {
+		case err := <-done:
+			t.Fatalf("the start gave up waiting for the other instance's migrations: %v", err)
+		case <-ctx.Done():
+			t.Fatal("the start never waited for the migrations' lock")
+		case <-time.After(20 * time.Millisecond): // polling the server's view, bounded by ctx
+		}
+		if err := admin.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1 AND objid = 1)`, 0x7177_0002).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Waiting past its lock_timeout, as a long migration would keep it.
+	var waited bool
+	if err := admin.QueryRowContext(ctx, `SELECT pg_sleep(0.3) IS NOT NULL`).Scan(&waited); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the start gave up waiting for the other instance's migrations: %v", err)
+	default:
+	}
+	if _, err := holder.ExecContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, 0x7177_0002, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("migrate once the other instance was done: %v", err)
+	}
+}

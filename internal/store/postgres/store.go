@@ -218,6 +218,11 @@ func Rebind(q string) string {
 // without a word, and every statement of the instances serving on that
 // table queued behind its lock request, stalling their calls too.
 func (dialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
+	// The lock itself is waited for as long as another instance migrates:
+	// not bounded by the pool's lock_timeout (Options.LockTimeout).
+	if _, err := conn.ExecContext(ctx, `SELECT set_config('lock_timeout', '0', false)`); err != nil {
+		return nil, fmt.Errorf("set lock_timeout: %w", err)
+	}
 	unlock, err := advisoryLock(ctx, conn, lockClassProxy, `$2`, lockMigrations)
 	if err != nil {
 		return nil, err
