@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -109,5 +110,31 @@ func TestUnsupportedDocumentsAreClear400s(t *testing.T) {
 	}
 	if len(upstreamCompletions(t, e.sim)) != 0 || e.sim.Uploads() != 0 {
 		t.Fatal("a refused document reached Qwen")
+	}
+}
+
+// A document the proxy cannot take by the way it is given — by file_id or
+// by URL — is refused with the code README's "Documents in" names,
+// invalid_document, as a type or size Qwen does not take is, so a client
+// can tell a document's refusal from a malformed message.
+func TestDocumentsByIDOrURLAreRefusedAsInvalidDocument(t *testing.T) {
+	e := start(t, nil)
+	part := func(file string) string {
+		return `{"model":"qwen3-max","messages":[{"role":"user","content":[{"type":"text","text":"read"},{"type":"file","file":` + file + `}]}]}`
+	}
+	for _, c := range []struct{ name, path, body string }{
+		{"file_id", "/v1/chat/completions", part(`{"file_id":"file-abc"}`)},
+		{"file_data by URL", "/v1/chat/completions", part(`{"filename":"a.pdf","file_data":"https://example.com/a.pdf"}`)},
+		{"responses file_url", "/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_file","file_url":"https://example.com/a.pdf"}]}]}`},
+		{"responses file_id", "/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_file","file_id":"file-abc"}]}]}`},
+	} {
+		resp := postJSON(t, e, c.path, c.body, nil)
+		body := readBody(t, resp)
+		var got struct {
+			Error struct{ Code string } `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != 400 || got.Error.Code != "invalid_document" {
+			t.Errorf("%s: %d %s (want 400 invalid_document)", c.name, resp.StatusCode, body)
+		}
 	}
 }
