@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -136,5 +138,22 @@ func TestDocumentsByIDOrURLAreRefusedAsInvalidDocument(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != 400 || got.Error.Code != "invalid_document" {
 			t.Errorf("%s: %d %s (want 400 invalid_document)", c.name, resp.StatusCode, body)
 		}
+	}
+}
+
+// A document within DOCUMENT_MAX_BYTES is bounded by the body's limit too,
+// at 4/3 of its size (base64): by default (both 10 MiB) a PDF of 8 MiB is
+// refused with a 413 that spoke of an inline image only, so a user sending
+// a document was not told why a file under the documented limit failed.
+// The 413 names documents as well.
+func TestAnInlineDocumentOverTheBodyLimitSaysSo(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.MaxBodyBytes = 4096 })
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 3500)...) // under DOCUMENT_MAX_BYTES, over the body's limit as base64
+	body := `{"model":"qwen3-max","messages":[{"role":"user","content":[{"type":"text","text":"read"},{"type":"file","file":{"filename":"a.pdf","file_data":"data:application/pdf;base64,` +
+		base64.StdEncoding.EncodeToString(pdf) + `"}}]}]}`
+	resp := postJSON(t, e, "/v1/chat/completions", body, nil)
+	got := readBody(t, resp)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(got, "MAX_BODY_BYTES") || !strings.Contains(got, "document") || !strings.Contains(got, "4/3") {
+		t.Errorf("want a 413 naming MAX_BODY_BYTES and an inline document's size, got %d %s", resp.StatusCode, got)
 	}
 }
