@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -109,5 +112,48 @@ func TestUnsupportedDocumentsAreClear400s(t *testing.T) {
 	}
 	if len(upstreamCompletions(t, e.sim)) != 0 || e.sim.Uploads() != 0 {
 		t.Fatal("a refused document reached Qwen")
+	}
+}
+
+// A document the proxy cannot take by the way it is given — by file_id or
+// by URL — is refused with the code README's "Documents in" names,
+// invalid_document, as a type or size Qwen does not take is, so a client
+// can tell a document's refusal from a malformed message.
+func TestDocumentsByIDOrURLAreRefusedAsInvalidDocument(t *testing.T) {
+	e := start(t, nil)
+	part := func(file string) string {
+		return `{"model":"qwen3-max","messages":[{"role":"user","content":[{"type":"text","text":"read"},{"type":"file","file":` + file + `}]}]}`
+	}
+	for _, c := range []struct{ name, path, body string }{
+		{"file_id", "/v1/chat/completions", part(`{"file_id":"file-abc"}`)},
+		{"file_data by URL", "/v1/chat/completions", part(`{"filename":"a.pdf","file_data":"https://example.com/a.pdf"}`)},
+		{"responses file_url", "/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_file","file_url":"https://example.com/a.pdf"}]}]}`},
+		{"responses file_id", "/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_file","file_id":"file-abc"}]}]}`},
+	} {
+		resp := postJSON(t, e, c.path, c.body, nil)
+		body := readBody(t, resp)
+		var got struct {
+			Error struct{ Code string } `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != 400 || got.Error.Code != "invalid_document" {
+			t.Errorf("%s: %d %s (want 400 invalid_document)", c.name, resp.StatusCode, body)
+		}
+	}
+}
+
+// A document within DOCUMENT_MAX_BYTES is bounded by the body's limit too,
+// at 4/3 of its size (base64): by default (both 10 MiB) a PDF of 8 MiB is
+// refused with a 413 that spoke of an inline image only, so a user sending
+// a document was not told why a file under the documented limit failed.
+// The 413 names documents as well.
+func TestAnInlineDocumentOverTheBodyLimitSaysSo(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.MaxBodyBytes = 4096 })
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("x"), 3500)...) // under DOCUMENT_MAX_BYTES, over the body's limit as base64
+	body := `{"model":"qwen3-max","messages":[{"role":"user","content":[{"type":"text","text":"read"},{"type":"file","file":{"filename":"a.pdf","file_data":"data:application/pdf;base64,` +
+		base64.StdEncoding.EncodeToString(pdf) + `"}}]}]}`
+	resp := postJSON(t, e, "/v1/chat/completions", body, nil)
+	got := readBody(t, resp)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(got, "MAX_BODY_BYTES") || !strings.Contains(got, "document") || !strings.Contains(got, "4/3") {
+		t.Errorf("want a 413 naming MAX_BODY_BYTES and an inline document's size, got %d %s", resp.StatusCode, got)
 	}
 }

@@ -213,6 +213,9 @@ func (m *Message) validate(i int) *Error {
 		return InvalidRequest(param("role"), "invalid_value", "messages[%d].role must be one of system, developer, user, assistant, tool, function; got %q", i, m.Role)
 	}
 	text, err := m.Text()
+	if de := (*DocumentError)(nil); errors.As(err, &de) {
+		return InvalidRequest(param("content"), "invalid_document", "messages[%d].content %v", i, err)
+	}
 	if err != nil {
 		return InvalidRequest(param("content"), "invalid_type", "messages[%d].content %v", i, err)
 	}
@@ -346,9 +349,9 @@ func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
 			case p.File == nil || p.File.FileData == "" && p.File.FileID == "":
 				return "", nil, nil, fmt.Errorf("part %d (type \"file\") needs file.file_data, a data: URL of the document", j)
 			case p.File.FileData == "":
-				return "", nil, nil, fmt.Errorf("part %d: a file by file_id is not supported (the proxy has no Files API); send its bytes as file.file_data, a data: URL", j)
+				return "", nil, nil, &DocumentError{fmt.Sprintf("part %d: a file by file_id is not supported (the proxy has no Files API); send its bytes as file.file_data, a data: URL", j)}
 			case !strings.HasPrefix(p.File.FileData, "data:"):
-				return "", nil, nil, fmt.Errorf("part %d: file.file_data must be a data: URL (data:application/pdf;base64,…)", j)
+				return "", nil, nil, &DocumentError{fmt.Sprintf("part %d: file.file_data must be a data: URL (data:application/pdf;base64,…); a document by URL is not fetched", j)}
 			}
 			docs = append(docs, qp.Document{Name: p.File.Filename, URL: p.File.FileData})
 			continue
@@ -379,6 +382,14 @@ func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
 	}
 	return b.String(), images, docs, nil
 }
+
+// DocumentError is a file part given in a way the proxy cannot take (by
+// file_id, or by a URL it does not fetch): a 400 invalid_document, the
+// code of every refused document (README, "Documents in"), not a
+// malformed message's invalid_type.
+type DocumentError struct{ msg string }
+
+func (e *DocumentError) Error() string { return e.msg }
 
 func imageURL(u string) bool {
 	return strings.HasPrefix(u, "data:") || strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")

@@ -508,7 +508,7 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 			urls = append(urls, u)
 		case part.Type == "input_file" && images:
 			if !strings.HasPrefix(part.FileData, "data:") {
-				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_data", param, j), "invalid_value",
+				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_data", param, j), "invalid_document",
 					"%s[%d].file_data must be a data: URL of the document (data:application/pdf;base64,…); file_id and file_url are not supported", param, j)
 			}
 			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileData})

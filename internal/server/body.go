@@ -60,7 +60,7 @@ func (s *Server) readBounded(w http.ResponseWriter, r *http.Request) ([]byte, *o
 	switch {
 	case errors.As(err, &tooBig):
 		return nil, &openai.Error{Status: http.StatusRequestEntityTooLarge, Type: openai.TypeInvalidRequest, Code: "request_too_large",
-			Message: fmt.Sprintf("the request body exceeds the limit of %d bytes (MAX_BODY_BYTES); an image sent inline, as a data: URL or base64, counts at 4/3 of its size", tooBig.Limit)}
+			Message: fmt.Sprintf("the request body exceeds the limit of %d bytes (MAX_BODY_BYTES); an image or document sent inline, as a data: URL or base64, counts at 4/3 of its size (this limit takes one of under %d bytes)", tooBig.Limit, tooBig.Limit*3/4)}
 	case err != nil:
 		return nil, openai.InvalidRequest("", "invalid_body", "could not read the request body: %v", err)
 	}
