@@ -29,14 +29,19 @@ func newBaseURLHints(table []endpoint) baseURLHints {
 }
 
 // notFound is the 404 for a call no route takes: when the same method and
-// path under /v1 is a route, it names that route and where a base URL ends.
+// path under /v1 is a route, it names that route and where a base URL ends
+// (or, for /v1/v1/…, that the client adds /v1 itself).
 func (h baseURLHints) notFound(r *http.Request) *openai.Error {
 	e := notFound(r)
-	if strings.HasPrefix(r.URL.Path, "/v1/") || r.URL.Path == "/v1" {
+	path, advice := "/v1"+r.URL.Path, "A client's base URL for qwenproxy ends in /v1 (http://HOST:PORT/v1)"
+	switch rest, twice := strings.CutPrefix(r.URL.Path, "/v1/v1/"); {
+	case twice: // a client that adds /v1 itself, given a base URL with it
+		path, advice = "/v1/"+rest, "The client adds /v1 itself: give its base URL without /v1 (http://HOST:PORT)"
+	case strings.HasPrefix(r.URL.Path, "/v1/") || r.URL.Path == "/v1":
 		return e
 	}
 	meant := r.Clone(r.Context())
-	meant.URL.Path = "/v1" + r.URL.Path
+	meant.URL.Path = path
 	meant.URL.RawPath = ""
 	if _, pattern := h.mux.Handler(meant); pattern == "" {
 		return e
@@ -45,7 +50,6 @@ func (h baseURLHints) notFound(r *http.Request) *openai.Error {
 	if method == http.MethodHead {
 		method = http.MethodGet
 	}
-	e.Message += fmt.Sprintf("; did you mean %s %s? A client's base URL for qwenproxy ends in /v1 (http://HOST:PORT/v1)",
-		clip(method), clip(meant.URL.Path))
+	e.Message += fmt.Sprintf("; did you mean %s %s? %s", clip(method), clip(meant.URL.Path), advice)
 	return e
 }

@@ -99,8 +99,10 @@ func TestRouteTableDispatch(t *testing.T) {
 // A client whose base URL lacks /v1 (Cline's Anthropic provider pointed at
 // http://host:3000, as Claude Code's ANTHROPIC_BASE_URL is given) calls
 // POST /messages: the 404 names the route it meant and says where the base
-// URL must end, rather than only that no route matched. A path that is no
-// route under /v1 either gets the plain 404.
+// URL must end, rather than only that no route matched; a client that adds
+// /v1 itself (the Anthropic SDKs) given a base URL ending in /v1 calls
+// /v1/v1/messages, and is told to leave it out. A path that is no route
+// under /v1 either gets the plain 404.
 func TestNotFoundNamesTheRouteUnderV1(t *testing.T) {
 	s := New(Config{}, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	h := s.Handler()
@@ -108,6 +110,10 @@ func TestNotFoundNamesTheRouteUnderV1(t *testing.T) {
 		{http.MethodPost, "/messages", "did you mean POST /v1/messages? A client's base URL for qwenproxy ends in /v1"},
 		{http.MethodPost, "/chat/completions", "did you mean POST /v1/chat/completions?"},
 		{http.MethodGet, "/models", "did you mean GET /v1/models?"},
+		// The Anthropic SDKs add /v1 themselves: a base URL given with it
+		// calls /v1/v1/messages.
+		{http.MethodPost, "/v1/v1/messages", "did you mean POST /v1/messages? The client adds /v1 itself: give its base URL without /v1"},
+		{http.MethodPost, "/v1/v1/chat/completions", "did you mean POST /v1/chat/completions?"},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, strings.NewReader("{}")))
@@ -115,7 +121,7 @@ func TestNotFoundNamesTheRouteUnderV1(t *testing.T) {
 			t.Errorf("%s %s: %d %s, want 404 saying %q", c.method, c.path, rec.Code, rec.Body, c.want)
 		}
 	}
-	for _, path := range []string{"/nothing", "/v1/nothing", "/v1/v1/messages"} {
+	for _, path := range []string{"/nothing", "/v1/nothing", "/v1/v1/nothing"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, nil))
 		if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "did you mean") {
