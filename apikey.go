@@ -41,3 +41,20 @@ type CredentialStore interface {
 	SetQwenCredentials(ctx context.Context, c QwenCredentials) error
 	ClearQwenCredentials(ctx context.Context) error
 }
+
+// KeyCallStore counts limited keys' calls in flight where every instance
+// sharing the database sees them (PostgreSQL behind a balancer): each call
+// holds a row, with a lease, until it ends. A row whose lease ran out (its
+// instance died, or lost the database, before ending it) no longer counts.
+type KeyCallStore interface {
+	// TakeKeyCall records callID as one of key keyID's calls in flight
+	// until expires, unless the key already has as many unexpired calls as
+	// its stored limit. It reports whether the call may go, and that limit
+	// as stored now (0: none, and nothing is recorded). An unknown key
+	// (deleted meanwhile) has no limit here: authentication refuses it.
+	TakeKeyCall(ctx context.Context, keyID, callID string, now, expires time.Time) (taken bool, limit int, err error)
+	// RenewKeyCalls moves the lease of each of callIDs to expires.
+	RenewKeyCalls(ctx context.Context, callIDs []string, expires time.Time) error
+	// EndKeyCall removes callID's row; none is no error.
+	EndKeyCall(ctx context.Context, callID string) error
+}

@@ -22,6 +22,7 @@ import (
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/config"
 	"qwenproxy/internal/historyapi"
+	"qwenproxy/internal/keylimit"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
@@ -168,6 +169,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	})
 	observe(m, a.recorder, sessions)
 	m.ObserveAccounts(a.accounts.Snapshot)
+	// Instances sharing a PostgreSQL database count limited keys' calls in
+	// flight there, one limit between them; one on SQLite is alone (the
+	// file is locked to it) and counts them in memory.
+	var keyCallStore qp.KeyCallStore
+	if a.store.Backend() == "postgres" {
+		keyCallStore = a.store
+	}
+	keyCalls := keylimit.New(keylimit.Options{Store: keyCallStore, Log: log})
 	sorts := historyapi.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
 	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, ModelMap: cfg.ModelMap, Sorts: sorts,
@@ -176,7 +185,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes, ImageMaxCount: cfg.ImageMaxCount,
 			ImageFetchTimeout: cfg.ImageFetchTimeout, RecordImageBytes: cfg.RecordImageBytes, ImageTimeout: cfg.ImageTimeout,
 			DocumentMaxBytes: cfg.DocumentMaxBytes, ContextFileBytes: cfg.ContextFileBytes}},
-		server.Deps{Upstream: upstream, Credentials: creds, Accounts: a.accounts, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Tickets: a.store, ResponseObjects: a.store, Keys: keys, Metrics: m, Log: log})
+		server.Deps{Upstream: upstream, Credentials: creds, Accounts: a.accounts, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Tickets: a.store, ResponseObjects: a.store,
+			Keys: keys, KeyCalls: keyCalls, Metrics: m, Log: log})
 
 	a.http = &http.Server{
 		Handler:           a.api.Handler(),
@@ -195,6 +205,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}
 	go sessions.RunCleanup(bg, cfg.SessionCleanupInterval, log)
 	go keys.Run(bg, log)
+	go keyCalls.Run(bg)
 	go runRetention(bg, a.store, retention{maxAge: time.Duration(cfg.RetentionDays) * 24 * time.Hour,
 		maxBytes: cfg.RetentionMaxBytes, interval: cfg.RetentionInterval}, log)
 	go reencodeBodies(bg, a.store, log)

@@ -46,9 +46,9 @@ type call struct {
 	gate *gate
 	// cause is the error behind the call's failure, for the log.
 	cause error
-	// keySlot is the key whose place among its calls in flight the call
-	// holds (admitKey); "" for none.
-	keySlot string
+	// keyPlace: the call holds a place among its key's calls in flight
+	// (admitKey), until givePlaceBack.
+	keyPlace bool
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
@@ -172,6 +172,7 @@ func (s *Server) finish(c *call) {
 	case "":
 		s.faultLog.Recovered(s.log, "calls succeed again")
 	}
+	s.givePlaceBack(c) // if an early end did not
 	if c.gate != nil {
 		// The final bytes wait for the record to survive a crash.
 		ctx := c.r.Context()
@@ -188,9 +189,6 @@ func (s *Server) finish(c *call) {
 		c.gate.open()
 	} else {
 		s.deps.Recorder.Record(c.ex)
-	}
-	if c.keySlot != "" {
-		s.keyCalls.release(c.keySlot)
 	}
 	c.live.end()
 	s.calls.done()

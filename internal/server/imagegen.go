@@ -114,6 +114,7 @@ func (s *Server) generateImage(c *call, model string, req openai.ImageRequest, i
 	if err == nil && req.ResponseFormat == "b64_json" {
 		data, err = s.fetchGenerated(ctx, url)
 	}
+	s.givePlaceBack(c) // Qwen's part is done
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded && c.r.Context().Err() == nil {
 			err = errImageTimeout

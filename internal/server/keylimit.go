@@ -3,44 +3,11 @@ package server
 import (
 	"fmt"
 	"net/http"
-	"sync"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/openai"
 )
-
-// keyCalls counts each limited key's calls in flight on this instance, so
-// that one runaway agent cannot take all of the upstream capacity (a key's
-// MaxConcurrent, `qwenproxy keys add --max-concurrent`). Only keys with a
-// limit are counted; a key's entry goes when its last call ends.
-type keyCalls struct {
-	mu       sync.Mutex
-	inFlight map[string]int
-}
-
-// take counts one more call of key unless it has max in flight already.
-func (k *keyCalls) take(key string, max int) bool {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.inFlight[key] >= max {
-		return false
-	}
-	if k.inFlight == nil {
-		k.inFlight = map[string]int{}
-	}
-	k.inFlight[key]++
-	return true
-}
-
-// release counts a call of key as ended.
-func (k *keyCalls) release(key string) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.inFlight[key]--; k.inFlight[key] <= 0 {
-		delete(k.inFlight, key)
-	}
-}
 
 // keyLimitRetry is the Retry-After of a call over its key's limit, in
 // seconds: when one of the key's calls will end cannot be known, and the
@@ -49,15 +16,16 @@ const keyLimitRetry = 1
 
 // admitKey takes a place among the calls in flight of the call's key, or
 // fails the call at once with a 429 (in the envelope of its client API),
-// counted in metrics by route. finish gives the place back, however the
-// call ends.
+// counted in metrics by route. givePlaceBack gives the place back, however
+// the call ends.
 func (s *Server) admitKey(c *call) bool {
 	id := auth.FromContext(c.r.Context())
 	if id.MaxConcurrent <= 0 {
 		return true
 	}
-	if s.keyCalls.take(id.KeyID, id.MaxConcurrent) {
-		c.keySlot = id.KeyID
+	taken, limit := s.keyCalls.Take(c.r.Context(), id.KeyID, c.ex.Request.RequestID, id.MaxConcurrent)
+	if taken {
+		c.keyPlace = limit > 0
 		return true
 	}
 	if m := s.deps.Metrics; m != nil {
@@ -66,9 +34,20 @@ func (s *Server) admitKey(c *call) bool {
 	}
 	c.fail(failure{api: &openai.Error{Status: http.StatusTooManyRequests, Type: openai.TypeRateLimit, Code: "key_concurrency_limit",
 		RetryAfter: keyLimitRetry,
-		Message:    fmt.Sprintf("this API key may have %s in flight at once, and has; try again when one of them ends", callCount(id.MaxConcurrent))},
+		Message:    fmt.Sprintf("this API key may have %s in flight at once, and has; try again when one of them ends", callCount(limit))},
 		errType: qp.ErrorTypeKeyConcurrencyLimit})
 	return false
+}
+
+// givePlaceBack gives the call's place among its key's calls in flight
+// back, if it holds one. It comes before the answer's final bytes can reach
+// the client (with RECORDER_SYNC too): a client that sends its next call as
+// soon as it has read this one's end must find the place free.
+func (s *Server) givePlaceBack(c *call) {
+	if c.keyPlace {
+		c.keyPlace = false
+		s.keyCalls.Release(c.ex.Request.RequestID)
+	}
 }
 
 // callCount is "1 call", "2 calls".

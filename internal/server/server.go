@@ -15,6 +15,7 @@ import (
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/imagefetch"
+	"qwenproxy/internal/keylimit"
 	"qwenproxy/internal/metrics"
 	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/quietlog"
@@ -107,9 +108,12 @@ type Deps struct {
 	// ResponseObjects keeps the Responses API objects deleted by their
 	// owners.
 	ResponseObjects qp.ResponseObjectStore
-	Keys            *auth.Keys       // nil: no proxy API keys
-	Metrics         *metrics.Metrics // nil: no /metrics
-	Log             *slog.Logger
+	Keys            *auth.Keys // nil: no proxy API keys
+	// KeyCalls counts limited keys' calls in flight (nil: on this
+	// instance alone).
+	KeyCalls *keylimit.Limiter
+	Metrics  *metrics.Metrics // nil: no /metrics
+	Log      *slog.Logger
 }
 
 // Server serves the API.
@@ -122,7 +126,7 @@ type Server struct {
 	now     func() time.Time
 	calls   inflight // recorded calls in progress
 	// keyCalls counts the calls in flight of keys with a limit.
-	keyCalls keyCalls
+	keyCalls *keylimit.Limiter
 	live     active // the same calls, described for the dashboard
 	history  *historyapi.API
 	images   *imagefetch.Fetcher
@@ -157,7 +161,10 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
 		started: time.Now(), now: time.Now, base: base, cutCalls: cut,
 		images:  imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout),
-		schemas: tools.NewSchemas()}
+		schemas: tools.NewSchemas(), keyCalls: deps.KeyCalls}
+	if s.keyCalls == nil {
+		s.keyCalls = keylimit.New(keylimit.Options{Log: deps.Log})
+	}
 	s.history = historyapi.New(historyapi.Deps{History: deps.History, Tickets: deps.Tickets, Sessions: deps.Sessions, Recorder: deps.Recorder,
 		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }, KeyValid: s.mayReadHistory})
 	return s

@@ -178,6 +178,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	if err := s.deps.Accounts.Unavailable(); err != nil {
 		c.ending()
+		s.givePlaceBack(c)
 		out.fail(classify(err))
 		return
 	}
@@ -187,6 +188,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	turn, opened, err := s.beginTurn(ctx, c, t)
 	if err != nil {
 		c.ending()
+		s.givePlaceBack(c)
 		out.fail(classify(err))
 		return
 	}
@@ -194,6 +196,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	account, err := s.beginAccount(ctx, c, t, turn, opened)
 	if err != nil {
 		turn.Touch()
+		s.givePlaceBack(c)
 		out.fail(classify(err))
 		return
 	}
@@ -226,7 +229,8 @@ func (s *Server) answer(c *call, t turnSpec) {
 			}
 		}
 	}
-	c.ending() // what follows ends the answer
+	c.ending()         // what follows ends the answer
+	s.givePlaceBack(c) // Qwen's part is done
 	if err == nil && clean != "" {
 		// The answer is the JSON alone, without the prose or fence around it.
 		out.reset()
