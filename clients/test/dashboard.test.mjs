@@ -427,6 +427,41 @@ test('live: a new call appears, its stream marked while in progress', async () =
   noErrors('live');
 });
 
+// Live asked for the calls of the last five minutes by the browser's clock:
+// a browser two hours ahead of the server asked for calls that had not
+// happened yet, and showed none, ever. Its window is the server's time (the
+// answers' Date).
+test("live keeps to the server's clock, not the browser's", async () => {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  try {
+    const ctx = await browser.newContext();
+    await ctx.clock.install({ time: Date.now() + 2 * 3600e3 }); // runs on from there, two hours ahead
+    const skewed = await ctx.newPage();
+    const errors = [];
+    skewed.on('pageerror', (e) => errors.push(e.message));
+    await skewed.goto(proxy.root + '/ui/');
+    await skewed.evaluate((key) => sessionStorage.setItem('qwenproxy.key', key), ADMIN);
+    await skewed.goto(proxy.root + '/ui/#/live');
+    await skewed.locator('text=/^updated /').waitFor();
+    const resp = await fetch(proxy.baseURL + '/chat/completions', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+      body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'seen by a browser two hours ahead' }] }),
+    });
+    made.calls++;
+    assert.equal(resp.status, 200);
+    await resp.json();
+    const id = resp.headers.get('x-request-id');
+    await skewed.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`).waitFor({ timeout: 20000 });
+    await skewed.goto(proxy.root + '/ui/#/overview');
+    await skewed.locator('canvas').first().waitFor();
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 // Pause then Resume while a poll was still waiting for its answer started a
 // second round of polls beside the first (each such click one more): the
 // page polled ever more often. A poll held here until Resume is clicked; the

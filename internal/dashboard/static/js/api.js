@@ -2,6 +2,8 @@
 // sessionStorage and leaves only as an Authorization header: never in a URL,
 // which is why live updates use fetch too, and downloads a one-time ticket.
 
+import { noteServerDate } from "./clock.js";
+
 const KEY = "qwenproxy.key";
 
 export const getKey = () => sessionStorage.getItem(KEY) || "";
@@ -48,6 +50,7 @@ export async function reach(path, init) {
 // person back to the key prompt.
 export async function request(path, { method = "GET", signal } = {}) {
   const resp = await reach(path, { method, headers: headers(), signal, cache: "no-store" });
+  noteServerDate(resp);
   if (resp.status === 401 || resp.status === 403) {
     const err = await failure(resp);
     onAuthFailure(err);

@@ -1,3 +1,5 @@
+import * as clock from "./clock.js";
+
 const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 const dtf = new Intl.DateTimeFormat(undefined, {
   year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
@@ -30,7 +32,7 @@ export function pct(v) {
 }
 
 export function ago(ms) {
-  const s = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  const s = Math.max(0, Math.round((clock.now() - ms) / 1000));
   if (s < 60) return s + " s ago";
   if (s < 3600) return Math.round(s / 60) + " min ago";
   if (s < 86400) return Math.round(s / 3600) + " h ago";

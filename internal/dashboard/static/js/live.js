@@ -1,6 +1,7 @@
 import { api, qs } from "./api.js";
 import { h, clear, errorBox } from "./dom.js";
 import * as f from "./format.js";
+import * as clock from "./clock.js";
 
 // Live polls, with fetch and the key, every two seconds:
 //  - GET /v1/requests/active: the calls this instance is serving now;
@@ -27,7 +28,7 @@ export async function liveView(main) {
   stopLive();
   const mine = generation;
   const seen = new Map(); // id → when it ended
-  let since = Date.now() - 5 * 60e3;
+  let since = null; // the server's time, once its first answer tells it
   let paused = false;
   // polling: a poll is waiting for its answer. Resume starts no second one
   // beside it (which then went on polling too, one more round per Pause and
@@ -52,10 +53,9 @@ export async function liveView(main) {
     if (paused || polling || mine !== generation) return;
     polling = true;
     try {
-      const [now, done] = await Promise.all([
-        api("/v1/requests/active"),
-        api("/v1/responses" + qs({ start: Math.max(0, since - OVERLAP), order: "desc", limit: KEEP, count: "false" })),
-      ]);
+      const now = await api("/v1/requests/active");
+      if (since === null) since = clock.now() - 5 * 60e3; // by the server's clock (its Date)
+      const done = await api("/v1/responses" + qs({ start: Math.max(0, since - OVERLAP), order: "desc", limit: KEEP, count: "false" }));
       clear(active).append(now.data.length ? h("div.tablewrap", h("table", { dataset: { table: "active" } },
         h("thead", h("tr", ["started", "model", "route", "", "for", "session"].map((c) => h("th", c)))),
         h("tbody", now.data.map((c) => h("tr", { dataset: { request: c.request_id } },

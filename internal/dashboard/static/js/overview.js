@@ -2,6 +2,7 @@ import { api, qs, reach } from "./api.js";
 import { h, clear, errorBox } from "./dom.js";
 import { chart, destroyCharts } from "./charts.js";
 import * as f from "./format.js";
+import * as clock from "./clock.js";
 
 const MIN = 60e3, HOUR = 60 * MIN, DAY = 24 * HOUR;
 const ranges = { hour: [HOUR, 5 * MIN], day: [DAY, HOUR], week: [7 * DAY, 6 * HOUR] };
@@ -13,7 +14,7 @@ let state = { range: "day", start: "", end: "" };
 // about two dozen steps; each window is one stats query (whole hours come
 // from the hourly rollups, so even a week at a million calls stays cheap).
 function plan() {
-  let end = Date.now(), start, step;
+  let end = clock.now(), start, step;
   if (state.range === "custom") {
     start = Date.parse(state.start);
     end = state.end ? Date.parse(state.end) : end;
