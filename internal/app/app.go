@@ -397,6 +397,9 @@ func reencodeBodies(ctx context.Context, store *sqlstore.Store, log *slog.Logger
 func recorderOptions(cfg *config.Config, onCommit func(int, time.Duration)) recorder.Options {
 	o := recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize, Linger: cfg.RecorderLinger,
 		SpoolPath: cfg.SpoolPath, MemoryBudget: cfg.RecorderMemoryBudget, OnCommit: onCommit}
+	if cfg.DatabaseURL == "" {
+		o.Disks = []string{cfg.DatabasePath} // readiness watches its disk's free space
+	}
 	if cfg.RecorderSync || cfg.RecorderLinger == 0 {
 		// With RECORDER_SYNC callers wait: commit what is there at once;
 		// what queues during a commit shares the next one.
