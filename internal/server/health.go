@@ -45,6 +45,8 @@ func (s *Server) UpstreamResult(err error) {
 		reason := "credentials rejected: "
 		if qe.Kind == qwen.KindFirewall {
 			reason = "refused by Qwen's firewall (a fresh Cookie header from a browser that passed its check helps): "
+		} else if qe.Forbidden() {
+			reason = "refused with HTTP 403 (a ban, or Qwen's firewall blocking this address; the account rests and is tried again): "
 		}
 		s.rejected.Store(&rejection{At: s.now(), Reason: reason + qe.Error()})
 	}
