@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +69,18 @@ func TestABare403RestsTheAccountAndOnlyRepeatedOnesRejectIt(t *testing.T) {
 	r.Report(CookieID, &qwen.Error{Kind: qwen.KindAuth, Status: 403, Code: "Unauthorized", Message: "Invalid token"})
 	if st := r.Snapshot()[0]; st.State != StateAuthFailed {
 		t.Fatalf("after a 403 saying the token is invalid: %+v", st)
+	}
+}
+
+// The advice for a bare 403 (the log's, doctor's, `accounts test`'s) said
+// the credentials were refused; it says what a 403 may be, and for a
+// signed-in account names no Cookie header (none is used).
+func TestABare403sAdviceSaysWhatItMayBe(t *testing.T) {
+	forbidden := &qwen.Error{Kind: qwen.KindAuth, Status: 403, Message: "Forbidden"}
+	for _, id := range []string{CookieID, "a@x.io"} {
+		d := Diagnose(id, "environment", forbidden)
+		if !strings.Contains(d.Advice, "403") || !strings.Contains(d.Advice, "firewall") || (id != CookieID && strings.Contains(d.Advice, "Cookie header")) {
+			t.Errorf("%s: %+v", id, d)
+		}
 	}
 }
