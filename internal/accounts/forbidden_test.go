@@ -1,6 +1,9 @@
 package accounts
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +84,36 @@ func TestABare403sAdviceSaysWhatItMayBe(t *testing.T) {
 		d := Diagnose(id, "environment", forbidden)
 		if !strings.Contains(d.Advice, "403") || !strings.Contains(d.Advice, "firewall") || (id != CookieID && strings.Contains(d.Advice, "Cookie header")) {
 			t.Errorf("%s: %+v", id, d)
+		}
+	}
+}
+
+// A sign-in answered with a bare HTTP 403 took the account out as a wrong
+// password does (auth_failed, shared with every instance, until the
+// password changed), though the firewall refuses sign-ins from an address
+// it blocks too (qwen-2026.md §5: "fail on chats/new, models and login").
+// It rests the account as a call's bare 403 does; a 403 or 401 saying the
+// password is wrong still takes it out.
+func TestASignInsBare403RestsTheAccount(t *testing.T) {
+	for _, tc := range []struct {
+		status     int
+		body, want string
+	}{
+		{403, `{"detail":"Forbidden"}`, StateCoolingDown},
+		{403, ``, StateCoolingDown},
+		{403, `{"detail":"The email or password provided is incorrect."}`, StateAuthFailed},
+		{401, `{"detail":"Forbidden"}`, StateAuthFailed},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(tc.status)
+			w.Write([]byte(tc.body))
+		}))
+		p := New(Config{Logins: []Login{{"a@x.io", "1"}}, BriefCooldown: time.Minute, SignIn: (&Signer{BaseURL: srv.URL}).SignIn})
+		_, err := p.Credentials(With(context.Background(), "a@x.io"))
+		srv.Close()
+		if st := p.Snapshot()[0]; err == nil || st.State != tc.want || (tc.want == StateCoolingDown && (st.FailureClass != string(ClassForbidden) || st.CooldownUntil == nil)) {
+			t.Errorf("sign-in answered %d %s: %+v (%v), want %s", tc.status, tc.body, st, err, tc.want)
 		}
 	}
 }
