@@ -579,8 +579,8 @@ func (a *App) releaseLocks() {
 	for _, unlock := range a.unlock {
 		unlock()
 	}
-	for _, l := range a.lockFiles {
-		if a.started {
+	for i := len(a.lockFiles) - 1; i >= 0; i-- { // the last first: a directory made for the first may hold the others
+		if l := a.lockFiles[i]; a.started {
 			l.release()
 		} else {
 			l.abandon()

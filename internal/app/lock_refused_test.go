@@ -55,6 +55,8 @@ func TestARefusedServerLeavesTheLockFilesAsTheyWere(t *testing.T) {
 				}
 			},
 			map[string]string{lockName(db): ""}},
+		{"another database in a new directory, the same spool", config.Config{DatabasePath: filepath.Join(dir, "new", "dir", "q.db"), SpoolPath: cfg.SpoolPath}, nil,
+			map[string]string{filepath.Join(dir, "new"): ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.before != nil {
@@ -69,7 +71,7 @@ func TestARefusedServerLeavesTheLockFilesAsTheyWere(t *testing.T) {
 			for path, want := range tc.want {
 				got, err := os.ReadFile(path)
 				if want == "" {
-					if !errors.Is(err, os.ErrNotExist) {
+					if _, serr := os.Stat(path); !errors.Is(serr, os.ErrNotExist) {
 						t.Errorf("%s after the refused start: %q (%v), want no file (there was none)", filepath.Base(path), got, err)
 					}
 					continue
@@ -79,5 +81,21 @@ func TestARefusedServerLeavesTheLockFilesAsTheyWere(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A start that took its locks in a directory it made (its database's and
+// spool's, beside each other) and then failed left that directory behind,
+// with the lock files in it, naming the failed process.
+func TestAFailedStartLeavesNoDirectoryItMadeForItsLocks(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data", "new")
+	db := filepath.Join(dir, "q.db")
+	a := &App{}
+	if err := a.lock(&config.Config{DatabasePath: db, SpoolPath: db + ".spool"}); err != nil {
+		t.Fatal(err)
+	}
+	a.abandonLocks() // as a start failing after its locks does
+	if _, err := os.Stat(filepath.Dir(dir)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the directory the failed start made: %v", err)
 	}
 }

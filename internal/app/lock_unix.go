@@ -22,14 +22,50 @@ var errLocked = errors.New("held by another process")
 // ends. The file names no one until claim writes our pid in it: a start
 // refused later (by another lock) abandons it as it was found.
 func lockFile(path string) (*pidLock, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+	made := missingDirs(filepath.Dir(path))
+	l, err := lockMade(path)
+	if err != nil {
+		removeDirs(made)
+		return nil, err
 	}
+	l.dirs = made
+	return l, nil
+}
+
+// missingDirs lists dir and those of its parents that do not exist, the
+// deepest first: what MkdirAll(dir) makes.
+func missingDirs(dir string) []string {
+	var out []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			return out
+		}
+		out = append(out, d)
+		if filepath.Dir(d) == d {
+			return out
+		}
+	}
+}
+
+// removeDirs removes the directories a start made, the deepest first, each
+// only while empty (another process may have put something in one).
+func removeDirs(dirs []string) {
+	for _, d := range dirs {
+		_ = os.Remove(d)
+	}
+}
+
+// lockMade makes the lock file's directory and locks the file.
+func lockMade(path string) (*pidLock, error) {
 	// A lock file removed by a start that abandoned it (one it made) may be
 	// the file another start opened just before: that one's lock is then on
 	// no file, so it checks the file it locked is still the path's, and
-	// tries again when not.
+	// tries again when not; so too when the directory itself went (made by
+	// that start, and empty).
 	for range 10 {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
 		l, err := tryLockFile(path)
 		if !errors.Is(err, errGone) {
 			return l, err
@@ -44,6 +80,9 @@ var errGone = errors.New("the lock file was removed while it was being locked")
 func tryLockFile(path string) (*pidLock, error) {
 	created := true
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, errGone // its directory, made by a start that failed meanwhile, removed
+	}
 	if errors.Is(err, os.ErrExist) {
 		created = false
 		f, err = os.OpenFile(path, os.O_RDWR, 0o600)
@@ -84,8 +123,9 @@ func tryLockFile(path string) (*pidLock, error) {
 type pidLock struct {
 	f       *os.File
 	path    string
-	created bool   // made by this process: abandoned, it goes
-	prior   []byte // its content when locked: abandoned, it is put back
+	created bool     // made by this process: abandoned, it goes
+	prior   []byte   // its content when locked: abandoned, it is put back
+	dirs    []string // directories made for it, the deepest first: abandoned, they go
 	claimed bool
 }
 
@@ -113,6 +153,7 @@ func (l *pidLock) abandon() {
 		_, _ = l.f.WriteAt(l.prior, 0)
 	}
 	l.f.Close()
+	removeDirs(l.dirs)
 }
 
 // lockHeldFile takes an exclusive flock on the file at path itself, when it
