@@ -306,6 +306,28 @@ func TestDurability(t *testing.T) {
 		}
 	})
 
+	// /health/ready said "recorder: ok" on a full disk until a batch of
+	// calls failed there (the database's own check may fail, or fit in
+	// pages it has): the recorder watches the free space under the
+	// database and the spool, and says so before any call.
+	t.Run("a full disk makes the recorder not ready before any call", func(t *testing.T) {
+		dir, fill := smallDisk(t, "16m")
+		s := serveLogged(t, bin, filepath.Join(dir, "qwenproxy.db"))
+		if code, body := s.health(t, "/health/ready"); code != 200 {
+			t.Fatalf("not ready on an empty disk: %d %v", code, body)
+		}
+		free := fill()
+		code, body := s.health(t, "/health/ready")
+		if rec := fmt.Sprint(body["checks"].(map[string]any)["recorder"]); code != 503 || !strings.Contains(rec, "disk full") {
+			t.Fatalf("ready on a full disk, before any call: %d %v", code, body)
+		}
+		free()
+		if code, body := s.health(t, "/health/ready"); code != 200 {
+			t.Fatalf("not ready once space returned: %d %v", code, body)
+		}
+		s.stop(t)
+	})
+
 	t.Run("a full disk under RECORDING_REQUIRED refuses calls rather than serve them unrecorded", func(t *testing.T) {
 		dir, fill := smallDisk(t, "16m")
 		db := filepath.Join(dir, "qwenproxy.db")

@@ -50,6 +50,11 @@ func Diagnose(id, source string, err error) qwen.Diagnosis {
 	switch {
 	case errors.As(err, new(lockedError)):
 		d.Advice = LockedAdvice(id)
+	case d.Name == qwen.DiagnosisCredentialsRejected.Name && forbidden(err):
+		if id != CookieID { // the cookie's advice (copy a fresh Cookie header) does not apply
+			d.Advice = "Qwen answered HTTP 403 to the call made as " + id + ": a ban of the account, or as likely Qwen's firewall blocking this address; " +
+				"it rests (QWEN_FAILURE_COOLDOWN) and is tried again; sign in to chat.qwen.ai as " + id + " in a browser on the proxy's network to tell which"
+		}
 	case d.Name == qwen.DiagnosisCredentialsRejected.Name:
 		d.Advice = RejectedAdvice(id, source)
 	case d.Name == qwen.DiagnosisFirewall.Name && id != CookieID:
@@ -70,4 +75,10 @@ func FirewallAdvice(id string) string {
 	return "Qwen's firewall or risk control refused the call made as " + as + ", which the proxy signs in (no Cookie header is used): " +
 		"it rests (QWEN_FAILURE_COOLDOWN) while the other accounts take the calls; if it persists, sign in to chat.qwen.ai as " + as +
 		" in a browser on the proxy's network and pass any check it shows, or update QWEN_WEB_VERSION"
+}
+
+// forbidden reports err a bare HTTP 403 (qwen.Error.Forbidden).
+func forbidden(err error) bool {
+	qe, ok := qwen.AsError(err)
+	return ok && qe.Forbidden()
 }

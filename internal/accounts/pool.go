@@ -17,6 +17,7 @@ import (
 	"crypto/pbkdf2"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -39,10 +40,21 @@ const (
 	ClassNetwork     Class = "network"      // cannot reach Qwen: out briefly, with backoff
 	ClassTimeout     Class = "timeout"      // counted, no cooldown (the call waited its whole timeout)
 	ClassAuth        Class = "auth"         // credentials refused: out until they change
+	// ClassForbidden is an HTTP 403 that says nothing more (no
+	// "Unauthorized", no invalid or expired token): a ban, or as likely
+	// the firewall's block of this address (qwen-2026.md §1.3, §5). Out
+	// briefly, with backoff; forbiddenStrikes in a row: out until the
+	// credentials change, as ClassAuth.
+	ClassForbidden Class = "forbidden"
 )
 
+// forbiddenStrikes is how many bare 403s in a row, each after the rest the
+// one before it called for, take an account out until its credentials
+// change.
+const forbiddenStrikes = 3
+
 // Classes lists every class, for metrics.
-var Classes = []Class{ClassRateLimited, ClassFirewall, ClassServer, ClassNetwork, ClassTimeout, ClassAuth}
+var Classes = []Class{ClassRateLimited, ClassFirewall, ClassServer, ClassNetwork, ClassTimeout, ClassAuth, ClassForbidden}
 
 // States of an account.
 const (
@@ -81,6 +93,9 @@ func ClassOf(err error) Class {
 	case qwen.KindTimeout:
 		return ClassTimeout
 	case qwen.KindAuth:
+		if qe.Forbidden() {
+			return ClassForbidden
+		}
 		return ClassAuth
 	}
 	return ""
@@ -137,6 +152,7 @@ type account struct {
 	refreshAfter   time.Time // a failed refresh is not tried again before then
 	st             qp.AccountState
 	strikes        int // brief failures in a row
+	forbidden      int // bare 403s in a row (ClassForbidden), each after the rest the last one called for
 	lastUsed       time.Time
 	signing        chan struct{} // closed when the sign-in in progress ends
 	signErr        error         // the last sign-in's failure
@@ -370,7 +386,7 @@ func (p *Pool) Report(id string, err error) {
 	now := p.now()
 	a.calls++
 	a.unsynced++
-	if _, signIn := err.(*SignInError); signIn || (class == ClassAuth && p.replacementFailed(a)) {
+	if _, signIn := err.(*SignInError); signIn || ((class == ClassAuth || class == ClassForbidden) && p.replacementFailed(a)) {
 		return
 	}
 	if class != "" {
@@ -379,7 +395,7 @@ func (p *Pool) Report(id string, err error) {
 	}
 	switch {
 	case err == nil:
-		a.strikes = 0
+		a.strikes, a.forbidden = 0, 0
 		if a.st.State != StateReady {
 			p.setState(a, qp.AccountState{State: StateReady}, now)
 		}
@@ -388,9 +404,29 @@ func (p *Pool) Report(id string, err error) {
 	case class == ClassFirewall || class == ClassServer || class == ClassNetwork:
 		a.strikes++
 		p.setState(a, qp.AccountState{State: StateCoolingDown, FailureClass: string(class), CooldownUntil: now.Add(p.brief(a.strikes))}, now)
+	case class == ClassForbidden:
+		p.forbid(a, now)
 	case class == ClassAuth:
 		p.setState(a, qp.AccountState{State: StateAuthFailed, FailureClass: string(class), FailedCredential: a.fingerprint}, now)
 	}
+}
+
+// forbid rests a after a bare 403, doubling per 403 in a row, and takes it
+// out until its credentials change at the forbiddenStrikes-th: repeated
+// evidence, each 403 met by a call made after the rest the last one called
+// for (the next call after a rest is its probe). A 403 of a call that was
+// already under way when the account was set to rest is the same evidence
+// again, and no strike. p.mu is held.
+func (p *Pool) forbid(a *account, now time.Time) {
+	if a.st.State == StateCoolingDown && a.st.FailureClass == string(ClassForbidden) && now.Before(a.st.CooldownUntil) {
+		return
+	}
+	a.forbidden++
+	if a.forbidden >= forbiddenStrikes {
+		p.setState(a, qp.AccountState{State: StateAuthFailed, FailureClass: string(ClassForbidden), FailedCredential: a.fingerprint}, now)
+		return
+	}
+	p.setState(a, qp.AccountState{State: StateCoolingDown, FailureClass: string(ClassForbidden), CooldownUntil: now.Add(p.brief(a.forbidden))}, now)
 }
 
 // replacementFailed reports whether a's token was refused and the sign-in
@@ -435,7 +471,12 @@ func (p *Pool) brief(n int) time.Duration {
 }
 
 // warnRejected says that Qwen refused a's credentials, and what to do.
-func (p *Pool) warnRejected(a *account) {
+func (p *Pool) warnRejected(a *account, class Class) {
+	if class == ClassForbidden {
+		p.log.Warn(fmt.Sprintf("qwen account refused with HTTP 403 %d times in a row, each after a rest; it is not used until its credentials change", forbiddenStrikes),
+			"account", a.id, "advice", RejectedAdvice(a.id, a.source)+" (or `qwenproxy accounts reset` once Qwen serves it again: a 403 may be its firewall's block of this address)")
+		return
+	}
 	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", RejectedAdvice(a.id, a.source))
 }
 
@@ -450,7 +491,7 @@ func (p *Pool) setState(a *account, st qp.AccountState, now time.Time) {
 	case st.State == StateAuthFailed:
 		// The server's failure log leaves refusals to the pool: only here
 		// is it known that signing in again did not help.
-		p.warnRejected(a)
+		p.warnRejected(a, Class(st.FailureClass))
 	default:
 		attrs := []any{"account", a.id, "state", st.State, "class", st.FailureClass}
 		if !st.CooldownUntil.IsZero() {

@@ -47,7 +47,7 @@ func (e *SignInError) Error() string {
 // Upstream is the failure as an upstream *qwen.Error of the same kind, for
 // the callers that classify those (the server's errors, the doctor).
 func (e *SignInError) Upstream() *qwen.Error {
-	kind := map[Class]qwen.Kind{ClassAuth: qwen.KindAuth, ClassFirewall: qwen.KindFirewall, ClassRateLimited: qwen.KindRateLimited,
+	kind := map[Class]qwen.Kind{ClassAuth: qwen.KindAuth, ClassForbidden: qwen.KindAuth, ClassFirewall: qwen.KindFirewall, ClassRateLimited: qwen.KindRateLimited,
 		ClassNetwork: qwen.KindNetwork, ClassTimeout: qwen.KindTimeout}[e.Class]
 	if kind == "" {
 		kind = qwen.KindServer
@@ -184,6 +184,11 @@ func signInFailure(resp *http.Response, b []byte) *SignInError {
 		return &SignInError{Class: ClassRateLimited, Status: st, Code: env.Data.Code, Message: msg, RetryAfter: retry}
 	case refusedPassword(st, env.Data.Code, fmt.Sprint(env.Detail)+" "+env.Data.Details):
 		return &SignInError{Class: ClassAuth, Status: st, Code: env.Data.Code, Message: "Qwen refused the e-mail or password: " + msg}
+	case st == http.StatusForbidden:
+		// Nothing said of the password: a ban, or as likely the firewall
+		// blocking this address, which refuses sign-ins too (qwen-2026.md
+		// §5). The account rests as after a call's bare 403 (Pool.forbid).
+		return &SignInError{Class: ClassForbidden, Status: st, Code: env.Data.Code, Message: "Qwen refused the sign-in with HTTP 403 (a ban, or its firewall blocking this address): " + msg}
 	case env.Data.Code == "Bad_Request" && strings.Contains(strings.ToLower(env.Data.Details), "internal error"):
 		// Qwen's answer to an outdated web client (qwen-2026.md §3.6): not
 		// the password's fault; tried again after a cooldown.
@@ -199,13 +204,13 @@ func signInFailure(resp *http.Response, b []byte) *SignInError {
 // refusedPassword reports whether a failed sign-in answer says the e-mail
 // or password is wrong, the only refusal that takes an account out until
 // its credentials change: a 401 (Qwen's answer to a wrong password,
-// qwen-2026.md §1.2: "The email or password provided is incorrect"), a 403
-// (the account is refused as such), Qwen's Unauthorized code, or any
-// refusal whose text says the credentials are incorrect (Open WebUI, which
-// Qwen's web app is built on, answers a wrong password with a 400 saying
-// so).
+// qwen-2026.md §1.2: "The email or password provided is incorrect"), Qwen's
+// Unauthorized code, or any refusal whose text says the credentials are
+// incorrect (Open WebUI, which Qwen's web app is built on, answers a wrong
+// password with a 400 saying so). A 403 that says none of that is not one
+// (signInFailure).
 func refusedPassword(status int, code, text string) bool {
-	if status == http.StatusUnauthorized || status == http.StatusForbidden || strings.EqualFold(code, "Unauthorized") {
+	if status == http.StatusUnauthorized || strings.EqualFold(code, "Unauthorized") {
 		return true
 	}
 	text = strings.ToLower(text)

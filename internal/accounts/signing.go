@@ -227,6 +227,8 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 		switch class {
 		case ClassAuth:
 			p.setState(a, qp.AccountState{State: StateAuthFailed, FailureClass: string(class), FailedCredential: a.fingerprint}, now)
+		case ClassForbidden:
+			p.forbid(a, now)
 		case ClassRateLimited:
 			p.setState(a, qp.AccountState{State: StateRateLimited, FailureClass: string(class), CooldownUntil: now.Add(p.rateLimitFor(err))}, now)
 		default:

@@ -264,7 +264,7 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 				if r.State == StateAuthFailed && a.st.State != StateAuthFailed {
 					// Refused here before (a restart with the same
 					// password) or by another instance: said as if met here.
-					p.warnRejected(a)
+					p.warnRejected(a, Class(r.FailureClass))
 				}
 				a.st, a.dirty = r.AccountState, false
 			}

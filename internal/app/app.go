@@ -48,9 +48,11 @@ type App struct {
 	accounts  *accounts.Pool
 	stop      context.CancelFunc
 	served    chan error
-	unlock    []func() // the database's and the spool's locks
-	fileHeld  bool     // the SQLite file itself is locked (holdDatabaseFile)
-	spoolHeld bool     // the spool file itself is locked (holdSpoolFile)
+	unlock    []func()   // the locks on the database and the spool files themselves
+	lockFiles []*pidLock // the database's and the spool's lock files
+	started   bool       // Start succeeded: the lock files keep our pid when released
+	fileHeld  bool       // the SQLite file itself is locked (holdDatabaseFile)
+	spoolHeld bool       // the spool file itself is locked (holdSpoolFile)
 }
 
 // Start opens the database (applying migrations), starts the recorder and
@@ -85,7 +87,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		log.Info("using the built-in Qwen simulator", "url", a.sim.URL)
 	}
 	// What can fail without touching anything goes first: the address, the
-	// host, the locks. A failed start creates no database and no spool.
+	// host, the locks. A failed start creates no database and no spool, and
+	// leaves the lock files as it found them (releaseLocks).
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
@@ -222,6 +225,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		log.Warn("no Qwen credentials are configured: model calls are answered 503 credentials_missing until some are",
 			"advice", "set QWEN_ACCOUNTS or QWEN_COOKIES and restart, or store them with `qwenproxy accounts add` or `qwenproxy credentials set` (a running server takes those within seconds); `qwenproxy doctor` checks them")
 	}
+	a.started = true
 	return a, nil
 }
 
@@ -300,11 +304,7 @@ func (a *App) closeResources() {
 	if a.ln != nil && a.http == nil { // a failed start: never served
 		a.ln.Close()
 	}
-	defer func() {
-		for _, unlock := range a.unlock {
-			unlock()
-		}
-	}()
+	defer a.releaseLocks()
 	if a.accounts != nil {
 		a.accounts.Wait() // its last state exchange ends before the database closes
 	}
@@ -408,6 +408,9 @@ func reencodeBodies(ctx context.Context, store *sqlstore.Store, log *slog.Logger
 func recorderOptions(cfg *config.Config, onCommit func(int, time.Duration)) recorder.Options {
 	o := recorder.Options{QueueSize: cfg.RecorderQueueSize, BatchSize: cfg.RecorderBatchSize, Linger: cfg.RecorderLinger,
 		SpoolPath: cfg.SpoolPath, MemoryBudget: cfg.RecorderMemoryBudget, OnCommit: onCommit}
+	if cfg.DatabaseURL == "" {
+		o.Disks = []string{cfg.DatabasePath} // readiness watches its disk's free space
+	}
 	if cfg.RecorderSync || cfg.RecorderLinger == 0 {
 		// With RECORDER_SYNC callers wait: commit what is there at once;
 		// what queues during a commit shares the next one.
@@ -530,19 +533,20 @@ func errUnauthenticated(host string) error {
 // The CLI takes no lock: its reads stay allowed while a server runs.
 func (a *App) lock(cfg *config.Config) error {
 	if cfg.DatabaseURL == "" {
-		unlock, err := lockFile(lockName(cfg.DatabasePath))
+		l, err := lockFile(lockName(cfg.DatabasePath))
 		if errors.Is(err, errLocked) {
 			return errServed(cfg, err)
 		}
 		if err != nil {
 			return err
 		}
-		a.unlock = append(a.unlock, unlock)
+		a.lockFiles = append(a.lockFiles, l)
 		if err := a.holdDatabaseFile(cfg); err != nil {
 			return err
 		}
 	}
 	if cfg.SpoolPath == "" { // no spool (the recorder's empty path): nothing to share
+		a.claimLocks()
 		return nil
 	}
 	if cfg.DatabaseURL == "" {
@@ -552,18 +556,54 @@ func (a *App) lock(cfg *config.Config) error {
 			return fmt.Errorf("RECORDER_SPOOL %s is the database's own file %s: give the spool a file of its own", cfg.SpoolPath, f)
 		}
 	}
-	unlock, err := lockFile(lockName(cfg.SpoolPath))
+	l, err := lockFile(lockName(cfg.SpoolPath))
 	if errors.Is(err, errLocked) {
 		return errSpoolShared(cfg, err)
 	}
 	if err != nil {
 		return err
 	}
-	a.unlock = append(a.unlock, unlock)
+	a.lockFiles = append(a.lockFiles, l)
 	if err := checkSpool(cfg.SpoolPath); err != nil {
 		return err
 	}
-	return a.holdSpoolFile(cfg)
+	if err := a.holdSpoolFile(cfg); err != nil {
+		return err
+	}
+	a.claimLocks()
+	return nil
+}
+
+// claimLocks writes our pid in the lock files once we hold them all: a
+// start refused by one of them wrote it in none, and the files still name
+// their holder (abandonLocks puts back what a later failure changed).
+func (a *App) claimLocks() {
+	for _, l := range a.lockFiles {
+		l.claim()
+	}
+}
+
+// releaseLocks lets every lock go, once the database is closed (closing a
+// descriptor of its file drops SQLite's own locks); those of a start that
+// failed are abandoned: each lock file as the start found it.
+func (a *App) releaseLocks() {
+	for _, unlock := range a.unlock {
+		unlock()
+	}
+	for i := len(a.lockFiles) - 1; i >= 0; i-- { // the last first: a directory made for the first may hold the others
+		if l := a.lockFiles[i]; a.started {
+			l.release()
+		} else {
+			l.abandon()
+		}
+	}
+	a.unlock, a.lockFiles = nil, nil
+}
+
+// abandonLocks is releaseLocks for a start that failed.
+func (a *App) abandonLocks() {
+	a.started = false
+	a.releaseLocks()
 }
 
 // holdDatabaseFile locks the SQLite file itself, once it exists: at the

@@ -39,11 +39,7 @@ func TestASecondServerThroughASymlinkIsRefused(t *testing.T) {
 	if err := first.lock(&config.Config{DatabasePath: db, SpoolPath: db + ".spool"}); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		for _, u := range first.unlock {
-			u()
-		}
-	}()
+	defer first.releaseLocks()
 	for _, tc := range []struct {
 		name string
 		cfg  config.Config
@@ -56,9 +52,7 @@ func TestASecondServerThroughASymlinkIsRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			second := &App{}
 			err := second.lock(&tc.cfg)
-			for _, u := range second.unlock {
-				u()
-			}
+			second.abandonLocks()
 			if !errors.Is(err, errLocked) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("second server: %v, want %q", err, tc.want)
 			}
@@ -102,11 +96,7 @@ func secondServerAfterLocksRemoved(t *testing.T, made bool) {
 	if err := first.lock(&cfg); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		for _, u := range first.unlock {
-			u()
-		}
-	}()
+	defer first.releaseLocks()
 	if made {
 		create() // as the store's open does
 		if err := first.holdDatabaseFile(&cfg); err != nil {
@@ -120,9 +110,7 @@ func secondServerAfterLocksRemoved(t *testing.T, made bool) {
 	}
 	second := &App{}
 	err := second.lock(&cfg)
-	for _, u := range second.unlock {
-		u()
-	}
+	second.abandonLocks()
 	if !errors.Is(err, errLocked) || !strings.Contains(err.Error(), "already serves the database") {
 		t.Fatalf("a second server after the lock files were removed: %v", err)
 	}
@@ -150,11 +138,7 @@ func TestARemovedSpoolLockLetsNoSecondServerShareIt(t *testing.T) {
 			if err := first.lock(&cfg); err != nil {
 				t.Fatal(err)
 			}
-			defer func() {
-				for _, u := range first.unlock {
-					u()
-				}
-			}()
+			defer first.releaseLocks()
 			if made {
 				create() // as the recorder's start does
 				if err := first.holdSpoolFile(&cfg); err != nil {
@@ -166,9 +150,7 @@ func TestARemovedSpoolLockLetsNoSecondServerShareIt(t *testing.T) {
 			}
 			second := &App{}
 			err := second.lock(&cfg)
-			for _, u := range second.unlock {
-				u()
-			}
+			second.abandonLocks()
 			if !errors.Is(err, errLocked) || !strings.Contains(err.Error(), "needs its own RECORDER_SPOOL") {
 				t.Fatalf("a second server after the spool's lock file was removed: %v", err)
 			}

@@ -5,6 +5,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,14 +17,79 @@ import (
 var errLocked = errors.New("held by another process")
 
 // lockFile takes an exclusive lock on path (created, with its directory,
-// if missing) and writes our pid in it. It fails at once with errLocked,
-// naming the holder's pid, if another process holds it. The lock goes with
-// the process, however it ends.
-func lockFile(path string) (release func(), err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+// if missing). It fails at once with errLocked, naming the holder's pid, if
+// another process holds it. The lock goes with the process, however it
+// ends. The file names no one until claim writes our pid in it: a start
+// refused later (by another lock) abandons it as it was found.
+func lockFile(path string) (*pidLock, error) {
+	made := missingDirs(filepath.Dir(path))
+	l, err := lockMade(path)
+	if err != nil {
+		removeDirs(made)
+		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	l.dirs = made
+	return l, nil
+}
+
+// missingDirs lists dir and those of its parents that do not exist, the
+// deepest first: what MkdirAll(dir) makes.
+func missingDirs(dir string) []string {
+	var out []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			return out
+		}
+		out = append(out, d)
+		if filepath.Dir(d) == d {
+			return out
+		}
+	}
+}
+
+// removeDirs removes the directories a start made, the deepest first, each
+// only while empty (another process may have put something in one).
+func removeDirs(dirs []string) {
+	for _, d := range dirs {
+		_ = os.Remove(d)
+	}
+}
+
+// lockMade makes the lock file's directory and locks the file.
+func lockMade(path string) (*pidLock, error) {
+	// A lock file removed by a start that abandoned it (one it made) may be
+	// the file another start opened just before: that one's lock is then on
+	// no file, so it checks the file it locked is still the path's, and
+	// tries again when not; so too when the directory itself went (made by
+	// that start, and empty).
+	for range 10 {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		l, err := tryLockFile(path)
+		if !errors.Is(err, errGone) {
+			return l, err
+		}
+	}
+	return nil, fmt.Errorf("lock %s: %w", path, errGone)
+}
+
+// errGone is a lock file removed between its open and its lock.
+var errGone = errors.New("the lock file was removed while it was being locked")
+
+func tryLockFile(path string) (*pidLock, error) {
+	created := true
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o600)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, errGone // its directory, made by a start that failed meanwhile, removed
+	}
+	if errors.Is(err, os.ErrExist) {
+		created = false
+		f, err = os.OpenFile(path, os.O_RDWR, 0o600)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, errGone
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
@@ -31,13 +97,63 @@ func lockFile(path string) (release func(), err error) {
 		holder, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%s is %w (pid %s)", path, errLocked, strings.TrimSpace(string(holder)))
+			pid := strings.TrimSpace(string(holder))
+			if pid == "" {
+				pid = "not written yet: it is starting"
+			}
+			return nil, fmt.Errorf("%s is %w (pid %s)", path, errLocked, pid)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	_ = f.Truncate(0)
-	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	return func() { f.Close() }, nil
+	locked, err1 := f.Stat()
+	named, err2 := os.Stat(path)
+	if err1 != nil || err2 != nil || !os.SameFile(locked, named) {
+		f.Close()
+		return nil, errGone
+	}
+	prior, err := io.ReadAll(f)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return &pidLock{f: f, path: path, created: created, prior: prior}, nil
+}
+
+// pidLock is a lock file this process holds.
+type pidLock struct {
+	f       *os.File
+	path    string
+	created bool     // made by this process: abandoned, it goes
+	prior   []byte   // its content when locked: abandoned, it is put back
+	dirs    []string // directories made for it, the deepest first: abandoned, they go
+	claimed bool
+}
+
+// claim writes our pid in the lock file, for an operator to see who holds
+// it (and for a refused start to say).
+func (l *pidLock) claim() {
+	_ = l.f.Truncate(0)
+	_, _ = l.f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	l.claimed = true
+}
+
+// release lets the lock go, the file naming us still (a stale pid whose
+// lock is free, as after a crash).
+func (l *pidLock) release() { l.f.Close() }
+
+// abandon lets the lock go of a start that failed, the file as it was
+// found: removed when this start made it (while still locked, so that no
+// one else took it meanwhile), its content put back when it changed.
+func (l *pidLock) abandon() {
+	switch {
+	case l.created:
+		_ = os.Remove(l.path)
+	case l.claimed:
+		_ = l.f.Truncate(0)
+		_, _ = l.f.WriteAt(l.prior, 0)
+	}
+	l.f.Close()
+	removeDirs(l.dirs)
 }
 
 // lockHeldFile takes an exclusive flock on the file at path itself, when it

@@ -141,7 +141,7 @@ func (c *Config) settings() []setting {
 		{"QWEN_ACCOUNTS", "", "email:password[,email:password…] accounts the proxy signs in itself (the password is everything after the first ':')", logins(&c.QwenAccounts)},
 		{"QWEN_ACCOUNTS_FILE", "", "file of one email:password per line (for passwords with commas)", str(&c.QwenAccountsFile)},
 		{"QWEN_RATE_LIMIT_COOLDOWN", "21600000", "ms an account rests after Qwen's daily-quota answer when it gives no hours", millis(&c.RateLimitCooldown, 1000)},
-		{"QWEN_FAILURE_COOLDOWN", "5000", "ms an account rests after a firewall page, a 5xx, a connection failure or a refused sign-in that is not a wrong password, doubling per failure in a row (a success ends the run) up to 5 minutes (0: no rest)", millis(&c.FailureCooldown, 0)},
+		{"QWEN_FAILURE_COOLDOWN", "5000", "ms an account rests after a firewall page, a 5xx, a connection failure, a bare HTTP 403 or a refused sign-in that is not a wrong password, doubling per failure in a row (a success ends the run) up to 5 minutes (0: no rest)", millis(&c.FailureCooldown, 0)},
 		{"QWENPROXY_SECRET_KEY", "", "32 bytes, hex or base64, sealing stored passwords, shared tokens and the stored cookie (comma-separated during a rotation: the first seals)", secretKey(&c.SecretKey)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
 		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events, cut within 1.25× of it (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},

@@ -54,6 +54,10 @@ func Diagnose(err error) Diagnosis {
 		return DiagnosisFirewall
 	case qe.ClientRefused():
 		return DiagnosisOutdatedClient
+	case qe.Forbidden():
+		d := DiagnosisCredentialsRejected
+		d.Advice = "Qwen answered HTTP 403: a ban of the account, or as likely Qwen's firewall blocking this address; if chat.qwen.ai works in a browser on the same network, copy a fresh Cookie header from it"
+		return d
 	case qe.Kind == KindAuth:
 		return DiagnosisCredentialsRejected
 	case qe.Kind == KindBadRequest && strings.Contains(strings.ToLower(qe.Message), "too many messages"):

@@ -34,3 +34,17 @@ func TestDiagnoseTellsAConversationTooLong(t *testing.T) {
 		t.Fatalf("%+v", d)
 	}
 }
+
+// A bare 403 was told as "the login token is expired or was rejected", in
+// the log's advice and doctor's, where it is as likely the firewall's block
+// of this address (qwen-2026.md §5): its advice says both, under the same
+// code; an explicit refusal keeps its own.
+func TestDiagnoseTellsABare403FromARefusedToken(t *testing.T) {
+	d := Diagnose(&Error{Kind: KindAuth, Status: 403, Message: "Forbidden"})
+	if d.Code != DiagnosisCredentialsRejected.Code || !strings.Contains(d.Advice, "403") || !strings.Contains(d.Advice, "firewall") {
+		t.Errorf("a bare 403: %+v", d)
+	}
+	if d := Diagnose(&Error{Kind: KindAuth, Status: 401, Message: "Unauthorized"}); d != DiagnosisCredentialsRejected {
+		t.Errorf("a 401: %+v", d)
+	}
+}

@@ -3,6 +3,8 @@ package qwen
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"time"
 )
 
@@ -54,6 +56,20 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// Forbidden reports a refusal that is an HTTP 403 (or an envelope's
+// x-actual-status-code 403) and says nothing more of the credentials: no
+// Unauthorized code, no invalid or expired token, no ended session. One
+// peer reads a 403 as a ban (qwen-2026.md §1.3); the firewall, per address
+// and moving (§5), answers with it too, and not always with a page bearing
+// its markers. One such answer is not proof the credentials are refused.
+func (e *Error) Forbidden() bool {
+	if e.Kind != KindAuth || e.Status != http.StatusForbidden || strings.EqualFold(e.Code, "Unauthorized") {
+		return false
+	}
+	lower := strings.ToLower(e.Message)
+	return !strings.Contains(lower, "invalid token") && !strings.Contains(lower, "token has expired") && !sessionEnded(lower)
+}
 
 // Retryable reports whether another attempt may succeed. Timeouts are not
 // retried: the client has already waited the whole timeout.

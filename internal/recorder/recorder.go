@@ -48,6 +48,13 @@ type Options struct {
 	// OnCommit, when set, hears of every batch written: its size (calls and
 	// session states) and how long the write took.
 	OnCommit func(size int, took time.Duration)
+	// Disks are the files, besides the spool, whose file systems the
+	// records are written to (a SQLite database's file): Room watches
+	// their free space.
+	Disks []string
+	// FreeSpace, when set, stands in for asking a directory's file system
+	// its free bytes (tests).
+	FreeSpace func(dir string) (uint64, error)
 }
 
 // Stats are the recorder's counters since start.

@@ -45,6 +45,8 @@ func (s *Server) UpstreamResult(err error) {
 		reason := "credentials rejected: "
 		if qe.Kind == qwen.KindFirewall {
 			reason = "refused by Qwen's firewall (a fresh Cookie header from a browser that passed its check helps): "
+		} else if qe.Forbidden() {
+			reason = "refused with HTTP 403 (a ban, or Qwen's firewall blocking this address; the account rests and is tried again): "
 		}
 		s.rejected.Store(&rejection{At: s.now(), Reason: reason + qe.Error()})
 	}
@@ -161,6 +163,10 @@ func (s *Server) readiness(ctx context.Context) (bool, map[string]string) {
 		checks["recorder"], ready = fmt.Sprintf("queue %d of %d full", st.Queued, s.cfg.QueueSize), false
 	case st.SpoolBytes > 0:
 		checks["recorder"], ready = fmt.Sprintf("spooling: %d bytes wait for the database", st.SpoolBytes), false
+	default:
+		if room := s.deps.Recorder.Room(); room != "" { // before a batch fails there
+			checks["recorder"], ready = room, false
+		}
 	}
 	return ready, checks
 }
@@ -168,7 +174,7 @@ func (s *Server) readiness(ctx context.Context) (bool, map[string]string) {
 // ready serves GET /health/ready: 503 unless the database takes a write and
 // a read, credentials are configured, and the recorder keeps up (its queue
 // not nearly full, nothing waiting in its spool or in memory, nothing
-// dropped since start).
+// dropped since start, room on the disks it writes to).
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ready, checks := s.readiness(r.Context())
 	status, state := http.StatusOK, "ready"

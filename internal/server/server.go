@@ -36,6 +36,9 @@ type Recorder interface {
 	// Sync waits until everything queued so far is written.
 	Sync(ctx context.Context) error
 	Stats() recorder.Stats
+	// Room says why the recorder may soon fail to write (a full disk
+	// under it), "" when it need not: readiness asks it, never a call.
+	Room() string
 }
 
 // Upstream is the part of the Qwen client the handlers use.

@@ -1,0 +1,44 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+
+	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
+)
+
+// One HTTP 403 from Qwen took the pasted cookie out until it changed
+// (auth_failed: every later call 401 until a restart), though a 403 alone
+// may be the firewall's passing block of this address (qwen-2026.md §5).
+// It now rests the account, as a firewall page does, and health and the
+// metrics say why it is out and until when.
+func TestOne403RestsTheCookieAccountInsteadOfRejectingIt(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.FailureCooldown, c.MaxRetries = time.Minute, 0 })
+	e.sim.Inject(qwensim.Fault{Status: 403})
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("hello"))); err == nil {
+		t.Fatal("the 403 was not the call's failure")
+	}
+	before := time.Now()
+	st := healthAccounts(t, e)[accounts.CookieID]
+	if st.State != accounts.StateCoolingDown || st.FailureClass != string(accounts.ClassForbidden) || st.CooldownUntil == nil ||
+		st.CooldownUntil.Before(before.Add(50*time.Second)) || st.CooldownUntil.After(before.Add(time.Minute)) {
+		t.Fatalf("the cookie account after one 403: %+v", st)
+	}
+	metrics := fetch(t, e, "/metrics")
+	for _, want := range []string{
+		`qwenproxy_account_failures_total{account="cookie",class="forbidden"} 1`,
+		`qwenproxy_account_state{account="cookie",state="cooling_down"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(metrics, `qwenproxy_account_cooldown_until_seconds{account="cookie"} 0`) {
+		t.Error("metrics give the rest no end")
+	}
+}
