@@ -123,6 +123,7 @@ type chat struct {
 	tools    []string      // functions described in the chat's system prompt
 	told     string        // the newest of those descriptions, for their argument schemas
 	stubborn bool          // never answers with a call
+	plan     []string      // the steps of the user's plan still to take (plan.go)
 	use      *list.Element // in Sim.recent, when chats are bounded
 }
 
