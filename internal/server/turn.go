@@ -239,7 +239,11 @@ func (s *Server) answer(c *call, t turnSpec) {
 		err = errImageTimeout
 	}
 	if err != nil {
-		turn.Touch() // a failed turn still keeps the session alive
+		if qe, ok := qwen.AsError(err); ok && qe.Kind == qwen.KindTooLong {
+			turn.Outgrown() // the chat is full: the compacted conversation goes on in another
+		} else {
+			turn.Touch() // a failed turn still keeps the session alive
+		}
 		rs.OpenAIResponse = out.finish(ans, "")
 		out.fail(classify(err))
 		return

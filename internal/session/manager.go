@@ -499,6 +499,20 @@ func (t *Turn) Touch() {
 	t.persist()
 }
 
+// Outgrown records a turn Qwen refused as too long for the model
+// (ContextLengthExceeded) and slides the session's expiry. Qwen keeps the
+// conversation in the chat, so every later turn there would be refused
+// too, whatever the client resends once it has compacted its history: the
+// chat is left as one without an answered turn is. Under X-Session-Id the
+// next turn goes on in a new chat told the conversation it sends; by
+// history the session is no longer found (its key is dropped), so the
+// compacted conversation opens a session of its own.
+func (t *Turn) Outgrown() {
+	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs = "", "", nil
+	t.unanswered = ""
+	t.Touch()
+}
+
 // Release lets the next turn of the session proceed.
 func (t *Turn) Release() { t.release() }
 
