@@ -337,6 +337,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		AnsweredCall: answeredCall(newTurn),
 		Model:        t.model,
 		FirstUser:    firstUser,
+		Tools:        t.tools != nil && len(t.tools.Tools) > 0,
 		Owner:        c.ex.Request.APIKeyID,
 		NewChat: func(ctx context.Context) (string, error) {
 			if t.continues != "" {

@@ -79,6 +79,11 @@ type Request struct {
 	AnsweredCall string
 	Model        string
 	FirstUser    string
+	// Tools: the call declares tools, as an agent's main thread does. A
+	// session a call without tools opened under X-Session-Id (OpenCode's
+	// title, whose first user message is its own instruction) takes
+	// FirstUser from the first call with tools, its task.
+	Tools bool
 	// Owner is the id of the proxy API key making the call ("" without
 	// keys). Sessions belong to the key that opened them: another key's
 	// X-Session-Id or history opens a session of its own.
@@ -231,6 +236,9 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	}
 	t.Session = s
 	t.Session.Named = s.Named || req.Named
+	if req.Tools && s.ToldToolsHash == "" && s.MessageCount <= 1 && req.FirstUser != "" {
+		t.Session.FirstUserMessage = req.FirstUser // its side call's opening named it
+	}
 	if s.ParentID == "" || !s.ChatDeletedAt.IsZero() {
 		// A named session whose chat has no answered turn (its first turn
 		// failed, or the client left it) goes on in a new chat: the failed
