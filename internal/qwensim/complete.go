@@ -43,7 +43,9 @@ type turn struct {
 	query   string
 	image   string
 	// phased: the message asked for output_schema "phase".
-	phased   bool
+	phased bool
+	// tooLong: the turn continues an outgrown chat.
+	tooLong  bool
 	released bool // guarded by Sim.mu
 }
 
@@ -142,7 +144,7 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 			return nil, CodeBadRequest, "message parent_id does not match the request's parent_id"
 		}
 	}
-	t := &turn{chat: c, userID: newID(), answerID: newID()}
+	t := &turn{chat: c, userID: newID(), answerID: newID(), tooLong: c.outgrown}
 	var system []string
 	for _, m := range req.Messages {
 		t.inputTokens += len(strings.Fields(m.Content))
@@ -411,7 +413,10 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 		return
 	}
 	u := usage{input: t.inputTokens}
-	if f != nil && f.ContextTooLong {
+	if f != nil && f.ContextTooLong || t.tooLong {
+		s.mu.Lock()
+		t.chat.outgrown = true
+		s.mu.Unlock()
 		s.release(t)
 		send(frame([]byte(`{"error": {"code": "ContextLengthExceeded"}, "response_id": "` + t.answerID + `"}`)))
 		return

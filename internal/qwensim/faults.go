@@ -59,7 +59,8 @@ type Fault struct {
 	ErrorAfter int `json:"error_after"`
 	// ContextTooLong opens the answer and fails it with Qwen's mid-stream
 	// error ContextLengthExceeded (qwen-wire.md §5; its details are not
-	// recorded, the simulator sends none).
+	// recorded, the simulator sends none). The chat stays too long: each
+	// later turn in it fails so too.
 	ContextTooLong bool `json:"context_too_long"`
 	// KeepsGenerating plays Qwen going on with an answer whose caller left
 	// before its end: the chat stays in progress, refusing completions with

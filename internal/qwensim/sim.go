@@ -120,9 +120,15 @@ type chat struct {
 	model    string
 	nodes    map[string]*node
 	busy     bool
-	tools    []string      // functions described in the chat's system prompt
-	told     string        // the newest of those descriptions, for their argument schemas
-	stubborn bool          // never answers with a call
+	tools    []string // functions described in the chat's system prompt
+	told     string   // the newest of those descriptions, for their argument schemas
+	stubborn bool     // never answers with a call
+	plan     []string // the steps of the user's plan still to take (plan.go)
+	// outgrown: the chat answered ContextLengthExceeded. Qwen keeps the
+	// thread server-side and a continuation only adds to it, so every
+	// later turn of the chat is too long as well (inferred: a thread
+	// cannot shrink; no capture shows a chat after the error).
+	outgrown bool
 	use      *list.Element // in Sim.recent, when chats are bounded
 }
 

@@ -56,7 +56,13 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 		for _, r := range results {
 			said = append(said, fmt.Sprintf("%s said %q", r[1], r[2]))
 		}
-		return "Thanks: " + strings.Join(said, ", ") + ".", true
+		thanks := "Thanks: " + strings.Join(said, ", ") + "."
+		if step, ok := nextStep(c); ok {
+			if blocks := callsIn(c, step); len(blocks) > 0 {
+				return thanks + " Next:\n" + strings.Join(blocks, "\n"), true
+			}
+		}
+		return thanks, true
 	}
 	if m := mustCall.FindStringSubmatch(msg); m != nil {
 		return callBlock(m[1], "{}"), true
@@ -64,6 +70,17 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 	if strings.Contains(msg, "at least one of these functions") {
 		return callBlock(c.tools[0], "{}"), true
 	}
+	steps := planSteps(msg)
+	if blocks := callsIn(c, steps[0]); len(blocks) > 0 {
+		c.plan = steps[1:]
+		return "Let me do that.\n" + strings.Join(blocks, "\n"), true
+	}
+	return terminalAnswer(c, msg)
+}
+
+// callsIn returns a call block for each "use NAME with {…}" in msg that
+// names a declared tool.
+func callsIn(c *chat, msg string) []string {
 	var blocks []string
 	xml := strings.Contains(msg, "as xml")
 	for _, m := range useTool.FindAllStringSubmatch(msg, -1) {
@@ -80,10 +97,7 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 			blocks = append(blocks, callBlock(m[1], args))
 		}
 	}
-	if len(blocks) > 0 {
-		return "Let me do that.\n" + strings.Join(blocks, "\n"), true
-	}
-	return terminalAnswer(c, msg)
+	return blocks
 }
 
 func callBlock(name, args string) string {

@@ -62,3 +62,24 @@ func TestToolAnswerCallsTheTerminalToolClineAsksFor(t *testing.T) {
 		t.Errorf("the reminder alone: %q, %v; want %q", got, ok, want)
 	}
 }
+
+// A plan of several steps ("use A with {…}, then use B with {…}") is taken
+// one step per turn, each after the previous step's results came back, as
+// an agent's multi-step task goes; the last step's results end it.
+func TestToolAnswerTakesAPlanOneStepPerTurn(t *testing.T) {
+	c := &chat{tools: []string{"read", "edit", "bash"}}
+	turns := []struct{ msg, want string }{
+		{`use read with {"path": "a"}, then use edit with {"path": "a"} then use bash with {"command": "ls"} and bash with nothing`,
+			"Let me do that.\n" + callBlock("read", `{"path": "a"}`)},
+		{"Result of read (call_1):\nA", `Thanks: read said "A". Next:` + "\n" + callBlock("edit", `{"path": "a"}`)},
+		{"Result of edit (call_2):\nok", `Thanks: edit said "ok". Next:` + "\n" + callBlock("bash", `{"command": "ls"}`)},
+		{"Result of bash (call_3):\na", `Thanks: bash said "a".`},
+		{"Result of bash (call_4):\nb", `Thanks: bash said "b".`},
+	}
+	for i, turn := range turns {
+		got, ok := toolAnswer(c, turn.msg)
+		if !ok || got != turn.want {
+			t.Errorf("turn %d: %q, %v; want %q", i, got, ok, turn.want)
+		}
+	}
+}

@@ -243,7 +243,11 @@ func (s *Server) answer(c *call, t turnSpec) {
 		err = errImageTimeout
 	}
 	if err != nil {
-		turn.Touch() // a failed turn still keeps the session alive
+		if qe, ok := qwen.AsError(err); ok && qe.Kind == qwen.KindTooLong {
+			turn.Outgrown() // the chat is full: the compacted conversation goes on in another
+		} else {
+			turn.Touch() // a failed turn still keeps the session alive
+		}
 		rs.OpenAIResponse = out.finish(ans, "")
 		out.fail(classify(err))
 		return
@@ -337,6 +341,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		AnsweredCall: answeredCall(newTurn),
 		Model:        t.model,
 		FirstUser:    firstUser,
+		Tools:        t.tools != nil && len(t.tools.Tools) > 0,
 		Owner:        c.ex.Request.APIKeyID,
 		NewChat: func(ctx context.Context) (string, error) {
 			if t.continues != "" {

@@ -79,6 +79,11 @@ type Request struct {
 	AnsweredCall string
 	Model        string
 	FirstUser    string
+	// Tools: the call declares tools, as an agent's main thread does. A
+	// session a call without tools opened under X-Session-Id (OpenCode's
+	// title, whose first user message is its own instruction) takes
+	// FirstUser from the first call with tools, its task.
+	Tools bool
 	// Owner is the id of the proxy API key making the call ("" without
 	// keys). Sessions belong to the key that opened them: another key's
 	// X-Session-Id or history opens a session of its own.
@@ -231,6 +236,9 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	}
 	t.Session = s
 	t.Session.Named = s.Named || req.Named
+	if req.Tools && s.ToldToolsHash == "" && s.MessageCount <= 1 && req.FirstUser != "" {
+		t.Session.FirstUserMessage = req.FirstUser // its side call's opening named it
+	}
 	if s.ParentID == "" || !s.ChatDeletedAt.IsZero() {
 		// A named session whose chat has no answered turn (its first turn
 		// failed, or the client left it) goes on in a new chat: the failed
@@ -497,6 +505,20 @@ func (t *Turn) Touch() {
 	now := t.m.now()
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
 	t.persist()
+}
+
+// Outgrown records a turn Qwen refused as too long for the model
+// (ContextLengthExceeded) and slides the session's expiry. Qwen keeps the
+// conversation in the chat, so every later turn there would be refused
+// too, whatever the client resends once it has compacted its history: the
+// chat is left as one without an answered turn is. Under X-Session-Id the
+// next turn goes on in a new chat told the conversation it sends; by
+// history the session is no longer found (its key is dropped), so the
+// compacted conversation opens a session of its own.
+func (t *Turn) Outgrown() {
+	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs = "", "", nil
+	t.unanswered = ""
+	t.Touch()
 }
 
 // Release lets the next turn of the session proceed.

@@ -64,14 +64,69 @@ func HasEarlierTurns(history []qp.Message) bool {
 }
 
 // FirstUserText is the text of the first user message, which names a session
-// for people browsing the history.
+// for people browsing the history (and is what GET /v1/sessions searches).
+// Coding agents open their conversations with context of their own — Claude
+// Code's and Qwen Code's <system-reminder> blocks before the user's words,
+// Codex's <environment_context> as a message of its own — which would name
+// every session of an agent alike: that context is passed over, and the
+// first user message with words of the user's names the session (the first
+// user message, whole, when none has).
 func FirstUserText(msgs []qp.Message) string {
+	first, seen := "", false
 	for i := range msgs {
-		if msgs[i].Role == "user" {
-			return strings.TrimSpace(msgs[i].Text)
+		if msgs[i].Role != "user" {
+			continue
+		}
+		if !seen {
+			first, seen = strings.TrimSpace(msgs[i].Text), true
+		}
+		if text := strings.TrimSpace(withoutAgentContext(msgs[i].Text)); text != "" {
+			return text
 		}
 	}
-	return ""
+	return first
+}
+
+// withoutAgentContext is text less the <system-reminder> blocks agents weave
+// into it, and "" for a text that is one tagged block alone
+// (<environment_context>…</environment_context>, Codex's; its
+// <user_instructions>, an AGENTS.md): context, not the user's words.
+func withoutAgentContext(text string) string {
+	for {
+		i := strings.Index(text, "<system-reminder>")
+		if i < 0 {
+			break
+		}
+		j := strings.Index(text[i:], "</system-reminder>")
+		if j < 0 {
+			break
+		}
+		text = text[:i] + text[i+j+len("</system-reminder>"):]
+	}
+	text = strings.TrimSpace(text)
+	if name, ok := openingTag(text); ok && strings.HasSuffix(text, "</"+name+">") {
+		return ""
+	}
+	return text
+}
+
+// openingTag returns the name of the tag text opens with (letters, digits,
+// '_' and '-'), if it opens with one.
+func openingTag(text string) (string, bool) {
+	if !strings.HasPrefix(text, "<") {
+		return "", false
+	}
+	end := strings.IndexByte(text, '>')
+	if end < 2 {
+		return "", false
+	}
+	name := text[1:end]
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return "", false
+		}
+	}
+	return name, true
 }
 
 // Plan is what to send upstream for one turn.

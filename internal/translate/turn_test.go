@@ -214,3 +214,29 @@ func TestAnswerTakesTheImageUnderEitherPhaseName(t *testing.T) {
 		}
 	}
 }
+
+// Coding agents open a conversation with their own context before the
+// user's words; the session is named by the user's words (the history's
+// sessions list and its search show them), not by that context, which is
+// alike in every session of the agent.
+func TestFirstUserTextPassesOverAgentContext(t *testing.T) {
+	user := func(text string) qp.Message { return qp.Message{Role: "user", Text: text} }
+	for _, c := range []struct {
+		name string
+		msgs []qp.Message
+		want string
+	}{
+		{"Claude Code", []qp.Message{{Role: "system", Text: "You are Claude Code."},
+			user("<system-reminder>\nAttribution for git commits and pull requests\n</system-reminder>\n<system-reminder>\nskills\n</system-reminder>\nfix the failing test")}, "fix the failing test"},
+		{"Qwen Code", []qp.Message{user("<system-reminder>\nThe following skills are available\n</system-reminder>"), user("rename foo to bar")}, "rename foo to bar"},
+		{"Codex", []qp.Message{{Role: "developer", Text: "You are Codex."}, user("<environment_context>\n  <cwd>/w</cwd>\n</environment_context>"), user("add a README")}, "add a README"},
+		{"plain", []qp.Message{user("  hello  ")}, "hello"},
+		{"a tag of the user's", []qp.Message{user("<b>bold</b> is what I want")}, "<b>bold</b> is what I want"},
+		{"context alone", []qp.Message{user("<environment_context>\n<cwd>/w</cwd>\n</environment_context>")}, "<environment_context>\n<cwd>/w</cwd>\n</environment_context>"},
+		{"no user", []qp.Message{{Role: "system", Text: "s"}}, ""},
+	} {
+		if got := FirstUserText(c.msgs); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}

@@ -62,15 +62,17 @@ func testSessions(t *testing.T, dbURL string) {
 	if _, err := st.Session(ctx, "nope"); !errors.Is(err, qp.ErrNotFound) {
 		t.Fatalf("missing session: %v", err)
 	}
-	// A later state replaces the earlier one; creation stays.
+	// A later state replaces the earlier one, its first user message too (a
+	// session a side call opened is renamed by its main thread); creation
+	// stays.
 	s.ParentID, s.ConversationKey, s.MessageCount = "p", "K", 1
 	s.ToldSystemHash, s.ToldToolsHash = "sys-hash", "tools-hash"
-	s.LastAccessed, s.FirstUserMessage = now.Add(time.Second), "ignored on update"
+	s.LastAccessed, s.FirstUserMessage = now.Add(time.Second), "renamed"
 	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}}); err != nil {
 		t.Fatal(err)
 	}
 	byKey, err := st.SessionByKey(ctx, "K", "", now)
-	if err != nil || byKey.ParentID != "p" || byKey.MessageCount != 1 || byKey.FirstUserMessage != "hi" || !byKey.CreatedAt.Equal(now) ||
+	if err != nil || byKey.ParentID != "p" || byKey.MessageCount != 1 || byKey.FirstUserMessage != "renamed" || !byKey.CreatedAt.Equal(now) ||
 		byKey.ToldSystemHash != "sys-hash" || byKey.ToldToolsHash != "tools-hash" {
 		t.Fatalf("by key %+v %v", byKey, err)
 	}

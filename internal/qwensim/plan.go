@@ -1,0 +1,36 @@
+package qwensim
+
+import "strings"
+
+// A coding agent's real work is several tool calls in a row: read a file,
+// edit it, run a command, each chosen after the previous result came back.
+// The simulator plays a model that keeps to a plan the user spelled out:
+// "use read with {…}, then use edit with {…}, then use bash with {…}" is
+// answered with the first step's calls; each turn that brings results back
+// is answered with the next step's calls, and the last step's results with
+// the usual acknowledgement. The plan is the chat's (as a model's memory of
+// the conversation is): a history replayed into a new chat starts none.
+
+// planStep separates the steps of a plan.
+const planStep = "then use "
+
+// planSteps splits a message into its steps ("use …" each); a message
+// without "then use " is one step.
+func planSteps(msg string) []string {
+	parts := strings.Split(msg, planStep)
+	steps := []string{parts[0]}
+	for _, p := range parts[1:] {
+		steps = append(steps, "use "+p)
+	}
+	return steps
+}
+
+// nextStep returns the plan's next step and drops it from the chat's plan.
+func nextStep(c *chat) (string, bool) {
+	if len(c.plan) == 0 {
+		return "", false
+	}
+	step := c.plan[0]
+	c.plan = c.plan[1:]
+	return step, true
+}
