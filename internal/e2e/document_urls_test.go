@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
 )
 
 // documentServer serves a small PDF and a text file on loopback, as a
@@ -148,5 +149,34 @@ func wantDocumentError(t *testing.T, e *env, name, path, body, param, want strin
 	if err != nil || resp.StatusCode != 400 || parsed.Error.Type != "invalid_request_error" || parsed.Error.Code != "invalid_document" ||
 		parsed.Error.Param != param || !strings.Contains(parsed.Error.Message, want) {
 		t.Errorf("%s: %d %s (want a 400 invalid_document for %s saying %q)", name, resp.StatusCode, got, param, want)
+	}
+}
+
+// A Responses conversation with a document by URL, continued by
+// previous_response_id after Qwen lost its chat: the record holds the URL,
+// so the new chat gets the document again, fetched again — it was told
+// "[document: not kept by the proxy]", as the input_file has no file_data.
+func TestAResponsesDocumentByURLGoesAgainIntoANewChat(t *testing.T) {
+	files := documentServer(t)
+	e := start(t, func(c *config.Config) { c.AllowImageURLs = "loopback" })
+	id, _ := answeredResponse(t, e, `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_text","text":"My cat is called Vermilion."},`+
+		`{"type":"input_file","file_url":"`+files.URL+`/files/report.pdf"}]}]}`)
+	parses := func() int {
+		n := 0
+		for _, call := range e.sim.Calls() {
+			if call.Endpoint == qwensim.EndpointParse {
+				n++
+			}
+		}
+		return n
+	}
+	before := parses()
+	e.sim.ForgetChats()
+	_, text := answeredResponse(t, e, `{"model":"qwen3-max","input":"What is my cat called?","previous_response_id":"`+id+`"}`)
+	if !strings.Contains(text, "Vermilion") || strings.Contains(text, "not kept") || parses() != before+1 {
+		t.Fatalf("the new chat was not given the document again (%d parses, then %d): %q", before, parses(), text)
+	}
+	if docs := documentFiles(t, e); len(docs) != 1 || docs[0]["file_type"] != "application/pdf" {
+		t.Fatalf("files %v", docs)
 	}
 }
