@@ -31,6 +31,9 @@ func documentServer(t *testing.T) *httptest.Server {
 		case "/files/page.html":
 			w.Header().Set("Content-Type", "text/html")
 			w.Write([]byte("<html><body>hi</body></html>"))
+		case "/files/a.docx": // bytes of no type that are neither a PDF nor text
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Write([]byte("PK\x03\x04\x14\x00\x06\x00\xff\xfe"))
 		case "/files/big.pdf":
 			w.Header().Set("Content-Type", "application/pdf")
 			w.Write([]byte("%PDF-1.4\n" + strings.Repeat("x", 200)))
@@ -122,7 +125,8 @@ func TestDocumentURLFailuresAreClear400s(t *testing.T) {
 		{"unreachable", "/v1/responses", responses(gone), "input", "cannot be fetched"},
 		{"404", "/v1/messages", messages(files.URL + "/files/missing.pdf"), "messages", "answered 404"},
 		{"too big", "/v1/responses", responses(files.URL + "/files/big.pdf"), "input", "DOCUMENT_MAX_BYTES (128)"},
-		{"html", "/v1/messages", messages(files.URL + "/files/page.html"), "messages", `type "text/html" is not taken`},
+		{"html", "/v1/messages", messages(files.URL + "/files/page.html"), "messages", `/files/page.html: type "text/html" is not taken`},
+		{"untyped binary", "/v1/responses", responses(files.URL + "/files/a.docx"), "input", "/files/a.docx: neither a PDF (its bytes do not start %PDF-) nor UTF-8 text"},
 	} {
 		wantDocumentError(t, e, c.name, c.path, c.body, c.param, c.want)
 	}

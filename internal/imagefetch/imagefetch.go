@@ -354,6 +354,10 @@ func cause(err error) string {
 	return err.Error()
 }
 
+// Short is a URL as an error names it: shortened, without its credentials
+// (shorten).
+func Short(u string) string { return shorten(u) }
+
 // shorten keeps an error message readable, a data: URL by its head, and
 // free of the URL's credentials (a password, a signed URL's signature): it
 // is shown to the client and recorded.

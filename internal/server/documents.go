@@ -114,7 +114,11 @@ func (s *Server) readDocument(ctx context.Context, d qp.Document) (doc *document
 	if strings.TrimSpace(name) == "" && got.Name != "/" && got.Name != "." {
 		name = got.Name
 	}
-	return checkDocument(got.Data, servedType(got.ContentType), name)
+	doc, why = checkDocument(got.Data, servedType(got.ContentType), name)
+	if why != "" {
+		why = imagefetch.Short(d.URL) + ": " + why // which of the turn's URLs, as a fetch's failure says
+	}
+	return doc, why
 }
 
 // servedType is the type a server gave a document, as checkDocument reads
@@ -165,6 +169,9 @@ func checkDocument(data []byte, declared, name string) (doc *document, why strin
 		return nil, "declared application/pdf, and its bytes are not a PDF (they do not start %PDF-)"
 	case declared == "text/plain" || declared == "text/markdown" || declared == "":
 		if !utf8.Valid(data) || strings.ContainsRune(string(data), 0) {
+			if declared == "" { // a data: URL of no type, or a server's bytes of none
+				return nil, "neither a PDF (its bytes do not start %PDF-) nor UTF-8 text: Qwen reads PDFs and plain text here"
+			}
 			return nil, "declared text, and it is not UTF-8 text"
 		}
 		contentType, ext = "text/plain", "txt"
