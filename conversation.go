@@ -38,7 +38,7 @@ type Document struct {
 	// title), "" when it gave none.
 	Name string
 	// URL is a data: URL (base64) of the document, or the http(s) URL a
-	// client named it by (not fetched: refused with a 400).
+	// client named it by (fetched when ALLOW_IMAGE_URLS allows it).
 	URL string
 }
 

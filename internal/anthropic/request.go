@@ -438,7 +438,7 @@ func imageOf(b *Block, param string) (string, *openai.Error) {
 // media_type application/pdf) is a document to attach (the server uploads
 // it as the web client attaches files), named by its title; its title and
 // context, when given, are text ("Document: <title>", the context) before
-// it. A url source is refused: the proxy does not fetch documents.
+// it. A url source is a document fetched by URL (loadDocuments).
 // Citations are not produced (citations.enabled is accepted and has no
 // effect).
 func documentText(b *Block, param string) (string, *qp.Document, *openai.Error) {
@@ -464,8 +464,12 @@ func documentText(b *Block, param string) (string, *qp.Document, *openai.Error) 
 		}
 		doc = &qp.Document{Name: strings.TrimSpace(b.Title), URL: "data:application/pdf;base64," + b.Source.Data}
 	case b.Source.Type == "url":
-		return "", nil, openai.InvalidRequest(param+".source.type", "unsupported_value",
-			"%s.source: a document by url is not fetched by this proxy; send the PDF as a base64 source", param)
+		// Fetched by the server when ALLOW_IMAGE_URLS allows it, as an
+		// image's url source is; refused there otherwise.
+		if !strings.HasPrefix(b.Source.URL, "https://") && !strings.HasPrefix(b.Source.URL, "http://") {
+			return "", nil, openai.InvalidRequest(param+".source.url", "invalid_value", "%s.source.url must be an http(s) URL", param)
+		}
+		doc = &qp.Document{Name: strings.TrimSpace(b.Title), URL: b.Source.URL}
 	default:
 		return "", nil, openai.InvalidRequest(param+".source.type", "unsupported_value",
 			"%s.source: only text, content and base64 (PDF) documents are supported, not %q", param, b.Source.Type)

@@ -147,9 +147,9 @@ func TestPlainTextDocuments(t *testing.T) {
 		t.Fatalf("conversation %s", a)
 	}
 	for param, msg := range map[string]string{
-		"messages.0.content.0.source.media_type":     `{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"text/html","data":"PGI+"}}]}`,
-		"messages.0.content.0.content.0.source.type": `{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"}}]}]}`,
-		"messages.0.content.0.source":                `{"role":"user","content":[{"type":"document"}]}`,
+		"messages.0.content.0.source.media_type":    `{"role":"user","content":[{"type":"document","source":{"type":"base64","media_type":"text/html","data":"PGI+"}}]}`,
+		"messages.0.content.0.content.0.source.url": `{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"document","source":{"type":"url","url":"ftp://example.com/a.pdf"}}]}]}`,
+		"messages.0.content.0.source":               `{"role":"user","content":[{"type":"document"}]}`,
 	} {
 		var bad Request
 		if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[`+msg+`]}`), &bad); err != nil {
@@ -168,6 +168,23 @@ func TestPlainTextDocuments(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c := pdf.Conversation(); len(c) != 1 || len(c[0].Documents) != 1 || c[0].Documents[0].Name != "Q3" || c[0].Documents[0].URL != "data:application/pdf;base64,JVBERi0=" || c[0].Text != "Document: Q3" {
+		a, _ := json.Marshal(c)
+		t.Fatalf("conversation %s", a)
+	}
+	// A PDF by URL is a document to attach, fetched by the server (under
+	// ALLOW_IMAGE_URLS), also in a tool result: it was a 400 whatever the
+	// policy.
+	var byURL Request
+	if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"}}]},`+
+		`{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"Read","input":{}}]},`+
+		`{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"document","title":"B","source":{"type":"url","url":"http://example.com/b"}}]}]}]}`), &byURL); err != nil {
+		t.Fatal(err)
+	}
+	if err := byURL.Validate(false); err != nil {
+		t.Fatal(err)
+	}
+	if c := byURL.Conversation(); len(c) != 3 || len(c[0].Documents) != 1 || c[0].Documents[0].URL != "https://example.com/a.pdf" || c[0].Documents[0].Name != "" ||
+		len(c[2].Documents) != 1 || c[2].Documents[0].URL != "http://example.com/b" || c[2].Documents[0].Name != "B" {
 		a, _ := json.Marshal(c)
 		t.Fatalf("conversation %s", a)
 	}

@@ -90,7 +90,8 @@ func TestTextFilesAreAttachedAsTextDocuments(t *testing.T) {
 
 // What Qwen does not take is a 400 before Qwen is asked: a type it does
 // not read, a document over DOCUMENT_MAX_BYTES, a PDF that is none, a
-// document by URL, a file by file_id.
+// document by URL under the default policy (the 400 names the setting that
+// allows it), a file by file_id.
 func TestUnsupportedDocumentsAreClear400s(t *testing.T) {
 	e := start(t, func(c *config.Config) { c.DocumentMaxBytes = 64 })
 	big := base64.StdEncoding.EncodeToString([]byte("%PDF-1.4\n" + strings.Repeat("x", 100)))
@@ -102,8 +103,8 @@ func TestUnsupportedDocumentsAreClear400s(t *testing.T) {
 		{"too large", "/v1/chat/completions", part(`{"filename":"big.pdf","file_data":"data:application/pdf;base64,` + big + `"}`), "DOCUMENT_MAX_BYTES"},
 		{"not a pdf", "/v1/chat/completions", part(`{"filename":"x.pdf","file_data":"data:application/pdf;base64,aGVsbG8="}`), "not a PDF"},
 		{"file_id", "/v1/chat/completions", part(`{"file_id":"file-abc"}`), "file_id"},
-		{"url source", "/v1/messages", `{"model":"qwen3-max","max_tokens":10,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"}}]}]}`, "not fetched"},
-		{"responses file_url", "/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_file","file_url":"https://example.com/a.pdf"}]}]}`, "file_data"},
+		{"url source", "/v1/messages", `{"model":"qwen3-max","max_tokens":10,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"https://example.com/a.pdf"}}]}]}`, "ALLOW_IMAGE_URLS=true"},
+		{"responses file_url", "/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_file","file_url":"https://example.com/a.pdf"}]}]}`, "ALLOW_IMAGE_URLS=true"},
 	} {
 		resp := postJSON(t, e, c.path, c.body, nil)
 		if body := readBody(t, resp); resp.StatusCode != 400 || !strings.Contains(body, c.want) {
@@ -115,8 +116,9 @@ func TestUnsupportedDocumentsAreClear400s(t *testing.T) {
 	}
 }
 
-// A document the proxy cannot take by the way it is given — by file_id or
-// by URL — is refused with the code README's "Documents in" names,
+// A document the proxy cannot take by the way it is given — by file_id, by
+// a Chat Completions file_data that is a URL, or by URL under the default
+// policy — is refused with the code README's "Documents in" names,
 // invalid_document, as a type or size Qwen does not take is, so a client
 // can tell a document's refusal from a malformed message.
 func TestDocumentsByIDOrURLAreRefusedAsInvalidDocument(t *testing.T) {

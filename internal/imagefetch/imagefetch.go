@@ -14,13 +14,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
 	"syscall"
@@ -107,46 +105,11 @@ func (f *Fetcher) Get(ctx context.Context, u string) (*Image, error) {
 	if strings.HasPrefix(u, "data:") {
 		return f.decodeData(u)
 	}
-	short := shorten(u)
-	if f.Policy != Public && f.Policy != Loopback {
-		return nil, &Error{short, "image URLs are not fetched (set ALLOW_IMAGE_URLS=true to allow it); send the image inline: a data: URL (Anthropic: a base64 source)"}
-	}
-	pu, err := url.Parse(u)
-	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-		return nil, &Error{short, "not an http(s) URL"}
-	}
-	ctx, cancel := context.WithTimeout(ctx, f.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	got, err := f.Fetch(ctx, u, f.imageKind())
 	if err != nil {
-		return nil, &Error{short, "not a URL: " + err.Error()}
+		return nil, err
 	}
-	req.Header.Set("Accept", "image/*")
-	resp, err := f.client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, &Error{short, fmt.Sprintf("not fetched within %s", f.Timeout)}
-		}
-		return nil, &Error{short, "cannot be fetched: " + cause(err)}
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, &Error{short, fmt.Sprintf("the server answered %d", resp.StatusCode)}
-	}
-	if resp.ContentLength > f.MaxBytes {
-		return nil, &Error{short, fmt.Sprintf("the image is %d bytes, over IMAGE_MAX_BYTES (%d)", resp.ContentLength, f.MaxBytes)}
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, f.MaxBytes+1))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, &Error{short, fmt.Sprintf("not fetched within %s", f.Timeout)}
-		}
-		return nil, &Error{short, "the download broke off: " + cause(err)}
-	}
-	if int64(len(data)) > f.MaxBytes {
-		return nil, &Error{short, fmt.Sprintf("the image is over IMAGE_MAX_BYTES (%d)", f.MaxBytes)}
-	}
-	return f.image(short, data, resp.Header.Get("Content-Type"), path.Base(pu.Path))
+	return f.image(shorten(u), got.Data, got.ContentType, got.Name)
 }
 
 // decodeData reads data:[<type>][;base64],<data>.
@@ -390,6 +353,10 @@ func cause(err error) string {
 	}
 	return err.Error()
 }
+
+// Short is a URL as an error names it: shortened, without its credentials
+// (shorten).
+func Short(u string) string { return shorten(u) }
 
 // shorten keeps an error message readable, a data: URL by its head, and
 // free of the URL's credentials (a password, a signed URL's signature): it

@@ -351,7 +351,7 @@ func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
 			case p.File.FileData == "":
 				return "", nil, nil, &DocumentError{fmt.Sprintf("part %d: a file by file_id is not supported (the proxy has no Files API); send its bytes as file.file_data, a data: URL", j)}
 			case !strings.HasPrefix(p.File.FileData, "data:"):
-				return "", nil, nil, &DocumentError{fmt.Sprintf("part %d: file.file_data must be a data: URL (data:application/pdf;base64,…); a document by URL is not fetched", j)}
+				return "", nil, nil, &DocumentError{fmt.Sprintf("part %d: file.file_data must be a data: URL (data:application/pdf;base64,…): Chat Completions has no document by URL (the Responses API's input_file file_url and Anthropic's url document source have one)", j)}
 			}
 			docs = append(docs, qp.Document{Name: p.File.Filename, URL: p.File.FileData})
 			continue

@@ -457,8 +457,8 @@ func partsText(raw json.RawMessage, param string) (string, *openai.Error) {
 // partsContent is partsText that, with images (a user message, a
 // function_call_output), also takes input_image parts
 // (an image_url that is a data: URL or an http(s) URL) and returns their
-// URLs, and input_file parts (file_data, a data: URL, and filename) and
-// returns them as documents.
+// URLs, and input_file parts (file_data, a data: URL, or file_url, an
+// http(s) URL, and filename) and returns them as documents.
 func partsContent(raw json.RawMessage, param string, images bool) (string, []string, []qp.Document, *openai.Error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
@@ -506,10 +506,17 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 					"%s[%d].image_url must be a data: URL or an http(s) URL (file_id is not supported)", param, j)
 			}
 			urls = append(urls, u)
+		case part.Type == "input_file" && images && part.FileData == "" && part.FileURL != "":
+			// Fetched by the server when ALLOW_IMAGE_URLS allows it.
+			if !strings.HasPrefix(part.FileURL, "https://") && !strings.HasPrefix(part.FileURL, "http://") {
+				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_url", param, j), "invalid_document",
+					"%s[%d].file_url must be an http(s) URL of the document", param, j)
+			}
+			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileURL})
 		case part.Type == "input_file" && images:
 			if !strings.HasPrefix(part.FileData, "data:") {
 				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_data", param, j), "invalid_document",
-					"%s[%d].file_data must be a data: URL of the document (data:application/pdf;base64,…); file_id and file_url are not supported", param, j)
+					"%s[%d].file_data must be a data: URL of the document (data:application/pdf;base64,…), or file_url an http(s) URL; file_id is not supported", param, j)
 			}
 			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileData})
 		default:

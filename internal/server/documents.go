@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -43,14 +44,15 @@ func (s *Server) turnInputs(ctx context.Context, t *turnSpec, param string) *ope
 	if apiErr := s.turnImages(ctx, t, param); apiErr != nil {
 		return apiErr
 	}
-	return s.turnDocuments(t, param)
+	return s.turnDocuments(ctx, t, param)
 }
 
 // turnDocuments reads the documents of the turn's new messages. What Qwen
 // does not take is a 400 whose param is the request's field of messages:
 // a type other than PDF or plain text, a document over DOCUMENT_MAX_BYTES,
-// more than maxDocuments, a URL (not fetched) or malformed data.
-func (s *Server) turnDocuments(t *turnSpec, param string) *openai.Error {
+// more than maxDocuments, a URL not fetched (by the policy, or failing) or
+// malformed data.
+func (s *Server) turnDocuments(ctx context.Context, t *turnSpec, param string) *openai.Error {
 	_, turn := translate.Split(t.messages)
 	var docs []qp.Document
 	for _, m := range turn {
@@ -62,23 +64,28 @@ func (s *Server) turnDocuments(t *turnSpec, param string) *openai.Error {
 	if t.image || t.edit {
 		return openai.InvalidRequest(param, "invalid_document", "the model %q makes images and reads no documents: send documents to a chat model", t.answerModel())
 	}
-	out, apiErr := s.loadDocuments(docs, param)
+	out, apiErr := s.loadDocuments(ctx, docs, param)
 	t.documents = out
 	return apiErr
 }
 
-// loadDocuments decodes and checks documents.
-func (s *Server) loadDocuments(docs []qp.Document, param string) ([]*document, *openai.Error) {
+// loadDocuments decodes and checks documents, fetching those given by
+// http(s) URL as image URLs are fetched (the same policy, protections and
+// parallelism; bounded by DOCUMENT_MAX_BYTES): a 400 invalid_document, as
+// a failed image URL is a 400 invalid_image.
+func (s *Server) loadDocuments(ctx context.Context, docs []qp.Document, param string) ([]*document, *openai.Error) {
 	if len(docs) > maxDocuments {
 		return nil, openai.InvalidRequest(param, "invalid_document", "%d documents, over the %d a turn takes: send fewer documents in a turn (or in a conversation replayed into a new chat)", len(docs), maxDocuments)
 	}
-	var out []*document
-	for i, d := range docs {
-		doc, why := readDocument(d, s.cfg.Capabilities.DocumentMaxBytes)
+	out, err := imagefetch.All(ctx, len(docs), func(ctx context.Context, i int) (*document, error) {
+		doc, why := s.readDocument(ctx, docs[i])
 		if why != "" {
-			return nil, openai.InvalidRequest(param, "invalid_document", "document %d (%s): %s", i+1, cmpName(d.Name), why)
+			return nil, fmt.Errorf("document %d (%s): %s", i+1, cmpName(docs[i].Name), why)
 		}
-		out = append(out, doc)
+		return doc, nil
+	})
+	if err != nil {
+		return nil, openai.InvalidRequest(param, "invalid_document", "%s", err)
 	}
 	return out, nil
 }
@@ -90,14 +97,44 @@ func cmpName(name string) string {
 	return fmt.Sprintf("%q", name)
 }
 
-// readDocument decodes a document's data: URL and checks that Qwen takes
-// it: a PDF (its bytes start %PDF-) or UTF-8 text (declared text/plain or
-// text/markdown, uploaded as text/plain: the type the 2026 peers attach
-// text as), at most maxBytes. why says what is wrong, or is "".
-func readDocument(d qp.Document, maxBytes int64) (doc *document, why string) {
-	if !strings.HasPrefix(d.URL, "data:") {
-		return nil, "a document by URL is not fetched; send its bytes (base64)"
+// readDocument reads a document: its data: URL decoded, or its http(s) URL
+// fetched (when ALLOW_IMAGE_URLS allows it). why says what is wrong, or
+// is "".
+func (s *Server) readDocument(ctx context.Context, d qp.Document) (doc *document, why string) {
+	maxBytes := s.cfg.Capabilities.DocumentMaxBytes
+	if strings.HasPrefix(d.URL, "data:") {
+		return decodeDocument(d, maxBytes)
 	}
+	got, err := s.images.Fetch(ctx, d.URL, imagefetch.Kind{Noun: "document", Accept: "application/pdf, text/plain;q=0.9, text/markdown;q=0.9",
+		MaxBytes: maxBytes, Limit: "DOCUMENT_MAX_BYTES", Inline: "its bytes as base64 (Responses: file_data, a data: URL; Anthropic: a base64 source)"})
+	if err != nil {
+		return nil, err.Error()
+	}
+	name := d.Name
+	if strings.TrimSpace(name) == "" && got.Name != "/" && got.Name != "." {
+		name = got.Name
+	}
+	doc, why = checkDocument(got.Data, servedType(got.ContentType), name)
+	if why != "" {
+		why = imagefetch.Short(d.URL) + ": " + why // which of the turn's URLs, as a fetch's failure says
+	}
+	return doc, why
+}
+
+// servedType is the type a server gave a document, as checkDocument reads
+// a declared one: "" for none, or for bytes of no type (servers send PDFs
+// as application/octet-stream), so that its bytes say what it is.
+func servedType(contentType string) string {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil || mt == "application/octet-stream" || mt == "binary/octet-stream" {
+		return ""
+	}
+	return mt
+}
+
+// decodeDocument decodes a document's data: URL and checks it
+// (checkDocument), at most maxBytes.
+func decodeDocument(d qp.Document, maxBytes int64) (doc *document, why string) {
 	declared, isBase64, payload, ok := imagefetch.SplitDataURL(d.URL)
 	if !ok {
 		return nil, "a data: URL needs a comma before its data"
@@ -109,11 +146,19 @@ func readDocument(d qp.Document, maxBytes int64) (doc *document, why string) {
 	if err != nil {
 		return nil, strings.Replace(err.Error(), "image's", "document's", 1)
 	}
-	switch {
-	case len(data) == 0:
-		return nil, "the document is empty"
-	case int64(len(data)) > maxBytes:
+	if int64(len(data)) > maxBytes {
 		return nil, fmt.Sprintf("%d bytes, over DOCUMENT_MAX_BYTES (%d)", len(data), maxBytes)
+	}
+	return checkDocument(data, declared, d.Name)
+}
+
+// checkDocument checks that Qwen takes a document: a PDF (its bytes start
+// %PDF-) or UTF-8 text (declared text/plain or text/markdown, or
+// undeclared, uploaded as text/plain: the type the 2026 peers attach text
+// as), and names it. why says what is wrong, or is "".
+func checkDocument(data []byte, declared, name string) (doc *document, why string) {
+	if len(data) == 0 {
+		return nil, "the document is empty"
 	}
 	declared = strings.ToLower(declared)
 	var contentType, ext string
@@ -124,6 +169,9 @@ func readDocument(d qp.Document, maxBytes int64) (doc *document, why string) {
 		return nil, "declared application/pdf, and its bytes are not a PDF (they do not start %PDF-)"
 	case declared == "text/plain" || declared == "text/markdown" || declared == "":
 		if !utf8.Valid(data) || strings.ContainsRune(string(data), 0) {
+			if declared == "" { // a data: URL of no type, or a server's bytes of none
+				return nil, "neither a PDF (its bytes do not start %PDF-) nor UTF-8 text: Qwen reads PDFs and plain text here"
+			}
 			return nil, "declared text, and it is not UTF-8 text"
 		}
 		contentType, ext = "text/plain", "txt"
@@ -132,7 +180,7 @@ func readDocument(d qp.Document, maxBytes int64) (doc *document, why string) {
 	}
 	sum := sha256.Sum256(data)
 	hexSum := hex.EncodeToString(sum[:])
-	return &document{data: data, contentType: contentType, name: documentName(d.Name, ext, hexSum), sha256: hexSum}, ""
+	return &document{data: data, contentType: contentType, name: documentName(name, ext, hexSum), sha256: hexSum}, ""
 }
 
 // documentName is the name a document is uploaded under (Qwen's chat

@@ -23,3 +23,21 @@ func TestAnEarlierDocumentNotKeptIsToldAsText(t *testing.T) {
 		t.Fatalf("kept: %s", out[1])
 	}
 }
+
+// A document by URL that the record holds whole is sent again (fetched
+// again) into a new chat, as an image URL is; one whose URL had its
+// credentials masked is told as text. A file_url was taken for a reference
+// not kept, as it has no file_data.
+func TestAnEarlierDocumentByURLIsKeptWhenItsURLIs(t *testing.T) {
+	items := []json.RawMessage{
+		json.RawMessage(`{"role":"user","content":[{"type":"input_file","file_url":"https://docs.example/r.pdf"}]}`),
+		json.RawMessage(`{"role":"user","content":[{"type":"input_file","file_url":"https://docs.example/s.pdf?X-Amz-Signature=[REDACTED]"}]}`),
+	}
+	out := imagesNotKept(items)
+	if string(out[0]) != string(items[0]) {
+		t.Fatalf("kept: %s", out[0])
+	}
+	if !strings.Contains(string(out[1]), `"[document: not kept by the proxy, so not attached again]"`) {
+		t.Fatalf("masked: %s", out[1])
+	}
+}

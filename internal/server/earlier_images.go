@@ -56,7 +56,15 @@ func partsNotKept(raw json.RawMessage) (json.RawMessage, bool) {
 		if kind == "input_file" {
 			// A document's reference ("[document application/pdf, …]"),
 			// kept instead of its bytes as an image's is.
+			// A document by URL (file_url) is sent again, fetched again,
+			// when the record holds its URL whole, as an image URL is.
 			_ = json.Unmarshal(p["file_data"], &url)
+			if url == "" {
+				_ = json.Unmarshal(p["file_url"], &url)
+				if keptImage(url) {
+					continue
+				}
+			}
 			if strings.HasPrefix(url, "data:") {
 				continue
 			}

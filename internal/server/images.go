@@ -169,7 +169,7 @@ func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID stri
 	if err != nil {
 		return nil, err
 	}
-	earlierDocs, apiErr := s.loadDocuments(historyDocuments(told), "messages")
+	earlierDocs, apiErr := s.loadDocuments(ctx, historyDocuments(told), "messages")
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -240,7 +240,8 @@ func (m *chatFiles) put(chatID, sum string, f qwen.File) {
 // that the record keeps what was sent but not the bytes
 // (RECORD_IMAGE_BYTES=true keeps them): images' data: URLs anywhere, the
 // base64 data of Anthropic image and document sources, and the file_data
-// of OpenAI file parts and Responses input_file parts. Image URLs keep what they name but not their credentials (a
+// of OpenAI file parts and Responses input_file parts. Image and document
+// URLs keep what they name but not their credentials (a
 // password, a signed URL's signature: redact.URL), whatever
 // RECORD_IMAGE_BYTES says.
 func (s *Server) imageRefs(body []byte) []byte {
@@ -254,13 +255,14 @@ func (s *Server) imageRefs(body []byte) []byte {
 	return out
 }
 
-// imageURLs finds the http(s) URLs of images (image_url.url, an Anthropic
-// url source's url, a Responses input_image's image_url) to mask their
-// credentials, every other byte left as sent.
+// imageURLs finds the http(s) URLs of images and documents (image_url.url,
+// an Anthropic url source's url, a Responses input_image's image_url and
+// input_file's file_url) to mask their credentials, every other byte left
+// as sent.
 var imageURLs = jsonedit.Editor{Member: maskedImageURL}
 
 func maskedImageURL(obj jsonedit.Object, name string, v []byte) ([]byte, bool) {
-	if name != "url" && name != "image_url" {
+	if name != "url" && name != "image_url" && name != "file_url" {
 		return nil, false
 	}
 	u, isString := jsonscan.StringValue(v)

@@ -72,3 +72,20 @@ func TestImageURLsAreRecordedWithoutTheirCredentials(t *testing.T) {
 		}
 	}
 }
+
+// A document by URL is recorded by its URL (not the bytes fetched), and
+// without the URL's credentials, as an image URL is: a Responses
+// input_file's file_url kept a signed URL's signature in the record.
+func TestDocumentURLsAreRecordedWithoutTheirCredentials(t *testing.T) {
+	in := `{"input": [{"role": "user", "content": [{"type": "input_file", "file_url": "https://docs.example/r.pdf?X-Amz-Signature=abc&v=1"},` +
+		` {"type": "document", "source": {"type": "url", "url": "http://me:hunter2@docs.example/a.pdf"}}]}]}`
+	want := `{"input": [{"role": "user", "content": [{"type": "input_file", "file_url": "https://docs.example/r.pdf?X-Amz-Signature=[REDACTED]\u0026v=1"},` +
+		` {"type": "document", "source": {"type": "url", "url": "http://me:[REDACTED]@docs.example/a.pdf"}}]}]}`
+	for _, keepBytes := range []bool{false, true} {
+		s := &Server{}
+		s.cfg.Capabilities.RecordImageBytes = keepBytes
+		if got := string(s.imageRefs([]byte(in))); got != want {
+			t.Errorf("RECORD_IMAGE_BYTES=%v:\ngot  %s\nwant %s", keepBytes, got, want)
+		}
+	}
+}

@@ -1,0 +1,40 @@
+package responses
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// An input_file by file_url is a document the server fetches (under
+// ALLOW_IMAGE_URLS), named by its filename when given: it was a 400
+// whatever the policy. A file_url that is no http(s) URL, or a file_id, is
+// still a 400 invalid_document naming the field.
+func TestInputFilesByURLAreDocuments(t *testing.T) {
+	var r Request
+	body := `{"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":"read"},` +
+		`{"type":"input_file","file_url":"https://example.com/docs/a.pdf"},{"type":"input_file","filename":"n.txt","file_url":"http://example.com/n"}]}]}`
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c := r.Conversation()
+	if len(c) != 1 || len(c[0].Documents) != 2 || c[0].Documents[0].URL != "https://example.com/docs/a.pdf" || c[0].Documents[0].Name != "" ||
+		c[0].Documents[1].URL != "http://example.com/n" || c[0].Documents[1].Name != "n.txt" {
+		a, _ := json.Marshal(c)
+		t.Fatalf("conversation %s", a)
+	}
+	for part, param := range map[string]string{
+		`{"type":"input_file","file_url":"ftp://example.com/a.pdf"}`: "input[0].content[0].file_url",
+		`{"type":"input_file","file_id":"file-abc"}`:                 "input[0].content[0].file_data",
+	} {
+		var bad Request
+		if err := json.Unmarshal([]byte(`{"model":"m","input":[{"role":"user","content":[`+part+`]}]}`), &bad); err != nil {
+			t.Fatal(err)
+		}
+		if err := bad.Validate(); err == nil || err.Param != param || err.Code != "invalid_document" {
+			t.Errorf("%s: %+v, want a 400 invalid_document for %s", part, err, param)
+		}
+	}
+}
