@@ -326,7 +326,9 @@ func (p *Pool) unavailable(now time.Time) *Unavailable {
 			u.Locked++
 		case a.st.State == StateAuthFailed:
 			u.Rejected++
-			if a.id == CookieID {
+			if a.st.FailureClass == string(ClassForbidden) {
+				u.Forbidden++
+			} else if a.id == CookieID {
 				u.RejectedCookie = true
 			}
 		case a.usable(now):

@@ -24,7 +24,8 @@ type Unavailable struct {
 	CoolingDown    int           // after firewall, 5xx or connection failures
 	RateLimited    int           // over Qwen's usage limit, or asked to slow down
 	Rejected       int           // credentials refused by Qwen
-	RejectedCookie bool          // the pasted cookie is among the rejected
+	RejectedCookie bool          // the pasted cookie is among the rejected (not for 403s)
+	Forbidden      int           // of the rejected, those out after repeated bare 403s (ClassForbidden)
 	Locked         int           // stored secrets no configured key opens
 	Tried          int           // usable, but already tried in this call
 	// Last is the failure of the last account tried in this call, if any:
@@ -78,7 +79,13 @@ func (u *Unavailable) message() string {
 
 // rejectedAdvice says what fixes the rejected accounts.
 func (u *Unavailable) rejectedAdvice() string {
+	const forbidden = "refused with a bare HTTP 403 several times in a row (a ban, or as likely Qwen's firewall blocking this address: " +
+		"try from another network, then `qwenproxy accounts reset`)"
 	switch {
+	case u.Forbidden == u.Rejected:
+		return forbidden
+	case u.Forbidden > 0:
+		return fmt.Sprintf("%d %s; for the others, %s", u.Forbidden, forbidden, (&Unavailable{Rejected: u.Rejected - u.Forbidden, RejectedCookie: u.RejectedCookie}).rejectedAdvice())
 	case u.RejectedCookie && u.Rejected == 1:
 		return "capture a fresh Cookie header from a signed-in chat.qwen.ai tab"
 	case u.RejectedCookie:

@@ -92,3 +92,27 @@ func TestEveryAccountRateLimitedDoesNotClaimTheQuota(t *testing.T) {
 		}
 	}
 }
+
+// Every account out after repeated bare 403s was "Qwen rejected the
+// credentials of every account: check the e-mail and password", though
+// nothing said the credentials were wrong: the message says what the 403s
+// may be, and what to try.
+func TestUnavailableAfterRepeated403sSaysWhatTheyMayBe(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	p := New(Config{Cookie: qwen.Credentials{Cookies: "token=x"}, Now: clock.now, BriefCooldown: time.Second, MaxBriefCooldown: time.Minute})
+	for range forbiddenStrikes {
+		p.Report(CookieID, &qwen.Error{Kind: qwen.KindAuth, Status: 403, Message: "Forbidden"})
+		if until := p.Snapshot()[0].CooldownUntil; until != nil {
+			clock.add(until.Sub(clock.now()))
+		}
+	}
+	var u *Unavailable
+	if _, err := p.Pick(nil); !errors.As(err, &u) || u.Reason != ReasonRejected {
+		t.Fatalf("pick: %v", err)
+	}
+	msg := u.Error()
+	if u.Forbidden != 1 || !strings.Contains(msg, "HTTP 403") || !strings.Contains(msg, "firewall") ||
+		!strings.Contains(msg, "accounts reset") || strings.Contains(msg, "e-mail and password") {
+		t.Fatalf("%+v: %s", u, msg)
+	}
+}
