@@ -454,6 +454,11 @@ test("live keeps to the server's clock, not the browser's", async () => {
     await resp.json();
     const id = resp.headers.get('x-request-id');
     await skewed.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`).waitFor({ timeout: 20000 });
+    // "updated …" is the server's time too: it said the browser's, two hours
+    // off the times of the calls listed under it.
+    const updated = (await skewed.locator('text=/^updated /').textContent()).replace(/^updated /, '');
+    const serverTimes = await skewed.evaluate((t) => Array.from({ length: 15 }, (_, k) => new Date(t - k * 1000).toLocaleTimeString()), Date.now());
+    assert.ok(serverTimes.includes(updated), `"updated ${updated}", not a time of the last 15 s by the server's clock (${serverTimes[0]})`);
     await skewed.goto(proxy.root + '/ui/#/overview');
     await skewed.locator('canvas').first().waitFor();
     assert.deepEqual(errors, []);

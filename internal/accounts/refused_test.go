@@ -56,7 +56,7 @@ func TestAFirewallAtReSignInIsNotARefusedPassword(t *testing.T) {
 	if ClassOf(callErr) != ClassAuth {
 		t.Fatalf("the call on the expired token: %v", callErr)
 	}
-	ok, refreshErr := p.Refresh(ctx, email, before.Cookies)
+	ok, refreshErr := p.Refresh(ctx, email, before.Cookies, callErr)
 	if !ok || ClassOf(refreshErr) != ClassFirewall {
 		t.Fatalf("refresh: %v %v", ok, refreshErr)
 	}

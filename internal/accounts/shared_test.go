@@ -86,7 +86,7 @@ func TestARenewedTokenIsAdoptedEvenWithTheSameExpiry(t *testing.T) {
 		}
 		// Qwen refuses the token: each instance meets the 401 in turn.
 		for i, p := range pools {
-			if ok, err := p.Refresh(ctx, "a@x.io", first); !ok || err != nil {
+			if ok, err := p.Refresh(ctx, "a@x.io", first, nil); !ok || err != nil {
 				t.Fatalf("instance %d: refresh %v %v", i, ok, err)
 			}
 		}
@@ -184,7 +184,7 @@ func TestATokenRefusedAndAdoptedIsNotLoggedAsASignIn(t *testing.T) {
 			refused = c.Cookies
 		}
 		for _, p := range pools {
-			if ok, err := p.Refresh(ctx, "a@x.io", refused); !ok || err != nil {
+			if ok, err := p.Refresh(ctx, "a@x.io", refused, nil); !ok || err != nil {
 				t.Fatalf("refresh: %v %v", ok, err)
 			}
 		}

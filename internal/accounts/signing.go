@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	qp "qwenproxy"
@@ -139,10 +140,11 @@ func (p *Pool) dueForRefresh(a *account, now time.Time) bool {
 }
 
 // Refresh signs account id in again because Qwen refused its token
-// (401, "Token has expired"). failed is the Cookie header that was refused:
+// (401, "Token has expired", or a bare 403), refusal being that answer, for
+// the log. failed is the Cookie header that was refused:
 // when another call already replaced it, nothing is done. The cookie account
 // cannot be refreshed; for it Refresh reports false.
-func (p *Pool) Refresh(ctx context.Context, id, failed string) (bool, error) {
+func (p *Pool) Refresh(ctx context.Context, id, failed string, refusal error) (bool, error) {
 	p.mu.Lock()
 	a := p.accounts[id]
 	if a == nil || a.password == "" {
@@ -163,11 +165,33 @@ func (p *Pool) Refresh(ctx context.Context, id, failed string) (bool, error) {
 	adopted := a.adopted
 	p.mu.Unlock()
 	if adopted {
-		p.log.Info("qwen refused the account's token (expired); adopted the new one another instance got", "account", id)
+		p.log.Info("qwen refused the account's token; adopted the new one another instance got", "account", id, "answer", answerOf(refusal))
 	} else {
-		p.log.Info("qwen refused the account's token (expired); signed in again", "account", id)
+		p.log.Info("qwen refused the account's token; signed in again", "account", id, "answer", answerOf(refusal))
 	}
 	return true, nil
+}
+
+// answerOf says what Qwen answered when it refused a token: an expiry's
+// 401 and a bare 403 (a ban, or a firewall blocking the address) both make
+// the account sign in again, and the log must not tell the second as the
+// first.
+func answerOf(refusal error) string {
+	qe, ok := qwen.AsError(refusal)
+	if !ok {
+		return "not said"
+	}
+	answer := "HTTP " + strconv.Itoa(qe.Status)
+	if qe.Status == 0 {
+		answer = "no status"
+	}
+	if qe.Code != "" {
+		answer += " " + qe.Code
+	}
+	if qe.Message != "" {
+		answer += ": " + qe.Message
+	}
+	return answer
 }
 
 // staleToken is the token a sign-in replaces: its Cookie header and expiry.

@@ -159,9 +159,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion, Credentials: creds, Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout,
 		MaxAnswerBytes: cfg.QwenMaxAnswerBytes,
 		MaxRetries:     cfg.MaxRetries, RetryBase: cfg.RetryBaseDelay, RetryMax: cfg.RetryMaxDelay, RetryHere: a.accounts.RetryHere,
-		OnCall: func(endpoint string, err error) {
+		OnCall: func(ctx context.Context, endpoint string, err error) {
 			if accounts.ClassOf(err) != accounts.ClassAuth { // the pool logs refusals: a token it refreshes is none
-				failures.Note(endpoint, err)
+				failures.NoteFor(endpoint, err, func(err error) qwen.Diagnosis { return diagnoseAs(accounts.From(ctx), err) })
 			}
 			m.UpstreamCall(endpoint, outcome(err))
 			a.api.UpstreamResult(err)

@@ -42,3 +42,28 @@ func TestOne403RestsTheCookieAccountInsteadOfRejectingIt(t *testing.T) {
 		t.Error("metrics give the rest no end")
 	}
 }
+
+// A bare 403 to a call made as an account the proxy signs in was logged with
+// the pasted cookie's advice ("copy a fresh Cookie header from it"), and a
+// firewall page with the cookie's "copy a fresh Cookie header" too, though
+// such an account uses no cookie: an operator with only QWEN_ACCOUNTS was
+// sent after a header the proxy never sends. The log's advice is the
+// account's, as doctor's and `accounts test`'s are.
+func TestTheLogAdvisesASignedInAccountWithoutACookie(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}}, func(c *config.Config) { c.MaxRetries = 0 })
+	if resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hello"}]}`, nil); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	// A 403, the fresh sign-in it calls for, and a 403 again: the account rests.
+	e.sim.Inject(qwensim.Fault{Status: 403, Times: 2})
+	if resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hello again"}]}`, nil); resp.StatusCode == 200 {
+		t.Fatalf("the 403 was not the call's failure: %s", body)
+	}
+	logs := e.logs()
+	if !strings.Contains(logs, "Qwen call failed") || !strings.Contains(logs, "status=403") {
+		t.Fatalf("no warning of the 403:\n%s", logs)
+	}
+	if strings.Contains(logs, "Cookie header") || !strings.Contains(logs, "sign in to chat.qwen.ai as "+alice) {
+		t.Fatalf("the advice for a 403 to %s:\n%s", alice, logs)
+	}
+}

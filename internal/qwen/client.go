@@ -36,7 +36,7 @@ type Config struct {
 	HTTPClient  *http.Client  // default: an own transport sized for concurrency
 	// OnCall, when set, hears of every upstream attempt: its endpoint
 	// (chats_new, completions, models) and its error (nil on success).
-	OnCall func(endpoint string, err error)
+	OnCall func(ctx context.Context, endpoint string, err error)
 	// OnStreamFailure, when set, hears of an answer that failed after it
 	// opened (and OnCall heard of it as a success): cut off, silent past
 	// IdleTimeout, an error event or one that cannot be read. Once an
@@ -321,7 +321,7 @@ func (c *Client) retry(ctx context.Context, endpoint string, attempts *Attempts,
 	for {
 		attempts.N++
 		err := call()
-		c.observe(endpoint, err)
+		c.observe(ctx, endpoint, err)
 		attempts.note(endpoint, err)
 		if err == nil {
 			return nil
@@ -359,9 +359,9 @@ func (c *Client) backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-func (c *Client) observe(endpoint string, err error) {
+func (c *Client) observe(ctx context.Context, endpoint string, err error) {
 	if c.cfg.OnCall != nil {
-		c.cfg.OnCall(endpoint, err)
+		c.cfg.OnCall(ctx, endpoint, err)
 	}
 }
 

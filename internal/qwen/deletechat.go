@@ -25,7 +25,7 @@ func (c *Client) DeleteChat(ctx context.Context, chatID string) error {
 		var env envelope
 		err = decodeEnvelope(b, &env)
 	}
-	c.observe("chats_delete", err)
+	c.observe(ctx, "chats_delete", err)
 	if e, ok := AsError(err); ok && e.Kind == KindNotFound {
 		return nil
 	}

@@ -27,6 +27,13 @@ func NewFailureLog(log *slog.Logger, every time.Duration) *FailureLog {
 
 // Note hears of one upstream attempt (nil error: nothing to log).
 func (f *FailureLog) Note(endpoint string, err error) {
+	f.NoteFor(endpoint, err, Diagnose)
+}
+
+// NoteFor is Note with the advice of diagnose: the caller knows whose call
+// it was (an account the proxy signs in uses no Cookie header, which
+// Diagnose's advice for a pasted cookie tells to copy).
+func (f *FailureLog) NoteFor(endpoint string, err error, diagnose func(error) Diagnosis) {
 	if err == nil {
 		return
 	}
@@ -61,5 +68,5 @@ func (f *FailureLog) Note(endpoint string, err error) {
 	f.last[kind], f.held[kind] = now, 0
 	f.mu.Unlock()
 	f.log.Warn("Qwen call failed", "kind", kind, "endpoint", endpoint, "status", qe.Status, "code", qe.Code,
-		"error", qe.Message, "advice", Diagnose(qe).Advice, "not_logged_since_last", suppressed)
+		"error", qe.Message, "advice", diagnose(qe).Advice, "not_logged_since_last", suppressed)
 }

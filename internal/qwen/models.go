@@ -47,7 +47,7 @@ func (m *Model) ThinkingRequired() bool {
 // ({"data":[…]} at /api/models), trying the latter when the former is gone.
 func (c *Client) Models(ctx context.Context) ([]Model, error) {
 	models, err := c.models(ctx)
-	c.observe("models", err)
+	c.observe(ctx, "models", err)
 	if err == nil {
 		c.thinking.learn(models, c.now())
 	}

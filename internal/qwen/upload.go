@@ -63,7 +63,7 @@ func (c *Client) store(ctx context.Context, chatID, filetype, name, contentType 
 	}
 	attempts.N++
 	err = c.putObject(ctx, tok, contentType, data)
-	c.observe("files_put", err)
+	c.observe(ctx, "files_put", err)
 	return tok, attempts, err
 }
 

@@ -71,7 +71,7 @@ func (s *Server) refresh(ctx context.Context, account string, before qwen.Creden
 	if qe, ok := qwen.AsError(err); !ok || qe.Kind != qwen.KindAuth {
 		return false, err
 	}
-	ok, rerr := s.deps.Accounts.Refresh(ctx, account, before.Cookies)
+	ok, rerr := s.deps.Accounts.Refresh(ctx, account, before.Cookies, err)
 	if rerr != nil {
 		return false, rerr
 	}

@@ -2,7 +2,7 @@
 // sessionStorage and leaves only as an Authorization header: never in a URL,
 // which is why live updates use fetch too, and downloads a one-time ticket.
 
-import { noteServerDate } from "./clock.js";
+import { noteServerDate, now } from "./clock.js";
 
 const KEY = "qwenproxy.key";
 
@@ -42,7 +42,7 @@ export async function reach(path, init) {
     return await fetch(path, init);
   } catch (err) {
     if (err.name === "AbortError") throw err;
-    throw new APIError(0, `qwenproxy did not answer at ${new Date().toLocaleTimeString()}: it is stopped or unreachable.`, "unreachable");
+    throw new APIError(0, `qwenproxy did not answer at ${new Date(now()).toLocaleTimeString()}: it is stopped or unreachable.`, "unreachable");
   }
 }
 

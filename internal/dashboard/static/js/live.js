@@ -73,7 +73,7 @@ export async function liveView(main) {
       }
       while (rows.children.length > KEEP) rows.lastChild.remove();
       for (const [id, ts] of seen) if (ts < since - 2 * OVERLAP) seen.delete(id); // they never come back
-      status.textContent = "updated " + new Date().toLocaleTimeString();
+      status.textContent = "updated " + new Date(clock.now()).toLocaleTimeString(); // the server's, as the rows' times
     } catch (err) {
       // The next poll is still made: say so, as the page recovers by itself.
       status.replaceChildren(errorBox(`${err.message} Retrying every ${EVERY / 1000} s.`));
