@@ -27,7 +27,7 @@ func TestUpstreamFaultsMapToHonestErrors(t *testing.T) {
 		attempts int // upstream calls for the whole request: chats/new and completions
 	}{
 		{"http 401", []qwensim.Fault{{Status: 401}}, 401, "upstream_credentials_rejected", "upstream_auth", 2},
-		{"http 403", []qwensim.Fault{{Status: 403}}, 401, "upstream_credentials_rejected", "upstream_auth", 2},
+		{"http 403 (the account rests: a status the SDKs retry)", []qwensim.Fault{{Status: 403}}, 502, "upstream_forbidden", "upstream_auth", 2},
 		{"http 429 with a long Retry-After", []qwensim.Fault{{Status: 429, RetryAfter: "3600"}}, 429, "rate_limited", "rate_limited", 2},
 		{"http 500 until retries run out", []qwensim.Fault{{Status: 500, Times: 4}}, 502, "upstream_server_error", "upstream_error", 5},
 		{"http 502 then success", []qwensim.Fault{{Status: 502, Times: 2}}, 200, "", "", 4},

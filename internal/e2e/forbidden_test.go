@@ -1,11 +1,11 @@
 package e2e
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/openai/openai-go/v3"
 
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/config"
@@ -20,8 +20,15 @@ import (
 func TestOne403RestsTheCookieAccountInsteadOfRejectingIt(t *testing.T) {
 	e := start(t, func(c *config.Config) { c.FailureCooldown, c.MaxRetries = time.Minute, 0 })
 	e.sim.Inject(qwensim.Fault{Status: 403})
-	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("hello"))); err == nil {
-		t.Fatal("the 403 was not the call's failure")
+	// The client is told what may be, in a status its SDK retries: a 401
+	// (authentication_error) was final for the SDKs, and Claude Code took
+	// it for its own key, though the account only rests.
+	resp := send(t, e, http.MethodPost, "/v1/chat/completions", "application/json", `{"model":"qwen3-max","messages":[{"role":"user","content":"hello"}]}`, nil)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), `"code":"upstream_forbidden"`) ||
+		!strings.Contains(string(body), "firewall") {
+		t.Fatalf("the call that met the 403: %d %s", resp.StatusCode, body)
 	}
 	before := time.Now()
 	st := healthAccounts(t, e)[accounts.CookieID]

@@ -124,12 +124,18 @@ func classify(err error) failure {
 		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "credentials_missing", Final: true,
 			Message: "no Qwen credentials are configured: set QWEN_COOKIES to a logged-in browser's Cookie header for chat.qwen.ai (its token=… is enough), or store one with `qwenproxy credentials set`"}, errType: qp.ErrorTypeNoCredentials, cause: err}
 	case qwen.KindAuth:
-		msg := fmt.Sprintf("Qwen rejected the configured credentials (%s); sign in to chat.qwen.ai in a browser and copy a fresh Cookie header", detail)
-		if qe.Forbidden() { // not proof of refused credentials: the account rests (accounts.ClassForbidden)
-			msg = fmt.Sprintf("Qwen refused the call with HTTP 403 (%s): a ban of the account, or Qwen's firewall blocking this address; the account rests and is tried again, and is taken out only if it keeps being refused", detail)
+		if qe.Forbidden() {
+			// Not proof of refused credentials: the account rests
+			// (accounts.ClassForbidden) and is tried again. A 502, which
+			// the SDKs retry, as a firewall page's: a 401 was final for
+			// them, and agents took it for their own key.
+			f := upstream("upstream_forbidden", fmt.Sprintf("Qwen refused the call with HTTP 403 (%s): a ban of the account, or Qwen's firewall blocking this address; the account rests and is tried again, and is taken out only if it keeps being refused", detail))
+			f.errType = qp.ErrorTypeUpstreamAuth
+			return f
 		}
 		return failure{api: &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "upstream_credentials_rejected",
-			Message: msg}, errType: qp.ErrorTypeUpstreamAuth, cause: err}
+			Message: fmt.Sprintf("Qwen rejected the configured credentials (%s); sign in to chat.qwen.ai in a browser and copy a fresh Cookie header", detail)},
+			errType: qp.ErrorTypeUpstreamAuth, cause: err}
 	case qwen.KindFirewall:
 		f := upstream("upstream_firewall", "Qwen's firewall refused the call ("+detail+"): open chat.qwen.ai in a browser, pass any check it shows, and copy a fresh Cookie header; if it persists, update QWEN_WEB_VERSION")
 		f.errType = qp.ErrorTypeUpstreamFirewall
