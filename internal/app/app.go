@@ -576,7 +576,7 @@ func (a *App) lock(cfg *config.Config) error {
 
 // claimLocks writes our pid in the lock files once we hold them all: a
 // start refused by one of them wrote it in none, and the files still name
-// their holder (abandonLocks puts back what a later failure changed).
+// their holder (releaseLocks puts back what a later failure changed).
 func (a *App) claimLocks() {
 	for _, l := range a.lockFiles {
 		l.claim()
@@ -598,12 +598,6 @@ func (a *App) releaseLocks() {
 		}
 	}
 	a.unlock, a.lockFiles = nil, nil
-}
-
-// abandonLocks is releaseLocks for a start that failed.
-func (a *App) abandonLocks() {
-	a.started = false
-	a.releaseLocks()
 }
 
 // holdDatabaseFile locks the SQLite file itself, once it exists: at the

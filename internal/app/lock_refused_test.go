@@ -64,7 +64,7 @@ func TestARefusedServerLeavesTheLockFilesAsTheyWere(t *testing.T) {
 			}
 			second := &App{}
 			err := second.lock(&tc.cfg)
-			second.abandonLocks()
+			second.releaseLocks() // never started: each lock file as it was found
 			if !errors.Is(err, errLocked) {
 				t.Fatalf("second server: %v, want refused", err)
 			}
@@ -94,7 +94,7 @@ func TestAFailedStartLeavesNoDirectoryItMadeForItsLocks(t *testing.T) {
 	if err := a.lock(&config.Config{DatabasePath: db, SpoolPath: db + ".spool"}); err != nil {
 		t.Fatal(err)
 	}
-	a.abandonLocks() // as a start failing after its locks does
+	a.releaseLocks() // never started, as a start failing after its locks
 	if _, err := os.Stat(filepath.Dir(dir)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the directory the failed start made: %v", err)
 	}

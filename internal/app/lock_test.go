@@ -52,7 +52,7 @@ func TestASecondServerThroughASymlinkIsRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			second := &App{}
 			err := second.lock(&tc.cfg)
-			second.abandonLocks()
+			second.releaseLocks() // never started: each lock file as it was found
 			if !errors.Is(err, errLocked) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("second server: %v, want %q", err, tc.want)
 			}
@@ -110,7 +110,7 @@ func secondServerAfterLocksRemoved(t *testing.T, made bool) {
 	}
 	second := &App{}
 	err := second.lock(&cfg)
-	second.abandonLocks()
+	second.releaseLocks() // never started: each lock file as it was found
 	if !errors.Is(err, errLocked) || !strings.Contains(err.Error(), "already serves the database") {
 		t.Fatalf("a second server after the lock files were removed: %v", err)
 	}
@@ -150,7 +150,7 @@ func TestARemovedSpoolLockLetsNoSecondServerShareIt(t *testing.T) {
 			}
 			second := &App{}
 			err := second.lock(&cfg)
-			second.abandonLocks()
+			second.releaseLocks() // never started: each lock file as it was found
 			if !errors.Is(err, errLocked) || !strings.Contains(err.Error(), "needs its own RECORDER_SPOOL") {
 				t.Fatalf("a second server after the spool's lock file was removed: %v", err)
 			}

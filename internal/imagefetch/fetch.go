@@ -39,7 +39,7 @@ func (f *Fetcher) imageKind() Kind {
 // the Fetcher's timeout and k.MaxBytes, never from an address the policy
 // does not allow. Failures are *Error.
 func (f *Fetcher) Fetch(ctx context.Context, u string, k Kind) (*Fetched, error) {
-	short := shorten(u)
+	short := Short(u)
 	if f.Policy != Public && f.Policy != Loopback {
 		return nil, &Error{short, fmt.Sprintf("%s URLs are not fetched (set ALLOW_IMAGE_URLS=true to allow it); send the %s inline: %s", k.Noun, k.Noun, k.Inline)}
 	}

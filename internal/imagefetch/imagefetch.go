@@ -109,12 +109,12 @@ func (f *Fetcher) Get(ctx context.Context, u string) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.image(shorten(u), got.Data, got.ContentType, got.Name)
+	return f.image(Short(u), got.Data, got.ContentType, got.Name)
 }
 
 // decodeData reads data:[<type>][;base64],<data>.
 func (f *Fetcher) decodeData(u string) (*Image, error) {
-	short := shorten(u)
+	short := Short(u)
 	declared, isBase64, payload, ok := SplitDataURL(u)
 	if !ok {
 		return nil, &Error{short, "a data: URL needs a comma before its data"}
@@ -354,14 +354,10 @@ func cause(err error) string {
 	return err.Error()
 }
 
-// Short is a URL as an error names it: shortened, without its credentials
-// (shorten).
-func Short(u string) string { return shorten(u) }
-
-// shorten keeps an error message readable, a data: URL by its head, and
-// free of the URL's credentials (a password, a signed URL's signature): it
-// is shown to the client and recorded.
-func shorten(u string) string {
+// Short is a URL as an error names it: readable, a data: URL by its head,
+// and free of the URL's credentials (a password, a signed URL's
+// signature), as it is shown to the client and recorded.
+func Short(u string) string {
 	u = redact.URL(u)
 	if len(u) > 80 {
 		return u[:60] + "…"

@@ -81,7 +81,8 @@ func New(o Options) *Limiter {
 func (l *Limiter) Take(ctx context.Context, key, call string, max int) (bool, int) {
 	if l.store != nil {
 		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
-		taken, limit, err := l.store.TakeKeyCall(sctx, key, call, l.now(), l.now().Add(l.lease))
+		now := l.now()
+		taken, limit, err := l.store.TakeKeyCall(sctx, key, call, now, now.Add(l.lease))
 		cancel()
 		if err == nil {
 			l.storeLog.Recovered(l.log, "API keys' calls in flight are counted in the database again")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -23,22 +22,8 @@ import (
 func TestConnectionsTheServerClosedAreNotHandedOut(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	u, err := url.Parse(storetest.PostgresSchema(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	name := "closed_conn_" + q.Get("search_path") // this test's connections alone
-	q.Set("application_name", name)
-	u.RawQuery = q.Encode()
-	st, err := postgres.Open(ctx, u.String(), postgres.Options{MaxConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	dbURL, name := withAppName(t, storetest.PostgresSchema(t), "closed_conn_") // this test's connections alone
+	st := openMigrated(ctx, t, dbURL, postgres.Options{MaxConns: 1})
 	use := func() error {
 		held, err := st.Locker().LockSession(ctx, "s1")
 		if err != nil {
@@ -116,15 +101,8 @@ func TestALockWaitingWhenTheServerClosedItsConnectionIsTakenAgain(t *testing.T) 
 	defer cancel()
 	schemaURL := storetest.PostgresSchema(t)
 	holder := storetest.Open(t, schemaURL)
-	u, err := url.Parse(schemaURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	name := "waiting_lock_" + q.Get("search_path")
-	q.Set("application_name", name)
-	u.RawQuery = q.Encode()
-	waiter, err := postgres.Open(ctx, u.String(), postgres.Options{MaxConns: 1})
+	waiterURL, name := withAppName(t, schemaURL, "waiting_lock_")
+	waiter, err := postgres.Open(ctx, waiterURL, postgres.Options{MaxConns: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -23,22 +22,8 @@ import (
 func TestPooledConnectionsAreReplacedAfterTheirLifetime(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	u, err := url.Parse(storetest.PostgresSchema(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	name := "lifetime_" + q.Get("search_path")
-	q.Set("application_name", name)
-	u.RawQuery = q.Encode()
-	st, err := postgres.Open(ctx, u.String(), postgres.Options{MaxConns: 1, ConnMaxLifetime: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	dbURL, name := withAppName(t, storetest.PostgresSchema(t), "lifetime_")
+	st := openMigrated(ctx, t, dbURL, postgres.Options{MaxConns: 1, ConnMaxLifetime: 50 * time.Millisecond})
 	admin, err := sql.Open("pgx", os.Getenv(storetest.EnvURL))
 	if err != nil {
 		t.Fatal(err)

@@ -26,14 +26,7 @@ func TestAWriteGivesUpOnALockedTableAfterTheBusyTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	raw := storetest.PostgresSchema(t)
-	st, err := postgres.Open(ctx, raw, postgres.Options{MaxConns: 1, LockTimeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openMigrated(ctx, t, raw, postgres.Options{MaxConns: 1, LockTimeout: 200 * time.Millisecond})
 	u, err := url.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
