@@ -9,6 +9,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/storetest"
 )
@@ -23,7 +24,7 @@ func TestConnectionsTheServerClosedAreNotHandedOut(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	dbURL, name := withAppName(t, storetest.PostgresSchema(t), "closed_conn_") // this test's connections alone
-	st := openMigrated(ctx, t, dbURL, postgres.Options{MaxConns: 1})
+	st := storetest.OpenWith(t, dbURL, store.Options{Postgres: postgres.Options{MaxConns: 1}})
 	use := func() error {
 		held, err := st.Locker().LockSession(ctx, "s1")
 		if err != nil {

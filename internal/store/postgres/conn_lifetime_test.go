@@ -9,6 +9,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/storetest"
 )
@@ -23,7 +24,7 @@ func TestPooledConnectionsAreReplacedAfterTheirLifetime(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	dbURL, name := withAppName(t, storetest.PostgresSchema(t), "lifetime_")
-	st := openMigrated(ctx, t, dbURL, postgres.Options{MaxConns: 1, ConnMaxLifetime: 50 * time.Millisecond})
+	st := storetest.OpenWith(t, dbURL, store.Options{Postgres: postgres.Options{MaxConns: 1, ConnMaxLifetime: 50 * time.Millisecond}})
 	admin, err := sql.Open("pgx", os.Getenv(storetest.EnvURL))
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/storetest"
 )
@@ -26,7 +27,7 @@ func TestAWriteGivesUpOnALockedTableAfterTheBusyTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	raw := storetest.PostgresSchema(t)
-	st := openMigrated(ctx, t, raw, postgres.Options{MaxConns: 1, LockTimeout: 200 * time.Millisecond})
+	st := storetest.OpenWith(t, raw, store.Options{Postgres: postgres.Options{MaxConns: 1, LockTimeout: 200 * time.Millisecond}})
 	u, err := url.Parse(raw)
 	if err != nil {
 		t.Fatal(err)

@@ -93,8 +93,14 @@ func PostgresSchema(t testing.TB) string {
 // Open opens and migrates the database at dbURL.
 func Open(t testing.TB, dbURL string) *sqlstore.Store {
 	t.Helper()
+	return OpenWith(t, dbURL, store.Options{})
+}
+
+// OpenWith is Open with the backends' options (a pool's size, timeouts).
+func OpenWith(t testing.TB, dbURL string, opt store.Options) *sqlstore.Store {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, dbURL, store.Options{})
+	st, err := store.Open(ctx, dbURL, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
