@@ -17,7 +17,7 @@ func TestRecorderLingerFromTheConfiguration(t *testing.T) {
 		env  map[string]string
 		want time.Duration
 	}{
-		{nil, 100 * time.Millisecond},
+		{nil, 500 * time.Millisecond},
 		{map[string]string{"RECORDER_LINGER": "1000"}, time.Second},
 		{map[string]string{"RECORDER_LINGER": "0"}, -1},
 		{map[string]string{"RECORDER_LINGER": "1000", "RECORDER_SYNC": "true"}, -1},
@@ -29,6 +29,19 @@ func TestRecorderLingerFromTheConfiguration(t *testing.T) {
 		if got := recorderOptions(cfg, nil).Linger; got != tc.want {
 			t.Errorf("%v: linger %v, want %v", tc.env, got, tc.want)
 		}
+	}
+}
+
+// By default a commit gathers what half a second brings, up to 500 calls:
+// at a few hundred calls a second a commit of a few dozen cost the recorder
+// twice the CPU a call (BENCHMARKS.md, fifth session).
+func TestRecorderCommitsGatherHalfASecond(t *testing.T) {
+	cfg, err := config.Load(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := recorderOptions(cfg, nil); o.Linger != 500*time.Millisecond || o.BatchSize != 500 {
+		t.Errorf("linger %v, batch %d; want 500 ms, 500", o.Linger, o.BatchSize)
 	}
 }
 

@@ -58,7 +58,7 @@ func TestBadValuesAreNamed(t *testing.T) {
 }
 
 func TestRecorderLingerIsBounded(t *testing.T) {
-	for v, want := range map[string]time.Duration{"": 100 * time.Millisecond, "0": 0, "1000": time.Second, "60000": time.Minute} {
+	for v, want := range map[string]time.Duration{"": 500 * time.Millisecond, "0": 0, "1000": time.Second, "60000": time.Minute} {
 		c, err := Load(nil, env(map[string]string{"RECORDER_LINGER": v}), io.Discard)
 		if err != nil || c.RecorderLinger != want {
 			t.Errorf("RECORDER_LINGER=%q: %v %v (want %v)", v, c.RecorderLinger, err, want)

@@ -20,7 +20,7 @@ import (
 // Options size the recorder. Zero values take the defaults.
 type Options struct {
 	QueueSize int // records waiting for the writer; default 10000
-	BatchSize int // records per transaction; default 100
+	BatchSize int // records per transaction; default 500
 	// WriteRetries is how often a failed batch is tried again before its
 	// records go to the spool. Default 3.
 	WriteRetries int
@@ -34,7 +34,7 @@ type Options struct {
 	// rather than waking for every record, and is woken early when a batch
 	// is waiting or when someone waits for their record (Commit, Sync): those
 	// are never held by the linger, and what queues during one commit goes
-	// in the next (group commit). Default 100 ms; negative: never wait.
+	// in the next (group commit). Default 500 ms; negative: never wait.
 	Linger time.Duration
 	// SpoolPath is the append-only file records go to when the queue is full
 	// or the database refuses them; "" keeps no spool.
@@ -143,7 +143,7 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 		opt.QueueSize = 10000
 	}
 	if opt.BatchSize <= 0 {
-		opt.BatchSize = 100
+		opt.BatchSize = 500
 	}
 	if opt.WriteRetries <= 0 {
 		opt.WriteRetries = 3
@@ -155,7 +155,7 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 		opt.WriteTimeout = 30 * time.Second
 	}
 	if opt.Linger == 0 {
-		opt.Linger = 100 * time.Millisecond
+		opt.Linger = 500 * time.Millisecond
 	}
 	if opt.MemoryBudget <= 0 {
 		opt.MemoryBudget = 256 << 20
