@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // A floor that added no measurable latency gives no ratio: the harness
 // printed -72.97 when noise put the floor's p50 under direct's.
@@ -12,5 +15,21 @@ func TestRatioOfNothingIsNone(t *testing.T) {
 	}
 	if orNA(0) != "n/a" || orNA(1.234) != "1.23" {
 		t.Errorf("orNA: %q %q", orNA(0), orNA(1.234))
+	}
+}
+
+// Every target with a process of its own holds the open streams (the peak
+// RSS of a baseline or variant is of the same work as the build's); direct
+// has no process. Only the floor and qwenproxy did.
+func TestEveryServedTargetHoldsTheOpenStreams(t *testing.T) {
+	p := &proc{}
+	targets := []*target{{name: "direct"}, {name: "floor", proc: p}, {name: "qwenproxy", proc: p},
+		{name: "qwenproxy-metadata", proc: p}, {name: "baseline", proc: p}, {name: "l500", proc: p}}
+	var names []string
+	for _, t := range served(targets) {
+		names = append(names, t.name)
+	}
+	if got := strings.Join(names, " "); got != "floor qwenproxy qwenproxy-metadata baseline l500" {
+		t.Errorf("streams held by %q", got)
 	}
 }
