@@ -27,7 +27,8 @@ type Deps struct {
 	// Sessions forgets a session's in-memory state before it is deleted.
 	Sessions interface{ Forget(id string) }
 	// Recorder lands everything queued before a delete, which would
-	// otherwise bring the deleted rows back.
+	// otherwise bring the deleted rows back, and before a read by id that
+	// found nothing (see recent).
 	Recorder interface {
 		Sync(ctx context.Context) error
 	}
@@ -78,6 +79,18 @@ func (a *API) loaded(w http.ResponseWriter, err error, what string) bool {
 		return false
 	}
 	return true
+}
+
+// recent reads one record by its id; when there is none, the recorder may
+// still hold it (a call answered a moment ago reaches the database within
+// RECORDER_LINGER, 500 ms by default): what is queued is written, and the
+// record read once more.
+func recent[T any](ctx context.Context, a *API, read func(context.Context) (T, error)) (T, error) {
+	v, err := read(ctx)
+	if errors.Is(err, qp.ErrNotFound) && a.d.Recorder.Sync(ctx) == nil {
+		v, err = read(ctx)
+	}
+	return v, err
 }
 
 // storeFailed answers a database error; the details go to the log only.

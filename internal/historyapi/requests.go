@@ -1,6 +1,7 @@
 package historyapi
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -64,7 +65,7 @@ func (a *API) request(w http.ResponseWriter, r *http.Request) *qp.RequestRecord 
 			"a request id is a number, a request UUID (X-Request-Id) or the id of its answer (chatcmpl-…, cmpl-…, msg_…, resp_…)"))
 		return nil
 	}
-	rec, err := a.d.History.Request(r.Context(), key)
+	rec, err := recent(r.Context(), a, func(ctx context.Context) (*qp.RequestRecord, error) { return a.d.History.Request(ctx, key) })
 	if !a.loaded(w, err, "request") {
 		return nil
 	}

@@ -1,9 +1,11 @@
 package historyapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 )
 
@@ -41,7 +43,7 @@ func (a *API) GetResponse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest("id", "invalid_id", "a recorded response's id is a number or its UUID (response_id)"))
 		return
 	}
-	rec, err := a.d.History.Response(r.Context(), id)
+	rec, err := recent(r.Context(), a, func(ctx context.Context) (*qp.ResponseRecord, error) { return a.d.History.Response(ctx, id) })
 	if !a.loaded(w, err, "response") {
 		return
 	}

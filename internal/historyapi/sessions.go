@@ -1,6 +1,7 @@
 package historyapi
 
 import (
+	"context"
 	"net/http"
 
 	qp "qwenproxy"
@@ -36,7 +37,8 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
 
 // session loads the {id} session, answering 404 itself.
 func (a *API) session(w http.ResponseWriter, r *http.Request) *qp.SessionRecord {
-	rec, err := a.d.History.SessionRecord(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	rec, err := recent(r.Context(), a, func(ctx context.Context) (*qp.SessionRecord, error) { return a.d.History.SessionRecord(ctx, id) })
 	if !a.loaded(w, err, "session") {
 		return nil
 	}

@@ -1,0 +1,47 @@
+package e2e
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/store/storetest"
+)
+
+// A call answered a moment ago is in the history when asked for by its id:
+// its record may still wait in the recorder's queue (RECORDER_LINGER), and
+// a read by id that finds nothing writes the queue first. Without that the
+// request, its response and its session were 404 until the linger ended.
+func TestAJustAnsweredCallIsReadableByItsIDs(t *testing.T) {
+	storetest.EachBackend(t, testAJustAnsweredCallIsReadableByItsIDs)
+}
+
+func testAJustAnsweredCallIsReadableByItsIDs(t *testing.T, backend string) {
+	e := startOn(t, backend, func(c *config.Config) { c.RecorderLinger = time.Minute })
+	resp, body := chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"Just now."}]}`, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("chat: %d %s", resp.StatusCode, body)
+	}
+	requestID, sessionID := resp.Header.Get("X-Request-Id"), resp.Header.Get("X-Session-Id")
+	status, req := getJSON(t, e, http.MethodGet, "/v1/requests/"+requestID)
+	if status != http.StatusOK || req["request_id"] != requestID {
+		t.Fatalf("GET /v1/requests/%s: %d %v", requestID, status, req)
+	}
+	// The response and session of the same call, by their ids.
+	rsp, _ := req["response"].(map[string]any)
+	responseID, _ := rsp["response_id"].(string)
+	if responseID == "" {
+		t.Fatalf("no response_id in %v", req)
+	}
+	if status, got := getJSON(t, e, http.MethodGet, "/v1/responses/"+responseID); status != http.StatusOK || got["response_id"] != responseID {
+		t.Errorf("GET /v1/responses/%s: %d %v", responseID, status, got)
+	}
+	if status, got := getJSON(t, e, http.MethodGet, "/v1/sessions/"+sessionID); status != http.StatusOK || got["id"] != sessionID {
+		t.Errorf("GET /v1/sessions/%s: %d %v", sessionID, status, got)
+	}
+	// An id that was never answered is still a 404 (after the queue is written).
+	if status, _ := getJSON(t, e, http.MethodGet, "/v1/requests/0190a000-0000-7000-8000-000000000000"); status != http.StatusNotFound {
+		t.Errorf("an unknown request: %d", status)
+	}
+}
