@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,15 +10,16 @@ import (
 	"qwenproxy/internal/store/storetest"
 )
 
-// A call answered a moment ago is in the history when asked for by its id:
+// A call answered a moment ago is in the history when asked for by its id,
+// and in an export started after its answer:
 // its record may still wait in the recorder's queue (RECORDER_LINGER), and
 // a read by id that finds nothing writes the queue first. Without that the
 // request, its response and its session were 404 until the linger ended.
-func TestAJustAnsweredCallIsReadableByItsIDs(t *testing.T) {
-	storetest.EachBackend(t, testAJustAnsweredCallIsReadableByItsIDs)
+func TestAJustAnsweredCallIsReadableByItsIDsAndExported(t *testing.T) {
+	storetest.EachBackend(t, testAJustAnsweredCallIsReadableByItsIDsAndExported)
 }
 
-func testAJustAnsweredCallIsReadableByItsIDs(t *testing.T, backend string) {
+func testAJustAnsweredCallIsReadableByItsIDsAndExported(t *testing.T, backend string) {
 	e := startOn(t, backend, func(c *config.Config) { c.RecorderLinger = time.Minute })
 	resp, body := chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"Just now."}]}`, nil)
 	if resp.StatusCode != http.StatusOK {
@@ -39,6 +41,14 @@ func testAJustAnsweredCallIsReadableByItsIDs(t *testing.T, backend string) {
 	}
 	if status, got := getJSON(t, e, http.MethodGet, "/v1/sessions/"+sessionID); status != http.StatusOK || got["id"] != sessionID {
 		t.Errorf("GET /v1/sessions/%s: %d %v", sessionID, status, got)
+	}
+	// An export started right after an answer holds it too.
+	resp, body = chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"And now."}]}`, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("chat: %d %s", resp.StatusCode, body)
+	}
+	if export := fetch(t, e, "/v1/export?format=jsonl&bodies=false"); !strings.Contains(export, resp.Header.Get("X-Request-Id")) {
+		t.Errorf("the export has not the call just answered: %s", export)
 	}
 	// An id that was never answered is still a 404 (after the queue is written).
 	if status, _ := getJSON(t, e, http.MethodGet, "/v1/requests/0190a000-0000-7000-8000-000000000000"); status != http.StatusNotFound {
