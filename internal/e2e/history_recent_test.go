@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,20 +12,21 @@ import (
 )
 
 // A call answered a moment ago is in the history when asked for by its id,
-// and in an export started after its answer:
+// in its session's transcript, and in an export started after its answer:
 // its record may still wait in the recorder's queue (RECORDER_LINGER), and
 // a read by id that finds nothing writes the queue first. Without that the
 // request, its response and its session were 404 until the linger ended.
-func TestAJustAnsweredCallIsReadableByItsIDsAndExported(t *testing.T) {
-	storetest.EachBackend(t, testAJustAnsweredCallIsReadableByItsIDsAndExported)
+func TestAJustAnsweredCallIsInTheHistory(t *testing.T) {
+	storetest.EachBackend(t, testAJustAnsweredCallIsInTheHistory)
 }
 
-func testAJustAnsweredCallIsReadableByItsIDsAndExported(t *testing.T, backend string) {
+func testAJustAnsweredCallIsInTheHistory(t *testing.T, backend string) {
 	e := startOn(t, backend, func(c *config.Config) { c.RecorderLinger = time.Minute })
-	resp, body := chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"Just now."}]}`, nil)
+	resp, body0 := chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"Just now."}]}`, nil)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("chat: %d %s", resp.StatusCode, body)
+		t.Fatalf("chat: %d %s", resp.StatusCode, body0)
 	}
+	var body string
 	requestID, sessionID := resp.Header.Get("X-Request-Id"), resp.Header.Get("X-Session-Id")
 	status, req := getJSON(t, e, http.MethodGet, "/v1/requests/"+requestID)
 	if status != http.StatusOK || req["request_id"] != requestID {
@@ -42,6 +44,18 @@ func testAJustAnsweredCallIsReadableByItsIDsAndExported(t *testing.T, backend st
 	if status, got := getJSON(t, e, http.MethodGet, "/v1/sessions/"+sessionID); status != http.StatusOK || got["id"] != sessionID {
 		t.Errorf("GET /v1/sessions/%s: %d %v", sessionID, status, got)
 	}
+	// A session's next turn is in its transcript and its state at once.
+	resp, body = chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"Just now."},{"role":"assistant","content":"`+answerOf(t, body0)+`"},{"role":"user","content":"Then."}]}`,
+		map[string]string{"X-Session-Id": sessionID})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("second turn: %d %s", resp.StatusCode, body)
+	}
+	if status, got := getJSON(t, e, http.MethodGet, "/v1/sessions/"+sessionID+"/transcript"); status != http.StatusOK || len(got["data"].([]any)) != 2 {
+		t.Errorf("the transcript after two turns: %d %v", status, got)
+	}
+	if status, got := getJSON(t, e, http.MethodGet, "/v1/sessions/"+sessionID+"/requests"); status != http.StatusOK || len(got["data"].([]any)) != 2 {
+		t.Errorf("the session's calls after two turns: %d %v", status, got)
+	}
 	// An export started right after an answer holds it too.
 	resp, body = chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"And now."}]}`, nil)
 	if resp.StatusCode != http.StatusOK {
@@ -54,4 +68,21 @@ func testAJustAnsweredCallIsReadableByItsIDsAndExported(t *testing.T, backend st
 	if status, _ := getJSON(t, e, http.MethodGet, "/v1/requests/0190a000-0000-7000-8000-000000000000"); status != http.StatusNotFound {
 		t.Errorf("an unknown request: %d", status)
 	}
+}
+
+// answerOf is a chat completion's answer text, as JSON string content.
+func answerOf(t *testing.T, body string) string {
+	t.Helper()
+	var out struct {
+		Choices []struct {
+			Message struct {
+				Content string `json:"content"`
+			} `json:"message"`
+		} `json:"choices"`
+	}
+	if err := json.Unmarshal([]byte(body), &out); err != nil || len(out.Choices) == 0 {
+		t.Fatalf("not an answer: %v %s", err, body)
+	}
+	b, _ := json.Marshal(out.Choices[0].Message.Content)
+	return string(b[1 : len(b)-1])
 }

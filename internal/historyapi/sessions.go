@@ -1,7 +1,6 @@
 package historyapi
 
 import (
-	"context"
 	"net/http"
 
 	qp "qwenproxy"
@@ -35,10 +34,12 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, envelopeOf(res, o, data))
 }
 
-// session loads the {id} session, answering 404 itself.
+// session loads the {id} session, answering 404 itself. What the recorder
+// still queues is written first: the session's state and calls as of its
+// latest answer (a turn reaches the database within RECORDER_LINGER).
 func (a *API) session(w http.ResponseWriter, r *http.Request) *qp.SessionRecord {
-	id := r.PathValue("id")
-	rec, err := recent(r.Context(), a, func(ctx context.Context) (*qp.SessionRecord, error) { return a.d.History.SessionRecord(ctx, id) })
+	_ = a.d.Recorder.Sync(r.Context()) // failing, what the database has
+	rec, err := a.d.History.SessionRecord(r.Context(), r.PathValue("id"))
 	if !a.loaded(w, err, "session") {
 		return nil
 	}
