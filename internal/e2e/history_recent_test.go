@@ -13,9 +13,10 @@ import (
 
 // A call answered a moment ago is in the history when asked for by its id,
 // in its session's transcript, and in an export started after its answer:
-// its record may still wait in the recorder's queue (RECORDER_LINGER), and
-// a read by id that finds nothing writes the queue first. Without that the
-// request, its response and its session were 404 until the linger ended.
+// its record may still wait in the recorder's queue (RECORDER_LINGER), which
+// these reads write first. Until the linger ended, the request, its response
+// and its session were 404, the transcript lacked the turn and the export
+// the call.
 func TestAJustAnsweredCallIsInTheHistory(t *testing.T) {
 	storetest.EachBackend(t, testAJustAnsweredCallIsInTheHistory)
 }

@@ -27,8 +27,9 @@ type Deps struct {
 	// Sessions forgets a session's in-memory state before it is deleted.
 	Sessions interface{ Forget(id string) }
 	// Recorder lands everything queued before a delete, which would
-	// otherwise bring the deleted rows back, and before a read by id that
-	// found nothing (see recent).
+	// otherwise bring the deleted rows back, and before the reads that must
+	// hold a call answered a moment ago: by id (see recent), a session's,
+	// an export.
 	Recorder interface {
 		Sync(ctx context.Context) error
 	}
