@@ -11,12 +11,14 @@ import (
 	"qwenproxy/internal/store/storetest"
 )
 
-// A call answered a moment ago is in the history when asked for by its id,
-// in its session's transcript, and in an export started after its answer:
-// its record may still wait in the recorder's queue (RECORDER_LINGER), which
-// these reads write first. Until the linger ended, the request, its response
-// and its session were 404, the transcript lacked the turn and the export
-// the call.
+// A call answered a moment ago is in every history read: by its id, in the
+// lists of calls, responses and sessions, in the stats, in its session's
+// transcript, and in an export started after its answer. Its record may
+// still wait in the recorder's queue (RECORDER_LINGER), which these reads
+// write first. Until the linger ended, the request, its response and its
+// session were 404, the lists and stats lacked it (the dashboard's
+// Conversations page showed none), the transcript lacked the turn and the
+// export the call.
 func TestAJustAnsweredCallIsInTheHistory(t *testing.T) {
 	storetest.EachBackend(t, testAJustAnsweredCallIsInTheHistory)
 }
@@ -29,6 +31,14 @@ func testAJustAnsweredCallIsInTheHistory(t *testing.T, backend string) {
 	}
 	var body string
 	requestID, sessionID := resp.Header.Get("X-Request-Id"), resp.Header.Get("X-Session-Id")
+	for _, list := range []string{"/v1/sessions", "/v1/requests", "/v1/responses"} {
+		if status, got := getJSON(t, e, http.MethodGet, list); status != http.StatusOK || len(got["data"].([]any)) != 1 {
+			t.Errorf("GET %s right after the first answer: %d %v", list, status, got)
+		}
+	}
+	if status, got := getJSON(t, e, http.MethodGet, "/v1/stats"); status != http.StatusOK || got["statistics"].(map[string]any)["total_responses"] != 1.0 {
+		t.Errorf("GET /v1/stats right after the first answer: %d %v", status, got)
+	}
 	status, req := getJSON(t, e, http.MethodGet, "/v1/requests/"+requestID)
 	if status != http.StatusOK || req["request_id"] != requestID {
 		t.Fatalf("GET /v1/requests/%s: %d %v", requestID, status, req)

@@ -27,9 +27,8 @@ type Deps struct {
 	// Sessions forgets a session's in-memory state before it is deleted.
 	Sessions interface{ Forget(id string) }
 	// Recorder lands everything queued before a delete, which would
-	// otherwise bring the deleted rows back, and before the reads that must
-	// hold a call answered a moment ago: by id (see recent), a session's,
-	// an export.
+	// otherwise bring the deleted rows back, and before every read, which
+	// must hold a call answered a moment ago (see caughtUp and recent).
 	Recorder interface {
 		Sync(ctx context.Context) error
 	}
@@ -82,10 +81,19 @@ func (a *API) loaded(w http.ResponseWriter, err error, what string) bool {
 	return true
 }
 
+// caughtUp writes what the recorder still queues, so that a read holds
+// every call answered before it: a record reaches the database within
+// RECORDER_LINGER (500 ms by default) otherwise, and a list, stats, a
+// session or an export read at once would lack it. Failing (the database is
+// gone, the request ended), the read gets what the database has.
+func (a *API) caughtUp(ctx context.Context) {
+	_ = a.d.Recorder.Sync(ctx)
+}
+
 // recent reads one record by its id; when there is none, the recorder may
 // still hold it (a call answered a moment ago reaches the database within
 // RECORDER_LINGER, 500 ms by default): what is queued is written, and the
-// record read once more.
+// record read once more. Unlike caughtUp, a record found costs no wait.
 func recent[T any](ctx context.Context, a *API, read func(context.Context) (T, error)) (T, error) {
 	v, err := read(ctx)
 	if errors.Is(err, qp.ErrNotFound) && a.d.Recorder.Sync(ctx) == nil {

@@ -146,9 +146,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request, p exportParams, fil
 	// A CSV header line waits in the writer's buffer for the first row, or
 	// for the end: an export that fails before any row can still say so.
 	write, finish := ExportWriter(w, format, true)
-	// The calls answered until now, those still queued too (a failure to
-	// write them leaves the export to what the database has).
-	_ = a.d.Recorder.Sync(r.Context())
+	a.caughtUp(r.Context())
 	err := a.d.History.Export(r.Context(), f, bodies, func(rec *qp.RequestRecord) error {
 		sent = true
 		if err := write(rec); err != nil {

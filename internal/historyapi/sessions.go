@@ -22,6 +22,7 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
+	a.caughtUp(r.Context())
 	res, err := a.d.History.ListSessions(r.Context(), f, o)
 	if err != nil {
 		a.storeFailed(w, err)
@@ -34,11 +35,10 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, envelopeOf(res, o, data))
 }
 
-// session loads the {id} session, answering 404 itself. What the recorder
-// still queues is written first: the session's state and calls as of its
-// latest answer (a turn reaches the database within RECORDER_LINGER).
+// session loads the {id} session, answering 404 itself: its state and
+// calls as of its latest answer (see caughtUp).
 func (a *API) session(w http.ResponseWriter, r *http.Request) *qp.SessionRecord {
-	_ = a.d.Recorder.Sync(r.Context()) // failing, what the database has
+	a.caughtUp(r.Context())
 	rec, err := a.d.History.SessionRecord(r.Context(), r.PathValue("id"))
 	if !a.loaded(w, err, "session") {
 		return nil
