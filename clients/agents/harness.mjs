@@ -24,7 +24,7 @@ export async function startKeyedProxy() {
   // namespace's loopback reaches no database server.
   // RECORDER_SYNC: every answered call is in the history the moment it is
   // answered, so the checks that read it after the agent exits see them all
-  // (by default the writer waits up to 100 ms to batch a commit).
+  // (by default the writer waits up to RECORDER_LINGER, 500 ms, to batch a commit).
   const proxy = await startProxy({ env: { API_KEYS: key, DATABASE_URL: '', RECORDER_SYNC: 'true' } });
   return { ...proxy, key };
 }

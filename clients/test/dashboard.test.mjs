@@ -46,7 +46,7 @@ async function chat(body, key = USER) {
 before(async () => {
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: .ci/run installs Debian's chromium package`);
   // RECORDER_SYNC: the calls made below are in the history once answered
-  // (by default the writer waits up to 100 ms to batch a commit).
+  // (by default the writer waits up to RECORDER_LINGER, 500 ms, to batch a commit).
   proxy = await startProxy({ env: { ADMIN_API_KEYS: ADMIN, API_KEYS: USER, MOCK_UPSTREAM_EVENT_DELAY: '40', RECORDER_SYNC: 'true' } });
 
   // A conversation with reasoning and a tool round trip.

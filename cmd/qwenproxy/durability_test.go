@@ -606,7 +606,7 @@ func TestOneServerPerDatabaseAndFailedStartsCreateNothing(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "qwenproxy.db")
 	// RECORDER_SYNC: the answer comes once its record is committed, so the
-	// CLI below finds it (by default the writer lingers up to 100 ms).
+	// CLI below finds it (by default the writer lingers up to 500 ms).
 	s := serveLogged(t, bin, db, "RECORDER_SYNC=true")
 	if code, _ := s.call(t, "hello"); code != 200 {
 		t.Fatalf("call: %d", code)

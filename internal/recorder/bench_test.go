@@ -36,7 +36,7 @@ func BenchmarkRecorderBatchedSessions(b *testing.B) { benchRecorder(b, "sqlite",
 
 // BenchmarkRecorderBatchSizes is BenchmarkRecorderBatched by batch size:
 // what a transaction costs whatever it holds (the server's batches are what
-// queues during its 100 ms linger, up to RECORDER_BATCH_SIZE).
+// queues during its linger, 500 ms by default, up to RECORDER_BATCH_SIZE).
 //
 //	go test -run '^$' -bench RecorderBatchSizes -benchtime 20000x ./internal/recorder
 func BenchmarkRecorderBatchSizes(b *testing.B) {
