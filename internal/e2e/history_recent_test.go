@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -96,4 +100,92 @@ func answerOf(t *testing.T, body string) string {
 	}
 	b, _ := json.Marshal(out.Choices[0].Message.Content)
 	return string(b[1 : len(b)-1])
+}
+
+// A read waits for the queue only so long: while another process held the
+// SQLite file's write lock, the writer retried its commit for many seconds
+// and every read that writes the queue first waited behind it — a list
+// 25–45 s, a just-answered call's 404 after 35 s, a Responses API call
+// under previous_response_id as long. Each now answers what the database
+// has, and once the lock is gone the call is there.
+func TestHistoryReadsAnswerWhileTheDatabaseTakesNoWrites(t *testing.T) {
+	e := startOn(t, "sqlite", nil)
+	if resp, body := chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"Before the lock."}]}`, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("chat: %d %s", resp.StatusCode, body)
+	}
+	e.sync()
+
+	// Another process's write transaction, held until the end of the reads.
+	other, err := sql.Open("sqlite", e.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctxT(t), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	locked := true
+	unlock := func() {
+		if locked {
+			locked = false
+			if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	defer unlock()
+
+	resp, body := chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"While it is locked."}]}`, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("chat under the lock: %d %s", resp.StatusCode, body)
+	}
+	requestID := resp.Header.Get("X-Request-Id")
+	// Ten times what a read may wait (QueueWait): a read behind the
+	// writer's retries took 25 s and more.
+	client := &http.Client{Timeout: 10 * historyapi.QueueWait}
+	read := func(method, path, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, e.app.URL()+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s while the database takes no writes: %v", method, path, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, path := range []string{"/v1/sessions", "/v1/requests", "/v1/responses", "/v1/stats", "/v1/export?format=csv"} {
+		if status := read(http.MethodGet, path, ""); status != http.StatusOK {
+			t.Errorf("GET %s while the database takes no writes: %d", path, status)
+		}
+	}
+	if status := read(http.MethodGet, "/v1/requests/"+requestID, ""); status != http.StatusNotFound {
+		t.Errorf("the call still queued, by its id: %d", status)
+	}
+	// A Responses API answer, retrieved by its id: its record is queued.
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"Also while it is locked."}`, nil)
+	b, _ := io.ReadAll(resp.Body)
+	body = string(b)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a Responses call under the lock: %d %s", resp.StatusCode, body)
+	}
+	var created struct{ ID string }
+	if err := json.Unmarshal([]byte(body), &created); err != nil || created.ID == "" {
+		t.Fatalf("no response id: %v %s", err, body)
+	}
+	if status := read(http.MethodGet, "/v1/responses/"+created.ID, ""); status != http.StatusNotFound {
+		t.Errorf("GET /v1/responses/%s (the Responses API's) while the database takes no writes: %d", created.ID, status)
+	}
+
+	unlock()
+	e.sync()
+	if status, got := getJSON(t, e, http.MethodGet, "/v1/requests/"+requestID); status != http.StatusOK || got["request_id"] != requestID {
+		t.Errorf("the call answered under the lock, once it is gone: %d %v", status, got)
+	}
 }

@@ -84,19 +84,34 @@ func (a *API) loaded(w http.ResponseWriter, err error, what string) bool {
 // caughtUp writes what the recorder still queues, so that a read holds
 // every call answered before it: a record reaches the database within
 // RECORDER_LINGER (500 ms by default) otherwise, and a list, stats, a
-// session or an export read at once would lack it. Failing (the database is
-// gone, the request ended), the read gets what the database has.
-func (a *API) caughtUp(ctx context.Context) {
-	_ = a.d.Recorder.Sync(ctx)
+// session or an export read at once would lack it. It waits at most
+// QueueWait: a database that does not take writes (locked by another
+// process, its disk full) keeps the writer retrying for many seconds, and
+// the read would wait behind it. Failing, the read gets what the database
+// has.
+func (a *API) caughtUp(ctx context.Context) error { return CaughtUp(ctx, a.d.Recorder) }
+
+// CaughtUp is caughtUp for the reads of the history outside this package
+// (the Responses API's, a session's earlier tool calls): rec.Sync, waiting
+// at most QueueWait.
+func CaughtUp(ctx context.Context, rec interface{ Sync(context.Context) error }) error {
+	ctx, cancel := context.WithTimeout(ctx, QueueWait)
+	defer cancel()
+	return rec.Sync(ctx)
 }
+
+// QueueWait bounds how long a history read waits for the records queued
+// before it to be written (see caughtUp): a commit of a full batch takes
+// tens of milliseconds.
+const QueueWait = time.Second
 
 // recent reads one record by its id; when there is none, the recorder may
 // still hold it (a call answered a moment ago reaches the database within
 // RECORDER_LINGER, 500 ms by default): what is queued is written, and the
-// record read once more. Unlike caughtUp, a record found costs no wait.
+// record read once more (see caughtUp). A record found costs no wait.
 func recent[T any](ctx context.Context, a *API, read func(context.Context) (T, error)) (T, error) {
 	v, err := read(ctx)
-	if errors.Is(err, qp.ErrNotFound) && a.d.Recorder.Sync(ctx) == nil {
+	if errors.Is(err, qp.ErrNotFound) && a.caughtUp(ctx) == nil {
 		v, err = read(ctx)
 	}
 	return v, err

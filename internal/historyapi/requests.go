@@ -16,7 +16,7 @@ func (a *API) ListRequests(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a.caughtUp(r.Context())
+	_ = a.caughtUp(r.Context())
 	a.requestList(w, r, q, 50, "")
 }
 

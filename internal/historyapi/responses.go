@@ -20,7 +20,7 @@ func (a *API) ListResponses(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a.caughtUp(r.Context())
+	_ = a.caughtUp(r.Context())
 	res, err := a.d.History.ListResponses(r.Context(), f, o)
 	if err != nil {
 		a.storeFailed(w, err)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/responses"
@@ -208,7 +209,7 @@ func (s *Server) previousSession(ctx context.Context, id string) string {
 // its answer at once).
 func (s *Server) recordedCall(ctx context.Context, requestID string) (*qp.RequestRecord, error) {
 	rec, err := s.deps.History.Request(ctx, requestID)
-	if errors.Is(err, qp.ErrNotFound) && s.deps.Recorder.Sync(ctx) == nil {
+	if errors.Is(err, qp.ErrNotFound) && historyapi.CaughtUp(ctx, s.deps.Recorder) == nil {
 		rec, err = s.deps.History.Request(ctx, requestID)
 	}
 	return rec, err

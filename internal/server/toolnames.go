@@ -8,6 +8,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/anthropic"
 	"qwenproxy/internal/auth"
+	"qwenproxy/internal/historyapi"
 )
 
 // A tool result whose call is not in the request — a Responses
@@ -125,7 +126,7 @@ func (s *Server) nameSessionCalls(ctx context.Context, sessionID string, msgs []
 	if len(unnamed) == 0 {
 		return
 	}
-	if err := s.deps.Recorder.Sync(ctx); err != nil { // the answer before may still be queued
+	if err := historyapi.CaughtUp(ctx, s.deps.Recorder); err != nil { // the answer before may still be queued
 		return
 	}
 	sess, err := s.deps.History.SessionRecord(ctx, sessionID)
