@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -44,5 +46,46 @@ func TestADeletedWALOrSHMIsCheckpointedAndRefused(t *testing.T) {
 				t.Errorf("the file holds calls %q, want [before]", ids)
 			}
 		})
+	}
+}
+
+// A directory made unreadable to the server's user (chmod 000, not as
+// root) made every look at the database's path fail, which the guard took
+// for the file deleted or replaced: the log and health told the operator
+// to restore it or restart to create a new one, and the held WAL was
+// checkpointed and a save tried. A path that cannot be looked at is now
+// said to be so, and nothing is done to the file. (Root reads any
+// directory, so the failure is the stat's, given.)
+func TestAnUnreadablePathIsNotTakenForADeletedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	openMigrated(t, path)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied := func(string) (os.FileInfo, error) {
+		return nil, &os.PathError{Op: "stat", Path: path, Err: syscall.EACCES}
+	}
+	g := &guard{files: []held{{path, fi}}, stat: denied}
+	err = g.check()
+	if !errors.Is(err, ErrFileUnreachable) || errors.Is(err, ErrFileGone) || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("a path that cannot be looked at: %v, want ErrFileUnreachable naming the cause", err)
+	}
+	// Deleted is still deleted; a directory replaced by a file too.
+	for name, stat := range map[string]func(string) (os.FileInfo, error){
+		"missing": func(string) (os.FileInfo, error) {
+			return nil, &os.PathError{Op: "stat", Path: path, Err: syscall.ENOENT}
+		},
+		"not directory": func(string) (os.FileInfo, error) {
+			return nil, &os.PathError{Op: "stat", Path: path, Err: syscall.ENOTDIR}
+		},
+	} {
+		gone, err := held{path, fi}.gone(stat)
+		if !gone || err != nil {
+			t.Errorf("%s: gone %v, %v", name, gone, err)
+		}
+	}
+	if gone, err := (held{path, fi}).gone(os.Stat); gone || err != nil {
+		t.Errorf("the file as opened: gone %v, %v", gone, err)
 	}
 }

@@ -81,7 +81,7 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	g := &guard{write: write}
+	g := &guard{write: write, stat: os.Stat}
 	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.last})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
@@ -117,11 +117,17 @@ var ErrFileGone = errors.New("the database file was deleted or replaced while th
 // and shared memory of its own beside the server's.
 var ErrJournalGone = errors.New("the database's -wal or -shm file was deleted or replaced while the server runs")
 
+// ErrFileUnreachable is a database file whose path can no longer be looked
+// at (its directory made unreadable to the server's user): whether it is
+// still the file open cannot be known, and writes wait until it can.
+var ErrFileUnreachable = errors.New("the database file's path cannot be checked")
+
 // guard checks that the database's files at their paths are still the ones
 // the connections hold.
 type guard struct {
 	files []held // the database file, then its -wal and -shm as opened (nil: not yet known)
 	write *sql.DB
+	stat  func(path string) (os.FileInfo, error) // os.Stat
 
 	mu      sync.Mutex
 	saved   string    // what became of the calls of a file with no name left ("": not saved)
@@ -134,10 +140,19 @@ type held struct {
 	file os.FileInfo
 }
 
-// gone reports whether the file at h's path is no longer the one held.
-func (h held) gone() bool {
-	cur, err := os.Stat(h.path)
-	return err != nil || !os.SameFile(h.file, cur)
+// gone reports whether the file at h's path is no longer the one held: no
+// file there (or no directory on the way), or another. err is why the path
+// could not be looked at otherwise (permission denied): then it is not known
+// to be gone.
+func (h held) gone(stat func(string) (os.FileInfo, error)) (bool, error) {
+	cur, err := stat(h.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	return !os.SameFile(h.file, cur), nil
 }
 
 // check fails while a file at its path is not the one opened, and then
@@ -161,16 +176,21 @@ func (g *guard) last() error { return g.checkAt(true) }
 // checkAt is check; closing tries a failed save again whenever it was.
 func (g *guard) checkAt(closing bool) error {
 	for i, h := range g.files {
-		if !h.gone() {
+		gone, err := h.gone(g.stat)
+		if err != nil {
+			// Not known to be gone: nothing is checkpointed or saved.
+			return fmt.Errorf("%s: %w (%v); records wait in the spool, or in memory, until it can be", h.path, ErrFileUnreachable, err)
+		}
+		if !gone {
 			continue
 		}
 		// Busy (a reader on an older snapshot past busy_timeout): the next
 		// check tries again.
 		g.write.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 		if i == 0 {
-			return fmt.Errorf("%s: %w%s; records are kept in the spool until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone, g.save(h, closing))
+			return fmt.Errorf("%s: %w%s; records wait in the spool, or in memory, until it is back (restore it, or restart to create a new one)", h.path, ErrFileGone, g.save(h, closing))
 		}
-		return fmt.Errorf("%s: %w; records are kept in the spool until the server restarts", h.path, ErrJournalGone)
+		return fmt.Errorf("%s: %w; records wait in the spool, or in memory, until the server restarts", h.path, ErrJournalGone)
 	}
 	return nil
 }
