@@ -64,8 +64,12 @@ func TestFlagsAnywhereAmongArguments(t *testing.T) {
 	if out, errOut, code := runNoDB(t, "sessions", "rm", "--json", session, "--database-path", db); code != 0 || !strings.Contains(out, `"deleted": true`) {
 		t.Fatalf("sessions rm --json ID --database-path: %d %s %s", code, out, errOut)
 	}
-	if _, errOut, code := runCLI(t, db, "sessions", "show", session); code != 1 || !strings.Contains(errOut, "not found") {
+	// Not found, it may be a call a running server still queues: said so.
+	if _, errOut, code := runCLI(t, db, "sessions", "show", session); code != 1 || !strings.Contains(errOut, "not found") || !strings.Contains(errOut, "RECORDER_LINGER") {
 		t.Fatalf("the session survived its rm: %d %s", code, errOut)
+	}
+	if _, errOut, code := runCLI(t, db, "requests", "show", "0190a000-0000-7000-8000-000000000000"); code != 1 || !strings.Contains(errOut, "not found") || !strings.Contains(errOut, "RECORDER_LINGER") {
+		t.Fatalf("requests show of an unknown call: %d %s", code, errOut)
 	}
 	// After "--" everything is an argument.
 	if _, errOut, code := runCLI(t, db, "sessions", "show", "--", "--calls"); code != 1 || !strings.Contains(errOut, "session --calls") {

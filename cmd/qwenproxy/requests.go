@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -53,10 +54,19 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 		}
 		rec, err := c.store.Request(ctx, key)
 		if err != nil {
-			return fmt.Errorf("request %s: %w", id, err)
+			return fmt.Errorf("request %s: %w%s", id, err, maybeQueued(err))
 		}
 		// A call's whole record is nested JSON: shown as such either way.
 		return c.printJSON(historyapi.Request(rec, true))
 	}
 	return usagef("unknown action %q (want ls or show)", action)
+}
+
+// maybeQueued explains a record not found: a running server may still hold
+// it (the CLI reads the database itself).
+func maybeQueued(err error) string {
+	if !errors.Is(err, qp.ErrNotFound) {
+		return ""
+	}
+	return " (a call a running server answered in the last RECORDER_LINGER, 500 ms by default, may not be in the database yet; the server's history API writes it first)"
 }

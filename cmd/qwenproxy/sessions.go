@@ -64,7 +64,7 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		}
 		rec, err := c.store.SessionRecord(ctx, id)
 		if err != nil {
-			return fmt.Errorf("session %s: %w", id, err)
+			return fmt.Errorf("session %s: %w%s", id, err, maybeQueued(err))
 		}
 		return showSession(ctx, c, rec, *calls, *reasoning)
 	case "rm":
