@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -105,9 +106,9 @@ func answerOf(t *testing.T, body string) string {
 // A read waits for the queue only so long: while another process held the
 // SQLite file's write lock, the writer retried its commit for many seconds
 // and every read that writes the queue first waited behind it — a list
-// 25–45 s, a just-answered call's 404 after 35 s, a Responses API call
-// under previous_response_id as long. Each now answers what the database
-// has, and once the lock is gone the call is there.
+// 25–45 s, a just-answered call's 404 after 35 s, the Responses API's
+// retrieval of an answer as long. Each now answers what the database has,
+// and once the lock is gone the call is there.
 func TestHistoryReadsAnswerWhileTheDatabaseTakesNoWrites(t *testing.T) {
 	e := startOn(t, "sqlite", nil)
 	if resp, body := chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"Before the lock."}]}`, nil); resp.StatusCode != http.StatusOK {
@@ -129,15 +130,11 @@ func TestHistoryReadsAnswerWhileTheDatabaseTakesNoWrites(t *testing.T) {
 	if _, err := conn.ExecContext(ctxT(t), "BEGIN IMMEDIATE"); err != nil {
 		t.Fatal(err)
 	}
-	locked := true
-	unlock := func() {
-		if locked {
-			locked = false
-			if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-				t.Fatal(err)
-			}
+	unlock := sync.OnceFunc(func() {
+		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+			t.Fatal(err)
 		}
-	}
+	})
 	defer unlock()
 
 	resp, body := chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"While it is locked."}]}`, nil)

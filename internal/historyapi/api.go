@@ -28,7 +28,7 @@ type Deps struct {
 	Sessions interface{ Forget(id string) }
 	// Recorder lands everything queued before a delete, which would
 	// otherwise bring the deleted rows back, and before every read, which
-	// must hold a call answered a moment ago (see caughtUp and recent).
+	// must hold a call answered a moment ago (see CaughtUp and recent).
 	Recorder interface {
 		Sync(ctx context.Context) error
 	}
@@ -81,19 +81,15 @@ func (a *API) loaded(w http.ResponseWriter, err error, what string) bool {
 	return true
 }
 
-// caughtUp writes what the recorder still queues, so that a read holds
-// every call answered before it: a record reaches the database within
-// RECORDER_LINGER (500 ms by default) otherwise, and a list, stats, a
-// session or an export read at once would lack it. It waits at most
-// QueueWait: a database that does not take writes (locked by another
+// CaughtUp writes what rec (the recorder) still queues, so that a read of
+// the history holds every call answered before it: a record reaches the
+// database within RECORDER_LINGER (500 ms by default) otherwise, and a
+// list, stats, a session or an export read at once would lack it. It waits
+// at most QueueWait: a database that does not take writes (locked by another
 // process, its disk full) keeps the writer retrying for many seconds, and
 // the read would wait behind it. Failing, the read gets what the database
-// has.
-func (a *API) caughtUp(ctx context.Context) error { return CaughtUp(ctx, a.d.Recorder) }
-
-// CaughtUp is caughtUp for the reads of the history outside this package
-// (the Responses API's, a session's earlier tool calls): rec.Sync, waiting
-// at most QueueWait.
+// has. The Responses API's reads and a session's earlier tool calls use it
+// too.
 func CaughtUp(ctx context.Context, rec interface{ Sync(context.Context) error }) error {
 	ctx, cancel := context.WithTimeout(ctx, QueueWait)
 	defer cancel()
@@ -101,17 +97,17 @@ func CaughtUp(ctx context.Context, rec interface{ Sync(context.Context) error })
 }
 
 // QueueWait bounds how long a history read waits for the records queued
-// before it to be written (see caughtUp): a commit of a full batch takes
+// before it to be written (see CaughtUp): a commit of a full batch takes
 // tens of milliseconds.
 const QueueWait = time.Second
 
 // recent reads one record by its id; when there is none, the recorder may
 // still hold it (a call answered a moment ago reaches the database within
 // RECORDER_LINGER, 500 ms by default): what is queued is written, and the
-// record read once more (see caughtUp). A record found costs no wait.
+// record read once more (see CaughtUp). A record found costs no wait.
 func recent[T any](ctx context.Context, a *API, read func(context.Context) (T, error)) (T, error) {
 	v, err := read(ctx)
-	if errors.Is(err, qp.ErrNotFound) && a.caughtUp(ctx) == nil {
+	if errors.Is(err, qp.ErrNotFound) && CaughtUp(ctx, a.d.Recorder) == nil {
 		v, err = read(ctx)
 	}
 	return v, err

@@ -146,7 +146,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request, p exportParams, fil
 	// A CSV header line waits in the writer's buffer for the first row, or
 	// for the end: an export that fails before any row can still say so.
 	write, finish := ExportWriter(w, format, true)
-	_ = a.caughtUp(r.Context())
+	_ = CaughtUp(r.Context(), a.d.Recorder)
 	err := a.d.History.Export(r.Context(), f, bodies, func(rec *qp.RequestRecord) error {
 		sent = true
 		if err := write(rec); err != nil {

@@ -16,7 +16,7 @@ func (a *API) ListRequests(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_ = a.caughtUp(r.Context())
+	_ = CaughtUp(r.Context(), a.d.Recorder)
 	a.requestList(w, r, q, 50, "")
 }
 

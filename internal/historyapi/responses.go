@@ -20,7 +20,7 @@ func (a *API) ListResponses(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_ = a.caughtUp(r.Context())
+	_ = CaughtUp(r.Context(), a.d.Recorder)
 	res, err := a.d.History.ListResponses(r.Context(), f, o)
 	if err != nil {
 		a.storeFailed(w, err)

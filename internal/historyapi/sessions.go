@@ -22,7 +22,7 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	_ = a.caughtUp(r.Context())
+	_ = CaughtUp(r.Context(), a.d.Recorder)
 	res, err := a.d.History.ListSessions(r.Context(), f, o)
 	if err != nil {
 		a.storeFailed(w, err)
@@ -36,9 +36,9 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
 }
 
 // session loads the {id} session, answering 404 itself: its state and
-// calls as of its latest answer (see caughtUp).
+// calls as of its latest answer (see CaughtUp).
 func (a *API) session(w http.ResponseWriter, r *http.Request) *qp.SessionRecord {
-	_ = a.caughtUp(r.Context())
+	_ = CaughtUp(r.Context(), a.d.Recorder)
 	rec, err := a.d.History.SessionRecord(r.Context(), r.PathValue("id"))
 	if !a.loaded(w, err, "session") {
 		return nil

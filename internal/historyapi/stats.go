@@ -33,7 +33,7 @@ func (a *API) Stats(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	_ = a.caughtUp(r.Context())
+	_ = CaughtUp(r.Context(), a.d.Recorder)
 	st, err := a.d.History.Stats(r.Context(), sq)
 	if err != nil {
 		a.storeFailed(w, err)

@@ -117,9 +117,10 @@ var ErrFileGone = errors.New("the database file was deleted or replaced while th
 // and shared memory of its own beside the server's.
 var ErrJournalGone = errors.New("the database's -wal or -shm file was deleted or replaced while the server runs")
 
-// ErrFileUnreachable is a database file whose path can no longer be looked
-// at (its directory made unreadable to the server's user): whether it is
-// still the file open cannot be known, and writes wait until it can.
+// ErrFileUnreachable is a database file (or its -wal or -shm) whose path
+// can no longer be looked at (its directory made unreadable to the server's
+// user): whether it is still the file open cannot be known, and writes wait
+// until it can.
 var ErrFileUnreachable = errors.New("the database file's path cannot be checked")
 
 // guard checks that the database's files at their paths are still the ones
