@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"unsafe"
+	"weak"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/logtest"
@@ -250,5 +253,52 @@ func fullDisk(t *testing.T) {
 			t.Fatalf("no /dev/full on Linux: %v", err)
 		}
 		t.Skip("no /dev/full to stand for a full disk on " + runtime.GOOS)
+	}
+}
+
+// forgetfulWriter takes batches and keeps nothing of them.
+type forgetfulWriter struct{ gate chan struct{} }
+
+func (w forgetfulWriter) WriteBatch(context.Context, qp.Batch) error {
+	<-w.gate
+	return nil
+}
+
+// A written record is the database's, not memory's: once its batch is
+// written, the recorder holds nothing of it, however many calls it wrote in
+// one batch and however few come after.
+func TestAWrittenBatchLeavesNothingInMemory(t *testing.T) {
+	w := forgetfulWriter{gate: make(chan struct{})}
+	r := mustNew(t, w, quiet, Options{})
+	defer r.Close(context.Background())
+	var bodies []weak.Pointer[byte]
+	for i := range 20 {
+		e := ex(i)
+		e.Request.OpenAIRequest = bytes.Repeat([]byte{'x'}, 64<<10)
+		e.Response.QwenResponse = bytes.Repeat([]byte{'y'}, 64<<10)
+		bodies = append(bodies, weak.Make(&e.Request.OpenAIRequest[0]), weak.Make(&e.Response.QwenResponse[0]))
+		r.Record(e)
+		first := strings.Repeat("z", 64<<10)
+		bodies = append(bodies, weak.Make(unsafe.StringData(first)))
+		r.SaveSession(qp.Session{ID: fmt.Sprint("s", i), FirstUserMessage: first})
+	}
+	// The writer was held on its first batch: what followed queued up and
+	// is written as one batch of many.
+	close(w.gate)
+	for i := range 2 {
+		if err := r.Commit(context.Background(), ex(100+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The second commit's batch began after the first's was done with.
+	runtime.GC()
+	kept := 0
+	for _, b := range bodies {
+		if b.Value() != nil {
+			kept++
+		}
+	}
+	if kept > 0 {
+		t.Fatalf("%d of %d bodies of written records are still held in memory", kept, len(bodies))
 	}
 }

@@ -442,7 +442,13 @@ type batch struct {
 	taken     int64 // bytes taken from the queue, counted until written
 }
 
+// reset empties the batch for the next one, keeping its arrays but not what
+// they held: a written record's bodies must not stay reachable until a later
+// batch as large happens to overwrite them.
 func (b *batch) reset() {
+	clear(b.Sessions)
+	clear(b.Exchanges)
+	clear(b.waiting)
 	b.Sessions, b.Exchanges, b.waiting = b.Sessions[:0], b.Exchanges[:0], b.waiting[:0]
 	clear(b.sessionAt)
 }
