@@ -26,10 +26,13 @@ var ErrRecordRefused = errors.New("the database refuses a record")
 // the history the *next* request of this conversation will resend; it is how a
 // client that only sends messages finds its chat again.
 type Session struct {
-	ID               string
-	ChatID           string
-	ParentID         string // "" until the first answer arrives
-	Model            string
+	ID       string
+	ChatID   string
+	ParentID string // "" until the first answer arrives
+	Model    string
+	// FirstUserMessage names the session (whole, as the client sent it).
+	// A state written with none keeps the one written before (see
+	// Replacing): the session cache holds it only until it is queued.
 	FirstUserMessage string
 	MessageCount     int
 	ConversationKey  string
@@ -61,6 +64,18 @@ type Session struct {
 	// there. A turn continuing the session opens a new chat and tells it
 	// the conversation.
 	ChatDeletedAt time.Time
+}
+
+// Replacing is s as the state that supersedes earlier, a state of the same
+// session not yet written: s, with earlier's FirstUserMessage when s has
+// none. A session's later states carry no first user message (memory
+// forgets it once it is queued for writing, so that a cached session costs
+// the same whatever its client's first message was), and must not erase it.
+func (s Session) Replacing(earlier Session) Session {
+	if s.FirstUserMessage == "" {
+		s.FirstUserMessage = earlier.FirstUserMessage
+	}
+	return s
 }
 
 // Expired reports whether the session's mapping has lapsed at now. An expired

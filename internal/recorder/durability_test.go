@@ -302,3 +302,26 @@ func TestAWrittenBatchLeavesNothingInMemory(t *testing.T) {
 		t.Fatalf("%d of %d bodies of written records are still held in memory", kept, len(bodies))
 	}
 }
+
+// A session's later state replaces its earlier one in a batch, but not its
+// first user message, which later states do not carry (the session cache
+// forgets it once queued); a later state that names it anew renames it.
+func TestASessionsLaterStateInABatchKeepsItsFirstMessage(t *testing.T) {
+	r := mustNew(t, forgetfulWriter{gate: make(chan struct{})}, quiet, Options{})
+	defer r.Close(context.Background())
+	var b batch
+	for _, s := range []qp.Session{
+		{ID: "s", MessageCount: 0, FirstUserMessage: "the first message"},
+		{ID: "s", MessageCount: 1},
+		{ID: "s", MessageCount: 2},
+	} {
+		r.add(&b, item{session: &s})
+	}
+	if len(b.Sessions) != 1 || b.Sessions[0].MessageCount != 2 || b.Sessions[0].FirstUserMessage != "the first message" {
+		t.Fatalf("batch sessions %+v", b.Sessions)
+	}
+	r.add(&b, item{session: &qp.Session{ID: "s", MessageCount: 3, FirstUserMessage: "renamed"}})
+	if b.Sessions[0].FirstUserMessage != "renamed" {
+		t.Fatalf("a state that names the session anew kept %q", b.Sessions[0].FirstUserMessage)
+	}
+}

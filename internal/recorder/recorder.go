@@ -475,7 +475,7 @@ func (r *Recorder) add(b *batch, it item) bool {
 			b.sessionAt = map[string]int{}
 		}
 		if i, ok := b.sessionAt[it.session.ID]; ok {
-			b.Sessions[i] = *it.session
+			b.Sessions[i] = it.session.Replacing(b.Sessions[i])
 		} else {
 			b.sessionAt[it.session.ID] = len(b.Sessions)
 			b.Sessions = append(b.Sessions, *it.session)

@@ -355,7 +355,7 @@ func (m *Manager) get(ctx context.Context, t *Turn) (qp.Session, error) {
 	if s, ok := m.cache[id]; ok { // another call loaded it meanwhile
 		return s, nil
 	}
-	m.index(*stored)
+	m.index(unnamed(*stored))
 	return *stored, nil
 }
 
@@ -429,8 +429,18 @@ func (t *Turn) persist() {
 			return
 		}
 	}
-	t.m.keep(t.Session)
+	t.m.keep(unnamed(t.Session))
 	t.m.save(t.Session)
+}
+
+// unnamed is s without its first user message, as memory keeps a session
+// once that is queued for writing or read from the database: a client's
+// first message may be hundreds of KB, and the cache holds thousands of
+// sessions. The states written after carry none, which keeps the one
+// written (qp.Session.Replacing).
+func unnamed(s qp.Session) qp.Session {
+	s.FirstUserMessage = ""
+	return s
 }
 
 // keep makes s the current state of its session in memory, unless the

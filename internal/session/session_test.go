@@ -7,9 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
+	"weak"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/openai"
@@ -271,3 +275,48 @@ func TestSessionCacheIsBoundedAndReadsEvictedSessionsBack(t *testing.T) {
 }
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// A session in memory costs the same whatever its client's first message:
+// the cache forgets the message once it is written, and the states written
+// after, which carry none, keep the one the database has.
+func TestACachedSessionHoldsNotItsFirstMessage(t *testing.T) {
+	mgr, st := newManager(t)
+	ctx := context.Background()
+	var chats atomic.Int32
+	firstMessage := func() string { return strings.Repeat("the whole first message ", 10_000) }
+	id, held := func() (string, weak.Pointer[byte]) {
+		first := firstMessage()
+		turn, err := mgr.Begin(ctx, Request{NewChat: newChat(&chats), FirstUser: first})
+		if err != nil {
+			t.Fatal(err)
+		}
+		turn.Advance("p1", "K1", nil)
+		turn.Release()
+		return turn.Session.ID, weak.Make(unsafe.StringData(first))
+	}()
+	next, err := mgr.Begin(ctx, Request{PrefixKey: "K1", HasHistory: true, NewChat: newChat(&chats)})
+	if err != nil || next.Session.ID != id {
+		t.Fatalf("continuation %+v %v", next.Session, err)
+	}
+	next.Advance("p2", "K2", nil)
+	next.Release()
+	runtime.GC()
+	if held.Value() != nil {
+		t.Error("the session cache still holds the first user message after it was written")
+	}
+	// The manager is in use after the collection (else its cache would be
+	// collected with it), and continues the session from memory.
+	if again, err := mgr.Begin(ctx, Request{PrefixKey: "K2", HasHistory: true, NewChat: newChat(&chats)}); err != nil || again.Session.ID != id {
+		t.Fatalf("third turn %+v %v", again, err)
+	} else {
+		again.Release()
+	}
+	stored, err := st.Session(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.FirstUserMessage != firstMessage() || stored.MessageCount != 2 || stored.ParentID != "p2" {
+		t.Fatalf("stored session after its second turn: %d bytes of first message, %d messages, parent %q",
+			len(stored.FirstUserMessage), stored.MessageCount, stored.ParentID)
+	}
+}

@@ -38,7 +38,8 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 
 // upsertSession writes a session's whole current state (its first user
 // message too: a session a side call opened is renamed by its main thread,
-// see session.Request.Tools). Once named, a
+// see session.Request.Tools; a state without one keeps the stored one, as
+// qp.Session.Replacing has it). Once named, a
 // session stays named; the deletion of its chat (written by
 // MarkChatDeleted, not by the state the turns write behind) is kept while
 // the session stays on that chat and forgotten when it moves to another.
@@ -47,7 +48,7 @@ const upsertSession = `INSERT INTO sessions
 		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at)
 	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0))
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
-		first_user_message = excluded.first_user_message,
+		first_user_message = CASE WHEN excluded.first_user_message = '' THEN sessions.first_user_message ELSE excluded.first_user_message END,
 		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash, last_call_ids = excluded.last_call_ids,
 		told_system_hash = excluded.told_system_hash, told_tools_hash = excluded.told_tools_hash,
 		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at,

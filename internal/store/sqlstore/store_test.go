@@ -76,6 +76,15 @@ func testSessions(t *testing.T, dbURL string) {
 		byKey.ToldSystemHash != "sys-hash" || byKey.ToldToolsHash != "tools-hash" {
 		t.Fatalf("by key %+v %v", byKey, err)
 	}
+	// A later state without one keeps it: memory forgets a session's first
+	// message once it is written (qp.Session.Replacing).
+	s.MessageCount, s.LastAccessed, s.FirstUserMessage = 2, now.Add(2*time.Second), ""
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := st.Session(ctx, "s1"); err != nil || got.MessageCount != 2 || got.FirstUserMessage != "renamed" {
+		t.Fatalf("after a state without a first user message: %+v %v", got, err)
+	}
 	if _, err := st.SessionByKey(ctx, "K", "", now.Add(time.Hour)); !errors.Is(err, qp.ErrNotFound) {
 		t.Fatalf("expired session found by key: %v", err)
 	}
