@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"runtime"
@@ -50,23 +51,24 @@ func TestFiveHundredConcurrentStreams(t *testing.T) {
 	}
 	burst("warm-up") // fills the connection pools, which stay
 	client.CloseIdleConnections()
-	// Goroutines of finished calls exit just after their responses: settle
-	// gives them a bounded moment, checking the condition, not a fixed sleep.
-	settle := func(limit int) (int, int) {
+	// Goroutines of finished calls exit, and their connections' files
+	// close, just after their responses: settle gives them a bounded
+	// moment, checking the condition, not a fixed sleep.
+	settle := func(goroutines, files int) (int, int) {
 		deadline := time.Now().Add(5 * time.Second)
 		for {
 			g, f := runtime.NumGoroutine(), openFiles(t)
-			if time.Now().After(deadline) || g <= limit {
+			if time.Now().After(deadline) || g <= goroutines && f <= files {
 				return g, f
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	g0, f0 := settle(runtime.NumGoroutine() - 1)
+	g0, f0 := settle(runtime.NumGoroutine()-1, math.MaxInt)
 
 	burst("load")
 	client.CloseIdleConnections()
-	g1, f1 := settle(g0 + 20)
+	g1, f1 := settle(g0+20, f0+20)
 	if g1 > g0+20 || f1 > f0+20 {
 		t.Fatalf("goroutines %d → %d, open files %d → %d", g0, g1, f0, f1)
 	}
