@@ -30,7 +30,8 @@ type Session struct {
 	ChatID   string
 	ParentID string // "" until the first answer arrives
 	Model    string
-	// FirstUserMessage names the session (whole, as the client sent it).
+	// FirstUserMessage names the session: the first user message with words
+	// of the user's, whole but for surrounding whitespace.
 	// A state written with none keeps the one written before (see
 	// Replacing): the session cache holds it only until it is queued.
 	FirstUserMessage string
