@@ -28,13 +28,11 @@ type Deps struct {
 	Sessions interface{ Forget(id string) }
 	// Recorder lands everything queued before a delete, which would
 	// otherwise bring the deleted rows back, and before every read, which
-	// must hold a call answered a moment ago (see CaughtUp and recent).
-	Recorder interface {
-		Sync(ctx context.Context) error
-	}
-	Sorts SortFields
-	Log   *slog.Logger
-	Now   func() time.Time // nil: time.Now
+	// must hold a call answered a moment ago (see CaughtUp and Recent).
+	Recorder Queue
+	Sorts    SortFields
+	Log      *slog.Logger
+	Now      func() time.Time // nil: time.Now
 	// Tickets keeps the export tickets waiting for their download.
 	Tickets qp.ExportTicketStore
 	// KeyValid reports whether the key of an export ticket (its id, ""
@@ -90,10 +88,17 @@ func (a *API) loaded(w http.ResponseWriter, err error, what string) bool {
 // the read would wait behind it. Failing, the read gets what the database
 // has. The Responses API's reads and a session's earlier tool calls use it
 // too.
-func CaughtUp(ctx context.Context, rec interface{ Sync(context.Context) error }) error {
+func CaughtUp(ctx context.Context, rec Queue) error {
 	ctx, cancel := context.WithTimeout(ctx, QueueWait)
 	defer cancel()
 	return rec.Sync(ctx)
+}
+
+// Queue is the recorder's queue, as the history's reads need it.
+type Queue interface {
+	// Sync returns once everything queued before it is written, or ctx's
+	// error.
+	Sync(ctx context.Context) error
 }
 
 // QueueWait bounds how long a history read waits for the records queued
@@ -101,13 +106,14 @@ func CaughtUp(ctx context.Context, rec interface{ Sync(context.Context) error })
 // tens of milliseconds.
 const QueueWait = time.Second
 
-// recent reads one record by its id; when there is none, the recorder may
+// Recent reads one record by its id; when there is none, the recorder may
 // still hold it (a call answered a moment ago reaches the database within
 // RECORDER_LINGER, 500 ms by default): what is queued is written, and the
-// record read once more (see CaughtUp). A record found costs no wait.
-func recent[T any](ctx context.Context, a *API, read func(context.Context) (T, error)) (T, error) {
+// record read once more (see CaughtUp). A record found costs no wait. The
+// Responses API's own lookups use it too.
+func Recent[T any](ctx context.Context, rec Queue, read func(context.Context) (T, error)) (T, error) {
 	v, err := read(ctx)
-	if errors.Is(err, qp.ErrNotFound) && CaughtUp(ctx, a.d.Recorder) == nil {
+	if errors.Is(err, qp.ErrNotFound) && CaughtUp(ctx, rec) == nil {
 		v, err = read(ctx)
 	}
 	return v, err

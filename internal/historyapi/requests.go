@@ -66,7 +66,7 @@ func (a *API) request(w http.ResponseWriter, r *http.Request) *qp.RequestRecord 
 			"a request id is a number, a request UUID (X-Request-Id) or the id of its answer (chatcmpl-…, cmpl-…, msg_…, resp_…)"))
 		return nil
 	}
-	rec, err := recent(r.Context(), a, func(ctx context.Context) (*qp.RequestRecord, error) { return a.d.History.Request(ctx, key) })
+	rec, err := Recent(r.Context(), a.d.Recorder, func(ctx context.Context) (*qp.RequestRecord, error) { return a.d.History.Request(ctx, key) })
 	if !a.loaded(w, err, "request") {
 		return nil
 	}

@@ -44,7 +44,7 @@ func (a *API) GetResponse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest("id", "invalid_id", "a recorded response's id is a number or its UUID (response_id)"))
 		return
 	}
-	rec, err := recent(r.Context(), a, func(ctx context.Context) (*qp.ResponseRecord, error) { return a.d.History.Response(ctx, id) })
+	rec, err := Recent(r.Context(), a.d.Recorder, func(ctx context.Context) (*qp.ResponseRecord, error) { return a.d.History.Response(ctx, id) })
 	if !a.loaded(w, err, "response") {
 		return
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -208,11 +207,9 @@ func (s *Server) previousSession(ctx context.Context, id string) string {
 // still waits in the recorder's queue (a client's next request may follow
 // its answer at once).
 func (s *Server) recordedCall(ctx context.Context, requestID string) (*qp.RequestRecord, error) {
-	rec, err := s.deps.History.Request(ctx, requestID)
-	if errors.Is(err, qp.ErrNotFound) && historyapi.CaughtUp(ctx, s.deps.Recorder) == nil {
-		rec, err = s.deps.History.Request(ctx, requestID)
-	}
-	return rec, err
+	return historyapi.Recent(ctx, s.deps.Recorder, func(ctx context.Context) (*qp.RequestRecord, error) {
+		return s.deps.History.Request(ctx, requestID)
+	})
 }
 
 // marshalResponse encodes a Responses API value as OpenAI writes it: without

@@ -48,7 +48,7 @@ const upsertSession = `INSERT INTO sessions
 		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at)
 	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0))
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
-		first_user_message = CASE WHEN excluded.first_user_message = '' THEN sessions.first_user_message ELSE excluded.first_user_message END,
+		first_user_message = COALESCE(NULLIF(excluded.first_user_message, ''), sessions.first_user_message),
 		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash, last_call_ids = excluded.last_call_ids,
 		told_system_hash = excluded.told_system_hash, told_tools_hash = excluded.told_tools_hash,
 		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at,
