@@ -1,9 +1,11 @@
 package session
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/openai"
@@ -61,5 +63,27 @@ func BenchmarkKeyOfReminders(b *testing.B) {
 	b.SetBytes(int64(size))
 	for b.Loop() {
 		Key(msgs, nil)
+	}
+}
+
+// BenchmarkEvictSessionsSharingAKey evicts a tenth of a full cache of
+// 10,000 sessions that all expect one key, as identical conversations do
+// (one prompt run again and again, answered alike): memory must not cost
+// the time of a session per session evicted.
+func BenchmarkEvictSessionsSharingAKey(b *testing.B) {
+	const held = 10_000
+	now := time.Now()
+	for b.Loop() {
+		b.StopTimer()
+		m := NewManager(nil, nil, func(qp.Session) {}, time.Hour, nil)
+		m.Bound(held*9/10, func(context.Context) bool { return true })
+		for i := range held {
+			m.index(qp.Session{ID: fmt.Sprint("s", i), ConversationKey: "K", LastAccessed: now.Add(time.Duration(i)), ExpiresAt: now.Add(time.Hour)})
+		}
+		b.StartTimer()
+		m.evictOverflow(context.Background(), quietLog)
+		if n := m.Cached(); n != held*9/10*9/10 {
+			b.Fatalf("%d sessions left", n)
+		}
 	}
 }

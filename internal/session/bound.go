@@ -59,20 +59,39 @@ func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
 		log.Warn("sessions over the memory bound stay in memory: the database does not have their state yet", "in_memory", len(all), "bound", m.max)
 		return
 	}
-	evicted := 0
+	// The victims no turn holds are held while they go, all at once: each
+	// key's list of sessions is then filtered once, not once per session
+	// evicted (identical conversations share a key: a prompt run ten
+	// thousand times made each eviction walk ten thousand ids).
+	held := make([]snapshot, 0, len(victims))
+	var releases []func()
 	for _, v := range victims {
-		release, ok := m.locks.TryLock(v.id)
-		if !ok {
-			continue // a turn holds it: its state is changing
+		if release, ok := m.locks.TryLock(v.id); ok { // else a turn holds it: its state is changing
+			held = append(held, v)
+			releases = append(releases, release)
 		}
-		m.mu.Lock()
-		if s, ok := m.cache[v.id]; ok && s.LastAccessed.Equal(v.accessed) && s.MessageCount == v.count {
-			m.unindexKey(s)
-			delete(m.cache, v.id)
-			evicted++
-		}
-		m.mu.Unlock()
-		release()
 	}
-	log.Debug("sessions evicted from memory", "evicted", evicted, "bound", m.max)
+	defer func() {
+		for _, release := range releases {
+			release()
+		}
+	}()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gone := map[string]bool{}
+	keys := map[string]bool{}
+	for _, v := range held {
+		if s, ok := m.cache[v.id]; ok && s.LastAccessed.Equal(v.accessed) && s.MessageCount == v.count {
+			delete(m.cache, v.id)
+			gone[v.id], keys[s.ConversationKey] = true, true
+		}
+	}
+	for key := range keys {
+		if ids := slices.DeleteFunc(m.byKey[key], func(id string) bool { return gone[id] }); len(ids) > 0 {
+			m.byKey[key] = ids
+		} else {
+			delete(m.byKey, key)
+		}
+	}
+	log.Debug("sessions evicted from memory", "evicted", len(gone), "bound", m.max)
 }
