@@ -276,6 +276,50 @@ func TestSessionCacheIsBoundedAndReadsEvictedSessionsBack(t *testing.T) {
 
 var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// An eviction leaves memory's index by key exactly the sessions memory
+// still holds: sessions sharing a key (identical conversations) and
+// sessions of keys of their own alike, the survivors found by their key.
+func TestEvictionKeepsTheIndexByKeyExact(t *testing.T) {
+	mgr, _ := newManager(t)
+	mgr.Bound(10, func(context.Context) bool { return true })
+	ctx := context.Background()
+	var chats atomic.Int32
+	for i := range 30 {
+		turn, err := mgr.Begin(ctx, Request{NewChat: newChat(&chats)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := "shared"
+		if i%3 == 0 {
+			key = fmt.Sprint("own", i)
+		}
+		turn.Advance(fmt.Sprint("p", i), key, nil)
+		turn.Release()
+	}
+	mgr.evictOverflow(ctx, quietLog)
+	mgr.mu.Lock()
+	indexed := 0
+	for key, ids := range mgr.byKey {
+		for _, id := range ids {
+			if s, ok := mgr.cache[id]; !ok || s.ConversationKey != key {
+				t.Errorf("key %s indexes session %s, which memory no longer holds under it", key, id)
+			}
+			indexed++
+		}
+	}
+	cached := len(mgr.cache)
+	mgr.mu.Unlock()
+	if cached > 10 || indexed != cached {
+		t.Fatalf("%d sessions in memory (bound 10), %d indexed by key", cached, indexed)
+	}
+	// The most recent conversation of the shared key goes on in memory.
+	next, err := mgr.Begin(ctx, Request{PrefixKey: "shared", HasHistory: true, NewChat: newChat(&chats)})
+	if err != nil || next.Session.ParentID != "p29" && next.Session.ParentID != "p28" {
+		t.Fatalf("the shared key's latest session: %+v %v", next.Session, err)
+	}
+	next.Release()
+}
+
 // A session in memory costs the same whatever its client's first message:
 // the cache forgets the message once it is written, and the states written
 // after, which carry none, keep the one the database has.
