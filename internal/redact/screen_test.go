@@ -73,6 +73,8 @@ var screenBodies = []string{
 	`{"a":"b" , "c":1}`, `{"x":"y":"z"}`, `{"kEy":1}`, "{\"\u212aey\":1}", "{\"pa\u017fs\":1}", "{\"\u212a\":1}",
 	`{"credentİal":"x","max_tokens":1}`, "\"\xff\":1", "\"\\\xe2\x80\":1", `{"api\u005fkey":"x"}`, `{"api\u00":"x"}`,
 	`{"messages":[{"role":"user","content":"benchmark"}],"model":"qwen3-max"}`, `TOKEN`, `toke`, `Bearer`, `CREDENTIA`,
+	`{"a":"x \"b\": c","d":1}`, `"\"\"\"":1`, `"a\"b\":"c":1`, `{"code":"f(\"key\", \"v\")\n","password":"x"}`,
+	"\"\\\"x\\\n\"y\":1", `"\"\"`, `"a\""b":`, `"\\"\\":"`,
 }
 
 func TestScreensAgreeWithTheRegexps(t *testing.T) {
@@ -139,9 +141,16 @@ func BenchmarkJSON(b *testing.B) {
 	agent := `{"model":"qwen3-max","max_tokens":4096,"messages":[` +
 		strings.Repeat(`{"role":"user","content":"`+strings.Repeat("read the file and fix the test ", 40)+`"},`, 80) +
 		`{"role":"user","content":"go on"}]}`
+	// A coding agent's: tool results of source code, whose strings hold
+	// many escaped quotes, the whole history resent.
+	source, _ := json.Marshal(strings.Repeat("\tfmt.Println(\"token\", key, \"value\")\n", 150))
+	code := `{"model":"qwen3-max","max_tokens":4096,"messages":[` +
+		strings.Repeat(`{"role":"tool","tool_call_id":"call_1","content":`+string(source)+`},`, 20) +
+		`{"role":"user","content":"go on"}]}`
 	for _, c := range []struct{ name, body string }{
 		{"small", `{"model":"qwen3-max","messages":[{"role":"user","content":"benchmark"}]}`},
 		{"agent", agent},
+		{"code", code},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			body := []byte(c.body)
