@@ -79,6 +79,29 @@ func equalFoldASCII(b []byte, lower string) bool {
 // A large message whose text merely mentions a token is then stored as it
 // came, without decoding the whole body into a tree and encoding it again.
 func hasSecretName(body []byte) bool {
+	return anyKey(body, func(name []byte) bool { return mayNameSecret(name) && SecretName(string(name)) })
+}
+
+// HasKey reports whether body, JSON, may hold an object key named one of
+// names (compared as decoded: "u\u0072l" is "url"). It never misses one; it
+// may also say yes for a string value followed by a colon inside another
+// string, or for a name it cannot decode. A screen: a body of hundreds of
+// kilobytes that holds no such key is passed over in one scan instead of
+// decoded.
+func HasKey(body []byte, names ...string) bool {
+	return anyKey(body, func(name []byte) bool {
+		for _, n := range names {
+			if string(name) == n {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// anyKey reports whether named says yes to any object key of body (see
+// nextKey), or a key's escaped name does not decode.
+func anyKey(body []byte, named func(name []byte) bool) bool {
 	for from := 0; ; {
 		start, nameEnd, end, ok := nextKey(body, from)
 		if !ok {
@@ -93,7 +116,7 @@ func hasSecretName(body []byte) bool {
 			}
 			name = []byte(s)
 		}
-		if mayNameSecret(name) && SecretName(string(name)) {
+		if named(name) {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -73,6 +74,20 @@ func TestImageURLsAreRecordedWithoutTheirCredentials(t *testing.T) {
 	}
 }
 
+// A URL whose slashes the client escaped ("https:\/\/", as PHP's
+// json_encode writes them) is masked too: the screen that spared bodies
+// without "://" the full pass kept its password.
+func TestEscapedSlashURLsAreRecordedWithoutTheirCredentials(t *testing.T) {
+	in := `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"http:\/\/me:hunter2@img.example\/cat.png"}}]}]}`
+	for _, keepBytes := range []bool{false, true} {
+		s := &Server{}
+		s.cfg.Capabilities.RecordImageBytes = keepBytes
+		if got := string(s.imageRefs([]byte(in))); strings.Contains(got, "hunter2") || !strings.Contains(got, "img.example") {
+			t.Errorf("RECORD_IMAGE_BYTES=%v: %s", keepBytes, got)
+		}
+	}
+}
+
 // A document by URL is recorded by its URL (not the bytes fetched), and
 // without the URL's credentials, as an image URL is: a Responses
 // input_file's file_url kept a signed URL's signature in the record.
@@ -87,5 +102,22 @@ func TestDocumentURLsAreRecordedWithoutTheirCredentials(t *testing.T) {
 		if got := string(s.imageRefs([]byte(in))); got != want {
 			t.Errorf("RECORD_IMAGE_BYTES=%v:\ngot  %s\nwant %s", keepBytes, got, want)
 		}
+	}
+}
+
+// BenchmarkImageRefs is the recording's pass over a coding agent's request
+// (tool results of source code whose comments name URLs, 20 of them, ~130
+// KB) that holds no image nor any URL to mask.
+//
+//	go test -run '^$' -bench ImageRefs ./internal/server
+func BenchmarkImageRefs(b *testing.B) {
+	source, _ := json.Marshal(strings.Repeat("\t// see https://go.dev/doc/effective_go#names\n\tfmt.Println(\"token\", key)\n", 80))
+	body := []byte(`{"model":"qwen3-max","messages":[` +
+		strings.Repeat(`{"role":"tool","tool_call_id":"call_1","content":`+string(source)+`},`, 20) +
+		`{"role":"user","content":"go on"}]}`)
+	s := &Server{}
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		s.imageRefs(body)
 	}
 }
