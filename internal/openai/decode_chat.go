@@ -143,10 +143,10 @@ func decodeMessage(el []byte, m *Message) bool {
 	})
 }
 
-// everyField is eachField whose fn, returning false, makes it report false.
+// everyField is EachField whose fn, returning false, makes it report false.
 func everyField(obj []byte, fn func(name string, v json.RawMessage) bool) bool {
 	failed := false
-	ok := eachField(obj, func(name string, v json.RawMessage) bool {
+	ok := EachField(obj, func(name string, v json.RawMessage) bool {
 		failed = !fn(name, v)
 		return !failed
 	})

@@ -68,7 +68,7 @@ func FuzzCheckFields(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var want *Error
-		eachField(body, func(name string, v json.RawMessage) bool {
+		EachField(body, func(name string, v json.RawMessage) bool {
 			if !json.Valid(v) {
 				return false
 			}

@@ -7,14 +7,14 @@ import (
 	"qwenproxy/internal/jsonscan"
 )
 
-// eachField calls fn with every top-level field of the JSON object body, in
+// EachField calls fn with every top-level field of the JSON object body, in
 // order: its name and its value, a slice of body (no copy: a 10 MB message
 // is not copied to be looked at). It reports false, having stopped, when
 // body is not an object of name-value pairs; fn returns false to stop early.
 // A value's bounds are found (strings, nesting) but its grammar is not
 // checked: json.Valid is the caller's, for the values it reads (the large
 // ones, messages and tools, are checked once, by the decoder).
-func eachField(body []byte, fn func(name string, v json.RawMessage) bool) bool {
+func EachField(body []byte, fn func(name string, v json.RawMessage) bool) bool {
 	i := jsonscan.SkipSpace(body, 0)
 	if i >= len(body) || body[i] != '{' {
 		return false

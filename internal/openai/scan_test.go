@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// eachField agrees with encoding/json on what a top-level object holds,
+// EachField agrees with encoding/json on what a top-level object holds,
 // in order, and on what is not one.
 func FuzzEachField(f *testing.F) {
 	for _, seed := range []string{`{}`, ` { "a" : 1 , "b":[1,{"c":"}"}], "d\\"e":"x\\\\" } `, `{"a":}`, `{"a":1,}`, `[1]`, `{"a":"\u00e9"}`, `{"a":1}x`, `{"a" 1}`} {
@@ -14,11 +14,11 @@ func FuzzEachField(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var names []string
 		var values []string
-		ok := eachField(body, func(name string, v json.RawMessage) bool {
+		ok := EachField(body, func(name string, v json.RawMessage) bool {
 			names, values = append(names, name), append(values, string(v))
 			return true
 		})
-		// eachField checks the object's frame; its values' grammar is the
+		// EachField checks the object's frame; its values' grammar is the
 		// caller's to check.
 		valuesValid := true
 		for _, v := range values {
@@ -27,10 +27,10 @@ func FuzzEachField(f *testing.F) {
 		var m map[string]json.RawMessage
 		valid := json.Unmarshal(body, &m) == nil && m != nil
 		if ok && valuesValid != valid {
-			t.Fatalf("eachField and its values' json.Valid say %v, encoding/json %v, for %q", ok && valuesValid, valid, body)
+			t.Fatalf("EachField and its values' json.Valid say %v, encoding/json %v, for %q", ok && valuesValid, valid, body)
 		}
 		if valid && !ok {
-			t.Fatalf("eachField refuses the object %q", body)
+			t.Fatalf("EachField refuses the object %q", body)
 		}
 		if !valid {
 			return

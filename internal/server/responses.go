@@ -233,18 +233,42 @@ func textEcho(raw json.RawMessage) json.RawMessage {
 	return marshalResponse(fields)
 }
 
+// echoed is what a response echoes of its request as sent: each field's
+// JSON, nil when absent.
+type echoed struct {
+	Instructions, Reasoning, Text, ToolChoice, Tools json.RawMessage
+}
+
+// echoedFields reads the echoed fields of body, a request already decoded
+// (valid JSON), as json.Unmarshal into a struct of them would — names
+// matched without case, the last of a name winning — from one scan of its
+// top level: unmarshalling it checked and skipped the whole input again, a
+// coding agent's hundred kilobytes of history on every call.
+func echoedFields(body []byte) echoed {
+	var e echoed
+	openai.EachField(body, func(name string, v json.RawMessage) bool {
+		switch {
+		case strings.EqualFold(name, "instructions"):
+			e.Instructions = v
+		case strings.EqualFold(name, "reasoning"):
+			e.Reasoning = v
+		case strings.EqualFold(name, "text"):
+			e.Text = v
+		case strings.EqualFold(name, "tool_choice"):
+			e.ToolChoice = v
+		case strings.EqualFold(name, "tools"):
+			e.Tools = v
+		}
+		return true
+	})
+	return e
+}
+
 // responseShell is the response object's echo of the request's settings,
 // those without effect too (temperature, top_p, truncation), as OpenAI's
 // response has them: the SDKs type temperature and top_p as always there.
 func responseShell(req *responses.Request, body []byte) responses.Response {
-	var echo struct {
-		Instructions json.RawMessage `json:"instructions"`
-		Reasoning    json.RawMessage `json:"reasoning"`
-		Text         json.RawMessage `json:"text"`
-		ToolChoice   json.RawMessage `json:"tool_choice"`
-		Tools        json.RawMessage `json:"tools"`
-	}
-	_ = json.Unmarshal(body, &echo) // decoded once already: cannot fail
+	echo := echoedFields(body)
 	or := func(raw json.RawMessage, def string) json.RawMessage {
 		if len(raw) == 0 || string(raw) == "null" {
 			return json.RawMessage(def)

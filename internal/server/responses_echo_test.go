@@ -1,0 +1,84 @@
+package server
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// unmarshalEchoed is what echoedFields stands for: the fields decoded by
+// encoding/json.
+func unmarshalEchoed(t testing.TB, body []byte) echoed {
+	var e struct {
+		Instructions json.RawMessage `json:"instructions"`
+		Reasoning    json.RawMessage `json:"reasoning"`
+		Text         json.RawMessage `json:"text"`
+		ToolChoice   json.RawMessage `json:"tool_choice"`
+		Tools        json.RawMessage `json:"tools"`
+	}
+	if err := json.Unmarshal(body, &e); err != nil {
+		t.Fatal(err)
+	}
+	return echoed(e)
+}
+
+// echoedFields reads what json.Unmarshal into the echoed fields read:
+// names matched without case, the last of a name winning, values as sent
+// (nulls, spacing and nesting kept), other fields and absent ones left.
+func TestEchoedFieldsAreWhatUnmarshalReads(t *testing.T) {
+	for _, body := range []string{
+		`{}`,
+		`{"model":"qwen3-max","input":[{"role":"user","content":"hi \"tools\": []"}]}`,
+		`{"instructions":"Be brief.","tools":[{"type":"function","name":"f","parameters":{"type":"object"}}],"tool_choice":"auto"}`,
+		`{ "reasoning" : {"effort":"high"} , "text" : {"format":{"type":"json_object"}} , "tools" : null }`,
+		`{"Instructions":"first","INSTRUCTIONS":"second","Tool_Choice":{"type":"function","name":"f"}}`,
+		`{"instructions":"a","instructions":"b","tools":[],"tools":[1]}`,
+		`{"input":"x","text":null,"reasoning":null,"instructions":"\u00e9t\u00e9"}`,
+	} {
+		want, got := unmarshalEchoed(t, []byte(body)), echoedFields([]byte(body))
+		for _, f := range []struct {
+			name      string
+			got, want json.RawMessage
+		}{
+			{"instructions", got.Instructions, want.Instructions}, {"reasoning", got.Reasoning, want.Reasoning},
+			{"text", got.Text, want.Text}, {"tool_choice", got.ToolChoice, want.ToolChoice}, {"tools", got.Tools, want.Tools},
+		} {
+			if string(f.got) != string(f.want) {
+				t.Errorf("%s: %s is %s, json.Unmarshal reads %s", body, f.name, f.got, f.want)
+			}
+		}
+	}
+}
+
+// BenchmarkEchoedFields reads the echoed fields of a coding agent's
+// Responses request (a 20 KB prompt, tools, 80 items of history, ~250 KB)
+// by one scan of its top level, and, as the baseline of the same run, by
+// json.Unmarshal.
+//
+//	go test -run '^$' -bench EchoedFields ./internal/server
+func BenchmarkEchoedFields(b *testing.B) {
+	item, _ := json.Marshal(map[string]any{"type": "function_call_output", "call_id": "call_1",
+		"output": strings.Repeat("\tfmt.Println(\"value\", key) // see https://go.dev/doc\n", 60)})
+	body := []byte(`{"model":"qwen3-max","instructions":` + string(must(json.Marshal(strings.Repeat("You are a careful coding agent. ", 640)))) +
+		`,"tools":[{"type":"function","name":"read_file","parameters":{"type":"object","properties":{"path":{"type":"string"}}}}],` +
+		`"input":[` + strings.Repeat(string(item)+",", 80) + `{"role":"user","content":"go on"}],"store":false}`)
+	b.Run("scan", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			echoedFields(body)
+		}
+	})
+	b.Run("unmarshal", func(b *testing.B) {
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			unmarshalEchoed(b, body)
+		}
+	})
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
