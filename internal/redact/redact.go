@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"unicode/utf8"
 
 	"qwenproxy/internal/jsonedit"
+	"qwenproxy/internal/jsonscan"
 )
 
 // Placeholder replaces a secret's value.
@@ -79,29 +81,35 @@ func equalFoldASCII(b []byte, lower string) bool {
 // A large message whose text merely mentions a token is then stored as it
 // came, without decoding the whole body into a tree and encoding it again.
 func hasSecretName(body []byte) bool {
-	return anyKey(body, func(name []byte) bool { return mayNameSecret(name) && SecretName(string(name)) })
+	return anyKey(body, func(name, _ []byte) bool { return mayNameSecret(name) && SecretName(string(name)) })
 }
 
-// HasKey reports whether body, JSON, may hold an object key named one of
-// names (compared as decoded: "u\u0072l" is "url"). It never misses one; it
-// may also say yes for a string value followed by a colon inside another
-// string, or for a name it cannot decode. A screen: a body of hundreds of
-// kilobytes that holds no such key is passed over in one scan instead of
-// decoded.
-func HasKey(body []byte, names ...string) bool {
-	return anyKey(body, func(name []byte) bool {
-		for _, n := range names {
-			if string(name) == n {
-				return true
-			}
+// HasURLToMask reports whether body, JSON, may hold a string that URL
+// masks (a password, a credential parameter) as the value of a key named
+// one of names (compared as decoded: "u\u0072l" is "url"). It never misses
+// one; it may also say yes for what looks like such a member inside
+// another string, or for a name or value it cannot read. A screen: a coding
+// agent's hundred kilobytes whose tools take a "url" and whose text names
+// URLs, none to mask, are passed over in one scan instead of rewritten.
+func HasURLToMask(body []byte, names ...string) bool {
+	return anyKey(body, func(name, value []byte) bool {
+		if !slices.Contains(names, string(name)) {
+			return false
 		}
-		return false
+		start := jsonscan.SkipSpace(value, 0)
+		end := jsonscan.ValueEnd(value, start)
+		if end < 0 {
+			return true // cannot tell: look properly
+		}
+		u, isString := jsonscan.StringValue(value[start:end])
+		return isString && URL(u) != u
 	})
 }
 
 // anyKey reports whether named says yes to any object key of body (see
-// nextKey), or a key's escaped name does not decode.
-func anyKey(body []byte, named func(name []byte) bool) bool {
+// nextKey) — given its name and what follows its colon — or a key's escaped
+// name does not decode.
+func anyKey(body []byte, named func(name, value []byte) bool) bool {
 	for from := 0; ; {
 		start, nameEnd, end, ok := nextKey(body, from)
 		if !ok {
@@ -116,7 +124,7 @@ func anyKey(body []byte, named func(name []byte) bool) bool {
 			}
 			name = []byte(s)
 		}
-		if named(name) {
+		if named(name, body[end:]) {
 			return true
 		}
 	}

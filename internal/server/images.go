@@ -248,8 +248,8 @@ func (s *Server) imageRefs(body []byte) []byte {
 	editor := imageURLs
 	if !s.cfg.Capabilities.RecordImageBytes && (bytes.Contains(body, []byte(`"data:`)) || bytes.Contains(body, []byte(`"base64"`))) {
 		editor = imageBytes
-	} else if !redact.HasKey(body, "url", "image_url", "file_url") {
-		return body // nothing imageURLs would look at (an agent's text naming URLs is not)
+	} else if !redact.HasURLToMask(body, "url", "image_url", "file_url") {
+		return body // nothing imageURLs would change
 	}
 	out, _ := editor.Rewrite(body)
 	return out

@@ -1,12 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+
+	"qwenproxy/internal/redact"
 )
 
 // imageRefs replaces the images' bytes and nothing else: the body keeps its
@@ -106,13 +109,15 @@ func TestDocumentURLsAreRecordedWithoutTheirCredentials(t *testing.T) {
 }
 
 // BenchmarkImageRefs is the recording's pass over a coding agent's request
-// (tool results of source code whose comments name URLs, 20 of them, ~130
-// KB) that holds no image nor any URL to mask.
+// (a tool that takes a "url", tool results of source code whose comments
+// name URLs, 20 of them, ~130 KB) that holds no image nor any URL to mask.
 //
 //	go test -run '^$' -bench ImageRefs ./internal/server
 func BenchmarkImageRefs(b *testing.B) {
 	source, _ := json.Marshal(strings.Repeat("\t// see https://go.dev/doc/effective_go#names\n\tfmt.Println(\"token\", key)\n", 80))
-	body := []byte(`{"model":"qwen3-max","messages":[` +
+	body := []byte(`{"model":"qwen3-max","tools":[{"type":"function","function":{"name":"web_fetch",` +
+		`"parameters":{"type":"object","properties":{"url":{"type":"string","description":"https://example.com/page"}}}}}],"messages":[` +
+		`{"role":"assistant","tool_calls":[{"id":"call_1","type":"function","function":{"name":"web_fetch","arguments":"{\"url\":\"https://go.dev/doc\"}"}}]},` +
 		strings.Repeat(`{"role":"tool","tool_call_id":"call_1","content":`+string(source)+`},`, 20) +
 		`{"role":"user","content":"go on"}]}`)
 	s := &Server{}
@@ -120,4 +125,26 @@ func BenchmarkImageRefs(b *testing.B) {
 	for b.Loop() {
 		s.imageRefs(body)
 	}
+}
+
+// The screen that spares a body imageURLs' pass never spares one the pass
+// would change.
+func FuzzImageURLScreen(f *testing.F) {
+	for _, b := range []string{
+		`{"url":"http://me:hunter2@img.example/cat.png"}`, `{"image_url":"https://b.example/c.png?sig=xyz"}`,
+		`{"file_url":"https:\/\/d.example\/r.pdf?X-Amz-Signature=abc"}`, `{"u\u0072l":"http://a:b@c"}`,
+		`{"url":{"type":"string"},"text":"see https://me:pw@x.example"}`, `{"a":"\"url\":\"http://a:b@c\"","url":"http://x"}`,
+		`[{"url" : "http://a:b@c"}]`, `{"url":"http://a:b@c`, `{"url":`,
+	} {
+		f.Add([]byte(b))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !json.Valid(body) {
+			return // a recorded request body was decoded first
+		}
+		out, _ := imageURLs.Rewrite(body)
+		if !bytes.Equal(out, body) && !redact.HasURLToMask(body, "url", "image_url", "file_url") {
+			t.Fatalf("the screen spares %s, which the pass makes %s", body, out)
+		}
+	})
 }
