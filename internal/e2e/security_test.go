@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -136,6 +137,31 @@ func TestSecretsInBodiesAreRedacted(t *testing.T) {
 	if strings.Contains(r.OpenAIRequest.String, "secret") || !strings.Contains(r.OpenAIRequest.String, `"[REDACTED]"`) ||
 		!strings.Contains(r.OpenAIRequest.String, `"max_tokens":9`) {
 		t.Fatalf("stored body %s", r.OpenAIRequest.String)
+	}
+}
+
+// The Responses API's answer echoes the request's metadata: its record is
+// redacted as the request's is (the client gets its own metadata back), and
+// so is every read of it.
+func TestSecretsEchoedInAnswersAreRedacted(t *testing.T) {
+	e := start(t, nil)
+	for _, stream := range []bool{false, true} {
+		resp := postJSON(t, e, "/v1/responses", fmt.Sprintf(`{"model":"qwen3-max","input":"hi","stream":%v,`+
+			`"metadata":{"api_key":"sk-live-secret","note":"kept"}}`, stream), nil)
+		answer, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(answer), "sk-live-secret") {
+			t.Fatalf("stream=%v: the client's own metadata is not in its answer: %s", stream, answer)
+		}
+		r := e.lastRow()
+		if strings.Contains(r.OpenAIResponse.String, "secret") || !strings.Contains(r.OpenAIResponse.String, `"api_key":"[REDACTED]"`) ||
+			!strings.Contains(r.OpenAIResponse.String, `"note":"kept"`) {
+			t.Fatalf("stream=%v: stored answer %s", stream, r.OpenAIResponse.String)
+		}
+		read := send(t, e, http.MethodGet, "/v1/requests/"+r.RequestID+"/response", "", "", nil)
+		body, _ := io.ReadAll(read.Body)
+		if read.StatusCode != http.StatusOK || strings.Contains(string(body), "sk-live-secret") || !strings.Contains(string(body), "kept") {
+			t.Fatalf("stream=%v: the history shows the secret: %s", stream, body)
+		}
 	}
 }
 

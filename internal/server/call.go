@@ -156,6 +156,10 @@ func (s *Server) finish(c *call) {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
 	} else {
 		c.ex.Request.OpenAIRequest = redact.JSON(s.imageRefs(c.ex.Request.OpenAIRequest))
+		// The Responses API's answer echoes the request's metadata,
+		// instructions and tools: what the request's record hides, the
+		// answer's must too.
+		rs.OpenAIResponse = redact.JSON(rs.OpenAIResponse)
 	}
 	if limit := s.cfg.RecordMaxBodyBytes; limit > 0 {
 		rq := &c.ex.Request
