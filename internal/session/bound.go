@@ -59,10 +59,8 @@ func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
 		log.Warn("sessions over the memory bound stay in memory: the database does not have their state yet", "in_memory", len(all), "bound", m.max)
 		return
 	}
-	// The victims no turn holds are held while they go, all at once: each
-	// key's list of sessions is then filtered once, not once per session
-	// evicted (identical conversations share a key: a prompt run ten
-	// thousand times made each eviction walk ten thousand ids).
+	// The victims no turn holds are held while they go, all at once, so
+	// that they go in one drop.
 	held := make([]snapshot, 0, len(victims))
 	var releases []func()
 	for _, v := range victims {
@@ -79,19 +77,11 @@ func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	gone := map[string]bool{}
-	keys := map[string]bool{}
 	for _, v := range held {
 		if s, ok := m.cache[v.id]; ok && s.LastAccessed.Equal(v.accessed) && s.MessageCount == v.count {
-			delete(m.cache, v.id)
-			gone[v.id], keys[s.ConversationKey] = true, true
+			gone[v.id] = true
 		}
 	}
-	for key := range keys {
-		if ids := slices.DeleteFunc(m.byKey[key], func(id string) bool { return gone[id] }); len(ids) > 0 {
-			m.byKey[key] = ids
-		} else {
-			delete(m.byKey, key)
-		}
-	}
+	m.drop(gone)
 	log.Debug("sessions evicted from memory", "evicted", len(gone), "bound", m.max)
 }

@@ -466,17 +466,33 @@ func (m *Manager) index(s qp.Session) {
 }
 
 func (m *Manager) unindexKey(s qp.Session) {
-	ids := m.byKey[s.ConversationKey]
-	for i, id := range ids {
-		if id == s.ID {
-			ids = append(ids[:i], ids[i+1:]...)
-			break
+	m.unindex(s.ConversationKey, func(id string) bool { return id == s.ID })
+}
+
+// unindex drops from key's list of sessions the ids gone says go, and the
+// key with its last one. The caller holds m.mu.
+func (m *Manager) unindex(key string, gone func(id string) bool) {
+	if ids := slices.DeleteFunc(m.byKey[key], gone); len(ids) > 0 {
+		m.byKey[key] = ids
+	} else {
+		delete(m.byKey, key)
+	}
+}
+
+// drop removes the sessions gone names from memory, filtering each key's
+// list of sessions once however many of its sessions go: identical
+// conversations share a key, and removing them one by one walked a list of
+// thousands once each. The caller holds m.mu.
+func (m *Manager) drop(gone map[string]bool) {
+	keys := map[string]bool{}
+	for id := range gone {
+		if s, ok := m.cache[id]; ok {
+			keys[s.ConversationKey] = true
+			delete(m.cache, id)
 		}
 	}
-	if len(ids) == 0 {
-		delete(m.byKey, s.ConversationKey)
-	} else {
-		m.byKey[s.ConversationKey] = ids
+	for key := range keys {
+		m.unindex(key, func(id string) bool { return gone[id] })
 	}
 }
 
@@ -594,10 +610,11 @@ func (m *Manager) evictExpired() {
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	expired := map[string]bool{}
 	for id, s := range m.cache {
 		if s.Expired(now) {
-			m.unindexKey(s)
-			delete(m.cache, id)
+			expired[id] = true
 		}
 	}
+	m.drop(expired)
 }
