@@ -84,25 +84,21 @@ func hasSecretName(body []byte) bool {
 	return anyKey(body, func(name, _ []byte) bool { return mayNameSecret(name) && SecretName(string(name)) })
 }
 
-// HasURLToMask reports whether body, JSON, may hold a string that URL
-// masks (a password, a credential parameter) as the value of a key named
-// one of names (compared as decoded: "u\u0072l" is "url"). It never misses
-// one; it may also say yes for what looks like such a member inside
-// another string, or for a name or value it cannot read. A screen: a coding
-// agent's hundred kilobytes whose tools take a "url" and whose text names
-// URLs, none to mask, are passed over in one scan instead of rewritten.
-func HasURLToMask(body []byte, names ...string) bool {
-	return anyKey(body, func(name, value []byte) bool {
+// AnyMember reports whether body, JSON, may hold a member named one of
+// names (compared as decoded: "u\u0072l" is "url") whose value matches
+// says yes to. It never misses one; it may also say yes for what looks like
+// such a member inside another string, or for a name or value it cannot
+// read. A screen for an editor of those members: a coding agent's hundred
+// kilobytes, none of whose members the editor would change, are passed over
+// in one scan instead of rewritten.
+func AnyMember(body []byte, names []string, matches func(value []byte) bool) bool {
+	return anyKey(body, func(name, rest []byte) bool {
 		if !slices.Contains(names, string(name)) {
 			return false
 		}
-		start := jsonscan.SkipSpace(value, 0)
-		end := jsonscan.ValueEnd(value, start)
-		if end < 0 {
-			return true // cannot tell: look properly
-		}
-		u, isString := jsonscan.StringValue(value[start:end])
-		return isString && URL(u) != u
+		start := jsonscan.SkipSpace(rest, 0)
+		end := jsonscan.ValueEnd(rest, start)
+		return end < 0 || matches(rest[start:end]) // unreadable: look properly
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -248,8 +249,8 @@ func (s *Server) imageRefs(body []byte) []byte {
 	editor := imageURLs
 	if !s.cfg.Capabilities.RecordImageBytes && (bytes.Contains(body, []byte(`"data:`)) || bytes.Contains(body, []byte(`"base64"`))) {
 		editor = imageBytes
-	} else if !redact.HasURLToMask(body, "url", "image_url", "file_url") {
-		return body // nothing imageURLs would change
+	} else if !urlsToMask(body) {
+		return body
 	}
 	out, _ := editor.Rewrite(body)
 	return out
@@ -259,12 +260,27 @@ func (s *Server) imageRefs(body []byte) []byte {
 // an Anthropic url source's url, a Responses input_image's image_url and
 // input_file's file_url) to mask their credentials, every other byte left
 // as sent.
-var imageURLs = jsonedit.Editor{Member: maskedImageURL}
+var imageURLs = jsonedit.Editor{Member: func(_ jsonedit.Object, name string, v []byte) ([]byte, bool) { return maskedImageURL(name, v) }}
 
-func maskedImageURL(obj jsonedit.Object, name string, v []byte) ([]byte, bool) {
-	if name != "url" && name != "image_url" && name != "file_url" {
+// urlsToMask reports whether imageURLs may change body: it never says no
+// where the editor would (its members and its mask, found by one scan).
+func urlsToMask(body []byte) bool {
+	return redact.AnyMember(body, imageURLKeys, func(v []byte) bool { _, masked := maskedURL(v); return masked })
+}
+
+// imageURLKeys name the members imageURLs looks at.
+var imageURLKeys = []string{"url", "image_url", "file_url"}
+
+func maskedImageURL(name string, v []byte) ([]byte, bool) {
+	if !slices.Contains(imageURLKeys, name) {
 		return nil, false
 	}
+	return maskedURL(v)
+}
+
+// maskedURL is v, a JSON value, masked by redact.URL when it is a string
+// that has credentials to mask.
+func maskedURL(v []byte) ([]byte, bool) {
 	u, isString := jsonscan.StringValue(v)
 	if !isString {
 		return nil, false
@@ -291,7 +307,7 @@ var imageBytes = jsonedit.Editor{
 			return jsonw.String(nil, dataRef("document", mediaType, payload, isBase64)), true
 		}
 		if name != "data" {
-			return maskedImageURL(obj, name, v)
+			return maskedImageURL(name, v)
 		}
 		data, isString := jsonscan.StringValue(v)
 		if kind, _ := obj.String("type"); !isString || kind != "base64" {
