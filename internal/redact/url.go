@@ -56,12 +56,13 @@ func maskedParams(params string) string {
 		} else {
 			params = ""
 		}
-		name, _, hasValue := strings.Cut(pair, "=")
-		if decoded, err := url.QueryUnescape(name); err == nil {
+		raw, _, hasValue := strings.Cut(pair, "=")
+		name := raw
+		if decoded, err := url.QueryUnescape(raw); err == nil {
 			name = decoded
 		}
 		if hasValue && credentialParam(name) {
-			pair = pair[:strings.IndexByte(pair, '=')+1] + Placeholder
+			pair = raw + "=" + Placeholder
 		}
 		b.WriteString(pair)
 		b.WriteString(sep)

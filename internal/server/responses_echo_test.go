@@ -59,7 +59,8 @@ func TestEchoedFieldsAreWhatUnmarshalReads(t *testing.T) {
 func BenchmarkEchoedFields(b *testing.B) {
 	item, _ := json.Marshal(map[string]any{"type": "function_call_output", "call_id": "call_1",
 		"output": strings.Repeat("\tfmt.Println(\"value\", key) // see https://go.dev/doc\n", 60)})
-	body := []byte(`{"model":"qwen3-max","instructions":` + string(must(json.Marshal(strings.Repeat("You are a careful coding agent. ", 640)))) +
+	instructions, _ := json.Marshal(strings.Repeat("You are a careful coding agent. ", 640))
+	body := []byte(`{"model":"qwen3-max","instructions":` + string(instructions) +
 		`,"tools":[{"type":"function","name":"read_file","parameters":{"type":"object","properties":{"path":{"type":"string"}}}}],` +
 		`"input":[` + strings.Repeat(string(item)+",", 80) + `{"role":"user","content":"go on"}],"store":false}`)
 	b.Run("scan", func(b *testing.B) {
@@ -74,11 +75,4 @@ func BenchmarkEchoedFields(b *testing.B) {
 			unmarshalEchoed(b, body)
 		}
 	})
-}
-
-func must(b []byte, err error) []byte {
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
