@@ -76,3 +76,45 @@ func TestAccExactAndMerged(t *testing.T) {
 		t.Fatalf("groups %+v", l)
 	}
 }
+
+// A source database and its copy hold the same calls written in different
+// batches, and rollups merge in any order: the sums, and so the averages,
+// must not depend on the grouping. Float sums of millisecond durations did
+// (the last bit), and an average on a rounding boundary came out 800.84 in
+// one database and 800.83 in the other.
+func TestSumsDoNotDependOnGrouping(t *testing.T) {
+	var calls []Call
+	for i := range 1000 {
+		ttft := 1.25 + float64(i%7)/1000
+		calls = append(calls, Call{DurationMillis: 800 + float64(i)/1000, TTFTMillis: &ttft})
+	}
+	whole := NewAcc(false)
+	for _, c := range calls {
+		whole.Add(c)
+	}
+	for _, size := range []int{1, 3, 7, 100, 333, 500} {
+		// Batches of size, each merged into what was stored before, as
+		// rollups are written; and the same batches merged newest first.
+		batch := func(from int) *Acc {
+			b := NewAcc(false)
+			for _, c := range calls[from:min(from+size, len(calls))] {
+				b.Add(c)
+			}
+			return b
+		}
+		forward, backward := NewAcc(false), NewAcc(false)
+		for from := 0; from < len(calls); from += size {
+			b := batch(from)
+			b.Merge(forward)
+			forward = b
+		}
+		for from := (len(calls) - 1) / size * size; from >= 0; from -= size {
+			backward.Merge(batch(from))
+		}
+		for name, a := range map[string]*Acc{"forward": forward, "backward": backward} {
+			if a.DurationSum != whole.DurationSum || a.TTFTSum != whole.TTFTSum {
+				t.Errorf("batches of %d merged %s: sums %v %v, want %v %v", size, name, a.DurationSum, a.TTFTSum, whole.DurationSum, whole.TTFTSum)
+			}
+		}
+	}
+}
