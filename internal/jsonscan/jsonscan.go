@@ -1,7 +1,8 @@
 // Package jsonscan finds the bounds of JSON values without decoding them,
-// and unescapes strings: the request's field scanner, the chat request's
-// decoder, the in-place editor of recorded bodies and Qwen's stream decoder
-// read JSON with it.
+// unescapes strings, and reads an object's fields as json.Unmarshal would:
+// the request's field scanner, the client APIs' request decoders, the
+// in-place editor of recorded bodies and Qwen's stream decoder read JSON
+// with it.
 package jsonscan
 
 import (

@@ -1,9 +1,7 @@
 package openai
 
 import (
-	"bytes"
 	"encoding/json"
-	"strings"
 
 	"qwenproxy/internal/jsonscan"
 )
@@ -20,38 +18,38 @@ import (
 // FuzzDecodeChat holds it to json.Unmarshal.
 func decodeChat(body []byte, dst *ChatRequest) bool {
 	var req ChatRequest
-	var seen seenKeys
-	ok := everyField(body, func(name string, v json.RawMessage) bool {
-		if !seen.first(name, chatKeys) {
+	var seen jsonscan.SeenKeys
+	ok := jsonscan.EveryField(body, func(name string, v json.RawMessage) bool {
+		if !seen.First(name, chatKeys) {
 			return false
 		}
 		switch name {
 		case "messages":
 			return decodeMessages(v, &req.Messages)
 		case "model":
-			return decodeString(v, &req.Model)
+			return jsonscan.DecodeString(v, &req.Model)
 		case "stream":
-			return decodeBool(v, &req.Stream)
+			return jsonscan.DecodeBool(v, &req.Stream)
 		case "stream_options":
 			return json.Unmarshal(v, &req.StreamOptions) == nil
 		case "reasoning_effort":
-			return decodeString(v, &req.ReasoningEffort)
+			return jsonscan.DecodeString(v, &req.ReasoningEffort)
 		case "enable_thinking":
 			return json.Unmarshal(v, &req.EnableThinking) == nil
 		case "tools":
-			return decodeRaw(v, &req.Tools)
+			return jsonscan.DecodeRaw(v, &req.Tools)
 		case "tool_choice":
-			return decodeRaw(v, &req.ToolChoice)
+			return jsonscan.DecodeRaw(v, &req.ToolChoice)
 		case "functions":
-			return decodeRaw(v, &req.Functions)
+			return jsonscan.DecodeRaw(v, &req.Functions)
 		case "function_call":
-			return decodeRaw(v, &req.FunctionCall)
+			return jsonscan.DecodeRaw(v, &req.FunctionCall)
 		case "response_format":
-			return decodeRaw(v, &req.ResponseFormat)
+			return jsonscan.DecodeRaw(v, &req.ResponseFormat)
 		case "stop":
-			return decodeRaw(v, &req.Stop)
+			return jsonscan.DecodeRaw(v, &req.Stop)
 		case "web_search_options":
-			return decodeRaw(v, &req.WebSearchOptions)
+			return jsonscan.DecodeRaw(v, &req.WebSearchOptions)
 		case "parallel_tool_calls":
 			return json.Unmarshal(v, &req.ParallelToolCalls) == nil
 		}
@@ -72,24 +70,6 @@ var (
 	messageKeys = []string{"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "refusal"}
 )
 
-// seenKeys tracks the known keys of one object. json.Unmarshal matches keys
-// without regard to case and merges a key sent twice into what the first
-// one decoded: both are left to it.
-type seenKeys uint32
-
-func (s *seenKeys) first(name string, keys []string) bool {
-	for i, k := range keys {
-		if strings.EqualFold(name, k) {
-			if name != k || *s&(1<<i) != 0 {
-				return false
-			}
-			*s |= 1 << i
-			return true
-		}
-	}
-	return true
-}
-
 func decodeMessages(v json.RawMessage, dst *[]Message) bool {
 	if string(v) == "null" {
 		*dst = nil
@@ -99,7 +79,7 @@ func decodeMessages(v json.RawMessage, dst *[]Message) bool {
 		return false
 	}
 	msgs := []Message{}
-	ok := eachElement(v, func(el []byte) bool {
+	ok := jsonscan.EachElement(v, func(el []byte) bool {
 		var m Message
 		if !decodeMessage(el, &m) {
 			return false
@@ -118,129 +98,27 @@ func decodeMessage(el []byte, m *Message) bool {
 	if el[0] != '{' {
 		return false // null leaves an element as it was; anything else is an error
 	}
-	var seen seenKeys
-	return everyField(el, func(name string, v json.RawMessage) bool {
-		if !seen.first(name, messageKeys) {
+	var seen jsonscan.SeenKeys
+	return jsonscan.EveryField(el, func(name string, v json.RawMessage) bool {
+		if !seen.First(name, messageKeys) {
 			return false
 		}
 		switch name {
 		case "role":
-			return decodeString(v, &m.Role)
+			return jsonscan.DecodeString(v, &m.Role)
 		case "content":
-			return decodeRaw(v, &m.Content)
+			return jsonscan.DecodeRaw(v, &m.Content)
 		case "name":
-			return decodeString(v, &m.Name)
+			return jsonscan.DecodeString(v, &m.Name)
 		case "tool_call_id":
-			return decodeString(v, &m.ToolCallID)
+			return jsonscan.DecodeString(v, &m.ToolCallID)
 		case "tool_calls":
 			return json.Unmarshal(v, &m.ToolCalls) == nil
 		case "function_call":
 			return json.Unmarshal(v, &m.FunctionCall) == nil
 		case "refusal":
-			return decodeString(v, &m.Refusal)
+			return jsonscan.DecodeString(v, &m.Refusal)
 		}
-		return validValue(v)
+		return jsonscan.ValidValue(v)
 	})
-}
-
-// everyField is EachField whose fn, returning false, makes it report false.
-func everyField(obj []byte, fn func(name string, v json.RawMessage) bool) bool {
-	failed := false
-	ok := EachField(obj, func(name string, v json.RawMessage) bool {
-		failed = !fn(name, v)
-		return !failed
-	})
-	return ok && !failed
-}
-
-// eachElement calls fn with every element of the JSON array arr, a slice of
-// it, each without surrounding space, its grammar unchecked. It reports
-// false, having stopped, when arr is not an array of values or fn returns
-// false.
-func eachElement(arr []byte, fn func(el []byte) bool) bool {
-	i := jsonscan.SkipSpace(arr, 1)
-	if i < len(arr) && arr[i] == ']' {
-		return jsonscan.SkipSpace(arr, i+1) == len(arr)
-	}
-	for {
-		end := jsonscan.ValueEnd(arr, i)
-		if end <= i || !fn(arr[i:end]) {
-			return false
-		}
-		var last bool
-		if i, last = afterValue(arr, end, ']'); last {
-			return i == len(arr)
-		}
-	}
-}
-
-// decodeString decodes a JSON string or null into dst as json.Unmarshal
-// does (null leaves it unchanged).
-func decodeString(v json.RawMessage, dst *string) bool {
-	if s, ok := unescapedString(v); ok {
-		*dst = s
-		return true
-	}
-	return json.Unmarshal(v, dst) == nil
-}
-
-// decodeBool decodes a JSON boolean or null into dst as json.Unmarshal does.
-func decodeBool(v json.RawMessage, dst *bool) bool {
-	switch string(v) {
-	case "true", "false":
-		*dst = v[0] == 't'
-		return true
-	}
-	return json.Unmarshal(v, dst) == nil
-}
-
-// decodeRaw keeps a valid JSON value, copied, as json.RawMessage's
-// UnmarshalJSON does.
-func decodeRaw(v json.RawMessage, dst *json.RawMessage) bool {
-	if !validValue(v) {
-		return false
-	}
-	*dst = append(json.RawMessage(nil), v...)
-	return true
-}
-
-// validValue is json.Valid, with a string checked by a scan from escape to
-// escape: a message's text is most of a request.
-func validValue(v []byte) bool {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return json.Valid(v)
-	}
-	return validStringBody(v[1 : len(v)-1])
-}
-
-// validStringBody reports whether s, the inside of a JSON string literal
-// whose closing quote was found (jsonscan.StringEnd), is valid: no control
-// characters, no unescaped quote, and only JSON's escapes. Bytes that are
-// not UTF-8 are valid, as for json.Valid.
-func validStringBody(s []byte) bool {
-	for _, c := range s {
-		if c < 0x20 {
-			return false
-		}
-	}
-	for {
-		i := bytes.IndexByte(s, '\\')
-		if i < 0 {
-			return bytes.IndexByte(s, '"') < 0
-		}
-		if bytes.IndexByte(s[:i], '"') >= 0 || i+1 >= len(s) {
-			return false
-		}
-		switch s[i+1] {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			s = s[i+2:]
-		case 'u':
-			if !jsonscan.IsHex4(s[i+2:]) {
-				return false
-			}
-			s = s[i+6:]
-		default:
-			return false
-		}
-	}
 }

@@ -64,7 +64,7 @@ func CheckFields(body []byte, table []Field) ([]string, *Error) {
 	malformed := false
 	var first [8]json.RawMessage
 	skipped := first[:0] // not validated yet
-	wellFormed := EachField(body, func(name string, v json.RawMessage) bool {
+	wellFormed := jsonscan.EachField(body, func(name string, v json.RawMessage) bool {
 		i := fieldIndex(table, name)
 		if i < 0 || table[i].Check == nil {
 			skipped = append(skipped, v)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"qwenproxy/internal/jsonscan"
 )
 
 func TestCheckFieldsOrderAndBounds(t *testing.T) {
@@ -68,7 +70,7 @@ func FuzzCheckFields(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var want *Error
-		EachField(body, func(name string, v json.RawMessage) bool {
+		jsonscan.EachField(body, func(name string, v json.RawMessage) bool {
 			if !json.Valid(v) {
 				return false
 			}

@@ -1,68 +1,6 @@
 package openai
 
-import (
-	"encoding/json"
-	"testing"
-)
-
-// EachField agrees with encoding/json on what a top-level object holds,
-// in order, and on what is not one.
-func FuzzEachField(f *testing.F) {
-	for _, seed := range []string{`{}`, ` { "a" : 1 , "b":[1,{"c":"}"}], "d\\"e":"x\\\\" } `, `{"a":}`, `{"a":1,}`, `[1]`, `{"a":"\u00e9"}`, `{"a":1}x`, `{"a" 1}`} {
-		f.Add([]byte(seed))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		var names []string
-		var values []string
-		ok := EachField(body, func(name string, v json.RawMessage) bool {
-			names, values = append(names, name), append(values, string(v))
-			return true
-		})
-		// EachField checks the object's frame; its values' grammar is the
-		// caller's to check.
-		valuesValid := true
-		for _, v := range values {
-			valuesValid = valuesValid && json.Valid([]byte(v))
-		}
-		var m map[string]json.RawMessage
-		valid := json.Unmarshal(body, &m) == nil && m != nil
-		if ok && valuesValid != valid {
-			t.Fatalf("EachField and its values' json.Valid say %v, encoding/json %v, for %q", ok && valuesValid, valid, body)
-		}
-		if valid && !ok {
-			t.Fatalf("EachField refuses the object %q", body)
-		}
-		if !valid {
-			return
-		}
-		for i, name := range names {
-			if _, found := m[name]; !found {
-				t.Fatalf("%q: field %q = %q", body, name, values[i])
-			}
-		}
-		if len(names) < len(m) {
-			t.Fatalf("%q: %d fields seen, %d in the object", body, len(names), len(m))
-		}
-	})
-}
-
-// FuzzUnescapedString holds the fast read of a message's text to
-// encoding/json: whatever it reads, encoding/json reads the same.
-func FuzzUnescapedString(f *testing.F) {
-	for _, seed := range []string{`""`, `"model"`, `"max_tokens"`, `"plain text"`, `"a\"b"`, `"caf\u00e9"`, "\"caf\xc3\xa9\"", "\"\xff\"", "\"\x7f\"", "\"tab\there\""} {
-		f.Add([]byte(seed))
-	}
-	f.Fuzz(func(t *testing.T, lit []byte) {
-		got, ok := unescapedString(lit)
-		if !ok {
-			return
-		}
-		var want string
-		if err := json.Unmarshal(lit, &want); err != nil || got != want {
-			t.Fatalf("unescapedString(%q) = %q, encoding/json %q (%v)", lit, got, want, err)
-		}
-	})
-}
+import "testing"
 
 // FuzzDepth holds Depth, which jumps through strings, to a scan of every
 // byte (the one it replaced).

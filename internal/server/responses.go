@@ -11,6 +11,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/httpjson"
+	"qwenproxy/internal/jsonscan"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/responses"
 	"qwenproxy/internal/session"
@@ -246,7 +247,7 @@ type echoed struct {
 // coding agent's hundred kilobytes of history on every call.
 func echoedFields(body []byte) echoed {
 	var e echoed
-	openai.EachField(body, func(name string, v json.RawMessage) bool {
+	jsonscan.EachField(body, func(name string, v json.RawMessage) bool {
 		switch {
 		case strings.EqualFold(name, "instructions"):
 			e.Instructions = v

@@ -1,0 +1,220 @@
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+)
+
+// The decoders below read an object's fields as json.Unmarshal would, each
+// value a slice of the body, strings checked by a scan from escape to escape
+// rather than by encoding/json's state machine (which passes over each byte
+// twice, and an agent's request is mostly long texts). A decoder built on
+// them reports false for what it does not read exactly as json.Unmarshal
+// does, and its caller then takes encoding/json's way, which also words the
+// error.
+
+// EachField calls fn with every top-level field of the JSON object body, in
+// order: its name and its value, a slice of body (no copy: a 10 MB message
+// is not copied to be looked at). It reports false, having stopped, when
+// body is not an object of name-value pairs; fn returns false to stop early.
+// A value's bounds are found (strings, nesting) but its grammar is not
+// checked: json.Valid is the caller's, for the values it reads (the large
+// ones, messages and tools, are checked once, by the decoder).
+func EachField(body []byte, fn func(name string, v json.RawMessage) bool) bool {
+	i := SkipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return false
+	}
+	i = SkipSpace(body, i+1)
+	if i < len(body) && body[i] == '}' {
+		return SkipSpace(body, i+1) == len(body)
+	}
+	for {
+		end := ValueEnd(body, i)
+		if end < 0 || body[i] != '"' {
+			return false
+		}
+		name, ok := UnescapedString(body[i:end])
+		if !ok && json.Unmarshal(body[i:end], &name) != nil {
+			return false
+		}
+		i = SkipSpace(body, end)
+		if i >= len(body) || body[i] != ':' {
+			return false
+		}
+		start := SkipSpace(body, i+1)
+		end = ValueEnd(body, start)
+		if end < 0 || end == start {
+			return false
+		}
+		if !fn(name, body[start:end:end]) {
+			return true
+		}
+		var last bool
+		if i, last = AfterValue(body, end, '}'); last {
+			return i == len(body)
+		}
+	}
+}
+
+// AfterValue steps over what follows a member or element that ends at end:
+// a comma (it returns where the next one starts) or the closing bracket
+// (last; it returns where what follows it starts, past space, or -1 when
+// neither follows).
+func AfterValue(b []byte, end int, closing byte) (i int, last bool) {
+	i = SkipSpace(b, end)
+	switch {
+	case i < len(b) && b[i] == ',':
+		return SkipSpace(b, i+1), false
+	case i < len(b) && b[i] == closing:
+		return SkipSpace(b, i+1), true
+	}
+	return -1, true
+}
+
+// UnescapedString reads the JSON string lit (quotes included) without
+// encoding/json when it has no escapes and is valid UTF-8, as every field
+// name of a request and most message texts are (encoding/json scans such a
+// text twice: a tenth of a millisecond for an agent's 30 KB system prompt);
+// ok is false for anything else, which is decoded the full way.
+func UnescapedString(lit []byte) (s string, ok bool) {
+	if len(lit) < 2 || lit[0] != '"' || lit[len(lit)-1] != '"' {
+		return "", false
+	}
+	inner := lit[1 : len(lit)-1]
+	ascii := true
+	for _, c := range inner {
+		if c < 0x20 || c == '\\' || c == '"' {
+			return "", false
+		}
+		ascii = ascii && c < utf8.RuneSelf
+	}
+	if !ascii && !utf8.Valid(inner) {
+		return "", false // encoding/json puts U+FFFD in its place
+	}
+	return string(inner), true
+}
+
+// SeenKeys tracks which of an object's known keys (at most 32) were read.
+// json.Unmarshal matches keys without regard to case and merges a key sent
+// twice into what the first one decoded: both are left to it.
+type SeenKeys uint32
+
+// First reports whether name may be decoded in place: it is not one of keys
+// in another case, nor a key of keys met before.
+func (s *SeenKeys) First(name string, keys []string) bool {
+	for i, k := range keys {
+		if strings.EqualFold(name, k) {
+			if name != k || *s&(1<<i) != 0 {
+				return false
+			}
+			*s |= 1 << i
+			return true
+		}
+	}
+	return true
+}
+
+// EveryField is EachField whose fn, returning false, makes it report false.
+func EveryField(obj []byte, fn func(name string, v json.RawMessage) bool) bool {
+	failed := false
+	ok := EachField(obj, func(name string, v json.RawMessage) bool {
+		failed = !fn(name, v)
+		return !failed
+	})
+	return ok && !failed
+}
+
+// EachElement calls fn with every element of the JSON array arr, a slice of
+// it, each without surrounding space, its grammar unchecked. It reports
+// false, having stopped, when arr is not an array of values or fn returns
+// false.
+func EachElement(arr []byte, fn func(el []byte) bool) bool {
+	i := SkipSpace(arr, 1)
+	if i < len(arr) && arr[i] == ']' {
+		return SkipSpace(arr, i+1) == len(arr)
+	}
+	for {
+		end := ValueEnd(arr, i)
+		if end <= i || !fn(arr[i:end]) {
+			return false
+		}
+		var last bool
+		if i, last = AfterValue(arr, end, ']'); last {
+			return i == len(arr)
+		}
+	}
+}
+
+// DecodeString decodes a JSON string or null into dst as json.Unmarshal
+// does (null leaves it unchanged).
+func DecodeString(v json.RawMessage, dst *string) bool {
+	if s, ok := UnescapedString(v); ok {
+		*dst = s
+		return true
+	}
+	return json.Unmarshal(v, dst) == nil
+}
+
+// DecodeBool decodes a JSON boolean or null into dst as json.Unmarshal does.
+func DecodeBool(v json.RawMessage, dst *bool) bool {
+	switch string(v) {
+	case "true", "false":
+		*dst = v[0] == 't'
+		return true
+	}
+	return json.Unmarshal(v, dst) == nil
+}
+
+// DecodeRaw keeps a valid JSON value, copied, as json.RawMessage's
+// UnmarshalJSON does.
+func DecodeRaw(v json.RawMessage, dst *json.RawMessage) bool {
+	if !ValidValue(v) {
+		return false
+	}
+	*dst = append(json.RawMessage(nil), v...)
+	return true
+}
+
+// ValidValue is json.Valid, with a string checked by a scan from escape to
+// escape: a message's text is most of a request.
+func ValidValue(v []byte) bool {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return json.Valid(v)
+	}
+	return validStringBody(v[1 : len(v)-1])
+}
+
+// validStringBody reports whether s, the inside of a JSON string literal
+// whose closing quote was found (StringEnd), is valid: no control
+// characters, no unescaped quote, and only JSON's escapes. Bytes that are
+// not UTF-8 are valid, as for json.Valid.
+func validStringBody(s []byte) bool {
+	for _, c := range s {
+		if c < 0x20 {
+			return false
+		}
+	}
+	for {
+		i := bytes.IndexByte(s, '\\')
+		if i < 0 {
+			return bytes.IndexByte(s, '"') < 0
+		}
+		if bytes.IndexByte(s[:i], '"') >= 0 || i+1 >= len(s) {
+			return false
+		}
+		switch s[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			s = s[i+2:]
+		case 'u':
+			if !IsHex4(s[i+2:]) {
+				return false
+			}
+			s = s[i+6:]
+		default:
+			return false
+		}
+	}
+}
