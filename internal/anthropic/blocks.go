@@ -25,10 +25,14 @@ var readBlockTypes = []string{"text", "image", "document", "tool_result", "tool_
 func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.Error) {
 	if len(raw) > 0 && raw[0] == '[' {
 		// The common case, decoded at once (a Claude Code request's
-		// blocks are most of its 100 KB: BenchmarkRequest); a list that
-		// fails, or holds search results, is read again block by block.
-		var blocks []Block
-		if json.Unmarshal(raw, &blocks) == nil && !slices.ContainsFunc(blocks, func(b Block) bool { return b.Type == "search_result" }) {
+		// blocks are most of its 100 KB: BenchmarkRequest), in place when
+		// it can be; a list that fails, or holds search results, is read
+		// again block by block.
+		blocks, ok := decodeBlocksInPlace(raw)
+		if !ok {
+			ok = json.Unmarshal(raw, &blocks) == nil
+		}
+		if ok && !slices.ContainsFunc(blocks, func(b Block) bool { return b.Type == "search_result" }) {
 			return blocks, nil
 		}
 	}

@@ -1,7 +1,7 @@
 package jsonscan
 
 import (
-	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
@@ -149,11 +149,18 @@ func EachElement(arr []byte, fn func(el []byte) bool) bool {
 }
 
 // DecodeString decodes a JSON string or null into dst as json.Unmarshal
-// does (null leaves it unchanged).
+// does (null leaves it unchanged). A string with escapes (a text of code or
+// in lines) is checked and unescaped in one scan each (Unescape).
 func DecodeString(v json.RawMessage, dst *string) bool {
 	if s, ok := UnescapedString(v); ok {
 		*dst = s
 		return true
+	}
+	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' && validStringBody(v[1:len(v)-1]) {
+		if s, ok := Unescape(v[1 : len(v)-1]); ok {
+			*dst = s
+			return true
+		}
 	}
 	return json.Unmarshal(v, dst) == nil
 }
@@ -178,13 +185,32 @@ func DecodeRaw(v json.RawMessage, dst *json.RawMessage) bool {
 	return true
 }
 
-// ValidValue is json.Valid, with a string checked by a scan from escape to
-// escape: a message's text is most of a request.
-func ValidValue(v []byte) bool {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return json.Valid(v)
+// ValidValue is json.Valid, with strings checked by a scan from escape to
+// escape, in arrays and objects too (a message's content is a list of
+// blocks of long texts). Past a nesting of maxScanDepth, the rest is left
+// to json.Valid, whose own limit then applies.
+func ValidValue(v []byte) bool { return validValue(v, 0) }
+
+const maxScanDepth = 64
+
+func validValue(v []byte, depth int) bool {
+	if len(v) == 0 {
+		return false
 	}
-	return validStringBody(v[1 : len(v)-1])
+	switch {
+	case v[0] == '"' && len(v) >= 2 && v[len(v)-1] == '"':
+		return validStringBody(v[1 : len(v)-1])
+	case depth >= maxScanDepth:
+	case v[0] == '[':
+		return EachElement(v, func(el []byte) bool { return validValue(el, depth+1) })
+	case v[0] == '{':
+		valid := true
+		return EachField(v, func(_ string, m json.RawMessage) bool {
+			valid = validValue(m, depth+1)
+			return valid
+		}) && valid
+	}
+	return json.Valid(v)
 }
 
 // validStringBody reports whether s, the inside of a JSON string literal
@@ -192,29 +218,44 @@ func ValidValue(v []byte) bool {
 // characters, no unescaped quote, and only JSON's escapes. Bytes that are
 // not UTF-8 are valid, as for json.Valid.
 func validStringBody(s []byte) bool {
-	for _, c := range s {
-		if c < 0x20 {
-			return false
+	// Eight bytes at a time while none needs a look (a message's text is
+	// long runs of them), then the one that does: agents' texts are lines
+	// and code, an escape every few dozen bytes, where jumping from escape
+	// to escape (IndexByte) cost more in calls than it saved.
+	for i := 0; i < len(s); {
+		if i+8 <= len(s) && !anySpecial(binary.LittleEndian.Uint64(s[i:])) {
+			i += 8
+			continue
 		}
-	}
-	for {
-		i := bytes.IndexByte(s, '\\')
-		if i < 0 {
-			return bytes.IndexByte(s, '"') < 0
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			i++
+			continue
 		}
-		if bytes.IndexByte(s[:i], '"') >= 0 || i+1 >= len(s) {
+		if c != '\\' || i+1 >= len(s) {
 			return false
 		}
 		switch s[i+1] {
 		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			s = s[i+2:]
+			i += 2
 		case 'u':
 			if !IsHex4(s[i+2:]) {
 				return false
 			}
-			s = s[i+6:]
+			i += 6
 		default:
 			return false
 		}
 	}
+	return true
+}
+
+// anySpecial reports whether any of the eight bytes of w is a control
+// character, a quote or a backslash: each test is the exact "has a byte
+// less than n" of bit twiddling ((w - n·0x01…) & ^w & 0x80…), on w, and on
+// w XOR the byte, for equality.
+func anySpecial(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q, b := w^(ones*'"'), w^(ones*'\\')
+	return ((w-ones*0x20)&^w|(q-ones)&^q|(b-ones)&^b)&highs != 0
 }

@@ -1,6 +1,8 @@
 package jsonscan
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"testing"
 )
@@ -62,4 +64,52 @@ func FuzzUnescapedString(f *testing.F) {
 			t.Fatalf("UnescapedString(%q) = %q, encoding/json %q (%v)", lit, got, want, err)
 		}
 	})
+}
+
+// FuzzDecodeString holds DecodeString to encoding/json: whatever it reads,
+// json.Unmarshal reads alike.
+func FuzzDecodeString(f *testing.F) {
+	for _, seed := range []string{`"plain"`, `"a\nb\t\"q\"\\"`, `"\u00e9\ud83d\ude00"`, `"\ud800"`, "\"tab\there\"", "\"\xff\\n\"", `null`, `"a\"`, `"\x"`, `7`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		got := "unchanged"
+		if !DecodeString(v, &got) {
+			return
+		}
+		want := "unchanged"
+		if err := json.Unmarshal(v, &want); err != nil || got != want {
+			t.Fatalf("DecodeString(%q) = %q, encoding/json %q (%v)", v, got, want, err)
+		}
+	})
+}
+
+// FuzzValidValue holds ValidValue to json.Valid.
+func FuzzValidValue(f *testing.F) {
+	for _, seed := range []string{`"a\"b"`, `[{"type":"text","text":"x\ny"},{"a":[1,2,{"b":null}]}]`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `[ ]`, ` [1] `,
+		`{"\u00e9":"\ud800"}`, "[\"\x01\"]", `{"a":"b"}x`, `[[[[[[[[]]]]]]]]`, `{"a":01}`, `["\x"]`, `"`, `[`, `{`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if got, want := ValidValue(v), json.Valid(v); got != want {
+			t.Fatalf("ValidValue(%q) = %v, json.Valid %v", v, got, want)
+		}
+	})
+}
+
+// anySpecial is exact: every byte value at every position, among fillers
+// next to the edges it tests (space, 0x21, 0x80, 0xff).
+func TestAnySpecialIsExact(t *testing.T) {
+	for _, filler := range []byte{'a', ' ', 0x21, 0x80, 0xff, '"' + 1, '\\' + 1} {
+		for pos := range 8 {
+			for c := range 256 {
+				w := bytes.Repeat([]byte{filler}, 8)
+				w[pos] = byte(c)
+				want := c < 0x20 || c == '"' || c == '\\'
+				if got := anySpecial(binary.LittleEndian.Uint64(w)); got != want {
+					t.Fatalf("% x: %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
 }

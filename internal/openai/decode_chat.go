@@ -6,6 +6,17 @@ import (
 	"qwenproxy/internal/jsonscan"
 )
 
+// inPlaceDecoder is a request that decodes itself as json.Unmarshal would,
+// faster, or reports false having changed nothing (Decode then takes
+// encoding/json's way): the chat request here, the Messages API's and the
+// Responses API's in their packages.
+type inPlaceDecoder interface {
+	DecodeInPlace(body []byte) bool
+}
+
+// DecodeInPlace is decodeChat.
+func (r *ChatRequest) DecodeInPlace(body []byte) bool { return decodeChat(body, r) }
+
 // decodeChat decodes a chat request the way json.Unmarshal does, reading
 // message texts in place: a message's content is kept raw, and a string
 // content is checked by a scan that jumps from escape to escape rather than

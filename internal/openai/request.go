@@ -108,7 +108,7 @@ func Decode(body []byte, dst any) *Error {
 		// request would be refused for its first missing field instead.
 		return InvalidRequest("", "invalid_json", "the request body must be a JSON object")
 	}
-	if req, ok := dst.(*ChatRequest); ok && decodeChat(body, req) {
+	if d, ok := dst.(inPlaceDecoder); ok && d.DecodeInPlace(body) {
 		return nil
 	}
 	err := json.Unmarshal(body, dst)

@@ -1,0 +1,219 @@
+package anthropic
+
+import (
+	"encoding/json"
+
+	"qwenproxy/internal/jsonscan"
+)
+
+// DecodeInPlace decodes body into r as json.Unmarshal does, reading the
+// messages' contents, the system prompt and the tools in place (strings
+// checked by a scan from escape to escape): an agent's request is mostly
+// long texts, which encoding/json passed over twice for the body and twice
+// more for each message's blocks. It reports false, having changed
+// nothing, for what it does not read exactly as json.Unmarshal would (a
+// key in another case or sent twice, a null message, a wrong type,
+// malformed JSON): openai.Decode then takes encoding/json's way, which
+// also words the error. FuzzDecodeInPlace holds it to json.Unmarshal.
+func (r *Request) DecodeInPlace(body []byte) bool {
+	var req Request
+	var seen jsonscan.SeenKeys
+	ok := jsonscan.EveryField(body, func(name string, v json.RawMessage) bool {
+		if !seen.First(name, requestKeys) {
+			return false
+		}
+		switch name {
+		case "model":
+			return jsonscan.DecodeString(v, &req.Model)
+		case "messages":
+			return decodeMessages(v, &req.Messages)
+		case "system":
+			return jsonscan.DecodeRaw(v, &req.System)
+		case "stream":
+			return jsonscan.DecodeBool(v, &req.Stream)
+		case "tools":
+			return decodeTools(v, &req.Tools)
+		case "output_format":
+			return jsonscan.DecodeRaw(v, &req.OutputFormat)
+		case "max_tokens":
+			return json.Unmarshal(v, &req.MaxTokens) == nil
+		case "stop_sequences":
+			return json.Unmarshal(v, &req.StopSequences) == nil
+		case "temperature":
+			return json.Unmarshal(v, &req.Temperature) == nil
+		case "top_p":
+			return json.Unmarshal(v, &req.TopP) == nil
+		case "top_k":
+			return json.Unmarshal(v, &req.TopK) == nil
+		case "metadata":
+			return json.Unmarshal(v, &req.Metadata) == nil
+		case "tool_choice":
+			return json.Unmarshal(v, &req.ToolChoice) == nil
+		case "thinking":
+			return json.Unmarshal(v, &req.Thinking) == nil
+		case "output_config":
+			return json.Unmarshal(v, &req.OutputConfig) == nil
+		}
+		return jsonscan.ValidValue(v) // another field: checked by the field policy, not kept
+	})
+	if !ok {
+		return false
+	}
+	*r = req
+	return true
+}
+
+// The JSON names of Request's, Message's, Tool's, Block's and Source's
+// fields.
+var (
+	requestKeys = []string{"model", "max_tokens", "messages", "system", "stream", "stop_sequences", "temperature", "top_p", "top_k",
+		"metadata", "tools", "tool_choice", "thinking", "output_config", "output_format"}
+	messageKeys = []string{"role", "content"}
+	toolKeys    = []string{"type", "name", "description", "input_schema"}
+	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context"}
+	sourceKeys  = []string{"type", "media_type", "data", "url", "content"}
+)
+
+// decodeList decodes the JSON array v (or null, which leaves *dst as it
+// was) with decodeOne reading each element, an object; a null element, or
+// any other, is left to encoding/json.
+func decodeList[T any](v json.RawMessage, dst *[]T, decodeOne func(obj []byte, el *T) bool) bool {
+	if string(v) == "null" {
+		*dst = nil
+		return true
+	}
+	if v[0] != '[' {
+		return false
+	}
+	list := []T{}
+	ok := jsonscan.EachElement(v, func(el []byte) bool {
+		var one T
+		if el[0] != '{' || !decodeOne(el, &one) {
+			return false
+		}
+		list = append(list, one)
+		return true
+	})
+	if !ok {
+		return false
+	}
+	*dst = list
+	return true
+}
+
+func decodeMessages(v json.RawMessage, dst *[]Message) bool {
+	return decodeList(v, dst, func(obj []byte, m *Message) bool {
+		var seen jsonscan.SeenKeys
+		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
+			if !seen.First(name, messageKeys) {
+				return false
+			}
+			switch name {
+			case "role":
+				return jsonscan.DecodeString(v, &m.Role)
+			case "content":
+				return jsonscan.DecodeRaw(v, &m.Content)
+			}
+			return jsonscan.ValidValue(v)
+		})
+	})
+}
+
+func decodeTools(v json.RawMessage, dst *[]Tool) bool {
+	return decodeList(v, dst, func(obj []byte, t *Tool) bool {
+		var seen jsonscan.SeenKeys
+		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
+			if !seen.First(name, toolKeys) {
+				return false
+			}
+			switch name {
+			case "type":
+				return jsonscan.DecodeString(v, &t.Type)
+			case "name":
+				return jsonscan.DecodeString(v, &t.Name)
+			case "description":
+				return jsonscan.DecodeString(v, &t.Description)
+			case "input_schema":
+				return jsonscan.DecodeRaw(v, &t.InputSchema)
+			}
+			return jsonscan.ValidValue(v)
+		})
+	})
+}
+
+// decodeBlocksInPlace is a list of blocks decoded as json.Unmarshal decodes
+// it into []Block, or false (see DecodeInPlace).
+func decodeBlocksInPlace(v json.RawMessage) ([]Block, bool) {
+	var blocks []Block
+	ok := decodeList(v, &blocks, func(obj []byte, b *Block) bool {
+		var seen jsonscan.SeenKeys
+		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
+			if !seen.First(name, blockKeys) {
+				return false
+			}
+			switch name {
+			case "type":
+				return jsonscan.DecodeString(v, &b.Type)
+			case "text":
+				return jsonscan.DecodeString(v, &b.Text)
+			case "id":
+				return jsonscan.DecodeString(v, &b.ID)
+			case "name":
+				return jsonscan.DecodeString(v, &b.Name)
+			case "input":
+				return jsonscan.DecodeRaw(v, &b.Input)
+			case "tool_use_id":
+				return jsonscan.DecodeString(v, &b.ToolUseID)
+			case "content":
+				return jsonscan.DecodeRaw(v, &b.Content)
+			case "is_error":
+				return jsonscan.DecodeBool(v, &b.IsError)
+			case "source":
+				return decodeSource(v, &b.Source)
+			case "title":
+				return jsonscan.DecodeString(v, &b.Title)
+			case "context":
+				return jsonscan.DecodeString(v, &b.Context)
+			}
+			return jsonscan.ValidValue(v)
+		})
+	})
+	return blocks, ok
+}
+
+// decodeSource reads an image's or a document's source: its base64 data is
+// a long string.
+func decodeSource(v json.RawMessage, dst **Source) bool {
+	if string(v) == "null" {
+		*dst = nil
+		return true
+	}
+	if v[0] != '{' {
+		return false
+	}
+	var s Source
+	var seen jsonscan.SeenKeys
+	ok := jsonscan.EveryField(v, func(name string, v json.RawMessage) bool {
+		if !seen.First(name, sourceKeys) {
+			return false
+		}
+		switch name {
+		case "type":
+			return jsonscan.DecodeString(v, &s.Type)
+		case "media_type":
+			return jsonscan.DecodeString(v, &s.MediaType)
+		case "data":
+			return jsonscan.DecodeString(v, &s.Data)
+		case "url":
+			return jsonscan.DecodeString(v, &s.URL)
+		case "content":
+			return jsonscan.DecodeRaw(v, &s.Content)
+		}
+		return jsonscan.ValidValue(v)
+	})
+	if !ok {
+		return false
+	}
+	*dst = &s
+	return true
+}
