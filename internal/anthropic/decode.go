@@ -74,35 +74,8 @@ var (
 	sourceKeys  = []string{"type", "media_type", "data", "url", "content"}
 )
 
-// decodeList decodes the JSON array v (or null, which leaves *dst as it
-// was) with decodeOne reading each element, an object; a null element, or
-// any other, is left to encoding/json.
-func decodeList[T any](v json.RawMessage, dst *[]T, decodeOne func(obj []byte, el *T) bool) bool {
-	if string(v) == "null" {
-		*dst = nil
-		return true
-	}
-	if v[0] != '[' {
-		return false
-	}
-	list := []T{}
-	ok := jsonscan.EachElement(v, func(el []byte) bool {
-		var one T
-		if el[0] != '{' || !decodeOne(el, &one) {
-			return false
-		}
-		list = append(list, one)
-		return true
-	})
-	if !ok {
-		return false
-	}
-	*dst = list
-	return true
-}
-
 func decodeMessages(v json.RawMessage, dst *[]Message) bool {
-	return decodeList(v, dst, func(obj []byte, m *Message) bool {
+	return jsonscan.DecodeObjects(v, dst, func(obj []byte, m *Message) bool {
 		var seen jsonscan.SeenKeys
 		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
 			if !seen.First(name, messageKeys) {
@@ -120,7 +93,7 @@ func decodeMessages(v json.RawMessage, dst *[]Message) bool {
 }
 
 func decodeTools(v json.RawMessage, dst *[]Tool) bool {
-	return decodeList(v, dst, func(obj []byte, t *Tool) bool {
+	return jsonscan.DecodeObjects(v, dst, func(obj []byte, t *Tool) bool {
 		var seen jsonscan.SeenKeys
 		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
 			if !seen.First(name, toolKeys) {
@@ -145,7 +118,7 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 // it into []Block, or false (see DecodeInPlace).
 func decodeBlocksInPlace(v json.RawMessage) ([]Block, bool) {
 	var blocks []Block
-	ok := decodeList(v, &blocks, func(obj []byte, b *Block) bool {
+	ok := jsonscan.DecodeObjects(v, &blocks, func(obj []byte, b *Block) bool {
 		var seen jsonscan.SeenKeys
 		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
 			if !seen.First(name, blockKeys) {

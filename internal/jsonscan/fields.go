@@ -165,6 +165,21 @@ func DecodeString(v json.RawMessage, dst *string) bool {
 	return json.Unmarshal(v, dst) == nil
 }
 
+// DecodeStringPointer decodes a JSON string into a new string at *dst, or
+// null into nil, as json.Unmarshal does.
+func DecodeStringPointer(v json.RawMessage, dst **string) bool {
+	if string(v) == "null" {
+		*dst = nil
+		return true
+	}
+	var s string
+	if !DecodeString(v, &s) {
+		return false
+	}
+	*dst = &s
+	return true
+}
+
 // DecodeBool decodes a JSON boolean or null into dst as json.Unmarshal does.
 func DecodeBool(v json.RawMessage, dst *bool) bool {
 	switch string(v) {
@@ -258,4 +273,33 @@ func anySpecial(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	q, b := w^(ones*'"'), w^(ones*'\\')
 	return ((w-ones*0x20)&^w|(q-ones)&^q|(b-ones)&^b)&highs != 0
+}
+
+// DecodeObjects decodes the JSON array v, or null (nil), into dst as
+// json.Unmarshal does, with decodeOne reading each element, an object (a
+// decoder built on EveryField); an element that is not an object (null
+// among them, which json.Unmarshal reads as the zero value) makes it report
+// false, as decodeOne's false does. dst is changed only on success.
+func DecodeObjects[T any](v json.RawMessage, dst *[]T, decodeOne func(obj []byte, el *T) bool) bool {
+	if string(v) == "null" {
+		*dst = nil
+		return true
+	}
+	if len(v) == 0 || v[0] != '[' {
+		return false
+	}
+	list := []T{}
+	ok := EachElement(v, func(el []byte) bool {
+		var one T
+		if el[0] != '{' || !decodeOne(el, &one) {
+			return false
+		}
+		list = append(list, one)
+		return true
+	})
+	if !ok {
+		return false
+	}
+	*dst = list
+	return true
 }

@@ -440,11 +440,24 @@ func (r *Request) Items() ([]Item, *openai.Error) {
 	if len(raw) > 0 && raw[0] == '"' {
 		return nil, nil
 	}
-	var items []Item
-	if json.Unmarshal(raw, &items) != nil {
+	items, ok := decodeItemsInPlace(raw)
+	if !ok && json.Unmarshal(raw, &items) != nil {
 		return nil, openai.InvalidRequest("input", "invalid_type", "input must be a string or a list of items")
 	}
 	return items, nil
+}
+
+// part is a content part of a message or of a call's output, as far as it
+// is read.
+type part struct {
+	Type     string  `json:"type"`
+	Text     *string `json:"text"`
+	Refusal  *string `json:"refusal"`
+	ImageURL string  `json:"image_url"`
+	FileData string  `json:"file_data"`
+	Filename string  `json:"filename"`
+	FileID   string  `json:"file_id"`
+	FileURL  string  `json:"file_url"`
 }
 
 // partsText is a content or output value: a string, or parts whose text is
@@ -467,16 +480,11 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 	if s, ok := jsonscan.StringValue(raw); ok {
 		return s, nil, nil, nil
 	}
-	parts, err := openai.DecodeParts[struct {
-		Type     string  `json:"type"`
-		Text     *string `json:"text"`
-		Refusal  *string `json:"refusal"`
-		ImageURL string  `json:"image_url"`
-		FileData string  `json:"file_data"`
-		Filename string  `json:"filename"`
-		FileID   string  `json:"file_id"`
-		FileURL  string  `json:"file_url"`
-	}](raw)
+	parts, ok := decodePartsInPlace(raw)
+	var err error
+	if !ok {
+		parts, err = openai.DecodeParts[part](raw)
+	}
 	if pe := (*openai.PartError)(nil); errors.As(err, &pe) {
 		return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, pe.Index, pe.Field), "invalid_type",
 			"%s[%d].%s must be %s, not %s", param, pe.Index, pe.Field, pe.Want, pe.Given())

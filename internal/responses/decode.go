@@ -1,0 +1,174 @@
+package responses
+
+import (
+	"encoding/json"
+
+	"qwenproxy/internal/jsonscan"
+)
+
+// DecodeInPlace decodes body into r as json.Unmarshal does, reading the
+// input, the tools and the instructions in place (strings checked by a scan
+// rather than by encoding/json's state machine, which passed over a Codex
+// request twice for the body and twice more for its input items). It
+// reports false, having changed nothing, for what it does not read exactly
+// as json.Unmarshal would (a key in another case or sent twice, a wrong
+// type, malformed JSON): openai.Decode then takes encoding/json's way,
+// which also words the error. FuzzDecodeInPlace holds it to json.Unmarshal.
+func (r *Request) DecodeInPlace(body []byte) bool {
+	var req Request
+	var seen jsonscan.SeenKeys
+	ok := jsonscan.EveryField(body, func(name string, v json.RawMessage) bool {
+		if !seen.First(name, requestKeys) {
+			return false
+		}
+		switch name {
+		case "model":
+			return jsonscan.DecodeString(v, &req.Model)
+		case "input":
+			return jsonscan.DecodeRaw(v, &req.Input)
+		case "instructions":
+			return jsonscan.DecodeStringPointer(v, &req.Instructions)
+		case "tools":
+			return decodeTools(v, &req.Tools)
+		case "tool_choice":
+			return jsonscan.DecodeRaw(v, &req.ToolChoice)
+		case "stream":
+			return jsonscan.DecodeBool(v, &req.Stream)
+		case "previous_response_id":
+			return jsonscan.DecodeString(v, &req.PreviousResponseID)
+		case "store":
+			return json.Unmarshal(v, &req.Store) == nil
+		case "reasoning":
+			return json.Unmarshal(v, &req.Reasoning) == nil
+		case "max_output_tokens":
+			return json.Unmarshal(v, &req.MaxOutputTokens) == nil
+		case "temperature":
+			return json.Unmarshal(v, &req.Temperature) == nil
+		case "top_p":
+			return json.Unmarshal(v, &req.TopP) == nil
+		case "parallel_tool_calls":
+			return json.Unmarshal(v, &req.ParallelToolCalls) == nil
+		case "metadata":
+			return json.Unmarshal(v, &req.Metadata) == nil
+		case "include":
+			return json.Unmarshal(v, &req.Include) == nil
+		case "truncation":
+			return json.Unmarshal(v, &req.Truncation) == nil
+		case "text":
+			return json.Unmarshal(v, &req.Text) == nil
+		}
+		return jsonscan.ValidValue(v) // another field: checked by the field policy, not kept
+	})
+	if !ok {
+		return false
+	}
+	*r = req
+	return true
+}
+
+// The JSON names of Request's, Tool's, Item's and part's fields.
+var (
+	requestKeys = []string{"model", "input", "instructions", "tools", "tool_choice", "stream", "store", "previous_response_id", "reasoning",
+		"max_output_tokens", "temperature", "top_p", "parallel_tool_calls", "metadata", "include", "truncation", "text"}
+	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools"}
+	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output"}
+	partKeys = []string{"type", "text", "refusal", "image_url", "file_data", "filename", "file_id", "file_url"}
+)
+
+func decodeTools(v json.RawMessage, dst *[]Tool) bool {
+	return jsonscan.DecodeObjects(v, dst, func(obj []byte, t *Tool) bool {
+		var seen jsonscan.SeenKeys
+		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
+			if !seen.First(name, toolKeys) {
+				return false
+			}
+			switch name {
+			case "type":
+				return jsonscan.DecodeString(v, &t.Type)
+			case "name":
+				return jsonscan.DecodeString(v, &t.Name)
+			case "description":
+				return jsonscan.DecodeString(v, &t.Description)
+			case "parameters":
+				return jsonscan.DecodeRaw(v, &t.Parameters)
+			case "strict":
+				return json.Unmarshal(v, &t.Strict) == nil
+			case "format":
+				return jsonscan.DecodeRaw(v, &t.Format)
+			case "tools": // a namespace's
+				return decodeTools(v, &t.Tools)
+			}
+			return jsonscan.ValidValue(v)
+		})
+	})
+}
+
+// decodeItemsInPlace is a list of input items decoded as json.Unmarshal
+// decodes it into []Item, or false (see DecodeInPlace).
+func decodeItemsInPlace(v json.RawMessage) ([]Item, bool) {
+	var items []Item
+	ok := jsonscan.DecodeObjects(v, &items, func(obj []byte, it *Item) bool {
+		var seen jsonscan.SeenKeys
+		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
+			if !seen.First(name, itemKeys) {
+				return false
+			}
+			switch name {
+			case "type":
+				return jsonscan.DecodeString(v, &it.Type)
+			case "id":
+				return jsonscan.DecodeString(v, &it.ID)
+			case "role":
+				return jsonscan.DecodeString(v, &it.Role)
+			case "content":
+				return jsonscan.DecodeRaw(v, &it.Content)
+			case "call_id":
+				return jsonscan.DecodeString(v, &it.CallID)
+			case "name":
+				return jsonscan.DecodeString(v, &it.Name)
+			case "arguments":
+				return jsonscan.DecodeString(v, &it.Arguments)
+			case "input":
+				return jsonscan.DecodeString(v, &it.Input)
+			case "output":
+				return jsonscan.DecodeRaw(v, &it.Output)
+			}
+			return jsonscan.ValidValue(v)
+		})
+	})
+	return items, ok
+}
+
+// decodePartsInPlace is a list of content parts decoded as json.Unmarshal
+// decodes it into []part, or false (see DecodeInPlace).
+func decodePartsInPlace(v json.RawMessage) ([]part, bool) {
+	var parts []part
+	ok := jsonscan.DecodeObjects(v, &parts, func(obj []byte, p *part) bool {
+		var seen jsonscan.SeenKeys
+		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
+			if !seen.First(name, partKeys) {
+				return false
+			}
+			switch name {
+			case "type":
+				return jsonscan.DecodeString(v, &p.Type)
+			case "text":
+				return jsonscan.DecodeStringPointer(v, &p.Text)
+			case "refusal":
+				return jsonscan.DecodeStringPointer(v, &p.Refusal)
+			case "image_url":
+				return jsonscan.DecodeString(v, &p.ImageURL)
+			case "file_data":
+				return jsonscan.DecodeString(v, &p.FileData)
+			case "filename":
+				return jsonscan.DecodeString(v, &p.Filename)
+			case "file_id":
+				return jsonscan.DecodeString(v, &p.FileID)
+			case "file_url":
+				return jsonscan.DecodeString(v, &p.FileURL)
+			}
+			return jsonscan.ValidValue(v)
+		})
+	})
+	return parts, ok
+}
