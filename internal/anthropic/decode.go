@@ -157,19 +157,7 @@ func decodeBlocksInPlace(v json.RawMessage) ([]Block, bool) {
 // decodeSource reads an image's or a document's source: its base64 data is
 // a long string.
 func decodeSource(v json.RawMessage, dst **Source) bool {
-	if string(v) == "null" {
-		*dst = nil
-		return true
-	}
-	if v[0] != '{' {
-		return false
-	}
-	var s Source
-	var seen jsonscan.SeenKeys
-	ok := jsonscan.EveryField(v, func(name string, v json.RawMessage) bool {
-		if !seen.First(name, sourceKeys) {
-			return false
-		}
+	return jsonscan.DecodeObjectPointer(v, dst, sourceKeys, func(name string, v json.RawMessage, s *Source) bool {
 		switch name {
 		case "type":
 			return jsonscan.DecodeString(v, &s.Type)
@@ -179,14 +167,7 @@ func decodeSource(v json.RawMessage, dst **Source) bool {
 			return jsonscan.DecodeString(v, &s.Data)
 		case "url":
 			return jsonscan.DecodeString(v, &s.URL)
-		case "content":
-			return jsonscan.DecodeRaw(v, &s.Content)
 		}
-		return jsonscan.ValidValue(v)
+		return jsonscan.DecodeRaw(v, &s.Content)
 	})
-	if !ok {
-		return false
-	}
-	*dst = &s
-	return true
 }

@@ -303,3 +303,34 @@ func DecodeObjects[T any](v json.RawMessage, dst *[]T, decodeOne func(obj []byte
 	*dst = list
 	return true
 }
+
+// DecodeObjectPointer decodes the JSON object v into a new T at *dst, or
+// null into nil, as json.Unmarshal does: field reads each field named in
+// keys, every other field is only checked (ValidValue).
+func DecodeObjectPointer[T any](v json.RawMessage, dst **T, keys []string, field func(name string, v json.RawMessage, t *T) bool) bool {
+	if string(v) == "null" {
+		*dst = nil
+		return true
+	}
+	if len(v) == 0 || v[0] != '{' {
+		return false
+	}
+	var t T
+	var seen SeenKeys
+	ok := EveryField(v, func(name string, v json.RawMessage) bool {
+		if !seen.First(name, keys) {
+			return false
+		}
+		for _, k := range keys {
+			if name == k {
+				return field(name, v, &t)
+			}
+		}
+		return ValidValue(v)
+	})
+	if !ok {
+		return false
+	}
+	*dst = &t
+	return true
+}

@@ -1,6 +1,10 @@
 package openai
 
-import "testing"
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
 
 // TestDecodeChatReadsWhatClientsSend: the requests clients send take the
 // fast way (were they left to json.Unmarshal, BenchmarkRequestChecks would
@@ -25,4 +29,36 @@ func TestDecodeChatReadsWhatClientsSend(t *testing.T) {
 			t.Errorf("read the fast way: %s", body)
 		}
 	}
+}
+
+// A message's content parts — texts in lines, an image by data: URL, a
+// document — are read in place, as json.Unmarshal reads them.
+func TestDecodePartsInPlaceReadsMessagesParts(t *testing.T) {
+	raw := []byte(`[{"type":"text","text":"<task>\nfix \"main.go\" \u00e9\n</task>"},{"type":"text","text":"plain","cache_control":{"type":"ephemeral"}},
+		{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo=","detail":"high"}},
+		{"type":"file","file":{"file_data":"data:application/pdf;base64,JVBERi0=","filename":"a.pdf"}},{"type":"refusal","refusal":"no"}]`)
+	parts, ok := decodePartsInPlace(raw)
+	var want []contentPart
+	if err := json.Unmarshal(raw, &want); !ok || err != nil || !reflect.DeepEqual(parts, want) {
+		t.Fatalf("in place (%v) %+v\njson.Unmarshal %+v (%v)", ok, parts, want, err)
+	}
+}
+
+// FuzzDecodeParts holds decodePartsInPlace to json.Unmarshal: whatever it
+// reads, json.Unmarshal reads alike.
+func FuzzDecodeParts(f *testing.F) {
+	for _, seed := range []string{`[{"type":"text","text":"a\nb"}]`, `[{"type":"image_url","image_url":{"url":"u","URL":"v"}}]`, `[{"image_url":null,"file":{}}]`,
+		`[{"file":{"file_id":7}}]`, `[{"text":null,"refusal":"r"}]`, `[null]`, `[]`, `null`, `[{"type":"text","type":"x"}]`, `[{"image_url":"s"}]`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		parts, ok := decodePartsInPlace(raw)
+		if !ok {
+			return
+		}
+		var want []contentPart
+		if err := json.Unmarshal(raw, &want); err != nil || !reflect.DeepEqual(parts, want) {
+			t.Fatalf("%q:\nin place       %+v\njson.Unmarshal %+v (%v)", raw, parts, want, err)
+		}
+	})
 }

@@ -312,6 +312,26 @@ func (m *Message) Documents() []qp.Document {
 	return docs
 }
 
+// contentPart is a content part of a message, as far as it is read.
+type contentPart struct {
+	Type     string        `json:"type"`
+	Text     *string       `json:"text"`
+	Refusal  *string       `json:"refusal"`
+	ImageURL *imageURLPart `json:"image_url"`
+	File     *filePart     `json:"file"`
+}
+
+type imageURLPart struct {
+	URL    string `json:"url"`
+	Detail string `json:"detail"`
+}
+
+type filePart struct {
+	FileData string `json:"file_data"`
+	Filename string `json:"filename"`
+	FileID   string `json:"file_id"`
+}
+
 // parts reads an array of content parts: text parts (joined by newlines),
 // image_url parts and file parts ({"type":"file","file":{"file_data":
 // "data:application/pdf;base64,…","filename":…}}). Other parts (audio, a
@@ -319,20 +339,11 @@ func (m *Message) Documents() []qp.Document {
 // upstream and are refused rather than dropped silently; so are images and
 // files outside user messages.
 func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
-	parts, err := DecodeParts[struct {
-		Type     string  `json:"type"`
-		Text     *string `json:"text"`
-		Refusal  *string `json:"refusal"`
-		ImageURL *struct {
-			URL    string `json:"url"`
-			Detail string `json:"detail"`
-		} `json:"image_url"`
-		File *struct {
-			FileData string `json:"file_data"`
-			Filename string `json:"filename"`
-			FileID   string `json:"file_id"`
-		} `json:"file"`
-	}](raw)
+	parts, ok := decodePartsInPlace(raw)
+	var err error
+	if !ok {
+		parts, err = DecodeParts[contentPart](raw)
+	}
 	if pe := (*PartError)(nil); errors.As(err, &pe) {
 		return "", nil, nil, pe
 	}
