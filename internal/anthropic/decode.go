@@ -8,7 +8,7 @@ import (
 
 // DecodeInPlace decodes body into r as json.Unmarshal does, reading the
 // messages' contents, the system prompt and the tools in place (strings
-// checked by a scan from escape to escape): an agent's request is mostly
+// checked by jsonscan's scan): an agent's request is mostly
 // long texts, which encoding/json passed over twice for the body and twice
 // more for each message's blocks. It reports false, having changed
 // nothing, for what it does not read exactly as json.Unmarshal would (a

@@ -8,9 +8,9 @@ import (
 )
 
 // The decoders below read an object's fields as json.Unmarshal would, each
-// value a slice of the body, strings checked by a scan from escape to escape
-// rather than by encoding/json's state machine (which passes over each byte
-// twice, and an agent's request is mostly long texts). A decoder built on
+// value a slice of the body, strings checked eight bytes at a time rather
+// than by encoding/json's state machine (which passes over each byte twice
+// a decode, and an agent's request is mostly long texts). A decoder built on
 // them reports false for what it does not read exactly as json.Unmarshal
 // does, and its caller then takes encoding/json's way, which also words the
 // error.
@@ -53,17 +53,17 @@ func EachField(body []byte, fn func(name string, v json.RawMessage) bool) bool {
 			return true
 		}
 		var last bool
-		if i, last = AfterValue(body, end, '}'); last {
+		if i, last = afterValue(body, end, '}'); last {
 			return i == len(body)
 		}
 	}
 }
 
-// AfterValue steps over what follows a member or element that ends at end:
+// afterValue steps over what follows a member or element that ends at end:
 // a comma (it returns where the next one starts) or the closing bracket
 // (last; it returns where what follows it starts, past space, or -1 when
 // neither follows).
-func AfterValue(b []byte, end int, closing byte) (i int, last bool) {
+func afterValue(b []byte, end int, closing byte) (i int, last bool) {
 	i = SkipSpace(b, end)
 	switch {
 	case i < len(b) && b[i] == ',':
@@ -142,7 +142,7 @@ func EachElement(arr []byte, fn func(el []byte) bool) bool {
 			return false
 		}
 		var last bool
-		if i, last = AfterValue(arr, end, ']'); last {
+		if i, last = afterValue(arr, end, ']'); last {
 			return i == len(arr)
 		}
 	}
@@ -200,8 +200,8 @@ func DecodeRaw(v json.RawMessage, dst *json.RawMessage) bool {
 	return true
 }
 
-// ValidValue is json.Valid, with strings checked by a scan from escape to
-// escape, in arrays and objects too (a message's content is a list of
+// ValidValue is json.Valid, with strings checked eight bytes at a time
+// (validStringBody), in arrays and objects too (a message's content is a list of
 // blocks of long texts). Past a nesting of maxScanDepth, the rest is left
 // to json.Valid, whose own limit then applies.
 func ValidValue(v []byte) bool { return validValue(v, 0) }

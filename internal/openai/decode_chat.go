@@ -19,8 +19,8 @@ func (r *ChatRequest) DecodeInPlace(body []byte) bool { return decodeChat(body, 
 
 // decodeChat decodes a chat request the way json.Unmarshal does, reading
 // message texts in place: a message's content is kept raw, and a string
-// content is checked by a scan that jumps from escape to escape rather than
-// by encoding/json's state machine, which passes over it twice (an agent's
+// content is checked by jsonscan's scan rather than by encoding/json's
+// state machine, which passes over it twice (an agent's
 // 70 KB request took 0.4 ms, BenchmarkRequestChecks). Every other value is
 // decoded by encoding/json, alone. It reports false, having changed
 // nothing, for what it does not read exactly as json.Unmarshal would (a key
