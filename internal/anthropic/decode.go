@@ -17,11 +17,7 @@ import (
 // also words the error. FuzzDecodeInPlace holds it to json.Unmarshal.
 func (r *Request) DecodeInPlace(body []byte) bool {
 	var req Request
-	var seen jsonscan.SeenKeys
-	ok := jsonscan.EveryField(body, func(name string, v json.RawMessage) bool {
-		if !seen.First(name, requestKeys) {
-			return false
-		}
+	ok := jsonscan.DecodeFields(body, requestKeys, func(name string, v json.RawMessage) bool {
 		switch name {
 		case "model":
 			return jsonscan.DecodeString(v, &req.Model)
@@ -51,10 +47,9 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 			return json.Unmarshal(v, &req.ToolChoice) == nil
 		case "thinking":
 			return json.Unmarshal(v, &req.Thinking) == nil
-		case "output_config":
+		default: // "output_config"
 			return json.Unmarshal(v, &req.OutputConfig) == nil
 		}
-		return jsonscan.ValidValue(v) // another field: checked by the field policy, not kept
 	})
 	if !ok {
 		return false
@@ -76,29 +71,20 @@ var (
 
 func decodeMessages(v json.RawMessage, dst *[]Message) bool {
 	return jsonscan.DecodeObjects(v, dst, func(obj []byte, m *Message) bool {
-		var seen jsonscan.SeenKeys
-		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
-			if !seen.First(name, messageKeys) {
-				return false
-			}
+		return jsonscan.DecodeFields(obj, messageKeys, func(name string, v json.RawMessage) bool {
 			switch name {
 			case "role":
 				return jsonscan.DecodeString(v, &m.Role)
-			case "content":
+			default: // "content"
 				return jsonscan.DecodeRaw(v, &m.Content)
 			}
-			return jsonscan.ValidValue(v)
 		})
 	})
 }
 
 func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 	return jsonscan.DecodeObjects(v, dst, func(obj []byte, t *Tool) bool {
-		var seen jsonscan.SeenKeys
-		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
-			if !seen.First(name, toolKeys) {
-				return false
-			}
+		return jsonscan.DecodeFields(obj, toolKeys, func(name string, v json.RawMessage) bool {
 			switch name {
 			case "type":
 				return jsonscan.DecodeString(v, &t.Type)
@@ -106,10 +92,9 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 				return jsonscan.DecodeString(v, &t.Name)
 			case "description":
 				return jsonscan.DecodeString(v, &t.Description)
-			case "input_schema":
+			default: // "input_schema"
 				return jsonscan.DecodeRaw(v, &t.InputSchema)
 			}
-			return jsonscan.ValidValue(v)
 		})
 	})
 }
@@ -119,11 +104,7 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 func decodeBlocksInPlace(v json.RawMessage) ([]Block, bool) {
 	var blocks []Block
 	ok := jsonscan.DecodeObjects(v, &blocks, func(obj []byte, b *Block) bool {
-		var seen jsonscan.SeenKeys
-		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
-			if !seen.First(name, blockKeys) {
-				return false
-			}
+		return jsonscan.DecodeFields(obj, blockKeys, func(name string, v json.RawMessage) bool {
 			switch name {
 			case "type":
 				return jsonscan.DecodeString(v, &b.Type)
@@ -145,10 +126,9 @@ func decodeBlocksInPlace(v json.RawMessage) ([]Block, bool) {
 				return decodeSource(v, &b.Source)
 			case "title":
 				return jsonscan.DecodeString(v, &b.Title)
-			case "context":
+			default: // "context"
 				return jsonscan.DecodeString(v, &b.Context)
 			}
-			return jsonscan.ValidValue(v)
 		})
 	})
 	return blocks, ok

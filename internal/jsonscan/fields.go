@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -36,7 +37,7 @@ func EachField(body []byte, fn func(name string, v json.RawMessage) bool) bool {
 		if end < 0 || body[i] != '"' {
 			return false
 		}
-		name, ok := UnescapedString(body[i:end])
+		name, ok := unescapedString(body[i:end])
 		if !ok && json.Unmarshal(body[i:end], &name) != nil {
 			return false
 		}
@@ -74,12 +75,12 @@ func afterValue(b []byte, end int, closing byte) (i int, last bool) {
 	return -1, true
 }
 
-// UnescapedString reads the JSON string lit (quotes included) without
+// unescapedString reads the JSON string lit (quotes included) without
 // encoding/json when it has no escapes and is valid UTF-8, as every field
 // name of a request and most message texts are (encoding/json scans such a
 // text twice: a tenth of a millisecond for an agent's 30 KB system prompt);
 // ok is false for anything else, which is decoded the full way.
-func UnescapedString(lit []byte) (s string, ok bool) {
+func unescapedString(lit []byte) (s string, ok bool) {
 	if len(lit) < 2 || lit[0] != '"' || lit[len(lit)-1] != '"' {
 		return "", false
 	}
@@ -97,28 +98,30 @@ func UnescapedString(lit []byte) (s string, ok bool) {
 	return string(inner), true
 }
 
-// SeenKeys tracks which of an object's known keys (at most 32) were read.
-// json.Unmarshal matches keys without regard to case and merges a key sent
-// twice into what the first one decoded: both are left to it.
-type SeenKeys uint32
-
-// First reports whether name may be decoded in place: it is not one of keys
-// in another case, nor a key of keys met before.
-func (s *SeenKeys) First(name string, keys []string) bool {
-	for i, k := range keys {
-		if strings.EqualFold(name, k) {
-			if name != k || *s&(1<<i) != 0 {
-				return false
-			}
-			*s |= 1 << i
-			return true
+// DecodeFields reads the JSON object obj as json.Unmarshal reads a struct
+// whose fields' JSON names are keys (at most 64): field decodes each member
+// named in keys, and every other member is only checked (validValue). It
+// reports false for what is not an object, for what field refuses, and for
+// a member named as one of keys in another case or a second time, which
+// json.Unmarshal matches without regard to case and merges into what the
+// first decoded: both are left to it.
+func DecodeFields(obj []byte, keys []string, field func(name string, v json.RawMessage) bool) bool {
+	var seen uint64
+	return everyField(obj, func(name string, v json.RawMessage) bool {
+		i := slices.IndexFunc(keys, func(k string) bool { return strings.EqualFold(name, k) })
+		switch {
+		case i < 0:
+			return validValue(v)
+		case keys[i] != name || seen&(1<<i) != 0:
+			return false
 		}
-	}
-	return true
+		seen |= 1 << i
+		return field(name, v)
+	})
 }
 
-// EveryField is EachField whose fn, returning false, makes it report false.
-func EveryField(obj []byte, fn func(name string, v json.RawMessage) bool) bool {
+// everyField is EachField whose fn, returning false, makes it report false.
+func everyField(obj []byte, fn func(name string, v json.RawMessage) bool) bool {
 	failed := false
 	ok := EachField(obj, func(name string, v json.RawMessage) bool {
 		failed = !fn(name, v)
@@ -127,11 +130,11 @@ func EveryField(obj []byte, fn func(name string, v json.RawMessage) bool) bool {
 	return ok && !failed
 }
 
-// EachElement calls fn with every element of the JSON array arr, a slice of
+// eachElement calls fn with every element of the JSON array arr, a slice of
 // it, each without surrounding space, its grammar unchecked. It reports
 // false, having stopped, when arr is not an array of values or fn returns
 // false.
-func EachElement(arr []byte, fn func(el []byte) bool) bool {
+func eachElement(arr []byte, fn func(el []byte) bool) bool {
 	i := SkipSpace(arr, 1)
 	if i < len(arr) && arr[i] == ']' {
 		return SkipSpace(arr, i+1) == len(arr)
@@ -152,7 +155,7 @@ func EachElement(arr []byte, fn func(el []byte) bool) bool {
 // does (null leaves it unchanged). A string with escapes (a text of code or
 // in lines) is checked and unescaped in one scan each (Unescape).
 func DecodeString(v json.RawMessage, dst *string) bool {
-	if s, ok := UnescapedString(v); ok {
+	if s, ok := unescapedString(v); ok {
 		*dst = s
 		return true
 	}
@@ -193,22 +196,22 @@ func DecodeBool(v json.RawMessage, dst *bool) bool {
 // DecodeRaw keeps a valid JSON value, copied, as json.RawMessage's
 // UnmarshalJSON does.
 func DecodeRaw(v json.RawMessage, dst *json.RawMessage) bool {
-	if !ValidValue(v) {
+	if !validValue(v) {
 		return false
 	}
 	*dst = append(json.RawMessage(nil), v...)
 	return true
 }
 
-// ValidValue is json.Valid, with strings checked eight bytes at a time
+// validValue is json.Valid, with strings checked eight bytes at a time
 // (validStringBody), in arrays and objects too (a message's content is a list of
 // blocks of long texts). Past a nesting of maxScanDepth, the rest is left
 // to json.Valid, whose own limit then applies.
-func ValidValue(v []byte) bool { return validValue(v, 0) }
+func validValue(v []byte) bool { return validAt(v, 0) }
 
 const maxScanDepth = 64
 
-func validValue(v []byte, depth int) bool {
+func validAt(v []byte, depth int) bool {
 	if len(v) == 0 {
 		return false
 	}
@@ -217,11 +220,11 @@ func validValue(v []byte, depth int) bool {
 		return validStringBody(v[1 : len(v)-1])
 	case depth >= maxScanDepth:
 	case v[0] == '[':
-		return EachElement(v, func(el []byte) bool { return validValue(el, depth+1) })
+		return eachElement(v, func(el []byte) bool { return validAt(el, depth+1) })
 	case v[0] == '{':
 		valid := true
 		return EachField(v, func(_ string, m json.RawMessage) bool {
-			valid = validValue(m, depth+1)
+			valid = validAt(m, depth+1)
 			return valid
 		}) && valid
 	}
@@ -277,7 +280,7 @@ func anySpecial(w uint64) bool {
 
 // DecodeObjects decodes the JSON array v, or null (nil), into dst as
 // json.Unmarshal does, with decodeOne reading each element, an object (a
-// decoder built on EveryField); an element that is not an object (null
+// decoder built on everyField); an element that is not an object (null
 // among them, which json.Unmarshal reads as the zero value) makes it report
 // false, as decodeOne's false does. dst is changed only on success.
 func DecodeObjects[T any](v json.RawMessage, dst *[]T, decodeOne func(obj []byte, el *T) bool) bool {
@@ -289,7 +292,7 @@ func DecodeObjects[T any](v json.RawMessage, dst *[]T, decodeOne func(obj []byte
 		return false
 	}
 	list := []T{}
-	ok := EachElement(v, func(el []byte) bool {
+	ok := eachElement(v, func(el []byte) bool {
 		var one T
 		if el[0] != '{' || !decodeOne(el, &one) {
 			return false
@@ -306,7 +309,7 @@ func DecodeObjects[T any](v json.RawMessage, dst *[]T, decodeOne func(obj []byte
 
 // DecodeObjectPointer decodes the JSON object v into a new T at *dst, or
 // null into nil, as json.Unmarshal does: field reads each field named in
-// keys, every other field is only checked (ValidValue).
+// keys, every other field is only checked (validValue).
 func DecodeObjectPointer[T any](v json.RawMessage, dst **T, keys []string, field func(name string, v json.RawMessage, t *T) bool) bool {
 	if string(v) == "null" {
 		*dst = nil
@@ -316,18 +319,7 @@ func DecodeObjectPointer[T any](v json.RawMessage, dst **T, keys []string, field
 		return false
 	}
 	var t T
-	var seen SeenKeys
-	ok := EveryField(v, func(name string, v json.RawMessage) bool {
-		if !seen.First(name, keys) {
-			return false
-		}
-		for _, k := range keys {
-			if name == k {
-				return field(name, v, &t)
-			}
-		}
-		return ValidValue(v)
-	})
+	ok := DecodeFields(v, keys, func(name string, v json.RawMessage) bool { return field(name, v, &t) })
 	if !ok {
 		return false
 	}

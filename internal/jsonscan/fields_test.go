@@ -55,13 +55,13 @@ func FuzzUnescapedString(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, lit []byte) {
-		got, ok := UnescapedString(lit)
+		got, ok := unescapedString(lit)
 		if !ok {
 			return
 		}
 		var want string
 		if err := json.Unmarshal(lit, &want); err != nil || got != want {
-			t.Fatalf("UnescapedString(%q) = %q, encoding/json %q (%v)", lit, got, want, err)
+			t.Fatalf("unescapedString(%q) = %q, encoding/json %q (%v)", lit, got, want, err)
 		}
 	})
 }
@@ -84,15 +84,15 @@ func FuzzDecodeString(f *testing.F) {
 	})
 }
 
-// FuzzValidValue holds ValidValue to json.Valid.
+// FuzzValidValue holds validValue to json.Valid.
 func FuzzValidValue(f *testing.F) {
 	for _, seed := range []string{`"a\"b"`, `[{"type":"text","text":"x\ny"},{"a":[1,2,{"b":null}]}]`, `[1,]`, `{"a":1,}`, `{"a" 1}`, `[ ]`, ` [1] `,
 		`{"\u00e9":"\ud800"}`, "[\"\x01\"]", `{"a":"b"}x`, `[[[[[[[[]]]]]]]]`, `{"a":01}`, `["\x"]`, `"`, `[`, `{`} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, v []byte) {
-		if got, want := ValidValue(v), json.Valid(v); got != want {
-			t.Fatalf("ValidValue(%q) = %v, json.Valid %v", v, got, want)
+		if got, want := validValue(v), json.Valid(v); got != want {
+			t.Fatalf("validValue(%q) = %v, json.Valid %v", v, got, want)
 		}
 	})
 }

@@ -29,11 +29,7 @@ func (r *ChatRequest) DecodeInPlace(body []byte) bool { return decodeChat(body, 
 // FuzzDecodeChat holds it to json.Unmarshal.
 func decodeChat(body []byte, dst *ChatRequest) bool {
 	var req ChatRequest
-	var seen jsonscan.SeenKeys
-	ok := jsonscan.EveryField(body, func(name string, v json.RawMessage) bool {
-		if !seen.First(name, chatKeys) {
-			return false
-		}
+	ok := jsonscan.DecodeFields(body, chatKeys, func(name string, v json.RawMessage) bool {
 		switch name {
 		case "messages":
 			return decodeMessages(v, &req.Messages)
@@ -61,10 +57,9 @@ func decodeChat(body []byte, dst *ChatRequest) bool {
 			return jsonscan.DecodeRaw(v, &req.Stop)
 		case "web_search_options":
 			return jsonscan.DecodeRaw(v, &req.WebSearchOptions)
-		case "parallel_tool_calls":
+		default: // "parallel_tool_calls"
 			return json.Unmarshal(v, &req.ParallelToolCalls) == nil
 		}
-		return json.Valid(v) // another field: checked by CheckFields, not kept
 	})
 	if !ok {
 		return false
@@ -82,38 +77,11 @@ var (
 )
 
 func decodeMessages(v json.RawMessage, dst *[]Message) bool {
-	if string(v) == "null" {
-		*dst = nil
-		return true
-	}
-	if v[0] != '[' {
-		return false
-	}
-	msgs := []Message{}
-	ok := jsonscan.EachElement(v, func(el []byte) bool {
-		var m Message
-		if !decodeMessage(el, &m) {
-			return false
-		}
-		msgs = append(msgs, m)
-		return true
-	})
-	if !ok {
-		return false
-	}
-	*dst = msgs
-	return true
+	return jsonscan.DecodeObjects(v, dst, decodeMessage)
 }
 
 func decodeMessage(el []byte, m *Message) bool {
-	if el[0] != '{' {
-		return false // null leaves an element as it was; anything else is an error
-	}
-	var seen jsonscan.SeenKeys
-	return jsonscan.EveryField(el, func(name string, v json.RawMessage) bool {
-		if !seen.First(name, messageKeys) {
-			return false
-		}
+	return jsonscan.DecodeFields(el, messageKeys, func(name string, v json.RawMessage) bool {
 		switch name {
 		case "role":
 			return jsonscan.DecodeString(v, &m.Role)
@@ -127,9 +95,8 @@ func decodeMessage(el []byte, m *Message) bool {
 			return json.Unmarshal(v, &m.ToolCalls) == nil
 		case "function_call":
 			return json.Unmarshal(v, &m.FunctionCall) == nil
-		case "refusal":
+		default: // "refusal"
 			return jsonscan.DecodeString(v, &m.Refusal)
 		}
-		return jsonscan.ValidValue(v)
 	})
 }

@@ -21,11 +21,7 @@ var (
 func decodePartsInPlace(raw []byte) ([]contentPart, bool) {
 	var parts []contentPart
 	ok := jsonscan.DecodeObjects(raw, &parts, func(obj []byte, p *contentPart) bool {
-		var seen jsonscan.SeenKeys
-		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
-			if !seen.First(name, partKeys) {
-				return false
-			}
+		return jsonscan.DecodeFields(obj, partKeys, func(name string, v json.RawMessage) bool {
 			switch name {
 			case "type":
 				return jsonscan.DecodeString(v, &p.Type)
@@ -40,18 +36,18 @@ func decodePartsInPlace(raw []byte) ([]contentPart, bool) {
 					}
 					return jsonscan.DecodeString(v, &u.Detail)
 				})
-			case "file":
+			default: // "file"
 				return jsonscan.DecodeObjectPointer(v, &p.File, fileKeys, func(name string, v json.RawMessage, f *filePart) bool {
 					switch name {
 					case "file_data":
 						return jsonscan.DecodeString(v, &f.FileData)
 					case "filename":
 						return jsonscan.DecodeString(v, &f.Filename)
+					default: // "file_id"
+						return jsonscan.DecodeString(v, &f.FileID)
 					}
-					return jsonscan.DecodeString(v, &f.FileID)
 				})
 			}
-			return jsonscan.ValidValue(v)
 		})
 	})
 	return parts, ok

@@ -16,11 +16,7 @@ import (
 // which also words the error. FuzzDecodeInPlace holds it to json.Unmarshal.
 func (r *Request) DecodeInPlace(body []byte) bool {
 	var req Request
-	var seen jsonscan.SeenKeys
-	ok := jsonscan.EveryField(body, func(name string, v json.RawMessage) bool {
-		if !seen.First(name, requestKeys) {
-			return false
-		}
+	ok := jsonscan.DecodeFields(body, requestKeys, func(name string, v json.RawMessage) bool {
 		switch name {
 		case "model":
 			return jsonscan.DecodeString(v, &req.Model)
@@ -54,10 +50,9 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 			return json.Unmarshal(v, &req.Include) == nil
 		case "truncation":
 			return json.Unmarshal(v, &req.Truncation) == nil
-		case "text":
+		default: // "text"
 			return json.Unmarshal(v, &req.Text) == nil
 		}
-		return jsonscan.ValidValue(v) // another field: checked by the field policy, not kept
 	})
 	if !ok {
 		return false
@@ -77,11 +72,7 @@ var (
 
 func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 	return jsonscan.DecodeObjects(v, dst, func(obj []byte, t *Tool) bool {
-		var seen jsonscan.SeenKeys
-		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
-			if !seen.First(name, toolKeys) {
-				return false
-			}
+		return jsonscan.DecodeFields(obj, toolKeys, func(name string, v json.RawMessage) bool {
 			switch name {
 			case "type":
 				return jsonscan.DecodeString(v, &t.Type)
@@ -95,10 +86,9 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 				return json.Unmarshal(v, &t.Strict) == nil
 			case "format":
 				return jsonscan.DecodeRaw(v, &t.Format)
-			case "tools": // a namespace's
+			default: // "tools": a namespace's
 				return decodeTools(v, &t.Tools)
 			}
-			return jsonscan.ValidValue(v)
 		})
 	})
 }
@@ -108,11 +98,7 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 func decodeItemsInPlace(v json.RawMessage) ([]Item, bool) {
 	var items []Item
 	ok := jsonscan.DecodeObjects(v, &items, func(obj []byte, it *Item) bool {
-		var seen jsonscan.SeenKeys
-		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
-			if !seen.First(name, itemKeys) {
-				return false
-			}
+		return jsonscan.DecodeFields(obj, itemKeys, func(name string, v json.RawMessage) bool {
 			switch name {
 			case "type":
 				return jsonscan.DecodeString(v, &it.Type)
@@ -130,10 +116,9 @@ func decodeItemsInPlace(v json.RawMessage) ([]Item, bool) {
 				return jsonscan.DecodeString(v, &it.Arguments)
 			case "input":
 				return jsonscan.DecodeString(v, &it.Input)
-			case "output":
+			default: // "output"
 				return jsonscan.DecodeRaw(v, &it.Output)
 			}
-			return jsonscan.ValidValue(v)
 		})
 	})
 	return items, ok
@@ -144,11 +129,7 @@ func decodeItemsInPlace(v json.RawMessage) ([]Item, bool) {
 func decodePartsInPlace(v json.RawMessage) ([]part, bool) {
 	var parts []part
 	ok := jsonscan.DecodeObjects(v, &parts, func(obj []byte, p *part) bool {
-		var seen jsonscan.SeenKeys
-		return jsonscan.EveryField(obj, func(name string, v json.RawMessage) bool {
-			if !seen.First(name, partKeys) {
-				return false
-			}
+		return jsonscan.DecodeFields(obj, partKeys, func(name string, v json.RawMessage) bool {
 			switch name {
 			case "type":
 				return jsonscan.DecodeString(v, &p.Type)
@@ -164,10 +145,9 @@ func decodePartsInPlace(v json.RawMessage) ([]part, bool) {
 				return jsonscan.DecodeString(v, &p.Filename)
 			case "file_id":
 				return jsonscan.DecodeString(v, &p.FileID)
-			case "file_url":
+			default: // "file_url"
 				return jsonscan.DecodeString(v, &p.FileURL)
 			}
-			return jsonscan.ValidValue(v)
 		})
 	})
 	return parts, ok
