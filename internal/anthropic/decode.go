@@ -8,16 +8,15 @@ import (
 
 // DecodeInPlace decodes body into r as json.Unmarshal does, reading the
 // messages' contents, the system prompt and the tools in place (strings
-// checked by jsonscan's scan): an agent's request is mostly
-// long texts, which encoding/json passed over twice for the body and twice
-// more for each message's blocks. It reports false, having changed
+// checked by jsonscan's scan): an agent's request is mostly long texts,
+// which encoding/json passed over twice for the body and twice more for
+// each message's blocks. It reports false, having changed
 // nothing, for what it does not read exactly as json.Unmarshal would (a
 // key in another case or sent twice, a null message, a wrong type,
 // malformed JSON): openai.Decode then takes encoding/json's way, which
 // also words the error. FuzzDecodeInPlace holds it to json.Unmarshal.
 func (r *Request) DecodeInPlace(body []byte) bool {
-	var req Request
-	ok := jsonscan.DecodeFields(body, requestKeys, func(name string, v json.RawMessage) bool {
+	return jsonscan.DecodeObject(body, r, requestKeys, func(name string, v json.RawMessage, req *Request) bool {
 		switch name {
 		case "model":
 			return jsonscan.DecodeString(v, &req.Model)
@@ -51,11 +50,6 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 			return json.Unmarshal(v, &req.OutputConfig) == nil
 		}
 	})
-	if !ok {
-		return false
-	}
-	*r = req
-	return true
 }
 
 // The JSON names of Request's, Message's, Tool's, Block's and Source's
@@ -70,32 +64,28 @@ var (
 )
 
 func decodeMessages(v json.RawMessage, dst *[]Message) bool {
-	return jsonscan.DecodeObjects(v, dst, func(obj []byte, m *Message) bool {
-		return jsonscan.DecodeFields(obj, messageKeys, func(name string, v json.RawMessage) bool {
-			switch name {
-			case "role":
-				return jsonscan.DecodeString(v, &m.Role)
-			default: // "content"
-				return jsonscan.DecodeRaw(v, &m.Content)
-			}
-		})
+	return jsonscan.DecodeObjects(v, dst, messageKeys, func(name string, v json.RawMessage, m *Message) bool {
+		switch name {
+		case "role":
+			return jsonscan.DecodeString(v, &m.Role)
+		default: // "content"
+			return jsonscan.DecodeRaw(v, &m.Content)
+		}
 	})
 }
 
 func decodeTools(v json.RawMessage, dst *[]Tool) bool {
-	return jsonscan.DecodeObjects(v, dst, func(obj []byte, t *Tool) bool {
-		return jsonscan.DecodeFields(obj, toolKeys, func(name string, v json.RawMessage) bool {
-			switch name {
-			case "type":
-				return jsonscan.DecodeString(v, &t.Type)
-			case "name":
-				return jsonscan.DecodeString(v, &t.Name)
-			case "description":
-				return jsonscan.DecodeString(v, &t.Description)
-			default: // "input_schema"
-				return jsonscan.DecodeRaw(v, &t.InputSchema)
-			}
-		})
+	return jsonscan.DecodeObjects(v, dst, toolKeys, func(name string, v json.RawMessage, t *Tool) bool {
+		switch name {
+		case "type":
+			return jsonscan.DecodeString(v, &t.Type)
+		case "name":
+			return jsonscan.DecodeString(v, &t.Name)
+		case "description":
+			return jsonscan.DecodeString(v, &t.Description)
+		default: // "input_schema"
+			return jsonscan.DecodeRaw(v, &t.InputSchema)
+		}
 	})
 }
 
@@ -103,33 +93,31 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 // it into []Block, or false (see DecodeInPlace).
 func decodeBlocksInPlace(v json.RawMessage) ([]Block, bool) {
 	var blocks []Block
-	ok := jsonscan.DecodeObjects(v, &blocks, func(obj []byte, b *Block) bool {
-		return jsonscan.DecodeFields(obj, blockKeys, func(name string, v json.RawMessage) bool {
-			switch name {
-			case "type":
-				return jsonscan.DecodeString(v, &b.Type)
-			case "text":
-				return jsonscan.DecodeString(v, &b.Text)
-			case "id":
-				return jsonscan.DecodeString(v, &b.ID)
-			case "name":
-				return jsonscan.DecodeString(v, &b.Name)
-			case "input":
-				return jsonscan.DecodeRaw(v, &b.Input)
-			case "tool_use_id":
-				return jsonscan.DecodeString(v, &b.ToolUseID)
-			case "content":
-				return jsonscan.DecodeRaw(v, &b.Content)
-			case "is_error":
-				return jsonscan.DecodeBool(v, &b.IsError)
-			case "source":
-				return decodeSource(v, &b.Source)
-			case "title":
-				return jsonscan.DecodeString(v, &b.Title)
-			default: // "context"
-				return jsonscan.DecodeString(v, &b.Context)
-			}
-		})
+	ok := jsonscan.DecodeObjects(v, &blocks, blockKeys, func(name string, v json.RawMessage, b *Block) bool {
+		switch name {
+		case "type":
+			return jsonscan.DecodeString(v, &b.Type)
+		case "text":
+			return jsonscan.DecodeString(v, &b.Text)
+		case "id":
+			return jsonscan.DecodeString(v, &b.ID)
+		case "name":
+			return jsonscan.DecodeString(v, &b.Name)
+		case "input":
+			return jsonscan.DecodeRaw(v, &b.Input)
+		case "tool_use_id":
+			return jsonscan.DecodeString(v, &b.ToolUseID)
+		case "content":
+			return jsonscan.DecodeRaw(v, &b.Content)
+		case "is_error":
+			return jsonscan.DecodeBool(v, &b.IsError)
+		case "source":
+			return decodeSource(v, &b.Source)
+		case "title":
+			return jsonscan.DecodeString(v, &b.Title)
+		default: // "context"
+			return jsonscan.DecodeString(v, &b.Context)
+		}
 	})
 	return blocks, ok
 }

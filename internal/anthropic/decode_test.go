@@ -32,6 +32,10 @@ func TestDecodeInPlaceReadsAgentsRequests(t *testing.T) {
 	if !fast.DecodeInPlace([]byte(agentRequest)) {
 		t.Fatal("an agent's request was left to encoding/json")
 	}
+	var spaced Request
+	if !spaced.DecodeInPlace([]byte(" \n" + agentRequest + "\n")) || !reflect.DeepEqual(spaced, fast) {
+		t.Fatal("a request between spaces was left to encoding/json")
+	}
 	if err := json.Unmarshal([]byte(agentRequest), &full); err != nil || !reflect.DeepEqual(fast, full) {
 		t.Fatalf("in place %+v\njson.Unmarshal %+v (%v)", fast, full, err)
 	}

@@ -279,11 +279,11 @@ func anySpecial(w uint64) bool {
 }
 
 // DecodeObjects decodes the JSON array v, or null (nil), into dst as
-// json.Unmarshal does, with decodeOne reading each element, an object (a
-// decoder built on everyField); an element that is not an object (null
-// among them, which json.Unmarshal reads as the zero value) makes it report
-// false, as decodeOne's false does. dst is changed only on success.
-func DecodeObjects[T any](v json.RawMessage, dst *[]T, decodeOne func(obj []byte, el *T) bool) bool {
+// json.Unmarshal does, each element an object read by DecodeFields with
+// field (given the element being filled); an element that is not an object
+// (null among them, which json.Unmarshal reads as the zero value) makes it
+// report false, as field's false does. dst is changed only on success.
+func DecodeObjects[T any](v json.RawMessage, dst *[]T, keys []string, field func(name string, v json.RawMessage, el *T) bool) bool {
 	if string(v) == "null" {
 		*dst = nil
 		return true
@@ -294,7 +294,7 @@ func DecodeObjects[T any](v json.RawMessage, dst *[]T, decodeOne func(obj []byte
 	list := []T{}
 	ok := eachElement(v, func(el []byte) bool {
 		var one T
-		if el[0] != '{' || !decodeOne(el, &one) {
+		if !DecodeObject(el, &one, keys, field) {
 			return false
 		}
 		list = append(list, one)
@@ -307,22 +307,32 @@ func DecodeObjects[T any](v json.RawMessage, dst *[]T, decodeOne func(obj []byte
 	return true
 }
 
-// DecodeObjectPointer decodes the JSON object v into a new T at *dst, or
-// null into nil, as json.Unmarshal does: field reads each field named in
-// keys, every other field is only checked (validValue).
+// DecodeObject decodes the JSON object obj into dst as json.Unmarshal
+// decodes it into a T whose fields' JSON names are keys, reading each with
+// field (DecodeFields); dst is changed only on success.
+func DecodeObject[T any](obj []byte, dst *T, keys []string, field func(name string, v json.RawMessage, t *T) bool) bool {
+	if i := SkipSpace(obj, 0); i >= len(obj) || obj[i] != '{' {
+		return false
+	}
+	var t T
+	if !DecodeFields(obj, keys, func(name string, v json.RawMessage) bool { return field(name, v, &t) }) {
+		return false
+	}
+	*dst = t
+	return true
+}
+
+// DecodeObjectPointer is DecodeObject into a new T at *dst, or null into
+// nil, as json.Unmarshal decodes a pointer.
 func DecodeObjectPointer[T any](v json.RawMessage, dst **T, keys []string, field func(name string, v json.RawMessage, t *T) bool) bool {
 	if string(v) == "null" {
 		*dst = nil
 		return true
 	}
-	if len(v) == 0 || v[0] != '{' {
+	t := new(T)
+	if !DecodeObject(v, t, keys, field) {
 		return false
 	}
-	var t T
-	ok := DecodeFields(v, keys, func(name string, v json.RawMessage) bool { return field(name, v, &t) })
-	if !ok {
-		return false
-	}
-	*dst = &t
+	*dst = t
 	return true
 }

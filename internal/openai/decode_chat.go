@@ -28,8 +28,7 @@ func (r *ChatRequest) DecodeInPlace(body []byte) bool { return decodeChat(body, 
 // type): Decode then takes the full way, which also words the error.
 // FuzzDecodeChat holds it to json.Unmarshal.
 func decodeChat(body []byte, dst *ChatRequest) bool {
-	var req ChatRequest
-	ok := jsonscan.DecodeFields(body, chatKeys, func(name string, v json.RawMessage) bool {
+	return jsonscan.DecodeObject(body, dst, chatKeys, func(name string, v json.RawMessage, req *ChatRequest) bool {
 		switch name {
 		case "messages":
 			return decodeMessages(v, &req.Messages)
@@ -61,11 +60,6 @@ func decodeChat(body []byte, dst *ChatRequest) bool {
 			return json.Unmarshal(v, &req.ParallelToolCalls) == nil
 		}
 	})
-	if !ok {
-		return false
-	}
-	*dst = req
-	return true
 }
 
 // chatKeys and messageKeys are the JSON names of ChatRequest's and
@@ -77,26 +71,24 @@ var (
 )
 
 func decodeMessages(v json.RawMessage, dst *[]Message) bool {
-	return jsonscan.DecodeObjects(v, dst, decodeMessage)
+	return jsonscan.DecodeObjects(v, dst, messageKeys, decodeMessageField)
 }
 
-func decodeMessage(el []byte, m *Message) bool {
-	return jsonscan.DecodeFields(el, messageKeys, func(name string, v json.RawMessage) bool {
-		switch name {
-		case "role":
-			return jsonscan.DecodeString(v, &m.Role)
-		case "content":
-			return jsonscan.DecodeRaw(v, &m.Content)
-		case "name":
-			return jsonscan.DecodeString(v, &m.Name)
-		case "tool_call_id":
-			return jsonscan.DecodeString(v, &m.ToolCallID)
-		case "tool_calls":
-			return json.Unmarshal(v, &m.ToolCalls) == nil
-		case "function_call":
-			return json.Unmarshal(v, &m.FunctionCall) == nil
-		default: // "refusal"
-			return jsonscan.DecodeString(v, &m.Refusal)
-		}
-	})
+func decodeMessageField(name string, v json.RawMessage, m *Message) bool {
+	switch name {
+	case "role":
+		return jsonscan.DecodeString(v, &m.Role)
+	case "content":
+		return jsonscan.DecodeRaw(v, &m.Content)
+	case "name":
+		return jsonscan.DecodeString(v, &m.Name)
+	case "tool_call_id":
+		return jsonscan.DecodeString(v, &m.ToolCallID)
+	case "tool_calls":
+		return json.Unmarshal(v, &m.ToolCalls) == nil
+	case "function_call":
+		return json.Unmarshal(v, &m.FunctionCall) == nil
+	default: // "refusal"
+		return jsonscan.DecodeString(v, &m.Refusal)
+	}
 }

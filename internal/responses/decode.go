@@ -15,8 +15,7 @@ import (
 // type, malformed JSON): openai.Decode then takes encoding/json's way,
 // which also words the error. FuzzDecodeInPlace holds it to json.Unmarshal.
 func (r *Request) DecodeInPlace(body []byte) bool {
-	var req Request
-	ok := jsonscan.DecodeFields(body, requestKeys, func(name string, v json.RawMessage) bool {
+	return jsonscan.DecodeObject(body, r, requestKeys, func(name string, v json.RawMessage, req *Request) bool {
 		switch name {
 		case "model":
 			return jsonscan.DecodeString(v, &req.Model)
@@ -54,11 +53,6 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 			return json.Unmarshal(v, &req.Text) == nil
 		}
 	})
-	if !ok {
-		return false
-	}
-	*r = req
-	return true
 }
 
 // The JSON names of Request's, Tool's, Item's and part's fields.
@@ -71,25 +65,23 @@ var (
 )
 
 func decodeTools(v json.RawMessage, dst *[]Tool) bool {
-	return jsonscan.DecodeObjects(v, dst, func(obj []byte, t *Tool) bool {
-		return jsonscan.DecodeFields(obj, toolKeys, func(name string, v json.RawMessage) bool {
-			switch name {
-			case "type":
-				return jsonscan.DecodeString(v, &t.Type)
-			case "name":
-				return jsonscan.DecodeString(v, &t.Name)
-			case "description":
-				return jsonscan.DecodeString(v, &t.Description)
-			case "parameters":
-				return jsonscan.DecodeRaw(v, &t.Parameters)
-			case "strict":
-				return json.Unmarshal(v, &t.Strict) == nil
-			case "format":
-				return jsonscan.DecodeRaw(v, &t.Format)
-			default: // "tools": a namespace's
-				return decodeTools(v, &t.Tools)
-			}
-		})
+	return jsonscan.DecodeObjects(v, dst, toolKeys, func(name string, v json.RawMessage, t *Tool) bool {
+		switch name {
+		case "type":
+			return jsonscan.DecodeString(v, &t.Type)
+		case "name":
+			return jsonscan.DecodeString(v, &t.Name)
+		case "description":
+			return jsonscan.DecodeString(v, &t.Description)
+		case "parameters":
+			return jsonscan.DecodeRaw(v, &t.Parameters)
+		case "strict":
+			return json.Unmarshal(v, &t.Strict) == nil
+		case "format":
+			return jsonscan.DecodeRaw(v, &t.Format)
+		default: // "tools": a namespace's
+			return decodeTools(v, &t.Tools)
+		}
 	})
 }
 
@@ -97,29 +89,27 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 // decodes it into []Item, or false (see DecodeInPlace).
 func decodeItemsInPlace(v json.RawMessage) ([]Item, bool) {
 	var items []Item
-	ok := jsonscan.DecodeObjects(v, &items, func(obj []byte, it *Item) bool {
-		return jsonscan.DecodeFields(obj, itemKeys, func(name string, v json.RawMessage) bool {
-			switch name {
-			case "type":
-				return jsonscan.DecodeString(v, &it.Type)
-			case "id":
-				return jsonscan.DecodeString(v, &it.ID)
-			case "role":
-				return jsonscan.DecodeString(v, &it.Role)
-			case "content":
-				return jsonscan.DecodeRaw(v, &it.Content)
-			case "call_id":
-				return jsonscan.DecodeString(v, &it.CallID)
-			case "name":
-				return jsonscan.DecodeString(v, &it.Name)
-			case "arguments":
-				return jsonscan.DecodeString(v, &it.Arguments)
-			case "input":
-				return jsonscan.DecodeString(v, &it.Input)
-			default: // "output"
-				return jsonscan.DecodeRaw(v, &it.Output)
-			}
-		})
+	ok := jsonscan.DecodeObjects(v, &items, itemKeys, func(name string, v json.RawMessage, it *Item) bool {
+		switch name {
+		case "type":
+			return jsonscan.DecodeString(v, &it.Type)
+		case "id":
+			return jsonscan.DecodeString(v, &it.ID)
+		case "role":
+			return jsonscan.DecodeString(v, &it.Role)
+		case "content":
+			return jsonscan.DecodeRaw(v, &it.Content)
+		case "call_id":
+			return jsonscan.DecodeString(v, &it.CallID)
+		case "name":
+			return jsonscan.DecodeString(v, &it.Name)
+		case "arguments":
+			return jsonscan.DecodeString(v, &it.Arguments)
+		case "input":
+			return jsonscan.DecodeString(v, &it.Input)
+		default: // "output"
+			return jsonscan.DecodeRaw(v, &it.Output)
+		}
 	})
 	return items, ok
 }
@@ -128,27 +118,25 @@ func decodeItemsInPlace(v json.RawMessage) ([]Item, bool) {
 // decodes it into []part, or false (see DecodeInPlace).
 func decodePartsInPlace(v json.RawMessage) ([]part, bool) {
 	var parts []part
-	ok := jsonscan.DecodeObjects(v, &parts, func(obj []byte, p *part) bool {
-		return jsonscan.DecodeFields(obj, partKeys, func(name string, v json.RawMessage) bool {
-			switch name {
-			case "type":
-				return jsonscan.DecodeString(v, &p.Type)
-			case "text":
-				return jsonscan.DecodeStringPointer(v, &p.Text)
-			case "refusal":
-				return jsonscan.DecodeStringPointer(v, &p.Refusal)
-			case "image_url":
-				return jsonscan.DecodeString(v, &p.ImageURL)
-			case "file_data":
-				return jsonscan.DecodeString(v, &p.FileData)
-			case "filename":
-				return jsonscan.DecodeString(v, &p.Filename)
-			case "file_id":
-				return jsonscan.DecodeString(v, &p.FileID)
-			default: // "file_url"
-				return jsonscan.DecodeString(v, &p.FileURL)
-			}
-		})
+	ok := jsonscan.DecodeObjects(v, &parts, partKeys, func(name string, v json.RawMessage, p *part) bool {
+		switch name {
+		case "type":
+			return jsonscan.DecodeString(v, &p.Type)
+		case "text":
+			return jsonscan.DecodeStringPointer(v, &p.Text)
+		case "refusal":
+			return jsonscan.DecodeStringPointer(v, &p.Refusal)
+		case "image_url":
+			return jsonscan.DecodeString(v, &p.ImageURL)
+		case "file_data":
+			return jsonscan.DecodeString(v, &p.FileData)
+		case "filename":
+			return jsonscan.DecodeString(v, &p.Filename)
+		case "file_id":
+			return jsonscan.DecodeString(v, &p.FileID)
+		default: // "file_url"
+			return jsonscan.DecodeString(v, &p.FileURL)
+		}
 	})
 	return parts, ok
 }
