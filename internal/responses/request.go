@@ -442,9 +442,26 @@ func (r *Request) Items() ([]Item, *openai.Error) {
 	}
 	items, ok := decodeItemsInPlace(raw)
 	if !ok && json.Unmarshal(raw, &items) != nil {
-		return nil, openai.InvalidRequest("input", "invalid_type", "input must be a string or a list of items")
+		return nil, itemTypeError(raw)
 	}
 	return items, nil
+}
+
+// itemTypeError is the 400 for a list of items that does not decode: the
+// field of the first item whose value has the wrong JSON type, by its
+// path ({"role": 1} is input[0].role), or input itself when it is not a
+// list of objects.
+func itemTypeError(raw []byte) *openai.Error {
+	var list []json.RawMessage
+	if json.Unmarshal(raw, &list) == nil {
+		for i, el := range list {
+			var it Item
+			if err := openai.FieldTypeError(fmt.Sprintf("input[%d]", i), json.Unmarshal(el, &it)); err != nil {
+				return err
+			}
+		}
+	}
+	return openai.InvalidRequest("input", "invalid_type", "input must be a string or a list of items")
 }
 
 // part is a content part of a message or of a call's output, as far as it

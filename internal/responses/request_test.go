@@ -122,3 +122,30 @@ func TestAnUntypedItemWithAnIDIsAReference(t *testing.T) {
 		t.Fatalf("an unknown untyped reference: %+v", err)
 	}
 }
+
+// An item field of the wrong JSON type is named by its path, as a content
+// part's is: the whole input was refused as "must be a string or a list of
+// items", which it was.
+func TestAnItemFieldOfTheWrongTypeIsNamed(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"model":"gpt-5","input":[{"role":1,"content":"x"}]}`:                                           "input[0].role must be a string, not a JSON number",
+		`{"model":"gpt-5","input":[{"role":"user","content":"a"},{"type":"function_call","call_id":1}]}`: "input[1].call_id must be a string, not a JSON number",
+		`{"model":"gpt-5","input":[{"type":"function_call","name":"f","arguments":{}}]}`:                 "input[0].arguments must be a string, not a JSON object",
+		`{"model":"gpt-5","input":[{"type":5}]}`:                                                         "input[0].type must be a string, not a JSON number",
+		`{"model":"gpt-5","input":[7]}`:                                                                  "input must be a string or a list of items",
+		`{"model":"gpt-5","input":{"role":"user"}}`:                                                      "input must be a string or a list of items",
+	} {
+		var r Request
+		if err := json.Unmarshal([]byte(body), &r); err != nil {
+			t.Fatal(err)
+		}
+		err := r.Validate()
+		if err == nil || err.Message != want {
+			t.Errorf("%s: %v, want %q", body, err, want)
+			continue
+		}
+		if param := strings.SplitN(want, " ", 2)[0]; err.Param != param {
+			t.Errorf("%s: param %q, want %q", body, err.Param, param)
+		}
+	}
+}
