@@ -204,9 +204,9 @@ func DecodeRaw(v json.RawMessage, dst *json.RawMessage) bool {
 }
 
 // validValue is json.Valid, with strings checked eight bytes at a time
-// (validStringBody), in arrays and objects too (a message's content is a list of
-// blocks of long texts). Past a nesting of maxScanDepth, the rest is left
-// to json.Valid, whose own limit then applies.
+// (validStringBody), in arrays and objects too (a message's content is a
+// list of blocks of long texts). Past a nesting of maxScanDepth, the rest
+// is left to json.Valid, whose own limit then applies.
 func validValue(v []byte) bool { return validAt(v, 0) }
 
 const maxScanDepth = 64
