@@ -33,7 +33,7 @@ func TestDecodeInPlaceReadsAgentsRequests(t *testing.T) {
 		t.Fatal("an agent's request was left to encoding/json")
 	}
 	var spaced Request
-	if !spaced.DecodeInPlace([]byte(" \n" + agentRequest + "\n")) || !reflect.DeepEqual(spaced, fast) {
+	if !spaced.DecodeInPlace([]byte(" \n"+agentRequest+"\n")) || !reflect.DeepEqual(spaced, fast) {
 		t.Fatal("a request between spaces was left to encoding/json")
 	}
 	if err := json.Unmarshal([]byte(agentRequest), &full); err != nil || !reflect.DeepEqual(fast, full) {
