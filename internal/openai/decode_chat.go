@@ -14,10 +14,7 @@ type inPlaceDecoder interface {
 	DecodeInPlace(body []byte) bool
 }
 
-// DecodeInPlace is decodeChat.
-func (r *ChatRequest) DecodeInPlace(body []byte) bool { return decodeChat(body, r) }
-
-// decodeChat decodes a chat request the way json.Unmarshal does, reading
+// DecodeInPlace decodes a chat request the way json.Unmarshal does, reading
 // message texts in place: a message's content is kept raw, and a string
 // content is checked by jsonscan's scan rather than by encoding/json's
 // state machine, which passes over it twice (an agent's
@@ -27,8 +24,8 @@ func (r *ChatRequest) DecodeInPlace(body []byte) bool { return decodeChat(body, 
 // in another case or sent twice, a null message, malformed JSON, a wrong
 // type): Decode then takes the full way, which also words the error.
 // FuzzDecodeChat holds it to json.Unmarshal.
-func decodeChat(body []byte, dst *ChatRequest) bool {
-	return jsonscan.DecodeObject(body, dst, chatKeys, func(name string, v json.RawMessage, req *ChatRequest) bool {
+func (r *ChatRequest) DecodeInPlace(body []byte) bool {
+	return jsonscan.DecodeObject(body, r, chatKeys, func(name string, v json.RawMessage, req *ChatRequest) bool {
 		switch name {
 		case "messages":
 			return decodeMessages(v, &req.Messages)

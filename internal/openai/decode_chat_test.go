@@ -19,13 +19,13 @@ func TestDecodeChatReadsWhatClientsSend(t *testing.T) {
 			`"stream":true,"stream_options":{"include_usage":true},"temperature":0.2,"max_tokens":100,"cache_control":{"type":"ephemeral"}}`,
 	} {
 		var req ChatRequest
-		if !decodeChat([]byte(body), &req) {
+		if !req.DecodeInPlace([]byte(body)) {
 			t.Errorf("left to json.Unmarshal: %.120s", body)
 		}
 	}
 	for _, body := range []string{`{"Model":"x"}`, `{"messages":[],"messages":[]}`, `{"messages":[null]}`, `{"messages":[{"role":1}]}`, `{"stream":"yes"}`, `{"tools":[1,]}`} {
 		var req ChatRequest
-		if decodeChat([]byte(body), &req) {
+		if req.DecodeInPlace([]byte(body)) {
 			t.Errorf("read the fast way: %s", body)
 		}
 	}

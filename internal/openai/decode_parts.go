@@ -16,7 +16,7 @@ var (
 // decodePartsInPlace is a message's array of content parts decoded as
 // json.Unmarshal decodes it into []contentPart, reading the texts and the
 // images' data: URLs in place; false for anything it does not read exactly
-// so (see decodeChat), which DecodeParts then reads and words.
+// so (see ChatRequest.DecodeInPlace), which DecodeParts then reads and words.
 // FuzzDecodeParts holds it to json.Unmarshal.
 func decodePartsInPlace(raw []byte) ([]contentPart, bool) {
 	var parts []contentPart

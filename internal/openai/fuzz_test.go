@@ -40,7 +40,7 @@ func FuzzChatRequest(f *testing.F) {
 	})
 }
 
-// FuzzDecodeChat holds decodeChat to json.Unmarshal: whatever it decodes,
+// FuzzDecodeChat holds ChatRequest.DecodeInPlace to json.Unmarshal: whatever it decodes,
 // json.Unmarshal decodes alike, into the same request.
 func FuzzDecodeChat(f *testing.F) {
 	for _, seed := range []string{`{"model":"qwen3-max","messages":[{"role":"user","content":"hi\n\u00e9"}],"stream":true}`,
@@ -52,15 +52,15 @@ func FuzzDecodeChat(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var fast ChatRequest
-		if !decodeChat(body, &fast) {
+		if !fast.DecodeInPlace(body) {
 			return
 		}
 		var full ChatRequest
 		if err := json.Unmarshal(body, &full); err != nil {
-			t.Fatalf("%q: decodeChat read it, json.Unmarshal says %v", body, err)
+			t.Fatalf("%q: DecodeInPlace read it, json.Unmarshal says %v", body, err)
 		}
 		if !reflect.DeepEqual(fast, full) {
-			t.Fatalf("%q:\ndecodeChat   %+v\njson.Unmarshal %+v", body, fast, full)
+			t.Fatalf("%q:\nDecodeInPlace  %+v\njson.Unmarshal %+v", body, fast, full)
 		}
 	})
 }
