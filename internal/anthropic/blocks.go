@@ -67,7 +67,8 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return nil, openai.InvalidRequest(bp+"."+te.Field, "invalid_type", "%s.%s: must not be a JSON %s in the %s block", bp, te.Field, te.Value, head.Type)
+			fp := bp + "." + openai.TypeErrorParam(item, te, true)
+			return nil, openai.InvalidRequest(fp, "invalid_type", "%s must be of type %s, not %s", fp, openai.JSONTypeName(te.Type), te.Value)
 		}
 		return nil, openai.InvalidRequest(bp, "invalid_type", "%s: malformed %s block", bp, head.Type)
 	}

@@ -135,6 +135,10 @@ const (
 
 var toolName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
+// DottedPaths tells openai.Decode to word a type error's parameter as
+// Anthropic does, its indexes dotted: messages.1.content.
+func (*Request) DottedPaths() {}
+
 // Validate checks a Messages request; countOnly is count_tokens, which takes
 // no max_tokens. It never calls upstream.
 func (r *Request) Validate(countOnly bool) *openai.Error {

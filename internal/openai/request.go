@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	qp "qwenproxy"
@@ -117,11 +118,12 @@ func Decode(body []byte, dst any) *Error {
 	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		param := jsonPath(typeErr.Field)
+		_, dotted := dst.(dottedPaths)
+		param := TypeErrorParam(body, typeErr, dotted)
 		if param == "" {
 			return InvalidRequest("", "invalid_json", "the request body must be a JSON object")
 		}
-		return InvalidRequest(param, "invalid_type", "%s must be of type %s, not %s", param, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
+		return InvalidRequest(param, "invalid_type", "%s must be of type %s, not %s", param, JSONTypeName(typeErr.Type), typeErr.Value)
 	}
 	var syntaxErr *json.SyntaxError
 	if errors.As(err, &syntaxErr) {
@@ -144,10 +146,10 @@ func jsonPath(field string) string {
 	}
 }
 
-// jsonTypeName names a Go kind as the JSON type the field takes. Integer
-// fields say so: "top_k must be of type number, not number 1.5" told a
-// client nothing.
-func jsonTypeName(kind string) string {
+// JSONTypeName names the JSON type a Go type takes. Integer fields say
+// so: "top_k must be of type number, not number 1.5" told a client nothing.
+func JSONTypeName(t reflect.Type) string {
+	kind := t.Kind().String()
 	switch kind {
 	case "bool":
 		return "boolean"
