@@ -53,19 +53,7 @@ func TestATypeErrorNamesTheElement(t *testing.T) {
 		{`{"Messages":[{},{"ROLE":true}]}`, "Messages[1].ROLE", "Messages.1.ROLE"},
 		{`{"messages":[{"role":"a","content":"\"x\\u005d"},{"role":1}]}`, "messages[1].role", "messages.1.role"},
 	} {
-		var chat struct {
-			Messages []struct {
-				Role      string `json:"role"`
-				ToolCalls []struct {
-					ID       string `json:"id"`
-					Function struct {
-						Name string `json:"name"`
-					} `json:"function"`
-				} `json:"tool_calls"`
-			} `json:"messages"`
-			Stop     []string          `json:"stop"`
-			Metadata map[string]string `json:"metadata"`
-		}
+		var chat ChatShape
 		if err := Decode([]byte(c.body), &chat); err == nil || err.Param != c.want || !strings.HasPrefix(err.Message, c.want+" must be of type ") {
 			t.Errorf("%s: %+v, want %s", c.body, err, c.want)
 		}
@@ -82,7 +70,8 @@ func TestATypeErrorNamesTheElement(t *testing.T) {
 	}
 }
 
-type dottedRequest struct {
+// ChatShape is a chat request's messages, stop and metadata.
+type ChatShape struct {
 	Messages []struct {
 		Role      string `json:"role"`
 		ToolCalls []struct {
@@ -95,6 +84,11 @@ type dottedRequest struct {
 	Stop     []string          `json:"stop"`
 	Metadata map[string]string `json:"metadata"`
 }
+
+// dottedRequest is ChatShape in an API that dots its indexes, embedded as
+// the server embeds a Messages request (whose Go name encoding/json puts in
+// the path).
+type dottedRequest struct{ ChatShape }
 
 func (dottedRequest) DottedPaths() {}
 
