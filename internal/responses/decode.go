@@ -61,7 +61,7 @@ var (
 		"max_output_tokens", "temperature", "top_p", "parallel_tool_calls", "metadata", "include", "truncation", "text"}
 	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools"}
 	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output"}
-	partKeys = []string{"type", "text", "refusal", "image_url", "file_data", "filename", "file_id", "file_url"}
+	partKeys = []string{"type", "text", "refusal", "image_url", "detail", "file_data", "filename", "file_id", "file_url"}
 )
 
 func decodeTools(v json.RawMessage, dst *[]Tool) bool {
@@ -128,6 +128,8 @@ func decodePartsInPlace(v json.RawMessage) ([]part, bool) {
 			return jsonscan.DecodeStringPointer(v, &p.Refusal)
 		case "image_url":
 			return jsonscan.DecodeString(v, &p.ImageURL)
+		case "detail":
+			return jsonscan.DecodeString(v, &p.Detail)
 		case "file_data":
 			return jsonscan.DecodeString(v, &p.FileData)
 		case "filename":

@@ -17,7 +17,7 @@ const codexRequest = `{"model":"gpt-5-codex","instructions":"You are Codex.\nBe 
  "input":[
   {"type":"message","role":"developer","content":[{"type":"input_text","text":"<permissions>\n</permissions>"}]},
   {"type":"message","role":"user","content":[{"type":"input_text","text":"fix \"main.go\" \u00e9"},
-    {"type":"input_image","image_url":"data:image/png;base64,iVBORw0KGgo="},{"type":"input_file","file_url":"https://x/a.pdf","filename":"a.pdf"}]},
+    {"type":"input_image","image_url":"data:image/png;base64,iVBORw0KGgo=","detail":"high"},{"type":"input_file","file_url":"https://x/a.pdf","filename":"a.pdf"}]},
   {"type":"reasoning","id":"rs_1","summary":[{"type":"summary_text","text":"t"}],"encrypted_content":null},
   {"type":"function_call","id":"fc_1","call_id":"call_1","name":"shell","arguments":"{\"command\":[\"cat\",\"main.go\"]}"},
   {"type":"function_call_output","call_id":"call_1","output":"package main\n\nfunc main() {\n\tprintln(\"hi\")\n}\n"},
@@ -68,7 +68,8 @@ func FuzzDecodeInPlace(f *testing.F) {
 	for _, seed := range []string{codexRequest, `{"Model":"x","input":"hi"}`, `{"input":[{"type":"message","type":"x"}]}`,
 		`{"instructions":null,"tools":[],"x":{"y":[1,2]}}`, `{"input":[null]}`, `{"max_output_tokens":1.5}`, `{"instructions":"s\ud800","stream":null}`,
 		`[{"type":"input_text","text":"a\"b\\"},{"type":"input_text","text":null}]`, `[{"type":"function_call_output","output":7}]`,
-		`[{"tools":[{"tools":null}]}]`, `[null]`, `[]`, `null`, `[{"text":1}]`, `[{"refusal":"r","REFUSAL":"s"}]`} {
+		`[{"tools":[{"tools":null}]}]`, `[null]`, `[]`, `null`, `[{"text":1}]`, `[{"refusal":"r","REFUSAL":"s"}]`,
+		`[{"type":"input_image","detail":"low","Detail":"auto"}]`, `[{"type":"input_image","detail":5}]`, `[{"detail":null}]`} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -471,10 +471,20 @@ type part struct {
 	Text     *string `json:"text"`
 	Refusal  *string `json:"refusal"`
 	ImageURL string  `json:"image_url"`
+	Detail   string  `json:"detail"` // an image's: any string, without effect (type-checked, as Chat Completions checks it)
 	FileData string  `json:"file_data"`
 	Filename string  `json:"filename"`
 	FileID   string  `json:"file_id"`
 	FileURL  string  `json:"file_url"`
+}
+
+// decodeParts decodes a list of content parts, in place when it can, else
+// by encoding/json, whose PartError names a field of the wrong type.
+func decodeParts(raw json.RawMessage) ([]part, error) {
+	if parts, ok := decodePartsInPlace(raw); ok {
+		return parts, nil
+	}
+	return openai.DecodeParts[part](raw)
 }
 
 // partsText is a content or output value: a string, or parts whose text is
@@ -497,11 +507,7 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 	if s, ok := jsonscan.StringValue(raw); ok {
 		return s, nil, nil, nil
 	}
-	parts, ok := decodePartsInPlace(raw)
-	var err error
-	if !ok {
-		parts, err = openai.DecodeParts[part](raw)
-	}
+	parts, err := decodeParts(raw)
 	if pe := (*openai.PartError)(nil); errors.As(err, &pe) {
 		return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, pe.Index, pe.Field), "invalid_type",
 			"%s[%d].%s must be %s, not %s", param, pe.Index, pe.Field, pe.Want, pe.Given())
@@ -550,11 +556,4 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 		}
 	}
 	return strings.Join(texts, "\n"), urls, docs, nil
-}
-
-// PartsText is a message's content or a call output's text: a string, or
-// its text parts joined by newlines.
-func PartsText(raw json.RawMessage) (string, bool) {
-	text, err := partsText(raw, "")
-	return text, err == nil
 }

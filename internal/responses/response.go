@@ -1,6 +1,8 @@
 package responses
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 
 	qp "qwenproxy"
@@ -125,20 +127,120 @@ func CustomToolCall(id, status string, c qp.ToolCall, input string) OutputItem {
 
 // InputItem is an input item as GET …/input_items lists it.
 type InputItem struct {
-	ID        string      `json:"id"`
-	Type      string      `json:"type"`
-	Role      string      `json:"role,omitempty"`
-	Status    string      `json:"status,omitempty"`
-	Content   []InputPart `json:"content,omitempty"`
-	CallID    string      `json:"call_id,omitempty"`
-	Name      string      `json:"name,omitempty"`
-	Arguments *string     `json:"arguments,omitempty"`
-	Input     *string     `json:"input,omitempty"`
-	Output    *string     `json:"output,omitempty"`
+	ID        string       `json:"id"`
+	Type      string       `json:"type"`
+	Role      string       `json:"role,omitempty"`
+	Status    string       `json:"status,omitempty"`
+	Content   *[]InputPart `json:"content,omitempty"` // a message's
+	CallID    string       `json:"call_id,omitempty"`
+	Name      string       `json:"name,omitempty"`
+	Arguments *string      `json:"arguments,omitempty"`
+	Input     *string      `json:"input,omitempty"`
+	Output    *CallOutput  `json:"output,omitempty"`
 }
 
-// InputPart is a text part of an input message.
+// InputPart is a content part of an input message or of a call's output,
+// listed as it was sent (as it was recorded: see ListContent):
+// input_text or output_text with its text, refusal with its refusal,
+// input_image with its image_url and detail, input_file with its filename
+// and file_data or file_url.
 type InputPart struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
+	Type     string  `json:"type"`
+	Text     *string `json:"text,omitempty"`
+	Refusal  *string `json:"refusal,omitempty"`
+	ImageURL *string `json:"image_url,omitempty"`
+	Detail   string  `json:"detail,omitempty"`
+	Filename string  `json:"filename,omitempty"`
+	FileData string  `json:"file_data,omitempty"`
+	FileURL  string  `json:"file_url,omitempty"`
+}
+
+// CallOutput is a function or custom tool call's output as listed: a
+// string when it was sent as one, else its parts (OpenAI's output is
+// either since outputs may show images and files).
+type CallOutput struct {
+	Text  string
+	Parts []InputPart // nil for a string
+}
+
+// MarshalJSON writes the output as it was sent: a string, or a list of
+// parts. Without HTML escaping, as the body around it is written (an
+// output of code keeps its "<" and "&").
+func (o CallOutput) MarshalJSON() ([]byte, error) {
+	var v any = o.Text
+	if o.Parts != nil {
+		v = o.Parts
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
+}
+
+// ListContent is a message's content as GET …/input_items lists it: a
+// string (or none) is one text part, output_text in an assistant's message
+// and input_text in any other, as OpenAI lists it; parts are listed each
+// as sent, in order. What is listed is the recorded request, so an image
+// or a document the record keeps a reference of ("[image image/png, 68
+// bytes, sha256:…]") is listed by that reference. ok is false for content
+// that is neither a string nor parts.
+func ListContent(raw json.RawMessage, role string) (parts []InputPart, ok bool) {
+	textType := "input_text"
+	if role == "assistant" {
+		textType = "output_text"
+	}
+	if !isParts(raw) {
+		text, err := partsText(raw, "")
+		return []InputPart{{Type: textType, Text: &text}}, err == nil
+	}
+	return listParts(raw, textType)
+}
+
+// ListOutput is a call's output as GET …/input_items lists it: a string
+// (or none) as a string, parts each as sent (see ListContent).
+func ListOutput(raw json.RawMessage) (*CallOutput, bool) {
+	if !isParts(raw) {
+		text, err := partsText(raw, "")
+		return &CallOutput{Text: text}, err == nil
+	}
+	parts, ok := listParts(raw, "input_text")
+	return &CallOutput{Parts: parts}, ok
+}
+
+// isParts reports whether a content or output value is a list (of parts).
+func isParts(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '['
+}
+
+// listParts lists each part of a list as sent, never nil; a chat-style
+// "text" part, which the proxy also takes, is listed as textType.
+func listParts(raw json.RawMessage, textType string) ([]InputPart, bool) {
+	parts, err := decodeParts(raw)
+	out := make([]InputPart, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, listPart(p, textType))
+	}
+	return out, err == nil
+}
+
+// listPart is one part as listed: its type and that type's fields. (Its
+// request was validated when it was made: a text part has its text, a
+// refusal its refusal.)
+func listPart(p part, textType string) InputPart {
+	switch p.Type {
+	case "input_text", "output_text":
+		return InputPart{Type: p.Type, Text: p.Text}
+	case "text":
+		return InputPart{Type: textType, Text: p.Text}
+	case "refusal":
+		return InputPart{Type: p.Type, Refusal: p.Refusal}
+	case "input_image":
+		// OpenAI lists an image sent without a detail as "auto".
+		return InputPart{Type: p.Type, ImageURL: &p.ImageURL, Detail: cmp.Or(p.Detail, "auto")}
+	case "input_file":
+		return InputPart{Type: p.Type, Filename: p.Filename, FileData: p.FileData, FileURL: p.FileURL}
+	}
+	return InputPart{Type: p.Type} // refused when it was sent: not in a stored request
 }

@@ -115,11 +115,26 @@ type responsesRequest struct {
 
 func (r *responsesRequest) Validate() *openai.Error { return r.Request.ValidateWith(r.lookup) }
 
-// storedItems is the lookup of a call's item_reference items: the output
-// and input items of the caller's stored responses (as GET serves them),
-// each response read once. An item id carries its response's request id
-// (responses.ID, responses.InputID).
+// storedItems is the lookup of a call's item_reference items, for its
+// conversation: the items listedItems finds, but for an image or a
+// document of an input item that the record keeps only a reference of,
+// which cannot be sent again and is told as text, as in a rebuilt
+// conversation (imagesNotKept), rather than refused.
 func (s *Server) storedItems(ctx context.Context) responses.ItemLookup {
+	return s.itemLookup(ctx, imagesNotKept)
+}
+
+// listedItems is the lookup of the item_reference items GET …/input_items
+// lists: the items as GET serves them.
+func (s *Server) listedItems(ctx context.Context) responses.ItemLookup {
+	return s.itemLookup(ctx, nil)
+}
+
+// itemLookup finds an item among the output and input items of the
+// caller's stored responses (as GET serves them, then passed through
+// rewrite when given), each response read once. An item id carries its
+// response's request id (responses.ID, responses.InputID).
+func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage) []json.RawMessage) responses.ItemLookup {
 	var read map[string][]json.RawMessage // made at the first reference: most calls have none
 	return func(id string) (*responses.Item, *openai.Error) {
 		_, rest, _ := strings.Cut(id, "_")
@@ -135,6 +150,9 @@ func (s *Server) storedItems(ctx context.Context) responses.ItemLookup {
 			}
 			if rec != nil {
 				items = recordedItems(rec)
+			}
+			if rewrite != nil {
+				items = rewrite(items)
 			}
 			if read == nil {
 				read = map[string][]json.RawMessage{}

@@ -75,7 +75,7 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 	}
 	var req responses.Request
 	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
-	items := inputItems(&req, rec.RequestID, s.storedItems(r.Context()))
+	items := inputItems(&req, rec.RequestID, s.listedItems(r.Context()))
 	if order != "asc" {
 		slices.Reverse(items)
 	}
@@ -137,22 +137,15 @@ func (s *Server) responseObject(ctx context.Context, id string) (*qp.RequestReco
 
 // inputItems lists a request's input as input items, with ids made from the
 // call's; an item_reference is listed as the item it names, under its id,
-// when lookup finds it.
+// when lookup finds it. A message's content parts and a call output's
+// parts are listed each as recorded (responses.ListContent).
 func inputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) []responses.InputItem {
 	hex := string(bytes.ReplaceAll([]byte(requestID), []byte("-"), nil))
 	var out []responses.InputItem
-	part := func(role, text string) []responses.InputPart {
-		typ := "input_text"
-		if role == "assistant" {
-			typ = "output_text"
-		}
-		return []responses.InputPart{{Type: typ, Text: text}}
-	}
 	items, _ := req.Items()
 	if items == nil {
-		var text string
-		_ = json.Unmarshal(req.Input, &text)
-		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: part("user", text)}}
+		content, _ := responses.ListContent(req.Input, "user")
+		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: &content}}
 	}
 	for i, it := range items {
 		id := func(prefix string) string { return responses.InputID(prefix, hex, i) }
@@ -169,20 +162,20 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 		}
 		switch it.Type {
 		case "", "message":
-			text, _ := responses.PartsText(it.Content)
-			out = append(out, responses.InputItem{ID: id("msg"), Type: "message", Role: it.Role, Status: "completed", Content: part(it.Role, text)})
+			content, _ := responses.ListContent(it.Content, it.Role)
+			out = append(out, responses.InputItem{ID: id("msg"), Type: "message", Role: it.Role, Status: "completed", Content: &content})
 		case "function_call":
 			args := it.Arguments
 			out = append(out, responses.InputItem{ID: id("fc"), Type: "function_call", Status: "completed", CallID: it.CallID, Name: it.Name, Arguments: &args})
 		case "function_call_output":
-			text, _ := responses.PartsText(it.Output)
-			out = append(out, responses.InputItem{ID: id("fco"), Type: "function_call_output", Status: "completed", CallID: it.CallID, Output: &text})
+			output, _ := responses.ListOutput(it.Output)
+			out = append(out, responses.InputItem{ID: id("fco"), Type: "function_call_output", Status: "completed", CallID: it.CallID, Output: output})
 		case "custom_tool_call":
 			input := it.Input
 			out = append(out, responses.InputItem{ID: id("ctc"), Type: "custom_tool_call", Status: "completed", CallID: it.CallID, Name: it.Name, Input: &input})
 		case "custom_tool_call_output":
-			text, _ := responses.PartsText(it.Output)
-			out = append(out, responses.InputItem{ID: id("ctco"), Type: "custom_tool_call_output", Status: "completed", CallID: it.CallID, Output: &text})
+			output, _ := responses.ListOutput(it.Output)
+			out = append(out, responses.InputItem{ID: id("ctco"), Type: "custom_tool_call_output", Status: "completed", CallID: it.CallID, Output: output})
 		}
 	}
 	return out
