@@ -68,7 +68,7 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			fp := bp + "." + openai.TypeErrorParam(item, te, true)
-			return nil, openai.InvalidRequest(fp, "invalid_type", "%s must be of type %s, not %s", fp, openai.JSONTypeName(te.Type), te.Value)
+			return nil, openai.InvalidRequest(fp, "invalid_type", "%s must be %s, not %s", fp, openai.TypeWords(te.Type), openai.ValueWords(te.Value))
 		}
 		return nil, openai.InvalidRequest(bp, "invalid_type", "%s: malformed %s block", bp, head.Type)
 	}

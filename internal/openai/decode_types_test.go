@@ -18,11 +18,11 @@ func TestDecodeTypeErrorsNameIntegerFields(t *testing.T) {
 		Stream      bool     `json:"stream"`
 	}
 	for body, want := range map[string]string{
-		`{"top_k":1.5}`:         "top_k must be of type integer, not number 1.5",
-		`{"top_k":"3"}`:         "top_k must be of type integer, not string",
-		`{"temperature":"hot"}`: "temperature must be of type number, not string",
-		`{"stop":"x"}`:          "stop must be of type array, not string",
-		`{"stream":"yes"}`:      "stream must be of type boolean, not string",
+		`{"top_k":1.5}`:         "top_k must be an integer, not 1.5",
+		`{"top_k":"3"}`:         "top_k must be an integer, not a string",
+		`{"temperature":"hot"}`: "temperature must be a number, not a string",
+		`{"stop":"x"}`:          "stop must be an array, not a string",
+		`{"stream":"yes"}`:      "stream must be a boolean, not a string",
 	} {
 		err := Decode([]byte(body), &dst)
 		if err == nil {
@@ -54,7 +54,7 @@ func TestATypeErrorNamesTheElement(t *testing.T) {
 		{`{"messages":[{"role":"a","content":"\"x\\u005d"},{"role":1}]}`, "messages[1].role", "messages.1.role"},
 	} {
 		var chat ChatShape
-		if err := Decode([]byte(c.body), &chat); err == nil || err.Param != c.want || !strings.HasPrefix(err.Message, c.want+" must be of type ") {
+		if err := Decode([]byte(c.body), &chat); err == nil || err.Param != c.want || !strings.HasPrefix(err.Message, c.want+" must be ") {
 			t.Errorf("%s: %+v, want %s", c.body, err, c.want)
 		}
 		dotted := dottedRequest{}

@@ -73,11 +73,7 @@ func FieldTypeError(param string, err error) *Error {
 	if !errors.As(err, &te) || te.Field == "" {
 		return nil
 	}
-	want := map[string]string{"bool": "a boolean", "string": "a string", "json.RawMessage": "JSON"}[te.Type.String()]
-	if want == "" {
-		want = "a " + te.Type.String()
-	}
-	return InvalidRequest(param+"."+te.Field, "invalid_type", "%s.%s must be %s, not a JSON %s", param, te.Field, want, te.Value)
+	return InvalidRequest(param+"."+te.Field, "invalid_type", "%s.%s must be %s, not %s", param, te.Field, TypeWords(te.Type), ValueWords(te.Value))
 }
 
 // JSONSchemaFormat checks a json_schema format's name and schema, given at

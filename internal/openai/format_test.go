@@ -10,10 +10,10 @@ import (
 func TestResponseFormatNamesAMistypedField(t *testing.T) {
 	for _, c := range []struct{ in, param, msg string }{
 		{`{"type":"json_schema","json_schema":{"name":"x","strict":"yes"}}`, "response_format.json_schema.strict",
-			"response_format.json_schema.strict must be a boolean, not a JSON string"},
-		{`{"type":5}`, "response_format.type", "response_format.type must be a string, not a JSON number"},
+			"response_format.json_schema.strict must be a boolean, not a string"},
+		{`{"type":5}`, "response_format.type", "response_format.type must be a string, not a number"},
 		{`{"type":"json_schema","json_schema":{"name":["x"]}}`, "response_format.json_schema.name",
-			"response_format.json_schema.name must be a string, not a JSON array"},
+			"response_format.json_schema.name must be a string, not an array"},
 		{`"json"`, "response_format", ""},
 		{`[1]`, "response_format", ""},
 	} {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 )
 
 // PartError is a content part with a field of the wrong JSON type: an
@@ -22,7 +21,7 @@ func (e *PartError) Error() string {
 }
 
 // Given is the JSON type the field was, in words ("a string").
-func (e *PartError) Given() string { return article(e.Got) }
+func (e *PartError) Given() string { return ValueWords(e.Got) }
 
 // DecodeParts decodes an array of content parts. When a part has a field
 // of the wrong JSON type it returns a PartError naming the part and the
@@ -43,37 +42,8 @@ func DecodeParts[T any](raw []byte) ([]T, error) {
 	for i, elem := range elems {
 		var one T
 		if e := json.Unmarshal(elem, &one); errors.As(e, &ute) && ute.Field != "" {
-			return nil, &PartError{Index: i, Field: ute.Field, Want: kindName(ute.Type), Got: ute.Value}
+			return nil, &PartError{Index: i, Field: ute.Field, Want: TypeWords(ute.Type), Got: ute.Value}
 		}
 	}
 	return parts, err
-}
-
-// kindName is what a Go type reads from JSON, in words.
-func kindName(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "a boolean"
-	}
-	return "a number"
-}
-
-// article puts "a" or "an" before a JSON type's name.
-func article(jsonType string) string {
-	switch jsonType {
-	case "object", "array":
-		return "an " + jsonType
-	case "":
-		return "a value of another type"
-	}
-	return "a " + jsonType
 }

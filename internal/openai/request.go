@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 
 	qp "qwenproxy"
@@ -123,7 +122,7 @@ func Decode(body []byte, dst any) *Error {
 		if param == "" {
 			return InvalidRequest("", "invalid_json", "the request body must be a JSON object")
 		}
-		return InvalidRequest(param, "invalid_type", "%s must be of type %s, not %s", param, JSONTypeName(typeErr.Type), typeErr.Value)
+		return InvalidRequest(param, "invalid_type", "%s must be %s, not %s", param, TypeWords(typeErr.Type), ValueWords(typeErr.Value))
 	}
 	var syntaxErr *json.SyntaxError
 	if errors.As(err, &syntaxErr) {
@@ -144,25 +143,6 @@ func jsonPath(field string) string {
 		}
 		field = rest
 	}
-}
-
-// JSONTypeName names the JSON type a Go type takes. Integer fields say
-// so: "top_k must be of type number, not number 1.5" told a client nothing.
-func JSONTypeName(t reflect.Type) string {
-	kind := t.Kind().String()
-	switch kind {
-	case "bool":
-		return "boolean"
-	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
-		return "integer"
-	case "float32", "float64":
-		return "number"
-	case "slice":
-		return "array"
-	case "struct", "map", "ptr":
-		return "object"
-	}
-	return kind
 }
 
 // Validate checks a chat request. It never calls upstream.

@@ -128,10 +128,10 @@ func TestAnUntypedItemWithAnIDIsAReference(t *testing.T) {
 // items", which it was.
 func TestAnItemFieldOfTheWrongTypeIsNamed(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"model":"gpt-5","input":[{"role":1,"content":"x"}]}`:                                           "input[0].role must be a string, not a JSON number",
-		`{"model":"gpt-5","input":[{"role":"user","content":"a"},{"type":"function_call","call_id":1}]}`: "input[1].call_id must be a string, not a JSON number",
-		`{"model":"gpt-5","input":[{"type":"function_call","name":"f","arguments":{}}]}`:                 "input[0].arguments must be a string, not a JSON object",
-		`{"model":"gpt-5","input":[{"type":5}]}`:                                                         "input[0].type must be a string, not a JSON number",
+		`{"model":"gpt-5","input":[{"role":1,"content":"x"}]}`:                                           "input[0].role must be a string, not a number",
+		`{"model":"gpt-5","input":[{"role":"user","content":"a"},{"type":"function_call","call_id":1}]}`: "input[1].call_id must be a string, not a number",
+		`{"model":"gpt-5","input":[{"type":"function_call","name":"f","arguments":{}}]}`:                 "input[0].arguments must be a string, not an object",
+		`{"model":"gpt-5","input":[{"type":5}]}`:                                                         "input[0].type must be a string, not a number",
 		`{"model":"gpt-5","input":[7]}`:                                                                  "input must be a string or a list of items",
 		`{"model":"gpt-5","input":{"role":"user"}}`:                                                      "input must be a string or a list of items",
 	} {
