@@ -65,14 +65,25 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 			blocks[i] = Block{Type: head.Type}
 			continue
 		}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			fp := bp + "." + openai.TypeErrorParam(item, te, true)
-			return nil, openai.InvalidRequest(fp, "invalid_type", "%s must be %s, not %s", fp, openai.TypeWords(te.Type), openai.ValueWords(te.Value))
+		if e := fieldTypeError(bp, item, err); e != nil {
+			return nil, e
 		}
 		return nil, openai.InvalidRequest(bp, "invalid_type", "%s: malformed %s block", bp, head.Type)
 	}
 	return blocks, nil
+}
+
+// fieldTypeError is the 400 for err, from decoding the block at param
+// (raw), when it is about one of its fields: that field's path, indexes
+// and all, in Anthropic's words ("messages.0.content.1.source.media_type:
+// must be a string, not a number"); nil for any other error.
+func fieldTypeError(param string, raw json.RawMessage, err error) *openai.Error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) || te.Field == "" {
+		return nil
+	}
+	fp := param + "." + openai.TypeErrorParam(raw, te, true)
+	return openai.InvalidRequest(fp, "invalid_type", "%s: must be %s, not %s", fp, openai.TypeWords(te.Type), openai.ValueWords(te.Value))
 }
 
 // searchResultText is a search_result block (a RAG tool's or a user's
@@ -86,7 +97,7 @@ func searchResultText(raw json.RawMessage, param string) (string, *openai.Error)
 		Content json.RawMessage `json:"content"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		if e := openai.FieldTypeError(param, err); e != nil {
+		if e := fieldTypeError(param, raw, err); e != nil {
 			return "", e
 		}
 		return "", openai.InvalidRequest(param, "invalid_type", "%s: malformed search_result block", param)

@@ -17,10 +17,10 @@ func TestABadBlockIsToldAsThatBlock(t *testing.T) {
 	for content, want := range map[string]string{
 		`[` + serverResult + `,{"type":"text","text":"use it"}]`:                            `messages.0.content.0: "web_search_tool_result" blocks are not supported in user messages (text, image, document, search_result, tool_result only)`,
 		`[{"type":"tool_result","tool_use_id":"toolu_1","content":[` + serverResult + `]}]`: `messages.0.content.0.content.0: only text, image, document and search_result blocks are supported here, not "web_search_tool_result"`,
-		`[{"type":"image","source":"https://example.com/cat.png"}]`:                         `messages.0.content.0.source must be an object, not a string`,
-		`[{"type":"text","text":5}]`:                                                        `messages.0.content.0.text must be a string, not a number`,
-		`[{"type":"text","text":"a"},{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"b"},{"type":"text","text":[]}]}]`: `messages.0.content.1.content.1.text must be a string, not an array`,
-		`[{"type":"image","source":{"type":"base64","media_type":5,"data":"x"}}]`:                                                                `messages.0.content.0.source.media_type must be a string, not a number`,
+		`[{"type":"image","source":"https://example.com/cat.png"}]`:                         `messages.0.content.0.source: must be an object, not a string`,
+		`[{"type":"text","text":5}]`:                                                        `messages.0.content.0.text: must be a string, not a number`,
+		`[{"type":"text","text":"a"},{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"b"},{"type":"text","text":[]}]}]`: `messages.0.content.1.content.1.text: must be a string, not an array`,
+		`[{"type":"image","source":{"type":"base64","media_type":5,"data":"x"}}]`:                                                                `messages.0.content.0.source.media_type: must be a string, not a number`,
 		`[7]`:     `messages.0.content.0: must be a content block, an object with a type`,
 		`{"a":1}`: `messages.0.content: must be a string or a list of content blocks`,
 	} {
@@ -75,9 +75,9 @@ func TestSearchResultsAreText(t *testing.T) {
 // names it (messages.1.role): it was messages.role, whichever message.
 func TestATypeErrorNamesTheElementAsAnthropicDoes(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":1,"content":"y"}]}`:                              "messages.1.role must be a string, not a number",
-		`{"model":"m","max_tokens":5,"tools":[{"name":"a","input_schema":{}},{"name":5}],"messages":[]}`:                                "tools.1.name must be a string, not a number",
-		`{"model":"m","max_tokens":5,"stop_sequences":["a",1],"messages":[]}`:                                                           "stop_sequences.1 must be a string, not a number",
+		`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":1,"content":"y"}]}`:                              "messages.1.role: must be a string, not a number",
+		`{"model":"m","max_tokens":5,"tools":[{"name":"a","input_schema":{}},{"name":5}],"messages":[]}`:                                "tools.1.name: must be a string, not a number",
+		`{"model":"m","max_tokens":5,"stop_sequences":["a",1],"messages":[]}`:                                                           "stop_sequences.1: must be a string, not a number",
 		`{"model":"m","max_tokens":5,"system":[{"type":"text","text":"a"},{"type":"text","text":"b","cache_control":5}],"messages":[]}`: "",
 	} {
 		var r Request
@@ -88,7 +88,7 @@ func TestATypeErrorNamesTheElementAsAnthropicDoes(t *testing.T) {
 			}
 			continue
 		}
-		if err == nil || err.Message != want || err.Param != strings.Fields(want)[0] {
+		if err == nil || err.Message != want || err.Param != strings.Split(want, ":")[0] {
 			t.Errorf("%s:\n got %+v\nwant %s", body, err, want)
 		}
 	}

@@ -11,6 +11,12 @@ import (
 // The checks of the fields the proxy accepts without reading, with
 // Anthropic's messages ("field: what is wrong").
 
+// typeError is openai.TypeError in Anthropic's words: "container: must be a
+// string or an object, not 5".
+func typeError(name, want string, v json.RawMessage) *openai.Error {
+	return openai.InvalidRequest(name, "invalid_type", "%s: must be %s, not %s", name, want, openai.RawWords(v))
+}
+
 func oneOf(values ...string) func(string, json.RawMessage) *openai.Error {
 	return func(name string, v json.RawMessage) *openai.Error {
 		var s string
@@ -24,7 +30,7 @@ func oneOf(values ...string) func(string, json.RawMessage) *openai.Error {
 func text(name string, v json.RawMessage) *openai.Error {
 	var s string
 	if json.Unmarshal(v, &s) != nil {
-		return openai.InvalidRequest(name, "invalid_type", "%s: must be a string", name)
+		return typeError(name, "a string", v)
 	}
 	return nil
 }
@@ -32,7 +38,7 @@ func text(name string, v json.RawMessage) *openai.Error {
 func object(name string, v json.RawMessage) *openai.Error {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(v, &m) != nil {
-		return openai.InvalidRequest(name, "invalid_type", "%s: must be an object", name)
+		return typeError(name, "an object", v)
 	}
 	return nil
 }
@@ -41,7 +47,7 @@ func textOrObject(name string, v json.RawMessage) *openai.Error {
 	if text(name, v) == nil || object(name, v) == nil {
 		return nil
 	}
-	return openai.InvalidRequest(name, "invalid_type", "%s: must be a string or an object", name)
+	return typeError(name, "a string or an object", v)
 }
 
 // noMCPServers passes an empty list and refuses a server: Qwen cannot call
@@ -49,7 +55,7 @@ func textOrObject(name string, v json.RawMessage) *openai.Error {
 func noMCPServers(name string, v json.RawMessage) *openai.Error {
 	var list []json.RawMessage
 	if json.Unmarshal(v, &list) != nil {
-		return openai.InvalidRequest(name, "invalid_type", "%s: must be a list", name)
+		return typeError(name, "a list", v)
 	}
 	if len(list) > 0 {
 		return openai.InvalidRequest(name, "unsupported_parameter",

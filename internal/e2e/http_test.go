@@ -81,7 +81,7 @@ func TestInvalidRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"bad role", "/v1/chat/completions", `{"messages":[{"role":"robot","content":"x"}]}`, "messages[0].role"},
 		{"empty user content", "/v1/chat/completions", `{"messages":[{"role":"user","content":"  "}]}`, "messages[0].content"},
 		{"content of wrong type", "/v1/chat/completions", `{"messages":[{"role":"user","content":42}]}`, "messages[0].content"},
-		{"image part", "/v1/chat/completions", `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}`, "messages[0].content"},
+		{"image part", "/v1/chat/completions", `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}`, "messages[0].content[0].image_url.url"},
 		{"tool without call id", "/v1/chat/completions", `{"messages":[{"role":"user","content":"x"},{"role":"tool","content":"r"}]}`, "messages[1].tool_call_id"},
 		{"stream not a boolean", "/v1/chat/completions", `{"stream":"yes","messages":[{"role":"user","content":"x"}]}`, "stream"},
 		{"model not a string", "/v1/chat/completions", `{"model":5,"messages":[{"role":"user","content":"x"}]}`, "model"},
@@ -324,10 +324,10 @@ func TestStoredCredentialsWinOverTheEnvironment(t *testing.T) {
 func TestATextPartWithoutTextSaysSo(t *testing.T) {
 	e := start(t, nil)
 	cases := []struct{ path, body, param, message string }{
-		{"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":[{"type":"text"}]}]}`, "messages[0].content",
-			"messages[0].content part 0 (type \"text\") is missing its text field"},
-		{"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"text","text":null}]}]}`, "messages[0].content",
-			"messages[0].content part 1 (type \"text\") is missing its text field"},
+		{"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":[{"type":"text"}]}]}`, "messages[0].content[0].text",
+			"messages[0].content[0] (type \"text\") is missing its text field"},
+		{"/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"text","text":null}]}]}`, "messages[0].content[1].text",
+			"messages[0].content[1] (type \"text\") is missing its text field"},
 		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_text"}]}]}`, "input[0].content[0].text",
 			"input[0].content[0] (type \"input_text\") is missing its text field"},
 		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"refusal"}]},{"role":"user","content":"and?"}]}`,

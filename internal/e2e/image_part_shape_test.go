@@ -15,9 +15,9 @@ func TestAnImagePartOfTheWrongShapeIsNamed(t *testing.T) {
 	e := start(t, nil)
 	for _, c := range []struct{ path, body, param, says string }{
 		{"/v1/chat/completions", `{"model":"qwen3-vl-plus","messages":[{"role":"user","content":[{"type":"text","text":"look"},{"type":"image_url","image_url":"data:image/png;base64,AAAA"}]}]}`,
-			`"param":"messages[0].content"`, "messages[0].content part 1: image_url must be an object, not a string"},
+			`"param":"messages[0].content[1].image_url"`, "messages[0].content[1].image_url must be an object, not a string"},
 		{"/v1/chat/completions", `{"model":"qwen3-vl-plus","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":5}}]}]}`,
-			`"param":"messages[0].content"`, "part 0: image_url.url must be a string, not a number"},
+			`"param":"messages[0].content[0].image_url.url"`, "messages[0].content[0].image_url.url must be a string, not a number"},
 		{"/v1/responses", `{"model":"qwen3-vl-plus","input":[{"role":"user","content":[{"type":"input_text","text":"look"},{"type":"input_image","image_url":{"url":"data:image/png;base64,AAAA"}}]}]}`,
 			`"param":"input[0].content[1].image_url"`, "input[0].content[1].image_url must be a string, not an object"},
 	} {

@@ -29,7 +29,7 @@ func CheckObject(name string, v json.RawMessage) *Error { return object(name, v)
 func CheckArray(name string, v json.RawMessage) *Error {
 	var list []json.RawMessage
 	if json.Unmarshal(v, &list) != nil {
-		return typeError(name, "an array")
+		return TypeError(name, "an array", v)
 	}
 	return nil
 }
@@ -57,12 +57,12 @@ func CheckStringList(refuse func(name, s string) *Error) func(string, json.RawMe
 	return func(name string, v json.RawMessage) *Error {
 		var list []json.RawMessage
 		if json.Unmarshal(v, &list) != nil {
-			return typeError(name, "an array of strings")
+			return TypeError(name, "an array of strings", v)
 		}
 		for i, item := range list {
 			s, ok := jsonscan.StringValue(item)
 			if !ok {
-				return typeError(name, "an array of strings")
+				return TypeError(fmt.Sprintf("%s[%d]", name, i), "a string", item)
 			}
 			if refuse != nil {
 				if err := refuse(fmt.Sprintf("%s[%d]", name, i), s); err != nil {

@@ -125,18 +125,14 @@ func appendIgnored(list []string, name string) []string {
 
 // ---- checks ----
 
-func typeError(name, want string) *Error {
-	return InvalidRequest(name, "invalid_type", "%s must be %s", name, want)
-}
-
 func number(lo, hi float64) func(string, json.RawMessage) *Error {
 	return func(name string, v json.RawMessage) *Error {
 		var f float64
-		if json.Unmarshal(v, &f) != nil {
-			return typeError(name, "a number")
+		if !isNumber(v) {
+			return TypeError(name, "a number", v)
 		}
-		if f < lo || f > hi {
-			return InvalidRequest(name, "invalid_value", "%s must be between %g and %g, not %g", name, lo, hi, f)
+		if json.Unmarshal(v, &f) != nil || f < lo || f > hi { // 1e400 is a number too large for any
+			return InvalidRequest(name, "invalid_value", "%s must be between %g and %g, not %s", name, lo, hi, RawWords(v))
 		}
 		return nil
 	}
@@ -145,17 +141,20 @@ func number(lo, hi float64) func(string, json.RawMessage) *Error {
 func integer(lo, hi float64) func(string, json.RawMessage) *Error {
 	return func(name string, v json.RawMessage) *Error {
 		var f float64
-		if json.Unmarshal(v, &f) != nil || f != math.Trunc(f) {
-			return typeError(name, "an integer")
+		if !isNumber(v) || json.Unmarshal(v, &f) == nil && f != math.Trunc(f) {
+			return TypeError(name, "an integer", v)
+		}
+		if json.Unmarshal(v, &f) != nil { // 1e400: beyond any bound
+			f = math.Inf(int(v[0]-'-') | 1) // '-' gives -1, a digit +1
 		}
 		switch {
 		case f >= lo && f <= hi:
 		case f < lo && hi == math.MaxInt64:
-			return InvalidRequest(name, "invalid_value", "%s must be at least %s, not %g", name, bound(lo), f)
+			return InvalidRequest(name, "invalid_value", "%s must be at least %s, not %s", name, bound(lo), RawWords(v))
 		case f > hi && (lo == math.MinInt64 || hi == math.MaxInt64):
-			return InvalidRequest(name, "invalid_value", "%s must be at most %s, not %g", name, bound(hi), f)
+			return InvalidRequest(name, "invalid_value", "%s must be at most %s, not %s", name, bound(hi), RawWords(v))
 		default:
-			return InvalidRequest(name, "invalid_value", "%s must be between %s and %s, not %g", name, bound(lo), bound(hi), f)
+			return InvalidRequest(name, "invalid_value", "%s must be between %s and %s, not %s", name, bound(lo), bound(hi), RawWords(v))
 		}
 		return nil
 	}
@@ -177,7 +176,7 @@ func bound(x float64) string {
 
 func boolean(name string, v json.RawMessage) *Error {
 	if s := string(v); s != "true" && s != "false" {
-		return typeError(name, "a boolean")
+		return TypeError(name, "a boolean", v)
 	}
 	return nil
 }
@@ -186,7 +185,7 @@ func str(maxLen int) func(string, json.RawMessage) *Error {
 	return func(name string, v json.RawMessage) *Error {
 		s, ok := jsonscan.StringValue(v)
 		if !ok {
-			return typeError(name, "a string")
+			return TypeError(name, "a string", v)
 		}
 		if len(s) > maxLen {
 			return InvalidRequest(name, "invalid_value", "%s must be at most %d characters", name, maxLen)
@@ -207,7 +206,7 @@ func enum(values ...string) func(string, json.RawMessage) *Error {
 func object(name string, v json.RawMessage) *Error {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(v, &m) != nil {
-		return typeError(name, "an object")
+		return TypeError(name, "an object", v)
 	}
 	return nil
 }
@@ -223,8 +222,8 @@ func Refuse(why string) func(string, json.RawMessage) *Error {
 
 func metadata(name string, v json.RawMessage) *Error {
 	var m map[string]string
-	if json.Unmarshal(v, &m) != nil {
-		return typeError(name, "an object of strings")
+	if json.Unmarshal(v, &m) != nil || !elementsFit(v, isString) {
+		return elementTypeError(name, "an object of strings", v, '{', "a string", isString)
 	}
 	if len(m) > 16 {
 		return InvalidRequest(name, "invalid_value", "%s may hold at most 16 keys", name)
@@ -240,7 +239,7 @@ func metadata(name string, v json.RawMessage) *Error {
 func logitBias(name string, v json.RawMessage) *Error {
 	var m map[string]float64
 	if json.Unmarshal(v, &m) != nil {
-		return typeError(name, "an object of token ids to numbers")
+		return elementTypeError(name, "an object of token ids to numbers", v, '{', "a number", isNumber)
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) { // the same key named every time
 		if _, err := strconv.ParseUint(k, 10, 64); err != nil {
@@ -256,7 +255,7 @@ func logitBias(name string, v json.RawMessage) *Error {
 func streamOptions(name string, v json.RawMessage) *Error {
 	var o map[string]json.RawMessage
 	if json.Unmarshal(v, &o) != nil {
-		return typeError(name, "an object")
+		return TypeError(name, "an object", v)
 	}
 	for _, k := range []string{"include_usage", "include_obfuscation"} {
 		if b, ok := o[k]; ok && !IsNull(b) {
@@ -280,7 +279,7 @@ func noLogprobs(name string, v json.RawMessage) *Error {
 	}
 	var n float64
 	if json.Unmarshal(v, &n) != nil {
-		return typeError(name, "a boolean")
+		return TypeError(name, "a boolean", v)
 	}
 	if n != 0 {
 		return InvalidRequest(name, "unsupported_value", "%s is not supported: Qwen does not return log probabilities", name)
@@ -297,8 +296,8 @@ func topLogprobs(name string, v json.RawMessage) *Error {
 
 func modalities(name string, v json.RawMessage) *Error {
 	var list []string
-	if json.Unmarshal(v, &list) != nil {
-		return typeError(name, `an array of "text" and "audio"`)
+	if json.Unmarshal(v, &list) != nil || !elementsFit(v, isString) {
+		return elementTypeError(name, `an array of "text" and "audio"`, v, '[', "a string", isString)
 	}
 	for i, m := range list {
 		switch m {
@@ -332,7 +331,7 @@ func stopCheck(name string, v json.RawMessage) *Error {
 func echoCheck(name string, v json.RawMessage) *Error {
 	var b bool
 	if json.Unmarshal(v, &b) != nil {
-		return typeError(name, "a boolean")
+		return TypeError(name, "a boolean", v)
 	}
 	if b {
 		return InvalidRequest(name, "unsupported_value", "echo is not supported: the prompt is not repeated in the answer")
@@ -343,7 +342,7 @@ func echoCheck(name string, v json.RawMessage) *Error {
 func suffixCheck(name string, v json.RawMessage) *Error {
 	var s string
 	if json.Unmarshal(v, &s) != nil {
-		return typeError(name, "a string")
+		return TypeError(name, "a string", v)
 	}
 	if s != "" {
 		return InvalidRequest(name, "unsupported_value", "suffix is not supported: Qwen does not fill in the middle")
@@ -449,8 +448,8 @@ func ParseStop(v json.RawMessage) ([]string, *Error) {
 		return []string{one}, nil
 	}
 	var list []string
-	if json.Unmarshal(v, &list) != nil {
-		return nil, typeError("stop", "a string or an array of strings")
+	if json.Unmarshal(v, &list) != nil || !elementsFit(v, isString) {
+		return nil, elementTypeError("stop", "a string or an array of strings", v, '[', "a string", isString)
 	}
 	if len(list) > 4 {
 		return nil, InvalidRequest("stop", "invalid_value", "stop may hold at most 4 sequences, not %d", len(list))

@@ -89,15 +89,72 @@ func FuzzCheckFields(f *testing.F) {
 // was told it "must be at least -9.22e+18").
 func TestIntegerRangeErrorsNameTheBound(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"seed":123456789012345678901234567890}`: "seed must be at most 9223372036854775807, not 1.2345678901234568e+29",
-		`{"seed":-1e19}`:      "seed must be at least -9223372036854775808, not -1e+19",
+		`{"seed":123456789012345678901234567890}`: "seed must be at most 9223372036854775807, not 123456789012345678901234567890",
+		`{"seed":-1e19}`:      "seed must be at least -9223372036854775808, not -1e19",
 		`{"max_tokens":0}`:    "max_tokens must be at least 1, not 0",
-		`{"max_tokens":1e30}`: "max_tokens must be at most 9223372036854775807, not 1e+30",
+		`{"max_tokens":1e30}`: "max_tokens must be at most 9223372036854775807, not 1e30",
 		`{"top_logprobs":21}`: "top_logprobs must be between 0 and 20, not 21",
 	} {
 		_, err := CheckFields([]byte(body), ChatFields)
 		if err == nil || err.Message != want {
 			t.Errorf("%s: %v, want %q", body, err, want)
+		}
+	}
+}
+
+// A field of the wrong type is told what it was, as every other type error
+// is ("<param> must be <a type>, not <a value>"; it was "temperature must
+// be a number"), and a list's or map's element of the wrong type is named
+// (stop[1], metadata.a; a null element read as "" was taken); a number
+// too large for any bound is told its bound, not that it is no number.
+func TestAFieldOfTheWrongTypeIsToldWhatItWas(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"temperature":"s"}`:   "temperature must be a number, not a string",
+		`{"temperature":1e400}`: "temperature must be between 0 and 2, not 1e400",
+		`{"max_tokens":1.5}`:    "max_tokens must be an integer, not 1.5",
+		`{"max_tokens":99999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999999}`: "max_tokens must be at most 9223372036854775807, not 9999999999999999999999999999999999999999…",
+		`{"stream":"yes"}`:                       "stream must be a boolean, not a string",
+		`{"stream_options":{"include_usage":1}}`: "stream_options.include_usage must be a boolean, not 1",
+		`{"user":5}`:                             "user must be a string, not 5",
+		`{"stop":["a",1]}`:                       "stop[1] must be a string, not 1",
+		`{"stop":[null]}`:                        "stop[0] must be a string, not null",
+		`{"stop":5}`:                             "stop must be a string or an array of strings, not 5",
+		`{"metadata":{"a":"b","c":5}}`:           "metadata.c must be a string, not 5",
+		`{"metadata":{"a":null}}`:                "metadata.a must be a string, not null",
+		`{"metadata":[]}`:                        "metadata must be an object of strings, not an array",
+		`{"logit_bias":{"1":"s"}}`:               "logit_bias.1 must be a number, not a string",
+		`{"modalities":[7]}`:                     "modalities[0] must be a string, not 7",
+	} {
+		_, err := CheckFields([]byte(body), ChatFields)
+		if err == nil || err.Message != want || err.Code != "invalid_type" && !strings.Contains(want, " not 1e400") && !strings.Contains(want, "at most") {
+			t.Errorf("%s: %+v, want %q", body, err, want)
+		}
+		if param, _, _ := strings.Cut(want, " "); err != nil && err.Param != param {
+			t.Errorf("%s: param %q, want %q", body, err.Param, param)
+		}
+	}
+}
+
+// A chat content part's problem is told at its path, as the Responses API
+// tells it (messages[0].content[1].text; it was "messages[0].content part
+// 1: text …" with the param messages[0].content).
+func TestAContentPartsProblemIsToldAtItsPath(t *testing.T) {
+	for content, want := range map[string][2]string{
+		`[{"type":"text","text":"a"},{"type":"text","text":7}]`: {"messages[1].content[1].text", "messages[1].content[1].text must be a string, not a number"},
+		`["s"]`:                    {"messages[1].content[0]", "messages[1].content[0] must be a content part (an object), not a string"},
+		`[{"type":"text"}]`:        {"messages[1].content[0].text", `messages[1].content[0] (type "text") is missing its text field`},
+		`[{"type":"input_audio"}]`: {"messages[1].content[0].type", `messages[1].content[0].type is "input_audio"; only text, image_url and file parts are supported`},
+		`[{"type":"image_url","image_url":{"url":"ftp://x"}}]`: {"messages[1].content[0].image_url.url", "messages[1].content[0].image_url.url must be a data: URL or an http(s) URL"},
+		`[{"type":"file","file":{"file_id":"f"}}]`:             {"messages[1].content[0].file.file_id", "messages[1].content[0].file.file_id is not supported (the proxy has no Files API); send the file's bytes as file.file_data, a data: URL"},
+	} {
+		body := `{"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":` + content + `}]}`
+		var r ChatRequest
+		err := Decode([]byte(body), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if err == nil || err.Param != want[0] || err.Message != want[1] {
+			t.Errorf("%s: %+v, want %s: %s", content, err, want[0], want[1])
 		}
 	}
 }
@@ -125,5 +182,34 @@ func TestFieldsMatchKeysAsDecodeDoes(t *testing.T) {
 	ignored, err := CheckFields([]byte(`{"Temperature":0.5,"Top_P":1,"x_vendor":true}`), ChatFields)
 	if err != nil || !slices.Equal(ignored, []string{"Temperature", "Top_P", "x_vendor"}) {
 		t.Errorf("ignored %q, %v", ignored, err)
+	}
+}
+
+// An assistant's tool call without its id or its name, or null, is refused
+// as OpenAI refuses it; it was taken and told to Qwen as "(call )".
+func TestAnAssistantsToolCallNeedsItsIDAndName(t *testing.T) {
+	for calls, want := range map[string][2]string{
+		`[{}]`:   {"messages[1].tool_calls[0].id", "messages[1].tool_calls[0] is missing required field: id"},
+		`[null]`: {"messages[1].tool_calls[0].id", "messages[1].tool_calls[0] is missing required field: id"},
+		`[{"id":"c1","type":"function","function":{"name":"f","arguments":"{}"}},{"id":"c2","type":"function","function":{"arguments":"{}"}}]`: {"messages[1].tool_calls[1].function.name", "messages[1].tool_calls[1].function is missing required field: name"},
+		`[{"id":"c1","type":"banana","function":{"name":"f"}}]`:                                                                                {"messages[1].tool_calls[0].type", `messages[1].tool_calls[0].type must be "function" or "custom", not "banana"`},
+		`[{"id":"c1","function":{"name":"f","arguments":"{}"}}]`:                                                                               {"", ""}, // no type: a function's
+	} {
+		body := `{"model":"m","messages":[{"role":"user","content":"hi"},{"role":"assistant","content":null,"tool_calls":` + calls +
+			`},{"role":"tool","tool_call_id":"c1","content":"ok"},{"role":"tool","tool_call_id":"c2","content":"ok"}]}`
+		var r ChatRequest
+		err := Decode([]byte(body), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if want[0] == "" {
+			if err != nil {
+				t.Errorf("%s: %v", calls, err)
+			}
+			continue
+		}
+		if err == nil || err.Param != want[0] || err.Message != want[1] {
+			t.Errorf("%s: %+v, want %s: %s", calls, err, want[0], want[1])
+		}
 	}
 }

@@ -10,7 +10,9 @@ import (
 
 // dottedPaths is a request of an API that words the array indexes of a
 // parameter's path as names (Anthropic's messages.1.content.0.text) where
-// OpenAI's brackets them (messages[1].content[0].text).
+// OpenAI's brackets them (messages[1].content[0].text), and puts a colon
+// after the path (its errors have no param field: "messages.1.role: must
+// be a string, not a number").
 type dottedPaths interface{ DottedPaths() }
 
 // TypeErrorParam is the parameter te (from decoding body) is about, with the

@@ -2,6 +2,7 @@ package openai
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,7 +123,11 @@ func Decode(body []byte, dst any) *Error {
 		if param == "" {
 			return InvalidRequest("", "invalid_json", "the request body must be a JSON object")
 		}
-		return InvalidRequest(param, "invalid_type", "%s must be %s, not %s", param, TypeWords(typeErr.Type), ValueWords(typeErr.Value))
+		format := "%s must be %s, not %s"
+		if dotted {
+			format = "%s: must be %s, not %s" // Anthropic's "field: what is wrong"
+		}
+		return InvalidRequest(param, "invalid_type", format, param, TypeWords(typeErr.Type), ValueWords(typeErr.Value))
 	}
 	var syntaxErr *json.SyntaxError
 	if errors.As(err, &syntaxErr) {
@@ -195,8 +200,16 @@ func (m *Message) validate(i int) *Error {
 		return InvalidRequest(param("role"), "invalid_value", "messages[%d].role must be one of system, developer, user, assistant, tool, function; got %q", i, m.Role)
 	}
 	text, err := m.Text()
-	if de := (*DocumentError)(nil); errors.As(err, &de) {
-		return InvalidRequest(param("content"), "invalid_document", "messages[%d].content %v", i, err)
+	if pp := (*partProblem)(nil); errors.As(err, &pp) {
+		part := fmt.Sprintf("messages[%d].content[%d]", i, pp.index)
+		path := part
+		if pp.field != "" {
+			path += "." + pp.field
+		}
+		if pp.missing {
+			return InvalidRequest(path, "missing_required_parameter", "%s %s", part, pp.what)
+		}
+		return InvalidRequest(path, cmp.Or(pp.code, "invalid_type"), "%s %s", path, pp.what)
 	}
 	if err != nil {
 		return InvalidRequest(param("content"), "invalid_type", "messages[%d].content %v", i, err)
@@ -215,15 +228,32 @@ func (m *Message) validate(i int) *Error {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] from the assistant needs content, refusal or tool_calls", i)
 		}
 		for j, tc := range m.ToolCalls {
-			if tc.Type == "custom" && (tc.Custom == nil || tc.Custom.Name == "") {
-				p := param(fmt.Sprintf("tool_calls[%d].custom", j))
-				return InvalidRequest(p, "missing_required_parameter", "%s (with its name and input) is required for a tool call of type 'custom'", p)
+			if err := tc.validate(param(fmt.Sprintf("tool_calls[%d]", j))); err != nil {
+				return err
 			}
 		}
 	default:
 		if strings.TrimSpace(text) == "" && len(m.Images()) == 0 && len(m.Documents()) == 0 {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] has no text content", i)
 		}
+	}
+	return nil
+}
+
+// validate checks an assistant's tool call at p, as OpenAI does: it has an
+// id (its result answers it, and the session is found by it) and a name
+// (an unnamed call was told to Qwen as "(call )"); its type, when given,
+// is function or custom. A null element is all of these missing.
+func (tc *ToolCall) validate(p string) *Error {
+	switch {
+	case tc.Type == "custom" && (tc.Custom == nil || tc.Custom.Name == ""):
+		return InvalidRequest(p+".custom", "missing_required_parameter", "%s.custom (with its name and input) is required for a tool call of type 'custom'", p)
+	case tc.Type != "" && tc.Type != "function" && tc.Type != "custom":
+		return InvalidRequest(p+".type", "invalid_value", "%s.type must be \"function\" or \"custom\", not %q", p, tc.Type)
+	case tc.ID == "":
+		return InvalidRequest(p+".id", "missing_required_parameter", "%s is missing required field: id", p)
+	case tc.Type != "custom" && tc.Function.Name == "":
+		return InvalidRequest(p+".function.name", "missing_required_parameter", "%s.function is missing required field: name", p)
 	}
 	return nil
 }
@@ -327,9 +357,16 @@ func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
 		parts, err = DecodeParts[contentPart](raw)
 	}
 	if pe := (*PartError)(nil); errors.As(err, &pe) {
-		return "", nil, nil, pe
+		return "", nil, nil, &partProblem{index: pe.Index, field: pe.Field, what: fmt.Sprintf("must be %s, not %s", pe.Want, pe.Given())}
 	}
 	if err != nil {
+		var list []json.RawMessage
+		_ = json.Unmarshal(raw, &list) // raw is a valid array
+		for j, el := range list {
+			if len(el) == 0 || el[0] != '{' {
+				return "", nil, nil, &partProblem{index: j, what: "must be a content part (an object), not " + RawWords(el)}
+			}
+		}
 		return "", nil, nil, fmt.Errorf("must be a string or an array of content parts")
 	}
 	var b strings.Builder
@@ -340,33 +377,36 @@ func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
 		case p.Type == "file" && m.Role == "user":
 			switch {
 			case p.File == nil || p.File.FileData == "" && p.File.FileID == "":
-				return "", nil, nil, fmt.Errorf("part %d (type \"file\") needs file.file_data, a data: URL of the document", j)
+				return "", nil, nil, &partProblem{index: j, field: "file.file_data", missing: true,
+					what: `(type "file") is missing its file.file_data, a data: URL of the document`}
 			case p.File.FileData == "":
-				return "", nil, nil, &DocumentError{fmt.Sprintf("part %d: a file by file_id is not supported (the proxy has no Files API); send its bytes as file.file_data, a data: URL", j)}
+				return "", nil, nil, &partProblem{index: j, field: "file.file_id", code: "invalid_document",
+					what: "is not supported (the proxy has no Files API); send the file's bytes as file.file_data, a data: URL"}
 			case !strings.HasPrefix(p.File.FileData, "data:"):
-				return "", nil, nil, &DocumentError{fmt.Sprintf("part %d: file.file_data must be a data: URL (data:application/pdf;base64,…): Chat Completions has no document by URL (the Responses API's input_file file_url and Anthropic's url document source have one)", j)}
+				return "", nil, nil, &partProblem{index: j, field: "file.file_data", code: "invalid_document",
+					what: "must be a data: URL (data:application/pdf;base64,…): Chat Completions has no document by URL (the Responses API's input_file file_url and Anthropic's url document source have one)"}
 			}
 			docs = append(docs, qp.Document{Name: p.File.Filename, URL: p.File.FileData})
 			continue
 		case p.Type == "file":
-			return "", nil, nil, fmt.Errorf("part %d: files are taken in user messages only", j)
+			return "", nil, nil, &partProblem{index: j, what: "is a file: files are taken in user messages only"}
 		case p.Type == "image_url" && m.Role == "user":
 			if p.ImageURL == nil || !imageURL(p.ImageURL.URL) {
-				return "", nil, nil, fmt.Errorf("part %d: image_url.url must be a data: URL or an http(s) URL", j)
+				return "", nil, nil, &partProblem{index: j, field: "image_url.url", what: "must be a data: URL or an http(s) URL"}
 			}
 			images = append(images, p.ImageURL.URL)
 			continue
 		case p.Type == "image_url":
-			return "", nil, nil, fmt.Errorf("part %d: images are taken in user messages only", j)
+			return "", nil, nil, &partProblem{index: j, what: "is an image: images are taken in user messages only"}
 		case p.Type == "refusal" && m.Role == "assistant":
 			if p.Refusal == nil {
-				return "", nil, nil, fmt.Errorf("part %d (type \"refusal\") is missing its refusal field", j)
+				return "", nil, nil, &partProblem{index: j, field: "refusal", missing: true, what: `(type "refusal") is missing its refusal field`}
 			}
 			p.Text = p.Refusal // what the assistant said
 		case p.Type != "text":
-			return "", nil, nil, fmt.Errorf("part %d has type %q; only text, image_url and file parts are supported", j, p.Type)
+			return "", nil, nil, &partProblem{index: j, field: "type", what: fmt.Sprintf("is %q; only text, image_url and file parts are supported", p.Type)}
 		case p.Text == nil:
-			return "", nil, nil, fmt.Errorf("part %d (type \"text\") is missing its text field", j)
+			return "", nil, nil, &partProblem{index: j, field: "text", missing: true, what: `(type "text") is missing its text field`}
 		}
 		if b.Len() > 0 {
 			b.WriteByte('\n')
@@ -376,13 +416,24 @@ func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
 	return b.String(), images, docs, nil
 }
 
-// DocumentError is a file part given in a way the proxy cannot take (by
-// file_id, or by a URL it does not fetch): a 400 invalid_document, the
-// code of every refused document (README, "Documents in"), not a
-// malformed message's invalid_type.
-type DocumentError struct{ msg string }
+// partProblem is what is wrong with the content part at index: its field
+// ("" for the part itself) and what, worded after the field's path
+// (messages[1].content[0].image_url.url must be …), or after the part's
+// when the field is missing (messages[1].content[0] (type "text") is
+// missing its text field: Responses' words); code is the 400's code when
+// not invalid_type: invalid_document for a file given in a way the proxy
+// cannot take (by file_id, or by a URL it does not fetch), the code of
+// every refused document (README, "Documents in").
+type partProblem struct {
+	index       int
+	field, what string
+	code        string
+	missing     bool
+}
 
-func (e *DocumentError) Error() string { return e.msg }
+func (p *partProblem) Error() string {
+	return fmt.Sprintf("content[%d].%s %s", p.index, p.field, p.what)
+}
 
 func imageURL(u string) bool {
 	return strings.HasPrefix(u, "data:") || strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")
@@ -411,7 +462,7 @@ func (r *CompletionRequest) PromptText() (string, *Error) {
 		}
 		return list[0], nil
 	}
-	return "", InvalidRequest("prompt", "invalid_type", "prompt must be a string")
+	return "", TypeError("prompt", "a string or an array of one string", raw)
 }
 
 // Validate checks a legacy completion request.
