@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"qwenproxy/internal/openai"
+	"qwenproxy/internal/typeerror"
 )
 
 // readBlockTypes are the block types whose fields Block decodes.
@@ -82,8 +83,8 @@ func fieldTypeError(param string, raw json.RawMessage, err error) *openai.Error 
 	if !errors.As(err, &te) || te.Field == "" {
 		return nil
 	}
-	fp := param + "." + openai.TypeErrorParam(raw, te, true)
-	return openai.InvalidRequest(fp, "invalid_type", "%s: must be %s, not %s", fp, openai.TypeWords(te.Type), openai.ValueWords(te.Value))
+	fp := param + "." + typeerror.Param(raw, te, true)
+	return openai.InvalidRequest(fp, "invalid_type", "%s: must be %s, not %s", fp, typeerror.Want(te.Type), typeerror.Got(te.Value))
 }
 
 // searchResultText is a search_result block (a RAG tool's or a user's

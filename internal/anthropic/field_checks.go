@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"qwenproxy/internal/openai"
+	"qwenproxy/internal/typeerror"
 )
 
 // The checks of the fields the proxy accepts without reading, with
@@ -14,7 +15,7 @@ import (
 // typeError is openai.TypeError in Anthropic's words: "container: must be a
 // string or an object, not 5".
 func typeError(name, want string, v json.RawMessage) *openai.Error {
-	return openai.InvalidRequest(name, "invalid_type", "%s: must be %s, not %s", name, want, openai.RawWords(v))
+	return openai.InvalidRequest(name, "invalid_type", "%s: must be %s, not %s", name, want, typeerror.Value(v))
 }
 
 func oneOf(values ...string) func(string, json.RawMessage) *openai.Error {

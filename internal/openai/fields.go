@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"qwenproxy/internal/jsonscan"
+	"qwenproxy/internal/typeerror"
 )
 
 // Policy is what the proxy does with a request field. Every field of the
@@ -132,7 +133,7 @@ func number(lo, hi float64) func(string, json.RawMessage) *Error {
 			return TypeError(name, "a number", v)
 		}
 		if json.Unmarshal(v, &f) != nil || f < lo || f > hi { // 1e400 is a number too large for any
-			return InvalidRequest(name, "invalid_value", "%s must be between %g and %g, not %s", name, lo, hi, RawWords(v))
+			return InvalidRequest(name, "invalid_value", "%s must be between %g and %g, not %s", name, lo, hi, typeerror.Value(v))
 		}
 		return nil
 	}
@@ -150,11 +151,11 @@ func integer(lo, hi float64) func(string, json.RawMessage) *Error {
 		switch {
 		case f >= lo && f <= hi:
 		case f < lo && hi == math.MaxInt64:
-			return InvalidRequest(name, "invalid_value", "%s must be at least %s, not %s", name, bound(lo), RawWords(v))
+			return InvalidRequest(name, "invalid_value", "%s must be at least %s, not %s", name, bound(lo), typeerror.Value(v))
 		case f > hi && (lo == math.MinInt64 || hi == math.MaxInt64):
-			return InvalidRequest(name, "invalid_value", "%s must be at most %s, not %s", name, bound(hi), RawWords(v))
+			return InvalidRequest(name, "invalid_value", "%s must be at most %s, not %s", name, bound(hi), typeerror.Value(v))
 		default:
-			return InvalidRequest(name, "invalid_value", "%s must be between %s and %s, not %s", name, bound(lo), bound(hi), RawWords(v))
+			return InvalidRequest(name, "invalid_value", "%s must be between %s and %s, not %s", name, bound(lo), bound(hi), typeerror.Value(v))
 		}
 		return nil
 	}

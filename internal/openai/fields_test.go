@@ -213,3 +213,13 @@ func TestAnAssistantsToolCallNeedsItsIDAndName(t *testing.T) {
 		}
 	}
 }
+
+// A legacy function_call naming its function by a number is told so at its
+// path; it was told the forms function_call takes.
+func TestALegacyFunctionCallOfTheWrongTypeIsToldAtItsPath(t *testing.T) {
+	r := ChatRequest{Functions: json.RawMessage(`[{"name":"get"}]`), FunctionCall: json.RawMessage(`{"name":5}`)}
+	err := r.MapLegacyFunctions()
+	if err == nil || err.Param != "function_call.name" || err.Message != "function_call.name must be a string, not a number" {
+		t.Fatalf("%+v", err)
+	}
+}

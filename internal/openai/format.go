@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+
+	"qwenproxy/internal/typeerror"
 )
 
 // ResponseFormat is a parsed response_format that asks for JSON. A nil
@@ -73,7 +75,7 @@ func FieldTypeError(param string, err error) *Error {
 	if !errors.As(err, &te) || te.Field == "" {
 		return nil
 	}
-	return InvalidRequest(param+"."+te.Field, "invalid_type", "%s.%s must be %s, not %s", param, te.Field, TypeWords(te.Type), ValueWords(te.Value))
+	return InvalidRequest(param+"."+te.Field, "invalid_type", "%s.%s must be %s, not %s", param, te.Field, typeerror.Want(te.Type), typeerror.Got(te.Value))
 }
 
 // JSONSchemaFormat checks a json_schema format's name and schema, given at

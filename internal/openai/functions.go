@@ -3,7 +3,10 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+
+	"qwenproxy/internal/typeerror"
 )
 
 // LegacyFunctions reports whether the request uses the deprecated
@@ -71,7 +74,12 @@ func (r *ChatRequest) MapLegacyFunctions() *Error {
 	var named struct {
 		Name string `json:"name"`
 	}
-	if json.Unmarshal(r.FunctionCall, &named) != nil || named.Name == "" {
+	err := json.Unmarshal(r.FunctionCall, &named)
+	if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
+		param := "function_call." + typeerror.Param(r.FunctionCall, te, false)
+		return InvalidRequest(param, "invalid_type", "%s must be %s, not %s", param, typeerror.Want(te.Type), typeerror.Got(te.Value))
+	}
+	if err != nil || named.Name == "" {
 		return InvalidRequest("function_call", "invalid_value", `function_call must be "none", "auto" or {"name": …}`)
 	}
 	r.ToolChoice, _ = json.Marshal(map[string]any{"type": "function", "function": map[string]string{"name": named.Name}})

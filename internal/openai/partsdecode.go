@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"qwenproxy/internal/typeerror"
 )
 
 // PartError is a content part with a field of the wrong JSON type: an
@@ -21,7 +23,7 @@ func (e *PartError) Error() string {
 }
 
 // Given is the JSON type the field was, in words ("a string").
-func (e *PartError) Given() string { return ValueWords(e.Got) }
+func (e *PartError) Given() string { return typeerror.Got(e.Got) }
 
 // DecodeParts decodes an array of content parts. When a part has a field
 // of the wrong JSON type it returns a PartError naming the part and the
@@ -42,7 +44,7 @@ func DecodeParts[T any](raw []byte) ([]T, error) {
 	for i, elem := range elems {
 		var one T
 		if e := json.Unmarshal(elem, &one); errors.As(e, &ute) && ute.Field != "" {
-			return nil, &PartError{Index: i, Field: ute.Field, Want: TypeWords(ute.Type), Got: ute.Value}
+			return nil, &PartError{Index: i, Field: ute.Field, Want: typeerror.Want(ute.Type), Got: ute.Value}
 		}
 	}
 	return parts, err

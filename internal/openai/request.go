@@ -10,6 +10,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/jsonscan"
+	"qwenproxy/internal/typeerror"
 )
 
 // ChatRequest is the body of POST /v1/chat/completions: the fields the
@@ -119,7 +120,7 @@ func Decode(body []byte, dst any) *Error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		_, dotted := dst.(dottedPaths)
-		param := TypeErrorParam(body, typeErr, dotted)
+		param := typeerror.Param(body, typeErr, dotted)
 		if param == "" {
 			return InvalidRequest("", "invalid_json", "the request body must be a JSON object")
 		}
@@ -127,27 +128,13 @@ func Decode(body []byte, dst any) *Error {
 		if dotted {
 			format = "%s: must be %s, not %s" // Anthropic's "field: what is wrong"
 		}
-		return InvalidRequest(param, "invalid_type", format, param, TypeWords(typeErr.Type), ValueWords(typeErr.Value))
+		return InvalidRequest(param, "invalid_type", format, param, typeerror.Want(typeErr.Type), typeerror.Got(typeErr.Value))
 	}
 	var syntaxErr *json.SyntaxError
 	if errors.As(err, &syntaxErr) {
 		return InvalidRequest("", "invalid_json", "malformed JSON at byte %d: %v", syntaxErr.Offset, err)
 	}
 	return InvalidRequest("", "invalid_json", "malformed JSON: %v", err)
-}
-
-// jsonPath drops from an UnmarshalTypeError's Field the Go names of
-// embedded structs, which encoding/json puts in the path
-// ("Request.metadata.user_id"): the request fields' JSON names are all
-// lower case.
-func jsonPath(field string) string {
-	for {
-		head, rest, ok := strings.Cut(field, ".")
-		if !ok || head == "" || head[0] < 'A' || head[0] > 'Z' {
-			return field
-		}
-		field = rest
-	}
 }
 
 // Validate checks a chat request. It never calls upstream.
@@ -364,7 +351,7 @@ func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
 		_ = json.Unmarshal(raw, &list) // raw is a valid array
 		for j, el := range list {
 			if len(el) == 0 || el[0] != '{' {
-				return "", nil, nil, &partProblem{index: j, what: "must be a content part (an object), not " + RawWords(el)}
+				return "", nil, nil, &partProblem{index: j, what: "must be a content part (an object), not " + typeerror.Value(el)}
 			}
 		}
 		return "", nil, nil, fmt.Errorf("must be a string or an array of content parts")

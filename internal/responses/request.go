@@ -2,6 +2,7 @@ package responses
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -270,7 +271,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		return set, nil // the search runs whatever the model says: the choice stays auto
 	}
 	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
-		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
+		return nil, openai.InvalidRequest(fe.Param, cmp.Or(fe.Code, "invalid_value"), "%s %s", fe.Param, fe.Message)
 	}
 	return set, nil
 }

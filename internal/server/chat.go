@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"net/http"
 	"regexp"
 
@@ -94,7 +95,7 @@ func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
 		if legacy {
 			param = legacyParam(param)
 		}
-		return turnSpec{}, openai.InvalidRequest(param, "invalid_value", "%s %s", param, fe.Message)
+		return turnSpec{}, openai.InvalidRequest(param, cmp.Or(fe.Code, "invalid_value"), "%s %s", param, fe.Message)
 	}
 	if legacy {
 		for i := range set.Tools {

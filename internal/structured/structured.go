@@ -46,16 +46,16 @@ func Compile(rf *openai.ResponseFormat) (*Format, *FieldError) {
 	param := cmp.Or(rf.SchemaParam, "response_format.json_schema.schema")
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(rf.Schema))
 	if err != nil {
-		return nil, &FieldError{param, "is not valid JSON: " + err.Error()}
+		return nil, &FieldError{Param: param, Message: "is not valid JSON: " + err.Error()}
 	}
 	c := jsonschema.NewCompiler()
 	c.UseLoader(noLoader{})
 	const loc = "urn:qwenproxy:response_format"
 	if err := c.AddResource(loc, doc); err != nil {
-		return nil, &FieldError{param, "is not a usable JSON Schema: " + err.Error()}
+		return nil, &FieldError{Param: param, Message: "is not a usable JSON Schema: " + err.Error()}
 	}
 	if f.schema, err = c.Compile(loc); err != nil {
-		return nil, &FieldError{param, "is not a valid JSON Schema: " + err.Error()}
+		return nil, &FieldError{Param: param, Message: "is not a valid JSON Schema: " + err.Error()}
 	}
 	var compact bytes.Buffer
 	_ = json.Compact(&compact, rf.Schema) // it parsed above

@@ -114,24 +114,24 @@ func ParseFormat(raw json.RawMessage, param string) (*Grammar, *FieldError) {
 		grammar
 	}
 	if json.Unmarshal(raw, &f) != nil {
-		return nil, &FieldError{param, `must be an object: {"type":"text"} or {"type":"grammar",…}`}
+		return nil, &FieldError{Param: param, Message: `must be an object: {"type":"text"} or {"type":"grammar",…}`}
 	}
 	switch f.Type {
 	case "text":
 		return nil, nil
 	case "grammar":
 	default:
-		return nil, &FieldError{param + ".type", fmt.Sprintf("must be text or grammar, not %q", f.Type)}
+		return nil, &FieldError{Param: param + ".type", Message: fmt.Sprintf("must be text or grammar, not %q", f.Type)}
 	}
 	g, at := f.grammar, param
 	if f.Grammar != nil {
 		g, at = *f.Grammar, param+".grammar"
 	}
 	if g.Syntax == nil || *g.Syntax != "lark" && *g.Syntax != "regex" {
-		return nil, &FieldError{at + ".syntax", "must be lark or regex"}
+		return nil, &FieldError{Param: at + ".syntax", Message: "must be lark or regex"}
 	}
 	if g.Definition == nil || strings.TrimSpace(*g.Definition) == "" {
-		return nil, &FieldError{at + ".definition", "is required and must not be empty"}
+		return nil, &FieldError{Param: at + ".definition", Message: "is required and must not be empty"}
 	}
 	return &Grammar{Syntax: *g.Syntax, Definition: *g.Definition}, nil
 }

@@ -75,7 +75,7 @@ func (s *Schemas) Check(set *Set) *FieldError {
 			continue
 		}
 		if err := s.check(t.Parameters); err != nil {
-			return &FieldError{cmp.Or(t.Param, "parameters"), fmt.Sprintf("Invalid schema for function '%s': %s", t.Name, err)}
+			return &FieldError{Param: cmp.Or(t.Param, "parameters"), Message: fmt.Sprintf("Invalid schema for function '%s': %s", t.Name, err)}
 		}
 	}
 	return nil

@@ -8,10 +8,13 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"sync"
+
+	"qwenproxy/internal/typeerror"
 )
 
 // Tool is a declared function.
@@ -81,9 +84,30 @@ func (s *Set) Lookup(name string) (*Tool, bool) {
 	return nil, false
 }
 
-// FieldError is a validation error about one request field.
+// FieldError is a validation error about one request field; Code is the
+// 400's code when not invalid_value (invalid_type for a value of the wrong
+// JSON type).
 type FieldError struct {
 	Param, Message string
+	Code           string
+}
+
+// typeError is the FieldError for err, from decoding raw, the value of
+// param, when err is about a value of the wrong JSON type: at that value's
+// path (tools[1].function.name must be a string, not a number); nil for
+// another error.
+func typeError(param string, raw json.RawMessage, err error) *FieldError {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return nil
+	}
+	if path := typeerror.Param(raw, te, false); path != "" {
+		if path[0] != '[' {
+			param += "."
+		}
+		param += path
+	}
+	return &FieldError{Param: param, Message: fmt.Sprintf("must be %s, not %s", typeerror.Want(te.Type), typeerror.Got(te.Value)), Code: "invalid_type"}
 }
 
 func (e *FieldError) Error() string { return e.Param + ": " + e.Message }
@@ -101,6 +125,7 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 				Name        string          `json:"name"`
 				Description string          `json:"description"`
 				Parameters  json.RawMessage `json:"parameters"`
+				Strict      *bool           `json:"strict"` // type-checked only: without effect
 			} `json:"function"`
 			Custom *struct {
 				Name        string          `json:"name"`
@@ -109,7 +134,7 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 			} `json:"custom"`
 		}
 		if err := json.Unmarshal(rawTools, &decl); err != nil {
-			return nil, &FieldError{"tools", "must be an array of function or custom tools"}
+			return nil, cmp.Or(typeError("tools", rawTools, err), &FieldError{Param: "tools", Message: "must be an array of function or custom tools"})
 		}
 		seen := map[string]bool{}
 		for i, d := range decl {
@@ -117,19 +142,19 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 			var name, nameParam string
 			switch {
 			case d.Type == "custom" && d.Custom == nil:
-				return nil, &FieldError{p + ".custom", "is required for a tool of type 'custom'"}
+				return nil, &FieldError{Param: p + ".custom", Message: "is required for a tool of type 'custom'"}
 			case d.Type == "custom":
 				name, nameParam = d.Custom.Name, p+".custom.name"
 			case d.Type == "function" && d.Function != nil:
 				name, nameParam = d.Function.Name, p+".function.name"
 			default:
-				return nil, &FieldError{p + ".type", "only tools of type 'function' with a 'function' object, or 'custom' with a 'custom' object, are supported"}
+				return nil, &FieldError{Param: p + ".type", Message: "only tools of type 'function' with a 'function' object, or 'custom' with a 'custom' object, are supported"}
 			}
 			if !validName.MatchString(name) {
-				return nil, &FieldError{nameParam, "must be 1-64 letters, digits, '_' or '-'"}
+				return nil, &FieldError{Param: nameParam, Message: "must be 1-64 letters, digits, '_' or '-'"}
 			}
 			if seen[name] {
-				return nil, &FieldError{nameParam, fmt.Sprintf("%q is declared twice", name)}
+				return nil, &FieldError{Param: nameParam, Message: fmt.Sprintf("%q is declared twice", name)}
 			}
 			seen[name] = true
 			if d.Type == "custom" {
@@ -170,17 +195,17 @@ type allowedTools struct {
 // allow keeps only the allowed tools in s, to be used as their mode says.
 func (s *Set) allow(a allowedTools, param string) *FieldError {
 	if a.Mode != "auto" && a.Mode != "required" {
-		return &FieldError{param + ".mode", "must be auto or required"}
+		return &FieldError{Param: param + ".mode", Message: "must be auto or required"}
 	}
 	if len(a.Tools) == 0 {
-		return &FieldError{param + ".tools", "must name at least one tool"}
+		return &FieldError{Param: param + ".tools", Message: "must name at least one tool"}
 	}
 	keep := make([]Tool, 0, len(a.Tools))
 	for i, t := range a.Tools {
 		name := cmp.Or(t.Function.Name, t.Custom.Name, t.Name)
 		tool, ok := s.Lookup(name)
 		if !ok || t.Type != kindOf(tool) {
-			return &FieldError{fmt.Sprintf("%s.tools[%d]", param, i), fmt.Sprintf("must name a function or custom tool among the tools, by its type (%q is not one of type %q)", name, t.Type)}
+			return &FieldError{Param: fmt.Sprintf("%s.tools[%d]", param, i), Message: fmt.Sprintf("must name a function or custom tool among the tools, by its type (%q is not one of type %q)", name, t.Type)}
 		}
 		if !slices.ContainsFunc(keep, func(k Tool) bool { return k.Name == name }) {
 			keep = append(keep, *tool)
@@ -210,7 +235,7 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 		case "auto", "none", "required":
 			s.Choice.Mode = mode
 		default:
-			return &FieldError{"tool_choice", "must be none, auto, required, a function or allowed_tools"}
+			return &FieldError{Param: "tool_choice", Message: "must be none, auto, required, a function or allowed_tools"}
 		}
 	} else {
 		var named struct {
@@ -225,7 +250,11 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 			allowedTools
 			AllowedTools *allowedTools `json:"allowed_tools"`
 		}
-		ok := json.Unmarshal(choice, &named) == nil
+		err := json.Unmarshal(choice, &named)
+		if fe := typeError("tool_choice", choice, err); fe != nil {
+			return fe
+		}
+		ok := err == nil
 		if ok && named.Type == "allowed_tools" {
 			allowed, param := named.allowedTools, "tool_choice"
 			if named.AllowedTools != nil {
@@ -236,23 +265,23 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 		if ok && named.Type != "" && named.Type != "function" && named.Type != "custom" {
 			// A hosted tool (web_search, file_search, mcp, …): the agent
 			// is told why, not only which forms pass.
-			return &FieldError{"tool_choice", fmt.Sprintf("forces a %q tool, which the proxy does not offer to the model: only function and custom tools are emulated; choose a function, a custom tool, auto, required or none", named.Type)}
+			return &FieldError{Param: "tool_choice", Message: fmt.Sprintf("forces a %q tool, which the proxy does not offer to the model: only function and custom tools are emulated; choose a function, a custom tool, auto, required or none", named.Type)}
 		}
 		name := cmp.Or(named.Function.Name, named.Custom.Name, named.Name)
 		if !ok || named.Type == "" || name == "" {
-			return &FieldError{"tool_choice", "must be none, auto, required, a function: {\"type\":\"function\",\"function\":{\"name\":…}} (Chat Completions) or {\"type\":\"function\",\"name\":…} (Responses), a custom tool in the same forms with \"custom\", or allowed_tools"}
+			return &FieldError{Param: "tool_choice", Message: "must be none, auto, required, a function: {\"type\":\"function\",\"function\":{\"name\":…}} (Chat Completions) or {\"type\":\"function\",\"name\":…} (Responses), a custom tool in the same forms with \"custom\", or allowed_tools"}
 		}
 		if tool, ok := s.Lookup(name); ok && kindOf(tool) != named.Type {
-			return &FieldError{"tool_choice", fmt.Sprintf("names %q as a %s tool, but it is declared as a %s tool", name, named.Type, kindOf(tool))}
+			return &FieldError{Param: "tool_choice", Message: fmt.Sprintf("names %q as a %s tool, but it is declared as a %s tool", name, named.Type, kindOf(tool))}
 		}
 		s.Choice = Choice{Mode: "function", Name: name}
 	}
 	if s.Choice.Mode == "required" || s.Choice.Mode == "function" {
 		if len(s.Tools) == 0 {
-			return &FieldError{"tool_choice", "requires tools"}
+			return &FieldError{Param: "tool_choice", Message: "requires tools"}
 		}
 		if _, ok := s.Lookup(s.Choice.Name); s.Choice.Mode == "function" && !ok {
-			return &FieldError{"tool_choice", fmt.Sprintf("names %q, which is not among the tools", s.Choice.Name)}
+			return &FieldError{Param: "tool_choice", Message: fmt.Sprintf("names %q, which is not among the tools", s.Choice.Name)}
 		}
 	}
 	return nil

@@ -21,6 +21,29 @@ func weatherSet(t testing.TB, choice string) *Set {
 	return set
 }
 
+// A tool or tool_choice with a value of the wrong JSON type is told at that
+// value's path, as every type error is; all were "tools must be an array of
+// function or custom tools" or the list of tool_choice's forms, and a
+// function's strict was not checked.
+func TestATypeErrorInToolsIsToldAtItsPath(t *testing.T) {
+	const get = `[{"type":"function","function":{"name":"get"}}]`
+	for _, c := range []struct{ tools, choice, param, message string }{
+		{`[{"type":"function","function":{"name":"get","description":5}}]`, ``, "tools[0].function.description", "must be a string, not a number"},
+		{`[{"type":"function","function":{"name":"a"}},"x"]`, ``, "tools[1]", "must be an object, not a string"},
+		{`5`, ``, "tools", "must be an array, not a number"},
+		{`[{"type":"function","function":{"name":"get","strict":"yes"}}]`, ``, "tools[0].function.strict", "must be a boolean, not a string"},
+		{`[{"type":"custom","custom":{"name":5}}]`, ``, "tools[0].custom.name", "must be a string, not a number"},
+		{get, `{"type":"function","function":{"name":5}}`, "tool_choice.function.name", "must be a string, not a number"},
+		{get, `{"type":"allowed_tools","mode":[],"tools":[]}`, "tool_choice.mode", "must be a string, not an array"},
+		{get, `{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[{"type":1}]}}`, "tool_choice.allowed_tools.tools[0].type", "must be a string, not a number"},
+	} {
+		_, fe := ParseSet(json.RawMessage(c.tools), json.RawMessage(c.choice))
+		if fe == nil || fe.Param != c.param || fe.Message != c.message || fe.Code != "invalid_type" {
+			t.Errorf("%s / %s: %+v, want %s %s", c.tools, c.choice, fe, c.param, c.message)
+		}
+	}
+}
+
 func TestParseSetValidates(t *testing.T) {
 	bad := []struct{ tools, choice, param string }{
 		{`{"x":1}`, ``, "tools"},
