@@ -93,3 +93,31 @@ func TestATypeErrorNamesTheElementAsAnthropicDoes(t *testing.T) {
 		}
 	}
 }
+
+// A tool_use block names the field it lacks, input among them (Anthropic
+// requires it; one without was taken as {}).
+func TestAToolUseBlockNamesWhatItLacks(t *testing.T) {
+	for block, want := range map[string]string{
+		`{"type":"tool_use","name":"f","input":{}}`:           "messages.1.content.0.id: Field required",
+		`{"type":"tool_use","id":"t1","input":{}}`:            "messages.1.content.0.name: Field required",
+		`{"type":"tool_use","id":"t1","name":"f"}`:            "messages.1.content.0.input: Field required",
+		`{"type":"tool_use","id":"t1","name":"f","input":{}}`: "",
+	} {
+		body := `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[` + block +
+			`]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}`
+		var r Request
+		err := openai.Decode([]byte(body), &r)
+		if err == nil {
+			err = r.Validate(false)
+		}
+		if want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", block, err)
+			}
+			continue
+		}
+		if err == nil || err.Message != want || err.Param != strings.Split(want, ":")[0] {
+			t.Errorf("%s: %+v, want %s", block, err, want)
+		}
+	}
+}

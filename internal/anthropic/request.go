@@ -610,8 +610,13 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			}
 			out = append(out, qp.Message{Role: "tool", ToolCallID: CallID(b.ToolUseID), Text: result, Images: images, Documents: docs, IsError: b.IsError})
 		case b.Type == "tool_use" && m.Role == "assistant":
-			if b.ID == "" || b.Name == "" {
-				return nil, openai.InvalidRequest(bp, "missing_required_parameter", "%s: a tool_use block needs id and name", bp)
+			for _, f := range []struct{ name, value string }{{"id", b.ID}, {"name", b.Name}} {
+				if f.value == "" {
+					return nil, openai.InvalidRequest(bp+"."+f.name, "missing_required_parameter", "%s.%s: Field required", bp, f.name)
+				}
+			}
+			if len(bytes.TrimSpace(b.Input)) == 0 {
+				return nil, openai.InvalidRequest(bp+".input", "missing_required_parameter", "%s.input: Field required", bp)
 			}
 			args, ok := tools.Canonical(b.Input)
 			if !ok {

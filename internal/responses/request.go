@@ -236,6 +236,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			Param: p("parameters"), Namespace: namespace})
 		return nil
 	}
+	var notOffered []string // hosted tools, and types the proxy does not know
 	for i, t := range r.Tools {
 		p := func(f string) string { return fmt.Sprintf("tools[%d].%s", i, f) }
 		if t.Type == "" {
@@ -265,13 +266,20 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			// offered to the model, so an agent that declares them next to
 			// its function tools still works. Web search is Qwen's own
 			// (SearchTool).
+			notOffered = append(notOffered, fmt.Sprintf("%s %q", p("type"), t.Type))
 		}
 	}
 	if r.ForcesSearch() {
 		return set, nil // the search runs whatever the model says: the choice stays auto
 	}
 	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
-		return nil, openai.InvalidRequest(fe.Param, cmp.Or(fe.Code, "invalid_value"), "%s %s", fe.Param, fe.Message)
+		msg := fe.Message
+		if fe.Param == "tool_choice" && len(notOffered) > 0 {
+			// tool_choice "required" with a misspelt function type: the
+			// tool it counted on is one the model is not offered.
+			msg += fmt.Sprintf(" (not offered to the model: %s; only function, custom and namespace tools are)", strings.Join(notOffered, ", "))
+		}
+		return nil, openai.InvalidRequest(fe.Param, cmp.Or(fe.Code, "invalid_value"), "%s %s", fe.Param, msg)
 	}
 	return set, nil
 }
@@ -370,8 +378,8 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			}
 			out = append(out, qp.Message{Role: it.Role, Text: text})
 		case "function_call":
-			if it.CallID == "" || it.Name == "" {
-				return nil, openai.InvalidRequest(p("call_id"), "missing_required_parameter", "input[%d]: a function_call needs call_id and name", i)
+			if f := missing(it.CallID, "call_id", it.Name, "name"); f != "" {
+				return nil, openai.InvalidRequest(p(f), "missing_required_parameter", "input[%d]: a function_call needs call_id and name; %s is missing", i, f)
 			}
 			args := it.Arguments
 			if canonical, ok := tools.Canonical([]byte(args)); ok {
@@ -384,8 +392,8 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 				out = append(out, qp.Message{Role: "assistant", ToolCalls: []qp.ToolCall{call}})
 			}
 		case "custom_tool_call":
-			if it.CallID == "" || it.Name == "" {
-				return nil, openai.InvalidRequest(p("call_id"), "missing_required_parameter", "input[%d]: a custom_tool_call needs call_id and name", i)
+			if f := missing(it.CallID, "call_id", it.Name, "name"); f != "" {
+				return nil, openai.InvalidRequest(p(f), "missing_required_parameter", "input[%d]: a custom_tool_call needs call_id and name; %s is missing", i, f)
 			}
 			// Told to Qwen, and keyed, as the function of one string the
 			// tool was offered as (tools.CustomTool).
@@ -486,6 +494,17 @@ func decodeParts(raw json.RawMessage) ([]part, error) {
 		return parts, nil
 	}
 	return openai.DecodeParts[part](raw)
+}
+
+// missing names the first of a required field's value and name pairs whose
+// value is empty, or "".
+func missing(pairs ...string) string {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i] == "" {
+			return pairs[i+1]
+		}
+	}
+	return ""
 }
 
 // partsText is a content or output value: a string, or parts whose text is

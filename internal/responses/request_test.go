@@ -149,3 +149,37 @@ func TestAnItemFieldOfTheWrongTypeIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// A tool_choice that needs a tool, when the only tools are of types the
+// model is not offered (a misspelt "function"), says which: it said
+// "tool_choice requires tools" of a request that sent one.
+func TestAChoiceOfNoOfferedToolNamesTheToolsNotOffered(t *testing.T) {
+	var r Request
+	if err := openai.Decode([]byte(`{"model":"m","input":"hi","tools":[{"type":"web_search"},{"type":"fucntion","name":"get"}],"tool_choice":"required"}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.ToolSet()
+	const want = `tool_choice requires tools (not offered to the model: tools[0].type "web_search", tools[1].type "fucntion"; only function, custom and namespace tools are)`
+	if err == nil || err.Message != want {
+		t.Fatalf("%+v\nwant %s", err, want)
+	}
+}
+
+// A call item that lacks its call_id or its name is told which, at its
+// param: a function_call without a name was told at input[N].call_id.
+func TestACallItemNamesWhatItLacks(t *testing.T) {
+	for item, want := range map[string][2]string{
+		`{"type":"function_call","call_id":"c1","arguments":"{}"}`: {"input[1].name", "input[1]: a function_call needs call_id and name; name is missing"},
+		`{"type":"function_call","name":"f","arguments":"{}"}`:     {"input[1].call_id", "input[1]: a function_call needs call_id and name; call_id is missing"},
+		`{"type":"custom_tool_call","call_id":"c1","input":"x"}`:   {"input[1].name", "input[1]: a custom_tool_call needs call_id and name; name is missing"},
+	} {
+		var r Request
+		err := openai.Decode([]byte(`{"model":"m","input":[{"role":"user","content":"hi"},`+item+`]}`), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if err == nil || err.Param != want[0] || err.Message != want[1] {
+			t.Errorf("%s: %+v, want %s: %s", item, err, want[0], want[1])
+		}
+	}
+}
