@@ -121,3 +121,22 @@ func TestAToolUseBlockNamesWhatItLacks(t *testing.T) {
 		}
 	}
 }
+
+// A value out of its range is told what it was, as a value of the wrong
+// type is.
+func TestAValueOutOfRangeIsToldWhatItWas(t *testing.T) {
+	for extra, want := range map[string]string{
+		`"temperature":1.5`:                 "temperature: must be between 0 and 1, not 1.5",
+		`"max_tokens":0`:                    "max_tokens: must be at least 1, not 0",
+		`"output_config":{"effort":"huge"}`: `output_config.effort: must be one of low, medium, high, xhigh, max, not "huge"`,
+	} {
+		var r Request
+		err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}],`+extra+`}`), &r)
+		if err == nil {
+			err = r.Validate(false)
+		}
+		if err == nil || err.Message != want {
+			t.Errorf("%s: %+v, want %s", extra, err, want)
+		}
+	}
+}

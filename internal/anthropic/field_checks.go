@@ -21,8 +21,11 @@ func typeError(name, want string, v json.RawMessage) *openai.Error {
 func oneOf(values ...string) func(string, json.RawMessage) *openai.Error {
 	return func(name string, v json.RawMessage) *openai.Error {
 		var s string
-		if json.Unmarshal(v, &s) != nil || !slices.Contains(values, s) {
-			return openai.InvalidRequest(name, "invalid_value", "%s: must be one of %s", name, strings.Join(values, ", "))
+		if json.Unmarshal(v, &s) != nil {
+			return typeError(name, "a string", v)
+		}
+		if !slices.Contains(values, s) {
+			return openai.InvalidRequest(name, "invalid_value", "%s: must be one of %s, not %q", name, strings.Join(values, ", "), s)
 		}
 		return nil
 	}

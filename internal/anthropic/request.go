@@ -150,7 +150,7 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 			return openai.InvalidRequest("max_tokens", "missing_required_parameter", "max_tokens: Field required")
 		}
 		if *r.MaxTokens < 1 {
-			return openai.InvalidRequest("max_tokens", "invalid_value", "max_tokens: must be at least 1")
+			return openai.InvalidRequest("max_tokens", "invalid_value", "max_tokens: must be at least 1, not %d", *r.MaxTokens)
 		}
 	}
 	if len(r.Messages) == 0 {
@@ -168,10 +168,10 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 		return openai.InvalidRequest("messages", "invalid_value", "messages: at least one user or assistant message is required")
 	}
 	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 1) {
-		return openai.InvalidRequest("temperature", "invalid_value", "temperature: must be between 0 and 1")
+		return openai.InvalidRequest("temperature", "invalid_value", "temperature: must be between 0 and 1, not %g", *r.Temperature)
 	}
 	if r.TopP != nil && (*r.TopP < 0 || *r.TopP > 1) {
-		return openai.InvalidRequest("top_p", "invalid_value", "top_p: must be between 0 and 1")
+		return openai.InvalidRequest("top_p", "invalid_value", "top_p: must be between 0 and 1, not %g", *r.TopP)
 	}
 	if len(r.StopSequences) > maxStopSequences {
 		return openai.InvalidRequest("stop_sequences", "invalid_value", "stop_sequences: at most %d", maxStopSequences)
@@ -195,7 +195,7 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 		}
 	}
 	if c := r.OutputConfig; c != nil && c.Effort != nil && !slices.Contains(efforts, *c.Effort) {
-		return openai.InvalidRequest("output_config.effort", "invalid_value", "output_config.effort: must be one of %s", strings.Join(efforts, ", "))
+		return openai.InvalidRequest("output_config.effort", "invalid_value", "output_config.effort: must be one of %s, not %q", strings.Join(efforts, ", "), *c.Effort)
 	}
 	if _, err := r.ToolSet(); err != nil {
 		return err

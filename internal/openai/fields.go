@@ -197,8 +197,12 @@ func str(maxLen int) func(string, json.RawMessage) *Error {
 
 func enum(values ...string) func(string, json.RawMessage) *Error {
 	return func(name string, v json.RawMessage) *Error {
-		if s, ok := jsonscan.StringValue(v); !ok || !slices.Contains(values, s) {
-			return InvalidRequest(name, "invalid_value", "%s must be one of %s", name, strings.Join(values, ", "))
+		s, ok := jsonscan.StringValue(v)
+		if !ok {
+			return TypeError(name, "a string", v)
+		}
+		if !slices.Contains(values, s) {
+			return InvalidRequest(name, "invalid_value", "%s must be one of %s, not %q", name, strings.Join(values, ", "), s)
 		}
 		return nil
 	}

@@ -128,13 +128,13 @@ func (r *Request) ValidateWith(lookup ItemLookup) *openai.Error {
 		return openai.InvalidRequest("input", "missing_required_parameter", "input is required and must not be empty")
 	}
 	if r.MaxOutputTokens != nil && *r.MaxOutputTokens < 1 {
-		return openai.InvalidRequest("max_output_tokens", "invalid_value", "max_output_tokens must be at least 1")
+		return openai.InvalidRequest("max_output_tokens", "invalid_value", "max_output_tokens must be at least 1, not %d", *r.MaxOutputTokens)
 	}
 	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 2) {
-		return openai.InvalidRequest("temperature", "invalid_value", "temperature must be between 0 and 2")
+		return openai.InvalidRequest("temperature", "invalid_value", "temperature must be between 0 and 2, not %g", *r.Temperature)
 	}
 	if r.TopP != nil && (*r.TopP < 0 || *r.TopP > 1) {
-		return openai.InvalidRequest("top_p", "invalid_value", "top_p must be between 0 and 1")
+		return openai.InvalidRequest("top_p", "invalid_value", "top_p must be between 0 and 1, not %g", *r.TopP)
 	}
 	if err = r.checkSettings(); err != nil {
 		return err

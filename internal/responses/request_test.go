@@ -183,3 +183,21 @@ func TestACallItemNamesWhatItLacks(t *testing.T) {
 		}
 	}
 }
+
+// A value out of its range is told what it was.
+func TestAValueOutOfRangeIsToldWhatItWas(t *testing.T) {
+	for extra, want := range map[string]string{
+		`"temperature":2.5`:     "temperature must be between 0 and 2, not 2.5",
+		`"top_p":-1`:            "top_p must be between 0 and 1, not -1",
+		`"max_output_tokens":0`: "max_output_tokens must be at least 1, not 0",
+	} {
+		var r Request
+		err := openai.Decode([]byte(`{"model":"m","input":"hi",`+extra+`}`), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if err == nil || err.Message != want {
+			t.Errorf("%s: %+v, want %s", extra, err, want)
+		}
+	}
+}
