@@ -51,8 +51,14 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 		var head struct {
 			Type string `json:"type"`
 		}
-		if json.Unmarshal(item, &head) != nil || head.Type == "" {
-			return nil, openai.InvalidRequest(bp, "invalid_type", "%s: must be a content block, an object with a type", bp)
+		if trimmed := bytes.TrimSpace(item); len(trimmed) == 0 || trimmed[0] != '{' {
+			return nil, typeError(bp, "a content block (an object with a type)", trimmed)
+		}
+		if e := fieldTypeError(bp, item, json.Unmarshal(item, &head)); e != nil {
+			return nil, e
+		}
+		if head.Type == "" {
+			return nil, openai.InvalidRequest(bp+".type", "missing_required_parameter", "%s.type: Field required", bp)
 		}
 		if head.Type == "search_result" { // its source is a string, not Block's
 			text, err := searchResultText(item, bp)

@@ -21,8 +21,10 @@ func TestABadBlockIsToldAsThatBlock(t *testing.T) {
 		`[{"type":"text","text":5}]`:                                                        `messages.0.content.0.text: must be a string, not a number`,
 		`[{"type":"text","text":"a"},{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"b"},{"type":"text","text":[]}]}]`: `messages.0.content.1.content.1.text: must be a string, not an array`,
 		`[{"type":"image","source":{"type":"base64","media_type":5,"data":"x"}}]`:                                                                `messages.0.content.0.source.media_type: must be a string, not a number`,
-		`[7]`:     `messages.0.content.0: must be a content block, an object with a type`,
-		`{"a":1}`: `messages.0.content: must be a string or a list of content blocks`,
+		`[7]`:                      `messages.0.content.0: must be a content block (an object with a type), not 7`,
+		`[{"type":7,"text":"hi"}]`: `messages.0.content.0.type: must be a string, not a number`,
+		`[{"text":"hi"}]`:          `messages.0.content.0.type: Field required`,
+		`{"a":1}`:                  `messages.0.content: must be a string or a list of content blocks`,
 	} {
 		var r Request
 		if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":`+content+`}]}`), &r); err != nil {

@@ -625,6 +625,8 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			msg.ToolCalls = append(msg.ToolCalls, qp.ToolCall{ID: CallID(b.ID), Name: b.Name, Arguments: args})
 		case (b.Type == "thinking" || b.Type == "redacted_thinking") && m.Role == "assistant":
 			// The model's earlier reasoning: Qwen keeps its own.
+		case b.Type == "":
+			return nil, openai.InvalidRequest(bp+".type", "missing_required_parameter", "%s.type: Field required", bp)
 		default:
 			return nil, openai.InvalidRequest(bp+".type", "unsupported_value",
 				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, search_result, tool_result", false: ", tool_use, thinking"}[m.Role == "user"])

@@ -464,13 +464,17 @@ func itemTypeError(raw []byte) *openai.Error {
 	var list []json.RawMessage
 	if json.Unmarshal(raw, &list) == nil {
 		for i, el := range list {
+			p := fmt.Sprintf("input[%d]", i)
+			if el = bytes.TrimSpace(el); len(el) == 0 || el[0] != '{' {
+				return openai.TypeError(p, "an item (an object)", el)
+			}
 			var it Item
-			if err := openai.FieldTypeError(fmt.Sprintf("input[%d]", i), json.Unmarshal(el, &it)); err != nil {
+			if err := openai.FieldTypeError(p, json.Unmarshal(el, &it)); err != nil {
 				return err
 			}
 		}
 	}
-	return openai.InvalidRequest("input", "invalid_type", "input must be a string or a list of items")
+	return openai.TypeError("input", "a string or a list of items", raw)
 }
 
 // part is a content part of a message or of a call's output, as far as it
@@ -533,7 +537,14 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 			"%s[%d].%s must be %s, not %s", param, pe.Index, pe.Field, pe.Want, pe.Given())
 	}
 	if err != nil {
-		return "", nil, nil, openai.InvalidRequest(param, "invalid_type", "%s must be a string or a list of content parts", param)
+		var list []json.RawMessage
+		_ = json.Unmarshal(raw, &list) // valid JSON: an array, or not a list at all
+		for j, el := range list {
+			if len(el) == 0 || el[0] != '{' {
+				return "", nil, nil, openai.TypeError(fmt.Sprintf("%s[%d]", param, j), "a content part (an object)", el)
+			}
+		}
+		return "", nil, nil, openai.TypeError(param, "a string or a list of content parts", raw)
 	}
 	var texts, urls []string
 	var docs []qp.Document

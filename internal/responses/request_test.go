@@ -132,8 +132,9 @@ func TestAnItemFieldOfTheWrongTypeIsNamed(t *testing.T) {
 		`{"model":"gpt-5","input":[{"role":"user","content":"a"},{"type":"function_call","call_id":1}]}`: "input[1].call_id must be a string, not a number",
 		`{"model":"gpt-5","input":[{"type":"function_call","name":"f","arguments":{}}]}`:                 "input[0].arguments must be a string, not an object",
 		`{"model":"gpt-5","input":[{"type":5}]}`:                                                         "input[0].type must be a string, not a number",
-		`{"model":"gpt-5","input":[7]}`:                                                                  "input must be a string or a list of items",
-		`{"model":"gpt-5","input":{"role":"user"}}`:                                                      "input must be a string or a list of items",
+		`{"model":"gpt-5","input":[{"role":"user","content":"a"},7]}`:                                    "input[1] must be an item (an object), not 7",
+		`{"model":"gpt-5","input":["hi"]}`:                                                               "input[0] must be an item (an object), not a string",
+		`{"model":"gpt-5","input":{"role":"user"}}`:                                                      "input must be a string or a list of items, not an object",
 	} {
 		var r Request
 		if err := json.Unmarshal([]byte(body), &r); err != nil {
@@ -198,6 +199,24 @@ func TestAValueOutOfRangeIsToldWhatItWas(t *testing.T) {
 		}
 		if err == nil || err.Message != want {
 			t.Errorf("%s: %+v, want %s", extra, err, want)
+		}
+	}
+}
+
+// A content list whose element is no object names the element; content of
+// another type says what it was.
+func TestAContentElementOfTheWrongTypeIsNamed(t *testing.T) {
+	for content, want := range map[string]string{
+		`[{"type":"input_text","text":"a"},"b"]`: "input[0].content[1] must be a content part (an object), not a string",
+		`5`:                                      "input[0].content must be a string or a list of content parts, not 5",
+	} {
+		var r Request
+		err := openai.Decode([]byte(`{"model":"m","input":[{"role":"user","content":`+content+`}]}`), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if err == nil || err.Message != want {
+			t.Errorf("%s: %+v, want %s", content, err, want)
 		}
 	}
 }
