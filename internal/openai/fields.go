@@ -141,12 +141,17 @@ func number(lo, hi float64) func(string, json.RawMessage) *Error {
 
 func integer(lo, hi float64) func(string, json.RawMessage) *Error {
 	return func(name string, v json.RawMessage) *Error {
-		var f float64
-		if !isNumber(v) || json.Unmarshal(v, &f) == nil && f != math.Trunc(f) {
+		if !isNumber(v) {
 			return TypeError(name, "an integer", v)
 		}
-		if json.Unmarshal(v, &f) != nil { // 1e400: beyond any bound
-			f = math.Inf(int(v[0]-'-') | 1) // '-' gives -1, a digit +1
+		var f float64
+		if err := json.Unmarshal(v, &f); err != nil { // 1e400: beyond any bound
+			f = math.Inf(1)
+			if v[0] == '-' {
+				f = math.Inf(-1)
+			}
+		} else if f != math.Trunc(f) {
+			return TypeError(name, "an integer", v)
 		}
 		switch {
 		case f >= lo && f <= hi:

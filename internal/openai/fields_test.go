@@ -91,6 +91,8 @@ func TestIntegerRangeErrorsNameTheBound(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"seed":123456789012345678901234567890}`: "seed must be at most 9223372036854775807, not 123456789012345678901234567890",
 		`{"seed":-1e19}`:      "seed must be at least -9223372036854775808, not -1e19",
+		`{"seed":-1e400}`:     "seed must be at least -9223372036854775808, not -1e400",
+		`{"seed":1e400}`:      "seed must be at most 9223372036854775807, not 1e400",
 		`{"max_tokens":0}`:    "max_tokens must be at least 1, not 0",
 		`{"max_tokens":1e30}`: "max_tokens must be at most 9223372036854775807, not 1e30",
 		`{"top_logprobs":21}`: "top_logprobs must be between 0 and 20, not 21",
