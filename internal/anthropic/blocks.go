@@ -39,7 +39,7 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 	}
 	var items []json.RawMessage
 	if len(raw) == 0 || raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
-		return nil, openai.InvalidRequest(param, "invalid_type", "%s: %s", param, notList)
+		return nil, openai.InvalidRequest(param, "invalid_type", "%s: %s, not %s", param, notList, typeerror.Value(raw))
 	}
 	blocks := make([]Block, len(items))
 	for i, item := range items {

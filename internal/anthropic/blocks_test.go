@@ -24,7 +24,7 @@ func TestABadBlockIsToldAsThatBlock(t *testing.T) {
 		`[7]`:                      `messages.0.content.0: must be a content block (an object with a type), not 7`,
 		`[{"type":7,"text":"hi"}]`: `messages.0.content.0.type: must be a string, not a number`,
 		`[{"text":"hi"}]`:          `messages.0.content.0.type: Field required`,
-		`{"a":1}`:                  `messages.0.content: must be a string or a list of content blocks`,
+		`{"a":1}`:                  `messages.0.content: must be a string or a list of content blocks, not an object`,
 	} {
 		var r Request
 		if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":`+content+`}]}`), &r); err != nil {
@@ -139,6 +139,26 @@ func TestAValueOutOfRangeIsToldWhatItWas(t *testing.T) {
 		}
 		if err == nil || err.Message != want {
 			t.Errorf("%s: %+v, want %s", extra, err, want)
+		}
+	}
+}
+
+// A tool_use's input that is null is missing; one of another type says
+// what it was.
+func TestAToolUsesInputMustBeAnObject(t *testing.T) {
+	for input, want := range map[string]string{
+		`null`: "messages.1.content.0.input: Field required",
+		`[1]`:  "messages.1.content.0.input: must be an object, not an array",
+	} {
+		body := `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":` + input +
+			`}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}`
+		var r Request
+		err := openai.Decode([]byte(body), &r)
+		if err == nil {
+			err = r.Validate(false)
+		}
+		if err == nil || err.Message != want {
+			t.Errorf("%s: %+v, want %s", input, err, want)
 		}
 	}
 }

@@ -615,12 +615,12 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 					return nil, openai.InvalidRequest(bp+"."+f.name, "missing_required_parameter", "%s.%s: Field required", bp, f.name)
 				}
 			}
-			if len(bytes.TrimSpace(b.Input)) == 0 {
+			if openai.IsNull(b.Input) {
 				return nil, openai.InvalidRequest(bp+".input", "missing_required_parameter", "%s.input: Field required", bp)
 			}
 			args, ok := tools.Canonical(b.Input)
 			if !ok {
-				return nil, openai.InvalidRequest(bp+".input", "invalid_type", "%s.input: must be an object", bp)
+				return nil, typeError(bp+".input", "an object", b.Input)
 			}
 			msg.ToolCalls = append(msg.ToolCalls, qp.ToolCall{ID: CallID(b.ID), Name: b.Name, Arguments: args})
 		case (b.Type == "thinking" || b.Type == "redacted_thinking") && m.Role == "assistant":

@@ -227,3 +227,21 @@ func TestALegacyFunctionCallOfTheWrongTypeIsToldAtItsPath(t *testing.T) {
 		t.Fatalf("%+v", err)
 	}
 }
+
+// Content of neither type says what it was; a legacy function_call in the
+// history needs its name, as a tool call does.
+func TestContentAndALegacyCallOfTheWrongShape(t *testing.T) {
+	for messages, want := range map[string][2]string{
+		`[{"role":"user","content":{}}]`: {"messages[0].content", "messages[0].content must be a string or an array of content parts, not an object"},
+		`[{"role":"user","content":"hi"},{"role":"assistant","content":null,"function_call":{"arguments":"{}"}},{"role":"function","name":"f","content":"ok"}]`: {"messages[1].function_call.name", "messages[1].function_call is missing required field: name"},
+	} {
+		var r ChatRequest
+		err := Decode([]byte(`{"model":"m","messages":`+messages+`}`), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if err == nil || err.Param != want[0] || err.Message != want[1] {
+			t.Errorf("%s: %+v, want %s: %s", messages, err, want[0], want[1])
+		}
+	}
+}

@@ -219,6 +219,9 @@ func (m *Message) validate(i int) *Error {
 				return err
 			}
 		}
+		if m.FunctionCall != nil && m.FunctionCall.Name == "" { // the legacy form of a call: named as one
+			return InvalidRequest(param("function_call.name"), "missing_required_parameter", "messages[%d].function_call is missing required field: name", i)
+		}
 	default:
 		if strings.TrimSpace(text) == "" && len(m.Images()) == 0 && len(m.Documents()) == 0 {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] has no text content", i)
@@ -286,7 +289,7 @@ func (m *Message) decodeText() (string, error) {
 		text, _, _, err := m.parts(raw)
 		return text, err
 	}
-	return "", fmt.Errorf("must be a string or an array of content parts")
+	return "", fmt.Errorf("must be a string or an array of content parts, not %s", typeerror.Value(raw))
 }
 
 // Images returns the URLs of the message's image_url parts, in order: data:

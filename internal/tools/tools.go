@@ -235,7 +235,7 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 		case "auto", "none", "required":
 			s.Choice.Mode = mode
 		default:
-			return &FieldError{Param: "tool_choice", Message: "must be none, auto, required, a function or allowed_tools"}
+			return &FieldError{Param: "tool_choice", Message: fmt.Sprintf("must be none, auto, required, a function or allowed_tools, not %q", mode)}
 		}
 	} else {
 		var named struct {

@@ -265,3 +265,11 @@ func TestMintedIDsAreTheProxys(t *testing.T) {
 		}
 	}
 }
+
+// A tool_choice string that is none of the modes says what it was.
+func TestAnUnknownToolChoiceSaysWhatItWas(t *testing.T) {
+	_, fe := ParseSet(json.RawMessage(`[{"type":"function","function":{"name":"a"}}]`), json.RawMessage(`"sometimes"`))
+	if fe == nil || fe.Message != `must be none, auto, required, a function or allowed_tools, not "sometimes"` {
+		t.Fatalf("%+v", fe)
+	}
+}
