@@ -162,3 +162,18 @@ func TestAToolUsesInputMustBeAnObject(t *testing.T) {
 		}
 	}
 }
+
+// A message whose role is null or absent is told its role is required, not
+// that it is "".
+func TestAMessageWithoutItsRoleIsToldSo(t *testing.T) {
+	for _, m := range []string{`{"role":null,"content":"hi"}`, `{"content":"hi"}`} {
+		var r Request
+		err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[`+m+`]}`), &r)
+		if err == nil {
+			err = r.Validate(false)
+		}
+		if err == nil || err.Message != "messages.0.role: Field required" {
+			t.Errorf("%s: %+v", m, err)
+		}
+	}
+}

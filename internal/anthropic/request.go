@@ -556,6 +556,9 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		}
 		return []qp.Message{{Role: "system", Text: text}}, nil
 	}
+	if m.Role == "" { // absent or null
+		return nil, openai.InvalidRequest(p("role"), "missing_required_parameter", "%s: Field required", p("role"))
+	}
 	if m.Role != "user" && m.Role != "assistant" {
 		return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s: must be user, assistant or system, not %q", p("role"), m.Role)
 	}

@@ -355,6 +355,8 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 		case "", "message":
 			switch it.Role {
 			case "user", "assistant", "system", "developer":
+			case "": // absent or null
+				return nil, openai.InvalidRequest(p("role"), "missing_required_parameter", "%s is required (user, assistant, system or developer)", p("role"))
 			default:
 				return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s must be user, assistant, system or developer, not %q", p("role"), it.Role)
 			}

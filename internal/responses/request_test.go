@@ -220,3 +220,18 @@ func TestAContentElementOfTheWrongTypeIsNamed(t *testing.T) {
 		}
 	}
 }
+
+// A message item whose role is null or absent is told its role is
+// required, not that it is "".
+func TestAMessageItemWithoutItsRoleIsToldSo(t *testing.T) {
+	for _, it := range []string{`{"role":null,"content":"hi"}`, `{"type":"message","content":"hi"}`} {
+		var r Request
+		err := openai.Decode([]byte(`{"model":"m","input":[`+it+`]}`), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if err == nil || err.Param != "input[0].role" || err.Message != "input[0].role is required (user, assistant, system or developer)" {
+			t.Errorf("%s: %+v", it, err)
+		}
+	}
+}
