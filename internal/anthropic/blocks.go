@@ -3,7 +3,6 @@ package anthropic
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,12 +84,11 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 // and all, in Anthropic's words ("messages.0.content.1.source.media_type:
 // must be a string, not a number"); nil for any other error.
 func fieldTypeError(param string, raw json.RawMessage, err error) *openai.Error {
-	var te *json.UnmarshalTypeError
-	if !errors.As(err, &te) || te.Field == "" {
+	path, what, ok := typeerror.Of(param, raw, err, true)
+	if !ok || path == param {
 		return nil
 	}
-	fp := param + "." + typeerror.Param(raw, te, true)
-	return openai.InvalidRequest(fp, "invalid_type", "%s: must be %s, not %s", fp, typeerror.Want(te.Type), typeerror.Got(te.Value))
+	return openai.InvalidRequest(path, "invalid_type", "%s: %s", path, what)
 }
 
 // searchResultText is a search_result block (a RAG tool's or a user's

@@ -3,7 +3,6 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"regexp"
 
 	"qwenproxy/internal/typeerror"
@@ -43,7 +42,7 @@ func ParseResponseFormat(v json.RawMessage) (*ResponseFormat, *Error) {
 		} `json:"json_schema"`
 	}
 	if err := json.Unmarshal(v, &rf); err != nil {
-		if e := FieldTypeError("response_format", err); e != nil {
+		if e := FieldTypeError("response_format", v, err); e != nil {
 			return nil, e
 		}
 		return nil, InvalidRequest("response_format", "invalid_type",
@@ -70,12 +69,12 @@ func ParseResponseFormat(v json.RawMessage) (*ResponseFormat, *Error) {
 // FieldTypeError is the 400 for a field of the object at param that has
 // the wrong JSON type (e.g. "strict": "yes"), naming that field, or nil
 // when err is not about one field.
-func FieldTypeError(param string, err error) *Error {
-	var te *json.UnmarshalTypeError
-	if !errors.As(err, &te) || te.Field == "" {
+func FieldTypeError(param string, raw []byte, err error) *Error {
+	path, what, ok := typeerror.Of(param, raw, err, false)
+	if !ok || path == param {
 		return nil
 	}
-	return InvalidRequest(param+"."+te.Field, "invalid_type", "%s.%s must be %s, not %s", param, te.Field, typeerror.Want(te.Type), typeerror.Got(te.Value))
+	return InvalidRequest(path, "invalid_type", "%s %s", path, what)
 }
 
 // JSONSchemaFormat checks a json_schema format's name and schema, given at

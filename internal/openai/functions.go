@@ -3,10 +3,7 @@ package openai
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-
-	"qwenproxy/internal/typeerror"
 )
 
 // LegacyFunctions reports whether the request uses the deprecated
@@ -75,9 +72,8 @@ func (r *ChatRequest) MapLegacyFunctions() *Error {
 		Name string `json:"name"`
 	}
 	err := json.Unmarshal(r.FunctionCall, &named)
-	if te := (*json.UnmarshalTypeError)(nil); errors.As(err, &te) && te.Field != "" {
-		param := "function_call." + typeerror.Param(r.FunctionCall, te, false)
-		return InvalidRequest(param, "invalid_type", "%s must be %s, not %s", param, typeerror.Want(te.Type), typeerror.Got(te.Value))
+	if e := FieldTypeError("function_call", r.FunctionCall, err); e != nil {
+		return e
 	}
 	if err != nil || named.Name == "" {
 		return InvalidRequest("function_call", "invalid_value", `function_call must be "none", "auto" or {"name": …}`)

@@ -117,18 +117,16 @@ func Decode(body []byte, dst any) *Error {
 	if err == nil {
 		return nil
 	}
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		_, dotted := dst.(dottedPaths)
-		param := typeerror.Param(body, typeErr, dotted)
+	_, dotted := dst.(dottedPaths)
+	if param, what, ok := typeerror.Of("", body, err, dotted); ok {
 		if param == "" {
 			return InvalidRequest("", "invalid_json", "the request body must be a JSON object")
 		}
-		format := "%s must be %s, not %s"
+		format := "%s %s"
 		if dotted {
-			format = "%s: must be %s, not %s" // Anthropic's "field: what is wrong"
+			format = "%s: %s" // Anthropic's "field: what is wrong"
 		}
-		return InvalidRequest(param, "invalid_type", format, param, typeerror.Want(typeErr.Type), typeerror.Got(typeErr.Value))
+		return InvalidRequest(param, "invalid_type", format, param, what)
 	}
 	var syntaxErr *json.SyntaxError
 	if errors.As(err, &syntaxErr) {

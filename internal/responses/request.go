@@ -187,7 +187,7 @@ func (r *Request) TextFormat() (*openai.ResponseFormat, *openai.Error) {
 		Strict      *bool           `json:"strict"`
 	}
 	if err := json.Unmarshal(r.Text.Format, &f); err != nil {
-		if e := openai.FieldTypeError("text.format", err); e != nil {
+		if e := openai.FieldTypeError("text.format", r.Text.Format, err); e != nil {
 			return nil, e
 		}
 		return nil, openai.InvalidRequest("text.format", "invalid_type",
@@ -471,7 +471,7 @@ func itemTypeError(raw []byte) *openai.Error {
 				return openai.TypeError(p, "an item (an object)", el)
 			}
 			var it Item
-			if err := openai.FieldTypeError(p, json.Unmarshal(el, &it)); err != nil {
+			if err := openai.FieldTypeError(p, el, json.Unmarshal(el, &it)); err != nil {
 				return err
 			}
 		}

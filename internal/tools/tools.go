@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -97,17 +96,11 @@ type FieldError struct {
 // path (tools[1].function.name must be a string, not a number); nil for
 // another error.
 func typeError(param string, raw json.RawMessage, err error) *FieldError {
-	var te *json.UnmarshalTypeError
-	if !errors.As(err, &te) {
+	path, what, ok := typeerror.Of(param, raw, err, false)
+	if !ok {
 		return nil
 	}
-	if path := typeerror.Param(raw, te, false); path != "" {
-		if path[0] != '[' {
-			param += "."
-		}
-		param += path
-	}
-	return &FieldError{Param: param, Message: fmt.Sprintf("must be %s, not %s", typeerror.Want(te.Type), typeerror.Got(te.Value)), Code: "invalid_type"}
+	return &FieldError{Param: path, Message: what, Code: "invalid_type"}
 }
 
 func (e *FieldError) Error() string { return e.Param + ": " + e.Message }

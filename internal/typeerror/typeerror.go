@@ -8,6 +8,8 @@ package typeerror
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -59,6 +61,28 @@ func Got(value string) string {
 		return "a value of another type"
 	}
 	return "a " + value
+}
+
+// Of reads err, from decoding raw (the value of param), when it is about a
+// value of the wrong JSON type: path is that value's (param, then Param's
+// path in raw: tools[1].function.name), what is "must be <Want>, not
+// <Got>"; ok is false for any other error. path is param itself when the
+// whole value has the wrong type.
+func Of(param string, raw []byte, err error, dotted bool) (path, what string, ok bool) {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return "", "", false
+	}
+	path = Param(raw, te, dotted)
+	switch {
+	case path == "":
+		path = param
+	case param != "" && path[0] == '[':
+		path = param + path
+	case param != "":
+		path = param + "." + path
+	}
+	return path, fmt.Sprintf("must be %s, not %s", Want(te.Type), Got(te.Value)), true
 }
 
 // Param is the parameter te (from decoding body) is about, with the
