@@ -130,11 +130,11 @@ func everyField(obj []byte, fn func(name string, v json.RawMessage) bool) bool {
 	return ok && !failed
 }
 
-// eachElement calls fn with every element of the JSON array arr, a slice of
+// EachElement calls fn with every element of the JSON array arr, a slice of
 // it, each without surrounding space, its grammar unchecked. It reports
 // false, having stopped, when arr is not an array of values or fn returns
 // false.
-func eachElement(arr []byte, fn func(el []byte) bool) bool {
+func EachElement(arr []byte, fn func(el []byte) bool) bool {
 	i := SkipSpace(arr, 1)
 	if i < len(arr) && arr[i] == ']' {
 		return SkipSpace(arr, i+1) == len(arr)
@@ -220,7 +220,7 @@ func validAt(v []byte, depth int) bool {
 		return validStringBody(v[1 : len(v)-1])
 	case depth >= maxScanDepth:
 	case v[0] == '[':
-		return eachElement(v, func(el []byte) bool { return validAt(el, depth+1) })
+		return EachElement(v, func(el []byte) bool { return validAt(el, depth+1) })
 	case v[0] == '{':
 		valid := true
 		return EachField(v, func(_ string, m json.RawMessage) bool {
@@ -292,7 +292,7 @@ func DecodeObjects[T any](v json.RawMessage, dst *[]T, keys []string, field func
 		return false
 	}
 	list := []T{}
-	ok := eachElement(v, func(el []byte) bool {
+	ok := EachElement(v, func(el []byte) bool {
 		var one T
 		if !DecodeObject(el, &one, keys, field) {
 			return false

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -231,9 +232,12 @@ func Refuse(why string) func(string, json.RawMessage) *Error {
 }
 
 func metadata(name string, v json.RawMessage) *Error {
+	if err := checkElements(name, "an object of strings", v, '{', "a string", isString); err != nil {
+		return err
+	}
 	var m map[string]string
-	if json.Unmarshal(v, &m) != nil || !elementsFit(v, isString) {
-		return elementTypeError(name, "an object of strings", v, '{', "a string", isString)
+	if json.Unmarshal(v, &m) != nil {
+		return TypeError(name, "an object of strings", v)
 	}
 	if len(m) > 16 {
 		return InvalidRequest(name, "invalid_value", "%s may hold at most 16 keys", name)
@@ -249,7 +253,8 @@ func metadata(name string, v json.RawMessage) *Error {
 func logitBias(name string, v json.RawMessage) *Error {
 	var m map[string]float64
 	if json.Unmarshal(v, &m) != nil {
-		return elementTypeError(name, "an object of token ids to numbers", v, '{', "a number", isNumber)
+		const want = "an object of token ids to numbers"
+		return cmp.Or(checkElements(name, want, v, '{', "a number", isNumber), TypeError(name, want, v))
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) { // the same key named every time
 		if _, err := strconv.ParseUint(k, 10, 64); err != nil {
@@ -305,10 +310,11 @@ func topLogprobs(name string, v json.RawMessage) *Error {
 }
 
 func modalities(name string, v json.RawMessage) *Error {
-	var list []string
-	if json.Unmarshal(v, &list) != nil || !elementsFit(v, isString) {
-		return elementTypeError(name, `an array of "text" and "audio"`, v, '[', "a string", isString)
+	if err := checkElements(name, `an array of "text" and "audio"`, v, '[', "a string", isString); err != nil {
+		return err
 	}
+	var list []string
+	_ = json.Unmarshal(v, &list) // an array of strings
 	for i, m := range list {
 		switch m {
 		case "text":
@@ -457,10 +463,11 @@ func ParseStop(v json.RawMessage) ([]string, *Error) {
 		}
 		return []string{one}, nil
 	}
-	var list []string
-	if json.Unmarshal(v, &list) != nil || !elementsFit(v, isString) {
-		return nil, elementTypeError("stop", "a string or an array of strings", v, '[', "a string", isString)
+	if err := checkElements("stop", "a string or an array of strings", v, '[', "a string", isString); err != nil {
+		return nil, err
 	}
+	var list []string
+	_ = json.Unmarshal(v, &list) // an array of strings
 	if len(list) > 4 {
 		return nil, InvalidRequest("stop", "invalid_value", "stop may hold at most 4 sequences, not %d", len(list))
 	}

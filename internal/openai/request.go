@@ -420,6 +420,9 @@ type partProblem struct {
 }
 
 func (p *partProblem) Error() string {
+	if p.field == "" {
+		return fmt.Sprintf("content[%d] %s", p.index, p.what)
+	}
 	return fmt.Sprintf("content[%d].%s %s", p.index, p.field, p.what)
 }
 

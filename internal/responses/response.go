@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/httpjson"
 )
 
 // Response is the response object: what POST /v1/responses answers, what
@@ -167,15 +168,10 @@ type CallOutput struct {
 // parts. Without HTML escaping, as the body around it is written (an
 // output of code keeps its "<" and "&").
 func (o CallOutput) MarshalJSON() ([]byte, error) {
-	var v any = o.Text
 	if o.Parts != nil {
-		v = o.Parts
+		return httpjson.Marshal(o.Parts)
 	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	err := enc.Encode(v)
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), err
+	return httpjson.Marshal(o.Text)
 }
 
 // ListContent is a message's content as GET …/input_items lists it: a
