@@ -107,11 +107,7 @@ func TestAToolUseBlockNamesWhatItLacks(t *testing.T) {
 	} {
 		body := `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[` + block +
 			`]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}`
-		var r Request
-		err := openai.Decode([]byte(body), &r)
-		if err == nil {
-			err = r.Validate(false)
-		}
+		err := validated(body)
 		if want == "" {
 			if err != nil {
 				t.Errorf("%s: %v", block, err)
@@ -132,11 +128,7 @@ func TestAValueOutOfRangeIsToldWhatItWas(t *testing.T) {
 		`"max_tokens":0`:                    "max_tokens: must be at least 1, not 0",
 		`"output_config":{"effort":"huge"}`: `output_config.effort: must be one of low, medium, high, xhigh, max, not "huge"`,
 	} {
-		var r Request
-		err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}],`+extra+`}`), &r)
-		if err == nil {
-			err = r.Validate(false)
-		}
+		err := validated(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}],` + extra + `}`)
 		if err == nil || err.Message != want {
 			t.Errorf("%s: %+v, want %s", extra, err, want)
 		}
@@ -152,11 +144,7 @@ func TestAToolUsesInputMustBeAnObject(t *testing.T) {
 	} {
 		body := `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":` + input +
 			`}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}`
-		var r Request
-		err := openai.Decode([]byte(body), &r)
-		if err == nil {
-			err = r.Validate(false)
-		}
+		err := validated(body)
 		if err == nil || err.Message != want {
 			t.Errorf("%s: %+v, want %s", input, err, want)
 		}
@@ -167,13 +155,19 @@ func TestAToolUsesInputMustBeAnObject(t *testing.T) {
 // that it is "".
 func TestAMessageWithoutItsRoleIsToldSo(t *testing.T) {
 	for _, m := range []string{`{"role":null,"content":"hi"}`, `{"content":"hi"}`} {
-		var r Request
-		err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[`+m+`]}`), &r)
-		if err == nil {
-			err = r.Validate(false)
-		}
+		err := validated(`{"model":"m","max_tokens":5,"messages":[` + m + `]}`)
 		if err == nil || err.Message != "messages.0.role: Field required" {
 			t.Errorf("%s: %+v", m, err)
 		}
 	}
+}
+
+// validated is the first error of decoding a Messages request and
+// validating it, or nil.
+func validated(body string) *openai.Error {
+	var r Request
+	if err := openai.Decode([]byte(body), &r); err != nil {
+		return err
+	}
+	return r.Validate(false)
 }

@@ -174,11 +174,7 @@ func TestACallItemNamesWhatItLacks(t *testing.T) {
 		`{"type":"function_call","name":"f","arguments":"{}"}`:     {"input[1].call_id", "input[1]: a function_call needs call_id and name; call_id is missing"},
 		`{"type":"custom_tool_call","call_id":"c1","input":"x"}`:   {"input[1].name", "input[1]: a custom_tool_call needs call_id and name; name is missing"},
 	} {
-		var r Request
-		err := openai.Decode([]byte(`{"model":"m","input":[{"role":"user","content":"hi"},`+item+`]}`), &r)
-		if err == nil {
-			err = r.Validate()
-		}
+		err := validated(`{"model":"m","input":[{"role":"user","content":"hi"},` + item + `]}`)
 		if err == nil || err.Param != want[0] || err.Message != want[1] {
 			t.Errorf("%s: %+v, want %s: %s", item, err, want[0], want[1])
 		}
@@ -192,11 +188,7 @@ func TestAValueOutOfRangeIsToldWhatItWas(t *testing.T) {
 		`"top_p":-1`:            "top_p must be between 0 and 1, not -1",
 		`"max_output_tokens":0`: "max_output_tokens must be at least 1, not 0",
 	} {
-		var r Request
-		err := openai.Decode([]byte(`{"model":"m","input":"hi",`+extra+`}`), &r)
-		if err == nil {
-			err = r.Validate()
-		}
+		err := validated(`{"model":"m","input":"hi",` + extra + `}`)
 		if err == nil || err.Message != want {
 			t.Errorf("%s: %+v, want %s", extra, err, want)
 		}
@@ -210,11 +202,7 @@ func TestAContentElementOfTheWrongTypeIsNamed(t *testing.T) {
 		`[{"type":"input_text","text":"a"},"b"]`: "input[0].content[1] must be a content part (an object), not a string",
 		`5`:                                      "input[0].content must be a string or a list of content parts, not 5",
 	} {
-		var r Request
-		err := openai.Decode([]byte(`{"model":"m","input":[{"role":"user","content":`+content+`}]}`), &r)
-		if err == nil {
-			err = r.Validate()
-		}
+		err := validated(`{"model":"m","input":[{"role":"user","content":` + content + `}]}`)
 		if err == nil || err.Message != want {
 			t.Errorf("%s: %+v, want %s", content, err, want)
 		}
@@ -225,13 +213,19 @@ func TestAContentElementOfTheWrongTypeIsNamed(t *testing.T) {
 // required, not that it is "".
 func TestAMessageItemWithoutItsRoleIsToldSo(t *testing.T) {
 	for _, it := range []string{`{"role":null,"content":"hi"}`, `{"type":"message","content":"hi"}`} {
-		var r Request
-		err := openai.Decode([]byte(`{"model":"m","input":[`+it+`]}`), &r)
-		if err == nil {
-			err = r.Validate()
-		}
+		err := validated(`{"model":"m","input":[` + it + `]}`)
 		if err == nil || err.Param != "input[0].role" || err.Message != "input[0].role is required (user, assistant, system or developer)" {
 			t.Errorf("%s: %+v", it, err)
 		}
 	}
+}
+
+// validated is the first error of decoding a Responses request and
+// validating it, or nil.
+func validated(body string) *openai.Error {
+	var r Request
+	if err := openai.Decode([]byte(body), &r); err != nil {
+		return err
+	}
+	return r.Validate()
 }
