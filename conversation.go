@@ -9,9 +9,8 @@ type Message struct {
 	Role string
 	// Text is the message's text: its text parts joined by newlines.
 	Text string
-	// Images are the URLs of a user message's or a tool result's images, in order: data: URLs
-	// or http(s) URLs.
-	Images []string
+	// Images are a user message's or a tool result's images, in order.
+	Images []Image
 	// Documents are the files a user message or a tool result attaches for
 	// the model to read (PDFs, plain text), in order.
 	Documents []Document
@@ -30,6 +29,21 @@ type Message struct {
 	IsError bool
 }
 
+// Image is an image of a client's message.
+type Image struct {
+	// URL is a data: URL (base64) of the image, or the http(s) URL a client
+	// named it by (fetched when ALLOW_IMAGE_URLS allows it).
+	URL string
+	// Param is where the client's request gave the image, in its API's
+	// notation: Chat Completions' messages[1].content[0].image_url.url,
+	// Anthropic's messages.1.content.0.source.data, the Responses API's
+	// input[2].content[1].image_url. A 400 about the image names it. The
+	// images of a history rebuilt from the record name the field that
+	// stands for it (previous_response_id); "" names the request's field
+	// of messages.
+	Param string
+}
+
 // Document is a file attached for the model to read: a PDF or a
 // plain-text file, which the proxy uploads to Qwen as the web client
 // attaches documents.
@@ -40,6 +54,9 @@ type Document struct {
 	// URL is a data: URL (base64) of the document, or the http(s) URL a
 	// client named it by (fetched when ALLOW_IMAGE_URLS allows it).
 	URL string
+	// Param is where the client's request gave the document, as an
+	// Image's Param is.
+	Param string
 }
 
 // ToolCall is one function call of the assistant.

@@ -37,6 +37,30 @@ func TestABadBlockIsToldAsThatBlock(t *testing.T) {
 	}
 }
 
+// An earlier answer's thinking, which the proxy does not read (Qwen keeps
+// its own reasoning), is still held to its fields' types; they were taken
+// whatever they were. A block without its signature is taken, as clients
+// that resend another model's reasoning send it.
+func TestThinkingBlocksAreHeldToTheirTypes(t *testing.T) {
+	for block, want := range map[string]string{
+		`{"type":"thinking","thinking":5,"signature":"s"}`:  "messages.1.content.0.thinking: must be a string, not 5",
+		`{"type":"thinking","thinking":"t","signature":{}}`: "messages.1.content.0.signature: must be a string, not an object",
+		`{"type":"redacted_thinking","data":[1]}`:           "messages.1.content.0.data: must be a string, not an array",
+		`{"type":"thinking","thinking":"t"}`:                "",
+		`{"type":"redacted_thinking","data":"abc"}`:         "",
+	} {
+		var r Request
+		body := `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[` + block + `,{"type":"text","text":"y"}]},{"role":"user","content":"z"}]}`
+		if err := openai.Decode([]byte(body), &r); err != nil {
+			t.Fatalf("%s: %v", block, err)
+		}
+		err := r.Validate(false)
+		if want == "" && err != nil || want != "" && (err == nil || err.Message != want) {
+			t.Errorf("%s:\n got %v\nwant %q", block, err, want)
+		}
+	}
+}
+
 // Search results (Anthropic's search_result blocks: a RAG tool's results, or
 // a user's sources) reach the model as text, in a user message or a tool
 // result: their title and source, then their text. They were refused.

@@ -59,7 +59,7 @@ var (
 		"metadata", "tools", "tool_choice", "thinking", "output_config", "output_format"}
 	messageKeys = []string{"role", "content"}
 	toolKeys    = []string{"type", "name", "description", "input_schema"}
-	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context"}
+	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context", "thinking", "signature", "data"}
 	sourceKeys  = []string{"type", "media_type", "data", "url", "content"}
 )
 
@@ -115,8 +115,14 @@ func decodeBlocksInPlace(v json.RawMessage) ([]Block, bool) {
 			return decodeSource(v, &b.Source)
 		case "title":
 			return jsonscan.DecodeString(v, &b.Title)
-		default: // "context"
+		case "context":
 			return jsonscan.DecodeString(v, &b.Context)
+		case "thinking":
+			return jsonscan.DecodeRaw(v, &b.Thinking)
+		case "signature":
+			return jsonscan.DecodeRaw(v, &b.Signature)
+		default: // "data"
+			return jsonscan.DecodeRaw(v, &b.Data)
 		}
 	})
 	return blocks, ok

@@ -74,7 +74,8 @@ func FuzzDecodeInPlace(f *testing.F) {
 	for _, seed := range []string{agentRequest, `{"Model":"x","messages":[]}`, `{"messages":[{"role":"user","content":"a","role":"assistant"}]}`,
 		`{"messages":null,"tools":[],"x":{"y":[1,2]}}`, `{"messages":[null]}`, `{"max_tokens":1.5}`, `{"system":"s\ud800","stream":null}`,
 		`[{"type":"text","text":"a\"b\\"},{"type":"image","source":null}]`, `[{"type":"image","source":{"type":"url","url":"https://x/y.png","URL":"z"}}]`,
-		`[{"type":"tool_result","content":7,"is_error":null}]`, `[null]`, `[]`, `null`, `[{"text":1}]`} {
+		`[{"type":"tool_result","content":7,"is_error":null}]`, `[null]`, `[]`, `null`, `[{"text":1}]`,
+		`[{"type":"thinking","thinking":"t","signature":null,"data":[1]},{"type":"redacted_thinking","data":"d","Data":5}]`} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -73,6 +73,11 @@ type Block struct {
 	Source    *Source         `json:"source"`      // image, document
 	Title     string          `json:"title"`       // document
 	Context   string          `json:"context"`     // document
+	// An earlier answer's reasoning (thinking, redacted_thinking): checked,
+	// not read (Qwen keeps its own reasoning).
+	Thinking  json.RawMessage `json:"thinking"`
+	Signature json.RawMessage `json:"signature"`
+	Data      json.RawMessage `json:"data"`
 }
 
 // Source is an image block's image — base64 data of a media type, or a
@@ -417,23 +422,27 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 	return strings.Join(parts, sep), nil
 }
 
-// imageOf is an image block's image as a URL (see imageURL), or a 400 for
-// a source that is neither.
-func imageOf(b *Block, param string) (string, *openai.Error) {
+// imageOf is the image block at param: its image as a URL (see imageURL),
+// named by its source's field, or a 400 for a source that is neither.
+func imageOf(b *Block, param string) (qp.Image, *openai.Error) {
 	u := b.Source.imageURL()
 	switch {
 	case u == "" && b.Source != nil && b.Source.Type == "file":
 		// Anthropic's Files API: the proxy has no files to read it from.
-		return "", openai.InvalidRequest(param+".source.type", "unsupported_value",
+		return qp.Image{}, openai.InvalidRequest(param+".source.type", "unsupported_value",
 			"%s.source: file sources (Anthropic's Files API) are not supported; send the image as base64 data or an http(s) url", param)
 	case u == "" && b.Source != nil && b.Source.Type == "base64" && b.Source.Data != "" && !strings.HasPrefix(b.Source.MediaType, "image/"):
-		return "", openai.InvalidRequest(param+".source.media_type", "invalid_value",
+		return qp.Image{}, openai.InvalidRequest(param+".source.media_type", "invalid_value",
 			"%s.source.media_type: an image's must be an image/* type (image/png, image/jpeg, image/webp, image/gif), not %q", param, b.Source.MediaType)
 	}
 	if u == "" {
-		return "", openai.InvalidRequest(param+".source", "invalid_value", "%s.source: must be base64 data of an image/* media_type, or an http(s) url", param)
+		return qp.Image{}, openai.InvalidRequest(param+".source", "invalid_value", "%s.source: must be base64 data of an image/* media_type, or an http(s) url", param)
 	}
-	return u, nil
+	field := ".source.data"
+	if b.Source.Type == "url" {
+		field = ".source.url"
+	}
+	return qp.Image{URL: u, Param: param + field}, nil
 }
 
 // documentText is a document block as the model reads it. A plain-text
@@ -466,14 +475,14 @@ func documentText(b *Block, param string) (string, *qp.Document, *openai.Error) 
 		if b.Source.Data == "" {
 			return "", nil, openai.InvalidRequest(param+".source.data", "missing_required_parameter", "%s.source.data: Field required", param)
 		}
-		doc = &qp.Document{Name: strings.TrimSpace(b.Title), URL: "data:application/pdf;base64," + b.Source.Data}
+		doc = &qp.Document{Name: strings.TrimSpace(b.Title), URL: "data:application/pdf;base64," + b.Source.Data, Param: param + ".source.data"}
 	case b.Source.Type == "url":
 		// Fetched by the server when ALLOW_IMAGE_URLS allows it, as an
 		// image's url source is; refused there otherwise.
 		if !strings.HasPrefix(b.Source.URL, "https://") && !strings.HasPrefix(b.Source.URL, "http://") {
 			return "", nil, openai.InvalidRequest(param+".source.url", "invalid_value", "%s.source.url must be an http(s) URL", param)
 		}
-		doc = &qp.Document{Name: strings.TrimSpace(b.Title), URL: b.Source.URL}
+		doc = &qp.Document{Name: strings.TrimSpace(b.Title), URL: b.Source.URL, Param: param + ".source.url"}
 	default:
 		return "", nil, openai.InvalidRequest(param+".source.type", "unsupported_value",
 			"%s.source: only text, content and base64 (PDF) documents are supported, not %q", param, b.Source.Type)
@@ -497,7 +506,7 @@ func documentText(b *Block, param string) (string, *qp.Document, *openai.Error) 
 // toolResult reads a tool_result's content: a string, or text and image
 // blocks (Claude Code's Read of an image file, a screenshot), the text
 // joined by newlines and the images as a user message's go to Qwen.
-func toolResult(raw json.RawMessage, param string) (string, []string, []qp.Document, *openai.Error) {
+func toolResult(raw json.RawMessage, param string) (string, []qp.Image, []qp.Document, *openai.Error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '[' {
 		text, err := blocksText(raw, param, "\n")
@@ -507,7 +516,8 @@ func toolResult(raw json.RawMessage, param string) (string, []string, []qp.Docum
 	if err != nil {
 		return "", nil, nil, err
 	}
-	var text, images []string
+	var text []string
+	var images []qp.Image
 	var docs []qp.Document
 	for i, b := range blocks {
 		bp := fmt.Sprintf("%s.%d", param, i)
@@ -627,7 +637,16 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			}
 			msg.ToolCalls = append(msg.ToolCalls, qp.ToolCall{ID: CallID(b.ID), Name: b.Name, Arguments: args})
 		case (b.Type == "thinking" || b.Type == "redacted_thinking") && m.Role == "assistant":
-			// The model's earlier reasoning: Qwen keeps its own.
+			// The model's earlier reasoning: Qwen keeps its own, but the
+			// block is held to its fields' types.
+			for _, f := range []struct {
+				name string
+				raw  json.RawMessage
+			}{{"thinking", b.Thinking}, {"signature", b.Signature}, {"data", b.Data}} {
+				if v := bytes.TrimSpace(f.raw); len(v) > 0 && v[0] != '"' && !openai.IsNull(v) {
+					return nil, typeError(bp+"."+f.name, "a string", v)
+				}
+			}
 		case b.Type == "":
 			return nil, openai.InvalidRequest(bp+".type", "missing_required_parameter", "%s.type: Field required", bp)
 		default:

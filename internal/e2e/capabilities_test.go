@@ -576,13 +576,14 @@ func TestCapabilityChecksAreTheDocumentedOnes(t *testing.T) {
 }
 
 // A Responses request has no messages: its refused images name the field it
-// sent them in, input, as its other errors do.
+// sent them in, input — the image's own place in it when the image is at
+// fault — as its other errors do.
 func TestResponsesImageErrorsNameTheInput(t *testing.T) {
 	e := start(t, nil)
 	b64 := base64.StdEncoding.EncodeToString(testPNG(t))
-	for _, c := range []struct{ model, url, code string }{
-		{"qwen3-vl-plus", "data:image/png;base64,AAAA", "invalid_image"},
-		{qwensim.TextOnlyModel, "data:image/png;base64," + b64, "model_capability_unsupported"},
+	for _, c := range []struct{ model, url, code, param string }{
+		{"qwen3-vl-plus", "data:image/png;base64,AAAA", "invalid_image", "input[0].content[0].image_url"},
+		{qwensim.TextOnlyModel, "data:image/png;base64," + b64, "model_capability_unsupported", "input"},
 	} {
 		resp := postJSON(t, e, "/v1/responses", `{"model":"`+c.model+`","input":[{"role":"user","content":[`+
 			`{"type":"input_image","image_url":"`+c.url+`"}]}]}`, nil)
@@ -593,8 +594,8 @@ func TestResponsesImageErrorsNameTheInput(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &got); err != nil {
 			t.Fatalf("%s: %v", body, err)
 		}
-		if resp.StatusCode != 400 || got.Error.Code != c.code || got.Error.Param != "input" {
-			t.Errorf("%s: want a 400 %s with param input, got %d %s", c.model, c.code, resp.StatusCode, body)
+		if resp.StatusCode != 400 || got.Error.Code != c.code || got.Error.Param != c.param {
+			t.Errorf("%s: want a 400 %s with param %s, got %d %s", c.model, c.code, c.param, resp.StatusCode, body)
 		}
 	}
 }

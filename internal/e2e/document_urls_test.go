@@ -92,8 +92,8 @@ func TestDocumentURLsAreRefusedByDefaultNamingTheSetting(t *testing.T) {
 	files := documentServer(t)
 	e := start(t, nil)
 	for _, c := range []struct{ name, path, body, param string }{
-		{"messages", "/v1/messages", `{"model":"qwen3-max","max_tokens":10,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"` + files.URL + `/files/report.pdf"}}]}]}`, "messages"},
-		{"responses", "/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_file","file_url":"` + files.URL + `/files/report.pdf"}]}]}`, "input"},
+		{"messages", "/v1/messages", `{"model":"qwen3-max","max_tokens":10,"messages":[{"role":"user","content":[{"type":"document","source":{"type":"url","url":"` + files.URL + `/files/report.pdf"}}]}]}`, "messages.0.content.0.source.url"},
+		{"responses", "/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_file","file_url":"` + files.URL + `/files/report.pdf"}]}]}`, "input[0].content[0].file_url"},
 	} {
 		wantDocumentError(t, e, c.name, c.path, c.body, c.param, "ALLOW_IMAGE_URLS=true")
 	}
@@ -122,16 +122,16 @@ func TestDocumentURLFailuresAreClear400s(t *testing.T) {
 	}
 	e := start(t, func(c *config.Config) { c.AllowImageURLs = "loopback"; c.DocumentMaxBytes = 128 })
 	for _, c := range []struct{ name, path, body, param, want string }{
-		{"unreachable", "/v1/responses", responses(gone), "input", "cannot be fetched"},
-		{"404", "/v1/messages", messages(files.URL + "/files/missing.pdf"), "messages", "answered 404"},
-		{"too big", "/v1/responses", responses(files.URL + "/files/big.pdf"), "input", "DOCUMENT_MAX_BYTES (128)"},
-		{"html", "/v1/messages", messages(files.URL + "/files/page.html"), "messages", `/files/page.html: type "text/html" is not taken`},
-		{"untyped binary", "/v1/responses", responses(files.URL + "/files/a.docx"), "input", "/files/a.docx: neither a PDF (its bytes do not start %PDF-) nor UTF-8 text"},
+		{"unreachable", "/v1/responses", responses(gone), "input[0].content[1].file_url", "cannot be fetched"},
+		{"404", "/v1/messages", messages(files.URL + "/files/missing.pdf"), "messages.0.content.0.source.url", "answered 404"},
+		{"too big", "/v1/responses", responses(files.URL + "/files/big.pdf"), "input[0].content[1].file_url", "DOCUMENT_MAX_BYTES (128)"},
+		{"html", "/v1/messages", messages(files.URL + "/files/page.html"), "messages.0.content.0.source.url", `/files/page.html: type "text/html" is not taken`},
+		{"untyped binary", "/v1/responses", responses(files.URL + "/files/a.docx"), "input[0].content[1].file_url", "/files/a.docx: neither a PDF (its bytes do not start %PDF-) nor UTF-8 text"},
 	} {
 		wantDocumentError(t, e, c.name, c.path, c.body, c.param, c.want)
 	}
 	public := start(t, func(c *config.Config) { c.AllowImageURLs = "true" })
-	wantDocumentError(t, public, "loopback", "/v1/responses", responses(files.URL+"/files/report.pdf"), "input", "never fetched")
+	wantDocumentError(t, public, "loopback", "/v1/responses", responses(files.URL+"/files/report.pdf"), "input[0].content[1].file_url", "never fetched")
 	for _, env := range []*env{e, public} {
 		if len(env.rows()) != 0 || env.sim.Uploads() != 0 || len(upstreamCompletions(t, env.sim)) != 0 {
 			t.Fatal("a refused document reached Qwen or the record")
@@ -147,11 +147,11 @@ func wantDocumentError(t *testing.T, e *env, name, path, body, param, want strin
 		Error struct{ Type, Code, Param, Message string } `json:"error"`
 	}
 	err := json.Unmarshal([]byte(got), &parsed)
-	if path == "/v1/messages" { // Anthropic's errors have a type and a message only
+	if path == "/v1/messages" { // Anthropic's errors have a type and a message only, which names the field
 		parsed.Error.Code, parsed.Error.Param = "invalid_document", param
 	}
 	if err != nil || resp.StatusCode != 400 || parsed.Error.Type != "invalid_request_error" || parsed.Error.Code != "invalid_document" ||
-		parsed.Error.Param != param || !strings.Contains(parsed.Error.Message, want) {
+		parsed.Error.Param != param || !strings.HasPrefix(parsed.Error.Message, param+": ") || !strings.Contains(parsed.Error.Message, want) {
 		t.Errorf("%s: %d %s (want a 400 invalid_document for %s saying %q)", name, resp.StatusCode, got, param, want)
 	}
 }

@@ -263,10 +263,13 @@ func TestSeveralURLsAreFetchedAtOnce(t *testing.T) {
 	}))
 	defer srv.Close()
 	f := New(Loopback, 1<<10, 5*time.Second)
-	images, err := f.GetAll(context.Background(), []string{srv.URL + "/first.png", srv.URL + "/second.png"})
+	getAll := func(urls ...string) ([]*Image, error) {
+		return All(context.Background(), len(urls), func(ctx context.Context, i int) (*Image, error) { return f.Get(ctx, urls[i]) })
+	}
+	images, err := getAll(srv.URL+"/first.png", srv.URL+"/second.png")
 	if err != nil || len(images) != 2 || images[0].Name != "first.png" || images[1].Name != "second.png" {
 		t.Fatalf("%+v %v", images, err)
 	}
-	_, err = f.GetAll(context.Background(), []string{dataURL(pngBytes), srv.URL + "/missing", "data:image/png;base64,@@"})
+	_, err = getAll(dataURL(pngBytes), srv.URL+"/missing", "data:image/png;base64,@@")
 	wantError(t, err, "404")
 }

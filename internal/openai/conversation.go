@@ -1,6 +1,8 @@
 package openai
 
 import (
+	"fmt"
+
 	qp "qwenproxy"
 	"qwenproxy/internal/tools"
 )
@@ -11,7 +13,8 @@ func Conversation(msgs []Message) []qp.Message {
 	for i := range msgs {
 		m := &msgs[i]
 		text, _ := m.Text() // validated: cannot fail
-		out[i] = qp.Message{Role: m.Role, Text: text, Images: m.Images(), Documents: m.Documents(), ToolCallID: m.ToolCallID}
+		images, docs := m.Attachments(fmt.Sprintf("messages[%d]", i))
+		out[i] = qp.Message{Role: m.Role, Text: text, Images: images, Documents: docs, ToolCallID: m.ToolCallID}
 		if m.Role == "tool" {
 			// A result may name its tool (the legacy function message
 			// does): its call need not be among the messages.

@@ -221,7 +221,7 @@ func (m *Message) validate(i int) *Error {
 			return InvalidRequest(param("function_call.name"), "missing_required_parameter", "messages[%d].function_call is missing required field: name", i)
 		}
 	default:
-		if strings.TrimSpace(text) == "" && len(m.Images()) == 0 && len(m.Documents()) == 0 {
+		if images, docs := m.Attachments(""); strings.TrimSpace(text) == "" && len(images) == 0 && len(docs) == 0 {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] has no text content", i)
 		}
 	}
@@ -284,32 +284,23 @@ func (m *Message) decodeText() (string, error) {
 		}
 		return s, nil
 	case '[':
-		text, _, _, err := m.parts(raw)
+		text, _, _, err := m.parts(raw, "")
 		return text, err
 	}
 	return "", fmt.Errorf("must be a string or an array of content parts, not %s", typeerror.Value(raw))
 }
 
-// Images returns the URLs of the message's image_url parts, in order: data:
-// URLs or http(s) URLs (checked by Validate).
-func (m *Message) Images() []string {
+// Attachments returns the message's image_url parts and file parts, in
+// order (checked by Validate): images as data: URLs or http(s) URLs,
+// documents as their file_data (a data: URL) and filename. at is the
+// message's path (messages[1]), from which each names its field (Param).
+func (m *Message) Attachments(at string) ([]qp.Image, []qp.Document) {
 	raw := bytes.TrimSpace(m.Content)
 	if len(raw) == 0 || raw[0] != '[' {
-		return nil
+		return nil, nil
 	}
-	_, images, _, _ := m.parts(raw)
-	return images
-}
-
-// Documents returns the message's file parts, in order: their file_data
-// (a data: URL) and filename (checked by Validate).
-func (m *Message) Documents() []qp.Document {
-	raw := bytes.TrimSpace(m.Content)
-	if len(raw) == 0 || raw[0] != '[' {
-		return nil
-	}
-	_, _, docs, _ := m.parts(raw)
-	return docs
+	_, images, docs, _ := m.parts(raw, at)
+	return images, docs
 }
 
 // contentPart is a content part of a message, as far as it is read.
@@ -338,7 +329,9 @@ type filePart struct {
 // file by file_id: the proxy has no Files API) are not representable
 // upstream and are refused rather than dropped silently; so are images and
 // files outside user messages.
-func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
+// at is the message's path, from which each image and document names its
+// field ("" when they are not kept).
+func (m *Message) parts(raw []byte, at string) (string, []qp.Image, []qp.Document, error) {
 	parts, ok := decodePartsInPlace(raw)
 	var err error
 	if !ok {
@@ -358,7 +351,7 @@ func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
 		return "", nil, nil, fmt.Errorf("must be a string or an array of content parts")
 	}
 	var b strings.Builder
-	var images []string
+	var images []qp.Image
 	var docs []qp.Document
 	for j, p := range parts {
 		switch {
@@ -374,7 +367,7 @@ func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
 				return "", nil, nil, &partProblem{index: j, field: "file.file_data", code: "invalid_document",
 					what: "must be a data: URL (data:application/pdf;base64,…): Chat Completions has no document by URL (the Responses API's input_file file_url and Anthropic's url document source have one)"}
 			}
-			docs = append(docs, qp.Document{Name: p.File.Filename, URL: p.File.FileData})
+			docs = append(docs, qp.Document{Name: p.File.Filename, URL: p.File.FileData, Param: fmt.Sprintf("%s.content[%d].file.file_data", at, j)})
 			continue
 		case p.Type == "file":
 			return "", nil, nil, &partProblem{index: j, what: "is a file: files are taken in user messages only"}
@@ -382,7 +375,7 @@ func (m *Message) parts(raw []byte) (string, []string, []qp.Document, error) {
 			if p.ImageURL == nil || !imageURL(p.ImageURL.URL) {
 				return "", nil, nil, &partProblem{index: j, field: "image_url.url", what: "must be a data: URL or an http(s) URL"}
 			}
-			images = append(images, p.ImageURL.URL)
+			images = append(images, qp.Image{URL: p.ImageURL.URL, Param: fmt.Sprintf("%s.content[%d].image_url.url", at, j)})
 			continue
 		case p.Type == "image_url":
 			return "", nil, nil, &partProblem{index: j, what: "is an image: images are taken in user messages only"}

@@ -60,7 +60,7 @@ var (
 	requestKeys = []string{"model", "input", "instructions", "tools", "tool_choice", "stream", "store", "previous_response_id", "reasoning",
 		"max_output_tokens", "temperature", "top_p", "parallel_tool_calls", "metadata", "include", "truncation", "text"}
 	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools"}
-	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output"}
+	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output", "summary"}
 	partKeys = []string{"type", "text", "refusal", "image_url", "detail", "file_data", "filename", "file_id", "file_url"}
 )
 
@@ -107,8 +107,10 @@ func decodeItemsInPlace(v json.RawMessage) ([]Item, bool) {
 			return jsonscan.DecodeString(v, &it.Arguments)
 		case "input":
 			return jsonscan.DecodeString(v, &it.Input)
-		default: // "output"
+		case "output":
 			return jsonscan.DecodeRaw(v, &it.Output)
+		default: // "summary"
+			return jsonscan.DecodeRaw(v, &it.Summary)
 		}
 	})
 	return items, ok

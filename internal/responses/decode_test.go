@@ -69,7 +69,8 @@ func FuzzDecodeInPlace(f *testing.F) {
 		`{"instructions":null,"tools":[],"x":{"y":[1,2]}}`, `{"input":[null]}`, `{"max_output_tokens":1.5}`, `{"instructions":"s\ud800","stream":null}`,
 		`[{"type":"input_text","text":"a\"b\\"},{"type":"input_text","text":null}]`, `[{"type":"function_call_output","output":7}]`,
 		`[{"tools":[{"tools":null}]}]`, `[null]`, `[]`, `null`, `[{"text":1}]`, `[{"refusal":"r","REFUSAL":"s"}]`,
-		`[{"type":"input_image","detail":"low","Detail":"auto"}]`, `[{"type":"input_image","detail":5}]`, `[{"detail":null}]`} {
+		`[{"type":"input_image","detail":"low","Detail":"auto"}]`, `[{"type":"input_image","detail":5}]`, `[{"detail":null}]`,
+		`[{"type":"reasoning","summary":[{"type":"summary_text","text":"t"}]},{"type":"reasoning","summary":null,"Summary":5}]`} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

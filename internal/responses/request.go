@@ -76,6 +76,9 @@ type Item struct {
 	Arguments string          `json:"arguments"`
 	Input     string          `json:"input"`  // a custom_tool_call's
 	Output    json.RawMessage `json:"output"` // a string or parts
+	// Summary is a reasoning item's summary parts: checked, not read (Qwen
+	// keeps its own reasoning).
+	Summary json.RawMessage `json:"summary"`
 }
 
 // Reference reports whether the item is an item_reference: typed so, or
@@ -409,6 +412,9 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			if it.CallID == "" {
 				return nil, openai.InvalidRequest(p("call_id"), "missing_required_parameter", "input[%d]: a %s needs call_id", i, it.Type)
 			}
+			if openai.IsNull(it.Output) { // "" is an output: the call's said nothing
+				return nil, openai.InvalidRequest(p("output"), "missing_required_parameter", "input[%d]: a %s needs output (a string or a list of content parts)", i, it.Type)
+			}
 			// Its output may show images (Codex's view_image): they go to
 			// Qwen as a user message's do.
 			text, images, docs, err := partsContent(it.Output, p("output"), true)
@@ -417,6 +423,10 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			}
 			out = append(out, qp.Message{Role: "tool", ToolCallID: it.CallID, Text: text, Images: images, Documents: docs})
 		case "reasoning":
+			// Not read (Qwen keeps its own reasoning), but held to its type.
+			if sum := bytes.TrimSpace(it.Summary); len(sum) > 0 && sum[0] != '[' && !openai.IsNull(sum) {
+				return nil, openai.TypeError(p("summary"), "an array of summary parts", sum)
+			}
 		default:
 			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
 				"%s: %q items are not supported (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, reasoning and item_reference are)", p("type"), it.Type)
@@ -522,10 +532,10 @@ func partsText(raw json.RawMessage, param string) (string, *openai.Error) {
 
 // partsContent is partsText that, with images (a user message, a
 // function_call_output), also takes input_image parts
-// (an image_url that is a data: URL or an http(s) URL) and returns their
-// URLs, and input_file parts (file_data, a data: URL, or file_url, an
+// (an image_url that is a data: URL or an http(s) URL) and returns them,
+// each named by its field, and input_file parts (file_data, a data: URL, or file_url, an
 // http(s) URL, and filename) and returns them as documents.
-func partsContent(raw json.RawMessage, param string, images bool) (string, []string, []qp.Document, *openai.Error) {
+func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.Image, []qp.Document, *openai.Error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return "", nil, nil, nil
@@ -548,7 +558,8 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 		}
 		return "", nil, nil, openai.TypeError(param, "a string or a list of content parts", raw)
 	}
-	var texts, urls []string
+	var texts []string
+	var urls []qp.Image
 	var docs []qp.Document
 	for j, part := range parts {
 		switch {
@@ -569,20 +580,20 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []str
 				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "invalid_value",
 					"%s[%d].image_url must be a data: URL or an http(s) URL (file_id is not supported)", param, j)
 			}
-			urls = append(urls, u)
+			urls = append(urls, qp.Image{URL: u, Param: fmt.Sprintf("%s[%d].image_url", param, j)})
 		case part.Type == "input_file" && images && part.FileData == "" && part.FileURL != "":
 			// Fetched by the server when ALLOW_IMAGE_URLS allows it.
 			if !strings.HasPrefix(part.FileURL, "https://") && !strings.HasPrefix(part.FileURL, "http://") {
 				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_url", param, j), "invalid_document",
 					"%s[%d].file_url must be an http(s) URL of the document", param, j)
 			}
-			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileURL})
+			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileURL, Param: fmt.Sprintf("%s[%d].file_url", param, j)})
 		case part.Type == "input_file" && images:
 			if !strings.HasPrefix(part.FileData, "data:") {
 				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_data", param, j), "invalid_document",
 					"%s[%d].file_data must be a data: URL of the document (data:application/pdf;base64,…), or file_url an http(s) URL; file_id is not supported", param, j)
 			}
-			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileData})
+			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileData, Param: fmt.Sprintf("%s[%d].file_data", param, j)})
 		default:
 			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "unsupported_value",
 				"%s[%d] has type %q; only text parts (and input_image and input_file in user messages and function_call_output) are supported", param, j, part.Type)

@@ -181,6 +181,36 @@ func TestACallItemNamesWhatItLacks(t *testing.T) {
 	}
 }
 
+// Items the proxy takes but does not read whole are still held to the
+// API's rules: a call output needs its output (one without was told to
+// Qwen as an empty result), and a reasoning item's summary, which Qwen does
+// not need (it keeps its own reasoning), must be a list of parts. Both were
+// taken.
+func TestOutputsAndReasoningItemsAreChecked(t *testing.T) {
+	for item, want := range map[string][2]string{
+		`{"type":"function_call_output","call_id":"c1"}`:               {"input[1].output", "input[1]: a function_call_output needs output (a string or a list of content parts)"},
+		`{"type":"function_call_output","call_id":"c1","output":null}`: {"input[1].output", "input[1]: a function_call_output needs output (a string or a list of content parts)"},
+		`{"type":"custom_tool_call_output","call_id":"c1"}`:            {"input[1].output", "input[1]: a custom_tool_call_output needs output (a string or a list of content parts)"},
+		`{"type":"reasoning","summary":5}`:                             {"input[1].summary", "input[1].summary must be an array of summary parts, not 5"},
+		`{"type":"reasoning","summary":"thought"}`:                     {"input[1].summary", "input[1].summary must be an array of summary parts, not a string"},
+	} {
+		err := validated(`{"model":"m","input":[{"role":"user","content":"hi"},` + item + `]}`)
+		if err == nil || err.Param != want[0] || err.Message != want[1] {
+			t.Errorf("%s: %+v, want %s: %s", item, err, want[0], want[1])
+		}
+	}
+	for _, item := range []string{
+		`{"type":"function_call_output","call_id":"c1","output":""}`,
+		`{"type":"reasoning","summary":[]}`,
+		`{"type":"reasoning","summary":[{"type":"summary_text","text":"t"}],"encrypted_content":null}`,
+		`{"type":"reasoning"}`,
+	} {
+		if err := validated(`{"model":"m","input":[{"role":"user","content":"hi"},{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"},` + item + `]}`); err != nil {
+			t.Errorf("%s: %+v", item, err)
+		}
+	}
+}
+
 // A value out of its range is told what it was.
 func TestAValueOutOfRangeIsToldWhatItWas(t *testing.T) {
 	for extra, want := range map[string]string{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -48,7 +49,8 @@ func (s *Server) turnInputs(ctx context.Context, t *turnSpec, param string) *ope
 }
 
 // turnDocuments reads the documents of the turn's new messages. What Qwen
-// does not take is a 400 whose param is the request's field of messages:
+// does not take is a 400 naming the document's field (qp.Document's Param;
+// param, the request's field of messages, for what is about them all):
 // a type other than PDF or plain text, a document over DOCUMENT_MAX_BYTES,
 // more than maxDocuments, a URL not fetched (by the policy, or failing) or
 // malformed data.
@@ -79,13 +81,16 @@ func (s *Server) loadDocuments(ctx context.Context, docs []qp.Document, param st
 	}
 	out, err := imagefetch.All(ctx, len(docs), func(ctx context.Context, i int) (*document, error) {
 		doc, why := s.readDocument(ctx, docs[i])
-		if why != "" {
-			return nil, fmt.Errorf("document %d (%s): %s", i+1, cmpName(docs[i].Name), why)
+		switch {
+		case why == "":
+			return doc, nil
+		case docs[i].Param != "":
+			return nil, &inputError{param: docs[i].Param, err: errors.New(why)}
 		}
-		return doc, nil
+		return nil, &inputError{err: fmt.Errorf("%d (%s): %s", i+1, cmpName(docs[i].Name), why)}
 	})
 	if err != nil {
-		return nil, openai.InvalidRequest(param, "invalid_document", "%s", err)
+		return nil, inputAPIError(err, "invalid_document", "document", param)
 	}
 	return out, nil
 }

@@ -72,7 +72,18 @@ func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Messa
 		s.log.Warn("cannot rebuild the conversation of a previous_response_id for a new chat", "previous_response_id", previousID, "err", apiErr.Message)
 		return nil
 	}
-	return req.Conversation()
+	msgs := req.Conversation()
+	for i := range msgs {
+		// Their paths are in the rebuilt input, which the client never
+		// sent: a 400 about one names what stands for it.
+		for j := range msgs[i].Images {
+			msgs[i].Images[j].Param = "previous_response_id"
+		}
+		for j := range msgs[i].Documents {
+			msgs[i].Documents[j].Param = "previous_response_id"
+		}
+	}
+	return msgs
 }
 
 // inputItemsOf is a request's input as items: a string input is one user

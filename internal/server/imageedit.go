@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	qp "qwenproxy"
 	"strings"
 
 	"qwenproxy/internal/imagefetch"
@@ -53,7 +54,7 @@ func (s *Server) imageEdits(w http.ResponseWriter, r *http.Request) {
 	}
 	var images []*imagefetch.Image
 	if apiErr == nil {
-		images, apiErr = s.loadImages(ctx, form.images, "image")
+		images, apiErr = s.loadImages(ctx, form.imageFields(), "image")
 	}
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -134,6 +135,19 @@ func partDataURL(declared string, data []byte) string {
 		mt, _, _ = mime.ParseMediaType(http.DetectContentType(data))
 	}
 	return "data:" + mt + ";base64," + base64.StdEncoding.EncodeToString(data)
+}
+
+// imageFields are the form's images, each named as a 400 about it names it:
+// "image", or the nth of several "image[n]" (from 0, in the form's order).
+func (f editForm) imageFields() []qp.Image {
+	out := make([]qp.Image, len(f.images))
+	for i, u := range f.images {
+		out[i] = qp.Image{URL: u, Param: "image"}
+		if len(f.images) > 1 {
+			out[i].Param = fmt.Sprintf("image[%d]", i)
+		}
+	}
+	return out
 }
 
 // withImages is the form's JSON body with its images added, as "image": a

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -33,18 +34,19 @@ type uploader interface {
 // turnImages reads the images of the turn's new messages (what goes
 // upstream now), after checking that the model takes images. Bad images
 // (unreadable data: URLs, URLs not allowed or not fetched, too large, not an
-// image) are 400s whose param is the request's field of messages (param:
-// "messages", or the Responses API's "input"); nothing is recorded for them.
+// image) are 400s that name the image's field (qp.Image's Param; param, the
+// request's field of messages — "messages", or the Responses API's
+// "input" — for what is about them all); nothing is recorded for them.
 func (s *Server) turnImages(ctx context.Context, t *turnSpec, param string) *openai.Error {
 	_, turn := translate.Split(t.messages)
-	var urls []string
+	var all []qp.Image
 	for _, m := range turn {
-		urls = append(urls, m.Images...)
+		all = append(all, m.Images...)
 	}
-	if len(urls) == 0 && t.edit {
+	if len(all) == 0 && t.edit {
 		return noImageToEdit(param, t.answerModel())
 	}
-	if len(urls) == 0 {
+	if len(all) == 0 {
 		return nil
 	}
 	// An edit's images are what image_edit (checked with the variant) takes, not vision input.
@@ -54,7 +56,7 @@ func (s *Server) turnImages(ctx context.Context, t *turnSpec, param string) *ope
 				Message: fmt.Sprintf("the model %q does not take images (Qwen's model list gives it no vision); use a vision model, e.g. one GET /v1/models lists with capabilities.vision", t.answerModel())}
 		}
 	}
-	images, apiErr := s.loadImages(ctx, urls, param)
+	images, apiErr := s.loadImages(ctx, all, param)
 	t.images = images
 	return apiErr
 }
@@ -68,15 +70,49 @@ func noImageToEdit(param, model string) *openai.Error {
 // loadImages reads images, at most IMAGE_MAX_COUNT: each is held in memory
 // until it is uploaded, which takes two requests to Qwen, so without a
 // bound one request could make the proxy hold and send any number of them.
-func (s *Server) loadImages(ctx context.Context, urls []string, param string) ([]*imagefetch.Image, *openai.Error) {
-	if max := s.cfg.Capabilities.ImageMaxCount; max > 0 && len(urls) > max {
-		return nil, openai.InvalidRequest(param, "invalid_image", "%d images, over IMAGE_MAX_COUNT (%d): send fewer images in a turn (or in a conversation replayed into a new chat)", len(urls), max)
+// One that cannot be read is a 400 invalid_image naming its field, or
+// param when it names none.
+func (s *Server) loadImages(ctx context.Context, images []qp.Image, param string) ([]*imagefetch.Image, *openai.Error) {
+	if max := s.cfg.Capabilities.ImageMaxCount; max > 0 && len(images) > max {
+		return nil, openai.InvalidRequest(param, "invalid_image", "%d images, over IMAGE_MAX_COUNT (%d): send fewer images in a turn (or in a conversation replayed into a new chat)", len(images), max)
 	}
-	out, err := s.images.GetAll(ctx, urls)
+	out, err := imagefetch.All(ctx, len(images), func(ctx context.Context, i int) (*imagefetch.Image, error) {
+		img, err := s.images.Get(ctx, images[i].URL)
+		if err != nil {
+			return nil, &inputError{param: images[i].Param, err: err}
+		}
+		return img, nil
+	})
 	if err != nil {
-		return nil, openai.InvalidRequest(param, "invalid_image", "image %v", err)
+		return nil, inputAPIError(err, "invalid_image", "image", param)
 	}
 	return out, nil
+}
+
+// inputError is an image or document of a request that cannot be taken,
+// with the field that gave it ("" when unknown).
+type inputError struct {
+	param string
+	err   error
+}
+
+func (e *inputError) Error() string { return e.err.Error() }
+
+// inputAPIError is the 400 (code) for err, an inputError: "<field>: <why>",
+// the field's path told in the client API's notation. A data: URL, which
+// the path names better (Anthropic's base64 data went up as one the client
+// never sent), is left out of why. Without a field, "<noun> <why>" under
+// fallback.
+func inputAPIError(err error, code, noun, fallback string) *openai.Error {
+	var e *inputError
+	if !errors.As(err, &e) || e.param == "" {
+		return openai.InvalidRequest(fallback, code, "%s %v", noun, err)
+	}
+	why := e.err.Error()
+	if fe := (*imagefetch.Error)(nil); errors.As(e.err, &fe) && strings.HasPrefix(fe.URL, "data:") {
+		why = fe.Message
+	}
+	return openai.InvalidRequest(e.param, code, "%s: %s", e.param, why)
 }
 
 // attach uploads images for a turn of chatID and returns their
@@ -183,9 +219,9 @@ func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID stri
 
 // historyImages are the images of the conversation before its new turn,
 // for a new chat into which the history is replayed.
-func historyImages(msgs []qp.Message) []string {
+func historyImages(msgs []qp.Message) []qp.Image {
 	history, _ := translate.Split(msgs)
-	var out []string
+	var out []qp.Image
 	for _, m := range history {
 		out = append(out, m.Images...)
 	}
@@ -357,11 +393,11 @@ func dataRef(kind, mediaType, payload string, isBase64 bool) string {
 // longer be read (a URL gone) fails the turn, as the conversation would lose
 // it silently otherwise.
 func (s *Server) replayImages(ctx context.Context, msgs []qp.Message) ([]*imagefetch.Image, error) {
-	urls := historyImages(msgs)
-	if len(urls) == 0 {
+	all := historyImages(msgs)
+	if len(all) == 0 {
 		return nil, nil
 	}
-	images, apiErr := s.loadImages(ctx, urls, "messages")
+	images, apiErr := s.loadImages(ctx, all, "messages")
 	if apiErr != nil {
 		return nil, apiErr
 	}

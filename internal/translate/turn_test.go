@@ -150,19 +150,19 @@ func TestToolResultsBecomeText(t *testing.T) {
 // returned nothing.
 func TestMessagesWithImagesSaySoInTheirText(t *testing.T) {
 	call := qp.Message{Role: "assistant", ToolCalls: []qp.ToolCall{{ID: "call_a", Name: "Read", Arguments: `{"path":"cat.png"}`}}}
-	onlyImage := qp.Message{Role: "tool", ToolCallID: "call_a", Images: []string{"data:image/png;base64,AAAA"}}
+	onlyImage := qp.Message{Role: "tool", ToolCallID: "call_a", Images: []qp.Image{{URL: "data:image/png;base64,AAAA"}}}
 	got := UpstreamMessage([]qp.Message{msg("user", "look"), call, onlyImage}, Plan{}).Content
 	if want := "Result of Read (call_a):\n[an image, attached]"; got != want {
 		t.Fatalf("turn: got %q, want %q", got, want)
 	}
 	withText := onlyImage
-	withText.Text, withText.Images = "two frames", []string{"data:image/png;base64,AAAA", "data:image/png;base64,BBBB"}
+	withText.Text, withText.Images = "two frames", []qp.Image{{URL: "data:image/png;base64,AAAA"}, {URL: "data:image/png;base64,BBBB"}}
 	got = UpstreamMessage([]qp.Message{msg("user", "look"), call, withText}, Plan{}).Content
 	if want := "Result of Read (call_a):\ntwo frames\n[2 images, attached]"; got != want {
 		t.Fatalf("turn: got %q, want %q", got, want)
 	}
-	picture := qp.Message{Role: "user", Images: []string{"data:image/png;base64,AAAA"}}
-	captioned := qp.Message{Role: "user", Text: "and this?", Images: []string{"data:image/png;base64,BBBB"}}
+	picture := qp.Message{Role: "user", Images: []qp.Image{{URL: "data:image/png;base64,AAAA"}}}
+	captioned := qp.Message{Role: "user", Text: "and this?", Images: []qp.Image{{URL: "data:image/png;base64,BBBB"}}}
 	replay := UpstreamMessage([]qp.Message{picture, msg("assistant", "A cat."), captioned, msg("assistant", "A dog."),
 		msg("user", "look"), call, onlyImage, msg("assistant", "A red pixel."), msg("user", "thanks")}, Plan{Tell: true, Replay: true}).Content
 	for _, want := range []string{"User: [an image, attached]\n\n", "User: and this?\n[an image, attached]\n\n", "Result of Read (call_a):\n[an image, attached]\n\n"} {
