@@ -24,7 +24,9 @@ func TestABadBlockIsToldAsThatBlock(t *testing.T) {
 		`[7]`:                      `messages.0.content.0: must be a content block (an object with a type), not 7`,
 		`[{"type":7,"text":"hi"}]`: `messages.0.content.0.type: must be a string, not a number`,
 		`[{"text":"hi"}]`:          `messages.0.content.0.type: Field required`,
-		`{"a":1}`:                  `messages.0.content: must be a string or a list of content blocks, not an object`,
+		`[{"type":"image","source":{"type":"url","url":"ftp://example.com/cat.png"}}]`: `messages.0.content.0.source.url: must be an http(s) URL`,
+		`[{"type":"document","source":{"type":"file","file_id":"f"}}]`:                 `messages.0.content.0.source: only text, content, base64 (PDF) and url documents are supported, not "file"`,
+		`{"a":1}`: `messages.0.content: must be a string or a list of content blocks, not an object`,
 	} {
 		var r Request
 		if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":`+content+`}]}`), &r); err != nil {

@@ -435,6 +435,9 @@ func imageOf(b *Block, param string) (qp.Image, *openai.Error) {
 		return qp.Image{}, openai.InvalidRequest(param+".source.media_type", "invalid_value",
 			"%s.source.media_type: an image's must be an image/* type (image/png, image/jpeg, image/webp, image/gif), not %q", param, b.Source.MediaType)
 	}
+	if u == "" && b.Source != nil && b.Source.Type == "url" {
+		return qp.Image{}, openai.InvalidRequest(param+".source.url", "invalid_value", "%s.source.url: must be an http(s) URL", param)
+	}
 	if u == "" {
 		return qp.Image{}, openai.InvalidRequest(param+".source", "invalid_value", "%s.source: must be base64 data of an image/* media_type, or an http(s) url", param)
 	}
@@ -480,12 +483,12 @@ func documentText(b *Block, param string) (string, *qp.Document, *openai.Error) 
 		// Fetched by the server when ALLOW_IMAGE_URLS allows it, as an
 		// image's url source is; refused there otherwise.
 		if !strings.HasPrefix(b.Source.URL, "https://") && !strings.HasPrefix(b.Source.URL, "http://") {
-			return "", nil, openai.InvalidRequest(param+".source.url", "invalid_value", "%s.source.url must be an http(s) URL", param)
+			return "", nil, openai.InvalidRequest(param+".source.url", "invalid_value", "%s.source.url: must be an http(s) URL", param)
 		}
 		doc = &qp.Document{Name: strings.TrimSpace(b.Title), URL: b.Source.URL, Param: param + ".source.url"}
 	default:
 		return "", nil, openai.InvalidRequest(param+".source.type", "unsupported_value",
-			"%s.source: only text, content and base64 (PDF) documents are supported, not %q", param, b.Source.Type)
+			"%s.source: only text, content, base64 (PDF) and url documents are supported, not %q", param, b.Source.Type)
 	}
 	var head []string
 	if t := strings.TrimSpace(b.Title); t != "" {

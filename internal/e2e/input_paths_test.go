@@ -1,9 +1,14 @@
 package e2e
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
 )
 
 // An image or document that cannot be taken is a 400 naming the part that
@@ -70,5 +75,91 @@ func TestImageAndDocumentErrorsNameTheirPart(t *testing.T) {
 	}
 	if len(e.rows()) != 0 || e.sim.Uploads() != 0 || len(upstreamCompletions(t, e.sim)) != 0 {
 		t.Fatal("a refused image or document reached Qwen or the record")
+	}
+}
+
+// The images and documents of the history before the turn are checked as
+// the turn's are, before anything is recorded or sent: they go up only
+// when the history is replayed into a new chat, after the chat is opened,
+// and one that could not be read was a failed call, recorded, leaving a
+// session and a Qwen chat with nothing in them. Their bounds name the
+// request's own field of messages (the Responses API's input, not
+// "messages").
+func TestTheHistorysImagesAndDocumentsAreCheckedBeforeAnything(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.ImageMaxCount = 2 })
+	text := base64.StdEncoding.EncodeToString([]byte("hello world, just text here"))
+	png := "data:image/png;base64," + base64.StdEncoding.EncodeToString(testPNG(t))
+	chatImage := func(u string) string { return `{"type":"image_url","image_url":{"url":"` + u + `"}}` }
+	inputImage := func(u string) string { return `{"type":"input_image","image_url":"` + u + `"}` }
+	for _, c := range []struct {
+		name, path, body string
+		param, code      string // Anthropic's: its message starts with param
+	}{
+		{"chat image", "/v1/chat/completions",
+			`{"model":"qwen3-vl-plus","messages":[{"role":"user","content":[{"type":"text","text":"first"},` + chatImage("data:image/png;base64,"+text) + `]},{"role":"assistant","content":"ok"},{"role":"user","content":"now"}]}`,
+			"messages[0].content[1].image_url.url", "invalid_image"},
+		{"chat image URL not fetched", "/v1/chat/completions",
+			`{"model":"qwen3-vl-plus","messages":[{"role":"user","content":[{"type":"text","text":"first"},` + chatImage("https://example.com/cat.png") + `]},{"role":"assistant","content":"ok"},{"role":"user","content":"now"}]}`,
+			"messages[0].content[1].image_url.url", "invalid_image"},
+		{"chat document", "/v1/chat/completions",
+			`{"model":"qwen3-max","stream":true,"messages":[{"role":"user","content":[{"type":"text","text":"first"},{"type":"file","file":{"filename":"a.pdf","file_data":"data:application/pdf;base64,` + text + `"}}]},{"role":"assistant","content":"ok"},{"role":"user","content":"now"}]}`,
+			"messages[0].content[1].file.file_data", "invalid_document"},
+		{"responses image", "/v1/responses",
+			`{"model":"qwen3-vl-plus","input":[{"role":"user","content":[` + inputImage("data:image/png;base64,!!!") + `]},{"role":"assistant","content":"ok"},{"role":"user","content":"now"}]}`,
+			"input[0].content[0].image_url", "invalid_image"},
+		{"responses images over IMAGE_MAX_COUNT", "/v1/responses",
+			`{"model":"qwen3-vl-plus","input":[{"role":"user","content":[` + inputImage(png) + `,` + inputImage(png) + `,` + inputImage(png) + `]},{"role":"assistant","content":"ok"},{"role":"user","content":"now"}]}`,
+			"input", "invalid_image"},
+		{"messages image", "/v1/messages",
+			`{"model":"qwen3-vl-plus","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":"first"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + text + `"}}]},{"role":"assistant","content":"ok"},{"role":"user","content":"now"}]}`,
+			"messages.0.content.1.source.data", "invalid_image"},
+	} {
+		resp := postJSON(t, e, c.path, c.body, nil)
+		body := readBody(t, resp)
+		var got struct {
+			Error struct{ Code, Param, Message string } `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != 400 {
+			t.Errorf("%s: %d %s (want a 400)", c.name, resp.StatusCode, body)
+			continue
+		}
+		if c.path != "/v1/messages" && (got.Error.Param != c.param || got.Error.Code != c.code) {
+			t.Errorf("%s: param %q code %q, want %q %q (%s)", c.name, got.Error.Param, got.Error.Code, c.param, c.code, got.Error.Message)
+		}
+		if c.path == "/v1/messages" && !strings.HasPrefix(got.Error.Message, c.param+": ") {
+			t.Errorf("%s: message %q, want it to begin %q", c.name, got.Error.Message, c.param)
+		}
+	}
+	if len(e.rows()) != 0 || e.sim.Chats() != 0 || e.sim.Uploads() != 0 {
+		t.Fatalf("refused calls left %d records, %d chats, %d uploads", len(e.rows()), e.sim.Chats(), e.sim.Uploads())
+	}
+}
+
+// A history replayed into a new chat takes along only what the model
+// takes: a model without vision is not sent the history's images, and a
+// model that makes images not its documents; the replayed text says they
+// are not attached. Both went up — images into a text model's chat, a PDF
+// into an image generation's — and the text said they were attached.
+func TestAReplayTakesAlongOnlyWhatTheModelTakes(t *testing.T) {
+	e := start(t, nil)
+	png := "data:image/png;base64," + base64.StdEncoding.EncodeToString(testPNG(t))
+	pdf := "data:application/pdf;base64," + base64.StdEncoding.EncodeToString(testPDF)
+	for _, c := range []struct{ name, model, part, note string }{
+		{"images to a model without vision", qwensim.TextOnlyModel, `{"type":"image_url","image_url":{"url":"` + png + `"}}`,
+			"first\n[an image, not attached: " + qwensim.TextOnlyModel + " takes no images]"},
+		{"documents to an image model", "qwen3-max-image", `{"type":"file","file":{"filename":"a.pdf","file_data":"` + pdf + `"}}`,
+			"first\n[a document, not attached: qwen3-max-image reads no documents]"},
+	} {
+		resp := postJSON(t, e, "/v1/chat/completions", `{"model":"`+c.model+`","messages":[{"role":"user","content":[{"type":"text","text":"first"},`+c.part+`]},{"role":"assistant","content":"ok"},{"role":"user","content":"now"}]}`, nil)
+		if body := readBody(t, resp); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.name, resp.StatusCode, body)
+		}
+		msg := lastMessage(t, e)
+		if files, _ := msg["files"].([]any); e.sim.Uploads() != 0 || len(files) != 0 {
+			t.Errorf("%s: %d uploads, files %v", c.name, e.sim.Uploads(), files)
+		}
+		if content, _ := msg["content"].(string); !strings.Contains(content, c.note) || strings.Contains(content, "attached]") {
+			t.Errorf("%s: told %q, want the history to say %q", c.name, content, c.note)
+		}
 	}
 }

@@ -35,12 +35,17 @@ func (f *Fetcher) imageKind() Kind {
 		Inline: "a data: URL (Anthropic: a base64 source)"}
 }
 
+// Fetches reports whether the policy allows fetching http(s) URLs at all
+// (ALLOW_IMAGE_URLS=true or loopback): under DataOnly, Fetch refuses every
+// URL at once, without the network.
+func (f *Fetcher) Fetches() bool { return f.Policy == Public || f.Policy == Loopback }
+
 // Fetch reads the http(s) URL u when the policy allows fetching, within
 // the Fetcher's timeout and k.MaxBytes, never from an address the policy
 // does not allow. Failures are *Error.
 func (f *Fetcher) Fetch(ctx context.Context, u string, k Kind) (*Fetched, error) {
 	short := Short(u)
-	if f.Policy != Public && f.Policy != Loopback {
+	if !f.Fetches() {
 		return nil, &Error{short, fmt.Sprintf("%s URLs are not fetched (set ALLOW_IMAGE_URLS=true to allow it); send the %s inline: %s", k.Noun, k.Noun, k.Inline)}
 	}
 	pu, err := url.Parse(u)

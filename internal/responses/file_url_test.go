@@ -27,7 +27,7 @@ func TestInputFilesByURLAreDocuments(t *testing.T) {
 	}
 	for part, param := range map[string]string{
 		`{"type":"input_file","file_url":"ftp://example.com/a.pdf"}`: "input[0].content[0].file_url",
-		`{"type":"input_file","file_id":"file-abc"}`:                 "input[0].content[0].file_data",
+		`{"type":"input_file","file_id":"file-abc"}`:                 "input[0].content[0].file_id",
 	} {
 		var bad Request
 		if err := json.Unmarshal([]byte(`{"model":"m","input":[{"role":"user","content":[`+part+`]}]}`), &bad); err != nil {

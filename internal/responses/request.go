@@ -412,7 +412,7 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			if it.CallID == "" {
 				return nil, openai.InvalidRequest(p("call_id"), "missing_required_parameter", "input[%d]: a %s needs call_id", i, it.Type)
 			}
-			if openai.IsNull(it.Output) { // "" is an output: the call's said nothing
+			if openai.IsNull(it.Output) { // absent or null; "" is an output (the call printed nothing)
 				return nil, openai.InvalidRequest(p("output"), "missing_required_parameter", "input[%d]: a %s needs output (a string or a list of content parts)", i, it.Type)
 			}
 			// Its output may show images (Codex's view_image): they go to
@@ -533,8 +533,9 @@ func partsText(raw json.RawMessage, param string) (string, *openai.Error) {
 // partsContent is partsText that, with images (a user message, a
 // function_call_output), also takes input_image parts
 // (an image_url that is a data: URL or an http(s) URL) and returns them,
-// each named by its field, and input_file parts (file_data, a data: URL, or file_url, an
-// http(s) URL, and filename) and returns them as documents.
+// each named by its field, and input_file parts (file_data, a data: URL,
+// or file_url, an http(s) URL, and filename) and returns them as
+// documents.
 func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.Image, []qp.Document, *openai.Error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
@@ -559,7 +560,7 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 		return "", nil, nil, openai.TypeError(param, "a string or a list of content parts", raw)
 	}
 	var texts []string
-	var urls []qp.Image
+	var imgs []qp.Image
 	var docs []qp.Document
 	for j, part := range parts {
 		switch {
@@ -580,7 +581,7 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "invalid_value",
 					"%s[%d].image_url must be a data: URL or an http(s) URL (file_id is not supported)", param, j)
 			}
-			urls = append(urls, qp.Image{URL: u, Param: fmt.Sprintf("%s[%d].image_url", param, j)})
+			imgs = append(imgs, qp.Image{URL: u, Param: fmt.Sprintf("%s[%d].image_url", param, j)})
 		case part.Type == "input_file" && images && part.FileData == "" && part.FileURL != "":
 			// Fetched by the server when ALLOW_IMAGE_URLS allows it.
 			if !strings.HasPrefix(part.FileURL, "https://") && !strings.HasPrefix(part.FileURL, "http://") {
@@ -588,6 +589,9 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 					"%s[%d].file_url must be an http(s) URL of the document", param, j)
 			}
 			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileURL, Param: fmt.Sprintf("%s[%d].file_url", param, j)})
+		case part.Type == "input_file" && images && part.FileData == "" && part.FileID != "":
+			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_id", param, j), "invalid_document",
+				"%s[%d].file_id is not supported (the proxy has no Files API); send the document as file_data, a data: URL (data:application/pdf;base64,…), or file_url, an http(s) URL", param, j)
 		case part.Type == "input_file" && images:
 			if !strings.HasPrefix(part.FileData, "data:") {
 				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_data", param, j), "invalid_document",
@@ -599,5 +603,5 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 				"%s[%d] has type %q; only text parts (and input_image and input_file in user messages and function_call_output) are supported", param, j, part.Type)
 		}
 	}
-	return strings.Join(texts, "\n"), urls, docs, nil
+	return strings.Join(texts, "\n"), imgs, docs, nil
 }

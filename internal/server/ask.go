@@ -36,7 +36,7 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 	var full []qp.Message // what a new chat is told: read once, when needed
 	replayed := func() []qp.Message {
 		if full == nil {
-			full = t.replayed(ctx)
+			full = s.takenAlong(ctx, &t, t.replayed(ctx))
 		}
 		return full
 	}

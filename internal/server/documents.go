@@ -40,12 +40,16 @@ type document struct {
 }
 
 // turnInputs reads the turn's images and documents (turnImages,
-// turnDocuments).
+// turnDocuments) and checks the history's (historyInputs).
 func (s *Server) turnInputs(ctx context.Context, t *turnSpec, param string) *openai.Error {
+	t.messagesParam = param
 	if apiErr := s.turnImages(ctx, t, param); apiErr != nil {
 		return apiErr
 	}
-	return s.turnDocuments(ctx, t, param)
+	if apiErr := s.turnDocuments(ctx, t, param); apiErr != nil {
+		return apiErr
+	}
+	return s.historyInputs(ctx, t, param)
 }
 
 // turnDocuments reads the documents of the turn's new messages. What Qwen
@@ -76,8 +80,8 @@ func (s *Server) turnDocuments(ctx context.Context, t *turnSpec, param string) *
 // parallelism; bounded by DOCUMENT_MAX_BYTES): a 400 invalid_document, as
 // a failed image URL is a 400 invalid_image.
 func (s *Server) loadDocuments(ctx context.Context, docs []qp.Document, param string) ([]*document, *openai.Error) {
-	if len(docs) > maxDocuments {
-		return nil, openai.InvalidRequest(param, "invalid_document", "%d documents, over the %d a turn takes: send fewer documents in a turn (or in a conversation replayed into a new chat)", len(docs), maxDocuments)
+	if apiErr := documentCount(len(docs), param); apiErr != nil {
+		return nil, apiErr
 	}
 	out, err := imagefetch.All(ctx, len(docs), func(ctx context.Context, i int) (*document, error) {
 		doc, why := s.readDocument(ctx, docs[i])
@@ -93,6 +97,14 @@ func (s *Server) loadDocuments(ctx context.Context, docs []qp.Document, param st
 		return nil, inputAPIError(err, "invalid_document", "document", param)
 	}
 	return out, nil
+}
+
+// documentCount bounds the documents read at once (maxDocuments).
+func documentCount(n int, param string) *openai.Error {
+	if n > maxDocuments {
+		return openai.InvalidRequest(param, "invalid_document", "%d documents, over the %d a turn takes: send fewer documents in a turn (or in a conversation replayed into a new chat)", n, maxDocuments)
+	}
+	return nil
 }
 
 func cmpName(name string) string {

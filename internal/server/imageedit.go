@@ -10,9 +10,9 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	qp "qwenproxy"
 	"strings"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/imagefetch"
 	"qwenproxy/internal/openai"
 )

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -49,16 +50,28 @@ func (s *Server) turnImages(ctx context.Context, t *turnSpec, param string) *ope
 	if len(all) == 0 {
 		return nil
 	}
-	// An edit's images are what image_edit (checked with the variant) takes, not vision input.
-	if caps, err := s.models.capabilities(ctx); err == nil && !t.edit {
-		if c, listed := caps[t.model]; listed && !c.Vision {
-			return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: param, Code: "model_capability_unsupported",
-				Message: fmt.Sprintf("the model %q does not take images (Qwen's model list gives it no vision); use a vision model, e.g. one GET /v1/models lists with capabilities.vision", t.answerModel())}
-		}
+	if !s.seesImages(ctx, t) {
+		return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: param, Code: "model_capability_unsupported",
+			Message: fmt.Sprintf("the model %q does not take images (Qwen's model list gives it no vision); use a vision model, e.g. one GET /v1/models lists with capabilities.vision", t.answerModel())}
 	}
 	images, apiErr := s.loadImages(ctx, all, param)
 	t.images = images
 	return apiErr
+}
+
+// seesImages reports whether the turn's model takes images: it has vision
+// (or is not in Qwen's model list, which then cannot say), or it edits
+// them (image_edit, checked with the variant, takes them as what to edit).
+func (s *Server) seesImages(ctx context.Context, t *turnSpec) bool {
+	if t.edit {
+		return true
+	}
+	caps, err := s.models.capabilities(ctx)
+	if err != nil {
+		return true
+	}
+	c, listed := caps[t.model]
+	return !listed || c.Vision
 }
 
 // noImageToEdit is the 400 for an -image-edit turn without an image: Qwen's
@@ -73,8 +86,8 @@ func noImageToEdit(param, model string) *openai.Error {
 // One that cannot be read is a 400 invalid_image naming its field, or
 // param when it names none.
 func (s *Server) loadImages(ctx context.Context, images []qp.Image, param string) ([]*imagefetch.Image, *openai.Error) {
-	if max := s.cfg.Capabilities.ImageMaxCount; max > 0 && len(images) > max {
-		return nil, openai.InvalidRequest(param, "invalid_image", "%d images, over IMAGE_MAX_COUNT (%d): send fewer images in a turn (or in a conversation replayed into a new chat)", len(images), max)
+	if apiErr := s.imageCount(len(images), param); apiErr != nil {
+		return nil, apiErr
 	}
 	out, err := imagefetch.All(ctx, len(images), func(ctx context.Context, i int) (*imagefetch.Image, error) {
 		img, err := s.images.Get(ctx, images[i].URL)
@@ -87,6 +100,14 @@ func (s *Server) loadImages(ctx context.Context, images []qp.Image, param string
 		return nil, inputAPIError(err, "invalid_image", "image", param)
 	}
 	return out, nil
+}
+
+// imageCount bounds the images read at once (IMAGE_MAX_COUNT).
+func (s *Server) imageCount(n int, param string) *openai.Error {
+	if max := s.cfg.Capabilities.ImageMaxCount; max > 0 && n > max {
+		return openai.InvalidRequest(param, "invalid_image", "%d images, over IMAGE_MAX_COUNT (%d): send fewer images in a turn (or in a conversation replayed into a new chat)", n, max)
+	}
+	return nil
 }
 
 // inputError is an image or document of a request that cannot be taken,
@@ -198,7 +219,7 @@ func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID stri
 	if err != nil || !replay {
 		return files, err
 	}
-	earlier, err := s.replayImages(ctx, told)
+	earlier, err := s.replayImages(ctx, t, told)
 	if err != nil {
 		return nil, err
 	}
@@ -206,9 +227,9 @@ func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID stri
 	if err != nil {
 		return nil, err
 	}
-	earlierDocs, apiErr := s.loadDocuments(ctx, historyDocuments(told), "messages")
-	if apiErr != nil {
-		return nil, apiErr
+	earlierDocs, err := s.replayDocuments(ctx, t, told)
+	if err != nil {
+		return nil, err
 	}
 	moreDocs, err := s.attachDocuments(ctx, c, chatID, earlierDocs)
 	if err != nil {
@@ -342,6 +363,16 @@ var imageBytes = jsonedit.Editor{
 			}
 			return jsonw.String(nil, dataRef("document", mediaType, payload, isBase64)), true
 		}
+		if name == "url" || name == "image_url" {
+			// An image part's URL (image_url.url, input_image's image_url):
+			// a data: URL is an image whatever type it declares (the
+			// upload reads its bytes), and is referred to as one.
+			u, _ := jsonscan.StringValue(v)
+			if mediaType, isBase64, payload, ok := imagefetch.SplitDataURL(u); ok {
+				return jsonw.String(nil, imageRef(mediaType, payload, isBase64)), true
+			}
+			return maskedImageURL(name, v)
+		}
 		if name != "data" {
 			return maskedImageURL(name, v)
 		}
@@ -392,16 +423,30 @@ func dataRef(kind, mediaType, payload string, isBase64 bool) string {
 // replayImages reads the history's images for a replay; one that can no
 // longer be read (a URL gone) fails the turn, as the conversation would lose
 // it silently otherwise.
-func (s *Server) replayImages(ctx context.Context, msgs []qp.Message) ([]*imagefetch.Image, error) {
+func (s *Server) replayImages(ctx context.Context, t turnSpec, msgs []qp.Message) ([]*imagefetch.Image, error) {
 	all := historyImages(msgs)
 	if len(all) == 0 {
 		return nil, nil
 	}
-	images, apiErr := s.loadImages(ctx, all, "messages")
+	images, apiErr := s.loadImages(ctx, all, cmp.Or(t.messagesParam, "messages"))
 	if apiErr != nil {
 		return nil, apiErr
 	}
 	return images, nil
+}
+
+// replayDocuments reads the history's documents for a replay, as
+// replayImages reads its images.
+func (s *Server) replayDocuments(ctx context.Context, t turnSpec, msgs []qp.Message) ([]*document, error) {
+	all := historyDocuments(msgs)
+	if len(all) == 0 {
+		return nil, nil
+	}
+	docs, apiErr := s.loadDocuments(ctx, all, cmp.Or(t.messagesParam, "messages"))
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return docs, nil
 }
 
 // unsignedFiles is a completion body for the record: the query of each

@@ -50,6 +50,25 @@ func TestImageReferencesDescribeTheBytesUploaded(t *testing.T) {
 	}
 }
 
+// An image part's data: URL is recorded as a reference whatever type it
+// declares — none, application/octet-stream, text/plain — as the upload
+// reads the image from its bytes: such an image was taken, and the record
+// kept its base64 whole. Text that starts "data:" stays as it was sent.
+func TestImagesOfAnyDeclaredTypeAreReferences(t *testing.T) {
+	s := &Server{}
+	pic := []byte("\x89PNG fake")
+	sum := sha256.Sum256(pic)
+	for _, declared := range []string{"", "application/octet-stream", "text/plain", " image/png"} {
+		ref := fmt.Sprintf(`"[image %s, %d bytes, sha256:%s]"`, strings.TrimSpace(declared), len(pic), hex.EncodeToString(sum[:]))
+		u := "data:" + declared + ";base64,iVBORyBmYWtl"
+		in := `{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "` + u + `"}}, {"type": "input_image", "image_url": "` + u + `"}, {"type": "text", "text": "data:text/plain,hello"}]}]}`
+		want := `{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": ` + ref + `}}, {"type": "input_image", "image_url": ` + ref + `}, {"type": "text", "text": "data:text/plain,hello"}]}]}`
+		if got := string(s.imageRefs([]byte(in))); got != want {
+			t.Errorf("%q:\ngot  %s\nwant %s", declared, got, want)
+		}
+	}
+}
+
 // An image URL is recorded without its credentials (a password, a signed
 // URL's signature), with or without RECORD_IMAGE_BYTES; what it names, and
 // every other byte, stays.

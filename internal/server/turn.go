@@ -42,6 +42,10 @@ type turnSpec struct {
 	// edit (with image) has Qwen edit the turn's images instead: chat_type
 	// image_edit, the images as the message's files, answered as image is.
 	edit bool
+	// messagesParam is the request's field of messages ("messages", the
+	// Responses API's "input"): what a 400 about all their images or
+	// documents names.
+	messagesParam string
 	// images are the new turn's images, read (decoded or fetched) before
 	// the call; they are uploaded for the chat that answers.
 	images []*imagefetch.Image
