@@ -410,14 +410,17 @@ func imageRef(mediaType, payload string, isBase64 bool) string {
 }
 
 // dataRef is imageRef for a kind of data: "[<kind> <type>, N bytes,
-// sha256:…]".
+// sha256:…]", "[<kind>, N bytes, sha256:…]" for data of no declared type.
 func dataRef(kind, mediaType, payload string, isBase64 bool) string {
 	data, err := imagefetch.DataBytes(payload, isBase64)
 	if err != nil {
 		data = []byte(payload)
 	}
 	sum := sha256.Sum256(data)
-	return fmt.Sprintf("[%s %s, %d bytes, sha256:%s]", kind, mediaType, len(data), hex.EncodeToString(sum[:]))
+	if mediaType != "" { // a data: URL may declare none
+		kind += " " + mediaType
+	}
+	return fmt.Sprintf("[%s, %d bytes, sha256:%s]", kind, len(data), hex.EncodeToString(sum[:]))
 }
 
 // replayImages reads the history's images for a replay; one that can no

@@ -60,6 +60,9 @@ func TestImagesOfAnyDeclaredTypeAreReferences(t *testing.T) {
 	sum := sha256.Sum256(pic)
 	for _, declared := range []string{"", "application/octet-stream", "text/plain", " image/png"} {
 		ref := fmt.Sprintf(`"[image %s, %d bytes, sha256:%s]"`, strings.TrimSpace(declared), len(pic), hex.EncodeToString(sum[:]))
+		if declared == "" {
+			ref = fmt.Sprintf(`"[image, %d bytes, sha256:%s]"`, len(pic), hex.EncodeToString(sum[:]))
+		}
 		u := "data:" + declared + ";base64,iVBORyBmYWtl"
 		in := `{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "` + u + `"}}, {"type": "input_image", "image_url": "` + u + `"}, {"type": "text", "text": "data:text/plain,hello"}]}]}`
 		want := `{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": ` + ref + `}}, {"type": "input_image", "image_url": ` + ref + `}, {"type": "text", "text": "data:text/plain,hello"}]}]}`
