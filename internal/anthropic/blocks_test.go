@@ -51,12 +51,7 @@ func TestThinkingBlocksAreHeldToTheirTypes(t *testing.T) {
 		`{"type":"thinking","thinking":"t"}`:                "",
 		`{"type":"redacted_thinking","data":"abc"}`:         "",
 	} {
-		var r Request
-		body := `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[` + block + `,{"type":"text","text":"y"}]},{"role":"user","content":"z"}]}`
-		if err := openai.Decode([]byte(body), &r); err != nil {
-			t.Fatalf("%s: %v", block, err)
-		}
-		err := r.Validate(false)
+		err := validated(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"},{"role":"assistant","content":[` + block + `,{"type":"text","text":"y"}]},{"role":"user","content":"z"}]}`)
 		if want == "" && err != nil || want != "" && (err == nil || err.Message != want) {
 			t.Errorf("%s:\n got %v\nwant %q", block, err, want)
 		}
@@ -109,16 +104,7 @@ func TestATypeErrorNamesTheElementAsAnthropicDoes(t *testing.T) {
 		`{"model":"m","max_tokens":5,"system":[{"type":"text","text":"a"},{"type":"text","text":"b","cache_control":5}],"messages":[]}`: "",
 	} {
 		var r Request
-		err := openai.Decode([]byte(body), &r)
-		if want == "" {
-			if err != nil {
-				t.Errorf("%s: %v", body, err)
-			}
-			continue
-		}
-		if err == nil || err.Message != want || err.Param != strings.Split(want, ":")[0] {
-			t.Errorf("%s:\n got %+v\nwant %s", body, err, want)
-		}
+		wantError(t, body, openai.Decode([]byte(body), &r), want)
 	}
 }
 
@@ -133,16 +119,7 @@ func TestAToolUseBlockNamesWhatItLacks(t *testing.T) {
 	} {
 		body := `{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[` + block +
 			`]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}`
-		err := validated(body)
-		if want == "" {
-			if err != nil {
-				t.Errorf("%s: %v", block, err)
-			}
-			continue
-		}
-		if err == nil || err.Message != want || err.Param != strings.Split(want, ":")[0] {
-			t.Errorf("%s: %+v, want %s", block, err, want)
-		}
+		wantError(t, block, validated(body), want)
 	}
 }
 
@@ -185,6 +162,19 @@ func TestAMessageWithoutItsRoleIsToldSo(t *testing.T) {
 		if err == nil || err.Message != "messages.0.role: Field required" {
 			t.Errorf("%s: %+v", m, err)
 		}
+	}
+}
+
+// wantError holds err, for the case named name, to want: none when want is
+// "", else want as its message and the path before want's colon as its
+// param.
+func wantError(t *testing.T, name string, err *openai.Error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s: %v", name, err)
+	case want != "" && (err == nil || err.Message != want || err.Param != strings.Split(want, ":")[0]):
+		t.Errorf("%s:\n got %+v\nwant %s", name, err, want)
 	}
 }
 

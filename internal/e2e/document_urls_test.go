@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -141,18 +140,9 @@ func TestDocumentURLFailuresAreClear400s(t *testing.T) {
 
 func wantDocumentError(t *testing.T, e *env, name, path, body, param, want string) {
 	t.Helper()
-	resp := postJSON(t, e, path, body, nil)
-	got := readBody(t, resp)
-	var parsed struct {
-		Error struct{ Type, Code, Param, Message string } `json:"error"`
-	}
-	err := json.Unmarshal([]byte(got), &parsed)
-	if path == "/v1/messages" { // Anthropic's errors have a type and a message only, which names the field
-		parsed.Error.Code, parsed.Error.Param = "invalid_document", param
-	}
-	if err != nil || resp.StatusCode != 400 || parsed.Error.Type != "invalid_request_error" || parsed.Error.Code != "invalid_document" ||
-		parsed.Error.Param != param || !strings.HasPrefix(parsed.Error.Message, param+": ") || !strings.Contains(parsed.Error.Message, want) {
-		t.Errorf("%s: %d %s (want a 400 invalid_document for %s saying %q)", name, resp.StatusCode, got, param, want)
+	msg, ok := refusedInput(t, e, name, path, body, "invalid_document", param)
+	if ok && (!strings.HasPrefix(msg, param+": ") || !strings.Contains(msg, want)) {
+		t.Errorf("%s: %q (want a 400 invalid_document for %s saying %q)", name, msg, param, want)
 	}
 }
 

@@ -54,23 +54,15 @@ func TestImageAndDocumentErrorsNameTheirPart(t *testing.T) {
 			`{"model":"qwen3-vl-plus","max_tokens":10,"messages":[{"role":"user","content":"look"},{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"look","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"!!!notbase64"}}]}]}]}`,
 			"messages.2.content.0.content.0.source.data", "invalid_image", "the image's base64 is malformed"},
 	} {
-		resp := postJSON(t, e, c.path, c.body, nil)
-		body := readBody(t, resp)
-		var got struct {
-			Error struct{ Type, Code, Param, Message string } `json:"error"`
-		}
-		if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != 400 || got.Error.Type != "invalid_request_error" {
-			t.Errorf("%s: %d %s (want a 400)", c.name, resp.StatusCode, body)
+		msg, ok := refusedInput(t, e, c.name, c.path, c.body, c.code, c.param)
+		if !ok {
 			continue
 		}
-		if c.path != "/v1/messages" && (got.Error.Param != c.param || got.Error.Code != c.code) {
-			t.Errorf("%s: param %q code %q, want %q %q", c.name, got.Error.Param, got.Error.Code, c.param, c.code)
+		if want := c.param + ": " + c.why; !strings.HasPrefix(msg, want) {
+			t.Errorf("%s: message %q, want it to begin %q", c.name, msg, want)
 		}
-		if want := c.param + ": " + c.why; !strings.HasPrefix(got.Error.Message, want) {
-			t.Errorf("%s: message %q, want it to begin %q", c.name, got.Error.Message, want)
-		}
-		if strings.Contains(got.Error.Message, ";base64,") {
-			t.Errorf("%s: message %q quotes a data: URL", c.name, got.Error.Message)
+		if strings.Contains(msg, ";base64,") {
+			t.Errorf("%s: message %q quotes a data: URL", c.name, msg)
 		}
 	}
 	if len(e.rows()) != 0 || e.sim.Uploads() != 0 || len(upstreamCompletions(t, e.sim)) != 0 {
@@ -114,20 +106,9 @@ func TestTheHistorysImagesAndDocumentsAreCheckedBeforeAnything(t *testing.T) {
 			`{"model":"qwen3-vl-plus","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":"first"},{"type":"image","source":{"type":"base64","media_type":"image/png","data":"` + text + `"}}]},{"role":"assistant","content":"ok"},{"role":"user","content":"now"}]}`,
 			"messages.0.content.1.source.data", "invalid_image"},
 	} {
-		resp := postJSON(t, e, c.path, c.body, nil)
-		body := readBody(t, resp)
-		var got struct {
-			Error struct{ Code, Param, Message string } `json:"error"`
-		}
-		if err := json.Unmarshal([]byte(body), &got); err != nil || resp.StatusCode != 400 {
-			t.Errorf("%s: %d %s (want a 400)", c.name, resp.StatusCode, body)
-			continue
-		}
-		if c.path != "/v1/messages" && (got.Error.Param != c.param || got.Error.Code != c.code) {
-			t.Errorf("%s: param %q code %q, want %q %q (%s)", c.name, got.Error.Param, got.Error.Code, c.param, c.code, got.Error.Message)
-		}
-		if c.path == "/v1/messages" && !strings.HasPrefix(got.Error.Message, c.param+": ") {
-			t.Errorf("%s: message %q, want it to begin %q", c.name, got.Error.Message, c.param)
+		msg, ok := refusedInput(t, e, c.name, c.path, c.body, c.code, c.param)
+		if ok && c.path == "/v1/messages" && !strings.HasPrefix(msg, c.param+": ") {
+			t.Errorf("%s: message %q, want it to begin %q", c.name, msg, c.param)
 		}
 	}
 	if len(e.rows()) != 0 || e.sim.Chats() != 0 || e.sim.Uploads() != 0 {
@@ -162,4 +143,25 @@ func TestAReplayTakesAlongOnlyWhatTheModelTakes(t *testing.T) {
 			t.Errorf("%s: told %q, want the history to say %q", c.name, content, c.note)
 		}
 	}
+}
+
+// refusedInput posts body to path and holds the answer to a 400
+// invalid_request_error with code and param (Anthropic's errors have a
+// type and a message only: its message names the field), returning the
+// message, and whether the answer was such a 400 at all.
+func refusedInput(t *testing.T, e *env, name, path, body, code, param string) (message string, ok bool) {
+	t.Helper()
+	resp := postJSON(t, e, path, body, nil)
+	got := readBody(t, resp)
+	var parsed struct {
+		Error struct{ Type, Code, Param, Message string } `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(got), &parsed); err != nil || resp.StatusCode != 400 || parsed.Error.Type != "invalid_request_error" {
+		t.Errorf("%s: %d %s (want a 400)", name, resp.StatusCode, got)
+		return "", false
+	}
+	if path != "/v1/messages" && (parsed.Error.Param != param || parsed.Error.Code != code) {
+		t.Errorf("%s: param %q code %q, want %q %q (%s)", name, parsed.Error.Param, parsed.Error.Code, param, code, parsed.Error.Message)
+	}
+	return parsed.Error.Message, true
 }

@@ -221,7 +221,7 @@ func (m *Message) validate(i int) *Error {
 			return InvalidRequest(param("function_call.name"), "missing_required_parameter", "messages[%d].function_call is missing required field: name", i)
 		}
 	default:
-		if images, docs := m.Attachments(""); strings.TrimSpace(text) == "" && len(images) == 0 && len(docs) == 0 {
+		if strings.TrimSpace(text) == "" && !m.hasAttachments() {
 			return InvalidRequest(param("content"), "missing_required_parameter", "messages[%d] has no text content", i)
 		}
 	}
@@ -301,6 +301,12 @@ func (m *Message) Attachments(at string) ([]qp.Image, []qp.Document) {
 	}
 	_, images, docs, _ := m.parts(raw, at)
 	return images, docs
+}
+
+// hasAttachments reports whether the message has image_url or file parts.
+func (m *Message) hasAttachments() bool {
+	images, docs := m.Attachments("")
+	return len(images) > 0 || len(docs) > 0
 }
 
 // contentPart is a content part of a message, as far as it is read.

@@ -85,16 +85,13 @@ func (s *Server) loadDocuments(ctx context.Context, docs []qp.Document, param st
 	}
 	out, err := imagefetch.All(ctx, len(docs), func(ctx context.Context, i int) (*document, error) {
 		doc, why := s.readDocument(ctx, docs[i])
-		switch {
-		case why == "":
-			return doc, nil
-		case docs[i].Param != "":
+		if why != "" {
 			return nil, &inputError{param: docs[i].Param, err: errors.New(why)}
 		}
-		return nil, &inputError{err: fmt.Errorf("%d (%s): %s", i+1, cmpName(docs[i].Name), why)}
+		return doc, nil
 	})
 	if err != nil {
-		return nil, inputAPIError(err, "invalid_document", "document", param)
+		return nil, inputAPIError(err, "invalid_document", param)
 	}
 	return out, nil
 }
@@ -105,13 +102,6 @@ func documentCount(n int, param string) *openai.Error {
 		return openai.InvalidRequest(param, "invalid_document", "%d documents, over the %d a turn takes: send fewer documents in a turn (or in a conversation replayed into a new chat)", n, maxDocuments)
 	}
 	return nil
-}
-
-func cmpName(name string) string {
-	if name == "" {
-		return "unnamed"
-	}
-	return fmt.Sprintf("%q", name)
 }
 
 // readDocument reads a document: its data: URL decoded, or its http(s) URL

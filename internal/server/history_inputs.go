@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 
 	qp "qwenproxy"
@@ -61,30 +60,13 @@ func (s *Server) takenAlong(ctx context.Context, t *turnSpec, msgs []qp.Message)
 	for i := range out {
 		m := &out[i]
 		if dropImages && len(m.Images) > 0 {
-			m.Text = withNote(m.Text, countOf(len(m.Images), "an image", "images"), t.answerModel()+" takes no images")
+			m.Text += translate.ImagesNotAttached(m.Text, len(m.Images), t.answerModel()+" takes no images")
 			m.Images = nil
 		}
 		if dropDocuments && len(m.Documents) > 0 {
-			m.Text = withNote(m.Text, countOf(len(m.Documents), "a document", "documents"), t.answerModel()+" reads no documents")
+			m.Text += translate.DocumentsNotAttached(m.Text, len(m.Documents), t.answerModel()+" reads no documents")
 			m.Documents = nil
 		}
 	}
 	return out
-}
-
-// withNote is text with "[<what>, not attached: <why>]" on a line after it.
-func withNote(text, what, why string) string {
-	note := "[" + what + ", not attached: " + why + "]"
-	if strings.TrimSpace(text) == "" {
-		return note
-	}
-	return text + "\n" + note
-}
-
-// countOf is "an image" for one, "3 images" for more.
-func countOf(n int, one, plural string) string {
-	if n == 1 {
-		return one
-	}
-	return strconv.Itoa(n) + " " + plural
 }

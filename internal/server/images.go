@@ -97,7 +97,7 @@ func (s *Server) loadImages(ctx context.Context, images []qp.Image, param string
 		return img, nil
 	})
 	if err != nil {
-		return nil, inputAPIError(err, "invalid_image", "image", param)
+		return nil, inputAPIError(err, "invalid_image", param)
 	}
 	return out, nil
 }
@@ -119,21 +119,20 @@ type inputError struct {
 
 func (e *inputError) Error() string { return e.err.Error() }
 
-// inputAPIError is the 400 (code) for err, an inputError: "<field>: <why>",
-// the field's path told in the client API's notation. A data: URL, which
-// the path names better (Anthropic's base64 data went up as one the client
-// never sent), is left out of why. Without a field, "<noun> <why>" under
-// fallback.
-func inputAPIError(err error, code, noun, fallback string) *openai.Error {
-	var e *inputError
-	if !errors.As(err, &e) || e.param == "" {
-		return openai.InvalidRequest(fallback, code, "%s %v", noun, err)
-	}
+// inputAPIError is the 400 (code) for err, from an image or document
+// (inputError): "<field>: <why>", the field's path told in the client API's
+// notation, or fallback's when it names none. A data: URL, which the path
+// names better (Anthropic's base64 data went up as one the client never
+// sent), is left out of why.
+func inputAPIError(err error, code, fallback string) *openai.Error {
+	e := &inputError{err: err}
+	errors.As(err, &e)
+	param := cmp.Or(e.param, fallback)
 	why := e.err.Error()
 	if fe := (*imagefetch.Error)(nil); errors.As(e.err, &fe) && strings.HasPrefix(fe.URL, "data:") {
 		why = fe.Message
 	}
-	return openai.InvalidRequest(e.param, code, "%s: %s", e.param, why)
+	return openai.InvalidRequest(param, code, "%s: %s", param, why)
 }
 
 // attach uploads images for a turn of chatID and returns their
@@ -227,9 +226,9 @@ func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID stri
 	if err != nil {
 		return nil, err
 	}
-	earlierDocs, err := s.replayDocuments(ctx, t, told)
-	if err != nil {
-		return nil, err
+	earlierDocs, apiErr := s.loadDocuments(ctx, historyDocuments(told), cmp.Or(t.messagesParam, "messages"))
+	if apiErr != nil {
+		return nil, apiErr
 	}
 	moreDocs, err := s.attachDocuments(ctx, c, chatID, earlierDocs)
 	if err != nil {
@@ -436,20 +435,6 @@ func (s *Server) replayImages(ctx context.Context, t turnSpec, msgs []qp.Message
 		return nil, apiErr
 	}
 	return images, nil
-}
-
-// replayDocuments reads the history's documents for a replay, as
-// replayImages reads its images.
-func (s *Server) replayDocuments(ctx context.Context, t turnSpec, msgs []qp.Message) ([]*document, error) {
-	all := historyDocuments(msgs)
-	if len(all) == 0 {
-		return nil, nil
-	}
-	docs, apiErr := s.loadDocuments(ctx, all, cmp.Or(t.messagesParam, "messages"))
-	if apiErr != nil {
-		return nil, apiErr
-	}
-	return docs, nil
 }
 
 // unsignedFiles is a completion body for the record: the query of each

@@ -372,15 +372,32 @@ func documentsNote(text string, docs int) string {
 	return attachedNote(text, docs, "a document", "documents")
 }
 
+// ImagesNotAttached is imagesNote for images that do not go up (the model
+// takes none): "[an image, not attached: <why>]" after text.
+func ImagesNotAttached(text string, images int, why string) string {
+	return fileNote(text, images, "an image", "images", "not attached: "+why)
+}
+
+// DocumentsNotAttached is ImagesNotAttached for documents.
+func DocumentsNotAttached(text string, docs int, why string) string {
+	return fileNote(text, docs, "a document", "documents", "not attached: "+why)
+}
+
 // attachedNote is "[one, attached]" or "[n plural, attached]" after text
 // (on a line of its own), "" when n is 0.
 func attachedNote(text string, n int, one, plural string) string {
+	return fileNote(text, n, one, plural, "attached")
+}
+
+// fileNote is "[one, <status>]" or "[n plural, <status>]" after text (on a
+// line of its own), "" when n is 0.
+func fileNote(text string, n int, one, plural, status string) string {
 	if n == 0 {
 		return ""
 	}
-	note := "[" + one + ", attached]"
+	note := "[" + one + ", " + status + "]"
 	if n > 1 {
-		note = fmt.Sprintf("[%d %s, attached]", n, plural)
+		note = fmt.Sprintf("[%d %s, %s]", n, plural, status)
 	}
 	if strings.TrimSpace(text) == "" {
 		return note
