@@ -178,3 +178,19 @@ func TestImageEditRecordsImageBytesWhenAsked(t *testing.T) {
 		t.Fatalf("recorded %s", r.OpenAIRequest.String)
 	}
 }
+
+// Form encoders that number a list's elements send image[0], image[1]:
+// both are the edit's images, as image[] is (before, they were unknown
+// fields: the edit was refused for want of an image).
+func TestImageEditTakesNumberedImageParts(t *testing.T) {
+	e := start(t, nil)
+	pic := string(testPNG(t))
+	ct, body := editForm(t, map[string]string{"prompt": "side by side", "model": "qwen3-max"},
+		[3]string{"image[0]", "a.png", pic}, [3]string{"image[1]", "b.png", pic})
+	if status, b := postForm(t, e, ct, body.String()); status != 200 || !strings.Contains(b, `"url"`) {
+		t.Fatalf("%d %s", status, b)
+	}
+	if files, _ := lastMessage(t, e)["files"].([]any); len(files) != 2 {
+		t.Fatalf("files %v", files)
+	}
+}

@@ -4,10 +4,10 @@ import "encoding/json"
 
 // ImageEditFields is the policy of every POST /v1/images/edits form field
 // (ImageEditParams of openai-go v3.98.0). The form's text fields are
-// checked as a JSON body's would be (see FormJSON); image (or image[]) is
+// checked as a JSON body's would be (see FormJSON); image (image[], image[n]) is
 // its files, the images to edit; a mask or markup file is refused.
 var ImageEditFields = []Field{
-	{"image", Honoured, nil, "one or more image files (also as `image[]`), at most `IMAGE_MAX_COUNT`, each at most `IMAGE_MAX_BYTES`, checked and uploaded as a vision image is; a text value is a 400"},
+	{"image", Honoured, nil, "one or more image files (also as `image[]` or `image[0]`, `image[1]`, …), at most `IMAGE_MAX_COUNT`, each at most `IMAGE_MAX_BYTES`, checked and uploaded as a vision image is; a text value is a 400"},
 	{"prompt", Honoured, str(maxPrompt * 4), "what to change"},
 	{"model", Honoured, str(256), "a Qwen model that edits images (its `-image-edit` variant is listed), default `DEFAULT_MODEL`"},
 	{"n", Honoured, onlyOne, "only 1"},

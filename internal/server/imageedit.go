@@ -18,7 +18,7 @@ import (
 )
 
 // imageEdits serves POST /v1/images/edits, OpenAI's multipart form: the
-// images (image, or image[]) are read as a turn's images are (loadImages:
+// images (image, image[] or image[n]) are read as a turn's images are (loadImages:
 // IMAGE_MAX_BYTES each, IMAGE_MAX_COUNT in all, images by their bytes),
 // uploaded for a chat of Qwen's image_edit type and attached to its one
 // message, whose content is the prompt; the edited image is answered as a
@@ -112,7 +112,7 @@ func (s *Server) readEditForm(w http.ResponseWriter, r *http.Request) (editForm,
 		}
 		name := p.FormName()
 		switch {
-		case name == "image" || name == "image[]":
+		case isImagePart(name):
 			if p.FileName() == "" {
 				return form, openai.InvalidRequest("image", "invalid_value", "image must be a file (the image's bytes, as a form's file part), not a text value")
 			}
@@ -123,6 +123,26 @@ func (s *Server) readEditForm(w http.ResponseWriter, r *http.Request) (editForm,
 			form.fields = append(form.fields, openai.FormField{Name: name, Value: string(data)})
 		}
 	}
+}
+
+// isImagePart reports whether a form part's name is an image's: "image",
+// "image[]" (OpenAI's SDKs, for several) or "image[n]" (form encoders that
+// number a list's elements, such as qs's indices format).
+func isImagePart(name string) bool {
+	if name == "image" || name == "image[]" {
+		return true
+	}
+	n, ok := strings.CutPrefix(name, "image[")
+	n, ok2 := strings.CutSuffix(n, "]")
+	if !ok || !ok2 || n == "" || len(n) > 3 {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // partDataURL is a file part as a data: URL, its type the part's when that
