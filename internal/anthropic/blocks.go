@@ -27,12 +27,13 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 		// The common case, decoded at once (a Claude Code request's
 		// blocks are most of its 100 KB: BenchmarkRequest), in place when
 		// it can be; a list that fails, or holds search results, is read
-		// again block by block.
+		// again block by block (and so does one with a block of no type, to
+		// name it).
 		blocks, ok := decodeBlocksInPlace(raw)
 		if !ok {
 			ok = json.Unmarshal(raw, &blocks) == nil
 		}
-		if ok && !slices.ContainsFunc(blocks, func(b Block) bool { return b.Type == "search_result" }) {
+		if ok && !slices.ContainsFunc(blocks, func(b Block) bool { return b.Type == "search_result" || b.Type == "" }) {
 			return blocks, nil
 		}
 	}
@@ -43,7 +44,7 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 	blocks := make([]Block, len(items))
 	for i, item := range items {
 		err := json.Unmarshal(item, &blocks[i])
-		if err == nil && blocks[i].Type != "search_result" {
+		if err == nil && blocks[i].Type != "search_result" && blocks[i].Type != "" {
 			continue
 		}
 		bp := fmt.Sprintf("%s.%d", param, i)

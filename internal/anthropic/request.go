@@ -431,6 +431,8 @@ func imageOf(b *Block, param string) (qp.Image, *openai.Error) {
 		// Anthropic's Files API: the proxy has no files to read it from.
 		return qp.Image{}, openai.InvalidRequest(param+".source.type", "unsupported_value",
 			"%s.source: file sources (Anthropic's Files API) are not supported; send the image as base64 data or an http(s) url", param)
+	case u == "" && b.Source != nil && b.Source.Type == "base64" && b.Source.Data != "" && b.Source.MediaType == "":
+		return qp.Image{}, openai.InvalidRequest(param+".source.media_type", "missing_required_parameter", "%s.source.media_type: Field required", param)
 	case u == "" && b.Source != nil && b.Source.Type == "base64" && b.Source.Data != "" && !strings.HasPrefix(b.Source.MediaType, "image/"):
 		return qp.Image{}, openai.InvalidRequest(param+".source.media_type", "invalid_value",
 			"%s.source.media_type: an image's must be an image/* type (image/png, image/jpeg, image/webp, image/gif), not %q", param, b.Source.MediaType)
@@ -470,7 +472,12 @@ func documentText(b *Block, param string) (string, *qp.Document, *openai.Error) 
 		if body, err = blocksText(b.Source.Content, param+".source.content", "\n\n"); err != nil {
 			return "", nil, err
 		}
+	case b.Source.Type == "":
+		return "", nil, openai.InvalidRequest(param+".source.type", "missing_required_parameter", "%s.source.type: Field required", param)
 	case b.Source.Type == "base64":
+		if b.Source.MediaType == "" {
+			return "", nil, openai.InvalidRequest(param+".source.media_type", "missing_required_parameter", "%s.source.media_type: Field required", param)
+		}
 		if b.Source.MediaType != "application/pdf" {
 			return "", nil, openai.InvalidRequest(param+".source.media_type", "invalid_value",
 				"%s.source.media_type: a base64 document must be application/pdf, not %q (send plain text as a text source)", param, b.Source.MediaType)

@@ -54,6 +54,9 @@ func ParseResponseFormat(v json.RawMessage) (*ResponseFormat, *Error) {
 	case "json_object":
 		return &ResponseFormat{Type: rf.Type}, nil
 	case "json_schema":
+	case "": // absent or null
+		return nil, InvalidRequest("response_format.type", "missing_required_parameter",
+			"response_format.type is required: text, json_object or json_schema")
 	default:
 		return nil, InvalidRequest("response_format.type", "invalid_value",
 			"response_format.type must be text, json_object or json_schema, not %q", rf.Type)

@@ -390,6 +390,8 @@ func (m *Message) parts(raw []byte, at string) (string, []qp.Image, []qp.Documen
 				return "", nil, nil, &partProblem{index: j, field: "refusal", missing: true, what: `(type "refusal") is missing its refusal field`}
 			}
 			p.Text = p.Refusal // what the assistant said
+		case p.Type == "": // absent or null
+			return "", nil, nil, &partProblem{index: j, field: "type", missing: true, what: "is missing its type: text, image_url or file"}
 		case p.Type != "text":
 			return "", nil, nil, &partProblem{index: j, field: "type", what: fmt.Sprintf("is %q; only text, image_url and file parts are supported", p.Type)}
 		case p.Text == nil:

@@ -207,6 +207,8 @@ func (r *Request) TextFormat() (*openai.ResponseFormat, *openai.Error) {
 			return nil, openai.InvalidRequest("text.format.schema", "missing_required_parameter", "text.format of type json_schema needs a schema")
 		}
 		return openai.JSONSchemaFormat("text.format", f.Name, f.Description, f.Schema, f.Strict)
+	case "": // absent or null
+		return nil, openai.InvalidRequest("text.format.type", "missing_required_parameter", "text.format.type is required: text, json_object or json_schema")
 	}
 	return nil, openai.InvalidRequest("text.format.type", "invalid_value", "text.format.type must be text, json_object or json_schema, not %q", f.Type)
 }
@@ -598,6 +600,9 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 					"%s[%d].file_data must be a data: URL of the document (data:application/pdf;base64,…), or file_url an http(s) URL; file_id is not supported", param, j)
 			}
 			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileData, Param: fmt.Sprintf("%s[%d].file_data", param, j)})
+		case part.Type == "": // absent or null
+			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "missing_required_parameter",
+				"%s[%d].type is required: input_text, input_image or input_file (output_text or refusal in assistant messages)", param, j)
 		default:
 			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "unsupported_value",
 				"%s[%d] has type %q; only text parts (and input_image and input_file in user messages and function_call_output) are supported", param, j, part.Type)
