@@ -130,6 +130,10 @@ func (r *Request) ValidateWith(lookup ItemLookup) *openai.Error {
 	if len(msgs) == 0 {
 		return openai.InvalidRequest("input", "missing_required_parameter", "input is required and must not be empty")
 	}
+	// As Chat Completions: something must be new for Qwen.
+	if !slices.ContainsFunc(msgs, func(m qp.Message) bool { return m.Role == "user" || m.Role == "tool" }) {
+		return openai.InvalidRequest("input", "invalid_value", "input must contain at least one user message or function_call_output")
+	}
 	if r.MaxOutputTokens != nil && *r.MaxOutputTokens < 1 {
 		return openai.InvalidRequest("max_output_tokens", "invalid_value", "max_output_tokens must be at least 1, not %d", *r.MaxOutputTokens)
 	}

@@ -259,3 +259,25 @@ func validated(body string) *openai.Error {
 	}
 	return r.Validate()
 }
+
+// An input with nothing new for Qwen (no user message, no call output) is
+// a 400, as Chat Completions' messages without one are: it was sent to
+// Qwen as an empty user turn.
+func TestAnInputWithNothingNewIsRefused(t *testing.T) {
+	for _, input := range []string{
+		`[{"role":"system","content":"be terse"}]`,
+		`[{"role":"developer","content":"be terse"}]`,
+		`[{"role":"assistant","content":"hello"}]`,
+		`[{"role":"system","content":"x"},{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"}]`,
+	} {
+		err := validated(`{"model":"m","input":` + input + `}`)
+		if err == nil || err.Param != "input" || !strings.Contains(err.Message, "at least one user message or function_call_output") {
+			t.Errorf("%s: %+v", input, err)
+		}
+	}
+	for _, input := range []string{`"hi"`, `[{"type":"function_call_output","call_id":"c1","output":"42"}]`} {
+		if err := validated(`{"model":"m","input":` + input + `}`); err != nil {
+			t.Errorf("%s: %+v", input, err)
+		}
+	}
+}
