@@ -216,7 +216,8 @@ func TestToolChoiceIsEnforced(t *testing.T) {
 	stubborn.ToolChoice = openai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: openai.String("required")}
 	_, err = e.client.Chat.Completions.New(ctxT(t), stubborn)
 	var apiErr *openai.Error
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || apiErr.Code != "tool_choice_unmet" || !strings.Contains(apiErr.Message, "tool_choice") {
+	if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || apiErr.Code != "tool_choice_unmet" || !strings.Contains(apiErr.Message, "tool_choice") ||
+		apiErr.Response.Header.Get("X-Should-Retry") != "false" {
 		t.Fatalf("stubborn model: %v", err)
 	}
 	if r := e.lastRow(); r.Status != "error" || r.Responses != 1 {

@@ -94,7 +94,9 @@ func classify(err error) failure {
 	}
 	var unmet *unmetError
 	if errors.As(err, &unmet) {
-		return failure{api: &openai.Error{Status: http.StatusBadGateway, Type: openai.TypeUpstream, Code: unmet.code, Message: unmet.message},
+		// Final: the proxy has asked again already (the corrective turn);
+		// an SDK's own retries would ask twice more each.
+		return failure{api: &openai.Error{Status: http.StatusBadGateway, Type: openai.TypeUpstream, Code: unmet.code, Message: unmet.message, Final: true},
 			errType: qp.ErrorTypeUpstream, cause: err}
 	}
 	var invalid *openai.Error
