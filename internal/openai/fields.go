@@ -251,10 +251,13 @@ func metadata(name string, v json.RawMessage) *Error {
 }
 
 func logitBias(name string, v json.RawMessage) *Error {
+	const want = "an object of token ids to numbers"
+	if err := checkElements(name, want, v, '{', "a number", isNumber); err != nil {
+		return err // a null bias among them: decoded, it would pass as 0
+	}
 	var m map[string]float64
 	if json.Unmarshal(v, &m) != nil {
-		const want = "an object of token ids to numbers"
-		return cmp.Or(checkElements(name, want, v, '{', "a number", isNumber), TypeError(name, want, v))
+		return TypeError(name, want, v)
 	}
 	for _, k := range slices.Sorted(maps.Keys(m)) { // the same key named every time
 		if _, err := strconv.ParseUint(k, 10, 64); err != nil {
@@ -280,6 +283,13 @@ func streamOptions(name string, v json.RawMessage) *Error {
 		}
 	}
 	return nil
+}
+
+// chatLogprobs is Chat Completions' logprobs, a boolean: false passes, true
+// is noLogprobs' 400, and anything else is a type error (1 was refused as
+// unsupported, as if it had asked for them).
+func chatLogprobs(name string, v json.RawMessage) *Error {
+	return cmp.Or(boolean(name, v), noLogprobs(name, v))
 }
 
 // noLogprobs passes false (chat) or 0/null (legacy's integer) and refuses a
@@ -418,7 +428,7 @@ var ChatFields = []Field{
 	{"store", Ignored, boolean, "a boolean; every call is recorded anyway (the history API serves it; OpenAI's stored-completions routes, `GET /v1/chat/completions/{id}`, are not served)"},
 	{"service_tier", Ignored, enum(ServiceTiers...), "one of OpenAI's tiers"},
 	{"verbosity", Ignored, enum("low", "medium", "high"), "`low`, `medium` or `high`"},
-	{"logprobs", Refused, noLogprobs, "`true` is a 400: Qwen gives no log probabilities; `false` passes"},
+	{"logprobs", Refused, chatLogprobs, "`true` is a 400: Qwen gives no log probabilities; `false` passes"},
 	{"top_logprobs", Refused, topLogprobs, "0–20; anything but 0 is a 400"},
 	{"modalities", Refused, modalities, "`[\"text\"]` passes; `\"audio\"` is a 400"},
 	{"audio", Refused, Refuse("Qwen answers with text only"), "a 400"},

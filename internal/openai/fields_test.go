@@ -125,6 +125,8 @@ func TestAFieldOfTheWrongTypeIsToldWhatItWas(t *testing.T) {
 		`{"metadata":{"a":null}}`:                "metadata.a must be a string, not null",
 		`{"metadata":[]}`:                        "metadata must be an object of strings, not an array",
 		`{"logit_bias":{"1":"s"}}`:               "logit_bias.1 must be a number, not a string",
+		`{"logit_bias":{"1":null}}`:              "logit_bias.1 must be a number, not null",
+		`{"logprobs":1}`:                         "logprobs must be a boolean, not 1",
 		`{"reasoning_effort":7}`:                 "reasoning_effort must be a string, not 7",
 		`{"service_tier":"gold"}`:                `service_tier must be one of auto, default, flex, scale, priority, fast, not "gold"`,
 		`{"modalities":[7]}`:                     "modalities[0] must be a string, not 7",

@@ -224,6 +224,10 @@ func (r *Request) TextFormat() (*openai.ResponseFormat, *openai.Error) {
 func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 	set := &tools.Set{Choice: tools.Choice{Mode: "auto"}}
 	add := func(t Tool, p func(string) string, namespace string) *openai.Error {
+		if t.Name == "" {
+			return openai.InvalidRequest(p("name"), "missing_required_parameter",
+				`%s is required: a Responses API tool is flat, {"type":"function","name":…,"parameters":…}, not Chat Completions' {"type":"function","function":{…}}`, p("name"))
+		}
 		if !functionName.MatchString(t.Name) {
 			return openai.InvalidRequest(p("name"), "invalid_value", "%s must be 1-64 letters, digits, '_' or '-'", p("name"))
 		}

@@ -260,6 +260,16 @@ func validated(body string) *openai.Error {
 	return r.Validate()
 }
 
+// A Chat Completions-shaped tool sent to the Responses API is told that
+// its name is missing and where a Responses tool has it; it was told its
+// name must be 1-64 letters.
+func TestAChatShapedToolIsToldTheFlatShape(t *testing.T) {
+	err := validated(`{"model":"m","input":"hi","tools":[{"type":"function","function":{"name":"f"}}]}`)
+	if err == nil || err.Param != "tools[0].name" || err.Code != "missing_required_parameter" || !strings.Contains(err.Message, "is flat") {
+		t.Fatalf("%+v", err)
+	}
+}
+
 // An input with nothing new for Qwen (no user message, no call output) is
 // a 400, as Chat Completions' messages without one are: it was sent to
 // Qwen as an empty user turn.

@@ -222,6 +222,10 @@ func (s *Set) ParseChoice(raw json.RawMessage) *FieldError {
 	if len(choice) == 0 || bytes.Equal(choice, []byte("null")) {
 		return nil
 	}
+	if choice[0] != '"' && choice[0] != '{' {
+		return &FieldError{Param: "tool_choice", Code: "invalid_type",
+			Message: "must be a string (none, auto, required) or an object (a function, a custom tool or allowed_tools), not " + typeerror.Value(choice)}
+	}
 	var mode string
 	if json.Unmarshal(choice, &mode) == nil {
 		switch mode {

@@ -36,6 +36,8 @@ func TestATypeErrorInToolsIsToldAtItsPath(t *testing.T) {
 		{get, `{"type":"function","function":{"name":5}}`, "tool_choice.function.name", "must be a string, not a number"},
 		{get, `{"type":"allowed_tools","mode":[],"tools":[]}`, "tool_choice.mode", "must be a string, not an array"},
 		{get, `{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[{"type":1}]}}`, "tool_choice.allowed_tools.tools[0].type", "must be a string, not a number"},
+		{get, `5`, "tool_choice", "must be a string (none, auto, required) or an object (a function, a custom tool or allowed_tools), not 5"},
+		{get, `[]`, "tool_choice", "must be a string (none, auto, required) or an object (a function, a custom tool or allowed_tools), not an array"},
 	} {
 		_, fe := ParseSet(json.RawMessage(c.tools), json.RawMessage(c.choice))
 		if fe == nil || fe.Param != c.param || fe.Message != c.message || fe.Code != "invalid_type" {
