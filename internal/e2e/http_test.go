@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"bufio"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -151,6 +153,23 @@ func TestProtocolErrors(t *testing.T) {
 	resp = do(http.MethodPost, "/v1/chat/completions", "application/json", big)
 	if env := decodeEnvelope(t, resp); resp.StatusCode != 413 || *env.Error.Code != "request_too_large" {
 		t.Fatalf("413: %d", resp.StatusCode)
+	}
+	// A client that waits for 100 Continue (curl, from 1 MiB) is refused
+	// before it sends a body declared too large: it was asked for the
+	// body, and the connection closed under it with most of it unsent
+	// (curl: "Connection reset by peer").
+	conn, err := net.Dial("tcp", e.app.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"+
+		"Content-Length: 20000000\r\nExpect: 100-continue\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // a bound: the answer needs no body
+	if status, err := bufio.NewReader(conn).ReadString('\n'); err != nil || !strings.HasPrefix(status, "HTTP/1.1 413 ") {
+		t.Fatalf("Expect: 100-continue with a body too large: %q %v", status, err)
 	}
 	// A charset parameter is fine.
 	resp = do(http.MethodPost, "/v1/chat/completions", "application/json; charset=utf-8", `{"messages":[{"role":"user","content":"x"}]}`)

@@ -46,6 +46,13 @@ func (s *Server) readBounded(w http.ResponseWriter, r *http.Request) ([]byte, *o
 		return nil, &openai.Error{Status: http.StatusUnsupportedMediaType, Type: openai.TypeInvalidRequest, Code: "unsupported_content_encoding",
 			Message: fmt.Sprintf("the request body is encoded (Content-Encoding: %s); send it uncompressed: the proxy does not decompress request bodies", clip(ce))}
 	}
+	// A client that waits for 100 Continue before it sends a body declared
+	// too large (curl does, from 1 MiB) is refused before it sends any:
+	// reading the body would ask for it, and the connection, closed after
+	// the 413 with most of it unread, was reset under the client.
+	if r.ContentLength > s.cfg.MaxBodyBytes && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		return nil, tooLarge(s.cfg.MaxBodyBytes)
+	}
 	// A slow body cannot hold a connection forever (headers have their own
 	// timeout); the deadline is lifted before the answer, which may stream.
 	rc := http.NewResponseController(w)
@@ -59,12 +66,17 @@ func (s *Server) readBounded(w http.ResponseWriter, r *http.Request) ([]byte, *o
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return nil, &openai.Error{Status: http.StatusRequestEntityTooLarge, Type: openai.TypeInvalidRequest, Code: "request_too_large",
-			Message: fmt.Sprintf("the request body exceeds the limit of %d bytes (MAX_BODY_BYTES); an image or document sent inline, as a data: URL or base64, counts at 4/3 of its size (this limit takes one of under %d bytes)", tooBig.Limit, tooBig.Limit*3/4)}
+		return nil, tooLarge(tooBig.Limit)
 	case err != nil:
 		return nil, openai.InvalidRequest("", "invalid_body", "could not read the request body: %v", err)
 	}
 	return body, nil
+}
+
+// tooLarge is the 413 for a body over limit (MAX_BODY_BYTES).
+func tooLarge(limit int64) *openai.Error {
+	return &openai.Error{Status: http.StatusRequestEntityTooLarge, Type: openai.TypeInvalidRequest, Code: "request_too_large",
+		Message: fmt.Sprintf("the request body exceeds the limit of %d bytes (MAX_BODY_BYTES); an image or document sent inline, as a data: URL or base64, counts at 4/3 of its size (this limit takes one of under %d bytes)", limit, limit*3/4)}
 }
 
 // readBody reads a request body into one buffer that grows fourfold as
