@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"qwenproxy/internal/qwensim"
 )
 
 // Anthropic's thinking.display "omitted" (the default of its newest models,
@@ -68,5 +70,33 @@ func TestThinkingDisplayOmittedSendsEmptyThinkingBlocks(t *testing.T) {
 	resp = postJSON(t, e, "/v1/messages", `{"model":"qwen3-max","max_tokens":100,"thinking":{"type":"adaptive","display":"hidden"},"messages":[{"role":"user","content":"hi"}]}`, nil)
 	if body := readBody(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "thinking.display") {
 		t.Errorf("display hidden: %d %s", resp.StatusCode, body)
+	}
+}
+
+// A model that always thinks (and a guest's, whose thinking is left to
+// Qwen) gives reasoning the client did not ask for: without thinking, or
+// with it disabled, the Messages API sends no thinking block, streamed or
+// not, as Anthropic sends none, so the answer is content[0].text (the
+// README's example read undefined). Asked for, it is sent.
+func TestThinkingNotAskedForSendsNoThinkingBlock(t *testing.T) {
+	e := start(t, nil)
+	const model = `"model":"` + qwensim.ThinkingModel + `","max_tokens":100,`
+	for _, thinking := range []string{``, `"thinking":{"type":"disabled"},`} {
+		resp := postJSON(t, e, "/v1/messages", `{`+model+thinking+`"messages":[{"role":"user","content":"deep"}]}`, nil)
+		body := readBody(t, resp)
+		var msg struct{ Content []struct{ Type, Text string } }
+		if err := json.Unmarshal([]byte(body), &msg); err != nil || resp.StatusCode != 200 || len(msg.Content) != 1 || msg.Content[0].Type != "text" ||
+			msg.Content[0].Text != `You said: "deep".` || strings.Contains(e.lastRow().OpenAIResponse.String, "thinking") {
+			t.Errorf("%s: %d %s", thinking, resp.StatusCode, body)
+		}
+		resp = postJSON(t, e, "/v1/messages", `{`+model+thinking+`"stream":true,"messages":[{"role":"user","content":"deep"}]}`, nil)
+		stream := readBody(t, resp)
+		if resp.StatusCode != 200 || strings.Contains(stream, "thinking") || !strings.Contains(stream, `"content_block":{"type":"text","text":""},"index":0`) {
+			t.Errorf("%s streamed: %d %s", thinking, resp.StatusCode, stream)
+		}
+	}
+	resp := postJSON(t, e, "/v1/messages", `{`+model+`"thinking":{"type":"adaptive"},"messages":[{"role":"user","content":"deep"}]}`, nil)
+	if body := readBody(t, resp); !strings.Contains(body, `"type":"thinking"`) {
+		t.Errorf("asked for: %s", body)
 	}
 }

@@ -50,7 +50,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t := turnSpec{
-		format:     messagesFormat{omitThinking: req.OmitsThinking()},
+		format:     messagesFormat{omitThinking: req.OmitsThinking(), dropThinking: !req.WantsThinking() && !v.thinking},
 		tools:      set,
 		oneCall:    req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,
 		model:      v.model,

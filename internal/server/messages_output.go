@@ -18,11 +18,16 @@ type messagesFormat struct {
 	// omitThinking sends thinking blocks without their text (thinking.display
 	// "omitted"): an empty thinking field and the signature.
 	omitThinking bool
+	// dropThinking sends no thinking blocks: the client did not ask for
+	// thinking, which a model that always thinks (and a guest's, left to
+	// Qwen) does anyway. Anthropic sends none then, and an SDK user reads
+	// the answer as content[0].text.
+	dropThinking bool
 }
 
 func (f messagesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &messagesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(),
-		omitThinking: f.omitThinking,
+		omitThinking: f.omitThinking, dropThinking: f.dropThinking,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.checked()}
@@ -52,6 +57,7 @@ type messagesOutput struct {
 	// Qwen has told it when the stream opens (0 when it opens before).
 	inputTokens  int
 	omitThinking bool // see messagesFormat
+	dropThinking bool // see messagesFormat
 }
 
 func (o *messagesOutput) promptTokens(n int) { o.inputTokens = n }
@@ -91,7 +97,7 @@ func (o *messagesOutput) content(s string) error {
 
 func (o *messagesOutput) reasoning(s string) error {
 	translate.AppendText(&o.reasoned, s)
-	if !o.started {
+	if !o.started || o.dropThinking {
 		return nil
 	}
 	if err := o.block("thinking", anthropic.ContentBlock{Type: "thinking"}); err != nil || o.omitThinking {
@@ -183,7 +189,7 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 // and what a streamed one's events add up to (its text exactly as sent).
 func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte {
 	msg := anthropic.Response{ID: o.id, Type: "message", Role: "assistant", Model: o.model, Content: []anthropic.ContentBlock{}, Usage: usage(ans)}
-	if r := o.reasoned.String(); r != "" {
+	if r := o.reasoned.String(); r != "" && !o.dropThinking {
 		if o.omitThinking {
 			r = ""
 		}
