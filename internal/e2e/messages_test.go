@@ -140,12 +140,19 @@ func TestMessagesErrorsUseAnthropicsEnvelope(t *testing.T) {
 		{"tool_choice naming no tool", "POST", "/v1/messages", "application/json", `{"model":"claude-x","max_tokens":5,"tool_choice":{"type":"tool","name":"x"},"messages":[{"role":"user","content":"hi"}]}`, auth, 400, "invalid_request_error"},
 		{"unknown model", "POST", "/v1/messages", "application/json", `{"model":"llama-3","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`, auth, 404, "not_found_error"},
 		{"count_tokens without messages", "POST", "/v1/messages/count_tokens", "application/json", `{"model":"claude-x"}`, auth, 400, "invalid_request_error"},
+		// The routes both APIs share, and a base URL given with /v1, to a
+		// client that sends anthropic-version (they were OpenAI-shaped).
+		{"models without a key", "GET", "/v1/models", "", "", map[string]string{"anthropic-version": "2023-06-01"}, 401, "authentication_error"},
+		{"an unknown model's entry", "GET", "/v1/models/nope", "", "", auth, 404, "not_found_error"},
+		{"a bad models page", "GET", "/v1/models?limit=0", "", "", auth, 400, "invalid_request_error"},
+		{"/v1 twice", "POST", "/v1/v1/messages", "application/json", valid, auth, 404, "not_found_error"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			resp := send(t, e, c.method, c.path, c.contentType, c.body, c.header)
+			requestID := resp.Header.Get("Request-Id")
 			env := decodeAnthropicError(t, resp)
-			if resp.StatusCode != c.status || env.Error.Type != c.errType {
+			if resp.StatusCode != c.status || env.Error.Type != c.errType || requestID == "" {
 				t.Fatalf("%d %+v, want %d %s", resp.StatusCode, env, c.status, c.errType)
 			}
 		})

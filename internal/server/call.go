@@ -87,7 +87,7 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 		Request: qp.Request{RequestID: id, Timestamp: started, Method: r.Method, Path: r.URL.Path,
 			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: recorded},
 		Response: qp.Response{ResponseID: qp.NewID()},
-	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, errorFormat: errorFormatFor(r.URL.Path),
+	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, errorFormat: errorFormatFor(r),
 		metadataOnly: metadataOnly}
 }
 

@@ -43,7 +43,7 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // middleware gives every response an X-Request-Id (a recorded call is
-// stored under it; on the Messages routes also as Request-Id), logs one line per request (never headers: they carry
+// stored under it; to an Anthropic client also as Request-Id), logs one line per request (never headers: they carry
 // keys), and turns panics into a 500 envelope. routeOf names the route of a
 // request the router did not serve (refused before it), "" for none.
 func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) string) http.Handler {
@@ -52,7 +52,7 @@ func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) strin
 		sw := &statusWriter{ResponseWriter: w}
 		id := qp.NewID()
 		sw.Header().Set("X-Request-Id", id)
-		if anthropicPath(r.URL.Path) {
+		if anthropicClient(r) {
 			// Anthropic's name for it, which its SDKs read (a message's
 			// _request_id, an error's requestID).
 			sw.Header().Set("Request-Id", id)

@@ -179,12 +179,12 @@ func toOpenAIModels(models []qwen.Model, now time.Time) []openai.Model {
 func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 	models, err := s.models.get(r.Context())
 	if err != nil {
-		writeError(w, classify(err).api)
+		writeErrorFor(w, r, classify(err).api)
 		return
 	}
 	page, more, apiErr := pageModels(models, r.URL.Query())
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	list := openai.NewModelList(page)
@@ -199,7 +199,7 @@ func (s *Server) listModels(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 	models, err := s.models.get(r.Context())
 	if err != nil {
-		writeError(w, classify(err).api)
+		writeErrorFor(w, r, classify(err).api)
 		return
 	}
 	id := r.PathValue("id")
@@ -221,6 +221,6 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, m)
 		return
 	}
-	writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found",
+	writeErrorFor(w, r, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found",
 		Message: "the model '" + clip(id) + "' does not exist"})
 }
