@@ -61,7 +61,7 @@ type bufferedOutput struct {
 }
 
 func (o *bufferedOutput) content(s string) error   { translate.AppendText(&o.text, s); return nil }
-func (o *bufferedOutput) reasoning(s string) error { translate.AppendText(&o.reasoned, s); return nil }
+func (o *bufferedOutput) reasoning(s string) error { o.reasoningPiece(s); return nil }
 func (o *bufferedOutput) flush()                   {}
 func (o *bufferedOutput) start()                   {}
 func (o *bufferedOutput) fail(f failure)           { o.c.fail(f) }
@@ -144,8 +144,7 @@ func (o *streamOutput) content(s string) error {
 }
 
 func (o *streamOutput) reasoning(s string) error {
-	translate.AppendText(&o.reasoned, s)
-	return o.write(o.enc.Reasoning(s))
+	return o.write(o.enc.Reasoning(o.reasoningPiece(s)))
 }
 
 func (o *streamOutput) toolCalls(calls []qp.ToolCall) error {

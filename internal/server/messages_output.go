@@ -96,7 +96,7 @@ func (o *messagesOutput) content(s string) error {
 }
 
 func (o *messagesOutput) reasoning(s string) error {
-	translate.AppendText(&o.reasoned, s)
+	s = o.reasoningPiece(s)
 	if !o.started || o.dropThinking {
 		return nil
 	}

@@ -59,6 +59,21 @@ type transcript struct {
 	text     strings.Builder
 	reasoned strings.Builder
 	callList []qp.ToolCall
+	// reasoningBreak: a corrective retry has begun after reasoning the
+	// client has (streamed, or in the same field): the retry's reasoning
+	// starts after a blank line, not glued to the broken answer's.
+	reasoningBreak bool
+}
+
+// reasoningPiece keeps s, the answer's next piece of reasoning, and returns
+// it as the client gets it (after a corrective retry's break, if due).
+func (o *transcript) reasoningPiece(s string) string {
+	if o.reasoningBreak && s != "" {
+		o.reasoningBreak = false
+		s = "\n\n" + s
+	}
+	translate.AppendText(&o.reasoned, s)
+	return s
 }
 
 func (o *transcript) hold(s string)        { translate.AppendText(&o.text, s) }
@@ -89,11 +104,13 @@ func (o *transcript) takeCalls(calls []qp.ToolCall, streaming *string, done func
 func (o *transcript) reset() {
 	o.text.Reset()
 	o.callList = nil
+	o.reasoningBreak = o.reasoned.Len() > 0
 }
 
 func (o *transcript) restart() {
 	o.reset()
 	o.reasoned.Reset()
+	o.reasoningBreak = false
 }
 
 // contentText is the answer text; with calls, the whitespace the markup

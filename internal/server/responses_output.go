@@ -155,7 +155,7 @@ func (o *responsesOutput) sendText(s string) error {
 }
 
 func (o *responsesOutput) reasoning(s string) error {
-	translate.AppendText(&o.reasoned, s)
+	s = o.reasoningPiece(s)
 	if !o.started {
 		return nil
 	}
