@@ -201,8 +201,9 @@ func UpstreamMessage(msgs []qp.Message, p Plan) qwen.MessageSpec {
 	if p.Instructions != "" {
 		body.WriteString("\n\n" + p.Instructions)
 	}
-	if prefix, ok := Prefill(msgs); ok {
+	if prefix, ok := Prefill(msgs); ok && strings.TrimSpace(prefix) != "" {
 		// Last, after every instruction: what the answer must continue.
+		// (An empty one begins nothing: the answer is asked for as it is.)
 		fmt.Fprintf(&body, "\n\n%s\n%s\n%s\n%s", prefillAsk, PrefillOpen, prefix, PrefillClose)
 	}
 	return qwen.MessageSpec{Role: "user", Content: body.String(), Thinking: p.Thinking}

@@ -45,6 +45,17 @@ func TestSplit(t *testing.T) {
 	}
 }
 
+// A trailing assistant message with no text begins nothing: the model is
+// not asked to continue an empty "answer so far" (it was).
+func TestAnEmptyPrefillIsNotAskedToBeContinued(t *testing.T) {
+	for _, text := range []string{"", " \n"} {
+		m := UpstreamMessage([]qp.Message{msg("user", "q"), msg("assistant", text)}, Plan{})
+		if m.Content != "q" {
+			t.Errorf("%q: %q", text, m.Content)
+		}
+	}
+}
+
 func TestPrefillIsAskedToBeContinued(t *testing.T) {
 	convo := []qp.Message{msg("system", "Be brief."), msg("user", "Write a haiku"), msg("assistant", "Autumn moon ")}
 	m := UpstreamMessage(convo, Plan{Tell: true, Instructions: "# Answer format"})
