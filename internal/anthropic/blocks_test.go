@@ -187,3 +187,12 @@ func validated(body string) *openai.Error {
 	}
 	return r.Validate(false)
 }
+
+// A message without content is told it is required (it was "must be a
+// string or a list of content blocks, not a value of another type"), and
+// top_k below 0 is refused, as Anthropic refuses it (it was taken).
+func TestMissingContentAndANegativeTopKAreRefused(t *testing.T) {
+	wantError(t, "no content", validated(`{"model":"m","max_tokens":5,"messages":[{"role":"user"}]}`), "messages.0.content: Field required")
+	wantError(t, "top_k -1", validated(`{"model":"m","max_tokens":5,"top_k":-1,"messages":[{"role":"user","content":"x"}]}`), "top_k: must be at least 0, not -1")
+	wantError(t, "top_k 0", validated(`{"model":"m","max_tokens":5,"top_k":0,"messages":[{"role":"user","content":"x"}]}`), "")
+}

@@ -25,7 +25,7 @@ var Fields = []openai.Field{
 	{Name: "max_tokens", Policy: openai.Ignored, Doc: "required, at least 1; Qwen decides the length"},
 	{Name: "temperature", Policy: openai.Ignored, Doc: "0 to 1"},
 	{Name: "top_p", Policy: openai.Ignored, Doc: "0 to 1"},
-	{Name: "top_k", Policy: openai.Ignored, Doc: "an integer"},
+	{Name: "top_k", Policy: openai.Ignored, Doc: "an integer, at least 0"},
 	{Name: "metadata", Policy: openai.Ignored, Doc: "`user_id`"},
 	{Name: "service_tier", Policy: openai.Ignored, Check: oneOf("auto", "standard_only"), Doc: "`auto` or `standard_only`"},
 	{Name: "speed", Policy: openai.Ignored, Check: oneOf("standard", "fast"), Doc: "`standard` or `fast`"},

@@ -178,6 +178,9 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	if r.TopP != nil && (*r.TopP < 0 || *r.TopP > 1) {
 		return openai.InvalidRequest("top_p", "invalid_value", "top_p: must be between 0 and 1, not %g", *r.TopP)
 	}
+	if r.TopK != nil && *r.TopK < 0 {
+		return openai.InvalidRequest("top_k", "invalid_value", "top_k: must be at least 0, not %d", *r.TopK)
+	}
 	if len(r.StopSequences) > maxStopSequences {
 		return openai.InvalidRequest("stop_sequences", "invalid_value", "stop_sequences: at most %d", maxStopSequences)
 	}
@@ -583,6 +586,9 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s: must be user, assistant or system, not %q", p("role"), m.Role)
 	}
 	raw := bytes.TrimSpace(m.Content)
+	if len(raw) == 0 { // absent: it was "not a value of another type"
+		return nil, openai.InvalidRequest(p("content"), "missing_required_parameter", "%s: Field required", p("content"))
+	}
 	if s, ok := jsonscan.StringValue(raw); ok || string(raw) == "null" { // null: as an empty string
 		if strings.TrimSpace(s) == "" && !(m.Role == "assistant") {
 			return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s: must not be empty", p("content"))

@@ -285,7 +285,7 @@ func unmetFailure(problem error) error {
 	if problem == errToolChoice {
 		return errToolChoice
 	}
-	return &unmetError{"response_format_unmet", "the model's answer did not meet response_format, even when asked again: " + problem.Error()}
+	return &unmetError{"response_format_unmet", "the model's answer did not meet the JSON format the request asks for, even when asked again: " + problem.Error()}
 }
 
 // askUpstream asks Qwen once in a turn (a turn asks again only when its

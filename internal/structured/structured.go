@@ -16,6 +16,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"qwenproxy/internal/openai"
+	"qwenproxy/internal/tools"
 )
 
 // Format is a response_format that asks for JSON.
@@ -55,7 +56,7 @@ func Compile(rf *openai.ResponseFormat) (*Format, *FieldError) {
 		return nil, &FieldError{Param: param, Message: "is not a usable JSON Schema: " + err.Error()}
 	}
 	if f.schema, err = c.Compile(loc); err != nil {
-		return nil, &FieldError{Param: param, Message: "is not a valid JSON Schema: " + err.Error()}
+		return nil, &FieldError{Param: param, Message: "is not a valid JSON Schema: " + tools.SchemaProblem(err)}
 	}
 	var compact bytes.Buffer
 	_ = json.Compact(&compact, rf.Schema) // it parsed above

@@ -71,6 +71,17 @@ func TestSchemasLoadNothing(t *testing.T) {
 	}
 }
 
+// An invalid schema is told in one line, where and what, as a tool's
+// parameters are: it was the validator's whole report, naming the proxy's
+// internal URN and the meta-schema's URL, and every branch it tried.
+func TestAnInvalidSchemaIsToldWhereAndWhat(t *testing.T) {
+	_, err := Compile(&openai.ResponseFormat{Type: "json_schema", Name: "x", Schema: json.RawMessage(`{"properties":{"a":{"type":"strin"}}}`)})
+	const want = "is not a valid JSON Schema: at '/properties/a/type': value must be one of 'array', 'boolean', 'integer', 'null', 'number', 'object', 'string'"
+	if err == nil || err.Message != want {
+		t.Fatalf("%v, want %s", err, want)
+	}
+}
+
 func TestInstructionsCarryTheSchema(t *testing.T) {
 	f := compile(t, `{"type": "object",  "properties": {}}`)
 	if s := f.Instructions(); !strings.Contains(s, `{"type":"object","properties":{}}`) || !strings.Contains(s, `"answer" object`) {

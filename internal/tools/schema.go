@@ -52,14 +52,13 @@ var unlabelled = []string{
 type Schemas struct {
 	mu    sync.Mutex
 	metas map[string]*jsonschema.Schema // compiled meta-schemas, by URL
-	say   *message.Printer              // the problems' language
 	known map[string]struct{}           // schemas found valid
 	size  int                           // bytes of known's keys
 }
 
 // NewSchemas returns an empty checker.
 func NewSchemas() *Schemas {
-	return &Schemas{metas: map[string]*jsonschema.Schema{}, known: map[string]struct{}{}, say: message.NewPrinter(language.English)}
+	return &Schemas{metas: map[string]*jsonschema.Schema{}, known: map[string]struct{}{}}
 }
 
 // Check returns the first tool of set whose parameters are not a valid JSON
@@ -190,7 +189,7 @@ func (s *Schemas) validate(doc any, drafts []string) error {
 			return nil
 		}
 		if first == nil {
-			first = errors.New(s.firstProblem(err))
+			first = errors.New(SchemaProblem(err))
 		}
 	}
 	return first
@@ -211,17 +210,23 @@ func (s *Schemas) meta(url string) (*jsonschema.Schema, error) {
 	return m, nil
 }
 
-// firstProblem is the deepest leaf of a validation error's tree (the first
-// of the deepest), in one line: where in the schema, and what is wrong there
-// ("at '/properties/path/type': value must be one of 'array', …"), or the
-// whole report when it has no tree.
-func (s *Schemas) firstProblem(err error) string {
+// SchemaProblem is the deepest leaf of a schema's validation error tree
+// against its meta-schema (the first of the deepest), in one line: where
+// in the schema, and what is wrong there ("at '/properties/path/type':
+// value must be one of 'array', …"), or the whole report in one line when
+// it has no tree. The library's own report is many lines, naming the
+// meta-schema's URLs and every branch tried.
+func SchemaProblem(err error) string {
+	var compiled *jsonschema.SchemaValidationError // a compiler's, which does not unwrap
+	if errors.As(err, &compiled) {
+		err = compiled.Err
+	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
 		return strings.Join(strings.Fields(err.Error()), " ")
 	}
 	leaf := deepestLeaf(ve)
-	return fmt.Sprintf("at '%s': %s", pointer(leaf.InstanceLocation), leaf.ErrorKind.LocalizedString(s.say))
+	return fmt.Sprintf("at '%s': %s", pointer(leaf.InstanceLocation), leaf.ErrorKind.LocalizedString(message.NewPrinter(language.English)))
 }
 
 // pointer writes a location as a JSON Pointer (RFC 6901): a property named
