@@ -28,6 +28,9 @@ type output interface {
 	message() *qp.Message
 	// reset forgets the answer, before a corrective retry.
 	reset()
+	// dropText forgets the answer's text, keeping its calls and reasoning;
+	// only for an answer held back whole (turnSpec.checked).
+	dropText()
 	// restart forgets the answer and its reasoning, before the answer is
 	// asked for again (of which the client has seen nothing).
 	restart()
@@ -100,6 +103,8 @@ func (o *transcript) takeCalls(calls []qp.ToolCall, streaming *string, done func
 	}
 	return nil
 }
+
+func (o *transcript) dropText() { o.text.Reset() }
 
 func (o *transcript) reset() {
 	o.text.Reset()

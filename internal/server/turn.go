@@ -233,6 +233,12 @@ func (s *Server) answer(c *call, t turnSpec) {
 			}
 		}
 	}
+	if err == nil && t.tools.Active() && t.tools.Requirement() != "" {
+		// A forced call is the whole answer, as OpenAI and Anthropic force
+		// one (Anthropic: no text before the tool_use blocks); the text
+		// the model wrote around it (held back with the stream) goes.
+		out.dropText()
+	}
 	c.ending()         // what follows ends the answer
 	s.givePlaceBack(c) // Qwen's part is done
 	if err == nil && clean != "" {
