@@ -93,6 +93,22 @@ test('structured output with the zod helper (response_format json_schema, parse)
   assert.deepEqual(res.choices[0].message.parsed, { city: 'Oslo', population: 709000 });
 });
 
+test('a strict tool with the zod helper (zodFunction, parse): arguments that break its schema are corrected', async () => {
+  const { z } = await import('zod');
+  const { zodFunction } = await import('openai/helpers/zod');
+  // The model is asked to call get_time with an argument its schema does
+  // not have; the proxy's corrective turn gets a call that validates, which
+  // the SDK's parse accepts (it threw ZodError "tz Required").
+  const res = await client.chat.completions.parse({
+    model: 'qwen3-max',
+    messages: [{ role: 'user', content: 'use get_time with {"zone": 5}' }],
+    tools: [zodFunction({ name: 'get_time', parameters: z.object({ tz: z.string() }) })],
+  });
+  const call = res.choices[0].message.tool_calls[0];
+  assert.equal(call.function.name, 'get_time');
+  assert.equal(typeof call.function.parsed_arguments.tz, 'string');
+});
+
 test('a search variant cites its sources as annotations', async () => {
   const res = await client.chat.completions.create({ model: 'qwen3-max-search', messages: [{ role: 'user', content: 'news node' }] });
   const msg = res.choices[0].message;

@@ -58,7 +58,7 @@ var (
 	requestKeys = []string{"model", "max_tokens", "messages", "system", "stream", "stop_sequences", "temperature", "top_p", "top_k",
 		"metadata", "tools", "tool_choice", "thinking", "output_config", "output_format"}
 	messageKeys = []string{"role", "content"}
-	toolKeys    = []string{"type", "name", "description", "input_schema"}
+	toolKeys    = []string{"type", "name", "description", "input_schema", "strict"}
 	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context", "thinking", "signature", "data"}
 	sourceKeys  = []string{"type", "media_type", "data", "url", "content"}
 )
@@ -83,6 +83,8 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 			return jsonscan.DecodeString(v, &t.Name)
 		case "description":
 			return jsonscan.DecodeString(v, &t.Description)
+		case "strict":
+			return json.Unmarshal(v, &t.Strict) == nil
 		default: // "input_schema"
 			return jsonscan.DecodeRaw(v, &t.InputSchema)
 		}

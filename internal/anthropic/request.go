@@ -113,6 +113,7 @@ type Tool struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	Strict      *bool           `json:"strict"` // true: its calls' input is checked against input_schema
 }
 
 // ToolChoice is auto, any (some tool must be called), tool (the named one)
@@ -297,7 +298,8 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			return nil, openai.InvalidRequest(p("input_schema"), "missing_required_parameter", "%s: a JSON Schema object is required", p("input_schema"))
 		}
 		// Its content is checked by tools.Schemas.
-		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema, Param: p("input_schema")})
+		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema, Param: p("input_schema"),
+			Strict: t.Strict != nil && *t.Strict})
 	}
 	// A tool_choice forcing the web search leaves the choice to the model:
 	// the search runs whatever it says.

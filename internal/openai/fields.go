@@ -405,7 +405,7 @@ var ChatFields = []Field{
 	{"enable_thinking", Honoured, boolean, "Qwen/vLLM extension: thinking on or off; wins over `reasoning_effort`"},
 	{"stop", Honoured, stopCheck, "string or up to 4: the answer ends before the first one, `finish_reason: \"stop\"`; Qwen's answer is still read to its end"},
 	{"n", Honoured, onlyOne, "only 1; any other value is a 400"},
-	{"tools", Emulated, nil, "function and custom (freeform) tools, described upstream and parsed out of the answer"},
+	{"tools", Emulated, nil, "function and custom (freeform) tools, described upstream and parsed out of the answer; a `strict` function's calls are validated against its parameters"},
 	{"tool_choice", Emulated, nil, "`none`/`auto`/`required`/a named function or custom tool/`allowed_tools` (only the listed tools offered, `auto` or `required`); required and named are checked, one corrective turn"},
 	{"parallel_tool_calls", Honoured, boolean, "`false`: only an answer's first call is kept"},
 	{"functions", Emulated, nil, "legacy: mapped onto `tools`; answered as `message.function_call`, `finish_reason: \"function_call\"`"},

@@ -1,6 +1,7 @@
 package qwensim
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -65,7 +66,13 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 		return thanks, true
 	}
 	if m := mustCall.FindStringSubmatch(msg); m != nil {
-		return callBlock(m[1], "{}"), true
+		// Told to call it (tool_choice, or a corrective turn after a strict
+		// call's arguments broke its schema): with what its schema requires.
+		args, err := json.Marshal(requiredArguments(toolSchema(c.told, m[1])))
+		if err != nil {
+			args = []byte("{}")
+		}
+		return callBlock(m[1], string(args)), true
 	}
 	if strings.Contains(msg, "at least one of these functions") {
 		return callBlock(c.tools[0], "{}"), true

@@ -246,7 +246,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		}
 		// Parameters are checked as a whole by tools.Schemas.
 		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: bytes.TrimSpace(t.Parameters),
-			Param: p("parameters"), Namespace: namespace})
+			Param: p("parameters"), Namespace: namespace, Strict: t.Strict != nil && *t.Strict})
 		return nil
 	}
 	var notOffered []string // hosted tools, and types the proxy does not know

@@ -73,9 +73,10 @@ type turnSpec struct {
 }
 
 // checked reports whether the answer must be checked whole before the client
-// sees it (so a corrective turn stays possible).
+// sees it (so a corrective turn stays possible): a format, a forced call,
+// or a strict function whose calls' arguments are checked.
 func (t *turnSpec) checked() bool {
-	return t.jsonFormat != nil || t.tools.Active() && t.tools.Requirement() != ""
+	return t.jsonFormat != nil || t.tools.Active() && (t.tools.Requirement() != "" || t.tools.HasStrict())
 }
 
 // unmet says how an answer breaks what the request demands (tool_choice,
@@ -88,6 +89,9 @@ func (t *turnSpec) unmet(out output, ans *translate.Answer) (clean string, probl
 	if t.tools.Active() && !t.tools.Satisfied(calls) {
 		return "", errToolChoice
 	}
+	if bad := t.tools.CheckStrict(calls); bad != nil {
+		return "", bad
+	}
 	if t.jsonFormat == nil || len(calls) > 0 || ans.StopSequence != "" {
 		return "", nil
 	}
@@ -98,6 +102,10 @@ func (t *turnSpec) unmet(out output, ans *translate.Answer) (clean string, probl
 func (t *turnSpec) correction(problem error) string {
 	if problem == errToolChoice {
 		return t.tools.Correction()
+	}
+	var args *tools.ArgumentsError
+	if errors.As(problem, &args) {
+		return t.tools.ArgumentsCorrection(args)
 	}
 	return t.jsonFormat.Correction(problem)
 }
@@ -290,6 +298,10 @@ var errToolChoice = &unmetError{"tool_choice_unmet",
 func unmetFailure(problem error) error {
 	if problem == errToolChoice {
 		return errToolChoice
+	}
+	var args *tools.ArgumentsError
+	if errors.As(problem, &args) {
+		return &unmetError{"tool_arguments_unmet", "the model's call of a strict function did not match its parameters, even when asked again: " + problem.Error()}
 	}
 	return &unmetError{"response_format_unmet", "the model's answer did not meet the JSON format the request asks for, even when asked again: " + problem.Error()}
 }

@@ -50,7 +50,7 @@ func Compile(rf *openai.ResponseFormat) (*Format, *FieldError) {
 		return nil, &FieldError{Param: param, Message: "is not valid JSON: " + err.Error()}
 	}
 	c := jsonschema.NewCompiler()
-	c.UseLoader(noLoader{})
+	c.UseLoader(tools.RefuseLoads{})
 	const loc = "urn:qwenproxy:response_format"
 	if err := c.AddResource(loc, doc); err != nil {
 		return nil, &FieldError{Param: param, Message: "is not a usable JSON Schema: " + err.Error()}
@@ -62,13 +62,6 @@ func Compile(rf *openai.ResponseFormat) (*Format, *FieldError) {
 	_ = json.Compact(&compact, rf.Schema) // it parsed above
 	f.schemaText = compact.String()
 	return f, nil
-}
-
-// noLoader refuses every external reference.
-type noLoader struct{}
-
-func (noLoader) Load(url string) (any, error) {
-	return nil, fmt.Errorf("external schema %s is not loaded", url)
 }
 
 // Instructions states the format to the model.

@@ -31,6 +31,10 @@ type Tool struct {
 	// Custom marks an OpenAI custom tool, offered as a function of one
 	// string (CustomTool).
 	Custom bool
+	// Strict marks a function declared strict (OpenAI's strict: true,
+	// Anthropic's strict tool use): its calls' arguments are checked
+	// against Parameters (Set.CheckStrict).
+	Strict bool
 }
 
 // Choice is tool_choice.
@@ -118,7 +122,7 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 				Name        string          `json:"name"`
 				Description string          `json:"description"`
 				Parameters  json.RawMessage `json:"parameters"`
-				Strict      *bool           `json:"strict"` // type-checked only: without effect
+				Strict      *bool           `json:"strict"` // true: its calls' arguments are checked
 			} `json:"function"`
 			Custom *struct {
 				Name        string          `json:"name"`
@@ -161,7 +165,7 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 			// Parameters are checked as a whole, in every client API, by
 			// Schemas.
 			set.Tools = append(set.Tools, Tool{Name: d.Function.Name, Description: d.Function.Description,
-				Parameters: bytes.TrimSpace(d.Function.Parameters), Param: p + ".function.parameters"})
+				Parameters: bytes.TrimSpace(d.Function.Parameters), Param: p + ".function.parameters", Strict: d.Function.Strict != nil && *d.Function.Strict})
 		}
 	}
 	if err := set.ParseChoice(rawChoice); err != nil {
