@@ -18,14 +18,17 @@ type Tool struct {
 // characters of ASCII text per token, one per other character (CJK text is
 // close to that), and a few tokens of framing per message and tool. It
 // counts every message's text (the system prompt among them), tool calls
-// and results, and the tools' names, descriptions and schemas. An
-// estimate, within tens of percent of a real tokenizer's count for English
-// prose and code.
+// and results, its images (imageTokens), and the tools' names,
+// descriptions and schemas. An estimate, within tens of percent of a real
+// tokenizer's count for English prose and code.
 func Tokens(conversation []qp.Message, tools []Tool) int {
 	const perMessage, perTool = 4, 8
 	n := 0
 	for _, m := range conversation {
 		n += perMessage + textTokens(m.Text)
+		for _, img := range m.Images {
+			n += imageTokens(img.URL)
+		}
 		for _, c := range m.ToolCalls {
 			n += perMessage + textTokens(c.Name) + textTokens(c.Arguments)
 		}

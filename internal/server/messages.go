@@ -27,27 +27,37 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, sessionID := d.body, d.sessionID
+	t, apiErr := s.messagesTurn(r.Context(), &req.Request, d.sessionID)
+	if apiErr != nil {
+		writeErrorFor(w, r, apiErr)
+		return
+	}
+	c := s.newCall(w, r, d.body)
+	c.ex.Request.IgnoredParams = d.ignored
+	s.answer(c, t)
+}
+
+// messagesTurn checks what a Messages request asks for beyond its own
+// shape — its tools' schemas, the model and its capabilities, the answer
+// format, the images and documents — and returns its turn. count_tokens
+// holds a request to the same.
+func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessionID string) (turnSpec, *openai.Error) {
 	set, _ := req.ToolSet() // validated
 	if apiErr := s.checkToolSchemas(set); apiErr != nil {
-		writeErrorFor(w, r, apiErr)
-		return
+		return turnSpec{}, apiErr
 	}
-	v, apiErr := s.resolveModel(r.Context(), req.Model)
+	v, apiErr := s.resolveModel(ctx, req.Model)
 	if apiErr != nil {
-		writeErrorFor(w, r, apiErr)
-		return
+		return turnSpec{}, apiErr
 	}
-	search, autoSearch, apiErr := s.messagesSearch(r.Context(), &req.Request, v)
+	search, autoSearch, apiErr := s.messagesSearch(ctx, req, v)
 	if apiErr != nil {
-		writeErrorFor(w, r, apiErr)
-		return
+		return turnSpec{}, apiErr
 	}
 	format, _ := req.AnswerFormat() // validated
 	jsonFormat, bad := structured.Compile(format)
 	if bad != nil {
-		writeErrorFor(w, r, openai.InvalidRequest(bad.Param, "invalid_value", "%s: %s", bad.Param, bad.Message))
-		return
+		return turnSpec{}, openai.InvalidRequest(bad.Param, "invalid_value", "%s: %s", bad.Param, bad.Message)
 	}
 	t := turnSpec{
 		format:     messagesFormat{omitThinking: req.OmitsThinking(), dropThinking: !req.WantsThinking() && !v.thinking},
@@ -69,13 +79,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 		sessionID:    sessionID,
 		jsonFormat:   jsonFormat,
 	}
-	if apiErr := s.turnInputs(r.Context(), &t, "messages"); apiErr != nil {
-		writeErrorFor(w, r, apiErr)
-		return
-	}
-	c := s.newCall(w, r, body)
-	c.ex.Request.IgnoredParams = d.ignored
-	s.answer(c, t)
+	return t, s.turnInputs(ctx, &t, "messages")
 }
 
 // messagesSearch is whether the turn searches: the model's -search
@@ -104,21 +108,19 @@ func (s *Server) messagesSearch(ctx context.Context, req *anthropic.Request, v v
 
 // countTokens serves POST /v1/messages/count_tokens: an estimate of the
 // request's input tokens, made here (Qwen has no tokenizer endpoint). It
-// calls nothing upstream (but for the model list, cached) and is not
+// calls nothing upstream (but for the model list, cached; an image or
+// document by URL is fetched as /v1/messages fetches it) and is not
 // recorded.
 func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 	req := messagesRequest{countOnly: true}
-	if _, ok := s.decodeCall(w, r, &req, nil); !ok {
+	d, ok := s.decodeCall(w, r, &req, anthropic.Fields)
+	if !ok {
 		return
 	}
-	set, _ := req.ToolSet() // validated
-	if apiErr := s.checkToolSchemas(set); apiErr != nil {
-		writeErrorFor(w, r, apiErr)
-		return
-	}
-	// The model is resolved as /v1/messages resolves it: a name it would
-	// refuse is refused here too.
-	if _, apiErr := s.resolveModel(r.Context(), req.Model); apiErr != nil {
+	// Held to what /v1/messages holds the same request to: what it would
+	// refuse (an MCP server, a search on a model without it, an image to a
+	// model without vision) is refused here too.
+	if _, apiErr := s.messagesTurn(r.Context(), &req.Request, d.sessionID); apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
