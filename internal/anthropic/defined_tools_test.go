@@ -7,8 +7,8 @@ import (
 	"qwenproxy/internal/openai"
 )
 
-// Anthropic-defined client tools (bash, the text editor: run by the client,
-// declared by type and name alone) are offered to the model with their
+// Anthropic-defined client tools (bash, the text editor, the memory tool:
+// run by the client, declared by type and name alone) are offered to the model with their
 // schema; they were refused as "server tools", which they are not. Server
 // tools and computer use are still refused, and a defined tool must carry
 // the name Anthropic gives it.
@@ -21,15 +21,16 @@ func TestDefinedClientToolsAreOffered(t *testing.T) {
 		}
 		return &r
 	}
-	r := decode(`[{"type":"bash_20250124","name":"bash"},{"type":"text_editor_20250728","name":"str_replace_based_edit_tool"},{"type":"text_editor_20250124","name":"str_replace_editor"},{"name":"read","input_schema":{"type":"object"}}]`)
+	r := decode(`[{"type":"bash_20250124","name":"bash"},{"type":"text_editor_20250728","name":"str_replace_based_edit_tool"},{"type":"text_editor_20250124","name":"str_replace_editor"},` +
+		`{"type":"memory_20250818","name":"memory"},{"name":"read","input_schema":{"type":"object"}}]`)
 	if err := r.Validate(false); err != nil {
 		t.Fatal(err)
 	}
 	set, _ := r.ToolSet()
-	if len(set.Tools) != 4 {
+	if len(set.Tools) != 5 {
 		t.Fatalf("tools %+v", set.Tools)
 	}
-	for i, name := range []string{"bash", "str_replace_based_edit_tool", "str_replace_editor"} {
+	for i, name := range []string{"bash", "str_replace_based_edit_tool", "str_replace_editor", "memory"} {
 		got := set.Tools[i]
 		if got.Name != name || got.Description == "" || !strings.Contains(string(got.Parameters), `"command"`) {
 			t.Errorf("tool %d: %+v", i, got)
@@ -37,6 +38,7 @@ func TestDefinedClientToolsAreOffered(t *testing.T) {
 	}
 	for tools, want := range map[string]string{
 		`[{"type":"bash_20250124","name":"shell"}]`:                             `tools.0.name: a bash_20250124 tool must be named "bash"`,
+		`[{"type":"memory_20250818","name":"notes"}]`:                           `tools.0.name: a memory_20250818 tool must be named "memory"`,
 		`[{"type":"text_editor_20250728","name":"str_replace_editor"}]`:         `tools.0.name: a text_editor_20250728 tool must be named "str_replace_based_edit_tool"`,
 		`[{"type":"web_fetch_20250910","name":"web_fetch"}]`:                    `tools.0.type: "web_fetch_20250910" is a server tool or computer use`,
 		`[{"type":"web_search_20250305","name":"search"}]`:                      `tools.0.name: a web_search_20250305 tool must be named "web_search"`,

@@ -279,7 +279,7 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			defined, ok := definedToolOf(t.Type)
 			if !ok {
 				return nil, openai.InvalidRequest(p("type"), "unsupported_value",
-					"%s: %q is a server tool or computer use, which Qwen cannot run; client tools (name, description, input_schema), bash and the text editor are supported", p("type"), t.Type)
+					"%s: %q is a server tool or computer use, which Qwen cannot run; client tools (name, description, input_schema), bash, the text editor and the memory tool are supported", p("type"), t.Type)
 			}
 			if t.Name != defined.name {
 				return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, defined.name)
