@@ -80,11 +80,10 @@ func (t *turnSpec) checked() bool {
 }
 
 // unmet says how an answer breaks what the request demands (tool_choice,
-// response_format), or nil. An answer that is calls is not held to the
-// format, nor one the client's stop sequence cut short (it asked for the
-// text before it, as OpenAI gives it). For a format it also returns the
-// answer's JSON, clean of prose.
-func (t *turnSpec) unmet(out output, ans *translate.Answer) (clean string, problem error) {
+// a strict function's parameters, response_format), or nil. An answer that
+// is calls is not held to the format. For a format it also returns the
+// answer's JSON, clean of prose (whole: a stop sequence cuts it after).
+func (t *turnSpec) unmet(out output) (clean string, problem error) {
 	calls := out.calls()
 	if t.tools.Active() && !t.tools.Satisfied(calls) {
 		return "", errToolChoice
@@ -92,7 +91,7 @@ func (t *turnSpec) unmet(out output, ans *translate.Answer) (clean string, probl
 	if bad := t.tools.CheckStrict(calls); bad != nil {
 		return "", bad
 	}
-	if t.jsonFormat == nil || len(calls) > 0 || ans.StopSequence != "" {
+	if t.jsonFormat == nil || len(calls) > 0 {
 		return "", nil
 	}
 	return t.jsonFormat.Check(out.message().Text)
@@ -224,7 +223,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	var clean string
 	if err == nil {
 		var problem error
-		if clean, problem = t.unmet(out, ans); problem != nil {
+		if clean, problem = t.unmet(out); problem != nil {
 			// One corrective turn, under the answer that broke the demand:
 			// its response_id (the assistant message) first, so that Qwen
 			// reads the correction after that answer; Qwen takes either
@@ -235,7 +234,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 			ans, err = s.askUpstream(actx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
 			ans.Carry(first) // the client is told both turns' usage, as the record sums them
 			if err == nil {
-				if clean, problem = t.unmet(out, ans); problem != nil {
+				if clean, problem = t.unmet(out); problem != nil {
 					err = unmetFailure(problem)
 				}
 			}
@@ -250,7 +249,10 @@ func (s *Server) answer(c *call, t turnSpec) {
 	c.ending()         // what follows ends the answer
 	s.givePlaceBack(c) // Qwen's part is done
 	if err == nil && clean != "" {
-		// The answer is the JSON alone, without the prose or fence around it.
+		// The answer is the JSON alone, without the prose or fence around
+		// it, cut before a stop sequence as OpenAI cuts one (the text before
+		// it, which no longer parses).
+		clean, ans.StopSequence = translate.CutAtStop(clean, t.stop)
 		out.reset()
 		err = out.content(clean)
 	}
@@ -564,7 +566,13 @@ type answerText struct {
 }
 
 func newAnswerText(t turnSpec) *answerText {
-	p := &answerText{stop: translate.NewStopFilter(t.stop)}
+	p := &answerText{}
+	if t.jsonFormat == nil {
+		// An answer in a JSON format is cut where its JSON holds a stop
+		// sequence, once the JSON is found (turn): cut here, the cut
+		// would keep the prose and code fence before the JSON.
+		p.stop = translate.NewStopFilter(t.stop)
+	}
 	if prefill, ok := translate.Prefill(t.messages); ok {
 		p.trim = translate.NewPrefixTrim(prefill)
 	}

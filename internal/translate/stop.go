@@ -29,6 +29,17 @@ func NewStopFilter(stops []string) *StopFilter {
 	return &StopFilter{stops: stops}
 }
 
+// CutAtStop is text before the first of stops in it, and that stop ("" for
+// none): StopFilter for a text that is whole.
+func CutAtStop(text string, stops []string) (string, string) {
+	f := NewStopFilter(stops)
+	cut := f.Feed(text)
+	if !f.Stopped() {
+		cut += f.Flush()
+	}
+	return cut, f.Matched()
+}
+
 // Stopped reports whether a stop sequence has ended the answer; after that
 // every Feed returns "".
 func (f *StopFilter) Stopped() bool { return f != nil && f.hit != "" }
