@@ -196,3 +196,17 @@ func TestMissingContentAndANegativeTopKAreRefused(t *testing.T) {
 	wantError(t, "top_k -1", validated(`{"model":"m","max_tokens":5,"top_k":-1,"messages":[{"role":"user","content":"x"}]}`), "top_k: must be at least 0, not -1")
 	wantError(t, "top_k 0", validated(`{"model":"m","max_tokens":5,"top_k":0,"messages":[{"role":"user","content":"x"}]}`), "")
 }
+
+// Messages with no user message (an assistant's alone, a system message's)
+// are refused, as the other APIs refuse them: they were sent to Qwen as an
+// empty user turn. A tool result is a user message.
+func TestMessagesNeedAUserMessage(t *testing.T) {
+	for _, msgs := range []string{
+		`[{"role":"assistant","content":""}]`,
+		`[{"role":"assistant","content":"hi"}]`,
+		`[{"role":"system","content":"be brief"},{"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"f","input":{}}]}]`,
+	} {
+		wantError(t, msgs, validated(`{"model":"m","max_tokens":5,"messages":`+msgs+`}`), "messages: at least one user message is required")
+	}
+	wantError(t, "a tool result", validated(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"4"}]}]}`), "")
+}

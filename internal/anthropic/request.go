@@ -166,12 +166,15 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	if err != nil {
 		return err
 	}
-	conversed := false
+	// Something must be new for Qwen, as in the other APIs: a user message
+	// (a tool result is one). Assistant messages alone were sent as an empty
+	// user turn.
+	asked := false
 	for i := range r.Messages {
-		conversed = conversed || r.Messages[i].Role != "system"
+		asked = asked || r.Messages[i].Role == "user"
 	}
-	if !conversed {
-		return openai.InvalidRequest("messages", "invalid_value", "messages: at least one user or assistant message is required")
+	if !asked {
+		return openai.InvalidRequest("messages", "invalid_value", "messages: at least one user message is required")
 	}
 	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 1) {
 		return openai.InvalidRequest("temperature", "invalid_value", "temperature: must be between 0 and 1, not %g", *r.Temperature)
