@@ -52,11 +52,13 @@ func Compile(rf *openai.ResponseFormat) (*Format, *FieldError) {
 	c := jsonschema.NewCompiler()
 	c.UseLoader(tools.RefuseLoads{})
 	const loc = "urn:qwenproxy:response_format"
+	// The validator names the schema by loc, which the client never gave.
+	unnamed := strings.NewReplacer(`"`+loc+`#`, `"#`, loc, "the schema")
 	if err := c.AddResource(loc, doc); err != nil {
-		return nil, &FieldError{Param: param, Message: "is not a usable JSON Schema: " + err.Error()}
+		return nil, &FieldError{Param: param, Message: "is not a usable JSON Schema: " + unnamed.Replace(err.Error())}
 	}
 	if f.schema, err = c.Compile(loc); err != nil {
-		return nil, &FieldError{Param: param, Message: "is not a valid JSON Schema: " + tools.SchemaProblem(err)}
+		return nil, &FieldError{Param: param, Message: "is not a valid JSON Schema: " + unnamed.Replace(tools.SchemaProblem(err))}
 	}
 	var compact bytes.Buffer
 	_ = json.Compact(&compact, rf.Schema) // it parsed above
@@ -107,7 +109,7 @@ func (f *Format) Check(answer string) (string, error) {
 		return text, nil
 	}
 	if err := f.schema.Validate(inst); err != nil {
-		return "", fmt.Errorf("the answer does not match the schema: %s", oneLine(err))
+		return "", fmt.Errorf("the answer does not match the schema: %s", tools.ValueProblems(err))
 	}
 	return text, nil
 }
@@ -140,13 +142,4 @@ func extract(answer string) string {
 		return s[start:]
 	}
 	return s[start : end+1]
-}
-
-// oneLine flattens the validator's multi-line report.
-func oneLine(err error) string {
-	s := strings.Join(strings.Fields(err.Error()), " ")
-	if len(s) > 500 {
-		s = s[:500] + "…"
-	}
-	return s
 }

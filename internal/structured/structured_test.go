@@ -80,6 +80,22 @@ func TestAnInvalidSchemaIsToldWhereAndWhat(t *testing.T) {
 	if err == nil || err.Message != want {
 		t.Fatalf("%v, want %s", err, want)
 	}
+	_, err = Compile(&openai.ResponseFormat{Type: "json_schema", Name: "x", Schema: json.RawMessage(`{"$ref":"#/$defs/nope"}`)})
+	if err == nil || strings.Contains(err.Message, "urn:") || !strings.Contains(err.Message, `"#/$defs/nope" not found`) {
+		t.Fatalf("a $ref to nothing: %v", err)
+	}
+}
+
+// An answer that breaks the schema is told every problem, in one line each
+// where and what (the corrective turn's words and the 502's): it was the
+// validator's report, naming the proxy's internal URN.
+func TestAnAnswerIsToldEveryProblem(t *testing.T) {
+	f := compile(t, `{"type":"object","properties":{"b":{"type":"string"}},"required":["b"],"additionalProperties":false}`)
+	_, err := f.Check(`{"a": 1}`)
+	const want = "the answer does not match the schema: at '/': missing property 'b'; at '/': additional properties 'a' not allowed"
+	if err == nil || err.Error() != want {
+		t.Fatalf("%v, want %s", err, want)
+	}
 }
 
 func TestInstructionsCarryTheSchema(t *testing.T) {

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -227,6 +229,46 @@ func SchemaProblem(err error) string {
 	}
 	leaf := deepestLeaf(ve)
 	return fmt.Sprintf("at '%s': %s", pointer(leaf.InstanceLocation), leaf.ErrorKind.LocalizedString(message.NewPrinter(language.English)))
+}
+
+// maxProblemsText bounds ValueProblems' report.
+const maxProblemsText = 500
+
+// ValueProblems is what a value's validation against a schema found, in one
+// line: each leaf of the error tree, where in the value and what ("at '/':
+// missing property 'b'; at '/a': got number, want string"), at most
+// maxProblemsText bytes; or the report in one line when it has no tree.
+// Unlike SchemaProblem it names every problem: the model corrects them all
+// at once.
+func ValueProblems(err error) string {
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return strings.Join(strings.Fields(err.Error()), " ")
+	}
+	var out []string
+	var walk func(*jsonschema.ValidationError)
+	walk = func(v *jsonschema.ValidationError) {
+		if len(v.Causes) == 0 {
+			line := fmt.Sprintf("at '%s': %s", pointer(v.InstanceLocation), v.ErrorKind.LocalizedString(message.NewPrinter(language.English)))
+			if !slices.Contains(out, line) {
+				out = append(out, line)
+			}
+			return
+		}
+		for _, c := range v.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	s := strings.Join(out, "; ")
+	if len(s) > maxProblemsText {
+		cut := maxProblemsText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
 }
 
 // pointer writes a location as a JSON Pointer (RFC 6901): a property named

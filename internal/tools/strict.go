@@ -84,7 +84,7 @@ func argumentsProblem(schema []byte, arguments string) string {
 		return "not valid JSON"
 	}
 	if err := compiled.Validate(inst); err != nil {
-		return SchemaProblem(err)
+		return ValueProblems(err)
 	}
 	return ""
 }
@@ -95,5 +95,5 @@ type RefuseLoads struct{}
 
 // Load refuses url.
 func (RefuseLoads) Load(url string) (any, error) {
-	return nil, fmt.Errorf("external schema %s is not loaded", url)
+	return nil, fmt.Errorf("the proxy loads no external schema (%s): give it under $defs", url)
 }
