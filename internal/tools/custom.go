@@ -120,6 +120,8 @@ func ParseFormat(raw json.RawMessage, param string) (*Grammar, *FieldError) {
 	case "text":
 		return nil, nil
 	case "grammar":
+	case "": // absent or null
+		return nil, &FieldError{Param: param + ".type", Code: "missing_required_parameter", Message: "is required: text or grammar"}
 	default:
 		return nil, &FieldError{Param: param + ".type", Message: fmt.Sprintf("must be text or grammar, not %q", f.Type)}
 	}

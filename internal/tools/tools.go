@@ -200,6 +200,9 @@ func (s *Set) allow(a allowedTools, param string) *FieldError {
 	keep := make([]Tool, 0, len(a.Tools))
 	for i, t := range a.Tools {
 		name := cmp.Or(t.Function.Name, t.Custom.Name, t.Name)
+		if t.Type == "" { // absent or null
+			return &FieldError{Param: fmt.Sprintf("%s.tools[%d].type", param, i), Code: "missing_required_parameter", Message: "is required: function or custom"}
+		}
 		tool, ok := s.Lookup(name)
 		if !ok || t.Type != kindOf(tool) {
 			return &FieldError{Param: fmt.Sprintf("%s.tools[%d]", param, i), Message: fmt.Sprintf("must name a function or custom tool among the tools, by its type (%q is not one of type %q)", name, t.Type)}

@@ -275,3 +275,18 @@ func TestAnUnknownToolChoiceSaysWhatItWas(t *testing.T) {
 		t.Fatalf("%+v", fe)
 	}
 }
+
+// A type left out (an allowed_tools entry's, a custom tool format's) is
+// told as required, not as a type named "".
+func TestAMissingTypeIsRequired(t *testing.T) {
+	for _, c := range []struct{ tools, choice, param, message string }{
+		{`[{"type":"function","function":{"name":"x"}}]`, `{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[{"function":{"name":"x"}}]}}`,
+			"tool_choice.allowed_tools.tools[0].type", "is required: function or custom"},
+		{`[{"type":"custom","custom":{"name":"x","format":{}}}]`, ``, "tools[0].custom.format.type", "is required: text or grammar"},
+	} {
+		_, fe := ParseSet(json.RawMessage(c.tools), json.RawMessage(c.choice))
+		if fe == nil || fe.Param != c.param || fe.Message != c.message || fe.Code != "missing_required_parameter" {
+			t.Errorf("%s / %s: %+v", c.tools, c.choice, fe)
+		}
+	}
+}
