@@ -49,3 +49,33 @@ func TestCountTokensRefusesWhatMessagesRefusesAndCountsImages(t *testing.T) {
 		t.Errorf("an image counted %d tokens", with-text)
 	}
 }
+
+// The Responses API's input_tokens holds a request to what /v1/responses
+// holds it to, as count_tokens does for the Messages API: each of these was
+// counted (200) where /v1/responses refuses it (400).
+func TestInputTokensRefusesWhatResponsesRefuses(t *testing.T) {
+	e := start(t, nil)
+	png := "data:image/png;base64," + base64.StdEncoding.EncodeToString(testPNG(t))
+	image := func(url string) string {
+		return `"input":[{"role":"user","content":[{"type":"input_image","image_url":"` + url + `"},{"type":"input_text","text":"what"}]}]`
+	}
+	for name, body := range map[string]string{
+		"an image without vision":    `{"model":"` + qwensim.TextOnlyModel + `",` + image(png) + `}`,
+		"an image that is no image":  `{"model":"qwen3-max",` + image("data:image/png;base64,aGk=") + `}`,
+		"a forced search without it": `{"model":"qwen3-vl-plus","tools":[{"type":"web_search"}],"tool_choice":{"type":"web_search"},"input":"hi"}`,
+		"top_logprobs":               `{"model":"qwen3-max","top_logprobs":5,"input":"hi"}`,
+		"a schema that is none":      `{"model":"qwen3-max","text":{"format":{"type":"json_schema","name":"x","schema":{"type":"object","properties":{"a":{"type":5}}}}},"input":"hi"}`,
+		"a document that is none":    `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_file","filename":"a.pdf","file_data":"data:application/pdf;base64,aGk="}]}]}`,
+	} {
+		count := postJSON(t, e, "/v1/responses/input_tokens", body, nil)
+		countBody := readBody(t, count)
+		create := postJSON(t, e, "/v1/responses", body, nil)
+		readBody(t, create)
+		if count.StatusCode != http.StatusBadRequest || create.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: input_tokens %d (%s), responses %d", name, count.StatusCode, countBody, create.StatusCode)
+		}
+	}
+	if n := len(e.rows()); n != 0 {
+		t.Fatalf("%d calls recorded", n)
+	}
+}

@@ -29,43 +29,55 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, sessionID := d.body, d.sessionID
-	set, _ := req.ToolSet() // validated
-	if apiErr := s.checkToolSchemas(set); apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
-	if req.PreviousResponseID != "" {
-		previous := s.previousSession(r.Context(), req.PreviousResponseID)
-		switch {
-		case previous == "":
-			writeError(w, previousNotFound(req.PreviousResponseID))
-			return
-		case sessionID != "" && sessionID != previous:
-			// Each names a conversation: continuing the header's would
-			// answer from another conversation than the id's.
-			writeError(w, sessionConflict(req.PreviousResponseID, sessionID))
-			return
-		}
-		sessionID = previous
-	}
-	v, apiErr := s.resolveModel(r.Context(), req.Model)
+	t, apiErr := s.responsesTurn(r.Context(), &req.Request, d.body, d.sessionID)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
+	if req.PreviousResponseID != "" {
+		s.namePreviousCalls(r.Context(), req.PreviousResponseID, t.messages)
+	}
+	c := s.newCall(w, r, d.body)
+	c.ex.Request.IgnoredParams = d.ignored
+	s.answer(c, t)
+}
+
+// responsesTurn checks what a Responses request asks for beyond its own
+// shape — its tools' schemas, the response it continues, the model and its
+// capabilities, the answer format, the images and documents — and returns
+// its turn. input_tokens holds a request to the same.
+func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body []byte, sessionID string) (turnSpec, *openai.Error) {
+	set, _ := req.ToolSet() // validated
+	if apiErr := s.checkToolSchemas(set); apiErr != nil {
+		return turnSpec{}, apiErr
+	}
+	if req.PreviousResponseID != "" {
+		previous := s.previousSession(ctx, req.PreviousResponseID)
+		switch {
+		case previous == "":
+			return turnSpec{}, previousNotFound(req.PreviousResponseID)
+		case sessionID != "" && sessionID != previous:
+			// Each names a conversation: continuing the header's would
+			// answer from another conversation than the id's.
+			return turnSpec{}, sessionConflict(req.PreviousResponseID, sessionID)
+		}
+		sessionID = previous
+	}
+	v, apiErr := s.resolveModel(ctx, req.Model)
+	if apiErr != nil {
+		return turnSpec{}, apiErr
+	}
 	format, _ := req.TextFormat() // validated
 	jsonFormat, bad := structured.Compile(format)
 	if bad != nil {
-		writeError(w, openai.InvalidRequest(bad.Param, "invalid_value", "%s %s", bad.Param, bad.Message))
-		return
+		return turnSpec{}, openai.InvalidRequest(bad.Param, "invalid_value", "%s %s", bad.Param, bad.Message)
 	}
 	t := turnSpec{
-		format:     responsesFormat{shell: responseShell(&req.Request, body)},
+		format:     responsesFormat{shell: responseShell(req, body)},
 		tools:      set,
 		oneCall:    req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
 		model:      v.model,
-		search:     v.search || req.ForcesSearch() && !v.image && s.canSearch(r.Context(), v.model),
+		search:     v.search || req.ForcesSearch() && !v.image && s.canSearch(ctx, v.model),
 		image:      v.image,
 		edit:       v.edit,
 		asked:      req.Model,
@@ -77,14 +89,13 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.ForcesSearch() && !t.search {
 		// Forced, a search the model cannot do would pass unseen.
-		writeError(w, featureError("tool_choice", v.model, "web search"))
-		return
+		return turnSpec{}, featureError("tool_choice", v.model, "web search")
 	}
 	// Declared and not forced, the web search is the model's to use when it
 	// sees the need (Codex declares it on every turn): Qwen searches on its
 	// own in a text chat. A model without search is not offered it, as
 	// other hosted tools are not.
-	t.autoSearch = !t.search && req.SearchTool() && !v.image && s.canSearch(r.Context(), v.model)
+	t.autoSearch = !t.search && req.SearchTool() && !v.image && s.canSearch(ctx, v.model)
 	if req.PreviousResponseID != "" {
 		// The id's session must be one the caller can continue: whether
 		// it is is known only where sessions are resolved (memory, then
@@ -94,16 +105,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	if previous := req.PreviousResponseID; previous != "" {
 		t.earlier = func(ctx context.Context) []qp.Message { return s.earlierTurns(ctx, previous) }
 	}
-	if apiErr := s.turnInputs(r.Context(), &t, "input"); apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
-	if req.PreviousResponseID != "" {
-		s.namePreviousCalls(r.Context(), req.PreviousResponseID, t.messages)
-	}
-	c := s.newCall(w, r, body)
-	c.ex.Request.IgnoredParams = d.ignored
-	s.answer(c, t)
+	return t, s.turnInputs(ctx, &t, "input")
 }
 
 // responsesRequest is a Responses API body with the check of its route,

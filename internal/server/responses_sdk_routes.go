@@ -5,6 +5,7 @@ import (
 
 	"qwenproxy/internal/estimate"
 	"qwenproxy/internal/openai"
+	"qwenproxy/internal/responses"
 )
 
 // The Responses API's other routes, which the OpenAI SDKs call
@@ -16,25 +17,24 @@ import (
 // responseInputTokens serves POST /v1/responses/input_tokens: an estimate
 // of a Responses request's input tokens, made as count_tokens makes
 // Anthropic's (estimate.Tokens): its instructions, input and tools, not an
-// earlier response's that previous_response_id names. It calls nothing
-// upstream (but for the model list, cached) and is not recorded.
+// earlier response's that previous_response_id names. The request is held
+// to what POST /v1/responses holds it to (responsesTurn). It calls nothing
+// upstream (but for the model list, cached; an image or document by URL is
+// fetched as /v1/responses fetches it) and is not recorded.
 func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 	req := responsesRequest{lookup: s.storedItems(r.Context())}
-	if _, ok := s.decodeCall(w, r, &req, nil); !ok {
+	d, ok := s.decodeCall(w, r, &req, responses.Fields)
+	if !ok {
 		return
 	}
-	set, _ := req.ToolSet() // validated
-	if apiErr := s.checkToolSchemas(set); apiErr != nil {
+	t, apiErr := s.responsesTurn(r.Context(), &req.Request, d.body, d.sessionID)
+	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
-	if _, apiErr := s.resolveModel(r.Context(), req.Model); apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
-	declared := make([]estimate.Tool, 0, len(set.Tools))
-	for _, t := range set.Tools {
-		declared = append(declared, estimate.Tool{Name: t.Name, Description: t.Description, Schema: string(t.Parameters)})
+	declared := make([]estimate.Tool, 0, len(t.tools.Tools))
+	for _, tool := range t.tools.Tools {
+		declared = append(declared, estimate.Tool{Name: tool.Name, Description: tool.Description, Schema: string(tool.Parameters)})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "response.input_tokens", "input_tokens": estimate.Tokens(req.Conversation(), declared)})
 }
