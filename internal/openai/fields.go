@@ -264,7 +264,7 @@ func logitBias(name string, v json.RawMessage) *Error {
 			return InvalidRequest(name, "invalid_value", "%s keys must be token ids (integers), not %q", name, k)
 		}
 		if b := m[k]; b < -100 || b > 100 {
-			return InvalidRequest(name, "invalid_value", "%s[%s] must be between -100 and 100", name, k)
+			return InvalidRequest(name+"."+k, "invalid_value", "%s.%s must be between -100 and 100", name, k)
 		}
 	}
 	return nil

@@ -247,3 +247,12 @@ func TestContentAndALegacyCallOfTheWrongShape(t *testing.T) {
 		}
 	}
 }
+
+// A bias out of range is named as a type error in it is: logit_bias.1 (it
+// was logit_bias[1], under the param logit_bias).
+func TestALogitBiasOutOfRangeIsNamedByItsKey(t *testing.T) {
+	_, err := CheckFields([]byte(`{"logit_bias":{"1":101}}`), ChatFields)
+	if err == nil || err.Param != "logit_bias.1" || err.Message != "logit_bias.1 must be between -100 and 100" {
+		t.Fatalf("%+v", err)
+	}
+}

@@ -144,6 +144,9 @@ func ParseSet(rawTools, rawChoice json.RawMessage) (*Set, *FieldError) {
 				name, nameParam = d.Custom.Name, p+".custom.name"
 			case d.Type == "function" && d.Function != nil:
 				name, nameParam = d.Function.Name, p+".function.name"
+			case d.Type == "function":
+				return nil, &FieldError{Param: p + ".function", Code: "missing_required_parameter",
+					Message: `is required: a Chat Completions tool nests its function, {"type":"function","function":{"name":…,"parameters":…}}, not the Responses API's flat {"type":"function","name":…}`}
 			default:
 				return nil, &FieldError{Param: p + ".type", Message: "only tools of type 'function' with a 'function' object, or 'custom' with a 'custom' object, are supported"}
 			}

@@ -277,12 +277,16 @@ func TestAnUnknownToolChoiceSaysWhatItWas(t *testing.T) {
 }
 
 // A type left out (an allowed_tools entry's, a custom tool format's) is
-// told as required, not as a type named "".
+// told as required, not as a type named "", and so is a Chat tool's
+// function given flat, as the Responses API gives it (it was told only
+// function and custom tools are supported).
 func TestAMissingTypeIsRequired(t *testing.T) {
 	for _, c := range []struct{ tools, choice, param, message string }{
 		{`[{"type":"function","function":{"name":"x"}}]`, `{"type":"allowed_tools","allowed_tools":{"mode":"auto","tools":[{"function":{"name":"x"}}]}}`,
 			"tool_choice.allowed_tools.tools[0].type", "is required: function or custom"},
 		{`[{"type":"custom","custom":{"name":"x","format":{}}}]`, ``, "tools[0].custom.format.type", "is required: text or grammar"},
+		{`[{"type":"function","name":"x","parameters":{"type":"object"}}]`, ``, "tools[0].function",
+			`is required: a Chat Completions tool nests its function, {"type":"function","function":{"name":…,"parameters":…}}, not the Responses API's flat {"type":"function","name":…}`},
 	} {
 		_, fe := ParseSet(json.RawMessage(c.tools), json.RawMessage(c.choice))
 		if fe == nil || fe.Param != c.param || fe.Message != c.message || fe.Code != "missing_required_parameter" {
