@@ -71,3 +71,27 @@ func TestResponsesEchoTheirSettings(t *testing.T) {
 	b, _ = io.ReadAll(got.Body)
 	check("GET", b, &temp, &topP, "auto")
 }
+
+// A response echoes the request's settings that have no effect as OpenAI's
+// response object has them (null, false or 0 when not sent), and names the
+// tier that served it: they were left out, which typed clients read as
+// missing fields.
+func TestAResponseEchoesItsSettings(t *testing.T) {
+	e := start(t, nil)
+	for body, want := range map[string]map[string]any{
+		`{"model":"qwen3-max","input":"Hi","user":"u1","service_tier":"flex","background":true,"top_logprobs":0,"prompt_cache_key":"pk","safety_identifier":"s","max_tool_calls":3}`: {
+			"user": "u1", "service_tier": "default", "background": true, "top_logprobs": float64(0), "prompt_cache_key": "pk", "safety_identifier": "s", "max_tool_calls": float64(3)},
+		`{"model":"qwen3-max","input":"Hi"}`: {
+			"user": nil, "service_tier": "default", "background": false, "top_logprobs": float64(0), "prompt_cache_key": nil, "safety_identifier": nil, "max_tool_calls": nil},
+	} {
+		var got map[string]any
+		if b := readBody(t, postJSON(t, e, "/v1/responses", body, nil)); json.Unmarshal([]byte(b), &got) != nil {
+			t.Fatalf("%s: %s", body, b)
+		}
+		for k, v := range want {
+			if g, ok := got[k]; !ok || g != v {
+				t.Errorf("%s: %s is %v (present %v), want %v", body, k, g, ok, v)
+			}
+		}
+	}
+}

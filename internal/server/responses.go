@@ -258,6 +258,8 @@ func textEcho(raw json.RawMessage) json.RawMessage {
 // JSON, nil when absent.
 type echoed struct {
 	Instructions, Reasoning, Text, ToolChoice, Tools json.RawMessage
+	// Settings without effect, echoed as OpenAI's response has them.
+	Background, MaxToolCalls, PromptCacheKey, SafetyIdentifier, ServiceTier, TopLogprobs, User json.RawMessage
 }
 
 // echoedFields reads the echoed fields of body, a request already decoded
@@ -279,6 +281,20 @@ func echoedFields(body []byte) echoed {
 			e.ToolChoice = v
 		case strings.EqualFold(name, "tools"):
 			e.Tools = v
+		case strings.EqualFold(name, "background"):
+			e.Background = v
+		case strings.EqualFold(name, "max_tool_calls"):
+			e.MaxToolCalls = v
+		case strings.EqualFold(name, "prompt_cache_key"):
+			e.PromptCacheKey = v
+		case strings.EqualFold(name, "safety_identifier"):
+			e.SafetyIdentifier = v
+		case strings.EqualFold(name, "service_tier"):
+			e.ServiceTier = v
+		case strings.EqualFold(name, "top_logprobs"):
+			e.TopLogprobs = v
+		case strings.EqualFold(name, "user"):
+			e.User = v
 		}
 		return true
 	})
@@ -299,7 +315,12 @@ func responseShell(req *responses.Request, body []byte) responses.Response {
 	r := responses.Response{Instructions: or(echo.Instructions, `null`), MaxOutputTokens: req.MaxOutputTokens, ParallelToolCalls: true,
 		Reasoning: or(echo.Reasoning, `{"effort":null,"summary":null}`), Store: req.Stored(), Text: textEcho(echo.Text),
 		ToolChoice: or(echo.ToolChoice, `"auto"`), Tools: or(echo.Tools, `[]`), Truncation: "disabled", Metadata: req.Metadata,
-		Temperature: req.Temperature, TopP: req.TopP}
+		Temperature: req.Temperature, TopP: req.TopP,
+		Background: or(echo.Background, `false`), MaxToolCalls: or(echo.MaxToolCalls, `null`), PromptCacheKey: or(echo.PromptCacheKey, `null`),
+		SafetyIdentifier: or(echo.SafetyIdentifier, `null`), TopLogprobs: or(echo.TopLogprobs, `0`), User: or(echo.User, `null`),
+		// The tier that served it: Qwen's one, OpenAI's "default" (what
+		// "auto" resolves to).
+		ServiceTier: json.RawMessage(`"default"`)}
 	if req.Truncation != nil {
 		r.Truncation = *req.Truncation
 	}

@@ -15,6 +15,14 @@ func unmarshalEchoed(t testing.TB, body []byte) echoed {
 		Text         json.RawMessage `json:"text"`
 		ToolChoice   json.RawMessage `json:"tool_choice"`
 		Tools        json.RawMessage `json:"tools"`
+
+		Background       json.RawMessage `json:"background"`
+		MaxToolCalls     json.RawMessage `json:"max_tool_calls"`
+		PromptCacheKey   json.RawMessage `json:"prompt_cache_key"`
+		SafetyIdentifier json.RawMessage `json:"safety_identifier"`
+		ServiceTier      json.RawMessage `json:"service_tier"`
+		TopLogprobs      json.RawMessage `json:"top_logprobs"`
+		User             json.RawMessage `json:"user"`
 	}
 	if err := json.Unmarshal(body, &e); err != nil {
 		t.Fatal(err)
@@ -34,6 +42,7 @@ func TestEchoedFieldsAreWhatUnmarshalReads(t *testing.T) {
 		`{"Instructions":"first","INSTRUCTIONS":"second","Tool_Choice":{"type":"function","name":"f"}}`,
 		`{"instructions":"a","instructions":"b","tools":[],"tools":[1]}`,
 		`{"input":"x","text":null,"reasoning":null,"instructions":"\u00e9t\u00e9"}`,
+		`{"user":"u1","Service_Tier":"flex","background":true,"top_logprobs":0,"prompt_cache_key":"pk","safety_identifier":"s","max_tool_calls":3}`,
 	} {
 		want, got := unmarshalEchoed(t, []byte(body)), echoedFields([]byte(body))
 		for _, f := range []struct {
@@ -42,6 +51,9 @@ func TestEchoedFieldsAreWhatUnmarshalReads(t *testing.T) {
 		}{
 			{"instructions", got.Instructions, want.Instructions}, {"reasoning", got.Reasoning, want.Reasoning},
 			{"text", got.Text, want.Text}, {"tool_choice", got.ToolChoice, want.ToolChoice}, {"tools", got.Tools, want.Tools},
+			{"background", got.Background, want.Background}, {"max_tool_calls", got.MaxToolCalls, want.MaxToolCalls},
+			{"prompt_cache_key", got.PromptCacheKey, want.PromptCacheKey}, {"safety_identifier", got.SafetyIdentifier, want.SafetyIdentifier},
+			{"service_tier", got.ServiceTier, want.ServiceTier}, {"top_logprobs", got.TopLogprobs, want.TopLogprobs}, {"user", got.User, want.User},
 		} {
 			if string(f.got) != string(f.want) {
 				t.Errorf("%s: %s is %s, json.Unmarshal reads %s", body, f.name, f.got, f.want)
