@@ -58,7 +58,7 @@ var chatFieldCases = map[string][]fieldCase{
 	"max_tokens":             {{`"max_tokens":100`, wantIgnored}, {`"max_tokens":0`, "max_tokens"}, {`"max_tokens":1.5`, "max_tokens"}},
 	"max_completion_tokens":  {{`"max_completion_tokens":100`, wantIgnored}, {`"max_completion_tokens":-1`, "max_completion_tokens"}},
 	"seed":                   {{`"seed":42`, wantIgnored}, {`"seed":"42"`, "seed"}},
-	"logit_bias":             {{`"logit_bias":{"50256":-100}`, wantIgnored}, {`"logit_bias":{"1":200}`, "logit_bias"}, {`"logit_bias":{"abc":5}`, "logit_bias"}, {`"logit_bias":{"-1":5}`, "logit_bias"}},
+	"logit_bias":             {{`"logit_bias":{"50256":-100}`, wantIgnored}, {`"logit_bias":{"1":200}`, "logit_bias.1"}, {`"logit_bias":{"abc":5}`, "logit_bias"}, {`"logit_bias":{"-1":5}`, "logit_bias"}},
 	"user":                   {{`"user":"user-1"`, wantIgnored}, {`"user":5`, "user"}},
 	"safety_identifier":      {{`"safety_identifier":"h1"`, wantIgnored}, {`"safety_identifier":"` + strings.Repeat("x", 129) + `"`, "safety_identifier"}},
 	"prompt_cache_key":       {{`"prompt_cache_key":"k"`, wantIgnored}, {`"prompt_cache_key":1`, "prompt_cache_key"}},
