@@ -39,20 +39,29 @@ type ChatCompletion struct {
 	Model   string       `json:"model"`
 	Choices []ChatChoice `json:"choices"`
 	Usage   Usage        `json:"usage"`
+	// ServiceTier is the tier that served the answer: Qwen's one, OpenAI's
+	// "default". SystemFingerprint is null: Qwen names no backend
+	// configuration.
+	ServiceTier       string  `json:"service_tier"`
+	SystemFingerprint *string `json:"system_fingerprint"`
 }
 
-// ChatChoice is the one answer of a chat completion.
+// ChatChoice is the one answer of a chat completion. Logprobs is null:
+// Qwen gives none.
 type ChatChoice struct {
 	Index        int             `json:"index"`
 	Message      ResponseMessage `json:"message"`
+	Logprobs     *struct{}       `json:"logprobs"`
 	FinishReason *string         `json:"finish_reason"`
 }
 
 // ResponseMessage is the assistant's message. Content is null when the answer
 // is only tool calls, as OpenAI sends it.
 type ResponseMessage struct {
-	Role             string     `json:"role"`
-	Content          *string    `json:"content"`
+	Role    string  `json:"role"`
+	Content *string `json:"content"`
+	// Refusal is null: a refusal from Qwen is its content.
+	Refusal          *string    `json:"refusal"`
 	ReasoningContent string     `json:"reasoning_content,omitempty"`
 	ToolCalls        []ToolCall `json:"tool_calls,omitempty"`
 	// Annotations cite the web pages a searching answer drew on.
@@ -161,7 +170,11 @@ func (c *ChatCompletion) Encode() []byte {
 	b = append(b, `,"total_tokens":`...)
 	b = jsonw.Int(b, int64(c.Usage.TotalTokens))
 	b = c.Usage.appendDetails(b)
-	return append(b, "}}"...)
+	b = append(b, `},"service_tier":`...)
+	b = jsonw.String(b, c.ServiceTier)
+	b = append(b, `,"system_fingerprint":`...)
+	b = jsonw.StringOrNull(b, c.SystemFingerprint)
+	return append(b, '}')
 }
 
 func (ch *ChatChoice) appendJSON(b []byte) []byte {
@@ -172,6 +185,8 @@ func (ch *ChatChoice) appendJSON(b []byte) []byte {
 	b = jsonw.String(b, m.Role)
 	b = append(b, `,"content":`...)
 	b = jsonw.StringOrNull(b, m.Content)
+	b = append(b, `,"refusal":`...)
+	b = jsonw.StringOrNull(b, m.Refusal)
 	if m.ReasoningContent != "" {
 		b = append(b, `,"reasoning_content":`...)
 		b = jsonw.String(b, m.ReasoningContent)
@@ -188,7 +203,13 @@ func (ch *ChatChoice) appendJSON(b []byte) []byte {
 		b = append(b, `,"function_call":`...)
 		b = appendMarshaled(b, m.FunctionCall)
 	}
-	b = append(b, `},"finish_reason":`...)
+	b = append(b, `},"logprobs":`...)
+	if ch.Logprobs == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, "{}"...)
+	}
+	b = append(b, `,"finish_reason":`...)
 	b = jsonw.StringOrNull(b, ch.FinishReason)
 	return append(b, '}')
 }

@@ -114,7 +114,7 @@ func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte
 		msg.Content = &text // null only when the answer is calls alone, as OpenAI sends it
 	}
 	v := &openai.ChatCompletion{ID: o.id, Object: "chat.completion", Created: o.created, Model: o.model, Usage: ans.Usage(),
-		Choices: []openai.ChatChoice{{Message: msg, FinishReason: fr}}}
+		Choices: []openai.ChatChoice{{Message: msg, FinishReason: fr}}, ServiceTier: "default"}
 	return v.Encode()
 }
 
