@@ -259,7 +259,7 @@ func textEcho(raw json.RawMessage) json.RawMessage {
 type echoed struct {
 	Instructions, Reasoning, Text, ToolChoice, Tools json.RawMessage
 	// Settings without effect, echoed as OpenAI's response has them.
-	Background, MaxToolCalls, PromptCacheKey, SafetyIdentifier, ServiceTier, TopLogprobs, User json.RawMessage
+	Background, MaxToolCalls, PromptCacheKey, SafetyIdentifier, TopLogprobs, User json.RawMessage
 }
 
 // echoedFields reads the echoed fields of body, a request already decoded
@@ -289,8 +289,6 @@ func echoedFields(body []byte) echoed {
 			e.PromptCacheKey = v
 		case strings.EqualFold(name, "safety_identifier"):
 			e.SafetyIdentifier = v
-		case strings.EqualFold(name, "service_tier"):
-			e.ServiceTier = v
 		case strings.EqualFold(name, "top_logprobs"):
 			e.TopLogprobs = v
 		case strings.EqualFold(name, "user"):

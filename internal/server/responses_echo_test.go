@@ -20,7 +20,6 @@ func unmarshalEchoed(t testing.TB, body []byte) echoed {
 		MaxToolCalls     json.RawMessage `json:"max_tool_calls"`
 		PromptCacheKey   json.RawMessage `json:"prompt_cache_key"`
 		SafetyIdentifier json.RawMessage `json:"safety_identifier"`
-		ServiceTier      json.RawMessage `json:"service_tier"`
 		TopLogprobs      json.RawMessage `json:"top_logprobs"`
 		User             json.RawMessage `json:"user"`
 	}
@@ -53,7 +52,7 @@ func TestEchoedFieldsAreWhatUnmarshalReads(t *testing.T) {
 			{"text", got.Text, want.Text}, {"tool_choice", got.ToolChoice, want.ToolChoice}, {"tools", got.Tools, want.Tools},
 			{"background", got.Background, want.Background}, {"max_tool_calls", got.MaxToolCalls, want.MaxToolCalls},
 			{"prompt_cache_key", got.PromptCacheKey, want.PromptCacheKey}, {"safety_identifier", got.SafetyIdentifier, want.SafetyIdentifier},
-			{"service_tier", got.ServiceTier, want.ServiceTier}, {"top_logprobs", got.TopLogprobs, want.TopLogprobs}, {"user", got.User, want.User},
+			{"top_logprobs", got.TopLogprobs, want.TopLogprobs}, {"user", got.User, want.User},
 		} {
 			if string(f.got) != string(f.want) {
 				t.Errorf("%s: %s is %s, json.Unmarshal reads %s", body, f.name, f.got, f.want)
