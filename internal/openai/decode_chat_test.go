@@ -62,3 +62,19 @@ func FuzzDecodeParts(f *testing.F) {
 		}
 	})
 }
+
+// A function_call that is neither a string nor an object is a type error,
+// with functions or without (it was "function_call requires functions", or
+// the list of its forms without the value).
+func TestAFunctionCallOfAnotherTypeIsATypeError(t *testing.T) {
+	for _, functions := range []string{``, `"functions":[{"name":"f","parameters":{"type":"object"}}],`} {
+		var r ChatRequest
+		if err := Decode([]byte(`{"model":"m",`+functions+`"function_call":5,"messages":[{"role":"user","content":"hi"}]}`), &r); err != nil {
+			t.Fatal(err)
+		}
+		err := r.MapLegacyFunctions()
+		if err == nil || err.Param != "function_call" || err.Code != "invalid_type" || err.Message != `function_call must be "none", "auto" or {"name": …}, not 5` {
+			t.Errorf("%s: %+v", functions, err)
+		}
+	}
+}

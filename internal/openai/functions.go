@@ -32,6 +32,9 @@ func (r *ChatRequest) MapLegacyFunctions() *Error {
 			}
 		}
 	}
+	if fc := bytes.TrimSpace(r.FunctionCall); !IsNull(fc) && fc[0] != '"' && fc[0] != '{' {
+		return TypeError("function_call", `"none", "auto" or {"name": …}`, fc)
+	}
 	if IsNull(r.Functions) {
 		if !IsNull(r.FunctionCall) {
 			return InvalidRequest("function_call", "invalid_value", "function_call requires functions")
