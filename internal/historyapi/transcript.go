@@ -71,7 +71,9 @@ func Turn(r *qp.RequestRecord) TurnJSON {
 		t.Input = []MessageJSON{}
 	}
 	if rs := r.Response; rs != nil {
-		t.Output = answer(rs.OpenAIResponse)
+		if m := answer(rs.OpenAIResponse); m != nil && (m.Content != "" || m.Reasoning != "" || len(m.ToolCalls) > 0) {
+			t.Output = m // a call answered nothing (failed, or left before a word) has none: null
+		}
 		t.Status, t.HTTPStatus, t.FinishReason = nullable(rs.Status), rs.HTTPStatus, nullable(rs.FinishReason)
 		t.PromptTokens, t.CompletionTokens, t.TotalTokens = rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens
 		d := rs.DurationMillis

@@ -152,4 +152,16 @@ func TestTurnWithoutAnAnswer(t *testing.T) {
 	if got := turnOf(`{"messages":`, `not json`); len(got.Input) != 0 || got.Output != nil {
 		t.Errorf("unreadable bodies: %+v", got)
 	}
+	// A call its client left before a word of the answer is recorded with
+	// an empty message, in each API's shape: it has no answer either (it
+	// was {"role":"assistant","content":""}).
+	for _, body := range []string{
+		`{"id":"c","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":""},"finish_reason":null}]}`,
+		`{"id":"m","type":"message","role":"assistant","content":[{"type":"text","text":""}]}`,
+		`{"id":"r","object":"response","output":[{"type":"message","content":[{"type":"output_text","text":""}]}]}`,
+	} {
+		if got := turnOf(`{"messages":[{"role":"user","content":"x"}]}`, body); got.Output != nil {
+			t.Errorf("%s: an empty answer %+v", body, got.Output)
+		}
+	}
 }
