@@ -133,16 +133,22 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 }
 
 // export streams the export p as a file named filename.
+// exportHeaders are an export's headers: its type by format, and its file
+// name.
+func exportHeaders(h http.Header, format, filename string) {
+	h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	if format == "csv" {
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+	} else {
+		h.Set("Content-Type", "application/x-ndjson")
+	}
+}
+
 func (a *API) export(w http.ResponseWriter, r *http.Request, p exportParams, filename string) {
 	format, bodies, f := p.format, p.bodies, p.filter
 	rc := http.NewResponseController(w)
 	n, sent := 0, false
-	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
-	if format == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	} else {
-		w.Header().Set("Content-Type", "application/x-ndjson")
-	}
+	exportHeaders(w.Header(), format, filename)
 	// A CSV header line waits in the writer's buffer for the first row, or
 	// for the end: an export that fails before any row can still say so.
 	write, finish := ExportWriter(w, format, true)

@@ -102,17 +102,19 @@ func (a *API) Download(w http.ResponseWriter, r *http.Request) {
 			Message: "the API key that asked for this export no longer may; export again with a valid key"})
 		return
 	}
-	if r.Method == http.MethodHead {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
 	r2 := r.Clone(r.Context())
 	r2.URL.RawQuery = t.Query
 	p, ok := a.exportParams(w, r2)
 	if !ok {
 		return
 	}
-	a.export(w, r2, p, cmp.Or(t.Filename, "qwenproxy-export."+p.format))
+	filename := cmp.Or(t.Filename, "qwenproxy-export."+p.format)
+	if r.Method == http.MethodHead { // the GET's headers, without its rows
+		exportHeaders(w.Header(), p.format, filename)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	a.export(w, r2, p, filename)
 }
 
 // safeFilename is a download's name that needs no quoting in

@@ -138,13 +138,15 @@ func testExportTicketsDownloadOnce(t *testing.T, dbURL string) {
 		t.Fatalf("an unknown ticket: %d", status)
 	}
 
-	// A HEAD does not use it up.
+	// A HEAD does not use it up, and has the GET's headers (it had none
+	// of the export's).
 	url = ts.ticket(t, "?format=csv", "key-a")
-	if status, _, _ := ts.do(t, "HEAD", url, ""); status != 200 {
-		t.Fatalf("HEAD of a ticket: %d", status)
+	status, head, _ := ts.do(t, "HEAD", url, "")
+	if status != 200 || head.Get("Content-Type") != "text/csv; charset=utf-8" || head.Get("Content-Disposition") != `attachment; filename="qwenproxy-export.csv"` {
+		t.Fatalf("HEAD of a ticket: %d %v", status, head)
 	}
-	if status, _, _ := ts.do(t, "GET", url, ""); status != 200 {
-		t.Fatalf("a ticket after a HEAD: %d", status)
+	if status, got, _ := ts.do(t, "GET", url, ""); status != 200 || got.Get("Content-Type") != head.Get("Content-Type") || got.Get("Content-Disposition") != head.Get("Content-Disposition") {
+		t.Fatalf("a ticket after a HEAD: %d %v", status, got)
 	}
 
 	// The key that asked for it is revoked before the download.
