@@ -161,8 +161,25 @@ func timeParam(q url.Values, now time.Time, names ...string) (time.Time, *openai
 	return time.Time{}, nil
 }
 
+// filterNames are the filters of the history's lists, stats and exports.
+var filterNames = []string{"session_id", "model", "account", "search", "stream", "status", "finish_reason", "start", "end", "start_date", "end_date", "bucket"}
+
+// emptyFilter refuses a filter given with no value (model=): taken as no
+// filter, it answered every call, where the client asked for some.
+func emptyFilter(q url.Values) *openai.Error {
+	for _, name := range filterNames {
+		if v, ok := q[name]; ok && len(v) > 0 && v[0] == "" {
+			return openai.InvalidRequest(name, "invalid_filter", "%s= is empty: give it a value, or leave %s out", name, name)
+		}
+	}
+	return nil
+}
+
 // SessionFilterFrom reads the filters of the session list.
 func SessionFilterFrom(q url.Values, now time.Time) (qp.SessionFilter, *openai.Error) {
+	if err := emptyFilter(q); err != nil {
+		return qp.SessionFilter{}, err
+	}
 	rng, err := timeRange(q, now)
 	return qp.SessionFilter{Model: q.Get("model"), Account: q.Get("account"), Search: q.Get("search"), Range: rng}, err
 }
@@ -170,6 +187,9 @@ func SessionFilterFrom(q url.Values, now time.Time) (qp.SessionFilter, *openai.E
 // CallFilterFrom reads the filters of request and response lists and of
 // exports.
 func CallFilterFrom(q url.Values, now time.Time) (qp.CallFilter, *openai.Error) {
+	if err := emptyFilter(q); err != nil {
+		return qp.CallFilter{}, err
+	}
 	f := qp.CallFilter{SessionID: q.Get("session_id"), Model: q.Get("model"), Account: q.Get("account")}
 	switch v := q.Get("stream"); v {
 	case "":

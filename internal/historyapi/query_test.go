@@ -4,6 +4,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestStrictQuery(t *testing.T) {
@@ -42,5 +43,28 @@ func TestStrictQuery(t *testing.T) {
 		if err == nil || err.Status != 400 || err.Code != want.code || err.Param != want.param || !strings.Contains(err.Message, want.says) {
 			t.Errorf("%q: %+v, want %s on %s saying %q", raw, err, want.code, want.param, want.says)
 		}
+	}
+}
+
+// A filter given with no value (model=) is a 400 naming it, in the lists,
+// the stats and the session list: it was taken as no filter, and answered
+// every call.
+func TestAnEmptyFilterIsRefused(t *testing.T) {
+	for _, raw := range []string{"model=", "account=", "session_id=", "finish_reason=", "start=", "status=&model=x"} {
+		q, _ := strictQuery(httptest.NewRequest("GET", "/v1/requests?"+raw, nil), filterNames)
+		name, _, _ := strings.Cut(raw, "=")
+		if _, err := CallFilterFrom(q, time.Now()); err == nil || err.Param != name || err.Code != "invalid_filter" {
+			t.Errorf("requests %q: %+v", raw, err)
+		}
+		if _, err := StatsQueryFrom(q, time.Now()); err == nil || err.Param != name {
+			t.Errorf("stats %q: %+v", raw, err)
+		}
+		if _, err := SessionFilterFrom(q, time.Now()); err == nil || err.Param != name {
+			t.Errorf("sessions %q: %+v", raw, err)
+		}
+	}
+	q, _ := strictQuery(httptest.NewRequest("GET", "/v1/requests?model=x", nil), filterNames)
+	if _, err := CallFilterFrom(q, time.Now()); err != nil {
+		t.Errorf("model=x: %+v", err)
 	}
 }
