@@ -269,30 +269,21 @@ type echoed struct {
 // coding agent's hundred kilobytes of history on every call.
 func echoedFields(body []byte) echoed {
 	var e echoed
+	fields := [...]struct {
+		name string
+		dst  *json.RawMessage
+	}{
+		{"instructions", &e.Instructions}, {"reasoning", &e.Reasoning}, {"text", &e.Text}, {"tool_choice", &e.ToolChoice},
+		{"tools", &e.Tools}, {"background", &e.Background}, {"max_tool_calls", &e.MaxToolCalls},
+		{"prompt_cache_key", &e.PromptCacheKey}, {"safety_identifier", &e.SafetyIdentifier},
+		{"top_logprobs", &e.TopLogprobs}, {"user", &e.User},
+	}
 	jsonscan.EachField(body, func(name string, v json.RawMessage) bool {
-		switch {
-		case strings.EqualFold(name, "instructions"):
-			e.Instructions = v
-		case strings.EqualFold(name, "reasoning"):
-			e.Reasoning = v
-		case strings.EqualFold(name, "text"):
-			e.Text = v
-		case strings.EqualFold(name, "tool_choice"):
-			e.ToolChoice = v
-		case strings.EqualFold(name, "tools"):
-			e.Tools = v
-		case strings.EqualFold(name, "background"):
-			e.Background = v
-		case strings.EqualFold(name, "max_tool_calls"):
-			e.MaxToolCalls = v
-		case strings.EqualFold(name, "prompt_cache_key"):
-			e.PromptCacheKey = v
-		case strings.EqualFold(name, "safety_identifier"):
-			e.SafetyIdentifier = v
-		case strings.EqualFold(name, "top_logprobs"):
-			e.TopLogprobs = v
-		case strings.EqualFold(name, "user"):
-			e.User = v
+		for _, f := range fields {
+			if strings.EqualFold(name, f.name) {
+				*f.dst = v
+				break
+			}
 		}
 		return true
 	})

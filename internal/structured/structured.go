@@ -49,15 +49,10 @@ func Compile(rf *openai.ResponseFormat) (*Format, *FieldError) {
 	if err != nil {
 		return nil, &FieldError{Param: param, Message: "is not valid JSON: " + err.Error()}
 	}
-	c := jsonschema.NewCompiler()
-	c.UseLoader(tools.RefuseLoads{})
 	const loc = "urn:qwenproxy:response_format"
 	// The validator names the schema by loc, which the client never gave.
 	unnamed := strings.NewReplacer(`"`+loc+`#`, `"#`, loc, "the schema")
-	if err := c.AddResource(loc, doc); err != nil {
-		return nil, &FieldError{Param: param, Message: "is not a usable JSON Schema: " + unnamed.Replace(err.Error())}
-	}
-	if f.schema, err = c.Compile(loc); err != nil {
+	if f.schema, err = tools.CompileSchema(doc, loc); err != nil {
 		return nil, &FieldError{Param: param, Message: "is not a valid JSON Schema: " + unnamed.Replace(tools.SchemaProblem(err))}
 	}
 	var compact bytes.Buffer

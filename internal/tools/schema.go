@@ -246,10 +246,11 @@ func ValueProblems(err error) string {
 		return strings.Join(strings.Fields(err.Error()), " ")
 	}
 	var out []string
+	say := message.NewPrinter(language.English)
 	var walk func(*jsonschema.ValidationError)
 	walk = func(v *jsonschema.ValidationError) {
 		if len(v.Causes) == 0 {
-			line := fmt.Sprintf("at '%s': %s", pointer(v.InstanceLocation), v.ErrorKind.LocalizedString(message.NewPrinter(language.English)))
+			line := fmt.Sprintf("at '%s': %s", pointer(v.InstanceLocation), v.ErrorKind.LocalizedString(say))
 			if !slices.Contains(out, line) {
 				out = append(out, line)
 			}

@@ -69,13 +69,7 @@ func argumentsProblem(schema []byte, arguments string) string {
 	if err != nil {
 		return ""
 	}
-	c := jsonschema.NewCompiler()
-	c.UseLoader(RefuseLoads{})
-	const loc = "urn:qwenproxy:parameters"
-	if c.AddResource(loc, doc) != nil {
-		return ""
-	}
-	compiled, err := c.Compile(loc)
+	compiled, err := CompileSchema(doc, "urn:qwenproxy:parameters")
 	if err != nil {
 		return ""
 	}
@@ -89,11 +83,22 @@ func argumentsProblem(schema []byte, arguments string) string {
 	return ""
 }
 
-// RefuseLoads is a schema loader that loads nothing: a request's schema
-// cannot make the proxy read files or fetch URLs.
-type RefuseLoads struct{}
+// CompileSchema compiles doc, a decoded JSON Schema, named loc (which the
+// validator's errors name it by). It loads nothing else: a $ref to a file
+// or URL is an error, so a request's schema cannot make the proxy read
+// files or fetch URLs.
+func CompileSchema(doc any, loc string) (*jsonschema.Schema, error) {
+	c := jsonschema.NewCompiler()
+	c.UseLoader(refuseLoads{})
+	if err := c.AddResource(loc, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(loc)
+}
 
-// Load refuses url.
-func (RefuseLoads) Load(url string) (any, error) {
+// refuseLoads is a schema loader that loads nothing.
+type refuseLoads struct{}
+
+func (refuseLoads) Load(url string) (any, error) {
 	return nil, fmt.Errorf("the proxy loads no external schema (%s): give it under $defs", url)
 }
