@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -623,5 +624,35 @@ func TestAResponsesConversationMovesWithItsStoredHistory(t *testing.T) {
 	}
 	if fourth := e.lastRow(); fourth.ChatID != moved.ChatID {
 		t.Fatalf("fourth turn left the moved chat: %s vs %s", fourth.ChatID, moved.ChatID)
+	}
+}
+
+// A token Qwen refuses when the turn's image goes up — the first call of a
+// continued conversation's turn — is signed in afresh once and the upload
+// tried again, as a refused chats/new or completion is: the call answers,
+// in the same chat. (The upload's 401 failed the call.)
+func TestExpiredTokenIsRefreshedWhenTheTurnsImageGoesUp(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}}, nil)
+	resp, body := chatCall(t, e, `{"model":"qwen3-vl-plus","messages":[{"role":"user","content":"My name is Ada."}]}`, nil)
+	var first struct {
+		Choices []struct{ Message struct{ Content string } }
+	}
+	if err := json.Unmarshal([]byte(body), &first); resp.StatusCode != 200 || err != nil || len(first.Choices) != 1 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	chats := e.sim.Chats()
+	e.sim.ExpireTokens(alice) // Qwen now answers 401 "Token has expired", to the upload's token request first
+	answer, _ := json.Marshal(first.Choices[0].Message.Content)
+	resp, body = chatCall(t, e, `{"model":"qwen3-vl-plus","messages":[{"role":"user","content":"My name is Ada."},{"role":"assistant","content":`+string(answer)+`},`+
+		`{"role":"user","content":[{"type":"text","text":"What is my name, and what is in the picture?"},{"type":"image_url","image_url":{"url":"data:image/png;base64,`+
+		base64.StdEncoding.EncodeToString(testPNG(t))+`"}}]}]}`, nil)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Ada") {
+		t.Fatalf("the turn whose upload met an expired token: %d %s", resp.StatusCode, body)
+	}
+	if e.sim.SignIns(alice) != 2 || e.sim.Chats() != chats || e.sim.Uploads() != 1 {
+		t.Fatalf("%d sign-ins, %d chats (was %d), %d uploads", e.sim.SignIns(alice), e.sim.Chats(), chats, e.sim.Uploads())
+	}
+	if last := e.lastRow(); last.HTTPStatus != 200 || last.Status != "success" {
+		t.Fatalf("the refreshed call was recorded as %+v", last)
 	}
 }

@@ -20,10 +20,12 @@ import (
 // {"email", "password": lower-case hex SHA-256}, from the web client only
 // (checkSignIn: the headers every call must carry), and answers with a JWT
 // ({id, last_password_change, exp}) in the body's "token" and a token
-// cookie; a call carrying a token (cookie token= or Authorization: Bearer)
-// is refused with 401 "Token has expired" once it is past its exp or
-// expired on request; a chat belongs to the account that created it (other
-// accounts get "not found"); and an account can be put over its daily quota
+// cookie; a chat's or a file's call carrying a token (cookie token= or
+// Authorization: Bearer) is refused with 401 "Token has expired" once it is
+// past its exp or expired on request (the model list is served whatever the
+// token: no capture shows Qwen's answer there); a chat and an uploaded
+// document belong to the account that created them (other accounts get "not
+// found"); and an account can be put over its daily quota
 // (RateLimited with num hours). Calls without any token are served as
 // before (the pasted-cookie tests).
 // EndpointSignIn names sign-in calls in Calls.

@@ -36,6 +36,7 @@ type uploadToken struct {
 	fileID                  string
 	filetype                string
 	size                    int64
+	account                 string // whose token asked for it ("" for a guest or a pasted cookie)
 }
 
 type storedObject struct {
@@ -43,6 +44,7 @@ type storedObject struct {
 	contentType string
 	fileID      string
 	filetype    string // the token's: "image", or "file" for a document
+	account     string // the token's
 	parse       string // a document's parse: "" (not asked), "success" or "failed"
 	polls       int    // status polls of its parse answered so far
 }
@@ -67,7 +69,8 @@ func (s *Sim) handleFiles(mux *http.ServeMux) {
 // stsToken answers an upload-token request ({filename, filesize (a string),
 // filetype}) with temporary credentials for one object, as Qwen does:
 // access_key_id, access_key_secret, security_token, bucketname, region,
-// endpoint, file_id, file_path and file_url.
+// endpoint, file_id, file_path and file_url. An account's expired or forged
+// token gets the 401 a chat's call gets: a file is the account's.
 func (s *Sim) stsToken(w http.ResponseWriter, r *http.Request) {
 	body, _ := readBody(r)
 	s.record(s.call(EndpointUpload, "", body, r))
@@ -75,6 +78,10 @@ func (s *Sim) stsToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, ok := s.checkRequest(w, r, true); !ok {
+		return
+	}
+	account, ok := s.accountOf(w, r)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -92,7 +99,7 @@ func (s *Sim) stsToken(w http.ResponseWriter, r *http.Request) {
 	}
 	fileID := newID()
 	path := "user-sim/" + fileID + "_" + sanitize(req.Filename)
-	tok := uploadToken{keyID: "STS.sim" + newID()[:8], secret: newID(), security: "sim-token-" + newID(), fileID: fileID, filetype: req.Filetype, size: size}
+	tok := uploadToken{keyID: "STS.sim" + newID()[:8], secret: newID(), security: "sim-token-" + newID(), fileID: fileID, filetype: req.Filetype, size: size, account: account}
 	s.files.mu.Lock()
 	if s.files.tokens == nil {
 		s.files.tokens, s.files.objects = map[string]uploadToken{}, map[string]storedObject{}
@@ -131,7 +138,7 @@ func (s *Sim) putObject(w http.ResponseWriter, r *http.Request) {
 	case s.files.bytes+int64(len(data)) > maxStoredBytes:
 		ossError(w, http.StatusForbidden, "QuotaExceeded", "the simulated store is full")
 	default:
-		s.files.objects[key] = storedObject{data: data, contentType: r.Header.Get("Content-Type"), fileID: tok.fileID, filetype: tok.filetype}
+		s.files.objects[key] = storedObject{data: data, contentType: r.Header.Get("Content-Type"), fileID: tok.fileID, filetype: tok.filetype, account: tok.account}
 		s.files.bytes += int64(len(data))
 		s.files.puts++
 		delete(s.files.tokens, key)

@@ -19,7 +19,8 @@ const (
 // 374bc842). The simulated parse is done at once: "success" for a PDF
 // (bytes starting %PDF-) or UTF-8 text, "failed" for anything else (assumed:
 // no capture of a failed parse exists; peers read status "failed"). A
-// file_id no document was uploaded under is a Bad_Request (assumed).
+// file_id no document was uploaded under, or another account's, is a
+// Bad_Request (assumed); an account's expired token is a 401.
 func (s *Sim) parseFile(w http.ResponseWriter, r *http.Request) {
 	body, _ := readBody(r)
 	s.record(s.call(EndpointParse, "", body, r))
@@ -29,6 +30,10 @@ func (s *Sim) parseFile(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.checkRequest(w, r, true); !ok {
 		return
 	}
+	account, ok := s.accountOf(w, r)
+	if !ok {
+		return
+	}
 	var req struct {
 		FileID string `json:"file_id"`
 	}
@@ -36,7 +41,7 @@ func (s *Sim) parseFile(w http.ResponseWriter, r *http.Request) {
 	s.files.mu.Lock()
 	key, found := "", false
 	for k, obj := range s.files.objects {
-		if obj.fileID == req.FileID && req.FileID != "" && obj.filetype == "file" {
+		if obj.fileID == req.FileID && req.FileID != "" && obj.filetype == "file" && obj.account == account {
 			key, found = k, true
 			break
 		}
@@ -61,8 +66,8 @@ func (s *Sim) parseFile(w http.ResponseWriter, r *http.Request) {
 // parseStatus answers {file_id_list:[…]} with a row per file:
 // {"success":true,"data":[{"file_id":…,"status":"success"}]} (the shape
 // peers read: data[0].status; "pending" for a file whose parse was not
-// asked for, and for the first Options.PendingParses polls of one that
-// was).
+// asked for, or another account's, and for the first
+// Options.PendingParses polls of one that was).
 func (s *Sim) parseStatus(w http.ResponseWriter, r *http.Request) {
 	body, _ := readBody(r)
 	s.record(s.call(EndpointParseStatus, "", body, r))
@@ -70,6 +75,10 @@ func (s *Sim) parseStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, ok := s.checkRequest(w, r, true); !ok {
+		return
+	}
+	account, ok := s.accountOf(w, r)
+	if !ok {
 		return
 	}
 	var req struct {
@@ -84,7 +93,7 @@ func (s *Sim) parseStatus(w http.ResponseWriter, r *http.Request) {
 	for _, id := range req.FileIDList {
 		status := "pending"
 		for key, obj := range s.files.objects {
-			if obj.fileID != id || obj.parse == "" {
+			if obj.fileID != id || obj.parse == "" || obj.account != account {
 				continue
 			}
 			if obj.polls >= s.opt.PendingParses {

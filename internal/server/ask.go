@@ -66,10 +66,20 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		}
 		spec := translate.UpstreamMessage(messages, plan)
 		var err error
-		if spec.Files, err = s.turnFiles(actx, c, t, sess.ChatID, replay, messages); err != nil {
-			return &translate.Answer{}, next, actx, err
+		if spec.Files, err = s.turnFiles(actx, c, t, sess.ChatID, replay, messages); err == nil {
+			err = s.offloadContext(actx, c, sess.ChatID, &spec)
 		}
-		if err = s.offloadContext(actx, c, sess.ChatID, &spec); err != nil {
+		if err != nil {
+			// The files go up with the account's token, first in a continued
+			// conversation's turn: a token Qwen refuses there signs in afresh
+			// once, as at the completion, rather than failing the call.
+			if !refreshed {
+				var retry bool
+				if retry, err = s.refresh(actx, account, before, err); retry {
+					refreshed = true
+					continue
+				}
+			}
 			return &translate.Answer{}, next, actx, err
 		}
 		ans, err := s.askUpstream(actx, c, t, sess.ChatID, sess.ParentID, spec, out)
