@@ -17,7 +17,7 @@ import (
 // fails when any account failed.
 func accountsTest(ctx context.Context, c *cli, id string) error {
 	cfg := c.cfg
-	pool := accounts.New(accounts.Config{Store: c.store, Credentials: c.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts,
+	pool := accounts.New(accounts.Config{Store: c.store, Credentials: c.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts, Upstream: cfg.QwenBaseURL,
 		Cookie: qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}, SignIn: app.Signer(cfg).SignIn, RateLimitCooldown: cfg.RateLimitCooldown})
 	// The stored accounts and their state, without the server's background
 	// loop: it signed every account in at once, beside this test's own

@@ -108,6 +108,9 @@ type Config struct {
 	Sealer      *Sealer            // nil: no secret is stored or shared
 	Logins      []Login            // QWEN_ACCOUNTS / QWEN_ACCOUNTS_FILE
 	Cookie      qwen.Credentials   // QWEN_TOKEN / QWEN_COOKIES
+	// Upstream is QWEN_BASE_URL (the simulator's under --mock-upstream):
+	// a token is shared through Store only with instances of the same.
+	Upstream string
 	// SignIn signs a login in (Signer.SignIn in production).
 	SignIn func(ctx context.Context, l Login) (SignedIn, error)
 	// RateLimitCooldown applies when Qwen's RateLimited answer gives no

@@ -303,3 +303,70 @@ func TestARefusedPasswordIsCountedOnceWithItsRefusal(t *testing.T) {
 		}
 	})
 }
+
+// A token is shared only between instances of one upstream: one the
+// simulator issued (serve --mock-upstream, then serve for real on the same
+// database) is never taken by an instance asking chat.qwen.ai, nor the
+// reverse, nor one stored before tokens named their upstream; such an
+// instance signs in for itself at once. (The simulator's token was sent to
+// chat.qwen.ai.)
+func TestATokenIsSharedOnlyWithInstancesOfItsUpstream(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		var signIns atomic.Int32
+		signIn := func(ctx context.Context, l accounts.Login) (accounts.SignedIn, error) {
+			n := signIns.Add(1)
+			return accounts.SignedIn{Cookies: "token=from-" + string(rune('0'+n)), Expires: time.Now().Add(time.Duration(n) * time.Hour)}, nil
+		}
+		sealer, err := accounts.NewSealer(testSecretKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := accounts.With(context.Background(), "a@x.io")
+		pool := func(upstream string) *accounts.Pool {
+			p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: []accounts.Login{{Email: "a@x.io", Password: "pw"}}, SignIn: signIn, Upstream: upstream})
+			if err := p.Sync(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		cookies := func(p *accounts.Pool) string {
+			t.Helper()
+			bounded, cancel := context.WithTimeout(ctx, 5*time.Second) // well under the 15 s a claim waits
+			defer cancel()
+			c, err := p.Credentials(bounded)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.Cookies
+		}
+		// A token stored before tokens named their upstream is not taken.
+		legacy, err := sealer.Seal("token=legacy", "a@x.io")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.EnsureAccount(context.Background(), "a@x.io", "environment", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveAccountToken(context.Background(), "a@x.io", legacy, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		sim := pool("http://127.0.0.1:41305")
+		if got := cookies(sim); got != "token=from-1" {
+			t.Fatalf("the instance took %q, a token stored before tokens named their upstream", got)
+		}
+		qwen := pool("https://chat.qwen.ai")
+		if got := cookies(qwen); got != "token=from-2" {
+			t.Fatalf("the instance asking chat.qwen.ai took %q, the simulator's token", got)
+		}
+		if err := sim.Sync(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := cookies(sim); got != "token=from-1" {
+			t.Fatalf("the simulator's instance adopted %q, chat.qwen.ai's newer token", got)
+		}
+		if got := cookies(pool("https://chat.qwen.ai/")); got != "token=from-2" || signIns.Load() != 2 {
+			t.Fatalf("another instance of chat.qwen.ai has %q after %d sign-ins, not the token of its upstream", got, signIns.Load())
+		}
+	})
+}

@@ -308,6 +308,9 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 			if errors.As(err, &refused) {
 				return SignedIn{}, refusalStored, refused // stored, and counted, by the instance that met it
 			}
+			if errors.Is(err, errOtherUpstream) {
+				break // its token is of no use here: a fresh one replaces it
+			}
 			if errors.Is(err, errForeignKey) {
 				// The others' token is of no use here, and waiting on
 				// their claims would only delay this sign-in.
@@ -349,7 +352,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 		sealed := ""
 		if err == nil && p.cfg.Sealer != nil && !foreign { // not over the token the others can open
 			var serr error
-			if sealed, serr = p.cfg.Sealer.Seal(got.Cookies, l.Email); serr != nil {
+			if sealed, serr = p.cfg.Sealer.Seal(bindToken(got.Cookies, p.cfg.Upstream), l.Email); serr != nil {
 				p.log.Warn("cannot seal a Qwen token to share it", "account", l.Email, "err", serr)
 			}
 		}
@@ -366,6 +369,10 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 // errForeignKey says that the token the other instances share is sealed
 // with a key this instance does not hold.
 var errForeignKey = errors.New("the shared token is sealed with a key this instance does not hold")
+
+// errOtherUpstream is a shared token signed in at another upstream than
+// this instance's (bindToken), or stored before tokens named theirs.
+var errOtherUpstream = errors.New("the shared token was signed in at another upstream")
 
 // shareRefusal writes at once that Qwen refused l's password, with the
 // failure's count, before the claim on its sign-in ends: an instance
@@ -411,9 +418,13 @@ func (p *Pool) storedToken(ctx context.Context, l Login, stale staleToken) (Sign
 		if r.ID != id || r.CookiesSealed == "" || r.TokenExpiresAt.Before(stale.expires) || !r.TokenExpiresAt.After(p.now()) {
 			continue
 		}
-		cookies, err := p.cfg.Sealer.Open(r.CookiesSealed, id)
+		plain, err := p.cfg.Sealer.Open(r.CookiesSealed, id)
 		if err != nil {
 			return SignedIn{}, false, errForeignKey
+		}
+		cookies, ok := unbindToken(plain, p.cfg.Upstream)
+		if !ok {
+			return SignedIn{}, false, errOtherUpstream
 		}
 		if cookies == stale.cookies || (stale.cookies == "" && !r.TokenExpiresAt.After(stale.expires)) {
 			return SignedIn{}, false, nil // the token being replaced

@@ -270,7 +270,8 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 			}
 		}
 		if p.cfg.Sealer != nil && r.CookiesSealed != "" && r.TokenExpiresAt.After(a.expires) && r.TokenExpiresAt.After(now) && a.signing == nil {
-			if cookies, err := p.cfg.Sealer.Open(r.CookiesSealed, r.ID); err == nil {
+			plain, err := p.cfg.Sealer.Open(r.CookiesSealed, r.ID)
+			if cookies, ok := unbindToken(plain, p.cfg.Upstream); err == nil && ok {
 				a.cookies, a.expires, a.obtained, a.adopted = cookies, r.TokenExpiresAt, now, true
 			}
 		}
