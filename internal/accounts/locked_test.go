@@ -129,3 +129,67 @@ func TestARefusalFoundInTheDatabaseIsLoggedOnce(t *testing.T) {
 		}
 	})
 }
+
+// An instance that cannot open a stored account's password (no key, or only
+// a key from before a rotation) leaves its refusal as it is: it ended it, as
+// if its own credentials differed, so the instances holding the key signed
+// the refused password in again, every sync.
+func TestALockedAccountLeavesItsRefusalInPlace(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer(testSecretKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sealedPw, err := sealer.Seal("wrong", "eve@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		if err := st.PutAccount(ctx, qp.AccountRecord{ID: "eve@example.com", Source: qp.AccountStored, PasswordSealed: sealedPw,
+			AccountState: qp.AccountState{State: accounts.StateReady}, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		keyed := accounts.New(accounts.Config{Store: st, Sealer: sealer, SignIn: func(context.Context, accounts.Login) (accounts.SignedIn, error) {
+			return accounts.SignedIn{}, &accounts.SignInError{Class: accounts.ClassAuth, Message: "Qwen refused the e-mail or password"}
+		}})
+		if err := keyed.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := keyed.Credentials(accounts.With(ctx, "eve@example.com")); err == nil {
+			t.Fatal("a refused password signed in")
+		}
+		if err := keyed.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		state := func() string {
+			t.Helper()
+			recs, err := st.Accounts(ctx)
+			if err != nil || len(recs) != 1 {
+				t.Fatal(recs, err)
+			}
+			return recs[0].State
+		}
+		if got := state(); got != accounts.StateAuthFailed {
+			t.Fatalf("the refusal was stored as %q", got)
+		}
+		for _, key := range []string{"", "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"} {
+			cfg := accounts.Config{Store: st}
+			if key != "" {
+				if cfg.Sealer, err = accounts.NewSealer(key); err != nil {
+					t.Fatal(err)
+				}
+			}
+			locked := accounts.New(cfg)
+			for range 2 {
+				if err := locked.Sync(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := state(); got != accounts.StateAuthFailed {
+				t.Fatalf("an instance without the key (%q) made the refused account %q", key, got)
+			}
+		}
+	})
+}
