@@ -656,3 +656,22 @@ func TestExpiredTokenIsRefreshedWhenTheTurnsImageGoesUp(t *testing.T) {
 		t.Fatalf("the refreshed call was recorded as %+v", last)
 	}
 }
+
+// A signed-in account whose fresh token Qwen refuses too is told as the
+// account's refusal, not the pasted cookie's: the client was told to "copy a
+// fresh Cookie header" the proxy does not use.
+func TestARefusedSignedInAccountIsNotToldAsACookie(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}, {Email: bob, Password: bobPassword}}, nil)
+	// The first account meets the firewall, the second a 401 on its token,
+	// then on the fresh one.
+	e.sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointNewChat, Firewall: true})
+	e.sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointNewChat, Status: 401, Times: 2})
+	resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hello"}]}`, nil)
+	if resp.StatusCode != 401 || !strings.Contains(body, "upstream_credentials_rejected") || strings.Contains(body, "Cookie") ||
+		!strings.Contains(body, "accounts test") || strings.Contains(body, alice) || strings.Contains(body, bob) {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	if e.sim.SignIns(alice)+e.sim.SignIns(bob) != 3 {
+		t.Fatalf("%d and %d sign-ins: the refused token was not signed in afresh", e.sim.SignIns(alice), e.sim.SignIns(bob))
+	}
+}
