@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	qp "qwenproxy"
@@ -20,9 +21,9 @@ import (
 // still be generating it.
 func (m *Manager) continueUnanswered(ctx context.Context, req Request, key, sent string) (*Turn, error) {
 	req.PrefixKey, req.AnsweredCall = ownedKey(req.Owner, key), ""
-	id := m.findUnanswered(ctx, req.PrefixKey)
-	if id == "" {
-		return nil, nil
+	id, err := m.findUnanswered(ctx, req.PrefixKey)
+	if id == "" || err != nil {
+		return nil, err
 	}
 	t, err := m.claim(ctx, id, req)
 	if t == nil || err != nil {
@@ -58,16 +59,20 @@ func firstAnswer(msgs []qp.Message) int {
 // key, or "". Alone on its database the process looks in memory only, where
 // a failed turn left its session: every new conversation passes here, and
 // it must not cost a query (nor fail when the database does). On a shared
-// database, which is the truth, it asks the database; a failure there is
-// the lock's to report.
-func (m *Manager) findUnanswered(ctx context.Context, key string) string {
+// database, which is the truth, it asks the database, and its failure fails
+// the turn (qp.ErrStoreUnavailable): left to the lock, a database that
+// stopped answering held the turn for both bounds.
+func (m *Manager) findUnanswered(ctx context.Context, key string) (string, error) {
 	now := m.now()
 	if m.shared != nil {
 		stored, err := m.store.SessionByKey(ctx, key, "", now)
-		if err != nil {
-			return ""
+		if errors.Is(err, qp.ErrNotFound) {
+			return "", nil
 		}
-		return stored.ID
+		if err != nil {
+			return "", unavailable(ctx, err)
+		}
+		return stored.ID, nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -77,5 +82,5 @@ func (m *Manager) findUnanswered(ctx context.Context, key string) string {
 			best, bestAt = id, s.LastAccessed
 		}
 	}
-	return best
+	return best, nil
 }

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/storetest"
 )
@@ -109,7 +111,20 @@ func TestATurnOnADatabaseThatStopsAnsweringEnds(t *testing.T) {
 		t.Fatal(err)
 	}
 	idle.Unlock() // its connection waits in the pool for the next turn
+	// The read pool's connection too: a turn reads sessions there by key
+	// and by id, and those reads waited without bound on its ping.
+	if _, err := st.SessionByKey(guard, "k", "", time.Now()); !errors.Is(err, qp.ErrNotFound) {
+		t.Fatal(err)
+	}
 	proxy.stall()
+	for name, read := range map[string]func() error{
+		"by key": func() error { _, err := st.SessionByKey(guard, "k", "", time.Now()); return err },
+		"by id":  func() error { _, err := st.Session(guard, "s0"); return err },
+	} {
+		if err := read(); err == nil || errors.Is(err, qp.ErrNotFound) || guard.Err() != nil {
+			t.Fatalf("reading a session %s on a database that stopped answering: %v (the test's bound passed: %v)", name, err, guard.Err())
+		}
+	}
 	if _, err := held.Session(guard); err == nil || guard.Err() != nil {
 		t.Fatalf("reading the session on a database that stopped answering: %v (the test's bound passed: %v)", err, guard.Err())
 	}

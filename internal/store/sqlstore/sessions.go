@@ -82,6 +82,8 @@ func unixMilliOrZero(t time.Time) int64 {
 
 // Session returns one session by id, expired or not.
 func (s *Store) Session(ctx context.Context, id string) (*qp.Session, error) {
+	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout) // a turn's read (sessionlock.go)
+	defer cancel()
 	sess, err := scanSession(s.read.QueryRowKept(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, qp.ErrNotFound
@@ -103,6 +105,8 @@ func (s *Store) SessionByKey(ctx context.Context, key, callID string, now time.T
 		query = selectByKey + s.dialect.HoldsString(`' ' || last_call_ids || ' '`) + ` DESC, last_accessed DESC LIMIT 1`
 		args = append(args, " "+callID+" ")
 	}
+	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout) // a turn's read (sessionlock.go)
+	defer cancel()
 	sess, err := scanSession(s.read.QueryRowKept(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, qp.ErrNotFound
@@ -123,6 +127,8 @@ const (
 // Deleted reports whether the session id on Qwen chat chatID was deleted:
 // its state must never be written back.
 func (s *Store) Deleted(ctx context.Context, id, chatID string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout) // a turn's read (sessionlock.go)
+	defer cancel()
 	var one int
 	err := s.read.QueryRowKept(ctx, `SELECT 1 FROM deleted_sessions WHERE id = ? AND chat_id = ?`, id, chatID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
