@@ -59,18 +59,19 @@ func firstAnswer(msgs []qp.Message) int {
 // key, or "". Alone on its database the process looks in memory only, where
 // a failed turn left its session: every new conversation passes here, and
 // it must not cost a query (nor fail when the database does). On a shared
-// database, which is the truth, it asks the database, and its failure fails
-// the turn (qp.ErrStoreUnavailable): left to the lock, a database that
-// stopped answering held the turn for both bounds.
+// database, which is the truth, it asks the database. A database that did
+// not answer fails the turn (qp.ErrStoreUnavailable): left to the lock, it
+// held the turn for both bounds. Any other failure is the lock's to report
+// (a turn goes on in memory where the lock can: a dropped schema).
 func (m *Manager) findUnanswered(ctx context.Context, key string) (string, error) {
 	now := m.now()
 	if m.shared != nil {
 		stored, err := m.store.SessionByKey(ctx, key, "", now)
-		if errors.Is(err, qp.ErrNotFound) {
-			return "", nil
+		if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return "", unavailable(ctx, err)
 		}
 		if err != nil {
-			return "", unavailable(ctx, err)
+			return "", nil
 		}
 		return stored.ID, nil
 	}
