@@ -1,8 +1,6 @@
 package qwensim
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -85,13 +83,7 @@ func TestFilesAreTheirAccountsAndRefuseAnExpiredToken(t *testing.T) {
 	tokens := map[string]string{}
 	for _, email := range []string{"a@x.io", "b@x.io"} {
 		srv.AddAccount(email, "right")
-		sum := sha256.Sum256([]byte("right"))
-		_, _, b := webCall(t, srv, "/api/v1/auths/signin", `{"email":"`+email+`","password":"`+hex.EncodeToString(sum[:])+`"}`, nil)
-		var v struct{ Token string }
-		if json.Unmarshal([]byte(b), &v); v.Token == "" {
-			t.Fatalf("sign-in: %s", b)
-		}
-		tokens[email] = v.Token
+		tokens[email] = signedIn(t, srv, email, "right")
 	}
 	as := func(email string) func(*http.Request) {
 		return func(r *http.Request) { r.Header.Set("Cookie", "token="+tokens[email]) }

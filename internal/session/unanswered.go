@@ -67,10 +67,10 @@ func (m *Manager) findUnanswered(ctx context.Context, key string) (string, error
 	now := m.now()
 	if m.shared != nil {
 		stored, err := m.store.SessionByKey(ctx, key, "", now)
-		if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return "", unavailable(ctx, err)
-		}
 		if err != nil {
+			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+				return "", unavailable(ctx, err)
+			}
 			return "", nil
 		}
 		return stored.ID, nil
