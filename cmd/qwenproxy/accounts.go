@@ -242,6 +242,12 @@ func accountsList(ctx context.Context, c *cli) error {
 		// The note is the current state's (row's): a cooldown that has
 		// ended leaves a ready account, with no failure to tell.
 		switch {
+		case row.State == accounts.StateAuthFailed && row.FailureClass == string(accounts.ClassForbidden):
+			// Its password was not refused: neither correcting it nor
+			// storing it again helps (accounts.ForbiddenAdvice).
+			row.Note = "Qwen answered HTTP 403 again after each rest (a ban, or its firewall blocking this address); `accounts reset` once Qwen serves it again"
+		case row.State == accounts.StateCoolingDown && row.FailureClass == string(accounts.ClassForbidden):
+			row.Note = "Qwen answered HTTP 403 (a ban, or its firewall blocking this address); tried again after the cooldown"
 		case row.State == accounts.StateAuthFailed && r.Source == qp.AccountEnvironment:
 			row.Note = "Qwen refused the password; correct it in QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE)"
 		case row.State == accounts.StateAuthFailed:

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"errors"
+	"fmt"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
@@ -34,6 +35,35 @@ type lockedError struct{ err *qwen.Error }
 func (e lockedError) Error() string { return e.err.Error() }
 func (e lockedError) Unwrap() error { return e.err }
 
+// ForbiddenAdvice says what to do when Qwen answers a bare HTTP 403 to
+// account id, which the proxy signs in: a ban, or as likely Qwen's
+// firewall blocking this address — its password was not refused, so
+// neither checking it nor a cookie helps. out says that forbiddenStrikes
+// of them in a row took the account out (Pool.forbid); before that it
+// only rests.
+func ForbiddenAdvice(id string, out bool) string {
+	tell := "sign in to chat.qwen.ai as " + id + " in a browser on the proxy's network to tell which"
+	if !out {
+		return "Qwen answered HTTP 403 to the call made as " + id + ": a ban of the account, or as likely Qwen's firewall blocking this address; " +
+			"it rests (QWEN_FAILURE_COOLDOWN) and is tried again; " + tell
+	}
+	then := "then `qwenproxy accounts reset " + id + "` once Qwen serves it again"
+	if id == CookieID {
+		then = "then copy a fresh Cookie header from a browser where chat.qwen.ai works, or restart the server (the pasted cookie's state is in memory)"
+		tell = "sign in to chat.qwen.ai in a browser on the proxy's network to tell which"
+	}
+	return fmt.Sprintf("Qwen answered HTTP 403 to %s %d times in a row, each after a rest: a ban of the account, or as likely Qwen's firewall blocking this address "+
+		"(its password was not refused); it is not used until %s; %s, %s", id, forbiddenStrikes, "its credentials change or it is reset", tell, then)
+}
+
+// forbiddenOut is the error of an account out after repeated bare 403s
+// (Pool.forbid): an auth error, as a call sees it, whose advice is
+// ForbiddenAdvice, not the password's.
+type forbiddenOut struct{ err *qwen.Error }
+
+func (e forbiddenOut) Error() string { return e.err.Error() }
+func (e forbiddenOut) Unwrap() error { return e.err }
+
 // LockedAdvice says what to do about locked account id.
 func LockedAdvice(id string) string {
 	if id == CookieID {
@@ -50,10 +80,11 @@ func Diagnose(id, source string, err error) qwen.Diagnosis {
 	switch {
 	case errors.As(err, new(lockedError)):
 		d.Advice = LockedAdvice(id)
+	case errors.As(err, new(forbiddenOut)):
+		d.Advice = ForbiddenAdvice(id, true)
 	case d.Name == qwen.DiagnosisCredentialsRejected.Name && forbidden(err):
 		if id != CookieID { // the cookie's advice (copy a fresh Cookie header) does not apply
-			d.Advice = "Qwen answered HTTP 403 to the call made as " + id + ": a ban of the account, or as likely Qwen's firewall blocking this address; " +
-				"it rests (QWEN_FAILURE_COOLDOWN) and is tried again; sign in to chat.qwen.ai as " + id + " in a browser on the proxy's network to tell which"
+			d.Advice = ForbiddenAdvice(id, false)
 		}
 	case d.Name == qwen.DiagnosisCredentialsRejected.Name:
 		d.Advice = RejectedAdvice(id, source)

@@ -478,8 +478,8 @@ func (p *Pool) brief(n int) time.Duration {
 // warnRejected says that Qwen refused a's credentials, and what to do.
 func (p *Pool) warnRejected(a *account, class Class) {
 	if class == ClassForbidden {
-		p.log.Warn(fmt.Sprintf("qwen account refused with HTTP 403 %d times in a row, each after a rest; it is not used until its credentials change", forbiddenStrikes),
-			"account", a.id, "advice", RejectedAdvice(a.id, a.source)+" (or `qwenproxy accounts reset` once Qwen serves it again: a 403 may be its firewall's block of this address)")
+		p.log.Warn(fmt.Sprintf("qwen account refused with HTTP 403 %d times in a row, each after a rest; it is not used until its credentials change or it is reset", forbiddenStrikes),
+			"account", a.id, "advice", ForbiddenAdvice(a.id, true))
 		return
 	}
 	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", RejectedAdvice(a.id, a.source))

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -109,13 +110,18 @@ func (p *Pool) unusable(id string) error {
 	if a == nil {
 		return &Unavailable{Reason: ReasonNone}
 	}
+	msg := "account " + id + " is " + a.st.State
+	if a.st.State == StateAuthFailed && Class(a.st.FailureClass) == ClassForbidden {
+		// Its sign-in's 403 (signErr) included: the advice is not the
+		// password's, nor is it that the account only rests.
+		return forbiddenOut{&qwen.Error{Kind: qwen.KindAuth, Message: fmt.Sprintf("%s after HTTP 403 %d times in a row", msg, forbiddenStrikes)}}
+	}
 	if a.signErr != nil {
 		return a.signErr
 	}
 	if a.locked != "" {
 		return lockedError{&qwen.Error{Kind: qwen.KindAuth, Message: "account " + id + " is locked: " + a.locked}}
 	}
-	msg := "account " + id + " is " + a.st.State
 	switch a.st.State {
 	case StateRateLimited:
 		return &qwen.Error{Kind: qwen.KindRateLimited, Code: "RateLimited", Message: msg, RetryAfter: a.st.CooldownUntil.Sub(p.now())}
