@@ -70,7 +70,7 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source string) (*doctorReport, error) {
 	cfg := c.cfg
 	actx := accounts.With(ctx, acct)
-	creds, err := pool.Credentials(actx) // signs the account in
+	creds, err := pool.SignInAgain(actx, acct) // with the password, not a token another instance stored
 	rep := &doctorReport{BaseURL: cfg.QwenBaseURL, WebVersion: cmp.Or(cfg.QwenWebVersion, qwen.DefaultWebVersion), Credentials: acct}
 	scrub := secretScrubber(creds)
 	out := doctorPrinter{w: c.stdout, quiet: *c.asJSON, scrub: scrub}

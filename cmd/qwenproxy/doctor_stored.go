@@ -39,6 +39,6 @@ func storedAccountCredentials(ctx context.Context, c *cli) (id string, creds qwe
 		return stored[i].ID < stored[j].ID
 	})
 	id = stored[0].ID
-	creds, err = pool.Credentials(accounts.With(ctx, id))
+	creds, err = pool.SignInAgain(accounts.With(ctx, id), id) // with the password, as accounts test does
 	return id, creds, err
 }

@@ -158,6 +158,7 @@ type account struct {
 	forbidden      int // bare 403s in a row (ClassForbidden), each after the rest the last one called for
 	lastUsed       time.Time
 	signing        chan struct{} // closed when the sign-in in progress ends
+	mustSignIn     bool          // the next sign-in uses the password, adopting no stored token (SignInAgain)
 	signErr        error         // the last sign-in's failure
 	dirty          bool          // st must be written to the store
 	seenAt         time.Time     // an environment account's row last marked seen by this pool (zero: at the next exchange)

@@ -102,6 +102,24 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 	}
 }
 
+// SignInAgain signs account id in with its password even while it holds a
+// token, adopting none another instance stored, and returns the new
+// credentials: a token proves nothing of the password this process was
+// given (`accounts test`, which took the stored token, said ok for a wrong
+// password). The cookie account, which has no password, and an account out
+// of use are answered as Credentials answers them.
+func (p *Pool) SignInAgain(ctx context.Context, id string) (qwen.Credentials, error) {
+	p.mu.Lock()
+	if a := p.accounts[id]; a != nil && a.password != "" && a.signing == nil {
+		a.mustSignIn = true
+		if a.cookies != "" {
+			a.cookies, a.refused = "", a.cookies
+		}
+	}
+	p.mu.Unlock()
+	return p.credentialsOf(ctx, id)
+}
+
 // unusable is the error for a call that meets an account out of use.
 func (p *Pool) unusable(id string) error {
 	p.mu.Lock()
@@ -201,9 +219,12 @@ func answerOf(refusal error) string {
 }
 
 // staleToken is the token a sign-in replaces: its Cookie header and expiry.
+// password says that every stored token is stale: the sign-in is to use
+// the password (SignInAgain).
 type staleToken struct {
-	cookies string
-	expires time.Time
+	cookies  string
+	expires  time.Time
+	password bool
 }
 
 // signIn signs account id in, once across this process (callers wait for
@@ -224,6 +245,7 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 	done := make(chan struct{})
 	a.signing = done
 	login := Login{Email: a.id, Password: a.password}
+	stale.password, a.mustSignIn = a.mustSignIn, false
 	p.mu.Unlock()
 
 	got, how, err := p.obtain(ctx, login, stale)
@@ -421,7 +443,7 @@ func (p *Pool) storedToken(ctx context.Context, l Login, stale staleToken) (Sign
 		if r.ID == id && r.State == StateAuthFailed && r.FailedCredential != "" && r.FailedCredential == fingerprint(id, l.Password) {
 			return SignedIn{}, false, &SignInError{Class: ClassAuth, Message: "Qwen refused the e-mail or password (met by another instance)"}
 		}
-		if r.ID != id || r.CookiesSealed == "" || r.TokenExpiresAt.Before(stale.expires) || !r.TokenExpiresAt.After(p.now()) {
+		if r.ID != id || r.CookiesSealed == "" || stale.password || r.TokenExpiresAt.Before(stale.expires) || !r.TokenExpiresAt.After(p.now()) {
 			continue
 		}
 		plain, err := p.cfg.Sealer.Open(r.CookiesSealed, id)
