@@ -131,14 +131,6 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 	if c.cfg.SecretKey == nil {
 		return fmt.Errorf("not stored: %w", accounts.ErrNoKey)
 	}
-	if err := c.connect(ctx); err != nil {
-		return err
-	}
-	if from, err := environmentOwner(ctx, c, id); err != nil {
-		return err
-	} else if from != "" {
-		return refuse(from)
-	}
 	in := openSecretInput(stdin, c.stderr)
 	password, _, err := in.line("Qwen password for " + id + ": ")
 	in.close()
@@ -151,6 +143,14 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 	sealed, err := c.cfg.SecretKey.Seal(password, id)
 	if err != nil {
 		return err
+	}
+	if err := c.connect(ctx); err != nil {
+		return err
+	}
+	if from, err := environmentOwner(ctx, c, id); err != nil {
+		return err
+	} else if from != "" {
+		return refuse(from)
 	}
 	now := time.Now()
 	if err := c.store.PutAccount(ctx, qp.AccountRecord{ID: id, Source: qp.AccountStored, PasswordSealed: sealed, CreatedAt: now, UpdatedAt: now}); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -312,17 +313,19 @@ func TestAccountsTestJSON(t *testing.T) {
 
 // `accounts add` that is refused for what it was given — an address that is
 // not one, no QWENPROXY_SECRET_KEY to seal the password with, an account of
-// this command's QWEN_ACCOUNTS — creates no database: it made and migrated
+// this command's QWEN_ACCOUNTS, no password on standard input — creates no database: it made and migrated
 // one at --database-path before it refused.
 func TestRefusedAccountsAddCreatesNoDatabase(t *testing.T) {
 	for _, tc := range []struct {
 		name, email string
 		vars        map[string]string
 		want        string
+		stdin       string // the password's line; "pw\n" when empty
 	}{
-		{"not an address", "notanemail", map[string]string{"QWENPROXY_SECRET_KEY": key1}, "not an e-mail address"},
-		{"no key", "ada@example.com", nil, "QWENPROXY_SECRET_KEY is not set"},
-		{"an environment account", "carol@example.com", map[string]string{"QWEN_ACCOUNTS": "carol@example.com:env-secret"}, "comes from QWEN_ACCOUNTS"},
+		{"not an address", "notanemail", map[string]string{"QWENPROXY_SECRET_KEY": key1}, "not an e-mail address", ""},
+		{"no key", "ada@example.com", nil, "QWENPROXY_SECRET_KEY is not set", ""},
+		{"an environment account", "carol@example.com", map[string]string{"QWEN_ACCOUNTS": "carol@example.com:env-secret"}, "comes from QWEN_ACCOUNTS", ""},
+		{"no password", "ada@example.com", map[string]string{"QWENPROXY_SECRET_KEY": key1}, "no password given", "\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db := filepath.Join(t.TempDir(), "a.db")
@@ -333,7 +336,7 @@ func TestRefusedAccountsAddCreatesNoDatabase(t *testing.T) {
 				return tc.vars[k]
 			}
 			var out, errOut bytes.Buffer
-			code := runWithInput(context.Background(), []string{"accounts", "add", "--email", tc.email}, env, strings.NewReader("pw\n"), &out, &errOut)
+			code := runWithInput(context.Background(), []string{"accounts", "add", "--email", tc.email}, env, strings.NewReader(cmp.Or(tc.stdin, "pw\n")), &out, &errOut)
 			if code != 1 || !strings.Contains(errOut.String(), tc.want) {
 				t.Fatalf("exit %d: %s%s", code, out.String(), errOut.String())
 			}
