@@ -87,6 +87,19 @@ func TestParseListTakesEverythingAfterTheFirstColon(t *testing.T) {
 	}
 }
 
+// QWEN_ACCOUNTS of commas and blanks alone started the server with no
+// account and a warning, where an empty QWEN_ACCOUNTS_FILE is refused; it
+// is refused too. An empty value is no account, as an unset one.
+func TestAQwenAccountsListWithNoAccountIsRefused(t *testing.T) {
+	for _, v := range []string{",", " , ,", " "} {
+		if got, err := ParseList(v); (v == " ") != (err == nil) || len(got) != 0 {
+			t.Errorf("%q: %+v %v", v, got, err)
+		} else if err != nil && !strings.Contains(err.Error(), "holds no account") {
+			t.Errorf("%q: %v", v, err)
+		}
+	}
+}
+
 // A QWEN_ACCOUNTS_FILE with no account in it (empty, or comments alone) is
 // refused, saying so: the server started without an account and without a
 // word of the file.

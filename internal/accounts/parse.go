@@ -21,8 +21,13 @@ type Login struct {
 // QWEN_ACCOUNTS_FILE for passwords containing commas). Errors name the
 // entry by position and e-mail, never the password — nor an entry that is
 // not an e-mail address: after a password's comma, it is the password's
-// tail.
+// tail — and not the setting, which the caller names. An empty value is no
+// account; one with commas and blanks alone is refused, as an empty
+// QWEN_ACCOUNTS_FILE is (ParseFile).
 func ParseList(v string) ([]Login, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
 	var out []Login
 	var errs []error
 	for i, entry := range strings.Split(v, ",") {
@@ -31,7 +36,7 @@ func ParseList(v string) ([]Login, error) {
 		}
 		l, err := parseEntry(entry)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("QWEN_ACCOUNTS entry %d: %w", i+1, err))
+			errs = append(errs, fmt.Errorf("entry %d: %w", i+1, err))
 			continue
 		}
 		out = append(out, l)
@@ -40,7 +45,10 @@ func ParseList(v string) ([]Login, error) {
 		errs = append(errs, errors.New("(a comma separates accounts in QWEN_ACCOUNTS: put a password containing a comma in QWEN_ACCOUNTS_FILE, one email:password per line)"))
 		return nil, errors.Join(errs...)
 	}
-	return dedupe(out, "QWEN_ACCOUNTS")
+	if len(out) == 0 {
+		return nil, errors.New("holds no account: write email:password[,email:password…] (or leave it unset)")
+	}
+	return dedupe(out, "")
 }
 
 // ParseFile reads QWEN_ACCOUNTS_FILE: one email:password per line; blank
@@ -117,11 +125,13 @@ func NormalizeEmail(email string) (string, error) {
 	return strings.ToLower(email), nil
 }
 
+// dedupe refuses an account listed twice in name ("" when the caller names
+// the setting).
 func dedupe(in []Login, name string) ([]Login, error) {
 	seen := map[string]bool{}
 	for _, l := range in {
 		if seen[l.Email] {
-			return nil, fmt.Errorf("%s: %s is listed twice", name, l.Email)
+			return nil, fmt.Errorf("%s is listed twice", strings.TrimPrefix(name+": "+l.Email, ": "))
 		}
 		seen[l.Email] = true
 	}

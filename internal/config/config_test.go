@@ -148,6 +148,22 @@ func TestABadSecretKeyIsNamedOnce(t *testing.T) {
 	}
 }
 
+// A bad QWEN_ACCOUNTS was named twice ("QWEN_ACCOUNTS: QWEN_ACCOUNTS entry
+// 1: …"), and one of commas alone started a server with no account where
+// an empty QWEN_ACCOUNTS_FILE is refused.
+func TestABadAccountsListIsNamedOnce(t *testing.T) {
+	for v, want := range map[string]string{
+		"nopassword,a@x.io:secret1": "QWEN_ACCOUNTS: entry 1: is not email:password",
+		"a@x.io:secret1,A@x.io:y":   "QWEN_ACCOUNTS: a@x.io is listed twice",
+		" , ":                       "QWEN_ACCOUNTS: holds no account",
+	} {
+		_, err := Load(nil, env(map[string]string{"QWEN_ACCOUNTS": v}), io.Discard)
+		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "secret1") {
+			t.Errorf("%q: %v, want %q", v, err, want)
+		}
+	}
+}
+
 // RECORD_MAX_BODY_BYTES is bounded by what the store can read back
 // (bodies.MaxDecoded): a larger limit recorded bodies no read could
 // decompress.
