@@ -14,6 +14,12 @@ var ErrNotFound = errors.New("not found")
 // a missing row or the proxy's own fault.
 var ErrStoreUnavailable = errors.New("the database did not answer")
 
+// ErrDatabaseBusy marks a batch a database did not take because another
+// held a lock it needed past the bound it waits (DATABASE_BUSY_TIMEOUT:
+// SQLite's busy_timeout, PostgreSQL's lock_timeout): it was already waited
+// for, so trying again at once would only wait as long again.
+var ErrDatabaseBusy = errors.New("the database stayed locked past DATABASE_BUSY_TIMEOUT")
+
 // ErrRecordRefused marks a batch a database refused for what a record in it
 // holds — a constraint, a value it cannot store — as opposed to the database
 // being unavailable: written again, it fails again.

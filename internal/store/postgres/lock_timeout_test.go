@@ -55,6 +55,9 @@ func TestAWriteGivesUpOnALockedTableAfterTheBusyTimeout(t *testing.T) {
 	if !errors.As(err, &pgErr) || pgErr.Code != "55P03" {
 		t.Fatalf("a write under another's lock: %v; want PostgreSQL's lock_not_available (55P03) while the lock is held", err)
 	}
+	if !errors.Is(err, qp.ErrDatabaseBusy) { // the recorder spools it at once, as it has waited already
+		t.Fatalf("a write under another's lock: %v; want it marked qp.ErrDatabaseBusy", err)
+	}
 	if err := tx.Rollback(); err != nil {
 		t.Fatal(err)
 	}

@@ -246,7 +246,11 @@ func (dialect) LockMigrations(ctx context.Context, conn *sql.Conn) (func(), erro
 const migrationLockTimeout = 10 * time.Second
 
 // MigrationLockTimedOut is true of lock_timeout's error (SQLSTATE 55P03).
-func (dialect) MigrationLockTimedOut(err error) bool {
+func (d dialect) MigrationLockTimedOut(err error) bool { return d.Busy(err) }
+
+// Busy is true of lock_timeout's error, lock_not_available (SQLSTATE
+// 55P03): a table another session held locked past DATABASE_BUSY_TIMEOUT.
+func (dialect) Busy(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
 }

@@ -455,6 +455,14 @@ func (dialect) Refuses(err error) bool {
 	return false
 }
 
+// Busy is true of SQLITE_BUSY (any of its extended codes): the file's
+// lock, which another process held past busy_timeout (the writer's BEGIN
+// IMMEDIATE takes it first, so no transaction meets it half-way).
+func (dialect) Busy(err error) bool {
+	var e *msqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // MigrationLockTimedOut is false: SQLite's migrations wait for the file's
 // write lock like any writer (DATABASE_BUSY_TIMEOUT).
 func (dialect) MigrationLockTimedOut(error) bool { return false }

@@ -35,11 +35,16 @@ func (s *Store) WriteExchanges(ctx context.Context, batch []qp.Exchange) error {
 // spool) is skipped, so writing a batch twice stores it once.
 //
 // An error for what a record holds, not for the database's state, is also
-// qp.ErrRecordRefused.
+// qp.ErrRecordRefused; a lock another held past DATABASE_BUSY_TIMEOUT is
+// qp.ErrDatabaseBusy.
 func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 	defer func() {
-		if err != nil && s.dialect.Refuses(err) {
+		switch {
+		case err == nil:
+		case s.dialect.Refuses(err):
 			err = fmt.Errorf("%w: %w", qp.ErrRecordRefused, err)
+		case s.dialect.Busy(err):
+			err = fmt.Errorf("%w: %w", qp.ErrDatabaseBusy, err)
 		}
 	}()
 	ctx = s.dialect.BatchContext(ctx)

@@ -72,6 +72,10 @@ type Dialect interface {
 	// for the values it was given (a constraint, a value too big or of the
 	// wrong type), not for its own state (locked, full, gone).
 	Refuses(err error) bool
+	// Busy reports whether err says a lock another holds was waited for
+	// past the database's bound (DATABASE_BUSY_TIMEOUT), which is
+	// qp.ErrDatabaseBusy.
+	Busy(err error) bool
 	// BatchContext is the context a batch's statements run under, given
 	// the caller's (which bounds the write).
 	BatchContext(ctx context.Context) context.Context
