@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/metrics"
+	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/redact"
 )
@@ -74,7 +76,8 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 		g = &gate{ResponseWriter: w}
 		w = g
 	}
-	metadataOnly := !s.cfg.RecordBodies || strings.EqualFold(r.Header.Get("X-Record-Bodies"), "false")
+	record, _ := recordBodiesHeader(r) // checked before the call began (decodeCall)
+	metadataOnly := !s.cfg.RecordBodies || !record
 	var recorded []byte
 	if !metadataOnly { // finish drops the bodies of such a call
 		// As the client sent it: finish redacts it and replaces its
@@ -89,6 +92,23 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 		Response: qp.Response{ResponseID: qp.NewID()},
 	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, errorFormat: errorFormatFor(r),
 		metadataOnly: metadataOnly}
+}
+
+// recordBodiesHeader reads X-Record-Bodies: whether the client lets the
+// call's bodies be recorded (true when it is absent). It takes the values
+// RECORD_BODIES takes (strconv.ParseBool: true, false, 1, 0, t, f…); any
+// other is a 400: a privacy switch misread as "record" stored what the
+// client meant to keep out ("0", "no", "off" all did).
+func recordBodiesHeader(r *http.Request) (bool, *openai.Error) {
+	v := r.Header.Get("X-Record-Bodies")
+	if v == "" {
+		return true, nil
+	}
+	record, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return true, openai.InvalidRequest("X-Record-Bodies", "invalid_record_bodies", "X-Record-Bodies must be true or false (or 1 or 0), not %.40q", v)
+	}
+	return record, nil
 }
 
 // fail answers with f if nothing was sent yet, and records it — or, where f

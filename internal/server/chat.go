@@ -23,7 +23,7 @@ type decodedCall struct {
 
 // decodeCall reads the body, checks every field against its policy table
 // (when the client API has one), decodes and validates it into req, and
-// reads X-Session-Id. On failure it
+// reads X-Session-Id and checks X-Record-Bodies. On failure it
 // has answered the 4xx; nothing is recorded for such a call.
 func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validator, fields []openai.Field) (decodedCall, bool) {
 	var d decodedCall
@@ -39,6 +39,9 @@ func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validato
 	}
 	if apiErr == nil {
 		d.sessionID, apiErr = sessionHeader(r)
+	}
+	if apiErr == nil {
+		_, apiErr = recordBodiesHeader(r)
 	}
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)

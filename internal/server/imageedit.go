@@ -32,6 +32,9 @@ func (s *Server) imageEdits(w http.ResponseWriter, r *http.Request) {
 	if apiErr == nil {
 		ignored, apiErr = openai.CheckFields(body, openai.ImageEditFields)
 	}
+	if apiErr == nil {
+		_, apiErr = recordBodiesHeader(r)
+	}
 	var req openai.ImageRequest
 	if apiErr == nil {
 		apiErr = openai.Decode(body, &req)
