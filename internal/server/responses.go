@@ -89,6 +89,9 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 	}
 	if req.ForcesSearch() && !t.search {
 		// Forced, a search the model cannot do would pass unseen.
+		if v.image { // not for want of search in the list: the image variant's chat has none
+			return turnSpec{}, imageSearchError("tool_choice", req.Model)
+		}
 		return turnSpec{}, featureError("tool_choice", v.model, "web search")
 	}
 	// Declared and not forced, the web search is the model's to use when it
