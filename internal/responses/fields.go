@@ -23,7 +23,7 @@ var Fields = []openai.Field{
 	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`none`/`auto`/`required`/a named function or custom tool/`allowed_tools`, emulated; the declared web search tool (`{\"type\":\"web_search\"}`): the turn searches"},
 	{Name: "parallel_tool_calls", Policy: openai.Honoured, Doc: "`false`: only an answer's first call is kept"},
 	{Name: "text", Policy: openai.Honoured, Doc: "`format`: `text`, `json_object` or `json_schema`, emulated as `response_format`; `verbosity` (`low`, `medium`, `high`) checked, no effect"},
-	{Name: "reasoning", Policy: openai.Honoured, Doc: "`effort` (one of OpenAI's) other than `none`/`minimal` turns on thinking; `summary` `auto`, `concise`, `detailed` or `none`"},
+	{Name: "reasoning", Policy: openai.Honoured, Doc: "`effort` (one of OpenAI's) other than `none`/`minimal` turns on thinking; `summary` `auto`, `concise` or `detailed` (the thinking as a reasoning item's summary, which Qwen's summary-form thinking is, whatever the setting) or `none` (no reasoning item; the model still thinks)"},
 	{Name: "stream", Policy: openai.Honoured, Doc: "the semantic event stream"},
 	{Name: "store", Policy: openai.Honoured, Doc: "`false`: the response is not served by `GET /v1/responses/{id}`"},
 	{Name: "previous_response_id", Policy: openai.Honoured, Doc: "continues that response's Qwen chat"},

@@ -104,6 +104,14 @@ func (r *Request) WantsThinking() bool {
 	return true
 }
 
+// WantsSummary reports whether the answer carries its reasoning as a
+// reasoning item's summary: unless reasoning.summary is "none" (Codex's
+// setting for none), when the model still thinks and the output has no
+// reasoning item.
+func (r *Request) WantsSummary() bool {
+	return r.Reasoning == nil || r.Reasoning.Summary == nil || *r.Reasoning.Summary != "none"
+}
+
 var functionName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // ItemLookup finds the stored item an item_reference names (an output item

@@ -20,6 +20,9 @@ type responsesFormat struct {
 	// shell is the response object without its id, status, output and
 	// usage: the request's settings, echoed as OpenAI does.
 	shell responses.Response
+	// noSummary leaves the reasoning out of the output (reasoning.summary
+	// "none"): no reasoning item, no summary events.
+	noSummary bool
 }
 
 func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
@@ -29,7 +32,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &responsesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), tools: t.tools,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
-		holding: t.checked()}
+		holding: t.checked(), noSummary: f.noSummary}
 	if t.stream {
 		c.events().setOpening(func() []byte {
 			o.named()
@@ -56,6 +59,7 @@ type responsesOutput struct {
 	current   strings.Builder        // the streamed item's text
 	cites     []responses.Annotation // the last message item's citations, set at finish
 	tools     *tools.Set             // the request's, for the namespace of a call
+	noSummary bool                   // see responsesFormat
 }
 
 // callItem is a call's function_call item, or a custom call's
@@ -156,7 +160,7 @@ func (o *responsesOutput) sendText(s string) error {
 
 func (o *responsesOutput) reasoning(s string) error {
 	s = o.reasoningPiece(s)
-	if !o.started {
+	if !o.started || o.noSummary {
 		return nil
 	}
 	o.item("reasoning")
@@ -276,7 +280,7 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 	r.Status, r.Usage, r.Error = status, responseUsage(ans), fail
 	if !o.stream {
 		r.Output = []responses.OutputItem{}
-		if reasoned := o.reasoned.String(); reasoned != "" {
+		if reasoned := o.reasoned.String(); reasoned != "" && !o.noSummary {
 			r.Output = append(r.Output, responses.Reasoning(responses.ID("rs", o.hex, len(r.Output)), reasoned))
 		}
 		if text := o.contentText(); text != "" || len(o.callList) == 0 {
