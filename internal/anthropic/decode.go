@@ -58,7 +58,7 @@ var (
 	requestKeys = []string{"model", "max_tokens", "messages", "system", "stream", "stop_sequences", "temperature", "top_p", "top_k",
 		"metadata", "tools", "tool_choice", "thinking", "output_config", "output_format"}
 	messageKeys = []string{"role", "content"}
-	toolKeys    = []string{"type", "name", "description", "input_schema", "strict"}
+	toolKeys    = []string{"type", "name", "description", "input_schema", "strict", "max_uses", "allowed_domains", "blocked_domains", "user_location"}
 	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context", "thinking", "signature", "data"}
 	sourceKeys  = []string{"type", "media_type", "data", "url", "content"}
 )
@@ -85,6 +85,14 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 			return jsonscan.DecodeString(v, &t.Description)
 		case "strict":
 			return json.Unmarshal(v, &t.Strict) == nil
+		case "max_uses":
+			return jsonscan.DecodeRaw(v, &t.MaxUses)
+		case "allowed_domains":
+			return jsonscan.DecodeRaw(v, &t.AllowedDomains)
+		case "blocked_domains":
+			return jsonscan.DecodeRaw(v, &t.BlockedDomains)
+		case "user_location":
+			return jsonscan.DecodeRaw(v, &t.UserLocation)
 		default: // "input_schema"
 			return jsonscan.DecodeRaw(v, &t.InputSchema)
 		}

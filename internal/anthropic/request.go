@@ -114,6 +114,25 @@ type Tool struct {
 	Description string          `json:"description"`
 	InputSchema json.RawMessage `json:"input_schema"`
 	Strict      *bool           `json:"strict"` // true: its calls' input is checked against input_schema
+	// The web search tool's settings: checked, without effect
+	// (openai.CheckSearchSetting).
+	MaxUses        json.RawMessage `json:"max_uses"`
+	AllowedDomains json.RawMessage `json:"allowed_domains"`
+	BlockedDomains json.RawMessage `json:"blocked_domains"`
+	UserLocation   json.RawMessage `json:"user_location"`
+}
+
+// searchSettings checks the web search tool's settings; p names a field.
+func (t *Tool) searchSettings(p func(string) string) *openai.Error {
+	for _, s := range []struct {
+		key string
+		v   json.RawMessage
+	}{{"max_uses", t.MaxUses}, {"allowed_domains", t.AllowedDomains}, {"blocked_domains", t.BlockedDomains}, {"user_location", t.UserLocation}} {
+		if e := openai.CheckSearchSetting(p(s.key), s.key, s.v); e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // ToolChoice is auto, any (some tool must be called), tool (the named one)
@@ -275,6 +294,9 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			// (SearchTool) and is not offered as a client tool.
 			if t.Name != webSearchName {
 				return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, webSearchName)
+			}
+			if e := t.searchSettings(p); e != nil {
+				return nil, e
 			}
 			continue
 		}

@@ -434,7 +434,7 @@ var ChatFields = []Field{
 	{"audio", Refused, Refuse("Qwen answers with text only"), "a 400"},
 	{"prediction", Refused, Refuse("Qwen has no predicted outputs"), "a 400"},
 	{"moderation", Refused, Refuse("the proxy does not moderate input or output"), "a 400: the proxy cannot moderate"},
-	{"web_search_options", Honoured, object, "an object: turns on Qwen's web search, as the `-search` model variant does (sources as `annotations`); its settings have no effect; a 400 for a model without search or an `-image` variant"},
+	{"web_search_options", Honoured, webSearchOptions, "an object: turns on Qwen's web search, as the `-search` model variant does (sources as `annotations`); its settings (`search_context_size` `low`, `medium` or `high`; `user_location`) have no effect and are type-checked; a 400 for a model without search or an `-image` variant"},
 }
 
 // CompletionFields is the policy of every legacy POST /v1/completions field

@@ -59,7 +59,7 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 var (
 	requestKeys = []string{"model", "input", "instructions", "tools", "tool_choice", "stream", "store", "previous_response_id", "reasoning",
 		"max_output_tokens", "temperature", "top_p", "parallel_tool_calls", "metadata", "include", "truncation", "text"}
-	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools"}
+	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools", "search_context_size", "user_location", "filters"}
 	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output", "summary"}
 	partKeys = []string{"type", "text", "refusal", "image_url", "detail", "file_data", "filename", "file_id", "file_url"}
 )
@@ -79,6 +79,12 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 			return json.Unmarshal(v, &t.Strict) == nil
 		case "format":
 			return jsonscan.DecodeRaw(v, &t.Format)
+		case "search_context_size":
+			return jsonscan.DecodeRaw(v, &t.SearchContextSize)
+		case "user_location":
+			return jsonscan.DecodeRaw(v, &t.UserLocation)
+		case "filters":
+			return jsonscan.DecodeRaw(v, &t.Filters)
 		default: // "tools": a namespace's
 			return decodeTools(v, &t.Tools)
 		}

@@ -61,6 +61,24 @@ type Tool struct {
 	Strict      *bool           `json:"strict"`
 	Format      json.RawMessage `json:"format"` // a custom tool's input format
 	Tools       []Tool          `json:"tools"`  // a namespace's tools
+	// A web search tool's settings: checked, without effect
+	// (openai.CheckSearchSetting).
+	SearchContextSize json.RawMessage `json:"search_context_size"`
+	UserLocation      json.RawMessage `json:"user_location"`
+	Filters           json.RawMessage `json:"filters"`
+}
+
+// searchSettings checks a web search tool's settings; p names a field.
+func (t *Tool) searchSettings(p func(string) string) *openai.Error {
+	for _, s := range []struct {
+		key string
+		v   json.RawMessage
+	}{{"search_context_size", t.SearchContextSize}, {"user_location", t.UserLocation}, {"filters", t.Filters}} {
+		if e := openai.CheckSearchSetting(p(s.key), s.key, s.v); e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // Item is an input item: a message, a function call and its output, a
@@ -282,6 +300,11 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 				}
 			}
 		default:
+			if isWebSearch(t.Type) {
+				if e := t.searchSettings(p); e != nil {
+					return nil, e
+				}
+			}
 			// Hosted tools (web_search, local_shell, …) are run by
 			// OpenAI's servers or need their own item types: they are not
 			// offered to the model, so an agent that declares them next to
