@@ -124,15 +124,8 @@ type Tool struct {
 
 // searchSettings checks the web search tool's settings; p names a field.
 func (t *Tool) searchSettings(p func(string) string) *openai.Error {
-	for _, s := range []struct {
-		key string
-		v   json.RawMessage
-	}{{"max_uses", t.MaxUses}, {"allowed_domains", t.AllowedDomains}, {"blocked_domains", t.BlockedDomains}, {"user_location", t.UserLocation}} {
-		if e := openai.CheckSearchSetting(p(s.key), s.key, s.v); e != nil {
-			return e
-		}
-	}
-	return nil
+	return openai.CheckSearchSettings(p, openai.SearchSetting{Key: "max_uses", Value: t.MaxUses}, openai.SearchSetting{Key: "allowed_domains", Value: t.AllowedDomains},
+		openai.SearchSetting{Key: "blocked_domains", Value: t.BlockedDomains}, openai.SearchSetting{Key: "user_location", Value: t.UserLocation})
 }
 
 // ToolChoice is auto, any (some tool must be called), tool (the named one)

@@ -40,6 +40,24 @@ func CheckSearchSetting(param, key string, v json.RawMessage) *Error {
 	return nil
 }
 
+// SearchSetting is one setting of a web search tool: its key and its value
+// as sent (nil when absent).
+type SearchSetting struct {
+	Key   string
+	Value json.RawMessage
+}
+
+// CheckSearchSettings checks a web search tool's settings in turn
+// (CheckSearchSetting), naming each param(key).
+func CheckSearchSettings(param func(key string) string, settings ...SearchSetting) *Error {
+	for _, s := range settings {
+		if err := CheckSearchSetting(param(s.Key), s.Key, s.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // webSearchOptions is Chat Completions' web_search_options: an object of
 // CheckSearchSetting's settings.
 func webSearchOptions(name string, v json.RawMessage) *Error {
@@ -47,12 +65,8 @@ func webSearchOptions(name string, v json.RawMessage) *Error {
 	if json.Unmarshal(v, &o) != nil {
 		return TypeError(name, "an object", v)
 	}
-	for _, k := range []string{"search_context_size", "user_location"} {
-		if err := CheckSearchSetting(name+"."+k, k, o[k]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return CheckSearchSettings(func(k string) string { return name + "." + k },
+		SearchSetting{"search_context_size", o["search_context_size"]}, SearchSetting{"user_location", o["user_location"]})
 }
 
 // userLocation is a search's approximate location: its type, if given,

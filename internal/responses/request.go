@@ -70,15 +70,8 @@ type Tool struct {
 
 // searchSettings checks a web search tool's settings; p names a field.
 func (t *Tool) searchSettings(p func(string) string) *openai.Error {
-	for _, s := range []struct {
-		key string
-		v   json.RawMessage
-	}{{"search_context_size", t.SearchContextSize}, {"user_location", t.UserLocation}, {"filters", t.Filters}} {
-		if e := openai.CheckSearchSetting(p(s.key), s.key, s.v); e != nil {
-			return e
-		}
-	}
-	return nil
+	return openai.CheckSearchSettings(p, openai.SearchSetting{Key: "search_context_size", Value: t.SearchContextSize},
+		openai.SearchSetting{Key: "user_location", Value: t.UserLocation}, openai.SearchSetting{Key: "filters", Value: t.Filters})
 }
 
 // Item is an input item: a message, a function call and its output, a
