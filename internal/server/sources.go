@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/translate"
 )
 
@@ -23,10 +24,15 @@ type sourcesAsText interface{ sourcesAsText() bool }
 // numbered list after the text ("[1] [title](url)" per line), each line the
 // span its citation points at; with annotations,
 // no text, and each citation an empty span at the end of the answer. The
-// citations go on the answer, for the client API's output to send. An
-// answer held to JSON (jsonOnly) takes no list, which would break it: its
-// sources are citations only, where the output has them.
-func (s *Server) citeSources(ans *translate.Answer, out output, jsonOnly bool) error {
+// citations go on the answer, for the client API's output to send.
+//
+// Some answers take no list, as text after them would break what the
+// client asked for: an answer held to JSON (jsonOnly), and an answer with
+// stop sequences when one of them ended it (nothing follows a stop
+// sequence) or when the list would put one in the text (the client's text
+// never holds one). Their sources are citations only, where the output has
+// them; the record keeps them all (web_search_info).
+func (s *Server) citeSources(ans *translate.Answer, out output, jsonOnly bool, stops []string) error {
 	sources := ans.Sources()
 	if len(sources) == 0 {
 		return nil
@@ -35,30 +41,54 @@ func (s *Server) citeSources(ans *translate.Answer, out output, jsonOnly bool) e
 	if o, ok := out.(sourcesAsText); ok {
 		textOnly = o.sourcesAsText()
 	}
-	if jsonOnly && textOnly {
-		return nil // the record keeps them (web_search_info)
+	text := out.message().Text
+	list, spans := sourceList(sources)
+	noList := jsonOnly || ans.StopSequence != "" || holdsStop(text+list, stops)
+	if noList && textOnly {
+		return nil
 	}
-	pos := utf8.RuneCountInString(out.message().Text)
-	if jsonOnly || s.cfg.Capabilities.SearchSources != "append" && !textOnly {
+	pos := utf8.RuneCountInString(text)
+	if noList || s.cfg.Capabilities.SearchSources != "append" && !textOnly {
 		for _, src := range sources {
 			ans.Citations = append(ans.Citations, translate.Citation{Title: src.Title, URL: src.URL, Start: pos, End: pos})
 		}
 		return nil
 	}
+	for _, c := range spans {
+		c.Start, c.End = c.Start+pos, c.End+pos
+		ans.Citations = append(ans.Citations, c)
+	}
+	return out.content(list)
+}
+
+// sourceList is the text of the sources' numbered list, heading first, and
+// each source's citation spanning its line, in code points of that text.
+func sourceList(sources []qwen.Source) (string, []translate.Citation) {
 	var b strings.Builder
 	b.WriteString(sourcesHeading)
-	pos += utf8.RuneCountInString(sourcesHeading)
+	pos := utf8.RuneCountInString(sourcesHeading)
+	spans := make([]translate.Citation, 0, len(sources))
 	for i, src := range sources {
 		line := sourceLine(i+1, src.Title, src.URL)
 		n := utf8.RuneCountInString(line)
-		ans.Citations = append(ans.Citations, translate.Citation{Title: src.Title, URL: src.URL, Start: pos, End: pos + n})
+		spans = append(spans, translate.Citation{Title: src.Title, URL: src.URL, Start: pos, End: pos + n})
 		b.WriteString(line)
 		if i < len(sources)-1 {
 			b.WriteByte('\n')
 		}
 		pos += n + 1
 	}
-	return out.content(b.String())
+	return b.String(), spans
+}
+
+// holdsStop reports whether text holds one of stops.
+func holdsStop(text string, stops []string) bool {
+	for _, stop := range stops {
+		if stop != "" && strings.Contains(text, stop) {
+			return true
+		}
+	}
+	return false
 }
 
 // annotations are the answer's citations as Chat Completions' url_citation

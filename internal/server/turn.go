@@ -257,7 +257,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 		err = out.content(clean)
 	}
 	if err == nil {
-		err = s.citeSources(ans, out, clean != "")
+		err = s.citeSources(ans, out, clean != "", t.stop)
 	}
 	if err != nil && t.image && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.r.Context().Err() == nil {
 		err = errImageTimeout
