@@ -152,6 +152,26 @@ func (c *call) failNow(f failure) {
 		c.wrote = true
 		rs.OpenAIResponse = c.errorFormat(c.w, f.api)
 	}
+	if sent := sentStatus(c.w); sent != 0 {
+		// A padded wait (an image's) committed the call to a status before
+		// it failed: the client got that status (200) with the error as its
+		// body, and the record says what the client got, as a broken
+		// stream's does; the error type and message still say why.
+		rs.HTTPStatus = sent
+	}
+}
+
+// statusSender is a writer that may send the call's status before its
+// answer is known (paddedWriter).
+type statusSender interface{ sentStatus() int }
+
+// sentStatus is the status w has sent ahead of the answer, 0 for none or
+// for a writer that never sends one early.
+func sentStatus(w http.ResponseWriter) int {
+	if s, ok := w.(statusSender); ok {
+		return s.sentStatus()
+	}
+	return 0
 }
 
 // finish stamps the end of the call and hands it to the recorder.
