@@ -50,13 +50,21 @@ type SessionFilter struct {
 
 // CallFilter selects recorded calls; fields combine with AND.
 type CallFilter struct {
-	SessionID    string
-	Model        string
-	Stream       *bool
-	Status       string // success or error
-	FinishReason string
-	Account      string // the Qwen account that served the call
-	Range        TimeRange
+	SessionID string
+	// Model is, in the request list (and exports), the model the client
+	// asked for (requests.model); in the response list, the Qwen model
+	// that answered (responses.model).
+	Model string
+	// ResponseModel is the Qwen model that answered (responses.model), in
+	// every list: the model statistics group calls by, which MODEL_MAP, a
+	// variant suffix (-thinking, -search, -image) or a default-mapped
+	// gpt-*, claude-* or dall-e-* name make another than the one asked for.
+	ResponseModel string
+	Stream        *bool
+	Status        string // success or error
+	FinishReason  string
+	Account       string // the Qwen account that served the call
+	Range         TimeRange
 }
 
 // SessionRecord is a session as listed, with its number of calls.

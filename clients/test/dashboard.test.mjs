@@ -66,6 +66,11 @@ before(async () => {
     if (more.length === 8) await Promise.all(more.splice(0));
   }
   await Promise.all(more);
+  // Names another model answers: a variant (qwq-32b answers) and a gpt-*
+  // name (DEFAULT_MODEL, qwen3-max, answers). The overview counts them by
+  // the model that answered.
+  await chat({ model: 'qwq-32b-thinking-search', messages: [{ role: 'user', content: 'a variant answers as its model' }] });
+  for (const i of [1, 2]) await chat({ model: 'gpt-4o', messages: [{ role: 'user', content: `mapped ${i}` }] });
 
   userDir = mkdtempSync(join(tmpdir(), 'qwenproxy-chromium-'));
   // A fresh user-data-dir: nothing carried over between runs.
@@ -170,7 +175,7 @@ test('overview: totals and charts match the calls made', async () => {
   const byModel = JSON.parse(await page.locator('.plot[data-title="Calls by model"]').getAttribute('data-sums'));
   assert.equal(byModel.reduce((a, b) => a + b, 0), made.calls);
   assert.equal(await page.locator('canvas').count() >= 5, true);
-  assert.equal(await rows('by-model'), 2);
+  assert.equal(await rows('by-model'), 3);
   await page.locator('[data-health]').waitFor();
   assert.match(await page.locator('.health').innerText(), /Qwen credentials\s+configured/);
   // Each Qwen account's state, from /health/detailed's credentials.accounts
@@ -202,6 +207,24 @@ test('overview: totals and charts match the calls made', async () => {
   assert.equal(await page.locator('input[name="account"]').inputValue(), name);
   assert.match(await page.locator('input[name="start"]').inputValue(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.equal(await rows('calls'), 50);
+  // A model's row lists exactly the calls it counts: those the model
+  // answered, whatever name they asked for (model= asked for the name
+  // asked, and listed none of qwq-32b's, a third fewer of qwen3-max's).
+  for (const model of ['qwq-32b', 'qwen3-max']) {
+    await go('#/overview', 'table[data-table="by-model"] a');
+    const row = page.locator('table[data-table="by-model"] tbody tr', { has: page.locator(`a:text-is("${model}")`) });
+    const counted = Number((await row.locator('td').nth(1).innerText()).replace(/\D/g, ''));
+    assert.ok(counted > 0 && counted < 50, `${model}: ${counted}`);
+    await row.locator('a').click();
+    await page.locator(`input[name="response_model"][value="${model}"]`).waitFor();
+    await page.locator('table[data-table="calls"], .card.empty').first().waitFor();
+    assert.equal(await page.locator('input[name="model"]').inputValue(), '');
+    assert.equal(new URLSearchParams(new URL(page.url()).hash.split('?')[1]).get('response_model'), model);
+    assert.equal(await rows('calls'), counted, model);
+    const shownModels = await page.locator('table[data-table="calls"] tbody tr td:nth-child(2)').allInnerTexts();
+    assert.ok(shownModels.every((m) => m === model || m.endsWith(' → ' + model)), shownModels.join());
+    assert.ok(shownModels.some((m) => m.endsWith(' → ' + model)), `${model}: no call asked for another name: ${shownModels}`);
+  }
   await go('#/overview', '.plot[data-title="Duration"] canvas');
   await shot('overview');
   noErrors('the overview');

@@ -88,6 +88,7 @@ func truncate(s string, n int) string {
 type responseSummaryJSON struct {
 	ID               int64    `json:"id"`
 	ResponseID       string   `json:"response_id"`
+	Model            string   `json:"model"` // the Qwen model that answered: the response_model filter's
 	Status           string   `json:"status"`
 	HTTPStatus       int      `json:"http_status"`
 	FinishReason     *string  `json:"finish_reason"`
@@ -140,7 +141,7 @@ func Request(r *qp.RequestRecord, detail bool) any {
 		return full
 	}
 	if rs := r.Response; rs != nil {
-		out.ResponseSummary = &responseSummaryJSON{ID: rs.ID, ResponseID: rs.ResponseID, Status: rs.Status, HTTPStatus: rs.HTTPStatus,
+		out.ResponseSummary = &responseSummaryJSON{ID: rs.ID, ResponseID: rs.ResponseID, Model: rs.Model, Status: rs.Status, HTTPStatus: rs.HTTPStatus,
 			FinishReason: nullable(rs.FinishReason), PromptTokens: rs.PromptTokens, CompletionTokens: rs.CompletionTokens,
 			TotalTokens: rs.TotalTokens, DurationMS: rs.DurationMillis, TTFTMS: rs.TTFTMillis, UpstreamAttempts: rs.UpstreamAttempts,
 			NewChatAttempts: rs.NewChatAttempts, ErrorType: nullable(rs.ErrorType), Error: nullable(rs.Error)}

@@ -139,14 +139,31 @@ func changeCounts(ctx context.Context, tx *txn, counts map[countKey]int64) error
 // countQuery is the query of a list's total from call_counts for a call
 // filter, or "" when the filter uses what call_counts does not keep (a
 // session, a time range).
+//
+// The request list under the model that answered is counted from the
+// response list's counts: a call's two rows count with the same account,
+// status, stream and finish reason, the response's by the model that
+// answered, and a request with no response was answered by no model. Under
+// the model asked for as well, which call_counts does not keep together
+// with it, its rows are counted.
 func countQuery(list string, f qp.CallFilter) (string, []any) {
 	if f.SessionID != "" || !f.Range.Start.IsZero() || !f.Range.End.IsZero() {
 		return "", nil
 	}
 	var w where
+	if list == requestCounts && f.ResponseModel != "" {
+		if f.Model != "" {
+			callFilter(&w, f, "q.", "q.timestamp")
+			return "SELECT COUNT(*) FROM requests q" + w.sql(), w.args
+		}
+		list, f.Model, f.ResponseModel = responseCounts, f.ResponseModel, ""
+	}
 	w.add("list = ?", list)
 	if f.Model != "" {
 		w.add("model = ?", f.Model)
+	}
+	if f.ResponseModel != "" { // the response list's, given as well as a different model
+		w.add("model = ?", f.ResponseModel)
 	}
 	if f.Account != "" {
 		w.add("account = ?", f.Account)

@@ -19,7 +19,11 @@ import (
 // a model asked for by another name than the one that answered, after a
 // session's delete and retention's, and in a database migration 0017 counts
 // from its rows. The totals come from call_counts, not from the rows (a
-// model's errors in a million requests took 0.3-0.6 s to count).
+// model's errors in a million requests took 0.3-0.6 s to count). Under the
+// model that answered (ResponseModel) the request list's total and its rows,
+// paged by cursor, are its calls that model answered, whichever way SQLite
+// reads them (see planAnsweredBy: a small page of a model of many calls
+// walks the requests, a larger one reads the model's ids).
 func TestListTotalsAreTheCountsOfTheirRows(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -52,11 +56,13 @@ func TestListTotalsAreTheCountsOfTheirRows(t *testing.T) {
 		yes, no := true, false
 		var filters []qp.CallFilter
 		for _, m := range []string{"", "qwen3-max", "gpt-4o"} {
-			for _, a := range []string{"", "a@example.com"} {
-				for _, s := range []string{"", qp.StatusSuccess, qp.StatusError} {
-					for _, str := range []*bool{nil, &yes, &no} {
-						for _, fr := range []string{"", "stop", "tool_calls"} {
-							filters = append(filters, qp.CallFilter{Model: m, Account: a, Status: s, Stream: str, FinishReason: fr})
+			for _, rm := range []string{"", "qwen3-max", "qwen3-coder-plus"} {
+				for _, a := range []string{"", "a@example.com"} {
+					for _, s := range []string{"", qp.StatusSuccess, qp.StatusError} {
+						for _, str := range []*bool{nil, &yes, &no} {
+							for _, fr := range []string{"", "stop", "tool_calls"} {
+								filters = append(filters, qp.CallFilter{Model: m, ResponseModel: rm, Account: a, Status: s, Stream: str, FinishReason: fr})
+							}
 						}
 					}
 				}
@@ -79,6 +85,14 @@ func TestListTotalsAreTheCountsOfTheirRows(t *testing.T) {
 				}
 				if want := matching(responses, f); rs.Total != want {
 					t.Errorf("%s: responses %+v: total %d, %d rows match", when, f, rs.Total, want)
+				}
+				if f.ResponseModel == "" {
+					continue
+				}
+				for _, limit := range []int{4, 1000} {
+					if got, want := pagedRequests(t, st, f, limit), matching(requests, f); got != want {
+						t.Errorf("%s: requests %+v: %d rows by pages of %d, %d rows match", when, f, got, limit, want)
+					}
 				}
 			}
 		}
@@ -111,14 +125,20 @@ func TestListTotalsAreTheCountsOfTheirRows(t *testing.T) {
 }
 
 type callRow struct {
-	model, account, status, finish string
-	stream                         bool
+	model, answered, account, status, finish string
+	stream                                   bool
 }
 
-// callRows reads the filtered columns of every row of table.
+// callRows reads the filtered columns of every row of table (answered: the
+// model of the call's response, "" for a request without one).
 func callRows(t *testing.T, st *sqlstore.Store, table string) []callRow {
 	t.Helper()
-	rows, err := st.DB().Query(`SELECT model, COALESCE(account, ''), status, stream, COALESCE(finish_reason, '') FROM ` + table)
+	query := `SELECT model, model, COALESCE(account, ''), status, stream, COALESCE(finish_reason, '') FROM responses`
+	if table == "requests" {
+		query = `SELECT q.model, COALESCE(r.model, ''), COALESCE(q.account, ''), q.status, q.stream, COALESCE(q.finish_reason, '')
+			FROM requests q LEFT JOIN responses r ON r.request_id = q.id`
+	}
+	rows, err := st.DB().Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +146,7 @@ func callRows(t *testing.T, st *sqlstore.Store, table string) []callRow {
 	var out []callRow
 	for rows.Next() {
 		var r callRow
-		if err := rows.Scan(&r.model, &r.account, &r.status, &r.stream, &r.finish); err != nil {
+		if err := rows.Scan(&r.model, &r.answered, &r.account, &r.status, &r.stream, &r.finish); err != nil {
 			t.Fatal(err)
 		}
 		out = append(out, r)
@@ -140,12 +160,37 @@ func callRows(t *testing.T, st *sqlstore.Store, table string) []callRow {
 func matching(rows []callRow, f qp.CallFilter) int {
 	n := 0
 	for _, r := range rows {
-		if (f.Model == "" || r.model == f.Model) && (f.Account == "" || r.account == f.Account) && (f.Status == "" || r.status == f.Status) &&
+		if (f.Model == "" || r.model == f.Model) && (f.ResponseModel == "" || r.answered == f.ResponseModel) &&
+			(f.Account == "" || r.account == f.Account) && (f.Status == "" || r.status == f.Status) &&
 			(f.Stream == nil || r.stream == *f.Stream) && (f.FinishReason == "" || r.finish == f.FinishReason) {
 			n++
 		}
 	}
 	return n
+}
+
+// pagedRequests is how many requests the pages of limit rows under f list,
+// each once, followed by cursor.
+func pagedRequests(t *testing.T, st *sqlstore.Store, f qp.CallFilter, limit int) int {
+	t.Helper()
+	seen := map[int64]bool{}
+	o := qp.ListOptions{Limit: limit, NoTotal: true}
+	for {
+		page, err := st.ListRequests(context.Background(), f, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Items {
+			if seen[r.ID] {
+				t.Fatalf("%+v: request %d listed twice", f, r.ID)
+			}
+			seen[r.ID] = true
+		}
+		if !page.HasMore {
+			return len(seen)
+		}
+		o.After = page.Next
+	}
 }
 
 // A list's total under a time range, alone or with a model, an account or a

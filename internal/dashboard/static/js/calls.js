@@ -4,7 +4,7 @@ import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
 import * as f from "./format.js";
 
-const filterNames = ["model", "account", "status", "stream", "finish_reason", "session_id", "start", "end"];
+const filterNames = ["model", "response_model", "account", "status", "stream", "finish_reason", "session_id", "start", "end"];
 
 // calls is the request log: the history API's filters, keyset paging,
 // export and delete-before.
@@ -22,7 +22,8 @@ export async function calls(main, params) {
       location.hash = "#/calls" + qs(next);
     },
   },
-  h("label", "Model", h("input", { name: "model", value: filters.model })),
+  h("label", "Model", h("input", { name: "model", value: filters.model, placeholder: "as asked, e.g. gpt-4o" })),
+  h("label", "Answered by", h("input", { name: "response_model", value: filters.response_model, placeholder: "Qwen model" })),
   h("label", "Account", h("input", { name: "account", value: filters.account, placeholder: "Qwen account" })),
   select("status", "Status", [["", "any"], ["success", "success"], ["error", "error"]]),
   select("stream", "Stream", [["", "any"], ["true", "streamed"], ["false", "not streamed"]]),
@@ -66,11 +67,17 @@ export function callTable(items, fresh) {
 export function callRow(r, fresh) {
   const s = r.response_summary || {};
   return h("tr.click" + (fresh ? ".fresh" : ""), { dataset: { id: r.id }, onclick: () => { location.hash = "#/calls/" + r.id; } },
-    h("td", h("a", { href: "#/calls/" + r.id }, f.time(r.timestamp))), h("td", r.model), h("td", r.path), h("td", r.stream ? "yes" : "no"),
+    h("td", h("a", { href: "#/calls/" + r.id }, f.time(r.timestamp))), h("td", modelCell(r.model, s.model)), h("td", r.path), h("td", r.stream ? "yes" : "no"),
     h("td", s.status ? h("span.pill." + s.status, `${s.status} ${s.http_status}`) : "–"),
     h("td.num", f.int(s.total_tokens)), h("td.num", f.ms(s.duration_ms)), h("td.num", f.ms(s.ttft_ms)),
     h("td.num", s.status ? `${s.upstream_attempts}${s.new_chat_attempts ? " + " + s.new_chat_attempts + " new chat" : ""}` : "–"),
     h("td.wrap", s.error_type ? h("span.error", s.error_type) : ""));
+}
+
+// modelCell names the model a call asked for and, where it was another,
+// the Qwen model that answered (which the overview's rows count by).
+function modelCell(asked, answered) {
+  return answered && answered !== asked ? `${asked} → ${answered}` : asked;
 }
 
 async function exportCalls(button, filters, format) {
@@ -131,7 +138,8 @@ export async function call(main, id) {
         ["request id", h("span.mono", r.request_id)],
         ["time", f.time(r.timestamp)],
         ["route", `${r.method} ${r.path}`],
-        ["model", r.model], ["stream", r.stream ? "yes" : "no"],
+        ["model", r.model], s.model && s.model !== r.model ? ["answered by", s.model] : null,
+        ["stream", r.stream ? "yes" : "no"],
         ["session", r.session_id ? h("a", { href: "#/conversations/" + encodeURIComponent(r.session_id) }, r.session_id) : "–"],
         ["client", `${r.client_ip} · ${r.user_agent || "no user agent"}`],
         r.api_key_id ? ["API key", r.api_key_id] : null])),

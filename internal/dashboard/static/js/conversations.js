@@ -22,7 +22,10 @@ export async function conversations(main, params) {
     },
   },
   h("label", "First message contains", h("input", { name: "search", value: filters.search, type: "search" })),
-  h("label", "Model", h("input", { name: "model", value: filters.model })),
+  // A conversation's model is the Qwen model its chat is on, without the
+  // variant or the name the client asked for (qwq-32b, not
+  // qwq-32b-thinking-search; qwen3-max for gpt-4o).
+  h("label", "Model", h("input", { name: "model", value: filters.model, placeholder: "Qwen model, e.g. qwen3-max" })),
   h("label", "Account", h("input", { name: "account", value: filters.account, placeholder: "Qwen account" })),
   h("label", "From", h("input", { name: "start", value: filters.start, placeholder: "2h, 7d, 2026-05-01…" })),
   h("label", "Until", h("input", { name: "end", value: filters.end, placeholder: "now" })),

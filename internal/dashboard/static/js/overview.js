@@ -137,7 +137,12 @@ function render(body, p, totals, wins) {
   // range: a model's row of the last hour opened its calls of all time).
   // In RFC 3339, which the Calls page's From and Until fields show as given.
   const range = { start: new Date(p.start).toISOString(), end: new Date(p.end).toISOString() };
-  body.append(h("h2", "By model"), groupTable("by-model", "model", totals.by_model, (m) => "#/calls" + qs({ model: m, ...range })));
+  // The statistics group by the Qwen model that answered, which a variant
+  // suffix (-thinking, -search), a gpt-* or claude-* name or MODEL_MAP make
+  // another than the model asked for: the row asks for the calls answered
+  // by it (model= listed none of qwq-32b-thinking-search's under qwq-32b).
+  body.append(h("h2", "By model"), groupTable("by-model", "model", totals.by_model,
+    (m) => "#/calls" + qs({ response_model: m, ...range })));
   // The statistics group by Qwen account too; calls that reached none are
   // listed as "none" (the calls filter cannot ask for those).
   body.append(h("h2", "By account"), groupTable("by-account", "account", totals.by_account || [],
