@@ -57,13 +57,15 @@ const timeHelp = "RFC 3339, a date (2026-05-01), an age (2h, 7d) or Unix seconds
 // callFlags registers the call filters and returns their parser.
 func callFlags(fs *flag.FlagSet) func() (qp.CallFilter, error) {
 	session := fs.String("session", "", "only calls of this session")
-	model := fs.String("model", "", "only calls of this model")
+	model := fs.String("model", "", "only calls of this model (the name asked for)")
+	answered := fs.String("response-model", "", "only calls this Qwen model answered (the statistics' model)")
 	account := fs.String("account", "", "only calls served by this Qwen account (e-mail, or cookie)")
 	status := fs.String("status", "", "success or error")
 	start := fs.String("start", "", "from this time: "+timeHelp)
 	end := fs.String("end", "", "until this time: "+timeHelp)
 	return func() (qp.CallFilter, error) {
-		f, e := historyapi.CallFilterFrom(values("session_id", *session, "model", *model, "account", *account, "status", *status, "start", *start, "end", *end), time.Now())
+		f, e := historyapi.CallFilterFrom(values("session_id", *session, "model", *model, "response_model", *answered, "account", *account,
+			"status", *status, "start", *start, "end", *end), time.Now())
 		return f, apiError(e)
 	}
 }
