@@ -133,6 +133,10 @@ type Pool struct {
 	// storeDown is set while the store fails, so that sign-ins do not wait
 	// on it (they neither share nor adopt tokens then).
 	storeDown atomic.Bool
+	// syncMu makes exchanges with the store one at a time: the loop's and
+	// Sync's, run together, could adopt an older read of the accounts after
+	// a newer one, taking out an account the newer one had added.
+	syncMu sync.Mutex
 
 	mu       sync.Mutex
 	accounts map[string]*account

@@ -107,6 +107,8 @@ func (p *Pool) signInDue(ctx context.Context) {
 // what other instances found (newer states, fresher tokens, added or
 // removed accounts).
 func (p *Pool) sync(ctx context.Context) error {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
 	var errs []error
 	if p.cfg.Credentials != nil {
 		c, err := p.cfg.Credentials.QwenCredentials(ctx)
