@@ -104,6 +104,9 @@ func (c *cli) parse(args []string) error {
 	if err := checkArgs(pos, c.maxArgs); err != nil {
 		return err
 	}
+	if err := noEmptyFilter(c.fs); err != nil {
+		return err
+	}
 	c.args = pos
 	if err := config.CheckDatabaseURL(c.cfg.DatabaseURL); err != nil {
 		return fmt.Errorf("--database-url: %w", err)

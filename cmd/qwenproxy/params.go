@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
 
 	qp "qwenproxy"
@@ -50,6 +51,22 @@ func limitFlag(fs *flag.FlagSet) *string { return fs.String("limit", "50", "show
 func listOptions(limit string) (qp.ListOptions, error) {
 	o, e := historyapi.ListOptionsFrom(values("limit", limit, "count", "false"), 50, nil)
 	return o, apiError(e)
+}
+
+// filterFlags are the flags of the history's filters.
+var filterFlags = []string{"session", "model", "response-model", "account", "status", "start", "end", "search", "bucket"}
+
+// noEmptyFilter refuses a filter given with no value (--model ”), as the
+// history API refuses model=: taken as no filter, it listed (or exported)
+// every call, where the user asked for some.
+func noEmptyFilter(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err == nil && f.Value.String() == "" && slices.Contains(filterFlags, f.Name) {
+			err = usagef("--%s is empty: give it a value, or leave it out", f.Name)
+		}
+	})
+	return err
 }
 
 const timeHelp = "RFC 3339, a date (2026-05-01), an age (2h, 7d) or Unix seconds/ms"

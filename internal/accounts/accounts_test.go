@@ -109,7 +109,7 @@ func TestAnAccountsFileWithNoAccountIsRefused(t *testing.T) {
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := ParseFile(path); err == nil || !strings.Contains(err.Error(), "holds no account") || !strings.Contains(err.Error(), path) {
+		if got, err := ParseFile(path); err == nil || !strings.Contains(err.Error(), path+": holds no account") {
 			t.Errorf("%q: %+v %v", content, got, err)
 		}
 	}

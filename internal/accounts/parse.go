@@ -66,7 +66,7 @@ func ParseFile(path string) ([]Login, error) {
 		// An empty file is a secret not mounted or cut short, more likely
 		// than a wish for no account: served without a word, every call was
 		// told to set QWEN_ACCOUNTS.
-		return nil, fmt.Errorf("%s holds no account: write one email:password per line (or leave QWEN_ACCOUNTS_FILE unset)", name)
+		return nil, fmt.Errorf("%s: holds no account: write one email:password per line (or leave QWEN_ACCOUNTS_FILE unset)", name)
 	}
 	return logins, err
 }

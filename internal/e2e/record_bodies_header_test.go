@@ -37,6 +37,23 @@ func TestXRecordBodiesTakesBooleansAndRefusesTheRest(t *testing.T) {
 			}
 		}
 	}
+	// Given twice, as false and as true: which was meant is not known.
+	req, err := http.NewRequestWithContext(ctxT(t), http.MethodPost, e.app.URL()+"/v1/chat/completions", strings.NewReader(`{"messages":[{"role":"user","content":"keep out"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Add("X-Record-Bodies", "0")
+	req.Header.Add("X-Record-Bodies", "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "given twice") {
+		t.Errorf("X-Record-Bodies given as 0 and as 1: %d %s", resp.StatusCode, b)
+	}
 	if n := len(e.rows()); n != 3 {
 		t.Fatalf("%d calls recorded; the refused ones must not be", n)
 	}

@@ -178,7 +178,7 @@ func bound(x float64) string {
 	case math.MinInt64:
 		return "-9223372036854775808"
 	}
-	return strconv.FormatFloat(x, 'g', -1, 64)
+	return strconv.FormatFloat(x, 'f', -1, 64) // 2147483647, not 2.147483647e+09
 }
 
 func boolean(name string, v json.RawMessage) *Error {

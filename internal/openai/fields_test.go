@@ -256,3 +256,11 @@ func TestALogitBiasOutOfRangeIsNamedByItsKey(t *testing.T) {
 		t.Fatalf("%+v", err)
 	}
 }
+
+// An integer's bound was written as a float (2.147483647e+09) in the 400.
+func TestAnIntegersBoundIsWrittenWhole(t *testing.T) {
+	err := integer(1, 2147483647)("max_uses", []byte("0"))
+	if err == nil || !strings.Contains(err.Message, "between 1 and 2147483647,") {
+		t.Fatalf("%v", err)
+	}
+}

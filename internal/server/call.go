@@ -98,15 +98,22 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 // call's bodies be recorded (true when it is absent). It takes the values
 // RECORD_BODIES takes (strconv.ParseBool: true, false, 1, 0, t, f…); any
 // other is a 400: a privacy switch misread as "record" stored what the
-// client meant to keep out ("0", "no", "off" all did).
+// client meant to keep out ("0", "no", "off" all did). So is the header
+// given twice, as true and as false.
 func recordBodiesHeader(r *http.Request) (bool, *openai.Error) {
-	v := r.Header.Get("X-Record-Bodies")
-	if v == "" {
-		return true, nil
-	}
-	record, err := strconv.ParseBool(strings.TrimSpace(v))
-	if err != nil {
-		return true, openai.InvalidRequest("X-Record-Bodies", "invalid_record_bodies", "X-Record-Bodies must be true or false (or 1 or 0), not %.40q", v)
+	record, given := true, false
+	for _, v := range r.Header.Values("X-Record-Bodies") {
+		if strings.TrimSpace(v) == "" {
+			continue // as if absent
+		}
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		switch {
+		case err != nil:
+			return true, openai.InvalidRequest("X-Record-Bodies", "invalid_record_bodies", "X-Record-Bodies must be true or false (or 1 or 0), not %.40q", v)
+		case given && b != record: // which one the client meant is not known
+			return true, openai.InvalidRequest("X-Record-Bodies", "invalid_record_bodies", "X-Record-Bodies is given twice, as true and as false: send it once")
+		}
+		record, given = b, true
 	}
 	return record, nil
 }
