@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// A filter flag given with no value (--model ”) was taken as no filter:
+// A filter flag given with no value (--model "") was taken as no filter:
 // `requests ls` listed, and `export` exported, every call, where the history
 // API refuses model= with a 400. It is refused the same way, before the
 // database is read.

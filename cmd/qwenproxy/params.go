@@ -56,7 +56,7 @@ func listOptions(limit string) (qp.ListOptions, error) {
 // filterFlags are the flags of the history's filters.
 var filterFlags = []string{"session", "model", "response-model", "account", "status", "start", "end", "search", "bucket"}
 
-// noEmptyFilter refuses a filter given with no value (--model ”), as the
+// noEmptyFilter refuses a filter given with no value (--model ""), as the
 // history API refuses model=: taken as no filter, it listed (or exported)
 // every call, where the user asked for some.
 func noEmptyFilter(fs *flag.FlagSet) error {
