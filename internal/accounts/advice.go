@@ -53,7 +53,7 @@ func ForbiddenAdvice(id string, out bool) string {
 		tell = "sign in to chat.qwen.ai in a browser on the proxy's network to tell which"
 	}
 	return fmt.Sprintf("Qwen answered HTTP 403 to %s %d times in a row, each after a rest: a ban of the account, or as likely Qwen's firewall blocking this address "+
-		"(its password was not refused); it is not used until %s; %s, %s", id, forbiddenStrikes, "its credentials change or it is reset", tell, then)
+		"(its password was not refused); it is not used until its credentials change or it is reset; %s, %s", id, forbiddenStrikes, tell, then)
 }
 
 // forbiddenOut is the error of an account out after repeated bare 403s

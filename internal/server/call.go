@@ -103,10 +103,11 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 func recordBodiesHeader(r *http.Request) (bool, *openai.Error) {
 	record, given := true, false
 	for _, v := range r.Header.Values("X-Record-Bodies") {
-		if strings.TrimSpace(v) == "" {
+		trimmed := strings.TrimSpace(v)
+		if trimmed == "" {
 			continue // as if absent
 		}
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		b, err := strconv.ParseBool(trimmed)
 		switch {
 		case err != nil:
 			return true, openai.InvalidRequest("X-Record-Bodies", "invalid_record_bodies", "X-Record-Bodies must be true or false (or 1 or 0), not %.40q", v)

@@ -42,13 +42,19 @@ func (s *Server) citeSources(ans *translate.Answer, out output, jsonOnly bool, s
 		textOnly = o.sourcesAsText()
 	}
 	text := out.message().Text
-	list, spans := sourceList(sources)
-	noList := jsonOnly || ans.StopSequence != "" || holdsStop(text+list, stops)
-	if noList && textOnly {
+	// The list is made only where it may be appended.
+	var list string
+	var spans []translate.Citation
+	appended := !jsonOnly && ans.StopSequence == "" && (textOnly || s.cfg.Capabilities.SearchSources == "append")
+	if appended {
+		list, spans = sourceList(sources)
+		appended = !holdsStop(text+list, stops)
+	}
+	if !appended && textOnly {
 		return nil
 	}
 	pos := utf8.RuneCountInString(text)
-	if noList || s.cfg.Capabilities.SearchSources != "append" && !textOnly {
+	if !appended {
 		for _, src := range sources {
 			ans.Citations = append(ans.Citations, translate.Citation{Title: src.Title, URL: src.URL, Start: pos, End: pos})
 		}
