@@ -50,7 +50,7 @@ func TestTwoInstancesShareOnePostgresDatabase(t *testing.T) {
 			msgs = append(msgs, message{"assistant", answer})
 		}
 		last := msgs[len(msgs)-1].Content
-		if want := `You said: "Turn 4.". Earlier you said: "Turn 1."; "Turn 2."; "Turn 3.".`; last != want {
+		if want := `You said: "Turn 4.". Earlier you said: "Turn 1."; "Turn 2."; "Turn 3.". Earlier answers of mine: 3.`; last != want {
 			t.Fatalf("last answer %q, want %q", last, want)
 		}
 		if n := sim.Chats() - chatsBefore; n != 1 {

@@ -305,7 +305,9 @@ func TestThreeTurnConversationIsThreaded(t *testing.T) {
 	}
 	c.say("I like tea.")
 	third := c.say("What do you know?")
-	if want := `You said: "What do you know?". Earlier you said: "My name is Ada."; "I like tea.".`; third != want {
+	// Each turn hangs under the answer before it: the model's two answers
+	// are on its thread, not only the user's messages.
+	if want := `You said: "What do you know?". Earlier you said: "My name is Ada."; "I like tea.". Earlier answers of mine: 2.`; third != want {
 		t.Fatalf("third answer %q, want %q", third, want)
 	}
 	up := upstreamCompletions(t, e.sim)
@@ -319,9 +321,20 @@ func TestThreeTurnConversationIsThreaded(t *testing.T) {
 	}
 	rows := e.rows()
 	for i, body := range up[1:] {
+		// Under the answer before (its Qwen message_id, as recorded), not
+		// under the user message that asked for it (the record's parent_id).
+		var answer struct {
+			Data struct {
+				MessageID string `json:"message_id"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(rows[i].QwenResponse.String), &answer); err != nil || answer.Data.MessageID == "" || answer.Data.MessageID == rows[i].ParentID {
+			t.Fatalf("turn %d recorded %q (%v)", i+1, rows[i].QwenResponse.String, err)
+		}
+		parent := answer.Data.MessageID
 		m := messagesOf(body)
-		if len(m) != 1 || m[0]["role"] != "user" || body["parent_id"] != rows[i].ParentID || m[0]["parent_id"] != rows[i].ParentID {
-			t.Fatalf("upstream turn %d = %v, want only the new message under parent %s", i+2, body, rows[i].ParentID)
+		if len(m) != 1 || m[0]["role"] != "user" || body["parent_id"] != parent || m[0]["parent_id"] != parent {
+			t.Fatalf("upstream turn %d = %v, want only the new message under parent %s", i+2, body, parent)
 		}
 	}
 	var count int

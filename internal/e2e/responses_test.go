@@ -130,11 +130,11 @@ func TestPreviousResponseIDContinuesTheChat(t *testing.T) {
 	e := start(t, nil)
 	_, first, _ := postResponse(t, e, `{"model":"gpt-5","input":"one"}`)
 	_, second, text := postResponse(t, e, `{"model":"gpt-5","input":"two","previous_response_id":"`+first+`"}`)
-	if text != `You said: "two". Earlier you said: "one".` {
+	if text != `You said: "two". Earlier you said: "one". Earlier answers of mine: 1.` {
 		t.Fatalf("by the id's session: %q", text)
 	}
 	bare := second[:len("resp_")+32] // the request id alone
-	if _, _, text := postResponse(t, e, `{"model":"gpt-5","input":"three","previous_response_id":"`+bare+`"}`); text != `You said: "three". Earlier you said: "one"; "two".` {
+	if _, _, text := postResponse(t, e, `{"model":"gpt-5","input":"three","previous_response_id":"`+bare+`"}`); text != `You said: "three". Earlier you said: "one"; "two". Earlier answers of mine: 2.` {
 		t.Fatalf("by the recorded call: %q", text)
 	}
 	if status, _, _ := postResponse(t, e, `{"model":"gpt-5","input":"x","previous_response_id":"resp_00000000000000000000000000000000"}`); status != http.StatusBadRequest {

@@ -65,7 +65,8 @@ func TestInterleavedCandidatesGiveOneAnswer(t *testing.T) {
 	for stream.Next() {
 		acc.AddChunk(stream.Current())
 	}
-	want := `You said: "And of Norway?". Earlier you said: "Capital of France?".`
+	// The turn hangs under the kept candidate's answer.
+	want := `You said: "And of Norway?". Earlier you said: "Capital of France?". Earlier answers of mine: 1.`
 	if err := stream.Err(); err != nil || acc.Choices[0].Message.Content != want {
 		t.Fatalf("%v %q", err, acc.Choices[0].Message.Content)
 	}

@@ -281,13 +281,19 @@ func (s *Sim) release(t *turn) {
 }
 
 // compose answers deterministically from the thread: it repeats the newest
-// user message and every earlier user message on the parent chain, so a test
-// can tell whether the proxy threaded the conversation.
+// user message and every earlier user message on the parent chain, and
+// counts the answers on it, so a test can tell whether the proxy threaded
+// the conversation, and whether under the answers (a turn hung under the
+// previous user message leaves the model's own answers out of its thread).
 func (s *Sim) compose(c *chat, userID string, system []string) string {
 	var users []string
+	answers := 0
 	for id := userID; id != ""; id = c.nodes[id].parent {
-		if n := c.nodes[id]; n.role == "user" {
+		switch n := c.nodes[id]; n.role {
+		case "user":
 			users = append([]string{n.content}, users...)
+		case "assistant":
+			answers++
 		}
 	}
 	if len(users) == 0 {
@@ -306,6 +312,9 @@ func (s *Sim) compose(c *chat, userID string, system []string) string {
 			fmt.Fprintf(&b, " %q", excerpt(u))
 		}
 		b.WriteString(".")
+	}
+	if answers > 0 {
+		fmt.Fprintf(&b, " Earlier answers of mine: %d.", answers)
 	}
 	if len(system) > 0 {
 		fmt.Fprintf(&b, " System prompt: %q.", excerpt(strings.Join(system, " ")))

@@ -636,13 +636,16 @@ func (p *answerText) pass(s string, end bool) []tools.Event {
 	return out
 }
 
-// advance moves the session past the answered turn. The next turn's parent
-// is the created event's parent_id (the user message just sent) before its
-// response_id: Qwen keeps context under either, and parent_id is the choice
-// a context-recall check against the live API confirmed (qwen-wire.md §4.4;
-// most other clients chain to response_id).
+// advance moves the session past the answered turn. The next turn hangs
+// under the created event's response_id (the answer) before its parent_id
+// (the user message just sent), as the web client's tree and the 2026
+// clients that chain turns do (qwen-wire.md §4.4, S13): under the user
+// message the answer would be a sibling of the next turn, not on its
+// thread, and a model that reads its thread would lose its own answers (its
+// tool calls among them). The original's chaining to parent_id rested on a
+// recall check that asked only for what the user had said.
 func (s *Server) advance(turn *session.Turn, msgs []qp.Message, set *tools.Set, ans *translate.Answer, out output) {
-	parent := cmp.Or(ans.Created.ParentID, ans.Created.ResponseID)
+	parent := cmp.Or(ans.Created.ResponseID, ans.Created.ParentID)
 	if parent == "" {
 		s.log.Warn("answer without parent id; session not advanced", "session_id", turn.Session.ID)
 		turn.Touch()
