@@ -41,7 +41,8 @@ type envelope struct {
 	// Alibaba's risk control ("mtop" form): {"ret":["FAIL_SYS_USER_VALIDATE",
 	// "RGV587_ERROR::SM::…"],"data":{"url":"…/punish?…"}} (qwen-2026.md §3.6).
 	Ret []string `json:"ret"`
-	// A bare {"code":…,"detail":…} without the envelope [1 src].
+	// A bare {"code":…,"detail":…} without the envelope [1 src], or
+	// {"detail":…} alone, the web backend's (Open WebUI's) own refusal.
 	Code   string `json:"code"`
 	Detail string `json:"detail"`
 	// Some answers carry the new chat's id at the top level.
@@ -67,7 +68,7 @@ func (e *envelope) failure(actualStatus int) *Error {
 	if e.Success != nil && !*e.Success {
 		return classifyCode(e.Data.Code, e.Data.Details, actualStatus, e.Data.Num.String())
 	}
-	if e.Success == nil && e.Code != "" && e.Detail != "" {
+	if e.Success == nil && e.Detail != "" {
 		return classifyCode(e.Code, e.Detail, actualStatus, "")
 	}
 	return nil
@@ -116,10 +117,12 @@ func classifyCode(code, details string, status int, num string) *Error {
 		// mid-stream error): the client's to shorten, not to ask again.
 		err.Kind = KindTooLong
 	case strings.EqualFold(code, "Unauthorized") || status == http.StatusUnauthorized || status == http.StatusForbidden ||
-		strings.Contains(lower, "invalid token") || strings.Contains(lower, "token has expired") || sessionEnded(lower):
-		// "Invalid token" (qwen-wire.md §5), "Token has expired" and the
-		// session's end (qwen-2026.md §1.3) say so whatever code carries
-		// them.
+		strings.Contains(lower, "invalid token") || strings.Contains(lower, "token has expired") || sessionEnded(lower) ||
+		lower == "not authenticated":
+		// "Invalid token" (qwen-wire.md §5), "Token has expired", the
+		// session's end (qwen-2026.md §1.3) and the web backend's "Not
+		// authenticated" (its refusal of a call without a login) say so
+		// whatever code carries them.
 		err.Kind = KindAuth
 	case code == "Not_Found" || strings.Contains(lower, "not exist") || status == http.StatusNotFound:
 		err.Kind = KindNotFound

@@ -146,7 +146,7 @@ func (c *Client) Complete(ctx context.Context, req *CompletionRequest) (s *Strea
 	if len(req.Messages) != 1 {
 		return nil, nil, attempts, fmt.Errorf("a completion request carries exactly one message, not %d", len(req.Messages))
 	}
-	if c.ThinkingRequired(ctx, req.Model) {
+	if !req.Messages[0].FeatureConfig.ThinkingEnabled && c.ThinkingRequired(ctx, req.Model) {
 		req.Messages[0].FeatureConfig.SetThinking(true)
 	}
 	asked := req.Messages[0].FeatureConfig

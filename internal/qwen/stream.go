@@ -420,6 +420,11 @@ func (s *Stream) decode(data []byte) error {
 	}
 	var raw rawEvent
 	if err := json.Unmarshal(data, &raw); err != nil {
+		if firewallMarked(data) {
+			// A page, or risk control's answer in a shape of its own, as
+			// classifyBody reads the same text as a whole body.
+			return &Error{Kind: KindFirewall, Message: "Qwen answered with a firewall page in the stream: " + Summarize(data)}
+		}
 		return &Error{Kind: KindBadResponse, Message: "unreadable stream event: " + Summarize(data), Err: err}
 	}
 	if f := raw.envelope.failure(0); f != nil {
@@ -449,15 +454,16 @@ func (s *Stream) decode(data []byte) error {
 		switch {
 		case d.Role == roleFunction:
 			ev.Phase = functionPhase(ev.Phase)
-		case d.ReasoningContent == "" || d.Phase != "" && d.Phase != PhaseThink:
-		case d.Phase == "" && d.Content != "":
-			// Both fields and no phase: the reasoning, then the content
-			// as the answer's (qwen-2026.md §3.2).
-			s.add(Event{Kind: EventDelta, Phase: PhaseThink, Content: d.ReasoningContent, ResponseID: raw.ResponseID})
-		default:
+		case d.ReasoningContent == "":
+		case d.Phase == PhaseThink || d.Phase == "" && d.Content == "":
 			// Deltas that carry reasoning_content instead of a think
-			// phase (qwen-2026.md §3.2).
+			// phase's content (qwen-2026.md §3.2).
 			ev.Phase, ev.Content = PhaseThink, d.ReasoningContent+d.Content
+		default:
+			// reasoning_content beside a content of another phase (the
+			// answer's, when none is given): the reasoning, then the
+			// content in its phase (qwen-2026.md §3.2).
+			s.add(Event{Kind: EventDelta, Phase: PhaseThink, Content: d.ReasoningContent, ResponseID: raw.ResponseID})
 		}
 		if d.Extra != nil && len(d.Extra.WebSearchInfo) > 0 {
 			ev.Sources = d.Extra.WebSearchInfo
@@ -475,6 +481,10 @@ func (s *Stream) decode(data []byte) error {
 		s.pending = append(s.pending,
 			Event{Kind: EventCreated, Created: Created{ParentID: raw.Data.ParentID, ResponseID: raw.Data.Message}},
 			Event{Kind: EventDelta, Phase: PhaseAnswer, Content: raw.Data.Choices[0].Message.Content, Finished: true})
+	case firewallMarked(data):
+		// Of no shape an answer's events have, and bearing the firewall's
+		// marks: its challenge, not a keep-alive (qwen-2026.md (a)7).
+		return &Error{Kind: KindFirewall, Message: "Qwen answered with a firewall challenge in the stream: " + Summarize(data)}
 	default:
 		s.pending = append(s.pending, Event{Kind: EventKeepAlive})
 	}

@@ -64,9 +64,10 @@ type FeatureConfig struct {
 }
 
 // SetThinking turns thinking on or off, with the mode the web client pairs
-// with it.
+// with it (never auto_thinking: that goes with the mode "Auto", see
+// leaveToQwen).
 func (f *FeatureConfig) SetThinking(on bool) {
-	f.ThinkingEnabled, f.ThinkingMode = on, "Fast"
+	f.ThinkingEnabled, f.AutoThinking, f.ThinkingMode = on, false, "Fast"
 	if on {
 		f.ThinkingMode = "Thinking"
 	}

@@ -203,17 +203,30 @@ func TestThinkingRequiredModelsAlwaysThink(t *testing.T) {
 	srv := rec.serve(t)
 	c := New(Config{BaseURL: srv.URL, Credentials: StaticCredentials{Cookies: "token=" + testJWT(4102444800)}})
 	ctx := context.Background()
+	// Thinking forced on is paired as the web client pairs it: an explicit
+	// mode with auto_thinking off; thinking already on (left to Qwen, or
+	// asked for) is sent as asked.
+	forced := `"thinking_enabled":true,"output_schema":"phase","research_mode":"normal","auto_thinking":false,"thinking_mode":"Thinking"`
+	auto := `"thinking_enabled":true,"output_schema":"phase","research_mode":"normal","auto_thinking":true,"thinking_mode":"Auto"`
+	off := `"thinking_enabled":false,"output_schema":"phase","research_mode":"normal","auto_thinking":false,"thinking_mode":"Fast"`
 	for _, tc := range []struct {
 		model string
-		want  bool
-	}{{"qwen3.8-max", true}, {"qwen3-max", false}} {
-		s, sent, _, err := c.Complete(ctx, NewCompletionRequest("c", "", tc.model, time.Now(), MessageSpec{Content: "x", Thinking: false}))
+		spec  MessageSpec
+		want  string
+	}{
+		{"qwen3.8-max", MessageSpec{Content: "x"}, forced},
+		{"qwen3.8-max", MessageSpec{Content: "x", Thinking: true}, forced},
+		{"qwen3.8-max", MessageSpec{Content: "x", Thinking: true, ThinkingAuto: true}, auto},
+		{"qwen3-max", MessageSpec{Content: "x"}, off},
+		{"qwen3-max", MessageSpec{Content: "x", Thinking: true, ThinkingAuto: true}, auto},
+	} {
+		s, sent, _, err := c.Complete(ctx, NewCompletionRequest("c", "", tc.model, time.Now(), tc.spec))
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
-		if got := bytes.Contains(sent, []byte(`"thinking_enabled":true`)); got != tc.want {
-			t.Errorf("%s: thinking %v, want %v: %s", tc.model, got, tc.want, sent)
+		if !bytes.Contains(sent, []byte(tc.want)) {
+			t.Errorf("%s %+v: want %s in %s", tc.model, tc.spec, tc.want, sent)
 		}
 	}
 	models := 0
