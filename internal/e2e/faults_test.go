@@ -53,6 +53,10 @@ func TestUpstreamFaultsMapToHonestErrors(t *testing.T) {
 		// The forms of 2026 (qwen-2026.md §3.6) and empty answers.
 		{"risk control body", []qwensim.Fault{{RiskControl: true}}, 502, "upstream_firewall", "upstream_firewall", 2},
 		{"risk control as a stream event", []qwensim.Fault{{RiskControl: true, InStream: true}}, 502, "upstream_firewall", "upstream_firewall", 2},
+		{"risk control after the answer began", []qwensim.Fault{{Frame: qwensim.RiskControlBody, FrameAfter: 2}}, 502, "upstream_firewall", "upstream_firewall", 2},
+		{"a challenge event of no answer's shape", []qwensim.Fault{{Frame: `{"action":"captcha","url":"https://chat.qwen.ai/punish?x5secdata=sim"}`}}, 502, "upstream_firewall", "upstream_firewall", 2},
+		{"a challenge page as a stream event", []qwensim.Fault{{Frame: `<!doctype html><html><body>aliyun_waf</body></html>`}}, 502, "upstream_firewall", "upstream_firewall", 2},
+		{"not authenticated as a stream event", []qwensim.Fault{{Frame: `{"detail":"Not authenticated"}`}}, 401, "upstream_credentials_rejected", "upstream_auth", 2},
 		{"Bad_Request internal error is not retried", []qwensim.Fault{{Envelope: qwensim.CodeBadRequest, Details: qwensim.InternalError, Times: 4}},
 			502, "upstream_bad_request", "upstream_error", 2},
 		{"gateway 504 page in HTTP 200, then an answer", []qwensim.Fault{{GatewayTimeout: true}}, 200, "", "", 3},

@@ -414,7 +414,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 		}
 		return rc.Flush() == nil
 	}
-	if s.opt.Interleave && s.opt.Format == Format2026 {
+	if (s.opt.Interleave || f != nil && f.Interleave) && s.opt.Format == Format2026 {
 		s.streamCandidates(send, enc, t)
 		return
 	}
@@ -431,10 +431,10 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 		return
 	}
 	if f != nil && f.ThinkOnly {
-		s.sendReasoning(send, enc, &turn{reasoning: "Thinking about it: no answer follows"}, &u)
+		s.sendReasoning(send, enc, &turn{reasoning: "Thinking about it: no answer follows"}, &u, false)
 		return // the stream ends without an answer phase
 	}
-	if t.reasoning != "" && !s.sendReasoning(send, enc, t, &u) {
+	if t.reasoning != "" && !s.sendReasoning(send, enc, t, &u, f != nil && f.ReasoningContent) {
 		return
 	}
 	if f != nil && f.EmptyAnswer {
@@ -510,11 +510,26 @@ func interrupt(f *Fault, i int, send func([]byte) bool, r *http.Request, t *turn
 	case f.ErrorAfter > 0 && i == f.ErrorAfter:
 		send(frame([]byte(`{"error": {"code": "Too_Many_Requests", "details": "please slow down"}, "response_id": "` + t.answerID + `"}`)))
 		return true
+	case f.Frame != "" && i == f.FrameAfter:
+		send(frame([]byte(f.Frame)))
+		return true
 	}
 	return false
 }
 
-func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *usage) bool {
+// sendReasoning sends the thinking: as think deltas, as the 2026 summary
+// (Options.SummaryThinking), or as phase-less reasoning_content deltas.
+func (s *Sim) sendReasoning(send func([]byte) bool, enc *encoder, t *turn, u *usage, asReasoningContent bool) bool {
+	if asReasoningContent {
+		for _, p := range pieces(t.reasoning) {
+			u.output++
+			u.reasoning++
+			if !send(enc.reasoningContent(p, *u)) {
+				return false
+			}
+		}
+		return true
+	}
 	if !s.opt.SummaryThinking {
 		for _, p := range pieces(t.reasoning) {
 			u.output++

@@ -82,6 +82,13 @@ func (e *encoder) typing(phase, content string, u usage) []byte {
 	return e.event(delta, &u, nil)
 }
 
+// reasoningContent is a phase-less delta carrying thinking as
+// reasoning_content (qwen-2026.md §3.2).
+func (e *encoder) reasoningContent(text string, u usage) []byte {
+	delta := newObj().str("role", "assistant").str("content", "").str("reasoning_content", text).str("status", "typing")
+	return e.event(delta, &u, nil)
+}
+
 // summary is a 2026 thinking_summary delta carrying the paragraphs so far.
 func (e *encoder) summary(paragraphs []string, status string, u *usage) []byte {
 	extra := newObj().obj("summary_title", newObj().raw("content", pyStrings([]string{"Thinking"}))).

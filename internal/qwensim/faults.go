@@ -57,6 +57,19 @@ type Fault struct {
 	CutAfter   int `json:"cut_after"`
 	StallAfter int `json:"stall_after"`
 	ErrorAfter int `json:"error_after"`
+	// Frame, after FrameAfter answer events (0: before the first, the
+	// response.created sent), sends its text as one event (a "data:" line)
+	// and ends the stream: a risk-control refusal after the answer began
+	// (RiskControlBody), the web backend's bare {"detail":…}, or any frame of
+	// another shape (qwen-2026.md §3.6).
+	Frame      string `json:"frame"`
+	FrameAfter int    `json:"frame_after"`
+	// ReasoningContent sends the thinking as phase-less deltas carrying
+	// reasoning_content instead of a think phase (qwen-2026.md §3.2).
+	ReasoningContent bool `json:"reasoning_content"`
+	// Interleave streams this answer as two interleaved candidates (see
+	// Options.Interleave; 2026 format).
+	Interleave bool `json:"interleave"`
 	// ContextTooLong opens the answer and fails it with Qwen's mid-stream
 	// error ContextLengthExceeded (qwen-wire.md §5; its details are not
 	// recorded, the simulator sends none). The chat stays too long: each
