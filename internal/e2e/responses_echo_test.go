@@ -95,3 +95,23 @@ func TestAResponseEchoesItsSettings(t *testing.T) {
 		}
 	}
 }
+
+// The reasoning echo has both of OpenAI's keys, null when not sent: a
+// request with an effort alone was echoed {"effort":"low"}.
+func TestAResponseEchoesItsReasoningWhole(t *testing.T) {
+	e := start(t, nil)
+	for body, want := range map[string]string{
+		`{"model":"qwen3-max","input":"Hi","reasoning":{"effort":"low"}}`:                       `{"effort":"low","summary":null}`,
+		`{"model":"qwen3-max","input":"Hi","reasoning":{"summary":"auto"}}`:                     `{"effort":null,"summary":"auto"}`,
+		`{"model":"qwen3-max","input":"Hi","reasoning":{"effort":"high","summary":"detailed"}}`: `{"effort":"high","summary":"detailed"}`,
+		`{"model":"qwen3-max","input":"Hi","reasoning":null}`:                                   `{"effort":null,"summary":null}`,
+		`{"model":"qwen3-max","input":"Hi"}`:                                                    `{"effort":null,"summary":null}`,
+	} {
+		var got struct {
+			Reasoning json.RawMessage `json:"reasoning"`
+		}
+		if b := readBody(t, postJSON(t, e, "/v1/responses", body, nil)); json.Unmarshal([]byte(b), &got) != nil || string(got.Reasoning) != want {
+			t.Errorf("%s: reasoning %s, want %s", body, got.Reasoning, want)
+		}
+	}
+}

@@ -62,3 +62,24 @@ func TestResponsesSDKRoutes(t *testing.T) {
 		t.Fatalf("%d completions upstream, want the one create", n)
 	}
 }
+
+// GET of a response with stream=true (OpenAI's, for a response running in
+// the background) is refused with a clear error: it was answered with the
+// JSON object, which the SDKs read as a stream of no events and no error.
+func TestARetrievedResponseIsNotStreamed(t *testing.T) {
+	e := start(t, nil)
+	var created struct {
+		ID string `json:"id"`
+	}
+	if b := readBody(t, postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"hi"}`, nil)); json.Unmarshal([]byte(b), &created) != nil || created.ID == "" {
+		t.Fatalf("%s", b)
+	}
+	e.sync()
+	for query, want := range map[string]int{"?stream=true": 400, "?stream=1": 400, "?stream=maybe": 400, "?stream=false": 200, "": 200} {
+		resp := send(t, e, "GET", "/v1/responses/"+created.ID+query, "", "", nil)
+		b := readBody(t, resp)
+		if resp.StatusCode != want || want == 400 && !strings.Contains(b, `"param":"stream"`) {
+			t.Errorf("GET %s: %d %s, want %d", query, resp.StatusCode, b, want)
+		}
+	}
+}

@@ -260,7 +260,7 @@ func textEcho(raw json.RawMessage) json.RawMessage {
 // echoed is what a response echoes of its request as sent: each field's
 // JSON, nil when absent.
 type echoed struct {
-	Instructions, Reasoning, Text, ToolChoice, Tools json.RawMessage
+	Instructions, Text, ToolChoice, Tools json.RawMessage
 	// Settings without effect, echoed as OpenAI's response has them.
 	Background, MaxToolCalls, PromptCacheKey, SafetyIdentifier, TopLogprobs, User json.RawMessage
 }
@@ -276,7 +276,7 @@ func echoedFields(body []byte) echoed {
 		name string
 		dst  *json.RawMessage
 	}{
-		{"instructions", &e.Instructions}, {"reasoning", &e.Reasoning}, {"text", &e.Text}, {"tool_choice", &e.ToolChoice},
+		{"instructions", &e.Instructions}, {"text", &e.Text}, {"tool_choice", &e.ToolChoice},
 		{"tools", &e.Tools}, {"background", &e.Background}, {"max_tool_calls", &e.MaxToolCalls},
 		{"prompt_cache_key", &e.PromptCacheKey}, {"safety_identifier", &e.SafetyIdentifier},
 		{"top_logprobs", &e.TopLogprobs}, {"user", &e.User},
@@ -293,6 +293,20 @@ func echoedFields(body []byte) echoed {
 	return e
 }
 
+// reasoningEcho is the request's reasoning as OpenAI's response echoes it:
+// {"effort":…,"summary":…}, both keys always there, null when not given.
+func reasoningEcho(req *responses.Request) json.RawMessage {
+	var echo struct {
+		Effort  *string `json:"effort"`
+		Summary *string `json:"summary"`
+	}
+	if req.Reasoning != nil {
+		echo.Effort, echo.Summary = req.Reasoning.Effort, req.Reasoning.Summary
+	}
+	b, _ := json.Marshal(echo) // two strings or nulls: cannot fail
+	return b
+}
+
 // responseShell is the response object's echo of the request's settings,
 // those without effect too (temperature, top_p, truncation), as OpenAI's
 // response has them: the SDKs type temperature and top_p as always there.
@@ -305,7 +319,7 @@ func responseShell(req *responses.Request, body []byte) responses.Response {
 		return raw
 	}
 	r := responses.Response{Instructions: or(echo.Instructions, `null`), MaxOutputTokens: req.MaxOutputTokens, ParallelToolCalls: true,
-		Reasoning: or(echo.Reasoning, `{"effort":null,"summary":null}`), Store: req.Stored(), Text: textEcho(echo.Text),
+		Reasoning: reasoningEcho(req), Store: req.Stored(), Text: textEcho(echo.Text),
 		ToolChoice: or(echo.ToolChoice, `"auto"`), Tools: or(echo.Tools, `[]`), Truncation: "disabled", Metadata: req.Metadata,
 		Temperature: req.Temperature, TopP: req.TopP,
 		Background: or(echo.Background, `false`), MaxToolCalls: or(echo.MaxToolCalls, `null`), PromptCacheKey: or(echo.PromptCacheKey, `null`),

@@ -11,7 +11,6 @@ import (
 func unmarshalEchoed(t testing.TB, body []byte) echoed {
 	var e struct {
 		Instructions json.RawMessage `json:"instructions"`
-		Reasoning    json.RawMessage `json:"reasoning"`
 		Text         json.RawMessage `json:"text"`
 		ToolChoice   json.RawMessage `json:"tool_choice"`
 		Tools        json.RawMessage `json:"tools"`
@@ -48,7 +47,7 @@ func TestEchoedFieldsAreWhatUnmarshalReads(t *testing.T) {
 			name      string
 			got, want json.RawMessage
 		}{
-			{"instructions", got.Instructions, want.Instructions}, {"reasoning", got.Reasoning, want.Reasoning},
+			{"instructions", got.Instructions, want.Instructions},
 			{"text", got.Text, want.Text}, {"tool_choice", got.ToolChoice, want.ToolChoice}, {"tools", got.Tools, want.Tools},
 			{"background", got.Background, want.Background}, {"max_tool_calls", got.MaxToolCalls, want.MaxToolCalls},
 			{"prompt_cache_key", got.PromptCacheKey, want.PromptCacheKey}, {"safety_identifier", got.SafetyIdentifier, want.SafetyIdentifier},

@@ -21,8 +21,23 @@ import (
 // sees only the responses it made; responses asked with store:false, whose
 // bodies were not recorded, or that their owner deleted are not found.
 
-// getResponseObject serves GET /v1/responses/resp_….
+// getResponseObject serves GET /v1/responses/resp_…. stream=true, which
+// OpenAI serves for a response still running in the background, is refused:
+// no response runs in the background here, and the SDKs read a JSON answer
+// to it as a stream of no events, without an error.
 func (s *Server) getResponseObject(w http.ResponseWriter, r *http.Request) {
+	if v := r.URL.Query().Get("stream"); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			writeError(w, openai.InvalidRequest("stream", "invalid_value", "stream must be true or false, not %q", v))
+			return
+		}
+		if on {
+			writeError(w, openai.InvalidRequest("stream", "invalid_value",
+				"a retrieved response is streamed only while it runs in the background, and none does here: retrieve it without stream=true"))
+			return
+		}
+	}
 	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"))
 	if apiErr != nil {
 		writeError(w, apiErr)
