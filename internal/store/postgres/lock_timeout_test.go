@@ -86,9 +86,13 @@ func TestAStartWaitsForAnotherInstancesMigrationsPastTheLockTimeout(t *testing.T
 		t.Fatal(err)
 	}
 	defer holder.Close()
-	// The migrations' advisory lock (lockClassProxy, lockMigrations), as a
-	// migrating instance holds it.
-	if _, err := holder.ExecContext(ctx, `SELECT pg_advisory_lock($1, $2)`, 0x7177_0002, 1); err != nil {
+	// The migrations' advisory lock (lockClassProxy, lockMigrations) in
+	// this schema, as a migrating instance holds it.
+	var space int64
+	if err := holder.QueryRowContext(ctx, `SELECT `+migrationsSpace).Scan(&space); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.ExecContext(ctx, `SELECT pg_advisory_lock($1, 1)`, space); err != nil {
 		t.Fatal(err)
 	}
 	st, err := postgres.Open(ctx, raw, postgres.Options{LockTimeout: 100 * time.Millisecond})
@@ -106,7 +110,7 @@ func TestAStartWaitsForAnotherInstancesMigrationsPastTheLockTimeout(t *testing.T
 			t.Fatal("the start never waited for the migrations' lock")
 		case <-time.After(20 * time.Millisecond): // polling the server's view, bounded by ctx
 		}
-		if err := admin.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1 AND objid = 1)`, 0x7177_0002).Scan(&waiting); err != nil {
+		if err := admin.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1 AND objid = 1)`, space).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -120,10 +124,56 @@ func TestAStartWaitsForAnotherInstancesMigrationsPastTheLockTimeout(t *testing.T
 		t.Fatalf("the start gave up waiting for the other instance's migrations: %v", err)
 	default:
 	}
-	if _, err := holder.ExecContext(ctx, `SELECT pg_advisory_unlock($1, $2)`, 0x7177_0002, 1); err != nil {
+	if _, err := holder.ExecContext(ctx, `SELECT pg_advisory_unlock($1, 1)`, space); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("migrate once the other instance was done: %v", err)
+	}
+}
+
+// migrationsSpace is the first key of the migrations' advisory lock in the
+// connection's schema (the store's lockSpace of "qwenproxy.proxy").
+const migrationsSpace = `(hashtext(current_schema() || '/qwenproxy.proxy') & 2147483647)`
+
+// Advisory locks are the database's: two deployments in two schemas of one
+// database (search_path) waited for each other's sessions (and migrations,
+// and writes): a turn of session "s1" in one held every "s1" in the other.
+// A session's lock holds in its schema only.
+func TestASessionLockHoldsInItsSchemaOnly(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	open := func(url string) qp.SessionLocker {
+		st, err := postgres.Open(ctx, url, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		if _, err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return st.Locker()
+	}
+	otherURL := storetest.PostgresSchema(t)
+	other, mine, twin := open(otherURL), open(storetest.PostgresSchema(t)), open(otherURL)
+	held, err := other.LockSession(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Unlock()
+	// Bounded well under ctx: before, this waited until it ended.
+	lockCtx, cancelLock := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelLock()
+	l, err := mine.LockSession(lockCtx, "s1")
+	if err != nil {
+		t.Fatalf("a session of one schema waited for the same session of another: %v", err)
+	}
+	l.Unlock()
+	// In its own schema, another instance still waits for it.
+	waitCtx, cancelWait := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelWait()
+	if l, err := twin.LockSession(waitCtx, "s1"); err == nil {
+		l.Unlock()
+		t.Fatal("a second instance on the same schema took a session lock held by the first")
 	}
 }

@@ -169,14 +169,25 @@ func redactQuery(q string) string {
 	return strings.Join(params, "&")
 }
 
-// Advisory lock keys: the first number names what is locked, so the
-// project's locks never collide with each other or with a session's hash.
+// Advisory lock keys are pairs: the first names what is locked in which
+// schema, the second which one (a session's hash, or one of the proxy's
+// locks below), so the project's locks never collide with each other or
+// with a session's hash. Advisory locks are the database's, not a schema's:
+// a first key made of the class alone had two deployments in two schemas of
+// one database (search_path) wait for each other's sessions, migrations and
+// writes. The first key is lockSpace of a class and the schema the
+// connection works in.
 const (
-	lockClassSessions = 0x7177_0001
-	lockClassProxy    = 0x7177_0002
+	lockClassSessions = "qwenproxy.sessions"
+	lockClassProxy    = "qwenproxy.proxy"
 	lockMigrations    = 1
 	lockRollups       = 2
 )
+
+// lockSpace is the SQL of an advisory lock's first key for the class given
+// as parameter $1: a hash of the connection's current schema and the class,
+// non-negative, as pg_locks shows it in classid.
+const lockSpace = `(hashtext(current_schema() || '/' || $1) & 2147483647)`
 
 // dialect is PostgreSQL's side of the shared SQL.
 type dialect struct{}
@@ -260,7 +271,7 @@ func (dialect) Busy(err error) bool {
 // lasts until the transaction ends; every writing transaction takes it
 // first (see sqlstore.Store.WriteBatch).
 func (dialect) LockRollups(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, lockClassProxy, lockRollups)
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+lockSpace+`, $2)`, lockClassProxy, lockRollups)
 	return err
 }
 
@@ -270,12 +281,12 @@ func (dialect) LockSession(ctx context.Context, conn *sql.Conn, id string) (func
 	return advisoryLock(ctx, conn, lockClassSessions, `hashtext($2)`, id)
 }
 
-// advisoryLock locks (class, key) on conn, key being the SQL expression
-// keyExpr of arg. The unlock func releases it; if that fails, the
-// connection is thrown away rather than returned to the pool still holding
-// the lock (the server drops a session's locks when it closes).
-func advisoryLock(ctx context.Context, conn *sql.Conn, class int32, keyExpr string, arg any) (func(), error) {
-	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1, `+keyExpr+`)`, class, arg); err != nil {
+// advisoryLock locks (lockSpace of class, key) on conn, key being the SQL
+// expression keyExpr of arg. The unlock func releases it; if that fails,
+// the connection is thrown away rather than returned to the pool still
+// holding the lock (the server drops a session's locks when it closes).
+func advisoryLock(ctx context.Context, conn *sql.Conn, class string, keyExpr string, arg any) (func(), error) {
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+lockSpace+`, `+keyExpr+`)`, class, arg); err != nil {
 		discard(conn)
 		return nil, err
 	}
@@ -283,7 +294,7 @@ func advisoryLock(ctx context.Context, conn *sql.Conn, class int32, keyExpr stri
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		var released bool
-		err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock($1, `+keyExpr+`)`, class, arg).Scan(&released)
+		err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock(`+lockSpace+`, `+keyExpr+`)`, class, arg).Scan(&released)
 		if err != nil || !released {
 			discard(conn)
 		}
