@@ -309,7 +309,9 @@ func (s *spool) close() error {
 
 // follow makes the spool again at its path when the file there is no
 // longer the one open — deleted (its directory removed) or replaced —
-// with what the open one holds that the database does not have yet:
+// locked as the start locked the first (lockRemade: a file another server
+// holds is refused), with what the open one holds that the database does
+// not have yet:
 // appends to a deleted file would be lost with the process, and a restart
 // would find nothing to replay. A file put in its place keeps its lines,
 // ahead of these, and is replayed from its start. The caller holds s.mu.
@@ -330,6 +332,10 @@ func (s *spool) follow() error {
 	}
 	f, err := os.OpenFile(s.path, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o600)
 	if err != nil {
+		return fmt.Errorf("spool: make it again: %w", err)
+	}
+	if err := lockRemade(f); err != nil {
+		f.Close()
 		return fmt.Errorf("spool: make it again: %w", err)
 	}
 	next := &spool{path: s.path, f: f}
