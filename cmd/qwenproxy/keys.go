@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -43,7 +44,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		fmt.Fprintf(c.stdout, "%s\n\nid %s. The key is shown only now; the database keeps its hash.\n", key, stored.ID)
 		return nil
 	case "limit":
-		limit := c.fs.Int("max-concurrent", -1, "the key's calls in flight at once; 0: no limit")
+		limit := c.fs.Int("max-concurrent", 0, "the key's calls in flight at once; 0: no limit")
 		c.maxArgs = 1
 		if err := c.parse(args); err != nil {
 			return err
@@ -51,7 +52,9 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if len(c.args) == 0 {
 			return usagef("usage: qwenproxy keys limit ID --max-concurrent N")
 		}
-		if *limit == -1 {
+		given := false
+		c.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "max-concurrent" })
+		if !given {
 			return usagef("keys limit needs --max-concurrent N (0: no limit)")
 		}
 		if err := checkLimit(*limit); err != nil {

@@ -52,6 +52,11 @@ func TestKeysConcurrencyLimit(t *testing.T) {
 	if got := limits(); len(got) != 1 || got[id] != float64(3) {
 		t.Fatalf("after refused commands: %v", got)
 	}
+	// A negative value given is named as such, not taken for none given
+	// (-1 was the flag's "not given").
+	if _, errOut, _ := runCLI(t, db, "keys", "limit", id, "--max-concurrent", "-1"); !strings.Contains(errOut, "not -1") {
+		t.Errorf("keys limit --max-concurrent -1: %s", errOut)
+	}
 	if out, errOut, code := runCLI(t, db, "keys", "limit", id, "--max-concurrent", "5"); code != 0 || !strings.Contains(out, "5") {
 		t.Fatalf("keys limit: %d %s %s", code, out, errOut)
 	}
