@@ -79,7 +79,7 @@ func uploadFailure(err error, qe *qwen.Error, detail string) (failure, bool) {
 func classify(err error) failure {
 	if errors.Is(err, qp.ErrStoreUnavailable) { // before the deadlines: a database's timeout is its failure
 		return failure{api: &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
-			Message: "the proxy's database did not answer; try again"}, errType: qp.ErrorTypeDatabaseUnavailable, cause: err}
+			Message: "the proxy's database is unavailable (it did not answer, or refused the call: the proxy's log says which); try again"}, errType: qp.ErrorTypeDatabaseUnavailable, cause: err}
 	}
 	if errors.Is(err, errClientStalled) {
 		return failure{api: &openai.Error{Status: statusClientClosed, Type: openai.TypeInvalidRequest, Code: "client_closed",

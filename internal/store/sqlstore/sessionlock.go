@@ -77,8 +77,15 @@ func (l sessionLocker) liveConn(ctx context.Context) (*sql.Conn, error) {
 			return conn, nil
 		}
 		conn.Close() // a failed ping has marked it bad: the pool drops it
-		if !errors.Is(err, driver.ErrBadConn) || ctx.Err() != nil || errors.Is(pingCtx.Err(), context.DeadlineExceeded) {
+		switch {
+		case ctx.Err() != nil:
+			return nil, err
+		case errors.Is(pingCtx.Err(), context.DeadlineExceeded):
 			return nil, fmt.Errorf("the database did not answer a ping within %s: %w", turnStatementTimeout, err)
+		case !errors.Is(err, driver.ErrBadConn):
+			// An answer, not silence: a refused connection (the database
+			// dropped, the role's password changed) or an error.
+			return nil, fmt.Errorf("the database refused the session lock's connection: %w", err)
 		}
 	}
 	return nil, fmt.Errorf("%d connections in a row were closed by the server", maxDeadConns)

@@ -209,6 +209,12 @@ func (s *Store) Check(ctx context.Context) error {
 	now := time.Now().UnixMilli()
 	if _, err := s.write.ExecContext(ctx, `INSERT INTO health (id, checked_at) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, now); err != nil {
+		if s.dialect.UndefinedTable(err) {
+			// The schema went under the server (dropped, or the database
+			// dropped and made again): its tables come back only with
+			// the migrations a start runs.
+			return fmt.Errorf("the database has no qwenproxy tables any more (dropped under the server?): restart the server to migrate it; what it recorded meanwhile waits in its spool: health write: %w", err)
+		}
 		return fmt.Errorf("health write: %w", err)
 	}
 	var got int64
