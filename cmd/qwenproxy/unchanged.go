@@ -7,12 +7,20 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/sqlite"
 	"qwenproxy/internal/store/sqlstore"
 )
+
+// readIdleTimeout bounds each read of a reading command's PostgreSQL
+// queries: no byte from the server for this long fails the command, saying
+// so (a database frozen after the connection was made held it for ever).
+// The commands that write (and may migrate, which can take minutes
+// without a word from the server) are not bounded.
+const readIdleTimeout = 2 * time.Minute
 
 // openUnchanged opens a database for a command that must not change it
 // (copy's source, the history commands that only read). One at this
@@ -35,7 +43,7 @@ func openUnchanged(ctx context.Context, target, why string, createNew bool) (st 
 		readOnly = true
 		st, err = sqlite.OpenReadOnly(ctx, path, sqlite.Options{})
 	} else {
-		st, err = store.Open(ctx, target, store.Options{})
+		st, err = store.Open(ctx, target, store.Options{Postgres: postgres.Options{ReadIdleTimeout: readIdleTimeout}})
 	}
 	if err != nil {
 		return nil, nil, false, err

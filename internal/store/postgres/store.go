@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -50,6 +51,12 @@ type Options struct {
 	// session locks' pool has none: a turn waits for another of its session
 	// as long as that takes.
 	LockTimeout time.Duration
+	// ReadIdleTimeout bounds how long a read of the server's answer waits
+	// with no byte from it; 0 leaves reads unbounded but for their
+	// contexts, as the server's own calls are. The CLI's reading commands
+	// set it: a database that froze after the connection was made held them
+	// for ever, without a word.
+	ReadIdleTimeout time.Duration
 }
 
 // poolConns bounds the connections of the recorder's writes, the history
@@ -80,6 +87,16 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 		// as long as its client would wait: minutes. connect_timeout in the
 		// URL overrides it.
 		cfg.ConnectTimeout = defaultConnectTimeout
+	}
+	if idle := opt.ReadIdleTimeout; idle > 0 {
+		dial := cfg.DialFunc
+		cfg.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &idleConn{Conn: conn, idle: idle}, nil
+		}
 	}
 	lifetime := cmp.Or(opt.ConnMaxLifetime, time.Minute)
 	writes := cfg.Copy()
