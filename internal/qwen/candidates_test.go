@@ -99,27 +99,34 @@ func TestClientRefusedIsTheInternalErrorBadRequest(t *testing.T) {
 	}
 }
 
-// A phase-less delta may carry both fields (qwen-2026.md §3.2: content
-// without a phase is the answer, reasoning_content the thinking): the
-// content is the answer's, not more thinking.
-func TestAPhaselessDeltaWithBothFieldsSplits(t *testing.T) {
-	body := `data: {"choices": [{"delta": {"reasoning_content": "so Paris.", "content": "Paris", "status": "typing"}}], "response_id": "r"}` + "\n\n" +
-		`data: {"choices": [{"delta": {"content": "!", "status": "finished"}}], "response_id": "r"}` + "\n\n"
-	evs, err := readAll(t, testStream(t, body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var think, answer strings.Builder
-	for _, ev := range evs {
-		switch ev.Phase {
-		case PhaseThink:
-			think.WriteString(ev.Content)
-		case PhaseAnswer:
-			answer.WriteString(ev.Content)
-		}
-	}
-	if think.String() != "so Paris." || answer.String() != "Paris!" || !evs[len(evs)-1].Finished {
-		t.Fatalf("thinking %q answer %q events %+v", think.String(), answer.String(), evs)
+// A delta may carry both fields (qwen-2026.md §3.2: content without a
+// phase is the answer, reasoning_content the thinking): the content is its
+// phase's (the answer's when none is given), not more thinking, and the
+// reasoning is told before it — beside an answer phase too, where it was
+// dropped.
+func TestADeltaWithBothFieldsSplits(t *testing.T) {
+	for name, phase := range map[string]string{"phase-less": "", "answer phase": `"phase": "answer", `} {
+		t.Run(name, func(t *testing.T) {
+			body := `data: {"choices": [{"delta": {"reasoning_content": "so Paris.", "content": "Paris", ` + phase + `"status": "typing"}}], "response_id": "r"}` + "\n\n" +
+				`data: {"choices": [{"delta": {"reasoning_content": " Sure.", "content": "", ` + phase + `"status": "typing"}}], "response_id": "r"}` + "\n\n" +
+				`data: {"choices": [{"delta": {"content": "!", "status": "finished"}}], "response_id": "r"}` + "\n\n"
+			evs, err := readAll(t, testStream(t, body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var think, answer strings.Builder
+			for _, ev := range evs {
+				switch ev.Phase {
+				case PhaseThink:
+					think.WriteString(ev.Content)
+				case PhaseAnswer:
+					answer.WriteString(ev.Content)
+				}
+			}
+			if think.String() != "so Paris. Sure." || answer.String() != "Paris!" || !evs[len(evs)-1].Finished {
+				t.Fatalf("thinking %q answer %q events %+v", think.String(), answer.String(), evs)
+			}
+		})
 	}
 }
 

@@ -2,7 +2,6 @@ package qwen
 
 import (
 	"errors"
-	"strings"
 	"testing"
 )
 
@@ -38,28 +37,5 @@ func TestAFrameThatIsNoEventIsAFailureWhenItSaysSo(t *testing.T) {
 	evs, err := readAll(t, testStream(t, body))
 	if err != nil || len(evs) != 3 || evs[1].Kind != EventKeepAlive || evs[2].Content != "ok" {
 		t.Fatalf("%v %+v", err, evs)
-	}
-}
-
-// reasoning_content beside a phase other than think is the thinking, told
-// before that phase's content (qwen-2026.md §3.2), not dropped.
-func TestReasoningContentBesideAnotherPhaseIsKept(t *testing.T) {
-	body := `data: {"choices": [{"delta": {"reasoning_content": "why", "content": "", "phase": "answer", "status": "typing"}}], "response_id": "r"}` + "\n\n" +
-		`data: {"choices": [{"delta": {"reasoning_content": " so", "content": "Yes", "phase": "answer", "status": "finished"}}], "response_id": "r"}` + "\n\n"
-	evs, err := readAll(t, testStream(t, body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var think, answer strings.Builder
-	for _, ev := range evs {
-		switch ev.Phase {
-		case PhaseThink:
-			think.WriteString(ev.Content)
-		case PhaseAnswer:
-			answer.WriteString(ev.Content)
-		}
-	}
-	if think.String() != "why so" || answer.String() != "Yes" || !evs[len(evs)-1].Finished {
-		t.Fatalf("thinking %q answer %q events %+v", think.String(), answer.String(), evs)
 	}
 }
