@@ -10,9 +10,10 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // ErrStoreUnavailable marks an error of the database a call needed (a
-// session's lock or state on a database that does not answer), as opposed to
-// a missing row or the proxy's own fault.
-var ErrStoreUnavailable = errors.New("the database did not answer")
+// session's lock or state on a database that does not answer, or refuses:
+// the error it wraps says which), as opposed to a missing row or the
+// proxy's own fault.
+var ErrStoreUnavailable = errors.New("the database failed the call")
 
 // ErrDatabaseBusy marks a batch a database did not take because another
 // held a lock it needed past the bound it waits (DATABASE_BUSY_TIMEOUT:

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -103,7 +102,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	f := callFlags(c.fs)
 	filter, err := c.openFiltered(ctx, args, func() (qp.CallFilter, error) {
 		if *format != "jsonl" && *format != "csv" {
-			return qp.CallFilter{}, errors.New("--format must be jsonl or csv")
+			return qp.CallFilter{}, fmt.Errorf("--format must be jsonl or csv, not %q", *format)
 		}
 		return f()
 	})

@@ -111,10 +111,10 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 // checkLimit refuses a negative --max-concurrent, before the database is
-// opened.
+// opened: a value the command cannot take (exit 1), as --limit 0 is.
 func checkLimit(n int) error {
 	if n < 0 {
-		return usagef("--max-concurrent must be 0 (no limit) or more, not %d", n)
+		return fmt.Errorf("--max-concurrent must be 0 (no limit) or more, not %d", n)
 	}
 	return nil
 }

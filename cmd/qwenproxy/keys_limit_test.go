@@ -54,8 +54,11 @@ func TestKeysConcurrencyLimit(t *testing.T) {
 	}
 	// A negative value given is named as such, not taken for none given
 	// (-1 was the flag's "not given").
-	if _, errOut, _ := runCLI(t, db, "keys", "limit", id, "--max-concurrent", "-1"); !strings.Contains(errOut, "not -1") {
-		t.Errorf("keys limit --max-concurrent -1: %s", errOut)
+	// It is a value the command cannot take: exit 1, as --limit 0 is.
+	for _, cmd := range [][]string{{"keys", "limit", id, "--max-concurrent", "-1"}, {"keys", "add", "--max-concurrent", "-1"}} {
+		if _, errOut, code := runCLI(t, db, cmd...); code != 1 || !strings.Contains(errOut, "not -1") {
+			t.Errorf("%q: exit %d %s", cmd, code, errOut)
+		}
 	}
 	if out, errOut, code := runCLI(t, db, "keys", "limit", id, "--max-concurrent", "5"); code != 0 || !strings.Contains(out, "5") {
 		t.Fatalf("keys limit: %d %s %s", code, out, errOut)

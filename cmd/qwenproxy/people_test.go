@@ -142,12 +142,12 @@ func TestCLIFlagsFailAsTheAPI(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"requests", "--limit", "0"}, "--limit: limit must be an integer between 1 and 1000"},
-		{[]string{"sessions", "--limit", "1001"}, "--limit: limit must be an integer between 1 and 1000"},
-		{[]string{"requests", "--status", "meh"}, "--status: status must be success or error"},
+		{[]string{"requests", "--limit", "0"}, `--limit: limit must be an integer between 1 and 1000, not "0"`},
+		{[]string{"sessions", "--limit", "1001"}, `--limit: limit must be an integer between 1 and 1000, not "1001"`},
+		{[]string{"requests", "--status", "meh"}, `--status: status must be success or error, not "meh"`},
 		{[]string{"requests", "--start", "yesterday"}, `--start: start: "yesterday" is not an RFC 3339 time`},
 		{[]string{"requests", "--start", "2h", "--end", "3h"}, "--start: start must be before or equal to end"},
-		{[]string{"stats", "--bucket", "week"}, "--bucket: bucket must be hour or day"},
+		{[]string{"stats", "--bucket", "week"}, `--bucket: bucket must be hour or day, not "week"`},
 		{[]string{"export", "--session", "x", "--end", "soon"}, `--end: end: "soon"`},
 		{[]string{"prune", "--before", "later"}, `--before: "later" is not`},
 	}

@@ -14,7 +14,7 @@ func TestBadValuesAreRefusedBeforeTheDatabaseIsOpened(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"export", "--format", "xml"}, "--format must be jsonl or csv"},
+		{[]string{"export", "--format", "xml"}, `--format must be jsonl or csv, not "xml"`},
 		{[]string{"export", "--status", "maybe"}, "--status"},
 		{[]string{"requests", "--limit", "0"}, "--limit"},
 		{[]string{"requests", "--start", "yesterday"}, "--start"},

@@ -102,7 +102,7 @@ func (a *API) exportParamsFrom(w http.ResponseWriter, q url.Values) (exportParam
 		format = "jsonl"
 	}
 	if format != "jsonl" && format != "csv" {
-		writeError(w, openai.InvalidRequest("format", "invalid_format", "format must be jsonl or csv"))
+		writeError(w, openai.InvalidRequest("format", "invalid_format", "format must be jsonl or csv, not %q", format))
 		return exportParams{}, false
 	}
 	bodies := format == "jsonl"
@@ -111,7 +111,7 @@ func (a *API) exportParamsFrom(w http.ResponseWriter, q url.Values) (exportParam
 	case "false":
 		bodies = false
 	default:
-		writeError(w, openai.InvalidRequest("bodies", "invalid_bodies", "bodies must be true or false"))
+		writeError(w, openai.InvalidRequest("bodies", "invalid_bodies", "bodies must be true or false, not %q", v))
 		return exportParams{}, false
 	}
 	f, apiErr := CallFilterFrom(q, a.d.Now())

@@ -20,14 +20,14 @@ func ListOptionsFrom(q url.Values, defaultLimit int, sorts []string) (qp.ListOpt
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			return o, openai.InvalidRequest("limit", "invalid_limit", "limit must be an integer between 1 and 1000")
+			return o, openai.InvalidRequest("limit", "invalid_limit", "limit must be an integer between 1 and 1000, not %q", v)
 		}
 		o.Limit = n
 	}
 	if v := q.Get("offset"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return o, openai.InvalidRequest("offset", "invalid_offset", "offset must be a non-negative integer")
+			return o, openai.InvalidRequest("offset", "invalid_offset", "offset must be a non-negative integer, not %q", v)
 		}
 		o.Offset = n
 	}
@@ -56,7 +56,7 @@ func ListOptionsFrom(q url.Values, defaultLimit int, sorts []string) (qp.ListOpt
 	case "false":
 		o.NoTotal = true
 	default:
-		return o, openai.InvalidRequest("count", "invalid_count", "count must be true or false")
+		return o, openai.InvalidRequest("count", "invalid_count", "count must be true or false, not %q", c)
 	}
 	return o, nil
 }
@@ -68,7 +68,7 @@ func sortParam(q url.Values, allowed []string) (string, bool, *openai.Error) {
 	if ob := q.Get("orderBy"); ob != "" {
 		parts := strings.Fields(ob)
 		if len(parts) == 0 || len(parts) > 2 {
-			return "", false, openai.InvalidRequest("orderBy", "invalid_sort", "orderBy must be '<field> [ASC|DESC]'")
+			return "", false, openai.InvalidRequest("orderBy", "invalid_sort", "orderBy must be '<field> [ASC|DESC]', not %q", ob)
 		}
 		// Said twice, by both names, one of them would be ignored.
 		if field != "" {
@@ -88,7 +88,7 @@ func sortParam(q url.Values, allowed []string) (string, bool, *openai.Error) {
 	case "asc":
 		asc = true
 	default:
-		return "", false, openai.InvalidRequest("order", "invalid_sort", "order must be asc or desc")
+		return "", false, openai.InvalidRequest("order", "invalid_sort", "order must be asc or desc, not %q", order)
 	}
 	if field == "" {
 		return "", asc, nil
@@ -197,17 +197,17 @@ func CallFilterFrom(q url.Values, now time.Time) (qp.CallFilter, *openai.Error) 
 		b := v == "true"
 		f.Stream = &b
 	default:
-		return f, openai.InvalidRequest("stream", "invalid_filter", "stream must be true or false")
+		return f, openai.InvalidRequest("stream", "invalid_filter", "stream must be true or false, not %q", v)
 	}
 	switch f.Status = q.Get("status"); f.Status {
 	case "", qp.StatusSuccess, qp.StatusError:
 	default:
-		return f, openai.InvalidRequest("status", "invalid_filter", "status must be success or error")
+		return f, openai.InvalidRequest("status", "invalid_filter", "status must be success or error, not %q", f.Status)
 	}
 	switch f.FinishReason = q.Get("finish_reason"); f.FinishReason {
 	case "", "stop", "length", "tool_calls", "content_filter":
 	default:
-		return f, openai.InvalidRequest("finish_reason", "invalid_filter", "finish_reason must be stop, length, tool_calls or content_filter")
+		return f, openai.InvalidRequest("finish_reason", "invalid_filter", "finish_reason must be stop, length, tool_calls or content_filter, not %q", f.FinishReason)
 	}
 	var err *openai.Error
 	f.Range, err = timeRange(q, now)

@@ -18,7 +18,7 @@ func StatsQueryFrom(q url.Values, now time.Time) (qp.StatsQuery, *openai.Error) 
 	switch sq.Bucket {
 	case "", "hour", "day":
 	default:
-		return sq, openai.InvalidRequest("bucket", "invalid_bucket", "bucket must be hour or day")
+		return sq, openai.InvalidRequest("bucket", "invalid_bucket", "bucket must be hour or day, not %q", sq.Bucket)
 	}
 	var err *openai.Error
 	sq.Range, err = timeRange(q, now)
