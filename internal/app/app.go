@@ -538,7 +538,7 @@ func (a *App) lock(cfg *config.Config) error {
 			return errServed(cfg, err)
 		}
 		if err != nil {
-			return err
+			return lockPlaceRefused("the database", cfg.DatabasePath, err)
 		}
 		a.lockFiles = append(a.lockFiles, l)
 		if err := a.holdDatabaseFile(cfg); err != nil {
@@ -561,7 +561,7 @@ func (a *App) lock(cfg *config.Config) error {
 		return errSpoolShared(cfg, err)
 	}
 	if err != nil {
-		return err
+		return lockPlaceRefused("the recorder's spool (RECORDER_SPOOL)", cfg.SpoolPath, err)
 	}
 	a.lockFiles = append(a.lockFiles, l)
 	if err := checkSpool(cfg.SpoolPath); err != nil {

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package app
+
+// lockPlaceRefused is err as it is here: no lock is made on this system.
+func lockPlaceRefused(_, _ string, err error) error { return err }
