@@ -171,13 +171,7 @@ func TestThinkingGoesToReasoningContent(t *testing.T) {
 			for stream.Next() {
 				for _, c := range stream.Current().Choices {
 					content.WriteString(c.Delta.Content)
-					if raw := c.Delta.JSON.ExtraFields["reasoning_content"].Raw(); raw != "" {
-						var s string
-						if err := json.Unmarshal([]byte(raw), &s); err != nil {
-							t.Fatal(err)
-						}
-						thought.WriteString(s)
-					}
+					thought.WriteString(extraString(t, c.Delta.JSON.ExtraFields["reasoning_content"]))
 				}
 			}
 			if err := stream.Err(); err != nil {

@@ -13,7 +13,8 @@ import (
 
 // Thinking that arrives as phase-less reasoning_content deltas
 // (qwen-2026.md §3.2) reaches the client as reasoning, streamed and not,
-// and is not taken for the answer.
+// and is not taken for the answer. (That the simulator then sends no think
+// phase is qwensim's TestFaultsPlayTheStreamVariants.)
 func TestThinkingAsReasoningContentReachesTheClient(t *testing.T) {
 	e := start(t, nil)
 	params := chatParams(openai.UserMessage("think about it"))
@@ -58,7 +59,8 @@ func extraString(t *testing.T, f respjson.Field) string {
 }
 
 // Two candidate answers in one stream, injected for one call (as through
-// POST /__sim/faults behind serve --mock-upstream), give one answer.
+// POST /__sim/faults behind serve --mock-upstream), give one answer. (That
+// the simulator then sends two is qwensim's TestFaultsPlayTheStreamVariants.)
 func TestInterleavedCandidatesForOneCall(t *testing.T) {
 	e := start(t, nil)
 	e.sim.Inject(qwensim.Fault{Interleave: true})

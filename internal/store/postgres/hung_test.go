@@ -12,6 +12,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/store/postgres"
+	"qwenproxy/internal/store/sqlstore"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -79,6 +80,34 @@ func (p *stallProxy) copy(dst io.Writer, src io.Reader) {
 
 func (p *stallProxy) stall() { close(p.stalled) }
 
+// stalledSchema is a fresh schema's URL reached through a stall proxy, and
+// the proxy.
+func stalledSchema(t *testing.T) (string, *stallProxy) {
+	t.Helper()
+	u, err := url.Parse(storetest.PostgresSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newStallProxy(t, u.Host)
+	u.Host = proxy.ln.Addr().String()
+	return u.String(), proxy
+}
+
+// openMigrated opens the store at dbURL and migrates it, closed when the
+// test ends.
+func openMigrated(ctx context.Context, t *testing.T, dbURL string, opt postgres.Options) *sqlstore.Store {
+	t.Helper()
+	st, err := postgres.Open(ctx, dbURL, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // A database that stops answering (a network partition, a frozen server)
 // held every turn for as long as its client waited — minutes, the client's
 // own timeout, with no answer and nothing logged — because taking a
@@ -88,20 +117,8 @@ func (p *stallProxy) stall() { close(p.stalled) }
 func TestATurnOnADatabaseThatStopsAnsweringEnds(t *testing.T) {
 	guard, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // the test's own bound, far above the turn's
 	defer cancel()
-	u, err := url.Parse(storetest.PostgresSchema(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newStallProxy(t, u.Host)
-	u.Host = proxy.ln.Addr().String()
-	st, err := postgres.Open(guard, u.String(), postgres.Options{MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(guard); err != nil {
-		t.Fatal(err)
-	}
+	dbURL, proxy := stalledSchema(t)
+	st := openMigrated(guard, t, dbURL, postgres.Options{MaxConns: 2})
 	idle, err := st.Locker().LockSession(guard, "s0")
 	if err != nil {
 		t.Fatal(err)

@@ -2,13 +2,11 @@ package postgres_test
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"qwenproxy/internal/store/postgres"
-	"qwenproxy/internal/store/storetest"
 )
 
 // A database that stops answering after the connection was made (a frozen
@@ -18,25 +16,13 @@ import (
 func TestAFrozenDatabaseFailsAReadAfterTheIdleBound(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	u, err := url.Parse(storetest.PostgresSchema(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := newStallProxy(t, u.Host)
-	u.Host = proxy.ln.Addr().String()
-	st, err := postgres.Open(ctx, u.String(), postgres.Options{ReadIdleTimeout: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	dbURL, proxy := stalledSchema(t)
+	st := openMigrated(ctx, t, dbURL, postgres.Options{ReadIdleTimeout: 500 * time.Millisecond})
 	if err := st.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
 	proxy.stall()
-	err = st.Check(ctx)
+	err := st.Check(ctx)
 	if err == nil || !strings.Contains(err.Error(), "the database sent nothing for 500ms") {
 		t.Fatalf("a read from a frozen database: %v", err)
 	}

@@ -143,17 +143,7 @@ const migrationsSpace = `(hashtext(current_schema() || '/qwenproxy.proxy') & 214
 func TestASessionLockHoldsInItsSchemaOnly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	open := func(url string) qp.SessionLocker {
-		st, err := postgres.Open(ctx, url, postgres.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return st.Locker()
-	}
+	open := func(dbURL string) qp.SessionLocker { return openMigrated(ctx, t, dbURL, postgres.Options{}).Locker() }
 	otherURL := storetest.PostgresSchema(t)
 	other, mine, twin := open(otherURL), open(storetest.PostgresSchema(t)), open(otherURL)
 	held, err := other.LockSession(ctx, "s1")

@@ -20,14 +20,7 @@ func TestAStoreWhoseTablesWentSaysToRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	raw := storetest.PostgresSchema(t)
-	st, err := postgres.Open(ctx, raw, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := openMigrated(ctx, t, raw, postgres.Options{})
 	if err := st.Check(ctx); err != nil {
 		t.Fatal(err)
 	}
