@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -283,6 +284,45 @@ func TestMigrateShowsAndRefusesANewerSchema(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, db, "migrate", "up"); code != 1 || !strings.Contains(errOut, "migrated by a newer qwenproxy") || !strings.Contains(errOut, "9999 (9999_from_the_future)") {
 		t.Fatalf("migrate up: %d %s", code, errOut)
+	}
+}
+
+// A database whose migration 19 another build applied under another name
+// (a build between releases numbered its migrations otherwise): `migrate
+// status` shows the name it was applied as, and `migrate up` (serve's first
+// step) and a command that reads refuse it,
+// naming both; they went on as if it were this binary's.
+func TestMigrateShowsAndRefusesAnotherBuildsSchema(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "m.db")
+	if _, errOut, code := runCLI(t, db, "migrate", "up"); code != 0 {
+		t.Fatal(errOut)
+	}
+	conn, err := sql.Open("sqlite", "file:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(`UPDATE schema_migrations SET name = '0019_session_chat_deletion' WHERE version = 19`)
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, db, "migrate", "status", "--json")
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); err != nil || code != 0 {
+		t.Fatalf("migrate status --json: exit %d %v %s %s", code, err, out, errOut)
+	}
+	i := slices.IndexFunc(list, func(m map[string]any) bool { return m["version"] == float64(19) })
+	if i < 0 || list[i]["name"] != "0019_export_tickets" || list[i]["applied_as"] != "0019_session_chat_deletion" || list[i]["unknown"] != nil {
+		t.Fatalf("migration 19: %v", list)
+	}
+	if out, _, code := runCLI(t, db, "migrate", "status"); code != 0 || !strings.Contains(out, "as 0019_session_chat_deletion (by another build") {
+		t.Fatalf("migrate status: %d\n%s", code, out)
+	}
+	const named = "its migration 19 is 0019_session_chat_deletion where this one's is 0019_export_tickets"
+	for _, args := range [][]string{{"migrate", "up"}, {"requests", "ls"}} {
+		if _, errOut, code := runCLI(t, db, args...); code != 1 || !strings.Contains(errOut, "migrated by another build") || !strings.Contains(errOut, named) {
+			t.Fatalf("%v: %d %s", args, code, errOut)
+		}
 	}
 }
 

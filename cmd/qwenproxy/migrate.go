@@ -16,7 +16,8 @@ type migrationJSON struct {
 	Name      string `json:"name"`
 	Applied   bool   `json:"applied"`
 	AppliedAt *int64 `json:"applied_at,omitempty"`
-	Unknown   bool   `json:"unknown,omitempty"` // applied by a newer version: this one refuses the database
+	Unknown   bool   `json:"unknown,omitempty"`    // applied by a newer version: this one refuses the database
+	AppliedAs string `json:"applied_as,omitempty"` // the name another build applied this version under: this one refuses the database
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -62,7 +63,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		if *c.asJSON {
 			out := make([]migrationJSON, 0, len(status))
 			for _, m := range status {
-				j := migrationJSON{Version: m.Version, Name: m.Name, Applied: !m.AppliedAt.IsZero(), Unknown: m.Unknown}
+				j := migrationJSON{Version: m.Version, Name: m.Name, Applied: !m.AppliedAt.IsZero(), Unknown: m.Unknown, AppliedAs: m.AppliedAs}
 				if j.Applied {
 					at := m.AppliedAt.UnixMilli()
 					j.AppliedAt = &at
@@ -77,8 +78,11 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 				if !m.AppliedAt.IsZero() {
 					applied = ms(m.AppliedAt)
 				}
-				if m.Unknown {
+				switch {
+				case m.Unknown:
 					applied += " (by a newer qwenproxy: this one refuses the database)"
+				case m.AppliedAs != "":
+					applied += " as " + m.AppliedAs + " (by another build: this one refuses the database)"
 				}
 				fmt.Fprintf(w, "%d\t%s\t%s\n", m.Version, m.Name, applied)
 			}

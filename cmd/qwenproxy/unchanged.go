@@ -56,7 +56,7 @@ func openUnchanged(ctx context.Context, target, why string, createNew bool) (st 
 	i := slices.IndexFunc(status, func(m sqlstore.MigrationStatus) bool { return m.AppliedAt.IsZero() && !m.Unknown })
 	untouched := !slices.ContainsFunc(status, func(m sqlstore.MigrationStatus) bool { return !m.AppliedAt.IsZero() })
 	if readOnly && i < 0 {
-		if err := sqlstore.RefuseNewerSchema(status); err != nil {
+		if err := sqlstore.RefuseSchema(status); err != nil {
 			st.Close()
 			return nil, nil, false, err
 		}

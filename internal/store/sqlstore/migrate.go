@@ -27,6 +27,11 @@ type MigrationStatus struct {
 	// Unknown is a migration the database has and this binary does not
 	// (applied by a newer version; its SQL is not here).
 	Unknown bool
+	// AppliedAs is the name the database recorded for this version when it
+	// is not this migration's: another build (one made between releases,
+	// whose migrations were numbered differently) applied another
+	// migration under the same number. Empty otherwise.
+	AppliedAs string
 }
 
 func loadMigrations(files fs.FS) ([]Migration, error) {
@@ -100,7 +105,7 @@ func (s *Store) migrateLocked(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := refuseNewerSchema(status); err != nil {
+	if err := refuseSchema(status); err != nil {
 		return 0, err
 	}
 	applied := 0
@@ -122,10 +127,40 @@ func (s *Store) migrateLocked(ctx context.Context) (int, error) {
 // ErrNewerSchema is a database migrated by a newer qwenproxy than this one.
 var ErrNewerSchema = errors.New("the database was migrated by a newer qwenproxy")
 
-// RefuseNewerSchema fails when status (MigrationStatus) has a migration
-// this binary does not embed, as Migrate does: for a reader that may not
-// migrate.
-func RefuseNewerSchema(status []MigrationStatus) error { return refuseNewerSchema(status) }
+// ErrOtherBuildSchema is a database one of whose migrations is recorded
+// under another name than this binary's migration of the same version
+// (MigrationStatus.AppliedAs).
+var ErrOtherBuildSchema = errors.New("the database was migrated by another build of qwenproxy")
+
+// RefuseSchema fails when status (MigrationStatus) has a migration this
+// binary does not embed, or one applied under another name, as Migrate
+// does: for a reader that may not migrate.
+func RefuseSchema(status []MigrationStatus) error { return refuseSchema(status) }
+
+// refuseSchema fails for a database whose schema is not one this binary
+// can take: migrated by another build (refuseOtherBuild) or by a newer
+// version (refuseNewerSchema).
+func refuseSchema(status []MigrationStatus) error {
+	if err := refuseOtherBuild(status); err != nil {
+		return err
+	}
+	return refuseNewerSchema(status)
+}
+
+// refuseOtherBuild fails when a version was applied under another name:
+// migrations are applied by number, so this binary would take the other
+// build's step for its own, skip its own, and fail later in the schema's
+// words ("duplicate column name", "no such table") — or not at all until a
+// write or a read met the difference.
+func refuseOtherBuild(status []MigrationStatus) error {
+	for _, m := range status {
+		if m.AppliedAs != "" {
+			return fmt.Errorf("%w: its migration %d is %s where this one's is %s, so its schema is not this one's; "+
+				"run the build that migrated it, or start this one on another database", ErrOtherBuildSchema, m.Version, m.AppliedAs, m.Name)
+		}
+	}
+	return nil
+}
 
 // refuseNewerSchema fails when the database has a migration this binary
 // does not embed (it was run by a newer version, and this one was put back):
@@ -255,7 +290,11 @@ func (s *Store) migrationStatus(ctx context.Context, db interface {
 	}
 	out := make([]MigrationStatus, 0, len(all))
 	for _, m := range all {
-		out = append(out, MigrationStatus{Migration: m, AppliedAt: applied[m.Version]})
+		st := MigrationStatus{Migration: m, AppliedAt: applied[m.Version]}
+		if name, ok := names[m.Version]; ok && name != m.Name {
+			st.AppliedAs = name
+		}
+		out = append(out, st)
 		delete(names, m.Version)
 	}
 	for v, name := range names {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -491,6 +492,32 @@ func TestANewerSchemaIsRefused(t *testing.T) {
 		_, err := st.Migrate(ctx)
 		if !errors.Is(err, sqlstore.ErrNewerSchema) || !strings.Contains(err.Error(), "9999 (9999_from_the_future)") {
 			t.Fatalf("migrate a newer schema: %v", err)
+		}
+	})
+}
+
+// A database on which another build applied another migration under one of
+// this binary's numbers is refused by Migrate, naming both: migrations were
+// matched by number only, so this one took the other's step for its own and
+// failed later in the schema's words ("duplicate column name"), or never.
+func TestAMigrationAppliedUnderAnotherNameIsRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		if _, err := st.DB().ExecContext(ctx, `UPDATE schema_migrations SET name = '0019_session_chat_deletion' WHERE version = 19`); err != nil {
+			t.Fatal(err)
+		}
+		status, err := st.MigrationStatus(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(status, func(m sqlstore.MigrationStatus) bool { return m.Version == 19 })
+		if i < 0 || status[i].AppliedAs != "0019_session_chat_deletion" || status[i].Name != "0019_export_tickets" || status[i].Unknown {
+			t.Fatalf("status of 19: %+v", status[i])
+		}
+		_, err = st.Migrate(ctx)
+		if !errors.Is(err, sqlstore.ErrOtherBuildSchema) || !strings.Contains(err.Error(), "migration 19 is 0019_session_chat_deletion where this one's is 0019_export_tickets") {
+			t.Fatalf("migrate: %v", err)
 		}
 	})
 }
