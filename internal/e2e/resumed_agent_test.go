@@ -100,6 +100,49 @@ func TestAResumedConversationWhoseRemindersChangedContinuesItsSession(t *testing
 	}
 }
 
+// Qwen Code's system prompt ends with the repository's `git status` when
+// it runs in one, so a run that writes a file changes it: `qwen --continue`
+// resends the conversation under another system prompt. It is the same
+// conversation: it continues its session and Qwen chat, which is told the
+// new system prompt and the new turn; it opened a new session per run and
+// replayed the whole conversation into a new chat.
+func TestAResumedConversationWhoseSystemPromptChangedContinuesItsSession(t *testing.T) {
+	e := start(t, nil)
+	system := func(status string) map[string]any {
+		return map[string]any{"role": "system", "content": qwenCodeSystem + "\n\n# Git Repository\ngit: Status:\ngit: " + status}
+	}
+	write := "use write_file with {\"file_path\":\"/work/app.py\",\"content\":\"print(1)\\n\"}"
+	first := map[string]any{"role": "user", "content": textParts(qwenCodeListing, write)}
+	called := qwenCodeCall(t, e, []any{system("(clean)"), first})
+	calls, _ := called["tool_calls"].([]any)
+	if len(calls) != 1 {
+		t.Fatalf("no call of write_file: %v", called)
+	}
+	id := calls[0].(map[string]any)["id"].(string)
+	result := map[string]any{"role": "tool", "tool_call_id": id, "content": "Successfully created and wrote to new file: /work/app.py."}
+	answered := qwenCodeCall(t, e, []any{system("(clean)"), first, called, result})
+
+	// The next run: the file the first wrote is in the status.
+	next := map[string]any{"role": "user", "content": "use read_file with {\"file_path\":\"/work/app.py\"}"}
+	qwenCodeCall(t, e, []any{system("?? app.py"), first, called, result, answered, next})
+
+	rows := e.rows()
+	if len(rows) != 3 || rows[2].SessionID != rows[0].SessionID || rows[2].ChatID != rows[0].ChatID {
+		for _, r := range rows {
+			t.Logf("call %s: session %s, chat %s", r.RequestID, r.SessionID, r.ChatID)
+		}
+		t.Fatalf("the resumed turn left its session (%d calls)", len(rows))
+	}
+	if n := e.count(`SELECT COUNT(*) FROM sessions`); n != 1 {
+		t.Fatalf("%d sessions for one conversation", n)
+	}
+	up := lastUpstreamMessage(t, e)
+	if strings.Contains(up, "[Earlier conversation") || !strings.HasPrefix(up, "[System instructions]\n"+qwenCodeSystem) ||
+		!strings.Contains(up, "git: Status:\ngit: ?? app.py\n") || !strings.Contains(up, "use read_file") {
+		t.Fatalf("upstream was told %q", up)
+	}
+}
+
 // Claude Code 2.1.332's calls, cut to what matters here: its environment
 // goes in a system message after the user's first (the
 // mid-conversation-system form), ending with the date, so `claude

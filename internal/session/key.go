@@ -26,16 +26,43 @@ import (
 // tools is left out: clients resend such a message with the text they were
 // answered, or with content null or "" (several agents drop it), and all
 // three must find the session. So are the <system-reminder> blocks of user
-// messages and tool results (see withoutReminders), and the system messages
-// that come after the conversation's first other message: agents remake
-// them — Claude Code's environment (its date, whether the directory is a
-// git repository) is such a message, after the user's first, so `claude
-// --continue` on another day resends it changed. (The system prompt before
-// the conversation is keyed; a changed one is told to the chat again.)
-// Fields are length-prefixed so that
-// no two different conversations share an encoding.
+// messages and tool results (see withoutReminders), and the system
+// messages, wherever they stand: agents remake them. Claude Code's
+// environment (its date, whether the directory is a git repository)
+// follows the user's first message, so `claude --continue` on another day
+// resends it changed; Qwen Code's system prompt holds `git status`, which
+// changes as soon as a turn writes a file, so `qwen --continue` resends it
+// changed. A system prompt is the conversation's setting, as its tool set
+// is (neither is keyed): a changed one is told to the chat again (see
+// translate.Decide). Fields are length-prefixed so that no two different
+// conversations share an encoding.
 func Key(msgs []qp.Message, answer *qp.Message) string {
-	return hashConversation("qwenproxy-key-v1", msgs, answer)
+	return hashConversation(keyPrefix, msgs, answer)
+}
+
+// keyPrefix begins every key's encoding. Keys without system messages are
+// those of earlier versions, which keyed the system prompt before the
+// conversation (see legacyKey): a conversation without one is found by the
+// key it was stored under.
+const keyPrefix = "qwenproxy-key-v1"
+
+// legacyKey is the key earlier versions stored for msgs: with the system
+// messages before the conversation's first other one. A session stored
+// under it (before an upgrade) is found by it until its next turn stores
+// the key of today. "" when msgs has no such system message (its key is
+// Key's).
+func legacyKey(msgs []qp.Message) string {
+	if len(msgs) == 0 || msgs[0].Role != "system" {
+		return ""
+	}
+	scratch := scratchBuffers.Get().(*[]byte)
+	defer scratchBuffers.Put(scratch)
+	w := keyWriter{h: sha256.New(), buf: (*scratch)[:0], leadingSystem: true}
+	w.h.Write([]byte(keyPrefix))
+	for i := range msgs {
+		w.message(&msgs[i])
+	}
+	return hex.EncodeToString(w.h.Sum(nil))
 }
 
 // reminderOpen and reminderClose enclose the context agents weave into
@@ -145,7 +172,7 @@ func eachPrefixKey(msgs []qp.Message, f func(n int, key string) bool) {
 	scratch := scratchBuffers.Get().(*[]byte)
 	defer scratchBuffers.Put(scratch)
 	w := keyWriter{h: sha256.New(), buf: (*scratch)[:0]}
-	w.h.Write([]byte("qwenproxy-key-v1"))
+	w.h.Write([]byte(keyPrefix))
 	var sum []byte
 	for i := range msgs {
 		w.message(&msgs[i])
@@ -172,14 +199,15 @@ type keyWriter struct {
 	// args and normal hold a tool call's arguments and their normal form
 	// (see arguments), reused from call to call.
 	args, normal []byte
-	// conversing is set once a message other than a system one is
-	// written: system messages after it are not keyed.
-	conversing bool
+	// leadingSystem keys the system messages before the conversation's
+	// first other one, as earlier versions did (legacyKey); conversing is
+	// set once that other one is written.
+	leadingSystem, conversing bool
 }
 
 func (w *keyWriter) message(m *qp.Message) {
-	if m.Role == "system" && w.conversing {
-		return // context an agent remakes: see Key
+	if m.Role == "system" && (w.conversing || !w.leadingSystem) {
+		return // the conversation's setting, which agents remake: see Key
 	}
 	w.conversing = w.conversing || m.Role != "system"
 	w.field("m")

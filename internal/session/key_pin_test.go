@@ -15,8 +15,15 @@ import (
 func TestKeyEncodingUnchanged(t *testing.T) {
 	msgs := []qp.Message{{Role: "system", Text: " be brief "}, {Role: "user", Text: "hi"},
 		{Role: "assistant", ToolCalls: []qp.ToolCall{{Name: "f", Arguments: " {\"a\":1} "}}}, {Role: "tool", ToolCallID: "c1", Text: "r"}}
-	if got, want := Key(msgs, &qp.Message{Role: "assistant", Text: "ok"}), "75e811fd8890df349512d5154a85ac960cfeafe9eca6004f99f108aaf7d41f19"; got != want {
+	// The system prompt is not keyed: the key is the one earlier versions
+	// gave the conversation without it.
+	if got, want := Key(msgs, &qp.Message{Role: "assistant", Text: "ok"}), "eaff36080814ac525f79ee96a61cee29e90ff337a693e1256ca59e572f8e19b3"; got != want {
 		t.Errorf("Key = %s, want %s", got, want)
+	}
+	// The key earlier versions stored, with it, is still computed to find
+	// their sessions.
+	if got, want := legacyKey(append(msgs, qp.Message{Role: "assistant", Text: "ok"})), "75e811fd8890df349512d5154a85ac960cfeafe9eca6004f99f108aaf7d41f19"; got != want {
+		t.Errorf("legacyKey = %s, want %s", got, want)
 	}
 	if got, want := Key(nil, nil), "4c2c43181b6f399da20914c4e5f799a2bc5882157cad4f87eb564a503dff954a"; got != want {
 		t.Errorf("Key of nothing = %s, want %s", got, want)
@@ -99,17 +106,25 @@ func TestKeyLeavesOutReminders(t *testing.T) {
 	}
 }
 
-// System messages after the conversation's first other message (Claude
-// Code's environment, its notes) are not keyed; the system prompt before it
-// is.
-func TestKeyLeavesOutLaterSystemMessages(t *testing.T) {
+// System messages are not keyed, wherever they stand: those after the
+// conversation's first other message (Claude Code's environment, its
+// notes), and the system prompt before it, which agents remake as well
+// (Qwen Code's holds `git status`, changed once a turn writes a file).
+func TestKeyLeavesOutSystemMessages(t *testing.T) {
 	key := func(msgs ...qp.Message) string { return Key(msgs, &qp.Message{Role: "assistant", Text: "ok"}) }
 	user := qp.Message{Role: "user", Text: "hi"}
 	env := func(date string) qp.Message { return qp.Message{Role: "system", Text: "Today's date is " + date} }
 	if key(user, env("2026-12-02")) != key(user, env("2026-12-03")) || key(user, env("2026-12-02")) != key(user) {
 		t.Error("a system message after the user's is keyed")
 	}
-	if key(env("2026-12-02"), user) == key(env("2026-12-03"), user) {
-		t.Error("the system prompt before the conversation is not keyed")
+	status := func(s string) qp.Message { return qp.Message{Role: "system", Text: "git: Status:\ngit: " + s} }
+	if key(status("(clean)"), user) != key(status("?? new.txt"), user) || key(status("(clean)"), user) != key(user) {
+		t.Error("the system prompt before the conversation is keyed")
+	}
+	if legacyKey([]qp.Message{status("(clean)"), user}) == legacyKey([]qp.Message{status("?? new.txt"), user}) {
+		t.Error("the key of earlier versions leaves out the system prompt")
+	}
+	if legacyKey([]qp.Message{user}) != "" {
+		t.Error("a conversation without a system prompt has a key of earlier versions of its own")
 	}
 }

@@ -157,6 +157,15 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 		if t != nil || err != nil {
 			return t, err
 		}
+		if legacy := legacyKey(req.History); legacy != "" {
+			// A session stored by an earlier version, under a key that
+			// held the system prompt.
+			stored := req
+			stored.PrefixKey = ownedKey(req.Owner, legacy)
+			if t, err := m.continueByKey(ctx, stored); t != nil || err != nil {
+				return t, err
+			}
+		}
 		// A history that resends turns its chat never got (an agent
 		// interrupted mid-answer resends the cut turn with the next one)
 		// continues the chat whose last answer it holds.

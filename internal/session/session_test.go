@@ -364,3 +364,27 @@ func TestACachedSessionHoldsNotItsFirstMessage(t *testing.T) {
 			len(stored.FirstUserMessage), stored.MessageCount, stored.ParentID)
 	}
 }
+
+// A session an earlier version stored, under the key that held the system
+// prompt (legacyKey), is continued by its conversation's next call, from
+// memory and after a restart, rather than replayed into a new chat once
+// after the upgrade.
+func TestASessionStoredUnderTheKeyOfEarlierVersionsIsContinued(t *testing.T) {
+	mgr, st := newManager(t)
+	ctx := context.Background()
+	var chats atomic.Int32
+	history := []qp.Message{{Role: "system", Text: "You are terse."}, {Role: "user", Text: "hi"}, {Role: "assistant", Text: "hello"}}
+	turn, err := mgr.Begin(ctx, Request{NewChat: newChat(&chats), FirstUser: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn.Advance("p1", legacyKey(history), nil)
+	turn.Release()
+	for name, m := range map[string]*Manager{"in memory": mgr, "after a restart": NewManager(st, nil, func(qp.Session) {}, time.Minute, func() string { return "new" })} {
+		next, err := m.Begin(ctx, Request{PrefixKey: Key(history, nil), History: history, HasHistory: true, NewChat: newChat(&chats)})
+		if err != nil || next.Session.ID != turn.Session.ID || next.Replay || next.Session.ParentID != "p1" || chats.Load() != 1 {
+			t.Fatalf("%s: %+v %v (%d chats)", name, next, err, chats.Load())
+		}
+		next.Release()
+	}
+}

@@ -3,7 +3,9 @@
 // declares Node >= 22 and runs on Node 20.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentBin, assertAgentRoundTrip, assertEnded, describeCalls, recordedCalls, runAgent, startKeyedProxy, toolCount } from '../harness.mjs';
 
@@ -48,16 +50,33 @@ test('Qwen Code writes a file with its write_file tool through the proxy', async
   assert.equal(kept.security?.auth?.selectedType, 'openai');
 });
 
+// A run's root (see runAgent) whose working directory is a git repository
+// with one commit.
+function gitRoot() {
+  const root = mkdtempSync(join(tmpdir(), 'qwenproxy-agent-'));
+  const work = join(root, 'work');
+  mkdirSync(work, { recursive: true });
+  writeFileSync(join(work, 'README.md'), '# app\n');
+  const git = (...args) => execFileSync('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', ...args], { cwd: work, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', 'README.md');
+  git('commit', '-q', '-m', 'first');
+  return root;
+}
+
 // `qwen --continue` resends the conversation with its startup context made
 // afresh (the working directory's listing now shows the file the first run
-// wrote; the date reminder moves to the new turn): the resumed run goes on
-// in the conversation's session and Qwen chat, telling Qwen only its new
-// turn, rather than opening a session per run and replaying everything.
-test('Qwen Code resumed with --continue goes on in its session', async (t) => {
+// wrote; the date reminder moves to the new turn), and in a git repository
+// with another system prompt (it ends with `git status`, which now lists
+// that file): the resumed run goes on in the conversation's session and
+// Qwen chat, telling Qwen only its new turn (and the changed system
+// prompt), rather than opening a session per run and replaying everything.
+test('Qwen Code resumed with --continue in a git repository goes on in its session', async (t) => {
   const proxy = await startKeyedProxy();
   t.after(() => proxy.stop());
   const env = { OPENAI_BASE_URL: proxy.baseURL, OPENAI_API_KEY: proxy.key, OPENAI_MODEL: 'qwen3-coder-plus', QWEN_CODE_SUPPRESS_YOLO_WARNING: '1' };
   const first = await runAgent({
+    root: gitRoot(),
     command: agentBin('qwen'),
     args: (work) => ['-p', `use write_file with ${JSON.stringify({ file_path: join(work, 'app.py'), content: 'print(1)\n' })}`, '--yolo'],
     files: { '.qwen/settings.json': settings },
@@ -80,4 +99,7 @@ test('Qwen Code resumed with --continue goes on in its session', async (t) => {
   assert.equal(sessions.size, 1, `the conversation ran in ${sessions.size} sessions: ${[...sessions].join(' ')}`);
   const chats = new Set(main.map(({ responses }) => responses[0].chat_id));
   assert.equal(chats.size, 1, `the conversation ran in ${chats.size} Qwen chats`);
+  // The case itself: the two runs' system prompts differ in their status.
+  const systems = new Set(main.map(({ request }) => JSON.stringify(request.openai_request.messages.find((m) => m.role === 'system'))));
+  assert.ok(systems.size > 1, 'the runs sent one system prompt: the repository\'s status did not change it');
 });
