@@ -1,6 +1,7 @@
 package historyapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"unicode"
@@ -152,7 +153,7 @@ func newInput(body json.RawMessage) []MessageJSON {
 	}
 	start := 0
 	for i, m := range req.Messages {
-		if m.Role == "assistant" {
+		if m.Role == "assistant" && !unanswered(m) {
 			start = i + 1
 		}
 	}
@@ -191,7 +192,16 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 		}
 		// An answer resent: its message, or a call it made (a function_call
 		// item has no role; an answer may be calls alone).
-		if json.Unmarshal(item, &it) == nil && (it.Role == "assistant" || it.Type == "function_call" || it.Type == "custom_tool_call") {
+		if json.Unmarshal(item, &it) != nil {
+			continue
+		}
+		if it.Role == "assistant" {
+			var m wireMessage
+			if json.Unmarshal(item, &m) == nil && unanswered(m) {
+				continue
+			}
+		}
+		if it.Role == "assistant" || it.Type == "function_call" || it.Type == "custom_tool_call" {
 			start = i + 1
 		}
 	}
@@ -217,6 +227,27 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 		}
 	}
 	return out, start == 0, true
+}
+
+// noResponse is the answer Claude Code resends for a turn it left before
+// its answer (a run killed, then resumed with --continue).
+const noResponse = "No response requested."
+
+// unanswered reports whether m, an assistant message, stands for an answer
+// its chat never gave: empty, or Claude Code's placeholder. A client resends
+// a turn it left before its answer that way, with the next one (the session
+// continues the chat whose last answer came before it); the messages around
+// it are new to the chat and so to the turn's input.
+func unanswered(m wireMessage) bool {
+	if len(m.ToolCalls) > 0 {
+		return false
+	}
+	msg := message(m)
+	if len(msg) != 1 || len(msg[0].ToolCalls) > 0 || msg[0].Reasoning != "" {
+		return false
+	}
+	text := strings.TrimSpace(msg[0].Content)
+	return text == "" || text == noResponse
 }
 
 // message converts one wire message; an Anthropic user message holding
@@ -246,7 +277,7 @@ func message(m wireMessage) []MessageJSON {
 		case "thinking":
 			out.Reasoning += p.Thinking
 		case "tool_use":
-			out.ToolCalls = append(out.ToolCalls, ToolCallJSON{ID: p.ID, Name: p.Name, Arguments: string(p.Input)})
+			out.ToolCalls = append(out.ToolCalls, ToolCallJSON{ID: p.ID, Name: p.Name, Arguments: htmlUnescaped(p.Input)})
 		case "tool_result":
 			results = append(results, MessageJSON{Role: "tool", ToolCallID: p.ToolUseID, Content: resultText(p.Content), IsError: p.IsError})
 		default:
@@ -382,4 +413,37 @@ func answer(body json.RawMessage) *MessageJSON {
 		return &m
 	}
 	return nil
+}
+
+// htmlUnescaped is a JSON text with the escapes of "<", ">" and "&" that
+// Go's encoder writes (\u003c, \u003e, \u0026) put back as the characters:
+// an Anthropic call's input is a JSON object, recorded as written, and the
+// proxy's answers were written with them (a command "echo a > b" read
+// "echo a \u003e b"). Every other escape is kept; the text means the same.
+func htmlUnescaped(raw []byte) string {
+	if !bytes.Contains(raw, []byte(`\u00`)) {
+		return string(raw)
+	}
+	out := make([]byte, 0, len(raw))
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' || i+1 == len(raw) {
+			out = append(out, raw[i])
+			continue
+		}
+		if raw[i+1] == 'u' && i+6 <= len(raw) {
+			switch strings.ToLower(string(raw[i+2 : i+6])) {
+			case "003c":
+				out, i = append(out, '<'), i+5
+				continue
+			case "003e":
+				out, i = append(out, '>'), i+5
+				continue
+			case "0026":
+				out, i = append(out, '&'), i+5
+				continue
+			}
+		}
+		out, i = append(out, raw[i], raw[i+1]), i+1 // an escape pair, kept
+	}
+	return string(out)
 }

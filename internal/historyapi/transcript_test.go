@@ -165,3 +165,19 @@ func TestTurnWithoutAnAnswer(t *testing.T) {
 		}
 	}
 }
+
+// The escapes of "<", ">" and "&" that Go's encoder writes are put back;
+// an escaped backslash before "u003e" is not an escape of ">", and other
+// escapes are kept.
+func TestHTMLUnescaped(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"command":"echo a \u003e b \u0026\u0026 c \u003C d"}`: `{"command":"echo a > b && c < d"}`,
+		`{"path":"C:\\u003e"}`:        `{"path":"C:\\u003e"}`,
+		`{"q":"\"quoted\" \u00e9\n"}`: `{"q":"\"quoted\" \u00e9\n"}`,
+		`{"a":1}`:                     `{"a":1}`,
+	} {
+		if got := htmlUnescaped([]byte(raw)); got != want {
+			t.Errorf("%s: %s, want %s", raw, got, want)
+		}
+	}
+}

@@ -1,12 +1,12 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/anthropic"
+	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/translate"
 )
 
@@ -209,7 +209,9 @@ func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte
 		reason, seq := stopReason(ans, finishReason)
 		msg.StopReason, msg.StopSequence = &reason, seq
 	}
-	b, _ := json.Marshal(msg) // strings, numbers and valid JSON: cannot fail
+	// Without HTML escaping: a call's input (raw JSON) keeps its "<", ">"
+	// and "&" as the model gave them, as Anthropic's answers do.
+	b, _ := httpjson.Marshal(msg) // strings, numbers and valid JSON: cannot fail
 	return b
 }
 
