@@ -23,7 +23,11 @@ var (
 	mustCall    = regexp.MustCompile(`must call the function ([A-Za-z0-9_-]+)`)
 	// Cline 3.0.65's reminder in --yolo runs (clients/agents/test/cline.test.mjs).
 	terminalCall = regexp.MustCompile(`call one of these terminal completion tools: ([A-Za-z0-9_-]+)`)
-	toolResult   = regexp.MustCompile(`(?m)^Result of ([A-Za-z0-9_-]+)[^\n]*:\n(.*)$`)
+	// The proxy's tool results (translate: "Result of NAME (ID):", "Result
+	// of tool call ID:", either with ", which failed"), and nothing else: a
+	// user's text that says "Result of calling the Read tool:" (Claude
+	// Code's reminder after a compaction) is not one.
+	toolResult = regexp.MustCompile(`(?m)^Result of (?:tool call )?([A-Za-z0-9_.:-]+)(?: \([^)\n]*\))?(?:, which failed)?:\n(.*)$`)
 )
 
 // replayClose ends the earlier turns the proxy replays into a new chat

@@ -83,3 +83,24 @@ func TestToolAnswerTakesAPlanOneStepPerTurn(t *testing.T) {
 		}
 	}
 }
+
+// A user's message that quotes a tool's output in its own words (Claude
+// Code's reminder after a compaction: "Result of calling the Read tool:")
+// is not a tool result: its instruction is followed. It was thanked for a
+// result, and the agent's next task never ran.
+func TestToolAnswerTakesOnlyTheProxysResults(t *testing.T) {
+	c := &chat{tools: []string{"get_weather", "Read"}}
+	msg := "<system-reminder>\nResult of calling the Read tool:\n1\tabc\n</system-reminder>\nuse get_weather with {\"city\": \"Oslo\"}"
+	if got, ok := toolAnswer(c, msg); !ok || got != "Let me do that.\n"+callBlock("get_weather", `{"city": "Oslo"}`) {
+		t.Errorf("a quoted result: %q, %v", got, ok)
+	}
+	for msg, want := range map[string]string{
+		"Result of Read (call_1):\nabc":                   `Thanks: Read said "abc".`,
+		"Result of Read (call_1), which failed:\nno file": `Thanks: Read said "no file".`,
+		"Result of tool call toolu_01:\nabc":              `Thanks: toolu_01 said "abc".`,
+	} {
+		if got, ok := toolAnswer(c, msg); !ok || got != want {
+			t.Errorf("%q: %q, %v; want %q", msg, got, ok, want)
+		}
+	}
+}
