@@ -112,7 +112,7 @@ func (c *Client) NewChatOf(ctx context.Context, model, chatType string) (chatID 
 		}
 		body := (&NewChatRequest{Models: []string{model}, ProjectID: "", Timestamp: c.now().UnixMilli(),
 			ChatType: chatType, ChatMode: creds.ChatMode()}).encode()
-		b, err := c.do(ctx, http.MethodPost, "/api/v2/chats/new", body, func(r *http.Request) { c.setHeaders(r, creds, refererNewChat) })
+		b, err := c.do(ctx, http.MethodPost, "/api/v2/chats/new", body, creds, func(r *http.Request) { c.setHeaders(r, creds, refererNewChat) })
 		if err != nil {
 			return err
 		}
@@ -195,6 +195,10 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		if readErr != nil {
 			return fail(c.transportError(ctx, parent, timedOut, readErr))
 		}
+		// A refusal may echo the request (its Cookie header, in whatever
+		// quoting): the secrets sent are masked before any of it is read
+		// into an error, and before its text is cut to a summary.
+		b = creds.Known().Bytes(b)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			return fail(classifyHTTP(resp, b))
 		}
@@ -214,6 +218,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 	}
 	watch.stream(c.cfg.IdleTimeout)
 	s := newStream(parent, cancel, resp.Body, c.cfg.IdleTimeout, watch, c.readers)
+	s.creds = creds
 	s.unfollow = unfollow
 	s.limitBytes(c.cfg.MaxAnswerBytes)
 	// Read up to the first real event, so that errors Qwen sends as the only
@@ -263,7 +268,11 @@ func decodeEnvelope(b []byte, out *envelope) error {
 
 // do performs a bounded non-streaming call and returns the body of a
 // successful JSON answer, or a classified *Error.
-func (c *Client) do(parent context.Context, method, path string, body []byte, header func(*http.Request)) ([]byte, error) {
+//
+// The answer comes back with the secrets of creds (the credentials its
+// headers carry) masked (Credentials.Known): a refusal that echoes the
+// request must not pass them on, whoever reads it.
+func (c *Client) do(parent context.Context, method, path string, body []byte, creds Credentials, header func(*http.Request)) ([]byte, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	timedOut := new(atomic.Bool)
@@ -287,6 +296,7 @@ func (c *Client) do(parent context.Context, method, path string, body []byte, he
 	if err != nil {
 		return nil, c.transportError(ctx, parent, timedOut, err)
 	}
+	b = creds.Known().Bytes(b)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, classifyHTTP(resp, b)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/textproto"
 	"strings"
 	"time"
+
+	"qwenproxy/internal/redact"
 )
 
 // Credentials authenticate the proxy to chat.qwen.ai as a browser would.
@@ -21,6 +23,21 @@ import (
 type Credentials struct {
 	Token   string // bx-umidtoken header value, optional
 	Cookies string // the whole Cookie header
+	// Conceal are the account's secrets that are never sent but that an
+	// answer of Qwen's may hold all the same: its password and the
+	// password's digest (what its sign-in sends). They are masked, as the
+	// cookies and token sent are, in whatever Qwen's answers pass on.
+	Conceal []string
+}
+
+// Known masks, in an answer of Qwen's, the secrets these credentials hold:
+// the Cookie header sent (every cookie's value, the ones Qwen's sign-in
+// set included), the bx-umidtoken, the login token and Conceal. It costs
+// some 10 µs to build: it is built for the answers of the bounded calls (a
+// chat's creation, the model list) and for a completion's failures, never
+// for a stream's events.
+func (c Credentials) Known() *redact.Known {
+	return redact.NewKnown(c.CookieHeader(), append([]string{c.Token, c.LoginToken()}, c.Conceal...)...)
 }
 
 // LoginToken is the JWT that signs the user in: the `token` cookie, else a
