@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/textproto"
 	"strings"
+	"sync"
 	"time"
 
 	"qwenproxy/internal/redact"
@@ -38,6 +39,38 @@ type Credentials struct {
 // for a stream's events.
 func (c Credentials) Known() *redact.Known {
 	return redact.NewKnown(c.CookieHeader(), append([]string{c.Token, c.LoginToken()}, c.Conceal...)...)
+}
+
+// knownCache holds the maskers of the credentials calls were made with.
+// Credentials change when an account signs in again: the cache is emptied
+// once it holds maxKnown of them, which bounds it.
+type knownCache struct {
+	mu      sync.Mutex
+	byCreds map[string]*redact.Known
+}
+
+func newKnownCache() *knownCache { return &knownCache{byCreds: map[string]*redact.Known{}} }
+
+// maxKnown bounds knownCache: a few per account (its token renewed).
+const maxKnown = 256
+
+// of returns the masker of creds (Credentials.Known), built once.
+func (k *knownCache) of(creds Credentials) *redact.Known {
+	key := creds.Cookies + "\x00" + creds.Token + "\x00" + strings.Join(creds.Conceal, "\x00")
+	k.mu.Lock()
+	known, ok := k.byCreds[key]
+	k.mu.Unlock()
+	if ok {
+		return known
+	}
+	known = creds.Known()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.byCreds) >= maxKnown {
+		clear(k.byCreds)
+	}
+	k.byCreds[key] = known
+	return known
 }
 
 // LoginToken is the JWT that signs the user in: the `token` cookie, else a
