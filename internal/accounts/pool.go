@@ -171,6 +171,10 @@ type account struct {
 	failures       map[Class]int64
 	unsynced       int64           // calls not yet added to the store's totals
 	unsyncedF      map[Class]int64 // failures not yet added
+
+	// conceal are the password and its digest, masked in what Qwen's
+	// answers to the account's calls pass on (qwen.Credentials.Conceal).
+	conceal []string
 }
 
 // New builds a pool from the configuration. Call Start to load stored
@@ -200,8 +204,12 @@ func New(cfg Config) *Pool {
 }
 
 func newAccount(id, source, password string) *account {
-	return &account{id: id, source: source, password: password, fingerprint: fingerprint(id, password),
+	a := &account{id: id, source: source, password: password, fingerprint: fingerprint(id, password),
 		st: qp.AccountState{State: StateReady}, failures: map[Class]int64{}, unsyncedF: map[Class]int64{}}
+	if password != "" {
+		a.conceal = []string{password, HashPassword(password)}
+	}
+	return a
 }
 
 // fingerprint tells credentials apart without revealing them: 16 bits of

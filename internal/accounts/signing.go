@@ -62,7 +62,8 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 			return qwen.Credentials{}, &Unavailable{Reason: ReasonNone}
 		}
 		now := p.now()
-		current := qwen.Credentials{Token: a.umid, Cookies: a.cookies}
+		conceal := a.conceal
+		current := qwen.Credentials{Token: a.umid, Cookies: a.cookies, Conceal: conceal}
 		// A token due for refresh still works until it expires: calls use
 		// it while another call refreshes it, or after a refresh failed.
 		valid := a.cookies != "" && (a.expires.IsZero() || now.Before(a.expires))
@@ -89,7 +90,7 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 			if got != nil {
 				// Used as it is, even if already due (a token that short-lived
 				// must not make every call sign in again and again).
-				return qwen.Credentials{Cookies: got.Cookies}, nil
+				return qwen.Credentials{Cookies: got.Cookies, Conceal: conceal}, nil
 			}
 			continue
 		}

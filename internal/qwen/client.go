@@ -60,6 +60,10 @@ type Client struct {
 	// per call was the largest allocation of a call's path.
 	readers *sync.Pool
 	fixed   http.Header // headers alike on every call (fixedHeaders)
+	// masks keeps the maskers of the credentials calls were made with
+	// (Credentials.Known, ~25 µs to build), by those credentials: every
+	// bounded call's answer is masked, a chat's creation on every turn.
+	masks *knownCache
 }
 
 // New returns a Client.
@@ -82,7 +86,7 @@ func New(cfg Config) *Client {
 		hc = &http.Client{Transport: NewTransport()}
 	}
 	readers := &sync.Pool{New: newStreamReader}
-	return &Client{cfg: cfg, http: hc, readers: readers, fixed: fixedHeaders(cfg)}
+	return &Client{cfg: cfg, http: hc, readers: readers, fixed: fixedHeaders(cfg), masks: newKnownCache()}
 }
 
 // NewTransport returns a transport that keeps enough idle connections for
@@ -112,7 +116,7 @@ func (c *Client) NewChatOf(ctx context.Context, model, chatType string) (chatID 
 		}
 		body := (&NewChatRequest{Models: []string{model}, ProjectID: "", Timestamp: c.now().UnixMilli(),
 			ChatType: chatType, ChatMode: creds.ChatMode()}).encode()
-		b, err := c.do(ctx, http.MethodPost, "/api/v2/chats/new", body, func(r *http.Request) { c.setHeaders(r, creds, refererNewChat) })
+		b, err := c.do(ctx, http.MethodPost, "/api/v2/chats/new", body, creds, func(r *http.Request) { c.setHeaders(r, creds, refererNewChat) })
 		if err != nil {
 			return err
 		}
@@ -195,6 +199,10 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		if readErr != nil {
 			return fail(c.transportError(ctx, parent, timedOut, readErr))
 		}
+		// A refusal may echo the request (its Cookie header, in whatever
+		// quoting): the secrets sent are masked before any of it is read
+		// into an error, and before its text is cut to a summary.
+		b = creds.Known().Bytes(b)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			return fail(classifyHTTP(resp, b))
 		}
@@ -214,6 +222,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 	}
 	watch.stream(c.cfg.IdleTimeout)
 	s := newStream(parent, cancel, resp.Body, c.cfg.IdleTimeout, watch, c.readers)
+	s.creds = creds
 	s.unfollow = unfollow
 	s.limitBytes(c.cfg.MaxAnswerBytes)
 	// Read up to the first real event, so that errors Qwen sends as the only
@@ -263,7 +272,11 @@ func decodeEnvelope(b []byte, out *envelope) error {
 
 // do performs a bounded non-streaming call and returns the body of a
 // successful JSON answer, or a classified *Error.
-func (c *Client) do(parent context.Context, method, path string, body []byte, header func(*http.Request)) ([]byte, error) {
+//
+// The answer comes back with the secrets of creds (the credentials its
+// headers carry) masked (Credentials.Known): a refusal that echoes the
+// request must not pass them on, whoever reads it.
+func (c *Client) do(parent context.Context, method, path string, body []byte, creds Credentials, header func(*http.Request)) ([]byte, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	timedOut := new(atomic.Bool)
@@ -287,6 +300,7 @@ func (c *Client) do(parent context.Context, method, path string, body []byte, he
 	if err != nil {
 		return nil, c.transportError(ctx, parent, timedOut, err)
 	}
+	b = c.masks.of(creds).Bytes(b)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, classifyHTTP(resp, b)
 	}

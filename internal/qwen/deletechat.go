@@ -18,7 +18,7 @@ func (c *Client) DeleteChat(ctx context.Context, chatID string) error {
 	if err != nil {
 		return err
 	}
-	b, err := c.do(ctx, http.MethodDelete, "/api/v2/chats/"+url.PathEscape(chatID), nil, func(r *http.Request) {
+	b, err := c.do(ctx, http.MethodDelete, "/api/v2/chats/"+url.PathEscape(chatID), nil, creds, func(r *http.Request) {
 		c.setHeaders(r, creds, refererChat+chatID)
 	})
 	if err == nil {

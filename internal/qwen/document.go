@@ -132,7 +132,7 @@ func (c *Client) postJSON(ctx context.Context, chatID, path string, body []byte)
 	if err != nil {
 		return nil, err
 	}
-	return c.do(ctx, http.MethodPost, path, body, func(r *http.Request) {
+	return c.do(ctx, http.MethodPost, path, body, creds, func(r *http.Request) {
 		c.setHeaders(r, creds, refererChat+chatID)
 		r.Header.Set("Content-Type", "application/json")
 	})

@@ -60,9 +60,9 @@ func (c *Client) models(ctx context.Context) ([]Model, error) {
 		return nil, err
 	}
 	header := func(r *http.Request) { c.setHeaders(r, creds, refererNewChat) }
-	b, err := c.do(ctx, http.MethodGet, "/api/v2/models/", nil, header)
+	b, err := c.do(ctx, http.MethodGet, "/api/v2/models/", nil, creds, header)
 	if qe, ok := AsError(err); ok && qe.Kind == KindNotFound {
-		b, err = c.do(ctx, http.MethodGet, "/api/models", nil, header)
+		b, err = c.do(ctx, http.MethodGet, "/api/models", nil, creds, header)
 	}
 	if err != nil {
 		return nil, err

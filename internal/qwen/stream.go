@@ -151,6 +151,10 @@ type Stream struct {
 	// onFail hears of the answer's first failure (Config.OnStreamFailure);
 	// nil before the answer opened and once told.
 	onFail func(error)
+	// creds are the credentials the answer was asked with: an event that
+	// fails it is masked of their secrets (Credentials.Known) before it
+	// becomes an error, as a refusal before the stream is.
+	creds Credentials
 	// contents holds the text of the deltas decoded: their Content strings
 	// are slices of it (see scanner.content).
 	contents strings.Builder
@@ -420,6 +424,7 @@ func (s *Stream) decode(data []byte) error {
 	}
 	var raw rawEvent
 	if err := json.Unmarshal(data, &raw); err != nil {
+		data = s.creds.Known().Bytes(data)
 		if firewallMarked(data) {
 			// A page, or risk control's answer in a shape of its own, as
 			// classifyBody reads the same text as a whole body.
@@ -430,6 +435,16 @@ func (s *Stream) decode(data []byte) error {
 	if f := raw.envelope.failure(0); f != nil {
 		if s.candidateFailed(raw.ResponseID) {
 			return nil // another candidate goes on
+		}
+		if masked := s.creds.Known().Bytes(data); !bytes.Equal(masked, data) {
+			// The failure's text echoes a secret sent: read again, masked.
+			data = masked
+			var again rawEvent
+			if json.Unmarshal(data, &again) == nil {
+				if g := again.envelope.failure(0); g != nil {
+					f = g
+				}
+			}
 		}
 		if f.Kind != KindFirewall && firewallMarked(data) {
 			// As classifyBody reads the same failure as a whole body.
@@ -484,7 +499,7 @@ func (s *Stream) decode(data []byte) error {
 	case firewallMarked(data):
 		// Of no shape an answer's events have, and bearing the firewall's
 		// marks: its challenge, not a keep-alive (qwen-2026.md (a)7).
-		return &Error{Kind: KindFirewall, Message: "Qwen answered with a firewall challenge in the stream: " + Summarize(data)}
+		return &Error{Kind: KindFirewall, Message: "Qwen answered with a firewall challenge in the stream: " + Summarize(s.creds.Known().Bytes(data))}
 	default:
 		s.pending = append(s.pending, Event{Kind: EventKeepAlive})
 	}

@@ -81,9 +81,9 @@ func (c *Client) uploadToken(ctx context.Context, chatID, filetype, name string,
 		c.setHeaders(r, creds, refererChat+chatID)
 		r.Header.Set("Content-Type", "application/json")
 	}
-	b, err := c.do(ctx, http.MethodPost, "/api/v2/files/getstsToken", body, header)
+	b, err := c.do(ctx, http.MethodPost, "/api/v2/files/getstsToken", body, creds, header)
 	if qe, ok := AsError(err); ok && qe.Kind == KindNotFound {
-		b, err = c.do(ctx, http.MethodPost, "/api/v1/files/getstsToken", body, header)
+		b, err = c.do(ctx, http.MethodPost, "/api/v1/files/getstsToken", body, creds, header)
 	}
 	if err != nil {
 		return uploadToken{}, err

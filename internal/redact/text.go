@@ -8,18 +8,21 @@ import (
 // Text returns s, a text a server answered (an error's details, the head of
 // an unexpected body), with what looks like a credential in it replaced by
 // Placeholder: a JWT (Qwen's login token), the word after Bearer or Basic,
-// a Cookie header's whole value, and the value of a pair whose name is a
-// secret's (token=…, "password":"…", access_key_secret: …, also quoted or
-// URL-encoded). Such texts are shown to clients, logged and recorded, and a
-// server that echoes the request it refused would otherwise put the
-// account's token, or an upload's signing key, in all three.
+// a Cookie header's whole value in whatever form it is echoed (a header
+// line, JSON, Python's repr, key=value: see maskCookieHeaders), and the
+// value of a pair whose name is a secret's (token=…, "password":"…",
+// access_key_secret: …, also quoted or URL-encoded). Such texts are shown
+// to clients, logged and recorded, and a server that echoes the request it
+// refused would otherwise put the account's token, or an upload's signing
+// key, in all three. The values a caller knows to be secret (the cookies it
+// sent, a password) are masked by Known, whatever their context.
 func Text(s string) string {
 	if !mentionsSecretWord([]byte(s)) && !strings.Contains(s, "eyJ") && !strings.Contains(s, "%") {
 		return s
 	}
 	s = jwtPattern.ReplaceAllString(s, Placeholder)
 	s = schemePattern.ReplaceAllString(s, "${1} "+Placeholder)
-	s = cookieHeaderPattern.ReplaceAllString(s, "${1}"+Placeholder)
+	s = maskCookieHeaders(s)
 	return pairPattern.ReplaceAllStringFunc(s, func(pair string) string {
 		m := pairPattern.FindStringSubmatch(pair)
 		name, sep, value := m[1], m[2], m[3]
@@ -42,9 +45,11 @@ var (
 	jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?`)
 	// schemePattern is an Authorization value: its scheme and credential.
 	schemePattern = regexp.MustCompile(`(?i)\b(bearer|basic)(?:\s+|%20|\+)[^\s"',;&<>]+`)
-	// cookieHeaderPattern is a Cookie (or Set-Cookie) header and its value,
-	// to the end of the line or of the quoted text it stands in.
-	cookieHeaderPattern = regexp.MustCompile(`(?i)\b((?:set-)?cookie"?\s*:\s*"?)[^"\r\n]+`)
+	// cookieNamePattern is a Cookie (or Set-Cookie) header's name and the
+	// separator after it, as any echo frames it: a header line (Cookie: …),
+	// JSON ("Cookie": "…", also escaped inside a JSON string), Python's
+	// repr ('Cookie': '…'), a key=value pair (Cookie=…, also URL-encoded).
+	cookieNamePattern = regexp.MustCompile(`(?i)\b(?:set-)?cookie(?:\\?["'])?\s*(?:[:=]|%3[dDaA])\s*`)
 	// pairPattern is a name (maybe quoted, or quoted inside a JSON
 	// string), a separator (= or :, maybe URL-encoded) and a value (a JSON
 	// string, one escaped inside another, or a word).
@@ -53,3 +58,54 @@ var (
 
 // scheme are the Authorization schemes schemePattern masks the credential of.
 var scheme = map[string]bool{"bearer": true, "basic": true}
+
+// maskCookieHeaders replaces the value of every Cookie (or Set-Cookie)
+// header in s (cookieNamePattern) by Placeholder: a quoted value ("…", '…',
+// \"…\") to its closing quote, an unquoted one to the end of its line or
+// the quote or backslash that ends the text it stands in (no cookie holds
+// one). The whole value goes, whatever it holds: a cookie the proxy does not
+// know it sent (one Qwen set on the connection) is as secret as the token.
+func maskCookieHeaders(s string) string {
+	found := cookieNamePattern.FindAllStringIndex(s, -1)
+	if found == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range found {
+		if m[0] < last {
+			continue // inside a value already masked
+		}
+		start := m[1]
+		quote := ""
+		switch {
+		case strings.HasPrefix(s[start:], `\"`), strings.HasPrefix(s[start:], `\'`):
+			quote = s[start : start+2]
+		case strings.HasPrefix(s[start:], `"`), strings.HasPrefix(s[start:], `'`):
+			quote = s[start : start+1]
+		}
+		from := start + len(quote)
+		end := len(s)
+		if quote != "" {
+			if i := strings.Index(s[from:], quote); i >= 0 {
+				end = from + i
+			}
+			if i := strings.IndexAny(s[from:end], "\r\n"); i >= 0 {
+				end = from + i
+			}
+		} else if i := strings.IndexAny(s[from:], "\"'\\\r\n"); i >= 0 {
+			end = from + i
+		}
+		if end == from || s[from:end] == Placeholder {
+			continue // nothing, or masked already
+		}
+		b.WriteString(s[last:from])
+		b.WriteString(Placeholder)
+		last = end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}

@@ -34,3 +34,40 @@ func TestTextMasksCredentialsAServerEchoes(t *testing.T) {
 		t.Errorf("the line after a Cookie header was lost")
 	}
 }
+
+// A Cookie header echoed in any framing loses its whole value: the cookies
+// whose names say nothing of a secret (acw_tc, ssxmod_itna) with the token.
+func TestTextMasksACookieHeaderHoweverItIsEchoed(t *testing.T) {
+	const cookies = "token=abc; acw_tc=SESSIONSECRET777; ssxmod_itna=ITNASECRET888"
+	for _, in := range []string{
+		`headers={'Cookie': '` + cookies + `', 'User-Agent': 'Mozilla/5.0'}`, // Python's repr
+		`headers={"Cookie": '` + cookies + `'}`,
+		`{Cookie=` + cookies + `, User-Agent=Mozilla/5.0}`, // key=value (a Java map)
+		`Cookie = ` + cookies,
+		`cookie%3D` + strings.ReplaceAll(cookies, "; ", "%3B%20"),
+		`{\"Cookie\": \"` + cookies + `\"}`, // JSON inside a JSON string
+		`{\'Cookie\': \'` + cookies + `\'}`,
+		`"Cookie: ` + cookies + `\r\nHost: chat.qwen.ai"`, // header lines in a JSON string
+		"Set-Cookie: " + cookies + "\r\nHost: x",
+		"Cookie: '" + cookies + "'",
+	} {
+		out := Text(in)
+		for _, secret := range []string{"SESSIONSECRET777", "ITNASECRET888"} {
+			if strings.Contains(out, secret) || !strings.Contains(out, Placeholder) {
+				t.Errorf("Text(%q) = %q: %s not masked", in, out, secret)
+			}
+		}
+	}
+	// What follows the value stays.
+	if out := Text(`{'Cookie': 'a=SECRET1; b=SECRET2', 'User-Agent': 'Mozilla/5.0'}`); out != `{'Cookie': '[REDACTED]', 'User-Agent': 'Mozilla/5.0'}` {
+		t.Errorf("repr: %q", out)
+	}
+	if out := Text(`"Cookie: a=SECRET1\r\nHost: chat.qwen.ai"`); out != `"Cookie: [REDACTED]\r\nHost: chat.qwen.ai"` {
+		t.Errorf("header lines: %q", out)
+	}
+	for _, s := range []string{"cookies are needed", "the cookie expired", "Set a cookie_id"} {
+		if got := Text(s); got != s {
+			t.Errorf("Text(%q) = %q", s, got)
+		}
+	}
+}

@@ -1,0 +1,113 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// MinKnownLen is the length from which a known secret value is masked
+// wherever it appears. A shorter one (a cookie of "1", "abc") would mask
+// words and numbers of the text around it: it is masked only where it
+// stands as its cookie's name=value pair.
+const MinKnownLen = 6
+
+// Known masks secret values a caller knows: the cookies and tokens a call
+// sent, an account's password and the password's digest. Text masks what
+// looks like a credential; Known masks these values however the text frames
+// them (JSON, Python's repr, key=value, a header line, a dump of a cookie
+// jar), and a cookie Text would leave because its name says nothing of a
+// secret (acw_tc, ssxmod_itna). A nil *Known masks nothing.
+type Known struct {
+	r *strings.Replacer
+}
+
+// NewKnown returns the masker of cookies (a Cookie header's value: every
+// cookie's value, and its name=value pair) and of values (tokens,
+// passwords, digests), each also as JSON and URL encoding write it. nil
+// when there is nothing to mask.
+func NewKnown(cookies string, values ...string) *Known {
+	type pair struct{ old, new string }
+	var pairs []pair
+	add := func(v string) {
+		if len(v) < MinKnownLen {
+			return
+		}
+		for _, form := range encodings(v) {
+			pairs = append(pairs, pair{form, Placeholder})
+		}
+	}
+	for part := range strings.SplitSeq(cookies, ";") {
+		name, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || v == "" {
+			continue
+		}
+		if name != "" {
+			pairs = append(pairs, pair{name + "=" + v, name + "=" + Placeholder})
+		}
+		add(v)
+	}
+	for _, v := range values {
+		add(v)
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	// The longest first: a Replacer tries its pairs in order at each place,
+	// and a value holding another (a cookie's pair, its value) must go
+	// whole.
+	slices.SortStableFunc(pairs, func(a, b pair) int { return len(b.old) - len(a.old) })
+	args := make([]string, 0, 2*len(pairs))
+	for _, p := range pairs {
+		args = append(args, p.old, p.new)
+	}
+	return &Known{r: strings.NewReplacer(args...)}
+}
+
+// encodings are v as it may be echoed: as it is, as a JSON string's
+// content (with and without HTML escaping, with / escaped) and URL-encoded.
+func encodings(v string) []string {
+	forms := []string{v}
+	addForm := func(f string) {
+		if f != "" && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	if b, err := json.Marshal(v); err == nil {
+		addForm(string(b[1 : len(b)-1]))
+		addForm(strings.ReplaceAll(string(b[1:len(b)-1]), "/", `\/`)) // as PHP and others escape it
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) == nil {
+		b := bytes.TrimSpace(buf.Bytes())
+		addForm(string(b[1 : len(b)-1]))
+	}
+	addForm(url.QueryEscape(v))
+	addForm(url.PathEscape(v))
+	return forms
+}
+
+// String returns s with every known value masked.
+func (k *Known) String(s string) string {
+	if k == nil {
+		return s
+	}
+	return k.r.Replace(s)
+}
+
+// Bytes returns b with every known value masked: b itself when none is in
+// it.
+func (k *Known) Bytes(b []byte) []byte {
+	if k == nil || len(b) == 0 {
+		return b
+	}
+	s := string(b)
+	if out := k.r.Replace(s); out != s {
+		return []byte(out)
+	}
+	return b
+}

@@ -1,0 +1,38 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+)
+
+// The values a call sent are masked however the text frames them, short
+// cookies as their name=value pair.
+func TestKnownMasksTheSecretsSentInAnyFraming(t *testing.T) {
+	k := NewKnown("token=eyJa.b.c; acw_tc=SESSIONSECRET777; ssxmod_itna=Cookie/Secret+XYZ987=; cna=abc",
+		"pass-word-1", "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8", "")
+	for _, in := range []string{
+		`{'acw_tc': 'SESSIONSECRET777', 'ssxmod_itna': 'Cookie/Secret+XYZ987=', 'cna': 'x'}`,
+		`jar=<RequestsCookieJar[<Cookie acw_tc=SESSIONSECRET777 for chat.qwen.ai/>]>`,
+		`{"itna":"Cookie\/Secret+XYZ987="}`,
+		`itna=Cookie%2FSecret%2BXYZ987%3D`,
+		`password pass-word-1 digest 5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8`,
+		`cookies cna=abc end`,
+	} {
+		out := k.String(in)
+		for _, secret := range []string{"SESSIONSECRET777", "XYZ987", "pass-word-1", "5e884898da", "cna=abc"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%q = %q: %s not masked", in, out, secret)
+			}
+		}
+		if b := k.Bytes([]byte(in)); string(b) != out {
+			t.Errorf("Bytes(%q) = %q, String %q", in, b, out)
+		}
+	}
+	if out := k.String("cna=abc; the abc of it"); out != "cna=[REDACTED]; the abc of it" {
+		t.Errorf("a short cookie: %q", out)
+	}
+	var none *Known
+	if NewKnown("", "short") != nil || none.String("x") != "x" || string(none.Bytes([]byte("y"))) != "y" {
+		t.Error("nothing to mask")
+	}
+}
