@@ -102,7 +102,10 @@ func accountsReset(ctx context.Context, c *cli, id string) error {
 	if i < 0 {
 		return fmt.Errorf("no account %s", id)
 	}
-	if err := c.store.SaveAccountState(ctx, id, qp.AccountState{State: accounts.StateReady, StateAt: time.Now()}); err != nil {
+	// Marked as a reset: the servers that take it start the account afresh
+	// (its runs of failures, a password refused to one of them), where an
+	// instance's plain ready state ends only the rest.
+	if err := c.store.SaveAccountState(ctx, id, qp.AccountState{State: accounts.StateReady, FailureClass: accounts.ResetMark, StateAt: time.Now()}); err != nil {
 		return err
 	}
 	return c.report(map[string]any{"id": id, "state": accounts.StateReady, "was": list[i].State},
@@ -224,6 +227,9 @@ func accountsList(ctx context.Context, c *cli) error {
 	for _, r := range recs {
 		seen[r.ID] = true
 		row := accountRow{ID: r.ID, Source: r.Source, State: r.State, FailureClass: r.FailureClass, Calls: r.Calls, Failures: r.Failures}
+		if r.State == accounts.StateReady {
+			row.FailureClass = "" // `accounts reset`'s mark is no failure
+		}
 		if row.Failures == nil {
 			row.Failures = map[string]int64{}
 		}

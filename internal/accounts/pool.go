@@ -53,6 +53,13 @@ const (
 // change.
 const forbiddenStrikes = 3
 
+// ResetMark is the failure class of the ready state `accounts reset`
+// stores: a person's word that the account starts afresh. An instance that
+// takes it begins the account's runs of failures again (the doubling of its
+// rests, its count of bare 403s), and gives a password Qwen refused to it
+// one more try. It is no failure: it is not shown.
+const ResetMark = "reset"
+
 // Classes lists every class, for metrics.
 var Classes = []Class{ClassRateLimited, ClassFirewall, ClassServer, ClassNetwork, ClassTimeout, ClassAuth, ClassForbidden}
 

@@ -274,6 +274,10 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 					// password) or by another instance: said as if met here.
 					p.warnRejected(a, Class(r.FailureClass))
 				}
+				if r.State == StateReady && r.FailureClass == ResetMark {
+					// `accounts reset`: afresh, as if never failed here.
+					a.strikes, a.forbidden, a.refusedPw, a.refreshAfter, a.signErr = 0, 0, "", time.Time{}, nil
+				}
 				a.st, a.dirty = r.AccountState, false
 			}
 		}
