@@ -24,10 +24,13 @@ func TestAccountsResetStartsTheAccountAfresh(t *testing.T) {
 		ctx := context.Background()
 		st := storetest.Open(t, dbURL)
 		clock := &resetClock{t: time.Now().Add(-time.Hour)} // behind the command's clock, as a server's is not ahead of it
-		const id = "solo@example.com"
+		// One account for each run, each reset once: the command stamps the
+		// reset with its own clock, which the states of this pool's, set
+		// after it, follow by a millisecond each (states are ordered).
+		const forbiddenID, firewallID, refusedID = "solo@example.com", "fw@example.com", "pw@example.com"
 		var refuse atomic.Bool
 		var signIns atomic.Int32
-		pool := accounts.New(accounts.Config{Store: st, Logins: []accounts.Login{{Email: id, Password: "pw"}}, Now: clock.now,
+		pool := accounts.New(accounts.Config{Store: st, Logins: []accounts.Login{{Email: forbiddenID, Password: "pw"}, {Email: firewallID, Password: "pw"}, {Email: refusedID, Password: "pw"}}, Now: clock.now,
 			BriefCooldown: time.Second, MaxBriefCooldown: time.Minute,
 			SignIn: func(context.Context, accounts.Login) (accounts.SignedIn, error) {
 				signIns.Add(1)
@@ -42,8 +45,16 @@ func TestAccountsResetStartsTheAccountAfresh(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		state := func() accounts.Status { return pool.Snapshot()[0] }
-		reset := func() {
+		state := func(id string) accounts.Status {
+			for _, s := range pool.Snapshot() {
+				if s.ID == id {
+					return s
+				}
+			}
+			t.Fatalf("no account %s", id)
+			return accounts.Status{}
+		}
+		reset := func(id string) {
 			t.Helper()
 			sync()
 			var out, errOut bytes.Buffer
@@ -52,15 +63,15 @@ func TestAccountsResetStartsTheAccountAfresh(t *testing.T) {
 				t.Fatalf("reset: %d %s%s", code, out.String(), errOut.String())
 			}
 			sync()
-			if s := state(); s.State != accounts.StateReady || !s.Usable {
+			if s := state(id); s.State != accounts.StateReady || !s.Usable {
 				t.Fatalf("after the reset: %+v", s)
 			}
 		}
 		// rest reports err and returns the rest it called for, then waits it out.
-		rest := func(err error) (time.Duration, accounts.Status) {
+		rest := func(id string, err error) (time.Duration, accounts.Status) {
 			t.Helper()
 			pool.Report(id, err)
-			s := state()
+			s := state(id)
 			if s.CooldownUntil == nil {
 				return 0, s
 			}
@@ -71,33 +82,31 @@ func TestAccountsResetStartsTheAccountAfresh(t *testing.T) {
 		sync()
 		forbidden := &qwen.Error{Kind: qwen.KindAuth, Status: 403, Message: "Forbidden"}
 		for range 3 {
-			rest(forbidden)
+			rest(forbiddenID, forbidden)
 		}
-		if s := state(); s.State != accounts.StateAuthFailed || s.FailureClass != string(accounts.ClassForbidden) {
+		if s := state(forbiddenID); s.State != accounts.StateAuthFailed || s.FailureClass != string(accounts.ClassForbidden) {
 			t.Fatalf("after three 403s, each after a rest: %+v", s)
 		}
-		reset()
-		if d, s := rest(forbidden); s.State != accounts.StateCoolingDown || d != time.Second {
+		reset(forbiddenID)
+		if d, s := rest(forbiddenID, forbidden); s.State != accounts.StateCoolingDown || d != time.Second {
 			t.Fatalf("the first 403 after the reset: %+v (a rest of %v), want the first rest of a run (1s)", s, d)
 		}
 
-		reset()
 		firewall := &qwen.Error{Kind: qwen.KindFirewall, Message: "captcha"}
 		for i := range 4 {
-			if d, s := rest(firewall); d != time.Second<<i {
+			if d, s := rest(firewallID, firewall); d != time.Second<<i {
 				t.Fatalf("firewall %d: a rest of %v (%+v)", i+1, d, s)
 			}
 		}
-		reset()
-		if d, s := rest(firewall); d != time.Second {
+		reset(firewallID)
+		if d, s := rest(firewallID, firewall); d != time.Second {
 			t.Fatalf("the first firewall page after the reset: a rest of %v (%+v), want 1s", d, s)
 		}
 
 		// A password Qwen refused (for a reason of its own) gets one more
 		// try after a reset, and only one.
-		clock.add(time.Second)
 		refuse.Store(true)
-		actx := accounts.With(ctx, id)
+		actx := accounts.With(ctx, refusedID)
 		for range 2 {
 			if _, err := pool.Credentials(actx); accounts.ClassOf(err) != accounts.ClassAuth {
 				t.Fatalf("a refused password: %v", err)
@@ -106,7 +115,7 @@ func TestAccountsResetStartsTheAccountAfresh(t *testing.T) {
 		if n := signIns.Load(); n != 1 {
 			t.Fatalf("%d sign-ins with the refused password, want 1", n)
 		}
-		reset()
+		reset(refusedID)
 		refuse.Store(false)
 		if c, err := pool.Credentials(actx); err != nil || c.Cookies != "token=x" || signIns.Load() != 2 {
 			t.Fatalf("after the reset: %q %v, %d sign-ins", c.Cookies, err, signIns.Load())
