@@ -371,9 +371,6 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 			if errors.As(err, &refused) {
 				return SignedIn{}, refusalShared, refused // stored, and counted, by the instance that met it
 			}
-			if stale.refusedHere {
-				break // no sign-in to claim: only another instance's token would do
-			}
 			if errors.Is(err, errOtherUpstream) {
 				break // its token is of no use here: a fresh one replaces it
 			}
@@ -387,6 +384,9 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 			if err != nil {
 				p.storeDown.Store(true)
 				break
+			}
+			if stale.refusedHere {
+				break // no sign-in to claim: only another instance's token would do
 			}
 			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 			now := p.now()
