@@ -102,7 +102,16 @@ func accountsReset(ctx context.Context, c *cli, id string) error {
 	if i < 0 {
 		return fmt.Errorf("no account %s", id)
 	}
-	if err := c.store.SaveAccountState(ctx, id, qp.AccountState{State: accounts.StateReady, StateAt: time.Now()}); err != nil {
+	if why := lockedHere(c, list[i]); why != "" {
+		// Nothing is stored: a reset would not make it usable where the
+		// key is missing, and where the key is, it is to be run with it.
+		return fmt.Errorf("account %s is locked: %s; a reset cannot change that: run `accounts reset` with the QWENPROXY_SECRET_KEY it was added with "+
+			"(a server without that key does not use it), or `accounts rm %s` and add it again", id, why, id)
+	}
+	// Marked as a reset: the servers that take it start the account afresh
+	// (its runs of failures, a password refused to one of them), where an
+	// instance's plain ready state ends only the rest.
+	if err := c.store.SaveAccountState(ctx, id, qp.AccountState{State: accounts.StateReady, FailureClass: accounts.ResetMark, StateAt: time.Now()}); err != nil {
 		return err
 	}
 	return c.report(map[string]any{"id": id, "state": accounts.StateReady, "was": list[i].State},
@@ -194,6 +203,22 @@ func commandOwner(c *cli, id string) string {
 // lapse says qp.EnvironmentAccountLapse to a person.
 func lapse() string { return plural(int(qp.EnvironmentAccountLapse/time.Minute), "minute") }
 
+// lockedHere says why this command cannot open stored account r's
+// password ("" when it can, or r has none stored): `accounts ls` shows it
+// locked.
+func lockedHere(c *cli, r qp.AccountRecord) string {
+	if r.Source != qp.AccountStored {
+		return ""
+	}
+	if c.cfg.SecretKey == nil {
+		return "no QWENPROXY_SECRET_KEY here to open its password"
+	}
+	if _, err := c.cfg.SecretKey.Open(r.PasswordSealed, r.ID); err != nil {
+		return "QWENPROXY_SECRET_KEY does not open its password (add it again, or give the old key too)"
+	}
+	return ""
+}
+
 // accountRow is one line of `accounts ls`.
 type accountRow struct {
 	ID             string           `json:"id"`
@@ -224,6 +249,9 @@ func accountsList(ctx context.Context, c *cli) error {
 	for _, r := range recs {
 		seen[r.ID] = true
 		row := accountRow{ID: r.ID, Source: r.Source, State: r.State, FailureClass: r.FailureClass, Calls: r.Calls, Failures: r.Failures}
+		if r.State == accounts.StateReady {
+			row.FailureClass = "" // `accounts reset`'s mark is no failure
+		}
 		if row.Failures == nil {
 			row.Failures = map[string]int64{}
 		}
@@ -261,12 +289,8 @@ func accountsList(ctx context.Context, c *cli) error {
 			row.NoServerSince = &t
 			row.Note = fmt.Sprintf("no server has it in QWEN_ACCOUNTS since %s: `accounts rm` removes it, `accounts add` stores it", ms(t))
 		}
-		if r.Source == qp.AccountStored {
-			if c.cfg.SecretKey == nil {
-				row.State, row.Note = accounts.StateLocked, strings.TrimPrefix(row.Note+"; no QWENPROXY_SECRET_KEY here to open its password", "; ")
-			} else if _, err := c.cfg.SecretKey.Open(r.PasswordSealed, r.ID); err != nil {
-				row.State, row.Note = accounts.StateLocked, strings.TrimPrefix(row.Note+"; QWENPROXY_SECRET_KEY does not open its password (add it again, or give the old key too)", "; ")
-			}
+		if why := lockedHere(c, r); why != "" {
+			row.State, row.Note = accounts.StateLocked, strings.TrimPrefix(row.Note+"; "+why, "; ")
 		}
 		rows = append(rows, row)
 	}

@@ -5,16 +5,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"qwenproxy/internal/app"
+	"sort"
+	"time"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/app"
 	"qwenproxy/internal/qwen"
 )
 
 // accountsTest runs the doctor's round trip (model list, new chat, a
 // one-word completion) as account id, or as every account in turn, after
 // signing it in; it reports each outcome to the accounts' shared state and
-// fails when any account failed.
+// fails when any account failed. An account it has no password for (another
+// server's QWEN_ACCOUNTS) is said not tested, and why, and fails it too: it
+// was not checked.
 func accountsTest(ctx context.Context, c *cli, id string) error {
 	cfg := c.cfg
 	pool := accounts.New(accounts.Config{Store: c.store, Credentials: c.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts, Upstream: cfg.QwenBaseURL,
@@ -35,15 +40,45 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 			sources[st.ID] = st.Source
 		}
 	}
+	// Another server's QWEN_ACCOUNTS accounts: listed (`accounts ls`), but
+	// their passwords are not here. Each is said not tested, and why.
+	recs, err := c.store.Accounts(ctx)
+	if err != nil {
+		return fmt.Errorf("read the stored accounts: %w", err)
+	}
+	untestable := map[string]string{}
+	for _, r := range recs {
+		if _, ok := sources[r.ID]; ok || r.Source != qp.AccountEnvironment || (id != "" && r.ID != id) {
+			continue
+		}
+		why := "its password is in QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) of a server, not given to this command: " +
+			"set QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) to it for `accounts test`"
+		if r.Unclaimed(time.Now()) {
+			why += ", or store it with `qwenproxy accounts add --email " + r.ID + "` (no server has it since " + ms(r.SeenAt) + ")"
+		}
+		untestable[r.ID] = why
+		ids = append(ids, r.ID)
+	}
+	sort.Strings(ids)
 	if len(ids) == 0 {
 		if id != "" {
 			return fmt.Errorf("no account %s", id)
 		}
 		return errors.New("no Qwen account is configured")
 	}
-	failed := 0
+	failed, untested := 0, 0
 	reports := make([]*doctorReport, 0, len(ids)) // for --json
 	for _, acct := range ids {
+		if why := untestable[acct]; why != "" {
+			untested++
+			rep := &doctorReport{BaseURL: cfg.QwenBaseURL, WebVersion: cmp.Or(cfg.QwenWebVersion, qwen.DefaultWebVersion), Credentials: acct,
+				Steps: []doctorStep{}, Diagnosis: qwen.Diagnosis{Name: "not_tested", Code: 1, Advice: "cannot test it here: " + why}}
+			reports = append(reports, rep)
+			if !*c.asJSON {
+				fmt.Fprintf(c.stdout, "account %s\n%s\tNOT TESTED\t%s\n", acct, acct, rep.Diagnosis.Advice)
+			}
+			continue
+		}
 		rep, err := testAccount(ctx, c, pool, acct, sources[acct])
 		reports = append(reports, rep)
 		if err != nil {
@@ -58,8 +93,15 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 	if err := pool.Sync(ctx); err != nil {
 		fmt.Fprintf(c.stderr, "the accounts' state could not be saved: %v\n", err)
 	}
-	if failed > 0 {
+	switch {
+	case failed > 0 && untested > 0:
+		return fmt.Errorf("%d of %s failed, and %d could not be tested here (no password for it: see above)", failed, plural(len(ids), "account"), untested)
+	case failed > 0:
 		return fmt.Errorf("%d of %s failed", failed, plural(len(ids), "account"))
+	case untested > 0 && len(ids) == 1:
+		return fmt.Errorf("account %s could not be tested here: %s", ids[0], untestable[ids[0]])
+	case untested > 0:
+		return fmt.Errorf("%d of %s could not be tested here (no password for it: see above)", untested, plural(len(ids), "account"))
 	}
 	return nil
 }

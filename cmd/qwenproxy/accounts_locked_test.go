@@ -97,3 +97,33 @@ func TestAccountsTestOfALockedAccountAdvisesTheKey(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountsResetOfALockedAccountSaysItIsLocked: `accounts reset` run
+// without the key an account was added with said "is ready (it was
+// ready)", and --json "state":"ready": the account is locked here, and a
+// reset cannot change that. It says so and what to do, and stores nothing.
+func TestAccountsResetOfALockedAccountSaysItIsLocked(t *testing.T) {
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWENPROXY_SECRET_KEY": key1}
+	env := func(k string) string { return vars[k] }
+	run := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := runWithInput(context.Background(), args, env, strings.NewReader("pw\n"), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, out, errOut := run("accounts", "add", "--email", "ada@example.com"); code != 0 {
+		t.Fatalf("add: %d %s%s", code, out, errOut)
+	}
+	for _, key := range []string{"", key2} {
+		vars["QWENPROXY_SECRET_KEY"] = key
+		for _, args := range [][]string{{"accounts", "reset", "ada@example.com"}, {"accounts", "reset", "--json", "ada@example.com"}} {
+			code, out, errOut := run(args...)
+			if code == 0 || strings.Contains(out+errOut, "ready") || !strings.Contains(errOut, "locked") || !strings.Contains(errOut, "QWENPROXY_SECRET_KEY") {
+				t.Errorf("%v with key %q: %d\nstdout: %s\nstderr: %s", args, key, code, out, errOut)
+			}
+		}
+	}
+	vars["QWENPROXY_SECRET_KEY"] = key1
+	if code, out, errOut := run("accounts", "reset", "ada@example.com"); code != 0 || !strings.Contains(out, "is ready") {
+		t.Fatalf("reset with the key: %d %s%s", code, out, errOut)
+	}
+}

@@ -53,6 +53,13 @@ const (
 // change.
 const forbiddenStrikes = 3
 
+// ResetMark is the failure class of the ready state `accounts reset`
+// stores: a person's word that the account starts afresh. An instance that
+// takes it begins the account's runs of failures again (the doubling of its
+// rests, its count of bare 403s), and gives a password Qwen refused to it
+// one more try. It is no failure: it is not shown.
+const ResetMark = "reset"
+
 // Classes lists every class, for metrics.
 var Classes = []Class{ClassRateLimited, ClassFirewall, ClassServer, ClassNetwork, ClassTimeout, ClassAuth, ClassForbidden}
 
@@ -151,6 +158,7 @@ type account struct {
 	locked         string // why a stored password cannot be used
 	cookies        string // the Cookie header to send
 	refused        string // the Cookie header Qwen refused last (not to be adopted again)
+	refusedPw      string // digest of the password Qwen refused to this instance's own sign-in (passwordDigest): never tried again
 	adopted        bool   // the last token came from another instance (through the store)
 	umid           string // bx-umidtoken (cookie account only, optional)
 	cookieSource   string // the cookie account's: stored or environment
@@ -265,12 +273,35 @@ func With(ctx context.Context, id string) context.Context {
 // From returns the account ctx names, or "".
 func From(ctx context.Context) string { id, _ := ctx.Value(ctxKey{}).(string); return id }
 
+// passwordDigest names a password in memory (never stored or shown), to
+// tell whether the password Qwen refused is still the one configured.
+func passwordDigest(id, password string) string {
+	sum := sha256.Sum256([]byte(id + "\x00" + password))
+	return hex.EncodeToString(sum[:])
+}
+
+// refusedHere reports whether Qwen refused a's password to this instance's
+// own sign-in: it is not tried again until the password changes, whatever
+// the shared state says (another instance, with another password for the
+// account — a rolling password change — makes it ready each time it signs
+// in). The account is then used only with a token another instance got.
+func (a *account) refusedHere() bool {
+	return a.refusedPw != "" && a.password != "" && a.refusedPw == passwordDigest(a.id, a.password)
+}
+
+// tokenValid reports whether a holds a token that has not expired.
+func (a *account) tokenValid(now time.Time) bool {
+	return a.cookies != "" && (a.expires.IsZero() || now.Before(a.expires))
+}
+
 // usable reports whether a can take a call at now.
 func (a *account) usable(now time.Time) bool {
 	switch {
 	case a.locked != "":
 		return false
 	case a.st.State == StateAuthFailed:
+		return false
+	case a.refusedHere() && !a.tokenValid(now):
 		return false
 	case a.st.State == StateCoolingDown || a.st.State == StateRateLimited:
 		return !now.Before(a.st.CooldownUntil)
@@ -340,9 +371,9 @@ func (p *Pool) unavailable(now time.Time) *Unavailable {
 		switch {
 		case a.locked != "":
 			u.Locked++
-		case a.st.State == StateAuthFailed:
+		case a.st.State == StateAuthFailed || (a.refusedHere() && !a.usable(now)):
 			u.Rejected++
-			if a.st.FailureClass == string(ClassForbidden) {
+			if a.st.State == StateAuthFailed && a.st.FailureClass == string(ClassForbidden) {
 				u.Forbidden++
 			} else if a.id == CookieID {
 				u.RejectedCookie = true

@@ -81,7 +81,7 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 			stale := staleToken{cookies: cmp.Or(a.cookies, a.refused), expires: a.expires}
 			p.mu.Unlock()
 			got, err := p.signIn(ctx, id, stale)
-			if err != nil && valid && ClassOf(err) != ClassAuth && ctx.Err() == nil {
+			if err != nil && valid && (ClassOf(err) != ClassAuth || isRefusedHere(err)) && ctx.Err() == nil {
 				return current, nil // refreshing failed; the token still works
 			}
 			if err != nil {
@@ -134,6 +134,9 @@ func (p *Pool) unusable(id string) error {
 		// Its sign-in's 403 (signErr) included: the advice is not the
 		// password's, nor is it that the account only rests.
 		return forbiddenOut{&qwen.Error{Kind: qwen.KindAuth, Message: fmt.Sprintf("%s after HTTP 403 %d times in a row", msg, forbiddenStrikes)}}
+	}
+	if a.refusedHere() && a.st.State != StateAuthFailed {
+		return errRefusedHere()
 	}
 	if a.signErr != nil {
 		return a.signErr
@@ -226,6 +229,25 @@ type staleToken struct {
 	cookies  string
 	expires  time.Time
 	password bool
+	// refusedHere says that Qwen refused the password to this instance
+	// before: it is not tried again; only another instance's token helps.
+	refusedHere bool
+}
+
+// refusedHereMessage is the failure of an account whose password Qwen
+// refused to this instance: it is not tried again until it changes.
+const refusedHereMessage = "Qwen refused this instance's password for the account before; it is not tried again until the password changes (another instance's token is used when one is shared)"
+
+// errRefusedHere is the failure of a sign-in not tried because Qwen
+// refused the password to this instance before.
+func errRefusedHere() error {
+	return &SignInError{Class: ClassAuth, Message: refusedHereMessage}
+}
+
+// isRefusedHere reports whether err is errRefusedHere's.
+func isRefusedHere(err error) bool {
+	se, ok := err.(*SignInError)
+	return ok && se.Message == refusedHereMessage
 }
 
 // signIn signs account id in, once across this process (callers wait for
@@ -247,6 +269,7 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 	a.signing = done
 	login := Login{Email: a.id, Password: a.password}
 	stale.password, a.mustSignIn = a.mustSignIn, false
+	stale.refusedHere = a.refusedHere()
 	p.mu.Unlock()
 
 	got, how, err := p.obtain(ctx, login, stale)
@@ -260,9 +283,16 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, err
 		}
+		now := p.now()
+		if how == notTried {
+			// Its password was refused here before: nothing new was
+			// learnt, so nothing is counted, shared or said again. A
+			// token that still works is used until it expires.
+			a.refreshAfter = now.Add(max(p.brief(1), time.Minute))
+			return nil, err
+		}
 		a.signErr = err
 		class := ClassOf(err)
-		now := p.now()
 		if a.cookies != "" && now.Before(a.expires) && class != ClassAuth {
 			// A refresh ahead of expiry failed: the token still works, so
 			// the account stays in use; the refresh is tried again later.
@@ -271,9 +301,12 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 			p.log.Warn("qwen token refresh failed; the current token is used until it expires", "account", a.id, "err", err)
 			return nil, err
 		}
+		if class == ClassAuth && how == signedIn || how == refusalStored {
+			a.refusedPw = passwordDigest(login.Email, login.Password) // this instance's own refusal
+		}
 		if class != "" {
 			a.failures[class]++
-			if how != refusalStored { // stored with the refusal, it is not counted twice
+			if how != refusalStored && how != refusalShared { // stored with the refusal, it is not counted twice
 				a.unsyncedF[class]++
 			}
 		}
@@ -317,7 +350,9 @@ type obtained int
 const (
 	signedIn      obtained = iota // this instance signed in, or tried to
 	adoptedToken                  // another instance's token, from the store
-	refusalStored                 // Qwen refused the password: the refusal and its count are in the store
+	refusalStored                 // Qwen refused this instance's sign-in: the refusal and its count are in the store
+	refusalShared                 // another instance met Qwen's refusal of the password, and stored it with its count
+	notTried                      // the password was refused here before: not tried again, and no other's token to take
 )
 
 // obtain gets a fresh token for l: from the store when another instance
@@ -335,7 +370,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 			}
 			var refused *SignInError
 			if errors.As(err, &refused) {
-				return SignedIn{}, refusalStored, refused // stored, and counted, by the instance that met it
+				return SignedIn{}, refusalShared, refused // stored, and counted, by the instance that met it
 			}
 			if errors.Is(err, errOtherUpstream) {
 				break // its token is of no use here: a fresh one replaces it
@@ -350,6 +385,9 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 			if err != nil {
 				p.storeDown.Store(true)
 				break
+			}
+			if stale.refusedHere {
+				break // no sign-in to claim: only another instance's token would do
 			}
 			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 			now := p.now()
@@ -370,6 +408,9 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 			case <-t.C:
 			}
 		}
+	}
+	if stale.refusedHere {
+		return SignedIn{}, notTried, errRefusedHere()
 	}
 	got, err = p.cfg.SignIn(ctx, l)
 	if claimed && ClassOf(err) == ClassAuth && p.shareRefusal(ctx, l) {

@@ -50,6 +50,10 @@ func (p *Pool) Snapshot() []Status {
 		}
 		if a.locked != "" {
 			s.State, s.Problem, s.Mode = StateLocked, a.locked, "" // its cookie unread: no mode to tell
+		} else if a.refusedHere() && !s.Usable {
+			// The shared state may say ready (another instance's password
+			// works): this instance's was refused, and it has no token.
+			s.State, s.FailureClass, s.Problem = StateAuthFailed, string(ClassAuth), refusedHereMessage
 		} else if a.signErr != nil {
 			s.Problem = a.signErr.Error()
 		}

@@ -259,18 +259,24 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 				"account", r.ID, "advice", "take it out of QWEN_ACCOUNTS to use the stored password, or remove the stored one (`qwenproxy accounts rm "+r.ID+"`)")
 		}
 		if r.StateAt.After(a.st.StateAt) {
-			if r.State == StateAuthFailed && r.FailedCredential != a.fingerprint && a.locked == "" {
+			if r.State == StateAuthFailed && r.FailedCredential != a.fingerprint && a.locked == "" && !a.refusedHere() {
 				// Refused credentials that are no longer ours: ours get a try.
 				// (A locked account has none to try — its password does not
 				// open here — and must not end the refusal for the instances
 				// that hold the key: they would sign the refused password in
-				// again, every sync.)
+				// again, every sync. Nor does an instance whose own password
+				// Qwen refused: it would not try it, and its word would have
+				// the instance whose refusal this is try its own again.)
 				p.setState(a, qp.AccountState{State: StateReady}, now)
 			} else {
 				if r.State == StateAuthFailed && a.st.State != StateAuthFailed {
 					// Refused here before (a restart with the same
 					// password) or by another instance: said as if met here.
 					p.warnRejected(a, Class(r.FailureClass))
+				}
+				if r.State == StateReady && r.FailureClass == ResetMark {
+					// `accounts reset`: afresh, as if never failed here.
+					a.strikes, a.forbidden, a.refusedPw, a.refreshAfter, a.signErr = 0, 0, "", time.Time{}, nil
 				}
 				a.st, a.dirty = r.AccountState, false
 			}
