@@ -164,7 +164,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 				failures.NoteFor(endpoint, err, func(err error) qwen.Diagnosis { return diagnoseAs(accounts.From(ctx), err) })
 			}
 			m.UpstreamCall(endpoint, outcome(err))
-			a.api.UpstreamResult(err)
+			a.api.UpstreamResult(accounts.From(ctx), err)
 		},
 		// An answer that broke off after it opened: its record says so,
 		// and the operator hears of it as of any failure of Qwen's.
