@@ -2,8 +2,14 @@ package qwenproxy
 
 import (
 	"context"
+	"math"
 	"time"
 )
+
+// MaxKeyConcurrent is the highest limit a key's calls in flight may have:
+// what the databases' max_concurrent column holds (a PostgreSQL INTEGER,
+// 32 bits), on SQLite too, so that a database can be copied to the other.
+const MaxKeyConcurrent = math.MaxInt32
 
 // APIKey is a proxy API key as stored: its hash, never the key.
 type APIKey struct {
@@ -13,6 +19,7 @@ type APIKey struct {
 	Admin     bool   // may use the history routes and deletes
 	CreatedAt time.Time
 	// MaxConcurrent bounds the key's calls in flight at once; 0: no limit.
+	// At most MaxKeyConcurrent.
 	MaxConcurrent int
 }
 

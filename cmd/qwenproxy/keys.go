@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/auth"
 )
 
@@ -110,11 +111,14 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	return usagef("unknown action %q (want add, ls, limit or rm)", action)
 }
 
-// checkLimit refuses a negative --max-concurrent, before the database is
-// opened: a value the command cannot take (exit 1), as --limit 0 is.
+// checkLimit refuses a --max-concurrent out of range — negative, or more
+// than the database's column holds (PostgreSQL's driver refused it with
+// its own words, SQLite stored it, and copy to PostgreSQL then failed at
+// the key) — before the database is opened: a value the command cannot
+// take (exit 1), as --limit 0 is.
 func checkLimit(n int) error {
-	if n < 0 {
-		return fmt.Errorf("--max-concurrent must be 0 (no limit) or more, not %d", n)
+	if n < 0 || n > qp.MaxKeyConcurrent {
+		return fmt.Errorf("--max-concurrent must be between 0 (no limit) and %d, not %d", qp.MaxKeyConcurrent, n)
 	}
 	return nil
 }

@@ -117,7 +117,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	if why := envCreds.Incomplete(); why != "" {
-		log.Warn("QWEN_COOKIES and QWEN_TOKEN are set but not used: " + why)
+		log.Warn(unusedCredentials(cfg.QwenCookies, cfg.QwenToken) + " but not used: " + why)
 	}
 	if envCreds.TokenMisplaced() {
 		log.Warn("QWEN_TOKEN holds a login token (a JWT), not a bx-umidtoken: it is used as the login token; put it in QWEN_COOKIES as token=… instead")
@@ -164,7 +164,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 				failures.NoteFor(endpoint, err, func(err error) qwen.Diagnosis { return diagnoseAs(accounts.From(ctx), err) })
 			}
 			m.UpstreamCall(endpoint, outcome(err))
-			a.api.UpstreamResult(err)
+			a.api.UpstreamResult(accounts.From(ctx), err)
 		},
 		// An answer that broke off after it opened: its record says so,
 		// and the operator hears of it as of any failure of Qwen's.
@@ -681,4 +681,15 @@ func checkSpool(path string) error {
 		return fmt.Errorf("RECORDER_SPOOL %s: %w", path, err)
 	}
 	return nil
+}
+
+// unusedCredentials names the credential variable that is set, of the two
+// that sign a call together (qwen.Credentials.Incomplete: one without the
+// other): the warning said "QWEN_COOKIES and QWEN_TOKEN are set" when one
+// was.
+func unusedCredentials(cookies, token string) string {
+	if cookies != "" && token == "" {
+		return "QWEN_COOKIES is set (QWEN_TOKEN is not)"
+	}
+	return "QWEN_TOKEN is set (QWEN_COOKIES is not)"
 }

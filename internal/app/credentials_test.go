@@ -16,14 +16,19 @@ import (
 // from the wrong request) and without QWEN_TOKEN cannot sign a call: the
 // server said nothing of it, and every call was told to set QWEN_COOKIES,
 // which was set. It now says at start why they are not used, without
-// quoting them.
+// quoting them, naming the one that is set (it said "QWEN_COOKIES and
+// QWEN_TOKEN are set" of either alone).
 func TestCredentialsThatCannotSignACallAreSaidAtStart(t *testing.T) {
-	for _, vars := range []map[string]string{
-		{"QWEN_COOKIES": "acw_tc=c00k1e; ssxmod=2"},
-		{"QWEN_TOKEN": "T2gAumid"},
+	for _, c := range []struct {
+		vars map[string]string
+		says string
+	}{
+		{map[string]string{"QWEN_COOKIES": "acw_tc=c00k1e; ssxmod=2"}, "QWEN_COOKIES is set (QWEN_TOKEN is not) but not used"},
+		{map[string]string{"QWEN_TOKEN": "T2gAumid"}, "QWEN_TOKEN is set (QWEN_COOKIES is not) but not used"},
 	} {
+		vars := c.vars
 		out := startLog(t, vars, nil)
-		if !strings.Contains(out, "QWEN_COOKIES and QWEN_TOKEN are set but not used") || !strings.Contains(out, "guest use needs") ||
+		if !strings.Contains(out, c.says) || strings.Contains(out, " and QWEN_TOKEN are set") || !strings.Contains(out, "guest use needs") ||
 			strings.Contains(out, "c00k1e") || strings.Contains(out, "T2gAumid") {
 			t.Errorf("%v: the log says\n%s", vars, out)
 		}

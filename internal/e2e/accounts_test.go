@@ -659,7 +659,9 @@ func TestExpiredTokenIsRefreshedWhenTheTurnsImageGoesUp(t *testing.T) {
 
 // A signed-in account whose fresh token Qwen refuses too is told as the
 // account's refusal, not the pasted cookie's: the client was told to "copy a
-// fresh Cookie header" the proxy does not use.
+// fresh Cookie header" the proxy does not use. The call ran out of
+// accounts, so it is answered as the pool (503: one cooling down, one
+// rejected, whose e-mail and password to check).
 func TestARefusedSignedInAccountIsNotToldAsACookie(t *testing.T) {
 	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}, {Email: bob, Password: bobPassword}}, nil)
 	// The first account meets the firewall, the second a 401 on its token,
@@ -667,8 +669,8 @@ func TestARefusedSignedInAccountIsNotToldAsACookie(t *testing.T) {
 	e.sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointNewChat, Firewall: true})
 	e.sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointNewChat, Status: 401, Times: 2})
 	resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hello"}]}`, nil)
-	if resp.StatusCode != 401 || !strings.Contains(body, "upstream_credentials_rejected") || strings.Contains(body, "Cookie") ||
-		!strings.Contains(body, "accounts test") || strings.Contains(body, alice) || strings.Contains(body, bob) {
+	if resp.StatusCode != 503 || !strings.Contains(body, "accounts_unavailable") || strings.Contains(body, "Cookie") ||
+		!strings.Contains(body, "1 rejected by Qwen (check the accounts' e-mail and password)") || strings.Contains(body, alice) || strings.Contains(body, bob) {
 		t.Fatalf("%d %s", resp.StatusCode, body)
 	}
 	if e.sim.SignIns(alice)+e.sim.SignIns(bob) != 3 {

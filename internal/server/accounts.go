@@ -79,8 +79,9 @@ func (s *Server) refresh(ctx context.Context, account string, before qwen.Creden
 }
 
 // nextAccount picks the least recently used account not in tried. When none
-// is left it returns why, or last, the failure of the account tried last,
-// when that says more (it was not a reason every account shares).
+// is left it returns why (the pool's answer, last completing its message),
+// or last, the failure of the account tried last, when that says more (see
+// poolWide).
 func (s *Server) nextAccount(tried map[string]bool, last error) (string, error) {
 	account, err := s.deps.Accounts.Pick(tried)
 	if err == nil {
@@ -123,12 +124,22 @@ func (s *Server) beginAccount(ctx context.Context, c *call, t turnSpec, turn *se
 	return s.moveConversation(ctx, c, t, turn, map[string]bool{account: true}, nil)
 }
 
-// poolWide reports whether err says that no account is left for a reason
-// every account shares — all over their quota, all refused — which speaks
-// for the pool better than the last account's own failure.
+// poolWide reports whether err says that no account is left in a way that
+// speaks for the pool better than the last account's own failure: for a
+// reason every account shares (all over their quota, all refused), or,
+// with several accounts, none usable at all any more — the call's failures
+// ran them out, and it is answered as the next call will be (the pool's
+// status, the soonest account's Retry-After, the accounts in each state),
+// the last failure only completing the message. An account still usable,
+// tried already in this call (one a timeout left usable), leaves the last
+// failure to answer, as does the only account of a pool of one.
 func poolWide(err error) bool {
 	var u *accounts.Unavailable
-	return errors.As(err, &u) && (u.Reason == accounts.ReasonRateLimited || u.Reason == accounts.ReasonRejected)
+	if !errors.As(err, &u) {
+		return false
+	}
+	return u.Reason == accounts.ReasonRateLimited || u.Reason == accounts.ReasonRejected ||
+		u.Accounts > 1 && u.Tried == 0 && u.Reason != accounts.ReasonNone
 }
 
 // moveConversation opens a new chat for the turn's conversation on an

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"qwenproxy/internal/accounts"
@@ -24,18 +26,61 @@ type credentialState struct {
 	Accounts []accounts.Status `json:"accounts"`
 }
 
-// rejection is Qwen's last refusal of the credentials.
+// rejection is Qwen's last refusal of an account's credentials.
 type rejection struct {
-	At     time.Time `json:"at"`
-	Reason string    `json:"reason"`
+	At      time.Time `json:"at"`
+	Account string    `json:"account,omitempty"` // the account's id ("cookie", an e-mail; its public id on /health)
+	Reason  string    `json:"reason"`
 }
 
-// UpstreamResult hears of every upstream attempt, to tell in health when Qwen
-// rejects the credentials (401/403/Unauthorized, or a firewall page) and when
-// it takes them again.
-func (s *Server) UpstreamResult(err error) {
+// rejections holds Qwen's last refusal of each account, until that
+// account's next success: one slot for all let any account's success hide
+// another's refusal (a pasted cookie's expiry vanished from /health as soon
+// as a signed-in account served a call, while its entry stayed
+// auth_failed).
+type rejections struct {
+	mu sync.Mutex
+	by map[string]rejection
+}
+
+func (r *rejections) set(account string, rj rejection) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.by == nil {
+		r.by = map[string]rejection{}
+	}
+	r.by[account] = rj
+}
+
+func (r *rejections) clear(account string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.by, account)
+}
+
+// latest is the most recent refusal of an account of snap (or of a call
+// made as none), nil when there is none.
+func (r *rejections) latest(snap []accounts.Status) *rejection {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out *rejection
+	for account, rj := range r.by {
+		if account != "" && !slices.ContainsFunc(snap, func(a accounts.Status) bool { return a.ID == account }) {
+			continue // no longer configured
+		}
+		if out == nil || rj.At.After(out.At) || rj.At.Equal(out.At) && rj.Account < out.Account {
+			out = &rj
+		}
+	}
+	return out
+}
+
+// UpstreamResult hears of every upstream attempt, made as account, to tell
+// in health when Qwen rejects an account's credentials (401/403/
+// Unauthorized, or a firewall page) and when it takes them again.
+func (s *Server) UpstreamResult(account string, err error) {
 	if err == nil {
-		s.rejected.Store(nil)
+		s.rejected.clear(account)
 		return
 	}
 	if qe, ok := qwen.AsError(err); ok && (qe.Kind == qwen.KindAuth || qe.Kind == qwen.KindFirewall) {
@@ -48,7 +93,7 @@ func (s *Server) UpstreamResult(err error) {
 		} else if qe.Forbidden() {
 			reason = "refused with HTTP 403 (a ban, or Qwen's firewall blocking this address; the account rests and is tried again): "
 		}
-		s.rejected.Store(&rejection{At: s.now(), Reason: reason + qe.Error()})
+		s.rejected.set(account, rejection{At: s.now(), Account: account, Reason: reason + qe.Error()})
 	}
 }
 
@@ -59,7 +104,7 @@ func (s *Server) UpstreamResult(err error) {
 // is usable); accounts lists every account.
 func (s *Server) credentialState(context.Context) credentialState {
 	snap := s.deps.Accounts.Snapshot()
-	st := credentialState{Configured: len(snap) > 0, Rejected: s.rejected.Load(), Accounts: snap}
+	st := credentialState{Configured: len(snap) > 0, Rejected: s.rejected.latest(snap), Accounts: snap}
 	if !st.Configured {
 		return st
 	}
@@ -96,6 +141,9 @@ func (st credentialState) public() credentialState {
 	if st.Rejected != nil {
 		r := *st.Rejected
 		r.Reason = accounts.PublicText(r.Reason, st.Accounts)
+		if r.Account != "" {
+			r.Account = accounts.PublicID(r.Account)
+		}
 		st.Rejected = &r
 	}
 	out := make([]accounts.Status, len(st.Accounts))

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	qp "qwenproxy"
@@ -135,8 +134,9 @@ type Server struct {
 	images   *imagefetch.Fetcher
 	schemas  *tools.Schemas // declared tools' parameter schemas found valid
 	files    chatFiles      // images uploaded per Qwen chat
-	// rejected is Qwen's last refusal of the credentials, nil once they work.
-	rejected atomic.Pointer[rejection]
+	// rejected is Qwen's last refusal of each account's credentials, until
+	// that account's next success.
+	rejected rejections
 	// base is the context every request derives from; cutCalls cancels it
 	// with ErrShuttingDown when shutdown can wait no longer.
 	base     context.Context

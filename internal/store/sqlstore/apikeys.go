@@ -43,8 +43,8 @@ func (s *Store) HasAPIKeys(ctx context.Context) (bool, error) {
 
 // AddAPIKey stores a key's hash.
 func (s *Store) AddAPIKey(ctx context.Context, k qp.APIKey) error {
-	if k.MaxConcurrent < 0 {
-		return fmt.Errorf("add api key: max concurrent calls %d is negative", k.MaxConcurrent)
+	if err := checkKeyLimit(k.MaxConcurrent); err != nil {
+		return fmt.Errorf("add api key: %w", err)
 	}
 	if err := s.checkGuard(); err != nil {
 		return err
@@ -52,6 +52,18 @@ func (s *Store) AddAPIKey(ctx context.Context, k qp.APIKey) error {
 	if _, err := s.write.ExecContext(ctx, `INSERT INTO api_keys (id, name, hash, admin, created_at, max_concurrent) VALUES (?, ?, ?, ?, ?, ?)`,
 		k.ID, k.Name, k.Hash, k.Admin, k.CreatedAt.UnixMilli(), k.MaxConcurrent); err != nil {
 		return fmt.Errorf("add api key: %w", err)
+	}
+	return nil
+}
+
+// checkKeyLimit refuses a limit on calls in flight the column cannot hold
+// (PostgreSQL's INTEGER; SQLite's is held to the same, so that a database
+// copies to the other) or a negative one, before the database is asked:
+// PostgreSQL's driver said "unable to encode … into binary format for
+// int4", SQLite stored it.
+func checkKeyLimit(n int) error {
+	if n < 0 || n > qp.MaxKeyConcurrent {
+		return fmt.Errorf("max concurrent calls %d is out of range: 0 (no limit) to %d", n, qp.MaxKeyConcurrent)
 	}
 	return nil
 }
@@ -70,8 +82,8 @@ func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
 
 // SetAPIKeyLimit sets a key's limit on its calls in flight (0: none).
 func (s *Store) SetAPIKeyLimit(ctx context.Context, id string, maxConcurrent int) error {
-	if maxConcurrent < 0 {
-		return fmt.Errorf("set api key limit: max concurrent calls %d is negative", maxConcurrent)
+	if err := checkKeyLimit(maxConcurrent); err != nil {
+		return fmt.Errorf("set api key limit: %w", err)
 	}
 	if err := s.checkGuard(); err != nil {
 		return err

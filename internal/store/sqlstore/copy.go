@@ -239,6 +239,19 @@ func copyKeys(ctx context.Context, src, dst *Store) error {
 	if err := dst.checkGuard(); err != nil {
 		return err
 	}
+	keys, err := src.APIKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("copy api keys: %w", err)
+	}
+	// A limit beyond what the column holds (stored on SQLite by a version
+	// that did not bound it) is refused before anything is copied, saying
+	// how to mend the source; not clamped, which would change the key.
+	for _, k := range keys {
+		if err := checkKeyLimit(k.MaxConcurrent); err != nil {
+			return fmt.Errorf("copy api key %s: its %w; set one the destination can hold on the source (`qwenproxy keys limit %s --max-concurrent N`, 0: no limit), then copy again",
+				k.ID, err, k.ID)
+		}
+	}
 	accounts, err := src.Accounts(ctx)
 	if err != nil {
 		return fmt.Errorf("copy accounts: %w", err)
@@ -266,10 +279,6 @@ func copyKeys(ctx context.Context, src, dst *Store) error {
 				return fmt.Errorf("copy account %s failures: %w", a.ID, err)
 			}
 		}
-	}
-	keys, err := src.APIKeys(ctx)
-	if err != nil {
-		return fmt.Errorf("copy api keys: %w", err)
 	}
 	for _, k := range keys {
 		if _, err := dst.write.ExecContext(ctx, `INSERT INTO api_keys (id, name, hash, admin, created_at, max_concurrent) VALUES (?, ?, ?, ?, ?, ?)
