@@ -258,19 +258,7 @@ func TestMigrateJSON(t *testing.T) {
 // migration this binary lacks and says so (it listed only its own, all
 // applied), and `migrate up` refuses the database, naming it.
 func TestMigrateShowsAndRefusesANewerSchema(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "m.db")
-	if _, errOut, code := runCLI(t, db, "migrate", "up"); code != 0 {
-		t.Fatal(errOut)
-	}
-	conn, err := sql.Open("sqlite", "file:"+db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = conn.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_from_the_future', 1)`)
-	conn.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := migratedThen(t, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_from_the_future', 1)`)
 	out, errOut, code := runCLI(t, db, "migrate", "status", "--json")
 	var list []map[string]any
 	if err := json.Unmarshal([]byte(out), &list); err != nil || code != 0 || len(list) == 0 {
@@ -287,12 +275,10 @@ func TestMigrateShowsAndRefusesANewerSchema(t *testing.T) {
 	}
 }
 
-// A database whose migration 19 another build applied under another name
-// (a build between releases numbered its migrations otherwise): `migrate
-// status` shows the name it was applied as, and `migrate up` (serve's first
-// step) and a command that reads refuse it,
-// naming both; they went on as if it were this binary's.
-func TestMigrateShowsAndRefusesAnotherBuildsSchema(t *testing.T) {
+// migratedThen is a SQLite database `migrate up` made, then changed by
+// stmt.
+func migratedThen(t *testing.T, stmt string) string {
+	t.Helper()
 	db := filepath.Join(t.TempDir(), "m.db")
 	if _, errOut, code := runCLI(t, db, "migrate", "up"); code != 0 {
 		t.Fatal(errOut)
@@ -301,11 +287,21 @@ func TestMigrateShowsAndRefusesAnotherBuildsSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = conn.Exec(`UPDATE schema_migrations SET name = '0019_session_chat_deletion' WHERE version = 19`)
+	_, err = conn.Exec(stmt)
 	conn.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return db
+}
+
+// A database whose migration 19 another build applied under another name
+// (a build between releases numbered its migrations otherwise): `migrate
+// status` shows the name it was applied as, and `migrate up` (serve's first
+// step) and a command that reads refuse it, naming both; they went on as if
+// it were this binary's.
+func TestMigrateShowsAndRefusesAnotherBuildsSchema(t *testing.T) {
+	db := migratedThen(t, `UPDATE schema_migrations SET name = '0019_session_chat_deletion' WHERE version = 19`)
 	out, errOut, code := runCLI(t, db, "migrate", "status", "--json")
 	var list []map[string]any
 	if err := json.Unmarshal([]byte(out), &list); err != nil || code != 0 {

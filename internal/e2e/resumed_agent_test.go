@@ -85,16 +85,7 @@ func TestAResumedConversationWhoseRemindersChangedContinuesItsSession(t *testing
 	next := map[string]any{"role": "user", "content": textParts(qwenCodeDate, "use read_file with {\"file_path\":\"/work/app.py\"}")}
 	qwenCodeCall(t, e, []any{system, resumed, called, result, answered, next})
 
-	rows := e.rows()
-	if len(rows) != 3 || rows[2].SessionID != rows[0].SessionID || rows[2].ChatID != rows[0].ChatID {
-		for _, r := range rows {
-			t.Logf("call %s: session %s, chat %s", r.RequestID, r.SessionID, r.ChatID)
-		}
-		t.Fatalf("the resumed turn left its session (%d calls)", len(rows))
-	}
-	if n := e.count(`SELECT COUNT(*) FROM sessions`); n != 1 {
-		t.Fatalf("%d sessions for one conversation", n)
-	}
+	resumedInItsSession(t, e)
 	if up := lastUpstreamMessage(t, e); strings.Contains(up, "[Earlier conversation") || !strings.Contains(up, "use read_file") {
 		t.Fatalf("upstream was told %q", up)
 	}
@@ -126,16 +117,7 @@ func TestAResumedConversationWhoseSystemPromptChangedContinuesItsSession(t *test
 	next := map[string]any{"role": "user", "content": "use read_file with {\"file_path\":\"/work/app.py\"}"}
 	qwenCodeCall(t, e, []any{system("?? app.py"), first, called, result, answered, next})
 
-	rows := e.rows()
-	if len(rows) != 3 || rows[2].SessionID != rows[0].SessionID || rows[2].ChatID != rows[0].ChatID {
-		for _, r := range rows {
-			t.Logf("call %s: session %s, chat %s", r.RequestID, r.SessionID, r.ChatID)
-		}
-		t.Fatalf("the resumed turn left its session (%d calls)", len(rows))
-	}
-	if n := e.count(`SELECT COUNT(*) FROM sessions`); n != 1 {
-		t.Fatalf("%d sessions for one conversation", n)
-	}
+	resumedInItsSession(t, e)
 	up := lastUpstreamMessage(t, e)
 	if strings.Contains(up, "[Earlier conversation") || !strings.HasPrefix(up, "[System instructions]\n"+qwenCodeSystem) ||
 		!strings.Contains(up, "git: Status:\ngit: ?? app.py\n") || !strings.Contains(up, "use read_file") {
@@ -204,6 +186,18 @@ func TestAConversationResumedWithANewEnvironmentContinuesItsSession(t *testing.T
 		map[string]any{"role": "assistant", "content": answered},
 		map[string]any{"role": "user", "content": textParts("use Read with {\"file_path\":\"/work/app.py\"}")}})
 
+	resumedInItsSession(t, e)
+	// The chat is told the new environment, and the new turn, not the
+	// conversation again.
+	if up := lastUpstreamMessage(t, e); strings.Contains(up, "[Earlier conversation") || !strings.Contains(up, "2026-12-03") || !strings.Contains(up, "use Read") {
+		t.Fatalf("upstream was told %q", up)
+	}
+}
+
+// resumedInItsSession fails unless the three calls recorded (a turn, its
+// tool result, the resumed turn) ran in one session and Qwen chat.
+func resumedInItsSession(t *testing.T, e *env) {
+	t.Helper()
 	rows := e.rows()
 	if len(rows) != 3 || rows[2].SessionID != rows[0].SessionID || rows[2].ChatID != rows[0].ChatID {
 		for _, r := range rows {
@@ -213,10 +207,5 @@ func TestAConversationResumedWithANewEnvironmentContinuesItsSession(t *testing.T
 	}
 	if n := e.count(`SELECT COUNT(*) FROM sessions`); n != 1 {
 		t.Fatalf("%d sessions for one conversation", n)
-	}
-	// The chat is told the new environment, and the new turn, not the
-	// conversation again.
-	if up := lastUpstreamMessage(t, e); strings.Contains(up, "[Earlier conversation") || !strings.Contains(up, "2026-12-03") || !strings.Contains(up, "use Read") {
-		t.Fatalf("upstream was told %q", up)
 	}
 }
