@@ -214,12 +214,16 @@ func (s *Store) AddAccountCounts(ctx context.Context, id string, calls int64, fa
 }
 
 // ClaimSignIn takes the right to sign id in until until, in one conditional
-// UPDATE, so that of several instances exactly one signs in.
+// UPDATE, so that of several instances exactly one signs in: none holds it,
+// and no token newer than minExpiry (the caller's) is shared. An expiry
+// without a token (instances without QWENPROXY_SECRET_KEY store only that)
+// is no token to wait for.
 func (s *Store) ClaimSignIn(ctx context.Context, id string, now, until, minExpiry time.Time) (bool, error) {
 	if err := s.checkGuard(); err != nil {
 		return false, err
 	}
-	res, err := s.write.ExecContext(ctx, `UPDATE qwen_accounts SET signin_until = ? WHERE id = ? AND signin_until < ? AND token_expires_at <= ?`,
+	res, err := s.write.ExecContext(ctx, `UPDATE qwen_accounts SET signin_until = ?
+		WHERE id = ? AND signin_until < ? AND (token_expires_at <= ? OR cookies_sealed IS NULL)`,
 		until.UnixMilli(), id, now.UnixMilli(), unixMs(minExpiry))
 	if err != nil {
 		return false, fmt.Errorf("claim sign-in of %s: %w", id, err)

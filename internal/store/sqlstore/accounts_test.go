@@ -293,3 +293,28 @@ func TestAccountSeenMigration(t *testing.T) {
 		}
 	})
 }
+
+// An account whose row has a token's expiry but no token (instances without
+// QWENPROXY_SECRET_KEY signed it in: they share only the expiry) has no
+// token to wait for: an instance with the key, starting with none, claims
+// its sign-in at once. Its claim was refused until that expiry was older
+// than its own (none), so it waited out its 15 s before signing in.
+func TestASignInIsClaimedWhereOnlyAnExpiryIsShared(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		now := time.UnixMilli(time.Now().UnixMilli())
+		if err := st.EnsureAccount(ctx, "k@x.io", qp.AccountEnvironment, now); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveAccountToken(ctx, "k@x.io", "", now.Add(time.Hour)); err != nil { // a keyless instance's sign-in
+			t.Fatal(err)
+		}
+		if ok, err := st.ClaimSignIn(ctx, "k@x.io", now, now.Add(30*time.Second), time.Time{}); err != nil || !ok {
+			t.Fatalf("claim where only an expiry is shared: %v %v", ok, err)
+		}
+		if ok, _ := st.ClaimSignIn(ctx, "k@x.io", now, now.Add(30*time.Second), time.Time{}); ok {
+			t.Fatal("a second claim while the first holds")
+		}
+	})
+}
