@@ -45,7 +45,14 @@ func NewKnown(cookies string, values ...string) *Known {
 			continue
 		}
 		if name != "" {
-			pairs = append(pairs, pair{name + "=" + v, name + "=" + Placeholder})
+			// The pair in each of the forms the value may take, the value
+			// masked: "cna=abc", its JSON escapes, "cna%3Dabc".
+			for _, enc := range encoders {
+				head := enc(name + "=")
+				if whole := enc(name + "=" + v); strings.HasPrefix(whole, head) {
+					pairs = append(pairs, pair{whole, head + Placeholder})
+				}
+			}
 		}
 		add(v)
 	}
@@ -69,26 +76,41 @@ func NewKnown(cookies string, values ...string) *Known {
 // encodings are v as it may be echoed: as it is, as a JSON string's
 // content (with and without HTML escaping, with / escaped) and URL-encoded.
 func encodings(v string) []string {
-	forms := []string{v}
-	addForm := func(f string) {
-		if f != "" && !slices.Contains(forms, f) {
+	var forms []string
+	for _, enc := range encoders {
+		if f := enc(v); f != "" && !slices.Contains(forms, f) {
 			forms = append(forms, f)
 		}
 	}
-	if b, err := json.Marshal(v); err == nil {
-		addForm(string(b[1 : len(b)-1]))
-		addForm(strings.ReplaceAll(string(b[1:len(b)-1]), "/", `\/`)) // as PHP and others escape it
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(v) == nil {
-		b := bytes.TrimSpace(buf.Bytes())
-		addForm(string(b[1 : len(b)-1]))
-	}
-	addForm(url.QueryEscape(v))
-	addForm(url.PathEscape(v))
 	return forms
+}
+
+// encoders write a text as an echo may hold it (see encodings).
+var encoders = []func(string) string{
+	func(v string) string { return v },
+	jsonContent,
+	func(v string) string { return strings.ReplaceAll(jsonContent(v), "/", `\/`) }, // as PHP and others escape it
+	func(v string) string {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if enc.Encode(v) != nil {
+			return ""
+		}
+		b := bytes.TrimSpace(buf.Bytes())
+		return string(b[1 : len(b)-1])
+	},
+	url.QueryEscape,
+	url.PathEscape,
+}
+
+// jsonContent is v as a JSON string's content, as encoding/json writes it.
+func jsonContent(v string) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b[1 : len(b)-1])
 }
 
 // String returns s with every known value masked.

@@ -17,9 +17,11 @@ func TestKnownMasksTheSecretsSentInAnyFraming(t *testing.T) {
 		`itna=Cookie%2FSecret%2BXYZ987%3D`,
 		`password pass-word-1 digest 5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8`,
 		`cookies cna=abc end`,
+		`q=ssxmod_itna%3DCookie%2FSecret%2BXYZ987%3D%3B%20cna%3Dabc`, // the Cookie header URL-encoded
+		`q=acw_tc%3DSESSIONSECRET777%3B+cna%3Dabc`,
 	} {
 		out := k.String(in)
-		for _, secret := range []string{"SESSIONSECRET777", "XYZ987", "pass-word-1", "5e884898da", "cna=abc"} {
+		for _, secret := range []string{"SESSIONSECRET777", "XYZ987", "pass-word-1", "5e884898da", "cna=abc", "cna%3Dabc"} {
 			if strings.Contains(out, secret) {
 				t.Errorf("%q = %q: %s not masked", in, out, secret)
 			}
