@@ -93,8 +93,8 @@ func maskCookieHeaders(s string) string {
 			if i := strings.IndexAny(s[from:end], "\r\n"); i >= 0 {
 				end = from + i
 			}
-		} else if i := strings.IndexAny(s[from:], "\"'\\\r\n"); i >= 0 {
-			end = from + i
+		} else {
+			end = from + unquotedCookiesEnd(s[from:])
 		}
 		if end == from || s[from:end] == Placeholder {
 			continue // nothing, or masked already
@@ -108,4 +108,28 @@ func maskCookieHeaders(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// unquotedCookiesEnd is the length of the cookies an unquoted Cookie value
+// starts s with: up to a quote, a backslash or a line's end (no cookie holds
+// one), or a space that does not follow the "; " between two cookies — what
+// comes after it is the text around the echo, not the header ("Cookie=a=1;
+// b=2 headers={…}").
+func unquotedCookiesEnd(s string) int {
+	afterSemicolon := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\'', '\\', '\r', '\n':
+			return i
+		case ' ', '\t':
+			if !afterSemicolon {
+				return i
+			}
+		case ';':
+			afterSemicolon = true
+		default:
+			afterSemicolon = false
+		}
+	}
+	return len(s)
 }

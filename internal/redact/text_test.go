@@ -65,6 +65,11 @@ func TestTextMasksACookieHeaderHoweverItIsEchoed(t *testing.T) {
 	if out := Text(`"Cookie: a=SECRET1\r\nHost: chat.qwen.ai"`); out != `"Cookie: [REDACTED]\r\nHost: chat.qwen.ai"` {
 		t.Errorf("header lines: %q", out)
 	}
+	// An unquoted value ends where the cookies do: at a space that does not
+	// follow their "; " (the text after it was masked up to its next quote).
+	if out := Text(`Cookie=a=SECRET1; b=SECRET2 headers={'Accept': 'x'}`); out != `Cookie=[REDACTED] headers={'Accept': 'x'}` {
+		t.Errorf("key=value before more text: %q", out)
+	}
 	for _, s := range []string{"cookies are needed", "the cookie expired", "Set a cookie_id"} {
 		if got := Text(s); got != s {
 			t.Errorf("Text(%q) = %q", s, got)
