@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
@@ -70,7 +71,10 @@ func HasEarlierTurns(history []qp.Message) bool {
 // Codex's <environment_context> as a message of its own — which would name
 // every session of an agent alike: that context is passed over, and the
 // first user message with words of the user's names the session (the first
-// user message, whole, when none has).
+// user message, whole, when none has). It is cut to FirstUserMax bytes (on
+// a character's boundary): a name, not a copy of the message — the call's
+// body holds it whole — and a session row that outlives its calls (a 3 MB
+// first message) weighed on retention by size as if it were history.
 func FirstUserText(msgs []qp.Message) string {
 	first, seen := "", false
 	for i := range msgs {
@@ -81,10 +85,24 @@ func FirstUserText(msgs []qp.Message) string {
 			first, seen = strings.TrimSpace(msgs[i].Text), true
 		}
 		if text := strings.TrimSpace(withoutAgentContext(msgs[i].Text)); text != "" {
-			return text
+			return cutUTF8(text, FirstUserMax)
 		}
 	}
-	return first
+	return cutUTF8(first, FirstUserMax)
+}
+
+// FirstUserMax bounds FirstUserText, in bytes.
+const FirstUserMax = 4096
+
+// cutUTF8 is s cut to at most n bytes, not inside a character.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // withoutAgentContext is text less the <system-reminder> blocks agents weave
