@@ -11,6 +11,10 @@ import (
 // 32 bits), on SQLite too, so that a database can be copied to the other.
 const MaxKeyConcurrent = math.MaxInt32
 
+// KeyConcurrentInRange reports whether n can be a key's MaxConcurrent: 0
+// (no limit) to MaxKeyConcurrent.
+func KeyConcurrentInRange(n int) bool { return n >= 0 && n <= MaxKeyConcurrent }
+
 // APIKey is a proxy API key as stored: its hash, never the key.
 type APIKey struct {
 	ID        string

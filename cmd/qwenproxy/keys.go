@@ -117,7 +117,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 // the key) — before the database is opened: a value the command cannot
 // take (exit 1), as --limit 0 is.
 func checkLimit(n int) error {
-	if n < 0 || n > qp.MaxKeyConcurrent {
+	if !qp.KeyConcurrentInRange(n) {
 		return fmt.Errorf("--max-concurrent must be between 0 (no limit) and %d, not %d", qp.MaxKeyConcurrent, n)
 	}
 	return nil

@@ -158,7 +158,7 @@ type account struct {
 	locked         string // why a stored password cannot be used
 	cookies        string // the Cookie header to send
 	refused        string // the Cookie header Qwen refused last (not to be adopted again)
-	refusedPw      string // digest of the password Qwen refused to this instance's own sign-in (passwordDigest): never tried again
+	refusedPw      string // the password Qwen refused to this instance's own sign-in: never tried again while it is password
 	adopted        bool   // the last token came from another instance (through the store)
 	umid           string // bx-umidtoken (cookie account only, optional)
 	cookieSource   string // the cookie account's: stored or environment
@@ -273,20 +273,13 @@ func With(ctx context.Context, id string) context.Context {
 // From returns the account ctx names, or "".
 func From(ctx context.Context) string { id, _ := ctx.Value(ctxKey{}).(string); return id }
 
-// passwordDigest names a password in memory (never stored or shown), to
-// tell whether the password Qwen refused is still the one configured.
-func passwordDigest(id, password string) string {
-	sum := sha256.Sum256([]byte(id + "\x00" + password))
-	return hex.EncodeToString(sum[:])
-}
-
 // refusedHere reports whether Qwen refused a's password to this instance's
 // own sign-in: it is not tried again until the password changes, whatever
 // the shared state says (another instance, with another password for the
 // account — a rolling password change — makes it ready each time it signs
 // in). The account is then used only with a token another instance got.
 func (a *account) refusedHere() bool {
-	return a.refusedPw != "" && a.password != "" && a.refusedPw == passwordDigest(a.id, a.password)
+	return a.refusedPw != "" && a.refusedPw == a.password
 }
 
 // tokenValid reports whether a holds a token that has not expired.

@@ -62,11 +62,10 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 			return qwen.Credentials{}, &Unavailable{Reason: ReasonNone}
 		}
 		now := p.now()
-		conceal := a.conceal
-		current := qwen.Credentials{Token: a.umid, Cookies: a.cookies, Conceal: conceal}
+		current := qwen.Credentials{Token: a.umid, Cookies: a.cookies, Conceal: a.conceal}
 		// A token due for refresh still works until it expires: calls use
 		// it while another call refreshes it, or after a refresh failed.
-		valid := a.cookies != "" && (a.expires.IsZero() || now.Before(a.expires))
+		valid := a.tokenValid(now)
 		if a.source == CookieID || (a.cookies != "" && !p.dueForRefresh(a, now)) ||
 			(valid && (a.signing != nil || now.Before(a.refreshAfter))) {
 			p.mu.Unlock()
@@ -90,7 +89,7 @@ func (p *Pool) credentialsOf(ctx context.Context, id string) (qwen.Credentials, 
 			if got != nil {
 				// Used as it is, even if already due (a token that short-lived
 				// must not make every call sign in again and again).
-				return qwen.Credentials{Cookies: got.Cookies, Conceal: conceal}, nil
+				return qwen.Credentials{Cookies: got.Cookies, Conceal: current.Conceal}, nil
 			}
 			continue
 		}
@@ -136,7 +135,7 @@ func (p *Pool) unusable(id string) error {
 		return forbiddenOut{&qwen.Error{Kind: qwen.KindAuth, Message: fmt.Sprintf("%s after HTTP 403 %d times in a row", msg, forbiddenStrikes)}}
 	}
 	if a.refusedHere() && a.st.State != StateAuthFailed {
-		return errRefusedHere()
+		return errRefusedHere
 	}
 	if a.signErr != nil {
 		return a.signErr
@@ -240,15 +239,10 @@ const refusedHereMessage = "Qwen refused this instance's password for the accoun
 
 // errRefusedHere is the failure of a sign-in not tried because Qwen
 // refused the password to this instance before.
-func errRefusedHere() error {
-	return &SignInError{Class: ClassAuth, Message: refusedHereMessage}
-}
+var errRefusedHere error = &SignInError{Class: ClassAuth, Message: refusedHereMessage}
 
-// isRefusedHere reports whether err is errRefusedHere's.
-func isRefusedHere(err error) bool {
-	se, ok := err.(*SignInError)
-	return ok && se.Message == refusedHereMessage
-}
+// isRefusedHere reports whether err is errRefusedHere.
+func isRefusedHere(err error) bool { return errors.Is(err, errRefusedHere) }
 
 // signIn signs account id in, once across this process (callers wait for
 // the sign-in in progress) and, on a shared database with a key, once
@@ -302,7 +296,7 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 			return nil, err
 		}
 		if class == ClassAuth && how == signedIn || how == refusalStored {
-			a.refusedPw = passwordDigest(login.Email, login.Password) // this instance's own refusal
+			a.refusedPw = login.Password // this instance's own refusal
 		}
 		if class != "" {
 			a.failures[class]++
@@ -410,7 +404,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 		}
 	}
 	if stale.refusedHere {
-		return SignedIn{}, notTried, errRefusedHere()
+		return SignedIn{}, notTried, errRefusedHere
 	}
 	got, err = p.cfg.SignIn(ctx, l)
 	if claimed && ClassOf(err) == ClassAuth && p.shareRefusal(ctx, l) {

@@ -152,9 +152,10 @@ func newInput(body json.RawMessage) []MessageJSON {
 		return m
 	}
 	start := 0
-	for i, m := range req.Messages {
-		if m.Role == "assistant" && !unanswered(m) {
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		if m := req.Messages[i]; m.Role == "assistant" && !unanswered(m) {
 			start = i + 1
+			break
 		}
 	}
 	var out []MessageJSON
@@ -185,23 +186,21 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 	}
 	var out []MessageJSON
 	start := 0
-	for i, item := range items {
+	for i := len(items) - 1; i >= 0 && start == 0; i-- {
 		var it struct {
 			Role string `json:"role"`
 			Type string `json:"type"`
 		}
 		// An answer resent: its message, or a call it made (a function_call
 		// item has no role; an answer may be calls alone).
-		if json.Unmarshal(item, &it) != nil {
+		if json.Unmarshal(items[i], &it) != nil {
 			continue
 		}
-		if it.Role == "assistant" {
-			var m wireMessage
-			if json.Unmarshal(item, &m) == nil && unanswered(m) {
-				continue
-			}
-		}
-		if it.Role == "assistant" || it.Type == "function_call" || it.Type == "custom_tool_call" {
+		var m wireMessage
+		switch {
+		case it.Type == "function_call" || it.Type == "custom_tool_call":
+			start = i + 1
+		case it.Role == "assistant" && (json.Unmarshal(items[i], &m) != nil || !unanswered(m)):
 			start = i + 1
 		}
 	}

@@ -202,7 +202,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		// A refusal may echo the request (its Cookie header, in whatever
 		// quoting): the secrets sent are masked before any of it is read
 		// into an error, and before its text is cut to a summary.
-		b = creds.Known().Bytes(b)
+		b = c.masks.of(creds).Bytes(b)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			return fail(classifyHTTP(resp, b))
 		}
@@ -222,7 +222,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 	}
 	watch.stream(c.cfg.IdleTimeout)
 	s := newStream(parent, cancel, resp.Body, c.cfg.IdleTimeout, watch, c.readers)
-	s.creds = creds
+	s.creds, s.masks = creds, c.masks
 	s.unfollow = unfollow
 	s.limitBytes(c.cfg.MaxAnswerBytes)
 	// Read up to the first real event, so that errors Qwen sends as the only

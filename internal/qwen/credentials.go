@@ -34,9 +34,10 @@ type Credentials struct {
 // Known masks, in an answer of Qwen's, the secrets these credentials hold:
 // the Cookie header sent (every cookie's value, the ones Qwen's sign-in
 // set included), the bx-umidtoken, the login token and Conceal. It costs
-// some 10 µs to build: it is built for the answers of the bounded calls (a
-// chat's creation, the model list) and for a completion's failures, never
-// for a stream's events.
+// some 25 µs to build: the client keeps it per credentials (knownCache),
+// for the answers of the bounded calls (a chat's creation, the model list)
+// and a completion's failures; a stream's events that answer are never
+// masked.
 func (c Credentials) Known() *redact.Known {
 	return redact.NewKnown(c.CookieHeader(), append([]string{c.Token, c.LoginToken()}, c.Conceal...)...)
 }
@@ -54,8 +55,12 @@ func newKnownCache() *knownCache { return &knownCache{byCreds: map[string]*redac
 // maxKnown bounds knownCache: a few per account (its token renewed).
 const maxKnown = 256
 
-// of returns the masker of creds (Credentials.Known), built once.
+// of returns the masker of creds (Credentials.Known), built once (on a nil
+// cache, each time).
 func (k *knownCache) of(creds Credentials) *redact.Known {
+	if k == nil {
+		return creds.Known()
+	}
 	key := creds.Cookies + "\x00" + creds.Token + "\x00" + strings.Join(creds.Conceal, "\x00")
 	k.mu.Lock()
 	known, ok := k.byCreds[key]

@@ -152,9 +152,10 @@ type Stream struct {
 	// nil before the answer opened and once told.
 	onFail func(error)
 	// creds are the credentials the answer was asked with: an event that
-	// fails it is masked of their secrets (Credentials.Known) before it
-	// becomes an error, as a refusal before the stream is.
+	// fails it is masked of their secrets (masked) before it becomes an
+	// error, as a refusal before the stream is. masks is the client's.
 	creds Credentials
+	masks *knownCache
 	// contents holds the text of the deltas decoded: their Content strings
 	// are slices of it (see scanner.content).
 	contents strings.Builder
@@ -424,7 +425,7 @@ func (s *Stream) decode(data []byte) error {
 	}
 	var raw rawEvent
 	if err := json.Unmarshal(data, &raw); err != nil {
-		data = s.creds.Known().Bytes(data)
+		data = s.masked(data)
 		if firewallMarked(data) {
 			// A page, or risk control's answer in a shape of its own, as
 			// classifyBody reads the same text as a whole body.
@@ -436,7 +437,7 @@ func (s *Stream) decode(data []byte) error {
 		if s.candidateFailed(raw.ResponseID) {
 			return nil // another candidate goes on
 		}
-		if masked := s.creds.Known().Bytes(data); !bytes.Equal(masked, data) {
+		if masked := s.masked(data); !bytes.Equal(masked, data) {
 			// The failure's text echoes a secret sent: read again, masked.
 			data = masked
 			var again rawEvent
@@ -499,7 +500,7 @@ func (s *Stream) decode(data []byte) error {
 	case firewallMarked(data):
 		// Of no shape an answer's events have, and bearing the firewall's
 		// marks: its challenge, not a keep-alive (qwen-2026.md (a)7).
-		return &Error{Kind: KindFirewall, Message: "Qwen answered with a firewall challenge in the stream: " + Summarize(s.creds.Known().Bytes(data))}
+		return &Error{Kind: KindFirewall, Message: "Qwen answered with a firewall challenge in the stream: " + Summarize(s.masked(data))}
 	default:
 		s.pending = append(s.pending, Event{Kind: EventKeepAlive})
 	}
@@ -606,3 +607,6 @@ func (s *Stream) newSummary(paragraphs []string) string {
 	s.summary = len(paragraphs)
 	return b.String()
 }
+
+// masked is b with the secrets of the answer's credentials masked.
+func (s *Stream) masked(b []byte) []byte { return s.masks.of(s.creds).Bytes(b) }

@@ -118,7 +118,7 @@ func maskCookieHeaders(s string) string {
 func unquotedCookiesEnd(s string) int {
 	afterSemicolon := false
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+		switch s[i] {
 		case '"', '\'', '\\', '\r', '\n':
 			return i
 		case ' ', '\t':

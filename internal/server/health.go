@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"qwenproxy/internal/accounts"
@@ -41,6 +42,10 @@ type rejection struct {
 type rejections struct {
 	mu sync.Mutex
 	by map[string]rejection
+	// held is len(by), read without the lock: every successful upstream
+	// attempt clears its account's, and while none is held (the common
+	// case) that costs no lock.
+	held atomic.Int32
 }
 
 func (r *rejections) set(account string, rj rejection) {
@@ -50,12 +55,17 @@ func (r *rejections) set(account string, rj rejection) {
 		r.by = map[string]rejection{}
 	}
 	r.by[account] = rj
+	r.held.Store(int32(len(r.by)))
 }
 
 func (r *rejections) clear(account string) {
+	if r.held.Load() == 0 {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.by, account)
+	r.held.Store(int32(len(r.by)))
 }
 
 // latest is the most recent refusal of an account of snap (or of a call

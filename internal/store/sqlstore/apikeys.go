@@ -62,7 +62,7 @@ func (s *Store) AddAPIKey(ctx context.Context, k qp.APIKey) error {
 // PostgreSQL's driver said "unable to encode … into binary format for
 // int4", SQLite stored it.
 func checkKeyLimit(n int) error {
-	if n < 0 || n > qp.MaxKeyConcurrent {
+	if !qp.KeyConcurrentInRange(n) {
 		return fmt.Errorf("max concurrent calls %d is out of range: 0 (no limit) to %d", n, qp.MaxKeyConcurrent)
 	}
 	return nil
