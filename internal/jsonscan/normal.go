@@ -2,7 +2,9 @@ package jsonscan
 
 import (
 	"bytes"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -20,8 +22,18 @@ import (
 // JavaScript's JSON.stringify (keys in their order). Numbers are kept as
 // written. What is not valid JSON is appended as it is from where it stops
 // being so.
-func AppendNormal(dst, v []byte) []byte {
-	out, i, ok := appendNormalValue(dst, v, 0)
+func AppendNormal(dst, v []byte) []byte { return appendNormal(dst, v, false) }
+
+// AppendNormalDoubles is AppendNormal with each number as a float64 reads
+// it, written as encoding/json writes a float64: 1.0 and 1, 1e2 and 100,
+// 1234567890123456789 and 1234567890123456800 append alike. It is the form a
+// value keeps through JavaScript, where every number is a double: a client
+// that parses arguments and sends them back (an Anthropic tool_use input)
+// sends them so. A number a float64 cannot hold (1e400) stays as written.
+func AppendNormalDoubles(dst, v []byte) []byte { return appendNormal(dst, v, true) }
+
+func appendNormal(dst, v []byte, doubles bool) []byte {
+	out, i, ok := appendNormalValue(dst, v, 0, doubles)
 	if !ok {
 		return append(dst, v...)
 	}
@@ -33,7 +45,7 @@ func AppendNormal(dst, v []byte) []byte {
 
 // appendNormalValue appends the value that starts at v[i] (after
 // whitespace) in AppendNormal's form, and returns where it ends.
-func appendNormalValue(dst, v []byte, i int) ([]byte, int, bool) {
+func appendNormalValue(dst, v []byte, i int, doubles bool) ([]byte, int, bool) {
 	i = SkipSpace(v, i)
 	if i >= len(v) {
 		return dst, i, false
@@ -46,7 +58,7 @@ func appendNormalValue(dst, v []byte, i int) ([]byte, int, bool) {
 		}
 		return appendNormalString(dst, v[i+1:end]), end + 1, true
 	case '{':
-		return appendNormalObject(dst, v, i)
+		return appendNormalObject(dst, v, i, doubles)
 	case '[':
 		dst = append(dst, '[')
 		i = SkipSpace(v, i+1)
@@ -55,7 +67,7 @@ func appendNormalValue(dst, v []byte, i int) ([]byte, int, bool) {
 		}
 		for {
 			var ok bool
-			if dst, i, ok = appendNormalValue(dst, v, i); !ok {
+			if dst, i, ok = appendNormalValue(dst, v, i, doubles); !ok {
 				return dst, i, false
 			}
 			i = SkipSpace(v, i)
@@ -72,12 +84,34 @@ func appendNormalValue(dst, v []byte, i int) ([]byte, int, bool) {
 			i++
 		}
 	}
-	// A number, true, false or null: as written.
+	// A number, true, false or null: as written (a number, with doubles,
+	// as a float64).
 	j := i
 	for j < len(v) && strings.IndexByte(",]} \t\n\r", v[j]) < 0 {
 		j++
 	}
+	if doubles && (v[i] == '-' || '0' <= v[i] && v[i] <= '9') {
+		if f, err := strconv.ParseFloat(string(v[i:j]), 64); err == nil {
+			return appendDouble(dst, f), j, true
+		}
+	}
 	return append(dst, v[i:j]...), j, j > i
+}
+
+// appendDouble appends f as encoding/json writes a float64 (its floatEncoder):
+// the shortest digits, in exponent form below 1e-6 and from 1e21, with the
+// exponent's leading zero dropped.
+func appendDouble(dst []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if n := len(dst); format == 'e' && n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+		dst[n-2] = dst[n-1] // e-07 is e-7
+		dst = dst[:n-1]
+	}
+	return dst
 }
 
 // member is an object member in normal form, at [start:end) of where it
@@ -89,7 +123,7 @@ type member struct{ start, key, end int }
 // they come, and only when their keys did not come sorted (Go and the
 // proxy's own answers write them sorted) moved out and appended again in
 // order.
-func appendNormalObject(dst, v []byte, open int) ([]byte, int, bool) {
+func appendNormalObject(dst, v []byte, open int, doubles bool) ([]byte, int, bool) {
 	i := SkipSpace(v, open+1)
 	base := len(dst)
 	dst = append(dst, '{')
@@ -109,7 +143,7 @@ func appendNormalObject(dst, v []byte, open int) ([]byte, int, bool) {
 		}
 		m := member{start: len(dst)}
 		var ok bool
-		if dst, i, ok = appendNormalValue(dst, v, i); !ok {
+		if dst, i, ok = appendNormalValue(dst, v, i, false); !ok { // the key
 			return dst, i, false
 		}
 		m.key = len(dst)
@@ -117,7 +151,7 @@ func appendNormalObject(dst, v []byte, open int) ([]byte, int, bool) {
 			return dst, i, false
 		}
 		dst = append(dst, ':')
-		if dst, i, ok = appendNormalValue(dst, v, i+1); !ok {
+		if dst, i, ok = appendNormalValue(dst, v, i+1, doubles); !ok {
 			return dst, i, false
 		}
 		m.end = len(dst)

@@ -50,6 +50,22 @@ func TestAppendNormalOfOneValue(t *testing.T) {
 // Whatever valid JSON it is given, AppendNormal gives valid JSON of the same
 // value, in a form it keeps, and the same form as the value re-encoded
 // compact or indented by encoding/json.
+// Numbers read as a float64 reads them append alike: as JavaScript resends
+// them (1234567890123456789 as 1234567890123456800, 1.0 as 1).
+func TestAppendNormalDoubles(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"b": 1.0, "a": [1e2, 1234567890123456789, 0.0000001, -0.50, 1e21]}`: `{"a":[100,1234567890123456800,1e-7,-0.5,1e+21],"b":1}`,
+		`{"n": 1e400, "s": "1.0"}`: `{"n":1e400,"s":"1.0"}`, // beyond a float64, and a string: as written
+	} {
+		if got := AppendNormalDoubles(nil, []byte(in)); string(got) != want {
+			t.Errorf("AppendNormalDoubles(%s) = %s, want %s", in, got, want)
+		}
+	}
+	if got := AppendNormal(nil, []byte(`[1.0]`)); string(got) != `[1.0]` {
+		t.Errorf("AppendNormal keeps numbers as written: got %s", got)
+	}
+}
+
 func FuzzAppendNormal(f *testing.F) {
 	for _, s := range []string{`{"a": "b\u00e9\/", "c": [1, 2]}`, `"\ud83d\ude00\ud800x"`, `[{"x":{"y":null}}, "\u0000"]`, `12.50e3`, `" \" \\ "`,
 		`{"b":1,"a":{"d":[],"c":{}},"b":2}`, "\"bad \xff utf8\""} {
@@ -83,6 +99,16 @@ func FuzzAppendNormal(f *testing.F) {
 		indented, _ := json.MarshalIndent(a, "", "  ")
 		if x, y := AppendNormal(nil, compact), AppendNormal(nil, indented); string(x) != string(normal) || string(y) != string(normal) {
 			t.Fatalf("%q: %q, compact %q, indented %q", v, normal, x, y)
+		}
+		// With doubles, each number as encoding/json writes the float64 it
+		// reads (where every number fits one).
+		var f any
+		if json.Unmarshal([]byte(v), &f) == nil {
+			doubles := AppendNormalDoubles(nil, []byte(v))
+			written, _ := json.Marshal(f)
+			if want := AppendNormal(nil, written); string(doubles) != string(want) {
+				t.Fatalf("AppendNormalDoubles(%q) = %q, want %q", v, doubles, want)
+			}
 		}
 	})
 }

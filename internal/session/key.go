@@ -229,14 +229,18 @@ func (w *keyWriter) message(m *qp.Message) {
 }
 
 // arguments writes a tool call's arguments: trimmed, and when they are JSON
-// in its normal form (jsonscan.AppendNormal; other text as it is), because clients resend them
-// re-encoded — Python's json.dumps spaces them and escapes non-ASCII, a
-// streamed answer gives them as Qwen spaced them, JavaScript compacts them —
-// and each form must find the session the call came from. (The Messages and
-// Responses APIs' arguments come canonical: tools.Canonical.)
+// in its normal form with numbers as doubles (jsonscan.AppendNormalDoubles;
+// other text as it is), because clients resend them re-encoded — Python's
+// json.dumps spaces them and escapes non-ASCII, a streamed answer gives them
+// as Qwen spaced them, JavaScript compacts them and reads every number as a
+// double (1.0 comes back 1) — and each form must find the session the call
+// came from. Keys stored before numbers were read so are unchanged where the
+// numbers were written as Go writes a float64, as the proxy's own answers
+// wrote them then. (The Messages and Responses APIs' arguments come
+// canonical: tools.Canonical.)
 func (w *keyWriter) arguments(args string) {
 	w.args = append(w.args[:0], strings.TrimSpace(args)...)
-	w.normal = jsonscan.AppendNormal(w.normal[:0], w.args)
+	w.normal = jsonscan.AppendNormalDoubles(w.normal[:0], w.args)
 	writeField(w, w.normal)
 }
 

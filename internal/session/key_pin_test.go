@@ -71,10 +71,16 @@ func TestKeyOfArgumentsHoweverEncoded(t *testing.T) {
 		return Key([]qp.Message{user, {Role: "assistant", ToolCalls: []qp.ToolCall{{ID: "c1", Name: "get_weather", Arguments: args}}}}, nil)
 	}
 	want := key(`{"city":"Zürich","days":[1,2]}`)
-	for _, args := range []string{`{"city": "Z\u00fcrich", "days": [1, 2]}`, "{\n  \"city\": \"Zürich\",\n  \"days\": [\n    1,\n    2\n  ]\n}", ` {"city":"Z\u00FCrich","days":[1,2]} `, `{"days":[1,2],"city":"Zürich"}`} {
+	// Numbers as a double reads them: JavaScript, where every number is one,
+	// resends 1.0 as 1 and an id past 2^53 rounded, and the proxy passes the
+	// model's digits on as written.
+	for _, args := range []string{`{"city":"Zürich","days":[1.0,2e0]}`, `{"city":"Zürich","days":[1,2.000]}`, `{"city": "Z\u00fcrich", "days": [1, 2]}`, "{\n  \"city\": \"Zürich\",\n  \"days\": [\n    1,\n    2\n  ]\n}", ` {"city":"Z\u00FCrich","days":[1,2]} `, `{"days":[1,2],"city":"Zürich"}`} {
 		if got := key(args); got != want {
 			t.Errorf("arguments %s key apart from their compact form", args)
 		}
+	}
+	if key(`{"id":1234567890123456789}`) != key(`{"id":1234567890123456800}`) {
+		t.Error("an id past 2^53 keys apart from the double JavaScript resends")
 	}
 	for _, args := range []string{`{"city":"Zurich","days":[1,2]}`, `{"city":"Zürich","days":[2,1]}`, `{"city": "Zürich"`, `city Zürich`} {
 		if key(args) == want {

@@ -25,7 +25,7 @@ func (s *Set) WithoutDefaults(name, args string) string {
 	}
 	dropped := false
 	for prop, def := range defaults {
-		if v, ok := obj[prop]; ok && bytes.Equal(jsonscan.AppendNormal(nil, bytes.TrimSpace(v)), def) {
+		if v, ok := obj[prop]; ok && bytes.Equal(jsonscan.AppendNormalDoubles(nil, bytes.TrimSpace(v)), def) {
 			delete(obj, prop)
 			dropped = true
 		}
@@ -63,7 +63,7 @@ func (s *Set) defaultsOf(name string) map[string][]byte {
 			if d == nil {
 				d = map[string][]byte{}
 			}
-			d[prop] = jsonscan.AppendNormal(nil, bytes.TrimSpace(p.Default))
+			d[prop] = jsonscan.AppendNormalDoubles(nil, bytes.TrimSpace(p.Default))
 		}
 	}
 	if s.defaults == nil {

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
+	"io"
+	"math"
 	qp "qwenproxy"
 	"regexp"
 	"strconv"
@@ -141,10 +144,25 @@ func (s *Set) parseJSONCall(inner string) (Call, bool) {
 		args = json.RawMessage("{}")
 	}
 	var obj map[string]any
-	if json.Unmarshal(args, &obj) != nil {
+	if decodeNumbers(args, &obj) != nil {
 		return Call{}, false
 	}
 	return asCustom(Call{ID: newCallID(), Name: v.Name, Arguments: string(marshal(obj))}, tool), true
+}
+
+// decodeNumbers is json.Unmarshal with each number kept as the model wrote
+// it (a json.Number): a float64 rounds an id past 2^53 and rewrites 1.50 as
+// 1.5, and arguments go to the client's tool as written.
+func decodeNumbers(data []byte, dst any) error {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	if err := d.Decode(dst); err != nil {
+		return err
+	}
+	if _, err := d.Token(); err != io.EOF {
+		return errors.New("text after the JSON value")
+	}
+	return nil
 }
 
 // decodeLenient decodes JSON, repairing the slips models make: code fences,
@@ -153,10 +171,10 @@ func decodeLenient(text string, dst any) bool {
 	text = strings.TrimSpace(text)
 	text = strings.TrimPrefix(strings.TrimPrefix(text, "```json"), "```")
 	text = strings.TrimSpace(strings.TrimSuffix(text, "```"))
-	if json.Unmarshal([]byte(text), dst) == nil {
+	if decodeNumbers([]byte(text), dst) == nil {
 		return true
 	}
-	return json.Unmarshal([]byte(repairJSON(text)), dst) == nil
+	return decodeNumbers([]byte(repairJSON(text)), dst) == nil
 }
 
 var xmlOpen = regexp.MustCompile(`<([A-Za-z_][A-Za-z0-9_.-]*)>`)
@@ -230,7 +248,13 @@ func typed(value, typ string) any {
 	v := strings.TrimSpace(value)
 	switch typ {
 	case "integer", "number":
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
+		var n json.Number
+		if decodeNumbers([]byte(v), &n) == nil {
+			return n // as written
+		}
+		// Forms JSON lacks (+3, .5): their value; NaN and the infinities
+		// have no JSON form and stay text.
+		if f, err := strconv.ParseFloat(v, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
 			return f
 		}
 	case "boolean":
@@ -267,15 +291,15 @@ func Minted(id string) bool {
 }
 
 // Canonical re-encodes a JSON object the way parsed calls' arguments are
-// encoded (keys sorted, <, > and & unescaped), so that arguments a client
-// resends as an object hash like the string it was given.
+// encoded (keys sorted, <, > and & unescaped, numbers as written), so that
+// arguments a client resends as an object hash like the string it was given.
 func Canonical(raw []byte) (string, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return "{}", true
 	}
 	var obj map[string]any
-	if json.Unmarshal(raw, &obj) != nil {
+	if decodeNumbers(raw, &obj) != nil {
 		return "", false
 	}
 	return string(marshal(obj)), true

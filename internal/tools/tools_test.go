@@ -100,6 +100,17 @@ func TestParseCalls(t *testing.T) {
 		{"xml: untyped value stays text", "<get_weather><city>42</city></get_weather>", "", []string{`get_weather {"city":"42"}`}},
 		{"xml: prose inside is no call", "<read_file>please read it</read_file>", "<read_file>please read it</read_file>", nil},
 		{"html is not a call", "Use <b>bold</b> and <br> tags.", "Use <b>bold</b> and <br> tags.", nil},
+		// Numbers keep the model's digits: a float64 would round an id past
+		// 2^53 (1234567890123456789 became 1234567890123456800) and rewrite
+		// 1.50 as 1.5.
+		{"numbers as written", `<tool_call>{"name":"get_weather","arguments":{"city":"Oslo","days":1234567890123456789,"ratio":1.50,"tags":[1e2,-0.0]}}</tool_call>`,
+			"", []string{`get_weather {"city":"Oslo","days":1234567890123456789,"ratio":1.50,"tags":[1e2,-0.0]}`}},
+		{"numbers as written in string arguments", `<tool_call>{"name":"get_weather","arguments":"{\"city\":\"Oslo\",\"days\":9007199254740993}"}</tool_call>`,
+			"", []string{`get_weather {"city":"Oslo","days":9007199254740993}`}},
+		{"xml: numbers as written", "<get_weather><city>Oslo</city><days>9007199254740993</days><tags>[12345678901234567890]</tags></get_weather>", "",
+			[]string{`get_weather {"city":"Oslo","days":9007199254740993,"tags":[12345678901234567890]}`}},
+		{"xml: a number JSON cannot hold stays text", "<get_weather><city>Oslo</city><days>NaN</days></get_weather>", "",
+			[]string{`get_weather {"city":"Oslo","days":"NaN"}`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
