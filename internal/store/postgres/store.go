@@ -376,6 +376,9 @@ func (dialect) UndefinedTable(err error) bool {
 // SizeCountsRows is false: Size counts the stored bodies alone.
 func (dialect) SizeCountsRows() bool { return false }
 
+// SizeIsCheap is false: Size reads every stored body's size.
+func (dialect) SizeIsCheap() bool { return false }
+
 // Size is the bytes of the recorded bodies as PostgreSQL stores them
 // (compressed skeletons, the parts calls use, and bodies not re-encoded yet),
 // the bulk of a history. The tables' files would not do: PostgreSQL keeps the space of

@@ -474,6 +474,9 @@ func (dialect) UndefinedTable(err error) bool {
 // SizeCountsRows is true: Size is the file's pages, rows and all.
 func (dialect) SizeCountsRows() bool { return true }
 
+// SizeIsCheap is true: Size is three pragmas.
+func (dialect) SizeIsCheap() bool { return true }
+
 // Size is the file's pages in use: what the history occupies, without the
 // free pages that retention's deletes leave (reused, and given back by
 // ReclaimSpace).

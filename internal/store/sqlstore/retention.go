@@ -80,6 +80,12 @@ func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64, idle boo
 // that did not make the size go down doubles the next (the size counts
 // whole pages on SQLite, where a call smaller than a page frees none until
 // its neighbours go too). It ends under the limit, or when no call is left.
+//
+// Where Size is cheap (Dialect.SizeIsCheap: SQLite) a round deletes in
+// batches of 1, 2, 4… calls up to batch, measuring after each, and stops once
+// under the limit: calls are of uneven sizes, and a share counted in calls
+// that holds one large call holds newer small ones the limit has room for.
+// Elsewhere (PostgreSQL: a scan of every body) a round is measured once.
 func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int) (int, error) {
 	if err := s.checkGuard(); err != nil {
 		return 0, fmt.Errorf("retention by size: %w", err)
@@ -111,8 +117,12 @@ func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int)
 		if err != nil || before == 0 {
 			return total, err
 		}
-		for {
-			n, newest, err := s.deleteBatch(ctx, before, batch)
+		step := batch
+		if s.dialect.SizeIsCheap() {
+			step = 1
+		}
+		for ; ; step = min(2*step, batch) {
+			n, newest, err := s.deleteBatch(ctx, before, step)
 			total += n
 			if err != nil {
 				return total, err
@@ -122,8 +132,17 @@ func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int)
 					return total, err
 				}
 			}
-			if n < batch {
+			if n < step {
 				break
+			}
+			if s.dialect.SizeIsCheap() {
+				size, err := s.Size(ctx)
+				if err != nil {
+					return total, err
+				}
+				if size <= maxBytes {
+					return total, s.deleteEmptySessions(ctx, 0, true)
+				}
 			}
 		}
 	}

@@ -52,6 +52,10 @@ type Dialect interface {
 	// file's pages), not only the stored bodies (PostgreSQL): there a call
 	// recorded without bodies counts nothing.
 	SizeCountsRows() bool
+	// SizeIsCheap says Size may be measured after every batch of
+	// retention's deletes (SQLite: three pragmas), not only after each round
+	// (PostgreSQL: a scan of every stored body).
+	SizeIsCheap() bool
 	// PartGrace is how long a body part no call uses is kept after its last
 	// use: 0 where writers are serialised (SQLite), else long enough that a
 	// writer which found the part can still reference it (see partTouch).
