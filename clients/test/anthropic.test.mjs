@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
+import { betaTool } from '@anthropic-ai/sdk/helpers/beta/json-schema';
 import { startProxy } from '../proxy.mjs';
 
 let proxy;
@@ -170,4 +171,41 @@ test('structured outputs: output_config.format is met, streamed or not', async (
     client.messages.create({ ...params, output_config: { format: { type: 'json_schema', schema: 'nope' } } }),
     (err) => err instanceof Anthropic.BadRequestError && /output_config\.format\.schema/.test(err.message),
   );
+});
+
+// The SDK's tool runner runs over a message thread (beta): after the first
+// turn it sends only the tool results, without system and tools (thread
+// continue), which the proxy answered as a conversation of its own — the
+// result alone in a new Qwen chat, told no tools, so a plan of several
+// calls stopped after the first. The proxy keeps no threads: a continue is
+// Anthropic's thread_not_found, on which the runner sends the whole
+// conversation.
+test('the tool runner (message threads) runs a plan of several calls to its end', async () => {
+  const ran = [];
+  const tool = (name, property) =>
+    betaTool({
+      name,
+      description: name,
+      inputSchema: { type: 'object', properties: { [property]: { type: 'string' } }, required: [property] },
+      run: async (input) => {
+        ran.push(`${name}(${input[property]})`);
+        return `${name} of ${input[property]}`;
+      },
+    });
+  const runner = client.beta.messages.toolRunner({
+    model: 'claude-sonnet-5-5',
+    max_tokens: 1024,
+    tools: [tool('read', 'path'), tool('get_weather', 'city')],
+    messages: [{ role: 'user', content: 'use read with {"path": "a"}, then use get_weather with {"city": "Oslo"}, then use read with {"path": "b"}' }],
+  });
+  const texts = [];
+  for await (const message of runner) texts.push(message.content.find((b) => b.type === 'text')?.text);
+  assert.deepEqual(ran, ['read(a)', 'get_weather(Oslo)', 'read(b)']);
+  assert.equal(texts.at(-1), 'Thanks: read said "read of b".');
+
+  // The thread helper itself: each turn is told the conversation so far.
+  const thread = client.beta.messages.thread({ model: 'claude-sonnet-5-5', max_tokens: 1024 });
+  await thread.send({ role: 'user', content: 'first thing' });
+  const second = await thread.send({ role: 'user', content: 'second thing' });
+  assert.equal(second.content[0].text, 'You said: "second thing". Earlier you said: "first thing". Earlier answers of mine: 1.');
 });

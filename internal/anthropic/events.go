@@ -102,5 +102,5 @@ func MessageStop() []byte { return Event("message_stop", nil) }
 
 // ErrorEvent reports a failure once the stream has started.
 func ErrorEvent(e *openai.Error) []byte {
-	return Event("error", map[string]any{"error": errorDetail{errorTypeOf(e), e.Message}})
+	return Event("error", map[string]any{"error": errorDetailOf(e)})
 }

@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -66,4 +67,59 @@ func noMCPServers(name string, v json.RawMessage) *openai.Error {
 			"%s: MCP servers are not supported: Qwen cannot reach them; declare their tools as client tools (name, description, input_schema)", name)
 	}
 	return nil
+}
+
+// CodeThreadNotFound is Anthropic's error code for a thread continue whose
+// previous_message_id holds no thread (details.error_code of a 404).
+const CodeThreadNotFound = "thread_not_found"
+
+// thread checks a message thread (beta message-threads-2026-08-12) and
+// answers a continue with Anthropic's 404 thread_not_found. A thread keeps
+// the conversation, its system prompt and its tools on the server so that
+// each later turn sends only its new messages (continue, without system and
+// tools): the proxy keeps no such thing — Qwen keeps each conversation's
+// chat, which the whole conversation finds again — so a continue, served as
+// a request, was a conversation of its new messages alone, without its
+// tools. thread_not_found is how Anthropic answers a thread it no longer
+// holds: the SDKs' thread helpers and tool runner then send the whole
+// conversation again, under a thread create, which is served as any
+// request.
+func thread(name string, v json.RawMessage) *openai.Error {
+	var t map[string]json.RawMessage
+	if json.Unmarshal(v, &t) != nil {
+		return typeError(name, "an object", v)
+	}
+	kind, bad := requiredString(name+".type", t["type"])
+	if bad != nil {
+		return bad
+	}
+	switch kind {
+	case "create":
+		return nil
+	case "continue":
+	default:
+		return openai.InvalidRequest(name+".type", "invalid_value", "%s.type: must be create or continue, not %q", name, kind)
+	}
+	if _, bad := requiredString(name+".previous_message_id", t["previous_message_id"]); bad != nil {
+		return bad
+	}
+	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeNotFound, Param: name + ".previous_message_id", Code: CodeThreadNotFound,
+		Message: "no thread is held for thread.previous_message_id: qwenproxy keeps no message threads (Qwen keeps each conversation's chat, which the whole conversation finds again); " +
+			`replay the full conversation with thread: {"type": "create"}, or without thread`}
+}
+
+// requiredString is the string v of the field name, or Anthropic's 400 for
+// a missing or empty one or another type.
+func requiredString(name string, v json.RawMessage) (string, *openai.Error) {
+	if len(v) == 0 || openai.IsNull(v) {
+		return "", openai.InvalidRequest(name, "missing_required_parameter", "%s: Field required", name)
+	}
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return "", typeError(name, "a string", v)
+	}
+	if s == "" {
+		return "", openai.InvalidRequest(name, "invalid_value", "%s: must not be empty", name)
+	}
+	return s, nil
 }

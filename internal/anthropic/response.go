@@ -3,6 +3,7 @@ package anthropic
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/httpjson"
@@ -108,16 +109,39 @@ func ErrorBody(e *openai.Error) []byte {
 }
 
 type errorDetail struct {
-	Type    string `json:"type"`
-	Message string `json:"message"`
+	Type    string        `json:"type"`
+	Message string        `json:"message"`
+	Details *errorDetails `json:"details,omitempty"`
+}
+
+// errorDetails is the error's details: error_code, the stable code the
+// Anthropic SDKs read (APIError.errorCode) and act on — a thread_not_found
+// has their thread helpers replay the whole conversation.
+type errorDetails struct {
+	ErrorCode string `json:"error_code"`
 }
 
 func errorEnvelope(e *openai.Error) any {
 	return struct {
 		Type  string      `json:"type"`
 		Error errorDetail `json:"error"`
-	}{"error", errorDetail{errorTypeOf(e), e.Message}}
+	}{"error", errorDetailOf(e)}
 }
+
+// errorDetailOf is e as the error object of Anthropic's envelope and error
+// event.
+func errorDetailOf(e *openai.Error) errorDetail {
+	d := errorDetail{Type: errorTypeOf(e), Message: e.Message}
+	if slices.Contains(anthropicCodes, e.Code) {
+		d.Details = &errorDetails{e.Code}
+	}
+	return d
+}
+
+// anthropicCodes are the codes of Anthropic's own errors that the proxy
+// gives, sent as details.error_code. Its other codes are its own
+// (model_not_found, tool_choice_unmet, …), in the OpenAI envelope's code.
+var anthropicCodes = []string{CodeThreadNotFound}
 
 // errorTypeOf is e's Anthropic error type: its status's, except that a 503
 // the client is told not to retry (X-Should-Retry: false: no credentials
