@@ -100,8 +100,18 @@ func TestTheRequestRulesOf2026(t *testing.T) {
 	if !strings.Contains(b, `"id":"`+ThinkingModel+`"`) || !strings.Contains(b, `"think_skip":{"enable":false}`) {
 		t.Fatalf("model list %.200s", b)
 	}
-	if code, _, _ := webCall(t, srv, "/api/models", "", nil); code != http.StatusNotFound {
-		t.Fatalf("2025 model list path: %d", code)
+	// The 2025 path serves the same list, bare, as a 2026 peer reads it
+	// there (qwen-2026.md §2.2: think_skip from /api/models): it was a 404,
+	// which no source shows.
+	code, _, b := webCall(t, srv, "/api/models", "", nil)
+	var bare struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(b), &bare); code != http.StatusOK || err != nil || len(bare.Data) == 0 ||
+		bare.Data[len(bare.Data)-2].ID != ThinkingModel || strings.Contains(b, `"success"`) {
+		t.Fatalf("2025 model list path: %d %.200s", code, b)
 	}
 }
 
