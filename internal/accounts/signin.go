@@ -180,7 +180,9 @@ func signInFailure(resp *http.Response, b []byte) *SignInError {
 		} `json:"data"`
 	}
 	_ = json.Unmarshal(b, &env)
-	st := resp.StatusCode
+	// A refusal may come with HTTP 200 and its status in
+	// x-actual-status-code, as Qwen answers its other calls' failures.
+	st := qwen.LogicalStatus(resp)
 	failed := st < 200 || st > 299 || (env.Success != nil && !*env.Success)
 	switch {
 	case !failed:

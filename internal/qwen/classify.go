@@ -189,6 +189,19 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 	return err
 }
 
+// LogicalStatus is the status an answer stands for: its HTTP status, or,
+// for an HTTP 2xx that carries one, the logical status of Qwen's
+// x-actual-status-code (qwen-wire.md §5: Qwen answers most failures with
+// HTTP 200 and their status there; S7 shows the header on every answer).
+// The client's calls read it so (Client.do, classifyBody); a request made
+// outside a Client (the sign-in) asks it.
+func LogicalStatus(resp *http.Response) int {
+	if actual := actualStatus(resp); actual != 0 && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return actual
+	}
+	return resp.StatusCode
+}
+
 // actualStatus is the logical status Qwen gives an answer in its
 // x-actual-status-code header (qwen-wire.md §5), 0 when there is none.
 func actualStatus(resp *http.Response) int {
