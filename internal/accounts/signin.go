@@ -160,6 +160,12 @@ func (s *Signer) SignIn(ctx context.Context, l Login) (SignedIn, error) {
 // signInFailure classes a sign-in answer that is not a success.
 func signInFailure(resp *http.Response, b []byte) *SignInError {
 	msg := qwen.Summarize(b) // a refusal may echo the password's digest, which signs in as well as the password
+	if qwen.GatewayPage(resp, b) {
+		// A gateway that timed out or failed (Alibaba's accelerator's 504
+		// page, qwen-2026.md §1.3, Qwen2API #107: at sign-in) is as
+		// transient as it is for any call, not a captcha to pass.
+		return &SignInError{Class: ClassServer, Status: resp.StatusCode, Message: "Qwen's gateway failed the sign-in: " + msg}
+	}
 	// A successful answer is not scanned for the firewall's markers: an
 	// account's name may say "captcha".
 	if qwen.FirewallAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), b) {
@@ -174,7 +180,9 @@ func signInFailure(resp *http.Response, b []byte) *SignInError {
 		} `json:"data"`
 	}
 	_ = json.Unmarshal(b, &env)
-	st := resp.StatusCode
+	// A refusal may come with HTTP 200 and its status in
+	// x-actual-status-code, as Qwen answers its other calls' failures.
+	st := qwen.LogicalStatus(resp)
 	failed := st < 200 || st > 299 || (env.Success != nil && !*env.Success)
 	switch {
 	case !failed:

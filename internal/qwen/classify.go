@@ -189,6 +189,19 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 	return err
 }
 
+// LogicalStatus is the status an answer stands for: its HTTP status, or,
+// for an HTTP 2xx that carries one, the logical status of Qwen's
+// x-actual-status-code (qwen-wire.md §5: Qwen answers most failures with
+// HTTP 200 and their status there; S7 shows the header on every answer).
+// The client's calls read it so (Client.do, classifyBody); a request made
+// outside a Client (the sign-in) asks it.
+func LogicalStatus(resp *http.Response) int {
+	if actual := actualStatus(resp); actual != 0 && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		return actual
+	}
+	return resp.StatusCode
+}
+
 // actualStatus is the logical status Qwen gives an answer in its
 // x-actual-status-code header (qwen-wire.md §5), 0 when there is none.
 func actualStatus(resp *http.Response) int {
@@ -287,6 +300,23 @@ func jsonSuccess(body []byte) bool {
 // firewallMarkers are the traces of Alibaba's WAF and risk control in a
 // body that should have been JSON (qwen-wire.md §5, qwen-2026.md §1.3).
 var firewallMarkers = []string{"aliyun_waf", "nc_1_n1z", "x5sec", "punish", "baxia", "captcha", "RGV587", "FAIL_SYS_USER_VALIDATE"}
+
+// GatewayPage reports whether an answer is a gateway's error page rather
+// than the firewall's: a page (HTML) of a 5xx status, or a gateway's 504
+// page served with HTTP 200 (gatewayTimeout). A call reads both as Qwen's
+// transient failure (classifyHTTP, classifyBody), however the page looks: a
+// gateway timed out (qwen-2026.md (a)7: a 504 page of Alibaba's global
+// accelerator, alibaba-ga, is transient). A request made outside a Client
+// (the sign-in) asks it before taking a page for the firewall's.
+func GatewayPage(resp *http.Response, body []byte) bool {
+	if !htmlPage(resp.Header.Get("Content-Type"), body) {
+		return false
+	}
+	if resp.StatusCode >= 500 {
+		return true
+	}
+	return resp.StatusCode >= 200 && resp.StatusCode <= 299 && gatewayTimeout(cmp.Or(actualStatus(resp), resp.StatusCode), body)
+}
 
 // gatewayTimeout recognises a gateway's 504 page served with HTTP 200 (an
 // x-actual-status-code of 504, or the page of Alibaba's global accelerator),

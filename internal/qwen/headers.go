@@ -3,6 +3,7 @@ package qwen
 import (
 	"cmp"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,7 +26,7 @@ const DefaultUserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/
 // clientHints are the headers Chrome sends with DefaultUserAgent. They are
 // left out for any other User-Agent, which they would contradict.
 var clientHints = [][2]string{
-	{"sec-ch-ua", `"Chromium";v="` + chromeMajor + `", "Google Chrome";v="` + chromeMajor + `", "Not.A/Brand";v="99"`},
+	{"sec-ch-ua", chromeBrands(chromeMajor)},
 	{"sec-ch-ua-mobile", "?0"},
 	{"sec-ch-ua-platform", `"Windows"`},
 	{"sec-fetch-dest", "empty"},
@@ -155,4 +156,26 @@ func BrowserTimezone(t time.Time) string { return browserTimezone(t) }
 // web client sends it: "Mon Nov 30 2026 11:45:00 GMT+0000".
 func browserTimezone(t time.Time) string {
 	return t.Format("Mon Jan 02 2006 15:04:05 GMT-0700")
+}
+
+// chromeBrands is the sec-ch-ua header Google Chrome of a major version
+// sends: its two brands and a "GREASE" brand whose name, version and place
+// in the list Chrome derives from the major version (Chromium's
+// GenerateBrandVersionList; browser captures: 120 `"Not_A Brand";v="8",
+// "Chromium";v="120", "Google Chrome";v="120"`, 136 `"Chromium";v="136",
+// "Google Chrome";v="136", "Not.A/Brand";v="99"`, 149 `"Google
+// Chrome";v="149", "Chromium";v="149", "Not)A;Brand";v="24"`). A list
+// that does not follow it is no Chrome's: a firewall that scores requests
+// can tell (the 149 sent before was 136's list with the number changed).
+func chromeBrands(v string) string {
+	const greaseChars = " (:-./);=?_"
+	greaseVersions := [...]string{"8", "99", "24"}
+	orders := [...][3]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+	major, _ := strconv.Atoi(v) // a constant of digits
+	grease := `"Not` + greaseChars[major%len(greaseChars):][:1] + "A" + greaseChars[(major+1)%len(greaseChars):][:1] +
+		`Brand";v="` + greaseVersions[major%len(greaseVersions)] + `"`
+	var list [3]string
+	order := orders[major%len(orders)]
+	list[order[0]], list[order[1]], list[order[2]] = grease, `"Chromium";v="`+v+`"`, `"Google Chrome";v="`+v+`"`
+	return strings.Join(list[:], ", ")
 }

@@ -468,13 +468,20 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 
 // streamCandidates sends two interleaved candidate answers: the second
 // (this turn's answer node) speaks first, the first says something else.
+// Both are answers of the chat, under the same user message, as the two
+// response_ids Qwen gives them say (qwen-2026.md §3.1): a next turn may
+// hang under either.
 func (s *Sim) streamCandidates(send func([]byte) bool, enc *encoder, t *turn) {
 	other := &encoder{format: enc.format, responseID: newID(), index: "0", now: enc.now, phaseless: enc.phaseless}
 	enc.index = "1"
+	otherAnswer := "Another candidate: " + t.answer
+	s.mu.Lock()
+	t.chat.nodes[other.responseID] = &node{id: other.responseID, parent: t.userID, role: "assistant", content: otherAnswer}
+	s.mu.Unlock()
 	if !send(other.created(t.chat.id, t.userID)) || !send(enc.created(t.chat.id, t.userID)) {
 		return
 	}
-	mine, theirs := pieces(t.answer), pieces("Another candidate: "+t.answer)
+	mine, theirs := pieces(t.answer), pieces(otherAnswer)
 	um, ut := usage{input: t.inputTokens}, usage{input: t.inputTokens}
 	for i := 0; i < max(len(mine), len(theirs)); i++ {
 		if i < len(mine) {

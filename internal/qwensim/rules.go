@@ -64,11 +64,13 @@ func (s *Sim) checkRequest(w http.ResponseWriter, r *http.Request, versionChecke
 }
 
 // webClient reports whether a call looks like the web client, the only
-// caller the firewall lets through: a fresh x-request-id, source web and a
-// browser's User-Agent.
+// caller the firewall lets through: a fresh x-request-id (its absence drew
+// the firewall page in June 2026, qwen-2026.md §1.1) and a browser's
+// User-Agent. The source header is not asked for: the web client and most
+// peers send "web", but a peer that sent none passed (YJZ, June 2026), and
+// no source says a call without it is refused.
 func webClient(r *http.Request) bool {
-	return r.Header.Get("x-request-id") != "" && r.Header.Get("source") == "web" &&
-		strings.Contains(r.Header.Get("User-Agent"), "Mozilla/")
+	return r.Header.Get("x-request-id") != "" && strings.Contains(r.Header.Get("User-Agent"), "Mozilla/")
 }
 
 // checkSignIn applies the rules to a sign-in and answers it when they

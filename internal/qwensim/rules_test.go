@@ -71,8 +71,6 @@ func TestTheRequestRulesOf2026(t *testing.T) {
 	}{
 		{"web client", "/api/v2/chat/completions?chat_id=" + chatID, completion(chatID, "normal", "qwen3-max", false, "hi"), nil, `"response.created"`},
 		{"no x-request-id", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"normal"}`, del("x-request-id"), "aliyun_waf"},
-		{"no source", "/api/v2/chat/completions?chat_id=" + chatID, completion(chatID, "normal", "qwen3-max", false, "hi"), del("source"), "aliyun_waf"},
-		{"no source on the model list", "/api/v2/models/", "", del("source"), "aliyun_waf"},
 		{"no Version", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"normal"}`, del("Version"), `"code":"Bad_Request","details":"Internal error..."`},
 		{"no Version on the model list is fine", "/api/v2/models/", "", del("Version"), `"success":true`},
 		{"guest without bx-umidtoken", "/api/v2/chats/new", `{"models":["qwen3-max"],"chat_mode":"guest"}`, guest, "aliyun_waf"},
@@ -102,8 +100,18 @@ func TestTheRequestRulesOf2026(t *testing.T) {
 	if !strings.Contains(b, `"id":"`+ThinkingModel+`"`) || !strings.Contains(b, `"think_skip":{"enable":false}`) {
 		t.Fatalf("model list %.200s", b)
 	}
-	if code, _, _ := webCall(t, srv, "/api/models", "", nil); code != http.StatusNotFound {
-		t.Fatalf("2025 model list path: %d", code)
+	// The 2025 path serves the same list, bare, as a 2026 peer reads it
+	// there (qwen-2026.md §2.2: think_skip from /api/models): it was a 404,
+	// which no source shows.
+	code, _, b := webCall(t, srv, "/api/models", "", nil)
+	var bare struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(b), &bare); code != http.StatusOK || err != nil || len(bare.Data) == 0 ||
+		bare.Data[len(bare.Data)-2].ID != ThinkingModel || strings.Contains(b, `"success"`) {
+		t.Fatalf("2025 model list path: %d %.200s", code, b)
 	}
 }
 
@@ -137,7 +145,7 @@ func TestTheFoldedSystemSectionIsTheModelsInstructions(t *testing.T) {
 }
 
 // The sign-in is held to the rules of every call: the firewall's (the web
-// client's x-request-id, source and browser User-Agent) and the Version
+// client's x-request-id and browser User-Agent) and the Version
 // header, so that a sign-in that leaves out the web client's headers fails
 // here as it would at Qwen.
 func TestTheSignInFollowsTheRules(t *testing.T) {
@@ -158,7 +166,6 @@ func TestTheSignInFollowsTheRules(t *testing.T) {
 		{"web client", nil, `"token":"eyJ`},
 		{"no Version", del("Version"), InternalError},
 		{"no x-request-id", del("x-request-id"), "<html"},
-		{"no source", del("source"), "<html"},
 		{"not a browser", func(r *http.Request) { r.Header.Set("User-Agent", "Go-http-client/1.1") }, "<html"},
 	} {
 		if _, _, got := webCall(t, srv, "/api/v1/auths/signin", body, tc.edit); !strings.Contains(got, tc.want) {
@@ -278,5 +285,32 @@ func TestASearchAnswersAsQwensOwnTool(t *testing.T) {
 	if result == nil || result.Name != "web_search" || result.Phase != "web_search" || result.Status != "finished" || result.FunctionID != call.FunctionID ||
 		result.Extra == nil || len(result.Extra.WebSearchInfo) != 2 || resultAt > answerAt {
 		t.Fatalf("the search's result: %+v in %.1500s", result, b)
+	}
+}
+
+// A call without the source header is answered as the web client's is: the
+// web client and most peers send "source: web", but a peer that sent none
+// passed Qwen's firewall (qwen-2026.md §1.1: YJZ, June 2026, with only a
+// Bearer token, x-request-id and a browser's User-Agent), and no source
+// says a call without it is refused. The firewall page it got was the
+// simulator's invention.
+func TestACallWithoutTheSourceHeaderIsAnswered(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.AddAccount("a@x.io", "right")
+	noSource := func(r *http.Request) { r.Header.Del("source") }
+	chatID := newChat2026(t, srv, noSource, "normal")
+	sum := sha256.Sum256([]byte("right"))
+	for _, c := range []struct{ name, path, body, want string }{
+		{"model list", "/api/v2/models/", "", `"success":true`},
+		{"completion", "/api/v2/chat/completions?chat_id=" + chatID, completion(chatID, "normal", "qwen3-max", false, "hi"), `"response.created"`},
+		{"sign-in", "/api/v1/auths/signin", `{"email":"a@x.io","password":"` + hex.EncodeToString(sum[:]) + `"}`, `"token":"eyJ`},
+	} {
+		if _, _, got := webCall(t, srv, c.path, c.body, noSource); !strings.Contains(got, c.want) {
+			t.Errorf("%s without source: %.200s, want %s", c.name, got, c.want)
+		}
 	}
 }

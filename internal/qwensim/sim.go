@@ -395,20 +395,19 @@ func (s *Sim) models(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.checkRequest(w, r, false); !ok {
 		return
 	}
-	if s.opt.Format == Format2026 && !strings.HasPrefix(r.URL.Path, "/api/v2/") {
-		http.NotFound(w, r) // the 2025 path is gone in 2026
-		return
+	list := modelsJSON
+	if s.opt.Format == Format2026 {
+		list = models2026()
 	}
 	jsonAnswer(w)
 	if strings.HasPrefix(r.URL.Path, "/api/v2/") {
-		list := modelsJSON
-		if s.opt.Format == Format2026 {
-			list = models2026()
-		}
 		fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":%s}`, newID(), list)
 		return
 	}
-	w.Write(modelsJSON)
+	// The 2025 path still serves the bare list in 2026: a working peer of
+	// August 2026 reads it there ({"data":[…]}, the meta's think_skip
+	// among it: Qwen2API's models-map.js, qwen-2026.md §2.2).
+	w.Write(list)
 }
 
 // jsonAnswer sets the headers of a successful JSON answer: Qwen gives
