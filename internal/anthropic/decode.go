@@ -59,7 +59,7 @@ var (
 		"metadata", "tools", "tool_choice", "thinking", "output_config", "output_format"}
 	messageKeys = []string{"role", "content"}
 	toolKeys    = []string{"type", "name", "description", "input_schema", "strict", "max_uses", "allowed_domains", "blocked_domains", "user_location"}
-	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context", "thinking", "signature", "data"}
+	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context", "thinking", "signature", "data", "tool"}
 	sourceKeys  = []string{"type", "media_type", "data", "url", "content"}
 )
 
@@ -131,6 +131,8 @@ func decodeBlocksInPlace(v json.RawMessage) ([]Block, bool) {
 			return jsonscan.DecodeRaw(v, &b.Thinking)
 		case "signature":
 			return jsonscan.DecodeRaw(v, &b.Signature)
+		case "tool":
+			return jsonscan.DecodeRaw(v, &b.Tool)
 		default: // "data"
 			return jsonscan.DecodeRaw(v, &b.Data)
 		}

@@ -13,7 +13,7 @@ import "qwenproxy/internal/openai"
 // the beta's mcp_servers, context_management and thread.
 var Fields = []openai.Field{
 	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*`, `claude-*` or `dall-e-*` name it does not map is `DEFAULT_MODEL`)"},
-	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `search_result`, `tool_use`, `tool_result` and `thinking` blocks"},
+	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `search_result`, `tool_use`, `tool_result` and `thinking` blocks; `role: \"system\"` messages with text, `tool_addition` and `tool_removal` blocks (beta inline tools: the tool set changes from where they stand)"},
 	{Name: "system", Policy: openai.Honoured, Doc: "a string or text blocks, the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "client tools, emulated (a `strict` one's calls validated against its `input_schema`), also Anthropic's `bash_…`, `text_editor_…` and `memory_…` (given their schema); the `web_search_…` server tool lets Qwen search on its own (`auto_search`; forced by `tool_choice`, the turn searches); other server tools and computer use are a 400"},
 	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`auto`/`any`/`tool`/`none`, emulated; `disable_parallel_tool_use` keeps an answer's first call only"},

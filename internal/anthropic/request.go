@@ -46,6 +46,9 @@ type Request struct {
 	// Claude Code request's blocks were decoded twice (1.5 ms of 3 for a
 	// 65 KB request, BenchmarkRequest).
 	conversation []qp.Message
+	// toolChanges are the tool_addition and tool_removal blocks of the
+	// role "system" messages, in order, as translate read them.
+	toolChanges []toolChange
 }
 
 // efforts are output_config.effort's values, which have no effect here but
@@ -78,6 +81,9 @@ type Block struct {
 	Thinking  json.RawMessage `json:"thinking"`
 	Signature json.RawMessage `json:"signature"`
 	Data      json.RawMessage `json:"data"`
+	// Tool is a tool_addition's or tool_removal's tool (in a role
+	// "system" message): a reference by name, or a definition.
+	Tool json.RawMessage `json:"tool"`
 }
 
 // Source is an image block's image — base64 data of a media type, or a
@@ -293,31 +299,21 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			}
 			continue
 		}
-		if t.Type != "" && t.Type != "custom" {
-			defined, ok := definedToolOf(t.Type)
-			if !ok {
-				return nil, openai.InvalidRequest(p("type"), "unsupported_value",
-					"%s: %q is a server tool or computer use, which Qwen cannot run; client tools (name, description, input_schema), bash, the text editor and the memory tool are supported", p("type"), t.Type)
-			}
-			if t.Name != defined.name {
-				return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, defined.name)
-			}
-			t.Description, t.InputSchema = defined.description, defined.schema
-		}
-		if !toolName.MatchString(t.Name) {
-			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: must be 1-128 letters, digits, '_' or '-'", p("name"))
+		tool, err := t.clientTool(p)
+		if err != nil {
+			return nil, err
 		}
 		if seen[t.Name] {
 			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: %q is declared twice", p("name"), t.Name)
 		}
 		seen[t.Name] = true
-		schema := bytes.TrimSpace(t.InputSchema)
-		if openai.IsNull(schema) {
-			return nil, openai.InvalidRequest(p("input_schema"), "missing_required_parameter", "%s: a JSON Schema object is required", p("input_schema"))
-		}
-		// Its content is checked by tools.Schemas.
-		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema, Param: p("input_schema"),
-			Strict: t.Strict != nil && *t.Strict})
+		set.Tools = append(set.Tools, tool)
+	}
+	// The role "system" messages' tool_addition and tool_removal blocks
+	// change the set from where they stand: the model is offered the set
+	// in effect at the conversation's end.
+	if err := r.applyToolChanges(set); err != nil {
+		return nil, err
 	}
 	// A tool_choice forcing the web search leaves the choice to the model:
 	// the search runs whatever it says.
@@ -344,6 +340,33 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		}
 	}
 	return set, nil
+}
+
+// clientTool is t, declared at p, as the core's tool: a client tool, or an
+// Anthropic-defined one (bash, the text editor, the memory tool) with the
+// schema the proxy gives it. A server tool or computer use is a 400.
+func (t Tool) clientTool(p func(string) string) (tools.Tool, *openai.Error) {
+	if t.Type != "" && t.Type != "custom" {
+		defined, ok := definedToolOf(t.Type)
+		if !ok {
+			return tools.Tool{}, openai.InvalidRequest(p("type"), "unsupported_value",
+				"%s: %q is a server tool or computer use, which Qwen cannot run; client tools (name, description, input_schema), bash, the text editor and the memory tool are supported", p("type"), t.Type)
+		}
+		if t.Name != defined.name {
+			return tools.Tool{}, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, defined.name)
+		}
+		t.Description, t.InputSchema = defined.description, defined.schema
+	}
+	if !toolName.MatchString(t.Name) {
+		return tools.Tool{}, openai.InvalidRequest(p("name"), "invalid_value", "%s: must be 1-128 letters, digits, '_' or '-'", p("name"))
+	}
+	schema := bytes.TrimSpace(t.InputSchema)
+	if openai.IsNull(schema) {
+		return tools.Tool{}, openai.InvalidRequest(p("input_schema"), "missing_required_parameter", "%s: a JSON Schema object is required", p("input_schema"))
+	}
+	// Its content is checked by tools.Schemas.
+	return tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema, Param: p("input_schema"),
+		Strict: t.Strict != nil && *t.Strict}, nil
 }
 
 // webSearchName is the name Anthropic's web search server tool must have.
@@ -404,7 +427,25 @@ func (r *Request) translate() ([]qp.Message, *openai.Error) {
 	if strings.TrimSpace(sys) != "" {
 		out = append(out, qp.Message{Role: "system", Text: sys})
 	}
+	r.toolChanges = r.toolChanges[:0]
 	for i := range r.Messages {
+		if r.Messages[i].Role == "system" {
+			// Claude Code (beta "mid-conversation-system") sends part of
+			// its context as a system message among the others: before
+			// the first answer it joins the system prompt, after it it is
+			// told with its turn, as a Chat Completions system message is
+			// (translate.SystemText). Its tool blocks change the tool set
+			// (ToolSet); one of them alone says nothing to the model.
+			text, changes, err := systemContent(r.Messages[i].Content, fmt.Sprintf("messages.%d.content", i))
+			if err != nil {
+				return nil, err
+			}
+			r.toolChanges = append(r.toolChanges, changes...)
+			if len(changes) == 0 || strings.TrimSpace(text) != "" {
+				out = append(out, qp.Message{Role: "system", Text: text})
+			}
+			continue
+		}
 		msgs, err := r.Messages[i].translate(i)
 		if err != nil {
 			return nil, err
@@ -588,17 +629,6 @@ func toolResult(raw json.RawMessage, param string) (string, []qp.Image, []qp.Doc
 // messages when it carries tool results).
 func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 	p := func(f string) string { return fmt.Sprintf("messages.%d.%s", i, f) }
-	if m.Role == "system" {
-		// Claude Code (beta "mid-conversation-system") sends part of its
-		// context as a system message among the others: before the first
-		// answer it joins the system prompt, after it it is told with its
-		// turn, as a Chat Completions system message is (translate.SystemText).
-		text, err := blocksText(m.Content, p("content"), "\n\n")
-		if err != nil {
-			return nil, err
-		}
-		return []qp.Message{{Role: "system", Text: text}}, nil
-	}
 	if m.Role == "" { // absent or null
 		return nil, openai.InvalidRequest(p("role"), "missing_required_parameter", "%s: Field required", p("role"))
 	}
