@@ -41,6 +41,9 @@ type Request struct {
 		Effort *string         `json:"effort"`
 	} `json:"output_config"`
 	OutputFormat json.RawMessage `json:"output_format"`
+	// Compaction (beta compact-2026-09-04) asks for a summary of the
+	// conversation instead of an answer: see NoSummary.
+	Compaction *Compaction `json:"compaction"`
 
 	// conversation is what Validate translated, for Conversation: a
 	// Claude Code request's blocks were decoded twice (1.5 ms of 3 for a
@@ -84,6 +87,9 @@ type Block struct {
 	// Tool is a tool_addition's or tool_removal's tool (in a role
 	// "system" message): a reference by name, or a definition.
 	Tool json.RawMessage `json:"tool"`
+	// ToolChanges are a compaction block's tool_addition and
+	// tool_removal entries (its Content is its summary, or null).
+	ToolChanges json.RawMessage `json:"tool_changes"`
 }
 
 // Source is an image block's image — base64 data of a media type, or a
@@ -226,6 +232,9 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	}
 	if c := r.OutputConfig; c != nil && c.Effort != nil && !slices.Contains(efforts, *c.Effort) {
 		return openai.InvalidRequest("output_config.effort", "invalid_value", "output_config.effort: must be one of %s, not %q", strings.Join(efforts, ", "), *c.Effort)
+	}
+	if err := r.checkCompaction(); err != nil {
+		return err
 	}
 	if _, err := r.ToolSet(); err != nil {
 		return err
@@ -446,7 +455,7 @@ func (r *Request) translate() ([]qp.Message, *openai.Error) {
 			}
 			continue
 		}
-		msgs, err := r.Messages[i].translate(i)
+		msgs, err := r.Messages[i].translate(i, &r.toolChanges)
 		if err != nil {
 			return nil, err
 		}
@@ -626,8 +635,9 @@ func toolResult(raw json.RawMessage, param string) (string, []qp.Image, []qp.Doc
 }
 
 // translate checks message i and returns it in the core's form (several
-// messages when it carries tool results).
-func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
+// messages when it carries tool results); the tool changes of its
+// compaction blocks join changes.
+func (m *Message) translate(i int, changes *[]toolChange) ([]qp.Message, *openai.Error) {
 	p := func(f string) string { return fmt.Sprintf("messages.%d.%s", i, f) }
 	if m.Role == "" { // absent or null
 		return nil, openai.InvalidRequest(p("role"), "missing_required_parameter", "%s: Field required", p("role"))
@@ -655,6 +665,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 	var out []qp.Message
 	var text []string
 	msg := qp.Message{Role: m.Role}
+	noOps := 0 // compaction blocks without a summary
 	for j, b := range blocks {
 		bp := fmt.Sprintf("%s.%d", p("content"), j)
 		switch {
@@ -702,6 +713,17 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 				return nil, typeError(bp+".input", "an object", b.Input)
 			}
 			msg.ToolCalls = append(msg.ToolCalls, qp.ToolCall{ID: CallID(b.ID), Name: b.Name, Arguments: args})
+		case b.Type == "compaction" && m.Role == "assistant":
+			summary, blockChanges, err := compactionBlock(&b, bp)
+			if err != nil {
+				return nil, err
+			}
+			if summary == nil {
+				noOps++
+				continue
+			}
+			text = append(text, *summary)
+			*changes = append(*changes, blockChanges...)
 		case (b.Type == "thinking" || b.Type == "redacted_thinking") && m.Role == "assistant":
 			// The model's earlier reasoning: Qwen keeps its own, but the
 			// block is held to its fields' types.
@@ -717,7 +739,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			return nil, openai.InvalidRequest(bp+".type", "missing_required_parameter", "%s.type: Field required", bp)
 		default:
 			return nil, openai.InvalidRequest(bp+".type", "unsupported_value",
-				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, search_result, tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
+				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, search_result, tool_result", false: ", tool_use, thinking, compaction"}[m.Role == "user"])
 		}
 	}
 	// An answer's text blocks are pieces of one text (split by its tool
@@ -732,6 +754,11 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		// Empty text blocks and nothing else: as an empty string, a turn
 		// with nothing to say (Anthropic refuses empty text too).
 		return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s: must not be empty", p("content"))
+	}
+	if noOps > 0 && noOps == len(blocks) {
+		// Only failed compactions, which Anthropic takes back as no-ops:
+		// the conversation is as without the message, and keyed so.
+		return nil, nil
 	}
 	if m.Role == "assistant" || len(text) > 0 || len(msg.Images) > 0 || len(msg.Documents) > 0 || len(out) == 0 {
 		out = append(out, msg)

@@ -27,6 +27,10 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if req.Compacts() {
+		s.answerCompaction(w, r, &req.Request, d.sessionID)
+		return
+	}
 	t, apiErr := s.messagesTurn(r.Context(), &req.Request, d.sessionID)
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
