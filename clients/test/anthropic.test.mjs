@@ -209,3 +209,76 @@ test('the tool runner (message threads) runs a plan of several calls to its end'
   const second = await thread.send({ role: 'user', content: 'second thing' });
   assert.equal(second.content[0].text, 'You said: "second thing". Earlier you said: "first thing". Earlier answers of mine: 1.');
 });
+
+// The tool runner's newer betas: addTools() and removeTools() send the change
+// as tool_addition and tool_removal blocks in a role "system" message (it was
+// a 400), and the model is offered the changed tools from there; and
+// compactBeforeNextTurn() gets Anthropic's compaction without a summary (it
+// got an ordinary Qwen answer, a turn the chat never should have had), on
+// which the SDK warns and goes on with the whole conversation.
+test('the tool runner adds and removes tools, and compaction keeps the conversation', async () => {
+  const warnings = [];
+  const logger = { error() {}, warn: (msg) => warnings.push(String(msg)), info() {}, debug() {} };
+  const quiet = new Anthropic({ baseURL: client.baseURL, apiKey: 'not-checked', maxRetries: 0, logger, logLevel: 'warn' });
+  const ran = [];
+  const tool = (name) =>
+    betaTool({
+      name,
+      description: name,
+      inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+      run: async (input) => {
+        ran.push(`${name}(${input.path})`);
+        return `${name} of ${input.path}`;
+      },
+    });
+  const runner = quiet.beta.messages.toolRunner({
+    model: 'claude-sonnet-5-5',
+    max_tokens: 1024,
+    tools: [tool('read')],
+    messages: [{ role: 'user', content: 'use read with {"path": "a"}, then use write with {"path": "b"}, then use read with {"path": "c"}' }],
+  }, { headers: { 'anthropic-beta': 'inline-tools-2026-09-15,compact-2026-09-04' } });
+  const seen = [];
+  for await (const message of runner) {
+    seen.push(message.content.map((b) => b.type).join(','));
+    if (seen.length === 1) {
+      runner.addTools(tool('write'));
+      runner.compactBeforeNextTurn();
+    }
+    if (ran.includes('write(b)')) runner.removeTools('write');
+  }
+  assert.deepEqual(ran, ['read(a)', 'write(b)', 'read(c)']);
+  assert.ok(seen.includes('compaction'), `messages: ${seen}`);
+  assert.ok(warnings.some((w) => /Compaction produced no summary/.test(w)), `warnings: ${warnings}`);
+  const last = runner.params.messages;
+  assert.ok(last.some((m) => m.role === 'system' && m.content.some((b) => b.type === 'tool_removal')), 'the removal was sent');
+});
+
+// Streamed, the compaction without a summary is read by the SDK's stream as
+// Anthropic's: the runner warns and the conversation goes on.
+test('a streaming tool runner compacts without a summary and goes on', async () => {
+  const warnings = [];
+  const logger = { error() {}, warn: (msg) => warnings.push(String(msg)), info() {}, debug() {} };
+  const quiet = new Anthropic({ baseURL: client.baseURL, apiKey: 'not-checked', maxRetries: 0, logger, logLevel: 'warn' });
+  const read = betaTool({
+    name: 'read',
+    description: 'read',
+    inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+    run: async (input) => `read of ${input.path}`,
+  });
+  const runner = quiet.beta.messages.toolRunner({
+    model: 'claude-sonnet-5-5',
+    max_tokens: 1024,
+    stream: true,
+    tools: [read],
+    messages: [{ role: 'user', content: 'use read with {"path": "a"}' }],
+  });
+  const finals = [];
+  for await (const stream of runner) {
+    finals.push(await stream.finalMessage());
+    if (finals.length === 1) runner.compactBeforeNextTurn();
+  }
+  assert.deepEqual(finals.map((m) => m.stop_reason), ['tool_use', 'compaction', 'end_turn']);
+  assert.deepEqual(finals[1].content, [{ type: 'compaction', content: null, encrypted_content: null }]);
+  assert.equal((await runner.done()).content.at(-1).text, 'Thanks: read said "read of a".');
+  assert.ok(warnings.some((w) => /Compaction produced no summary/.test(w)), `warnings: ${warnings}`);
+});
