@@ -161,3 +161,26 @@ func strconvQuote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// TestStoredAdditionalToolsAreListedAndReferenced: a stored response's
+// additional_tools item is listed by GET …/input_items as sent (it was left
+// out), and an item_reference to it (the Vercel AI SDK's way of resending
+// stored items) offers its tools as the item would.
+func TestStoredAdditionalToolsAreListedAndReferenced(t *testing.T) {
+	e := start(t, nil)
+	const tools = `[{"type":"function","name":"write","parameters":{"type":"object","properties":{"path":{"type":"string"}}}}]`
+	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":[{"type":"additional_tools","role":"developer","tools":`+tools+`},{"role":"user","content":"hello"}]}`, nil)
+	b, _ := io.ReadAll(resp.Body)
+	var first struct{ ID string }
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &first) != nil {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	items, raw := inputItemsOf(t, e, first.ID)
+	if len(items) != 2 || items[0].Type != "additional_tools" || items[0].Role != "developer" || !strings.Contains(raw, `"tools":`+tools) {
+		t.Fatalf("input items %s", raw)
+	}
+	out := responsesCall(t, e, `{"model":"qwen3-max","store":false,"input":[{"type":"item_reference","id":"`+items[0].ID+`"},{"role":"user","content":"use write with {\"path\":\"a.txt\"}"}]}`)
+	if call := out[len(out)-1]; call["type"] != "function_call" || call["name"] != "write" {
+		t.Fatalf("the referenced item's tool was not offered: %v", out)
+	}
+}

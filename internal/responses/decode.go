@@ -116,7 +116,7 @@ func decodeItemsInPlace(v json.RawMessage) ([]Item, bool) {
 		case "output":
 			return jsonscan.DecodeRaw(v, &it.Output)
 		case "tools":
-			return decodeTools(v, &it.Tools)
+			return jsonscan.DecodeRaw(v, &it.Tools)
 		default: // "summary"
 			return jsonscan.DecodeRaw(v, &it.Summary)
 		}

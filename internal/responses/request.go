@@ -100,8 +100,9 @@ type Item struct {
 	// Summary is a reasoning item's summary parts: checked, not read (Qwen
 	// keeps its own reasoning).
 	Summary json.RawMessage `json:"summary"`
-	// Tools are an additional_tools item's tools.
-	Tools []Tool `json:"tools"`
+	// Tools are an additional_tools item's tools, as sent (listed so by
+	// GET …/input_items).
+	Tools json.RawMessage `json:"tools"`
 }
 
 // Reference reports whether the item is an item_reference: typed so, or
@@ -518,10 +519,16 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			if it.Role != "developer" {
 				return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s must be developer, the only role that provides additional tools, not %q", p("role"), it.Role)
 			}
-			if it.Tools == nil {
+			if openai.IsNull(it.Tools) {
 				return nil, openai.InvalidRequest(p("tools"), "missing_required_parameter", "%s is required: the tools this item makes available", p("tools"))
 			}
-			r.additions = append(r.additions, addition{param: fmt.Sprintf("input[%d].tools", i), tools: it.Tools})
+			var list []Tool
+			if !decodeTools(it.Tools, &list) {
+				if err := json.Unmarshal(it.Tools, &list); err != nil {
+					return nil, openai.TypeError(p("tools"), "a list of tools", it.Tools)
+				}
+			}
+			r.additions = append(r.additions, addition{param: fmt.Sprintf("input[%d].tools", i), tools: list})
 		case "reasoning":
 			// Not read (Qwen keeps its own reasoning), but held to its type.
 			if sum := bytes.TrimSpace(it.Summary); len(sum) > 0 && sum[0] != '[' && !openai.IsNull(sum) {
