@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 
+	qp "qwenproxy"
 	"qwenproxy/internal/jsonscan"
 	"qwenproxy/internal/openai"
 )
@@ -15,15 +17,12 @@ import (
 // block alone that later requests send first in place of what it
 // summarizes.
 //
-// The proxy answers it with Anthropic's failed compaction, a block without
-// a summary (NoSummary), and asks Qwen nothing. Qwen keeps each chat's
-// whole context and is only ever sent the new turn, so a summary would
-// shorten nothing upstream, while a summary turn asked in the chat is a
-// turn the conversation never had. The SDK takes the failed compaction in
-// its stride — it warns "Compaction produced no summary; keeping the
-// conversation as it is." and goes on with the whole conversation, which
-// finds its Qwen chat as before — where an error would end the runner's
-// loop.
+// Qwen writes the summary, asked in the conversation's own chat (Turn), so
+// that the chat goes on after it: its answer is the compaction block, and
+// the conversation that begins with that block finds the chat (the server
+// keys the session by the answer alone). The chat keeps the whole
+// conversation; what compaction shortens is what the client resends,
+// which is what a new chat is told when the old one is outgrown.
 type Compaction struct {
 	Type         string  `json:"type"`
 	Instructions *string `json:"instructions"`
@@ -40,44 +39,47 @@ func (r *Request) checkCompaction() *openai.Error {
 	return nil
 }
 
-// noSummaryBlock is a compaction block whose compaction produced no
-// summary: Anthropic's content null, which clients may send back and which
-// is then a no-op.
-type noSummaryBlock struct {
-	Type             string  `json:"type"` // "compaction"
-	Content          *string `json:"content"`
-	EncryptedContent *string `json:"encrypted_content"`
+// Markers of the turns compaction adds: Qwen is asked for the summary as a
+// turn of the chat, and after a compaction that the conversation ends with
+// (the SDK's tool runner compacts between a tool result and the model's
+// next step) to go on from it.
+const (
+	summarizeAsk = "Summarize the conversation so far, so that it can go on from your summary alone: the task and what was asked, " +
+		"what has been done and found (tool calls and their results that matter), decisions made, and what remains to do. " +
+		"Write only the summary, in plain text, without calling any function."
+	goOnAsk = "Go on from your summary above: continue the task where the conversation left it."
+)
+
+// Turn is the conversation as the core is to ask it: Conversation, and for
+// a compaction request the ask for the summary after it (its instructions
+// when given, which replace the proxy's); a conversation that ends with a
+// compaction block (nothing new after the summary) asks the model to go on
+// from it, as Anthropic samples after the block.
+func (r *Request) Turn() []qp.Message {
+	msgs := r.Conversation()
+	if r.Compacts() {
+		ask := summarizeAsk
+		if in := r.Compaction.Instructions; in != nil && strings.TrimSpace(*in) != "" {
+			ask = *in
+		}
+		return append(msgs[:len(msgs):len(msgs)], qp.Message{Role: "user", Text: ask})
+	}
+	if r.endsCompacted {
+		return append(msgs[:len(msgs):len(msgs)], qp.Message{Role: "user", Text: goOnAsk})
+	}
+	return msgs
 }
 
-// NoSummary is the answer to a compaction request, message id in model's
-// name: the compaction block without a summary, stop_reason "compaction",
-// nothing used.
-func NoSummary(id, model string) []byte {
-	stop := "compaction"
-	b, _ := json.Marshal(struct {
-		ID           string           `json:"id"`
-		Type         string           `json:"type"`
-		Role         string           `json:"role"`
-		Model        string           `json:"model"`
-		Content      []noSummaryBlock `json:"content"`
-		StopReason   *string          `json:"stop_reason"`
-		StopSequence *string          `json:"stop_sequence"`
-		Usage        Usage            `json:"usage"`
-	}{ID: id, Type: "message", Role: "assistant", Model: model, Content: []noSummaryBlock{{Type: "compaction"}}, StopReason: &stop})
-	return b
+// CompactionBlock is the answer to a compaction request: Qwen's summary.
+func CompactionBlock(summary string) ContentBlock {
+	return ContentBlock{Type: "compaction", Content: &summary, EncryptedContent: json.RawMessage("null")}
 }
 
-// NoSummaryEvents is NoSummary as Anthropic streams it: the message's
-// shell, the block opened and closed without a delta, then the stop
-// reason.
-func NoSummaryEvents(id, model string) []byte {
-	var b bytes.Buffer
-	b.Write(MessageStart(id, model, Usage{}))
-	b.Write(Event("content_block_start", map[string]any{"index": 0, "content_block": noSummaryBlock{Type: "compaction"}}))
-	b.Write(BlockStop(0))
-	b.Write(MessageDelta("compaction", nil, Usage{}))
-	b.Write(MessageStop())
-	return b.Bytes()
+// CompactionDelta is a compaction block's whole value, as Anthropic
+// streams it: one delta after the block opened without content.
+func CompactionDelta(index int, summary string) []byte {
+	return Event("content_block_delta", map[string]any{"index": index,
+		"delta": map[string]any{"type": "compaction_delta", "content": summary, "encrypted_content": nil}})
 }
 
 // compactionBlock reads a compaction block of an assistant message, at

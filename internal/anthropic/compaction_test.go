@@ -54,3 +54,29 @@ func TestCompactionBlocksSentBack(t *testing.T) {
 	}
 	wantError(t, "type", validated(`{"model":"m","max_tokens":5,"compaction":{"type":"x"},"messages":[{"role":"user","content":"hi"}]}`), `compaction.type: must be summarize, not "x"`)
 }
+
+// A compaction request asks for the summary after its conversation (its
+// instructions replacing the proxy's ask), and a conversation that ends
+// with a summary asks the model to go on from it; a user message after the
+// summary is the turn itself.
+func TestTurnAsksForTheSummaryAndGoesOnFromIt(t *testing.T) {
+	for body, want := range map[string]string{
+		`"compaction":{"type":"summarize"},"messages":[{"role":"user","content":"hi"}]`:                                        "user: hi|user: " + summarizeAsk + "|",
+		`"compaction":{"type":"summarize","instructions":"Names only."},"messages":[{"role":"user","content":"hi"}]`:           "user: hi|user: Names only.|",
+		`"compaction":{"type":"summarize","instructions":"  "},"messages":[{"role":"user","content":"hi"}]`:                    "user: hi|user: " + summarizeAsk + "|",
+		`"messages":[{"role":"assistant","content":[{"type":"compaction","content":"S"}]}]`:                                    "assistant: S|user: " + goOnAsk + "|",
+		`"messages":[{"role":"assistant","content":[{"type":"compaction","content":"S"}]},{"role":"system","content":"note"}]`: "assistant: S|system: note|user: " + goOnAsk + "|",
+		`"messages":[{"role":"assistant","content":[{"type":"compaction","content":"S"}]},{"role":"user","content":"go"}]`:     "assistant: S|user: go|",
+	} {
+		var r Request
+		if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,`+body+`}`), &r); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Validate(false); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		if got := said(r.Turn()); got != want {
+			t.Errorf("%s:\n got %s\nwant %s", body, got, want)
+		}
+	}
+}

@@ -45,6 +45,11 @@ func BlockStart(index int, block ContentBlock) []byte {
 		block.Thinking, block.Signature = new(string), new(string)
 	case "tool_use":
 		block.Input = json.RawMessage("{}")
+	case "compaction":
+		// Opened without its summary, which its one compaction_delta
+		// carries: "content":null, as Anthropic opens one.
+		return Event("content_block_start", map[string]any{"index": index,
+			"content_block": map[string]any{"type": "compaction", "content": nil, "encrypted_content": nil}})
 	}
 	return Event("content_block_start", map[string]any{"index": index, "content_block": block})
 }

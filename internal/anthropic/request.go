@@ -42,7 +42,7 @@ type Request struct {
 	} `json:"output_config"`
 	OutputFormat json.RawMessage `json:"output_format"`
 	// Compaction (beta compact-2026-09-04) asks for a summary of the
-	// conversation instead of an answer: see NoSummary.
+	// conversation instead of an answer: see Compaction.
 	Compaction *Compaction `json:"compaction"`
 
 	// conversation is what Validate translated, for Conversation: a
@@ -52,6 +52,9 @@ type Request struct {
 	// toolChanges are the tool_addition and tool_removal blocks of the
 	// role "system" messages, in order, as translate read them.
 	toolChanges []toolChange
+	// endsCompacted: the conversation's last message but system messages
+	// holds a compaction block's summary (see Turn).
+	endsCompacted bool
 }
 
 // efforts are output_config.effort's values, which have no effect here but
@@ -193,7 +196,9 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	// Something must be new for Qwen, as in the other APIs: a user message
 	// (a tool result is one). Assistant messages alone were sent as an empty
 	// user turn.
-	asked := false
+	// A compaction's summary stands for the turns it summarizes: the
+	// model goes on from it (Turn).
+	asked := r.endsCompacted
 	for i := range r.Messages {
 		asked = asked || r.Messages[i].Role == "user"
 	}
@@ -436,7 +441,7 @@ func (r *Request) translate() ([]qp.Message, *openai.Error) {
 	if strings.TrimSpace(sys) != "" {
 		out = append(out, qp.Message{Role: "system", Text: sys})
 	}
-	r.toolChanges = r.toolChanges[:0]
+	r.toolChanges, r.endsCompacted = r.toolChanges[:0], false
 	for i := range r.Messages {
 		if r.Messages[i].Role == "system" {
 			// Claude Code (beta "mid-conversation-system") sends part of
@@ -455,10 +460,12 @@ func (r *Request) translate() ([]qp.Message, *openai.Error) {
 			}
 			continue
 		}
-		msgs, err := r.Messages[i].translate(i, &r.toolChanges)
+		summarized := false
+		msgs, err := r.Messages[i].translate(i, &r.toolChanges, &summarized)
 		if err != nil {
 			return nil, err
 		}
+		r.endsCompacted = summarized
 		out = append(out, msgs...)
 	}
 	return out, nil
@@ -636,8 +643,9 @@ func toolResult(raw json.RawMessage, param string) (string, []qp.Image, []qp.Doc
 
 // translate checks message i and returns it in the core's form (several
 // messages when it carries tool results); the tool changes of its
-// compaction blocks join changes.
-func (m *Message) translate(i int, changes *[]toolChange) ([]qp.Message, *openai.Error) {
+// compaction blocks join changes, and summarized says whether one of them
+// held a summary.
+func (m *Message) translate(i int, changes *[]toolChange, summarized *bool) ([]qp.Message, *openai.Error) {
 	p := func(f string) string { return fmt.Sprintf("messages.%d.%s", i, f) }
 	if m.Role == "" { // absent or null
 		return nil, openai.InvalidRequest(p("role"), "missing_required_parameter", "%s: Field required", p("role"))
@@ -724,6 +732,7 @@ func (m *Message) translate(i int, changes *[]toolChange) ([]qp.Message, *openai
 			}
 			text = append(text, *summary)
 			*changes = append(*changes, blockChanges...)
+			*summarized = true
 		case (b.Type == "thinking" || b.Type == "redacted_thinking") && m.Role == "assistant":
 			// The model's earlier reasoning: Qwen keeps its own, but the
 			// block is held to its fields' types.

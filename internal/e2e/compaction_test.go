@@ -8,53 +8,95 @@ import (
 	"testing"
 )
 
-// TestMessagesCompactionIsAnsweredWithoutASummary: a compaction request (the
+// compactionOf is the compaction block a compaction answer holds alone,
+// failing the test on any other answer.
+func compactionOf(t *testing.T, resp *http.Response) (summary string, block json.RawMessage) {
+	t.Helper()
+	b, _ := io.ReadAll(resp.Body)
+	var msg struct {
+		StopReason string            `json:"stop_reason"`
+		Content    []json.RawMessage `json:"content"`
+	}
+	var c struct {
+		Type             string
+		Content          *string
+		EncryptedContent json.RawMessage `json:"encrypted_content"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &msg) != nil || msg.StopReason != "compaction" || len(msg.Content) != 1 ||
+		json.Unmarshal(msg.Content[0], &c) != nil || c.Type != "compaction" || c.Content == nil || *c.Content == "" || string(c.EncryptedContent) != "null" {
+		t.Fatalf("compaction answer %d %s", resp.StatusCode, b)
+	}
+	return *c.Content, msg.Content[0]
+}
+
+// TestMessagesCompactionIsQwensSummaryInTheChat: a compaction request (the
 // SDK tool runner's compactBeforeNextTurn(), beta compact-2026-09-04) got an
-// ordinary Qwen answer, a turn added to the chat that the SDK then threw
-// away ("Compaction produced no summary"). It is answered as Anthropic
-// answers a compaction that produced none — a compaction block with
-// content null, stop_reason "compaction" — without asking Qwen or
-// recording a call, streamed or not; the block sent back is a no-op, and
-// the conversation goes on in its chat.
-func TestMessagesCompactionIsAnsweredWithoutASummary(t *testing.T) {
+// ordinary answer, which the SDK threw away ("Compaction produced no
+// summary"). Qwen is asked for the summary in the conversation's chat (the
+// request's instructions replacing the proxy's ask), the answer is the
+// compaction block alone, stop_reason "compaction", streamed or not, and
+// recorded as a call; the conversation that begins with the block goes on
+// in the same chat, with only its new message, or, when nothing follows
+// the block, with the ask to go on from it.
+func TestMessagesCompactionIsQwensSummaryInTheChat(t *testing.T) {
 	e := start(t, nil)
 	const head = `{"model":"claude-x","max_tokens":64,"system":"You are terse.","messages":[`
 	first := `{"role":"user","content":"hello"}`
 	answer, _ := messagesCall(t, e, head+first+`]}`)
-	conv := first + `,{"role":"assistant","content":` + string(answer) + `}`
-	upstream := len(upstreamCompletions(t, e.sim))
 
-	resp := postJSON(t, e, "/v1/messages", head+conv+`],"compaction":{"type":"summarize"}}`, nil)
-	b, _ := io.ReadAll(resp.Body)
-	var msg struct {
-		ID         string            `json:"id"`
-		StopReason string            `json:"stop_reason"`
-		Content    []json.RawMessage `json:"content"`
+	resp := postJSON(t, e, "/v1/messages", head+first+`,{"role":"assistant","content":`+string(answer)+`}],"compaction":{"type":"summarize"}}`, nil)
+	_, block := compactionOf(t, resp)
+	if told := lastUpstreamMessage(t, e); !strings.HasPrefix(told, "Summarize the conversation so far") {
+		t.Fatalf("the summary was asked as %q", told)
 	}
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &msg) != nil || msg.StopReason != "compaction" || len(msg.Content) != 1 ||
-		string(msg.Content[0]) != `{"type":"compaction","content":null,"encrypted_content":null}` || !strings.HasPrefix(msg.ID, "msg_") {
-		t.Fatalf("compaction answer %d %s", resp.StatusCode, b)
+
+	// The compacted conversation finds the chat: only its new turn goes up.
+	conv := `{"role":"assistant","content":[` + string(block) + `]},{"role":"user","content":"go on"}`
+	answer, _ = messagesCall(t, e, head+conv+`]}`)
+	if told := lastUpstreamMessage(t, e); told != "go on" {
+		t.Fatalf("after the compaction the chat was told %q", told)
 	}
+
+	// Streamed, with instructions; then the block alone, as the tool
+	// runner sends it when it compacted between a tool result and the
+	// model's next step: the model is asked to go on.
+	conv += `,{"role":"assistant","content":` + string(answer) + `}`
 	resp = postJSON(t, e, "/v1/messages", head+conv+`],"stream":true,"compaction":{"type":"summarize","instructions":"Keep the names."}}`, nil)
-	b, _ = io.ReadAll(resp.Body)
+	b, _ := io.ReadAll(resp.Body)
 	events := string(b)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(events, `"content_block":{"type":"compaction","content":null,"encrypted_content":null}`) ||
-		!strings.Contains(events, `"stop_reason":"compaction"`) || !strings.HasSuffix(events, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n") {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(events, `"content_block":{"content":null,"encrypted_content":null,"type":"compaction"}`) ||
+		!strings.Contains(events, `"delta":{"content":"`) || !strings.Contains(events, `"type":"compaction_delta"`) || !strings.Contains(events, `"stop_reason":"compaction"`) {
 		t.Fatalf("streamed compaction %d %s", resp.StatusCode, b)
 	}
-	if n := len(upstreamCompletions(t, e.sim)); n != upstream {
-		t.Fatalf("a compaction asked Qwen: %d completions, %d before", n, upstream)
+	if told := lastUpstreamMessage(t, e); told != "Keep the names." {
+		t.Fatalf("the instructions were told as %q", told)
 	}
-	if rows := e.rows(); len(rows) != 1 {
-		t.Fatalf("%d calls recorded, want only the first", len(rows))
+	var summary string
+	for _, line := range strings.Split(events, "\n") {
+		var ev struct {
+			Delta struct{ Type, Content string }
+		}
+		if data, ok := strings.CutPrefix(line, "data: "); ok && json.Unmarshal([]byte(data), &ev) == nil && ev.Delta.Type == "compaction_delta" {
+			summary = ev.Delta.Content
+		}
+	}
+	summaryJSON, _ := json.Marshal(summary)
+	messagesCall(t, e, head+`{"role":"assistant","content":[{"type":"compaction","content":`+string(summaryJSON)+`,"encrypted_content":null}]}]}`)
+	if told := lastUpstreamMessage(t, e); !strings.HasPrefix(told, "Go on from your summary above") {
+		t.Fatalf("after a trailing compaction the chat was told %q", told)
+	}
+	if e.sim.Chats() != 1 {
+		t.Fatalf("the conversation took %d Qwen chats", e.sim.Chats())
+	}
+	if rows := e.rows(); len(rows) != 5 || rows[1].FinishReason != "stop" {
+		t.Fatalf("%d calls recorded: %+v", len(rows), rows)
 	}
 
-	// The failed compaction sent back changes nothing: the next turn goes
-	// on in the chat, with only its new message.
-	conv += `,{"role":"assistant","content":[{"type":"compaction","content":null,"encrypted_content":null}]},{"role":"user","content":"go on"}`
-	messagesCall(t, e, head+conv+`]}`)
-	if told := lastUpstreamMessage(t, e); told != "go on" || e.sim.Chats() != 1 {
-		t.Fatalf("after a failed compaction the chat was told %q (%d chats)", told, e.sim.Chats())
+	// A compaction without a summary, sent back, is a no-op.
+	resp = postJSON(t, e, "/v1/messages", head+first+`,{"role":"assistant","content":`+string(answer)+`},
+		{"role":"assistant","content":[{"type":"compaction","content":null,"encrypted_content":null}]},{"role":"user","content":"more"}]}`, nil)
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a failed compaction sent back: %d %s", resp.StatusCode, b)
 	}
 
 	resp = postJSON(t, e, "/v1/messages", head+first+`],"compaction":{"type":"trim"}}`, nil)

@@ -8,6 +8,7 @@ import (
 	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/structured"
+	"qwenproxy/internal/tools"
 )
 
 // messagesRequest is a Messages API body with the check of its route.
@@ -25,10 +26,6 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	var req messagesRequest
 	d, ok := s.decodeCall(w, r, &req, anthropic.Fields)
 	if !ok {
-		return
-	}
-	if req.Compacts() {
-		s.answerCompaction(w, r, &req.Request, d.sessionID)
 		return
 	}
 	t, apiErr := s.messagesTurn(r.Context(), &req.Request, d.sessionID)
@@ -59,12 +56,24 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 		return turnSpec{}, apiErr
 	}
 	format, _ := req.AnswerFormat() // validated
+	stop := req.StopSequences
+	if req.Compacts() {
+		// A compaction answers only its summary: what shapes a reply
+		// (a forced call, a format, stop sequences) does not hold for it,
+		// as Anthropic takes none of it with compaction.
+		format, stop = nil, nil
+		if set.Choice.Mode != "none" {
+			set.Choice = tools.Choice{Mode: "auto"}
+		}
+	}
 	jsonFormat, bad := structured.Compile(format)
 	if bad != nil {
 		return turnSpec{}, openai.InvalidRequest(bad.Param, "invalid_value", "%s: %s", bad.Param, bad.Message)
 	}
 	t := turnSpec{
-		format:     messagesFormat{omitThinking: req.OmitsThinking(), dropThinking: !req.WantsThinking() && !v.thinking},
+		format: messagesFormat{omitThinking: req.OmitsThinking(), dropThinking: !req.WantsThinking() && !v.thinking,
+			compaction: req.Compacts()},
+		compacts:   req.Compacts(),
 		tools:      set,
 		oneCall:    req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,
 		model:      v.model,
@@ -78,8 +87,8 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 		// Adaptive thinking is Qwen's Auto, unless the -thinking variant
 		// asks for thinking whole.
 		thinkingAuto: req.ThinksAdaptively() && !v.thinking,
-		messages:     req.Conversation(),
-		stop:         req.StopSequences,
+		messages:     req.Turn(),
+		stop:         stop,
 		sessionID:    sessionID,
 		jsonFormat:   jsonFormat,
 	}
