@@ -252,6 +252,10 @@ test('the tool runner adds and removes tools, and compacts with Qwen\'s summary'
   const history = runner.params.messages;
   assert.equal(history[0].content[0].type, 'compaction', JSON.stringify(history));
   assert.ok(history[0].content[0].content.length > 0);
+  // write's addition is among the messages the block replaces, so it reports
+  // it (the removal, made after the last turn, waits for the next request).
+  const changes = history[0].content[0].tool_changes.map((c) => `${c.type}:${c.tool.name ?? c.tool.definition.name}`);
+  assert.deepEqual(changes, ['tool_addition:write']);
 });
 
 // Streamed, the summary arrives as Anthropic streams one (a compaction block

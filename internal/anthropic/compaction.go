@@ -70,13 +70,16 @@ func (r *Request) Turn() []qp.Message {
 	return msgs
 }
 
-// CompactionBlock is the answer to a compaction request: Qwen's summary.
-func CompactionBlock(summary string) ContentBlock {
-	return ContentBlock{Type: "compaction", Content: &summary, EncryptedContent: json.RawMessage("null")}
+// CompactionBlock is the answer to a compaction request: Qwen's summary,
+// and the tool changes of the conversation it replaces
+// (ToolChangesInEffect), which the client sends back with it.
+func CompactionBlock(summary string, toolChanges json.RawMessage) ContentBlock {
+	return ContentBlock{Type: "compaction", Content: &summary, EncryptedContent: json.RawMessage("null"), ToolChanges: toolChanges}
 }
 
-// CompactionDelta is a compaction block's whole value, as Anthropic
-// streams it: one delta after the block opened without content.
+// CompactionDelta is a compaction block's summary, as Anthropic streams
+// it: one delta after the block opened without content. The SDK's stream
+// takes the block's other fields (tool_changes) from its start.
 func CompactionDelta(index int, summary string) []byte {
 	return Event("content_block_delta", map[string]any{"index": index,
 		"delta": map[string]any{"type": "compaction_delta", "content": summary, "encrypted_content": nil}})

@@ -36,6 +36,7 @@ type ContentBlock struct {
 	// proxy keeps nothing opaque).
 	Content          *string         `json:"content,omitempty"`
 	EncryptedContent json.RawMessage `json:"encrypted_content,omitempty"`
+	ToolChanges      json.RawMessage `json:"tool_changes,omitempty"`
 }
 
 // Usage is an answer's token count (Qwen's; it has no prompt cache to

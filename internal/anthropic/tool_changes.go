@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
 
 	"qwenproxy/internal/openai"
@@ -21,6 +22,7 @@ type toolChange struct {
 	remove bool
 	name   string
 	def    *Tool
+	raw    json.RawMessage // def as sent, for a compaction's tool_changes
 }
 
 // changeTool is a tool change's tool: {"type":"tool_reference","name":…}
@@ -98,7 +100,7 @@ func readToolChange(b Block, param string) (toolChange, *openai.Error) {
 			}
 			return c, typeError(tp+".definition", "a tool definition (an object)", t.Definition)
 		}
-		c.def, c.name = &def, def.Name
+		c.def, c.name, c.raw = &def, def.Name, t.Definition
 	case t.Type == "mcp_tool_reference" || t.Type == "mcp_toolset_reference":
 		return c, openai.InvalidRequest(tp+".type", "unsupported_value",
 			"%s.type: %q names an MCP server's tools, which Qwen cannot reach (declare them as client tools)", tp, t.Type)
@@ -144,4 +146,50 @@ func (r *Request) applyToolChanges(set *tools.Set) *openai.Error {
 		return openai.InvalidRequest(fe.Param, "invalid_value", "%s: %s", fe.Param, fe.Message)
 	}
 	return nil
+}
+
+// ToolChangesInEffect are the tool_addition and tool_removal entries that
+// take the request's tools to the set its tool changes leave in effect, as
+// a compaction block's tool_changes report them (the messages that made the
+// changes are among those it replaces): a declared tool withdrawn by
+// reference, an added or redefined one by its definition as sent. [] when
+// the changes leave the tools as declared.
+func (r *Request) ToolChangesInEffect() json.RawMessage {
+	declared := map[string]bool{}
+	var order []string
+	for _, t := range r.Tools {
+		declared[t.Name] = true
+		order = append(order, t.Name)
+	}
+	available := maps.Clone(declared)
+	defs := map[string]json.RawMessage{}
+	for _, c := range r.toolChanges {
+		if _, seen := available[c.name]; !seen {
+			order = append(order, c.name)
+		}
+		available[c.name] = !c.remove
+		if c.raw != nil {
+			defs[c.name] = c.raw
+		}
+	}
+	type tool struct {
+		Type       string          `json:"type"`
+		Name       string          `json:"name,omitempty"`
+		Definition json.RawMessage `json:"definition,omitempty"`
+	}
+	type entry struct {
+		Type string `json:"type"`
+		Tool tool   `json:"tool"`
+	}
+	entries := []entry{}
+	for _, name := range order {
+		switch {
+		case available[name] && defs[name] != nil:
+			entries = append(entries, entry{"tool_addition", tool{Type: "tool_definition", Definition: defs[name]}})
+		case declared[name] && !available[name]:
+			entries = append(entries, entry{"tool_removal", tool{Type: "tool_reference", Name: name}})
+		}
+	}
+	b, _ := json.Marshal(entries) // valid JSON and strings: cannot fail
+	return b
 }

@@ -64,7 +64,7 @@ func TestMessagesCompactionIsQwensSummaryInTheChat(t *testing.T) {
 	resp = postJSON(t, e, "/v1/messages", head+conv+`],"stream":true,"compaction":{"type":"summarize","instructions":"Keep the names."}}`, nil)
 	b, _ := io.ReadAll(resp.Body)
 	events := string(b)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(events, `"content_block":{"content":null,"encrypted_content":null,"type":"compaction"}`) ||
+	if resp.StatusCode != http.StatusOK || !strings.Contains(events, `"content_block":{"content":null,"encrypted_content":null,"tool_changes":[],"type":"compaction"}`) ||
 		!strings.Contains(events, `"delta":{"content":"`) || !strings.Contains(events, `"type":"compaction_delta"`) || !strings.Contains(events, `"stop_reason":"compaction"`) {
 		t.Fatalf("streamed compaction %d %s", resp.StatusCode, b)
 	}
@@ -103,5 +103,36 @@ func TestMessagesCompactionIsQwensSummaryInTheChat(t *testing.T) {
 	b, _ = io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "compaction.type") {
 		t.Fatalf("a bad compaction: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestACompactionKeepsTheToolChangesItReplaces: the system messages that
+// added and removed tools are among those a compaction replaces, so its
+// block reports their effect (tool_changes: the added tool's definition, the
+// declared tool withdrawn), and the compacted conversation, which sends the
+// block back, is offered the same tools: nothing is told again, and the
+// added tool is still called.
+func TestACompactionKeepsTheToolChangesItReplaces(t *testing.T) {
+	e := start(t, nil)
+	const head = `{"model":"claude-x","max_tokens":64,
+		"tools":[{"name":"read","input_schema":{"type":"object","properties":{"path":{"type":"string"}}}},{"name":"grep","input_schema":{"type":"object"}}],"messages":[`
+	const write = `{"name":"write","input_schema":{"type":"object","properties":{"path":{"type":"string"}}}}`
+	first := `{"role":"user","content":"hello"},{"role":"system","content":[{"type":"tool_addition","tool":{"type":"tool_definition","definition":` + write + `}},
+		{"type":"tool_removal","tool":{"type":"tool_reference","name":"grep"}}]}`
+	answer, _ := messagesCall(t, e, head+first+`]}`)
+	_, block := compactionOf(t, postJSON(t, e, "/v1/messages", head+first+`,{"role":"assistant","content":`+string(answer)+`}],"compaction":{"type":"summarize"}}`, nil))
+	var c struct {
+		ToolChanges json.RawMessage `json:"tool_changes"`
+	}
+	want := `[{"type":"tool_removal","tool":{"type":"tool_reference","name":"grep"}},{"type":"tool_addition","tool":{"type":"tool_definition","definition":` + write + `}}]`
+	if json.Unmarshal(block, &c) != nil || !sameJSON(t, c.ToolChanges, want) {
+		t.Fatalf("tool_changes %s", block)
+	}
+	_, blocks := messagesCall(t, e, head+`{"role":"assistant","content":[`+string(block)+`]},{"role":"user","content":"use write with {\"path\":\"a.txt\"}"}]}`)
+	if last := blocks[len(blocks)-1]; last.Type != "tool_use" || last.Name != "write" {
+		t.Fatalf("after the compaction the added tool was not called: %+v", blocks)
+	}
+	if told := lastUpstreamMessage(t, e); told != `use write with {"path":"a.txt"}` || e.sim.Chats() != 1 {
+		t.Fatalf("after the compaction the chat was told %q (%d chats)", told, e.sim.Chats())
 	}
 }

@@ -70,9 +70,12 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 	if bad != nil {
 		return turnSpec{}, openai.InvalidRequest(bad.Param, "invalid_value", "%s: %s", bad.Param, bad.Message)
 	}
+	answerFormat := messagesFormat{omitThinking: req.OmitsThinking(), dropThinking: !req.WantsThinking() && !v.thinking}
+	if req.Compacts() {
+		answerFormat.compaction, answerFormat.toolChanges = true, req.ToolChangesInEffect()
+	}
 	t := turnSpec{
-		format: messagesFormat{omitThinking: req.OmitsThinking(), dropThinking: !req.WantsThinking() && !v.thinking,
-			compaction: req.Compacts()},
+		format:     answerFormat,
 		compacts:   req.Compacts(),
 		tools:      set,
 		oneCall:    req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -24,13 +25,15 @@ type messagesFormat struct {
 	// the answer as content[0].text.
 	dropThinking bool
 	// compaction answers with the text as a compaction block, sent whole
-	// (the SDK reads its one compaction_delta), stop_reason "compaction".
-	compaction bool
+	// (the SDK reads its one compaction_delta), stop_reason "compaction",
+	// with toolChanges, the block's tool_changes.
+	compaction  bool
+	toolChanges json.RawMessage
 }
 
 func (f messagesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &messagesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(),
-		omitThinking: f.omitThinking, dropThinking: f.dropThinking || f.compaction, compaction: f.compaction,
+		omitThinking: f.omitThinking, dropThinking: f.dropThinking || f.compaction, compaction: f.compaction, toolChanges: f.toolChanges,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.checked() || f.compaction}
@@ -62,6 +65,7 @@ type messagesOutput struct {
 	omitThinking bool // see messagesFormat
 	dropThinking bool // see messagesFormat
 	compaction   bool // see messagesFormat
+	toolChanges  json.RawMessage
 }
 
 func (o *messagesOutput) promptTokens(n int) { o.inputTokens = n }
@@ -175,7 +179,7 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 		return body
 	}
 	if o.compaction {
-		_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "compaction"}))
+		_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "compaction", ToolChanges: o.toolChanges}))
 		_ = o.write(anthropic.CompactionDelta(o.index, o.contentText()))
 		o.open = "compaction"
 	} else if o.holding {
@@ -213,7 +217,7 @@ func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte
 	if o.compaction {
 		// The summary alone: no call of the summary turn is the client's
 		// to run.
-		msg.Content = append(msg.Content[:0], anthropic.CompactionBlock(text))
+		msg.Content = append(msg.Content[:0], anthropic.CompactionBlock(text, o.toolChanges))
 		if finishReason != "" {
 			reason := "compaction"
 			msg.StopReason = &reason
