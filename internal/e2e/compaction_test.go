@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"qwenproxy/internal/store/storetest"
 )
 
 // compactionOf is the compaction block a compaction answer holds alone,
@@ -39,7 +41,11 @@ func compactionOf(t *testing.T, resp *http.Response) (summary string, block json
 // in the same chat, with only its new message, or, when nothing follows
 // the block, with the ask to go on from it.
 func TestMessagesCompactionIsQwensSummaryInTheChat(t *testing.T) {
-	e := start(t, nil)
+	storetest.EachBackend(t, testMessagesCompactionIsQwensSummaryInTheChat)
+}
+
+func testMessagesCompactionIsQwensSummaryInTheChat(t *testing.T, backend string) {
+	e := startOn(t, backend, nil)
 	const head = `{"model":"claude-x","max_tokens":64,"system":"You are terse.","messages":[`
 	first := `{"role":"user","content":"hello"}`
 	answer, _ := messagesCall(t, e, head+first+`]}`)
@@ -50,7 +56,9 @@ func TestMessagesCompactionIsQwensSummaryInTheChat(t *testing.T) {
 		t.Fatalf("the summary was asked as %q", told)
 	}
 
-	// The compacted conversation finds the chat: only its new turn goes up.
+	// The compacted conversation finds the chat — after a restart too, by
+	// the key stored — and only its new turn goes up.
+	e.restart()
 	conv := `{"role":"assistant","content":[` + string(block) + `]},{"role":"user","content":"go on"}`
 	answer, _ = messagesCall(t, e, head+conv+`]}`)
 	if told := lastUpstreamMessage(t, e); told != "go on" {
