@@ -209,3 +209,85 @@ test('the tool runner (message threads) runs a plan of several calls to its end'
   const second = await thread.send({ role: 'user', content: 'second thing' });
   assert.equal(second.content[0].text, 'You said: "second thing". Earlier you said: "first thing". Earlier answers of mine: 1.');
 });
+
+// The tool runner's newer betas: addTools() and removeTools() send the change
+// as tool_addition and tool_removal blocks in a role "system" message (it was
+// a 400), and the model is offered the changed tools from there; and
+// compactBeforeNextTurn() gets Qwen's summary as the compaction block (it got
+// an ordinary answer, which the SDK threw away, warning "Compaction produced
+// no summary"), after which the runner goes on from the summary alone.
+test('the tool runner adds and removes tools, and compacts with Qwen\'s summary', async () => {
+  const warnings = [];
+  const logger = { error() {}, warn: (msg) => warnings.push(String(msg)), info() {}, debug() {} };
+  const watched = new Anthropic({ baseURL: client.baseURL, apiKey: 'not-checked', maxRetries: 0, logger, logLevel: 'warn' });
+  const ran = [];
+  const tool = (name) =>
+    betaTool({
+      name,
+      description: name,
+      inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+      run: async (input) => {
+        ran.push(`${name}(${input.path})`);
+        return `${name} of ${input.path}`;
+      },
+    });
+  const runner = watched.beta.messages.toolRunner({
+    model: 'claude-sonnet-5-5',
+    max_tokens: 1024,
+    tools: [tool('read')],
+    messages: [{ role: 'user', content: 'use read with {"path": "a"}, then use write with {"path": "b"}' }],
+  });
+  const seen = [];
+  for await (const message of runner) {
+    seen.push(message.content.map((b) => b.type).join(','));
+    if (seen.length === 1) runner.addTools(tool('write'));
+    if (ran.includes('write(b)') && !seen.includes('compaction')) {
+      runner.removeTools('write');
+      runner.compactBeforeNextTurn();
+    }
+  }
+  assert.deepEqual(ran, ['read(a)', 'write(b)']);
+  assert.ok(seen.includes('compaction'), `messages: ${seen}`);
+  assert.deepEqual(warnings, []);
+  const history = runner.params.messages;
+  assert.equal(history[0].content[0].type, 'compaction', JSON.stringify(history));
+  assert.ok(history[0].content[0].content.length > 0);
+  // write's addition is among the messages the block replaces, so it reports
+  // it (the removal, made after the last turn, waits for the next request).
+  const changes = history[0].content[0].tool_changes.map((c) => `${c.type}:${c.tool.name ?? c.tool.definition.name}`);
+  assert.deepEqual(changes, ['tool_addition:write']);
+});
+
+// Streamed, the summary arrives as Anthropic streams one (a compaction block
+// opened empty, one compaction_delta), and the runner, which compacted between
+// a tool result and the model's next step, goes on from the summary alone.
+test('a streaming tool runner compacts mid-task and goes on from the summary', async () => {
+  const warnings = [];
+  const logger = { error() {}, warn: (msg) => warnings.push(String(msg)), info() {}, debug() {} };
+  const watched = new Anthropic({ baseURL: client.baseURL, apiKey: 'not-checked', maxRetries: 0, logger, logLevel: 'warn' });
+  const read = betaTool({
+    name: 'read',
+    description: 'read',
+    inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+    run: async (input) => `read of ${input.path}`,
+  });
+  const runner = watched.beta.messages.toolRunner({
+    model: 'claude-sonnet-5-5',
+    max_tokens: 1024,
+    stream: true,
+    tools: [read],
+    messages: [{ role: 'user', content: 'use read with {"path": "a"}' }],
+  });
+  const finals = [];
+  for await (const stream of runner) {
+    finals.push(await stream.finalMessage());
+    if (finals.length === 1) runner.compactBeforeNextTurn();
+  }
+  assert.deepEqual(finals.map((m) => m.stop_reason), ['tool_use', 'compaction', 'end_turn']);
+  assert.equal(finals[1].content.length, 1);
+  assert.equal(finals[1].content[0].type, 'compaction');
+  assert.ok(finals[1].content[0].content.length > 0);
+  // The history is the summary and the answer after it.
+  assert.deepEqual(runner.params.messages.map((m) => m.content[0].type), ['compaction', 'text'], JSON.stringify(runner.params.messages));
+  assert.deepEqual(warnings, []);
+});

@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { toResponseInputItems } from 'openai/lib/responses/ResponseInputItems';
 import { startProxy } from '../proxy.mjs';
 
 let proxy;
@@ -123,4 +124,30 @@ test('a streamed search answer builds its annotations from the SDK\'s events', a
     assert.equal(a.type, 'url_citation');
     assert.ok(chars.slice(a.start_index, a.end_index).join('').startsWith(`[${i + 1}] [`));
   }
+});
+
+// openai 6.49's additional_tools item (role developer) offers more tools from
+// its place in the conversation; it was a 400 listing the supported items. The
+// history is resent as the SDK's toResponseInputItems() normalizes it, the
+// item among it, and keeps its chat.
+test('an additional_tools item offers its tools from where it stands', async () => {
+  const write = { type: 'function', name: 'write', description: 'Writes a file', parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } };
+  const first = await client.responses.create({ model: 'gpt-5-codex', store: false, tools: [shell], input: [{ role: 'user', content: 'hello there' }] });
+  const history = toResponseInputItems([
+    { role: 'user', content: 'hello there' },
+    ...first.output,
+    { type: 'additional_tools', role: 'developer', tools: [write] },
+    { role: 'user', content: 'use write with {"path": "notes.txt"}' },
+  ]);
+  const second = await client.responses.create({ model: 'gpt-5-codex', store: false, tools: [shell], input: history });
+  const call = second.output.find((item) => item.type === 'function_call');
+  assert.equal(call?.name, 'write', JSON.stringify(second.output));
+  assert.deepEqual(JSON.parse(call.arguments), { path: 'notes.txt' });
+  const third = await client.responses.create({
+    model: 'gpt-5-codex',
+    store: false,
+    tools: [shell],
+    input: [...history, ...toResponseInputItems(second.output), { type: 'function_call_output', call_id: call.call_id, output: 'written' }],
+  });
+  assert.equal(third.output_text, 'Thanks: write said "written".');
 });

@@ -12,7 +12,7 @@ import (
 )
 
 // readBlockTypes are the block types whose fields Block decodes.
-var readBlockTypes = []string{"text", "image", "document", "tool_result", "tool_use", "thinking", "redacted_thinking"}
+var readBlockTypes = []string{"text", "image", "document", "tool_result", "tool_use", "thinking", "redacted_thinking", "tool_addition", "tool_removal", "compaction"}
 
 // decodeBlocks reads a list of content blocks one by one, so that a bad
 // block is told as that block: a list whose one block had a field of

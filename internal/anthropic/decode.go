@@ -46,6 +46,8 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 			return json.Unmarshal(v, &req.ToolChoice) == nil
 		case "thinking":
 			return json.Unmarshal(v, &req.Thinking) == nil
+		case "compaction":
+			return json.Unmarshal(v, &req.Compaction) == nil
 		default: // "output_config"
 			return json.Unmarshal(v, &req.OutputConfig) == nil
 		}
@@ -56,10 +58,10 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 // fields.
 var (
 	requestKeys = []string{"model", "max_tokens", "messages", "system", "stream", "stop_sequences", "temperature", "top_p", "top_k",
-		"metadata", "tools", "tool_choice", "thinking", "output_config", "output_format"}
+		"metadata", "tools", "tool_choice", "thinking", "output_config", "output_format", "compaction"}
 	messageKeys = []string{"role", "content"}
 	toolKeys    = []string{"type", "name", "description", "input_schema", "strict", "max_uses", "allowed_domains", "blocked_domains", "user_location"}
-	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context", "thinking", "signature", "data"}
+	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context", "thinking", "signature", "data", "tool", "tool_changes"}
 	sourceKeys  = []string{"type", "media_type", "data", "url", "content"}
 )
 
@@ -131,6 +133,10 @@ func decodeBlocksInPlace(v json.RawMessage) ([]Block, bool) {
 			return jsonscan.DecodeRaw(v, &b.Thinking)
 		case "signature":
 			return jsonscan.DecodeRaw(v, &b.Signature)
+		case "tool":
+			return jsonscan.DecodeRaw(v, &b.Tool)
+		case "tool_changes":
+			return jsonscan.DecodeRaw(v, &b.ToolChanges)
 		default: // "data"
 			return jsonscan.DecodeRaw(v, &b.Data)
 		}

@@ -45,6 +45,14 @@ func BlockStart(index int, block ContentBlock) []byte {
 		block.Thinking, block.Signature = new(string), new(string)
 	case "tool_use":
 		block.Input = json.RawMessage("{}")
+	case "compaction":
+		// Opened without its summary, which its one compaction_delta
+		// carries: "content":null, as Anthropic opens one.
+		shell := map[string]any{"type": "compaction", "content": nil, "encrypted_content": nil}
+		if block.ToolChanges != nil {
+			shell["tool_changes"] = block.ToolChanges
+		}
+		return Event("content_block_start", map[string]any{"index": index, "content_block": shell})
 	}
 	return Event("content_block_start", map[string]any{"index": index, "content_block": block})
 }

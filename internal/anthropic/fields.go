@@ -10,10 +10,10 @@ import "qwenproxy/internal/openai"
 // as Anthropic gives it. MCP servers are refused: their tools would be
 // missing from the answer without a word, as a server tool's would.
 // Every field of @anthropic-ai/sdk 1.14's MessageCreateParams is here, and
-// the beta's mcp_servers, context_management and thread.
+// the beta's mcp_servers, context_management, thread and compaction.
 var Fields = []openai.Field{
 	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*`, `claude-*` or `dall-e-*` name it does not map is `DEFAULT_MODEL`)"},
-	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `search_result`, `tool_use`, `tool_result` and `thinking` blocks"},
+	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `search_result`, `tool_use`, `tool_result` and `thinking` blocks; `role: \"system\"` messages with text, `tool_addition` and `tool_removal` blocks (beta inline tools: the tool set changes from where they stand)"},
 	{Name: "system", Policy: openai.Honoured, Doc: "a string or text blocks, the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "client tools, emulated (a `strict` one's calls validated against its `input_schema`), also Anthropic's `bash_…`, `text_editor_…` and `memory_…` (given their schema); the `web_search_…` server tool lets Qwen search on its own (`auto_search`; forced by `tool_choice`, the turn searches); other server tools and computer use are a 400"},
 	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`auto`/`any`/`tool`/`none`, emulated; `disable_parallel_tool_use` keeps an answer's first call only"},
@@ -37,5 +37,6 @@ var Fields = []openai.Field{
 	{Name: "workspace_id", Policy: openai.Ignored, Check: text, Doc: "a string"},
 	{Name: "context_management", Policy: openai.Ignored, Check: object, Doc: "beta: an object; Qwen keeps its chat's context itself"},
 	{Name: "thread", Policy: openai.Refused, Check: thread, Doc: "beta (message threads, which the SDK's `toolRunner` uses): `create` passes — the request carries the whole conversation, which finds its Qwen chat as any does; `continue` (only the new messages, without `system` and `tools`) is a 404 `not_found_error` with `details.error_code` `thread_not_found`, as Anthropic answers a thread it no longer holds: the SDKs then send the whole conversation again"},
+	{Name: "compaction", Policy: openai.Emulated, Doc: "beta (`compact-2026-09-04`, the SDK tool runner's `compactBeforeNextTurn()`): `{\"type\":\"summarize\"}` has Qwen write a summary of the conversation, asked in its chat (`instructions` replace the proxy's ask), answered as the `compaction` block alone, `stop_reason: \"compaction\"`; the conversation that begins with the block keeps the chat"},
 	{Name: "mcp_servers", Policy: openai.Refused, Check: noMCPServers, Doc: "beta: `[]` passes; a server is a 400: Qwen cannot reach MCP servers (declare their tools as client tools)"},
 }

@@ -41,11 +41,20 @@ type Request struct {
 		Effort *string         `json:"effort"`
 	} `json:"output_config"`
 	OutputFormat json.RawMessage `json:"output_format"`
+	// Compaction (beta compact-2026-09-04) asks for a summary of the
+	// conversation instead of an answer: see Compaction.
+	Compaction *Compaction `json:"compaction"`
 
 	// conversation is what Validate translated, for Conversation: a
 	// Claude Code request's blocks were decoded twice (1.5 ms of 3 for a
 	// 65 KB request, BenchmarkRequest).
 	conversation []qp.Message
+	// toolChanges are the tool_addition and tool_removal blocks of the
+	// role "system" messages, in order, as translate read them.
+	toolChanges []toolChange
+	// endsCompacted: the conversation's last message but system messages
+	// holds a compaction block's summary (see Turn).
+	endsCompacted bool
 }
 
 // efforts are output_config.effort's values, which have no effect here but
@@ -78,6 +87,12 @@ type Block struct {
 	Thinking  json.RawMessage `json:"thinking"`
 	Signature json.RawMessage `json:"signature"`
 	Data      json.RawMessage `json:"data"`
+	// Tool is a tool_addition's or tool_removal's tool (in a role
+	// "system" message): a reference by name, or a definition.
+	Tool json.RawMessage `json:"tool"`
+	// ToolChanges are a compaction block's tool_addition and
+	// tool_removal entries (its Content is its summary, or null).
+	ToolChanges json.RawMessage `json:"tool_changes"`
 }
 
 // Source is an image block's image — base64 data of a media type, or a
@@ -181,7 +196,9 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	// Something must be new for Qwen, as in the other APIs: a user message
 	// (a tool result is one). Assistant messages alone were sent as an empty
 	// user turn.
-	asked := false
+	// A compaction's summary stands for the turns it summarizes: the
+	// model goes on from it (Turn).
+	asked := r.endsCompacted
 	for i := range r.Messages {
 		asked = asked || r.Messages[i].Role == "user"
 	}
@@ -220,6 +237,9 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	}
 	if c := r.OutputConfig; c != nil && c.Effort != nil && !slices.Contains(efforts, *c.Effort) {
 		return openai.InvalidRequest("output_config.effort", "invalid_value", "output_config.effort: must be one of %s, not %q", strings.Join(efforts, ", "), *c.Effort)
+	}
+	if err := r.checkCompaction(); err != nil {
+		return err
 	}
 	if _, err := r.ToolSet(); err != nil {
 		return err
@@ -293,31 +313,21 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			}
 			continue
 		}
-		if t.Type != "" && t.Type != "custom" {
-			defined, ok := definedToolOf(t.Type)
-			if !ok {
-				return nil, openai.InvalidRequest(p("type"), "unsupported_value",
-					"%s: %q is a server tool or computer use, which Qwen cannot run; client tools (name, description, input_schema), bash, the text editor and the memory tool are supported", p("type"), t.Type)
-			}
-			if t.Name != defined.name {
-				return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, defined.name)
-			}
-			t.Description, t.InputSchema = defined.description, defined.schema
-		}
-		if !toolName.MatchString(t.Name) {
-			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: must be 1-128 letters, digits, '_' or '-'", p("name"))
+		tool, err := t.clientTool(p)
+		if err != nil {
+			return nil, err
 		}
 		if seen[t.Name] {
 			return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: %q is declared twice", p("name"), t.Name)
 		}
 		seen[t.Name] = true
-		schema := bytes.TrimSpace(t.InputSchema)
-		if openai.IsNull(schema) {
-			return nil, openai.InvalidRequest(p("input_schema"), "missing_required_parameter", "%s: a JSON Schema object is required", p("input_schema"))
-		}
-		// Its content is checked by tools.Schemas.
-		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema, Param: p("input_schema"),
-			Strict: t.Strict != nil && *t.Strict})
+		set.Tools = append(set.Tools, tool)
+	}
+	// The role "system" messages' tool_addition and tool_removal blocks
+	// change the set from where they stand: the model is offered the set
+	// in effect at the conversation's end.
+	if err := r.applyToolChanges(set); err != nil {
+		return nil, err
 	}
 	// A tool_choice forcing the web search leaves the choice to the model:
 	// the search runs whatever it says.
@@ -344,6 +354,33 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 		}
 	}
 	return set, nil
+}
+
+// clientTool is t, declared at p, as the core's tool: a client tool, or an
+// Anthropic-defined one (bash, the text editor, the memory tool) with the
+// schema the proxy gives it. A server tool or computer use is a 400.
+func (t Tool) clientTool(p func(string) string) (tools.Tool, *openai.Error) {
+	if t.Type != "" && t.Type != "custom" {
+		defined, ok := definedToolOf(t.Type)
+		if !ok {
+			return tools.Tool{}, openai.InvalidRequest(p("type"), "unsupported_value",
+				"%s: %q is a server tool or computer use, which Qwen cannot run; client tools (name, description, input_schema), bash, the text editor and the memory tool are supported", p("type"), t.Type)
+		}
+		if t.Name != defined.name {
+			return tools.Tool{}, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, defined.name)
+		}
+		t.Description, t.InputSchema = defined.description, defined.schema
+	}
+	if !toolName.MatchString(t.Name) {
+		return tools.Tool{}, openai.InvalidRequest(p("name"), "invalid_value", "%s: must be 1-128 letters, digits, '_' or '-'", p("name"))
+	}
+	schema := bytes.TrimSpace(t.InputSchema)
+	if openai.IsNull(schema) {
+		return tools.Tool{}, openai.InvalidRequest(p("input_schema"), "missing_required_parameter", "%s: a JSON Schema object is required", p("input_schema"))
+	}
+	// Its content is checked by tools.Schemas.
+	return tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema, Param: p("input_schema"),
+		Strict: t.Strict != nil && *t.Strict}, nil
 }
 
 // webSearchName is the name Anthropic's web search server tool must have.
@@ -404,11 +441,31 @@ func (r *Request) translate() ([]qp.Message, *openai.Error) {
 	if strings.TrimSpace(sys) != "" {
 		out = append(out, qp.Message{Role: "system", Text: sys})
 	}
+	r.toolChanges, r.endsCompacted = r.toolChanges[:0], false
 	for i := range r.Messages {
-		msgs, err := r.Messages[i].translate(i)
+		if r.Messages[i].Role == "system" {
+			// Claude Code (beta "mid-conversation-system") sends part of
+			// its context as a system message among the others: before
+			// the first answer it joins the system prompt, after it it is
+			// told with its turn, as a Chat Completions system message is
+			// (translate.SystemText). Its tool blocks change the tool set
+			// (ToolSet); one of them alone says nothing to the model.
+			text, changes, err := systemContent(r.Messages[i].Content, fmt.Sprintf("messages.%d.content", i))
+			if err != nil {
+				return nil, err
+			}
+			r.toolChanges = append(r.toolChanges, changes...)
+			if len(changes) == 0 || strings.TrimSpace(text) != "" {
+				out = append(out, qp.Message{Role: "system", Text: text})
+			}
+			continue
+		}
+		summarized := false
+		msgs, err := r.Messages[i].translate(i, &r.toolChanges, &summarized)
 		if err != nil {
 			return nil, err
 		}
+		r.endsCompacted = summarized
 		out = append(out, msgs...)
 	}
 	return out, nil
@@ -585,20 +642,11 @@ func toolResult(raw json.RawMessage, param string) (string, []qp.Image, []qp.Doc
 }
 
 // translate checks message i and returns it in the core's form (several
-// messages when it carries tool results).
-func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
+// messages when it carries tool results); the tool changes of its
+// compaction blocks join changes, and summarized says whether one of them
+// held a summary.
+func (m *Message) translate(i int, changes *[]toolChange, summarized *bool) ([]qp.Message, *openai.Error) {
 	p := func(f string) string { return fmt.Sprintf("messages.%d.%s", i, f) }
-	if m.Role == "system" {
-		// Claude Code (beta "mid-conversation-system") sends part of its
-		// context as a system message among the others: before the first
-		// answer it joins the system prompt, after it it is told with its
-		// turn, as a Chat Completions system message is (translate.SystemText).
-		text, err := blocksText(m.Content, p("content"), "\n\n")
-		if err != nil {
-			return nil, err
-		}
-		return []qp.Message{{Role: "system", Text: text}}, nil
-	}
 	if m.Role == "" { // absent or null
 		return nil, openai.InvalidRequest(p("role"), "missing_required_parameter", "%s: Field required", p("role"))
 	}
@@ -625,6 +673,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 	var out []qp.Message
 	var text []string
 	msg := qp.Message{Role: m.Role}
+	noOps := 0 // compaction blocks without a summary
 	for j, b := range blocks {
 		bp := fmt.Sprintf("%s.%d", p("content"), j)
 		switch {
@@ -672,6 +721,18 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 				return nil, typeError(bp+".input", "an object", b.Input)
 			}
 			msg.ToolCalls = append(msg.ToolCalls, qp.ToolCall{ID: CallID(b.ID), Name: b.Name, Arguments: args})
+		case b.Type == "compaction" && m.Role == "assistant":
+			summary, blockChanges, err := compactionBlock(&b, bp)
+			if err != nil {
+				return nil, err
+			}
+			if summary == nil {
+				noOps++
+				continue
+			}
+			text = append(text, *summary)
+			*changes = append(*changes, blockChanges...)
+			*summarized = true
 		case (b.Type == "thinking" || b.Type == "redacted_thinking") && m.Role == "assistant":
 			// The model's earlier reasoning: Qwen keeps its own, but the
 			// block is held to its fields' types.
@@ -687,7 +748,7 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 			return nil, openai.InvalidRequest(bp+".type", "missing_required_parameter", "%s.type: Field required", bp)
 		default:
 			return nil, openai.InvalidRequest(bp+".type", "unsupported_value",
-				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, search_result, tool_result", false: ", tool_use, thinking"}[m.Role == "user"])
+				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, search_result, tool_result", false: ", tool_use, thinking, compaction"}[m.Role == "user"])
 		}
 	}
 	// An answer's text blocks are pieces of one text (split by its tool
@@ -702,6 +763,11 @@ func (m *Message) translate(i int) ([]qp.Message, *openai.Error) {
 		// Empty text blocks and nothing else: as an empty string, a turn
 		// with nothing to say (Anthropic refuses empty text too).
 		return nil, openai.InvalidRequest(p("content"), "invalid_value", "%s: must not be empty", p("content"))
+	}
+	if noOps > 0 && noOps == len(blocks) {
+		// Only failed compactions, which Anthropic takes back as no-ops:
+		// the conversation is as without the message, and keyed so.
+		return nil, nil
 	}
 	if m.Role == "assistant" || len(text) > 0 || len(msg.Images) > 0 || len(msg.Documents) > 0 || len(out) == 0 {
 		out = append(out, msg)

@@ -22,7 +22,8 @@ type Response struct {
 	Usage        Usage          `json:"usage"`
 }
 
-// ContentBlock is a block of an answer: text, thinking or tool_use.
+// ContentBlock is a block of an answer: text, thinking, tool_use or
+// compaction.
 type ContentBlock struct {
 	Type      string          `json:"type"`
 	Text      *string         `json:"text,omitempty"`
@@ -31,6 +32,11 @@ type ContentBlock struct {
 	ID        string          `json:"id,omitempty"`
 	Name      string          `json:"name,omitempty"`
 	Input     json.RawMessage `json:"input,omitempty"`
+	// A compaction block's summary, and its encrypted_content (null: the
+	// proxy keeps nothing opaque).
+	Content          *string         `json:"content,omitempty"`
+	EncryptedContent json.RawMessage `json:"encrypted_content,omitempty"`
+	ToolChanges      json.RawMessage `json:"tool_changes,omitempty"`
 }
 
 // Usage is an answer's token count (Qwen's; it has no prompt cache to

@@ -12,12 +12,12 @@ import (
 
 // messagesSDKFields are the body fields of @anthropic-ai/sdk 1.14's
 // MessageCreateParams (clients/), and the beta's mcp_servers and
-// context_management, which Claude Code's SDK sends, and thread, which the
-// SDK's tool runner sends.
+// context_management, which Claude Code's SDK sends, and thread and
+// compaction, which the SDK's tool runner sends.
 var messagesSDKFields = []string{"max_tokens", "messages", "model", "cache_control", "container", "diagnostics",
 	"inference_geo", "metadata", "output_config", "service_tier", "speed", "stop_sequences", "stream", "system",
 	"thinking", "tool_choice", "tools", "user_profile_id", "workspace_id", "temperature", "top_p", "top_k",
-	"output_format", "mcp_servers", "context_management", "thread"}
+	"output_format", "mcp_servers", "context_management", "thread", "compaction"}
 
 // messagesFieldCases are values of the Messages API's fields the proxy
 // does not read, and of output_config's effort, with their outcome:

@@ -60,7 +60,7 @@ var (
 	requestKeys = []string{"model", "input", "instructions", "tools", "tool_choice", "stream", "store", "previous_response_id", "reasoning",
 		"max_output_tokens", "temperature", "top_p", "parallel_tool_calls", "metadata", "include", "truncation", "text"}
 	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools", "search_context_size", "user_location", "filters"}
-	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output", "summary"}
+	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output", "summary", "tools"}
 	partKeys = []string{"type", "text", "refusal", "image_url", "detail", "file_data", "filename", "file_id", "file_url"}
 )
 
@@ -115,6 +115,8 @@ func decodeItemsInPlace(v json.RawMessage) ([]Item, bool) {
 			return jsonscan.DecodeString(v, &it.Input)
 		case "output":
 			return jsonscan.DecodeRaw(v, &it.Output)
+		case "tools":
+			return jsonscan.DecodeRaw(v, &it.Tools)
 		default: // "summary"
 			return jsonscan.DecodeRaw(v, &it.Summary)
 		}

@@ -49,6 +49,16 @@ type Request struct {
 	// messages is what Validate read from Input, for Conversation (a
 	// Codex request's items were decoded twice).
 	messages []qp.Message
+	// additions are the additional_tools items of the input, in order, as
+	// input read them.
+	additions []addition
+}
+
+// addition is an additional_tools input item: tools offered to the model
+// from where it stands in the conversation on.
+type addition struct {
+	param string // input[N].tools
+	tools []Tool
 }
 
 // Tool is a declared tool; function and custom tools are emulated, also
@@ -90,6 +100,9 @@ type Item struct {
 	// Summary is a reasoning item's summary parts: checked, not read (Qwen
 	// keeps its own reasoning).
 	Summary json.RawMessage `json:"summary"`
+	// Tools are an additional_tools item's tools, as sent (listed so by
+	// GET …/input_items).
+	Tools json.RawMessage `json:"tools"`
 }
 
 // Reference reports whether the item is an item_reference: typed so, or
@@ -242,54 +255,84 @@ func (r *Request) TextFormat() (*openai.ResponseFormat, *openai.Error) {
 // and remember their namespace, which a call of one carries back.
 func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 	set := &tools.Set{Choice: tools.Choice{Mode: "auto"}}
-	add := func(t Tool, p func(string) string, namespace string) *openai.Error {
-		if t.Name == "" {
-			return openai.InvalidRequest(p("name"), "missing_required_parameter",
-				`%s is required: a Responses API tool is flat, {"type":"function","name":…,"parameters":…}, not Chat Completions' {"type":"function","function":{…}}`, p("name"))
-		}
-		if !functionName.MatchString(t.Name) {
-			return openai.InvalidRequest(p("name"), "invalid_value", "%s must be 1-64 letters, digits, '_' or '-'", p("name"))
-		}
+	add := func(t tools.Tool, p func(string) string) *openai.Error {
 		if _, dup := set.Lookup(t.Name); dup {
 			return openai.InvalidRequest(p("name"), "invalid_value", "%q is declared twice", t.Name)
 		}
-		if t.Type == "custom" {
-			grammar, fe := tools.ParseFormat(t.Format, p("format"))
-			if fe != nil {
-				return openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
-			}
-			tool := tools.CustomTool(t.Name, t.Description, grammar, strings.TrimSuffix(p(""), "."))
-			tool.Namespace = namespace
-			set.Tools = append(set.Tools, tool)
-			return nil
-		}
-		// Parameters are checked as a whole by tools.Schemas.
-		set.Tools = append(set.Tools, tools.Tool{Name: t.Name, Description: t.Description, Parameters: bytes.TrimSpace(t.Parameters),
-			Param: p("parameters"), Namespace: namespace, Strict: t.Strict != nil && *t.Strict})
+		set.Tools = append(set.Tools, t)
 		return nil
 	}
-	var notOffered []string // hosted tools, and types the proxy does not know
-	for i, t := range r.Tools {
-		p := func(f string) string { return fmt.Sprintf("tools[%d].%s", i, f) }
+	notOffered, err := offeredTools(r.Tools, "tools", add)
+	if err != nil {
+		return nil, err
+	}
+	// additional_tools items offer their tools from where they stand: the
+	// model is offered the set in effect at the conversation's end. One
+	// that declares a tool again replaces it.
+	var changes []tools.Change
+	for _, a := range r.additions {
+		more, err := offeredTools(a.tools, a.param, func(t tools.Tool, _ func(string) string) *openai.Error {
+			changes = append(changes, tools.Change{Tool: &t, Name: t.Name, Param: t.Param})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		notOffered = append(notOffered, more...)
+	}
+	if fe := set.Apply(changes); fe != nil {
+		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
+	}
+	if r.ForcesSearch() {
+		return set, nil // the search runs whatever the model says: the choice stays auto
+	}
+	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
+		msg := fe.Message
+		if fe.Param == "tool_choice" && len(notOffered) > 0 {
+			// tool_choice "required" with a misspelt function type: the
+			// tool it counted on is one the model is not offered.
+			msg += fmt.Sprintf(" (not offered to the model: %s; only function, custom and namespace tools are)", strings.Join(notOffered, ", "))
+		}
+		return nil, openai.InvalidRequest(fe.Param, cmp.Or(fe.Code, "invalid_value"), "%s %s", fe.Param, msg)
+	}
+	return set, nil
+}
+
+// offeredTools reads the tool declarations list (the request's tools, or
+// an additional_tools item's, at param) and passes each function and
+// custom tool, also a namespace's, to add. It returns the declarations not
+// offered to the model: hosted tools, and types the proxy does not know.
+func offeredTools(list []Tool, param string, add func(tools.Tool, func(string) string) *openai.Error) ([]string, *openai.Error) {
+	var notOffered []string
+	for i, t := range list {
+		p := func(f string) string { return fmt.Sprintf("%s[%d].%s", param, i, f) }
 		if t.Type == "" {
 			return nil, openai.InvalidRequest(p("type"), "missing_required_parameter", "%s is required", p("type"))
 		}
 		switch t.Type {
 		case "function", "custom":
-			if e := add(t, p, ""); e != nil {
-				return nil, e
+			tool, err := t.flatTool(p, "")
+			if err == nil {
+				err = add(tool, p)
+			}
+			if err != nil {
+				return nil, err
 			}
 		case "namespace":
 			if strings.TrimSpace(t.Name) == "" {
 				return nil, openai.InvalidRequest(p("name"), "missing_required_parameter", "%s is required", p("name"))
 			}
 			for j, m := range t.Tools {
-				q := func(f string) string { return fmt.Sprintf("tools[%d].tools[%d].%s", i, j, f) }
+				q := func(f string) string { return fmt.Sprintf("%s[%d].tools[%d].%s", param, i, j, f) }
 				if m.Type != "function" && m.Type != "custom" {
 					continue // as at the top level
 				}
-				if e := add(m, q, t.Name); e != nil {
-					return nil, e
+				tool, err := m.flatTool(q, t.Name)
+				if err == nil {
+					err = add(tool, q)
+				}
+				if err != nil {
+					return nil, err
 				}
 			}
 		default:
@@ -306,19 +349,31 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			notOffered = append(notOffered, fmt.Sprintf("%s %q", p("type"), t.Type))
 		}
 	}
-	if r.ForcesSearch() {
-		return set, nil // the search runs whatever the model says: the choice stays auto
+	return notOffered, nil
+}
+
+// flatTool is the function or custom tool t, declared at p (in namespace,
+// if any), as the core's tool.
+func (t Tool) flatTool(p func(string) string, namespace string) (tools.Tool, *openai.Error) {
+	if t.Name == "" {
+		return tools.Tool{}, openai.InvalidRequest(p("name"), "missing_required_parameter",
+			`%s is required: a Responses API tool is flat, {"type":"function","name":…,"parameters":…}, not Chat Completions' {"type":"function","function":{…}}`, p("name"))
 	}
-	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
-		msg := fe.Message
-		if fe.Param == "tool_choice" && len(notOffered) > 0 {
-			// tool_choice "required" with a misspelt function type: the
-			// tool it counted on is one the model is not offered.
-			msg += fmt.Sprintf(" (not offered to the model: %s; only function, custom and namespace tools are)", strings.Join(notOffered, ", "))
+	if !functionName.MatchString(t.Name) {
+		return tools.Tool{}, openai.InvalidRequest(p("name"), "invalid_value", "%s must be 1-64 letters, digits, '_' or '-'", p("name"))
+	}
+	if t.Type == "custom" {
+		grammar, fe := tools.ParseFormat(t.Format, p("format"))
+		if fe != nil {
+			return tools.Tool{}, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
 		}
-		return nil, openai.InvalidRequest(fe.Param, cmp.Or(fe.Code, "invalid_value"), "%s %s", fe.Param, msg)
+		tool := tools.CustomTool(t.Name, t.Description, grammar, strings.TrimSuffix(p(""), "."))
+		tool.Namespace = namespace
+		return tool, nil
 	}
-	return set, nil
+	// Parameters are checked as a whole by tools.Schemas.
+	return tools.Tool{Name: t.Name, Description: t.Description, Parameters: bytes.TrimSpace(t.Parameters),
+		Param: p("parameters"), Namespace: namespace, Strict: t.Strict != nil && *t.Strict}, nil
 }
 
 // ForcesSearch reports whether tool_choice forces the declared web search
@@ -364,6 +419,7 @@ func (r *Request) Conversation() []qp.Message {
 }
 
 func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
+	r.additions = r.additions[:0]
 	raw := bytes.TrimSpace(r.Input)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, openai.InvalidRequest("input", "missing_required_parameter", "input is required")
@@ -456,6 +512,23 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 				return nil, err
 			}
 			out = append(out, qp.Message{Role: "tool", ToolCallID: it.CallID, Text: text, Images: images, Documents: docs})
+		case "additional_tools":
+			// Tools offered from here on (ToolSet); nothing the model reads
+			// as a message, and not keyed: a resent conversation finds its
+			// session as without it.
+			if it.Role != "developer" {
+				return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s must be developer, the only role that provides additional tools, not %q", p("role"), it.Role)
+			}
+			if openai.IsNull(it.Tools) {
+				return nil, openai.InvalidRequest(p("tools"), "missing_required_parameter", "%s is required: the tools this item makes available", p("tools"))
+			}
+			var list []Tool
+			if !decodeTools(it.Tools, &list) {
+				if err := json.Unmarshal(it.Tools, &list); err != nil {
+					return nil, openai.TypeError(p("tools"), "a list of tools", it.Tools)
+				}
+			}
+			r.additions = append(r.additions, addition{param: fmt.Sprintf("input[%d].tools", i), tools: list})
 		case "reasoning":
 			// Not read (Qwen keeps its own reasoning), but held to its type.
 			if sum := bytes.TrimSpace(it.Summary); len(sum) > 0 && sum[0] != '[' && !openai.IsNull(sum) {
@@ -463,7 +536,7 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			}
 		default:
 			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
-				"%s: %q items are not supported (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, reasoning and item_reference are)", p("type"), it.Type)
+				"%s: %q items are not supported (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, additional_tools, reasoning and item_reference are)", p("type"), it.Type)
 		}
 	}
 	return out, nil

@@ -148,6 +148,8 @@ type InputItem struct {
 	Arguments *string      `json:"arguments,omitempty"`
 	Input     *string      `json:"input,omitempty"`
 	Output    *CallOutput  `json:"output,omitempty"`
+	// Tools are an additional_tools item's tools, as sent.
+	Tools json.RawMessage `json:"tools,omitempty"`
 }
 
 // InputPart is a content part of an input message or of a call's output,

@@ -8,6 +8,7 @@ import (
 	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/structured"
+	"qwenproxy/internal/tools"
 )
 
 // messagesRequest is a Messages API body with the check of its route.
@@ -55,12 +56,27 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 		return turnSpec{}, apiErr
 	}
 	format, _ := req.AnswerFormat() // validated
+	stop := req.StopSequences
+	if req.Compacts() {
+		// A compaction answers only its summary: what shapes a reply
+		// (a forced call, a format, stop sequences) does not hold for it,
+		// as Anthropic takes none of it with compaction.
+		format, stop = nil, nil
+		if set.Choice.Mode != "none" {
+			set.Choice = tools.Choice{Mode: "auto"}
+		}
+	}
 	jsonFormat, bad := structured.Compile(format)
 	if bad != nil {
 		return turnSpec{}, openai.InvalidRequest(bad.Param, "invalid_value", "%s: %s", bad.Param, bad.Message)
 	}
+	answerFormat := messagesFormat{omitThinking: req.OmitsThinking(), dropThinking: !req.WantsThinking() && !v.thinking}
+	if req.Compacts() {
+		answerFormat.compaction, answerFormat.toolChanges = true, req.ToolChangesInEffect()
+	}
 	t := turnSpec{
-		format:     messagesFormat{omitThinking: req.OmitsThinking(), dropThinking: !req.WantsThinking() && !v.thinking},
+		format:     answerFormat,
+		compacts:   req.Compacts(),
 		tools:      set,
 		oneCall:    req.ToolChoice != nil && req.ToolChoice.DisableParallelToolUse,
 		model:      v.model,
@@ -74,8 +90,8 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 		// Adaptive thinking is Qwen's Auto, unless the -thinking variant
 		// asks for thinking whole.
 		thinkingAuto: req.ThinksAdaptively() && !v.thinking,
-		messages:     req.Conversation(),
-		stop:         req.StopSequences,
+		messages:     req.Turn(),
+		stop:         stop,
 		sessionID:    sessionID,
 		jsonFormat:   jsonFormat,
 	}

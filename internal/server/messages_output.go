@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -23,14 +24,19 @@ type messagesFormat struct {
 	// Qwen) does anyway. Anthropic sends none then, and an SDK user reads
 	// the answer as content[0].text.
 	dropThinking bool
+	// compaction answers with the text as a compaction block, sent whole
+	// (the SDK reads its one compaction_delta), stop_reason "compaction",
+	// with toolChanges, the block's tool_changes.
+	compaction  bool
+	toolChanges json.RawMessage
 }
 
 func (f messagesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &messagesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(),
-		omitThinking: f.omitThinking, dropThinking: f.dropThinking,
+		omitThinking: f.omitThinking, dropThinking: f.dropThinking || f.compaction, compaction: f.compaction, toolChanges: f.toolChanges,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
-		holding: t.checked()}
+		holding: t.checked() || f.compaction}
 	if t.stream {
 		c.events().setOpening(func() []byte {
 			return append(anthropic.MessageStart(o.id, o.model, anthropic.Usage{InputTokens: o.inputTokens}), anthropic.Ping()...)
@@ -58,6 +64,8 @@ type messagesOutput struct {
 	inputTokens  int
 	omitThinking bool // see messagesFormat
 	dropThinking bool // see messagesFormat
+	compaction   bool // see messagesFormat
+	toolChanges  json.RawMessage
 }
 
 func (o *messagesOutput) promptTokens(n int) { o.inputTokens = n }
@@ -170,7 +178,11 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 		writeBody(o.c.w, http.StatusOK, body)
 		return body
 	}
-	if o.holding {
+	if o.compaction {
+		_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "compaction", ToolChanges: o.toolChanges}))
+		_ = o.write(anthropic.CompactionDelta(o.index, o.contentText()))
+		o.open = "compaction"
+	} else if o.holding {
 		if text := o.contentText(); text != "" {
 			_ = o.block("text", anthropic.ContentBlock{Type: "text"})
 			_ = o.write(anthropic.TextDelta(o.index, text))
@@ -179,6 +191,9 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 	}
 	o.closeBlock()
 	reason, seq := stopReason(ans, finishReason)
+	if o.compaction {
+		reason, seq = "compaction", nil
+	}
 	_ = o.write(anthropic.MessageDelta(reason, seq, usage(ans)))
 	_ = o.write(anthropic.MessageStop())
 	o.flush()
@@ -198,6 +213,17 @@ func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte
 	text := o.contentText()
 	if o.stream && !o.holding {
 		text = o.text.String()
+	}
+	if o.compaction {
+		// The summary alone: no call of the summary turn is the client's
+		// to run.
+		msg.Content = append(msg.Content[:0], anthropic.CompactionBlock(text, o.toolChanges))
+		if finishReason != "" {
+			reason := "compaction"
+			msg.StopReason = &reason
+		}
+		b, _ := httpjson.Marshal(msg)
+		return b
 	}
 	if text != "" || len(o.callList) == 0 {
 		msg.Content = append(msg.Content, anthropic.TextBlock(text))

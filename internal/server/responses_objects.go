@@ -191,6 +191,8 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 		case "custom_tool_call_output":
 			output, _ := responses.ListOutput(it.Output)
 			out = append(out, responses.InputItem{ID: id("ctco"), Type: "custom_tool_call_output", Status: "completed", CallID: it.CallID, Output: output})
+		case "additional_tools":
+			out = append(out, responses.InputItem{ID: id("at"), Type: "additional_tools", Role: it.Role, Tools: it.Tools})
 		}
 	}
 	return out

@@ -70,6 +70,10 @@ type turnSpec struct {
 	jsonFormat *structured.Format
 	// stop sequences end the answer before the first of them.
 	stop []string
+	// compacts: the answer is a summary that replaces the conversation
+	// (Anthropic's compaction): the next request sends it first, in place
+	// of the messages it summarizes, and finds the session by it alone.
+	compacts bool
 }
 
 // checked reports whether the answer must be checked whole before the client
@@ -279,7 +283,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
 	turn.SetTold(told.System, told.Tools)
-	s.advance(turn, t.messages, t.tools, ans, out)
+	s.advance(turn, t, ans, out)
 	rs.FinishReason = finish
 	rs.OpenAIResponse = out.finish(ans, finish)
 }
@@ -644,7 +648,8 @@ func (p *answerText) pass(s string, end bool) []tools.Event {
 // thread, and a model that reads its thread would lose its own answers (its
 // tool calls among them). The original's chaining to parent_id rested on a
 // recall check that asked only for what the user had said.
-func (s *Server) advance(turn *session.Turn, msgs []qp.Message, set *tools.Set, ans *translate.Answer, out output) {
+func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, out output) {
+	msgs, set := t.messages, t.tools
 	parent := cmp.Or(ans.Created.ResponseID, ans.Created.ParentID)
 	if parent == "" {
 		s.log.Warn("answer without parent id; session not advanced", "session_id", turn.Session.ID)
@@ -652,6 +657,12 @@ func (s *Server) advance(turn *session.Turn, msgs []qp.Message, set *tools.Set, 
 		return
 	}
 	answer := out.message()
+	if t.compacts {
+		// The summary is all the client keeps: its next request begins
+		// with it (its text, as the compaction block is read back).
+		turn.Advance(parent, session.Key(nil, &qp.Message{Role: "assistant", Text: answer.Text}), nil)
+		return
+	}
 	if prefill, ok := translate.Prefill(msgs); ok {
 		// The client keeps the begun answer and its continuation as one
 		// message: that is what it will resend.
