@@ -249,6 +249,42 @@ test('a custom range of years asks a bounded number of statistics', async () => 
   noErrors('a custom range of years');
 });
 
+// The overview's range lived in the page alone: a reload, or a link given
+// to a colleague, showed the last day whatever range was on screen, and a
+// custom range was lost. It is in the page's address, and the menu's
+// Overview comes back to it.
+test("the overview's range is in its address", async () => {
+  await go('#/overview', '[data-stat="calls"] .v');
+  await page.click('[data-range="week"]');
+  await page.waitForFunction(() => location.hash === '#/overview?range=week');
+  await page.reload();
+  await page.locator('[data-range="week"].on').waitFor();
+  assert.equal(await page.locator('[data-stat="calls"] .v').innerText(), String(made.calls));
+  await page.click('#nav a[data-page="calls"]');
+  await page.locator('table[data-table="calls"]').waitFor();
+  await page.click('#nav a[data-page="overview"]');
+  await page.locator('[data-range="week"].on').waitFor();
+  assert.equal(new URL(page.url()).hash, '#/overview?range=week');
+
+  // A custom range: both ends kept, and what they count.
+  await page.click('[data-range="custom"]');
+  await page.fill('input[name="start"]', '2000-01-01T00:00');
+  await page.fill('input[name="end"]', '2000-01-02T00:00');
+  await page.click('form.row button[type="submit"]');
+  await page.waitForFunction(() => location.hash.includes('end='));
+  await page.locator('.card.empty', { hasText: 'No calls in this range.' }).waitFor();
+  await page.reload();
+  await page.locator('[data-range="custom"].on').waitFor();
+  assert.equal(await page.locator('input[name="start"]').inputValue(), '2000-01-01T00:00');
+  assert.equal(await page.locator('input[name="end"]').inputValue(), '2000-01-02T00:00');
+  await page.locator('.card.empty', { hasText: 'No calls in this range.' }).waitFor();
+  assert.equal(await page.locator('[data-stat="calls"] .v').innerText(), '0');
+  await page.click('[data-range="day"]');
+  await page.waitForFunction(() => location.hash === '#/overview?range=day');
+  await page.locator('[data-stat="calls"] .v').waitFor();
+  noErrors("the overview's range in its address");
+});
+
 // Each Refresh (or range) asked its two dozen statistics queries while the
 // ones before it still ran, their answers thrown away: clicked a few times on
 // a slow history, the page kept it busy with all of them. A new overview
@@ -742,6 +778,34 @@ test('live keeps up with more calls than a page', async () => {
   noErrors('a busy live page');
 });
 
+// Live's finished calls said "error 200" and no more: what failed showed
+// only on each call's page. And a row opened its call on a click alone,
+// which a keyboard cannot give: the row has a link, as the Calls page's do.
+// The account rests (the tests above), so this call is refused, and
+// recorded with its error.
+test("live says what failed, and a keyboard opens a call", async () => {
+  await go('#/live');
+  await page.locator('text=/^updated /').waitFor();
+  const resp = await fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'fail where Live shows it' }] }),
+  });
+  assert.equal(resp.status, 429, await resp.text());
+  const id = resp.headers.get('x-request-id');
+  const recorded = await (await fetch(proxy.baseURL + '/requests/' + id, { headers: { Authorization: 'Bearer ' + ADMIN } })).json();
+  assert.ok(recorded.response.error_type, JSON.stringify(recorded.response));
+  const row = page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`);
+  await row.waitFor({ timeout: 10000 });
+  assert.equal(await row.locator('td').last().innerText(), recorded.response.error_type);
+  assert.equal(await row.locator('td').last().locator('[title]').getAttribute('title'), recorded.response.error);
+  await row.locator(`a[href="#/calls/${recorded.id}"]`).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('[data-body="Client request (OpenAI form)"]').waitFor();
+  assert.match(await page.locator('.kv').first().innerText(), new RegExp(id));
+  noErrors('live, failed calls');
+});
+
 // A body's long string is cut, with a button for the rest: a 3 MB prompt
 // made the call's page 800,000 pixels tall, its other bodies beneath it.
 test('a very large body stays a page', async () => {
@@ -807,6 +871,31 @@ test('a stopped server is said to be unreachable', async () => {
   } finally {
     await fresh.close();
     if (!stopped) await open.stop();
+  }
+});
+
+// A key given while the server could not answer (stopped, or its database
+// failing) did nothing at all: no message, the prompt as it was, and the
+// untried key kept in the tab. It says why, and keeps no key.
+test('a key that cannot be checked says why', async () => {
+  const keyed = await startProxy({ env: { ADMIN_API_KEYS: ADMIN } });
+  let stopped = false;
+  const fresh = await context.newPage();
+  try {
+    await fresh.goto(keyed.root + '/ui/');
+    await fresh.locator('#keyprompt').waitFor({ state: 'visible' });
+    await keyed.stop();
+    stopped = true;
+    await fresh.fill('#keyinput', ADMIN);
+    await fresh.click('#keyform button');
+    await fresh.locator('#keyerror').waitFor();
+    assert.match(await fresh.locator('#keyerror').innerText(),
+      /^The key could not be checked: qwenproxy did not answer .*: it is stopped or unreachable\.$/);
+    assert.equal(await fresh.locator('#keyprompt').isVisible(), true);
+    assert.equal(await fresh.evaluate(() => sessionStorage.getItem('qwenproxy.key')), null);
+  } finally {
+    await fresh.close();
+    if (!stopped) await keyed.stop();
   }
 });
 

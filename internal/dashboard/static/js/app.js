@@ -24,11 +24,16 @@ function ask(message) {
   document.getElementById("keywhy").textContent = needed === "admin"
     ? "This qwenproxy has admin keys: its history is shown only with an admin key."
     : "This qwenproxy has API keys: its history is shown only with one.";
+  keyError(message);
+  prompt.hidden = false;
+  document.getElementById("keyinput").focus();
+}
+
+// keyError says why the prompt is asked again, or nothing.
+function keyError(message) {
   const err = document.getElementById("keyerror");
   err.textContent = message || "";
   err.hidden = !message;
-  prompt.hidden = false;
-  document.getElementById("keyinput").focus();
 }
 
 setAuthFailureHandler((e) => {
@@ -43,8 +48,14 @@ document.getElementById("keyform").addEventListener("submit", async (e) => {
   input.value = "";
   try {
     await api("/v1/requests?limit=1&count=false"); // an admin route: proves the key
-  } catch {
-    return; // the failure handler has asked again
+  } catch (err) {
+    if (err.status === 401 || err.status === 403) return; // the failure handler has asked again
+    // The key could not be tried (the server stopped, its database
+    // failing): said here, the key not kept, as it is not known to be
+    // good. Said nowhere, the button did nothing.
+    setKey("");
+    keyError("The key could not be checked: " + err.message);
+    return;
   }
   prompt.hidden = true;
   route();
@@ -81,7 +92,7 @@ async function route() {
       case "live":
         return await liveView(main);
       default:
-        return await overview(main);
+        return await overview(main, params);
     }
   } catch (err) {
     if (!prompt.hidden) return;
