@@ -778,6 +778,21 @@ test('live keeps up with more calls than a page', async () => {
   noErrors('a busy live page');
 });
 
+// errorCell is the error column's cell of row in table.
+async function errorCell(table, row) {
+  const heads = await page.locator(`table[data-table="${table}"] thead th`).allInnerTexts();
+  const i = heads.indexOf('error');
+  assert.ok(i >= 0, heads.join());
+  return row.locator('td').nth(i);
+}
+
+// inSight asserts a cell is within its table's box, not past its right edge
+// (where the table scrolls sideways).
+async function inSight(cell) {
+  const [right, box] = await cell.evaluate((td) => [td.getBoundingClientRect().right, td.closest('.tablewrap').getBoundingClientRect().right]);
+  assert.ok(right <= box, `the error column ends at ${right}px, past its table's ${box}px`);
+}
+
 // Live's finished calls said "error 200" and no more: what failed showed
 // only on each call's page. And a row opened its call on a click alone,
 // which a keyboard cannot give: the row has a link, as the Calls page's do.
@@ -786,10 +801,11 @@ test('live keeps up with more calls than a page', async () => {
 test("live says what failed, and a keyboard opens a call", async () => {
   await go('#/live');
   await page.locator('text=/^updated /').waitFor();
+  // A long model name widens a column before the error's.
   const resp = await fetch(proxy.baseURL + '/chat/completions', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
-    body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'fail where Live shows it' }] }),
+    body: JSON.stringify({ model: 'qwq-32b-thinking-search', messages: [{ role: 'user', content: 'fail where Live shows it' }] }),
   });
   assert.equal(resp.status, 429, await resp.text());
   const id = resp.headers.get('x-request-id');
@@ -797,12 +813,23 @@ test("live says what failed, and a keyboard opens a call", async () => {
   assert.ok(recorded.response.error_type, JSON.stringify(recorded.response));
   const row = page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`);
   await row.waitFor({ timeout: 10000 });
-  assert.equal(await row.locator('td').last().innerText(), recorded.response.error_type);
-  assert.equal(await row.locator('td').last().locator('[title]').getAttribute('title'), recorded.response.error);
+  const error = await errorCell('live', row);
+  assert.equal(await error.innerText(), recorded.response.error_type);
+  assert.equal(await error.locator('[title]').getAttribute('title'), recorded.response.error);
+  await inSight(error);
   await row.locator(`a[href="#/calls/${recorded.id}"]`).focus();
   await page.keyboard.press('Enter');
   await page.locator('[data-body="Client request (OpenAI form)"]').waitFor();
   assert.match(await page.locator('.kv').first().innerText(), new RegExp(id));
+
+  // On the Calls page, the error was the last column, past the right edge
+  // of the table's box (at most 1,400 pixels wide) on every screen: a
+  // failed call's reason was cut off. It is beside the status.
+  await go('#/calls', 'table[data-table="calls"]');
+  const first = page.locator('table[data-table="calls"] tbody tr').first();
+  const cell = await errorCell('calls', first);
+  assert.equal(await cell.innerText(), recorded.response.error_type);
+  await inSight(cell);
   noErrors('live, failed calls');
 });
 

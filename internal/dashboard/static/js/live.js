@@ -47,7 +47,7 @@ export async function liveView(main) {
     h("h2", "In progress on this instance"), active,
     h("h2", "Finished (every instance), newest first"),
     h("div.tablewrap", h("table", { dataset: { table: "live" } },
-      h("thead", h("tr", ["ended", "model", "stream", "status", "tokens", "duration", "first token", "session", "error"].map((c) => h("th", c)))), rows)));
+      h("thead", h("tr", ["ended", "model", "stream", "status", "error", "tokens", "duration", "first token", "session"].map((c) => h("th", c)))), rows)));
 
   const tick = async () => {
     if (paused || polling || mine !== generation) return;
@@ -68,13 +68,15 @@ export async function liveView(main) {
         seen.set(r.id, r.timestamp);
         // Each row names its call by a link, as the Calls page's rows do
         // (a keyboard reaches a link, not a row's click), and a failed
-        // call says what failed: "error 200" alone left the operator to
-        // open every failed stream to learn why.
+        // call says what failed, beside its status (see the Calls page's
+        // table): "error 200" alone left the operator to open every failed
+        // stream to learn why.
         rows.prepend(h("tr.click.fresh", { dataset: { id: r.request_uuid }, onclick: () => { location.hash = "#/calls/" + r.request_id; } },
           h("td", h("a", { href: "#/calls/" + r.request_id }, f.time(r.timestamp))), h("td", r.model), h("td", r.stream ? "yes" : "no"),
-          h("td", h("span.pill." + r.status, `${r.status} ${r.http_status}`)), h("td.num", f.int(r.total_tokens)),
-          h("td.num", f.ms(r.duration_ms)), h("td.num", f.ms(r.ttft_ms)), h("td", r.session_id || "–"),
-          h("td.wrap", r.error_type ? h("span.error", { title: r.error || "" }, r.error_type) : "")));
+          h("td", h("span.pill." + r.status, `${r.status} ${r.http_status}`)),
+          h("td", r.error_type ? h("span.error", { title: r.error || "" }, r.error_type) : ""),
+          h("td.num", f.int(r.total_tokens)), h("td.num", f.ms(r.duration_ms)), h("td.num", f.ms(r.ttft_ms)),
+          h("td", r.session_id || "–")));
       }
       while (rows.children.length > KEEP) rows.lastChild.remove();
       for (const [id, ts] of seen) if (ts < since - 2 * OVERLAP) seen.delete(id); // they never come back
