@@ -6,7 +6,7 @@
 // temporary directory, so a test run leaves the checkout as it was.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -923,6 +923,40 @@ test('a key that cannot be checked says why', async () => {
   } finally {
     await fresh.close();
     if (!stopped) await keyed.stop();
+  }
+});
+
+// With the database gone (the SQLite file deleted under the running
+// server), the pages went on reading the file as it was and showed its
+// calls as the history, the newer calls waiting in the spool unmentioned:
+// only the Overview's Health card said so. Every page says so above it.
+test('every page says when the history may lack calls', async () => {
+  const open = await startProxy();
+  const fresh = await context.newPage();
+  try {
+    const call = async (content) => {
+      const resp = await fetch(open.baseURL + '/chat/completions', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content }] }),
+      });
+      assert.equal(resp.status, 200, await resp.text());
+    };
+    await call('before the file went');
+    await fresh.goto(open.root + '/ui/#/calls');
+    await fresh.locator('table[data-table="calls"]').waitFor();
+    assert.equal(await fresh.locator('#banner').isVisible(), false);
+    renameSync(open.database, open.database + '.moved');
+    await call('after the file went');
+    for (const hash of ['#/conversations', '#/live', '#/overview', '#/calls']) {
+      await fresh.evaluate((h) => { location.hash = h; }, hash);
+      await fresh.locator('#banner').waitFor();
+      assert.match(await fresh.locator('#banner').innerText(),
+        /^The history may lack calls: database: unavailable: .*the database file was deleted or replaced while the server runs/, hash);
+    }
+  } finally {
+    await fresh.close();
+    await open.stop();
   }
 });
 

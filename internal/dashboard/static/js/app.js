@@ -5,6 +5,7 @@ import { overview, stopOverview } from "./overview.js";
 import { conversations, conversation } from "./conversations.js";
 import { calls, call } from "./calls.js";
 import { liveView, stopLive } from "./live.js";
+import { checkHistory, hideBanner } from "./banner.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -19,6 +20,7 @@ function ask(message) {
   stopLive();
   stopOverview();
   clear(main);
+  hideBanner();
   nav.hidden = true;
   signout.hidden = true;
   document.getElementById("keywhy").textContent = needed === "admin"
@@ -77,6 +79,7 @@ async function route() {
   destroyCharts();
   stopLive();
   stopOverview();
+  checkHistory();
   const [path, query] = (location.hash.slice(1) || "/overview").split("?");
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);

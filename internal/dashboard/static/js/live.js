@@ -2,6 +2,7 @@ import { api, qs } from "./api.js";
 import { h, clear, errorBox } from "./dom.js";
 import * as f from "./format.js";
 import * as clock from "./clock.js";
+import { checkHistory } from "./banner.js";
 
 // Live polls, with fetch and the key, every two seconds:
 //  - GET /v1/requests/active: the calls this instance is serving now;
@@ -14,6 +15,9 @@ import * as clock from "./clock.js";
 //    first five minutes, or in ten seconds of a busy proxy) gave the same
 //    page on every poll, and no new call ever appeared.
 const EVERY = 2000, OVERLAP = 10000, KEEP = 200;
+// Every fifth poll asks whether the history is whole (the banner), as a
+// Live page stays open for hours.
+const HEALTH_EVERY = 5;
 
 let timer = null;
 let generation = 0; // a poll of a page left since stops there
@@ -34,6 +38,7 @@ export async function liveView(main) {
   // beside it (which then went on polling too, one more round per Pause and
   // Resume): that poll schedules the next.
   let polling = false;
+  let polls = 0;
   const status = h("span.muted", "connecting…");
   const active = h("div");
   const rows = h("tbody");
@@ -52,6 +57,7 @@ export async function liveView(main) {
   const tick = async () => {
     if (paused || polling || mine !== generation) return;
     polling = true;
+    if (++polls % HEALTH_EVERY === 0) checkHistory();
     try {
       const now = await api("/v1/requests/active");
       if (since === null) since = clock.now() - 5 * 60e3; // by the server's clock (its Date)
