@@ -430,6 +430,30 @@ test('a page of a search keeps its search when reloaded', async () => {
   noErrors('a page of a search');
 });
 
+// A call's "← Calls" led to every call, and a conversation's
+// "← Conversations" to every conversation: the filters and the page the
+// operator had come from were gone. They lead back to the list shown.
+test('a call and a conversation lead back to the list they were opened from', async () => {
+  await go('#/calls?status=error', 'table[data-table="calls"]');
+  await page.locator('table[data-table="calls"] tbody tr a').first().click();
+  await page.locator('[data-body]').first().waitFor();
+  await page.click('a:text-is("← Calls")');
+  await page.waitForFunction(() => location.hash === '#/calls?status=error');
+  await page.locator('table[data-table="calls"]').waitFor();
+  for (const pill of await page.locator('table[data-table="calls"] tbody .pill').allInnerTexts()) assert.match(pill, /^error /);
+
+  await go('#/conversations?search=hay', 'table[data-table="sessions"]');
+  await page.locator('[data-page="next"]').click();
+  await page.waitForFunction(() => location.hash.includes('after='));
+  const list = await page.evaluate(() => location.hash);
+  await page.locator('table[data-table="sessions"] tbody tr a').first().click();
+  await page.locator('.turnmeta').first().waitFor();
+  await page.click('a:text-is("← Conversations")');
+  await page.waitForFunction((want) => location.hash === want, list);
+  assert.equal(await page.locator('input[name="search"]').inputValue(), 'hay');
+  noErrors('the way back to a list');
+});
+
 test('calls: filters, cursor paging and the call view', async () => {
   await go('#/calls');
   await page.locator('table[data-table="calls"]').waitFor();

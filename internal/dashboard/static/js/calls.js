@@ -6,11 +6,16 @@ import * as f from "./format.js";
 
 const filterNames = ["model", "response_model", "account", "status", "stream", "finish_reason", "session_id", "start", "end"];
 
+// listed is the address of the list last shown, filters and page, where a
+// call's "← Calls" leads back (it led to every call, the filters dropped).
+let listed = "#/calls";
+
 // calls is the request log: the history API's filters, keyset paging,
 // export and delete-before.
 export async function calls(main, params) {
   const filters = Object.fromEntries(filterNames.map((k) => [k, params.get(k) || ""]));
   const cursor = { after: params.get("after") || "", before: params.get("before") || "" };
+  listed = "#/calls" + qs({ ...filters, ...cursor });
   const base = "#/calls" + qs(filters);
   const select = (name, label, options) => h("label", label, h("select", { name },
     options.map(([v, t]) => h("option", { value: v, selected: filters[name] === v }, t))));
@@ -124,7 +129,7 @@ async function deleteBefore(main, params, before) {
 // call shows one call: what came in, what went upstream, what came back,
 // the failed upstream attempts and the timing.
 export async function call(main, id) {
-  clear(main).append(h("p", h("a", { href: "#/calls" }, "← Calls")), h("p.muted", "Loading…"));
+  clear(main).append(h("p", h("a", { href: listed }, "← Calls")), h("p.muted", "Loading…"));
   let r;
   try {
     r = await api("/v1/requests/" + encodeURIComponent(id));

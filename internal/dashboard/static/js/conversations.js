@@ -4,12 +4,17 @@ import * as f from "./format.js";
 
 const filterNames = ["search", "model", "account", "start", "end"];
 
+// listed is the address of the list last shown, search and page, where a
+// conversation's "← Conversations" leads back (as the Calls page's does).
+let listed = "#/conversations";
+
 // conversations lists sessions, newest first, a keyset page at a time. The
 // filters are in the page's address, as the Calls page's are: kept in the
 // page alone, a later page reloaded or shared lost them but kept its cursor.
 export async function conversations(main, params) {
   const filters = Object.fromEntries(filterNames.map((k) => [k, params.get(k) || ""]));
   const cursor = { after: params.get("after") || "", before: params.get("before") || "" };
+  listed = "#/conversations" + qs({ ...filters, ...cursor });
   const form = h("form.row.card", {
     onsubmit: (e) => {
       e.preventDefault();
@@ -63,7 +68,7 @@ export async function conversation(main, id) {
   const head = h("div", h("p.muted", "Loading…"));
   const chat = h("div.chat");
   const more = h("div");
-  clear(main).append(h("p", h("a", { href: "#/conversations" }, "← Conversations")), head, chat, more);
+  clear(main).append(h("p", h("a", { href: listed }, "← Conversations")), head, chat, more);
   let s, st;
   try {
     [s, st] = await Promise.all([api("/v1/sessions/" + encodeURIComponent(id)), api("/v1/sessions/" + encodeURIComponent(id) + "/stats")]);
