@@ -741,6 +741,37 @@ test('recorded markup is shown as text, never run', async () => {
   noErrors('recorded markup');
 });
 
+// Recorded text in a right-to-left script was laid out left to right: an
+// Arabic or Hebrew prompt's sentence end, numbers and quotes out of place.
+// Each recorded text takes its own direction.
+test('right-to-left messages read right to left', async () => {
+  const words = 'مرحبا بالعالم، الطقس 12 درجة!';
+  const answer = await chat({ messages: [{ role: 'user', content: words }] });
+  await go('#/conversations');
+  await page.fill('input[name="search"]', 'مرحبا');
+  await page.click('form button[type="submit"]');
+  const link = page.locator('table[data-table="sessions"] tbody tr a', { hasText: 'مرحبا' });
+  await link.waitFor();
+  const direction = (l) => l.evaluate((el) => getComputedStyle(el).direction);
+  assert.equal(await direction(link), 'rtl');
+  await link.click();
+  await page.locator('.msg.user .text').first().waitFor();
+  assert.equal(await direction(page.locator('#main h1')), 'rtl');
+  assert.equal(await direction(page.locator('.msg.user .text').first()), 'rtl');
+  // English stays left to right.
+  assert.equal(await direction(page.locator('.turnmeta').first()), 'ltr');
+  await go('#/calls/' + answer.id, '[data-body="Client request (OpenAI form)"] .json');
+  const body = page.locator('[data-body="Client request (OpenAI form)"]');
+  await body.evaluate(async (el) => {
+    for (let i = 0; i < 5; i++) {
+      el.querySelectorAll('details:not([open])').forEach((d) => { d.open = true; });
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  });
+  assert.equal(await direction(body.locator('.str', { hasText: 'مرحبا' }).first()), 'rtl');
+  noErrors('right-to-left messages');
+});
+
 // A call without a failed upstream attempt was shown as "every upstream
 // attempt succeeded", also when its answer broke off and when Qwen was never
 // called (every account resting).

@@ -50,7 +50,7 @@ function table(page) {
   return h("div.tablewrap", h("table", { dataset: { table: "sessions" } },
     h("thead", h("tr", ["first message", "model", "turns", "started", "last used"].map((c) => h("th", c)))),
     h("tbody", page.data.map((s) => h("tr.click", { dataset: { id: s.id }, onclick: () => { location.hash = "#/conversations/" + encodeURIComponent(s.id); } },
-      h("td.wrap", h("a", { href: "#/conversations/" + encodeURIComponent(s.id) }, f.short(s.first_user_message, 120) || "(no text)")),
+      h("td.wrap", h("a", { href: "#/conversations/" + encodeURIComponent(s.id), dir: "auto" }, f.short(s.first_user_message, 120) || "(no text)")),
       h("td", s.model), h("td.num", s.message_count), h("td", f.time(s.created_at)), h("td", f.time(s.last_accessed)))))));
 }
 
@@ -77,7 +77,7 @@ export async function conversation(main, id) {
     return;
   }
   const t = st.statistics;
-  clear(head).append(h("h1", f.short(s.first_user_message, 90) || "Conversation"),
+  clear(head).append(h("h1", { dir: "auto" }, f.short(s.first_user_message, 90) || "Conversation"),
     h("div.card", h("dl.kv",
       h("dt", "session"), h("dd.mono", s.id), h("dt", "model"), h("dd", s.model),
       h("dt", "turns"), h("dd", s.message_count), h("dt", "calls"), h("dd", s.request_count),
@@ -153,7 +153,7 @@ function message(m) {
   const role = m.role === "tool" ? (m.is_error ? "tool result (failed)" : "tool result") : m.role;
   return h("div.msg." + (m.role || "assistant"), { dataset: { role: m.role } },
     h("div.role", role + (m.name ? " · " + m.name : ""), m.tool_call_id ? h("span.muted.mono", " · " + m.tool_call_id) : null),
-    m.reasoning ? h("details.reasoning", h("summary", `Reasoning (${m.reasoning.length} characters)`), h("div.text", m.reasoning)) : null,
+    m.reasoning ? h("details.reasoning", h("summary", `Reasoning (${m.reasoning.length} characters)`), h("div.text", { dir: "auto" }, m.reasoning)) : null,
     m.content ? clipped("div.text", m.content, "div") : null,
     (m.tool_calls || []).map((c) => h("div.toolcall", { dataset: { tool: c.name } },
       h("div", "→ calls ", h("span.name", c.name), h("span.muted", " · " + c.id)),
