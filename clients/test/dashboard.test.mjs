@@ -927,6 +927,11 @@ test('without keys the dashboard asks for none', async () => {
     assert.equal(await fresh.locator('#keyprompt').isVisible(), false);
     assert.equal(await fresh.locator('#signout').isVisible(), false);
     await fresh.locator('.card.empty').waitFor();
+    // Live with no call: its finished table said nothing, a header row
+    // alone, as if the page were still loading or broken.
+    await fresh.evaluate(() => { location.hash = '#/live'; });
+    await fresh.locator('text=/^updated /').waitFor();
+    assert.match(await fresh.locator('#main p.none').innerText(), /^No call has ended since .+; calls appear here as they end\.$/);
     await fresh.close();
     assert.deepEqual(errors, []);
   } finally {

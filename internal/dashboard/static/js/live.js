@@ -33,6 +33,7 @@ export async function liveView(main) {
   const mine = generation;
   const seen = new Map(); // id → when it ended
   let since = null; // the server's time, once its first answer tells it
+  let first = null; // since, as the first poll asked (what "no call since" means)
   let paused = false;
   // polling: a poll is waiting for its answer. Resume starts no second one
   // beside it (which then went on polling too, one more round per Pause and
@@ -42,6 +43,9 @@ export async function liveView(main) {
   const status = h("span.muted", "connecting…");
   const active = h("div");
   const rows = h("tbody");
+  // Said under the empty table: a bare header row read as a page still
+  // loading, or broken.
+  const none = h("p.muted.none", { hidden: true });
   const pause = h("button.secondary", { type: "button", onclick: () => {
     paused = !paused;
     pause.textContent = paused ? "Resume" : "Pause";
@@ -52,7 +56,8 @@ export async function liveView(main) {
     h("h2", "In progress on this instance"), active,
     h("h2", "Finished (every instance), newest first"),
     h("div.tablewrap", h("table", { dataset: { table: "live" } },
-      h("thead", h("tr", ["ended", "model", "stream", "status", "error", "tokens", "duration", "first token", "session"].map((c) => h("th", c)))), rows)));
+      h("thead", h("tr", ["ended", "model", "stream", "status", "error", "tokens", "duration", "first token", "session"].map((c) => h("th", c)))), rows)),
+    none);
 
   const tick = async () => {
     if (paused || polling || mine !== generation) return;
@@ -60,7 +65,7 @@ export async function liveView(main) {
     if (++polls % HEALTH_EVERY === 0) checkHistory();
     try {
       const now = await api("/v1/requests/active");
-      if (since === null) since = clock.now() - 5 * 60e3; // by the server's clock (its Date)
+      if (since === null) since = first = clock.now() - 5 * 60e3; // by the server's clock (its Date)
       const done = await api("/v1/responses" + qs({ start: Math.max(0, since - OVERLAP), order: "desc", limit: KEEP, count: "false" }));
       clear(active).append(now.data.length ? h("div.tablewrap", h("table", { dataset: { table: "active" } },
         h("thead", h("tr", ["started", "model", "route", "", "for", "session"].map((c) => h("th", c)))),
@@ -85,6 +90,8 @@ export async function liveView(main) {
           h("td", r.session_id || "–")));
       }
       while (rows.children.length > KEEP) rows.lastChild.remove();
+      none.textContent = `No call has ended since ${f.time(first)}; calls appear here as they end.`;
+      none.hidden = rows.children.length > 0;
       for (const [id, ts] of seen) if (ts < since - 2 * OVERLAP) seen.delete(id); // they never come back
       status.textContent = "updated " + new Date(clock.now()).toLocaleTimeString(); // the server's, as the rows' times
     } catch (err) {
