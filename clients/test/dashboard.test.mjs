@@ -259,9 +259,15 @@ test("the overview's range is in its address", async () => {
   await page.waitForFunction(() => location.hash === '#/overview?range=week');
   await page.reload();
   await page.locator('[data-range="week"].on').waitFor();
+  // The range and the page shown are marked for a screen reader, not by
+  // colour alone.
+  assert.deepEqual(await page.locator('.tabs button').evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-pressed'))),
+    ['false', 'false', 'true', 'false']);
+  assert.deepEqual(await page.locator('#nav a[aria-current="page"]').allInnerTexts(), ['Overview']);
   assert.equal(await page.locator('[data-stat="calls"] .v').innerText(), String(made.calls));
   await page.click('#nav a[data-page="calls"]');
   await page.locator('table[data-table="calls"]').waitFor();
+  assert.deepEqual(await page.locator('#nav a[aria-current="page"]').allInnerTexts(), ['Calls']);
   await page.click('#nav a[data-page="overview"]');
   await page.locator('[data-range="week"].on').waitFor();
   assert.equal(new URL(page.url()).hash, '#/overview?range=week');

@@ -84,7 +84,12 @@ async function route() {
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   const page = parts[0] || "overview";
-  for (const a of nav.querySelectorAll("a")) a.classList.toggle("active", a.dataset.page === page);
+  // The page shown is marked for a screen reader too, not by colour alone.
+  for (const a of nav.querySelectorAll("a")) {
+    a.classList.toggle("active", a.dataset.page === page);
+    if (a.dataset.page === page) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
   document.title = `qwenproxy · ${page}`;
   try {
     switch (page) {

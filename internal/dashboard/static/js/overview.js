@@ -92,7 +92,7 @@ export async function overview(main, params = new URLSearchParams()) {
   destroyCharts();
   const body = h("div");
   const tabs = h("div.tabs", rangeNames.map((r) =>
-    h("button" + (state.range === r ? ".on" : ""), { type: "button", dataset: { range: r },
+    h("button" + (state.range === r ? ".on" : ""), { type: "button", dataset: { range: r }, "aria-pressed": String(state.range === r),
       // Custom keeps the range last chosen, to be changed.
       onclick: () => show(main, "#/overview" + qs(r === "custom" ? { ...state, range: r } : { range: r })) },
     r === "custom" ? "Custom" : "Last " + r)));
