@@ -460,6 +460,47 @@ test('a call and a conversation lead back to the list they were opened from', as
   noErrors('the way back to a list');
 });
 
+// The conversations were listed by when they began, and nothing else: the
+// one an agent is still working in, begun before the others, sat pages down.
+// They sort by last use (and by turns) too, the order kept in the address.
+test('conversations sort by last use and by turns', async () => {
+  await go('#/conversations', 'table[data-table="sessions"]');
+  await page.fill('input[name="search"]', 'needle');
+  await page.click('form button[type="submit"]');
+  await page.locator('table[data-table="sessions"] tbody tr a >> text=needle').click();
+  const old = decodeURIComponent(new URL(page.url()).hash.split('/').pop());
+  // A new turn in one of the first conversations, named by its id.
+  const resp = await fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER, 'X-Session-Id': old },
+    body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'one more turn, much later' }] }),
+  });
+  assert.equal(resp.status, 200, await resp.text());
+  made.calls++;
+
+  await go('#/conversations', 'table[data-table="sessions"]');
+  assert.notEqual(await page.locator('table[data-table="sessions"] tbody tr').first().getAttribute('data-id'), old);
+  await page.selectOption('select[name="sort"]', 'last_accessed');
+  await page.click('form button[type="submit"]');
+  await page.waitForFunction(() => location.hash.includes('sort=last_accessed'));
+  await page.locator('table[data-table="sessions"]').waitFor();
+  assert.equal(await page.locator('table[data-table="sessions"] tbody tr').first().getAttribute('data-id'), old);
+  await page.reload();
+  await page.locator('table[data-table="sessions"]').waitFor();
+  assert.equal(await page.locator('select[name="sort"]').inputValue(), 'last_accessed');
+  assert.equal(await page.locator('table[data-table="sessions"] tbody tr').first().getAttribute('data-id'), old);
+  // The next page keeps the order.
+  await page.locator('[data-page="next"]').click();
+  await page.waitForFunction(() => location.hash.includes('after=') && location.hash.includes('sort=last_accessed'));
+
+  await go('#/conversations?sort=message_count', 'table[data-table="sessions"]');
+  const turns = (await page.locator('table[data-table="sessions"] tbody tr td:nth-child(3)').allInnerTexts()).map(Number);
+  assert.deepEqual(turns, [...turns].sort((a, b) => b - a));
+  assert.equal(turns[0], 2);
+  assert.equal(turns.at(-1), 1);
+  noErrors('sorted conversations');
+});
+
 test('calls: filters, cursor paging and the call view', async () => {
   await go('#/calls');
   await page.locator('table[data-table="calls"]').waitFor();

@@ -2,15 +2,21 @@ import { api, qs, request, download } from "./api.js";
 import { h, clear, errorBox, confirmDialog, clipped } from "./dom.js";
 import * as f from "./format.js";
 
-const filterNames = ["search", "model", "account", "start", "end"];
+const filterNames = ["search", "model", "account", "start", "end", "sort"];
+
+// The orders the list offers, newest or most first. By when a conversation
+// began alone, the one an agent is still working in, begun yesterday, sat
+// pages down under the day's newer ones.
+const sorts = [["", "started"], ["last_accessed", "last used"], ["message_count", "turns"]];
 
 // listed is the address of the list last shown, search and page, where a
 // conversation's "← Conversations" leads back (as the Calls page's does).
 let listed = "#/conversations";
 
-// conversations lists sessions, newest first, a keyset page at a time. The
-// filters are in the page's address, as the Calls page's are: kept in the
-// page alone, a later page reloaded or shared lost them but kept its cursor.
+// conversations lists sessions, newest first (or by last use, or by turns),
+// a keyset page at a time. The filters and the order are in the page's
+// address, as the Calls page's are: kept in the page alone, a later page
+// reloaded or shared lost them but kept its cursor.
 export async function conversations(main, params) {
   const filters = Object.fromEntries(filterNames.map((k) => [k, params.get(k) || ""]));
   const cursor = { after: params.get("after") || "", before: params.get("before") || "" };
@@ -34,11 +40,14 @@ export async function conversations(main, params) {
   h("label", "Account", h("input", { name: "account", value: filters.account, placeholder: "Qwen account" })),
   h("label", "From", h("input", { name: "start", value: filters.start, placeholder: "2h, 7d, 2026-05-01…" })),
   h("label", "Until", h("input", { name: "end", value: filters.end, placeholder: "now" })),
+  h("label", "Sort by", h("select", { name: "sort" },
+    sorts.map(([v, t]) => h("option", { value: v, selected: filters.sort === v }, t)))),
   h("button", { type: "submit" }, "Search"));
   const list = h("div", h("p.muted", "Loading…"));
   clear(main).append(h("h1", "Conversations"), form, list);
   try {
-    const page = await api("/v1/sessions" + qs({ ...filters, ...cursor, limit: 50, count: "false" }));
+    const order = filters.sort ? "desc" : "";
+    const page = await api("/v1/sessions" + qs({ ...filters, order, ...cursor, limit: 50, count: "false" }));
     clear(list).append(table(page), pager("#/conversations" + qs(filters), page));
   } catch (err) {
     clear(list).append(errorBox(err));
