@@ -285,6 +285,24 @@ test("the overview's range is in its address", async () => {
   assert.equal(await page.locator('input[name="end"]').inputValue(), '2000-01-02T00:00');
   await page.locator('.card.empty', { hasText: 'No calls in this range.' }).waitFor();
   assert.equal(await page.locator('[data-stat="calls"] .v').innerText(), '0');
+  // The same link in another time zone is the same range, shown in its
+  // own hours (the address held the fields' wall-clock times, another
+  // range nine hours away).
+  const shared = page.url();
+  assert.match(new URL(shared).hash, /start=2000-01-01T00%3A00%3A00\.000Z&end=2000-01-02T00%3A00%3A00\.000Z/);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  try {
+    const away = await (await browser.newContext({ timezoneId: 'Asia/Tokyo' })).newPage();
+    await away.goto(proxy.root + '/ui/');
+    await away.evaluate((key) => sessionStorage.setItem('qwenproxy.key', key), ADMIN);
+    await away.goto(shared);
+    await away.locator('[data-range="custom"].on').waitFor();
+    assert.equal(await away.locator('input[name="start"]').inputValue(), '2000-01-01T09:00');
+    assert.equal(await away.locator('input[name="end"]').inputValue(), '2000-01-02T09:00');
+  } finally {
+    await browser.close();
+  }
   await page.click('[data-range="day"]');
   await page.waitForFunction(() => location.hash === '#/overview?range=day');
   await page.locator('[data-stat="calls"] .v').waitFor();

@@ -23,6 +23,22 @@ function rangeOf(params) {
     : { range, start: "", end: "" };
 }
 
+// A custom range's ends are instants in the address (RFC 3339, UTC), shown
+// in the browser's zone: the fields' own values, wall-clock times, named
+// other hours in a link opened in another zone.
+function instant(local) {
+  const t = Date.parse(local); // a datetime-local value is the browser's zone
+  return Number.isNaN(t) ? "" : new Date(t).toISOString();
+}
+
+function wallClock(iso) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return "";
+  const d = new Date(t);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
 // show makes hash the page's address and shows it: the same address again
 // (a range chosen twice, Show pressed again) changes nothing a hashchange
 // would tell, so it is shown here.
@@ -97,9 +113,9 @@ export async function overview(main, params = new URLSearchParams()) {
       onclick: () => show(main, "#/overview" + qs(r === "custom" ? { ...state, range: r } : { range: r })) },
     r === "custom" ? "Custom" : "Last " + r)));
   const custom = state.range === "custom" ? h("form.row", {
-    onsubmit: (e) => { e.preventDefault(); show(main, "#/overview" + qs({ range: "custom", start: e.target.start.value, end: e.target.end.value })); },
-  }, h("label", "From", h("input", { type: "datetime-local", name: "start", value: state.start, required: true })),
-  h("label", "To (empty: now)", h("input", { type: "datetime-local", name: "end", value: state.end })),
+    onsubmit: (e) => { e.preventDefault(); show(main, "#/overview" + qs({ range: "custom", start: instant(e.target.start.value), end: instant(e.target.end.value) })); },
+  }, h("label", "From", h("input", { type: "datetime-local", name: "start", value: wallClock(state.start), required: true })),
+  h("label", "To (empty: now)", h("input", { type: "datetime-local", name: "end", value: wallClock(state.end) })),
   h("button", { type: "submit" }, "Show")) : null;
   clear(main).append(h("div", h("div.row", h("h1", "Overview"), tabs, h("button.secondary", { type: "button", onclick: () => overview(main, params) }, "Refresh")), custom, body));
   health(body);
