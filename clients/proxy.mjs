@@ -13,7 +13,8 @@ export async function startProxy({ env = {} } = {}) {
     throw new Error('QWENPROXY_BIN must name a built qwenproxy binary (scripts/test builds one)');
   }
   const dir = mkdtempSync(join(tmpdir(), 'qwenproxy-clients-'));
-  const child = spawn(bin, ['serve', '--mock-upstream', '--port', '0', '--database-path', join(dir, 'qwenproxy.db')], {
+  const database = join(dir, 'qwenproxy.db');
+  const child = spawn(bin, ['serve', '--mock-upstream', '--port', '0', '--database-path', database], {
     env: { ...process.env, LOG_FORMAT: 'json', QWEN_TOKEN: '', QWEN_COOKIES: '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -42,6 +43,7 @@ export async function startProxy({ env = {} } = {}) {
     baseURL: `http://${addr}/v1`,
     root: `http://${addr}`,
     sim,
+    database, // the SQLite file, for a test that takes it away
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve);

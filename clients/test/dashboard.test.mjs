@@ -6,7 +6,7 @@
 // temporary directory, so a test run leaves the checkout as it was.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -249,6 +249,66 @@ test('a custom range of years asks a bounded number of statistics', async () => 
   noErrors('a custom range of years');
 });
 
+// The overview's range lived in the page alone: a reload, or a link given
+// to a colleague, showed the last day whatever range was on screen, and a
+// custom range was lost. It is in the page's address, and the menu's
+// Overview comes back to it.
+test("the overview's range is in its address", async () => {
+  await go('#/overview', '[data-stat="calls"] .v');
+  await page.click('[data-range="week"]');
+  await page.waitForFunction(() => location.hash === '#/overview?range=week');
+  await page.reload();
+  await page.locator('[data-range="week"].on').waitFor();
+  // The range and the page shown are marked for a screen reader, not by
+  // colour alone.
+  assert.deepEqual(await page.locator('.tabs button').evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-pressed'))),
+    ['false', 'false', 'true', 'false']);
+  assert.deepEqual(await page.locator('#nav a[aria-current="page"]').allInnerTexts(), ['Overview']);
+  assert.equal(await page.locator('[data-stat="calls"] .v').innerText(), String(made.calls));
+  await page.click('#nav a[data-page="calls"]');
+  await page.locator('table[data-table="calls"]').waitFor();
+  assert.deepEqual(await page.locator('#nav a[aria-current="page"]').allInnerTexts(), ['Calls']);
+  await page.click('#nav a[data-page="overview"]');
+  await page.locator('[data-range="week"].on').waitFor();
+  assert.equal(new URL(page.url()).hash, '#/overview?range=week');
+
+  // A custom range: both ends kept, and what they count.
+  await page.click('[data-range="custom"]');
+  await page.fill('input[name="start"]', '2000-01-01T00:00');
+  await page.fill('input[name="end"]', '2000-01-02T00:00');
+  await page.click('form.row button[type="submit"]');
+  await page.waitForFunction(() => location.hash.includes('end='));
+  await page.locator('.card.empty', { hasText: 'No calls in this range.' }).waitFor();
+  await page.reload();
+  await page.locator('[data-range="custom"].on').waitFor();
+  assert.equal(await page.locator('input[name="start"]').inputValue(), '2000-01-01T00:00');
+  assert.equal(await page.locator('input[name="end"]').inputValue(), '2000-01-02T00:00');
+  await page.locator('.card.empty', { hasText: 'No calls in this range.' }).waitFor();
+  assert.equal(await page.locator('[data-stat="calls"] .v').innerText(), '0');
+  // The same link in another time zone is the same range, shown in its
+  // own hours (the address held the fields' wall-clock times, another
+  // range nine hours away).
+  const shared = page.url();
+  assert.match(new URL(shared).hash, /start=2000-01-01T00%3A00%3A00\.000Z&end=2000-01-02T00%3A00%3A00\.000Z/);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  try {
+    const away = await (await browser.newContext({ timezoneId: 'Asia/Tokyo' })).newPage();
+    await away.goto(proxy.root + '/ui/');
+    await away.evaluate((key) => sessionStorage.setItem('qwenproxy.key', key), ADMIN);
+    await away.goto(shared);
+    await away.locator('[data-range="custom"].on').waitFor();
+    assert.equal(await away.locator('input[name="start"]').inputValue(), '2000-01-01T09:00');
+    assert.equal(await away.locator('input[name="end"]').inputValue(), '2000-01-02T09:00');
+  } finally {
+    await browser.close();
+  }
+  await page.click('[data-range="day"]');
+  await page.waitForFunction(() => location.hash === '#/overview?range=day');
+  await page.locator('[data-stat="calls"] .v').waitFor();
+  noErrors("the overview's range in its address");
+});
+
 // Each Refresh (or range) asked its two dozen statistics queries while the
 // ones before it still ran, their answers thrown away: clicked a few times on
 // a slow history, the page kept it busy with all of them. A new overview
@@ -392,6 +452,71 @@ test('a page of a search keeps its search when reloaded', async () => {
   assert.equal(await page.locator('input[name="search"]').inputValue(), 'hay');
   for (const first of await page.locator('table[data-table="sessions"] tbody tr td:first-child').allInnerTexts()) assert.match(first, /hay/);
   noErrors('a page of a search');
+});
+
+// A call's "← Calls" led to every call, and a conversation's
+// "← Conversations" to every conversation: the filters and the page the
+// operator had come from were gone. They lead back to the list shown.
+test('a call and a conversation lead back to the list they were opened from', async () => {
+  await go('#/calls?status=error', 'table[data-table="calls"]');
+  await page.locator('table[data-table="calls"] tbody tr a').first().click();
+  await page.locator('[data-body]').first().waitFor();
+  await page.click('a:text-is("← Calls")');
+  await page.waitForFunction(() => location.hash === '#/calls?status=error');
+  await page.locator('table[data-table="calls"]').waitFor();
+  for (const pill of await page.locator('table[data-table="calls"] tbody .pill').allInnerTexts()) assert.match(pill, /^error /);
+
+  await go('#/conversations?search=hay', 'table[data-table="sessions"]');
+  await page.locator('[data-page="next"]').click();
+  await page.waitForFunction(() => location.hash.includes('after='));
+  const list = await page.evaluate(() => location.hash);
+  await page.locator('table[data-table="sessions"] tbody tr a').first().click();
+  await page.locator('.turnmeta').first().waitFor();
+  await page.click('a:text-is("← Conversations")');
+  await page.waitForFunction((want) => location.hash === want, list);
+  assert.equal(await page.locator('input[name="search"]').inputValue(), 'hay');
+  noErrors('the way back to a list');
+});
+
+// The conversations were listed by when they began, and nothing else: the
+// one an agent is still working in, begun before the others, sat pages down.
+// They sort by last use (and by turns) too, the order kept in the address.
+test('conversations sort by last use and by turns', async () => {
+  await go('#/conversations', 'table[data-table="sessions"]');
+  await page.fill('input[name="search"]', 'needle');
+  await page.click('form button[type="submit"]');
+  await page.locator('table[data-table="sessions"] tbody tr a >> text=needle').click();
+  const old = decodeURIComponent(new URL(page.url()).hash.split('/').pop());
+  // A new turn in one of the first conversations, named by its id.
+  const resp = await fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER, 'X-Session-Id': old },
+    body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'one more turn, much later' }] }),
+  });
+  assert.equal(resp.status, 200, await resp.text());
+  made.calls++;
+
+  await go('#/conversations', 'table[data-table="sessions"]');
+  assert.notEqual(await page.locator('table[data-table="sessions"] tbody tr').first().getAttribute('data-id'), old);
+  await page.selectOption('select[name="sort"]', 'last_accessed');
+  await page.click('form button[type="submit"]');
+  await page.waitForFunction(() => location.hash.includes('sort=last_accessed'));
+  await page.locator('table[data-table="sessions"]').waitFor();
+  assert.equal(await page.locator('table[data-table="sessions"] tbody tr').first().getAttribute('data-id'), old);
+  await page.reload();
+  await page.locator('table[data-table="sessions"]').waitFor();
+  assert.equal(await page.locator('select[name="sort"]').inputValue(), 'last_accessed');
+  assert.equal(await page.locator('table[data-table="sessions"] tbody tr').first().getAttribute('data-id'), old);
+  // The next page keeps the order.
+  await page.locator('[data-page="next"]').click();
+  await page.waitForFunction(() => location.hash.includes('after=') && location.hash.includes('sort=last_accessed'));
+
+  await go('#/conversations?sort=message_count', 'table[data-table="sessions"]');
+  const turns = (await page.locator('table[data-table="sessions"] tbody tr td:nth-child(3)').allInnerTexts()).map(Number);
+  assert.deepEqual(turns, [...turns].sort((a, b) => b - a));
+  assert.equal(turns[0], 2);
+  assert.equal(turns.at(-1), 1);
+  noErrors('sorted conversations');
 });
 
 test('calls: filters, cursor paging and the call view', async () => {
@@ -681,6 +806,37 @@ test('recorded markup is shown as text, never run', async () => {
   noErrors('recorded markup');
 });
 
+// Recorded text in a right-to-left script was laid out left to right: an
+// Arabic or Hebrew prompt's sentence end, numbers and quotes out of place.
+// Each recorded text takes its own direction.
+test('right-to-left messages read right to left', async () => {
+  const words = 'مرحبا بالعالم، الطقس 12 درجة!';
+  const answer = await chat({ messages: [{ role: 'user', content: words }] });
+  await go('#/conversations');
+  await page.fill('input[name="search"]', 'مرحبا');
+  await page.click('form button[type="submit"]');
+  const link = page.locator('table[data-table="sessions"] tbody tr a', { hasText: 'مرحبا' });
+  await link.waitFor();
+  const direction = (l) => l.evaluate((el) => getComputedStyle(el).direction);
+  assert.equal(await direction(link), 'rtl');
+  await link.click();
+  await page.locator('.msg.user .text').first().waitFor();
+  assert.equal(await direction(page.locator('#main h1')), 'rtl');
+  assert.equal(await direction(page.locator('.msg.user .text').first()), 'rtl');
+  // English stays left to right.
+  assert.equal(await direction(page.locator('.turnmeta').first()), 'ltr');
+  await go('#/calls/' + answer.id, '[data-body="Client request (OpenAI form)"] .json');
+  const body = page.locator('[data-body="Client request (OpenAI form)"]');
+  await body.evaluate(async (el) => {
+    for (let i = 0; i < 5; i++) {
+      el.querySelectorAll('details:not([open])').forEach((d) => { d.open = true; });
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  });
+  assert.equal(await direction(body.locator('.str', { hasText: 'مرحبا' }).first()), 'rtl');
+  noErrors('right-to-left messages');
+});
+
 // A call without a failed upstream attempt was shown as "every upstream
 // attempt succeeded", also when its answer broke off and when Qwen was never
 // called (every account resting).
@@ -742,6 +898,61 @@ test('live keeps up with more calls than a page', async () => {
   noErrors('a busy live page');
 });
 
+// errorCell is the error column's cell of row in table.
+async function errorCell(table, row) {
+  const heads = await page.locator(`table[data-table="${table}"] thead th`).allInnerTexts();
+  const i = heads.indexOf('error');
+  assert.ok(i >= 0, heads.join());
+  return row.locator('td').nth(i);
+}
+
+// inSight asserts a cell is within its table's box, not past its right edge
+// (where the table scrolls sideways).
+async function inSight(cell) {
+  const [right, box] = await cell.evaluate((td) => [td.getBoundingClientRect().right, td.closest('.tablewrap').getBoundingClientRect().right]);
+  assert.ok(right <= box, `the error column ends at ${right}px, past its table's ${box}px`);
+}
+
+// Live's finished calls said "error 200" and no more: what failed showed
+// only on each call's page. And a row opened its call on a click alone,
+// which a keyboard cannot give: the row has a link, as the Calls page's do.
+// The account rests (the tests above), so this call is refused, and
+// recorded with its error.
+test("live says what failed, and a keyboard opens a call", async () => {
+  await go('#/live');
+  await page.locator('text=/^updated /').waitFor();
+  // A long model name widens a column before the error's.
+  const resp = await fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: JSON.stringify({ model: 'qwq-32b-thinking-search', messages: [{ role: 'user', content: 'fail where Live shows it' }] }),
+  });
+  assert.equal(resp.status, 429, await resp.text());
+  const id = resp.headers.get('x-request-id');
+  const recorded = await (await fetch(proxy.baseURL + '/requests/' + id, { headers: { Authorization: 'Bearer ' + ADMIN } })).json();
+  assert.ok(recorded.response.error_type, JSON.stringify(recorded.response));
+  const row = page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`);
+  await row.waitFor({ timeout: 10000 });
+  const error = await errorCell('live', row);
+  assert.equal(await error.innerText(), recorded.response.error_type);
+  assert.equal(await error.locator('[title]').getAttribute('title'), recorded.response.error);
+  await inSight(error);
+  await row.locator(`a[href="#/calls/${recorded.id}"]`).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('[data-body="Client request (OpenAI form)"]').waitFor();
+  assert.match(await page.locator('.kv').first().innerText(), new RegExp(id));
+
+  // On the Calls page, the error was the last column, past the right edge
+  // of the table's box (at most 1,400 pixels wide) on every screen: a
+  // failed call's reason was cut off. It is beside the status.
+  await go('#/calls', 'table[data-table="calls"]');
+  const first = page.locator('table[data-table="calls"] tbody tr').first();
+  const cell = await errorCell('calls', first);
+  assert.equal(await cell.innerText(), recorded.response.error_type);
+  await inSight(cell);
+  noErrors('live, failed calls');
+});
+
 // A body's long string is cut, with a button for the rest: a 3 MB prompt
 // made the call's page 800,000 pixels tall, its other bodies beneath it.
 test('a very large body stays a page', async () => {
@@ -781,6 +992,11 @@ test('without keys the dashboard asks for none', async () => {
     assert.equal(await fresh.locator('#keyprompt').isVisible(), false);
     assert.equal(await fresh.locator('#signout').isVisible(), false);
     await fresh.locator('.card.empty').waitFor();
+    // Live with no call: its finished table said nothing, a header row
+    // alone, as if the page were still loading or broken.
+    await fresh.evaluate(() => { location.hash = '#/live'; });
+    await fresh.locator('text=/^updated /').waitFor();
+    assert.match(await fresh.locator('#main p.none').innerText(), /^No call has ended since .+; calls appear here as they end\.$/);
     await fresh.close();
     assert.deepEqual(errors, []);
   } finally {
@@ -807,6 +1023,65 @@ test('a stopped server is said to be unreachable', async () => {
   } finally {
     await fresh.close();
     if (!stopped) await open.stop();
+  }
+});
+
+// A key given while the server could not answer (stopped, or its database
+// failing) did nothing at all: no message, the prompt as it was, and the
+// untried key kept in the tab. It says why, and keeps no key.
+test('a key that cannot be checked says why', async () => {
+  const keyed = await startProxy({ env: { ADMIN_API_KEYS: ADMIN } });
+  let stopped = false;
+  const fresh = await context.newPage();
+  try {
+    await fresh.goto(keyed.root + '/ui/');
+    await fresh.locator('#keyprompt').waitFor({ state: 'visible' });
+    await keyed.stop();
+    stopped = true;
+    await fresh.fill('#keyinput', ADMIN);
+    await fresh.click('#keyform button');
+    await fresh.locator('#keyerror').waitFor();
+    assert.match(await fresh.locator('#keyerror').innerText(),
+      /^The key could not be checked: qwenproxy did not answer .*: it is stopped or unreachable\.$/);
+    assert.equal(await fresh.locator('#keyprompt').isVisible(), true);
+    assert.equal(await fresh.evaluate(() => sessionStorage.getItem('qwenproxy.key')), null);
+  } finally {
+    await fresh.close();
+    if (!stopped) await keyed.stop();
+  }
+});
+
+// With the database gone (the SQLite file deleted under the running
+// server), the pages went on reading the file as it was and showed its
+// calls as the history, the newer calls waiting in the spool unmentioned:
+// only the Overview's Health card said so. Every page says so above it.
+test('every page says when the history may lack calls', async () => {
+  const open = await startProxy();
+  const fresh = await context.newPage();
+  try {
+    const call = async (content) => {
+      const resp = await fetch(open.baseURL + '/chat/completions', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content }] }),
+      });
+      assert.equal(resp.status, 200, await resp.text());
+    };
+    await call('before the file went');
+    await fresh.goto(open.root + '/ui/#/calls');
+    await fresh.locator('table[data-table="calls"]').waitFor();
+    assert.equal(await fresh.locator('#banner').isVisible(), false);
+    renameSync(open.database, open.database + '.moved');
+    await call('after the file went');
+    for (const hash of ['#/conversations', '#/live', '#/overview', '#/calls']) {
+      await fresh.evaluate((h) => { location.hash = h; }, hash);
+      await fresh.locator('#banner').waitFor();
+      assert.match(await fresh.locator('#banner').innerText(),
+        /^The history may lack calls: database: unavailable: .*the database file was deleted or replaced while the server runs/, hash);
+    }
+  } finally {
+    await fresh.close();
+    await open.stop();
   }
 });
 

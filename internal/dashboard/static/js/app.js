@@ -5,6 +5,7 @@ import { overview, stopOverview } from "./overview.js";
 import { conversations, conversation } from "./conversations.js";
 import { calls, call } from "./calls.js";
 import { liveView, stopLive } from "./live.js";
+import { checkHistory, hideBanner } from "./banner.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -19,16 +20,22 @@ function ask(message) {
   stopLive();
   stopOverview();
   clear(main);
+  hideBanner();
   nav.hidden = true;
   signout.hidden = true;
   document.getElementById("keywhy").textContent = needed === "admin"
     ? "This qwenproxy has admin keys: its history is shown only with an admin key."
     : "This qwenproxy has API keys: its history is shown only with one.";
+  keyError(message);
+  prompt.hidden = false;
+  document.getElementById("keyinput").focus();
+}
+
+// keyError says why the prompt is asked again, or nothing.
+function keyError(message) {
   const err = document.getElementById("keyerror");
   err.textContent = message || "";
   err.hidden = !message;
-  prompt.hidden = false;
-  document.getElementById("keyinput").focus();
 }
 
 setAuthFailureHandler((e) => {
@@ -43,8 +50,14 @@ document.getElementById("keyform").addEventListener("submit", async (e) => {
   input.value = "";
   try {
     await api("/v1/requests?limit=1&count=false"); // an admin route: proves the key
-  } catch {
-    return; // the failure handler has asked again
+  } catch (err) {
+    if (err.status === 401 || err.status === 403) return; // the failure handler has asked again
+    // The key could not be tried (the server stopped, its database
+    // failing): said here, the key not kept, as it is not known to be
+    // good. Said nowhere, the button did nothing.
+    setKey("");
+    keyError("The key could not be checked: " + err.message);
+    return;
   }
   prompt.hidden = true;
   route();
@@ -66,11 +79,17 @@ async function route() {
   destroyCharts();
   stopLive();
   stopOverview();
+  checkHistory();
   const [path, query] = (location.hash.slice(1) || "/overview").split("?");
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   const page = parts[0] || "overview";
-  for (const a of nav.querySelectorAll("a")) a.classList.toggle("active", a.dataset.page === page);
+  // The page shown is marked for a screen reader too, not by colour alone.
+  for (const a of nav.querySelectorAll("a")) {
+    a.classList.toggle("active", a.dataset.page === page);
+    if (a.dataset.page === page) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
   document.title = `qwenproxy · ${page}`;
   try {
     switch (page) {
@@ -81,7 +100,7 @@ async function route() {
       case "live":
         return await liveView(main);
       default:
-        return await overview(main);
+        return await overview(main, params);
     }
   } catch (err) {
     if (!prompt.hidden) return;

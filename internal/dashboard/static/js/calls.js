@@ -6,11 +6,16 @@ import * as f from "./format.js";
 
 const filterNames = ["model", "response_model", "account", "status", "stream", "finish_reason", "session_id", "start", "end"];
 
+// listed is the address of the list last shown, filters and page, where a
+// call's "← Calls" leads back (it led to every call, the filters dropped).
+let listed = "#/calls";
+
 // calls is the request log: the history API's filters, keyset paging,
 // export and delete-before.
 export async function calls(main, params) {
   const filters = Object.fromEntries(filterNames.map((k) => [k, params.get(k) || ""]));
   const cursor = { after: params.get("after") || "", before: params.get("before") || "" };
+  listed = "#/calls" + qs({ ...filters, ...cursor });
   const base = "#/calls" + qs(filters);
   const select = (name, label, options) => h("label", label, h("select", { name },
     options.map(([v, t]) => h("option", { value: v, selected: filters[name] === v }, t))));
@@ -57,10 +62,14 @@ export async function calls(main, params) {
   }
 }
 
+// The error is beside the status: as the last column it began past the
+// right edge of the table's box on every screen (the page is at most 1,400
+// pixels wide, the columns 1,455), so a failed call's reason was cut off
+// or scrolled out of sight.
 export function callTable(items, fresh) {
   if (!items.length) return h("div.card.empty", "No calls match.");
   return h("div.tablewrap", h("table", { dataset: { table: "calls" } },
-    h("thead", h("tr", ["time", "model", "path", "stream", "status", "tokens", "duration", "first token", "attempts", "error"].map((c) => h("th", c)))),
+    h("thead", h("tr", ["time", "model", "path", "stream", "status", "error", "tokens", "duration", "first token", "attempts"].map((c) => h("th", c)))),
     h("tbody", items.map((r) => callRow(r, fresh)))));
 }
 
@@ -69,9 +78,9 @@ export function callRow(r, fresh) {
   return h("tr.click" + (fresh ? ".fresh" : ""), { dataset: { id: r.id }, onclick: () => { location.hash = "#/calls/" + r.id; } },
     h("td", h("a", { href: "#/calls/" + r.id }, f.time(r.timestamp))), h("td", modelCell(r.model, s.model)), h("td", r.path), h("td", r.stream ? "yes" : "no"),
     h("td", s.status ? h("span.pill." + s.status, `${s.status} ${s.http_status}`) : "–"),
+    h("td", s.error_type ? h("span.error", { title: s.error || "" }, s.error_type) : ""),
     h("td.num", f.int(s.total_tokens)), h("td.num", f.ms(s.duration_ms)), h("td.num", f.ms(s.ttft_ms)),
-    h("td.num", s.status ? `${s.upstream_attempts}${s.new_chat_attempts ? " + " + s.new_chat_attempts + " new chat" : ""}` : "–"),
-    h("td.wrap", s.error_type ? h("span.error", s.error_type) : ""));
+    h("td.num", s.status ? `${s.upstream_attempts}${s.new_chat_attempts ? " + " + s.new_chat_attempts + " new chat" : ""}` : "–"));
 }
 
 // modelCell names the model a call asked for and, where it was another,
@@ -120,7 +129,7 @@ async function deleteBefore(main, params, before) {
 // call shows one call: what came in, what went upstream, what came back,
 // the failed upstream attempts and the timing.
 export async function call(main, id) {
-  clear(main).append(h("p", h("a", { href: "#/calls" }, "← Calls")), h("p.muted", "Loading…"));
+  clear(main).append(h("p", h("a", { href: listed }, "← Calls")), h("p.muted", "Loading…"));
   let r;
   try {
     r = await api("/v1/requests/" + encodeURIComponent(id));

@@ -2,14 +2,25 @@ import { api, qs, request, download } from "./api.js";
 import { h, clear, errorBox, confirmDialog, clipped } from "./dom.js";
 import * as f from "./format.js";
 
-const filterNames = ["search", "model", "account", "start", "end"];
+const filterNames = ["search", "model", "account", "start", "end", "sort"];
 
-// conversations lists sessions, newest first, a keyset page at a time. The
-// filters are in the page's address, as the Calls page's are: kept in the
-// page alone, a later page reloaded or shared lost them but kept its cursor.
+// The orders the list offers, newest or most first. By when a conversation
+// began alone, the one an agent is still working in, begun yesterday, sat
+// pages down under the day's newer ones.
+const sorts = [["", "started"], ["last_accessed", "last used"], ["message_count", "turns"]];
+
+// listed is the address of the list last shown, search and page, where a
+// conversation's "← Conversations" leads back (as the Calls page's does).
+let listed = "#/conversations";
+
+// conversations lists sessions, newest first (or by last use, or by turns),
+// a keyset page at a time. The filters and the order are in the page's
+// address, as the Calls page's are: kept in the page alone, a later page
+// reloaded or shared lost them but kept its cursor.
 export async function conversations(main, params) {
   const filters = Object.fromEntries(filterNames.map((k) => [k, params.get(k) || ""]));
   const cursor = { after: params.get("after") || "", before: params.get("before") || "" };
+  listed = "#/conversations" + qs({ ...filters, ...cursor });
   const form = h("form.row.card", {
     onsubmit: (e) => {
       e.preventDefault();
@@ -29,11 +40,14 @@ export async function conversations(main, params) {
   h("label", "Account", h("input", { name: "account", value: filters.account, placeholder: "Qwen account" })),
   h("label", "From", h("input", { name: "start", value: filters.start, placeholder: "2h, 7d, 2026-05-01…" })),
   h("label", "Until", h("input", { name: "end", value: filters.end, placeholder: "now" })),
+  h("label", "Sort by", h("select", { name: "sort" },
+    sorts.map(([v, t]) => h("option", { value: v, selected: filters.sort === v }, t)))),
   h("button", { type: "submit" }, "Search"));
   const list = h("div", h("p.muted", "Loading…"));
   clear(main).append(h("h1", "Conversations"), form, list);
   try {
-    const page = await api("/v1/sessions" + qs({ ...filters, ...cursor, limit: 50, count: "false" }));
+    const order = filters.sort ? "desc" : "";
+    const page = await api("/v1/sessions" + qs({ ...filters, order, ...cursor, limit: 50, count: "false" }));
     clear(list).append(table(page), pager("#/conversations" + qs(filters), page));
   } catch (err) {
     clear(list).append(errorBox(err));
@@ -45,7 +59,7 @@ function table(page) {
   return h("div.tablewrap", h("table", { dataset: { table: "sessions" } },
     h("thead", h("tr", ["first message", "model", "turns", "started", "last used"].map((c) => h("th", c)))),
     h("tbody", page.data.map((s) => h("tr.click", { dataset: { id: s.id }, onclick: () => { location.hash = "#/conversations/" + encodeURIComponent(s.id); } },
-      h("td.wrap", h("a", { href: "#/conversations/" + encodeURIComponent(s.id) }, f.short(s.first_user_message, 120) || "(no text)")),
+      h("td.wrap", h("a", { href: "#/conversations/" + encodeURIComponent(s.id), dir: "auto" }, f.short(s.first_user_message, 120) || "(no text)")),
       h("td", s.model), h("td.num", s.message_count), h("td", f.time(s.created_at)), h("td", f.time(s.last_accessed)))))));
 }
 
@@ -63,7 +77,7 @@ export async function conversation(main, id) {
   const head = h("div", h("p.muted", "Loading…"));
   const chat = h("div.chat");
   const more = h("div");
-  clear(main).append(h("p", h("a", { href: "#/conversations" }, "← Conversations")), head, chat, more);
+  clear(main).append(h("p", h("a", { href: listed }, "← Conversations")), head, chat, more);
   let s, st;
   try {
     [s, st] = await Promise.all([api("/v1/sessions/" + encodeURIComponent(id)), api("/v1/sessions/" + encodeURIComponent(id) + "/stats")]);
@@ -72,7 +86,7 @@ export async function conversation(main, id) {
     return;
   }
   const t = st.statistics;
-  clear(head).append(h("h1", f.short(s.first_user_message, 90) || "Conversation"),
+  clear(head).append(h("h1", { dir: "auto" }, f.short(s.first_user_message, 90) || "Conversation"),
     h("div.card", h("dl.kv",
       h("dt", "session"), h("dd.mono", s.id), h("dt", "model"), h("dd", s.model),
       h("dt", "turns"), h("dd", s.message_count), h("dt", "calls"), h("dd", s.request_count),
@@ -148,7 +162,7 @@ function message(m) {
   const role = m.role === "tool" ? (m.is_error ? "tool result (failed)" : "tool result") : m.role;
   return h("div.msg." + (m.role || "assistant"), { dataset: { role: m.role } },
     h("div.role", role + (m.name ? " · " + m.name : ""), m.tool_call_id ? h("span.muted.mono", " · " + m.tool_call_id) : null),
-    m.reasoning ? h("details.reasoning", h("summary", `Reasoning (${m.reasoning.length} characters)`), h("div.text", m.reasoning)) : null,
+    m.reasoning ? h("details.reasoning", h("summary", `Reasoning (${m.reasoning.length} characters)`), h("div.text", { dir: "auto" }, m.reasoning)) : null,
     m.content ? clipped("div.text", m.content, "div") : null,
     (m.tool_calls || []).map((c) => h("div.toolcall", { dataset: { tool: c.name } },
       h("div", "→ calls ", h("span.name", c.name), h("span.muted", " · " + c.id)),

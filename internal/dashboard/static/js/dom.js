@@ -56,10 +56,13 @@ export function errorBox(err) {
 const LONG = 4000;
 
 // clipped is h(spec, text), cut at LONG characters with a button for the
-// rest, the two in a wrap element.
+// rest, the two in a wrap element. Its direction is its text's own
+// (dir="auto"): recorded text in Arabic or Hebrew read left to right, its
+// punctuation and numbers out of place, and the text is isolated, so a
+// direction override in it (U+202E) cannot reach what follows.
 export function clipped(spec, text, wrap = "span") {
-  if (text.length <= LONG) return h(spec, text);
-  const shown = h(spec, text.slice(0, LONG) + "…");
+  if (text.length <= LONG) return h(spec, { dir: "auto" }, text);
+  const shown = h(spec, { dir: "auto" }, text.slice(0, LONG) + "…");
   const more = h("button.secondary.more", { type: "button", onclick: () => {
     shown.textContent = text;
     more.remove();

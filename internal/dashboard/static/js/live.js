@@ -2,6 +2,7 @@ import { api, qs } from "./api.js";
 import { h, clear, errorBox } from "./dom.js";
 import * as f from "./format.js";
 import * as clock from "./clock.js";
+import { checkHistory } from "./banner.js";
 
 // Live polls, with fetch and the key, every two seconds:
 //  - GET /v1/requests/active: the calls this instance is serving now;
@@ -14,6 +15,9 @@ import * as clock from "./clock.js";
 //    first five minutes, or in ten seconds of a busy proxy) gave the same
 //    page on every poll, and no new call ever appeared.
 const EVERY = 2000, OVERLAP = 10000, KEEP = 200;
+// Every fifth poll asks whether the history is whole (the banner), as a
+// Live page stays open for hours.
+const HEALTH_EVERY = 5;
 
 let timer = null;
 let generation = 0; // a poll of a page left since stops there
@@ -29,14 +33,19 @@ export async function liveView(main) {
   const mine = generation;
   const seen = new Map(); // id → when it ended
   let since = null; // the server's time, once its first answer tells it
+  let first = null; // since, as the first poll asked (what "no call since" means)
   let paused = false;
   // polling: a poll is waiting for its answer. Resume starts no second one
   // beside it (which then went on polling too, one more round per Pause and
   // Resume): that poll schedules the next.
   let polling = false;
+  let polls = 0;
   const status = h("span.muted", "connecting…");
   const active = h("div");
   const rows = h("tbody");
+  // Said under the empty table: a bare header row read as a page still
+  // loading, or broken.
+  const none = h("p.muted.none", { hidden: true });
   const pause = h("button.secondary", { type: "button", onclick: () => {
     paused = !paused;
     pause.textContent = paused ? "Resume" : "Pause";
@@ -47,14 +56,16 @@ export async function liveView(main) {
     h("h2", "In progress on this instance"), active,
     h("h2", "Finished (every instance), newest first"),
     h("div.tablewrap", h("table", { dataset: { table: "live" } },
-      h("thead", h("tr", ["ended", "model", "stream", "status", "tokens", "duration", "first token", "session"].map((c) => h("th", c)))), rows)));
+      h("thead", h("tr", ["ended", "model", "stream", "status", "error", "tokens", "duration", "first token", "session"].map((c) => h("th", c)))), rows)),
+    none);
 
   const tick = async () => {
     if (paused || polling || mine !== generation) return;
     polling = true;
+    if (++polls % HEALTH_EVERY === 0) checkHistory();
     try {
       const now = await api("/v1/requests/active");
-      if (since === null) since = clock.now() - 5 * 60e3; // by the server's clock (its Date)
+      if (since === null) since = first = clock.now() - 5 * 60e3; // by the server's clock (its Date)
       const done = await api("/v1/responses" + qs({ start: Math.max(0, since - OVERLAP), order: "desc", limit: KEEP, count: "false" }));
       clear(active).append(now.data.length ? h("div.tablewrap", h("table", { dataset: { table: "active" } },
         h("thead", h("tr", ["started", "model", "route", "", "for", "session"].map((c) => h("th", c)))),
@@ -66,12 +77,21 @@ export async function liveView(main) {
         since = Math.max(since, r.timestamp);
         if (seen.has(r.id)) continue;
         seen.set(r.id, r.timestamp);
+        // Each row names its call by a link, as the Calls page's rows do
+        // (a keyboard reaches a link, not a row's click), and a failed
+        // call says what failed, beside its status (see the Calls page's
+        // table): "error 200" alone left the operator to open every failed
+        // stream to learn why.
         rows.prepend(h("tr.click.fresh", { dataset: { id: r.request_uuid }, onclick: () => { location.hash = "#/calls/" + r.request_id; } },
-          h("td", f.time(r.timestamp)), h("td", r.model), h("td", r.stream ? "yes" : "no"),
-          h("td", h("span.pill." + r.status, `${r.status} ${r.http_status}`)), h("td.num", f.int(r.total_tokens)),
-          h("td.num", f.ms(r.duration_ms)), h("td.num", f.ms(r.ttft_ms)), h("td", r.session_id || "–")));
+          h("td", h("a", { href: "#/calls/" + r.request_id }, f.time(r.timestamp))), h("td", r.model), h("td", r.stream ? "yes" : "no"),
+          h("td", h("span.pill." + r.status, `${r.status} ${r.http_status}`)),
+          h("td", r.error_type ? h("span.error", { title: r.error || "" }, r.error_type) : ""),
+          h("td.num", f.int(r.total_tokens)), h("td.num", f.ms(r.duration_ms)), h("td.num", f.ms(r.ttft_ms)),
+          h("td", r.session_id || "–")));
       }
       while (rows.children.length > KEEP) rows.lastChild.remove();
+      none.textContent = `No call has ended since ${f.time(first)}; calls appear here as they end.`;
+      none.hidden = rows.children.length > 0;
       for (const [id, ts] of seen) if (ts < since - 2 * OVERLAP) seen.delete(id); // they never come back
       status.textContent = "updated " + new Date(clock.now()).toLocaleTimeString(); // the server's, as the rows' times
     } catch (err) {

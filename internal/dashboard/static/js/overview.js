@@ -8,12 +8,49 @@ const MIN = 60e3, HOUR = 60 * MIN, DAY = 24 * HOUR;
 const ranges = { hour: [HOUR, 5 * MIN], day: [DAY, HOUR], week: [7 * DAY, 6 * HOUR] };
 const steps = [MIN, 5 * MIN, 15 * MIN, HOUR, 3 * HOUR, 6 * HOUR, DAY, 7 * DAY];
 
-let state = { range: "day", start: "", end: "" };
+// The range is in the page's address (#/overview?range=week,
+// ?range=custom&start=…&end=…), as the lists' filters are: kept in the page
+// alone, a reload or a shared link showed the last day instead. The last
+// one shown is remembered for the bare #/overview the menu links to, so
+// leaving the page and coming back keeps it too.
+const rangeNames = ["hour", "day", "week", "custom"];
+let remembered = "";
+
+function rangeOf(params) {
+  const range = rangeNames.includes(params.get("range")) ? params.get("range") : "day";
+  return range === "custom"
+    ? { range, start: params.get("start") || "", end: params.get("end") || "" }
+    : { range, start: "", end: "" };
+}
+
+// A custom range's ends are instants in the address (RFC 3339, UTC), shown
+// in the browser's zone: the fields' own values, wall-clock times, named
+// other hours in a link opened in another zone.
+function instant(local) {
+  const t = Date.parse(local); // a datetime-local value is the browser's zone
+  return Number.isNaN(t) ? "" : new Date(t).toISOString();
+}
+
+function wallClock(iso) {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return "";
+  const d = new Date(t);
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+// show makes hash the page's address and shows it: the same address again
+// (a range chosen twice, Show pressed again) changes nothing a hashchange
+// would tell, so it is shown here.
+function show(main, hash) {
+  if (location.hash === hash) overview(main, new URLSearchParams(hash.split("?")[1] || ""));
+  else location.hash = hash;
+}
 
 // plan turns the chosen range into [start, end) and aligned windows of
 // about two dozen steps; each window is one stats query (whole hours come
 // from the hourly rollups, so even a week at a million calls stays cheap).
-function plan() {
+function plan(state) {
   let end = clock.now(), start, step;
   if (state.range === "custom") {
     start = Date.parse(state.start);
@@ -59,20 +96,28 @@ export function stopOverview() {
   current.abort();
 }
 
-export async function overview(main) {
+export async function overview(main, params = new URLSearchParams()) {
+  if (!params.has("range") && remembered) {
+    history.replaceState(null, "", remembered);
+    params = new URLSearchParams(remembered.split("?")[1]);
+  }
+  const state = rangeOf(params);
+  if (params.has("range")) remembered = "#/overview" + qs(state);
   stopOverview();
   const { signal } = (current = new AbortController());
   destroyCharts();
   const body = h("div");
-  const tabs = h("div.tabs", ["hour", "day", "week", "custom"].map((r) =>
-    h("button" + (state.range === r ? ".on" : ""), { type: "button", dataset: { range: r }, onclick: () => { state.range = r; overview(main); } },
-      r === "custom" ? "Custom" : "Last " + r)));
+  const tabs = h("div.tabs", rangeNames.map((r) =>
+    h("button" + (state.range === r ? ".on" : ""), { type: "button", dataset: { range: r }, "aria-pressed": String(state.range === r),
+      // Custom keeps the range last chosen, to be changed.
+      onclick: () => show(main, "#/overview" + qs(r === "custom" ? { ...state, range: r } : { range: r })) },
+    r === "custom" ? "Custom" : "Last " + r)));
   const custom = state.range === "custom" ? h("form.row", {
-    onsubmit: (e) => { e.preventDefault(); state.start = e.target.start.value; state.end = e.target.end.value; overview(main); },
-  }, h("label", "From", h("input", { type: "datetime-local", name: "start", value: state.start, required: true })),
-  h("label", "To (empty: now)", h("input", { type: "datetime-local", name: "end", value: state.end })),
+    onsubmit: (e) => { e.preventDefault(); show(main, "#/overview" + qs({ range: "custom", start: instant(e.target.start.value), end: instant(e.target.end.value) })); },
+  }, h("label", "From", h("input", { type: "datetime-local", name: "start", value: wallClock(state.start), required: true })),
+  h("label", "To (empty: now)", h("input", { type: "datetime-local", name: "end", value: wallClock(state.end) })),
   h("button", { type: "submit" }, "Show")) : null;
-  clear(main).append(h("div", h("div.row", h("h1", "Overview"), tabs, h("button.secondary", { type: "button", onclick: () => overview(main) }, "Refresh")), custom, body));
+  clear(main).append(h("div", h("div.row", h("h1", "Overview"), tabs, h("button.secondary", { type: "button", onclick: () => overview(main, params) }, "Refresh")), custom, body));
   health(body);
   if (state.range === "custom" && !state.start) {
     body.append(h("p.muted", "Choose a range."));
@@ -80,7 +125,7 @@ export async function overview(main) {
   }
   let p;
   try {
-    p = plan();
+    p = plan(state);
   } catch (err) {
     body.append(errorBox(err));
     return;
