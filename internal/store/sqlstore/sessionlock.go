@@ -35,15 +35,21 @@ const maxDeadConns = 64
 // this is the statement in flight) held no lock: the lock is taken once more
 // on a new connection rather than failing the turn with 503.
 func (l sessionLocker) LockSession(ctx context.Context, id string) (qp.SessionLock, error) {
-	locker := l.s.dialect.(SessionLocker)
-	lock, err := l.lockOnce(ctx, locker, id)
-	if err != nil && locker.ConnectionLost(err) && ctx.Err() == nil {
-		lock, err = l.lockOnce(ctx, locker, id)
-	}
+	lock, err := l.take(ctx, l.s.dialect.(SessionLocker), id)
 	if err != nil {
 		return nil, fmt.Errorf("lock session %s: %w", id, err)
 	}
 	return lock, nil
+}
+
+// take takes the lock, once more on a new connection if the server closed
+// the first under the statement.
+func (l sessionLocker) take(ctx context.Context, locker SessionLocker, id string) (*sessionLock, error) {
+	lock, err := l.lockOnce(ctx, locker, id)
+	if err != nil && locker.ConnectionLost(err) && ctx.Err() == nil {
+		lock, err = l.lockOnce(ctx, locker, id)
+	}
+	return lock, err
 }
 
 func (l sessionLocker) lockOnce(ctx context.Context, locker SessionLocker, id string) (*sessionLock, error) {
@@ -57,7 +63,7 @@ func (l sessionLocker) lockOnce(ctx context.Context, locker SessionLocker, id st
 		return nil, err
 	}
 	return &sessionLock{conn: conn, id: id, rebind: l.s.dialect.Rebind, unlock: unlock, lost: locker.ConnectionLost,
-		relock: func(ctx context.Context) (*sessionLock, error) { return l.lockOnce(ctx, locker, id) }}, nil
+		relock: func(ctx context.Context) (*sessionLock, error) { return l.take(ctx, locker, id) }}, nil
 }
 
 // liveConn takes a connection from the lock pool (waiting, with ctx, while
