@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrNotFound is returned by stores when a looked-up row does not exist.
@@ -25,6 +26,26 @@ var ErrDatabaseBusy = errors.New("the database stayed locked past DATABASE_BUSY_
 // holds — a constraint, a value it cannot store — as opposed to the database
 // being unavailable: written again, it fails again.
 var ErrRecordRefused = errors.New("the database refuses a record")
+
+// FirstUserMessageMax bounds a session's name (Session.FirstUserMessage), in
+// bytes: a name, not a copy — a session row outlives its calls, and a 3 MB
+// first message made retention by size delete a newer call in its place.
+const FirstUserMessageMax = 4096
+
+// SessionName is text cut to FirstUserMessageMax bytes, not inside a
+// character. The turn names its session so, and the store cuts whatever it
+// writes so too: a state an earlier build spooled, or a session copied from
+// its history, may hold a whole message.
+func SessionName(text string) string {
+	n := FirstUserMessageMax
+	if len(text) <= n {
+		return text
+	}
+	for n > 0 && !utf8.RuneStart(text[n]) {
+		n--
+	}
+	return text[:n]
+}
 
 // Session maps one client conversation onto one Qwen chat.
 //

@@ -359,7 +359,8 @@ func TestACachedSessionHoldsNotItsFirstMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stored.FirstUserMessage != firstMessage() || stored.MessageCount != 2 || stored.ParentID != "p2" {
+	// The store keeps it as it keeps every name, cut to qp.FirstUserMessageMax.
+	if stored.FirstUserMessage != qp.SessionName(firstMessage()) || stored.MessageCount != 2 || stored.ParentID != "p2" {
 		t.Fatalf("stored session after its second turn: %d bytes of first message, %d messages, parent %q",
 			len(stored.FirstUserMessage), stored.MessageCount, stored.ParentID)
 	}

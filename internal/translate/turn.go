@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/qwen"
@@ -85,25 +84,14 @@ func FirstUserText(msgs []qp.Message) string {
 			first, seen = strings.TrimSpace(msgs[i].Text), true
 		}
 		if text := strings.TrimSpace(withoutAgentContext(msgs[i].Text)); text != "" {
-			return cutUTF8(text, FirstUserMax)
+			return qp.SessionName(text)
 		}
 	}
-	return cutUTF8(first, FirstUserMax)
+	return qp.SessionName(first)
 }
 
 // FirstUserMax bounds FirstUserText, in bytes.
-const FirstUserMax = 4096
-
-// cutUTF8 is s cut to at most n bytes, not inside a character.
-func cutUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+const FirstUserMax = qp.FirstUserMessageMax
 
 // withoutAgentContext is text less the <system-reminder> blocks agents weave
 // into it, and "" for a text that is one tagged block alone

@@ -35,15 +35,21 @@ const maxDeadConns = 64
 // this is the statement in flight) held no lock: the lock is taken once more
 // on a new connection rather than failing the turn with 503.
 func (l sessionLocker) LockSession(ctx context.Context, id string) (qp.SessionLock, error) {
-	locker := l.s.dialect.(SessionLocker)
-	lock, err := l.lockOnce(ctx, locker, id)
-	if err != nil && locker.ConnectionLost(err) && ctx.Err() == nil {
-		lock, err = l.lockOnce(ctx, locker, id)
-	}
+	lock, err := l.take(ctx, l.s.dialect.(SessionLocker), id)
 	if err != nil {
 		return nil, fmt.Errorf("lock session %s: %w", id, err)
 	}
 	return lock, nil
+}
+
+// take takes the lock, once more on a new connection if the server closed
+// the first under the statement.
+func (l sessionLocker) take(ctx context.Context, locker SessionLocker, id string) (*sessionLock, error) {
+	lock, err := l.lockOnce(ctx, locker, id)
+	if err != nil && locker.ConnectionLost(err) && ctx.Err() == nil {
+		lock, err = l.lockOnce(ctx, locker, id)
+	}
+	return lock, err
 }
 
 func (l sessionLocker) lockOnce(ctx context.Context, locker SessionLocker, id string) (*sessionLock, error) {
@@ -56,7 +62,8 @@ func (l sessionLocker) lockOnce(ctx context.Context, locker SessionLocker, id st
 		conn.Close()
 		return nil, err
 	}
-	return &sessionLock{conn: conn, id: id, rebind: l.s.dialect.Rebind, unlock: unlock}, nil
+	return &sessionLock{conn: conn, id: id, rebind: l.s.dialect.Rebind, unlock: unlock, lost: locker.ConnectionLost,
+		relock: func(ctx context.Context) (*sessionLock, error) { return l.take(ctx, locker, id) }}, nil
 }
 
 // liveConn takes a connection from the lock pool (waiting, with ctx, while
@@ -96,12 +103,47 @@ type sessionLock struct {
 	id     string
 	rebind func(string) string
 	unlock func()
+	// lost tells an error of a connection the server closed; relock takes
+	// the lock again on a new connection (see onConn).
+	lost   func(error) bool
+	relock func(ctx context.Context) (*sessionLock, error)
+}
+
+// onConn runs do on the lock's connection. Should the server have closed
+// that connection (a restart, a failover, pg_terminate_backend), the lock
+// went with it and the statement took no effect: the lock is taken again on
+// a new connection and do runs once more there. A save that failed so went
+// to the recorder instead, written behind after the lock was let go, and the
+// conversation's next turn read the state before it: it hung under the
+// answer before, and the model forgot a turn its client had been answered.
+func (l *sessionLock) onConn(ctx context.Context, do func(ctx context.Context, conn *sql.Conn) error) error {
+	err := l.statement(ctx, do)
+	if err == nil || !l.lost(err) || ctx.Err() != nil {
+		return err
+	}
+	next, lockErr := l.relock(ctx) // waits, as the first lock did, for another turn that took it meanwhile
+	if lockErr != nil {
+		return fmt.Errorf("%w (and taking its lock again on a new connection: %w)", err, lockErr)
+	}
+	l.unlock() // fails on the closed connection, which is thrown away
+	l.conn.Close()
+	l.conn, l.unlock = next.conn, next.unlock
+	return l.statement(ctx, do)
+}
+
+// statement runs do on the lock's connection within turnStatementTimeout.
+func (l *sessionLock) statement(ctx context.Context, do func(ctx context.Context, conn *sql.Conn) error) error {
+	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout)
+	defer cancel()
+	return do(ctx, l.conn)
 }
 
 func (l *sessionLock) Session(ctx context.Context) (*qp.Session, error) {
-	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout)
-	defer cancel()
-	sess, err := scanSession(l.conn.QueryRowContext(ctx, l.rebind(`SELECT `+sessionColumns+` FROM sessions WHERE id = ?`), l.id))
+	var sess *qp.Session
+	err := l.onConn(ctx, func(ctx context.Context, conn *sql.Conn) (err error) {
+		sess, err = scanSession(conn.QueryRowContext(ctx, l.rebind(`SELECT `+sessionColumns+` FROM sessions WHERE id = ?`), l.id))
+		return err
+	})
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, qp.ErrNotFound
 	}
@@ -112,17 +154,18 @@ func (l *sessionLock) Session(ctx context.Context) (*qp.Session, error) {
 }
 
 func (l *sessionLock) Save(ctx context.Context, s qp.Session) error {
-	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout)
-	defer cancel()
-	var deleted int
-	err := l.conn.QueryRowContext(ctx, l.rebind(`SELECT COUNT(*) FROM deleted_sessions WHERE id = ? AND chat_id = ?`), s.ID, s.ChatID).Scan(&deleted)
+	err := l.onConn(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		var deleted int
+		if err := conn.QueryRowContext(ctx, l.rebind(`SELECT COUNT(*) FROM deleted_sessions WHERE id = ? AND chat_id = ?`), s.ID, s.ChatID).Scan(&deleted); err != nil {
+			return err
+		}
+		if deleted > 0 {
+			return nil // deleted during the turn: it stays deleted
+		}
+		_, err := conn.ExecContext(ctx, l.rebind(upsertSession), sessionArgs(&s)...)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("save session %s: %w", s.ID, err)
-	}
-	if deleted > 0 {
-		return nil // deleted during the turn: it stays deleted
-	}
-	if _, err := l.conn.ExecContext(ctx, l.rebind(upsertSession), sessionArgs(&s)...); err != nil {
 		return fmt.Errorf("save session %s: %w", s.ID, err)
 	}
 	return nil

@@ -59,8 +59,11 @@ const upsertSession = `INSERT INTO sessions
 	WHERE excluded.message_count > sessions.message_count
 		OR (excluded.message_count = sessions.message_count AND excluded.last_accessed >= sessions.last_accessed)`
 
+// sessionArgs are a state's values for upsertSession, its name cut to the
+// bound a turn names it by (qp.SessionName): a state an earlier build spooled,
+// or a session copied from an earlier history, may carry a whole message.
 func sessionArgs(s *qp.Session) []any {
-	return []any{s.ID, s.ChatID, s.ParentID, s.Model, s.FirstUserMessage, s.MessageCount,
+	return []any{s.ID, s.ChatID, s.ParentID, s.Model, qp.SessionName(s.FirstUserMessage), s.MessageCount,
 		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli(), s.ToldSystemHash, s.ToldToolsHash,
 		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " "), boolInt(s.Named), unixMilliOrZero(s.ChatDeletedAt)}
 }
