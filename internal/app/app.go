@@ -146,6 +146,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	sessions := session.NewManager(a.store, a.store.Locker(), a.recorder.SaveSession, cfg.SessionTimeout, qp.NewID)
+	sessions.LogTo(log)
 	sessions.Bound(cfg.SessionCacheSize, func(ctx context.Context) bool {
 		// Evict only what the database has: everything saved is committed.
 		if err := a.recorder.Sync(ctx); err != nil {

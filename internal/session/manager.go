@@ -11,6 +11,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/quietlog"
 )
 
 // Manager resolves the session of each call.
@@ -47,6 +48,11 @@ type Manager struct {
 	// deleteChats deletes expired sessions' chats at each cleanup; nil:
 	// they are kept (see DeleteChatsWith).
 	deleteChats ChatDeleter
+
+	// log hears of a turn's state that its lock could not write (LogTo);
+	// saveLog keeps a database that fails every turn from flooding it.
+	log     *slog.Logger
+	saveLog quietlog.Log
 }
 
 // NewManager returns a Manager whose sessions expire after ttl idle; save
@@ -434,7 +440,19 @@ func (t *Turn) persist() {
 	if t.held != nil {
 		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
 		defer cancel()
-		if err := t.held.Save(ctx, t.Session); err == nil {
+		err := t.held.Save(ctx, t.Session)
+		if log := t.m.log; log != nil {
+			if err == nil {
+				t.m.saveLog.Recovered(log, "sessions' states are written under their locks again")
+			} else {
+				// Written behind, the state may come after the session's
+				// next turn has read it: that turn would hang under the
+				// answer before this one's.
+				t.m.saveLog.Warn(log, "a turn's session state could not be written under its lock; the recorder writes it behind",
+					"session_id", t.Session.ID, "err", err)
+			}
+		}
+		if err == nil {
 			return
 		}
 	}
@@ -568,6 +586,12 @@ func (m *Manager) Cached() int {
 	defer m.mu.Unlock()
 	return len(m.cache)
 }
+
+// LogTo makes the manager log to log what the operator should know of: a
+// turn's state that its lock on a shared database could not write (logged
+// once a minute while it recurs; see quietlog). Call it before the first
+// turn.
+func (m *Manager) LogTo(log *slog.Logger) { m.log = log }
 
 // DeleteChatsWith makes each cleanup delete the chats of expired sessions
 // with del, at most chatSweepLimit a sweep (QWEN_DELETE_CHATS). Call it

@@ -1,0 +1,59 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/logtest"
+)
+
+// failingLocker is a shared database whose locks are taken and read but
+// whose saves fail, as a connection the server closed under the lock.
+type failingLocker struct{ saves atomic.Int32 }
+
+func (l *failingLocker) LockSession(context.Context, string) (qp.SessionLock, error) {
+	return failingLock{l}, nil
+}
+
+type failingLock struct{ l *failingLocker }
+
+func (failingLock) Session(context.Context) (*qp.Session, error) { return nil, qp.ErrNotFound }
+func (f failingLock) Save(context.Context, qp.Session) error {
+	f.l.saves.Add(1)
+	return errors.New("FATAL: terminating connection due to administrator command")
+}
+func (failingLock) Unlock() {}
+
+// A turn's state that its lock on a shared database could not write goes
+// to the recorder, written behind, and the operator is told (once while it
+// recurs): it was handed over without a word, and a next turn that read the
+// state first hung under the answer before with nothing in the log.
+func TestAStateItsLockCouldNotWriteIsLogged(t *testing.T) {
+	_, st := newManager(t)
+	var behind atomic.Int32
+	locker := &failingLocker{}
+	mgr := NewManager(st, locker, func(qp.Session) { behind.Add(1) }, 0, func() string { return "s1" })
+	var buf logtest.Buffer
+	mgr.LogTo(slog.New(slog.NewTextHandler(&buf, nil)))
+	var chats atomic.Int32
+	for range 2 {
+		turn, err := mgr.Begin(context.Background(), Request{ExplicitID: "s1", NewChat: newChat(&chats)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		turn.Advance("p1", "K1", nil)
+		turn.Release()
+	}
+	if locker.saves.Load() != 2 || behind.Load() != 2 {
+		t.Fatalf("%d saves under the lock, %d written behind: want 2 and 2", locker.saves.Load(), behind.Load())
+	}
+	log := buf.String()
+	if n := strings.Count(log, "could not be written under its lock"); n != 1 || !strings.Contains(log, "session_id=s1") || !strings.Contains(log, "terminating connection") {
+		t.Fatalf("logged %d times, want once with the session and the cause:\n%s", n, log)
+	}
+}
