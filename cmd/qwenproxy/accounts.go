@@ -70,7 +70,13 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 		}
 		return accountsTest(ctx, c, strings.ToLower(id))
 	case "rekey":
-		if err := c.openOrCreate(ctx, args); err != nil {
+		if err := c.parse(args); err != nil {
+			return err
+		}
+		if c.cfg.SecretKey == nil { // refused before the database is opened: a refusal creates none
+			return accounts.ErrNoKey
+		}
+		if err := c.connect(ctx); err != nil {
 			return err
 		}
 		return accountsRekey(ctx, c)

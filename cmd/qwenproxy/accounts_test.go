@@ -346,3 +346,17 @@ func TestRefusedAccountsAddCreatesNoDatabase(t *testing.T) {
 		})
 	}
 }
+
+// `accounts rekey` without QWENPROXY_SECRET_KEY has nothing to re-seal with
+// and is refused; it made and migrated a database at --database-path first,
+// as `accounts add` once did.
+func TestRefusedAccountsRekeyCreatesNoDatabase(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	_, errOut, code := runCLI(t, db, "accounts", "rekey")
+	if code != 1 || !strings.Contains(errOut, "QWENPROXY_SECRET_KEY is not set") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused accounts rekey left a database at %s (%v)", db, err)
+	}
+}
