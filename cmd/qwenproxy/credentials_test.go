@@ -217,3 +217,37 @@ func cliWithVars(db string) (vars map[string]string, run func(stdin string, args
 		return code, out.String(), errOut.String()
 	}
 }
+
+// `credentials --help` describes the input the README gives it (`printf
+// '%s\n' "$COOKIE" | qwenproxy credentials set`): the Cookie header alone, on
+// one line, the bx-umidtoken being optional. It said "read the bx-umidtoken
+// and the Cookie header from standard input, one per line", which sent a
+// user to find a bx-umidtoken first. The one line it names is what is stored.
+func TestCredentialsSetHelpNamesTheCookieAlone(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "c.db")
+	help, _, code := runCLI(t, db, "credentials", "--help")
+	var setLine string
+	for _, line := range strings.Split(help, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "set ") {
+			setLine = line
+		}
+	}
+	if code != 0 || !strings.Contains(setLine, "read a logged-in browser's Cookie header from standard input") ||
+		strings.Contains(setLine, "one per line") {
+		t.Fatalf("exit %d; the set action's help: %q", code, setLine)
+	}
+	env := func(k string) string {
+		if k == "DATABASE_PATH" {
+			return db
+		}
+		return ""
+	}
+	var out, errOut bytes.Buffer
+	cookie := "acw_tc=x; " + qwensim.LoginCookie()
+	if code := runWithInput(context.Background(), []string{"credentials", "set"}, env, strings.NewReader(cookie+"\n"), &out, &errOut); code != 0 {
+		t.Fatalf("set with the Cookie header alone: exit %d: %s", code, errOut.String())
+	}
+	if status, _, _ := runCLI(t, db, "credentials"); !strings.Contains(status, "normal mode") {
+		t.Fatalf("the one line was not stored as the Cookie header: %s", status)
+	}
+}

@@ -87,7 +87,7 @@ func commands() []command {
 		{"prune", "delete calls recorded before a time (asks before deleting everything)", nil,
 			func(ctx context.Context, args []string, e env) error { return pruneCmd(ctx, args, e) }},
 		{"credentials", "Qwen credentials kept in the database (never printed)", []action{{"status", "", "stored or not, and when the token expires"},
-			{"set", "", "read the bx-umidtoken and the Cookie header from standard input, one per line"}, {"clear", "", "forget them"}},
+			{"set", "", "read a logged-in browser's Cookie header from standard input (or two lines: the bx-umidtoken, then the Cookie header)"}, {"clear", "", "forget them"}},
 			func(ctx context.Context, args []string, e env) error {
 				return credentialsCmd(ctx, args, e.getenv, e.stdin, e.stdout, e.stderr)
 			}},
