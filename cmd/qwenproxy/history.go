@@ -59,7 +59,7 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 			percentile(g.Duration, g.Duration.P50), percentile(g.Duration, g.Duration.P95), percentile(g.Duration, g.Duration.P99),
 			percentile(g.TTFT, g.TTFT.P50))
 	}
-	return c.table("GROUP\tCALLS\tERRORS\tPROMPT TOK\tCOMPL TOK\tP50 MS\tP95 MS\tP99 MS\tTTFT P50", func(w io.Writer) {
+	err = c.table("GROUP\tCALLS\tERRORS\tPROMPT TOK\tCOMPL TOK\tP50 MS\tP95 MS\tP99 MS\tTTFT P50", func(w io.Writer) {
 		row(w, "all", st.Totals)
 		for _, g := range st.ByModel {
 			row(w, "model "+g.Key, g)
@@ -75,6 +75,12 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 			row(w, key, g)
 		}
 	})
+	if err == nil && st.Approximate && st.Totals.Duration.Count > 0 {
+		// Said, as --json says "percentiles": "approximate": a P95 above the
+		// slowest call's duration reads as a bug otherwise.
+		_, err = fmt.Fprintln(c.stdout, "percentiles are approximate (within about 10 %, from the statistics' histograms); one session's (--session) are exact")
+	}
+	return err
 }
 
 // percentile is one of d's percentiles, v, in milliseconds, or "-" when d
