@@ -185,7 +185,7 @@ func (c *Config) settings() []setting {
 		{"RECORD_BODIES", "true", "store request and response bodies (false: metadata only; per call: X-Record-Bodies: false)", boolean(&c.RecordBodies)},
 		{"API_KEYS", "", "comma-separated proxy API keys; with any key (here or `qwenproxy keys add`) every /v1 route needs one", list(&c.APIKeys)},
 		{"ADMIN_API_KEYS", "", "comma-separated admin keys; with any, the history routes and deletes need one", list(&c.AdminAPIKeys)},
-		{"CORS_ORIGINS", "", "comma-separated browser origins allowed (* for any); none: CORS off", list(&c.CORSOrigins)},
+		{"CORS_ORIGINS", "", "comma-separated browser origins allowed, each scheme://host[:port] as a browser sends it (* for any); none: CORS off", originList(&c.CORSOrigins)},
 		{"ALLOWED_HOSTS", "", "comma-separated host names a server on a loopback address answers besides localhost and IP addresses (a reverse proxy's own name)", hostList(&c.AllowedHosts)},
 		{"ALLOW_UNAUTHENTICATED", "false", "allow listening beyond loopback without API keys", boolean(&c.AllowUnauthenticated)},
 		{"RETENTION_DAYS", "0", "delete recorded calls older than this many days (0: keep everything)", integer(&c.RetentionDays, 0, 100_000)},
@@ -445,6 +445,35 @@ func hostList(dst *[]string) func(string) error {
 			hosts = append(hosts, strings.TrimSuffix(h, "."))
 		}
 		*dst = hosts
+		return nil
+	}
+}
+
+// originList reads CORS_ORIGINS: "*", or origins as a browser's Origin
+// header names them (scheme://host[:port], lower-case, no path), which
+// they are compared with as they are. A trailing "/" (a page's address
+// pasted) is dropped and the case lowered; an entry with a path, a query or
+// no scheme is refused at start: it could never match, and every call of
+// that page was refused 403 origin_not_allowed with nothing saying why.
+func originList(dst *[]string) func(string) error {
+	return func(v string) error {
+		var origins []string
+		for _, o := range strings.Split(v, ",") {
+			o = strings.TrimSpace(o)
+			if o == "" {
+				continue
+			}
+			if o != "*" {
+				u, err := url.Parse(strings.TrimSuffix(o, "/"))
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+					u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(o, "#") {
+					return fmt.Errorf("%q is not an origin: give scheme://host[:port] as a browser sends it, without a path (e.g. https://app.example.com), or *", o)
+				}
+				o = strings.ToLower(u.Scheme + "://" + u.Host)
+			}
+			origins = append(origins, o)
+		}
+		*dst = origins
 		return nil
 	}
 }

@@ -211,3 +211,25 @@ func TestHeaderSettingsMustBeSendable(t *testing.T) {
 		t.Fatalf("good values: %+v %v", c, err)
 	}
 }
+
+// CORS_ORIGINS is compared with a browser's Origin header as it is
+// (scheme://host[:port], lower-case, no path): an origin written with a
+// trailing "/" or in capitals (pasted from the address bar) never matched,
+// and one without a scheme or with a path could not, so that page's every
+// call was a 403 origin_not_allowed with nothing at start saying why. The
+// first are now read as the origin they name; the others are refused.
+func TestCORSOriginsAreOriginsAsBrowsersSendThem(t *testing.T) {
+	c, err := Load(nil, env(map[string]string{"CORS_ORIGINS": " https://App.Example.com/ , http://localhost:5173,*"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.CORSOrigins, " "); got != "https://app.example.com http://localhost:5173 *" {
+		t.Fatalf("CORS_ORIGINS read as %q", c.CORSOrigins)
+	}
+	for _, bad := range []string{"app.example.com", "https://app.example.com/ui/", "https://app.example.com?x=1", "ftp://app.example.com", "https://"} {
+		if _, err := Load(nil, env(map[string]string{"CORS_ORIGINS": bad}), io.Discard); err == nil ||
+			!strings.Contains(err.Error(), "CORS_ORIGINS") || !strings.Contains(err.Error(), "is not an origin") {
+			t.Errorf("CORS_ORIGINS=%s: %v", bad, err)
+		}
+	}
+}
