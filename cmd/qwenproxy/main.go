@@ -130,8 +130,9 @@ Exit status: 0 done, 1 the command failed, 2 a usage error (unknown command, act
 missing or surplus argument), 141 the reader of its output left (a broken pipe); doctor's own
 statuses name its diagnosis.
 
-Every command takes --help. Every history command takes --database-path (default DATABASE_PATH),
---database-url (default DATABASE_URL: a postgres:// URL selects PostgreSQL) and --json.
+Every command takes --help (or: qwenproxy help COMMAND). Every history command takes
+--database-path (default DATABASE_PATH), --database-url (default DATABASE_URL: a postgres:// URL
+selects PostgreSQL) and --json.
 Times (--start, --end, --before) are ` + timeHelp + `.
 `
 
@@ -185,8 +186,7 @@ func runEnv(ctx context.Context, args []string, e env) int {
 	}
 	switch args[0] {
 	case "help", "-h", "--help", "-help":
-		printHelp(e.stdout)
-		return 0
+		return help(ctx, args[1:], e)
 	case "version", "--version", "-version":
 		if wantsHelp(args[1:]) {
 			fmt.Fprintln(e.stdout, "usage: qwenproxy version [--json] (or --version): the module version, VCS revision and time, and Go version of this binary")
@@ -271,6 +271,22 @@ func checkAction(cmd command, args []string) error {
 		names = append(names, a.name)
 	}
 	return fmt.Errorf("unknown action %q (want %s)", args[0], strings.Join(names, ", "))
+}
+
+// help prints the general help, or with a command's name (`qwenproxy help
+// serve`, as `go help build` and `git help log`) that command's: the name
+// was ignored, so the general help came instead of what was asked for. A
+// name that is no command, or a second one, is refused as a usage error.
+func help(ctx context.Context, args []string, e env) int {
+	switch {
+	case len(args) == 0 || args[0] == "help" || wantsHelp(args[:1]):
+		printHelp(e.stdout)
+		return 0
+	case len(args) > 1:
+		fmt.Fprintf(e.stderr, "qwenproxy help: unexpected argument %q (it takes one command's name)\n", args[1])
+		return 2
+	}
+	return runEnv(ctx, []string{args[0], "--help"}, e)
 }
 
 // wantsHelp reports whether a command's arguments ask for its help: -h,

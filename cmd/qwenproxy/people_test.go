@@ -59,6 +59,31 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	}
 }
 
+// `qwenproxy help COMMAND` is that command's help, as `go help build` is:
+// the name was ignored and the general help printed, where the README
+// says a surplus argument is refused by name, never ignored. A name that
+// is no command, or a second argument, is a usage error.
+func TestHelpNamesACommand(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	for _, name := range []string{"serve", "sessions", "version"} {
+		var want, got, errOut bytes.Buffer
+		run(context.Background(), []string{name, "--help"}, noEnv, &want, io.Discard)
+		if code := run(context.Background(), []string{"help", name}, noEnv, &got, &errOut); code != 0 || got.String() != want.String() {
+			t.Errorf("help %s: exit %d, printed:\n%s\nwant %s --help's:\n%s%s", name, code, got.String(), name, want.String(), errOut.String())
+		}
+	}
+	for _, args := range [][]string{{"help", "sevre"}, {"help", "serve", "extra"}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, noEnv, &out, &errOut); code != 2 || out.Len() != 0 || errOut.Len() == 0 {
+			t.Errorf("%v: exit %d, %s%s", args, code, out.String(), errOut.String())
+		}
+	}
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"help", "--help"}, noEnv, &out, io.Discard); code != 0 || !strings.Contains(out.String(), "environment (flags override)") {
+		t.Errorf("help --help: exit %d:\n%s", code, out.String())
+	}
+}
+
 // populateConversation records, through the real server and its simulator,
 // a reasoning turn and a tool round trip in one conversation.
 func populateConversation(t *testing.T) (string, string) {
