@@ -450,8 +450,9 @@ func hostList(dst *[]string) func(string) error {
 }
 
 // originList reads CORS_ORIGINS: "*", or origins as a browser's Origin
-// header names them (scheme://host[:port], lower-case, no path), which
-// they are compared with as they are. A trailing "/" (a page's address
+// header names them (scheme://host[:port], lower-case, no path; any
+// scheme: a browser extension's page sends chrome-extension://ID, an editor's
+// webview vscode-webview://ID), which they are compared with as they are. A trailing "/" (a page's address
 // pasted) is dropped and the case lowered; an entry with a path, a query or
 // no scheme is refused at start: it could never match, and every call of
 // that page was refused 403 origin_not_allowed with nothing saying why.
@@ -465,7 +466,7 @@ func originList(dst *[]string) func(string) error {
 			}
 			if o != "*" {
 				u, err := url.Parse(strings.TrimSuffix(o, "/"))
-				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+				if err != nil || u.Scheme == "" || u.Host == "" || u.User != nil ||
 					u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(o, "#") {
 					return fmt.Errorf("%q is not an origin: give scheme://host[:port] as a browser sends it, without a path (e.g. https://app.example.com), or *", o)
 				}

@@ -219,14 +219,14 @@ func TestHeaderSettingsMustBeSendable(t *testing.T) {
 // call was a 403 origin_not_allowed with nothing at start saying why. The
 // first are now read as the origin they name; the others are refused.
 func TestCORSOriginsAreOriginsAsBrowsersSendThem(t *testing.T) {
-	c, err := Load(nil, env(map[string]string{"CORS_ORIGINS": " https://App.Example.com/ , http://localhost:5173,*"}), io.Discard)
+	c, err := Load(nil, env(map[string]string{"CORS_ORIGINS": " https://App.Example.com/ , http://localhost:5173,*,chrome-extension://abcdefghijklmnop"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(c.CORSOrigins, " "); got != "https://app.example.com http://localhost:5173 *" {
+	if got := strings.Join(c.CORSOrigins, " "); got != "https://app.example.com http://localhost:5173 * chrome-extension://abcdefghijklmnop" {
 		t.Fatalf("CORS_ORIGINS read as %q", c.CORSOrigins)
 	}
-	for _, bad := range []string{"app.example.com", "https://app.example.com/ui/", "https://app.example.com?x=1", "ftp://app.example.com", "https://"} {
+	for _, bad := range []string{"app.example.com", "https://app.example.com/ui/", "https://app.example.com?x=1", "localhost:5173", "https://"} {
 		if _, err := Load(nil, env(map[string]string{"CORS_ORIGINS": bad}), io.Discard); err == nil ||
 			!strings.Contains(err.Error(), "CORS_ORIGINS") || !strings.Contains(err.Error(), "is not an origin") {
 			t.Errorf("CORS_ORIGINS=%s: %v", bad, err)
