@@ -32,3 +32,17 @@ func TestAStreamFailingAfterQwensKeepAliveKeepsItsStatus(t *testing.T) {
 		}
 	}
 }
+
+// An Anthropic stream of an -image turn names the prompt's tokens in its
+// message_start, as every other stream does: opened at Qwen's keep-alive,
+// before the answer's first piece brought the count, it said 0.
+func TestAnImageStreamsMessageStartCountsThePrompt(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/messages", `{"model":"qwen3-max-image","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"draw a red fox in the snow"}]}`, nil)
+	body := readBody(t, resp)
+	_, after, _ := strings.Cut(body, `"type":"message_start"`)
+	start, _, _ := strings.Cut(after, "\n")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(start, `"input_tokens":`) || strings.Contains(start, `"input_tokens":0`) {
+		t.Fatalf("%d message_start %s", resp.StatusCode, start)
+	}
+}
