@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createOpenAI } from '@ai-sdk/openai';
-import { generateText, streamText, tool, stepCountIs } from 'ai';
+import { generateText, streamText, tool, stepCountIs, experimental_generateImage as generateImage } from 'ai';
 import { z } from 'zod';
 import { startProxy } from '../proxy.mjs';
 
@@ -109,4 +109,13 @@ test('thinking is counted as reasoning tokens, in both APIs', async () => {
     const streamed = await result.usage;
     assert.ok(streamed.reasoningTokens > 0 && streamed.reasoningTokens < streamed.outputTokens, JSON.stringify(streamed));
   }
+});
+
+// The provider's GPT image models send no response_format (OpenAI answers
+// them only in base64) and read b64_json alone: the proxy answered Qwen's
+// URL, and the SDK had no image.
+test('generateImage with a GPT image model', async () => {
+  const provider = createOpenAI({ baseURL: proxy.baseURL, apiKey: 'not-checked' });
+  const { image } = await generateImage({ model: provider.image('gpt-image-1'), prompt: 'a red fox in the snow', maxRetries: 0 });
+  assert.deepEqual([...image.uint8Array.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]); // PNG
 });

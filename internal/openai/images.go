@@ -29,6 +29,23 @@ type ImageDatum struct {
 	RevisedPrompt string `json:"revised_prompt,omitempty"`
 }
 
+// Base64 reports whether the image is answered as its bytes (b64_json)
+// rather than its URL: as response_format asks, else as OpenAI answers the
+// model named. The GPT image models (gpt-image-…, chatgpt-image-…) always
+// answer base64 and take no response_format, so their clients read
+// b64_json alone; an edit that names no model is OpenAI's default edit
+// model's (gpt-image-1.5). DALL·E, and any other name, default to the URL.
+func (r *ImageRequest) Base64(edit bool) bool {
+	if r.ResponseFormat != "" {
+		return r.ResponseFormat == "b64_json"
+	}
+	if r.Model == "" {
+		return edit
+	}
+	m := strings.ToLower(r.Model)
+	return strings.HasPrefix(m, "gpt-image-") || strings.HasPrefix(m, "chatgpt-image-")
+}
+
 // maxPrompt bounds an image prompt, in characters (OpenAI's gpt-image
 // limit).
 const maxPrompt = 32000
@@ -90,7 +107,7 @@ var ImageFields = []Field{
 	{"model", Honoured, str(256), "a Qwen model that generates images (its `-image` variant is listed), default `DEFAULT_MODEL`"},
 	{"n", Honoured, onlyOne, "only 1"},
 	{"size", Honoured, nil, "`auto` or WIDTHxHEIGHT, sent as the nearest ratio Qwen takes (1:1, 4:3, 3:4, 16:9, 9:16)"},
-	{"response_format", Honoured, responseFormat, "`url` (Qwen's URL of the image) or `b64_json` (the proxy fetches it)"},
+	{"response_format", Honoured, responseFormat, "`url` (Qwen's URL of the image) or `b64_json` (the proxy fetches it); without it, `b64_json` for a GPT image model's name (`gpt-image-…`, `chatgpt-image-…`: OpenAI answers those only so), else `url`"},
 	{"quality", Ignored, enum("auto", "low", "medium", "high", "xhigh", "max", "standard", "hd"), "one of OpenAI's (`auto`, `low` … `max`, `standard`, `hd`); Qwen decides"},
 	{"style", Ignored, enum("vivid", "natural"), "`vivid` or `natural`; Qwen decides"},
 	{"user", Ignored, str(512), "a string"},

@@ -12,7 +12,7 @@ var ImageEditFields = []Field{
 	{"model", Honoured, str(256), "a Qwen model that edits images (its `-image-edit` variant is listed), default `DEFAULT_MODEL`"},
 	{"n", Honoured, onlyOne, "only 1"},
 	{"size", Honoured, nil, "`auto` or WIDTHxHEIGHT, sent as the nearest ratio Qwen takes (1:1, 4:3, 3:4, 16:9, 9:16)"},
-	{"response_format", Honoured, responseFormat, "`url` (Qwen's URL of the image) or `b64_json` (the proxy fetches it)"},
+	{"response_format", Honoured, responseFormat, "`url` (Qwen's URL of the image) or `b64_json` (the proxy fetches it); without it, `b64_json` for a GPT image model's name (`gpt-image-…`, `chatgpt-image-…`: OpenAI answers those only so) or no model (OpenAI's default edit model is one), else `url`"},
 	{"mask", Refused, Refuse("Qwen's image editing takes no mask: say in the prompt what to change"), "a 400: Qwen's image editing takes no mask (say in the prompt what to change)"},
 	{"markup", Refused, Refuse("Qwen's image editing takes no markup image"), "a 400: no markup image"},
 	{"input_fidelity", Ignored, enum("high", "low"), "`high` or `low`; Qwen decides"},

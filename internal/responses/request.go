@@ -377,8 +377,20 @@ func (t Tool) flatTool(p func(string) string, namespace string) (tools.Tool, *op
 }
 
 // ForcesSearch reports whether tool_choice forces the declared web search
-// tool.
-func (r *Request) ForcesSearch() bool { return r.SearchTool() && forcesWebSearch(r.ToolChoice) }
+// tool: named ({"type":"web_search…"}), or "required" with no other tool
+// declared (in tools or an additional_tools item), where the search is the
+// one tool there is, as Anthropic's "any" beside its web search tool alone.
+func (r *Request) ForcesSearch() bool {
+	if !r.SearchTool() {
+		return false
+	}
+	if forcesWebSearch(r.ToolChoice) {
+		return true
+	}
+	other := func(t Tool) bool { return !isWebSearch(t.Type) }
+	return string(bytes.TrimSpace(r.ToolChoice)) == `"required"` && !slices.ContainsFunc(r.Tools, other) &&
+		!slices.ContainsFunc(r.additions, func(a addition) bool { return len(a.tools) > 0 })
+}
 
 // isWebSearch reports whether typ names OpenAI's hosted web search tool.
 func isWebSearch(typ string) bool {

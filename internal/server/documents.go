@@ -160,9 +160,9 @@ func decodeDocument(d qp.Document, maxBytes int64) (doc *document, why string) {
 }
 
 // checkDocument checks that Qwen takes a document: a PDF (its bytes start
-// %PDF-) or UTF-8 text (declared text/plain or text/markdown, or
-// undeclared, uploaded as text/plain: the type the 2026 peers attach text
-// as), and names it. why says what is wrong, or is "".
+// %PDF-) or UTF-8 text (declared as text — textual — or undeclared,
+// uploaded as text/plain: the type the 2026 peers attach text as), and
+// names it. why says what is wrong, or is "".
 func checkDocument(data []byte, declared, name string) (doc *document, why string) {
 	if len(data) == 0 {
 		return nil, "the document is empty"
@@ -174,7 +174,7 @@ func checkDocument(data []byte, declared, name string) (doc *document, why strin
 		contentType, ext = "application/pdf", "pdf"
 	case declared == "application/pdf":
 		return nil, "declared application/pdf, and its bytes are not a PDF (they do not start %PDF-)"
-	case declared == "text/plain" || declared == "text/markdown" || declared == "":
+	case textual(declared) || declared == "":
 		if !utf8.Valid(data) || strings.ContainsRune(string(data), 0) {
 			if declared == "" { // a data: URL of no type, or a server's bytes of none
 				return nil, "neither a PDF (its bytes do not start %PDF-) nor UTF-8 text: Qwen reads PDFs and plain text here"
@@ -183,11 +183,33 @@ func checkDocument(data []byte, declared, name string) (doc *document, why strin
 		}
 		contentType, ext = "text/plain", "txt"
 	default:
-		return nil, fmt.Sprintf("type %q is not taken: Qwen reads PDFs and plain text (text/plain, text/markdown) here", declared)
+		return nil, fmt.Sprintf("type %q is not taken: Qwen reads PDFs and UTF-8 text (text/* but HTML, JSON, XML, YAML) here", declared)
 	}
 	sum := sha256.Sum256(data)
 	hexSum := hex.EncodeToString(sum[:])
 	return &document{data: data, contentType: contentType, name: documentName(name, ext, hexSum), sha256: hexSum}, ""
+}
+
+// textual reports whether a declared type is text the model can read as
+// plain text: any text/… type (plain, Markdown, CSV, source code: OpenAI's
+// Responses API takes code and CSV files as input_file), and the
+// structured-text types files of code and data are sent as. Not HTML: a
+// URL that serves a page (a login, an error, a viewer) rather than the
+// document is refused, not read as it.
+func textual(declared string) bool {
+	switch {
+	case declared == "text/html" || declared == "application/xhtml+xml":
+		return false
+	case strings.HasPrefix(declared, "text/"), strings.HasSuffix(declared, "+json"), strings.HasSuffix(declared, "+xml"):
+		return true
+	}
+	switch declared {
+	case "application/json", "application/x-ndjson", "application/xml", "application/yaml", "application/x-yaml",
+		"application/toml", "application/javascript", "application/x-javascript", "application/typescript",
+		"application/x-sh", "application/sql", "application/x-python", "application/x-httpd-php":
+		return true
+	}
+	return false
 }
 
 // documentName is the name a document is uploaded under (Qwen's chat

@@ -111,7 +111,7 @@ func (s *Server) generateImage(c *call, model string, req openai.ImageRequest, i
 	defer cancel()
 	url, err := s.imageURL(ctx, c, model, req, images)
 	var data []byte
-	if err == nil && req.ResponseFormat == "b64_json" {
+	if err == nil && req.Base64(images != nil) {
 		data, err = s.fetchGenerated(ctx, url)
 	}
 	s.givePlaceBack(c) // Qwen's part is done

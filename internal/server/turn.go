@@ -421,9 +421,11 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	// created and then refused (ContextLengthExceeded), and started on the
 	// created event alone — as the network's timing had it when the two
 	// came in two reads — every client API answered it as a 200 stream
-	// with an error event instead of its 400. (The keep-alive opens a
-	// stream whose first piece is slow.) The opening goes out with that
-	// piece in one write.
+	// with an error event instead of its 400. Nor at Qwen's keep-alive
+	// (response.info, sent during long work such as an image generation):
+	// a failure after it is still one before any piece. (The proxy's own
+	// keep-alive opens a stream whose first piece is slow.) The opening
+	// goes out with that piece in one write.
 	counter, counts := out.(promptCounter)
 	started := false
 	start := func() {
@@ -509,7 +511,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			return err
 		}
 		content, reasoning := ans.Add(ev)
-		if ev.Kind != qwen.EventCreated {
+		if ev.Kind != qwen.EventCreated && ev.Kind != qwen.EventKeepAlive {
 			start()
 		}
 		if (content != "" || reasoning != "") && rs.FirstTokenAt.IsZero() {
