@@ -806,6 +806,33 @@ test('recorded markup is shown as text, never run', async () => {
   noErrors('recorded markup');
 });
 
+// A call's bodies show their numbers as they were sent: the page read them
+// as JavaScript numbers, so a seed of 1234567890123456789 showed as
+// 1234567890123456800 and a temperature of 1.50 as 1.5. And a one-key
+// object folds as "1 key", not "1 keys".
+test("a call's bodies show their numbers as sent", async () => {
+  const resp = await fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: '{"model":"qwen3-max","seed":1234567890123456789,"temperature":1.50,"metadata":{"run":"exact numbers"},"messages":[{"role":"user","content":"numbers as sent"}]}',
+  });
+  made.calls++;
+  assert.equal(resp.status, 200, await resp.clone().text());
+  const answer = await resp.json();
+  await go('#/calls');
+  await page.fill('form[data-find="call"] input[name="id"]', answer.id);
+  await page.click('form[data-find="call"] button[type="submit"]');
+  const body = page.locator('[data-body="Client request (OpenAI form)"]');
+  await body.locator('.json').waitFor();
+  const numbers = await body.locator('.num').allTextContents();
+  assert.ok(numbers.includes('1234567890123456789') && numbers.includes('1.50'), `numbers shown: ${numbers}`);
+  assert.ok(!numbers.includes('1234567890123456800'), `numbers shown: ${numbers}`);
+  const folds = await body.locator('.fold').allTextContents();
+  assert.ok(folds.some((t) => t.includes('1 key }')), `folds: ${folds}`);
+  assert.ok(!folds.some((t) => t.includes('1 keys')), `folds: ${folds}`);
+  noErrors('numbers as sent');
+});
+
 // Recorded text in a right-to-left script was laid out left to right: an
 // Arabic or Hebrew prompt's sentence end, numbers and quotes out of place.
 // Each recorded text takes its own direction.

@@ -3,6 +3,7 @@
 // which is why live updates use fetch too, and downloads a one-time ticket.
 
 import { noteServerDate, now } from "./clock.js";
+import { parseExact } from "./json.js";
 
 const KEY = "qwenproxy.key";
 
@@ -62,6 +63,12 @@ export async function request(path, { method = "GET", signal } = {}) {
 
 export async function api(path, opts) {
   return (await request(path, opts)).json();
+}
+
+// apiExact is api with the numbers of recorded bodies shown as written
+// (parseExact): a call's bodies are shown as they are stored.
+export async function apiExact(path, opts) {
+  return parseExact(await (await request(path, opts)).text());
 }
 
 // qs builds a query from the non-empty values of params.

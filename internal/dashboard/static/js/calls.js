@@ -1,4 +1,4 @@
-import { api, qs, request, download } from "./api.js";
+import { api, apiExact, qs, request, download } from "./api.js";
 import { h, clear, errorBox, confirmDialog } from "./dom.js";
 import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
@@ -132,7 +132,7 @@ export async function call(main, id) {
   clear(main).append(h("p", h("a", { href: listed }, "← Calls")), h("p.muted", "Loading…"));
   let r;
   try {
-    r = await api("/v1/requests/" + encodeURIComponent(id));
+    r = await apiExact("/v1/requests/" + encodeURIComponent(id));
   } catch (err) {
     main.lastChild.replaceWith(errorBox(err));
     return;
