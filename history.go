@@ -44,8 +44,10 @@ type ListResult[T any] struct {
 type SessionFilter struct {
 	Model   string
 	Account string // the Qwen account its chat belongs to
-	Search  string // substring of the first user message
-	Range   TimeRange
+	// APIKeyID is the proxy API key that opened the session (its id).
+	APIKeyID string
+	Search   string // substring of the first user message
+	Range    TimeRange
 }
 
 // CallFilter selects recorded calls; fields combine with AND.
@@ -64,6 +66,7 @@ type CallFilter struct {
 	Status        string // success or error
 	FinishReason  string
 	Account       string // the Qwen account that served the call
+	APIKeyID      string // the proxy API key that made the call (its id)
 	Range         TimeRange
 }
 
@@ -126,6 +129,7 @@ type StatsQuery struct {
 	SessionID string
 	Model     string
 	Account   string
+	APIKeyID  string // the proxy API key that made the calls (its id)
 	Range     TimeRange
 	Bucket    string // "", "hour" or "day"
 }

@@ -554,6 +554,48 @@ test('calls: filters, cursor paging and the call view', async () => {
   noErrors('calls');
 });
 
+// Calls filter by the proxy API key that made them, by its id, in the page's
+// address as the other filters are; the table and the call view name each
+// call's key by its id (never the key), a link to that key's calls; and
+// conversations filter by the key that opened them.
+test('calls and conversations by the API key that made them', async () => {
+  await chat({ messages: [{ role: 'user', content: 'made with the admin key' }] }, ADMIN);
+  const resp = await fetch(proxy.baseURL + '/requests?limit=2', { headers: { Authorization: 'Bearer ' + ADMIN } });
+  const [adminCall, userCall] = (await resp.json()).data;
+  const adminID = adminCall.api_key_id, userID = userCall.api_key_id;
+  assert.ok(adminID && userID && adminID !== userID, `key ids ${adminID} ${userID}`);
+
+  await go('#/calls', 'table[data-table="calls"]');
+  await page.fill('input[name="api_key_id"]', adminID);
+  await page.click('form.card button[type="submit"]');
+  await page.waitForFunction((id) => new URLSearchParams(location.hash.split('?')[1]).get('api_key_id') === id, adminID);
+  await page.locator('.pager >> text=1 shown').waitFor();
+  assert.equal(await rows('calls'), 1);
+  assert.equal(await page.locator('table[data-table="calls"] tbody td [data-key]').innerText(), adminID);
+
+  // Reloaded, the address keeps the filter and its field shows it.
+  await go('#/calls?api_key_id=' + encodeURIComponent(userID), 'table[data-table="calls"]');
+  assert.equal(await page.locator('input[name="api_key_id"]').inputValue(), userID);
+  assert.equal(await rows('calls'), 50);
+  for (const text of await page.locator('table[data-table="calls"] tbody td [data-key]').allInnerTexts()) assert.equal(text, userID);
+
+  // A call's key leads to that key's calls, from the table and the call view.
+  await go('#/calls', 'table[data-table="calls"]');
+  await page.locator(`table[data-table="calls"] tbody tr[data-id="${adminCall.id}"] [data-key]`).click();
+  await page.waitForFunction(() => location.hash.startsWith('#/calls?api_key_id='));
+  await page.locator('.pager >> text=1 shown').waitFor();
+  await go('#/calls/' + adminCall.id, '[data-body]');
+  const request = await page.locator('.kv').first().innerText();
+  assert.match(request, new RegExp('API key\\s+' + adminID));
+  const text = await page.locator('main').innerText();
+  assert.ok(!text.includes(ADMIN) && !text.includes(USER), 'a key itself is shown');
+
+  await go('#/conversations?api_key_id=' + encodeURIComponent(adminID), 'table[data-table="sessions"]');
+  assert.equal(await rows('sessions'), 1);
+  assert.equal(await page.locator('input[name="api_key_id"]').inputValue(), adminID);
+  noErrors('calls by key');
+});
+
 test('live: a new call appears, its stream marked while in progress', async () => {
   await go('#/live');
   await page.locator('table[data-table="live"]').waitFor();

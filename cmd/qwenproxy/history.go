@@ -23,13 +23,14 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 	session := c.fs.String("session", "", "only this session")
 	model := c.fs.String("model", "", "only this model")
 	account := c.fs.String("account", "", "only calls served by this Qwen account (e-mail, or cookie)")
+	keyID := c.fs.String("api-key-id", "", "only calls made with this proxy API key (its `ID`: key-…, env-…)")
 	bucket := c.fs.String("bucket", "", "also group by hour or day")
 	start := c.fs.String("start", "", "from this time: "+timeHelp)
 	end := c.fs.String("end", "", "until this time: "+timeHelp)
 	if err := c.parse(args); err != nil {
 		return err
 	}
-	q, apiErr := historyapi.StatsQueryFrom(values("session_id", *session, "model", *model, "account", *account, "bucket", *bucket, "start", *start, "end", *end), time.Now())
+	q, apiErr := historyapi.StatsQueryFrom(values("session_id", *session, "model", *model, "account", *account, "api_key_id", *keyID, "bucket", *bucket, "start", *start, "end", *end), time.Now())
 	if apiErr != nil {
 		return apiError(apiErr)
 	}

@@ -54,7 +54,7 @@ func listOptions(limit string) (qp.ListOptions, error) {
 }
 
 // filterFlags are the flags of the history's filters.
-var filterFlags = []string{"session", "model", "response-model", "account", "status", "start", "end", "search", "bucket"}
+var filterFlags = []string{"session", "model", "response-model", "account", "api-key-id", "status", "start", "end", "search", "bucket"}
 
 // noEmptyFilter refuses a filter given with no value (--model ""), as the
 // history API refuses model=: taken as no filter, it listed (or exported)
@@ -77,12 +77,13 @@ func callFlags(fs *flag.FlagSet) func() (qp.CallFilter, error) {
 	model := fs.String("model", "", "only calls of this model (the name asked for)")
 	answered := fs.String("response-model", "", "only calls this Qwen model answered (the statistics' model)")
 	account := fs.String("account", "", "only calls served by this Qwen account (e-mail, or cookie)")
+	keyID := fs.String("api-key-id", "", "only calls made with this proxy API key (its `ID`: key-…, env-…)")
 	status := fs.String("status", "", "success or error")
 	start := fs.String("start", "", "from this time: "+timeHelp)
 	end := fs.String("end", "", "until this time: "+timeHelp)
 	return func() (qp.CallFilter, error) {
 		f, e := historyapi.CallFilterFrom(values("session_id", *session, "model", *model, "response_model", *answered, "account", *account,
-			"status", *status, "start", *start, "end", *end), time.Now())
+			"api_key_id", *keyID, "status", *status, "start", *start, "end", *end), time.Now())
 		return f, apiError(e)
 	}
 }

@@ -23,6 +23,7 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		search := c.fs.String("search", "", "only sessions whose first message contains this")
 		model := c.fs.String("model", "", "only sessions of this model")
 		account := c.fs.String("account", "", "only sessions whose chat is on this Qwen account (e-mail, or cookie)")
+		keyID := c.fs.String("api-key-id", "", "only sessions opened with this proxy API key (its `ID`: key-…, env-…)")
 		start := c.fs.String("start", "", "only sessions started from this time: "+timeHelp)
 		end := c.fs.String("end", "", "only sessions started before this time: "+timeHelp)
 		if err := c.parse(args); err != nil {
@@ -32,7 +33,7 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return err
 		}
-		f, apiErr := historyapi.SessionFilterFrom(values("search", *search, "model", *model, "account", *account, "start", *start, "end", *end), time.Now())
+		f, apiErr := historyapi.SessionFilterFrom(values("search", *search, "model", *model, "account", *account, "api_key_id", *keyID, "start", *start, "end", *end), time.Now())
 		if apiErr != nil {
 			return apiError(apiErr)
 		}

@@ -162,7 +162,7 @@ func timeParam(q url.Values, now time.Time, names ...string) (time.Time, *openai
 }
 
 // filterNames are the filters of the history's lists, stats and exports.
-var filterNames = []string{"session_id", "model", "response_model", "account", "search", "stream", "status", "finish_reason", "start", "end", "start_date", "end_date", "bucket"}
+var filterNames = []string{"session_id", "model", "response_model", "account", "api_key_id", "search", "stream", "status", "finish_reason", "start", "end", "start_date", "end_date", "bucket"}
 
 // emptyFilter refuses a filter given with no value (model=): taken as no
 // filter, it answered every call, where the client asked for some.
@@ -181,7 +181,7 @@ func SessionFilterFrom(q url.Values, now time.Time) (qp.SessionFilter, *openai.E
 		return qp.SessionFilter{}, err
 	}
 	rng, err := timeRange(q, now)
-	return qp.SessionFilter{Model: q.Get("model"), Account: q.Get("account"), Search: q.Get("search"), Range: rng}, err
+	return qp.SessionFilter{Model: q.Get("model"), Account: q.Get("account"), APIKeyID: q.Get("api_key_id"), Search: q.Get("search"), Range: rng}, err
 }
 
 // CallFilterFrom reads the filters of request and response lists and of
@@ -190,7 +190,7 @@ func CallFilterFrom(q url.Values, now time.Time) (qp.CallFilter, *openai.Error) 
 	if err := emptyFilter(q); err != nil {
 		return qp.CallFilter{}, err
 	}
-	f := qp.CallFilter{SessionID: q.Get("session_id"), Model: q.Get("model"), ResponseModel: q.Get("response_model"), Account: q.Get("account")}
+	f := qp.CallFilter{SessionID: q.Get("session_id"), Model: q.Get("model"), ResponseModel: q.Get("response_model"), Account: q.Get("account"), APIKeyID: q.Get("api_key_id")}
 	switch v := q.Get("stream"); v {
 	case "":
 	case "true", "false":

@@ -8,7 +8,7 @@ import (
 
 // ListSessions serves GET /v1/sessions.
 func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
-	q, ok := query(w, r, keys(listKeys, rangeKeys, []string{"model", "account", "search"}))
+	q, ok := query(w, r, keys(listKeys, rangeKeys, []string{"model", "account", "api_key_id", "search"}))
 	if !ok {
 		return
 	}

@@ -9,12 +9,12 @@ import (
 	"qwenproxy/internal/openai"
 )
 
-// StatsQueryFrom reads session_id, model, account, start/end and bucket.
+// StatsQueryFrom reads session_id, model, account, api_key_id, start/end and bucket.
 func StatsQueryFrom(q url.Values, now time.Time) (qp.StatsQuery, *openai.Error) {
 	if err := emptyFilter(q); err != nil {
 		return qp.StatsQuery{}, err
 	}
-	sq := qp.StatsQuery{SessionID: q.Get("session_id"), Model: q.Get("model"), Account: q.Get("account"), Bucket: q.Get("bucket")}
+	sq := qp.StatsQuery{SessionID: q.Get("session_id"), Model: q.Get("model"), Account: q.Get("account"), APIKeyID: q.Get("api_key_id"), Bucket: q.Get("bucket")}
 	switch sq.Bucket {
 	case "", "hour", "day":
 	default:

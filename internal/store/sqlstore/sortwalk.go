@@ -71,19 +71,20 @@ func planSortWalk(q *listQuery, f qp.CallFilter, o qp.ListOptions, n, fewest, to
 
 // rangeIndexed reports whether f is a time range, alone or with one of the
 // columns the responses' indexes lead with before their time (model,
-// status, finish reason, account): its rows are then counted from one
+// status, finish reason, account, API key): its rows are then counted from one
 // index, reading no row.
 func rangeIndexed(f qp.CallFilter) bool {
 	if f.Range.Start.IsZero() && f.Range.End.IsZero() {
 		return false
 	}
 	columns := 0
-	for _, set := range []bool{f.Model != "", f.Status != "", f.FinishReason != "", f.Account != ""} {
+	for _, set := range []bool{f.Model != "", f.Status != "", f.FinishReason != "", f.Account != "", f.APIKeyID != ""} {
 		if set {
 			columns++
 		}
 	}
-	return columns <= 1 && f == (qp.CallFilter{Model: f.Model, Status: f.Status, FinishReason: f.FinishReason, Account: f.Account, Range: f.Range})
+	return columns <= 1 && f == (qp.CallFilter{Model: f.Model, Status: f.Status, FinishReason: f.FinishReason, Account: f.Account,
+		APIKeyID: f.APIKeyID, Range: f.Range})
 }
 
 // rangeRows is how many responses match w (a filter of rangeIndexed),

@@ -10,7 +10,8 @@ import (
 )
 
 // Stats computes statistics of calls, by when they ended. One session's are
-// exact, from its rows; anything wider reads the hourly rollups, plus the
+// exact, from its rows; one API key's are read from its rows too (the
+// rollups keep no key); anything wider reads the hourly rollups, plus the
 // rows of the partial hours at the range's edges, with percentiles from
 // merged histograms.
 func (s *Store) Stats(ctx context.Context, q qp.StatsQuery) (*qp.Stats, error) {
@@ -28,9 +29,13 @@ func (s *Store) Stats(ctx context.Context, q qp.StatsQuery) (*qp.Stats, error) {
 			}
 		}
 	}
-	if exact {
+	if exact || q.APIKeyID != "" {
+		// The rollups keep no API key: a key's calls are read from their
+		// rows (percentiles from histograms but for one session's).
 		var w where
-		w.add("session_id = ?", q.SessionID)
+		if q.SessionID != "" {
+			w.add("session_id = ?", q.SessionID)
+		}
 		s.modelAndRange(&w, q, q.Range)
 		if err := s.scanTimedCalls(ctx, w, addCall); err != nil {
 			return nil, err
@@ -51,6 +56,9 @@ func (s *Store) modelAndRange(w *where, q qp.StatsQuery, r qp.TimeRange) {
 	}
 	if q.Account != "" {
 		w.add("account = ?", q.Account)
+	}
+	if q.APIKeyID != "" {
+		w.add("api_key_id = ?", q.APIKeyID)
 	}
 	w.addRange("timestamp", r)
 }

@@ -4,7 +4,7 @@ import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
 import * as f from "./format.js";
 
-const filterNames = ["model", "response_model", "account", "status", "stream", "finish_reason", "session_id", "start", "end"];
+const filterNames = ["model", "response_model", "account", "api_key_id", "status", "stream", "finish_reason", "session_id", "start", "end"];
 
 // listed is the address of the list last shown, filters and page, where a
 // call's "← Calls" leads back (it led to every call, the filters dropped).
@@ -30,6 +30,7 @@ export async function calls(main, params) {
   h("label", "Model", h("input", { name: "model", value: filters.model, placeholder: "as asked, e.g. gpt-4o" })),
   h("label", "Answered by", h("input", { name: "response_model", value: filters.response_model, placeholder: "Qwen model" })),
   h("label", "Account", h("input", { name: "account", value: filters.account, placeholder: "Qwen account" })),
+  h("label", "API key", h("input", { name: "api_key_id", value: filters.api_key_id, placeholder: "key id: key-…, env-…" })),
   select("status", "Status", [["", "any"], ["success", "success"], ["error", "error"]]),
   select("stream", "Stream", [["", "any"], ["true", "streamed"], ["false", "not streamed"]]),
   select("finish_reason", "Finish", [["", "any"], ["stop", "stop"], ["length", "length"], ["tool_calls", "tool_calls"], ["content_filter", "content_filter"]]),
@@ -69,7 +70,7 @@ export async function calls(main, params) {
 export function callTable(items, fresh) {
   if (!items.length) return h("div.card.empty", "No calls match.");
   return h("div.tablewrap", h("table", { dataset: { table: "calls" } },
-    h("thead", h("tr", ["time", "model", "path", "stream", "status", "error", "tokens", "duration", "first token", "attempts"].map((c) => h("th", c)))),
+    h("thead", h("tr", ["time", "model", "path", "stream", "status", "error", "tokens", "duration", "first token", "attempts", "key"].map((c) => h("th", c)))),
     h("tbody", items.map((r) => callRow(r, fresh)))));
 }
 
@@ -80,7 +81,15 @@ export function callRow(r, fresh) {
     h("td", s.status ? h("span.pill." + s.status, `${s.status} ${s.http_status}`) : "–"),
     h("td", s.error_type ? h("span.error", { title: s.error || "" }, s.error_type) : ""),
     h("td.num", f.int(s.total_tokens)), h("td.num", f.ms(s.duration_ms)), h("td.num", f.ms(s.ttft_ms)),
-    h("td.num", s.status ? `${s.upstream_attempts}${s.new_chat_attempts ? " + " + s.new_chat_attempts + " new chat" : ""}` : "–"));
+    h("td.num", s.status ? `${s.upstream_attempts}${s.new_chat_attempts ? " + " + s.new_chat_attempts + " new chat" : ""}` : "–"),
+    h("td", keyCell(r.api_key_id)));
+}
+
+// keyCell names the proxy API key a call was made with (its id, never the
+// key), a link to that key's calls; the row's own click opens the call.
+function keyCell(id) {
+  if (!id) return "–";
+  return h("a.mono", { href: "#/calls" + qs({ api_key_id: id }), dataset: { key: id }, onclick: (e) => e.stopPropagation() }, id);
 }
 
 // modelCell names the model a call asked for and, where it was another,
@@ -151,7 +160,7 @@ export async function call(main, id) {
         ["stream", r.stream ? "yes" : "no"],
         ["session", r.session_id ? h("a", { href: "#/conversations/" + encodeURIComponent(r.session_id) }, r.session_id) : "–"],
         ["client", `${r.client_ip} · ${r.user_agent || "no user agent"}`],
-        r.api_key_id ? ["API key", r.api_key_id] : null])),
+        r.api_key_id ? ["API key", h("a.mono", { href: "#/calls" + qs({ api_key_id: r.api_key_id }) }, r.api_key_id)] : null])),
       h("div.card", h("h2", "Outcome and timing"), r.response ? kv([
         ["status", h("span.pill." + s.status, `${s.status} ${s.http_status}`)],
         ["finish reason", s.finish_reason || "–"],

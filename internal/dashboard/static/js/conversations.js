@@ -2,7 +2,7 @@ import { api, qs, request, download } from "./api.js";
 import { h, clear, errorBox, confirmDialog, clipped } from "./dom.js";
 import * as f from "./format.js";
 
-const filterNames = ["search", "model", "account", "start", "end", "sort"];
+const filterNames = ["search", "model", "account", "api_key_id", "start", "end", "sort"];
 
 // The orders the list offers, newest or most first. By when a conversation
 // began alone, the one an agent is still working in, begun yesterday, sat
@@ -38,6 +38,7 @@ export async function conversations(main, params) {
   // qwq-32b-thinking-search; qwen3-max for gpt-4o).
   h("label", "Model", h("input", { name: "model", value: filters.model, placeholder: "Qwen model, e.g. qwen3-max" })),
   h("label", "Account", h("input", { name: "account", value: filters.account, placeholder: "Qwen account" })),
+  h("label", "API key", h("input", { name: "api_key_id", value: filters.api_key_id, placeholder: "key id: key-…, env-…" })),
   h("label", "From", h("input", { name: "start", value: filters.start, placeholder: "2h, 7d, 2026-05-01…" })),
   h("label", "Until", h("input", { name: "end", value: filters.end, placeholder: "now" })),
   h("label", "Sort by", h("select", { name: "sort" },
