@@ -48,7 +48,12 @@ func benchDB(b *testing.B) *sqlstore.Store {
 	return benchStore
 }
 
-func openBench(path string) (*sqlstore.Store, error) {
+func openBench(path string) (*sqlstore.Store, error) { return openFilled(path, fill) }
+
+// openFilled opens the benchmark database at path (a file or a postgres://
+// URL), made with fill (which warms it) unless it holds benchCalls calls
+// already.
+func openFilled(path string, fill func(*sqlstore.Store) error) (*sqlstore.Store, error) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, path, store.Options{})
 	if err != nil {
