@@ -716,7 +716,7 @@ func (m *Message) translate(i int, changes *[]toolChange, summarized *bool) ([]q
 			if openai.IsNull(b.Input) {
 				return nil, openai.InvalidRequest(bp+".input", "missing_required_parameter", "%s.input: Field required", bp)
 			}
-			args, ok := tools.Canonical(b.Input)
+			args, ok := tools.CompactObject(b.Input)
 			if !ok {
 				return nil, typeError(bp+".input", "an object", b.Input)
 			}

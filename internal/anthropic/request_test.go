@@ -30,7 +30,7 @@ func TestConversation(t *testing.T) {
 		{Role: "system", Text: "You are Claude Code.\n\nBe brief."},
 		{Role: "user", Text: "write a file"},
 		// Anthropic's toolu_ ids reach the core as its own call_ ids.
-		{Role: "assistant", Text: "Sure. Done.", ToolCalls: []qp.ToolCall{{ID: "call_1", Name: "Write", Arguments: `{"content":"<b>","path":"a"}`}}},
+		{Role: "assistant", Text: "Sure. Done.", ToolCalls: []qp.ToolCall{{ID: "call_1", Name: "Write", Arguments: `{"path":"a","content":"<b>"}`}}},
 		{Role: "tool", ToolCallID: "call_1", Text: "denied", IsError: true},
 		{Role: "user", Text: "try again"},
 	}

@@ -69,7 +69,7 @@ func testToolsOfEveryRequestAreKnown(t *testing.T, backend string) {
 		t.Fatal(err)
 	}
 	if c := got.Choices[0]; c.FinishReason != "tool_calls" || len(c.Message.ToolCalls) != 1 || c.Message.ToolCalls[0].Function.Name != "write" ||
-		c.Message.ToolCalls[0].Function.Arguments != `{"content":"hi","path":"a.txt"}` {
+		c.Message.ToolCalls[0].Function.Arguments != `{"path":"a.txt","content":"hi"}` {
 		t.Fatalf("second answer %+v", c)
 	}
 	told := lastUpstreamMessage(t, e)

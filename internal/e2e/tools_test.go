@@ -470,8 +470,8 @@ func TestToolCallTurnThreadsWhateverTheArgumentsEncoding(t *testing.T) {
 			}
 			args := &msg.ToolCalls[0].Function.Arguments
 			// Python's json.dumps, in the order the model wrote them (a
-			// non-streamed answer gives them sorted); Go's json.Marshal of a
-			// map, sorted (a stream gives them as the model wrote them).
+			// non-streamed answer gives them compact); Go's json.Marshal of
+			// a map, sorted (a stream gives them as the model wrote them).
 			resent := `{"unit": "c", "city": "Z\u00fcrich"}`
 			if stream {
 				resent = `{"city":"Zürich","unit":"c"}`

@@ -489,7 +489,7 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 				return nil, openai.InvalidRequest(p(f), "missing_required_parameter", "input[%d]: a function_call needs call_id and name; %s is missing", i, f)
 			}
 			args := it.Arguments
-			if canonical, ok := tools.Canonical([]byte(args)); ok {
+			if canonical, ok := tools.CompactObject([]byte(args)); ok {
 				args = canonical
 			}
 			call := qp.ToolCall{ID: it.CallID, Name: it.Name, Arguments: args}

@@ -237,7 +237,7 @@ func (w *keyWriter) message(m *qp.Message) {
 // came from. Keys stored before numbers were read so are unchanged where the
 // numbers were written as Go writes a float64, as the proxy's own answers
 // wrote them then. (The Messages and Responses APIs' arguments come
-// canonical: tools.Canonical.)
+// compact: tools.CompactObject.)
 func (w *keyWriter) arguments(args string) {
 	w.args = append(w.args[:0], strings.TrimSpace(args)...)
 	w.normal = jsonscan.AppendNormalDoubles(w.normal[:0], w.args)

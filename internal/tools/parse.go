@@ -128,26 +128,22 @@ func (s *Set) parseJSONCall(inner string) (Call, bool) {
 	// tool's input given as the string itself is taken as it is.
 	var asString string
 	if json.Unmarshal(args, &asString) == nil {
-		if tool.Custom {
-			var obj map[string]any
-			if !decodeLenient(asString, &obj) {
-				return asCustom(Call{ID: newCallID(), Name: v.Name, Arguments: CustomArguments(asString)}, tool), true
-			}
+		inner, ok := lenientJSON(asString)
+		if !ok && tool.Custom {
+			return asCustom(Call{ID: newCallID(), Name: v.Name, Arguments: CustomArguments(asString)}, tool), true
 		}
-		var obj map[string]any
-		if !decodeLenient(asString, &obj) {
+		if !ok {
 			return Call{}, false
 		}
-		args = marshal(obj)
+		args = inner
 	}
-	if len(args) == 0 || string(args) == "null" {
-		args = json.RawMessage("{}")
-	}
-	var obj map[string]any
-	if decodeNumbers(args, &obj) != nil {
+	// The arguments go to the client's tool as the model wrote them, only
+	// made compact: its keys in its order, its numbers with its digits.
+	compact, ok := CompactObject(args)
+	if !ok {
 		return Call{}, false
 	}
-	return asCustom(Call{ID: newCallID(), Name: v.Name, Arguments: string(marshal(obj))}, tool), true
+	return asCustom(Call{ID: newCallID(), Name: v.Name, Arguments: compact}, tool), true
 }
 
 // decodeNumbers is json.Unmarshal with each number kept as the model wrote
@@ -168,13 +164,22 @@ func decodeNumbers(data []byte, dst any) error {
 // decodeLenient decodes JSON, repairing the slips models make: code fences,
 // trailing commas, single quotes, raw newlines inside strings.
 func decodeLenient(text string, dst any) bool {
+	valid, ok := lenientJSON(text)
+	return ok && decodeNumbers(valid, dst) == nil
+}
+
+// lenientJSON is text as one JSON value, after repairing the slips models
+// make: code fences, trailing commas, single quotes, raw newlines inside
+// strings. ok is false when even the repaired text is not JSON.
+func lenientJSON(text string) (valid []byte, ok bool) {
 	text = strings.TrimSpace(text)
 	text = strings.TrimPrefix(strings.TrimPrefix(text, "```json"), "```")
 	text = strings.TrimSpace(strings.TrimSuffix(text, "```"))
-	if decodeNumbers([]byte(text), dst) == nil {
-		return true
+	if json.Valid([]byte(text)) {
+		return []byte(text), true
 	}
-	return decodeNumbers([]byte(repairJSON(text)), dst) == nil
+	repaired := []byte(repairJSON(text))
+	return repaired, json.Valid(repaired)
 }
 
 var xmlOpen = regexp.MustCompile(`<([A-Za-z_][A-Za-z0-9_.-]*)>`)
@@ -290,17 +295,18 @@ func Minted(id string) bool {
 	return ok && len(rest) == 24 && strings.Trim(rest, idChars) == ""
 }
 
-// Canonical re-encodes a JSON object the way parsed calls' arguments are
-// encoded (keys sorted, <, > and & unescaped, numbers as written), so that
-// arguments a client resends as an object hash like the string it was given.
-func Canonical(raw []byte) (string, bool) {
+// CompactObject is raw, a JSON object, without the whitespace between its
+// tokens: the form a parsed call's arguments take, its keys in their order
+// and its numbers and strings as written. Nothing or null is {}; ok is false
+// for anything but an object.
+func CompactObject(raw []byte) (string, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return "{}", true
 	}
-	var obj map[string]any
-	if decodeNumbers(raw, &obj) != nil {
+	var compact bytes.Buffer
+	if raw[0] != '{' || json.Compact(&compact, raw) != nil {
 		return "", false
 	}
-	return string(marshal(obj)), true
+	return compact.String(), true
 }

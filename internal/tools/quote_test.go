@@ -26,7 +26,7 @@ func skillSet(t *testing.T) *Set {
 func TestMarkupRules(t *testing.T) {
 	set := skillSet(t)
 	const call = "<tool_call>{\"name\":\"write\",\"arguments\":{\"path\":\"a\",\"content\":\"b\"}}</tool_call>"
-	const write = `write {"content":"b","path":"a"}`
+	const write = `write {"path":"a","content":"b"}`
 	listing := "<skill><name>pdf</name><description>Reads PDFs</description></skill>"
 	cases := []struct {
 		name, answer string

@@ -107,6 +107,16 @@ func TestParseCalls(t *testing.T) {
 			"", []string{`get_weather {"city":"Oslo","days":1234567890123456789,"ratio":1.50,"tags":[1e2,-0.0]}`}},
 		{"numbers as written in string arguments", `<tool_call>{"name":"get_weather","arguments":"{\"city\":\"Oslo\",\"days\":9007199254740993}"}</tool_call>`,
 			"", []string{`get_weather {"city":"Oslo","days":9007199254740993}`}},
+		// Keys in the model's order, as a streamed call gives them: they
+		// were re-encoded from a map, sorted.
+		{"keys as written", `<tool_call>{"name":"get_weather","arguments":{"unit": "c", "city": "Zürich", "days": {"to": 2, "from": 1}}}</tool_call>`,
+			"", []string{`get_weather {"unit":"c","city":"Zürich","days":{"to":2,"from":1}}`}},
+		{"keys as written in repaired arguments", `<tool_call>{'name': 'get_weather', 'arguments': {'unit': 'c', 'city': 'Bern',}}</tool_call>`,
+			"", []string{`get_weather {"unit":"c","city":"Bern"}`}},
+		{"keys as written in string arguments", `<tool_call>{"name":"get_weather","arguments":"{\"unit\": \"c\", \"city\": \"Lima\"}"}</tool_call>`,
+			"", []string{`get_weather {"unit":"c","city":"Lima"}`}},
+		{"arguments that are not an object stay text", `<tool_call>{"name":"get_weather","arguments":["Oslo"]}</tool_call>`,
+			`<tool_call>{"name":"get_weather","arguments":["Oslo"]}</tool_call>`, nil},
 		{"xml: numbers as written", "<get_weather><city>Oslo</city><days>9007199254740993</days><tags>[12345678901234567890]</tags></get_weather>", "",
 			[]string{`get_weather {"city":"Oslo","days":9007199254740993,"tags":[12345678901234567890]}`}},
 		{"xml: a number JSON cannot hold stays text", "<get_weather><city>Oslo</city><days>NaN</days></get_weather>", "",
