@@ -81,11 +81,14 @@ func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64, idle boo
 // whole pages on SQLite, where a call smaller than a page frees none until
 // its neighbours go too). It ends under the limit, or when no call is left.
 //
-// Where Size is cheap (Dialect.SizeIsCheap: SQLite) a round deletes in
-// batches of 1, 2, 4… calls up to batch, measuring after each, and stops once
-// under the limit: calls are of uneven sizes, and a share counted in calls
-// that holds one large call holds newer small ones the limit has room for.
-// Elsewhere (PostgreSQL: a scan of every body) a round is measured once.
+// Calls are of uneven sizes, and a share counted in calls that holds one
+// large call holds newer small ones the limit has room for. Where Size is
+// cheap (Dialect.SizeIsCheap: SQLite) a round deletes in batches of 1, 2, 4…
+// calls up to batch, measuring after each, and stops once under the limit.
+// Elsewhere (PostgreSQL: a scan of every body) a round is measured once, and
+// deletes the oldest calls whose bodies free the bytes over the limit as Size
+// counts them (freedBefore); the share above is what a round that freed
+// nothing falls back to.
 func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int) (int, error) {
 	if err := s.checkGuard(); err != nil {
 		return 0, fmt.Errorf("retention by size: %w", err)
@@ -113,7 +116,12 @@ func (s *Store) DeleteOldestOver(ctx context.Context, maxBytes int64, batch int)
 			stuck = 0
 		}
 		last = min(last, size)
-		before, err := s.oldestShare(ctx, float64(size-maxBytes)/float64(size)*math.Exp2(float64(stuck)), counted)
+		var before int64
+		if !s.dialect.SizeIsCheap() && stuck == 0 {
+			before, err = s.freedBefore(ctx, size-maxBytes)
+		} else {
+			before, err = s.oldestShare(ctx, float64(size-maxBytes)/float64(size)*math.Exp2(float64(stuck)), counted)
+		}
 		if err != nil || before == 0 {
 			return total, err
 		}
