@@ -16,7 +16,7 @@ func TestABadBlockIsToldAsThatBlock(t *testing.T) {
 	const serverResult = `{"type":"web_search_tool_result","tool_use_id":5,"content":{"type":"web_search_tool_result_error"}}`
 	for content, want := range map[string]string{
 		`[` + serverResult + `,{"type":"text","text":"use it"}]`:                            `messages.0.content.0: "web_search_tool_result" blocks are not supported in user messages (text, image, document, search_result, tool_result only)`,
-		`[{"type":"tool_result","tool_use_id":"toolu_1","content":[` + serverResult + `]}]`: `messages.0.content.0.content.0: only text, image, document and search_result blocks are supported here, not "web_search_tool_result"`,
+		`[{"type":"tool_result","tool_use_id":"toolu_1","content":[` + serverResult + `]}]`: `messages.0.content.0.content.0: only text, image, document, search_result and tool_reference blocks are supported here, not "web_search_tool_result"`,
 		`[{"type":"image","source":"https://example.com/cat.png"}]`:                         `messages.0.content.0.source: must be an object, not a string`,
 		`[{"type":"text","text":5}]`:                                                        `messages.0.content.0.text: must be a string, not a number`,
 		`[{"type":"text","text":"a"},{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"b"},{"type":"text","text":[]}]}]`: `messages.0.content.1.content.1.text: must be a string, not an array`,

@@ -60,8 +60,8 @@ var (
 	requestKeys = []string{"model", "max_tokens", "messages", "system", "stream", "stop_sequences", "temperature", "top_p", "top_k",
 		"metadata", "tools", "tool_choice", "thinking", "output_config", "output_format", "compaction"}
 	messageKeys = []string{"role", "content"}
-	toolKeys    = []string{"type", "name", "description", "input_schema", "strict", "max_uses", "allowed_domains", "blocked_domains", "user_location"}
-	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context", "thinking", "signature", "data", "tool", "tool_changes"}
+	toolKeys    = []string{"type", "name", "description", "input_schema", "strict", "max_uses", "allowed_domains", "blocked_domains", "user_location", "defer_loading"}
+	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context", "thinking", "signature", "data", "tool", "tool_changes", "tool_name"}
 	sourceKeys  = []string{"type", "media_type", "data", "url", "content"}
 )
 
@@ -95,6 +95,8 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 			return jsonscan.DecodeRaw(v, &t.BlockedDomains)
 		case "user_location":
 			return jsonscan.DecodeRaw(v, &t.UserLocation)
+		case "defer_loading":
+			return jsonscan.DecodeRaw(v, &t.DeferLoading)
 		default: // "input_schema"
 			return jsonscan.DecodeRaw(v, &t.InputSchema)
 		}
@@ -137,6 +139,8 @@ func decodeBlocksInPlace(v json.RawMessage) ([]Block, bool) {
 			return jsonscan.DecodeRaw(v, &b.Tool)
 		case "tool_changes":
 			return jsonscan.DecodeRaw(v, &b.ToolChanges)
+		case "tool_name":
+			return jsonscan.DecodeString(v, &b.ToolName)
 		default: // "data"
 			return jsonscan.DecodeRaw(v, &b.Data)
 		}

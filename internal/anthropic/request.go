@@ -93,6 +93,9 @@ type Block struct {
 	// ToolChanges are a compaction block's tool_addition and
 	// tool_removal entries (its Content is its summary, or null).
 	ToolChanges json.RawMessage `json:"tool_changes"`
+	// ToolName is a tool_reference's tool (in a tool_result: a client's
+	// own tool search loading it).
+	ToolName string `json:"tool_name"`
 }
 
 // Source is an image block's image — base64 data of a media type, or a
@@ -135,6 +138,10 @@ type Tool struct {
 	AllowedDomains json.RawMessage `json:"allowed_domains"`
 	BlockedDomains json.RawMessage `json:"blocked_domains"`
 	UserLocation   json.RawMessage `json:"user_location"`
+	// DeferLoading (a boolean) asks that the tool be loaded only once a
+	// tool search finds it: checked, without effect, as every tool is
+	// offered from the start (see isToolSearchTool).
+	DeferLoading json.RawMessage `json:"defer_loading"`
 }
 
 // searchSettings checks the web search tool's settings; p names a field.
@@ -313,6 +320,17 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 			}
 			continue
 		}
+		if name, ok := toolSearchName(t.Type); ok {
+			// Every tool is offered from the start, deferred or not:
+			// there is nothing left for the model to search.
+			if t.Name != name {
+				return nil, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, name)
+			}
+			continue
+		}
+		if v := bytes.TrimSpace(t.DeferLoading); len(v) > 0 && !openai.IsNull(v) && string(v) != "true" && string(v) != "false" {
+			return nil, typeError(p("defer_loading"), "a boolean", v)
+		}
 		tool, err := t.clientTool(p)
 		if err != nil {
 			return nil, err
@@ -381,6 +399,21 @@ func (t Tool) clientTool(p func(string) string) (tools.Tool, *openai.Error) {
 	// Its content is checked by tools.Schemas.
 	return tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema, Param: p("input_schema"),
 		Strict: t.Strict != nil && *t.Strict}, nil
+}
+
+// toolSearchName is the name Anthropic's tool search server tool of type
+// typ must have (tool_search_tool_regex_20251119 is tool_search_tool_regex,
+// tool_search_tool_bm25_20251119 tool_search_tool_bm25), and whether typ is
+// one. The proxy offers the model every tool from the start, those with
+// defer_loading too, so the search tool itself is never offered or run,
+// and an answer holds no server_tool_use or tool_search_tool_result block.
+func toolSearchName(typ string) (string, bool) {
+	for _, name := range []string{"tool_search_tool_regex", "tool_search_tool_bm25"} {
+		if strings.HasPrefix(typ, name+"_") {
+			return name, true
+		}
+	}
+	return "", false
 }
 
 // webSearchName is the name Anthropic's web search server tool must have.
@@ -633,9 +666,17 @@ func toolResult(raw json.RawMessage, param string) (string, []qp.Image, []qp.Doc
 			}
 		case "search_result":
 			text = append(text, b.Text) // decodeBlocks wrote it out
+		case "tool_reference":
+			// A client's own tool search loading a tool: the model was
+			// offered every tool from the start, so it is told the tool
+			// is there.
+			if b.ToolName == "" {
+				return "", nil, nil, openai.InvalidRequest(bp+".tool_name", "missing_required_parameter", "%s.tool_name: Field required", bp)
+			}
+			text = append(text, fmt.Sprintf("Tool %s is loaded: call it as any other tool.", b.ToolName))
 		default:
 			return "", nil, nil, openai.InvalidRequest(bp+".type", "unsupported_value",
-				"%s: only text, image, document and search_result blocks are supported here, not %q", bp, b.Type)
+				"%s: only text, image, document, search_result and tool_reference blocks are supported here, not %q", bp, b.Type)
 		}
 	}
 	return strings.Join(text, "\n"), images, docs, nil
