@@ -118,6 +118,7 @@ func (h *Histogram) AddEncoded(s string) {
 type Call struct {
 	Model            string
 	Account          string // the Qwen account that served the call
+	APIKeyID         string // the proxy API key that made it ("" for none)
 	Error            bool
 	PromptTokens     int64
 	CompletionTokens int64

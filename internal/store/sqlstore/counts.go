@@ -235,7 +235,7 @@ func responseRangeCount(f qp.CallFilter) (string, []any) {
 	}
 	var parts []string
 	var args []any
-	for _, span := range rollupSpans(from, to, "") {
+	for _, span := range rollupSpans(from, to, "", byModel) {
 		var w where
 		w.add("bucket >= ? AND bucket < ?", span.from, span.to)
 		if f.Model != "" {

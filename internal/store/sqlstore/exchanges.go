@@ -190,9 +190,13 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 		}
 	}
 	// The session and rollup statements every batch runs.
-	for _, q := range []string{upsertSession, selectRollup(hourlyRollups), rollupUpsert(hourlyRollups), selectRollup(dailyRollups), rollupUpsert(dailyRollups),
-		selectRollup(monthlyRollups), rollupUpsert(monthlyRollups), selectRollup(hourlyTotals), rollupUpsert(hourlyTotals),
-		selectRollup(dailyTotals), rollupUpsert(dailyTotals), upsertCount, upsertRequestHour} {
+	every := []string{upsertSession, upsertCount, upsertRequestHour}
+	for _, r := range rollupSets {
+		for _, table := range r.tables() {
+			every = append(every, selectRollup(table), rollupUpsert(table))
+		}
+	}
+	for _, q := range every {
 		if err := s.write.prepare(ctx, q); err != nil {
 			return err
 		}

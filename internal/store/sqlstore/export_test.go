@@ -1,5 +1,11 @@
 package sqlstore
 
+import (
+	"context"
+
+	qp "qwenproxy"
+)
+
 // OnReencodeEncoding sets fn to run while ReencodeBodies encodes a batch.
 func OnReencodeEncoding(s *Store, fn func()) { s.reencodeEncoding = fn }
 
@@ -10,4 +16,10 @@ func ConnsInUse(s *Store) int {
 		n += s.read.Stats().InUse
 	}
 	return n
+}
+
+// StatsFromRows is s.Stats read from the calls' rows alone, as one
+// session's are: what the rollups must agree with.
+func StatsFromRows(ctx context.Context, s *Store, q qp.StatsQuery) (*qp.Stats, error) {
+	return s.stats(ctx, q, true)
 }

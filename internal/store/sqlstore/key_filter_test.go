@@ -19,8 +19,8 @@ import (
 // lists sort by, paged by cursor, with totals that count them: the request
 // list, the response list (each response keeps its request's key, and
 // migration 0025 copied it into those recorded before), the session list
-// (by the key that opened each session), statistics (which the rollups,
-// keeping no key, cannot serve) and exports.
+// (by the key that opened each session), statistics (from the rollups per
+// key, migration 0026: see key_rollup_test.go) and exports.
 func TestHistoryFiltersByAPIKey(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()

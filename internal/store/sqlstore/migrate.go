@@ -84,6 +84,9 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	if err := s.backfillTotals(ctx); err != nil {
 		return applied, err
 	}
+	if err := s.backfillKeyRollups(ctx); err != nil {
+		return applied, err
+	}
 	return applied, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	qp "qwenproxy"
@@ -55,14 +56,71 @@ const (
 	dailyTotals  = "stats_daily_totals"
 )
 
+// The same rollups per proxy API key (migration 0026), each row keyed by
+// the key's id too: statistics under api_key_id read every call of the key
+// in the range without them (a busy key's 30 days 0.3-2.6 s at a million
+// calls). Calls made without a key (auth off) have no rows here. Their
+// rows stay bounded as the others do: one per period, key, model and
+// account that had calls, so never more than the calls, and per period at
+// most the keys the operator made (stored or configured: only a valid key
+// is recorded) times the models and accounts that the rollups by model and
+// account already hold.
+const (
+	keyHourlyRollups  = "stats_key_hourly"
+	keyDailyRollups   = "stats_key_daily"
+	keyMonthlyRollups = "stats_key_monthly"
+	keyHourlyTotals   = "stats_key_hourly_totals"
+	keyDailyTotals    = "stats_key_daily_totals"
+)
+
+// rollupSet is one family of rollup tables: a table for each period and
+// each period's totals read by bucket.
+type rollupSet struct {
+	hourly, daily, monthly    string
+	hourlyTotals, dailyTotals string
+	// perKey sets the rows apart by API key; calls without one are left out.
+	perKey bool
+}
+
+var (
+	byModel = rollupSet{hourlyRollups, dailyRollups, monthlyRollups, hourlyTotals, dailyTotals, false}
+	byKey   = rollupSet{keyHourlyRollups, keyDailyRollups, keyMonthlyRollups, keyHourlyTotals, keyDailyTotals, true}
+	// rollupSets are every family, each written with every batch.
+	rollupSets = []rollupSet{byModel, byKey}
+)
+
+// rollupsFor is the family that answers statistics of the calls of
+// apiKeyID ("" for every call, keyed or not).
+func rollupsFor(apiKeyID string) rollupSet {
+	if apiKeyID != "" {
+		return byKey
+	}
+	return byModel
+}
+
+func (r rollupSet) tables() []string {
+	return []string{r.hourly, r.daily, r.monthly, r.hourlyTotals, r.dailyTotals}
+}
+
+// keyed reports whether table's rows are keyed by API key too.
+func keyed(table string) bool {
+	switch table {
+	case keyHourlyRollups, keyDailyRollups, keyMonthlyRollups, keyHourlyTotals, keyDailyTotals:
+		return true
+	}
+	return false
+}
+
 // totalsOf is the table of table's periods' totals over every model and
 // account, or "" (months are not read by bucket).
 func totalsOf(table string) string {
-	switch table {
-	case hourlyRollups:
-		return hourlyTotals
-	case dailyRollups:
-		return dailyTotals
+	for _, r := range rollupSets {
+		switch table {
+		case r.hourly:
+			return r.hourlyTotals
+		case r.daily:
+			return r.dailyTotals
+		}
 	}
 	return ""
 }
@@ -71,37 +129,69 @@ type rollupKey struct {
 	bucket  int64
 	model   string
 	account string
+	apiKey  string // in the rollups per key only
+}
+
+// rollupGroups are a batch's or a rebuild's sums of calls, by table and
+// row.
+type rollupGroups map[string]map[rollupKey]*stats.Acc
+
+// add counts c, which ended at ended (Unix ms), in the groups of the tables
+// of sets (only the hourly ones when hoursOnly): its hour's, day's and
+// month's rows by model and account, and its hour's and day's totals.
+func (g rollupGroups) add(sets []rollupSet, hoursOnly bool, c stats.Call, ended int64) {
+	for _, r := range sets {
+		var key string
+		if r.perKey {
+			if c.APIKeyID == "" {
+				continue
+			}
+			key = c.APIKeyID
+		}
+		g.get(r.hourly, rollupKey{hourOf(ended), c.Model, c.Account, key}).Add(c)
+		g.get(r.hourlyTotals, rollupKey{bucket: hourOf(ended), apiKey: key}).Add(c)
+		if hoursOnly {
+			continue
+		}
+		g.get(r.daily, rollupKey{dayOf(ended), c.Model, c.Account, key}).Add(c)
+		g.get(r.monthly, rollupKey{monthOf(ended), c.Model, c.Account, key}).Add(c)
+		g.get(r.dailyTotals, rollupKey{bucket: dayOf(ended), apiKey: key}).Add(c)
+	}
+}
+
+func (g rollupGroups) get(table string, k rollupKey) *stats.Acc {
+	if g[table] == nil {
+		g[table] = map[rollupKey]*stats.Acc{}
+	}
+	return group(g[table], k)
 }
 
 // addRollups folds a batch of exchanges into the hourly, daily and monthly
-// rollups: per batch, one read and one upsert for each hour, model and
-// account it touches, and as many for each day and each month, and one for
-// each hour and each day of its totals.
+// rollups, by model and account and by API key: per batch, one read and one
+// upsert for each hour, model and account (and key) it touches, and as many
+// for each day and each month, and one for each hour and each day of its
+// totals (and of each key's).
 func addRollups(ctx context.Context, tx *txn, batch []qp.Exchange) error {
-	hours, days, months := map[rollupKey]*stats.Acc{}, map[rollupKey]*stats.Acc{}, map[rollupKey]*stats.Acc{}
-	hourTotals, dayTotals := map[rollupKey]*stats.Acc{}, map[rollupKey]*stats.Acc{}
+	groups := rollupGroups{}
 	for i := range batch {
 		rq, rs := &batch[i].Request, &batch[i].Response
 		var ttft *float64
 		if v, ok := ttftMillis(rq, rs).(float64); ok {
 			ttft = &v
 		}
-		c := stats.Call{Error: rs.Status != qp.StatusSuccess, PromptTokens: int64(rs.PromptTokens),
+		c := stats.Call{Model: batch[i].AnsweringModel(), Account: rq.Account, APIKeyID: rq.APIKeyID,
+			Error: rs.Status != qp.StatusSuccess, PromptTokens: int64(rs.PromptTokens),
 			CompletionTokens: int64(rs.CompletionTokens), TotalTokens: int64(rs.TotalTokens),
 			DurationMillis: float64(rs.Duration.Microseconds()) / 1000, TTFTMillis: ttft}
-		ended := rs.Timestamp.UnixMilli()
-		group(hours, rollupKey{hourOf(ended), batch[i].AnsweringModel(), rq.Account}).Add(c)
-		group(days, rollupKey{dayOf(ended), batch[i].AnsweringModel(), rq.Account}).Add(c)
-		group(months, rollupKey{monthOf(ended), batch[i].AnsweringModel(), rq.Account}).Add(c)
-		group(hourTotals, rollupKey{bucket: hourOf(ended)}).Add(c)
-		group(dayTotals, rollupKey{bucket: dayOf(ended)}).Add(c)
+		groups.add(rollupSets, false, c, rs.Timestamp.UnixMilli())
 	}
-	for _, t := range []struct {
-		table  string
-		groups map[rollupKey]*stats.Acc
-	}{{hourlyRollups, hours}, {dailyRollups, days}, {monthlyRollups, months}, {hourlyTotals, hourTotals}, {dailyTotals, dayTotals}} {
-		if err := mergeRollups(ctx, tx, t.table, t.groups); err != nil {
-			return err
+	// In a fixed order of tables: every writer takes the rows of one table
+	// before the next's.
+	for _, r := range rollupSets {
+		for _, table := range r.tables() {
+			if err := mergeRollups(ctx, tx, table, groups[table]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -119,7 +209,7 @@ func group(groups map[rollupKey]*stats.Acc, k rollupKey) *stats.Acc {
 // mergeRollups adds groups to the rows of table that hold their keys.
 func mergeRollups(ctx context.Context, tx *txn, table string, groups map[rollupKey]*stats.Acc) error {
 	for k, a := range groups {
-		old, err := scanRollup(tx.QueryRowContext(ctx, selectRollup(table), k.bucket, k.model, k.account))
+		old, err := scanRollup(tx.QueryRowContext(ctx, selectRollup(table), rollupIdentity(table, k)...))
 		switch {
 		case err == sql.ErrNoRows:
 		case err != nil:
@@ -137,8 +227,28 @@ func mergeRollups(ctx context.Context, tx *txn, table string, groups map[rollupK
 const rollupColumns = `requests, errors, prompt_tokens, completion_tokens, total_tokens,
 	duration_sum, duration_n, ttft_sum, ttft_n, duration_hist, ttft_hist`
 
+// identityColumns are the columns that name table's rows.
+func identityColumns(table string) string {
+	if keyed(table) {
+		return "bucket, model, account, api_key_id"
+	}
+	return "bucket, model, account"
+}
+
+// rollupIdentity is the values of k's identity columns in table.
+func rollupIdentity(table string, k rollupKey) []any {
+	if keyed(table) {
+		return []any{k.bucket, k.model, k.account, k.apiKey}
+	}
+	return []any{k.bucket, k.model, k.account}
+}
+
 func selectRollup(table string) string {
-	return `SELECT ` + rollupColumns + ` FROM ` + table + ` WHERE bucket = ? AND model = ? AND account = ?`
+	w := `bucket = ? AND model = ? AND account = ?`
+	if keyed(table) {
+		w += ` AND api_key_id = ?`
+	}
+	return `SELECT ` + rollupColumns + ` FROM ` + table + ` WHERE ` + w
 }
 
 func scanRollup(row interface{ Scan(...any) error }, extra ...any) (*stats.Acc, error) {
@@ -165,84 +275,91 @@ func scanRollupInto(a *stats.Acc, row interface{ Scan(...any) error }, extra ...
 }
 
 func rollupUpsert(table string) string {
-	return `INSERT INTO ` + table + ` (bucket, model, account, ` + rollupColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT (bucket, model, account) DO UPDATE SET requests = excluded.requests, errors = excluded.errors,
+	ident := identityColumns(table)
+	marks := strings.Repeat("?, ", strings.Count(ident, ",")+1)
+	return `INSERT INTO ` + table + ` (` + ident + `, ` + rollupColumns + `)
+	VALUES (` + marks + `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (` + ident + `) DO UPDATE SET requests = excluded.requests, errors = excluded.errors,
 		prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, total_tokens = excluded.total_tokens,
 		duration_sum = excluded.duration_sum, duration_n = excluded.duration_n, ttft_sum = excluded.ttft_sum, ttft_n = excluded.ttft_n,
 		duration_hist = excluded.duration_hist, ttft_hist = excluded.ttft_hist`
 }
 
-func rollupArgs(k rollupKey, a *stats.Acc) []any {
-	return []any{k.bucket, k.model, k.account, a.Requests, a.Errors, a.PromptTokens, a.CompletionTokens, a.Total,
-		a.DurationSum, a.DurationN, a.TTFTSum, a.TTFTN, a.DurationHist.Encode(), a.TTFTHist.Encode()}
+func rollupArgs(table string, k rollupKey, a *stats.Acc) []any {
+	return append(rollupIdentity(table, k), a.Requests, a.Errors, a.PromptTokens, a.CompletionTokens, a.Total,
+		a.DurationSum, a.DurationN, a.TTFTSum, a.TTFTN, a.DurationHist.Encode(), a.TTFTHist.Encode())
 }
 
 func writeRollup(ctx context.Context, tx *txn, table string, k rollupKey, a *stats.Acc) error {
-	if _, err := tx.ExecContext(ctx, rollupUpsert(table), rollupArgs(k, a)...); err != nil {
+	if _, err := tx.ExecContext(ctx, rollupUpsert(table), rollupArgs(table, k, a)...); err != nil {
 		return fmt.Errorf("write rollup to %s: %w", table, err)
 	}
 	return nil
 }
 
-// rebuildRollups recomputes the given hours (and their totals) from the
-// rows that remain, after a delete, and then the days holding them from
-// their hours.
+// rebuildRollups recomputes the given hours (and their totals), by model
+// and account and by API key, from the rows that remain, after a delete,
+// and then the days holding them from their hours.
 func rebuildRollups(ctx context.Context, tx *txn, buckets map[int64]bool) error {
-	days := map[int64]bool{}
-	for b := range buckets {
-		days[dayOf(b)] = true
-		for _, table := range []string{hourlyRollups, hourlyTotals} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE bucket = ?`, b); err != nil {
-				return fmt.Errorf("rebuild rollup: %w", err)
-			}
-		}
-		groups := map[rollupKey]*stats.Acc{}
-		err := scanCalls(ctx, tx, `WHERE timestamp >= ? AND timestamp < ?`, []any{b, b + hourMillis}, func(c stats.Call) {
-			k := rollupKey{b, c.Model, c.Account}
-			a := groups[k]
-			if a == nil {
-				a = stats.NewAcc(false)
-				groups[k] = a
-			}
-			a.Add(c)
-		})
-		if err != nil {
-			return err
-		}
-		total := stats.NewAcc(false)
-		for k, a := range groups {
-			if err := writeRollup(ctx, tx, hourlyRollups, k, a); err != nil {
-				return err
-			}
-			total.Merge(a)
-		}
-		if len(groups) > 0 {
-			if err := writeRollup(ctx, tx, hourlyTotals, rollupKey{bucket: b}, total); err != nil {
-				return err
-			}
-		}
-	}
-	return rebuildDays(ctx, tx, days)
+	return rebuildHours(ctx, tx, buckets, rollupSets...)
 }
 
-// rebuildDays recomputes the daily rollups (and totals) of the given days
-// from their hourly ones, and then the months holding them from their days.
-func rebuildDays(ctx context.Context, tx *txn, days map[int64]bool) error {
-	months := map[int64]bool{}
-	for d := range days {
-		months[monthOf(d)] = true
-		if err := rebuildPeriod(ctx, tx, dailyRollups, hourlyRollups, d, d+dayMillis); err != nil {
+// rebuildHours recomputes the rollups of sets of the given hours from their
+// calls, an hour's calls at a time, then their days and months.
+func rebuildHours(ctx context.Context, tx *txn, hours map[int64]bool, sets ...rollupSet) error {
+	calls := `WHERE timestamp >= ? AND timestamp < ?`
+	if len(sets) == 1 && sets[0].perKey {
+		calls += ` AND api_key_id IS NOT NULL`
+	}
+	days := map[int64]bool{}
+	for b := range hours {
+		days[dayOf(b)] = true
+		for _, r := range sets {
+			for _, table := range []string{r.hourly, r.hourlyTotals} {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE bucket = ?`, b); err != nil {
+					return fmt.Errorf("rebuild rollup: %w", err)
+				}
+			}
+		}
+		groups := rollupGroups{}
+		if err := scanCalls(ctx, tx, calls, []any{b, b + hourMillis}, func(c stats.Call) {
+			groups.add(sets, true, c, b)
+		}); err != nil {
 			return err
 		}
-		// The hourly totals' model and account are '', and so are the day's.
-		if err := rebuildPeriod(ctx, tx, dailyTotals, hourlyTotals, d, d+dayMillis); err != nil {
-			return err
+		for _, r := range sets {
+			for _, table := range []string{r.hourly, r.hourlyTotals} {
+				for k, a := range groups[table] {
+					if err := writeRollup(ctx, tx, table, k, a); err != nil {
+						return err
+					}
+				}
+			}
 		}
 	}
-	for m := range months {
-		if err := rebuildPeriod(ctx, tx, monthlyRollups, dailyRollups, m, nextMonth(m)); err != nil {
-			return err
+	return rebuildDays(ctx, tx, days, sets)
+}
+
+// rebuildDays recomputes the daily rollups (and totals) of sets of the
+// given days from their hourly ones, and then the months holding them from
+// their days.
+func rebuildDays(ctx context.Context, tx *txn, days map[int64]bool, sets []rollupSet) error {
+	months := map[int64]bool{}
+	for _, r := range sets {
+		for d := range days {
+			months[monthOf(d)] = true
+			if err := rebuildPeriod(ctx, tx, r.daily, r.hourly, d, d+dayMillis); err != nil {
+				return err
+			}
+			// The hourly totals' model and account are '', and so are the day's.
+			if err := rebuildPeriod(ctx, tx, r.dailyTotals, r.hourlyTotals, d, d+dayMillis); err != nil {
+				return err
+			}
+		}
+		for m := range months {
+			if err := rebuildPeriod(ctx, tx, r.monthly, r.daily, m, nextMonth(m)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -254,14 +371,20 @@ func rebuildPeriod(ctx context.Context, tx *txn, table, parts string, from, to i
 	if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE bucket = ?`, from); err != nil {
 		return fmt.Errorf("rebuild %s: %w", table, err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT model, account, `+rollupColumns+` FROM `+parts+` WHERE bucket >= ? AND bucket < ?`, from, to)
+	// The parts' identity but their period's start.
+	ident := strings.TrimPrefix(identityColumns(parts), "bucket, ")
+	rows, err := tx.QueryContext(ctx, `SELECT `+ident+`, `+rollupColumns+` FROM `+parts+` WHERE bucket >= ? AND bucket < ?`, from, to)
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", table, err)
 	}
 	groups := map[rollupKey]*stats.Acc{}
 	for rows.Next() {
 		k := rollupKey{bucket: from}
-		a, err := scanRollup(rows, &k.model, &k.account)
+		dest := []any{&k.model, &k.account}
+		if keyed(parts) {
+			dest = append(dest, &k.apiKey)
+		}
+		a, err := scanRollup(rows, dest...)
 		if err != nil {
 			rows.Close()
 			return fmt.Errorf("rebuild %s: %w", table, err)
@@ -304,7 +427,7 @@ type queryer interface {
 
 // scanCalls feeds the responses matching where to fn.
 func scanCalls(ctx context.Context, q queryer, where string, args []any, fn func(stats.Call)) error {
-	rows, err := q.QueryContext(ctx, `SELECT model, COALESCE(account, ''), status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
+	rows, err := q.QueryContext(ctx, `SELECT model, COALESCE(account, ''), COALESCE(api_key_id, ''), status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
 		COALESCE(total_tokens, 0), CAST(duration_us AS DOUBLE PRECISION) / 1000, ttft_ms FROM responses `+where, args...)
 	if err != nil {
 		return fmt.Errorf("read calls: %w", err)
@@ -314,7 +437,7 @@ func scanCalls(ctx context.Context, q queryer, where string, args []any, fn func
 		var c stats.Call
 		var status string
 		var ttft sql.NullFloat64
-		if err := rows.Scan(&c.Model, &c.Account, &status, &c.PromptTokens, &c.CompletionTokens, &c.TotalTokens, &c.DurationMillis, &ttft); err != nil {
+		if err := rows.Scan(&c.Model, &c.Account, &c.APIKeyID, &status, &c.PromptTokens, &c.CompletionTokens, &c.TotalTokens, &c.DurationMillis, &ttft); err != nil {
 			return fmt.Errorf("read calls: %w", err)
 		}
 		c.Error = status != qp.StatusSuccess

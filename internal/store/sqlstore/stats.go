@@ -10,11 +10,17 @@ import (
 )
 
 // Stats computes statistics of calls, by when they ended. One session's are
-// exact, from its rows; one API key's are read from its rows too (the
-// rollups keep no key); anything wider reads the hourly rollups, plus the
-// rows of the partial hours at the range's edges, with percentiles from
-// merged histograms.
+// exact, from its rows; anything wider, one API key's too, reads the
+// rollups (a key's from the rollups per key), plus the rows of the partial
+// hours at the range's edges, with percentiles from merged histograms.
 func (s *Store) Stats(ctx context.Context, q qp.StatsQuery) (*qp.Stats, error) {
+	return s.stats(ctx, q, q.SessionID != "")
+}
+
+// stats computes statistics from the rows alone when fromRows (one
+// session's, which the rollups do not hold), else from the rollups and the
+// rows at the edges; the answers are the same.
+func (s *Store) stats(ctx context.Context, q qp.StatsQuery, fromRows bool) (*qp.Stats, error) {
 	exact := q.SessionID != ""
 	totals, byModel, byBucket := stats.NewAcc(exact), stats.NewGroups(exact), stats.NewGroups(exact)
 	byAccount := stats.NewGroups(exact)
@@ -29,9 +35,7 @@ func (s *Store) Stats(ctx context.Context, q qp.StatsQuery) (*qp.Stats, error) {
 			}
 		}
 	}
-	if exact || q.APIKeyID != "" {
-		// The rollups keep no API key: a key's calls are read from their
-		// rows (percentiles from histograms but for one session's).
+	if fromRows {
 		var w where
 		if q.SessionID != "" {
 			w.add("session_id = ?", q.SessionID)
@@ -82,7 +86,9 @@ func (s *Store) rollupStats(ctx context.Context, q qp.StatsQuery, totals *stats.
 	// that fit; the time buckets, if asked for, from their period's rollups
 	// summed per bucket by the database: a year by day is 20,000 daily rows
 	// of every model and account, of which the buckets want the sums alone.
-	for _, span := range rollupSpans(from, to, "") {
+	// Under an API key, from the key's rollups.
+	set := rollupsFor(q.APIKeyID)
+	for _, span := range rollupSpans(from, to, "", set) {
 		if err := s.readRollups(ctx, span, q, false, func(_ int64, model, account string, a *stats.Acc) {
 			totals.Merge(a)
 			byModel.Get(model).Merge(a)
@@ -92,7 +98,7 @@ func (s *Store) rollupStats(ctx context.Context, q qp.StatsQuery, totals *stats.
 		}
 	}
 	if bucketKey != nil {
-		for _, span := range rollupSpans(from, to, q.Bucket) {
+		for _, span := range rollupSpans(from, to, q.Bucket, set) {
 			if err := s.readRollups(ctx, span, q, true, func(bucket int64, _, _ string, a *stats.Acc) {
 				byBucket.Get(bucketKey(bucket)).Merge(a)
 			}); err != nil {
@@ -124,45 +130,46 @@ type rollupSpan struct {
 }
 
 // rollupSpans covers the whole hours [from, to) with the coarsest rollups
-// the bucket allows: whole months from the monthly rollups (no bucket),
-// whole days from the daily ones (no bucket or by day), the hours at either
+// of set the bucket allows: whole months from the monthly rollups (no
+// bucket), whole days from the daily ones (no bucket or by day), the hours at either
 // end from the hourly ones. A year over a dozen models and several accounts
 // is some 200,000 hourly rows, which took a second to read, some 20,000
 // daily ones (92-215 ms) and about 900 monthly ones.
-func rollupSpans(from, to int64, bucket string) []rollupSpan {
+func rollupSpans(from, to int64, bucket string, set rollupSet) []rollupSpan {
 	firstDay, lastDay := dayOf(from), dayOf(to)
 	if firstDay < from {
 		firstDay += dayMillis
 	}
 	if bucket == "hour" || firstDay >= lastDay {
-		return []rollupSpan{{hourlyRollups, from, to}}
+		return []rollupSpan{{set.hourly, from, to}}
 	}
 	var spans []rollupSpan
 	if from < firstDay {
-		spans = append(spans, rollupSpan{hourlyRollups, from, firstDay})
+		spans = append(spans, rollupSpan{set.hourly, from, firstDay})
 	}
 	if lastDay < to {
-		spans = append(spans, rollupSpan{hourlyRollups, lastDay, to})
+		spans = append(spans, rollupSpan{set.hourly, lastDay, to})
 	}
 	firstMonth, lastMonth := monthOf(firstDay), monthOf(lastDay)
 	if firstMonth < firstDay {
 		firstMonth = nextMonth(firstMonth)
 	}
 	if bucket == "day" || firstMonth >= lastMonth {
-		return append(spans, rollupSpan{dailyRollups, firstDay, lastDay})
+		return append(spans, rollupSpan{set.daily, firstDay, lastDay})
 	}
-	spans = append(spans, rollupSpan{monthlyRollups, firstMonth, lastMonth})
+	spans = append(spans, rollupSpan{set.monthly, firstMonth, lastMonth})
 	if firstDay < firstMonth {
-		spans = append(spans, rollupSpan{dailyRollups, firstDay, firstMonth})
+		spans = append(spans, rollupSpan{set.daily, firstDay, firstMonth})
 	}
 	if lastMonth < lastDay {
-		spans = append(spans, rollupSpan{dailyRollups, lastMonth, lastDay})
+		spans = append(spans, rollupSpan{set.daily, lastMonth, lastDay})
 	}
 	return spans
 }
 
-// readRollups feeds each rollup row of span matching q's model and account
-// to add, with its period's start, or with perBucket one row per period,
+// readRollups feeds each rollup row of span matching q's model, account and
+// API key (span's table is then one of the rollups per key) to add, with
+// its period's start, or with perBucket one row per period,
 // its models and accounts summed (model and account then empty: read from
 // the period's totals when neither is asked for); add must not keep the
 // Acc, which is reused for the next row.
@@ -175,9 +182,13 @@ func (s *Store) readRollups(ctx context.Context, span rollupSpan, q qp.StatsQuer
 	if q.Account != "" {
 		w.add("account = ?", q.Account)
 	}
+	if keyed(span.table) {
+		w.add("api_key_id = ?", q.APIKeyID)
+	}
 	table := span.table
 	if perBucket && q.Model == "" && q.Account == "" && totalsOf(table) != "" {
-		// One row a period already holds every model and account's sums.
+		// One row a period already holds every model and account's sums
+		// (of the key's calls, under a key).
 		table, perBucket = totalsOf(table), false
 	}
 	query := `SELECT bucket, model, account, ` + rollupColumns + ` FROM ` + table + w.sql()
