@@ -617,6 +617,39 @@ test('live: a new call appears, its stream marked while in progress', async () =
   noErrors('live');
 });
 
+// A call in progress was named by the model its client asked for (gpt-4o)
+// and, once ended, by the Qwen model it was sent as (qwen3-max): the row
+// changed its model under the operator's eyes. Both tables now name the
+// Qwen model, as the finished record does. The stream stalls (Qwen goes
+// silent) until its client leaves, so it is in progress, for certain, while
+// the page is read.
+test('live: a call keeps its model from in progress to ended', async () => {
+  await go('#/live');
+  await page.locator('text=/^updated /').waitFor(); // the first poll is in
+  await fault({ stall_after: 2 });
+  const leave = new AbortController();
+  const streaming = fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'live under another name' }] }),
+    signal: leave.signal,
+  }).then((r) => r.text()).catch(() => 'left');
+  made.calls++;
+  made.errors++; // it ends as its client leaves
+  const running = page.locator('table[data-table="active"] tbody tr').filter({ has: page.locator('.pill.streaming') });
+  await running.waitFor({ timeout: 20000 });
+  const id = await running.getAttribute('data-request');
+  const whileRunning = await running.locator('td').nth(1).innerText();
+  leave.abort();
+  assert.equal(await streaming, 'left');
+  const ended = page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`);
+  await ended.waitFor({ timeout: 20000 });
+  const once = await ended.locator('td').nth(1).innerText();
+  assert.equal(whileRunning, 'qwen3-max', 'in progress, the call is named by the Qwen model it is sent as');
+  assert.equal(once, whileRunning, 'the row keeps its model as the call ends');
+  noErrors('live, a mapped model');
+});
+
 // Live asked for the calls of the last five minutes by the browser's clock:
 // a browser two hours ahead of the server asked for calls that had not
 // happened yet, and showed none, ever. Its window is the server's time (the

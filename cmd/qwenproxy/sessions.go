@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -143,14 +144,22 @@ func printSessionHeader(w io.Writer, rec *qp.SessionRecord) {
 		cell(rec.ID), cell(rec.ChatID), cell(rec.Model), rec.MessageCount, rec.RequestCount, ms(rec.CreatedAt), ms(rec.LastAccessed), ms(rec.ExpiresAt))
 }
 
+// requestTable lists calls, each with the id of the proxy API key that made
+// it (never the key), as the dashboard's calls do: --api-key-id filters by
+// it, so the table shows it. A call made without keys has "-" there, as a
+// call without a response has for its status: with auth off the column is
+// all dashes, and a row still splits on blanks into its columns, which an
+// empty cell would shift. The error, free text and most often none, stays
+// last.
 func requestTable(c *cli, items []qp.RequestRecord) error {
-	return c.table("ID\tTIME\tPATH\tMODEL\tSTREAM\tSTATUS\tHTTP\tTOKENS\tMS\tERROR", func(w io.Writer) {
+	return c.table("ID\tTIME\tPATH\tMODEL\tSTREAM\tSTATUS\tHTTP\tTOKENS\tMS\tAPI KEY\tERROR", func(w io.Writer) {
 		for _, r := range items {
 			status, httpStatus, tokens, dur, errText := "-", 0, 0, 0.0, ""
 			if rs := r.Response; rs != nil {
 				status, httpStatus, tokens, dur, errText = rs.Status, rs.HTTPStatus, rs.TotalTokens, rs.DurationMillis, rs.ErrorType
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%s\t%d\t%d\t%.1f\t%s\n", r.ID, ms(r.Timestamp), cell(r.Path), cell(r.Model), r.Stream, cell(status), httpStatus, tokens, dur, cell(errText))
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%s\t%d\t%d\t%.1f\t%s\t%s\n", r.ID, ms(r.Timestamp), cell(r.Path), cell(r.Model), r.Stream, cell(status), httpStatus, tokens, dur,
+				cell(cmp.Or(r.APIKeyID, "-")), cell(errText))
 		}
 	})
 }

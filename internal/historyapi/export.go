@@ -34,9 +34,13 @@ func ExportWriter(w io.Writer, format string, flushRows bool) (write func(*qp.Re
 	return func(r *qp.RequestRecord) error { return enc.Encode(ExportJSON(r)) }, func() error { return nil }
 }
 
-// ExportCSVHeader is the column list of CSV exports.
+// ExportCSVHeader is the column list of CSV exports. api_key_id (the id of
+// the proxy API key that made the call, never the key) stands before
+// account, as in the JSON form; a call made without keys leaves it empty,
+// as JSON's null.
 var ExportCSVHeader = []string{"id", "request_id", "session_id", "timestamp", "path", "model", "stream", "status", "http_status",
-	"finish_reason", "prompt_tokens", "completion_tokens", "total_tokens", "ttft_ms", "duration_ms", "upstream_attempts", "new_chat_attempts", "upstream_errors", "error_type", "error", "account"}
+	"finish_reason", "prompt_tokens", "completion_tokens", "total_tokens", "ttft_ms", "duration_ms", "upstream_attempts", "new_chat_attempts", "upstream_errors", "error_type", "error",
+	"api_key_id", "account"}
 
 // ExportCSVRow is one call as a CSV record.
 func ExportCSVRow(r *qp.RequestRecord) []string {
@@ -52,7 +56,7 @@ func ExportCSVRow(r *qp.RequestRecord) []string {
 	}
 	row = append(row, rs.Status, strconv.Itoa(rs.HTTPStatus), rs.FinishReason, strconv.Itoa(rs.PromptTokens),
 		strconv.Itoa(rs.CompletionTokens), strconv.Itoa(rs.TotalTokens), ttft, strconv.FormatFloat(rs.DurationMillis, 'f', -1, 64),
-		strconv.Itoa(rs.UpstreamAttempts), strconv.Itoa(rs.NewChatAttempts), rs.UpstreamErrors, rs.ErrorType, rs.Error, r.Account)
+		strconv.Itoa(rs.UpstreamAttempts), strconv.Itoa(rs.NewChatAttempts), rs.UpstreamErrors, rs.ErrorType, rs.Error, r.APIKeyID, r.Account)
 	for i, cell := range row {
 		row[i] = notFormula(cell)
 	}

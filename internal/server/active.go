@@ -19,17 +19,21 @@ type active struct {
 }
 
 // activeCall is one call in progress. Its fields change as the call goes on
-// (model once parsed, session once resolved, streaming once bytes flow), so
+// (models once parsed, session once resolved, streaming once bytes flow), so
 // they are read and written under the registry's lock.
 type activeCall struct {
 	reg       *active
 	requestID string
 	path      string
 	started   time.Time
-	model     string
-	stream    bool
-	sessionID string
-	streaming bool
+	model     string // the name the client asked for
+	// responseModel is the Qwen model the call is sent as (MODEL_MAP's
+	// target, a variant's model), which its record's response names: the
+	// Live view shows it, so a row keeps its model when the call ends.
+	responseModel string
+	stream        bool
+	sessionID     string
+	streaming     bool
 }
 
 func (a *active) begin(requestID, path string, started time.Time) *activeCall {
@@ -60,10 +64,13 @@ type activeJSON struct {
 	SessionID *string `json:"session_id"`
 	Path      string  `json:"path"`
 	Model     string  `json:"model"`
-	Stream    bool    `json:"stream"`
-	Streaming bool    `json:"streaming"` // the answer is flowing to the client
-	StartedAt int64   `json:"started_at"`
-	ElapsedMS int64   `json:"elapsed_ms"`
+	// ResponseModel is the Qwen model the call is sent as, "" until the
+	// request is read: the model its recorded response will name.
+	ResponseModel string `json:"response_model"`
+	Stream        bool   `json:"stream"`
+	Streaming     bool   `json:"streaming"` // the answer is flowing to the client
+	StartedAt     int64  `json:"started_at"`
+	ElapsedMS     int64  `json:"elapsed_ms"`
 }
 
 // maxActiveListed bounds the answer; calls in progress are bounded by the
@@ -81,7 +88,7 @@ func (s *Server) activeCalls(w http.ResponseWriter, r *http.Request) {
 	s.live.mu.Lock()
 	out := make([]activeJSON, 0, len(s.live.calls))
 	for _, c := range s.live.calls {
-		j := activeJSON{RequestID: c.requestID, Path: c.path, Model: c.model, Stream: c.stream, Streaming: c.streaming,
+		j := activeJSON{RequestID: c.requestID, Path: c.path, Model: c.model, ResponseModel: c.responseModel, Stream: c.stream, Streaming: c.streaming,
 			StartedAt: c.started.UnixMilli(), ElapsedMS: now.Sub(c.started).Milliseconds()}
 		if c.sessionID != "" {
 			id := c.sessionID

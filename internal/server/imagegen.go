@@ -102,6 +102,7 @@ func (s *Server) generateImage(c *call, model string, req openai.ImageRequest, i
 	defer s.finish(c)
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model = cmp.Or(req.Model, model), model
+	c.live.update(func(a *activeCall) { a.model, a.responseModel = rq.Model, rs.Model })
 	if !s.admitKey(c) {
 		return
 	}

@@ -166,7 +166,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	c.ctx, c.maxDuration = ctx, s.cfg.MaxDuration
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
-	c.live.update(func(a *activeCall) { a.model, a.stream = rq.Model, t.stream })
+	c.live.update(func(a *activeCall) { a.model, a.responseModel, a.stream = rq.Model, rs.Model, t.stream })
 	if !s.admitKey(c) {
 		return
 	}

@@ -70,7 +70,7 @@ export async function liveView(main) {
       clear(active).append(now.data.length ? h("div.tablewrap", h("table", { dataset: { table: "active" } },
         h("thead", h("tr", ["started", "model", "route", "", "for", "session"].map((c) => h("th", c)))),
         h("tbody", now.data.map((c) => h("tr", { dataset: { request: c.request_id } },
-          h("td", f.time(c.started_at)), h("td", c.model || "…"), h("td", c.path),
+          h("td", f.time(c.started_at)), h("td", runningModel(c)), h("td", c.path),
           h("td", c.streaming ? h("span.pill.streaming", "streaming") : h("span.pill", c.stream ? "waiting for first token" : "answering")),
           h("td.num", f.ms(c.elapsed_ms)), h("td", c.session_id || "–")))))) : h("p.muted", "Nothing in progress."));
       for (const r of done.data.reverse()) {
@@ -103,4 +103,12 @@ export async function liveView(main) {
     if (mine === generation && !paused) timer = setTimeout(tick, EVERY);
   };
   await tick();
+}
+
+// runningModel names a call in progress by the Qwen model it is sent as, the
+// model the finished table names it by (a response's): by the name its
+// client asked for, the row read gpt-4o while it ran and qwen3-max once it
+// ended.
+function runningModel(c) {
+  return c.response_model || "…";
 }
