@@ -489,7 +489,9 @@ func (p *Pool) rateLimitFor(err error) time.Duration {
 	if qe, ok := qwen.AsError(err); ok {
 		retry, daily = qe.RetryAfter, !qe.Throttled() // its class is a rate limit: the quota or throttling
 	} else if se, ok := err.(*SignInError); ok {
-		retry = se.RetryAfter
+		// A sign-in's 429 or Too_Many_Requests is throttling as a call's
+		// is; only RateLimited is the daily quota.
+		retry, daily = se.RetryAfter, se.Code == "RateLimited"
 	}
 	switch {
 	case retry > 0:
