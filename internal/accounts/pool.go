@@ -19,6 +19,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -205,14 +206,14 @@ func New(cfg Config) *Pool {
 		p.now = time.Now
 	}
 	for _, l := range cfg.Logins {
-		p.accounts[l.Email] = newAccount(l.Email, qp.AccountEnvironment, l.Password)
+		p.accounts[l.Email] = newAccount(l.Email, qp.AccountEnvironment, l.Password, cfg.Upstream)
 	}
 	p.setCookie(cfg.Cookie, qp.AccountEnvironment)
 	return p
 }
 
-func newAccount(id, source, password string) *account {
-	a := &account{id: id, source: source, password: password, fingerprint: fingerprint(id, password),
+func newAccount(id, source, password, upstream string) *account {
+	a := &account{id: id, source: source, password: password, fingerprint: passwordPrint(id, password, upstream),
 		st: qp.AccountState{State: StateReady}, failures: map[Class]int64{}, unsyncedF: map[Class]int64{}}
 	if password != "" {
 		a.conceal = []string{password, HashPassword(password)}
@@ -237,6 +238,20 @@ func fingerprint(id, secret string) string {
 	return hex.EncodeToString(k)
 }
 
+// passwordPrint is the fingerprint of id's password as an upstream
+// (QWEN_BASE_URL) refused it: a refusal stored by an instance of the
+// simulator (serve --mock-upstream, whose simulator knows no stored
+// account) or of any other upstream is not chat.qwen.ai's, and must not
+// leave the account out when the database is served for real, as a token
+// is not taken from another upstream (tokenbinding.go). chat.qwen.ai's own
+// is the fingerprint of the password alone, as stored before the binding.
+func passwordPrint(id, password, upstream string) string {
+	if u := strings.TrimRight(upstream, "/"); u != "" && u != qwen.SiteURL {
+		id += " at " + u
+	}
+	return fingerprint(id, password)
+}
+
 // fingerprintBytes is a fingerprint's length (see fingerprint).
 const fingerprintBytes = 2
 
@@ -254,7 +269,7 @@ func (p *Pool) setCookie(c qwen.Credentials, source string) {
 		return // unchanged (the common case, every few seconds)
 	}
 	fp := fingerprint(CookieID, c.Token+"\n"+c.Cookies)
-	a := newAccount(CookieID, CookieID, "")
+	a := newAccount(CookieID, CookieID, "", "")
 	if old := p.accounts[CookieID]; old != nil {
 		a.calls, a.failures, a.lastUsed = old.calls, old.failures, old.lastUsed
 	}
@@ -489,7 +504,9 @@ func (p *Pool) rateLimitFor(err error) time.Duration {
 	if qe, ok := qwen.AsError(err); ok {
 		retry, daily = qe.RetryAfter, !qe.Throttled() // its class is a rate limit: the quota or throttling
 	} else if se, ok := err.(*SignInError); ok {
-		retry = se.RetryAfter
+		// A sign-in's 429 or Too_Many_Requests is throttling as a call's
+		// is; only RateLimited is the daily quota.
+		retry, daily = se.RetryAfter, se.Code == "RateLimited"
 	}
 	switch {
 	case retry > 0:

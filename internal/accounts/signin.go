@@ -175,8 +175,9 @@ func signInFailure(resp *http.Response, b []byte) *SignInError {
 		Success *bool `json:"success"`
 		Detail  any   `json:"detail"`
 		Data    struct {
-			Code    string `json:"code"`
-			Details string `json:"details"`
+			Code    string      `json:"code"`
+			Details string      `json:"details"`
+			Num     json.Number `json:"num"` // RateLimited: the hours to wait
 		} `json:"data"`
 	}
 	_ = json.Unmarshal(b, &env)
@@ -188,7 +189,12 @@ func signInFailure(resp *http.Response, b []byte) *SignInError {
 	case !failed:
 		return nil
 	case st == http.StatusTooManyRequests || env.Data.Code == "RateLimited":
+		// The rest Qwen asks for, as for a call's rate limit (a bare 429
+		// asks none: throttling, Pool.rateLimitFor).
 		retry := qwen.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if retry == 0 {
+			retry = qwen.QuotaRest(env.Data.Num.String())
+		}
 		return &SignInError{Class: ClassRateLimited, Status: st, Code: env.Data.Code, Message: msg, RetryAfter: retry}
 	case refusedPassword(st, env.Data.Code, fmt.Sprint(env.Detail)+" "+env.Data.Details):
 		return &SignInError{Class: ClassAuth, Status: st, Code: env.Data.Code, Message: "Qwen refused the e-mail or password: " + msg}

@@ -447,7 +447,7 @@ var errOtherUpstream = errors.New("the shared token was signed in at another ups
 // the account refused, tried nothing and counted nothing. It reports
 // whether both were written.
 func (p *Pool) shareRefusal(ctx context.Context, l Login) bool {
-	st := qp.AccountState{State: StateAuthFailed, FailureClass: string(ClassAuth), FailedCredential: fingerprint(l.Email, l.Password), StateAt: p.now()}
+	st := qp.AccountState{State: StateAuthFailed, FailureClass: string(ClassAuth), FailedCredential: passwordPrint(l.Email, l.Password, p.cfg.Upstream), StateAt: p.now()}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	err := p.cfg.Store.SaveAccountState(sctx, l.Email, st)
@@ -476,7 +476,7 @@ func (p *Pool) storedToken(ctx context.Context, l Login, stale staleToken) (Sign
 		return SignedIn{}, false, err
 	}
 	for _, r := range recs {
-		if r.ID == id && r.State == StateAuthFailed && r.FailedCredential != "" && r.FailedCredential == fingerprint(id, l.Password) {
+		if r.ID == id && r.State == StateAuthFailed && r.FailedCredential != "" && r.FailedCredential == passwordPrint(id, l.Password, p.cfg.Upstream) {
 			return SignedIn{}, false, &SignInError{Class: ClassAuth, Message: "Qwen refused the e-mail or password (met by another instance)"}
 		}
 		if r.ID != id || r.CookiesSealed == "" || stale.password || r.TokenExpiresAt.Before(stale.expires) || !r.TokenExpiresAt.After(p.now()) {

@@ -308,7 +308,7 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 // that `accounts ls` and health say why it is not used.
 func (p *Pool) storedAccount(r *qp.AccountRecord) *account {
 	password, err := p.cfg.Sealer.Open(r.PasswordSealed, r.ID)
-	a := newAccount(r.ID, qp.AccountStored, password)
+	a := newAccount(r.ID, qp.AccountStored, password, p.cfg.Upstream)
 	a.sealedPassword = r.PasswordSealed
 	if err != nil {
 		a.password, a.locked = "", "cannot open the stored password: "+err.Error()
@@ -325,7 +325,7 @@ func (p *Pool) lockCookie(why string) {
 	if a := p.accounts[CookieID]; a != nil && a.locked == why {
 		return
 	}
-	a := newAccount(CookieID, CookieID, "")
+	a := newAccount(CookieID, CookieID, "", "")
 	a.cookieSource, a.locked = qp.AccountStored, why
 	p.accounts[CookieID] = a
 	p.log.Warn("qwen accounts: the stored credentials are locked and not used", "err", why)

@@ -17,7 +17,7 @@ import (
 func TestUnavailableCountsEachAccountInItsOwnState(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
 	p := New(Config{Now: clock.now, BriefCooldown: time.Minute, Cookie: qwen.Credentials{Cookies: "token=x"}})
-	locked := newAccount("ada@example.com", qp.AccountStored, "")
+	locked := newAccount("ada@example.com", qp.AccountStored, "", "")
 	locked.locked = "cannot open the stored password"
 	p.accounts[locked.id] = locked
 	p.Report(CookieID, &qwen.Error{Kind: qwen.KindFirewall, Message: "page"})
@@ -37,7 +37,7 @@ func TestUnavailableCountsEachAccountInItsOwnState(t *testing.T) {
 	// the cookie's for a fresh cookie.
 	p.mu.Lock()
 	delete(p.accounts, locked.id)
-	signed := newAccount("bob@example.com", qp.AccountEnvironment, "pw")
+	signed := newAccount("bob@example.com", qp.AccountEnvironment, "pw", "")
 	p.accounts[signed.id] = signed
 	p.mu.Unlock()
 	p.Report(signed.id, &qwen.Error{Kind: qwen.KindAuth, Message: "refused"})

@@ -19,11 +19,12 @@ import (
 
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/modelmap"
+	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/store/bodies"
 )
 
 // DefaultQwenBaseURL is QWEN_BASE_URL's default: Qwen Chat itself.
-const DefaultQwenBaseURL = "https://chat.qwen.ai"
+const DefaultQwenBaseURL = qwen.SiteURL
 
 // Config is every setting of `qwenproxy serve`.
 type Config struct {

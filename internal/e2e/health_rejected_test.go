@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,5 +58,28 @@ func TestHealthKeepsARefusalWhileAnotherAccountWorks(t *testing.T) {
 		if r := h.Credentials.Rejected; r == nil || r.Account != accounts.CookieID || r.Reason == "" {
 			t.Fatalf("%s: rejected %+v while the cookie's entry is auth_failed (accounts %+v)", path, r, h.Credentials.Accounts)
 		}
+	}
+}
+
+// A token Qwen refuses as expired, whose fresh sign-in meets the firewall:
+// the client is told of the firewall (TestAFailedReSignInIsTheFailureTheClientIsTold),
+// and so is /health, whose `rejected` said "credentials rejected: … Token
+// has expired" — sending the operator to check a password that Qwen never
+// refused (an expired token is the proxy's to renew).
+func TestHealthTellsAFirewallAtReSignInAsTheFirewall(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}}, nil)
+	if resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hello"}]}`, nil); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	e.sim.ExpireTokens(alice)
+	e.sim.FailSignIns(alice, 1)
+	if resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"again"}]}`, nil); resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("the call whose re-sign-in met the firewall: %d %s", resp.StatusCode, body)
+	}
+	_, h := getJSON(t, e, http.MethodGet, "/health/detailed")
+	creds, _ := h["credentials"].(map[string]any)
+	r, _ := creds["rejected"].(map[string]any)
+	if reason, _ := r["reason"].(string); !strings.Contains(reason, "firewall") || strings.Contains(reason, "credentials rejected") || strings.Contains(reason, "expired") {
+		t.Fatalf("rejected after a firewall at re-sign-in: %v", r)
 	}
 }

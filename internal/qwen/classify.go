@@ -107,9 +107,7 @@ func classifyCode(code, details string, status int, num string) *Error {
 	switch {
 	case code == "RateLimited" || code == "Too_Many_Requests" || status == http.StatusTooManyRequests:
 		err.Kind = KindRateLimited
-		if h, convErr := strconv.Atoi(num); convErr == nil && h > 0 {
-			err.RetryAfter = time.Duration(min(h, int(MaxRateLimitRest/time.Hour))) * time.Hour
-		}
+		err.RetryAfter = QuotaRest(num)
 	case strings.Contains(lower, "in progress"):
 		err.Kind = KindBusy
 	case strings.EqualFold(code, "ContextLengthExceeded"):
@@ -339,6 +337,15 @@ func gatewayTimeout(actual int, body []byte) bool {
 // (The rests the proxy picks itself are shorter still: 6 hours for a quota
 // answer without hours, 5 minutes for the longest brief cooldown.)
 const MaxRateLimitRest = 24 * time.Hour
+
+// QuotaRest is the rest a RateLimited answer's "num" asks for: that many
+// hours, held to MaxRateLimitRest; 0 when it gives none.
+func QuotaRest(num string) time.Duration {
+	if h, err := strconv.Atoi(num); err == nil && h > 0 {
+		return time.Duration(min(h, int(MaxRateLimitRest/time.Hour))) * time.Hour
+	}
+	return 0
+}
 
 // ParseRetryAfter reads a Retry-After header (seconds or an HTTP date) at
 // now, held to MaxRateLimitRest; 0 when there is none.

@@ -18,6 +18,9 @@ import (
 	"time"
 )
 
+// SiteURL is Qwen Chat itself, QWEN_BASE_URL's default.
+const SiteURL = "https://chat.qwen.ai"
+
 // Config configures a Client. Zero durations take the defaults noted.
 type Config struct {
 	BaseURL   string // e.g. https://chat.qwen.ai

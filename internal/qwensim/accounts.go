@@ -130,6 +130,12 @@ func (s *Sim) signIn(w http.ResponseWriter, r *http.Request) {
 	var req struct{ Email, Password string }
 	body, _ := readBody(r)
 	s.record(Call{Endpoint: EndpointSignIn, Header: r.Header.Clone()}) // not the body: it holds the password's hash
+	// A sign-in fails as Qwen's do (qwen-2026.md §1.2, §5: a 401, a 405, the
+	// gateway's 504, the WAF): injected faults reach it as they reach the
+	// other calls, so a server run with --mock-upstream can be shown them.
+	if s.applyFault(w, r, s.takeFault(EndpointSignIn)) {
+		return
+	}
 	if !s.checkSignIn(w, r) {
 		return
 	}

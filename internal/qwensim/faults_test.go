@@ -1,6 +1,9 @@
 package qwensim
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -30,5 +33,39 @@ func TestAPageFaultComesWithItsStatus(t *testing.T) {
 		if status != tc.status || !strings.Contains(body, tc.marker) {
 			t.Errorf("%+v: %d %.200s, want %d with %q", tc.fault, status, body, tc.status, tc.marker)
 		}
+	}
+}
+
+// A sign-in can be made to fail as Qwen fails one (qwen-2026.md §1.2, §5:
+// 401, 405, a 504 from the gateway, the WAF page, a rate limit), from Go or
+// through POST /__sim/faults with endpoint "auths/signin": only
+// FailSignIns, from Go, could make one fail, so a server run with
+// --mock-upstream could not be shown a sign-in's 429 or 5xx.
+func TestASignInTakesInjectedFaults(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.AddAccount("ada@example.com", "pw")
+	pwSum := sha256.Sum256([]byte("pw"))
+	signIn := `{"email":"ada@example.com","password":"` + hex.EncodeToString(pwSum[:]) + `"}`
+	resp, err := http.Post(srv.URL+"/__sim/faults", "application/json",
+		strings.NewReader(`[{"endpoint":"auths/signin","status":429,"retry_after":"7"},{"endpoint":"auths/signin","gateway_timeout":true,"status":504}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, want := range []struct {
+		status int
+		marker string
+	}{{429, "Too Many Requests"}, {504, "504 Gateway Time-out"}, {200, `"token"`}} {
+		status, _, body := webCall(t, srv, "/api/v1/auths/signin", signIn, func(r *http.Request) { r.Header.Del("Cookie") })
+		if status != want.status || !strings.Contains(body, want.marker) {
+			t.Fatalf("sign-in: %d %.200s, want %d with %q", status, body, want.status, want.marker)
+		}
+	}
+	if n := srv.SignIns("ada@example.com"); n != 1 {
+		t.Fatalf("%d successful sign-ins, want 1", n)
 	}
 }

@@ -73,9 +73,27 @@ func (s *Server) refresh(ctx context.Context, account string, before qwen.Creden
 	}
 	ok, rerr := s.deps.Accounts.Refresh(ctx, account, before.Cookies, err)
 	if rerr != nil {
+		s.resignInFailed(account, rerr)
 		return false, rerr
 	}
 	return ok, err
+}
+
+// resignInFailed tells health what the failed sign-in that was to renew
+// account's refused token met, in place of the token's 401 (which
+// UpstreamResult heard as "credentials rejected"): the firewall, or Qwen
+// refusing the password, or — anything else, a rest the account's state
+// tells — no refusal of its credentials at all.
+func (s *Server) resignInFailed(account string, err error) {
+	var se *accounts.SignInError
+	if !errors.As(err, &se) {
+		return
+	}
+	if qe := se.Upstream(); qe.Kind == qwen.KindAuth || qe.Kind == qwen.KindFirewall {
+		s.UpstreamResult(account, qe)
+		return
+	}
+	s.rejected.clear(account)
 }
 
 // nextAccount picks the least recently used account not in tried. When none

@@ -98,9 +98,14 @@ func (s *Server) UpstreamResult(account string, err error) {
 		// a fresh cookie), but the reason says which: a firewall page read
 		// as "credentials rejected" sent an operator to check a password.
 		reason := "credentials rejected: "
-		if qe.Kind == qwen.KindFirewall {
+		switch {
+		case qe.Kind == qwen.KindFirewall && account != "" && account != accounts.CookieID:
+			// An account the proxy signs in uses no cookie: a fresh one
+			// would not help (its call's client and log are told the same).
+			reason = "refused by Qwen's firewall (" + accounts.FirewallAdvice(account) + "): "
+		case qe.Kind == qwen.KindFirewall:
 			reason = "refused by Qwen's firewall (a fresh Cookie header from a browser that passed its check helps): "
-		} else if qe.Forbidden() {
+		case qe.Forbidden():
 			reason = "refused with HTTP 403 (a ban, or Qwen's firewall blocking this address; the account rests and is tried again): "
 		}
 		s.rejected.set(account, rejection{At: s.now(), Account: account, Reason: reason + qe.Error()})
