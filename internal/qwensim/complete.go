@@ -567,7 +567,12 @@ func (s *Sim) misbehave(send func([]byte) bool, enc *encoder, f *Fault, u usage)
 	chunk := bytes.Repeat([]byte("x"), 64<<10)
 	switch {
 	case f.BigEvent > 0:
-		send(enc.typing("answer", strings.Repeat("x", f.BigEvent), u))
+		big := enc.typing("answer", strings.Repeat("x", f.BigEvent), u)
+		for send(big) {
+			if !f.Endless {
+				return
+			}
+		}
 	case f.Unterminated > 0:
 		if !send([]byte("data: ")) {
 			return

@@ -83,9 +83,10 @@ type Fault struct {
 	KeepsGenerating bool `json:"keeps_generating"`
 
 	// A misbehaving upstream, after the first answer event: BigEvent sends
-	// one answer delta of that many bytes; Unterminated that many bytes of
-	// one data line that never ends; Endless an answer delta every 10 ms
-	// until the caller leaves, never finishing.
+	// one answer delta of that many bytes (with Endless, such deltas until
+	// the caller leaves, never finishing); Unterminated that many bytes of
+	// one data line that never ends; Endless alone an answer delta every
+	// 10 ms until the caller leaves, never finishing.
 	BigEvent     int  `json:"big_event"`
 	Unterminated int  `json:"unterminated"`
 	Endless      bool `json:"endless"`
