@@ -10,6 +10,7 @@ import (
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 
+	"qwenproxy/internal/config"
 	"qwenproxy/internal/qwensim"
 )
 
@@ -18,14 +19,35 @@ import (
 // answered. A user who presses Ctrl-C then leaves a call that never got its
 // session's turn; it was recorded without its session, so the session's
 // history and transcript lost the prompt the user had sent. It is recorded
-// in the session it named, which is the caller's.
+// in the session it named, which is the caller's: while the title is the
+// session's first turn (OpenCode's new conversation; the session is not
+// stored until that turn ends) as well as on a later one.
 func TestACallThatLeftWhileWaitingForItsSessionIsRecordedInIt(t *testing.T) {
-	e := start(t, nil)
-	named := option.WithHeader("X-Session-Id", "ses_waiting")
-	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("Generate a title")), named); err != nil {
-		t.Fatal(err)
+	for _, later := range []bool{false, true} {
+		name := "during its first turn"
+		if later {
+			name = "during a later turn"
+		}
+		t.Run(name, func(t *testing.T) { leaveWhileWaiting(t, later) })
 	}
-	e.sync() // the session is stored, as it is after an agent's first turn
+}
+
+// leaveWhileWaiting leaves a call waiting for a turn of session
+// ses_waiting held by another (its first, or a later one), and checks that
+// every call is recorded in it.
+func leaveWhileWaiting(t *testing.T, later bool) {
+	// Each record committed at once (as the agent tests run the proxy), so
+	// the call that left is written before the turn that held the session.
+	e := start(t, func(c *config.Config) { c.RecorderSync = true })
+	named := option.WithHeader("X-Session-Id", "ses_waiting")
+	calls := 2
+	if later {
+		if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("Generate a title")), named); err != nil {
+			t.Fatal(err)
+		}
+		e.sync() // the session is stored
+		calls++
+	}
 
 	// A turn that holds the session: its answer goes silent after it began.
 	e.sim.Inject(qwensim.Fault{StallAfter: 2})
@@ -44,7 +66,8 @@ func TestACallThatLeftWhileWaitingForItsSessionIsRecordedInIt(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The main call waits for the session; its client leaves.
+	// The main call waits for the session; its client leaves, and is
+	// recorded before the turn that held the session.
 	waiting, leave := context.WithCancel(ctxT(t))
 	done := make(chan error, 1)
 	go func() {
@@ -61,11 +84,16 @@ func TestACallThatLeftWhileWaitingForItsSessionIsRecordedInIt(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Fatal("the call that left was answered")
 	}
+	for len(activeCalls(t, e)) > 1 { // its record is queued
+		if err := deadline.Err(); err != nil {
+			t.Fatal("the call that left never ended")
+		}
+	}
 	cancelHolding()
 
 	rows := e.rows()
-	if len(rows) != 3 {
-		t.Fatalf("%d calls recorded: %+v", len(rows), rows)
+	if len(rows) != calls {
+		t.Fatalf("%d calls recorded, want %d: %+v", len(rows), calls, rows)
 	}
 	for _, r := range rows {
 		if r.SessionID != "ses_waiting" {

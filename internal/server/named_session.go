@@ -17,7 +17,7 @@ func (s *Server) keepNamedSession(ctx context.Context, c *call, t turnSpec) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), namedSessionLookup)
 	defer cancel()
-	owns, err := s.deps.Sessions.Owns(ctx, t.sessionID, c.ex.Request.APIKeyID)
+	owns, err := s.deps.Sessions.AdmitsCall(ctx, t.sessionID, c.ex.Request.APIKeyID)
 	if err != nil {
 		s.log.Warn("a call that failed before its turn is recorded without its session", "session_id", t.sessionID, "err", err)
 		return

@@ -9,10 +9,10 @@ import (
 	qp "qwenproxy"
 )
 
-// Owns names the sessions a key may record a call in: its own, in memory
+// AdmitsCall names the sessions a key may record a call in: its own, in memory
 // or (after a restart) in the database; never another key's, nor one that
 // does not exist.
-func TestOwnsIsTheCallersSessionOnly(t *testing.T) {
+func TestAdmitsCallInTheCallersSessionOnly(t *testing.T) {
 	mgr, st := newManager(t)
 	ctx := context.Background()
 	var chats atomic.Int32
@@ -28,8 +28,8 @@ func TestOwnsIsTheCallersSessionOnly(t *testing.T) {
 			id, owner string
 			want      bool
 		}{{"named", "key-a", true}, {"named", "key-b", false}, {"named", "", false}, {"unknown", "key-a", false}, {"bad id!", "key-a", false}} {
-			if got, err := m.Owns(ctx, c.id, c.owner); err != nil || got != c.want {
-				t.Errorf("%s: Owns(%q, %q) = %v, %v; want %v", name, c.id, c.owner, got, err, c.want)
+			if got, err := m.AdmitsCall(ctx, c.id, c.owner); err != nil || got != c.want {
+				t.Errorf("%s: AdmitsCall(%q, %q) = %v, %v; want %v", name, c.id, c.owner, got, err, c.want)
 			}
 		}
 	}
