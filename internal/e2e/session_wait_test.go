@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -36,9 +37,10 @@ func TestACallThatLeftWhileWaitingForItsSessionIsRecordedInIt(t *testing.T) {
 // ses_waiting held by another (its first, or a later one), and checks that
 // every call is recorded in it.
 func leaveWhileWaiting(t *testing.T, later bool) {
-	// Each record committed at once (as the agent tests run the proxy), so
-	// the call that left is written before the turn that held the session.
-	e := start(t, func(c *config.Config) { c.RecorderSync = true })
+	// A key, as agents send; each record committed at once (as the agent
+	// tests run the proxy), so the call that left is written before the
+	// turn that held the session.
+	e := start(t, func(c *config.Config) { c.RecorderSync, c.APIKeys = true, []string{"not-checked"} })
 	named := option.WithHeader("X-Session-Id", "ses_waiting")
 	calls := 2
 	if later {
@@ -57,6 +59,7 @@ func leaveWhileWaiting(t *testing.T, later bool) {
 	req, _ := http.NewRequestWithContext(holding, http.MethodPost, e.app.URL()+"/v1/chat/completions", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Session-Id", "ses_waiting")
+	req.Header.Set("Authorization", "Bearer not-checked")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -102,13 +105,20 @@ func leaveWhileWaiting(t *testing.T, later bool) {
 	}
 }
 
-// activeCalls is GET /v1/requests/active's list.
+// activeCalls is GET /v1/requests/active's list, asked with the test
+// client's key.
 func activeCalls(t *testing.T, e *env) []any {
 	t.Helper()
-	status, v := getJSON(t, e, http.MethodGet, "/v1/requests/active")
-	if status != http.StatusOK {
-		t.Fatalf("active calls: %d %v", status, v)
+	req, _ := http.NewRequestWithContext(ctxT(t), http.MethodGet, e.app.URL()+"/v1/requests/active", nil)
+	req.Header.Set("Authorization", "Bearer not-checked")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
 	}
-	data, _ := v["data"].([]any)
-	return data
+	defer resp.Body.Close()
+	var v struct{ Data []any }
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("active calls: %d %v", resp.StatusCode, err)
+	}
+	return v.Data
 }
