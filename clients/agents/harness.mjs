@@ -122,7 +122,7 @@ function collect(stream) {
  * The configuration OpenCode (opencode.json) and its fork Kilo (kilo.json)
  * take, as the README gives it: the proxy as an OpenAI-compatible provider
  * (the package ships inside both), no update checks, no sharing, tools
- * allowed without asking; extra adds to it.
+ * allowed without asking, images taken; extra adds to it.
  */
 export function opencodeConfig(schema, { baseURL, key }, extra = {}) {
   return {
@@ -132,7 +132,15 @@ export function opencodeConfig(schema, { baseURL, key }, extra = {}) {
         npm: '@ai-sdk/openai-compatible',
         name: 'qwenproxy',
         options: { baseURL, apiKey: key },
-        models: { 'qwen3-coder-plus': { name: 'Qwen3 Coder Plus', tool_call: true } },
+        models: {
+          'qwen3-coder-plus': {
+            name: 'Qwen3 Coder Plus',
+            tool_call: true,
+            // Qwen's models see images: without this OpenCode and Kilo drop
+            // an attached one ("this model does not support image input").
+            modalities: { input: ['text', 'image'], output: ['text'] },
+          },
+        },
       },
     },
     model: 'qwenproxy/qwen3-coder-plus',

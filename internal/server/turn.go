@@ -382,6 +382,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		ReplaceChat: openChat,
 	})
 	if err != nil {
+		s.keepNamedSession(ctx, c, t)
 		return nil, "", err
 	}
 	rs.ChatID = turn.Session.ChatID

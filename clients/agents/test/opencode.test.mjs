@@ -2,7 +2,7 @@
 // standard input, the proxy as an OpenAI-compatible provider in opencode.json.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentBin, assertAgentRoundTrip, assertEnded, describeCalls, opencodeConfig, recordedCalls, runAgent, startKeyedProxy, toolCount } from '../harness.mjs';
 
@@ -26,6 +26,38 @@ test('OpenCode writes a file with its write tool through the proxy', async (t) =
     env: openCodeEnv,
   });
   await assertAgentRoundTrip(t, proxy, run, { tool: 'write', file: 'hello.txt', content: 'hello from opencode' });
+});
+
+// An 8×8 red PNG, the image a user attaches.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEklEQVR4nGP4z8CAFWEXHbQSACj/P8Fu7N9hAAAAAElFTkSuQmCC', 'base64');
+
+// `opencode run -f shot.png`: OpenCode sends an attached image only to a
+// model whose configuration lists image input (modalities); without it, it
+// replaces the image with "this model does not support image input" and the
+// model never sees it. With the README's configuration the image reaches
+// Qwen, uploaded with the turn, and the model says what it sees.
+test('OpenCode passes an attached image to the model through the proxy', async (t) => {
+  const proxy = await startKeyedProxy();
+  t.after(() => proxy.stop());
+  const run = await runAgent({
+    command: agentBin('opencode'),
+    args: (work) => {
+      writeFileSync(join(work, 'shot.png'), PNG);
+      return ['run', '-f', join(work, 'shot.png')];
+    },
+    input: 'what is in this image?\n',
+    files: { '.config/opencode/opencode.json': opencodeConfig('https://opencode.ai/config.json', proxy) },
+    env: openCodeEnv,
+  });
+  assertEnded(run);
+  assert.doesNotMatch(run.stdout, /does not support image input/);
+  assert.match(run.stdout, new RegExp(`I see 1 image: [^ ]+ \\(${PNG.length} bytes, image/png\\)`));
+  const calls = await recordedCalls(proxy);
+  for (const line of describeCalls(calls)) t.diagnostic(line);
+  const images = calls.filter(({ request }) =>
+    (request.openai_request?.messages ?? []).some((m) => Array.isArray(m.content) && m.content.some((p) => p.type === 'image_url')),
+  );
+  assert.ok(images.length > 0, `no call carried the image:\n${describeCalls(calls).join('\n')}`);
 });
 
 // A conversation grown too long for the model: Qwen refuses the turn

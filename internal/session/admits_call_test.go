@@ -1,0 +1,36 @@
+package session
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+)
+
+// AdmitsCall names the sessions a key may record a call in: its own, in memory
+// or (after a restart) in the database; never another key's, nor one that
+// does not exist.
+func TestAdmitsCallInTheCallersSessionOnly(t *testing.T) {
+	mgr, st := newManager(t)
+	ctx := context.Background()
+	var chats atomic.Int32
+	turn, err := mgr.Begin(ctx, Request{ExplicitID: "named", Named: true, Owner: "key-a", NewChat: newChat(&chats)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn.Advance("p1", "K1", nil)
+	turn.Release()
+	fresh := NewManager(st, nil, func(qp.Session) {}, time.Minute, func() string { return "new" })
+	for name, m := range map[string]*Manager{"in memory": mgr, "from the database": fresh} {
+		for _, c := range []struct {
+			id, owner string
+			want      bool
+		}{{"named", "key-a", true}, {"named", "key-b", false}, {"named", "", false}, {"unknown", "key-a", false}, {"bad id!", "key-a", false}} {
+			if got, err := m.AdmitsCall(ctx, c.id, c.owner); err != nil || got != c.want {
+				t.Errorf("%s: AdmitsCall(%q, %q) = %v, %v; want %v", name, c.id, c.owner, got, err, c.want)
+			}
+		}
+	}
+}
