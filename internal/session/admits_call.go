@@ -22,16 +22,20 @@ func (m *Manager) AdmitsCall(ctx context.Context, id, owner string) (bool, error
 	}
 	m.mu.Lock()
 	s, ok := m.cache[id]
+	queue := ok && s.APIKeyID == owner && s.FirstUserMessage != "" // not queued yet (see unnamed)
+	if queue {
+		// Marked queued in place, under the lock that the turn holding
+		// the session takes to keep its next state: that state is never
+		// replaced by this older one. (The order of the writes does not
+		// matter: an older state never overwrites a newer one.)
+		m.cache[id] = unnamed(s)
+	}
 	m.mu.Unlock()
+	if queue {
+		m.save(s)
+	}
 	if ok {
-		if s.APIKeyID != owner {
-			return false, nil
-		}
-		if s.FirstUserMessage != "" { // not queued yet (see unnamed)
-			m.keep(unnamed(s))
-			m.save(s)
-		}
-		return true, nil
+		return s.APIKeyID == owner, nil
 	}
 	stored, err := m.store.Session(ctx, id)
 	if err != nil {
