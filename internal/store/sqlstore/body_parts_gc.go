@@ -26,21 +26,12 @@ func (s *Store) releaseParts(ctx context.Context, tx *txn, cond string, args ...
 			rows.Close()
 			return nil, fmt.Errorf("find body parts of deleted calls: %w", err)
 		}
-		used := map[int64]bool{}
-		for _, blob := range blobs {
-			if blob == nil {
-				continue
-			}
-			refs, _, err := bodies.Unpack(blob)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("body of deleted call %d: %w", id, err)
-			}
-			for _, r := range refs {
-				used[r.ID] = true
-			}
+		parts, err := partsOf(blobs)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("body of deleted call %d: %w", id, err)
 		}
-		for part := range used {
+		for _, part := range parts {
 			uses[part]--
 		}
 	}
@@ -109,4 +100,27 @@ func (s *Store) DeleteUnusedParts(ctx context.Context, usedBefore time.Time) (in
 		return 0, fmt.Errorf("delete unused body parts: %w", err)
 	}
 	return int(n), nil
+}
+
+// partsOf is the body parts a call's skeletons (its four compressed bodies,
+// nil where it has none) reference, each once.
+func partsOf(skeletons [4][]byte) ([]int64, error) {
+	var parts []int64
+	seen := map[int64]bool{}
+	for _, skel := range skeletons {
+		if skel == nil {
+			continue
+		}
+		refs, _, err := bodies.Unpack(skel)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range refs {
+			if !seen[r.ID] {
+				seen[r.ID] = true
+				parts = append(parts, r.ID)
+			}
+		}
+	}
+	return parts, nil
 }

@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-
-	"qwenproxy/internal/store/bodies"
 )
 
 // freedBefore plans a round of retention by size where measuring the size
@@ -94,22 +92,11 @@ func (s *Store) oldestBodies(ctx context.Context, after, afterID int64, limit in
 		if err := rows.Scan(&c.id, &c.timestamp, &blobs[0], &blobs[1], &blobs[2], &blobs[3], &c.rowBytes); err != nil {
 			return nil, fmt.Errorf("retention by size: read the oldest calls: %w", err)
 		}
-		seen := map[int64]bool{}
-		for _, blob := range blobs {
-			if blob == nil {
-				continue
-			}
-			refs, _, err := bodies.Unpack(blob)
-			if err != nil {
-				return nil, fmt.Errorf("retention by size: body of call %d: %w", c.id, err)
-			}
-			for _, r := range refs {
-				if !seen[r.ID] {
-					seen[r.ID] = true
-					c.parts = append(c.parts, r.ID)
-				}
-			}
+		parts, err := partsOf(blobs)
+		if err != nil {
+			return nil, fmt.Errorf("retention by size: body of call %d: %w", c.id, err)
 		}
+		c.parts = parts
 		calls = append(calls, c)
 	}
 	if err := rows.Err(); err != nil {
