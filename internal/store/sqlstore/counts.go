@@ -1,8 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -141,7 +144,18 @@ func changeRequestHours(ctx context.Context, tx *txn, hours requestHours) error 
 			return fmt.Errorf("count requests by model and hour: %w", err)
 		}
 	}
-	for k, n := range hours.ofKey {
+	// In one order (hours before days, then by key, hour, model, account
+	// and status): writers of the same keys' rows on PostgreSQL take them
+	// in the same order, and wait for each other rather than deadlock.
+	keys := slices.SortedFunc(maps.Keys(hours.ofKey), func(a, b keyRequests) int {
+		if a.days != b.days {
+			return cmp.Compare(boolInt(a.days), boolInt(b.days))
+		}
+		return cmp.Or(strings.Compare(a.apiKey, b.apiKey), cmp.Compare(a.bucket, b.bucket), strings.Compare(a.model, b.model),
+			strings.Compare(a.account, b.account), strings.Compare(a.status, b.status))
+	})
+	for _, k := range keys {
+		n := hours.ofKey[k]
 		table := "request_key_hours"
 		if k.days {
 			table = "request_key_days"
