@@ -303,7 +303,13 @@ func responseRangeCount(f qp.CallFilter) (string, []any) {
 		if f.Account != "" {
 			w.add("account = ?", f.Account)
 		}
-		parts = append(parts, "COALESCE((SELECT SUM("+sum+") FROM "+span.table+w.sql()+"), 0)")
+		table := span.table
+		if totals := totalsOf(table); totals != "" && f.Model == "" && f.Account == "" {
+			// A row an hour or a day, where the rollups have one a model
+			// and account.
+			table = totals
+		}
+		parts = append(parts, "COALESCE((SELECT SUM("+sum+") FROM "+table+w.sql()+"), 0)")
 		args = append(args, w.args...)
 	}
 	edge := func(r qp.TimeRange) {
