@@ -2,7 +2,7 @@
 -- they began, the model asked for, the account and the status, for the
 -- request list's total under api_key_id (alone or with a model, an account,
 -- a status, a time range): it counted the key's entries in its index,
--- 8-90 ms for the key of half of a million calls (call_counts and
+-- 37-281 ms for the key of half of a million calls (call_counts and
 -- request_hours keep no key; the rollups per key, 0026, count responses by
 -- when they ended and the model that answered). A range's whole days are
 -- read from request_key_days, the whole hours at either end from
