@@ -48,7 +48,22 @@ func BenchmarkRecorderBatchSizes(b *testing.B) {
 func BenchmarkRecorderBatchedPostgres(b *testing.B)   { benchRecorder(b, "postgres", 100, true, false) }
 func BenchmarkRecorderPerRecordPostgres(b *testing.B) { benchRecorder(b, "postgres", 1, true, false) }
 
+// BenchmarkRecorderBatchedKeys is BenchmarkRecorderBatched with calls made
+// with four proxy API keys in turn, as under auth: each key's calls are
+// counted in the rollups per key (0026) and the requests per key (0027).
+//
+//	go test -run '^$' -bench 'RecorderBatched(Keys)?$' -benchtime 20000x ./internal/recorder
+func BenchmarkRecorderBatchedKeys(b *testing.B) {
+	benchRecorderKeys(b, "sqlite", 100, true, false, []string{"key-a9e1c0de", "key-c1c1c1c1", "env-5eed0042", "key-0dd0dd00"})
+}
+
 func benchRecorder(b *testing.B, backend string, batch int, bodies, sessions bool) {
+	benchRecorderKeys(b, backend, batch, bodies, sessions, nil)
+}
+
+// benchRecorderKeys records b.N calls, made with keys in turn (none when
+// keys is empty).
+func benchRecorderKeys(b *testing.B, backend string, batch int, bodies, sessions bool, keys []string) {
 	st := storetest.Open(b, storetest.URL(b, backend))
 	r, err := New(st, quiet, Options{QueueSize: b.N + 1, BatchSize: batch, Linger: -1})
 	if err != nil {
@@ -84,6 +99,9 @@ func benchRecorder(b *testing.B, backend string, batch int, bodies, sessions boo
 				OpenAIRequest: body(i, 0), QwenRequest: body(i, 1)},
 			Response: qp.Response{ResponseID: qp.NewID(), Timestamp: now, Status: qp.StatusSuccess, HTTPStatus: 200,
 				OpenAIResponse: body(i, 2), QwenResponse: body(i, 3), TotalTokens: 10, Duration: time.Second},
+		}
+		if len(keys) > 0 {
+			calls[i].Request.APIKeyID = keys[i%len(keys)]
 		}
 	}
 	// Timed to the last commit: Record only queues.

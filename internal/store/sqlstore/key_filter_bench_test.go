@@ -126,12 +126,28 @@ func BenchmarkKeyFilter(b *testing.B) {
 				r, err := st.ListRequests(ctx, qp.CallFilter{APIKeyID: key.id, Range: day}, qp.ListOptions{Limit: 50, NoTotal: true})
 				return pageLen(r, err)
 			}},
+			{"ListRequests/model-error/total", func() (int, error) {
+				r, err := st.ListRequests(ctx, qp.CallFilter{APIKeyID: key.id, Model: "qwen3-vl-32b", Status: qp.StatusError}, qp.ListOptions{Limit: 50})
+				return pageLen(r, err)
+			}},
+			{"ListRequests/day/total", func() (int, error) {
+				r, err := st.ListRequests(ctx, qp.CallFilter{APIKeyID: key.id, Range: day}, qp.ListOptions{Limit: 50})
+				return pageLen(r, err)
+			}},
 			{"ListResponses", func() (int, error) {
 				r, err := st.ListResponses(ctx, f, qp.ListOptions{Limit: 50, NoTotal: true})
 				return pageLen(r, err)
 			}},
 			{"ListResponses/total", func() (int, error) {
 				r, err := st.ListResponses(ctx, f, qp.ListOptions{Limit: 50})
+				return pageLen(r, err)
+			}},
+			{"ListResponses/model-error/total", func() (int, error) {
+				r, err := st.ListResponses(ctx, qp.CallFilter{APIKeyID: key.id, Model: "qwen3-vl-32b", Status: qp.StatusError}, qp.ListOptions{Limit: 50})
+				return pageLen(r, err)
+			}},
+			{"ListResponses/day/total", func() (int, error) {
+				r, err := st.ListResponses(ctx, qp.CallFilter{APIKeyID: key.id, Range: day}, qp.ListOptions{Limit: 50})
 				return pageLen(r, err)
 			}},
 			{"ListResponses/sort-duration", func() (int, error) {
