@@ -156,9 +156,9 @@ func changeRequestHours(ctx context.Context, tx *txn, hours requestHours) error 
 	})
 	for _, k := range keys {
 		n := hours.ofKey[k]
-		table := "request_key_hours"
+		table := keyRequestCounts.hourly
 		if k.days {
-			table = "request_key_days"
+			table = keyRequestCounts.daily
 		}
 		args := []any{k.apiKey, k.bucket, k.model, k.account, k.status}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (api_key_id, bucket, model, account, status, calls) VALUES (?, ?, ?, ?, ?, ?)

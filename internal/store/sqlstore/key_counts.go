@@ -6,6 +6,11 @@ import (
 	qp "qwenproxy"
 )
 
+// keyRequestCounts are the tables of requests counted per API key by hour
+// and by day (migration 0027), whose spans of a range are found as the
+// rollups' are (rollupSpans, by day: there are no months).
+var keyRequestCounts = rollupSet{hourly: "request_key_hours", daily: "request_key_days", perKey: true}
+
 // requestKeyCount is the query of the request list's total under an API
 // key, alone or with a model (asked for), an account, a status and a time
 // range: summed from request_key_days over the range's whole days (all
@@ -25,10 +30,11 @@ func requestKeyCount(f qp.CallFilter) (string, []any) {
 	}
 	var parts []string
 	var args []any
-	sum := func(table string, from, to int64) {
+	// Hours at either end, whole days between, as the rollups are read.
+	for _, span := range rollupSpans(from, to, "day", keyRequestCounts) {
 		var w where
 		w.add("api_key_id = ?", f.APIKeyID)
-		w.add("bucket >= ? AND bucket < ?", from, to)
+		w.add("bucket >= ? AND bucket < ?", span.from, span.to)
 		if f.Model != "" {
 			w.add("model = ?", f.Model)
 		}
@@ -38,23 +44,8 @@ func requestKeyCount(f qp.CallFilter) (string, []any) {
 		if f.Status != "" {
 			w.add("status = ?", f.Status)
 		}
-		parts = append(parts, "COALESCE((SELECT SUM(calls) FROM "+table+w.sql()+"), 0)")
+		parts = append(parts, "COALESCE((SELECT SUM(calls) FROM "+span.table+w.sql()+"), 0)")
 		args = append(args, w.args...)
-	}
-	firstDay, lastDay := dayOf(from), dayOf(to)
-	if firstDay < from {
-		firstDay += dayMillis
-	}
-	if firstDay < lastDay {
-		sum("request_key_days", firstDay, lastDay)
-		if from < firstDay {
-			sum("request_key_hours", from, firstDay)
-		}
-		if lastDay < to {
-			sum("request_key_hours", lastDay, to)
-		}
-	} else {
-		sum("request_key_hours", from, to)
 	}
 	partialHours(f.Range, from, to, func(r qp.TimeRange) {
 		var w where
