@@ -2,8 +2,24 @@ package qwenproxy
 
 import (
 	"context"
+	"strings"
 	"time"
 )
+
+// DefaultUpstream is Qwen Chat itself, QWEN_BASE_URL's default: the
+// upstream an account's state recorded before states named theirs belongs
+// to (migration 0028).
+const DefaultUpstream = "https://chat.qwen.ai"
+
+// UpstreamKey is the upstream a base URL (QWEN_BASE_URL; the simulator's
+// under serve --mock-upstream) names, as an account's state is kept under
+// it: a trailing slash aside, and "" for Qwen Chat itself.
+func UpstreamKey(baseURL string) string {
+	if u := strings.TrimRight(baseURL, "/"); u != "" {
+		return u
+	}
+	return DefaultUpstream
+}
 
 // Account sources.
 const (
@@ -27,7 +43,11 @@ const EnvironmentAccountLapse = 4 * EnvironmentSeenInterval
 
 // AccountRecord is a Qwen account as the database keeps it: its shared
 // state and, sealed (AES-GCM with QWENPROXY_SECRET_KEY), its secrets. The
-// sealed fields are opaque text; "" when nothing is stored.
+// sealed fields are opaque text; "" when nothing is stored. The state, the
+// token and the sign-in claim are the account's at one upstream (the one
+// Accounts was asked for): a rest, a refusal or a token the simulator gave
+// says nothing of chat.qwen.ai, and each upstream keeps its own, so that
+// serving the database against one leaves the other's as it was.
 type AccountRecord struct {
 	ID             string // the e-mail, lower-cased
 	Source         string // AccountStored or AccountEnvironment
@@ -60,12 +80,17 @@ type AccountState struct {
 	StateAt          time.Time // when the state changed: the newest wins
 }
 
-// AccountStore keeps the Qwen accounts and their shared state.
+// AccountStore keeps the Qwen accounts and their shared state. An
+// account's state, token and sign-in claim are kept per upstream
+// (UpstreamKey of a base URL; "" is Qwen Chat's): the methods that read or
+// write them take the upstream, and touch no other upstream's.
 type AccountStore interface {
-	// Accounts lists every account, by id.
-	Accounts(ctx context.Context) ([]AccountRecord, error)
+	// Accounts lists every account, by id, with its state and token at
+	// upstream (ready, and none, where it has none there).
+	Accounts(ctx context.Context, upstream string) ([]AccountRecord, error)
 	// PutAccount creates an account or, when it exists, replaces its source
-	// and password (sealed) and resets its state: the credentials changed.
+	// and password (sealed) and resets its state and token at every
+	// upstream: the credentials changed.
 	// An account of the environment (QWEN_ACCOUNTS) that a server still has
 	// (Unclaimed is false at a.UpdatedAt) is left as it is, with an error
 	// (sqlstore.ErrEnvironmentAccount): its password is set there.
@@ -77,17 +102,19 @@ type AccountStore interface {
 	// unless it is an environment account a server still has at now
 	// (sqlstore.ErrEnvironmentAccount).
 	DeleteAccount(ctx context.Context, id string, now time.Time) error
-	// SaveAccountState writes st unless the stored state is newer.
-	SaveAccountState(ctx context.Context, id string, st AccountState) error
+	// SaveAccountState writes st as the state at upstream unless the state
+	// stored there is newer.
+	SaveAccountState(ctx context.Context, id, upstream string, st AccountState) error
 	// AddAccountCounts adds calls and failures (by class) to the totals.
 	AddAccountCounts(ctx context.Context, id string, calls int64, failures map[string]int64) error
-	// ClaimSignIn marks id as being signed in until until, unless another
-	// instance holds an unexpired claim or already stored a token that
-	// expires after minExpiry; it reports whether the claim was taken.
-	ClaimSignIn(ctx context.Context, id string, now, until, minExpiry time.Time) (bool, error)
-	// SaveAccountToken stores a sign-in's sealed cookies and expiry, and
-	// ends the claim.
-	SaveAccountToken(ctx context.Context, id, cookiesSealed string, expires time.Time) error
+	// ClaimSignIn marks id as being signed in at upstream until until,
+	// unless another instance holds an unexpired claim there or already
+	// stored a token of upstream that expires after minExpiry; it reports
+	// whether the claim was taken.
+	ClaimSignIn(ctx context.Context, id, upstream string, now, until, minExpiry time.Time) (bool, error)
+	// SaveAccountToken stores a sign-in's sealed cookies and expiry at
+	// upstream, and ends the claim there.
+	SaveAccountToken(ctx context.Context, id, upstream, cookiesSealed string, expires time.Time) error
 	// ResealAccounts rewrites every sealed secret through reseal (key rotation).
 	ResealAccounts(ctx context.Context, reseal func(id, sealed string) (string, error)) (int, error)
 }

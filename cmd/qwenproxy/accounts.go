@@ -100,7 +100,7 @@ func accountsReset(ctx context.Context, c *cli, id string) error {
 		// Each server keeps its own pasted cookie's state, in memory.
 		return fmt.Errorf("the pasted cookie's state is each server's own, not in the database: a cooldown or rate limit on it ends by itself (GET /health/detailed says when), and a restart of the server clears it")
 	}
-	list, err := c.store.Accounts(ctx)
+	list, err := c.store.Accounts(ctx, c.cfg.QwenBaseURL)
 	if err != nil {
 		return err
 	}
@@ -116,12 +116,24 @@ func accountsReset(ctx context.Context, c *cli, id string) error {
 	}
 	// Marked as a reset: the servers that take it start the account afresh
 	// (its runs of failures, a password refused to one of them), where an
-	// instance's plain ready state ends only the rest.
-	if err := c.store.SaveAccountState(ctx, id, qp.AccountState{State: accounts.StateReady, FailureClass: accounts.ResetMark, StateAt: time.Now()}); err != nil {
+	// instance's plain ready state ends only the rest. It is the state at
+	// this command's QWEN_BASE_URL, as `accounts ls` shows it: another
+	// upstream's (a simulator's) is its own.
+	upstream := qp.UpstreamKey(c.cfg.QwenBaseURL)
+	if err := c.store.SaveAccountState(ctx, id, upstream, qp.AccountState{State: accounts.StateReady, FailureClass: accounts.ResetMark, StateAt: time.Now()}); err != nil {
 		return err
 	}
-	return c.report(map[string]any{"id": id, "state": accounts.StateReady, "was": list[i].State},
-		"account %s is ready (it was %s); a running server uses it again within seconds", id, list[i].State)
+	return c.report(map[string]any{"id": id, "state": accounts.StateReady, "was": list[i].State, "upstream": upstream},
+		"account %s is ready%s (it was %s); a running server uses it again within seconds", id, atUpstream(upstream), list[i].State)
+}
+
+// atUpstream names upstream after an account's state ("" for chat.qwen.ai,
+// QWEN_BASE_URL's default): the state shown or changed is the one there.
+func atUpstream(upstream string) string {
+	if upstream == qp.DefaultUpstream {
+		return ""
+	}
+	return " at " + upstream
 }
 
 // accountsAdd stores an account with its password sealed. Without a key it
@@ -183,7 +195,7 @@ func environmentOwner(ctx context.Context, c *cli, id string) (string, error) {
 	if from := commandOwner(c, id); from != "" {
 		return from, nil
 	}
-	recs, err := c.store.Accounts(ctx)
+	recs, err := c.store.Accounts(ctx, c.cfg.QwenBaseURL)
 	if err != nil {
 		return "", err
 	}
@@ -243,9 +255,11 @@ type accountRow struct {
 
 // accountsList shows every account the database knows and those
 // QWEN_ACCOUNTS names that no server has used yet: state, cooldown, token
-// expiry, calls and failures by class — never a secret.
+// expiry, calls and failures by class — never a secret. The state and
+// token are the ones at this command's QWEN_BASE_URL (chat.qwen.ai unless
+// set), which is what a server serving against it goes by.
 func accountsList(ctx context.Context, c *cli) error {
-	recs, err := c.store.Accounts(ctx)
+	recs, err := c.store.Accounts(ctx, c.cfg.QwenBaseURL)
 	if err != nil {
 		return err
 	}
@@ -316,6 +330,9 @@ func accountsList(ctx context.Context, c *cli) error {
 	if len(rows) == 0 {
 		fmt.Fprintln(c.stdout, "no Qwen accounts (add one with `qwenproxy accounts add --email E`, or set QWEN_ACCOUNTS)")
 		return nil
+	}
+	if at := atUpstream(qp.UpstreamKey(c.cfg.QwenBaseURL)); at != "" {
+		fmt.Fprintf(c.stdout, "state and tokens%s (QWEN_BASE_URL)\n", at)
 	}
 	return c.table("ACCOUNT\tSOURCE\tSTATE\tCOOLDOWN UNTIL\tTOKEN EXPIRES\tCALLS\tFAILURES\tNOTE", func(w io.Writer) {
 		for _, r := range rows {

@@ -42,7 +42,7 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 	}
 	// Another server's QWEN_ACCOUNTS accounts: listed (`accounts ls`), but
 	// their passwords are not here. Each is said not tested, and why.
-	recs, err := c.store.Accounts(ctx)
+	recs, err := c.store.Accounts(ctx, cfg.QwenBaseURL)
 	if err != nil {
 		return fmt.Errorf("read the stored accounts: %w", err)
 	}

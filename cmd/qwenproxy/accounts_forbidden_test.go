@@ -44,7 +44,7 @@ func testAccountsListTellsA403FromARefusedPassword(t *testing.T, dbURL string) {
 		if err := st.PutAccount(ctx, qp.AccountRecord{ID: id, Source: qp.AccountStored, PasswordSealed: sealed, CreatedAt: now, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.SaveAccountState(ctx, id, state); err != nil {
+		if err := st.SaveAccountState(ctx, id, "", state); err != nil {
 			t.Fatal(err)
 		}
 	}

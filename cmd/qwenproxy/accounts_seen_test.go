@@ -41,7 +41,7 @@ func testAccountsOfNoServerAnyLonger(t *testing.T, dbURL string) {
 			t.Fatal(err)
 		}
 	}
-	if err := st.SaveAccountState(ctx, "carol@example.com", qp.AccountState{State: accounts.StateAuthFailed, FailureClass: "auth", FailedCredential: "fp", StateAt: gone}); err != nil {
+	if err := st.SaveAccountState(ctx, "carol@example.com", "", qp.AccountState{State: accounts.StateAuthFailed, FailureClass: "auth", FailedCredential: "fp", StateAt: gone}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -88,7 +88,7 @@ func testAccountsOfNoServerAnyLonger(t *testing.T, dbURL string) {
 	if r := rows[0]; r.ID != "carol@example.com" || r.Source != qp.AccountStored || r.State != accounts.StateReady || r.NoServerSince != nil || r.Note != "" {
 		t.Fatalf("the account stored over: %+v", r)
 	}
-	all, err := st.Accounts(ctx)
+	all, err := st.Accounts(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}

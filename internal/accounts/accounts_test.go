@@ -305,7 +305,7 @@ func (d *downStore) fail(ctx context.Context) error {
 	return ctx.Err()
 }
 func (d *downStore) count() int { d.mu.Lock(); defer d.mu.Unlock(); return d.calls }
-func (d *downStore) Accounts(ctx context.Context) ([]qp.AccountRecord, error) {
+func (d *downStore) Accounts(ctx context.Context, _ string) ([]qp.AccountRecord, error) {
 	return nil, d.fail(ctx)
 }
 func (d *downStore) PutAccount(ctx context.Context, _ qp.AccountRecord) error { return d.fail(ctx) }
@@ -315,16 +315,16 @@ func (d *downStore) EnsureAccount(ctx context.Context, _, _ string, _ time.Time)
 func (d *downStore) DeleteAccount(ctx context.Context, _ string, _ time.Time) error {
 	return d.fail(ctx)
 }
-func (d *downStore) SaveAccountState(ctx context.Context, _ string, _ qp.AccountState) error {
+func (d *downStore) SaveAccountState(ctx context.Context, _, _ string, _ qp.AccountState) error {
 	return d.fail(ctx)
 }
 func (d *downStore) AddAccountCounts(ctx context.Context, _ string, _ int64, _ map[string]int64) error {
 	return d.fail(ctx)
 }
-func (d *downStore) ClaimSignIn(ctx context.Context, _ string, _, _, _ time.Time) (bool, error) {
+func (d *downStore) ClaimSignIn(ctx context.Context, _, _ string, _, _, _ time.Time) (bool, error) {
 	return false, d.fail(ctx)
 }
-func (d *downStore) SaveAccountToken(ctx context.Context, _, _ string, _ time.Time) error {
+func (d *downStore) SaveAccountToken(ctx context.Context, _, _, _ string, _ time.Time) error {
 	return d.fail(ctx)
 }
 func (d *downStore) ResealAccounts(ctx context.Context, _ func(string, string) (string, error)) (int, error) {

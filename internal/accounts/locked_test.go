@@ -165,7 +165,7 @@ func TestALockedAccountLeavesItsRefusalInPlace(t *testing.T) {
 		}
 		state := func() string {
 			t.Helper()
-			recs, err := st.Accounts(ctx)
+			recs, err := st.Accounts(ctx, "")
 			if err != nil || len(recs) != 1 {
 				t.Fatal(recs, err)
 			}

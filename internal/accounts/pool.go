@@ -117,7 +117,9 @@ type Config struct {
 	Logins      []Login            // QWEN_ACCOUNTS / QWEN_ACCOUNTS_FILE
 	Cookie      qwen.Credentials   // QWEN_TOKEN / QWEN_COOKIES
 	// Upstream is QWEN_BASE_URL (the simulator's under --mock-upstream):
-	// a token is shared through Store only with instances of the same.
+	// an account's state (rests, refusals), its token and the claim on its
+	// sign-in are shared through Store only with instances of the same
+	// upstream; another upstream's are neither read nor changed.
 	Upstream string
 	// SignIn signs a login in (Signer.SignIn in production).
 	SignIn func(ctx context.Context, l Login) (SignedIn, error)
@@ -243,8 +245,11 @@ func fingerprint(id, secret string) string {
 // simulator (serve --mock-upstream, whose simulator knows no stored
 // account) or of any other upstream is not chat.qwen.ai's, and must not
 // leave the account out when the database is served for real, as a token
-// is not taken from another upstream (tokenbinding.go). chat.qwen.ai's own
-// is the fingerprint of the password alone, as stored before the binding.
+// is not taken from another upstream (tokenbinding.go). Each upstream's
+// state is kept apart now (Config.Upstream), but the states stored before
+// that were all taken as chat.qwen.ai's (migration 0028): the salt still
+// tells the simulator's refusals among them. chat.qwen.ai's own is the
+// fingerprint of the password alone, as stored before the binding.
 func passwordPrint(id, password, upstream string) string {
 	if u := strings.TrimRight(upstream, "/"); u != "" && u != qwen.SiteURL {
 		id += " at " + u

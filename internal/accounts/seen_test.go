@@ -43,7 +43,7 @@ func TestARunningPoolSaysItHasItsEnvironmentAccounts(t *testing.T) {
 			}})
 		row := func() *qp.AccountRecord {
 			t.Helper()
-			all, err := st.Accounts(ctx)
+			all, err := st.Accounts(ctx, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -286,7 +286,7 @@ func TestARefusedPasswordIsCountedOnceWithItsRefusal(t *testing.T) {
 				t.Fatalf("instance %d: %v, want the refusal", i, err)
 			}
 		}
-		recs, err := st.Accounts(context.Background())
+		recs, err := st.Accounts(context.Background(), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,7 +298,7 @@ func TestARefusedPasswordIsCountedOnceWithItsRefusal(t *testing.T) {
 		if err := pools[1].Sync(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if recs, err = st.Accounts(context.Background()); err != nil || recs[0].Failures["auth"] != 1 {
+		if recs, err = st.Accounts(context.Background(), ""); err != nil || recs[0].Failures["auth"] != 1 {
 			t.Fatalf("after the other's exchange: %+v %v, want the refusal counted once", recs, err)
 		}
 	})
@@ -348,7 +348,7 @@ func TestATokenIsSharedOnlyWithInstancesOfItsUpstream(t *testing.T) {
 		if err := st.EnsureAccount(context.Background(), "a@x.io", "environment", time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.SaveAccountToken(context.Background(), "a@x.io", legacy, time.Now().Add(time.Hour)); err != nil {
+		if err := st.SaveAccountToken(context.Background(), "a@x.io", "", legacy, time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		sim := pool("http://127.0.0.1:41305")

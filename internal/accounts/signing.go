@@ -385,7 +385,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 			}
 			sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 			now := p.now()
-			ok, err = p.cfg.Store.ClaimSignIn(sctx, l.Email, now, now.Add(30*time.Second), stale.expires)
+			ok, err = p.cfg.Store.ClaimSignIn(sctx, l.Email, p.cfg.Upstream, now, now.Add(30*time.Second), stale.expires)
 			cancel()
 			if err != nil {
 				p.storeDown.Store(true)
@@ -421,7 +421,7 @@ func (p *Pool) obtain(ctx context.Context, l Login, stale staleToken) (got Signe
 			}
 		}
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
-		if serr := p.cfg.Store.SaveAccountToken(sctx, l.Email, sealed, got.Expires); serr != nil {
+		if serr := p.cfg.Store.SaveAccountToken(sctx, l.Email, p.cfg.Upstream, sealed, got.Expires); serr != nil {
 			p.storeDown.Store(true)
 			p.log.Warn("cannot share a Qwen token through the database", "account", l.Email, "err", serr)
 		}
@@ -450,7 +450,7 @@ func (p *Pool) shareRefusal(ctx context.Context, l Login) bool {
 	st := qp.AccountState{State: StateAuthFailed, FailureClass: string(ClassAuth), FailedCredential: passwordPrint(l.Email, l.Password, p.cfg.Upstream), StateAt: p.now()}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
-	err := p.cfg.Store.SaveAccountState(sctx, l.Email, st)
+	err := p.cfg.Store.SaveAccountState(sctx, l.Email, p.cfg.Upstream, st)
 	if err == nil {
 		err = p.cfg.Store.AddAccountCounts(sctx, l.Email, 0, map[string]int64{string(ClassAuth): 1})
 	}
@@ -471,7 +471,7 @@ func (p *Pool) storedToken(ctx context.Context, l Login, stale staleToken) (Sign
 	id := l.Email
 	sctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	recs, err := p.cfg.Store.Accounts(sctx)
+	recs, err := p.cfg.Store.Accounts(sctx, p.cfg.Upstream)
 	if err != nil {
 		return SignedIn{}, false, err
 	}

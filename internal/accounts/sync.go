@@ -136,7 +136,7 @@ func (p *Pool) sync(ctx context.Context) error {
 	if err := p.push(ctx); err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	recs, err := p.cfg.Store.Accounts(ctx)
+	recs, err := p.cfg.Store.Accounts(ctx, p.cfg.Upstream)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
@@ -213,7 +213,7 @@ func (p *Pool) pushOne(ctx context.Context, id, source string, seen bool, now ti
 		p.mu.Unlock()
 	}
 	if st != nil {
-		if err := p.cfg.Store.SaveAccountState(ctx, id, *st); err != nil {
+		if err := p.cfg.Store.SaveAccountState(ctx, id, p.cfg.Upstream, *st); err != nil {
 			return err
 		}
 		p.mu.Lock()

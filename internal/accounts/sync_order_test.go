@@ -21,8 +21,8 @@ type heldStore struct {
 	release chan struct{}
 }
 
-func (s *heldStore) Accounts(ctx context.Context) ([]qp.AccountRecord, error) {
-	recs, err := s.AccountStore.Accounts(ctx)
+func (s *heldStore) Accounts(ctx context.Context, upstream string) ([]qp.AccountRecord, error) {
+	recs, err := s.AccountStore.Accounts(ctx, upstream)
 	first := false
 	s.once.Do(func() { first = true })
 	if first {

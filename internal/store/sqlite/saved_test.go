@@ -184,14 +184,14 @@ func TestEveryWriteAfterTheFileWentIsRefused(t *testing.T) {
 		"ensure account": func() error { return s.EnsureAccount(ctx, "c@example.com", qp.AccountEnvironment, now) },
 		"delete account": func() error { return s.DeleteAccount(ctx, "a@example.com", now) },
 		"account state": func() error {
-			return s.SaveAccountState(ctx, "a@example.com", qp.AccountState{State: "cooldown", StateAt: now.Add(time.Second)})
+			return s.SaveAccountState(ctx, "a@example.com", "", qp.AccountState{State: "cooldown", StateAt: now.Add(time.Second)})
 		},
 		"account counts": func() error { return s.AddAccountCounts(ctx, "a@example.com", 3, map[string]int64{"auth": 1}) },
 		"claim sign-in": func() error {
-			_, err := s.ClaimSignIn(ctx, "a@example.com", now, now.Add(time.Minute), time.Time{})
+			_, err := s.ClaimSignIn(ctx, "a@example.com", "", now, now.Add(time.Minute), time.Time{})
 			return err
 		},
-		"account token": func() error { return s.SaveAccountToken(ctx, "a@example.com", "sealed", now.Add(time.Hour)) },
+		"account token": func() error { return s.SaveAccountToken(ctx, "a@example.com", "", "sealed", now.Add(time.Hour)) },
 		"reseal accounts": func() error {
 			_, err := s.ResealAccounts(ctx, func(_, sealed string) (string, error) { return sealed, nil })
 			return err
@@ -232,7 +232,7 @@ func TestEveryWriteAfterTheFileWentIsRefused(t *testing.T) {
 	if keys, err := st.APIKeys(ctx); err != nil || len(keys) != 1 || keys[0].ID != "k1" {
 		t.Errorf("saved keys %v (%v), want k1 alone", keys, err)
 	}
-	if accs, err := st.Accounts(ctx); err != nil || len(accs) != 1 || accs[0].ID != "a@example.com" || accs[0].Calls != 0 {
+	if accs, err := st.Accounts(ctx, ""); err != nil || len(accs) != 1 || accs[0].ID != "a@example.com" || accs[0].Calls != 0 {
 		t.Errorf("saved accounts %+v (%v), want a@example.com unchanged", accs, err)
 	}
 	if c, err := st.QwenCredentials(ctx); err != nil || c.Token != "t" {

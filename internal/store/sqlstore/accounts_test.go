@@ -31,7 +31,7 @@ func testAccounts(t *testing.T, dbURL string) {
 	newer := qp.AccountState{State: "rate_limited", FailureClass: "rate_limited", CooldownUntil: now.Add(time.Hour), StateAt: now.Add(2 * time.Second)}
 	older := qp.AccountState{State: "ready", StateAt: now.Add(time.Second)}
 	for _, s := range []qp.AccountState{newer, older} {
-		if err := st.SaveAccountState(ctx, "a@x.io", s); err != nil {
+		if err := st.SaveAccountState(ctx, "a@x.io", "", s); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -42,35 +42,35 @@ func testAccounts(t *testing.T, dbURL string) {
 		}
 	}
 	// One claim at a time; a stored token newer than the caller's ends the need.
-	if ok, err := st.ClaimSignIn(ctx, "b@x.io", now, now.Add(30*time.Second), time.Time{}); err != nil || !ok {
+	if ok, err := st.ClaimSignIn(ctx, "b@x.io", "", now, now.Add(30*time.Second), time.Time{}); err != nil || !ok {
 		t.Fatalf("first claim: %v %v", ok, err)
 	}
-	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", now, now.Add(30*time.Second), time.Time{}); ok {
+	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", "", now, now.Add(30*time.Second), time.Time{}); ok {
 		t.Fatal("a second claim while the first holds")
 	}
-	if err := st.SaveAccountToken(ctx, "b@x.io", "v1.k.cookies", now.Add(time.Hour)); err != nil {
+	if err := st.SaveAccountToken(ctx, "b@x.io", "", "v1.k.cookies", now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", now, now.Add(30*time.Second), now); ok {
+	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", "", now, now.Add(30*time.Second), now); ok {
 		t.Fatal("a claim although a fresher token is stored")
 	}
-	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", now, now.Add(30*time.Second), now.Add(time.Hour)); !ok {
+	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", "", now, now.Add(30*time.Second), now.Add(time.Hour)); !ok {
 		t.Fatal("no claim to replace the refused token")
 	}
 	// An instance without the key signs in too: it ends its claim, and the
 	// token its peers share stays (it was wiped).
-	if err := st.SaveAccountToken(ctx, "b@x.io", "", now.Add(2*time.Hour)); err != nil {
+	if err := st.SaveAccountToken(ctx, "b@x.io", "", "", now.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", now, now.Add(30*time.Second), now.Add(time.Hour)); !ok {
+	if ok, _ := st.ClaimSignIn(ctx, "b@x.io", "", now, now.Add(30*time.Second), now.Add(time.Hour)); !ok {
 		t.Fatal("the keyless sign-in did not end its claim")
 	}
-	if err := st.SaveAccountToken(ctx, "b@x.io", "", time.Time{}); err != nil { // a failed sign-in ends its claim too
+	if err := st.SaveAccountToken(ctx, "b@x.io", "", "", time.Time{}); err != nil { // a failed sign-in ends its claim too
 		t.Fatal(err)
 	}
 	// (b's shared token and its expiry are checked below: still v1.k.cookies, an hour.)
 
-	all, err := st.Accounts(ctx)
+	all, err := st.Accounts(ctx, "")
 	if err != nil || len(all) != 2 {
 		t.Fatalf("accounts: %+v %v", all, err)
 	}
@@ -91,7 +91,7 @@ func testAccounts(t *testing.T, dbURL string) {
 	if err != nil || n != 2 {
 		t.Fatalf("resealed %d: %v", n, err)
 	}
-	all, _ = st.Accounts(ctx)
+	all, _ = st.Accounts(ctx, "")
 	if all[0].State != "ready" || all[0].PasswordSealed != "v1.k.new+a@x.io" || all[1].CookiesSealed != "v1.k.cookies+b@x.io" {
 		t.Fatalf("after put and reseal: %+v", all)
 	}
@@ -151,14 +151,14 @@ func TestPutAccountLeavesAnEnvironmentAccount(t *testing.T) {
 		if err := st.EnsureAccount(ctx, "env@x.io", qp.AccountEnvironment, now); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.SaveAccountState(ctx, "env@x.io", qp.AccountState{State: "auth_failed", FailureClass: "auth", FailedCredential: "fp", StateAt: now}); err != nil {
+		if err := st.SaveAccountState(ctx, "env@x.io", "", qp.AccountState{State: "auth_failed", FailureClass: "auth", FailedCredential: "fp", StateAt: now}); err != nil {
 			t.Fatal(err)
 		}
 		err := st.PutAccount(ctx, qp.AccountRecord{ID: "env@x.io", Source: qp.AccountStored, PasswordSealed: "v1.k.sealed", CreatedAt: now, UpdatedAt: now})
 		if !errors.Is(err, sqlstore.ErrEnvironmentAccount) {
 			t.Fatalf("put over an environment account: %v", err)
 		}
-		all, err := st.Accounts(ctx)
+		all, err := st.Accounts(ctx, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +186,7 @@ func TestEnvironmentAccountNoServerHas(t *testing.T) {
 		t0 := time.UnixMilli(time.Now().UnixMilli())
 		seenAt := func(id string) time.Time {
 			t.Helper()
-			all, err := st.Accounts(ctx)
+			all, err := st.Accounts(ctx, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -238,13 +238,13 @@ func TestEnvironmentAccountNoServerHas(t *testing.T) {
 		if err := st.DeleteAccount(ctx, "kept@x.io", later); !errors.Is(err, sqlstore.ErrEnvironmentAccount) {
 			t.Fatalf("delete of a refreshed account: %v", err)
 		}
-		if err := st.SaveAccountState(ctx, "moved@x.io", qp.AccountState{State: "auth_failed", FailureClass: "auth", FailedCredential: "fp", StateAt: t0}); err != nil {
+		if err := st.SaveAccountState(ctx, "moved@x.io", "", qp.AccountState{State: "auth_failed", FailureClass: "auth", FailedCredential: "fp", StateAt: t0}); err != nil {
 			t.Fatal(err)
 		}
 		if err := st.PutAccount(ctx, qp.AccountRecord{ID: "moved@x.io", Source: qp.AccountStored, PasswordSealed: "v1.k.sealed", CreatedAt: later, UpdatedAt: later}); err != nil {
 			t.Fatalf("put over an account no server has: %v", err)
 		}
-		all, err := st.Accounts(ctx)
+		all, err := st.Accounts(ctx, "")
 		if err != nil || len(all) != 2 {
 			t.Fatalf("accounts: %+v %v", all, err)
 		}
@@ -256,7 +256,7 @@ func TestEnvironmentAccountNoServerHas(t *testing.T) {
 		if err := st.EnsureAccount(ctx, "moved@x.io", qp.AccountEnvironment, later); err != nil {
 			t.Fatal(err)
 		}
-		if all, _ := st.Accounts(ctx); all[1].Source != qp.AccountStored || !all[1].SeenAt.IsZero() {
+		if all, _ := st.Accounts(ctx, ""); all[1].Source != qp.AccountStored || !all[1].SeenAt.IsZero() {
 			t.Fatalf("a stored row was touched: %+v", all[1])
 		}
 		if !all[0].Unclaimed(refreshed.Add(qp.EnvironmentAccountLapse+time.Millisecond)) || all[0].Unclaimed(refreshed.Add(qp.EnvironmentAccountLapse)) {
@@ -284,7 +284,7 @@ func TestAccountSeenMigration(t *testing.T) {
 		if n, err := st.Migrate(ctx); err != nil || n != 1 {
 			t.Fatalf("migrate: %d %v", n, err)
 		}
-		all, err := st.Accounts(ctx)
+		all, err := st.Accounts(ctx, "")
 		if err != nil || len(all) != 1 {
 			t.Fatalf("%+v %v", all, err)
 		}
@@ -307,13 +307,13 @@ func TestASignInIsClaimedWhereOnlyAnExpiryIsShared(t *testing.T) {
 		if err := st.EnsureAccount(ctx, "k@x.io", qp.AccountEnvironment, now); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.SaveAccountToken(ctx, "k@x.io", "", now.Add(time.Hour)); err != nil { // a keyless instance's sign-in
+		if err := st.SaveAccountToken(ctx, "k@x.io", "", "", now.Add(time.Hour)); err != nil { // a keyless instance's sign-in
 			t.Fatal(err)
 		}
-		if ok, err := st.ClaimSignIn(ctx, "k@x.io", now, now.Add(30*time.Second), time.Time{}); err != nil || !ok {
+		if ok, err := st.ClaimSignIn(ctx, "k@x.io", "", now, now.Add(30*time.Second), time.Time{}); err != nil || !ok {
 			t.Fatalf("claim where only an expiry is shared: %v %v", ok, err)
 		}
-		if ok, _ := st.ClaimSignIn(ctx, "k@x.io", now, now.Add(30*time.Second), time.Time{}); ok {
+		if ok, _ := st.ClaimSignIn(ctx, "k@x.io", "", now, now.Add(30*time.Second), time.Time{}); ok {
 			t.Fatal("a second claim while the first holds")
 		}
 	})

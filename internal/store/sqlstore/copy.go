@@ -233,7 +233,7 @@ func asExchange(r *qp.RequestRecord) (qp.Exchange, bool) {
 
 // copyKeys copies API keys (as hashes), the stored Qwen accounts (their
 // passwords still sealed: the same QWENPROXY_SECRET_KEY opens them; their
-// state, calls and failures by class, not their token) and the
+// state at each upstream, calls and failures by class, not their tokens) and the
 // stored Qwen credentials, keeping what dst already has.
 func copyKeys(ctx context.Context, src, dst *Store) error {
 	if err := dst.checkGuard(); err != nil {
@@ -252,18 +252,21 @@ func copyKeys(ctx context.Context, src, dst *Store) error {
 				k.ID, err, k.ID)
 		}
 	}
-	accounts, err := src.Accounts(ctx)
+	accounts, err := src.Accounts(ctx, "")
+	if err != nil {
+		return fmt.Errorf("copy accounts: %w", err)
+	}
+	states, err := src.accountStates(ctx)
 	if err != nil {
 		return fmt.Errorf("copy accounts: %w", err)
 	}
 	for _, a := range accounts {
-		// With its state and totals: a refused password stays refused (not
-		// tried again by the servers on dst), a rate limit keeps its rest,
-		// and accounts ls goes on counting from what it showed.
-		res, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, state, failure_class,
-			cooldown_until, failed_credential, state_at, calls, created_at, updated_at, seen_at)
-			VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, a.ID, a.Source, a.PasswordSealed,
-			a.State, a.FailureClass, unixMs(a.CooldownUntil), a.FailedCredential, unixMs(a.StateAt), a.Calls,
+		// With its state at every upstream and its totals: a refused
+		// password stays refused (not tried again by the servers on dst),
+		// a rate limit keeps its rest, and accounts ls goes on counting
+		// from what it showed.
+		res, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_accounts (id, source, password_sealed, calls, created_at, updated_at, seen_at)
+			VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?) ON CONFLICT DO NOTHING`, a.ID, a.Source, a.PasswordSealed, a.Calls,
 			a.CreatedAt.UnixMilli(), a.UpdatedAt.UnixMilli(), unixMs(a.SeenAt))
 		if err != nil {
 			return fmt.Errorf("copy account %s: %w", a.ID, err)
@@ -272,6 +275,13 @@ func copyKeys(ctx context.Context, src, dst *Store) error {
 			return fmt.Errorf("copy account %s: %w", a.ID, err)
 		} else if n == 0 {
 			continue // dst has it already: its counts are its own, not added to twice
+		}
+		for _, st := range states[a.ID] {
+			if _, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_account_states (account, upstream, state, failure_class,
+				cooldown_until, failed_credential, state_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				a.ID, st.upstream, st.State, st.FailureClass, unixMs(st.CooldownUntil), st.FailedCredential, unixMs(st.StateAt)); err != nil {
+				return fmt.Errorf("copy account %s state at %s: %w", a.ID, st.upstream, err)
+			}
 		}
 		for class, n := range a.Failures {
 			if _, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_account_failures (account, class, count) VALUES (?, ?, ?)

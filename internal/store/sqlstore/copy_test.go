@@ -120,7 +120,7 @@ func TestCopyKeepsAnAccountsStateAndTotals(t *testing.T) {
 			t.Fatal(err)
 		}
 		refused := qp.AccountState{State: "auth_failed", FailureClass: "auth", FailedCredential: "fp1", StateAt: now.Add(time.Second)}
-		if err := src.SaveAccountState(ctx, "eve@x.io", refused); err != nil {
+		if err := src.SaveAccountState(ctx, "eve@x.io", "", refused); err != nil {
 			t.Fatal(err)
 		}
 		if err := src.AddAccountCounts(ctx, "eve@x.io", 7, map[string]int64{"auth": 1, "rate_limited": 2}); err != nil {
@@ -131,7 +131,7 @@ func TestCopyKeepsAnAccountsStateAndTotals(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := dst.Accounts(ctx)
+		got, err := dst.Accounts(ctx, "")
 		if err != nil || len(got) != 1 {
 			t.Fatalf("accounts %+v (%v)", got, err)
 		}
