@@ -79,6 +79,23 @@ test('streamed tool round trip completes', async () => {
   assert.equal((await result.steps).length, 2);
 });
 
+// The role chunk said "content": "", which the provider takes as the start
+// of a text: a streamed answer that was only a call had an empty text part
+// before it (and its step's content an empty text).
+test('a streamed forced call has no empty text part', async () => {
+  const result = streamText({
+    model,
+    maxRetries: 0,
+    prompt: 'use get_weather with {"city": "Rome"}',
+    toolChoice: 'required',
+    tools: { get_weather: tool({ inputSchema: z.object({ city: z.string() }) }) },
+  });
+  const types = [];
+  for await (const part of result.fullStream) types.push(part.type);
+  assert.ok(!types.includes('text-start'), types.join(' '));
+  assert.deepEqual((await result.content).map((c) => c.type), ['tool-call']);
+});
+
 test('tool round trip through the Responses API (item references)', async () => {
   for (const reasoning of [false, true]) {
     const result = await generateText({

@@ -107,7 +107,7 @@ func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	flusher, _ := w.(http.Flusher)
 	if in.Stream {
 		w.Header().Set("Content-Type", "text/event-stream")
-		w.Write(append(prefix[:len(prefix):len(prefix)], `{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}`+"\n\n"...))
+		w.Write(append(prefix[:len(prefix):len(prefix)], `{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]}`+"\n\n"...))
 		flusher.Flush()
 	}
 	// Content deltas are copied as they come, still JSON-escaped: a

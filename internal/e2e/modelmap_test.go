@@ -90,10 +90,17 @@ func TestRetrievingAMappedNameAgreesWithChat(t *testing.T) {
 			t.Errorf("%s: chat %d", c.id, resp.StatusCode)
 		}
 	}
-	for _, id := range []string{"llama-3", "qwen3-max-thinking"} {
-		resp := send(t, e, "GET", "/v1/models/"+id, "", "", nil)
-		if env := decodeEnvelope(t, resp); resp.StatusCode != http.StatusNotFound || env.Error.Code == nil || *env.Error.Code != "model_not_found" {
-			t.Errorf("%s: %d %+v", id, resp.StatusCode, env)
+	// Its 404 says why, as chat's refusal does ("does not exist" said
+	// nothing of MODEL_MAP, nor that the model has no such variant).
+	for _, c := range []struct{ id, why string }{
+		{"llama-3", "map it onto one with MODEL_MAP, e.g. MODEL_MAP='llama-3=qwen3-max'"},
+		{"qwen3-max-thinking", "Qwen's model list gives qwen3-max no thinking"},
+	} {
+		resp := send(t, e, "GET", "/v1/models/"+c.id, "", "", nil)
+		env := decodeEnvelope(t, resp)
+		if resp.StatusCode != http.StatusNotFound || env.Error.Code == nil || *env.Error.Code != "model_not_found" ||
+			env.Error.Param == nil || *env.Error.Param != "model" || !strings.Contains(env.Error.Message, c.why) {
+			t.Errorf("%s: %d %+v, want a 404 model_not_found saying %q", c.id, resp.StatusCode, env, c.why)
 		}
 	}
 }

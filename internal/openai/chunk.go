@@ -40,12 +40,17 @@ func newChunkEncoder(legacy bool, object, id, model string, created int64) *Chun
 	return &ChunkEncoder{legacy: legacy, prefix: p}
 }
 
-// Role is the opening chunk: the assistant role with empty content.
+// Role is the opening chunk: the assistant role alone. It goes out before
+// the answer's first piece is known (with it, or with the keep-alive), and
+// that piece may be reasoning or a call: a "content": "" here (OpenAI's
+// first chunk of a text answer) began a text that never came, which
+// openai-go's ChatCompletionAccumulator then reported finished, empty, and
+// the AI SDK opened as an empty text part.
 func (e *ChunkEncoder) Role() []byte {
 	if e.legacy {
 		return e.text("", "")
 	}
-	return e.delta(`{"role":"assistant","content":""}`, "", "")
+	return e.delta(`{"role":"assistant"}`, "", "")
 }
 
 // Content is a piece of answer text.

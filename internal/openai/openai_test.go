@@ -30,7 +30,7 @@ func TestChunksAreValidJSON(t *testing.T) {
 			t.Fatalf("got %s want %s", got, want)
 		}
 	}
-	check(enc.Role(), `[{"delta":{"content":"","role":"assistant"},"finish_reason":null,"index":0}]`)
+	check(enc.Role(), `[{"delta":{"role":"assistant"},"finish_reason":null,"index":0}]`)
 	check(enc.Content("a \"b\""), `[{"delta":{"content":"a \"b\""},"finish_reason":null,"index":0}]`)
 	check(enc.Reasoning("hm"), `[{"delta":{"reasoning_content":"hm"},"finish_reason":null,"index":0}]`)
 	check(enc.Finish("stop"), `[{"delta":{},"finish_reason":"stop","index":0}]`)

@@ -94,21 +94,45 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 func callsIn(c *chat, msg string) []string {
 	var blocks []string
 	xml := strings.Contains(msg, "as xml")
-	for _, m := range useTool.FindAllStringSubmatch(msg, -1) {
-		if !slices.Contains(c.tools, m[1]) {
+	for rest := msg; ; {
+		m := useTool.FindStringSubmatchIndex(rest)
+		if m == nil {
+			return blocks
+		}
+		name, args, end := rest[m[2]:m[3]], "", m[1]
+		if m[4] >= 0 {
+			args = rest[m[4]:m[5]]
+			// The pattern ends the JSON at its first "}" before a space or
+			// a comma, inside it when an object holds another; JSON that
+			// parses is taken whole, and the search goes on after it.
+			if whole, ok := jsonObjectAt(rest[m[4]:]); ok {
+				args, end = whole, max(end, m[4]+len(whole))
+			}
+		}
+		rest = rest[end:]
+		if !slices.Contains(c.tools, name) {
 			continue
 		}
-		args := m[2]
 		if args == "" {
 			args = "{}"
 		}
 		if xml {
-			blocks = append(blocks, xmlBlock(m[1], args))
+			blocks = append(blocks, xmlBlock(name, args))
 		} else {
-			blocks = append(blocks, callBlock(m[1], args))
+			blocks = append(blocks, callBlock(name, args))
 		}
 	}
-	return blocks
+}
+
+// jsonObjectAt returns the JSON object s begins with, as written, if it
+// parses.
+func jsonObjectAt(s string) (string, bool) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	var v json.RawMessage
+	if err := dec.Decode(&v); err != nil {
+		return "", false
+	}
+	return s[:dec.InputOffset()], true
 }
 
 func callBlock(name, args string) string {

@@ -104,3 +104,25 @@ func TestToolAnswerTakesOnlyTheProxysResults(t *testing.T) {
 		}
 	}
 }
+
+// Arguments holding objects are read whole: the call of "use who with
+// {…}" whose JSON has a nested object followed by more keys was cut at
+// the first "}, " (its arguments then lacked every key after it, and a
+// strict function's were refused as missing them), and a mention of
+// another tool inside a string of the JSON is not a call of its own.
+func TestToolAnswerReadsNestedArgumentsWhole(t *testing.T) {
+	for _, args := range []string{
+		`{"name": "Ann", "home": {"city": "Oslo"}, "work": {"city": "Rome"}, "nick": null, "tags": ["x", 1]}`,
+		`{"a": {"b": {"c": 1}}, "d": [{"e": 2}, {"f": 3}], "g": "}, "}`,
+		`{"note": "use who with {\"x\": 1}, ok", "n": 2}`,
+	} {
+		for _, tail := range []string{"", ".", " and more", "\n\n<environment_details>\n</environment_details>"} {
+			c := &chat{tools: []string{"who"}}
+			msg := "use who with " + args + tail
+			got, ok := toolAnswer(c, msg)
+			if want := "Let me do that.\n" + callBlock("who", args); !ok || got != want {
+				t.Errorf("toolAnswer(%q) = %q, %v; want %q", msg, got, ok, want)
+			}
+		}
+	}
+}

@@ -210,7 +210,8 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	target, mapped := modelmap.Map{Rules: s.cfg.ModelMap, Default: s.cfg.DefaultModel}.Resolve(id)
-	if _, apiErr := s.resolveModel(r.Context(), id); apiErr == nil && mapped {
+	_, apiErr := s.resolveModel(r.Context(), id)
+	if apiErr == nil && mapped {
 		created, owner := s.started.Unix(), "qwen"
 		for _, listed := range models {
 			if listed.ID == target {
@@ -221,6 +222,12 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, m)
 		return
 	}
-	writeErrorFor(w, r, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found",
-		Message: "the model '" + clip(id) + "' does not exist"})
+	// Not found, with the reason a chat call naming it would be refused
+	// for (how to map the name, or the variant its model has not), which
+	// says more than that it does not exist.
+	msg := "the model '" + clip(id) + "' does not exist"
+	if apiErr != nil {
+		msg = apiErr.Message
+	}
+	writeErrorFor(w, r, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found", Message: msg})
 }

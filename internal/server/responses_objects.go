@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/auth"
@@ -18,8 +19,9 @@ import (
 
 // The Responses API's objects are the recorded calls themselves: a resp_ id
 // names the call it was answered by, so GET serves its recorded body. A key
-// sees only the responses it made; responses asked with store:false, whose
-// bodies were not recorded, or that their owner deleted are not found.
+// sees only the responses it made; responses asked with store:false (after
+// backgroundPolling, when they ran in the background), whose bodies were not
+// recorded, or that their owner deleted are not found.
 
 // getResponseObject serves GET /v1/responses/resp_…. stream=true, which
 // OpenAI serves for a response still running in the background, is refused:
@@ -134,13 +136,14 @@ func (s *Server) responseObject(ctx context.Context, id string) (*qp.RequestReco
 			Message: "the response could not be read: the database is unavailable"}
 	}
 	var req struct {
-		Store *bool `json:"store"`
+		Store      *bool `json:"store"`
+		Background *bool `json:"background"`
 	}
 	_ = json.Unmarshal(rec.OpenAIRequest, &req)
 	var obj struct {
 		Object string `json:"object"`
 	}
-	if rec.Path != "/v1/responses" || rec.APIKeyID != auth.FromContext(ctx).KeyID || (req.Store != nil && !*req.Store) ||
+	if rec.Path != "/v1/responses" || rec.APIKeyID != auth.FromContext(ctx).KeyID || !servedObject(req.Store, req.Background, rec.Timestamp, s.now()) ||
 		rec.Response == nil || json.Unmarshal(rec.Response.OpenAIResponse, &obj) != nil || obj.Object != "response" {
 		return nil, notFound
 	}
@@ -148,6 +151,22 @@ func (s *Server) responseObject(ctx context.Context, id string) (*qp.RequestReco
 		return nil, notFound
 	}
 	return rec, nil
+}
+
+// backgroundPolling is how long OpenAI keeps a background response that
+// its request does not store (store false, as Zero Data Retention projects
+// run), for its polling: "about 10 minutes".
+const backgroundPolling = 10 * time.Minute
+
+// servedObject reports whether a response made at made, with the request's
+// store and background, is served now: a stored one always (until it is
+// deleted), one not stored only if it ran in the background, for
+// backgroundPolling, as its client polls it.
+func servedObject(store, background *bool, made, now time.Time) bool {
+	if store == nil || *store {
+		return true
+	}
+	return background != nil && *background && now.Sub(made) < backgroundPolling
 }
 
 // inputItems lists a request's input as input items, with ids made from the

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+	"time"
 
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/responses"
@@ -71,4 +72,36 @@ func TestInputItemsListEachPartAsRecorded(t *testing.T) {
 		`[{"id":"msg_`+hex+`in0","type":"message","role":"user","status":"completed","content":[{"type":"input_text","text":"hello"}]}]` {
 		t.Fatalf("a string input listed %s", got)
 	}
+}
+
+// A response is served while OpenAI would serve it: stored, until deleted;
+// not stored, only when it ran in the background, for its polling window
+// (about ten minutes), after which it is gone.
+func TestServedObjectKeepsAnUnstoredBackgroundResponseForItsPolling(t *testing.T) {
+	yes, no := true, false
+	made := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		store, background *bool
+		after             time.Duration
+		want              bool
+	}{
+		{nil, nil, 24 * time.Hour, true},
+		{&yes, &yes, 24 * time.Hour, true},
+		{&no, nil, 0, false},
+		{&no, &no, 0, false},
+		{&no, &yes, 0, true},
+		{&no, &yes, 9 * time.Minute, true},
+		{&no, &yes, 10 * time.Minute, false},
+	} {
+		if got := servedObject(c.store, c.background, made, made.Add(c.after)); got != c.want {
+			t.Errorf("store %v, background %v, %v after: served %v, want %v", deref(c.store), deref(c.background), c.after, got, c.want)
+		}
+	}
+}
+
+func deref(b *bool) any {
+	if b == nil {
+		return nil
+	}
+	return *b
 }

@@ -129,3 +129,45 @@ func TestNotFoundNamesTheRouteUnderV1(t *testing.T) {
 		}
 	}
 }
+
+// An OpenAI API the proxy does not serve (embeddings, moderations, audio,
+// files, stored chat completions, …), called as an OpenAI SDK calls it, is a
+// 404 unsupported_endpoint saying it is not served here and why, not the
+// "no route" of a mistyped path; the routes beside them are untouched.
+func TestUnsupportedOpenAIAPIsSaySo(t *testing.T) {
+	s := New(Config{}, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := s.Handler()
+	for _, c := range []struct{ method, path, want string }{
+		{http.MethodPost, "/v1/embeddings", "no embedding model"},
+		{http.MethodPost, "/v1/moderations", "cannot moderate"},
+		{http.MethodPost, "/v1/audio/transcriptions", "no audio"},
+		{http.MethodGet, "/v1/files", "sent inline"},
+		{http.MethodPost, "/v1/batches", "no Batch API"},
+		{http.MethodPost, "/v1/images/variations", "/v1/images/edits"},
+		{http.MethodGet, "/v1/chat/completions/chatcmpl-1", "stored chat completions are not served"},
+		{http.MethodDelete, "/v1/chat/completions/chatcmpl-1", "stored chat completions are not served"},
+		{http.MethodPost, "/v1/threads/thread_1/runs", "Assistants API"},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, strings.NewReader("{}")))
+		body := rec.Body.String()
+		if rec.Code != http.StatusNotFound || !strings.Contains(body, `"code":"unsupported_endpoint"`) ||
+			!strings.Contains(body, c.method+" "+c.path+" is not supported by qwenproxy") || !strings.Contains(body, c.want) {
+			t.Errorf("%s %s: %d %s, want a 404 unsupported_endpoint saying %q", c.method, c.path, rec.Code, body, c.want)
+		}
+	}
+	// Paths that only begin like one are not it; served routes are served.
+	for _, c := range []struct {
+		method, path string
+		code         int
+	}{
+		{http.MethodPost, "/v1/embeddingsx", http.StatusNotFound},
+		{http.MethodGet, "/v1/chat/completions", http.StatusMethodNotAllowed},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		if rec.Code != c.code || strings.Contains(rec.Body.String(), "unsupported_endpoint") {
+			t.Errorf("%s %s: %d %s, want %d without unsupported_endpoint", c.method, c.path, rec.Code, rec.Body, c.code)
+		}
+	}
+}

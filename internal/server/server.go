@@ -187,6 +187,10 @@ func (s *Server) Handler() http.Handler {
 	s.mount(mux, table)
 	hints := newBaseURLHints(table)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if apiErr := unsupportedAPI(r); apiErr != nil {
+			writeErrorFor(w, r, apiErr)
+			return
+		}
 		writeErrorFor(w, r, hints.notFound(r))
 	})
 	// A call the key guard refuses never reaches the router, which names
