@@ -80,29 +80,33 @@ func (it item) size() int64 {
 
 // park places items the database did not take: in the spool, or in memory
 // within the budget; what fits nowhere is dropped and logged. Items memory
-// already holds go to the spool first, so that order is kept. It returns nil
-// when the items are durable (spooled), ErrNotDurable when memory holds
-// them, errDropped when they were lost.
+// already holds go to the spool first, so that order is kept: on a disk with
+// room for some, those that fit are spooled, oldest first, and the rest wait
+// in memory behind them. It returns nil when the items are durable
+// (spooled), ErrNotDurable when memory holds some of them, errDropped when
+// they were lost.
 func (r *Recorder) park(items []item) error {
 	r.parkMu.Lock()
 	defer r.parkMu.Unlock()
 	if r.spool != nil {
 		if held := r.held.take(); len(held) > 0 {
-			if err := r.spool.append(held); err != nil {
-				r.held.putBack(held)
+			n, err := r.spool.append(held)
+			r.held.settle(held[:n])
+			r.spooled.Add(int64(n))
+			if err != nil {
+				r.held.putBack(held[n:])
 			} else {
-				r.held.settle(held)
-				r.spooled.Add(int64(len(held)))
 				r.heldPlaced("spool", len(held))
 			}
 		}
 		if r.held.len() == 0 {
-			err := r.spool.append(items)
+			n, err := r.spool.append(items)
+			r.spooled.Add(int64(n))
 			if err == nil {
-				r.spooled.Add(int64(len(items)))
 				r.spoolWarn.Recovered(r.log, "recorder spool takes writes again")
 				return nil
 			}
+			items = items[n:]
 			r.spoolWarn.Failed(r.log, slog.LevelError, "recorder spool refuses writes; keeping records in memory", "path", r.spool.path, "err", err)
 		}
 	}
