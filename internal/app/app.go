@@ -109,6 +109,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	warnIncompleteSaves(a.store, log)
+	warnSaves(a.store, log)
 	if err := checkStoredKeys(ctx, cfg, a.store); err != nil {
 		return nil, err
 	}
