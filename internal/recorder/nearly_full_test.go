@@ -136,3 +136,57 @@ func spoolLineOfExchange(t *testing.T, e qp.Exchange) []byte {
 	}
 	return append(b, '\n')
 }
+
+// A batch the database refuses, on a disk with room for part of it, leaves
+// the part that fits in the spool and the rest in memory, in order: a
+// record that comes after it waits behind them.
+func TestABatchOnANearlyFullDiskIsSpooledAsFarAsItFits(t *testing.T) {
+	if !inChildWithRoom(t) {
+		return
+	}
+	path := filepath.Join(t.TempDir(), "db.spool")
+	w := &memWriter{fail: 1 << 30}
+	body := []byte(`{"input":"` + strings.Repeat("y", 500) + `"}`)
+	call := func(i int) qp.Exchange {
+		e := ex(i)
+		e.Request.OpenAIRequest = body
+		return e
+	}
+	var room int64
+	for i := range 7 {
+		room += int64(len(spoolLineOfExchange(t, call(i))))
+	}
+	setRoom(t, uint64(room)+100) // seven calls and a part of the eighth
+	r := mustNew(t, w, quiet, Options{SpoolPath: path, WriteRetries: 1, RetryDelay: 1, BatchSize: 50})
+	const calls = 30
+	for i := range calls {
+		r.Record(call(i))
+	}
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spooled, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := r.Stats()
+	if st.Spooled != 7 || st.Held != calls-7 || int64(len(spooled)) != room {
+		t.Fatalf("spooled %d, held %d, the spool %d bytes: want 7, %d and %d", st.Spooled, st.Held, len(spooled), calls-7, room)
+	}
+	r.Record(call(calls)) // behind them
+	setRoom(t, ^uint64(0))
+	w.mu.Lock()
+	w.fail = 0
+	w.mu.Unlock()
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for i := range calls + 1 {
+		want = append(want, fmt.Sprint(i))
+	}
+	if got := strings.Join(w.ids(), ","); got != strings.Join(want, ",") {
+		t.Fatalf("written %s", got)
+	}
+	r.Close(context.Background())
+}
