@@ -6,12 +6,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 
@@ -189,4 +192,80 @@ func TestABatchOnANearlyFullDiskIsSpooledAsFarAsItFits(t *testing.T) {
 		t.Fatalf("written %s", got)
 	}
 	r.Close(context.Background())
+}
+
+// firstGatedWriter refuses every batch, the first only once gate opens,
+// and says when that first write has begun.
+type firstGatedWriter struct {
+	began, gate chan struct{}
+	calls       atomic.Int32
+}
+
+func (w *firstGatedWriter) WriteBatch(context.Context, qp.Batch) error {
+	if w.calls.Add(1) == 1 {
+		close(w.began)
+		<-w.gate
+	}
+	return errors.New("disk says no")
+}
+
+// Callers of Commit whose records a nearly full disk took into the spool
+// hear that they are durable, and only those whose records stay in memory
+// hear ErrNotDurable: every caller of a batch spooled in part heard
+// ErrNotDurable, so with RECORDER_SYNC the log said "answering before the
+// call's record is durable" of calls that were.
+func TestCommitsOfABatchSpooledInPartHearWhereEachWent(t *testing.T) {
+	if !inChildWithRoom(t) {
+		return
+	}
+	path := filepath.Join(t.TempDir(), "db.spool")
+	w := &firstGatedWriter{began: make(chan struct{}), gate: make(chan struct{})}
+	body := []byte(`{"input":"` + strings.Repeat("z", 500) + `"}`)
+	call := func(i int) qp.Exchange {
+		e := ex(i)
+		e.Request.OpenAIRequest = body
+		return e
+	}
+	var room int64
+	for i := range 7 {
+		room += int64(len(spoolLineOfExchange(t, call(i))))
+	}
+	setRoom(t, uint64(room)+100) // seven calls and a part of the eighth
+	r := mustNew(t, w, quiet, Options{SpoolPath: path, WriteRetries: 1, RetryDelay: 1, Linger: -1})
+	r.Record(call(0))
+	<-w.began // the writer holds call 0: the next calls queue behind it, to be one batch
+	const calls = 30
+	errs := make([]chan error, calls)
+	for i := 1; i < calls; i++ {
+		errs[i] = make(chan error, 1)
+		go func() { errs[i] <- r.Commit(context.Background(), call(i)) }()
+	}
+	for r.Stats().Queued < calls-1 {
+		runtime.Gosched() // until every Commit has queued its record
+	}
+	close(w.gate)
+	spooledIDs := map[string]bool{}
+	for i := 1; i < calls; i++ {
+		err := <-errs[i]
+		if i == 1 { // by now the spool holds what it will
+			b, rerr := os.ReadFile(path)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+				if it, ok := decodeLine(line); ok {
+					spooledIDs[it.ex.Request.RequestID] = true
+				}
+			}
+			if len(spooledIDs) != 7 {
+				t.Fatalf("the spool holds %d calls, want 7", len(spooledIDs))
+			}
+		}
+		if in := spooledIDs[fmt.Sprint(i)]; (err == nil) != in || !in && !errors.Is(err, ErrNotDurable) {
+			t.Errorf("call %d, in the spool %v: Commit said %v", i, in, err)
+		}
+	}
+	stop, cancel := context.WithCancel(context.Background())
+	cancel() // what memory holds has nowhere to go: dropped at once
+	r.Close(stop)
 }

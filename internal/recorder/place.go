@@ -82,12 +82,13 @@ func (it item) size() int64 {
 // within the budget; what fits nowhere is dropped and logged. Items memory
 // already holds go to the spool first, so that order is kept: on a disk with
 // room for some, those that fit are spooled, oldest first, and the rest wait
-// in memory behind them. It returns nil when the items are durable
-// (spooled), ErrNotDurable when memory holds some of them, errDropped when
-// they were lost.
-func (r *Recorder) park(items []item) error {
+// in memory behind them. It returns how many of items, from the first, are
+// durable (spooled), and nil when all are, ErrNotDurable when memory holds
+// some of them, errDropped when those not spooled were lost.
+func (r *Recorder) park(items []item) (int, error) {
 	r.parkMu.Lock()
 	defer r.parkMu.Unlock()
+	spooled := 0
 	if r.spool != nil {
 		if held := r.held.take(); len(held) > 0 {
 			n, err := r.spool.append(held)
@@ -104,9 +105,9 @@ func (r *Recorder) park(items []item) error {
 			r.spooled.Add(int64(n))
 			if err == nil {
 				r.spoolWarn.Recovered(r.log, "recorder spool takes writes again")
-				return nil
+				return n, nil
 			}
-			items = items[n:]
+			spooled, items = n, items[n:]
 			r.spoolWarn.Failed(r.log, slog.LevelError, "recorder spool refuses writes; keeping records in memory", "path", r.spool.path, "err", err)
 		}
 	}
@@ -135,10 +136,10 @@ func (r *Recorder) park(items []item) error {
 	if len(over) > 0 {
 		r.dropAll(over, "memory budget (RECORDER_MEMORY_BUDGET) exhausted while neither the database nor the spool takes records")
 		if len(over) == len(items) {
-			return errDropped
+			return spooled, errDropped
 		}
 	}
-	return ErrNotDurable
+	return spooled, ErrNotDurable
 }
 
 // heldPlaced says that the n records memory held are now in where (the
