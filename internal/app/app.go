@@ -92,7 +92,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
 	}
-	a.ln = server.WriteDeadlines(a.ln, cfg.WriteTimeout)
+	a.ln = server.QuietAccepts(server.WriteDeadlines(a.ln, cfg.WriteTimeout), log)
 	if err := checkHost(cfg); err != nil {
 		return nil, err
 	}
@@ -109,6 +109,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		return nil, err
 	}
 	warnIncompleteSaves(a.store, log)
+	warnSaves(a.store, log)
 	if err := checkStoredKeys(ctx, cfg, a.store); err != nil {
 		return nil, err
 	}

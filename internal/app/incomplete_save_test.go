@@ -26,3 +26,22 @@ func TestAnIncompleteSaveIsSaidAtStart(t *testing.T) {
 		t.Errorf("the incomplete save was not left as it was: %v", err)
 	}
 }
+
+// A whole save of a database file deleted under an earlier server holds
+// calls the database made anew lacks: the start names it and the copy that
+// brings them in, and leaves it where it is. A restart after the deletion
+// said nothing of it, and the history lacked those calls without a word.
+func TestASavedHistoryIsSaidAtStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	saved := path + ".saved-20261204T225522Z"
+	if err := os.WriteFile(saved, []byte("SQLite format 3\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := startLog(t, map[string]string{}, func(c *config.Config) { c.DatabasePath = path })
+	if !strings.Contains(out, "a saved history") || !strings.Contains(out, "qwenproxy copy --from sqlite:"+saved+" --to sqlite:"+path) {
+		t.Errorf("the log says\n%s", out)
+	}
+	if _, err := os.Stat(saved); err != nil {
+		t.Errorf("the save was not left as it was: %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 )
 
 // Diagnosis names a known failure of the upstream and what to do about it.
@@ -71,6 +72,13 @@ func Diagnose(err error) Diagnosis {
 		if h := qe.RetryAfter.Hours(); h >= 1 {
 			d.Advice = fmt.Sprintf("the account reached Qwen's usage limit: Qwen says to wait %.0f hours, or use another account", h)
 		}
+		return d
+	case qe.Kind == KindNetwork && (errors.Is(qe, syscall.EMFILE) || errors.Is(qe, syscall.ENFILE)):
+		// The proxy could not open a socket at all: Qwen, the network and
+		// QWEN_BASE_URL are not in question, and the advice sent the
+		// operator to look at them.
+		d := DiagnosisUnreachable
+		d.Advice = "the proxy has no file descriptors left to reach Qwen: more calls and clients at once than its limit of open files allows; raise it (ulimit -n, systemd's LimitNOFILE)"
 		return d
 	case qe.Kind == KindNetwork:
 		return DiagnosisUnreachable

@@ -1,7 +1,10 @@
 package qwen
 
 import (
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -46,5 +49,23 @@ func TestDiagnoseTellsABare403FromARefusedToken(t *testing.T) {
 	}
 	if d := Diagnose(&Error{Kind: KindAuth, Status: 401, Message: "Unauthorized"}); d != DiagnosisCredentialsRejected {
 		t.Errorf("a 401: %+v", d)
+	}
+}
+
+// A call that could not open a socket (the process out of file
+// descriptors: 80 clients against a limit of 60) was advised to check
+// QWEN_BASE_URL, the network and any proxy, none of which was at fault.
+func TestDiagnoseTellsAProcessOutOfFileDescriptors(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE} {
+		err := &Error{Kind: KindNetwork, Message: "cannot reach Qwen at http://127.0.0.1:1",
+			Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("socket", errno)}}
+		d := Diagnose(err)
+		if d.Code != DiagnosisUnreachable.Code || !strings.Contains(d.Advice, "file descriptors") || !strings.Contains(d.Advice, "ulimit -n") ||
+			strings.Contains(d.Advice, "QWEN_BASE_URL") {
+			t.Errorf("%v: %+v", errno, d)
+		}
+	}
+	if d := Diagnose(&Error{Kind: KindNetwork, Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}); d != DiagnosisUnreachable {
+		t.Errorf("a refused connection: %+v", d)
 	}
 }

@@ -80,29 +80,34 @@ func (it item) size() int64 {
 
 // park places items the database did not take: in the spool, or in memory
 // within the budget; what fits nowhere is dropped and logged. Items memory
-// already holds go to the spool first, so that order is kept. It returns nil
-// when the items are durable (spooled), ErrNotDurable when memory holds
-// them, errDropped when they were lost.
-func (r *Recorder) park(items []item) error {
+// already holds go to the spool first, so that order is kept: on a disk with
+// room for some, those that fit are spooled, oldest first, and the rest wait
+// in memory behind them. It returns how many of items, from the first, are
+// durable (spooled), and nil when all are, ErrNotDurable when memory holds
+// some of them, errDropped when those not spooled were lost.
+func (r *Recorder) park(items []item) (int, error) {
 	r.parkMu.Lock()
 	defer r.parkMu.Unlock()
+	spooled := 0
 	if r.spool != nil {
 		if held := r.held.take(); len(held) > 0 {
-			if err := r.spool.append(held); err != nil {
-				r.held.putBack(held)
+			n, err := r.spool.append(held)
+			r.held.settle(held[:n])
+			r.spooled.Add(int64(n))
+			if err != nil {
+				r.held.putBack(held[n:])
 			} else {
-				r.held.settle(held)
-				r.spooled.Add(int64(len(held)))
 				r.heldPlaced("spool", len(held))
 			}
 		}
 		if r.held.len() == 0 {
-			err := r.spool.append(items)
+			n, err := r.spool.append(items)
+			r.spooled.Add(int64(n))
 			if err == nil {
-				r.spooled.Add(int64(len(items)))
 				r.spoolWarn.Recovered(r.log, "recorder spool takes writes again")
-				return nil
+				return n, nil
 			}
+			spooled, items = n, items[n:]
 			r.spoolWarn.Failed(r.log, slog.LevelError, "recorder spool refuses writes; keeping records in memory", "path", r.spool.path, "err", err)
 		}
 	}
@@ -131,10 +136,10 @@ func (r *Recorder) park(items []item) error {
 	if len(over) > 0 {
 		r.dropAll(over, "memory budget (RECORDER_MEMORY_BUDGET) exhausted while neither the database nor the spool takes records")
 		if len(over) == len(items) {
-			return errDropped
+			return spooled, errDropped
 		}
 	}
-	return ErrNotDurable
+	return spooled, ErrNotDurable
 }
 
 // heldPlaced says that the n records memory held are now in where (the

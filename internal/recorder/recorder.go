@@ -225,7 +225,8 @@ func (r *Recorder) enqueue(it item) error {
 		return errDropped
 	}
 	if r.replaying.Load() {
-		return r.park([]item{it})
+		_, err := r.park([]item{it})
+		return err
 	}
 	// Large records fill memory long before the queue's count: past the
 	// budget they go to the spool as a full queue's do.
@@ -241,7 +242,8 @@ func (r *Recorder) enqueue(it item) error {
 		}
 	}
 	r.queuedBytes.Add(-size)
-	return r.park([]item{it})
+	_, err := r.park([]item{it})
+	return err
 }
 
 // Durable reports whether records are being kept durably: false while
@@ -438,8 +440,14 @@ func (r *Recorder) finalDrain(tick <-chan time.Time) {
 type batch struct {
 	qp.Batch
 	sessionAt map[string]int
-	waiting   []chan error
+	waiting   []waiter
 	taken     int64 // bytes taken from the queue, counted until written
+}
+
+// waiter is a caller waiting to hear where the record at Exchanges[at] went.
+type waiter struct {
+	at     int
+	placed chan error
 }
 
 // reset empties the batch for the next one, keeping its arrays but not what
@@ -455,8 +463,21 @@ func (b *batch) reset() {
 
 // tell lets every waiting caller know where their record went.
 func (b *batch) tell(err error) {
+	b.tellParked(0, err)
+}
+
+// tellParked lets every waiting caller know where their record went once
+// the batch's items (items: sessions, then calls) were parked: the first
+// spooled of them are durable, the others are where err says. A batch a
+// nearly full disk took in part told every caller ErrNotDurable, those
+// whose records it took too.
+func (b *batch) tellParked(spooled int, err error) {
 	for _, w := range b.waiting {
-		w <- err
+		if len(b.Sessions)+w.at < spooled {
+			w.placed <- nil
+		} else {
+			w.placed <- err
+		}
 	}
 	b.waiting = b.waiting[:0]
 }
@@ -468,7 +489,7 @@ func (r *Recorder) add(b *batch, it item) bool {
 	case it.ex != nil:
 		b.Exchanges = append(b.Exchanges, *it.ex)
 		if it.placed != nil {
-			b.waiting = append(b.waiting, it.placed)
+			b.waiting = append(b.waiting, waiter{at: len(b.Exchanges) - 1, placed: it.placed})
 		}
 	case it.session != nil:
 		if b.sessionAt == nil {
@@ -500,13 +521,13 @@ func (r *Recorder) write(b *batch) {
 	}
 	// What waits in the spool or in memory is older: it goes first.
 	if !r.drain() {
-		b.tell(r.park(b.release(r)))
+		b.tellParked(r.park(b.release(r)))
 		return
 	}
 	setAside, err := r.commit(b.Batch)
 	if err != nil {
 		r.writeWarn.Warn(r.log, "database refused a batch; spooling it", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
-		b.tell(r.park(b.release(r)))
+		b.tellParked(r.park(b.release(r)))
 		return
 	}
 	r.writeWarn.Recovered(r.log, "database takes batches again")

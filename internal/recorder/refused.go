@@ -91,7 +91,7 @@ const maxSetAsideIDs = 10_000
 
 // appendLines appends items, as spool lines, to the file at path.
 func appendLines(path string, items []item) error {
-	lines, err := encodeLines(items)
+	lines, _, err := encodeLines(items)
 	if err != nil {
 		return err
 	}

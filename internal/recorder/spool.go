@@ -119,49 +119,67 @@ func prependFile(path, front string) error {
 	return os.Remove(front)
 }
 
-// encodeLines is items as spool lines.
-func encodeLines(items []item) ([]byte, error) {
-	var buf []byte
-	for _, it := range items {
-		if it.barrier != nil {
-			continue
+// encodeLines is items as spool lines, and where each item's line ends in
+// them (a barrier, which has none, ends where the line before it does).
+func encodeLines(items []item) (buf []byte, ends []int, err error) {
+	ends = make([]int, len(items))
+	for i, it := range items {
+		if it.barrier == nil {
+			b, err := json.Marshal(spoolLine{Session: it.session, Exchange: it.ex})
+			if err != nil {
+				return nil, nil, fmt.Errorf("spool: encode: %w", err)
+			}
+			buf = append(append(buf, b...), '\n')
 		}
-		b, err := json.Marshal(spoolLine{Session: it.session, Exchange: it.ex})
-		if err != nil {
-			return nil, fmt.Errorf("spool: encode: %w", err)
-		}
-		buf = append(append(buf, b...), '\n')
+		ends[i] = len(buf)
 	}
-	return buf, nil
+	return buf, ends, nil
 }
 
-// append writes items at the end of the spool, all or none: a write cut
-// short (a full disk) is cut back, so the file never holds a torn line that
-// would spoil the next one. Once it returns nil the bytes are the operating
-// system's: they survive the process being killed.
-func (s *spool) append(items []item) error {
-	buf, err := encodeLines(items)
-	if err != nil || len(buf) == 0 {
-		return err
+// append writes items at the end of the spool, in order, and returns how
+// many it wrote: all of them, or, when a write is cut short (a disk with
+// room for some), those whose lines the disk took whole — the torn line
+// after them is cut back, so the file never holds one that would spoil the
+// next — and the error. All or none would keep a batch that does not fit
+// whole out entirely, and every record memory holds behind it: with 13 MB
+// of them in memory, 5 MB freed took none. Once it returns, the bytes of the
+// items written are the operating system's: they survive the process being
+// killed.
+func (s *spool) append(items []item) (int, error) {
+	buf, ends, err := encodeLines(items)
+	if err != nil {
+		return 0, err
+	}
+	if len(buf) == 0 {
+		return len(items), nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.follow(); err != nil {
-		return err
+		return 0, err
 	}
 	n, err := s.f.Write(buf)
 	if err != nil {
-		if n > 0 {
-			if terr := s.f.Truncate(s.size); terr != nil {
+		whole := 0 // items whose line was written whole
+		for whole < len(ends) && ends[whole] <= n {
+			whole++
+		}
+		kept := 0
+		if whole > 0 {
+			kept = ends[whole-1]
+		}
+		if n > kept {
+			if terr := s.f.Truncate(s.size + int64(kept)); terr != nil {
 				// The torn tail stays; replay sets it aside as unreadable.
 				s.size += int64(n)
-				return fmt.Errorf("spool: %w (and cutting the torn line back: %v)", err, terr)
+				return whole, fmt.Errorf("spool: %w (and cutting the torn line back: %v)", err, terr)
 			}
 		}
-		return fmt.Errorf("spool: %w", err)
+		s.size += int64(kept)
+		return whole, fmt.Errorf("spool: %w", err)
 	}
 	s.size += int64(n)
-	return nil
+	return len(items), nil
 }
 
 // bytes is what the spool holds that the database does not have yet.

@@ -27,7 +27,7 @@ func TestASpoolMadeAgainIsLocked(t *testing.T) {
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	if err := sp.append([]item{{ex: ptr(ex(1))}}); err != nil {
+	if _, err := sp.append([]item{{ex: ptr(ex(1))}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := flockOf(t, path); !errors.Is(err, syscall.EWOULDBLOCK) {
@@ -47,7 +47,7 @@ func TestASpoolMadeAgainIsLocked(t *testing.T) {
 	if err := flockOf(t, path); err != nil {
 		t.Fatal(err)
 	}
-	err = sp.append([]item{{ex: ptr(ex(2))}})
+	_, err = sp.append([]item{{ex: ptr(ex(2))}})
 	if err == nil || !strings.Contains(err.Error(), "another server's") {
 		t.Fatalf("append into another server's spool: %v", err)
 	}

@@ -56,9 +56,10 @@ func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
 	victims := all[:excess]
 
 	if !m.flushed(ctx) {
-		log.Warn("sessions over the memory bound stay in memory: the database does not have their state yet", "in_memory", len(all), "bound", m.max)
+		m.boundLog.Warn(log, "sessions over the memory bound stay in memory: the database does not have their state yet", "in_memory", len(all), "bound", m.max)
 		return
 	}
+	m.boundLog.Recovered(log, "sessions over the memory bound are evicted again", "in_memory", len(all), "bound", m.max)
 	// The victims no turn holds are held while they go, all at once, so
 	// that they go in one drop.
 	held := make([]snapshot, 0, len(victims))

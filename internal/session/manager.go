@@ -44,6 +44,9 @@ type Manager struct {
 	max     int
 	flushed func(context.Context) bool
 	over    chan struct{}
+	// boundLog keeps a database that refuses writes from flooding the log
+	// with an eviction refused at every turn past the bound.
+	boundLog quietlog.Log
 
 	// deleteChats deletes expired sessions' chats at each cleanup; nil:
 	// they are kept (see DeleteChatsWith).

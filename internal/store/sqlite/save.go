@@ -84,17 +84,30 @@ func syncPath(name string) error {
 // copied back. They are left for the operator to remove: one may be a
 // save another process is still writing.
 func IncompleteSaves(path string) ([]string, error) {
+	return besides(path, IncompleteInfix, "incomplete saves")
+}
+
+// Saves lists the whole saves beside path: the histories of database files
+// deleted or replaced under a server, which hold calls a database made
+// anew after them lacks until they are copied into it.
+func Saves(path string) ([]string, error) {
+	return besides(path, SavedInfix, "saves")
+}
+
+// besides lists the files in path's directory whose names are path's
+// followed by infix.
+func besides(path, infix, what string) ([]string, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("list incomplete saves of %s: %w", path, err)
+		return nil, fmt.Errorf("list %s of %s: %w", what, path, err)
 	}
 	var out []string
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), base+IncompleteInfix) {
+		if strings.HasPrefix(e.Name(), base+infix) {
 			out = append(out, filepath.Join(dir, e.Name()))
 		}
 	}
