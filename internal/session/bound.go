@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -12,7 +13,19 @@ import (
 // their conversation returns. Only a state the database already has may be
 // evicted: the eviction first waits for the writer to commit what is queued
 // (flushed), then drops only sessions whose state has not changed since and
-// that no turn holds.
+// that no turn holds. While the database takes no writes, sessions stay past
+// the bound, but not past unwrittenBound times it: memory is bounded through
+// an outage too.
+
+// unwrittenBound is how many times the bound memory may hold while the
+// database takes no writes. Past it the least recently used sessions go
+// even so (their state is still queued or spooled, and written when the
+// database is back): at 1,000 new conversations a second an outage of
+// minutes held hundreds of thousands, a session a kilobyte or so, without
+// end. A conversation of one that returns before the database has its
+// state is not found by its history: it opens a new chat, told the
+// conversation, as a conversation the proxy has not seen does.
+const unwrittenBound = 4
 
 // Bound limits the sessions in memory to max (0: unbounded). flushed
 // returns once everything saved so far is committed to the database, and
@@ -56,10 +69,19 @@ func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
 	victims := all[:excess]
 
 	if !m.flushed(ctx) {
-		m.boundLog.Warn(log, "sessions over the memory bound stay in memory: the database does not have their state yet", "in_memory", len(all), "bound", m.max)
-		return
+		limit := m.max * unwrittenBound
+		if len(all) <= limit {
+			m.boundLog.Warn(log, "sessions over the memory bound stay in memory: the database does not have their state yet", "in_memory", len(all), "bound", m.max)
+			return
+		}
+		victims = all[:len(all)-limit*9/10]
+		m.unwrittenLog.Warn(log, "sessions leave memory before the database has their state: memory holds "+
+			"at most "+strconv.Itoa(unwrittenBound)+" times the bound while the database takes no writes; "+
+			"their conversations, if they return before it does, open new chats", "in_memory", len(all), "bound", m.max, "leaving", len(victims))
+	} else {
+		m.boundLog.Recovered(log, "sessions over the memory bound are evicted again", "in_memory", len(all), "bound", m.max)
+		m.unwrittenLog.Recovered(log, "sessions leave memory only once the database has their state again")
 	}
-	m.boundLog.Recovered(log, "sessions over the memory bound are evicted again", "in_memory", len(all), "bound", m.max)
 	// The victims no turn holds are held while they go, all at once, so
 	// that they go in one drop.
 	held := make([]snapshot, 0, len(victims))

@@ -45,8 +45,9 @@ type Manager struct {
 	flushed func(context.Context) bool
 	over    chan struct{}
 	// boundLog keeps a database that refuses writes from flooding the log
-	// with an eviction refused at every turn past the bound.
-	boundLog quietlog.Log
+	// with an eviction refused at every turn past the bound; unwrittenLog
+	// does the same for the sessions that go even so (unwrittenBound).
+	boundLog, unwrittenLog quietlog.Log
 
 	// deleteChats deletes expired sessions' chats at each cleanup; nil:
 	// they are kept (see DeleteChatsWith).
