@@ -108,9 +108,16 @@ func ErrorType(status int) string {
 }
 
 // ErrorBody is e in Anthropic's envelope:
-// {"type":"error","error":{"type":…,"message":…}}.
-func ErrorBody(e *openai.Error) []byte {
-	b, _ := json.Marshal(errorEnvelope(e)) // strings only: cannot fail
+// {"type":"error","error":{"type":…,"message":…},"request_id":…}, the
+// request_id (the request-id header's) left out when requestID is "".
+// Anthropic's errors carry it in the body too, for a client that logs the
+// body rather than the headers.
+func ErrorBody(e *openai.Error, requestID string) []byte {
+	b, _ := json.Marshal(struct {
+		Type      string      `json:"type"`
+		Error     errorDetail `json:"error"`
+		RequestID string      `json:"request_id,omitempty"`
+	}{"error", errorDetailOf(e), requestID}) // strings only: cannot fail
 	return b
 }
 
@@ -125,13 +132,6 @@ type errorDetail struct {
 // has their thread helpers replay the whole conversation.
 type errorDetails struct {
 	ErrorCode string `json:"error_code"`
-}
-
-func errorEnvelope(e *openai.Error) any {
-	return struct {
-		Type  string      `json:"type"`
-		Error errorDetail `json:"error"`
-	}{"error", errorDetailOf(e)}
 }
 
 // errorDetailOf is e as the error object of Anthropic's envelope and error

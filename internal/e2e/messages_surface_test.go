@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestAnthropicAPIsNotServedSaySo: the Anthropic SDK's Message Batches API
+// (client.messages.batches.*) got a bare "no route for POST
+// /v1/messages/batches", which reads like a wrong base URL; and its Files
+// API (client.beta.files.*) was told to send "a file part's file_data, an
+// image_url", which an Anthropic client has not. Each now says the API is
+// not served and what to do instead, in the client's words.
+func TestAnthropicAPIsNotServedSaySo(t *testing.T) {
+	e := start(t, nil)
+	anthropic := map[string]string{"anthropic-version": "2023-06-01"}
+	files := map[string]string{"anthropic-version": "2023-06-01", "anthropic-beta": "files-api-2025-04-14"}
+	batch := `{"requests":[{"custom_id":"a","params":{"model":"claude-x","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}}]}`
+	for _, c := range []struct {
+		method, path, body string
+		header             map[string]string
+		want               string
+	}{
+		{"POST", "/v1/messages/batches", batch, anthropic, "no Message Batches API here"},
+		{"GET", "/v1/messages/batches", "", anthropic, "no Message Batches API here"},
+		{"GET", "/v1/messages/batches/msgbatch_01/results", "", nil, "no Message Batches API here"},
+		{"POST", "/v1/messages/batches/msgbatch_01/cancel", "", anthropic, "no Message Batches API here"},
+		{"GET", "/v1/files", "", files, "a base64 source"},
+		{"DELETE", "/v1/files/file_01", "", files, "a base64 source"},
+	} {
+		contentType := ""
+		if c.body != "" {
+			contentType = "application/json"
+		}
+		resp := send(t, e, c.method, c.path, contentType, c.body, c.header)
+		env := decodeAnthropicError(t, resp)
+		if resp.StatusCode != http.StatusNotFound || env.Error.Type != "not_found_error" ||
+			!strings.Contains(env.Error.Message, c.method+" "+c.path+" is not supported by qwenproxy") ||
+			!strings.Contains(env.Error.Message, c.want) || strings.Contains(env.Error.Message, "image_url") {
+			t.Errorf("%s %s: %d %+v, want a 404 not_found_error saying %q", c.method, c.path, resp.StatusCode, env, c.want)
+		}
+	}
+	// An OpenAI client is still told its own way.
+	resp := send(t, e, "GET", "/v1/files", "", "", nil)
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusNotFound || !strings.Contains(string(b), "file_data") {
+		t.Errorf("OpenAI's GET /v1/files: %d %s", resp.StatusCode, b)
+	}
+	if n := len(e.rows()); n != 0 {
+		t.Fatalf("refused calls were recorded: %d", n)
+	}
+}
+
+// TestAnthropicErrorsCarryTheRequestIDInTheBody: Anthropic's error
+// envelope carries the request's id at its top level too
+// ({"type":"error","error":{…},"request_id":…}); a client that logs the
+// body (not the headers) had nothing to quote.
+func TestAnthropicErrorsCarryTheRequestIDInTheBody(t *testing.T) {
+	e := start(t, nil)
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/v1/messages", `{"model":"claude-x","messages":[{"role":"user","content":"hi"}]}`}, // the handler's 400
+		{"POST", "/v1/messages/count_tokens", `{"model":"claude-x"}`},                                // count_tokens' 400
+		{"GET", "/v1/messages", ""}, // the router's 405
+		{"POST", "/v1/messages", `{"model":"llama-3","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}`}, // 404 model
+	} {
+		contentType := ""
+		if c.body != "" {
+			contentType = "application/json"
+		}
+		resp := send(t, e, c.method, c.path, contentType, c.body, map[string]string{"anthropic-version": "2023-06-01"})
+		b, _ := io.ReadAll(resp.Body)
+		var env struct {
+			Type      string `json:"type"`
+			RequestID string `json:"request_id"`
+		}
+		if err := json.Unmarshal(b, &env); err != nil || env.Type != "error" || env.RequestID == "" || env.RequestID != resp.Header.Get("Request-Id") {
+			t.Errorf("%s %s: %d %s (request-id %q), want the envelope's request_id to be the header's", c.method, c.path, resp.StatusCode, b, resp.Header.Get("Request-Id"))
+		}
+	}
+}
+
+// TestModelsCarryAnthropicsModelInfo: the Anthropic SDK's ModelInfo has
+// max_input_tokens, max_tokens, lifecycle, capabilities, line, deprecated_at
+// and retires_at on every model (null where unknown); the proxy's entries
+// had none of them, so a client reading m.max_input_tokens or m.lifecycle
+// got undefined. The lengths are Qwen's (max_context_length,
+// max_generation_length), a variant's and a mapped name's those of the model
+// they are.
+func TestModelsCarryAnthropicsModelInfo(t *testing.T) {
+	e := start(t, nil)
+	_, list := getJSON(t, e, "GET", "/v1/models")
+	byID := map[string]map[string]any{}
+	for _, m := range list["data"].([]any) {
+		byID[m.(map[string]any)["id"].(string)] = m.(map[string]any)
+	}
+	_, mapped := getJSON(t, e, "GET", "/v1/models/claude-sonnet-4-5")
+	for _, c := range []struct {
+		name             string
+		m                map[string]any
+		input, maxTokens any
+	}{
+		{"qwen3-max", byID["qwen3-max"], float64(262144), float64(32768)},
+		{"a variant", byID["qwen3-max-search"], float64(262144), float64(32768)},
+		{"a model without max_generation_length", byID["qwq-32b"], float64(131072), nil},
+		{"a mapped name", mapped, float64(262144), float64(32768)},
+	} {
+		m := c.m
+		if m == nil {
+			t.Fatalf("%s: not listed", c.name)
+		}
+		for _, field := range []string{"max_input_tokens", "max_tokens", "lifecycle", "capabilities", "line", "deprecated_at", "retires_at"} {
+			if _, ok := m[field]; !ok {
+				t.Errorf("%s: no %s in %v", c.name, field, m)
+			}
+		}
+		if m["max_input_tokens"] != c.input || m["max_tokens"] != c.maxTokens || m["lifecycle"] != "active" ||
+			m["deprecated_at"] != nil || m["retires_at"] != nil {
+			t.Errorf("%s: max_input_tokens %v, max_tokens %v, lifecycle %v, deprecated_at %v, retires_at %v", c.name,
+				m["max_input_tokens"], m["max_tokens"], m["lifecycle"], m["deprecated_at"], m["retires_at"])
+		}
+	}
+}
