@@ -20,6 +20,12 @@ type Response struct {
 	StopReason   *string        `json:"stop_reason"`
 	StopSequence *string        `json:"stop_sequence"`
 	Usage        Usage          `json:"usage"`
+	// Always null, and always sent: Anthropic's SDKs type them as present.
+	// No code runs in a container here, Qwen's refusals are answered as
+	// errors (no refusal stop_details), and there are no diagnostics.
+	Container   *json.RawMessage `json:"container"`
+	StopDetails *json.RawMessage `json:"stop_details"`
+	Diagnostics *json.RawMessage `json:"diagnostics"`
 }
 
 // ContentBlock is a block of an answer: text, thinking, tool_use or
@@ -40,12 +46,54 @@ type ContentBlock struct {
 }
 
 // Usage is an answer's token count (Qwen's; it has no prompt cache to
-// report).
+// report). Every field of Anthropic's is sent, as its SDKs type them all as
+// present: what does not apply is zero or null.
 type Usage struct {
-	InputTokens              int `json:"input_tokens"`
-	OutputTokens             int `json:"output_tokens"`
-	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
-	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
+	InputTokens              int                  `json:"input_tokens"`
+	OutputTokens             int                  `json:"output_tokens"`
+	CacheCreationInputTokens int                  `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int                  `json:"cache_read_input_tokens"`
+	CacheCreation            CacheCreation        `json:"cache_creation"`
+	OutputTokensDetails      *OutputTokensDetails `json:"output_tokens_details"` // nil: Qwen counted no thinking
+	ServiceTier              string               `json:"service_tier"`          // "standard", see NewUsage
+	ServerToolUse            *json.RawMessage     `json:"server_tool_use"`       // null: Qwen's search is not a server tool call
+	InferenceGeo             *string              `json:"inference_geo"`
+	Speed                    *string              `json:"speed"`
+}
+
+// CacheCreation is the prompt cache written, by lifetime: none here.
+type CacheCreation struct {
+	Ephemeral1hInputTokens int `json:"ephemeral_1h_input_tokens"`
+	Ephemeral5mInputTokens int `json:"ephemeral_5m_input_tokens"`
+}
+
+// OutputTokensDetails splits the output tokens: those spent thinking.
+type OutputTokensDetails struct {
+	ThinkingTokens int `json:"thinking_tokens"`
+}
+
+// NewUsage is a usage of input and output tokens, thinking of them the
+// output tokens spent thinking as Qwen counts them (0: not counted). Every
+// call is served at the standard tier (service_tier is ignored).
+func NewUsage(input, output, thinking int) Usage {
+	u := Usage{InputTokens: input, OutputTokens: output, ServiceTier: "standard"}
+	if thinking > 0 {
+		u.OutputTokensDetails = &OutputTokensDetails{ThinkingTokens: thinking}
+	}
+	return u
+}
+
+// deltaUsage is u as message_delta carries it: Anthropic's
+// MessageDeltaUsage, the counters without the tier, geography and speed.
+func deltaUsage(u Usage) any {
+	return struct {
+		InputTokens              int                  `json:"input_tokens"`
+		OutputTokens             int                  `json:"output_tokens"`
+		CacheCreationInputTokens int                  `json:"cache_creation_input_tokens"`
+		CacheReadInputTokens     int                  `json:"cache_read_input_tokens"`
+		OutputTokensDetails      *OutputTokensDetails `json:"output_tokens_details"`
+		ServerToolUse            *json.RawMessage     `json:"server_tool_use"`
+	}{u.InputTokens, u.OutputTokens, u.CacheCreationInputTokens, u.CacheReadInputTokens, u.OutputTokensDetails, u.ServerToolUse}
 }
 
 // Signature is the thinking blocks' signature. Anthropic's is an opaque

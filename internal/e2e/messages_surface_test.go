@@ -122,3 +122,84 @@ func TestModelsCarryAnthropicsModelInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagesCarryEveryFieldOfAnthropicsMessage: the Anthropic SDK types a
+// message's container, stop_details and diagnostics, and its usage's
+// cache_creation, service_tier, server_tool_use, inference_geo,
+// output_tokens_details and speed, as always there (null where they do not
+// apply); the proxy's messages had none of them, so they were undefined in
+// the SDK — and its stream helper copies message_delta's
+// delta.stop_details onto the message, which was undefined after every
+// stream.
+func TestMessagesCarryEveryFieldOfAnthropicsMessage(t *testing.T) {
+	e := start(t, nil)
+	check := func(what string, msg map[string]any) {
+		t.Helper()
+		for _, field := range []string{"container", "stop_details", "diagnostics"} {
+			if v, ok := msg[field]; !ok || v != nil {
+				t.Errorf("%s: %s is %v (present: %v), want null", what, field, v, ok)
+			}
+		}
+		u, _ := msg["usage"].(map[string]any)
+		for _, field := range []string{"server_tool_use", "inference_geo", "speed", "output_tokens_details"} {
+			if v, ok := u[field]; !ok || v != nil {
+				t.Errorf("%s: usage.%s is %v (present: %v), want null", what, field, v, ok)
+			}
+		}
+		cache, _ := u["cache_creation"].(map[string]any)
+		if u["service_tier"] != "standard" || cache["ephemeral_5m_input_tokens"] != float64(0) || cache["ephemeral_1h_input_tokens"] != float64(0) {
+			t.Errorf("%s: usage %v", what, u)
+		}
+	}
+	resp := postJSON(t, e, "/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"fields please"}]}`, nil)
+	b, _ := io.ReadAll(resp.Body)
+	var msg map[string]any
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &msg) != nil {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	check("a message", msg)
+
+	resp = postJSON(t, e, "/v1/messages", `{"model":"claude-x","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"stream fields please"}]}`, nil)
+	b, _ = io.ReadAll(resp.Body)
+	var sawStart, sawDelta bool
+	for _, line := range strings.Split(string(b), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(data), &ev); err != nil {
+			t.Fatalf("%v: %s", err, data)
+		}
+		switch ev["type"] {
+		case "message_start":
+			sawStart = true
+			check("message_start's message", ev["message"].(map[string]any))
+		case "message_delta":
+			sawDelta = true
+			delta := ev["delta"].(map[string]any)
+			if v, ok := delta["stop_details"]; !ok || v != nil {
+				t.Errorf("message_delta's delta.stop_details is %v (present: %v), want null", v, ok)
+			}
+		}
+	}
+	if !sawStart || !sawDelta {
+		t.Fatalf("no message_start or message_delta in %s", b)
+	}
+
+	// Asked for, the thinking's tokens are told apart.
+	resp = postJSON(t, e, "/v1/messages", `{"model":"claude-x","max_tokens":2048,"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"user","content":"think please"}]}`, nil)
+	b, _ = io.ReadAll(resp.Body)
+	var thought struct {
+		Usage struct {
+			OutputTokens        int `json:"output_tokens"`
+			OutputTokensDetails *struct {
+				ThinkingTokens int `json:"thinking_tokens"`
+			} `json:"output_tokens_details"`
+		} `json:"usage"`
+	}
+	if err := json.Unmarshal(b, &thought); err != nil || thought.Usage.OutputTokensDetails == nil ||
+		thought.Usage.OutputTokensDetails.ThinkingTokens < 1 || thought.Usage.OutputTokensDetails.ThinkingTokens > thought.Usage.OutputTokens {
+		t.Errorf("thinking: %s", b)
+	}
+}
