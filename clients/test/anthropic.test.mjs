@@ -164,6 +164,12 @@ test('every field the SDK types as present is there; the APIs not served say so'
     for (const field of ['server_tool_use', 'inference_geo']) assert.strictEqual(msg.usage[field], null, `usage.${field}`);
     assert.equal(msg.usage.service_tier, 'standard');
     assert.deepEqual(msg.usage.cache_creation, { ephemeral_1h_input_tokens: 0, ephemeral_5m_input_tokens: 0 });
+    assert.strictEqual(msg.content[0].citations, null, 'a text block\'s citations');
+  }
+  const call = { ...params, tools: [weather], messages: [{ role: 'user', content: 'use get_weather with {"city": "Oslo"}' }] };
+  for (const msg of [await client.messages.create(call), await client.messages.stream(call).finalMessage()]) {
+    const use = msg.content.find((b) => b.type === 'tool_use');
+    assert.deepEqual(use?.caller, { type: 'direct' }, JSON.stringify(msg.content));
   }
   const model = await client.models.retrieve('qwen3-max');
   assert.equal(model.lifecycle, 'active');

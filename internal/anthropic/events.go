@@ -40,11 +40,11 @@ func Ping() []byte { return []byte("event: ping\ndata: {\"type\": \"ping\"}\n\n"
 func BlockStart(index int, block ContentBlock) []byte {
 	switch block.Type {
 	case "text":
-		block.Text = new(string)
+		block.Text, block.Citations = new(string), noCitations
 	case "thinking":
 		block.Thinking, block.Signature = new(string), new(string)
 	case "tool_use":
-		block.Input = json.RawMessage("{}")
+		block.Input, block.Caller = json.RawMessage("{}"), directCaller
 	case "compaction":
 		// Opened without its summary, which its one compaction_delta
 		// carries: "content":null, as Anthropic opens one.

@@ -31,13 +31,19 @@ type Response struct {
 // ContentBlock is a block of an answer: text, thinking, tool_use or
 // compaction.
 type ContentBlock struct {
-	Type      string          `json:"type"`
-	Text      *string         `json:"text,omitempty"`
+	Type string  `json:"type"`
+	Text *string `json:"text,omitempty"`
+	// A text block's citations: null (the proxy cites nothing), sent as
+	// Anthropic's SDKs type it, always there.
+	Citations json.RawMessage `json:"citations,omitempty"`
 	Thinking  *string         `json:"thinking,omitempty"`
 	Signature *string         `json:"signature,omitempty"`
 	ID        string          `json:"id,omitempty"`
 	Name      string          `json:"name,omitempty"`
 	Input     json.RawMessage `json:"input,omitempty"`
+	// A tool_use block's caller: the model ({"type":"direct"}), as the
+	// SDKs type it, always there (there is no programmatic calling here).
+	Caller json.RawMessage `json:"caller,omitempty"`
 	// A compaction block's summary, and its encrypted_content (null: the
 	// proxy keeps nothing opaque).
 	Content          *string         `json:"content,omitempty"`
@@ -102,7 +108,16 @@ func deltaUsage(u Usage) any {
 const Signature = "qwenproxy"
 
 // TextBlock, ThinkingBlock and ToolUseBlock build answer blocks.
-func TextBlock(text string) ContentBlock { return ContentBlock{Type: "text", Text: &text} }
+func TextBlock(text string) ContentBlock {
+	return ContentBlock{Type: "text", Text: &text, Citations: noCitations}
+}
+
+// noCitations and directCaller are a text block's citations and a
+// tool_use block's caller.
+var (
+	noCitations  = json.RawMessage("null")
+	directCaller = json.RawMessage(`{"type":"direct"}`)
+)
 
 // ThinkingBlock is the model's reasoning.
 func ThinkingBlock(thinking string) ContentBlock {
@@ -117,7 +132,7 @@ func ToolUseBlock(c qp.ToolCall) ContentBlock {
 	if !json.Valid(input) {
 		input = closedInput(c.Arguments)
 	}
-	return ContentBlock{Type: "tool_use", ID: ToolUseID(c.ID), Name: c.Name, Input: input}
+	return ContentBlock{Type: "tool_use", ID: ToolUseID(c.ID), Name: c.Name, Input: input, Caller: directCaller}
 }
 
 // StopReason says a core finish reason in Anthropic's words.

@@ -203,3 +203,64 @@ func TestMessagesCarryEveryFieldOfAnthropicsMessage(t *testing.T) {
 		t.Errorf("thinking: %s", b)
 	}
 }
+
+// TestMessagesBlocksCarryEveryFieldOfAnthropics: Anthropic's SDKs type a
+// text block's citations (null without them) and a tool_use block's caller
+// ({"type":"direct"}: the model called it) as always there — the Java and
+// Ruby SDKs as required — and their stream helpers build the message from
+// content_block_start's block; the proxy's blocks had neither.
+func TestMessagesBlocksCarryEveryFieldOfAnthropics(t *testing.T) {
+	e := start(t, nil)
+	check := func(what string, blocks []any) {
+		t.Helper()
+		var sawText, sawCall bool
+		for _, b := range blocks {
+			block := b.(map[string]any)
+			switch block["type"] {
+			case "text":
+				sawText = true
+				if v, ok := block["citations"]; !ok || v != nil {
+					t.Errorf("%s: a text block's citations is %v (present: %v), want null", what, v, ok)
+				}
+			case "tool_use":
+				sawCall = true
+				if caller, _ := block["caller"].(map[string]any); caller["type"] != "direct" {
+					t.Errorf("%s: a tool_use block's caller is %v, want {\"type\":\"direct\"}", what, block["caller"])
+				}
+			}
+		}
+		if !sawText || !sawCall {
+			t.Fatalf("%s: no text or no tool_use block in %v", what, blocks)
+		}
+	}
+	const request = `"model":"claude-x","max_tokens":64,"tools":[{"name":"get_weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}],` +
+		`"messages":[{"role":"user","content":"use get_weather with {\"city\": \"Oslo\"}"}]`
+	resp := postJSON(t, e, "/v1/messages", `{`+request+`}`, nil)
+	b, _ := io.ReadAll(resp.Body)
+	var msg struct{ Content []any }
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &msg) != nil {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	check("a message", msg.Content)
+
+	resp = postJSON(t, e, "/v1/messages", `{"stream":true,`+request+`}`, nil)
+	b, _ = io.ReadAll(resp.Body)
+	var started []any
+	for _, line := range strings.Split(string(b), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok {
+			continue
+		}
+		var ev struct {
+			Type         string `json:"type"`
+			ContentBlock any    `json:"content_block"`
+		}
+		if err := json.Unmarshal([]byte(data), &ev); err != nil {
+			t.Fatalf("%v: %s", err, data)
+		}
+		if ev.Type == "content_block_start" {
+			started = append(started, ev.ContentBlock)
+		}
+	}
+	check("content_block_start", started)
+}
