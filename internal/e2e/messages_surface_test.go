@@ -264,3 +264,46 @@ func TestMessagesBlocksCarryEveryFieldOfAnthropics(t *testing.T) {
 	}
 	check("content_block_start", started)
 }
+
+// TestMessagesTakeAnthropicsServerToolBlocksInHistory: a conversation held
+// with Anthropic and continued here (a client switched to the proxy) holds
+// what Anthropic's server tools left in its answers — server_tool_use,
+// web_search_tool_result, … — beside the text that used them; each such
+// request was a 400 ("server_tool_use" blocks are not supported), so the
+// conversation could not go on. They are taken, as thinking is: the text
+// around them is the answer the model is told it gave.
+func TestMessagesTakeAnthropicsServerToolBlocksInHistory(t *testing.T) {
+	e := start(t, nil)
+	body := `{"model":"claude-x","max_tokens":64,"messages":[
+		{"role":"user","content":"what is new?"},
+		{"role":"assistant","content":[
+			{"type":"text","text":"Let me search. "},
+			{"type":"server_tool_use","id":"srvtoolu_01","name":"web_search","input":{"query":"news"},"caller":{"type":"direct"}},
+			{"type":"web_search_tool_result","tool_use_id":"srvtoolu_01","content":[{"type":"web_search_result","url":"https://example.com/a","title":"A","encrypted_content":"ENCRYPTED","page_age":null}]},
+			{"type":"text","text":"Stuff happened.","citations":[{"type":"web_search_result_location","url":"https://example.com/a","title":"A","encrypted_index":"e","cited_text":"Stuff"}]},
+			{"type":"server_tool_use","id":"srvtoolu_02","name":"web_fetch","input":{"url":"https://example.com/a"}},
+			{"type":"web_fetch_tool_result","tool_use_id":"srvtoolu_02","content":{"type":"web_fetch_tool_result_error","error_code":"url_not_accessible"}},
+			{"type":"mcp_tool_use","id":"mcptoolu_01","name":"lookup","server_name":"docs","input":{}},
+			{"type":"mcp_tool_result","tool_use_id":"mcptoolu_01","is_error":false,"content":[{"type":"text","text":"looked up"}]}]},
+		{"role":"user","content":"thanks, and then?"}]}`
+	resp := postJSON(t, e, "/v1/messages", body, nil)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	q := e.lastRow().QwenRequest.String
+	if !strings.Contains(q, "Let me search. Stuff happened.") || strings.Contains(q, "ENCRYPTED") || strings.Contains(q, "srvtoolu_") {
+		t.Fatalf("the replayed answer: %s", q)
+	}
+	// count_tokens takes them too.
+	resp = postJSON(t, e, "/v1/messages/count_tokens", body, nil)
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("count_tokens: %d %s", resp.StatusCode, b)
+	}
+	// In a user message they are still refused, as Anthropic refuses them.
+	resp = postJSON(t, e, "/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text","text":"x"},`+
+		`{"type":"server_tool_use","id":"srvtoolu_01","name":"web_search","input":{"query":"news"}}]}]}`, nil)
+	if env := decodeAnthropicError(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(env.Error.Message, "messages.0.content.1") {
+		t.Fatalf("in a user message: %d %+v", resp.StatusCode, env)
+	}
+}
