@@ -307,3 +307,32 @@ func TestMessagesTakeAnthropicsServerToolBlocksInHistory(t *testing.T) {
 		t.Fatalf("in a user message: %d %+v", resp.StatusCode, env)
 	}
 }
+
+// TestMessagesWithNothingToSayHaveNoBlocks: an answer a stop sequence ends
+// before its first character has no content, which Anthropic sends as
+// "content": [] — and so did the proxy's stream, while the same answer not
+// streamed (and the stream's record) had one empty text block, a block
+// Anthropic refuses when the conversation is sent back.
+func TestMessagesWithNothingToSayHaveNoBlocks(t *testing.T) {
+	e := start(t, nil)
+	const request = `"model":"claude-x","max_tokens":64,"stop_sequences":["You said"],"messages":[{"role":"user","content":"nothing to say"}]`
+	resp := postJSON(t, e, "/v1/messages", `{`+request+`}`, nil)
+	b, _ := io.ReadAll(resp.Body)
+	var msg struct {
+		Content      []any  `json:"content"`
+		StopReason   string `json:"stop_reason"`
+		StopSequence string `json:"stop_sequence"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &msg) != nil || msg.Content == nil || len(msg.Content) != 0 ||
+		msg.StopReason != "stop_sequence" || msg.StopSequence != "You said" {
+		t.Fatalf("not streamed: %d %s", resp.StatusCode, b)
+	}
+	resp = postJSON(t, e, "/v1/messages", `{"stream":true,`+request+`}`, nil)
+	b, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || strings.Contains(string(b), "content_block_start") || !strings.Contains(string(b), `"stop_reason":"stop_sequence"`) {
+		t.Fatalf("streamed: %d %s", resp.StatusCode, b)
+	}
+	if rec := e.lastRow().OpenAIResponse.String; !strings.Contains(rec, `"content":[]`) {
+		t.Fatalf("the stream's record: %s", rec)
+	}
+}

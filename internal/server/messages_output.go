@@ -225,7 +225,11 @@ func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte
 		b, _ := httpjson.Marshal(msg)
 		return b
 	}
-	if text != "" || len(o.callList) == 0 {
+	// No text, no block: an answer a stop sequence ended before its first
+	// character is "content": [] (beside its thinking), as Anthropic sends
+	// it and as the stream sent it (no block opened); an empty text block
+	// is one Anthropic refuses when the conversation is sent back.
+	if text != "" {
 		msg.Content = append(msg.Content, anthropic.TextBlock(text))
 	}
 	for _, c := range o.callList {
