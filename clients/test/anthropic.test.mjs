@@ -154,6 +154,38 @@ test('lists and retrieves models in the shape of Anthropic\'s Models API', async
   assert.ok(!Number.isNaN(Date.parse(mapped.created_at)));
 });
 
+test('every field the SDK types as present is there; the APIs not served say so', async () => {
+  // Message, its usage, and the stream helper's message (which copies
+  // message_delta's stop_details): null where they do not apply, never
+  // undefined.
+  const params = { model: 'claude-sonnet-5-5', max_tokens: 100, messages: [{ role: 'user', content: 'fields' }] };
+  for (const msg of [await client.messages.create(params), await client.messages.stream(params).finalMessage()]) {
+    for (const field of ['container', 'stop_details', 'diagnostics']) assert.strictEqual(msg[field], null, field);
+    for (const field of ['server_tool_use', 'inference_geo']) assert.strictEqual(msg.usage[field], null, `usage.${field}`);
+    assert.equal(msg.usage.service_tier, 'standard');
+    assert.deepEqual(msg.usage.cache_creation, { ephemeral_1h_input_tokens: 0, ephemeral_5m_input_tokens: 0 });
+    assert.strictEqual(msg.content[0].citations, null, 'a text block\'s citations');
+  }
+  const call = { ...params, tools: [weather], messages: [{ role: 'user', content: 'use get_weather with {"city": "Oslo"}' }] };
+  for (const msg of [await client.messages.create(call), await client.messages.stream(call).finalMessage()]) {
+    const use = msg.content.find((b) => b.type === 'tool_use');
+    assert.deepEqual(use?.caller, { type: 'direct' }, JSON.stringify(msg.content));
+  }
+  const model = await client.models.retrieve('qwen3-max');
+  assert.equal(model.lifecycle, 'active');
+  assert.ok(model.max_input_tokens > 0 && model.max_tokens > 0, JSON.stringify(model));
+  for (const field of ['capabilities', 'line', 'deprecated_at', 'retires_at']) assert.strictEqual(model[field], null, field);
+  // Message Batches and Files: a 404 that says so, not a bare "no route".
+  await assert.rejects(
+    client.messages.batches.create({ requests: [{ custom_id: 'a', params }] }),
+    (err) => err instanceof Anthropic.NotFoundError && /no Message Batches API here/.test(err.message) && err.error.request_id === err.requestID,
+  );
+  await assert.rejects(
+    client.beta.files.list(),
+    (err) => err instanceof Anthropic.NotFoundError && /base64 source/.test(err.message),
+  );
+});
+
 test('structured outputs: output_config.format is met, streamed or not', async () => {
   const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false };
   const params = {

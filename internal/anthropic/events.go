@@ -40,11 +40,11 @@ func Ping() []byte { return []byte("event: ping\ndata: {\"type\": \"ping\"}\n\n"
 func BlockStart(index int, block ContentBlock) []byte {
 	switch block.Type {
 	case "text":
-		block.Text = new(string)
+		block.Text, block.Citations = new(string), noCitations
 	case "thinking":
 		block.Thinking, block.Signature = new(string), new(string)
 	case "tool_use":
-		block.Input = json.RawMessage("{}")
+		block.Input, block.Caller = json.RawMessage("{}"), directCaller
 	case "compaction":
 		// Opened without its summary, which its one compaction_delta
 		// carries: "content":null, as Anthropic opens one.
@@ -101,8 +101,11 @@ func BlockStop(index int) []byte {
 
 // MessageDelta carries the stop reason and the usage at the end.
 func MessageDelta(stopReason string, stopSequence *string, u Usage) []byte {
+	// container and stop_details are null, as in the message (Response);
+	// the SDKs' stream helpers copy stop_details onto the message.
 	return Event("message_delta", map[string]any{
-		"delta": map[string]any{"stop_reason": stopReason, "stop_sequence": stopSequence}, "usage": u})
+		"delta": map[string]any{"stop_reason": stopReason, "stop_sequence": stopSequence, "container": nil, "stop_details": nil},
+		"usage": deltaUsage(u)})
 }
 
 // MessageStop ends the stream.

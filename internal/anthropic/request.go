@@ -686,6 +686,19 @@ func toolResult(raw json.RawMessage, param string) (string, []qp.Image, []qp.Doc
 // messages when it carries tool results); the tool changes of its
 // compaction blocks join changes, and summarized says whether one of them
 // held a summary.
+// serverToolBlock reports whether typ is a block Anthropic's server tools or
+// MCP connector put in an answer: server_tool_use, mcp_tool_use, a tool's
+// result (web_search_tool_result, web_fetch_tool_result,
+// code_execution_tool_result, …, mcp_tool_result; not a client's
+// tool_result) or container_upload.
+func serverToolBlock(typ string) bool {
+	switch typ {
+	case "server_tool_use", "mcp_tool_use", "container_upload":
+		return true
+	}
+	return strings.HasSuffix(typ, "_tool_result")
+}
+
 func (m *Message) translate(i int, changes *[]toolChange, summarized *bool) ([]qp.Message, *openai.Error) {
 	p := func(f string) string { return fmt.Sprintf("messages.%d.%s", i, f) }
 	if m.Role == "" { // absent or null
@@ -785,11 +798,17 @@ func (m *Message) translate(i int, changes *[]toolChange, summarized *bool) ([]q
 					return nil, typeError(bp+"."+f.name, "a string", v)
 				}
 			}
+		case serverToolBlock(b.Type) && m.Role == "assistant":
+			// What Anthropic's server tools (and MCP connector) left in an
+			// answer of a conversation begun there: their calls and
+			// results, opaque or encrypted. The model is told the answer's
+			// text around them, which says what it made of them, as a
+			// resent thinking block is not read either.
 		case b.Type == "":
 			return nil, openai.InvalidRequest(bp+".type", "missing_required_parameter", "%s.type: Field required", bp)
 		default:
 			return nil, openai.InvalidRequest(bp+".type", "unsupported_value",
-				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, search_result, tool_result", false: ", tool_use, thinking, compaction"}[m.Role == "user"])
+				"%s: %q blocks are not supported in %s messages (text%s only)", bp, b.Type, m.Role, map[bool]string{true: ", image, document, search_result, tool_result", false: ", tool_use, thinking, compaction and server tool"}[m.Role == "user"])
 		}
 	}
 	// An answer's text blocks are pieces of one text (split by its tool

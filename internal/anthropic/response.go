@@ -20,18 +20,30 @@ type Response struct {
 	StopReason   *string        `json:"stop_reason"`
 	StopSequence *string        `json:"stop_sequence"`
 	Usage        Usage          `json:"usage"`
+	// Always null, and always sent: Anthropic's SDKs type them as present.
+	// No code runs in a container here, Qwen's refusals are answered as
+	// errors (no refusal stop_details), and there are no diagnostics.
+	Container   *json.RawMessage `json:"container"`
+	StopDetails *json.RawMessage `json:"stop_details"`
+	Diagnostics *json.RawMessage `json:"diagnostics"`
 }
 
 // ContentBlock is a block of an answer: text, thinking, tool_use or
 // compaction.
 type ContentBlock struct {
-	Type      string          `json:"type"`
-	Text      *string         `json:"text,omitempty"`
+	Type string  `json:"type"`
+	Text *string `json:"text,omitempty"`
+	// A text block's citations: null (the proxy cites nothing), sent as
+	// Anthropic's SDKs type it, always there.
+	Citations json.RawMessage `json:"citations,omitempty"`
 	Thinking  *string         `json:"thinking,omitempty"`
 	Signature *string         `json:"signature,omitempty"`
 	ID        string          `json:"id,omitempty"`
 	Name      string          `json:"name,omitempty"`
 	Input     json.RawMessage `json:"input,omitempty"`
+	// A tool_use block's caller: the model ({"type":"direct"}), as the
+	// SDKs type it, always there (there is no programmatic calling here).
+	Caller json.RawMessage `json:"caller,omitempty"`
 	// A compaction block's summary, and its encrypted_content (null: the
 	// proxy keeps nothing opaque).
 	Content          *string         `json:"content,omitempty"`
@@ -40,12 +52,54 @@ type ContentBlock struct {
 }
 
 // Usage is an answer's token count (Qwen's; it has no prompt cache to
-// report).
+// report). Every field of Anthropic's is sent, as its SDKs type them all as
+// present: what does not apply is zero or null.
 type Usage struct {
-	InputTokens              int `json:"input_tokens"`
-	OutputTokens             int `json:"output_tokens"`
-	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
-	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
+	InputTokens              int                  `json:"input_tokens"`
+	OutputTokens             int                  `json:"output_tokens"`
+	CacheCreationInputTokens int                  `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int                  `json:"cache_read_input_tokens"`
+	CacheCreation            CacheCreation        `json:"cache_creation"`
+	OutputTokensDetails      *OutputTokensDetails `json:"output_tokens_details"` // nil: Qwen counted no thinking
+	ServiceTier              string               `json:"service_tier"`          // "standard", see NewUsage
+	ServerToolUse            *json.RawMessage     `json:"server_tool_use"`       // null: Qwen's search is not a server tool call
+	InferenceGeo             *string              `json:"inference_geo"`
+	Speed                    *string              `json:"speed"`
+}
+
+// CacheCreation is the prompt cache written, by lifetime: none here.
+type CacheCreation struct {
+	Ephemeral1hInputTokens int `json:"ephemeral_1h_input_tokens"`
+	Ephemeral5mInputTokens int `json:"ephemeral_5m_input_tokens"`
+}
+
+// OutputTokensDetails splits the output tokens: those spent thinking.
+type OutputTokensDetails struct {
+	ThinkingTokens int `json:"thinking_tokens"`
+}
+
+// NewUsage is a usage of input and output tokens, thinking of them the
+// output tokens spent thinking as Qwen counts them (0: not counted). Every
+// call is served at the standard tier (service_tier is ignored).
+func NewUsage(input, output, thinking int) Usage {
+	u := Usage{InputTokens: input, OutputTokens: output, ServiceTier: "standard"}
+	if thinking > 0 {
+		u.OutputTokensDetails = &OutputTokensDetails{ThinkingTokens: thinking}
+	}
+	return u
+}
+
+// deltaUsage is u as message_delta carries it: Anthropic's
+// MessageDeltaUsage, the counters without the tier, geography and speed.
+func deltaUsage(u Usage) any {
+	return struct {
+		InputTokens              int                  `json:"input_tokens"`
+		OutputTokens             int                  `json:"output_tokens"`
+		CacheCreationInputTokens int                  `json:"cache_creation_input_tokens"`
+		CacheReadInputTokens     int                  `json:"cache_read_input_tokens"`
+		OutputTokensDetails      *OutputTokensDetails `json:"output_tokens_details"`
+		ServerToolUse            *json.RawMessage     `json:"server_tool_use"`
+	}{u.InputTokens, u.OutputTokens, u.CacheCreationInputTokens, u.CacheReadInputTokens, u.OutputTokensDetails, u.ServerToolUse}
 }
 
 // Signature is the thinking blocks' signature. Anthropic's is an opaque
@@ -54,7 +108,16 @@ type Usage struct {
 const Signature = "qwenproxy"
 
 // TextBlock, ThinkingBlock and ToolUseBlock build answer blocks.
-func TextBlock(text string) ContentBlock { return ContentBlock{Type: "text", Text: &text} }
+func TextBlock(text string) ContentBlock {
+	return ContentBlock{Type: "text", Text: &text, Citations: noCitations}
+}
+
+// noCitations and directCaller are a text block's citations and a
+// tool_use block's caller.
+var (
+	noCitations  = json.RawMessage("null")
+	directCaller = json.RawMessage(`{"type":"direct"}`)
+)
 
 // ThinkingBlock is the model's reasoning.
 func ThinkingBlock(thinking string) ContentBlock {
@@ -69,7 +132,7 @@ func ToolUseBlock(c qp.ToolCall) ContentBlock {
 	if !json.Valid(input) {
 		input = closedInput(c.Arguments)
 	}
-	return ContentBlock{Type: "tool_use", ID: ToolUseID(c.ID), Name: c.Name, Input: input}
+	return ContentBlock{Type: "tool_use", ID: ToolUseID(c.ID), Name: c.Name, Input: input, Caller: directCaller}
 }
 
 // StopReason says a core finish reason in Anthropic's words.
@@ -108,9 +171,16 @@ func ErrorType(status int) string {
 }
 
 // ErrorBody is e in Anthropic's envelope:
-// {"type":"error","error":{"type":…,"message":…}}.
-func ErrorBody(e *openai.Error) []byte {
-	b, _ := json.Marshal(errorEnvelope(e)) // strings only: cannot fail
+// {"type":"error","error":{"type":…,"message":…},"request_id":…}, the
+// request_id (the request-id header's) left out when requestID is "".
+// Anthropic's errors carry it in the body too, for a client that logs the
+// body rather than the headers.
+func ErrorBody(e *openai.Error, requestID string) []byte {
+	b, _ := json.Marshal(struct {
+		Type      string      `json:"type"`
+		Error     errorDetail `json:"error"`
+		RequestID string      `json:"request_id,omitempty"`
+	}{"error", errorDetailOf(e), requestID}) // strings only: cannot fail
 	return b
 }
 
@@ -125,13 +195,6 @@ type errorDetail struct {
 // has their thread helpers replay the whole conversation.
 type errorDetails struct {
 	ErrorCode string `json:"error_code"`
-}
-
-func errorEnvelope(e *openai.Error) any {
-	return struct {
-		Type  string      `json:"type"`
-		Error errorDetail `json:"error"`
-	}{"error", errorDetailOf(e)}
 }
 
 // errorDetailOf is e as the error object of Anthropic's envelope and error

@@ -101,12 +101,47 @@ type Model struct {
 	Type        string `json:"type"`
 	DisplayName string `json:"display_name"`
 	CreatedAt   string `json:"created_at"`
+	// The rest of Anthropic's ModelInfo, which its SDKs type as always
+	// there (null where unknown): the lengths Qwen's entry gives
+	// (max_context_length, max_generation_length), an active lifecycle
+	// (Qwen lists only active models), and no line, deprecation, retirement
+	// or capabilities object (Qwen's capabilities are in metadata, in its
+	// own words).
+	MaxInputTokens *int            `json:"max_input_tokens"`
+	MaxTokens      *int            `json:"max_tokens"`
+	Lifecycle      string          `json:"lifecycle"`
+	Capabilities   json.RawMessage `json:"capabilities"`
+	Line           *string         `json:"line"`
+	DeprecatedAt   *string         `json:"deprecated_at"`
+	RetiresAt      *string         `json:"retires_at"`
 }
 
-// NewModel is a model object for both APIs.
-func NewModel(id, displayName string, created int64, ownedBy string, metadata map[string]any) Model {
+// NewModel is a model object for both APIs. maxInput and maxOutput are its
+// context and answer lengths in tokens, 0 when not known.
+func NewModel(id, displayName string, created int64, ownedBy string, metadata map[string]any, maxInput, maxOutput int) Model {
 	return Model{ID: id, Object: "model", Created: created, OwnedBy: ownedBy, Metadata: metadata,
-		Type: "model", DisplayName: displayName, CreatedAt: time.Unix(created, 0).UTC().Format(time.RFC3339)}
+		Type: "model", DisplayName: displayName, CreatedAt: time.Unix(created, 0).UTC().Format(time.RFC3339),
+		MaxInputTokens: positive(maxInput), MaxTokens: positive(maxOutput), Lifecycle: "active", Capabilities: json.RawMessage("null")}
+}
+
+// positive is &n, or nil (JSON null) when n is not above 0.
+func positive(n int) *int {
+	if n <= 0 {
+		return nil
+	}
+	return &n
+}
+
+// Lengths are the model's context and answer lengths as NewModel takes
+// them (0 for unknown), for an entry made after it (a name mapped onto it).
+func (m Model) Lengths() (maxInput, maxOutput int) {
+	if m.MaxInputTokens != nil {
+		maxInput = *m.MaxInputTokens
+	}
+	if m.MaxTokens != nil {
+		maxOutput = *m.MaxTokens
+	}
+	return maxInput, maxOutput
 }
 
 // ModelList is the body of GET /v1/models: OpenAI's list, with the paging

@@ -146,7 +146,9 @@ func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
 // writeAnthropicError is errorFormat for the Messages routes.
 func writeAnthropicError(w http.ResponseWriter, e *openai.Error) []byte {
 	httpjson.RetryHeaders(w.Header(), e)
-	b := anthropic.ErrorBody(e)
+	// The middleware named the call in Request-Id (every Anthropic client
+	// gets it), which the envelope repeats as Anthropic's does.
+	b := anthropic.ErrorBody(e, w.Header().Get("Request-Id"))
 	writeBody(w, e.Status, b)
 	return b
 }

@@ -39,7 +39,7 @@ func (f messagesFormat) open(c *call, t *turnSpec, start bool) output {
 		holding: t.checked() || f.compaction}
 	if t.stream {
 		c.events().setOpening(func() []byte {
-			return append(anthropic.MessageStart(o.id, o.model, anthropic.Usage{InputTokens: o.inputTokens}), anthropic.Ping()...)
+			return append(anthropic.MessageStart(o.id, o.model, anthropic.NewUsage(o.inputTokens, 0, 0)), anthropic.Ping()...)
 		})
 		c.events().setKeepAlive(anthropic.Ping()) // Anthropic's keep-alive is a ping event
 		if start {
@@ -194,7 +194,7 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 	if o.compaction {
 		reason, seq = "compaction", nil
 	}
-	_ = o.write(anthropic.MessageDelta(reason, seq, usage(ans)))
+	_ = o.write(anthropic.MessageDelta(reason, seq, o.usage(ans)))
 	_ = o.write(anthropic.MessageStop())
 	o.flush()
 	return body
@@ -203,7 +203,7 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 // body is the answer as one message object: what a non-streamed call gets,
 // and what a streamed one's events add up to (its text exactly as sent).
 func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte {
-	msg := anthropic.Response{ID: o.id, Type: "message", Role: "assistant", Model: o.model, Content: []anthropic.ContentBlock{}, Usage: usage(ans)}
+	msg := anthropic.Response{ID: o.id, Type: "message", Role: "assistant", Model: o.model, Content: []anthropic.ContentBlock{}, Usage: o.usage(ans)}
 	if r := o.reasoned.String(); r != "" && !o.dropThinking {
 		if o.omitThinking {
 			r = ""
@@ -225,7 +225,11 @@ func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte
 		b, _ := httpjson.Marshal(msg)
 		return b
 	}
-	if text != "" || len(o.callList) == 0 {
+	// No text, no block: an answer a stop sequence ended before its first
+	// character is "content": [] (beside its thinking), as Anthropic sends
+	// it and as the stream sent it (no block opened); an empty text block
+	// is one Anthropic refuses when the conversation is sent back.
+	if text != "" {
 		msg.Content = append(msg.Content, anthropic.TextBlock(text))
 	}
 	for _, c := range o.callList {
@@ -251,9 +255,16 @@ func stopReason(ans *translate.Answer, finishReason string) (string, *string) {
 	return anthropic.StopReason(finishReason), nil
 }
 
-func usage(ans *translate.Answer) anthropic.Usage {
+// usage is the answer's usage, with the output tokens spent thinking when
+// the client gets the thinking (a model that thinks unasked, whose thinking
+// is not sent, reports none: it was not the client's ask).
+func (o *messagesOutput) usage(ans *translate.Answer) anthropic.Usage {
 	u := ans.Usage()
-	return anthropic.Usage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens}
+	var thinking int
+	if u.CompletionTokensDetails != nil && !o.dropThinking {
+		thinking = u.CompletionTokensDetails.ReasoningTokens
+	}
+	return anthropic.NewUsage(u.PromptTokens, u.CompletionTokens, thinking)
 }
 
 // fail sends the error as an error event once the stream is open; before

@@ -164,12 +164,13 @@ func toOpenAIModels(models []qwen.Model, now time.Time) []openai.Model {
 		if len(q.Info.Meta.Abilities) > 0 {
 			meta["abilities"] = json.RawMessage(q.Info.Meta.Abilities)
 		}
-		out = append(out, openai.NewModel(q.ID, cmp.Or(q.Name, q.ID), created, owner, meta))
+		maxInput, maxOutput := q.Info.Meta.MaxContextLength, q.Info.Meta.MaxGenerationLength
+		out = append(out, openai.NewModel(q.ID, cmp.Or(q.Name, q.ID), created, owner, meta, maxInput, maxOutput))
 		// The variants its capabilities allow, each its own entry (clients
-		// pick models from this list).
+		// pick models from this list), with the model's lengths.
 		for _, suffix := range variantsOf(q.Capabilities()) {
 			out = append(out, openai.NewModel(q.ID+suffix, cmp.Or(q.Name, q.ID)+suffix, created, owner,
-				map[string]any{"name": q.Name + suffix, "variant_of": q.ID, "variant": strings.TrimPrefix(suffix, "-")}))
+				map[string]any{"name": q.Name + suffix, "variant_of": q.ID, "variant": strings.TrimPrefix(suffix, "-")}, maxInput, maxOutput))
 		}
 	}
 	return out
@@ -213,12 +214,14 @@ func (s *Server) getModel(w http.ResponseWriter, r *http.Request) {
 	_, apiErr := s.resolveModel(r.Context(), id)
 	if apiErr == nil && mapped {
 		created, owner := s.started.Unix(), "qwen"
+		var maxInput, maxOutput int
 		for _, listed := range models {
 			if listed.ID == target {
 				created, owner = listed.Created, listed.OwnedBy
+				maxInput, maxOutput = listed.Lengths()
 			}
 		}
-		m := openai.NewModel(id, id, created, owner, map[string]any{"name": id, "maps_to": target})
+		m := openai.NewModel(id, id, created, owner, map[string]any{"name": id, "maps_to": target}, maxInput, maxOutput)
 		writeJSON(w, http.StatusOK, m)
 		return
 	}
