@@ -250,6 +250,18 @@ func (c *cli) table(header string, rows func(w io.Writer)) error {
 	return err
 }
 
+// moreMatch says, under a list's table cut at its --limit, that rows beyond
+// it match too, and how to see them: a table of the newest 50 calls read as
+// every call there was. It does not count them: a count under a filter
+// reads every match (`stats` counts calls; --json prints the page alone).
+func (c *cli) moreMatch(more bool, shown int, what string) error {
+	if !more {
+		return nil
+	}
+	_, err := fmt.Fprintf(c.stdout, "the newest %d %s shown; more match: --limit N shows up to 1000, --start and --end choose the time range\n", shown, what)
+	return err
+}
+
 // ms shows a time to a person: local, with its zone.
 func ms(t time.Time) string { return historyapi.FormatTime(t) }
 
