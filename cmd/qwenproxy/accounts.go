@@ -123,8 +123,31 @@ func accountsReset(ctx context.Context, c *cli, id string) error {
 	if err := c.store.SaveAccountState(ctx, id, upstream, qp.AccountState{State: accounts.StateReady, FailureClass: accounts.ResetMark, StateAt: time.Now()}); err != nil {
 		return err
 	}
-	return c.report(map[string]any{"id": id, "state": accounts.StateReady, "was": list[i].State, "upstream": upstream},
-		"account %s is ready%s (it was %s); a running server uses it again within seconds", id, atUpstream(upstream), list[i].State)
+	if err := c.report(map[string]any{"id": id, "state": accounts.StateReady, "was": list[i].State, "upstream": upstream},
+		"account %s is ready%s (it was %s); a running server uses it again within seconds", id, atUpstream(upstream), list[i].State); err != nil {
+		return err
+	}
+	return restsElsewhere(ctx, c, "accounts reset "+id)
+}
+
+// restsElsewhere says, under what accounts ls or reset did at this
+// command's QWEN_BASE_URL, at which other upstreams an account is kept out
+// now, and how to act there: run without the server's QWEN_BASE_URL (a
+// server with --mock-upstream, or one whose unit sets it), they showed
+// every account ready while the server had them all resting. Not with
+// --json, whose output is the command's own.
+func restsElsewhere(ctx context.Context, c *cli, command string) error {
+	if *c.asJSON {
+		return nil
+	}
+	others, err := c.store.UpstreamsInForce(ctx, c.cfg.QwenBaseURL, time.Now())
+	if err != nil || len(others) == 0 {
+		return err
+	}
+	for _, u := range others {
+		fmt.Fprintf(c.stdout, "accounts are resting or refused at %s too, which this shows nothing of: QWEN_BASE_URL=%s qwenproxy %s\n", u, u, command)
+	}
+	return nil
 }
 
 // atUpstream names upstream after an account's state ("" for chat.qwen.ai,
@@ -334,12 +357,16 @@ func accountsList(ctx context.Context, c *cli) error {
 	if at := atUpstream(qp.UpstreamKey(c.cfg.QwenBaseURL)); at != "" {
 		fmt.Fprintf(c.stdout, "state and tokens%s (QWEN_BASE_URL)\n", at)
 	}
-	return c.table("ACCOUNT\tSOURCE\tSTATE\tCOOLDOWN UNTIL\tTOKEN EXPIRES\tCALLS\tFAILURES\tNOTE", func(w io.Writer) {
+	err = c.table("ACCOUNT\tSOURCE\tSTATE\tCOOLDOWN UNTIL\tTOKEN EXPIRES\tCALLS\tFAILURES\tNOTE", func(w io.Writer) {
 		for _, r := range rows {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Source, r.State, optTime(r.CooldownUntil), optTime(r.TokenExpiresAt),
 				r.Calls, failureList(r.Failures), r.Note)
 		}
 	})
+	if err != nil {
+		return err
+	}
+	return restsElsewhere(ctx, c, "accounts ls")
 }
 
 func optTime(t *time.Time) string {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	qp "qwenproxy"
@@ -214,11 +213,53 @@ func escapeC1(js []byte) []byte {
 	return append(out, js[last:]...)
 }
 
+// table prints header and the rows that rows writes — cells ended by a tab,
+// rows by a newline, the text after a row's last tab unpadded — with each
+// column as wide as its widest cell and two spaces after it, as
+// text/tabwriter would, but measured in the columns a terminal draws, not in
+// characters: a model name a client chose in Japanese, an emoji or an accent
+// written as a combining mark shifted every later column of its row.
 func (c *cli) table(header string, rows func(w io.Writer)) error {
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, header)
-	rows(tw)
-	return tw.Flush()
+	var buf bytes.Buffer
+	buf.WriteString(header)
+	buf.WriteByte('\n')
+	rows(&buf)
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	cells := make([][]string, len(lines))
+	var widths []int
+	for i, line := range lines {
+		cells[i] = strings.Split(line, "\t")
+		for j, cell := range cells[i][:len(cells[i])-1] { // the last is not aligned
+			if j == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[j] = max(widths[j], displayWidth(cell))
+		}
+	}
+	var out bytes.Buffer
+	for _, row := range cells {
+		for j, cell := range row {
+			out.WriteString(cell)
+			if j < len(row)-1 {
+				out.WriteString(strings.Repeat(" ", widths[j]-displayWidth(cell)+2))
+			}
+		}
+		out.WriteByte('\n')
+	}
+	_, err := c.stdout.Write(out.Bytes())
+	return err
+}
+
+// moreMatch says, under a list's table cut at its --limit, that rows beyond
+// it match too, and how to see them: a table of the newest 50 calls read as
+// every call there was. It does not count them: a count under a filter
+// reads every match (`stats` counts calls; --json prints the page alone).
+func (c *cli) moreMatch(more bool, shown int, what string) error {
+	if !more {
+		return nil
+	}
+	_, err := fmt.Fprintf(c.stdout, "the newest %d %s shown; more match: --limit N shows up to 1000, --start and --end choose the time range\n", shown, what)
+	return err
 }
 
 // ms shows a time to a person: local, with its zone.

@@ -66,7 +66,7 @@ func (f *exportFile) commit() error {
 	}
 	if err := os.Rename(f.tmp, f.final); err != nil {
 		os.Remove(f.tmp)
-		return fmt.Errorf("export: %w", err)
+		return fmt.Errorf("--output: %w", err)
 	}
 	f.tmp = ""
 	return nil

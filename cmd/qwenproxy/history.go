@@ -124,7 +124,7 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 			return fmt.Errorf("--output %s is %s, which the export would overwrite: name another file", *output, own)
 		}
 		if file, err = createExportFile(*output); err != nil {
-			return fmt.Errorf("export: %w", err)
+			return fmt.Errorf("--output: %w", err) // the command names itself
 		}
 		defer file.abandon() // once committed, nothing
 		out = file

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -95,7 +96,9 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 				if k.MaxConcurrent > 0 {
 					limit = strconv.Itoa(k.MaxConcurrent)
 				}
-				fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\n", cell(k.ID), cell(k.Name), k.Admin, limit, ms(k.CreatedAt))
+				// An unnamed key's "-", as a call's without a key: a blank
+				// cell shifts the row for whoever splits it on blanks.
+				fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\n", cell(k.ID), cell(cmp.Or(k.Name, "-")), k.Admin, limit, ms(k.CreatedAt))
 			}
 		})
 	case "rm":

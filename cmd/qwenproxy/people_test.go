@@ -290,8 +290,9 @@ func TestEveryLimitIsReadAsTheAPIReadsIt(t *testing.T) {
 				t.Errorf("%q: exit %d %q %q, want 1 and %q alone", args, code, out, errOut, words)
 			}
 		}
+		// The header, one row of two, and the line that says more match.
 		out, errOut, code := runCLI(t, db, append(append([]string{}, cmd...), "--limit", "1")...)
-		if code != 0 || strings.Count(out, "\n") != 2 {
+		if code != 0 || strings.Count(out, "\n") != 3 || !strings.Contains(out, "more match") {
 			t.Errorf("%v --limit 1: exit %d %s %s", cmd, code, out, errOut)
 		}
 	}

@@ -42,7 +42,10 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 			}
 			return c.printJSON(out)
 		}
-		return requestTable(c, res.Items)
+		if err := requestTable(c, res.Items); err != nil {
+			return err
+		}
+		return c.moreMatch(res.HasMore, len(res.Items), "calls")
 	case "show":
 		id, err := c.openWithID(ctx, args, "qwenproxy requests show ID")
 		if err != nil {

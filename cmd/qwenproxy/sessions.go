@@ -52,11 +52,15 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 			}
 			return c.printJSON(out)
 		}
-		return c.table("ID\tMODEL\tTURNS\tCREATED\tLAST USED\tFIRST MESSAGE", func(w io.Writer) {
+		err = c.table("ID\tMODEL\tTURNS\tCREATED\tLAST USED\tFIRST MESSAGE", func(w io.Writer) {
 			for _, s := range res.Items {
 				fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\n", cell(s.ID), cell(s.Model), s.MessageCount, ms(s.CreatedAt), ms(s.LastAccessed), cell(oneLine(s.FirstUserMessage, 50)))
 			}
 		})
+		if err != nil {
+			return err
+		}
+		return c.moreMatch(res.HasMore, len(res.Items), "sessions")
 	case "show":
 		reasoning := c.fs.Bool("reasoning", false, "print reasoning in full instead of folded to its first line")
 		calls := c.fs.Bool("calls", false, "print the table of calls instead of the transcript")

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/width"
 )
 
 // visible shows text from the history (what clients sent, what Qwen
@@ -49,4 +51,27 @@ func escapeControls(s, keep string) string {
 		i += size
 	}
 	return b.String()
+}
+
+// displayWidth is how many columns a terminal takes to draw s, which holds
+// no control characters (cell escapes them): two for an East Asian wide or
+// fullwidth character (CJK, most emoji), none for a combining mark or a
+// format character (an accent written apart, a variation selector, a
+// zero-width joiner), one for any other.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r < 0x300: // ASCII and Latin-1: the common case, one column each
+			n++
+		case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf):
+		default:
+			if k := width.LookupRune(r).Kind(); k == width.EastAsianWide || k == width.EastAsianFullwidth {
+				n += 2
+			} else {
+				n++
+			}
+		}
+	}
+	return n
 }

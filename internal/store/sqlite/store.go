@@ -304,9 +304,10 @@ func samePath(a, b string) bool {
 const PageSize = 8192
 
 // create makes a new database file at path with PageSize pages, if there
-// is none: the page size (and auto_vacuum) can be set only before the
-// first table, and the driver runs a connection string's PRAGMAs sorted by
-// name, auto_vacuum (which fixes the page size) first.
+// is none: the page size and auto_vacuum (incremental, so that retention
+// gives space back without a full VACUUM) can be set only before the file
+// has its first page. On a file that has one, setting auto_vacuum changes
+// nothing but the header's change counter (turning it on takes a VACUUM).
 //
 // An empty file (one made ahead, by a deployment) is a new database too.
 func create(ctx context.Context, path string) error {
@@ -356,9 +357,10 @@ func filePageSize(path string) int {
 // and a pool opens connections on its own.
 func dsn(path string, opt Options, writer bool) string {
 	q := url.Values{}
-	// Before anything else: auto_vacuum only takes effect on a new file, and
-	// incremental mode lets retention give space back without a full VACUUM.
-	q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
+	// No auto_vacuum here: create sets it on a new file, the only time it
+	// takes effect; on any other it changed nothing but the header's change
+	// counter, written by every connection opened — so a command that only
+	// reads (or refuses a newer schema) changed the file.
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeoutMS))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")

@@ -67,6 +67,33 @@ func (s *Store) Accounts(ctx context.Context, upstream string) ([]qp.AccountReco
 	return out, s.accountFailures(ctx, out)
 }
 
+// UpstreamsInForce lists the upstreams other than except where some
+// account's state keeps it out now: a rest (cooldown or rate limit) that
+// has not ended, or a refused password. `accounts ls` and `accounts reset`
+// show and change one upstream's state: these are the others an operator
+// may have meant (the server's QWEN_BASE_URL, or its simulator's).
+func (s *Store) UpstreamsInForce(ctx context.Context, except string, now time.Time) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT DISTINCT upstream FROM qwen_account_states
+		WHERE upstream <> ? AND state <> 'ready' AND (state = 'auth_failed' OR cooldown_until > ?) ORDER BY upstream`,
+		qp.UpstreamKey(except), now.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("list upstreams with account states: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("list upstreams with account states: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list upstreams with account states: %w", err)
+	}
+	return out, nil
+}
+
 // upstreamState is an account's state at one upstream.
 type upstreamState struct {
 	upstream string
