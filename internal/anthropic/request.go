@@ -682,10 +682,6 @@ func toolResult(raw json.RawMessage, param string) (string, []qp.Image, []qp.Doc
 	return strings.Join(text, "\n"), images, docs, nil
 }
 
-// translate checks message i and returns it in the core's form (several
-// messages when it carries tool results); the tool changes of its
-// compaction blocks join changes, and summarized says whether one of them
-// held a summary.
 // serverToolBlock reports whether typ is a block Anthropic's server tools or
 // MCP connector put in an answer: server_tool_use, mcp_tool_use, a tool's
 // result (web_search_tool_result, web_fetch_tool_result,
@@ -699,6 +695,10 @@ func serverToolBlock(typ string) bool {
 	return strings.HasSuffix(typ, "_tool_result")
 }
 
+// translate checks message i and returns it in the core's form (several
+// messages when it carries tool results); the tool changes of its
+// compaction blocks join changes, and summarized says whether one of them
+// held a summary.
 func (m *Message) translate(i int, changes *[]toolChange, summarized *bool) ([]qp.Message, *openai.Error) {
 	p := func(f string) string { return fmt.Sprintf("messages.%d.%s", i, f) }
 	if m.Role == "" { // absent or null
