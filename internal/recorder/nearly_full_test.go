@@ -69,16 +69,8 @@ func TestANearlyFullDiskSpoolsTheRecordsThatFit(t *testing.T) {
 	var logs logtest.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	w := &memWriter{fail: 1 << 30} // the database refuses every batch
-	body := []byte(`{"messages":[{"role":"user","content":"` + strings.Repeat("x", 1000) + `"}]}`)
-	call := func(i int) qp.Exchange {
-		e := ex(i)
-		e.Request.OpenAIRequest = body
-		return e
-	}
-	var room int64 // the first 20 calls' lines: the room the operator frees
-	for i := range 20 {
-		room += int64(len(spoolLineOfExchange(t, call(i))))
-	}
+	call := withBody(`{"messages":[{"role":"user","content":"` + strings.Repeat("x", 1000) + `"}]}`)
+	room := spoolRoom(t, call, 20) // the first 20 calls' lines: the room the operator frees
 
 	setRoom(t, 1) // the disk is full: everything waits in memory
 	const calls = 100
@@ -120,17 +112,42 @@ func TestANearlyFullDiskSpoolsTheRecordsThatFit(t *testing.T) {
 	if err := r.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	wroteInOrder(t, w, calls)
+	if st := r.Stats(); st.Held != 0 || st.SpoolBytes != 0 || st.Dropped != 0 {
+		t.Fatalf("after the disk and the database are back: %+v", st)
+	}
+	r.Close(context.Background())
+}
+
+// withBody is ex with body as each call's request.
+func withBody(body string) func(int) qp.Exchange {
+	return func(i int) qp.Exchange {
+		e := ex(i)
+		e.Request.OpenAIRequest = []byte(body)
+		return e
+	}
+}
+
+// spoolRoom is the bytes the spool lines of calls 0 to n-1 take.
+func spoolRoom(t *testing.T, call func(int) qp.Exchange, n int) int64 {
+	t.Helper()
+	var room int64
+	for i := range n {
+		room += int64(len(spoolLineOfExchange(t, call(i))))
+	}
+	return room
+}
+
+// wroteInOrder checks that w wrote calls 0 to n-1, each once, in order.
+func wroteInOrder(t *testing.T, w *memWriter, n int) {
+	t.Helper()
 	var want []string
-	for i := range calls {
+	for i := range n {
 		want = append(want, fmt.Sprint(i))
 	}
 	if got := strings.Join(w.ids(), ","); got != strings.Join(want, ",") {
 		t.Fatalf("written %s", got)
 	}
-	if st := r.Stats(); st.Held != 0 || st.SpoolBytes != 0 || st.Dropped != 0 {
-		t.Fatalf("after the disk and the database are back: %+v", st)
-	}
-	r.Close(context.Background())
 }
 
 func spoolLineOfExchange(t *testing.T, e qp.Exchange) []byte {
@@ -151,16 +168,8 @@ func TestABatchOnANearlyFullDiskIsSpooledAsFarAsItFits(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "db.spool")
 	w := &memWriter{fail: 1 << 30}
-	body := []byte(`{"input":"` + strings.Repeat("y", 500) + `"}`)
-	call := func(i int) qp.Exchange {
-		e := ex(i)
-		e.Request.OpenAIRequest = body
-		return e
-	}
-	var room int64
-	for i := range 7 {
-		room += int64(len(spoolLineOfExchange(t, call(i))))
-	}
+	call := withBody(`{"input":"` + strings.Repeat("y", 500) + `"}`)
+	room := spoolRoom(t, call, 7)
 	setRoom(t, uint64(room)+100) // seven calls and a part of the eighth
 	r := mustNew(t, w, quiet, Options{SpoolPath: path, WriteRetries: 1, RetryDelay: 1, BatchSize: 50})
 	const calls = 30
@@ -186,13 +195,7 @@ func TestABatchOnANearlyFullDiskIsSpooledAsFarAsItFits(t *testing.T) {
 	if err := r.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var want []string
-	for i := range calls + 1 {
-		want = append(want, fmt.Sprint(i))
-	}
-	if got := strings.Join(w.ids(), ","); got != strings.Join(want, ",") {
-		t.Fatalf("written %s", got)
-	}
+	wroteInOrder(t, w, calls+1)
 	r.Close(context.Background())
 }
 
@@ -222,16 +225,8 @@ func TestCommitsOfABatchSpooledInPartHearWhereEachWent(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "db.spool")
 	w := &firstGatedWriter{began: make(chan struct{}), gate: make(chan struct{})}
-	body := []byte(`{"input":"` + strings.Repeat("z", 500) + `"}`)
-	call := func(i int) qp.Exchange {
-		e := ex(i)
-		e.Request.OpenAIRequest = body
-		return e
-	}
-	var room int64
-	for i := range 7 {
-		room += int64(len(spoolLineOfExchange(t, call(i))))
-	}
+	call := withBody(`{"input":"` + strings.Repeat("z", 500) + `"}`)
+	room := spoolRoom(t, call, 7)
 	setRoom(t, uint64(room)+100) // seven calls and a part of the eighth
 	r := mustNew(t, w, quiet, Options{SpoolPath: path, WriteRetries: 1, RetryDelay: 1, Linger: -1})
 	r.Record(call(0))

@@ -17,22 +17,9 @@ import (
 // calls a second, every call over the bound tried one, and the warning was
 // logged 38 times in seven seconds, each the same.
 func TestSessionsOverTheBoundThatCannotGoAreLoggedOnce(t *testing.T) {
-	mgr, _ := newManager(t)
-	var flushed atomic.Bool
-	mgr.Bound(10, func(context.Context) bool { return flushed.Load() })
-	var buf logtest.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, nil))
+	mgr, flushed, buf, log := boundedOutage(t)
 	ctx := context.Background()
-	var chats atomic.Int32
-	for i := range 30 {
-		turn, err := mgr.Begin(ctx, Request{NewChat: newChat(&chats)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		turn.Advance(fmt.Sprint("p", i), fmt.Sprint("K", i), nil)
-		turn.Release()
-		mgr.evictOverflow(ctx, log) // as the cleanup loop does each time the bound is passed
-	}
+	converse(t, mgr, log, 30, func(int, string) {})
 	if n := strings.Count(buf.String(), "sessions over the memory bound stay in memory"); n != 1 {
 		t.Fatalf("logged %d times, want once:\n%s", n, buf.String())
 	}
@@ -52,27 +39,15 @@ func TestSessionsOverTheBoundThatCannotGoAreLoggedOnce(t *testing.T) {
 // session of an outage (11,000 in ten seconds at 1,000 new conversations a
 // second), without end.
 func TestSessionsOfAnOutageAreBoundedToo(t *testing.T) {
-	mgr, _ := newManager(t)
-	var flushed atomic.Bool
-	mgr.Bound(10, func(context.Context) bool { return flushed.Load() })
-	var buf logtest.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, nil))
+	mgr, flushed, buf, log := boundedOutage(t)
 	ctx := context.Background()
-	var chats atomic.Int32
 	var ids []string
-	for i := range 100 {
-		turn, err := mgr.Begin(ctx, Request{NewChat: newChat(&chats)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		turn.Advance(fmt.Sprint("p", i), fmt.Sprint("K", i), nil)
-		turn.Release()
-		ids = append(ids, turn.Session.ID)
-		mgr.evictOverflow(ctx, log) // as the cleanup loop does each time the bound is passed
+	converse(t, mgr, log, 100, func(i int, id string) {
+		ids = append(ids, id)
 		if n := mgr.Cached(); n > 10*unwrittenBound {
 			t.Fatalf("%d sessions in memory after %d conversations of an outage, at most %d", n, i+1, 10*unwrittenBound)
 		}
-	}
+	})
 	mgr.mu.Lock()
 	_, newest := mgr.cache[ids[99]]
 	_, oldest := mgr.cache[ids[0]]
@@ -90,5 +65,34 @@ func TestSessionsOfAnOutageAreBoundedToo(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "sessions leave memory only once the database has their state again") {
 		t.Fatalf("the end of the fault is not logged:\n%s", buf.String())
+	}
+}
+
+// boundedOutage is a manager bounded to 10 sessions whose database takes no
+// writes until flushed is set, logging to buf.
+func boundedOutage(t *testing.T) (*Manager, *atomic.Bool, *logtest.Buffer, *slog.Logger) {
+	mgr, _ := newManager(t)
+	flushed := new(atomic.Bool)
+	mgr.Bound(10, func(context.Context) bool { return flushed.Load() })
+	buf := new(logtest.Buffer)
+	return mgr, flushed, buf, slog.New(slog.NewTextHandler(buf, nil))
+}
+
+// converse opens n conversations of one answered turn each, trying an
+// eviction after each as the cleanup loop does each time the bound is
+// passed, and calls after with each one's index and session id.
+func converse(t *testing.T, mgr *Manager, log *slog.Logger, n int, after func(i int, id string)) {
+	t.Helper()
+	ctx := context.Background()
+	var chats atomic.Int32
+	for i := range n {
+		turn, err := mgr.Begin(ctx, Request{NewChat: newChat(&chats)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		turn.Advance(fmt.Sprint("p", i), fmt.Sprint("K", i), nil)
+		turn.Release()
+		mgr.evictOverflow(ctx, log)
+		after(i, turn.Session.ID)
 	}
 }
