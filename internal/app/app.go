@@ -29,8 +29,6 @@ import (
 	"qwenproxy/internal/recorder"
 	"qwenproxy/internal/server"
 	"qwenproxy/internal/session"
-	"qwenproxy/internal/store"
-	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/sqlite"
 	"qwenproxy/internal/store/sqlstore"
 )
@@ -99,10 +97,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if err := a.lock(cfg); err != nil {
 		return nil, err
 	}
-	if a.store, err = store.Open(ctx, cfg.Database(), store.Options{
-		SQLite:   sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds())},
-		Postgres: postgres.Options{MaxConns: cfg.DatabaseMaxConns, LockTimeout: cfg.DatabaseBusyTimeout},
-	}); err != nil {
+	if a.store, err = openStore(ctx, cfg, log); err != nil {
 		return nil, err
 	}
 	if err := a.holdDatabaseFile(cfg); err != nil { // a file the open made

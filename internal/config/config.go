@@ -34,8 +34,11 @@ type Config struct {
 	DatabaseURL         string // postgres://…: PostgreSQL instead of the SQLite file
 	DatabaseBusyTimeout time.Duration
 	DatabaseMaxConns    int
-	SpoolPath           string
-	MockUpstream        bool
+	// DatabaseStartTimeout bounds how long serve waits at start for a
+	// PostgreSQL server it cannot reach yet (0: not at all).
+	DatabaseStartTimeout time.Duration
+	SpoolPath            string
+	MockUpstream         bool
 	// MockEventDelay paces the simulator's stream events (only with
 	// MockUpstream): long enough to watch a stream in the live view.
 	MockEventDelay time.Duration
@@ -134,6 +137,7 @@ func (c *Config) settings() []setting {
 		{"DATABASE_PATH", "./data/qwenproxy.db", "SQLite database file", str(&c.DatabasePath)},
 		{"DATABASE_URL", "", "postgres://… URL: store in PostgreSQL, shared by several instances (DATABASE_PATH then names only the spool's default)", databaseURL(&c.DatabaseURL)},
 		{"DATABASE_MAX_CONNS", "32", "PostgreSQL connections for turns in progress (each holds one for its session lock); recording and reads use up to 8 more", integer(&c.DatabaseMaxConns, 2, 10_000)},
+		{"DATABASE_START_TIMEOUT", "60000", "ms serve waits at start for a PostgreSQL server it cannot reach yet (refused, unresolved, starting up), trying again with backoff; a wrong password or database is not waited for (0: no wait)", millis(&c.DatabaseStartTimeout, 0)},
 		{"RECORDER_SPOOL", "", "file records go to while the database cannot take them (default: <DATABASE_PATH>.spool)", str(&c.SpoolPath)},
 		{"DATABASE_BUSY_TIMEOUT", "5000", "ms a write waits for a locked database before its records go to the spool", millis(&c.DatabaseBusyTimeout, 1)},
 		{"QWEN_BASE_URL", DefaultQwenBaseURL, "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
