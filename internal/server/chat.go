@@ -72,6 +72,9 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if apiErr == nil {
+		apiErr = imageAnswerConflict(&t, "response_format")
+	}
+	if apiErr == nil {
 		apiErr = s.turnInputs(r.Context(), &t, "messages")
 	}
 	if apiErr != nil {

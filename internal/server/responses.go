@@ -87,6 +87,9 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		sessionID:  sessionID,
 		jsonFormat: jsonFormat,
 	}
+	if apiErr := imageAnswerConflict(&t, "text.format"); apiErr != nil {
+		return turnSpec{}, apiErr
+	}
 	if req.ForcesSearch() && !t.search {
 		// Forced, a search the model cannot do would pass unseen.
 		if v.image { // not for want of search in the list: the image variant's chat has none
