@@ -465,6 +465,22 @@ func (r *Request) ForcesSearch() bool {
 	return false
 }
 
+// SearchOffered reports whether tool_choice leaves the declared web search
+// to the model: not "none" (no tool at all), and not a forced call of
+// another tool.
+func (r *Request) SearchOffered() bool {
+	if r.ToolChoice == nil {
+		return true
+	}
+	switch r.ToolChoice.Type {
+	case "none":
+		return false
+	case "tool":
+		return r.ToolChoice.Name == webSearchName
+	}
+	return true
+}
+
 // Conversation translates a validated request into the core's conversation:
 // the system prompt first, then each message; a user message's tool_result
 // blocks become tool messages ahead of its text.
