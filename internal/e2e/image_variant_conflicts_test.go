@@ -21,6 +21,7 @@ func TestImageVariantRefusesJSONAndForcedCalls(t *testing.T) {
 		{"/v1/chat/completions", `{"model":"qwen3-max-image","response_format":{"type":"json_object"},"messages":[{"role":"user","content":"a fox"}]}`, "response_format"},
 		{"/v1/chat/completions", `{"model":"qwen3-max-image","stream":true,"tools":[` + fn + `],"tool_choice":"required","messages":[{"role":"user","content":"a fox"}]}`, "tool_choice"},
 		{"/v1/chat/completions", `{"model":"qwen3-max-image-edit","tools":[` + fn + `],"tool_choice":{"type":"function","function":{"name":"get_weather"}},"messages":[{"role":"user","content":[{"type":"text","text":"blue"},{"type":"image_url","image_url":{"url":"` + png + `"}}]}]}`, "tool_choice"},
+		{"/v1/chat/completions", `{"model":"qwen3-max-image","functions":[{"name":"get_weather","parameters":{"type":"object"}}],"function_call":{"name":"get_weather"},"messages":[{"role":"user","content":"a fox"}]}`, `"param":"function_call"`},
 		{"/v1/responses", `{"model":"qwen3-max-image","text":{"format":{"type":"json_schema","name":"fox","schema":{"type":"object"}}},"input":"a fox"}`, "text.format"},
 		{"/v1/responses", `{"model":"qwen3-max-image","tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}}],"tool_choice":"required","input":"a fox"}`, "tool_choice"},
 		{"/v1/messages", `{"model":"qwen3-max-image","max_tokens":16,"output_config":{"format":{"type":"json_schema","schema":{"type":"object"}}},"messages":[{"role":"user","content":"a fox"}]}`, "output_config.format"},

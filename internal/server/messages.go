@@ -95,7 +95,7 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 		sessionID:    sessionID,
 		jsonFormat:   jsonFormat,
 	}
-	if apiErr := imageAnswerConflict(&t, req.FormatParam()); apiErr != nil {
+	if apiErr := imageAnswerConflict(&t, req.FormatParam(), "tool_choice"); apiErr != nil {
 		return turnSpec{}, apiErr
 	}
 	return t, s.turnInputs(ctx, &t, "messages")

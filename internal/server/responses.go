@@ -87,7 +87,7 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		sessionID:  sessionID,
 		jsonFormat: jsonFormat,
 	}
-	if apiErr := imageAnswerConflict(&t, "text.format"); apiErr != nil {
+	if apiErr := imageAnswerConflict(&t, "text.format", "tool_choice"); apiErr != nil {
 		return turnSpec{}, apiErr
 	}
 	if req.ForcesSearch() && !t.search {

@@ -129,11 +129,12 @@ func imageSearchError(param, name string) *openai.Error {
 
 // imageAnswerConflict is the 400 for what an image turn's answer cannot be:
 // JSON (a response format, named by formatParam) or a call of the client's
-// functions (a forced tool_choice). Qwen's t2i and image_edit chats answer
+// functions (a forced tool_choice, named by choiceParam: the legacy
+// function_call where it came so). Qwen's t2i and image_edit chats answer
 // with a picture alone, so such an answer could only fail its check — after
 // the image was generated, and again after the corrective turn — and end in
 // a 502. Tools the answer need not call stay taken: the answer is the image.
-func imageAnswerConflict(t *turnSpec, formatParam string) *openai.Error {
+func imageAnswerConflict(t *turnSpec, formatParam, choiceParam string) *openai.Error {
 	if !t.image {
 		return nil
 	}
@@ -142,7 +143,7 @@ func imageAnswerConflict(t *turnSpec, formatParam string) *openai.Error {
 	case t.jsonFormat != nil:
 		param, what = formatParam, "a JSON answer"
 	case t.tools.Active() && t.tools.Requirement() != "":
-		param, what = "tool_choice", "a call of its functions"
+		param, what = choiceParam, "a call of its functions"
 	default:
 		return nil
 	}
