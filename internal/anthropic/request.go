@@ -262,10 +262,7 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 // the core's answer format: nil for none, else the JSON Schema the answer
 // must meet (Anthropic's structured outputs always hold to it: strict).
 func (r *Request) AnswerFormat() (*openai.ResponseFormat, *openai.Error) {
-	raw, param := r.OutputFormat, "output_format"
-	if r.OutputConfig != nil && !openai.IsNull(r.OutputConfig.Format) {
-		raw, param = r.OutputConfig.Format, "output_config.format"
-	}
+	raw, param := r.formatField()
 	if openai.IsNull(raw) {
 		return nil, nil
 	}
@@ -284,6 +281,22 @@ func (r *Request) AnswerFormat() (*openai.ResponseFormat, *openai.Error) {
 	}
 	strict := true
 	return openai.JSONSchemaFormat(param, "output", "", f.Schema, &strict)
+}
+
+// FormatParam names the field that holds the answer's format:
+// output_config.format, or the beta output_format.
+func (r *Request) FormatParam() string {
+	_, param := r.formatField()
+	return param
+}
+
+// formatField is the answer's format as sent, and the field that holds it
+// (output_config.format wins over the beta output_format).
+func (r *Request) formatField() (json.RawMessage, string) {
+	if r.OutputConfig != nil && !openai.IsNull(r.OutputConfig.Format) {
+		return r.OutputConfig.Format, "output_config.format"
+	}
+	return r.OutputFormat, "output_format"
 }
 
 // WantsThinking reports whether the client asked for the model's reasoning.
@@ -450,6 +463,22 @@ func (r *Request) ForcesSearch() bool {
 		return !slices.ContainsFunc(r.Tools, func(t Tool) bool { return !isWebSearchTool(t.Type) })
 	}
 	return false
+}
+
+// SearchOffered reports whether tool_choice leaves the declared web search
+// to the model: not "none" (no tool at all), and not a forced call of
+// another tool.
+func (r *Request) SearchOffered() bool {
+	if r.ToolChoice == nil {
+		return true
+	}
+	switch r.ToolChoice.Type {
+	case "none":
+		return false
+	case "tool":
+		return r.ToolChoice.Name == webSearchName
+	}
+	return true
 }
 
 // Conversation translates a validated request into the core's conversation:

@@ -35,8 +35,8 @@ const (
 	// extra.web_search_info (cumulative), with no answer text.
 	PhaseWebSearch = "web_search"
 	// PhaseImageGen carries a generated image's URL as its content (t2i,
-	// qwen-2026.md §3.3); the 2025 recordings name the phase PhaseImage
-	// (qwen-wire.md S11). IsImagePhase takes either.
+	// qwen-2026.md §3.3); a 2026 peer's test fixtures name the phase
+	// PhaseImage (qwen-wire.md S11). IsImagePhase takes either.
 	PhaseImageGen = "image_gen"
 	PhaseImage    = "image"
 	// PhaseFunction is a frame of role "function" — the result of one of

@@ -130,7 +130,9 @@ func (t *uploadToken) missing() []string {
 // putObject puts data under the token's file path. The endpoint Qwen names
 // is a host (https, virtual-hosted buckets: <bucket>.<endpoint>); an
 // endpoint given with its scheme on an IP address or localhost (the
-// simulator) is addressed path-style (<endpoint>/<bucket>/<key>).
+// simulator) is addressed path-style (<endpoint>/<bucket>/<key>). Plain
+// http is the simulator's alone, on a loopback address: anywhere else the
+// image and the token's signature would cross the network in clear.
 func (c *Client) putObject(ctx context.Context, tok uploadToken, contentType string, data []byte) error {
 	endpoint := tok.Endpoint
 	if !strings.Contains(endpoint, "://") {
@@ -141,6 +143,9 @@ func (c *Client) putObject(ctx context.Context, tok uploadToken, contentType str
 		return &Error{Kind: KindBadResponse, Message: "the upload token's endpoint is not a host: " + tok.Endpoint}
 	}
 	host := u.Hostname()
+	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(host)) {
+		return &Error{Kind: KindBadResponse, Message: "the upload token's endpoint is not https: " + tok.Endpoint}
+	}
 	pathStyle := host == "localhost" || net.ParseIP(host) != nil
 	cfg := oss.LoadDefaultConfig().
 		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(tok.AccessKeyID, tok.AccessKeySecret, tok.SecurityToken)).
@@ -173,4 +178,14 @@ func (c *Client) putObject(ctx context.Context, tok uploadToken, contentType str
 		return &Error{Kind: KindTimeout, Message: "the object store did not take the file in time", Err: err}
 	}
 	return &Error{Kind: KindNetwork, Message: "cannot reach the object store at " + u.Host, Err: err}
+}
+
+// isLoopback reports whether host names this machine: localhost, or an
+// address of 127.0.0.0/8 or ::1.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

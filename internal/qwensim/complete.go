@@ -415,7 +415,7 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 		return rc.Flush() == nil
 	}
 	if (s.opt.Interleave || f != nil && f.Interleave) && s.opt.Format == Format2026 {
-		s.streamCandidates(send, enc, t)
+		s.streamCandidates(send, enc, t, r.Host)
 		return
 	}
 	if !send(enc.created(t.chat.id, t.userID)) {
@@ -470,37 +470,72 @@ func (s *Sim) stream(w http.ResponseWriter, r *http.Request, t *turn, f *Fault) 
 // (this turn's answer node) speaks first, the first says something else.
 // Both are answers of the chat, under the same user message, as the two
 // response_ids Qwen gives them say (qwen-2026.md §3.1): a next turn may
-// hang under either.
-func (s *Sim) streamCandidates(send func([]byte) bool, enc *encoder, t *turn) {
+// hang under either. Each is a whole answer of the turn's kind, as one
+// answer's stream is: its thinking, its search, then its image (a picture
+// of its own) or its text.
+func (s *Sim) streamCandidates(send func([]byte) bool, enc *encoder, t *turn, host string) {
 	other := &encoder{format: enc.format, responseID: newID(), index: "0", now: enc.now, phaseless: enc.phaseless}
 	enc.index = "1"
-	otherAnswer := "Another candidate: " + t.answer
+	// The other candidate thinks as this one does, and finds pages and
+	// draws a picture of its own, so that a client mixing the two shows.
+	alt := &turn{chat: t.chat, inputTokens: t.inputTokens, reasoning: t.reasoning, answer: "Another candidate: " + t.answer}
+	if len(t.sources) > 0 {
+		alt.query = "another candidate's " + t.query
+		alt.sources = searchResults(alt.query)
+	}
+	if t.image != "" {
+		alt.answer, alt.image = "", s.generate("another candidate of "+t.image)
+	}
 	s.mu.Lock()
-	t.chat.nodes[other.responseID] = &node{id: other.responseID, parent: t.userID, role: "assistant", content: otherAnswer}
+	t.chat.nodes[other.responseID] = &node{id: other.responseID, parent: t.userID, role: "assistant", content: alt.answer}
 	s.mu.Unlock()
 	if !send(other.created(t.chat.id, t.userID)) || !send(enc.created(t.chat.id, t.userID)) {
 		return
 	}
-	mine, theirs := pieces(t.answer), pieces(otherAnswer)
-	um, ut := usage{input: t.inputTokens}, usage{input: t.inputTokens}
-	for i := 0; i < max(len(mine), len(theirs)); i++ {
-		if i < len(mine) {
-			um.output++
-			if !send(enc.typing("answer", mine[i], um)) {
-				return
-			}
+	mine, theirs := s.candidateFrames(enc, t, host), s.candidateFrames(other, alt, host)
+	// Each candidate's last event finishes it: the two finish once both
+	// have said everything, the first candidate first.
+	for i := 0; i < max(len(mine), len(theirs))-1; i++ {
+		if i < len(mine)-1 && !send(mine[i]) {
+			return
 		}
-		if i < len(theirs) {
-			ut.output++
-			if !send(other.typing("answer", theirs[i], ut)) {
-				return
-			}
+		if i < len(theirs)-1 && !send(theirs[i]) {
+			return
 		}
 	}
 	s.release(t)
-	if send(other.finished("answer")) {
-		send(enc.finished("answer"))
+	if send(theirs[len(theirs)-1]) {
+		send(mine[len(mine)-1])
 	}
+}
+
+// candidateFrames are the events of candidate c after its
+// response.created, as stream sends one answer's without faults: the
+// thinking when c has any, then the image's (a keep-alive, the URL, the
+// phase finished), or the search when c searched and the answer's deltas
+// and their finish. The last is always the event that finishes c.
+func (s *Sim) candidateFrames(enc *encoder, c *turn, host string) [][]byte {
+	var out [][]byte
+	collect := func(b []byte) bool {
+		out = append(out, b)
+		return true
+	}
+	u := usage{input: c.inputTokens}
+	if c.reasoning != "" {
+		s.sendReasoning(collect, enc, c, &u, false)
+	}
+	if c.image != "" {
+		u.output++
+		return append(out, enc.keepAlive(c.chat.id), enc.typing("image_gen", "http://"+host+c.image, u), enc.finished("image_gen"))
+	}
+	if len(c.sources) > 0 {
+		s.sendSearch(collect, enc, c)
+	}
+	for _, p := range pieces(c.answer) {
+		u.output++
+		out = append(out, enc.typing("answer", p, u))
+	}
+	return append(out, enc.finished("answer"))
 }
 
 // interrupt plays f's break at the answer's event i (CutAfter, StallAfter,

@@ -71,6 +71,8 @@ type Options struct {
 	// (response_index "0" and "1"), then the deltas of both, interleaved,
 	// each tagged with its response_id. The second candidate speaks first
 	// and carries the usual answer; the first says "Another candidate: …".
+	// Each is a whole answer of the turn's kind: it thinks, searches (pages
+	// of its own) or draws (a picture of its own) as the turn asks.
 	Interleave bool
 	// MaxChats bounds the chats kept (0: no bound): past it, the chat used
 	// least recently is deleted, as a user deleting old chats in the web UI

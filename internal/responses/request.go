@@ -392,6 +392,35 @@ func (r *Request) ForcesSearch() bool {
 		!slices.ContainsFunc(r.additions, func(a addition) bool { return len(a.tools) > 0 })
 }
 
+// SearchOffered reports whether tool_choice leaves the declared web search
+// to the model: not "none" (no tool at all), not a forced call of a
+// function or custom tool, and not an allowed_tools list without it.
+func (r *Request) SearchOffered() bool {
+	choice := bytes.TrimSpace(r.ToolChoice)
+	if string(choice) == `"none"` {
+		return false
+	}
+	var c struct {
+		Type  string     `json:"type"`
+		Tools []toolType `json:"tools"`
+	}
+	if len(choice) == 0 || choice[0] != '{' || json.Unmarshal(choice, &c) != nil {
+		return true
+	}
+	switch c.Type {
+	case "function", "custom":
+		return false
+	case "allowed_tools":
+		return slices.ContainsFunc(c.Tools, func(t toolType) bool { return isWebSearch(t.Type) })
+	}
+	return true
+}
+
+// toolType is a tool of an allowed_tools list, by its type.
+type toolType struct {
+	Type string `json:"type"`
+}
+
 // isWebSearch reports whether typ names OpenAI's hosted web search tool.
 func isWebSearch(typ string) bool {
 	return typ == "web_search" || strings.HasPrefix(typ, "web_search_")

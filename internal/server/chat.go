@@ -72,6 +72,13 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if apiErr == nil {
+		choiceParam := "tool_choice"
+		if f, ok := t.format.(chatFormat); ok && f.functions {
+			choiceParam = legacyParam(choiceParam) // the function_call it came as
+		}
+		apiErr = imageAnswerConflict(&t, "response_format", choiceParam)
+	}
+	if apiErr == nil {
 		apiErr = s.turnInputs(r.Context(), &t, "messages")
 	}
 	if apiErr != nil {

@@ -95,6 +95,9 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 		sessionID:    sessionID,
 		jsonFormat:   jsonFormat,
 	}
+	if apiErr := imageAnswerConflict(&t, req.FormatParam(), "tool_choice"); apiErr != nil {
+		return turnSpec{}, apiErr
+	}
 	return t, s.turnInputs(ctx, &t, "messages")
 }
 
@@ -119,7 +122,9 @@ func (s *Server) messagesSearch(ctx context.Context, req *anthropic.Request, v v
 	if v.search || req.ForcesSearch() {
 		return true, false, nil
 	}
-	return false, true, nil
+	// Barred by tool_choice (none, or another tool forced), the search is
+	// not the model's to use.
+	return false, req.SearchOffered(), nil
 }
 
 // countTokens serves POST /v1/messages/count_tokens: an estimate of the

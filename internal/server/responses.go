@@ -87,6 +87,9 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		sessionID:  sessionID,
 		jsonFormat: jsonFormat,
 	}
+	if apiErr := imageAnswerConflict(&t, "text.format", "tool_choice"); apiErr != nil {
+		return turnSpec{}, apiErr
+	}
 	if req.ForcesSearch() && !t.search {
 		// Forced, a search the model cannot do would pass unseen.
 		if v.image { // not for want of search in the list: the image variant's chat has none
@@ -97,8 +100,9 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 	// Declared and not forced, the web search is the model's to use when it
 	// sees the need (Codex declares it on every turn): Qwen searches on its
 	// own in a text chat. A model without search is not offered it, as
-	// other hosted tools are not.
-	t.autoSearch = !t.search && req.SearchTool() && !v.image && s.canSearch(ctx, v.model)
+	// other hosted tools are not, nor is a turn whose tool_choice bars it
+	// (none, a function forced, allowed_tools without it).
+	t.autoSearch = !t.search && req.SearchTool() && req.SearchOffered() && !v.image && s.canSearch(ctx, v.model)
 	if req.PreviousResponseID != "" {
 		// The id's session must be one the caller can continue: whether
 		// it is is known only where sessions are resolved (memory, then

@@ -127,6 +127,30 @@ func imageSearchError(param, name string) *openai.Error {
 		Message: fmt.Sprintf("%s asks for web search, which %q does not do: an image variant answers with a generated image (use the model's plain name or its -search variant to search)", param, name)}
 }
 
+// imageAnswerConflict is the 400 for what an image turn's answer cannot be:
+// JSON (a response format, named by formatParam) or a call of the client's
+// functions (a forced tool_choice, named by choiceParam: the legacy
+// function_call where it came so). Qwen's t2i and image_edit chats answer
+// with a picture alone, so such an answer could only fail its check — after
+// the image was generated, and again after the corrective turn — and end in
+// a 502. Tools the answer need not call stay taken: the answer is the image.
+func imageAnswerConflict(t *turnSpec, formatParam, choiceParam string) *openai.Error {
+	if !t.image {
+		return nil
+	}
+	var param, what string
+	switch {
+	case t.jsonFormat != nil:
+		param, what = formatParam, "a JSON answer"
+	case t.tools.Active() && t.tools.Requirement() != "":
+		param, what = choiceParam, "a call of its functions"
+	default:
+		return nil
+	}
+	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: param, Code: "model_capability_unsupported",
+		Message: fmt.Sprintf("%s asks for %s, which %q does not give: an image variant answers with an image (name the model without -image or -image-edit for that)", param, what, t.answerModel())}
+}
+
 // apply sets what the variant asks on the turn: its model, and thinking,
 // search or image generation on top of what the request's fields asked.
 func (v variant) apply(t *turnSpec) {
