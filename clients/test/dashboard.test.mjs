@@ -908,6 +908,47 @@ test("a call's bodies show their numbers as sent", async () => {
   noErrors('numbers as sent');
 });
 
+// toolCall makes a call whose answer calls the tool name with args (the
+// simulator calls the tool a prompt names, with the arguments it gives),
+// and opens its conversation at that tool call.
+async function toolCall(name, args) {
+  const tool = { type: 'function', function: { name, parameters: { type: 'object', properties: {} } } };
+  const answer = await chat({ tools: [tool], messages: [{ role: 'user', content: `use ${name} with ${args}` }] });
+  assert.equal(answer.choices[0].message.tool_calls[0].function.arguments.replace(/\s/g, ''), args.replace(/\s/g, ''));
+  await go('#/conversations?search=' + name, 'table[data-table="sessions"] tbody tr a');
+  await page.locator('table[data-table="sessions"] tbody tr a').first().click();
+  const call = page.locator(`.toolcall[data-tool="${name}"]`);
+  await call.waitFor();
+  return call;
+}
+
+// A tool call's arguments were read as JavaScript numbers in a conversation,
+// as a call's bodies were: an id of 1234567890123456789 showed as
+// 1234567890123456800 and a price of 1.50 as 1.5, not what the tool was given.
+test("a tool call's arguments show their numbers as sent", async () => {
+  const call = await toolCall('place_order', '{"id": 1234567890123456789, "price": 1.50, "qty": 3}');
+  const shown = await call.locator('pre').innerText();
+  assert.match(shown, /"id": 1234567890123456789,/);
+  assert.match(shown, /"price": 1\.50,/);
+  assert.match(shown, /"qty": 3\n/);
+  noErrors('tool call numbers');
+});
+
+// A tool call's arguments were shown whole, where a message is cut at 4,000
+// characters: a coding agent's file write holds the whole file, and one of
+// 200 KB made the conversation 27,000 pixels tall. They are cut the same way.
+test("a tool call's long arguments are cut, with a button for the rest", async () => {
+  const content = 'z'.repeat(30000);
+  const call = await toolCall('write_a_file', `{"path": "notes.txt", "content": "${content}"}`);
+  // The tool call is drawn with its arguments, cut or not.
+  assert.ok(await page.evaluate(() => document.documentElement.scrollHeight) < 5000, 'the conversation is as tall as its arguments');
+  assert.ok((await call.locator('pre').innerText()).length < 4100, 'the arguments are shown whole');
+  assert.match(await call.locator('button.more').innerText(), /^show all \([\d,]+ more characters\)$/);
+  await call.locator('button.more').click();
+  await call.locator('pre', { hasText: content }).waitFor();
+  noErrors('long tool arguments');
+});
+
 // Recorded text in a right-to-left script was laid out left to right: an
 // Arabic or Hebrew prompt's sentence end, numbers and quotes out of place.
 // Each recorded text takes its own direction.
