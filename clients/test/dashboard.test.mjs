@@ -1096,6 +1096,31 @@ test("live says what failed, and a keyboard opens a call", async () => {
   noErrors('live, failed calls');
 });
 
+// A client names its model (up to 256 characters; a claude-* name is
+// answered by DEFAULT_MODEL): one call under a long name made the Calls
+// table's model column as wide as the name on every row, and their status
+// and error past the right edge, out of sight. The name is cut short, whole
+// on hover and on the call's page. (Live names a call by the Qwen model that
+// answered it.) The account rests (the tests above), so this call is
+// refused, and recorded with its error under the name it asked for.
+test('a long model name leaves the status and error in sight', async () => {
+  const model = 'claude-' + 'opus-'.repeat(40) + 'x';
+  const resp = await fetch(proxy.baseURL + '/messages', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'x-api-key': USER, 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model, max_tokens: 50, messages: [{ role: 'user', content: 'a long model name' }] }),
+  });
+  made.calls++;
+  assert.equal(resp.status, 429, await resp.text());
+  await go('#/calls', 'table[data-table="calls"]');
+  const row = page.locator('table[data-table="calls"] tbody tr').first();
+  await inSight(await errorCell('calls', row));
+  assert.equal(await row.locator(`td[title^="${model} → "]`).count(), 1, 'the whole name is not on hover');
+  await row.locator('a').first().click();
+  await page.locator('.kv dd', { hasText: model }).waitFor();
+  noErrors('a long model name');
+});
+
 // A body's long string is cut, with a button for the rest: a 3 MB prompt
 // made the call's page 800,000 pixels tall, its other bodies beneath it.
 test('a very large body stays a page', async () => {

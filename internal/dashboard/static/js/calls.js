@@ -77,7 +77,7 @@ export function callTable(items, fresh) {
 export function callRow(r, fresh) {
   const s = r.response_summary || {};
   return h("tr.click" + (fresh ? ".fresh" : ""), { dataset: { id: r.id }, onclick: () => { location.hash = "#/calls/" + r.id; } },
-    h("td", h("a", { href: "#/calls/" + r.id }, f.time(r.timestamp))), h("td", modelCell(r.model, s.model)), h("td", r.path), h("td", r.stream ? "yes" : "no"),
+    h("td", h("a", { href: "#/calls/" + r.id }, f.time(r.timestamp))), modelCell(r.model, s.model), h("td", r.path), h("td", r.stream ? "yes" : "no"),
     h("td", s.status ? h("span.pill." + s.status, `${s.status} ${s.http_status}`) : "–"),
     h("td", s.error_type ? h("span.error", { title: s.error || "" }, s.error_type) : ""),
     h("td.num", f.int(s.total_tokens)), h("td.num", f.ms(s.duration_ms)), h("td.num", f.ms(s.ttft_ms)),
@@ -92,10 +92,19 @@ function keyCell(id) {
   return h("a.mono", { href: "#/calls" + qs({ api_key_id: id }), dataset: { key: id }, onclick: (e) => e.stopPropagation() }, id);
 }
 
+// MODEL_SHOWN is the characters of a model's name a table shows. A client
+// names its model, up to 256 characters: one call under such a name made
+// the column that wide on every row, the status and error out of sight.
+const MODEL_SHOWN = 40;
+
 // modelCell names the model a call asked for and, where it was another,
-// the Qwen model that answered (which the overview's rows count by).
+// the Qwen model that answered (which the overview's rows count by); a name
+// cut short is whole on hover, and on the call's page.
 function modelCell(asked, answered) {
-  return answered && answered !== asked ? `${asked} → ${answered}` : asked;
+  const names = answered && answered !== asked ? [asked, answered] : [asked];
+  const whole = names.join(" → ");
+  const shown = names.map((n) => f.short(n, MODEL_SHOWN)).join(" → ");
+  return h("td", shown === whole ? null : { title: whole }, shown);
 }
 
 async function exportCalls(button, filters, format) {
