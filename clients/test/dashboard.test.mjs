@@ -826,6 +826,31 @@ test('export and delete say how many calls', async () => {
   noErrors('export and delete');
 });
 
+// "Delete every call before 30d" was sent as typed, to count and then to
+// delete: the server read the age twice, the delete's once the question had
+// been read, and deleted the calls that had aged past it meanwhile too, more
+// than the question said. The age is one instant for both, which the
+// question names. Here the age is 5 ms: a call made while the question is
+// open is past it when Delete is pressed.
+test('a delete before an age deletes the calls it counted', async () => {
+  await chat({ messages: [{ role: 'user', content: 'old' }] });
+  await go('#/calls', 'table[data-table="calls"]');
+  await page.fill('input[name="before"]', '5ms');
+  await page.click('button.danger >> text=Delete…');
+  const question = await page.locator('#confirmtext', { hasText: /^Delete / }).innerText();
+  const counted = Number(/^Delete ([\d,]+) calls/.exec(question)[1].replace(/,/g, ''));
+  const later = await chat({ messages: [{ role: 'user', content: 'new' }] });
+  await page.click('#confirmok');
+  const deleted = Number(await page.locator('[data-deleted]').getAttribute('data-deleted'));
+  made.calls -= deleted;
+  assert.equal(deleted, counted, `the question said ${counted} calls: ${question}`);
+  assert.match(question, /recorded before \d\d\/\d\d\/\d{4}, .+ \(5ms ago\)\?/);
+  await page.fill('form[data-find="call"] input[name="id"]', later.id);
+  await page.click('form[data-find="call"] button[type="submit"]');
+  await page.locator('[data-body="Client request (OpenAI form)"]').waitFor();
+  noErrors('a delete before an age');
+});
+
 // A call's bodies are named by the API the client spoke: an Anthropic
 // Messages call's were shown as "Client request (OpenAI form)".
 test('a call names its client API', async () => {
