@@ -1219,6 +1219,33 @@ test('a stopped server is said to be unreachable', async () => {
   }
 });
 
+// A key pasted with a character no HTTP header can carry (a zero-width
+// space, typographic quotes) was refused by fetch before it left, and the
+// prompt said "qwenproxy did not answer …: it is stopped or unreachable"
+// while the server ran: the operator went to look at the server. It says
+// what is wrong with the key.
+test('a key with a character no header carries says so', async () => {
+  await page.click('#signout');
+  await page.locator('#keyprompt').waitFor({ state: 'visible' });
+  try {
+    for (const [key, odd] of [[ADMIN + '\u200b', 'U+200B (character 15)'], ['\u201c' + ADMIN + '\u201d', 'U+201C (character 1)']]) {
+      await page.fill('#keyinput', key);
+      await page.click('#keyform button');
+      // It is said at once: the submit does not wait for the server. (Once
+      // said, the second key's message replaces the first's as it is given.)
+      await page.locator('#keyerror', { hasText: /could not be checked|cannot be sent/ }).waitFor();
+      assert.equal(await page.locator('#keyerror').innerText(),
+        `That key cannot be sent: it holds ${odd}, which no HTTP header can carry (pasted with the key?).`);
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('qwenproxy.key')), null);
+    }
+  } finally {
+    await page.fill('#keyinput', ADMIN);
+    await page.click('#keyform button');
+    await page.locator('#keyprompt').waitFor({ state: 'hidden' });
+  }
+  noErrors('a key no header carries');
+});
+
 // A key given while the server could not answer (stopped, or its database
 // failing) did nothing at all: no message, the prompt as it was, and the
 // untried key kept in the tab. It says why, and keeps no key.
