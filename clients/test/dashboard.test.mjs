@@ -807,6 +807,12 @@ test('export and delete say how many calls', async () => {
   await page.click('#confirmok');
   await page.locator('[role="status"] >> text=Deleted the conversation and its 2 calls').waitFor();
   made.calls -= 2;
+  // Back to the search it was found by, now without it (the link led to
+  // every conversation, the search dropped).
+  await page.click('a:text-is("Back to conversations")');
+  await page.locator('table[data-table="sessions"], .card.empty').first().waitFor();
+  assert.equal(await page.locator('input[name="search"]').inputValue(), 'get_weather');
+  await page.locator('.card.empty', { hasText: 'No conversations match.' }).waitFor();
 
   // Everything before a date: counted, cancelled once, then confirmed.
   await go('#/calls');

@@ -136,8 +136,10 @@ async function removeSession(main, s) {
   if (!(await confirmDialog(`Delete this conversation and its ${s.request_count} calls? This cannot be undone.`))) return;
   try {
     await request("/v1/sessions/" + encodeURIComponent(s.id), { method: "DELETE" });
+    // Back to the list it was opened from, as "← Conversations" leads (it
+    // led to every conversation, the search and the page dropped).
     clear(main).append(h("div.card", { role: "status" }, `Deleted the conversation and its ${s.request_count} calls. `,
-      h("a", { href: "#/conversations" }, "Back to conversations")));
+      h("a", { href: listed }, "Back to conversations")));
   } catch (err) {
     main.prepend(errorBox(err));
   }
