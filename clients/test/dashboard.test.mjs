@@ -807,6 +807,12 @@ test('export and delete say how many calls', async () => {
   await page.click('#confirmok');
   await page.locator('[role="status"] >> text=Deleted the conversation and its 2 calls').waitFor();
   made.calls -= 2;
+  // Back to the search it was found by, now without it (the link led to
+  // every conversation, the search dropped).
+  await page.click('a:text-is("Back to conversations")');
+  await page.locator('table[data-table="sessions"], .card.empty').first().waitFor();
+  assert.equal(await page.locator('input[name="search"]').inputValue(), 'get_weather');
+  await page.locator('.card.empty', { hasText: 'No conversations match.' }).waitFor();
 
   // Everything before a date: counted, cancelled once, then confirmed.
   await go('#/calls');
@@ -824,6 +830,31 @@ test('export and delete say how many calls', async () => {
   await page.locator('.card.empty', { hasText: 'No calls match.' }).waitFor();
   assert.equal(await rows('calls'), 0);
   noErrors('export and delete');
+});
+
+// "Delete every call before 30d" was sent as typed, to count and then to
+// delete: the server read the age twice, the delete's once the question had
+// been read, and deleted the calls that had aged past it meanwhile too, more
+// than the question said. The age is one instant for both, which the
+// question names. Here the age is 5 ms: a call made while the question is
+// open is past it when Delete is pressed.
+test('a delete before an age deletes the calls it counted', async () => {
+  await chat({ messages: [{ role: 'user', content: 'old' }] });
+  await go('#/calls', 'table[data-table="calls"]');
+  await page.fill('input[name="before"]', '5ms');
+  await page.click('button.danger >> text=Delete…');
+  const question = await page.locator('#confirmtext', { hasText: /^Delete / }).innerText();
+  const counted = Number(/^Delete ([\d,]+) calls/.exec(question)[1].replace(/,/g, ''));
+  const later = await chat({ messages: [{ role: 'user', content: 'new' }] });
+  await page.click('#confirmok');
+  const deleted = Number(await page.locator('[data-deleted]').getAttribute('data-deleted'));
+  made.calls -= deleted;
+  assert.equal(deleted, counted, `the question said ${counted} calls: ${question}`);
+  assert.match(question, /recorded before \d\d\/\d\d\/\d{4}, .+ \(5ms ago\)\?/);
+  await page.fill('form[data-find="call"] input[name="id"]', later.id);
+  await page.click('form[data-find="call"] button[type="submit"]');
+  await page.locator('[data-body="Client request (OpenAI form)"]').waitFor();
+  noErrors('a delete before an age');
 });
 
 // A call's bodies are named by the API the client spoke: an Anthropic
@@ -906,6 +937,47 @@ test("a call's bodies show their numbers as sent", async () => {
   assert.ok(folds.some((t) => t.includes('1 key }')), `folds: ${folds}`);
   assert.ok(!folds.some((t) => t.includes('1 keys')), `folds: ${folds}`);
   noErrors('numbers as sent');
+});
+
+// toolCall makes a call whose answer calls the tool name with args (the
+// simulator calls the tool a prompt names, with the arguments it gives),
+// and opens its conversation at that tool call.
+async function toolCall(name, args) {
+  const tool = { type: 'function', function: { name, parameters: { type: 'object', properties: {} } } };
+  const answer = await chat({ tools: [tool], messages: [{ role: 'user', content: `use ${name} with ${args}` }] });
+  assert.equal(answer.choices[0].message.tool_calls[0].function.arguments.replace(/\s/g, ''), args.replace(/\s/g, ''));
+  await go('#/conversations?search=' + name, 'table[data-table="sessions"] tbody tr a');
+  await page.locator('table[data-table="sessions"] tbody tr a').first().click();
+  const call = page.locator(`.toolcall[data-tool="${name}"]`);
+  await call.waitFor();
+  return call;
+}
+
+// A tool call's arguments were read as JavaScript numbers in a conversation,
+// as a call's bodies were: an id of 1234567890123456789 showed as
+// 1234567890123456800 and a price of 1.50 as 1.5, not what the tool was given.
+test("a tool call's arguments show their numbers as sent", async () => {
+  const call = await toolCall('place_order', '{"id": 1234567890123456789, "price": 1.50, "qty": 3}');
+  const shown = await call.locator('pre').innerText();
+  assert.match(shown, /"id": 1234567890123456789,/);
+  assert.match(shown, /"price": 1\.50,/);
+  assert.match(shown, /"qty": 3\n/);
+  noErrors('tool call numbers');
+});
+
+// A tool call's arguments were shown whole, where a message is cut at 4,000
+// characters: a coding agent's file write holds the whole file, and one of
+// 200 KB made the conversation 27,000 pixels tall. They are cut the same way.
+test("a tool call's long arguments are cut, with a button for the rest", async () => {
+  const content = 'z'.repeat(30000);
+  const call = await toolCall('write_a_file', `{"path": "notes.txt", "content": "${content}"}`);
+  // The tool call is drawn with its arguments, cut or not.
+  assert.ok(await page.evaluate(() => document.documentElement.scrollHeight) < 5000, 'the conversation is as tall as its arguments');
+  assert.ok((await call.locator('pre').innerText()).length < 4100, 'the arguments are shown whole');
+  assert.match(await call.locator('button.more').innerText(), /^show all \([\d,]+ more characters\)$/);
+  await call.locator('button.more').click();
+  await call.locator('pre', { hasText: content }).waitFor();
+  noErrors('long tool arguments');
 });
 
 // Recorded text in a right-to-left script was laid out left to right: an
@@ -1055,6 +1127,31 @@ test("live says what failed, and a keyboard opens a call", async () => {
   noErrors('live, failed calls');
 });
 
+// A client names its model (up to 256 characters; a claude-* name is
+// answered by DEFAULT_MODEL): one call under a long name made the Calls
+// table's model column as wide as the name on every row, and their status
+// and error past the right edge, out of sight. The name is cut short, whole
+// on hover and on the call's page. (Live names a call by the Qwen model that
+// answered it.) The account rests (the tests above), so this call is
+// refused, and recorded with its error under the name it asked for.
+test('a long model name leaves the status and error in sight', async () => {
+  const model = 'claude-' + 'opus-'.repeat(40) + 'x';
+  const resp = await fetch(proxy.baseURL + '/messages', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'x-api-key': USER, 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model, max_tokens: 50, messages: [{ role: 'user', content: 'a long model name' }] }),
+  });
+  made.calls++;
+  assert.equal(resp.status, 429, await resp.text());
+  await go('#/calls', 'table[data-table="calls"]');
+  const row = page.locator('table[data-table="calls"] tbody tr').first();
+  await inSight(await errorCell('calls', row));
+  assert.equal(await row.locator(`td[title^="${model} → "]`).count(), 1, 'the whole name is not on hover');
+  await row.locator('a').first().click();
+  await page.locator('.kv dd', { hasText: model }).waitFor();
+  noErrors('a long model name');
+});
+
 // A body's long string is cut, with a button for the rest: a 3 MB prompt
 // made the call's page 800,000 pixels tall, its other bodies beneath it.
 test('a very large body stays a page', async () => {
@@ -1126,6 +1223,33 @@ test('a stopped server is said to be unreachable', async () => {
     await fresh.close();
     if (!stopped) await open.stop();
   }
+});
+
+// A key pasted with a character no HTTP header can carry (a zero-width
+// space, typographic quotes) was refused by fetch before it left, and the
+// prompt said "qwenproxy did not answer …: it is stopped or unreachable"
+// while the server ran: the operator went to look at the server. It says
+// what is wrong with the key.
+test('a key with a character no header carries says so', async () => {
+  await page.click('#signout');
+  await page.locator('#keyprompt').waitFor({ state: 'visible' });
+  try {
+    for (const [key, odd] of [[ADMIN + '\u200b', 'U+200B (character 15)'], ['\u201c' + ADMIN + '\u201d', 'U+201C (character 1)']]) {
+      await page.fill('#keyinput', key);
+      await page.click('#keyform button');
+      // It is said at once: the submit does not wait for the server. (Once
+      // said, the second key's message replaces the first's as it is given.)
+      await page.locator('#keyerror', { hasText: /could not be checked|cannot be sent/ }).waitFor();
+      assert.equal(await page.locator('#keyerror').innerText(),
+        `That key cannot be sent: it holds ${odd}, which no HTTP header can carry (pasted with the key?).`);
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('qwenproxy.key')), null);
+    }
+  } finally {
+    await page.fill('#keyinput', ADMIN);
+    await page.click('#keyform button');
+    await page.locator('#keyprompt').waitFor({ state: 'hidden' });
+  }
+  noErrors('a key no header carries');
 });
 
 // A key given while the server could not answer (stopped, or its database

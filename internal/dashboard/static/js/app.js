@@ -46,8 +46,17 @@ setAuthFailureHandler((e) => {
 document.getElementById("keyform").addEventListener("submit", async (e) => {
   e.preventDefault();
   const input = document.getElementById("keyinput");
-  setKey(input.value.trim());
+  const typed = input.value.trim();
   input.value = "";
+  const odd = unsendable(typed);
+  if (odd) {
+    // fetch refuses such a header before sending it, which read as
+    // "qwenproxy did not answer: it is stopped or unreachable".
+    setKey("");
+    keyError(`That key cannot be sent: it holds ${odd}, which no HTTP header can carry (pasted with the key?).`);
+    return;
+  }
+  setKey(typed);
   try {
     await api("/v1/requests?limit=1&count=false"); // an admin route: proves the key
   } catch (err) {
@@ -62,6 +71,19 @@ document.getElementById("keyform").addEventListener("submit", async (e) => {
   prompt.hidden = true;
   route();
 });
+
+// unsendable names the first character of key that an Authorization header
+// cannot carry (a zero-width space, a typographic quote: what a key copied
+// from a chat or a document brings along), or "".
+function unsendable(key) {
+  for (let i = 0; i < key.length; i++) {
+    const c = key.codePointAt(i);
+    if (c < 0x20 || c === 0x7f || c > 0xff) {
+      return `U+${c.toString(16).toUpperCase().padStart(4, "0")} (character ${i + 1})`;
+    }
+  }
+  return "";
+}
 
 signout.addEventListener("click", () => {
   setKey("");

@@ -3,6 +3,7 @@ import { h, clear, errorBox, confirmDialog } from "./dom.js";
 import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
 import * as f from "./format.js";
+import * as clock from "./clock.js";
 
 const filterNames = ["model", "response_model", "account", "api_key_id", "status", "stream", "finish_reason", "session_id", "start", "end"];
 
@@ -77,7 +78,7 @@ export function callTable(items, fresh) {
 export function callRow(r, fresh) {
   const s = r.response_summary || {};
   return h("tr.click" + (fresh ? ".fresh" : ""), { dataset: { id: r.id }, onclick: () => { location.hash = "#/calls/" + r.id; } },
-    h("td", h("a", { href: "#/calls/" + r.id }, f.time(r.timestamp))), h("td", modelCell(r.model, s.model)), h("td", r.path), h("td", r.stream ? "yes" : "no"),
+    h("td", h("a", { href: "#/calls/" + r.id }, f.time(r.timestamp))), modelCell(r.model, s.model), h("td", r.path), h("td", r.stream ? "yes" : "no"),
     h("td", s.status ? h("span.pill." + s.status, `${s.status} ${s.http_status}`) : "–"),
     h("td", s.error_type ? h("span.error", { title: s.error || "" }, s.error_type) : ""),
     h("td.num", f.int(s.total_tokens)), h("td.num", f.ms(s.duration_ms)), h("td.num", f.ms(s.ttft_ms)),
@@ -92,10 +93,19 @@ function keyCell(id) {
   return h("a.mono", { href: "#/calls" + qs({ api_key_id: id }), dataset: { key: id }, onclick: (e) => e.stopPropagation() }, id);
 }
 
+// MODEL_SHOWN is the characters of a model's name a table shows. A client
+// names its model, up to 256 characters: one call under such a name made
+// the column that wide on every row, the status and error out of sight.
+const MODEL_SHOWN = 40;
+
 // modelCell names the model a call asked for and, where it was another,
-// the Qwen model that answered (which the overview's rows count by).
+// the Qwen model that answered (which the overview's rows count by); a name
+// cut short is whole on hover, and on the call's page.
 function modelCell(asked, answered) {
-  return answered && answered !== asked ? `${asked} → ${answered}` : asked;
+  const names = answered && answered !== asked ? [asked, answered] : [asked];
+  const whole = names.join(" → ");
+  const shown = names.map((n) => f.short(n, MODEL_SHOWN)).join(" → ");
+  return h("td", shown === whole ? null : { title: whole }, shown);
 }
 
 async function exportCalls(button, filters, format) {
@@ -112,16 +122,22 @@ async function exportCalls(button, filters, format) {
 // deleteBefore counts what a delete would remove, says so, deletes only
 // once confirmed, and lists the calls again (the list went on showing the
 // deleted ones, each a link to "request not found").
-async function deleteBefore(main, params, before) {
+async function deleteBefore(main, params, typed) {
+  // An age is one instant for the count and the delete: sent as typed, the
+  // server read "30d" twice, the delete's later by the time the question was
+  // read, and deleted the calls that aged past it meanwhile too, more than
+  // the question said.
+  const before = instantOf(typed);
+  const named = before === typed ? typed : `${f.time(Date.parse(before))} (${typed} ago)`;
   try {
     const counted = await api("/v1/requests" + qs({ end: before, limit: 1 }));
     if (!counted.total) {
-      await confirmDialog(`No calls were recorded before ${before}: nothing to delete.`, "OK");
+      await confirmDialog(`No calls were recorded before ${named}: nothing to delete.`, "OK");
       return;
     }
     const all = await api("/v1/requests" + qs({ limit: 1 }));
     const everything = counted.total === all.total ? " That is every recorded call." : "";
-    if (!(await confirmDialog(`Delete ${f.int(counted.total)} calls recorded before ${before}?${everything} This cannot be undone.`))) return;
+    if (!(await confirmDialog(`Delete ${f.int(counted.total)} calls recorded before ${named}?${everything} This cannot be undone.`))) return;
     const res = await (await request("/v1/requests" + qs({ before }), { method: "DELETE" })).json();
     // The first page, the address saying so: the cursor's call may be gone.
     params = new URLSearchParams(params);
@@ -133,6 +149,24 @@ async function deleteBefore(main, params, before) {
   } catch (err) {
     main.prepend(errorBox(err));
   }
+}
+
+// Units of the ages the history API takes (historyapi.ParseAge): a whole
+// number of s, m, h, d or w, or a Go duration (1h30m, 1.5h), in ms.
+const ageUnits = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1e3, m: 60e3, h: 36e5, d: 864e5, w: 6048e5 };
+const MAX_AGE = 100 * 365 * 864e5; // the API's bound: older is refused
+
+// instantOf is typed as an RFC 3339 instant by the server's clock where it
+// is an age, else typed (a date or a time, which the server reads alike
+// whenever it is asked).
+function instantOf(typed) {
+  const whole = /^(\d+)([dw])$/.exec(typed);
+  const parts = [...typed.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)];
+  let age;
+  if (whole) age = Number(whole[1]) * ageUnits[whole[2]];
+  else if (parts.length && parts.map((p) => p[0]).join("") === typed) age = parts.reduce((sum, p) => sum + Number(p[1]) * ageUnits[p[2]], 0);
+  else return typed;
+  return age <= MAX_AGE ? new Date(clock.now() - age).toISOString() : typed;
 }
 
 // call shows one call: what came in, what went upstream, what came back,

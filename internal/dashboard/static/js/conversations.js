@@ -1,5 +1,6 @@
 import { api, qs, request, download } from "./api.js";
 import { h, clear, errorBox, confirmDialog, clipped } from "./dom.js";
+import { parseExact, ExactNumber } from "./json.js";
 import * as f from "./format.js";
 
 const filterNames = ["search", "model", "account", "api_key_id", "start", "end", "sort"];
@@ -135,8 +136,10 @@ async function removeSession(main, s) {
   if (!(await confirmDialog(`Delete this conversation and its ${s.request_count} calls? This cannot be undone.`))) return;
   try {
     await request("/v1/sessions/" + encodeURIComponent(s.id), { method: "DELETE" });
+    // Back to the list it was opened from, as "← Conversations" leads (it
+    // led to every conversation, the search and the page dropped).
     clear(main).append(h("div.card", { role: "status" }, `Deleted the conversation and its ${s.request_count} calls. `,
-      h("a", { href: "#/conversations" }, "Back to conversations")));
+      h("a", { href: listed }, "Back to conversations")));
   } catch (err) {
     main.prepend(errorBox(err));
   }
@@ -167,13 +170,25 @@ function message(m) {
     m.content ? clipped("div.text", m.content, "div") : null,
     (m.tool_calls || []).map((c) => h("div.toolcall", { dataset: { tool: c.name } },
       h("div", "→ calls ", h("span.name", c.name), h("span.muted", " · " + c.id)),
-      h("pre.mono", c.custom ? c.arguments : pretty(c.arguments)))));
+      // Cut as a message is: a coding agent's file write is its whole
+      // file, and a 200 KB one made the conversation 27,000 pixels tall.
+      clipped("pre.mono", c.custom ? c.arguments : pretty(c.arguments), "div"))));
 }
 
+// pretty indents a tool call's JSON arguments with each number as the model
+// wrote it: read as JavaScript numbers, an id of 1234567890123456789 showed
+// as 1234567890123456800 and a price of 1.50 as 1.5, not what the tool got.
 function pretty(args) {
   try {
-    return JSON.stringify(JSON.parse(args), null, 2);
+    return JSON.stringify(parseExact(args), asWritten, 2);
   } catch {
     return args;
   }
+}
+
+// asWritten puts an ExactNumber back as its own text (JSON.rawJSON, which
+// the browsers that give parseExact a number's text have too).
+function asWritten(key, value) {
+  if (!(value instanceof ExactNumber)) return value;
+  return typeof JSON.rawJSON === "function" ? JSON.rawJSON(value.source) : Number(value.source);
 }
