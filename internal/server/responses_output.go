@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	qp "qwenproxy"
@@ -60,6 +61,11 @@ type responsesOutput struct {
 	cites     []responses.Annotation // the last message item's citations, set at finish
 	tools     *tools.Set             // the request's, for the namespace of a call
 	noSummary bool                   // see responsesFormat
+	// callAt is where each call of callList came in the answer's text: the
+	// text's length in bytes when it was taken. An answer sent whole (not
+	// streamed, or held back) lists its items in that order, as its stream
+	// would (text the model wrote after a call is a message item after it).
+	callAt []int
 }
 
 // callItem is a call's function_call item, or a custom call's
@@ -170,10 +176,53 @@ func (o *responsesOutput) reasoning(s string) error {
 }
 
 func (o *responsesOutput) toolCalls(calls []qp.ToolCall) error {
-	if err := o.takeCalls(calls, &o.streaming, o.doneCall, o.started && !o.holding, o.writeCalls); err != nil {
+	o.callAt = o.callAt[:min(len(o.callAt), len(o.callList))] // a reset emptied the list
+	err := o.takeCalls(calls, &o.streaming, o.doneCall, o.started && !o.holding, o.writeCalls)
+	for len(o.callAt) < len(o.callList) {
+		o.callAt = append(o.callAt, o.text.Len())
+	}
+	if err != nil {
 		return err
 	}
 	return o.err
+}
+
+// dropText forgets the answer's text: its calls now come first.
+func (o *responsesOutput) dropText() {
+	o.transcript.dropText()
+	clear(o.callAt)
+}
+
+// textAround is the answer's text cut at its calls: the text before each
+// call of callList, then the text after the last one; trimmed as
+// contentText trims the whole. When the calls' places are not known, the
+// whole text comes before them.
+func (o *responsesOutput) textAround() []string {
+	if len(o.callAt) < len(o.callList) {
+		return append([]string{o.contentText()}, make([]string, len(o.callList))...)
+	}
+	text, from := o.text.String(), 0
+	pieces := make([]string, 0, len(o.callList)+1)
+	for _, at := range o.callAt[:len(o.callList)] {
+		at = min(max(at, from), len(text))
+		pieces = append(pieces, text[from:at])
+		from = at
+	}
+	pieces = append(pieces, text[from:])
+	if len(o.callList) == 0 {
+		return pieces
+	}
+	for i := 0; i < len(pieces); i++ { // the whitespace before the first words
+		if pieces[i] = strings.TrimLeftFunc(pieces[i], unicode.IsSpace); pieces[i] != "" {
+			break
+		}
+	}
+	for i := len(pieces) - 1; i >= 0; i-- { // and after the last ones
+		if pieces[i] = strings.TrimRightFunc(pieces[i], unicode.IsSpace); pieces[i] != "" {
+			break
+		}
+	}
+	return pieces
 }
 
 // toolCallStart adds the call's function_call item as soon as its block is
@@ -185,6 +234,7 @@ func (o *responsesOutput) toolCallStart(c qp.ToolCall) error {
 	o.closeItem("completed")
 	o.streaming = c.ID
 	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
+	o.callAt = append(o.callAt[:min(len(o.callAt), len(o.callList)-1)], o.text.Len())
 	index := len(o.resp.Output)
 	return o.write(o.events.ItemAdded(index, o.callItem(responses.ID("fc", o.hex, index), "in_progress", c, "")))
 }
@@ -217,24 +267,43 @@ func (o *responsesOutput) doneCall(c qp.ToolCall) {
 // whose arguments arrive as one delta, or a custom_tool_call item whose
 // input does.
 func (o *responsesOutput) writeCalls(first int) error {
-	o.closeItem("completed")
 	for _, c := range o.callList[first:] {
-		index := len(o.resp.Output)
-		id := responses.ID(callPrefix(c), o.hex, index)
-		_ = o.write(o.events.ItemAdded(index, o.callItem(id, "in_progress", c, "")))
-		if c.Custom {
-			input := tools.CustomInput(c.Arguments)
-			_ = o.write(o.events.Part("response.custom_tool_call_input.delta", id, index, map[string]any{"delta": input}))
-			_ = o.write(o.events.Part("response.custom_tool_call_input.done", id, index, map[string]any{"input": input}))
-		} else {
-			_ = o.write(o.events.Part("response.function_call_arguments.delta", id, index, map[string]any{"delta": c.Arguments}))
-			_ = o.write(o.events.Part("response.function_call_arguments.done", id, index, map[string]any{"arguments": c.Arguments, "name": c.Name}))
-		}
-		done := o.callItem(id, "completed", c, c.Arguments)
-		_ = o.write(o.events.ItemDone(index, done))
-		o.resp.Output = append(o.resp.Output, done)
+		o.writeCall(c)
 	}
 	return o.err
+}
+
+// writeCall streams c after the items sent so far, closing the open one.
+func (o *responsesOutput) writeCall(c qp.ToolCall) {
+	o.closeItem("completed")
+	index := len(o.resp.Output)
+	id := responses.ID(callPrefix(c), o.hex, index)
+	_ = o.write(o.events.ItemAdded(index, o.callItem(id, "in_progress", c, "")))
+	if c.Custom {
+		input := tools.CustomInput(c.Arguments)
+		_ = o.write(o.events.Part("response.custom_tool_call_input.delta", id, index, map[string]any{"delta": input}))
+		_ = o.write(o.events.Part("response.custom_tool_call_input.done", id, index, map[string]any{"input": input}))
+	} else {
+		_ = o.write(o.events.Part("response.function_call_arguments.delta", id, index, map[string]any{"delta": c.Arguments}))
+		_ = o.write(o.events.Part("response.function_call_arguments.done", id, index, map[string]any{"arguments": c.Arguments, "name": c.Name}))
+	}
+	done := o.callItem(id, "completed", c, c.Arguments)
+	_ = o.write(o.events.ItemDone(index, done))
+	o.resp.Output = append(o.resp.Output, done)
+}
+
+// writeHeld streams an answer held back whole: its text and calls in the
+// order they came, the last message item left open (for its citations).
+func (o *responsesOutput) writeHeld() {
+	pieces := o.textAround()
+	for i, piece := range pieces {
+		if piece != "" {
+			_ = o.sendText(piece)
+		}
+		if i < len(o.callList) {
+			o.writeCall(o.callList[i])
+		}
+	}
 }
 
 func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []byte {
@@ -250,18 +319,13 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		writeBody(o.c.w, http.StatusOK, body)
 		return body
 	}
-	if o.holding { // checked whole: the text goes out as one delta
-		if text := o.contentText(); text != "" {
-			_ = o.sendText(text)
-		}
+	if o.holding { // checked whole: each piece of text goes out as one delta
+		o.writeHeld()
 	}
 	if o.open == "message" {
 		// The sources are cited in the last message item's text: set
-		// before the calls close it.
+		// before it is closed.
 		o.cites = responseCitations(ans, utf8.RuneCountInString(o.contentText())-utf8.RuneCountInString(o.current.String()))
-	}
-	if o.holding {
-		_ = o.writeCalls(0)
 	}
 	o.closeItem("completed")
 	o.named()
@@ -283,15 +347,39 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 		if reasoned := o.reasoned.String(); reasoned != "" && !o.noSummary {
 			r.Output = append(r.Output, responses.Reasoning(responses.ID("rs", o.hex, len(r.Output)), reasoned))
 		}
-		if text := o.contentText(); text != "" || len(o.callList) == 0 {
-			r.Output = append(r.Output, responses.Message(responses.ID("msg", o.hex, len(r.Output)), "completed", &text, responseCitations(ans, 0)...))
-		}
-		for _, c := range o.callList {
-			r.Output = append(r.Output, o.callItem(responses.ID(callPrefix(c), o.hex, len(r.Output)), "completed", c, c.Arguments))
-		}
+		r.Output = o.wholeItems(r.Output, ans)
 	}
 	b := marshalResponse(&r)
 	return b
+}
+
+// wholeItems appends an answer's message and call items to out in the
+// order they came, as its stream sends them: the text before a call, the
+// call, the text after it. The sources are cited in the last message item.
+func (o *responsesOutput) wholeItems(out []responses.OutputItem, ans *translate.Answer) []responses.OutputItem {
+	pieces := o.textAround()
+	last := -1 // the piece of the last message item
+	for i, piece := range pieces {
+		if piece != "" || len(o.callList) == 0 {
+			last = i
+		}
+	}
+	before := 0 // the code points of the text before the piece
+	for i, piece := range pieces {
+		if piece != "" || i == last {
+			var cites []responses.Annotation
+			if i == last {
+				cites = responseCitations(ans, before)
+			}
+			out = append(out, responses.Message(responses.ID("msg", o.hex, len(out)), "completed", &piece, cites...))
+		}
+		before += utf8.RuneCountInString(piece)
+		if i < len(o.callList) {
+			c := o.callList[i]
+			out = append(out, o.callItem(responses.ID(callPrefix(c), o.hex, len(out)), "completed", c, c.Arguments))
+		}
+	}
+	return out
 }
 
 // responseCitations are the answer's citations as url_citation annotations
