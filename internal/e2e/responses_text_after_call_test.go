@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"qwenproxy/internal/config"
 )
 
 // answeringUpstream stands before the simulator at sim and answers every
@@ -194,5 +196,79 @@ func TestResponsesListTheSourcesAfterACall(t *testing.T) {
 	next := postJSON(t, e, "/v1/responses", fmt.Sprintf(`{"model":"qwen3-max-search","store":false,"input":%s,"tools":[{"type":"function","name":"shell","parameters":{"type":"object"}}]}`, history), nil)
 	if a, b := first.Header.Get("X-Session-Id"), next.Header.Get("X-Session-Id"); next.StatusCode != http.StatusOK || a == "" || a != b {
 		t.Errorf("the resent answer's session is %q, the answer's %q (%d)", b, a, next.StatusCode)
+	}
+}
+
+// With SEARCH_SOURCES=annotations a searched answer that ends with its call
+// cites its sources in the message item before the call, streamed as when
+// sent whole: announced once the answer is complete, and in the item as the
+// completed response and the record give it. The stream had closed that
+// item before the sources were read, and lost them.
+func TestAStreamedResponseEndingWithACallCitesItsSources(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.SearchSources = "annotations" })
+	const body = `{"model":"qwen3-max-search","input":"use shell with {\"command\": \"ls\"}","tools":[{"type":"function","name":"shell","parameters":{"type":"object","properties":{"command":{"type":"string"}}}}]%s}`
+	type item struct {
+		ID, Type string
+		Content  []struct {
+			Text        string
+			Annotations []struct{ Type string }
+		}
+	}
+	cited := func(raw json.RawMessage) string {
+		var items []item
+		if err := json.Unmarshal(raw, &items); err != nil {
+			t.Fatalf("output %s: %v", raw, err)
+		}
+		var b strings.Builder
+		for _, it := range items {
+			fmt.Fprintf(&b, "%s", it.Type)
+			for _, c := range it.Content {
+				fmt.Fprintf(&b, "(%d)", len(c.Annotations))
+			}
+			b.WriteString(" ")
+		}
+		return b.String()
+	}
+	var whole struct{ Output json.RawMessage }
+	if err := json.NewDecoder(postJSON(t, e, "/v1/responses", fmt.Sprintf(body, ""), nil).Body).Decode(&whole); err != nil {
+		t.Fatal(err)
+	}
+	const want = "message(2) function_call "
+	if got := cited(whole.Output); got != want {
+		t.Fatalf("whole: %s, want %s", got, want)
+	}
+	events := sseData(t, postJSON(t, e, "/v1/responses", fmt.Sprintf(body, `,"stream":true`), nil))
+	var completed struct {
+		Response struct {
+			ID     string
+			Output json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(events[len(events)-1]), &completed); err != nil {
+		t.Fatal(err)
+	}
+	if got := cited(completed.Response.Output); got != want {
+		t.Errorf("streamed: %s, want %s", got, want)
+	}
+	var items []item
+	_ = json.Unmarshal(completed.Response.Output, &items)
+	announced := 0
+	for _, ev := range events {
+		var a struct {
+			Type   string
+			ItemID string `json:"item_id"`
+		}
+		_ = json.Unmarshal([]byte(ev), &a)
+		if a.Type == "response.output_text.annotation.added" && len(items) > 0 && a.ItemID == items[0].ID {
+			announced++
+		}
+	}
+	if announced != 2 {
+		t.Errorf("%d annotations announced for %s", announced, items[0].ID)
+	}
+	status, stored := getJSON(t, e, http.MethodGet, "/v1/responses/"+completed.Response.ID)
+	raw, _ := json.Marshal(stored["output"])
+	if got := cited(raw); status != http.StatusOK || got != want {
+		t.Errorf("GET %d: %s", status, got)
 	}
 }

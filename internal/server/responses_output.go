@@ -326,6 +326,8 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		// The sources are cited in the last message item's text: set
 		// before it is closed.
 		o.cites = responseCitations(ans, utf8.RuneCountInString(o.contentText())-utf8.RuneCountInString(o.current.String()))
+	} else {
+		o.citeSent(ans)
 	}
 	o.closeItem("completed")
 	o.named()
@@ -334,6 +336,33 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 	o.flush()
 	b := marshalResponse(&o.resp)
 	return b
+}
+
+// citeSent cites the sources in the last message item when it was sent
+// whole before them (the answer ended with calls, and the sources are
+// annotations alone): announced after it, and in its text part, so that
+// the response has them as one sent whole does.
+func (o *responsesOutput) citeSent(ans *translate.Answer) {
+	if len(ans.Citations) == 0 {
+		return
+	}
+	for index := len(o.resp.Output) - 1; index >= 0; index-- {
+		item := &o.resp.Output[index]
+		if item.Type != "message" || item.Content == nil || len(*item.Content) == 0 {
+			continue
+		}
+		part := &(*item.Content)[0]
+		cites := responseCitations(ans, utf8.RuneCountInString(o.contentText())-utf8.RuneCountInString(part.Text))
+		if len(cites) == 0 {
+			return
+		}
+		for i, a := range cites {
+			_ = o.write(o.events.Part("response.output_text.annotation.added", item.ID, index,
+				map[string]any{"content_index": 0, "annotation_index": i, "annotation": a}))
+		}
+		part.Annotations = &cites
+		return
+	}
 }
 
 // body is the response object: for a non-streamed call assembled from the
