@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	qp "qwenproxy"
@@ -61,11 +60,6 @@ type responsesOutput struct {
 	cites     []responses.Annotation // the last message item's citations, set at finish
 	tools     *tools.Set             // the request's, for the namespace of a call
 	noSummary bool                   // see responsesFormat
-	// callAt is where each call of callList came in the answer's text: the
-	// text's length in bytes when it was taken. An answer sent whole (not
-	// streamed, or held back) lists its items in that order, as its stream
-	// would (text the model wrote after a call is a message item after it).
-	callAt []int
 }
 
 // callItem is a call's function_call item, or a custom call's
@@ -176,53 +170,10 @@ func (o *responsesOutput) reasoning(s string) error {
 }
 
 func (o *responsesOutput) toolCalls(calls []qp.ToolCall) error {
-	o.callAt = o.callAt[:min(len(o.callAt), len(o.callList))] // a reset emptied the list
-	err := o.takeCalls(calls, &o.streaming, o.doneCall, o.started && !o.holding, o.writeCalls)
-	for len(o.callAt) < len(o.callList) {
-		o.callAt = append(o.callAt, o.text.Len())
-	}
-	if err != nil {
+	if err := o.takeCalls(calls, &o.streaming, o.doneCall, o.started && !o.holding, o.writeCalls); err != nil {
 		return err
 	}
 	return o.err
-}
-
-// dropText forgets the answer's text: its calls now come first.
-func (o *responsesOutput) dropText() {
-	o.transcript.dropText()
-	clear(o.callAt)
-}
-
-// textAround is the answer's text cut at its calls: the text before each
-// call of callList, then the text after the last one; trimmed as
-// contentText trims the whole. When the calls' places are not known, the
-// whole text comes before them.
-func (o *responsesOutput) textAround() []string {
-	if len(o.callAt) < len(o.callList) {
-		return append([]string{o.contentText()}, make([]string, len(o.callList))...)
-	}
-	text, from := o.text.String(), 0
-	pieces := make([]string, 0, len(o.callList)+1)
-	for _, at := range o.callAt[:len(o.callList)] {
-		at = min(max(at, from), len(text))
-		pieces = append(pieces, text[from:at])
-		from = at
-	}
-	pieces = append(pieces, text[from:])
-	if len(o.callList) == 0 {
-		return pieces
-	}
-	for i := 0; i < len(pieces); i++ { // the whitespace before the first words
-		if pieces[i] = strings.TrimLeftFunc(pieces[i], unicode.IsSpace); pieces[i] != "" {
-			break
-		}
-	}
-	for i := len(pieces) - 1; i >= 0; i-- { // and after the last ones
-		if pieces[i] = strings.TrimRightFunc(pieces[i], unicode.IsSpace); pieces[i] != "" {
-			break
-		}
-	}
-	return pieces
 }
 
 // toolCallStart adds the call's function_call item as soon as its block is
@@ -234,7 +185,7 @@ func (o *responsesOutput) toolCallStart(c qp.ToolCall) error {
 	o.closeItem("completed")
 	o.streaming = c.ID
 	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
-	o.callAt = append(o.callAt[:min(len(o.callAt), len(o.callList)-1)], o.text.Len())
+	o.noteCalls()
 	index := len(o.resp.Output)
 	return o.write(o.events.ItemAdded(index, o.callItem(responses.ID("fc", o.hex, index), "in_progress", c, "")))
 }
@@ -295,7 +246,7 @@ func (o *responsesOutput) writeCall(c qp.ToolCall) {
 // writeHeld streams an answer held back whole: its text and calls in the
 // order they came, the last message item left open (for its citations).
 func (o *responsesOutput) writeHeld() {
-	pieces := o.textAround()
+	pieces := o.textAround(true)
 	for i, piece := range pieces {
 		if piece != "" {
 			_ = o.sendText(piece)
@@ -386,7 +337,7 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 // order they came, as its stream sends them: the text before a call, the
 // call, the text after it. The sources are cited in the last message item.
 func (o *responsesOutput) wholeItems(out []responses.OutputItem, ans *translate.Answer) []responses.OutputItem {
-	pieces := o.textAround()
+	pieces := o.textAround(true)
 	last := -1 // the piece of the last message item
 	for i, piece := range pieces {
 		if piece != "" || len(o.callList) == 0 {
