@@ -135,6 +135,7 @@ func (o *messagesOutput) toolCallStart(c qp.ToolCall) error {
 	}
 	o.streaming = c.ID
 	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
+	o.noteCalls()
 	if err := o.block("tool_use", anthropic.ContentBlock{Type: "tool_use", ID: anthropic.ToolUseID(c.ID), Name: c.Name}); err != nil {
 		return err
 	}
@@ -154,13 +155,18 @@ func (o *messagesOutput) toolCallArguments(id, piece string) error {
 // whose input arrives as one input_json_delta.
 func (o *messagesOutput) writeCalls(first int) error {
 	for _, c := range o.callList[first:] {
-		o.closeBlock()
-		_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "tool_use", ID: anthropic.ToolUseID(c.ID), Name: c.Name}))
-		_ = o.write(anthropic.InputJSONDelta(o.index, c.Arguments))
-		_ = o.write(anthropic.BlockStop(o.index))
-		o.index++
+		o.writeCall(c)
 	}
 	return o.err
+}
+
+// writeCall sends c as a tool_use block after the open one.
+func (o *messagesOutput) writeCall(c qp.ToolCall) {
+	o.closeBlock()
+	_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "tool_use", ID: anthropic.ToolUseID(c.ID), Name: c.Name}))
+	_ = o.write(anthropic.InputJSONDelta(o.index, c.Arguments))
+	_ = o.write(anthropic.BlockStop(o.index))
+	o.index++
 }
 
 // sourcesAsText: the Messages API has no url citations; a searching
@@ -182,12 +188,16 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 		_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "compaction", ToolChanges: o.toolChanges}))
 		_ = o.write(anthropic.CompactionDelta(o.index, o.contentText()))
 		o.open = "compaction"
-	} else if o.holding {
-		if text := o.contentText(); text != "" {
-			_ = o.block("text", anthropic.ContentBlock{Type: "text"})
-			_ = o.write(anthropic.TextDelta(o.index, text))
+	} else if o.holding { // its text and calls in the order they came
+		for i, piece := range o.textAround(true) {
+			if piece != "" {
+				_ = o.block("text", anthropic.ContentBlock{Type: "text"})
+				_ = o.write(anthropic.TextDelta(o.index, piece))
+			}
+			if i < len(o.callList) {
+				o.writeCall(o.callList[i])
+			}
 		}
-		_ = o.writeCalls(0)
 	}
 	o.closeBlock()
 	reason, seq := stopReason(ans, finishReason)
@@ -229,11 +239,15 @@ func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte
 	// character is "content": [] (beside its thinking), as Anthropic sends
 	// it and as the stream sent it (no block opened); an empty text block
 	// is one Anthropic refuses when the conversation is sent back.
-	if text != "" {
-		msg.Content = append(msg.Content, anthropic.TextBlock(text))
-	}
-	for _, c := range o.callList {
-		msg.Content = append(msg.Content, anthropic.ToolUseBlock(c))
+	// The text and calls come in the order the model wrote them, as the
+	// stream sends them: text after a call is a text block after it.
+	for i, piece := range o.textAround(!o.stream || o.holding) {
+		if piece != "" {
+			msg.Content = append(msg.Content, anthropic.TextBlock(piece))
+		}
+		if i < len(o.callList) {
+			msg.Content = append(msg.Content, anthropic.ToolUseBlock(o.callList[i]))
+		}
 	}
 	if finishReason != "" {
 		reason, seq := stopReason(ans, finishReason)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strings"
+	"unicode"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/translate"
@@ -62,6 +63,11 @@ type transcript struct {
 	text     strings.Builder
 	reasoned strings.Builder
 	callList []qp.ToolCall
+	// callAt is where each call of callList came in the text: its length
+	// in bytes when the call was taken (noteCalls). An answer sent whole
+	// lists its text and calls in that order, as its stream sends them:
+	// text the model wrote after a call comes after it (textAround).
+	callAt []int
 	// reasoningBreak: a corrective retry has begun after reasoning the
 	// client has (streamed, or in the same field): the retry's reasoning
 	// starts after a blank line, not glued to the broken answer's.
@@ -95,6 +101,7 @@ func (o *transcript) takeCalls(calls []qp.ToolCall, streaming *string, done func
 		}
 		first := len(o.callList)
 		o.callList = append(o.callList, c)
+		o.noteCalls()
 		if live {
 			if err := send(first); err != nil {
 				return err
@@ -104,11 +111,58 @@ func (o *transcript) takeCalls(calls []qp.ToolCall, streaming *string, done func
 	return nil
 }
 
-func (o *transcript) dropText() { o.text.Reset() }
+// noteCalls notes where the calls of callList not noted yet came: here,
+// at the end of the text so far.
+func (o *transcript) noteCalls() {
+	for len(o.callAt) < len(o.callList) {
+		o.callAt = append(o.callAt, o.text.Len())
+	}
+}
+
+// textAround is the answer's text cut at its calls: the text before each
+// call of callList, then the text after the last one. Trimmed, the pieces
+// hold what contentText holds; untrimmed, the text exactly as it came.
+func (o *transcript) textAround(trimmed bool) []string {
+	if len(o.callAt) < len(o.callList) { // not noted: the text comes first
+		text := o.text.String()
+		if trimmed {
+			text = o.contentText()
+		}
+		return append([]string{text}, make([]string, len(o.callList))...)
+	}
+	text, from := o.text.String(), 0
+	pieces := make([]string, 0, len(o.callList)+1)
+	for _, at := range o.callAt[:len(o.callList)] {
+		at = min(max(at, from), len(text))
+		pieces = append(pieces, text[from:at])
+		from = at
+	}
+	pieces = append(pieces, text[from:])
+	if !trimmed || len(o.callList) == 0 {
+		return pieces
+	}
+	for i := 0; i < len(pieces); i++ { // the whitespace before the first words
+		if pieces[i] = strings.TrimLeftFunc(pieces[i], unicode.IsSpace); pieces[i] != "" {
+			break
+		}
+	}
+	for i := len(pieces) - 1; i >= 0; i-- { // and after the last ones
+		if pieces[i] = strings.TrimRightFunc(pieces[i], unicode.IsSpace); pieces[i] != "" {
+			break
+		}
+	}
+	return pieces
+}
+
+// dropText forgets the text: the calls now come first.
+func (o *transcript) dropText() {
+	o.text.Reset()
+	clear(o.callAt)
+}
 
 func (o *transcript) reset() {
 	o.text.Reset()
-	o.callList = nil
+	o.callList, o.callAt = nil, o.callAt[:0]
 	o.reasoningBreak = o.reasoned.Len() > 0
 }
 

@@ -185,6 +185,7 @@ func (o *responsesOutput) toolCallStart(c qp.ToolCall) error {
 	o.closeItem("completed")
 	o.streaming = c.ID
 	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
+	o.noteCalls()
 	index := len(o.resp.Output)
 	return o.write(o.events.ItemAdded(index, o.callItem(responses.ID("fc", o.hex, index), "in_progress", c, "")))
 }
@@ -217,24 +218,43 @@ func (o *responsesOutput) doneCall(c qp.ToolCall) {
 // whose arguments arrive as one delta, or a custom_tool_call item whose
 // input does.
 func (o *responsesOutput) writeCalls(first int) error {
-	o.closeItem("completed")
 	for _, c := range o.callList[first:] {
-		index := len(o.resp.Output)
-		id := responses.ID(callPrefix(c), o.hex, index)
-		_ = o.write(o.events.ItemAdded(index, o.callItem(id, "in_progress", c, "")))
-		if c.Custom {
-			input := tools.CustomInput(c.Arguments)
-			_ = o.write(o.events.Part("response.custom_tool_call_input.delta", id, index, map[string]any{"delta": input}))
-			_ = o.write(o.events.Part("response.custom_tool_call_input.done", id, index, map[string]any{"input": input}))
-		} else {
-			_ = o.write(o.events.Part("response.function_call_arguments.delta", id, index, map[string]any{"delta": c.Arguments}))
-			_ = o.write(o.events.Part("response.function_call_arguments.done", id, index, map[string]any{"arguments": c.Arguments, "name": c.Name}))
-		}
-		done := o.callItem(id, "completed", c, c.Arguments)
-		_ = o.write(o.events.ItemDone(index, done))
-		o.resp.Output = append(o.resp.Output, done)
+		o.writeCall(c)
 	}
 	return o.err
+}
+
+// writeCall streams c after the items sent so far, closing the open one.
+func (o *responsesOutput) writeCall(c qp.ToolCall) {
+	o.closeItem("completed")
+	index := len(o.resp.Output)
+	id := responses.ID(callPrefix(c), o.hex, index)
+	_ = o.write(o.events.ItemAdded(index, o.callItem(id, "in_progress", c, "")))
+	if c.Custom {
+		input := tools.CustomInput(c.Arguments)
+		_ = o.write(o.events.Part("response.custom_tool_call_input.delta", id, index, map[string]any{"delta": input}))
+		_ = o.write(o.events.Part("response.custom_tool_call_input.done", id, index, map[string]any{"input": input}))
+	} else {
+		_ = o.write(o.events.Part("response.function_call_arguments.delta", id, index, map[string]any{"delta": c.Arguments}))
+		_ = o.write(o.events.Part("response.function_call_arguments.done", id, index, map[string]any{"arguments": c.Arguments, "name": c.Name}))
+	}
+	done := o.callItem(id, "completed", c, c.Arguments)
+	_ = o.write(o.events.ItemDone(index, done))
+	o.resp.Output = append(o.resp.Output, done)
+}
+
+// writeHeld streams an answer held back whole: its text and calls in the
+// order they came, the last message item left open (for its citations).
+func (o *responsesOutput) writeHeld() {
+	pieces := o.textAround(true)
+	for i, piece := range pieces {
+		if piece != "" {
+			_ = o.sendText(piece)
+		}
+		if i < len(o.callList) {
+			o.writeCall(o.callList[i])
+		}
+	}
 }
 
 func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []byte {
@@ -250,18 +270,15 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		writeBody(o.c.w, http.StatusOK, body)
 		return body
 	}
-	if o.holding { // checked whole: the text goes out as one delta
-		if text := o.contentText(); text != "" {
-			_ = o.sendText(text)
-		}
+	if o.holding { // checked whole: each piece of text goes out as one delta
+		o.writeHeld()
 	}
 	if o.open == "message" {
 		// The sources are cited in the last message item's text: set
-		// before the calls close it.
+		// before it is closed.
 		o.cites = responseCitations(ans, utf8.RuneCountInString(o.contentText())-utf8.RuneCountInString(o.current.String()))
-	}
-	if o.holding {
-		_ = o.writeCalls(0)
+	} else {
+		o.citeSent(ans)
 	}
 	o.closeItem("completed")
 	o.named()
@@ -270,6 +287,33 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 	o.flush()
 	b := marshalResponse(&o.resp)
 	return b
+}
+
+// citeSent cites the sources in the last message item when it was sent
+// whole before them (the answer ended with calls, and the sources are
+// annotations alone): announced after it, and in its text part, so that
+// the response has them as one sent whole does.
+func (o *responsesOutput) citeSent(ans *translate.Answer) {
+	if len(ans.Citations) == 0 {
+		return
+	}
+	for index := len(o.resp.Output) - 1; index >= 0; index-- {
+		item := &o.resp.Output[index]
+		if item.Type != "message" || item.Content == nil || len(*item.Content) == 0 {
+			continue
+		}
+		part := &(*item.Content)[0]
+		cites := responseCitations(ans, utf8.RuneCountInString(o.contentText())-utf8.RuneCountInString(part.Text))
+		if len(cites) == 0 {
+			return
+		}
+		for i, a := range cites {
+			_ = o.write(o.events.Part("response.output_text.annotation.added", item.ID, index,
+				map[string]any{"content_index": 0, "annotation_index": i, "annotation": a}))
+		}
+		part.Annotations = &cites
+		return
+	}
 }
 
 // body is the response object: for a non-streamed call assembled from the
@@ -283,15 +327,39 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 		if reasoned := o.reasoned.String(); reasoned != "" && !o.noSummary {
 			r.Output = append(r.Output, responses.Reasoning(responses.ID("rs", o.hex, len(r.Output)), reasoned))
 		}
-		if text := o.contentText(); text != "" || len(o.callList) == 0 {
-			r.Output = append(r.Output, responses.Message(responses.ID("msg", o.hex, len(r.Output)), "completed", &text, responseCitations(ans, 0)...))
-		}
-		for _, c := range o.callList {
-			r.Output = append(r.Output, o.callItem(responses.ID(callPrefix(c), o.hex, len(r.Output)), "completed", c, c.Arguments))
-		}
+		r.Output = o.wholeItems(r.Output, ans)
 	}
 	b := marshalResponse(&r)
 	return b
+}
+
+// wholeItems appends an answer's message and call items to out in the
+// order they came, as its stream sends them: the text before a call, the
+// call, the text after it. The sources are cited in the last message item.
+func (o *responsesOutput) wholeItems(out []responses.OutputItem, ans *translate.Answer) []responses.OutputItem {
+	pieces := o.textAround(true)
+	last := -1 // the piece of the last message item
+	for i, piece := range pieces {
+		if piece != "" || len(o.callList) == 0 {
+			last = i
+		}
+	}
+	before := 0 // the code points of the text before the piece
+	for i, piece := range pieces {
+		if piece != "" || i == last {
+			var cites []responses.Annotation
+			if i == last {
+				cites = responseCitations(ans, before)
+			}
+			out = append(out, responses.Message(responses.ID("msg", o.hex, len(out)), "completed", &piece, cites...))
+		}
+		before += utf8.RuneCountInString(piece)
+		if i < len(o.callList) {
+			c := o.callList[i]
+			out = append(out, o.callItem(responses.ID(callPrefix(c), o.hex, len(out)), "completed", c, c.Arguments))
+		}
+	}
+	return out
 }
 
 // responseCitations are the answer's citations as url_citation annotations
