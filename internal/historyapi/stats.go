@@ -52,7 +52,7 @@ func (a *API) Stats(w http.ResponseWriter, r *http.Request) {
 // SessionStats serves GET /v1/sessions/{id}/stats: the original's usage
 // block, plus the full statistics.
 func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
-	q, ok := query(w, r, statsKeys)
+	q, ok := query(w, r, bySession(statsKeys))
 	if !ok {
 		return
 	}
