@@ -46,7 +46,7 @@ func (a *API) Stats(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		id = "all"
 	}
-	writeJSON(w, http.StatusOK, Stats(id, st))
+	writeJSON(w, http.StatusOK, Stats(id, st, sq.Bucket))
 }
 
 // SessionStats serves GET /v1/sessions/{id}/stats: the original's usage
@@ -71,7 +71,7 @@ func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
 		a.storeFailed(w, err)
 		return
 	}
-	full := Stats(rec.ID, st)
+	full := Stats(rec.ID, st, sq.Bucket)
 	body := map[string]any{
 		"session_id":    rec.ID,
 		"message_count": rec.MessageCount,
