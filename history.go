@@ -103,7 +103,8 @@ type ResponseRecord struct {
 	SessionID        string
 	ResponseID       string
 	Timestamp        time.Time
-	Model            string
+	Model            string // the Qwen model that answered
+	RequestModel     string // the model its client asked for (requests.model)
 	Stream           bool
 	Status           string
 	HTTPStatus       int

@@ -46,7 +46,7 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 		if id == "" {
 			id = "all"
 		}
-		return c.printJSON(historyapi.Stats(id, st))
+		return c.printJSON(historyapi.Stats(id, st, q.Bucket))
 	}
 	row := func(w io.Writer, name string, g qp.StatsGroup) {
 		rate := 0.0

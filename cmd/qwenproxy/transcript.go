@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,9 +21,11 @@ func printTranscript(w io.Writer, turns []historyapi.TurnJSON, fullReasoning boo
 		if !t.Bodies {
 			fmt.Fprintln(w, "  (recorded without bodies)")
 		}
+		printCut(w, t, "request")
 		if t.Output != nil {
 			printMessage(w, *t.Output, fullReasoning)
 		}
+		printCut(w, t, "response")
 		fmt.Fprintf(w, "  ── call %d · %s · %s\n", t.ID, ms(time.UnixMilli(t.Timestamp)), figures(t))
 		if t.Error != nil {
 			kind := ""
@@ -32,6 +35,14 @@ func printTranscript(w io.Writer, turns []historyapi.TurnJSON, fullReasoning boo
 			fmt.Fprintf(w, "  !! %s%s\n", cell(kind), cell(*t.Error))
 		}
 		fmt.Fprintln(w)
+	}
+}
+
+// printCut says that the turn's body (request or response) was stored cut:
+// without it, the turn reads as if nothing had been sent or answered.
+func printCut(w io.Writer, t historyapi.TurnJSON, body string) {
+	if slices.Contains(t.Truncated, body) {
+		fmt.Fprintf(w, "  (the %s was stored cut, over RECORD_MAX_BODY_BYTES: its messages are not in the history)\n", body)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -184,5 +185,28 @@ func TestHistoryReadsAnswerWhileTheDatabaseTakesNoWrites(t *testing.T) {
 	e.sync()
 	if status, got := getJSON(t, e, http.MethodGet, "/v1/requests/"+requestID); status != http.StatusOK || got["request_id"] != requestID {
 		t.Errorf("the call answered under the lock, once it is gone: %d %v", status, got)
+	}
+}
+
+// DELETE /v1/requests?before= deletes every call that started before its
+// cut-off, also one answered a moment ago whose record still waits in the
+// recorder's queue: the delete left it, and the writer put it in after, so an
+// operator clearing the history before a time found calls from before it.
+func TestDeleteBeforeTakesTheCallsStillQueued(t *testing.T) {
+	storetest.EachBackend(t, testDeleteBeforeTakesTheCallsStillQueued)
+}
+
+func testDeleteBeforeTakesTheCallsStillQueued(t *testing.T, backend string) {
+	e := startOn(t, backend, func(c *config.Config) { c.RecorderLinger = time.Minute })
+	resp, body := chatCall(t, e, `{"model":"qwen3-max","messages":[{"role":"user","content":"Delete me."}]}`, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("chat: %d %s", resp.StatusCode, body)
+	}
+	cutOff := strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)
+	if status, got := getJSON(t, e, http.MethodDelete, "/v1/requests?before="+cutOff); status != http.StatusOK || num(got["deleted"]) != 1 {
+		t.Errorf("DELETE /v1/requests?before=%s right after an answer: %d %v, want 1 deleted", cutOff, status, got)
+	}
+	if status, got := getJSON(t, e, http.MethodGet, "/v1/requests"); status != http.StatusOK || num(got["total"]) != 0 {
+		t.Errorf("the calls left after deleting every one: %d %v", status, got)
 	}
 }

@@ -224,17 +224,17 @@ func toStatsGroup(g qp.StatsGroup) statsGroupJSON {
 
 // StatsJSON is statistics as the API and the CLI show them.
 type StatsJSON struct {
-	SessionID   string           `json:"session_id"`
-	Statistics  statsGroupJSON   `json:"statistics"`
-	ByModel     []statsGroupJSON `json:"by_model"`
-	ByAccount   []statsGroupJSON `json:"by_account"`
-	ByBucket    []statsGroupJSON `json:"by_bucket,omitempty"`
-	Percentiles string           `json:"percentiles"`
+	SessionID   string            `json:"session_id"`
+	Statistics  statsGroupJSON    `json:"statistics"`
+	ByModel     []statsGroupJSON  `json:"by_model"`
+	ByAccount   []statsGroupJSON  `json:"by_account"`
+	ByBucket    *[]statsGroupJSON `json:"by_bucket,omitempty"` // when asked for: a list, empty when no call matched
+	Percentiles string            `json:"percentiles"`
 }
 
 // Stats is statistics as the API and the CLI show them; sessionID is "all"
-// for the whole history.
-func Stats(sessionID string, st *qp.Stats) StatsJSON {
+// for the whole history. bucket is the query's (hour, day, or "" for none).
+func Stats(sessionID string, st *qp.Stats, bucket string) StatsJSON {
 	out := StatsJSON{SessionID: sessionID, Statistics: toStatsGroup(st.Totals), ByModel: []statsGroupJSON{}, ByAccount: []statsGroupJSON{}, Percentiles: "exact"}
 	if st.Approximate {
 		out.Percentiles = "approximate"
@@ -249,10 +249,15 @@ func Stats(sessionID string, st *qp.Stats) StatsJSON {
 		j.Account = &g.Key
 		out.ByAccount = append(out.ByAccount, j)
 	}
+	if bucket == "" {
+		return out
+	}
+	buckets := make([]statsGroupJSON, 0, len(st.ByBucket))
 	for _, g := range st.ByBucket {
 		j := toStatsGroup(g)
 		j.Bucket = g.Key
-		out.ByBucket = append(out.ByBucket, j)
+		buckets = append(buckets, j)
 	}
+	out.ByBucket = &buckets
 	return out
 }

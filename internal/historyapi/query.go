@@ -20,6 +20,13 @@ var (
 
 func keys(groups ...[]string) []string { return slices.Concat(groups...) }
 
+// bySession are a route's keys under /v1/sessions/{id}/: the path names the
+// session, so a session_id beside it (another session, which was answered
+// with the path's) is a parameter the route does not take.
+func bySession(known []string) []string {
+	return slices.DeleteFunc(slices.Clone(known), func(k string) bool { return k == "session_id" })
+}
+
 // strictQuery parses the request's query for a history route. Unlike
 // url.Values it refuses what it cannot read: Go's parser silently drops a
 // pair holding ';' or a bad escape, so "?session_id=abc;x" would otherwise

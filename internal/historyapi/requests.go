@@ -111,6 +111,12 @@ func (a *API) DeleteRequests(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest("before", "missing_required_parameter", "before is required: %s", TimeFormats))
 		return
 	}
+	// Calls answered a moment ago may still wait in the recorder's queue:
+	// written after the delete, they would outlive a cut-off they are before.
+	if err := a.d.Recorder.Sync(r.Context()); err != nil {
+		a.storeFailed(w, err)
+		return
+	}
 	n, err := a.d.History.DeleteRequestsBefore(r.Context(), before, 500)
 	if err != nil {
 		a.storeFailed(w, err)

@@ -51,6 +51,6 @@ func (a *API) GetResponse(w http.ResponseWriter, r *http.Request) {
 	out := struct {
 		*ResponseJSON
 		Request map[string]any `json:"request"`
-	}{Response(rec), map[string]any{"id": rec.RequestID, "request_id": rec.RequestUUID, "model": rec.Model, "stream": rec.Stream}}
+	}{Response(rec), map[string]any{"id": rec.RequestID, "request_id": rec.RequestUUID, "model": rec.RequestModel, "stream": rec.Stream}}
 	writeJSON(w, http.StatusOK, out)
 }

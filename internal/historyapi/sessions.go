@@ -78,7 +78,7 @@ func (a *API) DeleteSession(w http.ResponseWriter, r *http.Request) {
 // SessionRequests serves GET /v1/sessions/{id}/requests: the session's
 // calls, the request list's parameters less session_id.
 func (a *API) SessionRequests(w http.ResponseWriter, r *http.Request) {
-	q, ok := query(w, r, keys(listKeys, filterKeys))
+	q, ok := query(w, r, bySession(keys(listKeys, filterKeys)))
 	if !ok {
 		return
 	}

@@ -46,13 +46,13 @@ func (a *API) Stats(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		id = "all"
 	}
-	writeJSON(w, http.StatusOK, Stats(id, st))
+	writeJSON(w, http.StatusOK, Stats(id, st, sq.Bucket))
 }
 
 // SessionStats serves GET /v1/sessions/{id}/stats: the original's usage
 // block, plus the full statistics.
 func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
-	q, ok := query(w, r, statsKeys)
+	q, ok := query(w, r, bySession(statsKeys))
 	if !ok {
 		return
 	}
@@ -71,7 +71,7 @@ func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
 		a.storeFailed(w, err)
 		return
 	}
-	full := Stats(rec.ID, st)
+	full := Stats(rec.ID, st, sq.Bucket)
 	body := map[string]any{
 		"session_id":    rec.ID,
 		"message_count": rec.MessageCount,

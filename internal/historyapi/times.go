@@ -21,8 +21,23 @@ const TimeFormats = "an RFC 3339 time (2026-05-01T12:00:00Z), a date (2026-05-01
 // ParseTime reads a time the way the history API and the CLI accept it:
 // RFC 3339 (any offset, optional fraction), a plain date (midnight UTC), a
 // relative age before now (a number and s, m, h, d or w: 2h, 7d), or a Unix
-// time in seconds or milliseconds (see UnixSecondsBelow).
+// time in seconds or milliseconds (see UnixSecondsBelow). A time before 1970
+// is 1970's first instant.
 func ParseTime(v string, now time.Time) (time.Time, error) {
+	t, err := parseTime(v, now)
+	if err != nil {
+		return t, err
+	}
+	// Every call is recorded in Unix time, after 1970; an earlier time read
+	// as itself could be the zero time, which a range takes for "not given"
+	// (end=0001-01-01 held every call), so it is 1970's first instant.
+	if epoch := time.Unix(0, 0); t.Before(epoch) {
+		return epoch, nil
+	}
+	return t, nil
+}
+
+func parseTime(v string, now time.Time) (time.Time, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return time.Time{}, errors.New("empty time")

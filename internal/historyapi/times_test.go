@@ -1,8 +1,12 @@
 package historyapi
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+
+	"qwenproxy/internal/store/storetest"
 )
 
 func TestParseTime(t *testing.T) {
@@ -62,4 +66,47 @@ func TestFormatTimeShowsTheZone(t *testing.T) {
 	if FormatTime(time.Time{}) != "-" {
 		t.Error("a zero time shows as -")
 	}
+}
+
+// A time before 1970 reads as 1970's first instant, before every call: it
+// read as the zero time, which the filters take for "not given", so
+// end=0001-01-01 listed every call instead of none, and a start after such an
+// end was not refused.
+func TestATimeBefore1970IsBeforeEveryCall(t *testing.T) {
+	now := time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC)
+	for _, in := range []string{"0001-01-01", "0001-01-01T00:00:00Z", "0000-12-31T23:00:00-01:00", "1969-12-31", "1900-01-01T00:00:00Z"} {
+		if got, err := ParseTime(in, now); err != nil || !got.Equal(time.Unix(0, 0)) {
+			t.Errorf("ParseTime(%q) = %v, %v; want 1970-01-01T00:00:00Z", in, got, err)
+		}
+	}
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		a, st := apiOver(t, dbURL)
+		seedCalls(t, st, 2)
+		for target, want := range map[string]int{
+			"/v1/requests?end=0001-01-01":                           0,
+			"/v1/responses?end=0001-01-01T00:00:00Z":                0,
+			"/v1/requests?start=0001-01-01":                         2,
+			"/v1/requests?start=2026-05-01&end=0001-01-01":          400,
+			"/v1/export?format=csv&start=2026-05-01&end=0001-01-01": 400,
+		} {
+			handler := a.ListRequests
+			switch {
+			case strings.HasPrefix(target, "/v1/responses"):
+				handler = a.ListResponses
+			case strings.HasPrefix(target, "/v1/export"):
+				handler = a.Export
+			}
+			w := serve(handler, "GET", target)
+			if want == 400 {
+				if w.Code != 400 || !strings.Contains(w.Body.String(), "invalid_date_range") {
+					t.Errorf("GET %s: %d %s, want 400 invalid_date_range", target, w.Code, w.Body)
+				}
+				continue
+			}
+			var got struct{ Total int }
+			if err := json.Unmarshal(w.Body.Bytes(), &got); w.Code != 200 || err != nil || got.Total != want {
+				t.Errorf("GET %s: %d %s, want %d calls", target, w.Code, w.Body, want)
+			}
+		}
+	})
 }

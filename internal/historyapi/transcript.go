@@ -62,6 +62,10 @@ type TurnJSON struct {
 	// Bodies is false when the call was recorded without bodies: there is
 	// no text to show, only figures.
 	Bodies bool `json:"bodies"`
+	// Truncated names the bodies stored cut, over RECORD_MAX_BODY_BYTES
+	// ("request", "response"): their messages are not in the record, so
+	// the input or the output shows none of them.
+	Truncated []string `json:"truncated,omitempty"`
 }
 
 // Turn reads one call, with its bodies, as a transcript turn.
@@ -71,7 +75,13 @@ func Turn(r *qp.RequestRecord) TurnJSON {
 	if t.Input == nil {
 		t.Input = []MessageJSON{}
 	}
+	if storedCut(r.OpenAIRequest) {
+		t.Truncated = append(t.Truncated, "request")
+	}
 	if rs := r.Response; rs != nil {
+		if storedCut(rs.OpenAIResponse) {
+			t.Truncated = append(t.Truncated, "response")
+		}
 		if m := answer(rs.OpenAIResponse); m != nil && (m.Content != "" || m.Reasoning != "" || len(m.ToolCalls) > 0) {
 			t.Output = m // a call answered nothing (failed, or left before a word) has none: null
 		}
@@ -82,6 +92,22 @@ func Turn(r *qp.RequestRecord) TurnJSON {
 		t.ErrorType, t.Error = nullable(rs.ErrorType), nullable(rs.Error)
 	}
 	return t
+}
+
+// storedCut reports whether body is the record of a body over
+// RECORD_MAX_BODY_BYTES: {"_truncated":true,"_original_bytes":N,"_head":…},
+// written with the marker first (a client's own _truncated field elsewhere in
+// its body is not it).
+func storedCut(body json.RawMessage) bool {
+	if !bytes.HasPrefix(body, []byte(`{"_truncated":true,`)) {
+		return false
+	}
+	var cut struct {
+		Truncated     bool    `json:"_truncated"`
+		OriginalBytes *int64  `json:"_original_bytes"`
+		Head          *string `json:"_head"`
+	}
+	return json.Unmarshal(body, &cut) == nil && cut.Truncated && cut.OriginalBytes != nil && cut.Head != nil
 }
 
 // wireMessage is a message as the Chat Completions and Anthropic Messages

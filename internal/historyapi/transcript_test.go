@@ -1,6 +1,7 @@
 package historyapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -178,6 +179,35 @@ func TestHTMLUnescaped(t *testing.T) {
 	} {
 		if got := htmlUnescaped([]byte(raw)); got != want {
 			t.Errorf("%s: %s, want %s", raw, got, want)
+		}
+	}
+}
+
+// A body stored cut (over RECORD_MAX_BODY_BYTES) holds no messages: its turn
+// says so, where it read as a call that sent nothing (input []) or answered
+// nothing (output null) although it had done both.
+func TestTurnSaysWhichBodiesWereStoredCut(t *testing.T) {
+	const cutRequest = `{"_truncated":true,"_original_bytes":2063,"_head":"{\"model\":\"qwen3-max\",\"messages\":[{\"role\":\"user\",\"content\":\"word word"}`
+	const cutAnswer = `{"_truncated":true,"_original_bytes":5120,"_head":"{\"id\":\"chatcmpl-1\",\"choices\":[{\"message\":{\"content\":\"You said"}`
+	const answer = `{"choices":[{"message":{"role":"assistant","content":"Hi."}}]}`
+	for _, c := range []struct {
+		request, response string
+		want              []string
+	}{
+		{cutRequest, answer, []string{"request"}},
+		{`{"messages":[{"role":"user","content":"hello"}]}`, cutAnswer, []string{"response"}},
+		{cutRequest, cutAnswer, []string{"request", "response"}},
+		{`{"messages":[{"role":"user","content":"hello"}]}`, answer, nil},
+		// A client's own field of that name is not the record's marker.
+		{`{"_truncated":true,"messages":[{"role":"user","content":"hello"}]}`, answer, nil},
+	} {
+		got := turnOf(c.request, c.response)
+		if !slices.Equal(got.Truncated, c.want) {
+			t.Errorf("%s / %s: truncated %q, want %q", c.request, c.response, got.Truncated, c.want)
+		}
+		b, _ := json.Marshal(got)
+		if has := bytes.Contains(b, []byte(`"truncated":`)); has != (c.want != nil) {
+			t.Errorf("%s: the turn's JSON %s", c.request, b)
 		}
 	}
 }

@@ -149,7 +149,11 @@ async function removeSession(main, s) {
 function turn(t) {
   const out = t.input.map(message);
   if (!t.bodies) out.push(h("div.msg.system", h("div.text.muted", "(recorded without bodies)")));
+  const cut = (body) => (t.truncated || []).includes(body)
+    ? h("div.msg.system", h("div.text.muted", `(the ${body} was stored cut, over RECORD_MAX_BODY_BYTES: its messages are not in the history)`)) : null;
+  if (cut("request")) out.push(cut("request"));
   if (t.output) out.push(message(t.output));
+  if (cut("response")) out.push(cut("response"));
   const meta = h("div.turnmeta", { dataset: { turn: t.id } },
     h("a", { href: "#/calls/" + t.id }, "call " + t.id),
     h("span", f.time(t.timestamp)),
