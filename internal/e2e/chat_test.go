@@ -416,10 +416,14 @@ func TestExplicitSessionHeader(t *testing.T) {
 	if !strings.Contains(got.Choices[0].Message.Content, `Earlier you said: "First fact: the sky."`) {
 		t.Fatalf("answer %q", got.Choices[0].Message.Content)
 	}
-	_, err = e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("x")), option.WithHeader("X-Session-Id", "bad id!"))
-	var apiErr *openai.Error
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "X-Session-Id" {
-		t.Fatalf("bad session id: %v", err)
+	// Dots alone are path segments: /v1/sessions/.. could not reach the
+	// session they named (it was accepted, its page a redirect elsewhere).
+	for _, bad := range []string{"bad id!", ".", "..", "..."} {
+		_, err = e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("x")), option.WithHeader("X-Session-Id", bad))
+		var apiErr *openai.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Param != "X-Session-Id" {
+			t.Errorf("session id %q: %v", bad, err)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -142,12 +143,14 @@ type Turn struct {
 }
 
 // ErrInvalidID is returned for an X-Session-Id that cannot name a session.
-var ErrInvalidID = errors.New("session id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+var ErrInvalidID = errors.New("session id must be 1-128 characters of letters, digits, '.', '_', ':' or '-', and not dots alone")
 
 var validID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// ValidID reports whether id can name a session.
-func ValidID(id string) bool { return validID.MatchString(id) }
+// ValidID reports whether id can name a session. Dots alone cannot: "." and
+// ".." are path segments, so /v1/sessions/.. (the session's page, its
+// export, its deletion) was cleaned into a redirect to another route.
+func ValidID(id string) bool { return validID.MatchString(id) && strings.Trim(id, ".") != "" }
 
 // maxUnseenAnswers bounds how far back in a resent history the answer its
 // chat last gave is looked for: the turns after it are ones the chat never
