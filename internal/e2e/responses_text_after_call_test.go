@@ -53,6 +53,30 @@ type outputItem struct {
 	Arguments string
 }
 
+// finalResponse reads a Responses call's response: its body, or streamed,
+// the one its response.completed event carries.
+func finalResponse(t *testing.T, resp *http.Response, streamed bool) (final struct {
+	ID     string
+	Output json.RawMessage
+}) {
+	t.Helper()
+	if !streamed {
+		if err := json.NewDecoder(resp.Body).Decode(&final); err != nil {
+			t.Fatal(err)
+		}
+		return final
+	}
+	events := sseData(t, resp)
+	var completed struct{ Response json.RawMessage }
+	if err := json.Unmarshal([]byte(events[len(events)-1]), &completed); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(completed.Response, &final); err != nil {
+		t.Fatal(err)
+	}
+	return final
+}
+
 func outputItems(t *testing.T, raw json.RawMessage) []outputItem {
 	t.Helper()
 	var items []struct {
@@ -109,25 +133,7 @@ func TestResponsesListTextAfterACallWhereItCame(t *testing.T) {
 		{"held for its strict call", `,"strict":true`, `,"stream":true`},
 	} {
 		body := fmt.Sprintf(`{"model":"qwen3-max","input":"list the files","tools":[`+tool+`]%s}`, c.strict, c.stream)
-		resp := postJSON(t, e, "/v1/responses", body, nil)
-		var final struct {
-			ID     string
-			Output json.RawMessage
-		}
-		if c.stream == "" {
-			if err := json.NewDecoder(resp.Body).Decode(&final); err != nil {
-				t.Fatal(err)
-			}
-		} else {
-			events := sseData(t, resp)
-			var completed struct{ Response json.RawMessage }
-			if err := json.Unmarshal([]byte(events[len(events)-1]), &completed); err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(completed.Response, &final); err != nil {
-				t.Fatal(err)
-			}
-		}
+		final := finalResponse(t, postJSON(t, e, "/v1/responses", body, nil), c.stream != "")
 		got := outputItems(t, final.Output)
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: output %+v, want %+v", c.name, got, want)
@@ -149,22 +155,7 @@ func TestResponsesListTheSourcesAfterACall(t *testing.T) {
 	const body = `{"model":"qwen3-max-search","input":"use shell with {\"command\": \"ls\"}","tools":[{"type":"function","name":"shell","parameters":{"type":"object","properties":{"command":{"type":"string"}}}}]%s}`
 	var outputs [2][]outputItem
 	for i, stream := range []string{"", `,"stream":true`} {
-		resp := postJSON(t, e, "/v1/responses", fmt.Sprintf(body, stream), nil)
-		var final struct{ Output json.RawMessage }
-		if stream == "" {
-			if err := json.NewDecoder(resp.Body).Decode(&final); err != nil {
-				t.Fatal(err)
-			}
-		} else {
-			events := sseData(t, resp)
-			var completed struct{ Response json.RawMessage }
-			if err := json.Unmarshal([]byte(events[len(events)-1]), &completed); err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(completed.Response, &final); err != nil {
-				t.Fatal(err)
-			}
-		}
+		final := finalResponse(t, postJSON(t, e, "/v1/responses", fmt.Sprintf(body, stream), nil), stream != "")
 		outputs[i] = outputItems(t, final.Output)
 		var items []struct {
 			Content []struct{ Annotations []json.RawMessage }
