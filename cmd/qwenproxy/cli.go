@@ -254,11 +254,17 @@ func (c *cli) table(header string, rows func(w io.Writer)) error {
 // it match too, and how to see them: a table of the newest 50 calls read as
 // every call there was. It does not count them: a count under a filter
 // reads every match (`stats` counts calls; --json prints the page alone).
-func (c *cli) moreMatch(more bool, shown int, what string) error {
+// one and many name a row and rows: a page of one is "the newest call", not
+// "the newest 1 calls".
+func (c *cli) moreMatch(more bool, shown int, one, many string) error {
 	if !more {
 		return nil
 	}
-	_, err := fmt.Fprintf(c.stdout, "the newest %d %s shown; more match: --limit N shows up to 1000, --start and --end choose the time range\n", shown, what)
+	rows := fmt.Sprintf("%d %s", shown, many)
+	if shown == 1 {
+		rows = one
+	}
+	_, err := fmt.Fprintf(c.stdout, "the newest %s shown; more match: --limit N shows up to 1000, --start and --end choose the time range\n", rows)
 	return err
 }
 

@@ -44,7 +44,7 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 		}
 		how := "sealed under QWENPROXY_SECRET_KEY"
 		if c.cfg.SecretKey == nil {
-			fmt.Fprintln(stderr, unsealedWarning)
+			fmt.Fprintln(stderr, unsealedWarning(qwen.Credentials{Token: token, Cookies: cookies}))
 			how = "unencrypted"
 		}
 		if !*c.asJSON { // with --json, the status below says it all
@@ -67,9 +67,23 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 	return usagef("unknown action %q (want set, clear or status)", action)
 }
 
-// unsealedWarning is printed when credentials are stored without a key.
-const unsealedWarning = "warning: QWENPROXY_SECRET_KEY is not set, so the cookie (which holds the login token) is stored unencrypted in the database; " +
-	"to seal it, set QWENPROXY_SECRET_KEY to 32 random bytes (e.g. `export QWENPROXY_SECRET_KEY=$(openssl rand -hex 32)`, the same for the server) and run `qwenproxy credentials set` again"
+// unsealedWarning is printed when credentials are stored without a key. It
+// names what was stored in clear: a guest's cookie holds no login token, and
+// its bx-umidtoken went in clear too (the warning said "the cookie (which
+// holds the login token)" whatever was given).
+func unsealedWarning(creds qwen.Credentials) string {
+	var what string
+	switch {
+	case creds.LoginToken() != "" && creds.UmidToken() != "":
+		what = "the cookie (which holds the login token) and the bx-umidtoken are"
+	case creds.LoginToken() != "":
+		what = "the cookie (which holds the login token) is"
+	default:
+		what = "the cookie and the bx-umidtoken (guest credentials) are"
+	}
+	return "warning: QWENPROXY_SECRET_KEY is not set, so " + what + " stored unencrypted in the database; " +
+		"to seal them, set QWENPROXY_SECRET_KEY to 32 random bytes (e.g. `export QWENPROXY_SECRET_KEY=$(openssl rand -hex 32)`, the same for the server) and run `qwenproxy credentials set` again"
+}
 
 // readCredentials reads the credentials from standard input: either one
 // line, the Cookie header of a logged-in browser (its token=… is enough), or

@@ -251,3 +251,37 @@ func TestCredentialsSetHelpNamesTheCookieAlone(t *testing.T) {
 		t.Fatalf("the one line was not stored as the Cookie header: %s", status)
 	}
 }
+
+// Stored without a key, `credentials set` names what went in clear: a
+// guest's cookie and bx-umidtoken, which hold no login token. It said "the
+// cookie (which holds the login token)" whatever it was given, and left the
+// bx-umidtoken unnamed.
+func TestUnsealedWarningNamesWhatWasStored(t *testing.T) {
+	jwt := "h.eyJleHAiOjQxMDI0NDQ4MDB9.sig" // {"exp":4102444800}
+	for _, c := range []struct {
+		name, stdin   string
+		want, wantNot []string
+	}{
+		{"guest", "umid-value\nacw_tc=guest-cookie\n", []string{"the cookie and the bx-umidtoken (guest credentials) are stored unencrypted"}, []string{"login token"}},
+		{"logged in", "token=" + jwt + "\n", []string{"the cookie (which holds the login token) is stored unencrypted"}, []string{"bx-umidtoken"}},
+		{"logged in with a bx-umidtoken", "umid-value\ntoken=" + jwt + "\n", []string{"the cookie (which holds the login token) and the bx-umidtoken are stored unencrypted"}, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, run := cliWithVars(filepath.Join(t.TempDir(), "c.db"))
+			code, out, errOut := run(c.stdin, "credentials", "set")
+			if code != 0 {
+				t.Fatalf("set: %d %s %s", code, out, errOut)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("warning %q lacks %q", errOut, w)
+				}
+			}
+			for _, w := range c.wantNot {
+				if strings.Contains(errOut, w) {
+					t.Errorf("warning %q says %q", errOut, w)
+				}
+			}
+		})
+	}
+}

@@ -30,6 +30,9 @@ func testListTablesSayWhenTheyShowOnlySome(t *testing.T, dbURL string) {
 		{[]string{"requests", "ls", "--limit", "30"}, 30, ""},
 		{[]string{"sessions", "ls", "--limit", "5"}, 5, "the newest 5 sessions shown; more match"},
 		{[]string{"sessions", "ls"}, 20, ""},
+		// A page of one names its row in the singular: it said "the newest 1 calls".
+		{[]string{"requests", "ls", "--limit", "1"}, 1, "the newest call shown; more match"},
+		{[]string{"sessions", "ls", "--limit", "1"}, 1, "the newest session shown; more match"},
 	} {
 		out, errOut, code := runOn(t, dbURL, c.args...)
 		if code != 0 {

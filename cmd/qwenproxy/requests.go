@@ -45,7 +45,7 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if err := requestTable(c, res.Items); err != nil {
 			return err
 		}
-		return c.moreMatch(res.HasMore, len(res.Items), "calls")
+		return c.moreMatch(res.HasMore, len(res.Items), "call", "calls")
 	case "show":
 		id, err := c.openWithID(ctx, args, "qwenproxy requests show ID")
 		if err != nil {

@@ -60,7 +60,7 @@ func sessionsCmd(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return err
 		}
-		return c.moreMatch(res.HasMore, len(res.Items), "sessions")
+		return c.moreMatch(res.HasMore, len(res.Items), "session", "sessions")
 	case "show":
 		reasoning := c.fs.Bool("reasoning", false, "print reasoning in full instead of folded to its first line")
 		calls := c.fs.Bool("calls", false, "print the table of calls instead of the transcript")
