@@ -40,23 +40,32 @@ func testExportToAFileSaysWhatItWrote(t *testing.T, dbURL string) {
 	seedHistory(t, storetest.Open(t, dbURL), 6) // calls 0 and 6 failed: i%7 == 0
 	dir := t.TempDir()
 
-	file := filepath.Join(dir, "calls.csv")
-	out, errOut, code := runOn(t, dbURL, "export", "--format", "csv", "--output", file)
-	if code != 0 || out != "exported 6 calls as CSV to "+file+"\n" {
-		t.Fatalf("export --output: exit %d, %q %q", code, out, errOut)
+	// A file named *.csv is CSV without --format too (it got JSONL).
+	for _, args := range [][]string{{"--format", "csv"}, nil} {
+		file := filepath.Join(dir, "calls.csv")
+		out, errOut, code := runOn(t, dbURL, append([]string{"export", "--output", file}, args...)...)
+		if code != 0 || out != "exported 6 calls as CSV to "+file+"\n" {
+			t.Fatalf("export --output %v: exit %d, %q %q", args, code, out, errOut)
+		}
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil || len(rows) != 7 || rows[0][0] != "id" {
+			t.Fatalf("the file (%v): %v, %d rows", args, err, len(rows))
+		}
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(f).ReadAll()
-	f.Close()
-	if err != nil || len(rows) != 7 {
-		t.Fatalf("the file: %v, %d rows", err, len(rows))
+
+	// --format wins over the name.
+	file := filepath.Join(dir, "calls-as-lines.csv")
+	if out, errOut, code := runOn(t, dbURL, "export", "--output", file, "--format", "jsonl"); code != 0 || out != "exported 6 calls as JSONL to "+file+"\n" {
+		t.Fatalf("export --output *.csv --format jsonl: exit %d, %q %q", code, out, errOut)
 	}
 
 	file = filepath.Join(dir, "errors.jsonl")
-	out, errOut, code = runOn(t, dbURL, "export", "--status", "error", "--output", file, "--json")
+	out, errOut, code := runOn(t, dbURL, "export", "--status", "error", "--output", file, "--json")
 	var said map[string]any
 	if err := json.Unmarshal([]byte(out), &said); err != nil || code != 0 || said["exported"] != float64(1) || said["output"] != file || said["format"] != "jsonl" {
 		t.Fatalf("export --output --json: exit %d, %v %q %q", code, err, out, errOut)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -103,11 +104,14 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer c.close()
 	c.readOnly = true
-	format := c.fs.String("format", "jsonl", "jsonl or csv")
+	format := c.fs.String("format", "", "jsonl or csv (default: csv for an --output file named *.csv, else jsonl)")
 	output := c.fs.String("output", "-", "file to write, - for standard output (then the export is all that is printed)")
 	noBodies := c.fs.Bool("no-bodies", false, "leave request and response bodies out of JSONL")
 	f := callFlags(c.fs)
 	filter, err := c.openFiltered(ctx, args, func() (qp.CallFilter, error) {
+		if *format == "" {
+			*format = formatOf(*output)
+		}
 		if *format != "jsonl" && *format != "csv" {
 			return qp.CallFilter{}, fmt.Errorf("--format must be jsonl or csv, not %q", *format)
 		}
@@ -152,6 +156,15 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	return c.report(map[string]any{"exported": n, "format": *format, "output": *output},
 		"exported %s as %s to %s", plural(n, "call"), strings.ToUpper(*format), *output)
+}
+
+// formatOf is the export format a file's name asks for: csv for *.csv
+// (calls.csv got JSONL when --format was left out), else jsonl.
+func formatOf(output string) string {
+	if strings.EqualFold(filepath.Ext(output), ".csv") {
+		return "csv"
+	}
+	return "jsonl"
 }
 
 // ownFile says which of the history's own files path is, if it is one:
