@@ -140,8 +140,11 @@ func callsIn(c *chat, msg string) []string {
 				args, end = whole, max(end, m[4]+len(whole))
 			}
 		}
+		advice := m[4] < 0 && hasPrefixFold(rest[m[3]:], " with ")
 		rest = rest[end:]
-		if !slices.Contains(c.tools, name) {
+		// "use NAME with" words, not JSON, advises how to use a tool
+		// (Claude Code's "Use ToolSearch with query …"): no call.
+		if !slices.Contains(c.tools, name) || advice {
 			continue
 		}
 		if args == "" {
@@ -153,6 +156,11 @@ func callsIn(c *chat, msg string) []string {
 			blocks = append(blocks, callBlock(name, args))
 		}
 	}
+}
+
+// hasPrefixFold reports whether s begins with prefix, ignoring ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // jsonObjectAt returns the JSON object s begins with, as written, if it

@@ -149,3 +149,20 @@ func TestToolAnswerDoesTheRequestThatComesWithAResult(t *testing.T) {
 		}
 	}
 }
+
+// "use NAME with" followed by words, not JSON, is an agent's advice, not a
+// request: Claude Code's reminder after a compaction says "Use ToolSearch
+// with query \"select:<name>\" to load tool schemas", and the simulator
+// called ToolSearch with no arguments, which Claude Code refused
+// (InputValidationError). "use NAME" alone is still a call without
+// arguments.
+func TestToolAnswerTakesNoCallFromAdviceWithWords(t *testing.T) {
+	c := &chat{tools: []string{"ToolSearch", "Bash"}}
+	msg := "System: The following deferred tools are now available via ToolSearch. Use ToolSearch with query \"select:<name>\" to load tool schemas before calling them.\n\nuse Bash with {\"command\": \"ls\"}"
+	if got, ok := toolAnswer(c, msg); !ok || got != "Let me do that.\n"+callBlock("Bash", `{"command": "ls"}`) {
+		t.Errorf("advice beside a request: %q, %v", got, ok)
+	}
+	if got, ok := toolAnswer(c, "use Bash now"); !ok || got != "Let me do that.\n"+callBlock("Bash", "{}") {
+		t.Errorf("a call without arguments: %q, %v", got, ok)
+	}
+}
