@@ -53,10 +53,12 @@ export function agentBin(name) {
  * their contents (objects are written as JSON); env is added to a minimal
  * environment (PATH, HOME, no inherited keys). root, an earlier run's, runs
  * the agent again in that run's HOME and working directory (to resume its
- * conversation). Resolves {code, signal, stdout, stderr, timedOut, root, home, work}; the
+ * conversation). interruptWhen, a function of the working directory's path,
+ * is checked every 50 ms: once it is true, the agent gets SIGINT, as a user's
+ * Ctrl-C. Resolves {code, signal, stdout, stderr, timedOut, interrupted, root, home, work}; the
  * agent and everything it started are killed at RUN_TIMEOUT_MS.
  */
-export async function runAgent({ command, args = [], input, env = {}, files = {}, root = mkdtempSync(join(tmpdir(), 'qwenproxy-agent-')) }) {
+export async function runAgent({ command, args = [], input, env = {}, files = {}, interruptWhen, root = mkdtempSync(join(tmpdir(), 'qwenproxy-agent-')) }) {
   const home = join(root, 'home');
   const work = join(root, 'work');
   mkdirSync(work, { recursive: true });
@@ -90,18 +92,27 @@ export async function runAgent({ command, args = [], input, env = {}, files = {}
     timedOut = true;
     killGroup(child.pid);
   }, RUN_TIMEOUT_MS);
+  let interrupted = false;
+  const watch = interruptWhen
+    ? setInterval(() => {
+        if (interrupted || !interruptWhen(work)) return;
+        interrupted = true;
+        killGroup(child.pid, 'SIGINT');
+      }, 50)
+    : undefined;
   const [code, signal] = await new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (c, s) => resolve([c, s]));
   });
   clearTimeout(timer);
+  clearInterval(watch);
   killGroup(child.pid); // what it left running in the background
-  return { code, signal, stdout: out(), stderr: err(), timedOut, root, home, work };
+  return { code, signal, stdout: out(), stderr: err(), timedOut, interrupted, root, home, work };
 }
 
-function killGroup(pid) {
+function killGroup(pid, signal = 'SIGKILL') {
   try {
-    process.kill(-pid, 'SIGKILL');
+    process.kill(-pid, signal);
   } catch {
     // already gone
   }

@@ -67,6 +67,14 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 				return thanks + " Next:\n" + strings.Join(blocks, "\n"), true
 			}
 		}
+		// The user's words after the results (a request made again after
+		// stopping the tool) are done too, as a new plan.
+		if steps := planSteps(requestAfterResults(msg)); steps[0] != "" {
+			if blocks := callsIn(c, steps[0]); len(blocks) > 0 {
+				c.plan = steps[1:]
+				return thanks + " Next:\n" + strings.Join(blocks, "\n"), true
+			}
+		}
 		return thanks, true
 	}
 	if m := mustCall.FindStringSubmatch(msg); m != nil {
@@ -89,6 +97,29 @@ func toolAnswer(c *chat, msg string) (string, bool) {
 	return terminalAnswer(c, msg)
 }
 
+// requestAfterResults returns the user's request that follows a turn's
+// tool results: from the first paragraph after the last result that begins
+// with "use ". A result's own text (a file that says "use …" mid-paragraph)
+// is not taken for it; a result with a paragraph of its own that begins so
+// would be, as the proxy marks no end to a result.
+func requestAfterResults(msg string) string {
+	results := toolResult.FindAllStringIndex(msg, -1)
+	if len(results) == 0 {
+		return ""
+	}
+	after := msg[results[len(results)-1][1]:]
+	for i := 0; ; {
+		j := strings.Index(after[i:], "\n\n")
+		if j < 0 {
+			return ""
+		}
+		i += j + 2
+		if rest := strings.TrimLeft(after[i:], " \t\n"); strings.HasPrefix(strings.ToLower(rest), "use ") {
+			return rest
+		}
+	}
+}
+
 // callsIn returns a call block for each "use NAME with {…}" in msg that
 // names a declared tool.
 func callsIn(c *chat, msg string) []string {
@@ -109,8 +140,11 @@ func callsIn(c *chat, msg string) []string {
 				args, end = whole, max(end, m[4]+len(whole))
 			}
 		}
+		advice := m[4] < 0 && hasPrefixFold(rest[m[3]:], " with ")
 		rest = rest[end:]
-		if !slices.Contains(c.tools, name) {
+		// "use NAME with" words, not JSON, advises how to use a tool
+		// (Claude Code's "Use ToolSearch with query …"): no call.
+		if !slices.Contains(c.tools, name) || advice {
 			continue
 		}
 		if args == "" {
@@ -122,6 +156,11 @@ func callsIn(c *chat, msg string) []string {
 			blocks = append(blocks, callBlock(name, args))
 		}
 	}
+}
+
+// hasPrefixFold reports whether s begins with prefix, ignoring ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // jsonObjectAt returns the JSON object s begins with, as written, if it

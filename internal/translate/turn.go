@@ -67,7 +67,8 @@ func HasEarlierTurns(history []qp.Message) bool {
 // for people browsing the history (and is what GET /v1/sessions searches).
 // Coding agents open their conversations with context of their own — Claude
 // Code's and Qwen Code's <system-reminder> blocks before the user's words,
-// Codex's <environment_context> as a message of its own — which would name
+// Codex's <environment_context> as a message of its own, Claude Code's
+// summary that opens a compacted conversation — which would name
 // every session of an agent alike: that context is passed over, and the
 // first user message with words of the user's names the session (the first
 // user message, whole, when none has). It is cut to FirstUserMax bytes (on
@@ -93,27 +94,49 @@ func FirstUserText(msgs []qp.Message) string {
 // FirstUserMax bounds FirstUserText, in bytes.
 const FirstUserMax = qp.FirstUserMessageMax
 
-// withoutAgentContext is text less the <system-reminder> blocks agents weave
-// into it, and "" for a text that is one tagged block alone
-// (<environment_context>…</environment_context>, Codex's; its
-// <user_instructions>, an AGENTS.md): context, not the user's words.
+// contextTags are the blocks agents weave into a user's text: Claude Code's
+// and Qwen Code's <system-reminder>, and Claude Code's record of a local
+// command such as /compact, which it sends with the user's next words.
+var contextTags = []string{"system-reminder", "local-command-caveat", "command-name", "command-message",
+	"command-args", "local-command-stdout", "local-command-stderr"}
+
+// compactedOpening opens the summary that Claude Code's compacted
+// conversation begins with.
+const compactedOpening = "This session is being continued from a previous conversation"
+
+// withoutAgentContext is text less the blocks of contextTags, and "" for a
+// text that is one tagged block alone (<environment_context>…
+// </environment_context>, Codex's; its <user_instructions>, an AGENTS.md) or
+// Claude Code's summary of a compacted conversation: context, not the
+// user's words.
 func withoutAgentContext(text string) string {
-	for {
-		i := strings.Index(text, "<system-reminder>")
-		if i < 0 {
-			break
-		}
-		j := strings.Index(text[i:], "</system-reminder>")
-		if j < 0 {
-			break
-		}
-		text = text[:i] + text[i+j+len("</system-reminder>"):]
+	for _, tag := range contextTags {
+		text = withoutBlocks(text, "<"+tag+">", "</"+tag+">")
 	}
 	text = strings.TrimSpace(text)
 	if name, ok := openingTag(text); ok && strings.HasSuffix(text, "</"+name+">") {
 		return ""
 	}
+	if strings.HasPrefix(text, compactedOpening) {
+		return ""
+	}
 	return text
+}
+
+// withoutBlocks is text less every block that opens with open and closes
+// with end.
+func withoutBlocks(text, open, end string) string {
+	for {
+		i := strings.Index(text, open)
+		if i < 0 {
+			return text
+		}
+		j := strings.Index(text[i:], end)
+		if j < 0 {
+			return text
+		}
+		text = text[:i] + text[i+j+len(end):]
+	}
 }
 
 // openingTag returns the name of the tag text opens with (letters, digits,

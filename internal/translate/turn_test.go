@@ -241,6 +241,19 @@ func TestFirstUserTextPassesOverAgentContext(t *testing.T) {
 			user("<system-reminder>\nAttribution for git commits and pull requests\n</system-reminder>\n<system-reminder>\nskills\n</system-reminder>\nfix the failing test")}, "fix the failing test"},
 		{"Qwen Code", []qp.Message{user("<system-reminder>\nThe following skills are available\n</system-reminder>"), user("rename foo to bar")}, "rename foo to bar"},
 		{"Codex", []qp.Message{{Role: "developer", Text: "You are Codex."}, user("<environment_context>\n  <cwd>/w</cwd>\n</environment_context>"), user("add a README")}, "add a README"},
+		// Claude Code's conversation after a /compact opens with its summary
+		// ("This session is being continued …"), and the user's next words
+		// come after the local command's record (<local-command-caveat>,
+		// <command-name>, …): every compacted session was named by the
+		// summary's opening, alike.
+		{"Claude Code after /compact", []qp.Message{
+			user("This session is being continued from a previous conversation that ran out of context. The summary below covers the earlier portion of the conversation.\n\nSummary: edited notes.txt."),
+			{Role: "assistant", Text: "Done."},
+			user("<system-reminder>\nCalled the Read tool\n</system-reminder>"),
+			user("<system-reminder>\nResult of calling the Read tool\n</system-reminder>\n<local-command-caveat>The command below was run directly in Claude Code.</local-command-caveat>\n" +
+				"<command-name>/compact</command-name>\n            <command-message>compact</command-message>\n            <command-args></command-args>\n" +
+				"<local-command-stdout>Compacted (ctrl+o to see full summary)</local-command-stdout>\nrun the tests again"),
+		}, "run the tests again"},
 		{"plain", []qp.Message{user("  hello  ")}, "hello"},
 		{"a tag of the user's", []qp.Message{user("<b>bold</b> is what I want")}, "<b>bold</b> is what I want"},
 		{"context alone", []qp.Message{user("<environment_context>\n<cwd>/w</cwd>\n</environment_context>")}, "<environment_context>\n<cwd>/w</cwd>\n</environment_context>"},

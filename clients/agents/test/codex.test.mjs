@@ -4,8 +4,9 @@
 // default).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentBin, assertAgentRoundTrip, recordedCalls, runAgent, startKeyedProxy } from '../harness.mjs';
+import { agentBin, assertAgentRoundTrip, assertEnded, describeCalls, recordedCalls, runAgent, startKeyedProxy } from '../harness.mjs';
 
 // The config.toml the README gives, pointed at this run's proxy.
 function codexConfig({ baseURL }, model = 'gpt-5-codex') {
@@ -64,4 +65,44 @@ test('Codex applies a patch with its custom apply_patch tool through the proxy',
   await assertAgentRoundTrip(t, proxy, run, { tool: 'apply_patch', file: 'patched.txt', content: 'codex patched this\n', path: '/v1/responses' });
   const declared = (await recordedCalls(proxy)).flatMap(({ request }) => request.openai_request?.tools ?? []);
   assert.ok(declared.some((tool) => tool.type === 'custom' && tool.name === 'apply_patch'), 'Codex did not declare apply_patch as a custom tool');
+});
+
+// A user stops Codex while its command runs (Ctrl-C) and asks again with
+// `codex exec resume --last`: the resumed turn sends the interrupted call's
+// result ("aborted by user"), Codex's <turn_aborted> note and the request
+// together. The request must be carried out, in the conversation's one
+// session and Qwen chat (the simulator once thanked for the result alone,
+// and the retried command never ran).
+test('Codex carries out a request made again after its command was interrupted', async (t) => {
+  const proxy = await startKeyedProxy();
+  t.after(() => proxy.stop());
+  const files = { '.codex/config.toml': codexConfig(proxy, 'gpt-5.5') };
+  const env = { QWENPROXY_API_KEY: proxy.key };
+  const exec = ['exec', '--dangerously-bypass-approvals-and-sandbox', '--skip-git-repo-check'];
+  const stopped = await runAgent({
+    command: agentBin('codex'),
+    args: [...exec, `use exec_command with ${JSON.stringify({ cmd: 'touch started.txt; sleep 60' })}`],
+    files,
+    env,
+    interruptWhen: (work) => existsSync(join(work, 'started.txt')),
+  });
+  assert.ok(stopped.interrupted && !stopped.timedOut, `the command was not interrupted:\n${stopped.stdout.slice(-2000)}`);
+  const run = await runAgent({
+    root: stopped.root,
+    command: agentBin('codex'),
+    args: [...exec, 'resume', '--last', `use exec_command with ${JSON.stringify({ cmd: 'echo again > again.txt' })}`],
+    env,
+  });
+  assertEnded(run);
+  assert.equal(readFileSync(join(run.work, 'again.txt'), 'utf8'), 'again\n');
+  const calls = await recordedCalls(proxy);
+  for (const line of describeCalls(calls)) t.diagnostic(line);
+  const summary = describeCalls(calls).join('\n');
+  assert.ok(calls.length <= 8, `${calls.length} calls:\n${summary}`);
+  assert.equal(new Set(calls.map(({ request }) => request.session_id)).size, 1, `several sessions:\n${summary}`);
+  assert.equal(new Set(calls.map(({ responses }) => responses[0]?.chat_id)).size, 1, `several Qwen chats:\n${summary}`);
+  for (const { request, responses } of calls) {
+    assert.equal(responses.length, 1, `request #${request.id} has ${responses.length} response rows:\n${summary}`);
+    assert.equal(responses[0].status, 'success', `request #${request.id} failed: ${responses[0].error}\n${summary}`);
+  }
 });
