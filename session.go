@@ -22,6 +22,11 @@ var ErrStoreUnavailable = errors.New("the database failed the call")
 // for, so trying again at once would only wait as long again.
 var ErrDatabaseBusy = errors.New("the database stayed locked past DATABASE_BUSY_TIMEOUT")
 
+// ErrNewerSchema marks a database migrated by a newer qwenproxy than this
+// one: a batch refused for it waits in the spool until the newer version
+// takes this one's place, so trying it again at once is no use either.
+var ErrNewerSchema = errors.New("the database was migrated by a newer qwenproxy")
+
 // ErrRecordRefused marks a batch a database refused for what a record in it
 // holds — a constraint, a value it cannot store — as opposed to the database
 // being unavailable: written again, it fails again.

@@ -72,3 +72,32 @@ func TestABatchMeetingALockedDatabaseIsSpooledWithoutRetries(t *testing.T) {
 		t.Fatalf("after the lock: %+v", s)
 	}
 }
+
+// A database a newer version migrated stays so until that version takes
+// this one's place: each batch was tried four times with a backoff between
+// (0.7 s, and with RECORDER_SYNC=true each answer waited it) before the
+// spool took it. It goes to the spool after one try.
+func TestABatchRefusedForANewerSchemaIsSpooledWithoutRetries(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a.db")
+	st, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB().ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_from_the_future', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	w := &countingWriter{BatchWriter: st}
+	r := mustNew(t, w, quiet, Options{SpoolPath: path + ".spool", Linger: -1, WriteRetries: 3})
+	defer r.Close(ctx)
+	if err := r.Commit(ctx, ex(1)); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	if s := r.Stats(); s.Spooled != 1 || s.Written != 0 || w.writes.Load() != 1 {
+		t.Fatalf("%d tries, stats %+v; want one try, then the spool", w.writes.Load(), s)
+	}
+}

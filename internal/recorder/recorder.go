@@ -550,12 +550,13 @@ func (r *Recorder) commit(b qp.Batch) (setAside int, err error) {
 		if setAside, err = r.writeOnce(b); err == nil {
 			return setAside, nil
 		}
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, qp.ErrDatabaseBusy) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, qp.ErrDatabaseBusy) || errors.Is(err, qp.ErrNewerSchema) {
 			// The database did not answer within WriteTimeout (hung, or the
 			// network to it), or another held its lock past the busy
 			// timeout: trying again at once would hold the batch, and with
 			// RECORDER_SYNC its callers' answers, as long again each time.
-			// The spool takes it; the replay tries the database.
+			// A newer version's schema stays until that version replaces
+			// this one. The spool takes it; the replay tries the database.
 			break
 		}
 	}

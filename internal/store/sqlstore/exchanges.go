@@ -68,6 +68,14 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
 		return fmt.Errorf("write batch: lock: %w", err)
 	}
+	// A newer version migrated the database under this one (a rolling
+	// upgrade): calls that still fit its tables would go in without what
+	// its migrations keep beside each call (rollups, counts), and its
+	// statistics would miss them for good. Refused, the batch waits in the
+	// spool until the new version, taking this one's place, replays it.
+	if err := s.checkSchemaWith(ctx, tx); err != nil {
+		return fmt.Errorf("write batch: %w", err)
+	}
 	if b, err = withoutDeleted(ctx, tx, b); err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}

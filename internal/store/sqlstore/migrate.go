@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	qp "qwenproxy"
 )
 
 // Migration is one versioned schema step embedded in the binary.
@@ -128,7 +130,7 @@ func (s *Store) migrateLocked(ctx context.Context) (int, error) {
 }
 
 // ErrNewerSchema is a database migrated by a newer qwenproxy than this one.
-var ErrNewerSchema = errors.New("the database was migrated by a newer qwenproxy")
+var ErrNewerSchema = qp.ErrNewerSchema
 
 // ErrOtherBuildSchema is a database one of whose migrations is recorded
 // under another name than this binary's migration of the same version
@@ -205,12 +207,19 @@ func lastMigration(files fs.FS) int {
 // constraint matching the ON CONFLICT specification") and its calls piled
 // up in its spool.
 func (s *Store) checkSchema(ctx context.Context) error {
+	return s.checkSchemaWith(ctx, s.read)
+}
+
+// checkSchemaWith is checkSchema read through q: a write transaction's own,
+// so that a batch of an instance a newer version migrated under is not
+// written (see WriteBatch).
+func (s *Store) checkSchemaWith(ctx context.Context, q querier) error {
 	if s.schema == 0 {
 		return nil
 	}
 	var version int
 	var name string
-	err := s.read.QueryRowContext(ctx, `SELECT version, name FROM schema_migrations WHERE version > ? ORDER BY version DESC LIMIT 1`, s.schema).Scan(&version, &name)
+	err := q.QueryRowContext(ctx, `SELECT version, name FROM schema_migrations WHERE version > ? ORDER BY version DESC LIMIT 1`, s.schema).Scan(&version, &name)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil
