@@ -198,7 +198,7 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 		}
 	}
 	// The session and rollup statements every batch runs.
-	every := []string{upsertSession, upsertCount, upsertRequestHour}
+	every := []string{upsertSession, upsertCount, upsertRequestHour, selectNewerMigration}
 	for _, r := range rollupSets {
 		for _, table := range r.tables() {
 			every = append(every, selectRollup(table), rollupUpsert(table))

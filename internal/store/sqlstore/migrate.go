@@ -210,6 +210,9 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	return s.checkSchemaWith(ctx, s.read)
 }
 
+// selectNewerMigration is the newest migration recorded past a version.
+const selectNewerMigration = `SELECT version, name FROM schema_migrations WHERE version > ? ORDER BY version DESC LIMIT 1`
+
 // checkSchemaWith is checkSchema read through q: a write transaction's own,
 // so that a batch of an instance a newer version migrated under is not
 // written (see WriteBatch).
@@ -219,7 +222,7 @@ func (s *Store) checkSchemaWith(ctx context.Context, q querier) error {
 	}
 	var version int
 	var name string
-	err := q.QueryRowContext(ctx, `SELECT version, name FROM schema_migrations WHERE version > ? ORDER BY version DESC LIMIT 1`, s.schema).Scan(&version, &name)
+	err := q.QueryRowContext(ctx, selectNewerMigration, s.schema).Scan(&version, &name)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil
