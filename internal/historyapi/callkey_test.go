@@ -1,7 +1,6 @@
 package historyapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"testing"
@@ -25,9 +24,7 @@ func testRequestFoundByItsAnswersID(t *testing.T, dbURL string) {
 		Request: qp.Request{RequestID: uuid, Timestamp: at, Method: "POST", Path: "/v1/messages", Model: "qwen3-max", ClientIP: "127.0.0.1"},
 		Response: qp.Response{ResponseID: "01a23433-5cf4-7000-8000-000000000001", Timestamp: at.Add(time.Millisecond), Status: qp.StatusSuccess,
 			HTTPStatus: 200, FinishReason: "stop", Duration: time.Millisecond, UpstreamAttempts: 1}}}}
-	if err := st.WriteBatch(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
+	mustWrite(t, st, b)
 	get := func(id, path string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("GET", "/v1/requests/"+id+path, nil)

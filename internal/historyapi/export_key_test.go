@@ -1,7 +1,6 @@
 package historyapi
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"slices"
@@ -33,9 +32,7 @@ func testCSVExportNamesEachCallsAPIKey(t *testing.T, dbURL string) {
 			Response: qp.Response{ResponseID: "resp-" + string(rune('a'+i)), Timestamp: ts.Add(time.Millisecond), Status: qp.StatusSuccess,
 				HTTPStatus: 200, Duration: time.Millisecond, UpstreamAttempts: 1}})
 	}
-	if err := st.WriteBatch(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
+	mustWrite(t, st, b)
 	w := serve(a.Export, "GET", "/v1/export?format=csv")
 	rows, err := csv.NewReader(strings.NewReader(w.Body.String())).ReadAll() // every row as wide as the header, or an error
 	if err != nil || w.Code != 200 || len(rows) != 3 {

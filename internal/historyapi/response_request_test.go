@@ -1,7 +1,6 @@
 package historyapi
 
 import (
-	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"testing"
@@ -27,9 +26,7 @@ func testAResponsesRequestNamesTheModelAskedFor(t *testing.T, dbURL string) {
 			Path: "/v1/chat/completions", Model: "gpt-4o", ClientIP: "127.0.0.1", UserAgent: "test"},
 		Response: qp.Response{ResponseID: "0190a000-0000-7000-8000-000000000002", Model: "qwen3-max", Timestamp: at.Add(time.Millisecond),
 			Status: qp.StatusSuccess, HTTPStatus: 200, FinishReason: "stop", Duration: time.Millisecond, UpstreamAttempts: 1}}}}
-	if err := st.WriteBatch(context.Background(), b); err != nil {
-		t.Fatal(err)
-	}
+	mustWrite(t, st, b)
 	for _, id := range []string{"1", "0190a000-0000-7000-8000-000000000002"} {
 		req := httptest.NewRecorder()
 		r := httptest.NewRequest("GET", "/v1/responses/"+id, nil)

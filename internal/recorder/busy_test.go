@@ -9,6 +9,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/store/sqlite"
+	"qwenproxy/internal/store/sqlstore"
 )
 
 // countingWriter counts the writes it passes on.
@@ -31,14 +32,7 @@ func (w *countingWriter) WriteBatch(ctx context.Context, b qp.Batch) error {
 func TestABatchMeetingALockedDatabaseIsSpooledWithoutRetries(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "a.db")
-	st, err := sqlite.Open(ctx, path, sqlite.Options{BusyTimeoutMS: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedSQLite(t, path, sqlite.Options{BusyTimeoutMS: 20})
 	other, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
@@ -80,14 +74,7 @@ func TestABatchMeetingALockedDatabaseIsSpooledWithoutRetries(t *testing.T) {
 func TestABatchRefusedForANewerSchemaIsSpooledWithoutRetries(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "a.db")
-	st, err := sqlite.Open(ctx, path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedSQLite(t, path, sqlite.Options{})
 	if _, err := st.DB().ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_from_the_future', 0)`); err != nil {
 		t.Fatal(err)
 	}
@@ -100,4 +87,20 @@ func TestABatchRefusedForANewerSchemaIsSpooledWithoutRetries(t *testing.T) {
 	if s := r.Stats(); s.Spooled != 1 || s.Written != 0 || w.writes.Load() != 1 {
 		t.Fatalf("%d tries, stats %+v; want one try, then the spool", w.writes.Load(), s)
 	}
+}
+
+// migratedSQLite opens a SQLite store at path and migrates it; the test's
+// cleanup closes it.
+func migratedSQLite(t *testing.T, path string, opts sqlite.Options) *sqlstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
