@@ -28,16 +28,32 @@ type listEnvelope struct {
 	NextCursor *string `json:"next_cursor"`
 	PrevCursor *string `json:"prev_cursor"`
 	SessionID  string  `json:"session_id,omitempty"`
+	// Start and End are the list's start and end as the server read them
+	// (Unix ms; an age such as 30d resolved by its clock), absent when not
+	// given: a client that deletes what it counted (the dashboard's
+	// "Delete…") passes on the same instant.
+	Start *int64 `json:"start,omitempty"`
+	End   *int64 `json:"end,omitempty"`
 }
 
-func envelopeOf[T any](res *qp.ListResult[T], o qp.ListOptions, data any) listEnvelope {
+// envelopeOf is a list of res's rows, data, read with o over rng.
+func envelopeOf[T any](res *qp.ListResult[T], o qp.ListOptions, rng qp.TimeRange, data any) listEnvelope {
 	env := listEnvelope{Object: "list", Data: data, Limit: o.Limit, Offset: o.Offset, HasMore: res.HasMore,
-		NextCursor: encodeCursor(res.Next), PrevCursor: encodeCursor(res.Prev)}
+		NextCursor: encodeCursor(res.Next), PrevCursor: encodeCursor(res.Prev), Start: unixMilli(rng.Start), End: unixMilli(rng.End)}
 	if res.Total >= 0 {
 		t := res.Total
 		env.Total = &t
 	}
 	return env
+}
+
+// unixMilli is t in Unix ms, nil for the zero time.
+func unixMilli(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	ms := t.UnixMilli()
+	return &ms
 }
 
 // SessionJSON is a session as the API and the CLI show it.
@@ -64,11 +80,7 @@ type SessionJSON struct {
 func Session(r *qp.SessionRecord, now time.Time, detail bool) SessionJSON {
 	out := SessionJSON{ID: r.ID, ChatID: r.ChatID, ParentID: nullable(r.ParentID), Model: r.Model, MessageCount: r.MessageCount,
 		FirstUserMessage: r.FirstUserMessage, CreatedAt: r.CreatedAt.UnixMilli(), LastAccessed: r.LastAccessed.UnixMilli(),
-		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now), Account: nullable(r.Account)}
-	if !r.ChatDeletedAt.IsZero() {
-		ms := r.ChatDeletedAt.UnixMilli()
-		out.ChatDeletedAt = &ms
-	}
+		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now), Account: nullable(r.Account), ChatDeletedAt: unixMilli(r.ChatDeletedAt)}
 	if detail {
 		n := r.RequestCount
 		out.RequestCount = &n

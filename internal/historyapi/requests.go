@@ -49,7 +49,7 @@ func (a *API) requestList(w http.ResponseWriter, r *http.Request, q url.Values, 
 	for i := range res.Items {
 		data = append(data, Request(&res.Items[i], false))
 	}
-	env := envelopeOf(res, o, data)
+	env := envelopeOf(res, o, f.Range, data)
 	env.SessionID = sessionID
 	writeJSON(w, http.StatusOK, env)
 }

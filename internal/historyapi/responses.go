@@ -30,7 +30,7 @@ func (a *API) ListResponses(w http.ResponseWriter, r *http.Request) {
 	for i := range res.Items {
 		data = append(data, Response(&res.Items[i]))
 	}
-	writeJSON(w, http.StatusOK, envelopeOf(res, o, data))
+	writeJSON(w, http.StatusOK, envelopeOf(res, o, f.Range, data))
 }
 
 // GetResponse serves GET /v1/responses/{id} for a recorded response's

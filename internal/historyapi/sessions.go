@@ -32,7 +32,7 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
 	for i := range res.Items {
 		data = append(data, Session(&res.Items[i], a.d.Now(), false))
 	}
-	writeJSON(w, http.StatusOK, envelopeOf(res, o, data))
+	writeJSON(w, http.StatusOK, envelopeOf(res, o, f.Range, data))
 }
 
 // session loads the {id} session, answering 404 itself: its state and
@@ -117,7 +117,7 @@ func (a *API) SessionTranscript(w http.ResponseWriter, r *http.Request) {
 	for i := range res.Items {
 		data = append(data, Turn(&res.Items[i]))
 	}
-	env := envelopeOf(res, o, data)
+	env := envelopeOf(res, o, qp.TimeRange{}, data)
 	env.SessionID = rec.ID
 	writeJSON(w, http.StatusOK, env)
 }

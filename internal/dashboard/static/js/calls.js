@@ -3,7 +3,6 @@ import { h, clear, errorBox, confirmDialog } from "./dom.js";
 import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
 import * as f from "./format.js";
-import * as clock from "./clock.js";
 
 const filterNames = ["model", "response_model", "account", "api_key_id", "status", "stream", "finish_reason", "session_id", "start", "end"];
 
@@ -123,14 +122,16 @@ async function exportCalls(button, filters, format) {
 // once confirmed, and lists the calls again (the list went on showing the
 // deleted ones, each a link to "request not found").
 async function deleteBefore(main, params, typed) {
-  // An age is one instant for the count and the delete: sent as typed, the
-  // server read "30d" twice, the delete's later by the time the question was
-  // read, and deleted the calls that aged past it meanwhile too, more than
-  // the question said.
-  const before = instantOf(typed);
-  const named = before === typed ? typed : `${f.time(Date.parse(before))} (${typed} ago)`;
+  // An age is one instant for the count and the delete: sent as typed to
+  // both, the server read "30d" twice, the delete's later by the time the
+  // question was read, and deleted the calls that aged past it meanwhile
+  // too, more than the question said. The count's list says the instant it
+  // read (end, Unix ms), and the delete is sent that.
   try {
-    const counted = await api("/v1/requests" + qs({ end: before, limit: 1 }));
+    const counted = await api("/v1/requests" + qs({ end: typed, limit: 1 }));
+    const before = counted.end;
+    // An age ends in its unit (30d, 1h30m); a date or a time does not.
+    const named = /[a-zµμ]$/.test(typed) ? `${f.time(before)} (${typed} ago)` : typed;
     if (!counted.total) {
       await confirmDialog(`No calls were recorded before ${named}: nothing to delete.`, "OK");
       return;
@@ -149,24 +150,6 @@ async function deleteBefore(main, params, typed) {
   } catch (err) {
     main.prepend(errorBox(err));
   }
-}
-
-// Units of the ages the history API takes (historyapi.ParseAge): a whole
-// number of s, m, h, d or w, or a Go duration (1h30m, 1.5h), in ms.
-const ageUnits = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1e3, m: 60e3, h: 36e5, d: 864e5, w: 6048e5 };
-const MAX_AGE = 100 * 365 * 864e5; // the API's bound: older is refused
-
-// instantOf is typed as an RFC 3339 instant by the server's clock where it
-// is an age, else typed (a date or a time, which the server reads alike
-// whenever it is asked).
-function instantOf(typed) {
-  const whole = /^(\d+)([dw])$/.exec(typed);
-  const parts = [...typed.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)];
-  let age;
-  if (whole) age = Number(whole[1]) * ageUnits[whole[2]];
-  else if (parts.length && parts.map((p) => p[0]).join("") === typed) age = parts.reduce((sum, p) => sum + Number(p[1]) * ageUnits[p[2]], 0);
-  else return typed;
-  return age <= MAX_AGE ? new Date(clock.now() - age).toISOString() : typed;
 }
 
 // call shows one call: what came in, what went upstream, what came back,
