@@ -334,6 +334,33 @@ test('overview: a refresh cancels the queries it replaces', async () => {
   noErrors('refreshed overview');
 });
 
+// "Calls by model" drew the six models with most calls and left the rest
+// out: past six, its bars fell short of the calls. Past six it draws five
+// and "other". The history here has three models; the statistics it answers
+// are shared out among eight.
+test('calls by model add up to the calls past six models', async () => {
+  await page.route('**/v1/stats?*', async (route) => {
+    const resp = await route.fetch();
+    const stats = await resp.json();
+    const n = stats.statistics.total_responses;
+    const like = stats.by_model[0] || {};
+    stats.by_model = n ? Array.from({ length: 8 }, (_, i) => ({ ...like, model: `model-${i}`, total_responses: Math.floor(n / 8) + (i < n % 8 ? 1 : 0) })) : [];
+    await route.fulfill({ response: resp, json: stats });
+  });
+  try {
+    await go('#/overview?range=day', '.plot[data-title="Calls by model"]');
+    const plot = page.locator('.plot[data-title="Calls by model"]');
+    const sums = JSON.parse(await plot.getAttribute('data-sums'));
+    assert.equal(sums.length, 6, `series ${sums}`);
+    assert.equal(sums.reduce((a, b) => a + b, 0), made.calls);
+    assert.match(await page.locator('.card.chart', { has: plot }).innerText(), /\bother\b/);
+    assert.equal(await rows('by-model'), 8);
+  } finally {
+    await page.unroute('**/v1/stats?*');
+  }
+  noErrors('calls by model past six');
+});
+
 // clippedAxisLabels lists the value axes' labels wider than their axis.
 function clippedAxisLabels() {
   return page.evaluate(() => [...document.querySelectorAll('.card.chart')].flatMap((card) => {

@@ -162,7 +162,16 @@ function render(body, p, totals, wins) {
   const xs = p.windows.map((w) => w.x / 1000);
   const pick = (g) => wins.map((w) => g(w.statistics));
   const lat = (g) => wins.map((w) => (w.statistics.total_responses ? g(w.statistics) : null));
-  const models = totals.by_model.slice().sort((a, b) => b.total_responses - a.total_responses).slice(0, 6).map((m) => m.model);
+  // The six models with most calls, or past six the first five and "other"
+  // for the rest: the bars add up to the calls (a seventh model's were left
+  // out, and the chart fell short of "Calls and errors").
+  const ranked = totals.by_model.slice().sort((a, b) => b.total_responses - a.total_responses).map((m) => m.model);
+  const models = ranked.length > 6 ? ranked.slice(0, 5) : ranked;
+  const callsOf = (w, m) => (w.by_model.find((g) => g.model === m) || { total_responses: 0 }).total_responses;
+  const byModel = models.map((m) => ({ label: m, values: wins.map((w) => callsOf(w, m)) }));
+  if (models.length < ranked.length) {
+    byModel.push({ label: "other", values: wins.map((w) => w.statistics.total_responses - models.reduce((n, m) => n + callsOf(w, m), 0)) });
+  }
   body.append(h("div.charts",
     chart("Calls and errors", xs, [
       { label: "calls", values: pick((s) => s.total_responses), bars: true },
@@ -176,8 +185,7 @@ function render(body, p, totals, wins) {
     chart("Time to first token", xs, [
       { label: "p50", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p50 : null)) },
       { label: "p95", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p95 : null)) }], { format: f.ms }),
-    chart("Calls by model", xs, models.map((m) => ({
-      label: m, values: wins.map((w) => (w.by_model.find((g) => g.model === m) || { total_responses: 0 }).total_responses) })))));
+    chart("Calls by model", xs, byModel)));
   // Each group links to its calls over the same range (the link dropped the
   // range: a model's row of the last hour opened its calls of all time).
   // In RFC 3339, which the Calls page's From and Until fields show as given.
