@@ -191,7 +191,7 @@ func TestAnImageGenerationBrokenUnderWayIsAnError(t *testing.T) {
 		code   string
 	}{
 		{qwensim.Fault{CutAfter: 1}, http.StatusBadGateway, "upstream_stream_cut"},
-		{qwensim.Fault{ErrorAfter: 1}, http.StatusTooManyRequests, "rate_limited"},
+		{qwensim.Fault{ErrorAfter: 1}, http.StatusTooManyRequests, "rate_limit_exceeded"},
 		{qwensim.Fault{StallAfter: 1}, http.StatusGatewayTimeout, "upstream_timeout"},
 	} {
 		e := start(t, func(c *config.Config) { c.ImageTimeout = 200 * time.Millisecond })

@@ -17,6 +17,10 @@ const (
 	TypeUnavailable    = "service_unavailable"
 )
 
+// CodeRateLimitExceeded is OpenAI's code for a 429 rate limit: clients
+// such as Codex and LiteLLM tell a rate limit from other 429s by it.
+const CodeRateLimitExceeded = "rate_limit_exceeded"
+
 // Error is an API error: an HTTP status and the OpenAI error envelope
 // {"error":{"message","type","param","code"}}.
 type Error struct {
