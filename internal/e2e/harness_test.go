@@ -55,7 +55,7 @@ func startWith(t *testing.T, simOpt qwensim.Options, edit func(*config.Config)) 
 
 func startOnWith(t testing.TB, backend string, simOpt qwensim.Options, edit func(*config.Config)) *env {
 	t.Helper()
-	dbURL := storetest.URL(t, backend)
+	dbURL := storetest.MigratedURL(t, backend)
 	sim, err := qwensim.Start(simOpt)
 	if err != nil {
 		t.Fatal(err)

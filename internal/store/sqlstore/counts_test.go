@@ -25,6 +25,7 @@ import (
 // reads them (see planAnsweredBy: a small page of a model of many calls
 // walks the requests, a larger one reads the model's ids).
 func TestListTotalsAreTheCountsOfTheirRows(t *testing.T) {
+	t.Parallel() // thousands of calls written: among the longest tests of the package
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
 		st := storetest.Open(t, dbURL)

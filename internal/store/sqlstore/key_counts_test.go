@@ -39,6 +39,7 @@ func keyedCallsEvery(prefix string, n int, start time.Time, step time.Duration) 
 // from its rows. Deletes leave no row at zero, and calls made without a key
 // have no rows.
 func TestKeyListTotalsAreTheCountsOfTheirRows(t *testing.T) {
+	t.Parallel() // thousands of calls written: among the longest tests of the package
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
 		st := storetest.Open(t, dbURL)

@@ -35,6 +35,7 @@ func keyedCalls(prefix string, n int, start time.Time) ([]qp.Session, []qp.Excha
 // from the calls). The calls made without a key count in the statistics of
 // every call and in no key's rollups.
 func TestKeyStatisticsFromRollupsAgreeWithTheRows(t *testing.T) {
+	t.Parallel() // thousands of calls written: among the longest tests of the package
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
 		st := storetest.Open(t, dbURL)

@@ -22,6 +22,7 @@ import (
 // page). A filter few rows match (under denseRows) keeps its index, as
 // walking the sort's would pass over most of the table.
 func TestADenseFilterSortedByDurationWalksTheSortIndex(t *testing.T) {
+	t.Parallel() // tens of thousands of rows seeded: among the longest tests of the package
 	ctx := context.Background()
 	db := sqliteWithSchema(t)
 	// 90,000 responses over two accounts, a third of them failed, and 10
@@ -73,6 +74,7 @@ func TestADenseFilterSortedByDurationWalksTheSortIndex(t *testing.T) {
 // on SQLite: it read the filter's index and sorted all its rows (the calls of
 // the busiest model of a million: 3.2-3.4 s a page).
 func TestADenseFilterSortedByIDWalksTheTable(t *testing.T) {
+	t.Parallel() // tens of thousands of rows seeded: among the longest tests of the package
 	ctx := context.Background()
 	db := sqliteWithSchema(t)
 	if _, err := db.ExecContext(ctx, `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 60010)
@@ -133,6 +135,7 @@ func countAsMigrated(t *testing.T, db *sql.DB) {
 // the range's index: SQLite walked the table in id order, from its first row
 // for the oldest first (the last day of a million calls: 0.2-0.7 s a page).
 func TestAShortRangeSortedByIDReadsTheRange(t *testing.T) {
+	t.Parallel() // tens of thousands of rows seeded: among the longest tests of the package
 	ctx := context.Background()
 	db := sqliteWithSchema(t)
 	if _, err := db.ExecContext(ctx, `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 60000)
@@ -345,6 +348,7 @@ func TestRequestTotalsUnderATimeRangeAreSummedByTheHour(t *testing.T) {
 // under a search. The total counts the model's sessions by its index in
 // every case.
 func TestSessionsOfABusyModelSortedByLastAccessWalkTheSortIndex(t *testing.T) {
+	t.Parallel() // tens of thousands of rows seeded: among the longest tests of the package
 	ctx := context.Background()
 	db := sqliteWithSchema(t)
 	if _, err := db.ExecContext(ctx, `WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 20010)

@@ -46,6 +46,7 @@ func sparseFilterDB(t *testing.T) *sql.DB {
 // more, alone or with a column, walks the sort's index and filters (the
 // busiest model's 90 days: 130-530 ms a page).
 func TestASparseFilterSortedByDurationWalksTheSortIndex(t *testing.T) {
+	t.Parallel() // tens of thousands of rows seeded: among the longest tests of the package
 	ctx := context.Background()
 	db := sparseFilterDB(t)
 	lastHour := qp.TimeRange{Start: time.UnixMilli(27_000_000), End: time.UnixMilli(30_000_600)}
@@ -86,6 +87,7 @@ func TestASparseFilterSortedByDurationWalksTheSortIndex(t *testing.T) {
 // index, as before: the walk's conditions, written +r.col, would have
 // counted every row of the table.
 func TestAWalkedRangeCountsItsTotalByIndex(t *testing.T) {
+	t.Parallel() // tens of thousands of rows seeded: among the longest tests of the package
 	ctx := context.Background()
 	db := sparseFilterDB(t)
 	f := qp.CallFilter{FinishReason: "stop", Range: qp.TimeRange{Start: time.UnixMilli(4_000_000)}}
@@ -116,6 +118,7 @@ func sortColumnOf(t *testing.T, sort string) string {
 // orders, first pages, pages by cursor either way and by offset, with the
 // same totals (but under a time range, summed from rollups these rows lack).
 func TestSortedResponsePagesAreTheNaiveQuerysRows(t *testing.T) {
+	t.Parallel() // tens of thousands of rows seeded: among the longest tests of the package
 	db := sparseFilterDB(t)
 	yes := true
 	filters := []qp.CallFilter{{}, {Model: "rare"}, {Model: "rare", Status: qp.StatusError}, {Status: qp.StatusError}, {Account: "a@x"},
