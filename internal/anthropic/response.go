@@ -51,9 +51,10 @@ type ContentBlock struct {
 	ToolChanges      json.RawMessage `json:"tool_changes,omitempty"`
 }
 
-// Usage is an answer's token count (Qwen's; it has no prompt cache to
-// report). Every field of Anthropic's is sent, as its SDKs type them all as
-// present: what does not apply is zero or null.
+// Usage is an answer's token count (Qwen's: the prompt tokens it read from
+// its cache, when it says so, in cache_read_input_tokens; it writes no
+// cache entries a client asked for). Every field of Anthropic's is sent, as
+// its SDKs type them all as present: what does not apply is zero or null.
 type Usage struct {
 	InputTokens              int                  `json:"input_tokens"`
 	OutputTokens             int                  `json:"output_tokens"`

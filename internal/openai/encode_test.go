@@ -28,6 +28,10 @@ func completion(id, model, content, reasoning, name, args string, flags uint8, n
 	}
 	c := &ChatCompletion{ID: id, Object: "chat.completion", Created: int64(n) * 1000, Model: model,
 		Usage: Usage{PromptTokens: n, CompletionTokens: -n, TotalTokens: 2 * n}}
+	if flags&16 != 0 {
+		c.Usage.PromptTokensDetails = &PromptTokensDetails{CachedTokens: n / 2}
+		c.Usage.CompletionTokensDetails = &CompletionTokensDetails{ReasoningTokens: n / 3}
+	}
 	switch flags >> 6 {
 	case 0:
 		c.Choices = []ChatChoice{{Index: n, Message: msg, FinishReason: &model}}

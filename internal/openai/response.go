@@ -12,8 +12,16 @@ type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
 	TotalTokens      int `json:"total_tokens"`
+	// PromptTokensDetails is there when Qwen read part of the prompt from
+	// its cache.
+	PromptTokensDetails *PromptTokensDetails `json:"prompt_tokens_details,omitempty"`
 	// CompletionTokensDetails is there when the answer thought.
 	CompletionTokensDetails *CompletionTokensDetails `json:"completion_tokens_details,omitempty"`
+}
+
+// PromptTokensDetails is the part of prompt_tokens read from the cache.
+type PromptTokensDetails struct {
+	CachedTokens int `json:"cached_tokens"`
 }
 
 // CompletionTokensDetails is the part of completion_tokens spent thinking.
@@ -21,8 +29,14 @@ type CompletionTokensDetails struct {
 	ReasoningTokens int `json:"reasoning_tokens"`
 }
 
-// appendDetails writes ,"completion_tokens_details":{…} when there are any.
+// appendDetails writes ,"prompt_tokens_details":{…} and
+// ,"completion_tokens_details":{…} when there are any.
 func (u *Usage) appendDetails(b []byte) []byte {
+	if u.PromptTokensDetails != nil {
+		b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
+		b = jsonw.Int(b, int64(u.PromptTokensDetails.CachedTokens))
+		b = append(b, '}')
+	}
 	if u.CompletionTokensDetails == nil {
 		return b
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 )
 
 // Qwen answers most failures with HTTP 200 and gives the logical status in
@@ -58,4 +59,55 @@ func newChat(c *Client) error {
 func models(c *Client) error {
 	_, err := c.Models(context.Background())
 	return err
+}
+
+// A logical failure status whose body is not Qwen's envelope — none at
+// all, or a gateway's plain text — is the failure its status names, as the
+// same status given as the HTTP status is (qwen-wire.md §5: the logical
+// status is x-actual-status-code's, S10; a plain 401/403/404/429/5xx has no
+// recorded body). It was an unreadable answer: status 0 on chats/new and the
+// model list, never retried, never the account's refusal.
+func TestALogicalFailureWithoutAnEnvelopeIsItsStatus(t *testing.T) {
+	unauthorized := body("text/plain", "", "X-Actual-Status-Code", "401")
+	throttled := body("text/plain", "Too Many Requests", "X-Actual-Status-Code", "429")
+	unavailable := body("application/json", "", "X-Actual-Status-Code", "503")
+	newChatOK := body("application/json", `{"success":true,"data":{"id":"c1"}}`)
+	sse := body("text/event-stream; charset=utf-8", okStream)
+	complete := func(c *Client) error {
+		s, _, _, err := c.Complete(context.Background(), NewCompletionRequest("c1", "", "qwen3-max", time.Now(), MessageSpec{Content: "hi"}))
+		if s != nil {
+			s.Close()
+		}
+		return err
+	}
+	for _, tc := range []struct {
+		name     string
+		models   bool
+		answers  []func(http.ResponseWriter)
+		call     func(*Client) error
+		kind     Kind // "" for success
+		status   int
+		attempts int32
+	}{
+		{"new chat 401", false, []func(http.ResponseWriter){unauthorized}, newChat, KindAuth, 401, 1},
+		{"new chat 503 retried", false, []func(http.ResponseWriter){unavailable, newChatOK}, newChat, "", 0, 2},
+		{"models 429", true, []func(http.ResponseWriter){throttled}, models, KindRateLimited, 429, 1},
+		{"completion 401", false, []func(http.ResponseWriter){unauthorized}, complete, KindAuth, 401, 1},
+		{"completion 503 retried", false, []func(http.ResponseWriter){unavailable, sse}, complete, "", 0, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, n := scriptedModels(t, tc.models, tc.answers...)
+			err := tc.call(c)
+			if tc.kind == "" {
+				if err != nil || n.Load() != tc.attempts {
+					t.Fatalf("err %v after %d calls", err, n.Load())
+				}
+				return
+			}
+			qe, ok := AsError(err)
+			if !ok || qe.Kind != tc.kind || qe.Status != tc.status || n.Load() != tc.attempts {
+				t.Fatalf("err %v after %d calls, want %s with status %d", err, n.Load(), tc.kind, tc.status)
+			}
+		})
+	}
 }

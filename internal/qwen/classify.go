@@ -187,6 +187,16 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 	return err
 }
 
+// classifyLogical classifies an HTTP-2xx answer whose x-actual-status-code
+// gives the failure status actual and whose body is no envelope (none at
+// all, a gateway's text) as classifyHTTP would the same status given as the
+// HTTP status (qwen-wire.md §5: the logical status is the header's, S10).
+func classifyLogical(resp *http.Response, actual int, body []byte) *Error {
+	logical := *resp
+	logical.StatusCode = actual
+	return classifyHTTP(&logical, body)
+}
+
 // LogicalStatus is the status an answer stands for: its HTTP status, or,
 // for an HTTP 2xx that carries one, the logical status of Qwen's
 // x-actual-status-code (qwen-wire.md §5: Qwen answers most failures with
@@ -228,6 +238,11 @@ func classifyBody(resp *http.Response, body []byte) *Error {
 	if err := json.Unmarshal(body, &env); err != nil {
 		if firewallMarked(body) {
 			return firewall
+		}
+		if actual < 200 || actual > 299 {
+			// A logical failure with no envelope to say more: its status
+			// says it (see classifyLogical).
+			return classifyLogical(resp, actual, body)
 		}
 		return &Error{Kind: KindBadResponse, Status: actual, Message: "unreadable answer: " + Summarize(body), Err: err}
 	}

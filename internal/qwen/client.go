@@ -326,6 +326,11 @@ func (c *Client) do(parent context.Context, method, path string, body []byte, cr
 				return nil, f
 			}
 		}
+		if !jsonSuccess(b) {
+			// No envelope says more (no body, a gateway's text): the
+			// logical status is the failure, as the same HTTP status is.
+			return nil, classifyLogical(resp, actual, b)
+		}
 	}
 	return b, nil
 }

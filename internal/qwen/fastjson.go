@@ -273,6 +273,10 @@ func (p *scanner) usage(u *Usage) bool {
 			return p.int(&u.TotalTokens, holeTotalTokens)
 		case "output_tokens_details":
 			return p.outputDetails(&u.OutputTokensDetails)
+		case "cached_tokens":
+			return p.int(&u.CachedTokens, holeCachedTokens)
+		case "prompt_tokens_details":
+			return p.promptDetails(&u.PromptTokensDetails)
 		}
 		if kind&escaped != 0 {
 			return false // it may unescape to a known key: the general decoder
@@ -281,7 +285,7 @@ func (p *scanner) usage(u *Usage) bool {
 		// usage's keys (characters, *_details) are ASCII and of other
 		// lengths, and need no case-folding comparison on every event.
 		if n := len(key); n == len("input_tokens") || n == len("output_tokens") || n == len("output_tokens_details") || kind != 0 {
-			for _, known := range []string{"input_tokens", "output_tokens", "total_tokens", "output_tokens_details"} {
+			for _, known := range []string{"input_tokens", "output_tokens", "total_tokens", "output_tokens_details", "cached_tokens", "prompt_tokens_details"} {
 				if strings.EqualFold(string(key), known) {
 					return false // encoding/json would match it: leave it to the general decoder
 				}
@@ -308,6 +312,29 @@ func (p *scanner) outputDetails(d *OutputTokensDetails) bool {
 		}
 		if len(key) == len("reasoning_tokens") || kind != 0 {
 			if strings.EqualFold(string(key), "reasoning_tokens") {
+				return false // encoding/json would match it: the general decoder
+			}
+		}
+		return p.skip()
+	})
+}
+
+// promptDetails reads usage's prompt_tokens_details for its cached_tokens,
+// as outputDetails reads output_tokens_details.
+func (p *scanner) promptDetails(d *PromptTokensDetails) bool {
+	p.ws()
+	if p.i >= len(p.b) || p.b[p.i] != '{' {
+		return false
+	}
+	return p.object(func(key []byte, kind strKind) bool {
+		if string(key) == "cached_tokens" {
+			return p.int(&d.CachedTokens, holePromptCachedTokens)
+		}
+		if kind&escaped != 0 {
+			return false // it may unescape to cached_tokens: the general decoder
+		}
+		if len(key) == len("cached_tokens") || kind != 0 {
+			if strings.EqualFold(string(key), "cached_tokens") {
 				return false // encoding/json would match it: the general decoder
 			}
 		}

@@ -113,6 +113,8 @@ func FuzzFastDecoder(f *testing.F) {
 	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r1"}`, "r1")
 	f.Add(`{"choices":[{"delta":{"content":"a"}}],"response_id":"r\\1"}`, `r\\1`)
 	f.Add(`{"choices":[{"delta":{"phase":"think","phase":"answer"}}],"usage":{"characters":1,"input_tokens":2},"usage":{"total_tokens":3}}`, "")
+	f.Add(`{"choices":[{"delta":{"content":"a"}}],"usage":{"cached_tokens":4,"prompt_tokens_details":{"cached_tokens":5,"x":1}}}`, "")
+	f.Add(`{"choices":[{"delta":{"content":"a"}}],"usage":{"Cached_Tokens":4,"prompt_tokens_details":{"CACHED_TOKENS":5}}}`, "")
 	f.Fuzz(func(t *testing.T, data, lastResponseID string) {
 		var sh shape
 		fast, ok := decodeDelta([]byte(data), lastResponseID, &sh, nil)

@@ -35,13 +35,15 @@ type shape struct {
 type holeKind uint8
 
 const (
-	holeContent         holeKind = iota + 1 // a string: Event.Content
-	holeResponseID                          // a string: Event.ResponseID
-	holeInputTokens                         // an integer: Usage.InputTokens
-	holeOutputTokens                        // an integer: Usage.OutputTokens
-	holeTotalTokens                         // an integer: Usage.TotalTokens
-	holeReasoningTokens                     // an integer: Usage.OutputTokensDetails.ReasoningTokens
-	holeNumber                              // a number nobody reads (timestamp, characters, …)
+	holeContent            holeKind = iota + 1 // a string: Event.Content
+	holeResponseID                             // a string: Event.ResponseID
+	holeInputTokens                            // an integer: Usage.InputTokens
+	holeOutputTokens                           // an integer: Usage.OutputTokens
+	holeTotalTokens                            // an integer: Usage.TotalTokens
+	holeReasoningTokens                        // an integer: Usage.OutputTokensDetails.ReasoningTokens
+	holeCachedTokens                           // an integer: Usage.CachedTokens (2025)
+	holePromptCachedTokens                     // an integer: Usage.PromptTokensDetails.CachedTokens (2026)
+	holeNumber                                 // a number nobody reads (timestamp, characters, …)
 )
 
 // hole is a cut in shape.lit at offset at.
@@ -97,8 +99,8 @@ func (sh *shape) build(data []byte, spans []span, ev Event) {
 // tighten remakes the shape from data, the first event to match it after
 // it was learnt (decoded to ev, its holes at spans), with the numbers
 // nobody reads that kept their learnt value left in the literal: of a 2026
-// event's ten holes, characters, cached_tokens and the input's
-// text_tokens never change in an answer. Should one change later, the
+// event's ten holes, characters and the input's text_tokens never change
+// in an answer. Should one change later, the
 // event fails to match and the scanner learns again. Token counts and
 // strings stay holes whatever their values: a value fixed in ev would no
 // longer be overridden, in the scanner's order, by a repeat of its key in
@@ -152,6 +154,10 @@ func (sh *shape) match(data []byte, lastResponseID string, contents *strings.Bui
 			ok = p.int(&ev.Usage.TotalTokens, 0)
 		case holeReasoningTokens:
 			ok = p.int(&ev.Usage.OutputTokensDetails.ReasoningTokens, 0)
+		case holeCachedTokens:
+			ok = p.int(&ev.Usage.CachedTokens, 0)
+		case holePromptCachedTokens:
+			ok = p.int(&ev.Usage.PromptTokensDetails.CachedTokens, 0)
 		case holeNumber:
 			ok = p.number()
 		}

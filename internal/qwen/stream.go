@@ -81,6 +81,26 @@ type Usage struct {
 	TotalTokens  int `json:"total_tokens"`
 	// OutputTokensDetails tells, in 2026, the output spent thinking.
 	OutputTokensDetails OutputTokensDetails `json:"output_tokens_details,omitzero"`
+	// The part of input_tokens Qwen read from its prompt cache: usage's
+	// cached_tokens in 2025, its prompt_tokens_details.cached_tokens in
+	// 2026 (qwen-wire.md §4.2). Cached reads either.
+	CachedTokens        int                 `json:"cached_tokens,omitzero"`
+	PromptTokensDetails PromptTokensDetails `json:"prompt_tokens_details,omitzero"`
+}
+
+// PromptTokensDetails is the part of usage's input_tokens Qwen read from
+// its prompt cache (2026); its other counts are not read.
+type PromptTokensDetails struct {
+	CachedTokens int `json:"cached_tokens"`
+}
+
+// Cached is the part of the input Qwen read from its prompt cache, in
+// whichever of its two forms the usage gave it.
+func (u Usage) Cached() int {
+	if u.PromptTokensDetails.CachedTokens != 0 {
+		return u.PromptTokensDetails.CachedTokens
+	}
+	return u.CachedTokens
 }
 
 // OutputTokensDetails is the part of usage's output_tokens Qwen spent

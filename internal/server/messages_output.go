@@ -8,6 +8,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/anthropic"
 	"qwenproxy/internal/httpjson"
+	"qwenproxy/internal/openai"
 	"qwenproxy/internal/translate"
 )
 
@@ -68,7 +69,17 @@ type messagesOutput struct {
 	toolChanges  json.RawMessage
 }
 
-func (o *messagesOutput) promptTokens(n int) { o.inputTokens = n }
+func (o *messagesOutput) promptTokens(u openai.Usage) { o.inputTokens, _ = uncachedInput(u) }
+
+// uncachedInput splits a usage's prompt tokens as Anthropic counts them:
+// input_tokens leave out what was read from the cache, which
+// cache_read_input_tokens counts.
+func uncachedInput(u openai.Usage) (input, cached int) {
+	if u.PromptTokensDetails != nil {
+		cached = min(max(u.PromptTokensDetails.CachedTokens, 0), u.PromptTokens)
+	}
+	return u.PromptTokens - cached, cached
+}
 
 // block makes typ the open block, closing another one first.
 func (o *messagesOutput) block(typ string, shell anthropic.ContentBlock) error {
@@ -278,7 +289,10 @@ func (o *messagesOutput) usage(ans *translate.Answer) anthropic.Usage {
 	if u.CompletionTokensDetails != nil && !o.dropThinking {
 		thinking = u.CompletionTokensDetails.ReasoningTokens
 	}
-	return anthropic.NewUsage(u.PromptTokens, u.CompletionTokens, thinking)
+	input, cached := uncachedInput(u)
+	usage := anthropic.NewUsage(input, u.CompletionTokens, thinking)
+	usage.CacheReadInputTokens = cached
+	return usage
 }
 
 // fail sends the error as an error event once the stream is open; before

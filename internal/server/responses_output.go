@@ -381,6 +381,9 @@ func responseUsage(ans *translate.Answer) *responses.Usage {
 	if d := u.CompletionTokensDetails; d != nil {
 		r.OutputTokensDetails.ReasoningTokens = d.ReasoningTokens
 	}
+	if d := u.PromptTokensDetails; d != nil {
+		r.InputTokensDetails.CachedTokens = d.CachedTokens
+	}
 	return r
 }
 

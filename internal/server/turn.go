@@ -435,7 +435,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		}
 		started = true
 		if counts {
-			counter.promptTokens(ans.Usage().PromptTokens)
+			counter.promptTokens(ans.Usage())
 		}
 		out.start()
 	}
@@ -545,8 +545,8 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 }
 
 // promptCounter is an output whose opening names the prompt's token count
-// (Anthropic's message_start): it hears the count before it starts.
-type promptCounter interface{ promptTokens(n int) }
+// (Anthropic's message_start): it hears the usage so far before it starts.
+type promptCounter interface{ promptTokens(u openai.Usage) }
 
 // callStreamer is an output that streams a call as it arrives: its name once
 // the block is confirmed a call, then its arguments in pieces (OpenAI's

@@ -215,6 +215,9 @@ func (a *Answer) Usage() openai.Usage {
 		total = a.usage.InputTokens + a.usage.OutputTokens
 	}
 	u := openai.Usage{PromptTokens: a.usage.InputTokens, CompletionTokens: a.usage.OutputTokens, TotalTokens: total}
+	if c := a.usage.Cached(); c > 0 {
+		u.PromptTokensDetails = &openai.PromptTokensDetails{CachedTokens: c}
+	}
 	if r := a.usage.OutputTokensDetails.ReasoningTokens; r > 0 {
 		u.CompletionTokensDetails = &openai.CompletionTokensDetails{ReasoningTokens: r}
 	}
@@ -232,7 +235,8 @@ func (a *Answer) Carry(earlier *Answer) {
 	mine := a.Usage()
 	a.usage = qwen.Usage{InputTokens: mine.PromptTokens + u.PromptTokens, OutputTokens: mine.CompletionTokens + u.CompletionTokens,
 		TotalTokens: mine.TotalTokens + u.TotalTokens, OutputTokensDetails: qwen.OutputTokensDetails{
-			ReasoningTokens: a.usage.OutputTokensDetails.ReasoningTokens + earlier.usage.OutputTokensDetails.ReasoningTokens}}
+			ReasoningTokens: a.usage.OutputTokensDetails.ReasoningTokens + earlier.usage.OutputTokensDetails.ReasoningTokens},
+		PromptTokensDetails: qwen.PromptTokensDetails{CachedTokens: a.usage.Cached() + earlier.usage.Cached()}}
 	a.hasUsage = true
 }
 
@@ -296,6 +300,15 @@ func (a *Answer) UpstreamRecord() []byte {
 		if r := a.usage.OutputTokensDetails.ReasoningTokens; r != 0 {
 			b = append(b, `,"output_tokens_details":{"reasoning_tokens":`...)
 			b = jsonw.Int(b, int64(r))
+			b = append(b, '}')
+		}
+		if c := a.usage.CachedTokens; c != 0 {
+			b = append(b, `,"cached_tokens":`...)
+			b = jsonw.Int(b, int64(c))
+		}
+		if c := a.usage.PromptTokensDetails.CachedTokens; c != 0 {
+			b = append(b, `,"prompt_tokens_details":{"cached_tokens":`...)
+			b = jsonw.Int(b, int64(c))
 			b = append(b, '}')
 		}
 		b = append(b, '}')

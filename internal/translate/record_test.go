@@ -59,6 +59,9 @@ func recordAnswer(id, content, reasoning, title, url, snippet string, flags uint
 		if flags&32 != 0 {
 			a.usage.OutputTokensDetails.ReasoningTokens = n / 2
 		}
+		if flags&64 != 0 {
+			a.usage.CachedTokens, a.usage.PromptTokensDetails.CachedTokens = n/3, n/4
+		}
 	}
 	return a
 }
@@ -72,7 +75,7 @@ func checkRecord(t *testing.T, a *Answer) {
 
 func TestUpstreamRecordEncoding(t *testing.T) {
 	checkRecord(t, &Answer{})
-	for flags := range uint8(64) {
+	for flags := range uint8(128) {
 		checkRecord(t, recordAnswer("chat", "the <answer>\n", "", "T", "https://a/?x=1&y=2", "", flags, 7))
 		checkRecord(t, recordAnswer("", "", "thought \u2028 \xff", "", "", "snip", flags, 0))
 	}
@@ -81,7 +84,7 @@ func TestUpstreamRecordEncoding(t *testing.T) {
 // FuzzUpstreamRecordEncoding: the record is byte for byte what
 // encoding/json wrote, whatever the answer holds.
 func FuzzUpstreamRecordEncoding(f *testing.F) {
-	f.Add("chat", "answer", "thinking", "title", "https://x", "snippet", uint8(63), 200)
+	f.Add("chat", "answer", "thinking", "title", "https://x", "snippet", uint8(127), 200)
 	f.Fuzz(func(t *testing.T, id, content, reasoning, title, url, snippet string, flags uint8, n int) {
 		checkRecord(t, recordAnswer(id, content, reasoning, title, url, snippet, flags, n))
 	})
