@@ -456,6 +456,13 @@ func (p *Pool) Report(id string, err error) {
 		a.unsyncedF[class]++
 	}
 	switch {
+	case err == nil && !a.usable(now):
+		// An account resting or refused takes no new call: this one was
+		// under way before the failure that rests it or took it out (here
+		// or on another instance), and says nothing of the quota, the
+		// firewall or the password now. The state stands, as a running
+		// cooldown does after a sign-in's success; ended, it would have
+		// the other instances sign a refused password in again.
 	case err == nil:
 		a.strikes, a.forbidden = 0, 0
 		if a.st.State != StateReady {
