@@ -104,6 +104,7 @@ func readCredentials(stdin io.Reader, stderr io.Writer) (string, string, error) 
 	if !ok && !in.terminal {
 		token, cookies = "", token // one line: the Cookie header alone
 	}
+	cookies = qwen.CookieHeaderValue(cookies)
 	creds := qwen.Credentials{Token: token, Cookies: cookies}
 	if !creds.Configured() {
 		return "", "", errors.New("need a logged-in browser's Cookie header for chat.qwen.ai (with token=…), or a bx-umidtoken line followed by the Cookie header")

@@ -307,10 +307,19 @@ func (a *account) tokenValid(now time.Time) bool {
 	return a.cookies != "" && (a.expires.IsZero() || now.Before(a.expires))
 }
 
+// cookieExpired reports whether a is the pasted cookie and its login token
+// has passed its exp: Qwen answers "Token has expired", and nothing here
+// renews a pasted cookie (a fresh one is to be copied).
+func (a *account) cookieExpired(now time.Time) bool {
+	return a.id == CookieID && !a.expires.IsZero() && !now.Before(a.expires)
+}
+
 // usable reports whether a can take a call at now.
 func (a *account) usable(now time.Time) bool {
 	switch {
 	case a.locked != "":
+		return false
+	case a.cookieExpired(now):
 		return false
 	case a.st.State == StateAuthFailed:
 		return false
@@ -384,7 +393,7 @@ func (p *Pool) unavailable(now time.Time) *Unavailable {
 		switch {
 		case a.locked != "":
 			u.Locked++
-		case a.st.State == StateAuthFailed || (a.refusedHere() && !a.usable(now)):
+		case a.st.State == StateAuthFailed || (a.refusedHere() && !a.usable(now)) || a.cookieExpired(now):
 			u.Rejected++
 			if a.st.State == StateAuthFailed && a.st.FailureClass == string(ClassForbidden) {
 				u.Forbidden++
@@ -456,6 +465,13 @@ func (p *Pool) Report(id string, err error) {
 		a.unsyncedF[class]++
 	}
 	switch {
+	case err == nil && !a.usable(now):
+		// An account resting or refused takes no new call: this one was
+		// under way before the failure that rests it or took it out (here
+		// or on another instance), and says nothing of the quota, the
+		// firewall or the password now. The state stands, as a running
+		// cooldown does after a sign-in's success; ended, it would have
+		// the other instances sign a refused password in again.
 	case err == nil:
 		a.strikes, a.forbidden = 0, 0
 		if a.st.State != StateReady {

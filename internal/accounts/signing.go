@@ -291,7 +291,14 @@ func (p *Pool) signIn(ctx context.Context, id string, stale staleToken) (*Signed
 			// A refresh ahead of expiry failed: the token still works, so
 			// the account stays in use; the refresh is tried again later.
 			a.strikes++
-			a.refreshAfter = now.Add(max(p.brief(a.strikes), time.Minute))
+			wait := max(p.brief(a.strikes), time.Minute)
+			if class == ClassRateLimited {
+				// Qwen said how long to wait (its hours, a Retry-After):
+				// not asked again before. Past the token's expiry, the
+				// next call signs in, and a rate limit then rests it.
+				wait = max(wait, p.rateLimitFor(err))
+			}
+			a.refreshAfter = now.Add(wait)
 			p.log.Warn("qwen token refresh failed; the current token is used until it expires", "account", a.id, "err", err)
 			return nil, err
 		}

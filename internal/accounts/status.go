@@ -54,6 +54,10 @@ func (p *Pool) Snapshot() []Status {
 			// The shared state may say ready (another instance's password
 			// works): this instance's was refused, and it has no token.
 			s.State, s.FailureClass, s.Problem = StateAuthFailed, string(ClassAuth), refusedHereMessage
+		} else if a.cookieExpired(now) {
+			s.State, s.FailureClass = StateAuthFailed, string(ClassAuth)
+			s.Problem = "its login token expired at " + a.expires.UTC().Format(time.RFC3339) +
+				": copy a fresh Cookie header from a signed-in chat.qwen.ai tab (qwenproxy credentials set, or QWEN_COOKIES)"
 		} else if a.signErr != nil {
 			s.Problem = a.signErr.Error()
 		}

@@ -263,6 +263,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	if c.SpoolPath == "" {
 		c.SpoolPath = c.DatabasePath + ".spool"
 	}
+	c.QwenCookies = qwen.CookieHeaderValue(c.QwenCookies)
 	if c.QwenAccountsFile != "" {
 		more, err := accounts.ParseFile(c.QwenAccountsFile)
 		if err != nil {

@@ -215,6 +215,18 @@ func looksLikeJWT(s string) bool {
 	return ok
 }
 
+// CookieHeaderValue is a pasted Cookie header without its name: the line
+// "Cookie: …" of the developer tools' raw headers is copied whole as
+// often as the value alone, and no cookie's name holds
+// a ':' (RFC 6265), so the name is taken off rather than the paste refused
+// for wanting the token=… it has.
+func CookieHeaderValue(s string) string {
+	if name, value, ok := strings.Cut(s, ":"); ok && strings.EqualFold(strings.TrimSpace(name), "cookie") {
+		return strings.TrimSpace(value)
+	}
+	return s
+}
+
 // cookieValue is the value of the first valid cookie called name in a
 // Cookie header, "" when there is none, read by net/http's rules (parts
 // and names trimmed of spaces and tabs, surrounding quotes stripped, parts
