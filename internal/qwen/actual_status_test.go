@@ -36,18 +36,25 @@ func TestTheLogicalStatusOfEveryJSONAnswerIsRead(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, n := scriptedModels(t, true, tc.answers...)
-			err := tc.call(c)
-			if tc.kind == "" {
-				if err != nil || n.Load() != tc.attempts {
-					t.Fatalf("err %v after %d calls", err, n.Load())
-				}
-				return
-			}
-			qe, ok := AsError(err)
-			if !ok || qe.Kind != tc.kind || qe.Status != tc.status || n.Load() != tc.attempts {
-				t.Fatalf("err %v after %d calls, want %s with status %d", err, n.Load(), tc.kind, tc.status)
-			}
+			checkOutcome(t, tc.call(c), n.Load(), tc.kind, tc.status, tc.attempts)
 		})
+	}
+}
+
+// checkOutcome checks a call that made calls requests to Qwen ended in
+// err as wanted: a failure of kind with status after attempts requests, or
+// for kind "" a success after attempts.
+func checkOutcome(t *testing.T, err error, calls int32, kind Kind, status int, attempts int32) {
+	t.Helper()
+	if kind == "" {
+		if err != nil || calls != attempts {
+			t.Fatalf("err %v after %d calls", err, calls)
+		}
+		return
+	}
+	qe, ok := AsError(err)
+	if !ok || qe.Kind != kind || qe.Status != status || calls != attempts {
+		t.Fatalf("err %v after %d calls, want %s with status %d", err, calls, kind, status)
 	}
 }
 
@@ -97,17 +104,7 @@ func TestALogicalFailureWithoutAnEnvelopeIsItsStatus(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, n := scriptedModels(t, tc.models, tc.answers...)
-			err := tc.call(c)
-			if tc.kind == "" {
-				if err != nil || n.Load() != tc.attempts {
-					t.Fatalf("err %v after %d calls", err, n.Load())
-				}
-				return
-			}
-			qe, ok := AsError(err)
-			if !ok || qe.Kind != tc.kind || qe.Status != tc.status || n.Load() != tc.attempts {
-				t.Fatalf("err %v after %d calls, want %s with status %d", err, n.Load(), tc.kind, tc.status)
-			}
+			checkOutcome(t, tc.call(c), n.Load(), tc.kind, tc.status, tc.attempts)
 		})
 	}
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"io"
 	"strings"
 	"testing"
 
@@ -11,24 +10,16 @@ import (
 )
 
 // cachedAnswer is an answer whose usage says Qwen read 12 of its 33 input
-// tokens from its prompt cache (2026: usage.prompt_tokens_details, qwen-wire.md §4.2).
+// tokens from its prompt cache (2026: usage.prompt_tokens_details, qwen-wire.md §4.2;
+// translate reads it from the stream).
 func cachedAnswer(t *testing.T) *translate.Answer {
 	t.Helper()
-	stream := `data: {"response.created":{"chat_id": "c1", "parent_id": "p1", "response_id":"r1", "response_index": "0"}} ` + "\n\n" +
-		`data: {"choices": [{"delta": {"role": "assistant", "content": "Hi", "phase": "answer", "status": "typing"}}], "usage": {"input_tokens": 33, "output_tokens": 1, "characters": 0, "total_tokens": 34, "input_tokens_details": {"text_tokens": 33}, "output_tokens_details": {"text_tokens": 1}, "prompt_tokens_details": {"cached_tokens": 12}}, "response_id": "r1", "timestamp": 1787654792}` + "\n\n" +
-		`data: {"choices": [{"delta": {"content": "", "role": "assistant", "status": "finished", "phase": "answer"}}], "response_id": "r1"}` + "\n\n"
-	s := qwen.NewStream(io.NopCloser(strings.NewReader(stream)))
 	a := &translate.Answer{}
-	for {
-		ev, err := s.Next()
-		if err == io.EOF {
-			return a
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		a.Add(ev)
-	}
+	a.Add(qwen.Event{Kind: qwen.EventCreated, Created: qwen.Created{ChatID: "c1", ParentID: "p1", ResponseID: "r1"}})
+	a.Add(qwen.Event{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Content: "Hi", ResponseID: "r1", HasUsage: true,
+		Usage: qwen.Usage{InputTokens: 33, OutputTokens: 1, TotalTokens: 34, PromptTokensDetails: qwen.PromptTokensDetails{CachedTokens: 12}}})
+	a.Add(qwen.Event{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Finished: true, ResponseID: "r1"})
+	return a
 }
 
 // The Responses API tells the cached prompt tokens as
