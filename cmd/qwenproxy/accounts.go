@@ -111,7 +111,7 @@ func accountsReset(ctx context.Context, c *cli, id string) error {
 	if why := lockedHere(c, list[i]); why != "" {
 		// Nothing is stored: a reset would not make it usable where the
 		// key is missing, and where the key is, it is to be run with it.
-		return fmt.Errorf("account %s is locked: %s; a reset cannot change that: run `accounts reset` with the QWENPROXY_SECRET_KEY it was added with "+
+		return fmt.Errorf("account %s is locked: %s; a reset cannot change that: run `accounts reset` with the QWENPROXY_SECRET_KEY that sealed it (the one it was added with, or given to `accounts rekey` since) "+
 			"(a server without that key does not use it), or `accounts rm %s` and add it again", id, why, id)
 	}
 	// Marked as a reset: the servers that take it start the account afresh

@@ -67,9 +67,9 @@ func (e forbiddenOut) Unwrap() error { return e.err }
 // LockedAdvice says what to do about locked account id.
 func LockedAdvice(id string) string {
 	if id == CookieID {
-		return "the stored cookie cannot be opened: set QWENPROXY_SECRET_KEY to the key it was stored with, or store it again with `qwenproxy credentials set`"
+		return "the stored cookie cannot be opened: set QWENPROXY_SECRET_KEY to the key that sealed it (the one it was stored with, or given to `accounts rekey` since), or store it again with `qwenproxy credentials set`"
 	}
-	return "the stored password of " + id + " cannot be opened: set QWENPROXY_SECRET_KEY to the key it was added with, or store it again with `qwenproxy accounts add --email " + id + "`"
+	return "the stored password of " + id + " cannot be opened: set QWENPROXY_SECRET_KEY to the key that sealed it (the one it was added with, or given to `accounts rekey` since), or store it again with `qwenproxy accounts add --email " + id + "`"
 }
 
 // Diagnose is qwen.Diagnose for a call made as account id, from source: a

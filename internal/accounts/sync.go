@@ -313,7 +313,7 @@ func (p *Pool) storedAccount(r *qp.AccountRecord) *account {
 	if err != nil {
 		a.password, a.locked = "", "cannot open the stored password: "+err.Error()
 		p.log.Warn("qwen accounts: a stored account is locked and not used: its password cannot be opened; "+
-			"start the server with the QWENPROXY_SECRET_KEY it was added with (or `qwenproxy accounts rm` it and add it again)",
+			"start the server with the QWENPROXY_SECRET_KEY that sealed it (the one it was added with, or given to `accounts rekey` since), or `qwenproxy accounts rm` it and add it again",
 			"account", r.ID, "err", err)
 	}
 	return a
