@@ -61,7 +61,7 @@ func (p *Pool) Snapshot() []Status {
 		} else if a.signErr != nil {
 			s.Problem = a.signErr.Error()
 		}
-		if !a.expires.IsZero() {
+		if !a.expires.IsZero() && a.cookies != "" { // a refused token is not held: no expiry to tell
 			t := a.expires
 			s.TokenExpiresAt = &t
 		}
