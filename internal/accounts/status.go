@@ -61,7 +61,9 @@ func (p *Pool) Snapshot() []Status {
 		} else if a.signErr != nil {
 			s.Problem = a.signErr.Error()
 		}
-		if !a.expires.IsZero() && a.cookies != "" { // a refused token is not held: no expiry to tell
+		// A signed-in account whose token was refused holds none: no expiry
+		// to tell. The cookie account's token may be QWEN_TOKEN's alone.
+		if !a.expires.IsZero() && (a.cookies != "" || a.id == CookieID) {
 			t := a.expires
 			s.TokenExpiresAt = &t
 		}
