@@ -8,8 +8,9 @@ import (
 	"testing"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/sqlite"
-	"qwenproxy/internal/store/sqlstore"
+	"qwenproxy/internal/store/storetest"
 )
 
 // countingWriter counts the writes it passes on.
@@ -32,7 +33,7 @@ func (w *countingWriter) WriteBatch(ctx context.Context, b qp.Batch) error {
 func TestABatchMeetingALockedDatabaseIsSpooledWithoutRetries(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "a.db")
-	st := migratedSQLite(t, path, sqlite.Options{BusyTimeoutMS: 20})
+	st := storetest.OpenWith(t, path, store.Options{SQLite: sqlite.Options{BusyTimeoutMS: 20}})
 	other, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +75,7 @@ func TestABatchMeetingALockedDatabaseIsSpooledWithoutRetries(t *testing.T) {
 func TestABatchRefusedForANewerSchemaIsSpooledWithoutRetries(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "a.db")
-	st := migratedSQLite(t, path, sqlite.Options{})
+	st := storetest.Open(t, path)
 	if _, err := st.DB().ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_from_the_future', 0)`); err != nil {
 		t.Fatal(err)
 	}
@@ -87,20 +88,4 @@ func TestABatchRefusedForANewerSchemaIsSpooledWithoutRetries(t *testing.T) {
 	if s := r.Stats(); s.Spooled != 1 || s.Written != 0 || w.writes.Load() != 1 {
 		t.Fatalf("%d tries, stats %+v; want one try, then the spool", w.writes.Load(), s)
 	}
-}
-
-// migratedSQLite opens a SQLite store at path and migrates it; the test's
-// cleanup closes it.
-func migratedSQLite(t *testing.T, path string, opts sqlite.Options) *sqlstore.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, path, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
