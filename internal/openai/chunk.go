@@ -14,7 +14,10 @@ import (
 type ChunkEncoder struct {
 	legacy bool
 	prefix []byte // data: {"id":…,"model":…,"choices":[
-	buf    []byte
+	// end closes each chunk after its choices: `}`, or `,"usage":null}`
+	// once IncludeUsage is set.
+	end string
+	buf []byte
 }
 
 // NewChatChunkEncoder encodes chat.completion.chunk events.
@@ -37,7 +40,14 @@ func newChunkEncoder(legacy bool, object, id, model string, created int64) *Chun
 	p = append(p, `,"model":`...)
 	p = jsonw.String(p, model)
 	p = append(p, `,"choices":[`...)
-	return &ChunkEncoder{legacy: legacy, prefix: p}
+	return &ChunkEncoder{legacy: legacy, prefix: p, end: "}"}
+}
+
+// IncludeUsage makes every chunk but the usage chunk carry "usage": null,
+// as OpenAI documents stream_options.include_usage: the field is present
+// on all of a stream's chunks, null except on the last.
+func (e *ChunkEncoder) IncludeUsage() {
+	e.end = `,"usage":null}`
 }
 
 // Role is the opening chunk: the assistant role alone. It goes out before
@@ -80,7 +90,7 @@ func (e *ChunkEncoder) ToolCallStart(index int, id, name string) []byte {
 	b = append(b, `,"type":"function","function":{"name":`...)
 	b = jsonw.String(b, name)
 	b = append(b, `,"arguments":""}}]}`...)
-	b = appendFinish(b, "")
+	b = e.appendFinish(b, "")
 	e.buf = b
 	return b
 }
@@ -99,7 +109,7 @@ func (e *ChunkEncoder) CustomToolCall(index int, id, name, input string) []byte 
 	b = append(b, `,"input":`...)
 	b = jsonw.String(b, input)
 	b = append(b, `}}]}`...)
-	b = appendFinish(b, "")
+	b = e.appendFinish(b, "")
 	e.buf = b
 	return b
 }
@@ -112,7 +122,7 @@ func (e *ChunkEncoder) ToolCallArguments(index int, args string) []byte {
 	b = append(b, `,"function":{"arguments":`...)
 	b = jsonw.String(b, args)
 	b = append(b, `}}]}`...)
-	b = appendFinish(b, "")
+	b = e.appendFinish(b, "")
 	e.buf = b
 	return b
 }
@@ -130,7 +140,7 @@ func (e *ChunkEncoder) FunctionCall(name, args string) []byte {
 	b = append(b, `"arguments":`...)
 	b = jsonw.String(b, args)
 	b = append(b, `}}`...)
-	b = appendFinish(b, "")
+	b = e.appendFinish(b, "")
 	e.buf = b
 	return b
 }
@@ -168,7 +178,7 @@ func (e *ChunkEncoder) delta(open, str, finish string) []byte {
 		b = jsonw.String(b, str)
 		b = append(b, '}')
 	}
-	b = appendFinish(b, finish)
+	b = e.appendFinish(b, finish)
 	e.buf = b
 	return b
 }
@@ -178,19 +188,21 @@ func (e *ChunkEncoder) text(s, finish string) []byte {
 	b = append(b, `{"text":`...)
 	b = jsonw.String(b, s)
 	b = append(b, `,"index":0,"logprobs":null`...)
-	b = appendFinish(b, finish)
+	b = e.appendFinish(b, finish)
 	e.buf = b
 	return b
 }
 
-func appendFinish(b []byte, finish string) []byte {
+func (e *ChunkEncoder) appendFinish(b []byte, finish string) []byte {
 	b = append(b, `,"finish_reason":`...)
 	if finish == "" {
 		b = append(b, "null"...)
 	} else {
 		b = jsonw.String(b, finish)
 	}
-	return append(b, "}]}\n\n"...)
+	b = append(b, "}]"...)
+	b = append(b, e.end...)
+	return append(b, "\n\n"...)
 }
 
 // Done is the stream terminator.

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -45,6 +46,33 @@ func TestChunksAreValidJSON(t *testing.T) {
 	ev := ErrorEvent(&Error{Status: 502, Type: TypeUpstream, Code: "x", Message: "m"})
 	if string(ev) != "data: {\"error\":{\"message\":\"m\",\"type\":\"upstream_error\",\"param\":null,\"code\":\"x\"}}\n\n" {
 		t.Fatalf("error event %q", ev)
+	}
+}
+
+// With include_usage every chunk carries "usage": null but the usage
+// chunk, whose usage is the count (OpenAI's stream_options documentation).
+func TestIncludeUsageChunksCarryANullUsage(t *testing.T) {
+	fields := func(b []byte) map[string]json.RawMessage {
+		t.Helper()
+		var v map[string]json.RawMessage
+		if err := json.Unmarshal(bytes.TrimSuffix(bytes.TrimPrefix(b, []byte("data: ")), []byte("\n\n")), &v); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		return v
+	}
+	for _, enc := range []*ChunkEncoder{NewChatChunkEncoder("chatcmpl-1", "m", 1), NewTextChunkEncoder("cmpl-1", "m", 1)} {
+		enc.IncludeUsage()
+		// Each chunk is read before the next is made: they share a buffer.
+		for _, chunk := range []func() []byte{enc.Role, func() []byte { return enc.Content("x") }, func() []byte { return enc.Finish("stop") },
+			func() []byte { return enc.FinishAnnotated("stop", []Annotation{{Type: "url_citation"}}) }} {
+			if b := chunk(); string(fields(b)["usage"]) != "null" {
+				t.Fatalf("no null usage: %s", b)
+			}
+		}
+		b := enc.Usage(Usage{PromptTokens: 1, CompletionTokens: 2, TotalTokens: 3})
+		if v := fields(b); string(v["usage"]) == "null" || string(v["choices"]) != "[]" {
+			t.Fatalf("usage chunk: %s", b)
+		}
 	}
 }
 

@@ -33,6 +33,9 @@ func (f chatFormat) open(c *call, t *turnSpec, start bool) output {
 	if f.legacy {
 		enc = openai.NewTextChunkEncoder(b.id, b.model, b.created)
 	}
+	if f.includeUsage {
+		enc.IncludeUsage()
+	}
 	c.events().setOpening(enc.Role)
 	o := &streamOutput{bufferedOutput: b, streamWriter: streamWriter{call: c}, enc: enc, includeUsage: f.includeUsage,
 		// tool_choice that demands a call, and response_format, can only
