@@ -73,7 +73,7 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		return turnSpec{}, openai.InvalidRequest(bad.Param, "invalid_value", "%s %s", bad.Param, bad.Message)
 	}
 	t := turnSpec{
-		format:     responsesFormat{shell: responseShell(req, body), noSummary: !req.WantsSummary()},
+		format:     responsesFormat{shell: responseShell(req, body), noSummary: !req.WantsSummary(), now: s.now},
 		tools:      set,
 		oneCall:    req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
 		model:      v.model,

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	qp "qwenproxy"
@@ -23,6 +24,8 @@ type responsesFormat struct {
 	// noSummary leaves the reasoning out of the output (reasoning.summary
 	// "none"): no reasoning item, no summary events.
 	noSummary bool
+	// now is the server's clock, for a completed response's completed_at.
+	now func() time.Time
 }
 
 func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
@@ -32,7 +35,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &responsesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), tools: t.tools,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
-		holding: t.checked(), noSummary: f.noSummary}
+		holding: t.checked(), noSummary: f.noSummary, now: f.now}
 	if t.stream {
 		c.events().setOpening(func() []byte {
 			o.named()
@@ -60,6 +63,7 @@ type responsesOutput struct {
 	cites     []responses.Annotation // the last message item's citations, set at finish
 	tools     *tools.Set             // the request's, for the namespace of a call
 	noSummary bool                   // see responsesFormat
+	now       func() time.Time       // see responsesFormat
 }
 
 // callItem is a call's function_call item, or a custom call's
@@ -282,11 +286,17 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 	}
 	o.closeItem("completed")
 	o.named()
-	o.resp.Status, o.resp.Usage = "completed", responseUsage(ans)
+	o.resp.Status, o.resp.Usage, o.resp.CompletedAt = "completed", responseUsage(ans), o.completedAt()
 	_ = o.write(o.events.Response("response.completed", &o.resp))
 	o.flush()
 	b := marshalResponse(&o.resp)
 	return b
+}
+
+// completedAt is the completed_at of a response completed now.
+func (o *responsesOutput) completedAt() *int64 {
+	at := o.now().Unix()
+	return &at
 }
 
 // citeSent cites the sources in the last message item when it was sent
@@ -322,6 +332,9 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 	o.named()
 	r := o.resp
 	r.Status, r.Usage, r.Error = status, responseUsage(ans), fail
+	if status == "completed" {
+		r.CompletedAt = o.completedAt()
+	}
 	if !o.stream {
 		r.Output = []responses.OutputItem{}
 		if reasoned := o.reasoned.String(); reasoned != "" && !o.noSummary {
