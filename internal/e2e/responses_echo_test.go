@@ -79,10 +79,10 @@ func TestResponsesEchoTheirSettings(t *testing.T) {
 func TestAResponseEchoesItsSettings(t *testing.T) {
 	e := start(t, nil)
 	for body, want := range map[string]map[string]any{
-		`{"model":"qwen3-max","input":"Hi","user":"u1","service_tier":"flex","background":true,"top_logprobs":0,"prompt_cache_key":"pk","safety_identifier":"s","max_tool_calls":3}`: {
-			"user": "u1", "service_tier": "default", "background": true, "top_logprobs": float64(0), "prompt_cache_key": "pk", "safety_identifier": "s", "max_tool_calls": float64(3)},
+		`{"model":"qwen3-max","input":"Hi","user":"u1","service_tier":"flex","background":true,"top_logprobs":0,"prompt_cache_key":"pk","prompt_cache_retention":"24h","safety_identifier":"s","max_tool_calls":3}`: {
+			"user": "u1", "service_tier": "default", "background": true, "top_logprobs": float64(0), "prompt_cache_key": "pk", "prompt_cache_retention": "24h", "safety_identifier": "s", "max_tool_calls": float64(3)},
 		`{"model":"qwen3-max","input":"Hi"}`: {
-			"user": nil, "service_tier": "default", "background": false, "top_logprobs": float64(0), "prompt_cache_key": nil, "safety_identifier": nil, "max_tool_calls": nil},
+			"user": nil, "service_tier": "default", "background": false, "top_logprobs": float64(0), "prompt_cache_key": nil, "prompt_cache_retention": nil, "safety_identifier": nil, "max_tool_calls": nil},
 	} {
 		var got map[string]any
 		if b := readBody(t, postJSON(t, e, "/v1/responses", body, nil)); json.Unmarshal([]byte(b), &got) != nil {

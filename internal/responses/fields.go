@@ -36,7 +36,7 @@ var Fields = []openai.Field{
 	{Name: "user", Policy: openai.Ignored, Check: openai.CheckString(512), Doc: "a string; echoed (null when not sent)"},
 	{Name: "safety_identifier", Policy: openai.Ignored, Check: openai.CheckString(128), Doc: "a string of at most 128; echoed (null when not sent)"},
 	{Name: "prompt_cache_key", Policy: openai.Ignored, Check: openai.CheckString(1024), Doc: "a string; echoed (null when not sent)"},
-	{Name: "prompt_cache_retention", Policy: openai.Ignored, Check: openai.CheckEnum("in_memory", "24h"), Doc: "`in_memory` or `24h`"},
+	{Name: "prompt_cache_retention", Policy: openai.Ignored, Check: openai.CheckEnum("in_memory", "24h"), Doc: "`in_memory` or `24h`; echoed (null when not sent)"},
 	{Name: "prompt_cache_options", Policy: openai.Ignored, Check: openai.CheckObject, Doc: "an object"},
 	{Name: "service_tier", Policy: openai.Ignored, Check: openai.CheckEnum(openai.ServiceTiers...), Doc: "one of OpenAI's tiers; the response says `default`, the tier that served it"},
 	{Name: "stream_options", Policy: openai.Ignored, Check: openai.CheckStreamOptions, Doc: "`include_obfuscation`, a boolean"},

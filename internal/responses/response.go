@@ -38,13 +38,14 @@ type Response struct {
 	// The request's settings without effect, echoed as OpenAI echoes
 	// them (null, false or 0 when not sent); service_tier is the tier
 	// that served the response, "default".
-	Background       json.RawMessage `json:"background"`
-	MaxToolCalls     json.RawMessage `json:"max_tool_calls"`
-	PromptCacheKey   json.RawMessage `json:"prompt_cache_key"`
-	SafetyIdentifier json.RawMessage `json:"safety_identifier"`
-	ServiceTier      json.RawMessage `json:"service_tier"`
-	TopLogprobs      json.RawMessage `json:"top_logprobs"`
-	User             json.RawMessage `json:"user"`
+	Background           json.RawMessage `json:"background"`
+	MaxToolCalls         json.RawMessage `json:"max_tool_calls"`
+	PromptCacheKey       json.RawMessage `json:"prompt_cache_key"`
+	PromptCacheRetention json.RawMessage `json:"prompt_cache_retention"`
+	SafetyIdentifier     json.RawMessage `json:"safety_identifier"`
+	ServiceTier          json.RawMessage `json:"service_tier"`
+	TopLogprobs          json.RawMessage `json:"top_logprobs"`
+	User                 json.RawMessage `json:"user"`
 }
 
 // Error is a failed response's error.

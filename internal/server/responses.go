@@ -266,7 +266,7 @@ func textEcho(raw json.RawMessage) json.RawMessage {
 type echoed struct {
 	Instructions, Text, ToolChoice, Tools json.RawMessage
 	// Settings without effect, echoed as OpenAI's response has them.
-	Background, MaxToolCalls, PromptCacheKey, SafetyIdentifier, TopLogprobs, User json.RawMessage
+	Background, MaxToolCalls, PromptCacheKey, PromptCacheRetention, SafetyIdentifier, TopLogprobs, User json.RawMessage
 }
 
 // echoedFields reads the echoed fields of body, a request already decoded
@@ -282,7 +282,7 @@ func echoedFields(body []byte) echoed {
 	}{
 		{"instructions", &e.Instructions}, {"text", &e.Text}, {"tool_choice", &e.ToolChoice},
 		{"tools", &e.Tools}, {"background", &e.Background}, {"max_tool_calls", &e.MaxToolCalls},
-		{"prompt_cache_key", &e.PromptCacheKey}, {"safety_identifier", &e.SafetyIdentifier},
+		{"prompt_cache_key", &e.PromptCacheKey}, {"prompt_cache_retention", &e.PromptCacheRetention}, {"safety_identifier", &e.SafetyIdentifier},
 		{"top_logprobs", &e.TopLogprobs}, {"user", &e.User},
 	}
 	jsonscan.EachField(body, func(name string, v json.RawMessage) bool {
@@ -327,7 +327,8 @@ func responseShell(req *responses.Request, body []byte) responses.Response {
 		ToolChoice: or(echo.ToolChoice, `"auto"`), Tools: or(echo.Tools, `[]`), Truncation: "disabled", Metadata: req.Metadata,
 		Temperature: req.Temperature, TopP: req.TopP,
 		Background: or(echo.Background, `false`), MaxToolCalls: or(echo.MaxToolCalls, `null`), PromptCacheKey: or(echo.PromptCacheKey, `null`),
-		SafetyIdentifier: or(echo.SafetyIdentifier, `null`), TopLogprobs: or(echo.TopLogprobs, `0`), User: or(echo.User, `null`),
+		PromptCacheRetention: or(echo.PromptCacheRetention, `null`),
+		SafetyIdentifier:     or(echo.SafetyIdentifier, `null`), TopLogprobs: or(echo.TopLogprobs, `0`), User: or(echo.User, `null`),
 		// The tier that served it: Qwen's one, OpenAI's "default" (what
 		// "auto" resolves to).
 		ServiceTier: json.RawMessage(`"default"`)}

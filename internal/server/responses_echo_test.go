@@ -15,12 +15,13 @@ func unmarshalEchoed(t testing.TB, body []byte) echoed {
 		ToolChoice   json.RawMessage `json:"tool_choice"`
 		Tools        json.RawMessage `json:"tools"`
 
-		Background       json.RawMessage `json:"background"`
-		MaxToolCalls     json.RawMessage `json:"max_tool_calls"`
-		PromptCacheKey   json.RawMessage `json:"prompt_cache_key"`
-		SafetyIdentifier json.RawMessage `json:"safety_identifier"`
-		TopLogprobs      json.RawMessage `json:"top_logprobs"`
-		User             json.RawMessage `json:"user"`
+		Background           json.RawMessage `json:"background"`
+		MaxToolCalls         json.RawMessage `json:"max_tool_calls"`
+		PromptCacheKey       json.RawMessage `json:"prompt_cache_key"`
+		PromptCacheRetention json.RawMessage `json:"prompt_cache_retention"`
+		SafetyIdentifier     json.RawMessage `json:"safety_identifier"`
+		TopLogprobs          json.RawMessage `json:"top_logprobs"`
+		User                 json.RawMessage `json:"user"`
 	}
 	if err := json.Unmarshal(body, &e); err != nil {
 		t.Fatal(err)
@@ -41,6 +42,7 @@ func TestEchoedFieldsAreWhatUnmarshalReads(t *testing.T) {
 		`{"instructions":"a","instructions":"b","tools":[],"tools":[1]}`,
 		`{"input":"x","text":null,"reasoning":null,"instructions":"\u00e9t\u00e9"}`,
 		`{"user":"u1","Service_Tier":"flex","background":true,"top_logprobs":0,"prompt_cache_key":"pk","safety_identifier":"s","max_tool_calls":3}`,
+		`{"prompt_cache_retention":"24h","Prompt_Cache_Retention":"in_memory"}`,
 	} {
 		want, got := unmarshalEchoed(t, []byte(body)), echoedFields([]byte(body))
 		for _, f := range []struct {
@@ -50,7 +52,8 @@ func TestEchoedFieldsAreWhatUnmarshalReads(t *testing.T) {
 			{"instructions", got.Instructions, want.Instructions},
 			{"text", got.Text, want.Text}, {"tool_choice", got.ToolChoice, want.ToolChoice}, {"tools", got.Tools, want.Tools},
 			{"background", got.Background, want.Background}, {"max_tool_calls", got.MaxToolCalls, want.MaxToolCalls},
-			{"prompt_cache_key", got.PromptCacheKey, want.PromptCacheKey}, {"safety_identifier", got.SafetyIdentifier, want.SafetyIdentifier},
+			{"prompt_cache_key", got.PromptCacheKey, want.PromptCacheKey}, {"prompt_cache_retention", got.PromptCacheRetention, want.PromptCacheRetention},
+			{"safety_identifier", got.SafetyIdentifier, want.SafetyIdentifier},
 			{"top_logprobs", got.TopLogprobs, want.TopLogprobs}, {"user", got.User, want.User},
 		} {
 			if string(f.got) != string(f.want) {
