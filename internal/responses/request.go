@@ -150,21 +150,31 @@ func (r *Request) Validate() *openai.Error { return r.ValidateWith(nil) }
 // ValidateWith is Validate with the lookup that resolves item_reference
 // items (the Vercel AI SDK sends the earlier items of a conversation it
 // stored so).
-func (r *Request) ValidateWith(lookup ItemLookup) *openai.Error {
+func (r *Request) ValidateWith(lookup ItemLookup) *openai.Error { return r.validate(lookup, false) }
+
+// ValidateCountWith is ValidateWith for POST /v1/responses/input_tokens,
+// whose input OpenAI documents as optional: without it the count is the
+// instructions' and tools' (nothing goes to Qwen, so nothing need be new
+// for it). What is sent is held to what ValidateWith holds it to.
+func (r *Request) ValidateCountWith(lookup ItemLookup) *openai.Error { return r.validate(lookup, true) }
+
+func (r *Request) validate(lookup ItemLookup, count bool) *openai.Error {
 	if strings.TrimSpace(r.Model) == "" {
 		return openai.InvalidRequest("model", "missing_required_parameter", "model is required")
 	}
-	msgs, err := r.input(lookup)
-	if err != nil {
-		return err
-	}
-	r.messages = msgs
-	if len(msgs) == 0 {
-		return openai.InvalidRequest("input", "missing_required_parameter", "input is required and must not be empty")
-	}
-	// As Chat Completions: something must be new for Qwen.
-	if !slices.ContainsFunc(msgs, func(m qp.Message) bool { return m.Role == "user" || m.Role == "tool" }) {
-		return openai.InvalidRequest("input", "invalid_value", "input must contain at least one user message or function_call_output")
+	if !count || !openai.IsNull(r.Input) {
+		msgs, err := r.input(lookup)
+		if err != nil {
+			return err
+		}
+		r.messages = msgs
+		if len(msgs) == 0 {
+			return openai.InvalidRequest("input", "missing_required_parameter", "input is required and must not be empty")
+		}
+		// As Chat Completions: something must be new for Qwen.
+		if !count && !slices.ContainsFunc(msgs, func(m qp.Message) bool { return m.Role == "user" || m.Role == "tool" }) {
+			return openai.InvalidRequest("input", "invalid_value", "input must contain at least one user message or function_call_output")
+		}
 	}
 	if r.MaxOutputTokens != nil && *r.MaxOutputTokens < 1 {
 		return openai.InvalidRequest("max_output_tokens", "invalid_value", "max_output_tokens must be at least 1, not %d", *r.MaxOutputTokens)
@@ -175,13 +185,13 @@ func (r *Request) ValidateWith(lookup ItemLookup) *openai.Error {
 	if r.TopP != nil && (*r.TopP < 0 || *r.TopP > 1) {
 		return openai.InvalidRequest("top_p", "invalid_value", "top_p must be between 0 and 1, not %g", *r.TopP)
 	}
-	if err = r.checkSettings(); err != nil {
+	if err := r.checkSettings(); err != nil {
 		return err
 	}
-	if _, err = r.TextFormat(); err != nil {
+	if _, err := r.TextFormat(); err != nil {
 		return err
 	}
-	_, err = r.ToolSet()
+	_, err := r.ToolSet()
 	return err
 }
 

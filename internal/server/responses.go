@@ -116,13 +116,20 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 }
 
 // responsesRequest is a Responses API body with the check of its route,
-// which resolves its item_reference items.
+// which resolves its item_reference items: POST /v1/responses's, or, with
+// count, input_tokens' (which takes a request without input).
 type responsesRequest struct {
 	responses.Request
 	lookup responses.ItemLookup
+	count  bool
 }
 
-func (r *responsesRequest) Validate() *openai.Error { return r.Request.ValidateWith(r.lookup) }
+func (r *responsesRequest) Validate() *openai.Error {
+	if r.count {
+		return r.Request.ValidateCountWith(r.lookup)
+	}
+	return r.Request.ValidateWith(r.lookup)
+}
 
 // storedItems is the lookup of a call's item_reference items, for its
 // conversation: the items listedItems finds, but for an image or a

@@ -18,11 +18,13 @@ import (
 // of a Responses request's input tokens, made as count_tokens makes
 // Anthropic's (estimate.Tokens): its instructions, input and tools, not an
 // earlier response's that previous_response_id names. The request is held
-// to what POST /v1/responses holds it to (responsesTurn). It calls nothing
-// upstream (but for the model list, cached; an image or document by URL is
-// fetched as /v1/responses fetches it) and is not recorded.
+// to what POST /v1/responses holds it to (responsesTurn), but that its input
+// may be left out, as OpenAI documents it for this route: the count is then
+// the instructions' and tools'. It calls nothing upstream (but for the model
+// list, cached; an image or document by URL is fetched as /v1/responses
+// fetches it) and is not recorded.
 func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
-	req := responsesRequest{lookup: s.storedItems(r.Context())}
+	req := responsesRequest{lookup: s.storedItems(r.Context()), count: true}
 	d, ok := s.decodeCall(w, r, &req, responses.Fields)
 	if !ok {
 		return
