@@ -129,7 +129,7 @@ func credentialStatus(ctx context.Context, c *cli) error {
 	switch {
 	case err == nil:
 		creds = qwen.Credentials{Token: stored.Token, Cookies: stored.Cookies}
-		out["updated_at"] = stored.UpdatedAt.UnixMilli()
+		out["updated_at"] = stored.UpdatedAt.UTC().Format(time.RFC3339Nano) // as token_expires_at, and accounts ls --json's times
 		line = "stored credentials (" + creds.ChatMode() + " mode), set " + ms(stored.UpdatedAt)
 	default:
 		creds = qwen.Credentials{Token: c.cfg.QwenToken, Cookies: c.cfg.QwenCookies}
