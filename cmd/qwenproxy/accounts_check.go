@@ -135,6 +135,11 @@ func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source 
 		pool.Report(acct, err)
 	}
 	rep.Diagnosis = accounts.Diagnose(acct, source, err) // a refused password is not fixed with a cookie
+	if accounts.ClassOf(err) == accounts.ClassForbidden && outAfter403s(pool, acct) {
+		// This 403 was the one that took it out (the run is kept across
+		// runs of the command): it no longer "rests and is tried again".
+		rep.Diagnosis.Advice = accounts.ForbiddenAdvice(acct, true)
+	}
 	rep.scrubSteps(scrub)
 	if err != nil {
 		out.printf("%s\tFAILED\t%s: %s\n", acct, rep.Diagnosis.Name, rep.Diagnosis.Advice)
@@ -142,4 +147,15 @@ func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source 
 	}
 	out.printf("%s\tok\n", acct)
 	return rep, nil
+}
+
+// outAfter403s reports whether account acct is out after repeated bare
+// 403s (state auth_failed, class forbidden).
+func outAfter403s(pool *accounts.Pool, acct string) bool {
+	for _, st := range pool.Snapshot() {
+		if st.ID == acct {
+			return st.State == accounts.StateAuthFailed && st.FailureClass == string(accounts.ClassForbidden)
+		}
+	}
+	return false
 }
