@@ -83,8 +83,17 @@ func TestRepeated403sTakeTheAccountOutAcrossRestarts(t *testing.T) {
 			t.Fatalf("the first 403 after a reset: %+v, want a rest", s)
 		}
 		// A success ends the run, across restarts too: two more 403s
-		// after it are the first and second.
-		meet(start(), nil)
+		// after it are the first and second — also when a sign-in had
+		// already closed the ended rest (a ready state that still carried
+		// the run, which the success left as it was).
+		p := start()
+		if _, err := p.SignInAgain(accounts.With(ctx, id), id); err != nil {
+			t.Fatal(err)
+		}
+		if s := p.Snapshot()[0]; s.State != accounts.StateReady {
+			t.Fatalf("after the sign-in that closed the rest: %+v", s)
+		}
+		meet(p, nil)
 		for i := 1; i <= 2; i++ {
 			if s := meet(start(), forbidden); s.State != accounts.StateCoolingDown {
 				t.Fatalf("403 number %d after a success: %+v, want a rest", i, s)
