@@ -78,6 +78,13 @@ type AccountState struct {
 	CooldownUntil    time.Time
 	FailedCredential string    // fingerprint of the password Qwen refused (auth_failed)
 	StateAt          time.Time // when the state changed: the newest wins
+	// ForbiddenRun is how many bare HTTP 403s in a row the account had met
+	// when the state was set, each after the rest the one before called
+	// for (a success ends the run; a run long enough takes it out). Kept
+	// with the state, so that a restart, or another instance, goes on
+	// counting: counted per process, a server restarted between them never
+	// took a banned account out.
+	ForbiddenRun int
 }
 
 // AccountStore keeps the Qwen accounts and their shared state. An

@@ -181,7 +181,7 @@ func accountsAdd(ctx context.Context, c *cli, email string, stdin io.Reader) err
 	if c.cfg.SecretKey == nil {
 		return fmt.Errorf("not stored: %w", accounts.ErrNoKey)
 	}
-	in := openSecretInput(stdin, c.stderr)
+	in := openSecretInput(ctx, stdin, c.stderr)
 	password, _, err := in.line("Qwen password for " + id + ": ")
 	in.close()
 	if err != nil {

@@ -22,8 +22,9 @@ import (
 // was not checked.
 func accountsTest(ctx context.Context, c *cli, id string) error {
 	cfg := c.cfg
-	pool := accounts.New(accounts.Config{Store: c.store, Credentials: c.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts, Upstream: cfg.QwenBaseURL,
-		Cookie: qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}, SignIn: app.Signer(cfg).SignIn, RateLimitCooldown: cfg.RateLimitCooldown})
+	poolCfg := app.PoolConfig(cfg, c.store)
+	poolCfg.Credentials, poolCfg.Logins, poolCfg.Cookie = c.store, cfg.QwenAccounts, qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
+	pool := accounts.New(poolCfg)
 	// The stored accounts and their state, without the server's background
 	// loop: it signed every account in at once, beside this test's own
 	// sign-ins, so that a failure could befall the loop's and the test
@@ -112,12 +113,20 @@ func accountsTest(ctx context.Context, c *cli, id string) error {
 func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source string) (*doctorReport, error) {
 	cfg := c.cfg
 	actx := accounts.With(ctx, acct)
+	// Resting or refused, it is not signed in (SignInAgain answers with its
+	// state), as no call is made on it: nothing to count.
+	signsIn := pool.Usable(acct)
 	creds, err := pool.SignInAgain(actx, acct) // with the password, not a token another instance stored
 	rep := &doctorReport{BaseURL: cfg.QwenBaseURL, WebVersion: cmp.Or(cfg.QwenWebVersion, qwen.DefaultWebVersion), Credentials: acct}
 	scrub := secretScrubber(creds)
 	out := doctorPrinter{w: c.stdout, quiet: *c.asJSON, scrub: scrub}
 	out.printf("account %s\n", acct)
 	if err != nil {
+		if signsIn {
+			// Counted as a call whose sign-in fails is (the sign-in counted
+			// its failure and set the state): the test spoke to Qwen.
+			pool.Report(acct, err)
+		}
 		err = rep.signInFailed(&out, err)
 	} else {
 		client := qwen.New(qwen.Config{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
@@ -126,6 +135,11 @@ func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source 
 		pool.Report(acct, err)
 	}
 	rep.Diagnosis = accounts.Diagnose(acct, source, err) // a refused password is not fixed with a cookie
+	if accounts.ClassOf(err) == accounts.ClassForbidden && outAfter403s(pool, acct) {
+		// This 403 was the one that took it out (the run is kept across
+		// runs of the command): it no longer "rests and is tried again".
+		rep.Diagnosis.Advice = accounts.ForbiddenAdvice(acct, true)
+	}
 	rep.scrubSteps(scrub)
 	if err != nil {
 		out.printf("%s\tFAILED\t%s: %s\n", acct, rep.Diagnosis.Name, rep.Diagnosis.Advice)
@@ -133,4 +147,15 @@ func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source 
 	}
 	out.printf("%s\tok\n", acct)
 	return rep, nil
+}
+
+// outAfter403s reports whether account acct is out after repeated bare
+// 403s (state auth_failed, class forbidden).
+func outAfter403s(pool *accounts.Pool, acct string) bool {
+	for _, st := range pool.Snapshot() {
+		if st.ID == acct {
+			return st.State == accounts.StateAuthFailed && st.FailureClass == string(accounts.ClassForbidden)
+		}
+	}
+	return false
 }

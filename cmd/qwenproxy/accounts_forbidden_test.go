@@ -11,6 +11,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/qwensim"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -68,5 +69,32 @@ func testAccountsListTellsA403FromARefusedPassword(t *testing.T, dbURL string) {
 	}
 	if n := notes["refused@example.com"]; !strings.Contains(n, "refused the password") {
 		t.Errorf("the refused password: note %q", n)
+	}
+}
+
+// Each `accounts test` is a process of its own: the run of bare 403s that
+// takes an account out began again at one in each, so testing a banned
+// account never took it out. Kept with the account's state, the third
+// run's 403 takes it out, and that run says so (it said the account rests
+// and is tried again).
+func TestAccountsTestRunsCountTheRunOf403s(t *testing.T) {
+	sim, run := accountsCLI(t, "right", "right", "QWEN_FAILURE_COOLDOWN", "0")
+	for i := 1; i <= 3; i++ {
+		sim.Inject(qwensim.Fault{Status: 403})
+		code, out := run("accounts", "test", "ada@example.com")
+		if code != 1 || !strings.Contains(out, "403") {
+			t.Fatalf("test %d, answered 403: exit %d\n%s", i, code, out)
+		}
+		if out3 := i == 3; out3 != strings.Contains(out, "accounts reset ada@example.com") || out3 == strings.Contains(out, "tried again") {
+			t.Errorf("test %d, answered 403, says:\n%s", i, out)
+		}
+	}
+	code, out := run("accounts", "ls", "--json")
+	var rows []accountRow
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 {
+		t.Fatalf("ls: %d %s", code, out)
+	}
+	if r := rows[0]; r.State != accounts.StateAuthFailed || r.FailureClass != string(accounts.ClassForbidden) || r.Failures["forbidden"] != 3 {
+		t.Errorf("after three tests answered 403: %+v, want out (auth_failed, forbidden)", r)
 	}
 }

@@ -166,8 +166,9 @@ func TestAccountsAddRefusesAnEnvironmentAccount(t *testing.T) {
 
 // accountsCLI runs the binary's commands on a new database made by
 // `accounts ls`, with QWEN_ACCOUNTS ada@example.com:password and a simulator
-// that knows ada@example.com with simPassword.
-func accountsCLI(t *testing.T, simPassword, password string) (*qwensim.Server, func(args ...string) (int, string)) {
+// that knows ada@example.com with simPassword; settings are more variables,
+// name then value.
+func accountsCLI(t *testing.T, simPassword, password string, settings ...string) (*qwensim.Server, func(args ...string) (int, string)) {
 	t.Helper()
 	sim, err := qwensim.Start(qwensim.Options{})
 	if err != nil {
@@ -176,6 +177,9 @@ func accountsCLI(t *testing.T, simPassword, password string) (*qwensim.Server, f
 	t.Cleanup(func() { sim.Close() })
 	sim.AddAccount("ada@example.com", simPassword)
 	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWEN_BASE_URL": sim.URL, "QWEN_ACCOUNTS": "ada@example.com:" + password}
+	for i := 0; i+1 < len(settings); i += 2 {
+		vars[settings[i]] = settings[i+1]
+	}
 	env := func(k string) string { return vars[k] }
 	run := func(args ...string) (int, string) {
 		var out, errOut bytes.Buffer
@@ -191,7 +195,7 @@ func accountsCLI(t *testing.T, simPassword, password string) (*qwensim.Server, f
 // An account whose firewall cooldown has ended is ready, and accounts ls
 // shows it without the firewall's note.
 func TestAccountsListShowsNoFailureNoteOnAReadyAccount(t *testing.T) {
-	sim, run := accountsCLI(t, "right", "right")
+	sim, run := accountsCLI(t, "right", "right", "QWEN_FAILURE_COOLDOWN", "0")
 	sim.FailSignIns("ada@example.com", 1)
 	if code, out := run("accounts", "test", "ada@example.com"); code != 1 || !strings.Contains(out, "firewall") {
 		t.Fatalf("test behind the firewall: %d %s", code, out)

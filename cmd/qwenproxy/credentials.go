@@ -26,7 +26,7 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 	}
 	var token, cookies string
 	if action == "set" { // read, and refused if unusable, before a database is made
-		if token, cookies, err = readCredentials(stdin, stderr); err != nil {
+		if token, cookies, err = readCredentials(ctx, stdin, stderr); err != nil {
 			return err
 		}
 	}
@@ -89,8 +89,8 @@ func unsealedWarning(creds qwen.Credentials) string {
 // line, the Cookie header of a logged-in browser (its token=… is enough), or
 // two lines, the bx-umidtoken value (may be empty) and then the Cookie
 // header. On a terminal it asks for both with echo off.
-func readCredentials(stdin io.Reader, stderr io.Writer) (string, string, error) {
-	in := openSecretInput(stdin, stderr)
+func readCredentials(ctx context.Context, stdin io.Reader, stderr io.Writer) (string, string, error) {
+	in := openSecretInput(ctx, stdin, stderr)
 	defer in.close()
 	first, _, err := in.line("bx-umidtoken (optional, Enter to skip): ")
 	if err != nil {
@@ -129,7 +129,7 @@ func credentialStatus(ctx context.Context, c *cli) error {
 	switch {
 	case err == nil:
 		creds = qwen.Credentials{Token: stored.Token, Cookies: stored.Cookies}
-		out["updated_at"] = stored.UpdatedAt.UnixMilli()
+		out["updated_at"] = stored.UpdatedAt.UTC().Format(time.RFC3339Nano) // as token_expires_at, and accounts ls --json's times
 		line = "stored credentials (" + creds.ChatMode() + " mode), set " + ms(stored.UpdatedAt)
 	default:
 		creds = qwen.Credentials{Token: c.cfg.QwenToken, Cookies: c.cfg.QwenCookies}

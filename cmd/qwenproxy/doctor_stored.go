@@ -18,8 +18,7 @@ import (
 // "" when the database holds no stored account.
 func storedAccountCredentials(ctx context.Context, c *cli) (id string, creds qwen.Credentials, err error) {
 	cfg := c.cfg
-	pool := accounts.New(accounts.Config{Store: c.store, Sealer: cfg.SecretKey, Upstream: cfg.QwenBaseURL, SignIn: app.Signer(cfg).SignIn,
-		RateLimitCooldown: cfg.RateLimitCooldown})
+	pool := accounts.New(app.PoolConfig(cfg, c.store))
 	if err := pool.Sync(ctx); err != nil {
 		return "", qwen.Credentials{}, fmt.Errorf("read the stored accounts: %w", err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +13,9 @@ import (
 
 // secretInput reads secrets from standard input, one per line. On a
 // terminal it shows a prompt for each and turns echo off, so that they are
-// never shown.
+// never shown. An interrupt (ctx) ends a read that waits.
 type secretInput struct {
+	ctx      context.Context
 	lines    *bufio.Reader
 	stderr   io.Writer
 	terminal bool
@@ -21,8 +23,8 @@ type secretInput struct {
 	restore  func()
 }
 
-func openSecretInput(stdin io.Reader, stderr io.Writer) *secretInput {
-	in := &secretInput{lines: bufio.NewReader(stdin), stderr: stderr, restore: func() {}}
+func openSecretInput(ctx context.Context, stdin io.Reader, stderr io.Writer) *secretInput {
+	in := &secretInput{ctx: ctx, lines: bufio.NewReader(stdin), stderr: stderr, restore: func() {}}
 	f, isFile := stdin.(*os.File)
 	if !isFile {
 		return in
@@ -57,7 +59,10 @@ func (in *secretInput) line(prompt string) (string, bool, error) {
 		fmt.Fprint(in.stderr, prompt)
 		in.asked = true
 	}
-	line, err := in.lines.ReadString('\n')
+	line, err := in.readLine()
+	if errors.Is(err, errInterrupted) {
+		return "", false, err
+	}
 	if errors.Is(err, io.EOF) && line == "" {
 		return "", false, nil
 	}
@@ -65,4 +70,31 @@ func (in *secretInput) line(prompt string) (string, bool, error) {
 		return "", false, fmt.Errorf("read %s from standard input: %w", strings.TrimSuffix(prompt, ": "), err)
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r"), true, nil
+}
+
+// errInterrupted ends a read of a secret that Ctrl-C (or SIGTERM)
+// interrupted: the command stores nothing.
+var errInterrupted = errors.New("interrupted: nothing was stored")
+
+// readLine reads the next line, or returns errInterrupted once in.ctx
+// ends. The signal is the command's context's (main catches SIGINT so
+// that commands end cleanly): at a password prompt, read as a plain read,
+// Ctrl-C did nothing until Enter — with echo off, the prompt just hung.
+// The read left waiting ends with the process.
+func (in *secretInput) readLine() (string, error) {
+	type read struct {
+		line string
+		err  error
+	}
+	got := make(chan read, 1)
+	go func() {
+		line, err := in.lines.ReadString('\n')
+		got <- read{line, err}
+	}()
+	select {
+	case r := <-got:
+		return r.line, r.err
+	case <-in.ctx.Done():
+		return "", errInterrupted
+	}
 }

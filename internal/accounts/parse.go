@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"os"
 	"strings"
 )
@@ -113,16 +112,6 @@ func parseEntry(entry string) (Login, error) {
 		return Login{}, fmt.Errorf("%s has no password: write email:password", id)
 	}
 	return Login{Email: id, Password: password}, nil
-}
-
-// NormalizeEmail checks an e-mail address and lower-cases it: the account's id.
-func NormalizeEmail(email string) (string, error) {
-	email = strings.TrimSpace(email)
-	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || email == CookieID {
-		return "", fmt.Errorf("%q is not an e-mail address", email)
-	}
-	return strings.ToLower(email), nil
 }
 
 // dedupe refuses an account listed twice in name ("" when the caller names

@@ -170,7 +170,7 @@ type account struct {
 	refreshAfter   time.Time // a failed refresh is not tried again before then
 	st             qp.AccountState
 	strikes        int // brief failures in a row
-	forbidden      int // bare 403s in a row (ClassForbidden), each after the rest the last one called for
+	forbidden      int // bare 403s in a row (ClassForbidden), each after the rest the last one called for; shared with the state (ForbiddenRun)
 	lastUsed       time.Time
 	signing        chan struct{} // closed when the sign-in in progress ends
 	mustSignIn     bool          // the next sign-in uses the password, adopting no stored token (SignInAgain)
@@ -474,7 +474,7 @@ func (p *Pool) Report(id string, err error) {
 		// the other instances sign a refused password in again.
 	case err == nil:
 		a.strikes, a.forbidden = 0, 0
-		if a.st.State != StateReady {
+		if a.st.State != StateReady || a.st.ForbiddenRun != 0 { // a ready state a sign-in set may carry the run
 			p.setState(a, qp.AccountState{State: StateReady}, now)
 		}
 	case class == ClassRateLimited:
@@ -560,9 +560,11 @@ func (p *Pool) warnRejected(a *account, class Class) {
 	p.log.Warn("qwen account's credentials rejected; it is not used until they change", "account", a.id, "advice", RejectedAdvice(a.id, a.source))
 }
 
-// setState changes a's state now and has the sync loop share it. p.mu is held.
+// setState changes a's state now and has the sync loop share it, with the
+// run of bare 403s it has met (kept across restarts and instances). p.mu
+// is held.
 func (p *Pool) setState(a *account, st qp.AccountState, now time.Time) {
-	st.StateAt = now
+	st.StateAt, st.ForbiddenRun = now, a.forbidden
 	if !a.st.StateAt.Before(now) { // keep states strictly ordered in time
 		st.StateAt = a.st.StateAt.Add(time.Millisecond)
 	}

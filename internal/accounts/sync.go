@@ -278,7 +278,10 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 					// `accounts reset`: afresh, as if never failed here.
 					a.strikes, a.forbidden, a.refusedPw, a.refreshAfter, a.signErr = 0, 0, "", time.Time{}, nil
 				}
-				a.st, a.dirty = r.AccountState, false
+				// The run of bare 403s goes on from where the newest
+				// state left it: this server's before a restart, or
+				// another instance's.
+				a.st, a.dirty, a.forbidden = r.AccountState, false, r.ForbiddenRun
 			}
 		}
 		if p.cfg.Sealer != nil && r.CookiesSealed != "" && r.TokenExpiresAt.After(a.expires) && r.TokenExpiresAt.After(now) && a.signing == nil {

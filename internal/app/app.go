@@ -120,8 +120,9 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
-	a.accounts = accounts.New(accounts.Config{Store: a.store, Credentials: a.store, Sealer: cfg.SecretKey, Logins: cfg.QwenAccounts, Cookie: envCreds,
-		Upstream: cfg.QwenBaseURL, SignIn: Signer(cfg).SignIn, RateLimitCooldown: cfg.RateLimitCooldown, BriefCooldown: cfg.FailureCooldown, Log: log})
+	pool := PoolConfig(cfg, a.store)
+	pool.Credentials, pool.Logins, pool.Cookie, pool.Log = a.store, cfg.QwenAccounts, envCreds, log
+	a.accounts = accounts.New(pool)
 	a.accounts.Start(bg)
 	creds := a.accounts
 	log.Info("database ready", "backend", a.store.Backend(), "database", a.store.String(), "migrations_applied", n)

@@ -150,8 +150,9 @@ func TestAccountUpstreamMigration(t *testing.T) {
 		if st.Backend() == "sqlite" {
 			big = "INTEGER"
 		}
-		// The schema before 0028: the state on the account's row.
-		qs := []string{"DROP TABLE qwen_account_states", "DELETE FROM schema_migrations WHERE version = 28"}
+		// The schema before 0028: the state on the account's row (and
+		// none of the later migrations of its table, which run again).
+		qs := []string{"DROP TABLE qwen_account_states", "DELETE FROM schema_migrations WHERE version >= 28"}
 		for _, c := range []string{"cookies_sealed TEXT", "token_expires_at " + big + " NOT NULL DEFAULT 0", "state TEXT NOT NULL DEFAULT 'ready'",
 			"failure_class TEXT NOT NULL DEFAULT ''", "cooldown_until " + big + " NOT NULL DEFAULT 0", "failed_credential TEXT NOT NULL DEFAULT ''",
 			"state_at " + big + " NOT NULL DEFAULT 0", "signin_until " + big + " NOT NULL DEFAULT 0"} {
@@ -167,14 +168,14 @@ func TestAccountUpstreamMigration(t *testing.T) {
 			state_at = %d, cookies_sealed = 'tok', token_expires_at = %d WHERE id = 'a@x.io'`, until.UnixMilli(), now.UnixMilli(), until.UnixMilli())); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := st.Migrate(ctx); err != nil || n != 1 {
+		if n, err := st.Migrate(ctx); err != nil || n != len(migrationsFrom(t, st, 28)) {
 			t.Fatalf("migrate: %d %v", n, err)
 		}
 		all, err := st.Accounts(ctx, qp.DefaultUpstream)
 		if err != nil || len(all) != 2 {
 			t.Fatalf("%+v %v", all, err)
 		}
-		if a := all[0]; a.State != "rate_limited" || !a.CooldownUntil.Equal(until) || !a.StateAt.Equal(now) || a.CookiesSealed != "tok" || !a.TokenExpiresAt.Equal(until) {
+		if a := all[0]; a.State != "rate_limited" || !a.CooldownUntil.Equal(until) || !a.StateAt.Equal(now) || a.CookiesSealed != "tok" || !a.TokenExpiresAt.Equal(until) || a.ForbiddenRun != 0 {
 			t.Fatalf("a at chat.qwen.ai after the migration: %+v", a)
 		}
 		if b := all[1]; b.State != "ready" || b.CookiesSealed != "" {
@@ -209,4 +210,20 @@ func TestCopyKeepsEachUpstreamsState(t *testing.T) {
 			t.Fatalf("the simulator's state on the copy: %+v %v", got, err)
 		}
 	})
+}
+
+// migrationsFrom lists st's known migrations numbered version or later.
+func migrationsFrom(t *testing.T, st *sqlstore.Store, version int) []sqlstore.MigrationStatus {
+	t.Helper()
+	status, err := st.MigrationStatus(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []sqlstore.MigrationStatus
+	for _, m := range status {
+		if m.Version >= version && !m.Unknown {
+			out = append(out, m)
+		}
+	}
+	return out
 }

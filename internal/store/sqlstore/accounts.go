@@ -14,13 +14,13 @@ import (
 // upstream (an account with no row there is ready, with no token).
 const accountColumns = `a.id, a.source, COALESCE(a.password_sealed, ''), COALESCE(s.cookies_sealed, ''), COALESCE(s.token_expires_at, 0),
 	COALESCE(s.state, 'ready'), COALESCE(s.failure_class, ''), COALESCE(s.cooldown_until, 0), COALESCE(s.failed_credential, ''),
-	COALESCE(s.state_at, 0), COALESCE(s.signin_until, 0), a.calls, a.created_at, a.updated_at, a.seen_at`
+	COALESCE(s.state_at, 0), COALESCE(s.signin_until, 0), COALESCE(s.forbidden_run, 0), a.calls, a.created_at, a.updated_at, a.seen_at`
 
 func scanAccount(row interface{ Scan(...any) error }) (*qp.AccountRecord, error) {
 	var a qp.AccountRecord
 	var exp, cooldown, stateAt, signin, created, updated, seen int64
 	if err := row.Scan(&a.ID, &a.Source, &a.PasswordSealed, &a.CookiesSealed, &exp, &a.State, &a.FailureClass,
-		&cooldown, &a.FailedCredential, &stateAt, &signin, &a.Calls, &created, &updated, &seen); err != nil {
+		&cooldown, &a.FailedCredential, &stateAt, &signin, &a.ForbiddenRun, &a.Calls, &created, &updated, &seen); err != nil {
 		return nil, err
 	}
 	a.TokenExpiresAt, a.CooldownUntil, a.StateAt, a.SignInUntil = msTime(exp), msTime(cooldown), msTime(stateAt), msTime(signin)
@@ -103,8 +103,8 @@ type upstreamState struct {
 // accountStates reads every account's state at every upstream where it
 // has one, by account (for copy: tokens are not copied).
 func (s *Store) accountStates(ctx context.Context) (map[string][]upstreamState, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT account, upstream, state, failure_class, cooldown_until, failed_credential, state_at
-		FROM qwen_account_states ORDER BY account, upstream`)
+	rows, err := s.read.QueryContext(ctx, `SELECT account, upstream, state, failure_class, cooldown_until, failed_credential, state_at,
+		forbidden_run FROM qwen_account_states ORDER BY account, upstream`)
 	if err != nil {
 		return nil, fmt.Errorf("list account states: %w", err)
 	}
@@ -114,7 +114,7 @@ func (s *Store) accountStates(ctx context.Context) (map[string][]upstreamState, 
 		var id string
 		var st upstreamState
 		var cooldown, at int64
-		if err := rows.Scan(&id, &st.upstream, &st.State, &st.FailureClass, &cooldown, &st.FailedCredential, &at); err != nil {
+		if err := rows.Scan(&id, &st.upstream, &st.State, &st.FailureClass, &cooldown, &st.FailedCredential, &at, &st.ForbiddenRun); err != nil {
 			return nil, fmt.Errorf("list account states: %w", err)
 		}
 		st.CooldownUntil, st.StateAt = msTime(cooldown), msTime(at)
@@ -191,7 +191,8 @@ func (s *Store) PutAccount(ctx context.Context, a qp.AccountRecord) error {
 	// one's. The ready state is dated now (not deleted), so that running
 	// instances take it over the state they hold (the newest wins).
 	if _, err := tx.ExecContext(ctx, `UPDATE qwen_account_states SET state = 'ready', failure_class = '', cooldown_until = 0,
-		failed_credential = '', state_at = ?, cookies_sealed = NULL, token_expires_at = 0, signin_until = 0 WHERE account = ?`, now, a.ID); err != nil {
+		failed_credential = '', state_at = ?, cookies_sealed = NULL, token_expires_at = 0, signin_until = 0, forbidden_run = 0
+		WHERE account = ?`, now, a.ID); err != nil {
 		return fmt.Errorf("store account %s: %w", a.ID, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -257,12 +258,13 @@ func (s *Store) SaveAccountState(ctx context.Context, id, upstream string, st qp
 		return err
 	}
 	if _, err := s.write.ExecContext(ctx, `INSERT INTO qwen_account_states (account, upstream, state, failure_class, cooldown_until,
-			failed_credential, state_at)
-		SELECT id, ?, ?, ?, ?, ?, ? FROM qwen_accounts WHERE id = ?
+			failed_credential, state_at, forbidden_run)
+		SELECT id, ?, ?, ?, ?, ?, ?, ? FROM qwen_accounts WHERE id = ?
 		ON CONFLICT (account, upstream) DO UPDATE SET state = excluded.state, failure_class = excluded.failure_class,
-			cooldown_until = excluded.cooldown_until, failed_credential = excluded.failed_credential, state_at = excluded.state_at
+			cooldown_until = excluded.cooldown_until, failed_credential = excluded.failed_credential, state_at = excluded.state_at,
+			forbidden_run = excluded.forbidden_run
 		WHERE qwen_account_states.state_at <= excluded.state_at`,
-		qp.UpstreamKey(upstream), st.State, st.FailureClass, unixMs(st.CooldownUntil), st.FailedCredential, st.StateAt.UnixMilli(), id); err != nil {
+		qp.UpstreamKey(upstream), st.State, st.FailureClass, unixMs(st.CooldownUntil), st.FailedCredential, st.StateAt.UnixMilli(), st.ForbiddenRun, id); err != nil {
 		return fmt.Errorf("save account %s state: %w", id, err)
 	}
 	if _, err := s.write.ExecContext(ctx, `UPDATE qwen_accounts SET updated_at = ? WHERE id = ?`, time.Now().UnixMilli(), id); err != nil {

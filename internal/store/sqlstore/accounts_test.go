@@ -28,7 +28,8 @@ func testAccounts(t *testing.T, dbURL string) {
 	}
 
 	// States: the newest wins, whichever instance writes last.
-	newer := qp.AccountState{State: "rate_limited", FailureClass: "rate_limited", CooldownUntil: now.Add(time.Hour), StateAt: now.Add(2 * time.Second)}
+	// The run of bare 403s goes with the state (a restart goes on counting).
+	newer := qp.AccountState{State: "rate_limited", FailureClass: "rate_limited", CooldownUntil: now.Add(time.Hour), StateAt: now.Add(2 * time.Second), ForbiddenRun: 2}
 	older := qp.AccountState{State: "ready", StateAt: now.Add(time.Second)}
 	for _, s := range []qp.AccountState{newer, older} {
 		if err := st.SaveAccountState(ctx, "a@x.io", "", s); err != nil {
@@ -76,7 +77,7 @@ func testAccounts(t *testing.T, dbURL string) {
 	}
 	a, b := all[0], all[1]
 	if a.ID != "a@x.io" || a.Source != qp.AccountStored || a.PasswordSealed != "v1.k.sealed" || a.State != "rate_limited" ||
-		!a.CooldownUntil.Equal(now.Add(time.Hour)) || a.Calls != 6 || a.Failures["server"] != 4 || a.Failures["rate_limited"] != 2 {
+		!a.CooldownUntil.Equal(now.Add(time.Hour)) || a.ForbiddenRun != 2 || a.Calls != 6 || a.Failures["server"] != 4 || a.Failures["rate_limited"] != 2 {
 		t.Fatalf("a: %+v", a)
 	}
 	if b.Source != qp.AccountEnvironment || b.CookiesSealed != "v1.k.cookies" || !b.TokenExpiresAt.Equal(now.Add(time.Hour)) {
@@ -92,7 +93,7 @@ func testAccounts(t *testing.T, dbURL string) {
 		t.Fatalf("resealed %d: %v", n, err)
 	}
 	all, _ = st.Accounts(ctx, "")
-	if all[0].State != "ready" || all[0].PasswordSealed != "v1.k.new+a@x.io" || all[1].CookiesSealed != "v1.k.cookies+b@x.io" {
+	if all[0].State != "ready" || all[0].ForbiddenRun != 0 || all[0].PasswordSealed != "v1.k.new+a@x.io" || all[1].CookiesSealed != "v1.k.cookies+b@x.io" {
 		t.Fatalf("after put and reseal: %+v", all)
 	}
 	if err := st.DeleteAccount(ctx, "a@x.io", now); err != nil {

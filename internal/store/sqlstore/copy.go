@@ -278,8 +278,8 @@ func copyKeys(ctx context.Context, src, dst *Store) error {
 		}
 		for _, st := range states[a.ID] {
 			if _, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_account_states (account, upstream, state, failure_class,
-				cooldown_until, failed_credential, state_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				a.ID, st.upstream, st.State, st.FailureClass, unixMs(st.CooldownUntil), st.FailedCredential, unixMs(st.StateAt)); err != nil {
+				cooldown_until, failed_credential, state_at, forbidden_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				a.ID, st.upstream, st.State, st.FailureClass, unixMs(st.CooldownUntil), st.FailedCredential, unixMs(st.StateAt), st.ForbiddenRun); err != nil {
 				return fmt.Errorf("copy account %s state at %s: %w", a.ID, st.upstream, err)
 			}
 		}

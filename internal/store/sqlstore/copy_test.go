@@ -119,7 +119,7 @@ func TestCopyKeepsAnAccountsStateAndTotals(t *testing.T) {
 		if err := src.PutAccount(ctx, qp.AccountRecord{ID: "eve@x.io", Source: qp.AccountStored, PasswordSealed: "v1.sealed", CreatedAt: now, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		refused := qp.AccountState{State: "auth_failed", FailureClass: "auth", FailedCredential: "fp1", StateAt: now.Add(time.Second)}
+		refused := qp.AccountState{State: "auth_failed", FailureClass: "forbidden", FailedCredential: "fp1", StateAt: now.Add(time.Second), ForbiddenRun: 3}
 		if err := src.SaveAccountState(ctx, "eve@x.io", "", refused); err != nil {
 			t.Fatal(err)
 		}
@@ -136,7 +136,7 @@ func TestCopyKeepsAnAccountsStateAndTotals(t *testing.T) {
 			t.Fatalf("accounts %+v (%v)", got, err)
 		}
 		a := got[0]
-		if a.State != "auth_failed" || a.FailedCredential != "fp1" || !a.StateAt.Equal(refused.StateAt) || a.PasswordSealed != "v1.sealed" {
+		if a.State != "auth_failed" || a.FailedCredential != "fp1" || !a.StateAt.Equal(refused.StateAt) || a.ForbiddenRun != 3 || a.PasswordSealed != "v1.sealed" {
 			t.Fatalf("copied state %+v, want %+v", a.AccountState, refused)
 		}
 		if a.Calls != 7 || a.Failures["auth"] != 1 || a.Failures["rate_limited"] != 2 {
