@@ -46,7 +46,7 @@ func (s *Store) reserveIDs(ctx context.Context, tx *txn, table string, n int) (*
 	return &rowIDs{reserved: true, next: last - int64(n) + 1}, nil
 }
 
-// reserveRowIDs raise a table's floor (migration 0029's row_id_floors) by n
+// reserveRowIDs raise a table's floor (migration 0030's row_id_floors) by n
 // and return it: the last of the n ids reserved.
 var reserveRowIDs = map[string]string{
 	"requests":  reserveRowIDsOf("requests"),
