@@ -110,6 +110,7 @@ type ResponseRecord struct {
 	HTTPStatus       int
 	FinishReason     string
 	ChatID, ParentID string
+	APIKeyID         string // the proxy API key that made the call (its id), "" without keys
 	Account          string
 	PromptTokens     int
 	CompletionTokens int

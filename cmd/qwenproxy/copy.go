@@ -37,10 +37,13 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 	if sameDatabase(*from, *to) {
 		return errors.New("--from and --to name the same database")
 	}
+	// The source as it was given, named so in what copy says: a SQLite file
+	// at an older schema is read from a snapshot whose path is removed by then.
+	source := ""
 	if !postgres.IsURL(*from) {
-		path := strings.TrimPrefix(*from, "sqlite:")
-		if err := existingDatabase(path); err != nil {
-			return fmt.Errorf("no database at %s: %w", path, err)
+		source = strings.TrimPrefix(*from, "sqlite:")
+		if err := existingDatabase(source); err != nil {
+			return fmt.Errorf("no database at %s: %w", source, err)
 		}
 	}
 	src, closeSource, err := openSource(ctx, *from)
@@ -48,6 +51,9 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 		return fmt.Errorf("source: %w", err)
 	}
 	defer closeSource()
+	if source == "" {
+		source = src.String() // a PostgreSQL URL, its password masked
+	}
 	dst, err := openMigrated(ctx, *to)
 	if err != nil {
 		return fmt.Errorf("destination: %w", err)
@@ -61,12 +67,12 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 		return fmt.Errorf("%w (run the same command again to resume)", err)
 	}
 	if *asJSON {
-		return writeJSON(stdout, map[string]any{"from": src.String(), "to": dst.String(), "sessions": res.Sessions,
+		return writeJSON(stdout, map[string]any{"from": source, "to": dst.String(), "sessions": res.Sessions,
 			"sessions_already_copied": res.SessionsThere, "calls": res.Calls, "already_copied": res.Resumed})
 	}
 	fmt.Fprintf(stdout, "copied %s and %s (%s and %s already there) from %s to %s\n",
 		plural(res.Sessions, "session"), plural(res.Calls-res.Resumed, "call"),
-		plural(res.SessionsThere, "session"), plural(res.Resumed, "call"), src, dst)
+		plural(res.SessionsThere, "session"), plural(res.Resumed, "call"), source, dst)
 	return nil
 }
 

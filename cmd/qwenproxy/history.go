@@ -70,11 +70,7 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 			row(w, "account "+cmp.Or(g.Key, "(none)"), g)
 		}
 		for _, g := range st.ByBucket {
-			key := g.Key // the API's RFC 3339: shown as every other time here
-			if t, err := time.Parse(time.RFC3339, key); err == nil {
-				key = historyapi.FormatTime(t)
-			}
-			row(w, key, g)
+			row(w, bucketName(g.Key, q.Bucket), g)
 		}
 	})
 	if err == nil && st.Approximate && st.Totals.Duration.Count > 0 {
@@ -83,6 +79,21 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 		_, err = fmt.Fprintln(c.stdout, "percentiles are approximate (within about 10 %, from the statistics' histograms); one session's (--session) are exact")
 	}
 	return err
+}
+
+// bucketName shows a statistics bucket, given as the API's RFC 3339 start:
+// an hour in the local zone, as every other time here; a day by its UTC
+// date, which it is (statistics by day are by UTC day), since its start in
+// the local zone read, west of UTC, as the evening before.
+func bucketName(start, bucket string) string {
+	t, err := time.Parse(time.RFC3339, start)
+	switch {
+	case err != nil:
+		return start
+	case bucket == "day":
+		return t.UTC().Format(time.DateOnly) + " (UTC day)"
+	}
+	return historyapi.FormatTime(t)
 }
 
 // percentile is one of d's percentiles, v, in milliseconds, or "-" when d

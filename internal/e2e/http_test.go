@@ -240,6 +240,50 @@ func TestReadyFailsWithoutCredentials(t *testing.T) {
 	}
 }
 
+// /health/ready is the probe: 503 while the server is not ready.
+// /health/detailed is the report an operator or the dashboard reads: it
+// answers 200 with the same checks and "status":"not_ready" and its
+// figures, as a failed status would make every browser log an error for
+// each of the dashboard's reads of it (every page, and every 10 s on Live).
+func TestDetailedHealthReportsReadinessInItsBody(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cookie string
+		ready  int
+		state  string
+	}{
+		{"ready", "", 200, "ready"},
+		{"without credentials", "acw_tc=abc", 503, "not_ready"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := start(t, func(c *config.Config) {
+				if tc.cookie != "" {
+					c.QwenToken, c.QwenCookies = "", tc.cookie
+				}
+			})
+			for path, status := range map[string]int{"/health/ready": tc.ready, "/health/detailed": 200} {
+				resp, err := http.Get(e.app.URL() + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var body struct {
+					Status   string            `json:"status"`
+					Checks   map[string]string `json:"checks"`
+					Recorder map[string]any    `json:"recorder"`
+				}
+				err = json.NewDecoder(resp.Body).Decode(&body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != status || body.Status != tc.state || len(body.Checks) == 0 {
+					t.Fatalf("%s: %d %+v (%v), want %d %q with its checks", path, resp.StatusCode, body, err, status, tc.state)
+				}
+				if path == "/health/detailed" && body.Recorder == nil {
+					t.Fatalf("%s without its figures: %+v", path, body)
+				}
+			}
+		})
+	}
+}
+
 func TestMockUpstreamModeServesTheSimulator(t *testing.T) {
 	e := start(t, func(c *config.Config) {
 		c.MockUpstream, c.QwenToken, c.QwenCookies = true, "", ""

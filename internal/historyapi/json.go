@@ -176,6 +176,7 @@ type ResponseJSON struct {
 	FinishReason     *string         `json:"finish_reason"`
 	ChatID           *string         `json:"chat_id"`
 	ParentID         *string         `json:"parent_id"`
+	APIKeyID         *string         `json:"api_key_id"` // the key that made the call, by its id, as the request list has it
 	Account          *string         `json:"account"`
 	PromptTokens     int             `json:"prompt_tokens"`
 	CompletionTokens int             `json:"completion_tokens"`
@@ -195,7 +196,7 @@ type ResponseJSON struct {
 func Response(r *qp.ResponseRecord) *ResponseJSON {
 	return &ResponseJSON{ID: r.ID, RequestID: r.RequestID, RequestUUID: r.RequestUUID, SessionID: nullable(r.SessionID), ResponseID: r.ResponseID,
 		Timestamp: r.Timestamp.UnixMilli(), Model: r.Model, Stream: r.Stream, Status: r.Status, HTTPStatus: r.HTTPStatus,
-		FinishReason: nullable(r.FinishReason), ChatID: nullable(r.ChatID), ParentID: nullable(r.ParentID), Account: nullable(r.Account), PromptTokens: r.PromptTokens,
+		FinishReason: nullable(r.FinishReason), ChatID: nullable(r.ChatID), ParentID: nullable(r.ParentID), APIKeyID: nullable(r.APIKeyID), Account: nullable(r.Account), PromptTokens: r.PromptTokens,
 		CompletionTokens: r.CompletionTokens, TotalTokens: r.TotalTokens, TTFTMS: r.TTFTMillis, DurationMS: r.DurationMillis,
 		UpstreamAttempts: r.UpstreamAttempts, NewChatAttempts: r.NewChatAttempts, UpstreamErrors: nullable(r.UpstreamErrors), ErrorType: nullable(r.ErrorType), Error: nullable(r.Error),
 		OpenAIResponse: r.OpenAIResponse, QwenResponse: r.QwenResponse}

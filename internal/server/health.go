@@ -248,7 +248,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // detailed serves GET /health/detailed: the readiness checks and the
-// figures behind them.
+// figures behind them. It answers 200 whether ready or not, readiness in
+// its body: it is the report a person or the dashboard reads (a failed
+// status makes a browser log an error at each of the dashboard's reads),
+// where /health/ready is the probe.
 func (s *Server) detailed(w http.ResponseWriter, r *http.Request) {
 	ready, checks := s.readiness(r.Context())
 	st := s.deps.Recorder.Stats()

@@ -404,3 +404,6 @@ func (dialect) BatchContext(ctx context.Context) context.Context { return ctx }
 // and be about to reference it; writers refresh a part's last use every
 // ten minutes (partTouch), far inside it.
 func (dialect) PartGrace() time.Duration { return time.Hour }
+
+// ReusesRowIDs is false: identity columns never give an id twice.
+func (dialect) ReusesRowIDs() bool { return false }

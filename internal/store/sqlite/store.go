@@ -502,3 +502,8 @@ func SnapshotInto(ctx context.Context, st *sqlstore.Store, path string) error {
 	}
 	return nil
 }
+
+// ReusesRowIDs is true: SQLite gives a new row the largest id plus one, the
+// id of the newest row once it is deleted (a table without AUTOINCREMENT,
+// which a migration could add only by copying every call).
+func (dialect) ReusesRowIDs() bool { return true }

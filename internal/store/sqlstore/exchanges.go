@@ -109,22 +109,62 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 	return nil
 }
 
-// The multi-row INSERTs of n rows each.
-var insertRequests = byRows(func(n int) string {
-	return `INSERT INTO requests
-		(session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account)
-		VALUES ` + values(`((SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
+// The multi-row INSERTs of n rows each, the database choosing each row's id
+// or, withIDs, the store (see reserveIDs).
+func requestsInsert(withIDs bool) func(n int) string {
+	return byRows(func(n int) string {
+		return `INSERT INTO requests
+		(` + idColumn(withIDs) + `session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account)
+		VALUES ` + values(`(`+idValue(withIDs)+`(SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
 		ON CONFLICT (request_id) DO NOTHING RETURNING request_id, id`
-})
+	})
+}
 
-var insertResponses = byRows(func(n int) string {
-	return `INSERT INTO responses
-		(request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
+func responsesInsert(withIDs bool) func(n int) string {
+	return byRows(func(n int) string {
+		return `INSERT INTO responses
+		(` + idColumn(withIDs) + `request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
 		 chat_id, parent_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, duration_ms,
 		 upstream_attempts, error_type, error, created_at, upstream_errors, duration_us, new_chat_attempts, account, api_key_id)
-		VALUES ` + values(`(?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''), ?, ?, NULLIF(?, ''), NULLIF(?, ''))`, n) + `
+		VALUES ` + values(`(`+idValue(withIDs)+`?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''), ?, ?, NULLIF(?, ''), NULLIF(?, ''))`, n) + `
 		RETURNING response_id, id`
-})
+	})
+}
+
+var (
+	insertRequests         = requestsInsert(false)
+	insertRequestsWithIDs  = requestsInsert(true)
+	insertResponses        = responsesInsert(false)
+	insertResponsesWithIDs = responsesInsert(true)
+)
+
+// idColumn and idValue name each row's id in an insert withIDs, and are
+// empty otherwise.
+func idColumn(withIDs bool) string { return ifIDs(withIDs, "id, ") }
+func idValue(withIDs bool) string  { return ifIDs(withIDs, "?, ") }
+
+func ifIDs(withIDs bool, text string) string {
+	if withIDs {
+		return text
+	}
+	return ""
+}
+
+// requestsInsertOf and responsesInsertOf are the inserts of n rows this
+// store's database takes.
+func (s *Store) requestsInsertOf(n int) string {
+	if s.dialect.ReusesRowIDs() {
+		return insertRequestsWithIDs(n)
+	}
+	return insertRequests(n)
+}
+
+func (s *Store) responsesInsertOf(n int) string {
+	if s.dialect.ReusesRowIDs() {
+		return insertResponsesWithIDs(n)
+	}
+	return insertResponses(n)
+}
 
 var insertRequestBodies = byRows(func(n int) string {
 	return `INSERT INTO request_bodies (request_id, openai_request_z, qwen_request_z) VALUES ` + values(`(?, ?, ?)`, n)
@@ -191,7 +231,7 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 	for calls > 0 {
 		n := chunkSize(calls)
 		calls -= n
-		for _, q := range []string{insertRequests(n), insertResponses(n), insertRequestBodies(n), insertResponseBodies(n)} {
+		for _, q := range []string{s.requestsInsertOf(n), s.responsesInsertOf(n), insertRequestBodies(n), insertResponseBodies(n)} {
 			if err := s.write.prepare(ctx, q); err != nil {
 				return err
 			}
@@ -199,6 +239,9 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 	}
 	// The session and rollup statements every batch runs.
 	every := []string{upsertSession, upsertCount, upsertRequestHour, selectNewerMigration}
+	if s.dialect.ReusesRowIDs() {
+		every = append(every, reserveRowIDs["requests"], reserveRowIDs["responses"])
+	}
 	for _, r := range rollupSets {
 		for _, table := range r.tables() {
 			every = append(every, selectRollup(table), rollupUpsert(table))
@@ -262,24 +305,28 @@ func (s *Store) encodeCalls(calls []qp.Exchange) []callBodies {
 
 // insertExchanges writes one chunk of calls and returns those that were new.
 func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies) ([]qp.Exchange, error) {
+	ids, err := s.reserveIDs(ctx, tx, "requests", len(chunk))
+	if err != nil {
+		return nil, err
+	}
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
-	args := make([]any, 0, len(chunk)*24)
+	args := make([]any, 0, len(chunk)*25)
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
+		args = ids.appendNext(args)
 		args = append(args, rq.SessionID, rq.RequestID, rq.Timestamp.UnixMilli(), rq.Method, rq.Path, rq.Model, rq.Stream,
 			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, strings.Join(rq.IgnoredParams, ","), rq.Account)
 	}
-	requestIDs, err := s.insertReturning(ctx, tx, insertRequests(len(chunk)), args)
+	requestIDs, err := s.insertReturning(ctx, tx, s.requestsInsertOf(len(chunk)), args)
 	if err != nil {
 		return nil, fmt.Errorf("insert requests: %w", err)
 	}
 	var written []qp.Exchange
 	var writtenIDs []int64
 	var writtenBodies []callBodies
-	args = args[:0]
 	for i := range chunk {
-		rq, rs := &chunk[i].Request, &chunk[i].Response
+		rq := &chunk[i].Request
 		id, ok := requestIDs[rq.RequestID]
 		if !ok {
 			continue // already stored
@@ -288,16 +335,24 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		written = append(written, chunk[i])
 		writtenIDs = append(writtenIDs, id)
 		writtenBodies = append(writtenBodies, encoded[i])
-		args = append(args, id, rq.SessionID, rs.ResponseID, rs.Timestamp.UnixMilli(), chunk[i].AnsweringModel(), rq.Stream,
+	}
+	if len(written) == 0 {
+		return nil, nil
+	}
+	if ids, err = s.reserveIDs(ctx, tx, "responses", len(written)); err != nil {
+		return nil, err
+	}
+	args = args[:0]
+	for i := range written {
+		rq, rs := &written[i].Request, &written[i].Response
+		args = ids.appendNext(args)
+		args = append(args, writtenIDs[i], rq.SessionID, rs.ResponseID, rs.Timestamp.UnixMilli(), written[i].AnsweringModel(), rq.Stream,
 			rs.Status, rs.HTTPStatus, rs.FinishReason, rs.ChatID, rs.ParentID,
 			rs.PromptTokens, rs.CompletionTokens, rs.TotalTokens, ttftMillis(rq, rs),
 			rs.Duration.Milliseconds(), rs.UpstreamAttempts, rs.ErrorType, rs.ErrorMessage, rs.Timestamp.UnixMilli(),
 			strings.Join(rs.UpstreamErrors, "; "), rs.Duration.Microseconds(), rs.NewChatAttempts, rq.Account, rq.APIKeyID)
 	}
-	if len(written) == 0 {
-		return nil, nil
-	}
-	responseIDs, err := s.insertReturning(ctx, tx, insertResponses(len(written)), args)
+	responseIDs, err := s.insertReturning(ctx, tx, s.responsesInsertOf(len(written)), args)
 	if err != nil {
 		return nil, fmt.Errorf("insert responses: %w", err)
 	}

@@ -214,7 +214,8 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 const responseColumns = `r.id, r.request_id, q.request_id, COALESCE(r.session_id, ''), r.response_id, r.timestamp, r.model, r.stream,
 	r.status, r.http_status, COALESCE(r.finish_reason, ''), COALESCE(r.chat_id, ''), COALESCE(r.parent_id, ''),
 	COALESCE(r.prompt_tokens, 0), COALESCE(r.completion_tokens, 0), COALESCE(r.total_tokens, 0), r.ttft_ms, r.duration_us,
-	r.upstream_attempts, r.new_chat_attempts, COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, ''), COALESCE(r.account, ''), COALESCE(q.model, '')`
+	r.upstream_attempts, r.new_chat_attempts, COALESCE(r.upstream_errors, ''), COALESCE(r.error_type, ''), COALESCE(r.error, ''), COALESCE(r.account, ''), COALESCE(q.model, ''),
+	COALESCE(q.api_key_id, '')`
 
 func scanResponse(row interface{ Scan(...any) error }, extra ...any) (*qp.ResponseRecord, error) {
 	var r qp.ResponseRecord
@@ -223,7 +224,7 @@ func scanResponse(row interface{ Scan(...any) error }, extra ...any) (*qp.Respon
 	var us int64
 	dest := []any{&r.ID, &r.RequestID, &r.RequestUUID, &r.SessionID, &r.ResponseID, &ts, &r.Model, &r.Stream, &r.Status, &r.HTTPStatus,
 		&r.FinishReason, &r.ChatID, &r.ParentID, &r.PromptTokens, &r.CompletionTokens, &r.TotalTokens, &ttft, &us,
-		&r.UpstreamAttempts, &r.NewChatAttempts, &r.UpstreamErrors, &r.ErrorType, &r.Error, &r.Account, &r.RequestModel}
+		&r.UpstreamAttempts, &r.NewChatAttempts, &r.UpstreamErrors, &r.ErrorType, &r.Error, &r.Account, &r.RequestModel, &r.APIKeyID}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -457,7 +458,7 @@ func (o *optionalResponse) dest() []any {
 func (o *optionalResponse) record(req *qp.RequestRecord) *qp.ResponseRecord {
 	r := o.r // its Model is the Qwen model that answered, which MODEL_MAP may have made another than the request's
 	r.RequestID, r.RequestUUID, r.SessionID, r.Stream, r.RequestModel = req.ID, req.RequestID, req.SessionID, req.Stream, req.Model
-	r.Account = req.Account
+	r.Account, r.APIKeyID = req.Account, req.APIKeyID
 	r.Timestamp = time.UnixMilli(o.ts)
 	r.DurationMillis = float64(o.us) / 1000
 	if o.ttft.Valid {

@@ -56,6 +56,10 @@ type Dialect interface {
 	// retention's deletes (SQLite: three pragmas), not only after each round
 	// (PostgreSQL: a scan of every stored body).
 	SizeIsCheap() bool
+	// ReusesRowIDs says the database gives a new row the id of a deleted
+	// one (SQLite: the largest id plus one), so the store reserves the ids
+	// of new calls' rows itself (see reserveIDs).
+	ReusesRowIDs() bool
 	// PartGrace is how long a body part no call uses is kept after its last
 	// use: 0 where writers are serialised (SQLite), else long enough that a
 	// writer which found the part can still reference it (see partTouch).
