@@ -1,0 +1,131 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	qp "qwenproxy"
+)
+
+// A client may ask its conversation's last turn again with more added to
+// it: Claude Code's /compact (and its automatic compaction) keeps the last
+// answer verbatim and asks for a summary of what came before it, so its
+// summary call resends the conversation without that answer, the request
+// for a summary added to the message that carried the last tool results.
+// Such a call is the session's own: it answers the tool calls the session's
+// last turn answered, ids the proxy minted for this conversation's answers.
+// It continues the session in its chat, hung where the client's history
+// ends — under the answer before the last, as Qwen's web client hangs an
+// edited message —, so the model reads the conversation the client sent and
+// only the new turn goes up (rather than a session of its own, and the
+// whole conversation replayed into a new chat).
+//
+// What the last turn came with is kept in memory, for the sessions held
+// there: a restart forgets it, and on a database shared by several
+// instances (where memory holds no session) it is not kept; such a call
+// then opens a session of its own, as any history no session expects.
+
+// lastTurn is what a session's last answered turn continued by its history
+// came with.
+type lastTurn struct {
+	key      string   // the owned key of its history
+	chatID   string   // the chat it was answered in
+	parentID string   // the answer it hung under
+	callIDs  []string // the tool calls its results could answer
+	// toldSystem and toldTools are what the chat had been told before it.
+	toldSystem, toldTools string
+	// nextKey is the key the session expected once it was answered: a
+	// session that has moved on since is not asked its turn again.
+	nextKey string
+}
+
+// cameWith notes, for the turn t found by req's history, what it continues
+// from: once answered, a request asking it again finds the session.
+func (t *Turn) cameWith(req Request) {
+	if t.Replay || t.Session.ParentID == "" {
+		return
+	}
+	s := t.Session
+	t.came = &lastTurn{key: req.PrefixKey, chatID: s.ChatID, parentID: s.ParentID, callIDs: s.LastCallIDs,
+		toldSystem: s.ToldSystemHash, toldTools: s.ToldToolsHash}
+}
+
+// continueReasked returns the session whose last turn req asks again, held
+// and set to hang the turn where that one hung, or nil.
+func (m *Manager) continueReasked(ctx context.Context, req Request) (*Turn, error) {
+	if req.AnsweredCall == "" || m.shared != nil {
+		return nil, nil
+	}
+	id, last := m.findLastTurn(req.PrefixKey, req.AnsweredCall)
+	if id == "" {
+		return nil, nil
+	}
+	t, err := m.lock(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s, err := m.get(ctx, t)
+	if errors.Is(err, qp.ErrNotFound) { // deleted meanwhile
+		t.release()
+		return nil, nil
+	}
+	if err != nil {
+		t.release()
+		return nil, err
+	}
+	if s.ConversationKey != last.nextKey || s.ChatID != last.chatID || s.Expired(m.now()) || s.APIKeyID != req.Owner || !s.ChatDeletedAt.IsZero() {
+		t.release()
+		return nil, nil
+	}
+	t.Session, t.latest = s, &s
+	t.Session.ParentID, t.Session.LastCallIDs = last.parentID, last.callIDs
+	t.SetTold(last.toldSystem, last.toldTools)
+	came := last
+	t.came = &came
+	return t, nil
+}
+
+// findLastTurn returns the session (and what its last turn came with)
+// whose last turn came with key and answered callID, or "".
+func (m *Manager) findLastTurn(key, callID string) (string, lastTurn) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range m.byLastTurn[key] {
+		if last := m.lastTurns[id]; slices.Contains(last.callIDs, callID) {
+			return id, last
+		}
+	}
+	return "", lastTurn{}
+}
+
+// rememberLastTurn keeps what session id's turn, just answered, came with
+// (nil: it came by no history of the chat's, and is not asked again).
+func (m *Manager) rememberLastTurn(id string, last *lastTurn) {
+	if m.shared != nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.forgetLastTurn(id)
+	if last == nil || len(last.callIDs) == 0 {
+		return
+	}
+	m.lastTurns[id] = *last
+	m.byLastTurn[last.key] = append(m.byLastTurn[last.key], id)
+}
+
+// forgetLastTurn drops what session id's last turn came with. The caller
+// holds m.mu.
+func (m *Manager) forgetLastTurn(id string) {
+	last, ok := m.lastTurns[id]
+	if !ok {
+		return
+	}
+	delete(m.lastTurns, id)
+	if ids := slices.DeleteFunc(m.byLastTurn[last.key], func(other string) bool { return other == id }); len(ids) > 0 {
+		m.byLastTurn[last.key] = ids
+	} else {
+		delete(m.byLastTurn, last.key)
+	}
+}
