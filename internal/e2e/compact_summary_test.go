@@ -132,3 +132,50 @@ func parentsOf(up []map[string]any) []any {
 	}
 	return out
 }
+
+// Qwen Code 0.24.4 follows a turn with a side call of its own (its
+// automatic memory: "Managed memory has TWO directories. …", another tool
+// set) that resends the conversation with its instruction as the new
+// message; the next run of `qwen --continue` resends the conversation
+// without it. That next turn asks something else where the side call asked:
+// it stays in the session and chat, hung under the conversation's last
+// answer, rather than opening a session per run with the whole
+// conversation replayed into a new chat.
+func TestATurnAfterAnAgentsSideCallStaysInItsSession(t *testing.T) {
+	e := start(t, nil)
+	system := map[string]any{"role": "system", "content": qwenCodeSystem}
+	first := map[string]any{"role": "user", "content": "hello there"}
+	answered := qwenCodeCall(t, e, []any{system, first})
+	conversation := []any{system, first, answered}
+
+	memory := map[string]any{"role": "user", "content": "Managed memory has TWO directories. Choose which one to write to."}
+	m, err := json.Marshal(append(conversation, memory))
+	if err != nil {
+		t.Fatal(err)
+	}
+	memoryTools := `[{"type":"function","function":{"name":"write_memory","description":"Writes a memory.","parameters":{"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}}}]`
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-coder-plus","messages":`+string(m)+`,"tools":`+memoryTools+`}`, nil)
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+
+	next := qwenCodeCall(t, e, append(conversation, map[string]any{"role": "user", "content": "and the next thing"}))
+	rows := e.rows()
+	if len(rows) != 3 || rows[2].SessionID != rows[0].SessionID || rows[2].ChatID != rows[0].ChatID {
+		for _, r := range rows {
+			t.Logf("call %s: session %s, chat %s", r.RequestID, r.SessionID, r.ChatID)
+		}
+		t.Fatalf("the turn after the side call left the conversation's session (%d calls)", len(rows))
+	}
+	if n := e.count(`SELECT COUNT(*) FROM sessions`); n != 1 {
+		t.Fatalf("%d sessions for one conversation", n)
+	}
+	// The simulator counts the answers on the thread the turn hangs under:
+	// the conversation's one, not the side call's.
+	if text, _ := next["content"].(string); !strings.Contains(text, "Earlier answers of mine: 1.") || strings.Contains(text, "Managed memory") {
+		t.Fatalf("the turn did not hang under the conversation's answer: %q", text)
+	}
+	if told := lastUpstreamMessage(t, e); strings.Contains(told, "[Earlier conversation") || !strings.Contains(told, "and the next thing") {
+		t.Fatalf("upstream was told %q", told)
+	}
+}

@@ -44,6 +44,7 @@ type Manager struct {
 	// continues the session (see reask.go).
 	lastTurns  map[string]lastTurn // by session id
 	byLastTurn map[string][]string // key of a last turn's history → ids
+	answered   uint64              // turns answered so far, in this process
 
 	// The bound on cache (see Bound): max sessions, the check that their
 	// state is in the database, and the signal that the cache is over.
@@ -173,6 +174,7 @@ const maxUnseenAnswers = 3
 // Release, so turns of one session never overlap.
 func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 	req.PrefixKey = ownedKey(req.Owner, req.PrefixKey)
+	since := m.answeredSoFar()
 	if req.ExplicitID != "" {
 		return m.beginExplicit(ctx, req)
 	}
@@ -193,9 +195,9 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 				return t, err
 			}
 		}
-		// The session's last turn asked again, with more added (Claude
-		// Code's summary call).
-		if t, err := m.continueReasked(ctx, req); t != nil || err != nil {
+		// Something asked in place of the session's last turn (Claude
+		// Code's summary call, the turn after Qwen Code's side call).
+		if t, err := m.continueReasked(ctx, req, since); t != nil || err != nil {
 			return t, err
 		}
 		// A history that resends turns its chat never got (an agent

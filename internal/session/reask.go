@@ -8,22 +8,32 @@ import (
 	qp "qwenproxy"
 )
 
-// A client may ask its conversation's last turn again with more added to
-// it: Claude Code's /compact (and its automatic compaction) keeps the last
-// answer verbatim and asks for a summary of what came before it, so its
-// summary call resends the conversation without that answer, the request
-// for a summary added to the message that carried the last tool results.
-// Such a call is the session's own: it answers the tool calls the session's
-// last turn answered, ids the proxy minted for this conversation's answers.
-// It continues the session in its chat, hung where the client's history
-// ends — under the answer before the last, as Qwen's web client hangs an
-// edited message —, so the model reads the conversation the client sent and
+// A client may ask something else in place of its conversation's last turn:
+// a request whose history is the one the session's last turn came with.
+// Agents do so on their own: Claude Code's /compact (and its automatic
+// compaction) keeps the last answer verbatim and asks for a summary of what
+// came before it, in the message that carried the last tool results, and
+// asks again when the summary lacks its tags; Qwen Code follows a turn with
+// a side call (its automatic memory) that resends the conversation with an
+// instruction of its own, which its next run resends without. So do a
+// regenerate and an edited last message. Such a request continues the
+// session in its chat, hung where the client's history ends — under the
+// answer before the last turn, as Qwen's web client hangs an edited
+// message —, so the model reads the conversation as the client sent it and
 // only the new turn goes up (rather than a session of its own, and the
 // whole conversation replayed into a new chat).
 //
+// A last turn that answered tool calls is asked again only by a request
+// answering the same calls by id (ids the proxy minted for this
+// conversation), so that a conversation identical so far, whose calls had
+// ids of their own, keeps its own session. A request that came while that
+// turn was being answered does not ask in its place: it was sent beside
+// it (a conversation identical so far, or the same call sent twice), not
+// after it, and opens its own chat as before.
+//
 // What the last turn came with is kept in memory, for the sessions held
 // there: a restart forgets it, and on a database shared by several
-// instances (where memory holds no session) it is not kept; such a call
+// instances (where memory holds no session) it is not kept; such a request
 // then opens a session of its own, as any history no session expects.
 
 // lastTurn is what a session's last answered turn continued by its history
@@ -38,6 +48,8 @@ type lastTurn struct {
 	// nextKey is the key the session expected once it was answered: a
 	// session that has moved on since is not asked its turn again.
 	nextKey string
+	// answered orders it among the turns answered (Manager.answered).
+	answered uint64
 }
 
 // cameWith notes, for the turn t found by req's history, what it continues
@@ -51,13 +63,15 @@ func (t *Turn) cameWith(req Request) {
 		toldSystem: s.ToldSystemHash, toldTools: s.ToldToolsHash}
 }
 
-// continueReasked returns the session whose last turn req asks again, held
-// and set to hang the turn where that one hung, or nil.
-func (m *Manager) continueReasked(ctx context.Context, req Request) (*Turn, error) {
-	if req.AnsweredCall == "" || m.shared != nil {
+// continueReasked returns the session whose last turn req asks again (or
+// asks something else in its place), held and set to hang the turn where
+// that one hung, or nil. since is Manager.answered when req came: a turn
+// answered after that was answered while req waited beside it.
+func (m *Manager) continueReasked(ctx context.Context, req Request, since uint64) (*Turn, error) {
+	if m.shared != nil {
 		return nil, nil
 	}
-	id, last := m.findLastTurn(req.PrefixKey, req.AnsweredCall)
+	id, last := m.findLastTurn(req.PrefixKey, req.AnsweredCall, since)
 	if id == "" {
 		return nil, nil
 	}
@@ -87,12 +101,17 @@ func (m *Manager) continueReasked(ctx context.Context, req Request) (*Turn, erro
 }
 
 // findLastTurn returns the session (and what its last turn came with)
-// whose last turn came with key and answered callID, or "".
-func (m *Manager) findLastTurn(key, callID string) (string, lastTurn) {
+// whose last turn, answered by since, came with key and answered callID
+// ("": one that answered no call), or "".
+func (m *Manager) findLastTurn(key, callID string, since uint64) (string, lastTurn) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, id := range m.byLastTurn[key] {
-		if last := m.lastTurns[id]; slices.Contains(last.callIDs, callID) {
+		last := m.lastTurns[id]
+		if last.answered > since {
+			continue
+		}
+		if callID == "" && len(last.callIDs) == 0 || callID != "" && slices.Contains(last.callIDs, callID) {
 			return id, last
 		}
 	}
@@ -108,11 +127,20 @@ func (m *Manager) rememberLastTurn(id string, last *lastTurn) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.forgetLastTurn(id)
-	if last == nil || len(last.callIDs) == 0 {
+	m.answered++
+	if last == nil {
 		return
 	}
+	last.answered = m.answered
 	m.lastTurns[id] = *last
 	m.byLastTurn[last.key] = append(m.byLastTurn[last.key], id)
+}
+
+// answeredSoFar is the count of turns answered (see continueReasked).
+func (m *Manager) answeredSoFar() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.answered
 }
 
 // forgetLastTurn drops what session id's last turn came with. The caller
