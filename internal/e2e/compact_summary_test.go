@@ -179,3 +179,54 @@ func TestATurnAfterAnAgentsSideCallStaysInItsSession(t *testing.T) {
 		t.Fatalf("upstream was told %q", told)
 	}
 }
+
+// Qwen refusing the conversation as too long (400, "prompt is too long")
+// is what makes Claude Code compact: its summary call, and its second ask
+// when a summary lacks its tags, ask in place of the last answered turn.
+// The chat is outgrown, so they go on in a new chat told the conversation
+// they send, but in the conversation's session: each opened a session of
+// its own.
+func TestClaudeCodesSummaryCallAfterTooLongStaysInItsSession(t *testing.T) {
+	e := start(t, nil)
+	first := map[string]any{"role": "user", "content": textParts("use Write with {\"file_path\":\"/work/app.py\",\"content\":\"print(1)\\n\"}")}
+	called := claudeCodeCall(t, e, []any{first})
+	result := map[string]any{"type": "tool_result", "tool_use_id": toolUseID(t, called), "content": "File created successfully at: /work/app.py"}
+	history := []any{first, map[string]any{"role": "assistant", "content": called}}
+	answered := claudeCodeCall(t, e, append(history, map[string]any{"role": "user", "content": []any{result}}))
+
+	e.sim.Inject(qwensim.Fault{ContextTooLong: true})
+	m, err := json.Marshal(append(history, map[string]any{"role": "user", "content": []any{result}},
+		map[string]any{"role": "assistant", "content": answered}, map[string]any{"role": "user", "content": "and now?"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := postJSON(t, e, "/v1/messages", `{"model":"claude-opus-5-5","max_tokens":32000,"messages":`+string(m)+`,"tools":`+claudeCodeTools+`}`, nil)
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("the turn Qwen found too long: %d %s", resp.StatusCode, b)
+	}
+
+	ask := func(text string) {
+		claudeCodeCall(t, e, append(history, map[string]any{"role": "user", "content": []any{result, map[string]any{"type": "text", "text": text}}}))
+		if told := lastUpstreamMessage(t, e); !strings.Contains(told, "[Earlier conversation") || !strings.Contains(told, text) {
+			t.Fatalf("the new chat was not told the conversation: %q", told)
+		}
+	}
+	ask("CRITICAL: Respond with TEXT ONLY. Your task is to create a detailed summary of the conversation so far.")
+	ask("CRITICAL: Respond with TEXT ONLY. Your task is to create a detailed summary of the conversation so far. For this reply only: use <summary></summary> tags.")
+
+	rows := e.rows()
+	if len(rows) != 5 {
+		t.Fatalf("%d calls", len(rows))
+	}
+	for _, r := range rows[3:] {
+		if r.SessionID != rows[0].SessionID || r.ChatID == rows[2].ChatID {
+			for _, r := range rows {
+				t.Logf("call %s: session %s, chat %s, %d", r.RequestID, r.SessionID, r.ChatID, r.HTTPStatus)
+			}
+			t.Fatalf("a summary call left the session, or went to the outgrown chat")
+		}
+	}
+	if n := e.count(`SELECT COUNT(*) FROM sessions`); n != 1 {
+		t.Fatalf("%d sessions for one conversation", n)
+	}
+}

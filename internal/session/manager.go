@@ -610,7 +610,7 @@ func (t *Turn) Outgrown() {
 	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs = "", "", nil
 	t.unanswered, t.latest = "", nil
 	t.Touch()
-	t.m.rememberLastTurn(t.Session.ID, nil)
+	t.m.outgrowLastTurn(t.Session.ID)
 }
 
 // Release lets the next turn of the session proceed.

@@ -31,10 +31,16 @@ import (
 // it (a conversation identical so far, or the same call sent twice), not
 // after it, and opens its own chat as before.
 //
+// A chat Qwen refused as too long (Outgrown) takes no turn: Claude Code's
+// summary call after that refusal asks in place of the last answered turn,
+// as ever, and goes on in a new chat of the session told the conversation
+// it sends, as does its second ask.
+//
 // What the last turn came with is kept in memory, for the sessions held
-// there: a restart forgets it, and on a database shared by several
-// instances (where memory holds no session) it is not kept; such a request
-// then opens a session of its own, as any history no session expects.
+// there: a restart forgets it, and on PostgreSQL, where sessions live in
+// the database for the instances sharing it (memory holds none), it is
+// not kept; such a request then opens a session of its own, as any history
+// no session expects.
 
 // lastTurn is what a session's last answered turn continued by its history
 // came with.
@@ -50,6 +56,10 @@ type lastTurn struct {
 	nextKey string
 	// answered orders it among the turns answered (Manager.answered).
 	answered uint64
+	// newChat: a turn asked in its place goes on in a new chat told the
+	// conversation (the chat was outgrown, or the last turn itself was
+	// told the conversation in a new chat).
+	newChat bool
 }
 
 // cameWith notes, for the turn t found by req's history, what it continues
@@ -92,12 +102,36 @@ func (m *Manager) continueReasked(ctx context.Context, req Request, since uint64
 		t.release()
 		return nil, nil
 	}
-	t.Session, t.latest = s, &s
-	t.Session.ParentID, t.Session.LastCallIDs = last.parentID, last.callIDs
-	t.SetTold(last.toldSystem, last.toldTools)
+	t.Session = s
 	came := last
+	if last.newChat {
+		chatID, err := req.replaceChat(ctx)
+		if err != nil {
+			t.release()
+			return nil, err
+		}
+		t.Rechat(chatID)
+		t.Replay = req.HasHistory
+		came.chatID = chatID
+	} else {
+		t.latest = &s
+		t.Session.ParentID, t.Session.LastCallIDs = last.parentID, last.callIDs
+		t.SetTold(last.toldSystem, last.toldTools)
+	}
 	t.came = &came
 	return t, nil
+}
+
+// outgrowLastTurn marks session id's chat outgrown (see Outgrown): a turn
+// asked in place of its last answered one goes on in a new chat, and the
+// session, no longer found by its history, is found so.
+func (m *Manager) outgrowLastTurn(id string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if last, ok := m.lastTurns[id]; ok {
+		last.nextKey, last.newChat = "", true
+		m.lastTurns[id] = last
+	}
 }
 
 // findLastTurn returns the session (and what its last turn came with)
