@@ -279,7 +279,7 @@ func TestAllAccountsRateLimitedGive429WithRetryAfter(t *testing.T) {
 	e.sim.RateLimit(bob, 3)
 	for i := range 2 { // the first call meets both limits, the second knows them already
 		resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hi"}]}`, nil)
-		if resp.StatusCode != 429 || !strings.Contains(body, `"code":"rate_limit_exceeded"`) {
+		if resp.StatusCode != 429 || !strings.Contains(body, `"code":"insufficient_quota"`) {
 			t.Fatalf("call %d: %d %s", i, resp.StatusCode, body)
 		}
 		retry, _ := strconv.Atoi(resp.Header.Get("Retry-After"))

@@ -276,7 +276,7 @@ func unanswered(m wireMessage) bool {
 }
 
 // message converts one wire message; an Anthropic user message holding
-// tool results becomes one tool message per result.
+// tool results becomes one tool message per result, then its words.
 func message(m wireMessage) []MessageJSON {
 	out := MessageJSON{Role: m.Role, Name: m.Name, ToolCallID: m.ToolCallID, Reasoning: m.Reasoning}
 	for _, tc := range m.ToolCalls {
@@ -313,7 +313,12 @@ func message(m wireMessage) []MessageJSON {
 	if len(results) > 0 && out.Content == "" && len(out.ToolCalls) == 0 {
 		return results
 	}
-	return append([]MessageJSON{out}, results...)
+	if len(results) > 0 {
+		// Anthropic puts a user message's tool results before its words,
+		// and the model is told them in that order.
+		return append(results, out)
+	}
+	return []MessageJSON{out}
 }
 
 // partTexts is the text of content parts: text parts as they are, any

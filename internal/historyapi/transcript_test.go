@@ -61,6 +61,14 @@ func TestTurnReadsEveryFrontEnd(t *testing.T) {
 			`{"messages":[{"role":"user","content":"w?"},{"role":"assistant","content":[{"type":"tool_use","id":"tu1","name":"get_weather","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"tu1","content":"rain"}]}]}`,
 			`{"type":"message","role":"assistant","content":[{"type":"text","text":"It rains."}]}`,
 			[]string{"tool:rain"}, "It rains.", "", ""},
+		// Anthropic puts a user message's tool results before its words
+		// (Claude Code's summary request after the last result, a user's
+		// words typed while a tool ran): the transcript keeps that order,
+		// as the model was told it. The words came first.
+		{"Anthropic tool result, then words",
+			`{"messages":[{"role":"user","content":"w?"},{"role":"assistant","content":[{"type":"tool_use","id":"tu1","name":"get_weather","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"tu1","content":"rain"},{"type":"text","text":"now summarize"}]}]}`,
+			`{"type":"message","role":"assistant","content":[{"type":"text","text":"It rained."}]}`,
+			[]string{"tool:rain", "user:now summarize"}, "It rained.", "", ""},
 		{"Responses API",
 			`{"input":[{"role":"user","content":"weather?"},{"type":"function_call_output","call_id":"fc1","output":"rain"}]}`,
 			`{"output":[{"type":"reasoning","summary":[{"type":"summary_text","text":"think"}]},{"type":"message","content":[{"type":"output_text","text":"It rains."}]},{"type":"function_call","call_id":"fc2","name":"get_weather","arguments":"{\"city\":\"Oslo\"}"}]}`,

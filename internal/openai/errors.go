@@ -21,6 +21,12 @@ const (
 // such as Codex and LiteLLM tell a rate limit from other 429s by it.
 const CodeRateLimitExceeded = "rate_limit_exceeded"
 
+// CodeInsufficientQuota is OpenAI's code for a 429 that waiting a moment
+// does not end (a quota used up): Codex stops on it at once ("Quota
+// exceeded") where, under CodeRateLimitExceeded, it sleeps the
+// Retry-After before each of its retries.
+const CodeInsufficientQuota = "insufficient_quota"
+
 // Error is an API error: an HTTP status and the OpenAI error envelope
 // {"error":{"message","type","param","code"}}.
 type Error struct {

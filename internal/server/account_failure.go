@@ -23,8 +23,7 @@ func accountFailure(err error) (failure, bool) {
 				Message: "no Qwen credentials are configured: set QWEN_ACCOUNTS (or `qwenproxy accounts add`), or QWEN_COOKIES to a logged-in browser's Cookie header for chat.qwen.ai"},
 				errType: qp.ErrorTypeNoCredentials, cause: err}, true
 		case accounts.ReasonRateLimited:
-			return failure{api: &openai.Error{Status: http.StatusTooManyRequests, Type: openai.TypeRateLimit, Code: openai.CodeRateLimitExceeded,
-				Message: u.Error(), RetryAfter: retry}, errType: qp.ErrorTypeRateLimited, cause: err}, true
+			return failure{api: rateLimited(u.Error(), retry), errType: qp.ErrorTypeRateLimited, cause: err}, true
 		case accounts.ReasonRejected:
 			return failure{api: &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "upstream_credentials_rejected",
 				Message: u.Error()}, errType: qp.ErrorTypeUpstreamAuth, cause: err}, true

@@ -144,8 +144,7 @@ func classify(err error) failure {
 		return f
 	case qwen.KindRateLimited:
 		retry := int(qe.RetryAfter.Seconds())
-		return failure{api: &openai.Error{Status: http.StatusTooManyRequests, Type: openai.TypeRateLimit, Code: openai.CodeRateLimitExceeded,
-			Message: "Qwen rate limit reached: " + detail, RetryAfter: retry}, errType: qp.ErrorTypeRateLimited, cause: err}
+		return failure{api: rateLimited("Qwen rate limit reached: "+detail, retry), errType: qp.ErrorTypeRateLimited, cause: err}
 	case qwen.KindTimeout:
 		return failure{api: &openai.Error{Status: http.StatusGatewayTimeout, Type: openai.TypeUpstream, Code: "upstream_timeout",
 			Message: "Qwen did not answer in time: " + detail}, errType: qp.ErrorTypeUpstreamTimeout, cause: err}

@@ -192,6 +192,10 @@ func (s *Server) answer(c *call, t turnSpec) {
 		defer cancel()
 	}
 	if err := s.deps.Accounts.Unavailable(); err != nil {
+		// Refused before its turn (every account resting, over its quota
+		// or refused): a named session's history keeps the call its client
+		// saw fail, as it keeps one that failed waiting for its turn.
+		s.keepNamedSession(ctx, c, t)
 		c.ending()
 		s.givePlaceBack(c)
 		out.fail(classify(err))

@@ -39,6 +39,12 @@ type Manager struct {
 	mu    sync.Mutex
 	cache map[string]qp.Session // by id
 	byKey map[string][]string   // conversation key → ids
+	// lastTurns holds what each session's last turn came with, and
+	// byLastTurn the sessions by its key: a request asking that turn again
+	// continues the session (see reask.go).
+	lastTurns  map[string]lastTurn // by session id
+	byLastTurn map[string][]string // key of a last turn's history → ids
+	answered   uint64              // turns answered so far, in this process
 
 	// The bound on cache (see Bound): max sessions, the check that their
 	// state is in the database, and the signal that the cache is over.
@@ -65,7 +71,8 @@ type Manager struct {
 // unless other processes use the same database.
 func NewManager(store qp.SessionStore, shared qp.SessionLocker, save func(qp.Session), ttl time.Duration, newID func() string) *Manager {
 	return &Manager{store: store, shared: shared, save: save, ttl: ttl, locks: newLockTable(), now: time.Now, newID: newID,
-		cache: map[string]qp.Session{}, byKey: map[string][]string{}}
+		cache: map[string]qp.Session{}, byKey: map[string][]string{},
+		lastTurns: map[string]lastTurn{}, byLastTurn: map[string][]string{}}
 }
 
 // Request describes the call a session is wanted for.
@@ -136,10 +143,15 @@ type Turn struct {
 	// session without an answered turn: should this turn fail too, the
 	// session is found by it (see Touch). "" under X-Session-Id.
 	unanswered string
-	m          *Manager
-	held       qp.SessionLock // the lock across processes; nil when not shared
-	ctx        context.Context
-	release    func()
+	// came is what the turn continues from, when it came by its chat's
+	// history (see reask.go); latest, for a turn asked again, is the
+	// session's state it found, which a failed turn leaves as it was.
+	came    *lastTurn
+	latest  *qp.Session
+	m       *Manager
+	held    qp.SessionLock // the lock across processes; nil when not shared
+	ctx     context.Context
+	release func()
 }
 
 // ErrInvalidID is returned for an X-Session-Id that cannot name a session.
@@ -162,11 +174,15 @@ const maxUnseenAnswers = 3
 // Release, so turns of one session never overlap.
 func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 	req.PrefixKey = ownedKey(req.Owner, req.PrefixKey)
+	since := m.answeredSoFar()
 	if req.ExplicitID != "" {
 		return m.beginExplicit(ctx, req)
 	}
 	if req.HasHistory {
 		t, err := m.continueByKey(ctx, req)
+		if t != nil {
+			t.cameWith(req)
+		}
 		if t != nil || err != nil {
 			return t, err
 		}
@@ -178,6 +194,11 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 			if t, err := m.continueByKey(ctx, stored); t != nil || err != nil {
 				return t, err
 			}
+		}
+		// Something asked in place of the session's last turn (Claude
+		// Code's summary call, the turn after Qwen Code's side call).
+		if t, err := m.continueReasked(ctx, req, since); t != nil || err != nil {
+			return t, err
 		}
 		// A history that resends turns its chat never got (an agent
 		// interrupted mid-answer resends the cut turn with the next one)
@@ -523,6 +544,7 @@ func (m *Manager) drop(gone map[string]bool) {
 		if s, ok := m.cache[id]; ok {
 			keys[s.ConversationKey] = true
 			delete(m.cache, id)
+			m.forgetLastTurn(id)
 		}
 	}
 	for key := range keys {
@@ -538,6 +560,7 @@ func (m *Manager) Forget(id string) {
 		m.unindexKey(s)
 		delete(m.cache, id)
 	}
+	m.forgetLastTurn(id)
 }
 
 // FirstTurn reports whether the Qwen chat has no answered turn yet.
@@ -553,6 +576,10 @@ func (t *Turn) Advance(parentID, nextKey string, callIDs []string) {
 	t.Session.MessageCount++
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
 	t.persist()
+	if t.came != nil {
+		t.came.nextKey = t.Session.ConversationKey
+	}
+	t.m.rememberLastTurn(t.Session.ID, t.came)
 }
 
 // Touch slides the expiry of a session used by a failed turn. A session
@@ -561,6 +588,10 @@ func (t *Turn) Advance(parentID, nextKey string, callIDs []string) {
 func (t *Turn) Touch() {
 	if t.unanswered != "" && t.Session.MessageCount == 0 {
 		t.Session.ConversationKey = ownedKey(t.Session.APIKeyID, t.unanswered)
+	}
+	if l := t.latest; l != nil { // a turn asked again: the session goes on from its last answer
+		t.Session.ParentID, t.Session.LastCallIDs = l.ParentID, l.LastCallIDs
+		t.SetTold(l.ToldSystemHash, l.ToldToolsHash)
 	}
 	now := t.m.now()
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
@@ -577,8 +608,9 @@ func (t *Turn) Touch() {
 // compacted conversation opens a session of its own.
 func (t *Turn) Outgrown() {
 	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs = "", "", nil
-	t.unanswered = ""
+	t.unanswered, t.latest = "", nil
 	t.Touch()
+	t.m.outgrowLastTurn(t.Session.ID)
 }
 
 // Release lets the next turn of the session proceed.

@@ -21,4 +21,5 @@ func (t *Turn) Rechat(chatID string) {
 	t.Session.ChatID, t.Session.ParentID = chatID, ""
 	t.Session.ChatDeletedAt = time.Time{}
 	t.SetTold("", "")
+	t.came, t.latest = nil, nil // nothing of the old chat's thread is here
 }
