@@ -581,6 +581,14 @@ func (r *Recorder) writeBatch(b qp.Batch) error {
 	defer cancel()
 	start := time.Now()
 	if err := r.w.WriteBatch(ctx, b); err != nil {
+		if errors.Is(err, qp.ErrRecordRefused) {
+			// The database answered, and takes writes: it refuses what one
+			// record holds, which isolate sets aside. Kept as its refusal,
+			// this left readiness failing until another batch was written,
+			// on an idle instance (out of a load balancer's rotation) for good.
+			r.refusal.Store(nil)
+			return err
+		}
 		refusal := err.Error()
 		r.refusal.Store(&refusal)
 		return err
