@@ -530,7 +530,6 @@ func (r *Recorder) write(b *batch) {
 		b.tellParked(r.park(b.release(r)))
 		return
 	}
-	r.writeWarn.Recovered(r.log, "database takes batches again")
 	r.written.Add(int64(len(b.Exchanges) - setAside))
 	b.tell(nil)
 }
@@ -594,6 +593,10 @@ func (r *Recorder) writeBatch(b qp.Batch) error {
 		return err
 	}
 	r.refusal.Store(nil)
+	// Here, not in write alone: a database back while the writer is idle
+	// takes the spool's replay first, and a refusal never ended left the
+	// next outage within the minute out of the log altogether.
+	r.writeWarn.Recovered(r.log, "database takes batches again")
 	if r.opt.OnCommit != nil {
 		r.opt.OnCommit(len(b.Exchanges)+len(b.Sessions), time.Since(start))
 	}
