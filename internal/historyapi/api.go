@@ -16,6 +16,7 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/openai"
+	"qwenproxy/internal/quietlog"
 )
 
 // SortFields are the whitelisted sort fields of the three lists.
@@ -44,6 +45,10 @@ type Deps struct {
 // API serves the history routes.
 type API struct {
 	d Deps
+	// failures keeps a database that stays away from logging every read
+	// refused meanwhile: the dashboard's live view alone reads every two
+	// seconds, each of its tabs.
+	failures quietlog.Log
 }
 
 // New returns the history API.
@@ -59,7 +64,12 @@ func New(d Deps) *API {
 
 func writeError(w http.ResponseWriter, e *openai.Error) { httpjson.Error(w, e) }
 
-func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.JSON(w, status, v) }
+// writeJSON answers a read or a delete the database served: a run of
+// failures before it has ended.
+func (a *API) writeJSON(w http.ResponseWriter, status int, v any) {
+	a.failures.Recovered(a.d.Log, "the history database answers again")
+	httpjson.JSON(w, status, v)
+}
 
 func notFoundError(what string) *openai.Error {
 	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeNotFound, Code: what + "_not_found", Message: what + " not found"}
@@ -119,9 +129,10 @@ func Recent[T any](ctx context.Context, rec Queue, read func(context.Context) (T
 	return v, err
 }
 
-// storeFailed answers a database error; the details go to the log only.
+// storeFailed answers a database error; the details go to the log only,
+// once a minute while the failures recur (quietlog).
 func (a *API) storeFailed(w http.ResponseWriter, err error) {
-	a.d.Log.Error("history query failed", "err", err)
+	a.failures.Failed(a.d.Log, slog.LevelError, "history query failed", "err", err)
 	writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "database_error",
 		Message: "the history database could not answer; try again"})
 }

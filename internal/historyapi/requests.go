@@ -51,7 +51,7 @@ func (a *API) requestList(w http.ResponseWriter, r *http.Request, q url.Values, 
 	}
 	env := envelopeOf(res, o, f.Range, data)
 	env.SessionID = sessionID
-	writeJSON(w, http.StatusOK, env)
+	a.writeJSON(w, http.StatusOK, env)
 }
 
 // request loads the {id} request (numeric id, request UUID, or the id of
@@ -76,7 +76,7 @@ func (a *API) request(w http.ResponseWriter, r *http.Request) *qp.RequestRecord 
 // GetRequest serves GET /v1/requests/{id}: the whole call.
 func (a *API) GetRequest(w http.ResponseWriter, r *http.Request) {
 	if rec := a.request(w, r); rec != nil {
-		writeJSON(w, http.StatusOK, Request(rec, true))
+		a.writeJSON(w, http.StatusOK, Request(rec, true))
 	}
 }
 
@@ -92,7 +92,7 @@ func (a *API) RequestResponse(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e)
 		return
 	}
-	writeJSON(w, http.StatusOK, Response(rec.Response))
+	a.writeJSON(w, http.StatusOK, Response(rec.Response))
 }
 
 // DeleteRequests serves DELETE /v1/requests?before=T: every call recorded
@@ -125,7 +125,7 @@ func (a *API) DeleteRequests(w http.ResponseWriter, r *http.Request) {
 	if err := a.d.History.ReclaimSpace(r.Context()); err != nil {
 		a.d.Log.Warn("reclaim space after delete", "err", err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deleted": n, "before": before.UnixMilli()})
+	a.writeJSON(w, http.StatusOK, map[string]any{"deleted": n, "before": before.UnixMilli()})
 }
 
 // IsCallID reports whether s names a recorded call: a number or a UUID.

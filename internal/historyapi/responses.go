@@ -30,7 +30,7 @@ func (a *API) ListResponses(w http.ResponseWriter, r *http.Request) {
 	for i := range res.Items {
 		data = append(data, Response(&res.Items[i]))
 	}
-	writeJSON(w, http.StatusOK, envelopeOf(res, o, f.Range, data))
+	a.writeJSON(w, http.StatusOK, envelopeOf(res, o, f.Range, data))
 }
 
 // GetResponse serves GET /v1/responses/{id} for a recorded response's
@@ -52,5 +52,5 @@ func (a *API) GetResponse(w http.ResponseWriter, r *http.Request) {
 		*ResponseJSON
 		Request map[string]any `json:"request"`
 	}{Response(rec), map[string]any{"id": rec.RequestID, "request_id": rec.RequestUUID, "model": rec.RequestModel, "stream": rec.Stream}}
-	writeJSON(w, http.StatusOK, out)
+	a.writeJSON(w, http.StatusOK, out)
 }

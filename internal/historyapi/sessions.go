@@ -32,7 +32,7 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
 	for i := range res.Items {
 		data = append(data, Session(&res.Items[i], a.d.Now(), false))
 	}
-	writeJSON(w, http.StatusOK, envelopeOf(res, o, f.Range, data))
+	a.writeJSON(w, http.StatusOK, envelopeOf(res, o, f.Range, data))
 }
 
 // session loads the {id} session, answering 404 itself: its state and
@@ -52,7 +52,7 @@ func (a *API) GetSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rec := a.session(w, r); rec != nil {
-		writeJSON(w, http.StatusOK, Session(rec, a.d.Now(), true))
+		a.writeJSON(w, http.StatusOK, Session(rec, a.d.Now(), true))
 	}
 }
 
@@ -72,7 +72,7 @@ func (a *API) DeleteSession(w http.ResponseWriter, r *http.Request) {
 	if !a.loaded(w, a.d.History.DeleteSession(r.Context(), id), "session") {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"deleted": true, "session_id": id})
+	a.writeJSON(w, http.StatusOK, map[string]any{"deleted": true, "session_id": id})
 }
 
 // SessionRequests serves GET /v1/sessions/{id}/requests: the session's
@@ -119,5 +119,5 @@ func (a *API) SessionTranscript(w http.ResponseWriter, r *http.Request) {
 	}
 	env := envelopeOf(res, o, qp.TimeRange{}, data)
 	env.SessionID = rec.ID
-	writeJSON(w, http.StatusOK, env)
+	a.writeJSON(w, http.StatusOK, env)
 }

@@ -46,7 +46,7 @@ func (a *API) Stats(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		id = "all"
 	}
-	writeJSON(w, http.StatusOK, Stats(id, st, sq.Bucket))
+	a.writeJSON(w, http.StatusOK, Stats(id, st, sq.Bucket))
 }
 
 // SessionStats serves GET /v1/sessions/{id}/stats: the original's usage
@@ -92,5 +92,5 @@ func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
 	if full.ByBucket != nil { // asked for, as /v1/stats has it (it said null when not)
 		body["by_bucket"] = full.ByBucket
 	}
-	writeJSON(w, http.StatusOK, body)
+	a.writeJSON(w, http.StatusOK, body)
 }

@@ -79,7 +79,7 @@ func (a *API) ExportTicket(w http.ResponseWriter, r *http.Request) {
 		a.storeFailed(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"url": DownloadPrefix + id, "expires_at": now.Add(TicketLifetime).UnixMilli()})
+	a.writeJSON(w, http.StatusCreated, map[string]any{"url": DownloadPrefix + id, "expires_at": now.Add(TicketLifetime).UnixMilli()})
 }
 
 // Download serves GET /downloads/{ticket}: the ticket's export, exactly as

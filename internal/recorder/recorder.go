@@ -530,7 +530,6 @@ func (r *Recorder) write(b *batch) {
 		b.tellParked(r.park(b.release(r)))
 		return
 	}
-	r.writeWarn.Recovered(r.log, "database takes batches again")
 	r.written.Add(int64(len(b.Exchanges) - setAside))
 	b.tell(nil)
 }
@@ -581,11 +580,23 @@ func (r *Recorder) writeBatch(b qp.Batch) error {
 	defer cancel()
 	start := time.Now()
 	if err := r.w.WriteBatch(ctx, b); err != nil {
+		if errors.Is(err, qp.ErrRecordRefused) {
+			// The database answered, and takes writes: it refuses what one
+			// record holds, which isolate sets aside. Kept as its refusal,
+			// this left readiness failing until another batch was written,
+			// on an idle instance (out of a load balancer's rotation) for good.
+			r.refusal.Store(nil)
+			return err
+		}
 		refusal := err.Error()
 		r.refusal.Store(&refusal)
 		return err
 	}
 	r.refusal.Store(nil)
+	// Here, not in write alone: a database back while the writer is idle
+	// takes the spool's replay first, and a refusal never ended left the
+	// next outage within the minute out of the log altogether.
+	r.writeWarn.Recovered(r.log, "database takes batches again")
 	if r.opt.OnCommit != nil {
 		r.opt.OnCommit(len(b.Exchanges)+len(b.Sessions), time.Since(start))
 	}
