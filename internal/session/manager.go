@@ -323,28 +323,40 @@ func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error)
 // req.PrefixKey (advanced, expired or deleted meanwhile) or is another
 // key's.
 func (m *Manager) claim(ctx context.Context, id string, req Request) (*Turn, error) {
-	t, err := m.lock(ctx, id)
-	if err != nil {
+	t, s, err := m.holdIf(ctx, id, req, func(s qp.Session) bool { return s.ConversationKey == req.PrefixKey })
+	if t == nil {
 		return nil, err
-	}
-	s, err := m.get(ctx, t)
-	if errors.Is(err, qp.ErrNotFound) { // deleted meanwhile
-		t.release()
-		return nil, nil
-	}
-	if err != nil {
-		t.release()
-		return nil, err
-	}
-	if s.ConversationKey != req.PrefixKey || s.Expired(m.now()) || s.APIKeyID != req.Owner || !s.ChatDeletedAt.IsZero() {
-		t.release()
-		return nil, nil
 	}
 	// A session whose chat has no answered turn (a turn that moved it to
 	// a new chat, as Qwen no longer knew the old one, then failed) tells
 	// that chat the conversation so far.
 	t.Session, t.Replay = s, s.ParentID == "" && req.HasHistory
 	return t, nil
+}
+
+// holdIf locks session id and reads it for req's turn: nil (and no error)
+// when it was deleted meanwhile, has expired, is another key's, has lost
+// its chat, or fails fits (a state it no longer has, moved on meanwhile).
+// The turn returned holds the lock; the session is its state.
+func (m *Manager) holdIf(ctx context.Context, id string, req Request, fits func(qp.Session) bool) (*Turn, qp.Session, error) {
+	t, err := m.lock(ctx, id)
+	if err != nil {
+		return nil, qp.Session{}, err
+	}
+	s, err := m.get(ctx, t)
+	if errors.Is(err, qp.ErrNotFound) { // deleted meanwhile
+		t.release()
+		return nil, qp.Session{}, nil
+	}
+	if err != nil {
+		t.release()
+		return nil, qp.Session{}, err
+	}
+	if !fits(s) || s.Expired(m.now()) || s.APIKeyID != req.Owner || !s.ChatDeletedAt.IsZero() {
+		t.release()
+		return nil, qp.Session{}, nil
+	}
+	return t, s, nil
 }
 
 // open creates a Qwen chat and a session for it in the turn t holding the

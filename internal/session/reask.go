@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"slices"
 
 	qp "qwenproxy"
@@ -85,22 +84,9 @@ func (m *Manager) continueReasked(ctx context.Context, req Request, since uint64
 	if id == "" {
 		return nil, nil
 	}
-	t, err := m.lock(ctx, id)
-	if err != nil {
+	t, s, err := m.holdIf(ctx, id, req, func(s qp.Session) bool { return s.ConversationKey == last.nextKey && s.ChatID == last.chatID })
+	if t == nil {
 		return nil, err
-	}
-	s, err := m.get(ctx, t)
-	if errors.Is(err, qp.ErrNotFound) { // deleted meanwhile
-		t.release()
-		return nil, nil
-	}
-	if err != nil {
-		t.release()
-		return nil, err
-	}
-	if s.ConversationKey != last.nextKey || s.ChatID != last.chatID || s.Expired(m.now()) || s.APIKeyID != req.Owner || !s.ChatDeletedAt.IsZero() {
-		t.release()
-		return nil, nil
 	}
 	t.Session = s
 	came := last
