@@ -126,6 +126,20 @@ func (req *Request) replaceChat(ctx context.Context) (string, error) {
 	return req.NewChat(ctx)
 }
 
+// moveToNewChat moves the turn to a new Qwen chat (replaceChat), to be told
+// the conversation req sends; when none can be opened it lets the session
+// go.
+func (t *Turn) moveToNewChat(ctx context.Context, req *Request) error {
+	chatID, err := req.replaceChat(ctx)
+	if err != nil {
+		t.release()
+		return err
+	}
+	t.Rechat(chatID)
+	t.Replay = req.HasHistory
+	return nil
+}
+
 // Turn is a session held for one call. Release must be called, after
 // Advance (the turn was answered) or Touch (it was not): either persists the
 // session.
@@ -289,13 +303,9 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 		// user's stop), and refuse completions. Nothing of it is lost. So
 		// does a session whose chat the proxy deleted when it expired (a
 		// previous_response_id's, told the conversation it stands for).
-		chatID, err := req.replaceChat(ctx)
-		if err != nil {
-			t.release()
+		if err := t.moveToNewChat(ctx, &req); err != nil {
 			return nil, err
 		}
-		t.Rechat(chatID)
-		t.Replay = req.HasHistory
 		return t, nil
 	}
 	if s.ConversationKey != "" && s.ConversationKey != req.PrefixKey {

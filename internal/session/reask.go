@@ -91,14 +91,10 @@ func (m *Manager) continueReasked(ctx context.Context, req Request, since uint64
 	t.Session = s
 	came := last
 	if last.newChat {
-		chatID, err := req.replaceChat(ctx)
-		if err != nil {
-			t.release()
+		if err := t.moveToNewChat(ctx, &req); err != nil {
 			return nil, err
 		}
-		t.Rechat(chatID)
-		t.Replay = req.HasHistory
-		came.chatID = chatID
+		came.chatID = t.Session.ChatID
 	} else {
 		t.latest = &s
 		t.Session.ParentID, t.Session.LastCallIDs = last.parentID, last.callIDs

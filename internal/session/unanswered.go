@@ -33,13 +33,10 @@ func (m *Manager) continueUnanswered(ctx context.Context, req Request, key, sent
 		t.release()
 		return nil, nil
 	}
-	chatID, err := req.replaceChat(ctx)
-	if err != nil {
-		t.release()
+	if err := t.moveToNewChat(ctx, &req); err != nil {
 		return nil, err
 	}
-	t.Rechat(chatID)
-	t.Session.Model, t.Replay, t.unanswered = req.Model, req.HasHistory, sent
+	t.Session.Model, t.unanswered = req.Model, sent
 	return t, nil
 }
 
