@@ -231,3 +231,30 @@ func TestATextBlockNamesItsMissingText(t *testing.T) {
 		wantError(t, body, validated(body), c.want)
 	}
 }
+
+// A plain-text document without its text (a text source without data, a
+// content source without content) is told it lacks it, as a PDF without
+// its data is: it was taken as an empty document, the model told nothing
+// of it.
+func TestADocumentNamesItsMissingText(t *testing.T) {
+	for source, want := range map[string]string{
+		`{"type":"text","media_type":"text/plain"}`:             "messages.0.content.0.source.data: Field required",
+		`{"type":"text","media_type":"text/plain","data":""}`:   "messages.0.content.0.source.data: Field required",
+		`{"type":"text","media_type":"text/plain","data":null}`: "messages.0.content.0.source.data: Field required",
+		`{"type":"content"}`:                                        "messages.0.content.0.source.content: Field required",
+		`{"type":"content","content":null}`:                         "messages.0.content.0.source.content: Field required",
+		`{"type":"text","media_type":"text/plain","data":"d"}`:      "",
+		`{"type":"content","content":"d"}`:                          "",
+		`{"type":"content","content":[{"type":"text","text":"d"}]}`: "",
+	} {
+		for _, where := range []string{"a message", "a tool result"} {
+			doc := `{"type":"document","source":` + source + `}`
+			content, path := `[`+doc+`,{"type":"text","text":"q"}]`, want
+			if where == "a tool result" {
+				content = `[{"type":"tool_result","tool_use_id":"t1","content":[` + doc + `]}]`
+				path = strings.Replace(want, "content.0.source", "content.0.content.0.source", 1)
+			}
+			wantError(t, where+" "+source, validated(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":`+content+`}]}`), path)
+		}
+	}
+}

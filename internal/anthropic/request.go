@@ -622,8 +622,16 @@ func documentText(b *Block, param string) (string, *qp.Document, *openai.Error) 
 	case b.Source == nil:
 		return "", nil, openai.InvalidRequest(param+".source", "missing_required_parameter", "%s.source: Field required", param)
 	case b.Source.Type == "text":
+		// Without its text, as a PDF without its data, the document is
+		// missing, not empty: the model would be told nothing of it.
+		if b.Source.Data == "" {
+			return "", nil, openai.InvalidRequest(param+".source.data", "missing_required_parameter", "%s.source.data: Field required", param)
+		}
 		body = b.Source.Data
 	case b.Source.Type == "content":
+		if openai.IsNull(b.Source.Content) {
+			return "", nil, openai.InvalidRequest(param+".source.content", "missing_required_parameter", "%s.source.content: Field required", param)
+		}
 		var err *openai.Error
 		if body, err = blocksText(b.Source.Content, param+".source.content", "\n\n"); err != nil {
 			return "", nil, err
