@@ -65,7 +65,7 @@ func decodeBlocks(raw json.RawMessage, param, notList string) ([]Block, *openai.
 			if err != nil {
 				return nil, err
 			}
-			blocks[i] = Block{Type: "search_result", Text: text}
+			blocks[i] = Block{Type: "search_result", Text: &text}
 			continue
 		}
 		if !slices.Contains(readBlockTypes, head.Type) {

@@ -210,3 +210,51 @@ func TestMessagesNeedAUserMessage(t *testing.T) {
 	}
 	wantError(t, "a tool result", validated(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"4"}]}]}`), "")
 }
+
+// A text block without its text (absent or null) is told it lacks it, as
+// Anthropic tells it, wherever text blocks go: it was taken as an empty
+// text, the client's malformed block passing unseen.
+func TestATextBlockNamesItsMissingText(t *testing.T) {
+	const user = `{"role":"user","content":"hi"}`
+	for _, c := range []struct{ system, message, want string }{
+		{`[{"type":"text"}]`, user, "system.0.text: Field required"},
+		{`[{"type":"text","text":"s"},{"type":"text","text":null}]`, user, "system.1.text: Field required"},
+		{`"s"`, `{"role":"user","content":[{"type":"text","text":"hi"},{"type":"text"}]}`, "messages.0.content.1.text: Field required"},
+		{`"s"`, `{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text"}]}]}`, "messages.0.content.0.content.0.text: Field required"},
+		{`"s"`, `{"role":"user","content":[{"type":"document","source":{"type":"content","content":[{"type":"text"}]}},{"type":"text","text":"q"}]}`, "messages.0.content.0.source.content.0.text: Field required"},
+		{`"s"`, `{"role":"user","content":[{"type":"search_result","source":"s","title":"t","content":[{"type":"text"}]}]}`, "messages.0.content.0.content.0.text: Field required"},
+		{`"s"`, `{"role":"system","content":[{"type":"text"}]},` + user, "messages.0.content.0.text: Field required"},
+		// An empty text is a text: taken beside other content, as before.
+		{`[{"type":"text","text":""}]`, `{"role":"user","content":[{"type":"text","text":""},{"type":"text","text":"hi"}]}`, ""},
+	} {
+		body := `{"model":"m","max_tokens":5,"system":` + c.system + `,"messages":[` + c.message + `]}`
+		wantError(t, body, validated(body), c.want)
+	}
+}
+
+// A plain-text document without its text (a text source without data, a
+// content source without content) is told it lacks it, as a PDF without
+// its data is: it was taken as an empty document, the model told nothing
+// of it.
+func TestADocumentNamesItsMissingText(t *testing.T) {
+	for source, want := range map[string]string{
+		`{"type":"text","media_type":"text/plain"}`:             "messages.0.content.0.source.data: Field required",
+		`{"type":"text","media_type":"text/plain","data":""}`:   "messages.0.content.0.source.data: Field required",
+		`{"type":"text","media_type":"text/plain","data":null}`: "messages.0.content.0.source.data: Field required",
+		`{"type":"content"}`:                                        "messages.0.content.0.source.content: Field required",
+		`{"type":"content","content":null}`:                         "messages.0.content.0.source.content: Field required",
+		`{"type":"text","media_type":"text/plain","data":"d"}`:      "",
+		`{"type":"content","content":"d"}`:                          "",
+		`{"type":"content","content":[{"type":"text","text":"d"}]}`: "",
+	} {
+		for _, where := range []string{"a message", "a tool result"} {
+			doc := `{"type":"document","source":` + source + `}`
+			content, path := `[`+doc+`,{"type":"text","text":"q"}]`, want
+			if where == "a tool result" {
+				content = `[{"type":"tool_result","tool_use_id":"t1","content":[` + doc + `]}]`
+				path = strings.Replace(want, "content.0.source", "content.0.content.0.source", 1)
+			}
+			wantError(t, where+" "+source, validated(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":`+content+`}]}`), path)
+		}
+	}
+}

@@ -112,7 +112,7 @@ func decodeBlocksInPlace(v json.RawMessage) ([]Block, bool) {
 		case "type":
 			return jsonscan.DecodeString(v, &b.Type)
 		case "text":
-			return jsonscan.DecodeString(v, &b.Text)
+			return jsonscan.DecodeStringPointer(v, &b.Text)
 		case "id":
 			return jsonscan.DecodeString(v, &b.ID)
 		case "name":

@@ -72,7 +72,7 @@ type Message struct {
 // types the proxy reads are decoded.
 type Block struct {
 	Type      string          `json:"type"`
-	Text      string          `json:"text"`        // text
+	Text      *string         `json:"text"`        // text: nil when absent or null (see text)
 	ID        string          `json:"id"`          // tool_use
 	Name      string          `json:"name"`        // tool_use
 	Input     json.RawMessage `json:"input"`       // tool_use
@@ -96,6 +96,16 @@ type Block struct {
 	// ToolName is a tool_reference's tool (in a tool_result: a client's
 	// own tool search loading it).
 	ToolName string `json:"tool_name"`
+}
+
+// text is a text block's text, at param, or Anthropic's 400 for one
+// without it: "text" is required (taken as "", a client's malformed block
+// passed unseen). An empty text is a text.
+func (b *Block) text(param string) (string, *openai.Error) {
+	if b.Text == nil {
+		return "", openai.InvalidRequest(param+".text", "missing_required_parameter", "%s.text: Field required", param)
+	}
+	return *b.Text, nil
 }
 
 // Source is an image block's image — base64 data of a media type, or a
@@ -559,7 +569,11 @@ func blocksText(raw json.RawMessage, param, sep string) (string, *openai.Error) 
 			return "", openai.InvalidRequest(fmt.Sprintf("%s.%d.type", param, i), "unsupported_value",
 				"%s.%d: only text blocks are supported here, not %q", param, i, b.Type)
 		}
-		parts = append(parts, b.Text)
+		text, err := b.text(fmt.Sprintf("%s.%d", param, i))
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, text)
 	}
 	return strings.Join(parts, sep), nil
 }
@@ -608,8 +622,16 @@ func documentText(b *Block, param string) (string, *qp.Document, *openai.Error) 
 	case b.Source == nil:
 		return "", nil, openai.InvalidRequest(param+".source", "missing_required_parameter", "%s.source: Field required", param)
 	case b.Source.Type == "text":
+		// Without its text, as a PDF without its data, the document is
+		// missing, not empty: the model would be told nothing of it.
+		if b.Source.Data == "" {
+			return "", nil, openai.InvalidRequest(param+".source.data", "missing_required_parameter", "%s.source.data: Field required", param)
+		}
 		body = b.Source.Data
 	case b.Source.Type == "content":
+		if openai.IsNull(b.Source.Content) {
+			return "", nil, openai.InvalidRequest(param+".source.content", "missing_required_parameter", "%s.source.content: Field required", param)
+		}
 		var err *openai.Error
 		if body, err = blocksText(b.Source.Content, param+".source.content", "\n\n"); err != nil {
 			return "", nil, err
@@ -675,7 +697,11 @@ func toolResult(raw json.RawMessage, param string) (string, []qp.Image, []qp.Doc
 		bp := fmt.Sprintf("%s.%d", param, i)
 		switch b.Type {
 		case "text":
-			text = append(text, b.Text)
+			t, err := b.text(bp)
+			if err != nil {
+				return "", nil, nil, err
+			}
+			text = append(text, t)
 		case "image":
 			u, err := imageOf(&b, bp)
 			if err != nil {
@@ -694,7 +720,7 @@ func toolResult(raw json.RawMessage, param string) (string, []qp.Image, []qp.Doc
 				docs = append(docs, *file)
 			}
 		case "search_result":
-			text = append(text, b.Text) // decodeBlocks wrote it out
+			text = append(text, *b.Text) // decodeBlocks wrote it out
 		case "tool_reference":
 			// A client's own tool search loading a tool: the model was
 			// offered every tool from the start, so it is told the tool
@@ -761,7 +787,11 @@ func (m *Message) translate(i int, changes *[]toolChange, summarized *bool) ([]q
 		bp := fmt.Sprintf("%s.%d", p("content"), j)
 		switch {
 		case b.Type == "text":
-			text = append(text, b.Text)
+			t, err := b.text(bp)
+			if err != nil {
+				return nil, err
+			}
+			text = append(text, t)
 		case b.Type == "image" && m.Role == "user":
 			u, err := imageOf(&b, bp)
 			if err != nil {
@@ -780,7 +810,7 @@ func (m *Message) translate(i int, changes *[]toolChange, summarized *bool) ([]q
 				msg.Documents = append(msg.Documents, *file)
 			}
 		case b.Type == "search_result" && m.Role == "user":
-			text = append(text, b.Text) // decodeBlocks wrote it out
+			text = append(text, *b.Text) // decodeBlocks wrote it out
 		case b.Type == "tool_result" && m.Role == "user":
 			if b.ToolUseID == "" {
 				return nil, openai.InvalidRequest(bp+".tool_use_id", "missing_required_parameter", "%s.tool_use_id: Field required", bp)

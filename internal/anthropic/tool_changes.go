@@ -54,7 +54,11 @@ func systemContent(raw json.RawMessage, param string) (string, []toolChange, *op
 		bp := fmt.Sprintf("%s.%d", param, i)
 		switch b.Type {
 		case "text":
-			text = append(text, b.Text)
+			t, err := b.text(bp)
+			if err != nil {
+				return "", nil, err
+			}
+			text = append(text, t)
 		case "tool_addition", "tool_removal":
 			c, err := readToolChange(b, bp)
 			if err != nil {

@@ -52,7 +52,7 @@ func (s *Server) turnImages(ctx context.Context, t *turnSpec, param string) *ope
 	}
 	if !s.seesImages(ctx, t) {
 		return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: param, Code: "model_capability_unsupported",
-			Message: fmt.Sprintf("the model %q does not take images (Qwen's model list gives it no vision); use a vision model, e.g. one GET /v1/models lists with capabilities.vision", t.answerModel())}
+			Message: fmt.Sprintf("the model %q does not take images (Qwen's model list gives it no vision); use a vision model, e.g. one GET /v1/models lists with metadata.capabilities.vision", t.answerModel())}
 	}
 	images, apiErr := s.loadImages(ctx, all, param)
 	t.images = images
