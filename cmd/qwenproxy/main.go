@@ -125,7 +125,7 @@ func commands() []command {
 const usageTail = `  version     the build: module version, VCS revision and time, Go version (also --version)
   help        this text, with every environment variable and its default
 
-Flags may stand before, after or among a command's arguments; "--" ends the flags.
+A command's flags follow its name, before, after or among its other arguments; "--" ends the flags.
 Exit status: 0 done, 1 the command failed, 2 a usage error (unknown command, action or flag, a
 missing or surplus argument), 141 the reader of its output left (a broken pipe); doctor's own
 statuses name its diagnosis.
@@ -205,7 +205,7 @@ func runEnv(ctx context.Context, args []string, e env) int {
 	}
 	i := slices.IndexFunc(commands(), func(c command) bool { return c.name == args[0] })
 	if i < 0 {
-		fmt.Fprintf(e.stderr, "qwenproxy: unknown command %q\n\n%s", args[0], usage())
+		fmt.Fprintf(e.stderr, "qwenproxy: %s\n\n%s", unknownCommand(args), usage())
 		return 2
 	}
 	cmd := commands()[i]

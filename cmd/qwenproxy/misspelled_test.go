@@ -70,6 +70,9 @@ func TestAMistypedFlagNamesTheFlagMeant(t *testing.T) {
 		{[]string{"export", "--database_path", "x.db"}, "did you mean --database-path?"},
 		{[]string{"sessions", "show", "s-1", "--reasonning"}, "did you mean --reasoning?"},
 		{[]string{"serve", "--prot", "3000"}, "did you mean --port?"},
+		{[]string{"serve", "--mock"}, "did you mean --mock-upstream?"},
+		{[]string{"export", "--no-bod"}, "did you mean --no-bodies?"},
+		{[]string{"sessions", "--s", "x"}, ""}, // begins --search and --start: no guess
 		{[]string{"requests", "--zzzzzzzz"}, ""},
 	} {
 		_, errOut, code := runNoDB(t, tc.args...)

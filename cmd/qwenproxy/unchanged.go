@@ -69,6 +69,14 @@ func openUnchanged(ctx context.Context, target, why string, createNew bool) (st 
 		}
 		return st, func() { st.Close() }, false, nil
 	}
+	if postgres.IsURL(target) && untouched {
+		// A database made for the proxy that no server has started on yet:
+		// "its schema is older than this qwenproxy's … once the instances
+		// using it run this version" sent a newcomer looking for instances.
+		st.Close()
+		return nil, nil, false, fmt.Errorf("it has no qwenproxy tables yet (no migration applied: no server has run on it) and %s: "+
+			"qwenproxy serve --database-url creates them as it starts, as does qwenproxy migrate up --database-url", why)
+	}
 	if postgres.IsURL(target) {
 		st.Close()
 		return nil, nil, false, fmt.Errorf("its schema is older than this qwenproxy's (migration %d, %s, not applied) and %s: "+

@@ -100,6 +100,32 @@ func TestReadCommandsRefuseAnOlderPostgresDatabase(t *testing.T) {
 	}
 }
 
+// A PostgreSQL database no server has run on yet (made for the proxy, the
+// first command a newcomer tries on it) is refused by the commands that only
+// read saying it has no tables yet and what creates them, not that "its
+// schema is older than this qwenproxy's" with instances to upgrade; the
+// commands that may make a new database (accounts ls, credentials) still
+// migrate it.
+func TestReadCommandsSayAnEmptyPostgresDatabaseHasNoTablesYet(t *testing.T) {
+	dbURL := storetest.PostgresSchema(t)
+	for _, args := range readCommands {
+		if args[0] == "accounts" || args[0] == "credentials" {
+			continue
+		}
+		out, errOut, code := runOn(t, dbURL, args...)
+		if code != 1 || out != "" || !strings.Contains(errOut, "has no qwenproxy tables yet") || !strings.Contains(errOut, "qwenproxy serve --database-url creates them") ||
+			strings.Contains(errOut, "older") {
+			t.Errorf("%v on an empty PostgreSQL database: exit %d, %q %q", args, code, out, errOut)
+		}
+	}
+	if out, errOut, code := runOn(t, dbURL, "accounts", "ls"); code != 0 {
+		t.Fatalf("accounts ls on an empty PostgreSQL database: exit %d, %q %q", code, out, errOut)
+	}
+	if out, errOut, code := runOn(t, dbURL, "sessions"); code != 0 {
+		t.Errorf("sessions once accounts ls made the tables: exit %d, %q %q", code, out, errOut)
+	}
+}
+
 // doctor reads the stored credentials of the database beside it without
 // migrating it: run by the new binary before the switch, beside the
 // earlier version's server still using its SQLite file, it migrated that

@@ -87,8 +87,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	// What can fail without touching anything goes first: the address, the
 	// host, the locks. A failed start creates no database and no spool, and
 	// leaves the lock files as it found them (releaseLocks).
-	if a.ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr(), err)
+	if a.ln, err = listen(cfg); err != nil {
+		return nil, err
 	}
 	a.ln = server.QuietAccepts(server.WriteDeadlines(a.ln, cfg.WriteTimeout), log)
 	if err := checkHost(cfg); err != nil {

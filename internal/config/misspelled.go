@@ -76,21 +76,44 @@ func editDistance(a, b string) int {
 
 // SuggestFlag follows the flag package's refusal of an unknown flag (err,
 // from fs.Parse, which has printed it and the flags) with the flag of fs
-// it is one or two edits from, if any: "did you mean --session?" under a
-// list of every flag is what a typo (--sesion) needs.
+// it was meant for, if Nearest finds one: "did you mean --session?" under a
+// list of every flag is what a typo (--sesion) or a shortening (--mock)
+// needs.
 func SuggestFlag(fs *flag.FlagSet, err error) {
 	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: ")
 	if !ok {
 		return
 	}
-	name = strings.TrimLeft(name, "-")
-	best, bestDistance := "", 3
-	fs.VisitAll(func(f *flag.Flag) {
-		if d := editDistance(strings.ToLower(name), f.Name); d < bestDistance {
-			best, bestDistance = f.Name, d
-		}
-	})
-	if best != "" {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if best := Nearest(strings.TrimLeft(name, "-"), names); best != "" {
 		fmt.Fprintf(fs.Output(), "did you mean --%s?\n", best)
 	}
+}
+
+// Nearest is the one of names that name (a mistyped flag or command) was
+// most likely meant for: the nearest one or two edits from it, case aside,
+// else the only one it begins (--mock for --mock-upstream, cred for
+// credentials, which no edit distance reaches); "" when there is none.
+func Nearest(name string, names []string) string {
+	name = strings.ToLower(name)
+	best, bestDistance := "", 3
+	for _, n := range names {
+		if d := editDistance(name, n); d < bestDistance {
+			best, bestDistance = n, d
+		}
+	}
+	if best != "" || name == "" {
+		return best
+	}
+	var begun []string
+	for _, n := range names {
+		if strings.HasPrefix(n, name) {
+			begun = append(begun, n)
+		}
+	}
+	if len(begun) == 1 {
+		return begun[0]
+	}
+	return ""
 }
