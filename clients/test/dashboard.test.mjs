@@ -586,7 +586,8 @@ test('calls: filters, cursor paging and the call view', async () => {
 // call's key by its id (never the key), a link to that key's calls; and
 // conversations filter by the key that opened them.
 test('calls and conversations by the API key that made them', async () => {
-  await chat({ messages: [{ role: 'user', content: 'made with the admin key' }] }, ADMIN);
+  // seed has no effect on Qwen: recorded among the call's ignored fields.
+  await chat({ seed: 7, messages: [{ role: 'user', content: 'made with the admin key' }] }, ADMIN);
   const resp = await fetch(proxy.baseURL + '/requests?limit=2', { headers: { Authorization: 'Bearer ' + ADMIN } });
   const [adminCall, userCall] = (await resp.json()).data;
   const adminID = adminCall.api_key_id, userID = userCall.api_key_id;
@@ -616,6 +617,17 @@ test('calls and conversations by the API key that made them', async () => {
   assert.match(request, new RegExp('API key\\s+' + adminID));
   const text = await page.locator('main').innerText();
   assert.ok(!text.includes(ADMIN) && !text.includes(USER), 'a key itself is shown');
+  // The Qwen account that served it (recorded, filtered by, counted by the
+  // overview, but named on no page) leads to that account's calls, and the
+  // fields the call sent that had no effect are named.
+  assert.ok(adminCall.account, 'the call records its account');
+  assert.deepEqual(adminCall.ignored_params, ['seed']);
+  assert.match(request, new RegExp('Qwen account\\s+' + adminCall.account));
+  assert.equal(await page.locator('.kv [data-account]').getAttribute('href'), '#/calls?account=' + encodeURIComponent(adminCall.account));
+  assert.match(request, /ignored fields\s+seed/);
+  await go('#/conversations/' + encodeURIComponent(adminCall.session_id), '.turnmeta');
+  assert.equal(await page.locator('.kv [data-account]').innerText(), adminCall.account);
+  assert.equal(await page.locator('.kv [data-account]').getAttribute('href'), '#/conversations?account=' + encodeURIComponent(adminCall.account));
 
   await go('#/conversations?api_key_id=' + encodeURIComponent(adminID), 'table[data-table="sessions"]');
   assert.equal(await rows('sessions'), 1);
