@@ -649,10 +649,21 @@ test('live: a new call appears, its stream marked while in progress', async () =
   made.calls++;
   await page.locator('table[data-table="active"] .pill.streaming').waitFor({ timeout: 20000 });
   await shot('live');
-  const id = await page.locator('table[data-table="active"] tbody tr').first().getAttribute('data-request');
+  const running = page.locator('table[data-table="active"] tbody tr').first();
+  const id = await running.getAttribute('data-request');
+  // Each call's conversation is a link, in progress and ended (it was the
+  // session's id as text, to copy into the address by hand).
+  const session = await running.locator('[data-session]').getAttribute('data-session');
+  assert.equal(await running.locator('[data-session]').getAttribute('href'), '#/conversations/' + encodeURIComponent(session));
   await streaming;
-  await page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`).waitFor({ timeout: 20000 });
+  const ended = page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`);
+  await ended.waitFor({ timeout: 20000 });
   assert.equal(await rows('live'), before + 1);
+  const recorded = await (await fetch(proxy.baseURL + '/requests/' + id, { headers: { Authorization: 'Bearer ' + ADMIN } })).json();
+  assert.equal(session, recorded.session_id);
+  await ended.locator('[data-session]').focus();
+  await page.keyboard.press('Enter');
+  await page.locator(`.turnmeta[data-turn="${recorded.id}"]`).waitFor();
   noErrors('live');
 });
 
