@@ -817,6 +817,36 @@ test('a conversation of long words fits a narrow window', async () => {
 test('export and delete say how many calls', async () => {
   await go('#/calls');
   await page.locator('table[data-table="calls"]').waitFor();
+  // With 16 tickets waiting, an export is refused (429): said once however
+  // often it is pressed, and gone once an export works (each press added
+  // a box, and a later export left them all up).
+  const waiting = [];
+  for (let i = 0; i < 16; i++) {
+    const resp = await fetch(proxy.baseURL + '/export/tickets?format=csv', { method: 'POST', headers: { Authorization: 'Bearer ' + ADMIN } });
+    assert.equal(resp.status, 201);
+    waiting.push((await resp.json()).url);
+  }
+  const refused = page.locator('#main [role="alert"]', { hasText: 'too many export tickets' });
+  for (const press of [1, 2]) {
+    const asked = page.waitForResponse((r) => r.url().includes('/v1/export/tickets') && r.status() === 429);
+    await page.click('text=Export CSV');
+    await asked;
+    await refused.waitFor();
+    await page.locator('text=Export CSV').and(page.locator(':enabled')).waitFor(); // the press is over
+    assert.equal(await page.locator('#main [role="alert"]').count(), 1, `after press ${press}`);
+  }
+  for (const url of waiting) {
+    const resp = await fetch(proxy.root + url);
+    assert.equal(resp.status, 200);
+    await resp.arrayBuffer();
+  }
+  const [again] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
+  await again.path();
+  await refused.waitFor({ state: 'detached' });
+  // The browser logs each refused ticket; nothing else.
+  const logged = consoleErrors.splice(0);
+  assert.equal(logged.length, 2, logged.join('\n'));
+  assert.ok(logged.every((e) => /status of 429/.test(e)), logged.join('\n'));
   const from = requests.length;
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
   const saved = readFileSync(await download.path(), 'utf8');

@@ -1,5 +1,5 @@
 import { api, apiExact, qs, request, download } from "./api.js";
-import { h, clear, errorBox, confirmDialog } from "./dom.js";
+import { h, clear, errorBox, confirmDialog, sayAfter } from "./dom.js";
 import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
 import * as f from "./format.js";
@@ -111,8 +111,9 @@ async function exportCalls(button, filters, format) {
   button.disabled = true;
   try {
     await download(qs({ ...filters, stream: filters.stream, format }));
+    sayAfter(button, null);
   } catch (err) {
-    button.after(errorBox(err));
+    sayAfter(button, err);
   } finally {
     button.disabled = false;
   }

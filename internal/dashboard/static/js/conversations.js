@@ -1,5 +1,5 @@
 import { api, qs, request, download } from "./api.js";
-import { h, clear, errorBox, confirmDialog, clipped } from "./dom.js";
+import { h, clear, errorBox, confirmDialog, clipped, sayAfter } from "./dom.js";
 import { parseExact, ExactNumber } from "./json.js";
 import * as f from "./format.js";
 import { accountLink } from "./calls.js";
@@ -125,10 +125,11 @@ async function exportSession(button, id) {
   try {
     // A file name the server takes: a session id may hold ':'.
     await download(qs({ session_id: id, format: "jsonl", filename: `conversation-${id.replace(/[^A-Za-z0-9._-]/g, "_")}.jsonl` }));
+    sayAfter(button, null);
   } catch (err) {
     // Said beside the button, as the Calls page's exports do: uncaught, a
     // failed export showed nothing.
-    button.after(errorBox(err));
+    sayAfter(button, err);
   } finally {
     button.disabled = false;
   }
