@@ -586,7 +586,8 @@ test('calls: filters, cursor paging and the call view', async () => {
 // call's key by its id (never the key), a link to that key's calls; and
 // conversations filter by the key that opened them.
 test('calls and conversations by the API key that made them', async () => {
-  await chat({ messages: [{ role: 'user', content: 'made with the admin key' }] }, ADMIN);
+  // seed has no effect on Qwen: recorded among the call's ignored fields.
+  await chat({ seed: 7, messages: [{ role: 'user', content: 'made with the admin key' }] }, ADMIN);
   const resp = await fetch(proxy.baseURL + '/requests?limit=2', { headers: { Authorization: 'Bearer ' + ADMIN } });
   const [adminCall, userCall] = (await resp.json()).data;
   const adminID = adminCall.api_key_id, userID = userCall.api_key_id;
@@ -616,6 +617,17 @@ test('calls and conversations by the API key that made them', async () => {
   assert.match(request, new RegExp('API key\\s+' + adminID));
   const text = await page.locator('main').innerText();
   assert.ok(!text.includes(ADMIN) && !text.includes(USER), 'a key itself is shown');
+  // The Qwen account that served it (recorded, filtered by, counted by the
+  // overview, but named on no page) leads to that account's calls, and the
+  // fields the call sent that had no effect are named.
+  assert.ok(adminCall.account, 'the call records its account');
+  assert.deepEqual(adminCall.ignored_params, ['seed']);
+  assert.match(request, new RegExp('Qwen account\\s+' + adminCall.account));
+  assert.equal(await page.locator('.kv [data-account]').getAttribute('href'), '#/calls?account=' + encodeURIComponent(adminCall.account));
+  assert.match(request, /ignored fields\s+seed/);
+  await go('#/conversations/' + encodeURIComponent(adminCall.session_id), '.turnmeta');
+  assert.equal(await page.locator('.kv [data-account]').innerText(), adminCall.account);
+  assert.equal(await page.locator('.kv [data-account]').getAttribute('href'), '#/conversations?account=' + encodeURIComponent(adminCall.account));
 
   await go('#/conversations?api_key_id=' + encodeURIComponent(adminID), 'table[data-table="sessions"]');
   assert.equal(await rows('sessions'), 1);
@@ -637,10 +649,21 @@ test('live: a new call appears, its stream marked while in progress', async () =
   made.calls++;
   await page.locator('table[data-table="active"] .pill.streaming').waitFor({ timeout: 20000 });
   await shot('live');
-  const id = await page.locator('table[data-table="active"] tbody tr').first().getAttribute('data-request');
+  const running = page.locator('table[data-table="active"] tbody tr').first();
+  const id = await running.getAttribute('data-request');
+  // Each call's conversation is a link, in progress and ended (it was the
+  // session's id as text, to copy into the address by hand).
+  const session = await running.locator('[data-session]').getAttribute('data-session');
+  assert.equal(await running.locator('[data-session]').getAttribute('href'), '#/conversations/' + encodeURIComponent(session));
   await streaming;
-  await page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`).waitFor({ timeout: 20000 });
+  const ended = page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`);
+  await ended.waitFor({ timeout: 20000 });
   assert.equal(await rows('live'), before + 1);
+  const recorded = await (await fetch(proxy.baseURL + '/requests/' + id, { headers: { Authorization: 'Bearer ' + ADMIN } })).json();
+  assert.equal(session, recorded.session_id);
+  await ended.locator('[data-session]').focus();
+  await page.keyboard.press('Enter');
+  await page.locator(`.turnmeta[data-turn="${recorded.id}"]`).waitFor();
   noErrors('live');
 });
 
@@ -794,6 +817,36 @@ test('a conversation of long words fits a narrow window', async () => {
 test('export and delete say how many calls', async () => {
   await go('#/calls');
   await page.locator('table[data-table="calls"]').waitFor();
+  // With 16 tickets waiting, an export is refused (429): said once however
+  // often it is pressed, and gone once an export works (each press added
+  // a box, and a later export left them all up).
+  const waiting = [];
+  for (let i = 0; i < 16; i++) {
+    const resp = await fetch(proxy.baseURL + '/export/tickets?format=csv', { method: 'POST', headers: { Authorization: 'Bearer ' + ADMIN } });
+    assert.equal(resp.status, 201);
+    waiting.push((await resp.json()).url);
+  }
+  const refused = page.locator('#main [role="alert"]', { hasText: 'too many export tickets' });
+  for (const press of [1, 2]) {
+    const asked = page.waitForResponse((r) => r.url().includes('/v1/export/tickets') && r.status() === 429);
+    await page.click('text=Export CSV');
+    await asked;
+    await refused.waitFor();
+    await page.locator('text=Export CSV').and(page.locator(':enabled')).waitFor(); // the press is over
+    assert.equal(await page.locator('#main [role="alert"]').count(), 1, `after press ${press}`);
+  }
+  for (const url of waiting) {
+    const resp = await fetch(proxy.root + url);
+    assert.equal(resp.status, 200);
+    await resp.arrayBuffer();
+  }
+  const [again] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
+  await again.path();
+  await refused.waitFor({ state: 'detached' });
+  // The browser logs each refused ticket; nothing else.
+  const logged = consoleErrors.splice(0);
+  assert.equal(logged.length, 2, logged.join('\n'));
+  assert.ok(logged.every((e) => /status of 429/.test(e)), logged.join('\n'));
   const from = requests.length;
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
   const saved = readFileSync(await download.path(), 'utf8');

@@ -1,5 +1,5 @@
 import { api, apiExact, qs, request, download } from "./api.js";
-import { h, clear, errorBox, confirmDialog } from "./dom.js";
+import { h, clear, errorBox, confirmDialog, sayAfter } from "./dom.js";
 import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
 import * as f from "./format.js";
@@ -111,8 +111,9 @@ async function exportCalls(button, filters, format) {
   button.disabled = true;
   try {
     await download(qs({ ...filters, stream: filters.stream, format }));
+    sayAfter(button, null);
   } catch (err) {
-    button.after(errorBox(err));
+    sayAfter(button, err);
   } finally {
     button.disabled = false;
   }
@@ -177,7 +178,16 @@ export async function call(main, id) {
         ["stream", r.stream ? "yes" : "no"],
         ["session", r.session_id ? h("a", { href: "#/conversations/" + encodeURIComponent(r.session_id) }, r.session_id) : "–"],
         ["client", `${r.client_ip} · ${r.user_agent || "no user agent"}`],
-        r.api_key_id ? ["API key", h("a.mono", { href: "#/calls" + qs({ api_key_id: r.api_key_id }) }, r.api_key_id)] : null])),
+        r.api_key_id ? ["API key", h("a.mono", { href: "#/calls" + qs({ api_key_id: r.api_key_id }) }, r.api_key_id)] : null,
+        // The Qwen account that served it, which the overview counts by and
+        // the lists filter by, but no page named: an operator who saw an
+        // account fail could not tell which calls it had served.
+        ["Qwen account", accountLink(r.account, "#/calls")],
+        // The fields the call sent that had no effect (a seed, logit_bias):
+        // recorded, but shown nowhere, so "why was my seed not honoured"
+        // had no answer on the page.
+        r.ignored_params && r.ignored_params.length
+          ? ["ignored fields", h("span.mono", { dataset: { ignored: r.ignored_params.join(",") } }, r.ignored_params.join(", "))] : null])),
       h("div.card", h("h2", "Outcome and timing"), r.response ? kv([
         ["status", h("span.pill." + s.status, `${s.status} ${s.http_status}`)],
         ["finish reason", s.finish_reason || "–"],
@@ -197,6 +207,15 @@ export async function call(main, id) {
       body("Upstream request (Qwen form)", r.qwen_request),
       body(`Client response (${clientForm(r.path)})`, s.openai_response),
       body("Upstream response (Qwen form)", s.qwen_response))));
+}
+
+// accountLink names the Qwen account that served a call or holds a
+// conversation's chat, a link to the list (list: "#/calls" or
+// "#/conversations") filtered by it; "–" where none did (a call refused
+// before any account was tried).
+export function accountLink(account, list) {
+  if (!account) return "–";
+  return h("a", { href: list + qs({ account }), dataset: { account } }, account);
 }
 
 // noFailures says why a call lists no failed upstream attempt. Only retried

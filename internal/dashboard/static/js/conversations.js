@@ -1,7 +1,8 @@
 import { api, qs, request, download } from "./api.js";
-import { h, clear, errorBox, confirmDialog, clipped } from "./dom.js";
+import { h, clear, errorBox, confirmDialog, clipped, sayAfter } from "./dom.js";
 import { parseExact, ExactNumber } from "./json.js";
 import * as f from "./format.js";
+import { accountLink } from "./calls.js";
 
 const filterNames = ["search", "model", "account", "api_key_id", "start", "end", "sort"];
 
@@ -94,6 +95,7 @@ export async function conversation(main, id) {
       h("dt", "turns"), h("dd", s.message_count), h("dt", "calls"), h("dd", s.request_count),
       h("dt", "started"), h("dd", f.time(s.created_at)), h("dt", "last used"), h("dd", f.time(s.last_accessed)),
       h("dt", "Qwen chat"), h("dd.mono", s.chat_id),
+      h("dt", "Qwen account"), h("dd", accountLink(s.account, "#/conversations")),
       // The whole conversation's figures (exact), the sum of its turns'.
       h("dt", "tokens"), h("dd", { dataset: { sessionTokens: t.total_tokens } },
         `${f.int(t.total_prompt_tokens)} prompt + ${f.int(t.total_completion_tokens)} completion = ${f.int(t.total_tokens)}`),
@@ -123,10 +125,11 @@ async function exportSession(button, id) {
   try {
     // A file name the server takes: a session id may hold ':'.
     await download(qs({ session_id: id, format: "jsonl", filename: `conversation-${id.replace(/[^A-Za-z0-9._-]/g, "_")}.jsonl` }));
+    sayAfter(button, null);
   } catch (err) {
     // Said beside the button, as the Calls page's exports do: uncaught, a
     // failed export showed nothing.
-    button.after(errorBox(err));
+    sayAfter(button, err);
   } finally {
     button.disabled = false;
   }

@@ -50,6 +50,15 @@ export function errorBox(err) {
   return h("div.card.error", { role: "alert" }, String(err && err.message ? err.message : err));
 }
 
+// sayAfter shows err in a box after el, in place of the one it showed there
+// before, or, err null, removes that box: a failed export said so in one
+// more box at each press, and a later export that worked left them all up.
+export function sayAfter(el, err) {
+  if (el.said) el.said.remove();
+  el.said = err ? errorBox(err) : null;
+  if (el.said) el.after(el.said);
+}
+
 // LONG is the characters of a text shown before "show all": a body's or a
 // message's multi-megabyte string (a pasted file, a long prompt) made a page
 // hundreds of thousands of pixels tall, what follows it out of reach.

@@ -72,7 +72,7 @@ export async function liveView(main) {
         h("tbody", now.data.map((c) => h("tr", { dataset: { request: c.request_id } },
           h("td", f.time(c.started_at)), h("td", runningModel(c)), h("td", c.path),
           h("td", c.streaming ? h("span.pill.streaming", "streaming") : h("span.pill", c.stream ? "waiting for first token" : "answering")),
-          h("td.num", f.ms(c.elapsed_ms)), h("td", c.session_id || "–")))))) : h("p.muted", "Nothing in progress."));
+          h("td.num", f.ms(c.elapsed_ms)), h("td", sessionLink(c.session_id))))))) : h("p.muted", "Nothing in progress."));
       for (const r of done.data.reverse()) {
         since = Math.max(since, r.timestamp);
         if (seen.has(r.id)) continue;
@@ -87,7 +87,7 @@ export async function liveView(main) {
           h("td", h("span.pill." + r.status, `${r.status} ${r.http_status}`)),
           h("td", r.error_type ? h("span.error", { title: r.error || "" }, r.error_type) : ""),
           h("td.num", f.int(r.total_tokens)), h("td.num", f.ms(r.duration_ms)), h("td.num", f.ms(r.ttft_ms)),
-          h("td", r.session_id || "–")));
+          h("td", sessionLink(r.session_id))));
       }
       while (rows.children.length > KEEP) rows.lastChild.remove();
       none.textContent = `No call has ended since ${f.time(first)}; calls appear here as they end.`;
@@ -103,6 +103,14 @@ export async function liveView(main) {
     if (mine === generation && !paused) timer = setTimeout(tick, EVERY);
   };
   await tick();
+}
+
+// sessionLink names a call's conversation by a link to it: as text, the
+// conversation of a call seen running or failing here was a 36-character id
+// to copy into the address by hand. The row's own click opens the call.
+function sessionLink(id) {
+  if (!id) return "–";
+  return h("a.mono", { href: "#/conversations/" + encodeURIComponent(id), dataset: { session: id }, onclick: (e) => e.stopPropagation() }, id);
 }
 
 // runningModel names a call in progress by the Qwen model it is sent as, the
