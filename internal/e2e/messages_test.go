@@ -300,7 +300,8 @@ func TestEmptyTextBlocksAreRefusedAsEmptyStrings(t *testing.T) {
 	e := start(t, nil)
 	refused := []struct{ path, body, param string }{
 		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text","text":""}]}]}`, "messages.0.content"},
-		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text"}]}]}`, "messages.0.content"},
+		// A block without its text is missing a field, not empty.
+		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text"}]}]}`, "messages.0.content.0.text"},
 		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":[{"type":"text","text":" "},{"type":"text","text":"\n"}]}]}`, "messages.0.content"},
 		{"/v1/messages/count_tokens", `{"model":"claude-x","messages":[{"role":"user","content":[{"type":"text","text":""}]}]}`, "messages.0.content"},
 		{"/v1/responses", `{"model":"qwen3-max","input":[{"role":"user","content":[{"type":"input_text","text":""}]}]}`, "input[0].content"},
@@ -315,7 +316,11 @@ func TestEmptyTextBlocksAreRefusedAsEmptyStrings(t *testing.T) {
 			continue
 		}
 		if strings.HasPrefix(c.path, "/v1/messages") {
-			if env := decodeAnthropicError(t, resp); env.Error.Type != "invalid_request_error" || !strings.Contains(env.Error.Message, c.param+": must not be empty") {
+			says := c.param + ": must not be empty"
+			if strings.HasSuffix(c.param, ".text") {
+				says = c.param + ": Field required"
+			}
+			if env := decodeAnthropicError(t, resp); env.Error.Type != "invalid_request_error" || !strings.Contains(env.Error.Message, says) {
 				t.Errorf("%s %s: %+v", c.path, c.body, env)
 			}
 		} else if env := decodeEnvelope(t, resp); env.Error.Param == nil || *env.Error.Param != c.param || env.Error.Type != "invalid_request_error" {
