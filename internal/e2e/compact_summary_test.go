@@ -57,11 +57,7 @@ func TestClaudeCodesSummaryCallStaysInItsSession(t *testing.T) {
 // it: the conversation's next turn continues the chat under that answer.
 func TestAFailedSummaryCallLeavesTheSessionAtItsLastAnswer(t *testing.T) {
 	e := start(t, nil)
-	first := map[string]any{"role": "user", "content": textParts("use Write with {\"file_path\":\"/work/app.py\",\"content\":\"print(1)\\n\"}")}
-	called := claudeCodeCall(t, e, []any{first})
-	result := map[string]any{"type": "tool_result", "tool_use_id": toolUseID(t, called), "content": "File created successfully at: /work/app.py"}
-	history := []any{first, map[string]any{"role": "assistant", "content": called}}
-	answered := claudeCodeCall(t, e, append(history, map[string]any{"role": "user", "content": []any{result}}))
+	history, result, answered := writtenFileTurns(t, e)
 
 	e.sim.Inject(qwensim.Fault{Status: 400})
 	m, err := json.Marshal(append(history, map[string]any{"role": "user", "content": []any{result, map[string]any{"type": "text", "text": "summarize"}}}))
@@ -110,6 +106,20 @@ func TestARunWhoseCallsAreNotTheSessionsDoesNotReaskItsTurn(t *testing.T) {
 	if len(rows) != 3 || rows[2].SessionID == rows[0].SessionID || rows[2].ChatID == rows[0].ChatID {
 		t.Fatalf("another run's turn went to the session: %+v", rows)
 	}
+}
+
+// writtenFileTurns makes the two calls of a Claude Code conversation that
+// writes a file: the ask, answered with a Write call, then its result,
+// answered. It returns the history up to the call (the ask and the answer
+// calling Write), the tool_result block, and the answer to it.
+func writtenFileTurns(t *testing.T, e *env) (history []any, result map[string]any, answered []any) {
+	t.Helper()
+	first := map[string]any{"role": "user", "content": textParts("use Write with {\"file_path\":\"/work/app.py\",\"content\":\"print(1)\\n\"}")}
+	called := claudeCodeCall(t, e, []any{first})
+	result = map[string]any{"type": "tool_result", "tool_use_id": toolUseID(t, called), "content": "File created successfully at: /work/app.py"}
+	history = []any{first, map[string]any{"role": "assistant", "content": called}}
+	answered = claudeCodeCall(t, e, append(history, map[string]any{"role": "user", "content": []any{result}}))
+	return history, result, answered
 }
 
 // toolUseID is the id of the first tool_use block of an answer's content.
@@ -188,11 +198,7 @@ func TestATurnAfterAnAgentsSideCallStaysInItsSession(t *testing.T) {
 // its own.
 func TestClaudeCodesSummaryCallAfterTooLongStaysInItsSession(t *testing.T) {
 	e := start(t, nil)
-	first := map[string]any{"role": "user", "content": textParts("use Write with {\"file_path\":\"/work/app.py\",\"content\":\"print(1)\\n\"}")}
-	called := claudeCodeCall(t, e, []any{first})
-	result := map[string]any{"type": "tool_result", "tool_use_id": toolUseID(t, called), "content": "File created successfully at: /work/app.py"}
-	history := []any{first, map[string]any{"role": "assistant", "content": called}}
-	answered := claudeCodeCall(t, e, append(history, map[string]any{"role": "user", "content": []any{result}}))
+	history, result, answered := writtenFileTurns(t, e)
 
 	e.sim.Inject(qwensim.Fault{ContextTooLong: true})
 	m, err := json.Marshal(append(history, map[string]any{"role": "user", "content": []any{result}},
