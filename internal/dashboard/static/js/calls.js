@@ -2,6 +2,7 @@ import { api, apiExact, qs, request, download } from "./api.js";
 import { h, clear, errorBox, confirmDialog, sayAfter } from "./dom.js";
 import { jsonTree } from "./json.js";
 import { pager } from "./conversations.js";
+import { accountLink } from "./links.js";
 import * as f from "./format.js";
 
 const filterNames = ["model", "response_model", "account", "api_key_id", "status", "stream", "finish_reason", "session_id", "start", "end"];
@@ -207,15 +208,6 @@ export async function call(main, id) {
       body("Upstream request (Qwen form)", r.qwen_request),
       body(`Client response (${clientForm(r.path)})`, s.openai_response),
       body("Upstream response (Qwen form)", s.qwen_response))));
-}
-
-// accountLink names the Qwen account that served a call or holds a
-// conversation's chat, a link to the list (list: "#/calls" or
-// "#/conversations") filtered by it; "–" where none did (a call refused
-// before any account was tried).
-export function accountLink(account, list) {
-  if (!account) return "–";
-  return h("a", { href: list + qs({ account }), dataset: { account } }, account);
 }
 
 // noFailures says why a call lists no failed upstream attempt. Only retried

@@ -2,7 +2,7 @@ import { api, qs, request, download } from "./api.js";
 import { h, clear, errorBox, confirmDialog, clipped, sayAfter } from "./dom.js";
 import { parseExact, ExactNumber } from "./json.js";
 import * as f from "./format.js";
-import { accountLink } from "./calls.js";
+import { accountLink } from "./links.js";
 
 const filterNames = ["search", "model", "account", "api_key_id", "start", "end", "sort"];
 

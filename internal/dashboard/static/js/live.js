@@ -1,6 +1,7 @@
 import { api, qs } from "./api.js";
 import { h, clear, errorBox } from "./dom.js";
 import * as f from "./format.js";
+import { sessionLink } from "./links.js";
 import * as clock from "./clock.js";
 import { checkHistory } from "./banner.js";
 
@@ -103,14 +104,6 @@ export async function liveView(main) {
     if (mine === generation && !paused) timer = setTimeout(tick, EVERY);
   };
   await tick();
-}
-
-// sessionLink names a call's conversation by a link to it: as text, the
-// conversation of a call seen running or failing here was a 36-character id
-// to copy into the address by hand. The row's own click opens the call.
-function sessionLink(id) {
-  if (!id) return "–";
-  return h("a.mono", { href: "#/conversations/" + encodeURIComponent(id), dataset: { session: id }, onclick: (e) => e.stopPropagation() }, id);
 }
 
 // runningModel names a call in progress by the Qwen model it is sent as, the
