@@ -112,21 +112,23 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 // The multi-row INSERTs of n rows each, the database choosing each row's id
 // or, withIDs, the store (see reserveIDs).
 func requestsInsert(withIDs bool) func(n int) string {
+	idColumn, idValue := idParts(withIDs)
 	return byRows(func(n int) string {
 		return `INSERT INTO requests
-		(` + idColumn(withIDs) + `session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account)
-		VALUES ` + values(`(`+idValue(withIDs)+`(SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
+		(` + idColumn + `session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account)
+		VALUES ` + values(`(`+idValue+`(SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
 		ON CONFLICT (request_id) DO NOTHING RETURNING request_id, id`
 	})
 }
 
 func responsesInsert(withIDs bool) func(n int) string {
+	idColumn, idValue := idParts(withIDs)
 	return byRows(func(n int) string {
 		return `INSERT INTO responses
-		(` + idColumn(withIDs) + `request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
+		(` + idColumn + `request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
 		 chat_id, parent_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, duration_ms,
 		 upstream_attempts, error_type, error, created_at, upstream_errors, duration_us, new_chat_attempts, account, api_key_id)
-		VALUES ` + values(`(`+idValue(withIDs)+`?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''), ?, ?, NULLIF(?, ''), NULLIF(?, ''))`, n) + `
+		VALUES ` + values(`(`+idValue+`?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''), ?, ?, NULLIF(?, ''), NULLIF(?, ''))`, n) + `
 		RETURNING response_id, id`
 	})
 }
@@ -138,32 +140,23 @@ var (
 	insertResponsesWithIDs = responsesInsert(true)
 )
 
-// idColumn and idValue name each row's id in an insert withIDs, and are
-// empty otherwise.
-func idColumn(withIDs bool) string { return ifIDs(withIDs, "id, ") }
-func idValue(withIDs bool) string  { return ifIDs(withIDs, "?, ") }
-
-func ifIDs(withIDs bool, text string) string {
+// idParts are the id column and its value's placeholder in an insert
+// withIDs, each followed by its comma; empty otherwise.
+func idParts(withIDs bool) (column, value string) {
 	if withIDs {
-		return text
+		return "id, ", "?, "
 	}
-	return ""
+	return "", ""
 }
 
-// requestsInsertOf and responsesInsertOf are the inserts of n rows this
-// store's database takes.
-func (s *Store) requestsInsertOf(n int) string {
+// insertOf is the insert of n rows this store's database takes: withIDs
+// where it would give a deleted row's id again (see reserveIDs), plain
+// otherwise.
+func (s *Store) insertOf(plain, withIDs func(n int) string, n int) string {
 	if s.dialect.ReusesRowIDs() {
-		return insertRequestsWithIDs(n)
+		return withIDs(n)
 	}
-	return insertRequests(n)
-}
-
-func (s *Store) responsesInsertOf(n int) string {
-	if s.dialect.ReusesRowIDs() {
-		return insertResponsesWithIDs(n)
-	}
-	return insertResponses(n)
+	return plain(n)
 }
 
 var insertRequestBodies = byRows(func(n int) string {
@@ -231,7 +224,7 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 	for calls > 0 {
 		n := chunkSize(calls)
 		calls -= n
-		for _, q := range []string{s.requestsInsertOf(n), s.responsesInsertOf(n), insertRequestBodies(n), insertResponseBodies(n)} {
+		for _, q := range []string{s.insertOf(insertRequests, insertRequestsWithIDs, n), s.insertOf(insertResponses, insertResponsesWithIDs, n), insertRequestBodies(n), insertResponseBodies(n)} {
 			if err := s.write.prepare(ctx, q); err != nil {
 				return err
 			}
@@ -318,7 +311,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		args = append(args, rq.SessionID, rq.RequestID, rq.Timestamp.UnixMilli(), rq.Method, rq.Path, rq.Model, rq.Stream,
 			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, strings.Join(rq.IgnoredParams, ","), rq.Account)
 	}
-	requestIDs, err := s.insertReturning(ctx, tx, s.requestsInsertOf(len(chunk)), args)
+	requestIDs, err := s.insertReturning(ctx, tx, s.insertOf(insertRequests, insertRequestsWithIDs, len(chunk)), args)
 	if err != nil {
 		return nil, fmt.Errorf("insert requests: %w", err)
 	}
@@ -352,7 +345,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 			rs.Duration.Milliseconds(), rs.UpstreamAttempts, rs.ErrorType, rs.ErrorMessage, rs.Timestamp.UnixMilli(),
 			strings.Join(rs.UpstreamErrors, "; "), rs.Duration.Microseconds(), rs.NewChatAttempts, rq.Account, rq.APIKeyID)
 	}
-	responseIDs, err := s.insertReturning(ctx, tx, s.responsesInsertOf(len(written)), args)
+	responseIDs, err := s.insertReturning(ctx, tx, s.insertOf(insertResponses, insertResponsesWithIDs, len(written)), args)
 	if err != nil {
 		return nil, fmt.Errorf("insert responses: %w", err)
 	}
