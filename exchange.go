@@ -36,6 +36,13 @@ const (
 	ErrorTypeKeyConcurrencyLimit = "key_concurrency_limit"
 )
 
+// ErrorTypes are the error types a call is recorded with, in the README's
+// order: the values the history's error_type filter and the dashboard's
+// take.
+var ErrorTypes = []string{ErrorTypeUpstream, ErrorTypeUpstreamTimeout, ErrorTypeUpstreamAuth, ErrorTypeUpstreamFirewall,
+	ErrorTypeRateLimited, ErrorTypeStreamCut, ErrorTypeClientDisconnect, ErrorTypeNoCredentials, ErrorTypeAccountsUnavailable,
+	ErrorTypeDatabaseUnavailable, ErrorTypeInternal, ErrorTypeInvalidInput, ErrorTypeServerShuttingDown, ErrorTypeKeyConcurrencyLimit}
+
 // Exchange is one client call as recorded: its request and exactly one
 // response, whatever the outcome.
 type Exchange struct {

@@ -67,7 +67,10 @@ type CallFilter struct {
 	FinishReason  string
 	Account       string // the Qwen account that served the call
 	APIKeyID      string // the proxy API key that made the call (its id)
-	Range         TimeRange
+	// ErrorType is why a failed call ended (one of ErrorTypes): its
+	// response's error_type.
+	ErrorType string
+	Range     TimeRange
 }
 
 // SessionRecord is a session as listed, with its number of calls.
@@ -162,9 +165,18 @@ type Stats struct {
 	// calls that reached none).
 	ByAccount []StatsGroup
 	ByBucket  []StatsGroup
+	// ByErrorType counts the failed calls by why they ended (error_type),
+	// most first.
+	ByErrorType []ErrorTypeCount
 	// Approximate is set when percentiles come from histograms (whole-range
 	// statistics) rather than from every value (one session's).
 	Approximate bool
+}
+
+// ErrorTypeCount is how many calls ended with one error type.
+type ErrorTypeCount struct {
+	ErrorType string
+	Calls     int64
 }
 
 // HistoryStore answers questions about what went through.

@@ -225,6 +225,19 @@ test('overview: totals and charts match the calls made', async () => {
     assert.ok(shownModels.every((m) => m === model || m.endsWith(' → ' + model)), shownModels.join());
     assert.ok(shownModels.some((m) => m.endsWith(' → ' + model)), `${model}: no call asked for another name: ${shownModels}`);
   }
+  // The errors by why they ended add up to the errors; a type leads to its
+  // calls, the Calls page's Error type filter set to it.
+  await go('#/overview', 'table[data-table="by-error-type"] a');
+  const typeCounts = (await page.locator('table[data-table="by-error-type"] tbody tr td:nth-child(2)').allInnerTexts())
+    .map((t) => Number(t.replace(/\D/g, '')));
+  assert.equal(typeCounts.reduce((a, b) => a + b, 0), made.errors);
+  const typeLink = page.locator('table[data-table="by-error-type"] a').first();
+  const type = await typeLink.innerText();
+  await typeLink.click();
+  await page.locator('table[data-table="calls"]').waitFor();
+  assert.equal(await page.locator('select[name="error_type"]').inputValue(), type);
+  await page.locator('.pager >> text=' + typeCounts[0] + ' shown').waitFor();
+  for (const shown of await page.locator('table[data-table="calls"] tbody tr').allInnerTexts()) assert.match(shown, new RegExp('\\b' + type + '\\b'));
   await go('#/overview', '.plot[data-title="Duration"] canvas');
   await shot('overview');
   noErrors('the overview');

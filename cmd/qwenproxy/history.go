@@ -73,6 +73,16 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 			row(w, bucketName(g.Key, q.Bucket), g)
 		}
 	})
+	if err == nil && len(st.ByErrorType) > 0 {
+		// Why the errors above ended: blank-line apart, its own columns.
+		if _, err = fmt.Fprintln(c.stdout); err == nil {
+			err = c.table("ERROR TYPE\tCALLS", func(w io.Writer) {
+				for _, t := range st.ByErrorType {
+					fmt.Fprintf(w, "%s\t%d\n", t.ErrorType, t.Calls)
+				}
+			})
+		}
+	}
 	if err == nil && st.Approximate && st.Totals.Duration.Count > 0 {
 		// Said, as --json says "percentiles": "approximate": a P95 above the
 		// slowest call's duration reads as a bug otherwise.

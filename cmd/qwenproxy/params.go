@@ -54,7 +54,7 @@ func listOptions(limit string) (qp.ListOptions, error) {
 }
 
 // filterFlags are the flags of the history's filters.
-var filterFlags = []string{"session", "model", "response-model", "account", "api-key-id", "status", "start", "end", "search", "bucket"}
+var filterFlags = []string{"session", "model", "response-model", "account", "api-key-id", "status", "error-type", "start", "end", "search", "bucket"}
 
 // noEmptyFilter refuses a filter given with no value (--model ""), as the
 // history API refuses model=: taken as no filter, it listed (or exported)
@@ -79,11 +79,12 @@ func callFlags(fs *flag.FlagSet) func() (qp.CallFilter, error) {
 	account := fs.String("account", "", "only calls served by this Qwen account (e-mail, or cookie)")
 	keyID := fs.String("api-key-id", "", "only calls made with this proxy API key (its `ID`: key-…, env-…)")
 	status := fs.String("status", "", "success or error")
+	errorType := fs.String("error-type", "", "only calls that failed with this `TYPE` (upstream_timeout, rate_limited, …: the README's table)")
 	start := fs.String("start", "", "from this time: "+timeHelp)
 	end := fs.String("end", "", "until this time: "+timeHelp)
 	return func() (qp.CallFilter, error) {
 		f, e := historyapi.CallFilterFrom(values("session_id", *session, "model", *model, "response_model", *answered, "account", *account,
-			"api_key_id", *keyID, "status", *status, "start", *start, "end", *end), time.Now())
+			"api_key_id", *keyID, "status", *status, "error_type", *errorType, "start", *start, "end", *end), time.Now())
 		return f, apiError(e)
 	}
 }

@@ -237,12 +237,19 @@ func toStatsGroup(g qp.StatsGroup) statsGroupJSON {
 
 // StatsJSON is statistics as the API and the CLI show them.
 type StatsJSON struct {
-	SessionID   string            `json:"session_id"`
-	Statistics  statsGroupJSON    `json:"statistics"`
-	ByModel     []statsGroupJSON  `json:"by_model"`
-	ByAccount   []statsGroupJSON  `json:"by_account"`
-	ByBucket    *[]statsGroupJSON `json:"by_bucket,omitempty"` // when asked for: a list, empty when no call matched
-	Percentiles string            `json:"percentiles"`
+	SessionID  string            `json:"session_id"`
+	Statistics statsGroupJSON    `json:"statistics"`
+	ByModel    []statsGroupJSON  `json:"by_model"`
+	ByAccount  []statsGroupJSON  `json:"by_account"`
+	ByBucket   *[]statsGroupJSON `json:"by_bucket,omitempty"` // when asked for: a list, empty when no call matched
+	// ByErrorType counts the failed calls by why they ended, most first.
+	ByErrorType []errorTypeCountJSON `json:"by_error_type"`
+	Percentiles string               `json:"percentiles"`
+}
+
+type errorTypeCountJSON struct {
+	ErrorType string `json:"error_type"`
+	Errors    int64  `json:"errors"`
 }
 
 // Stats is statistics as the API and the CLI show them; sessionID is "all"
@@ -261,6 +268,10 @@ func Stats(sessionID string, st *qp.Stats, bucket string) StatsJSON {
 		j := toStatsGroup(g)
 		j.Account = &g.Key
 		out.ByAccount = append(out.ByAccount, j)
+	}
+	out.ByErrorType = make([]errorTypeCountJSON, 0, len(st.ByErrorType))
+	for _, c := range st.ByErrorType {
+		out.ByErrorType = append(out.ByErrorType, errorTypeCountJSON{ErrorType: c.ErrorType, Errors: c.Calls})
 	}
 	if bucket == "" {
 		return out

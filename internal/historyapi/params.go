@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -162,7 +163,7 @@ func timeParam(q url.Values, now time.Time, names ...string) (time.Time, *openai
 }
 
 // filterNames are the filters of the history's lists, stats and exports.
-var filterNames = []string{"session_id", "model", "response_model", "account", "api_key_id", "search", "stream", "status", "finish_reason", "start", "end", "start_date", "end_date", "bucket"}
+var filterNames = []string{"session_id", "model", "response_model", "account", "api_key_id", "search", "stream", "status", "finish_reason", "error_type", "start", "end", "start_date", "end_date", "bucket"}
 
 // emptyFilter refuses a filter given with no value (model=): taken as no
 // filter, it answered every call, where the client asked for some.
@@ -208,6 +209,9 @@ func CallFilterFrom(q url.Values, now time.Time) (qp.CallFilter, *openai.Error) 
 	case "", "stop", "length", "tool_calls", "content_filter":
 	default:
 		return f, openai.InvalidRequest("finish_reason", "invalid_filter", "finish_reason must be stop, length, tool_calls or content_filter, not %q", f.FinishReason)
+	}
+	if f.ErrorType = q.Get("error_type"); f.ErrorType != "" && !slices.Contains(qp.ErrorTypes, f.ErrorType) {
+		return f, openai.InvalidRequest("error_type", "invalid_filter", "error_type must be one of %s, not %q", strings.Join(qp.ErrorTypes, ", "), f.ErrorType)
 	}
 	var err *openai.Error
 	f.Range, err = timeRange(q, now)

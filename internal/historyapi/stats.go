@@ -84,10 +84,11 @@ func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
 			"total_tokens":            full.Statistics.TotalTokens,
 			"avg_duration_ms":         full.Statistics.AvgDurationMS,
 		},
-		"statistics":  full.Statistics,
-		"by_model":    full.ByModel,
-		"by_account":  full.ByAccount,
-		"percentiles": full.Percentiles,
+		"statistics":    full.Statistics,
+		"by_model":      full.ByModel,
+		"by_account":    full.ByAccount,
+		"by_error_type": full.ByErrorType,
+		"percentiles":   full.Percentiles,
 	}
 	if full.ByBucket != nil { // asked for, as /v1/stats has it (it said null when not)
 		body["by_bucket"] = full.ByBucket

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	qp "qwenproxy"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -21,7 +23,11 @@ type Metrics struct {
 	TTFT            prometheus.Histogram
 	UpstreamCalls   *prometheus.CounterVec // endpoint, outcome
 	Tokens          *prometheus.CounterVec // kind: prompt, completion
-	ActiveStreams   prometheus.Gauge
+	// CallErrors counts the calls that failed, by why they ended: the
+	// error_type their records carry (one of qwenproxy.ErrorTypes, each
+	// listed from the start at 0).
+	CallErrors    *prometheus.CounterVec
+	ActiveStreams prometheus.Gauge
 	// KeyConcurrencyRefused counts calls refused because their key had
 	// its limit of calls in flight, by route (the model routes: bounded).
 	KeyConcurrencyRefused *prometheus.CounterVec
@@ -44,6 +50,11 @@ func New() *Metrics {
 		Help: "Calls to Qwen, by endpoint and outcome (ok, or the kind of failure)."}, []string{"endpoint", "outcome"})
 	m.Tokens = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qwenproxy_tokens_total",
 		Help: "Tokens reported by Qwen, by kind."}, []string{"kind"})
+	m.CallErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qwenproxy_call_errors_total",
+		Help: "Calls that failed, by why they ended (the error_type of their records)."}, []string{"error_type"})
+	for _, t := range qp.ErrorTypes {
+		m.CallErrors.WithLabelValues(t)
+	}
 	m.ActiveStreams = prometheus.NewGauge(prometheus.GaugeOpts{Name: "qwenproxy_active_streams",
 		Help: "Streamed answers being sent now."})
 	m.KeyConcurrencyRefused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qwenproxy_key_concurrency_refused_total",
@@ -52,7 +63,7 @@ func New() *Metrics {
 		Help: "Calls and session states per recorder transaction.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500}})
 	m.CommitSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qwenproxy_recorder_commit_seconds",
 		Help: "Time to write one recorder batch.", Buckets: latencyBuckets})
-	m.reg.MustRegister(m.Requests, m.RequestDuration, m.TTFT, m.UpstreamCalls, m.Tokens, m.ActiveStreams, m.KeyConcurrencyRefused, m.BatchSize,
+	m.reg.MustRegister(m.Requests, m.RequestDuration, m.TTFT, m.UpstreamCalls, m.Tokens, m.CallErrors, m.ActiveStreams, m.KeyConcurrencyRefused, m.BatchSize,
 		m.CommitSeconds, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

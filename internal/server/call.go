@@ -199,6 +199,9 @@ func (s *Server) finish(c *call) {
 		}
 		m.Tokens.WithLabelValues("prompt").Add(float64(rs.PromptTokens))
 		m.Tokens.WithLabelValues("completion").Add(float64(rs.CompletionTokens))
+		if rs.ErrorType != "" {
+			m.CallErrors.WithLabelValues(rs.ErrorType).Inc()
+		}
 	}
 	if c.metadataOnly {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil

@@ -265,7 +265,22 @@ func callFilter(w *where, f qp.CallFilter, prefix, timeCol string) {
 	if f.APIKeyID != "" {
 		w.add(prefix+"api_key_id = ?", f.APIKeyID)
 	}
+	if f.ErrorType != "" {
+		w.add(endedWith(prefix), f.ErrorType)
+	}
 	w.addRange(timeCol, f.Range)
+}
+
+// endedWith is the condition that a row of the list prefix names ended with
+// an error type (one argument). A response holds it; a request's ids are
+// read from the responses' partial index of failed calls
+// (idx_responses_error_type, migration 0035), which holds failed calls
+// alone: few, beside the calls that succeed.
+func endedWith(prefix string) string {
+	if strings.TrimPrefix(prefix, "+") == "r." {
+		return prefix + "error_type = ?"
+	}
+	return prefix + "id IN (SELECT request_id FROM responses WHERE error_type = ?)"
 }
 
 // answeredBy is the condition that a row of the list prefix names was
@@ -700,6 +715,9 @@ func filterColumns(f qp.CallFilter) []qp.CallFilter {
 	}
 	if f.APIKeyID != "" {
 		out = append(out, qp.CallFilter{APIKeyID: f.APIKeyID})
+	}
+	if f.ErrorType != "" {
+		out = append(out, qp.CallFilter{ErrorType: f.ErrorType})
 	}
 	return out
 }

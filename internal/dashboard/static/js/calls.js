@@ -5,7 +5,14 @@ import { pager } from "./conversations.js";
 import { accountLink } from "./links.js";
 import * as f from "./format.js";
 
-const filterNames = ["model", "response_model", "account", "api_key_id", "status", "stream", "finish_reason", "session_id", "start", "end"];
+const filterNames = ["model", "response_model", "account", "api_key_id", "status", "error_type", "stream", "finish_reason", "session_id", "start", "end"];
+
+// errorTypes are the error types a failed call is recorded with, in the
+// README's order (the server's qwenproxy.ErrorTypes; a Go test holds the
+// two alike).
+export const errorTypes = ["upstream_error", "upstream_timeout", "upstream_auth", "upstream_firewall", "rate_limited",
+  "upstream_stream_cut", "client_disconnect", "credentials_missing", "accounts_unavailable", "database_unavailable",
+  "internal_error", "invalid_input", "shutting_down", "key_concurrency_limit"];
 
 // listed is the address of the list last shown, filters and page, where a
 // call's "← Calls" leads back (it led to every call, the filters dropped).
@@ -33,6 +40,7 @@ export async function calls(main, params) {
   h("label", "Account", h("input", { name: "account", value: filters.account, placeholder: "Qwen account" })),
   h("label", "API key", h("input", { name: "api_key_id", value: filters.api_key_id, placeholder: "key id: key-…, env-…" })),
   select("status", "Status", [["", "any"], ["success", "success"], ["error", "error"]]),
+  select("error_type", "Error type", [["", "any"], ...errorTypes.map((t) => [t, t])]),
   select("stream", "Stream", [["", "any"], ["true", "streamed"], ["false", "not streamed"]]),
   select("finish_reason", "Finish", [["", "any"], ["stop", "stop"], ["length", "length"], ["tool_calls", "tool_calls"], ["content_filter", "content_filter"]]),
   h("label", "Session", h("input", { name: "session_id", value: filters.session_id })),

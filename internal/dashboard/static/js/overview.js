@@ -200,6 +200,15 @@ function render(body, p, totals, wins) {
   // listed as "none" (the calls filter cannot ask for those).
   body.append(h("h2", "By account"), groupTable("by-account", "account", totals.by_account || [],
     (a) => (a ? "#/calls" + qs({ account: a, ...range }) : null)));
+  // Why the errors ended, each type linked to its calls over the range.
+  const failed = totals.by_error_type || [];
+  if (failed.length) {
+    body.append(h("h2", "Errors by type"), h("div.tablewrap", h("table", { dataset: { table: "by-error-type" } },
+      h("thead", h("tr", h("th", "error type"), h("th.num", "errors"))),
+      h("tbody", failed.map((e) => h("tr",
+        h("td", h("a", { href: "#/calls" + qs({ error_type: e.error_type, ...range }) }, e.error_type)),
+        h("td.num", f.int(e.errors))))))));
+  }
 }
 
 // groupTable lists statistics groups (by model, by account), each named by
