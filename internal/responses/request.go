@@ -585,9 +585,14 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			if sum := bytes.TrimSpace(it.Summary); len(sum) > 0 && sum[0] != '[' && !openai.IsNull(sum) {
 				return nil, openai.TypeError(p("summary"), "an array of summary parts", sum)
 			}
+		case "web_search_call", "image_generation_call", "file_search_call", "code_interpreter_call", "mcp_list_tools", "mcp_call":
+			// What OpenAI's hosted tools leave in a conversation begun at
+			// OpenAI: their calls ran there, with their results in the
+			// item. Taken and not read, as Anthropic's server tool blocks
+			// are; the model is told the answer's text around them.
 		default:
 			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
-				"%s: %q items are not supported (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, additional_tools, reasoning and item_reference are)", p("type"), it.Type)
+				"%s: %q items are not supported (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, additional_tools, reasoning, item_reference and the hosted tools' calls — web_search_call, image_generation_call, file_search_call, code_interpreter_call, mcp_list_tools, mcp_call — are)", p("type"), it.Type)
 		}
 	}
 	return out, nil
