@@ -81,6 +81,35 @@ type OutputItem struct {
 	Namespace string         `json:"namespace,omitempty"` // a function call's, when a namespace tool declared it
 	Arguments *string        `json:"arguments,omitempty"`
 	Input     *string        `json:"input,omitempty"` // a custom tool call's
+	// A web_search_call's action: the search Qwen made.
+	Action *SearchAction `json:"action,omitempty"`
+}
+
+// SearchAction is a web_search_call's action: a search, what it searched
+// for and, when the request's include asks for
+// web_search_call.action.sources, the pages it found.
+type SearchAction struct {
+	Type    string          `json:"type"` // "search"
+	Query   string          `json:"query"`
+	Queries []string        `json:"queries,omitempty"`
+	Sources *[]SearchSource `json:"sources,omitempty"`
+}
+
+// SearchSource is a page a search found.
+type SearchSource struct {
+	Type string `json:"type"` // "url"
+	URL  string `json:"url"`
+}
+
+// WebSearchCall is a web_search_call item: Qwen's own web search, made for
+// the answer (status in_progress, searching, completed or failed). sources
+// are nil unless the client asked for them.
+func WebSearchCall(id, status, query string, sources *[]SearchSource) OutputItem {
+	a := &SearchAction{Type: "search", Query: query, Sources: sources}
+	if query != "" {
+		a.Queries = []string{query}
+	}
+	return OutputItem{ID: id, Type: "web_search_call", Status: status, Action: a}
 }
 
 // ContentPart is an output_text part of a message, or a summary_text part of

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	qp "qwenproxy"
@@ -73,7 +74,7 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		return turnSpec{}, openai.InvalidRequest(bad.Param, "invalid_value", "%s %s", bad.Param, bad.Message)
 	}
 	t := turnSpec{
-		format:     responsesFormat{shell: responseShell(req, body), noSummary: !req.WantsSummary(), now: s.now},
+		format:     responsesFormat{shell: responseShell(req, body), noSummary: !req.WantsSummary(), now: s.now, sources: slices.Contains(req.Include, "web_search_call.action.sources")},
 		tools:      set,
 		oneCall:    req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
 		model:      v.model,

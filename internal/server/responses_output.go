@@ -26,6 +26,9 @@ type responsesFormat struct {
 	noSummary bool
 	// now is the server's clock, for a completed response's completed_at.
 	now func() time.Time
+	// sources: the request's include asks for
+	// web_search_call.action.sources.
+	sources bool
 }
 
 func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
@@ -35,7 +38,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &responsesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), tools: t.tools,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
-		holding: t.checked(), noSummary: f.noSummary, now: f.now}
+		holding: t.checked(), noSummary: f.noSummary, now: f.now, withSources: f.sources}
 	if t.stream {
 		c.events().setOpening(func() []byte {
 			o.named()
@@ -64,6 +67,11 @@ type responsesOutput struct {
 	tools     *tools.Set             // the request's, for the namespace of a call
 	noSummary bool                   // see responsesFormat
 	now       func() time.Time       // see responsesFormat
+	// searches are the answer's web searches so far (translate.Answer's),
+	// searchesSent how many of them have a web_search_call item streamed.
+	searches     []translate.Search
+	searchesSent int
+	withSources  bool // see responsesFormat.sources
 }
 
 // callItem is a call's function_call item, or a custom call's
@@ -112,7 +120,7 @@ func (o *responsesOutput) item(typ string) {
 }
 
 func (o *responsesOutput) itemID(index int) string {
-	prefix := map[string]string{"reasoning": "rs", "message": "msg", "function_call": "fc"}[o.open]
+	prefix := map[string]string{"reasoning": "rs", "message": "msg", "function_call": "fc", "web_search_call": "ws"}[o.open]
 	return responses.ID(prefix, o.hex, index)
 }
 
@@ -124,7 +132,18 @@ func (o *responsesOutput) closeItem(status string) {
 	index := len(o.resp.Output)
 	id, text := o.itemID(index), o.current.String()
 	var done responses.OutputItem
-	if o.open == "reasoning" {
+	if o.open == "web_search_call" {
+		search := o.searches[o.searchesSent-1]
+		if status == "incomplete" && len(search.Sources) == 0 {
+			status = "failed" // the answer broke off before the search found anything
+		} else {
+			status = "completed"
+		}
+		if status == "completed" {
+			_ = o.write(o.events.Part("response.web_search_call.completed", id, index, map[string]any{}))
+		}
+		done = o.searchItem(id, status, search)
+	} else if o.open == "reasoning" {
 		_ = o.write(o.events.Part("response.reasoning_summary_text.done", id, index, map[string]any{"summary_index": 0, "text": text}))
 		_ = o.write(o.events.Part("response.reasoning_summary_part.done", id, index,
 			map[string]any{"summary_index": 0, "part": responses.ContentPart{Type: "summary_text", Text: text}}))
@@ -144,6 +163,61 @@ func (o *responsesOutput) closeItem(status string) {
 	o.resp.Output = append(o.resp.Output, done)
 	o.open = ""
 	o.current.Reset()
+}
+
+// searching hears of the answer's web searches (translate.Answer's, all
+// so far): each new one is streamed as a web_search_call item, opened
+// (in_progress, searching) when Qwen calls its search and completed when
+// the answer goes on past it, with what it found. A stream held back whole
+// sends them at its end, a body has them (wholeItems).
+func (o *responsesOutput) searching(list []translate.Search) error {
+	o.searches = list
+	if !o.stream || !o.started || o.holding {
+		return nil
+	}
+	for o.searchesSent < len(list) {
+		o.closeItem("completed")
+		o.searchesSent++
+		o.open = "web_search_call"
+		index := len(o.resp.Output)
+		id := o.itemID(index)
+		_ = o.write(o.events.ItemAdded(index, o.searchItem(id, "in_progress", list[o.searchesSent-1])))
+		_ = o.write(o.events.Part("response.web_search_call.in_progress", id, index, map[string]any{}))
+		_ = o.write(o.events.Part("response.web_search_call.searching", id, index, map[string]any{}))
+	}
+	return o.err
+}
+
+// searchItem is search's web_search_call item, its sources given when the
+// request's include asks for them (and the item is done).
+func (o *responsesOutput) searchItem(id, status string, search translate.Search) responses.OutputItem {
+	var sources *[]responses.SearchSource
+	if o.withSources && status != "in_progress" {
+		list := make([]responses.SearchSource, 0, len(search.Sources))
+		for _, s := range search.Sources {
+			list = append(list, responses.SearchSource{Type: "url", URL: s.URL})
+		}
+		sources = &list
+	}
+	return responses.WebSearchCall(id, status, search.Query, sources)
+}
+
+// writeSearches streams the searches not streamed yet, each whole.
+func (o *responsesOutput) writeSearches() {
+	for o.searchesSent < len(o.searches) {
+		o.closeItem("completed")
+		o.searchesSent++
+		index := len(o.resp.Output)
+		id := responses.ID("ws", o.hex, index)
+		search := o.searches[o.searchesSent-1]
+		_ = o.write(o.events.ItemAdded(index, o.searchItem(id, "in_progress", search)))
+		_ = o.write(o.events.Part("response.web_search_call.in_progress", id, index, map[string]any{}))
+		_ = o.write(o.events.Part("response.web_search_call.searching", id, index, map[string]any{}))
+		_ = o.write(o.events.Part("response.web_search_call.completed", id, index, map[string]any{}))
+		done := o.searchItem(id, "completed", search)
+		_ = o.write(o.events.ItemDone(index, done))
+		o.resp.Output = append(o.resp.Output, done)
+	}
 }
 
 func (o *responsesOutput) content(s string) error {
@@ -275,6 +349,8 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		return body
 	}
 	if o.holding { // checked whole: each piece of text goes out as one delta
+		o.searches = ans.Searches()
+		o.writeSearches()
 		o.writeHeld()
 	}
 	if o.open == "message" {
@@ -339,6 +415,9 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 		r.Output = []responses.OutputItem{}
 		if reasoned := o.reasoned.String(); reasoned != "" && !o.noSummary {
 			r.Output = append(r.Output, responses.Reasoning(responses.ID("rs", o.hex, len(r.Output)), reasoned))
+		}
+		for _, search := range ans.Searches() {
+			r.Output = append(r.Output, o.searchItem(responses.ID("ws", o.hex, len(r.Output)), "completed", search))
 		}
 		r.Output = o.wholeItems(r.Output, ans)
 	}
@@ -429,6 +508,8 @@ func (o *responsesOutput) asCut() *responses.Response {
 	r.Output = slices.Clone(o.resp.Output)
 	id := o.itemID(len(r.Output))
 	switch text := o.current.String(); o.open {
+	case "web_search_call":
+		r.Output = append(r.Output, o.searchItem(id, "in_progress", o.searches[o.searchesSent-1]))
 	case "reasoning":
 		r.Output = append(r.Output, responses.Reasoning(id, text))
 	case "message":

@@ -519,6 +519,13 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		if ev.Kind != qwen.EventCreated && ev.Kind != qwen.EventKeepAlive {
 			start()
 		}
+		if ev.SearchCall || len(ev.Sources) > 0 {
+			if ss, ok := out.(searchStreamer); ok {
+				if err := ss.searching(ans.Searches()); err != nil {
+					return err
+				}
+			}
+		}
 		if (content != "" || reasoning != "") && rs.FirstTokenAt.IsZero() {
 			rs.FirstTokenAt = s.now()
 		}
@@ -546,6 +553,13 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	}
 	ans.StopSequence = path.matched()
 	return ans.Empty()
+}
+
+// searchStreamer is an output that shows Qwen's web searches as they are
+// made (the Responses API's web_search_call items): it hears of the
+// answer's searches so far whenever a search is called or finds pages.
+type searchStreamer interface {
+	searching(list []translate.Search) error
 }
 
 // promptCounter is an output whose opening names the prompt's token count
