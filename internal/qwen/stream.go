@@ -149,9 +149,11 @@ type rawEvent struct {
 				WebSearchInfo []Source `json:"web_search_info"`
 			} `json:"extra"`
 			ReasoningContent string `json:"reasoning_content"`
-			FunctionCall     *struct {
-				Name      string `json:"name"`
-				Arguments string `json:"arguments"`
+			// Arguments are a JSON object in a string (as OpenAI's), or
+			// the object itself: which, no capture shows.
+			FunctionCall *struct {
+				Name      string          `json:"name"`
+				Arguments json.RawMessage `json:"arguments"`
 			} `json:"function_call"`
 		} `json:"delta"`
 	} `json:"choices"`
@@ -643,15 +645,19 @@ func (s *Stream) newSummary(paragraphs []string) string {
 // masked is b with the secrets of the answer's credentials masked.
 func (s *Stream) masked(b []byte) []byte { return s.masks.of(s.creds).Bytes(b) }
 
-// searchQuery is what a web_search call's arguments (a JSON object, as a
-// string) search for: their "query", else their "queries" joined; "" when
-// they name none.
-func searchQuery(arguments string) string {
+// searchQuery is what a web_search call's arguments (a JSON object, or
+// one in a string) search for: their "query", else their "queries" joined;
+// "" when they name none.
+func searchQuery(arguments json.RawMessage) string {
+	var inString string
+	if json.Unmarshal(arguments, &inString) == nil {
+		arguments = json.RawMessage(inString)
+	}
 	var args struct {
 		Query   any `json:"query"`
 		Queries any `json:"queries"`
 	}
-	if json.Unmarshal([]byte(arguments), &args) != nil {
+	if json.Unmarshal(arguments, &args) != nil {
 		return ""
 	}
 	for _, v := range []any{args.Query, args.Queries} {
