@@ -151,6 +151,22 @@ test('a search is a web_search_call item the SDK streams and resends', async () 
   assert.match(next.output_text, /Earlier answers of mine: 1/);
 });
 
+// The hosted image generation tool, forced, draws: an image_generation_call
+// item whose result is the image as base64, streamed with the SDK's
+// response.image_generation_call.* events.
+test('a forced image_generation tool answers with an image_generation_call', async () => {
+  const stream = client.responses.stream({ model: 'qwen3-max', tools: [{ type: 'image_generation' }], tool_choice: { type: 'image_generation' }, input: 'a red fox' });
+  const events = [];
+  for (const name of ['response.image_generation_call.in_progress', 'response.image_generation_call.generating', 'response.image_generation_call.completed']) {
+    stream.on(name, (ev) => events.push(ev.type));
+  }
+  const res = await stream.finalResponse();
+  assert.deepEqual(events, ['response.image_generation_call.in_progress', 'response.image_generation_call.generating', 'response.image_generation_call.completed']);
+  assert.deepEqual(res.output.map((i) => i.type), ['image_generation_call']);
+  assert.equal(res.output[0].status, 'completed');
+  assert.equal(Buffer.from(res.output[0].result, 'base64').subarray(1, 4).toString(), 'PNG');
+});
+
 // openai 6.49's additional_tools item (role developer) offers more tools from
 // its place in the conversation; it was a 400 listing the supported items. The
 // history is resent as the SDK's toResponseInputItems() normalizes it, the

@@ -17,9 +17,9 @@ import (
 // never gives. Every field of openai-go v3.98.0's ResponseNewParams is here.
 var Fields = []openai.Field{
 	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*`, `claude-*` or `dall-e-*` name it does not map is `DEFAULT_MODEL`)"},
-	{Name: "input", Policy: openai.Honoured, Doc: "a string or input items: messages, `function_call`, `function_call_output`, `custom_tool_call`, `custom_tool_call_output`, `item_reference`, `additional_tools` (its tools offered from where it stands; `reasoning` items dropped, as are the hosted tools' calls of a conversation begun at OpenAI: `web_search_call`, `image_generation_call`, …)"},
+	{Name: "input", Policy: openai.Honoured, Doc: "a string or input items: messages, `function_call`, `function_call_output`, `custom_tool_call`, `custom_tool_call_output`, `item_reference`, `additional_tools` (its tools offered from where it stands; `reasoning` items dropped, as are the hosted tools' calls of a conversation begun at OpenAI: `web_search_call`, …; an `image_generation_call` is told as `[an image, generated]`)"},
 	{Name: "instructions", Policy: openai.Honoured, Doc: "the system prompt"},
-	{Name: "tools", Policy: openai.Honoured, Doc: "function and custom tools, emulated (a `strict` function's calls validated against its parameters), also a `namespace` tool's (a call of one carries its `namespace`); `web_search` lets Qwen search on its own (`auto_search`) where the model has it; other hosted tools are not offered to the model"},
+	{Name: "tools", Policy: openai.Honoured, Doc: "function and custom tools, emulated (a `strict` function's calls validated against its parameters), also a `namespace` tool's (a call of one carries its `namespace`); `web_search` lets Qwen search on its own (`auto_search`) where the model has it; `image_generation`, forced by `tool_choice` or beside an `-image` model, has Qwen draw the answer as an `image_generation_call`; other hosted tools are not offered to the model"},
 	{Name: "tool_choice", Policy: openai.Honoured, Doc: "`none`/`auto`/`required`/a named function or custom tool/`allowed_tools`, emulated; the declared web search tool (`{\"type\":\"web_search\"}`, or `required` with no other tool declared): the turn searches"},
 	{Name: "parallel_tool_calls", Policy: openai.Honoured, Doc: "`false`: only an answer's first call is kept"},
 	{Name: "text", Policy: openai.Honoured, Doc: "`format`: `text`, `json_object` or `json_schema`, emulated as `response_format`; `verbosity` (`low`, `medium`, `high`) checked, no effect"},
@@ -45,7 +45,7 @@ var Fields = []openai.Field{
 	{Name: "context_management", Policy: openai.Ignored, Check: openai.CheckArray, Doc: "a list; Qwen keeps its chat's context itself"},
 	{Name: "max_tool_calls", Policy: openai.Ignored, Check: openai.CheckInteger(1, math.MaxInt64), Doc: "at least 1, echoed (null when not sent); it bounds hosted tools' calls, and Qwen decides how often it searches"},
 	{Name: "access_programs", Policy: openai.Ignored, Check: openai.CheckObject, Doc: "an object"},
-	{Name: "image", Policy: openai.Ignored, Check: openai.CheckObject, Doc: "an object: options of the hosted image tool, which is not offered"},
+	{Name: "image", Policy: openai.Ignored, Check: openai.CheckObject, Doc: "an object; Qwen decides how it draws"},
 	{Name: "top_logprobs", Policy: openai.Refused, Check: openai.CheckTopLogprobs, Doc: "0–20, echoed (0 when not sent); anything but 0 is a 400: Qwen gives no log probabilities"},
 	{Name: "moderation", Policy: openai.Refused, Check: openai.Refuse("the proxy does not moderate input or output"), Doc: "a 400: the proxy cannot moderate"},
 	{Name: "conversation", Policy: openai.Refused, Check: openai.Refuse("the proxy keeps no Conversations API objects; continue with previous_response_id, or send the history in input"),

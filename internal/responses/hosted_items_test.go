@@ -8,12 +8,13 @@ import (
 )
 
 // What OpenAI's hosted tools leave in a conversation begun at OpenAI — a
-// web search's web_search_call, an image_generation_call with its picture,
-// file_search_call, code_interpreter_call, an MCP server's mcp_list_tools
-// and mcp_call — is taken and not read, as Anthropic's server tool blocks
-// are: the model is told the answer's text around them. They were a 400
-// ("web_search_call items are not supported"), so a conversation that had
-// searched at OpenAI could not go on through the proxy.
+// web search's web_search_call, file_search_call, code_interpreter_call,
+// an MCP server's mcp_list_tools and mcp_call — is taken and not read, as
+// Anthropic's server tool blocks are: the model is told the answer's text
+// around them; an image_generation_call is told as the image it made
+// ("[an image, generated]"). They were a 400 ("web_search_call items are
+// not supported"), so a conversation that had searched at OpenAI could
+// not go on through the proxy.
 func TestHostedToolItemsOfAConversationBegunAtOpenAIAreTaken(t *testing.T) {
 	body := `{"model":"gpt-5","tools":[{"type":"web_search"}],"input":[
 		{"role":"user","content":"news in Oslo, and draw it"},
@@ -34,7 +35,7 @@ func TestHostedToolItemsOfAConversationBegunAtOpenAIAreTaken(t *testing.T) {
 	}
 	want := []qp.Message{
 		{Role: "user", Text: "news in Oslo, and draw it"},
-		{Role: "assistant", Text: "Oslo is busy."},
+		{Role: "assistant", Text: "[an image, generated]\n\nOslo is busy."},
 		{Role: "user", Text: "more"},
 	}
 	a, _ := json.Marshal(r.Conversation())

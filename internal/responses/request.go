@@ -293,8 +293,8 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 	if fe := set.Apply(changes); fe != nil {
 		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
 	}
-	if r.ForcesSearch() {
-		return set, nil // the search runs whatever the model says: the choice stays auto
+	if r.ForcesSearch() || r.ForcesImage() {
+		return set, nil // the search or the image runs whatever the model says: the choice stays auto
 	}
 	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
 		msg := fe.Message
@@ -398,6 +398,36 @@ func (r *Request) ForcesSearch() bool {
 		return true
 	}
 	other := func(t Tool) bool { return !isWebSearch(t.Type) }
+	return string(bytes.TrimSpace(r.ToolChoice)) == `"required"` && !slices.ContainsFunc(r.Tools, other) &&
+		!slices.ContainsFunc(r.additions, func(a addition) bool { return len(a.tools) > 0 })
+}
+
+// ImageTool reports whether the request declares OpenAI's hosted image
+// generation tool ({"type":"image_generation"}), which Qwen's own image
+// generation (its t2i chat) stands for when the turn draws: its answer is
+// then an image_generation_call item. Its settings (size, quality, …) have
+// no effect.
+func (r *Request) ImageTool() bool {
+	return slices.ContainsFunc(r.Tools, func(t Tool) bool { return t.Type == imageGeneration })
+}
+
+// imageGeneration is the hosted image generation tool's type.
+const imageGeneration = "image_generation"
+
+// ForcesImage reports whether tool_choice forces the declared image
+// generation tool: named ({"type":"image_generation"}), or "required" with
+// no other tool declared, as for the web search (ForcesSearch).
+func (r *Request) ForcesImage() bool {
+	if !r.ImageTool() {
+		return false
+	}
+	var named struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(r.ToolChoice, &named) == nil && named.Type == imageGeneration {
+		return true
+	}
+	other := func(t Tool) bool { return t.Type != imageGeneration }
 	return string(bytes.TrimSpace(r.ToolChoice)) == `"required"` && !slices.ContainsFunc(r.Tools, other) &&
 		!slices.ContainsFunc(r.additions, func(a addition) bool { return len(a.tools) > 0 })
 }
@@ -585,7 +615,15 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			if sum := bytes.TrimSpace(it.Summary); len(sum) > 0 && sum[0] != '[' && !openai.IsNull(sum) {
 				return nil, openai.TypeError(p("summary"), "an array of summary parts", sum)
 			}
-		case "web_search_call", "image_generation_call", "file_search_call", "code_interpreter_call", "mcp_list_tools", "mcp_call":
+		case "image_generation_call":
+			// A picture the assistant made (here, or at OpenAI): the model
+			// is told it was made, as the answer that was one is keyed.
+			if n := len(out); n > 0 && out[n-1].Role == "assistant" && out[n-1].Text != "" {
+				out[n-1].Text += "\n\n" + ImageCallText + "\n\n"
+			} else {
+				out = append(out, qp.Message{Role: "assistant", Text: ImageCallText + "\n\n"})
+			}
+		case "web_search_call", "file_search_call", "code_interpreter_call", "mcp_list_tools", "mcp_call":
 			// What OpenAI's hosted tools leave in a conversation begun at
 			// OpenAI: their calls ran there, with their results in the
 			// item. Taken and not read, as Anthropic's server tool blocks

@@ -83,6 +83,24 @@ type OutputItem struct {
 	Input     *string        `json:"input,omitempty"` // a custom tool call's
 	// A web_search_call's action: the search Qwen made.
 	Action *SearchAction `json:"action,omitempty"`
+	// An image_generation_call's image, base64 (null until it is done).
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+// ImageCallText is an image_generation_call as the model is told it in a
+// conversation: the image is in its chat (or, for a conversation begun at
+// OpenAI, was shown to its user), not in the text.
+const ImageCallText = "[an image, generated]"
+
+// ImageGenerationCall is an image_generation_call item: Qwen's image
+// generation (status in_progress, generating, completed or failed), result
+// the image as base64, nil while there is none.
+func ImageGenerationCall(id, status string, result *string) OutputItem {
+	raw := json.RawMessage("null")
+	if result != nil {
+		raw, _ = json.Marshal(*result) // a string: cannot fail
+	}
+	return OutputItem{ID: id, Type: "image_generation_call", Status: status, Result: raw}
 }
 
 // SearchAction is a web_search_call's action: a search, what it searched

@@ -267,6 +267,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 	if err == nil {
 		err = s.citeSources(ans, out, clean != "", t.stop)
 	}
+	if f, ok := out.(imageFetcher); ok && err == nil {
+		err = f.fetchImage(ctx, ans) // within IMAGE_TIMEOUT, as the generation
+	}
 	if err != nil && t.image && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.r.Context().Err() == nil {
 		err = errImageTimeout
 	}
@@ -553,6 +556,13 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	}
 	ans.StopSequence = path.matched()
 	return ans.Empty()
+}
+
+// imageFetcher is an output whose answer carries the image's bytes (the
+// Responses API's image_generation_call): it fetches them once Qwen has
+// given the image's URL.
+type imageFetcher interface {
+	fetchImage(ctx context.Context, ans *translate.Answer) error
 }
 
 // searchStreamer is an output that shows Qwen's web searches as they are
