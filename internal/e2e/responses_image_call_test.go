@@ -83,11 +83,29 @@ func TestResponsesImageGenerationToolAnswersWithAnImageGenerationCall(t *testing
 	if err := json.NewDecoder(first.Body).Decode(&answer); err != nil {
 		t.Fatal(err)
 	}
+	// The history shows the image as the record keeps it: its size and URL.
+	e.sync()
+	status, transcript := getJSON(t, e, http.MethodGet, "/v1/sessions/"+first.Header.Get("X-Session-Id")+"/transcript")
+	shown, _ := json.Marshal(transcript["data"])
+	if status != http.StatusOK || !strings.Contains(string(shown), `"content":"[image `) || !strings.Contains(string(shown), `.png]"`) {
+		t.Errorf("transcript %d: %s", status, shown)
+	}
 	history, _ := json.Marshal(append(append([]json.RawMessage{json.RawMessage(`{"role":"user","content":"a blue fox"}`)}, answer.Output...),
 		json.RawMessage(`{"role":"user","content":"what did you draw?"}`)))
 	next := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","tools":[{"type":"image_generation"}],"input":`+string(history)+`}`, nil)
 	if body := readBody(t, next); next.StatusCode != http.StatusOK || next.Header.Get("X-Session-Id") != first.Header.Get("X-Session-Id") || !strings.Contains(body, "Earlier answers of mine: 1") {
 		t.Errorf("resent: %d (session %s, want %s) %s", next.StatusCode, next.Header.Get("X-Session-Id"), first.Header.Get("X-Session-Id"), body)
+	}
+	// Its call's input in the history is the new question alone: the image
+	// item resent is the answer it follows.
+	e.sync()
+	_, transcript = getJSON(t, e, http.MethodGet, "/v1/sessions/"+first.Header.Get("X-Session-Id")+"/transcript")
+	calls, _ := transcript["data"].([]any)
+	if len(calls) != 2 {
+		t.Fatalf("transcript: %v", transcript)
+	}
+	if input, _ := json.Marshal(calls[1].(map[string]any)["input"]); string(input) != `[{"content":"what did you draw?","role":"user"}]` {
+		t.Errorf("the second call's input: %s", input)
 	}
 
 	// Declared, not forced, on a model's plain name: not offered (Qwen's

@@ -224,8 +224,8 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 		}
 		var m wireMessage
 		switch {
-		case it.Type == "function_call" || it.Type == "custom_tool_call":
-			start = i + 1
+		case it.Type == "function_call" || it.Type == "custom_tool_call" || it.Type == "image_generation_call":
+			start = i + 1 // an image the answer drew is the answer too
 		case it.Role == "assistant" && (json.Unmarshal(items[i], &m) != nil || !unanswered(m)):
 			start = i + 1
 		}
@@ -410,7 +410,8 @@ func answer(body json.RawMessage) *MessageJSON {
 			CallID    string          `json:"call_id"`
 			Name      string          `json:"name"`
 			Arguments string          `json:"arguments"`
-			Input     string          `json:"input"` // a custom_tool_call's
+			Input     string          `json:"input"`  // a custom_tool_call's
+			Result    *string         `json:"result"` // an image_generation_call's
 		} `json:"output"`
 	}
 	if len(body) == 0 || json.Unmarshal(body, &resp) != nil {
@@ -438,6 +439,13 @@ func answer(body json.RawMessage) *MessageJSON {
 				m.ToolCalls = append(m.ToolCalls, ToolCallJSON{ID: o.CallID, Name: o.Name, Arguments: o.Arguments})
 			case "custom_tool_call":
 				m.ToolCalls = append(m.ToolCalls, ToolCallJSON{ID: o.CallID, Name: o.Name, Arguments: o.Input, Custom: true})
+			case "image_generation_call":
+				// The image, as the record keeps it: "[image N bytes: URL]".
+				if o.Result != nil && strings.HasPrefix(*o.Result, "[image ") {
+					m.Content += *o.Result
+				} else {
+					m.Content += "[image_generation_call]"
+				}
 			}
 		}
 		return &m

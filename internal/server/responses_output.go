@@ -94,6 +94,7 @@ type responsesOutput struct {
 	imageCall    bool // see responsesFormat
 	fetch        func(ctx context.Context, url string) ([]byte, error)
 	image        []byte // the image of an imageCall answer, once fetched
+	imageURL     string // Qwen's URL of it
 }
 
 // imageCallText is an image_generation_call as the model is told it in a
@@ -111,21 +112,21 @@ func (o *responsesOutput) fetchImage(ctx context.Context, ans *translate.Answer)
 		return ans.NoImage()
 	}
 	data, err := o.fetch(ctx, ans.Image())
-	o.image = data
+	o.image, o.imageURL = data, ans.Image()
 	return err
 }
 
 // imageItem is the answer's image_generation_call item: with the image as
-// base64, or, record, with a reference to it (the record keeps the
-// image's URL, in qwen_response, and its size, not its bytes, as an image
-// generation's b64_json).
+// base64, or, record, with a reference to it, "[image 84 bytes: <Qwen's
+// URL>]" (the record keeps the image's size and URL, not its bytes, as an
+// image generation's).
 func (o *responsesOutput) imageItem(id, status string, record bool) responses.OutputItem {
 	if o.image == nil {
 		return responses.ImageGenerationCall(id, status, nil)
 	}
 	result := base64.StdEncoding.EncodeToString(o.image)
 	if record {
-		result = fmt.Sprintf("[image %d bytes]", len(o.image))
+		result = fmt.Sprintf("[image %d bytes: %s]", len(o.image), o.imageURL)
 	}
 	return responses.ImageGenerationCall(id, status, &result)
 }
