@@ -126,3 +126,26 @@ func TestResponsesImageGenerationToolAnswersWithAnImageGenerationCall(t *testing
 		}
 	}
 }
+
+// An image_generation_call resent as input (the proxy's own, or one of a
+// conversation begun at OpenAI) carries the image as base64 in its result:
+// the record keeps a reference to it, as to any image a client sends
+// (RECORD_IMAGE_BYTES=false), not its bytes. They were recorded whole.
+func TestAResentImageGenerationCallIsRecordedAsAReference(t *testing.T) {
+	e := start(t, nil)
+	first := finalResponse(t, postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","tools":[{"type":"image_generation"}],"tool_choice":{"type":"image_generation"},"input":"a fox"}`, nil), false)
+	var items []json.RawMessage
+	if err := json.Unmarshal(first.Output, &items); err != nil || len(items) != 1 {
+		t.Fatalf("output %s", first.Output)
+	}
+	input, _ := json.Marshal([]json.RawMessage{json.RawMessage(`{"role":"user","content":"a fox"}`), items[0], json.RawMessage(`{"role":"user","content":"again"}`)})
+	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":`+string(input)+`}`, nil)
+	if body := readBody(t, resp); resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	e.sync()
+	kept := e.lastRow().OpenAIRequest.String
+	if strings.Contains(kept, "iVBORw0KGgo") || !strings.Contains(kept, `"result":"[image, `) {
+		t.Fatalf("recorded request %s", kept)
+	}
+}
