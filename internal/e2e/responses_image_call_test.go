@@ -149,3 +149,34 @@ func TestAResentImageGenerationCallIsRecordedAsAReference(t *testing.T) {
 		t.Fatalf("recorded request %s", kept)
 	}
 }
+
+// The image generation tool's settings are held to what POST
+// /v1/images/generations holds the same fields to: its size is sent as the
+// nearest ratio Qwen takes, and what Qwen cannot give — a transparent
+// background, another format than PNG, partial images, a mask — is a 400
+// naming it, as a malformed value is, not an image that quietly differs.
+// They were taken unread.
+func TestTheImageGenerationToolsSettingsAreChecked(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","tools":[{"type":"image_generation","size":"1536x1024","quality":"high","background":"opaque","output_format":"png","moderation":"low","output_compression":80}],"tool_choice":{"type":"image_generation"},"input":"a fox"}`, nil)
+	if body := readBody(t, resp); resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	e.sync()
+	if q := e.lastRow().QwenRequest.String; !strings.Contains(q, `"size":"4:3"`) {
+		t.Errorf("the size was not sent as Qwen's ratio: %s", q)
+	}
+	for setting, param := range map[string]string{
+		`"background":"transparent"`: "tools[0].background",
+		`"output_format":"jpeg"`:     "tools[0].output_format",
+		`"partial_images":2`:         "tools[0].partial_images",
+		`"size":"huge"`:              "tools[0].size",
+		`"quality":"ultra"`:          "tools[0].quality",
+		`"input_image_mask":{"image_url":"data:image/png;base64,AAAA"}`: "tools[0].input_image_mask",
+	} {
+		env := decodeEnvelope(t, postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","tools":[{"type":"image_generation",`+setting+`}],"tool_choice":{"type":"image_generation"},"input":"a fox"}`, nil))
+		if env.Error.Param == nil || *env.Error.Param != param {
+			t.Errorf("%s: %+v, want a 400 naming %s", setting, env.Error, param)
+		}
+	}
+}

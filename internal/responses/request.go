@@ -76,6 +76,26 @@ type Tool struct {
 	SearchContextSize json.RawMessage `json:"search_context_size"`
 	UserLocation      json.RawMessage `json:"user_location"`
 	Filters           json.RawMessage `json:"filters"`
+	// The image generation tool's settings: checked as the image
+	// endpoint's fields are (openai.CheckImageToolSettings); size is sent.
+	Size              json.RawMessage `json:"size"`
+	Quality           json.RawMessage `json:"quality"`
+	Background        json.RawMessage `json:"background"`
+	Moderation        json.RawMessage `json:"moderation"`
+	OutputFormat      json.RawMessage `json:"output_format"`
+	OutputCompression json.RawMessage `json:"output_compression"`
+	PartialImages     json.RawMessage `json:"partial_images"`
+	InputFidelity     json.RawMessage `json:"input_fidelity"`
+	InputImageMask    json.RawMessage `json:"input_image_mask"`
+}
+
+// imageSettings checks an image generation tool's settings; p names a field.
+func (t *Tool) imageSettings(p func(string) string) *openai.Error {
+	return openai.CheckImageToolSettings(p, openai.ImageToolSetting{Key: "size", Value: t.Size},
+		openai.ImageToolSetting{Key: "quality", Value: t.Quality}, openai.ImageToolSetting{Key: "background", Value: t.Background},
+		openai.ImageToolSetting{Key: "moderation", Value: t.Moderation}, openai.ImageToolSetting{Key: "output_format", Value: t.OutputFormat},
+		openai.ImageToolSetting{Key: "output_compression", Value: t.OutputCompression}, openai.ImageToolSetting{Key: "partial_images", Value: t.PartialImages},
+		openai.ImageToolSetting{Key: "input_fidelity", Value: t.InputFidelity}, openai.ImageToolSetting{Key: "input_image_mask", Value: t.InputImageMask})
 }
 
 // searchSettings checks a web search tool's settings; p names a field.
@@ -351,6 +371,11 @@ func offeredTools(list []Tool, param string, add func(tools.Tool, func(string) s
 					return nil, e
 				}
 			}
+			if t.Type == imageGeneration {
+				if e := t.imageSettings(p); e != nil {
+					return nil, e
+				}
+			}
 			// Hosted tools (web_search, local_shell, …) are run by
 			// OpenAI's servers or need their own item types: they are not
 			// offered to the model, so an agent that declares them next to
@@ -409,6 +434,17 @@ func (r *Request) ForcesSearch() bool {
 // no effect.
 func (r *Request) ImageTool() bool {
 	return slices.ContainsFunc(r.Tools, func(t Tool) bool { return t.Type == imageGeneration })
+}
+
+// ImageSize is the ratio Qwen takes nearest to the declared image
+// generation tool's size ("" for auto or none).
+func (r *Request) ImageSize() string {
+	for _, t := range r.Tools {
+		if t.Type == imageGeneration {
+			return openai.ImageToolSize(t.Size)
+		}
+	}
+	return ""
 }
 
 // imageGeneration is the hosted image generation tool's type.

@@ -109,6 +109,7 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		f := t.format.(responsesFormat)
 		f.imageCall, f.fetch = true, s.fetchGenerated
 		t.format = f
+		t.imageSize = req.ImageSize()
 	}
 	if apiErr := imageAnswerConflict(&t, "text.format", "tool_choice"); apiErr != nil {
 		if !v.image { // the forced tool's image, not a variant's

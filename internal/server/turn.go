@@ -39,6 +39,9 @@ type turnSpec struct {
 	// feature_config auto_search, the sources as search's.
 	autoSearch bool
 	image      bool // Qwen generates an image: chat_type t2i, answered as Markdown
+	// imageSize is the ratio the image is drawn in (the image generation
+	// tool's size, as Qwen takes it: "16:9"), "" for Qwen's choice.
+	imageSize string
 	// edit (with image) has Qwen edit the turn's images instead: chat_type
 	// image_edit, the images as the message's files, answered as image is.
 	edit bool
@@ -327,7 +330,11 @@ func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, p
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
 	spec.ChatType, spec.AutoSearch, spec.ThinkingAuto = t.chatType(), t.autoSearch, t.thinkingAuto
-	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
+	qreq := qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec)
+	if t.image {
+		qreq.Size = t.imageSize
+	}
+	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qreq)
 	if rq.QwenRequest == nil || err == nil { // what the answer came from, when one did (after a move to another account)
 		rq.QwenRequest = unsignedFiles(body, len(spec.Files) > 0)
 	}

@@ -1,0 +1,64 @@
+package openai
+
+import (
+	"encoding/json"
+	"strings"
+
+	"qwenproxy/internal/jsonscan"
+)
+
+// ImageToolSetting is one setting of the Responses API's image_generation
+// tool and its value (nil when absent).
+type ImageToolSetting struct {
+	Key   string
+	Value json.RawMessage
+}
+
+// imageToolChecks hold the image generation tool's settings to what
+// POST /v1/images/generations holds the same fields to: what Qwen cannot
+// give (a transparent background, another format than PNG, partial
+// images, a mask) is a 400, not an image that quietly differs; the rest is
+// checked and has no effect. size is sent as the nearest ratio Qwen takes.
+var imageToolChecks = map[string]func(string, json.RawMessage) *Error{
+	"size": func(name string, v json.RawMessage) *Error {
+		s, ok := jsonscan.StringValue(v)
+		if !ok {
+			return TypeError(name, "a string", v)
+		}
+		if _, err := AspectRatio(s); err != nil {
+			return InvalidRequest(name, "invalid_value", "%s must be auto or WIDTHxHEIGHT (64 to 8192 each), e.g. 1024x1024; got %q", name, s)
+		}
+		return nil
+	},
+	"quality":            enum("auto", "low", "medium", "high"),
+	"background":         opaqueBackground,
+	"moderation":         enum("auto", "low"),
+	"output_format":      enum("png"),
+	"output_compression": integer(0, 100),
+	"partial_images":     integer(0, 0),
+	"input_fidelity":     enum("high", "low"),
+	"input_image_mask":   Refuse("Qwen's image editing takes no mask: say in the prompt what to change"),
+}
+
+// CheckImageToolSettings checks the image generation tool's settings in
+// turn, naming each param(key).
+func CheckImageToolSettings(param func(key string) string, settings ...ImageToolSetting) *Error {
+	for _, s := range settings {
+		check := imageToolChecks[s.Key]
+		if check == nil || IsNull(s.Value) {
+			continue
+		}
+		if err := check(param(s.Key), s.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ImageToolSize is the ratio Qwen takes nearest to the tool's size ("" for
+// auto or none; the size was checked).
+func ImageToolSize(size json.RawMessage) string {
+	s, _ := jsonscan.StringValue(size)
+	ratio, _ := AspectRatio(strings.TrimSpace(s))
+	return ratio
+}
