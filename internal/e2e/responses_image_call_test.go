@@ -152,10 +152,11 @@ func TestAResentImageGenerationCallIsRecordedAsAReference(t *testing.T) {
 
 // The image generation tool's settings are held to what POST
 // /v1/images/generations holds the same fields to: its size is sent as the
-// nearest ratio Qwen takes, and what Qwen cannot give — a transparent
-// background, another format than PNG, partial images, a mask — is a 400
-// naming it, as a malformed value is, not an image that quietly differs.
-// They were taken unread.
+// nearest ratio Qwen takes, and, when the turn draws, what Qwen cannot give
+// — a transparent background, another format than PNG, partial images, a
+// mask — is a 400 naming it, as a malformed value always is, not an image
+// that quietly differs. They were taken unread. Declared and not used (an
+// agent may declare it on every call), a valid setting passes.
 func TestTheImageGenerationToolsSettingsAreChecked(t *testing.T) {
 	e := start(t, nil)
 	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","tools":[{"type":"image_generation","size":"1536x1024","quality":"high","background":"opaque","output_format":"png","moderation":"low","output_compression":80}],"tool_choice":{"type":"image_generation"},"input":"a fox"}`, nil)
@@ -178,5 +179,13 @@ func TestTheImageGenerationToolsSettingsAreChecked(t *testing.T) {
 		if env.Error.Param == nil || *env.Error.Param != param {
 			t.Errorf("%s: %+v, want a 400 naming %s", setting, env.Error, param)
 		}
+	}
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","tools":[{"type":"image_generation","output_format":"webp","background":"transparent","partial_images":2}],"input":"hello"}`, nil)
+	if body := readBody(t, resp); resp.StatusCode != http.StatusOK {
+		t.Errorf("declared, not used: %d %s", resp.StatusCode, body)
+	}
+	env := decodeEnvelope(t, postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","tools":[{"type":"image_generation","output_format":"gif"}],"input":"hello"}`, nil))
+	if env.Error.Param == nil || *env.Error.Param != "tools[0].output_format" {
+		t.Errorf("a malformed setting: %+v", env.Error)
 	}
 }

@@ -14,11 +14,10 @@ type ImageToolSetting struct {
 	Value json.RawMessage
 }
 
-// imageToolChecks hold the image generation tool's settings to what
-// POST /v1/images/generations holds the same fields to: what Qwen cannot
-// give (a transparent background, another format than PNG, partial
-// images, a mask) is a 400, not an image that quietly differs; the rest is
-// checked and has no effect. size is sent as the nearest ratio Qwen takes.
+// imageToolChecks hold the image generation tool's settings to OpenAI's
+// definition of them, wherever the tool is declared (an agent may declare
+// it on every call: its valid settings must pass, also those Qwen cannot
+// give, which matter only when the turn draws: ImageToolRefusals).
 var imageToolChecks = map[string]func(string, json.RawMessage) *Error{
 	"size": func(name string, v json.RawMessage) *Error {
 		s, ok := jsonscan.StringValue(v)
@@ -31,20 +30,40 @@ var imageToolChecks = map[string]func(string, json.RawMessage) *Error{
 		return nil
 	},
 	"quality":            enum("auto", "low", "medium", "high"),
-	"background":         opaqueBackground,
+	"background":         enum("auto", "opaque", "transparent"),
 	"moderation":         enum("auto", "low"),
-	"output_format":      enum("png"),
+	"output_format":      enum("png", "jpeg", "webp"),
 	"output_compression": integer(0, 100),
-	"partial_images":     integer(0, 0),
+	"partial_images":     integer(0, 3),
 	"input_fidelity":     enum("high", "low"),
-	"input_image_mask":   Refuse("Qwen's image editing takes no mask: say in the prompt what to change"),
+	"input_image_mask":   object,
+}
+
+// imageToolRefusals are what Qwen cannot give of the settings when the
+// turn draws: a 400, as POST /v1/images/generations answers the same
+// fields, not an image that quietly differs.
+var imageToolRefusals = map[string]func(string, json.RawMessage) *Error{
+	"background":       opaqueBackground,
+	"output_format":    enum("png"),
+	"partial_images":   integer(0, 0),
+	"input_image_mask": Refuse("Qwen's image editing takes no mask: say in the prompt what to change"),
 }
 
 // CheckImageToolSettings checks the image generation tool's settings in
-// turn, naming each param(key).
+// turn against OpenAI's definition, naming each param(key).
 func CheckImageToolSettings(param func(key string) string, settings ...ImageToolSetting) *Error {
+	return checkSettings(imageToolChecks, param, settings)
+}
+
+// ImageToolRefusals is the 400 for a setting Qwen cannot give (checked
+// already), for a turn that draws with the tool.
+func ImageToolRefusals(param func(key string) string, settings ...ImageToolSetting) *Error {
+	return checkSettings(imageToolRefusals, param, settings)
+}
+
+func checkSettings(checks map[string]func(string, json.RawMessage) *Error, param func(key string) string, settings []ImageToolSetting) *Error {
 	for _, s := range settings {
-		check := imageToolChecks[s.Key]
+		check := checks[s.Key]
 		if check == nil || IsNull(s.Value) {
 			continue
 		}

@@ -91,11 +91,28 @@ type Tool struct {
 
 // imageSettings checks an image generation tool's settings; p names a field.
 func (t *Tool) imageSettings(p func(string) string) *openai.Error {
-	return openai.CheckImageToolSettings(p, openai.ImageToolSetting{Key: "size", Value: t.Size},
-		openai.ImageToolSetting{Key: "quality", Value: t.Quality}, openai.ImageToolSetting{Key: "background", Value: t.Background},
-		openai.ImageToolSetting{Key: "moderation", Value: t.Moderation}, openai.ImageToolSetting{Key: "output_format", Value: t.OutputFormat},
-		openai.ImageToolSetting{Key: "output_compression", Value: t.OutputCompression}, openai.ImageToolSetting{Key: "partial_images", Value: t.PartialImages},
-		openai.ImageToolSetting{Key: "input_fidelity", Value: t.InputFidelity}, openai.ImageToolSetting{Key: "input_image_mask", Value: t.InputImageMask})
+	return openai.CheckImageToolSettings(p, t.imageToolSettings()...)
+}
+
+func (t *Tool) imageToolSettings() []openai.ImageToolSetting {
+	return []openai.ImageToolSetting{{Key: "size", Value: t.Size},
+		{Key: "quality", Value: t.Quality}, {Key: "background", Value: t.Background},
+		{Key: "moderation", Value: t.Moderation}, {Key: "output_format", Value: t.OutputFormat},
+		{Key: "output_compression", Value: t.OutputCompression}, {Key: "partial_images", Value: t.PartialImages},
+		{Key: "input_fidelity", Value: t.InputFidelity}, {Key: "input_image_mask", Value: t.InputImageMask}}
+}
+
+// ImageToolRefusal is the 400 for a setting of the declared image
+// generation tool that Qwen cannot give (a transparent background, another
+// format than PNG, partial images, a mask), for a turn that draws with it;
+// nil when there is none.
+func (r *Request) ImageToolRefusal() *openai.Error {
+	for i, t := range r.Tools {
+		if t.Type == imageGeneration {
+			return openai.ImageToolRefusals(func(f string) string { return fmt.Sprintf("tools[%d].%s", i, f) }, t.imageToolSettings()...)
+		}
+	}
+	return nil
 }
 
 // searchSettings checks a web search tool's settings; p names a field.

@@ -107,6 +107,9 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		// The drawing is the image generation tool's call, as OpenAI
 		// answers it: an image_generation_call item with the image.
 		f := t.format.(responsesFormat)
+		if apiErr := req.ImageToolRefusal(); apiErr != nil {
+			return turnSpec{}, apiErr
+		}
 		f.imageCall, f.fetch = true, s.fetchGenerated
 		t.format = f
 		t.imageSize = req.ImageSize()
