@@ -97,11 +97,6 @@ type responsesOutput struct {
 	imageURL     string // Qwen's URL of it
 }
 
-// imageCallText is an image_generation_call as the model is told it in a
-// conversation (and as the answer that was one is keyed): Qwen's chat
-// holds the image itself.
-const imageCallText = responses.ImageCallText
-
 // fetchImage fetches the image of an imageCall answer, after Qwen gave its
 // URL: the image_generation_call item carries its bytes.
 func (o *responsesOutput) fetchImage(ctx context.Context, ans *translate.Answer) error {
@@ -256,16 +251,22 @@ func (o *responsesOutput) searching(list []translate.Search) error {
 		return nil
 	}
 	for o.searchesSent < len(list) {
-		o.closeItem("completed")
-		o.searchesSent++
-		o.open = "web_search_call"
-		index := len(o.resp.Output)
-		id := o.itemID(index)
-		_ = o.write(o.events.ItemAdded(index, o.searchItem(id, "in_progress", list[o.searchesSent-1])))
-		_ = o.write(o.events.Part("response.web_search_call.in_progress", id, index, map[string]any{}))
-		_ = o.write(o.events.Part("response.web_search_call.searching", id, index, map[string]any{}))
+		o.openSearch()
 	}
 	return o.err
+}
+
+// openSearch streams the next search's web_search_call item as searching,
+// the open item (closeItem completes it).
+func (o *responsesOutput) openSearch() {
+	o.closeItem("completed")
+	o.searchesSent++
+	o.open = "web_search_call"
+	index := len(o.resp.Output)
+	id := o.itemID(index)
+	_ = o.write(o.events.ItemAdded(index, o.searchItem(id, "in_progress", o.searches[o.searchesSent-1])))
+	_ = o.write(o.events.Part("response.web_search_call.in_progress", id, index, map[string]any{}))
+	_ = o.write(o.events.Part("response.web_search_call.searching", id, index, map[string]any{}))
 }
 
 // searchItem is search's web_search_call item, its sources given when the
@@ -285,18 +286,8 @@ func (o *responsesOutput) searchItem(id, status string, search translate.Search)
 // writeSearches streams the searches not streamed yet, each whole.
 func (o *responsesOutput) writeSearches() {
 	for o.searchesSent < len(o.searches) {
+		o.openSearch()
 		o.closeItem("completed")
-		o.searchesSent++
-		index := len(o.resp.Output)
-		id := responses.ID("ws", o.hex, index)
-		search := o.searches[o.searchesSent-1]
-		_ = o.write(o.events.ItemAdded(index, o.searchItem(id, "in_progress", search)))
-		_ = o.write(o.events.Part("response.web_search_call.in_progress", id, index, map[string]any{}))
-		_ = o.write(o.events.Part("response.web_search_call.searching", id, index, map[string]any{}))
-		_ = o.write(o.events.Part("response.web_search_call.completed", id, index, map[string]any{}))
-		done := o.searchItem(id, "completed", search)
-		_ = o.write(o.events.ItemDone(index, done))
-		o.resp.Output = append(o.resp.Output, done)
 	}
 }
 
@@ -305,7 +296,7 @@ func (o *responsesOutput) content(s string) error {
 		// The image's Markdown: the item is the answer, told to the
 		// model (and keyed) as one.
 		o.text.Reset()
-		o.text.WriteString(imageCallText)
+		o.text.WriteString(responses.ImageCallText)
 		return nil
 	}
 	translate.AppendText(&o.text, s)
