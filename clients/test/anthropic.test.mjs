@@ -323,3 +323,27 @@ test('a streaming tool runner compacts mid-task and goes on from the summary', a
   assert.deepEqual(runner.params.messages.map((m) => m.content[0].type), ['compaction', 'text'], JSON.stringify(runner.params.messages));
   assert.deepEqual(warnings, []);
 });
+
+// With the web search server tool declared, a searched answer shows the search
+// as Anthropic's does: a server_tool_use block (its query as input, which the
+// SDK builds from the input_json_delta) and its web_search_tool_result before
+// the text, and usage.server_tool_use counts it; resent, the blocks go on in
+// the same chat.
+test('a search is a server_tool_use block and its web_search_tool_result', async () => {
+  const tools = [{ type: 'web_search_20250305', name: 'web_search', max_uses: 8 }];
+  const msg = await client.messages.stream({ model: 'qwen3-max', max_tokens: 100, tools, messages: [{ role: 'user', content: 'news of Oslo' }] }).finalMessage();
+  assert.deepEqual(msg.content.map((b) => b.type), ['server_tool_use', 'web_search_tool_result', 'text']);
+  const [call, result] = msg.content;
+  assert.equal(call.name, 'web_search');
+  assert.deepEqual(call.input, { query: 'news of Oslo' });
+  assert.equal(result.tool_use_id, call.id);
+  assert.equal(result.content.length, 2);
+  assert.equal(result.content[0].type, 'web_search_result');
+  assert.match(result.content[0].url, /^https:\/\/example\.com\//);
+  assert.equal(msg.usage.server_tool_use.web_search_requests, 1);
+  const next = await client.messages.create({
+    model: 'qwen3-max', max_tokens: 100, tools,
+    messages: [{ role: 'user', content: 'news of Oslo' }, { role: 'assistant', content: msg.content }, { role: 'user', content: 'and Bergen?' }],
+  });
+  assert.match(next.content[0].text, /Earlier answers of mine: 1/);
+});

@@ -126,6 +126,47 @@ test('a streamed search answer builds its annotations from the SDK\'s events', a
   }
 });
 
+// A searched answer shows its search as a web_search_call item before the
+// message, which the SDK streams (response.web_search_call.* events) and
+// keeps; resent with the history, the items go on in the same chat.
+test('a search is a web_search_call item the SDK streams and resends', async () => {
+  const stream = client.responses.stream({ model: 'qwen3-max', tools: [{ type: 'web_search' }], include: ['web_search_call.action.sources'], input: 'news of Oslo' });
+  const events = [];
+  for (const name of ['response.web_search_call.in_progress', 'response.web_search_call.searching', 'response.web_search_call.completed']) {
+    stream.on(name, (ev) => events.push(ev.type));
+  }
+  const res = await stream.finalResponse();
+  assert.deepEqual(events, ['response.web_search_call.in_progress', 'response.web_search_call.searching', 'response.web_search_call.completed']);
+  assert.deepEqual(res.output.map((i) => i.type), ['web_search_call', 'message']);
+  const [search] = res.output;
+  assert.equal(search.status, 'completed');
+  assert.equal(search.action.type, 'search');
+  assert.equal(search.action.query, 'news of Oslo');
+  assert.equal(search.action.sources.length, 2);
+  const next = await client.responses.create({
+    model: 'qwen3-max',
+    tools: [{ type: 'web_search' }],
+    input: toResponseInputItems([{ role: 'user', content: 'news of Oslo' }, ...res.output, { role: 'user', content: 'and Bergen?' }]),
+  });
+  assert.match(next.output_text, /Earlier answers of mine: 1/);
+});
+
+// The hosted image generation tool, forced, draws: an image_generation_call
+// item whose result is the image as base64, streamed with the SDK's
+// response.image_generation_call.* events.
+test('a forced image_generation tool answers with an image_generation_call', async () => {
+  const stream = client.responses.stream({ model: 'qwen3-max', tools: [{ type: 'image_generation' }], tool_choice: { type: 'image_generation' }, input: 'a red fox' });
+  const events = [];
+  for (const name of ['response.image_generation_call.in_progress', 'response.image_generation_call.generating', 'response.image_generation_call.completed']) {
+    stream.on(name, (ev) => events.push(ev.type));
+  }
+  const res = await stream.finalResponse();
+  assert.deepEqual(events, ['response.image_generation_call.in_progress', 'response.image_generation_call.generating', 'response.image_generation_call.completed']);
+  assert.deepEqual(res.output.map((i) => i.type), ['image_generation_call']);
+  assert.equal(res.output[0].status, 'completed');
+  assert.equal(Buffer.from(res.output[0].result, 'base64').subarray(1, 4).toString(), 'PNG');
+});
+
 // openai 6.49's additional_tools item (role developer) offers more tools from
 // its place in the conversation; it was a 400 listing the supported items. The
 // history is resent as the SDK's toResponseInputItems() normalizes it, the

@@ -74,7 +74,7 @@ func (r *Request) Turn() []qp.Message {
 // and the tool changes of the conversation it replaces
 // (ToolChangesInEffect), which the client sends back with it.
 func CompactionBlock(summary string, toolChanges json.RawMessage) ContentBlock {
-	return ContentBlock{Type: "compaction", Content: &summary, EncryptedContent: json.RawMessage("null"), ToolChanges: toolChanges}
+	return ContentBlock{Type: "compaction", Content: summary, EncryptedContent: json.RawMessage("null"), ToolChanges: toolChanges}
 }
 
 // CompactionDelta is a compaction block's summary, as Anthropic streams

@@ -43,7 +43,7 @@ func BlockStart(index int, block ContentBlock) []byte {
 		block.Text, block.Citations = new(string), noCitations
 	case "thinking":
 		block.Thinking, block.Signature = new(string), new(string)
-	case "tool_use":
+	case "tool_use", "server_tool_use":
 		block.Input, block.Caller = json.RawMessage("{}"), directCaller
 	case "compaction":
 		// Opened without its summary, which its one compaction_delta

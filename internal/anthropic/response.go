@@ -44,9 +44,11 @@ type ContentBlock struct {
 	// A tool_use block's caller: the model ({"type":"direct"}), as the
 	// SDKs type it, always there (there is no programmatic calling here).
 	Caller json.RawMessage `json:"caller,omitempty"`
-	// A compaction block's summary, and its encrypted_content (null: the
-	// proxy keeps nothing opaque).
-	Content          *string         `json:"content,omitempty"`
+	// A compaction block's summary (a string), and its encrypted_content
+	// (null: the proxy keeps nothing opaque); a web_search_tool_result's
+	// results ([]WebSearchResult).
+	Content          any             `json:"content,omitempty"`
+	ToolUseID        string          `json:"tool_use_id,omitempty"` // a web_search_tool_result's server_tool_use
 	EncryptedContent json.RawMessage `json:"encrypted_content,omitempty"`
 	ToolChanges      json.RawMessage `json:"tool_changes,omitempty"`
 }
@@ -63,9 +65,44 @@ type Usage struct {
 	CacheCreation            CacheCreation        `json:"cache_creation"`
 	OutputTokensDetails      *OutputTokensDetails `json:"output_tokens_details"` // nil: Qwen counted no thinking
 	ServiceTier              string               `json:"service_tier"`          // "standard", see NewUsage
-	ServerToolUse            *json.RawMessage     `json:"server_tool_use"`       // null: Qwen's search is not a server tool call
+	ServerToolUse            *ServerToolUsage     `json:"server_tool_use"`       // null: no search was made
 	InferenceGeo             *string              `json:"inference_geo"`
 	Speed                    *string              `json:"speed"`
+}
+
+// ServerToolUsage counts the server tools' requests of an answer: Qwen's
+// web searches (it fetches no pages as a tool of its own).
+type ServerToolUsage struct {
+	WebSearchRequests int `json:"web_search_requests"`
+	WebFetchRequests  int `json:"web_fetch_requests"`
+}
+
+// WebSearchResult is one page of a web_search_tool_result. Its
+// encrypted_content is empty (Anthropic's is an opaque copy of the page for
+// citing it later; Qwen gives none, and the proxy reads none back), its
+// page_age null (Qwen does not say).
+type WebSearchResult struct {
+	Type             string  `json:"type"` // "web_search_result"
+	URL              string  `json:"url"`
+	Title            string  `json:"title"`
+	EncryptedContent string  `json:"encrypted_content"`
+	PageAge          *string `json:"page_age"`
+}
+
+// ServerToolUseBlock is Qwen's web search as Anthropic's server tool call:
+// the query it searched for as its input.
+func ServerToolUseBlock(id, query string) ContentBlock {
+	input, _ := json.Marshal(map[string]string{"query": query}) // a string: cannot fail
+	return ContentBlock{Type: "server_tool_use", ID: id, Name: "web_search", Input: input, Caller: directCaller}
+}
+
+// WebSearchToolResultBlock is what the search found (title and URL of each
+// page), the result of the server_tool_use block id.
+func WebSearchToolResultBlock(id string, pages []WebSearchResult) ContentBlock {
+	if pages == nil {
+		pages = []WebSearchResult{}
+	}
+	return ContentBlock{Type: "web_search_tool_result", ToolUseID: id, Content: pages, Caller: directCaller}
 }
 
 // CacheCreation is the prompt cache written, by lifetime: none here.
@@ -99,7 +136,7 @@ func deltaUsage(u Usage) any {
 		CacheCreationInputTokens int                  `json:"cache_creation_input_tokens"`
 		CacheReadInputTokens     int                  `json:"cache_read_input_tokens"`
 		OutputTokensDetails      *OutputTokensDetails `json:"output_tokens_details"`
-		ServerToolUse            *json.RawMessage     `json:"server_tool_use"`
+		ServerToolUse            *ServerToolUsage     `json:"server_tool_use"`
 	}{u.InputTokens, u.OutputTokens, u.CacheCreationInputTokens, u.CacheReadInputTokens, u.OutputTokensDetails, u.ServerToolUse}
 }
 

@@ -447,10 +447,11 @@ func TestResponsesCiteTheSearchSources(t *testing.T) {
 			Content []text `json:"content"`
 		} `json:"output"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || len(body.Output) != 1 {
+	// The search's web_search_call item, then the message.
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || len(body.Output) != 2 || body.Output[0].Type != "web_search_call" {
 		t.Fatalf("%v %+v", err, body)
 	}
-	check(body.Output[0].Content[0])
+	check(body.Output[1].Content[0])
 
 	// A stream announces each annotation (response.output_text.annotation.added,
 	// numbered, before the text's done event), as OpenAI's does, and repeats

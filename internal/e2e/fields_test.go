@@ -119,7 +119,7 @@ var responseFieldCases = map[string][]fieldCase{
 	"temperature":            {{`"temperature":0.2`, wantIgnored}, {`"temperature":3`, "temperature"}},
 	"top_p":                  {{`"top_p":0.9`, wantIgnored}, {`"top_p":1.5`, "top_p"}},
 	"metadata":               {{`"metadata":{"team":"a"}`, wantIgnored}, {`"metadata":{"team":1}`, "metadata.team"}},
-	"include":                {{`"include":["reasoning.encrypted_content"]`, wantIgnored}, {`"include":"all"`, "include"}, {`"include":["message.output_text.logprobs"]`, "include[0]"}},
+	"include":                {{`"include":["web_search_call.action.sources"]`, wantOK}, {`"include":"all"`, "include"}, {`"include":["message.output_text.logprobs"]`, "include[0]"}},
 	"user":                   {{`"user":"user-1"`, wantIgnored}, {`"user":5`, "user"}},
 	"safety_identifier":      {{`"safety_identifier":"h1"`, wantIgnored}, {`"safety_identifier":"` + strings.Repeat("x", 129) + `"`, "safety_identifier"}},
 	"prompt_cache_key":       {{`"prompt_cache_key":"k"`, wantIgnored}, {`"prompt_cache_key":1`, "prompt_cache_key"}},

@@ -161,7 +161,8 @@ func TestResponsesListTheSourcesAfterACall(t *testing.T) {
 			Content []struct{ Annotations []json.RawMessage }
 		}
 		_ = json.Unmarshal(final.Output, &items)
-		if n := len(items); n != 3 || !strings.HasPrefix(strings.TrimSpace(outputs[i][2].Text), "Sources:") || len(items[2].Content[0].Annotations) != 2 {
+		// The search's web_search_call item, the text, the call, the list.
+		if n := len(items); n != 4 || outputs[i][0].Type != "web_search_call" || !strings.HasPrefix(strings.TrimSpace(outputs[i][3].Text), "Sources:") || len(items[3].Content[0].Annotations) != 2 {
 			t.Errorf("stream %q: output %+v", stream, outputs[i])
 		}
 	}
@@ -175,13 +176,13 @@ func TestResponsesListTheSourcesAfterACall(t *testing.T) {
 	var answer struct {
 		Output []json.RawMessage
 	}
-	if err := json.NewDecoder(first.Body).Decode(&answer); err != nil || len(answer.Output) != 3 {
+	if err := json.NewDecoder(first.Body).Decode(&answer); err != nil || len(answer.Output) != 4 {
 		t.Fatalf("%v: %d items", err, len(answer.Output))
 	}
 	var call struct {
 		CallID string `json:"call_id"`
 	}
-	_ = json.Unmarshal(answer.Output[1], &call)
+	_ = json.Unmarshal(answer.Output[2], &call)
 	history, _ := json.Marshal(append(append([]json.RawMessage{json.RawMessage(`{"role":"user","content":"use shell with {\"command\": \"ls\"}"}`)},
 		answer.Output...), json.RawMessage(fmt.Sprintf(`{"type":"function_call_output","call_id":%q,"output":"a.txt"}`, call.CallID))))
 	next := postJSON(t, e, "/v1/responses", fmt.Sprintf(`{"model":"qwen3-max-search","store":false,"input":%s,"tools":[{"type":"function","name":"shell","parameters":{"type":"object"}}]}`, history), nil)
@@ -224,7 +225,7 @@ func TestAStreamedResponseEndingWithACallCitesItsSources(t *testing.T) {
 	if err := json.NewDecoder(postJSON(t, e, "/v1/responses", fmt.Sprintf(body, ""), nil).Body).Decode(&whole); err != nil {
 		t.Fatal(err)
 	}
-	const want = "message(2) function_call "
+	const want = "web_search_call message(2) function_call " // the search's item first
 	if got := cited(whole.Output); got != want {
 		t.Fatalf("whole: %s, want %s", got, want)
 	}
@@ -250,12 +251,12 @@ func TestAStreamedResponseEndingWithACallCitesItsSources(t *testing.T) {
 			ItemID string `json:"item_id"`
 		}
 		_ = json.Unmarshal([]byte(ev), &a)
-		if a.Type == "response.output_text.annotation.added" && len(items) > 0 && a.ItemID == items[0].ID {
+		if a.Type == "response.output_text.annotation.added" && len(items) > 1 && a.ItemID == items[1].ID {
 			announced++
 		}
 	}
 	if announced != 2 {
-		t.Errorf("%d annotations announced for %s", announced, items[0].ID)
+		t.Errorf("%d annotations announced for %s", announced, items[1].ID)
 	}
 	status, stored := getJSON(t, e, http.MethodGet, "/v1/responses/"+completed.Response.ID)
 	raw, _ := json.Marshal(stored["output"])

@@ -224,8 +224,8 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 		}
 		var m wireMessage
 		switch {
-		case it.Type == "function_call" || it.Type == "custom_tool_call":
-			start = i + 1
+		case it.Type == "function_call" || it.Type == "custom_tool_call" || it.Type == "image_generation_call":
+			start = i + 1 // an image the answer drew is the answer too
 		case it.Role == "assistant" && (json.Unmarshal(items[i], &m) != nil || !unanswered(m)):
 			start = i + 1
 		}
@@ -305,6 +305,18 @@ func message(m wireMessage) []MessageJSON {
 			out.ToolCalls = append(out.ToolCalls, ToolCallJSON{ID: p.ID, Name: p.Name, Arguments: htmlUnescaped(p.Input)})
 		case "tool_result":
 			results = append(results, MessageJSON{Role: "tool", ToolCallID: p.ToolUseID, Content: resultText(p.Content), IsError: p.IsError})
+		case "server_tool_use":
+			if p.Name == "web_search" {
+				var in struct {
+					Query string `json:"query"`
+				}
+				_ = json.Unmarshal(p.Input, &in) // no query: shown without one
+				texts.add(wirePart{Type: searchShown(in.Query)})
+				continue
+			}
+			texts.add(p)
+		case "web_search_tool_result":
+			// Its pages: the text's list of sources names them.
 		default:
 			texts.add(p)
 		}
@@ -410,7 +422,11 @@ func answer(body json.RawMessage) *MessageJSON {
 			CallID    string          `json:"call_id"`
 			Name      string          `json:"name"`
 			Arguments string          `json:"arguments"`
-			Input     string          `json:"input"` // a custom_tool_call's
+			Input     string          `json:"input"`  // a custom_tool_call's
+			Result    *string         `json:"result"` // an image_generation_call's
+			Action    struct {
+				Query string `json:"query"`
+			} `json:"action"` // a web_search_call's
 		} `json:"output"`
 	}
 	if len(body) == 0 || json.Unmarshal(body, &resp) != nil {
@@ -438,6 +454,15 @@ func answer(body json.RawMessage) *MessageJSON {
 				m.ToolCalls = append(m.ToolCalls, ToolCallJSON{ID: o.CallID, Name: o.Name, Arguments: o.Arguments})
 			case "custom_tool_call":
 				m.ToolCalls = append(m.ToolCalls, ToolCallJSON{ID: o.CallID, Name: o.Name, Arguments: o.Input, Custom: true})
+			case "web_search_call":
+				m.Content += "[" + searchShown(o.Action.Query) + "] "
+			case "image_generation_call":
+				// The image, as the record keeps it: "[image N bytes: URL]".
+				if o.Result != nil && strings.HasPrefix(*o.Result, "[image ") {
+					m.Content += *o.Result
+				} else {
+					m.Content += "[image_generation_call]"
+				}
 			}
 		}
 		return &m
@@ -476,4 +501,13 @@ func htmlUnescaped(raw []byte) string {
 		out, i = append(out, raw[i], raw[i+1]), i+1 // an escape pair, kept
 	}
 	return string(out)
+}
+
+// searchShown is a web search as the transcript shows it (between
+// brackets, as other parts that are not text): "web search: <query>".
+func searchShown(query string) string {
+	if query == "" {
+		return "web search"
+	}
+	return "web search: " + query
 }

@@ -52,6 +52,16 @@ func TestTurnReadsEveryFrontEnd(t *testing.T) {
 			`{"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","media_type":"image/png","data":"ref"}},{"type":"text","text":"look"}]}]}`,
 			`{"type":"message","role":"assistant","content":[{"type":"text","text":"a cat"}]}`,
 			[]string{"user:[image] look"}, "a cat", "", ""},
+		// A searched answer shows its search as "[web search: <query>]"
+		// before its text (the result block's pages are the text's list).
+		{"Anthropic, a web search",
+			`{"messages":[{"role":"user","content":"news?"}]}`,
+			`{"type":"message","role":"assistant","content":[{"type":"server_tool_use","id":"s1","name":"web_search","input":{"query":"oslo news"}},{"type":"web_search_tool_result","tool_use_id":"s1","content":[{"type":"web_search_result","url":"https://a","title":"A"}]},{"type":"text","text":"Busy."}]}`,
+			[]string{"user:news?"}, "[web search: oslo news] Busy.", "", ""},
+		{"Responses, a web search",
+			`{"input":"news?"}`,
+			`{"object":"response","output":[{"type":"web_search_call","id":"ws_1","status":"completed","action":{"type":"search","query":"oslo news"}},{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Busy."}]}]}`,
+			[]string{"user:news?"}, "[web search: oslo news] Busy.", "", ""},
 		{"legacy completion", `{"prompt":"Say hi"}`, `{"choices":[{"text":"hi","index":0}]}`, []string{"user:Say hi"}, "hi", "", ""},
 		{"Anthropic Messages",
 			`{"system":"be brief","messages":[{"role":"user","content":"weather in Oslo?"}]}`,

@@ -125,6 +125,11 @@ type Event struct {
 	// Sources are the web search's results so far (web_search phase; Qwen
 	// resends the whole list), nil when the event carries none.
 	Sources []Source
+	// SearchCall: the event is Qwen's web search being called (the
+	// web_search phase's function_call, qwen-wire.md §4.2), SearchQuery
+	// what it searches for ("" when its arguments name no query).
+	SearchCall  bool
+	SearchQuery string
 }
 
 // rawEvent is the union of every event shape Qwen sends.
@@ -144,6 +149,12 @@ type rawEvent struct {
 				WebSearchInfo []Source `json:"web_search_info"`
 			} `json:"extra"`
 			ReasoningContent string `json:"reasoning_content"`
+			// Arguments are a JSON object in a string (as OpenAI's), or
+			// the object itself: which, no capture shows.
+			FunctionCall *struct {
+				Name      string          `json:"name"`
+				Arguments json.RawMessage `json:"arguments"`
+			} `json:"function_call"`
 		} `json:"delta"`
 	} `json:"choices"`
 	Usage      *Usage `json:"usage"`
@@ -504,6 +515,9 @@ func (s *Stream) decode(data []byte) error {
 		if d.Extra != nil && len(d.Extra.WebSearchInfo) > 0 {
 			ev.Sources = d.Extra.WebSearchInfo
 		}
+		if fc := d.FunctionCall; fc != nil && fc.Name == PhaseWebSearch && d.Role != roleFunction {
+			ev.SearchCall, ev.SearchQuery = true, searchQuery(fc.Arguments)
+		}
 		if ev.Phase == PhaseThinkingSummary && d.Extra != nil && d.Extra.SummaryThought != nil {
 			if !s.otherCandidate(ev.ResponseID) {
 				ev.Content += s.newSummary(d.Extra.SummaryThought.Content)
@@ -630,3 +644,39 @@ func (s *Stream) newSummary(paragraphs []string) string {
 
 // masked is b with the secrets of the answer's credentials masked.
 func (s *Stream) masked(b []byte) []byte { return s.masks.of(s.creds).Bytes(b) }
+
+// searchQuery is what a web_search call's arguments (a JSON object, or
+// one in a string) search for: their "query", else their "queries" joined;
+// "" when they name none.
+func searchQuery(arguments json.RawMessage) string {
+	var inString string
+	if json.Unmarshal(arguments, &inString) == nil {
+		arguments = json.RawMessage(inString)
+	}
+	var args struct {
+		Query   any `json:"query"`
+		Queries any `json:"queries"`
+	}
+	if json.Unmarshal(arguments, &args) != nil {
+		return ""
+	}
+	for _, v := range []any{args.Query, args.Queries} {
+		switch q := v.(type) {
+		case string:
+			if q != "" {
+				return q
+			}
+		case []any:
+			var words []string
+			for _, w := range q {
+				if w, ok := w.(string); ok && w != "" {
+					words = append(words, w)
+				}
+			}
+			if len(words) > 0 {
+				return strings.Join(words, "; ")
+			}
+		}
+	}
+	return ""
+}

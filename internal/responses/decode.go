@@ -59,7 +59,8 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 var (
 	requestKeys = []string{"model", "input", "instructions", "tools", "tool_choice", "stream", "store", "previous_response_id", "reasoning",
 		"max_output_tokens", "temperature", "top_p", "parallel_tool_calls", "metadata", "include", "truncation", "text"}
-	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools", "search_context_size", "user_location", "filters"}
+	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools", "search_context_size", "user_location", "filters",
+		"size", "quality", "background", "moderation", "output_format", "output_compression", "partial_images", "input_fidelity", "input_image_mask"}
 	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output", "summary", "tools"}
 	partKeys = []string{"type", "text", "refusal", "image_url", "detail", "file_data", "filename", "file_id", "file_url"}
 )
@@ -85,6 +86,24 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 			return jsonscan.DecodeRaw(v, &t.UserLocation)
 		case "filters":
 			return jsonscan.DecodeRaw(v, &t.Filters)
+		case "size":
+			return jsonscan.DecodeRaw(v, &t.Size)
+		case "quality":
+			return jsonscan.DecodeRaw(v, &t.Quality)
+		case "background":
+			return jsonscan.DecodeRaw(v, &t.Background)
+		case "moderation":
+			return jsonscan.DecodeRaw(v, &t.Moderation)
+		case "output_format":
+			return jsonscan.DecodeRaw(v, &t.OutputFormat)
+		case "output_compression":
+			return jsonscan.DecodeRaw(v, &t.OutputCompression)
+		case "partial_images":
+			return jsonscan.DecodeRaw(v, &t.PartialImages)
+		case "input_fidelity":
+			return jsonscan.DecodeRaw(v, &t.InputFidelity)
+		case "input_image_mask":
+			return jsonscan.DecodeRaw(v, &t.InputImageMask)
 		default: // "tools": a namespace's
 			return decodeTools(v, &t.Tools)
 		}

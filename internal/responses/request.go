@@ -76,6 +76,43 @@ type Tool struct {
 	SearchContextSize json.RawMessage `json:"search_context_size"`
 	UserLocation      json.RawMessage `json:"user_location"`
 	Filters           json.RawMessage `json:"filters"`
+	// The image generation tool's settings: checked as the image
+	// endpoint's fields are (openai.CheckImageToolSettings); size is sent.
+	Size              json.RawMessage `json:"size"`
+	Quality           json.RawMessage `json:"quality"`
+	Background        json.RawMessage `json:"background"`
+	Moderation        json.RawMessage `json:"moderation"`
+	OutputFormat      json.RawMessage `json:"output_format"`
+	OutputCompression json.RawMessage `json:"output_compression"`
+	PartialImages     json.RawMessage `json:"partial_images"`
+	InputFidelity     json.RawMessage `json:"input_fidelity"`
+	InputImageMask    json.RawMessage `json:"input_image_mask"`
+}
+
+// imageSettings checks an image generation tool's settings; p names a field.
+func (t *Tool) imageSettings(p func(string) string) *openai.Error {
+	return openai.CheckImageToolSettings(p, t.imageToolSettings()...)
+}
+
+func (t *Tool) imageToolSettings() []openai.ImageToolSetting {
+	return []openai.ImageToolSetting{{Key: "size", Value: t.Size},
+		{Key: "quality", Value: t.Quality}, {Key: "background", Value: t.Background},
+		{Key: "moderation", Value: t.Moderation}, {Key: "output_format", Value: t.OutputFormat},
+		{Key: "output_compression", Value: t.OutputCompression}, {Key: "partial_images", Value: t.PartialImages},
+		{Key: "input_fidelity", Value: t.InputFidelity}, {Key: "input_image_mask", Value: t.InputImageMask}}
+}
+
+// ImageToolRefusal is the 400 for a setting of the declared image
+// generation tool that Qwen cannot give (a transparent background, another
+// format than PNG, partial images, a mask), for a turn that draws with it;
+// nil when there is none.
+func (r *Request) ImageToolRefusal() *openai.Error {
+	for i, t := range r.Tools {
+		if t.Type == imageGeneration {
+			return openai.ImageToolRefusals(func(f string) string { return fmt.Sprintf("tools[%d].%s", i, f) }, t.imageToolSettings()...)
+		}
+	}
+	return nil
 }
 
 // searchSettings checks a web search tool's settings; p names a field.
@@ -293,8 +330,8 @@ func (r *Request) ToolSet() (*tools.Set, *openai.Error) {
 	if fe := set.Apply(changes); fe != nil {
 		return nil, openai.InvalidRequest(fe.Param, "invalid_value", "%s %s", fe.Param, fe.Message)
 	}
-	if r.ForcesSearch() {
-		return set, nil // the search runs whatever the model says: the choice stays auto
+	if r.ForcesSearch() || r.ForcesImage() {
+		return set, nil // the search or the image runs whatever the model says: the choice stays auto
 	}
 	if fe := set.ParseChoice(r.ToolChoice); fe != nil {
 		msg := fe.Message
@@ -351,6 +388,11 @@ func offeredTools(list []Tool, param string, add func(tools.Tool, func(string) s
 					return nil, e
 				}
 			}
+			if t.Type == imageGeneration {
+				if e := t.imageSettings(p); e != nil {
+					return nil, e
+				}
+			}
 			// Hosted tools (web_search, local_shell, …) are run by
 			// OpenAI's servers or need their own item types: they are not
 			// offered to the model, so an agent that declares them next to
@@ -398,6 +440,47 @@ func (r *Request) ForcesSearch() bool {
 		return true
 	}
 	other := func(t Tool) bool { return !isWebSearch(t.Type) }
+	return string(bytes.TrimSpace(r.ToolChoice)) == `"required"` && !slices.ContainsFunc(r.Tools, other) &&
+		!slices.ContainsFunc(r.additions, func(a addition) bool { return len(a.tools) > 0 })
+}
+
+// ImageTool reports whether the request declares OpenAI's hosted image
+// generation tool ({"type":"image_generation"}), which Qwen's own image
+// generation (its t2i chat) stands for when the turn draws: its answer is
+// then an image_generation_call item. Its settings (size, quality, …) have
+// no effect.
+func (r *Request) ImageTool() bool {
+	return slices.ContainsFunc(r.Tools, func(t Tool) bool { return t.Type == imageGeneration })
+}
+
+// ImageSize is the ratio Qwen takes nearest to the declared image
+// generation tool's size ("" for auto or none).
+func (r *Request) ImageSize() string {
+	for _, t := range r.Tools {
+		if t.Type == imageGeneration {
+			return openai.ImageToolSize(t.Size)
+		}
+	}
+	return ""
+}
+
+// imageGeneration is the hosted image generation tool's type.
+const imageGeneration = "image_generation"
+
+// ForcesImage reports whether tool_choice forces the declared image
+// generation tool: named ({"type":"image_generation"}), or "required" with
+// no other tool declared, as for the web search (ForcesSearch).
+func (r *Request) ForcesImage() bool {
+	if !r.ImageTool() {
+		return false
+	}
+	var named struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(r.ToolChoice, &named) == nil && named.Type == imageGeneration {
+		return true
+	}
+	other := func(t Tool) bool { return t.Type != imageGeneration }
 	return string(bytes.TrimSpace(r.ToolChoice)) == `"required"` && !slices.ContainsFunc(r.Tools, other) &&
 		!slices.ContainsFunc(r.additions, func(a addition) bool { return len(a.tools) > 0 })
 }
@@ -585,9 +668,22 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			if sum := bytes.TrimSpace(it.Summary); len(sum) > 0 && sum[0] != '[' && !openai.IsNull(sum) {
 				return nil, openai.TypeError(p("summary"), "an array of summary parts", sum)
 			}
+		case "image_generation_call":
+			// A picture the assistant made (here, or at OpenAI): the model
+			// is told it was made, as the answer that was one is keyed.
+			if n := len(out); n > 0 && out[n-1].Role == "assistant" && out[n-1].Text != "" {
+				out[n-1].Text += "\n\n" + ImageCallText + "\n\n"
+			} else {
+				out = append(out, qp.Message{Role: "assistant", Text: ImageCallText + "\n\n"})
+			}
+		case "web_search_call", "file_search_call", "code_interpreter_call", "mcp_list_tools", "mcp_call":
+			// What OpenAI's hosted tools leave in a conversation begun at
+			// OpenAI: their calls ran there, with their results in the
+			// item. Taken and not read, as Anthropic's server tool blocks
+			// are; the model is told the answer's text around them.
 		default:
 			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
-				"%s: %q items are not supported (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, additional_tools, reasoning and item_reference are)", p("type"), it.Type)
+				"%s: %q items are not supported (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, additional_tools, reasoning, item_reference and the hosted tools' calls — web_search_call, image_generation_call, file_search_call, code_interpreter_call, mcp_list_tools, mcp_call — are)", p("type"), it.Type)
 		}
 	}
 	return out, nil

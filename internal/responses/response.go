@@ -81,6 +81,53 @@ type OutputItem struct {
 	Namespace string         `json:"namespace,omitempty"` // a function call's, when a namespace tool declared it
 	Arguments *string        `json:"arguments,omitempty"`
 	Input     *string        `json:"input,omitempty"` // a custom tool call's
+	// A web_search_call's action: the search Qwen made.
+	Action *SearchAction `json:"action,omitempty"`
+	// An image_generation_call's image, base64 (null until it is done).
+	Result json.RawMessage `json:"result,omitempty"`
+}
+
+// ImageCallText is an image_generation_call as the model is told it in a
+// conversation: the image is in its chat (or, for a conversation begun at
+// OpenAI, was shown to its user), not in the text.
+const ImageCallText = "[an image, generated]"
+
+// ImageGenerationCall is an image_generation_call item: Qwen's image
+// generation (status in_progress, generating, completed or failed), result
+// the image as base64, nil while there is none.
+func ImageGenerationCall(id, status string, result *string) OutputItem {
+	raw := json.RawMessage("null")
+	if result != nil {
+		raw, _ = json.Marshal(*result) // a string: cannot fail
+	}
+	return OutputItem{ID: id, Type: "image_generation_call", Status: status, Result: raw}
+}
+
+// SearchAction is a web_search_call's action: a search, what it searched
+// for and, when the request's include asks for
+// web_search_call.action.sources, the pages it found.
+type SearchAction struct {
+	Type    string          `json:"type"` // "search"
+	Query   string          `json:"query"`
+	Queries []string        `json:"queries,omitempty"`
+	Sources *[]SearchSource `json:"sources,omitempty"`
+}
+
+// SearchSource is a page a search found.
+type SearchSource struct {
+	Type string `json:"type"` // "url"
+	URL  string `json:"url"`
+}
+
+// WebSearchCall is a web_search_call item: Qwen's own web search, made for
+// the answer (status in_progress, searching, completed or failed). sources
+// are nil unless the client asked for them.
+func WebSearchCall(id, status, query string, sources *[]SearchSource) OutputItem {
+	a := &SearchAction{Type: "search", Query: query, Sources: sources}
+	if query != "" {
+		a.Queries = []string{query}
+	}
+	return OutputItem{ID: id, Type: "web_search_call", Status: status, Action: a}
 }
 
 // ContentPart is an output_text part of a message, or a summary_text part of

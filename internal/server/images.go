@@ -303,7 +303,8 @@ func (m *chatFiles) put(chatID, sum string, f qwen.File) {
 // RECORD_IMAGE_BYTES says.
 func (s *Server) imageRefs(body []byte) []byte {
 	editor := imageURLs
-	if !s.cfg.Capabilities.RecordImageBytes && (bytes.Contains(body, []byte(`"data:`)) || bytes.Contains(body, []byte(`"base64"`))) {
+	if !s.cfg.Capabilities.RecordImageBytes && (bytes.Contains(body, []byte(`"data:`)) || bytes.Contains(body, []byte(`"base64"`)) ||
+		bytes.Contains(body, []byte(`"image_generation_call"`))) {
 		editor = imageBytes
 	} else if !urlsToMask(body) {
 		return body
@@ -348,12 +349,21 @@ func maskedURL(v []byte) ([]byte, bool) {
 }
 
 // imageBytes finds the images of imageRefs, and the image URLs of
-// imageURLs, every other byte left as sent.
+// imageURLs, every other byte left as sent. A Responses
+// image_generation_call's result (the image as base64, resent as input)
+// becomes "[image, N bytes, sha256:…]".
 // Documents are referred to alike: an Anthropic base64 document source,
 // an OpenAI file part's or a Responses input_file's file_data (a data:
 // URL) become "[document application/pdf, N bytes, sha256:…]".
 var imageBytes = jsonedit.Editor{
 	Member: func(obj jsonedit.Object, name string, v []byte) ([]byte, bool) {
+		if name == "result" {
+			data, isString := jsonscan.StringValue(v)
+			if kind, _ := obj.String("type"); !isString || kind != "image_generation_call" || strings.HasPrefix(data, "[image") {
+				return nil, false // the proxy's own reference is kept as it is
+			}
+			return jsonw.String(nil, dataRef("image", "", data, true)), true
+		}
 		if name == "file_data" {
 			u, isString := jsonscan.StringValue(v)
 			mediaType, isBase64, payload, ok := imagefetch.SplitDataURL(u)

@@ -70,7 +70,8 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 	if bad != nil {
 		return turnSpec{}, openai.InvalidRequest(bad.Param, "invalid_value", "%s: %s", bad.Param, bad.Message)
 	}
-	answerFormat := messagesFormat{omitThinking: req.OmitsThinking(), dropThinking: !req.WantsThinking() && !v.thinking}
+	_, searchTool := req.SearchTool()
+	answerFormat := messagesFormat{omitThinking: req.OmitsThinking(), dropThinking: !req.WantsThinking() && !v.thinking, searchBlocks: searchTool}
 	if req.Compacts() {
 		answerFormat.compaction, answerFormat.toolChanges = true, req.ToolChangesInEffect()
 	}

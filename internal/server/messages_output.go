@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	qp "qwenproxy"
@@ -30,11 +31,16 @@ type messagesFormat struct {
 	// with toolChanges, the block's tool_changes.
 	compaction  bool
 	toolChanges json.RawMessage
+	// searchBlocks shows Qwen's web searches as Anthropic's web search
+	// server tool's blocks (server_tool_use, web_search_tool_result): the
+	// request declared that tool.
+	searchBlocks bool
 }
 
 func (f messagesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &messagesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, id: "msg_" + strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), model: t.answerModel(),
 		omitThinking: f.omitThinking, dropThinking: f.dropThinking || f.compaction, compaction: f.compaction, toolChanges: f.toolChanges,
+		searchBlocks: f.searchBlocks && !f.compaction,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.checked() || f.compaction}
@@ -67,6 +73,82 @@ type messagesOutput struct {
 	dropThinking bool // see messagesFormat
 	compaction   bool // see messagesFormat
 	toolChanges  json.RawMessage
+	searchBlocks bool // see messagesFormat
+	// searches are the answer's web searches so far (translate.Answer's);
+	// searchesSent of them have had their server_tool_use block streamed,
+	// resultsSent their web_search_tool_result block too.
+	searches     []translate.Search
+	searchesSent int
+	resultsSent  int
+}
+
+// searching hears of the answer's web searches (translate.Answer's, all
+// so far): each new one is streamed as a server_tool_use block (its query
+// as the input) when Qwen calls its search, and its web_search_tool_result
+// block once the answer goes on past it (flushSearch), with what it found.
+// A stream held back whole sends them at its end, a body has them.
+func (o *messagesOutput) searching(list []translate.Search) error {
+	o.searches = list
+	if !o.stream || !o.started || o.holding || !o.searchBlocks {
+		return nil
+	}
+	for o.searchesSent < len(list) {
+		o.flushSearch()
+		o.writeSearchCall()
+	}
+	return o.err
+}
+
+// writeSearchCall sends the next search's server_tool_use block: opened
+// with an empty input, the query as its one input_json_delta, as Anthropic
+// streams one.
+func (o *messagesOutput) writeSearchCall() {
+	o.closeBlock()
+	i := o.searchesSent
+	o.searchesSent++
+	call := anthropic.ServerToolUseBlock(o.searchID(i), o.searches[i].Query)
+	_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "server_tool_use", ID: call.ID, Name: call.Name}))
+	_ = o.write(anthropic.InputJSONDelta(o.index, string(call.Input)))
+	_ = o.write(anthropic.BlockStop(o.index))
+	o.index++
+}
+
+// flushSearch sends the result blocks of the searches whose call was sent.
+func (o *messagesOutput) flushSearch() {
+	for o.resultsSent < o.searchesSent {
+		o.closeBlock()
+		i := o.resultsSent
+		o.resultsSent++
+		_ = o.write(anthropic.BlockStart(o.index, o.searchResult(i)))
+		_ = o.write(anthropic.BlockStop(o.index))
+		o.index++
+	}
+}
+
+// writeSearches sends every search not sent yet, its call and its result.
+func (o *messagesOutput) writeSearches(list []translate.Search) {
+	if !o.searchBlocks {
+		return
+	}
+	o.searches = list
+	for o.searchesSent < len(list) {
+		o.writeSearchCall()
+	}
+	o.flushSearch()
+}
+
+// searchID is search i's server_tool_use id.
+func (o *messagesOutput) searchID(i int) string {
+	return "srvtoolu_" + strings.TrimPrefix(o.id, "msg_") + strconv.Itoa(i)
+}
+
+// searchResult is search i's web_search_tool_result block.
+func (o *messagesOutput) searchResult(i int) anthropic.ContentBlock {
+	var pages []anthropic.WebSearchResult
+	for _, s := range o.searches[i].Sources {
+		pages = append(pages, anthropic.WebSearchResult{Type: "web_search_result", URL: s.URL, Title: s.Title})
+	}
+	return anthropic.WebSearchToolResultBlock(o.searchID(i), pages)
 }
 
 func (o *messagesOutput) promptTokens(u openai.Usage) { o.inputTokens, _ = uncachedInput(u) }
@@ -108,6 +190,7 @@ func (o *messagesOutput) content(s string) error {
 	if !o.started || o.holding {
 		return nil
 	}
+	o.flushSearch()
 	if err := o.block("text", anthropic.ContentBlock{Type: "text"}); err != nil {
 		return err
 	}
@@ -119,6 +202,7 @@ func (o *messagesOutput) reasoning(s string) error {
 	if !o.started || o.dropThinking {
 		return nil
 	}
+	o.flushSearch()
 	if err := o.block("thinking", anthropic.ContentBlock{Type: "thinking"}); err != nil || o.omitThinking {
 		return err
 	}
@@ -147,6 +231,7 @@ func (o *messagesOutput) toolCallStart(c qp.ToolCall) error {
 	o.streaming = c.ID
 	o.callList = append(o.callList, qp.ToolCall{ID: c.ID, Name: c.Name})
 	o.noteCalls()
+	o.flushSearch()
 	if err := o.block("tool_use", anthropic.ContentBlock{Type: "tool_use", ID: anthropic.ToolUseID(c.ID), Name: c.Name}); err != nil {
 		return err
 	}
@@ -173,6 +258,7 @@ func (o *messagesOutput) writeCalls(first int) error {
 
 // writeCall sends c as a tool_use block after the open one.
 func (o *messagesOutput) writeCall(c qp.ToolCall) {
+	o.flushSearch()
 	o.closeBlock()
 	_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "tool_use", ID: anthropic.ToolUseID(c.ID), Name: c.Name}))
 	_ = o.write(anthropic.InputJSONDelta(o.index, c.Arguments))
@@ -199,7 +285,8 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 		_ = o.write(anthropic.BlockStart(o.index, anthropic.ContentBlock{Type: "compaction", ToolChanges: o.toolChanges}))
 		_ = o.write(anthropic.CompactionDelta(o.index, o.contentText()))
 		o.open = "compaction"
-	} else if o.holding { // its text and calls in the order they came
+	} else if o.holding { // its searches, then its text and calls in the order they came
+		o.writeSearches(ans.Searches())
 		for i, piece := range o.textAround(true) {
 			if piece != "" {
 				_ = o.block("text", anthropic.ContentBlock{Type: "text"})
@@ -210,6 +297,7 @@ func (o *messagesOutput) finish(ans *translate.Answer, finishReason string) []by
 			}
 		}
 	}
+	o.flushSearch()
 	o.closeBlock()
 	reason, seq := stopReason(ans, finishReason)
 	if o.compaction {
@@ -230,6 +318,12 @@ func (o *messagesOutput) body(ans *translate.Answer, finishReason string) []byte
 			r = ""
 		}
 		msg.Content = append(msg.Content, anthropic.ThinkingBlock(r))
+	}
+	if o.searchBlocks {
+		o.searches = ans.Searches()
+		for i, search := range o.searches {
+			msg.Content = append(msg.Content, anthropic.ServerToolUseBlock(o.searchID(i), search.Query), o.searchResult(i))
+		}
 	}
 	text := o.contentText()
 	if o.stream && !o.holding {
@@ -292,6 +386,9 @@ func (o *messagesOutput) usage(ans *translate.Answer) anthropic.Usage {
 	input, cached := uncachedInput(u)
 	usage := anthropic.NewUsage(input, u.CompletionTokens, thinking)
 	usage.CacheReadInputTokens = cached
+	if n := len(ans.Searches()); n > 0 {
+		usage.ServerToolUse = &anthropic.ServerToolUsage{WebSearchRequests: n}
+	}
 	return usage
 }
 

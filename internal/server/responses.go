@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	qp "qwenproxy"
@@ -73,7 +75,7 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		return turnSpec{}, openai.InvalidRequest(bad.Param, "invalid_value", "%s %s", bad.Param, bad.Message)
 	}
 	t := turnSpec{
-		format:     responsesFormat{shell: responseShell(req, body), noSummary: !req.WantsSummary(), now: s.now},
+		format:     responsesFormat{shell: responseShell(req, body), noSummary: !req.WantsSummary(), now: s.now, sources: slices.Contains(req.Include, "web_search_call.action.sources")},
 		tools:      set,
 		oneCall:    req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
 		model:      v.model,
@@ -87,7 +89,35 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		sessionID:  sessionID,
 		jsonFormat: jsonFormat,
 	}
+	if req.ForcesImage() && !t.image {
+		// Forced, the image generation tool is Qwen's: the turn draws,
+		// on a model that can, and not as a variant that thinks or
+		// searches (Qwen's t2i chat does neither).
+		if apiErr := refuseVariant(v, req.Model, false); apiErr != nil {
+			apiErr.Param, apiErr.Message = "tool_choice", "tool_choice forces image_generation: "+apiErr.Message
+			return turnSpec{}, apiErr
+		}
+		if apiErr := s.requireImageCapability(ctx, v.model, req.Model, false); apiErr != nil {
+			apiErr.Param, apiErr.Message = "tool_choice", "tool_choice forces image_generation: "+apiErr.Message
+			return turnSpec{}, apiErr
+		}
+		t.image = true
+	}
+	if t.image && req.ImageTool() {
+		// The drawing is the image generation tool's call, as OpenAI
+		// answers it: an image_generation_call item with the image.
+		f := t.format.(responsesFormat)
+		if apiErr := req.ImageToolRefusal(); apiErr != nil {
+			return turnSpec{}, apiErr
+		}
+		f.imageCall, f.fetch = true, s.fetchGenerated
+		t.format = f
+		t.imageSize = req.ImageSize()
+	}
 	if apiErr := imageAnswerConflict(&t, "text.format", "tool_choice"); apiErr != nil {
+		if !v.image { // the forced tool's image, not a variant's
+			apiErr.Message = fmt.Sprintf("%s asks for a JSON answer, which the image_generation tool that tool_choice forces does not give: its answer is an image", apiErr.Param)
+		}
 		return turnSpec{}, apiErr
 	}
 	if req.ForcesSearch() && !t.search {
@@ -102,7 +132,7 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 	// own in a text chat. A model without search is not offered it, as
 	// other hosted tools are not, nor is a turn whose tool_choice bars it
 	// (none, a function forced, allowed_tools without it).
-	t.autoSearch = !t.search && req.SearchTool() && req.SearchOffered() && !v.image && s.canSearch(ctx, v.model)
+	t.autoSearch = !t.search && req.SearchTool() && req.SearchOffered() && !t.image && s.canSearch(ctx, v.model)
 	if req.PreviousResponseID != "" {
 		// The id's session must be one the caller can continue: whether
 		// it is is known only where sessions are resolved (memory, then

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"context"
+	"encoding/base64"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -26,6 +29,15 @@ type responsesFormat struct {
 	noSummary bool
 	// now is the server's clock, for a completed response's completed_at.
 	now func() time.Time
+	// sources: the request's include asks for
+	// web_search_call.action.sources.
+	sources bool
+	// imageCall answers the turn's image (an -image or -image-edit turn,
+	// or a forced image_generation tool, with that tool declared) as the
+	// image generation tool's image_generation_call item, its result the
+	// image's bytes, fetched from Qwen's URL by fetch.
+	imageCall bool
+	fetch     func(ctx context.Context, url string) ([]byte, error)
 }
 
 func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
@@ -35,11 +47,21 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &responsesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), tools: t.tools,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
-		holding: t.checked(), noSummary: f.noSummary, now: f.now}
+		holding: t.checked(), noSummary: f.noSummary || f.imageCall, now: f.now, withSources: f.sources, imageCall: f.imageCall, fetch: f.fetch}
 	if t.stream {
 		c.events().setOpening(func() []byte {
 			o.named()
-			return append(o.events.Response("response.created", &o.resp), o.events.Response("response.in_progress", &o.resp)...)
+			b := append(o.events.Response("response.created", &o.resp), o.events.Response("response.in_progress", &o.resp)...)
+			if o.imageCall {
+				// The image is under way from the start: its item opens
+				// with the stream, as OpenAI's image_generation_call does.
+				o.open = "image_generation_call"
+				id := o.itemID(0)
+				b = append(b, o.events.ItemAdded(0, responses.ImageGenerationCall(id, "in_progress", nil))...)
+				b = append(b, o.events.Part("response.image_generation_call.in_progress", id, 0, map[string]any{})...)
+				b = append(b, o.events.Part("response.image_generation_call.generating", id, 0, map[string]any{})...)
+			}
+			return b
 		})
 		if start {
 			o.start()
@@ -64,6 +86,60 @@ type responsesOutput struct {
 	tools     *tools.Set             // the request's, for the namespace of a call
 	noSummary bool                   // see responsesFormat
 	now       func() time.Time       // see responsesFormat
+	// searches are the answer's web searches so far (translate.Answer's),
+	// searchesSent how many of them have a web_search_call item streamed.
+	searches     []translate.Search
+	searchesSent int
+	withSources  bool // see responsesFormat.sources
+	imageCall    bool // see responsesFormat
+	fetch        func(ctx context.Context, url string) ([]byte, error)
+	image        []byte // the image of an imageCall answer, once fetched
+	imageURL     string // Qwen's URL of it
+}
+
+// fetchImage fetches the image of an imageCall answer, after Qwen gave its
+// URL: the image_generation_call item carries its bytes.
+func (o *responsesOutput) fetchImage(ctx context.Context, ans *translate.Answer) error {
+	if !o.imageCall {
+		return nil
+	}
+	if ans.Image() == "" {
+		return ans.NoImage()
+	}
+	data, err := o.fetch(ctx, ans.Image())
+	o.image, o.imageURL = data, ans.Image()
+	return err
+}
+
+// imageItem is the answer's image_generation_call item: with the image as
+// base64, or, record, with a reference to it, "[image 84 bytes: <Qwen's
+// URL>]" (the record keeps the image's size and URL, not its bytes, as an
+// image generation's).
+func (o *responsesOutput) imageItem(id, status string, record bool) responses.OutputItem {
+	if o.image == nil {
+		return responses.ImageGenerationCall(id, status, nil)
+	}
+	result := base64.StdEncoding.EncodeToString(o.image)
+	if record {
+		result = fmt.Sprintf("[image %d bytes: %s]", len(o.image), o.imageURL)
+	}
+	return responses.ImageGenerationCall(id, status, &result)
+}
+
+// recorded is the response as the record keeps it: an image's bytes as
+// their size.
+func (o *responsesOutput) recorded(r *responses.Response) []byte {
+	if o.image == nil {
+		return marshalResponse(r)
+	}
+	kept := *r
+	kept.Output = slices.Clone(r.Output)
+	for i, item := range kept.Output {
+		if item.Type == "image_generation_call" {
+			kept.Output[i] = o.imageItem(item.ID, item.Status, true)
+		}
+	}
+	return marshalResponse(&kept)
 }
 
 // callItem is a call's function_call item, or a custom call's
@@ -112,7 +188,7 @@ func (o *responsesOutput) item(typ string) {
 }
 
 func (o *responsesOutput) itemID(index int) string {
-	prefix := map[string]string{"reasoning": "rs", "message": "msg", "function_call": "fc"}[o.open]
+	prefix := map[string]string{"reasoning": "rs", "message": "msg", "function_call": "fc", "web_search_call": "ws", "image_generation_call": "ig"}[o.open]
 	return responses.ID(prefix, o.hex, index)
 }
 
@@ -124,7 +200,25 @@ func (o *responsesOutput) closeItem(status string) {
 	index := len(o.resp.Output)
 	id, text := o.itemID(index), o.current.String()
 	var done responses.OutputItem
-	if o.open == "reasoning" {
+	if o.open == "image_generation_call" {
+		if status == "completed" && o.image != nil {
+			_ = o.write(o.events.Part("response.image_generation_call.completed", id, index, map[string]any{}))
+		} else {
+			status = "failed"
+		}
+		done = o.imageItem(id, status, false)
+	} else if o.open == "web_search_call" {
+		search := o.searches[o.searchesSent-1]
+		if status == "incomplete" && len(search.Sources) == 0 {
+			status = "failed" // the answer broke off before the search found anything
+		} else {
+			status = "completed"
+		}
+		if status == "completed" {
+			_ = o.write(o.events.Part("response.web_search_call.completed", id, index, map[string]any{}))
+		}
+		done = o.searchItem(id, status, search)
+	} else if o.open == "reasoning" {
 		_ = o.write(o.events.Part("response.reasoning_summary_text.done", id, index, map[string]any{"summary_index": 0, "text": text}))
 		_ = o.write(o.events.Part("response.reasoning_summary_part.done", id, index,
 			map[string]any{"summary_index": 0, "part": responses.ContentPart{Type: "summary_text", Text: text}}))
@@ -146,7 +240,65 @@ func (o *responsesOutput) closeItem(status string) {
 	o.current.Reset()
 }
 
+// searching hears of the answer's web searches (translate.Answer's, all
+// so far): each new one is streamed as a web_search_call item, opened
+// (in_progress, searching) when Qwen calls its search and completed when
+// the answer goes on past it, with what it found. A stream held back whole
+// sends them at its end, a body has them (wholeItems).
+func (o *responsesOutput) searching(list []translate.Search) error {
+	o.searches = list
+	if !o.stream || !o.started || o.holding {
+		return nil
+	}
+	for o.searchesSent < len(list) {
+		o.openSearch()
+	}
+	return o.err
+}
+
+// openSearch streams the next search's web_search_call item as searching,
+// the open item (closeItem completes it).
+func (o *responsesOutput) openSearch() {
+	o.closeItem("completed")
+	o.searchesSent++
+	o.open = "web_search_call"
+	index := len(o.resp.Output)
+	id := o.itemID(index)
+	_ = o.write(o.events.ItemAdded(index, o.searchItem(id, "in_progress", o.searches[o.searchesSent-1])))
+	_ = o.write(o.events.Part("response.web_search_call.in_progress", id, index, map[string]any{}))
+	_ = o.write(o.events.Part("response.web_search_call.searching", id, index, map[string]any{}))
+}
+
+// searchItem is search's web_search_call item, its sources given when the
+// request's include asks for them (and the item is done).
+func (o *responsesOutput) searchItem(id, status string, search translate.Search) responses.OutputItem {
+	var sources *[]responses.SearchSource
+	if o.withSources && status != "in_progress" {
+		list := make([]responses.SearchSource, 0, len(search.Sources))
+		for _, s := range search.Sources {
+			list = append(list, responses.SearchSource{Type: "url", URL: s.URL})
+		}
+		sources = &list
+	}
+	return responses.WebSearchCall(id, status, search.Query, sources)
+}
+
+// writeSearches streams the searches not streamed yet, each whole.
+func (o *responsesOutput) writeSearches() {
+	for o.searchesSent < len(o.searches) {
+		o.openSearch()
+		o.closeItem("completed")
+	}
+}
+
 func (o *responsesOutput) content(s string) error {
+	if o.imageCall {
+		// The image's Markdown: the item is the answer, told to the
+		// model (and keyed) as one.
+		o.text.Reset()
+		o.text.WriteString(responses.ImageCallText)
+		return nil
+	}
 	translate.AppendText(&o.text, s)
 	if !o.started || o.holding {
 		return nil
@@ -272,9 +424,15 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		o.c.wrote = true
 		o.c.ex.Response.HTTPStatus = http.StatusOK
 		writeBody(o.c.w, http.StatusOK, body)
+		if o.image != nil {
+			r := o.response(ans, "completed", nil)
+			return o.recorded(&r)
+		}
 		return body
 	}
 	if o.holding { // checked whole: each piece of text goes out as one delta
+		o.searches = ans.Searches()
+		o.writeSearches()
 		o.writeHeld()
 	}
 	if o.open == "message" {
@@ -289,8 +447,7 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 	o.resp.Status, o.resp.Usage, o.resp.CompletedAt = "completed", responseUsage(ans), o.completedAt()
 	_ = o.write(o.events.Response("response.completed", &o.resp))
 	o.flush()
-	b := marshalResponse(&o.resp)
-	return b
+	return o.recorded(&o.resp)
 }
 
 // completedAt is the completed_at of a response completed now.
@@ -329,6 +486,15 @@ func (o *responsesOutput) citeSent(ans *translate.Answer) {
 // body is the response object: for a non-streamed call assembled from the
 // answer, for a streamed one the items as they were sent.
 func (o *responsesOutput) body(ans *translate.Answer, status string, fail *responses.Error) []byte {
+	r := o.response(ans, status, fail)
+	if status == "failed" {
+		return o.recorded(&r) // for the record only
+	}
+	return marshalResponse(&r)
+}
+
+// response is the response object body makes.
+func (o *responsesOutput) response(ans *translate.Answer, status string, fail *responses.Error) responses.Response {
 	o.named()
 	r := o.resp
 	r.Status, r.Usage, r.Error = status, responseUsage(ans), fail
@@ -340,10 +506,20 @@ func (o *responsesOutput) body(ans *translate.Answer, status string, fail *respo
 		if reasoned := o.reasoned.String(); reasoned != "" && !o.noSummary {
 			r.Output = append(r.Output, responses.Reasoning(responses.ID("rs", o.hex, len(r.Output)), reasoned))
 		}
+		for _, search := range ans.Searches() {
+			r.Output = append(r.Output, o.searchItem(responses.ID("ws", o.hex, len(r.Output)), "completed", search))
+		}
+		if o.imageCall {
+			status := "completed"
+			if o.image == nil {
+				status = "failed"
+			}
+			r.Output = append(r.Output, o.imageItem(responses.ID("ig", o.hex, len(r.Output)), status, false))
+			return r
+		}
 		r.Output = o.wholeItems(r.Output, ans)
 	}
-	b := marshalResponse(&r)
-	return b
+	return r
 }
 
 // wholeItems appends an answer's message and call items to out in the
@@ -429,6 +605,10 @@ func (o *responsesOutput) asCut() *responses.Response {
 	r.Output = slices.Clone(o.resp.Output)
 	id := o.itemID(len(r.Output))
 	switch text := o.current.String(); o.open {
+	case "image_generation_call":
+		r.Output = append(r.Output, o.imageItem(id, "in_progress", true))
+	case "web_search_call":
+		r.Output = append(r.Output, o.searchItem(id, "in_progress", o.searches[o.searchesSent-1]))
 	case "reasoning":
 		r.Output = append(r.Output, responses.Reasoning(id, text))
 	case "message":

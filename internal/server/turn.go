@@ -39,6 +39,9 @@ type turnSpec struct {
 	// feature_config auto_search, the sources as search's.
 	autoSearch bool
 	image      bool // Qwen generates an image: chat_type t2i, answered as Markdown
+	// imageSize is the ratio the image is drawn in (the image generation
+	// tool's size, as Qwen takes it: "16:9"), "" for Qwen's choice.
+	imageSize string
 	// edit (with image) has Qwen edit the turn's images instead: chat_type
 	// image_edit, the images as the message's files, answered as image is.
 	edit bool
@@ -267,6 +270,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 	if err == nil {
 		err = s.citeSources(ans, out, clean != "", t.stop)
 	}
+	if f, ok := out.(imageFetcher); ok && err == nil {
+		err = f.fetchImage(ctx, ans) // within IMAGE_TIMEOUT, as the generation
+	}
 	if err != nil && t.image && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.r.Context().Err() == nil {
 		err = errImageTimeout
 	}
@@ -324,7 +330,11 @@ func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, p
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
 	spec.ChatType, spec.AutoSearch, spec.ThinkingAuto = t.chatType(), t.autoSearch, t.thinkingAuto
-	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec))
+	qreq := qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec)
+	if t.image {
+		qreq.Size = t.imageSize
+	}
+	stream, body, attempts, err := s.deps.Upstream.Complete(ctx, qreq)
 	if rq.QwenRequest == nil || err == nil { // what the answer came from, when one did (after a move to another account)
 		rq.QwenRequest = unsignedFiles(body, len(spec.Files) > 0)
 	}
@@ -519,6 +529,13 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		if ev.Kind != qwen.EventCreated && ev.Kind != qwen.EventKeepAlive {
 			start()
 		}
+		if ev.SearchCall || len(ev.Sources) > 0 {
+			if ss, ok := out.(searchStreamer); ok {
+				if err := ss.searching(ans.Searches()); err != nil {
+					return err
+				}
+			}
+		}
 		if (content != "" || reasoning != "") && rs.FirstTokenAt.IsZero() {
 			rs.FirstTokenAt = s.now()
 		}
@@ -546,6 +563,20 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	}
 	ans.StopSequence = path.matched()
 	return ans.Empty()
+}
+
+// imageFetcher is an output whose answer carries the image's bytes (the
+// Responses API's image_generation_call): it fetches them once Qwen has
+// given the image's URL.
+type imageFetcher interface {
+	fetchImage(ctx context.Context, ans *translate.Answer) error
+}
+
+// searchStreamer is an output that shows Qwen's web searches as they are
+// made (the Responses API's web_search_call items): it hears of the
+// answer's searches so far whenever a search is called or finds pages.
+type searchStreamer interface {
+	searching(list []translate.Search) error
 }
 
 // promptCounter is an output whose opening names the prompt's token count

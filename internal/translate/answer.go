@@ -25,6 +25,9 @@ type Answer struct {
 	// sources are the web search's results (web_search phase), deduplicated
 	// by URL, at most maxSources.
 	sources []qwen.Source
+	// searches are the web searches Qwen made for the answer, in order
+	// (at most maxSearches), each with the sources it found.
+	searches []Search
 	// image is the generated image's URL (image_gen phase); imageDone once
 	// that phase finished.
 	image     string
@@ -45,6 +48,16 @@ type Citation struct {
 // maxSources bounds the sources one answer keeps.
 const maxSources = 50
 
+// maxSearches bounds the searches one answer keeps.
+const maxSearches = 20
+
+// Search is one web search Qwen made: what it searched for ("" when Qwen
+// did not say) and the pages it found (deduplicated by URL).
+type Search struct {
+	Query   string
+	Sources []qwen.Source
+}
+
 // Add takes one event and returns the answer and reasoning text it adds.
 func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 	a.Events++
@@ -60,6 +73,9 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 		a.usage, a.hasUsage = ev.Usage, true
 	}
 	a.notePhase(ev.Phase)
+	if ev.SearchCall && len(a.searches) < maxSearches {
+		a.searches = append(a.searches, Search{Query: bounded(ev.SearchQuery, 1000)})
+	}
 	if len(ev.Sources) > 0 {
 		a.addSources(ev.Sources)
 	}
@@ -106,13 +122,28 @@ func (a *Answer) notePhase(phase string) {
 // addSources takes the search's result list (Qwen resends it whole),
 // keeping each URL once, in order of arrival.
 func (a *Answer) addSources(list []qwen.Source) {
+	if len(a.searches) == 0 {
+		// Results without the call before them: a search all the same.
+		a.searches = append(a.searches, Search{})
+	}
+	last := &a.searches[len(a.searches)-1]
 	for _, s := range list {
-		if s.URL == "" || len(a.sources) >= maxSources || slices.ContainsFunc(a.sources, func(k qwen.Source) bool { return k.URL == s.URL }) {
+		if s.URL == "" {
 			continue
 		}
-		a.sources = append(a.sources, qwen.Source{Title: bounded(s.Title, 300), URL: bounded(s.URL, 2048)})
+		kept := qwen.Source{Title: bounded(s.Title, 300), URL: bounded(s.URL, 2048)}
+		if len(last.Sources) < maxSources && !slices.ContainsFunc(last.Sources, func(k qwen.Source) bool { return k.URL == kept.URL }) {
+			last.Sources = append(last.Sources, kept)
+		}
+		if len(a.sources) >= maxSources || slices.ContainsFunc(a.sources, func(k qwen.Source) bool { return k.URL == kept.URL }) {
+			continue
+		}
+		a.sources = append(a.sources, kept)
 	}
 }
+
+// Searches are the web searches Qwen made for the answer, in order.
+func (a *Answer) Searches() []Search { return a.searches }
 
 func bounded(s string, n int) string {
 	if len(s) <= n {
