@@ -513,7 +513,7 @@ const apiKeysMigration = 3
 // in one place so that none lacks a header the others send.
 func Signer(cfg *config.Config) *accounts.Signer {
 	return &accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
-		HTTP: &http.Client{Transport: qwen.NewTransport()}}
+		HTTP: qwen.NewHTTPClient()}
 }
 
 func errUnauthenticated(host string) error {
