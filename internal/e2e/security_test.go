@@ -202,3 +202,38 @@ func TestOversizedHeadersAndSlowClientsAreCutOff(t *testing.T) {
 		t.Fatalf("the server did not close the slow connection: %v", err)
 	}
 }
+
+// A secret the client's body names (a tool call's input field named like
+// one) is redacted in the record of that body, and so in the record of the
+// request sent to Qwen, which carries the same conversation as text: the
+// history showed it there, in every read and export of the call.
+func TestASecretRedactedInTheClientBodyIsNotRecordedInQwensRequest(t *testing.T) {
+	e := start(t, nil)
+	const secret = "sk-live-TOOLSECRET-4242"
+	body := `{"model":"claude-3","max_tokens":100,` +
+		`"tools":[{"name":"login","input_schema":{"type":"object","properties":{"api_key":{"type":"string"}}}}],` +
+		`"messages":[{"role":"user","content":"log in"},` +
+		`{"role":"assistant","content":[{"type":"tool_use","id":"tu_1","name":"login","input":{"api_key":"` + secret + `","user":"ada"}}]},` +
+		`{"role":"user","content":[{"type":"tool_result","tool_use_id":"tu_1","content":"ok"}]}]}`
+	resp := postJSON(t, e, "/v1/messages", body, map[string]string{"anthropic-version": "2023-06-01"})
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the call failed: %d %s", resp.StatusCode, answer)
+	}
+	r := e.lastRow()
+	if strings.Contains(r.OpenAIRequest.String, secret) || !strings.Contains(r.OpenAIRequest.String, `"api_key":"[REDACTED]"`) {
+		t.Fatalf("the client's body is not redacted: %s", r.OpenAIRequest.String)
+	}
+	if !strings.Contains(r.QwenRequest.String, "login") || !strings.Contains(r.QwenRequest.String, "ada") {
+		t.Fatalf("the request sent to Qwen is not recorded with the tool call: %s", r.QwenRequest.String)
+	}
+	for name, b := range map[string]string{"qwen_request": r.QwenRequest.String, "qwen_response": r.QwenResponse.String, "openai_response": r.OpenAIResponse.String} {
+		if strings.Contains(b, secret) {
+			t.Errorf("the record's %s holds the secret the client's body had redacted: %s", name, b)
+		}
+	}
+	if !strings.Contains(r.QwenRequest.String, "[REDACTED]") {
+		t.Errorf("the secret's place in the request sent to Qwen is not marked: %s", r.QwenRequest.String)
+	}
+}
