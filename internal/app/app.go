@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -117,6 +118,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}
 	if envCreds.TokenMisplaced() {
 		log.Warn("QWEN_TOKEN holds a login token (a JWT), not a bx-umidtoken: it is used as the login token; put it in QWEN_COOKIES as token=… instead")
+	}
+	if cleartext(cfg.QwenBaseURL) {
+		log.Warn("QWEN_BASE_URL is plain http to another machine: every call's Cookie header and login token, and every sign-in's password digest, cross the network unencrypted; use https",
+			"qwen_base_url", cfg.QwenBaseURL)
 	}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
@@ -690,4 +695,19 @@ func unusedCredentials(cookies, token string) string {
 		return "QWEN_COOKIES is set (QWEN_TOKEN is not)"
 	}
 	return "QWEN_TOKEN is set (QWEN_COOKIES is not)"
+}
+
+// cleartext reports whether base, QWEN_BASE_URL, is plain http to a host
+// that is not this machine (a simulator on loopback is not).
+func cleartext(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }
