@@ -237,3 +237,27 @@ func TestASecretRedactedInTheClientBodyIsNotRecordedInQwensRequest(t *testing.T)
 		t.Errorf("the secret's place in the request sent to Qwen is not marked: %s", r.QwenRequest.String)
 	}
 }
+
+// The history API's answers — every call's bodies, the conversations —
+// are for no cache to keep: they came without a caching directive, and a
+// browser (the dashboard's reads) could keep them in its disk cache after
+// the page was closed. Each says Cache-Control: no-store; a model call's
+// answer is left as it was.
+func TestHistoryAnswersAreNotKeptByCaches(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"hi"}]}`, nil)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Cache-Control") == "no-store" {
+		t.Errorf("a model call's answer says no-store")
+	}
+	id := e.lastRow().RequestID
+	for _, path := range []string{"/v1/requests", "/v1/requests/" + id, "/v1/sessions", "/v1/stats", "/v1/responses", "/v1/requests/active"} {
+		r := send(t, e, http.MethodGet, path, "", "", nil)
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: %d, Cache-Control %q, want no-store", path, r.StatusCode, r.Header.Get("Cache-Control"))
+		}
+	}
+}
