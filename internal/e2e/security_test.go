@@ -261,3 +261,37 @@ func TestHistoryAnswersAreNotKeptByCaches(t *testing.T) {
 		}
 	}
 }
+
+// The proxy key a call was made with is never recorded, wherever in its
+// body the client put it: a field whose name says nothing of a secret (an
+// OpenAI "user", a metadata note, the message itself) kept it in the record,
+// which every admin, export and backup reads.
+func TestTheCallsOwnKeyIsNotRecordedWhereverItStands(t *testing.T) {
+	const key = "sk-proxy-KEY-0123456789"
+	e := start(t, func(c *config.Config) { c.APIKeys = []string{key} })
+	body := `{"model":"qwen3-max","user":"` + key + `","metadata":{"note":"` + key + `"},` +
+		`"messages":[{"role":"user","content":"my key is ` + key + `, keep it"}]}`
+	r := call(t, e, "POST", "/v1/chat/completions", key, body)
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("the call failed: %d", r.StatusCode)
+	}
+	row := e.lastRow()
+	for name, b := range map[string]string{"openai_request": row.OpenAIRequest.String, "qwen_request": row.QwenRequest.String,
+		"openai_response": row.OpenAIResponse.String, "qwen_response": row.QwenResponse.String} {
+		if strings.Contains(b, key) {
+			t.Errorf("the record's %s holds the call's key: %s", name, b)
+		}
+	}
+	if !strings.Contains(row.OpenAIRequest.String, `"user":"[REDACTED]"`) || !strings.Contains(row.OpenAIRequest.String, "keep it") {
+		t.Errorf("the key's places are not marked, or more went: %s", row.OpenAIRequest.String)
+	}
+	// The session is named by its first message, the key masked there too.
+	e.sync()
+	var first string
+	if err := e.db().QueryRow(`SELECT first_user_message FROM sessions WHERE id = ?`, row.SessionID).Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(first, key) || !strings.Contains(first, "keep it") {
+		t.Errorf("the session's first message: %q", first)
+	}
+}

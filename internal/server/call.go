@@ -205,6 +205,9 @@ func (s *Server) finish(c *call) {
 	} else {
 		var hidden []string
 		c.ex.Request.OpenAIRequest, hidden = redact.JSONHiding(s.imageRefs(c.ex.Request.OpenAIRequest))
+		// The call's own proxy key too, wherever the client put it (a
+		// "user", a note, its message): the record is every admin's.
+		hidden = append(hidden, presentedKeyOf(c.r.Context()))
 		// The Responses API's answer echoes the request's metadata,
 		// instructions and tools: what the request's record hides, the
 		// answer's must too.
@@ -214,6 +217,7 @@ func (s *Server) finish(c *call) {
 		// (an object, whose secret fields were hidden) as text, and an
 		// answer may repeat it.
 		if known := redact.NewKnown("", hidden...); known != nil {
+			c.ex.Request.OpenAIRequest = known.JSON(c.ex.Request.OpenAIRequest)
 			c.ex.Request.QwenRequest = known.JSON(c.ex.Request.QwenRequest)
 			rs.OpenAIResponse, rs.QwenResponse = known.JSON(rs.OpenAIResponse), known.JSON(rs.QwenResponse)
 		}
