@@ -244,11 +244,7 @@ func (s *Server) fetchGenerated(ctx context.Context, url string) ([]byte, error)
 	if err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
 		return nil, &qwen.Error{Kind: qwen.KindBadResponse, Message: "the image URL Qwen gave is not an http(s) URL: " + imagefetch.Short(url)}
 	}
-	client := http.DefaultClient
-	if !s.upstreamHost(req.URL.Hostname()) {
-		client = generatedClient
-	}
-	resp, err := client.Do(req)
+	resp, err := s.generatedClient().Do(req)
 	if blocked := (*imagefetch.BlockedError)(nil); errors.As(err, &blocked) {
 		return nil, &qwen.Error{Kind: qwen.KindBadResponse, Message: "the image URL Qwen gave is not fetched: " + blocked.Error() +
 			" (only QWEN_BASE_URL's host and public addresses are; response_format url gives the URL itself)"}
@@ -271,28 +267,59 @@ func (s *Server) fetchGenerated(ctx context.Context, url string) ([]byte, error)
 	return data, nil
 }
 
-// upstreamHost reports whether host is QWEN_BASE_URL's.
-func (s *Server) upstreamHost(host string) bool {
-	u, err := neturl.Parse(s.cfg.UpstreamURL)
-	return err == nil && host != "" && strings.EqualFold(u.Hostname(), host)
+// generatedClient fetches a generated image: each request — the URL's,
+// and each redirect's — at QWEN_BASE_URL's own host and port as Qwen is
+// called, any other only from a public address (publicOnly), so that
+// neither the answer's URL nor a redirect from Qwen's host reaches inward.
+func (s *Server) generatedClient() *http.Client {
+	upstream, _ := neturl.Parse(s.cfg.UpstreamURL)
+	return &http.Client{
+		Transport: byHost{upstream: upstream, public: generatedPublic},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("more than 5 redirects")
+			}
+			return nil
+		},
+	}
 }
 
-// generatedClient fetches generated images from hosts other than Qwen's
-// own: public addresses only — checked on the address dialled, so that a
-// name cannot point inward; through a proxy of the environment
-// (HTTPS_PROXY), whose own address is dialled, on the addresses the name
-// has — at each redirect too.
-var generatedClient = &http.Client{
-	Transport: publicOnly{
-		direct:  transport(nil, imagefetch.DialPublic),
-		proxied: transport(checkedProxy, nil),
-	},
-	CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 5 {
-			return errors.New("more than 5 redirects")
+// byHost sends a request to the upstream's own host and port through the
+// default transport, any other through public.
+type byHost struct {
+	upstream *neturl.URL
+	public   http.RoundTripper
+}
+
+func (b byHost) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.upstream != nil && b.upstream.Host != "" && sameHostPort(r.URL, b.upstream) {
+		return http.DefaultTransport.RoundTrip(r)
+	}
+	return b.public.RoundTrip(r)
+}
+
+// sameHostPort reports whether a and b name one host and port (a default
+// port as its scheme's).
+func sameHostPort(a, b *neturl.URL) bool {
+	port := func(u *neturl.URL) string {
+		if p := u.Port(); p != "" {
+			return p
 		}
-		return nil
-	},
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// generatedPublic fetches from public addresses only — checked on the
+// address dialled, so that a name cannot point inward; through a proxy of
+// the environment (HTTPS_PROXY), whose own address is dialled, on the
+// addresses the name has.
+var generatedPublic = publicOnly{
+	direct:  transport(nil, imagefetch.DialPublic),
+	proxied: transport(checkedProxy, nil),
 }
 
 func transport(proxy func(*http.Request) (*neturl.URL, error), control func(string, string, syscall.RawConn) error) *http.Transport {
