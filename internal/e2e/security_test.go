@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -293,5 +294,47 @@ func TestTheCallsOwnKeyIsNotRecordedWhereverItStands(t *testing.T) {
 	}
 	if strings.Contains(first, key) || !strings.Contains(first, "keep it") {
 		t.Errorf("the session's first message: %q", first)
+	}
+}
+
+// A response of one key is no other key's to continue (POST /v1/responses
+// answers 400 previous_response_not_found), nor to count: input_tokens took
+// another key's previous_response_id as its own (200) where it refused an
+// unknown one, which told another key that the response exists.
+func TestInputTokensDoesNotTakeAnotherKeysResponse(t *testing.T) {
+	const a, b = "key-a-0123456789", "key-b-0123456789"
+	e := start(t, func(c *config.Config) { c.APIKeys = []string{a, b} })
+	req, _ := http.NewRequest(http.MethodPost, e.app.URL()+"/v1/responses", strings.NewReader(`{"model":"qwen3-max","input":"hello"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+a)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil || created.ID == "" {
+		t.Fatalf("no response made: %v", err)
+	}
+	resp.Body.Close()
+	count := func(key string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, e.app.URL()+"/v1/responses/input_tokens",
+			strings.NewReader(`{"model":"qwen3-max","input":"x","previous_response_id":"`+created.ID+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if status, body := count(a); status != http.StatusOK {
+		t.Fatalf("its own key's count: %d %s", status, body)
+	}
+	if status, body := count(b); status != http.StatusBadRequest || !strings.Contains(body, "previous_response_not_found") {
+		t.Fatalf("another key's count: %d %s, want 400 previous_response_not_found", status, body)
 	}
 }
