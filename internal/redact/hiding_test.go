@@ -37,3 +37,22 @@ func TestWhatARedactionHidesIsMaskedInTheStringsOfAnotherBody(t *testing.T) {
 		t.Fatal("a body without any of the values is copied")
 	}
 }
+
+// Mentions finds a value as it is or JSON-escaped, and never one too short
+// to be masked.
+func TestMentionsFindsAValueInEitherForm(t *testing.T) {
+	for _, tc := range []struct {
+		body, v string
+		want    bool
+	}{
+		{`{"user":"sk-proxy-123"}`, "sk-proxy-123", true},
+		{`{"user":"sk-\"q\"-123"}`, `sk-"q"-123`, true},
+		{`{"user":"sk-proxy-124"}`, "sk-proxy-123", false},
+		{`{"user":"abc"}`, "abc", false},
+		{`{}`, "", false},
+	} {
+		if got := Mentions([]byte(tc.body), tc.v); got != tc.want {
+			t.Errorf("Mentions(%s, %q) = %v, want %v", tc.body, tc.v, got, tc.want)
+		}
+	}
+}

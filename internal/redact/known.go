@@ -173,3 +173,17 @@ func (k *Known) JSON(body []byte) []byte {
 	out, _ := ed.Rewrite(body)
 	return out
 }
+
+// Mentions reports whether body holds v — of MinKnownLen or more — as it is
+// or as a JSON string's content: whether a masker of v (NewKnown) has
+// anything to do in what body is carried into.
+func Mentions(body []byte, v string) bool {
+	if len(v) < MinKnownLen {
+		return false
+	}
+	if bytes.Contains(body, []byte(v)) {
+		return true
+	}
+	j := jsonContent(v)
+	return j != v && bytes.Contains(body, []byte(j))
+}

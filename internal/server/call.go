@@ -204,10 +204,15 @@ func (s *Server) finish(c *call) {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
 	} else {
 		var hidden []string
-		c.ex.Request.OpenAIRequest, hidden = redact.JSONHiding(s.imageRefs(c.ex.Request.OpenAIRequest))
+		sent := s.imageRefs(c.ex.Request.OpenAIRequest)
+		c.ex.Request.OpenAIRequest, hidden = redact.JSONHiding(sent)
 		// The call's own proxy key too, wherever the client put it (a
-		// "user", a note, its message): the record is every admin's.
-		hidden = append(hidden, presentedKeyOf(c.r.Context()))
+		// "user", a note, its message): the record is every admin's. Only
+		// what the client sent can carry it on (one scan of its body, not
+		// a masker over every body of every call).
+		if key := presentedKeyOf(c.r.Context()); redact.Mentions(sent, key) {
+			hidden = append(hidden, key)
+		}
 		// The Responses API's answer echoes the request's metadata,
 		// instructions and tools: what the request's record hides, the
 		// answer's must too.
