@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,6 +105,9 @@ func (s *Signer) SignIn(ctx context.Context, l Login) (SignedIn, error) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
+	// A redirect is the answer, never followed: a 307 or 308 would resend
+	// the password's digest wherever it points.
+	hc = qwen.NoRedirects(hc)
 	resp, err := hc.Do(req)
 	if err != nil {
 		if parent.Err() != nil {
@@ -186,6 +190,10 @@ func signInFailure(resp *http.Response, b []byte) *SignInError {
 	st := qwen.LogicalStatus(resp)
 	failed := st < 200 || st > 299 || (env.Success != nil && !*env.Success)
 	switch {
+	case st >= 300 && st <= 399:
+		// Not followed (qwen.NoRedirects): not the password's fault.
+		return &SignInError{Class: ClassServer, Status: st,
+			Message: "Qwen answered the sign-in with a redirect (HTTP " + strconv.Itoa(st) + "), which is not followed: the password's digest is sent to QWEN_BASE_URL only"}
 	case !failed:
 		return nil
 	case st == http.StatusTooManyRequests || env.Data.Code == "RateLimited":

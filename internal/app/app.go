@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -118,6 +119,10 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if envCreds.TokenMisplaced() {
 		log.Warn("QWEN_TOKEN holds a login token (a JWT), not a bx-umidtoken: it is used as the login token; put it in QWEN_COOKIES as token=… instead")
 	}
+	if cleartext(cfg.QwenBaseURL) {
+		log.Warn("QWEN_BASE_URL is plain http to another machine: every call's Cookie header and login token, and every sign-in's password digest, cross the network unencrypted; use https",
+			"qwen_base_url", cfg.QwenBaseURL)
+	}
 	bg, stop := context.WithCancel(context.Background())
 	a.stop = stop
 	pool := PoolConfig(cfg, a.store)
@@ -180,7 +185,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	keyCalls := keylimit.New(keylimit.Options{Store: keyCallStore, Log: log})
 	sorts := historyapi.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
-	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, ModelMap: cfg.ModelMap, Sorts: sorts,
+	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, UpstreamURL: cfg.QwenBaseURL, ModelMap: cfg.ModelMap, Sorts: sorts,
 		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, LoopbackOnly: loopback(cfg.Host), AllowedHosts: cfg.AllowedHosts, StreamKeepAlive: cfg.StreamKeepAlive,
 		RecorderSync: cfg.RecorderSync, RecordingRequired: cfg.RecordingRequired, MaxDuration: cfg.QwenMaxDuration, RecordMaxBodyBytes: cfg.RecordMaxBodyBytes,
 		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes, ImageMaxCount: cfg.ImageMaxCount,
@@ -513,7 +518,7 @@ const apiKeysMigration = 3
 // in one place so that none lacks a header the others send.
 func Signer(cfg *config.Config) *accounts.Signer {
 	return &accounts.Signer{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
-		HTTP: &http.Client{Transport: qwen.NewTransport()}}
+		HTTP: qwen.NewHTTPClient()}
 }
 
 func errUnauthenticated(host string) error {
@@ -690,4 +695,19 @@ func unusedCredentials(cookies, token string) string {
 		return "QWEN_COOKIES is set (QWEN_TOKEN is not)"
 	}
 	return "QWEN_TOKEN is set (QWEN_COOKIES is not)"
+}
+
+// cleartext reports whether base, QWEN_BASE_URL, is plain http to a host
+// that is not this machine (a simulator on loopback is not).
+func cleartext(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
 }

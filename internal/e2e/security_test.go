@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -200,5 +201,140 @@ func TestOversizedHeadersAndSlowClientsAreCutOff(t *testing.T) {
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // far beyond the header timeout
 	if _, err := io.ReadAll(conn); err != nil {
 		t.Fatalf("the server did not close the slow connection: %v", err)
+	}
+}
+
+// A secret the client's body names (a tool call's input field named like
+// one) is redacted in the record of that body, and so in the record of the
+// request sent to Qwen, which carries the same conversation as text: the
+// history showed it there, in every read and export of the call.
+func TestASecretRedactedInTheClientBodyIsNotRecordedInQwensRequest(t *testing.T) {
+	e := start(t, nil)
+	const secret = "sk-live-TOOLSECRET-4242"
+	body := `{"model":"claude-3","max_tokens":100,` +
+		`"tools":[{"name":"login","input_schema":{"type":"object","properties":{"api_key":{"type":"string"}}}}],` +
+		`"messages":[{"role":"user","content":"log in"},` +
+		`{"role":"assistant","content":[{"type":"tool_use","id":"tu_1","name":"login","input":{"api_key":"` + secret + `","user":"ada"}}]},` +
+		`{"role":"user","content":[{"type":"tool_result","tool_use_id":"tu_1","content":"ok"}]}]}`
+	resp := postJSON(t, e, "/v1/messages", body, map[string]string{"anthropic-version": "2023-06-01"})
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the call failed: %d %s", resp.StatusCode, answer)
+	}
+	r := e.lastRow()
+	if strings.Contains(r.OpenAIRequest.String, secret) || !strings.Contains(r.OpenAIRequest.String, `"api_key":"[REDACTED]"`) {
+		t.Fatalf("the client's body is not redacted: %s", r.OpenAIRequest.String)
+	}
+	if !strings.Contains(r.QwenRequest.String, "login") || !strings.Contains(r.QwenRequest.String, "ada") {
+		t.Fatalf("the request sent to Qwen is not recorded with the tool call: %s", r.QwenRequest.String)
+	}
+	for name, b := range map[string]string{"qwen_request": r.QwenRequest.String, "qwen_response": r.QwenResponse.String, "openai_response": r.OpenAIResponse.String} {
+		if strings.Contains(b, secret) {
+			t.Errorf("the record's %s holds the secret the client's body had redacted: %s", name, b)
+		}
+	}
+	if !strings.Contains(r.QwenRequest.String, "[REDACTED]") {
+		t.Errorf("the secret's place in the request sent to Qwen is not marked: %s", r.QwenRequest.String)
+	}
+}
+
+// The history API's answers — every call's bodies, the conversations —
+// are for no cache to keep: they came without a caching directive, and a
+// browser (the dashboard's reads) could keep them in its disk cache after
+// the page was closed. Each says Cache-Control: no-store; a model call's
+// answer is left as it was.
+func TestHistoryAnswersAreNotKeptByCaches(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/chat/completions", `{"messages":[{"role":"user","content":"hi"}]}`, nil)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Cache-Control") == "no-store" {
+		t.Errorf("a model call's answer says no-store")
+	}
+	id := e.lastRow().RequestID
+	for _, path := range []string{"/v1/requests", "/v1/requests/" + id, "/v1/sessions", "/v1/stats", "/v1/responses", "/v1/requests/active"} {
+		r := send(t, e, http.MethodGet, path, "", "", nil)
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: %d, Cache-Control %q, want no-store", path, r.StatusCode, r.Header.Get("Cache-Control"))
+		}
+	}
+}
+
+// The proxy key a call was made with is never recorded, wherever in its
+// body the client put it: a field whose name says nothing of a secret (an
+// OpenAI "user", a metadata note, the message itself) kept it in the record,
+// which every admin, export and backup reads.
+func TestTheCallsOwnKeyIsNotRecordedWhereverItStands(t *testing.T) {
+	const key = "sk-proxy-KEY-0123456789"
+	e := start(t, func(c *config.Config) { c.APIKeys = []string{key} })
+	body := `{"model":"qwen3-max","user":"` + key + `","metadata":{"note":"` + key + `"},` +
+		`"messages":[{"role":"user","content":"my key is ` + key + `, keep it"}]}`
+	r := call(t, e, "POST", "/v1/chat/completions", key, body)
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("the call failed: %d", r.StatusCode)
+	}
+	row := e.lastRow()
+	for name, b := range map[string]string{"openai_request": row.OpenAIRequest.String, "qwen_request": row.QwenRequest.String,
+		"openai_response": row.OpenAIResponse.String, "qwen_response": row.QwenResponse.String} {
+		if strings.Contains(b, key) {
+			t.Errorf("the record's %s holds the call's key: %s", name, b)
+		}
+	}
+	if !strings.Contains(row.OpenAIRequest.String, `"user":"[REDACTED]"`) || !strings.Contains(row.OpenAIRequest.String, "keep it") {
+		t.Errorf("the key's places are not marked, or more went: %s", row.OpenAIRequest.String)
+	}
+	// The session is named by its first message, the key masked there too.
+	e.sync()
+	var first string
+	if err := e.db().QueryRow(`SELECT first_user_message FROM sessions WHERE id = ?`, row.SessionID).Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(first, key) || !strings.Contains(first, "keep it") {
+		t.Errorf("the session's first message: %q", first)
+	}
+}
+
+// A response of one key is no other key's to continue (POST /v1/responses
+// answers 400 previous_response_not_found), nor to count: input_tokens took
+// another key's previous_response_id as its own (200) where it refused an
+// unknown one, which told another key that the response exists.
+func TestInputTokensDoesNotTakeAnotherKeysResponse(t *testing.T) {
+	const a, b = "key-a-0123456789", "key-b-0123456789"
+	e := start(t, func(c *config.Config) { c.APIKeys = []string{a, b} })
+	req, _ := http.NewRequest(http.MethodPost, e.app.URL()+"/v1/responses", strings.NewReader(`{"model":"qwen3-max","input":"hello"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+a)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil || created.ID == "" {
+		t.Fatalf("no response made: %v", err)
+	}
+	resp.Body.Close()
+	count := func(key string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, e.app.URL()+"/v1/responses/input_tokens",
+			strings.NewReader(`{"model":"qwen3-max","input":"x","previous_response_id":"`+created.ID+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if status, body := count(a); status != http.StatusOK {
+		t.Fatalf("its own key's count: %d %s", status, body)
+	}
+	if status, body := count(b); status != http.StatusBadRequest || !strings.Contains(body, "previous_response_not_found") {
+		t.Fatalf("another key's count: %d %s, want 400 previous_response_not_found", status, body)
 	}
 }

@@ -141,6 +141,9 @@ func (a *API) Export(w http.ResponseWriter, r *http.Request) {
 // name.
 func exportHeaders(h http.Header, format, filename string) {
 	h.Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	// The history is for no cache to keep: a download's link is used once,
+	// and a cache in front of the proxy would serve it again.
+	h.Set("Cache-Control", "no-store")
 	if format == "csv" {
 		h.Set("Content-Type", "text/csv; charset=utf-8")
 	} else {

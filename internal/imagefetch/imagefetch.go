@@ -307,14 +307,34 @@ func (f *Fetcher) checkDial(network, address string, _ syscall.RawConn) error {
 		return nil
 	}
 	if !public(ip) {
-		return &blockedError{ip}
+		return &BlockedError{ip}
 	}
 	return nil
 }
 
-type blockedError struct{ ip netip.Addr }
+// BlockedError is a fetch refused for the address it would reach: one that
+// is not public.
+type BlockedError struct{ ip netip.Addr }
 
-func (e *blockedError) Error() string {
+// DialPublic is a net.Dialer's Control that refuses every address that is
+// not public, as a fetch of the Public policy does: for the proxy's other
+// fetches of URLs it did not choose (a generated image's, which Qwen names).
+func DialPublic(network, address string, c syscall.RawConn) error {
+	return (&Fetcher{Policy: Public}).checkDial(network, address, c)
+}
+
+// PublicAddr reports whether ip is an address of the public internet.
+func PublicAddr(ip netip.Addr) bool { return public(ip.Unmap()) }
+
+// Blocked returns the refusal of ip when it is not public, nil otherwise.
+func Blocked(ip netip.Addr) error {
+	if PublicAddr(ip) {
+		return nil
+	}
+	return &BlockedError{ip.Unmap()}
+}
+
+func (e *BlockedError) Error() string {
 	return "the address " + e.ip.String() + " is loopback, private or otherwise not public, and is never fetched"
 }
 
@@ -343,7 +363,7 @@ func public(ip netip.Addr) bool {
 
 // cause is the innermost message of err (a blocked address says so).
 func cause(err error) string {
-	var b *blockedError
+	var b *BlockedError
 	if errors.As(err, &b) {
 		return b.Error()
 	}

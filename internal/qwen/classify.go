@@ -154,6 +154,9 @@ func sessionEnded(lower string) bool {
 // classifyHTTP maps a non-2xx upstream status.
 func classifyHTTP(resp *http.Response, body []byte) *Error {
 	err := &Error{Status: resp.StatusCode, Message: Summarize(body)}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return redirected(resp)
+	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		err.Kind = KindAuth
@@ -185,6 +188,14 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 		err.Kind, err.Message = KindFirewall, "Qwen answered with a firewall page instead of JSON: "+err.Message
 	}
 	return err
+}
+
+// redirected is the failure of an answer that redirects the call
+// elsewhere, which is not followed (NoRedirects). Where it points is left
+// out: the address is the answer's, which may echo what the call sent.
+func redirected(resp *http.Response) *Error {
+	return &Error{Kind: KindBadResponse, Status: resp.StatusCode,
+		Message: "Qwen answered with a redirect (HTTP " + strconv.Itoa(resp.StatusCode) + "), which is not followed: the credentials are sent to QWEN_BASE_URL only"}
 }
 
 // classifyLogical classifies an HTTP-2xx answer whose x-actual-status-code

@@ -86,11 +86,34 @@ func New(cfg Config) *Client {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Transport: NewTransport()}
+		hc = NewHTTPClient()
+	} else {
+		hc = NoRedirects(hc)
 	}
 	readers := &sync.Pool{New: newStreamReader}
 	return &Client{cfg: cfg, http: hc, readers: readers, fixed: fixedHeaders(cfg), masks: newKnownCache()}
 }
+
+// NewHTTPClient returns a client for Qwen's calls: NewTransport's, and
+// following no redirect (NoRedirects).
+func NewHTTPClient() *http.Client {
+	return &http.Client{Transport: NewTransport(), CheckRedirect: refuseRedirect}
+}
+
+// NoRedirects returns a copy of hc that follows no redirect: a redirect is
+// the answer (classified as a failure). Go's client follows one to another
+// port of the same host with the Authorization and Cookie headers (it drops
+// them only for another host name), and to any host with every other
+// header — the bx-umidtoken, an object store's security token — and, on a
+// 307 or 308, the body (a sign-in's password digest): the credentials go to
+// QWEN_BASE_URL alone.
+func NoRedirects(hc *http.Client) *http.Client {
+	c := *hc
+	c.CheckRedirect = refuseRedirect
+	return &c
+}
+
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // NewTransport returns a transport that keeps enough idle connections for
 // many concurrent calls (the default keeps 2 per host, which costs dearly at

@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"qwenproxy/internal/jsonedit"
+	"qwenproxy/internal/jsonscan"
 )
 
 // MinKnownLen is the length from which a known secret value is masked
@@ -132,4 +135,55 @@ func (k *Known) Bytes(b []byte) []byte {
 		return []byte(out)
 	}
 	return b
+}
+
+// JSON returns body, a JSON document, with every known value masked inside
+// its string values only: a value that is also a number's digits, a
+// member's name or a stretch of the document's syntax is left there, so
+// the document stays valid JSON with the same shape (Bytes would have cut
+// into a number: 1796[REDACTED]789). A body that is not JSON is masked as
+// text (Bytes).
+func (k *Known) JSON(body []byte) []byte {
+	if k == nil || len(body) == 0 {
+		return body
+	}
+	if !json.Valid(body) {
+		return k.Bytes(body)
+	}
+	if whole := string(body); k.r.Replace(whole) == whole {
+		return body // none of the values, in any form, is in it
+	}
+	ed := jsonedit.Editor{String: func(v []byte) ([]byte, bool) {
+		s, ok := jsonscan.StringValue(v)
+		if !ok {
+			return nil, false
+		}
+		masked := k.r.Replace(s)
+		if masked == s {
+			return nil, false
+		}
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // a body's <, > and & stay as they were sent
+		if enc.Encode(masked) != nil {
+			return nil, false
+		}
+		return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
+	}}
+	out, _ := ed.Rewrite(body)
+	return out
+}
+
+// Mentions reports whether body holds v — of MinKnownLen or more — as it is
+// or as a JSON string's content: whether a masker of v (NewKnown) has
+// anything to do in what body is carried into.
+func Mentions(body []byte, v string) bool {
+	if len(v) < MinKnownLen {
+		return false
+	}
+	if bytes.Contains(body, []byte(v)) {
+		return true
+	}
+	j := jsonContent(v)
+	return j != v && bytes.Contains(body, []byte(j))
 }

@@ -216,6 +216,55 @@ func JSON(body []byte) []byte {
 	return out
 }
 
+// JSONHiding is JSON, with the values it replaced: each string as it
+// reads (decoded), each number as written, the strings and numbers of an
+// array replaced whole. A caller masks them (NewKnown) wherever else the
+// call carries them — the request sent to Qwen renders a tool call's input
+// as text.
+func JSONHiding(body []byte) (out []byte, hidden []string) {
+	if !mentionsSecretWord(body) || !hasSecretName(body) {
+		return body, nil
+	}
+	ed := jsonedit.Editor{Member: func(_ jsonedit.Object, name string, v []byte) ([]byte, bool) {
+		if v[0] == '{' || !SecretName(name) {
+			return nil, false
+		}
+		hidden = appendScalars(hidden, v)
+		return placeholderJSON, true
+	}}
+	out, _ = ed.Rewrite(body)
+	return out, hidden
+}
+
+// appendScalars appends the strings and numbers of the JSON value v, at any
+// depth.
+func appendScalars(dst []string, v []byte) []string {
+	var walk func(any)
+	walk = func(x any) {
+		switch x := x.(type) {
+		case string:
+			dst = append(dst, x)
+		case json.Number:
+			dst = append(dst, x.String())
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	var x any
+	if dec.Decode(&x) == nil {
+		walk(x)
+	}
+	return dst
+}
+
 // placeholderJSON is Placeholder as a JSON value.
 var placeholderJSON = []byte(`"` + Placeholder + `"`)
 

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 
 	"qwenproxy/internal/auth"
+	"qwenproxy/internal/redact"
 )
 
 // guard answers CORS preflights and, when proxy API keys exist, admits to
@@ -34,8 +36,27 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			unauthorized(w, r)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithIdentity(r.Context(), id)))
+		ctx := context.WithValue(auth.WithIdentity(r.Context(), id), presentedKeyCtx{}, presented)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+type presentedKeyCtx struct{}
+
+// presentedKeyOf is the proxy key a call was admitted with ("" without
+// keys): kept for the call's record only, which must not hold it wherever
+// the client put it in its body (finish, the session's first message).
+func presentedKeyOf(ctx context.Context) string {
+	k, _ := ctx.Value(presentedKeyCtx{}).(string)
+	return k
+}
+
+// withoutKey is text with the call's own key masked.
+func withoutKey(ctx context.Context, text string) string {
+	if k := presentedKeyOf(ctx); len(k) >= redact.MinKnownLen {
+		return strings.ReplaceAll(text, k, redact.Placeholder)
+	}
+	return text
 }
 
 // presentedKey is the proxy key a call carries: Authorization: Bearer, or

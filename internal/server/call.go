@@ -206,11 +206,29 @@ func (s *Server) finish(c *call) {
 	if c.metadataOnly {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
 	} else {
-		c.ex.Request.OpenAIRequest = redact.JSON(s.imageRefs(c.ex.Request.OpenAIRequest))
+		var hidden []string
+		sent := s.imageRefs(c.ex.Request.OpenAIRequest)
+		c.ex.Request.OpenAIRequest, hidden = redact.JSONHiding(sent)
+		// The call's own proxy key too, wherever the client put it (a
+		// "user", a note, its message): the record is every admin's. Only
+		// what the client sent can carry it on (one scan of its body, not
+		// a masker over every body of every call).
+		if key := presentedKeyOf(c.r.Context()); redact.Mentions(sent, key) {
+			hidden = append(hidden, key)
+		}
 		// The Responses API's answer echoes the request's metadata,
 		// instructions and tools: what the request's record hides, the
 		// answer's must too.
 		rs.OpenAIResponse = redact.JSON(rs.OpenAIResponse)
+		// What the client's body hid is hidden wherever else the call
+		// carries it: the request sent to Qwen renders a tool call's input
+		// (an object, whose secret fields were hidden) as text, and an
+		// answer may repeat it.
+		if known := redact.NewKnown("", hidden...); known != nil {
+			c.ex.Request.OpenAIRequest = known.JSON(c.ex.Request.OpenAIRequest)
+			c.ex.Request.QwenRequest = known.JSON(c.ex.Request.QwenRequest)
+			rs.OpenAIResponse, rs.QwenResponse = known.JSON(rs.OpenAIResponse), known.JSON(rs.QwenResponse)
+		}
 	}
 	if limit := s.cfg.RecordMaxBodyBytes; limit > 0 {
 		rq := &c.ex.Request

@@ -8,7 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
+	neturl "net/url"
+	"strings"
+	"syscall"
+	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
@@ -225,16 +231,24 @@ func (s *Server) imageOn(ctx context.Context, c *call, model string, req openai.
 	return ans.Image(), nil
 }
 
-// fetchGenerated reads the generated image from Qwen's URL (its own store:
-// no address check), bounded by IMAGE_MAX_BYTES and IMAGE_FETCH_TIMEOUT.
+// fetchGenerated reads the generated image from Qwen's URL, bounded by
+// IMAGE_MAX_BYTES and IMAGE_FETCH_TIMEOUT. The URL is the answer's: at
+// QWEN_BASE_URL's own host it is fetched as Qwen is called; anywhere else
+// only from a public address (generatedClient), as the bytes go to the
+// client — an answer naming a metadata service or any other address of the
+// proxy's network had it read and handed over.
 func (s *Server) fetchGenerated(ctx context.Context, url string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Capabilities.ImageFetchTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, &qwen.Error{Kind: qwen.KindBadResponse, Message: "the image URL Qwen gave is not a URL: " + url}
+	if err != nil || (req.URL.Scheme != "http" && req.URL.Scheme != "https") {
+		return nil, &qwen.Error{Kind: qwen.KindBadResponse, Message: "the image URL Qwen gave is not an http(s) URL: " + imagefetch.Short(url)}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.generatedClient().Do(req)
+	if blocked := (*imagefetch.BlockedError)(nil); errors.As(err, &blocked) {
+		return nil, &qwen.Error{Kind: qwen.KindBadResponse, Message: "the image URL Qwen gave is not fetched: " + blocked.Error() +
+			" (only QWEN_BASE_URL's host and public addresses are; response_format url gives the URL itself)"}
+	}
 	if err != nil {
 		return nil, &qwen.Error{Kind: qwen.KindNetwork, Message: "cannot fetch the generated image", Err: err}
 	}
@@ -251,4 +265,107 @@ func (s *Server) fetchGenerated(ctx context.Context, url string) ([]byte, error)
 		return nil, &qwen.Error{Kind: qwen.KindBadResponse, Message: fmt.Sprintf("the generated image is over IMAGE_MAX_BYTES (%d)", max)}
 	}
 	return data, nil
+}
+
+// generatedClient fetches a generated image: each request — the URL's,
+// and each redirect's — at QWEN_BASE_URL's own host and port as Qwen is
+// called, any other only from a public address (publicOnly), so that
+// neither the answer's URL nor a redirect from Qwen's host reaches inward.
+func (s *Server) generatedClient() *http.Client {
+	upstream, _ := neturl.Parse(s.cfg.UpstreamURL)
+	return &http.Client{
+		Transport: byHost{upstream: upstream, public: generatedPublic},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= 5 {
+				return errors.New("more than 5 redirects")
+			}
+			return nil
+		},
+	}
+}
+
+// byHost sends a request to the upstream's own host and port through the
+// default transport, any other through public.
+type byHost struct {
+	upstream *neturl.URL
+	public   http.RoundTripper
+}
+
+func (b byHost) RoundTrip(r *http.Request) (*http.Response, error) {
+	if b.upstream != nil && b.upstream.Host != "" && sameHostPort(r.URL, b.upstream) {
+		return http.DefaultTransport.RoundTrip(r)
+	}
+	return b.public.RoundTrip(r)
+}
+
+// sameHostPort reports whether a and b name one host and port (a default
+// port as its scheme's).
+func sameHostPort(a, b *neturl.URL) bool {
+	port := func(u *neturl.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// generatedPublic fetches from public addresses only — checked on the
+// address dialled, so that a name cannot point inward; through a proxy of
+// the environment (HTTPS_PROXY), whose own address is dialled, on the
+// addresses the name has.
+var generatedPublic = publicOnly{
+	direct:  transport(nil, imagefetch.DialPublic),
+	proxied: transport(checkedProxy, nil),
+}
+
+func transport(proxy func(*http.Request) (*neturl.URL, error), control func(string, string, syscall.RawConn) error) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = proxy
+	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, Control: control}).DialContext
+	return t
+}
+
+// checkedProxy is the environment's proxy for r, once r's host is found
+// public.
+func checkedProxy(r *http.Request) (*neturl.URL, error) {
+	p, err := http.ProxyFromEnvironment(r)
+	if p == nil || err != nil {
+		return p, err
+	}
+	if err := publicHost(r.Context(), r.URL.Hostname()); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// publicOnly sends a request through the environment's proxy when it has
+// one for it, directly otherwise.
+type publicOnly struct{ direct, proxied *http.Transport }
+
+func (p publicOnly) RoundTrip(r *http.Request) (*http.Response, error) {
+	if u, err := http.ProxyFromEnvironment(r); err == nil && u != nil {
+		return p.proxied.RoundTrip(r)
+	}
+	return p.direct.RoundTrip(r)
+}
+
+// publicHost refuses a host with any address that is not public.
+func publicHost(ctx context.Context, host string) error {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return imagefetch.Blocked(ip)
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return err
+	}
+	for _, ip := range ips {
+		if err := imagefetch.Blocked(ip); err != nil {
+			return err
+		}
+	}
+	return nil
 }

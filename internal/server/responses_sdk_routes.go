@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"qwenproxy/internal/auth"
 	"qwenproxy/internal/estimate"
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/responses"
@@ -33,6 +34,22 @@ func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
+	}
+	// The response continued must be one the caller may continue, as a
+	// turn would find it (POST /v1/responses): another key's is unknown
+	// here too, not counted.
+	if t.continues != "" {
+		owns, err := s.deps.Sessions.Owns(r.Context(), t.sessionID, auth.FromContext(r.Context()).KeyID)
+		if err != nil {
+			s.log.Error("read the session a previous_response_id names", "err", err)
+			writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+				Message: "the previous response could not be read: the database is unavailable"})
+			return
+		}
+		if !owns {
+			writeError(w, previousNotFound(t.continues))
+			return
+		}
 	}
 	declared := make([]estimate.Tool, 0, len(t.tools.Tools))
 	for _, tool := range t.tools.Tools {

@@ -77,6 +77,11 @@ func (s *Server) dispatch(path string, rows []endpoint) http.HandlerFunc {
 			if e.admin && !s.admitted(w, r) {
 				return
 			}
+			if e.admin {
+				// The history (every call's bodies) is for no cache to
+				// keep: a browser's would hold it after the page closed.
+				w.Header().Set("Cache-Control", "no-store")
+			}
 			e.handler(w, r)
 			return
 		}

@@ -52,12 +52,15 @@ type Upstream interface {
 
 // Config holds the server's own settings.
 type Config struct {
-	QueueSize    int                   // the recorder's queue, for readiness
-	MaxBodyBytes int64                 // request body limit; default 10 MiB
-	ModelsTTL    time.Duration         // how long the upstream model list is cached
-	DefaultModel string                // used when a request names none
-	ModelMap     []modelmap.Rule       // MODEL_MAP: client model names → Qwen models
-	Sorts        historyapi.SortFields // whitelisted sort fields of the history lists
+	QueueSize    int           // the recorder's queue, for readiness
+	MaxBodyBytes int64         // request body limit; default 10 MiB
+	ModelsTTL    time.Duration // how long the upstream model list is cached
+	DefaultModel string        // used when a request names none
+	// UpstreamURL is QWEN_BASE_URL (the simulator's under --mock-upstream):
+	// a generated image at its host is fetched whatever its address.
+	UpstreamURL string
+	ModelMap    []modelmap.Rule       // MODEL_MAP: client model names → Qwen models
+	Sorts       historyapi.SortFields // whitelisted sort fields of the history lists
 	// RecordBodies stores request and response bodies; a call can opt out
 	// with X-Record-Bodies: false.
 	RecordBodies bool

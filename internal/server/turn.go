@@ -363,7 +363,7 @@ func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, p
 func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session.Turn, opened string, _ error) {
 	history, newTurn := translate.Split(t.messages)
 	rs := &c.ex.Response
-	firstUser := translate.FirstUserText(t.messages)
+	firstUser := withoutKey(c.r.Context(), translate.FirstUserText(t.messages))
 	if c.metadataOnly { // a call recorded without bodies leaves no text in its session either
 		firstUser = ""
 	}

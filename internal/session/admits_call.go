@@ -46,3 +46,27 @@ func (m *Manager) AdmitsCall(ctx context.Context, id, owner string) (bool, error
 	}
 	return stored.APIKeyID == owner, nil
 }
+
+// Owns reports whether session id exists and is owner's (its API key id,
+// "" without keys), as a turn continuing it would find it: in memory, else
+// in the database. It changes nothing: for a call that only reads what a
+// session it names holds (input_tokens' previous_response_id).
+func (m *Manager) Owns(ctx context.Context, id, owner string) (bool, error) {
+	if !ValidID(id) {
+		return false, nil
+	}
+	m.mu.Lock()
+	s, ok := m.cache[id]
+	m.mu.Unlock()
+	if ok {
+		return s.APIKeyID == owner, nil
+	}
+	stored, err := m.store.Session(ctx, id)
+	if errors.Is(err, qp.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading session %s: %w", id, err)
+	}
+	return stored.APIKeyID == owner, nil
+}

@@ -40,6 +40,11 @@ func saveInto(db *sql.DB, path string, at time.Time) (string, error) {
 			return "", fmt.Errorf("%s is taken", name)
 		}
 	}
+	// Made first, empty, as the database is (ownerOnly): VACUUM INTO
+	// takes an empty file, and made one by the umask, 0644.
+	if err := ownerOnly(partial); err != nil {
+		return "", fmt.Errorf("create %s: %w", partial, err)
+	}
 	if _, err := db.Exec(`VACUUM INTO ?`, partial); err != nil {
 		removePartial(partial)
 		return "", fmt.Errorf("copy into %s: %w", partial, err)

@@ -314,6 +314,9 @@ func create(ctx context.Context, path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil // there is one (or stat fails, and so will the open)
 	}
+	if err := ownerOnly(path); err != nil {
+		return fmt.Errorf("create: %w", err)
+	}
 	db, err := sql.Open("sqlite", fileURI(path))
 	if err != nil {
 		return err
@@ -324,6 +327,25 @@ func create(ctx context.Context, path string) error {
 		return fmt.Errorf("create: %w", err)
 	}
 	return nil
+}
+
+// ownerOnly makes path, when there is no file there, an empty file its
+// owner alone may read and write (0600), which SQLite then takes for a new
+// database and gives its -wal and -shm the same mode: a history holds every
+// conversation, the stored keys' hashes and the Qwen credentials (the
+// pasted cookie in clear without QWENPROXY_SECRET_KEY), where SQLite made
+// it 0644 under the usual umask, readable by every user of the machine. A
+// file that exists (made by another process meanwhile, or by the operator,
+// empty) keeps its mode.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // fileURI is path as a file: URI, which SQLite percent-decodes and cuts at
