@@ -285,3 +285,25 @@ func TestUnsealedWarningNamesWhatWasStored(t *testing.T) {
 		})
 	}
 }
+
+// `credentials set` reads one line (the Cookie header) or two (the
+// bx-umidtoken, then the Cookie header); given more, it stored the first two
+// (a cookie split over lines became a token and half a cookie). A third
+// line with something on it is refused, nothing stored, no value echoed;
+// blank lines after the two are taken as the end.
+func TestCredentialsSetRefusesMoreThanTwoLines(t *testing.T) {
+	_, run := cliWithVars(filepath.Join(t.TempDir(), "c.db"))
+	code, out, errOut := run("umid-secret\nacw_tc=1; token=h.eyJ4IjoxfQ.s\nsecond-half-of-the-cookie\n", "credentials", "set")
+	if code != 1 || !strings.Contains(errOut, "more than two lines") || strings.Contains(out+errOut, "secret") || strings.Contains(out+errOut, "second-half") {
+		t.Fatalf("set with three lines: %d %s %s", code, out, errOut)
+	}
+	if code, out, _ := run("", "credentials", "--json"); code != 0 || !strings.Contains(out, `"stored": false`) {
+		t.Fatalf("three lines were stored: %d %s", code, out)
+	}
+	if code, out, errOut := run("umid\nacw_tc=1; token=h.eyJ4IjoxfQ.s\n\n\n", "credentials", "set"); code != 0 {
+		t.Fatalf("two lines and blank ones after: %d %s %s", code, out, errOut)
+	}
+	if code, out, _ := run("", "credentials", "--json"); code != 0 || !strings.Contains(out, `"stored": true`) {
+		t.Fatalf("two lines were not stored: %d %s", code, out)
+	}
+}

@@ -188,8 +188,8 @@ func (c *Config) settings() []setting {
 		{"HEADER_TIMEOUT", "10000", "ms a client has to send its request headers (slow clients are cut off)", millis(&c.HeaderTimeout, 1)},
 		{"WRITE_TIMEOUT", "60000", "ms a client has to take each piece of an answer it is sent (one that stops reading is cut off)", millis(&c.WriteTimeout, 1)},
 		{"RECORD_BODIES", "true", "store request and response bodies (false: metadata only; per call: X-Record-Bodies: false)", boolean(&c.RecordBodies)},
-		{"API_KEYS", "", "comma-separated proxy API keys; with any key (here or `qwenproxy keys add`) every /v1 route needs one", list(&c.APIKeys)},
-		{"ADMIN_API_KEYS", "", "comma-separated admin keys; with any, the history routes and deletes need one", list(&c.AdminAPIKeys)},
+		{"API_KEYS", "", "comma-separated proxy API keys; with any key (here or `qwenproxy keys add`) every /v1 route needs one", keyList(&c.APIKeys)},
+		{"ADMIN_API_KEYS", "", "comma-separated admin keys; with any, the history routes and deletes need one", keyList(&c.AdminAPIKeys)},
 		{"CORS_ORIGINS", "", "comma-separated browser origins allowed, each scheme://host[:port] as a browser sends it (* for any); none: CORS off", originList(&c.CORSOrigins)},
 		{"ALLOWED_HOSTS", "", "comma-separated host names a server on a loopback address answers besides localhost and IP addresses (a reverse proxy's own name)", hostList(&c.AllowedHosts)},
 		{"ALLOW_UNAUTHENTICATED", "false", "allow listening beyond loopback without API keys", boolean(&c.AllowUnauthenticated)},
@@ -281,7 +281,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 
 // secretSettings are the variables whose values are never shown in an error.
 var secretSettings = map[string]bool{"DATABASE_URL": true, "QWEN_ACCOUNTS": true, "QWENPROXY_SECRET_KEY": true,
-	"QWEN_TOKEN": true, "QWEN_COOKIES": true}
+	"QWEN_TOKEN": true, "QWEN_COOKIES": true, "API_KEYS": true, "ADMIN_API_KEYS": true}
 
 func logins(dst *[]accounts.Login) func(string) error {
 	return func(v string) error {
@@ -423,13 +423,20 @@ func boolean(dst *bool) func(string) error {
 	}
 }
 
-func list(dst *[]string) func(string) error {
+// keyList reads API_KEYS and ADMIN_API_KEYS: comma-separated keys, blanks
+// around each taken off. A value of commas and blanks alone is refused: it
+// was read as no keys, so a server an operator meant to guard answered
+// everyone (QWEN_ACCOUNTS refuses the same).
+func keyList(dst *[]string) func(string) error {
 	return func(v string) error {
 		*dst = nil
 		for _, item := range strings.Split(v, ",") {
 			if item = strings.TrimSpace(item); item != "" {
 				*dst = append(*dst, item)
 			}
+		}
+		if len(*dst) == 0 && v != "" {
+			return errors.New("holds no key, only commas and blanks: give the keys, comma-separated (or leave it unset)")
 		}
 		return nil
 	}

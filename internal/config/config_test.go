@@ -233,3 +233,26 @@ func TestCORSOriginsAreOriginsAsBrowsersSendThem(t *testing.T) {
 		}
 	}
 }
+
+// API_KEYS (and ADMIN_API_KEYS) of commas and blanks alone were read as no
+// keys: a server meant to be guarded answered everyone. They are refused,
+// as QWEN_ACCOUNTS is, without the value shown; keys with blanks around
+// them and a stray comma are still taken.
+func TestKeyListsOfNoKeyAreRefused(t *testing.T) {
+	for _, name := range []string{"API_KEYS", "ADMIN_API_KEYS"} {
+		for _, v := range []string{" , ", ",", "   "} {
+			_, err := Load(nil, env(map[string]string{name: v}), io.Discard)
+			if err == nil || !strings.HasPrefix(err.Error(), name+": holds no key") {
+				t.Errorf("%s=%q: %v", name, v, err)
+			}
+		}
+		c, err := Load(nil, env(map[string]string{name: " sk-secret-1 ,sk-secret-2,"}), io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := map[string][]string{"API_KEYS": c.APIKeys, "ADMIN_API_KEYS": c.AdminAPIKeys}[name]
+		if len(got) != 2 || got[0] != "sk-secret-1" || got[1] != "sk-secret-2" {
+			t.Errorf("%s: %q", name, got)
+		}
+	}
+}
