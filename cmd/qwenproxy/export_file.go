@@ -19,6 +19,12 @@ type exportFile struct {
 	tmp, final string // tmp is "" when written in place
 }
 
+// newExportMode is a new export file's: readable by its owner alone, as the
+// database it was read from is (an export holds every conversation it
+// lists); under the usual umask os.Create made it readable by every user
+// of the machine.
+const newExportMode = 0o600
+
 func createExportFile(path string) (*exportFile, error) {
 	final := path
 	resolved, linkErr := filepath.EvalSymlinks(path)
@@ -28,15 +34,14 @@ func createExportFile(path string) (*exportFile, error) {
 	fi, err := os.Stat(final)
 	if li, lerr := os.Lstat(path); lerr == nil && li.Mode()&fs.ModeSymlink != 0 && linkErr != nil ||
 		err == nil && !fi.Mode().IsRegular() || err != nil && !errors.Is(err, fs.ErrNotExist) {
-		// A link to no file yet (os.Create makes its target), a device
+		// A link to no file yet (made here, as a new file is), a device
 		// or a pipe.
-		f, err := os.Create(path)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, newExportMode)
 		return &exportFile{File: f}, err
 	}
 	tmp := filepath.Join(filepath.Dir(final), fmt.Sprintf(".%s.%d.partial", filepath.Base(final), os.Getpid()))
-	// The mode a new file gets from os.Create (0666 less the umask), or
-	// the replaced file's own.
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	// A new file's mode is newExportMode; a replaced file keeps its own.
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, newExportMode)
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {

@@ -53,3 +53,27 @@ func TestAFailedExportLeavesTheFileAsItWas(t *testing.T) {
 		t.Errorf("the export's mode: %v (%v), want the file's own, 0640", fi.Mode(), err)
 	}
 }
+
+// A new export file, which holds every conversation it lists, is readable
+// by its owner alone, as the database is: under the usual umask it was
+// made 0644, readable by every user of the machine. Also through a link
+// to no file yet; a file replaced keeps its own mode (above).
+func TestANewExportFileIsReadableByItsOwnerAlone(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "h.db")
+	st := storetest.Open(t, db)
+	seedHistory(t, st, 3)
+	st.Close()
+	link := filepath.Join(dir, "latest.jsonl")
+	if err := os.Symlink(filepath.Join(dir, "target.jsonl"), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, output := range []string{filepath.Join(dir, "calls.jsonl"), link} {
+		if out, errOut, code := runOn(t, db, "export", "--output", output); code != 0 {
+			t.Fatalf("export to %s: exit %d, %q %q", output, code, out, errOut)
+		}
+		if fi, err := os.Stat(output); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("a new export file %s: mode %v (%v), want 0600", output, fi.Mode(), err)
+		}
+	}
+}
