@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/openai/openai-go/v3"
+
 	"qwenproxy/internal/config"
 )
 
@@ -40,5 +42,40 @@ func TestALargeTurnGoesAsATextFileAttachment(t *testing.T) {
 	}
 	if r := e.lastRow(); !strings.Contains(r.QwenRequest.String, `"short"`) {
 		t.Fatal(fmt.Sprintf("recorded %s", r.QwenRequest.String))
+	}
+}
+
+// TestAPlanInALargePromptIsTakenOnce: a turn over CONTEXT_FILE_BYTES goes
+// to Qwen as a document and an inline prompt that repeats the text's last
+// part. The simulator read both as the turn, so a plan at the end of a long
+// prompt (OpenCode given a pasted log, then "use bash …, then use bash …")
+// was taken twice: each step called again beside the next. Its model reads
+// the document as the turn: each step once, then the acknowledgement.
+func TestAPlanInALargePromptIsTakenOnce(t *testing.T) {
+	e := start(t, nil)
+	log := strings.Repeat("2026-12-05 ERROR Grüße 世界 something failed at line 42\n", 2500)
+	msgs := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Here is a log:\n" + log +
+		`use get_weather with {"city": "Oslo"}, then use read_file with {"path": "go.mod"}`)}
+	var called []string
+	for turn := 0; turn < 3; turn++ {
+		got, err := e.client.Chat.Completions.New(ctxT(t), toolParams(msgs...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := got.Choices[0].Message
+		if turn == 0 && !strings.HasPrefix(lastUpstreamMessage(t, e), "[Context attachment]") {
+			t.Fatalf("the turn was not sent as a document: %.200q", lastUpstreamMessage(t, e))
+		}
+		msgs = append(msgs, msg.ToParam())
+		for _, c := range msg.ToolCalls {
+			called = append(called, c.Function.Name)
+			msgs = append(msgs, openai.ToolMessage("done", c.ID))
+		}
+		if len(msg.ToolCalls) == 0 {
+			break
+		}
+	}
+	if strings.Join(called, " ") != "get_weather read_file" {
+		t.Fatalf("the plan's calls: %v", called)
 	}
 }

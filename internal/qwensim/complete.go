@@ -165,7 +165,13 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	// it: a conversation the proxy uploaded whole (its system section
 	// included) is read as if it had been sent inline.
 	content := last.Content
-	if len(texts) > 0 {
+	switch {
+	case len(texts) > 0 && strings.HasPrefix(content, contextAttachment):
+		// The proxy's prompt for a turn it sent as a document: a notice
+		// and the document's last part, which the model has read there
+		// (a plan at its end is one plan, not two).
+		content = strings.Join(texts, "\n\n")
+	case len(texts) > 0:
 		content = strings.Join(append(texts, content), "\n\n")
 	}
 	told, words, ok := unfold(content)
@@ -329,6 +335,11 @@ func (s *Sim) compose(c *chat, userID string, system []string) string {
 // model summarises a coding agent's 65 KB system prompt, it does not recite
 // it (and a recited one is full of markup that looks like calls).
 const maxExcerpt = 400
+
+// contextAttachment opens the inline prompt the proxy sends with a turn it
+// uploaded as a text document (CONTEXT_FILE_BYTES): a notice, then the
+// document's last part.
+const contextAttachment = "[Context attachment]\n"
 
 // excerpt is s, or its first maxExcerpt characters and how many were left
 // out.

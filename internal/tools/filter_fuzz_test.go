@@ -20,6 +20,8 @@ func FuzzFilterTextIsParseText(f *testing.F) {
 		f.Add(s, uint8(7))
 	}
 	f.Add("a\u00a0"+call+"\u2003 b\u0085", uint8(2))
+	f.Add(`<tool_call>{"name":"read_file","arguments":{"path":"a</tool_call>b"}}</tool_call> c`, uint8(3))
+	f.Add(`<tool_call>{"name":"read_file","arguments":{"path":"a}}</tool_call> "b" `+call, uint8(5))
 	set := weatherSet(f, "")
 	f.Fuzz(func(t *testing.T, answer string, step uint8) {
 		n := int(step%16) + 1

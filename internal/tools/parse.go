@@ -37,7 +37,11 @@ func (s *Set) Parse(text string) (content string, calls []Call) {
 			rest = rest[start+len(open):]
 			continue
 		}
-		end := strings.Index(rest[start+len(open):], close)
+		inner := rest[start+len(open):]
+		end, final := s.closeAt(inner, open, close, &stringScan{})
+		if !final {
+			end = strings.Index(inner, close) // broken JSON: its first closing tag
+		}
 		blockEnd := len(rest) // an unclosed block runs to the end
 		if end >= 0 {
 			blockEnd = start + len(open) + end + len(close)
@@ -79,6 +83,87 @@ func (s *Set) nextOpening(text string) (at int, open, close string) {
 			}
 		}
 	}
+}
+
+// closeAt is where the block whose text after its opening tag is inner
+// ends: the index in inner of its closing tag, or -1 while it has none. In
+// the JSON form a closing tag inside one of the JSON's strings ends nothing
+// (the arguments of a call that writes a file about tool calls hold
+// "</tool_call>"; sc reads the strings, as the text grows): the block ends
+// at its first closing tag when that stands outside strings or what comes
+// before it reads as a call; else at the first tag outside strings when
+// what comes before that reads as a call; else, its JSON being broken, at
+// its first tag, as any broken block, so that the blocks after it are
+// read. final is false while that cannot be told yet: the first tag stands
+// inside a string and none outside one (a stream waits for more text; a
+// whole answer's block ends at its first tag).
+func (s *Set) closeAt(inner, open, close string, sc *stringScan) (end int, final bool) {
+	first := strings.Index(inner, close)
+	if first < 0 || open != openTag {
+		return first, first >= 0
+	}
+	outside := sc.next(inner, close)
+	if first == outside {
+		return first, true
+	}
+	if !sc.firstBroken {
+		if _, ok := s.parseJSONCall(inner[:first]); ok {
+			return first, true
+		}
+		sc.firstBroken = true // a stream asks again with more: once is enough
+	}
+	if outside < 0 {
+		return first, false
+	}
+	if _, ok := s.parseJSONCall(inner[:outside]); ok {
+		return outside, true
+	}
+	return first, true
+}
+
+// stringScan finds the first closing tag outside the strings of a block's
+// JSON, as the repairs read strings: double- or single-quoted, a backslash
+// escaping the character after it. It reads text as it grows: next goes
+// on from where it stopped.
+type stringScan struct {
+	at     int  // bytes of the text read
+	quote  byte // the open string's quote, or 0
+	escape bool
+	found  int // the tag's index, once found (+1: 0 is none yet)
+
+	firstBroken bool // what comes before the first closing tag is no call
+}
+
+// next is the index of the first closing tag outside strings in text, of
+// which the text given before is a prefix, or -1 if there is none yet.
+func (sc *stringScan) next(text, close string) int {
+	if sc.found > 0 {
+		return sc.found - 1
+	}
+	for ; sc.at < len(text); sc.at++ {
+		c := text[sc.at]
+		switch {
+		case sc.escape:
+			sc.escape = false
+		case sc.quote != 0 && c == '\\':
+			sc.escape = true
+		case sc.quote != 0:
+			if c == sc.quote {
+				sc.quote = 0
+			}
+		case c == '"' || c == '\'':
+			sc.quote = c
+		case c == '<':
+			if strings.HasPrefix(text[sc.at:], close) {
+				sc.found = sc.at + 1
+				return sc.at
+			}
+			if strings.HasPrefix(close, text[sc.at:]) {
+				return -1 // perhaps the tag, cut: read again with more
+			}
+		}
+	}
+	return -1
 }
 
 // parseBlock reads one block from its opening tag to its closing tag (or to

@@ -47,6 +47,7 @@ type Filter struct {
 	inBlock bool
 	open    string
 	close   string
+	scan    stringScan // the block's JSON strings, for its closing tag
 
 	// The started call of the block being read, if any.
 	call     *Call
@@ -100,13 +101,11 @@ func (f *Filter) FeedEvents(delta string) []Event {
 	for {
 		if f.inBlock {
 			f.streamCall(&out)
-			end := strings.Index(f.pending[len(f.open):], f.close)
-			if end < 0 {
+			end, final := f.set.closeAt(f.pending[len(f.open):], f.open, f.close, &f.scan)
+			if !final {
 				return out
 			}
-			blockEnd := len(f.open) + end + len(f.close)
-			f.endBlock(&out, f.pending[:blockEnd])
-			f.pending, f.inBlock = f.pending[blockEnd:], false
+			f.closeBlock(&out, len(f.open)+end+len(f.close))
 			continue
 		}
 		start, open, close := f.set.nextOpening(f.pending)
@@ -119,7 +118,7 @@ func (f *Filter) FeedEvents(delta string) []Event {
 				f.pending = f.pending[start+len(open):]
 				continue
 			}
-			f.pending, f.inBlock, f.open, f.close = f.pending[start:], true, open, close
+			f.pending, f.inBlock, f.open, f.close, f.scan = f.pending[start:], true, open, close, stringScan{}
 			continue
 		}
 		keep := f.partialOpening()
@@ -128,6 +127,12 @@ func (f *Filter) FeedEvents(delta string) []Event {
 		f.pending = f.pending[len(f.pending)-keep:]
 		return out
 	}
+}
+
+// closeBlock ends the block held in pending at blockEnd.
+func (f *Filter) closeBlock(out *events, blockEnd int) {
+	f.endBlock(out, f.pending[:blockEnd])
+	f.pending, f.inBlock = f.pending[blockEnd:], false
 }
 
 // streamCall announces the block's call once its head has arrived, then
@@ -213,6 +218,22 @@ func (f *Filter) partialOpening() int {
 // goes, and whatever is still held is released as text.
 func (f *Filter) FlushEvents() []Event {
 	var out events
+	if f.inBlock {
+		// A block whose closing tags all stood inside strings of its
+		// broken JSON ends at its first, as Parse ends it; what follows
+		// is read as any answer text.
+		if end := strings.Index(f.pending[len(f.open):], f.close); end >= 0 {
+			f.closeBlock(&out, len(f.open)+end+len(f.close))
+			for _, ev := range append(f.FeedEvents(""), f.FlushEvents()...) {
+				if ev.Kind == EventText {
+					out.text(ev.Text)
+				} else {
+					out = append(out, ev)
+				}
+			}
+			return out
+		}
+	}
 	rest := f.pending
 	f.pending = ""
 	if f.inBlock {

@@ -119,6 +119,20 @@ func TestParseCalls(t *testing.T) {
 			`<tool_call>{"name":"get_weather","arguments":["Oslo"]}</tool_call>`, nil},
 		{"xml: numbers as written", "<get_weather><city>Oslo</city><days>9007199254740993</days><tags>[12345678901234567890]</tags></get_weather>", "",
 			[]string{`get_weather {"city":"Oslo","days":9007199254740993,"tags":[12345678901234567890]}`}},
+		// A closing tag inside the arguments' strings ends nothing: a call
+		// writing a file about tool calls was cut there.
+		{"closing tag inside a string", "<tool_call>{\"name\":\"read_file\",\"arguments\":{\"path\":\"a</tool_call>b\"}}</tool_call> Done.", "Done.",
+			[]string{`read_file {"path":"a</tool_call>b"}`}},
+		{"closing tags inside strings, quotes escaped", `<tool_call>{"name":"read_file","arguments":{"path":"x \"</tool_call>\" '</tool_call> \\"}}</tool_call>`, "",
+			[]string{`read_file {"path":"x \"</tool_call>\" '</tool_call> \\"}`}},
+		{"single-quoted string holding a closing tag", `<tool_call>{'name': 'read_file', 'arguments': {'path': 'a</tool_call>b'}}</tool_call>`, "",
+			[]string{`read_file {"path":"a</tool_call>b"}`}},
+		// Broken JSON still ends at the first closing tag, whatever its
+		// quotes: the call after it is read.
+		{"unclosed string ends at the first closing tag", `<tool_call>{"name":"read_file","arguments":{"path":"a}}</tool_call> then <tool_call>{"name":"read_file","arguments":{"path":"b"}}</tool_call>`,
+			`<tool_call>{"name":"read_file","arguments":{"path":"a}}</tool_call> then`, []string{`read_file {"path":"b"}`}},
+		{"unclosed string, quotes even at the second tag", `<tool_call>{"name":"read_file","arguments":{"path":"a}}</tool_call> "then" <tool_call>{"name":"read_file","arguments":{"path":"b"}}</tool_call>`,
+			`<tool_call>{"name":"read_file","arguments":{"path":"a}}</tool_call> "then"`, []string{`read_file {"path":"b"}`}},
 		{"xml: a number JSON cannot hold stays text", "<get_weather><city>Oslo</city><days>NaN</days></get_weather>", "",
 			[]string{`get_weather {"city":"Oslo","days":"NaN"}`}},
 	}
@@ -211,6 +225,7 @@ func TestFilterTextIsParseText(t *testing.T) {
 		"Quoted: `" + call + "`\n\n",
 		"<tool_call>{\"name\": get_weather</tool_call>\n",
 		"unclosed " + `<tool_call>{"name":"read_file","arguments":{"path":"z"}}` + "\n",
+		"Writing.\n<tool_call>{\"name\":\"read_file\",\"arguments\":{\"path\":\"a</tool_call>b\"}}</tool_call>\nDone.",
 	} {
 		want, _ := set.Parse(answer)
 		f := set.NewFilter()
@@ -312,6 +327,45 @@ func TestAMissingTypeIsRequired(t *testing.T) {
 		_, fe := ParseSet(json.RawMessage(c.tools), json.RawMessage(c.choice))
 		if fe == nil || fe.Param != c.param || fe.Message != c.message || fe.Code != "missing_required_parameter" {
 			t.Errorf("%s / %s: %+v", c.tools, c.choice, fe)
+		}
+	}
+}
+
+// A streamed call whose arguments hold its closing tag inside a string
+// (Kilo's write of a file about tool calls) streams whole, however the
+// answer is cut: it was announced, then cut at that tag and closed there,
+// the rest of its arguments sent as answer text. A block of broken JSON
+// still ends at its first closing tag, so the calls after it are found.
+func TestAStreamedCallHoldingItsClosingTagStreamsWhole(t *testing.T) {
+	set := weatherSet(t, "")
+	for _, c := range []struct {
+		answer, text string
+		calls        []string
+	}{
+		{"Writing.\n<tool_call>\n{\"name\": \"read_file\", \"arguments\": {\"path\": \"<tool_call>\\n</tool_call> \\\" ' </tool_call>\"}}\n</tool_call>\nDone.",
+			"Writing.\n\nDone.", []string{`read_file {"path":"<tool_call>\n</tool_call> \" ' </tool_call>"}`}},
+		{`<tool_call>{"name": get_weather "</tool_call>" <tool_call>{"name":"read_file","arguments":{"path":"b"}}</tool_call>`,
+			`<tool_call>{"name": get_weather "</tool_call>"`, []string{`read_file {"path":"b"}`}},
+	} {
+		for _, step := range []int{1, 3, 7, 1000} {
+			f := set.NewFilter()
+			var text strings.Builder
+			var calls []string
+			for i := 0; i < len(c.answer); i += step {
+				out, cs := f.Feed(c.answer[i:min(i+step, len(c.answer))])
+				text.WriteString(out)
+				for _, call := range cs {
+					calls = append(calls, call.Name+" "+call.Arguments)
+				}
+			}
+			out, cs := f.Flush()
+			text.WriteString(out)
+			for _, call := range cs {
+				calls = append(calls, call.Name+" "+call.Arguments)
+			}
+			if text.String() != c.text || strings.Join(calls, "|") != strings.Join(c.calls, "|") {
+				t.Errorf("%q in pieces of %d: text %q calls %v, want %q %v", c.answer, step, text.String(), calls, c.text, c.calls)
+			}
 		}
 	}
 }
