@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/store/bodies"
 )
 
@@ -21,6 +22,11 @@ func TestDefaults(t *testing.T) {
 	if c.Addr() != "127.0.0.1:3000" || c.DatabasePath != "./data/qwenproxy.db" || c.QwenBaseURL != "https://chat.qwen.ai" ||
 		c.QwenTimeout != 120*time.Second || c.SessionTimeout != 30*time.Minute || c.MaxRetries != 3 || c.MaxBodyBytes != 10<<20 || c.MockUpstream {
 		t.Fatalf("defaults %+v", c)
+	}
+	// The Qwen client's own default, which the qwen package holds to the
+	// longest answer Qwen's model list allows.
+	if c.QwenMaxAnswerBytes != qwen.DefaultMaxAnswerBytes {
+		t.Errorf("QWEN_MAX_ANSWER_BYTES defaults to %d, the Qwen client to %d", c.QwenMaxAnswerBytes, qwen.DefaultMaxAnswerBytes)
 	}
 }
 

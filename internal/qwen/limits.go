@@ -15,8 +15,14 @@ const KindTooLarge Kind = "too_large"
 const MaxEventBytes = 4 << 20
 
 // DefaultMaxAnswerBytes bounds the bytes of one answer's stream
-// (QWEN_MAX_ANSWER_BYTES).
-const DefaultMaxAnswerBytes = 16 << 20
+// (QWEN_MAX_ANSWER_BYTES). Qwen streams an event a token, each resending
+// its usage: the recorded 2026 answer took 310 bytes a token, so the
+// longest answer the model list allows (max_generation_length 65,536) is
+// about 20 MB of stream, and a thinking model streams its reasoning
+// besides. 16 MiB cut such answers (an agent's write of a 400 KB file);
+// 64 MiB holds them twice over. What is kept of an answer is its text, a
+// fraction of its stream.
+const DefaultMaxAnswerBytes = 64 << 20
 
 // cappedReader fails once more than max bytes were read through it.
 type cappedReader struct {
