@@ -126,8 +126,12 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 	}
 }
 
-// resumePoint is src's row id of the newest call dst holds (the last one
-// copied), or 0 to start from the first call (dst holds none of src's).
+// resumePoint is src's row id of the newest of src's calls dst holds (the
+// last one copied), or 0 to start from the first call (dst holds none of
+// src's). dst's newest call is that one after a copy, but not once
+// instances serving dst have recorded calls of their own (a catch-up after
+// the move to PostgreSQL): then src is read from its newest call back, a
+// page at a time, to the newest that dst holds.
 func resumePoint(ctx context.Context, src, dst *Store) (int64, error) {
 	var newest string
 	err := dst.read.QueryRowContext(ctx, `SELECT request_id FROM requests ORDER BY id DESC LIMIT 1`).Scan(&newest)
@@ -139,13 +143,55 @@ func resumePoint(ctx context.Context, src, dst *Store) (int64, error) {
 	}
 	var id int64
 	err = src.read.QueryRowContext(ctx, `SELECT id FROM requests WHERE request_id = ?`, newest).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+	if err == nil {
+		return id, nil
 	}
-	if err != nil {
+	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("copy: find where to resume: %w", err)
 	}
-	return id, nil
+	for before := int64(math.MaxInt64); ; {
+		ids, requestIDs, err := src.callIDsBefore(ctx, before, copyPage)
+		if err != nil || len(ids) == 0 {
+			return 0, err
+		}
+		fresh := make(map[string]bool, len(requestIDs)) // those dst has not
+		for _, r := range requestIDs {
+			fresh[r] = true
+		}
+		if err := dropStored(ctx, dst.read, fresh, selectRequestIDs); err != nil {
+			return 0, fmt.Errorf("copy: find where to resume: %w", err)
+		}
+		for i, r := range requestIDs {
+			if !fresh[r] {
+				return ids[i], nil
+			}
+		}
+		before = ids[len(ids)-1]
+	}
+}
+
+// callIDsBefore returns the row ids and request ids of at most n calls
+// recorded before the row id before, newest first.
+func (s *Store) callIDsBefore(ctx context.Context, before int64, n int) ([]int64, []string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, request_id FROM requests WHERE id < ? ORDER BY id DESC LIMIT ?`, before, n)
+	if err != nil {
+		return nil, nil, fmt.Errorf("copy: find where to resume: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	var requestIDs []string
+	for rows.Next() {
+		var id int64
+		var r string
+		if err := rows.Scan(&id, &r); err != nil {
+			return nil, nil, fmt.Errorf("copy: find where to resume: %w", err)
+		}
+		ids, requestIDs = append(ids, id), append(requestIDs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("copy: find where to resume: %w", err)
+	}
+	return ids, requestIDs, nil
 }
 
 // copySessionsOf copies the sessions of batch's calls that dst has not and
