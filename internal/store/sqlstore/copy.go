@@ -44,6 +44,7 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 	// Sessions first: a call is stored with its session only if the session
 	// is there. Rewriting one that is already there changes nothing.
 	o := qp.ListOptions{Limit: copyPage, Sort: "created_at", Asc: true, NoTotal: true}
+	var listed time.Time // the newest session this pass wrote
 	for {
 		page, err := src.ListSessions(ctx, qp.SessionFilter{}, o)
 		if err != nil {
@@ -54,6 +55,9 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 		for i := range page.Items {
 			batch[i] = page.Items[i].Session
 			fresh[batch[i].ID] = true
+			if batch[i].CreatedAt.After(listed) {
+				listed = batch[i].CreatedAt
+			}
 		}
 		if err := dropStored(ctx, dst.read, fresh, selectSessionIDs); err != nil {
 			return p, fmt.Errorf("copy sessions: %w", err)
@@ -109,7 +113,7 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 			}
 			p.Resumed += held
 		}
-		n, err := copySessionsOf(ctx, src, dst, batch)
+		n, err := copySessionsOf(ctx, src, dst, batch, listed)
 		if err != nil {
 			return p, fmt.Errorf("copy calls: %w", err)
 		}
@@ -195,10 +199,14 @@ func (s *Store) callIDsBefore(ctx context.Context, before int64, n int) ([]int64
 }
 
 // copySessionsOf copies the sessions of batch's calls that dst has not and
-// src has, and says how many. Of a source in use, a conversation begun after
-// the sessions were copied has its calls read later: written without it,
-// they lost their session for good (a later copy skips calls dst holds).
-func copySessionsOf(ctx context.Context, src, dst *Store, batch []qp.Exchange) (int, error) {
+// src has, and says how many of them are new to the copy: begun after
+// listed, the newest the sessions' pass wrote. Of a source in use, a
+// conversation begun after the sessions were copied has its calls read
+// later: written without it, they lost their session for good (a later copy
+// skips calls dst holds). One the pass wrote and dst has not any more
+// (retention on dst's instances deleted it meanwhile, empty until its calls
+// came) is written again, not counted again.
+func copySessionsOf(ctx context.Context, src, dst *Store, batch []qp.Exchange, listed time.Time) (int, error) {
 	missing := map[string]bool{}
 	for i := range batch {
 		if id := batch[i].Request.SessionID; id != "" {
@@ -222,7 +230,13 @@ func copySessionsOf(ctx context.Context, src, dst *Store, batch []qp.Exchange) (
 	if len(sessions) == 0 {
 		return 0, nil
 	}
-	return len(sessions), dst.WriteBatch(ctx, qp.Batch{Sessions: sessions})
+	fresh := 0
+	for i := range sessions {
+		if sessions[i].CreatedAt.After(listed) {
+			fresh++
+		}
+	}
+	return fresh, dst.WriteBatch(ctx, qp.Batch{Sessions: sessions})
 }
 
 // withoutHeld leaves out of batch the calls dst holds already, and says how
