@@ -89,6 +89,11 @@ type Session struct {
 	// of one prompt — expect one key; a request answering tool calls
 	// continues the session whose answer made them, not another's.
 	LastCallIDs []string
+	// LastCallNames are the names of those calls' tools, in their order: a
+	// result sent alone, without its call, is told to Qwen by its tool's
+	// name (the other instances sharing the database may not have the
+	// call's record yet).
+	LastCallNames []string
 	// Named is set once the session's client named it (X-Session-Id): such
 	// a client may send only its new message, long after the session
 	// expired, so the chat holding the conversation is never deleted.

@@ -361,3 +361,43 @@ func TestCopyRefusesAnOlderPostgresSource(t *testing.T) {
 		}
 	}
 }
+
+// The move to PostgreSQL as it goes: a SQLite history copied, instances
+// started on the copy (they record calls of their own), and the old server
+// still recording until it stops; the same copy run again catches up. It
+// resumed after the destination's newest call, which was an instance's, not
+// the source's: it read the whole source again and said it had copied every
+// call, none of them already there.
+func TestCopyCatchesUpWhileInstancesWriteTheDestination(t *testing.T) {
+	const n = 1234
+	srcPath := storetest.URL(t, "sqlite")
+	src := storetest.Open(t, srcPath)
+	seedHistory(t, src, n)
+	dstURL := storetest.PostgresSchema(t)
+	dst := storetest.Open(t, dstURL)
+	if out, errOut, code := runCopy(t, "--from", "sqlite:"+srcPath, "--to", dstURL); code != 0 {
+		t.Fatalf("copy: %d %s %s", code, out, errOut)
+	}
+	now := time.UnixMilli(time.Now().UnixMilli())
+	call := func(id string) qp.Exchange {
+		return qp.Exchange{Request: qp.Request{RequestID: "req-" + id, SessionID: "s-00", Timestamp: now, Method: "POST",
+			Path: "/v1/chat/completions", Model: "qwen3-max"},
+			Response: qp.Response{ResponseID: "resp-" + id, Timestamp: now.Add(time.Second), Status: qp.StatusSuccess, HTTPStatus: 200,
+				FinishReason: "stop", Duration: time.Second}}
+	}
+	// An instance on PostgreSQL records a call; the old server records three.
+	if err := dst.WriteExchanges(context.Background(), []qp.Exchange{call("instance")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.WriteExchanges(context.Background(), []qp.Exchange{call("old-1"), call("old-2"), call("old-3")}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCopy(t, "--from", "sqlite:"+srcPath, "--to", dstURL)
+	if want := fmt.Sprintf("copied 0 sessions and 3 calls (20 sessions and %d calls already there)", n); code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("catching up: %d %q %q, want %q", code, out, errOut, want)
+	}
+	calls, _, _, _ := history(t, dst)
+	if len(calls) != n+4 {
+		t.Fatalf("%d calls in the destination, want the %d copied and the instance's", len(calls), n+4)
+	}
+}

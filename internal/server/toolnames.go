@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"slices"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/anthropic"
@@ -15,9 +16,12 @@ import (
 // function_call_output under previous_response_id, or the tool message of a
 // client that, under X-Session-Id, sends only the new messages — is told
 // to Qwen with its tool's name, read from the record of the call that made
-// it. Qwen's chat holds those calls only as the model wrote them, without
-// the proxy's call ids. A record without bodies leaves such results
-// unnamed.
+// it, or from the session whose last answer made it (its state is in the
+// database from the end of each turn, on every instance sharing it, where
+// the call's record may still wait in another instance's recorder). Qwen's
+// chat holds those calls only as the model wrote them, without the proxy's
+// call ids. A record without bodies, of a call before the last answer,
+// leaves such results unnamed.
 
 // unnamedResults returns the indexes of the tool results in msgs that have
 // neither a name nor their call before them.
@@ -45,6 +49,24 @@ func nameResults(msgs []qp.Message, unnamed []int, answer []byte) {
 	for _, i := range unnamed {
 		msgs[i].ToolName = names[msgs[i].ToolCallID]
 	}
+}
+
+// nameFromSession gives the results msgs[unnamed] the names of the session's
+// last answer's calls they answer, and returns the indexes of those it could
+// not name.
+func nameFromSession(msgs []qp.Message, unnamed []int, s *qp.Session) []int {
+	if len(s.LastCallNames) != len(s.LastCallIDs) { // a state from before names were kept
+		return unnamed
+	}
+	var rest []int
+	for _, i := range unnamed {
+		if k := slices.Index(s.LastCallIDs, msgs[i].ToolCallID); k >= 0 {
+			msgs[i].ToolName = s.LastCallNames[k]
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	return rest
 }
 
 // toolCallNames reads the tool calls' names by call id from a recorded
@@ -107,9 +129,14 @@ func (s *Server) namePreviousCalls(ctx context.Context, previousID string, msgs 
 	if len(unnamed) == 0 {
 		return
 	}
-	requestID, _, ok := parseResponseID(previousID)
+	requestID, sessionID, ok := parseResponseID(previousID)
 	if !ok {
 		return
+	}
+	if sess, err := s.deps.History.SessionRecord(ctx, sessionID); err == nil && sess.APIKeyID == auth.FromContext(ctx).KeyID {
+		if unnamed = nameFromSession(msgs, unnamed, &sess.Session); len(unnamed) == 0 {
+			return
+		}
 	}
 	rec, err := s.recordedCall(ctx, requestID)
 	if err != nil || rec.Response == nil {
@@ -131,6 +158,9 @@ func (s *Server) nameSessionCalls(ctx context.Context, sessionID string, msgs []
 	}
 	sess, err := s.deps.History.SessionRecord(ctx, sessionID)
 	if err != nil || sess.APIKeyID != auth.FromContext(ctx).KeyID {
+		return
+	}
+	if unnamed = nameFromSession(msgs, unnamed, &sess.Session); len(unnamed) == 0 {
 		return
 	}
 	page, err := s.deps.History.ListResponses(ctx, qp.CallFilter{SessionID: sessionID, FinishReason: qp.FinishToolCalls},

@@ -698,7 +698,7 @@ func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, 
 	if t.compacts {
 		// The summary is all the client keeps: its next request begins
 		// with it (its text, as the compaction block is read back).
-		turn.Advance(parent, session.Key(nil, &qp.Message{Role: "assistant", Text: answer.Text}), nil)
+		turn.Advance(parent, session.Key(nil, &qp.Message{Role: "assistant", Text: answer.Text}), nil, nil)
 		return
 	}
 	if prefill, ok := translate.Prefill(msgs); ok {
@@ -709,11 +709,11 @@ func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, 
 		msgs, answer = msgs[:len(msgs)-1], &whole
 	}
 	keyedAnswer := keyed(set, []qp.Message{*answer})
-	var callIDs []string // what the results of the answer's calls will name
+	var callIDs, callNames []string // what the results of the answer's calls will name, and their tools
 	for _, tc := range answer.ToolCalls {
-		callIDs = append(callIDs, tc.ID)
+		callIDs, callNames = append(callIDs, tc.ID), append(callNames, tc.Name)
 	}
-	turn.Advance(parent, session.Key(keyed(set, msgs), &keyedAnswer[0]), callIDs)
+	turn.Advance(parent, session.Key(keyed(set, msgs), &keyedAnswer[0]), callIDs, callNames)
 }
 
 // keyed returns msgs as session.Key takes them: each tool call's arguments

@@ -20,7 +20,7 @@ func TestAdmitsCallInTheCallersSessionOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	turn.Advance("p1", "K1", nil)
+	turn.Advance("p1", "K1", nil, nil)
 	turn.Release()
 	fresh := NewManager(st, nil, func(qp.Session) {}, time.Minute, func() string { return "new" })
 	for name, m := range map[string]*Manager{"in memory": mgr, "from the database": fresh} {

@@ -90,7 +90,7 @@ func converse(t *testing.T, mgr *Manager, log *slog.Logger, n int, after func(i 
 		if err != nil {
 			t.Fatal(err)
 		}
-		turn.Advance(fmt.Sprint("p", i), fmt.Sprint("K", i), nil)
+		turn.Advance(fmt.Sprint("p", i), fmt.Sprint("K", i), nil, nil)
 		turn.Release()
 		mgr.evictOverflow(ctx, log)
 		after(i, turn.Session.ID)

@@ -32,7 +32,7 @@ func TestExpiredSessionsChatsAreDeletedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		turn.Session.Account = "alice@example.com"
-		turn.Advance("p1", "K-"+turn.Session.ID, nil)
+		turn.Advance("p1", "K-"+turn.Session.ID, nil, nil)
 		turn.Release()
 		return turn
 	}
@@ -87,7 +87,7 @@ func TestExpiredSessionsChatsAreDeletedOnce(t *testing.T) {
 	if again.Session.ChatID == byHash.Session.ChatID || !again.FirstTurn() || !again.Replay || !again.Session.ChatDeletedAt.IsZero() {
 		t.Fatalf("continued in %+v (replay %v), want a new chat told the conversation", again.Session, again.Replay)
 	}
-	again.Advance("p2", "K2", nil)
+	again.Advance("p2", "K2", nil, nil)
 	again.Release()
 	if s, err := st.Session(ctx, byHash.Session.ID); err != nil || s.ChatID != again.Session.ChatID || !s.ChatDeletedAt.IsZero() || s.Named {
 		t.Fatalf("stored after the new chat %+v %v", s, err)

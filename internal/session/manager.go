@@ -590,11 +590,12 @@ func (t *Turn) FirstTurn() bool { return t.Session.ParentID == "" }
 
 // Advance records the answered turn: the parent the next turn hangs under,
 // the key the next request will carry and the ids of the answer's tool
-// calls (nil for none), which its results will name.
-func (t *Turn) Advance(parentID, nextKey string, callIDs []string) {
+// calls (nil for none), which its results will name, with their tools'
+// names in the same order.
+func (t *Turn) Advance(parentID, nextKey string, callIDs, callNames []string) {
 	now := t.m.now()
 	t.Session.ParentID, t.Session.ConversationKey = parentID, ownedKey(t.Session.APIKeyID, nextKey)
-	t.Session.LastCallIDs = callIDs
+	t.Session.LastCallIDs, t.Session.LastCallNames = callIDs, callNames
 	t.Session.MessageCount++
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
 	t.persist()
@@ -612,7 +613,7 @@ func (t *Turn) Touch() {
 		t.Session.ConversationKey = ownedKey(t.Session.APIKeyID, t.unanswered)
 	}
 	if l := t.latest; l != nil { // a turn asked again: the session goes on from its last answer
-		t.Session.ParentID, t.Session.LastCallIDs = l.ParentID, l.LastCallIDs
+		t.Session.ParentID, t.Session.LastCallIDs, t.Session.LastCallNames = l.ParentID, l.LastCallIDs, l.LastCallNames
 		t.SetTold(l.ToldSystemHash, l.ToldToolsHash)
 	}
 	now := t.m.now()
@@ -629,7 +630,7 @@ func (t *Turn) Touch() {
 // history the session is no longer found (its key is dropped), so the
 // compacted conversation opens a session of its own.
 func (t *Turn) Outgrown() {
-	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs = "", "", nil
+	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs, t.Session.LastCallNames = "", "", nil, nil
 	t.unanswered, t.latest = "", nil
 	t.Touch()
 	t.m.outgrowLastTurn(t.Session.ID)

@@ -44,10 +44,11 @@ import (
 // lastTurn is what a session's last answered turn continued by its history
 // came with.
 type lastTurn struct {
-	key      string   // the owned key of its history
-	chatID   string   // the chat it was answered in
-	parentID string   // the answer it hung under
-	callIDs  []string // the tool calls its results could answer
+	key       string   // the owned key of its history
+	chatID    string   // the chat it was answered in
+	parentID  string   // the answer it hung under
+	callIDs   []string // the tool calls its results could answer
+	callNames []string // their tools
 	// toldSystem and toldTools are what the chat had been told before it.
 	toldSystem, toldTools string
 	// nextKey is the key the session expected once it was answered: a
@@ -68,7 +69,7 @@ func (t *Turn) cameWith(req Request) {
 		return
 	}
 	s := t.Session
-	t.came = &lastTurn{key: req.PrefixKey, chatID: s.ChatID, parentID: s.ParentID, callIDs: s.LastCallIDs,
+	t.came = &lastTurn{key: req.PrefixKey, chatID: s.ChatID, parentID: s.ParentID, callIDs: s.LastCallIDs, callNames: s.LastCallNames,
 		toldSystem: s.ToldSystemHash, toldTools: s.ToldToolsHash}
 }
 
@@ -97,7 +98,7 @@ func (m *Manager) continueReasked(ctx context.Context, req Request, since uint64
 		came.chatID = t.Session.ChatID
 	} else {
 		t.latest = &s
-		t.Session.ParentID, t.Session.LastCallIDs = last.parentID, last.callIDs
+		t.Session.ParentID, t.Session.LastCallIDs, t.Session.LastCallNames = last.parentID, last.callIDs, last.callNames
 		t.SetTold(last.toldSystem, last.toldTools)
 	}
 	t.came = &came

@@ -46,7 +46,7 @@ func TestAStateItsLockCouldNotWriteIsLogged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		turn.Advance("p1", "K1", nil)
+		turn.Advance("p1", "K1", nil, nil)
 		turn.Release()
 	}
 	if locker.saves.Load() != 2 || behind.Load() != 2 {

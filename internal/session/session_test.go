@@ -95,7 +95,7 @@ func TestManagerContinuesByKeyAndForksOnReuse(t *testing.T) {
 	if err != nil || !first.FirstTurn() {
 		t.Fatalf("%v %+v", err, first)
 	}
-	first.Advance("p1", "K1", nil)
+	first.Advance("p1", "K1", nil, nil)
 	first.Release()
 
 	next, err := mgr.Begin(ctx, Request{PrefixKey: "K1", HasHistory: true, NewChat: newChat(&chats)})
@@ -113,7 +113,7 @@ func TestManagerContinuesByKeyAndForksOnReuse(t *testing.T) {
 		}
 		done <- other
 	}()
-	next.Advance("p2", "K2", nil)
+	next.Advance("p2", "K2", nil, nil)
 	next.Release()
 	other := <-done
 	defer other.Release()
@@ -140,7 +140,7 @@ func TestManagerToolResultsFindTheirCallsSession(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		turn.Advance("p", "K", []string{call, call + "2"})
+		turn.Advance("p", "K", []string{call, call + "2"}, []string{"a", "b"})
 		turn.Release()
 		ids = append(ids, turn.Session.ID)
 	}
@@ -164,7 +164,7 @@ func TestManagerExpiredSessionsAreNotFoundByKey(t *testing.T) {
 	ctx := context.Background()
 	var chats atomic.Int32
 	turn, _ := mgr.Begin(ctx, Request{NewChat: newChat(&chats)})
-	turn.Advance("p", "K", nil)
+	turn.Advance("p", "K", nil, nil)
 	turn.Release()
 	mgr.now = func() time.Time { return time.Now().Add(2 * time.Minute) }
 	again, err := mgr.Begin(ctx, Request{PrefixKey: "K", HasHistory: true, NewChat: newChat(&chats)})
@@ -187,7 +187,7 @@ func TestSessionsSurviveAFreshManager(t *testing.T) {
 	ctx := context.Background()
 	var chats atomic.Int32
 	turn, _ := mgr.Begin(ctx, Request{NewChat: newChat(&chats), FirstUser: "hi"})
-	turn.Advance("p1", "K1", nil)
+	turn.Advance("p1", "K1", nil, nil)
 	turn.Release()
 	// A restarted process has an empty memory and reads the database.
 	fresh := NewManager(st, nil, func(qp.Session) {}, time.Minute, func() string { return "new" })
@@ -214,7 +214,7 @@ func TestExplicitSessionsSerialise(t *testing.T) {
 		}
 		got <- b
 	}()
-	a.Advance("p1", "K", nil)
+	a.Advance("p1", "K", nil, nil)
 	a.Release()
 	b := <-got
 	defer b.Release()
@@ -247,7 +247,7 @@ func TestSessionCacheIsBoundedAndReadsEvictedSessionsBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		turn.Advance(fmt.Sprint("p", i), fmt.Sprint("K", i), nil)
+		turn.Advance(fmt.Sprint("p", i), fmt.Sprint("K", i), nil, nil)
 		turn.Release()
 		ids = append(ids, turn.Session.ID)
 	}
@@ -293,7 +293,7 @@ func TestEvictionKeepsTheIndexByKeyExact(t *testing.T) {
 		if i%3 == 0 {
 			key = fmt.Sprint("own", i)
 		}
-		turn.Advance(fmt.Sprint("p", i), key, nil)
+		turn.Advance(fmt.Sprint("p", i), key, nil, nil)
 		turn.Release()
 	}
 	mgr.evictOverflow(ctx, quietLog)
@@ -334,7 +334,7 @@ func TestACachedSessionHoldsNotItsFirstMessage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		turn.Advance("p1", "K1", nil)
+		turn.Advance("p1", "K1", nil, nil)
 		turn.Release()
 		return turn.Session.ID, weak.Make(unsafe.StringData(first))
 	}()
@@ -342,7 +342,7 @@ func TestACachedSessionHoldsNotItsFirstMessage(t *testing.T) {
 	if err != nil || next.Session.ID != id {
 		t.Fatalf("continuation %+v %v", next.Session, err)
 	}
-	next.Advance("p2", "K2", nil)
+	next.Advance("p2", "K2", nil, nil)
 	next.Release()
 	runtime.GC()
 	if held.Value() != nil {
@@ -379,7 +379,7 @@ func TestASessionStoredUnderTheKeyOfEarlierVersionsIsContinued(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	turn.Advance("p1", legacyKey(history), nil)
+	turn.Advance("p1", legacyKey(history), nil, nil)
 	turn.Release()
 	for name, m := range map[string]*Manager{"in memory": mgr, "after a restart": NewManager(st, nil, func(qp.Session) {}, time.Minute, func() string { return "new" })} {
 		next, err := m.Begin(ctx, Request{PrefixKey: Key(history, nil), History: history, HasHistory: true, NewChat: newChat(&chats)})

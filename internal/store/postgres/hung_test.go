@@ -149,3 +149,51 @@ func TestATurnOnADatabaseThatStopsAnsweringEnds(t *testing.T) {
 		t.Fatalf("taking a session's lock on a database that stopped answering: %v (the test's bound passed: %v)", err, guard.Err())
 	}
 }
+
+// The bound is one wait, not two: a turn whose pooled connection did not
+// answer its ping within the statement bound took that for a connection the
+// server had closed and took the lock once more, on a new connection, which
+// waited the connect timeout too — 22 s before the client heard of it,
+// where the README promises about 10.
+func TestASessionLockOnADatabaseThatStopsAnsweringWaitsOnce(t *testing.T) {
+	guard, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dbURL, proxy := stalledSchema(t)
+	st := openMigrated(guard, t, dbURL, postgres.Options{MaxConns: 2})
+	idle, err := st.Locker().LockSession(guard, "s0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle.Unlock() // its connection waits in the pool for the next turn
+	proxy.stall()
+	began := time.Now()
+	if _, err := st.Locker().LockSession(guard, "s1"); err == nil || guard.Err() != nil {
+		t.Fatalf("taking a session's lock on a database that stopped answering: %v (the test's bound passed: %v)", err, guard.Err())
+	}
+	// One bound (10 s) and a margin for a busy machine; two were 20 s.
+	if took := time.Since(began); took > 16*time.Second {
+		t.Fatalf("the lock failed after %s: it waited for a second connection after the first did not answer", took.Round(time.Millisecond))
+	}
+}
+
+// A history read (the history API's, the dashboard's) that took a pooled
+// connection just as the database stopped answering waited for ever: the
+// pool pings a connection as it hands it out, with the read's own context,
+// which has no deadline. The ping is bounded now, so the read fails with the
+// database's error, as the reads after it did (they open new connections,
+// which the connect timeout bounds).
+func TestAHistoryReadOnADatabaseThatStopsAnsweringEnds(t *testing.T) {
+	guard, cancel := context.WithTimeout(context.Background(), 50*time.Second) // past the pings' and the connect timeout's bounds
+	defer cancel()
+	dbURL, proxy := stalledSchema(t)
+	st := openMigrated(guard, t, dbURL, postgres.Options{})
+	if _, err := st.ListRequests(guard, qp.CallFilter{}, qp.ListOptions{Limit: 1}); err != nil {
+		t.Fatal(err)
+	}
+	proxy.stall()
+	began := time.Now()
+	if _, err := st.ListRequests(guard, qp.CallFilter{}, qp.ListOptions{Limit: 1}); err == nil || guard.Err() != nil {
+		t.Fatalf("a history read on a database that stopped answering: %v after %s (the test's bound passed: %v)",
+			err, time.Since(began).Round(time.Millisecond), guard.Err())
+	}
+}

@@ -103,7 +103,7 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 	if _, set := writes.RuntimeParams["lock_timeout"]; !set && opt.LockTimeout > 0 {
 		writes.RuntimeParams["lock_timeout"] = strconv.FormatInt(opt.LockTimeout.Milliseconds(), 10)
 	}
-	db := stdlib.OpenDB(*writes, stdlib.OptionShouldPing(pingEveryCheckout))
+	db := stdlib.OpenDB(*writes, stdlib.OptionShouldPing(noDriverPing), stdlib.OptionResetSession(pingOnCheckout))
 	db.SetMaxOpenConns(poolConns)
 	db.SetMaxIdleConns(poolConns)
 	db.SetConnMaxLifetime(lifetime)
@@ -133,15 +133,35 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 	return s, nil
 }
 
-// pingEveryCheckout makes the pools ping a connection each time they hand
-// it out. By default pgx pings only one idle for over a second, so after a
-// server restart, a failover or pg_terminate_backend a busy proxy's next
-// turn took a connection the server had closed and failed with 503
-// database_unavailable ("terminating connection due to administrator
-// command"). A failed ping makes database/sql drop the connection and take
-// another, at worst a new one. It costs a round trip per checkout: one per
-// turn, per batch the recorder commits, per read.
-func pingEveryCheckout(context.Context, stdlib.ShouldPingParams) bool { return true }
+// pingOnCheckout pings a connection each time the pool hands it out. By
+// default pgx pings only one idle for over a second, so after a server
+// restart, a failover or pg_terminate_backend a busy proxy's next turn took a
+// connection the server had closed and failed with 503 database_unavailable
+// ("terminating connection due to administrator command"). A failed ping
+// makes database/sql drop the connection and take another, at worst a new
+// one. It costs a round trip per checkout: one per turn, per batch the
+// recorder commits, per read.
+//
+// The ping is bounded (checkoutPingTimeout): pgx's own ping (ShouldPing)
+// used the caller's context, and a history read, whose context has no
+// deadline, that took a connection as the database stopped answering (a
+// partition, a frozen server) waited for ever, where the reads after it
+// failed within the connect timeout.
+func pingOnCheckout(ctx context.Context, conn *pgx.Conn) error {
+	ctx, cancel := context.WithTimeout(ctx, checkoutPingTimeout)
+	defer cancel()
+	if err := conn.PgConn().Ping(ctx); err != nil {
+		return driver.ErrBadConn
+	}
+	return nil
+}
+
+// checkoutPingTimeout bounds pingOnCheckout, as defaultConnectTimeout bounds
+// a new connection.
+const checkoutPingTimeout = 10 * time.Second
+
+// noDriverPing leaves pinging to pingOnCheckout.
+func noDriverPing(context.Context, stdlib.ShouldPingParams) bool { return false }
 
 // checkSearchPath refuses a search_path (a URL parameter) in which no schema
 // exists: the tables would have nowhere to go, and the first statement that

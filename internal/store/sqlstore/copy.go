@@ -44,6 +44,7 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 	// Sessions first: a call is stored with its session only if the session
 	// is there. Rewriting one that is already there changes nothing.
 	o := qp.ListOptions{Limit: copyPage, Sort: "created_at", Asc: true, NoTotal: true}
+	var listed time.Time // the newest session this pass wrote
 	for {
 		page, err := src.ListSessions(ctx, qp.SessionFilter{}, o)
 		if err != nil {
@@ -54,6 +55,9 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 		for i := range page.Items {
 			batch[i] = page.Items[i].Session
 			fresh[batch[i].ID] = true
+			if batch[i].CreatedAt.After(listed) {
+				listed = batch[i].CreatedAt
+			}
 		}
 		if err := dropStored(ctx, dst.read, fresh, selectSessionIDs); err != nil {
 			return p, fmt.Errorf("copy sessions: %w", err)
@@ -109,7 +113,7 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 			}
 			p.Resumed += held
 		}
-		n, err := copySessionsOf(ctx, src, dst, batch)
+		n, err := copySessionsOf(ctx, src, dst, batch, listed)
 		if err != nil {
 			return p, fmt.Errorf("copy calls: %w", err)
 		}
@@ -126,8 +130,12 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 	}
 }
 
-// resumePoint is src's row id of the newest call dst holds (the last one
-// copied), or 0 to start from the first call (dst holds none of src's).
+// resumePoint is src's row id of the newest of src's calls dst holds (the
+// last one copied), or 0 to start from the first call (dst holds none of
+// src's). dst's newest call is that one after a copy, but not once
+// instances serving dst have recorded calls of their own (a catch-up after
+// the move to PostgreSQL): then src is read from its newest call back, a
+// page at a time, to the newest that dst holds.
 func resumePoint(ctx context.Context, src, dst *Store) (int64, error) {
 	var newest string
 	err := dst.read.QueryRowContext(ctx, `SELECT request_id FROM requests ORDER BY id DESC LIMIT 1`).Scan(&newest)
@@ -139,20 +147,66 @@ func resumePoint(ctx context.Context, src, dst *Store) (int64, error) {
 	}
 	var id int64
 	err = src.read.QueryRowContext(ctx, `SELECT id FROM requests WHERE request_id = ?`, newest).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+	if err == nil {
+		return id, nil
 	}
-	if err != nil {
+	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("copy: find where to resume: %w", err)
 	}
-	return id, nil
+	for before := int64(math.MaxInt64); ; {
+		ids, requestIDs, err := src.callIDsBefore(ctx, before, copyPage)
+		if err != nil || len(ids) == 0 {
+			return 0, err
+		}
+		fresh := make(map[string]bool, len(requestIDs)) // those dst has not
+		for _, r := range requestIDs {
+			fresh[r] = true
+		}
+		if err := dropStored(ctx, dst.read, fresh, selectRequestIDs); err != nil {
+			return 0, fmt.Errorf("copy: find where to resume: %w", err)
+		}
+		for i, r := range requestIDs {
+			if !fresh[r] {
+				return ids[i], nil
+			}
+		}
+		before = ids[len(ids)-1]
+	}
+}
+
+// callIDsBefore returns the row ids and request ids of at most n calls
+// recorded before the row id before, newest first.
+func (s *Store) callIDsBefore(ctx context.Context, before int64, n int) ([]int64, []string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, request_id FROM requests WHERE id < ? ORDER BY id DESC LIMIT ?`, before, n)
+	if err != nil {
+		return nil, nil, fmt.Errorf("copy: find where to resume: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	var requestIDs []string
+	for rows.Next() {
+		var id int64
+		var r string
+		if err := rows.Scan(&id, &r); err != nil {
+			return nil, nil, fmt.Errorf("copy: find where to resume: %w", err)
+		}
+		ids, requestIDs = append(ids, id), append(requestIDs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("copy: find where to resume: %w", err)
+	}
+	return ids, requestIDs, nil
 }
 
 // copySessionsOf copies the sessions of batch's calls that dst has not and
-// src has, and says how many. Of a source in use, a conversation begun after
-// the sessions were copied has its calls read later: written without it,
-// they lost their session for good (a later copy skips calls dst holds).
-func copySessionsOf(ctx context.Context, src, dst *Store, batch []qp.Exchange) (int, error) {
+// src has, and says how many of them are new to the copy: begun after
+// listed, the newest the sessions' pass wrote. Of a source in use, a
+// conversation begun after the sessions were copied has its calls read
+// later: written without it, they lost their session for good (a later copy
+// skips calls dst holds). One the pass wrote and dst has not any more
+// (retention on dst's instances deleted it meanwhile, empty until its calls
+// came) is written again, not counted again.
+func copySessionsOf(ctx context.Context, src, dst *Store, batch []qp.Exchange, listed time.Time) (int, error) {
 	missing := map[string]bool{}
 	for i := range batch {
 		if id := batch[i].Request.SessionID; id != "" {
@@ -176,7 +230,13 @@ func copySessionsOf(ctx context.Context, src, dst *Store, batch []qp.Exchange) (
 	if len(sessions) == 0 {
 		return 0, nil
 	}
-	return len(sessions), dst.WriteBatch(ctx, qp.Batch{Sessions: sessions})
+	fresh := 0
+	for i := range sessions {
+		if sessions[i].CreatedAt.After(listed) {
+			fresh++
+		}
+	}
+	return fresh, dst.WriteBatch(ctx, qp.Batch{Sessions: sessions})
 }
 
 // withoutHeld leaves out of batch the calls dst holds already, and says how

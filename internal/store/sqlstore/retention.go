@@ -49,17 +49,35 @@ const SessionInFlight = time.Hour + 5*time.Minute
 // statement of their own, run once a sweep: it reads every session idle
 // that long (most of them), where the first reads only those begun before
 // the oldest call.
+//
+// Under the writers' lock (see WriteBatch), as every delete: a session is
+// judged empty from the statement's snapshot, and a recorder (another
+// instance's, on PostgreSQL) inserting its first calls meanwhile holds the
+// session's row for their foreign key; the delete waited for it and then
+// deleted the session, whose cascade took those calls, committed by then,
+// past the deletes' own accounting — lost, and counted for good in the
+// statistics and the lists' totals.
 func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64, idle bool) error {
 	const empty = ` AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = sessions.id)`
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)`+empty,
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete empty sessions: %w", err)
+	}
+	defer tx.Rollback()
+	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
+		return fmt.Errorf("delete empty sessions: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)`+empty,
 		deleted); err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
-	if !idle {
-		return nil
+	if idle {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE last_accessed < ?`+empty,
+			time.Now().Add(-SessionInFlight).UnixMilli()); err != nil {
+			return fmt.Errorf("delete empty sessions: %w", err)
+		}
 	}
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM sessions WHERE last_accessed < ?`+empty,
-		time.Now().Add(-SessionInFlight).UnixMilli()); err != nil {
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
 	return nil

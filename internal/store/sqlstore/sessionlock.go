@@ -88,7 +88,11 @@ func (l sessionLocker) liveConn(ctx context.Context) (*sql.Conn, error) {
 		case ctx.Err() != nil:
 			return nil, err
 		case errors.Is(pingCtx.Err(), context.DeadlineExceeded):
-			return nil, fmt.Errorf("the database did not answer a ping within %s: %w", turnStatementTimeout, err)
+			// Silence, not a connection the server closed: the driver
+			// says ErrBadConn for any failed ping, and taken for a closed
+			// connection it made take try once more, on a new connection
+			// that waited its connect timeout too (22 s, not about 10).
+			return nil, fmt.Errorf("the database did not answer a ping within %s: %w (%v)", turnStatementTimeout, pingCtx.Err(), err)
 		case !errors.Is(err, driver.ErrBadConn):
 			// An answer, not silence: a refused connection (the database
 			// dropped, the role's password changed) or an error.

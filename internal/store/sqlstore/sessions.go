@@ -13,15 +13,15 @@ import (
 
 const sessionColumns = `id, chat_id, COALESCE(parent_id, ''), model, first_user_message, message_count,
 	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at, told_system_hash, told_tools_hash,
-	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids, named, COALESCE(chat_deleted_at, 0)`
+	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids, named, COALESCE(chat_deleted_at, 0), last_call_names`
 
 func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session, error) {
 	var s qp.Session
 	var created, accessed, expires, named, chatDeleted int64
-	var callIDs string
+	var callIDs, callNames string
 	dest := []any{&s.ID, &s.ChatID, &s.ParentID, &s.Model, &s.FirstUserMessage, &s.MessageCount,
 		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash, &s.APIKeyID, &s.Account, &callIDs,
-		&named, &chatDeleted}
+		&named, &chatDeleted, &callNames}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -32,6 +32,9 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 	}
 	if callIDs != "" {
 		s.LastCallIDs = strings.Split(callIDs, " ")
+	}
+	if callNames != "" {
+		s.LastCallNames = strings.Split(callNames, " ")
 	}
 	return &s, nil
 }
@@ -45,11 +48,12 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 // the session stays on that chat and forgotten when it moves to another.
 const upsertSession = `INSERT INTO sessions
 	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at,
-		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at)
-	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0))
+		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at, last_call_names)
+	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?)
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
 		first_user_message = COALESCE(NULLIF(excluded.first_user_message, ''), sessions.first_user_message),
 		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash, last_call_ids = excluded.last_call_ids,
+		last_call_names = excluded.last_call_names,
 		told_system_hash = excluded.told_system_hash, told_tools_hash = excluded.told_tools_hash,
 		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at,
 		named = CASE WHEN excluded.named = 1 THEN 1 ELSE sessions.named END,
@@ -65,7 +69,8 @@ const upsertSession = `INSERT INTO sessions
 func sessionArgs(s *qp.Session) []any {
 	return []any{s.ID, s.ChatID, s.ParentID, s.Model, qp.SessionName(s.FirstUserMessage), s.MessageCount,
 		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli(), s.ToldSystemHash, s.ToldToolsHash,
-		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " "), boolInt(s.Named), unixMilliOrZero(s.ChatDeletedAt)}
+		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " "), boolInt(s.Named), unixMilliOrZero(s.ChatDeletedAt),
+		strings.Join(s.LastCallNames, " ")}
 }
 
 func boolInt(b bool) int {
