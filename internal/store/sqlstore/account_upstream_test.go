@@ -152,7 +152,7 @@ func TestAccountUpstreamMigration(t *testing.T) {
 		}
 		// The schema before 0028: the state on the account's row (and
 		// none of the later migrations, which run again: 0030 makes
-		// SQLite's row_id_floors, 0033 the sessions' last_call_names).
+		// SQLite's row_id_floors, 0031 the sessions' last_call_names).
 		qs := []string{"DROP TABLE qwen_account_states", "DROP TABLE IF EXISTS row_id_floors", "ALTER TABLE sessions DROP COLUMN last_call_names",
 			"DELETE FROM schema_migrations WHERE version >= 28"}
 		for _, c := range []string{"cookies_sealed TEXT", "token_expires_at " + big + " NOT NULL DEFAULT 0", "state TEXT NOT NULL DEFAULT 'ready'",

@@ -274,7 +274,7 @@ func callFilter(w *where, f qp.CallFilter, prefix, timeCol string) {
 // endedWith is the condition that a row of the list prefix names ended with
 // an error type (one argument). A response holds it; a request's ids are
 // read from the responses' partial index of failed calls
-// (idx_responses_error_type, migration 0035), which holds failed calls
+// (idx_responses_error_type, migration 0032), which holds failed calls
 // alone: few, beside the calls that succeed.
 func endedWith(prefix string) string {
 	if strings.TrimPrefix(prefix, "+") == "r." {
