@@ -105,7 +105,7 @@ func TestManagerContinuesByKeyAndForksOnReuse(t *testing.T) {
 	// While this turn holds the session, the same history arrives again (a
 	// regenerate, or another conversation with identical text). It must not
 	// wait for, nor thread into, the session once that advances.
-	done := make(chan *Turn)
+	done := make(chan *Turn, 1)
 	go func() {
 		other, err := mgr.Begin(ctx, Request{PrefixKey: "K1", HasHistory: true, NewChat: newChat(&chats)})
 		if err != nil {
@@ -113,12 +113,34 @@ func TestManagerContinuesByKeyAndForksOnReuse(t *testing.T) {
 		}
 		done <- other
 	}()
+	// Advanced before that Begin came, the history would ask in place of
+	// the answered turn (reask.go), another case: the race made this test
+	// fail now and then.
+	waitBeside(mgr, next.Session.ID, done)
 	next.Advance("p2", "K2", nil, nil)
 	next.Release()
 	other := <-done
 	defer other.Release()
 	if other.Session.ID == first.Session.ID || !other.Replay || chats.Load() != 2 {
 		t.Fatalf("forked turn got session %s replay %v with %d chats", other.Session.ID, other.Replay, chats.Load())
+	}
+}
+
+// waitBeside returns once a second turn waits for session id's lock beside
+// the one holding it, or the turn begun in done's goroutine has ended (it
+// did not wait: the test then says what it got).
+func waitBeside(m *Manager, id string, done chan *Turn) {
+	for {
+		m.locks.mu.Lock()
+		refs := 0
+		if e := m.locks.locks[id]; e != nil {
+			refs = e.refs
+		}
+		m.locks.mu.Unlock()
+		if refs >= 2 || len(done) > 0 {
+			return
+		}
+		runtime.Gosched()
 	}
 }
 
