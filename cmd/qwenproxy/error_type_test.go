@@ -53,9 +53,14 @@ func TestCLIFindsAndCountsCallsByErrorType(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 2 || !strings.Contains(lines[1], ",upstream_error,") {
 		t.Errorf("export --error-type: %d %s%s", code, out, errOut)
 	}
-	out, errOut, code = runCLI(t, db, "requests", "ls", "--error-type", "timeout")
-	if code == 0 || !strings.Contains(errOut, "upstream_timeout") || !strings.Contains(errOut, `"timeout"`) {
-		t.Errorf("--error-type timeout: %d %s%s", code, out, errOut)
+	// The refusal names the flag the user typed, --error-type, not the API's
+	// parameter error_type (there is no --error_type flag to correct).
+	for _, cmd := range [][]string{{"requests", "ls"}, {"export"}} {
+		out, errOut, code = runCLI(t, db, append(cmd, "--error-type", "timeout")...)
+		if code != 1 || !strings.Contains(errOut, "--error-type: ") || strings.Contains(errOut, "--error_type") ||
+			!strings.Contains(errOut, "upstream_timeout") || !strings.Contains(errOut, `"timeout"`) {
+			t.Errorf("%v --error-type timeout: %d %s%s", cmd, code, out, errOut)
+		}
 	}
 	out, errOut, code = runCLI(t, db, "stats")
 	if code != 0 || !strings.Contains(out, "ERROR TYPE") || !strings.Contains(out, "upstream_error  1") {

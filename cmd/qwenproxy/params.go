@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	qp "qwenproxy"
@@ -19,7 +20,10 @@ import (
 // flagOf names the flag that carries an API parameter.
 var flagOf = map[string]string{"session_id": "session", "start_date": "start", "end_date": "end"}
 
-// apiError turns the API's 400 into the CLI's error, naming the flag.
+// apiError turns the API's 400 into the CLI's error, naming the flag: the
+// parameter's own flag (flagOf), else the parameter with its underscores as
+// the flags spell them (error_type is --error-type, response_model
+// --response-model).
 func apiError(e *openai.Error) error {
 	if e == nil {
 		return nil
@@ -27,6 +31,8 @@ func apiError(e *openai.Error) error {
 	name := e.Param
 	if f, ok := flagOf[name]; ok {
 		name = f
+	} else {
+		name = strings.ReplaceAll(name, "_", "-")
 	}
 	return fmt.Errorf("--%s: %s", name, e.Message)
 }

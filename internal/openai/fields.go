@@ -222,6 +222,28 @@ func object(name string, v json.RawMessage) *Error {
 	return nil
 }
 
+// qwenGives checks a value as OpenAI defines it (check), then refuses the
+// values Qwen cannot give — every one but only, compared as JSON values —
+// saying why, as unsupported_value: a range or a list narrowed to the one
+// value Qwen gives ("must be between 0 and 0", "must be one of png") read
+// as if the client had sent nonsense, where it sent OpenAI's own value.
+func qwenGives(check func(string, json.RawMessage) *Error, only, why string) func(string, json.RawMessage) *Error {
+	var want any
+	if err := json.Unmarshal([]byte(only), &want); err != nil {
+		panic("qwenGives: " + only + " is not JSON")
+	}
+	return func(name string, v json.RawMessage) *Error {
+		if err := check(name, v); err != nil {
+			return err
+		}
+		var got any
+		if json.Unmarshal(v, &got) == nil && got == want {
+			return nil
+		}
+		return InvalidRequest(name, "unsupported_value", "%s %s is not supported: %s", name, strings.TrimSpace(string(v)), why)
+	}
+}
+
 // refuse is a check that refuses any value.
 // Refuse is the Check of a field the proxy cannot honour in any value: a 400
 // unsupported_parameter naming it and saying why.

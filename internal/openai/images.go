@@ -2,6 +2,7 @@ package openai
 
 import (
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -114,15 +115,23 @@ var ImageFields = []Field{
 	{"background", Refused, opaqueBackground, "`auto` or `opaque`; `transparent` is a 400: Qwen draws opaque images"},
 	{"moderation", Ignored, enum("auto", "low"), "`auto` or `low`; Qwen moderates as it does"},
 	{"safety_identifier", Ignored, str(128), "a string of at most 128"},
-	{"output_format", Refused, enum("png"), "`png` only"},
-	{"frame_count", Refused, integer(1, 1), "1 only: no GIF animations"},
+	{"output_format", Refused, pngOnly, "`png` only"},
+	{"frame_count", Refused, stillOnly, "1 only: no GIF animations"},
 	{"frame_duration_ms", Ignored, integer(0, 655350), "0–655350; no effect (no animations)"},
 	{"complexity", Ignored, enum("low", "medium", "high"), "`low`, `medium` or `high`; for SVG output, which is refused"},
 	{"svg", Refused, Refuse("Qwen draws raster images only"), "a 400: no SVG output"},
 	{"output_compression", Ignored, integer(0, 100), "0–100; no effect"},
-	{"partial_images", Refused, integer(0, 0), "0 only: no partial images"},
+	{"partial_images", Refused, wholeOnly, "0 only: no partial images"},
 	{"stream", Refused, noStream, "`false` only: the image comes whole"},
 }
+
+// The settings of which Qwen gives one value alone: checked as OpenAI
+// defines them, then refused, saying why, for any other value.
+var (
+	pngOnly   = qwenGives(enum("png", "jpeg", "webp"), `"png"`, "Qwen draws PNG images")
+	wholeOnly = qwenGives(integer(0, 3), `0`, "Qwen's image comes whole, without partial images")
+	stillOnly = qwenGives(integer(1, math.MaxInt64), `1`, "Qwen draws still images, not animations")
+)
 
 // opaqueBackground refuses a transparent background, which Qwen's image
 // generation cannot give: the image would come opaque without a word.

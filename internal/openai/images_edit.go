@@ -20,13 +20,13 @@ var ImageEditFields = []Field{
 	{"user", Ignored, str(512), "a string"},
 	{"background", Refused, opaqueBackground, "`auto` or `opaque`; `transparent` is a 400: Qwen draws opaque images"},
 	{"safety_identifier", Ignored, str(128), "a string of at most 128"},
-	{"output_format", Refused, enum("png"), "`png` only"},
+	{"output_format", Refused, pngOnly, "`png` only"},
 	{"output_compression", Ignored, integer(0, 100), "0–100; no effect"},
-	{"frame_count", Refused, integer(1, 1), "1 only: no GIF animations"},
+	{"frame_count", Refused, stillOnly, "1 only: no GIF animations"},
 	{"frame_duration_ms", Ignored, integer(0, 655350), "0–655350; no effect (no animations)"},
 	{"complexity", Ignored, enum("low", "medium", "high"), "`low`, `medium` or `high`; for SVG output, which is refused"},
 	{"svg", Refused, Refuse("Qwen draws raster images only"), "a 400: no SVG output"},
-	{"partial_images", Refused, integer(0, 0), "0 only: no partial images"},
+	{"partial_images", Refused, wholeOnly, "0 only: no partial images"},
 	{"stream", Refused, noStream, "`false` only: the image comes whole"},
 }
 

@@ -44,8 +44,8 @@ var imageToolChecks = map[string]func(string, json.RawMessage) *Error{
 // fields, not an image that quietly differs.
 var imageToolRefusals = map[string]func(string, json.RawMessage) *Error{
 	"background":       opaqueBackground,
-	"output_format":    enum("png"),
-	"partial_images":   integer(0, 0),
+	"output_format":    pngOnly,
+	"partial_images":   wholeOnly,
 	"input_image_mask": Refuse("Qwen's image editing takes no mask: say in the prompt what to change"),
 }
 
