@@ -34,7 +34,9 @@ func apiError(e *openai.Error) error {
 	} else {
 		name = strings.ReplaceAll(name, "_", "-")
 	}
-	return fmt.Errorf("--%s: %s", name, e.Message)
+	// The API's message may open with its parameter's name, which the flag
+	// before it says already ("--start: start: …").
+	return fmt.Errorf("--%s: %s", name, strings.TrimPrefix(e.Message, e.Param+": "))
 }
 
 // values builds a query from flags; empty flags are left out.

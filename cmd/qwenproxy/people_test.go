@@ -170,15 +170,17 @@ func TestCLIFlagsFailAsTheAPI(t *testing.T) {
 		{[]string{"requests", "--limit", "0"}, `--limit: limit must be an integer between 1 and 1000, not "0"`},
 		{[]string{"sessions", "--limit", "1001"}, `--limit: limit must be an integer between 1 and 1000, not "1001"`},
 		{[]string{"requests", "--status", "meh"}, `--status: status must be success or error, not "meh"`},
-		{[]string{"requests", "--start", "yesterday"}, `--start: start: "yesterday" is not an RFC 3339 time`},
+		{[]string{"requests", "--start", "yesterday"}, `--start: "yesterday" is not an RFC 3339 time`},
 		{[]string{"requests", "--start", "2h", "--end", "3h"}, "--start: start must be before or equal to end"},
 		{[]string{"stats", "--bucket", "week"}, `--bucket: bucket must be hour or day, not "week"`},
-		{[]string{"export", "--session", "x", "--end", "soon"}, `--end: end: "soon"`},
+		{[]string{"export", "--session", "x", "--end", "soon"}, `--end: "soon"`},
 		{[]string{"prune", "--before", "later"}, `--before: "later" is not`},
 	}
 	for _, tc := range cases {
 		if _, errOut, code := runCLI(t, db, tc.args...); code != 1 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d %q, want %q", tc.args, code, errOut, tc.want)
+		} else if flag := tc.args[len(tc.args)-2]; strings.Contains(errOut, flag+": "+strings.TrimPrefix(flag, "--")+": ") {
+			t.Errorf("%v: the parameter named twice: %q", tc.args, errOut)
 		}
 	}
 	// A flag the command needs, missing, or two that exclude each other, is
