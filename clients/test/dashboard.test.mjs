@@ -713,6 +713,43 @@ test('live: a call keeps its model from in progress to ended', async () => {
   noErrors('live, a mapped model');
 });
 
+// A conversation is recorded when its first call ends: the link of a first
+// call in progress led to "session not found". The page says the call is in
+// progress, and shows the conversation once it is recorded.
+test("live: a new conversation's link, its first call in progress", async () => {
+  await go('#/live');
+  await page.locator('text=/^updated /').waitFor();
+  await fault({ stall_after: 2 });
+  const leave = new AbortController();
+  const streaming = fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: JSON.stringify({ model: 'qwen3-max', stream: true, messages: [{ role: 'user', content: 'a first call still running' }] }),
+    signal: leave.signal,
+  }).then((r) => r.text()).catch(() => 'left');
+  made.calls++;
+  made.errors++; // it ends as its client leaves
+  const running = page.locator('table[data-table="active"] tbody tr').filter({ has: page.locator('.pill.streaming') });
+  await running.waitFor({ timeout: 20000 });
+  const id = await running.getAttribute('data-request');
+  try {
+    await running.locator('[data-session]').click();
+    await page.locator(`[data-pending="${id}"], main .card.error`).first().waitFor();
+    assert.deepEqual(await page.locator('main .card.error').allInnerTexts(), []);
+    assert.match(await page.locator(`[data-pending="${id}"]`).innerText(), /first call is in progress/);
+  } finally {
+    leave.abort();
+  }
+  assert.equal(await streaming, 'left');
+  // Recorded, the conversation shows without a reload.
+  const recorded = await (await fetch(proxy.baseURL + '/requests/' + id, { headers: { Authorization: 'Bearer ' + ADMIN } })).json();
+  await page.locator(`.turnmeta[data-turn="${recorded.id}"]`).waitFor({ timeout: 20000 });
+  assert.match(await page.locator('.msg.user').first().innerText(), /a first call still running/);
+  // The session's first look-up found none (the browser logs its 404).
+  assert.ok(consoleErrors.every((e) => /status of 404/.test(e)), consoleErrors.join('\n'));
+  consoleErrors.length = 0;
+});
+
 // Live asked for the calls of the last five minutes by the browser's clock:
 // a browser two hours ahead of the server asked for calls that had not
 // happened yet, and showed none, ever. Its window is the server's time (the
