@@ -741,9 +741,11 @@ test("live: a new conversation's link, its first call in progress", async () => 
     leave.abort();
   }
   assert.equal(await streaming, 'left');
-  // Recorded, the conversation shows without a reload.
+  // Recorded (once the server has seen its client leave), the conversation
+  // shows without a reload.
+  await page.locator('.turnmeta').first().waitFor({ timeout: 20000 });
   const recorded = await (await fetch(proxy.baseURL + '/requests/' + id, { headers: { Authorization: 'Bearer ' + ADMIN } })).json();
-  await page.locator(`.turnmeta[data-turn="${recorded.id}"]`).waitFor({ timeout: 20000 });
+  assert.equal(await page.locator('.turnmeta').first().getAttribute('data-turn'), String(recorded.id));
   assert.match(await page.locator('.msg.user').first().innerText(), /a first call still running/);
   // The session's first look-up found none (the browser logs its 404).
   assert.ok(consoleErrors.every((e) => /status of 404/.test(e)), consoleErrors.join('\n'));
@@ -1326,6 +1328,24 @@ test('without keys the dashboard asks for none', async () => {
     await fresh.evaluate(() => { location.hash = '#/live'; });
     await fresh.locator('text=/^updated /').waitFor();
     assert.match(await fresh.locator('#main p.none').innerText(), /^No call has ended since .+; calls appear here as they end\.$/);
+    // Qwen's refusal of an account lasts until that account's next success,
+    // past its rest: the Health card said "rejected by Qwen" without which
+    // account or when, hours later as a minute after.
+    const refused = await fetch(open.sim + '/__sim/faults', { method: 'POST', body: JSON.stringify([{ firewall: true }]) });
+    assert.equal(refused.status, 204);
+    const call = await fetch(open.baseURL + '/chat/completions', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'refused' }] }),
+    });
+    assert.equal(call.status, 502);
+    const health = await (await fetch(open.root + '/health/detailed')).json();
+    const { at, account } = health.credentials.rejected;
+    await fresh.evaluate(() => { location.hash = '#/overview'; });
+    await fresh.locator('[data-health]').waitFor();
+    const creds = fresh.locator('[data-health] > div', { has: fresh.locator('div.muted', { hasText: /^Qwen credentials$/ }) }).locator('span').first();
+    const shown = await fresh.evaluate((t) => (new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' })).format(new Date(Date.parse(t))), at);
+    assert.ok((await creds.innerText()).startsWith(`rejected by Qwen at ${shown} (account ${account}): refused by Qwen's firewall`), await creds.innerText());
     await fresh.close();
     assert.deepEqual(errors, []);
   } finally {
