@@ -15,10 +15,6 @@ const sorts = [["", "started"], ["last_accessed", "last used"], ["message_count"
 // conversation's "← Conversations" leads back (as the Calls page's does).
 let listed = "#/conversations";
 
-// shown counts the conversations shown: a wait for one (awaitRecorded)
-// stops once another page, or the same again, is shown.
-let shown = 0;
-
 // conversations lists sessions, newest first (or by last use, or by turns),
 // a keyset page at a time. The filters and the order are in the page's
 // address, as the Calls page's are: kept in the page alone, a later page
@@ -85,7 +81,6 @@ export async function conversation(main, id) {
   const chat = h("div.chat");
   const more = h("div");
   clear(main).append(h("p", h("a", { href: listed }, "← Conversations")), head, chat, more);
-  const mine = ++shown;
   let s, st;
   try {
     [s, st] = await Promise.all([api("/v1/sessions/" + encodeURIComponent(id)), api("/v1/sessions/" + encodeURIComponent(id) + "/stats")]);
@@ -95,9 +90,10 @@ export async function conversation(main, id) {
       clear(head).append(errorBox(err));
       return;
     }
-    clear(head).append(h("div.card", { role: "status", dataset: { pending: running.request_id } },
-      `This conversation's first call is in progress (since ${f.time(running.started_at)}): a conversation is recorded when its first call ends, and shows here then.`));
-    awaitRecorded(main, id, mine, location.hash);
+    const pending = h("div.card", { role: "status", dataset: { pending: running.request_id } },
+      `This conversation's first call is in progress (since ${f.time(running.started_at)}): a conversation is recorded when its first call ends, and shows here then.`);
+    clear(head).append(pending);
+    awaitRecorded(main, id, pending);
     return;
   }
   const t = st.statistics;
@@ -144,21 +140,22 @@ async function firstCall(id) {
 }
 
 // awaitRecorded shows the conversation once a call of it is recorded (the
-// session is written before its call), asking every 2 s while the page still
-// shows it and the call runs, or has just ended: a call ended 10 s without
+// session is written before its call), asking every 2 s while pending, the
+// page's note, is shown (not once another page, the key prompt or the page
+// again is) and the call runs, or has just ended: a call ended 10 s without
 // its record shows the page again, which then says what it finds.
-function awaitRecorded(main, id, mine, hash, ended = 0) {
+function awaitRecorded(main, id, pending, ended = 0) {
   setTimeout(async () => {
-    if (mine !== shown || location.hash !== hash) return;
+    if (!pending.isConnected) return;
     let recorded = false, running = true;
     try {
       recorded = (await api("/v1/requests" + qs({ session_id: id, limit: 1, count: "false" }))).data.length > 0;
       if (!recorded) running = Boolean(await firstCall(id));
     } catch { /* asked again */ }
-    if (mine !== shown || location.hash !== hash) return;
+    if (!pending.isConnected) return;
     ended = running ? 0 : ended + 1;
     if (recorded || ended > 5) conversation(main, id);
-    else awaitRecorded(main, id, mine, hash, ended);
+    else awaitRecorded(main, id, pending, ended);
   }, 2000);
 }
 
