@@ -733,6 +733,15 @@ test("live: a new conversation's link, its first call in progress", async () => 
   await running.waitFor({ timeout: 20000 });
   const id = await running.getAttribute('data-request');
   try {
+    // So is the call itself, found by its X-Request-Id (which a stream's
+    // client has from its first byte): "request not found" while it ran.
+    await go('#/calls', 'form[data-find="call"]');
+    await page.fill('form[data-find="call"] input[name="id"]', id);
+    await page.click('form[data-find="call"] button');
+    await page.locator(`[data-pending="${id}"], main .card.error`).first().waitFor();
+    assert.deepEqual(await page.locator('main .card.error').allInnerTexts(), []);
+    assert.match(await page.locator(`[data-pending="${id}"]`).innerText(), /call is in progress/);
+    await go('#/live', 'table[data-table="active"]');
     await running.locator('[data-session]').click();
     await page.locator(`[data-pending="${id}"], main .card.error`).first().waitFor();
     assert.deepEqual(await page.locator('main .card.error').allInnerTexts(), []);
