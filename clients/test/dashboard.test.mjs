@@ -741,6 +741,9 @@ test("live: a new conversation's link, its first call in progress", async () => 
     await page.locator(`[data-pending="${id}"], main .card.error`).first().waitFor();
     assert.deepEqual(await page.locator('main .card.error').allInnerTexts(), []);
     assert.match(await page.locator(`[data-pending="${id}"]`).innerText(), /call is in progress/);
+    // And by the id its client is answered with, made from it.
+    await go('#/calls/chatcmpl-' + id, `[data-pending="chatcmpl-${id}"], main .card.error`);
+    assert.deepEqual(await page.locator('main .card.error').allInnerTexts(), []);
     await go('#/live', 'table[data-table="active"]');
     await running.locator('[data-session]').click();
     await page.locator(`[data-pending="${id}"], main .card.error`).first().waitFor();

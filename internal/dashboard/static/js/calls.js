@@ -231,14 +231,25 @@ export async function call(main, id, ended = 0) {
       body("Upstream response (Qwen form)", s.qwen_response))));
 }
 
-// inProgress is the call in progress on this instance of request id
-// (X-Request-Id), or null.
+// inProgress is the call in progress on this instance that id names, or null.
 async function inProgress(id) {
+  const uuid = requestUUID(id).toLowerCase();
   try {
-    return (await api("/v1/requests/active")).data.find((c) => c.request_id === id) || null;
+    return (await api("/v1/requests/active")).data.find((c) => c.request_id.toLowerCase() === uuid) || null;
   } catch {
     return null;
   }
+}
+
+// requestUUID is the X-Request-Id an id of a call names: the id its client
+// is answered with is made from it (chatcmpl-…, cmpl-…, msg_…, resp_…, read
+// as the history reads them); any other id as it is.
+function requestUUID(id) {
+  const dashed = /^(?:chat)?cmpl-([0-9a-f-]{36})$/i.exec(id);
+  if (dashed) return dashed[1];
+  const hex = /^(?:msg_([0-9a-f]{32})$|resp_([0-9a-f]{32}))/i.exec(id);
+  const x = hex ? hex[1] || hex[2] : "";
+  return x ? `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}` : id;
 }
 
 // awaitEnd asks every 2 s, while pending, the page's note, is shown,
