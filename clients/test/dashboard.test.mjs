@@ -713,6 +713,57 @@ test('live: a call keeps its model from in progress to ended', async () => {
   noErrors('live, a mapped model');
 });
 
+// A conversation is recorded when its first call ends: the link of a first
+// call in progress led to "session not found". The page says the call is in
+// progress, and shows the conversation once it is recorded.
+test("live: a new conversation's link, its first call in progress", async () => {
+  await go('#/live');
+  await page.locator('text=/^updated /').waitFor();
+  await fault({ stall_after: 2 });
+  const leave = new AbortController();
+  const streaming = fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: JSON.stringify({ model: 'qwen3-max', stream: true, messages: [{ role: 'user', content: 'a first call still running' }] }),
+    signal: leave.signal,
+  }).then((r) => r.text()).catch(() => 'left');
+  made.calls++;
+  made.errors++; // it ends as its client leaves
+  const running = page.locator('table[data-table="active"] tbody tr').filter({ has: page.locator('.pill.streaming') });
+  await running.waitFor({ timeout: 20000 });
+  const id = await running.getAttribute('data-request');
+  try {
+    // So is the call itself, found by its X-Request-Id (which a stream's
+    // client has from its first byte): "request not found" while it ran.
+    await go('#/calls', 'form[data-find="call"]');
+    await page.fill('form[data-find="call"] input[name="id"]', id);
+    await page.click('form[data-find="call"] button');
+    await page.locator(`[data-pending="${id}"], main .card.error`).first().waitFor();
+    assert.deepEqual(await page.locator('main .card.error').allInnerTexts(), []);
+    assert.match(await page.locator(`[data-pending="${id}"]`).innerText(), /call is in progress/);
+    // And by the id its client is answered with, made from it.
+    await go('#/calls/chatcmpl-' + id, `[data-pending="chatcmpl-${id}"], main .card.error`);
+    assert.deepEqual(await page.locator('main .card.error').allInnerTexts(), []);
+    await go('#/live', 'table[data-table="active"]');
+    await running.locator('[data-session]').click();
+    await page.locator(`[data-pending="${id}"], main .card.error`).first().waitFor();
+    assert.deepEqual(await page.locator('main .card.error').allInnerTexts(), []);
+    assert.match(await page.locator(`[data-pending="${id}"]`).innerText(), /first call is in progress/);
+  } finally {
+    leave.abort();
+  }
+  assert.equal(await streaming, 'left');
+  // Recorded (once the server has seen its client leave), the conversation
+  // shows without a reload.
+  await page.locator('.turnmeta').first().waitFor({ timeout: 20000 });
+  const recorded = await (await fetch(proxy.baseURL + '/requests/' + id, { headers: { Authorization: 'Bearer ' + ADMIN } })).json();
+  assert.equal(await page.locator('.turnmeta').first().getAttribute('data-turn'), String(recorded.id));
+  assert.match(await page.locator('.msg.user').first().innerText(), /a first call still running/);
+  // The session's first look-up found none (the browser logs its 404).
+  assert.ok(consoleErrors.every((e) => /status of 404/.test(e)), consoleErrors.join('\n'));
+  consoleErrors.length = 0;
+});
+
 // Live asked for the calls of the last five minutes by the browser's clock:
 // a browser two hours ahead of the server asked for calls that had not
 // happened yet, and showed none, ever. Its window is the server's time (the
@@ -1289,6 +1340,24 @@ test('without keys the dashboard asks for none', async () => {
     await fresh.evaluate(() => { location.hash = '#/live'; });
     await fresh.locator('text=/^updated /').waitFor();
     assert.match(await fresh.locator('#main p.none').innerText(), /^No call has ended since .+; calls appear here as they end\.$/);
+    // Qwen's refusal of an account lasts until that account's next success,
+    // past its rest: the Health card said "rejected by Qwen" without which
+    // account or when, hours later as a minute after.
+    const refused = await fetch(open.sim + '/__sim/faults', { method: 'POST', body: JSON.stringify([{ firewall: true }]) });
+    assert.equal(refused.status, 204);
+    const call = await fetch(open.baseURL + '/chat/completions', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'refused' }] }),
+    });
+    assert.equal(call.status, 502);
+    const health = await (await fetch(open.root + '/health/detailed')).json();
+    const { at, account } = health.credentials.rejected;
+    await fresh.evaluate(() => { location.hash = '#/overview'; });
+    await fresh.locator('[data-health]').waitFor();
+    const creds = fresh.locator('[data-health] > div', { has: fresh.locator('div.muted', { hasText: /^Qwen credentials$/ }) }).locator('span').first();
+    const shown = await fresh.evaluate((t) => (new Intl.DateTimeFormat(undefined, { year: 'numeric', month: '2-digit', day: '2-digit',
+      hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' })).format(new Date(Date.parse(t))), at);
+    assert.ok((await creds.innerText()).startsWith(`rejected by Qwen at ${shown} (account ${account}): refused by Qwen's firewall`), await creds.innerText());
     await fresh.close();
     assert.deepEqual(errors, []);
   } finally {

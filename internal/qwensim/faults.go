@@ -1,6 +1,10 @@
 package qwensim
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
 
 // Endpoints a fault can target.
 const (
@@ -16,8 +20,8 @@ type Fault struct {
 	Endpoint string `json:"endpoint"` // default: completions
 	Times    int    `json:"times"`    // calls affected; default 1
 
-	Status     int    `json:"status"`      // plain HTTP error status, or a page's
-	RetryAfter string `json:"retry_after"` // with Status 429
+	Status     int        `json:"status"`      // plain HTTP error status, or a page's
+	RetryAfter RetryAfter `json:"retry_after"` // with Status 429
 
 	// Envelope answers HTTP 200 with {"success":false,"data":{"code":…}} and
 	// x-actual-status-code: ActualStatus. InStream sends the same envelope
@@ -122,4 +126,24 @@ func (f *Fault) endpoint() string {
 		return EndpointCompletions
 	}
 	return f.Endpoint
+}
+
+// RetryAfter is a Retry-After header's value: seconds (or an HTTP date),
+// given in a fault's JSON as a number or a string.
+type RetryAfter string
+
+// UnmarshalJSON takes a number of seconds as a string does: "retry_after":30
+// was refused.
+func (r *RetryAfter) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*r = RetryAfter(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("retry_after must be a number of seconds or a string, not %s", b)
+	}
+	*r = RetryAfter(n)
+	return nil
 }

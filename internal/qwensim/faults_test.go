@@ -3,6 +3,7 @@ package qwensim
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -67,5 +68,53 @@ func TestASignInTakesInjectedFaults(t *testing.T) {
 	}
 	if n := srv.SignIns("ada@example.com"); n != 1 {
 		t.Fatalf("%d successful sign-ins, want 1", n)
+	}
+}
+
+// A fault's retry_after is its Retry-After header, whose value is seconds:
+// given as a number (as every other field of a fault that counts is), it
+// was refused with "faults must be a JSON array", of a body that was one.
+// A list whose faults cannot be read says which field is wrong.
+func TestAFaultsRetryAfterIsANumberOrAString(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	post := func(body string) (int, string) {
+		resp, err := http.Post(srv.URL+"/__sim/faults", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, given := range []string{`30`, `"30"`} {
+		if status, body := post(`[{"endpoint":"models","status":429,"retry_after":` + given + `}]`); status != http.StatusNoContent {
+			t.Fatalf("retry_after %s: %d %s", given, status, body)
+		}
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/v2/models/", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "30" {
+			t.Fatalf("retry_after %s: %d, Retry-After %q; want 429 with 30", given, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+	for body, want := range map[string]string{
+		`{"status":500}`:                      "a JSON array",
+		`[{"status":429,"retry_after":true}]`: "retry_after",
+		`[{"times":"two"}]`:                   "times",
+	} {
+		status, got := post(body)
+		if status != http.StatusBadRequest || !strings.Contains(got, want) {
+			t.Errorf("%s: %d %q, want 400 naming %q", body, status, got, want)
+		}
+		if strings.HasPrefix(body, "[") && strings.Contains(got, "must be a JSON array") {
+			t.Errorf("%s, an array, was answered %q", body, got)
+		}
 	}
 }

@@ -259,10 +259,19 @@ func (s *Sim) Handler() http.Handler {
 }
 
 func (s *Sim) injectHTTP(w http.ResponseWriter, r *http.Request) {
-	var faults []Fault
-	if err := json.NewDecoder(r.Body).Decode(&faults); err != nil {
+	var list []json.RawMessage
+	if err := json.NewDecoder(r.Body).Decode(&list); err != nil {
 		http.Error(w, "faults must be a JSON array: "+err.Error(), http.StatusBadRequest)
 		return
+	}
+	// Each read alone, so that a wrong field is said as such: the whole
+	// list's error read "faults must be a JSON array" of an array.
+	faults := make([]Fault, len(list))
+	for i, raw := range list {
+		if err := json.Unmarshal(raw, &faults[i]); err != nil {
+			http.Error(w, fmt.Sprintf("fault %d: %v", i+1, err), http.StatusBadRequest)
+			return
+		}
 	}
 	s.Inject(faults...)
 	w.WriteHeader(http.StatusNoContent)
@@ -310,7 +319,7 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool 
 		page("text/html", gatewayTimeoutPage)
 	case f.Status != 0:
 		if f.RetryAfter != "" {
-			w.Header().Set("Retry-After", f.RetryAfter)
+			w.Header().Set("Retry-After", string(f.RetryAfter))
 		}
 		http.Error(w, http.StatusText(f.Status), f.Status)
 	case f.DoneOnly:

@@ -164,13 +164,26 @@ async function deleteBefore(main, params, typed) {
 
 // call shows one call: what came in, what went upstream, what came back,
 // the failed upstream attempts and the timing.
-export async function call(main, id) {
+// A call in progress (found by its X-Request-Id, which a stream's client
+// has from its first byte) is recorded when it ends: its page said "request
+// not found". It says the call is in progress, and shows it once it ended
+// (ended: polls since, in which its record may still be on its way).
+export async function call(main, id, ended = 0) {
   clear(main).append(h("p", h("a", { href: listed }, "← Calls")), h("p.muted", "Loading…"));
   let r;
   try {
     r = await apiExact("/v1/requests/" + encodeURIComponent(id));
   } catch (err) {
-    main.lastChild.replaceWith(errorBox(err));
+    const running = err.code === "request_not_found" ? await inProgress(id) : null;
+    if (!running && !(ended > 0 && ended <= 5)) {
+      main.lastChild.replaceWith(errorBox(err));
+      return;
+    }
+    const pending = h("div.card", { role: "status", dataset: { pending: id } }, running
+      ? `This call is in progress on this instance (since ${f.time(running.started_at)}): a call is recorded when it ends, and shows here then.`
+      : "This call has ended: its record is on its way, and shows here then.");
+    main.lastChild.replaceWith(pending);
+    awaitEnd(main, id, pending, ended);
     return;
   }
   const s = r.response || {};
@@ -216,6 +229,39 @@ export async function call(main, id) {
       body("Upstream request (Qwen form)", r.qwen_request),
       body(`Client response (${clientForm(r.path)})`, s.openai_response),
       body("Upstream response (Qwen form)", s.qwen_response))));
+}
+
+// inProgress is the call in progress on this instance that id names, or null.
+async function inProgress(id) {
+  const uuid = requestUUID(id).toLowerCase();
+  try {
+    return (await api("/v1/requests/active")).data.find((c) => c.request_id.toLowerCase() === uuid) || null;
+  } catch {
+    return null;
+  }
+}
+
+// requestUUID is the X-Request-Id an id of a call names: the id its client
+// is answered with is made from it (chatcmpl-…, cmpl-…, msg_…, resp_…, read
+// as the history reads them); any other id as it is.
+function requestUUID(id) {
+  const dashed = /^(?:chat)?cmpl-([0-9a-f-]{36})$/i.exec(id);
+  if (dashed) return dashed[1];
+  const hex = /^(?:msg_([0-9a-f]{32})$|resp_([0-9a-f]{32}))/i.exec(id);
+  const x = hex ? hex[1] || hex[2] : "";
+  return x ? `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}` : id;
+}
+
+// awaitEnd asks every 2 s, while pending, the page's note, is shown,
+// whether the call still runs, and shows its page again once it does not.
+function awaitEnd(main, id, pending, ended) {
+  setTimeout(async () => {
+    if (!pending.isConnected) return;
+    const running = ended ? null : await inProgress(id);
+    if (!pending.isConnected) return;
+    if (running) awaitEnd(main, id, pending, 0);
+    else call(main, id, ended + 1);
+  }, 2000);
 }
 
 // noFailures says why a call lists no failed upstream attempt. Only retried

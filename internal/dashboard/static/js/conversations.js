@@ -85,7 +85,15 @@ export async function conversation(main, id) {
   try {
     [s, st] = await Promise.all([api("/v1/sessions/" + encodeURIComponent(id)), api("/v1/sessions/" + encodeURIComponent(id) + "/stats")]);
   } catch (err) {
-    clear(head).append(errorBox(err));
+    const running = err.code === "session_not_found" ? await firstCall(id) : null;
+    if (!running) {
+      clear(head).append(errorBox(err));
+      return;
+    }
+    const pending = h("div.card", { role: "status", dataset: { pending: running.request_id } },
+      `This conversation's first call is in progress (since ${f.time(running.started_at)}): a conversation is recorded when its first call ends, and shows here then.`);
+    clear(head).append(pending);
+    awaitRecorded(main, id, pending);
     return;
   }
   const t = st.statistics;
@@ -118,6 +126,37 @@ export async function conversation(main, id) {
     }
   };
   await load("");
+}
+
+// firstCall is the call in progress on this instance that opens session id,
+// or null: a conversation is recorded when its first call ends, and the Live
+// page links to it before (it said "session not found").
+async function firstCall(id) {
+  try {
+    return (await api("/v1/requests/active")).data.find((c) => c.session_id === id) || null;
+  } catch {
+    return null;
+  }
+}
+
+// awaitRecorded shows the conversation once a call of it is recorded (the
+// session is written before its call), asking every 2 s while pending, the
+// page's note, is shown (not once another page, the key prompt or the page
+// again is) and the call runs, or has just ended: a call ended 10 s without
+// its record shows the page again, which then says what it finds.
+function awaitRecorded(main, id, pending, ended = 0) {
+  setTimeout(async () => {
+    if (!pending.isConnected) return;
+    let recorded = false, running = true;
+    try {
+      recorded = (await api("/v1/requests" + qs({ session_id: id, limit: 1, count: "false" }))).data.length > 0;
+      if (!recorded) running = Boolean(await firstCall(id));
+    } catch { /* asked again */ }
+    if (!pending.isConnected) return;
+    ended = running ? 0 : ended + 1;
+    if (recorded || ended > 5) conversation(main, id);
+    else awaitRecorded(main, id, pending, ended);
+  }, 2000);
 }
 
 async function exportSession(button, id) {

@@ -244,8 +244,12 @@ async function health(body) {
   const c = d.credentials || {};
   const r = d.recorder || {};
   const cls = (ok) => (ok ? "ok" : "error");
+  // A refusal lasts until its account's next success, past the account's
+  // rest: said without when and which account, one of hours ago read as
+  // the credentials' state now.
   const creds = !c.configured ? h("span.error", "not configured")
-    : c.rejected ? h("span.error", "rejected by Qwen: " + c.rejected.reason)
+    : c.rejected ? h("span.error", `rejected by Qwen at ${f.time(Date.parse(c.rejected.at))}`
+      + (c.rejected.account ? ` (account ${c.rejected.account})` : "") + ": " + c.rejected.reason)
       : c.token_expired ? h("span.error", "token expired")
         : h("span.ok", `configured (${c.source || "set"})` + (c.token_expires_at ? ", token expires " + f.time(Date.parse(c.token_expires_at)) : ""));
   const items = [
