@@ -79,14 +79,11 @@ func (s *Store) DeleteUnusedParts(ctx context.Context, usedBefore time.Time) (in
 	if err := s.checkGuard(); err != nil {
 		return 0, err
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("delete unused body parts: %w", err)
 	}
 	defer tx.Rollback()
-	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil { // see WriteBatch
-		return 0, fmt.Errorf("delete unused body parts: %w", err)
-	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM body_parts WHERE last_used < ?
 		AND id IN (SELECT part_id FROM body_part_uses WHERE uses <= 0)`, usedBefore.UnixMilli())
 	if err != nil {

@@ -55,19 +55,12 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 		return fmt.Errorf("write batch: prepare: %w", err)
 	}
 	encoded := s.encodeCalls(b.Exchanges)
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
-		return fmt.Errorf("write batch: begin: %w", err)
+		return fmt.Errorf("write batch: %w", err)
 	}
 	defer tx.Rollback()
 	tx.kept = s.write.keptStmt
-	// Every transaction that changes body part counts, rollups or sessions
-	// shared between instances takes this lock first (deletes do too): taken
-	// later, a writer holding a session or a part's count while waiting for
-	// it, and a delete holding it while waiting for those rows, deadlock.
-	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
-		return fmt.Errorf("write batch: lock: %w", err)
-	}
 	// A newer version migrated the database under this one (a rolling
 	// upgrade): calls that still fit its tables would go in without what
 	// its migrations keep beside each call (rollups, counts), and its
@@ -107,6 +100,24 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 		return fmt.Errorf("write batch: commit: %w", err)
 	}
 	return nil
+}
+
+// beginLocked begins a write transaction holding the writers' lock
+// (Dialect.LockRollups). Every transaction that changes body part counts,
+// rollups or sessions shared between instances takes it first, deletes
+// too: taken later, a writer holding a session or a part's count while
+// waiting for it, and a delete holding it while waiting for those rows,
+// deadlock.
+func (s *Store) beginLocked(ctx context.Context) (*txn, error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	return tx, nil
 }
 
 // The multi-row INSERTs of n rows each, the database choosing each row's id

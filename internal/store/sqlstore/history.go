@@ -167,14 +167,11 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	if err := s.checkGuard(); err != nil {
 		return fmt.Errorf("delete session %s: %w", id, err)
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	defer tx.Rollback()
-	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
-		return fmt.Errorf("delete session: %w", err)
-	}
 	buckets, err := bucketsWhere(ctx, tx, "WHERE session_id = ?", id)
 	if err != nil {
 		return err

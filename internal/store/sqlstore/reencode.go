@@ -132,14 +132,11 @@ func (s *Store) reencodeBatch(ctx context.Context, t reencodeTable, after int64,
 	}
 	s.encodeAll(all)
 
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return 0, after, err
 	}
 	defer tx.Rollback()
-	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil { // see WriteBatch
-		return 0, after, err
-	}
 	keys := make([]any, len(list))
 	for i, r := range list {
 		keys[i] = r.key

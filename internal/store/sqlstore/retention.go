@@ -50,7 +50,7 @@ const SessionInFlight = time.Hour + 5*time.Minute
 // that long (most of them), where the first reads only those begun before
 // the oldest call.
 //
-// Under the writers' lock (see WriteBatch), as every delete: a session is
+// Under the writers' lock (beginLocked), as every delete: a session is
 // judged empty from the statement's snapshot, and a recorder (another
 // instance's, on PostgreSQL) inserting its first calls meanwhile holds the
 // session's row for their foreign key; the delete waited for it and then
@@ -59,14 +59,11 @@ const SessionInFlight = time.Hour + 5*time.Minute
 // statistics and the lists' totals.
 func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64, idle bool) error {
 	const empty = ` AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = sessions.id)`
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
 	defer tx.Rollback()
-	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
-		return fmt.Errorf("delete empty sessions: %w", err)
-	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)`+empty,
 		deleted); err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
@@ -211,14 +208,11 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 // before (Unix ms), with what only they used, and returns how many it
 // deleted and when the newest of them started.
 func (s *Store) deleteBatch(ctx context.Context, before int64, batch int) (int, int64, error) {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("delete requests: %w", err)
 	}
 	defer tx.Rollback()
-	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
-		return 0, 0, fmt.Errorf("delete requests: %w", err)
-	}
 	rows, err := tx.QueryContext(ctx, `SELECT id, timestamp FROM requests WHERE timestamp < ? ORDER BY timestamp LIMIT ?`, before, batch)
 	if err != nil {
 		return 0, 0, fmt.Errorf("delete requests: %w", err)

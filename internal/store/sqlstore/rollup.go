@@ -460,14 +460,11 @@ func (s *Store) backfillRollups(ctx context.Context) error {
 	if rollups > 0 || calls == 0 {
 		return nil
 	}
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return fmt.Errorf("backfill rollups: %w", err)
 	}
 	defer tx.Rollback()
-	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
-		return fmt.Errorf("backfill rollups: %w", err)
-	}
 	buckets, err := bucketsWhere(ctx, tx, "")
 	if err != nil {
 		return err
@@ -483,14 +480,11 @@ func (s *Store) backfillRollups(ctx context.Context) error {
 // the rollup lock before the store writes, so no batch can have begun the
 // monthly rows of a database that has days.
 func (s *Store) backfillMonths(ctx context.Context) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return fmt.Errorf("backfill monthly rollups: %w", err)
 	}
 	defer tx.Rollback()
-	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
-		return fmt.Errorf("backfill monthly rollups: %w", err)
-	}
 	var months, days int
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM stats_monthly LIMIT 1) AS any_month),
 		(SELECT COUNT(*) FROM (SELECT 1 FROM stats_daily LIMIT 1) AS any_day)`).Scan(&months, &days); err != nil {
@@ -534,14 +528,11 @@ func (s *Store) backfillMonths(ctx context.Context) error {
 // models and six accounts), each period's histograms merged and encoded
 // anew.
 func (s *Store) backfillTotals(ctx context.Context) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return fmt.Errorf("backfill rollup totals: %w", err)
 	}
 	defer tx.Rollback()
-	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
-		return fmt.Errorf("backfill rollup totals: %w", err)
-	}
 	var totals, hours int
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM stats_hourly_totals LIMIT 1) AS any_total),
 		(SELECT COUNT(*) FROM (SELECT 1 FROM stats_hourly LIMIT 1) AS any_hour)`).Scan(&totals, &hours); err != nil {

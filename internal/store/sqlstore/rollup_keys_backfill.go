@@ -14,14 +14,11 @@ import (
 // hours themselves from the responses' index on the key and time), then
 // rebuilds each day and month from the rows just written.
 func (s *Store) backfillKeyRollups(ctx context.Context) error {
-	tx, err := s.write.BeginTx(ctx, nil)
+	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return fmt.Errorf("backfill rollups by key: %w", err)
 	}
 	defer tx.Rollback()
-	if err := s.dialect.LockRollups(ctx, tx.Tx); err != nil {
-		return fmt.Errorf("backfill rollups by key: %w", err)
-	}
 	var built, keyed int
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM `+keyHourlyRollups+` LIMIT 1) AS any_rollup),
 		(SELECT COUNT(*) FROM (SELECT 1 FROM responses WHERE api_key_id IS NOT NULL LIMIT 1) AS any_call)`).Scan(&built, &keyed); err != nil {
