@@ -53,7 +53,7 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 		}
 		key := id
 		if k, ok := historyapi.CallKey(id); ok {
-			key = k // the id of its answer: chatcmpl-…, msg_…, resp_…
+			key = k // the id of its answer or an item of it: chatcmpl-…, msg_…, resp_…, fc_…
 		}
 		rec, err := c.store.Request(ctx, key)
 		if err != nil {

@@ -12,7 +12,12 @@ import (
 // Responses API's resp_<32 hex digits><session> — as the request UUID it was
 // made from. These are what a client's logs hold; the history refused them
 // ("a request id is a number or a request UUID"), so a call reported by its
-// answer's id could not be looked up without X-Request-Id.
+// answer's id could not be looked up without X-Request-Id. So is the id of
+// an item of a Responses answer or of its input (rs_, msg_, fc_, ctc_, ws_,
+// ig_…: <prefix>_<32 hex digits><index>, an input item's …in<index>, as
+// responses.ID and responses.InputID make them: what Codex logs for a
+// function call), or of an Anthropic web search's server_tool_use
+// (srvtoolu_<32 hex digits><index>).
 func CallKey(s string) (string, bool) {
 	if IsCallID(s) {
 		return s, true
@@ -22,18 +27,41 @@ func CallKey(s string) (string, bool) {
 			return rest, true
 		}
 	}
-	rest, ok := strings.CutPrefix(s, "msg_")
-	if ok && len(rest) != 32 {
+	prefix, rest, ok := strings.Cut(s, "_")
+	if !ok || len(rest) < 32 {
 		return "", false
 	}
-	if !ok {
-		if rest, ok = strings.CutPrefix(s, "resp_"); !ok || len(rest) < 32 {
-			return "", false
-		}
+	h, suffix := rest[:32], rest[32:]
+	switch {
+	case prefix == "resp": // its session follows
+	case prefix == "msg" && suffix == "": // Anthropic's message
+	case itemPrefixes[prefix] && itemIndex(suffix):
+	default:
+		return "", false
 	}
-	h := rest[:32]
 	if _, err := hex.DecodeString(h); err != nil {
 		return "", false
 	}
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], true
+}
+
+// itemPrefixes are the prefixes of the ids of a Responses answer's output
+// and input items, and of an Anthropic server_tool_use block, made from
+// their call's request UUID.
+var itemPrefixes = map[string]bool{"rs": true, "msg": true, "fc": true, "ctc": true, "ws": true, "ig": true,
+	"fco": true, "ctco": true, "at": true, "srvtoolu": true}
+
+// itemIndex reports whether suffix is an item's index after its call's
+// hex digits: digits, or "in" and digits for an input item.
+func itemIndex(suffix string) bool {
+	suffix = strings.TrimPrefix(suffix, "in")
+	if suffix == "" {
+		return false
+	}
+	for _, c := range suffix {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

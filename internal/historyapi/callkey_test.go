@@ -37,7 +37,12 @@ func testRequestFoundByItsAnswersID(t *testing.T, dbURL string) {
 		return w
 	}
 	for _, id := range []string{uuid, "1", "chatcmpl-" + uuid, "cmpl-" + uuid, "msg_01a234335cf37efebdfdb9cca71b234e",
-		"resp_01a234335cf37efebdfdb9cca71b234eMDFhMjM0MzMtNjNjOS03OTQxLTkyNzctZDQ4NzVjNTZlZmU2", "resp_01a234335cf37efebdfdb9cca71b234e"} {
+		"resp_01a234335cf37efebdfdb9cca71b234eMDFhMjM0MzMtNjNjOS03OTQxLTkyNzctZDQ4NzVjNTZlZmU2", "resp_01a234335cf37efebdfdb9cca71b234e",
+		// The ids of a Responses answer's items and its input's, and of an
+		// Anthropic server_tool_use: what Codex logs for a function call.
+		"msg_01a234335cf37efebdfdb9cca71b234e0", "fc_01a234335cf37efebdfdb9cca71b234e12", "rs_01a234335cf37efebdfdb9cca71b234e0",
+		"ws_01a234335cf37efebdfdb9cca71b234e1", "ig_01a234335cf37efebdfdb9cca71b234e0", "ctc_01a234335cf37efebdfdb9cca71b234e3",
+		"fco_01a234335cf37efebdfdb9cca71b234ein2", "msg_01a234335cf37efebdfdb9cca71b234ein0", "srvtoolu_01a234335cf37efebdfdb9cca71b234e0"} {
 		w := get(id, "")
 		var rec struct {
 			RequestID string `json:"request_id"`
@@ -53,7 +58,9 @@ func testRequestFoundByItsAnswersID(t *testing.T, dbURL string) {
 	if w := get("msg_01a234335cf37efebdfdb9cca71b2340", ""); w.Code != 404 {
 		t.Errorf("an unknown answer id: %d %s, want 404", w.Code, w.Body)
 	}
-	for _, id := range []string{"msg_01a2", "msg_01a234335cf37efebdfdb9cca71b234e0", "chatcmpl-1", "resp_zz1234335cf37efebdfdb9cca71b234e", "cmpl-x"} {
+	for _, id := range []string{"msg_01a2", "msg_01a234335cf37efebdfdb9cca71b234e0x", "chatcmpl-1", "resp_zz1234335cf37efebdfdb9cca71b234e", "cmpl-x",
+		"fc_01a234335cf37efebdfdb9cca71b234e", "fc_01a234335cf37efebdfdb9cca71b234ein", "zz_01a234335cf37efebdfdb9cca71b234e0",
+		"fc_zz1234335cf37efebdfdb9cca71b234e0"} {
 		if w := get(id, ""); w.Code != 400 {
 			t.Errorf("GET /v1/requests/%s: %d %s, want 400", id, w.Code, w.Body)
 		}

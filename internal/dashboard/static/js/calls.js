@@ -48,7 +48,8 @@ export async function calls(main, params) {
   h("label", "Until", h("input", { name: "end", value: filters.end, placeholder: "now" })),
   h("button", { type: "submit" }, "Filter"));
   // One call by any id a person may hold: its number, X-Request-Id, or the
-  // id its client was answered with (chatcmpl-…, msg_…, resp_…).
+  // id its client was answered with (chatcmpl-…, msg_…, resp_…, an item's
+  // fc_…, ws_…).
   const find = h("form.row", { dataset: { find: "call" }, onsubmit: (e) => {
     e.preventDefault();
     const id = e.target.id.value.trim();
@@ -242,13 +243,15 @@ async function inProgress(id) {
 }
 
 // requestUUID is the X-Request-Id an id of a call names: the id its client
-// is answered with is made from it (chatcmpl-…, cmpl-…, msg_…, resp_…, read
-// as the history reads them); any other id as it is.
+// is answered with is made from it (chatcmpl-…, cmpl-…, msg_…, resp_…, and
+// a Responses answer's or its input's item, fc_…, ws_…, an Anthropic
+// srvtoolu_…: read as the history's CallKey reads them); any other id as
+// it is.
 function requestUUID(id) {
   const dashed = /^(?:chat)?cmpl-([0-9a-f-]{36})$/i.exec(id);
   if (dashed) return dashed[1];
-  const hex = /^(?:msg_([0-9a-f]{32})$|resp_([0-9a-f]{32}))/i.exec(id);
-  const x = hex ? hex[1] || hex[2] : "";
+  const hex = /^(?:msg_([0-9a-f]{32})$|resp_([0-9a-f]{32})|(?:rs|msg|fc|ctc|ws|ig|fco|ctco|at|srvtoolu)_([0-9a-f]{32})(?:in)?\d+$)/i.exec(id);
+  const x = hex ? hex[1] || hex[2] || hex[3] : "";
   return x ? `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}` : id;
 }
 
