@@ -199,6 +199,41 @@ type InputItem struct {
 	Output    *CallOutput  `json:"output,omitempty"`
 	// Tools are an additional_tools item's tools, as sent.
 	Tools json.RawMessage `json:"tools,omitempty"`
+	// Sent is an item the proxy takes without reading it (reasoning, a
+	// hosted tool's call), listed as sent: see SentItem.
+	Sent json.RawMessage `json:"-"`
+}
+
+// SentItem is an item the proxy takes without reading it — a reasoning
+// item, a hosted tool's call (web_search_call, image_generation_call, …) —
+// listed as the record holds it, under its own id, or under id when it
+// was sent without one (OpenAI lists every input item with an id, which
+// after pages by).
+func SentItem(raw json.RawMessage, typ, id string) InputItem {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return InputItem{ID: id, Type: typ}
+	}
+	var own string
+	if json.Unmarshal(fields["id"], &own) == nil && own != "" {
+		return InputItem{ID: own, Type: typ, Sent: raw}
+	}
+	fields["id"], _ = json.Marshal(id)
+	b, err := httpjson.Marshal(fields)
+	if err != nil {
+		return InputItem{ID: id, Type: typ}
+	}
+	return InputItem{ID: id, Type: typ, Sent: b}
+}
+
+// MarshalJSON writes an item taken unread as it was sent (SentItem), any
+// other by its fields.
+func (it InputItem) MarshalJSON() ([]byte, error) {
+	if it.Sent != nil {
+		return it.Sent, nil
+	}
+	type fields InputItem // without this method
+	return httpjson.Marshal(fields(it))
 }
 
 // InputPart is a content part of an input message or of a call's output,

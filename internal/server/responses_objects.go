@@ -169,10 +169,16 @@ func servedObject(store, background *bool, made, now time.Time) bool {
 	return background != nil && *background && now.Sub(made) < backgroundPolling
 }
 
+// sentPrefix is the prefix of the id an item taken unread is listed under
+// when it was sent without one, as OpenAI's own ids of such items begin.
+var sentPrefix = map[string]string{"reasoning": "rs", "image_generation_call": "ig", "web_search_call": "ws", "file_search_call": "fs",
+	"code_interpreter_call": "ci", "mcp_list_tools": "mcpl", "mcp_call": "mcp"}
+
 // inputItems lists a request's input as input items, with ids made from the
 // call's; an item_reference is listed as the item it names, under its id,
 // when lookup finds it. A message's content parts and a call output's
-// parts are listed each as recorded (responses.ListContent).
+// parts are listed each as recorded (responses.ListContent); reasoning items and
+// hosted tools' calls, taken unread, as sent (responses.SentItem).
 func inputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) []responses.InputItem {
 	hex := string(bytes.ReplaceAll([]byte(requestID), []byte("-"), nil))
 	var out []responses.InputItem
@@ -181,9 +187,11 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 		content, _ := responses.ListContent(req.Input, "user")
 		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: &content}}
 	}
+	var sent []json.RawMessage // the items as sent, read at the first taken unread
 	for i, it := range items {
 		id := func(prefix string) string { return responses.InputID(prefix, hex, i) }
-		if it.Reference() {
+		referenced := it.Reference()
+		if referenced {
 			var stored *responses.Item
 			if lookup != nil {
 				stored, _ = lookup(it.ID)
@@ -212,6 +220,19 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 			out = append(out, responses.InputItem{ID: id("ctco"), Type: "custom_tool_call_output", Status: "completed", CallID: it.CallID, Output: output})
 		case "additional_tools":
 			out = append(out, responses.InputItem{ID: id("at"), Type: "additional_tools", Role: it.Role, Tools: it.Tools})
+		case "reasoning", "image_generation_call", "web_search_call", "file_search_call", "code_interpreter_call", "mcp_list_tools", "mcp_call":
+			// Taken without being read: listed as the record holds them
+			// (an item named by reference is its stored form's fields).
+			if referenced {
+				out = append(out, responses.InputItem{ID: id(""), Type: it.Type})
+				continue
+			}
+			if sent == nil {
+				_ = json.Unmarshal(req.Input, &sent) // read into items above: a list
+			}
+			if i < len(sent) {
+				out = append(out, responses.SentItem(sent[i], it.Type, id(sentPrefix[it.Type])))
+			}
 		}
 	}
 	return out
