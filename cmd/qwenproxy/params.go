@@ -77,7 +77,7 @@ func noEmptyFilter(fs *flag.FlagSet) error {
 	return err
 }
 
-const timeHelp = "RFC 3339, a date (2026-05-01), an age (2h, 7d) or Unix seconds/ms"
+const timeHelp = "RFC 3339, a date (2026-05-01), an age (2h, 7d), now, or Unix seconds/ms"
 
 // callFlags registers the call filters and returns their parser.
 func callFlags(fs *flag.FlagSet) func() (qp.CallFilter, error) {

@@ -16,7 +16,7 @@ const UnixSecondsBelow = 100_000_000_000
 
 // TimeFormats says, for error messages and help, which times are accepted.
 const TimeFormats = "an RFC 3339 time (2026-05-01T12:00:00Z), a date (2026-05-01, midnight UTC), " +
-	"an age before now (90s, 30m, 2h, 7d, 2w) or a Unix time (seconds below 1e11, milliseconds from it)"
+	"an age before now (90s, 30m, 2h, 7d, 2w), now, or a Unix time (seconds below 1e11, milliseconds from it)"
 
 // ParseTime reads a time the way the history API and the CLI accept it:
 // RFC 3339 (any offset, optional fraction), a plain date (midnight UTC), a
@@ -59,6 +59,11 @@ func parseTime(v string, now time.Time) (time.Time, error) {
 	}
 	if age, ok := ParseAge(v); ok {
 		return now.Add(-age), nil
+	}
+	// What the dashboard's Until shows when left empty, typed in: it was
+	// refused as no time at all.
+	if strings.EqualFold(v, "now") {
+		return now, nil
 	}
 	return time.Time{}, fmt.Errorf("%q is not %s", v, TimeFormats)
 }

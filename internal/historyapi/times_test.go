@@ -24,6 +24,8 @@ func TestParseTime(t *testing.T) {
 		{"90s", now.Add(-90 * time.Second)},
 		{"1h30m", now.Add(-90 * time.Minute)},
 		{"0d", now},
+		{"now", now},
+		{" NOW ", now},
 		// The magnitude rule: below 1e11 seconds, from it milliseconds.
 		{"1778414400", time.Unix(1778414400, 0)},
 		{"1778414400000", time.UnixMilli(1778414400000)},
