@@ -21,6 +21,9 @@ func TestAnUnknownCommandSaysWhatWasMeant(t *testing.T) {
 		{[]string{"--json"}, `unknown command "--json": a command's name comes first, its flags after it`},
 		{[]string{"sesions"}, `unknown command "sesions" (did you mean sessions?)`},
 		{[]string{"cred"}, `unknown command "cred" (did you mean credentials?)`},
+		// Two edits change half of a four-letter word: no suggestion.
+		{[]string{"nope"}, `unknown command "nope"` + "\n"},
+		{[]string{"stat"}, `unknown command "stat" (did you mean stats?)`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"` + "\n"},
 	} {
 		_, errOut, code := runNoDB(t, tc.args...)

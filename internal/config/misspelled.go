@@ -92,12 +92,17 @@ func SuggestFlag(fs *flag.FlagSet, err error) {
 }
 
 // Nearest is the one of names that name (a mistyped flag or command) was
-// most likely meant for: the nearest one or two edits from it, case aside,
-// else the only one it begins (--mock for --mock-upstream, cred for
-// credentials, which no edit distance reaches); "" when there is none.
+// most likely meant for: the nearest one or two edits from it, case aside
+// (one for a name of four letters or fewer, where two change half of it:
+// `help nope` suggested copy), else the only one it begins (--mock for
+// --mock-upstream, cred for credentials, which no edit distance reaches);
+// "" when there is none.
 func Nearest(name string, names []string) string {
 	name = strings.ToLower(name)
 	best, bestDistance := "", 3
+	if len(name) <= 4 {
+		bestDistance = 2
+	}
 	for _, n := range names {
 		if d := editDistance(name, n); d < bestDistance {
 			best, bestDistance = n, d
