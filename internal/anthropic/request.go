@@ -156,8 +156,8 @@ type Tool struct {
 
 // searchSettings checks the web search tool's settings; p names a field.
 func (t *Tool) searchSettings(p func(string) string) *openai.Error {
-	return openai.CheckSearchSettings(p, openai.SearchSetting{Key: "max_uses", Value: t.MaxUses}, openai.SearchSetting{Key: "allowed_domains", Value: t.AllowedDomains},
-		openai.SearchSetting{Key: "blocked_domains", Value: t.BlockedDomains}, openai.SearchSetting{Key: "user_location", Value: t.UserLocation})
+	return openai.CheckSearchSettings(p, openai.ToolSetting{Key: "max_uses", Value: t.MaxUses}, openai.ToolSetting{Key: "allowed_domains", Value: t.AllowedDomains},
+		openai.ToolSetting{Key: "blocked_domains", Value: t.BlockedDomains}, openai.ToolSetting{Key: "user_location", Value: t.UserLocation})
 }
 
 // ToolChoice is auto, any (some tool must be called), tool (the named one)

@@ -316,24 +316,6 @@ func (f *Fetcher) checkDial(network, address string, _ syscall.RawConn) error {
 // is not public.
 type BlockedError struct{ ip netip.Addr }
 
-// DialPublic is a net.Dialer's Control that refuses every address that is
-// not public, as a fetch of the Public policy does: for the proxy's other
-// fetches of URLs it did not choose (a generated image's, which Qwen names).
-func DialPublic(network, address string, c syscall.RawConn) error {
-	return (&Fetcher{Policy: Public}).checkDial(network, address, c)
-}
-
-// PublicAddr reports whether ip is an address of the public internet.
-func PublicAddr(ip netip.Addr) bool { return public(ip.Unmap()) }
-
-// Blocked returns the refusal of ip when it is not public, nil otherwise.
-func Blocked(ip netip.Addr) error {
-	if PublicAddr(ip) {
-		return nil
-	}
-	return &BlockedError{ip.Unmap()}
-}
-
 func (e *BlockedError) Error() string {
 	return "the address " + e.ip.String() + " is loopback, private or otherwise not public, and is never fetched"
 }

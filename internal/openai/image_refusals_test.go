@@ -24,10 +24,10 @@ func TestImageSettingsQwenCannotGiveSayWhy(t *testing.T) {
 	}
 	tool := func(key string) func(string, json.RawMessage) *Error {
 		return func(_ string, v json.RawMessage) *Error {
-			if err := CheckImageToolSettings(func(k string) string { return "tools[0]." + k }, ImageToolSetting{Key: key, Value: v}); err != nil {
+			if err := CheckImageToolSettings(func(k string) string { return "tools[0]." + k }, ToolSetting{Key: key, Value: v}); err != nil {
 				return err
 			}
-			return ImageToolRefusals(func(k string) string { return "tools[0]." + k }, ImageToolSetting{Key: key, Value: v})
+			return ImageToolRefusals(func(k string) string { return "tools[0]." + k }, ToolSetting{Key: key, Value: v})
 		}
 	}
 	type check = func(string, json.RawMessage) *Error

@@ -7,13 +7,6 @@ import (
 	"qwenproxy/internal/jsonscan"
 )
 
-// ImageToolSetting is one setting of the Responses API's image_generation
-// tool and its value (nil when absent).
-type ImageToolSetting struct {
-	Key   string
-	Value json.RawMessage
-}
-
 // imageToolChecks hold the image generation tool's settings to OpenAI's
 // definition of them, wherever the tool is declared (an agent may declare
 // it on every call: its valid settings must pass, also those Qwen cannot
@@ -51,17 +44,17 @@ var imageToolRefusals = map[string]func(string, json.RawMessage) *Error{
 
 // CheckImageToolSettings checks the image generation tool's settings in
 // turn against OpenAI's definition, naming each param(key).
-func CheckImageToolSettings(param func(key string) string, settings ...ImageToolSetting) *Error {
+func CheckImageToolSettings(param func(key string) string, settings ...ToolSetting) *Error {
 	return checkSettings(imageToolChecks, param, settings)
 }
 
 // ImageToolRefusals is the 400 for a setting Qwen cannot give (checked
 // already), for a turn that draws with the tool.
-func ImageToolRefusals(param func(key string) string, settings ...ImageToolSetting) *Error {
+func ImageToolRefusals(param func(key string) string, settings ...ToolSetting) *Error {
 	return checkSettings(imageToolRefusals, param, settings)
 }
 
-func checkSettings(checks map[string]func(string, json.RawMessage) *Error, param func(key string) string, settings []ImageToolSetting) *Error {
+func checkSettings(checks map[string]func(string, json.RawMessage) *Error, param func(key string) string, settings []ToolSetting) *Error {
 	for _, s := range settings {
 		check := checks[s.Key]
 		if check == nil || IsNull(s.Value) {

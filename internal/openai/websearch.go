@@ -40,16 +40,16 @@ func CheckSearchSetting(param, key string, v json.RawMessage) *Error {
 	return nil
 }
 
-// SearchSetting is one setting of a web search tool: its key and its value
-// as sent (nil when absent).
-type SearchSetting struct {
+// ToolSetting is one setting of a hosted tool (web search, image
+// generation): its key and its value as sent (nil when absent).
+type ToolSetting struct {
 	Key   string
 	Value json.RawMessage
 }
 
 // CheckSearchSettings checks a web search tool's settings in turn
 // (CheckSearchSetting), naming each param(key).
-func CheckSearchSettings(param func(key string) string, settings ...SearchSetting) *Error {
+func CheckSearchSettings(param func(key string) string, settings ...ToolSetting) *Error {
 	for _, s := range settings {
 		if err := CheckSearchSetting(param(s.Key), s.Key, s.Value); err != nil {
 			return err
@@ -66,7 +66,7 @@ func webSearchOptions(name string, v json.RawMessage) *Error {
 		return TypeError(name, "an object", v)
 	}
 	return CheckSearchSettings(func(k string) string { return name + "." + k },
-		SearchSetting{"search_context_size", o["search_context_size"]}, SearchSetting{"user_location", o["user_location"]})
+		ToolSetting{"search_context_size", o["search_context_size"]}, ToolSetting{"user_location", o["user_location"]})
 }
 
 // userLocation is a search's approximate location: its type, if given,

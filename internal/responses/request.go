@@ -94,8 +94,8 @@ func (t *Tool) imageSettings(p func(string) string) *openai.Error {
 	return openai.CheckImageToolSettings(p, t.imageToolSettings()...)
 }
 
-func (t *Tool) imageToolSettings() []openai.ImageToolSetting {
-	return []openai.ImageToolSetting{{Key: "size", Value: t.Size},
+func (t *Tool) imageToolSettings() []openai.ToolSetting {
+	return []openai.ToolSetting{{Key: "size", Value: t.Size},
 		{Key: "quality", Value: t.Quality}, {Key: "background", Value: t.Background},
 		{Key: "moderation", Value: t.Moderation}, {Key: "output_format", Value: t.OutputFormat},
 		{Key: "output_compression", Value: t.OutputCompression}, {Key: "partial_images", Value: t.PartialImages},
@@ -117,8 +117,8 @@ func (r *Request) ImageToolRefusal() *openai.Error {
 
 // searchSettings checks a web search tool's settings; p names a field.
 func (t *Tool) searchSettings(p func(string) string) *openai.Error {
-	return openai.CheckSearchSettings(p, openai.SearchSetting{Key: "search_context_size", Value: t.SearchContextSize},
-		openai.SearchSetting{Key: "user_location", Value: t.UserLocation}, openai.SearchSetting{Key: "filters", Value: t.Filters})
+	return openai.CheckSearchSettings(p, openai.ToolSetting{Key: "search_context_size", Value: t.SearchContextSize},
+		openai.ToolSetting{Key: "user_location", Value: t.UserLocation}, openai.ToolSetting{Key: "filters", Value: t.Filters})
 }
 
 // Item is an input item: a message, a function call and its output, a

@@ -8,13 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	neturl "net/url"
 	"strings"
-	"syscall"
-	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
@@ -269,12 +265,13 @@ func (s *Server) fetchGenerated(ctx context.Context, url string) ([]byte, error)
 
 // generatedClient fetches a generated image: each request — the URL's,
 // and each redirect's — at QWEN_BASE_URL's own host and port as Qwen is
-// called, any other only from a public address (publicOnly), so that
-// neither the answer's URL nor a redirect from Qwen's host reaches inward.
+// called, any other only from a public address (imagefetch.PublicTransport),
+// so that neither the answer's URL nor a redirect from Qwen's host reaches
+// inward.
 func (s *Server) generatedClient() *http.Client {
 	upstream, _ := neturl.Parse(s.cfg.UpstreamURL)
 	return &http.Client{
-		Transport: byHost{upstream: upstream, public: generatedPublic},
+		Transport: byHost{upstream: upstream, public: imagefetch.PublicTransport},
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= 5 {
 				return errors.New("more than 5 redirects")
@@ -311,61 +308,4 @@ func sameHostPort(a, b *neturl.URL) bool {
 		return "80"
 	}
 	return strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
-}
-
-// generatedPublic fetches from public addresses only — checked on the
-// address dialled, so that a name cannot point inward; through a proxy of
-// the environment (HTTPS_PROXY), whose own address is dialled, on the
-// addresses the name has.
-var generatedPublic = publicOnly{
-	direct:  transport(nil, imagefetch.DialPublic),
-	proxied: transport(checkedProxy, nil),
-}
-
-func transport(proxy func(*http.Request) (*neturl.URL, error), control func(string, string, syscall.RawConn) error) *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.Proxy = proxy
-	t.DialContext = (&net.Dialer{Timeout: 30 * time.Second, Control: control}).DialContext
-	return t
-}
-
-// checkedProxy is the environment's proxy for r, once r's host is found
-// public.
-func checkedProxy(r *http.Request) (*neturl.URL, error) {
-	p, err := http.ProxyFromEnvironment(r)
-	if p == nil || err != nil {
-		return p, err
-	}
-	if err := publicHost(r.Context(), r.URL.Hostname()); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// publicOnly sends a request through the environment's proxy when it has
-// one for it, directly otherwise.
-type publicOnly struct{ direct, proxied *http.Transport }
-
-func (p publicOnly) RoundTrip(r *http.Request) (*http.Response, error) {
-	if u, err := http.ProxyFromEnvironment(r); err == nil && u != nil {
-		return p.proxied.RoundTrip(r)
-	}
-	return p.direct.RoundTrip(r)
-}
-
-// publicHost refuses a host with any address that is not public.
-func publicHost(ctx context.Context, host string) error {
-	if ip, err := netip.ParseAddr(host); err == nil {
-		return imagefetch.Blocked(ip)
-	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-	if err != nil {
-		return err
-	}
-	for _, ip := range ips {
-		if err := imagefetch.Blocked(ip); err != nil {
-			return err
-		}
-	}
-	return nil
 }
