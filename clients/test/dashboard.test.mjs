@@ -114,13 +114,21 @@ async function go(hash, ready) {
   if (page.url() === url) {
     await page.reload();
   } else if (page.url().startsWith(proxy.root + '/ui/')) {
-    await page.evaluate(() => { const m = document.createElement('i'); m.id = 'stale'; document.getElementById('main').append(m); });
-    await page.goto(url);
-    await page.locator('#stale').waitFor({ state: 'detached' });
+    await rerendered(() => page.goto(url));
   } else {
     await page.goto(url);
   }
   if (ready) await page.locator(ready).first().waitFor();
+}
+
+// rerendered runs action (a navigation, a form's submit) and returns once
+// the page it leaves is gone: a wait for what the new page shows could find
+// it on the old one (a filter's table of one row, counted as it was
+// replaced).
+async function rerendered(action) {
+  await page.evaluate(() => { const m = document.createElement('i'); m.id = 'stale'; document.getElementById('main').append(m); });
+  await action();
+  await page.locator('#stale').waitFor({ state: 'detached' });
 }
 
 // exported is the history API's export of query, read with the admin key.
@@ -413,7 +421,7 @@ test('conversations: search, and a conversation that reads like the chat', async
   assert.ok((await rows('sessions')) >= 1);
   await go('#/conversations');
   await page.fill('input[name="search"]', 'needle');
-  await page.click('form button[type="submit"]');
+  await rerendered(() => page.click('form button[type="submit"]'));
   await page.locator('table[data-table="sessions"] tbody tr').first().waitFor();
   assert.equal(await rows('sessions'), 1);
   // By the Qwen account its chat is on, as the history API filters (the
@@ -422,7 +430,7 @@ test('conversations: search, and a conversation that reads like the chat', async
   const served = stats.by_account.find((a) => a.account).account;
   for (const [account, want] of [[served, 1], ['nobody@example.com', 0]]) {
     await page.fill('input[name="account"]', account);
-    await page.click('form button[type="submit"]');
+    await rerendered(() => page.click('form button[type="submit"]'));
     await page.locator(want ? `table[data-table="sessions"] tbody tr` : '.card.empty').first().waitFor();
     assert.equal(await rows('sessions'), want, account);
   }
@@ -680,6 +688,29 @@ test('live: a new call appears, its stream marked while in progress', async () =
   noErrors('live');
 });
 
+// stalledCall opens Live and starts a streamed call (model, the user's
+// content) that stalls — Qwen goes silent after two events — until leave()
+// ends it as its client leaving (it resolves to 'left'); it returns once Live
+// shows the call in progress: its row (running) and X-Request-Id (id).
+async function stalledCall(model, content) {
+  await go('#/live');
+  await page.locator('text=/^updated /').waitFor(); // the first poll is in
+  await fault({ stall_after: 2 });
+  const client = new AbortController();
+  const streaming = fetch(proxy.baseURL + '/chat/completions', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
+    body: JSON.stringify({ model, stream: true, messages: [{ role: 'user', content }] }),
+    signal: client.signal,
+  }).then((r) => r.text()).catch(() => 'left');
+  made.calls++;
+  made.errors++; // it ends as its client leaves
+  const running = page.locator('table[data-table="active"] tbody tr').filter({ has: page.locator('.pill.streaming') });
+  await running.waitFor({ timeout: 20000 });
+  const id = await running.getAttribute('data-request');
+  return { running, id, leave: () => { client.abort(); return streaming; } };
+}
+
 // A call in progress was named by the model its client asked for (gpt-4o)
 // and, once ended, by the Qwen model it was sent as (qwen3-max): the row
 // changed its model under the operator's eyes. Both tables now name the
@@ -687,24 +718,9 @@ test('live: a new call appears, its stream marked while in progress', async () =
 // silent) until its client leaves, so it is in progress, for certain, while
 // the page is read.
 test('live: a call keeps its model from in progress to ended', async () => {
-  await go('#/live');
-  await page.locator('text=/^updated /').waitFor(); // the first poll is in
-  await fault({ stall_after: 2 });
-  const leave = new AbortController();
-  const streaming = fetch(proxy.baseURL + '/chat/completions', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
-    body: JSON.stringify({ model: 'gpt-4o', stream: true, messages: [{ role: 'user', content: 'live under another name' }] }),
-    signal: leave.signal,
-  }).then((r) => r.text()).catch(() => 'left');
-  made.calls++;
-  made.errors++; // it ends as its client leaves
-  const running = page.locator('table[data-table="active"] tbody tr').filter({ has: page.locator('.pill.streaming') });
-  await running.waitFor({ timeout: 20000 });
-  const id = await running.getAttribute('data-request');
+  const { running, id, leave } = await stalledCall('gpt-4o', 'live under another name');
   const whileRunning = await running.locator('td').nth(1).innerText();
-  leave.abort();
-  assert.equal(await streaming, 'left');
+  assert.equal(await leave(), 'left');
   const ended = page.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`);
   await ended.waitFor({ timeout: 20000 });
   const once = await ended.locator('td').nth(1).innerText();
@@ -717,21 +733,8 @@ test('live: a call keeps its model from in progress to ended', async () => {
 // call in progress led to "session not found". The page says the call is in
 // progress, and shows the conversation once it is recorded.
 test("live: a new conversation's link, its first call in progress", async () => {
-  await go('#/live');
-  await page.locator('text=/^updated /').waitFor();
-  await fault({ stall_after: 2 });
-  const leave = new AbortController();
-  const streaming = fetch(proxy.baseURL + '/chat/completions', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + USER },
-    body: JSON.stringify({ model: 'qwen3-max', stream: true, messages: [{ role: 'user', content: 'a first call still running' }] }),
-    signal: leave.signal,
-  }).then((r) => r.text()).catch(() => 'left');
-  made.calls++;
-  made.errors++; // it ends as its client leaves
-  const running = page.locator('table[data-table="active"] tbody tr').filter({ has: page.locator('.pill.streaming') });
-  await running.waitFor({ timeout: 20000 });
-  const id = await running.getAttribute('data-request');
+  const { running, id, leave } = await stalledCall('qwen3-max', 'a first call still running');
+  let left;
   try {
     // So is the call itself, found by its X-Request-Id (which a stream's
     // client has from its first byte): "request not found" while it ran.
@@ -750,9 +753,9 @@ test("live: a new conversation's link, its first call in progress", async () => 
     assert.deepEqual(await page.locator('main .card.error').allInnerTexts(), []);
     assert.match(await page.locator(`[data-pending="${id}"]`).innerText(), /first call is in progress/);
   } finally {
-    leave.abort();
+    left = leave();
   }
-  assert.equal(await streaming, 'left');
+  assert.equal(await left, 'left');
   // Recorded (once the server has seen its client leave), the conversation
   // shows without a reload.
   await page.locator('.turnmeta').first().waitFor({ timeout: 20000 });
