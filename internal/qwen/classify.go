@@ -170,13 +170,22 @@ func classifyHTTP(resp *http.Response, body []byte) *Error {
 	default:
 		err.Kind = KindBadRequest
 	}
-	// A JSON error body says more than the status alone.
+	// A JSON error body says more than the status alone: Qwen's envelope is
+	// classified by its code and details with the status beside them, as
+	// the same envelope under HTTP 200 with the status in
+	// x-actual-status-code is (qwen-wire.md §5) — a busy chat, an outgrown
+	// conversation, a quota's hours, Bad_Request "Internal error…" read the
+	// same whichever way the status comes.
 	var env envelope
 	if json.Unmarshal(body, &env) == nil {
 		if f := env.failure(resp.StatusCode); f != nil && f.Kind == KindFirewall {
 			return f // risk control's refusal, whatever the status
-		} else if f != nil && f.Message != "" {
-			err.Code, err.Message = f.Code, f.Message
+		} else if f != nil {
+			f.RetryAfter = max(f.RetryAfter, err.RetryAfter)
+			if f.Message == "" {
+				f.Message = err.Message
+			}
+			err = f
 		}
 	}
 	// The firewall's page does not always come with HTTP 200: a refusal
