@@ -251,11 +251,22 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 	s.creds, s.masks = creds, c.masks
 	s.unfollow = unfollow
 	s.limitBytes(c.cfg.MaxAnswerBytes)
+	// An event stream's failure has its logical status in
+	// x-actual-status-code too ("HTTP 200 for streaming even if logical
+	// error", qwen-wire.md §5, S10): a failure event is read with it.
+	if actual := actualStatus(resp); actual < 200 || actual > 299 {
+		s.status = actual
+	}
 	// Read up to the first real event, so that errors Qwen sends as the only
 	// stream event are failures of this attempt (and retryable), not of a
 	// stream already forwarded to the client; the caller reads it first.
 	if _, err = s.peek(); err != nil {
 		s.Close()
+		if errors.Is(err, io.EOF) && s.status != 0 {
+			// No event to say more: the logical status is the failure, as
+			// the same status without a body is (classifyLogical).
+			return nil, classifyLogical(resp, s.status, nil)
+		}
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{Kind: KindEmptyAnswer, Message: "Qwen ended the stream without an answer"}
 		}

@@ -187,6 +187,9 @@ type Stream struct {
 	// error, as a refusal before the stream is. masks is the client's.
 	creds Credentials
 	masks *knownCache
+	// status is the answer's logical status (x-actual-status-code) when it
+	// names a failure, 0 otherwise: a failure event is classified with it.
+	status int
 	// contents holds the text of the deltas decoded: their Content strings
 	// are slices of it (see scanner.content).
 	contents strings.Builder
@@ -464,7 +467,7 @@ func (s *Stream) decode(data []byte) error {
 		}
 		return &Error{Kind: KindBadResponse, Message: "unreadable stream event: " + Summarize(data), Err: err}
 	}
-	if f := raw.envelope.failure(0); f != nil {
+	if f := raw.envelope.failure(s.status); f != nil {
 		if s.candidateFailed(raw.ResponseID) {
 			return nil // another candidate goes on
 		}
@@ -473,7 +476,7 @@ func (s *Stream) decode(data []byte) error {
 			data = masked
 			var again rawEvent
 			if json.Unmarshal(data, &again) == nil {
-				if g := again.envelope.failure(0); g != nil {
+				if g := again.envelope.failure(s.status); g != nil {
 					f = g
 				}
 			}
