@@ -330,6 +330,13 @@ func (s *Sim) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool 
 		fmt.Fprint(w, `{"success": tru`)
 	case f.Envelope != "" && f.InStream:
 		w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+		if f.ActualStatus != 0 {
+			// A stream's logical status, as Qwen gives it ("HTTP 200 for
+			// streaming even if logical error", qwen-wire.md §5, S10).
+			// Without one the stream carries none: no capture of the
+			// in-stream envelope shows its headers (S3's fixture).
+			w.Header().Set("X-Actual-Status-Code", strconv.Itoa(f.ActualStatus))
+		}
 		w.Write(frame(envelope(f)))
 	case f.Envelope != "":
 		actual := f.ActualStatus
