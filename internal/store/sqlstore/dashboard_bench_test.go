@@ -72,7 +72,7 @@ func BenchmarkDashboard(b *testing.B) {
 		{"overview/hour-13-windows", overview(now.Add(-time.Hour), 5*time.Minute)},
 		{"overview/day-25-windows", overview(now.Add(-24*time.Hour), time.Hour)},
 		{"overview/week-29-windows", overview(now.Add(-7*24*time.Hour), 6*time.Hour)},
-		{"overview/custom-20-days-21-windows", overview(benchStart.Add(-time.Hour), 24*time.Hour)},
+		{"overview/custom-20-days-22-windows", overview(benchStart.Add(-time.Hour), 24*time.Hour)},
 
 		{"conversations/first-page", sessions(qp.SessionFilter{}, "")},
 		{"conversations/by-last-used", sessions(qp.SessionFilter{}, "last_accessed")},

@@ -79,7 +79,8 @@ var benchModels = []string{"qwen3-max", "qwen3-coder-plus", "qwen3-vl-plus", "qw
 
 // benchAccounts serve the sessions in turn; benchErrorTypes are why the
 // failed calls (3 %) ended, in turn, so that by_error_type and the
-// error_type filter have groups to tell apart.
+// error_type filter have groups to tell apart (the turns align with the
+// models': a model's failed calls all have one type).
 var (
 	benchAccounts   = []string{"acct-a@example.com", "acct-b@example.com", "acct-c@example.com"}
 	benchErrorTypes = []string{qp.ErrorTypeUpstream, qp.ErrorTypeUpstreamTimeout, qp.ErrorTypeRateLimited, qp.ErrorTypeClientDisconnect}
