@@ -23,8 +23,10 @@ import (
 //     counts of delete-before's question;
 //   - Live: one poll (the calls ended in the last five minutes, newest
 //     first);
-//   - the history API's statistics under a model, an account, a range and
-//     by bucket, which /v1/stats answers and the dashboard does not ask.
+//   - what the history API answers and the dashboard does not ask: the
+//     lists under an error type with their totals, the response list under
+//     one (and a day, an account, sorted by duration), and /v1/stats under
+//     a model, an account, a range and by bucket.
 //
 // "now" is mid-history (~1,400 calls an hour).
 //
@@ -59,6 +61,13 @@ func BenchmarkDashboard(b *testing.B) {
 	calls := func(f qp.CallFilter) func() {
 		return func() {
 			if res, err := st.ListRequests(ctx, f, qp.ListOptions{Limit: 50, NoTotal: true}); err != nil || len(res.Items) == 0 {
+				b.Fatal(err, f)
+			}
+		}
+	}
+	responses := func(f qp.CallFilter, sort string, total bool) func() {
+		return func() {
+			if res, err := st.ListResponses(ctx, f, qp.ListOptions{Limit: 50, Sort: sort, NoTotal: !total}); err != nil || len(res.Items) == 0 {
 				b.Fatal(err, f)
 			}
 		}
@@ -128,6 +137,26 @@ func BenchmarkDashboard(b *testing.B) {
 				b.Fatal(err)
 			}
 		}},
+
+		{"api/requests-error-type-total", func() {
+			if res, err := st.ListRequests(ctx, qp.CallFilter{ErrorType: qp.ErrorTypeRateLimited}, qp.ListOptions{Limit: 50}); err != nil || res.Total <= 0 {
+				b.Fatal(err)
+			}
+		}},
+		{"api/requests-error-type-last-day-total", func() {
+			if res, err := st.ListRequests(ctx, qp.CallFilter{ErrorType: qp.ErrorTypeRateLimited, Range: day}, qp.ListOptions{Limit: 50}); err != nil || res.Total <= 0 {
+				b.Fatal(err)
+			}
+		}},
+		{"api/requests-error-type-account-total", func() {
+			if res, err := st.ListRequests(ctx, qp.CallFilter{ErrorType: qp.ErrorTypeRateLimited, Account: benchAccounts[1]}, qp.ListOptions{Limit: 50}); err != nil || res.Total <= 0 {
+				b.Fatal(err)
+			}
+		}},
+		{"api/responses-error-type-total", responses(qp.CallFilter{ErrorType: qp.ErrorTypeRateLimited}, "", true)},
+		{"api/responses-error-type-last-day", responses(qp.CallFilter{ErrorType: qp.ErrorTypeRateLimited, Range: day}, "", false)},
+		{"api/responses-error-type-account", responses(qp.CallFilter{ErrorType: qp.ErrorTypeRateLimited, Account: benchAccounts[1]}, "", false)},
+		{"api/responses-error-type-by-duration", responses(qp.CallFilter{ErrorType: qp.ErrorTypeRateLimited}, "duration_ms", false)},
 
 		{"stats/all-time", func() { stats(qp.StatsQuery{}) }},
 		{"stats/model", func() { stats(qp.StatsQuery{Model: "qwen3-vl-plus"}) }},

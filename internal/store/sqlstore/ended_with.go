@@ -40,3 +40,25 @@ func planEndedWith(ctx context.Context, db querier, q *listQuery, f qp.CallFilte
 	}
 	return nil
 }
+
+// requestErrorTypeCount is the query of the request list's total under an
+// error type, alone or with an account or an API key: its responses counted
+// in the failed calls' index, which holds their account and key (migration
+// 0036; a call's two rows are written with the same), as a call has one
+// response (request_id is unique there). Counted from the requests, each
+// request of the type was read (88-165 ms for 7,500 of a million calls), or,
+// walked as planEndedWith walks, every request. "" under any other filter.
+func requestErrorTypeCount(f qp.CallFilter) (string, []any) {
+	if f.ErrorType == "" || f != (qp.CallFilter{ErrorType: f.ErrorType, Account: f.Account, APIKeyID: f.APIKeyID}) {
+		return "", nil
+	}
+	var w where
+	w.add("error_type = ?", f.ErrorType)
+	if f.Account != "" {
+		w.add("account = ?", f.Account)
+	}
+	if f.APIKeyID != "" {
+		w.add("api_key_id = ?", f.APIKeyID)
+	}
+	return `SELECT COUNT(*) FROM responses` + w.sql(), w.args
+}

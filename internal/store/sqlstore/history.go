@@ -340,6 +340,9 @@ func requestList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQu
 	if q.fastCount == "" {
 		q.fastCount, q.fastArgs = requestKeyCount(f)
 	}
+	if q.fastCount == "" {
+		q.fastCount, q.fastArgs = requestErrorTypeCount(f)
+	}
 	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
 	return q, nil
 }
