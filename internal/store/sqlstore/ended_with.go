@@ -11,7 +11,7 @@ import (
 // alone (and perhaps a time range), newest first, finds its rows. Left to
 // choose, SQLite read the request row of every call that ended so (the ids
 // from the failed calls' index, each looked up and sorted: 7,500 of a
-// million, 70-100 ms a page). Walking the requests' time index instead and
+// million, 86-118 ms a page). Walking the requests' time index instead and
 // testing each id against the failed calls' ids (read from their index
 // alone) passes about need × total ÷ n index entries for a page of need of
 // the n calls: 7,000 here, a few milliseconds. An error type of few calls
@@ -46,8 +46,9 @@ func planEndedWith(ctx context.Context, db querier, q *listQuery, f qp.CallFilte
 // in the failed calls' index, which holds their account and key (migration
 // 0036; a call's two rows are written with the same), as a call has one
 // response (request_id is unique there). Counted from the requests, each
-// request of the type was read (88-165 ms for 7,500 of a million calls), or,
-// walked as planEndedWith walks, every request. "" under any other filter.
+// request of the type was read (the page and its total took 160-204 ms for
+// 7,500 of a million calls), or, walked as planEndedWith walks, every
+// request. "" under any other filter.
 func requestErrorTypeCount(f qp.CallFilter) (string, []any) {
 	if f.ErrorType == "" || f != (qp.CallFilter{ErrorType: f.ErrorType, Account: f.Account, APIKeyID: f.APIKeyID}) {
 		return "", nil

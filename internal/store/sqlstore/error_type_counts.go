@@ -16,15 +16,15 @@ import (
 // alone, so the rollups need not keep a count a call for a column nearly
 // every call leaves empty.
 //
-// The error types are found by skipping through the index (a seek each,
-// a dozen at most), and each one's calls of q's range are counted as a
-// range of its entries: the count reads as many entries as calls of the
-// range failed, and the model, account and key of each (migration 0036),
+// The error types are found by skipping through the index (a seek for
+// each type there is, 14 at most), and each one's calls of q's range are
+// counted as a range of its entries: the count reads as many entries as
+// calls of the range failed, and the model, account and key of each (migration 0036),
 // so that no row is read. Grouped in one scan instead (GROUP BY
 // error_type), SQLite read each call of the range by its time index (the
 // Overview asks for 14 to 37 ranges a load: a week's took 374 ms at a
 // million calls), and under a model, an account or a key each of their
-// calls' rows (a quarter of a million for one of four models: 0.2-0.3 s).
+// calls' rows (a quarter of a million for one of four models: 0.2-0.6 s).
 func (s *Store) errorTypeCounts(ctx context.Context, q qp.StatsQuery) ([]qp.ErrorTypeCount, error) {
 	query, args := s.errorTypeCountQuery(q)
 	rows, err := s.read.QueryContext(ctx, query, args...)
