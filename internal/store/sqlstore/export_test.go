@@ -23,3 +23,9 @@ func ConnsInUse(s *Store) int {
 func StatsFromRows(ctx context.Context, s *Store, q qp.StatsQuery) (*qp.Stats, error) {
 	return s.stats(ctx, q, true)
 }
+
+// ErrorTypeCountQuery is the query s.Stats counts q's failed calls by
+// their error type with, and its arguments.
+func ErrorTypeCountQuery(s *Store, q qp.StatsQuery) (string, []any) {
+	return s.errorTypeCountQuery(q)
+}

@@ -271,8 +271,9 @@ func callFilter(w *where, f qp.CallFilter, prefix, timeCol string) {
 // endedWith is the condition that a row of the list prefix names ended with
 // an error type (one argument). A response holds it; a request's ids are
 // read from the responses' partial index of failed calls
-// (idx_responses_error_type, migration 0032), which holds failed calls
-// alone: few, beside the calls that succeed.
+// (idx_responses_error_type, migration 0032; with their request ids since
+// 0036, so that no response row is read), which holds failed calls alone:
+// few, beside the calls that succeed (see planEndedWith).
 func endedWith(prefix string) string {
 	if strings.TrimPrefix(prefix, "+") == "r." {
 		return prefix + "error_type = ?"
@@ -339,6 +340,9 @@ func requestList(f qp.CallFilter, o qp.ListOptions, filterPrefix string) (listQu
 	if q.fastCount == "" {
 		q.fastCount, q.fastArgs = requestKeyCount(f)
 	}
+	if q.fastCount == "" {
+		q.fastCount, q.fastArgs = requestErrorTypeCount(f)
+	}
 	callFilter(&q.where, f, filterPrefix, filterPrefix+"timestamp")
 	return q, nil
 }
@@ -355,6 +359,9 @@ func requestPage(ctx context.Context, db querier, backend string, f qp.CallFilte
 	if backend == "sqlite" {
 		q.pageFrom = "requests q"
 		if err := planAnsweredBy(ctx, db, &q, f, o); err != nil {
+			return q, err
+		}
+		if err := planEndedWith(ctx, db, &q, f, o); err != nil {
 			return q, err
 		}
 	}

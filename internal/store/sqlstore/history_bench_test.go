@@ -77,6 +77,15 @@ func openFilled(path string, fill func(*sqlstore.Store) error) (*sqlstore.Store,
 
 var benchModels = []string{"qwen3-max", "qwen3-coder-plus", "qwen3-vl-plus", "qwen3-vl-32b"}
 
+// benchAccounts serve the sessions in turn; benchErrorTypes are why the
+// failed calls (3 %) ended, in turn, so that by_error_type and the
+// error_type filter have groups to tell apart (the turns align with the
+// models': a model's failed calls all have one type).
+var (
+	benchAccounts   = []string{"acct-a@example.com", "acct-b@example.com", "acct-c@example.com"}
+	benchErrorTypes = []string{qp.ErrorTypeUpstream, qp.ErrorTypeUpstreamTimeout, qp.ErrorTypeRateLimited, qp.ErrorTypeClientDisconnect}
+)
+
 // fill writes the calls as the recorder would: batches of 1000.
 func fill(st *sqlstore.Store) error {
 	ctx := context.Background()
@@ -86,7 +95,7 @@ func fill(st *sqlstore.Store) error {
 	var all []qp.Session
 	for s := range sessions {
 		t := benchStart.Add(time.Duration(s) * (30 * 24 * time.Hour / sessions))
-		all = append(all, qp.Session{ID: fmt.Sprintf("bench-%05d", s), ChatID: fmt.Sprintf("chat-%05d", s), Model: benchModels[s%4],
+		all = append(all, qp.Session{ID: fmt.Sprintf("bench-%05d", s), ChatID: fmt.Sprintf("chat-%05d", s), Model: benchModels[s%4], Account: benchAccounts[s%3],
 			FirstUserMessage: fmt.Sprintf("Refactor module %d of the billing service", s), CreatedAt: t, LastAccessed: t, ExpiresAt: t})
 	}
 	if err := st.WriteBatch(ctx, qp.Batch{Sessions: all}); err != nil {
@@ -101,12 +110,13 @@ func fill(st *sqlstore.Store) error {
 		dur := time.Duration(200+rng.IntN(4000)) * time.Millisecond
 		status, code, errType := qp.StatusSuccess, 200, ""
 		if rng.IntN(100) < 3 {
-			status, code, errType = qp.StatusError, 502, qp.ErrorTypeUpstream
+			status, code, errType = qp.StatusError, 502, benchErrorTypes[i%len(benchErrorTypes)]
 		}
 		id := fmt.Sprintf("%08d-0000-4000-8000-000000000000", i)
 		batch = append(batch, qp.Exchange{
 			Request: qp.Request{RequestID: id, SessionID: fmt.Sprintf("bench-%05d", s), Timestamp: ts, Method: "POST",
 				Path: "/v1/chat/completions", Model: benchModels[s%4], Stream: i%2 == 0, ClientIP: "127.0.0.1", UserAgent: "OpenAI/Go 3.98.0",
+				Account:       benchAccounts[s%3],
 				OpenAIRequest: []byte(`{"model":"` + benchModels[s%4] + `","messages":[{"role":"system","content":"` + prompt + `"},{"role":"user","content":"step ` + fmt.Sprint(i) + `"}]}`),
 				QwenRequest:   []byte(`{"stream":true,"chat_id":"chat","messages":[{"role":"user","content":"step ` + fmt.Sprint(i) + `"}]}`)},
 			Response: qp.Response{ResponseID: "r" + id[1:], Timestamp: ts.Add(dur), Status: status, HTTPStatus: code, FinishReason: "stop",

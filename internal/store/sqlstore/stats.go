@@ -58,37 +58,6 @@ func (s *Store) stats(ctx context.Context, q qp.StatsQuery, fromRows bool) (*qp.
 	return out, nil
 }
 
-// errorTypeCounts counts the failed calls q selects by their error type,
-// most first, from the rows: the partial index of failed calls
-// (idx_responses_error_type) holds them alone, so the count reads as many
-// entries as calls failed, whatever the range, and the rollups need not
-// keep a count a call for a column nearly every call leaves empty.
-func (s *Store) errorTypeCounts(ctx context.Context, q qp.StatsQuery) ([]qp.ErrorTypeCount, error) {
-	var w where
-	w.add("error_type IS NOT NULL")
-	if q.SessionID != "" {
-		w.add("session_id = ?", q.SessionID)
-	}
-	s.modelAndRange(&w, q, q.Range)
-	rows, err := s.read.QueryContext(ctx, `SELECT error_type, COUNT(*) FROM responses`+w.sql()+` GROUP BY error_type ORDER BY COUNT(*) DESC, error_type`, w.args...)
-	if err != nil {
-		return nil, fmt.Errorf("count calls by error type: %w", err)
-	}
-	defer rows.Close()
-	out := []qp.ErrorTypeCount{}
-	for rows.Next() {
-		var c qp.ErrorTypeCount
-		if err := rows.Scan(&c.ErrorType, &c.Calls); err != nil {
-			return nil, fmt.Errorf("count calls by error type: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count calls by error type: %w", err)
-	}
-	return out, nil
-}
-
 func (s *Store) modelAndRange(w *where, q qp.StatsQuery, r qp.TimeRange) {
 	if q.Model != "" {
 		w.add("model = ?", q.Model)
