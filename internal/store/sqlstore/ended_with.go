@@ -44,7 +44,7 @@ func planEndedWith(ctx context.Context, db querier, q *listQuery, f qp.CallFilte
 // requestErrorTypeCount is the query of the request list's total under an
 // error type, alone or with an account or an API key: its responses counted
 // in the failed calls' index, which holds their account and key (migration
-// 0036; a call's two rows are written with the same), as a call has one
+// 0033; a call's two rows are written with the same), as a call has one
 // response (request_id is unique there). Counted from the requests, each
 // request of the type was read (the page and its total took 160-204 ms for
 // 7,500 of a million calls), or, walked as planEndedWith walks, every

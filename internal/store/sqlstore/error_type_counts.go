@@ -19,7 +19,7 @@ import (
 // The error types are found by skipping through the index (a seek for
 // each type there is, 14 at most), and each one's calls of q's range are
 // counted as a range of its entries: the count reads as many entries as
-// calls of the range failed, and the model, account and key of each (migration 0036),
+// calls of the range failed, and the model, account and key of each (migration 0033),
 // so that no row is read. Grouped in one scan instead (GROUP BY
 // error_type), SQLite read each call of the range by its time index (the
 // Overview asks for 14 to 37 ranges a load: a week's took 374 ms at a

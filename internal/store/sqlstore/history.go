@@ -272,7 +272,7 @@ func callFilter(w *where, f qp.CallFilter, prefix, timeCol string) {
 // an error type (one argument). A response holds it; a request's ids are
 // read from the responses' partial index of failed calls
 // (idx_responses_error_type, migration 0032; with their request ids since
-// 0036, so that no response row is read), which holds failed calls alone:
+// 0033, so that no response row is read), which holds failed calls alone:
 // few, beside the calls that succeed (see planEndedWith).
 func endedWith(prefix string) string {
 	if strings.TrimPrefix(prefix, "+") == "r." {
