@@ -103,3 +103,25 @@ func TestACallOverItsKeysLimitIsInTheSessionItsHistoryContinues(t *testing.T) {
 		t.Fatalf("the refused call was recorded in session %q, want the conversation's %q", refused.SessionID, first.SessionID)
 	}
 }
+
+// A first turn Qwen failed, sent again while the only account rests (Claude
+// Code's retry), is recorded in the session the failed call opened and left
+// to its retry.
+func TestAFirstTurnRefusedWhileEveryAccountRestsIsInTheSessionItsFailureOpened(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}},
+		func(c *config.Config) { c.MaxRetries, c.FailureCooldown = 0, time.Minute })
+	first := `{"messages":[{"role":"user","content":"hi"}]}`
+	e.sim.Inject(qwensim.Fault{Status: 502})
+	if resp, body := chatCall(t, e, first, nil); resp.StatusCode != 502 {
+		t.Fatalf("first call: %d %s", resp.StatusCode, body)
+	}
+	resp, body := chatCall(t, e, first, nil)
+	if resp.StatusCode != 503 || !strings.Contains(body, `"accounts_unavailable"`) {
+		t.Fatalf("with the only account resting: %d %s", resp.StatusCode, body)
+	}
+	e.app.Recorder().Sync(ctxT(t))
+	rows := e.rows()
+	if len(rows) != 2 || rows[0].SessionID == "" || rows[1].SessionID != rows[0].SessionID {
+		t.Fatalf("the calls were recorded in sessions %q, %q: want both in the first's", rows[0].SessionID, rows[1].SessionID)
+	}
+}

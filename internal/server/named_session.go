@@ -13,8 +13,9 @@ import (
 // title call is answered, its chat could not be opened, or no account could
 // take it — in the session it belongs to when that is the caller's: the
 // one it names (X-Session-Id), else the one its resent history continues
-// (Claude Code's and Codex's retry of a turn Qwen failed), so that the
-// session's history shows the call. The look-up outlives the client that
+// (Claude Code's and Codex's retry of a turn Qwen failed), or that a failed
+// first turn sending the same conversation opened, so that the session's
+// history shows the call. The look-up outlives the client that
 // left, briefly.
 func (s *Server) keepSession(ctx context.Context, c *call, t turnSpec) {
 	if t.continues != "" {
@@ -29,6 +30,7 @@ func (s *Server) keepSession(ctx context.Context, c *call, t turnSpec) {
 		found, err := s.deps.Sessions.ContinuedBy(ctx, session.Request{
 			PrefixKey:    session.Key(keyedHistory, nil),
 			HasHistory:   translate.HasEarlierTurns(history),
+			Sent:         keyed(t.tools, t.messages),
 			AnsweredCall: answeredCall(newTurn),
 			Owner:        c.ex.Request.APIKeyID,
 		})
