@@ -3,6 +3,7 @@ package anthropic
 import (
 	"encoding/json"
 
+	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/jsonw"
 	"qwenproxy/internal/openai"
 )
@@ -113,5 +114,14 @@ func MessageStop() []byte { return Event("message_stop", nil) }
 
 // ErrorEvent reports a failure once the stream has started.
 func ErrorEvent(e *openai.Error) []byte {
-	return Event("error", map[string]any{"error": errorDetailOf(e)})
+	d := errorDetailOf(e)
+	if d.Type == "rate_limit_error" && !httpjson.NotToRetry(e) {
+		// Anthropic limits a rate before a stream opens, never in one: a
+		// stream broken off by Qwen asking to slow down is told as an
+		// overloaded API, which Claude Code retries (its retry then waits
+		// out the account's rest as a 429), where it reports a
+		// rate_limit_error at once and ends the run.
+		d.Type = "overloaded_error"
+	}
+	return Event("error", map[string]any{"error": d})
 }

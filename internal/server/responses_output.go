@@ -586,12 +586,23 @@ func (o *responsesOutput) fail(f failure) {
 		return
 	}
 	o.resp.Status, o.resp.Error = "failed", &responses.Error{Code: f.api.Code, Message: f.api.Message}
-	if f.api.Status != statusClientClosed {
-		o.closeItem("incomplete") // the answer broke off in it
-		_ = o.write(o.events.Response("response.failed", &o.resp))
+	closed := f.api.Status == statusClientClosed // sent nothing more
+	if !closed && o.open != "message" && o.open != "reasoning" {
+		// A search or an image the answer broke off in ends as failed (or
+		// completed, a search that found its pages). The text the answer
+		// broke off in is never sent done, as a call cut short is not: a
+		// client keeps an item sent done as a finished part of the
+		// conversation, and Codex, retrying the turn, resent the fragment
+		// as the assistant's last message, a prefill the retried answer
+		// went on from. response.failed carries it, incomplete.
+		o.closeItem("incomplete")
+	}
+	cut := o.asCut()
+	if !closed {
+		_ = o.write(o.events.Response("response.failed", cut))
 		o.flush()
 	}
-	o.c.ex.Response.OpenAIResponse = marshalResponse(o.asCut())
+	o.c.ex.Response.OpenAIResponse = marshalResponse(cut)
 }
 
 // asCut is the response as its stream had told the client when the answer

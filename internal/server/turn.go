@@ -171,6 +171,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream
 	c.live.update(func(a *activeCall) { a.model, a.responseModel, a.stream = rq.Model, rs.Model, t.stream })
 	if !s.admitKey(c) {
+		s.keepSession(ctx, c, t) // refused before its turn, as below
 		return
 	}
 
@@ -198,7 +199,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 		// Refused before its turn (every account resting, over its quota
 		// or refused): a named session's history keeps the call its client
 		// saw fail, as it keeps one that failed waiting for its turn.
-		s.keepNamedSession(ctx, c, t)
+		s.keepSession(ctx, c, t)
 		c.ending()
 		s.givePlaceBack(c)
 		out.fail(classify(err))
@@ -396,7 +397,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		ReplaceChat: openChat,
 	})
 	if err != nil {
-		s.keepNamedSession(ctx, c, t)
+		s.keepSession(ctx, c, t)
 		return nil, "", err
 	}
 	rs.ChatID = turn.Session.ChatID

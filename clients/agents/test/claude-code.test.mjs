@@ -79,3 +79,31 @@ test('Claude Code carries out a task of several steps through the proxy', async 
   const called = main.flatMap(({ responses }) => (responses[0].openai_response?.content ?? []).filter((b) => b.type === 'tool_use').map((b) => b.name));
   assert.deepEqual(called, ['Read', 'Edit', 'Bash', 'Bash'], summary);
 });
+
+// Qwen asks to slow down after the answer began (its in-stream
+// Too_Many_Requests): Claude Code must retry the turn by itself and finish
+// the task, as it retries an overloaded API mid-answer. The stream ended
+// with a rate_limit_error, which Claude Code reported at once ("API Error:
+// Qwen rate limit reached: please slow down") and exited 1, the task
+// undone.
+test('Claude Code retries a turn Qwen asked to slow down mid-answer and finishes the task', async (t) => {
+  const proxy = await startKeyedProxy();
+  t.after(() => proxy.stop());
+  const fault = await fetch(`${proxy.sim}/__sim/faults`, { method: 'POST', body: JSON.stringify([{ error_after: 1 }]) });
+  assert.ok(fault.ok, await fault.text());
+  const run = await runAgent({
+    command: agentBin('claude'),
+    args: (work) => ['-p', `use Write with ${JSON.stringify({ file_path: join(work, 'retried.txt'), content: 'written after a retry' })}`, '--allowedTools', 'Write'],
+    env: claudeEnv(proxy),
+  });
+  assertEnded(run);
+  assert.equal(readFileSync(join(run.work, 'retried.txt'), 'utf8'), 'written after a retry');
+  assert.match(run.stdout, /^Thanks: Write said/m);
+  const calls = await recordedCalls(proxy);
+  for (const l of describeCalls(calls)) t.diagnostic(l);
+  const summary = describeCalls(calls).join('\n');
+  assert.ok(calls.length <= 8, `${calls.length} calls:\n${summary}`);
+  assert.equal(calls[0].responses[0]?.error_type, 'rate_limited', `the first call did not fail:\n${summary}`);
+  const main = calls.filter(({ request }) => toolCount(request.openai_request) > 0);
+  assert.equal(new Set(main.map(({ request }) => request.session_id)).size, 1, `the task ran in several sessions:\n${summary}`);
+});

@@ -106,3 +106,32 @@ test('Codex carries out a request made again after its command was interrupted',
     assert.equal(responses[0].status, 'success', `request #${request.id} failed: ${responses[0].error}\n${summary}`);
   }
 });
+
+// Qwen's error mid-answer ("please slow down") fails the stream; Codex
+// retries the turn ("Reconnecting... 1/5") and must get the whole answer.
+// The message the error cut short was sent done, so Codex kept the
+// fragment and resent it as the assistant's last message, which the proxy
+// took for a prefill: the retried answer was only the fragment's
+// continuation, and the call it held was lost with it.
+test('Codex retries a turn Qwen failed mid-answer and gets the whole answer', async (t) => {
+  const proxy = await startKeyedProxy();
+  t.after(() => proxy.stop());
+  const fault = await fetch(`${proxy.sim}/__sim/faults`, { method: 'POST', body: JSON.stringify([{ error_after: 1 }]) });
+  assert.ok(fault.ok, await fault.text());
+  const run = await runAgent({
+    command: agentBin('codex'),
+    args: ['exec', '--dangerously-bypass-approvals-and-sandbox', '--skip-git-repo-check', `use exec_command with ${JSON.stringify({ cmd: 'echo retried > retried.txt' })}`],
+    files: { '.codex/config.toml': codexConfig(proxy, 'gpt-5.5') },
+    env: { QWENPROXY_API_KEY: proxy.key },
+  });
+  assertEnded(run);
+  assert.equal(readFileSync(join(run.work, 'retried.txt'), 'utf8'), 'retried\n');
+  assert.match(run.stdout, /^Thanks: exec_command said/m);
+  const calls = await recordedCalls(proxy);
+  for (const line of describeCalls(calls)) t.diagnostic(line);
+  const summary = describeCalls(calls).join('\n');
+  assert.ok(calls.length <= 8, `${calls.length} calls:\n${summary}`);
+  assert.equal(calls[0].responses[0]?.error_type, 'rate_limited', `the first call did not fail:\n${summary}`);
+  const resent = calls.filter(({ request }) => (request.openai_request?.input ?? []).some((item) => item.type === 'message' && item.role === 'assistant' && item.status === 'incomplete'));
+  assert.equal(resent.length, 0, `Codex resent the message cut short in #${resent.map(({ request }) => request.id).join(', #')}:\n${summary}`);
+});

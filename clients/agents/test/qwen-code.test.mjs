@@ -9,12 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentBin, assertAgentRoundTrip, assertEnded, describeCalls, recordedCalls, runAgent, startKeyedProxy, toolCount } from '../harness.mjs';
 
-// The settings the README gives: OpenAI auth, no telemetry, no update checks.
+// The settings the README gives: OpenAI auth, no telemetry, no update
+// checks, images handed on to the model.
 const settings = {
   security: { auth: { selectedType: 'openai' } },
   privacy: { usageStatisticsEnabled: false },
   telemetry: { enabled: false },
   general: { enableAutoUpdate: false },
+  model: { generationConfig: { modalities: { image: true } } },
 };
 
 test('Qwen Code writes a file with its write_file tool through the proxy', async (t) => {
@@ -102,4 +104,30 @@ test('Qwen Code resumed with --continue in a git repository goes on in its sessi
   // The case itself: the two runs' system prompts differ in their status.
   const systems = new Set(main.map(({ request }) => JSON.stringify(request.openai_request.messages.find((m) => m.role === 'system'))));
   assert.ok(systems.size > 1, 'the runs sent one system prompt: the repository\'s status did not change it');
+});
+
+// An 8×8 red PNG in the working directory.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAEklEQVR4nGP4z8CAFWEXHbQSACj/P8Fu7N9hAAAAAElFTkSuQmCC', 'base64');
+
+// Qwen Code's read_file hands an image on to the model only when the model
+// takes images, which it decides by the model's name: qwen3-coder-plus is
+// text-only in its table, and the tool answered "This model does not
+// support image input" in the image's place. With the README's settings
+// (model.generationConfig.modalities) the image reaches Qwen with the tool's
+// result, and the model says what it sees.
+test('Qwen Code passes an image its read_file opens to the model through the proxy', async (t) => {
+  const proxy = await startKeyedProxy();
+  t.after(() => proxy.stop());
+  const run = await runAgent({
+    command: agentBin('qwen'),
+    args: (work) => {
+      writeFileSync(join(work, 'shot.png'), PNG);
+      return ['-p', `use read_file with ${JSON.stringify({ file_path: join(work, 'shot.png') })}`, '--yolo'];
+    },
+    files: { '.qwen/settings.json': settings },
+    env: { OPENAI_BASE_URL: proxy.baseURL, OPENAI_API_KEY: proxy.key, OPENAI_MODEL: 'qwen3-coder-plus', QWEN_CODE_SUPPRESS_YOLO_WARNING: '1' },
+  });
+  assertEnded(run);
+  assert.doesNotMatch(run.stdout, /does not support image input/);
+  assert.match(run.stdout, /^Thanks: read_file said .*I see 1 image: [^ ]+ \(\d+ bytes, image\/(png|jpeg)\)/m);
 });
