@@ -31,6 +31,10 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if req.InConversation() {
+		s.answerInConversation(w, r, &req, d)
+		return
+	}
 	t, apiErr := s.responsesTurn(r.Context(), &req.Request, d.body, d.sessionID)
 	if apiErr != nil {
 		writeError(w, apiErr)
