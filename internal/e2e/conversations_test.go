@@ -122,7 +122,7 @@ func testConversationsContinueOneChat(t *testing.T, backend string) {
 		!strings.HasPrefix(conv.ID, "conv_") || conv.Object != "conversation" || conv.CreatedAt == 0 || conv.Metadata["topic"] != "demo" {
 		t.Fatalf("create: %d %s", status, b)
 	}
-	_, text, in := convResponse(t, e, `{"model":"gpt-5","input":"one","conversation":"`+conv.ID+`"}`)
+	firstID, text, in := convResponse(t, e, `{"model":"gpt-5","input":"one","conversation":"`+conv.ID+`"}`)
 	// The items and the input are one turn: Qwen is sent them together.
 	if in != conv.ID || !strings.Contains(text, `one`) || !strings.Contains(text, "My name is Ada.") {
 		t.Fatalf("first answer: %q in %q", text, in)
@@ -195,6 +195,21 @@ func testConversationsContinueOneChat(t *testing.T, backend string) {
 		t.Fatalf("third answer: %q", text)
 	}
 
+	// previous_response_id of a response in the conversation would go on
+	// in its chat unseen by it.
+	if status, b := convCall(t, e, "POST", "/v1/responses", "", `{"model":"gpt-5","input":"fork","previous_response_id":"`+firstID+`"}`, nil); status != 400 ||
+		!strings.Contains(b, "continue it with conversation") {
+		t.Fatalf("previous_response_id of a conversation's response: %d %s", status, b)
+	}
+	// A chat Qwen no longer knows is told the conversation again.
+	e.sim.ForgetChats()
+	_, text, _ = convResponse(t, e, `{"model":"gpt-5","input":"four","conversation":"`+conv.ID+`"}`)
+	for _, said := range []string{"[Earlier conversation", "My name is Ada.", "two-a", "three"} {
+		if !strings.Contains(text, said) {
+			t.Fatalf("the new chat was not told the conversation (%q): %q", said, text)
+		}
+	}
+
 	var updated convObject
 	if status, b := convCall(t, e, "POST", "/v1/conversations/"+conv.ID, "", `{"metadata":{"topic":"changed","n":"2"}}`, &updated); status != 200 ||
 		updated.Metadata["topic"] != "changed" || updated.Metadata["n"] != "2" {
@@ -213,8 +228,8 @@ func testConversationsContinueOneChat(t *testing.T, backend string) {
 		}
 	}
 	e.sync()
-	if n := e.count(`SELECT COUNT(*) FROM requests WHERE path = '/v1/responses'`); n != 3 {
-		t.Fatalf("%d recorded responses after the conversation's deletion, want 3", n)
+	if n := e.count(`SELECT COUNT(*) FROM requests WHERE path = '/v1/responses' AND status = 'success'`); n != 4 {
+		t.Fatalf("%d recorded responses after the conversation's deletion, want 4", n)
 	}
 }
 

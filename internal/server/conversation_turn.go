@@ -87,6 +87,16 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 	s.answer(c, t)
 }
 
+// conversationSession reports whether the session is a conversation's (its
+// id is the conversation's): only those named conv_… are looked up.
+func (s *Server) conversationSession(ctx context.Context, sessionID string) bool {
+	if !isConversationID(sessionID) {
+		return false
+	}
+	_, err := s.deps.Conversations.Conversation(ctx, sessionID)
+	return err == nil
+}
+
 // conversationEarlier is what a new chat of the conversation is told: the
 // items of its entries that Qwen was sent (those before and of its last
 // response), as the core's messages.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	qp "qwenproxy"
@@ -218,16 +219,14 @@ func (s *Server) lockConversation(ctx context.Context, c *qp.ConversationObject)
 		s.log.Error("lock conversation", "err", err)
 		return nil, conversationUnavailable("held")
 	}
-	done := false
+	var once sync.Once
 	return func() {
-		if done {
-			return
-		}
-		done = true
-		// Also when the client left: the lock must not outlive the call.
-		if err := s.deps.Conversations.UnlockConversation(context.WithoutCancel(ctx), c.ID, token); err != nil {
-			s.log.Warn("a conversation stays locked until its lease runs out", "conversation", c.ID, "err", err)
-		}
+		once.Do(func() {
+			// Also when the client left: the lock must not outlive the call.
+			if err := s.deps.Conversations.UnlockConversation(context.WithoutCancel(ctx), c.ID, token); err != nil {
+				s.log.Warn("a conversation stays locked until its lease runs out", "conversation", c.ID, "err", err)
+			}
+		})
 	}, nil
 }
 

@@ -66,6 +66,9 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 			// Each names a conversation: continuing the header's would
 			// answer from another conversation than the id's.
 			return turnSpec{}, sessionConflict(req.PreviousResponseID, sessionID)
+		case s.conversationSession(ctx, previous):
+			return turnSpec{}, openai.InvalidRequest("previous_response_id", "invalid_value",
+				"Response '%s' was answered in the conversation '%s': continue it with conversation, not previous_response_id, which would go on in the conversation's Qwen chat unseen by the conversation", clip(req.PreviousResponseID), previous)
 		}
 		sessionID = previous
 	}
