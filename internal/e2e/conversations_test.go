@@ -331,3 +331,41 @@ func TestConversationRefusals(t *testing.T) {
 		t.Errorf("the conversation stays held after its call")
 	}
 }
+
+// TestConversationCarriesAFunctionCall: a response's function call is the
+// conversation's item, and its output, sent alone in the conversation,
+// reaches the call's chat with its tool; the listing has the call and its
+// output in order.
+func TestConversationCarriesAFunctionCall(t *testing.T) {
+	e := start(t, nil)
+	var conv convObject
+	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{}`, &conv); status != 200 {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	const shell = `"tools":[{"type":"function","name":"shell","parameters":{"type":"object","properties":{"command":{"type":"string"}},"required":["command"]}}]`
+	var raw struct {
+		Output []struct {
+			Type   string `json:"type"`
+			CallID string `json:"call_id"`
+			Name   string `json:"name"`
+		}
+	}
+	if status, b := convCall(t, e, "POST", "/v1/responses", "", `{"model":"gpt-5","input":"use shell with {\"command\": \"ls\"}","conversation":"`+conv.ID+`",`+shell+`}`, &raw); status != 200 ||
+		len(raw.Output) == 0 || raw.Output[len(raw.Output)-1].Type != "function_call" {
+		t.Fatalf("first: %d %s", status, b)
+	}
+	call := raw.Output[len(raw.Output)-1]
+	_, text, _ := convResponse(t, e, `{"model":"gpt-5","input":[{"type":"function_call_output","call_id":"`+call.CallID+`","output":"README.md"}],"conversation":"`+conv.ID+`",`+shell+`}`)
+	if !strings.Contains(text, `said "README.md"`) {
+		t.Fatalf("the call's output did not reach its chat: %q", text)
+	}
+	var types []string
+	for _, it := range listAll(t, e, conv.ID, "asc", 20) {
+		types = append(types, it.Type)
+	}
+	// The user's message, the answer (its text, if any, then its call),
+	// the call's output, the answer to it.
+	if got := strings.Join(types, " "); !strings.HasPrefix(got, "message ") || !strings.HasSuffix(got, " function_call function_call_output message") {
+		t.Fatalf("items: %v", types)
+	}
+}
