@@ -2,7 +2,8 @@
 -- key that made it (key_id, '' where no keys exist). last_seq numbers its
 -- entries; lock_token and locked_until hold it for the one call answering in
 -- it (a lease: a process that dies holding it lets go when it runs out).
-CREATE TABLE conversations (
+-- IF NOT EXISTS: a schema put back to an earlier migration runs this again.
+CREATE TABLE IF NOT EXISTS conversations (
   id           TEXT PRIMARY KEY,
   key_id       TEXT NOT NULL DEFAULT '',
   created_at   BIGINT NOT NULL,
@@ -16,7 +17,7 @@ CREATE TABLE conversations (
 -- response answered in it (response_id; entry_id its call's request id),
 -- whose items are read from the recorded call. Deleting a conversation
 -- deletes its entries, not the calls.
-CREATE TABLE conversation_entries (
+CREATE TABLE IF NOT EXISTS conversation_entries (
   conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
   seq             BIGINT NOT NULL,
   entry_id        TEXT NOT NULL,
