@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -318,17 +319,62 @@ func TestConversationRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A failed response is not added; the conversation is let go.
-	e.sim.Inject(qwensim.Fault{Status: 500, Times: 50})
+	// A failed response is not added; the conversation is let go (the
+	// next call, right after, is answered).
+	e.sim.Inject(qwensim.Fault{Status: 400})
 	resp := send(t, e, "POST", "/v1/responses", "application/json", `{"model":"gpt-5","input":"fails","conversation":"`+conv.ID+`"}`, map[string]string{"Authorization": "Bearer " + alice})
-	if resp.StatusCode == 200 {
-		t.Fatalf("a failing upstream answered 200")
+	if b, _ := io.ReadAll(resp.Body); resp.StatusCode == 200 {
+		t.Fatalf("a failing upstream answered 200: %s", b)
 	}
 	if n := e.count(`SELECT COUNT(*) FROM conversation_entries`); n != 0 {
 		t.Errorf("a failed response was added: %d entries", n)
 	}
-	if n := e.count(`SELECT COUNT(*) FROM conversations WHERE lock_token <> ''`); n != 0 {
-		t.Errorf("the conversation stays held after its call")
+	var next struct{ Status string }
+	if status, b := convCall(t, e, "POST", "/v1/responses", alice, `{"model":"gpt-5","input":"works","conversation":"`+conv.ID+`"}`, &next); status != 200 || next.Status != "completed" {
+		t.Fatalf("the call after a failure: %d %s", status, b)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM conversation_entries`); n != 1 {
+		t.Errorf("%d entries after one answered response", n)
+	}
+}
+
+// TestConversationTakesOneResponseAtATime: while a response is answered in
+// a conversation, a second one is OpenAI's 400 conversation_locked (two
+// turns at once would fork its chat), as is adding an item; once the first
+// call ends (its client left), the conversation is answered in again.
+func TestConversationTakesOneResponseAtATime(t *testing.T) {
+	e := start(t, nil)
+	var conv convObject
+	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{}`, &conv); status != 200 {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	reached := make(chan struct{}, 1)
+	e.sim.Inject(qwensim.Fault{StallAfter: 2, Reached: reached})
+	ctx, leave := context.WithCancel(ctxT(t))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, "POST", e.app.URL()+"/v1/responses",
+			strings.NewReader(`{"model":"gpt-5","input":"slow","conversation":"`+conv.ID+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-reached // the first call is answering, holding the conversation
+	for _, c := range []struct{ path, body string }{
+		{"/v1/responses", `{"model":"gpt-5","input":"fast","conversation":"` + conv.ID + `"}`},
+		{"/v1/conversations/" + conv.ID + "/items", `{"items":[{"role":"user","content":"x"}]}`},
+	} {
+		if status, b := convCall(t, e, "POST", c.path, "", c.body, nil); status != 400 || !strings.Contains(b, `"conversation_locked"`) {
+			t.Fatalf("%s while a response runs: %d %s", c.path, status, b)
+		}
+	}
+	leave()
+	<-done
+	_, text, _ := convResponse(t, e, `{"model":"gpt-5","input":"again","conversation":"`+conv.ID+`"}`)
+	if !strings.Contains(text, "again") {
+		t.Fatalf("after the first call ended: %q", text)
 	}
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	qp "qwenproxy"
@@ -76,7 +77,11 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 	f.shell.Conversation = &responses.ConversationRef{ID: conv.ID}
 	f.answered = func(requestID, responseID string) {
 		entry := qp.ConversationEntry{ID: requestID, CreatedAt: s.now(), ResponseID: responseID}
-		if err := s.deps.Conversations.AddConversationEntries(context.WithoutCancel(ctx), conv.ID, []qp.ConversationEntry{entry}); err != nil {
+		err := s.deps.Conversations.AddConversationEntries(context.WithoutCancel(ctx), conv.ID, []qp.ConversationEntry{entry})
+		switch {
+		case errors.Is(err, qp.ErrNotFound):
+			// Deleted while it answered: there is nothing to add it to.
+		case err != nil:
 			s.log.Error("an answered response could not be added to its conversation", "conversation", conv.ID, "response", responseID, "err", err)
 		}
 		unlock() // before the client is sent the end: its next call may follow at once

@@ -205,11 +205,34 @@ func (s *Server) conversationLease() time.Duration {
 	return max(s.cfg.MaxDuration, 10*time.Minute) + time.Minute
 }
 
+// lockGrace is how long a call waits for a conversation another call holds
+// before it is refused: a call that has just answered lets go of it after
+// its client has its answer (a failure's, or a client that left), and a
+// client's next call may come first.
+const lockGrace = 2 * time.Second
+
+// lockPoll is how often a waiting call tries the lock again.
+const lockPoll = 50 * time.Millisecond
+
 // lockConversation holds c for one call; the returned function lets go of
 // it (and may be called more than once).
 func (s *Server) lockConversation(ctx context.Context, c *qp.ConversationObject) (func(), *openai.Error) {
-	token, now := qp.NewID(), s.now()
-	err := s.deps.Conversations.LockConversation(ctx, c.ID, token, now, now.Add(s.conversationLease()))
+	token := qp.NewID()
+	var err error
+	for waited := time.Duration(0); ; waited += lockPoll {
+		now := s.now()
+		err = s.deps.Conversations.LockConversation(ctx, c.ID, token, now, now.Add(s.conversationLease()))
+		if !errors.Is(err, qp.ErrConversationLocked) || waited >= lockGrace {
+			break
+		}
+		t := time.NewTimer(lockPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, conversationLocked()
+		case <-t.C:
+		}
+	}
 	switch {
 	case errors.Is(err, qp.ErrConversationLocked):
 		return nil, conversationLocked()
