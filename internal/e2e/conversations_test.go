@@ -288,6 +288,12 @@ func TestConversationRefusals(t *testing.T) {
 			t.Errorf("%s %s %s: %+v", c.method, c.path, c.body, env.Error)
 		}
 	}
+	// Recorded without its bodies, the response could not be listed.
+	resp := send(t, e, "POST", "/v1/responses", "application/json", `{"model":"gpt-5","input":"hi","conversation":"`+conv.ID+`"}`,
+		map[string]string{"Authorization": "Bearer " + alice, "X-Record-Bodies": "false"})
+	if env := decodeEnvelope(t, resp); resp.StatusCode != 400 || env.Error.Param == nil || *env.Error.Param != "conversation" || !strings.Contains(env.Error.Message, "bodies recorded") {
+		t.Errorf("X-Record-Bodies: false in a conversation: %d %+v", resp.StatusCode, env.Error)
+	}
 	if n := e.count(`SELECT COUNT(*) FROM conversations`); n != 1 {
 		t.Errorf("%d conversations stored, want 1", n)
 	}
@@ -322,7 +328,7 @@ func TestConversationRefusals(t *testing.T) {
 	// A failed response is not added; the conversation is let go (the
 	// next call, right after, is answered).
 	e.sim.Inject(qwensim.Fault{Status: 400})
-	resp := send(t, e, "POST", "/v1/responses", "application/json", `{"model":"gpt-5","input":"fails","conversation":"`+conv.ID+`"}`, map[string]string{"Authorization": "Bearer " + alice})
+	resp = send(t, e, "POST", "/v1/responses", "application/json", `{"model":"gpt-5","input":"fails","conversation":"`+conv.ID+`"}`, map[string]string{"Authorization": "Bearer " + alice})
 	if b, _ := io.ReadAll(resp.Body); resp.StatusCode == 200 {
 		t.Fatalf("a failing upstream answered 200: %s", b)
 	}

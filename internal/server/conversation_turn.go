@@ -33,6 +33,11 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 			"store false is not supported with a conversation: the conversation lists its responses' items, read from the stored responses; leave store out or set it true"))
 		return
 	}
+	if record, _ := recordBodiesHeader(r); !record || !s.cfg.RecordBodies { // checked
+		writeError(w, openai.InvalidRequest("conversation", "invalid_value",
+			"a response in a conversation needs its bodies recorded: the conversation lists its items, and tells them to a new chat, from the record; this one would be recorded without them (X-Record-Bodies: false, or RECORD_BODIES=false)"))
+		return
+	}
 	if d.sessionID != "" && d.sessionID != conv.ID {
 		writeError(w, openai.InvalidRequest("conversation", "session_conflict",
 			"the conversation '%s' is its own session: send X-Session-Id with it only as its id, or not at all", conv.ID))
