@@ -27,47 +27,6 @@ type listedItem struct {
 	sent bool
 }
 
-// conversationItems are the items of a conversation's entries, oldest
-// first: an added item as listed (the input_items conversion, under an id
-// made from its entry's), a response's input items then its output items,
-// as GET …/input_items and GET /v1/responses/{id} serve them. A response
-// whose call is no longer recorded (retention deleted it) lists nothing.
-func (s *Server) conversationItems(ctx context.Context, entries []qp.ConversationEntry) ([]listedItem, *openai.Error) {
-	last := lastResponseEntry(entries)
-	lookup := s.listedItems(ctx)
-	var out []listedItem
-	add := func(i int, raw json.RawMessage) {
-		var head struct {
-			ID string `json:"id"`
-		}
-		_ = json.Unmarshal(raw, &head) // the proxy's own JSON
-		out = append(out, listedItem{id: head.ID, raw: raw, entry: i, sent: i <= last})
-	}
-	for i, e := range entries {
-		if e.ResponseID == "" {
-			req := responses.Request{Input: json.RawMessage("[" + string(e.Item) + "]")}
-			for _, it := range inputItems(&req, e.ID, lookup) {
-				add(i, marshalResponse(it))
-			}
-			continue
-		}
-		rec, req, apiErr := s.conversationResponse(ctx, e)
-		if apiErr != nil {
-			return nil, apiErr
-		}
-		if rec == nil {
-			continue
-		}
-		for _, it := range inputItems(req, rec.RequestID, lookup) {
-			add(i, marshalResponse(it))
-		}
-		for _, it := range responseOutput(rec) {
-			add(i, it)
-		}
-	}
-	return out, nil
-}
-
 // lastResponseEntry is the index of the last response among entries, -1
 // when there is none: the items after it are the ones Qwen has not been
 // sent.
@@ -112,20 +71,19 @@ func responseOutput(rec *qp.RequestRecord) []json.RawMessage {
 	return resp.Output
 }
 
-// conversationWithItems is the caller's conversation of the path's
-// conversation_id, with its entries and items.
-func (s *Server) conversationWithItems(ctx context.Context, id string) (*qp.ConversationObject, []qp.ConversationEntry, []listedItem, *openai.Error) {
+// conversationEntries is the caller's conversation of the path's
+// conversation_id, with its entries.
+func (s *Server) conversationEntries(ctx context.Context, id string) (*qp.ConversationObject, []qp.ConversationEntry, *openai.Error) {
 	c, apiErr := s.conversation(ctx, id, "conversation_id")
 	if apiErr != nil {
-		return nil, nil, nil, apiErr
+		return nil, nil, apiErr
 	}
 	entries, err := s.deps.Conversations.ConversationEntries(ctx, c.ID)
 	if err != nil {
 		s.log.Error("read conversation entries", "err", err)
-		return nil, nil, nil, conversationUnavailable("read")
+		return nil, nil, conversationUnavailable("read")
 	}
-	items, apiErr := s.conversationItems(ctx, entries)
-	return c, entries, items, apiErr
+	return c, entries, nil
 }
 
 // listConversationItems serves GET /v1/conversations/{id}/items: a page of
@@ -138,12 +96,12 @@ func (s *Server) listConversationItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	_, _, items, apiErr := s.conversationWithItems(r.Context(), r.PathValue("id"))
+	_, entries, apiErr := s.conversationEntries(r.Context(), r.PathValue("id"))
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
-	page, more, apiErr := pageOf(items, func(it listedItem) string { return it.id }, desc, q.Get("after"), limit, "conversation")
+	page, more, apiErr := s.conversationReader(r.Context(), entries).page(desc, q.Get("after"), limit)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -203,7 +161,7 @@ func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, conversationUnavailable("added to"))
 		return
 	}
-	added, apiErr := s.conversationItems(r.Context(), entries)
+	added, apiErr := s.conversationReader(r.Context(), entries).all()
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -213,17 +171,20 @@ func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
 
 // getConversationItem serves GET /v1/conversations/{id}/items/{item_id}.
 func (s *Server) getConversationItem(w http.ResponseWriter, r *http.Request) {
-	_, _, items, apiErr := s.conversationWithItems(r.Context(), r.PathValue("id"))
+	_, entries, apiErr := s.conversationEntries(r.Context(), r.PathValue("id"))
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
-	i := slices.IndexFunc(items, func(it listedItem) bool { return it.id == r.PathValue("item") })
-	if i < 0 {
-		writeError(w, itemNotFound(r.PathValue("item")))
+	it, apiErr := s.conversationReader(r.Context(), entries).find(r.PathValue("item"))
+	if apiErr == nil && it == nil {
+		apiErr = itemNotFound(r.PathValue("item"))
+	}
+	if apiErr != nil {
+		writeError(w, apiErr)
 		return
 	}
-	writeBody(w, http.StatusOK, items[i].raw)
+	writeBody(w, http.StatusOK, it.raw)
 }
 
 // deleteConversationItem serves DELETE /v1/conversations/{id}/items/{item_id}
@@ -244,24 +205,27 @@ func (s *Server) deleteConversationItem(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	defer unlock()
-	_, entries, items, apiErr := s.conversationWithItems(r.Context(), c.ID)
+	_, entries, apiErr := s.conversationEntries(r.Context(), c.ID)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
 	id := r.PathValue("item")
-	i := slices.IndexFunc(items, func(it listedItem) bool { return it.id == id })
-	if i < 0 {
-		writeError(w, itemNotFound(id))
+	it, apiErr := s.conversationReader(r.Context(), entries).find(id)
+	if apiErr == nil && it == nil {
+		apiErr = itemNotFound(id)
+	}
+	if apiErr != nil {
+		writeError(w, apiErr)
 		return
 	}
-	if items[i].sent {
+	if it.sent {
 		writeError(w, openai.InvalidRequest("item_id", "item_already_sent",
 			"Item '%s' cannot be deleted: it has been sent to the conversation's Qwen chat, which keeps it, so the model would still see it. "+
 				"Only items added since the conversation's last response can be deleted; delete the conversation to drop it all.", clip(id)))
 		return
 	}
-	if err := s.deps.Conversations.DeleteConversationEntry(r.Context(), c.ID, entries[items[i].entry].ID); err != nil && !errors.Is(err, qp.ErrNotFound) {
+	if err := s.deps.Conversations.DeleteConversationEntry(r.Context(), c.ID, entries[it.entry].ID); err != nil && !errors.Is(err, qp.ErrNotFound) {
 		s.log.Error("delete conversation item", "err", err)
 		writeError(w, conversationUnavailable("changed"))
 		return
