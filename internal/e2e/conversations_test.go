@@ -421,3 +421,24 @@ func TestConversationCarriesAFunctionCall(t *testing.T) {
 		t.Fatalf("items: %v", types)
 	}
 }
+
+// TestConversationListsAResponseStoredCut: a response whose request body
+// was stored cut (over RECORD_MAX_BODY_BYTES) lists its output alone, not
+// an empty message read from the cut body; GET …/input_items of such a
+// response lists no input either (it listed that empty message).
+func TestConversationListsAResponseStoredCut(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.RecordMaxBodyBytes = 2500 })
+	var conv convObject
+	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{}`, &conv); status != 200 {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	id, _, _ := convResponse(t, e, `{"model":"gpt-5","input":"`+strings.Repeat("long ", 800)+`","conversation":"`+conv.ID+`"}`)
+	items := listAll(t, e, conv.ID, "asc", 20)
+	if len(items) != 1 || items[0].Role != "assistant" {
+		t.Fatalf("items of a response stored cut: %+v", items)
+	}
+	var input convList
+	if status, b := convCall(t, e, "GET", "/v1/responses/"+id+"/input_items", "", "", &input); status != 200 || len(input.Data) != 0 {
+		t.Fatalf("input items of a response stored cut: %d %s", status, b)
+	}
+}

@@ -41,7 +41,8 @@ func lastResponseEntry(entries []qp.ConversationEntry) int {
 
 // conversationResponse is the recorded call of a response entry and its
 // request; nil when the call is no longer recorded, or kept without its
-// bodies. Its response object need not be served: one its owner deleted
+// bodies, and the request nil when it was stored cut (over
+// RECORD_MAX_BODY_BYTES). Its response object need not be served: one its owner deleted
 // stays in the conversation, as the conversation's items are its own.
 func (s *Server) conversationResponse(ctx context.Context, e qp.ConversationEntry) (*qp.RequestRecord, *responses.Request, *openai.Error) {
 	rec, err := s.recordedCall(ctx, e.ID)
@@ -56,14 +57,18 @@ func (s *Server) conversationResponse(ctx context.Context, e qp.ConversationEntr
 		return nil, nil, nil
 	}
 	var req responses.Request
-	if json.Unmarshal(rec.OpenAIRequest, &req) != nil {
-		return nil, nil, nil
+	if storedCut(rec.OpenAIRequest) || json.Unmarshal(rec.OpenAIRequest, &req) != nil {
+		return rec, nil, nil // its output stands without it
 	}
 	return rec, &req, nil
 }
 
-// responseOutput is a recorded response's output items.
+// responseOutput is a recorded response's output items (none when it was
+// stored cut).
 func responseOutput(rec *qp.RequestRecord) []json.RawMessage {
+	if storedCut(rec.Response.OpenAIResponse) {
+		return nil
+	}
 	var resp struct {
 		Output []json.RawMessage `json:"output"`
 	}

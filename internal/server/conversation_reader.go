@@ -52,12 +52,12 @@ func (cr *conversationReader) items(i int) ([]listedItem, *openai.Error) {
 			add(marshalResponse(it))
 		}
 	} else {
-		rec, req, apiErr := cr.s.conversationResponse(cr.ctx, e)
+		rec, _, apiErr := cr.s.conversationResponse(cr.ctx, e)
 		if apiErr != nil {
 			return nil, apiErr
 		}
 		if rec != nil {
-			for _, it := range inputItems(req, rec.RequestID, cr.lookup) {
+			for _, it := range recordedInputItems(rec, cr.lookup) {
 				add(marshalResponse(it))
 			}
 			for _, it := range responseOutput(rec) {

@@ -52,9 +52,13 @@ func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Messa
 }
 
 // turnItems are a stored response's items as a new chat is told them: its
-// input, then the output items that stand.
+// input (none when req is nil: stored cut), then the output items that
+// stand.
 func turnItems(req *responses.Request, rec *qp.RequestRecord) []json.RawMessage {
-	items := inputItemsOf(req.Input)
+	var items []json.RawMessage
+	if req != nil {
+		items = inputItemsOf(req.Input)
+	}
 	for _, it := range responseOutput(rec) {
 		var head struct{ Type, Status string }
 		// A call a failed answer broke off in is recorded incomplete:

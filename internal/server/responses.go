@@ -224,14 +224,8 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 
 // recordedItems are a stored response's output items and input items.
 func recordedItems(rec *qp.RequestRecord) []json.RawMessage {
-	var resp struct {
-		Output []json.RawMessage `json:"output"`
-	}
-	_ = json.Unmarshal(rec.Response.OpenAIResponse, &resp) // responseObject checked it is a response
-	var req responses.Request
-	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
-	items := resp.Output
-	for _, it := range inputItems(&req, rec.RequestID, nil) {
+	items := responseOutput(rec) // responseObject checked it is a response
+	for _, it := range recordedInputItems(rec, nil) {
 		items = append(items, marshalResponse(it))
 	}
 	return items

@@ -80,9 +80,7 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	var req responses.Request
-	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
-	items := inputItems(&req, rec.RequestID, s.listedItems(r.Context()))
+	items := recordedInputItems(rec, s.listedItems(r.Context()))
 	items, more, apiErr := pageOf(items, func(it responses.InputItem) string { return it.ID }, desc, q.Get("after"), limit, "response's input")
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -147,6 +145,25 @@ func servedObject(store, background *bool, made, now time.Time) bool {
 		return true
 	}
 	return background != nil && *background && now.Sub(made) < backgroundPolling
+}
+
+// recordedInputItems are a recorded response's input items (inputItems);
+// none when its request was stored cut (over RECORD_MAX_BODY_BYTES): they
+// are not in the record, and the cut body read as a request listed one
+// empty message.
+func recordedInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) []responses.InputItem {
+	if storedCut(rec.OpenAIRequest) {
+		return nil
+	}
+	var req responses.Request
+	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
+	return inputItems(&req, rec.RequestID, lookup)
+}
+
+// storedCut reports whether a recorded body is one stored cut over
+// RECORD_MAX_BODY_BYTES (truncatedBody, its marker first).
+func storedCut(body []byte) bool {
+	return bytes.HasPrefix(body, []byte(`{"_truncated":true,`))
 }
 
 // sentPrefix is the prefix of the id an item taken unread is listed under
