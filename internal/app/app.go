@@ -191,7 +191,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes, ImageMaxCount: cfg.ImageMaxCount,
 			ImageFetchTimeout: cfg.ImageFetchTimeout, RecordImageBytes: cfg.RecordImageBytes, ImageTimeout: cfg.ImageTimeout,
 			DocumentMaxBytes: cfg.DocumentMaxBytes, ContextFileBytes: cfg.ContextFileBytes}},
-		server.Deps{Upstream: upstream, Credentials: creds, Accounts: a.accounts, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Tickets: a.store, ResponseObjects: a.store,
+		server.Deps{Upstream: upstream, Credentials: creds, Accounts: a.accounts, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Tickets: a.store, ResponseObjects: a.store, Conversations: a.store,
 			Keys: keys, KeyCalls: keyCalls, Metrics: m, Log: log})
 
 	a.http = &http.Server{

@@ -135,7 +135,7 @@ var responseFieldCases = map[string][]fieldCase{
 	"image":                  {{`"image":{}`, wantIgnored}, {`"image":1`, "image"}},
 	"top_logprobs":           {{`"top_logprobs":0`, wantOK}, {`"top_logprobs":5`, "top_logprobs"}, {`"top_logprobs":21`, "top_logprobs"}},
 	"moderation":             {{`"moderation":{"model":"omni-moderation-latest"}`, "moderation"}},
-	"conversation":           {{`"conversation":null`, wantOK}, {`"conversation":"conv_1"`, "conversation"}},
+	"conversation":           {{`"conversation":null`, wantOK}, {`"conversation":7`, "conversation"}, {`"conversation":{"id":""}`, "conversation"}},
 	"prompt":                 {{`"prompt":null`, wantOK}, {`"prompt":{"id":"pmpt_1"}`, "prompt"}},
 }
 
@@ -308,16 +308,14 @@ func TestResponsesAndMessagesRecordTheirIgnoredFields(t *testing.T) {
 	}
 }
 
-// TestResponsesRefuseConversationsAndStoredPrompts: a Responses call naming
-// a Conversations API conversation or a stored prompt is a 400 naming the
-// field, and nothing goes upstream; accepted without effect (as they were),
-// its answer lacked the context or instructions the caller meant. A null
-// value asks for neither and passes.
-func TestResponsesRefuseConversationsAndStoredPrompts(t *testing.T) {
+// TestResponsesRefuseStoredPrompts: a Responses call naming a stored prompt
+// is a 400 naming the field, and nothing goes upstream; accepted without
+// effect (as it was), its answer lacked the instructions the caller meant. A
+// null value asks for none and passes, as does a null conversation (see
+// conversations_test.go for a conversation).
+func TestResponsesRefuseStoredPrompts(t *testing.T) {
 	e := start(t, nil)
 	for _, tc := range []struct{ field, value string }{
-		{"conversation", `"conv_68e1"`},
-		{"conversation", `{"id":"conv_68e1"}`},
 		{"prompt", `{"id":"pmpt_abc","version":"2","variables":{"city":"Oslo"}}`},
 	} {
 		before := len(e.sim.Calls())

@@ -31,6 +31,8 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 			return jsonscan.DecodeBool(v, &req.Stream)
 		case "previous_response_id":
 			return jsonscan.DecodeString(v, &req.PreviousResponseID)
+		case "conversation":
+			return jsonscan.DecodeRaw(v, &req.ConversationParam)
 		case "store":
 			return json.Unmarshal(v, &req.Store) == nil
 		case "reasoning":
@@ -58,7 +60,7 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 // The JSON names of Request's, Tool's, Item's and part's fields.
 var (
 	requestKeys = []string{"model", "input", "instructions", "tools", "tool_choice", "stream", "store", "previous_response_id", "reasoning",
-		"max_output_tokens", "temperature", "top_p", "parallel_tool_calls", "metadata", "include", "truncation", "text"}
+		"max_output_tokens", "temperature", "top_p", "parallel_tool_calls", "metadata", "include", "truncation", "text", "conversation"}
 	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools", "search_context_size", "user_location", "filters",
 		"size", "quality", "background", "moderation", "output_format", "output_compression", "partial_images", "input_fidelity", "input_image_mask"}
 	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output", "summary", "tools"}

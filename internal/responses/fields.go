@@ -1,6 +1,8 @@
 package responses
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
 
 	"qwenproxy/internal/openai"
@@ -48,10 +50,38 @@ var Fields = []openai.Field{
 	{Name: "image", Policy: openai.Ignored, Check: openai.CheckObject, Doc: "an object; Qwen decides how it draws"},
 	{Name: "top_logprobs", Policy: openai.Refused, Check: openai.CheckTopLogprobs, Doc: "0–20, echoed (0 when not sent); anything but 0 is a 400: Qwen gives no log probabilities"},
 	{Name: "moderation", Policy: openai.Refused, Check: openai.Refuse("the proxy does not moderate input or output"), Doc: "a 400: the proxy cannot moderate"},
-	{Name: "conversation", Policy: openai.Refused, Check: openai.Refuse("the proxy keeps no Conversations API objects; continue with previous_response_id, or send the history in input"),
-		Doc: "a 400: no Conversations API here; `previous_response_id` or the history in `input` continue a conversation"},
+	{Name: "conversation", Policy: openai.Honoured, Check: checkConversation,
+		Doc: "a conversation's id (`conv_…`), or `{\"id\": …}`: the turn continues the conversation's Qwen chat (after the items added since its last response) and is added to it; not with `previous_response_id`; see [Conversations API](#conversations-api)"},
 	{Name: "prompt", Policy: openai.Refused, Check: openai.Refuse("stored prompts live on OpenAI's platform; send the text as instructions"),
 		Doc: "a 400: no stored prompts here; send `instructions`"},
+}
+
+// checkConversation holds conversation to its two forms: a conversation's
+// id, or an object naming it.
+func checkConversation(name string, v json.RawMessage) *openai.Error {
+	if openai.IsNull(v) {
+		return nil
+	}
+	if _, ok := ConversationID(v); !ok {
+		return openai.TypeError(name, "a conversation id (a string) or an object with its id", v)
+	}
+	return nil
+}
+
+// ConversationID is the id a request's conversation names: the string, or
+// the object's id; ok is false for anything else, or an empty id.
+func ConversationID(v json.RawMessage) (string, bool) {
+	var id string
+	if json.Unmarshal(v, &id) == nil {
+		return id, id != ""
+	}
+	var obj struct {
+		ID *string `json:"id"`
+	}
+	if json.Unmarshal(v, &obj) != nil || obj.ID == nil || len(bytes.TrimSpace(v)) == 0 || bytes.TrimSpace(v)[0] != '{' {
+		return "", false
+	}
+	return *obj.ID, *obj.ID != ""
 }
 
 // noLogprobsIncluded refuses include's request for the answer's log

@@ -27,7 +27,10 @@ type Request struct {
 	Stream             bool            `json:"stream"`
 	Store              *bool           `json:"store"`
 	PreviousResponseID string          `json:"previous_response_id"`
-	Reasoning          *struct {
+	// ConversationParam is the conversation the turn continues and is
+	// added to (a conv_ id, or an object naming it; see ConversationID).
+	ConversationParam json.RawMessage `json:"conversation"`
+	Reasoning         *struct {
 		Effort  *string `json:"effort"`
 		Summary *string `json:"summary"`
 	} `json:"reasoning"`
@@ -149,6 +152,11 @@ func (it *Item) Reference() bool {
 	return it.Type == "item_reference" || it.Type == "" && it.Role == "" && it.ID != "" && openai.IsNull(it.Content)
 }
 
+// InConversation reports whether the request names a conversation.
+func (r *Request) InConversation() bool {
+	return len(r.ConversationParam) > 0 && !openai.IsNull(r.ConversationParam)
+}
+
 // Stored reports whether the response may be fetched later (store defaults
 // to true).
 func (r *Request) Stored() bool { return r.Store == nil || *r.Store }
@@ -212,6 +220,11 @@ func (r *Request) validate(lookup ItemLookup, count bool) *openai.Error {
 		if !count && !slices.ContainsFunc(msgs, func(m qp.Message) bool { return m.Role == "user" || m.Role == "tool" }) {
 			return openai.InvalidRequest("input", "invalid_value", "input must contain at least one user message or function_call_output")
 		}
+	}
+	if r.InConversation() && r.PreviousResponseID != "" {
+		// As OpenAI: each names what the turn continues.
+		return openai.InvalidRequest("", "mutually_exclusive_parameters",
+			"Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.")
 	}
 	if r.MaxOutputTokens != nil && *r.MaxOutputTokens < 1 {
 		return openai.InvalidRequest("max_output_tokens", "invalid_value", "max_output_tokens must be at least 1, not %d", *r.MaxOutputTokens)

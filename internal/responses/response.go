@@ -46,6 +46,15 @@ type Response struct {
 	ServiceTier          json.RawMessage `json:"service_tier"`
 	TopLogprobs          json.RawMessage `json:"top_logprobs"`
 	User                 json.RawMessage `json:"user"`
+	// Conversation names the conversation the response was answered in
+	// (the request's conversation); left out otherwise.
+	Conversation *ConversationRef `json:"conversation,omitempty"`
+}
+
+// ConversationRef names a conversation (conv_…), as a response names the
+// one it was answered in.
+type ConversationRef struct {
+	ID string `json:"id"`
 }
 
 // Error is a failed response's error.

@@ -46,20 +46,36 @@ func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Messa
 	}
 	var items []json.RawMessage
 	for i := len(chain) - 1; i >= 0; i-- {
-		items = append(items, inputItemsOf(chain[i].req.Input)...)
-		var resp struct {
-			Output []json.RawMessage `json:"output"`
-		}
-		_ = json.Unmarshal(chain[i].rec.Response.OpenAIResponse, &resp)
-		for _, it := range resp.Output {
-			var head struct{ Type, Status string }
-			// A call a failed answer broke off in is recorded incomplete:
-			// its arguments were cut short and it was never run.
-			if json.Unmarshal(it, &head) == nil && (head.Type == "message" || (head.Type == "function_call" || head.Type == "custom_tool_call") && head.Status != "incomplete") {
-				items = append(items, it)
-			}
+		items = append(items, turnItems(&chain[i].req, chain[i].rec)...)
+	}
+	return s.toldAgain(ctx, items, "previous_response_id", previousID)
+}
+
+// turnItems are a stored response's items as a new chat is told them: its
+// input (none when req is nil: stored cut), then the output items that
+// stand.
+func turnItems(req *responses.Request, rec *qp.RequestRecord) []json.RawMessage {
+	var items []json.RawMessage
+	if req != nil {
+		items = inputItemsOf(req.Input)
+	}
+	for _, it := range responseOutput(rec) {
+		var head struct{ Type, Status string }
+		// A call a failed answer broke off in is recorded incomplete:
+		// its arguments were cut short and it was never run.
+		if json.Unmarshal(it, &head) == nil && (head.Type == "message" || (head.Type == "function_call" || head.Type == "custom_tool_call") && head.Status != "incomplete") {
+			items = append(items, it)
 		}
 	}
+	return items
+}
+
+// toldAgain is the core's messages of earlier items (Responses input
+// items), as a new chat is told them (without their instructions: the new
+// call has its own); nil when they cannot be read. param stands for them in
+// a 400 about one of their images or documents; of names what they are,
+// for the log.
+func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, of string) []qp.Message {
 	if len(items) == 0 {
 		return nil
 	}
@@ -69,7 +85,7 @@ func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Messa
 	}
 	req := responses.Request{Model: "earlier", Input: input}
 	if apiErr := req.ValidateWith(s.storedItems(ctx)); apiErr != nil {
-		s.log.Warn("cannot rebuild the conversation of a previous_response_id for a new chat", "previous_response_id", previousID, "err", apiErr.Message)
+		s.log.Warn("cannot rebuild the earlier conversation for a new chat", param, of, "err", apiErr.Message)
 		return nil
 	}
 	msgs := req.Conversation()
@@ -77,10 +93,10 @@ func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Messa
 		// Their paths are in the rebuilt input, which the client never
 		// sent: a 400 about one names what stands for it.
 		for j := range msgs[i].Images {
-			msgs[i].Images[j].Param = "previous_response_id"
+			msgs[i].Images[j].Param = param
 		}
 		for j := range msgs[i].Documents {
-			msgs[i].Documents[j].Param = "previous_response_id"
+			msgs[i].Documents[j].Param = param
 		}
 	}
 	return msgs

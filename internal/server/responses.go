@@ -31,6 +31,10 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if req.InConversation() {
+		s.answerInConversation(w, r, &req, d)
+		return
+	}
 	t, apiErr := s.responsesTurn(r.Context(), &req.Request, d.body, d.sessionID)
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -62,6 +66,9 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 			// Each names a conversation: continuing the header's would
 			// answer from another conversation than the id's.
 			return turnSpec{}, sessionConflict(req.PreviousResponseID, sessionID)
+		case s.conversationSession(ctx, previous):
+			return turnSpec{}, openai.InvalidRequest("previous_response_id", "invalid_value",
+				"Response '%s' was answered in the conversation '%s': continue it with conversation, not previous_response_id, which would go on in the conversation's Qwen chat unseen by the conversation", clip(req.PreviousResponseID), previous)
 		}
 		sessionID = previous
 	}
@@ -217,14 +224,8 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 
 // recordedItems are a stored response's output items and input items.
 func recordedItems(rec *qp.RequestRecord) []json.RawMessage {
-	var resp struct {
-		Output []json.RawMessage `json:"output"`
-	}
-	_ = json.Unmarshal(rec.Response.OpenAIResponse, &resp) // responseObject checked it is a response
-	var req responses.Request
-	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
-	items := resp.Output
-	for _, it := range inputItems(&req, rec.RequestID, nil) {
+	items := responseOutput(rec) // responseObject checked it is a response
+	for _, it := range recordedInputItems(rec, nil) {
 		items = append(items, marshalResponse(it))
 	}
 	return items

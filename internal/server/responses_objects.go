@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"time"
 
@@ -71,18 +70,9 @@ func (s *Server) deleteResponseObject(w http.ResponseWriter, r *http.Request) {
 // (1–100, 20 by default) after the item after names, as OpenAI pages them.
 func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit := 20
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			writeError(w, openai.InvalidRequest("limit", "invalid_value", "limit must be an integer from 1 to 100, not %q", v))
-			return
-		}
-		limit = n
-	}
-	order := q.Get("order")
-	if order != "" && order != "asc" && order != "desc" {
-		writeError(w, openai.InvalidRequest("order", "invalid_value", "order must be asc or desc"))
+	limit, desc, apiErr := listParams(q)
+	if apiErr != nil {
+		writeError(w, apiErr)
 		return
 	}
 	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"))
@@ -90,23 +80,11 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	var req responses.Request
-	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
-	items := inputItems(&req, rec.RequestID, s.listedItems(r.Context()))
-	if order != "asc" {
-		slices.Reverse(items)
-	}
-	if after := q.Get("after"); after != "" {
-		i := slices.IndexFunc(items, func(it responses.InputItem) bool { return it.ID == after })
-		if i < 0 {
-			writeError(w, openai.InvalidRequest("after", "invalid_value", "after names no input item of this response: %q", after))
-			return
-		}
-		items = items[i+1:]
-	}
-	more := len(items) > limit
-	if more {
-		items = items[:limit]
+	items := recordedInputItems(rec, s.listedItems(r.Context()))
+	items, more, apiErr := pageOf(items, func(it responses.InputItem) string { return it.ID }, desc, q.Get("after"), limit, "response's input")
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
 	}
 	list := map[string]any{"object": "list", "data": items, "has_more": more, "first_id": nil, "last_id": nil}
 	if len(items) > 0 {
@@ -167,6 +145,25 @@ func servedObject(store, background *bool, made, now time.Time) bool {
 		return true
 	}
 	return background != nil && *background && now.Sub(made) < backgroundPolling
+}
+
+// recordedInputItems are a recorded response's input items (inputItems);
+// none when its request was stored cut (over RECORD_MAX_BODY_BYTES): they
+// are not in the record, and the cut body read as a request listed one
+// empty message.
+func recordedInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) []responses.InputItem {
+	if storedCut(rec.OpenAIRequest) {
+		return nil
+	}
+	var req responses.Request
+	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
+	return inputItems(&req, rec.RequestID, lookup)
+}
+
+// storedCut reports whether a recorded body is one stored cut over
+// RECORD_MAX_BODY_BYTES (truncatedBody, its marker first).
+func storedCut(body []byte) bool {
+	return bytes.HasPrefix(body, []byte(`{"_truncated":true,`))
 }
 
 // sentPrefix is the prefix of the id an item taken unread is listed under

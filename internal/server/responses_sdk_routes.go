@@ -30,6 +30,13 @@ func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if req.InConversation() {
+		// Counted without them, the conversation's items would be left
+		// out unseen.
+		writeError(w, openai.InvalidRequest("conversation", "unsupported_parameter",
+			"input_tokens does not count a conversation's items here: count the input without conversation"))
+		return
+	}
 	t, apiErr := s.responsesTurn(r.Context(), &req.Request, d.body, d.sessionID)
 	if apiErr != nil {
 		writeError(w, apiErr)

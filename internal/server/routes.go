@@ -44,6 +44,16 @@ func (s *Server) routes() []endpoint {
 		{method: post, path: "/v1/responses/{id}/cancel", ids: isResponseID, handler: s.cancelResponse},
 		{method: post, path: "/v1/responses/input_tokens", handler: s.responseInputTokens},
 		{method: post, path: "/v1/responses/compact", handler: s.compactResponses},
+		// The Conversations API: a key sees only its own conversations
+		// (conv_…); deleting one leaves its calls in the history.
+		{method: post, path: "/v1/conversations", handler: s.createConversation},
+		{method: get, path: "/v1/conversations/{id}", ids: isConversationID, handler: s.getConversation},
+		{method: post, path: "/v1/conversations/{id}", ids: isConversationID, handler: s.updateConversation},
+		{method: del, path: "/v1/conversations/{id}", ids: isConversationID, handler: s.deleteConversation},
+		{method: post, path: "/v1/conversations/{id}/items", ids: isConversationID, handler: s.addConversationItems},
+		{method: get, path: "/v1/conversations/{id}/items", ids: isConversationID, handler: s.listConversationItems},
+		{method: get, path: "/v1/conversations/{id}/items/{item}", ids: isConversationID, handler: s.getConversationItem},
+		{method: del, path: "/v1/conversations/{id}/items/{item}", ids: isConversationID, handler: s.deleteConversationItem},
 
 		// The history API: admin keys only, where admin keys exist.
 		{method: get, path: "/v1/sessions", admin: true, handler: h.ListSessions},
@@ -77,6 +87,9 @@ func (s *Server) routes() []endpoint {
 // isResponseID reports whether id names a Responses API object (resp_…),
 // as opposed to a recorded response of the history API.
 func isResponseID(id string) bool { return strings.HasPrefix(id, "resp_") }
+
+// isConversationID reports whether id names a Conversations API object.
+func isConversationID(id string) bool { return strings.HasPrefix(id, "conv_") }
 
 // isRecordedID is every id that is not a Responses API object: the history
 // API answers it (a number, or a 400 saying so).

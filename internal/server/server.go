@@ -113,7 +113,9 @@ type Deps struct {
 	// ResponseObjects keeps the Responses API objects deleted by their
 	// owners.
 	ResponseObjects qp.ResponseObjectStore
-	Keys            *auth.Keys // nil: no proxy API keys
+	// Conversations keeps the Conversations API's objects.
+	Conversations qp.ConversationStore
+	Keys          *auth.Keys // nil: no proxy API keys
 	// KeyCalls counts limited keys' calls in flight (nil: on this
 	// instance alone).
 	KeyCalls *keylimit.Limiter

@@ -77,6 +77,9 @@ type turnSpec struct {
 	// (Anthropic's compaction): the next request sends it first, in place
 	// of the messages it summarizes, and finds the session by it alone.
 	compacts bool
+	// conversation is the Conversations API's conversation (conv_…) the
+	// turn is answered in: its session, which the client did not name.
+	conversation string
 }
 
 // checked reports whether the answer must be checked whole before the client
@@ -376,7 +379,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 	}
 	turn, err := s.deps.Sessions.Begin(ctx, session.Request{
 		ExplicitID:   t.sessionID,
-		Named:        t.sessionID != "" && t.continues == "", // X-Session-Id, not a previous_response_id's
+		Named:        t.sessionID != "" && t.continues == "" && t.conversation == "", // X-Session-Id, not a previous_response_id's or a conversation's
 		PrefixKey:    session.Key(keyedHistory, nil),
 		History:      keyedHistory,
 		HasHistory:   translate.HasEarlierTurns(history),

@@ -34,7 +34,6 @@ var unsupportedAPIs = []struct {
 	{"/v1/vector_stores", "there is no file search here", ""},
 	{"/v1/assistants", "the Assistants API is not served: use Chat Completions or the Responses API", ""},
 	{"/v1/threads", "the Assistants API is not served: use Chat Completions or the Responses API", ""},
-	{"/v1/conversations", "there is no Conversations API here: previous_response_id or the history in input continue a conversation", ""},
 	{"/v1/realtime", "there is no Realtime API here", ""},
 	{"/v1/images/variations", "Qwen has no image variations: POST /v1/images/edits edits an image as a prompt asks", ""},
 	// Its own path is a route (POST); below it are OpenAI's stored

@@ -1,0 +1,176 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/responses"
+)
+
+// conversationReader reads a conversation's items entry by entry, each
+// entry once, and only the entries a call needs: a page of the listing, or
+// one item, reads its own entries rather than every response of a long
+// conversation.
+type conversationReader struct {
+	s       *Server
+	ctx     context.Context
+	entries []qp.ConversationEntry
+	last    int // lastResponseEntry
+	lookup  responses.ItemLookup
+	read    map[int][]listedItem
+}
+
+func (s *Server) conversationReader(ctx context.Context, entries []qp.ConversationEntry) *conversationReader {
+	return &conversationReader{s: s, ctx: ctx, entries: entries, last: lastResponseEntry(entries), lookup: s.listedItems(ctx), read: map[int][]listedItem{}}
+}
+
+// items are entry i's items, oldest first: an added item as listed (the
+// input_items conversion, under an id made from its entry's), a response's
+// input items then its output items, as GET …/input_items and GET
+// /v1/responses/{id} serve them. A response whose call is no longer
+// recorded (retention deleted it) has none.
+func (cr *conversationReader) items(i int) ([]listedItem, *openai.Error) {
+	if items, ok := cr.read[i]; ok {
+		return items, nil
+	}
+	e := cr.entries[i]
+	var out []listedItem
+	add := func(raw json.RawMessage) {
+		var head struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(raw, &head) // the proxy's own JSON
+		out = append(out, listedItem{id: head.ID, raw: raw, entry: i, sent: i <= cr.last})
+	}
+	if e.ResponseID == "" {
+		req := responses.Request{Input: json.RawMessage("[" + string(e.Item) + "]")}
+		for _, it := range inputItems(&req, e.ID, cr.lookup) {
+			add(marshalResponse(it))
+		}
+	} else {
+		rec, _, apiErr := cr.s.conversationResponse(cr.ctx, e)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		if rec != nil {
+			for _, it := range recordedInputItems(rec, cr.lookup) {
+				add(marshalResponse(it))
+			}
+			for _, it := range responseOutput(rec) {
+				add(it)
+			}
+		}
+	}
+	cr.read[i] = out
+	return out, nil
+}
+
+// all are every entry's items, oldest first.
+func (cr *conversationReader) all() ([]listedItem, *openai.Error) {
+	var out []listedItem
+	for i := range cr.entries {
+		items, apiErr := cr.items(i)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		out = append(out, items...)
+	}
+	return out, nil
+}
+
+// entryOf is the index of the entry an item id made by the proxy names (its
+// 32 hex digits are its entry's: an added item's UUID, a response's request
+// id), -1 for another id (an item listed under its own: a reasoning item
+// sent with one, an item_reference's).
+func (cr *conversationReader) entryOf(id string) int {
+	_, rest, _ := strings.Cut(id, "_")
+	if len(rest) < 32 {
+		return -1
+	}
+	hex := rest[:32]
+	return slices.IndexFunc(cr.entries, func(e qp.ConversationEntry) bool { return strings.ReplaceAll(e.ID, "-", "") == hex })
+}
+
+// find is the item id names, or nil: looked for in the entry its id names
+// first, then everywhere.
+func (cr *conversationReader) find(id string) (*listedItem, *openai.Error) {
+	has := func(items []listedItem) *listedItem {
+		if j := slices.IndexFunc(items, func(it listedItem) bool { return it.id == id }); j >= 0 {
+			return &items[j]
+		}
+		return nil
+	}
+	if i := cr.entryOf(id); i >= 0 {
+		items, apiErr := cr.items(i)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		if it := has(items); it != nil {
+			return it, nil
+		}
+	}
+	items, apiErr := cr.all()
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return has(items), nil
+}
+
+// page is a page of at most limit items in order (newest first when desc),
+// after the item after names ("" for the first page), reading the entries
+// from after's on until the page is full; more tells whether more follow.
+func (cr *conversationReader) page(desc bool, after string, limit int) ([]listedItem, bool, *openai.Error) {
+	order := make([]int, len(cr.entries))
+	for i := range order {
+		order[i] = i
+	}
+	if desc {
+		slices.Reverse(order)
+	}
+	inOrder := func(i int) ([]listedItem, *openai.Error) {
+		items, apiErr := cr.items(i)
+		if desc {
+			items = slices.Clone(items)
+			slices.Reverse(items)
+		}
+		return items, apiErr
+	}
+	var page []listedItem
+	next := 0 // the next entry of order to read
+	if after != "" {
+		i := cr.entryOf(after)
+		k := slices.Index(order, i)
+		var items []listedItem
+		if k >= 0 {
+			var apiErr *openai.Error
+			if items, apiErr = inOrder(i); apiErr != nil {
+				return nil, false, apiErr
+			}
+		}
+		j := slices.IndexFunc(items, func(it listedItem) bool { return it.id == after })
+		if j < 0 { // not where its id says: look everywhere
+			all, apiErr := cr.all()
+			if apiErr != nil {
+				return nil, false, apiErr
+			}
+			return pageOf(all, func(it listedItem) string { return it.id }, desc, after, limit, "conversation")
+		}
+		page, next = append(page, items[j+1:]...), k+1
+	}
+	for ; next < len(order) && len(page) <= limit; next++ {
+		items, apiErr := inOrder(order[next])
+		if apiErr != nil {
+			return nil, false, apiErr
+		}
+		page = append(page, items...)
+	}
+	more := len(page) > limit
+	if more {
+		page = page[:limit]
+	}
+	return page, more, nil
+}

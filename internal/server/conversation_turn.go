@@ -1,0 +1,126 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/responses"
+)
+
+// answerInConversation answers POST /v1/responses with a conversation. The
+// conversation is held for the call (a second response at once is OpenAI's
+// 400 conversation_locked: two turns would fork its chat). The turn goes
+// on in the conversation's session (named by its id: one Qwen chat for
+// the whole conversation, continued as previous_response_id continues
+// one), sending the items added since its last response before the
+// request's input; a chat Qwen no longer knows is told the conversation
+// again. Once answered, the response is added to the conversation, before
+// the client is sent its end; a failed one is not.
+func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, req *responsesRequest, d decodedCall) {
+	ctx := r.Context()
+	id, _ := responses.ConversationID(req.ConversationParam) // checked
+	conv, apiErr := s.conversation(ctx, id, "conversation")
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if !req.Stored() {
+		writeError(w, openai.InvalidRequest("store", "invalid_value",
+			"store false is not supported with a conversation: the conversation lists its responses' items, read from the stored responses; leave store out or set it true"))
+		return
+	}
+	if record, _ := recordBodiesHeader(r); !record || !s.cfg.RecordBodies { // checked
+		writeError(w, openai.InvalidRequest("conversation", "invalid_value",
+			"a response in a conversation needs its bodies recorded: the conversation lists its items, and tells them to a new chat, from the record; this one would be recorded without them (X-Record-Bodies: false, or RECORD_BODIES=false)"))
+		return
+	}
+	if d.sessionID != "" && d.sessionID != conv.ID {
+		writeError(w, openai.InvalidRequest("conversation", "session_conflict",
+			"the conversation '%s' is its own session: send X-Session-Id with it only as its id, or not at all", conv.ID))
+		return
+	}
+	unlock, apiErr := s.lockConversation(ctx, conv)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	defer unlock()
+	entries, err := s.deps.Conversations.ConversationEntries(ctx, conv.ID)
+	if err != nil {
+		s.log.Error("read conversation entries", "err", err)
+		writeError(w, conversationUnavailable("read"))
+		return
+	}
+	last := lastResponseEntry(entries)
+	turnReq := req.Request
+	if pending := entries[last+1:]; len(pending) > 0 {
+		items := make([]json.RawMessage, 0, len(pending)+1)
+		for _, e := range pending {
+			items = append(items, e.Item)
+		}
+		items = append(items, inputItemsOf(req.Input)...)
+		turnReq.Input, _ = json.Marshal(items) // JSON already
+		if apiErr := turnReq.ValidateWith(s.storedItems(ctx)); apiErr != nil {
+			apiErr.Message = "the conversation's items added since its last response, then input: " + apiErr.Message
+			writeError(w, apiErr)
+			return
+		}
+	}
+	t, apiErr := s.responsesTurn(ctx, &turnReq, d.body, conv.ID)
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	told := entries[:last+1]
+	t.earlier = func(ctx context.Context) []qp.Message { return s.conversationEarlier(ctx, conv.ID, told) }
+	t.conversation = conv.ID
+	f := t.format.(responsesFormat)
+	f.shell.Conversation = &responses.ConversationRef{ID: conv.ID}
+	f.answered = func(requestID, responseID string) {
+		entry := qp.ConversationEntry{ID: requestID, CreatedAt: s.now(), ResponseID: responseID}
+		err := s.deps.Conversations.AddConversationEntries(context.WithoutCancel(ctx), conv.ID, []qp.ConversationEntry{entry})
+		switch {
+		case errors.Is(err, qp.ErrNotFound):
+			// Deleted while it answered: there is nothing to add it to.
+		case err != nil:
+			s.log.Error("an answered response could not be added to its conversation", "conversation", conv.ID, "response", responseID, "err", err)
+		}
+		unlock() // before the client is sent the end: its next call may follow at once
+	}
+	t.format = f
+	c := s.newCall(w, r, d.body)
+	c.ex.Request.IgnoredParams = d.ignored
+	s.answer(c, t)
+}
+
+// conversationSession reports whether the session is a conversation's (its
+// id is the conversation's): only those named conv_… are looked up.
+func (s *Server) conversationSession(ctx context.Context, sessionID string) bool {
+	if !isConversationID(sessionID) {
+		return false
+	}
+	_, err := s.deps.Conversations.Conversation(ctx, sessionID)
+	return err == nil
+}
+
+// conversationEarlier is what a new chat of the conversation is told: the
+// items of its entries that Qwen was sent (those before and of its last
+// response), as the core's messages.
+func (s *Server) conversationEarlier(ctx context.Context, id string, entries []qp.ConversationEntry) []qp.Message {
+	var items []json.RawMessage
+	for _, e := range entries {
+		if e.ResponseID == "" {
+			items = append(items, e.Item)
+			continue
+		}
+		rec, req, _ := s.conversationResponse(ctx, e)
+		if rec != nil {
+			items = append(items, turnItems(req, rec)...)
+		}
+	}
+	return s.toldAgain(ctx, items, "conversation", id)
+}

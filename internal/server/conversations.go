@@ -1,0 +1,296 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/auth"
+	"qwenproxy/internal/openai"
+	"qwenproxy/internal/responses"
+)
+
+// The Conversations API (client.conversations.*): a conversation is a list
+// of items that responses answered in it (POST /v1/responses with its
+// conversation) continue, each in the conversation's one Qwen chat. Items
+// added directly are kept as sent; a response's items are its recorded
+// call's (input_items and output), so nothing is stored twice. A
+// conversation belongs to the key that made it: another key's is not found.
+
+// maxConversationItems bounds the items one call adds, as OpenAI does.
+const maxConversationItems = 20
+
+// conversationFields are the fields POST /v1/conversations and POST
+// /v1/conversations/{id} take (the latter only metadata).
+var conversationFields = []openai.Field{
+	{Name: "items", Policy: openai.Honoured, Check: openai.CheckArray},
+	{Name: "metadata", Policy: openai.Honoured, Check: openai.CheckMetadata},
+}
+
+// conversationObject is a conversation as the API answers it.
+func conversationObject(c *qp.ConversationObject) map[string]any {
+	meta := c.Metadata
+	if meta == nil {
+		meta = map[string]string{}
+	}
+	return map[string]any{"id": c.ID, "object": "conversation", "created_at": c.CreatedAt.Unix(), "metadata": meta}
+}
+
+// newConversationID names a new conversation: conv_ and 32 hex digits.
+func newConversationID() string {
+	return "conv_" + strings.ReplaceAll(qp.NewID(), "-", "")
+}
+
+// conversationBody reads a Conversations API body (an absent one is {}),
+// checked against conversationFields.
+func (s *Server) conversationBody(w http.ResponseWriter, r *http.Request, dst any) *openai.Error {
+	body, apiErr := s.readJSON(w, r)
+	if apiErr != nil {
+		return apiErr
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}") // the SDK's create() sends no body
+	}
+	if _, apiErr := openai.CheckFields(body, conversationFields); apiErr != nil {
+		return apiErr
+	}
+	return openai.Decode(body, dst)
+}
+
+// createConversation serves POST /v1/conversations: a conversation with its
+// first items (at most 20) and metadata.
+func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Items    json.RawMessage   `json:"items"`
+		Metadata map[string]string `json:"metadata"`
+	}
+	if apiErr := s.conversationBody(w, r, &req); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	now := s.now()
+	var entries []qp.ConversationEntry
+	if !openai.IsNull(req.Items) {
+		var apiErr *openai.Error
+		if entries, apiErr = s.newItemEntries(r.Context(), req.Items, false, now); apiErr != nil {
+			writeError(w, apiErr)
+			return
+		}
+	}
+	c := qp.ConversationObject{ID: newConversationID(), APIKeyID: auth.FromContext(r.Context()).KeyID, CreatedAt: now, Metadata: req.Metadata}
+	if err := s.deps.Conversations.CreateConversation(r.Context(), c, entries); err != nil {
+		s.log.Error("create conversation", "err", err)
+		writeError(w, conversationUnavailable("created"))
+		return
+	}
+	writeJSON(w, http.StatusOK, conversationObject(&c))
+}
+
+// getConversation serves GET /v1/conversations/{id}.
+func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
+	c, apiErr := s.conversation(r.Context(), r.PathValue("id"), "conversation_id")
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	writeJSON(w, http.StatusOK, conversationObject(c))
+}
+
+// updateConversation serves POST /v1/conversations/{id}: its metadata
+// replaced (null clears it).
+func (s *Server) updateConversation(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Items    json.RawMessage `json:"items"`
+		Metadata json.RawMessage `json:"metadata"`
+	}
+	if apiErr := s.conversationBody(w, r, &req); apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if req.Items != nil {
+		writeError(w, openai.InvalidRequest("items", "unknown_parameter", "items are added with POST /v1/conversations/{id}/items, not by an update"))
+		return
+	}
+	if req.Metadata == nil {
+		writeError(w, openai.InvalidRequest("metadata", "missing_required_parameter", "metadata is required (null clears it)"))
+		return
+	}
+	var meta map[string]string
+	_ = json.Unmarshal(req.Metadata, &meta) // checked: an object of strings, or null
+	c, apiErr := s.conversation(r.Context(), r.PathValue("id"), "conversation_id")
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if err := s.deps.Conversations.UpdateConversationMetadata(r.Context(), c.ID, meta); err != nil {
+		if errors.Is(err, qp.ErrNotFound) { // deleted meanwhile
+			writeError(w, conversationNotFound(c.ID, "conversation_id"))
+			return
+		}
+		s.log.Error("update conversation", "err", err)
+		writeError(w, conversationUnavailable("updated"))
+		return
+	}
+	c.Metadata = meta
+	writeJSON(w, http.StatusOK, conversationObject(c))
+}
+
+// deleteConversation serves DELETE /v1/conversations/{id}: the conversation
+// and its items are gone; its responses' calls stay in the history, and
+// their response objects stay served.
+func (s *Server) deleteConversation(w http.ResponseWriter, r *http.Request) {
+	c, apiErr := s.conversation(r.Context(), r.PathValue("id"), "conversation_id")
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	if err := s.deps.Conversations.DeleteConversation(r.Context(), c.ID); err != nil && !errors.Is(err, qp.ErrNotFound) {
+		s.log.Error("delete conversation", "err", err)
+		writeError(w, conversationUnavailable("deleted"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "object": "conversation.deleted", "deleted": true})
+}
+
+// conversation finds the caller's conversation id; param names where the
+// request gave it.
+func (s *Server) conversation(ctx context.Context, id, param string) (*qp.ConversationObject, *openai.Error) {
+	if !strings.HasPrefix(id, "conv_") {
+		return nil, conversationNotFound(id, param)
+	}
+	c, err := s.deps.Conversations.Conversation(ctx, id)
+	if errors.Is(err, qp.ErrNotFound) {
+		return nil, conversationNotFound(id, param)
+	}
+	if err != nil {
+		s.log.Error("read conversation", "err", err)
+		return nil, conversationUnavailable("read")
+	}
+	if c.APIKeyID != auth.FromContext(ctx).KeyID {
+		return nil, conversationNotFound(id, param)
+	}
+	return c, nil
+}
+
+// conversationNotFound is the 404 for a conversation the caller has not.
+func conversationNotFound(id, param string) *openai.Error {
+	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: param, Code: "not_found",
+		Message: fmt.Sprintf("Conversation with id '%s' not found.", clip(id))}
+}
+
+// conversationUnavailable is the 503 for a database that failed a
+// conversation's read or write.
+func conversationUnavailable(what string) *openai.Error {
+	return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+		Message: "the conversation could not be " + what + ": the database is unavailable"}
+}
+
+// conversationLocked is OpenAI's 400 for a conversation another call is
+// answering or adding to.
+func conversationLocked() *openai.Error {
+	return openai.InvalidRequest("conversation", "conversation_locked", "Another process is currently operating on this conversation. Please retry in a few seconds.")
+}
+
+// conversationLease bounds how long one call holds a conversation: a whole
+// call's time (QWEN_MAX_DURATION) and a margin, so that a process that
+// died holding it does not hold it for ever.
+func (s *Server) conversationLease() time.Duration {
+	return max(s.cfg.MaxDuration, 10*time.Minute) + time.Minute
+}
+
+// lockGrace is how long a call waits for a conversation another call holds
+// before it is refused: a call that has just answered lets go of it after
+// its client has its answer (a failure's, or a client that left), and a
+// client's next call may come first.
+const lockGrace = 2 * time.Second
+
+// lockPoll is how often a waiting call tries the lock again.
+const lockPoll = 50 * time.Millisecond
+
+// lockConversation holds c for one call; the returned function lets go of
+// it (and may be called more than once).
+func (s *Server) lockConversation(ctx context.Context, c *qp.ConversationObject) (func(), *openai.Error) {
+	token := qp.NewID()
+	var err error
+	for waited := time.Duration(0); ; waited += lockPoll {
+		now := s.now()
+		err = s.deps.Conversations.LockConversation(ctx, c.ID, token, now, now.Add(s.conversationLease()))
+		if !errors.Is(err, qp.ErrConversationLocked) || waited >= lockGrace {
+			break
+		}
+		t := time.NewTimer(lockPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, conversationLocked()
+		case <-t.C:
+		}
+	}
+	switch {
+	case errors.Is(err, qp.ErrConversationLocked):
+		return nil, conversationLocked()
+	case errors.Is(err, qp.ErrNotFound):
+		return nil, conversationNotFound(c.ID, "conversation")
+	case err != nil:
+		s.log.Error("lock conversation", "err", err)
+		return nil, conversationUnavailable("held")
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			// Also when the client left: the lock must not outlive the call.
+			if err := s.deps.Conversations.UnlockConversation(context.WithoutCancel(ctx), c.ID, token); err != nil {
+				s.log.Warn("a conversation stays locked until its lease runs out", "conversation", c.ID, "err", err)
+			}
+		})
+	}, nil
+}
+
+// newItemEntries checks items (a list of Responses input items, at most
+// 20; at least one when required) as a request's input is checked, and
+// makes their entries.
+func (s *Server) newItemEntries(ctx context.Context, raw json.RawMessage, required bool, now time.Time) ([]qp.ConversationEntry, *openai.Error) {
+	var items []json.RawMessage
+	if json.Unmarshal(raw, &items) != nil { // checked: an array
+		return nil, openai.TypeError("items", "an array of items", raw)
+	}
+	switch {
+	case required && len(items) == 0:
+		return nil, openai.InvalidRequest("items", "missing_required_parameter", "items must hold at least one item")
+	case len(items) > maxConversationItems:
+		return nil, openai.InvalidRequest("items", "array_above_max_length",
+			"Invalid 'items': array too long. Expected an array with maximum length %d, but got an array with length %d instead.", maxConversationItems, len(items))
+	case len(items) == 0:
+		return nil, nil
+	}
+	// Held to what a response's input is held to, but for needing a user
+	// message: an assistant's message alone is an item too.
+	check := responses.Request{Model: "conversation", Input: raw}
+	if apiErr := check.ValidateCountWith(s.storedItems(ctx)); apiErr != nil {
+		apiErr.Param = itemsParam(apiErr.Param)
+		apiErr.Message = itemsParam(apiErr.Message)
+		return nil, apiErr
+	}
+	entries := make([]qp.ConversationEntry, len(items))
+	for i, it := range items {
+		entries[i] = qp.ConversationEntry{ID: qp.NewID(), CreatedAt: now, Item: bytes.TrimSpace(it)}
+	}
+	return entries, nil
+}
+
+// itemsParam names the items field where a check of them as a response's
+// input named input.
+func itemsParam(s string) string {
+	s = strings.ReplaceAll(s, "input[", "items[")
+	if s == "input" {
+		return "items"
+	}
+	return strings.ReplaceAll(s, "input ", "items ")
+}
