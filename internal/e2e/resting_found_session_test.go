@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -26,14 +25,7 @@ func TestACallRefusedWhileEveryAccountRestsIsInTheSessionItsHistoryContinues(t *
 	if resp.StatusCode != 200 {
 		t.Fatalf("first call: %d %s", resp.StatusCode, body)
 	}
-	var first struct {
-		Choices []struct{ Message struct{ Content string } }
-	}
-	if err := json.Unmarshal([]byte(body), &first); err != nil || len(first.Choices) != 1 {
-		t.Fatalf("first answer %s: %v", body, err)
-	}
-	answer, _ := json.Marshal(first.Choices[0].Message.Content)
-	next := `{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":` + string(answer) + `},{"role":"user","content":"and then?"}]}`
+	next := secondTurn(t, body)
 	e.sim.Inject(qwensim.Fault{Status: 502})
 	if resp, body := chatCall(t, e, next, nil); resp.StatusCode != 502 {
 		t.Fatalf("second call: %d %s", resp.StatusCode, body)
@@ -62,13 +54,7 @@ func TestACallOverItsKeysLimitIsInTheSessionItsHistoryContinues(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("first call: %d %s", resp.StatusCode, body)
 	}
-	var first struct {
-		Choices []struct{ Message struct{ Content string } }
-	}
-	if err := json.Unmarshal([]byte(body), &first); err != nil || len(first.Choices) != 1 {
-		t.Fatalf("first answer %s: %v", body, err)
-	}
-	answer, _ := json.Marshal(first.Choices[0].Message.Content)
+	next := secondTurn(t, body)
 	// Another conversation of the key holds its one place.
 	reached := make(chan struct{}, 1)
 	e.sim.Inject(qwensim.Fault{Delay: time.Minute, Reached: reached})
@@ -85,7 +71,6 @@ func TestACallOverItsKeysLimitIsInTheSessionItsHistoryContinues(t *testing.T) {
 		}
 	}()
 	<-reached
-	next := `{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":` + string(answer) + `},{"role":"user","content":"and then?"}]}`
 	resp, body = chatCall(t, e, next, auth)
 	cancel()
 	<-held
@@ -124,4 +109,11 @@ func TestAFirstTurnRefusedWhileEveryAccountRestsIsInTheSessionItsFailureOpened(t
 	if len(rows) != 2 || rows[0].SessionID == "" || rows[1].SessionID != rows[0].SessionID {
 		t.Fatalf("the calls were recorded in sessions %q, %q: want both in the first's", rows[0].SessionID, rows[1].SessionID)
 	}
+}
+
+// secondTurn is the conversation that a first call "hi", answered with
+// body, goes on in: its answer resent, and a new question.
+func secondTurn(t *testing.T, body string) string {
+	t.Helper()
+	return `{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"` + answerOf(t, body) + `"},{"role":"user","content":"and then?"}]}`
 }
