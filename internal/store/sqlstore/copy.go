@@ -27,8 +27,9 @@ type CopyProgress struct {
 const copyPage = 500
 
 // Copy copies everything a proxy records from src into dst: API keys, the
-// stored Qwen credentials (when dst has none), sessions, and every call with
-// its response and bodies, in the order they were made. Writes are
+// stored Qwen credentials (when dst has none), sessions, every call with
+// its response and bodies, in the order they were made, then the response
+// objects their owners deleted and the Conversations API's conversations. Writes are
 // idempotent and go in pages, each committed whole, so a copy that stopped
 // (^C, a lost connection) resumes: run again, it starts after the newest call
 // dst already holds from src. Numeric row ids are renumbered by dst; request
@@ -124,7 +125,7 @@ func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (Co
 		p.Calls += len(page.Items)
 		progress(p)
 		if !page.HasMore {
-			return p, nil
+			return p, copyObjects(ctx, src, dst)
 		}
 		calls.After = page.Next
 	}

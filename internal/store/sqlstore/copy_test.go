@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -178,5 +179,76 @@ func TestCopySaysEachSessionOnceWhenRetentionDeletesItMeanwhile(t *testing.T) {
 		if res.Sessions != 3 || res.SessionsThere != 0 || res.Calls != 3 {
 			t.Fatalf("the copy says %d sessions copied and %d there, %d calls; want 3, 0 and 3", res.Sessions, res.SessionsThere, res.Calls)
 		}
+	})
+}
+
+// A copy keeps what the Responses and Conversations APIs hold beside the
+// calls: a response object its owner deleted stays deleted (it was served
+// again from the destination), and each conversation keeps its metadata and
+// its entries in order (they were left behind: its conv_… id was unknown
+// there). A second copy adds the entries the source gained since, once, and
+// the destination numbers its own after them.
+func TestCopyKeepsConversationsAndDeletedResponses(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		src, dst := storetest.Open(t, storetest.URL(t, "sqlite")), storetest.Open(t, dbURL)
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		sess, call := oneTurn("conv", at)
+		if err := src.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{sess}, Exchanges: []qp.Exchange{call}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := src.DeleteResponseObject(ctx, call.Request.RequestID, at.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		conv := qp.ConversationObject{ID: "conv_copied", APIKeyID: "key-a", CreatedAt: at, Metadata: map[string]string{"topic": "copy"}}
+		item := func(id string) qp.ConversationEntry {
+			return qp.ConversationEntry{ID: id, CreatedAt: at, Item: []byte(`{"type":"message","role":"user","content":"` + id + `"}`)}
+		}
+		if err := src.CreateConversation(ctx, conv, []qp.ConversationEntry{item("first")}); err != nil {
+			t.Fatal(err)
+		}
+		answered := qp.ConversationEntry{ID: call.Request.RequestID, CreatedAt: at, ResponseID: "resp_answered"}
+		if err := src.AddConversationEntries(ctx, conv.ID, []qp.ConversationEntry{answered}); err != nil {
+			t.Fatal(err)
+		}
+		copyAll := func() {
+			t.Helper()
+			if _, err := sqlstore.Copy(ctx, src, dst, func(sqlstore.CopyProgress) {}); err != nil {
+				t.Fatalf("copy: %v", err)
+			}
+		}
+		copyAll()
+		if deleted, err := dst.ResponseObjectDeleted(ctx, call.Request.RequestID); err != nil || !deleted {
+			t.Fatalf("the deleted response object is deleted on the destination: %v (%v)", deleted, err)
+		}
+		got, err := dst.Conversation(ctx, conv.ID)
+		if err != nil || got.APIKeyID != "key-a" || got.Metadata["topic"] != "copy" || !got.CreatedAt.Equal(at) {
+			t.Fatalf("copied conversation %+v (%v)", got, err)
+		}
+		entriesAre := func(want ...string) {
+			t.Helper()
+			entries, err := dst.ConversationEntries(ctx, conv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, e := range entries {
+				ids = append(ids, e.ID)
+			}
+			if fmt.Sprint(ids) != fmt.Sprint(want) {
+				t.Fatalf("entries %v, want %v", ids, want)
+			}
+		}
+		entriesAre("first", call.Request.RequestID)
+
+		if err := src.AddConversationEntries(ctx, conv.ID, []qp.ConversationEntry{item("later")}); err != nil {
+			t.Fatal(err)
+		}
+		copyAll()
+		entriesAre("first", call.Request.RequestID, "later")
+		if err := dst.AddConversationEntries(ctx, conv.ID, []qp.ConversationEntry{item("on-dst")}); err != nil {
+			t.Fatalf("an entry added on the destination after the copy: %v", err)
+		}
+		entriesAre("first", call.Request.RequestID, "later", "on-dst")
 	})
 }

@@ -1,0 +1,141 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// copyObjects copies what the Responses and Conversations APIs keep beside
+// the calls, once the calls are in dst: the response objects their owners
+// deleted (left behind, each was served again from dst) and the
+// conversations with their entries (left behind, a client's conv_… ids
+// were gone). Run again, it adds what dst lacks and keeps what dst has: a
+// conversation dst holds already gets the entries src added since (by
+// their place in it), none twice.
+func copyObjects(ctx context.Context, src, dst *Store) error {
+	if err := copyDeletedResponses(ctx, src, dst); err != nil {
+		return fmt.Errorf("copy deleted responses: %w", err)
+	}
+	if err := copyConversations(ctx, src, dst); err != nil {
+		return fmt.Errorf("copy conversations: %w", err)
+	}
+	return nil
+}
+
+// copyDeletedResponses marks deleted in dst the response objects deleted in
+// src whose calls dst holds (a call the copy could not take has no row to
+// mark).
+func copyDeletedResponses(ctx context.Context, src, dst *Store) error {
+	rows, err := src.read.QueryContext(ctx, `SELECT request_id, deleted_at FROM deleted_responses ORDER BY request_id`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var requestID string
+		var at int64
+		if err := rows.Scan(&requestID, &at); err != nil {
+			return err
+		}
+		if _, err := dst.write.ExecContext(ctx, `INSERT INTO deleted_responses (request_id, deleted_at)
+			SELECT ?, ? WHERE EXISTS (SELECT 1 FROM requests WHERE request_id = ?) ON CONFLICT (request_id) DO NOTHING`,
+			requestID, at, requestID); err != nil {
+			return fmt.Errorf("%s: %w", requestID, err)
+		}
+	}
+	return rows.Err()
+}
+
+// copyConversations copies the conversations a page at a time, each with
+// its entries in one transaction. A conversation's lock is not copied: no
+// call of dst's holds it.
+func copyConversations(ctx context.Context, src, dst *Store) error {
+	after := ""
+	for {
+		ids, err := conversationIDsAfter(ctx, src, after, copyPage)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := copyConversation(ctx, src, dst, id); err != nil {
+				return fmt.Errorf("%s: %w", id, err)
+			}
+		}
+		if len(ids) < copyPage {
+			return nil
+		}
+		after = ids[len(ids)-1]
+	}
+}
+
+func conversationIDsAfter(ctx context.Context, s *Store, after string, n int) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id FROM conversations WHERE id > ? ORDER BY id LIMIT ?`, after, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// copyConversation copies one conversation and the entries dst lacks of it.
+func copyConversation(ctx context.Context, src, dst *Store, id string) error {
+	var keyID, metadata string
+	var created, lastSeq int64
+	if err := src.read.QueryRowContext(ctx, `SELECT key_id, created_at, metadata, last_seq FROM conversations WHERE id = ?`, id).
+		Scan(&keyID, &created, &metadata, &lastSeq); err != nil {
+		return err
+	}
+	rows, err := src.read.QueryContext(ctx, `SELECT seq, entry_id, created_at, item, response_id FROM conversation_entries
+		WHERE conversation_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		seq, created      int64
+		entryID, response string
+		item              sql.NullString
+	}
+	var entries []entry
+	for rows.Next() {
+		var e entry
+		if err := rows.Scan(&e.seq, &e.entryID, &e.created, &e.item, &e.response); err != nil {
+			rows.Close()
+			return err
+		}
+		entries = append(entries, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	tx, err := dst.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, key_id, created_at, metadata, last_seq) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`, id, keyID, created, metadata, lastSeq); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_entries (conversation_id, seq, entry_id, created_at, item, response_id)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id, seq) DO NOTHING`, id, e.seq, e.entryID, e.created, e.item, e.response); err != nil {
+			return err
+		}
+	}
+	// Entries are numbered after the last: dst's numbering goes on past
+	// the copied ones.
+	if _, err := tx.ExecContext(ctx, `UPDATE conversations SET last_seq = ? WHERE id = ? AND last_seq < ?`, lastSeq, id, lastSeq); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
