@@ -238,7 +238,7 @@ type errorDetails struct {
 // errorDetailOf is e as the error object of Anthropic's envelope and error
 // event.
 func errorDetailOf(e *openai.Error) errorDetail {
-	d := errorDetail{Type: errorTypeOf(e), Message: e.Message}
+	d := errorDetail{Type: errorTypeOf(e), Message: e.SentMessage()}
 	if slices.Contains(anthropicCodes, e.Code) {
 		d.Details = &errorDetails{e.Code}
 	}

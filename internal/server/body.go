@@ -22,7 +22,7 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, *open
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return nil, &openai.Error{Status: http.StatusUnsupportedMediaType, Type: openai.TypeInvalidRequest, Code: "unsupported_media_type",
-				Message: fmt.Sprintf("Content-Type must be application/json, not %q", ct)}
+				Message: fmt.Sprintf("Content-Type must be application/json, not %q", clip(ct))}
 		}
 	}
 	body, apiErr := s.readBounded(w, r)

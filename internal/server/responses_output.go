@@ -585,7 +585,7 @@ func (o *responsesOutput) fail(f failure) {
 	if !o.stream || !o.c.events().isOpen() {
 		return
 	}
-	o.resp.Status, o.resp.Error = "failed", &responses.Error{Code: f.api.Code, Message: f.api.Message}
+	o.resp.Status, o.resp.Error = "failed", &responses.Error{Code: f.api.Code, Message: f.api.SentMessage()}
 	if f.api.Status != statusClientClosed {
 		o.closeItem("incomplete") // the answer broke off in it
 		_ = o.write(o.events.Response("response.failed", &o.resp))
