@@ -32,6 +32,18 @@ func oneOf(values ...string) func(string, json.RawMessage) *openai.Error {
 	}
 }
 
+// model is openai.CheckModel in Anthropic's words.
+func model(name string, v json.RawMessage) *openai.Error {
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return typeError(name, "a string", v)
+	}
+	if len(s) > openai.MaxModelName {
+		return openai.InvalidRequest(name, "invalid_value", "%s: must be at most %d characters", name, openai.MaxModelName)
+	}
+	return nil
+}
+
 func text(name string, v json.RawMessage) *openai.Error {
 	var s string
 	if json.Unmarshal(v, &s) != nil {

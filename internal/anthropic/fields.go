@@ -12,7 +12,7 @@ import "qwenproxy/internal/openai"
 // Every field of @anthropic-ai/sdk 1.14's MessageCreateParams is here, and
 // the beta's mcp_servers, context_management, thread and compaction.
 var Fields = []openai.Field{
-	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*`, `claude-*` or `dall-e-*` name it does not map is `DEFAULT_MODEL`)"},
+	{Name: "model", Policy: openai.Honoured, Check: model, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*`, `claude-*` or `dall-e-*` name it does not map is `DEFAULT_MODEL`)"},
 	{Name: "messages", Policy: openai.Honoured, Doc: "text, image, plain-text `document`, `search_result`, `tool_use`, `tool_result` and `thinking` blocks (an assistant's server tool blocks from Anthropic are taken, not read); `role: \"system\"` messages with text, `tool_addition` and `tool_removal` blocks (beta inline tools: the tool set changes from where they stand)"},
 	{Name: "system", Policy: openai.Honoured, Doc: "a string or text blocks, the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "client tools, emulated (a `strict` one's calls validated against its `input_schema`), also Anthropic's `bash_…`, `text_editor_…` and `memory_…` (given their schema); the `web_search_…` server tool lets Qwen search on its own (`auto_search`; forced by `tool_choice`, the turn searches); the tool search tools (`tool_search_tool_regex_…`, `tool_search_tool_bm25_…`) are taken with every tool offered from the start, so `defer_loading` has no effect and a `tool_reference` in a tool result tells the model the tool is there; other server tools and computer use are a 400"},

@@ -188,7 +188,7 @@ func StopReason(finish string) string {
 // (https://docs.anthropic.com/en/api/errors).
 func ErrorType(status int) string {
 	switch status {
-	case http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusUnsupportedMediaType:
+	case http.StatusBadRequest, http.StatusMethodNotAllowed, http.StatusRequestTimeout, http.StatusUnsupportedMediaType:
 		return "invalid_request_error"
 	case http.StatusUnauthorized:
 		return "authentication_error"
@@ -238,7 +238,7 @@ type errorDetails struct {
 // errorDetailOf is e as the error object of Anthropic's envelope and error
 // event.
 func errorDetailOf(e *openai.Error) errorDetail {
-	d := errorDetail{Type: errorTypeOf(e), Message: e.Message}
+	d := errorDetail{Type: errorTypeOf(e), Message: e.SentMessage()}
 	if slices.Contains(anthropicCodes, e.Code) {
 		d.Details = &errorDetails{e.Code}
 	}

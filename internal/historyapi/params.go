@@ -181,6 +181,13 @@ func SessionFilterFrom(q url.Values, now time.Time) (qp.SessionFilter, *openai.E
 	if err := emptyFilter(q); err != nil {
 		return qp.SessionFilter{}, err
 	}
+	// A session's first message is kept to FirstUserMessageMax bytes, so a
+	// longer search matches none; and past 50,000 bytes SQLite refuses the
+	// pattern, which made the client's input a 503 "try again".
+	if search := q.Get("search"); len(search) > qp.FirstUserMessageMax {
+		return qp.SessionFilter{}, openai.InvalidRequest("search", "invalid_filter",
+			"search must be at most %d bytes, the most of a session's first message that is kept, not %d", qp.FirstUserMessageMax, len(search))
+	}
 	rng, err := timeRange(q, now)
 	return qp.SessionFilter{Model: q.Get("model"), Account: q.Get("account"), APIKeyID: q.Get("api_key_id"), Search: q.Get("search"), Range: rng}, err
 }

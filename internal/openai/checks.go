@@ -13,6 +13,14 @@ import (
 // CheckString is the check of a string of at most maxLen bytes.
 func CheckString(maxLen int) func(string, json.RawMessage) *Error { return str(maxLen) }
 
+// MaxModelName bounds the model name a client sends, in every client API:
+// it is echoed in the answer and recorded as the call's model, which the
+// history counts calls by.
+const MaxModelName = 256
+
+// CheckModel is the check of a request's model.
+func CheckModel(name string, v json.RawMessage) *Error { return str(MaxModelName)(name, v) }
+
 // CheckEnum is the check of a string that must be one of values.
 func CheckEnum(values ...string) func(string, json.RawMessage) *Error { return enum(values...) }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"qwenproxy/internal/clip"
 )
 
 // Error types of the OpenAI envelope.
@@ -46,6 +48,25 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Type, e.Message) }
 
+// Bounds of an error as it is sent and recorded. Messages name what the
+// client sent (a role, a sort field, a Content-Type, a query parameter),
+// and a value of megabytes must not come back as an answer, a stream event
+// or a record of megabytes: every message is bounded here, whatever it
+// echoes, rather than at each of the many places that word one.
+const (
+	maxMessageBytes = 1024
+	maxParamBytes   = 256
+)
+
+// SentMessage is the message as the client gets it and the record keeps
+// it: bounded by leaving out its middle, where an echoed value lies, so
+// that what was wrong and what to do stay.
+func (e *Error) SentMessage() string { return clip.Middle(e.Message, maxMessageBytes) }
+
+// SentParam is the param as the client gets it: a query parameter's name
+// is the client's own.
+func (e *Error) SentParam() string { return clip.Head(e.Param, maxParamBytes) }
+
 // MarshalJSON writes the envelope.
 func (e *Error) MarshalJSON() ([]byte, error) {
 	type body struct {
@@ -54,9 +75,10 @@ func (e *Error) MarshalJSON() ([]byte, error) {
 		Param   *string `json:"param"`
 		Code    *string `json:"code"`
 	}
-	b := body{Message: e.Message, Type: e.Type}
+	b := body{Message: e.SentMessage(), Type: e.Type}
 	if e.Param != "" {
-		b.Param = &e.Param
+		param := e.SentParam()
+		b.Param = &param
 	}
 	if e.Code != "" {
 		b.Code = &e.Code

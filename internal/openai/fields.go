@@ -420,7 +420,7 @@ var (
 // tool_choice happen in Validate and tools.ParseSet.
 var ChatFields = []Field{
 	{"messages", Honoured, nil, "the conversation; `image_url` parts (data: URLs; http(s) URLs with `ALLOW_IMAGE_URLS`) go to vision models, a 400 for others; `file` parts (`{\"type\":\"file\",\"file\":{\"file_data\":\"data:application/pdf;base64,…\",\"filename\":…}}`, a PDF or plain text) are uploaded and attached (see Documents in), a `file_id`, or a `file_data` that is no data: URL (Chat Completions has no document by URL; Anthropic's `url` source and the Responses API's `file_url` are fetched, see Documents in), is a 400 `invalid_document`; an assistant's `refusal` (beside a null `content`, or as a `refusal` part) is history, read as what it said; audio parts are a 400"},
-	{"model", Honoured, str(256), "the Qwen model (default `DEFAULT_MODEL`)"},
+	{"model", Honoured, CheckModel, "the Qwen model (default `DEFAULT_MODEL`)"},
 	{"stream", Honoured, boolean, "server-sent events"},
 	{"stream_options", Honoured, streamOptions, "`include_usage` honoured (a usage chunk last, `\"usage\": null` on the others); `include_obfuscation` ignored"},
 	{"reasoning_effort", Honoured, reasoningEffort, "anything but `none`/`minimal` turns on Qwen's thinking (`reasoning_content`)"},
@@ -462,7 +462,7 @@ var ChatFields = []Field{
 // CompletionFields is the policy of every legacy POST /v1/completions field
 // (CompletionNewParams of openai-go v3.98.0).
 var CompletionFields = []Field{
-	{"model", Honoured, str(256), "the Qwen model"},
+	{"model", Honoured, CheckModel, "the Qwen model"},
 	{"prompt", Honoured, nil, "a string, or an array of one string"},
 	{"stream", Honoured, boolean, "server-sent events"},
 	{"stream_options", Honoured, streamOptions, "`include_usage` honoured"},

@@ -105,7 +105,7 @@ func responseFormat(name string, v json.RawMessage) *Error {
 // (ImageGenerateParams of openai-go v3.98.0).
 var ImageFields = []Field{
 	{"prompt", Honoured, str(maxPrompt * 4), "what to draw"},
-	{"model", Honoured, str(256), "a Qwen model that generates images (its `-image` variant is listed), default `DEFAULT_MODEL`"},
+	{"model", Honoured, CheckModel, "a Qwen model that generates images (its `-image` variant is listed), default `DEFAULT_MODEL`"},
 	{"n", Honoured, onlyOne, "only 1"},
 	{"size", Honoured, nil, "`auto` or WIDTHxHEIGHT, sent as the nearest ratio Qwen takes (1:1, 4:3, 3:4, 16:9, 9:16)"},
 	{"response_format", Honoured, responseFormat, "`url` (Qwen's URL of the image) or `b64_json` (the proxy fetches it); without it, `b64_json` for a GPT image model's name (`gpt-image-…`, `chatgpt-image-…`: OpenAI answers those only so), else `url`"},

@@ -9,7 +9,7 @@ import "encoding/json"
 var ImageEditFields = []Field{
 	{"image", Honoured, nil, "one or more image files (also as `image[]` or `image[0]`, `image[1]`, …), at most `IMAGE_MAX_COUNT`, each at most `IMAGE_MAX_BYTES`, checked and uploaded as a vision image is; a text value is a 400"},
 	{"prompt", Honoured, str(maxPrompt * 4), "what to change"},
-	{"model", Honoured, str(256), "a Qwen model that edits images (its `-image-edit` variant is listed), default `DEFAULT_MODEL`"},
+	{"model", Honoured, CheckModel, "a Qwen model that edits images (its `-image-edit` variant is listed), default `DEFAULT_MODEL`"},
 	{"n", Honoured, onlyOne, "only 1"},
 	{"size", Honoured, nil, "`auto` or WIDTHxHEIGHT, sent as the nearest ratio Qwen takes (1:1, 4:3, 3:4, 16:9, 9:16)"},
 	{"response_format", Honoured, responseFormat, "`url` (Qwen's URL of the image) or `b64_json` (the proxy fetches it); without it, `b64_json` for a GPT image model's name (`gpt-image-…`, `chatgpt-image-…`: OpenAI answers those only so) or no model (OpenAI's default edit model is one), else `url`"},

@@ -18,7 +18,7 @@ import (
 // context, instructions or checks the caller meant; log probabilities Qwen
 // never gives. Every field of openai-go v3.98.0's ResponseNewParams is here.
 var Fields = []openai.Field{
-	{Name: "model", Policy: openai.Honoured, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*`, `claude-*` or `dall-e-*` name it does not map is `DEFAULT_MODEL`)"},
+	{Name: "model", Policy: openai.Honoured, Check: openai.CheckModel, Doc: "required: the Qwen model, `MODEL_MAP` applied (a `gpt-*`, `claude-*` or `dall-e-*` name it does not map is `DEFAULT_MODEL`)"},
 	{Name: "input", Policy: openai.Honoured, Doc: "a string or input items: messages, `function_call`, `function_call_output`, `custom_tool_call`, `custom_tool_call_output`, `item_reference`, `additional_tools` (its tools offered from where it stands; `reasoning` items dropped, as are the hosted tools' calls of a conversation begun at OpenAI: `web_search_call`, …; an `image_generation_call` is told as `[an image, generated]`)"},
 	{Name: "instructions", Policy: openai.Honoured, Doc: "the system prompt"},
 	{Name: "tools", Policy: openai.Honoured, Doc: "function and custom tools, emulated (a `strict` function's calls validated against its parameters), also a `namespace` tool's (a call of one carries its `namespace`); `web_search` lets Qwen search on its own (`auto_search`) where the model has it; `image_generation`, forced by `tool_choice` or beside an `-image` model, has Qwen draw the answer as an `image_generation_call` (its settings checked, its `size` sent); other hosted tools are not offered to the model"},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -22,7 +23,7 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, *open
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return nil, &openai.Error{Status: http.StatusUnsupportedMediaType, Type: openai.TypeInvalidRequest, Code: "unsupported_media_type",
-				Message: fmt.Sprintf("Content-Type must be application/json, not %q", ct)}
+				Message: fmt.Sprintf("Content-Type must be application/json, not %q", clip(ct))}
 		}
 	}
 	body, apiErr := s.readBounded(w, r)
@@ -56,21 +57,38 @@ func (s *Server) readBounded(w http.ResponseWriter, r *http.Request) ([]byte, *o
 	// A slow body cannot hold a connection forever (headers have their own
 	// timeout); the deadline is lifted before the answer, which may stream.
 	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout))
 	contentLength := r.ContentLength
 	if contentLength > s.cfg.MaxBodyBytes {
 		contentLength = -1 // refused once the limit is read past
 	}
 	body, err := readBody(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), contentLength)
+	if err != nil {
+		// What is left of the body is not waited for: net/http read it
+		// before answering, with the deadline lifted for as long as the
+		// client kept the connection open, so that a stalled body was
+		// never answered at all.
+		w.Header().Set("Connection", "close")
+		return nil, bodyError(err, body, s.cfg.BodyTimeout)
+	}
 	_ = rc.SetReadDeadline(time.Time{})
+	return body, nil
+}
+
+// bodyError is the client's error for a body that could not be read whole.
+func bodyError(err error, body []byte, timeout time.Duration) *openai.Error {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return nil, tooLarge(tooBig.Limit)
-	case err != nil:
-		return nil, openai.InvalidRequest("", "invalid_body", "could not read the request body: %v", err)
+		return tooLarge(tooBig.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// It said "could not read the request body: read tcp
+		// 127.0.0.1:3000->127.0.0.1:51234: i/o timeout", a 400 that named
+		// neither the limit nor the client's part in it.
+		return &openai.Error{Status: http.StatusRequestTimeout, Type: openai.TypeInvalidRequest, Code: "request_timeout",
+			Message: fmt.Sprintf("the request body did not arrive within %v (%d of its bytes came): a body must be sent whole within that time", timeout, len(body))}
 	}
-	return body, nil
+	return openai.InvalidRequest("", "invalid_body", "could not read the request body: %v", err)
 }
 
 // tooLarge is the 413 for a body over limit (MAX_BODY_BYTES).
@@ -113,6 +131,5 @@ func readBody(r io.Reader, contentLength int64) ([]byte, error) {
 const (
 	// firstBodyBuffer is what a body is given before its bytes arrive.
 	firstBodyBuffer = 64 << 10
-	bodyReadTimeout = time.Minute
 	maxJSONDepth    = 64
 )

@@ -152,7 +152,7 @@ func (c *call) failNow(f failure) {
 	rs := &c.ex.Response
 	rs.Status, rs.ErrorType = qp.StatusError, f.errType
 	c.cause = f.cause
-	rs.ErrorMessage = f.api.Message
+	rs.ErrorMessage = f.api.SentMessage()
 	if rs.HTTPStatus == 0 {
 		rs.HTTPStatus = f.api.Status
 	}

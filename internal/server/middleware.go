@@ -84,8 +84,23 @@ func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) strin
 				m.RequestDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 			}
 		}()
+		boundBody(w, r, s.cfg.BodyTimeout)
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// boundBody gives a request that declares a body BodyTimeout for it to
+// arrive, on every route: after a handler that does not read it (GET
+// /health, a 404), net/http reads what is left of it before it answers,
+// and without a deadline a client that declared a body and sent none held
+// its connection, unanswered, for as long as it kept it open. A handler
+// that reads the body (readBounded) lifts the deadline once it has it. A
+// request without a body gets none: net/http's read that watches for the
+// client leaving would meet it, ending a long answer.
+func boundBody(w http.ResponseWriter, r *http.Request, timeout time.Duration) {
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+	}
 }
 
 // loggedPath is a request's path as the log may show it: an export

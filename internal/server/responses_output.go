@@ -594,7 +594,7 @@ func (o *responsesOutput) fail(f failure) {
 	if !o.stream || !o.c.events().isOpen() {
 		return
 	}
-	o.resp.Status, o.resp.Error = "failed", &responses.Error{Code: f.api.Code, Message: f.api.Message}
+	o.resp.Status, o.resp.Error = "failed", &responses.Error{Code: f.api.Code, Message: f.api.SentMessage()}
 	closed := f.api.Status == statusClientClosed // sent nothing more
 	if !closed && o.open != "message" && o.open != "reasoning" {
 		// A search or an image the answer broke off in ends as failed (or

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"qwenproxy/internal/auth"
+	cliplib "qwenproxy/internal/clip"
 	"qwenproxy/internal/openai"
 )
 
@@ -141,13 +142,8 @@ func notFound(r *http.Request) *openai.Error {
 		Message: fmt.Sprintf("no route for %s %s", clip(r.Method), clip(r.URL.Path))}
 }
 
-// clip bounds what an error message echoes of the client's request: a
-// method, path, id or model name of any length must not make an answer of
-// that length.
-func clip(s string) string {
-	const max = 128
-	if len(s) <= max {
-		return s
-	}
-	return strings.ToValidUTF8(s[:max], "") + "…"
-}
+// clip bounds what an error message echoes of the client's request to its
+// first 128 bytes: a method, path, id or model name is told by its
+// beginning, and the message around it stays whole (every message is
+// bounded as a whole too: openai.Error.SentMessage).
+func clip(s string) string { return cliplib.Head(s, 128) }

@@ -54,6 +54,7 @@ type Upstream interface {
 type Config struct {
 	QueueSize    int           // the recorder's queue, for readiness
 	MaxBodyBytes int64         // request body limit; default 10 MiB
+	BodyTimeout  time.Duration // how long a request body may take to arrive; default a minute
 	ModelsTTL    time.Duration // how long the upstream model list is cached
 	DefaultModel string        // used when a request names none
 	// UpstreamURL is QWEN_BASE_URL (the simulator's under --mock-upstream):
@@ -156,6 +157,9 @@ type Server struct {
 func New(cfg Config, deps Deps) *Server {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 10 << 20
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = time.Minute
 	}
 	if cfg.DefaultModel == "" {
 		cfg.DefaultModel = "qwen3-max"

@@ -1,9 +1,6 @@
 package tools
 
-import (
-	"fmt"
-	"slices"
-)
+import "fmt"
 
 // Change is one change of the tool set partway through a conversation:
 // Anthropic's tool_addition and tool_removal blocks (in role "system"
@@ -32,40 +29,57 @@ func (s *Set) Apply(changes []Change) *FieldError {
 	if len(changes) == 0 {
 		return nil
 	}
+	// Each tool's place is kept in a map, and a removal only marks its
+	// place, the list closed up once at the end: a look through the list
+	// per change (and a copy of it per removal) took seconds of CPU for a
+	// request of tens of thousands of changes.
 	declared := make(map[string]Tool, len(s.Tools)+len(changes))
-	for _, t := range s.Tools {
+	place := make(map[string]int, len(s.Tools)+len(changes))
+	removed := make([]bool, len(s.Tools), len(s.Tools)+len(changes))
+	for i, t := range s.Tools {
 		declared[t.Name] = t
+		place[t.Name] = i
+	}
+	offer := func(t Tool) {
+		if i, ok := place[t.Name]; ok {
+			s.Tools[i] = t
+			return
+		}
+		place[t.Name] = len(s.Tools)
+		s.Tools = append(s.Tools, t)
+		removed = append(removed, false)
 	}
 	for _, c := range changes {
 		switch {
 		case c.Tool != nil:
 			declared[c.Tool.Name] = *c.Tool
-			if i := s.index(c.Tool.Name); i >= 0 {
-				s.Tools[i] = *c.Tool
-			} else {
-				s.Tools = append(s.Tools, *c.Tool)
-			}
+			offer(*c.Tool)
 		case c.Remove:
 			if _, ok := declared[c.Name]; !ok {
 				return unresolved(c)
 			}
-			s.Tools = slices.DeleteFunc(s.Tools, func(t Tool) bool { return t.Name == c.Name })
+			if i, ok := place[c.Name]; ok {
+				removed[i] = true
+				delete(place, c.Name)
+			}
 		default:
 			t, ok := declared[c.Name]
 			if !ok {
 				return unresolved(c)
 			}
-			if s.index(c.Name) < 0 {
-				s.Tools = append(s.Tools, t)
+			if _, ok := place[c.Name]; !ok {
+				offer(t)
 			}
 		}
 	}
+	kept := s.Tools[:0]
+	for i, t := range s.Tools {
+		if !removed[i] {
+			kept = append(kept, t)
+		}
+	}
+	s.Tools = kept
 	return nil
-}
-
-// index is where s holds the tool called name, or -1.
-func (s *Set) index(name string) int {
-	return slices.IndexFunc(s.Tools, func(t Tool) bool { return t.Name == name })
 }
 
 func unresolved(c Change) *FieldError {

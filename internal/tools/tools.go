@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"sync"
 
 	"qwenproxy/internal/typeerror"
@@ -200,17 +199,28 @@ func (s *Set) allow(a allowedTools, param string) *FieldError {
 	if len(a.Tools) == 0 {
 		return &FieldError{Param: param + ".tools", Message: "must name at least one tool"}
 	}
+	// The tools by name, and the names kept, in maps: a look through the
+	// tools (and through those kept) per allowed tool took seconds of CPU
+	// for tens of thousands of them.
+	byName := make(map[string]*Tool, len(s.Tools))
+	for i := range s.Tools {
+		if _, ok := byName[s.Tools[i].Name]; !ok { // the first, as Lookup
+			byName[s.Tools[i].Name] = &s.Tools[i]
+		}
+	}
 	keep := make([]Tool, 0, len(a.Tools))
+	kept := make(map[string]bool, len(a.Tools))
 	for i, t := range a.Tools {
 		name := cmp.Or(t.Function.Name, t.Custom.Name, t.Name)
 		if t.Type == "" { // absent or null
 			return &FieldError{Param: fmt.Sprintf("%s.tools[%d].type", param, i), Code: "missing_required_parameter", Message: "is required: function or custom"}
 		}
-		tool, ok := s.Lookup(name)
+		tool, ok := byName[name]
 		if !ok || t.Type != kindOf(tool) {
 			return &FieldError{Param: fmt.Sprintf("%s.tools[%d]", param, i), Message: fmt.Sprintf("must name a function or custom tool among the tools, by its type (%q is not one of type %q)", name, t.Type)}
 		}
-		if !slices.ContainsFunc(keep, func(k Tool) bool { return k.Name == name }) {
+		if !kept[name] {
+			kept[name] = true
 			keep = append(keep, *tool)
 		}
 	}
