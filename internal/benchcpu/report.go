@@ -1,6 +1,7 @@
 // Package benchcpu reads the CPU time a benchmark spends: the whole
 // process's, user and system, so that work in other goroutines (a server,
-// its writer, a canned upstream) counts too. Only benchmarks use it.
+// its writer, a canned upstream) counts too. Benchmarks use it, and tests
+// that hold a cost to its growth (a ratio of two runs, not a time).
 package benchcpu
 
 import "testing"
