@@ -40,6 +40,9 @@ func (s *Server) decodeCall(w http.ResponseWriter, r *http.Request, req validato
 	if apiErr == nil {
 		d.sessionID, apiErr = sessionHeader(r)
 	}
+	if apiErr == nil && d.sessionID != "" && !inConversation(req) {
+		apiErr = s.conversationSessionNamed(r.Context(), d.sessionID)
+	}
 	if apiErr == nil {
 		_, apiErr = recordBodiesHeader(r)
 	}

@@ -107,6 +107,29 @@ func (s *Server) conversationSession(ctx context.Context, sessionID string) bool
 	return err == nil
 }
 
+// inConversation reports whether req is a response answered in a
+// conversation (which names its own session).
+func inConversation(req validator) bool {
+	c, ok := req.(interface{ InConversation() bool })
+	return ok && c.InConversation()
+}
+
+// conversationSessionNamed refuses an X-Session-Id naming a conversation of
+// the caller's outside that conversation: the call would go on in the
+// conversation's Qwen chat, whose next response would then see a turn the
+// conversation's listing has not. Another key's conversation is not
+// refused (nor revealed): its call gets a session of its own.
+func (s *Server) conversationSessionNamed(ctx context.Context, sessionID string) *openai.Error {
+	if !isConversationID(sessionID) {
+		return nil
+	}
+	if _, apiErr := s.conversation(ctx, sessionID, "X-Session-Id"); apiErr != nil {
+		return nil
+	}
+	return openai.InvalidRequest("X-Session-Id", "session_conflict",
+		"X-Session-Id names the conversation '%s', whose Qwen chat goes on only with its responses: answer in it with POST /v1/responses and conversation, or name another session", sessionID)
+}
+
 // conversationEarlier is what a new chat of the conversation is told: the
 // items of its entries that Qwen was sent (those before and of its last
 // response), as the core's messages.

@@ -699,6 +699,15 @@ func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, 
 		return
 	}
 	answer := out.message()
+	if t.conversation != "" {
+		// Only the conversation's responses go on in its chat: a history
+		// resent to another API must not find it (keyless, it is found by
+		// its id alone), or the conversation's next response would see a
+		// turn its listing has not.
+		callIDs, callNames := callsOf(answer)
+		turn.Advance(parent, "", callIDs, callNames)
+		return
+	}
 	if t.compacts {
 		// The summary is all the client keeps: its next request begins
 		// with it (its text, as the compaction block is read back).
@@ -713,11 +722,17 @@ func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, 
 		msgs, answer = msgs[:len(msgs)-1], &whole
 	}
 	keyedAnswer := keyed(set, []qp.Message{*answer})
-	var callIDs, callNames []string // what the results of the answer's calls will name, and their tools
+	callIDs, callNames := callsOf(answer)
+	turn.Advance(parent, session.Key(keyed(set, msgs), &keyedAnswer[0]), callIDs, callNames)
+}
+
+// callsOf returns what the results of the answer's calls will name, and
+// their tools.
+func callsOf(answer *qp.Message) (callIDs, callNames []string) {
 	for _, tc := range answer.ToolCalls {
 		callIDs, callNames = append(callIDs, tc.ID), append(callNames, tc.Name)
 	}
-	turn.Advance(parent, session.Key(keyed(set, msgs), &keyedAnswer[0]), callIDs, callNames)
+	return callIDs, callNames
 }
 
 // keyed returns msgs as session.Key takes them: each tool call's arguments
