@@ -273,7 +273,7 @@ func (s *Server) newItemEntries(ctx context.Context, raw json.RawMessage, requir
 	// Held to what a response's input is held to, but for needing a user
 	// message: an assistant's message alone is an item too.
 	check := responses.Request{Model: "conversation", Input: raw}
-	if apiErr := check.ValidateCountWith(s.storedItems(ctx)); apiErr != nil {
+	if apiErr := check.ValidateCountWith(s.storedItems(ctx)); apiErr != nil && !tellsNothing(apiErr) {
 		apiErr.Param = itemsParam(apiErr.Param)
 		apiErr.Message = itemsParam(apiErr.Message)
 		return nil, apiErr
@@ -283,6 +283,13 @@ func (s *Server) newItemEntries(ctx context.Context, raw json.RawMessage, requir
 		entries[i] = qp.ConversationEntry{ID: qp.NewID(), CreatedAt: now, Item: bytes.TrimSpace(it)}
 	}
 	return entries, nil
+}
+
+// tellsNothing reports whether the check refused the items only for telling
+// the model nothing (reasoning items, a hosted tool's call): they are items
+// of the conversation all the same, as at OpenAI, listed as sent.
+func tellsNothing(apiErr *openai.Error) bool {
+	return apiErr.Param == "input" && apiErr.Code == "missing_required_parameter"
 }
 
 // itemsParam names the items field where a check of them as a response's
