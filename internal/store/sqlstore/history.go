@@ -160,7 +160,8 @@ func (s *Store) SessionRecord(ctx context.Context, id string) (*qp.SessionRecord
 	return &rec, nil
 }
 
-// DeleteSession deletes a session and, by cascade, its calls.
+// DeleteSession deletes a session and, by cascade, its calls, and the
+// Conversations API conversation it is, if any.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	// A deleted or replaced SQLite file: the delete would change only the
 	// file no one opens again, and the session would come back with it.
@@ -195,6 +196,15 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	}
 	if err := mustAffect(res, "delete session", id); err != nil {
 		return err
+	}
+	// A Conversations API conversation is its session (named by its id):
+	// without its calls it would list none of its responses, and its next
+	// response would go on in a new chat told nothing of them. It goes too.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_entries WHERE conversation_id = ?`, id); err != nil {
+		return fmt.Errorf("delete session %s: its conversation's entries: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM conversations WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("delete session %s: its conversation: %w", id, err)
 	}
 	if err := rebuildRollups(ctx, tx, buckets); err != nil {
 		return err
