@@ -82,7 +82,7 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	g := &guard{write: write, stat: os.Stat}
-	s := sqlstore.New(sqlstore.Config{Dialect: dialect{}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.last})
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{path: path}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.last})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		if why := whyNotWritable(path, syscall.Access); why != "" {
@@ -387,7 +387,7 @@ func dsn(path string, opt Options, writer bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	// About 40 MB of WAL between checkpoints, whatever the file's pages.
-	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", 40<<20/filePageSize(path)))
+	q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", walCheckpointBytes/filePageSize(path)))
 	q.Add("_pragma", "foreign_keys(1)")
 	// Statement journals (a multi-row INSERT … ON CONFLICT keeps one) in
 	// memory, not in a temporary file written on every batch.
@@ -407,8 +407,9 @@ func dsn(path string, opt Options, writer bool) string {
 // dialect is SQLite's side of the shared SQL. One process owns the file's
 // writes through its single write connection, so the locks between
 // processes that PostgreSQL needs are no-ops here: BEGIN IMMEDIATE already
-// serialises writers.
-type dialect struct{}
+// serialises writers. path is the database file's (empty for a store that
+// only reads).
+type dialect struct{ path string }
 
 func (dialect) Name() string { return "sqlite" }
 

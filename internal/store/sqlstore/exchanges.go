@@ -39,6 +39,9 @@ func (s *Store) WriteExchanges(ctx context.Context, batch []qp.Exchange) error {
 // qp.ErrDatabaseBusy.
 func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 	defer func() {
+		if err == nil {
+			s.checkpointIfCrowded(ctx)
+		}
 		switch {
 		case err == nil:
 		case s.dialect.Refuses(err):
