@@ -40,6 +40,9 @@ type Deps struct {
 	// for none) may still read the history when the ticket is used; nil:
 	// always.
 	KeyValid func(ctx context.Context, keyID string) bool
+	// Conversations reads a Conversations API conversation's entries: its
+	// session's transcript shows the items its responses sent (nil: none).
+	Conversations ConversationEntries
 }
 
 // API serves the history routes.

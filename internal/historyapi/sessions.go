@@ -113,9 +113,14 @@ func (a *API) SessionTranscript(w http.ResponseWriter, r *http.Request) {
 		a.storeFailed(w, err)
 		return
 	}
+	sent, err := ReadConversationSent(r.Context(), a.d.Conversations, rec.ID)
+	if err != nil {
+		a.storeFailed(w, err)
+		return
+	}
 	data := make([]TurnJSON, 0, len(res.Items))
 	for i := range res.Items {
-		data = append(data, Turn(&res.Items[i]))
+		data = append(data, sent.Turn(&res.Items[i]))
 	}
 	env := envelopeOf(res, o, qp.TimeRange{}, data)
 	env.SessionID = rec.ID

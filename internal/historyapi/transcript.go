@@ -26,6 +26,10 @@ type MessageJSON struct {
 	// IsError marks a tool result its client sent as a failure
 	// (Anthropic's is_error: a command that failed, a file not found).
 	IsError bool `json:"is_error,omitempty"`
+	// FromConversation marks an item of a Conversations API conversation
+	// (added with POST /v1/conversations or …/items) that the call sent
+	// before its request's input: it is not in the request's body.
+	FromConversation bool `json:"from_conversation,omitempty"`
 }
 
 // ToolCallJSON is a tool call an answer made.

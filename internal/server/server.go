@@ -178,7 +178,8 @@ func New(cfg Config, deps Deps) *Server {
 		s.keyCalls = keylimit.New(keylimit.Options{Log: deps.Log})
 	}
 	s.history = historyapi.New(historyapi.Deps{History: deps.History, Tickets: deps.Tickets, Sessions: deps.Sessions, Recorder: deps.Recorder,
-		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }, KeyValid: s.mayReadHistory})
+		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }, KeyValid: s.mayReadHistory,
+		Conversations: deps.Conversations})
 	return s
 }
 
