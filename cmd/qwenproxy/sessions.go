@@ -103,6 +103,13 @@ func showSession(ctx context.Context, c *cli, rec *qp.SessionRecord, calls, full
 	if transcript {
 		printSessionHeader(c.stdout, rec)
 	}
+	var sent historyapi.ConversationSent
+	if !calls {
+		var err error
+		if sent, err = historyapi.ReadConversationSent(ctx, c.store, rec.ID); err != nil {
+			return err
+		}
+	}
 	var turns []historyapi.TurnJSON
 	var items []qp.RequestRecord
 	o := qp.ListOptions{Limit: 200, Asc: true, Bodies: !calls, NoTotal: true}
@@ -112,7 +119,7 @@ func showSession(ctx context.Context, c *cli, rec *qp.SessionRecord, calls, full
 			return err
 		}
 		for i := range page.Items {
-			turn := historyapi.Turn(&page.Items[i])
+			turn := sent.Turn(&page.Items[i])
 			switch {
 			case transcript:
 				printTranscript(c.stdout, []historyapi.TurnJSON{turn}, fullReasoning)

@@ -72,6 +72,9 @@ func printMessage(w io.Writer, m historyapi.MessageJSON, fullReasoning bool) {
 			label += " (" + m.ToolCallID + ")"
 		}
 	}
+	if m.FromConversation { // sent from the conversation's items, not the request's body
+		label += " (conversation item)"
+	}
 	fmt.Fprintf(w, "%s\n", cell(label))
 	if m.Reasoning != "" {
 		if fullReasoning {
