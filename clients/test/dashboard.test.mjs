@@ -1505,3 +1505,37 @@ test("a conversation's failed export says so", async () => {
     if (!stopped) await open.stop();
   }
 });
+
+// A Conversations API conversation's page showed each turn's request input
+// alone: the conversation's items its response sent to Qwen first ("Remember
+// kiwi.") were missing. They are shown first, marked as the conversation's.
+test("a conversation's items show in the turn that sent them", async () => {
+  const open = await startProxy();
+  const fresh = await context.newPage();
+  const errors = [];
+  fresh.on('pageerror', (e) => errors.push(e.message));
+  const post = async (path, body) => {
+    const resp = await fetch(open.baseURL + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const text = await resp.text();
+    assert.equal(resp.status, 200, text);
+    return JSON.parse(text);
+  };
+  try {
+    const conv = await post('/conversations', { items: [{ role: 'user', content: 'Remember kiwi.' }] });
+    await post('/responses', { model: 'qwen3-max', input: 'What fruit?', conversation: conv.id });
+    await fresh.goto(open.root + '/ui/#/conversations/' + encodeURIComponent(conv.id));
+    await fresh.locator('.turnmeta').waitFor();
+    const users = fresh.locator('.msg.user');
+    assert.equal(await users.count(), 2);
+    assert.equal(await users.nth(0).getAttribute('data-from'), 'conversation');
+    assert.equal(await users.nth(0).locator('.role').textContent(), 'user · conversation item');
+    assert.match(await users.nth(0).innerText(), /Remember kiwi\./);
+    assert.equal(await users.nth(1).getAttribute('data-from'), null);
+    assert.equal(await users.nth(1).locator('.role').textContent(), 'user');
+    assert.match(await users.nth(1).innerText(), /What fruit\?/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await fresh.close();
+    await open.stop();
+  }
+});

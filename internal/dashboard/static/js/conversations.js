@@ -210,8 +210,12 @@ function turn(t) {
 
 function message(m) {
   const role = m.role === "tool" ? (m.is_error ? "tool result (failed)" : "tool result") : m.role;
-  return h("div.msg." + (m.role || "assistant"), { dataset: { role: m.role } },
-    h("div.role", role + (m.name ? " · " + m.name : ""), m.tool_call_id ? h("span.muted.mono", " · " + m.tool_call_id) : null),
+  // An item of a Conversations API conversation, sent before the request's
+  // input: it is in no request body, so the call's page does not show it.
+  const from = m.from_conversation ? { from: "conversation" } : {};
+  return h("div.msg." + (m.role || "assistant"), { dataset: { role: m.role, ...from } },
+    h("div.role", role + (m.name ? " · " + m.name : ""), m.tool_call_id ? h("span.muted.mono", " · " + m.tool_call_id) : null,
+      m.from_conversation ? h("span.muted", " · conversation item") : null),
     m.reasoning ? h("details.reasoning", h("summary", `Reasoning (${m.reasoning.length} characters)`), h("div.text", { dir: "auto" }, m.reasoning)) : null,
     m.content ? clipped("div.text", m.content, "div") : null,
     (m.tool_calls || []).map((c) => h("div.toolcall", { dataset: { tool: c.name } },
