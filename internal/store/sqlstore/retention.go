@@ -74,8 +74,36 @@ func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64, idle boo
 			return fmt.Errorf("delete empty sessions: %w", err)
 		}
 	}
+	if err := deleteOldConversations(ctx, tx, deleted); err != nil {
+		return fmt.Errorf("delete empty sessions: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
+	}
+	return nil
+}
+
+// oldConversation is the condition that a Conversations API conversation
+// c had nothing added since before the oldest call kept (one argument: the
+// bound of the calls just deleted, when none is kept): its responses' calls
+// are gone, and so would be the items it was given, had they been calls.
+const oldConversation = `COALESCE((SELECT MAX(e.created_at) FROM conversation_entries e WHERE e.conversation_id = c.id), c.created_at)
+	< COALESCE((SELECT MIN(timestamp) FROM requests), ?)`
+
+// deleteOldConversations deletes, with their entries, the conversations
+// retention has left behind (oldConversation): kept, a conversation whose
+// calls retention deleted listed none of its responses, and the items added
+// to it stayed for good, outside the limits retention keeps by age and size.
+func deleteOldConversations(ctx context.Context, tx *txn, deleted int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_entries WHERE conversation_id IN
+		(SELECT c.id FROM conversations c WHERE `+oldConversation+`)`, deleted); err != nil {
+		return fmt.Errorf("delete old conversations' entries: %w", err)
+	}
+	// Their entries gone, each is judged by when it was made, which is no
+	// later than its newest entry.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM conversations WHERE id IN
+		(SELECT c.id FROM conversations c WHERE `+oldConversation+`)`, deleted); err != nil {
+		return fmt.Errorf("delete old conversations: %w", err)
 	}
 	return nil
 }
