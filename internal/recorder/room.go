@@ -3,6 +3,8 @@ package recorder
 import (
 	"fmt"
 	"path/filepath"
+
+	"qwenproxy/internal/diskroom"
 )
 
 // MinFreeBytes is the free space, on the file system of each file the
@@ -19,7 +21,7 @@ const MinFreeBytes = 1 << 20
 func (r *Recorder) Room() string {
 	free := r.opt.FreeSpace
 	if free == nil {
-		free = freeSpace
+		free = diskroom.Free
 	}
 	files := append([]string(nil), r.opt.Disks...)
 	if r.opt.SpoolPath != "" {

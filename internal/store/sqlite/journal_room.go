@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+
+	"qwenproxy/internal/diskroom"
 )
 
 // walCheckpointBytes is about how large the WAL grows before SQLite
@@ -31,7 +33,7 @@ func (d dialect) JournalCrowded() bool {
 	if err != nil || wal.Size() < crowdedWALBytes {
 		return false
 	}
-	free, err := freeSpace(filepath.Dir(d.path))
+	free, err := diskroom.Free(filepath.Dir(d.path))
 	return err == nil && free < walCheckpointBytes
 }
 

@@ -1,15 +1,15 @@
 //go:build unix
 
-package sqlite
+package diskroom
 
 import (
 	"fmt"
 	"syscall"
 )
 
-// freeSpace is the bytes an unprivileged process may still write on the
-// file system of dir.
-func freeSpace(dir string) (uint64, error) {
+// Free is the bytes an unprivileged process may still write on the file
+// system of dir.
+func Free(dir string) (uint64, error) {
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(dir, &st); err != nil {
 		return 0, fmt.Errorf("statfs %s: %w", dir, err)
