@@ -846,6 +846,17 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 			}
 			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, j, field), "missing_required_parameter",
 				"%s[%d] (type %q) is missing its %s field", param, j, part.Type, field)
+		case part.Type == "input_image" && images && isRecordRef(part.ImageURL),
+			part.Type == "input_file" && images && isRecordRef(part.FileData):
+			// The proxy's own listing sent back (a client keeping its
+			// history in a conversation): the bytes are gone, so the
+			// part is told as not kept, as a rebuilt conversation tells it.
+			ref := part.ImageURL
+			if part.Type == "input_file" {
+				ref = part.FileData
+			}
+			what, _ := RecordRef(ref)
+			texts = append(texts, NotKept(what))
 		case part.Type == "input_image" && images:
 			u := part.ImageURL
 			if !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"qwenproxy/internal/redact"
+	"qwenproxy/internal/responses"
 )
 
 // imagesNotKept rewrites the input items of a rebuilt conversation so that
@@ -76,7 +77,7 @@ func partsNotKept(raw json.RawMessage) (json.RawMessage, bool) {
 		if what == "" || strings.Contains(url, redact.Placeholder) {
 			what = noun
 		}
-		text, _ := json.Marshal("[" + what + ": not kept by the proxy, so not attached again]")
+		text, _ := json.Marshal(responses.NotKept(what))
 		parts[j] = map[string]json.RawMessage{"type": json.RawMessage(`"input_text"`), "text": text}
 		changed = true
 	}
