@@ -103,22 +103,32 @@ func (s *Store) DeleteConversation(ctx context.Context, id string) error {
 		return fmt.Errorf("delete conversation %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	// Explicitly, not by the foreign key's cascade: SQLite enforces it
-	// only where foreign_keys is on.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_entries WHERE conversation_id = ?`, id); err != nil {
-		return fmt.Errorf("delete conversation %s: entries: %w", id, err)
-	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM conversations WHERE id = ?`, id)
+	deleted, err := deleteConversationRows(ctx, tx, id)
 	if err != nil {
 		return fmt.Errorf("delete conversation %s: %w", id, err)
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
+	if !deleted {
 		return fmt.Errorf("delete conversation %s: %w", id, qp.ErrNotFound)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete conversation %s: %w", id, err)
 	}
 	return nil
+}
+
+// deleteConversationRows deletes conversation id and its entries in tx,
+// and reports whether there was one. The entries go explicitly, not by the
+// foreign key's cascade: SQLite enforces it only where foreign_keys is on.
+func deleteConversationRows(ctx context.Context, tx *txn, id string) (bool, error) {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_entries WHERE conversation_id = ?`, id); err != nil {
+		return false, fmt.Errorf("entries: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM conversations WHERE id = ?`, id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return err != nil || n > 0, nil
 }
 
 // AddConversationEntries appends entries after the conversation's last: its

@@ -200,10 +200,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	// A Conversations API conversation is its session (named by its id):
 	// without its calls it would list none of its responses, and its next
 	// response would go on in a new chat told nothing of them. It goes too.
-	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_entries WHERE conversation_id = ?`, id); err != nil {
-		return fmt.Errorf("delete session %s: its conversation's entries: %w", id, err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM conversations WHERE id = ?`, id); err != nil {
+	if _, err := deleteConversationRows(ctx, tx, id); err != nil {
 		return fmt.Errorf("delete session %s: its conversation: %w", id, err)
 	}
 	if err := rebuildRollups(ctx, tx, buckets); err != nil {
