@@ -185,7 +185,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	keyCalls := keylimit.New(keylimit.Options{Store: keyCallStore, Log: log})
 	sorts := historyapi.SortFields{}
 	sorts.Sessions, sorts.Requests, sorts.Responses = sqlstore.SortFields()
-	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, UpstreamURL: cfg.QwenBaseURL, ModelMap: cfg.ModelMap, Sorts: sorts,
+	a.api = server.New(server.Config{QueueSize: cfg.RecorderQueueSize, MaxBodyBytes: cfg.MaxBodyBytes, MaxInFlight: cfg.MaxInFlight, ModelsTTL: cfg.ModelsCacheTTL, DefaultModel: cfg.DefaultModel, UpstreamURL: cfg.QwenBaseURL, ModelMap: cfg.ModelMap, Sorts: sorts,
 		RecordBodies: cfg.RecordBodies, CORSOrigins: cfg.CORSOrigins, LoopbackOnly: loopback(cfg.Host), AllowedHosts: cfg.AllowedHosts, StreamKeepAlive: cfg.StreamKeepAlive,
 		RecorderSync: cfg.RecorderSync, RecordingRequired: cfg.RecordingRequired, MaxDuration: cfg.QwenMaxDuration, RecordMaxBodyBytes: cfg.RecordMaxBodyBytes,
 		Capabilities: server.CapabilitiesConfig{SearchSources: cfg.SearchSources, AllowImageURLs: cfg.AllowImageURLs, ImageMaxBytes: cfg.ImageMaxBytes, ImageMaxCount: cfg.ImageMaxCount,
@@ -193,6 +193,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 			DocumentMaxBytes: cfg.DocumentMaxBytes, ContextFileBytes: cfg.ContextFileBytes}},
 		server.Deps{Upstream: upstream, Credentials: creds, Accounts: a.accounts, Sessions: sessions, Recorder: a.recorder, Store: a.store, History: a.store, Tickets: a.store, ResponseObjects: a.store, Conversations: a.store,
 			Keys: keys, KeyCalls: keyCalls, Metrics: m, Log: log})
+	m.Observe("qwenproxy_requests_in_flight", "Requests with a body in progress (MAX_IN_FLIGHT bounds them).", prometheus.GaugeValue,
+		func() float64 { return float64(a.api.InFlight()) })
 
 	a.http = &http.Server{
 		Handler:           a.api.Handler(),

@@ -84,6 +84,7 @@ type Config struct {
 	LogFormat string
 
 	MaxBodyBytes      int64
+	MaxInFlight       int
 	ModelsCacheTTL    time.Duration
 	DefaultModel      string
 	ModelMap          []modelmap.Rule
@@ -165,6 +166,7 @@ func (c *Config) settings() []setting {
 		{"LOG_LEVEL", "info", "debug, info, warn or error", oneOf(&c.LogLevel, "debug", "info", "warn", "error")},
 		{"LOG_FORMAT", "text", "text or json", oneOf(&c.LogFormat, "text", "json")},
 		{"MAX_BODY_BYTES", "10485760", "largest accepted request body", integer64(&c.MaxBodyBytes, 1)},
+		{"MAX_IN_FLIGHT", "1024", "requests with a body (model calls, token counts, …) in progress at once; beyond it one is answered 503 at once, with Retry-After, before its body is read", integer(&c.MaxInFlight, 1, 1_000_000)},
 		{"MODELS_CACHE_TTL", "300000", "ms the upstream model list is cached", millis(&c.ModelsCacheTTL, 1)},
 		{"DEFAULT_MODEL", "qwen3-max", "model used when a request names none, or a claude-*, gpt-* or dall-e-* name MODEL_MAP does not map", str(&c.DefaultModel)},
 		{"MODEL_MAP", "", "comma-separated pattern=qwen-model pairs mapping the model names clients send (* matches anything), e.g. claude-*=qwen3-coder-plus,gpt-*=qwen3-max", modelMap(&c.ModelMap)},

@@ -31,8 +31,11 @@ type Metrics struct {
 	// KeyConcurrencyRefused counts calls refused because their key had
 	// its limit of calls in flight, by route (the model routes: bounded).
 	KeyConcurrencyRefused *prometheus.CounterVec
-	BatchSize             prometheus.Histogram
-	CommitSeconds         prometheus.Histogram
+	// InFlightRefused counts requests refused because MAX_IN_FLIGHT
+	// requests were in progress.
+	InFlightRefused prometheus.Counter
+	BatchSize       prometheus.Histogram
+	CommitSeconds   prometheus.Histogram
 }
 
 var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}
@@ -59,11 +62,13 @@ func New() *Metrics {
 		Help: "Streamed answers being sent now."})
 	m.KeyConcurrencyRefused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qwenproxy_key_concurrency_refused_total",
 		Help: "Calls refused at once (429) because their API key had as many calls in flight as its limit allows, by route."}, []string{"route"})
+	m.InFlightRefused = prometheus.NewCounter(prometheus.CounterOpts{Name: "qwenproxy_requests_refused_in_flight_total",
+		Help: "Requests refused at once (503) because as many requests with a body as MAX_IN_FLIGHT allows were in progress."})
 	m.BatchSize = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qwenproxy_recorder_batch_size",
 		Help: "Calls and session states per recorder transaction.", Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500}})
 	m.CommitSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "qwenproxy_recorder_commit_seconds",
 		Help: "Time to write one recorder batch.", Buckets: latencyBuckets})
-	m.reg.MustRegister(m.Requests, m.RequestDuration, m.TTFT, m.UpstreamCalls, m.Tokens, m.CallErrors, m.ActiveStreams, m.KeyConcurrencyRefused, m.BatchSize,
+	m.reg.MustRegister(m.Requests, m.RequestDuration, m.TTFT, m.UpstreamCalls, m.Tokens, m.CallErrors, m.ActiveStreams, m.KeyConcurrencyRefused, m.InFlightRefused, m.BatchSize,
 		m.CommitSeconds, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

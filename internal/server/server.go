@@ -55,6 +55,9 @@ type Config struct {
 	QueueSize    int           // the recorder's queue, for readiness
 	MaxBodyBytes int64         // request body limit; default 10 MiB
 	BodyTimeout  time.Duration // how long a request body may take to arrive; default a minute
+	// MaxInFlight bounds the requests with a body in progress at once
+	// (MAX_IN_FLIGHT); default 1024.
+	MaxInFlight  int
 	ModelsTTL    time.Duration // how long the upstream model list is cached
 	DefaultModel string        // used when a request names none
 	// UpstreamURL is QWEN_BASE_URL (the simulator's under --mock-upstream):
@@ -133,6 +136,8 @@ type Server struct {
 	started time.Time
 	now     func() time.Time
 	calls   inflight // recorded calls in progress
+	// admission bounds the requests with a body in progress (admit).
+	admission admission
 	// keyCalls counts the calls in flight of keys with a limit.
 	keyCalls *keylimit.Limiter
 	live     active // the same calls, described for the dashboard
@@ -161,6 +166,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = time.Minute
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 1024
+	}
 	if cfg.DefaultModel == "" {
 		cfg.DefaultModel = "qwen3-max"
 	}
@@ -173,7 +181,7 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{cfg: cfg, deps: deps, log: deps.Log, models: newModelCache(deps.Upstream, cfg.ModelsTTL),
 		started: time.Now(), now: time.Now, base: base, cutCalls: cut,
 		images:  imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout),
-		schemas: tools.NewSchemas(), keyCalls: deps.KeyCalls}
+		schemas: tools.NewSchemas(), keyCalls: deps.KeyCalls, admission: newAdmission(cfg.MaxInFlight)}
 	if s.keyCalls == nil {
 		s.keyCalls = keylimit.New(keylimit.Options{Log: deps.Log})
 	}
@@ -211,8 +219,13 @@ func (s *Server) Handler() http.Handler {
 		}
 		return ""
 	}
-	return s.middleware(s.guard(mux), routeOf)
+	// Admission comes after the key guard: a request it refuses holds no
+	// place, however slowly it sends its body.
+	return s.middleware(s.guard(s.admit(mux)), routeOf)
 }
+
+// InFlight is the number of requests with a body in progress (admit).
+func (s *Server) InFlight() int { return len(s.admission.places) }
 
 // WaitCalls returns when every recorded call in progress has been handed to
 // the recorder. Shutdown uses it before draining the recorder.
