@@ -46,14 +46,16 @@ func planEndedWith(ctx context.Context, db querier, q *listQuery, f qp.CallFilte
 // reads the failed calls' request ids from their partial index once into a
 // hash (a hashed SubPlan, which keeps the plan in one process) and walks the
 // index of the page's order alone, testing each entry against the hash:
-// 4-14 ms. An error type of few calls keeps PostgreSQL's own plan (from the
-// failed calls' index, a few lookups), as does the list's total, which
+// 4-14 ms. An error type of few calls under the list's other filters keeps
+// PostgreSQL's own plan (from the failed calls' index, a few lookups), as
+// does a status other than error (no failed call has it: the walk would
+// pass every entry of the status's index) and the list's total, which
 // PostgreSQL counts as a hash join.
 func planEndedWithHashed(ctx context.Context, db querier, q *listQuery, f qp.CallFilter, o qp.ListOptions) error {
-	if f.ErrorType == "" || f.SessionID != "" {
+	if f.ErrorType == "" || f.SessionID != "" || (f.Status != "" && f.Status != qp.StatusError) {
 		return nil
 	}
-	walk, err := endedWithWalkPays(ctx, db, f, o)
+	walk, err := hashedWalkPays(ctx, db, f, o)
 	if err != nil || !walk {
 		return err
 	}
@@ -85,6 +87,37 @@ func endedWithWalkPays(ctx context.Context, db querier, f qp.CallFilter, o qp.Li
 	}
 	need := int64(o.Offset + o.Limit + 1)
 	return n > 0 && need*total/n <= walkPays*n, nil
+}
+
+// hashedWalkPays is endedWithWalkPays under f's other filters: the walk
+// passes the calls they match (m, from call_counts, or counted up to
+// denseRows under a key) to find the type's among them (n, counted in the
+// failed calls' index under the account, key and model it holds; the model
+// there is the one that answered, most often the one asked for).
+func hashedWalkPays(ctx context.Context, db querier, f qp.CallFilter, o qp.ListOptions) (bool, error) {
+	var w where
+	w.add("error_type = ?", f.ErrorType)
+	if f.Model != "" {
+		w.add("model = ?", f.Model)
+	}
+	if f.Account != "" {
+		w.add("account = ?", f.Account)
+	}
+	if f.APIKeyID != "" {
+		w.add("api_key_id = ?", f.APIKeyID)
+	}
+	var n int64
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM responses`+w.sql(), w.args...).Scan(&n); err != nil {
+		return false, fmt.Errorf("list: count the error type's calls: %w", err)
+	}
+	other := f
+	other.ErrorType, other.Range = "", qp.TimeRange{}
+	m, err := countCalls(ctx, db, requestCounts, other)
+	if err != nil {
+		return false, err
+	}
+	need := int64(o.Offset + o.Limit + 1)
+	return n > 0 && need*m/n <= walkPays*n, nil
 }
 
 // requestErrorTypeCount is the query of the request list's total under an
