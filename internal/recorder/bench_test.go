@@ -48,6 +48,23 @@ func BenchmarkRecorderBatchSizes(b *testing.B) {
 func BenchmarkRecorderBatchedPostgres(b *testing.B)   { benchRecorder(b, "postgres", 100, true, false) }
 func BenchmarkRecorderPerRecordPostgres(b *testing.B) { benchRecorder(b, "postgres", 1, true, false) }
 
+// BenchmarkRecorderBatchedSessionsPostgres is BenchmarkRecorderBatchedSessions
+// on PostgreSQL, each conversation opened by a first message of its own of
+// about 1 KB (an agent's task): each saved turn writes its session's row
+// again, and with it the entries of the session search's trigram index
+// (migration 0037).
+//
+//	QWENPROXY_TEST_DATABASE_URL=… go test -run '^$' -bench 'RecorderBatchedSessionsPostgres$' -benchtime 20000x ./internal/recorder
+func BenchmarkRecorderBatchedSessionsPostgres(b *testing.B) {
+	longFirstMessages = true
+	defer func() { longFirstMessages = false }()
+	benchRecorder(b, "postgres", 100, true, true)
+}
+
+// longFirstMessages gives each benchmark conversation a first message of
+// about 1 KB of its own, not "call".
+var longFirstMessages bool
+
 // BenchmarkRecorderBatchedKeys is BenchmarkRecorderBatched with calls made
 // with four proxy API keys in turn, as under auth: each key's calls are
 // counted in the rollups per key (0026) and the requests per key (0027).
@@ -89,8 +106,12 @@ func benchRecorderKeys(b *testing.B, backend string, batch int, bodies, sessions
 	now := time.Now()
 	for i := range calls {
 		if sessions {
+			first := "call"
+			if longFirstMessages {
+				first = string(body(i/10, 9))
+			}
 			s := qp.Session{ID: fmt.Sprint("bench-", i/10), ChatID: fmt.Sprint("chat-", i/10), ParentID: qp.NewID(), Model: "qwen3-max",
-				FirstUserMessage: "call", MessageCount: 2 * (i%10 + 1), ConversationKey: qp.NewID(), CreatedAt: now, LastAccessed: now.Add(time.Duration(i)),
+				FirstUserMessage: first, MessageCount: 2 * (i%10 + 1), ConversationKey: qp.NewID(), CreatedAt: now, LastAccessed: now.Add(time.Duration(i)),
 				ExpiresAt: now.Add(time.Hour)}
 			states = append(states, s)
 		}

@@ -29,3 +29,34 @@ func StatsFromRows(ctx context.Context, s *Store, q qp.StatsQuery) (*qp.Stats, e
 func ErrorTypeCountQuery(s *Store, q qp.StatsQuery) (string, []any) {
 	return s.errorTypeCountQuery(q)
 }
+
+// RequestPageQuery is the statement that chooses a page of the request list
+// under f (its ids, where it chooses them first) and its arguments.
+func RequestPageQuery(ctx context.Context, s *Store, f qp.CallFilter, o qp.ListOptions) (string, []any, error) {
+	q, err := requestPage(ctx, s.read, s.Backend(), f, o)
+	if err != nil {
+		return "", nil, err
+	}
+	query, args := choosingQuery(q, o)
+	return query, args, nil
+}
+
+// ResponsePageQuery is RequestPageQuery's of the response list.
+func ResponsePageQuery(ctx context.Context, s *Store, f qp.CallFilter, o qp.ListOptions) (string, []any, error) {
+	q, err := responsePage(ctx, s.read, s.Backend(), f, o)
+	if err != nil {
+		return "", nil, err
+	}
+	query, args := choosingQuery(q, o)
+	return query, args, nil
+}
+
+// SessionPageQuery is RequestPageQuery's of the session list.
+func SessionPageQuery(ctx context.Context, s *Store, f qp.SessionFilter, o qp.ListOptions) (string, []any, error) {
+	q, err := sessionList(ctx, s.read, s.Backend(), s.dialect.ContainsText, f, o)
+	if err != nil {
+		return "", nil, err
+	}
+	query, args := choosingQuery(q, o)
+	return query, args, nil
+}

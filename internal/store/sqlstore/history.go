@@ -371,6 +371,8 @@ func requestPage(ctx context.Context, db querier, backend string, f qp.CallFilte
 		if err := planEndedWith(ctx, db, &q, f, o); err != nil {
 			return q, err
 		}
+	} else if err := planEndedWithHashed(ctx, db, &q, f, o); err != nil {
+		return q, err
 	}
 	return q, planFilter(ctx, db, backend, requestCounts, &q, requestSorts[""], f, o)
 }
