@@ -110,14 +110,30 @@ func testResponsesCompactIsQwensSummaryInTheChat(t *testing.T, backend string) {
 		t.Fatalf("input_items: %s", listed)
 	}
 
-	// Compacting that response by its id (no input): the output is the
-	// compaction item alone; then the item alone, nothing after it, asks
-	// the model to go on from the summary.
+	// Compacting that response by its id (no input): the output keeps the
+	// user messages of its input, as its input items list them; sent back
+	// with nothing after the compaction item, it asks the model to go on
+	// from the summary.
 	c = compact(t, e, `{"model":"qwen3-max","previous_response_id":"`+next.ID+`"}`)
-	if len(c.Output) != 1 {
-		t.Fatalf("compacted by previous_response_id: %s", c.Output)
+	var users []string
+	for _, it := range c.Output[:len(c.Output)-1] {
+		var m struct {
+			Role    string
+			Content []struct{ Text string }
+		}
+		if json.Unmarshal(it, &m) != nil || m.Role != "user" || len(m.Content) != 1 {
+			t.Fatalf("compacted by previous_response_id: %s", c.Output)
+		}
+		users = append(users, m.Content[0].Text)
 	}
-	responsesCall(t, e, `{"model":"qwen3-max","instructions":"Be terse.","input":[`+string(c.Output[0])+`]}`)
+	if strings.Join(users, "|") != "hello|go on" {
+		t.Fatalf("compacted by previous_response_id, the user messages %q", users)
+	}
+	items = items[:0]
+	for _, it := range c.Output {
+		items = append(items, string(it))
+	}
+	responsesCall(t, e, `{"model":"qwen3-max","instructions":"Be terse.","input":[`+strings.Join(items, ",")+`]}`)
 	if told := lastUpstreamMessage(t, e); !strings.HasPrefix(told, "Go on from your summary above") {
 		t.Fatalf("after a trailing compaction item the chat was told %q", told)
 	}

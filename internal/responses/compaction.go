@@ -81,9 +81,9 @@ func (r *Request) ForCompaction() {
 }
 
 // Compacted are the items POST /v1/responses/compact keeps before its
-// compaction item, as OpenAI's does: the input's user messages (an
-// item_reference to one as the message it names), in order, as GET
-// …/input_items lists them. The summary stands for everything else.
+// compaction item, as OpenAI's does: the user messages of listed (input
+// items as GET …/input_items lists them; an item_reference to a message as
+// the message it names), in order. The summary stands for everything else.
 func Compacted(listed []InputItem) []InputItem {
 	var kept []InputItem
 	for _, it := range listed {

@@ -16,8 +16,9 @@ import (
 // conversation's own chat as a turn of it — the same turn as POST
 // /v1/responses, recorded as any call, with the ask for the summary after
 // the conversation (as Anthropic's compaction is asked, messages.go). The
-// answer is OpenAI's compacted response: the input's user messages, then
-// one compaction item whose encrypted_content holds the summary
+// answer is OpenAI's compacted response: the user messages (those of the
+// responses previous_response_id continues, as their input items list
+// them, then input's), then one compaction item whose encrypted_content holds the summary
 // (responses.EncodeCompaction). The session is then keyed by those
 // messages and the summary, so the conversation that goes on from the
 // compacted items ([…user messages, compaction, new input]) finds the same
@@ -47,8 +48,16 @@ func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
 	var kept []responses.InputItem
+	if req.PreviousResponseID != "" {
+		// The user messages of the responses it continues first, as
+		// their input items list them, oldest first.
+		chain := s.responseChain(ctx, req.PreviousResponseID)
+		for i := len(chain) - 1; i >= 0; i-- {
+			kept = append(kept, responses.Compacted(recordedInputItems(chain[i].rec, req.lookup))...)
+		}
+	}
 	if !openai.IsNull(req.Input) {
-		kept = responses.Compacted(inputItems(&req.Request, c.ex.Request.RequestID, req.lookup))
+		kept = append(kept, responses.Compacted(inputItems(&req.Request, c.ex.Request.RequestID, req.lookup))...)
 	}
 	t.compacts, t.compactKept, t.stream = true, keptMessages(kept), false
 	t.messages = append(t.messages[:len(t.messages):len(t.messages)], qp.Message{Role: "user", Text: responses.SummarizeAsk})
