@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"qwenproxy/internal/config"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -167,5 +168,39 @@ func testResponsesCompactIsQwensSummaryInTheChat(t *testing.T, backend string) {
 	}
 	if n := len(upstreamCompletions(t, e.sim)); n != upstream {
 		t.Fatalf("bad requests went upstream: %d completions, want %d", n, upstream)
+	}
+}
+
+// The compaction item holds its summary in plain words, so that what the
+// record hides in the conversation it hides in the summary too: a summary
+// repeating the caller's proxy key is recorded masked, in the compaction's
+// answer and in the next request that sends the item back (base64 would
+// carry it past the masking).
+func TestACompactionsSummaryRecordsNoSecret(t *testing.T) {
+	const key = "sk-proxy-compact-key-1"
+	e := start(t, func(c *config.Config) { c.APIKeys = []string{key} })
+	auth := map[string]string{"Authorization": "Bearer " + key}
+	resp := postJSON(t, e, "/v1/responses/compact", `{"model":"qwen3-max","input":[{"role":"user","content":"my key is `+key+`"}]}`, auth)
+	b := readBody(t, resp)
+	if resp.StatusCode != http.StatusOK || strings.Count(b, "my key is "+key) != 2 {
+		t.Fatalf("compact (the simulator's summary repeats the turn it was told): %d %s", resp.StatusCode, b)
+	}
+	var c compacted
+	if json.Unmarshal([]byte(b), &c) != nil || len(c.Output) == 0 {
+		t.Fatalf("compact: %s", b)
+	}
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":[`+string(c.Output[len(c.Output)-1])+`,{"role":"user","content":"go on"}]}`, auth)
+	if b := readBody(t, resp); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the compacted conversation: %d %s", resp.StatusCode, b)
+	}
+	e.sync()
+	rows := e.rows()
+	if len(rows) != 2 {
+		t.Fatalf("%d calls recorded", len(rows))
+	}
+	for _, r := range rows {
+		if strings.Contains(r.OpenAIRequest.String+r.OpenAIResponse.String+r.QwenRequest.String+r.QwenResponse.String, key) {
+			t.Errorf("call %s (%s) recorded the key:\n%s\n%s", r.RequestID, r.Path, r.OpenAIRequest.String, r.OpenAIResponse.String)
+		}
 	}
 }
