@@ -50,7 +50,8 @@ func DecodeCompaction(content, param string) (string, *openai.Error) {
 const GoOnAsk = "Go on from your summary above: continue the task where the conversation left it."
 
 // SummarizeAsk is what POST /v1/responses/compact asks Qwen for, after the
-// conversation, when the request has no instructions of its own.
+// conversation (the request's instructions are its system prompt, as for
+// POST /v1/responses, not this ask).
 const SummarizeAsk = "Summarize the conversation so far, so that it can go on from your summary alone: the task and what was asked, " +
 	"what has been done and found (tool calls and their results that matter), decisions made, and what remains to do. " +
 	"Write only the summary, in plain text, without calling any function."

@@ -18,11 +18,12 @@ import (
 // the conversation (as Anthropic's compaction is asked, messages.go). The
 // answer is OpenAI's compacted response: the user messages (those of the
 // responses previous_response_id continues, as their input items list
-// them, then input's), then one compaction item whose encrypted_content holds the summary
-// (responses.EncodeCompaction). The session is then keyed by those
-// messages and the summary, so the conversation that goes on from the
-// compacted items ([…user messages, compaction, new input]) finds the same
-// chat, which still holds everything before it: only the new turn goes up.
+// them, then input's), then one compaction item whose encrypted_content
+// holds the summary (responses.EncodeCompaction). The session is then
+// keyed by those messages and the summary, so the conversation that goes
+// on from the compacted items ([…user messages, compaction, new input])
+// finds the same chat, which still holds everything before it: only the
+// new turn goes up.
 func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	req := compactRequest{lookup: s.storedItems(ctx)}

@@ -12,8 +12,9 @@ import (
 // The Responses API's other routes, which the OpenAI SDKs call
 // (responses.inputTokens.count, responses.cancel; responses.compact is
 // responses_compact.go's): the first is answered with an estimate, the
-// second with what the proxy cannot do. They were "method POST is not allowed; allowed: DELETE, GET,
-// HEAD", their last segment taken for a response's id.
+// second with what the proxy cannot do. They were "method POST is not
+// allowed; allowed: DELETE, GET, HEAD", their last segment taken for a
+// response's id.
 
 // responseInputTokens serves POST /v1/responses/input_tokens: an estimate
 // of a Responses request's input tokens, made as count_tokens makes
