@@ -53,6 +53,11 @@ type ConversationStore interface {
 	AddConversationEntries(ctx context.Context, id string, entries []ConversationEntry) error
 	// ConversationEntries lists the entries, oldest first.
 	ConversationEntries(ctx context.Context, id string) ([]ConversationEntry, error)
+	// ConversationItem finds an item entry (one added directly, not a
+	// response) by its ID alone, for an item_reference naming its item:
+	// the entry, its conversation's id and that conversation's key.
+	// ErrNotFound when no conversation has it.
+	ConversationItem(ctx context.Context, entryID string) (conversationID, keyID string, e ConversationEntry, err error)
 	// DeleteConversationEntry deletes one entry by its ID.
 	DeleteConversationEntry(ctx context.Context, id, entryID string) error
 	// LockConversation holds the conversation for one call, named by

@@ -192,3 +192,40 @@ test('an additional_tools item offers its tools from where it stands', async () 
   });
   assert.equal(third.output_text, 'Thanks: write said "written".');
 });
+
+// responses.compact (which the Agents SDK's OpenAIResponsesCompactionSession
+// calls) was a 404. Its output — the user messages, then a compaction item —
+// is sent back as the next input, as OpenAI documents it: the conversation
+// goes on in the same Qwen chat, which is told only the new message. One
+// compacted by previous_response_id, and an encrypted_content not made by
+// the proxy, read as the SDK reads them.
+test('compact replaces the history by a compaction item the next input carries', async () => {
+  const first = await client.responses.create({ model: 'gpt-5', store: false, input: [{ role: 'user', content: 'remember the word kiwi' }] });
+  const history = [{ role: 'user', content: 'remember the word kiwi' }, ...first.output];
+  const compacted = await client.responses.compact({ model: 'gpt-5', input: history });
+  assert.equal(compacted.object, 'response.compaction');
+  assert.ok(compacted.usage.total_tokens > 0);
+  assert.deepEqual(compacted.output.map((item) => item.type), ['message', 'compaction']);
+  assert.equal(compacted.output[0].role, 'user');
+  assert.equal(compacted.output[0].content[0].text, 'remember the word kiwi');
+  assert.match(compacted.output[1].id, /^cmp_/);
+
+  const next = await client.responses.create({
+    model: 'gpt-5',
+    store: false,
+    input: [...toResponseInputItems(compacted.output), { role: 'user', content: 'which word?' }],
+  });
+  // The simulator's answer names what its chat was told before: the same
+  // chat, told only the new message.
+  assert.match(next.output_text, /^You said: "which word\?"\. Earlier you said: "remember the word kiwi"; "Summarize the conversation so far/);
+
+  const again = await client.responses.compact({ model: 'gpt-5', previous_response_id: next.id });
+  assert.deepEqual(again.output.map((item) => item.type), ['compaction']);
+  const after = await client.responses.create({ model: 'gpt-5', store: false, input: [...again.output, { role: 'user', content: 'and now?' }] });
+  assert.match(after.output_text, /^You said: "and now\?"\. Earlier you said: "remember the word kiwi"; .*"which word\?"/);
+
+  await assert.rejects(
+    client.responses.create({ model: 'gpt-5', input: [{ type: 'compaction', encrypted_content: 'gAAAAABpM0Yj-made-by-openai' }, { role: 'user', content: 'hi' }] }),
+    (err) => err instanceof OpenAI.BadRequestError && err.param === 'input[0].encrypted_content' && err.code === 'invalid_encrypted_content',
+  );
+});

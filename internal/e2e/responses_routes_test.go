@@ -12,8 +12,8 @@ import (
 // create, get and delete were answered "method POST is not allowed …;
 // allowed: DELETE, GET, HEAD", their last segment taken for an id.
 // input_tokens is an estimate that grows with the input and the tools;
-// cancel finds the response and says there is nothing to cancel; compact
-// says it is not supported. Nothing goes upstream.
+// cancel finds the response and says there is nothing to cancel (compact
+// is TestResponsesCompactIsQwensSummaryInTheChat's). Nothing goes upstream.
 func TestResponsesSDKRoutes(t *testing.T) {
 	e := start(t, nil)
 	count := func(body string) int {
@@ -53,10 +53,6 @@ func TestResponsesSDKRoutes(t *testing.T) {
 	}
 	if resp := postJSON(t, e, "/v1/responses/resp_unknown/cancel", ``, nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("cancel of an unknown response: %d", resp.StatusCode)
-	}
-	resp = postJSON(t, e, "/v1/responses/compact", `{"model":"qwen3-max","input":"hi"}`, nil)
-	if env := decodeEnvelope(t, resp); resp.StatusCode != http.StatusNotFound || !strings.Contains(env.Error.Message, "not supported") {
-		t.Fatalf("compact: %d %+v", resp.StatusCode, env.Error)
 	}
 	if n := len(upstreamCompletions(t, e.sim)) - before; n != 1 {
 		t.Fatalf("%d completions upstream, want the one create", n)

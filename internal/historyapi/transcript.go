@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/responses"
 )
 
 // A transcript reads a session's calls as the conversation they were: each
@@ -230,6 +231,8 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 		switch {
 		case it.Type == "function_call" || it.Type == "custom_tool_call" || it.Type == "image_generation_call":
 			start = i + 1 // an image the answer drew is the answer too
+		case it.Type == "compaction":
+			start = i + 1 // the summary of the answers before it (POST /v1/responses/compact's)
 		case it.Role == "assistant" && (json.Unmarshal(items[i], &m) != nil || !unanswered(m)):
 			start = i + 1
 		}
@@ -428,7 +431,10 @@ func answer(body json.RawMessage) *MessageJSON {
 			Arguments string          `json:"arguments"`
 			Input     string          `json:"input"`  // a custom_tool_call's
 			Result    *string         `json:"result"` // an image_generation_call's
-			Action    struct {
+			Role      string          `json:"role"`
+			// A compaction item's (POST /v1/responses/compact's answer).
+			EncryptedContent string `json:"encrypted_content"`
+			Action           struct {
 				Query string `json:"query"`
 			} `json:"action"` // a web_search_call's
 		} `json:"output"`
@@ -451,7 +457,14 @@ func answer(body json.RawMessage) *MessageJSON {
 		for _, o := range resp.Output {
 			switch o.Type {
 			case "message":
+				if o.Role == "user" {
+					continue // a compaction's kept input, not the answer
+				}
 				m.Content += text(o.Content)
+			case "compaction":
+				// The summary the proxy wrote into it: the answer.
+				summary, _ := strings.CutPrefix(o.EncryptedContent, responses.CompactionPrefix)
+				m.Content += "[compaction] " + summary
 			case "reasoning":
 				m.Reasoning += text(o.Summary) + text(o.Content)
 			case "function_call":

@@ -115,6 +115,14 @@ func TestTurnReadsEveryFrontEnd(t *testing.T) {
 			[]string{"system:Be terse.", "user:hello"}, "hi", "", ""},
 		{"Responses API instructions, threaded", `{"instructions":"Be terse.","input":"again","previous_response_id":"resp_1"}`, `{"output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`,
 			[]string{"user:again"}, "hi", "", ""},
+		// POST /v1/responses/compact's answer is its summary, not the user
+		// messages it keeps; a compaction item stands for the answers
+		// before it, as an answer does.
+		{"Responses API compaction", `{"input":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}`,
+			`{"object":"response.compaction","output":[{"id":"msg_1","type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]},{"id":"cmp_1","type":"compaction","encrypted_content":"qwenproxy.compaction.v1:They greeted."}]}`,
+			nil, "[compaction] They greeted.", "", ""},
+		{"Responses API after a compaction", `{"input":[{"role":"user","content":"hi"},{"type":"compaction","encrypted_content":"qwenproxy.compaction.v1:They greeted."},{"role":"user","content":"go on"}]}`,
+			`{"output":[{"type":"message","content":[{"type":"output_text","text":"on"}]}]}`, []string{"user:go on"}, "on", "", ""},
 		{"Responses API instructions, history resent", `{"instructions":"Be terse.","input":[{"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"user","content":"c"}]}`, `{"output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`,
 			[]string{"user:c"}, "hi", "", ""},
 	}

@@ -18,7 +18,7 @@ func TestReadmeHasTheFieldPolicyTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, table := range map[string][]openai.Field{"chat": openai.ChatFields, "completions": openai.CompletionFields,
-		"images": openai.ImageFields, "image edits": openai.ImageEditFields, "responses": responses.Fields, "messages": anthropic.Fields} {
+		"images": openai.ImageFields, "image edits": openai.ImageEditFields, "responses": responses.Fields, "responses compact": responses.CompactFields, "messages": anthropic.Fields} {
 		rows := openai.FieldDocs(table)
 		if os.Getenv("PRINT_FIELD_TABLES") != "" {
 			t.Logf("%s:\n%s", name, rows)

@@ -63,7 +63,7 @@ var (
 		"max_output_tokens", "temperature", "top_p", "parallel_tool_calls", "metadata", "include", "truncation", "text", "conversation"}
 	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools", "search_context_size", "user_location", "filters",
 		"size", "quality", "background", "moderation", "output_format", "output_compression", "partial_images", "input_fidelity", "input_image_mask"}
-	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output", "summary", "tools"}
+	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output", "summary", "tools", "encrypted_content"}
 	partKeys = []string{"type", "text", "refusal", "image_url", "detail", "file_data", "filename", "file_id", "file_url"}
 )
 
@@ -138,6 +138,8 @@ func decodeItemsInPlace(v json.RawMessage) ([]Item, bool) {
 			return jsonscan.DecodeRaw(v, &it.Output)
 		case "tools":
 			return jsonscan.DecodeRaw(v, &it.Tools)
+		case "encrypted_content":
+			return jsonscan.DecodeStringPointer(v, &it.EncryptedContent)
 		default: // "summary"
 			return jsonscan.DecodeRaw(v, &it.Summary)
 		}

@@ -55,6 +55,9 @@ type Request struct {
 	// additions are the additional_tools items of the input, in order, as
 	// input read them.
 	additions []addition
+	// compacting: the request is POST /v1/responses/compact's (see
+	// ForCompaction).
+	compacting bool
 }
 
 // addition is an additional_tools input item: tools offered to the model
@@ -143,6 +146,8 @@ type Item struct {
 	// Tools are an additional_tools item's tools, as sent (listed so by
 	// GET …/input_items).
 	Tools json.RawMessage `json:"tools"`
+	// EncryptedContent is a compaction item's summary (DecodeCompaction).
+	EncryptedContent *string `json:"encrypted_content"`
 }
 
 // Reference reports whether the item is an item_reference: typed so, or
@@ -586,6 +591,7 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 		return nil, err
 	}
 	var out []qp.Message
+	compacted := -1 // len(out) after the last compaction item's summary
 	for i, it := range items {
 		p := func(f string) string { return fmt.Sprintf("input[%d].%s", i, f) }
 		if it.Reference() {
@@ -693,6 +699,26 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			} else {
 				out = append(out, qp.Message{Role: "assistant", Text: ImageCallText + "\n\n"})
 			}
+		case "compaction":
+			// The summary POST /v1/responses/compact made stands for the
+			// items it replaced: the assistant's text, as the compacted
+			// conversation is keyed (a blank one tells nothing).
+			if it.EncryptedContent == nil {
+				return nil, openai.InvalidRequest(p("encrypted_content"), "missing_required_parameter", "%s is required for a compaction item", p("encrypted_content"))
+			}
+			summary, err := DecodeCompaction(*it.EncryptedContent, p("encrypted_content"))
+			if err != nil {
+				return nil, err
+			}
+			if strings.TrimSpace(summary) == "" {
+				continue
+			}
+			if n := len(out); n > 0 && out[n-1].Role == "assistant" {
+				out[n-1].Text += "\n\n" + summary
+			} else {
+				out = append(out, qp.Message{Role: "assistant", Text: summary})
+			}
+			compacted = len(out)
 		case "web_search_call", "file_search_call", "code_interpreter_call", "mcp_list_tools", "mcp_call":
 			// What OpenAI's hosted tools leave in a conversation begun at
 			// OpenAI: their calls ran there, with their results in the
@@ -700,8 +726,13 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			// are; the model is told the answer's text around them.
 		default:
 			return nil, openai.InvalidRequest(p("type"), "unsupported_value",
-				"%s: %q items are not supported (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, additional_tools, reasoning, item_reference and the hosted tools' calls — web_search_call, image_generation_call, file_search_call, code_interpreter_call, mcp_list_tools, mcp_call — are)", p("type"), it.Type)
+				"%s: %q items are not supported (message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, additional_tools, reasoning, compaction, item_reference and the hosted tools' calls — web_search_call, image_generation_call, file_search_call, code_interpreter_call, mcp_list_tools, mcp_call — are)", p("type"), it.Type)
 		}
+	}
+	if compacted > 0 && compacted == len(out) && !r.compacting {
+		// Nothing new after the summary: the model is asked to go on from
+		// it, as after Anthropic's compaction block.
+		out = append(out, qp.Message{Role: "user", Text: GoOnAsk})
 	}
 	return out, nil
 }
@@ -721,7 +752,7 @@ func resolveReference(id, param string, lookup ItemLookup) (*Item, *openai.Error
 	}
 	if stored == nil || stored.Reference() {
 		return nil, openai.InvalidRequest(param, "invalid_value",
-			"Item with id '%s' not found: an item_reference names an item of a response stored by this proxy for your key (store not false, not deleted, recorded with its bodies)", id)
+			"Item with id '%s' not found: an item_reference names an item of a response stored by this proxy for your key (store not false, not deleted, recorded with its bodies), or an item added to one of your key's conversations", id)
 	}
 	return stored, nil
 }

@@ -25,12 +25,25 @@ const maxChain = 500
 // core's messages (without their instructions: the new call has its own).
 // It is empty when the chain cannot be read.
 func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Message {
-	// Each stored response with its request, newest first.
-	type link struct {
-		rec *qp.RequestRecord
-		req responses.Request
+	chain := s.responseChain(ctx, previousID)
+	var items []json.RawMessage
+	for i := len(chain) - 1; i >= 0; i-- {
+		items = append(items, turnItems(&chain[i].req, chain[i].rec)...)
 	}
-	var chain []link
+	return s.toldAgain(ctx, items, "previous_response_id", previousID)
+}
+
+// chainLink is a stored response of a previous_response_id chain, with its
+// request.
+type chainLink struct {
+	rec *qp.RequestRecord
+	req responses.Request
+}
+
+// responseChain is each stored response of previousID's chain with its
+// request, newest first, as far as it can be read.
+func (s *Server) responseChain(ctx context.Context, previousID string) []chainLink {
+	var chain []chainLink
 	for id := previousID; id != "" && len(chain) < maxChain; {
 		rec, apiErr := s.responseObject(ctx, id)
 		if apiErr != nil {
@@ -38,17 +51,13 @@ func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Messa
 		}
 		var req responses.Request
 		err := json.Unmarshal(rec.OpenAIRequest, &req)
-		chain = append(chain, link{rec, req})
+		chain = append(chain, chainLink{rec, req})
 		if err != nil {
 			break
 		}
 		id = req.PreviousResponseID
 	}
-	var items []json.RawMessage
-	for i := len(chain) - 1; i >= 0; i-- {
-		items = append(items, turnItems(&chain[i].req, chain[i].rec)...)
-	}
-	return s.toldAgain(ctx, items, "previous_response_id", previousID)
+	return chain
 }
 
 // turnItems are a stored response's items as a new chat is told them: its

@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/auth"
 	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/httpjson"
 	"qwenproxy/internal/jsonscan"
@@ -184,9 +186,11 @@ func (s *Server) listedItems(ctx context.Context) responses.ItemLookup {
 }
 
 // itemLookup finds an item among the output and input items of the
-// caller's stored responses (as GET serves them, then passed through
-// rewrite when given), each response read once. An item id carries its
-// response's request id (responses.ID, responses.InputID).
+// caller's stored responses (as GET serves them), or among the items added
+// to the caller's conversations (as GET …/items lists them), then passed
+// through rewrite when given; each response or entry read once. An item id
+// carries its response's request id (responses.ID, responses.InputID), or
+// its conversation entry's id (an added item's, inputItems).
 func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage) []json.RawMessage) responses.ItemLookup {
 	var read map[string][]json.RawMessage // made at the first reference: most calls have none
 	return func(id string) (*responses.Item, *openai.Error) {
@@ -194,15 +198,17 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 		if len(rest) <= 32 {
 			return nil, nil
 		}
-		respID := "resp_" + rest[:32]
-		items, seen := read[respID]
+		digits := rest[:32]
+		items, seen := read[digits]
 		if !seen {
-			rec, apiErr := s.responseObject(ctx, respID)
+			rec, apiErr := s.responseObject(ctx, "resp_"+digits)
 			if apiErr != nil && apiErr.Status != http.StatusNotFound {
 				return nil, apiErr
 			}
 			if rec != nil {
 				items = recordedItems(rec)
+			} else if items, apiErr = s.conversationItems(ctx, digits); apiErr != nil {
+				return nil, apiErr
 			}
 			if rewrite != nil {
 				items = rewrite(items)
@@ -210,7 +216,7 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 			if read == nil {
 				read = map[string][]json.RawMessage{}
 			}
-			read[respID] = items
+			read[digits] = items
 		}
 		for _, raw := range items {
 			var it responses.Item
@@ -220,6 +226,35 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 		}
 		return nil, nil
 	}
+}
+
+// conversationItems are the items of the conversation entry whose id is
+// digits (its 32 hex digits), as GET …/items lists them — an item added to a
+// conversation of the caller's; none for another key's, or for no such
+// entry. An item_reference among them is not followed: listed without
+// it, as inputItems lists one it cannot find (an entry refers only to
+// items that were there before it, so it never names itself).
+func (s *Server) conversationItems(ctx context.Context, digits string) ([]json.RawMessage, *openai.Error) {
+	if s.deps.Conversations == nil {
+		return nil, nil
+	}
+	entryID := digits[:8] + "-" + digits[8:12] + "-" + digits[12:16] + "-" + digits[16:20] + "-" + digits[20:]
+	_, keyID, e, err := s.deps.Conversations.ConversationItem(ctx, entryID)
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		s.log.Error("read the conversation item an item_reference names", "err", err)
+		return nil, conversationUnavailable("read")
+	case keyID != auth.FromContext(ctx).KeyID:
+		return nil, nil // another key's: not found, as its conversation is
+	}
+	req := responses.Request{Input: json.RawMessage("[" + string(e.Item) + "]")}
+	var items []json.RawMessage
+	for _, it := range inputItems(&req, e.ID, nil) {
+		items = append(items, marshalResponse(it))
+	}
+	return items, nil
 }
 
 // recordedItems are a stored response's output items and input items.

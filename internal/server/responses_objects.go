@@ -169,7 +169,7 @@ func storedCut(body []byte) bool {
 // sentPrefix is the prefix of the id an item taken unread is listed under
 // when it was sent without one, as OpenAI's own ids of such items begin.
 var sentPrefix = map[string]string{"reasoning": "rs", "image_generation_call": "ig", "web_search_call": "ws", "file_search_call": "fs",
-	"code_interpreter_call": "ci", "mcp_list_tools": "mcpl", "mcp_call": "mcp"}
+	"code_interpreter_call": "ci", "mcp_list_tools": "mcpl", "mcp_call": "mcp", "compaction": "cmp"}
 
 // inputItems lists a request's input as input items, with ids made from the
 // call's; an item_reference is listed as the item it names, under its id,
@@ -217,7 +217,7 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 			out = append(out, responses.InputItem{ID: id("ctco"), Type: "custom_tool_call_output", Status: "completed", CallID: it.CallID, Output: output})
 		case "additional_tools":
 			out = append(out, responses.InputItem{ID: id("at"), Type: "additional_tools", Role: it.Role, Tools: it.Tools})
-		case "reasoning", "image_generation_call", "web_search_call", "file_search_call", "code_interpreter_call", "mcp_list_tools", "mcp_call":
+		case "reasoning", "image_generation_call", "web_search_call", "file_search_call", "code_interpreter_call", "mcp_list_tools", "mcp_call", "compaction":
 			// Taken without being read: listed as the record holds them
 			// (an item named by reference is its stored form's fields).
 			if referenced {

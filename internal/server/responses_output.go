@@ -42,6 +42,10 @@ type responsesFormat struct {
 	// the client is sent its end (a response in a conversation is added
 	// to it there, so that the client's next call finds it).
 	answered func(requestID, responseID string)
+	// compaction answers POST /v1/responses/compact: the compacted
+	// response object, the summary as its compaction item (see
+	// compactResponses).
+	compaction *compaction
 }
 
 func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
@@ -51,7 +55,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &responsesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), tools: t.tools,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
-		holding: t.checked(), noSummary: f.noSummary || f.imageCall, now: f.now, withSources: f.sources, imageCall: f.imageCall, fetch: f.fetch, answered: f.answered}
+		holding: t.checked(), noSummary: f.noSummary || f.imageCall, now: f.now, withSources: f.sources, imageCall: f.imageCall, fetch: f.fetch, answered: f.answered, compaction: f.compaction}
 	if t.stream {
 		c.events().setOpening(func() []byte {
 			o.named()
@@ -98,6 +102,7 @@ type responsesOutput struct {
 	imageCall    bool // see responsesFormat
 	fetch        func(ctx context.Context, url string) ([]byte, error)
 	answered     func(requestID, responseID string) // see responsesFormat
+	compaction   *compaction                        // see responsesFormat
 	image        []byte                             // the image of an imageCall answer, once fetched
 	imageURL     string                             // Qwen's URL of it
 }
@@ -427,6 +432,14 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 	if o.answered != nil {
 		o.named()
 		o.answered(o.c.ex.Request.RequestID, o.resp.ID)
+	}
+	if o.compaction != nil {
+		o.named()
+		body := o.compaction.body(o.resp.ID, o.resp.CreatedAt, o.hex, o.contentText(), responseUsage(ans))
+		o.c.wrote = true
+		o.c.ex.Response.HTTPStatus = http.StatusOK
+		writeBody(o.c.w, http.StatusOK, body)
+		return body
 	}
 	if !o.stream {
 		body := o.body(ans, "completed", nil)

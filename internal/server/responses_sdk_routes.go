@@ -10,10 +10,11 @@ import (
 )
 
 // The Responses API's other routes, which the OpenAI SDKs call
-// (responses.inputTokens.count, responses.cancel, responses.compact): the
-// first is answered with an estimate, the others with what the proxy
-// cannot do. They were "method POST is not allowed; allowed: DELETE, GET,
-// HEAD", their last segment taken for a response's id.
+// (responses.inputTokens.count, responses.cancel; responses.compact is
+// responses_compact.go's): the first is answered with an estimate, the
+// second with what the proxy cannot do. They were "method POST is not
+// allowed; allowed: DELETE, GET, HEAD", their last segment taken for a
+// response's id.
 
 // responseInputTokens serves POST /v1/responses/input_tokens: an estimate
 // of a Responses request's input tokens, made as count_tokens makes
@@ -75,10 +76,4 @@ func (s *Server) cancelResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	writeError(w, openai.InvalidRequest("", "response_not_cancellable",
 		"the response is completed: the proxy answers every response before its call returns (background ones too), so there is nothing to cancel"))
-}
-
-// compactResponses serves POST /v1/responses/compact: not supported.
-func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
-	writeError(w, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Code: "unsupported_endpoint",
-		Message: "POST /v1/responses/compact is not supported: Qwen keeps its chat's context itself; continue with previous_response_id, or compact the history client-side"})
 }

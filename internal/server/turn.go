@@ -77,6 +77,10 @@ type turnSpec struct {
 	// (Anthropic's compaction): the next request sends it first, in place
 	// of the messages it summarizes, and finds the session by it alone.
 	compacts bool
+	// compactKept are the messages a compacted conversation keeps before
+	// the summary (the Responses API's user messages; none for
+	// Anthropic's): with the summary, what the session is keyed by.
+	compactKept []qp.Message
 	// conversation is the Conversations API's conversation (conv_…) the
 	// turn is answered in: its session, which the client did not name.
 	conversation string
@@ -711,7 +715,7 @@ func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, 
 	if t.compacts {
 		// The summary is all the client keeps: its next request begins
 		// with it (its text, as the compaction block is read back).
-		turn.Advance(parent, session.Key(nil, &qp.Message{Role: "assistant", Text: answer.Text}), nil, nil)
+		turn.Advance(parent, session.Key(t.compactKept, &qp.Message{Role: "assistant", Text: answer.Text}), nil, nil)
 		return
 	}
 	if prefill, ok := translate.Prefill(msgs); ok {

@@ -190,6 +190,25 @@ func (s *Store) ConversationEntries(ctx context.Context, id string) ([]qp.Conver
 	return out, nil
 }
 
+// ConversationItem finds the item entry entryID in whichever conversation
+// holds it (idx_conversation_entries_entry_id); qp.ErrNotFound when none
+// does, or when the entry is a response's.
+func (s *Store) ConversationItem(ctx context.Context, entryID string) (conversationID, keyID string, e qp.ConversationEntry, err error) {
+	var created int64
+	var item string
+	err = s.read.QueryRowContext(ctx, `SELECT e.conversation_id, c.key_id, e.seq, e.created_at, e.item FROM conversation_entries e
+		JOIN conversations c ON c.id = e.conversation_id WHERE e.entry_id = ? AND e.item IS NOT NULL ORDER BY e.seq LIMIT 1`, entryID).
+		Scan(&conversationID, &keyID, &e.Seq, &created, &item)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", e, fmt.Errorf("conversation item %s: %w", entryID, qp.ErrNotFound)
+	}
+	if err != nil {
+		return "", "", e, fmt.Errorf("read conversation item %s: %w", entryID, err)
+	}
+	e.ID, e.CreatedAt, e.Item = entryID, time.UnixMilli(created), json.RawMessage(item)
+	return conversationID, keyID, e, nil
+}
+
 // DeleteConversationEntry deletes one entry; qp.ErrNotFound when the
 // conversation has no such entry.
 func (s *Store) DeleteConversationEntry(ctx context.Context, id, entryID string) error {

@@ -43,6 +43,18 @@ func TestConversations(t *testing.T) {
 		if got, _ := st.Conversation(ctx, "conv_1"); len(got.Metadata) != 0 {
 			t.Fatalf("metadata after clearing: %v", got.Metadata)
 		}
+		// An item entry is found by its id alone, with its conversation
+		// and that conversation's key; a response's entry, or an unknown
+		// id, is not.
+		if conv, key, e, err := st.ConversationItem(ctx, "e2"); err != nil || conv != "conv_1" || key != "k1" || e.ID != "e2" ||
+			e.Seq != entries[2].Seq || string(e.Item) != `{"role":"user","content":"more"}` || !e.CreatedAt.Equal(now) {
+			t.Fatalf("item e2: %q %q %+v %v", conv, key, e, err)
+		}
+		for _, id := range []string{"r1", "nope"} {
+			if _, _, _, err := st.ConversationItem(ctx, id); !errors.Is(err, qp.ErrNotFound) {
+				t.Fatalf("item %s: %v", id, err)
+			}
+		}
 		if err := st.DeleteConversationEntry(ctx, "conv_1", "e2"); err != nil {
 			t.Fatal(err)
 		}
