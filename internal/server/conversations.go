@@ -84,13 +84,32 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c := qp.ConversationObject{ID: newConversationID(), APIKeyID: auth.FromContext(r.Context()).KeyID, CreatedAt: now, Metadata: req.Metadata}
+	c := qp.ConversationObject{ID: newConversationID(), APIKeyID: auth.FromContext(r.Context()).KeyID, CreatedAt: now, Metadata: s.keptMetadata(r.Context(), req.Metadata)}
 	if err := s.deps.Conversations.CreateConversation(r.Context(), c, entries); err != nil {
 		s.log.Error("create conversation", "err", err)
 		writeError(w, conversationUnavailable("created"))
 		return
 	}
 	writeJSON(w, http.StatusOK, conversationObject(&c))
+}
+
+// keptMetadata is a conversation's metadata as it is stored and answered:
+// as a response's record keeps the metadata its answer echoes (a value
+// whose key is named like a secret, the call's proxy key, [REDACTED]).
+func (s *Server) keptMetadata(ctx context.Context, meta map[string]string) map[string]string {
+	if len(meta) == 0 {
+		return meta
+	}
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return meta
+	}
+	kept, _ := s.recordedForm(ctx, b)
+	var out map[string]string
+	if json.Unmarshal(kept, &out) != nil {
+		return meta
+	}
+	return out
 }
 
 // getConversation serves GET /v1/conversations/{id}.
@@ -124,6 +143,7 @@ func (s *Server) updateConversation(w http.ResponseWriter, r *http.Request) {
 	}
 	var meta map[string]string
 	_ = json.Unmarshal(req.Metadata, &meta) // checked: an object of strings, or null
+	meta = s.keptMetadata(r.Context(), meta)
 	c, apiErr := s.conversation(r.Context(), r.PathValue("id"), "conversation_id")
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -278,11 +298,21 @@ func (s *Server) newItemEntries(ctx context.Context, raw json.RawMessage, requir
 		apiErr.Message = itemsParam(apiErr.Message)
 		return nil, apiErr
 	}
-	entries := make([]qp.ConversationEntry, len(items))
-	for i, it := range items {
-		entries[i] = qp.ConversationEntry{ID: qp.NewID(), CreatedAt: now, Item: bytes.TrimSpace(it)}
+	// Kept as the record of a call sending them would keep them (its
+	// images as references unless RECORD_IMAGE_BYTES, its secrets
+	// redacted): the rows, GET …/items, copy and the exports hold no more,
+	// and the next response sends Qwen what is kept (README: Conversations
+	// API). A value hidden in one item is masked in the others too.
+	n := len(items)
+	kept, _ := s.recordedForm(ctx, raw)
+	if json.Unmarshal(kept, &items) != nil || len(items) != n { // the same array, edited in place
+		return nil, openai.TypeError("items", "an array of items", raw)
 	}
-	return entries, nil
+	out := make([]qp.ConversationEntry, len(items))
+	for i, it := range items {
+		out[i] = qp.ConversationEntry{ID: qp.NewID(), CreatedAt: now, Item: bytes.TrimSpace(it)}
+	}
+	return out, nil
 }
 
 // tellsNothing reports whether the check refused the items only for telling
