@@ -38,10 +38,6 @@ type responsesFormat struct {
 	// image's bytes, fetched from Qwen's URL by fetch.
 	imageCall bool
 	fetch     func(ctx context.Context, url string) ([]byte, error)
-	// answered, when set, is called once the response is answered, before
-	// the client is sent its end (a response in a conversation is added
-	// to it there, so that the client's next call finds it).
-	answered func(requestID, responseID string)
 }
 
 func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
@@ -51,7 +47,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &responsesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), tools: t.tools,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
-		holding: t.checked(), noSummary: f.noSummary || f.imageCall, now: f.now, withSources: f.sources, imageCall: f.imageCall, fetch: f.fetch, answered: f.answered}
+		holding: t.checked(), noSummary: f.noSummary || f.imageCall, now: f.now, withSources: f.sources, imageCall: f.imageCall, fetch: f.fetch}
 	if t.stream {
 		c.events().setOpening(func() []byte {
 			o.named()
@@ -97,9 +93,8 @@ type responsesOutput struct {
 	withSources  bool // see responsesFormat.sources
 	imageCall    bool // see responsesFormat
 	fetch        func(ctx context.Context, url string) ([]byte, error)
-	answered     func(requestID, responseID string) // see responsesFormat
-	image        []byte                             // the image of an imageCall answer, once fetched
-	imageURL     string                             // Qwen's URL of it
+	image        []byte // the image of an imageCall answer, once fetched
+	imageURL     string // Qwen's URL of it
 }
 
 // fetchImage fetches the image of an imageCall answer, after Qwen gave its
@@ -423,10 +418,6 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		// fail follows: the record it makes keeps the usage too.
 		o.resp.Usage = responseUsage(ans)
 		return o.body(ans, "failed", nil)
-	}
-	if o.answered != nil {
-		o.named()
-		o.answered(o.c.ex.Request.RequestID, o.resp.ID)
 	}
 	if !o.stream {
 		body := o.body(ans, "completed", nil)
