@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"database/sql"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -141,4 +142,78 @@ func TestASecretInAToolCallsArgumentsIsNotRecorded(t *testing.T) {
 			t.Errorf("%s: the secret's place is not marked: %s", c.path, r.OpenAIRequest.String)
 		}
 	}
+}
+
+// TestConversationItemsStoredAsSentAreKeptAtStart: a conversation an
+// earlier version stored with its items as sent (migration 0035 marks it
+// items_kept false) has its items and metadata rewritten as a call's record
+// keeps them when the server starts, before any call reads them. On both
+// backends.
+func TestConversationItemsStoredAsSentAreKeptAtStart(t *testing.T) {
+	storetest.EachBackend(t, testConversationItemsStoredAsSentAreKeptAtStart)
+}
+
+func testConversationItemsStoredAsSentAreKeptAtStart(t *testing.T, backend string) {
+	const secret = "sk-live-OLDSECRET-5151"
+	e := startOn(t, backend, nil)
+	var conv convObject
+	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{"items":[{"role":"user","content":"hi"}]}`, &conv); status != http.StatusOK {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	b64 := base64.StdEncoding.EncodeToString(testPNG(t))
+	asSent := `{"type":"function_call","call_id":"call_1","name":"login","arguments":"{\"api_key\":\"` + secret + `\"}"}`
+	image := `{"role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,` + b64 + `"}]}`
+	db := writableDB(t, e)
+	for _, q := range []string{
+		`UPDATE conversation_entries SET item = '` + asSent + `' WHERE conversation_id = '` + conv.ID + `'`,
+		`INSERT INTO conversation_entries (conversation_id, seq, entry_id, created_at, item, response_id) VALUES ('` + conv.ID + `', 2, '01a24760-0000-7000-8000-000000000002', 1, '` + image + `', '')`,
+		`UPDATE conversations SET last_seq = 2, metadata = '{"api_key":"` + secret + `"}', items_kept = ` + map[string]string{"sqlite": "0", "postgres": "FALSE"}[backend] + ` WHERE id = '` + conv.ID + `'`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	e.restart()
+	var items, meta string
+	rs, err := db.Query(`SELECT item FROM conversation_entries WHERE conversation_id = '` + conv.ID + `' ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var item string
+		if err := rs.Scan(&item); err != nil {
+			t.Fatal(err)
+		}
+		items += item + "\n"
+	}
+	rs.Close()
+	if err := db.QueryRow(`SELECT metadata FROM conversations WHERE id = '` + conv.ID + `'`).Scan(&meta); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(items+meta, secret) || strings.Contains(items, b64[:32]) || !strings.Contains(items, `\"api_key\":\"[REDACTED]\"`) ||
+		!strings.Contains(items, "sha256:") || !strings.Contains(meta, `"api_key":"[REDACTED]"`) {
+		t.Fatalf("after the start, the items are %s and the metadata %s", items, meta)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM conversations WHERE id = ? AND items_kept = ?`, conv.ID, true); n != 1 {
+		t.Fatalf("the conversation is not marked kept")
+	}
+	_, list := convCall(t, e, "GET", "/v1/conversations/"+conv.ID+"/items", "", "", nil)
+	if strings.Contains(list, secret) || strings.Contains(list, b64[:32]) {
+		t.Fatalf("GET …/items: %s", list)
+	}
+}
+
+// writableDB opens the server's database for writing, as another process
+// (an earlier version) would.
+func writableDB(t *testing.T, e *env) *sql.DB {
+	t.Helper()
+	if e.cfg.DatabaseURL != "" {
+		return e.db()
+	}
+	db, err := sql.Open("sqlite", "file:"+e.cfg.DatabasePath+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"database/sql"
 	"net/http"
 	"strings"
 	"testing"
@@ -82,20 +81,12 @@ func testAResponseItsConversationCannotKeepFails(t *testing.T, backend string) {
 // release.
 func refuseConversationEntries(t *testing.T, e *env) (release func()) {
 	t.Helper()
-	var db *sql.DB
-	var refuse, allow string
+	db := writableDB(t, e)
+	refuse := `CREATE TRIGGER refuse_entries BEFORE INSERT ON conversation_entries BEGIN SELECT RAISE(ABORT, 'no room for entries'); END`
+	allow := `DROP TRIGGER refuse_entries`
 	if e.cfg.DatabaseURL != "" {
-		db = e.db()
 		refuse = `ALTER TABLE conversation_entries ADD CONSTRAINT refuse_entries CHECK (false) NOT VALID`
 		allow = `ALTER TABLE conversation_entries DROP CONSTRAINT refuse_entries`
-	} else {
-		var err error
-		if db, err = sql.Open("sqlite", "file:"+e.cfg.DatabasePath+"?_pragma=busy_timeout(10000)"); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		refuse = `CREATE TRIGGER refuse_entries BEFORE INSERT ON conversation_entries BEGIN SELECT RAISE(ABORT, 'no room for entries'); END`
-		allow = `DROP TRIGGER refuse_entries`
 	}
 	if _, err := db.Exec(refuse); err != nil {
 		t.Fatal(err)

@@ -280,6 +280,14 @@ func (s *Server) recordedForm(ctx context.Context, body []byte) ([]byte, *redact
 	return known.JSON(out), known
 }
 
+// RecordedForm is body (JSON) as a record keeps a client's body
+// (recordedForm, outside any call: no proxy key to mask). A conversation
+// stored before its items were kept so is rewritten with it.
+func (s *Server) RecordedForm(body []byte) []byte {
+	out, _ := s.recordedForm(context.Background(), body)
+	return out
+}
+
 // upstreamTried records one upstream request's attempts in the call's
 // record: their number in *count (Response.UpstreamAttempts, or
 // NewChatAttempts for a new chat), and how each failed one failed in
