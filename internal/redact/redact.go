@@ -223,7 +223,7 @@ func JSON(body []byte) []byte {
 // call carries them — the request sent to Qwen renders a tool call's input
 // as text.
 func JSONHiding(body []byte) (out []byte, hidden []string) {
-	if !mentionsSecretWord(body) || !hasSecretName(body) && !hasSecretArguments(body) {
+	if !mentionsSecretWord(body) || !hasSecretNameOrArguments(body) {
 		return body, nil
 	}
 	ed := jsonedit.Editor{Member: func(_ jsonedit.Object, name string, v []byte) ([]byte, bool) {
@@ -247,12 +247,23 @@ func JSONHiding(body []byte) (out []byte, hidden []string) {
 // and legacy function_call, the Responses API's function_call items.
 const argumentsName = "arguments"
 
-// hasSecretArguments reports whether body may hold arguments (a string)
-// whose JSON has a member named like a secret: a screen for
-// secretArguments, as hasSecretName is for the members themselves.
-func hasSecretArguments(body []byte) bool {
-	return AnyMember(body, []string{argumentsName}, func(v []byte) bool {
-		s, ok := jsonscan.StringValue(v)
+// hasSecretNameOrArguments is hasSecretName, also saying yes for
+// arguments (a string) whose JSON has a member named like a secret: the
+// screen for JSONHiding, in one scan of body.
+func hasSecretNameOrArguments(body []byte) bool {
+	return anyKey(body, func(name, rest []byte) bool {
+		if mayNameSecret(name) && SecretName(string(name)) {
+			return true
+		}
+		if string(name) != argumentsName {
+			return false
+		}
+		start := jsonscan.SkipSpace(rest, 0)
+		end := jsonscan.ValueEnd(rest, start)
+		if end < 0 {
+			return true // unreadable: look properly
+		}
+		s, ok := jsonscan.StringValue(rest[start:end])
 		return ok && mentionsSecretWord([]byte(s)) && hasSecretName([]byte(s))
 	})
 }
