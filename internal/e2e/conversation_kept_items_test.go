@@ -15,7 +15,7 @@ import (
 // conversation directly (at its creation, and with POST …/items) are
 // stored as the record of a call sending them keeps them — a secret-named
 // field, also inside a function call's arguments, as [REDACTED], and its
-// value wherever else the call's items hold it; the proxy key the call was
+// value wherever else the call's items and metadata hold it; the proxy key the call was
 // made with masked wherever it stands; an image as its
 // reference (RECORD_IMAGE_BYTES off) — so that no row, no listing and no
 // request sent on holds them, while the conversation goes on: the next
@@ -36,7 +36,7 @@ func testConversationItemsAreKeptAsTheRecordKeepsThem(t *testing.T, backend stri
 		`{"type":"function_call","call_id":"call_1","name":"login","arguments":"{\"api_key\":\"`+secret+`\",\"user\":\"ada\"}"},`+
 		`{"type":"function_call_output","call_id":"call_1","output":"logged in"},`+
 		`{"role":"user","content":"the login's key was `+secret+`"}],`+
-		`"metadata":{"session_token":"`+secret+`","topic":"demo"}}`, &conv); status != http.StatusOK {
+		`"metadata":{"note":"login with `+secret+`","topic":"demo"}}`, &conv); status != http.StatusOK {
 		t.Fatalf("create: %d %s", status, b)
 	}
 	status, added := convCall(t, e, "POST", "/v1/conversations/"+conv.ID+"/items", key, `{"items":[{"role":"user","content":[`+
@@ -84,7 +84,7 @@ func testConversationItemsAreKeptAsTheRecordKeepsThem(t *testing.T, backend stri
 	if err := rows.QueryRow(strings.Replace(`SELECT metadata FROM conversations WHERE id = ?`, "?", "'"+conv.ID+"'", 1)).Scan(&meta); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(meta, secret) || !strings.Contains(meta, `"topic":"demo"`) {
+	if strings.Contains(meta, secret) || !strings.Contains(meta, `"topic":"demo"`) || !strings.Contains(meta, `"note":"login with [REDACTED]"`) {
 		t.Errorf("the conversation's metadata is stored as %s", meta)
 	}
 

@@ -263,9 +263,10 @@ func (s *Server) finish(c *call) {
 // references (imageRefs, per RECORD_IMAGE_BYTES), every value of a field
 // named like a secret (a tool call's arguments' too) as [REDACTED], and
 // those values, and the call's own proxy key, masked wherever else the
-// body holds them. A conversation's items added directly are stored in
-// this form too (newItemEntries): what a conversation keeps of an item is
-// what the record of a call sending it keeps.
+// body holds them. The body of a Conversations API call is kept in this
+// form too (conversationBody), its items and metadata stored so: what a
+// conversation keeps of an item is what the record of a call sending it
+// keeps.
 func (s *Server) recordedForm(ctx context.Context, body []byte) ([]byte, *redact.Known) {
 	sent := s.imageRefs(body)
 	out, hidden := redact.JSONHiding(sent)
