@@ -217,3 +217,25 @@ func writableDB(t *testing.T, e *env) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// TestConversationItemsKeepImageBytesWhenRecordsDo: with
+// RECORD_IMAGE_BYTES=true an image added to a conversation keeps its bytes,
+// as records keep them, and the next response attaches it. On both
+// backends.
+func TestConversationItemsKeepImageBytesWhenRecordsDo(t *testing.T) {
+	storetest.EachBackend(t, func(t *testing.T, backend string) {
+		e := startOn(t, backend, func(c *config.Config) { c.RecordImageBytes = true })
+		b64 := base64.StdEncoding.EncodeToString(testPNG(t))
+		var conv convObject
+		if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{"items":[{"role":"user","content":[{"type":"input_text","text":"look"},`+
+			`{"type":"input_image","image_url":"data:image/png;base64,`+b64+`"}]}]}`, &conv); status != http.StatusOK {
+			t.Fatalf("create: %d %s", status, b)
+		}
+		if n := e.count(`SELECT COUNT(*) FROM conversation_entries WHERE item LIKE ?`, "%"+b64+"%"); n != 1 {
+			t.Fatalf("the image's bytes are not kept with RECORD_IMAGE_BYTES=true")
+		}
+		if _, text, _ := convResponse(t, e, `{"model":"qwen3-vl-plus","input":"what is it?","conversation":"`+conv.ID+`"}`); !strings.Contains(text, "I see 1 image") {
+			t.Fatalf("the image was not attached: %q", text)
+		}
+	})
+}
