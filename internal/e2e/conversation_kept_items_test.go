@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -238,4 +239,40 @@ func TestConversationItemsKeepImageBytesWhenRecordsDo(t *testing.T) {
 			t.Fatalf("the image was not attached: %q", text)
 		}
 	})
+}
+
+// TestConversationImageURLKeptWithoutItsSignatureIsToldAsNotKept: an image
+// added to a conversation by a signed URL is kept without its signature (a
+// credential), and the next response tells it as not kept rather than fetch
+// the URL so, which fails (a 400 invalid_image that left the conversation
+// unable to answer until the item was deleted). Sent whole in a response's
+// input, the same URL is fetched and seen.
+func TestConversationImageURLKeptWithoutItsSignatureIsToldAsNotKept(t *testing.T) {
+	pic := testPNG(t)
+	images := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("X-Amz-Signature") != "sig-0123456789" {
+			http.Error(w, "signature does not match", http.StatusForbidden)
+			return
+		}
+		w.Write(pic)
+	}))
+	defer images.Close()
+	signed := images.URL + "/cat.png?X-Amz-Signature=sig-0123456789"
+	e := start(t, func(c *config.Config) { c.AllowImageURLs = "loopback" })
+	var conv convObject
+	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{"items":[{"role":"user","content":[{"type":"input_text","text":"look"},`+
+		`{"type":"input_image","image_url":"`+signed+`"}]}]}`, &conv); status != http.StatusOK {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM conversation_entries WHERE item LIKE ?`, "%sig-0123456789%"); n != 0 {
+		t.Fatalf("the URL's signature is stored")
+	}
+	status, b := convCall(t, e, "POST", "/v1/responses", "", `{"model":"qwen3-vl-plus","input":"what is it?","conversation":"`+conv.ID+`"}`, nil)
+	if status != http.StatusOK || !strings.Contains(b, "not kept") {
+		t.Fatalf("the response after the item: %d %s", status, b)
+	}
+	if _, text, _ := convResponse(t, e, `{"model":"qwen3-vl-plus","input":[{"role":"user","content":[{"type":"input_text","text":"and this?"},`+
+		`{"type":"input_image","image_url":"`+signed+`"}]}],"conversation":"`+conv.ID+`"}`); !strings.Contains(text, "I see 1 image") {
+		t.Fatalf("the signed URL in a response's input: %q", text)
+	}
 }
