@@ -196,6 +196,14 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	m.Observe("qwenproxy_requests_in_flight", "Requests with a body in progress (MAX_IN_FLIGHT bounds them).", prometheus.GaugeValue,
 		func() float64 { return float64(a.api.InFlight()) })
 
+	// Conversations made before migration 0035 kept their items as sent:
+	// kept as a call's record keeps them before any call reads them.
+	if n, err := a.store.KeepConversationItems(ctx, a.api.RecordedForm); err != nil {
+		log.Warn("the items of conversations made by an earlier version are not yet kept as records keep them; the next start tries again", "conversations_done", n, "err", err)
+	} else if n > 0 {
+		log.Info("kept the items of conversations made by an earlier version as records keep them", "conversations", n)
+	}
+
 	a.http = &http.Server{
 		Handler:           a.api.Handler(),
 		ReadHeaderTimeout: cfg.HeaderTimeout,

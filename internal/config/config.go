@@ -175,7 +175,7 @@ func (c *Config) settings() []setting {
 		{"IMAGE_MAX_BYTES", "10485760", "largest image taken in (a data: URL or a fetched one)", integer64(&c.ImageMaxBytes, 1)},
 		{"IMAGE_MAX_COUNT", "100", "most images a request's new turn takes in (and a replayed history, again), each one read, held and uploaded (two requests to Qwen)", integer(&c.ImageMaxCount, 1, 10_000)},
 		{"IMAGE_FETCH_TIMEOUT", "15000", "ms to fetch an http(s) image or document, redirects included", millis(&c.ImageFetchTimeout, 1)},
-		{"RECORD_IMAGE_BYTES", "false", "keep images' bytes (data: URLs) in recorded request bodies; false keeps a reference and the size", boolean(&c.RecordImageBytes)},
+		{"RECORD_IMAGE_BYTES", "false", "keep images' bytes (data: URLs) in recorded request bodies and in the items added to a conversation; false keeps a reference and the size", boolean(&c.RecordImageBytes)},
 		{"DOCUMENT_MAX_BYTES", "10485760", "largest document (a PDF or plain text file, decoded or fetched) a message may attach; it is uploaded to Qwen as a file", integer64(&c.DocumentMaxBytes, 1)},
 		{"CONTEXT_FILE_BYTES", "92160", "bytes of a turn's text past which it is uploaded to Qwen as a text file attachment and a short inline prompt is sent (peers do so at 90 KiB: Qwen's firewall answers a captcha as the body nears 128 KiB); 0 sends every turn inline", integer(&c.ContextFileBytes, 0, 1<<30)},
 		{"IMAGE_TIMEOUT", "300000", "ms an image generation may take, first byte to image (its own limit: image generation is slow)", millis(&c.ImageTimeout, 1)},

@@ -3,6 +3,7 @@ package redact
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -54,5 +55,32 @@ func TestMentionsFindsAValueInEitherForm(t *testing.T) {
 		if got := Mentions([]byte(tc.body), tc.v); got != tc.want {
 			t.Errorf("Mentions(%s, %q) = %v, want %v", tc.body, tc.v, got, tc.want)
 		}
+	}
+}
+
+// A tool call's arguments are a JSON object in a string (OpenAI's
+// function_call items and tool_calls): a secret-named member inside them is
+// redacted as one outside is, the string otherwise as it was, and its value
+// is among what was hidden. Until 2026-12-05 the string was passed over,
+// and a call's arguments {"api_key":…} were recorded (and kept in a
+// conversation's items) as sent.
+func TestASecretInAToolCallsArgumentsIsRedacted(t *testing.T) {
+	body := []byte(`{"input":[{"type":"function_call","call_id":"c1","name":"login","arguments":"{\"api_key\":\"sk-live-123456\", \"user\":\"<ada>\"}"},` +
+		`{"type":"function_call","call_id":"c2","name":"f","arguments":"{\"q\":\"a token, no secret\"}"},{"arguments":"not json, key"}]}`)
+	out, hidden := JSONHiding(body)
+	want := `{"input":[{"type":"function_call","call_id":"c1","name":"login","arguments":"{\"api_key\":\"[REDACTED]\", \"user\":\"<ada>\"}"},` +
+		`{"type":"function_call","call_id":"c2","name":"f","arguments":"{\"q\":\"a token, no secret\"}"},{"arguments":"not json, key"}]}`
+	if string(out) != want {
+		t.Fatalf("redacted\n %s\nwant\n %s", out, want)
+	}
+	if !slices.Equal(hidden, []string{"sk-live-123456"}) {
+		t.Fatalf("hidden %q", hidden)
+	}
+	if string(JSON(body)) != want {
+		t.Fatalf("JSON redacts otherwise: %s", JSON(body))
+	}
+	chat := []byte(`{"messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{\"auth\":{\"password\":\"hunter22\"}}"}}]}]}`)
+	if got := string(JSON(chat)); strings.Contains(got, "hunter22") || !json.Valid([]byte(got)) {
+		t.Fatalf("Chat Completions' arguments: %s", got)
 	}
 }

@@ -208,11 +208,12 @@ func mayNameSecret(name []byte) bool {
 // like a secret replaced by Placeholder, at any depth (an object's value is
 // searched instead), every other byte as it was. A body that is not JSON is
 // returned as is.
+//
+// A tool call's arguments, which OpenAI's APIs carry as a JSON object
+// encoded in a string ("arguments":"{\"api_key\":…}"), are redacted
+// inside that string alike.
 func JSON(body []byte) []byte {
-	if !mentionsSecretWord(body) || !hasSecretName(body) {
-		return body
-	}
-	out, _ := secrets.Rewrite(body)
+	out, _ := JSONHiding(body)
 	return out
 }
 
@@ -222,10 +223,15 @@ func JSON(body []byte) []byte {
 // call carries them — the request sent to Qwen renders a tool call's input
 // as text.
 func JSONHiding(body []byte) (out []byte, hidden []string) {
-	if !mentionsSecretWord(body) || !hasSecretName(body) {
+	if !mentionsSecretWord(body) || !hasSecretNameOrArguments(body) {
 		return body, nil
 	}
 	ed := jsonedit.Editor{Member: func(_ jsonedit.Object, name string, v []byte) ([]byte, bool) {
+		if name == argumentsName && v[0] == '"' {
+			redacted, inner := secretArguments(v)
+			hidden = append(hidden, inner...)
+			return redacted, redacted != nil
+		}
 		if v[0] == '{' || !SecretName(name) {
 			return nil, false
 		}
@@ -234,6 +240,64 @@ func JSONHiding(body []byte) (out []byte, hidden []string) {
 	}}
 	out, _ = ed.Rewrite(body)
 	return out, hidden
+}
+
+// argumentsName names the member that holds a tool call's arguments as a
+// JSON object encoded in a string: Chat Completions' tool_calls[].function
+// and legacy function_call, the Responses API's function_call items.
+const argumentsName = "arguments"
+
+// hasSecretNameOrArguments is hasSecretName, also saying yes for
+// arguments (a string) whose JSON has a member named like a secret: the
+// screen for JSONHiding, in one scan of body.
+func hasSecretNameOrArguments(body []byte) bool {
+	return anyKey(body, func(name, rest []byte) bool {
+		if mayNameSecret(name) && SecretName(string(name)) {
+			return true
+		}
+		if string(name) != argumentsName {
+			return false
+		}
+		start := jsonscan.SkipSpace(rest, 0)
+		end := jsonscan.ValueEnd(rest, start)
+		if end < 0 {
+			return true // unreadable: look properly
+		}
+		s, ok := jsonscan.StringValue(rest[start:end])
+		return ok && mentionsSecretWord([]byte(s)) && hasSecretName([]byte(s))
+	})
+}
+
+// secretArguments is v, a JSON string holding a tool call's arguments,
+// with the secrets of the JSON it holds redacted (as JSONHiding redacts
+// them), and what was hidden; nil when nothing changes (no secret, or
+// arguments that are not JSON).
+func secretArguments(v []byte) ([]byte, []string) {
+	s, ok := jsonscan.StringValue(v)
+	if !ok || !mentionsSecretWord([]byte(s)) {
+		return nil, nil
+	}
+	inner, hidden := JSONHiding([]byte(s))
+	if len(hidden) == 0 && bytes.Equal(inner, []byte(s)) {
+		return nil, nil
+	}
+	out, err := jsonString(string(inner))
+	if err != nil {
+		return nil, nil
+	}
+	return out, hidden
+}
+
+// jsonString is s as a JSON string, its <, > and & as they were (a body's
+// stay as they were sent).
+func jsonString(s string) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // appendScalars appends the strings and numbers of the JSON value v, at any
@@ -267,10 +331,3 @@ func appendScalars(dst []string, v []byte) []string {
 
 // placeholderJSON is Placeholder as a JSON value.
 var placeholderJSON = []byte(`"` + Placeholder + `"`)
-
-var secrets = jsonedit.Editor{Member: func(_ jsonedit.Object, name string, v []byte) ([]byte, bool) {
-	if v[0] == '{' || !SecretName(name) {
-		return nil, false
-	}
-	return placeholderJSON, true
-}}

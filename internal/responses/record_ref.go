@@ -3,6 +3,9 @@ package responses
 import (
 	"fmt"
 	"regexp"
+	"strings"
+
+	"qwenproxy/internal/redact"
 )
 
 // recordRef matches what the proxy's record keeps of an image or a
@@ -33,4 +36,11 @@ func NotKept(what string) string {
 func isRecordRef(s string) bool {
 	_, ok := RecordRef(s)
 	return ok
+}
+
+// maskedURL reports whether u is an http(s) URL the proxy keeps without
+// its credentials (redact.URL masked them): a conversation's item, or its
+// listing sent back, that cannot be fetched as it was sent.
+func maskedURL(u string) bool {
+	return (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")) && strings.Contains(u, redact.Placeholder)
 }

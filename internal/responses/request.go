@@ -888,6 +888,17 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 			}
 			what, _ := RecordRef(ref)
 			texts = append(texts, NotKept(what))
+		case part.Type == "input_image" && images && maskedURL(part.ImageURL),
+			part.Type == "input_file" && images && part.FileData == "" && maskedURL(part.FileURL):
+			// A URL the proxy kept without its credentials (a
+			// conversation's item, its listing sent back): fetched so it
+			// would fail, so it is told as not kept, as a rebuilt
+			// conversation tells it.
+			what := "image"
+			if part.Type == "input_file" {
+				what = "document"
+			}
+			texts = append(texts, NotKept(what))
 		case part.Type == "input_image" && images:
 			u := part.ImageURL
 			if !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {

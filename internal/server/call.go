@@ -206,16 +206,8 @@ func (s *Server) finish(c *call) {
 	if c.metadataOnly {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
 	} else {
-		var hidden []string
-		sent := s.imageRefs(c.ex.Request.OpenAIRequest)
-		c.ex.Request.OpenAIRequest, hidden = redact.JSONHiding(sent)
-		// The call's own proxy key too, wherever the client put it (a
-		// "user", a note, its message): the record is every admin's. Only
-		// what the client sent can carry it on (one scan of its body, not
-		// a masker over every body of every call).
-		if key := presentedKeyOf(c.r.Context()); redact.Mentions(sent, key) {
-			hidden = append(hidden, key)
-		}
+		var known *redact.Known
+		c.ex.Request.OpenAIRequest, known = s.recordedForm(c.r.Context(), c.ex.Request.OpenAIRequest)
 		// The Responses API's answer echoes the request's metadata,
 		// instructions and tools: what the request's record hides, the
 		// answer's must too.
@@ -224,8 +216,7 @@ func (s *Server) finish(c *call) {
 		// carries it: the request sent to Qwen renders a tool call's input
 		// (an object, whose secret fields were hidden) as text, and an
 		// answer may repeat it.
-		if known := redact.NewKnown("", hidden...); known != nil {
-			c.ex.Request.OpenAIRequest = known.JSON(c.ex.Request.OpenAIRequest)
+		if known != nil {
 			c.ex.Request.QwenRequest = known.JSON(c.ex.Request.QwenRequest)
 			rs.OpenAIResponse, rs.QwenResponse = known.JSON(rs.OpenAIResponse), known.JSON(rs.QwenResponse)
 		}
@@ -265,6 +256,37 @@ func (s *Server) finish(c *call) {
 	}
 	c.live.end()
 	s.calls.done()
+}
+
+// recordedForm is a client's body as the record keeps it, and the masker
+// of what it hid (nil for nothing): its images and documents as their
+// references (imageRefs, per RECORD_IMAGE_BYTES), every value of a field
+// named like a secret (a tool call's arguments' too) as [REDACTED], and
+// those values, and the call's own proxy key, masked wherever else the
+// body holds them. The body of a Conversations API call is kept in this
+// form too (conversationBody), its items and metadata stored so: what a
+// conversation keeps of an item is what the record of a call sending it
+// keeps.
+func (s *Server) recordedForm(ctx context.Context, body []byte) ([]byte, *redact.Known) {
+	sent := s.imageRefs(body)
+	out, hidden := redact.JSONHiding(sent)
+	// The call's own proxy key too, wherever the client put it (a "user",
+	// a note, its message): the record is every admin's. Only what the
+	// client sent can carry it on (one scan of its body, not a masker over
+	// every body of every call).
+	if key := presentedKeyOf(ctx); redact.Mentions(sent, key) {
+		hidden = append(hidden, key)
+	}
+	known := redact.NewKnown("", hidden...)
+	return known.JSON(out), known
+}
+
+// RecordedForm is body (JSON) as a record keeps a client's body
+// (recordedForm, outside any call: no proxy key to mask). A conversation
+// stored before its items were kept so is rewritten with it.
+func (s *Server) RecordedForm(body []byte) []byte {
+	out, _ := s.recordedForm(context.Background(), body)
+	return out
 }
 
 // upstreamTried records one upstream request's attempts in the call's

@@ -131,10 +131,10 @@ func itemList(items []listedItem, more bool) map[string]any {
 // items added after the conversation's last, answered as a list of them.
 // They are sent to Qwen with the next response in the conversation.
 func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
-	var req struct {
+	var req, kept struct {
 		Items json.RawMessage `json:"items"`
 	}
-	if apiErr := s.conversationBody(w, r, &req); apiErr != nil {
+	if apiErr := s.conversationBody(w, r, &req, &kept); apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
@@ -147,7 +147,7 @@ func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	entries, apiErr := s.newItemEntries(r.Context(), req.Items, true, s.now())
+	entries, apiErr := s.newItemEntries(r.Context(), req.Items, kept.Items, true, s.now())
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return

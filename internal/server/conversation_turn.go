@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	qp "qwenproxy"
@@ -19,7 +20,8 @@ import (
 // one), sending the items added since its last response before the
 // request's input; a chat Qwen no longer knows is told the conversation
 // again. Once answered, the response is added to the conversation, before
-// the client is sent its end; a failed one is not.
+// the client is sent its end; a failed one is not, nor one the database
+// does not take, which fails (see turnSpec.settle).
 func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, req *responsesRequest, d decodedCall) {
 	ctx := r.Context()
 	id, _ := responses.ConversationID(req.ConversationParam) // checked
@@ -80,18 +82,27 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 	t.conversation = conv.ID
 	f := t.format.(responsesFormat)
 	f.shell.Conversation = &responses.ConversationRef{ID: conv.ID}
-	f.answered = func(requestID, responseID string) {
-		entry := qp.ConversationEntry{ID: requestID, CreatedAt: s.now(), ResponseID: responseID}
+	t.format = f
+	t.settle = func(c *call) error {
+		// Before the client is sent the end: its next call may follow at
+		// once (and, answered or failed, find the conversation let go).
+		defer unlock()
+		rq := &c.ex.Request
+		entry := qp.ConversationEntry{ID: rq.RequestID, CreatedAt: s.now(), ResponseID: responseID(rq.RequestID, rq.SessionID)}
 		err := s.deps.Conversations.AddConversationEntries(context.WithoutCancel(ctx), conv.ID, []qp.ConversationEntry{entry})
 		switch {
 		case errors.Is(err, qp.ErrNotFound):
 			// Deleted while it answered: there is nothing to add it to.
+			return nil
 		case err != nil:
-			s.log.Error("an answered response could not be added to its conversation", "conversation", conv.ID, "response", responseID, "err", err)
+			// The answer is not the conversation's: the client is told so
+			// (503 database_unavailable, or response.failed) rather than
+			// given a completed response its conversation does not list,
+			// and the items it sent stay waiting for the next response.
+			return fmt.Errorf("%w: the response could not be added to its conversation %s: %w", qp.ErrStoreUnavailable, conv.ID, err)
 		}
-		unlock() // before the client is sent the end: its next call may follow at once
+		return nil
 	}
-	t.format = f
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
 	s.answer(c, t)

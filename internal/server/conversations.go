@@ -49,8 +49,10 @@ func newConversationID() string {
 }
 
 // conversationBody reads a Conversations API body (an absent one is {}),
-// checked against conversationFields.
-func (s *Server) conversationBody(w http.ResponseWriter, r *http.Request, dst any) *openai.Error {
+// checked against conversationFields, into dst, and into kept the body as
+// a call's record keeps it (recordedForm): what is stored of its items and
+// metadata, a value hidden in one of them masked in the others too.
+func (s *Server) conversationBody(w http.ResponseWriter, r *http.Request, dst, kept any) *openai.Error {
 	body, apiErr := s.readJSON(w, r)
 	if apiErr != nil {
 		return apiErr
@@ -61,17 +63,21 @@ func (s *Server) conversationBody(w http.ResponseWriter, r *http.Request, dst an
 	if _, apiErr := openai.CheckFields(body, conversationFields); apiErr != nil {
 		return apiErr
 	}
-	return openai.Decode(body, dst)
+	if apiErr := openai.Decode(body, dst); apiErr != nil {
+		return apiErr
+	}
+	keptBody, _ := s.recordedForm(r.Context(), body)
+	return openai.Decode(keptBody, kept)
 }
 
 // createConversation serves POST /v1/conversations: a conversation with its
 // first items (at most 20) and metadata.
 func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
-	var req struct {
+	var req, kept struct {
 		Items    json.RawMessage   `json:"items"`
 		Metadata map[string]string `json:"metadata"`
 	}
-	if apiErr := s.conversationBody(w, r, &req); apiErr != nil {
+	if apiErr := s.conversationBody(w, r, &req, &kept); apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
@@ -79,12 +85,12 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
 	var entries []qp.ConversationEntry
 	if !openai.IsNull(req.Items) {
 		var apiErr *openai.Error
-		if entries, apiErr = s.newItemEntries(r.Context(), req.Items, false, now); apiErr != nil {
+		if entries, apiErr = s.newItemEntries(r.Context(), req.Items, kept.Items, false, now); apiErr != nil {
 			writeError(w, apiErr)
 			return
 		}
 	}
-	c := qp.ConversationObject{ID: newConversationID(), APIKeyID: auth.FromContext(r.Context()).KeyID, CreatedAt: now, Metadata: req.Metadata}
+	c := qp.ConversationObject{ID: newConversationID(), APIKeyID: auth.FromContext(r.Context()).KeyID, CreatedAt: now, Metadata: kept.Metadata}
 	if err := s.deps.Conversations.CreateConversation(r.Context(), c, entries); err != nil {
 		s.log.Error("create conversation", "err", err)
 		writeError(w, conversationUnavailable("created"))
@@ -106,11 +112,11 @@ func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
 // updateConversation serves POST /v1/conversations/{id}: its metadata
 // replaced (null clears it).
 func (s *Server) updateConversation(w http.ResponseWriter, r *http.Request) {
-	var req struct {
+	var req, kept struct {
 		Items    json.RawMessage `json:"items"`
 		Metadata json.RawMessage `json:"metadata"`
 	}
-	if apiErr := s.conversationBody(w, r, &req); apiErr != nil {
+	if apiErr := s.conversationBody(w, r, &req, &kept); apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
@@ -123,7 +129,7 @@ func (s *Server) updateConversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var meta map[string]string
-	_ = json.Unmarshal(req.Metadata, &meta) // checked: an object of strings, or null
+	_ = json.Unmarshal(kept.Metadata, &meta) // checked: an object of strings, or null; kept as the record keeps it
 	c, apiErr := s.conversation(r.Context(), r.PathValue("id"), "conversation_id")
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -253,10 +259,10 @@ func (s *Server) lockConversation(ctx context.Context, c *qp.ConversationObject)
 	}, nil
 }
 
-// newItemEntries checks items (a list of Responses input items, at most
-// 20; at least one when required) as a request's input is checked, and
-// makes their entries.
-func (s *Server) newItemEntries(ctx context.Context, raw json.RawMessage, required bool, now time.Time) ([]qp.ConversationEntry, *openai.Error) {
+// newItemEntries checks items (raw, a list of Responses input items, at
+// most 20; at least one when required) as a request's input is checked, and
+// makes their entries of the same items as kept (conversationBody).
+func (s *Server) newItemEntries(ctx context.Context, raw, kept json.RawMessage, required bool, now time.Time) ([]qp.ConversationEntry, *openai.Error) {
 	var items []json.RawMessage
 	if json.Unmarshal(raw, &items) != nil { // checked: an array
 		return nil, openai.TypeError("items", "an array of items", raw)
@@ -278,11 +284,19 @@ func (s *Server) newItemEntries(ctx context.Context, raw json.RawMessage, requir
 		apiErr.Message = itemsParam(apiErr.Message)
 		return nil, apiErr
 	}
-	entries := make([]qp.ConversationEntry, len(items))
-	for i, it := range items {
-		entries[i] = qp.ConversationEntry{ID: qp.NewID(), CreatedAt: now, Item: bytes.TrimSpace(it)}
+	// Stored as kept, as the record of a call sending them would keep them
+	// (images as references unless RECORD_IMAGE_BYTES, secrets redacted):
+	// the rows, GET …/items, copy and the exports hold no more, and the
+	// next response sends Qwen what is kept (README: Conversations API).
+	n := len(items)
+	if json.Unmarshal(kept, &items) != nil || len(items) != n { // the same array, edited in place
+		return nil, openai.TypeError("items", "an array of items", raw)
 	}
-	return entries, nil
+	out := make([]qp.ConversationEntry, len(items))
+	for i, it := range items {
+		out[i] = qp.ConversationEntry{ID: qp.NewID(), CreatedAt: now, Item: bytes.TrimSpace(it)}
+	}
+	return out, nil
 }
 
 // tellsNothing reports whether the check refused the items only for telling

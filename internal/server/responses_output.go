@@ -38,10 +38,6 @@ type responsesFormat struct {
 	// image's bytes, fetched from Qwen's URL by fetch.
 	imageCall bool
 	fetch     func(ctx context.Context, url string) ([]byte, error)
-	// answered, when set, is called once the response is answered, before
-	// the client is sent its end (a response in a conversation is added
-	// to it there, so that the client's next call finds it).
-	answered func(requestID, responseID string)
 	// compaction answers POST /v1/responses/compact: the compacted
 	// response object, the summary as its compaction item (see
 	// compactResponses).
@@ -55,7 +51,7 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 	o := &responsesOutput{c: c, optionalStream: optionalStream{streamWriter: streamWriter{call: c}, stream: t.stream}, resp: r, hex: strings.ReplaceAll(c.ex.Request.RequestID, "-", ""), tools: t.tools,
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
-		holding: t.checked(), noSummary: f.noSummary || f.imageCall, now: f.now, withSources: f.sources, imageCall: f.imageCall, fetch: f.fetch, answered: f.answered, compaction: f.compaction}
+		holding: t.checked(), noSummary: f.noSummary || f.imageCall, now: f.now, withSources: f.sources, imageCall: f.imageCall, fetch: f.fetch, compaction: f.compaction}
 	if t.stream {
 		c.events().setOpening(func() []byte {
 			o.named()
@@ -101,10 +97,9 @@ type responsesOutput struct {
 	withSources  bool // see responsesFormat.sources
 	imageCall    bool // see responsesFormat
 	fetch        func(ctx context.Context, url string) ([]byte, error)
-	answered     func(requestID, responseID string) // see responsesFormat
-	compaction   *compaction                        // see responsesFormat
-	image        []byte                             // the image of an imageCall answer, once fetched
-	imageURL     string                             // Qwen's URL of it
+	compaction   *compaction // see responsesFormat
+	image        []byte      // the image of an imageCall answer, once fetched
+	imageURL     string      // Qwen's URL of it
 }
 
 // fetchImage fetches the image of an imageCall answer, after Qwen gave its
@@ -428,10 +423,6 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		// fail follows: the record it makes keeps the usage too.
 		o.resp.Usage = responseUsage(ans)
 		return o.body(ans, "failed", nil)
-	}
-	if o.answered != nil {
-		o.named()
-		o.answered(o.c.ex.Request.RequestID, o.resp.ID)
 	}
 	if o.compaction != nil {
 		o.named()

@@ -84,6 +84,13 @@ type turnSpec struct {
 	// conversation is the Conversations API's conversation (conv_…) the
 	// turn is answered in: its session, which the client did not name.
 	conversation string
+	// settle, when set, is called once the answer is complete, before the
+	// session advances past it and before the client is sent its end (a
+	// response in a conversation is added to it there). An error fails
+	// the call: the client is not told of an answer that was not kept, and
+	// the session stays where it was, so that its chat's next turn does
+	// not see this one.
+	settle func(c *call) error
 }
 
 // checked reports whether the answer must be checked whole before the client
@@ -283,6 +290,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	if err != nil && t.image && errors.Is(ctx.Err(), context.DeadlineExceeded) && c.r.Context().Err() == nil {
 		err = errImageTimeout
+	}
+	if err == nil && t.settle != nil {
+		err = t.settle(c)
 	}
 	if err != nil {
 		if qe, ok := qwen.AsError(err); ok && qe.Kind == qwen.KindTooLong {

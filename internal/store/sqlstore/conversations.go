@@ -27,8 +27,10 @@ func (s *Store) CreateConversation(ctx context.Context, c qp.ConversationObject,
 		return fmt.Errorf("create conversation %s: %w", c.ID, err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, key_id, created_at, metadata, last_seq) VALUES (?, ?, ?, ?, ?)`,
-		c.ID, c.APIKeyID, c.CreatedAt.UnixMilli(), string(meta), len(items)); err != nil {
+	// items_kept: its items and metadata come kept as the record keeps a
+	// call's (migration 0035; KeepConversationItems).
+	if _, err := tx.ExecContext(ctx, `INSERT INTO conversations (id, key_id, created_at, metadata, last_seq, items_kept) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ID, c.APIKeyID, c.CreatedAt.UnixMilli(), string(meta), len(items), true); err != nil {
 		return fmt.Errorf("create conversation %s: %w", c.ID, err)
 	}
 	for i, e := range items {
@@ -264,4 +266,91 @@ func (s *Store) changeOne(ctx context.Context, what, query string, args ...any) 
 		return fmt.Errorf("%s: %w", what, qp.ErrNotFound)
 	}
 	return nil
+}
+
+// keepBatch is how many conversations KeepConversationItems rewrites in
+// one transaction.
+const keepBatch = 50
+
+// KeepConversationItems rewrites, with keep, the items added directly and
+// the metadata (JSON) of the conversations made before migration 0035,
+// which stored them as sent — secrets and image bytes included — and marks
+// each done; it returns how many it rewrote. keep must leave what it has
+// kept as it is: a conversation another instance, or a call, changes
+// meanwhile is rewritten whole again. Rows a call adds meanwhile come kept.
+func (s *Store) KeepConversationItems(ctx context.Context, keep func(json []byte) []byte) (int, error) {
+	done := 0
+	for {
+		n, err := s.keepConversationBatch(ctx, keep)
+		done += n
+		if err != nil || n < keepBatch {
+			return done, err
+		}
+	}
+}
+
+func (s *Store) keepConversationBatch(ctx context.Context, keep func([]byte) []byte) (int, error) {
+	if err := s.checkGuard(); err != nil {
+		return 0, fmt.Errorf("keep conversation items: %w", err)
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("keep conversation items: %w", err)
+	}
+	defer tx.Rollback()
+	type conversation struct{ id, meta string }
+	var batch []conversation
+	rows, err := tx.QueryContext(ctx, `SELECT id, metadata FROM conversations WHERE items_kept = ? ORDER BY id LIMIT ?`, false, keepBatch)
+	if err != nil {
+		return 0, fmt.Errorf("keep conversation items: %w", err)
+	}
+	for rows.Next() {
+		var c conversation
+		if err := rows.Scan(&c.id, &c.meta); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("keep conversation items: %w", err)
+		}
+		batch = append(batch, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("keep conversation items: %w", err)
+	}
+	for _, c := range batch {
+		type entry struct {
+			seq  int64
+			item string
+		}
+		var entries []entry
+		rows, err := tx.QueryContext(ctx, `SELECT seq, item FROM conversation_entries WHERE conversation_id = ? AND item IS NOT NULL`, c.id)
+		if err != nil {
+			return 0, fmt.Errorf("keep conversation %s: %w", c.id, err)
+		}
+		for rows.Next() {
+			var e entry
+			if err := rows.Scan(&e.seq, &e.item); err != nil {
+				rows.Close()
+				return 0, fmt.Errorf("keep conversation %s: %w", c.id, err)
+			}
+			entries = append(entries, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("keep conversation %s: %w", c.id, err)
+		}
+		for _, e := range entries {
+			if kept := string(keep([]byte(e.item))); kept != e.item {
+				if _, err := tx.ExecContext(ctx, `UPDATE conversation_entries SET item = ? WHERE conversation_id = ? AND seq = ?`, kept, c.id, e.seq); err != nil {
+					return 0, fmt.Errorf("keep conversation %s: %w", c.id, err)
+				}
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE conversations SET metadata = ?, items_kept = ? WHERE id = ?`, string(keep([]byte(c.meta))), true, c.id); err != nil {
+			return 0, fmt.Errorf("keep conversation %s: %w", c.id, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("keep conversation items: %w", err)
+	}
+	return len(batch), nil
 }
