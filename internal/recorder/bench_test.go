@@ -61,6 +61,18 @@ func BenchmarkRecorderBatchedSessionsPostgres(b *testing.B) {
 	benchRecorder(b, "postgres", 100, true, true)
 }
 
+// BenchmarkRecorderBatchedSessionsLong is BenchmarkRecorderBatchedSessions
+// with each conversation opened by a first message of about 1 KB of its
+// own: on SQLite each new session writes its first message's entries in
+// the session search's trigram index (migration 0038).
+//
+//	go test -run '^$' -bench 'RecorderBatchedSessionsLong$' -benchtime 20000x ./internal/recorder
+func BenchmarkRecorderBatchedSessionsLong(b *testing.B) {
+	longFirstMessages = true
+	defer func() { longFirstMessages = false }()
+	benchRecorder(b, "sqlite", 100, true, true)
+}
+
 // longFirstMessages gives each benchmark conversation a first message of
 // about 1 KB of its own, not "call".
 var longFirstMessages bool

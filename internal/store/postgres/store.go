@@ -367,10 +367,12 @@ func (dialect) Refuses(err error) bool {
 	return false
 }
 
-// ContainsText is lower() LIKE: PostgreSQL's lower() folds every letter
-// (in the database's locale).
-func (dialect) ContainsText(column, search string) (string, any) {
-	return sqlstore.LowerContains(column, search)
+// SessionSearch is lower() LIKE on the first message: PostgreSQL's lower()
+// folds every letter (in the database's locale); migration 0037's trigram
+// index serves it.
+func (dialect) SessionSearch(_ context.Context, _ sqlstore.RowQuerier, search string) (string, []any, error) {
+	cond, arg := sqlstore.LowerContains("first_user_message", search)
+	return cond, []any{arg}, nil
 }
 
 // HoldsString is strpos().

@@ -91,6 +91,10 @@ func BenchmarkDashboard(b *testing.B) {
 		{"conversations/model-account-by-last-used", sessions(qp.SessionFilter{Model: "qwen3-vl-plus", Account: benchAccounts[1]}, "last_accessed")},
 		{"conversations/last-day", sessions(qp.SessionFilter{Range: day}, "")},
 		{"conversations/search", sessions(qp.SessionFilter{Search: "module 4999"}, "")},
+		{"conversations/search-every-session", sessions(qp.SessionFilter{Search: "Billing"}, "")},
+		{"conversations/search-every-session-by-last-used", sessions(qp.SessionFilter{Search: "Billing"}, "last_accessed")},
+		{"conversations/search-1111-sessions", sessions(qp.SessionFilter{Search: "module 12"}, "")},
+		{"conversations/search-short", sessions(qp.SessionFilter{Search: "49"}, "")},
 		{"conversation/page", func() {
 			if _, err := st.SessionRecord(ctx, session); err != nil {
 				b.Fatal(err)

@@ -53,7 +53,7 @@ func ResponsePageQuery(ctx context.Context, s *Store, f qp.CallFilter, o qp.List
 
 // SessionPageQuery is RequestPageQuery's of the session list.
 func SessionPageQuery(ctx context.Context, s *Store, f qp.SessionFilter, o qp.ListOptions) (string, []any, error) {
-	q, err := sessionList(ctx, s.read, s.Backend(), s.dialect.ContainsText, f, o)
+	q, err := sessionList(ctx, s.read, s.Backend(), s.dialect.SessionSearch, f, o)
 	if err != nil {
 		return "", nil, err
 	}

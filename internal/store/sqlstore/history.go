@@ -50,8 +50,8 @@ func sortColumn(m map[string]string, name string) (string, error) {
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // LowerContains is the condition that column contains search, letters
-// compared after lower(), and its one argument: what Dialect.ContainsText
-// is where lower() folds every letter (PostgreSQL's), and for searches of
+// compared after lower(), and its one argument: what Dialect.SessionSearch
+// tests where lower() folds every letter (PostgreSQL's), and for searches of
 // ASCII letters alone.
 func LowerContains(column, search string) (cond string, arg any) {
 	return `lower(` + column + `) LIKE lower(?) ESCAPE '\'`, "%" + likeEscaper.Replace(search) + "%"
@@ -59,7 +59,7 @@ func LowerContains(column, search string) (cond string, arg any) {
 
 // ListSessions pages sessions.
 func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListOptions) (*qp.ListResult[qp.SessionRecord], error) {
-	q, err := sessionList(ctx, s.read, s.Backend(), s.dialect.ContainsText, f, o)
+	q, err := sessionList(ctx, s.read, s.Backend(), s.dialect.SessionSearch, f, o)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,7 @@ func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListO
 }
 
 // sessionList is the query of a page of sessions on db, its search
-// condition written by contains (the dialect's). Sorted by last
+// condition written by search (the dialect's). Sorted by last
 // access or message count under a model that a twentieth of the sessions or
 // more have, SQLite walks the sort's index and keeps the model's: it read
 // the model's index and sorted its sessions, the busiest model's 18,000 of
@@ -84,7 +84,7 @@ func (s *Store) ListSessions(ctx context.Context, f qp.SessionFilter, o qp.ListO
 // each one it keeps. A model of fewer keeps its index (the walk would pass
 // most of the table), as does a search (which may match none of the model's
 // sessions); by creation time the model's index is in order.
-func sessionList(ctx context.Context, db querier, backend string, contains func(column, search string) (string, any),
+func sessionList(ctx context.Context, db querier, backend string, search func(context.Context, RowQuerier, string) (string, []any, error),
 	f qp.SessionFilter, o qp.ListOptions) (listQuery, error) {
 	col, err := sortColumn(sessionSorts, o.Sort)
 	if err != nil {
@@ -112,8 +112,11 @@ func sessionList(ctx context.Context, db querier, backend string, contains func(
 		q.where.add("api_key_id = ?", f.APIKeyID)
 	}
 	if f.Search != "" {
-		cond, arg := contains("first_user_message", f.Search)
-		q.where.add(cond, arg)
+		cond, args, err := search(ctx, db, f.Search)
+		if err != nil {
+			return q, err
+		}
+		q.where.add(cond, args...)
 	}
 	q.where.addRange("created_at", f.Range)
 	if walk {

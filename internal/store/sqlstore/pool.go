@@ -85,6 +85,11 @@ func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *s
 }
 
 // querier runs reads: a pool, or a transaction (see Store.snapshot).
+// RowQuerier reads a row (a dialect's reads to choose a plan).
+type RowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row

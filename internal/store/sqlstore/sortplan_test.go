@@ -372,7 +372,7 @@ func TestSessionsOfABusyModelSortedByLastAccessWalkTheSortIndex(t *testing.T) {
 		{qp.SessionFilter{Model: "qwen3-max"}, "created_at", "idx_sessions_model"},
 	} {
 		for _, o := range []qp.ListOptions{{Limit: 50, Sort: c.sort}, {Limit: 50, Sort: c.sort, After: &qp.Cursor{Value: 50000, ID: 3000}}} {
-			q, err := sessionList(ctx, db, "sqlite", LowerContains, c.f, o)
+			q, err := sessionList(ctx, db, "sqlite", lowerSearch, c.f, o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -394,11 +394,17 @@ func TestSessionsOfABusyModelSortedByLastAccessWalkTheSortIndex(t *testing.T) {
 	}
 	// A search may match none of the model's sessions, and the walk would
 	// then pass every session: the model's condition is left to SQLite.
-	q, err := sessionList(ctx, db, "sqlite", LowerContains, qp.SessionFilter{Model: "qwen3-max", Search: "nowhere"}, qp.ListOptions{Limit: 50, Sort: "last_accessed"})
+	q, err := sessionList(ctx, db, "sqlite", lowerSearch, qp.SessionFilter{Model: "qwen3-max", Search: "nowhere"}, qp.ListOptions{Limit: 50, Sort: "last_accessed"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if q.where.conds[0] != "model = ?" {
 		t.Errorf("a busy model's sessions under a search are read by %q", q.where.conds[0])
 	}
+}
+
+// lowerSearch is the session search's condition by LowerContains alone.
+func lowerSearch(_ context.Context, _ RowQuerier, search string) (string, []any, error) {
+	cond, arg := LowerContains("first_user_message", search)
+	return cond, []any{arg}, nil
 }

@@ -64,10 +64,11 @@ type Dialect interface {
 	// use: 0 where writers are serialised (SQLite), else long enough that a
 	// writer which found the part can still reference it (see partTouch).
 	PartGrace() time.Duration
-	// ContainsText is the condition that column contains search, without
-	// regard to case for every letter, and its one argument (the session
-	// search, documented as case-insensitive).
-	ContainsText(column, search string) (cond string, arg any)
+	// SessionSearch is the condition that a session's first message
+	// contains search, without regard to case for every letter (the
+	// session search, documented as case-insensitive), and its arguments;
+	// it may read db to choose how the sessions are found.
+	SessionSearch(ctx context.Context, db RowQuerier, search string) (cond string, args []any, err error)
 	// HoldsString is the condition that the text expression holds its one
 	// argument, letter case counting.
 	HoldsString(expr string) string
