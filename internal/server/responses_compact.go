@@ -31,13 +31,6 @@ func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if req.InConversation() {
-		// Compacted without them, the conversation's items would be
-		// left out unseen; and a conversation keeps its own chat.
-		writeError(w, openai.InvalidRequest("conversation", "unsupported_parameter",
-			"compact does not take a conversation (nor does OpenAI's): send its items as input, or previous_response_id"))
-		return
-	}
 	t, apiErr := s.responsesTurn(ctx, &req.Request, d.body, d.sessionID)
 	if apiErr != nil {
 		writeError(w, apiErr)
@@ -71,8 +64,8 @@ func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 // compactRequest is a compact body with the check of its route: only
 // compact's fields are read (responses.Request.ForCompaction), its input is
 // held to what POST /v1/responses holds it to but for needing a user
-// message (the ask for the summary is the turn's), and one of input and
-// previous_response_id is required.
+// message (the ask for the summary is the turn's), a conversation is
+// refused, and one of input and previous_response_id is required.
 type compactRequest struct {
 	responses.Request
 	lookup responses.ItemLookup
@@ -82,6 +75,14 @@ func (r *compactRequest) Validate() *openai.Error {
 	r.Request.ForCompaction()
 	if err := r.Request.ValidateCountWith(r.lookup); err != nil {
 		return err
+	}
+	if r.InConversation() {
+		// Compacted without them, the conversation's items would be
+		// left out unseen; and a conversation keeps its own chat. Named
+		// before a missing input: a request naming only a conversation
+		// meant it as the conversation to compact.
+		return openai.InvalidRequest("conversation", "unsupported_parameter",
+			"compact does not take a conversation (nor does OpenAI's): send its items as input, or previous_response_id")
 	}
 	if openai.IsNull(r.Input) && r.PreviousResponseID == "" {
 		return openai.InvalidRequest("input", "missing_required_parameter",
