@@ -34,9 +34,14 @@ func newAdmission(limit int) admission {
 // retried by the SDKs and the agents), counted in
 // qwenproxy_requests_refused_in_flight_total. Such a request is not
 // recorded: nothing of it was read, and it changed nothing.
-func (s *Server) admit(next http.Handler) http.Handler {
+//
+// routed says whether a route serves the request's method and path: one
+// that none does is answered by the router (404, 405) without its body
+// being read, and takes no place, so that a client calling a wrong URL is
+// told so rather than told to retry.
+func (s *Server) admit(next http.Handler, routed func(*http.Request) bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody || !routed(r) {
 			next.ServeHTTP(w, r)
 			return
 		}

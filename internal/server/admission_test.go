@@ -106,3 +106,51 @@ func waitInFlight(t *testing.T, s *Server, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A request no route serves reads no body: it is told its mistake (the
+// 404 that names the route a base URL without /v1 meant, an API the proxy
+// does not serve, a 405 with Allow) even while the proxy is full, rather
+// than a 503 its SDK retries, which hid the mistake behind "overloaded".
+func TestARequestNoRouteServesIsToldSoWhenFull(t *testing.T) {
+	m := metrics.New()
+	s := New(Config{MaxInFlight: 1, BodyTimeout: time.Minute}, Deps{Metrics: m, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	held, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	fmt.Fprintf(held, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{")
+	waitInFlight(t, s, 1)
+
+	for _, c := range []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"POST", "/chat/completions", http.StatusNotFound, "not_found"},
+		{"POST", "/v1/embeddings", http.StatusNotFound, "unsupported_endpoint"},
+		{"POST", "/v1/no-such-route", http.StatusNotFound, "not_found"},
+		{"PUT", "/v1/chat/completions", http.StatusMethodNotAllowed, "method_not_allowed"},
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(`{"model":"qwen3-max"}`))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Error struct{ Code string } `json:"error"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != c.status || body.Error.Code != c.code {
+			t.Errorf("%s %s while full: %d %q %v, want %d %s", c.method, c.path, resp.StatusCode, body.Error.Code, err, c.status, c.code)
+		}
+	}
+	var refused dto.Metric
+	if err := m.InFlightRefused.Write(&refused); err != nil || refused.GetCounter().GetValue() != 0 {
+		t.Errorf("qwenproxy_requests_refused_in_flight_total = %v, want 0", refused.GetCounter().GetValue())
+	}
+}
