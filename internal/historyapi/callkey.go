@@ -46,10 +46,10 @@ func CallKey(s string) (string, bool) {
 }
 
 // itemPrefixes are the prefixes of the ids of a Responses answer's output
-// and input items, and of an Anthropic server_tool_use block, made from
-// their call's request UUID.
+// and input items (a compaction's cmp_ too), and of an Anthropic
+// server_tool_use block, made from their call's request UUID.
 var itemPrefixes = map[string]bool{"rs": true, "msg": true, "fc": true, "ctc": true, "ws": true, "ig": true,
-	"fco": true, "ctco": true, "at": true, "srvtoolu": true}
+	"fco": true, "ctco": true, "at": true, "srvtoolu": true, "cmp": true}
 
 // itemIndex reports whether suffix is an item's index after its call's
 // hex digits: digits, or "in" and digits for an input item.

@@ -42,7 +42,9 @@ func testRequestFoundByItsAnswersID(t *testing.T, dbURL string) {
 		// Anthropic server_tool_use: what Codex logs for a function call.
 		"msg_01a234335cf37efebdfdb9cca71b234e0", "fc_01a234335cf37efebdfdb9cca71b234e12", "rs_01a234335cf37efebdfdb9cca71b234e0",
 		"ws_01a234335cf37efebdfdb9cca71b234e1", "ig_01a234335cf37efebdfdb9cca71b234e0", "ctc_01a234335cf37efebdfdb9cca71b234e3",
-		"fco_01a234335cf37efebdfdb9cca71b234ein2", "msg_01a234335cf37efebdfdb9cca71b234ein0", "srvtoolu_01a234335cf37efebdfdb9cca71b234e0"} {
+		"fco_01a234335cf37efebdfdb9cca71b234ein2", "msg_01a234335cf37efebdfdb9cca71b234ein0", "srvtoolu_01a234335cf37efebdfdb9cca71b234e0",
+		// A compaction item, of POST /v1/responses/compact's answer.
+		"cmp_01a234335cf37efebdfdb9cca71b234e0"} {
 		w := get(id, "")
 		var rec struct {
 			RequestID string `json:"request_id"`

@@ -244,13 +244,13 @@ async function inProgress(id) {
 
 // requestUUID is the X-Request-Id an id of a call names: the id its client
 // is answered with is made from it (chatcmpl-…, cmpl-…, msg_…, resp_…, and
-// a Responses answer's or its input's item, fc_…, ws_…, an Anthropic
+// a Responses answer's or its input's item, fc_…, ws_…, a compaction's cmp_…, an Anthropic
 // srvtoolu_…: read as the history's CallKey reads them); any other id as
 // it is.
 function requestUUID(id) {
   const dashed = /^(?:chat)?cmpl-([0-9a-f-]{36})$/i.exec(id);
   if (dashed) return dashed[1];
-  const hex = /^(?:msg_([0-9a-f]{32})$|resp_([0-9a-f]{32})|(?:rs|msg|fc|ctc|ws|ig|fco|ctco|at|srvtoolu)_([0-9a-f]{32})(?:in)?\d+$)/i.exec(id);
+  const hex = /^(?:msg_([0-9a-f]{32})$|resp_([0-9a-f]{32})|(?:rs|msg|fc|ctc|ws|ig|fco|ctco|at|srvtoolu|cmp)_([0-9a-f]{32})(?:in)?\d+$)/i.exec(id);
   const x = hex ? hex[1] || hex[2] || hex[3] : "";
   return x ? `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}` : id;
 }
