@@ -27,37 +27,44 @@ func newAdmission(limit int) admission {
 	return admission{places: make(chan struct{}, limit)}
 }
 
-// admit is the handler that takes a place for each request with a body
-// before next reads it, and gives it back when next returns (a stream's
-// end, a panic, a client that left); with none free it answers at once:
-// 503 with Retry-After, an overloaded_error to an Anthropic client (both
-// retried by the SDKs and the agents), counted in
+// admit takes a place for a request with a body before its handler
+// reads it (held), to be given back (giveBack) when the handler returns: a
+// stream's end, a panic, a client that left; a request without a body
+// needs none. With no place free it answers at once and returns !ok: 503 with Retry-After, an overloaded_error to an Anthropic
+// client (both retried by the SDKs and the agents), counted in
 // qwenproxy_requests_refused_in_flight_total. Such a request is not
-// recorded: nothing of it was read, and it changed nothing.
-//
-// routed says whether a route serves the request's method and path: one
-// that none does is answered by the router (404, 405) without its body
-// being read, and takes no place, so that a client calling a wrong URL is
-// told so rather than told to retry.
-func (s *Server) admit(next http.Handler, routed func(*http.Request) bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody || !routed(r) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		select {
-		case s.admission.places <- struct{}{}:
-		default:
-			if m := s.deps.Metrics; m != nil {
-				m.InFlightRefused.Inc()
-			}
-			writeErrorFor(w, r, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "server_overloaded",
-				RetryAfter: admissionRetry,
-				Message: fmt.Sprintf("the proxy has %d requests in progress, as many as MAX_IN_FLIGHT allows; try again when one of them ends",
-					cap(s.admission.places))})
-			return
-		}
-		defer func() { <-s.admission.places }()
-		next.ServeHTTP(w, r)
-	})
+// recorded: nothing of it was read, and it changed nothing. The router
+// (dispatch) asks only once a route serves the request's method and path:
+// a request none serves is answered its 404 or 405, which tells a client
+// calling a wrong URL its mistake, never told to retry; and it asks after
+// the key guard, so a request refused there holds no place however slowly
+// it sends its body.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (held, ok bool) {
+	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
+		return false, true
+	}
+	select {
+	case s.admission.places <- struct{}{}:
+		return true, true
+	default:
+	}
+	if m := s.deps.Metrics; m != nil {
+		m.InFlightRefused.Inc()
+	}
+	writeErrorFor(w, r, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "server_overloaded",
+		RetryAfter: admissionRetry,
+		Message: fmt.Sprintf("the proxy has %s in progress, as many as MAX_IN_FLIGHT allows; try again when one of them ends",
+			requestCount(cap(s.admission.places)))})
+	return false, false
+}
+
+// giveBack gives a place taken by admit back.
+func (a admission) giveBack() { <-a.places }
+
+// requestCount is "1 request", "2 requests".
+func requestCount(n int) string {
+	if n == 1 {
+		return "1 request"
+	}
+	return fmt.Sprintf("%d requests", n)
 }

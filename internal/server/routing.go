@@ -83,6 +83,13 @@ func (s *Server) dispatch(path string, rows []endpoint) http.HandlerFunc {
 				// keep: a browser's would hold it after the page closed.
 				w.Header().Set("Cache-Control", "no-store")
 			}
+			held, ok := s.admit(w, r)
+			if !ok {
+				return
+			}
+			if held {
+				defer s.admission.giveBack()
+			}
 			e.handler(w, r)
 			return
 		}

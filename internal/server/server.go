@@ -219,26 +219,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		return ""
 	}
-	// Admission comes after the key guard: a request it refuses holds no
-	// place, however slowly it sends its body; and it takes places only for
-	// a method a route serves, so that a request the router answers without
-	// reading its body (a 404, a 405) is told its mistake, never 503.
-	methods := map[string]map[string]bool{}
-	for _, e := range table {
-		if methods[e.path] == nil {
-			methods[e.path] = map[string]bool{}
-		}
-		methods[e.path][e.method] = true
-	}
-	routed := func(r *http.Request) bool {
-		_, pattern := mux.Handler(r)
-		method := r.Method
-		if method == http.MethodHead {
-			method = http.MethodGet
-		}
-		return methods[pattern][method]
-	}
-	return s.middleware(s.guard(s.admit(mux, routed)), routeOf)
+	return s.middleware(s.guard(mux), routeOf)
 }
 
 // InFlight is the number of requests with a body in progress (admit).
