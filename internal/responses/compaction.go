@@ -42,6 +42,12 @@ func DecodeCompaction(content, param string) (string, *openai.Error) {
 		return "", openai.InvalidRequest(param, "invalid_encrypted_content",
 			"%s cannot be read: it was not made by this proxy's POST /v1/responses/compact (a compaction item made by OpenAI is encrypted for OpenAI alone); compact the conversation here, or send its items instead", param)
 	}
+	if strings.TrimSpace(summary) == "" {
+		// The proxy never makes one (an answer without text fails), and
+		// read as nothing it left the input empty, refused as such.
+		return "", openai.InvalidRequest(param, "invalid_encrypted_content",
+			"%s holds no summary: it was not made by this proxy's POST /v1/responses/compact", param)
+	}
 	return summary, nil
 }
 
