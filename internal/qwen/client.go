@@ -68,6 +68,7 @@ type Client struct {
 	// bounded call's answer is masked, a chat's creation on every turn —
 	// and what their headers and bodies take from them (signed).
 	masks *knownCache
+	tz    atomic.Pointer[timezoneStamp] // the last second's timezone header
 }
 
 // New returns a Client.
