@@ -233,7 +233,13 @@ func LogicalStatus(resp *http.Response) int {
 // actualStatus is the logical status Qwen gives an answer in its
 // x-actual-status-code header (qwen-wire.md §5), 0 when there is none.
 func actualStatus(resp *http.Response) int {
-	if v, err := strconv.Atoi(resp.Header.Get("X-Actual-Status-Code")); err == nil && v > 0 {
+	// Most answers have none: Atoi's error for "" is an allocation, twice a
+	// call.
+	s := resp.Header.Get("X-Actual-Status-Code")
+	if s == "" {
+		return 0
+	}
+	if v, err := strconv.Atoi(s); err == nil && v > 0 {
 		return v
 	}
 	return 0

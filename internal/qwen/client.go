@@ -65,8 +65,10 @@ type Client struct {
 	fixed   http.Header // headers alike on every call (fixedHeaders)
 	// masks keeps the maskers of the credentials calls were made with
 	// (Credentials.Known, ~25 µs to build), by those credentials: every
-	// bounded call's answer is masked, a chat's creation on every turn.
+	// bounded call's answer is masked, a chat's creation on every turn —
+	// and what their headers and bodies take from them (signed).
 	masks *knownCache
+	tz    atomic.Pointer[timezoneStamp] // the last second's timezone header
 }
 
 // New returns a Client.
@@ -141,7 +143,7 @@ func (c *Client) NewChatOf(ctx context.Context, model, chatType string) (chatID 
 			return err
 		}
 		body := (&NewChatRequest{Models: []string{model}, ProjectID: "", Timestamp: c.now().UnixMilli(),
-			ChatType: chatType, ChatMode: creds.ChatMode()}).encode()
+			ChatType: chatType, ChatMode: c.masks.signed(creds).chatMode}).encode()
 		b, err := c.do(ctx, http.MethodPost, "/api/v2/chats/new", body, creds, func(r *http.Request) { c.setHeaders(r, creds, refererNewChat) })
 		if err != nil {
 			return err
@@ -185,7 +187,7 @@ func (c *Client) Complete(ctx context.Context, req *CompletionRequest) (s *Strea
 		if err != nil {
 			return err
 		}
-		req.ChatMode = creds.ChatMode()
+		req.ChatMode = c.masks.signed(creds).chatMode
 		req.Messages[0].FeatureConfig = asked
 		if req.ChatMode == ChatModeGuest {
 			req.Messages[0].FeatureConfig.leaveToQwen()

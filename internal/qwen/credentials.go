@@ -42,15 +42,73 @@ func (c Credentials) Known() *redact.Known {
 	return redact.NewKnown(c.CookieHeader(), append([]string{c.Token, c.LoginToken()}, c.Conceal...)...)
 }
 
-// knownCache holds the maskers of the credentials calls were made with.
-// Credentials change when an account signs in again: the cache is emptied
-// once it holds maxKnown of them, which bounds it.
+// knownCache holds, by the credentials calls were made with, what each
+// call takes from them: the masker of their secrets and the values of the
+// headers that sign a call (signed). Credentials change when an account
+// signs in again: the cache is emptied once it holds maxKnown of them,
+// which bounds it.
 type knownCache struct {
 	mu      sync.Mutex
-	byCreds map[string]*redact.Known
+	byCreds map[credsKey]*knownCreds
 }
 
-func newKnownCache() *knownCache { return &knownCache{byCreds: map[string]*redact.Known{}} }
+// credsKey names one set of credentials: a struct of their strings rather
+// than one string joined from them, which cost every look-up an allocation
+// (the Cookie header's length). An account's Conceal (its password and the
+// password's digest) is held in place; any more are joined.
+type credsKey struct {
+	cookies, token string
+	conceal        [2]string
+	more           string
+}
+
+func keyOf(creds Credentials) credsKey {
+	k := credsKey{cookies: creds.Cookies, token: creds.Token}
+	rest := creds.Conceal
+	for i := 0; i < len(k.conceal) && len(rest) > 0; i++ {
+		k.conceal[i], rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		// A marker first: ["a", "b", ""] is not ["a", "b"].
+		k.more = "\x00" + strings.Join(rest, "\x00")
+	}
+	return k
+}
+
+// knownCreds is what the cache keeps for one set of credentials.
+type knownCreds struct {
+	known  *redact.Known
+	signed signed
+}
+
+// signed are the values a call's headers and bodies take from credentials
+// (setHeaders, a body's chat_mode). Each comes from the login token, which
+// is read by walking the whole Cookie header: asked for five times a
+// request, that was the largest part of setting its headers. The header
+// values are one-element slices at full capacity, shared by every request
+// as the fixed headers are (an Add on one request copies them); nil: the
+// header is not sent.
+type signed struct {
+	cookie, authorization, umidToken []string
+	chatMode                         string
+}
+
+// signedBy works out creds' signed values.
+func signedBy(creds Credentials) signed {
+	one := func(v string) []string {
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	}
+	s := signed{cookie: one(creds.CookieHeader()), umidToken: one(creds.UmidToken()), chatMode: ChatModeGuest}
+	if jwt := creds.LoginToken(); jwt != "" {
+		s.authorization, s.chatMode = one("Bearer "+jwt), ChatModeNormal
+	}
+	return s
+}
+
+func newKnownCache() *knownCache { return &knownCache{byCreds: map[credsKey]*knownCreds{}} }
 
 // maxKnown bounds knownCache: a few per account (its token renewed).
 const maxKnown = 256
@@ -61,21 +119,36 @@ func (k *knownCache) of(creds Credentials) *redact.Known {
 	if k == nil {
 		return creds.Known()
 	}
-	key := creds.Cookies + "\x00" + creds.Token + "\x00" + strings.Join(creds.Conceal, "\x00")
+	return k.entry(creds).known
+}
+
+// signed returns creds' signed values, worked out once (on a nil cache,
+// each time).
+func (k *knownCache) signed(creds Credentials) *signed {
+	if k == nil {
+		s := signedBy(creds)
+		return &s
+	}
+	return &k.entry(creds).signed
+}
+
+// entry returns what the cache keeps for creds, building it on first use.
+func (k *knownCache) entry(creds Credentials) *knownCreds {
+	key := keyOf(creds)
 	k.mu.Lock()
-	known, ok := k.byCreds[key]
+	e, ok := k.byCreds[key]
 	k.mu.Unlock()
 	if ok {
-		return known
+		return e
 	}
-	known = creds.Known()
+	e = &knownCreds{known: creds.Known(), signed: signedBy(creds)}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if len(k.byCreds) >= maxKnown {
 		clear(k.byCreds)
 	}
-	k.byCreds[key] = known
-	return known
+	k.byCreds[key] = e
+	return e
 }
 
 // LoginToken is the JWT that signs the user in: the `token` cookie, else a

@@ -61,33 +61,31 @@ func (c *Client) setHeaders(r *http.Request, creds Credentials, page string) {
 	}
 	r.Header = h
 	// Keys in canonical form, set directly: Set would canonicalise them
-	// anew on every request. The values share one array, each a slice of
-	// it at full capacity (an Add copies it), instead of one allocation
-	// each.
-	vals, n := make([]string, perRequestHeaders), 0
-	put := func(key, v string) {
-		vals[n] = v
-		h[key] = vals[n : n+1 : n+1]
-		n++
+	// anew on every request. What the credentials give (Cookie, Authorization, bx-umidtoken, the
+	// chat mode) is worked out once per credentials (signed) and shared.
+	sig := c.masks.signed(creds)
+	if sig.cookie != nil {
+		h["Cookie"] = sig.cookie
 	}
-	if v := creds.CookieHeader(); v != "" {
-		put("Cookie", v)
+	if sig.authorization != nil {
+		h["Authorization"] = sig.authorization
 	}
-	if jwt := creds.LoginToken(); jwt != "" {
-		put("Authorization", "Bearer "+jwt)
-	}
-	if v := creds.UmidToken(); v != "" {
-		put("Bx-Umidtoken", v)
+	if sig.umidToken != nil {
+		h["Bx-Umidtoken"] = sig.umidToken
 	}
 	if r.Body != nil {
 		h["Content-Type"] = jsonContentType
 	}
-	put("X-Request-Id", newUUID())
-	put("Timezone", browserTimezone(c.now()))
-	if creds.ChatMode() == ChatModeGuest {
+	// The values of this request's own share one array, each a slice of
+	// it at full capacity (an Add copies it), instead of one allocation
+	// each.
+	vals := make([]string, 3)
+	vals[0], vals[1] = newUUID(), c.timezone(c.now())
+	if sig.chatMode == ChatModeGuest {
 		page = refererGuest
 	}
-	put("Referer", c.cfg.BaseURL+page)
+	vals[2] = c.cfg.BaseURL + page
+	h["X-Request-Id"], h["Timezone"], h["Referer"] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
 }
 
 // perRequestHeaders counts the headers setHeaders sets besides the fixed
@@ -147,6 +145,27 @@ func PageHeaders(cfg Config, page string, now time.Time) http.Header {
 	h.Set("Timezone", browserTimezone(now))
 	h.Set("Referer", cfg.BaseURL+page)
 	return h
+}
+
+// timezone is browserTimezone(t), formatted once a second: the header
+// names a second, and formatting it was a quarter of the time setting a
+// request's headers took. The same second in the same location always
+// reads the same.
+func (c *Client) timezone(t time.Time) string {
+	sec, loc := t.Unix(), t.Location()
+	if last := c.tz.Load(); last != nil && last.sec == sec && last.loc == loc {
+		return last.text
+	}
+	text := browserTimezone(t)
+	c.tz.Store(&timezoneStamp{sec: sec, loc: loc, text: text})
+	return text
+}
+
+// timezoneStamp is the timezone header of one second (Client.timezone).
+type timezoneStamp struct {
+	sec  int64
+	loc  *time.Location
+	text string
 }
 
 // BrowserTimezone is the timezone header for t (see browserTimezone).

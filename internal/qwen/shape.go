@@ -58,6 +58,12 @@ type span struct {
 	what       holeKind
 }
 
+// emptied is a shape that has learnt nothing, with sh's arrays (emptied)
+// to learn into: a stream's, handed to the next stream (streamBuffers).
+func (sh *shape) emptied() shape {
+	return shape{lit: sh.lit[:0], holes: sh.holes[:0], spans: sh.spans[:0], src: sh.src[:0], learnt: sh.learnt[:0], matched: sh.matched[:0]}
+}
+
 // learn keeps data, which the scanner decoded to ev, its holes at spans
 // (in order, apart).
 func (sh *shape) learn(data []byte, spans []span, ev Event) {

@@ -3,6 +3,8 @@ package qwen
 import (
 	"context"
 	"io"
+	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -50,5 +52,51 @@ func TestStreamReadBufferReused(t *testing.T) {
 	}
 	if text.String() != "two" {
 		t.Fatalf("second stream read %q, want %q", text.String(), "two")
+	}
+}
+
+// TestStreamsDecodeAlikeThroughThePool: the shape a stream learns goes
+// back to the pool with its read buffer, emptied; a stream that takes it
+// decodes every answer exactly as a stream of its own would, whatever the
+// stream before it read: the recorded answer (which learns and tightens a
+// shape), its first events alone, and answers whose deltas have another
+// shape, one after the other in every order.
+func TestStreamsDecodeAlikeThroughThePool(t *testing.T) {
+	recorded, err := os.ReadFile("../../testdata/qwen/completion-stream.sse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := strings.Split(string(recorded), "\n\n")
+	answers := []string{
+		string(recorded),
+		strings.Join(append(events[:3:3], events[len(events)-2:]...), "\n\n"),
+		"data: {\"choices\":[{\"delta\":{\"content\":\"a\",\"phase\":\"answer\"}}]}\n\n" +
+			"data: {\"choices\":[{\"delta\":{\"content\":\"b\",\"phase\":\"answer\"}}]}\n\n" +
+			"data: {\"choices\":[{\"delta\":{\"content\":\"c\",\"phase\":\"think\"}}]}\n\n" +
+			"data: {\"choices\":[{\"delta\":{\"content\":\"d\",\"phase\":\"think\"}}]}\n\n",
+		"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"x\",\"phase\":\"answer\",\"status\":\"typing\"}}],\"response_id\":\"r1\"}\n\n" +
+			"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"yz\",\"phase\":\"answer\",\"status\":\"typing\"}}],\"response_id\":\"r1\"}\n\n",
+	}
+	own := make([][]Event, len(answers))
+	for i, a := range answers {
+		s := pooledStream(a, nil)
+		if own[i], err = readAll(t, s); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+	readers := &sync.Pool{New: newStreamReader}
+	for _, order := range [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {1, 0, 1, 3, 0, 2, 2}} {
+		for _, i := range order {
+			s := pooledStream(answers[i], readers)
+			got, err := readAll(t, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			if !reflect.DeepEqual(got, own[i]) {
+				t.Fatalf("answer %d (order %v) through the pool: %d events, %+v; alone %d, %+v", i, order, len(got), got, len(own[i]), own[i])
+			}
+		}
 	}
 }

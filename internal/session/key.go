@@ -58,11 +58,11 @@ func legacyKey(msgs []qp.Message) string {
 	scratch := scratchBuffers.Get().(*[]byte)
 	defer scratchBuffers.Put(scratch)
 	w := keyWriter{h: sha256.New(), buf: (*scratch)[:0], leadingSystem: true}
-	w.h.Write([]byte(keyPrefix))
+	w.raw(keyPrefix)
 	for i := range msgs {
 		w.message(&msgs[i])
 	}
-	return hex.EncodeToString(w.h.Sum(nil))
+	return w.hexSum()
 }
 
 // reminderOpen and reminderClose enclose the context agents weave into
@@ -115,14 +115,14 @@ func hashConversation(prefix string, msgs []qp.Message, answer *qp.Message) stri
 	scratch := scratchBuffers.Get().(*[]byte)
 	defer scratchBuffers.Put(scratch)
 	w := keyWriter{h: sha256.New(), buf: (*scratch)[:0]}
-	w.h.Write([]byte(prefix))
+	w.raw(prefix)
 	for i := range msgs {
 		w.message(&msgs[i])
 	}
 	if answer != nil {
 		w.message(answer)
 	}
-	return hex.EncodeToString(w.h.Sum(nil))
+	return w.hexSum()
 }
 
 // Seen returns how many of msgs' first messages make up the conversation
@@ -172,15 +172,34 @@ func eachPrefixKey(msgs []qp.Message, f func(n int, key string) bool) {
 	scratch := scratchBuffers.Get().(*[]byte)
 	defer scratchBuffers.Put(scratch)
 	w := keyWriter{h: sha256.New(), buf: (*scratch)[:0]}
-	w.h.Write([]byte(keyPrefix))
-	var sum []byte
+	w.raw(keyPrefix)
 	for i := range msgs {
 		w.message(&msgs[i])
-		sum = w.h.Sum(sum[:0])
-		if !f(i+1, hex.EncodeToString(sum)) {
+		if !f(i+1, w.hexSum()) {
 			return
 		}
 	}
+}
+
+// raw writes s (a key's prefix) into the hash as it is, through the
+// scratch buffer: []byte(s) handed to the hash was an allocation.
+func (w *keyWriter) raw(s string) {
+	w.buf = append(w.buf[:0], s...)
+	w.h.Write(w.buf)
+	w.buf = w.buf[:0]
+}
+
+// hexSum is the hash of what was written so far, in hex. The digest goes
+// into the scratch buffer (every field is written through it whole, so it
+// holds nothing between fields) and its hex onto the stack: the string is
+// the one allocation, where hex.EncodeToString(h.Sum(nil)) made three, for
+// each of the keys a call computes.
+func (w *keyWriter) hexSum() string {
+	w.buf = w.h.Sum(w.buf[:0])
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], w.buf)
+	w.buf = w.buf[:0]
+	return string(out[:])
 }
 
 // scratchBuffers are the keyWriters' buffers, keyChunk bytes each: a call
