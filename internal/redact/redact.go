@@ -222,10 +222,17 @@ func JSON(body []byte) []byte {
 // array replaced whole. A caller masks them (NewKnown) wherever else the
 // call carries them — the request sent to Qwen renders a tool call's input
 // as text.
-func JSONHiding(body []byte) (out []byte, hidden []string) {
+func JSONHiding(body []byte) ([]byte, []string) {
 	if !mentionsSecretWord(body) || !hasSecretNameOrArguments(body) {
 		return body, nil
 	}
+	return rewriteSecrets(body)
+}
+
+// rewriteSecrets is JSONHiding past its screen: apart, so that the body the
+// screen passes over costs no allocation (the hidden values the editor
+// appends to live on the heap from the function's start).
+func rewriteSecrets(body []byte) (out []byte, hidden []string) {
 	ed := jsonedit.Editor{Member: func(_ jsonedit.Object, name string, v []byte) ([]byte, bool) {
 		if name == argumentsName && v[0] == '"' {
 			redacted, inner := secretArguments(v)
