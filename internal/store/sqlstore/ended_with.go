@@ -21,7 +21,7 @@ func planEndedWith(ctx context.Context, db querier, q *listQuery, f qp.CallFilte
 	if f.ErrorType == "" || f != (qp.CallFilter{ErrorType: f.ErrorType, Range: f.Range}) || q.sortCol != requestSorts[""] {
 		return nil
 	}
-	walk, err := endedWithWalkPays(ctx, db, f, o)
+	walk, err := errorTypeWalkPays(ctx, db, f, o)
 	if err != nil || !walk {
 		return err
 	}
@@ -55,7 +55,7 @@ func planEndedWithHashed(ctx context.Context, db querier, q *listQuery, f qp.Cal
 	if f.ErrorType == "" || f.SessionID != "" || (f.Status != "" && f.Status != qp.StatusError) {
 		return nil
 	}
-	walk, err := hashedWalkPays(ctx, db, f, o)
+	walk, err := errorTypeWalkPays(ctx, db, f, o)
 	if err != nil || !walk {
 		return err
 	}
@@ -72,29 +72,15 @@ func planEndedWithHashed(ctx context.Context, db querier, q *listQuery, f qp.Cal
 	return nil
 }
 
-// endedWithWalkPays reports whether a walk of the requests in the page's
-// order, testing each against the failed calls' ids, passes at most walkPays
-// index entries for each call of f's error type a page would read instead:
-// about need × total ÷ n entries for a page of need of its n calls.
-func endedWithWalkPays(ctx context.Context, db querier, f qp.CallFilter, o qp.ListOptions) (bool, error) {
-	var n int64
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM responses WHERE error_type = ?`, f.ErrorType).Scan(&n); err != nil {
-		return false, fmt.Errorf("list: count the error type's calls: %w", err)
-	}
-	total, err := countCalls(ctx, db, requestCounts, qp.CallFilter{})
-	if err != nil {
-		return false, err
-	}
-	need := int64(o.Offset + o.Limit + 1)
-	return n > 0 && need*total/n <= walkPays*n, nil
-}
-
-// hashedWalkPays is endedWithWalkPays under f's other filters: the walk
-// passes the calls they match (m, from call_counts, or counted up to
-// denseRows under a key) to find the type's among them (n, counted in the
-// failed calls' index under the account, key and model it holds; the model
-// there is the one that answered, most often the one asked for).
-func hashedWalkPays(ctx context.Context, db querier, f qp.CallFilter, o qp.ListOptions) (bool, error) {
+// errorTypeWalkPays reports whether a walk of the requests in the page's
+// order, testing each against the failed calls' ids, passes at most
+// walkPays index entries for each call of f's error type a page would read
+// instead: about need × m ÷ n entries for a page of need of its n calls
+// among the m that f's other filters match (m from call_counts, or counted
+// up to denseRows under a key; n counted in the failed calls' index under
+// the account, key and model it holds — the model there is the one that
+// answered, most often the one asked for).
+func errorTypeWalkPays(ctx context.Context, db querier, f qp.CallFilter, o qp.ListOptions) (bool, error) {
 	var w where
 	w.add("error_type = ?", f.ErrorType)
 	if f.Model != "" {
