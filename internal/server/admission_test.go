@@ -26,19 +26,7 @@ import (
 // which its SDK and Claude Code retry), while reads without a body still
 // go through; the place is given back when the request ends.
 func TestRequestsBeyondMaxInFlightAreRefusedAtOnce(t *testing.T) {
-	m := metrics.New()
-	s := New(Config{MaxInFlight: 1, BodyTimeout: time.Minute}, Deps{Metrics: m, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-
-	// One request in progress: its body declared, one byte of it sent.
-	held, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Close()
-	fmt.Fprintf(held, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{")
-	waitInFlight(t, s, 1)
+	s, srv, m, held := fullServer(t)
 
 	post := func(path string, header map[string]string) (*http.Response, map[string]any) {
 		t.Helper()
@@ -93,6 +81,25 @@ func TestRequestsBeyondMaxInFlightAreRefusedAtOnce(t *testing.T) {
 	}
 }
 
+// fullServer is a server with MAX_IN_FLIGHT 1 and its one place held by
+// a request whose body is declared and has not all arrived (held: its
+// connection, on which the rest may be sent).
+func fullServer(t *testing.T) (*Server, *httptest.Server, *metrics.Metrics, net.Conn) {
+	t.Helper()
+	m := metrics.New()
+	s := New(Config{MaxInFlight: 1, BodyTimeout: time.Minute}, Deps{Metrics: m, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	held, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { held.Close() }) // before srv.Close, which waits for it
+	fmt.Fprintf(held, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{")
+	waitInFlight(t, s, 1)
+	return s, srv, m, held
+}
+
 // waitInFlight waits until the server has n requests with a body in
 // progress: the held request's handler takes its place on its own
 // goroutine.
@@ -112,17 +119,7 @@ func waitInFlight(t *testing.T, s *Server, n int) {
 // does not serve, a 405 with Allow) even while the proxy is full, rather
 // than a 503 its SDK retries, which hid the mistake behind "overloaded".
 func TestARequestNoRouteServesIsToldSoWhenFull(t *testing.T) {
-	m := metrics.New()
-	s := New(Config{MaxInFlight: 1, BodyTimeout: time.Minute}, Deps{Metrics: m, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	held, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer held.Close()
-	fmt.Fprintf(held, "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{")
-	waitInFlight(t, s, 1)
+	_, srv, m, _ := fullServer(t)
 
 	for _, c := range []struct {
 		method, path string
