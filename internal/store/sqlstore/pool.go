@@ -84,12 +84,12 @@ func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	return t.Tx.QueryRowContext(ctx, t.rebind(query), args...)
 }
 
-// querier runs reads: a pool, or a transaction (see Store.snapshot).
 // RowQuerier reads a row (a dialect's reads to choose a plan).
 type RowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// querier runs reads: a pool, or a transaction (see Store.snapshot).
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
