@@ -24,7 +24,8 @@ const MinKnownLen = 6
 // jar), and a cookie Text would leave because its name says nothing of a
 // secret (acw_tc, ssxmod_itna). A nil *Known masks nothing.
 type Known struct {
-	r *strings.Replacer
+	r      *strings.Replacer
+	screen screen // whether a text holds any of r's patterns, in one pass
 }
 
 // NewKnown returns the masker of cookies (a Cookie header's value: every
@@ -70,10 +71,12 @@ func NewKnown(cookies string, values ...string) *Known {
 	// whole.
 	slices.SortStableFunc(pairs, func(a, b pair) int { return len(b.old) - len(a.old) })
 	args := make([]string, 0, 2*len(pairs))
+	olds := make([]string, 0, len(pairs))
 	for _, p := range pairs {
 		args = append(args, p.old, p.new)
+		olds = append(olds, p.old)
 	}
-	return &Known{r: strings.NewReplacer(args...)}
+	return &Known{r: strings.NewReplacer(args...), screen: newScreen(olds)}
 }
 
 // encodings are v as it may be echoed: as it is, as a JSON string's
@@ -127,7 +130,7 @@ func (k *Known) String(s string) string {
 // Bytes returns b with every known value masked: b itself when none is in
 // it.
 func (k *Known) Bytes(b []byte) []byte {
-	if k == nil || len(b) == 0 {
+	if !k.In(b) {
 		return b
 	}
 	s := string(b)
@@ -144,8 +147,8 @@ func (k *Known) Bytes(b []byte) []byte {
 // into a number: 1796[REDACTED]789). A body that is not JSON is masked as
 // text (Bytes).
 func (k *Known) JSON(body []byte) []byte {
-	if k == nil || len(body) == 0 {
-		return body
+	if !k.In(body) {
+		return body // none of the values, in any form, is in it
 	}
 	if !json.Valid(body) {
 		return k.Bytes(body)
