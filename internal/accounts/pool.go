@@ -150,6 +150,8 @@ type Pool struct {
 
 	mu       sync.Mutex
 	accounts map[string]*account
+
+	known knownAll // Known's masker, taken before mu
 }
 
 type account struct {

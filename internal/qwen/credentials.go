@@ -42,6 +42,21 @@ func (c Credentials) Known() *redact.Known {
 	return redact.NewKnown(c.CookieHeader(), append([]string{c.Token, c.LoginToken()}, c.Conceal...)...)
 }
 
+// KnownOf masks the secrets of every one of creds, as Known masks each
+// one's: what a record masks wherever it stands, whichever account served
+// its call.
+func KnownOf(creds ...Credentials) *redact.Known {
+	var cookies, values []string
+	for _, c := range creds {
+		if h := c.CookieHeader(); h != "" {
+			cookies = append(cookies, h)
+		}
+		values = append(values, c.Token, c.LoginToken())
+		values = append(values, c.Conceal...)
+	}
+	return redact.NewKnown(strings.Join(cookies, "; "), values...)
+}
+
 // knownCache holds, by the credentials calls were made with, what each
 // call takes from them: the masker of their secrets and the values of the
 // headers that sign a call (signed). Credentials change when an account
