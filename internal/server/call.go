@@ -220,6 +220,13 @@ func (s *Server) finish(c *call) {
 			c.ex.Request.QwenRequest = known.JSON(c.ex.Request.QwenRequest)
 			rs.OpenAIResponse, rs.QwenResponse = known.JSON(rs.OpenAIResponse), known.JSON(rs.QwenResponse)
 		}
+		// Every account's secrets, wherever the call carried them (a
+		// client's body, so the request sent to Qwen, and an answer
+		// repeating it): recordedForm masked the client's body.
+		if accounts := s.deps.Accounts.Known(); accounts != nil {
+			c.ex.Request.QwenRequest = accounts.JSON(c.ex.Request.QwenRequest)
+			rs.OpenAIResponse, rs.QwenResponse = accounts.JSON(rs.OpenAIResponse), accounts.JSON(rs.QwenResponse)
+		}
 	}
 	if limit := s.cfg.RecordMaxBodyBytes; limit > 0 {
 		rq := &c.ex.Request
@@ -262,8 +269,8 @@ func (s *Server) finish(c *call) {
 // of what it hid (nil for nothing): its images and documents as their
 // references (imageRefs, per RECORD_IMAGE_BYTES), every value of a field
 // named like a secret (a tool call's arguments' too) as [REDACTED], and
-// those values, and the call's own proxy key, masked wherever else the
-// body holds them. The body of a Conversations API call is kept in this
+// those values, the call's own proxy key and every Qwen account's secrets
+// (Pool.Known), masked wherever else the body holds them. The body of a Conversations API call is kept in this
 // form too (conversationBody), its items and metadata stored so: what a
 // conversation keeps of an item is what the record of a call sending it
 // keeps.
@@ -278,7 +285,11 @@ func (s *Server) recordedForm(ctx context.Context, body []byte) ([]byte, *redact
 		hidden = append(hidden, key)
 	}
 	known := redact.NewKnown("", hidden...)
-	return known.JSON(out), known
+	// The Qwen accounts' secrets too (Pool.Known), whichever account
+	// serves the call: an agent may have read them from the proxy's own
+	// configuration into a tool's result. Only the record is masked: Qwen
+	// is sent what the client wrote.
+	return s.deps.Accounts.Known().JSON(known.JSON(out)), known
 }
 
 // RecordedForm is body (JSON) as a record keeps a client's body
