@@ -107,3 +107,24 @@ func BenchmarkKnownScreen(b *testing.B) {
 		})
 	}
 }
+
+// FuzzKnownScreen checks the screen against looking for each value whole,
+// for values cut from the text itself (present) and apart from it.
+func FuzzKnownScreen(f *testing.F) {
+	f.Add("token=eyJhbGciOi.payload.sig; cna=abc", "x token=eyJhbGciOi.payload.sig y", uint8(3), uint8(30))
+	f.Add("pass-word-1", `{"content":"pass-word-1"}`, uint8(0), uint8(5))
+	f.Fuzz(func(t *testing.T, value, text string, from, n uint8) {
+		patterns := []string{value}
+		if i, j := int(from), int(from)+int(n); j <= len(text) {
+			patterns = append(patterns, text[i:j])
+		}
+		want := false
+		for _, p := range patterns {
+			want = want || p != "" && strings.Contains(text, p)
+		}
+		s := newScreen(patterns)
+		if got := s.in([]byte(text)); got != want {
+			t.Fatalf("patterns %q, text %q: in = %v, want %v", patterns, text, got, want)
+		}
+	})
+}
