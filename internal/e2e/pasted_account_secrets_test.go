@@ -16,7 +16,8 @@ import (
 // is sent the message as the client wrote it (the model answers it, here
 // quoting it back), but no record keeps any of those secrets, whichever
 // account served the call: not the call's request and response bodies, not
-// the history API, an export, or a conversation's items.
+// the history API, an export, the session's first message, or a
+// conversation's items.
 func TestAnAccountsSecretsAClientSendsAreMaskedInTheRecord(t *testing.T) {
 	const cookieValue = "CookieSecretXYZ987"
 	e := startAccounts(t, "sqlite", []accounts.Login{{Email: bob, Password: bobPassword}}, func(c *config.Config) {
@@ -82,14 +83,15 @@ func TestAnAccountsSecretsAClientSendsAreMaskedInTheRecord(t *testing.T) {
 		t.Fatalf("call %s not recorded", id)
 	}
 	for name, text := range map[string]string{
-		"the recorded request":      recorded.OpenAIRequest.String,
-		"the recorded Qwen request": recorded.QwenRequest.String,
-		"the recorded answer":       recorded.OpenAIResponse.String,
-		"the recorded Qwen answer":  recorded.QwenResponse.String,
-		"the history API's request": fetch(t, e, "/v1/requests/"+id),
-		"the history API's answer":  fetch(t, e, "/v1/requests/"+id+"/response"),
-		"the export":                fetch(t, e, "/v1/export?format=jsonl"),
-		"the conversation's items":  items,
+		"the recorded request":        recorded.OpenAIRequest.String,
+		"the recorded Qwen request":   recorded.QwenRequest.String,
+		"the recorded answer":         recorded.OpenAIResponse.String,
+		"the recorded Qwen answer":    recorded.QwenResponse.String,
+		"the history API's request":   fetch(t, e, "/v1/requests/"+id),
+		"the history API's answer":    fetch(t, e, "/v1/requests/"+id+"/response"),
+		"the export":                  fetch(t, e, "/v1/export?format=jsonl"),
+		"the session's first message": fetch(t, e, "/v1/sessions/"+resp.Header.Get("X-Session-Id")),
+		"the conversation's items":    items,
 	} {
 		if !strings.Contains(text, "[REDACTED]") {
 			t.Errorf("%s shows nothing masked: %.600s", name, text)

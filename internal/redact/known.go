@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"qwenproxy/internal/jsonedit"
 	"qwenproxy/internal/jsonscan"
@@ -121,7 +122,7 @@ func jsonContent(v string) string {
 
 // String returns s with every known value masked.
 func (k *Known) String(s string) string {
-	if k == nil {
+	if !k.In(unsafe.Slice(unsafe.StringData(s), len(s))) { // read only: no copy of s
 		return s
 	}
 	return k.r.Replace(s)

@@ -381,7 +381,9 @@ func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, p
 func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session.Turn, opened string, _ error) {
 	history, newTurn := translate.Split(t.messages)
 	rs := &c.ex.Response
-	firstUser := withoutKey(c.r.Context(), translate.FirstUserText(t.messages))
+	// The session's row keeps it: without the call's key or any account's
+	// secrets, as the call's record.
+	firstUser := s.deps.Accounts.Known().String(withoutKey(c.r.Context(), translate.FirstUserText(t.messages)))
 	if c.metadataOnly { // a call recorded without bodies leaves no text in its session either
 		firstUser = ""
 	}
