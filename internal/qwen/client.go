@@ -63,6 +63,7 @@ type Client struct {
 	// per call was the largest allocation of a call's path.
 	readers *sync.Pool
 	fixed   http.Header // headers alike on every call (fixedHeaders)
+	pages   pageURLs    // Referers alike on every call (referer)
 	// masks keeps the maskers of the credentials calls were made with
 	// (Credentials.Known, ~25 µs to build), by those credentials: every
 	// bounded call's answer is masked, a chat's creation on every turn —
@@ -93,7 +94,7 @@ func New(cfg Config) *Client {
 		hc = NoRedirects(hc)
 	}
 	readers := &sync.Pool{New: newStreamReader}
-	return &Client{cfg: cfg, http: hc, readers: readers, fixed: fixedHeaders(cfg), masks: newKnownCache()}
+	return &Client{cfg: cfg, http: hc, readers: readers, fixed: fixedHeaders(cfg), pages: newPageURLs(cfg.BaseURL), masks: newKnownCache()}
 }
 
 // NewHTTPClient returns a client for Qwen's calls: NewTransport's, and
@@ -144,7 +145,7 @@ func (c *Client) NewChatOf(ctx context.Context, model, chatType string) (chatID 
 		}
 		body := (&NewChatRequest{Models: []string{model}, ProjectID: "", Timestamp: c.now().UnixMilli(),
 			ChatType: chatType, ChatMode: c.masks.signed(creds).chatMode}).encode()
-		b, err := c.do(ctx, http.MethodPost, "/api/v2/chats/new", body, creds, func(r *http.Request) { c.setHeaders(r, creds, refererNewChat) })
+		b, err := c.do(ctx, http.MethodPost, "/api/v2/chats/new", body, creds, func(r *http.Request) { c.setHeaders(r, creds, refererNewChat, "") })
 		if err != nil {
 			return err
 		}
@@ -216,7 +217,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 	if err != nil {
 		return fail(fmt.Errorf("build completion request: %w", err))
 	}
-	c.setHeaders(hreq, creds, refererChat+chatID)
+	c.setHeaders(hreq, creds, refererChat, chatID)
 	resp, err := c.http.Do(hreq)
 	if err != nil {
 		return fail(c.transportError(ctx, parent, timedOut, err))

@@ -19,7 +19,7 @@ func (c *Client) DeleteChat(ctx context.Context, chatID string) error {
 		return err
 	}
 	b, err := c.do(ctx, http.MethodDelete, "/api/v2/chats/"+url.PathEscape(chatID), nil, creds, func(r *http.Request) {
-		c.setHeaders(r, creds, refererChat+chatID)
+		c.setHeaders(r, creds, refererChat, chatID)
 	})
 	if err == nil {
 		var env envelope

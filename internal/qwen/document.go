@@ -133,7 +133,7 @@ func (c *Client) postJSON(ctx context.Context, chatID, path string, body []byte)
 		return nil, err
 	}
 	return c.do(ctx, http.MethodPost, path, body, creds, func(r *http.Request) {
-		c.setHeaders(r, creds, refererChat+chatID)
+		c.setHeaders(r, creds, refererChat, chatID)
 		r.Header.Set("Content-Type", "application/json")
 	})
 }

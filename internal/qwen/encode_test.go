@@ -70,8 +70,8 @@ func TestHeaderValuesStayApart(t *testing.T) {
 	creds := Credentials{Cookies: "a=1; token=eyJhbGciOiJIUzI1NiJ9.e30.x", Token: "u"}
 	first, _ := http.NewRequest(http.MethodPost, "https://chat.example/x", strings.NewReader("{}"))
 	second, _ := http.NewRequest(http.MethodPost, "https://chat.example/x", strings.NewReader("{}"))
-	c.setHeaders(first, creds, "/c/1")
-	c.setHeaders(second, creds, "/c/2")
+	c.setHeaders(first, creds, refererChat, "1")
+	c.setHeaders(second, creds, refererChat, "2")
 	want := second.Header.Clone()
 	for k := range first.Header {
 		first.Header.Add(k, "added")

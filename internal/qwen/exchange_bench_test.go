@@ -75,13 +75,13 @@ func BenchmarkExchange(b *testing.B) {
 	b.Run("plain", func(b *testing.B) {
 		c := New(Config{BaseURL: srv.URL, Credentials: creds})
 		hc := &http.Client{Transport: NewTransport()}
-		header := func(page string) http.Header {
+		header := func(page, chatID string) http.Header {
 			r, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("{}"))
 			cr, _ := creds.Credentials(context.Background())
-			c.setHeaders(r, cr, page)
+			c.setHeaders(r, cr, page, chatID)
 			return r.Header
 		}
-		newChat, completion := header(refererNewChat), header(refererChat+"0cac4f88-3ce7-4b19-8ebb-632ca66c512c")
+		newChat, completion := header(refererNewChat, ""), header(refererChat, "0cac4f88-3ce7-4b19-8ebb-632ca66c512c")
 		chatBody := (&NewChatRequest{Models: []string{"qwen3-max"}, Timestamp: time.Now().UnixMilli(), ChatType: ChatTypeText, ChatMode: "guest"}).encode()
 		req := NewCompletionRequest("0cac4f88-3ce7-4b19-8ebb-632ca66c512c", "", "qwen3-max", time.Now(), MessageSpec{Role: "user", Content: "benchmark"})
 		req.ChatMode = "guest"

@@ -117,8 +117,7 @@ func decodeNewChat(b []byte) (chatID string, ok bool) {
 			}
 			return success
 		case "request_id":
-			_, ok := p.str()
-			return ok
+			return p.checkStr()
 		case "data":
 			// A repeated key fills the same fields, as encoding/json does.
 			return p.object(func(key []byte, _ strKind) bool {
@@ -515,6 +514,23 @@ func phase(b []byte) string {
 
 // str reads a string value, unescaping it.
 func (p *scanner) str() (string, bool) { return strOf(p.rawString()) }
+
+// checkStr reads a string value nobody keeps (chats/new's request_id): it
+// refuses what str refuses, without making the string str would (an
+// allocation a new chat).
+func (p *scanner) checkStr() bool {
+	raw, kind, ok := p.rawString()
+	switch {
+	case !ok:
+		return false
+	case kind&escaped != 0:
+		_, ok = jsonscan.Unescape(raw)
+		return ok
+	case kind&nonASCII != 0:
+		return utf8.Valid(raw)
+	}
+	return true
+}
 
 // content reads a delta's content as str does. With p.contents, it is kept
 // there and the string returned is a slice of it: an answer's hundreds of

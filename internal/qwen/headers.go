@@ -47,9 +47,10 @@ const (
 // peer sends them; qwen-2026.md §1.1, §1.6): the credentials (Cookie,
 // Authorization: Bearer with a login token, bx-umidtoken when configured),
 // a fresh x-request-id (its absence drew the firewall page in June 2026),
-// source, Version, timezone, Origin and Referer (page is the path of the
-// page the call comes from), and a browser's User-Agent with its hints.
-func (c *Client) setHeaders(r *http.Request, creds Credentials, page string) {
+// source, Version, timezone, Origin and Referer (page, then chatID, is the
+// path of the page the call comes from), and a browser's User-Agent with
+// its hints.
+func (c *Client) setHeaders(r *http.Request, creds Credentials, page, chatID string) {
 	// The map sized for every header at once: filled from empty, it grew
 	// (and was rehashed) several times on every request.
 	h := make(http.Header, len(r.Header)+len(c.fixed)+perRequestHeaders)
@@ -81,11 +82,31 @@ func (c *Client) setHeaders(r *http.Request, creds Credentials, page string) {
 	// each.
 	vals := make([]string, 3)
 	vals[0], vals[1] = newUUID(), c.timezone(c.now())
-	if sig.chatMode == ChatModeGuest {
-		page = refererGuest
-	}
-	vals[2] = c.cfg.BaseURL + page
+	vals[2] = c.referer(page, chatID, sig.chatMode == ChatModeGuest)
 	h["X-Request-Id"], h["Timezone"], h["Referer"] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
+}
+
+// referer is the Referer of a call from page (with chatID appended, when
+// given), or from the guest client's one page. A chat's page is built in
+// one concatenation; the pages without a chat's id are built once per
+// client (pages): two strings every call built anew.
+func (c *Client) referer(page, chatID string, guest bool) string {
+	switch {
+	case guest:
+		return c.pages.guest
+	case chatID != "":
+		return c.cfg.BaseURL + page + chatID
+	case page == refererNewChat:
+		return c.pages.newChat
+	}
+	return c.cfg.BaseURL + page
+}
+
+// pageURLs are a client's Referers that name no chat (referer).
+type pageURLs struct{ newChat, guest string }
+
+func newPageURLs(baseURL string) pageURLs {
+	return pageURLs{newChat: baseURL + refererNewChat, guest: baseURL + refererGuest}
 }
 
 // perRequestHeaders counts the headers setHeaders sets besides the fixed

@@ -59,7 +59,7 @@ func (c *Client) models(ctx context.Context) ([]Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	header := func(r *http.Request) { c.setHeaders(r, creds, refererNewChat) }
+	header := func(r *http.Request) { c.setHeaders(r, creds, refererNewChat, "") }
 	b, err := c.do(ctx, http.MethodGet, "/api/v2/models/", nil, creds, header)
 	if qe, ok := AsError(err); ok && qe.Kind == KindNotFound {
 		b, err = c.do(ctx, http.MethodGet, "/api/models", nil, creds, header)

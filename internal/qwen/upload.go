@@ -78,7 +78,7 @@ func (c *Client) uploadToken(ctx context.Context, chatID, filetype, name string,
 		return uploadToken{}, fmt.Errorf("encode upload token request: %w", err)
 	}
 	header := func(r *http.Request) {
-		c.setHeaders(r, creds, refererChat+chatID)
+		c.setHeaders(r, creds, refererChat, chatID)
 		r.Header.Set("Content-Type", "application/json")
 	}
 	b, err := c.do(ctx, http.MethodPost, "/api/v2/files/getstsToken", body, creds, header)

@@ -127,9 +127,18 @@ type MessageSpec struct {
 // whose one message hangs under parentID ("" on a chat's first turn). The
 // chat mode is left to Client.Complete, which knows the credentials.
 func NewCompletionRequest(chatID, parentID, model string, now time.Time, spec MessageSpec) *CompletionRequest {
+	// The request and the arrays it points to are one allocation, not
+	// four (each slice at full capacity: an append copies it); and the
+	// parent's id is copied to the heap only when there is one.
+	all := new(struct {
+		req              CompletionRequest
+		messages         [1]Message
+		children, models [1]string
+	})
 	var parent *string
 	if parentID != "" {
-		parent = &parentID
+		id := parentID
+		parent = &id
 	}
 	role := spec.Role
 	if role == "" {
@@ -146,13 +155,13 @@ func NewCompletionRequest(chatID, parentID, model string, now time.Time, spec Me
 	m := Message{
 		Fid:           newUUID(),
 		ParentIDCamel: parent,
-		ChildrenIDs:   []string{newUUID()},
+		ChildrenIDs:   all.children[:],
 		Role:          role,
 		Content:       spec.Content,
 		UserAction:    "chat",
 		Files:         files,
 		Timestamp:     now.Unix(),
-		Models:        []string{model},
+		Models:        all.models[:],
 		ChatType:      chatType,
 		FeatureConfig: FeatureConfig{OutputSchema: "phase", ResearchMode: "normal", ThinkingFormat: "summary", AutoSearch: chatType == ChatTypeSearch || spec.AutoSearch},
 		SubChatType:   chatType,
@@ -162,8 +171,10 @@ func NewCompletionRequest(chatID, parentID, model string, now time.Time, spec Me
 	if spec.Thinking && spec.ThinkingAuto {
 		m.FeatureConfig.leaveToQwen()
 	}
+	all.children[0], all.models[0] = newUUID(), model
 	m.Extra.Meta.SubChatType = chatType
-	return &CompletionRequest{
+	all.messages[0] = m
+	all.req = CompletionRequest{
 		Stream:            true,
 		Version:           "2.1",
 		IncrementalOutput: true,
@@ -172,9 +183,10 @@ func NewCompletionRequest(chatID, parentID, model string, now time.Time, spec Me
 		Model:             model,
 		ParentID:          parent,
 		ParentIDCamel:     parent,
-		Messages:          []Message{m},
+		Messages:          all.messages[:],
 		Timestamp:         now.Unix(),
 	}
+	return &all.req
 }
 
 // newUUID returns a random RFC 4122 version 4 UUID.
