@@ -206,26 +206,22 @@ func (s *Server) finish(c *call) {
 	if c.metadataOnly {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
 	} else {
+		accounts := s.deps.Accounts.Known()
 		var known *redact.Known
-		c.ex.Request.OpenAIRequest, known = s.recordedForm(c.r.Context(), c.ex.Request.OpenAIRequest)
+		c.ex.Request.OpenAIRequest, known = s.recordedForm(c.r.Context(), c.ex.Request.OpenAIRequest, accounts)
 		// The Responses API's answer echoes the request's metadata,
 		// instructions and tools: what the request's record hides, the
 		// answer's must too.
 		rs.OpenAIResponse = redact.JSON(rs.OpenAIResponse)
 		// What the client's body hid is hidden wherever else the call
-		// carries it: the request sent to Qwen renders a tool call's input
-		// (an object, whose secret fields were hidden) as text, and an
-		// answer may repeat it.
-		if known != nil {
-			c.ex.Request.QwenRequest = known.JSON(c.ex.Request.QwenRequest)
-			rs.OpenAIResponse, rs.QwenResponse = known.JSON(rs.OpenAIResponse), known.JSON(rs.QwenResponse)
-		}
-		// Every account's secrets, wherever the call carried them (a
-		// client's body, so the request sent to Qwen, and an answer
-		// repeating it): recordedForm masked the client's body.
-		if accounts := s.deps.Accounts.Known(); accounts != nil {
-			c.ex.Request.QwenRequest = accounts.JSON(c.ex.Request.QwenRequest)
-			rs.OpenAIResponse, rs.QwenResponse = accounts.JSON(rs.OpenAIResponse), accounts.JSON(rs.QwenResponse)
+		// carries it (the request sent to Qwen renders a tool call's input
+		// — an object, whose secret fields were hidden — as text, and an
+		// answer may repeat it), and so is every account's secret (a
+		// client's body carried it to Qwen, an answer may repeat it). A nil
+		// masker masks nothing.
+		for _, k := range [...]*redact.Known{known, accounts} {
+			c.ex.Request.QwenRequest = k.JSON(c.ex.Request.QwenRequest)
+			rs.OpenAIResponse, rs.QwenResponse = k.JSON(rs.OpenAIResponse), k.JSON(rs.QwenResponse)
 		}
 	}
 	if limit := s.cfg.RecordMaxBodyBytes; limit > 0 {
@@ -270,11 +266,11 @@ func (s *Server) finish(c *call) {
 // references (imageRefs, per RECORD_IMAGE_BYTES), every value of a field
 // named like a secret (a tool call's arguments' too) as [REDACTED], and
 // those values, the call's own proxy key and every Qwen account's secrets
-// (Pool.Known), masked wherever else the body holds them. The body of a Conversations API call is kept in this
+// (accounts: Pool.Known's), masked wherever else the body holds them. The body of a Conversations API call is kept in this
 // form too (conversationBody), its items and metadata stored so: what a
 // conversation keeps of an item is what the record of a call sending it
 // keeps.
-func (s *Server) recordedForm(ctx context.Context, body []byte) ([]byte, *redact.Known) {
+func (s *Server) recordedForm(ctx context.Context, body []byte, accounts *redact.Known) ([]byte, *redact.Known) {
 	sent := s.imageRefs(body)
 	out, hidden := redact.JSONHiding(sent)
 	// The call's own proxy key too, wherever the client put it (a "user",
@@ -289,14 +285,14 @@ func (s *Server) recordedForm(ctx context.Context, body []byte) ([]byte, *redact
 	// serves the call: an agent may have read them from the proxy's own
 	// configuration into a tool's result. Only the record is masked: Qwen
 	// is sent what the client wrote.
-	return s.deps.Accounts.Known().JSON(known.JSON(out)), known
+	return accounts.JSON(known.JSON(out)), known
 }
 
 // RecordedForm is body (JSON) as a record keeps a client's body
 // (recordedForm, outside any call: no proxy key to mask). A conversation
 // stored before its items were kept so is rewritten with it.
 func (s *Server) RecordedForm(body []byte) []byte {
-	out, _ := s.recordedForm(context.Background(), body)
+	out, _ := s.recordedForm(context.Background(), body, s.deps.Accounts.Known())
 	return out
 }
 

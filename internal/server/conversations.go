@@ -66,7 +66,7 @@ func (s *Server) conversationBody(w http.ResponseWriter, r *http.Request, dst, k
 	if apiErr := openai.Decode(body, dst); apiErr != nil {
 		return apiErr
 	}
-	keptBody, _ := s.recordedForm(r.Context(), body)
+	keptBody, _ := s.recordedForm(r.Context(), body, s.deps.Accounts.Known())
 	return openai.Decode(keptBody, kept)
 }
 
