@@ -75,4 +75,7 @@ type ToolCall struct {
 const (
 	FinishStop      = "stop"
 	FinishToolCalls = "tool_calls"
+	// FinishLength: the answer reached the client's limit of output
+	// tokens (max_tokens and its kin) and was cut there.
+	FinishLength = "length"
 )

@@ -347,3 +347,16 @@ test('a search is a server_tool_use block and its web_search_tool_result', async
   });
   assert.match(next.content[0].text, /Earlier answers of mine: 1/);
 });
+
+test('max_tokens cuts the answer: stop_reason max_tokens, streamed or not', async () => {
+  const params = { model: 'claude-sonnet-5-5', max_tokens: 3, messages: [{ role: 'user', content: 'a limited answer' }] };
+  const msg = await client.messages.create(params);
+  const streamed = await client.messages.stream({ ...params, messages: [{ role: 'user', content: 'a limited stream' }] }).finalMessage();
+  for (const m of [msg, streamed]) {
+    assert.equal(m.stop_reason, 'max_tokens');
+    assert.equal(m.content.length, 1);
+    assert.equal(m.content[0].text.trim().split(/\s+/).length, 3, m.content[0].text);
+    assert.match(m.content[0].text, /^You said: /);
+    assert.equal(m.usage.output_tokens, 3);
+  }
+});

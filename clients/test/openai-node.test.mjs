@@ -134,3 +134,16 @@ test('an image is generated', async () => {
   const res = await client.images.generate({ model: 'qwen3-max', prompt: 'a fox', response_format: 'b64_json' });
   assert.ok(Buffer.from(res.data[0].b64_json, 'base64').subarray(0, 4).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47])));
 });
+
+test('max_completion_tokens cuts the answer: finish_reason length, streamed or not', async () => {
+  const params = { model: 'qwen3-max', max_completion_tokens: 3, messages: [{ role: 'user', content: 'a limited answer' }] };
+  const completion = await client.chat.completions.create(params);
+  assert.equal(completion.choices[0].finish_reason, 'length');
+  assert.equal(completion.choices[0].message.content.trim().split(/\s+/).length, 3, completion.choices[0].message.content);
+  assert.equal(completion.usage.completion_tokens, 3);
+  const stream = client.chat.completions.stream({ ...params, messages: [{ role: 'user', content: 'a limited stream' }], stream_options: { include_usage: true } });
+  const final = await stream.finalChatCompletion();
+  assert.equal(final.choices[0].finish_reason, 'length');
+  assert.match(final.choices[0].message.content, /^You said: \S+$/);
+  assert.equal(final.usage.completion_tokens, 3);
+});

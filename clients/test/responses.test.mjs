@@ -229,3 +229,20 @@ test('compact replaces the history by a compaction item the next input carries',
     (err) => err instanceof OpenAI.BadRequestError && err.param === 'input[0].encrypted_content' && err.code === 'invalid_encrypted_content',
   );
 });
+
+test('max_output_tokens cuts the answer: an incomplete response, streamed or not', async () => {
+  const params = { model: 'gpt-5-codex', max_output_tokens: 3, input: 'a limited answer' };
+  const res = await client.responses.create(params);
+  const streamed = await client.responses.stream({ ...params, input: 'a limited stream' }).finalResponse();
+  for (const r of [res, streamed]) {
+    assert.equal(r.status, 'incomplete');
+    assert.deepEqual(r.incomplete_details, { reason: 'max_output_tokens' });
+    assert.equal(r.max_output_tokens, 3);
+    assert.equal(r.output_text.trim().split(/\s+/).length, 3, r.output_text);
+    assert.equal(r.output.at(-1).status, 'incomplete');
+    assert.equal(r.usage.output_tokens, 3);
+  }
+  // A response cut so is continued as any other.
+  const next = await client.responses.create({ model: 'gpt-5-codex', previous_response_id: res.id, input: 'go on' });
+  assert.equal(next.status, 'completed');
+});

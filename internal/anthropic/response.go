@@ -178,7 +178,7 @@ func StopReason(finish string) string {
 	switch finish {
 	case qp.FinishToolCalls:
 		return "tool_use"
-	case "length":
+	case qp.FinishLength:
 		return "max_tokens"
 	}
 	return "end_turn"

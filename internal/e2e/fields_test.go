@@ -55,8 +55,8 @@ var chatFieldCases = map[string][]fieldCase{
 	"top_p":                  {{`"top_p":0.9`, wantIgnored}, {`"top_p":1.5`, "top_p"}},
 	"frequency_penalty":      {{`"frequency_penalty":0.5`, wantIgnored}, {`"frequency_penalty":-3`, "frequency_penalty"}},
 	"presence_penalty":       {{`"presence_penalty":-0.5`, wantIgnored}, {`"presence_penalty":2.5`, "presence_penalty"}},
-	"max_tokens":             {{`"max_tokens":100`, wantIgnored}, {`"max_tokens":0`, "max_tokens"}, {`"max_tokens":1.5`, "max_tokens"}},
-	"max_completion_tokens":  {{`"max_completion_tokens":100`, wantIgnored}, {`"max_completion_tokens":-1`, "max_completion_tokens"}},
+	"max_tokens":             {{`"max_tokens":100`, wantOK}, {`"max_tokens":1e3`, wantOK}, {`"max_tokens":0`, "max_tokens"}, {`"max_tokens":1.5`, "max_tokens"}},
+	"max_completion_tokens":  {{`"max_completion_tokens":100`, wantOK}, {`"max_completion_tokens":100.0`, wantOK}, {`"max_completion_tokens":-1`, "max_completion_tokens"}},
 	"seed":                   {{`"seed":42`, wantIgnored}, {`"seed":"42"`, "seed"}},
 	"logit_bias":             {{`"logit_bias":{"50256":-100}`, wantIgnored}, {`"logit_bias":{"1":200}`, "logit_bias.1"}, {`"logit_bias":{"abc":5}`, "logit_bias"}, {`"logit_bias":{"-1":5}`, "logit_bias"}},
 	"user":                   {{`"user":"user-1"`, wantIgnored}, {`"user":5`, "user"}},
@@ -115,7 +115,7 @@ var responseFieldCases = map[string][]fieldCase{
 	"stream":                 {{`"stream":false`, wantOK}, {`"stream":"yes"`, "stream"}},
 	"store":                  {{`"store":true`, wantOK}, {`"store":"yes"`, "store"}},
 	"previous_response_id":   {{`"previous_response_id":null`, wantOK}, {`"previous_response_id":5`, "previous_response_id"}},
-	"max_output_tokens":      {{`"max_output_tokens":100`, wantIgnored}, {`"max_output_tokens":0`, "max_output_tokens"}, {`"max_output_tokens":1.5`, "max_output_tokens"}},
+	"max_output_tokens":      {{`"max_output_tokens":100`, wantOK}, {`"max_output_tokens":0`, "max_output_tokens"}, {`"max_output_tokens":1.5`, "max_output_tokens"}},
 	"temperature":            {{`"temperature":0.2`, wantIgnored}, {`"temperature":3`, "temperature"}},
 	"top_p":                  {{`"top_p":0.9`, wantIgnored}, {`"top_p":1.5`, "top_p"}},
 	"metadata":               {{`"metadata":{"team":"a"}`, wantIgnored}, {`"metadata":{"team":1}`, "metadata.team"}},
@@ -154,7 +154,7 @@ var completionFieldCases = map[string][]fieldCase{
 	"top_p":             {{`"top_p":0.5`, wantIgnored}, {`"top_p":2`, "top_p"}},
 	"frequency_penalty": {{`"frequency_penalty":1`, wantIgnored}, {`"frequency_penalty":9`, "frequency_penalty"}},
 	"presence_penalty":  {{`"presence_penalty":1`, wantIgnored}, {`"presence_penalty":9`, "presence_penalty"}},
-	"max_tokens":        {{`"max_tokens":16`, wantIgnored}, {`"max_tokens":0`, "max_tokens"}},
+	"max_tokens":        {{`"max_tokens":16`, wantOK}, {`"max_tokens":0`, "max_tokens"}},
 	"seed":              {{`"seed":1`, wantIgnored}, {`"seed":true`, "seed"}},
 	"logit_bias":        {{`"logit_bias":{}`, wantIgnored}, {`"logit_bias":[]`, "logit_bias"}, {`"logit_bias":{"1.5":5}`, "logit_bias"}},
 	"user":              {{`"user":"u"`, wantIgnored}, {`"user":{}`, "user"}},
@@ -294,7 +294,7 @@ func TestResponsesAndMessagesRecordTheirIgnoredFields(t *testing.T) {
 		{"/v1/responses", `{"model":"qwen3-max","input":"hi","instructions":"x","temperature":0.5,"user":"u","truncation":"auto","store":true}`,
 			[]string{"temperature", "user", "truncation"}},
 		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"messages":[{"role":"user","content":"hi"}],"top_k":5,"metadata":{"user_id":"u"},"service_tier":"auto","stream":false}`,
-			[]string{"max_tokens", "top_k", "metadata", "service_tier"}},
+			[]string{"top_k", "metadata", "service_tier"}}, // max_tokens is honoured
 	} {
 		resp := postJSON(t, e, tc.path, tc.body, nil)
 		if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 {

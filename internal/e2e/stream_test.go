@@ -409,7 +409,7 @@ func TestLongToolCallStreamsInEveryAPI(t *testing.T) {
 	schema := `{"type":"object","properties":{"path":{"type":"string"},"content":{"type":"string"}}}`
 	for _, api := range []struct{ path, body, opened, delta, field string }{
 		// The block opens with Anthropic's form of id (it was OpenAI's call_).
-		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"stream":true,"tools":[{"name":"write_file","input_schema":` + schema + `}],"messages":[{"role":"user","content":"` + ask + `"}]}`,
+		{"/v1/messages", `{"model":"claude-x","max_tokens":4096,"stream":true,"tools":[{"name":"write_file","input_schema":` + schema + `}],"messages":[{"role":"user","content":"` + ask + `"}]}`,
 			`"type":"tool_use","id":"toolu_`, "input_json_delta", "partial_json"},
 		{"/v1/responses", `{"model":"qwen3-max","stream":true,"tools":[{"type":"function","name":"write_file","parameters":` + schema + `}],"input":"` + ask + `"}`,
 			`"type":"function_call"`, "response.function_call_arguments.delta", "delta"},

@@ -53,6 +53,10 @@ func (r *ChatRequest) DecodeInPlace(body []byte) bool {
 			return jsonscan.DecodeRaw(v, &req.Stop)
 		case "web_search_options":
 			return jsonscan.DecodeRaw(v, &req.WebSearchOptions)
+		case "max_tokens":
+			return jsonscan.DecodeRaw(v, &req.MaxTokens)
+		case "max_completion_tokens":
+			return jsonscan.DecodeRaw(v, &req.MaxCompletionTokens)
 		default: // "parallel_tool_calls"
 			return json.Unmarshal(v, &req.ParallelToolCalls) == nil
 		}
@@ -63,7 +67,8 @@ func (r *ChatRequest) DecodeInPlace(body []byte) bool {
 // Message's fields.
 var (
 	chatKeys = []string{"model", "messages", "stream", "stream_options", "reasoning_effort", "enable_thinking", "tools", "tool_choice",
-		"functions", "function_call", "response_format", "stop", "web_search_options", "parallel_tool_calls"}
+		"functions", "function_call", "response_format", "stop", "web_search_options", "parallel_tool_calls",
+		"max_tokens", "max_completion_tokens"}
 	messageKeys = []string{"role", "content", "name", "tool_calls", "tool_call_id", "function_call", "refusal"}
 )
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	qp "qwenproxy"
@@ -35,6 +36,32 @@ type ChatRequest struct {
 	WebSearchOptions json.RawMessage `json:"web_search_options"`
 	// ParallelToolCalls false allows one call per answer.
 	ParallelToolCalls *bool `json:"parallel_tool_calls"`
+	// MaxCompletionTokens and the older MaxTokens bound the answer's
+	// output tokens, reasoning included (OutputLimit).
+	// Kept raw: the fields' check takes any integral number (1e3, 1000.0),
+	// which an int64 would not.
+	MaxTokens           json.RawMessage `json:"max_tokens"`
+	MaxCompletionTokens json.RawMessage `json:"max_completion_tokens"`
+}
+
+// OutputLimit is the bound on the answer's output tokens the request sets:
+// max_completion_tokens, else max_tokens (OpenAI's older name for it), 0 for
+// none. Both are checked to be at least 1 with the fields; a value beyond
+// what an int holds is no bound.
+func (r *ChatRequest) OutputLimit() int { return outputLimit(r.MaxCompletionTokens, r.MaxTokens) }
+
+func outputLimit(limits ...json.RawMessage) int {
+	for _, l := range limits {
+		var f float64
+		if IsNull(l) || json.Unmarshal(l, &f) != nil {
+			continue
+		}
+		if f >= 1 && f <= math.MaxInt32 {
+			return int(f)
+		}
+		return 0 // a bound beyond any answer
+	}
+	return 0
 }
 
 // WantsSearch reports whether the client asked for web search
@@ -97,7 +124,14 @@ type CompletionRequest struct {
 	Stream        bool            `json:"stream"`
 	StreamOptions *StreamOptions  `json:"stream_options"`
 	Stop          json.RawMessage `json:"stop"`
+	// MaxTokens bounds the answer's output tokens (OutputLimit); absent,
+	// there is no bound (OpenAI's default of 16 is not applied: Qwen's
+	// answers are not so short).
+	MaxTokens json.RawMessage `json:"max_tokens"`
 }
+
+// OutputLimit is max_tokens, 0 for none.
+func (r *CompletionRequest) OutputLimit() int { return outputLimit(r.MaxTokens) }
 
 // Decode parses a JSON body into dst, turning syntax and type errors into 400s
 // that name the offending parameter.

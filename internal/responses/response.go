@@ -12,29 +12,29 @@ import (
 // Response is the response object: what POST /v1/responses answers, what
 // response.created/completed/failed carry, and what GET returns.
 type Response struct {
-	ID                 string            `json:"id"`
-	Object             string            `json:"object"` // "response"
-	CreatedAt          int64             `json:"created_at"`
-	Status             string            `json:"status"`                 // in_progress, completed, failed
-	CompletedAt        *int64            `json:"completed_at,omitempty"` // Unix seconds; only when completed, as OpenAI gives it
-	Error              *Error            `json:"error"`
-	IncompleteDetails  *struct{}         `json:"incomplete_details"`
-	Instructions       json.RawMessage   `json:"instructions"` // the request's, byte for byte
-	MaxOutputTokens    *int              `json:"max_output_tokens"`
-	Model              string            `json:"model"`
-	Output             []OutputItem      `json:"output"`
-	ParallelToolCalls  bool              `json:"parallel_tool_calls"`
-	PreviousResponseID *string           `json:"previous_response_id"`
-	Reasoning          json.RawMessage   `json:"reasoning"`
-	Store              bool              `json:"store"`
-	Temperature        *float64          `json:"temperature"` // the request's, without effect; null when it sent none
-	Text               json.RawMessage   `json:"text"`
-	ToolChoice         json.RawMessage   `json:"tool_choice"`
-	Tools              json.RawMessage   `json:"tools"`
-	TopP               *float64          `json:"top_p"`      // as Temperature
-	Truncation         string            `json:"truncation"` // the request's, "disabled" by default
-	Usage              *Usage            `json:"usage"`
-	Metadata           map[string]string `json:"metadata"`
+	ID                 string             `json:"id"`
+	Object             string             `json:"object"` // "response"
+	CreatedAt          int64              `json:"created_at"`
+	Status             string             `json:"status"`                 // in_progress, completed, failed
+	CompletedAt        *int64             `json:"completed_at,omitempty"` // Unix seconds; only when completed, as OpenAI gives it
+	Error              *Error             `json:"error"`
+	IncompleteDetails  *IncompleteDetails `json:"incomplete_details"`
+	Instructions       json.RawMessage    `json:"instructions"` // the request's, byte for byte
+	MaxOutputTokens    *int               `json:"max_output_tokens"`
+	Model              string             `json:"model"`
+	Output             []OutputItem       `json:"output"`
+	ParallelToolCalls  bool               `json:"parallel_tool_calls"`
+	PreviousResponseID *string            `json:"previous_response_id"`
+	Reasoning          json.RawMessage    `json:"reasoning"`
+	Store              bool               `json:"store"`
+	Temperature        *float64           `json:"temperature"` // the request's, without effect; null when it sent none
+	Text               json.RawMessage    `json:"text"`
+	ToolChoice         json.RawMessage    `json:"tool_choice"`
+	Tools              json.RawMessage    `json:"tools"`
+	TopP               *float64           `json:"top_p"`      // as Temperature
+	Truncation         string             `json:"truncation"` // the request's, "disabled" by default
+	Usage              *Usage             `json:"usage"`
+	Metadata           map[string]string  `json:"metadata"`
 	// The request's settings without effect, echoed as OpenAI echoes
 	// them (null, false or 0 when not sent); service_tier is the tier
 	// that served the response, "default".
@@ -344,4 +344,11 @@ func listPart(p part, textType string) InputPart {
 		return InputPart{Type: p.Type, Filename: p.Filename, FileData: p.FileData, FileURL: p.FileURL}
 	}
 	return InputPart{Type: p.Type} // refused when it was sent: not in a stored request
+}
+
+// IncompleteDetails says why a response is "incomplete": Reason is
+// "max_output_tokens" (the answer reached max_output_tokens and was cut
+// there), the one reason the proxy gives.
+type IncompleteDetails struct {
+	Reason string `json:"reason"`
 }

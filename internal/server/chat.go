@@ -138,6 +138,7 @@ func chatTurn(req *openai.ChatRequest) (turnSpec, *openai.Error) {
 		oneCall:    legacy || req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
 		jsonFormat: jsonFormat,
 		stop:       stop,
+		maxTokens:  req.OutputLimit(),
 		stream:     req.Stream,
 		thinking:   req.WantsThinking(),
 		search:     req.WantsSearch(),

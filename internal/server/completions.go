@@ -41,6 +41,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		stream:    req.Stream,
 		thinking:  v.thinking,
 		stop:      stop,
+		maxTokens: req.OutputLimit(),
 		messages:  []qp.Message{{Role: "user", Text: prompt}},
 		sessionID: d.sessionID,
 	})

@@ -98,6 +98,9 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		sessionID:  sessionID,
 		jsonFormat: jsonFormat,
 	}
+	if req.MaxOutputTokens != nil {
+		t.maxTokens = *req.MaxOutputTokens
+	}
 	if req.ForcesImage() && !t.image {
 		// Forced, the image generation tool is Qwen's: the turn draws,
 		// on a model that can, and not as a variant that thinks or

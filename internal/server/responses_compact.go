@@ -53,7 +53,8 @@ func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 	if !openai.IsNull(req.Input) {
 		kept = append(kept, responses.Compacted(inputItems(&req.Request, c.ex.Request.RequestID, req.lookup))...)
 	}
-	t.compacts, t.compactKept, t.stream = true, keptMessages(kept), false
+	// The summary replaces the conversation: it goes whole (no limit).
+	t.compacts, t.compactKept, t.stream, t.maxTokens = true, keptMessages(kept), false, 0
 	t.messages = append(t.messages[:len(t.messages):len(t.messages)], qp.Message{Role: "user", Text: responses.SummarizeAsk})
 	f := t.format.(responsesFormat)
 	f.compaction = &compaction{kept: kept}

@@ -432,8 +432,12 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 		writeBody(o.c.w, http.StatusOK, body)
 		return body
 	}
+	status := "completed"
+	if finishReason == qp.FinishLength {
+		status = "incomplete" // cut at max_output_tokens
+	}
 	if !o.stream {
-		body := o.body(ans, "completed", nil)
+		body := o.body(ans, status, nil)
 		o.c.wrote = true
 		o.c.ex.Response.HTTPStatus = http.StatusOK
 		writeBody(o.c.w, http.StatusOK, body)
@@ -455,10 +459,15 @@ func (o *responsesOutput) finish(ans *translate.Answer, finishReason string) []b
 	} else {
 		o.citeSent(ans)
 	}
-	o.closeItem("completed")
+	o.closeItem(status)
 	o.named()
-	o.resp.Status, o.resp.Usage, o.resp.CompletedAt = "completed", responseUsage(ans), o.completedAt()
-	_ = o.write(o.events.Response("response.completed", &o.resp))
+	o.resp.Status, o.resp.Usage = status, responseUsage(ans)
+	if status == "completed" {
+		o.resp.CompletedAt = o.completedAt()
+	} else {
+		o.resp.IncompleteDetails = maxOutputTokens
+	}
+	_ = o.write(o.events.Response("response."+status, &o.resp))
 	o.flush()
 	return o.recorded(&o.resp)
 }
@@ -511,8 +520,11 @@ func (o *responsesOutput) response(ans *translate.Answer, status string, fail *r
 	o.named()
 	r := o.resp
 	r.Status, r.Usage, r.Error = status, responseUsage(ans), fail
-	if status == "completed" {
+	switch status {
+	case "completed":
 		r.CompletedAt = o.completedAt()
+	case "incomplete":
+		r.IncompleteDetails = maxOutputTokens
 	}
 	if !o.stream {
 		r.Output = []responses.OutputItem{}
@@ -530,15 +542,19 @@ func (o *responsesOutput) response(ans *translate.Answer, status string, fail *r
 			r.Output = append(r.Output, o.imageItem(responses.ID("ig", o.hex, len(r.Output)), status, false))
 			return r
 		}
-		r.Output = o.wholeItems(r.Output, ans)
+		r.Output = o.wholeItems(r.Output, ans, status)
 	}
 	return r
 }
 
+// maxOutputTokens is the incomplete_details of a response cut at
+// max_output_tokens.
+var maxOutputTokens = &responses.IncompleteDetails{Reason: "max_output_tokens"}
+
 // wholeItems appends an answer's message and call items to out in the
 // order they came, as its stream sends them: the text before a call, the
 // call, the text after it. The sources are cited in the last message item.
-func (o *responsesOutput) wholeItems(out []responses.OutputItem, ans *translate.Answer) []responses.OutputItem {
+func (o *responsesOutput) wholeItems(out []responses.OutputItem, ans *translate.Answer, status string) []responses.OutputItem {
 	pieces := o.textAround(true)
 	last := -1 // the piece of the last message item
 	for i, piece := range pieces {
@@ -553,7 +569,11 @@ func (o *responsesOutput) wholeItems(out []responses.OutputItem, ans *translate.
 			if i == last {
 				cites = responseCitations(ans, before)
 			}
-			out = append(out, responses.Message(responses.ID("msg", o.hex, len(out)), "completed", &piece, cites...))
+			itemStatus := "completed"
+			if i == len(pieces)-1 && status == "incomplete" {
+				itemStatus = status // the text the cut ended
+			}
+			out = append(out, responses.Message(responses.ID("msg", o.hex, len(out)), itemStatus, &piece, cites...))
 		}
 		before += utf8.RuneCountInString(piece)
 		if i < len(o.callList) {

@@ -73,6 +73,11 @@ type turnSpec struct {
 	jsonFormat *structured.Format
 	// stop sequences end the answer before the first of them.
 	stop []string
+	// maxTokens bounds the answer's output tokens, thinking included
+	// (max_tokens, max_completion_tokens, max_output_tokens; 0 for none):
+	// the answer is cut at it (translate.Answer.Limit) and finishes as
+	// qp.FinishLength.
+	maxTokens int
 	// compacts: the answer is a summary that replaces the conversation
 	// (Anthropic's compaction): the next request sends it first, in place
 	// of the messages it summarizes, and finds the session by it alone.
@@ -247,7 +252,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 		}
 	}()
 	var clean string
-	if err == nil {
+	if err == nil && !ans.Cut() { // an answer cut at max_tokens is incomplete: not held to a format or a call
 		var problem error
 		if clean, problem = t.unmet(out); problem != nil {
 			// One corrective turn, under the answer that broke the demand:
@@ -266,7 +271,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 			}
 		}
 	}
-	if err == nil && t.tools.Active() && t.tools.Requirement() != "" {
+	if err == nil && !ans.Cut() && t.tools.Active() && t.tools.Requirement() != "" {
 		// A forced call is the whole answer, as OpenAI and Anthropic force
 		// one (Anthropic: no text before the tool_use blocks); the text
 		// the model wrote around it (held back with the stream) goes.
@@ -305,7 +310,10 @@ func (s *Server) answer(c *call, t turnSpec) {
 		return
 	}
 	finish := qp.FinishStop
-	if len(out.calls()) > 0 {
+	switch {
+	case ans.Cut() && ans.StopSequence == "": // a stop sequence before the limit ended it first
+		finish = qp.FinishLength
+	case len(out.calls()) > 0:
 		finish = qp.FinishToolCalls
 	}
 	// Advance before the client sees the end of the answer: its next turn may
@@ -347,6 +355,9 @@ func unmetFailure(problem error) error {
 func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
+	if !t.image {
+		ans.Limit = t.maxTokens
+	}
 	spec.ChatType, spec.AutoSearch, spec.ThinkingAuto = t.chatType(), t.autoSearch, t.thinkingAuto
 	qreq := qwen.NewCompletionRequest(chatID, parentID, t.model, s.now(), spec)
 	if t.image {

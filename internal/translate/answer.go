@@ -36,6 +36,18 @@ type Answer struct {
 	// where each is cited in the answer text (set by the server once the
 	// source list is written).
 	Citations []Citation
+	// Limit is the client's bound on output tokens (max_tokens,
+	// max_completion_tokens, max_output_tokens), 0 for none: Qwen's web
+	// API takes none, so the answer the client gets ends with the event at
+	// which Qwen's count of output tokens (thinking included, as OpenAI
+	// and Anthropic count it) reaches it. Qwen's answer is still read to
+	// its end (a completion cut short leaves its chat "in progress",
+	// qwen-wire.md §4.4): Add passes nothing of it after the cut.
+	Limit int
+	// cut is set once the answer reached Limit; cutUsage is the usage at
+	// that event, what the client is told.
+	cut      bool
+	cutUsage qwen.Usage
 }
 
 // Citation is one source of the answer and the span of the answer text
@@ -72,6 +84,22 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 	if ev.HasUsage {
 		a.usage, a.hasUsage = ev.Usage, true
 	}
+	if a.cut {
+		a.take(ev) // Qwen's answer, for the record
+		return "", ""
+	}
+	if a.Limit > 0 && a.hasUsage && a.usage.OutputTokens >= a.Limit {
+		// This event's text is the last the client gets.
+		a.cut, a.cutUsage = true, a.usage
+	}
+	return a.take(ev)
+}
+
+// Cut reports whether the answer the client gets was cut at Limit.
+func (a *Answer) Cut() bool { return a.cut }
+
+// take adds a delta event to the answer and returns the text it adds.
+func (a *Answer) take(ev qwen.Event) (content, reasoning string) {
 	a.notePhase(ev.Phase)
 	if ev.SearchCall && len(a.searches) < maxSearches {
 		a.searches = append(a.searches, Search{Query: bounded(ev.SearchQuery, 1000)})
@@ -236,20 +264,26 @@ func (a *Answer) Content() string { return a.content.String() }
 // Reasoning is the thinking text so far.
 func (a *Answer) Reasoning() string { return a.reasoning.String() }
 
-// Usage maps Qwen's cumulative usage to OpenAI's.
+// Usage maps Qwen's cumulative usage to OpenAI's: for an answer cut at
+// Limit, the usage at the cut, which is what the client got (Qwen's whole
+// answer's stays in UpstreamRecord).
 func (a *Answer) Usage() openai.Usage {
 	if !a.hasUsage {
 		return openai.Usage{}
 	}
-	total := a.usage.TotalTokens
-	if total == 0 {
-		total = a.usage.InputTokens + a.usage.OutputTokens
+	q := a.usage
+	if a.cut {
+		q = a.cutUsage
 	}
-	u := openai.Usage{PromptTokens: a.usage.InputTokens, CompletionTokens: a.usage.OutputTokens, TotalTokens: total}
-	if c := a.usage.Cached(); c > 0 {
+	total := q.TotalTokens
+	if total == 0 {
+		total = q.InputTokens + q.OutputTokens
+	}
+	u := openai.Usage{PromptTokens: q.InputTokens, CompletionTokens: q.OutputTokens, TotalTokens: total}
+	if c := q.Cached(); c > 0 {
 		u.PromptTokensDetails = &openai.PromptTokensDetails{CachedTokens: c}
 	}
-	if r := a.usage.OutputTokensDetails.ReasoningTokens; r > 0 {
+	if r := q.OutputTokensDetails.ReasoningTokens; r > 0 {
 		u.CompletionTokensDetails = &openai.CompletionTokensDetails{ReasoningTokens: r}
 	}
 	return u

@@ -264,3 +264,54 @@ func TestFirstUserTextPassesOverAgentContext(t *testing.T) {
 		}
 	}
 }
+
+// An answer with a Limit passes the client its text up to the event at
+// which Qwen's count of output tokens (thinking included) reaches it, and
+// nothing after, while it still reads Qwen's answer to its end: the usage
+// the client is told is the count at the cut, Qwen's own record keeps the
+// whole answer and its usage.
+func TestAnAnswerIsCutWhereItsTokensReachTheLimit(t *testing.T) {
+	a := Answer{Limit: 3}
+	delta := func(phase, content string, out int, finished bool) qwen.Event {
+		return qwen.Event{Kind: qwen.EventDelta, Phase: phase, Content: content, Finished: finished, HasUsage: true,
+			Usage: qwen.Usage{InputTokens: 5, OutputTokens: out, TotalTokens: 5 + out}}
+	}
+	var passed, thought string
+	for _, ev := range []qwen.Event{
+		{Kind: qwen.EventCreated, Created: qwen.Created{ResponseID: "r"}},
+		delta(qwen.PhaseThink, "hmm", 1, false),
+		delta(qwen.PhaseAnswer, "One", 2, false),
+		delta(qwen.PhaseAnswer, " two", 3, false),
+		delta(qwen.PhaseAnswer, " three", 4, false),
+		delta(qwen.PhaseAnswer, " four", 5, true),
+	} {
+		c, r := a.Add(ev)
+		passed, thought = passed+c, thought+r
+	}
+	if passed != "One two" || thought != "hmm" || !a.Cut() || !a.Finished {
+		t.Fatalf("passed %q, thought %q, cut %v, finished %v: want the text to the third token, cut, read to its end", passed, thought, a.Cut(), a.Finished)
+	}
+	if u := a.Usage(); u.CompletionTokens != 3 || u.TotalTokens != 8 {
+		t.Errorf("usage %+v: want the count at the cut (3 of 8)", u)
+	}
+	var rec struct {
+		Data struct {
+			Choices []struct{ Message struct{ Content string } }
+		}
+		Usage struct {
+			OutputTokens int `json:"output_tokens"`
+		}
+	}
+	if err := json.Unmarshal(a.UpstreamRecord(), &rec); err != nil || rec.Data.Choices[0].Message.Content != "One two three four" || rec.Usage.OutputTokens != 5 {
+		t.Errorf("Qwen's record %s: want its whole answer and usage", a.UpstreamRecord())
+	}
+
+	// Without a limit nothing is cut.
+	var whole Answer
+	for _, ev := range []qwen.Event{delta(qwen.PhaseAnswer, "One", 1, false), delta(qwen.PhaseAnswer, " two", 2, true)} {
+		whole.Add(ev)
+	}
+	if whole.Cut() || whole.Usage().CompletionTokens != 2 {
+		t.Errorf("an answer without a limit: cut %v, usage %+v", whole.Cut(), whole.Usage())
+	}
+}
