@@ -15,7 +15,7 @@ type Response struct {
 	ID                 string             `json:"id"`
 	Object             string             `json:"object"` // "response"
 	CreatedAt          int64              `json:"created_at"`
-	Status             string             `json:"status"`                 // in_progress, completed, failed
+	Status             string             `json:"status"`                 // in_progress, completed, incomplete (cut at max_output_tokens), failed
 	CompletedAt        *int64             `json:"completed_at,omitempty"` // Unix seconds; only when completed, as OpenAI gives it
 	Error              *Error             `json:"error"`
 	IncompleteDetails  *IncompleteDetails `json:"incomplete_details"`
