@@ -68,6 +68,11 @@ type ToolCall struct {
 	// is Arguments' one string, {"input": …} (tools.CustomInput), and the
 	// client APIs say it as a custom call.
 	Custom bool
+	// Incomplete marks a call the answer was cut inside (it reached the
+	// client's limit of output tokens): Arguments are as far as they came
+	// and may not parse; the client APIs say it is not complete (the
+	// Responses API's item status "incomplete").
+	Incomplete bool
 }
 
 // Finish reasons of an answer, in the core's vocabulary (Chat Completions'

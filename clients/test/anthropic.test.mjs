@@ -360,3 +360,13 @@ test('max_tokens cuts the answer: stop_reason max_tokens, streamed or not', asyn
     assert.equal(m.usage.output_tokens, 3);
   }
 });
+
+test('a tool call cut by max_tokens streams as far as it came, and the stream helper reads it', async () => {
+  const final = await client.messages.stream({
+    model: 'qwen3-max', max_tokens: 7, tools: [weather],
+    messages: [{ role: 'user', content: 'use get_weather with {"city": "Oslo"}' }],
+  }).finalMessage();
+  assert.equal(final.stop_reason, 'max_tokens');
+  assert.deepEqual(final.content.map((b) => b.type), ['text', 'tool_use']);
+  assert.equal(final.content[1].name, 'get_weather');
+});

@@ -17,6 +17,7 @@ import (
 type limitedAnswer struct {
 	text, reasoning, finish string
 	outputTokens            int
+	id                      string // a Responses answer's response id
 }
 
 // readLimitedAnswer reads a body or every event of a stream, whichever API
@@ -29,6 +30,7 @@ func readLimitedAnswer(t *testing.T, resp *http.Response, stream bool) limitedAn
 		OutputTokens     int `json:"output_tokens"`
 	}
 	type response struct {
+		ID                string
 		Status            string
 		IncompleteDetails *struct{ Reason string } `json:"incomplete_details"`
 		Output            []struct {
@@ -105,6 +107,7 @@ func readLimitedAnswer(t *testing.T, resp *http.Response, stream bool) limitedAn
 		}
 		u := v.Usage
 		if r != nil {
+			a.id = r.ID
 			if r.Status != "in_progress" {
 				a.finish = r.Status
 				if r.IncompleteDetails != nil {

@@ -51,6 +51,10 @@ type call struct {
 	// keyPlace: the call holds a place among its key's calls in flight
 	// (admitKey), until givePlaceBack.
 	keyPlace bool
+	// afterCut is Qwen's failure after the answer reached the client's
+	// limit of output tokens: the client gets its answer, the account is
+	// told of the failure.
+	afterCut error
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is

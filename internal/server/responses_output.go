@@ -152,6 +152,9 @@ func (o *responsesOutput) recorded(r *responses.Response) []byte {
 // namespace tool declared (Codex finds its sub-agent tools by namespace and
 // name).
 func (o *responsesOutput) callItem(id, status string, c qp.ToolCall, arguments string) responses.OutputItem {
+	if c.Incomplete && status == "completed" {
+		status = "incomplete" // cut inside it at max_output_tokens: not a call to run
+	}
 	item := responses.FunctionCall(id, status, c, arguments)
 	if c.Custom {
 		item = responses.CustomToolCall(id, status, c, tools.CustomInput(arguments))
@@ -564,7 +567,7 @@ func (o *responsesOutput) wholeItems(out []responses.OutputItem, ans *translate.
 	}
 	before := 0 // the code points of the text before the piece
 	for i, piece := range pieces {
-		if piece != "" || i == last {
+		if piece != "" || i == last && status != "incomplete" { // a response cut while it thought has no message
 			var cites []responses.Annotation
 			if i == last {
 				cites = responseCitations(ans, before)

@@ -45,7 +45,9 @@ func (s *Server) citeSources(ans *translate.Answer, out output, jsonOnly bool, s
 	// The list is made only where it may be appended.
 	var list string
 	var spans []translate.Citation
-	appended := !jsonOnly && ans.StopSequence == "" && (textOnly || s.cfg.Capabilities.SearchSources == "append")
+	// Nothing follows an answer a stop sequence or the client's limit of
+	// output tokens ended.
+	appended := !jsonOnly && ans.StopSequence == "" && !ans.Cut() && (textOnly || s.cfg.Capabilities.SearchSources == "append")
 	if appended {
 		list, spans = sourceList(sources)
 		appended = !holdsStop(text+list, stops)

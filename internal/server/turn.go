@@ -248,7 +248,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	ans, told, actx, err := s.ask(ctx, c, t, turn, out, account)
 	defer func() {
 		if !c.accountReported {
-			s.deps.Accounts.Report(accounts.From(actx), err)
+			s.deps.Accounts.Report(accounts.From(actx), cmp.Or(err, c.afterCut))
 		}
 	}()
 	var clean string
@@ -262,9 +262,14 @@ func (s *Server) answer(c *call, t turnSpec) {
 			out.reset()
 			correction := qwen.MessageSpec{Role: "user", Content: t.correction(problem), Thinking: t.thinking}
 			first := ans
+			if t.maxTokens > 0 {
+				// The client is told both turns' usage: the second has what
+				// the first left of the limit.
+				t.maxTokens = max(1, t.maxTokens-first.Usage().CompletionTokens)
+			}
 			ans, err = s.askUpstream(actx, c, t, sess.ChatID, cmp.Or(ans.Created.ResponseID, ans.Created.ParentID), correction, out)
-			ans.Carry(first) // the client is told both turns' usage, as the record sums them
-			if err == nil {
+			ans.Carry(first)              // the client is told both turns' usage, as the record sums them
+			if err == nil && !ans.Cut() { // cut at the limit: incomplete, not held to the demand
 				if clean, problem = t.unmet(out); problem != nil {
 					err = unmetFailure(problem)
 				}
@@ -279,6 +284,15 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	c.ending()         // what follows ends the answer
 	s.givePlaceBack(c) // Qwen's part is done
+	if err == nil && ans.Cut() && t.jsonFormat != nil && len(out.calls()) == 0 {
+		// The JSON as far as it came, without the prose and fence
+		// around it (not checked: it is incomplete).
+		started := structured.Started(out.message().Text)
+		out.reset()
+		if started != "" {
+			err = out.content(started)
+		}
+	}
 	if err == nil && clean != "" {
 		// The answer is the JSON alone, without the prose or fence around
 		// it, cut before a stop sequence as OpenAI cuts one (the text before
@@ -548,6 +562,13 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 		if errors.Is(err, io.EOF) {
 			err = ans.Unfinished()
 		}
+		if err != nil && ans.Cut() && c.r.Context().Err() == nil {
+			// The client's answer was whole before Qwen's failed (an error,
+			// a cut stream): it gets it, and the account hears of the
+			// failure.
+			c.afterCut = err
+			break
+		}
 		if err != nil {
 			for _, ev := range path.flush() { // keep what arrived, for the record
 				if ev.Kind == tools.EventText {
@@ -589,10 +610,19 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 			out.flush()
 		}
 	}
-	if err := emit(path.flush()); err != nil {
+	end := path.flush
+	if ans.Cut() {
+		end = path.cut
+	}
+	if err := emit(end()); err != nil {
 		return err
 	}
-	ans.StopSequence = path.matched()
+	if ans.StopSequence = path.matched(); ans.StopSequence != "" {
+		ans.Uncut()
+	}
+	if ans.Cut() {
+		return nil // the client's answer is what came before the limit: thinking alone, it may be
+	}
 	return ans.Empty()
 }
 
@@ -675,6 +705,23 @@ func (p *answerText) flush() []tools.Event {
 	return p.pass(p.trim.Flush(), true)
 }
 
+// cut ends an answer cut short at the client's limit of output tokens: what
+// is held back because it may still become something else — the
+// prefill's repetition, a call's markup — goes (tools.Filter.CutEvents), a
+// started call ends incomplete, and text held for a stop sequence's start
+// is the answer's.
+func (p *answerText) cut() []tools.Event {
+	if p.stop.Stopped() {
+		return nil
+	}
+	p.trim.Cut()
+	var events []tools.Event
+	if p.tools != nil {
+		events = p.tools.CutEvents()
+	}
+	return p.stopAt(append(events, tools.Event{Kind: tools.EventText}), true) // the empty text: where the stop filter's tail goes
+}
+
 func (p *answerText) pass(s string, end bool) []tools.Event {
 	var events []tools.Event
 	if p.tools == nil {
@@ -689,6 +736,13 @@ func (p *answerText) pass(s string, end bool) []tools.Event {
 	if end {
 		events = append(events, tools.Event{Kind: tools.EventText}) // where the stop filter's tail goes
 	}
+	return p.stopAt(events, end)
+}
+
+// stopAt passes events' text through the stop filter, ending them where a
+// stop sequence ends the answer; with end, the filter's held tail goes with
+// the last event.
+func (p *answerText) stopAt(events []tools.Event, end bool) []tools.Event {
 	out := events[:0]
 	for i, ev := range events {
 		if ev.Kind == tools.EventText {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -137,4 +138,30 @@ func extract(answer string) string {
 		return s[start:]
 	}
 	return s[start : end+1]
+}
+
+// Started is the JSON an answer cut short had begun (it reached the
+// client's limit of output tokens): from the first '{' or '[' — after a
+// code fence's opening line when the answer has one — to the cut, as far as
+// it came and not checked; "" when no JSON had begun. The prose and fence
+// models put around JSON are not the answer, whole or cut.
+func Started(answer string) string {
+	s := answer
+	if i := strings.Index(s, "```"); i >= 0 {
+		rest := s[i+3:]
+		if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
+			s = rest[nl+1:]
+		} else {
+			return "" // cut inside the fence's opening line
+		}
+	}
+	start := strings.IndexAny(s, "{[")
+	if start < 0 {
+		return ""
+	}
+	s = s[start:]
+	if j := strings.Index(s, "```"); j >= 0 {
+		s = s[:j] // a fence closed before the cut
+	}
+	return strings.TrimRightFunc(s, unicode.IsSpace)
 }

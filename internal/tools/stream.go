@@ -254,6 +254,27 @@ func (f *Filter) FlushEvents() []Event {
 	return out
 }
 
+// CutEvents ends an answer cut short (it reached the client's limit of
+// output tokens): what is held can only be the start of a call, a block or
+// a possible opening tag, and goes — markup is not text the model meant —
+// except a started call, which the client has begun to get: it ends as it
+// stands, its arguments as far as they came (unclosed: they may not parse)
+// and marked Incomplete, so that no client takes it for a call to run.
+func (f *Filter) CutEvents() []Event {
+	var out events
+	if f.inBlock && f.call != nil {
+		final := *f.call
+		final.Arguments, final.Incomplete = f.streamed, true
+		out = append(out, Event{Kind: EventCall, Call: final})
+	}
+	if !f.sawCall {
+		out.text(f.held) // as Flush keeps an answer without calls' whitespace
+	}
+	f.pending, f.inBlock, f.held = "", false, ""
+	f.call, f.args, f.fed, f.streamed, f.headless = nil, nil, 0, "", false
+	return out
+}
+
 // text releases s after the whitespace held before it, holding back the
 // whitespace s ends with (and, after a call and before any text, the
 // whitespace it starts with).

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -97,6 +98,11 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 
 // Cut reports whether the answer the client gets was cut at Limit.
 func (a *Answer) Cut() bool { return a.cut }
+
+// Uncut undoes the cut of an answer a stop sequence ended first: it ended
+// as it would have without a limit, and its usage is the whole answer's,
+// as without one.
+func (a *Answer) Uncut() { a.cut = false }
 
 // take adds a delta event to the answer and returns the text it adds.
 func (a *Answer) take(ev qwen.Event) (content, reasoning string) {
@@ -296,13 +302,24 @@ func (a *Answer) Carry(earlier *Answer) {
 	if earlier == nil || !earlier.hasUsage {
 		return
 	}
-	u := earlier.Usage()
-	mine := a.Usage()
-	a.usage = qwen.Usage{InputTokens: mine.PromptTokens + u.PromptTokens, OutputTokens: mine.CompletionTokens + u.CompletionTokens,
-		TotalTokens: mine.TotalTokens + u.TotalTokens, OutputTokensDetails: qwen.OutputTokensDetails{
-			ReasoningTokens: a.usage.OutputTokensDetails.ReasoningTokens + earlier.usage.OutputTokensDetails.ReasoningTokens},
-		PromptTokensDetails: qwen.PromptTokensDetails{CachedTokens: a.usage.Cached() + earlier.usage.Cached()}}
+	e := earlier.usage
+	if earlier.cut {
+		e = earlier.cutUsage
+	}
+	a.usage = sumUsage(a.usage, e)
+	if a.cut {
+		a.cutUsage = sumUsage(a.cutUsage, e)
+	}
 	a.hasUsage = true
+}
+
+// sumUsage is two turns' usage together.
+func sumUsage(u, v qwen.Usage) qwen.Usage {
+	total := func(u qwen.Usage) int { return cmp.Or(u.TotalTokens, u.InputTokens+u.OutputTokens) }
+	return qwen.Usage{InputTokens: u.InputTokens + v.InputTokens, OutputTokens: u.OutputTokens + v.OutputTokens,
+		TotalTokens: total(u) + total(v), OutputTokensDetails: qwen.OutputTokensDetails{
+			ReasoningTokens: u.OutputTokensDetails.ReasoningTokens + v.OutputTokensDetails.ReasoningTokens},
+		PromptTokensDetails: qwen.PromptTokensDetails{CachedTokens: u.Cached() + v.Cached()}}
 }
 
 // UpstreamRecord is the stream assembled into the shape of Qwen's

@@ -63,3 +63,12 @@ func (t *PrefixTrim) Flush() string {
 	t.pending = ""
 	return out
 }
+
+// Cut ends an answer cut short (at the client's limit of output tokens):
+// what is held may still be the model's repetition of the prefill, which
+// the client would get only once it was known not to be, and goes.
+func (t *PrefixTrim) Cut() {
+	if t != nil {
+		t.done, t.pending = true, ""
+	}
+}
