@@ -129,8 +129,8 @@ func requestsInsert(withIDs bool) func(n int) string {
 	idColumn, idValue := idParts(withIDs)
 	return byRows(func(n int) string {
 		return `INSERT INTO requests
-		(` + idColumn + `session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account)
-		VALUES ` + values(`(`+idValue+`(SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
+		(` + idColumn + `session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account, error_type)
+		VALUES ` + values(`(`+idValue+`(SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
 		ON CONFLICT (request_id) DO NOTHING RETURNING request_id, id`
 	})
 }
@@ -323,7 +323,8 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		rq, rs := &chunk[i].Request, &chunk[i].Response
 		args = ids.appendNext(args)
 		args = append(args, rq.SessionID, rq.RequestID, rq.Timestamp.UnixMilli(), rq.Method, rq.Path, rq.Model, rq.Stream,
-			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, strings.Join(rq.IgnoredParams, ","), rq.Account)
+			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, strings.Join(rq.IgnoredParams, ","), rq.Account,
+			rs.ErrorType)
 	}
 	requestIDs, err := s.insertReturning(ctx, tx, s.insertOf(insertRequests, insertRequestsWithIDs, len(chunk)), args)
 	if err != nil {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 
 	qp "qwenproxy"
 )
@@ -59,4 +60,35 @@ func SessionPageQuery(ctx context.Context, s *Store, f qp.SessionFilter, o qp.Li
 	}
 	query, args := choosingQuery(q, o)
 	return query, args, nil
+}
+
+// ListRequestsByTheResponses is s.ListRequests with a request's error type
+// read as before migration 0039: its id tested against the request ids of
+// the responses that ended so. What the list finds must not change.
+func ListRequestsByTheResponses(ctx context.Context, s *Store, f qp.CallFilter, o qp.ListOptions) (*qp.ListResult[qp.RequestRecord], error) {
+	return s.listRequests(ctx, f, o, func(ctx context.Context, db querier, backend string, f qp.CallFilter, o qp.ListOptions) (listQuery, error) {
+		q, err := requestPage(ctx, db, backend, f, o)
+		for i, c := range q.where.conds {
+			if plus, ok := strings.CutSuffix(c, "q.error_type = ?"); ok && strings.TrimPrefix(plus, "+") == "" {
+				q.where.conds[i] = plus + "q.id IN (SELECT request_id FROM responses WHERE error_type = ?)"
+			}
+		}
+		if strings.Contains(q.fastCount, "error_type") {
+			q.fastCount = "" // counted by the conditions above
+		}
+		return q, err
+	})
+}
+
+// RequestCountQuery is the statement that counts the request list's total
+// under f, and its arguments.
+func RequestCountQuery(ctx context.Context, s *Store, f qp.CallFilter) (string, []any, error) {
+	q, err := requestPage(ctx, s.read, s.Backend(), f, qp.ListOptions{Limit: 50})
+	if err != nil {
+		return "", nil, err
+	}
+	if q.fastCount != "" {
+		return q.fastCount, q.fastArgs, nil
+	}
+	return q.countFrom + q.where.sql(), q.where.args, nil
 }
