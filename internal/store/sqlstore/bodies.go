@@ -188,9 +188,15 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 	if len(want) == 0 {
 		return ids, nil
 	}
+	// Only the parts known to be stored are looked up: a part encode
+	// compressed (not known) is most likely new, and its insert below
+	// stores it or, stored already, refreshes its last_used and returns its
+	// id just the same, without a lookup of every new part first.
 	all := make([]any, 0, len(want))
-	for h := range want {
-		all = append(all, h[:])
+	for h, part := range want {
+		if part.packed == nil {
+			all = append(all, h[:])
+		}
 	}
 	var stale []any
 	staleSet := map[int64]bool{}
