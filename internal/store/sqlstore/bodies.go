@@ -247,13 +247,19 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 			}
 		}
 	}
-	var insert []any
+	// The rows' hashes share one array and their last_used one boxed
+	// value: a hash sliced from the loop's copy and each row's own boxed
+	// time were two allocations a part.
+	insert := make([]any, 0, 4*(len(want)-len(ids)))
+	hashes := make([]byte, 0, sha256.Size*(len(want)-len(ids)))
+	nowArg := any(now)
 	for h, part := range want {
 		if _, ok := ids[h]; !ok {
 			if part.packed == nil {
 				part.packed = s.codec.Compress(part.raw)
 			}
-			insert = append(insert, h[:], len(part.raw), part.packed, now)
+			hashes = append(hashes, h[:]...)
+			insert = append(insert, hashes[len(hashes)-sha256.Size:], len(part.raw), part.packed, nowArg)
 		}
 	}
 	for len(insert) > 0 {
