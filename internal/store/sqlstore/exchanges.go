@@ -80,11 +80,24 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 			return fmt.Errorf("write session %s: %w", b.Sessions[i].ID, err)
 		}
 	}
+	// The batch's ids are reserved at once, not chunk by chunk: a batch of
+	// 15 calls is 4 chunks (8, 4, 2, 1), and each reservation is a
+	// statement. Ids a call already stored leaves unused are a gap, as
+	// they were within a chunk.
+	var ids batchIDs
+	if len(b.Exchanges) > 0 {
+		if ids.requests, err = s.reserveIDs(ctx, tx, "requests", len(b.Exchanges)); err != nil {
+			return fmt.Errorf("write batch: %w", err)
+		}
+		if ids.responses, err = s.reserveIDs(ctx, tx, "responses", len(b.Exchanges)); err != nil {
+			return fmt.Errorf("write batch: %w", err)
+		}
+	}
 	var written []qp.Exchange
 	for rest := b.Exchanges; len(rest) > 0; {
 		chunk := rest[:chunkSize(len(rest))]
 		rest = rest[len(chunk):]
-		n, err := s.insertExchanges(ctx, tx, chunk, encoded[:len(chunk)])
+		n, err := s.insertExchanges(ctx, tx, chunk, encoded[:len(chunk)], ids)
 		encoded = encoded[len(chunk):]
 		if err != nil {
 			return fmt.Errorf("write exchanges: %w", err)
@@ -332,12 +345,14 @@ func (s *Store) encodeCalls(calls []qp.Exchange) []callBodies {
 	return out
 }
 
-// insertExchanges writes one chunk of calls and returns those that were new.
-func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies) ([]qp.Exchange, error) {
-	ids, err := s.reserveIDs(ctx, tx, "requests", len(chunk))
-	if err != nil {
-		return nil, err
-	}
+// batchIDs are the ids reserved for a batch's requests and responses rows
+// (see reserveIDs), handed out chunk after chunk.
+type batchIDs struct{ requests, responses *rowIDs }
+
+// insertExchanges writes one chunk of calls, under the next of the batch's
+// ids, and returns those that were new.
+func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies, batch batchIDs) ([]qp.Exchange, error) {
+	ids := batch.requests
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
 	first := ids.next
@@ -366,9 +381,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 	if len(written) == 0 {
 		return nil, nil
 	}
-	if ids, err = s.reserveIDs(ctx, tx, "responses", len(written)); err != nil {
-		return nil, err
-	}
+	ids = batch.responses
 	first = ids.next
 	args = args[:0]
 	for i := range written {
