@@ -190,3 +190,47 @@ func TestShortScalarsMakeNoRuns(t *testing.T) {
 		t.Errorf("messages then numbers: parts %q, want none", body[sp[0].Start:sp[0].End])
 	}
 }
+
+// strByBytes is the string scan split.go had before it looked for quotes
+// with bytes.IndexByte: a backslash skips the byte after it, a quote ends
+// the string. FuzzStringScan holds the new scan to it.
+func strByBytes(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1, true
+		}
+	}
+	return 0, false
+}
+
+func TestStringScanMatchesTheByteLoop(t *testing.T) {
+	for _, in := range []string{`""`, `"a"`, `"a\"b"`, `"a\\"b"`, `"a\\\"b"`, `"\\\\"`, `"\\\\\"x"`, `"\`, `"\"`, `"abc`,
+		`"\n\t\u0022"x`, `"` + strings.Repeat(`\"`, 50) + `"`, `"x\\` + `"`, `"\\`, `"a"b"`} {
+		checkStringScan(t, []byte(in))
+	}
+}
+
+func FuzzStringScan(f *testing.F) {
+	for _, in := range []string{`"a\"b"`, `"\\\\"x"`, `"\`, `"abc\"`} {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if len(in) == 0 || in[0] != '"' {
+			in = append([]byte{'"'}, in...)
+		}
+		checkStringScan(t, in)
+	})
+}
+
+func checkStringScan(t *testing.T, in []byte) {
+	t.Helper()
+	s := splitter{b: in}
+	gotEnd, gotOK := s.str(0)
+	wantEnd, wantOK := strByBytes(in, 0)
+	if gotEnd != wantEnd || gotOK != wantOK {
+		t.Fatalf("str(%q) = %d, %v; the byte loop: %d, %v", in, gotEnd, gotOK, wantEnd, wantOK)
+	}
+}

@@ -158,7 +158,7 @@ func (s *Store) addUses(ctx context.Context, tx *txn, uses map[int64]int) error 
 		args = append(args, id, n)
 	}
 	for len(args) > 0 {
-		n := chunkSize(len(args) / 2)
+		n := rowChunk(len(args) / 2)
 		if err := s.insertRows(ctx, tx, upsertUses(n), args[:2*n]); err != nil {
 			return fmt.Errorf("count body part uses: %w", err)
 		}
@@ -188,9 +188,15 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 	if len(want) == 0 {
 		return ids, nil
 	}
+	// Only the parts known to be stored are looked up: a part encode
+	// compressed (not known) is most likely new, and its insert below
+	// stores it or, stored already, refreshes its last_used and returns its
+	// id just the same, without a lookup of every new part first.
 	all := make([]any, 0, len(want))
-	for h := range want {
-		all = append(all, h[:])
+	for h, part := range want {
+		if part.packed == nil {
+			all = append(all, h[:])
+		}
 	}
 	var stale []any
 	staleSet := map[int64]bool{}
@@ -241,17 +247,23 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 			}
 		}
 	}
-	var insert []any
+	// The rows' hashes share one array and their last_used one boxed
+	// value: a hash sliced from the loop's copy and each row's own boxed
+	// time were two allocations a part.
+	insert := make([]any, 0, 4*(len(want)-len(ids)))
+	hashes := make([]byte, 0, sha256.Size*(len(want)-len(ids)))
+	nowArg := any(now)
 	for h, part := range want {
 		if _, ok := ids[h]; !ok {
 			if part.packed == nil {
 				part.packed = s.codec.Compress(part.raw)
 			}
-			insert = append(insert, h[:], len(part.raw), part.packed, now)
+			hashes = append(hashes, h[:]...)
+			insert = append(insert, hashes[len(hashes)-sha256.Size:], len(part.raw), part.packed, nowArg)
 		}
 	}
 	for len(insert) > 0 {
-		n := chunkSize(len(insert) / 4)
+		n := rowChunk(len(insert) / 4)
 		got, err := s.insertReturning(ctx, tx, insertParts(n), insert[:4*n])
 		if err != nil {
 			return nil, fmt.Errorf("store body parts: %w", err)

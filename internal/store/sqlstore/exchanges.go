@@ -24,6 +24,24 @@ func chunkSize(n int) int {
 	return size
 }
 
+// smallChunk is the most rows inserted in one chunk of whatever size: a
+// batch of up to smallChunk calls, what a commit carries at low
+// concurrency (~15 at one call at a time), is one chunk rather than up to
+// four (8, 4, 2, 1), each of which ran every per-chunk statement (the
+// requests', the responses', the bodies', the parts' and their uses') with
+// the cursors of every index of its table; so are up to smallChunk new
+// parts. Their statements are kept too (maxStatements).
+const smallChunk = 16
+
+// rowChunk is the size of the next chunk of n rows still to insert (calls,
+// parts, their uses): all of them up to smallChunk, else chunkSize's.
+func rowChunk(n int) int {
+	if n <= smallChunk {
+		return n
+	}
+	return chunkSize(n)
+}
+
 // WriteExchanges stores recorded calls (a batch without sessions).
 func (s *Store) WriteExchanges(ctx context.Context, batch []qp.Exchange) error {
 	return s.WriteBatch(ctx, qp.Batch{Exchanges: batch})
@@ -80,11 +98,24 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 			return fmt.Errorf("write session %s: %w", b.Sessions[i].ID, err)
 		}
 	}
+	// The batch's ids are reserved at once, not chunk by chunk: a batch of
+	// 15 calls is 4 chunks (8, 4, 2, 1), and each reservation is a
+	// statement. Ids a call already stored leaves unused are a gap, as
+	// they were within a chunk.
+	var ids batchIDs
+	if len(b.Exchanges) > 0 {
+		if ids.requests, err = s.reserveIDs(ctx, tx, "requests", len(b.Exchanges)); err != nil {
+			return fmt.Errorf("write batch: %w", err)
+		}
+		if ids.responses, err = s.reserveIDs(ctx, tx, "responses", len(b.Exchanges)); err != nil {
+			return fmt.Errorf("write batch: %w", err)
+		}
+	}
 	var written []qp.Exchange
 	for rest := b.Exchanges; len(rest) > 0; {
-		chunk := rest[:chunkSize(len(rest))]
+		chunk := rest[:rowChunk(len(rest))]
 		rest = rest[len(chunk):]
-		n, err := s.insertExchanges(ctx, tx, chunk, encoded[:len(chunk)])
+		n, err := s.insertExchanges(ctx, tx, chunk, encoded[:len(chunk)], ids)
 		encoded = encoded[len(chunk):]
 		if err != nil {
 			return fmt.Errorf("write exchanges: %w", err)
@@ -131,7 +162,7 @@ func requestsInsert(withIDs bool) func(n int) string {
 		return `INSERT INTO requests
 		(` + idColumn + `session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account, error_type)
 		VALUES ` + values(`(`+idValue+`(SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
-		ON CONFLICT (request_id) DO NOTHING RETURNING request_id, id`
+		ON CONFLICT (request_id) DO NOTHING RETURNING ` + returning("request_id, ", withIDs)
 	})
 }
 
@@ -143,7 +174,7 @@ func responsesInsert(withIDs bool) func(n int) string {
 		 chat_id, parent_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, duration_ms,
 		 upstream_attempts, error_type, error, created_at, upstream_errors, duration_us, new_chat_attempts, account, api_key_id)
 		VALUES ` + values(`(`+idValue+`?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''), ?, ?, NULLIF(?, ''), NULLIF(?, ''))`, n) + `
-		RETURNING response_id, id`
+		` + returningUnlessReserved("response_id, id", withIDs)
 	})
 }
 
@@ -153,6 +184,28 @@ var (
 	insertResponses        = responsesInsert(false)
 	insertResponsesWithIDs = responsesInsert(true)
 )
+
+// returning is what a requests insert returns: the inserted rows' ids,
+// after their keys where the database chose the ids (withIDs, the store
+// reserved them in the rows' order: an id tells its row without the key,
+// which SQLite would copy out as a new string a row).
+func returning(key string, withIDs bool) string {
+	if withIDs {
+		return "id"
+	}
+	return key + "id"
+}
+
+// returningUnlessReserved is a responses insert's RETURNING clause: none
+// withIDs, where every row is inserted (no ON CONFLICT) under the ids the
+// store reserved, so there is nothing to learn (SQLite buffers a RETURNING
+// statement's rows in a table of its own).
+func returningUnlessReserved(columns string, withIDs bool) string {
+	if withIDs {
+		return ""
+	}
+	return "RETURNING " + columns
+}
 
 // idParts are the id column and its value's placeholder in an insert
 // withIDs, each followed by its comma; empty otherwise.
@@ -182,9 +235,9 @@ var insertResponseBodies = byRows(func(n int) string {
 })
 
 // insertBodies stores the bodies of the calls written (ids: their request
-// rows; responseIDs: their response rows by response UUID) as skeletons and
+// rows; responseIDs: their response rows) as skeletons and
 // parts (see storeParts).
-func (s *Store) insertBodies(ctx context.Context, tx *txn, written []qp.Exchange, ids []int64, responseIDs map[string]int64, encoded []callBodies) error {
+func (s *Store) insertBodies(ctx context.Context, tx *txn, written []qp.Exchange, ids, responseIDs []int64, encoded []callBodies) error {
 	var all []*bodyWrite
 	var requests, responses []any
 	blob := func(b *bodyWrite) any {
@@ -213,7 +266,7 @@ func (s *Store) insertBodies(ctx context.Context, tx *txn, written []qp.Exchange
 			requests = append(requests, ids[i], blob(e[0]), blob(e[1]))
 		}
 		if e[2] != nil || e[3] != nil {
-			responses = append(responses, responseIDs[written[i].Response.ResponseID], blob(e[2]), blob(e[3]))
+			responses = append(responses, responseIDs[i], blob(e[2]), blob(e[3]))
 		}
 	}
 	if err := s.insertRows(ctx, tx, insertRequestBodies(len(requests)/3), requests); err != nil {
@@ -236,7 +289,7 @@ func values(row string, n int) string {
 // other statement is prepared where it runs).
 func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 	for calls > 0 {
-		n := chunkSize(calls)
+		n := rowChunk(calls)
 		calls -= n
 		for _, q := range []string{s.insertOf(insertRequests, insertRequestsWithIDs, n), s.insertOf(insertResponses, insertResponsesWithIDs, n), insertRequestBodies(n), insertResponseBodies(n)} {
 			if err := s.write.prepare(ctx, q); err != nil {
@@ -263,6 +316,16 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 	// every size.
 	for n := 1; n <= maxChunk; n *= 2 {
 		for _, q := range []string{selectParts(n), insertParts(n), upsertUses(n), selectDeletedSessions(n), selectSessionIDs(n)} {
+			if err := s.write.prepare(ctx, q); err != nil {
+				return err
+			}
+		}
+	}
+	for n := 3; n < smallChunk; n++ {
+		if n&(n-1) == 0 {
+			continue // a power of two: above
+		}
+		for _, q := range []string{insertParts(n), upsertUses(n)} {
 			if err := s.write.prepare(ctx, q); err != nil {
 				return err
 			}
@@ -310,14 +373,17 @@ func (s *Store) encodeCalls(calls []qp.Exchange) []callBodies {
 	return out
 }
 
-// insertExchanges writes one chunk of calls and returns those that were new.
-func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies) ([]qp.Exchange, error) {
-	ids, err := s.reserveIDs(ctx, tx, "requests", len(chunk))
-	if err != nil {
-		return nil, err
-	}
+// batchIDs are the ids reserved for a batch's requests and responses rows
+// (see reserveIDs), handed out chunk after chunk.
+type batchIDs struct{ requests, responses *rowIDs }
+
+// insertExchanges writes one chunk of calls, under the next of the batch's
+// ids, and returns those that were new.
+func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies, batch batchIDs) ([]qp.Exchange, error) {
+	ids := batch.requests
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
+	first := ids.next
 	args := make([]any, 0, len(chunk)*25)
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
@@ -326,7 +392,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, strings.Join(rq.IgnoredParams, ","), rq.Account,
 			rs.ErrorType)
 	}
-	requestIDs, err := s.insertReturning(ctx, tx, s.insertOf(insertRequests, insertRequestsWithIDs, len(chunk)), args)
+	requestIDs, err := s.insertedIDs(ctx, tx, s.insertOf(insertRequests, insertRequestsWithIDs, len(chunk)), args, chunk, first)
 	if err != nil {
 		return nil, fmt.Errorf("insert requests: %w", err)
 	}
@@ -334,22 +400,18 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 	var writtenIDs []int64
 	var writtenBodies []callBodies
 	for i := range chunk {
-		rq := &chunk[i].Request
-		id, ok := requestIDs[rq.RequestID]
-		if !ok {
-			continue // already stored
+		if requestIDs[i] == 0 {
+			continue // already stored, or twice in the chunk
 		}
-		delete(requestIDs, rq.RequestID) // a call twice in one batch is written once
 		written = append(written, chunk[i])
-		writtenIDs = append(writtenIDs, id)
+		writtenIDs = append(writtenIDs, requestIDs[i])
 		writtenBodies = append(writtenBodies, encoded[i])
 	}
 	if len(written) == 0 {
 		return nil, nil
 	}
-	if ids, err = s.reserveIDs(ctx, tx, "responses", len(written)); err != nil {
-		return nil, err
-	}
+	ids = batch.responses
+	first = ids.next
 	args = args[:0]
 	for i := range written {
 		rq, rs := &written[i].Request, &written[i].Response
@@ -360,14 +422,68 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 			rs.Duration.Milliseconds(), rs.UpstreamAttempts, rs.ErrorType, rs.ErrorMessage, rs.Timestamp.UnixMilli(),
 			strings.Join(rs.UpstreamErrors, "; "), rs.Duration.Microseconds(), rs.NewChatAttempts, rq.Account, rq.APIKeyID)
 	}
-	responseIDs, err := s.insertReturning(ctx, tx, s.insertOf(insertResponses, insertResponsesWithIDs, len(written)), args)
-	if err != nil {
-		return nil, fmt.Errorf("insert responses: %w", err)
+	responseIDs := make([]int64, len(written))
+	query := s.insertOf(insertResponses, insertResponsesWithIDs, len(written))
+	if ids.reserved {
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return nil, fmt.Errorf("insert responses: %w", err)
+		}
+		for i := range responseIDs {
+			responseIDs[i] = first + int64(i)
+		}
+	} else {
+		byKey, err := s.insertReturning(ctx, tx, query, args)
+		if err != nil {
+			return nil, fmt.Errorf("insert responses: %w", err)
+		}
+		for i := range written {
+			responseIDs[i] = byKey[written[i].Response.ResponseID]
+		}
 	}
 	if err := s.insertBodies(ctx, tx, written, writtenIDs, responseIDs, writtenBodies); err != nil {
 		return nil, err
 	}
 	return written, nil
+}
+
+// insertedIDs runs a chunk's multi-row requests INSERT (args) and returns
+// each chunk row's new id, 0 for a row not inserted (its call stored
+// already, or earlier in the chunk). Where the store reserved the ids from
+// first on, in the rows' order, the insert returns only ids; elsewhere
+// request UUIDs and ids.
+func (s *Store) insertedIDs(ctx context.Context, tx *txn, query string, args []any, chunk []qp.Exchange, first int64) ([]int64, error) {
+	out := make([]int64, len(chunk))
+	if !s.dialect.ReusesRowIDs() {
+		byKey, err := s.insertReturning(ctx, tx, query, args)
+		if err != nil {
+			return nil, err
+		}
+		for i := range chunk {
+			key := chunk[i].Request.RequestID
+			if id, ok := byKey[key]; ok {
+				out[i] = id
+				delete(byKey, key) // a call twice in one chunk is written once
+			}
+		}
+		return out, nil
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		i := id - first
+		if i < 0 || i >= int64(len(out)) {
+			return nil, fmt.Errorf("inserted id %d outside the %d reserved from %d", id, len(out), first)
+		}
+		out[i] = id
+	}
+	return out, rows.Err()
 }
 
 // insertReturning runs a multi-row INSERT … RETURNING key, id and maps each
