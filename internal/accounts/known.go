@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"slices"
 	"sync"
 
 	"qwenproxy/internal/qwen"
@@ -13,7 +14,23 @@ type knownAll struct {
 	mu    sync.Mutex
 	from  map[string]knownFrom // by account id
 	known *redact.Known
+	// creds are the credentials the masker was built from, by account id;
+	// retired, the secrets accounts held before (a token a refresh or a
+	// sign-in replaced, an account removed), newest last, at most
+	// maxRetired: a client may still carry one it read earlier.
+	creds   map[string]qwen.Credentials
+	retired []retiredCreds
 }
+
+// retiredCreds are secrets an account held before, and what they were.
+type retiredCreds struct {
+	from  knownFrom
+	creds qwen.Credentials
+}
+
+// maxRetired bounds the earlier secrets the masker keeps: each costs the
+// masker's build (some 25 µs a set) and its screen a few patterns.
+const maxRetired = 16
 
 // knownFrom is what of an account its masker holds.
 type knownFrom struct{ cookies, umid, password string }
@@ -25,9 +42,11 @@ func knownFromOf(a *account) knownFrom {
 // Known masks the secrets of every account of the pool, in any of the
 // forms redact.Known masks: the Cookie header each one sends (its login
 // token and every cookie's value), its bx-umidtoken, its password and the
-// password's digest (qwen.KnownOf). A record masks them wherever they
-// stand, whichever account served its call: a client's body may carry a
-// token it read from the proxy's own configuration. The masker is built
+// password's digest (qwen.KnownOf), and the secrets accounts held earlier
+// in the process's life (a token a refresh or a sign-in replaced, an
+// account removed; the last maxRetired sets). A record masks them wherever
+// they stand, whichever account served its call: a client's body may carry
+// a token it read from the proxy's own configuration, earlier. The masker is built
 // (some 25 µs an account) only when an account's credentials changed (a
 // sign-in, a refresh, an account added or removed); otherwise Known costs
 // a look at each account under the pool's lock. nil for no secrets, or a
@@ -51,12 +70,37 @@ func (p *Pool) Known() *redact.Known {
 		return p.known.known
 	}
 	from := make(map[string]knownFrom, len(p.accounts))
-	creds := make([]qwen.Credentials, 0, len(p.accounts))
+	byID := make(map[string]qwen.Credentials, len(p.accounts))
 	for id, a := range p.accounts {
 		from[id] = knownFromOf(a)
-		creds = append(creds, qwen.Credentials{Token: a.umid, Cookies: a.cookies, Conceal: a.conceal})
+		byID[id] = qwen.Credentials{Token: a.umid, Cookies: a.cookies, Conceal: a.conceal}
 	}
 	p.mu.Unlock()
-	p.known.from, p.known.known = from, qwen.KnownOf(creds...)
+	for id, was := range p.known.from {
+		if from[id] != was {
+			p.known.retire(was, p.known.creds[id])
+		}
+	}
+	creds := make([]qwen.Credentials, 0, len(byID)+len(p.known.retired))
+	for _, c := range byID {
+		creds = append(creds, c)
+	}
+	for _, r := range p.known.retired {
+		creds = append(creds, r.creds)
+	}
+	p.known.from, p.known.creds, p.known.known = from, byID, qwen.KnownOf(creds...)
 	return p.known.known
+}
+
+// retire keeps the secrets an account no longer holds, the oldest
+// forgotten past maxRetired.
+func (k *knownAll) retire(from knownFrom, creds qwen.Credentials) {
+	if from == (knownFrom{}) {
+		return
+	}
+	k.retired = slices.DeleteFunc(k.retired, func(r retiredCreds) bool { return r.from == from })
+	k.retired = append(k.retired, retiredCreds{from, creds})
+	if len(k.retired) > maxRetired {
+		k.retired = slices.Delete(k.retired, 0, len(k.retired)-maxRetired)
+	}
 }

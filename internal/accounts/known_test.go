@@ -71,3 +71,40 @@ func BenchmarkKnown(b *testing.B) {
 		p.Known()
 	}
 }
+
+// A token an account held before (replaced by a sign-in or a refresh) is
+// still masked: a client may carry one it read earlier (it reached the
+// record as sent once replaced). The masker keeps the last maxRetired such
+// sets, not every token the process ever saw.
+func TestKnownMasksTheSecretsAnAccountHeldBefore(t *testing.T) {
+	tokens := 0
+	p := New(Config{
+		Logins: []Login{{Email: "a@x.io", Password: "a-password-1"}},
+		SignIn: func(context.Context, Login) (SignedIn, error) {
+			tokens++
+			return SignedIn{Cookies: fmt.Sprintf("token=eyJsigned.in-%d.sig", tokens), Expires: time.Now().Add(time.Hour)}, nil
+		},
+	})
+	if _, err := p.Credentials(With(context.Background(), "a@x.io")); err != nil {
+		t.Fatal(err)
+	}
+	p.Known() // the masker sees the first token
+	for range maxRetired + 1 {
+		if _, err := p.SignInAgain(context.Background(), "a@x.io"); err != nil {
+			t.Fatal(err)
+		}
+		p.Known()
+	}
+	// tokens 1 … maxRetired+2 were held; the last is the account's now.
+	current := fmt.Sprintf("eyJsigned.in-%d.sig", tokens)
+	previous := fmt.Sprintf("eyJsigned.in-%d.sig", tokens-1)
+	oldestKept := fmt.Sprintf("eyJsigned.in-%d.sig", tokens-maxRetired)
+	for _, tok := range []string{current, previous, oldestKept} {
+		if out := p.Known().String("token " + tok); out != "token [REDACTED]" {
+			t.Errorf("%s: %q, want it masked", tok, out)
+		}
+	}
+	if first := "eyJsigned.in-1.sig"; p.Known().String(first) != first {
+		t.Errorf("the first of %d tokens is still kept: want the last %d sets only", tokens, maxRetired)
+	}
+}
