@@ -54,7 +54,7 @@ func TestALimitInsideWhatTheAnswerHoldsBack(t *testing.T) {
 	// Before the call's name: its markup is not text.
 	a = chat(`{"model":"qwen3-max","max_tokens":5,` + chatTools + `,"messages":[{"role":"user","content":"` + ask + `"}]}`)
 	if c := a.Choices[0]; c.FinishReason != "length" || strings.Contains(c.Message.Content, "<tool_call>") || len(c.Message.ToolCalls) != 0 ||
-		strings.TrimSpace(c.Message.Content) != "Let me do that." {
+		c.Message.Content != "Let me do that." {
 		t.Errorf("cut before a call's name: %+v, want the text before it alone", c)
 	}
 	// Inside the model's repetition of a prefill, which the proxy drops.
@@ -172,5 +172,23 @@ func TestACorrectiveTurnHasWhatTheFirstLeftOfTheLimit(t *testing.T) {
 	a := readLimitedAnswer(t, postJSON(t, e, "/v1/chat/completions", strings.Replace(body, "LIMIT", strconv.Itoa(limit), 1), nil), false)
 	if a.finish != "length" || a.outputTokens > limit+1 {
 		t.Errorf("limit %d (the whole call takes %d): ended %s, told %d, want length and at most %d", limit, whole.outputTokens, a.finish, a.outputTokens, limit+1)
+	}
+}
+
+// An answer that reaches the limit with its last words is whole: it ends
+// as it would without one (it was "length", and a format's JSON unchecked).
+func TestAnAnswerEndingAtItsLimitIsWhole(t *testing.T) {
+	e := startWith(t, qwensim.Options{}, nil)
+	body := `{"model":"qwen3-max",LIMIT"messages":[{"role":"user","content":"Hello there, tell me a story about a cat"}]}`
+	whole := readLimitedAnswer(t, postJSON(t, e, "/v1/chat/completions", strings.Replace(body, "LIMIT", "", 1), nil), false)
+	n := whole.outputTokens
+	for _, c := range []struct {
+		limit  int
+		finish string
+	}{{n, "stop"}, {n + 1, "stop"}, {n - 1, "length"}} {
+		a := readLimitedAnswer(t, postJSON(t, e, "/v1/chat/completions", strings.Replace(body, "LIMIT", `"max_tokens":`+strconv.Itoa(c.limit)+`,`, 1), nil), false)
+		if a.finish != c.finish || c.finish == "stop" && a.text != whole.text {
+			t.Errorf("limit %d of an answer of %d tokens: %q %s, want %s", c.limit, n, a.text, a.finish, c.finish)
+		}
 	}
 }

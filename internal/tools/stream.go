@@ -267,8 +267,8 @@ func (f *Filter) CutEvents() []Event {
 		final.Arguments, final.Incomplete = f.streamed, true
 		out = append(out, Event{Kind: EventCall, Call: final})
 	}
-	if !f.sawCall {
-		out.text(f.held) // as Flush keeps an answer without calls' whitespace
+	if !f.sawCall && f.pending == "" {
+		out.text(f.held) // as Flush keeps an answer without calls' whitespace, not before markup that went
 	}
 	f.pending, f.inBlock, f.held = "", false, ""
 	f.call, f.args, f.fed, f.streamed, f.headless = nil, nil, 0, "", false

@@ -46,9 +46,11 @@ type Answer struct {
 	// qwen-wire.md §4.4): Add passes nothing of it after the cut.
 	Limit int
 	// cut is set once the answer reached Limit; cutUsage is the usage at
-	// that event, what the client is told.
-	cut      bool
-	cutUsage qwen.Usage
+	// that event, what the client is told; spilled, once Qwen's answer
+	// went on past it (an answer that ended where it reached the limit
+	// was not cut).
+	cut, spilled bool
+	cutUsage     qwen.Usage
 }
 
 // Citation is one source of the answer and the span of the answer text
@@ -86,7 +88,8 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 		a.usage, a.hasUsage = ev.Usage, true
 	}
 	if a.cut {
-		a.take(ev) // Qwen's answer, for the record
+		c, r := a.take(ev) // Qwen's answer, for the record
+		a.spilled = a.spilled || c != "" || r != ""
 		return "", ""
 	}
 	if a.Limit > 0 && a.hasUsage && a.usage.OutputTokens >= a.Limit {
@@ -96,8 +99,10 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 	return a.take(ev)
 }
 
-// Cut reports whether the answer the client gets was cut at Limit.
-func (a *Answer) Cut() bool { return a.cut }
+// Cut reports whether the answer the client gets was cut at Limit: it
+// reached the limit and Qwen's went on past it (or has not finished yet).
+// An answer that reached the limit with its last words is whole.
+func (a *Answer) Cut() bool { return a.cut && (a.spilled || !a.Finished) }
 
 // Uncut undoes the cut of an answer a stop sequence ended first: it ended
 // as it would have without a limit, and its usage is the whole answer's,
@@ -278,7 +283,7 @@ func (a *Answer) Usage() openai.Usage {
 		return openai.Usage{}
 	}
 	q := a.usage
-	if a.cut {
+	if a.Cut() {
 		q = a.cutUsage
 	}
 	total := q.TotalTokens
@@ -303,7 +308,7 @@ func (a *Answer) Carry(earlier *Answer) {
 		return
 	}
 	e := earlier.usage
-	if earlier.cut {
+	if earlier.Cut() {
 		e = earlier.cutUsage
 	}
 	a.usage = sumUsage(a.usage, e)

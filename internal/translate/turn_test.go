@@ -306,6 +306,16 @@ func TestAnAnswerIsCutWhereItsTokensReachTheLimit(t *testing.T) {
 		t.Errorf("Qwen's record %s: want its whole answer and usage", a.UpstreamRecord())
 	}
 
+	// An answer that reaches the limit with its last words is whole: it
+	// ended there (it was "length" with the whole answer).
+	exact := Answer{Limit: 2}
+	for _, ev := range []qwen.Event{delta(qwen.PhaseAnswer, "One", 1, false), delta(qwen.PhaseAnswer, " two", 2, false), delta(qwen.PhaseAnswer, "", 2, true)} {
+		exact.Add(ev)
+	}
+	if exact.Cut() || exact.Content() != "One two" {
+		t.Errorf("an answer ending at its limit: cut %v", exact.Cut())
+	}
+
 	// Without a limit nothing is cut.
 	var whole Answer
 	for _, ev := range []qwen.Event{delta(qwen.PhaseAnswer, "One", 1, false), delta(qwen.PhaseAnswer, " two", 2, true)} {
