@@ -286,11 +286,7 @@ func (a *Answer) Usage() openai.Usage {
 	if a.Cut() {
 		q = a.cutUsage
 	}
-	total := q.TotalTokens
-	if total == 0 {
-		total = q.InputTokens + q.OutputTokens
-	}
-	u := openai.Usage{PromptTokens: q.InputTokens, CompletionTokens: q.OutputTokens, TotalTokens: total}
+	u := openai.Usage{PromptTokens: q.InputTokens, CompletionTokens: q.OutputTokens, TotalTokens: totalOf(q)}
 	if c := q.Cached(); c > 0 {
 		u.PromptTokensDetails = &openai.PromptTokensDetails{CachedTokens: c}
 	}
@@ -318,11 +314,14 @@ func (a *Answer) Carry(earlier *Answer) {
 	a.hasUsage = true
 }
 
+// totalOf is a usage's total tokens: Qwen's, or its parts summed where it
+// gives none.
+func totalOf(u qwen.Usage) int { return cmp.Or(u.TotalTokens, u.InputTokens+u.OutputTokens) }
+
 // sumUsage is two turns' usage together.
 func sumUsage(u, v qwen.Usage) qwen.Usage {
-	total := func(u qwen.Usage) int { return cmp.Or(u.TotalTokens, u.InputTokens+u.OutputTokens) }
 	return qwen.Usage{InputTokens: u.InputTokens + v.InputTokens, OutputTokens: u.OutputTokens + v.OutputTokens,
-		TotalTokens: total(u) + total(v), OutputTokensDetails: qwen.OutputTokensDetails{
+		TotalTokens: totalOf(u) + totalOf(v), OutputTokensDetails: qwen.OutputTokensDetails{
 			ReasoningTokens: u.OutputTokensDetails.ReasoningTokens + v.OutputTokensDetails.ReasoningTokens},
 		PromptTokensDetails: qwen.PromptTokensDetails{CachedTokens: u.Cached() + v.Cached()}}
 }
