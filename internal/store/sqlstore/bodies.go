@@ -158,7 +158,7 @@ func (s *Store) addUses(ctx context.Context, tx *txn, uses map[int64]int) error 
 		args = append(args, id, n)
 	}
 	for len(args) > 0 {
-		n := rowChunk(len(args) / 2)
+		n := chunkSize(len(args) / 2)
 		if err := s.insertRows(ctx, tx, upsertUses(n), args[:2*n]); err != nil {
 			return fmt.Errorf("count body part uses: %w", err)
 		}
@@ -263,7 +263,7 @@ func (s *Store) partIDs(ctx context.Context, tx *txn, want map[hash]partWrite, n
 		}
 	}
 	for len(insert) > 0 {
-		n := rowChunk(len(insert) / 4)
+		n := chunkSize(len(insert) / 4)
 		got, err := s.insertReturning(ctx, tx, insertParts(n), insert[:4*n])
 		if err != nil {
 			return nil, fmt.Errorf("store body parts: %w", err)

@@ -24,24 +24,6 @@ func chunkSize(n int) int {
 	return size
 }
 
-// smallChunk is the most rows inserted in one chunk of whatever size: a
-// batch of up to smallChunk calls, what a commit carries at low
-// concurrency (~15 at one call at a time), is one chunk rather than up to
-// four (8, 4, 2, 1), each of which ran every per-chunk statement (the
-// requests', the responses', the bodies', the parts' and their uses') with
-// the cursors of every index of its table; so are up to smallChunk new
-// parts. Their statements are kept too (maxStatements).
-const smallChunk = 16
-
-// rowChunk is the size of the next chunk of n rows still to insert (calls,
-// parts, their uses): all of them up to smallChunk, else chunkSize's.
-func rowChunk(n int) int {
-	if n <= smallChunk {
-		return n
-	}
-	return chunkSize(n)
-}
-
 // WriteExchanges stores recorded calls (a batch without sessions).
 func (s *Store) WriteExchanges(ctx context.Context, batch []qp.Exchange) error {
 	return s.WriteBatch(ctx, qp.Batch{Exchanges: batch})
@@ -113,7 +95,7 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 	}
 	var written []qp.Exchange
 	for rest := b.Exchanges; len(rest) > 0; {
-		chunk := rest[:rowChunk(len(rest))]
+		chunk := rest[:chunkSize(len(rest))]
 		rest = rest[len(chunk):]
 		n, err := s.insertExchanges(ctx, tx, chunk, encoded[:len(chunk)], ids)
 		encoded = encoded[len(chunk):]
@@ -289,7 +271,7 @@ func values(row string, n int) string {
 // other statement is prepared where it runs).
 func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 	for calls > 0 {
-		n := rowChunk(calls)
+		n := chunkSize(calls)
 		calls -= n
 		for _, q := range []string{s.insertOf(insertRequests, insertRequestsWithIDs, n), s.insertOf(insertResponses, insertResponsesWithIDs, n), insertRequestBodies(n), insertResponseBodies(n)} {
 			if err := s.write.prepare(ctx, q); err != nil {
@@ -316,16 +298,6 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 	// every size.
 	for n := 1; n <= maxChunk; n *= 2 {
 		for _, q := range []string{selectParts(n), insertParts(n), upsertUses(n), selectDeletedSessions(n), selectSessionIDs(n)} {
-			if err := s.write.prepare(ctx, q); err != nil {
-				return err
-			}
-		}
-	}
-	for n := 3; n < smallChunk; n++ {
-		if n&(n-1) == 0 {
-			continue // a power of two: above
-		}
-		for _, q := range []string{insertParts(n), upsertUses(n)} {
 			if err := s.write.prepare(ctx, q); err != nil {
 				return err
 			}

@@ -8,10 +8,8 @@ import (
 )
 
 // maxStatements bounds the prepared-statement cache; past it, statements
-// are prepared where they run. The write pool keeps ~140: every batch
-// statement in the powers of two up to maxChunk rows, and the calls'
-// inserts in every size up to smallChunk.
-const maxStatements = 192
+// are prepared where they run.
+const maxStatements = 128
 
 // prepare prepares query on the pool and keeps it, unless the pool keeps
 // maxStatements already. On the write pool it must not run inside a write
@@ -76,29 +74,22 @@ func (p *pool) closeKept() {
 }
 
 // byRows memoizes the text of a multi-row statement for the row counts
-// batches are cut into, every count up to smallChunk and the powers of two
-// up to maxChunk: a batch asks for each text several times, and 128 rows
-// are ~10 KB to build. Other counts are built where they are asked for.
+// batches are cut into, the powers of two up to maxChunk: a batch asks for
+// each text several times, and 128 rows are ~10 KB to build. Other counts
+// are built where they are asked for.
 func byRows(build func(n int) string) func(n int) string {
 	var once sync.Once
-	var small [smallChunk + 1]string            // small[n]: n rows
-	large := make([]string, bits.Len(maxChunk)) // large[k]: 1<<k rows
+	texts := make([]string, bits.Len(maxChunk)) // texts[k]: 1<<k rows
 	return func(n int) string {
-		if n < 1 || n > maxChunk || n > smallChunk && n&(n-1) != 0 {
+		if n < 1 || n > maxChunk || n&(n-1) != 0 {
 			return build(n)
 		}
 		once.Do(func() {
-			for k := 1; k <= smallChunk; k++ {
-				small[k] = build(k)
-			}
-			for k := range large {
-				large[k] = build(1 << k)
+			for k := range texts {
+				texts[k] = build(1 << k)
 			}
 		})
-		if n <= smallChunk {
-			return small[n]
-		}
-		return large[bits.TrailingZeros(uint(n))]
+		return texts[bits.TrailingZeros(uint(n))]
 	}
 }
 
