@@ -125,15 +125,7 @@ func readLimitedAnswer(t *testing.T, resp *http.Response, stream bool) limitedAn
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d %s", resp.StatusCode, readBody(t, resp))
 	}
-	if !stream {
-		take(readBody(t, resp))
-		return a
-	}
-	for _, data := range sseData(t, resp) {
-		if data != "[DONE]" {
-			take(data)
-		}
-	}
+	eachAnswerData(t, resp, stream, take)
 	return a
 }
 

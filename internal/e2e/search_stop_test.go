@@ -61,16 +61,23 @@ func chatAnswer(t *testing.T, resp *http.Response, stream bool) searchAnswer {
 			}
 		}
 	}
+	eachAnswerData(t, resp, stream, take)
+	return a
+}
+
+// eachAnswerData hands take an answer's JSON: its body, or each event's
+// data of its stream (but OpenAI's closing [DONE]).
+func eachAnswerData(t *testing.T, resp *http.Response, stream bool, take func(data string)) {
+	t.Helper()
 	if !stream {
 		take(readBody(t, resp))
-		return a
+		return
 	}
 	for _, data := range sseData(t, resp) {
 		if data != "[DONE]" {
 			take(data)
 		}
 	}
-	return a
 }
 
 // messagesAnswer reads an Anthropic Messages answer, one body or events.
