@@ -799,11 +799,20 @@ func TestPartRemovalRacesWriter(t *testing.T) {
 		start := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
 		calls := agentCalls(1, 40, start)
 		done := make(chan error, 1)
+		// The remover sweeps once for each call the writer writes, while it
+		// writes the next: sweeping without pause, it could hold SQLite's
+		// write lock turn after turn until the writer's wait for it passed
+		// DATABASE_BUSY_TIMEOUT (a writer in service retries its batch).
+		wrote := make(chan struct{}, 1)
 		go func() {
 			for i := range calls {
 				if err := writer.WriteExchanges(ctx, calls[i:i+1]); err != nil {
 					done <- err
 					return
+				}
+				select {
+				case wrote <- struct{}{}:
+				default:
 				}
 			}
 			done <- nil
@@ -816,7 +825,7 @@ func TestPartRemovalRacesWriter(t *testing.T) {
 					t.Fatal(err)
 				}
 				running = false
-			default:
+			case <-wrote:
 			}
 			// Delete all but the newest few calls, then sweep.
 			if _, err := remover.DeleteRequestsBefore(ctx, time.Now().Add(-time.Hour).Add(30*time.Minute), 5); err != nil {
