@@ -11,19 +11,19 @@ import (
 // knownAll is the masker of every account's secrets (Pool.Known) and what
 // it was built from, kept until an account's credentials change.
 type knownAll struct {
-	mu    sync.Mutex
-	from  map[string]knownFrom // by account id
-	known *redact.Known
-	// creds are the credentials the masker was built from, by account id;
+	mu sync.Mutex
+	// held are the secrets the masker was built from, by account id;
 	// retired, the secrets accounts held before (a token a refresh or a
 	// sign-in replaced, an account removed), newest last, at most
 	// maxRetired: a client may still carry one it read earlier.
-	creds   map[string]qwen.Credentials
-	retired []retiredCreds
+	held    map[string]heldSecrets
+	retired []heldSecrets
+	known   *redact.Known
 }
 
-// retiredCreds are secrets an account held before, and what they were.
-type retiredCreds struct {
+// heldSecrets are an account's secrets: what tells them apart (from) and
+// the credentials they are masked as.
+type heldSecrets struct {
 	from  knownFrom
 	creds qwen.Credentials
 }
@@ -58,48 +58,46 @@ func (p *Pool) Known() *redact.Known {
 	p.known.mu.Lock()
 	defer p.known.mu.Unlock()
 	p.mu.Lock()
-	same := p.known.from != nil && len(p.known.from) == len(p.accounts)
+	same := p.known.held != nil && len(p.known.held) == len(p.accounts)
 	for id, a := range p.accounts {
 		if !same {
 			break
 		}
-		same = p.known.from[id] == knownFromOf(a)
+		same = p.known.held[id].from == knownFromOf(a)
 	}
 	if same {
 		p.mu.Unlock()
 		return p.known.known
 	}
-	from := make(map[string]knownFrom, len(p.accounts))
-	byID := make(map[string]qwen.Credentials, len(p.accounts))
+	held := make(map[string]heldSecrets, len(p.accounts))
 	for id, a := range p.accounts {
-		from[id] = knownFromOf(a)
-		byID[id] = qwen.Credentials{Token: a.umid, Cookies: a.cookies, Conceal: a.conceal}
+		held[id] = heldSecrets{knownFromOf(a), qwen.Credentials{Token: a.umid, Cookies: a.cookies, Conceal: a.conceal}}
 	}
 	p.mu.Unlock()
-	for id, was := range p.known.from {
-		if from[id] != was {
-			p.known.retire(was, p.known.creds[id])
+	for id, was := range p.known.held {
+		if held[id].from != was.from {
+			p.known.retire(was)
 		}
 	}
-	creds := make([]qwen.Credentials, 0, len(byID)+len(p.known.retired))
-	for _, c := range byID {
-		creds = append(creds, c)
+	creds := make([]qwen.Credentials, 0, len(held)+len(p.known.retired))
+	for _, h := range held {
+		creds = append(creds, h.creds)
 	}
 	for _, r := range p.known.retired {
 		creds = append(creds, r.creds)
 	}
-	p.known.from, p.known.creds, p.known.known = from, byID, qwen.KnownOf(creds...)
+	p.known.held, p.known.known = held, qwen.KnownOf(creds...)
 	return p.known.known
 }
 
 // retire keeps the secrets an account no longer holds, the oldest
 // forgotten past maxRetired.
-func (k *knownAll) retire(from knownFrom, creds qwen.Credentials) {
-	if from == (knownFrom{}) {
+func (k *knownAll) retire(was heldSecrets) {
+	if was.from == (knownFrom{}) {
 		return
 	}
-	k.retired = slices.DeleteFunc(k.retired, func(r retiredCreds) bool { return r.from == from })
-	k.retired = append(k.retired, retiredCreds{from, creds})
+	k.retired = slices.DeleteFunc(k.retired, func(r heldSecrets) bool { return r.from == was.from })
+	k.retired = append(k.retired, was)
 	if len(k.retired) > maxRetired {
 		k.retired = slices.Delete(k.retired, 0, len(k.retired)-maxRetired)
 	}

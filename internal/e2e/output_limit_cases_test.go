@@ -146,14 +146,11 @@ func TestAFailureAfterTheLimitKeepsTheAnswer(t *testing.T) {
 		f      qwensim.Fault
 		stream bool
 	}{{qwensim.Fault{CutAfter: 5}, false}, {qwensim.Fault{CutAfter: 5}, true}, {qwensim.Fault{ErrorAfter: 5}, true}} {
-		{
-			f, stream := c.f, c.stream
-			streamed, _ := json.Marshal(stream)
-			e.sim.Inject(f)
-			a := readLimitedAnswer(t, postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","stream":`+string(streamed)+`,"max_tokens":2,"messages":[{"role":"user","content":"fail me later"}]}`, nil), stream)
-			if a.finish != "length" || len(strings.Fields(a.text)) != 2 {
-				t.Errorf("%+v, stream %s: %q %q, want the first 2 words, length", f, streamed, a.text, a.finish)
-			}
+		streamed, _ := json.Marshal(c.stream)
+		e.sim.Inject(c.f)
+		a := readLimitedAnswer(t, postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","stream":`+string(streamed)+`,"max_tokens":2,"messages":[{"role":"user","content":"fail me later"}]}`, nil), c.stream)
+		if a.finish != "length" || len(strings.Fields(a.text)) != 2 {
+			t.Errorf("%+v, stream %s: %q %q, want the first 2 words, length", c.f, streamed, a.text, a.finish)
 		}
 	}
 }

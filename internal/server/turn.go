@@ -325,7 +325,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	finish := qp.FinishStop
 	switch {
-	case ans.Cut() && ans.StopSequence == "": // a stop sequence before the limit ended it first
+	case ans.Cut():
 		finish = qp.FinishLength
 	case len(out.calls()) > 0:
 		finish = qp.FinishToolCalls
@@ -617,9 +617,7 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 	if err := emit(end()); err != nil {
 		return err
 	}
-	if ans.StopSequence = path.matched(); ans.StopSequence != "" {
-		ans.Uncut()
-	}
+	ans.StopSequence = path.matched()
 	if ans.Cut() {
 		return nil // the client's answer is what came before the limit: thinking alone, it may be
 	}

@@ -101,13 +101,10 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 
 // Cut reports whether the answer the client gets was cut at Limit: it
 // reached the limit and Qwen's went on past it (or has not finished yet).
-// An answer that reached the limit with its last words is whole.
-func (a *Answer) Cut() bool { return a.cut && (a.spilled || !a.Finished) }
-
-// Uncut undoes the cut of an answer a stop sequence ended first: it ended
-// as it would have without a limit, and its usage is the whole answer's,
-// as without one.
-func (a *Answer) Uncut() { a.cut = false }
+// An answer that reached the limit with its last words is whole, and so is
+// one a stop sequence ended (StopSequence): it ended as it would have
+// without a limit, its usage the whole answer's.
+func (a *Answer) Cut() bool { return a.cut && a.StopSequence == "" && (a.spilled || !a.Finished) }
 
 // take adds a delta event to the answer and returns the text it adds.
 func (a *Answer) take(ev qwen.Event) (content, reasoning string) {

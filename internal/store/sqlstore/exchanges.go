@@ -140,23 +140,37 @@ func (s *Store) beginLocked(ctx context.Context) (*txn, error) {
 // or, withIDs, the store (see reserveIDs).
 func requestsInsert(withIDs bool) func(n int) string {
 	idColumn, idValue := idParts(withIDs)
+	// The inserted rows' ids, after their keys where the database chose the
+	// ids: reserved by the store in the rows' order, an id tells its row
+	// without the key, which SQLite would copy out as a new string a row.
+	returned := "request_id, id"
+	if withIDs {
+		returned = "id"
+	}
 	return byRows(func(n int) string {
 		return `INSERT INTO requests
 		(` + idColumn + `session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account, error_type)
 		VALUES ` + values(`(`+idValue+`(SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
-		ON CONFLICT (request_id) DO NOTHING RETURNING ` + returning("request_id, ", withIDs)
+		ON CONFLICT (request_id) DO NOTHING RETURNING ` + returned
 	})
 }
 
 func responsesInsert(withIDs bool) func(n int) string {
 	idColumn, idValue := idParts(withIDs)
+	// None where every row is inserted (no ON CONFLICT) under the ids the
+	// store reserved: nothing to learn (SQLite buffers a RETURNING
+	// statement's rows in a table of its own).
+	returned := "RETURNING response_id, id"
+	if withIDs {
+		returned = ""
+	}
 	return byRows(func(n int) string {
 		return `INSERT INTO responses
 		(` + idColumn + `request_id, session_id, response_id, timestamp, model, stream, status, http_status, finish_reason,
 		 chat_id, parent_id, prompt_tokens, completion_tokens, total_tokens, ttft_ms, duration_ms,
 		 upstream_attempts, error_type, error, created_at, upstream_errors, duration_us, new_chat_attempts, account, api_key_id)
 		VALUES ` + values(`(`+idValue+`?, (SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, NULLIF(?, ''), ?, ?, NULLIF(?, ''), NULLIF(?, ''))`, n) + `
-		` + returningUnlessReserved("response_id, id", withIDs)
+		` + returned
 	})
 }
 
@@ -166,28 +180,6 @@ var (
 	insertResponses        = responsesInsert(false)
 	insertResponsesWithIDs = responsesInsert(true)
 )
-
-// returning is what a requests insert returns: the inserted rows' ids,
-// after their keys where the database chose the ids (withIDs, the store
-// reserved them in the rows' order: an id tells its row without the key,
-// which SQLite would copy out as a new string a row).
-func returning(key string, withIDs bool) string {
-	if withIDs {
-		return "id"
-	}
-	return key + "id"
-}
-
-// returningUnlessReserved is a responses insert's RETURNING clause: none
-// withIDs, where every row is inserted (no ON CONFLICT) under the ids the
-// store reserved, so there is nothing to learn (SQLite buffers a RETURNING
-// statement's rows in a table of its own).
-func returningUnlessReserved(columns string, withIDs bool) string {
-	if withIDs {
-		return ""
-	}
-	return "RETURNING " + columns
-}
 
 // idParts are the id column and its value's placeholder in an insert
 // withIDs, each followed by its comma; empty otherwise.
@@ -364,7 +356,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, strings.Join(rq.IgnoredParams, ","), rq.Account,
 			rs.ErrorType)
 	}
-	requestIDs, err := s.insertedIDs(ctx, tx, s.insertOf(insertRequests, insertRequestsWithIDs, len(chunk)), args, chunk, first)
+	requestIDs, err := s.insertedIDs(ctx, tx, s.insertOf(insertRequests, insertRequestsWithIDs, len(chunk)), args, chunk, ids.reserved, first)
 	if err != nil {
 		return nil, fmt.Errorf("insert requests: %w", err)
 	}
@@ -420,12 +412,12 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 
 // insertedIDs runs a chunk's multi-row requests INSERT (args) and returns
 // each chunk row's new id, 0 for a row not inserted (its call stored
-// already, or earlier in the chunk). Where the store reserved the ids from
-// first on, in the rows' order, the insert returns only ids; elsewhere
-// request UUIDs and ids.
-func (s *Store) insertedIDs(ctx context.Context, tx *txn, query string, args []any, chunk []qp.Exchange, first int64) ([]int64, error) {
+// already, or earlier in the chunk). Where the store reserved the ids
+// (reserved, from first on, in the rows' order), the insert returns only
+// ids; elsewhere request UUIDs and ids.
+func (s *Store) insertedIDs(ctx context.Context, tx *txn, query string, args []any, chunk []qp.Exchange, reserved bool, first int64) ([]int64, error) {
 	out := make([]int64, len(chunk))
-	if !s.dialect.ReusesRowIDs() {
+	if !reserved {
 		byKey, err := s.insertReturning(ctx, tx, query, args)
 		if err != nil {
 			return nil, err
