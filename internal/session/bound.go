@@ -16,6 +16,14 @@ import (
 // that no turn holds. While the database takes no writes, sessions stay past
 // the bound, but not past unwrittenBound times it: memory is bounded through
 // an outage too.
+//
+// Sessions answered at most once — a conversation's first turn, and every
+// one-shot call (an agent's title, topic or summary side call, a script's
+// single question), which may never return — hold a tenth of the bound
+// (oneTurnShare): past it the least recently used of them go first, so that
+// a flood of one-shot calls neither pushes continuing conversations out of
+// memory nor fills it. A conversation that returns after its session went
+// is read back from the database, as any evicted one.
 
 // unwrittenBound is how many times the bound memory may hold while the
 // database takes no writes. Past it the least recently used sessions go
@@ -35,10 +43,23 @@ func (m *Manager) Bound(max int, flushed func(context.Context) bool) {
 	m.max, m.flushed, m.over = max, flushed, make(chan struct{}, 1)
 }
 
-// overBound signals the cleanup loop when memory holds too many sessions.
-// The caller holds m.mu.
+// oneTurnShare is the part of the bound that sessions answered at most once
+// may hold: 1,000 of the default 10,000.
+const oneTurnShare = 10
+
+// oneTurn reports whether a session of messageCount (qp.Session's) has been
+// answered at most once: the first turn of a conversation, or a one-shot
+// call, until its conversation continues.
+func oneTurn(messageCount int) bool { return messageCount <= 1 }
+
+// oneTurnBound is how many sessions answered at most once memory holds:
+// at least one.
+func (m *Manager) oneTurnBound() int { return max(1, m.max/oneTurnShare) }
+
+// overBound signals the cleanup loop when memory holds too many sessions,
+// or too many answered at most once. The caller holds m.mu.
 func (m *Manager) overBound() {
-	if m.max > 0 && len(m.cache) > m.max {
+	if m.max > 0 && (len(m.cache) > m.max || m.oneTurnCached > m.oneTurnBound()) {
 		select {
 		case m.over <- struct{}{}:
 		default:
@@ -46,17 +67,13 @@ func (m *Manager) overBound() {
 	}
 }
 
-// evictOverflow drops the least recently used sessions until memory holds
-// 90 % of the bound (so that evictions come in batches, not per turn).
+// evictOverflow drops the least recently used sessions answered at most
+// once until memory holds half their share of the bound, then the least
+// recently used of all until it holds 90 % of the bound (so that evictions
+// come in batches, not per turn).
 func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
-	type snapshot struct {
-		id       string
-		accessed time.Time
-		count    int
-	}
 	m.mu.Lock()
-	excess := len(m.cache) - m.max*9/10
-	if m.max <= 0 || excess <= 0 {
+	if m.max <= 0 || len(m.cache) <= m.max*9/10 && m.oneTurnCached <= m.oneTurnBound()/2 {
 		m.mu.Unlock()
 		return
 	}
@@ -66,10 +83,16 @@ func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
 	}
 	m.mu.Unlock()
 	slices.SortFunc(all, func(a, b snapshot) int { return a.accessed.Compare(b.accessed) })
-	victims := all[:excess]
+	victims := m.victims(all)
+	if len(victims) == 0 {
+		return
+	}
 
 	if !m.flushed(ctx) {
 		limit := m.max * unwrittenBound
+		if len(all) <= m.max {
+			return // only one-turn sessions over their share: they wait, unlogged
+		}
 		if len(all) <= limit {
 			m.boundLog.Warn(log, "sessions over the memory bound stay in memory: the database does not have their state yet", "in_memory", len(all), "bound", m.max)
 			return
@@ -107,4 +130,42 @@ func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
 	}
 	m.drop(gone)
 	log.Debug("sessions evicted from memory", "evicted", len(gone), "bound", m.max)
+}
+
+// snapshot is what eviction saw of a session: it goes only if it is still
+// so when its lock is held.
+type snapshot struct {
+	id       string
+	accessed time.Time
+	count    int
+}
+
+// victims returns, of all (least recently used first), the sessions
+// answered at most once beyond half their share of the bound, the oldest
+// of them, and then the oldest of the rest until memory would hold 90 % of
+// the bound.
+func (m *Manager) victims(all []snapshot) []snapshot {
+	ones := 0
+	for _, s := range all {
+		if oneTurn(s.count) {
+			ones++
+		}
+	}
+	excessOnes := 0
+	if ones > m.oneTurnBound() {
+		excessOnes = ones - m.oneTurnBound()/2
+	}
+	excess := len(all) - m.max*9/10
+	var victims, kept []snapshot
+	for _, s := range all {
+		if oneTurn(s.count) && excessOnes > 0 {
+			victims, excessOnes = append(victims, s), excessOnes-1
+		} else {
+			kept = append(kept, s)
+		}
+	}
+	if more := excess - len(victims); more > 0 {
+		victims = append(victims, kept[:min(more, len(kept))]...)
+	}
+	return victims
 }

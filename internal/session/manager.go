@@ -39,6 +39,9 @@ type Manager struct {
 	mu    sync.Mutex
 	cache map[string]qp.Session // by id
 	byKey map[string][]string   // conversation key → ids
+	// oneTurnCached counts the sessions in cache answered at most once (see
+	// oneTurn): they hold a share of the bound of their own.
+	oneTurnCached int
 	// lastTurns holds what each session's last turn came with, and
 	// byLastTurn the sessions by its key: a request asking that turn again
 	// continues the session (see reask.go).
@@ -535,6 +538,12 @@ func (m *Manager) keep(s qp.Session) {
 }
 
 func (m *Manager) index(s qp.Session) {
+	if old, ok := m.cache[s.ID]; ok && oneTurn(old.MessageCount) {
+		m.oneTurnCached--
+	}
+	if oneTurn(s.MessageCount) {
+		m.oneTurnCached++
+	}
 	m.cache[s.ID] = s
 	if s.ConversationKey != "" {
 		m.byKey[s.ConversationKey] = append(m.byKey[s.ConversationKey], s.ID)
@@ -563,10 +572,8 @@ func (m *Manager) unindex(key string, gone func(id string) bool) {
 func (m *Manager) drop(gone map[string]bool) {
 	keys := map[string]bool{}
 	for id := range gone {
-		if s, ok := m.cache[id]; ok {
+		if s, ok := m.uncache(id); ok {
 			keys[s.ConversationKey] = true
-			delete(m.cache, id)
-			m.forgetLastTurn(id)
 		}
 	}
 	for key := range keys {
@@ -578,11 +585,23 @@ func (m *Manager) drop(gone map[string]bool) {
 func (m *Manager) Forget(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s, ok := m.cache[id]; ok {
+	if s, ok := m.uncache(id); ok {
 		m.unindexKey(s)
+	}
+}
+
+// uncache removes session id from memory, but not from the index by key
+// (see unindex), and returns what memory held. The caller holds m.mu.
+func (m *Manager) uncache(id string) (qp.Session, bool) {
+	s, ok := m.cache[id]
+	if ok {
 		delete(m.cache, id)
+		if oneTurn(s.MessageCount) {
+			m.oneTurnCached--
+		}
 	}
 	m.forgetLastTurn(id)
+	return s, ok
 }
 
 // FirstTurn reports whether the Qwen chat has no answered turn yet.
