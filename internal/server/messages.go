@@ -96,8 +96,8 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 		sessionID:    sessionID,
 		jsonFormat:   jsonFormat,
 	}
-	if req.MaxTokens != nil && !req.Compacts() { // a summary that replaces the conversation goes whole
-		t.maxTokens = *req.MaxTokens
+	if !req.Compacts() { // a summary that replaces the conversation goes whole
+		t.maxTokens = req.OutputLimit()
 	}
 	if apiErr := imageAnswerConflict(&t, req.FormatParam(), "tool_choice"); apiErr != nil {
 		return turnSpec{}, apiErr
