@@ -83,6 +83,29 @@ func TestEveryAPITakesAnIntegralNumberForAnInteger(t *testing.T) {
 	}
 }
 
+// max_output_tokens below 16 is OpenAI's 400 integer_below_min_value, in
+// its words, on /v1/responses and on input_tokens, which holds a request to
+// what /v1/responses holds it to; it was taken (1 and up).
+func TestResponsesRefuseAnOutputLimitBelowSixteen(t *testing.T) {
+	e := start(t, nil)
+	for _, path := range []string{"/v1/responses", "/v1/responses/input_tokens"} {
+		for n, want := range map[string]string{
+			"15":   "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got 15 instead.",
+			"0":    "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got 0 instead.",
+			"-1e1": "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got -10 instead.",
+			"16":   "",
+		} {
+			r := refusalOf(t, postJSON(t, e, path, `{"model":"qwen3-max","max_output_tokens":`+n+`,"input":"hi"}`, nil))
+			switch {
+			case want == "" && r.status != http.StatusOK:
+				t.Errorf("%s, %s: %+v, want it taken", path, n, r)
+			case want != "" && (r.status != http.StatusBadRequest || r.message != want || r.param != "max_output_tokens" || r.code != "integer_below_min_value"):
+				t.Errorf("%s, %s: %+v, want 400 integer_below_min_value %q", path, n, r, want)
+			}
+		}
+	}
+}
+
 // count_tokens takes no max_tokens (Anthropic's refuses one: "Extra inputs
 // are not permitted"); clients send it the body they send /v1/messages, so
 // one sent is held to what /v1/messages holds it to, and counts nothing.

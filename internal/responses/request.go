@@ -9,6 +9,7 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	qp "qwenproxy"
@@ -255,14 +256,25 @@ func (r *Request) validate(lookup ItemLookup, count bool) *openai.Error {
 	return err
 }
 
-// checkOutputLimit holds max_output_tokens, when sent, to the rule of
-// every client API's integers (openai.CheckInteger: any number without a
-// fraction), of at least 1.
+// minOutputTokens is OpenAI's least max_output_tokens.
+const minOutputTokens = 16
+
+// checkOutputLimit holds max_output_tokens, when sent, to OpenAI's rule:
+// an integer (any number without a fraction, as openai.CheckInteger takes
+// one) of at least 16, refused below it in OpenAI's words and code.
 func checkOutputLimit(v json.RawMessage) *openai.Error {
+	const name = "max_output_tokens"
 	if openai.IsNull(v) {
 		return nil
 	}
-	return openai.CheckInteger(1, math.MaxInt64)("max_output_tokens", v)
+	if err := openai.CheckInteger(math.Inf(-1), math.MaxInt64)(name, v); err != nil {
+		return err
+	}
+	if n, _ := openai.IntegerValue(v); n < minOutputTokens {
+		return openai.InvalidRequest(name, "integer_below_min_value", "Invalid '%s': integer below minimum value. Expected a value >= %d, but got %s instead.",
+			name, minOutputTokens, strconv.FormatFloat(n, 'f', -1, 64))
+	}
+	return nil
 }
 
 // OutputLimit is max_output_tokens, the bound on the answer's output
