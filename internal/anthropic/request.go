@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -48,6 +49,11 @@ type Request struct {
 	// Compaction (beta compact-2026-09-04) asks for a summary of the
 	// conversation instead of an answer: see Compaction.
 	Compaction *Compaction `json:"compaction"`
+	// InterleavedThinking: the request's anthropic-beta header asks for
+	// interleaved thinking, whose thinking.budget_tokens spans every
+	// thinking block of the turn and may exceed max_tokens. Set by the
+	// server, after decoding, before Validate.
+	InterleavedThinking bool `json:"-"`
 
 	// conversation is what Validate translated, for Conversation: a
 	// Claude Code request's blocks were decoded twice (1.5 ms of 3 for a
@@ -181,6 +187,9 @@ type Thinking struct {
 	Display      string          `json:"display"`
 }
 
+// minThinkingBudget is Anthropic's least thinking.budget_tokens.
+const minThinkingBudget = 1024
+
 // Limits of what a request may carry.
 const (
 	maxStopSequences = 16
@@ -275,15 +284,27 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	return nil
 }
 
-// checkBudget holds enabled thinking's budget_tokens to be an integer of
-// at least 1.
+// checkBudget holds enabled thinking's budget_tokens to Anthropic's rules,
+// in its words: at least 1024, and below max_tokens (when one is sent: it
+// is count_tokens') unless the thinking is interleaved.
 func (r *Request) checkBudget() *openai.Error {
 	const param = "thinking.budget_tokens"
 	budget := r.Thinking.BudgetTokens
 	if openai.IsNull(budget) {
-		return openai.InvalidRequest(param, "invalid_value", "%s: required, at least 1, when thinking is enabled", param)
+		return openai.InvalidRequest(param, "missing_required_parameter", "%s: Field required when thinking is enabled", param)
 	}
-	return integer(param, budget, 1)
+	if err := integer(param, budget, math.Inf(-1)); err != nil {
+		return err
+	}
+	b, _ := openai.IntegerValue(budget)
+	if b < minThinkingBudget {
+		return openai.InvalidRequest(param, "invalid_value", "thinking.enabled.budget_tokens: Input should be greater than or equal to %d", minThinkingBudget)
+	}
+	if limit, sent := openai.IntegerValue(r.MaxTokens); sent && limit <= b && !r.InterleavedThinking {
+		return openai.InvalidRequest(param, "invalid_value", "`max_tokens` must be greater than `thinking.budget_tokens`. "+
+			"Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size")
+	}
+	return nil
 }
 
 // OutputLimit is max_tokens, the bound on the answer's output tokens (0

@@ -106,6 +106,47 @@ func TestResponsesRefuseAnOutputLimitBelowSixteen(t *testing.T) {
 	}
 }
 
+// thinking.budget_tokens is held to Anthropic's rules, in its words: at
+// least 1024, and below max_tokens unless the request asks for
+// interleaved thinking (anthropic-beta interleaved-thinking-2025-05-14,
+// where the budget spans the turn's thinking blocks and may exceed it).
+// Any budget of 1 and up was taken. count_tokens, which takes no
+// max_tokens, holds the budget to its minimum, and to max_tokens when one
+// is sent, as /v1/messages would.
+func TestThinkingBudgetIsHeldToAnthropicsRules(t *testing.T) {
+	e := start(t, nil)
+	const below = "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+	const over = "`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size"
+	interleaved := map[string]string{"anthropic-beta": "fine-grained-tool-streaming-2025-05-14,interleaved-thinking-2025-05-14"}
+	body := func(limit, budget string) string {
+		return `{"model":"qwen3-max",` + limit + `"thinking":{"type":"enabled","budget_tokens":` + budget + `},"messages":[{"role":"user","content":"hi"}]}`
+	}
+	for _, c := range []struct {
+		path, body string
+		header     map[string]string
+		want       string
+	}{
+		{"/v1/messages", body(`"max_tokens":4096,`, "1023"), nil, below},
+		{"/v1/messages", body(`"max_tokens":4096,`, "1"), nil, below},
+		{"/v1/messages", body(`"max_tokens":2048,`, "2048"), nil, over},
+		{"/v1/messages", body(`"max_tokens":1000,`, "4096"), nil, over},
+		{"/v1/messages", body(`"max_tokens":1025,`, "1024"), nil, ""},
+		{"/v1/messages", body(`"max_tokens":2048,`, "4096"), interleaved, ""},
+		{"/v1/messages", body(`"max_tokens":2048,`, "1000"), interleaved, below},
+		{"/v1/messages/count_tokens", body(``, "1023"), nil, below},
+		{"/v1/messages/count_tokens", body(``, "4096"), nil, ""},
+		{"/v1/messages/count_tokens", body(`"max_tokens":2048,`, "4096"), nil, over},
+	} {
+		r := refusalOf(t, postJSON(t, e, c.path, c.body, c.header))
+		switch {
+		case c.want == "" && r.status != http.StatusOK:
+			t.Errorf("%s %s %v: %+v, want it taken", c.path, c.body, c.header, r)
+		case c.want != "" && (r.status != http.StatusBadRequest || r.message != c.want):
+			t.Errorf("%s %s %v: %+v, want 400 %q", c.path, c.body, c.header, r, c.want)
+		}
+	}
+}
+
 // count_tokens takes no max_tokens (Anthropic's refuses one: "Extra inputs
 // are not permitted"); clients send it the body they send /v1/messages, so
 // one sent is held to what /v1/messages holds it to, and counts nothing.
