@@ -231,17 +231,25 @@ test('compact replaces the history by a compaction item the next input carries',
 });
 
 test('max_output_tokens cuts the answer: an incomplete response, streamed or not', async () => {
-  const params = { model: 'gpt-5-codex', max_output_tokens: 3, input: 'a limited answer' };
+  // 16 is OpenAI's least max_output_tokens: the question is long enough
+  // for the simulator's answer, which repeats it, to pass it.
+  const question = 'a limited answer about the long road that winds through the hills and the valleys down to the sea';
+  const params = { model: 'gpt-5-codex', max_output_tokens: 16, input: question };
   const res = await client.responses.create(params);
-  const streamed = await client.responses.stream({ ...params, input: 'a limited stream' }).finalResponse();
+  const streamed = await client.responses.stream({ ...params, input: question + ', streamed' }).finalResponse();
   for (const r of [res, streamed]) {
     assert.equal(r.status, 'incomplete');
     assert.deepEqual(r.incomplete_details, { reason: 'max_output_tokens' });
-    assert.equal(r.max_output_tokens, 3);
-    assert.equal(r.output_text.trim().split(/\s+/).length, 3, r.output_text);
+    assert.equal(r.max_output_tokens, 16);
+    assert.equal(r.output_text.trim().split(/\s+/).length, 16, r.output_text);
     assert.equal(r.output.at(-1).status, 'incomplete');
-    assert.equal(r.usage.output_tokens, 3);
+    assert.equal(r.usage.output_tokens, 16);
   }
+  // Below 16 is OpenAI's 400, in its words.
+  await assert.rejects(
+    client.responses.create({ ...params, max_output_tokens: 15 }),
+    (err) => err instanceof OpenAI.BadRequestError && err.param === 'max_output_tokens' && err.code === 'integer_below_min_value',
+  );
   // A response cut so is continued as any other.
   const next = await client.responses.create({ model: 'gpt-5-codex', previous_response_id: res.id, input: 'go on' });
   assert.equal(next.status, 'completed');

@@ -31,7 +31,7 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 		case "output_format":
 			return jsonscan.DecodeRaw(v, &req.OutputFormat)
 		case "max_tokens":
-			return json.Unmarshal(v, &req.MaxTokens) == nil
+			return jsonscan.DecodeRaw(v, &req.MaxTokens)
 		case "stop_sequences":
 			return json.Unmarshal(v, &req.StopSequences) == nil
 		case "temperature":
@@ -39,7 +39,7 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 		case "top_p":
 			return json.Unmarshal(v, &req.TopP) == nil
 		case "top_k":
-			return json.Unmarshal(v, &req.TopK) == nil
+			return jsonscan.DecodeRaw(v, &req.TopK)
 		case "metadata":
 			return json.Unmarshal(v, &req.Metadata) == nil
 		case "tool_choice":

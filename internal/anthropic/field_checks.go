@@ -2,6 +2,7 @@ package anthropic
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,6 +18,21 @@ import (
 // string or an object, not 5".
 func typeError(name, want string, v json.RawMessage) *openai.Error {
 	return openai.InvalidRequest(name, "invalid_type", "%s: must be %s, not %s", name, want, typeerror.Value(v))
+}
+
+// integer checks an integer field when it is sent (not null), by the rule
+// of every client API's integers (openai.CheckInteger: any number without
+// a fraction, 1e3 among them), from lo up, in Anthropic's words:
+// "max_tokens: must be at least 1, not 0".
+func integer(name string, v json.RawMessage, lo float64) *openai.Error {
+	if openai.IsNull(v) {
+		return nil
+	}
+	err := openai.CheckInteger(lo, math.MaxInt64)(name, v)
+	if err != nil {
+		err.Message = name + ":" + strings.TrimPrefix(err.Message, name)
+	}
+	return err
 }
 
 func oneOf(values ...string) func(string, json.RawMessage) *openai.Error {

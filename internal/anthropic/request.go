@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,15 +19,19 @@ import (
 // POST /v1/messages/count_tokens). Fields Qwen cannot honour (temperature,
 // top_p, top_k, metadata) are type-checked and ignored.
 type Request struct {
-	Model         string          `json:"model"`
-	MaxTokens     *int            `json:"max_tokens"`
+	Model string `json:"model"`
+	// MaxTokens bounds the answer's output tokens (OutputLimit). It, TopK
+	// and Thinking.BudgetTokens are kept raw, as Chat Completions keeps its
+	// limits: they take any integral number (1e3, 1000.0), as every client
+	// API's integers do (openai.CheckInteger), which an int would not.
+	MaxTokens     json.RawMessage `json:"max_tokens"`
 	Messages      []Message       `json:"messages"`
 	System        json.RawMessage `json:"system"` // a string or text blocks
 	Stream        bool            `json:"stream"`
 	StopSequences []string        `json:"stop_sequences"`
 	Temperature   *float64        `json:"temperature"`
 	TopP          *float64        `json:"top_p"`
-	TopK          *int            `json:"top_k"`
+	TopK          json.RawMessage `json:"top_k"`
 	Metadata      *struct {
 		UserID *string `json:"user_id"`
 	} `json:"metadata"`
@@ -44,6 +49,11 @@ type Request struct {
 	// Compaction (beta compact-2026-09-04) asks for a summary of the
 	// conversation instead of an answer: see Compaction.
 	Compaction *Compaction `json:"compaction"`
+	// InterleavedThinking: the request's anthropic-beta header asks for
+	// interleaved thinking, whose thinking.budget_tokens spans every
+	// thinking block of the turn and may exceed max_tokens. Set by the
+	// server, after decoding, before Validate.
+	InterleavedThinking bool `json:"-"`
 
 	// conversation is what Validate translated, for Conversation: a
 	// Claude Code request's blocks were decoded twice (1.5 ms of 3 for a
@@ -172,10 +182,13 @@ type ToolChoice struct {
 // ("disabled"). Display is "summarized" (the default here) or "omitted":
 // thinking blocks come with an empty thinking field and their signature.
 type Thinking struct {
-	Type         string `json:"type"`
-	BudgetTokens *int   `json:"budget_tokens"`
-	Display      string `json:"display"`
+	Type         string          `json:"type"`
+	BudgetTokens json.RawMessage `json:"budget_tokens"`
+	Display      string          `json:"display"`
 }
+
+// minThinkingBudget is Anthropic's least thinking.budget_tokens.
+const minThinkingBudget = 1024
 
 // Limits of what a request may carry.
 const (
@@ -195,13 +208,14 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	if strings.TrimSpace(r.Model) == "" {
 		return openai.InvalidRequest("model", "missing_required_parameter", "model: Field required")
 	}
-	if !countOnly {
-		if r.MaxTokens == nil {
-			return openai.InvalidRequest("max_tokens", "missing_required_parameter", "max_tokens: Field required")
-		}
-		if *r.MaxTokens < 1 {
-			return openai.InvalidRequest("max_tokens", "invalid_value", "max_tokens: must be at least 1, not %d", *r.MaxTokens)
-		}
+	// count_tokens takes no max_tokens (Anthropic's refuses one as an
+	// extra input): clients send it /v1/messages' body, so one sent is held
+	// to what /v1/messages holds it to.
+	if !countOnly && openai.IsNull(r.MaxTokens) {
+		return openai.InvalidRequest("max_tokens", "missing_required_parameter", "max_tokens: Field required")
+	}
+	if err := integer("max_tokens", r.MaxTokens, 1); err != nil {
+		return err
 	}
 	if len(r.Messages) == 0 {
 		return openai.InvalidRequest("messages", "missing_required_parameter", "messages: at least one message is required")
@@ -228,8 +242,8 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	if r.TopP != nil && (*r.TopP < 0 || *r.TopP > 1) {
 		return openai.InvalidRequest("top_p", "invalid_value", "top_p: must be between 0 and 1, not %g", *r.TopP)
 	}
-	if r.TopK != nil && *r.TopK < 0 {
-		return openai.InvalidRequest("top_k", "invalid_value", "top_k: must be at least 0, not %d", *r.TopK)
+	if err := integer("top_k", r.TopK, 0); err != nil {
+		return err
 	}
 	if len(r.StopSequences) > maxStopSequences {
 		return openai.InvalidRequest("stop_sequences", "invalid_value", "stop_sequences: at most %d", maxStopSequences)
@@ -245,8 +259,10 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 		default:
 			return openai.InvalidRequest("thinking.type", "invalid_value", "thinking.type: must be enabled, adaptive or disabled")
 		}
-		if t.Type == "enabled" && (t.BudgetTokens == nil || *t.BudgetTokens < 1) {
-			return openai.InvalidRequest("thinking.budget_tokens", "invalid_value", "thinking.budget_tokens: required, at least 1, when thinking is enabled")
+		if t.Type == "enabled" {
+			if err := r.checkBudget(); err != nil {
+				return err
+			}
 		}
 		if t.Display != "" && t.Display != "summarized" && t.Display != "omitted" {
 			return openai.InvalidRequest("thinking.display", "invalid_value", "thinking.display: must be summarized or omitted")
@@ -267,6 +283,33 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 	r.conversation = conversation
 	return nil
 }
+
+// checkBudget holds enabled thinking's budget_tokens to Anthropic's rules,
+// in its words: at least 1024, and below max_tokens (when one is sent: it
+// is count_tokens') unless the thinking is interleaved.
+func (r *Request) checkBudget() *openai.Error {
+	const param = "thinking.budget_tokens"
+	budget := r.Thinking.BudgetTokens
+	if openai.IsNull(budget) {
+		return openai.InvalidRequest(param, "missing_required_parameter", "%s: Field required when thinking is enabled", param)
+	}
+	if err := integer(param, budget, math.Inf(-1)); err != nil {
+		return err
+	}
+	b, _ := openai.IntegerValue(budget)
+	if b < minThinkingBudget {
+		return openai.InvalidRequest(param, "invalid_value", "thinking.enabled.budget_tokens: Input should be greater than or equal to %d", minThinkingBudget)
+	}
+	if limit, sent := openai.IntegerValue(r.MaxTokens); sent && limit <= b && !r.InterleavedThinking {
+		return openai.InvalidRequest(param, "invalid_value", "`max_tokens` must be greater than `thinking.budget_tokens`. "+
+			"Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size")
+	}
+	return nil
+}
+
+// OutputLimit is max_tokens, the bound on the answer's output tokens (0
+// for none: count_tokens', or one beyond any answer).
+func (r *Request) OutputLimit() int { return openai.OutputLimit(r.MaxTokens) }
 
 // AnswerFormat reads output_config.format (or the beta output_format) into
 // the core's answer format: nil for none, else the JSON Schema the answer

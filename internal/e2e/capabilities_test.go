@@ -564,7 +564,7 @@ func TestCapabilityChecksAreTheDocumentedOnes(t *testing.T) {
 	}
 	for _, c := range []struct{ path, body string }{
 		{"/v1/chat/completions", `{"model":"qwen3-max","reasoning_effort":"high",` + msgs + `}`},
-		{"/v1/messages", `{"model":"claude-x","max_tokens":64,"thinking":{"type":"enabled","budget_tokens":1024},` + msgs + `}`},
+		{"/v1/messages", `{"model":"claude-x","max_tokens":2048,"thinking":{"type":"enabled","budget_tokens":1024},` + msgs + `}`},
 		{"/v1/responses", `{"model":"gpt-5","reasoning":{"effort":"high"},"input":"think about it"}`},
 	} {
 		if resp := postJSON(t, e, c.path, c.body, nil); resp.StatusCode != http.StatusOK {

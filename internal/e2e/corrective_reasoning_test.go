@@ -26,7 +26,7 @@ func TestACorrectiveTurnsReasoningIsSetOff(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); err != nil || len(got.Choices) != 1 || !strings.Contains(got.Choices[0].Message.ReasoningContent, want) {
 		t.Errorf("chat: %v %s", err, body)
 	}
-	messages := `{"model":"qwen3-max","max_tokens":100,"stream":true,"thinking":{"type":"enabled","budget_tokens":1024},"tool_choice":{"type":"any"},` +
+	messages := `{"model":"qwen3-max","max_tokens":2048,"stream":true,"thinking":{"type":"enabled","budget_tokens":1024},"tool_choice":{"type":"any"},` +
 		`"tools":[{"name":"t","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hello"}]}`
 	var thinking strings.Builder
 	for _, line := range strings.Split(readBody(t, postJSON(t, e, "/v1/messages", messages, nil)), "\n") {

@@ -115,7 +115,7 @@ var responseFieldCases = map[string][]fieldCase{
 	"stream":                 {{`"stream":false`, wantOK}, {`"stream":"yes"`, "stream"}},
 	"store":                  {{`"store":true`, wantOK}, {`"store":"yes"`, "store"}},
 	"previous_response_id":   {{`"previous_response_id":null`, wantOK}, {`"previous_response_id":5`, "previous_response_id"}},
-	"max_output_tokens":      {{`"max_output_tokens":100`, wantOK}, {`"max_output_tokens":0`, "max_output_tokens"}, {`"max_output_tokens":1.5`, "max_output_tokens"}},
+	"max_output_tokens":      {{`"max_output_tokens":100`, wantOK}, {`"max_output_tokens":1e2`, wantOK}, {`"max_output_tokens":15`, "max_output_tokens"}, {`"max_output_tokens":1.5`, "max_output_tokens"}},
 	"temperature":            {{`"temperature":0.2`, wantIgnored}, {`"temperature":3`, "temperature"}},
 	"top_p":                  {{`"top_p":0.9`, wantIgnored}, {`"top_p":1.5`, "top_p"}},
 	"metadata":               {{`"metadata":{"team":"a"}`, wantIgnored}, {`"metadata":{"team":1}`, "metadata.team"}},

@@ -16,10 +16,10 @@ func TestAdaptiveThinkingIsQwensAuto(t *testing.T) {
 	e := start(t, nil)
 	for thinking, want := range map[string]string{
 		`{"type":"adaptive"}`:                     `"thinking_enabled":true,"output_schema":"phase","research_mode":"normal","auto_thinking":true,"thinking_mode":"Auto"`,
-		`{"type":"enabled","budget_tokens":2048}`: `"thinking_enabled":true,"output_schema":"phase","research_mode":"normal","auto_thinking":false,"thinking_mode":"Thinking"`,
+		`{"type":"enabled","budget_tokens":1024}`: `"thinking_enabled":true,"output_schema":"phase","research_mode":"normal","auto_thinking":false,"thinking_mode":"Thinking"`,
 		`{"type":"disabled"}`:                     `"thinking_enabled":false,"output_schema":"phase","research_mode":"normal","auto_thinking":false,"thinking_mode":"Fast"`,
 	} {
-		resp := postJSON(t, e, "/v1/messages", `{"model":"qwen3-max","max_tokens":100,"thinking":`+thinking+`,"messages":[{"role":"user","content":"hi"}]}`, nil)
+		resp := postJSON(t, e, "/v1/messages", `{"model":"qwen3-max","max_tokens":2048,"thinking":`+thinking+`,"messages":[{"role":"user","content":"hi"}]}`, nil)
 		if body := readBody(t, resp); resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: %d %s", thinking, resp.StatusCode, body)
 		}

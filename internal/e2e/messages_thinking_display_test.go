@@ -59,7 +59,7 @@ func TestThinkingDisplayOmittedSendsEmptyThinkingBlocks(t *testing.T) {
 		t.Errorf("next turn: session %s chat %s (%d new chats), want %s %s", next.SessionID, next.ChatID, next.NewChatAttempts, first.SessionID, first.ChatID)
 	}
 
-	resp = postJSON(t, e, "/v1/messages", `{"model":"qwen3-max","max_tokens":100,"stream":true,"thinking":{"type":"enabled","budget_tokens":2048,"display":"omitted"},`+
+	resp = postJSON(t, e, "/v1/messages", `{"model":"qwen3-max","max_tokens":4096,"stream":true,"thinking":{"type":"enabled","budget_tokens":2048,"display":"omitted"},`+
 		`"messages":[{"role":"user","content":"hi"}]}`, nil)
 	stream := readBody(t, resp)
 	if resp.StatusCode != http.StatusOK || strings.Contains(stream, "thinking_delta") ||

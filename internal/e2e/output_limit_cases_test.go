@@ -73,8 +73,10 @@ func TestALimitInsideWhatTheAnswerHoldsBack(t *testing.T) {
 		t.Errorf("cut JSON answer: %q %s, want the JSON begun, {\"a\": 1,", c.Message.Content, c.FinishReason)
 	}
 
-	// The Responses API says a call cut so is incomplete, not a call to run.
-	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","max_output_tokens":7,"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}],"input":"`+ask+`"}`, nil)
+	// The Responses API says a call cut so is incomplete, not a call to run
+	// (its arguments long enough for its least limit, 16, to fall inside).
+	const longAsk = `use get_weather with {\"city\": \"Oslo by the long fjord in the far north of the old kingdom\"}`
+	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","max_output_tokens":16,"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}],"input":"`+longAsk+`"}`, nil)
 	var r struct {
 		Status string
 		Output []struct{ Type, Status, Arguments string }
@@ -104,10 +106,10 @@ func TestALimitInsideWhatTheAnswerHoldsBack(t *testing.T) {
 // message, streamed or not, as OpenAI gives it (the body had an empty
 // message item, incomplete, that the stream did not).
 func TestAResponseCutWhileThinkingHasNoMessage(t *testing.T) {
-	e := startWith(t, qwensim.Options{AnswerWords: 30}, nil)
+	e := startWith(t, qwensim.Options{AnswerWords: 30, ReasoningWords: 30}, nil)
 	for _, stream := range []bool{false, true} {
 		streamed, _ := json.Marshal(stream)
-		resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","stream":`+string(streamed)+`,"reasoning":{"effort":"high","summary":"auto"},"max_output_tokens":3,"input":"think it over"}`, nil)
+		resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","stream":`+string(streamed)+`,"reasoning":{"effort":"high","summary":"auto"},"max_output_tokens":16,"input":"think it over"}`, nil)
 		a := readLimitedAnswer(t, resp, stream)
 		status, got := getJSON(t, e, http.MethodGet, "/v1/responses/"+a.id)
 		output, _ := got["output"].([]any)

@@ -138,19 +138,21 @@ func readLimitedAnswer(t *testing.T, resp *http.Response, stream bool) limitedAn
 // as a finished one.
 func TestAnAnswerEndsAtTheClientsOutputLimit(t *testing.T) {
 	e := startWith(t, qwensim.Options{AnswerWords: 30}, nil)
-	const limit = 4
 	for _, stream := range []bool{false, true} {
 		streamed, _ := json.Marshal(stream)
 		for i, api := range []struct {
 			name, path, body, finish string
+			limit                    int
 		}{
-			{"chat, max_completion_tokens", "/v1/chat/completions", `"max_completion_tokens":4,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"QUESTION"}]`, "length"},
-			{"chat, max_tokens", "/v1/chat/completions", `"max_tokens":4,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"QUESTION"}]`, "length"},
-			{"chat, both: max_completion_tokens wins", "/v1/chat/completions", `"max_tokens":1000,"max_completion_tokens":4.0,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"QUESTION"}]`, "length"},
-			{"legacy completions", "/v1/completions", `"max_tokens":4,"stream_options":{"include_usage":true},"prompt":"QUESTION"`, "length"},
-			{"messages", "/v1/messages", `"max_tokens":4,"messages":[{"role":"user","content":"QUESTION"}]`, "max_tokens"},
-			{"responses", "/v1/responses", `"max_output_tokens":4,"input":"QUESTION"`, "incomplete max_output_tokens"},
+			{"chat, max_completion_tokens", "/v1/chat/completions", `"max_completion_tokens":4,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"QUESTION"}]`, "length", 4},
+			{"chat, max_tokens", "/v1/chat/completions", `"max_tokens":4,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"QUESTION"}]`, "length", 4},
+			{"chat, both: max_completion_tokens wins", "/v1/chat/completions", `"max_tokens":1000,"max_completion_tokens":4.0,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"QUESTION"}]`, "length", 4},
+			{"legacy completions", "/v1/completions", `"max_tokens":4,"stream_options":{"include_usage":true},"prompt":"QUESTION"`, "length", 4},
+			{"messages", "/v1/messages", `"max_tokens":4,"messages":[{"role":"user","content":"QUESTION"}]`, "max_tokens", 4},
+			// OpenAI's least max_output_tokens.
+			{"responses", "/v1/responses", `"max_output_tokens":16,"input":"QUESTION"`, "incomplete max_output_tokens", 16},
 		} {
+			limit := api.limit
 			question := "tell me about limit number " + string(rune('a'+i)) + " streamed " + string(streamed)
 			body := `{"model":"qwen3-max","stream":` + string(streamed) + `,` + strings.Replace(api.body, "QUESTION", question, 1) + `}`
 			what := api.name + ", stream " + string(streamed)

@@ -1,6 +1,7 @@
 package openai
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -140,18 +141,15 @@ func number(lo, hi float64) func(string, json.RawMessage) *Error {
 	}
 }
 
+// integer is the check of an integer field, in every client API: any JSON
+// number without a fraction is an integer (1000, 1e3 and 1000.0 alike, as
+// OpenAI's and Anthropic's APIs take them: JSON has one number type, and
+// JavaScript clients cannot tell 1000.0 from 1000); a fraction or another
+// type is a type error. IntegerValue reads the value it passed.
 func integer(lo, hi float64) func(string, json.RawMessage) *Error {
 	return func(name string, v json.RawMessage) *Error {
-		if !isNumber(v) {
-			return TypeError(name, "an integer", v)
-		}
-		var f float64
-		if err := json.Unmarshal(v, &f); err != nil { // 1e400: beyond any bound
-			f = math.Inf(1)
-			if v[0] == '-' {
-				f = math.Inf(-1)
-			}
-		} else if f != math.Trunc(f) {
+		f, ok := IntegerValue(v)
+		if !ok {
 			return TypeError(name, "an integer", v)
 		}
 		switch {
@@ -165,6 +163,24 @@ func integer(lo, hi float64) func(string, json.RawMessage) *Error {
 		}
 		return nil
 	}
+}
+
+// IntegerValue is the value of v when it is a JSON number without a
+// fraction, which integer takes for an integer (1e3 is 1000); ok is false
+// for anything else (a fraction, another type, null, nothing). A number
+// beyond a float64's range is an infinity of its sign, beyond any bound.
+func IntegerValue(v json.RawMessage) (n float64, ok bool) {
+	v = bytes.TrimSpace(v)
+	if !isNumber(v) {
+		return 0, false
+	}
+	if err := json.Unmarshal(v, &n); err != nil { // 1e400
+		if v[0] == '-' {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
+	}
+	return n, n == math.Trunc(n)
 }
 
 // The checks below are given one valid JSON value (CheckFields validated

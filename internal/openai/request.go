@@ -48,12 +48,16 @@ type ChatRequest struct {
 // max_completion_tokens, else max_tokens (OpenAI's older name for it), 0 for
 // none. Both are checked to be at least 1 with the fields; a value beyond
 // what an int holds is no bound.
-func (r *ChatRequest) OutputLimit() int { return outputLimit(r.MaxCompletionTokens, r.MaxTokens) }
+func (r *ChatRequest) OutputLimit() int { return OutputLimit(r.MaxCompletionTokens, r.MaxTokens) }
 
-func outputLimit(limits ...json.RawMessage) int {
+// OutputLimit is the bound on an answer's output tokens of the first of
+// limits that is sent (raw, as each client API's field holds it, checked
+// by CheckInteger's rule), 0 for none; a value beyond what an int32 holds
+// is no bound.
+func OutputLimit(limits ...json.RawMessage) int {
 	for _, l := range limits {
-		var f float64
-		if IsNull(l) || json.Unmarshal(l, &f) != nil {
+		f, ok := IntegerValue(l)
+		if !ok {
 			continue
 		}
 		if f >= 1 && f <= math.MaxInt32 {
@@ -131,7 +135,7 @@ type CompletionRequest struct {
 }
 
 // OutputLimit is max_tokens, 0 for none.
-func (r *CompletionRequest) OutputLimit() int { return outputLimit(r.MaxTokens) }
+func (r *CompletionRequest) OutputLimit() int { return OutputLimit(r.MaxTokens) }
 
 // Decode parses a JSON body into dst, turning syntax and type errors into 400s
 // that name the offending parameter.

@@ -194,6 +194,9 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	t.phased = last.FeatureConfig.OutputSchema == "phase"
 	if last.FeatureConfig.ThinkingEnabled {
 		t.reasoning = "Considering the request: " + firstWords(words, 12)
+		for i := 0; len(strings.Fields(t.reasoning)) < s.opt.ReasoningWords; i++ {
+			t.reasoning += fmt.Sprintf(" Thought number %d weighs it further.", i+1)
+		}
 	}
 	t.answer += seen
 	switch {

@@ -66,6 +66,11 @@ type Options struct {
 	// AnswerWords pads every answer to at least this many words, for
 	// realistic stream lengths in benchmarks.
 	AnswerWords int
+	// ReasoningWords pads a thinking turn's reasoning to at least this
+	// many words (it is a dozen words of the question otherwise), for a
+	// limit reached while Qwen thinks that is no lower than an API's least
+	// (the Responses API's max_output_tokens is at least 16).
+	ReasoningWords int
 	// Interleave (2026) streams two candidate answers at once, as Qwen
 	// sometimes does (qwen-2026.md §3.1): two response.created events
 	// (response_index "0" and "1"), then the deltas of both, interleaved,

@@ -38,7 +38,7 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 		case "reasoning":
 			return json.Unmarshal(v, &req.Reasoning) == nil
 		case "max_output_tokens":
-			return json.Unmarshal(v, &req.MaxOutputTokens) == nil
+			return jsonscan.DecodeRaw(v, &req.MaxOutputTokens)
 		case "temperature":
 			return json.Unmarshal(v, &req.Temperature) == nil
 		case "top_p":

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	qp "qwenproxy"
@@ -17,7 +19,7 @@ import (
 )
 
 // Request is the body of POST /v1/responses. Fields Qwen cannot honour
-// (temperature, top_p, max_output_tokens, …) are type-checked and ignored.
+// (temperature, top_p, …) are type-checked and ignored.
 type Request struct {
 	Model              string          `json:"model"`
 	Input              json.RawMessage `json:"input"` // a string or items
@@ -34,7 +36,11 @@ type Request struct {
 		Effort  *string `json:"effort"`
 		Summary *string `json:"summary"`
 	} `json:"reasoning"`
-	MaxOutputTokens   *int              `json:"max_output_tokens"`
+	// MaxOutputTokens bounds the answer's output tokens (OutputLimit).
+	// Kept raw, as Chat Completions keeps its limits: it takes any
+	// integral number (1e3, 16.0), as every client API's integers do
+	// (openai.CheckInteger), which an int would not.
+	MaxOutputTokens   json.RawMessage   `json:"max_output_tokens"`
 	Temperature       *float64          `json:"temperature"`
 	TopP              *float64          `json:"top_p"`
 	ParallelToolCalls *bool             `json:"parallel_tool_calls"`
@@ -231,8 +237,8 @@ func (r *Request) validate(lookup ItemLookup, count bool) *openai.Error {
 		return openai.InvalidRequest("", "mutually_exclusive_parameters",
 			"Mutually exclusive parameters: Ensure you are only providing one of: 'previous_response_id' or 'conversation'.")
 	}
-	if r.MaxOutputTokens != nil && *r.MaxOutputTokens < 1 {
-		return openai.InvalidRequest("max_output_tokens", "invalid_value", "max_output_tokens must be at least 1, not %d", *r.MaxOutputTokens)
+	if err := checkOutputLimit(r.MaxOutputTokens); err != nil {
+		return err
 	}
 	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 2) {
 		return openai.InvalidRequest("temperature", "invalid_value", "temperature must be between 0 and 2, not %g", *r.Temperature)
@@ -249,6 +255,31 @@ func (r *Request) validate(lookup ItemLookup, count bool) *openai.Error {
 	_, err := r.ToolSet()
 	return err
 }
+
+// minOutputTokens is OpenAI's least max_output_tokens.
+const minOutputTokens = 16
+
+// checkOutputLimit holds max_output_tokens, when sent, to OpenAI's rule:
+// an integer (any number without a fraction, as openai.CheckInteger takes
+// one) of at least 16, refused below it in OpenAI's words and code.
+func checkOutputLimit(v json.RawMessage) *openai.Error {
+	const name = "max_output_tokens"
+	if openai.IsNull(v) {
+		return nil
+	}
+	if err := openai.CheckInteger(math.Inf(-1), math.MaxInt64)(name, v); err != nil {
+		return err
+	}
+	if n, _ := openai.IntegerValue(v); n < minOutputTokens {
+		return openai.InvalidRequest(name, "integer_below_min_value", "Invalid '%s': integer below minimum value. Expected a value >= %d, but got %s instead.",
+			name, minOutputTokens, strconv.FormatFloat(n, 'f', -1, 64))
+	}
+	return nil
+}
+
+// OutputLimit is max_output_tokens, the bound on the answer's output
+// tokens (0 for none, or one beyond any answer).
+func (r *Request) OutputLimit() int { return openai.OutputLimit(r.MaxOutputTokens) }
 
 // checkSettings holds reasoning's and text's settings to their values, as
 // Chat Completions holds reasoning_effort and verbosity: a misspelt effort

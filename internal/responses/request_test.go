@@ -216,7 +216,7 @@ func TestAValueOutOfRangeIsToldWhatItWas(t *testing.T) {
 	for extra, want := range map[string]string{
 		`"temperature":2.5`:     "temperature must be between 0 and 2, not 2.5",
 		`"top_p":-1`:            "top_p must be between 0 and 1, not -1",
-		`"max_output_tokens":0`: "max_output_tokens must be at least 1, not 0",
+		`"max_output_tokens":0`: "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, but got 0 instead.",
 	} {
 		err := validated(`{"model":"m","input":"hi",` + extra + `}`)
 		if err == nil || err.Message != want {

@@ -19,8 +19,8 @@ type Response struct {
 	CompletedAt        *int64             `json:"completed_at,omitempty"` // Unix seconds; only when completed, as OpenAI gives it
 	Error              *Error             `json:"error"`
 	IncompleteDetails  *IncompleteDetails `json:"incomplete_details"`
-	Instructions       json.RawMessage    `json:"instructions"` // the request's, byte for byte
-	MaxOutputTokens    *int               `json:"max_output_tokens"`
+	Instructions       json.RawMessage    `json:"instructions"`      // the request's, byte for byte
+	MaxOutputTokens    json.RawMessage    `json:"max_output_tokens"` // the request's, an integer (1e3 as 1000), or null
 	Model              string             `json:"model"`
 	Output             []OutputItem       `json:"output"`
 	ParallelToolCalls  bool               `json:"parallel_tool_calls"`

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"qwenproxy/internal/anthropic"
 	"qwenproxy/internal/httpjson"
@@ -14,16 +15,35 @@ import (
 // messagesRequest is a Messages API body with the check of its route.
 type messagesRequest struct {
 	anthropic.Request
-	countOnly bool
+	countOnly   bool
+	interleaved bool // anthropic-beta asks for interleaved thinking
 }
 
-func (m *messagesRequest) Validate() *openai.Error { return m.Request.Validate(m.countOnly) }
+func (m *messagesRequest) Validate() *openai.Error {
+	m.InterleavedThinking = m.interleaved
+	return m.Request.Validate(m.countOnly)
+}
+
+// interleavedThinking reports whether the anthropic-beta header (a list,
+// in one or more lines) asks for interleaved thinking
+// (interleaved-thinking-2025-05-14), under which Anthropic lets
+// thinking.budget_tokens exceed max_tokens.
+func interleavedThinking(r *http.Request) bool {
+	for _, line := range r.Header.Values("Anthropic-Beta") {
+		for beta := range strings.SplitSeq(line, ",") {
+			if strings.HasPrefix(strings.TrimSpace(beta), "interleaved-thinking-") {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // messages serves POST /v1/messages, the Anthropic Messages API (Claude Code,
 // the Anthropic SDKs): the same turn as a chat completion, answered in
 // Anthropic's message format and stream events.
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
-	var req messagesRequest
+	req := messagesRequest{interleaved: interleavedThinking(r)}
 	d, ok := s.decodeCall(w, r, &req, anthropic.Fields)
 	if !ok {
 		return
@@ -96,8 +116,8 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 		sessionID:    sessionID,
 		jsonFormat:   jsonFormat,
 	}
-	if req.MaxTokens != nil && !req.Compacts() { // a summary that replaces the conversation goes whole
-		t.maxTokens = *req.MaxTokens
+	if !req.Compacts() { // a summary that replaces the conversation goes whole
+		t.maxTokens = req.OutputLimit()
 	}
 	if apiErr := imageAnswerConflict(&t, req.FormatParam(), "tool_choice"); apiErr != nil {
 		return turnSpec{}, apiErr
@@ -137,7 +157,7 @@ func (s *Server) messagesSearch(ctx context.Context, req *anthropic.Request, v v
 // document by URL is fetched as /v1/messages fetches it) and is not
 // recorded.
 func (s *Server) countTokens(w http.ResponseWriter, r *http.Request) {
-	req := messagesRequest{countOnly: true}
+	req := messagesRequest{countOnly: true, interleaved: interleavedThinking(r)}
 	d, ok := s.decodeCall(w, r, &req, anthropic.Fields)
 	if !ok {
 		return

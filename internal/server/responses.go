@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	qp "qwenproxy"
@@ -98,9 +100,7 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		sessionID:  sessionID,
 		jsonFormat: jsonFormat,
 	}
-	if req.MaxOutputTokens != nil {
-		t.maxTokens = *req.MaxOutputTokens
-	}
+	t.maxTokens = req.OutputLimit()
 	if req.ForcesImage() && !t.image {
 		// Forced, the image generation tool is Qwen's: the turn draws,
 		// on a model that can, and not as a variant that thinks or
@@ -373,6 +373,21 @@ func echoedFields(body []byte) echoed {
 	return e
 }
 
+// integerEcho is an integer field of the request as the response echoes
+// it: written as an integer, as OpenAI echoes it (1e3 as 1000, 3.0 as 3:
+// an SDK that reads an int64 refuses 3.0), or def when absent or null. The
+// field was checked to be one (openai.CheckInteger).
+func integerEcho(raw json.RawMessage, def string) json.RawMessage {
+	n, ok := openai.IntegerValue(raw)
+	switch {
+	case !ok:
+		return json.RawMessage(def)
+	case !bytes.ContainsAny(raw, ".eE"):
+		return bytes.TrimSpace(raw) // its digits, exact beyond a float64's
+	}
+	return strconv.AppendFloat(nil, n, 'f', -1, 64)
+}
+
 // reasoningEcho is the request's reasoning as OpenAI's response echoes it:
 // {"effort":…,"summary":…}, both keys always there, null when not given.
 func reasoningEcho(req *responses.Request) json.RawMessage {
@@ -398,13 +413,13 @@ func responseShell(req *responses.Request, body []byte) responses.Response {
 		}
 		return raw
 	}
-	r := responses.Response{Instructions: or(echo.Instructions, `null`), MaxOutputTokens: req.MaxOutputTokens, ParallelToolCalls: true,
+	r := responses.Response{Instructions: or(echo.Instructions, `null`), MaxOutputTokens: integerEcho(req.MaxOutputTokens, `null`), ParallelToolCalls: true,
 		Reasoning: reasoningEcho(req), Store: req.Stored(), Text: textEcho(echo.Text),
 		ToolChoice: or(echo.ToolChoice, `"auto"`), Tools: or(echo.Tools, `[]`), Truncation: "disabled", Metadata: req.Metadata,
 		Temperature: req.Temperature, TopP: req.TopP,
-		Background: or(echo.Background, `false`), MaxToolCalls: or(echo.MaxToolCalls, `null`), PromptCacheKey: or(echo.PromptCacheKey, `null`),
+		Background: or(echo.Background, `false`), MaxToolCalls: integerEcho(echo.MaxToolCalls, `null`), PromptCacheKey: or(echo.PromptCacheKey, `null`),
 		PromptCacheRetention: or(echo.PromptCacheRetention, `null`),
-		SafetyIdentifier:     or(echo.SafetyIdentifier, `null`), TopLogprobs: or(echo.TopLogprobs, `0`), User: or(echo.User, `null`),
+		SafetyIdentifier:     or(echo.SafetyIdentifier, `null`), TopLogprobs: integerEcho(echo.TopLogprobs, `0`), User: or(echo.User, `null`),
 		// The tier that served it: Qwen's one, OpenAI's "default" (what
 		// "auto" resolves to).
 		ServiceTier: json.RawMessage(`"default"`)}
