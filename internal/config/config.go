@@ -159,7 +159,7 @@ func (c *Config) settings() []setting {
 		{"SESSION_TIMEOUT", "1800000", "ms a conversation stays findable after its last turn", millis(&c.SessionTimeout, 1)},
 		{"SESSION_CLEANUP_INTERVAL", "600000", "ms between sweeps of expired session keys (and, with QWEN_DELETE_CHATS, of their chats)", millis(&c.SessionCleanupInterval, 1)},
 		{"QWEN_DELETE_CHATS", "false", "delete from the Qwen account the chat of each session that expired (SESSION_TIMEOUT), at most 200 a sweep, oldest first — those of sessions expired before it was set too; chats of sessions named by X-Session-Id are kept", boolean(&c.DeleteChats)},
-		{"SESSION_CACHE_SIZE", "10000", "sessions kept in memory at most; the least recently used beyond are read back from the database when they return", integer(&c.SessionCacheSize, 1, 100_000_000)},
+		{"SESSION_CACHE_SIZE", "10000", "sessions kept in memory at most, a tenth of them for sessions answered once; the least recently used beyond are read back from the database when they return", integer(&c.SessionCacheSize, 1, 100_000_000)},
 		{"MAX_RETRIES", "3", "retries of a failed upstream call before any byte reached the client", integer(&c.MaxRetries, 0, 20)},
 		{"RETRY_BASE_DELAY", "250", "ms of the first retry backoff (doubles, with jitter)", millis(&c.RetryBaseDelay, 0)},
 		{"RETRY_MAX_DELAY", "4000", "ms cap of a retry backoff; a longer Retry-After is not waited for", millis(&c.RetryMaxDelay, 0)},
