@@ -8,6 +8,7 @@ package historyapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -43,6 +44,11 @@ type Deps struct {
 	// Conversations reads a Conversations API conversation's entries: its
 	// session's transcript shows the items its responses sent (nil: none).
 	Conversations ConversationEntries
+	// ReadTimeout bounds each read of the history (a list, one session,
+	// call or response, statistics: see bound) and an export's wait for
+	// each next row (see export), HISTORY_READ_TIMEOUT; 0: no bound but
+	// the client's.
+	ReadTimeout time.Duration
 }
 
 // API serves the history routes.
@@ -78,15 +84,15 @@ func notFoundError(what string) *openai.Error {
 	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeNotFound, Code: what + "_not_found", Message: what + " not found"}
 }
 
-// loaded reports whether a lookup succeeded; if not, it has answered 404
+// loaded reports whether r's lookup succeeded; if not, it has answered 404
 // (what_not_found) or 503.
-func (a *API) loaded(w http.ResponseWriter, err error, what string) bool {
+func (a *API) loaded(w http.ResponseWriter, r *http.Request, err error, what string) bool {
 	switch {
 	case errors.Is(err, qp.ErrNotFound):
 		writeError(w, notFoundError(what))
 		return false
 	case err != nil:
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return false
 	}
 	return true
@@ -132,9 +138,39 @@ func Recent[T any](ctx context.Context, rec Queue, read func(context.Context) (T
 	return v, err
 }
 
-// storeFailed answers a database error; the details go to the log only,
-// once a minute while the failures recur (quietlog).
-func (a *API) storeFailed(w http.ResponseWriter, err error) {
+// bound is r with ReadTimeout on its context, and the func that ends it: a
+// read under way on a PostgreSQL server that stops answering (a network
+// partition, a frozen server: the connection stays open, nothing comes
+// back) waited for as long as its client did, minutes or for ever, holding
+// a pool connection, where the reads begun after it failed within about 20
+// s (the ping of the connection each takes is bounded, as new connections
+// are). At the deadline pgx sets the connection's deadline at once (its
+// default DeadlineContextWatcherHandler: no cancel request is waited for,
+// which a frozen server would not answer either) and closes it, so the read
+// returns and database/sql drops the connection rather than pooling it.
+// Deletes are not bounded: one removes the history in batches for as long
+// as that takes.
+func (a *API) bound(r *http.Request) (*http.Request, context.CancelFunc) {
+	if a.d.ReadTimeout <= 0 {
+		return r, func() {}
+	}
+	ctx, cancel := context.WithTimeoutCause(r.Context(), a.d.ReadTimeout, a.readTimedOut())
+	return r.WithContext(ctx), cancel
+}
+
+// readTimedOut is the cause of a read's context (see bound) or of an
+// export's (see export) when ReadTimeout passed.
+func (a *API) readTimedOut() error {
+	return fmt.Errorf("the history database did not answer within %s (HISTORY_READ_TIMEOUT)", a.d.ReadTimeout)
+}
+
+// storeFailed answers a database error of r; the details go to the log
+// only, once a minute while the failures recur (quietlog), with the read's
+// bound when that is what ended it.
+func (a *API) storeFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if ctx := r.Context(); ctx.Err() == context.DeadlineExceeded && !errors.Is(err, context.Cause(ctx)) {
+		err = fmt.Errorf("%w: %w", context.Cause(ctx), err)
+	}
 	a.failures.Failed(a.d.Log, slog.LevelError, "history query failed", "err", err)
 	writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeServer, Code: "database_error",
 		Message: "the history database could not answer; try again"})

@@ -1,12 +1,16 @@
 package historyapi
 
 import (
+	"context"
 	"encoding/csv"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/httpjson"
@@ -160,7 +164,25 @@ func (a *API) export(w http.ResponseWriter, r *http.Request, p exportParams, fil
 	// for the end: an export that fails before any row can still say so.
 	write, finish := ExportWriter(w, format, true)
 	_ = CaughtUp(r.Context(), a.d.Recorder)
-	err := a.d.History.Export(r.Context(), f, bodies, func(rec *qp.RequestRecord) error {
+	// An export may rightly take minutes (a year of calls with bodies), so
+	// ReadTimeout bounds each wait for the database instead of the whole:
+	// the clock runs while the store owes the next row (a page of 500 is
+	// read at a time) and stops while a row goes to the client, whom
+	// WRITE_TIMEOUT bounds. A database that stops answering mid-export held
+	// it, and a pool connection, for as long as the client waited.
+	ctx, stop := context.WithCancelCause(r.Context())
+	defer stop(nil)
+	var clock *time.Timer
+	if d := a.d.ReadTimeout; d > 0 {
+		timedOut := a.readTimedOut()
+		clock = time.AfterFunc(d, func() { stop(timedOut) })
+		defer clock.Stop()
+	}
+	err := a.d.History.Export(ctx, f, bodies, func(rec *qp.RequestRecord) error {
+		if clock != nil {
+			clock.Stop()
+			defer clock.Reset(a.d.ReadTimeout)
+		}
 		sent = true
 		if err := write(rec); err != nil {
 			return err
@@ -171,17 +193,24 @@ func (a *API) export(w http.ResponseWriter, r *http.Request, p exportParams, fil
 		}
 		return nil
 	})
+	if cause := context.Cause(ctx); err != nil && ctx.Err() != nil && r.Context().Err() == nil && !errors.Is(err, cause) {
+		err = fmt.Errorf("%w: %w", cause, err)
+	}
 	if err != nil && !sent {
 		// Nothing has gone out: the status can still say what happened.
 		w.Header().Del("Content-Disposition")
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
 	if err == nil {
 		err = finish()
 	}
 	if err != nil {
-		// The status line has gone: all we can do is stop and log.
+		// The status line has gone: all we can do is log, and cut the
+		// response rather than end it: ended, it read as a whole export
+		// (a last line like any other), and a client could not tell that
+		// rows were missing.
 		a.d.Log.Error("export stopped", "rows", n, "err", err)
+		panic(http.ErrAbortHandler)
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 // ListRequests serves GET /v1/requests.
 func (a *API) ListRequests(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	q, ok := query(w, r, keys(listKeys, filterKeys))
 	if !ok {
 		return
@@ -42,7 +44,7 @@ func (a *API) requestList(w http.ResponseWriter, r *http.Request, q url.Values, 
 	}
 	res, err := a.d.History.ListRequests(r.Context(), f, o)
 	if err != nil {
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
 	data := make([]any, 0, len(res.Items))
@@ -67,7 +69,7 @@ func (a *API) request(w http.ResponseWriter, r *http.Request) *qp.RequestRecord 
 		return nil
 	}
 	rec, err := Recent(r.Context(), a.d.Recorder, func(ctx context.Context) (*qp.RequestRecord, error) { return a.d.History.Request(ctx, key) })
-	if !a.loaded(w, err, "request") {
+	if !a.loaded(w, r, err, "request") {
 		return nil
 	}
 	return rec
@@ -75,6 +77,8 @@ func (a *API) request(w http.ResponseWriter, r *http.Request) *qp.RequestRecord 
 
 // GetRequest serves GET /v1/requests/{id}: the whole call.
 func (a *API) GetRequest(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	if rec := a.request(w, r); rec != nil {
 		a.writeJSON(w, http.StatusOK, Request(rec, true))
 	}
@@ -82,6 +86,8 @@ func (a *API) GetRequest(w http.ResponseWriter, r *http.Request) {
 
 // RequestResponse serves GET /v1/requests/{id}/response.
 func (a *API) RequestResponse(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	rec := a.request(w, r)
 	if rec == nil {
 		return
@@ -114,12 +120,12 @@ func (a *API) DeleteRequests(w http.ResponseWriter, r *http.Request) {
 	// Calls answered a moment ago may still wait in the recorder's queue:
 	// written after the delete, they would outlive a cut-off they are before.
 	if err := a.d.Recorder.Sync(r.Context()); err != nil {
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
 	n, err := a.d.History.DeleteRequestsBefore(r.Context(), before, 500)
 	if err != nil {
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
 	if err := a.d.History.ReclaimSpace(r.Context()); err != nil {

@@ -12,6 +12,8 @@ import (
 // ListResponses serves GET /v1/responses: recorded responses (the history
 // API's, not the Responses API's).
 func (a *API) ListResponses(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	q, ok := query(w, r, keys(listKeys, filterKeys))
 	if !ok {
 		return
@@ -23,7 +25,7 @@ func (a *API) ListResponses(w http.ResponseWriter, r *http.Request) {
 	_ = CaughtUp(r.Context(), a.d.Recorder)
 	res, err := a.d.History.ListResponses(r.Context(), f, o)
 	if err != nil {
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
 	data := make([]*ResponseJSON, 0, len(res.Items))
@@ -36,6 +38,8 @@ func (a *API) ListResponses(w http.ResponseWriter, r *http.Request) {
 // GetResponse serves GET /v1/responses/{id} for a recorded response's
 // numeric id or its UUID (response_id).
 func (a *API) GetResponse(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	if _, ok := query(w, r, nil); !ok {
 		return
 	}
@@ -45,7 +49,7 @@ func (a *API) GetResponse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := Recent(r.Context(), a.d.Recorder, func(ctx context.Context) (*qp.ResponseRecord, error) { return a.d.History.Response(ctx, id) })
-	if !a.loaded(w, err, "response") {
+	if !a.loaded(w, r, err, "response") {
 		return
 	}
 	out := struct {

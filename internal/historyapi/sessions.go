@@ -8,6 +8,8 @@ import (
 
 // ListSessions serves GET /v1/sessions.
 func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	q, ok := query(w, r, keys(listKeys, rangeKeys, []string{"model", "account", "api_key_id", "search"}))
 	if !ok {
 		return
@@ -25,7 +27,7 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
 	_ = CaughtUp(r.Context(), a.d.Recorder)
 	res, err := a.d.History.ListSessions(r.Context(), f, o)
 	if err != nil {
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
 	data := make([]SessionJSON, 0, len(res.Items))
@@ -40,7 +42,7 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
 func (a *API) session(w http.ResponseWriter, r *http.Request) *qp.SessionRecord {
 	_ = CaughtUp(r.Context(), a.d.Recorder)
 	rec, err := a.d.History.SessionRecord(r.Context(), r.PathValue("id"))
-	if !a.loaded(w, err, "session") {
+	if !a.loaded(w, r, err, "session") {
 		return nil
 	}
 	return rec
@@ -48,6 +50,8 @@ func (a *API) session(w http.ResponseWriter, r *http.Request) *qp.SessionRecord 
 
 // GetSession serves GET /v1/sessions/{id}.
 func (a *API) GetSession(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	if _, ok := query(w, r, nil); !ok {
 		return
 	}
@@ -66,10 +70,10 @@ func (a *API) DeleteSession(w http.ResponseWriter, r *http.Request) {
 	// it would bring the session back.
 	a.d.Sessions.Forget(id)
 	if err := a.d.Recorder.Sync(r.Context()); err != nil {
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
-	if !a.loaded(w, a.d.History.DeleteSession(r.Context(), id), "session") {
+	if !a.loaded(w, r, a.d.History.DeleteSession(r.Context(), id), "session") {
 		return
 	}
 	a.writeJSON(w, http.StatusOK, map[string]any{"deleted": true, "session_id": id})
@@ -78,6 +82,8 @@ func (a *API) DeleteSession(w http.ResponseWriter, r *http.Request) {
 // SessionRequests serves GET /v1/sessions/{id}/requests: the session's
 // calls, the request list's parameters less session_id.
 func (a *API) SessionRequests(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	q, ok := query(w, r, bySession(keys(listKeys, filterKeys)))
 	if !ok {
 		return
@@ -94,6 +100,8 @@ func (a *API) SessionRequests(w http.ResponseWriter, r *http.Request) {
 // calls as the conversation they were (see Turn), oldest first unless
 // order=desc, keyset-paged like every list.
 func (a *API) SessionTranscript(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	q, ok := query(w, r, []string{"limit", "after", "before", "order", "count"})
 	if !ok {
 		return
@@ -110,12 +118,12 @@ func (a *API) SessionTranscript(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := a.d.History.ListRequests(r.Context(), qp.CallFilter{SessionID: rec.ID}, o)
 	if err != nil {
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
 	sent, err := ReadConversationSent(r.Context(), a.d.Conversations, rec.ID)
 	if err != nil {
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
 	data := make([]TurnJSON, 0, len(res.Items))

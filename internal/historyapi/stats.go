@@ -27,6 +27,8 @@ func StatsQueryFrom(q url.Values, now time.Time) (qp.StatsQuery, *openai.Error) 
 
 // Stats serves GET /v1/stats and GET /v1/responses/stats.
 func (a *API) Stats(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	q, ok := query(w, r, statsKeys)
 	if !ok {
 		return
@@ -39,7 +41,7 @@ func (a *API) Stats(w http.ResponseWriter, r *http.Request) {
 	_ = CaughtUp(r.Context(), a.d.Recorder)
 	st, err := a.d.History.Stats(r.Context(), sq)
 	if err != nil {
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
 	id := sq.SessionID
@@ -52,6 +54,8 @@ func (a *API) Stats(w http.ResponseWriter, r *http.Request) {
 // SessionStats serves GET /v1/sessions/{id}/stats: the original's usage
 // block, plus the full statistics.
 func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	q, ok := query(w, r, bySession(statsKeys))
 	if !ok {
 		return
@@ -68,7 +72,7 @@ func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
 	sq.SessionID = rec.ID
 	st, err := a.d.History.Stats(r.Context(), sq)
 	if err != nil {
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
 	full := Stats(rec.ID, st, sq.Bucket)

@@ -48,6 +48,8 @@ func ticketHash(id string) string {
 // (filename): it checks the query as the export would and answers
 // 201 {"url": "/downloads/…", "expires_at": ms}; 429 when MaxTickets wait.
 func (a *API) ExportTicket(w http.ResponseWriter, r *http.Request) {
+	r, done := a.bound(r)
+	defer done()
 	q, ok := query(w, r, keys(exportKeys, []string{"filename"}))
 	if !ok {
 		return
@@ -76,7 +78,7 @@ func (a *API) ExportTicket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		a.storeFailed(w, err)
+		a.storeFailed(w, r, err)
 		return
 	}
 	a.writeJSON(w, http.StatusCreated, map[string]any{"url": DownloadPrefix + id, "expires_at": now.Add(TicketLifetime).UnixMilli()})
@@ -87,9 +89,13 @@ func (a *API) ExportTicket(w http.ResponseWriter, r *http.Request) {
 // browser or a link checker may ask first). A ticket that is unknown,
 // used or expired is a 404; one whose key has since been deleted, a 403.
 func (a *API) Download(w http.ResponseWriter, r *http.Request) {
-	t, err := a.d.Tickets.TakeExportTicket(r.Context(), ticketHash(r.PathValue("ticket")), a.d.Now(), r.Method == http.MethodHead)
+	// The ticket's lookup is bounded as a read is (see bound); the export
+	// it serves has its own bound (see export).
+	lookup, done := a.bound(r)
+	defer done()
+	t, err := a.d.Tickets.TakeExportTicket(lookup.Context(), ticketHash(r.PathValue("ticket")), a.d.Now(), r.Method == http.MethodHead)
 	if err != nil && !errors.Is(err, qp.ErrNotFound) {
-		a.storeFailed(w, err)
+		a.storeFailed(w, lookup, err)
 		return
 	}
 	if err != nil {
@@ -97,11 +103,12 @@ func (a *API) Download(w http.ResponseWriter, r *http.Request) {
 			Message: "this export link is unknown, used or expired; export again"})
 		return
 	}
-	if a.d.KeyValid != nil && !a.d.KeyValid(r.Context(), t.KeyID) {
+	if a.d.KeyValid != nil && !a.d.KeyValid(lookup.Context(), t.KeyID) {
 		writeError(w, &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "export_ticket_key_revoked",
 			Message: "the API key that asked for this export no longer may; export again with a valid key"})
 		return
 	}
+	done()
 	r2 := r.Clone(r.Context())
 	r2.URL.RawQuery = t.Query
 	p, ok := a.exportParams(w, r2)

@@ -65,6 +65,9 @@ type Config struct {
 	UpstreamURL string
 	ModelMap    []modelmap.Rule       // MODEL_MAP: client model names → Qwen models
 	Sorts       historyapi.SortFields // whitelisted sort fields of the history lists
+	// HistoryReadTimeout bounds each history read, and an export's each
+	// wait for its next rows (HISTORY_READ_TIMEOUT); 0: unbounded.
+	HistoryReadTimeout time.Duration
 	// RecordBodies stores request and response bodies; a call can opt out
 	// with X-Record-Bodies: false.
 	RecordBodies bool
@@ -187,7 +190,7 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s.history = historyapi.New(historyapi.Deps{History: deps.History, Tickets: deps.Tickets, Sessions: deps.Sessions, Recorder: deps.Recorder,
 		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }, KeyValid: s.mayReadHistory,
-		Conversations: deps.Conversations})
+		Conversations: deps.Conversations, ReadTimeout: cfg.HistoryReadTimeout})
 	return s
 }
 

@@ -1,16 +1,23 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/historyapi"
+	"qwenproxy/internal/logtest"
 	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/sqlstore"
 	"qwenproxy/internal/store/storetest"
@@ -18,12 +25,18 @@ import (
 
 // stallProxy forwards TCP to a PostgreSQL server until stall, after which
 // it passes nothing either way while keeping every connection open: a
-// network partition, or a server frozen, as a client sees it.
+// network partition, or a server frozen, as a client sees it. thaw lets
+// bytes pass again.
 type stallProxy struct {
-	ln      net.Listener
-	target  string
+	ln     net.Listener
+	target string
+
 	mu      sync.Mutex
-	stalled chan struct{}
+	stalled bool
+	// on, when set, stalls the proxy as a client sends it: the bytes that
+	// hold it go to the server, whose answer is never passed on (see
+	// stallOn).
+	on []byte
 }
 
 func newStallProxy(t *testing.T, target string) *stallProxy {
@@ -32,7 +45,7 @@ func newStallProxy(t *testing.T, target string) *stallProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &stallProxy{ln: ln, target: target, stalled: make(chan struct{})}
+	p := &stallProxy{ln: ln, target: target}
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -53,19 +66,26 @@ func (p *stallProxy) serve(t *testing.T, c net.Conn) {
 		return
 	}
 	t.Cleanup(func() { c.Close(); up.Close() })
-	go p.copy(up, c)
-	p.copy(c, up)
+	go p.copy(up, c, true)
+	p.copy(c, up, false)
 }
 
-// copy forwards until stalled; then it holds what it read.
-func (p *stallProxy) copy(dst io.Writer, src io.Reader) {
+// copy forwards until stalled; then it holds what it read. fromClient
+// says src is the client, whose bytes may stall the proxy (stallOn).
+func (p *stallProxy) copy(dst io.Writer, src io.Reader, fromClient bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
-		select {
-		case <-p.stalled:
+		p.mu.Lock()
+		stalled := p.stalled
+		if !stalled && fromClient && p.on != nil && bytes.Contains(buf[:n], p.on) {
+			// Stalled before the bytes go: the server's answer to them,
+			// however fast, finds the proxy silent.
+			p.stalled, p.on = true, nil
+		}
+		p.mu.Unlock()
+		if stalled {
 			return // connections stay open, silent
-		default:
 		}
 		if n > 0 {
 			if _, err := dst.Write(buf[:n]); err != nil {
@@ -78,7 +98,17 @@ func (p *stallProxy) copy(dst io.Writer, src io.Reader) {
 	}
 }
 
-func (p *stallProxy) stall() { close(p.stalled) }
+func (p *stallProxy) stall() { p.mu.Lock(); p.stalled = true; p.mu.Unlock() }
+
+// stallOn stalls the proxy as a client sends bytes holding marker (a
+// query's text): they reach the server, which answers into the silence,
+// so the query is under way when the database stops answering.
+func (p *stallProxy) stallOn(marker string) { p.mu.Lock(); p.on = []byte(marker); p.mu.Unlock() }
+
+// thaw passes bytes again, on new connections and on those no byte tried
+// to cross while stalled: the partition healed, the server running again. A
+// connection whose bytes were held stays silent (they are lost).
+func (p *stallProxy) thaw() { p.mu.Lock(); p.stalled = false; p.mu.Unlock() }
 
 // stalledSchema is a fresh schema's URL reached through a stall proxy, and
 // the proxy.
@@ -195,5 +225,53 @@ func TestAHistoryReadOnADatabaseThatStopsAnsweringEnds(t *testing.T) {
 	if _, err := st.ListRequests(guard, qp.CallFilter{}, qp.ListOptions{Limit: 1}); err == nil || guard.Err() != nil {
 		t.Fatalf("a history read on a database that stopped answering: %v after %s (the test's bound passed: %v)",
 			err, time.Since(began).Round(time.Millisecond), guard.Err())
+	}
+}
+
+// synced is a recorder with nothing queued.
+type synced struct{}
+
+func (synced) Sync(context.Context) error { return nil }
+
+// A history read under way when the database stopped answering (its query
+// sent, the answer never coming: a partition, a frozen server) waited for
+// as long as its client did, holding a pool connection: the checkout's
+// ping, bounded, had been answered. The history API's bound (ReadTimeout,
+// HISTORY_READ_TIMEOUT) now ends it with 503 database_error, the cause in
+// the log; pgx closes the connection it was on, and once the server
+// answers again the pool serves the next read.
+func TestAHistoryReadUnderWayWhenTheDatabaseStopsAnsweringEnds(t *testing.T) {
+	guard, cancel := context.WithTimeout(context.Background(), time.Minute) // the test's own bound, far past the read's
+	defer cancel()
+	dbURL, proxy := stalledSchema(t)
+	st := openMigrated(guard, t, dbURL, postgres.Options{})
+	var logs logtest.Buffer
+	api := historyapi.New(historyapi.Deps{History: st, Recorder: synced{}, Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		ReadTimeout: 2 * time.Second})
+	list := func() *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		api.ListRequests(w, httptest.NewRequestWithContext(guard, http.MethodGet, "/v1/requests", nil))
+		return w
+	}
+	proxy.stallOn("FROM requests") // the list's own query, past the checkout's ping
+	w := list()
+	if guard.Err() != nil {
+		t.Fatalf("a history read under way when the database stopped answering waited for the test's bound: %d %s", w.Code, w.Body)
+	}
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), `"code":"database_error"`) {
+		t.Fatalf("a history read under way when the database stopped answering: %d %s, want 503 database_error", w.Code, w.Body)
+	}
+	if !strings.Contains(logs.String(), `"msg":"history query failed"`) || !strings.Contains(logs.String(), "HISTORY_READ_TIMEOUT") {
+		t.Fatalf("the read's bound is not in the log:\n%s", logs.String())
+	}
+	if n := st.DB().Stats().InUse; n != 0 {
+		t.Fatalf("%d connections still in use after the read ended", n)
+	}
+	proxy.thaw()
+	if w := list(); w.Code != http.StatusOK || guard.Err() != nil {
+		t.Fatalf("a history read once the database answers again: %d %s (the test's bound passed: %v)", w.Code, w.Body, guard.Err())
+	}
+	if !strings.Contains(logs.String(), `"msg":"the history database answers again"`) {
+		t.Fatalf("the database's return is not logged:\n%s", logs.String())
 	}
 }
