@@ -24,7 +24,9 @@ import (
 // deepest call (the new chat's round trip, then the wait on Qwen's stream)
 // passes about 7 KB of frames costs 16 KB a stream, held for the stream's
 // life; the harness's memory per open stream and peak RSS (cmd/qwenbench)
-// carry it.
+// carry it. heap-B/stream is the live heap each open stream adds (the
+// client's and the simulator's in this process too, alike for both
+// targets), which the collector's goal doubles at the peak.
 //
 //	go test -run '^$' -bench OpenStreamStacks -benchtime 1x ./internal/e2e
 func BenchmarkOpenStreamStacks(b *testing.B) {
@@ -48,21 +50,24 @@ func BenchmarkOpenStreamStacks(b *testing.B) {
 				e := startOnWith(b, "sqlite", qwensim.Options{}, nil)
 				sim, url = e.sim, e.app.URL()+"/v1/chat/completions"
 			}
-			var perStream, goroutines float64
+			var perStream, heapPerStream, goroutines float64
 			for b.Loop() {
 				sim.Inject(qwensim.Fault{StallAfter: 3, Times: streams})
 				before, g0 := stackBytes(), runtime.NumGoroutine()
+				heapBefore := heapBytes()
 				var open []*http.Response
 				for range streams {
 					open = append(open, firstWords(b, url))
 				}
 				perStream += float64(stackBytes()-before) / streams
+				heapPerStream += (float64(heapBytes()) - float64(heapBefore)) / streams
 				goroutines += float64(runtime.NumGoroutine()-g0) / streams
 				for _, resp := range open {
 					resp.Body.Close()
 				}
 			}
 			b.ReportMetric(perStream/float64(b.N), "stack-B/stream")
+			b.ReportMetric(heapPerStream/float64(b.N), "heap-B/stream")
 			b.ReportMetric(goroutines/float64(b.N), "goroutines/stream")
 		})
 	}
@@ -86,6 +91,14 @@ func firstWords(b *testing.B, url string) *http.Response {
 			return resp
 		}
 	}
+}
+
+// heapBytes is the memory of live heap objects after a collection.
+func heapBytes() uint64 {
+	runtime.GC()
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 // stackBytes is the memory of goroutine stacks in use after a collection.
