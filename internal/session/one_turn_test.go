@@ -50,13 +50,7 @@ func TestOneTurnSessionsHoldATenthOfTheBound(t *testing.T) {
 			t.Errorf("continued conversation %s left memory for one-shot calls", id)
 		}
 	}
-	ones := 0
-	for _, s := range mgr.cache {
-		if s.MessageCount <= 1 {
-			ones++
-		}
-	}
-	counted := mgr.oneTurnCached
+	ones, counted := oneTurnSessions(mgr), mgr.oneTurnCached
 	mgr.mu.Unlock()
 	if ones > 10 || ones != counted {
 		t.Fatalf("%d one-turn sessions in memory (counted %d), at most 10 of a bound of 100", ones, counted)
@@ -71,13 +65,19 @@ func TestOneTurnSessionsHoldATenthOfTheBound(t *testing.T) {
 	mgr.Forget(back.Session.ID)
 	mgr.mu.Lock()
 	defer mgr.mu.Unlock()
-	ones = 0
-	for _, s := range mgr.cache {
-		if s.MessageCount <= 1 {
-			ones++
-		}
-	}
-	if ones != mgr.oneTurnCached {
+	if ones = oneTurnSessions(mgr); ones != mgr.oneTurnCached {
 		t.Fatalf("%d one-turn sessions in memory, counted %d", ones, mgr.oneTurnCached)
 	}
+}
+
+// oneTurnSessions counts the sessions in mgr's memory answered at most once.
+// The caller holds mgr.mu.
+func oneTurnSessions(mgr *Manager) int {
+	n := 0
+	for _, s := range mgr.cache {
+		if s.MessageCount <= 1 {
+			n++
+		}
+	}
+	return n
 }
