@@ -28,9 +28,17 @@ func integer(name string, v json.RawMessage, lo float64) *openai.Error {
 	if openai.IsNull(v) {
 		return nil
 	}
-	err := openai.CheckInteger(lo, math.MaxInt64)(name, v)
-	if err != nil {
-		err.Message = name + ":" + strings.TrimPrefix(err.Message, name)
+	return inAnthropicWords(openai.CheckInteger(lo, math.MaxInt64)(name, v))
+}
+
+// inAnthropicWords is a check's error of the OpenAI front-end's ("top_k
+// must be …") as Anthropic words it, its field's path and a colon first
+// ("top_k: must be …"); nil stays nil.
+func inAnthropicWords(err *openai.Error) *openai.Error {
+	if err != nil && err.Param != "" {
+		if rest, ok := strings.CutPrefix(err.Message, err.Param+" "); ok {
+			err.Message = err.Param + ": " + rest
+		}
 	}
 	return err
 }

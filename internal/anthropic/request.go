@@ -166,8 +166,8 @@ type Tool struct {
 
 // searchSettings checks the web search tool's settings; p names a field.
 func (t *Tool) searchSettings(p func(string) string) *openai.Error {
-	return openai.CheckSearchSettings(p, openai.ToolSetting{Key: "max_uses", Value: t.MaxUses}, openai.ToolSetting{Key: "allowed_domains", Value: t.AllowedDomains},
-		openai.ToolSetting{Key: "blocked_domains", Value: t.BlockedDomains}, openai.ToolSetting{Key: "user_location", Value: t.UserLocation})
+	return inAnthropicWords(openai.CheckSearchSettings(p, openai.ToolSetting{Key: "max_uses", Value: t.MaxUses}, openai.ToolSetting{Key: "allowed_domains", Value: t.AllowedDomains},
+		openai.ToolSetting{Key: "blocked_domains", Value: t.BlockedDomains}, openai.ToolSetting{Key: "user_location", Value: t.UserLocation}))
 }
 
 // ToolChoice is auto, any (some tool must be called), tool (the named one)
@@ -288,17 +288,19 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 // in its words: at least 1024, and below max_tokens (when one is sent: it
 // is count_tokens') unless the thinking is interleaved.
 func (r *Request) checkBudget() *openai.Error {
-	const param = "thinking.budget_tokens"
+	// Anthropic names the field by the thinking's type in every error of
+	// it.
+	const param = "thinking.enabled.budget_tokens"
 	budget := r.Thinking.BudgetTokens
 	if openai.IsNull(budget) {
-		return openai.InvalidRequest(param, "missing_required_parameter", "%s: Field required when thinking is enabled", param)
+		return openai.InvalidRequest(param, "missing_required_parameter", "%s: Field required", param)
 	}
 	if err := integer(param, budget, math.Inf(-1)); err != nil {
 		return err
 	}
 	b, _ := openai.IntegerValue(budget)
 	if b < minThinkingBudget {
-		return openai.InvalidRequest(param, "invalid_value", "thinking.enabled.budget_tokens: Input should be greater than or equal to %d", minThinkingBudget)
+		return openai.InvalidRequest(param, "invalid_value", "%s: Input should be greater than or equal to %d", param, minThinkingBudget)
 	}
 	if limit, sent := openai.IntegerValue(r.MaxTokens); sent && limit <= b && !r.InterleavedThinking {
 		return openai.InvalidRequest(param, "invalid_value", "`max_tokens` must be greater than `thinking.budget_tokens`. "+

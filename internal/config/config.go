@@ -407,10 +407,10 @@ func headerValue(dst *string) func(string) error {
 func integer(dst *int, lo, hi int) func(string) error {
 	return func(v string) error {
 		n, err := strconv.Atoi(v)
-		if err != nil {
+		if err != nil && !errors.Is(err, strconv.ErrRange) { // too many digits are out of range below
 			return errors.New("not an integer")
 		}
-		if n < lo || n > hi {
+		if err != nil || n < lo || n > hi {
 			return fmt.Errorf("must be between %d and %d", lo, hi)
 		}
 		*dst = n
@@ -501,7 +501,12 @@ func originList(dst *[]string) func(string) error {
 func integer64(dst *int64, lo int64) func(string) error {
 	return func(v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
+		switch {
+		case errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-"):
+			return fmt.Errorf("must be at most %d", int64(math.MaxInt64))
+		case errors.Is(err, strconv.ErrRange):
+			return fmt.Errorf("must be at least %d", lo)
+		case err != nil:
 			return errors.New("not an integer")
 		}
 		if n < lo {
@@ -541,6 +546,12 @@ func millis(dst *time.Duration, lo int64) func(string) error {
 func millisBetween(dst *time.Duration, lo, hi int64) func(string) error {
 	return func(v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
+		if errors.Is(err, strconv.ErrRange) { // digits, too many of them
+			if strings.HasPrefix(v, "-") {
+				return fmt.Errorf("must be at least %d ms", lo)
+			}
+			return fmt.Errorf("must be at most %d ms", hi)
+		}
 		if err != nil {
 			return errors.New("not a whole number of milliseconds")
 		}

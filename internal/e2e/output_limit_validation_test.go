@@ -74,7 +74,7 @@ func TestEveryAPITakesAnIntegralNumberForAnInteger(t *testing.T) {
 		{"/v1/chat/completions", `"max_completion_tokens":4.5,` + user, "max_completion_tokens must be an integer, not 4.5"},
 		{"/v1/messages", `"max_tokens":4.5,` + user, "max_tokens: must be an integer, not 4.5"},
 		{"/v1/messages", `"max_tokens":64,"top_k":2.5,` + user, "top_k: must be an integer, not 2.5"},
-		{"/v1/messages", `"max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":2048.5},` + user, "thinking.budget_tokens: must be an integer, not 2048.5"},
+		{"/v1/messages", `"max_tokens":4096,"thinking":{"type":"enabled","budget_tokens":2048.5},` + user, "thinking.enabled.budget_tokens: must be an integer, not 2048.5"},
 		{"/v1/responses", `"max_output_tokens":16.5,"input":"hi"`, "max_output_tokens must be an integer, not 16.5"},
 	} {
 		if r := refusalOf(t, postJSON(t, e, c.path, `{"model":"qwen3-max",`+c.body+`}`, nil)); r.status != http.StatusBadRequest || r.message != c.want {
@@ -136,6 +136,12 @@ func TestThinkingBudgetIsHeldToAnthropicsRules(t *testing.T) {
 		{"/v1/messages/count_tokens", body(``, "1023"), nil, below},
 		{"/v1/messages/count_tokens", body(``, "4096"), nil, ""},
 		{"/v1/messages/count_tokens", body(`"max_tokens":2048,`, "4096"), nil, over},
+		// Every error of the field names it as Anthropic does, by the
+		// thinking's type (a missing budget was "thinking.budget_tokens:
+		// Field required when thinking is enabled").
+		{"/v1/messages", `{"model":"qwen3-max","max_tokens":2048,"thinking":{"type":"enabled"},"messages":[{"role":"user","content":"hi"}]}`, nil,
+			"thinking.enabled.budget_tokens: Field required"},
+		{"/v1/messages", body(`"max_tokens":2048,`, `"1024"`), nil, "thinking.enabled.budget_tokens: must be an integer, not a string"},
 	} {
 		r := refusalOf(t, postJSON(t, e, c.path, c.body, c.header))
 		switch {
@@ -188,6 +194,28 @@ func TestCountTokensHoldsMaxTokensAsMessagesDoes(t *testing.T) {
 			messages := refusalOf(t, postJSON(t, e, "/v1/messages", `{"model":"qwen3-max",`+limit+user+`}`, nil))
 			if messages.message != want || !strings.HasPrefix(want, "max_tokens: ") {
 				t.Errorf("%s: /v1/messages said %+v, want the same %q", limit, messages, want)
+			}
+		}
+	}
+}
+
+// The web search tool's settings are refused in Anthropic's words, the
+// field's path and a colon first, as every other Messages field is: they
+// came in the Chat Completions front-end's ("tools.0.max_uses must be …").
+func TestSearchToolSettingsAreRefusedInAnthropicsWords(t *testing.T) {
+	e := start(t, nil)
+	tool := func(setting string) string {
+		return `{"model":"qwen3-max","max_tokens":100,"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"web_search_20250305","name":"web_search",` + setting + `}]}`
+	}
+	for setting, want := range map[string]string{
+		`"max_uses":1.5`:      "tools.0.max_uses: must be an integer, not 1.5",
+		`"max_uses":0`:        "tools.0.max_uses: must be between 1 and 2147483647, not 0",
+		`"allowed_domains":5`: "tools.0.allowed_domains: must be an array of strings, not 5",
+	} {
+		for _, path := range []string{"/v1/messages", "/v1/messages/count_tokens"} {
+			r := refusalOf(t, postJSON(t, e, path, tool(setting), nil))
+			if r.status != http.StatusBadRequest || r.message != want {
+				t.Errorf("%s %s: %+v, want 400 %q", path, setting, r, want)
 			}
 		}
 	}

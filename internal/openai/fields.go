@@ -168,17 +168,31 @@ func integer(lo, hi float64) func(string, json.RawMessage) *Error {
 // IntegerValue is the value of v when it is a JSON number without a
 // fraction, which integer takes for an integer (1e3 is 1000); ok is false
 // for anything else (a fraction, another type, null, nothing). A number
-// beyond a float64's range is an infinity of its sign, beyond any bound.
+// beyond an int64 is an infinity of its sign, beyond any bound: as a
+// float64, 2^63 and the thousand integers after it read as MaxInt64 does
+// (float64(math.MaxInt64) is 2^63), and passed a bound of MaxInt64, so
+// digits alone are read as an int64, exactly.
 func IntegerValue(v json.RawMessage) (n float64, ok bool) {
 	v = bytes.TrimSpace(v)
 	if !isNumber(v) {
 		return 0, false
 	}
-	if err := json.Unmarshal(v, &n); err != nil { // 1e400
-		if v[0] == '-' {
-			return math.Inf(-1), true
+	beyond := math.Inf(1)
+	if v[0] == '-' {
+		beyond = math.Inf(-1)
+	}
+	if !bytes.ContainsAny(v, ".eE") {
+		i, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil { // out of range: digits are an integer
+			return beyond, true
 		}
-		return math.Inf(1), true
+		return float64(i), true
+	}
+	if err := json.Unmarshal(v, &n); err != nil { // 1e400
+		return beyond, true
+	}
+	if n >= 1<<63 || n < -(1<<63) {
+		return beyond, n == math.Trunc(n)
 	}
 	return n, n == math.Trunc(n)
 }
@@ -357,6 +371,16 @@ func topLogprobs(name string, v json.RawMessage) *Error {
 	return noLogprobs(name, v)
 }
 
+// legacyLogprobs is the legacy Completions' logprobs, an integer of 0–5
+// (how many of the likeliest tokens to list): 0 passes, the rest is a 400
+// (noLogprobs).
+func legacyLogprobs(name string, v json.RawMessage) *Error {
+	if err := integer(0, 5)(name, v); err != nil {
+		return err
+	}
+	return noLogprobs(name, v)
+}
+
 func modalities(name string, v json.RawMessage) *Error {
 	if err := checkElements(name, `an array of "text" and "audio"`, v, '[', "a string", isString); err != nil {
 		return err
@@ -487,7 +511,7 @@ var CompletionFields = []Field{
 	{"best_of", Honoured, onlyOne, "only 1"},
 	{"echo", Refused, echoCheck, "`true` is a 400"},
 	{"suffix", Refused, suffixCheck, "a non-empty suffix is a 400"},
-	{"logprobs", Refused, noLogprobs, "anything but 0/null is a 400"},
+	{"logprobs", Refused, legacyLogprobs, "an integer, 0–5; anything but 0/null is a 400"},
 	{"temperature", Ignored, number(0, 2), samplingDoc},
 	{"top_p", Ignored, number(0, 1), samplingDoc},
 	{"frequency_penalty", Ignored, number(-2, 2), penaltyDoc},

@@ -96,6 +96,12 @@ func TestIntegerRangeErrorsNameTheBound(t *testing.T) {
 		`{"max_tokens":0}`:    "max_tokens must be at least 1, not 0",
 		`{"max_tokens":1e30}`: "max_tokens must be at most 9223372036854775807, not 1e30",
 		`{"top_logprobs":21}`: "top_logprobs must be between 0 and 20, not 21",
+		// Just past an int64: as floats they were 2^63, MaxInt64's float,
+		// and passed.
+		`{"seed":9223372036854775808}`:           "seed must be at most 9223372036854775807, not 9223372036854775808",
+		`{"seed":-9223372036854775809}`:          "seed must be at least -9223372036854775808, not -9223372036854775809",
+		`{"max_tokens":9223372036854776832}`:     "max_tokens must be at most 9223372036854775807, not 9223372036854776832",
+		`{"max_tokens":9.223372036854775808e18}`: "max_tokens must be at most 9223372036854775807, not 9.223372036854775808e18",
 	} {
 		_, err := CheckFields([]byte(body), ChatFields)
 		if err == nil || err.Message != want {
@@ -262,5 +268,37 @@ func TestAnIntegersBoundIsWrittenWhole(t *testing.T) {
 	err := integer(1, 2147483647)("max_uses", []byte("0"))
 	if err == nil || !strings.Contains(err.Message, "between 1 and 2147483647,") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// An int64's own bounds are integers the checks take, exactly.
+func TestAnInt64sBoundsAreTaken(t *testing.T) {
+	for _, body := range []string{`{"seed":9223372036854775807}`, `{"seed":-9223372036854775808}`, `{"max_tokens":9223372036854775807}`} {
+		if _, err := CheckFields([]byte(body), ChatFields); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+}
+
+// The legacy Completions' logprobs is an integer (0–5, how many likeliest
+// tokens to list), not a boolean as Chat Completions' is: "x" was told it
+// must be a boolean, true that it was not supported.
+func TestLegacyLogprobsIsAnInteger(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"logprobs":"x"}`:  "logprobs must be an integer, not a string",
+		`{"logprobs":true}`: "logprobs must be an integer, not a boolean",
+		`{"logprobs":0.5}`:  "logprobs must be an integer, not 0.5",
+		`{"logprobs":6}`:    "logprobs must be between 0 and 5, not 6",
+		`{"logprobs":2}`:    "logprobs is not supported: Qwen does not return log probabilities",
+	} {
+		_, err := CheckFields([]byte(body), CompletionFields)
+		if err == nil || err.Message != want {
+			t.Errorf("%s: %v, want %q", body, err, want)
+		}
+	}
+	for _, body := range []string{`{"logprobs":0}`, `{"logprobs":null}`, `{"logprobs":0.0}`} {
+		if _, err := CheckFields([]byte(body), CompletionFields); err != nil {
+			t.Errorf("%s: %v", body, err)
+		}
 	}
 }
