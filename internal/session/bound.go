@@ -17,13 +17,15 @@ import (
 // the bound, but not past unwrittenBound times it: memory is bounded through
 // an outage too.
 //
-// Sessions answered at most once — a conversation's first turn, and every
-// one-shot call (an agent's title, topic or summary side call, a script's
-// single question), which may never return — hold a tenth of the bound
+// Sessions answered once — a conversation's first turn, and every one-shot
+// call (an agent's title, topic or summary side call, a script's single
+// question), which may never return — hold a tenth of the bound
 // (oneTurnShare): past it the least recently used of them go first, so that
 // a flood of one-shot calls neither pushes continuing conversations out of
 // memory nor fills it. A conversation that returns after its session went
-// is read back from the database, as any evicted one.
+// is read back from the database, as any evicted one. A session not yet
+// answered is not of them: its turn is under way, or failed, and the
+// client's retry finds it in memory only (see findUnanswered).
 
 // unwrittenBound is how many times the bound memory may hold while the
 // database takes no writes. Past it the least recently used sessions go
@@ -43,21 +45,21 @@ func (m *Manager) Bound(max int, flushed func(context.Context) bool) {
 	m.max, m.flushed, m.over = max, flushed, make(chan struct{}, 1)
 }
 
-// oneTurnShare is the part of the bound that sessions answered at most once
-// may hold: 1,000 of the default 10,000.
+// oneTurnShare is the part of the bound that sessions answered once may
+// hold: 1,000 of the default 10,000.
 const oneTurnShare = 10
 
 // oneTurn reports whether a session of messageCount (qp.Session's) has been
-// answered at most once: the first turn of a conversation, or a one-shot
-// call, until its conversation continues.
-func oneTurn(messageCount int) bool { return messageCount <= 1 }
+// answered once: the first turn of a conversation, or a one-shot call,
+// until its conversation continues.
+func oneTurn(messageCount int) bool { return messageCount == 1 }
 
-// oneTurnBound is how many sessions answered at most once memory holds:
-// at least one.
+// oneTurnBound is how many sessions answered once memory holds: at least
+// one.
 func (m *Manager) oneTurnBound() int { return max(1, m.max/oneTurnShare) }
 
 // overBound signals the cleanup loop when memory holds too many sessions,
-// or too many answered at most once. The caller holds m.mu.
+// or too many answered once. The caller holds m.mu.
 func (m *Manager) overBound() {
 	if m.max > 0 && (len(m.cache) > m.max || m.oneTurnCached > m.oneTurnBound()) {
 		select {
@@ -67,8 +69,8 @@ func (m *Manager) overBound() {
 	}
 }
 
-// evictOverflow drops the least recently used sessions answered at most
-// once until memory holds half their share of the bound, then the least
+// evictOverflow drops the least recently used sessions answered once until
+// memory holds half their share of the bound, then the least
 // recently used of all until it holds 90 % of the bound (so that evictions
 // come in batches, not per turn).
 func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
@@ -141,7 +143,7 @@ type snapshot struct {
 }
 
 // victims returns, of all (least recently used first), the sessions
-// answered at most once beyond half their share of the bound, the oldest
+// answered once beyond half their share of the bound, the oldest
 // of them, and then the oldest of the rest until memory would hold 90 % of
 // the bound.
 func (m *Manager) victims(all []snapshot) []snapshot {

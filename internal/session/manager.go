@@ -39,7 +39,7 @@ type Manager struct {
 	mu    sync.Mutex
 	cache map[string]qp.Session // by id
 	byKey map[string][]string   // conversation key → ids
-	// oneTurnCached counts the sessions in cache answered at most once (see
+	// oneTurnCached counts the sessions in cache answered once (see
 	// oneTurn): they hold a share of the bound of their own.
 	oneTurnCached int
 	// lastTurns holds what each session's last turn came with, and

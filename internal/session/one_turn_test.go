@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+
+	qp "qwenproxy"
 )
 
 // Sessions answered once hold a tenth of the memory bound: a flood of
@@ -35,6 +37,15 @@ func TestOneTurnSessionsHoldATenthOfTheBound(t *testing.T) {
 		next.Release()
 		continued = append(continued, next.Session.ID)
 	}
+	// A first turn that failed: its client's retry finds it in memory only
+	// (findUnanswered), so it is not one of the one-turn sessions.
+	failedSent := []qp.Message{{Role: "user", Text: "a first question whose answer failed"}}
+	failed, err := mgr.Begin(ctx, Request{Sent: failedSent, NewChat: newChat(&chats)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed.Touch()
+	failed.Release()
 	for i := range 200 {
 		turn, err := mgr.Begin(ctx, Request{NewChat: newChat(&chats)})
 		if err != nil {
@@ -55,6 +66,12 @@ func TestOneTurnSessionsHoldATenthOfTheBound(t *testing.T) {
 	if ones > 10 || ones != counted {
 		t.Fatalf("%d one-turn sessions in memory (counted %d), at most 10 of a bound of 100", ones, counted)
 	}
+	retry, err := mgr.Begin(ctx, Request{Sent: failedSent, NewChat: newChat(&chats)})
+	if err != nil || retry.Session.ID != failed.Session.ID {
+		t.Fatalf("the failed first turn's retry: session %s, want %s (%v)", retry.Session.ID, failed.Session.ID, err)
+	}
+	retry.Touch()
+	retry.Release()
 	// The oldest one-shot conversation returns: from the database.
 	back, err := mgr.Begin(ctx, Request{PrefixKey: "O0", HasHistory: true, NewChat: newChat(&chats)})
 	if err != nil || back.Session.ParentID != "o0" || back.Replay {
@@ -70,12 +87,12 @@ func TestOneTurnSessionsHoldATenthOfTheBound(t *testing.T) {
 	}
 }
 
-// oneTurnSessions counts the sessions in mgr's memory answered at most once.
+// oneTurnSessions counts the sessions in mgr's memory answered once.
 // The caller holds mgr.mu.
 func oneTurnSessions(mgr *Manager) int {
 	n := 0
 	for _, s := range mgr.cache {
-		if s.MessageCount <= 1 {
+		if s.MessageCount == 1 {
 			n++
 		}
 	}
