@@ -301,6 +301,8 @@ var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
 // An eviction leaves memory's index by key exactly the sessions memory
 // still holds: sessions sharing a key (identical conversations) and
 // sessions of keys of their own alike, the survivors found by their key.
+// The conversations have gone on (answered twice), so that the bound, not
+// the one-turn share, decides which stay.
 func TestEvictionKeepsTheIndexByKeyExact(t *testing.T) {
 	mgr, _ := newManager(t)
 	mgr.Bound(10, func(context.Context) bool { return true })
@@ -315,8 +317,14 @@ func TestEvictionKeepsTheIndexByKeyExact(t *testing.T) {
 		if i%3 == 0 {
 			key = fmt.Sprint("own", i)
 		}
-		turn.Advance(fmt.Sprint("p", i), key, nil, nil)
+		turn.Advance(fmt.Sprint("first", i), fmt.Sprint("first", i), nil, nil)
 		turn.Release()
+		next, err := mgr.Begin(ctx, Request{PrefixKey: fmt.Sprint("first", i), HasHistory: true, NewChat: newChat(&chats)})
+		if err != nil || next.Session.ID != turn.Session.ID {
+			t.Fatalf("conversation %d did not go on: %v", i, err)
+		}
+		next.Advance(fmt.Sprint("p", i), key, nil, nil)
+		next.Release()
 	}
 	mgr.evictOverflow(ctx, quietLog)
 	mgr.mu.Lock()
