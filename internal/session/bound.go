@@ -75,7 +75,8 @@ func (m *Manager) overBound() {
 // come in batches, not per turn).
 func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
 	m.mu.Lock()
-	if m.max <= 0 || len(m.cache) <= m.max*9/10 && m.oneTurnCached <= m.oneTurnBound()/2 {
+	ones := m.oneTurnCached
+	if m.max <= 0 || len(m.cache) <= m.max*9/10 && ones <= m.oneTurnBound() {
 		m.mu.Unlock()
 		return
 	}
@@ -85,10 +86,7 @@ func (m *Manager) evictOverflow(ctx context.Context, log *slog.Logger) {
 	}
 	m.mu.Unlock()
 	slices.SortFunc(all, func(a, b snapshot) int { return a.accessed.Compare(b.accessed) })
-	victims := m.victims(all)
-	if len(victims) == 0 {
-		return
-	}
+	victims := m.victims(all, ones)
 
 	if !m.flushed(ctx) {
 		limit := m.max * unwrittenBound
@@ -142,17 +140,11 @@ type snapshot struct {
 	count    int
 }
 
-// victims returns, of all (least recently used first), the sessions
-// answered once beyond half their share of the bound, the oldest
-// of them, and then the oldest of the rest until memory would hold 90 % of
-// the bound.
-func (m *Manager) victims(all []snapshot) []snapshot {
-	ones := 0
-	for _, s := range all {
-		if oneTurn(s.count) {
-			ones++
-		}
-	}
+// victims returns, of all (least recently used first), of which ones were
+// answered once, those beyond half their share of the bound when they are
+// over it, the oldest of them, and then the oldest of the rest until memory
+// would hold 90 % of the bound.
+func (m *Manager) victims(all []snapshot, ones int) []snapshot {
 	excessOnes := 0
 	if ones > m.oneTurnBound() {
 		excessOnes = ones - m.oneTurnBound()/2

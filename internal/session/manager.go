@@ -531,15 +531,17 @@ func (m *Manager) keep(s qp.Session) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if old, ok := m.cache[s.ID]; ok {
-		m.unindexKey(old)
-	}
 	m.index(s)
 }
 
+// index makes s the state memory holds of its session, in place of the one
+// it held, and indexes it by its key. The caller holds m.mu.
 func (m *Manager) index(s qp.Session) {
-	if old, ok := m.cache[s.ID]; ok && oneTurn(old.MessageCount) {
-		m.oneTurnCached--
+	if old, ok := m.cache[s.ID]; ok {
+		m.unindexKey(old)
+		if oneTurn(old.MessageCount) {
+			m.oneTurnCached--
+		}
 	}
 	if oneTurn(s.MessageCount) {
 		m.oneTurnCached++
