@@ -153,6 +153,9 @@ func run(ctx context.Context, opt options) error {
 	for _, t := range targets {
 		runSlice(ctx, t.counted(), true, 4, opt.slice/2, &seq)
 		runSlice(ctx, t.counted(), false, 4, opt.slice/2, &seq)
+		if t.record {
+			settle(ctx, t)
+		}
 	}
 
 	results := map[key]*result{}
@@ -175,6 +178,9 @@ func run(ctx context.Context, opt options) error {
 					start := time.Now()
 					samples, errs := runSlice(ctx, t.counted(), stream, conc, opt.slice, &seq)
 					r.elapsed += time.Since(start)
+					if t.record {
+						settle(ctx, t)
+					}
 					if t.proc != nil {
 						r.cpu += t.proc.cpu() - cpu0
 					}
@@ -273,6 +279,29 @@ type recordCheck struct {
 	Target   string `json:"target"`
 	Calls    int64  `json:"calls"`
 	Recorded int64  `json:"recorded"`
+}
+
+// settle waits until every call made through a recording target is in its
+// database (or settleLimit passes: the final check then reports what is
+// missing). The recorder commits in batches after a linger, so a slice's
+// last calls are written after it ends: their writing is the slice's work,
+// counted in its CPU, and must not run on in the next target's slice, whose
+// latencies it would take from.
+func settle(ctx context.Context, t *target) {
+	const settleLimit = 10 * time.Second
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.Now().Add(settleLimit)
+	for time.Now().Before(deadline) {
+		if n, err := countRequests(t.proc.db); err == nil && n >= t.calls.Load() {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func countRequests(db string) (int64, error) {

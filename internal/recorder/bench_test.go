@@ -73,6 +73,22 @@ func BenchmarkRecorderBatchedSessionsLong(b *testing.B) {
 	benchRecorder(b, "sqlite", 100, true, true)
 }
 
+// BenchmarkRecorderBatchedNewSessions is BenchmarkRecorderBatchedSessions
+// with every call a conversation of its own (an agent's side calls, a
+// script's one-shot questions, the qwenbench harness): each batch writes as
+// many new sessions as calls, each adding its first message to the session
+// search's index.
+//
+//	go test -run '^$' -bench 'RecorderBatched(Sessions|NewSessions)?$' -benchtime 20000x ./internal/recorder
+func BenchmarkRecorderBatchedNewSessions(b *testing.B) {
+	turnsPerSession = 1
+	defer func() { turnsPerSession = 10 }()
+	benchRecorder(b, "sqlite", 100, true, true)
+}
+
+// turnsPerSession is how many calls of the benchmark go on one conversation.
+var turnsPerSession = 10
+
 // longFirstMessages gives each benchmark conversation a first message of
 // about 1 KB of its own, not "call".
 var longFirstMessages bool
@@ -118,12 +134,13 @@ func benchRecorderKeys(b *testing.B, backend string, batch int, bodies, sessions
 	now := time.Now()
 	for i := range calls {
 		if sessions {
-			first := "call"
+			conv := i / turnsPerSession
+			first := fmt.Sprint("call ", conv)
 			if longFirstMessages {
-				first = string(body(i/10, 9))
+				first = string(body(conv, 9))
 			}
-			s := qp.Session{ID: fmt.Sprint("bench-", i/10), ChatID: fmt.Sprint("chat-", i/10), ParentID: qp.NewID(), Model: "qwen3-max",
-				FirstUserMessage: first, MessageCount: 2 * (i%10 + 1), ConversationKey: qp.NewID(), CreatedAt: now, LastAccessed: now.Add(time.Duration(i)),
+			s := qp.Session{ID: fmt.Sprint("bench-", conv), ChatID: fmt.Sprint("chat-", conv), ParentID: qp.NewID(), Model: "qwen3-max",
+				FirstUserMessage: first, MessageCount: 2 * (i%turnsPerSession + 1), ConversationKey: qp.NewID(), CreatedAt: now, LastAccessed: now.Add(time.Duration(i)),
 				ExpiresAt: now.Add(time.Hour)}
 			states = append(states, s)
 		}

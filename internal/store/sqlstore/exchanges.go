@@ -75,10 +75,8 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 	if b, err = withoutDeleted(ctx, tx, b); err != nil {
 		return fmt.Errorf("write batch: %w", err)
 	}
-	for i := range b.Sessions {
-		if _, err := tx.ExecContext(ctx, upsertSession, sessionArgs(&b.Sessions[i])...); err != nil {
-			return fmt.Errorf("write session %s: %w", b.Sessions[i].ID, err)
-		}
+	if err := writeSessions(ctx, tx, b.Sessions); err != nil {
+		return err
 	}
 	// The batch's ids are reserved at once, not chunk by chunk: a batch of
 	// 15 calls is 4 chunks (8, 4, 2, 1), and each reservation is a
@@ -272,7 +270,7 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 		}
 	}
 	// The session and rollup statements every batch runs.
-	every := []string{upsertSession, upsertCount, upsertRequestHour, selectNewerMigration}
+	every := []string{upsertCount, upsertRequestHour, selectNewerMigration}
 	if s.dialect.ReusesRowIDs() {
 		every = append(every, reserveRowIDs["requests"], reserveRowIDs["responses"])
 	}
@@ -289,7 +287,7 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 	// Body parts and sessions: their number does not follow the calls', so
 	// every size.
 	for n := 1; n <= maxChunk; n *= 2 {
-		for _, q := range []string{selectParts(n), insertParts(n), upsertUses(n), selectDeletedSessions(n), selectSessionIDs(n)} {
+		for _, q := range []string{selectParts(n), insertParts(n), upsertUses(n), selectDeletedSessions(n), selectSessionIDs(n), upsertSessions(n)} {
 			if err := s.write.prepare(ctx, q); err != nil {
 				return err
 			}

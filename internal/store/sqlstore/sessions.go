@@ -46,10 +46,25 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 // session stays named; the deletion of its chat (written by
 // MarkChatDeleted, not by the state the turns write behind) is kept while
 // the session stays on that chat and forgotten when it moves to another.
-const upsertSession = `INSERT INTO sessions
+const upsertSession = sessionsInsert + sessionRow + sessionsOnConflict
+
+// upsertSessions is upsertSession for n states of n sessions at once (no
+// session twice: PostgreSQL refuses a statement that would update a row
+// twice).
+var upsertSessions = byRows(func(n int) string { return sessionsInsert + values(sessionRow, n) + sessionsOnConflict })
+
+const sessionsInsert = `INSERT INTO sessions
 	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at,
 		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at, last_call_names)
-	VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?)
+	VALUES `
+
+// sessionRow is one state's placeholders, sessionArgs's values.
+const sessionRow = `(?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?)`
+
+// sessionFields is the number of sessionRow's values.
+const sessionFields = 18
+
+const sessionsOnConflict = `
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
 		first_user_message = COALESCE(NULLIF(excluded.first_user_message, ''), sessions.first_user_message),
 		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash, last_call_ids = excluded.last_call_ids,
@@ -63,14 +78,71 @@ const upsertSession = `INSERT INTO sessions
 	WHERE excluded.message_count > sessions.message_count
 		OR (excluded.message_count = sessions.message_count AND excluded.last_accessed >= sessions.last_accessed)`
 
-// sessionArgs are a state's values for upsertSession, its name cut to the
-// bound a turn names it by (qp.SessionName): a state an earlier build spooled,
-// or a session copied from an earlier history, may carry a whole message.
-func sessionArgs(s *qp.Session) []any {
-	return []any{s.ID, s.ChatID, s.ParentID, s.Model, qp.SessionName(s.FirstUserMessage), s.MessageCount,
+// sessionArgs are a state's values for upsertSession (appendSessionArgs).
+func sessionArgs(s *qp.Session) []any { return appendSessionArgs(make([]any, 0, sessionFields), s) }
+
+// appendSessionArgs appends a state's values for sessionRow, its name cut to
+// the bound a turn names it by (qp.SessionName): a state an earlier build
+// spooled, or a session copied from an earlier history, may carry a whole
+// message.
+func appendSessionArgs(args []any, s *qp.Session) []any {
+	return append(args, s.ID, s.ChatID, s.ParentID, s.Model, qp.SessionName(s.FirstUserMessage), s.MessageCount,
 		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli(), s.ToldSystemHash, s.ToldToolsHash,
 		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " "), boolInt(s.Named), unixMilliOrZero(s.ChatDeletedAt),
-		strings.Join(s.LastCallNames, " ")}
+		strings.Join(s.LastCallNames, " "))
+}
+
+// writeSessions upserts a batch's session states, many to a statement: on
+// SQLite each statement that writes the session search's index (FTS5,
+// migration 0038) flushes that index to disk, a new segment to merge, so
+// that a statement per state made it most of a batch's cost. The states of
+// one session are written in their order, one a statement: each round
+// writes the next state of every session that has one left.
+func writeSessions(ctx context.Context, tx *txn, states []qp.Session) error {
+	for len(states) > 0 {
+		round, rest := nextSessionRound(states)
+		for len(round) > 0 {
+			n := chunkSize(len(round))
+			args := make([]any, 0, n*sessionFields)
+			for i := range round[:n] {
+				args = appendSessionArgs(args, &round[i])
+			}
+			if _, err := tx.ExecContext(ctx, upsertSessions(n), args...); err != nil {
+				if n == 1 {
+					return fmt.Errorf("write session %s: %w", round[0].ID, err)
+				}
+				return fmt.Errorf("write %d sessions (%s, …): %w", n, round[0].ID, err)
+			}
+			round = round[n:]
+		}
+		states = rest
+	}
+	return nil
+}
+
+// nextSessionRound splits states into the first state of each session and
+// the rest, both in their order (states itself when no session repeats: the
+// common batch).
+func nextSessionRound(states []qp.Session) (round, rest []qp.Session) {
+	seen := make(map[string]bool, len(states))
+	repeats := false
+	for i := range states {
+		repeats = repeats || seen[states[i].ID]
+		seen[states[i].ID] = true
+	}
+	if !repeats {
+		return states, nil
+	}
+	clear(seen)
+	for i := range states {
+		if seen[states[i].ID] {
+			rest = append(rest, states[i])
+			continue
+		}
+		seen[states[i].ID] = true
+		round = append(round, states[i])
+	}
+	return round, rest
 }
 
 func boolInt(b bool) int {
