@@ -191,6 +191,26 @@ type Thinking struct {
 	Display      string          `json:"display"`
 }
 
+// extraInputs refuses, as Anthropic does, a field its thinking type does
+// not take: budget_tokens beside adaptive or disabled (adaptive leaves
+// the budget to the model), display beside disabled. Anthropic names the
+// field by the thinking's type, as in checkBudget's errors:
+// "thinking.adaptive.budget_tokens: Extra inputs are not permitted". One
+// sent was taken without a word, the client believing its budget held.
+func (t *Thinking) extraInputs() *openai.Error {
+	extra := func(field string) *openai.Error {
+		param := "thinking." + t.Type + "." + field
+		return openai.InvalidRequest(param, "unknown_parameter", "%s: Extra inputs are not permitted", param)
+	}
+	switch {
+	case t.Type != "enabled" && t.BudgetTokens != nil:
+		return extra("budget_tokens")
+	case t.Type == "disabled" && t.Display != "":
+		return extra("display")
+	}
+	return nil
+}
+
 // minThinkingBudget is Anthropic's least thinking.budget_tokens.
 const minThinkingBudget = 1024
 
@@ -267,6 +287,9 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 			if err := r.checkBudget(); err != nil {
 				return err
 			}
+		}
+		if err := t.extraInputs(); err != nil {
+			return err
 		}
 		if t.Display != "" && t.Display != "summarized" && t.Display != "omitted" {
 			return openai.InvalidRequest("thinking.display", "invalid_value", "thinking.display: must be summarized or omitted")
