@@ -22,7 +22,7 @@ var Fields = []openai.Field{
 	{Name: "stream", Policy: openai.Honoured, Doc: "Anthropic's event stream"},
 	{Name: "output_config", Policy: openai.Honoured, Doc: "`format` (`json_schema`, structured outputs): emulated as `response_format`; `effort` (`low` to `max`) checked, no effect"},
 	{Name: "output_format", Policy: openai.Honoured, Doc: "the beta form of `output_config.format`"},
-	{Name: "max_tokens", Policy: openai.Honoured, Doc: "required, at least 1 (`count_tokens` takes none, but holds one sent to the same): the answer ends with the piece at which Qwen's count of output tokens (thinking included) reaches it, `stop_reason: \"max_tokens\"`; Qwen's answer is still read to its end (see Output limits)"},
+	{Name: "max_tokens", Policy: openai.Honoured, Doc: "required, at least 1 and at most the model's most output tokens when Qwen's model list gives them (`max_generation_length`; above it a 400 in Anthropic's words, see Output limits) (`count_tokens` takes none, but holds one sent to the same): the answer ends with the piece at which Qwen's count of output tokens (thinking included) reaches it, `stop_reason: \"max_tokens\"`; Qwen's answer is still read to its end (see Output limits)"},
 	{Name: "temperature", Policy: openai.Ignored, Doc: "0 to 1"},
 	{Name: "top_p", Policy: openai.Ignored, Doc: "0 to 1"},
 	{Name: "top_k", Policy: openai.Ignored, Doc: "an integer, at least 0"},
