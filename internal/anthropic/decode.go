@@ -60,7 +60,7 @@ var (
 	requestKeys = []string{"model", "max_tokens", "messages", "system", "stream", "stop_sequences", "temperature", "top_p", "top_k",
 		"metadata", "tools", "tool_choice", "thinking", "output_config", "output_format", "compaction"}
 	messageKeys = []string{"role", "content"}
-	toolKeys    = []string{"type", "name", "description", "input_schema", "strict", "max_uses", "allowed_domains", "blocked_domains", "user_location", "defer_loading"}
+	toolKeys    = []string{"type", "name", "description", "input_schema", "strict", "max_uses", "allowed_domains", "blocked_domains", "user_location", "defer_loading", "max_characters"}
 	blockKeys   = []string{"type", "text", "id", "name", "input", "tool_use_id", "content", "is_error", "source", "title", "context", "thinking", "signature", "data", "tool", "tool_changes", "tool_name"}
 	sourceKeys  = []string{"type", "media_type", "data", "url", "content"}
 )
@@ -97,6 +97,8 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 			return jsonscan.DecodeRaw(v, &t.UserLocation)
 		case "defer_loading":
 			return jsonscan.DecodeRaw(v, &t.DeferLoading)
+		case "max_characters":
+			return jsonscan.DecodeRaw(v, &t.MaxCharacters)
 		default: // "input_schema"
 			return jsonscan.DecodeRaw(v, &t.InputSchema)
 		}

@@ -69,3 +69,43 @@ func TestDefinedToolsAreCountedWithTheirSchema(t *testing.T) {
 		t.Fatalf("the text editor adds %d tokens, its schema is %d bytes", editor-bare, len(textEditorSchema))
 	}
 }
+
+// The text editor's max_characters is held to Anthropic's definition: an
+// integer of at least 1, taken by text_editor_20250728 and later (an
+// earlier version's, or another defined tool's, is an extra input). Any
+// value passed.
+func TestTextEditorMaxCharactersIsChecked(t *testing.T) {
+	validate := func(tool string) *openai.Error {
+		t.Helper()
+		var r Request
+		if err := openai.Decode([]byte(`{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"hi"}],"tools":[`+tool+`]}`), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Validate(false)
+	}
+	for _, tool := range []string{
+		`{"type":"text_editor_20250728","name":"str_replace_based_edit_tool","max_characters":10000}`,
+		`{"type":"text_editor_20250728","name":"str_replace_based_edit_tool","max_characters":1}`,
+		`{"type":"text_editor_20250728","name":"str_replace_based_edit_tool","max_characters":1e4}`,
+		`{"type":"text_editor_20250728","name":"str_replace_based_edit_tool","max_characters":null}`,
+		`{"type":"text_editor_20260101","name":"str_replace_based_edit_tool","max_characters":500}`,
+	} {
+		if err := validate(tool); err != nil {
+			t.Errorf("%s: %v", tool, err)
+		}
+	}
+	for tool, want := range map[string]string{
+		`{"type":"text_editor_20250728","name":"str_replace_based_edit_tool","max_characters":0}`:     `tools.0.max_characters: must be at least 1, not 0`,
+		`{"type":"text_editor_20250728","name":"str_replace_based_edit_tool","max_characters":-5}`:    `tools.0.max_characters: must be at least 1, not -5`,
+		`{"type":"text_editor_20250728","name":"str_replace_based_edit_tool","max_characters":2.5}`:   `tools.0.max_characters: must be an integer`,
+		`{"type":"text_editor_20250728","name":"str_replace_based_edit_tool","max_characters":"100"}`: `tools.0.max_characters: must be an integer`,
+		`{"type":"text_editor_20250124","name":"str_replace_editor","max_characters":100}`:            `tools.0.max_characters: Extra inputs are not permitted`,
+		`{"type":"text_editor_20250429","name":"str_replace_based_edit_tool","max_characters":100}`:   `tools.0.max_characters: Extra inputs are not permitted`,
+		`{"type":"bash_20250124","name":"bash","max_characters":100}`:                                 `tools.0.max_characters: Extra inputs are not permitted`,
+	} {
+		err := validate(tool)
+		if err == nil || !strings.HasPrefix(err.Message, want) || err.Param != "tools.0.max_characters" || err.Status != 400 || err.Type != openai.TypeInvalidRequest {
+			t.Errorf("%s: %+v, want a 400 %s…", tool, err, want)
+		}
+	}
+}

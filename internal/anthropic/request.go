@@ -162,6 +162,10 @@ type Tool struct {
 	// tool search finds it: checked, without effect, as every tool is
 	// offered from the start (see isToolSearchTool).
 	DeferLoading json.RawMessage `json:"defer_loading"`
+	// MaxCharacters (text_editor_20250728 and later) is how much of a
+	// file the client's view shows: the client truncates, so it is
+	// checked (an integer, at least 1), without effect here.
+	MaxCharacters json.RawMessage `json:"max_characters"`
 }
 
 // searchSettings checks the web search tool's settings; p names a field.
@@ -185,6 +189,26 @@ type Thinking struct {
 	Type         string          `json:"type"`
 	BudgetTokens json.RawMessage `json:"budget_tokens"`
 	Display      string          `json:"display"`
+}
+
+// extraInputs refuses, as Anthropic does, a field its thinking type does
+// not take: budget_tokens beside adaptive or disabled (adaptive leaves
+// the budget to the model), display beside disabled. Anthropic names the
+// field by the thinking's type, as in checkBudget's errors:
+// "thinking.adaptive.budget_tokens: Extra inputs are not permitted". One
+// sent was taken without a word, the client believing its budget held.
+func (t *Thinking) extraInputs() *openai.Error {
+	extra := func(field string) *openai.Error {
+		param := "thinking." + t.Type + "." + field
+		return openai.InvalidRequest(param, "unknown_parameter", "%s: Extra inputs are not permitted", param)
+	}
+	switch {
+	case t.Type != "enabled" && t.BudgetTokens != nil:
+		return extra("budget_tokens")
+	case t.Type == "disabled" && t.Display != "":
+		return extra("display")
+	}
+	return nil
 }
 
 // minThinkingBudget is Anthropic's least thinking.budget_tokens.
@@ -263,6 +287,9 @@ func (r *Request) Validate(countOnly bool) *openai.Error {
 			if err := r.checkBudget(); err != nil {
 				return err
 			}
+		}
+		if err := t.extraInputs(); err != nil {
+			return err
 		}
 		if t.Display != "" && t.Display != "summarized" && t.Display != "omitted" {
 			return openai.InvalidRequest("thinking.display", "invalid_value", "thinking.display: must be summarized or omitted")
@@ -455,6 +482,9 @@ func (t Tool) clientTool(p func(string) string) (tools.Tool, *openai.Error) {
 		if t.Name != defined.name {
 			return tools.Tool{}, openai.InvalidRequest(p("name"), "invalid_value", "%s: a %s tool must be named %q", p("name"), t.Type, defined.name)
 		}
+		if err := t.checkMaxCharacters(p); err != nil {
+			return tools.Tool{}, err
+		}
 		t.Description, t.InputSchema = defined.description, defined.schema
 	}
 	if !toolName.MatchString(t.Name) {
@@ -468,6 +498,28 @@ func (t Tool) clientTool(p func(string) string) (tools.Tool, *openai.Error) {
 	return tools.Tool{Name: t.Name, Description: t.Description, Parameters: schema, Param: p("input_schema"),
 		Strict: t.Strict != nil && *t.Strict}, nil
 }
+
+// checkMaxCharacters holds a text editor's max_characters, when sent, to
+// Anthropic's definition: an integer, at least 1, taken by
+// text_editor_20250728 and later versions only (an earlier one's is an
+// extra input, which Anthropic refuses).
+func (t Tool) checkMaxCharacters(p func(string) string) *openai.Error {
+	if t.MaxCharacters == nil {
+		return nil
+	}
+	version, editor := strings.CutPrefix(t.Type, "text_editor_")
+	if !editor || version < firstMaxCharactersVersion {
+		return openai.InvalidRequest(p("max_characters"), "unknown_parameter", "%s: Extra inputs are not permitted", p("max_characters"))
+	}
+	if openai.IsNull(t.MaxCharacters) {
+		return nil
+	}
+	return integer(p("max_characters"), t.MaxCharacters, 1)
+}
+
+// firstMaxCharactersVersion is the first text editor version that takes
+// max_characters.
+const firstMaxCharactersVersion = "20250728"
 
 // toolSearchName is the name Anthropic's tool search server tool of type
 // typ must have (tool_search_tool_regex_20251119 is tool_search_tool_regex,

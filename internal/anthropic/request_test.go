@@ -210,3 +210,42 @@ func TestImageSourcesTheProxyCannotTakeAreNamed(t *testing.T) {
 		}
 	}
 }
+
+// Adaptive thinking takes no budget_tokens, disabled thinking neither a
+// budget nor display: Anthropic refuses each as an extra input, naming it
+// by the thinking's type. They were taken silently.
+func TestThinkingRefusesTheFieldsItsTypeDoesNotTake(t *testing.T) {
+	validate := func(thinking string) *openai.Error {
+		t.Helper()
+		var r Request
+		if err := openai.Decode([]byte(`{"model":"m","max_tokens":4096,"messages":[{"role":"user","content":"hi"}],"thinking":`+thinking+`}`), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Validate(false)
+	}
+	for _, thinking := range []string{
+		`{"type":"adaptive"}`, `{"type":"adaptive","display":"omitted"}`, `{"type":"disabled"}`,
+		`{"type":"enabled","budget_tokens":1024}`, `{"type":"enabled","budget_tokens":1024,"display":"summarized"}`,
+	} {
+		if err := validate(thinking); err != nil {
+			t.Errorf("%s: %v", thinking, err)
+		}
+	}
+	for thinking, param := range map[string]string{
+		`{"type":"adaptive","budget_tokens":2048}`:     "thinking.adaptive.budget_tokens",
+		`{"type":"adaptive","budget_tokens":null}`:     "thinking.adaptive.budget_tokens",
+		`{"type":"disabled","budget_tokens":1024}`:     "thinking.disabled.budget_tokens",
+		`{"type":"disabled","display":"summarized"}`:   "thinking.disabled.display",
+		`{"type":"adaptive","budget_tokens":"lots"}`:   "thinking.adaptive.budget_tokens",
+		`{"budget_tokens":1024,"type":"adaptive"}`:     "thinking.adaptive.budget_tokens",
+		`{"type":"disabled","display":"omitted"}`:      "thinking.disabled.display",
+		`{"type":"adaptive","budget_tokens":1024.0}`:   "thinking.adaptive.budget_tokens",
+		`{"type":"disabled","budget_tokens":0}`:        "thinking.disabled.budget_tokens",
+		`{"type":"adaptive","budget_tokens":99999999}`: "thinking.adaptive.budget_tokens",
+	} {
+		err := validate(thinking)
+		if err == nil || err.Status != 400 || err.Type != openai.TypeInvalidRequest || err.Param != param || err.Message != param+": Extra inputs are not permitted" {
+			t.Errorf("%s: %+v, want a 400 %s: Extra inputs are not permitted", thinking, err, param)
+		}
+	}
+}

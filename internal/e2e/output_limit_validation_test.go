@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -217,6 +218,72 @@ func TestSearchToolSettingsAreRefusedInAnthropicsWords(t *testing.T) {
 			if r.status != http.StatusBadRequest || r.message != want {
 				t.Errorf("%s %s: %+v, want 400 %q", path, setting, r, want)
 			}
+		}
+	}
+}
+
+// An output limit above the most output tokens Qwen's model list gives the
+// model (max_generation_length: qwen3-max's 32768, qwen3-coder-plus's
+// 65536) is refused as the real API refuses it, in its words: OpenAI's
+// "max_tokens is too large: …" (param the field, code null) in both
+// OpenAI APIs, Anthropic's "max_tokens: N > M, which is the maximum
+// allowed number of output tokens for …" (count_tokens holds one sent to
+// the same). It was taken, the client believing the model could write it.
+// A thinking model's entry gives its thinking's bound alone
+// (max_thinking_generation_length), which bounds nothing here.
+func TestAnOutputLimitAboveTheModelsMostIsRefused(t *testing.T) {
+	e := start(t, nil)
+	user := `"messages":[{"role":"user","content":"hi"}]`
+	const openAI = "%s is too large: %s. This model supports at most %d completion tokens, whereas you provided %s."
+	for _, c := range []struct {
+		path, body, param, want, kind string
+	}{
+		{"/v1/chat/completions", `"model":"qwen3-max","max_completion_tokens":32769,` + user, "max_completion_tokens",
+			fmt.Sprintf(openAI, "max_completion_tokens", "32769", 32768, "32769"), "invalid_request_error"},
+		{"/v1/chat/completions", `"model":"qwen3-max","max_tokens":4e4,` + user, "max_tokens",
+			fmt.Sprintf(openAI, "max_tokens", "40000", 32768, "40000"), "invalid_request_error"},
+		{"/v1/chat/completions", `"model":"qwen3-max","max_completion_tokens":9e18,` + user, "max_completion_tokens",
+			fmt.Sprintf(openAI, "max_completion_tokens", "9e18", 32768, "9e18"), "invalid_request_error"},
+		{"/v1/chat/completions", `"model":"qwen3-coder-plus","max_tokens":65537,` + user, "max_tokens",
+			fmt.Sprintf(openAI, "max_tokens", "65537", 65536, "65537"), "invalid_request_error"},
+		{"/v1/completions", `"model":"qwen3-max","max_tokens":100000,"prompt":"hi"`, "max_tokens",
+			fmt.Sprintf(openAI, "max_tokens", "100000", 32768, "100000"), "invalid_request_error"},
+		{"/v1/responses", `"model":"qwen3-max","max_output_tokens":65536,"input":"hi"`, "max_output_tokens",
+			fmt.Sprintf(openAI, "max_output_tokens", "65536", 32768, "65536"), "invalid_request_error"},
+		{"/v1/messages", `"model":"qwen3-max","max_tokens":64000,` + user, "",
+			"max_tokens: 64000 > 32768, which is the maximum allowed number of output tokens for qwen3-max", "invalid_request_error"},
+		{"/v1/messages", `"model":"claude-x","max_tokens":128000,` + user, "",
+			"max_tokens: 128000 > 32768, which is the maximum allowed number of output tokens for qwen3-max", "invalid_request_error"},
+		{"/v1/messages/count_tokens", `"model":"qwen3-max","max_tokens":64000,` + user, "",
+			"max_tokens: 64000 > 32768, which is the maximum allowed number of output tokens for qwen3-max", "invalid_request_error"},
+		// At the most, or on a thinking model, it is taken.
+		{"/v1/chat/completions", `"model":"qwen3-max","max_completion_tokens":32768,` + user, "", "", ""},
+		{"/v1/chat/completions", `"model":"qwen3-coder-plus","max_tokens":65536,` + user, "", "", ""},
+		{"/v1/messages", `"model":"qwen3-max","max_tokens":32768,` + user, "", "", ""},
+		{"/v1/responses", `"model":"qwen3-max","max_output_tokens":32768,"input":"hi"`, "", "", ""},
+		{"/v1/messages/count_tokens", `"model":"qwen3-vl-plus","max_tokens":100000,` + user, "", "", ""},
+	} {
+		resp := postJSON(t, e, c.path, `{`+c.body+`}`, nil)
+		if c.want == "" {
+			if r := refusalOf(t, resp); r.status != http.StatusOK {
+				t.Errorf("%s %s: %+v, want it taken", c.path, c.body, r)
+			}
+			continue
+		}
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s %s: %d %s, want 400 %q", c.path, c.body, resp.StatusCode, readBody(t, resp), c.want)
+			continue
+		}
+		env := decodeEnvelope(t, resp)
+		var param, code string
+		if env.Error.Param != nil {
+			param = *env.Error.Param
+		}
+		if env.Error.Code != nil {
+			code = *env.Error.Code
+		}
+		if env.Error.Message != c.want || env.Error.Type != c.kind || param != c.param || code != "" {
+			t.Errorf("%s %s: %+v (param %q, code %q), want %s %q param %q, code null", c.path, c.body, env.Error, param, code, c.kind, c.want, c.param)
 		}
 	}
 }

@@ -22,6 +22,13 @@ type Capabilities struct {
 	Search           bool // chat_type "search" is offered
 	ImageGeneration  bool // chat_type "t2i" is offered
 	ImageEdit        bool // chat_type "image_edit" is offered
+	// MaxOutput is the most output tokens the entry gives the model
+	// (max_generation_length), 0 when it gives none; MaxThinkingOutput is
+	// a thinking model's bound on its thinking alone
+	// (max_thinking_generation_length), which leaves a thinking answer's
+	// whole output unbounded by the entry.
+	MaxOutput         int
+	MaxThinkingOutput int
 }
 
 // Capabilities reads the model's capabilities from its entry. Unreadable
@@ -32,7 +39,8 @@ func (m *Model) Capabilities() Capabilities {
 		Thinking bool `json:"thinking"`
 	}
 	_ = json.Unmarshal(m.Info.Meta.Capabilities, &flags) // absent or odd: none
-	c := Capabilities{Vision: flags.Vision, Thinking: flags.Thinking, ThinkingRequired: m.ThinkingRequired()}
+	c := Capabilities{Vision: flags.Vision, Thinking: flags.Thinking, ThinkingRequired: m.ThinkingRequired(),
+		MaxOutput: max(m.Info.Meta.MaxGenerationLength, 0), MaxThinkingOutput: max(m.Info.Meta.MaxThinkingGenerationLength, 0)}
 	for _, t := range m.Info.Meta.ChatType {
 		switch t {
 		case ChatTypeSearch:

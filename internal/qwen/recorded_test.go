@@ -43,7 +43,8 @@ func TestTheRecordedModelListIsRead(t *testing.T) {
 			}
 			caps, vlCaps := max.Capabilities(), vl.Capabilities()
 			if !caps.Vision || !caps.Search || !caps.ImageGeneration || !caps.ImageEdit || caps.ThinkingRequired ||
-				vlCaps.Search || !vlCaps.ImageEdit {
+				vlCaps.Search || !vlCaps.ImageEdit || caps.MaxOutput != 32768 || caps.MaxThinkingOutput != 0 ||
+				vlCaps.MaxOutput != 0 || vlCaps.MaxThinkingOutput != 81920 {
 				t.Errorf("capabilities %+v, %+v", caps, vlCaps)
 			}
 		})

@@ -62,7 +62,7 @@ var (
 	requestKeys = []string{"model", "input", "instructions", "tools", "tool_choice", "stream", "store", "previous_response_id", "reasoning",
 		"max_output_tokens", "temperature", "top_p", "parallel_tool_calls", "metadata", "include", "truncation", "text", "conversation"}
 	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools", "search_context_size", "user_location", "filters",
-		"size", "quality", "background", "moderation", "output_format", "output_compression", "partial_images", "input_fidelity", "input_image_mask"}
+		"size", "quality", "background", "moderation", "output_format", "output_compression", "partial_images", "input_fidelity", "input_image_mask", "max_num_results"}
 	itemKeys = []string{"type", "id", "role", "content", "call_id", "name", "arguments", "input", "output", "summary", "tools", "encrypted_content"}
 	partKeys = []string{"type", "text", "refusal", "image_url", "detail", "file_data", "filename", "file_id", "file_url"}
 )
@@ -106,6 +106,8 @@ func decodeTools(v json.RawMessage, dst *[]Tool) bool {
 			return jsonscan.DecodeRaw(v, &t.InputFidelity)
 		case "input_image_mask":
 			return jsonscan.DecodeRaw(v, &t.InputImageMask)
+		case "max_num_results":
+			return jsonscan.DecodeRaw(v, &t.MaxNumResults)
 		default: // "tools": a namespace's
 			return decodeTools(v, &t.Tools)
 		}

@@ -99,6 +99,25 @@ type Tool struct {
 	PartialImages     json.RawMessage `json:"partial_images"`
 	InputFidelity     json.RawMessage `json:"input_fidelity"`
 	InputImageMask    json.RawMessage `json:"input_image_mask"`
+	// MaxNumResults is the file search tool's bound on its results: not
+	// offered to the model, the tool is declared without effect, but
+	// checked as OpenAI defines it (an integer, 1 to 50).
+	MaxNumResults json.RawMessage `json:"max_num_results"`
+}
+
+// fileSearch is the hosted file search tool's type.
+const fileSearch = "file_search"
+
+// maxFileSearchResults is OpenAI's most max_num_results.
+const maxFileSearchResults = 50
+
+// fileSearchSettings checks a file search tool's max_num_results, when
+// sent; p names a field.
+func (t *Tool) fileSearchSettings(p func(string) string) *openai.Error {
+	if openai.IsNull(t.MaxNumResults) {
+		return nil
+	}
+	return openai.CheckInteger(1, maxFileSearchResults)(p("max_num_results"), t.MaxNumResults)
 }
 
 // imageSettings checks an image generation tool's settings; p names a field.
@@ -443,6 +462,11 @@ func offeredTools(list []Tool, param string, add func(tools.Tool, func(string) s
 			}
 			if t.Type == imageGeneration {
 				if e := t.imageSettings(p); e != nil {
+					return nil, e
+				}
+			}
+			if t.Type == fileSearch {
+				if e := t.fileSearchSettings(p); e != nil {
 					return nil, e
 				}
 			}

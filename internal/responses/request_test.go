@@ -291,3 +291,40 @@ func TestAnInputWithNothingNewIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// The hosted file search tool is not offered to the model, but its
+// max_num_results is held to OpenAI's definition, an integer from 1 to 50,
+// as the other hosted tools' settings are (web search, image generation),
+// also in an additional_tools item; any value passed.
+func TestFileSearchMaxNumResultsIsChecked(t *testing.T) {
+	validate := func(tools string) *openai.Error {
+		t.Helper()
+		var r Request
+		if err := openai.Decode([]byte(`{"model":"gpt-5","input":"find it","tools":[`+tools+`]}`), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Validate()
+	}
+	for _, tool := range []string{
+		`{"type":"file_search","vector_store_ids":["vs_1"]}`,
+		`{"type":"file_search","vector_store_ids":["vs_1"],"max_num_results":1}`,
+		`{"type":"file_search","vector_store_ids":["vs_1"],"max_num_results":50}`,
+		`{"type":"file_search","vector_store_ids":["vs_1"],"max_num_results":2e1}`,
+		`{"type":"file_search","vector_store_ids":["vs_1"],"max_num_results":null}`,
+	} {
+		if err := validate(tool); err != nil {
+			t.Errorf("%s: %v", tool, err)
+		}
+	}
+	for tool, want := range map[string]string{
+		`{"type":"file_search","vector_store_ids":["vs_1"],"max_num_results":0}`:   "tools[0].max_num_results must be between 1 and 50, not 0",
+		`{"type":"file_search","vector_store_ids":["vs_1"],"max_num_results":51}`:  "tools[0].max_num_results must be between 1 and 50, not 51",
+		`{"type":"file_search","vector_store_ids":["vs_1"],"max_num_results":2.5}`: "tools[0].max_num_results must be an integer",
+		`{"type":"file_search","vector_store_ids":["vs_1"],"max_num_results":"5"}`: "tools[0].max_num_results must be an integer",
+	} {
+		err := validate(tool)
+		if err == nil || err.Status != 400 || err.Param != "tools[0].max_num_results" || !strings.HasPrefix(err.Message, want) {
+			t.Errorf("%s: %+v, want a 400 %s…", tool, err, want)
+		}
+	}
+}

@@ -68,6 +68,10 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	if apiErr == nil {
 		apiErr = s.applyModel(r.Context(), &t, req.Model)
 	}
+	if apiErr == nil {
+		apiErr = s.checkOutputLimit(r.Context(), &t, openAILimit,
+			limitField{"max_completion_tokens", req.MaxCompletionTokens}, limitField{"max_tokens", req.MaxTokens})
+	}
 	if apiErr == nil && req.WantsSearch() {
 		apiErr = s.requireCapability(r.Context(), t.model, "web_search_options")
 		if apiErr == nil && t.image {

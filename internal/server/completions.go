@@ -19,19 +19,13 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	if apiErr == nil && v.edit {
 		apiErr = noImageToEdit("prompt", req.Model) // a prompt is text alone
 	}
-	if apiErr != nil {
-		writeError(w, apiErr)
-		return
-	}
 	prompt, _ := req.PromptText()
 	stop, _ := openai.ParseStop(req.Stop) // checked with the fields
 	format := chatFormat{legacy: true}
 	if req.StreamOptions != nil {
 		format.includeUsage = req.StreamOptions.IncludeUsage
 	}
-	c := s.newCall(w, r, d.body)
-	c.ex.Request.IgnoredParams = d.ignored
-	s.answer(c, turnSpec{
+	t := turnSpec{
 		format:    format,
 		model:     v.model,
 		search:    v.search,
@@ -44,5 +38,15 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		maxTokens: req.OutputLimit(),
 		messages:  []qp.Message{{Role: "user", Text: prompt}},
 		sessionID: d.sessionID,
-	})
+	}
+	if apiErr == nil {
+		apiErr = s.checkOutputLimit(r.Context(), &t, openAILimit, limitField{"max_tokens", req.MaxTokens})
+	}
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
+	c := s.newCall(w, r, d.body)
+	c.ex.Request.IgnoredParams = d.ignored
+	s.answer(c, t)
 }

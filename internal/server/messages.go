@@ -119,6 +119,9 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 	if !req.Compacts() { // a summary that replaces the conversation goes whole
 		t.maxTokens = req.OutputLimit()
 	}
+	if apiErr := s.checkOutputLimit(ctx, &t, anthropicLimit, limitField{"max_tokens", req.MaxTokens}); apiErr != nil {
+		return turnSpec{}, apiErr
+	}
 	if apiErr := imageAnswerConflict(&t, req.FormatParam(), "tool_choice"); apiErr != nil {
 		return turnSpec{}, apiErr
 	}

@@ -101,6 +101,9 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		jsonFormat: jsonFormat,
 	}
 	t.maxTokens = req.OutputLimit()
+	if apiErr := s.checkOutputLimit(ctx, &t, openAILimit, limitField{"max_output_tokens", req.MaxOutputTokens}); apiErr != nil {
+		return turnSpec{}, apiErr
+	}
 	if req.ForcesImage() && !t.image {
 		// Forced, the image generation tool is Qwen's: the turn draws,
 		// on a model that can, and not as a variant that thinks or
