@@ -230,7 +230,8 @@ func TestSearchToolSettingsAreRefusedInAnthropicsWords(t *testing.T) {
 // allowed number of output tokens for …" (count_tokens holds one sent to
 // the same). It was taken, the client believing the model could write it.
 // A thinking model's entry gives its thinking's bound alone
-// (max_thinking_generation_length), which bounds nothing here.
+// (max_thinking_generation_length), which bounds nothing here; a limit sent
+// with another vendor's model name is that model's, not refused.
 func TestAnOutputLimitAboveTheModelsMostIsRefused(t *testing.T) {
 	e := start(t, nil)
 	user := `"messages":[{"role":"user","content":"hi"}]`
@@ -252,11 +253,12 @@ func TestAnOutputLimitAboveTheModelsMostIsRefused(t *testing.T) {
 			fmt.Sprintf(openAI, "max_output_tokens", "65536", 32768, "65536"), "invalid_request_error"},
 		{"/v1/messages", `"model":"qwen3-max","max_tokens":64000,` + user, "",
 			"max_tokens: 64000 > 32768, which is the maximum allowed number of output tokens for qwen3-max", "invalid_request_error"},
-		{"/v1/messages", `"model":"claude-x","max_tokens":128000,` + user, "",
-			"max_tokens: 128000 > 32768, which is the maximum allowed number of output tokens for qwen3-max", "invalid_request_error"},
 		{"/v1/messages/count_tokens", `"model":"qwen3-max","max_tokens":64000,` + user, "",
 			"max_tokens: 64000 > 32768, which is the maximum allowed number of output tokens for qwen3-max", "invalid_request_error"},
-		// At the most, or on a thinking model, it is taken.
+		// At the most, on a thinking model, or with another vendor's model
+		// name (Claude Code sends its model's 32000 to 64000), it is taken.
+		{"/v1/messages", `"model":"claude-sonnet-4-5","max_tokens":64000,` + user, "", "", ""},
+		{"/v1/chat/completions", `"model":"gpt-5","max_completion_tokens":128000,` + user, "", "", ""},
 		{"/v1/chat/completions", `"model":"qwen3-max","max_completion_tokens":32768,` + user, "", "", ""},
 		{"/v1/chat/completions", `"model":"qwen3-coder-plus","max_tokens":65536,` + user, "", "", ""},
 		{"/v1/messages", `"model":"qwen3-max","max_tokens":32768,` + user, "", "", ""},
