@@ -279,7 +279,7 @@ func (s *Server) newItemEntries(ctx context.Context, raw, kept json.RawMessage, 
 	// Held to what a response's input is held to, but for needing a user
 	// message: an assistant's message alone is an item too.
 	check := responses.Request{Model: "conversation", Input: raw}
-	if apiErr := check.ValidateCountWith(s.storedItems(ctx)); apiErr != nil && !tellsNothing(apiErr) {
+	if apiErr := check.ValidateCountWith(s.storedItems(ctx, nil)); apiErr != nil && !tellsNothing(apiErr) {
 		apiErr.Param = itemsParam(apiErr.Param)
 		apiErr.Message = itemsParam(apiErr.Message)
 		return nil, apiErr

@@ -45,7 +45,7 @@ type chainLink struct {
 func (s *Server) responseChain(ctx context.Context, previousID string) []chainLink {
 	var chain []chainLink
 	for id := previousID; id != "" && len(chain) < maxChain; {
-		rec, apiErr := s.responseObject(ctx, id)
+		rec, apiErr := s.responseObject(ctx, id, false)
 		if apiErr != nil {
 			break
 		}
@@ -93,7 +93,7 @@ func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, 
 		return nil
 	}
 	req := responses.Request{Model: "earlier", Input: input}
-	if apiErr := req.ValidateWith(s.storedItems(ctx)); apiErr != nil {
+	if apiErr := req.ValidateWith(s.storedItems(ctx, nil)); apiErr != nil {
 		s.log.Warn("cannot rebuild the earlier conversation for a new chat", param, of, "err", apiErr.Message)
 		return nil
 	}

@@ -26,7 +26,8 @@ import (
 // new turn goes up.
 func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	req := compactRequest{lookup: s.storedItems(ctx)}
+	var req compactRequest
+	req.lookup = s.storedItems(ctx, &req.Request)
 	d, ok := s.decodeCall(w, r, &req, responses.CompactFields)
 	if !ok {
 		return
