@@ -159,3 +159,19 @@ func TestAClientsItemIDIsItsKeys(t *testing.T) {
 		t.Fatalf("alice's own reference: %d", status)
 	}
 }
+
+// TestAConversationContinuedFromACompactionWhoseChatIsGone: a
+// previous_response_id naming a compacted response continues its chat; when
+// Qwen no longer knows that chat, the new one was told nothing of the
+// conversation (the chain read back stopped before the compaction, whose
+// id named no response). It is told the compacted conversation: the kept
+// user messages and the summary.
+func TestAConversationContinuedFromACompactionWhoseChatIsGone(t *testing.T) {
+	e := start(t, nil)
+	first, _ := answeredResponse(t, e, `{"model":"gpt-5","input":"My favourite colour is vermilion."}`)
+	c := compact(t, e, `{"model":"gpt-5","previous_response_id":"`+first+`"}`)
+	e.sim.ForgetChats()
+	if _, text := answeredResponse(t, e, `{"model":"gpt-5","input":"Which colour?","previous_response_id":"`+c.ID+`"}`); !strings.Contains(text, "vermilion") {
+		t.Fatalf("the new chat was not told the compacted conversation: %q", text)
+	}
+}

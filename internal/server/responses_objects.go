@@ -139,11 +139,14 @@ func (s *Server) served(ctx context.Context, rec *qp.RequestRecord, compacted bo
 	return err == nil && !deleted
 }
 
+// compactPath is the path a compacted response's call is recorded under.
+const compactPath = "/v1/responses/compact"
+
 // servedCall reports whether rec is a call whose answer is a response
 // object (with compacted, a compacted response's too).
 func servedCall(rec *qp.RequestRecord, compacted bool) bool {
 	want := map[string]string{"/v1/responses": "response"}[rec.Path]
-	if compacted && rec.Path == "/v1/responses/compact" {
+	if compacted && rec.Path == compactPath {
 		want = "response.compaction"
 	}
 	var obj struct {
