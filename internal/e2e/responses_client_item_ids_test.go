@@ -175,3 +175,34 @@ func TestAConversationContinuedFromACompactionWhoseChatIsGone(t *testing.T) {
 		t.Fatalf("the new chat was not told the compacted conversation: %q", text)
 	}
 }
+
+// TestAConversationsItemsNameItsClientIDs: an item_reference to the id a
+// client gave an item of a conversation, among items added to that
+// conversation, was the 400 "not found"; and a response in the
+// conversation naming it was listed by the conversation's items without
+// it. Both stand for the item, listed under its id.
+func TestAConversationsItemsNameItsClientIDs(t *testing.T) {
+	e := start(t, nil)
+	var conv convObject
+	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{"items":[{"type":"message","id":"msg_first","role":"user","content":"Remember the word plum."}]}`, &conv); status != http.StatusOK {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	var added convList
+	if status, b := convCall(t, e, "POST", "/v1/conversations/"+conv.ID+"/items", "", `{"items":[{"type":"item_reference","id":"msg_first"}]}`, &added); status != http.StatusOK ||
+		len(added.Data) != 1 || added.Data[0].ID != "msg_first" || added.Data[0].text() != "Remember the word plum." {
+		t.Fatalf("an added reference to the conversation's item: %d %s", status, b)
+	}
+	body := `{"model":"gpt-5","conversation":"` + conv.ID + `","input":[{"type":"item_reference","id":"msg_first"},{"role":"user","content":"Which word?"}]}`
+	if status, _, _ := postResponse(t, e, body); status != http.StatusOK {
+		t.Fatalf("a response naming it: %d", status)
+	}
+	var n int
+	for _, id := range listedIDs(t, e, "/v1/conversations/"+conv.ID+"/items?order=asc") {
+		if id == "msg_first" {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Fatalf("msg_first is listed %d times, want 3 (the item, the added reference, the response's)", n)
+	}
+}

@@ -147,7 +147,7 @@ func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	entries, apiErr := s.newItemEntries(r.Context(), req.Items, kept.Items, true, s.now())
+	entries, apiErr := s.newItemEntries(r.Context(), c.ID, req.Items, kept.Items, true, s.now())
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -166,10 +166,30 @@ func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, conversationUnavailable("added to"))
 		return
 	}
-	added, apiErr := s.conversationReader(r.Context(), entries).all()
-	if apiErr != nil {
-		writeError(w, apiErr)
-		return
+	// Listed as the conversation lists them: read with the entries
+	// before them, which their item_reference items may name by the ids
+	// clients gave them.
+	all, err := s.deps.Conversations.ConversationEntries(r.Context(), c.ID)
+	if err != nil {
+		s.log.Error("read conversation entries", "err", err)
+		all = entries
+	}
+	ours := map[string]bool{}
+	for _, e := range entries {
+		ours[e.ID] = true
+	}
+	cr := s.conversationReader(r.Context(), all)
+	var added []listedItem
+	for i, e := range all {
+		if !ours[e.ID] {
+			continue
+		}
+		items, apiErr := cr.items(i)
+		if apiErr != nil {
+			writeError(w, apiErr)
+			return
+		}
+		added = append(added, items...)
 	}
 	writeJSON(w, http.StatusOK, itemList(added, false))
 }

@@ -46,9 +46,10 @@ func (cr *conversationReader) items(i int) ([]listedItem, *openai.Error) {
 		_ = json.Unmarshal(raw, &head) // the proxy's own JSON
 		out = append(out, listedItem{id: head.ID, raw: raw, entry: i, sent: i <= cr.last})
 	}
+	lookup := cr.before(i)
 	if e.ResponseID == "" {
 		req := responses.Request{Input: json.RawMessage("[" + string(e.Item) + "]")}
-		for _, it := range inputItems(&req, e.ID, cr.lookup) {
+		for _, it := range inputItems(&req, e.ID, lookup) {
 			add(marshalResponse(it))
 		}
 	} else {
@@ -57,7 +58,7 @@ func (cr *conversationReader) items(i int) ([]listedItem, *openai.Error) {
 			return nil, apiErr
 		}
 		if rec != nil {
-			for _, it := range recordedInputItems(rec, cr.lookup) {
+			for _, it := range recordedInputItems(rec, lookup) {
 				add(marshalResponse(it))
 			}
 			for _, it := range responseOutput(rec) {
@@ -67,6 +68,32 @@ func (cr *conversationReader) items(i int) ([]listedItem, *openai.Error) {
 	}
 	cr.read[i] = out
 	return out, nil
+}
+
+// before is the lookup of entry i's item_reference items: cr.lookup, then
+// the items of the entries before it, for an id a client gave an item of
+// the conversation (which cr.lookup does not look for among a
+// conversation's items). An entry names only items before it: reading
+// them never comes back to it.
+func (cr *conversationReader) before(i int) responses.ItemLookup {
+	return func(id string) (*responses.Item, *openai.Error) {
+		if it, apiErr := cr.lookup(id); it != nil || apiErr != nil {
+			return it, apiErr
+		}
+		for j := i - 1; j >= 0; j-- {
+			items, apiErr := cr.items(j)
+			if apiErr != nil {
+				return nil, apiErr
+			}
+			for _, listed := range items {
+				var it responses.Item
+				if listed.id == id && json.Unmarshal(listed.raw, &it) == nil {
+					return &it, nil
+				}
+			}
+		}
+		return nil, nil
+	}
 }
 
 // all are every entry's items, oldest first.
