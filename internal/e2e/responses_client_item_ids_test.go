@@ -206,3 +206,42 @@ func TestAConversationsItemsNameItsClientIDs(t *testing.T) {
 		t.Fatalf("msg_first is listed %d times, want 3 (the item, the added reference, the response's)", n)
 	}
 }
+
+// TestTheIDsMadeForItemsSentWithTheirOwnStillNameThem: until the proxy kept
+// the id a client gave its input item, it listed the item under one it
+// made (msg_<the response's or conversation entry's id>in<N>), and handed
+// that id out. An item_reference to it names the item
+// (TestInputItemsKeepTheClientsIDs); so do input_items' and a
+// conversation's after, and GET and DELETE of a conversation's item, which
+// answered 400 and 404.
+func TestTheIDsMadeForItemsSentWithTheirOwnStillNameThem(t *testing.T) {
+	e := start(t, nil)
+	first, _ := answeredResponse(t, e, `{"model":"gpt-5","input":[{"type":"message","id":"msg_mine","role":"user","content":"Remember the word kiwi."},{"role":"user","content":"Go on."}]}`)
+	made := "msg_" + first[len("resp_"):len("resp_")+32] + "in0"
+	if ids := listedIDs(t, e, "/v1/responses/"+first+"/input_items?order=asc&after="+made); len(ids) != 1 || strings.HasPrefix(ids[0], "msg_mine") {
+		t.Fatalf("after the made id, input_items lists %v", ids)
+	}
+
+	var conv convObject
+	if status, b := convCall(t, e, "POST", "/v1/conversations", "", `{"items":[{"type":"message","id":"msg_a","role":"user","content":"One."},{"type":"message","id":"msg_b","role":"user","content":"Two."}]}`, &conv); status != http.StatusOK {
+		t.Fatalf("create: %d %s", status, b)
+	}
+	var entry string
+	if err := e.db().QueryRow(`SELECT entry_id FROM conversation_entries WHERE conversation_id = ? ORDER BY seq LIMIT 1`, conv.ID).Scan(&entry); err != nil {
+		t.Fatal(err)
+	}
+	madeA := "msg_" + strings.ReplaceAll(entry, "-", "") + "in0"
+	if ids := listedIDs(t, e, "/v1/conversations/"+conv.ID+"/items?order=asc&after="+madeA); len(ids) != 1 || ids[0] != "msg_b" {
+		t.Fatalf("after the made id, the conversation lists %v", ids)
+	}
+	var got convItem
+	if status, b := convCall(t, e, "GET", "/v1/conversations/"+conv.ID+"/items/"+madeA, "", "", &got); status != http.StatusOK || got.ID != "msg_a" {
+		t.Fatalf("GET the item by its made id: %d %s", status, b)
+	}
+	if status, b := convCall(t, e, "DELETE", "/v1/conversations/"+conv.ID+"/items/"+madeA, "", "", nil); status != http.StatusOK {
+		t.Fatalf("DELETE the item by its made id: %d %s", status, b)
+	}
+	if ids := listedIDs(t, e, "/v1/conversations/"+conv.ID+"/items"); len(ids) != 1 || ids[0] != "msg_b" {
+		t.Fatalf("after the DELETE, the conversation lists %v", ids)
+	}
+}

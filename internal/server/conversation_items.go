@@ -18,8 +18,11 @@ import (
 
 // listedItem is one item of a conversation as its listing has it.
 type listedItem struct {
-	id  string
-	raw json.RawMessage
+	id string
+	// made is the id the proxy listed an item sent with its own under
+	// before it kept the client's (madeInputItems), "" for another.
+	made string
+	raw  json.RawMessage
 	// entry is the index of the entry it comes from.
 	entry int
 	// sent: Qwen's chat has been told it (a response's item, or an item
@@ -106,7 +109,16 @@ func (s *Server) listConversationItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	page, more, apiErr := s.conversationReader(r.Context(), entries).page(desc, q.Get("after"), limit)
+	cr := s.conversationReader(r.Context(), entries)
+	after := q.Get("after")
+	if after != "" {
+		// An id the proxy made before it kept the client's names the
+		// item listed under the client's.
+		if it, apiErr := cr.find(after); apiErr == nil && it != nil {
+			after = it.id
+		}
+	}
+	page, more, apiErr := cr.page(desc, after, limit)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return

@@ -39,31 +39,36 @@ func (cr *conversationReader) items(i int) ([]listedItem, *openai.Error) {
 	}
 	e := cr.entries[i]
 	var out []listedItem
-	add := func(raw json.RawMessage) {
+	add := func(raw json.RawMessage, made string) {
 		var head struct {
 			ID string `json:"id"`
 		}
 		_ = json.Unmarshal(raw, &head) // the proxy's own JSON
-		out = append(out, listedItem{id: head.ID, raw: raw, entry: i, sent: i <= cr.last})
+		out = append(out, listedItem{id: head.ID, made: made, raw: raw, entry: i, sent: i <= cr.last})
 	}
 	lookup := cr.before(i)
+	var listed []responses.InputItem
+	var made []string
 	if e.ResponseID == "" {
 		req := responses.Request{Input: json.RawMessage("[" + string(e.Item) + "]")}
-		for _, it := range inputItems(&req, e.ID, lookup) {
-			add(marshalResponse(it))
-		}
-	} else {
-		rec, _, apiErr := cr.s.conversationResponse(cr.ctx, e)
-		if apiErr != nil {
+		listed, made = madeInputItems(&req, e.ID, lookup)
+	}
+	var rec *qp.RequestRecord
+	if e.ResponseID != "" {
+		var apiErr *openai.Error
+		if rec, _, apiErr = cr.s.conversationResponse(cr.ctx, e); apiErr != nil {
 			return nil, apiErr
 		}
 		if rec != nil {
-			for _, it := range recordedInputItems(rec, lookup) {
-				add(marshalResponse(it))
-			}
-			for _, it := range responseOutput(rec) {
-				add(it)
-			}
+			listed, made = recordedMadeInputItems(rec, lookup)
+		}
+	}
+	for k, it := range listed {
+		add(marshalResponse(it), made[k])
+	}
+	if rec != nil {
+		for _, it := range responseOutput(rec) {
+			add(it, "")
 		}
 	}
 	cr.read[i] = out
@@ -127,6 +132,10 @@ func (cr *conversationReader) entryOf(id string) int {
 func (cr *conversationReader) find(id string) (*listedItem, *openai.Error) {
 	has := func(items []listedItem) *listedItem {
 		if j := slices.IndexFunc(items, func(it listedItem) bool { return it.id == id }); j >= 0 {
+			return &items[j]
+		}
+		// An id the proxy made before it kept the client's.
+		if j := slices.IndexFunc(items, func(it listedItem) bool { return it.made == id }); j >= 0 {
 			return &items[j]
 		}
 		return nil

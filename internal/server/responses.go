@@ -390,12 +390,7 @@ func recordedItems(rec *qp.RequestRecord) []lookedItem {
 	for _, raw := range responseOutput(rec) { // responseObject checked it is a response
 		items = append(items, lookedItem{raw: raw})
 	}
-	if storedCut(rec.OpenAIRequest) {
-		return items
-	}
-	var req responses.Request
-	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
-	listed, made := madeInputItems(&req, rec.RequestID, nil)
+	listed, made := recordedMadeInputItems(rec, nil)
 	for i, it := range listed {
 		items = append(items, lookedItem{raw: marshalResponse(it), made: made[i]})
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -80,8 +81,14 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	items := recordedInputItems(rec, s.listedItems(r.Context()))
-	items, more, apiErr := pageOf(items, func(it responses.InputItem) string { return it.ID }, desc, q.Get("after"), limit, "response's input")
+	items, made := recordedMadeInputItems(rec, s.listedItems(r.Context()))
+	after := q.Get("after")
+	if after != "" && !slices.ContainsFunc(items, func(it responses.InputItem) bool { return it.ID == after }) {
+		if k := slices.Index(made, after); k >= 0 { // an id the proxy made before it kept the client's
+			after = items[k].ID
+		}
+	}
+	items, more, apiErr := pageOf(items, func(it responses.InputItem) string { return it.ID }, desc, after, limit, "response's input")
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -176,12 +183,19 @@ func servedObject(store, background *bool, made, now time.Time) bool {
 // are not in the record, and the cut body read as a request listed one
 // empty message.
 func recordedInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) []responses.InputItem {
+	items, _ := recordedMadeInputItems(rec, lookup)
+	return items
+}
+
+// recordedMadeInputItems is recordedInputItems with the ids the proxy made
+// for them (madeInputItems).
+func recordedMadeInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) ([]responses.InputItem, []string) {
 	if storedCut(rec.OpenAIRequest) {
-		return nil
+		return nil, nil
 	}
 	var req responses.Request
 	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
-	return inputItems(&req, rec.RequestID, lookup)
+	return madeInputItems(&req, rec.RequestID, lookup)
 }
 
 // storedCut reports whether a recorded body is one stored cut over
