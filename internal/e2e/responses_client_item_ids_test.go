@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/store/storetest"
 )
 
 // listedIDs are the ids GET path lists (a list object's data), failing the
@@ -38,7 +39,11 @@ func listedIDs(t *testing.T, e *env, path string) []string {
 // makes, as before; an id the proxy made before for an item sent with its
 // own still names it.
 func TestInputItemsKeepTheClientsIDs(t *testing.T) {
-	e := start(t, nil)
+	storetest.EachBackend(t, testInputItemsKeepTheClientsIDs)
+}
+
+func testInputItemsKeepTheClientsIDs(t *testing.T, backend string) {
+	e := startOn(t, backend, nil)
 	tools := `"tools":[{"type":"function","name":"lookup","parameters":{"type":"object","properties":{}}}]`
 	input := `[{"type":"message","id":"msg_mine","role":"user","content":"Remember the word kiwi."},` +
 		`{"type":"function_call","id":"fc_mine","call_id":"call_1","name":"lookup","arguments":"{}"},` +
@@ -141,8 +146,12 @@ func TestACompactedResponseIsRetrievable(t *testing.T) {
 // the key that sent it only: another key's item_reference to it is the 400
 // "not found", as another key's response is not found.
 func TestAClientsItemIDIsItsKeys(t *testing.T) {
+	storetest.EachBackend(t, testAClientsItemIDIsItsKeys)
+}
+
+func testAClientsItemIDIsItsKeys(t *testing.T, backend string) {
 	const alice, bob = "alice-key-1", "bob-key-2"
-	e := start(t, func(c *config.Config) { c.APIKeys = []string{alice, bob} })
+	e := startOn(t, backend, func(c *config.Config) { c.APIKeys = []string{alice, bob} })
 	as := func(key, body string) int {
 		resp := postJSON(t, e, "/v1/responses", body, map[string]string{"Authorization": "Bearer " + key})
 		_, _ = io.ReadAll(resp.Body)
