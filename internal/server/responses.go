@@ -216,6 +216,7 @@ type lookedItem struct {
 // caller's maxScanned latest calls, newest first.
 func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage) []json.RawMessage, in *responses.Request) responses.ItemLookup {
 	var read map[string][]lookedItem // made at the first reference: most calls have none
+	var latest latestCalls
 	cached := func(key string, items func() ([]lookedItem, *openai.Error)) ([]lookedItem, *openai.Error) {
 		if got, seen := read[key]; seen {
 			return got, nil
@@ -280,14 +281,14 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 				return it, nil
 			}
 		}
-		return s.clientItem(ctx, id, in, record, find)
+		return s.clientItem(ctx, id, in, &latest, record, find)
 	}
 }
 
 // clientItem is itemLookup's search for an id a client gave its item:
 // along in's previous_response_id chain (compactions too), in in's
 // conversation, then in the caller's latest calls.
-func (s *Server) clientItem(ctx context.Context, id string, in *responses.Request, record func(string, *qp.RequestRecord) ([]lookedItem, *openai.Error),
+func (s *Server) clientItem(ctx context.Context, id string, in *responses.Request, latest *latestCalls, record func(string, *qp.RequestRecord) ([]lookedItem, *openai.Error),
 	find func([]lookedItem, string) *responses.Item) (*responses.Item, *openai.Error) {
 	if in != nil {
 		previous := in.PreviousResponseID
@@ -322,36 +323,59 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 			}
 		}
 	}
-	// The caller's latest calls, newest first; when none has it, the
-	// recorder may still hold the call that gave it (answered a moment
-	// ago), and what is queued is written first.
-	scan := func(ctx context.Context) (*responses.Item, error) {
-		page, err := s.deps.History.ListRequests(ctx, qp.CallFilter{APIKeyID: auth.FromContext(ctx).KeyID}, qp.ListOptions{Limit: maxScanned, Bodies: true, NoTotal: true})
-		if err != nil {
-			return nil, fmt.Errorf("list the calls an item_reference may name: %w", err)
-		}
-		for i := range page.Items {
-			rec := &page.Items[i]
-			if !s.served(ctx, rec, true) {
-				continue
-			}
+	// The caller's latest calls, newest first, read once for the lookup;
+	// when none has it, the recorder may still hold the call that gave it
+	// (answered a moment ago): what is queued is written, once, and they
+	// are read again.
+	search := func() *responses.Item {
+		for _, rec := range latest.recs {
 			items, _ := record(rec.RequestID, rec) // recordedItems: no error
 			if it := find(items, id); it != nil {
-				return it, nil
+				return it
 			}
 		}
-		return nil, qp.ErrNotFound
+		return nil
 	}
-	it, err := historyapi.Recent(ctx, s.deps.Recorder, scan)
-	switch {
-	case errors.Is(err, qp.ErrNotFound):
+	read := func() *openai.Error {
+		page, err := s.deps.History.ListRequests(ctx, qp.CallFilter{APIKeyID: auth.FromContext(ctx).KeyID}, qp.ListOptions{Limit: maxScanned, Bodies: true, NoTotal: true})
+		if err != nil {
+			s.log.Error("list the calls an item_reference may name", "err", err)
+			return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+				Message: "the item an item_reference names could not be looked for: the database is unavailable"}
+		}
+		latest.recs = latest.recs[:0]
+		for i := range page.Items {
+			if rec := &page.Items[i]; s.served(ctx, rec, true) {
+				latest.recs = append(latest.recs, rec)
+			}
+		}
+		return nil
+	}
+	if !latest.read {
+		latest.read = true
+		if apiErr := read(); apiErr != nil {
+			return nil, apiErr
+		}
+	}
+	if it := search(); it != nil || latest.caughtUp {
+		return it, nil
+	}
+	latest.caughtUp = true
+	if historyapi.CaughtUp(ctx, s.deps.Recorder) != nil {
 		return nil, nil
-	case err != nil:
-		s.log.Error("look for the item an item_reference names", "err", err)
-		return nil, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
-			Message: "the item an item_reference names could not be looked for: the database is unavailable"}
 	}
-	return it, nil
+	if apiErr := read(); apiErr != nil {
+		return nil, apiErr
+	}
+	return search(), nil
+}
+
+// latestCalls are the caller's latest calls that are served response
+// objects, as a lookup read them (clientItem): once, and once more after
+// what the recorder queued was written.
+type latestCalls struct {
+	recs           []*qp.RequestRecord
+	read, caughtUp bool
 }
 
 // conversationItems are the items of the conversation entry whose id is
