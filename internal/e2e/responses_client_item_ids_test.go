@@ -254,3 +254,26 @@ func TestTheIDsMadeForItemsSentWithTheirOwnStillNameThem(t *testing.T) {
 		t.Fatalf("after the DELETE, the conversation lists %v", ids)
 	}
 }
+
+// TestAChainsClientIDsResolveBeyondTheLatestCalls: an item_reference to an
+// id a client gave an item of a response is looked for along the
+// previous_response_id chain before the key's latest calls. Its response's
+// input_items listed it only while the call that gave it was among those
+// (then without it), and a new chat rebuilt from the chain, its old one
+// gone, was told nothing (the reference did not resolve, so the rebuilt
+// conversation was dropped). Both read it along the chain.
+func TestAChainsClientIDsResolveBeyondTheLatestCalls(t *testing.T) {
+	e := start(t, nil)
+	first, _ := answeredResponse(t, e, `{"model":"gpt-5","input":[{"type":"message","id":"msg_old","role":"user","content":"My favourite colour is vermilion."}]}`)
+	second, _ := answeredResponse(t, e, `{"model":"gpt-5","previous_response_id":"`+first+`","input":[{"type":"item_reference","id":"msg_old"},{"role":"user","content":"Noted?"}]}`)
+	for range 100 { // the key's latest calls, without the first
+		answeredResponse(t, e, `{"model":"gpt-5","store":false,"input":"filler"}`)
+	}
+	if ids := listedIDs(t, e, "/v1/responses/"+second+"/input_items?order=asc"); len(ids) != 2 || ids[0] != "msg_old" {
+		t.Fatalf("the second response's input items: %v", ids)
+	}
+	e.sim.ForgetChats()
+	if _, text := answeredResponse(t, e, `{"model":"gpt-5","input":"Which colour?","previous_response_id":"`+second+`"}`); !strings.Contains(text, "vermilion") {
+		t.Fatalf("the new chat was not told the conversation: %q", text)
+	}
+}

@@ -106,7 +106,16 @@ func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, 
 		return nil
 	}
 	req := responses.Request{Model: "earlier", Input: input}
-	if apiErr := req.ValidateWith(s.storedItems(ctx, nil)); apiErr != nil {
+	// Their references name items of the chain or conversation they
+	// come from by the ids clients gave them too.
+	scope := responses.Request{}
+	switch param {
+	case "previous_response_id":
+		scope.PreviousResponseID = of
+	case "conversation":
+		scope.ConversationParam, _ = json.Marshal(of)
+	}
+	if apiErr := req.ValidateWith(s.storedItems(ctx, &scope)); apiErr != nil {
 		s.log.Warn("cannot rebuild the earlier conversation for a new chat", param, of, "err", apiErr.Message)
 		return nil
 	}

@@ -81,7 +81,11 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	items, made := recordedMadeInputItems(rec, s.listedItems(r.Context()))
+	// Its references read as it was validated: along its own chain and
+	// conversation too.
+	var in responses.Request
+	_ = json.Unmarshal(rec.OpenAIRequest, &in) // none when stored cut: no items either
+	items, made := recordedMadeInputItems(rec, s.itemLookup(r.Context(), nil, &in))
 	after := q.Get("after")
 	if after != "" && !slices.ContainsFunc(items, func(it responses.InputItem) bool { return it.ID == after }) {
 		if k := slices.Index(made, after); k >= 0 { // an id the proxy made before it kept the client's
