@@ -110,8 +110,8 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 // caller's key: a response, or with compacted a compacted response too
 // (POST /v1/responses/compact's, whose id previous_response_id continues),
 // which GET serves as it was answered, DELETE deletes and whose items an
-// item_reference names. A previous_response_id chain is read without
-// them: a compaction stands for what came before it.
+// item_reference names; a previous_response_id chain ends at one
+// (responseChain).
 func (s *Server) responseObject(ctx context.Context, id string, compacted bool) (*qp.RequestRecord, *openai.Error) {
 	notFound := &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "response_id", Code: "not_found",
 		Message: fmt.Sprintf("Response with id '%s' not found.", clip(id))}
@@ -226,17 +226,17 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 }
 
 // madeInputItems is inputItems with, for each item listed, the id the
-// proxy made for it (responses.InputID) whether or not it is listed under
-// it: an item sent with its own id was listed under a made one until
-// 2026-12-06, and an item_reference to that id still names it (""
-// for an item_reference's, listed under the id it named then too).
+// proxy listed it under until 2026-12-06 when that is not the one it is
+// listed under now ("" for the others): an item sent with its own id was
+// listed under one made from the call's (responses.InputID), and an
+// item_reference, after or a conversation item's GET and DELETE naming
+// that id still find it.
 func madeInputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) (out []responses.InputItem, made []string) {
 	hex := string(bytes.ReplaceAll([]byte(requestID), []byte("-"), nil))
 	items, _ := req.Items()
 	if items == nil {
 		content, _ := responses.ListContent(req.Input, "user")
-		id := responses.InputID("msg", hex, 0)
-		return []responses.InputItem{{ID: id, Type: "message", Role: "user", Status: "completed", Content: &content}}, []string{id}
+		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: &content}}, []string{""}
 	}
 	var sent []json.RawMessage // the items as sent, read at the first taken unread
 	for i, it := range items {
