@@ -139,12 +139,13 @@ func testResponsesCompactIsQwensSummaryInTheChat(t *testing.T, backend string) {
 		t.Fatalf("after a trailing compaction item the chat was told %q", told)
 	}
 	// The compacted response's id carries its session: previous_response_id
-	// naming it goes on in the chat; it is no response object to GET.
+	// naming it goes on in the chat; GET serves it as it was answered
+	// (TestACompactedResponseIsRetrievable).
 	responsesCall(t, e, `{"model":"qwen3-max","previous_response_id":"`+c.ID+`","input":"and now?"}`)
 	if told := lastUpstreamMessage(t, e); told != "and now?" {
 		t.Fatalf("continued from the compaction's id, the chat was told %q", told)
 	}
-	if resp := send(t, e, http.MethodGet, "/v1/responses/"+c.ID, "", "", nil); resp.StatusCode != http.StatusNotFound {
+	if resp := send(t, e, http.MethodGet, "/v1/responses/"+c.ID, "", "", nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET of a compacted response: %d", resp.StatusCode)
 	}
 	if n := e.sim.Chats(); n != 1 {

@@ -18,8 +18,11 @@ import (
 
 // listedItem is one item of a conversation as its listing has it.
 type listedItem struct {
-	id  string
-	raw json.RawMessage
+	id string
+	// made is the id the proxy listed an item sent with its own under
+	// before it kept the client's (madeInputItems), "" for another.
+	made string
+	raw  json.RawMessage
 	// entry is the index of the entry it comes from.
 	entry int
 	// sent: Qwen's chat has been told it (a response's item, or an item
@@ -106,7 +109,16 @@ func (s *Server) listConversationItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	page, more, apiErr := s.conversationReader(r.Context(), entries).page(desc, q.Get("after"), limit)
+	cr := s.conversationReader(r.Context(), entries)
+	after := q.Get("after")
+	if after != "" {
+		// An id the proxy made before it kept the client's names the
+		// item listed under the client's.
+		if it, apiErr := cr.find(after); apiErr == nil && it != nil {
+			after = it.id
+		}
+	}
+	page, more, apiErr := cr.page(desc, after, limit)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -147,7 +159,7 @@ func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	entries, apiErr := s.newItemEntries(r.Context(), req.Items, kept.Items, true, s.now())
+	entries, apiErr := s.newItemEntries(r.Context(), c.ID, req.Items, kept.Items, true, s.now())
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -166,10 +178,30 @@ func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, conversationUnavailable("added to"))
 		return
 	}
-	added, apiErr := s.conversationReader(r.Context(), entries).all()
-	if apiErr != nil {
-		writeError(w, apiErr)
-		return
+	// Listed as the conversation lists them: read with the entries
+	// before them, which their item_reference items may name by the ids
+	// clients gave them.
+	all, err := s.deps.Conversations.ConversationEntries(r.Context(), c.ID)
+	if err != nil {
+		s.log.Error("read conversation entries", "err", err)
+		all = entries
+	}
+	ours := map[string]bool{}
+	for _, e := range entries {
+		ours[e.ID] = true
+	}
+	cr := s.conversationReader(r.Context(), all)
+	var added []listedItem
+	for i, e := range all {
+		if !ours[e.ID] {
+			continue
+		}
+		items, apiErr := cr.items(i)
+		if apiErr != nil {
+			writeError(w, apiErr)
+			return
+		}
+		added = append(added, items...)
 	}
 	writeJSON(w, http.StatusOK, itemList(added, false))
 }

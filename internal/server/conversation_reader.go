@@ -39,34 +39,66 @@ func (cr *conversationReader) items(i int) ([]listedItem, *openai.Error) {
 	}
 	e := cr.entries[i]
 	var out []listedItem
-	add := func(raw json.RawMessage) {
+	add := func(raw json.RawMessage, made string) {
 		var head struct {
 			ID string `json:"id"`
 		}
 		_ = json.Unmarshal(raw, &head) // the proxy's own JSON
-		out = append(out, listedItem{id: head.ID, raw: raw, entry: i, sent: i <= cr.last})
+		out = append(out, listedItem{id: head.ID, made: made, raw: raw, entry: i, sent: i <= cr.last})
 	}
+	lookup := cr.before(i)
+	var listed []responses.InputItem
+	var made []string
 	if e.ResponseID == "" {
 		req := responses.Request{Input: json.RawMessage("[" + string(e.Item) + "]")}
-		for _, it := range inputItems(&req, e.ID, cr.lookup) {
-			add(marshalResponse(it))
-		}
-	} else {
-		rec, _, apiErr := cr.s.conversationResponse(cr.ctx, e)
-		if apiErr != nil {
+		listed, made = madeInputItems(&req, e.ID, lookup)
+	}
+	var rec *qp.RequestRecord
+	if e.ResponseID != "" {
+		var apiErr *openai.Error
+		if rec, _, apiErr = cr.s.conversationResponse(cr.ctx, e); apiErr != nil {
 			return nil, apiErr
 		}
 		if rec != nil {
-			for _, it := range recordedInputItems(rec, cr.lookup) {
-				add(marshalResponse(it))
-			}
-			for _, it := range responseOutput(rec) {
-				add(it)
-			}
+			listed, made = recordedMadeInputItems(rec, lookup)
+		}
+	}
+	for k, it := range listed {
+		add(marshalResponse(it), made[k])
+	}
+	if rec != nil {
+		for _, it := range responseOutput(rec) {
+			add(it, "")
 		}
 	}
 	cr.read[i] = out
 	return out, nil
+}
+
+// before is the lookup of entry i's item_reference items: cr.lookup, then
+// the items of the entries before it, for an id a client gave an item of
+// the conversation (which cr.lookup does not look for among a
+// conversation's items). An entry names only items before it: reading
+// them never comes back to it.
+func (cr *conversationReader) before(i int) responses.ItemLookup {
+	return func(id string) (*responses.Item, *openai.Error) {
+		if it, apiErr := cr.lookup(id); it != nil || apiErr != nil {
+			return it, apiErr
+		}
+		for j := i - 1; j >= 0; j-- {
+			items, apiErr := cr.items(j)
+			if apiErr != nil {
+				return nil, apiErr
+			}
+			for _, listed := range items {
+				var it responses.Item
+				if listed.id == id && json.Unmarshal(listed.raw, &it) == nil {
+					return &it, nil
+				}
+			}
+		}
+		return nil, nil
+	}
 }
 
 // all are every entry's items, oldest first.
@@ -100,6 +132,10 @@ func (cr *conversationReader) entryOf(id string) int {
 func (cr *conversationReader) find(id string) (*listedItem, *openai.Error) {
 	has := func(items []listedItem) *listedItem {
 		if j := slices.IndexFunc(items, func(it listedItem) bool { return it.id == id }); j >= 0 {
+			return &items[j]
+		}
+		// An id the proxy made before it kept the client's.
+		if j := slices.IndexFunc(items, func(it listedItem) bool { return it.made == id }); j >= 0 {
 			return &items[j]
 		}
 		return nil

@@ -85,7 +85,7 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
 	var entries []qp.ConversationEntry
 	if !openai.IsNull(req.Items) {
 		var apiErr *openai.Error
-		if entries, apiErr = s.newItemEntries(r.Context(), req.Items, kept.Items, false, now); apiErr != nil {
+		if entries, apiErr = s.newItemEntries(r.Context(), "", req.Items, kept.Items, false, now); apiErr != nil {
 			writeError(w, apiErr)
 			return
 		}
@@ -261,8 +261,11 @@ func (s *Server) lockConversation(ctx context.Context, c *qp.ConversationObject)
 
 // newItemEntries checks items (raw, a list of Responses input items, at
 // most 20; at least one when required) as a request's input is checked, and
-// makes their entries of the same items as kept (conversationBody).
-func (s *Server) newItemEntries(ctx context.Context, raw, kept json.RawMessage, required bool, now time.Time) ([]qp.ConversationEntry, *openai.Error) {
+// makes their entries of the same items as kept (conversationBody). Added
+// to the conversation conversationID (not yet made when ""), an
+// item_reference among them may name its items by the ids their clients
+// gave them.
+func (s *Server) newItemEntries(ctx context.Context, conversationID string, raw, kept json.RawMessage, required bool, now time.Time) ([]qp.ConversationEntry, *openai.Error) {
 	var items []json.RawMessage
 	if json.Unmarshal(raw, &items) != nil { // checked: an array
 		return nil, openai.TypeError("items", "an array of items", raw)
@@ -279,7 +282,10 @@ func (s *Server) newItemEntries(ctx context.Context, raw, kept json.RawMessage, 
 	// Held to what a response's input is held to, but for needing a user
 	// message: an assistant's message alone is an item too.
 	check := responses.Request{Model: "conversation", Input: raw}
-	if apiErr := check.ValidateCountWith(s.storedItems(ctx)); apiErr != nil && !tellsNothing(apiErr) {
+	if conversationID != "" { // its items are named by the ids their clients gave them
+		check.ConversationParam, _ = json.Marshal(conversationID)
+	}
+	if apiErr := check.ValidateCountWith(s.storedItems(ctx, &check)); apiErr != nil && !tellsNothing(apiErr) {
 		apiErr.Param = itemsParam(apiErr.Param)
 		apiErr.Message = itemsParam(apiErr.Message)
 		return nil, apiErr

@@ -28,31 +28,44 @@ func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Messa
 	chain := s.responseChain(ctx, previousID)
 	var items []json.RawMessage
 	for i := len(chain) - 1; i >= 0; i-- {
+		if chain[i].compacted {
+			// What the compaction kept, then its summary: the
+			// conversation it stands for.
+			items = append(items, responseOutput(chain[i].rec)...)
+			continue
+		}
 		items = append(items, turnItems(&chain[i].req, chain[i].rec)...)
 	}
 	return s.toldAgain(ctx, items, "previous_response_id", previousID)
 }
 
 // chainLink is a stored response of a previous_response_id chain, with its
-// request.
+// request; compacted for a compacted response (POST
+// /v1/responses/compact's), which ends the chain: its output, the user
+// messages it kept and its summary, stands for what came before it.
 type chainLink struct {
-	rec *qp.RequestRecord
-	req responses.Request
+	rec       *qp.RequestRecord
+	req       responses.Request
+	compacted bool
 }
 
 // responseChain is each stored response of previousID's chain with its
-// request, newest first, as far as it can be read.
+// request, newest first, as far as it can be read: to its first response,
+// or to a compacted response (until 2026-12-06 a compacted response was
+// not read, so that a new chat continuing from its id was told nothing of
+// the conversation).
 func (s *Server) responseChain(ctx context.Context, previousID string) []chainLink {
 	var chain []chainLink
 	for id := previousID; id != "" && len(chain) < maxChain; {
-		rec, apiErr := s.responseObject(ctx, id)
+		rec, apiErr := s.responseObject(ctx, id, true)
 		if apiErr != nil {
 			break
 		}
 		var req responses.Request
 		err := json.Unmarshal(rec.OpenAIRequest, &req)
-		chain = append(chain, chainLink{rec, req})
-		if err != nil {
+		compacted := rec.Path == compactPath
+		chain = append(chain, chainLink{rec, req, compacted})
+		if err != nil || compacted {
 			break
 		}
 		id = req.PreviousResponseID
@@ -93,7 +106,16 @@ func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, 
 		return nil
 	}
 	req := responses.Request{Model: "earlier", Input: input}
-	if apiErr := req.ValidateWith(s.storedItems(ctx)); apiErr != nil {
+	// Their references name items of the chain or conversation they
+	// come from by the ids clients gave them too.
+	scope := responses.Request{}
+	switch param {
+	case "previous_response_id":
+		scope.PreviousResponseID = of
+	case "conversation":
+		scope.ConversationParam, _ = json.Marshal(of)
+	}
+	if apiErr := req.ValidateWith(s.storedItems(ctx, &scope)); apiErr != nil {
 		s.log.Warn("cannot rebuild the earlier conversation for a new chat", param, of, "err", apiErr.Message)
 		return nil
 	}

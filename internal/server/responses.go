@@ -30,7 +30,8 @@ import (
 // that response; without it, the resent history finds its chat by hash as
 // for chat completions (Codex sends store:false and its whole history).
 func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
-	req := responsesRequest{lookup: s.storedItems(r.Context())}
+	var req responsesRequest
+	req.lookup = s.storedItems(r.Context(), &req.Request)
 	d, ok := s.decodeCall(w, r, &req, responses.Fields)
 	if !ok {
 		return
@@ -180,58 +181,204 @@ func (r *responsesRequest) Validate() *openai.Error {
 // conversation: the items listedItems finds, but for an image or a
 // document of an input item that the record keeps only a reference of,
 // which cannot be sent again and is told as text, as in a rebuilt
-// conversation (imagesNotKept), rather than refused.
-func (s *Server) storedItems(ctx context.Context) responses.ItemLookup {
-	return s.itemLookup(ctx, imagesNotKept)
+// conversation (imagesNotKept), rather than refused. in is the request
+// whose references it resolves (read when they are: after it is decoded),
+// whose previous_response_id chain and conversation are looked in for an
+// id a client gave its item; nil for none.
+func (s *Server) storedItems(ctx context.Context, in *responses.Request) responses.ItemLookup {
+	return s.itemLookup(ctx, imagesNotKept, in)
 }
 
 // listedItems is the lookup of the item_reference items GET …/input_items
 // lists: the items as GET serves them.
 func (s *Server) listedItems(ctx context.Context) responses.ItemLookup {
-	return s.itemLookup(ctx, nil)
+	return s.itemLookup(ctx, nil, nil)
+}
+
+// maxScanned bounds the recent calls of the caller's key an item_reference
+// to an id a client gave its item is looked for in (itemLookup).
+const maxScanned = 100
+
+// lookedItem is an item as a lookup finds it: as listed, and, for an input
+// item sent with its own id, the id the proxy listed it under before it
+// kept the client's (madeInputItems).
+type lookedItem struct {
+	raw  json.RawMessage
+	made string
 }
 
 // itemLookup finds an item among the output and input items of the
-// caller's stored responses (as GET serves them), or among the items added
-// to the caller's conversations (as GET …/items lists them), then passed
-// through rewrite when given; each response or entry read once. An item id
-// carries its response's request id (responses.ID, responses.InputID), or
-// its conversation entry's id (an added item's, inputItems).
-func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage) []json.RawMessage) responses.ItemLookup {
-	var read map[string][]json.RawMessage // made at the first reference: most calls have none
+// caller's stored responses and compacted responses (as GET serves them),
+// or among the items added to the caller's conversations (as GET …/items
+// lists them), then passed through rewrite when given; each response or
+// entry read once. An id the proxy made carries its response's request id
+// (responses.ID, responses.InputID), or its conversation entry's id (an
+// added item's, inputItems): it is looked for there. Any other — an id a
+// client gave its input item, which OpenAI keeps — is looked for along
+// in's previous_response_id chain, in in's conversation, then in the
+// caller's maxScanned latest calls, newest first.
+func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage) []json.RawMessage, in *responses.Request) responses.ItemLookup {
+	var read map[string][]lookedItem // made at the first reference: most calls have none
+	var latest latestCalls
+	cached := func(key string, items func() ([]lookedItem, *openai.Error)) ([]lookedItem, *openai.Error) {
+		if got, seen := read[key]; seen {
+			return got, nil
+		}
+		got, apiErr := items()
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		if rewrite != nil {
+			raws := make([]json.RawMessage, len(got))
+			for i, it := range got {
+				raws[i] = it.raw
+			}
+			for i, raw := range rewrite(raws) {
+				got[i].raw = raw
+			}
+		}
+		if read == nil {
+			read = map[string][]lookedItem{}
+		}
+		read[key] = got
+		return got, nil
+	}
+	find := func(items []lookedItem, id string) *responses.Item {
+		match := func(made bool) *responses.Item {
+			for _, looked := range items {
+				var it responses.Item
+				if made && looked.made != id || json.Unmarshal(looked.raw, &it) != nil {
+					continue
+				}
+				if made || it.ID == id {
+					return &it
+				}
+			}
+			return nil
+		}
+		if it := match(false); it != nil {
+			return it
+		}
+		return match(true)
+	}
+	record := func(requestID string, rec *qp.RequestRecord) ([]lookedItem, *openai.Error) {
+		return cached(strings.ReplaceAll(requestID, "-", ""), func() ([]lookedItem, *openai.Error) { return recordedItems(rec), nil })
+	}
 	return func(id string) (*responses.Item, *openai.Error) {
-		_, rest, _ := strings.Cut(id, "_")
-		if len(rest) <= 32 {
-			return nil, nil
-		}
-		digits := rest[:32]
-		items, seen := read[digits]
-		if !seen {
-			rec, apiErr := s.responseObject(ctx, "resp_"+digits)
-			if apiErr != nil && apiErr.Status != http.StatusNotFound {
+		if _, rest, _ := strings.Cut(id, "_"); len(rest) > 32 {
+			digits := rest[:32]
+			items, apiErr := cached(digits, func() ([]lookedItem, *openai.Error) {
+				rec, apiErr := s.responseObject(ctx, "resp_"+digits, true)
+				if apiErr != nil && apiErr.Status != http.StatusNotFound {
+					return nil, apiErr
+				}
+				if rec != nil {
+					return recordedItems(rec), nil
+				}
+				return s.conversationItems(ctx, digits)
+			})
+			if apiErr != nil {
 				return nil, apiErr
 			}
-			if rec != nil {
-				items = recordedItems(rec)
-			} else if items, apiErr = s.conversationItems(ctx, digits); apiErr != nil {
+			if it := find(items, id); it != nil {
+				return it, nil
+			}
+		}
+		return s.clientItem(ctx, id, in, &latest, record, find)
+	}
+}
+
+// clientItem is itemLookup's search for an id a client gave its item:
+// along in's previous_response_id chain (compactions too), in in's
+// conversation, then in the caller's latest calls.
+func (s *Server) clientItem(ctx context.Context, id string, in *responses.Request, latest *latestCalls, record func(string, *qp.RequestRecord) ([]lookedItem, *openai.Error),
+	find func([]lookedItem, string) *responses.Item) (*responses.Item, *openai.Error) {
+	if in != nil {
+		previous := in.PreviousResponseID
+		for n := 0; previous != "" && n < maxChain; n++ {
+			rec, apiErr := s.responseObject(ctx, previous, true)
+			if apiErr != nil {
+				break
+			}
+			items, apiErr := record(rec.RequestID, rec)
+			if apiErr != nil {
 				return nil, apiErr
 			}
-			if rewrite != nil {
-				items = rewrite(items)
+			if it := find(items, id); it != nil {
+				return it, nil
 			}
-			if read == nil {
-				read = map[string][]json.RawMessage{}
+			var req struct {
+				PreviousResponseID string `json:"previous_response_id"`
 			}
-			read[digits] = items
+			_ = json.Unmarshal(rec.OpenAIRequest, &req)
+			previous = req.PreviousResponseID
 		}
-		for _, raw := range items {
-			var it responses.Item
-			if json.Unmarshal(raw, &it) == nil && it.ID == id {
-				return &it, nil
+		if conv, ok := responses.ConversationID(in.ConversationParam); ok && in.InConversation() {
+			if _, entries, apiErr := s.conversationEntries(ctx, conv); apiErr == nil {
+				listed, apiErr := s.conversationReader(ctx, entries).find(id)
+				if apiErr != nil {
+					return nil, apiErr
+				}
+				var it responses.Item
+				if listed != nil && json.Unmarshal(listed.raw, &it) == nil {
+					return &it, nil
+				}
 			}
 		}
+	}
+	// The caller's latest calls, newest first, read once for the lookup;
+	// when none has it, the recorder may still hold the call that gave it
+	// (answered a moment ago): what is queued is written, once, and they
+	// are read again.
+	search := func() *responses.Item {
+		for _, rec := range latest.recs {
+			items, _ := record(rec.RequestID, rec) // recordedItems: no error
+			if it := find(items, id); it != nil {
+				return it
+			}
+		}
+		return nil
+	}
+	read := func() *openai.Error {
+		page, err := s.deps.History.ListRequests(ctx, qp.CallFilter{APIKeyID: auth.FromContext(ctx).KeyID}, qp.ListOptions{Limit: maxScanned, Bodies: true, NoTotal: true})
+		if err != nil {
+			s.log.Error("list the calls an item_reference may name", "err", err)
+			return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+				Message: "the item an item_reference names could not be looked for: the database is unavailable"}
+		}
+		latest.recs = latest.recs[:0]
+		for i := range page.Items {
+			if rec := &page.Items[i]; s.served(ctx, rec, true) {
+				latest.recs = append(latest.recs, rec)
+			}
+		}
+		return nil
+	}
+	if !latest.read {
+		latest.read = true
+		if apiErr := read(); apiErr != nil {
+			return nil, apiErr
+		}
+	}
+	if it := search(); it != nil || latest.caughtUp {
+		return it, nil
+	}
+	latest.caughtUp = true
+	if historyapi.CaughtUp(ctx, s.deps.Recorder) != nil {
 		return nil, nil
 	}
+	if apiErr := read(); apiErr != nil {
+		return nil, apiErr
+	}
+	return search(), nil
+}
+
+// latestCalls are the caller's latest calls that are served response
+// objects, as a lookup read them (clientItem): once, and once more after
+// what the recorder queued was written.
+type latestCalls struct {
+	recs           []*qp.RequestRecord
+	read, caughtUp bool
 }
 
 // conversationItems are the items of the conversation entry whose id is
@@ -240,7 +387,7 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 // entry. An item_reference among them is not followed: listed without
 // it, as inputItems lists one it cannot find (an entry refers only to
 // items that were there before it, so it never names itself).
-func (s *Server) conversationItems(ctx context.Context, digits string) ([]json.RawMessage, *openai.Error) {
+func (s *Server) conversationItems(ctx context.Context, digits string) ([]lookedItem, *openai.Error) {
 	if s.deps.Conversations == nil {
 		return nil, nil
 	}
@@ -256,18 +403,23 @@ func (s *Server) conversationItems(ctx context.Context, digits string) ([]json.R
 		return nil, nil // another key's: not found, as its conversation is
 	}
 	req := responses.Request{Input: json.RawMessage("[" + string(e.Item) + "]")}
-	var items []json.RawMessage
-	for _, it := range inputItems(&req, e.ID, nil) {
-		items = append(items, marshalResponse(it))
+	listed, made := madeInputItems(&req, e.ID, nil)
+	items := make([]lookedItem, len(listed))
+	for i, it := range listed {
+		items[i] = lookedItem{raw: marshalResponse(it), made: made[i]}
 	}
 	return items, nil
 }
 
 // recordedItems are a stored response's output items and input items.
-func recordedItems(rec *qp.RequestRecord) []json.RawMessage {
-	items := responseOutput(rec) // responseObject checked it is a response
-	for _, it := range recordedInputItems(rec, nil) {
-		items = append(items, marshalResponse(it))
+func recordedItems(rec *qp.RequestRecord) []lookedItem {
+	var items []lookedItem
+	for _, raw := range responseOutput(rec) { // responseObject checked it is a response
+		items = append(items, lookedItem{raw: raw})
+	}
+	listed, made := recordedMadeInputItems(rec, nil)
+	for i, it := range listed {
+		items = append(items, lookedItem{raw: marshalResponse(it), made: made[i]})
 	}
 	return items
 }

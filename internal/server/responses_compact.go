@@ -26,7 +26,8 @@ import (
 // new turn goes up.
 func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	req := compactRequest{lookup: s.storedItems(ctx)}
+	var req compactRequest
+	req.lookup = s.storedItems(ctx, &req.Request)
 	d, ok := s.decodeCall(w, r, &req, responses.CompactFields)
 	if !ok {
 		return
@@ -47,6 +48,11 @@ func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 		// their input items list them, oldest first.
 		chain := s.responseChain(ctx, req.PreviousResponseID)
 		for i := len(chain) - 1; i >= 0; i-- {
+			if chain[i].compacted {
+				// The user messages an earlier compaction kept are
+				// not listed again: its summary holds them.
+				continue
+			}
 			kept = append(kept, responses.Compacted(recordedInputItems(chain[i].rec, req.lookup))...)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -39,7 +40,7 @@ func (s *Server) getResponseObject(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"))
+	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"), true)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -51,7 +52,7 @@ func (s *Server) getResponseObject(w http.ResponseWriter, r *http.Request) {
 // longer served; the recorded call stays in the history.
 func (s *Server) deleteResponseObject(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	rec, apiErr := s.responseObject(r.Context(), id)
+	rec, apiErr := s.responseObject(r.Context(), id, true)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -75,13 +76,23 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 		writeError(w, apiErr)
 		return
 	}
-	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"))
+	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"), true)
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}
-	items := recordedInputItems(rec, s.listedItems(r.Context()))
-	items, more, apiErr := pageOf(items, func(it responses.InputItem) string { return it.ID }, desc, q.Get("after"), limit, "response's input")
+	// Its references read as it was validated: along its own chain and
+	// conversation too.
+	var in responses.Request
+	_ = json.Unmarshal(rec.OpenAIRequest, &in) // none when stored cut: no items either
+	items, made := recordedMadeInputItems(rec, s.itemLookup(r.Context(), nil, &in))
+	after := q.Get("after")
+	if after != "" && !slices.ContainsFunc(items, func(it responses.InputItem) bool { return it.ID == after }) {
+		if k := slices.Index(made, after); k >= 0 { // an id the proxy made before it kept the client's
+			after = items[k].ID
+		}
+	}
+	items, more, apiErr := pageOf(items, func(it responses.InputItem) string { return it.ID }, desc, after, limit, "response's input")
 	if apiErr != nil {
 		writeError(w, apiErr)
 		return
@@ -96,8 +107,12 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 }
 
 // responseObject finds the recorded call behind a resp_ id made by the
-// caller's key.
-func (s *Server) responseObject(ctx context.Context, id string) (*qp.RequestRecord, *openai.Error) {
+// caller's key: a response, or with compacted a compacted response too
+// (POST /v1/responses/compact's, whose id previous_response_id continues),
+// which GET serves as it was answered, DELETE deletes and whose items an
+// item_reference names; a previous_response_id chain ends at one
+// (responseChain).
+func (s *Server) responseObject(ctx context.Context, id string, compacted bool) (*qp.RequestRecord, *openai.Error) {
 	notFound := &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "response_id", Code: "not_found",
 		Message: fmt.Sprintf("Response with id '%s' not found.", clip(id))}
 	requestID, _, ok := parseResponseID(id)
@@ -113,22 +128,42 @@ func (s *Server) responseObject(ctx context.Context, id string) (*qp.RequestReco
 		return nil, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
 			Message: "the response could not be read: the database is unavailable"}
 	}
+	if !s.served(ctx, rec, compacted) {
+		return nil, notFound
+	}
+	return rec, nil
+}
+
+// served reports whether the recorded call rec is a response object (with
+// compacted, or a compacted response) served to the caller: made by the
+// caller's key, stored (or polled in the background), not deleted.
+func (s *Server) served(ctx context.Context, rec *qp.RequestRecord, compacted bool) bool {
 	var req struct {
 		Store      *bool `json:"store"`
 		Background *bool `json:"background"`
 	}
 	_ = json.Unmarshal(rec.OpenAIRequest, &req)
+	if !servedCall(rec, compacted) || rec.APIKeyID != auth.FromContext(ctx).KeyID || !servedObject(req.Store, req.Background, rec.Timestamp, s.now()) {
+		return false
+	}
+	deleted, err := s.deps.ResponseObjects.ResponseObjectDeleted(ctx, rec.RequestID)
+	return err == nil && !deleted
+}
+
+// compactPath is the path a compacted response's call is recorded under.
+const compactPath = "/v1/responses/compact"
+
+// servedCall reports whether rec is a call whose answer is a response
+// object (with compacted, a compacted response's too).
+func servedCall(rec *qp.RequestRecord, compacted bool) bool {
+	want := map[string]string{"/v1/responses": "response"}[rec.Path]
+	if compacted && rec.Path == compactPath {
+		want = "response.compaction"
+	}
 	var obj struct {
 		Object string `json:"object"`
 	}
-	if rec.Path != "/v1/responses" || rec.APIKeyID != auth.FromContext(ctx).KeyID || !servedObject(req.Store, req.Background, rec.Timestamp, s.now()) ||
-		rec.Response == nil || json.Unmarshal(rec.Response.OpenAIResponse, &obj) != nil || obj.Object != "response" {
-		return nil, notFound
-	}
-	if deleted, err := s.deps.ResponseObjects.ResponseObjectDeleted(ctx, requestID); err != nil || deleted {
-		return nil, notFound
-	}
-	return rec, nil
+	return want != "" && rec.Response != nil && json.Unmarshal(rec.Response.OpenAIResponse, &obj) == nil && obj.Object == want
 }
 
 // backgroundPolling is how long OpenAI keeps a background response that
@@ -152,12 +187,19 @@ func servedObject(store, background *bool, made, now time.Time) bool {
 // are not in the record, and the cut body read as a request listed one
 // empty message.
 func recordedInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) []responses.InputItem {
+	items, _ := recordedMadeInputItems(rec, lookup)
+	return items
+}
+
+// recordedMadeInputItems is recordedInputItems with the ids the proxy made
+// for them (madeInputItems).
+func recordedMadeInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) ([]responses.InputItem, []string) {
 	if storedCut(rec.OpenAIRequest) {
-		return nil
+		return nil, nil
 	}
 	var req responses.Request
 	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
-	return inputItems(&req, rec.RequestID, lookup)
+	return madeInputItems(&req, rec.RequestID, lookup)
 }
 
 // storedCut reports whether a recorded body is one stored cut over
@@ -171,22 +213,40 @@ func storedCut(body []byte) bool {
 var sentPrefix = map[string]string{"reasoning": "rs", "image_generation_call": "ig", "web_search_call": "ws", "file_search_call": "fs",
 	"code_interpreter_call": "ci", "mcp_list_tools": "mcpl", "mcp_call": "mcp", "compaction": "cmp"}
 
-// inputItems lists a request's input as input items, with ids made from the
-// call's; an item_reference is listed as the item it names, under its id,
-// when lookup finds it. A message's content parts and a call output's
-// parts are listed each as recorded (responses.ListContent); reasoning items and
-// hosted tools' calls, taken unread, as sent (responses.SentItem).
+// inputItems lists a request's input as input items: each under the id it
+// was sent with, as OpenAI keeps a client's id, or one made from the
+// call's when it was sent without; an item_reference is listed as the item
+// it names, under its id, when lookup finds it. A message's content parts
+// and a call output's parts are listed each as recorded
+// (responses.ListContent); reasoning items and hosted tools' calls, taken
+// unread, as sent (responses.SentItem).
 func inputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) []responses.InputItem {
+	out, _ := madeInputItems(req, requestID, lookup)
+	return out
+}
+
+// madeInputItems is inputItems with, for each item listed, the id the
+// proxy listed it under until 2026-12-06 when that is not the one it is
+// listed under now ("" for the others): an item sent with its own id was
+// listed under one made from the call's (responses.InputID), and an
+// item_reference, after or a conversation item's GET and DELETE naming
+// that id still find it.
+func madeInputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) (out []responses.InputItem, made []string) {
 	hex := string(bytes.ReplaceAll([]byte(requestID), []byte("-"), nil))
-	var out []responses.InputItem
 	items, _ := req.Items()
 	if items == nil {
 		content, _ := responses.ListContent(req.Input, "user")
-		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: &content}}
+		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: &content}}, []string{""}
 	}
 	var sent []json.RawMessage // the items as sent, read at the first taken unread
 	for i, it := range items {
-		id := func(prefix string) string { return responses.InputID(prefix, hex, i) }
+		own := it.ID
+		id := func(prefix string) string {
+			if own != "" {
+				return own
+			}
+			return responses.InputID(prefix, hex, i)
+		}
 		referenced := it.Reference()
 		if referenced {
 			var stored *responses.Item
@@ -199,6 +259,7 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 			ref := it.ID
 			it, id = *stored, func(string) string { return ref }
 		}
+		before := len(out)
 		switch it.Type {
 		case "", "message":
 			content, _ := responses.ListContent(it.Content, it.Role)
@@ -222,7 +283,7 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 			// (an item named by reference is its stored form's fields).
 			if referenced {
 				out = append(out, responses.InputItem{ID: id(""), Type: it.Type})
-				continue
+				break
 			}
 			if sent == nil {
 				_ = json.Unmarshal(req.Input, &sent) // read into items above: a list
@@ -231,6 +292,19 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 				out = append(out, responses.SentItem(sent[i], it.Type, id(sentPrefix[it.Type])))
 			}
 		}
+		if len(out) > before {
+			m := ""
+			if prefix := madePrefix[it.Type]; !referenced && own != "" && prefix != "" {
+				m = responses.InputID(prefix, hex, i)
+			}
+			made = append(made, m)
+		}
 	}
-	return out
+	return out, made
 }
+
+// madePrefix is the prefix of the id an item was listed under until
+// 2026-12-06 when it was sent with its own (madeInputItems); the items
+// taken unread kept theirs already.
+var madePrefix = map[string]string{"": "msg", "message": "msg", "function_call": "fc", "function_call_output": "fco",
+	"custom_tool_call": "ctc", "custom_tool_call_output": "ctco", "additional_tools": "at"}

@@ -26,7 +26,8 @@ import (
 // list, cached; an image or document by URL is fetched as /v1/responses
 // fetches it) and is not recorded.
 func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
-	req := responsesRequest{lookup: s.storedItems(r.Context()), count: true}
+	req := responsesRequest{count: true}
+	req.lookup = s.storedItems(r.Context(), &req.Request)
 	d, ok := s.decodeCall(w, r, &req, responses.Fields)
 	if !ok {
 		return
@@ -70,7 +71,7 @@ func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 // caller's is found, but there is nothing to cancel, since every response
 // (a background one too) is answered before its call returns.
 func (s *Server) cancelResponse(w http.ResponseWriter, r *http.Request) {
-	if _, apiErr := s.responseObject(r.Context(), r.PathValue("id")); apiErr != nil {
+	if _, apiErr := s.responseObject(r.Context(), r.PathValue("id"), true); apiErr != nil {
 		writeError(w, apiErr)
 		return
 	}

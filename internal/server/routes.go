@@ -43,7 +43,7 @@ func (s *Server) routes() []endpoint {
 		{method: get, path: "/v1/responses/{id}/input_items", ids: isResponseID, handler: s.responseInputItems},
 		{method: post, path: "/v1/responses/{id}/cancel", ids: isResponseID, handler: s.cancelResponse},
 		{method: post, path: "/v1/responses/input_tokens", handler: s.responseInputTokens},
-		{method: post, path: "/v1/responses/compact", handler: s.compactResponses},
+		{method: post, path: compactPath, handler: s.compactResponses},
 		// The Conversations API: a key sees only its own conversations
 		// (conv_…); deleting one leaves its calls in the history.
 		{method: post, path: "/v1/conversations", handler: s.createConversation},
