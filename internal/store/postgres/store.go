@@ -307,6 +307,10 @@ func (dialect) Busy(err error) bool {
 // read-modify-write the same hour, or a body part's use count, at once. It
 // lasts until the transaction ends; every writing transaction takes it
 // first (see sqlstore.Store.WriteBatch).
+// SessionsDeleted does nothing: PostgreSQL's session search index (pg_trgm,
+// migration 0037) takes a deleted row's entries out as VACUUM reaches them.
+func (dialect) SessionsDeleted(context.Context, *sql.Tx) error { return nil }
+
 func (dialect) LockRollups(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(`+lockSpace+`, $2)`, lockClassProxy, lockRollups)
 	return err

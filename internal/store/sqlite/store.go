@@ -419,6 +419,26 @@ func (dialect) LockMigrations(context.Context, *sql.Conn) (func(), error) { retu
 
 func (dialect) LockRollups(context.Context, *sql.Tx) error { return nil }
 
+// SessionsDeleted merges the session search's index (FTS5, migration
+// 0038), at most sessionSearchMergePages pages of it: FTS5 writes a
+// deleted session's entries off as delete markers beside them, which only
+// a merge takes out, and the sessions of a batch share one segment of the
+// index (written many to a statement), which the automatic merges, counting
+// segments, seldom reach. Unmerged, deleting sessions grew the file, and
+// retention by size, measuring it, went on deleting to the newest call.
+func (dialect) SessionsDeleted(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO session_search (session_search, rank) VALUES ('merge', ?)`, -sessionSearchMergePages); err != nil {
+		return fmt.Errorf("merge the session search's index: %w", err)
+	}
+	return nil
+}
+
+// sessionSearchMergePages bounds a merge of the session search's index
+// (SessionsDeleted), in FTS5 pages (pgsz, 4,050 bytes by default): a
+// negative count begins an incremental optimize, which the next merge
+// goes on with.
+const sessionSearchMergePages = 256
+
 // ReclaimSpace returns free pages to the file system, a thousand at a time,
 // so that the writer is never held off for long, then checkpoints the WAL
 // into the file and truncates it: in WAL mode the file shrinks only at a

@@ -64,13 +64,21 @@ func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64, idle boo
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)`+empty,
-		deleted); err != nil {
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)`+empty, deleted)
+	if err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
+	gone, _ := res.RowsAffected()
 	if idle {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE last_accessed < ?`+empty,
-			time.Now().Add(-SessionInFlight).UnixMilli()); err != nil {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE last_accessed < ?`+empty, time.Now().Add(-SessionInFlight).UnixMilli())
+		if err != nil {
+			return fmt.Errorf("delete empty sessions: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		gone += n
+	}
+	if gone > 0 {
+		if err := s.dialect.SessionsDeleted(ctx, tx.Tx); err != nil {
 			return fmt.Errorf("delete empty sessions: %w", err)
 		}
 	}

@@ -43,6 +43,11 @@ type Dialect interface {
 	// change the hourly rollups, body part use counts or sessions, until tx
 	// ends. Each takes it first.
 	LockRollups(ctx context.Context, tx *sql.Tx) error
+	// SessionsDeleted runs in the transaction that deleted sessions, after
+	// the deletes, what gives their space back before retention by size
+	// measures it again (SQLite: a bounded merge of the session search's
+	// index, which writes a delete as markers beside the entries deleted).
+	SessionsDeleted(ctx context.Context, tx *sql.Tx) error
 	// ReclaimSpace gives the space of deleted rows back, a little at a time.
 	ReclaimSpace(ctx context.Context, db *sql.DB) error
 	// Size is what retention by size (RETENTION_MAX_BYTES) measures, in
