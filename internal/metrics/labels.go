@@ -20,6 +20,12 @@ func MethodLabel(method string) string {
 	return "other"
 }
 
+// StatusAborted is the status label of a response cut after its status
+// went out (its handler panicked with http.ErrAbortHandler: an export whose
+// database failed mid-way): the client got neither the whole body nor an
+// error status, so it is counted as neither that status nor a success.
+const StatusAborted = "aborted"
+
 // StatusLabel is an HTTP status code as a label; anything outside 100–599
 // is "other".
 func StatusLabel(status int) string {

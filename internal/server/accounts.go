@@ -176,7 +176,11 @@ func (s *Server) moveConversation(ctx context.Context, c *call, t turnSpec, turn
 		}
 		return "", err
 	}
-	history, _ := translate.Split(t.replayed(ctx))
+	replayed, err := t.replayed(ctx)
+	if err != nil {
+		return "", err // the conversation to tell the new chat could not be read
+	}
+	history, _ := translate.Split(replayed)
 	turn.Rechat(chatID) // a new chat: nothing told yet
 	turn.Session.Account = account
 	turn.Replay = translate.HasEarlierTurns(history)

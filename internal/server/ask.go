@@ -34,9 +34,13 @@ const emptyAnswerRetries = 2
 func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Turn, out output, account string) (*translate.Answer, translate.Told, context.Context, error) {
 	now := translate.ToldOf(t.messages, t.tools)
 	var full []qp.Message // what a new chat is told: read once, when needed
+	var fullErr error     // the database's failure to give it: fails the turn
 	replayed := func() []qp.Message {
-		if full == nil {
-			full = s.takenAlong(ctx, &t, t.replayed(ctx))
+		if full == nil && fullErr == nil {
+			var msgs []qp.Message
+			if msgs, fullErr = t.replayed(ctx); fullErr == nil {
+				full = s.takenAlong(ctx, &t, msgs)
+			}
 		}
 		return full
 	}
@@ -44,6 +48,9 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 	// previous_response_id stands for: the session's chat was replaced
 	// (Qwen no longer knew it) and the turn there failed.
 	replay := turn.Replay || turn.FirstTurn() && t.earlier != nil && resent(replayed())
+	if fullErr != nil {
+		return &translate.Answer{}, translate.Told{}, accounts.With(ctx, account), fullErr
+	}
 	empties, rechatted, refreshed := 0, false, false
 	tried := map[string]bool{}
 	for {
@@ -62,7 +69,9 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		sess := &turn.Session
 		messages := t.messages
 		if replay {
-			messages = replayed()
+			if messages = replayed(); fullErr != nil {
+				return &translate.Answer{}, next, actx, fullErr
+			}
 		}
 		spec := translate.UpstreamMessage(messages, plan)
 		var err error
@@ -135,6 +144,9 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 			turn.Rechat(chatID)
 			c.ex.Response.ChatID = chatID
 			history, _ := translate.Split(replayed())
+			if fullErr != nil {
+				return ans, next, actx, fullErr
+			}
 			replay = translate.HasEarlierTurns(history)
 		case qe.Kind == qwen.KindEmptyAnswer && ans.Events > 0 && (!t.stream || ans.Reasoning() == "") && empties < emptyAnswerRetries:
 			// An answer that started and ended without text, of which

@@ -114,7 +114,12 @@ func (s *Server) listConversationItems(w http.ResponseWriter, r *http.Request) {
 	if after != "" {
 		// An id the proxy made before it kept the client's names the
 		// item listed under the client's.
-		if it, apiErr := cr.find(after); apiErr == nil && it != nil {
+		it, apiErr := cr.find(after)
+		if apiErr != nil { // the database's failure: not an item not found
+			writeError(w, apiErr)
+			return
+		}
+		if it != nil {
 			after = it.id
 		}
 	}

@@ -49,18 +49,22 @@ func (cr *conversationReader) items(i int) ([]listedItem, *openai.Error) {
 	lookup := cr.before(i)
 	var listed []responses.InputItem
 	var made []string
+	var apiErr *openai.Error // a database's failure to read an item_reference: not an item left out
 	if e.ResponseID == "" {
 		req := responses.Request{Input: json.RawMessage("[" + string(e.Item) + "]")}
-		listed, made = madeInputItems(&req, e.ID, lookup)
+		if listed, made, apiErr = madeInputItems(&req, e.ID, lookup); apiErr != nil {
+			return nil, apiErr
+		}
 	}
 	var rec *qp.RequestRecord
 	if e.ResponseID != "" {
-		var apiErr *openai.Error
 		if rec, _, apiErr = cr.s.conversationResponse(cr.ctx, e); apiErr != nil {
 			return nil, apiErr
 		}
 		if rec != nil {
-			listed, made = recordedMadeInputItems(rec, lookup)
+			if listed, made, apiErr = recordedMadeInputItems(rec, lookup); apiErr != nil {
+				return nil, apiErr
+			}
 		}
 	}
 	for k, it := range listed {

@@ -78,7 +78,7 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 		return
 	}
 	told := entries[:last+1]
-	t.earlier = func(ctx context.Context) []qp.Message { return s.conversationEarlier(ctx, conv.ID, told) }
+	t.earlier = func(ctx context.Context) ([]qp.Message, error) { return s.conversationEarlier(ctx, conv.ID, told) }
 	t.conversation = conv.ID
 	f := t.format.(responsesFormat)
 	f.shell.Conversation = &responses.ConversationRef{ID: conv.ID}
@@ -109,13 +109,22 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 }
 
 // conversationSession reports whether the session is a conversation's (its
-// id is the conversation's): only those named conv_… are looked up.
-func (s *Server) conversationSession(ctx context.Context, sessionID string) bool {
+// id is the conversation's): only those named conv_… are looked up. A
+// database that cannot say (or does not answer within
+// HISTORY_READ_TIMEOUT) is a 503, not a session of no conversation.
+func (s *Server) conversationSession(ctx context.Context, sessionID string) (bool, *openai.Error) {
 	if !isConversationID(sessionID) {
-		return false
+		return false, nil
 	}
 	_, err := s.deps.Conversations.Conversation(ctx, sessionID)
-	return err == nil
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+		return false, nil
+	case err != nil:
+		s.log.Error("read conversation", "err", err)
+		return false, conversationUnavailable("read")
+	}
+	return true, nil
 }
 
 // inConversation reports whether req is a response answered in a
@@ -135,7 +144,10 @@ func (s *Server) conversationSessionNamed(ctx context.Context, sessionID string)
 		return nil
 	}
 	if _, apiErr := s.conversation(ctx, sessionID, "X-Session-Id"); apiErr != nil {
-		return nil
+		if apiErr.Status == http.StatusNotFound {
+			return nil // none, or another key's
+		}
+		return apiErr // the database's failure: not taken for none
 	}
 	return openai.InvalidRequest("X-Session-Id", "session_conflict",
 		"X-Session-Id names the conversation '%s', whose Qwen chat goes on only with its responses: answer in it with POST /v1/responses and conversation, or name another session", sessionID)
@@ -143,15 +155,23 @@ func (s *Server) conversationSessionNamed(ctx context.Context, sessionID string)
 
 // conversationEarlier is what a new chat of the conversation is told: the
 // items of its entries that Qwen was sent (those before and of its last
-// response), as the core's messages.
-func (s *Server) conversationEarlier(ctx context.Context, id string, entries []qp.ConversationEntry) []qp.Message {
+// response), as the core's messages; a database that fails to read one of
+// its responses (or does not answer within HISTORY_READ_TIMEOUT) is an
+// error (qp.ErrStoreUnavailable), not a response left untold.
+func (s *Server) conversationEarlier(ctx context.Context, id string, entries []qp.ConversationEntry) ([]qp.Message, error) {
 	var items []json.RawMessage
 	for _, e := range entries {
 		if e.ResponseID == "" {
 			items = append(items, e.Item)
 			continue
 		}
-		rec, req, _ := s.conversationResponse(ctx, e)
+		rec, req, apiErr := s.conversationResponse(ctx, e)
+		if apiErr != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err() // the call's own end (the client left), not the database's
+			}
+			return nil, fmt.Errorf("%w: the conversation %s could not be read to tell it again: %s", qp.ErrStoreUnavailable, id, apiErr.Message)
+		}
 		if rec != nil {
 			items = append(items, turnItems(req, rec)...)
 		}

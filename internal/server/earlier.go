@@ -3,9 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/jsonscan"
+	"qwenproxy/internal/openai"
 	"qwenproxy/internal/responses"
 )
 
@@ -23,9 +26,18 @@ const maxChain = 500
 // earlierTurns is the conversation previousID stands for: each stored
 // response of its chain, oldest first, its input then its output, as the
 // core's messages (without their instructions: the new call has its own).
-// It is empty when the chain cannot be read.
-func (s *Server) earlierTurns(ctx context.Context, previousID string) []qp.Message {
-	chain := s.responseChain(ctx, previousID)
+// It is empty when the chain cannot be read; a database that fails a read
+// of it (or does not answer within HISTORY_READ_TIMEOUT) is an error
+// (qp.ErrStoreUnavailable), which fails the turn: told only part of the
+// conversation, or none, the new chat would answer as if it had not been.
+func (s *Server) earlierTurns(ctx context.Context, previousID string) ([]qp.Message, error) {
+	chain, apiErr := s.responseChain(ctx, previousID)
+	if apiErr != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // the call's own end (the client left), not the database's
+		}
+		return nil, fmt.Errorf("%w: the responses previous_response_id %s continues could not be read: %s", qp.ErrStoreUnavailable, clip(previousID), apiErr.Message)
+	}
 	var items []json.RawMessage
 	for i := len(chain) - 1; i >= 0; i-- {
 		if chain[i].compacted {
@@ -53,13 +65,17 @@ type chainLink struct {
 // request, newest first, as far as it can be read: to its first response,
 // or to a compacted response (until 2026-12-06 a compacted response was
 // not read, so that a new chat continuing from its id was told nothing of
-// the conversation).
-func (s *Server) responseChain(ctx context.Context, previousID string) []chainLink {
+// the conversation); the error of a database that failed to read one (a
+// 503), where a response no longer served ends it.
+func (s *Server) responseChain(ctx context.Context, previousID string) ([]chainLink, *openai.Error) {
 	var chain []chainLink
 	for id := previousID; id != "" && len(chain) < maxChain; {
 		rec, apiErr := s.responseObject(ctx, id, true)
 		if apiErr != nil {
-			break
+			if apiErr.Status == http.StatusNotFound {
+				break
+			}
+			return nil, apiErr
 		}
 		var req responses.Request
 		err := json.Unmarshal(rec.OpenAIRequest, &req)
@@ -70,7 +86,7 @@ func (s *Server) responseChain(ctx context.Context, previousID string) []chainLi
 		}
 		id = req.PreviousResponseID
 	}
-	return chain
+	return chain, nil
 }
 
 // turnItems are a stored response's items as a new chat is told them: its
@@ -96,14 +112,15 @@ func turnItems(req *responses.Request, rec *qp.RequestRecord) []json.RawMessage 
 // items), as a new chat is told them (without their instructions: the new
 // call has its own); nil when they cannot be read. param stands for them in
 // a 400 about one of their images or documents; of names what they are,
-// for the log.
-func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, of string) []qp.Message {
+// for the log. A database that fails a lookup of an item_reference among
+// them is an error (qp.ErrStoreUnavailable), not items left untold.
+func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, of string) ([]qp.Message, error) {
 	if len(items) == 0 {
-		return nil
+		return nil, nil
 	}
 	input, err := json.Marshal(imagesNotKept(items))
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	req := responses.Request{Model: "earlier", Input: input}
 	// Their references name items of the chain or conversation they
@@ -116,8 +133,14 @@ func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, 
 		scope.ConversationParam, _ = json.Marshal(of)
 	}
 	if apiErr := req.ValidateWith(s.storedItems(ctx, &scope)); apiErr != nil {
+		if apiErr.Status >= http.StatusInternalServerError {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("%w: the earlier conversation (%s %s) could not be read: %s", qp.ErrStoreUnavailable, param, clip(of), apiErr.Message)
+		}
 		s.log.Warn("cannot rebuild the earlier conversation for a new chat", param, of, "err", apiErr.Message)
-		return nil
+		return nil, nil
 	}
 	msgs := req.Conversation()
 	for i := range msgs {
@@ -130,7 +153,7 @@ func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, 
 			msgs[i].Documents[j].Param = param
 		}
 	}
-	return msgs
+	return msgs, nil
 }
 
 // inputItemsOf is a request's input as items: a string input is one user
@@ -146,12 +169,17 @@ func inputItemsOf(input json.RawMessage) []json.RawMessage {
 }
 
 // replayed is what a new chat is told for the turn: its messages, after
-// the earlier turns a previous_response_id stands for.
-func (t *turnSpec) replayed(ctx context.Context) []qp.Message {
+// the earlier turns a previous_response_id (or a conversation) stands for;
+// the error of a database that could not give them.
+func (t *turnSpec) replayed(ctx context.Context) ([]qp.Message, error) {
 	if t.earlier == nil {
-		return t.messages
+		return t.messages, nil
 	}
-	return withEarlier(t.messages, t.earlier(ctx))
+	earlier, err := t.earlier(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return withEarlier(t.messages, earlier), nil
 }
 
 // withEarlier puts earlier before the messages of a turn, after their

@@ -60,21 +60,34 @@ func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) strin
 			sw.Header().Set("Request-Id", id)
 		}
 		defer func() {
+			// A handler that cuts its response (http.ErrAbortHandler: an
+			// export whose database failed after rows went out) is counted
+			// and logged as aborted, then cut by net/http as it asked:
+			// until 2026-12-06 it went uncounted, its panic passed on
+			// before the line and the metrics, so an export cut mid-way
+			// left no trace in either.
+			var aborted any
 			if v := recover(); v != nil {
 				if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
-					panic(v)
-				}
-				s.log.Error("panic in handler", "path", loggedPath(r), "panic", v)
-				if sw.status == 0 {
-					writeErrorFor(sw, r, &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error", Message: "internal error"})
+					aborted = v
+				} else {
+					s.log.Error("panic in handler", "path", loggedPath(r), "panic", v)
+					if sw.status == 0 {
+						writeErrorFor(sw, r, &openai.Error{Status: http.StatusInternalServerError, Type: openai.TypeServer, Code: "internal_error", Message: "internal error"})
+					}
 				}
 			}
 			// Asked first: the line's values, boxed into Debug's arguments,
 			// were three allocations a request with the line not logged.
 			// (Debug asks its handler with the background context too.)
 			if s.log.Enabled(context.Background(), slog.LevelDebug) {
-				s.log.Debug("request", "method", r.Method, "path", loggedPath(r), "status", sw.status,
-					"duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))
+				if aborted != nil {
+					s.log.Debug("request", "method", r.Method, "path", loggedPath(r), "status", sw.status, "aborted", true,
+						"duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))
+				} else {
+					s.log.Debug("request", "method", r.Method, "path", loggedPath(r), "status", sw.status,
+						"duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))
+				}
 			}
 			if m := s.deps.Metrics; m != nil {
 				route := sw.route
@@ -87,8 +100,15 @@ func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) strin
 				// By method too: one path serves a model call and a history
 				// read (POST and GET /v1/responses), whose times differ.
 				method := metrics.MethodLabel(r.Method)
-				m.Requests.WithLabelValues(route, method, metrics.StatusLabel(sw.status)).Inc()
+				status := metrics.StatusLabel(sw.status)
+				if aborted != nil {
+					status = metrics.StatusAborted // its status went out, and then the response was cut
+				}
+				m.Requests.WithLabelValues(route, method, status).Inc()
 				m.RequestDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+			}
+			if aborted != nil {
+				panic(aborted)
 			}
 		}()
 		boundBody(w, r, s.cfg.BodyTimeout)

@@ -46,7 +46,10 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.PreviousResponseID != "" {
-		s.namePreviousCalls(r.Context(), req.PreviousResponseID, t.messages)
+		if apiErr := s.namePreviousCalls(r.Context(), req.PreviousResponseID, t.messages); apiErr != nil {
+			writeError(w, apiErr)
+			return
+		}
 	}
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
@@ -63,7 +66,10 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		return turnSpec{}, apiErr
 	}
 	if req.PreviousResponseID != "" {
-		previous := s.previousSession(ctx, req.PreviousResponseID)
+		previous, apiErr := s.previousSession(ctx, req.PreviousResponseID)
+		if apiErr != nil {
+			return turnSpec{}, apiErr
+		}
 		switch {
 		case previous == "":
 			return turnSpec{}, previousNotFound(req.PreviousResponseID)
@@ -71,7 +77,12 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 			// Each names a conversation: continuing the header's would
 			// answer from another conversation than the id's.
 			return turnSpec{}, sessionConflict(req.PreviousResponseID, sessionID)
-		case s.conversationSession(ctx, previous):
+		}
+		inConversation, apiErr := s.conversationSession(ctx, previous)
+		switch {
+		case apiErr != nil:
+			return turnSpec{}, apiErr
+		case inConversation:
 			return turnSpec{}, openai.InvalidRequest("previous_response_id", "invalid_value",
 				"Response '%s' was answered in the conversation '%s': continue it with conversation, not previous_response_id, which would go on in the conversation's Qwen chat unseen by the conversation", clip(req.PreviousResponseID), previous)
 		}
@@ -156,7 +167,7 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		t.continues = req.PreviousResponseID
 	}
 	if previous := req.PreviousResponseID; previous != "" {
-		t.earlier = func(ctx context.Context) []qp.Message { return s.earlierTurns(ctx, previous) }
+		t.earlier = func(ctx context.Context) ([]qp.Message, error) { return s.earlierTurns(ctx, previous) }
 	}
 	return t, s.turnInputs(ctx, &t, "input")
 }
@@ -298,6 +309,9 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 		for n := 0; previous != "" && n < maxChain; n++ {
 			rec, apiErr := s.responseObject(ctx, previous, true)
 			if apiErr != nil {
+				if apiErr.Status != http.StatusNotFound {
+					return nil, apiErr // the database's failure: not an item not found
+				}
 				break
 			}
 			items, apiErr := record(rec.RequestID, rec)
@@ -314,7 +328,11 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 			previous = req.PreviousResponseID
 		}
 		if conv, ok := responses.ConversationID(in.ConversationParam); ok && in.InConversation() {
-			if _, entries, apiErr := s.conversationEntries(ctx, conv); apiErr == nil {
+			_, entries, apiErr := s.conversationEntries(ctx, conv)
+			if apiErr != nil && apiErr.Status != http.StatusNotFound {
+				return nil, apiErr // the database's failure: not an item not found
+			}
+			if apiErr == nil {
 				listed, apiErr := s.conversationReader(ctx, entries).find(id)
 				if apiErr != nil {
 					return nil, apiErr
@@ -348,7 +366,12 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 		}
 		latest.recs = latest.recs[:0]
 		for i := range page.Items {
-			if rec := &page.Items[i]; s.served(ctx, rec, true) {
+			rec := &page.Items[i]
+			served, apiErr := s.served(ctx, rec, true)
+			if apiErr != nil {
+				return apiErr
+			}
+			if served {
 				latest.recs = append(latest.recs, rec)
 			}
 		}
@@ -403,7 +426,7 @@ func (s *Server) conversationItems(ctx context.Context, digits string) ([]looked
 		return nil, nil // another key's: not found, as its conversation is
 	}
 	req := responses.Request{Input: json.RawMessage("[" + string(e.Item) + "]")}
-	listed, made := madeInputItems(&req, e.ID, nil)
+	listed, made, _ := madeInputItems(&req, e.ID, nil) // no lookup: no error
 	items := make([]lookedItem, len(listed))
 	for i, it := range listed {
 		items[i] = lookedItem{raw: marshalResponse(it), made: made[i]}
@@ -417,7 +440,7 @@ func recordedItems(rec *qp.RequestRecord) []lookedItem {
 	for _, raw := range responseOutput(rec) { // responseObject checked it is a response
 		items = append(items, lookedItem{raw: raw})
 	}
-	listed, made := recordedMadeInputItems(rec, nil)
+	listed, made, _ := recordedMadeInputItems(rec, nil) // no lookup: no error
 	for i, it := range listed {
 		items = append(items, lookedItem{raw: marshalResponse(it), made: made[i]})
 	}
@@ -441,25 +464,35 @@ func sessionConflict(previousID, sessionID string) *openai.Error {
 // previousSession is the session a previous_response_id continues: the one
 // its id names, or, for an id made before its session was known (a stream
 // opened early by a keep-alive), the one its recorded call names. "" when
-// there is none, or when its owner deleted the response.
-func (s *Server) previousSession(ctx context.Context, id string) string {
+// there is none, or when its owner deleted the response. A database that
+// cannot say (or does not answer within HISTORY_READ_TIMEOUT) is a 503:
+// taken for "not found", the turn was a 400 previous_response_not_found,
+// which a client does not retry, for a response that exists.
+func (s *Server) previousSession(ctx context.Context, id string) (string, *openai.Error) {
 	requestID, sessionID, ok := parseResponseID(id)
 	if !ok {
-		return ""
+		return "", nil
 	}
-	// A response its owner deleted continues nothing (a database that
-	// cannot say leaves the id's own session to speak).
-	if deleted, err := s.deps.ResponseObjects.ResponseObjectDeleted(ctx, requestID); err == nil && deleted {
-		return ""
-	}
-	if sessionID != "" {
-		return sessionID
+	// A response its owner deleted continues nothing.
+	deleted, err := s.deps.ResponseObjects.ResponseObjectDeleted(ctx, requestID)
+	switch {
+	case err != nil:
+		return "", s.responseUnreadable(err)
+	case deleted:
+		return "", nil
+	case sessionID != "":
+		return sessionID, nil
 	}
 	rec, err := s.recordedCall(ctx, requestID)
-	if err != nil || rec.Path != "/v1/responses" {
-		return ""
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", s.responseUnreadable(err)
+	case rec.Path != "/v1/responses":
+		return "", nil
 	}
-	return rec.SessionID
+	return rec.SessionID, nil
 }
 
 // recordedCall is the record of the call requestID, written first if it

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	qp "qwenproxy"
@@ -38,26 +39,46 @@ func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.PreviousResponseID != "" {
-		s.namePreviousCalls(ctx, req.PreviousResponseID, t.messages)
+		if apiErr := s.namePreviousCalls(ctx, req.PreviousResponseID, t.messages); apiErr != nil {
+			writeError(w, apiErr)
+			return
+		}
 	}
-	c := s.newCall(w, r, d.body)
-	c.ex.Request.IgnoredParams = d.ignored
 	var kept []responses.InputItem
 	if req.PreviousResponseID != "" {
 		// The user messages of the responses it continues first, as
-		// their input items list them, oldest first.
-		chain := s.responseChain(ctx, req.PreviousResponseID)
-		for i := len(chain) - 1; i >= 0; i-- {
+		// their input items list them, oldest first; a database that
+		// cannot give them fails the call rather than leave them out.
+		chain, apiErr := s.responseChain(ctx, req.PreviousResponseID)
+		for i := len(chain) - 1; i >= 0 && apiErr == nil; i-- {
 			if chain[i].compacted {
 				// The user messages an earlier compaction kept are
 				// not listed again: its summary holds them.
 				continue
 			}
-			kept = append(kept, responses.Compacted(recordedInputItems(chain[i].rec, req.lookup))...)
+			var items []responses.InputItem
+			if items, apiErr = recordedInputItems(chain[i].rec, req.lookup); apiErr == nil {
+				kept = append(kept, responses.Compacted(items)...)
+			}
+		}
+		if apiErr != nil {
+			writeError(w, apiErr)
+			return
 		}
 	}
+	c := s.newCall(w, r, d.body)
+	c.ex.Request.IgnoredParams = d.ignored
 	if !openai.IsNull(req.Input) {
-		kept = append(kept, responses.Compacted(inputItems(&req.Request, c.ex.Request.RequestID, req.lookup))...)
+		// Its item_references were read by the check of the request
+		// (decodeCall); one read again (along a chain) that the database
+		// now fails fails the call, recorded so, rather than leave it out.
+		items, apiErr := inputItems(&req.Request, c.ex.Request.RequestID, req.lookup)
+		if apiErr != nil {
+			c.fail(failure{api: apiErr, errType: qp.ErrorTypeDatabaseUnavailable, cause: errors.New(apiErr.Message)})
+			s.finish(c)
+			return
+		}
+		kept = append(kept, responses.Compacted(items)...)
 	}
 	// The summary replaces the conversation: it goes whole (no limit).
 	t.compacts, t.compactKept, t.stream, t.maxTokens = true, keptMessages(kept), false, 0

@@ -85,7 +85,11 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 	// conversation too.
 	var in responses.Request
 	_ = json.Unmarshal(rec.OpenAIRequest, &in) // none when stored cut: no items either
-	items, made := recordedMadeInputItems(rec, s.itemLookup(r.Context(), nil, &in))
+	items, made, apiErr := recordedMadeInputItems(rec, s.itemLookup(r.Context(), nil, &in))
+	if apiErr != nil {
+		writeError(w, apiErr)
+		return
+	}
 	after := q.Get("after")
 	if after != "" && !slices.ContainsFunc(items, func(it responses.InputItem) bool { return it.ID == after }) {
 		if k := slices.Index(made, after); k >= 0 { // an id the proxy made before it kept the client's
@@ -124,30 +128,45 @@ func (s *Server) responseObject(ctx context.Context, id string, compacted bool) 
 		return nil, notFound
 	}
 	if err != nil {
-		s.log.Error("read response object", "err", err)
-		return nil, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
-			Message: "the response could not be read: the database is unavailable"}
+		return nil, s.responseUnreadable(err)
 	}
-	if !s.served(ctx, rec, compacted) {
+	served, apiErr := s.served(ctx, rec, compacted)
+	switch {
+	case apiErr != nil:
+		return nil, apiErr
+	case !served:
 		return nil, notFound
 	}
 	return rec, nil
 }
 
+// responseUnreadable logs a database's failure to read a response object
+// and is its 503.
+func (s *Server) responseUnreadable(err error) *openai.Error {
+	s.log.Error("read response object", "err", err)
+	return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+		Message: "the response could not be read: the database is unavailable"}
+}
+
 // served reports whether the recorded call rec is a response object (with
 // compacted, or a compacted response) served to the caller: made by the
-// caller's key, stored (or polled in the background), not deleted.
-func (s *Server) served(ctx context.Context, rec *qp.RequestRecord, compacted bool) bool {
+// caller's key, stored (or polled in the background), not deleted. A
+// database that cannot say whether it was deleted (or does not answer
+// within HISTORY_READ_TIMEOUT) is a 503, not a response not served.
+func (s *Server) served(ctx context.Context, rec *qp.RequestRecord, compacted bool) (bool, *openai.Error) {
 	var req struct {
 		Store      *bool `json:"store"`
 		Background *bool `json:"background"`
 	}
 	_ = json.Unmarshal(rec.OpenAIRequest, &req)
 	if !servedCall(rec, compacted) || rec.APIKeyID != auth.FromContext(ctx).KeyID || !servedObject(req.Store, req.Background, rec.Timestamp, s.now()) {
-		return false
+		return false, nil
 	}
 	deleted, err := s.deps.ResponseObjects.ResponseObjectDeleted(ctx, rec.RequestID)
-	return err == nil && !deleted
+	if err != nil {
+		return false, s.responseUnreadable(err)
+	}
+	return !deleted, nil
 }
 
 // compactPath is the path a compacted response's call is recorded under.
@@ -186,16 +205,16 @@ func servedObject(store, background *bool, made, now time.Time) bool {
 // none when its request was stored cut (over RECORD_MAX_BODY_BYTES): they
 // are not in the record, and the cut body read as a request listed one
 // empty message.
-func recordedInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) []responses.InputItem {
-	items, _ := recordedMadeInputItems(rec, lookup)
-	return items
+func recordedInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) ([]responses.InputItem, *openai.Error) {
+	items, _, apiErr := recordedMadeInputItems(rec, lookup)
+	return items, apiErr
 }
 
 // recordedMadeInputItems is recordedInputItems with the ids the proxy made
 // for them (madeInputItems).
-func recordedMadeInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) ([]responses.InputItem, []string) {
+func recordedMadeInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) ([]responses.InputItem, []string, *openai.Error) {
 	if storedCut(rec.OpenAIRequest) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var req responses.Request
 	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
@@ -219,10 +238,12 @@ var sentPrefix = map[string]string{"reasoning": "rs", "image_generation_call": "
 // it names, under its id, when lookup finds it. A message's content parts
 // and a call output's parts are listed each as recorded
 // (responses.ListContent); reasoning items and hosted tools' calls, taken
-// unread, as sent (responses.SentItem).
-func inputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) []responses.InputItem {
-	out, _ := madeInputItems(req, requestID, lookup)
-	return out
+// unread, as sent (responses.SentItem). lookup's error (a database that
+// failed the read) is inputItems': the item is not left out as if it were
+// not found.
+func inputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) ([]responses.InputItem, *openai.Error) {
+	out, _, apiErr := madeInputItems(req, requestID, lookup)
+	return out, apiErr
 }
 
 // madeInputItems is inputItems with, for each item listed, the id the
@@ -231,12 +252,12 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 // listed under one made from the call's (responses.InputID), and an
 // item_reference, after or a conversation item's GET and DELETE naming
 // that id still find it.
-func madeInputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) (out []responses.InputItem, made []string) {
+func madeInputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) (out []responses.InputItem, made []string, _ *openai.Error) {
 	hex := string(bytes.ReplaceAll([]byte(requestID), []byte("-"), nil))
 	items, _ := req.Items()
 	if items == nil {
 		content, _ := responses.ListContent(req.Input, "user")
-		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: &content}}, []string{""}
+		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: &content}}, []string{""}, nil
 	}
 	var sent []json.RawMessage // the items as sent, read at the first taken unread
 	for i, it := range items {
@@ -251,7 +272,10 @@ func madeInputItems(req *responses.Request, requestID string, lookup responses.I
 		if referenced {
 			var stored *responses.Item
 			if lookup != nil {
-				stored, _ = lookup(it.ID)
+				var apiErr *openai.Error
+				if stored, apiErr = lookup(it.ID); apiErr != nil {
+					return nil, nil, apiErr
+				}
 			}
 			if stored == nil {
 				continue
@@ -300,7 +324,7 @@ func madeInputItems(req *responses.Request, requestID string, lookup responses.I
 			made = append(made, m)
 		}
 	}
-	return out, made
+	return out, made, nil
 }
 
 // madePrefix is the prefix of the id an item was listed under until

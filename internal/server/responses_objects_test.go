@@ -41,7 +41,8 @@ func TestInputItemsListEachPartAsRecorded(t *testing.T) {
 		return &responses.Item{Type: "message", Role: "user", Content: json.RawMessage(`[{"type":"input_image","image_url":"https://example.com/a.png","detail":"high"}]`)}, nil
 	}
 	const hex = "0190aaaabbbbccccddddeeeeffff0000"
-	got, _ := json.Marshal(inputItems(&req, "0190aaaa-bbbb-cccc-dddd-eeeeffff0000", lookup))
+	listed, _ := inputItems(&req, "0190aaaa-bbbb-cccc-dddd-eeeeffff0000", lookup)
+	got, _ := json.Marshal(listed)
 	want := `[
 		{"id":"msg_` + hex + `in0","type":"message","role":"user","status":"completed","content":[{"type":"input_text","text":"look"},
 			{"type":"input_image","image_url":"` + img + `","detail":"auto"},
@@ -68,7 +69,8 @@ func TestInputItemsListEachPartAsRecorded(t *testing.T) {
 	// A string input is one user message of one input_text part.
 	req = responses.Request{}
 	_ = json.Unmarshal([]byte(`{"model":"m","input":"hello"}`), &req)
-	if got, _ := json.Marshal(inputItems(&req, "0190aaaa-bbbb-cccc-dddd-eeeeffff0000", nil)); string(got) !=
+	listed, _ = inputItems(&req, "0190aaaa-bbbb-cccc-dddd-eeeeffff0000", nil)
+	if got, _ := json.Marshal(listed); string(got) !=
 		`[{"id":"msg_`+hex+`in0","type":"message","role":"user","status":"completed","content":[{"type":"input_text","text":"hello"}]}]` {
 		t.Fatalf("a string input listed %s", got)
 	}

@@ -65,8 +65,10 @@ type Config struct {
 	UpstreamURL string
 	ModelMap    []modelmap.Rule       // MODEL_MAP: client model names → Qwen models
 	Sorts       historyapi.SortFields // whitelisted sort fields of the history lists
-	// HistoryReadTimeout bounds each history read, and an export's each
-	// wait for its next rows (HISTORY_READ_TIMEOUT); 0: unbounded.
+	// HistoryReadTimeout bounds each history read — the history API's,
+	// the Responses and Conversations APIs', a turn's of its earlier turns
+	// — and an export's each wait for its next rows (HISTORY_READ_TIMEOUT);
+	// 0: unbounded.
 	HistoryReadTimeout time.Duration
 	// RecordBodies stores request and response bodies; a call can opt out
 	// with X-Record-Bodies: false.
@@ -191,6 +193,10 @@ func New(cfg Config, deps Deps) *Server {
 	s.history = historyapi.New(historyapi.Deps{History: deps.History, Tickets: deps.Tickets, Sessions: deps.Sessions, Recorder: deps.Recorder,
 		Sorts: cfg.Sorts, Log: deps.Log, Now: func() time.Time { return s.now() }, KeyValid: s.mayReadHistory,
 		Conversations: deps.Conversations, ReadTimeout: cfg.HistoryReadTimeout})
+	// The history API bounds its own reads (an export's per wait); the
+	// server's other reads of the history are bounded by the stores'
+	// wrappers (bounded.go).
+	s.deps = boundReads(deps, cfg.HistoryReadTimeout)
 	return s
 }
 

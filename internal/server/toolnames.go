@@ -4,12 +4,15 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/anthropic"
 	"qwenproxy/internal/auth"
 	"qwenproxy/internal/historyapi"
+	"qwenproxy/internal/openai"
 )
 
 // A tool result whose call is not in the request — a Responses
@@ -123,50 +126,74 @@ func toolCallNames(answer []byte) map[string]string {
 }
 
 // namePreviousCalls names the results of the calls of the Responses object
-// previousID, which previous_response_id does not resend.
-func (s *Server) namePreviousCalls(ctx context.Context, previousID string, msgs []qp.Message) {
+// previousID, which previous_response_id does not resend. A database that
+// fails the reads (or does not answer within HISTORY_READ_TIMEOUT) fails
+// the call, 503: the results would go up unnamed.
+func (s *Server) namePreviousCalls(ctx context.Context, previousID string, msgs []qp.Message) *openai.Error {
 	unnamed := unnamedResults(msgs)
 	if len(unnamed) == 0 {
-		return
+		return nil
 	}
 	requestID, sessionID, ok := parseResponseID(previousID)
 	if !ok {
-		return
+		return nil
 	}
-	if sess, err := s.deps.History.SessionRecord(ctx, sessionID); err == nil && sess.APIKeyID == auth.FromContext(ctx).KeyID {
+	sess, err := s.deps.History.SessionRecord(ctx, sessionID)
+	switch {
+	case err == nil && sess.APIKeyID == auth.FromContext(ctx).KeyID:
 		if unnamed = nameFromSession(msgs, unnamed, &sess.Session); len(unnamed) == 0 {
-			return
+			return nil
 		}
+	case err != nil && !errors.Is(err, qp.ErrNotFound):
+		return s.responseUnreadable(err)
 	}
 	rec, err := s.recordedCall(ctx, requestID)
-	if err != nil || rec.Response == nil {
-		return
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+		return nil
+	case err != nil:
+		return s.responseUnreadable(err)
+	case rec.Response == nil:
+		return nil
 	}
 	nameResults(msgs, unnamed, rec.Response.OpenAIResponse)
+	return nil
 }
 
 // nameSessionCalls names the results of the calls the session's latest
 // answer made (an X-Session-Id client may send only the new messages). A
-// session of another API key is not read: it is not this caller's.
-func (s *Server) nameSessionCalls(ctx context.Context, sessionID string, msgs []qp.Message) {
+// session of another API key is not read: it is not this caller's. A
+// database that fails the reads (or does not answer within
+// HISTORY_READ_TIMEOUT) is its error (qp.ErrStoreUnavailable), which fails
+// the turn: the results would go up unnamed.
+func (s *Server) nameSessionCalls(ctx context.Context, sessionID string, msgs []qp.Message) error {
 	unnamed := unnamedResults(msgs)
 	if len(unnamed) == 0 {
-		return
+		return nil
 	}
 	if err := historyapi.CaughtUp(ctx, s.deps.Recorder); err != nil { // the answer before may still be queued
-		return
+		return nil
 	}
 	sess, err := s.deps.History.SessionRecord(ctx, sessionID)
-	if err != nil || sess.APIKeyID != auth.FromContext(ctx).KeyID {
-		return
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read the session whose tool calls the results answer: %w", err)
+	case sess.APIKeyID != auth.FromContext(ctx).KeyID:
+		return nil
 	}
 	if unnamed = nameFromSession(msgs, unnamed, &sess.Session); len(unnamed) == 0 {
-		return
+		return nil
 	}
 	page, err := s.deps.History.ListResponses(ctx, qp.CallFilter{SessionID: sessionID, FinishReason: qp.FinishToolCalls},
 		qp.ListOptions{Limit: 1, Bodies: true, NoTotal: true})
-	if err != nil || len(page.Items) == 0 {
-		return
+	switch {
+	case err != nil:
+		return fmt.Errorf("read the answer whose tool calls the results answer: %w", err)
+	case len(page.Items) == 0:
+		return nil
 	}
 	nameResults(msgs, unnamed, page.Items[0].OpenAIResponse)
+	return nil
 }

@@ -62,8 +62,9 @@ type turnSpec struct {
 	// rather than a new chat.
 	continues string
 	// earlier is the conversation a previous_response_id stands for (nil
-	// without one), read only when a new chat must be told it.
-	earlier func(context.Context) []qp.Message
+	// without one), read only when a new chat must be told it; its error
+	// is a database's that could not give it (qp.ErrStoreUnavailable).
+	earlier func(context.Context) ([]qp.Message, error)
 	tools   *tools.Set // nil or inactive: answers are never rewritten
 	// oneCall keeps an answer's first tool call only: parallel tool calls
 	// off (parallel_tool_calls: false in both OpenAI APIs, Anthropic's
@@ -225,7 +226,14 @@ func (s *Server) answer(c *call, t turnSpec) {
 		return
 	}
 	if t.sessionID != "" {
-		s.nameSessionCalls(ctx, t.sessionID, t.messages)
+		if err := s.nameSessionCalls(ctx, t.sessionID, t.messages); err != nil {
+			// As a session that cannot be read below: 503
+			// database_unavailable, the results not sent unnamed.
+			c.ending()
+			s.givePlaceBack(c)
+			out.fail(classify(err))
+			return
+		}
 	}
 	turn, opened, err := s.beginTurn(ctx, c, t)
 	if err != nil {
