@@ -287,8 +287,13 @@ func (s *Store) prepareChunks(ctx context.Context, calls int) error {
 	// Body parts and sessions: their number does not follow the calls', so
 	// every size.
 	for n := 1; n <= maxChunk; n *= 2 {
-		for _, q := range []string{selectParts(n), insertParts(n), upsertUses(n), selectDeletedSessions(n), selectSessionIDs(n), upsertSessions(n)} {
+		for _, q := range []string{selectParts(n), insertParts(n), upsertUses(n), selectDeletedSessions(n), selectSessionIDs(n)} {
 			if err := s.write.prepare(ctx, q); err != nil {
+				return err
+			}
+		}
+		if n <= maxSessionChunk {
+			if err := s.write.prepare(ctx, upsertSessions(n)); err != nil {
 				return err
 			}
 		}

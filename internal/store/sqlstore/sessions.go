@@ -92,17 +92,17 @@ func appendSessionArgs(args []any, s *qp.Session) []any {
 		strings.Join(s.LastCallNames, " "))
 }
 
-// writeSessions upserts a batch's session states, many to a statement: on
-// SQLite each statement that writes the session search's index (FTS5,
-// migration 0038) flushes that index to disk, a new segment to merge, so
-// that a statement per state made it most of a batch's cost. The states of
-// one session are written in their order, one a statement: each round
-// writes the next state of every session that has one left.
+// writeSessions upserts a batch's session states, up to maxSessionChunk to
+// a statement: on SQLite each statement that writes the session search's
+// index (FTS5, migration 0038) flushes that index to disk, a new segment to
+// merge, so that a statement per state made it most of a batch's cost. The
+// states of one session are written in their order, one a statement: each
+// round writes the next state of every session that has one left.
 func writeSessions(ctx context.Context, tx *txn, states []qp.Session) error {
 	for len(states) > 0 {
 		round, rest := nextSessionRound(states)
 		for len(round) > 0 {
-			n := chunkSize(len(round))
+			n := min(chunkSize(len(round)), maxSessionChunk)
 			args := make([]any, 0, n*sessionFields)
 			for i := range round[:n] {
 				args = appendSessionArgs(args, &round[i])
@@ -119,6 +119,11 @@ func writeSessions(ctx context.Context, tx *txn, states []qp.Session) error {
 	}
 	return nil
 }
+
+// maxSessionChunk bounds the states of one statement of writeSessions (a
+// power of two): sixteen take nearly all the index's flushes out, and a
+// prepared statement of 128 held ~1 MB of SQLite's memory for good.
+const maxSessionChunk = 16
 
 // nextSessionRound splits states into the first state of each session and
 // the rest, both in their order (states itself when no session repeats: the
