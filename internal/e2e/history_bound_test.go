@@ -1,128 +1,35 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"qwenproxy/internal/config"
 )
 
-// freezeRelay forwards TCP to a PostgreSQL server until a client sends
-// bytes holding its marker (a query's text): those reach the server, whose
-// answer is never passed on, and from then on nothing passes either way on
-// any connection, each kept open — a server frozen, or a network
-// partition, as the proxy sees it, with the query under way. (The store's
-// own tests have the same in internal/store/postgres/hung_test.go.) cut
-// ends the freeze: every connection is closed, as a server restarted
-// closes them, and new ones pass again.
-type freezeRelay struct {
-	ln     net.Listener
-	target string
-
-	mu     sync.Mutex
-	frozen bool
-	marker []byte
-	conns  []net.Conn
-}
-
-func newFreezeRelay(t *testing.T, target string) *freezeRelay {
+// startFrozen is a proxy on PostgreSQL through a relay to freeze
+// (relay.freezeOn), its history reads bounded at 2 s.
+func startFrozen(t *testing.T) (*env, *relay) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &freezeRelay{ln: ln, target: target}
-	t.Cleanup(func() { ln.Close(); r.cut() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			r.mu.Lock()
-			r.conns = append(r.conns, c, up)
-			r.mu.Unlock()
-			go r.copy(up, c, true)
-			go r.copy(c, up, false)
-		}
-	}()
-	return r
-}
-
-func (r *freezeRelay) copy(dst io.Writer, src io.Reader, fromClient bool) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		r.mu.Lock()
-		frozen := r.frozen
-		if !frozen && fromClient && r.marker != nil && bytes.Contains(buf[:n], r.marker) {
-			r.frozen, r.marker = true, nil // after these bytes: the answer to them finds it frozen
-			frozen = false
-		}
-		r.mu.Unlock()
-		if frozen {
-			return // held: the connection stays open, silent
-		}
-		if n > 0 {
-			if _, err := dst.Write(buf[:n]); err != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// freezeOn freezes the relay as a client sends marker.
-func (r *freezeRelay) freezeOn(marker string) {
-	r.mu.Lock()
-	r.marker = []byte(marker)
-	r.mu.Unlock()
-}
-
-// cut closes every connection and lets new ones pass.
-func (r *freezeRelay) cut() {
-	r.mu.Lock()
-	conns := r.conns
-	r.conns, r.frozen, r.marker = nil, false, nil
-	r.mu.Unlock()
-	for _, c := range conns {
-		c.Close()
-	}
-}
-
-// startFrozen is a proxy on PostgreSQL through a freezeRelay, its history
-// reads bounded at 2 s.
-func startFrozen(t *testing.T) (*env, *freezeRelay) {
-	t.Helper()
-	var relay *freezeRelay
+	var db *relay
 	e := startOn(t, "postgres", func(c *config.Config) {
 		u, err := url.Parse(c.DatabaseURL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		relay = newFreezeRelay(t, u.Host)
-		u.Host = relay.ln.Addr().String()
+		db = startRelay(t, u.Host)
+		u.Host = db.addr()
 		c.DatabaseURL = u.String()
 		c.HistoryReadTimeout = 2 * time.Second
 	})
-	t.Cleanup(relay.cut) // before the proxy stops (cleanups run last first): its writes fail rather than wait
-	return e, relay
+	t.Cleanup(db.thaw) // before the proxy stops (cleanups run last first): its writes fail rather than wait
+	return e, db
 }
 
 // within makes a request within the test's own bound (a minute, far past

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"net/url"
@@ -12,13 +13,16 @@ import (
 
 // relay forwards loopback TCP connections to target until cut, which closes
 // every connection and the listener: a database that stops answering, as a
-// network or a server going away looks to the proxy.
+// network or a server going away looks to the proxy. (The store's own tests
+// have the like in internal/store/postgres/hung_test.go.)
 type relay struct {
 	ln     net.Listener
 	target string
 	mu     sync.Mutex
 	conns  []net.Conn
-	hung   bool // accept, never answer
+	hung   bool   // accept, never answer
+	marker []byte // freezeOn's
+	frozen bool   // nothing passes, every connection kept open
 }
 
 func startRelay(t *testing.T, target string) *relay {
@@ -58,8 +62,57 @@ func (r *relay) serve() {
 		r.mu.Lock()
 		r.conns = append(r.conns, in, out)
 		r.mu.Unlock()
-		go func() { io.Copy(out, in); out.Close() }()
-		go func() { io.Copy(in, out); in.Close() }()
+		go r.pipe(out, in, true)
+		go r.pipe(in, out, false)
+	}
+}
+
+// pipe copies src to dst, and closes dst when src ends, until the relay
+// freezes: then it stops, the connections left open and silent.
+func (r *relay) pipe(dst net.Conn, src io.Reader, fromClient bool) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		r.mu.Lock()
+		frozen := r.frozen
+		if !frozen && fromClient && r.marker != nil && bytes.Contains(buf[:n], r.marker) {
+			r.frozen, r.marker = true, nil // after these bytes: the answer to them finds it frozen
+		}
+		r.mu.Unlock()
+		if frozen {
+			return
+		}
+		if n > 0 {
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			dst.Close()
+			return
+		}
+	}
+}
+
+// freezeOn freezes the relay as a client sends bytes holding marker (a
+// query's text): they reach the server, whose answer is never passed on,
+// and from then on nothing passes either way on any connection, each kept
+// open — a server frozen, or a network partition, with the query under way.
+func (r *relay) freezeOn(marker string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.marker = []byte(marker)
+}
+
+// thaw ends a freeze: every connection is closed, as a server restarted
+// closes them, and new ones pass again.
+func (r *relay) thaw() {
+	r.mu.Lock()
+	conns := r.conns
+	r.conns, r.frozen, r.marker = nil, false, nil
+	r.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
 	}
 }
 
