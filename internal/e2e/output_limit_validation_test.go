@@ -256,7 +256,10 @@ func TestAnOutputLimitAboveTheModelsMostIsRefused(t *testing.T) {
 		{"/v1/messages/count_tokens", `"model":"qwen3-max","max_tokens":64000,` + user, "",
 			"max_tokens: 64000 > 32768, which is the maximum allowed number of output tokens for qwen3-max", "invalid_request_error"},
 		// At the most, on a thinking model, or with another vendor's model
-		// name (Claude Code sends its model's 32000 to 64000), it is taken.
+		// name (Claude Code sends its model's 32000 to 64000), it is taken;
+		// so is a max_tokens beside a max_completion_tokens, which is the
+		// limit (it was refused for the field not taken).
+		{"/v1/chat/completions", `"model":"qwen3-max","max_tokens":40000,"max_completion_tokens":100,` + user, "", "", ""},
 		{"/v1/messages", `"model":"claude-sonnet-4-5","max_tokens":64000,` + user, "", "", ""},
 		{"/v1/chat/completions", `"model":"gpt-5","max_completion_tokens":128000,` + user, "", "", ""},
 		{"/v1/chat/completions", `"model":"qwen3-max","max_completion_tokens":32768,` + user, "", "", ""},
@@ -286,6 +289,37 @@ func TestAnOutputLimitAboveTheModelsMostIsRefused(t *testing.T) {
 		}
 		if env.Error.Message != c.want || env.Error.Type != c.kind || param != c.param || code != "" {
 			t.Errorf("%s %s: %+v (param %q, code %q), want %s %q param %q, code null", c.path, c.body, env.Error, param, code, c.kind, c.want, c.param)
+		}
+	}
+}
+
+// An error on an OpenAI route goes to a client that sends anthropic-version
+// in Anthropic's envelope, whichever check refuses the call, as the README
+// says of every route: the output limit's, a model's, the Responses API's
+// came in OpenAI's, where a field's check already came in Anthropic's.
+func TestEveryRefusalOfAnOpenAIRouteSpeaksAnthropicToAnAnthropicClient(t *testing.T) {
+	e := start(t, nil)
+	anthropic := map[string]string{"anthropic-version": "2023-06-01"}
+	user := `"messages":[{"role":"user","content":"hi"}]`
+	for _, c := range []struct{ path, body string }{
+		{"/v1/chat/completions", `{"model":"qwen3-max","max_tokens":40000,` + user + `}`},
+		{"/v1/chat/completions", `{"model":"no-such-model",` + user + `}`},
+		{"/v1/completions", `{"model":"qwen3-max","max_tokens":40000,"prompt":"hi"}`},
+		{"/v1/responses", `{"model":"qwen3-max","max_output_tokens":40000,"input":"hi"}`},
+		{"/v1/responses", `{"model":"no-such-model","input":"hi"}`},
+		{"/v1/chat/completions", `{"model":"qwen3-max","temperature":5,` + user + `}`}, // already so
+	} {
+		resp := postJSON(t, e, c.path, c.body, anthropic)
+		b := readBody(t, resp)
+		var env struct {
+			Type  string `json:"type"`
+			Error struct {
+				Type    string `json:"type"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if resp.StatusCode < 400 || json.Unmarshal([]byte(b), &env) != nil || env.Type != "error" || env.Error.Type == "" || env.Error.Message == "" {
+			t.Errorf("%s %s: %d %s, want an error in Anthropic's envelope", c.path, c.body, resp.StatusCode, b)
 		}
 	}
 }

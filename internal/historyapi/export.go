@@ -158,7 +158,7 @@ func exportHeaders(h http.Header, format, filename string) {
 func (a *API) export(w http.ResponseWriter, r *http.Request, p exportParams, filename string) {
 	format, bodies, f := p.format, p.bodies, p.filter
 	rc := http.NewResponseController(w)
-	n, sent := 0, false
+	n, sent, clientFailed := 0, false, false
 	exportHeaders(w.Header(), format, filename)
 	// A CSV header line waits in the writer's buffer for the first row, or
 	// for the end: an export that fails before any row can still say so.
@@ -185,6 +185,7 @@ func (a *API) export(w http.ResponseWriter, r *http.Request, p exportParams, fil
 		}
 		sent = true
 		if err := write(rec); err != nil {
+			clientFailed = true // the client left or stopped reading (WRITE_TIMEOUT)
 			return err
 		}
 		n++
@@ -210,7 +211,12 @@ func (a *API) export(w http.ResponseWriter, r *http.Request, p exportParams, fil
 		// response rather than end it: ended, it read as a whole export
 		// (a last line like any other), and a client could not tell that
 		// rows were missing.
-		a.d.Log.Error("export stopped", "rows", n, "err", err)
+		if clientFailed || r.Context().Err() != nil {
+			// The client left: nothing failed here.
+			a.d.Log.Debug("export stopped: the client left", "rows", n, "err", err)
+		} else {
+			a.d.Log.Error("export stopped", "rows", n, "err", err)
+		}
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -2,6 +2,7 @@ package historyapi
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -105,5 +106,30 @@ func TestAnExportWhoseDatabaseStopsAnsweringEnds(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"msg":"export stopped"`) {
 		t.Fatalf("the cut export is not in the log:\n%s", logs.String())
+	}
+}
+
+// goneClient is a client that left: every write fails, as on a closed
+// connection.
+type goneClient struct{ *httptest.ResponseRecorder }
+
+func (goneClient) Write([]byte) (int, error) { return 0, errors.New("write tcp: broken pipe") }
+
+// A client that leaves mid-export is cut off as a failed one is, but it is
+// not the proxy's failure: logged at debug, where it was an error.
+func TestAnExportWhoseClientLeftIsNotAnError(t *testing.T) {
+	var logs logtest.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	api := New(Deps{History: exportingHistory{rows: 1000}, Recorder: nopRecorder{}, Log: log})
+	func() {
+		defer func() {
+			if v := recover(); v != http.ErrAbortHandler {
+				t.Errorf("an export whose client left ended with %v, want it cut (http.ErrAbortHandler)", v)
+			}
+		}()
+		api.Export(goneClient{httptest.NewRecorder()}, httptest.NewRequest(http.MethodGet, "/v1/export?bodies=false", nil))
+	}()
+	if !strings.Contains(logs.String(), `"msg":"export stopped: the client left"`) || strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("an export whose client left, logged:\n%s", logs.String())
 	}
 }

@@ -89,7 +89,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 		apiErr = s.turnInputs(r.Context(), &t, "messages")
 	}
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	t.asked, t.sessionID = req.Model, d.sessionID

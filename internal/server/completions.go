@@ -43,7 +43,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		apiErr = s.checkOutputLimit(r.Context(), &t, openAILimit, limitField{"max_tokens", req.MaxTokens})
 	}
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	c := s.newCall(w, r, d.body)

@@ -101,12 +101,12 @@ func (s *Server) listConversationItems(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, desc, apiErr := listParams(q)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	_, entries, apiErr := s.conversationEntries(r.Context(), r.PathValue("id"))
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	cr := s.conversationReader(r.Context(), entries)
@@ -116,7 +116,7 @@ func (s *Server) listConversationItems(w http.ResponseWriter, r *http.Request) {
 		// item listed under the client's.
 		it, apiErr := cr.find(after)
 		if apiErr != nil { // the database's failure: not an item not found
-			writeError(w, apiErr)
+			writeErrorFor(w, r, apiErr)
 			return
 		}
 		if it != nil {
@@ -125,7 +125,7 @@ func (s *Server) listConversationItems(w http.ResponseWriter, r *http.Request) {
 	}
 	page, more, apiErr := cr.page(desc, after, limit)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	writeJSON(w, http.StatusOK, itemList(page, more))
@@ -152,35 +152,35 @@ func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
 		Items json.RawMessage `json:"items"`
 	}
 	if apiErr := s.conversationBody(w, r, &req, &kept); apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	if openai.IsNull(req.Items) {
-		writeError(w, openai.InvalidRequest("items", "missing_required_parameter", "items is required"))
+		writeErrorFor(w, r, openai.InvalidRequest("items", "missing_required_parameter", "items is required"))
 		return
 	}
 	c, apiErr := s.conversation(r.Context(), r.PathValue("id"), "conversation_id")
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	entries, apiErr := s.newItemEntries(r.Context(), c.ID, req.Items, kept.Items, true, s.now())
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	// Not while a response runs: added under it, they would be listed
 	// before it and never sent.
 	unlock, apiErr := s.lockConversation(r.Context(), c)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	err := s.deps.Conversations.AddConversationEntries(r.Context(), c.ID, entries)
 	unlock()
 	if err != nil {
 		s.log.Error("add conversation items", "err", err)
-		writeError(w, conversationUnavailable("added to"))
+		writeErrorFor(w, r, conversationUnavailable("added to"))
 		return
 	}
 	// Listed as the conversation lists them: read with the entries
@@ -203,7 +203,7 @@ func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
 		}
 		items, apiErr := cr.items(i)
 		if apiErr != nil {
-			writeError(w, apiErr)
+			writeErrorFor(w, r, apiErr)
 			return
 		}
 		added = append(added, items...)
@@ -215,7 +215,7 @@ func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getConversationItem(w http.ResponseWriter, r *http.Request) {
 	_, entries, apiErr := s.conversationEntries(r.Context(), r.PathValue("id"))
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	it, apiErr := s.conversationReader(r.Context(), entries).find(r.PathValue("item"))
@@ -223,7 +223,7 @@ func (s *Server) getConversationItem(w http.ResponseWriter, r *http.Request) {
 		apiErr = itemNotFound(r.PathValue("item"))
 	}
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	writeBody(w, http.StatusOK, it.raw)
@@ -237,19 +237,19 @@ func (s *Server) getConversationItem(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deleteConversationItem(w http.ResponseWriter, r *http.Request) {
 	c, apiErr := s.conversation(r.Context(), r.PathValue("id"), "conversation_id")
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	// Held, so that no response sends the item while it is deleted.
 	unlock, apiErr := s.lockConversation(r.Context(), c)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	defer unlock()
 	_, entries, apiErr := s.conversationEntries(r.Context(), c.ID)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	id := r.PathValue("item")
@@ -258,18 +258,18 @@ func (s *Server) deleteConversationItem(w http.ResponseWriter, r *http.Request) 
 		apiErr = itemNotFound(id)
 	}
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	if it.sent {
-		writeError(w, openai.InvalidRequest("item_id", "item_already_sent",
+		writeErrorFor(w, r, openai.InvalidRequest("item_id", "item_already_sent",
 			"Item '%s' cannot be deleted: it has been sent to the conversation's Qwen chat, which keeps it, so the model would still see it. "+
 				"Only items added since the conversation's last response can be deleted; delete the conversation to drop it all.", clip(id)))
 		return
 	}
 	if err := s.deps.Conversations.DeleteConversationEntry(r.Context(), c.ID, entries[it.entry].ID); err != nil && !errors.Is(err, qp.ErrNotFound) {
 		s.log.Error("delete conversation item", "err", err)
-		writeError(w, conversationUnavailable("changed"))
+		writeErrorFor(w, r, conversationUnavailable("changed"))
 		return
 	}
 	writeJSON(w, http.StatusOK, conversationObject(c))

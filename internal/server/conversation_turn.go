@@ -27,34 +27,34 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 	id, _ := responses.ConversationID(req.ConversationParam) // checked
 	conv, apiErr := s.conversation(ctx, id, "conversation")
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	if !req.Stored() {
-		writeError(w, openai.InvalidRequest("store", "invalid_value",
+		writeErrorFor(w, r, openai.InvalidRequest("store", "invalid_value",
 			"store false is not supported with a conversation: the conversation lists its responses' items, read from the stored responses; leave store out or set it true"))
 		return
 	}
 	if record, _ := recordBodiesHeader(r); !record || !s.cfg.RecordBodies { // checked
-		writeError(w, openai.InvalidRequest("conversation", "invalid_value",
+		writeErrorFor(w, r, openai.InvalidRequest("conversation", "invalid_value",
 			"a response in a conversation needs its bodies recorded: the conversation lists its items, and tells them to a new chat, from the record; this one would be recorded without them (X-Record-Bodies: false, or RECORD_BODIES=false)"))
 		return
 	}
 	if d.sessionID != "" && d.sessionID != conv.ID {
-		writeError(w, openai.InvalidRequest("conversation", "session_conflict",
+		writeErrorFor(w, r, openai.InvalidRequest("conversation", "session_conflict",
 			"the conversation '%s' is its own session: send X-Session-Id with it only as its id, or not at all", conv.ID))
 		return
 	}
 	unlock, apiErr := s.lockConversation(ctx, conv)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	defer unlock()
 	entries, err := s.deps.Conversations.ConversationEntries(ctx, conv.ID)
 	if err != nil {
 		s.log.Error("read conversation entries", "err", err)
-		writeError(w, conversationUnavailable("read"))
+		writeErrorFor(w, r, conversationUnavailable("read"))
 		return
 	}
 	last := lastResponseEntry(entries)
@@ -68,13 +68,13 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 		turnReq.Input, _ = json.Marshal(items) // JSON already
 		if apiErr := turnReq.ValidateWith(s.storedItems(ctx, &turnReq)); apiErr != nil {
 			apiErr.Message = "the conversation's items added since its last response, then input: " + apiErr.Message
-			writeError(w, apiErr)
+			writeErrorFor(w, r, apiErr)
 			return
 		}
 	}
 	t, apiErr := s.responsesTurn(ctx, &turnReq, d.body, conv.ID)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	told := entries[:last+1]

@@ -78,7 +78,7 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
 		Metadata map[string]string `json:"metadata"`
 	}
 	if apiErr := s.conversationBody(w, r, &req, &kept); apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	now := s.now()
@@ -86,14 +86,14 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
 	if !openai.IsNull(req.Items) {
 		var apiErr *openai.Error
 		if entries, apiErr = s.newItemEntries(r.Context(), "", req.Items, kept.Items, false, now); apiErr != nil {
-			writeError(w, apiErr)
+			writeErrorFor(w, r, apiErr)
 			return
 		}
 	}
 	c := qp.ConversationObject{ID: newConversationID(), APIKeyID: auth.FromContext(r.Context()).KeyID, CreatedAt: now, Metadata: kept.Metadata}
 	if err := s.deps.Conversations.CreateConversation(r.Context(), c, entries); err != nil {
 		s.log.Error("create conversation", "err", err)
-		writeError(w, conversationUnavailable("created"))
+		writeErrorFor(w, r, conversationUnavailable("created"))
 		return
 	}
 	writeJSON(w, http.StatusOK, conversationObject(&c))
@@ -103,7 +103,7 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getConversation(w http.ResponseWriter, r *http.Request) {
 	c, apiErr := s.conversation(r.Context(), r.PathValue("id"), "conversation_id")
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	writeJSON(w, http.StatusOK, conversationObject(c))
@@ -117,31 +117,31 @@ func (s *Server) updateConversation(w http.ResponseWriter, r *http.Request) {
 		Metadata json.RawMessage `json:"metadata"`
 	}
 	if apiErr := s.conversationBody(w, r, &req, &kept); apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	if req.Items != nil {
-		writeError(w, openai.InvalidRequest("items", "unknown_parameter", "items are added with POST /v1/conversations/{id}/items, not by an update"))
+		writeErrorFor(w, r, openai.InvalidRequest("items", "unknown_parameter", "items are added with POST /v1/conversations/{id}/items, not by an update"))
 		return
 	}
 	if req.Metadata == nil {
-		writeError(w, openai.InvalidRequest("metadata", "missing_required_parameter", "metadata is required (null clears it)"))
+		writeErrorFor(w, r, openai.InvalidRequest("metadata", "missing_required_parameter", "metadata is required (null clears it)"))
 		return
 	}
 	var meta map[string]string
 	_ = json.Unmarshal(kept.Metadata, &meta) // checked: an object of strings, or null; kept as the record keeps it
 	c, apiErr := s.conversation(r.Context(), r.PathValue("id"), "conversation_id")
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	if err := s.deps.Conversations.UpdateConversationMetadata(r.Context(), c.ID, meta); err != nil {
 		if errors.Is(err, qp.ErrNotFound) { // deleted meanwhile
-			writeError(w, conversationNotFound(c.ID, "conversation_id"))
+			writeErrorFor(w, r, conversationNotFound(c.ID, "conversation_id"))
 			return
 		}
 		s.log.Error("update conversation", "err", err)
-		writeError(w, conversationUnavailable("updated"))
+		writeErrorFor(w, r, conversationUnavailable("updated"))
 		return
 	}
 	c.Metadata = meta
@@ -154,12 +154,12 @@ func (s *Server) updateConversation(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deleteConversation(w http.ResponseWriter, r *http.Request) {
 	c, apiErr := s.conversation(r.Context(), r.PathValue("id"), "conversation_id")
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	if err := s.deps.Conversations.DeleteConversation(r.Context(), c.ID); err != nil && !errors.Is(err, qp.ErrNotFound) {
 		s.log.Error("delete conversation", "err", err)
-		writeError(w, conversationUnavailable("deleted"))
+		writeErrorFor(w, r, conversationUnavailable("deleted"))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "object": "conversation.deleted", "deleted": true})

@@ -60,7 +60,7 @@ func (s *Server) imageEdits(w http.ResponseWriter, r *http.Request) {
 		images, apiErr = s.loadImages(ctx, form.imageFields(), "image")
 	}
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	// Recorded as the JSON body the form stands for, the images as data:

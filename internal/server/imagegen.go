@@ -39,7 +39,7 @@ func (s *Server) imageGenerations(w http.ResponseWriter, r *http.Request) {
 		apiErr = s.requireImageCapability(r.Context(), v.model, req.Model, false)
 	}
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	c := s.newCall(w, r, d.body)

@@ -46,8 +46,9 @@ func anthropicLimit(name, sent string, most int, model string) *openai.Error {
 // thinking model's gives its thinking's alone
 // (max_thinking_generation_length), which leaves a thinking turn's whole
 // output, thinking included, without one; nor is a limit sent with a model
-// name mapped onto the Qwen model (t.asked). The fields are checked in turn
-// (max_completion_tokens before max_tokens, as OutputLimit reads them).
+// name mapped onto the Qwen model (t.asked). Of the fields, the first sent
+// is the limit and alone checked (max_completion_tokens before max_tokens,
+// as OutputLimit reads them).
 func (s *Server) checkOutputLimit(ctx context.Context, t *turnSpec, words limitWords, fields ...limitField) *openai.Error {
 	if _, mapped := (modelmap.Map{Rules: s.cfg.ModelMap, Default: s.cfg.DefaultModel}).Resolve(t.asked); mapped {
 		// The client named another vendor's model (a coding agent's
@@ -66,8 +67,11 @@ func (s *Server) checkOutputLimit(ctx context.Context, t *turnSpec, words limitW
 	}
 	for _, f := range fields {
 		n, ok := openai.IntegerValue(f.value)
-		if !ok || n <= float64(c.MaxOutput) {
-			continue
+		if !ok {
+			continue // not sent (null): the next field is the limit
+		}
+		if n <= float64(c.MaxOutput) {
+			return nil // the limit; a later field, not taken, is not held to it
 		}
 		sent := strconv.FormatFloat(n, 'f', -1, 64)
 		if n > 1<<53 { // beyond a float64's integers (or an int64's): as written

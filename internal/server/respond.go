@@ -8,9 +8,6 @@ import (
 	"qwenproxy/internal/openai"
 )
 
-// writeError sends an API error envelope with its status.
-func writeError(w http.ResponseWriter, e *openai.Error) { httpjson.Error(w, e) }
-
 // errorFormat writes an API error in one client API's envelope, with its
 // status, and returns the body sent (for the record).
 type errorFormat func(w http.ResponseWriter, e *openai.Error) []byte
@@ -44,7 +41,8 @@ func writeErrorFor(w http.ResponseWriter, r *http.Request, e *openai.Error) {
 	errorFormatFor(r)(w, e)
 }
 
-// writeJSONError is writeError returning the body sent, for the record.
+// writeJSONError sends an API error in OpenAI's envelope with its status and
+// returns the body sent, for the record.
 func writeJSONError(w http.ResponseWriter, e *openai.Error) []byte { return httpjson.Error(w, e) }
 
 // writeJSON sends v as JSON with status.

@@ -42,12 +42,12 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	t, apiErr := s.responsesTurn(r.Context(), &req.Request, d.body, d.sessionID)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	if req.PreviousResponseID != "" {
 		if apiErr := s.namePreviousCalls(r.Context(), req.PreviousResponseID, t.messages); apiErr != nil {
-			writeError(w, apiErr)
+			writeErrorFor(w, r, apiErr)
 			return
 		}
 	}

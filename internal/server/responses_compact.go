@@ -35,12 +35,12 @@ func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 	}
 	t, apiErr := s.responsesTurn(ctx, &req.Request, d.body, d.sessionID)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	if req.PreviousResponseID != "" {
 		if apiErr := s.namePreviousCalls(ctx, req.PreviousResponseID, t.messages); apiErr != nil {
-			writeError(w, apiErr)
+			writeErrorFor(w, r, apiErr)
 			return
 		}
 	}
@@ -62,7 +62,7 @@ func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if apiErr != nil {
-			writeError(w, apiErr)
+			writeErrorFor(w, r, apiErr)
 			return
 		}
 	}

@@ -31,18 +31,18 @@ func (s *Server) getResponseObject(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("stream"); v != "" {
 		on, err := strconv.ParseBool(v)
 		if err != nil {
-			writeError(w, openai.InvalidRequest("stream", "invalid_value", "stream must be true or false, not %q", v))
+			writeErrorFor(w, r, openai.InvalidRequest("stream", "invalid_value", "stream must be true or false, not %q", v))
 			return
 		}
 		if on {
-			writeError(w, openai.InvalidRequest("stream", "invalid_value",
+			writeErrorFor(w, r, openai.InvalidRequest("stream", "invalid_value",
 				"a retrieved response is streamed only while it runs in the background, and none does here: retrieve it without stream=true"))
 			return
 		}
 	}
 	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"), true)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	writeBody(w, http.StatusOK, rec.Response.OpenAIResponse)
@@ -54,12 +54,12 @@ func (s *Server) deleteResponseObject(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	rec, apiErr := s.responseObject(r.Context(), id, true)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	if err := s.deps.ResponseObjects.DeleteResponseObject(r.Context(), rec.RequestID, s.now()); err != nil {
 		s.log.Error("delete response object", "err", err)
-		writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+		writeErrorFor(w, r, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
 			Message: "the response could not be deleted: the database is unavailable"})
 		return
 	}
@@ -73,12 +73,12 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	limit, desc, apiErr := listParams(q)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"), true)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	// Its references read as it was validated: along its own chain and
@@ -87,7 +87,7 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 	_ = json.Unmarshal(rec.OpenAIRequest, &in) // none when stored cut: no items either
 	items, made, apiErr := recordedMadeInputItems(rec, s.itemLookup(r.Context(), nil, &in))
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	after := q.Get("after")
@@ -98,7 +98,7 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 	}
 	items, more, apiErr := pageOf(items, func(it responses.InputItem) string { return it.ID }, desc, after, limit, "response's input")
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	list := map[string]any{"object": "list", "data": items, "has_more": more, "first_id": nil, "last_id": nil}

@@ -35,13 +35,13 @@ func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 	if req.InConversation() {
 		// Counted without them, the conversation's items would be left
 		// out unseen.
-		writeError(w, openai.InvalidRequest("conversation", "unsupported_parameter",
+		writeErrorFor(w, r, openai.InvalidRequest("conversation", "unsupported_parameter",
 			"input_tokens does not count a conversation's items here: count the input without conversation"))
 		return
 	}
 	t, apiErr := s.responsesTurn(r.Context(), &req.Request, d.body, d.sessionID)
 	if apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
 	// The response continued must be one the caller may continue, as a
@@ -51,12 +51,12 @@ func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 		owns, err := s.deps.Sessions.Owns(r.Context(), t.sessionID, auth.FromContext(r.Context()).KeyID)
 		if err != nil {
 			s.log.Error("read the session a previous_response_id names", "err", err)
-			writeError(w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+			writeErrorFor(w, r, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
 				Message: "the previous response could not be read: the database is unavailable"})
 			return
 		}
 		if !owns {
-			writeError(w, previousNotFound(t.continues))
+			writeErrorFor(w, r, previousNotFound(t.continues))
 			return
 		}
 	}
@@ -72,9 +72,9 @@ func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 // (a background one too) is answered before its call returns.
 func (s *Server) cancelResponse(w http.ResponseWriter, r *http.Request) {
 	if _, apiErr := s.responseObject(r.Context(), r.PathValue("id"), true); apiErr != nil {
-		writeError(w, apiErr)
+		writeErrorFor(w, r, apiErr)
 		return
 	}
-	writeError(w, openai.InvalidRequest("", "response_not_cancellable",
+	writeErrorFor(w, r, openai.InvalidRequest("", "response_not_cancellable",
 		"the response is completed: the proxy answers every response before its call returns (background ones too), so there is nothing to cancel"))
 }
