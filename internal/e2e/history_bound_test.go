@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -17,17 +16,7 @@ import (
 // (relay.freezeOn), its history reads bounded at 2 s.
 func startFrozen(t *testing.T) (*env, *relay) {
 	t.Helper()
-	var db *relay
-	e := startOn(t, "postgres", func(c *config.Config) {
-		u, err := url.Parse(c.DatabaseURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db = startRelay(t, u.Host)
-		u.Host = db.addr()
-		c.DatabaseURL = u.String()
-		c.HistoryReadTimeout = 2 * time.Second
-	})
+	e, db := startBehindRelay(t, nil, func(c *config.Config) { c.HistoryReadTimeout = 2 * time.Second })
 	t.Cleanup(db.thaw) // before the proxy stops (cleanups run last first): its writes fail rather than wait
 	return e, db
 }

@@ -140,9 +140,9 @@ func (r *relay) cut() {
 }
 
 // startBehindRelay runs the proxy on a new PostgreSQL database reached
-// through a relay the test can cut or hang; query adds parameters to the
-// database URL.
-func startBehindRelay(t *testing.T, query map[string]string) (*env, *relay) {
+// through a relay the test can cut, hang or freeze; query adds parameters
+// to the database URL, configure changes the rest of the configuration.
+func startBehindRelay(t *testing.T, query map[string]string, configure ...func(*config.Config)) (*env, *relay) {
 	t.Helper()
 	var db *relay
 	e := startOn(t, "postgres", func(c *config.Config) {
@@ -158,6 +158,9 @@ func startBehindRelay(t *testing.T, query map[string]string) (*env, *relay) {
 		}
 		u.RawQuery = q.Encode()
 		c.DatabaseURL = u.String()
+		for _, f := range configure {
+			f(c)
+		}
 	})
 	return e, db
 }

@@ -31,6 +31,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 		search:    v.search,
 		image:     v.image,
 		edit:      v.edit,
+		mapped:    v.mapped,
 		asked:     req.Model,
 		stream:    req.Stream,
 		thinking:  v.thinking,

@@ -105,6 +105,7 @@ func (s *Server) messagesTurn(ctx context.Context, req *anthropic.Request, sessi
 		autoSearch: autoSearch,
 		image:      v.image,
 		edit:       v.edit,
+		mapped:     v.mapped,
 		asked:      req.Model,
 		stream:     req.Stream,
 		thinking:   req.WantsThinking() || v.thinking,

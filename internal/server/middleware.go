@@ -81,13 +81,11 @@ func (s *Server) middleware(next http.Handler, routeOf func(*http.Request) strin
 			// were three allocations a request with the line not logged.
 			// (Debug asks its handler with the background context too.)
 			if s.log.Enabled(context.Background(), slog.LevelDebug) {
+				args := []any{"method", r.Method, "path", loggedPath(r), "status", sw.status}
 				if aborted != nil {
-					s.log.Debug("request", "method", r.Method, "path", loggedPath(r), "status", sw.status, "aborted", true,
-						"duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))
-				} else {
-					s.log.Debug("request", "method", r.Method, "path", loggedPath(r), "status", sw.status,
-						"duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))
+					args = append(args, "aborted", true)
 				}
+				s.log.Debug("request", append(args, "duration_ms", time.Since(start).Milliseconds(), "request_id", sw.Header().Get("X-Request-Id"))...)
 			}
 			if m := s.deps.Metrics; m != nil {
 				route := sw.route

@@ -30,6 +30,7 @@ func (s *Server) resolveModel(ctx context.Context, requested string) (variant, *
 		return v, apiErr
 	}
 	if ok || mapped {
+		v.mapped = mapped
 		return v, nil
 	}
 	return variant{}, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found",

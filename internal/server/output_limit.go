@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/openai"
 )
 
@@ -46,11 +45,11 @@ func anthropicLimit(name, sent string, most int, model string) *openai.Error {
 // thinking model's gives its thinking's alone
 // (max_thinking_generation_length), which leaves a thinking turn's whole
 // output, thinking included, without one; nor is a limit sent with a model
-// name mapped onto the Qwen model (t.asked). Of the fields, the first sent
+// name mapped onto the Qwen model (t.mapped). Of the fields, the first sent
 // is the limit and alone checked (max_completion_tokens before max_tokens,
 // as OutputLimit reads them).
 func (s *Server) checkOutputLimit(ctx context.Context, t *turnSpec, words limitWords, fields ...limitField) *openai.Error {
-	if _, mapped := (modelmap.Map{Rules: s.cfg.ModelMap, Default: s.cfg.DefaultModel}).Resolve(t.asked); mapped {
+	if t.mapped {
 		// The client named another vendor's model (a coding agent's
 		// claude-* or gpt-*, a MODEL_MAP rule) and sends that model's
 		// limit (Claude Code's 32000 to 64000): not the Qwen model's to

@@ -105,6 +105,7 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		search:     v.search || req.ForcesSearch() && !v.image && s.canSearch(ctx, v.model),
 		image:      v.image,
 		edit:       v.edit,
+		mapped:     v.mapped,
 		asked:      req.Model,
 		stream:     req.Stream,
 		thinking:   req.WantsThinking() || v.thinking,

@@ -28,6 +28,7 @@ type turnSpec struct {
 	format   answerFormat
 	model    string // the Qwen model that answers
 	asked    string // the model name the client sent ("" for none)
+	mapped   bool   // asked was mapped onto model (variant.mapped)
 	stream   bool
 	thinking bool
 	// thinkingAuto leaves to Qwen how much to think (Anthropic's

@@ -19,6 +19,7 @@ type variant struct {
 	search   bool // Qwen searches the web (chat_type search)
 	image    bool // Qwen answers with an image (chat_type t2i, or image_edit when edit)
 	edit     bool // Qwen edits the turn's images (chat_type image_edit)
+	mapped   bool // the client's name was mapped onto model (MODEL_MAP, claude-*, gpt-*)
 }
 
 // variantSuffixes are the model-name suffixes, longest first so that
@@ -159,6 +160,7 @@ func (v variant) apply(t *turnSpec) {
 	t.search = t.search || v.search
 	t.image = t.image || v.image
 	t.edit = t.edit || v.edit
+	t.mapped = v.mapped
 }
 
 // applyModel resolves the request's model name onto the turn (see
