@@ -94,6 +94,12 @@ type Session struct {
 	// name (the other instances sharing the database may not have the
 	// call's record yet).
 	LastCallNames []string
+	// LastRequestID is the request id of the call whose answer the chat
+	// gave last ("" before the first, or for a state from before it was
+	// kept): a previous_response_id naming an earlier response of the
+	// session branches off into a session of its own rather than go on
+	// after answers its client never saw.
+	LastRequestID string
 	// Named is set once the session's client named it (X-Session-Id): such
 	// a client may send only its new message, long after the session
 	// expired, so the chat holding the conversation is never deleted.

@@ -254,8 +254,9 @@ func testPreviousResponseIDOfNoSessionIsNotFound(t *testing.T, backend string) {
 	if status != http.StatusOK || json.Unmarshal(b, &first) != nil {
 		t.Fatalf("create: %d %s", status, b)
 	}
-	if status, b := create(k1, `{"model":"qwen3-max","input":"two","previous_response_id":"`+first.ID+`"}`); status != http.StatusOK ||
-		!strings.Contains(string(b), `Earlier you said: \"one\"`) {
+	status, b = create(k1, `{"model":"qwen3-max","input":"two","previous_response_id":"`+first.ID+`"}`)
+	var second struct{ ID string }
+	if status != http.StatusOK || !strings.Contains(string(b), `Earlier you said: \"one\"`) || json.Unmarshal(b, &second) != nil {
 		t.Fatalf("the owner continuing at once: %d %s", status, b)
 	}
 	chats := e.sim.Chats()
@@ -277,7 +278,7 @@ func testPreviousResponseIDOfNoSessionIsNotFound(t *testing.T, backend string) {
 		t.Fatalf("%d Qwen chats opened for previous_response_ids that continue nothing", n-chats)
 	}
 	e.restart()
-	if status, b := create(k1, `{"model":"qwen3-max","input":"three","previous_response_id":"`+first.ID+`"}`); status != http.StatusOK ||
+	if status, b := create(k1, `{"model":"qwen3-max","input":"three","previous_response_id":"`+second.ID+`"}`); status != http.StatusOK ||
 		!strings.Contains(string(b), `Earlier you said: \"one\"; \"two\"`) {
 		t.Fatalf("the owner continuing after a restart: %d %s", status, b)
 	}

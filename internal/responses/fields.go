@@ -28,7 +28,7 @@ var Fields = []openai.Field{
 	{Name: "reasoning", Policy: openai.Honoured, Doc: "`effort` (one of OpenAI's) other than `none`/`minimal` turns on thinking; `summary` `auto`, `concise` or `detailed` (the thinking as a reasoning item's summary, which Qwen's summary-form thinking is, whatever the setting) or `none` (no reasoning item; the model still thinks)"},
 	{Name: "stream", Policy: openai.Honoured, Doc: "the semantic event stream"},
 	{Name: "store", Policy: openai.Honoured, Doc: "`false`: the response is not served by `GET /v1/responses/{id}` — unless it ran in the `background`, which OpenAI keeps for its polling: then for 10 minutes"},
-	{Name: "previous_response_id", Policy: openai.Honoured, Doc: "continues that response's Qwen chat"},
+	{Name: "previous_response_id", Policy: openai.Honoured, Doc: "continues that response's Qwen chat, or branches off from it when the chat has answered since (see Threading below)"},
 	{Name: "max_output_tokens", Policy: openai.Honoured, Doc: "at least 16, OpenAI's least (below it a 400 `integer_below_min_value`, in OpenAI's words), and at most the model's most output tokens when Qwen's model list gives them (`max_generation_length`; above it a 400 in OpenAI's words, see Output limits), echoed: the answer ends with the piece at which Qwen's count of output tokens (reasoning included) reaches it, `status: \"incomplete\"`, `incomplete_details.reason: \"max_output_tokens\"` (`response.incomplete` streamed); Qwen's answer is still read to its end (see Output limits)"},
 	{Name: "temperature", Policy: openai.Ignored, Doc: "0 to 2; echoed (null when not sent)"},
 	{Name: "top_p", Policy: openai.Ignored, Doc: "0 to 1; echoed (null when not sent)"},

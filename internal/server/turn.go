@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
@@ -342,7 +343,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
 	turn.SetTold(told.System, told.Tools)
-	s.advance(turn, t, ans, out)
+	s.advance(turn, t, ans, out, c.ex.Request.RequestID)
 	rs.FinishReason = finish
 	rs.OpenAIResponse = out.finish(ans, finish)
 }
@@ -448,15 +449,85 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 			return openChat(ctx)
 		},
 		ReplaceChat: openChat,
+		Continues:   continuedCall(t.continues),
+		Branch: func(ctx context.Context) (string, error) {
+			if err := s.branchable(ctx, t.continues); err != nil {
+				return "", err
+			}
+			return openChat(ctx)
+		},
 	})
 	if err != nil {
 		s.keepSession(ctx, c, t)
 		return nil, "", err
 	}
+	if turn.BranchedFrom != "" {
+		s.log.Info("previous_response_id names an earlier answer of its session: the turn branches off into a session of its own, told that response's conversation",
+			"previous_response_id", t.continues, "from_session_id", turn.BranchedFrom, "session_id", turn.Session.ID, "chat_id", turn.Session.ChatID)
+	}
 	rs.ChatID = turn.Session.ChatID
 	c.setSession(turn.Session.ID)
 	return turn, opened, nil
 }
+
+// continuedCall is the request id of the call whose answer the
+// previous_response_id previous names ("" for none).
+func continuedCall(previous string) string {
+	if previous == "" {
+		return ""
+	}
+	requestID, _, _ := parseResponseID(previous) // checked: it names a session
+	return requestID
+}
+
+// branchable checks that a turn may branch off from the response previous,
+// an earlier answer of its session (session.Request.Continues): the new
+// chat is told the conversation it stands for, rebuilt from the stored
+// responses of its chain, which a response not stored (store:false, or
+// recorded without its bodies) cannot give. Such a response is a 400, not a
+// new chat told nothing of the conversation; a database that cannot say is
+// a 503. A response another instance answered a moment ago may not be in
+// the database yet (its recorder lingers before it commits, where this
+// one's is written first): it is waited for, up to branchRecordWait.
+func (s *Server) branchable(ctx context.Context, previous string) error {
+	requestID, _, _ := parseResponseID(previous) // checked: it names a session
+	unreadable := func(why string) error {
+		return fmt.Errorf("%w: the response previous_response_id %s names %s", qp.ErrStoreUnavailable, clip(previous), why)
+	}
+	deadline := time.Now().Add(branchRecordWait)
+	for {
+		rec, err := s.recordedCall(ctx, requestID)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err == nil:
+			served, apiErr := s.served(ctx, rec, true)
+			switch {
+			case apiErr != nil:
+				return unreadable("could not be read: " + apiErr.Message)
+			case !served:
+				return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id", Code: "previous_response_not_stored",
+					Message: "Previous response with id '" + clip(previous) + "' is not stored (store: false), and its session has answered since: the conversation it stands for cannot be told again to a new chat. Continue from the session's latest response, or send the conversation as input."}
+			}
+			return nil
+		case !errors.Is(err, qp.ErrNotFound):
+			s.log.Error("read the response a branch goes on from", "err", err)
+			return unreadable("could not be read: " + err.Error())
+		case !time.Now().Before(deadline):
+			return unreadable("is not in the database yet (the instance that answered it may still hold its record)")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(branchRecordPoll):
+		}
+	}
+}
+
+// branchRecordWait bounds how long a branch waits for the record of the
+// response it goes on from (branchable), RECORDER_LINGER's default several
+// times over; branchRecordPoll is how often it looks.
+var branchRecordWait, branchRecordPoll = 3 * time.Second, 50 * time.Millisecond
 
 // answeredCall is the id of the first call of the proxy's answers that a
 // turn's messages answer, "" when they answer none. An id the proxy never
@@ -778,7 +849,7 @@ func (p *answerText) stopAt(events []tools.Event, end bool) []tools.Event {
 // thread, and a model that reads its thread would lose its own answers (its
 // tool calls among them). The original's chaining to parent_id rested on a
 // recall check that asked only for what the user had said.
-func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, out output) {
+func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, out output, requestID string) {
 	msgs, set := t.messages, t.tools
 	parent := cmp.Or(ans.Created.ResponseID, ans.Created.ParentID)
 	if parent == "" {
@@ -786,6 +857,9 @@ func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, 
 		turn.Touch()
 		return
 	}
+	// The chat's latest answer is this call's: a previous_response_id
+	// naming an earlier one branches off (session.Request.Continues).
+	turn.Session.LastRequestID = requestID
 	answer := out.message()
 	if t.conversation != "" {
 		// Only the conversation's responses go on in its chat: a history

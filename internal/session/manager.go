@@ -119,6 +119,26 @@ type Request struct {
 	// has no answered turn; nil: NewChat. (NewChat may refuse: a call that
 	// must continue a session does not open one.)
 	ReplaceChat func(ctx context.Context) (chatID string, err error)
+	// Continues is the request id of the answer the turn goes on from
+	// (a Responses previous_response_id's), "" for the session's latest.
+	// Under ExplicitID, a session whose chat has answered another call
+	// since (its LastRequestID) is not continued: the turn branches off
+	// into a session of its own, under a new id, on a chat Branch opens,
+	// to be told the conversation that answer stands for. The session and
+	// its chat are left as they are.
+	Continues string
+	// Branch opens the Qwen chat of a branch (see Continues); nil:
+	// ReplaceChat. It may refuse: an answer whose conversation cannot be
+	// told again is not branched from.
+	Branch func(ctx context.Context) (chatID string, err error)
+}
+
+// branches reports whether req, continuing s, goes on from an answer its
+// chat has moved past: another call's answer came after it. A state that
+// does not say which answer came last (from before it was kept) is
+// continued, as it was.
+func (req *Request) branches(s qp.Session) bool {
+	return req.Continues != "" && s.LastRequestID != "" && !strings.EqualFold(s.LastRequestID, req.Continues)
 }
 
 // replaceChat opens a new Qwen chat for the existing session t holds.
@@ -156,6 +176,10 @@ type Turn struct {
 	// Qwen as earlier conversation. 0: the chat has seen the history, or
 	// the history is not one the chat was told.
 	Unseen int
+	// BranchedFrom is the id of the session the turn branched off from
+	// (see Request.Continues), "" when it did not: the turn holds a new
+	// session, on a new chat.
+	BranchedFrom string
 	// unanswered is unansweredKey of the call's conversation, for a
 	// session without an answered turn: should this turn fail too, the
 	// session is found by it (see Touch). "" under X-Session-Id.
@@ -294,6 +318,13 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 		}
 		return m.open(ctx, t, req)
 	}
+	if req.branches(s) {
+		// The session's chat has answered since the answer the turn
+		// goes on from: going on there, the model would read answers
+		// the client never saw. A session of its own, on a new chat.
+		t.release()
+		return m.branch(ctx, s, req)
+	}
 	t.Session = s
 	t.Session.Named = s.Named || req.Named
 	if req.Tools && s.ToldToolsHash == "" && s.MessageCount <= 1 && req.FirstUser != "" {
@@ -314,6 +345,32 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	if s.ConversationKey != "" && s.ConversationKey != req.PrefixKey {
 		t.Unseen = Seen(req.History, req.Owner, s.ConversationKey)
 	}
+	return t, nil
+}
+
+// branch opens, under a new id, the session of a turn that goes on from an
+// earlier answer of from (Request.Continues), on a new chat (Branch): named
+// as from is, owned by the same key.
+func (m *Manager) branch(ctx context.Context, from qp.Session, req Request) (*Turn, error) {
+	t, err := m.lock(ctx, m.newID())
+	if err != nil {
+		return nil, err
+	}
+	open := req
+	open.NewChat = req.ReplaceChat
+	if req.Branch != nil {
+		open.NewChat = req.Branch
+	}
+	if open.NewChat == nil {
+		open.NewChat = req.NewChat
+	}
+	if from.FirstUserMessage != "" {
+		open.FirstUser = from.FirstUserMessage
+	}
+	if t, err = m.open(ctx, t, open); err != nil {
+		return nil, err
+	}
+	t.BranchedFrom = from.ID
 	return t, nil
 }
 

@@ -419,3 +419,58 @@ func TestASessionStoredUnderTheKeyOfEarlierVersionsIsContinued(t *testing.T) {
 		next.Release()
 	}
 }
+
+// A turn that goes on from an answer its session's chat has moved past
+// (Request.Continues, a previous_response_id's) branches off: a new session
+// on a chat Branch opens, the session left as it was. From the latest
+// answer, or from a session that does not say which answer was last (a
+// state from before it was kept), it continues the session. Read back from
+// the database too.
+func TestExplicitSessionBranchesFromAnEarlierAnswer(t *testing.T) {
+	mgr, st := newManager(t)
+	ctx := context.Background()
+	var chats, branches atomic.Int32
+	branch := func(context.Context) (string, error) {
+		branches.Add(1)
+		return fmt.Sprintf("branch%d", branches.Load()), nil
+	}
+	refuse := func(context.Context) (string, error) { return "", fmt.Errorf("no new chat for a continuation") }
+	first, err := mgr.Begin(ctx, Request{NewChat: newChat(&chats), FirstUser: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := first.Session.ID
+	first.Advance("p1", "K1", nil, nil) // answered before answers were named: no LastRequestID
+	first.Release()
+	old, err := mgr.Begin(ctx, Request{ExplicitID: id, Continues: "r0", NewChat: refuse, Branch: branch})
+	if err != nil || old.Session.ID != id || old.BranchedFrom != "" {
+		t.Fatalf("a state that does not say its last answer: %+v %v", old, err)
+	}
+	old.Session.LastRequestID = "r1"
+	old.Advance("p2", "K2", nil, nil)
+	old.Release()
+
+	for _, fresh := range []bool{false, true} {
+		m := mgr
+		if fresh { // the state read back from the database
+			m = NewManager(st, nil, func(qp.Session) {}, time.Minute, func() string { return "fresh" })
+		}
+		latest, err := m.Begin(ctx, Request{ExplicitID: id, Continues: "R1", NewChat: refuse, Branch: branch})
+		if err != nil || latest.Session.ID != id || latest.BranchedFrom != "" || latest.Session.ParentID != "p2" {
+			t.Fatalf("fresh %v: from the latest answer: %+v %v", fresh, latest, err)
+		}
+		latest.Release()
+		b, err := m.Begin(ctx, Request{ExplicitID: id, Continues: "r0", NewChat: refuse, Branch: branch})
+		if err != nil || b.Session.ID == id || b.BranchedFrom != id || !b.FirstTurn() || b.Session.ChatID != fmt.Sprintf("branch%d", branches.Load()) {
+			t.Fatalf("fresh %v: from an earlier answer: %+v %v", fresh, b, err)
+		}
+		b.Release()
+		s, err := st.Session(ctx, id)
+		if err != nil || s.ParentID != "p2" || s.ChatID != "chat1" || s.LastRequestID != "r1" {
+			t.Fatalf("fresh %v: the session branched from: %+v %v", fresh, s, err)
+		}
+	}
+	if chats.Load() != 1 || branches.Load() != 2 {
+		t.Fatalf("%d chats, %d branches", chats.Load(), branches.Load())
+	}
+}
