@@ -97,6 +97,12 @@ func testPreviousResponseIDBranches(t *testing.T, backend string) {
 	if got := recordedSession(t, e, a); got != s1 {
 		t.Fatalf("the first continuation is recorded under session %q, not %q", got, s1)
 	}
+	// The history lists the branch as a session of its own, named as the
+	// conversation it holds.
+	if _, sess := getJSON(t, e, "GET", "/v1/sessions/"+sessionOfResponse(t, b)); sess["first_user_message"] != "My cat is called Ziggy." ||
+		sess["chat_id"] != chatB {
+		t.Fatalf("the branch's session: %v", sess)
+	}
 
 	// Each goes on in its own chat, told nothing again.
 	chats = e.sim.Chats()

@@ -168,7 +168,20 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		t.continues = req.PreviousResponseID
 	}
 	if previous := req.PreviousResponseID; previous != "" {
-		t.earlier = func(ctx context.Context) ([]qp.Message, error) { return s.earlierTurns(ctx, previous) }
+		// Read once: a branch names its session by it before its chat is
+		// told it.
+		var earlier []qp.Message
+		var read bool
+		t.earlier = func(ctx context.Context) ([]qp.Message, error) {
+			if read {
+				return earlier, nil
+			}
+			msgs, err := s.earlierTurns(ctx, previous)
+			if err == nil {
+				earlier, read = msgs, true
+			}
+			return msgs, err
+		}
 	}
 	return t, s.turnInputs(ctx, &t, "input")
 }

@@ -462,6 +462,14 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		return nil, "", err
 	}
 	if turn.BranchedFrom != "" {
+		// Named as the conversation it holds, whose first message the
+		// request does not carry (read again from the chain when the
+		// chat is told it: t.earlier keeps what it read).
+		if msgs, err := t.replayed(ctx); err == nil && !c.metadataOnly {
+			if name := s.deps.Accounts.Known().String(withoutKey(c.r.Context(), translate.FirstUserText(msgs))); name != "" {
+				turn.Session.FirstUserMessage = name
+			}
+		}
 		s.log.Info("previous_response_id names an earlier answer of its session: the turn branches off into a session of its own, told that response's conversation",
 			"previous_response_id", t.continues, "from_session_id", turn.BranchedFrom, "session_id", turn.Session.ID, "chat_id", turn.Session.ChatID)
 	}

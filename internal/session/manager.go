@@ -349,8 +349,8 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 }
 
 // branch opens, under a new id, the session of a turn that goes on from an
-// earlier answer of from (Request.Continues), on a new chat (Branch): named
-// as from is, owned by the same key.
+// earlier answer of from (Request.Continues), on a new chat (Branch), owned
+// by the same key.
 func (m *Manager) branch(ctx context.Context, from qp.Session, req Request) (*Turn, error) {
 	t, err := m.lock(ctx, m.newID())
 	if err != nil {
@@ -363,9 +363,6 @@ func (m *Manager) branch(ctx context.Context, from qp.Session, req Request) (*Tu
 	}
 	if open.NewChat == nil {
 		open.NewChat = req.NewChat
-	}
-	if from.FirstUserMessage != "" {
-		open.FirstUser = from.FirstUserMessage
 	}
 	if t, err = m.open(ctx, t, open); err != nil {
 		return nil, err
