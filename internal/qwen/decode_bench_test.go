@@ -1,9 +1,14 @@
 package qwen
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // recordedEvents is the recorded 2025 stream's event payloads, and the same
@@ -86,4 +91,47 @@ func BenchmarkNewChatAnswer(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkStreamRead is a whole answer read through a Stream, its events
+// framed as Qwen frames them (a data line, then a blank line): the reading
+// of lines and the decoding together, what the proxy spends on each event
+// it reads, beside BenchmarkDecode's decoding alone.
+//
+//	go test -run '^$' -bench 'StreamRead|Decode' -benchmem ./internal/qwen
+func BenchmarkStreamRead(b *testing.B) {
+	v2025, v2026 := recordedEvents(b)
+	for _, c := range []struct {
+		name   string
+		events [][]byte
+	}{{"2025", v2025}, {"2026", v2026}} {
+		var sse bytes.Buffer
+		for _, data := range c.events {
+			sse.WriteString("data: ")
+			sse.Write(data)
+			sse.WriteString("\n\n")
+		}
+		b.Run(c.name, func(b *testing.B) {
+			body := bytes.NewReader(sse.Bytes())
+			readers := &sync.Pool{New: newStreamReader}
+			n := 0
+			for b.Loop() {
+				body.Reset(sse.Bytes())
+				ctx, cancel := context.WithCancel(context.Background())
+				s := newStream(ctx, cancel, io.NopCloser(body), time.Minute, newWatchdog(time.Minute, cancel), readers)
+				for {
+					ev, err := s.Next()
+					if err != nil {
+						b.Fatal(err)
+					}
+					n++
+					if ev.Finished && ev.Phase == PhaseAnswer {
+						break
+					}
+				}
+				s.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/event")
+		})
+	}
 }

@@ -2,6 +2,7 @@ package qwen
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 	"unicode/utf8"
 
@@ -436,7 +437,21 @@ func (p *scanner) rawString() ([]byte, strKind, bool) {
 	var high byte // the bits of every plain byte: bit 7 set for non-ASCII
 	var kind strKind
 	for {
-		// Most of a string's bytes need no look: pass over them first.
+		// Most of a string's bytes need no look: pass over them first,
+		// eight at a time while none of the eight does (a content's word,
+		// a response id: ~9 instructions a byte one at a time, ~2 so).
+		var words uint64 // the bits of every word passed
+		for i+8 <= len(b) {
+			w := binary.LittleEndian.Uint64(b[i:])
+			if needsLook(w) {
+				break
+			}
+			words |= w
+			i += 8
+		}
+		if words&highBits != 0 {
+			high |= utf8.RuneSelf
+		}
 		for i < len(b) && plainInString[b[i]] {
 			high |= b[i]
 			i++
@@ -472,6 +487,20 @@ func (p *scanner) rawString() ([]byte, strKind, bool) {
 		}
 	}
 }
+
+// needsLook reports whether any of the eight bytes of w is one a JSON
+// string may not hold as it is (see plainInString): a quote, a backslash or
+// a control character. Each test is exact for "any byte" (the borrows that
+// make the classic zero-byte test inexact only reach bytes above one that
+// matched).
+func needsLook(w uint64) bool {
+	const ones = 0x0101010101010101
+	quote, backslash := w^(ones*'"'), w^(ones*'\\')
+	return ((quote-ones)&^quote|(backslash-ones)&^backslash|(w-ones*0x20)&^w)&highBits != 0
+}
+
+// highBits is the top bit of each byte of a word.
+const highBits = 0x8080808080808080
 
 // plainInString marks the bytes a JSON string may hold as they are: all but
 // the quote, the backslash and control characters.

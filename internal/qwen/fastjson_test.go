@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"strconv"
@@ -373,4 +374,41 @@ func FuzzFastNewChat(f *testing.F) {
 			t.Fatalf("%q: fast %q, envelope %q", data, id, want)
 		}
 	})
+}
+
+// needsLook is plainInString for eight bytes at once: every byte value at
+// every place among plain ones, and random words (many with several bytes
+// that need a look, where the word test's borrows run).
+func TestNeedsLookIsPlainInStringForEightBytes(t *testing.T) {
+	plainWord := func(w uint64) bool {
+		for i := range 8 {
+			if !plainInString[byte(w>>(8*i))] {
+				return false
+			}
+		}
+		return true
+	}
+	for place := range 8 {
+		for c := range 256 {
+			w := uint64(0x6161616161616161)&^(0xff<<(8*place)) | uint64(c)<<(8*place)
+			if needsLook(w) == plainWord(w) {
+				t.Fatalf("byte %#x at %d: needsLook %v", c, place, needsLook(w))
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	special := []byte{'"', '\\', 0, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xff, 'a'}
+	for range 200000 {
+		var w uint64
+		for i := range 8 {
+			c := byte(rng.Uint32())
+			if rng.IntN(2) == 0 {
+				c = special[rng.IntN(len(special))]
+			}
+			w |= uint64(c) << (8 * i)
+		}
+		if needsLook(w) == plainWord(w) {
+			t.Fatalf("%#016x: needsLook %v", w, needsLook(w))
+		}
+	}
 }

@@ -3,9 +3,12 @@ package qwen
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"testing"
+	"testing/iotest"
 	"unicode/utf8"
 )
 
@@ -54,6 +57,39 @@ func FuzzClassifyBody(f *testing.F) {
 		resp := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {contentType}}}
 		if e := classifyBody(resp, body); e != nil && e.Kind == "" {
 			t.Fatalf("error without a kind: %+v", e)
+		}
+	})
+}
+
+// FuzzStreamFraming reads the same bytes whole and a byte at a time: an
+// event whose blank line is already read is taken from the read buffer as
+// it is (wholeEvent), one read a byte at a time never is (its blank line
+// is not there yet), so the two take the two ways of framing an event, and
+// must give the same events and the same end.
+func FuzzStreamFraming(f *testing.F) {
+	f.Add([]byte("data: {\"choices\": [{\"delta\": {\"content\": \"hi\", \"phase\": \"answer\", \"status\": \"typing\"}}]}\n\ndata: {\"choices\": [{\"delta\": {\"content\": \"\", \"phase\": \"answer\", \"status\": \"finished\"}}]}\r\n\r\n"))
+	f.Add([]byte("data:{\"choices\": [{\"delta\": {\"content\": \"a\"}}]}\ndata: {\"x\":1}\n\n: c\ndata: \n\ndata: [DONE]\n\n"))
+	f.Add([]byte("event: x\ndata: {\"choices\": [{\"delta\": {\"content\": \"a\"}}]}\r\n\ndata: {\"choices\": [{\"delta\": {\"content\": \"b\"}}]}"))
+	f.Add([]byte(interleaved("")))
+	read := func(r io.Reader) (events []Event, end error) {
+		s := NewStream(io.NopCloser(r))
+		defer s.Close()
+		for {
+			ev, err := s.Next()
+			if err != nil {
+				return events, err
+			}
+			events = append(events, ev)
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		whole, wholeEnd := read(bytes.NewReader(body))
+		bytewise, bytewiseEnd := read(iotest.OneByteReader(bytes.NewReader(body)))
+		if !reflect.DeepEqual(whole, bytewise) {
+			t.Fatalf("events differ:\nwhole    %+v\nbytewise %+v", whole, bytewise)
+		}
+		if fmt.Sprint(wholeEnd) != fmt.Sprint(bytewiseEnd) {
+			t.Fatalf("ends differ: %v, %v", wholeEnd, bytewiseEnd)
 		}
 	})
 }

@@ -385,6 +385,11 @@ func (s *Stream) readData() ([]byte, error) {
 	s.watch.beat()
 	for {
 		line, err := s.readLine()
+		if err == nil && len(s.data) == 0 {
+			if payload, ok := s.wholeEvent(line); ok {
+				return payload, nil
+			}
+		}
 		if len(line) > 0 && s.addLine(line) && len(s.data) > 0 {
 			return s.data, nil
 		}
@@ -417,10 +422,44 @@ func (s *Stream) readLine() ([]byte, error) {
 	return s.long, err
 }
 
+// wholeEvent returns the payload of an event that is line alone, a data
+// line, when the blank line that ends it is already read (as Qwen sends
+// its events: each a data line and a blank line, in one write), and
+// consumes that blank line. The payload is a slice of the read buffer,
+// valid until the next read: what readData returns is decoded before it;
+// copying each event into s.data, and reading the blank line as a line of
+// its own, cost a third of reading it.
+func (s *Stream) wholeEvent(line []byte) ([]byte, bool) {
+	payload, ok := bytes.CutPrefix(trimLineEnd(line), []byte("data:"))
+	if !ok || len(payload) == 0 {
+		return nil, false
+	}
+	next, _ := s.r.Peek(min(2, s.r.Buffered())) // within the buffer: no read
+	blank := 0
+	switch {
+	case len(next) > 0 && next[0] == '\n':
+		blank = 1
+	case len(next) > 1 && next[0] == '\r' && next[1] == '\n':
+		blank = 2
+	default:
+		return nil, false
+	}
+	s.r.Discard(blank)
+	return bytes.TrimPrefix(payload, []byte(" ")), true
+}
+
+// trimLineEnd cuts a line's end of line (any run of CR and LF).
+func trimLineEnd(line []byte) []byte {
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	return line
+}
+
 // addLine adds one line to the current event and reports whether the line
 // ended the event (a blank line). Fields other than data are ignored.
 func (s *Stream) addLine(line []byte) bool {
-	line = bytes.TrimRight(line, "\r\n")
+	line = trimLineEnd(line)
 	if len(line) == 0 {
 		return true
 	}
