@@ -79,7 +79,7 @@ func FuzzStreamFraming(f *testing.F) {
 			if err != nil {
 				return events, err
 			}
-			events = append(events, ev)
+			events = append(events, *ev)
 		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -338,14 +338,18 @@ func (s *Stream) releaseReader() {
 	s.shape = shape{} // the arrays are the next stream's: nothing decodes after Close
 }
 
-// Next returns the next event. It returns io.EOF when the body ended cleanly;
-// a stalled stream gives a KindTimeout *Error, a broken one KindStreamCut, and
-// a canceled caller context its context error.
-func (s *Stream) Next() (Event, error) {
+// Next returns the next event, valid until the next call to Next (it is
+// the stream's: an event is ~230 bytes, and copying it out, then into the
+// answer, cost a tenth of reading it). It returns io.EOF when the body
+// ended cleanly; a stalled stream gives a KindTimeout *Error, a broken one
+// KindStreamCut, and a canceled caller context its context error; with an
+// error, the event is an empty one (of no kind), which callers that read on
+// after io.EOF take as they take any event.
+func (s *Stream) Next() (*Event, error) {
 	for s.next == len(s.pending) {
 		if s.closed {
 			// After Finish the body is another goroutine's to read.
-			return Event{}, errStreamClosed
+			return &Event{}, errStreamClosed
 		}
 		s.pending, s.next = s.pending[:0], 0 // reuse the backing array
 		data, err := s.readData()
@@ -354,11 +358,11 @@ func (s *Stream) Next() (Event, error) {
 		}
 		if err != nil {
 			s.failed(err)
-			return Event{}, err
+			return &Event{}, err
 		}
 	}
 	s.next++
-	return s.pending[s.next-1], nil
+	return &s.pending[s.next-1], nil
 }
 
 // failed tells onFail of the answer's first failure that is Qwen's.
@@ -371,7 +375,7 @@ func (s *Stream) failed(err error) {
 
 // peek reads the next event as Next does and leaves it to be read again by
 // the next Next.
-func (s *Stream) peek() (Event, error) {
+func (s *Stream) peek() (*Event, error) {
 	ev, err := s.Next()
 	if err == nil {
 		s.next--

@@ -15,10 +15,10 @@ import (
 func cachedAnswer(t *testing.T) *translate.Answer {
 	t.Helper()
 	a := &translate.Answer{}
-	a.Add(qwen.Event{Kind: qwen.EventCreated, Created: qwen.Created{ChatID: "c1", ParentID: "p1", ResponseID: "r1"}})
-	a.Add(qwen.Event{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Content: "Hi", ResponseID: "r1", HasUsage: true,
+	a.Add(&qwen.Event{Kind: qwen.EventCreated, Created: qwen.Created{ChatID: "c1", ParentID: "p1", ResponseID: "r1"}})
+	a.Add(&qwen.Event{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Content: "Hi", ResponseID: "r1", HasUsage: true,
 		Usage: qwen.Usage{InputTokens: 33, OutputTokens: 1, TotalTokens: 34, PromptTokensDetails: qwen.PromptTokensDetails{CachedTokens: 12}}})
-	a.Add(qwen.Event{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Finished: true, ResponseID: "r1"})
+	a.Add(&qwen.Event{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Finished: true, ResponseID: "r1"})
 	return a
 }
 

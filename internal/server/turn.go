@@ -556,6 +556,9 @@ func answeredCall(turn []qp.Message) string {
 func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call, t turnSpec) (err error) {
 	rs := &c.ex.Response
 	path := newAnswerText(t)
+	// Text that nothing holds back (no stop sequence, prefill or tools)
+	// goes out as it comes, without the text path's events.
+	plain := path.plain()
 	streamer, _ := out.(callStreamer)
 	// Until the first piece of the answer has gone out, every event that
 	// produced one is flushed at once: time to first token does not wait
@@ -686,7 +689,14 @@ func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c 
 				return err
 			}
 		}
-		if content != "" {
+		switch {
+		case content == "":
+		case plain:
+			sent = true
+			if err := out.content(content); err != nil {
+				return err
+			}
+		default:
 			if err := emit(path.feed(content)); err != nil {
 				return err
 			}
@@ -770,6 +780,11 @@ func newAnswerText(t turnSpec) *answerText {
 	}
 	return p
 }
+
+// plain reports whether the answer's text passes as it comes: no stop
+// sequence, prefill or tools to hold any of it back (feed would return each
+// piece as the one text event).
+func (p *answerText) plain() bool { return p.stop == nil && p.trim == nil && p.tools == nil }
 
 func (p *answerText) stopped() bool   { return p.stop.Stopped() }
 func (p *answerText) matched() string { return p.stop.Matched() }

@@ -74,7 +74,7 @@ type Search struct {
 }
 
 // Add takes one event and returns the answer and reasoning text it adds.
-func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
+func (a *Answer) Add(ev *qwen.Event) (content, reasoning string) {
 	a.Events++
 	switch ev.Kind {
 	case qwen.EventCreated:
@@ -107,7 +107,7 @@ func (a *Answer) Add(ev qwen.Event) (content, reasoning string) {
 func (a *Answer) Cut() bool { return a.cut && a.StopSequence == "" && (a.spilled || !a.Finished) }
 
 // take adds a delta event to the answer and returns the text it adds.
-func (a *Answer) take(ev qwen.Event) (content, reasoning string) {
+func (a *Answer) take(ev *qwen.Event) (content, reasoning string) {
 	a.notePhase(ev.Phase)
 	if ev.SearchCall && len(a.searches) < maxSearches {
 		a.searches = append(a.searches, Search{Query: bounded(ev.SearchQuery, 1000)})
@@ -191,7 +191,7 @@ func bounded(s string, n int) string {
 // addImage takes an image_gen delta: the image's URL arrives as its content
 // (whole, or in pieces), the phase then finishes (qwen-2026.md §3.3). Once
 // finished, the answer text is the image as Markdown, which it returns.
-func (a *Answer) addImage(ev qwen.Event) string {
+func (a *Answer) addImage(ev *qwen.Event) string {
 	if strings.HasPrefix(ev.Content, "http") {
 		a.image = ev.Content // a whole URL, perhaps sent again
 	} else {

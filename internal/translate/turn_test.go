@@ -194,12 +194,12 @@ func TestAnswerSeparatesReasoningAndUsage(t *testing.T) {
 		{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Content: "Hi", HasUsage: true, Usage: qwen.Usage{InputTokens: 3, OutputTokens: 2}},
 	}
 	for _, ev := range feed {
-		a.Add(ev)
+		a.Add(&ev)
 		if a.Finished {
 			t.Fatal("finished before the answer phase finished")
 		}
 	}
-	c, r := a.Add(qwen.Event{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Content: "!", Finished: true})
+	c, r := a.Add(&qwen.Event{Kind: qwen.EventDelta, Phase: qwen.PhaseAnswer, Content: "!", Finished: true})
 	if c != "!" || r != "" || !a.Finished || a.Content() != "Hi!" || a.Reasoning() != "hmm" {
 		t.Fatalf("answer %q reasoning %q", a.Content(), a.Reasoning())
 	}
@@ -218,8 +218,8 @@ func TestAnswerSeparatesReasoningAndUsage(t *testing.T) {
 func TestAnswerTakesTheImageUnderEitherPhaseName(t *testing.T) {
 	for _, phase := range []string{qwen.PhaseImageGen, "image"} {
 		var a Answer
-		a.Add(qwen.Event{Kind: qwen.EventDelta, Phase: phase, Content: "https://cdn.example/a.png"})
-		c, _ := a.Add(qwen.Event{Kind: qwen.EventDelta, Phase: phase, Finished: true})
+		a.Add(&qwen.Event{Kind: qwen.EventDelta, Phase: phase, Content: "https://cdn.example/a.png"})
+		c, _ := a.Add(&qwen.Event{Kind: qwen.EventDelta, Phase: phase, Finished: true})
 		if a.Image() != "https://cdn.example/a.png" || c != "![image](https://cdn.example/a.png)" {
 			t.Errorf("phase %s: image %q, content %q", phase, a.Image(), c)
 		}
@@ -285,7 +285,7 @@ func TestAnAnswerIsCutWhereItsTokensReachTheLimit(t *testing.T) {
 		delta(qwen.PhaseAnswer, " three", 4, false),
 		delta(qwen.PhaseAnswer, " four", 5, true),
 	} {
-		c, r := a.Add(ev)
+		c, r := a.Add(&ev)
 		passed, thought = passed+c, thought+r
 	}
 	if passed != "One two" || thought != "hmm" || !a.Cut() || !a.Finished {
@@ -310,7 +310,7 @@ func TestAnAnswerIsCutWhereItsTokensReachTheLimit(t *testing.T) {
 	// ended there (it was "length" with the whole answer).
 	exact := Answer{Limit: 2}
 	for _, ev := range []qwen.Event{delta(qwen.PhaseAnswer, "One", 1, false), delta(qwen.PhaseAnswer, " two", 2, false), delta(qwen.PhaseAnswer, "", 2, true)} {
-		exact.Add(ev)
+		exact.Add(&ev)
 	}
 	if exact.Cut() || exact.Content() != "One two" {
 		t.Errorf("an answer ending at its limit: cut %v", exact.Cut())
@@ -319,7 +319,7 @@ func TestAnAnswerIsCutWhereItsTokensReachTheLimit(t *testing.T) {
 	// Without a limit nothing is cut.
 	var whole Answer
 	for _, ev := range []qwen.Event{delta(qwen.PhaseAnswer, "One", 1, false), delta(qwen.PhaseAnswer, " two", 2, true)} {
-		whole.Add(ev)
+		whole.Add(&ev)
 	}
 	if whole.Cut() || whole.Usage().CompletionTokens != 2 {
 		t.Errorf("an answer without a limit: cut %v, usage %+v", whole.Cut(), whole.Usage())
