@@ -328,11 +328,17 @@ func (s *Sim) compose(c *chat, userID string, system []string) string {
 	if len(system) > 0 {
 		fmt.Fprintf(&b, " System prompt: %q.", excerpt(strings.Join(system, " ")))
 	}
-	for i := 0; len(strings.Fields(b.String())) < s.opt.AnswerWords; i++ {
+	// Counted once, then by the filler's words (each sentence adds eight):
+	// counting the whole answer again each sentence was quadratic.
+	for i, words := 0, len(strings.Fields(b.String())); words < s.opt.AnswerWords; i++ {
 		fmt.Fprintf(&b, " Filler sentence number %d keeps the answer long.", i+1)
+		words += fillerWords
 	}
 	return b.String()
 }
+
+// fillerWords is the number of words of compose's filler sentence.
+const fillerWords = 8
 
 // maxExcerpt bounds what an answer quotes of one prompt, in characters: a
 // model summarises a coding agent's 65 KB system prompt, it does not recite

@@ -58,6 +58,14 @@ const hexDigits = "0123456789abcdef"
 func appendPyString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
+		// A run of bytes written as they are goes in one append: one a
+		// byte made the simulator's events cost more than any proxy's
+		// reading of them, on the cores the benchmarks share with it.
+		if run := plainRun(s[i:]); run > 0 {
+			b = append(b, s[i:i+run]...)
+			i += run
+			continue
+		}
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
@@ -94,4 +102,18 @@ func appendPyString(b []byte, s string) []byte {
 		i++
 	}
 	return append(b, '"')
+}
+
+// plainRun is the length of s's leading run of ASCII bytes that
+// appendPyString writes as they are (all but the quote, the backslash,
+// control characters and DEL).
+func plainRun(s string) int {
+	i := 0
+	for i < len(s) {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			break
+		}
+		i++
+	}
+	return i
 }
