@@ -13,7 +13,9 @@ import (
 // pyObj builds a JSON object in key order.
 type pyObj struct{ b []byte }
 
-func newObj() *pyObj { return &pyObj{b: []byte{'{'}} }
+// newObj starts an object with room for an event's usage or delta: grown
+// from one byte, each event's objects were copied seven times over.
+func newObj() *pyObj { return &pyObj{b: append(make([]byte, 0, 256), '{')} }
 
 func (o *pyObj) key(k string) *pyObj {
 	if len(o.b) > 1 {
