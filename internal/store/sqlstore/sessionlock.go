@@ -175,6 +175,14 @@ func (l *sessionLock) Save(ctx context.Context, s qp.Session) error {
 	return nil
 }
 
+// Discard closes the lock's connection without a statement: database/sql
+// drops it rather than pooling it, and the server drops the session's
+// lock with it.
+func (l *sessionLock) Discard() {
+	_ = l.conn.Raw(func(any) error { return driver.ErrBadConn })
+	l.conn.Close()
+}
+
 func (l *sessionLock) Unlock() {
 	l.unlock()
 	l.conn.Close()
