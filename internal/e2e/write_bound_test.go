@@ -35,7 +35,13 @@ const answeredBy = writeBound + 6*time.Second
 // the test then: the call waited for the database past its bound.
 func boundedCall(t *testing.T, e *env, method, path, body string, header map[string]string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), answeredBy)
+	return callBy(t, e, answeredBy, method, path, body, header)
+}
+
+// callBy makes a request whose client gives up at by.
+func callBy(t *testing.T, e *env, by time.Duration, method, path, body string, header map[string]string) (int, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), by)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, e.app.URL()+path, strings.NewReader(body))
 	if err != nil {
@@ -133,6 +139,22 @@ func TestConversationWritesOnAFrozenDatabaseEnd(t *testing.T) {
 		}
 		if n := entries(conv); n != 1 {
 			t.Fatalf("after the next turn: %d entries, want its response's alone", n)
+		}
+	})
+
+	t.Run("the session lock's wait", func(t *testing.T) {
+		// The session's lock (PostgreSQL's advisory lock) has its own
+		// bound, not HISTORY_READ_TIMEOUT: its wait is asked for in slices
+		// of 10 s the server ends, and one unanswered 5 s past its end
+		// fails the turn.
+		conv := newConversation(t, e, "")
+		freeze(t, "pg_advisory_lock(")
+		code, body := callBy(t, e, 15*time.Second+answeredBy, "POST", "/v1/responses", `{"model":"qwen3-max","conversation":"`+conv+`","input":"hello"}`, nil)
+		wantUnavailable(t, "a turn whose session lock's wait went unanswered", code, body)
+		db.thaw()
+		code, body = untilFree(t, e, "POST", "/v1/responses", `{"model":"qwen3-max","conversation":"`+conv+`","input":"hello again"}`)
+		if code != http.StatusOK {
+			t.Fatalf("the conversation's next turn: %d %s", code, body)
 		}
 	})
 

@@ -15,7 +15,8 @@ type sessionLocker struct{ s *Store }
 
 // turnStatementTimeout bounds each statement of a turn on its lock's
 // connection but the wait for the lock itself (another turn of the same
-// conversation may hold it for as long as its answer takes), and the turn's
+// conversation may hold it for as long as its answer takes: the dialect
+// bounds each slice of that wait, see postgres.LockSession), and the turn's
 // reads of sessions on the read pool (by id, by key): a database that
 // stops answering (a network partition, a frozen server) held every turn as
 // long as its client waited, with no answer and nothing logged.
