@@ -164,5 +164,11 @@ type SessionLock interface {
 	Session(ctx context.Context) (*Session, error)
 	// Save writes the session's state before the lock is released.
 	Save(ctx context.Context, s Session) error
+	// Unlock lets go of the lock, asking the database (within a bound).
 	Unlock()
+	// Discard lets go of the lock without asking the database, which has
+	// just failed the call (did not answer, or refused): the lock's
+	// connection is closed rather than pooled, and the server drops the
+	// lock with it.
+	Discard()
 }

@@ -296,6 +296,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 		cancel()
 	}
 	a.api.WaitCalls()
+	// The conversations' locks calls could not let go are tried once more
+	// while the database is open.
+	a.api.StopReleases()
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := a.recorder.Close(drainCtx); err != nil {

@@ -9,26 +9,35 @@ import (
 	qp "qwenproxy"
 )
 
-// The reads of the history that the API's own routes make — the Responses
-// API's objects (GET /v1/responses/{id}, its input_items, a
-// previous_response_id's, an item_reference's), the Conversations API's
-// conversations and items, a turn's earlier turns told again to a new chat,
-// the names of the tool calls a result answers — are bounded by
-// HISTORY_READ_TIMEOUT each, as the history API's are: on a PostgreSQL
-// server that stopped answering (a partition, a frozen server: the
-// connection stays open, nothing comes back) a read under way waited for as
-// long as its client did, minutes or for ever, holding a pool connection.
-// At the bound pgx closes the connection and the read fails, and its caller
-// answers 503 in its API's format (a turn fails with database_unavailable).
-// The stores are wrapped once, in New, so that no read of them on a request
-// path goes without it; writes and deletes are not bounded, and the session
-// reads a turn makes (by id, by key, under its lock) have the store's own
-// bound (10 s).
+// Every call the API's own routes make to the database on a request's path
+// is bounded by HISTORY_READ_TIMEOUT, each call, as the history API's reads
+// are: the reads of the history — the Responses API's objects (GET
+// /v1/responses/{id}, its input_items, a previous_response_id's, an
+// item_reference's), the Conversations API's conversations and items, a
+// turn's earlier turns told again to a new chat, the names of the tool calls
+// a result answers — and the writes: a response object's delete, a
+// conversation's making, update and delete, its items' adding and deleting,
+// a turn's adding of its response to its conversation, and the taking and
+// letting go of a conversation's lock. On a PostgreSQL server that stopped
+// answering (a partition, a frozen server: the connection stays open,
+// nothing comes back) such a call waited for as long as its client did,
+// minutes or for ever, holding a pool connection; on SQLite a write waited
+// DATABASE_BUSY_TIMEOUT for a file another process holds. At the bound pgx
+// closes the connection (the server rolls back what the call's transaction
+// had done) and the call fails, and its caller answers 503 in its API's
+// format (a turn fails with database_unavailable). The stores are wrapped
+// once, in New, so that no call of them on a request path goes without it.
+// Not bounded here: the recorder's writes (queued, spooled and retried,
+// never on a request's path), the history API's (bounded there, reads and
+// export tickets; its deletes may rightly run long), and the session reads
+// and lock a turn makes (by id, by key, under its lock), which have the
+// store's own bound (10 s).
 
-// readBound is HISTORY_READ_TIMEOUT for one read; 0: none.
+// readBound is HISTORY_READ_TIMEOUT for one call of a store (a read, a
+// write); 0: none.
 type readBound time.Duration
 
-// ctx is ctx bounded for one read, its cause naming the setting.
+// ctx is ctx bounded for one call, its cause naming the setting.
 func (b readBound) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
 	if b <= 0 {
 		return ctx, func() {}
@@ -38,20 +47,21 @@ func (b readBound) ctx(ctx context.Context) (context.Context, context.CancelFunc
 
 func (b readBound) cause() error { return readTimedOut(b) }
 
-// readTimedOut is the cause of a read's context when its bound passed.
+// readTimedOut is the cause of a call's context when its bound passed.
 type readTimedOut time.Duration
 
 func (e readTimedOut) Error() string {
 	return fmt.Sprintf("the history database did not answer within %s (HISTORY_READ_TIMEOUT)", time.Duration(e))
 }
 
-// done is err of a read under ctx (readBound.ctx's): a missing row as it
-// is, the caller's own end (the client left, QWEN_MAX_DURATION) as it is,
-// anything else the database's failure (qp.ErrStoreUnavailable), naming
-// the bound when that is what ended it, so that a turn is answered 503
-// database_unavailable and a lookup is never taken for "not found".
+// done is err of a call under ctx (readBound.ctx's): a missing row and a
+// conversation another call holds as they are, the caller's own end (the
+// client left, QWEN_MAX_DURATION) as it is, anything else the database's
+// failure (qp.ErrStoreUnavailable), naming the bound when that is what
+// ended it, so that a turn is answered 503 database_unavailable and a
+// lookup is never taken for "not found".
 func done(ctx context.Context, err error) error {
-	if err == nil || errors.Is(err, qp.ErrNotFound) {
+	if err == nil || errors.Is(err, qp.ErrNotFound) || errors.Is(err, qp.ErrConversationLocked) {
 		return err
 	}
 	if ctx.Err() != nil {
@@ -77,6 +87,7 @@ type boundedHistory struct {
 	bound readBound
 }
 
+// bounded is read under b.
 func bounded[T any](b readBound, ctx context.Context, read func(context.Context) (T, error)) (T, error) {
 	ctx, cancel := b.ctx(ctx)
 	defer cancel()
@@ -118,8 +129,15 @@ func (h boundedHistory) Stats(ctx context.Context, q qp.StatsQuery) (*qp.Stats, 
 	return bounded(h.bound, ctx, func(ctx context.Context) (*qp.Stats, error) { return h.HistoryStore.Stats(ctx, q) })
 }
 
-// boundedConversations bounds the reads of a ConversationStore; its writes
-// and its lock are the store's.
+// boundedWrite is write under b.
+func boundedWrite(b readBound, ctx context.Context, write func(context.Context) error) error {
+	ctx, cancel := b.ctx(ctx)
+	defer cancel()
+	return done(ctx, write(ctx))
+}
+
+// boundedConversations bounds every call of a ConversationStore: its reads,
+// its writes, and its lock's taking and letting go.
 type boundedConversations struct {
 	qp.ConversationStore
 	bound readBound
@@ -144,10 +162,52 @@ func (c boundedConversations) ConversationItem(ctx context.Context, entryID stri
 	return conversationID, keyID, e, done(ctx, err)
 }
 
-// boundedResponseObjects bounds the read of a ResponseObjectStore.
+func (c boundedConversations) CreateConversation(ctx context.Context, conv qp.ConversationObject, items []qp.ConversationEntry) error {
+	return boundedWrite(c.bound, ctx, func(ctx context.Context) error { return c.ConversationStore.CreateConversation(ctx, conv, items) })
+}
+
+func (c boundedConversations) UpdateConversationMetadata(ctx context.Context, id string, metadata map[string]string) error {
+	return boundedWrite(c.bound, ctx, func(ctx context.Context) error {
+		return c.ConversationStore.UpdateConversationMetadata(ctx, id, metadata)
+	})
+}
+
+func (c boundedConversations) DeleteConversation(ctx context.Context, id string) error {
+	return boundedWrite(c.bound, ctx, func(ctx context.Context) error { return c.ConversationStore.DeleteConversation(ctx, id) })
+}
+
+func (c boundedConversations) AddConversationEntries(ctx context.Context, id string, entries []qp.ConversationEntry) error {
+	return boundedWrite(c.bound, ctx, func(ctx context.Context) error {
+		return c.ConversationStore.AddConversationEntries(ctx, id, entries)
+	})
+}
+
+func (c boundedConversations) DeleteConversationEntry(ctx context.Context, id, entryID string) error {
+	return boundedWrite(c.bound, ctx, func(ctx context.Context) error {
+		return c.ConversationStore.DeleteConversationEntry(ctx, id, entryID)
+	})
+}
+
+func (c boundedConversations) LockConversation(ctx context.Context, id, token string, now, until time.Time) error {
+	return boundedWrite(c.bound, ctx, func(ctx context.Context) error {
+		return c.ConversationStore.LockConversation(ctx, id, token, now, until)
+	})
+}
+
+func (c boundedConversations) UnlockConversation(ctx context.Context, id, token string) error {
+	return boundedWrite(c.bound, ctx, func(ctx context.Context) error { return c.ConversationStore.UnlockConversation(ctx, id, token) })
+}
+
+// boundedResponseObjects bounds the calls of a ResponseObjectStore.
 type boundedResponseObjects struct {
 	qp.ResponseObjectStore
 	bound readBound
+}
+
+func (o boundedResponseObjects) DeleteResponseObject(ctx context.Context, requestID string, at time.Time) error {
+	return boundedWrite(o.bound, ctx, func(ctx context.Context) error {
+		return o.ResponseObjectStore.DeleteResponseObject(ctx, requestID, at)
+	})
 }
 
 func (o boundedResponseObjects) ResponseObjectDeleted(ctx context.Context, requestID string) (bool, error) {
@@ -156,7 +216,7 @@ func (o boundedResponseObjects) ResponseObjectDeleted(ctx context.Context, reque
 	})
 }
 
-// boundReads wraps deps' stores so that their reads are bounded (see
+// boundReads wraps deps' stores so that their calls are bounded (see
 // above); nil stays nil.
 func boundReads(deps Deps, timeout time.Duration) Deps {
 	b := readBound(timeout)

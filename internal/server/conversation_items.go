@@ -171,13 +171,13 @@ func (s *Server) addConversationItems(w http.ResponseWriter, r *http.Request) {
 	}
 	// Not while a response runs: added under it, they would be listed
 	// before it and never sent.
-	unlock, apiErr := s.lockConversation(r.Context(), c)
+	held, apiErr := s.lockConversation(r.Context(), c)
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
 	err := s.deps.Conversations.AddConversationEntries(r.Context(), c.ID, entries)
-	unlock()
+	held.unlockAfter(err)
 	if err != nil {
 		s.log.Error("add conversation items", "err", err)
 		writeErrorFor(w, r, conversationUnavailable("added to"))
@@ -241,14 +241,17 @@ func (s *Server) deleteConversationItem(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	// Held, so that no response sends the item while it is deleted.
-	unlock, apiErr := s.lockConversation(r.Context(), c)
+	held, apiErr := s.lockConversation(r.Context(), c)
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
-	defer unlock()
+	defer held.unlock()
 	_, entries, apiErr := s.conversationEntries(r.Context(), c.ID)
 	if apiErr != nil {
+		if apiErr.Status == http.StatusServiceUnavailable {
+			held.unlockAfter(qp.ErrStoreUnavailable)
+		}
 		writeErrorFor(w, r, apiErr)
 		return
 	}
@@ -258,6 +261,9 @@ func (s *Server) deleteConversationItem(w http.ResponseWriter, r *http.Request) 
 		apiErr = itemNotFound(id)
 	}
 	if apiErr != nil {
+		if apiErr.Status == http.StatusServiceUnavailable {
+			held.unlockAfter(qp.ErrStoreUnavailable)
+		}
 		writeErrorFor(w, r, apiErr)
 		return
 	}
@@ -269,6 +275,7 @@ func (s *Server) deleteConversationItem(w http.ResponseWriter, r *http.Request) 
 	}
 	if err := s.deps.Conversations.DeleteConversationEntry(r.Context(), c.ID, entries[it.entry].ID); err != nil && !errors.Is(err, qp.ErrNotFound) {
 		s.log.Error("delete conversation item", "err", err)
+		held.unlockAfter(err)
 		writeErrorFor(w, r, conversationUnavailable("changed"))
 		return
 	}

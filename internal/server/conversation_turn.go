@@ -45,15 +45,16 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 			"the conversation '%s' is its own session: send X-Session-Id with it only as its id, or not at all", conv.ID))
 		return
 	}
-	unlock, apiErr := s.lockConversation(ctx, conv)
+	held, apiErr := s.lockConversation(ctx, conv)
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
-	defer unlock()
+	defer held.unlock()
 	entries, err := s.deps.Conversations.ConversationEntries(ctx, conv.ID)
 	if err != nil {
 		s.log.Error("read conversation entries", "err", err)
+		held.unlockAfter(err)
 		writeErrorFor(w, r, conversationUnavailable("read"))
 		return
 	}
@@ -83,13 +84,16 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 	f := t.format.(responsesFormat)
 	f.shell.Conversation = &responses.ConversationRef{ID: conv.ID}
 	t.format = f
-	t.settle = func(c *call) error {
+	t.settle = func(c *call) (err error) {
 		// Before the client is sent the end: its next call may follow at
 		// once (and, answered or failed, find the conversation let go).
-		defer unlock()
+		defer func() { held.unlockAfter(err) }()
 		rq := &c.ex.Request
 		entry := qp.ConversationEntry{ID: rq.RequestID, CreatedAt: s.now(), ResponseID: responseID(rq.RequestID, rq.SessionID)}
-		err := s.deps.Conversations.AddConversationEntries(context.WithoutCancel(ctx), conv.ID, []qp.ConversationEntry{entry})
+		// Bounded (HISTORY_READ_TIMEOUT), not by the client: it is left
+		// only once the answer is kept or refused, all of it (one
+		// transaction).
+		err = s.deps.Conversations.AddConversationEntries(context.WithoutCancel(ctx), conv.ID, []qp.ConversationEntry{entry})
 		switch {
 		case errors.Is(err, qp.ErrNotFound):
 			// Deleted while it answered: there is nothing to add it to.

@@ -220,14 +220,18 @@ const lockGrace = 2 * time.Second
 // lockPoll is how often a waiting call tries the lock again.
 const lockPoll = 50 * time.Millisecond
 
-// lockConversation holds c for one call; the returned function lets go of
-// it (and may be called more than once).
-func (s *Server) lockConversation(ctx context.Context, c *qp.ConversationObject) (func(), *openai.Error) {
+// lockConversation holds c for one call, until the returned lock's unlock
+// (or unlockAfter). Its taking is bounded as every call of the store is
+// (HISTORY_READ_TIMEOUT): one that fails may still have taken it (the
+// statement ran, its answer was lost), so it is let go in the background.
+func (s *Server) lockConversation(ctx context.Context, c *qp.ConversationObject) (*heldConversation, *openai.Error) {
 	token := qp.NewID()
 	var err error
+	var until time.Time
 	for waited := time.Duration(0); ; waited += lockPoll {
 		now := s.now()
-		err = s.deps.Conversations.LockConversation(ctx, c.ID, token, now, now.Add(s.conversationLease()))
+		until = now.Add(s.conversationLease())
+		err = s.deps.Conversations.LockConversation(ctx, c.ID, token, now, until)
 		if !errors.Is(err, qp.ErrConversationLocked) || waited >= lockGrace {
 			break
 		}
@@ -246,17 +250,131 @@ func (s *Server) lockConversation(ctx context.Context, c *qp.ConversationObject)
 		return nil, conversationNotFound(c.ID, "conversation")
 	case err != nil:
 		s.log.Error("lock conversation", "err", err)
+		s.releases.later(s, c.ID, token, until, 0, err)
 		return nil, conversationUnavailable("held")
 	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			// Also when the client left: the lock must not outlive the call.
-			if err := s.deps.Conversations.UnlockConversation(context.WithoutCancel(ctx), c.ID, token); err != nil {
-				s.log.Warn("a conversation stays locked until its lease runs out", "conversation", c.ID, "err", err)
+	return &heldConversation{s: s, id: c.ID, token: token, until: until}, nil
+}
+
+// heldConversation is a conversation's lock one call holds.
+type heldConversation struct {
+	s         *Server
+	id, token string
+	until     time.Time // its lease's end
+	once      sync.Once
+}
+
+// unlockWait bounds how long a call waits for its conversation's lock to be
+// let go (HISTORY_READ_TIMEOUT, when shorter): it is let go in the
+// background past it, and the client is not held for the database a second
+// time (its next call waits lockGrace for it).
+const unlockWait = time.Second
+
+// unlock lets go of the conversation (once: again is nothing), also when
+// the client left: the lock must not outlive the call. It waits for the
+// database at most unlockWait, so that the client's next call finds the
+// conversation free; past it, or should the database fail it, the lock is
+// let go in the background once the database answers (at the latest its
+// lease runs out).
+func (h *heldConversation) unlock() { h.unlockAfter(nil) }
+
+// unlockAfter is unlock once err ended the call's use of the conversation:
+// after the database's failure (qp.ErrStoreUnavailable) the client is not
+// made to wait for it again, and the lock is let go in the background.
+func (h *heldConversation) unlockAfter(err error) {
+	h.once.Do(func() {
+		if errors.Is(err, qp.ErrStoreUnavailable) {
+			h.s.releases.later(h.s, h.id, h.token, h.until, 0, err)
+			return
+		}
+		wait := unlockWait
+		if b := h.s.cfg.HistoryReadTimeout; b > 0 && b < wait {
+			wait = b
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		if err := h.s.deps.Conversations.UnlockConversation(ctx, h.id, h.token); err != nil {
+			h.s.releases.later(h.s, h.id, h.token, h.until, 0, err)
+		}
+	})
+}
+
+// releaseRetry is how often a conversation's lock the database did not let
+// go is tried again.
+const releaseRetry = time.Second
+
+// releaseTimeout bounds each try in the background where
+// HISTORY_READ_TIMEOUT does not (0).
+const releaseTimeout = 30 * time.Second
+
+// releases are the conversations' locks whose calls could not let go of
+// them (the database failed, or did not answer): each is let go in the
+// background, tried every releaseRetry until the database takes it or its
+// lease runs out — left to its lease, a conversation stayed locked for
+// minutes after the database answered again, every call in it refused with
+// conversation_locked. A PostgreSQL lock of a session (an advisory lock)
+// goes with its connection, which a failed unlock closes; a conversation's
+// is a row, kept by the database, which only a statement lets go.
+type releases struct {
+	mu      sync.Mutex
+	stopped bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// later lets go of id's lock of token in the background, first after wait.
+func (r *releases) later(s *Server, id, token string, until time.Time, wait time.Duration, cause error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		s.log.Warn("a conversation stays locked until its lease runs out", "conversation", id, "until", until, "err", cause)
+		return
+	}
+	if r.stop == nil {
+		r.stop = make(chan struct{})
+	}
+	s.log.Warn("a conversation's lock is let go once the database answers", "conversation", id, "err", cause)
+	stop := r.stop
+	r.wg.Go(func() {
+		for tries := 1; ; tries++ {
+			stopping := false
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-stop:
+				t.Stop()
+				stopping = true // one last try
 			}
-		})
-	}, nil
+			ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+			err := s.deps.Conversations.UnlockConversation(ctx, id, token)
+			cancel()
+			if err == nil {
+				s.log.Info("a conversation's lock was let go", "conversation", id, "tries", tries)
+				return
+			}
+			if stopping || !s.now().Before(until) {
+				s.log.Warn("a conversation stays locked until its lease runs out", "conversation", id, "until", until, "tries", tries, "err", err)
+				return
+			}
+			wait = releaseRetry
+		}
+	})
+}
+
+// StopReleases tries once more each conversation lock being let go in the
+// background and returns when they are done (shutdown, before the database
+// closes).
+func (s *Server) StopReleases() {
+	r := &s.releases
+	r.mu.Lock()
+	if !r.stopped {
+		r.stopped = true
+		if r.stop != nil {
+			close(r.stop)
+		}
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
 }
 
 // newItemEntries checks items (raw, a list of Responses input items, at

@@ -161,6 +161,8 @@ type Server struct {
 	// cause; syncLog answers given before their records were durable. Both
 	// recur on every call while their fault lasts.
 	faultLog, syncLog quietlog.Log
+	// releases lets go of the conversations' locks their calls could not.
+	releases releases
 }
 
 // New returns a Server.

@@ -247,7 +247,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer turn.Release()
 	account, err := s.beginAccount(ctx, c, t, turn, opened)
 	if err != nil {
-		turn.Touch()
+		turn.TouchAfter(err)
 		s.givePlaceBack(c)
 		out.fail(classify(err))
 		return
@@ -327,7 +327,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 		if qe, ok := qwen.AsError(err); ok && qe.Kind == qwen.KindTooLong {
 			turn.Outgrown() // the chat is full: the compacted conversation goes on in another
 		} else {
-			turn.Touch() // a failed turn still keeps the session alive
+			turn.TouchAfter(err) // a failed turn still keeps the session alive
 		}
 		rs.OpenAIResponse = out.finish(ans, "")
 		out.fail(classify(err))

@@ -187,12 +187,15 @@ type Turn struct {
 	// came is what the turn continues from, when it came by its chat's
 	// history (see reask.go); latest, for a turn asked again, is the
 	// session's state it found, which a failed turn leaves as it was.
-	came    *lastTurn
-	latest  *qp.Session
-	m       *Manager
-	held    qp.SessionLock // the lock across processes; nil when not shared
-	ctx     context.Context
-	release func()
+	came   *lastTurn
+	latest *qp.Session
+	m      *Manager
+	held   qp.SessionLock // the lock across processes; nil when not shared
+	// storeFailed: the turn failed with the database's failure
+	// (TouchAfter), which the turn does not wait for again.
+	storeFailed bool
+	ctx         context.Context
+	release     func()
 }
 
 // ErrInvalidID is returned for an X-Session-Id that cannot name a session.
@@ -289,7 +292,14 @@ func (m *Manager) lock(ctx context.Context, id string) (*Turn, error) {
 			release()
 			return nil, unavailable(ctx, err)
 		}
-		t.release = func() { t.held.Unlock(); release() }
+		t.release = func() {
+			if t.storeFailed {
+				t.held.Discard()
+			} else {
+				t.held.Unlock()
+			}
+			release()
+		}
 	}
 	return t, nil
 }
@@ -544,7 +554,7 @@ func unavailable(ctx context.Context, err error) error {
 // fail, the recorder writes it behind (retrying, spooling) rather than lose
 // it.
 func (t *Turn) persist() {
-	if t.held != nil {
+	if t.held != nil && !t.storeFailed {
 		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
 		defer cancel()
 		err := t.held.Save(ctx, t.Session)
@@ -694,6 +704,21 @@ func (t *Turn) Touch() {
 	now := t.m.now()
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
 	t.persist()
+}
+
+// TouchAfter is Touch for a turn that failed with err. After the database's
+// failure (qp.ErrStoreUnavailable: it refused, or did not answer within
+// HISTORY_READ_TIMEOUT) the turn does not wait for it again, before its
+// client is told: its state is written behind by the recorder (retried,
+// spooled) rather than under its lock, and its lock on a shared database is
+// let go by closing the lock's connection rather than by a statement (see
+// qp.SessionLock.Discard). Each waited up to 10 s more on a database that
+// stopped answering, a conversation's failed turn ~22 s in all.
+func (t *Turn) TouchAfter(err error) {
+	if errors.Is(err, qp.ErrStoreUnavailable) {
+		t.storeFailed = true
+	}
+	t.Touch()
 }
 
 // Outgrown records a turn Qwen refused as too long for the model

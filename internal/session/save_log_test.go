@@ -27,7 +27,8 @@ func (f failingLock) Save(context.Context, qp.Session) error {
 	f.l.saves.Add(1)
 	return errors.New("FATAL: terminating connection due to administrator command")
 }
-func (failingLock) Unlock() {}
+func (failingLock) Unlock()  {}
+func (failingLock) Discard() {}
 
 // A turn's state that its lock on a shared database could not write goes
 // to the recorder, written behind, and the operator is told (once while it

@@ -48,8 +48,9 @@ type Options struct {
 	// lock_timeout on the pool of writes and reads, unless the URL sets one;
 	// 0 leaves the server's. The recorder's batch then fails and its records
 	// go to the spool, as SQLite's do after DATABASE_BUSY_TIMEOUT. The
-	// session locks' pool has none: a turn waits for another of its session
-	// as long as that takes.
+	// session locks' pool has sessionLockSlice instead: a turn waits for
+	// another of its session as long as that takes, a slice at a time (see
+	// LockSession).
 	LockTimeout time.Duration
 	// ReadIdleTimeout bounds how long a read of the server's answer waits
 	// with no byte from it; 0 leaves reads unbounded but for their
@@ -110,7 +111,11 @@ func Open(ctx context.Context, rawURL string, opt Options) (*sqlstore.Store, err
 	// The lock pool's connections are pinged by the session locker itself,
 	// with a bound of its own: checking one out may wait (with the turn's
 	// context) for another turn to return it, the ping may not.
-	locks := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(func(context.Context, stdlib.ShouldPingParams) bool { return false }))
+	// The lock pool's waits for a lock end at sessionLockSlice (see
+	// LockSession), the URL's lock_timeout or none.
+	lockCfg := cfg.Copy()
+	lockCfg.RuntimeParams["lock_timeout"] = strconv.FormatInt(sessionLockSlice.Milliseconds(), 10)
+	locks := stdlib.OpenDB(*lockCfg, stdlib.OptionShouldPing(func(context.Context, stdlib.ShouldPingParams) bool { return false }))
 	locks.SetMaxOpenConns(cmp.Or(opt.MaxConns, 32))
 	locks.SetMaxIdleConns(cmp.Or(opt.MaxConns, 32))
 	locks.SetConnMaxIdleTime(5 * time.Minute)
@@ -316,10 +321,41 @@ func (dialect) LockRollups(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// sessionLockSlice is how long one wait for a session's lock lasts: the
+// lock pool's lock_timeout, at which the server answers (55P03) and the
+// turn asks again. A variable for the tests.
+var sessionLockSlice = 10 * time.Second
+
+// sessionLockAnswer is how long past sessionLockSlice the server has to
+// answer a wait for a session's lock before the turn gives up on it.
+const sessionLockAnswer = 5 * time.Second
+
 // LockSession takes id's session-level advisory lock on conn. Waiting ends
-// with ctx.
-func (dialect) LockSession(ctx context.Context, conn *sql.Conn, id string) (func(), error) {
-	return advisoryLock(ctx, conn, lockClassSessions, `hashtext($2)`, id)
+// with ctx: another turn of the session (on another instance) may hold it
+// for as long as its answer takes. But the wait is asked for in slices of
+// sessionLockSlice (the lock pool's lock_timeout), each of which the server
+// ends with its answer, and one it does not answer within
+// sessionLockAnswer more fails the turn: a server that stopped answering
+// (a partition, a frozen server) during the wait held the turn for as long
+// as its client waited.
+func (d dialect) LockSession(ctx context.Context, conn *sql.Conn, id string) (func(), error) {
+	const class, keyExpr = lockClassSessions, `hashtext($2)`
+	for {
+		sctx, cancel := context.WithTimeout(ctx, sessionLockSlice+sessionLockAnswer)
+		_, err := conn.ExecContext(sctx, `SELECT pg_advisory_lock(`+lockSpace+`, `+keyExpr+`)`, class, id)
+		unanswered := sctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		switch {
+		case err == nil:
+			return advisoryUnlock(conn, class, keyExpr, id), nil
+		case d.Busy(err) && ctx.Err() == nil:
+			continue // another turn holds it still: the server answers
+		case unanswered:
+			err = fmt.Errorf("the database did not answer a wait for the session's lock within %s: %w", sessionLockSlice+sessionLockAnswer, err)
+		}
+		discard(conn)
+		return nil, err
+	}
 }
 
 // advisoryLock locks (lockSpace of class, key) on conn, key being the SQL
@@ -331,6 +367,13 @@ func advisoryLock(ctx context.Context, conn *sql.Conn, class string, keyExpr str
 		discard(conn)
 		return nil, err
 	}
+	return advisoryUnlock(conn, class, keyExpr, arg), nil
+}
+
+// advisoryUnlock releases the lock advisoryLock took; if that fails, the
+// connection is thrown away rather than returned to the pool still holding
+// it.
+func advisoryUnlock(conn *sql.Conn, class string, keyExpr string, arg any) func() {
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -339,7 +382,7 @@ func advisoryLock(ctx context.Context, conn *sql.Conn, class string, keyExpr str
 		if err != nil || !released {
 			discard(conn)
 		}
-	}, nil
+	}
 }
 
 // discard makes database/sql close conn instead of pooling it.

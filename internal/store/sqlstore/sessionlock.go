@@ -15,7 +15,8 @@ type sessionLocker struct{ s *Store }
 
 // turnStatementTimeout bounds each statement of a turn on its lock's
 // connection but the wait for the lock itself (another turn of the same
-// conversation may hold it for as long as its answer takes), and the turn's
+// conversation may hold it for as long as its answer takes: the dialect
+// bounds each slice of that wait, see postgres.LockSession), and the turn's
 // reads of sessions on the read pool (by id, by key): a database that
 // stops answering (a network partition, a frozen server) held every turn as
 // long as its client waited, with no answer and nothing logged.
@@ -173,6 +174,14 @@ func (l *sessionLock) Save(ctx context.Context, s qp.Session) error {
 		return fmt.Errorf("save session %s: %w", s.ID, err)
 	}
 	return nil
+}
+
+// Discard closes the lock's connection without a statement: database/sql
+// drops it rather than pooling it, and the server drops the session's
+// lock with it.
+func (l *sessionLock) Discard() {
+	_ = l.conn.Raw(func(any) error { return driver.ErrBadConn })
+	l.conn.Close()
 }
 
 func (l *sessionLock) Unlock() {
