@@ -1,6 +1,7 @@
 package qwensim
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"unicode/utf8"
@@ -11,45 +12,26 @@ import (
 // strings of every kind of byte (escapes, control characters, DEL,
 // multi-byte runes, broken UTF-8).
 func TestAppendPyStringIsPythonsByteForByte(t *testing.T) {
+	// Python's escapes, byte by byte: the short ones, \u00XX for the other
+	// control characters and DEL, broken UTF-8 as U+FFFD, the rest as is.
+	short := map[byte]string{'"': `\"`, '\\': `\\`, '\n': `\n`, '\r': `\r`, '\t': `\t`, '\b': `\b`, '\f': `\f`}
 	reference := func(s string) string {
-		b := []byte{'"'}
-		for i := 0; i < len(s); {
-			c := s[i]
-			if c >= utf8.RuneSelf {
-				r, size := utf8.DecodeRuneInString(s[i:])
-				if r == utf8.RuneError && size == 1 {
-					b = append(b, `\ufffd`...)
-				} else {
-					b = append(b, s[i:i+size]...)
-				}
-				i += size
-				continue
-			}
-			switch c {
-			case '"':
-				b = append(b, `\"`...)
-			case '\\':
-				b = append(b, `\\`...)
-			case '\n':
-				b = append(b, `\n`...)
-			case '\r':
-				b = append(b, `\r`...)
-			case '\t':
-				b = append(b, `\t`...)
-			case '\b':
-				b = append(b, `\b`...)
-			case '\f':
-				b = append(b, `\f`...)
+		out := `"`
+		for len(s) > 0 {
+			r, size := utf8.DecodeRuneInString(s)
+			switch c := s[0]; {
+			case short[c] != "":
+				out += short[c]
+			case c < 0x20 || c == 0x7f:
+				out += fmt.Sprintf(`\u%04x`, c)
+			case r == utf8.RuneError && size == 1:
+				out += `\ufffd`
 			default:
-				if c < 0x20 || c == 0x7f {
-					b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-				} else {
-					b = append(b, c)
-				}
+				out += s[:size]
 			}
-			i++
+			s = s[size:]
 		}
-		return string(append(b, '"'))
+		return out + `"`
 	}
 	pieces := []string{"a", "Hello, world", `"`, `\`, "\n", "\x01", "\x1f", "\x7f", " ", "é", "中文", "😀", "\xff", "\xe4\xb8", "\u2028", "<&>"}
 	rng := rand.New(rand.NewPCG(3, 4))
