@@ -158,39 +158,29 @@ func TestConversationWritesOnAFrozenDatabaseEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("the lock's taking", func(t *testing.T) {
-		conv := newConversation(t, e, "")
-		freeze(t, "locked_until <= ")
-		code, body := boundedCall(t, e, "POST", "/v1/conversations/"+conv+"/items", `{"items":`+twoItems+`}`, nil)
-		wantUnavailable(t, "items added while the lock could not be taken", code, body)
-		db.thaw()
-		if n := entries(conv); n != 0 {
-			t.Fatalf("items refused with 503 left %d entries", n)
-		}
-		if code, body := untilFree(t, e, "POST", "/v1/conversations/"+conv+"/items", `{"items":`+twoItems+`}`); code != http.StatusOK {
-			t.Fatalf("items added once the database answers: %d %s", code, body)
-		}
-		if n := entries(conv); n != 2 {
-			t.Fatalf("%d entries, want the two items added once", n)
-		}
-	})
-
-	t.Run("items added", func(t *testing.T) {
-		conv := newConversation(t, e, "")
-		freeze(t, "INSERT INTO conversation_entries")
-		code, body := boundedCall(t, e, "POST", "/v1/conversations/"+conv+"/items", `{"items":`+twoItems+`}`, nil)
-		wantUnavailable(t, "items added", code, body)
-		db.thaw()
-		if n := entries(conv); n != 0 {
-			t.Fatalf("items refused with 503 left %d entries", n)
-		}
-		if code, body := untilFree(t, e, "POST", "/v1/conversations/"+conv+"/items", `{"items":`+twoItems+`}`); code != http.StatusOK {
-			t.Fatalf("items added once the database answers: %d %s", code, body)
-		}
-		if n := entries(conv); n != 2 {
-			t.Fatalf("%d entries, want the two items added once", n)
-		}
-	})
+	// Items added while the conversation's lock cannot be taken, and while
+	// their entries cannot be written.
+	for _, c := range []struct{ name, frozen string }{
+		{"the lock's taking", "locked_until <= "},
+		{"items added", "INSERT INTO conversation_entries"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			conv := newConversation(t, e, "")
+			freeze(t, c.frozen)
+			code, body := boundedCall(t, e, "POST", "/v1/conversations/"+conv+"/items", `{"items":`+twoItems+`}`, nil)
+			wantUnavailable(t, c.name, code, body)
+			db.thaw()
+			if n := entries(conv); n != 0 {
+				t.Fatalf("items refused with 503 left %d entries", n)
+			}
+			if code, body := untilFree(t, e, "POST", "/v1/conversations/"+conv+"/items", `{"items":`+twoItems+`}`); code != http.StatusOK {
+				t.Fatalf("items added once the database answers: %d %s", code, body)
+			}
+			if n := entries(conv); n != 2 {
+				t.Fatalf("%d entries, want the two items added once", n)
+			}
+		})
+	}
 
 	t.Run("an item deleted", func(t *testing.T) {
 		conv := newConversation(t, e, twoItems)

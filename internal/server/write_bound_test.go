@@ -114,41 +114,32 @@ func letGo(t *testing.T, c *lockingConversations, what string) {
 // out, eleven minutes at least, every call in the conversation refused
 // with conversation_locked once the database answered again; and the
 // taking waited for as long as the client did. It fails at the bound now,
-// and the lock it may have taken is let go once the database answers.
-func TestAConversationLockTakenUnansweredIsLetGo(t *testing.T) {
-	c := newLockingConversations()
-	srv := serveConversations(t, c)
-	code, body := boundedCall(t, srv, http.MethodPost, "/v1/conversations/conv_1/items", `{"items":[{"role":"user","content":"hi"}]}`)
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"code":"database_unavailable"`) {
-		t.Fatalf("items added while the lock's taking went unanswered: %d %s, want 503 database_unavailable", code, body)
+// and the lock it may have taken is let go once the database answers. So
+// with the lock of a write the database did not answer: the write fails at
+// the bound, adds nothing, and the lock, whose letting go did not get there
+// either, is let go once the database answers.
+func TestAConversationLockTheDatabaseDidNotAnswerIsLetGo(t *testing.T) {
+	for _, lockAnswered := range []bool{false, true} {
+		what := "the lock taken unanswered"
+		if lockAnswered {
+			what = "the lock of a write unanswered"
+		}
+		t.Run(what, func(t *testing.T) {
+			c := newLockingConversations()
+			c.lockAnswered = lockAnswered
+			srv := serveConversations(t, c)
+			code, body := boundedCall(t, srv, http.MethodPost, "/v1/conversations/conv_1/items", `{"items":[{"role":"user","content":"hi"}]}`)
+			if code != http.StatusServiceUnavailable || !strings.Contains(body, `"code":"database_unavailable"`) {
+				t.Fatalf("items added: %d %s, want 503 database_unavailable", code, body)
+			}
+			c.mu.Lock()
+			holder, added := c.holder, c.added
+			c.mu.Unlock()
+			if holder == "" || added != 0 {
+				t.Fatalf("the fake database: holder %q, %d entries added; want the lock held and nothing added", holder, added)
+			}
+			close(c.thaw)
+			letGo(t, c, what)
+		})
 	}
-	c.mu.Lock()
-	holder, added := c.holder, c.added
-	c.mu.Unlock()
-	if holder == "" || added != 0 {
-		t.Fatalf("the fake database: holder %q, %d entries added; want the lock taken and nothing added", holder, added)
-	}
-	close(c.thaw)
-	letGo(t, c, "the lock taken unanswered")
-}
-
-// So with the lock of a write the database did not answer: the write fails
-// at the bound, adds nothing, and the lock, whose letting go did not get
-// there either, is let go once the database answers.
-func TestAConversationLockOfAnUnansweredWriteIsLetGo(t *testing.T) {
-	c := newLockingConversations()
-	c.lockAnswered = true
-	srv := serveConversations(t, c)
-	code, body := boundedCall(t, srv, http.MethodPost, "/v1/conversations/conv_1/items", `{"items":[{"role":"user","content":"hi"}]}`)
-	if code != http.StatusServiceUnavailable || !strings.Contains(body, `"code":"database_unavailable"`) {
-		t.Fatalf("items whose write went unanswered: %d %s, want 503 database_unavailable", code, body)
-	}
-	c.mu.Lock()
-	holder, added := c.holder, c.added
-	c.mu.Unlock()
-	if holder == "" || added != 0 {
-		t.Fatalf("the fake database: holder %q, %d entries added; want the lock held and nothing added", holder, added)
-	}
-	close(c.thaw)
-	letGo(t, c, "the lock of a failed write")
 }
