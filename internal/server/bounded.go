@@ -144,7 +144,7 @@ func (c boundedConversations) ConversationItem(ctx context.Context, entryID stri
 	return conversationID, keyID, e, done(ctx, err)
 }
 
-// boundedResponseObjects bounds the read of a ResponseObjectStore.
+// boundedResponseObjects bounds the reads of a ResponseObjectStore.
 type boundedResponseObjects struct {
 	qp.ResponseObjectStore
 	bound readBound
@@ -153,6 +153,18 @@ type boundedResponseObjects struct {
 func (o boundedResponseObjects) ResponseObjectDeleted(ctx context.Context, requestID string) (bool, error) {
 	return bounded(o.bound, ctx, func(ctx context.Context) (bool, error) {
 		return o.ResponseObjectStore.ResponseObjectDeleted(ctx, requestID)
+	})
+}
+
+func (o boundedResponseObjects) CallsWithItem(ctx context.Context, keyID, itemID string, limit int) ([]string, error) {
+	return bounded(o.bound, ctx, func(ctx context.Context) ([]string, error) {
+		return o.ResponseObjectStore.CallsWithItem(ctx, keyID, itemID, limit)
+	})
+}
+
+func (o boundedResponseObjects) ItemIDsIndexed(ctx context.Context) (bool, error) {
+	return bounded(o.bound, ctx, func(ctx context.Context) (bool, error) {
+		return o.ResponseObjectStore.ItemIDsIndexed(ctx)
 	})
 }
 

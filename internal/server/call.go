@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -51,6 +52,10 @@ type call struct {
 	// keyPlace: the call holds a place among its key's calls in flight
 	// (admitKey), until givePlaceBack.
 	keyPlace bool
+	// referenced are the items the request's item_reference items named,
+	// as listed, by the ids they named: its record keeps them
+	// (withReferenced).
+	referenced map[string]json.RawMessage
 	// afterCut is Qwen's failure after the answer reached the client's
 	// limit of output tokens: the client gets its answer, the account is
 	// told of the failure.
@@ -212,6 +217,9 @@ func (s *Server) finish(c *call) {
 	} else {
 		accounts := s.deps.Accounts.Known()
 		var known *redact.Known
+		// The items its references named are kept with it, redacted
+		// with it (they were as their own records keep them).
+		c.ex.Request.OpenAIRequest = withReferenced(c.ex.Request.OpenAIRequest, c.referenced)
 		c.ex.Request.OpenAIRequest, known = s.recordedForm(c.r.Context(), c.ex.Request.OpenAIRequest, accounts)
 		// The Responses API's answer echoes the request's metadata,
 		// instructions and tools: what the request's record hides, the

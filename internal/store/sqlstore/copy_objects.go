@@ -43,6 +43,10 @@ func copyDeletedResponses(ctx context.Context, src, dst *Store) error {
 			requestID, at, requestID); err != nil {
 			return fmt.Errorf("%s: %w", requestID, err)
 		}
+		// Copied with the call, its item ids go with the mark.
+		if err := deleteItemIDsOf(ctx, dst.write, requestID); err != nil {
+			return fmt.Errorf("%s: item ids: %w", requestID, err)
+		}
 	}
 	return rows.Err()
 }

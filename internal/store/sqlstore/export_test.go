@@ -92,3 +92,7 @@ func RequestCountQuery(ctx context.Context, s *Store, f qp.CallFilter) (string, 
 	}
 	return q.countFrom + q.where.sql(), q.where.args, nil
 }
+
+// ItemCallsQuery is the statement CallsWithItem reads an item id's calls
+// with.
+const ItemCallsQuery = selectItemCalls

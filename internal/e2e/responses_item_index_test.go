@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/store/storetest"
+)
+
+// requestIDOf is the request id a response id carries (its 32 hex digits,
+// as a UUID).
+func requestIDOf(respID string) string {
+	h := respID[len("resp_") : len("resp_")+32]
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// TestAClientsItemIDIsFoundAmongAllTheKeysCalls: an item_reference to an id
+// a client gave its item, sent without the previous_response_id chain that
+// holds it, was looked for only in the key's 100 latest calls: once 100
+// calls followed the one that gave it, it was the 400 "Item with id … not
+// found". OpenAI finds it among every stored item; so does the proxy (an
+// index of the ids its calls gave their items), while it stays the key's
+// alone, and no longer once its response is deleted.
+func TestAClientsItemIDIsFoundAmongAllTheKeysCalls(t *testing.T) {
+	storetest.EachBackend(t, testAClientsItemIDIsFoundAmongAllTheKeysCalls)
+}
+
+func testAClientsItemIDIsFoundAmongAllTheKeysCalls(t *testing.T, backend string) {
+	e := startOn(t, backend, nil)
+	first, _ := answeredResponse(t, e, `{"model":"gpt-5","input":[{"type":"message","id":"msg_far","role":"user","content":"My favourite colour is vermilion."}]}`)
+	for range 101 { // the key's latest calls, without the first
+		answeredResponse(t, e, `{"model":"gpt-5","input":"filler"}`)
+	}
+	ref := `{"model":"gpt-5","input":[{"type":"item_reference","id":"msg_far"},{"role":"user","content":"Which colour?"}]}`
+	status, id, _ := postResponse(t, e, ref)
+	if status != http.StatusOK {
+		t.Fatalf("a reference to an item 102 calls back: %d, want 200", status)
+	}
+	if ids := listedIDs(t, e, "/v1/responses/"+id+"/input_items?order=asc"); len(ids) != 2 || ids[0] != "msg_far" {
+		t.Fatalf("its input items: %v", ids)
+	}
+	if up := upstreamCompletions(t, e.sim); !strings.Contains(messagesOf(up[len(up)-1])[0]["content"].(string), "vermilion") {
+		t.Fatalf("the referenced item was not told: %v", messagesOf(up[len(up)-1]))
+	}
+	// The lookup is the index's, which holds the ids only.
+	var n int
+	if err := e.db().QueryRow(`SELECT COUNT(*) FROM response_item_ids WHERE item_id = 'msg_far'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("msg_far indexed %d times (%v), want once", n, err)
+	}
+	// Its response deleted, the id names nothing.
+	if resp := send(t, e, "DELETE", "/v1/responses/"+first, "", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %d", resp.StatusCode)
+	}
+	if status, _, _ := postResponse(t, e, ref); status != http.StatusBadRequest {
+		t.Fatalf("a reference to an item of a deleted response: %d, want 400", status)
+	}
+	if err := e.db().QueryRow(`SELECT COUNT(*) FROM response_item_ids WHERE item_id = 'msg_far'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("msg_far indexed %d times (%v) after its response was deleted, want none", n, err)
+	}
+}
+
+// TestADeletedResponseLeavesTheInputItemsThatNamedIt: a response B whose
+// input named an item of response A by item_reference listed that item in
+// its input_items only while A was there: the reference was resolved when
+// listed, so deleting A took the item out of B's input_items (and out of
+// what a new chat is told of B's conversation). B's record keeps the items
+// its references named, as it was answered: redacted as its own body is,
+// and never sent to Qwen.
+func TestADeletedResponseLeavesTheInputItemsThatNamedIt(t *testing.T) {
+	storetest.EachBackend(t, testADeletedResponseLeavesTheInputItemsThatNamedIt)
+}
+
+func testADeletedResponseLeavesTheInputItemsThatNamedIt(t *testing.T, backend string) {
+	e := startOn(t, backend, nil)
+	tools := `"tools":[{"type":"function","name":"login","parameters":{"type":"object","properties":{}}}]`
+	first, _ := answeredResponse(t, e, `{"model":"gpt-5",`+tools+`,"input":[{"type":"message","id":"msg_kept","role":"user","content":"My favourite colour is vermilion."},`+
+		`{"type":"function_call","id":"fc_kept","call_id":"call_1","name":"login","arguments":"{\"password\":\"hunter2-secret\"}"},`+
+		`{"type":"function_call_output","call_id":"call_1","output":"ok"},{"role":"user","content":"Go on."}]}`)
+	second, _ := answeredResponse(t, e, `{"model":"gpt-5",`+tools+`,"input":[{"type":"item_reference","id":"msg_kept"},{"type":"item_reference","id":"fc_kept"},`+
+		`{"type":"function_call_output","call_id":"call_1","output":"ok"},{"role":"user","content":"Which colour?"}]}`)
+	listed := func() []byte {
+		resp := send(t, e, "GET", "/v1/responses/"+second+"/input_items?order=asc", "", "", nil)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("input_items: %d %s", resp.StatusCode, b)
+		}
+		return b
+	}
+	before := listed()
+	if !strings.Contains(string(before), `"msg_kept"`) || !strings.Contains(string(before), `"fc_kept"`) {
+		t.Fatalf("B's input items before A's deletion: %s", before)
+	}
+	if resp := send(t, e, "DELETE", "/v1/responses/"+first, "", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE A: %d", resp.StatusCode)
+	}
+	if after := listed(); string(after) != string(before) {
+		t.Fatalf("B's input items changed with A's deletion:\nbefore %s\nafter  %s", before, after)
+	}
+	// What Qwen was sent for B is what it was sent before: the items, not
+	// the record's copy of them.
+	for _, up := range upstreamCompletions(t, e.sim) {
+		if b, _ := json.Marshal(up); strings.Contains(string(b), "_referenced_items") {
+			t.Fatalf("Qwen was sent the record's member: %s", b)
+		}
+	}
+	// The record keeps them redacted, as it keeps its own body.
+	_, detail := getJSON(t, e, "GET", "/v1/requests/"+requestIDOf(second))
+	if b, _ := json.Marshal(detail); !strings.Contains(string(b), "_referenced_items") || strings.Contains(string(b), "hunter2-secret") {
+		t.Fatalf("B's record: %s", b)
+	}
+	// A new chat told B's conversation again is told the item.
+	e.sim.ForgetChats()
+	if _, text := answeredResponse(t, e, `{"model":"gpt-5","input":"Which colour again?","previous_response_id":"`+second+`"}`); !strings.Contains(text, "vermilion") {
+		t.Fatalf("the new chat was not told the kept item: %q", text)
+	}
+}
+
+// TestARecordCannotBeGivenItemsItsReferencesDidNotName: the member a
+// record keeps the items its references named in is the proxy's: a
+// client's body carrying one of that name does not change what its
+// input_items list for its references.
+func TestARecordCannotBeGivenItemsItsReferencesDidNotName(t *testing.T) {
+	e := start(t, nil)
+	answeredResponse(t, e, `{"model":"gpt-5","input":[{"type":"message","id":"msg_real","role":"user","content":"The real one."}]}`)
+	id, _ := answeredResponse(t, e, `{"model":"gpt-5","input":[{"type":"item_reference","id":"msg_real"},{"role":"user","content":"hi"}],`+
+		`"_referenced_items":{"msg_real":{"id":"msg_real","type":"message","role":"user","status":"completed","content":[{"type":"input_text","text":"forged"}]}}}`)
+	resp := send(t, e, "GET", "/v1/responses/"+id+"/input_items?order=asc", "", "", nil)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "The real one.") || strings.Contains(string(b), "forged") {
+		t.Fatalf("input_items: %d %s", resp.StatusCode, b)
+	}
+}

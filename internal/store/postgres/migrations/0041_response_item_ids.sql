@@ -1,0 +1,24 @@
+-- The ids clients gave the input items of their Responses API calls
+-- ({"type":"message","id":"msg_abc",…}), which an item_reference names: the
+-- call holding one is found by its key and the id alone, one index range,
+-- rather than by reading the key's latest calls. Ids only: the items stay in
+-- the calls' bodies. A call's rows go with it (retention, a deleted
+-- session); DELETE /v1/responses/{id} removes its own.
+CREATE TABLE IF NOT EXISTS response_item_ids (
+  api_key_id TEXT NOT NULL,
+  item_id    TEXT NOT NULL,
+  request_id BIGINT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
+  PRIMARY KEY (api_key_id, item_id, request_id)
+);
+CREATE INDEX IF NOT EXISTS idx_response_item_ids_request ON response_item_ids(request_id);
+-- The calls recorded before this migration are indexed in the background
+-- (their ids are in compressed bodies, which SQL cannot read): through_id is
+-- the last requests row id done, up_to the last one to do (the calls after it
+-- were indexed as they were written).
+CREATE TABLE IF NOT EXISTS response_item_ids_backfill (
+  one        INTEGER PRIMARY KEY CHECK (one = 1),
+  through_id BIGINT NOT NULL,
+  up_to      BIGINT NOT NULL
+);
+INSERT INTO response_item_ids_backfill (one, through_id, up_to)
+  SELECT 1, 0, COALESCE((SELECT MAX(id) FROM requests), 0) WHERE NOT EXISTS (SELECT 1 FROM response_item_ids_backfill);

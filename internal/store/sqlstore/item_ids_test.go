@@ -1,0 +1,250 @@
+package sqlstore_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/store/sqlstore"
+	"qwenproxy/internal/store/storetest"
+)
+
+// responsesCall is a Responses API call of key (in session) whose request
+// body is body.
+func responsesCall(id, session, key, body string, at time.Time) (qp.Session, qp.Exchange) {
+	s, c := oneTurn(session, at)
+	c.Request.RequestID, c.Response.ResponseID = "req-"+id, "resp-"+id
+	c.Request.Path, c.Request.APIKeyID, c.Request.OpenAIRequest = "/v1/responses", key, []byte(body)
+	c.Response.OpenAIResponse = []byte(`{"object":"response","output":[]}`)
+	return s, c
+}
+
+// itemCalls are the request ids CallsWithItem finds for key and item.
+func itemCalls(t *testing.T, st *sqlstore.Store, key, item string) []string {
+	t.Helper()
+	got, err := st.CallsWithItem(context.Background(), key, item, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// writeItemCalls writes the calls the item id tests share: msg_a given by
+// key-1 in two calls (the second newer) and by key-2 in one, msg_b by a
+// call not stored (store false), msg_c only named by an item_reference,
+// and the failed call's msg_d.
+func writeItemCalls(t *testing.T, st *sqlstore.Store, at time.Time) {
+	t.Helper()
+	var sessions []qp.Session
+	var calls []qp.Exchange
+	for i, c := range []struct{ id, session, key, body string }{
+		{"1", "s1", "key-1", `{"model":"m","input":[{"type":"message","id":"msg_a","role":"user","content":"one"},{"role":"user","content":"x"}]}`},
+		{"2", "s1", "key-1", `{"model":"m","input":[{"type":"message","id":"msg_a","role":"user","content":"one"},{"type":"function_call","id":"fc_a","call_id":"c","name":"f","arguments":"{}"}]}`},
+		{"3", "s2", "key-2", `{"model":"m","input":[{"id":"msg_a","role":"user","content":"other key"}]}`},
+		{"4", "s2", "key-1", `{"model":"m","store":false,"input":[{"type":"message","id":"msg_b","role":"user","content":"unstored"}]}`},
+		{"5", "s3", "key-1", `{"model":"m","input":[{"type":"item_reference","id":"msg_c"},{"id":"msg_c2"},{"role":"user","content":"x"}]}`},
+		{"6", "s3", "key-1", `{"model":"m","input":[{"type":"message","id":"msg_d","role":"user","content":"failed"}]}`},
+	} {
+		s, e := responsesCall(c.id, c.session, c.key, c.body, at.Add(time.Duration(i)*time.Minute))
+		if c.id == "6" {
+			e.Response.Status, e.Response.HTTPStatus = qp.StatusError, 400
+		}
+		sessions, calls = append(sessions, s), append(calls, e)
+	}
+	if err := st.WriteBatch(context.Background(), qp.Batch{Sessions: sessions, Exchanges: calls}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The ids a Responses call's request gave its own input items are indexed
+// as it is written (migration 0041), under its key: CallsWithItem finds its
+// calls newest first, not another key's, not a call that keeps no response
+// (store false), nor one failed with an error status; an item_reference (typed or
+// of only an id) is not the call's own item. Its rows go with its call —
+// deleted response object, deleted session, retention by age and by size —
+// and none is ever left naming a call that is gone.
+func TestItemIDsAreIndexedByKeyAndGoWithTheirCalls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		writeItemCalls(t, st, at)
+		if got := itemCalls(t, st, "key-1", "msg_a"); !slices.Equal(got, []string{"req-2", "req-1"}) {
+			t.Fatalf("key-1's msg_a: %v, want req-2, req-1", got)
+		}
+		if got := itemCalls(t, st, "key-2", "msg_a"); !slices.Equal(got, []string{"req-3"}) {
+			t.Fatalf("key-2's msg_a: %v, want req-3", got)
+		}
+		if got := itemCalls(t, st, "key-1", "fc_a"); !slices.Equal(got, []string{"req-2"}) {
+			t.Fatalf("fc_a: %v", got)
+		}
+		for _, id := range []string{"msg_b", "msg_c", "msg_c2", "msg_d"} {
+			if got := itemCalls(t, st, "key-1", id); len(got) != 0 {
+				t.Fatalf("%s is indexed: %v", id, got)
+			}
+		}
+		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != 4 {
+			t.Fatalf("%d rows indexed, want 4 (ids only)", n)
+		}
+		// A replayed batch indexes nothing twice.
+		writeItemCalls(t, st, at)
+		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != 4 {
+			t.Fatalf("%d rows after the batch was written again, want 4", n)
+		}
+
+		if err := st.DeleteResponseObject(ctx, "req-2", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if got := itemCalls(t, st, "key-1", "msg_a"); !slices.Equal(got, []string{"req-1"}) {
+			t.Fatalf("after req-2's response was deleted: %v, want req-1", got)
+		}
+		if err := st.DeleteSession(ctx, "s2"); err != nil {
+			t.Fatal(err)
+		}
+		if got := itemCalls(t, st, "key-2", "msg_a"); len(got) != 0 {
+			t.Fatalf("after its session was deleted: %v", got)
+		}
+		if _, err := st.DeleteRequestsBefore(ctx, at.Add(30*time.Second), 100); err != nil {
+			t.Fatal(err)
+		}
+		if got := itemCalls(t, st, "key-1", "msg_a"); len(got) != 0 {
+			t.Fatalf("after retention by age: %v", got)
+		}
+		writeItemCalls(t, st, at.Add(time.Hour)) // req-1 is gone: written again
+		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n == 0 {
+			t.Fatal("nothing indexed")
+		}
+		if _, err := st.DeleteOldestOver(ctx, 1, 100); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids i WHERE NOT EXISTS (SELECT 1 FROM requests q WHERE q.id = i.request_id)`); n != 0 {
+			t.Fatalf("%d index rows name calls that are gone", n)
+		}
+		if n, m := count(t, st, `SELECT COUNT(*) FROM requests`), count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n == 0 && m != 0 {
+			t.Fatalf("retention by size left %d index rows", m)
+		}
+	})
+}
+
+// An item id's calls are read from one range of the index, whatever the
+// size of the history: its primary key (key, item id, call) in the order
+// read, each call joined by its row id.
+func TestAnItemIDsCallsAreOneRangeOfTheIndex(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		writeItemCalls(t, st, time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli()))
+		if st.Backend() == "postgres" {
+			if _, err := st.DB().ExecContext(ctx, `ANALYZE response_item_ids`); err != nil {
+				t.Fatal(err)
+			}
+		}
+		plan := explain(ctx, t, st.DB(), st.Backend(), inline(st.Backend(), sqlstore.ItemCallsQuery, []any{"key-1", "msg_a", 20}))
+		switch st.Backend() {
+		case "sqlite":
+			if !strings.Contains(plan, "SEARCH i USING PRIMARY KEY (api_key_id=? AND item_id=?)") || strings.Contains(plan, "SCAN") ||
+				strings.Contains(plan, "TEMP B-TREE") || !strings.Contains(plan, "SEARCH q USING INTEGER PRIMARY KEY") {
+				t.Fatalf("want one range of the index, the calls by row id, no sort:\n%s", plan)
+			}
+		default:
+			if !strings.Contains(plan, "response_item_ids_pkey") || strings.Contains(plan, "Seq Scan") || strings.Contains(plan, "Sort") {
+				t.Fatalf("want one range of the index, no sort:\n%s", plan)
+			}
+		}
+	})
+}
+
+// A database recorded before migration 0041 finds the ids its calls gave
+// their items once migrated: the calls recorded before it are indexed in
+// the background (IndexItemIDs; until then ItemIDsIndexed says so), those
+// of a deleted response object excepted; an interrupted run resumes.
+func TestMigration0041IndexesTheItemIDsOfEarlierCalls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		writeItemCalls(t, st, at)
+		if err := st.DeleteResponseObject(ctx, "req-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		// The database as it was before the migration.
+		for _, stmt := range []string{`DROP TABLE response_item_ids`, `DROP TABLE response_item_ids_backfill`, `DELETE FROM schema_migrations WHERE version = 41`} {
+			if _, err := st.DB().ExecContext(ctx, stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		if n, err := st.Migrate(ctx); err != nil || n != 1 {
+			t.Fatalf("migrated %d, %v; want migration 0041 applied", n, err)
+		}
+		st = storetest.Open(t, dbURL) // a start after the upgrade
+		if done, err := st.ItemIDsIndexed(ctx); err != nil || done {
+			t.Fatalf("indexed before the backfill: %v, %v", done, err)
+		}
+		if got := itemCalls(t, st, "key-1", "msg_a"); len(got) != 0 {
+			t.Fatalf("found before the backfill: %v", got)
+		}
+		// A call recorded after the migration is indexed as it is written.
+		s, c := responsesCall("7", "s7", "key-1", `{"model":"m","input":[{"type":"message","id":"msg_new","role":"user","content":"x"}]}`, at.Add(time.Hour))
+		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}, Exchanges: []qp.Exchange{c}}); err != nil {
+			t.Fatal(err)
+		}
+		// One batch of a call, then stopped: the next run goes on.
+		stop, cancel := context.WithCancel(ctx)
+		runs := 0
+		_, err := st.IndexItemIDs(stop, 1, func(sqlstore.ItemIDProgress) {
+			if runs++; runs == 2 {
+				cancel()
+			}
+		})
+		if err == nil {
+			t.Fatal("the backfill was not stopped")
+		}
+		p, err := st.IndexItemIDs(ctx, 2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Done != p.Total {
+			t.Fatalf("progress %+v", p)
+		}
+		if done, err := st.ItemIDsIndexed(ctx); err != nil || !done {
+			t.Fatalf("not indexed after the backfill: %v, %v", done, err)
+		}
+		if got := itemCalls(t, st, "key-1", "msg_a"); !slices.Equal(got, []string{"req-2"}) {
+			t.Fatalf("key-1's msg_a after the backfill: %v, want req-2 (req-1's response deleted)", got)
+		}
+		if got := itemCalls(t, st, "key-2", "msg_a"); !slices.Equal(got, []string{"req-3"}) {
+			t.Fatalf("key-2's msg_a after the backfill: %v", got)
+		}
+		if got := itemCalls(t, st, "key-1", "msg_new"); !slices.Equal(got, []string{"req-7"}) {
+			t.Fatalf("msg_new: %v", got)
+		}
+		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != 4 {
+			t.Fatalf("%d rows indexed, want 4", n)
+		}
+	})
+}
+
+// A copy carries the item ids (written with the calls) but a deleted
+// response object's.
+func TestACopyCarriesTheItemIDs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		src, dst := storetest.Open(t, storetest.URL(t, "sqlite")), storetest.Open(t, dbURL)
+		writeItemCalls(t, src, time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli()))
+		if err := src.DeleteResponseObject(ctx, "req-2", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sqlstore.Copy(ctx, src, dst, func(sqlstore.CopyProgress) {}); err != nil {
+			t.Fatal(err)
+		}
+		if got := itemCalls(t, dst, "key-1", "msg_a"); !slices.Equal(got, []string{"req-1"}) {
+			t.Fatalf("key-1's msg_a in the copy: %v, want req-1", got)
+		}
+		if got := itemCalls(t, dst, "key-2", "msg_a"); !slices.Equal(got, []string{"req-3"}) {
+			t.Fatalf("key-2's msg_a in the copy: %v", got)
+		}
+	})
+}
