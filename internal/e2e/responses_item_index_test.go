@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"qwenproxy/internal/config"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -131,5 +132,19 @@ func TestARecordCannotBeGivenItemsItsReferencesDidNotName(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "The real one.") || strings.Contains(string(b), "forged") {
 		t.Fatalf("input_items: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestAReferencedItemTooLongToKeepIsStillListed: a request whose body is
+// kept whole (under RECORD_MAX_BODY_BYTES) but would not be with the items
+// its references named is recorded without them, its references read as
+// they are found, rather than cut and its input_items listing nothing.
+func TestAReferencedItemTooLongToKeepIsStillListed(t *testing.T) {
+	e := start(t, func(c *config.Config) { c.RecordMaxBodyBytes = 4096 })
+	long := strings.Repeat("vermilion ", 380)
+	answeredResponse(t, e, `{"model":"gpt-5","input":[{"type":"message","id":"msg_long","role":"user","content":"`+long+`"}]}`)
+	id, _ := answeredResponse(t, e, `{"model":"gpt-5","input":[{"type":"item_reference","id":"msg_long"},{"role":"user","content":"Which colour? `+strings.Repeat("Think. ", 60)+`"}]}`)
+	if ids := listedIDs(t, e, "/v1/responses/"+id+"/input_items?order=asc"); len(ids) != 2 || ids[0] != "msg_long" {
+		t.Fatalf("its input items: %v", ids)
 	}
 }

@@ -218,9 +218,15 @@ func (s *Server) finish(c *call) {
 		accounts := s.deps.Accounts.Known()
 		var known *redact.Known
 		// The items its references named are kept with it, redacted
-		// with it (they were as their own records keep them).
-		c.ex.Request.OpenAIRequest = withReferenced(c.ex.Request.OpenAIRequest, c.referenced)
-		c.ex.Request.OpenAIRequest, known = s.recordedForm(c.r.Context(), c.ex.Request.OpenAIRequest, accounts)
+		// with it (they were as their own records keep them) — unless
+		// they would make it too long to be kept whole, where the body
+		// itself is not: then its references are read as they are found
+		// (recordedReferences has none), rather than its input not at all.
+		sent := c.ex.Request.OpenAIRequest
+		c.ex.Request.OpenAIRequest, known = s.recordedForm(c.r.Context(), withReferenced(sent, c.referenced), accounts)
+		if limit := s.cfg.RecordMaxBodyBytes; limit > 0 && len(c.referenced) > 0 && len(c.ex.Request.OpenAIRequest) > limit {
+			c.ex.Request.OpenAIRequest, known = s.recordedForm(c.r.Context(), withReferenced(sent, nil), accounts)
+		}
 		// The Responses API's answer echoes the request's metadata,
 		// instructions and tools: what the request's record hides, the
 		// answer's must too.
