@@ -207,11 +207,9 @@ type HistoryStore interface {
 type ResponseObjectStore interface {
 	DeleteResponseObject(ctx context.Context, requestID string, at time.Time) error
 	ResponseObjectDeleted(ctx context.Context, requestID string) (bool, error)
-	// CallsWithItem returns the request UUIDs of at most limit calls of
-	// the key keyID ("" without keys) whose request gave one of its input
-	// items the id itemID, newest first (an item_reference names it so).
-	CallsWithItem(ctx context.Context, keyID, itemID string, limit int) ([]string, error)
-	// ItemIDsIndexed reports whether CallsWithItem knows every call: false
-	// while those recorded before it existed are still being indexed.
-	ItemIDsIndexed(ctx context.Context) (bool, error)
+	// CallWithItem returns the request UUID of the latest call of the key
+	// keyID ("" without keys) whose request gave one of its input items the
+	// id itemID (an item_reference names it so), "" for none: none either
+	// once that call is gone, though an older one carried the id too.
+	CallWithItem(ctx context.Context, keyID, itemID string) (string, error)
 }

@@ -148,3 +148,34 @@ func TestAReferencedItemTooLongToKeepIsStillListed(t *testing.T) {
 		t.Fatalf("its input items: %v", ids)
 	}
 }
+
+// TestAnItemIDOutlivesItsLatestCarrier: the index names one call per id,
+// the latest that carried it; a client that resent an item with its id
+// finds it after that latest call's response is deleted, in the earlier
+// call that gave it (among the key's latest calls, looked in when the index
+// finds nothing).
+func TestAnItemIDOutlivesItsLatestCarrier(t *testing.T) {
+	e := start(t, nil)
+	item := `{"type":"message","id":"msg_twice","role":"user","content":"My favourite colour is vermilion."}`
+	answeredResponse(t, e, `{"model":"gpt-5","input":[`+item+`]}`)
+	second, _ := answeredResponse(t, e, `{"model":"gpt-5","input":[`+item+`,{"role":"user","content":"Again."}]}`)
+	var named string
+	var n int
+	if err := e.db().QueryRow(`SELECT q.request_id FROM response_item_ids i JOIN requests q ON q.id = i.request_id WHERE i.item_id = 'msg_twice'`).Scan(&named); err != nil ||
+		named != requestIDOf(second) {
+		t.Fatalf("msg_twice names %q (%v), want the latest call, %s", named, err, requestIDOf(second))
+	}
+	if err := e.db().QueryRow(`SELECT COUNT(*) FROM response_item_ids WHERE item_id = 'msg_twice'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("msg_twice indexed %d times (%v), want once", n, err)
+	}
+	if resp := send(t, e, "DELETE", "/v1/responses/"+second, "", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %d", resp.StatusCode)
+	}
+	status, id, _ := postResponse(t, e, `{"model":"gpt-5","input":[{"type":"item_reference","id":"msg_twice"},{"role":"user","content":"Which colour?"}]}`)
+	if status != http.StatusOK {
+		t.Fatalf("a reference to an item its first call still carries: %d, want 200", status)
+	}
+	if ids := listedIDs(t, e, "/v1/responses/"+id+"/input_items?order=asc"); len(ids) != 2 || ids[0] != "msg_twice" {
+		t.Fatalf("its input items: %v", ids)
+	}
+}

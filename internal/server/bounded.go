@@ -156,15 +156,9 @@ func (o boundedResponseObjects) ResponseObjectDeleted(ctx context.Context, reque
 	})
 }
 
-func (o boundedResponseObjects) CallsWithItem(ctx context.Context, keyID, itemID string, limit int) ([]string, error) {
-	return bounded(o.bound, ctx, func(ctx context.Context) ([]string, error) {
-		return o.ResponseObjectStore.CallsWithItem(ctx, keyID, itemID, limit)
-	})
-}
-
-func (o boundedResponseObjects) ItemIDsIndexed(ctx context.Context) (bool, error) {
-	return bounded(o.bound, ctx, func(ctx context.Context) (bool, error) {
-		return o.ResponseObjectStore.ItemIDsIndexed(ctx)
+func (o boundedResponseObjects) CallWithItem(ctx context.Context, keyID, itemID string) (string, error) {
+	return bounded(o.bound, ctx, func(ctx context.Context) (string, error) {
+		return o.ResponseObjectStore.CallWithItem(ctx, keyID, itemID)
 	})
 }
 

@@ -84,11 +84,9 @@ func (h *fakeHistory) ResponseObjectDeleted(ctx context.Context, requestID strin
 	return false, nil
 }
 
-func (h *fakeHistory) CallsWithItem(ctx context.Context, keyID, itemID string, limit int) ([]string, error) {
-	return nil, h.items.answer(ctx)
+func (h *fakeHistory) CallWithItem(ctx context.Context, keyID, itemID string) (string, error) {
+	return "", h.items.answer(ctx)
 }
-
-func (h *fakeHistory) ItemIDsIndexed(ctx context.Context) (bool, error) { return true, nil }
 
 func (h *fakeHistory) Export(ctx context.Context, f qp.CallFilter, bodies bool, fn func(*qp.RequestRecord) error) error {
 	return h.export(fn)

@@ -236,8 +236,8 @@ func (s *Server) listedItems(ctx context.Context) responses.ItemLookup {
 }
 
 // maxScanned bounds the recent calls of the caller's key an item_reference
-// to an id a client gave its item is looked for in while the calls recorded
-// before the index of item ids are being indexed (clientItem).
+// to an id a client gave its item is looked for in when the index of item
+// ids does not find it (clientItem).
 const maxScanned = 100
 
 // lookedItem is an item as a lookup finds it: as listed, and, for an input
@@ -259,7 +259,8 @@ type lookedItem struct {
 // added item's, inputItems): it is looked for there. Any other — an id a
 // client gave its input item, which OpenAI keeps — is looked for along
 // in's previous_response_id chain, in in's conversation, then among all
-// the calls of the caller's key, newest first (CallsWithItem's index).
+// the calls of the caller's key (the latest that carried it: CallWithItem's
+// index), then in the caller's maxScanned latest calls.
 // keep, when given, is told each item found, as listed (before rewrite), by
 // the id that named it.
 func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage) []json.RawMessage, in *responses.Request,
@@ -352,7 +353,8 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 
 // clientItem is itemLookup's search for an id a client gave its item:
 // along in's previous_response_id chain (compactions too), in in's
-// conversation, then among all the calls of the caller's key (indexedItem).
+// conversation, then among all the calls of the caller's key (indexedItem),
+// then in its latest calls.
 func (s *Server) clientItem(ctx context.Context, id string, in *responses.Request, latest *latestCalls, record func(string, *qp.RequestRecord) ([]lookedItem, *openai.Error),
 	find func([]lookedItem, string) *responses.Item) (*responses.Item, *openai.Error) {
 	if in != nil {
@@ -398,11 +400,11 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 			}
 		}
 	}
-	// The calls of the caller's key whose input gave an item that id
-	// (the index: one read at any size of the history), newest first;
-	// when none has it, the recorder may still hold the call that gave it
-	// (answered a moment ago): what is queued is written, once, and the
-	// index is read again.
+	// The latest call of the caller's key whose input gave an item that
+	// id (the index: one read at any size of the history); when none has
+	// it, the recorder may still hold the call that gave it (answered a
+	// moment ago): what is queued is written, once, and the index is read
+	// again.
 	it, apiErr := s.indexedItem(ctx, id, record, find)
 	if it != nil || apiErr != nil {
 		return it, apiErr
@@ -415,16 +417,13 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 			}
 		}
 	}
-	// The calls recorded before the index (migration 0041) are indexed in
-	// the background after an upgrade; until they all are, the key's
-	// latest calls are looked in too, as they were before it.
-	indexed, err := s.deps.ResponseObjects.ItemIDsIndexed(ctx)
-	if err != nil {
-		return nil, itemsUnavailable(s, err)
-	}
-	if indexed {
-		return nil, nil
-	}
+	// Not there: the index names one call per id, the latest that carried
+	// it, and none once that call is gone (its response deleted, its
+	// session, retention) though an older call of the key carries the id
+	// too; and the calls recorded before the index (migration 0041) are
+	// indexed in the background after an upgrade. The key's latest calls
+	// are looked in then, as they were before the index (a miss is a 400:
+	// a request that names its items pays no more).
 	if !latest.read {
 		latest.read = true
 		page, err := s.deps.History.ListRequests(ctx, qp.CallFilter{APIKeyID: auth.FromContext(ctx).KeyID}, qp.ListOptions{Limit: maxScanned, Bodies: true, NoTotal: true})
@@ -451,45 +450,34 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 	return nil, nil
 }
 
-// maxItemCalls bounds the calls holding an item id that a lookup reads
-// (indexedItem), newest first: a client that resends its history with its
-// items' ids gives each id to every call after the first, and the newest
-// one served has it.
-const maxItemCalls = 20
-
-// indexedItem is the item a client gave the id id, found in the newest of
-// the calls of the caller's key whose input has it (CallsWithItem) that
-// still serves its response object (not deleted; not another key's).
+// indexedItem is the item a client gave the id id, found in the latest
+// call of the caller's key whose input had it (CallWithItem), when that
+// call still serves its response object (not deleted; not another key's).
 func (s *Server) indexedItem(ctx context.Context, id string, record func(string, *qp.RequestRecord) ([]lookedItem, *openai.Error),
 	find func([]lookedItem, string) *responses.Item) (*responses.Item, *openai.Error) {
-	calls, err := s.deps.ResponseObjects.CallsWithItem(ctx, auth.FromContext(ctx).KeyID, id, maxItemCalls)
+	requestID, err := s.deps.ResponseObjects.CallWithItem(ctx, auth.FromContext(ctx).KeyID, id)
 	if err != nil {
 		return nil, itemsUnavailable(s, err)
 	}
-	for _, requestID := range calls {
-		rec, err := s.deps.History.Request(ctx, requestID)
-		switch {
-		case errors.Is(err, qp.ErrNotFound):
-			continue // deleted since
-		case err != nil:
-			return nil, itemsUnavailable(s, err)
-		}
-		served, apiErr := s.served(ctx, rec, true)
-		if apiErr != nil {
-			return nil, apiErr
-		}
-		if !served {
-			continue
-		}
-		items, apiErr := record(rec.RequestID, rec)
-		if apiErr != nil {
-			return nil, apiErr
-		}
-		if it := find(items, id); it != nil {
-			return it, nil
-		}
+	if requestID == "" {
+		return nil, nil
 	}
-	return nil, nil
+	rec, err := s.deps.History.Request(ctx, requestID)
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+		return nil, nil // deleted since
+	case err != nil:
+		return nil, itemsUnavailable(s, err)
+	}
+	served, apiErr := s.served(ctx, rec, true)
+	if apiErr != nil || !served {
+		return nil, apiErr
+	}
+	items, apiErr := record(rec.RequestID, rec)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return find(items, id), nil
 }
 
 // itemsUnavailable logs a database's failure to look for the item an
@@ -501,7 +489,7 @@ func itemsUnavailable(s *Server, err error) *openai.Error {
 }
 
 // latestCalls are the caller's latest calls that are served response
-// objects, as a lookup read them while the index is being built
+// objects, as a lookup read them where the index did not find an id
 // (clientItem), and whether the lookup waited for the recorder's queue.
 type latestCalls struct {
 	recs           []*qp.RequestRecord

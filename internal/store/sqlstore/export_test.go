@@ -93,6 +93,6 @@ func RequestCountQuery(ctx context.Context, s *Store, f qp.CallFilter) (string, 
 	return q.countFrom + q.where.sql(), q.where.args, nil
 }
 
-// ItemCallsQuery is the statement CallsWithItem reads an item id's calls
+// ItemCallQuery is the statement CallWithItem reads an item id's call
 // with.
-const ItemCallsQuery = selectItemCalls
+const ItemCallQuery = selectItemCall

@@ -14,10 +14,14 @@ import (
 // The ids clients gave the input items of their Responses API calls
 // (migration 0041, response_item_ids): an item_reference naming one finds
 // the calls holding it by the key and the id alone, one index range, at any
-// size of the history. Only ids are kept, read from the request body as the
+// size of the history: one row per id of a key, naming the latest call that
+// carried it. Only ids are kept, read from the request body as the
 // record keeps it (secrets redacted, responses.OwnItemIDs); the items stay
 // in the bodies. A call's rows go with it (ON DELETE CASCADE: retention, a
 // deleted session); a deleted response object's are removed with its mark.
+// An older call carrying an id whose row went so is not indexed again: the
+// lookup's other ways (the request's chain, its conversation, the key's
+// latest calls) are left to find it.
 
 // indexedPaths are the calls whose input items an item_reference names: a
 // response's and a compacted response's.
@@ -40,26 +44,50 @@ func ownItemIDs(calls []qp.Exchange) [][]string {
 // itemIDsPerInsert bounds the rows of one INSERT of item ids (3 values each).
 const itemIDsPerInsert = 256
 
+// upsertItemID makes a row of response_item_ids name the call it is given
+// when that call is newer (a higher requests row id) than the one it names:
+// the row is the latest call carrying the id; an older call (the backfill,
+// or a batch committed after a newer one on PostgreSQL) never takes it back.
+const upsertItemID = ` ON CONFLICT (api_key_id, item_id) DO UPDATE SET request_id = excluded.request_id
+	WHERE excluded.request_id > response_item_ids.request_id`
+
+// itemKey is an item id of a key: a row of response_item_ids.
+type itemKey struct{ key, id string }
+
 // insertItemIDs indexes the item ids of the calls written (ids: their
-// requests rows), in the batch's transaction.
+// requests rows), in the batch's transaction: each id of a key once, naming
+// the newest of the calls that carried it.
 func (s *Store) insertItemIDs(ctx context.Context, tx *txn, written []qp.Exchange, ids []int64, items [][]string) error {
+	// One row per id in a statement: PostgreSQL refuses an upsert that
+	// meets the same row twice.
+	newest := map[itemKey]int64{}
+	var order []itemKey
+	for i := range written {
+		for _, id := range items[i] {
+			k := itemKey{written[i].Request.APIKeyID, id}
+			if prev, seen := newest[k]; !seen {
+				order = append(order, k)
+			} else if prev > ids[i] {
+				continue
+			}
+			newest[k] = ids[i]
+		}
+	}
 	var args []any
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO response_item_ids (api_key_id, item_id, request_id) VALUES `+values("(?, ?, ?)", len(args)/3)+
-			` ON CONFLICT DO NOTHING`, args...)
+			upsertItemID, args...)
 		args = args[:0]
 		return err
 	}
-	for i := range written {
-		for _, id := range items[i] {
-			args = append(args, written[i].Request.APIKeyID, id, ids[i])
-			if len(args) == 3*itemIDsPerInsert {
-				if err := flush(); err != nil {
-					return fmt.Errorf("insert item ids: %w", err)
-				}
+	for _, k := range order {
+		args = append(args, k.key, k.id, newest[k])
+		if len(args) == 3*itemIDsPerInsert {
+			if err := flush(); err != nil {
+				return fmt.Errorf("insert item ids: %w", err)
 			}
 		}
 	}
@@ -69,32 +97,27 @@ func (s *Store) insertItemIDs(ctx context.Context, tx *txn, written []qp.Exchang
 	return nil
 }
 
-// selectItemCalls is the index range of an item id's calls, newest first.
-const selectItemCalls = `SELECT q.request_id FROM response_item_ids i JOIN requests q ON q.id = i.request_id
-	WHERE i.api_key_id = ? AND i.item_id = ? ORDER BY i.request_id DESC LIMIT ?`
+// selectItemCall is the index's row of an item id of a key: the latest
+// call that carried it.
+const selectItemCall = `SELECT q.request_id FROM response_item_ids i JOIN requests q ON q.id = i.request_id
+	WHERE i.api_key_id = ? AND i.item_id = ?`
 
-// CallsWithItem returns the request UUIDs of at most limit calls of the key
-// keyID ("" without keys) whose input gave one of its items the id itemID,
-// newest first: one index range. Whether each still serves its response
-// object (not deleted, stored) is the caller's to check.
-func (s *Store) CallsWithItem(ctx context.Context, keyID, itemID string, limit int) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, selectItemCalls, keyID, itemID, limit)
+// CallWithItem returns the request UUID of the latest call of the key keyID
+// ("" without keys) whose input gave one of its items the id itemID, or ""
+// for none: one index lookup. None once that call is gone (a deleted
+// response object, session, retention), even where an older call carried
+// the id too: the index names one call per id. Whether the call still
+// serves its response object is the caller's to check.
+func (s *Store) CallWithItem(ctx context.Context, keyID, itemID string) (string, error) {
+	var id string
+	err := s.read.QueryRowContext(ctx, selectItemCall, keyID, itemID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("read calls with item: %w", err)
+		return "", fmt.Errorf("read call with item: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("read calls with item: %w", err)
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read calls with item: %w", err)
-	}
-	return out, nil
+	return id, nil
 }
 
 // ItemIDsIndexed reports whether the item ids of every call are indexed:
@@ -208,13 +231,20 @@ func (s *Store) indexItemIDsAfter(ctx context.Context, after, upTo int64, batch 
 	if err != nil {
 		return after, err
 	}
-	var args []any
+	// Each id of a key once, under the newest of the batch's calls that
+	// carried it (they are in id order).
+	newest := map[itemKey]int64{}
+	var order []itemKey
 	for _, c := range calls {
 		if c.status != 200 {
 			continue
 		}
 		for _, id := range responses.OwnItemIDs(c.raw) {
-			args = append(args, c.keyID, id, c.id)
+			k := itemKey{c.keyID, id}
+			if _, seen := newest[k]; !seen {
+				order = append(order, k)
+			}
+			newest[k] = c.id
 		}
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -223,11 +253,12 @@ func (s *Store) indexItemIDsAfter(ctx context.Context, after, upTo int64, batch 
 	}
 	defer tx.Rollback()
 	// One row at a time, each only for a call still there whose response
-	// object was not deleted meanwhile.
-	for i := 0; i < len(args); i += 3 {
+	// object was not deleted meanwhile, and never over a newer call's (one
+	// written since the migration, which the row names already).
+	for _, k := range order {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO response_item_ids (api_key_id, item_id, request_id)
 			SELECT ?, ?, q.id FROM requests q WHERE q.id = ?
-			AND NOT EXISTS (SELECT 1 FROM deleted_responses d WHERE d.request_id = q.request_id) ON CONFLICT DO NOTHING`, args[i:i+3]...); err != nil {
+			AND NOT EXISTS (SELECT 1 FROM deleted_responses d WHERE d.request_id = q.request_id)`+upsertItemID, k.key, k.id, newest[k]); err != nil {
 			return after, err
 		}
 	}

@@ -2,7 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
-	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +22,11 @@ func responsesCall(id, session, key, body string, at time.Time) (qp.Session, qp.
 	return s, c
 }
 
-// itemCalls are the request ids CallsWithItem finds for key and item.
-func itemCalls(t *testing.T, st *sqlstore.Store, key, item string) []string {
+// itemCall is the request id CallWithItem finds for key and item, "" for
+// none.
+func itemCall(t *testing.T, st *sqlstore.Store, key, item string) string {
 	t.Helper()
-	got, err := st.CallsWithItem(context.Background(), key, item, 20)
+	got, err := st.CallWithItem(context.Background(), key, item)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,58 +61,60 @@ func writeItemCalls(t *testing.T, st *sqlstore.Store, at time.Time) {
 }
 
 // The ids a Responses call's request gave its own input items are indexed
-// as it is written (migration 0041), under its key: CallsWithItem finds its
-// calls newest first, not another key's, not a call that keeps no response
-// (store false), nor one failed with an error status; an item_reference (typed or
-// of only an id) is not the call's own item. Its rows go with its call —
-// deleted response object, deleted session, retention by age and by size —
-// and none is ever left naming a call that is gone.
+// as it is written (migration 0041), under its key, one row per id naming
+// the latest call that carried it: CallWithItem finds that call, not
+// another key's, not a call that keeps no response (store false), nor one
+// failed with an error status; an item_reference (typed or of only an id)
+// is not the call's own item. Its rows go with its call — deleted response
+// object, deleted session, retention by age and by size — and none is ever
+// left naming a call that is gone; an older call carrying the same id is
+// not indexed again (the lookup's fallbacks are left to find it).
 func TestItemIDsAreIndexedByKeyAndGoWithTheirCalls(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
 		st := storetest.Open(t, dbURL)
 		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
 		writeItemCalls(t, st, at)
-		if got := itemCalls(t, st, "key-1", "msg_a"); !slices.Equal(got, []string{"req-2", "req-1"}) {
-			t.Fatalf("key-1's msg_a: %v, want req-2, req-1", got)
+		if got := itemCall(t, st, "key-1", "msg_a"); got != "req-2" {
+			t.Fatalf("key-1's msg_a: %q, want req-2 (the latest of req-1, req-2)", got)
 		}
-		if got := itemCalls(t, st, "key-2", "msg_a"); !slices.Equal(got, []string{"req-3"}) {
-			t.Fatalf("key-2's msg_a: %v, want req-3", got)
+		if got := itemCall(t, st, "key-2", "msg_a"); got != "req-3" {
+			t.Fatalf("key-2's msg_a: %q, want req-3", got)
 		}
-		if got := itemCalls(t, st, "key-1", "fc_a"); !slices.Equal(got, []string{"req-2"}) {
-			t.Fatalf("fc_a: %v", got)
+		if got := itemCall(t, st, "key-1", "fc_a"); got != "req-2" {
+			t.Fatalf("fc_a: %q", got)
 		}
 		for _, id := range []string{"msg_b", "msg_c", "msg_c2", "msg_d"} {
-			if got := itemCalls(t, st, "key-1", id); len(got) != 0 {
-				t.Fatalf("%s is indexed: %v", id, got)
+			if got := itemCall(t, st, "key-1", id); got != "" {
+				t.Fatalf("%s is indexed: %q", id, got)
 			}
 		}
-		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != 4 {
-			t.Fatalf("%d rows indexed, want 4 (ids only)", n)
+		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != 3 {
+			t.Fatalf("%d rows indexed, want 3 (one per id of a key)", n)
 		}
 		// A replayed batch indexes nothing twice.
 		writeItemCalls(t, st, at)
-		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != 4 {
-			t.Fatalf("%d rows after the batch was written again, want 4", n)
+		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != 3 {
+			t.Fatalf("%d rows after the batch was written again, want 3", n)
 		}
 
 		if err := st.DeleteResponseObject(ctx, "req-2", time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if got := itemCalls(t, st, "key-1", "msg_a"); !slices.Equal(got, []string{"req-1"}) {
-			t.Fatalf("after req-2's response was deleted: %v, want req-1", got)
+		if got := itemCall(t, st, "key-1", "msg_a"); got != "" {
+			t.Fatalf("after req-2's response was deleted: %q, want none (req-1 is not indexed again)", got)
 		}
 		if err := st.DeleteSession(ctx, "s2"); err != nil {
 			t.Fatal(err)
 		}
-		if got := itemCalls(t, st, "key-2", "msg_a"); len(got) != 0 {
-			t.Fatalf("after its session was deleted: %v", got)
+		if got := itemCall(t, st, "key-2", "msg_a"); got != "" {
+			t.Fatalf("after its session was deleted: %q", got)
 		}
 		if _, err := st.DeleteRequestsBefore(ctx, at.Add(30*time.Second), 100); err != nil {
 			t.Fatal(err)
 		}
-		if got := itemCalls(t, st, "key-1", "msg_a"); len(got) != 0 {
-			t.Fatalf("after retention by age: %v", got)
+		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != 0 {
+			t.Fatalf("after retention by age: %d rows", n)
 		}
 		writeItemCalls(t, st, at.Add(time.Hour)) // req-1 is gone: written again
 		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n == 0 {
@@ -129,10 +132,57 @@ func TestItemIDsAreIndexedByKeyAndGoWithTheirCalls(t *testing.T) {
 	})
 }
 
-// An item id's calls are read from one range of the index, whatever the
-// size of the history: its primary key (key, item id, call) in the order
-// read, each call joined by its row id.
-func TestAnItemIDsCallsAreOneRangeOfTheIndex(t *testing.T) {
+// A client that resends its whole history, with its items' ids, every turn
+// grows the index by its new ids, not by every id of every call: one row
+// per id of a key, naming the latest call that carried it, whatever the
+// order the calls' batches commit in.
+func TestTheItemIndexGrowsWithNewIDsOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		const turns = 30
+		var items []string
+		var sessions []qp.Session
+		var calls []qp.Exchange
+		for i := range turns {
+			items = append(items, `{"type":"message","id":"msg_`+strconv.Itoa(i)+`","role":"user","content":"turn"}`)
+			s, c := responsesCall(strconv.Itoa(i), "s1", "key-1", `{"model":"m","input":[`+strings.Join(items, ",")+`]}`, at.Add(time.Duration(i)*time.Second))
+			sessions, calls = append(sessions, s), append(calls, c)
+		}
+		// The first half one call a batch, the rest in one batch (ids
+		// carried by several of its calls).
+		for i := range turns / 2 {
+			if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions[i : i+1], Exchanges: calls[i : i+1]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions[turns/2:], Exchanges: calls[turns/2:]}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != turns {
+			t.Fatalf("%d rows for %d calls resending %d ids, want %d (not %d)", n, turns, turns, turns, turns*(turns+1)/2)
+		}
+		for _, id := range []string{"msg_0", "msg_7", "msg_29"} {
+			if got := itemCall(t, st, "key-1", id); got != "req-"+strconv.Itoa(turns-1) {
+				t.Fatalf("%s names %q, want the latest call, req-%d", id, got, turns-1)
+			}
+		}
+		// An older call's row does not take the id back: the batch of the
+		// first calls written again (a replay) changes nothing.
+		if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions[:1], Exchanges: calls[:1]}); err != nil {
+			t.Fatal(err)
+		}
+		if got := itemCall(t, st, "key-1", "msg_0"); got != "req-"+strconv.Itoa(turns-1) {
+			t.Fatalf("msg_0 after a replay names %q", got)
+		}
+	})
+}
+
+// An item id's call is read from one lookup of the index, whatever the
+// size of the history: its primary key (key, item id), the call joined by
+// its row id.
+func TestAnItemIDsCallIsOneLookupOfTheIndex(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
 		st := storetest.Open(t, dbURL)
@@ -142,16 +192,16 @@ func TestAnItemIDsCallsAreOneRangeOfTheIndex(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		plan := explain(ctx, t, st.DB(), st.Backend(), inline(st.Backend(), sqlstore.ItemCallsQuery, []any{"key-1", "msg_a", 20}))
+		plan := explain(ctx, t, st.DB(), st.Backend(), inline(st.Backend(), sqlstore.ItemCallQuery, []any{"key-1", "msg_a"}))
 		switch st.Backend() {
 		case "sqlite":
 			if !strings.Contains(plan, "SEARCH i USING PRIMARY KEY (api_key_id=? AND item_id=?)") || strings.Contains(plan, "SCAN") ||
 				strings.Contains(plan, "TEMP B-TREE") || !strings.Contains(plan, "SEARCH q USING INTEGER PRIMARY KEY") {
-				t.Fatalf("want one range of the index, the calls by row id, no sort:\n%s", plan)
+				t.Fatalf("want one lookup of the index, the call by row id:\n%s", plan)
 			}
 		default:
 			if !strings.Contains(plan, "response_item_ids_pkey") || strings.Contains(plan, "Seq Scan") || strings.Contains(plan, "Sort") {
-				t.Fatalf("want one range of the index, no sort:\n%s", plan)
+				t.Fatalf("want one lookup of the index:\n%s", plan)
 			}
 		}
 	})
@@ -160,7 +210,9 @@ func TestAnItemIDsCallsAreOneRangeOfTheIndex(t *testing.T) {
 // A database recorded before migration 0041 finds the ids its calls gave
 // their items once migrated: the calls recorded before it are indexed in
 // the background (IndexItemIDs; until then ItemIDsIndexed says so), those
-// of a deleted response object excepted; an interrupted run resumes.
+// of a deleted response object excepted; an interrupted run resumes. An id
+// a call recorded after the migration carried keeps naming that call: the
+// backfill's older calls never take its row.
 func TestMigration0041IndexesTheItemIDsOfEarlierCalls(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -183,11 +235,11 @@ func TestMigration0041IndexesTheItemIDsOfEarlierCalls(t *testing.T) {
 		if done, err := st.ItemIDsIndexed(ctx); err != nil || done {
 			t.Fatalf("indexed before the backfill: %v, %v", done, err)
 		}
-		if got := itemCalls(t, st, "key-1", "msg_a"); len(got) != 0 {
-			t.Fatalf("found before the backfill: %v", got)
+		if got := itemCall(t, st, "key-1", "msg_a"); got != "" {
+			t.Fatalf("found before the backfill: %q", got)
 		}
 		// A call recorded after the migration is indexed as it is written.
-		s, c := responsesCall("7", "s7", "key-1", `{"model":"m","input":[{"type":"message","id":"msg_new","role":"user","content":"x"}]}`, at.Add(time.Hour))
+		s, c := responsesCall("7", "s7", "key-1", `{"model":"m","input":[{"type":"message","id":"msg_new","role":"user","content":"x"},{"type":"message","id":"fc_a","role":"user","content":"again"}]}`, at.Add(time.Hour))
 		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}, Exchanges: []qp.Exchange{c}}); err != nil {
 			t.Fatal(err)
 		}
@@ -212,14 +264,17 @@ func TestMigration0041IndexesTheItemIDsOfEarlierCalls(t *testing.T) {
 		if done, err := st.ItemIDsIndexed(ctx); err != nil || !done {
 			t.Fatalf("not indexed after the backfill: %v, %v", done, err)
 		}
-		if got := itemCalls(t, st, "key-1", "msg_a"); !slices.Equal(got, []string{"req-2"}) {
-			t.Fatalf("key-1's msg_a after the backfill: %v, want req-2 (req-1's response deleted)", got)
+		if got := itemCall(t, st, "key-1", "msg_a"); got != "req-2" {
+			t.Fatalf("key-1's msg_a after the backfill: %q, want req-2 (req-1's response deleted)", got)
 		}
-		if got := itemCalls(t, st, "key-2", "msg_a"); !slices.Equal(got, []string{"req-3"}) {
-			t.Fatalf("key-2's msg_a after the backfill: %v", got)
+		if got := itemCall(t, st, "key-2", "msg_a"); got != "req-3" {
+			t.Fatalf("key-2's msg_a after the backfill: %q", got)
 		}
-		if got := itemCalls(t, st, "key-1", "msg_new"); !slices.Equal(got, []string{"req-7"}) {
-			t.Fatalf("msg_new: %v", got)
+		if got := itemCall(t, st, "key-1", "msg_new"); got != "req-7" {
+			t.Fatalf("msg_new: %q", got)
+		}
+		if got := itemCall(t, st, "key-1", "fc_a"); got != "req-7" {
+			t.Fatalf("fc_a, carried by req-2 before the migration and req-7 after: %q, want req-7", got)
 		}
 		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != 4 {
 			t.Fatalf("%d rows indexed, want 4", n)
@@ -228,7 +283,7 @@ func TestMigration0041IndexesTheItemIDsOfEarlierCalls(t *testing.T) {
 }
 
 // A copy carries the item ids (written with the calls) but a deleted
-// response object's.
+// response object's: the copy's index is the source's.
 func TestACopyCarriesTheItemIDs(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -240,11 +295,13 @@ func TestACopyCarriesTheItemIDs(t *testing.T) {
 		if _, err := sqlstore.Copy(ctx, src, dst, func(sqlstore.CopyProgress) {}); err != nil {
 			t.Fatal(err)
 		}
-		if got := itemCalls(t, dst, "key-1", "msg_a"); !slices.Equal(got, []string{"req-1"}) {
-			t.Fatalf("key-1's msg_a in the copy: %v, want req-1", got)
+		for _, c := range []struct{ key, id string }{{"key-1", "msg_a"}, {"key-1", "fc_a"}, {"key-2", "msg_a"}} {
+			if got, want := itemCall(t, dst, c.key, c.id), itemCall(t, src, c.key, c.id); got != want {
+				t.Fatalf("%s's %s in the copy: %q, in the source %q", c.key, c.id, got, want)
+			}
 		}
-		if got := itemCalls(t, dst, "key-2", "msg_a"); !slices.Equal(got, []string{"req-3"}) {
-			t.Fatalf("key-2's msg_a in the copy: %v", got)
+		if got := itemCall(t, dst, "key-2", "msg_a"); got != "req-3" {
+			t.Fatalf("key-2's msg_a in the copy: %q", got)
 		}
 	})
 }

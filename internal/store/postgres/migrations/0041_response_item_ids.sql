@@ -1,14 +1,18 @@
 -- The ids clients gave the input items of their Responses API calls
 -- ({"type":"message","id":"msg_abc",…}), which an item_reference names: the
--- call holding one is found by its key and the id alone, one index range,
+-- call holding one is found by its key and the id alone, one index lookup,
 -- rather than by reading the key's latest calls. Ids only: the items stay in
--- the calls' bodies. A call's rows go with it (retention, a deleted
+-- the calls' bodies. One row per id of a key, naming the latest call that
+-- carried it (a client resending its history with ids every turn adds a row
+-- per new id, not one per id per call): a newer call takes the row over, an
+-- older one (the backfill below) never does. A call's rows go with it
+-- (retention, oldest first, so the latest carrier goes last; a deleted
 -- session); DELETE /v1/responses/{id} removes its own.
 CREATE TABLE IF NOT EXISTS response_item_ids (
   api_key_id TEXT NOT NULL,
   item_id    TEXT NOT NULL,
   request_id BIGINT NOT NULL REFERENCES requests(id) ON DELETE CASCADE,
-  PRIMARY KEY (api_key_id, item_id, request_id)
+  PRIMARY KEY (api_key_id, item_id)
 );
 CREATE INDEX IF NOT EXISTS idx_response_item_ids_request ON response_item_ids(request_id);
 -- The calls recorded before this migration are indexed in the background
