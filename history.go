@@ -95,7 +95,12 @@ type RequestRecord struct {
 	IgnoredParams []string        // fields accepted without effect
 	OpenAIRequest json.RawMessage // nil unless bodies were asked for
 	QwenRequest   json.RawMessage
-	Response      *ResponseRecord // nil if the call has no response row
+	// ReferencedItems are the items a Responses API request's references
+	// named when it was answered (Request.ReferencedItems); read by
+	// HistoryStore.Request only (nil in lists and exports), for the
+	// Responses API's reads: never part of what the history shows.
+	ReferencedItems json.RawMessage
+	Response        *ResponseRecord // nil if the call has no response row
 }
 
 // ResponseRecord is a recorded call's outcome.

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/store/bodies"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -69,7 +71,8 @@ func testAClientsItemIDIsFoundAmongAllTheKeysCalls(t *testing.T, backend string)
 // listed, so deleting A took the item out of B's input_items (and out of
 // what a new chat is told of B's conversation). B's record keeps the items
 // its references named, as it was answered: redacted as its own body is,
-// and never sent to Qwen.
+// beside its body (which stays what its client sent), and never sent to
+// Qwen.
 func TestADeletedResponseLeavesTheInputItemsThatNamedIt(t *testing.T) {
 	storetest.EachBackend(t, testADeletedResponseLeavesTheInputItemsThatNamedIt)
 }
@@ -107,9 +110,18 @@ func testADeletedResponseLeavesTheInputItemsThatNamedIt(t *testing.T, backend st
 			t.Fatalf("Qwen was sent the record's member: %s", b)
 		}
 	}
-	// The record keeps them redacted, as it keeps its own body.
+	// The record keeps them redacted, as it keeps its own body, beside it.
+	var blob []byte
+	if err := e.db().QueryRow(`SELECT ri.items FROM response_referenced_items ri JOIN requests q ON q.id = ri.request_id WHERE q.request_id = $1`,
+		requestIDOf(second)).Scan(&blob); err != nil {
+		t.Fatalf("B's kept items: %v", err)
+	}
+	if kept, err := bodies.NewCodec().Decompress(blob); err != nil || !strings.Contains(string(kept), "msg_kept") ||
+		!strings.Contains(string(kept), "fc_kept") || strings.Contains(string(kept), "hunter2-secret") {
+		t.Fatalf("B's kept items: %s (%v)", kept, err)
+	}
 	_, detail := getJSON(t, e, "GET", "/v1/requests/"+requestIDOf(second))
-	if b, _ := json.Marshal(detail); !strings.Contains(string(b), "_referenced_items") || strings.Contains(string(b), "hunter2-secret") {
+	if b, _ := json.Marshal(detail); strings.Contains(string(b), "_referenced_items") || strings.Contains(string(b), "hunter2-secret") {
 		t.Fatalf("B's record: %s", b)
 	}
 	// A new chat told B's conversation again is told the item.
@@ -119,10 +131,10 @@ func testADeletedResponseLeavesTheInputItemsThatNamedIt(t *testing.T, backend st
 	}
 }
 
-// TestARecordCannotBeGivenItemsItsReferencesDidNotName: the member a
-// record keeps the items its references named in is the proxy's: a
-// client's body carrying one of that name does not change what its
-// input_items list for its references.
+// TestARecordCannotBeGivenItemsItsReferencesDidNotName: the items a record
+// keeps for its references are the proxy's, beside the body: a client's
+// body carrying a member that looks like them does not change what its
+// input_items list for its references (and is kept as sent).
 func TestARecordCannotBeGivenItemsItsReferencesDidNotName(t *testing.T) {
 	e := start(t, nil)
 	answeredResponse(t, e, `{"model":"gpt-5","input":[{"type":"message","id":"msg_real","role":"user","content":"The real one."}]}`)
@@ -133,19 +145,26 @@ func TestARecordCannotBeGivenItemsItsReferencesDidNotName(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "The real one.") || strings.Contains(string(b), "forged") {
 		t.Fatalf("input_items: %d %s", resp.StatusCode, b)
 	}
+	if body := fetch(t, e, "/v1/requests/"+requestIDOf(id)); !strings.Contains(body, "forged") {
+		t.Fatalf("the client's own member is not kept as sent: %s", body)
+	}
 }
 
-// TestAReferencedItemTooLongToKeepIsStillListed: a request whose body is
-// kept whole (under RECORD_MAX_BODY_BYTES) but would not be with the items
-// its references named is recorded without them, its references read as
-// they are found, rather than cut and its input_items listing nothing.
+// TestAReferencedItemTooLongToKeepIsStillListed: the items a request's
+// references named, longer together than RECORD_MAX_BODY_BYTES, are not
+// kept (its body is kept whole, as sent): its references are read as they
+// are found, rather than its input_items listing nothing.
 func TestAReferencedItemTooLongToKeepIsStillListed(t *testing.T) {
 	e := start(t, func(c *config.Config) { c.RecordMaxBodyBytes = 4096 })
-	long := strings.Repeat("vermilion ", 380)
+	long := strings.Repeat("vermilion ", 398) // its body 4,069 bytes, kept as listed 4,106
 	answeredResponse(t, e, `{"model":"gpt-5","input":[{"type":"message","id":"msg_long","role":"user","content":"`+long+`"}]}`)
 	id, _ := answeredResponse(t, e, `{"model":"gpt-5","input":[{"type":"item_reference","id":"msg_long"},{"role":"user","content":"Which colour? `+strings.Repeat("Think. ", 60)+`"}]}`)
 	if ids := listedIDs(t, e, "/v1/responses/"+id+"/input_items?order=asc"); len(ids) != 2 || ids[0] != "msg_long" {
 		t.Fatalf("its input items: %v", ids)
+	}
+	var n int
+	if err := e.db().QueryRow(`SELECT COUNT(*) FROM response_referenced_items`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d items kept (%v), want none: longer than a recorded body may be", n, err)
 	}
 }
 
@@ -176,6 +195,61 @@ func TestAnItemIDOutlivesItsLatestCarrier(t *testing.T) {
 		t.Fatalf("a reference to an item its first call still carries: %d, want 200", status)
 	}
 	if ids := listedIDs(t, e, "/v1/responses/"+id+"/input_items?order=asc"); len(ids) != 2 || ids[0] != "msg_twice" {
+		t.Fatalf("its input items: %v", ids)
+	}
+}
+
+// TestARecordedRequestIsWhatItsClientSent: the items a response's
+// references named were kept in a member _referenced_items added to its
+// recorded request body, which the history API, its export, the CLI and the
+// dashboard then showed as if the client had sent it. They are kept beside
+// the body: every read of the record returns the body its client sent.
+func TestARecordedRequestIsWhatItsClientSent(t *testing.T) {
+	storetest.EachBackend(t, testARecordedRequestIsWhatItsClientSent)
+}
+
+func testARecordedRequestIsWhatItsClientSent(t *testing.T, backend string) {
+	e := startOn(t, backend, nil)
+	answeredResponse(t, e, `{"model":"gpt-5","input":[{"type":"message","id":"msg_src","role":"user","content":"My favourite colour is vermilion."}]}`)
+	sent := `{"model":"gpt-5","input":[{"type":"item_reference","id":"msg_src"},{"role":"user","content":"Which colour?"}]}`
+	id, _ := answeredResponse(t, e, sent)
+	same := func(where string, got json.RawMessage) {
+		t.Helper()
+		var a, b bytes.Buffer
+		if err := json.Compact(&a, got); err != nil {
+			t.Fatalf("%s: %v: %s", where, err, got)
+		}
+		_ = json.Compact(&b, []byte(sent))
+		if a.String() != b.String() {
+			t.Fatalf("%s: the request body is\n%s\nits client sent\n%s", where, a.String(), b.String())
+		}
+	}
+	var detail struct {
+		OpenAIRequest json.RawMessage `json:"openai_request"`
+	}
+	if err := json.Unmarshal([]byte(fetch(t, e, "/v1/requests/"+requestIDOf(id))), &detail); err != nil {
+		t.Fatal(err)
+	}
+	same("GET /v1/requests/{id}", detail.OpenAIRequest)
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(fetch(t, e, "/v1/export?format=jsonl")), "\n") {
+		var rec struct {
+			RequestID     string          `json:"request_id"`
+			OpenAIRequest json.RawMessage `json:"openai_request"`
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("export line %s: %v", line, err)
+		}
+		if rec.RequestID == requestIDOf(id) {
+			found = true
+			same("the export", rec.OpenAIRequest)
+		}
+	}
+	if !found {
+		t.Fatal("the export has not the call")
+	}
+	// Its input items are still the item the reference named.
+	if ids := listedIDs(t, e, "/v1/responses/"+id+"/input_items?order=asc"); len(ids) != 2 || ids[0] != "msg_src" {
 		t.Fatalf("its input items: %v", ids)
 	}
 }

@@ -97,7 +97,7 @@ func turnItems(req *responses.Request, rec *qp.RequestRecord) []json.RawMessage 
 	if req != nil {
 		// The items its references named when it was answered, where
 		// its record kept them.
-		items = withKeptItems(inputItemsOf(req.Input), rec.OpenAIRequest)
+		items = withKeptItems(inputItemsOf(req.Input), rec.ReferencedItems)
 	}
 	for _, it := range responseOutput(rec) {
 		var head struct{ Type, Status string }

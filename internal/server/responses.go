@@ -196,7 +196,7 @@ type responsesRequest struct {
 	count  bool
 	// referenced are the items its item_reference items named, by the
 	// ids they named, as GET …/input_items lists them (keep): its record
-	// keeps them (withReferenced), so that its input items stay what they
+	// keeps them (referencedItems), so that its input items stay what they
 	// were when it was answered, whatever becomes of the responses and
 	// conversations they were found in.
 	referenced map[string]json.RawMessage

@@ -220,7 +220,7 @@ func recordedMadeInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) 
 	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
 	// Its references read as they were when it was answered, where its
 	// record kept the items they named.
-	return madeInputItems(&req, rec.RequestID, keptFirst(rec.OpenAIRequest, lookup))
+	return madeInputItems(&req, rec.RequestID, keptFirst(rec.ReferencedItems, lookup))
 }
 
 // storedCut reports whether a recorded body is one stored cut over

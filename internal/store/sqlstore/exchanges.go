@@ -58,7 +58,7 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 		return fmt.Errorf("write batch: prepare: %w", err)
 	}
 	encoded := s.encodeCalls(b.Exchanges)
-	items := ownItemIDs(b.Exchanges) // read before the transaction too
+	items := s.callIndexes(b.Exchanges) // read before the transaction too
 	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return fmt.Errorf("write batch: %w", err)
@@ -347,7 +347,7 @@ type batchIDs struct{ requests, responses *rowIDs }
 
 // insertExchanges writes one chunk of calls, under the next of the batch's
 // ids, and returns those that were new.
-func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies, items [][]string, batch batchIDs) ([]qp.Exchange, error) {
+func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies, items []callIndex, batch batchIDs) ([]qp.Exchange, error) {
 	ids := batch.requests
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
@@ -367,7 +367,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 	var written []qp.Exchange
 	var writtenIDs []int64
 	var writtenBodies []callBodies
-	var writtenItems [][]string
+	var writtenItems []callIndex
 	for i := range chunk {
 		if requestIDs[i] == 0 {
 			continue // already stored, or twice in the chunk

@@ -27,15 +27,26 @@ import (
 // response's and a compacted response's.
 var indexedPaths = map[string]bool{"/v1/responses": true, "/v1/responses/compact": true}
 
-// ownItemIDs are, for each call, the ids its request gave its own input
-// items (none for a call whose answer is no response object, or that
-// failed with an error status: it serves no items).
-func ownItemIDs(calls []qp.Exchange) [][]string {
-	out := make([][]string, len(calls))
+// callIndex is what a call's write keeps beside its bodies for the
+// Responses API: the ids its request gave its own input items, and the
+// items its references named (Request.ReferencedItems), compressed.
+type callIndex struct {
+	itemIDs    []string
+	referenced []byte
+}
+
+// callIndexes are, for each call, its callIndex, made before the write
+// transaction: no item ids for a call whose answer is no response object,
+// or that failed with an error status (it serves no items).
+func (s *Store) callIndexes(calls []qp.Exchange) []callIndex {
+	out := make([]callIndex, len(calls))
 	for i := range calls {
 		rq, rs := &calls[i].Request, &calls[i].Response
 		if indexedPaths[rq.Path] && rs.HTTPStatus == 200 {
-			out[i] = responses.OwnItemIDs(rq.OpenAIRequest)
+			out[i].itemIDs = responses.OwnItemIDs(rq.OpenAIRequest)
+		}
+		if len(rq.ReferencedItems) > 0 {
+			out[i].referenced = s.codec.Compress(rq.ReferencedItems)
 		}
 	}
 	return out
@@ -56,14 +67,18 @@ type itemKey struct{ key, id string }
 
 // insertItemIDs indexes the item ids of the calls written (ids: their
 // requests rows), in the batch's transaction: each id of a key once, naming
-// the newest of the calls that carried it.
-func (s *Store) insertItemIDs(ctx context.Context, tx *txn, written []qp.Exchange, ids []int64, items [][]string) error {
+// the newest of the calls that carried it; and stores the items their
+// references named.
+func (s *Store) insertItemIDs(ctx context.Context, tx *txn, written []qp.Exchange, ids []int64, items []callIndex) error {
+	if err := insertReferenced(ctx, tx, ids, items); err != nil {
+		return err
+	}
 	// One row per id in a statement: PostgreSQL refuses an upsert that
 	// meets the same row twice.
 	newest := map[itemKey]int64{}
 	var order []itemKey
 	for i := range written {
-		for _, id := range items[i] {
+		for _, id := range items[i].itemIDs {
 			k := itemKey{written[i].Request.APIKeyID, id}
 			if prev, seen := newest[k]; !seen {
 				order = append(order, k)
@@ -95,6 +110,54 @@ func (s *Store) insertItemIDs(ctx context.Context, tx *txn, written []qp.Exchang
 		return fmt.Errorf("insert item ids: %w", err)
 	}
 	return nil
+}
+
+// insertReferenced stores the items the references of the calls written
+// (ids: their requests rows) named, where they named any.
+func insertReferenced(ctx context.Context, tx *txn, ids []int64, items []callIndex) error {
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO response_referenced_items (request_id, items) VALUES `+values("(?, ?)", len(args)/2)+
+			` ON CONFLICT (request_id) DO NOTHING`, args...)
+		args = args[:0]
+		return err
+	}
+	for i := range items {
+		if items[i].referenced == nil {
+			continue
+		}
+		args = append(args, ids[i], items[i].referenced)
+		if len(args) == 2*itemIDsPerInsert {
+			if err := flush(); err != nil {
+				return fmt.Errorf("insert referenced items: %w", err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("insert referenced items: %w", err)
+	}
+	return nil
+}
+
+// readReferenced is the items the references of the call whose requests
+// row is id named (insertReferenced), nil for none.
+func (s *Store) readReferenced(ctx context.Context, db querier, id int64) (json.RawMessage, error) {
+	var blob []byte
+	err := db.QueryRowContext(ctx, `SELECT items FROM response_referenced_items WHERE request_id = ?`, id).Scan(&blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read referenced items: %w", err)
+	}
+	raw, err := s.codec.Decompress(blob)
+	if err != nil {
+		return nil, fmt.Errorf("read referenced items: %w", err)
+	}
+	return raw, nil
 }
 
 // selectItemCall is the index's row of an item id of a key: the latest

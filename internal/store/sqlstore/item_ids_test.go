@@ -223,7 +223,7 @@ func TestMigration0041IndexesTheItemIDsOfEarlierCalls(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The database as it was before the migration.
-		for _, stmt := range []string{`DROP TABLE response_item_ids`, `DROP TABLE response_item_ids_backfill`, `DELETE FROM schema_migrations WHERE version = 41`} {
+		for _, stmt := range []string{`DROP TABLE response_item_ids`, `DROP TABLE response_item_ids_backfill`, `DROP TABLE response_referenced_items`, `DELETE FROM schema_migrations WHERE version = 41`} {
 			if _, err := st.DB().ExecContext(ctx, stmt); err != nil {
 				t.Fatalf("%s: %v", stmt, err)
 			}
@@ -302,6 +302,66 @@ func TestACopyCarriesTheItemIDs(t *testing.T) {
 		}
 		if got := itemCall(t, dst, "key-2", "msg_a"); got != "req-3" {
 			t.Fatalf("key-2's msg_a in the copy: %q", got)
+		}
+	})
+}
+
+// The items a Responses call's references named are kept beside its request
+// body (response_referenced_items, migration 0041): Request reads them, the
+// body stays what the client sent, lists and exports carry neither; a copy
+// carries them; they go with their call.
+func TestReferencedItemsAreKeptBesideTheBody(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		src, dst := storetest.Open(t, storetest.URL(t, "sqlite")), storetest.Open(t, dbURL)
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		body := `{"model":"m","input":[{"type":"item_reference","id":"msg_a"},{"role":"user","content":"x"}]}`
+		kept := `{"msg_a":{"id":"msg_a","type":"message","role":"user","content":[{"type":"input_text","text":"` + strings.Repeat("vermilion ", 50) + `"}]}}`
+		s, c := responsesCall("1", "s1", "key-1", body, at)
+		c.Request.ReferencedItems = []byte(kept)
+		s2, c2 := responsesCall("2", "s2", "key-1", `{"model":"m","input":"plain"}`, at.Add(time.Minute))
+		if err := src.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s, s2}, Exchanges: []qp.Exchange{c, c2}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sqlstore.Copy(ctx, src, dst, func(sqlstore.CopyProgress) {}); err != nil {
+			t.Fatal(err)
+		}
+		for name, st := range map[string]*sqlstore.Store{"source": src, "copy": dst} {
+			rec, err := st.Request(ctx, "req-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(rec.OpenAIRequest) != body || string(rec.ReferencedItems) != kept {
+				t.Fatalf("%s: body %s, kept %s", name, rec.OpenAIRequest, rec.ReferencedItems)
+			}
+			if rec, err := st.Request(ctx, "req-2"); err != nil || rec.ReferencedItems != nil {
+				t.Fatalf("%s: a call without references has kept items: %s (%v)", name, rec.ReferencedItems, err)
+			}
+			page, err := st.ListRequests(ctx, qp.CallFilter{}, qp.ListOptions{Limit: 10, Bodies: true, NoTotal: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Items {
+				if strings.Contains(string(r.OpenAIRequest), "vermilion") || r.ReferencedItems != nil {
+					t.Fatalf("%s: a list carries the kept items: %s %s", name, r.OpenAIRequest, r.ReferencedItems)
+				}
+			}
+		}
+		if n := count(t, dst, `SELECT COUNT(*) FROM response_referenced_items`); n != 1 {
+			t.Fatalf("%d kept rows in the copy, want 1", n)
+		}
+		// Copied again, nothing twice.
+		if _, err := sqlstore.Copy(ctx, src, dst, func(sqlstore.CopyProgress) {}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, dst, `SELECT COUNT(*) FROM response_referenced_items`); n != 1 {
+			t.Fatalf("%d kept rows after a second copy, want 1", n)
+		}
+		if err := dst.DeleteSession(ctx, "s1"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, dst, `SELECT COUNT(*) FROM response_referenced_items`); n != 0 {
+			t.Fatalf("%d kept rows after their call's session was deleted", n)
 		}
 	})
 }

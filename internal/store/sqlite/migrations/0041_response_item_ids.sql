@@ -26,3 +26,13 @@ CREATE TABLE IF NOT EXISTS response_item_ids_backfill (
 );
 INSERT INTO response_item_ids_backfill (one, through_id, up_to)
   SELECT 1, 0, COALESCE((SELECT MAX(id) FROM requests), 0) WHERE NOT EXISTS (SELECT 1 FROM response_item_ids_backfill);
+-- The items a Responses API request's item_reference items named when it was
+-- answered (a JSON object of the ids named to the items as listed, secrets
+-- redacted, compressed as bodies' parts are): its input items are listed from
+-- them, whatever becomes of the responses and conversations they were found
+-- in. Kept beside the request body, which stays what the client sent. A
+-- call's row goes with it.
+CREATE TABLE IF NOT EXISTS response_referenced_items (
+  request_id INTEGER PRIMARY KEY REFERENCES requests(id) ON DELETE CASCADE,
+  items      BLOB NOT NULL
+);
