@@ -68,6 +68,12 @@ type Request struct {
 	IgnoredParams []string
 	OpenAIRequest []byte // client body as received (JSON), secrets redacted
 	QwenRequest   []byte // upstream body as sent (JSON); nil if never sent
+	// ReferencedItems are, for a Responses API request, the items its
+	// item_reference items named when it was answered: a JSON object of
+	// the ids named to the items as GET …/input_items listed them, secrets
+	// redacted; nil for none. Kept beside the body, never in it: a record's
+	// body is what the client sent.
+	ReferencedItems []byte
 }
 
 // Response is how the call ended.

@@ -95,7 +95,12 @@ type RequestRecord struct {
 	IgnoredParams []string        // fields accepted without effect
 	OpenAIRequest json.RawMessage // nil unless bodies were asked for
 	QwenRequest   json.RawMessage
-	Response      *ResponseRecord // nil if the call has no response row
+	// ReferencedItems are the items a Responses API request's references
+	// named when it was answered (Request.ReferencedItems); read by
+	// HistoryStore.Request only (nil in lists and exports), for the
+	// Responses API's reads: never part of what the history shows.
+	ReferencedItems json.RawMessage
+	Response        *ResponseRecord // nil if the call has no response row
 }
 
 // ResponseRecord is a recorded call's outcome.
@@ -207,4 +212,9 @@ type HistoryStore interface {
 type ResponseObjectStore interface {
 	DeleteResponseObject(ctx context.Context, requestID string, at time.Time) error
 	ResponseObjectDeleted(ctx context.Context, requestID string) (bool, error)
+	// CallWithItem returns the request UUID of the latest call of the key
+	// keyID ("" without keys) whose request gave one of its input items the
+	// id itemID (an item_reference names it so), "" for none: none either
+	// once that call is gone, though an older one carried the id too.
+	CallWithItem(ctx context.Context, keyID, itemID string) (string, error)
 }

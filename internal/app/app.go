@@ -225,6 +225,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	go runRetention(bg, a.store, retention{maxAge: time.Duration(cfg.RetentionDays) * 24 * time.Hour,
 		maxBytes: cfg.RetentionMaxBytes, interval: cfg.RetentionInterval}, log)
 	go reencodeBodies(bg, a.store, log)
+	go indexItemIDs(bg, a.store, log)
 	go func() { a.served <- a.http.Serve(a.ln) }()
 	snapshot, mode := a.accounts.Snapshot(), ""
 	for _, st := range snapshot {
@@ -417,6 +418,29 @@ func reencodeBodies(ctx context.Context, store *sqlstore.Store, log *slog.Logger
 	}
 	if p.Total > 0 {
 		log.Info("re-encoded recorded bodies", "done", p.Done, "total", p.Total)
+	}
+}
+
+// indexItemIDs indexes the item ids of the Responses calls recorded
+// before migration 0041, in the background, logging progress; stopped, the
+// next start resumes it. Until it is done an item_reference also looks in
+// the key's latest calls, as it did before the index.
+func indexItemIDs(ctx context.Context, store *sqlstore.Store, log *slog.Logger) {
+	last := time.Now()
+	p, err := store.IndexItemIDs(ctx, 200, func(p sqlstore.ItemIDProgress) {
+		if time.Since(last) >= 10*time.Second {
+			last = time.Now()
+			log.Info("indexing item ids of recorded responses", "done_through_id", p.Done, "up_to_id", p.Total)
+		}
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("indexing item ids of recorded responses stopped", "done_through_id", p.Done, "up_to_id", p.Total, "err", err)
+		}
+		return
+	}
+	if p.Done > 0 {
+		log.Info("indexed item ids of recorded responses", "up_to_id", p.Total)
 	}
 }
 

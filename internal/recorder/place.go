@@ -66,7 +66,7 @@ func (it item) size() int64 {
 	switch {
 	case it.ex != nil:
 		e := it.ex
-		n := len(e.Request.OpenAIRequest) + len(e.Request.QwenRequest) + len(e.Response.OpenAIResponse) +
+		n := len(e.Request.OpenAIRequest) + len(e.Request.QwenRequest) + len(e.Request.ReferencedItems) + len(e.Response.OpenAIResponse) +
 			len(e.Response.QwenResponse) + len(e.Response.ErrorMessage)
 		for _, u := range e.Response.UpstreamErrors {
 			n += len(u)

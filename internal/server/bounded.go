@@ -216,6 +216,12 @@ func (o boundedResponseObjects) ResponseObjectDeleted(ctx context.Context, reque
 	})
 }
 
+func (o boundedResponseObjects) CallWithItem(ctx context.Context, keyID, itemID string) (string, error) {
+	return bounded(o.bound, ctx, func(ctx context.Context) (string, error) {
+		return o.ResponseObjectStore.CallWithItem(ctx, keyID, itemID)
+	})
+}
+
 // boundReads wraps deps' stores so that their calls are bounded (see
 // above); nil stays nil.
 func boundReads(deps Deps, timeout time.Duration) Deps {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -51,6 +52,10 @@ type call struct {
 	// keyPlace: the call holds a place among its key's calls in flight
 	// (admitKey), until givePlaceBack.
 	keyPlace bool
+	// referenced are the items the request's item_reference items named,
+	// as listed, by the ids they named: its record keeps them
+	// beside its request body (Request.ReferencedItems).
+	referenced map[string]json.RawMessage
 	// afterCut is Qwen's failure after the answer reached the client's
 	// limit of output tokens: the client gets its answer, the account is
 	// told of the failure.
@@ -212,7 +217,19 @@ func (s *Server) finish(c *call) {
 	} else {
 		accounts := s.deps.Accounts.Known()
 		var known *redact.Known
+		var keptKnown *redact.Known
 		c.ex.Request.OpenAIRequest, known = s.recordedForm(c.r.Context(), c.ex.Request.OpenAIRequest, accounts)
+		// The items its references named are kept beside its body,
+		// redacted as it is (they were as their own records keep them,
+		// and what the body hid is hidden in them too) — unless they are
+		// longer than a recorded body may be: then its references are
+		// read as they are found, as before they were kept.
+		if kept := referencedItems(c.referenced); kept != nil {
+			kept, keptKnown = s.recordedForm(c.r.Context(), kept, accounts)
+			if limit := s.cfg.RecordMaxBodyBytes; limit <= 0 || len(kept) <= limit {
+				c.ex.Request.ReferencedItems = known.JSON(kept)
+			}
+		}
 		// The Responses API's answer echoes the request's metadata,
 		// instructions and tools: what the request's record hides, the
 		// answer's must too.
@@ -223,7 +240,7 @@ func (s *Server) finish(c *call) {
 		// answer may repeat it), and so is every account's secret (a
 		// client's body carried it to Qwen, an answer may repeat it). A nil
 		// masker masks nothing.
-		for _, k := range [...]*redact.Known{known, accounts} {
+		for _, k := range [...]*redact.Known{known, keptKnown, accounts} {
 			c.ex.Request.QwenRequest = k.JSON(c.ex.Request.QwenRequest)
 			rs.OpenAIResponse, rs.QwenResponse = k.JSON(rs.OpenAIResponse), k.JSON(rs.QwenResponse)
 		}

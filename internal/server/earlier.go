@@ -95,7 +95,9 @@ func (s *Server) responseChain(ctx context.Context, previousID string) ([]chainL
 func turnItems(req *responses.Request, rec *qp.RequestRecord) []json.RawMessage {
 	var items []json.RawMessage
 	if req != nil {
-		items = inputItemsOf(req.Input)
+		// The items its references named when it was answered, where
+		// its record kept them.
+		items = withKeptItems(inputItemsOf(req.Input), rec.ReferencedItems)
 	}
 	for _, it := range responseOutput(rec) {
 		var head struct{ Type, Status string }

@@ -48,6 +48,7 @@ type fakeHistory struct {
 	qp.HistoryStore
 	qp.ResponseObjectStore
 	request, session, deleted read
+	items                     read // the index of the ids clients gave their items
 	export                    func(fn func(*qp.RequestRecord) error) error
 }
 
@@ -81,6 +82,10 @@ func (h *fakeHistory) ResponseObjectDeleted(ctx context.Context, requestID strin
 		return false, err
 	}
 	return false, nil
+}
+
+func (h *fakeHistory) CallWithItem(ctx context.Context, keyID, itemID string) (string, error) {
+	return "", h.items.answer(ctx)
 }
 
 func (h *fakeHistory) Export(ctx context.Context, f qp.CallFilter, bodies bool, fn func(*qp.RequestRecord) error) error {
@@ -205,6 +210,10 @@ func TestTheResponsesAndConversationsAPIsReadsEndAtTheReadBound(t *testing.T) {
 			body: `{"model":"qwen3-max","previous_response_id":"` + storedResponseID + `","input":[{"type":"function_call_output","call_id":"call_1","output":"42"}]}`},
 		{name: "an item_reference, its read hung", h: fakeHistory{request: readHung}, method: http.MethodPost, path: "/v1/responses",
 			body: `{"model":"m","input":[{"type":"item_reference","id":"msg_` + strings.ReplaceAll(storedRequestID, "-", "") + `in1"}]}`},
+		{name: "an item_reference to a client's id, the index's read hung", h: fakeHistory{items: readHung}, method: http.MethodPost, path: "/v1/responses",
+			body: `{"model":"m","input":[{"type":"item_reference","id":"msg_clients"}]}`},
+		{name: "an item_reference to a client's id, the index's read refused", h: fakeHistory{items: readFailed}, method: http.MethodPost, path: "/v1/responses",
+			body: `{"model":"m","input":[{"type":"item_reference","id":"msg_clients"}]}`},
 		{name: "an item_reference to a conversation's item, its read hung", c: fakeConversations{item: readHung}, method: http.MethodPost, path: "/v1/responses", body: reference},
 		{name: "a conversation, its read hung", c: fakeConversations{conversation: readHung}, method: http.MethodGet, path: "/v1/conversations/conv_1"},
 		{name: "a conversation's items, their read hung", c: fakeConversations{entries: readHung}, method: http.MethodGet, path: "/v1/conversations/conv_1/items"},

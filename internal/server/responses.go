@@ -31,7 +31,7 @@ import (
 // for chat completions (Codex sends store:false and its whole history).
 func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	var req responsesRequest
-	req.lookup = s.storedItems(r.Context(), &req.Request)
+	req.lookup = s.itemLookup(r.Context(), imagesNotKept, &req.Request, req.keep)
 	d, ok := s.decodeCall(w, r, &req, responses.Fields)
 	if !ok {
 		return
@@ -53,6 +53,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
+	c.referenced = req.referenced
 	s.answer(c, t)
 }
 
@@ -193,6 +194,20 @@ type responsesRequest struct {
 	responses.Request
 	lookup responses.ItemLookup
 	count  bool
+	// referenced are the items its item_reference items named, by the
+	// ids they named, as GET …/input_items lists them (keep): its record
+	// keeps them (referencedItems), so that its input items stay what they
+	// were when it was answered, whatever becomes of the responses and
+	// conversations they were found in.
+	referenced map[string]json.RawMessage
+}
+
+// keep keeps the item an item_reference named (listed: as listed).
+func (r *responsesRequest) keep(id string, listed json.RawMessage) {
+	if r.referenced == nil {
+		r.referenced = map[string]json.RawMessage{}
+	}
+	r.referenced[id] = listed
 }
 
 func (r *responsesRequest) Validate() *openai.Error {
@@ -211,17 +226,18 @@ func (r *responsesRequest) Validate() *openai.Error {
 // whose previous_response_id chain and conversation are looked in for an
 // id a client gave its item; nil for none.
 func (s *Server) storedItems(ctx context.Context, in *responses.Request) responses.ItemLookup {
-	return s.itemLookup(ctx, imagesNotKept, in)
+	return s.itemLookup(ctx, imagesNotKept, in, nil)
 }
 
 // listedItems is the lookup of the item_reference items GET …/input_items
 // lists: the items as GET serves them.
 func (s *Server) listedItems(ctx context.Context) responses.ItemLookup {
-	return s.itemLookup(ctx, nil, nil)
+	return s.itemLookup(ctx, nil, nil, nil)
 }
 
 // maxScanned bounds the recent calls of the caller's key an item_reference
-// to an id a client gave its item is looked for in (itemLookup).
+// to an id a client gave its item is looked for in when the index of item
+// ids does not find it (clientItem).
 const maxScanned = 100
 
 // lookedItem is an item as a lookup finds it: as listed, and, for an input
@@ -230,6 +246,8 @@ const maxScanned = 100
 type lookedItem struct {
 	raw  json.RawMessage
 	made string
+	// listed is raw as listed, before a lookup's rewrite.
+	listed json.RawMessage
 }
 
 // itemLookup finds an item among the output and input items of the
@@ -240,10 +258,15 @@ type lookedItem struct {
 // (responses.ID, responses.InputID), or its conversation entry's id (an
 // added item's, inputItems): it is looked for there. Any other — an id a
 // client gave its input item, which OpenAI keeps — is looked for along
-// in's previous_response_id chain, in in's conversation, then in the
-// caller's maxScanned latest calls, newest first.
-func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage) []json.RawMessage, in *responses.Request) responses.ItemLookup {
+// in's previous_response_id chain, in in's conversation, then among all
+// the calls of the caller's key (the latest that carried it: CallWithItem's
+// index), then in the caller's maxScanned latest calls.
+// keep, when given, is told each item found, as listed (before rewrite), by
+// the id that named it.
+func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage) []json.RawMessage, in *responses.Request,
+	keep func(id string, listed json.RawMessage)) responses.ItemLookup {
 	var read map[string][]lookedItem // made at the first reference: most calls have none
+	var found json.RawMessage        // the listed form of the item find found last
 	var latest latestCalls
 	cached := func(key string, items func() ([]lookedItem, *openai.Error)) ([]lookedItem, *openai.Error) {
 		if got, seen := read[key]; seen {
@@ -252,6 +275,9 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 		got, apiErr := items()
 		if apiErr != nil {
 			return nil, apiErr
+		}
+		for i := range got {
+			got[i].listed = got[i].raw
 		}
 		if rewrite != nil {
 			raws := make([]json.RawMessage, len(got))
@@ -276,6 +302,7 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 					continue
 				}
 				if made || it.ID == id {
+					found = looked.listed
 					return &it
 				}
 			}
@@ -289,7 +316,7 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 	record := func(requestID string, rec *qp.RequestRecord) ([]lookedItem, *openai.Error) {
 		return cached(strings.ReplaceAll(requestID, "-", ""), func() ([]lookedItem, *openai.Error) { return recordedItems(rec), nil })
 	}
-	return func(id string) (*responses.Item, *openai.Error) {
+	lookup := func(id string) (*responses.Item, *openai.Error) {
 		if _, rest, _ := strings.Cut(id, "_"); len(rest) > 32 {
 			digits := rest[:32]
 			items, apiErr := cached(digits, func() ([]lookedItem, *openai.Error) {
@@ -311,11 +338,23 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 		}
 		return s.clientItem(ctx, id, in, &latest, record, find)
 	}
+	if keep == nil {
+		return lookup
+	}
+	return func(id string) (*responses.Item, *openai.Error) {
+		found = nil
+		it, apiErr := lookup(id)
+		if it != nil && found != nil {
+			keep(id, found)
+		}
+		return it, apiErr
+	}
 }
 
 // clientItem is itemLookup's search for an id a client gave its item:
 // along in's previous_response_id chain (compactions too), in in's
-// conversation, then in the caller's latest calls.
+// conversation, then among all the calls of the caller's key (indexedItem),
+// then in its latest calls.
 func (s *Server) clientItem(ctx context.Context, id string, in *responses.Request, latest *latestCalls, record func(string, *qp.RequestRecord) ([]lookedItem, *openai.Error),
 	find func([]lookedItem, string) *responses.Item) (*responses.Item, *openai.Error) {
 	if in != nil {
@@ -351,68 +390,107 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 				if apiErr != nil {
 					return nil, apiErr
 				}
-				var it responses.Item
-				if listed != nil && json.Unmarshal(listed.raw, &it) == nil {
-					return &it, nil
+				if listed != nil {
+					// Found by the id it is listed under, or the one
+					// the proxy listed it under before.
+					if it := find([]lookedItem{{raw: listed.raw, listed: listed.raw, made: id}}, id); it != nil {
+						return it, nil
+					}
 				}
 			}
 		}
 	}
-	// The caller's latest calls, newest first, read once for the lookup;
-	// when none has it, the recorder may still hold the call that gave it
-	// (answered a moment ago): what is queued is written, once, and they
-	// are read again.
-	search := func() *responses.Item {
-		for _, rec := range latest.recs {
-			items, _ := record(rec.RequestID, rec) // recordedItems: no error
-			if it := find(items, id); it != nil {
-				return it
+	// The latest call of the caller's key whose input gave an item that
+	// id (the index: one read at any size of the history); when none has
+	// it, the recorder may still hold the call that gave it (answered a
+	// moment ago): what is queued is written, once, and the index is read
+	// again.
+	it, apiErr := s.indexedItem(ctx, id, record, find)
+	if it != nil || apiErr != nil {
+		return it, apiErr
+	}
+	if !latest.caughtUp {
+		latest.caughtUp = true
+		if historyapi.CaughtUp(ctx, s.deps.Recorder) == nil {
+			if it, apiErr := s.indexedItem(ctx, id, record, find); it != nil || apiErr != nil {
+				return it, apiErr
 			}
 		}
-		return nil
 	}
-	read := func() *openai.Error {
+	// Not there: the index names one call per id, the latest that carried
+	// it, and none once that call is gone (its response deleted, its
+	// session, retention) though an older call of the key carries the id
+	// too; and the calls recorded before the index (migration 0041) are
+	// indexed in the background after an upgrade. The key's latest calls
+	// are looked in then, as they were before the index (a miss is a 400:
+	// a request that names its items pays no more).
+	if !latest.read {
+		latest.read = true
 		page, err := s.deps.History.ListRequests(ctx, qp.CallFilter{APIKeyID: auth.FromContext(ctx).KeyID}, qp.ListOptions{Limit: maxScanned, Bodies: true, NoTotal: true})
 		if err != nil {
-			s.log.Error("list the calls an item_reference may name", "err", err)
-			return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
-				Message: "the item an item_reference names could not be looked for: the database is unavailable"}
+			return nil, itemsUnavailable(s, err)
 		}
-		latest.recs = latest.recs[:0]
 		for i := range page.Items {
 			rec := &page.Items[i]
 			served, apiErr := s.served(ctx, rec, true)
 			if apiErr != nil {
-				return apiErr
+				return nil, apiErr
 			}
 			if served {
 				latest.recs = append(latest.recs, rec)
 			}
 		}
-		return nil
 	}
-	if !latest.read {
-		latest.read = true
-		if apiErr := read(); apiErr != nil {
-			return nil, apiErr
+	for _, rec := range latest.recs {
+		items, _ := record(rec.RequestID, rec) // recordedItems: no error
+		if it := find(items, id); it != nil {
+			return it, nil
 		}
 	}
-	if it := search(); it != nil || latest.caughtUp {
-		return it, nil
+	return nil, nil
+}
+
+// indexedItem is the item a client gave the id id, found in the latest
+// call of the caller's key whose input had it (CallWithItem), when that
+// call still serves its response object (not deleted; not another key's).
+func (s *Server) indexedItem(ctx context.Context, id string, record func(string, *qp.RequestRecord) ([]lookedItem, *openai.Error),
+	find func([]lookedItem, string) *responses.Item) (*responses.Item, *openai.Error) {
+	requestID, err := s.deps.ResponseObjects.CallWithItem(ctx, auth.FromContext(ctx).KeyID, id)
+	if err != nil {
+		return nil, itemsUnavailable(s, err)
 	}
-	latest.caughtUp = true
-	if historyapi.CaughtUp(ctx, s.deps.Recorder) != nil {
+	if requestID == "" {
 		return nil, nil
 	}
-	if apiErr := read(); apiErr != nil {
+	rec, err := s.deps.History.Request(ctx, requestID)
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+		return nil, nil // deleted since
+	case err != nil:
+		return nil, itemsUnavailable(s, err)
+	}
+	served, apiErr := s.served(ctx, rec, true)
+	if apiErr != nil || !served {
 		return nil, apiErr
 	}
-	return search(), nil
+	items, apiErr := record(rec.RequestID, rec)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return find(items, id), nil
+}
+
+// itemsUnavailable logs a database's failure to look for the item an
+// item_reference names and is its 503.
+func itemsUnavailable(s *Server, err error) *openai.Error {
+	s.log.Error("look for the item an item_reference names", "err", err)
+	return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+		Message: "the item an item_reference names could not be looked for: the database is unavailable"}
 }
 
 // latestCalls are the caller's latest calls that are served response
-// objects, as a lookup read them (clientItem): once, and once more after
-// what the recorder queued was written.
+// objects, as a lookup read them where the index did not find an id
+// (clientItem), and whether the lookup waited for the recorder's queue.
 type latestCalls struct {
 	recs           []*qp.RequestRecord
 	read, caughtUp bool

@@ -85,7 +85,7 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 	// conversation too.
 	var in responses.Request
 	_ = json.Unmarshal(rec.OpenAIRequest, &in) // none when stored cut: no items either
-	items, made, apiErr := recordedMadeInputItems(rec, s.itemLookup(r.Context(), nil, &in))
+	items, made, apiErr := recordedMadeInputItems(rec, s.itemLookup(r.Context(), nil, &in, nil))
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return
@@ -218,7 +218,9 @@ func recordedMadeInputItems(rec *qp.RequestRecord, lookup responses.ItemLookup) 
 	}
 	var req responses.Request
 	_ = json.Unmarshal(rec.OpenAIRequest, &req) // validated when it was made
-	return madeInputItems(&req, rec.RequestID, lookup)
+	// Its references read as they were when it was answered, where its
+	// record kept the items they named.
+	return madeInputItems(&req, rec.RequestID, keptFirst(rec.ReferencedItems, lookup))
 }
 
 // storedCut reports whether a recorded body is one stored cut over

@@ -14,6 +14,9 @@ import (
 // conversation dst holds already gets the entries src added since (by
 // their place in it), none twice.
 func copyObjects(ctx context.Context, src, dst *Store) error {
+	if err := copyReferencedItems(ctx, src, dst); err != nil {
+		return fmt.Errorf("copy referenced items: %w", err)
+	}
 	if err := copyDeletedResponses(ctx, src, dst); err != nil {
 		return fmt.Errorf("copy deleted responses: %w", err)
 	}
@@ -21,6 +24,58 @@ func copyObjects(ctx context.Context, src, dst *Store) error {
 		return fmt.Errorf("copy conversations: %w", err)
 	}
 	return nil
+}
+
+// copyReferencedItems copies the items the references of src's Responses
+// calls named (response_referenced_items, kept beside their request bodies)
+// to the calls dst holds, a page at a time; a call that has them in dst
+// already keeps its own. The blobs are copied as they are: both ends read
+// the same compression.
+func copyReferencedItems(ctx context.Context, src, dst *Store) error {
+	var after int64
+	for {
+		type row struct {
+			id        int64
+			requestID string
+			items     []byte
+		}
+		var page []row
+		rows, err := src.read.QueryContext(ctx, `SELECT ri.request_id, q.request_id, ri.items FROM response_referenced_items ri
+			JOIN requests q ON q.id = ri.request_id WHERE ri.request_id > ? ORDER BY ri.request_id LIMIT ?`, after, copyPage)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.requestID, &r.items); err != nil {
+				rows.Close()
+				return err
+			}
+			page = append(page, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		tx, err := dst.write.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO response_referenced_items (request_id, items)
+				SELECT id, ? FROM requests WHERE request_id = ? ON CONFLICT (request_id) DO NOTHING`, r.items, r.requestID); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("%s: %w", r.requestID, err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		after = page[len(page)-1].id
+	}
 }
 
 // copyDeletedResponses marks deleted in dst the response objects deleted in
@@ -42,6 +97,10 @@ func copyDeletedResponses(ctx context.Context, src, dst *Store) error {
 			SELECT ?, ? WHERE EXISTS (SELECT 1 FROM requests WHERE request_id = ?) ON CONFLICT (request_id) DO NOTHING`,
 			requestID, at, requestID); err != nil {
 			return fmt.Errorf("%s: %w", requestID, err)
+		}
+		// Copied with the call, its item ids go with the mark.
+		if err := deleteItemIDsOf(ctx, dst.write, requestID); err != nil {
+			return fmt.Errorf("%s: item ids: %w", requestID, err)
 		}
 	}
 	return rows.Err()

@@ -58,6 +58,7 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 		return fmt.Errorf("write batch: prepare: %w", err)
 	}
 	encoded := s.encodeCalls(b.Exchanges)
+	items := s.callIndexes(b.Exchanges) // read before the transaction too
 	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return fmt.Errorf("write batch: %w", err)
@@ -95,8 +96,8 @@ func (s *Store) WriteBatch(ctx context.Context, b qp.Batch) (err error) {
 	for rest := b.Exchanges; len(rest) > 0; {
 		chunk := rest[:chunkSize(len(rest))]
 		rest = rest[len(chunk):]
-		n, err := s.insertExchanges(ctx, tx, chunk, encoded[:len(chunk)], ids)
-		encoded = encoded[len(chunk):]
+		n, err := s.insertExchanges(ctx, tx, chunk, encoded[:len(chunk)], items[:len(chunk)], ids)
+		encoded, items = encoded[len(chunk):], items[len(chunk):]
 		if err != nil {
 			return fmt.Errorf("write exchanges: %w", err)
 		}
@@ -346,7 +347,7 @@ type batchIDs struct{ requests, responses *rowIDs }
 
 // insertExchanges writes one chunk of calls, under the next of the batch's
 // ids, and returns those that were new.
-func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies, batch batchIDs) ([]qp.Exchange, error) {
+func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchange, encoded []callBodies, items []callIndex, batch batchIDs) ([]qp.Exchange, error) {
 	ids := batch.requests
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
@@ -366,6 +367,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 	var written []qp.Exchange
 	var writtenIDs []int64
 	var writtenBodies []callBodies
+	var writtenItems []callIndex
 	for i := range chunk {
 		if requestIDs[i] == 0 {
 			continue // already stored, or twice in the chunk
@@ -373,6 +375,7 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		written = append(written, chunk[i])
 		writtenIDs = append(writtenIDs, requestIDs[i])
 		writtenBodies = append(writtenBodies, encoded[i])
+		writtenItems = append(writtenItems, items[i])
 	}
 	if len(written) == 0 {
 		return nil, nil
@@ -408,6 +411,9 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 		}
 	}
 	if err := s.insertBodies(ctx, tx, written, writtenIDs, responseIDs, writtenBodies); err != nil {
+		return nil, err
+	}
+	if err := s.insertItemIDs(ctx, tx, written, writtenIDs, writtenItems); err != nil {
 		return nil, err
 	}
 	return written, nil

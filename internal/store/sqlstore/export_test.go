@@ -92,3 +92,7 @@ func RequestCountQuery(ctx context.Context, s *Store, f qp.CallFilter) (string, 
 	}
 	return q.countFrom + q.where.sql(), q.where.args, nil
 }
+
+// ItemCallQuery is the statement CallWithItem reads an item id's call
+// with.
+const ItemCallQuery = selectItemCall

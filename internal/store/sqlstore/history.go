@@ -501,8 +501,9 @@ func (o *optionalResponse) record(req *qp.RequestRecord) *qp.ResponseRecord {
 	return &r
 }
 
-// Request returns one call with its bodies and full response. key is the
-// numeric id or the request UUID.
+// Request returns one call with its bodies and full response, and for a
+// Responses API call the items its references named (ReferencedItems). key
+// is the numeric id or the request UUID.
 func (s *Store) Request(ctx context.Context, key string) (*qp.RequestRecord, error) {
 	cond, arg := "q.request_id = ?", any(key)
 	if id, err := strconv.ParseInt(key, 10, 64); err == nil {
@@ -525,6 +526,11 @@ func (s *Store) Request(ctx context.Context, key string) (*qp.RequestRecord, err
 	}
 	if err := s.readBodies(ctx, tx, pairReads(&oai, &qw, &rec.OpenAIRequest, &rec.QwenRequest)); err != nil {
 		return nil, fmt.Errorf("read request %s: %w", key, err)
+	}
+	if indexedPaths[rec.Path] {
+		if rec.ReferencedItems, err = s.readReferenced(ctx, tx, rec.ID); err != nil {
+			return nil, fmt.Errorf("read request %s: %w", key, err)
+		}
 	}
 	resp, err := s.responseWhere(ctx, tx, "r.request_id = ?", rec.ID)
 	switch {

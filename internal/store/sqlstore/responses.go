@@ -9,13 +9,27 @@ import (
 )
 
 // DeleteResponseObject marks the Responses API object of the call with
-// request UUID requestID deleted; deleting it again changes nothing.
+// request UUID requestID deleted, and removes its item ids (an
+// item_reference no longer names its items); deleting it again changes
+// nothing.
 func (s *Store) DeleteResponseObject(ctx context.Context, requestID string, at time.Time) error {
 	if err := s.checkGuard(); err != nil {
 		return fmt.Errorf("delete response object %s: %w", requestID, err)
 	}
-	if _, err := s.write.ExecContext(ctx, `INSERT INTO deleted_responses (request_id, deleted_at) VALUES (?, ?) ON CONFLICT (request_id) DO NOTHING`,
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete response object %s: %w", requestID, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO deleted_responses (request_id, deleted_at) VALUES (?, ?) ON CONFLICT (request_id) DO NOTHING`,
 		requestID, at.UnixMilli()); err != nil {
+		return fmt.Errorf("delete response object %s: %w", requestID, err)
+	}
+	// Its items are no longer an item_reference's to name.
+	if err := deleteItemIDsOf(ctx, tx, requestID); err != nil {
+		return fmt.Errorf("delete response object %s: item ids: %w", requestID, err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete response object %s: %w", requestID, err)
 	}
 	return nil

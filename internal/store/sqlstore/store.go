@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"sync/atomic"
 	"time"
 
 	qp "qwenproxy"
@@ -120,6 +121,9 @@ type Store struct {
 	known knownParts    // body parts recently stored
 
 	reencodeEncoding func() // a test's: runs while ReencodeBodies encodes a batch
+	// itemIDsIndexed is set once the item ids of the calls recorded before
+	// migration 0041 are indexed (IndexItemIDs): never unset.
+	itemIDsIndexed atomic.Bool
 	// schema is the last migration this binary embeds (0: none known), which
 	// Check compares with the database's.
 	schema int

@@ -1,0 +1,341 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/responses"
+)
+
+// The ids clients gave the input items of their Responses API calls
+// (migration 0041, response_item_ids): an item_reference naming one finds
+// the calls holding it by the key and the id alone, one index range, at any
+// size of the history: one row per id of a key, naming the latest call that
+// carried it. Only ids are kept, read from the request body as the
+// record keeps it (secrets redacted, responses.OwnItemIDs); the items stay
+// in the bodies. A call's rows go with it (ON DELETE CASCADE: retention, a
+// deleted session); a deleted response object's are removed with its mark.
+// An older call carrying an id whose row went so is not indexed again: the
+// lookup's other ways (the request's chain, its conversation, the key's
+// latest calls) are left to find it.
+
+// indexedPaths are the calls whose input items an item_reference names: a
+// response's and a compacted response's.
+var indexedPaths = map[string]bool{"/v1/responses": true, "/v1/responses/compact": true}
+
+// callIndex is what a call's write keeps beside its bodies for the
+// Responses API: the ids its request gave its own input items, and the
+// items its references named (Request.ReferencedItems), compressed.
+type callIndex struct {
+	itemIDs    []string
+	referenced []byte
+}
+
+// callIndexes are, for each call, its callIndex, made before the write
+// transaction: no item ids for a call whose answer is no response object,
+// or that failed with an error status (it serves no items).
+func (s *Store) callIndexes(calls []qp.Exchange) []callIndex {
+	out := make([]callIndex, len(calls))
+	for i := range calls {
+		rq, rs := &calls[i].Request, &calls[i].Response
+		if indexedPaths[rq.Path] && rs.HTTPStatus == 200 {
+			out[i].itemIDs = responses.OwnItemIDs(rq.OpenAIRequest)
+		}
+		if len(rq.ReferencedItems) > 0 {
+			out[i].referenced = s.codec.Compress(rq.ReferencedItems)
+		}
+	}
+	return out
+}
+
+// itemIDsPerInsert bounds the rows of one INSERT of item ids (3 values each).
+const itemIDsPerInsert = 256
+
+// upsertItemID makes a row of response_item_ids name the call it is given
+// when that call is newer (a higher requests row id) than the one it names:
+// the row is the latest call carrying the id; an older call (the backfill,
+// or a batch committed after a newer one on PostgreSQL) never takes it back.
+const upsertItemID = ` ON CONFLICT (api_key_id, item_id) DO UPDATE SET request_id = excluded.request_id
+	WHERE excluded.request_id > response_item_ids.request_id`
+
+// itemKey is an item id of a key: a row of response_item_ids.
+type itemKey struct{ key, id string }
+
+// insertItemIDs indexes the item ids of the calls written (ids: their
+// requests rows), in the batch's transaction: each id of a key once, naming
+// the newest of the calls that carried it; and stores the items their
+// references named.
+func (s *Store) insertItemIDs(ctx context.Context, tx *txn, written []qp.Exchange, ids []int64, items []callIndex) error {
+	if err := insertReferenced(ctx, tx, ids, items); err != nil {
+		return err
+	}
+	// One row per id in a statement: PostgreSQL refuses an upsert that
+	// meets the same row twice.
+	newest := map[itemKey]int64{}
+	var order []itemKey
+	for i := range written {
+		for _, id := range items[i].itemIDs {
+			k := itemKey{written[i].Request.APIKeyID, id}
+			if prev, seen := newest[k]; !seen {
+				order = append(order, k)
+			} else if prev > ids[i] {
+				continue
+			}
+			newest[k] = ids[i]
+		}
+	}
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO response_item_ids (api_key_id, item_id, request_id) VALUES `+values("(?, ?, ?)", len(args)/3)+
+			upsertItemID, args...)
+		args = args[:0]
+		return err
+	}
+	for _, k := range order {
+		args = append(args, k.key, k.id, newest[k])
+		if len(args) == 3*itemIDsPerInsert {
+			if err := flush(); err != nil {
+				return fmt.Errorf("insert item ids: %w", err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("insert item ids: %w", err)
+	}
+	return nil
+}
+
+// insertReferenced stores the items the references of the calls written
+// (ids: their requests rows) named, where they named any.
+func insertReferenced(ctx context.Context, tx *txn, ids []int64, items []callIndex) error {
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO response_referenced_items (request_id, items) VALUES `+values("(?, ?)", len(args)/2)+
+			` ON CONFLICT (request_id) DO NOTHING`, args...)
+		args = args[:0]
+		return err
+	}
+	for i := range items {
+		if items[i].referenced == nil {
+			continue
+		}
+		args = append(args, ids[i], items[i].referenced)
+		if len(args) == 2*itemIDsPerInsert {
+			if err := flush(); err != nil {
+				return fmt.Errorf("insert referenced items: %w", err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("insert referenced items: %w", err)
+	}
+	return nil
+}
+
+// readReferenced is the items the references of the call whose requests
+// row is id named (insertReferenced), nil for none.
+func (s *Store) readReferenced(ctx context.Context, db querier, id int64) (json.RawMessage, error) {
+	var blob []byte
+	err := db.QueryRowContext(ctx, `SELECT items FROM response_referenced_items WHERE request_id = ?`, id).Scan(&blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read referenced items: %w", err)
+	}
+	raw, err := s.codec.Decompress(blob)
+	if err != nil {
+		return nil, fmt.Errorf("read referenced items: %w", err)
+	}
+	return raw, nil
+}
+
+// selectItemCall is the index's row of an item id of a key: the latest
+// call that carried it.
+const selectItemCall = `SELECT q.request_id FROM response_item_ids i JOIN requests q ON q.id = i.request_id
+	WHERE i.api_key_id = ? AND i.item_id = ?`
+
+// CallWithItem returns the request UUID of the latest call of the key keyID
+// ("" without keys) whose input gave one of its items the id itemID, or ""
+// for none: one index lookup. None once that call is gone (a deleted
+// response object, session, retention), even where an older call carried
+// the id too: the index names one call per id. Whether the call still
+// serves its response object is the caller's to check.
+func (s *Store) CallWithItem(ctx context.Context, keyID, itemID string) (string, error) {
+	var id string
+	err := s.read.QueryRowContext(ctx, selectItemCall, keyID, itemID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read call with item: %w", err)
+	}
+	return id, nil
+}
+
+// ItemIDsIndexed reports whether the item ids of every call are indexed:
+// false while those recorded before migration 0041 are still being indexed
+// (IndexItemIDs).
+func (s *Store) ItemIDsIndexed(ctx context.Context) (bool, error) {
+	if s.itemIDsIndexed.Load() {
+		return true, nil
+	}
+	var left int
+	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM response_item_ids_backfill WHERE through_id < up_to`).Scan(&left)
+	if err != nil {
+		return false, fmt.Errorf("read item id backfill: %w", err)
+	}
+	if left == 0 {
+		s.itemIDsIndexed.Store(true)
+	}
+	return left == 0, nil
+}
+
+// ItemIDProgress is how far IndexItemIDs has come, in requests rows.
+type ItemIDProgress struct {
+	Done, Total int64
+}
+
+// IndexItemIDs indexes the item ids of the calls recorded before migration
+// 0041 (the calls after it were indexed as they were written): batch
+// Responses calls at a time, their request bodies read and decoded outside
+// the short write transaction that stores their ids and how far it came.
+// Resumable — a later run goes on from there — and safe beside the
+// recorder, deletes and another process doing the same (ids are inserted
+// once, only for calls still there whose response object was not deleted).
+func (s *Store) IndexItemIDs(ctx context.Context, batch int, progress func(ItemIDProgress)) (ItemIDProgress, error) {
+	var p ItemIDProgress
+	if batch <= 0 {
+		batch = 200
+	}
+	var through, upTo int64
+	err := s.read.QueryRowContext(ctx, `SELECT through_id, up_to FROM response_item_ids_backfill`).Scan(&through, &upTo)
+	if errors.Is(err, sql.ErrNoRows) {
+		s.itemIDsIndexed.Store(true)
+		return p, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("index item ids: %w", err)
+	}
+	p.Total, p.Done = upTo, through
+	for through < upTo {
+		if err := s.checkGuard(); err != nil {
+			return p, fmt.Errorf("index item ids: %w", err)
+		}
+		next, err := s.indexItemIDsAfter(ctx, through, upTo, batch)
+		if err != nil {
+			return p, fmt.Errorf("index item ids: %w", err)
+		}
+		through, p.Done = next, next
+		if progress != nil {
+			progress(p)
+		}
+	}
+	s.itemIDsIndexed.Store(true)
+	return p, nil
+}
+
+// indexItemIDsAfter indexes the Responses calls after the requests row id
+// after (up to upTo, at most batch of them) and returns the last row id
+// done.
+func (s *Store) indexItemIDsAfter(ctx context.Context, after, upTo int64, batch int) (int64, error) {
+	type call struct {
+		id     int64
+		keyID  string
+		status int
+		body   storedBody
+		raw    json.RawMessage
+	}
+	var calls []*call
+	last := upTo
+	err := func() error {
+		tx, err := s.snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		rows, err := tx.QueryContext(ctx, `SELECT q.id, COALESCE(q.api_key_id, ''), COALESCE(r.http_status, 0), qb.openai_request, qb.openai_request_z
+			FROM requests q JOIN request_bodies qb ON qb.request_id = q.id LEFT JOIN responses r ON r.request_id = q.id
+			WHERE q.id > ? AND q.id <= ? AND q.path IN ('/v1/responses', '/v1/responses/compact') ORDER BY q.id LIMIT ?`, after, upTo, batch)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			c := &call{}
+			if err := rows.Scan(append([]any{&c.id, &c.keyID, &c.status}, c.body.dest()...)...); err != nil {
+				rows.Close()
+				return err
+			}
+			calls = append(calls, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(calls) == batch {
+			last = calls[len(calls)-1].id
+		}
+		reads := make([]bodyRead, len(calls))
+		for i, c := range calls {
+			reads[i] = bodyRead{from: &c.body, to: &c.raw}
+		}
+		return s.readBodies(ctx, tx, reads)
+	}()
+	if err != nil {
+		return after, err
+	}
+	// Each id of a key once, under the newest of the batch's calls that
+	// carried it (they are in id order).
+	newest := map[itemKey]int64{}
+	var order []itemKey
+	for _, c := range calls {
+		if c.status != 200 {
+			continue
+		}
+		for _, id := range responses.OwnItemIDs(c.raw) {
+			k := itemKey{c.keyID, id}
+			if _, seen := newest[k]; !seen {
+				order = append(order, k)
+			}
+			newest[k] = c.id
+		}
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return after, err
+	}
+	defer tx.Rollback()
+	// One row at a time, each only for a call still there whose response
+	// object was not deleted meanwhile, and never over a newer call's (one
+	// written since the migration, which the row names already).
+	for _, k := range order {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO response_item_ids (api_key_id, item_id, request_id)
+			SELECT ?, ?, q.id FROM requests q WHERE q.id = ?
+			AND NOT EXISTS (SELECT 1 FROM deleted_responses d WHERE d.request_id = q.request_id)`+upsertItemID, k.key, k.id, newest[k]); err != nil {
+			return after, err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE response_item_ids_backfill SET through_id = ? WHERE through_id < ?`, last, last); err != nil {
+		return after, err
+	}
+	return last, tx.Commit()
+}
+
+// deleteItemIDsOf removes the item ids of the call requestID (its UUID):
+// its response object was deleted, and serves no item.
+func deleteItemIDsOf(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, requestID string) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM response_item_ids WHERE request_id = (SELECT id FROM requests WHERE request_id = ?)`, requestID)
+	return err
+}
