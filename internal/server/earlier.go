@@ -66,7 +66,8 @@ type chainLink struct {
 // or to a compacted response (until 2026-12-06 a compacted response was
 // not read, so that a new chat continuing from its id was told nothing of
 // the conversation); the error of a database that failed to read one (a
-// 503), where a response no longer served ends it.
+// 503), where a response no longer served ends it (a branch off from a
+// chain holding one is refused before its chat is told it: branchable).
 func (s *Server) responseChain(ctx context.Context, previousID string) ([]chainLink, *openai.Error) {
 	var chain []chainLink
 	for id := previousID; id != "" && len(chain) < maxChain; {

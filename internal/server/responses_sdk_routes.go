@@ -46,9 +46,11 @@ func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	// The response continued must be one the caller may continue, as a
 	// turn would find it (POST /v1/responses): another key's is unknown
-	// here too, not counted.
+	// here too, not counted; one its session has answered past must be
+	// one a turn may branch off from (branchable), or the count is of a
+	// turn POST /v1/responses refuses.
 	if t.continues != "" {
-		owns, err := s.deps.Sessions.Owns(r.Context(), t.sessionID, auth.FromContext(r.Context()).KeyID)
+		owns, branches, err := s.deps.Sessions.Owns(r.Context(), t.sessionID, auth.FromContext(r.Context()).KeyID, continuedCall(t.continues))
 		if err != nil {
 			s.log.Error("read the session a previous_response_id names", "err", err)
 			writeErrorFor(w, r, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
@@ -58,6 +60,12 @@ func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 		if !owns {
 			writeErrorFor(w, r, previousNotFound(t.continues))
 			return
+		}
+		if branches {
+			if err := s.branchable(r.Context(), t.continues); err != nil {
+				writeErrorFor(w, r, classify(err).api)
+				return
+			}
 		}
 	}
 	declared := make([]estimate.Tool, 0, len(t.tools.Tools))

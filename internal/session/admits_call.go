@@ -49,24 +49,30 @@ func (m *Manager) AdmitsCall(ctx context.Context, id, owner string) (bool, error
 
 // Owns reports whether session id exists and is owner's (its API key id,
 // "" without keys), as a turn continuing it would find it: in memory, else
-// in the database. It changes nothing: for a call that only reads what a
-// session it names holds (input_tokens' previous_response_id).
-func (m *Manager) Owns(ctx context.Context, id, owner string) (bool, error) {
+// in the database; and, when it is, whether a turn going on from the
+// answer of the call continues (a request id) would branch off from it
+// (Request.Continues): its chat has answered another call since. It
+// changes nothing: for a call that only reads what a session it names
+// holds (input_tokens' previous_response_id).
+func (m *Manager) Owns(ctx context.Context, id, owner, continues string) (owns, branches bool, err error) {
 	if !ValidID(id) {
-		return false, nil
+		return false, false, nil
 	}
 	m.mu.Lock()
 	s, ok := m.cache[id]
 	m.mu.Unlock()
-	if ok {
-		return s.APIKeyID == owner, nil
+	if !ok {
+		stored, err := m.store.Session(ctx, id)
+		if errors.Is(err, qp.ErrNotFound) {
+			return false, false, nil
+		}
+		if err != nil {
+			return false, false, fmt.Errorf("reading session %s: %w", id, err)
+		}
+		s = *stored
 	}
-	stored, err := m.store.Session(ctx, id)
-	if errors.Is(err, qp.ErrNotFound) {
-		return false, nil
+	if s.APIKeyID != owner {
+		return false, false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("reading session %s: %w", id, err)
-	}
-	return stored.APIKeyID == owner, nil
+	return true, (&Request{Continues: continues}).branches(s), nil
 }
