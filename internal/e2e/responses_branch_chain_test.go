@@ -137,3 +137,27 @@ func TestInputTokensRefusesABranchFromAResponseNotStored(t *testing.T) {
 		t.Fatalf("counting from the session's latest answer: %d", resp.StatusCode)
 	}
 }
+
+// TestADeletedPreviousResponseIsRecorded: a previous_response_id naming a
+// deleted response is a 400 previous_response_not_found, recorded (as
+// invalid_input) as one whose session does not exist is, on
+// /v1/responses and /v1/responses/compact: it was in no record.
+func TestADeletedPreviousResponseIsRecorded(t *testing.T) {
+	e := start(t, nil)
+	r1, _ := answeredResponse(t, e, `{"model":"qwen3-max","input":"My owl is called Hoot."}`)
+	if resp := send(t, e, http.MethodDelete, "/v1/responses/"+r1, "", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	for _, path := range []string{"/v1/responses", "/v1/responses/compact"} {
+		before := len(e.rows())
+		refusedPrevious(t, e, path, `{"model":"qwen3-max","input":"again","previous_response_id":"`+r1+`"}`, "previous_response_not_found", r1)
+		rows := e.rows()
+		if len(rows) != before+1 {
+			t.Fatalf("%s: %d calls recorded", path, len(rows)-before)
+		}
+		if r := rows[len(rows)-1]; r.Path != path || r.HTTPStatus != http.StatusBadRequest || r.ErrorType != "invalid_input" || r.Status != "error" ||
+			!strings.Contains(r.Error, "not found") || r.Model != "qwen3-max" {
+			t.Fatalf("%s recorded as %+v", path, r)
+		}
+	}
+}

@@ -42,7 +42,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	t, apiErr := s.responsesTurn(r.Context(), &req.Request, d.body, d.sessionID)
 	if apiErr != nil {
-		writeErrorFor(w, r, apiErr)
+		s.refuseTurn(w, r, d, req.Model, apiErr)
 		return
 	}
 	if req.PreviousResponseID != "" {
@@ -537,6 +537,24 @@ func recordedItems(rec *qp.RequestRecord) []lookedItem {
 		items = append(items, lookedItem{raw: marshalResponse(it), made: made[i]})
 	}
 	return items
+}
+
+// refuseTurn answers apiErr, a Responses call's refusal before its turn
+// (responsesTurn's). A previous_response_id that continues nothing (a
+// response deleted, or whose record is not found) is recorded too, as a
+// 400 invalid_input, as the turn records one whose session it does not find
+// (another key's, or none): until 2026-12-07 a deleted response's 400 was
+// in no record, the history missing a call its client saw refused.
+func (s *Server) refuseTurn(w http.ResponseWriter, r *http.Request, d decodedCall, model string, apiErr *openai.Error) {
+	if apiErr.Code != "previous_response_not_found" {
+		writeErrorFor(w, r, apiErr)
+		return
+	}
+	c := s.newCall(w, r, d.body)
+	c.ex.Request.IgnoredParams = d.ignored
+	c.ex.Request.Model = model
+	c.fail(failure{api: apiErr, errType: qp.ErrorTypeInvalidInput, cause: errors.New(apiErr.Message)})
+	s.finish(c)
 }
 
 // previousNotFound is OpenAI's 400 for a previous_response_id that

@@ -35,7 +35,7 @@ func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 	}
 	t, apiErr := s.responsesTurn(ctx, &req.Request, d.body, d.sessionID)
 	if apiErr != nil {
-		writeErrorFor(w, r, apiErr)
+		s.refuseTurn(w, r, d, req.Model, apiErr)
 		return
 	}
 	if req.PreviousResponseID != "" {
