@@ -496,7 +496,7 @@ func continuedCall(previous string) string {
 // stored (store:false, or recorded without its bodies) or deleted cannot
 // give. Such a response — previous itself, or one before it down to the
 // chain's start or a compaction that starts it — is a 400 naming it, not a
-// new chat told the chain from after it only (until 2026-12-07 the chain
+// new chat told the chain from after it only (until 2026-12-06 the chain
 // was rebuilt from the responses after it, the conversation before them
 // lost unseen); a database that cannot say is a 503. A response another
 // instance answered a moment ago may not be in the database yet (its
