@@ -543,7 +543,7 @@ func recordedItems(rec *qp.RequestRecord) []lookedItem {
 // (responsesTurn's). A previous_response_id that continues nothing (a
 // response deleted, or whose record is not found) is recorded too, as a
 // 400 invalid_input, as the turn records one whose session it does not find
-// (another key's, or none): until 2026-12-07 a deleted response's 400 was
+// (another key's, or none): until 2026-12-06 a deleted response's 400 was
 // in no record, the history missing a call its client saw refused.
 func (s *Server) refuseTurn(w http.ResponseWriter, r *http.Request, d decodedCall, model string, apiErr *openai.Error) {
 	if apiErr.Code != "previous_response_not_found" {
