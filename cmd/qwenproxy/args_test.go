@@ -72,6 +72,12 @@ func TestFlagsAnywhereAmongArguments(t *testing.T) {
 	if _, errOut, code := runCLI(t, db, "requests", "show", "0190a000-0000-7000-8000-000000000000"); code != 1 || !strings.Contains(errOut, "not found") || !strings.Contains(errOut, "RECORDER_LINGER") {
 		t.Fatalf("requests show of an unknown call: %d %s", code, errOut)
 	}
+	// A client's own item id names no call: said so, not that it may be
+	// queued (it never will be found).
+	if _, errOut, code := runCLI(t, db, "requests", "show", "msg_k1item"); code != 1 || !strings.Contains(errOut, "request msg_k1item: not found: not a call's id") ||
+		!strings.Contains(errOut, "names no call") || strings.Contains(errOut, "RECORDER_LINGER") {
+		t.Fatalf("requests show of a client's item id: %d %s", code, errOut)
+	}
 	// After "--" everything is an argument.
 	if _, errOut, code := runCLI(t, db, "sessions", "show", "--", "--calls"); code != 1 || !strings.Contains(errOut, "session --calls") {
 		t.Fatalf("sessions show -- --calls: %d %s", code, errOut)

@@ -51,11 +51,16 @@ func requestsCmd(ctx context.Context, args []string, getenv func(string) string,
 		if err != nil {
 			return err
 		}
-		key := id
+		key, isKey := id, false
 		if k, ok := historyapi.CallKey(id); ok {
-			key = k // the id of its answer or an item of it: chatcmpl-…, msg_…, resp_…, fc_…
+			key, isKey = k, true // the id of its answer or an item of it: chatcmpl-…, msg_…, resp_…, fc_…
 		}
 		rec, err := c.store.Request(ctx, key)
+		if errors.Is(err, qp.ErrNotFound) && !isKey {
+			// Not a call that may still be queued (maybeQueued): an id
+			// of no call the proxy records, as a client's own item id.
+			return fmt.Errorf("request %s: not found: not a call's id: %s", id, historyapi.NotACallID)
+		}
 		if err != nil {
 			return fmt.Errorf("request %s: %w%s", id, err, maybeQueued(err))
 		}

@@ -221,3 +221,46 @@ func TestACompactionsSummaryRecordsNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// A compaction made with only previous_response_id (no input) listed one
+// phantom input item, an empty user message, whose id sent back as an
+// item_reference was a 400 (its content empty). Its input items are none;
+// one made with a string input lists that message; an empty list is
+// refused, as POST /v1/responses refuses it.
+func TestACompactionByPreviousResponseIDListsNoInputItems(t *testing.T) {
+	e := start(t, nil)
+	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"hello"}`, nil)
+	var first struct{ ID string }
+	if b := readBody(t, resp); resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(b), &first) != nil {
+		t.Fatalf("first: %d %s", resp.StatusCode, b)
+	}
+	byID := compact(t, e, `{"model":"qwen3-max","previous_response_id":"`+first.ID+`"}`)
+	byString := compact(t, e, `{"model":"qwen3-max","input":"just this"}`)
+	e.sync()
+	type list struct {
+		Data []struct {
+			ID, Type, Role string
+			Content        []struct{ Type, Text string }
+		}
+		FirstID *string `json:"first_id"`
+	}
+	read := func(id string) list {
+		t.Helper()
+		b := readBody(t, send(t, e, http.MethodGet, "/v1/responses/"+id+"/input_items", "", "", nil))
+		var l list
+		if json.Unmarshal([]byte(b), &l) != nil {
+			t.Fatalf("input_items of %s: %s", id, b)
+		}
+		return l
+	}
+	if l := read(byID.ID); len(l.Data) != 0 || l.FirstID != nil {
+		t.Fatalf("a compaction with no input lists %+v", l)
+	}
+	if l := read(byString.ID); len(l.Data) != 1 || l.Data[0].Role != "user" || len(l.Data[0].Content) != 1 || l.Data[0].Content[0].Text != "just this" {
+		t.Fatalf("a compaction with a string input lists %+v", l)
+	}
+	resp = postJSON(t, e, "/v1/responses/compact", `{"model":"qwen3-max","input":[]}`, nil)
+	if env := decodeEnvelope(t, resp); resp.StatusCode != http.StatusBadRequest || env.Error.Param == nil || *env.Error.Param != "input" {
+		t.Fatalf("compact of an empty list: %d %+v", resp.StatusCode, env.Error)
+	}
+}

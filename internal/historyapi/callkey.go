@@ -45,6 +45,16 @@ func CallKey(s string) (string, bool) {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], true
 }
 
+// NotACallID says which ids name a call (CallKey's) to one that is none of
+// them. It listed msg_… among them whole, so a client's own item id (msg_k1
+// as GET /v1/responses/{id}/input_items lists it, kept as the client gave
+// it) read as one refused by mistake: only the ids the proxy made, which
+// carry their call's request UUID, name one.
+const NotACallID = "a request id is a number, a request UUID (X-Request-Id), or an id the proxy made from the request UUID: " +
+	"its answer's (chatcmpl-…, cmpl-…, resp_…, Anthropic's msg_ and 32 hex digits) or an item's of its answer or input " +
+	"(msg_, fc_, rs_, ws_, ig_, ctc_, fco_, cmp_… and 32 hex digits, then the item's index); " +
+	"an id a client gave its own item (as GET /v1/responses/{id}/input_items lists it) names no call: look it up by its response's id (resp_…)"
+
 // itemPrefixes are the prefixes of the ids of a Responses answer's output
 // and input items (a compaction's cmp_ too), and of an Anthropic
 // server_tool_use block, made from their call's request UUID.

@@ -3,6 +3,7 @@ package historyapi
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +67,17 @@ func testRequestFoundByItsAnswersID(t *testing.T, dbURL string) {
 		if w := get(id, ""); w.Code != 400 {
 			t.Errorf("GET /v1/requests/%s: %d %s, want 400", id, w.Code, w.Body)
 		}
+	}
+	// A client's own item id (as input_items lists it) names no call: the
+	// 400 says which msg_… ids do (it listed msg_… whole) and that one
+	// names none.
+	w := get("msg_k1item", "")
+	var e struct {
+		Error struct{ Message, Code string }
+	}
+	if json.Unmarshal(w.Body.Bytes(), &e) != nil || w.Code != 400 || e.Error.Code != "invalid_id" ||
+		!strings.Contains(e.Error.Message, "msg_ and 32 hex digits") || !strings.Contains(e.Error.Message, "an id a client gave its own item") ||
+		!strings.Contains(e.Error.Message, "names no call") || strings.Contains(e.Error.Message, "msg_…") {
+		t.Errorf("GET /v1/requests/msg_k1item: %d %s", w.Code, w.Body)
 	}
 }

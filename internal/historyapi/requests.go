@@ -64,8 +64,7 @@ func (a *API) request(w http.ResponseWriter, r *http.Request) *qp.RequestRecord 
 	}
 	key, ok := CallKey(r.PathValue("id"))
 	if !ok {
-		writeError(w, openai.InvalidRequest("id", "invalid_id",
-			"a request id is a number, a request UUID (X-Request-Id) or the id of its answer (chatcmpl-…, cmpl-…, msg_…, resp_…)"))
+		writeError(w, openai.InvalidRequest("id", "invalid_id", "%s", NotACallID))
 		return nil
 	}
 	rec, err := Recent(r.Context(), a.d.Recorder, func(ctx context.Context) (*qp.RequestRecord, error) { return a.d.History.Request(ctx, key) })

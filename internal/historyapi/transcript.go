@@ -245,6 +245,7 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 		var it struct {
 			wireMessage
 			Type   string          `json:"type"`
+			ID     string          `json:"id"`
 			CallID string          `json:"call_id"`
 			Output json.RawMessage `json:"output"` // a string or content parts
 		}
@@ -252,6 +253,11 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 			continue
 		}
 		switch {
+		case it.Type == "item_reference" || it.Type == "" && it.Role == "" && it.ID != "" && isNull(it.Content):
+			// An item named by its id (an earlier response's, a
+			// conversation's): its text is not in the body, but the
+			// model was told it, so it shows where it stood, named.
+			out = append(out, MessageJSON{Role: "user", Content: "[item_reference " + it.ID + "]"})
 		case it.Type == "function_call_output" || it.Type == "custom_tool_call_output":
 			out = append(out, MessageJSON{Role: "tool", ToolCallID: it.CallID, Content: resultText(it.Output)})
 		case it.Role != "":
@@ -259,6 +265,12 @@ func inputMessages(raw json.RawMessage) (_ []MessageJSON, first, ok bool) {
 		}
 	}
 	return out, start == 0, true
+}
+
+// isNull reports whether a field is absent or null.
+func isNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || bytes.Equal(t, []byte("null"))
 }
 
 // noResponse is the answer Claude Code resends for a turn it left before

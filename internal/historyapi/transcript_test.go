@@ -123,6 +123,12 @@ func TestTurnReadsEveryFrontEnd(t *testing.T) {
 			nil, "[compaction] They greeted.", "", ""},
 		{"Responses API after a compaction", `{"input":[{"role":"user","content":"hi"},{"type":"compaction","encrypted_content":"qwenproxy.compaction.v1:They greeted."},{"role":"user","content":"go on"}]}`,
 			`{"output":[{"type":"message","content":[{"type":"output_text","text":"on"}]}]}`, []string{"user:go on"}, "on", "", ""},
+		// An item_reference (an item of an earlier response, or of a
+		// conversation, by its id) shows where it stood as a placeholder
+		// naming it: the model was told that item; it was left out.
+		{"Responses API item_reference", `{"input":[{"type":"item_reference","id":"msg_sdk1"},{"role":"user","content":"ref via sdk"}]}`,
+			`{"output":[{"type":"message","content":[{"type":"output_text","text":"ok"}]}]}`,
+			[]string{"user:[item_reference msg_sdk1]", "user:ref via sdk"}, "ok", "", ""},
 		{"Responses API instructions, history resent", `{"instructions":"Be terse.","input":[{"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"user","content":"c"}]}`, `{"output":[{"type":"message","content":[{"type":"output_text","text":"hi"}]}]}`,
 			[]string{"user:c"}, "hi", "", ""},
 	}

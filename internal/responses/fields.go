@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"qwenproxy/internal/openai"
+	"qwenproxy/internal/typeerror"
 )
 
 // Fields are the policies of the Responses API's top-level fields, for the
@@ -57,15 +58,36 @@ var Fields = []openai.Field{
 }
 
 // checkConversation holds conversation to its two forms: a conversation's
-// id, or an object naming it.
+// id, or an object naming it. One of those forms naming none (an empty
+// string, an object without its id) is told so, under the field's name: it
+// was told it must be a string (or an object), not one.
 func checkConversation(name string, v json.RawMessage) *openai.Error {
 	if openai.IsNull(v) {
 		return nil
 	}
-	if _, ok := ConversationID(v); !ok {
-		return openai.TypeError(name, "a conversation id (a string) or an object with its id", v)
+	if _, ok := ConversationID(v); ok {
+		return nil
 	}
-	return nil
+	switch t := bytes.TrimSpace(v); t[0] {
+	case '"':
+		return openai.InvalidRequest(name, "empty_string", "%s must not be empty: send a conversation's id (conv_…), or leave it out", name)
+	case '{':
+		var obj struct {
+			ID json.RawMessage `json:"id"`
+		}
+		if json.Unmarshal(t, &obj) == nil {
+			var id string
+			switch {
+			case openai.IsNull(obj.ID):
+				return openai.InvalidRequest(name, "missing_required_parameter", "%s.id is required: the conversation's id (conv_…)", name)
+			case json.Unmarshal(obj.ID, &id) == nil: // "": ConversationID took any other
+				return openai.InvalidRequest(name, "empty_string", "%s.id must not be empty: send a conversation's id (conv_…)", name)
+			default:
+				return openai.InvalidRequest(name, "invalid_type", "%s.id must be a string, not %s", name, typeerror.Value(obj.ID))
+			}
+		}
+	}
+	return openai.TypeError(name, "a conversation id (a string) or an object with its id", v)
 }
 
 // ConversationID is the id a request's conversation names: the string, or

@@ -255,9 +255,14 @@ func inputItems(req *responses.Request, requestID string, lookup responses.ItemL
 // item_reference, after or a conversation item's GET and DELETE naming
 // that id still find it.
 func madeInputItems(req *responses.Request, requestID string, lookup responses.ItemLookup) (out []responses.InputItem, made []string, _ *openai.Error) {
+	if openai.IsNull(req.Input) {
+		// A compaction made with only previous_response_id: no input, so
+		// no items (not one empty message).
+		return nil, nil, nil
+	}
 	hex := string(bytes.ReplaceAll([]byte(requestID), []byte("-"), nil))
 	items, _ := req.Items()
-	if items == nil {
+	if raw := bytes.TrimSpace(req.Input); items == nil && raw[0] == '"' { // a string: one user message
 		content, _ := responses.ListContent(req.Input, "user")
 		return []responses.InputItem{{ID: responses.InputID("msg", hex, 0), Type: "message", Role: "user", Status: "completed", Content: &content}}, []string{""}, nil
 	}
