@@ -131,9 +131,8 @@ func (h boundedHistory) Stats(ctx context.Context, q qp.StatsQuery) (*qp.Stats, 
 
 // boundedWrite is write under b.
 func boundedWrite(b readBound, ctx context.Context, write func(context.Context) error) error {
-	ctx, cancel := b.ctx(ctx)
-	defer cancel()
-	return done(ctx, write(ctx))
+	_, err := bounded(b, ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, write(ctx) })
+	return err
 }
 
 // boundedConversations bounds every call of a ConversationStore: its reads,

@@ -428,7 +428,7 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 		latest.read = true
 		page, err := s.deps.History.ListRequests(ctx, qp.CallFilter{APIKeyID: auth.FromContext(ctx).KeyID}, qp.ListOptions{Limit: maxScanned, Bodies: true, NoTotal: true})
 		if err != nil {
-			return nil, itemsUnavailable(s, err)
+			return nil, s.itemsUnavailable(err)
 		}
 		for i := range page.Items {
 			rec := &page.Items[i]
@@ -457,7 +457,7 @@ func (s *Server) indexedItem(ctx context.Context, id string, record func(string,
 	find func([]lookedItem, string) *responses.Item) (*responses.Item, *openai.Error) {
 	requestID, err := s.deps.ResponseObjects.CallWithItem(ctx, auth.FromContext(ctx).KeyID, id)
 	if err != nil {
-		return nil, itemsUnavailable(s, err)
+		return nil, s.itemsUnavailable(err)
 	}
 	if requestID == "" {
 		return nil, nil
@@ -467,7 +467,7 @@ func (s *Server) indexedItem(ctx context.Context, id string, record func(string,
 	case errors.Is(err, qp.ErrNotFound):
 		return nil, nil // deleted since
 	case err != nil:
-		return nil, itemsUnavailable(s, err)
+		return nil, s.itemsUnavailable(err)
 	}
 	served, apiErr := s.served(ctx, rec, true)
 	if apiErr != nil || !served {
@@ -482,7 +482,7 @@ func (s *Server) indexedItem(ctx context.Context, id string, record func(string,
 
 // itemsUnavailable logs a database's failure to look for the item an
 // item_reference names and is its 503.
-func itemsUnavailable(s *Server, err error) *openai.Error {
+func (s *Server) itemsUnavailable(err error) *openai.Error {
 	s.log.Error("look for the item an item_reference names", "err", err)
 	return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
 		Message: "the item an item_reference names could not be looked for: the database is unavailable"}

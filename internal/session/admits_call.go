@@ -74,5 +74,5 @@ func (m *Manager) Owns(ctx context.Context, id, owner, continues string) (owns, 
 	if s.APIKeyID != owner {
 		return false, false, nil
 	}
-	return true, (&Request{Continues: continues}).branches(s), nil
+	return true, branchesOff(s, continues), nil
 }

@@ -133,12 +133,13 @@ type Request struct {
 	Branch func(ctx context.Context) (chatID string, err error)
 }
 
-// branches reports whether req, continuing s, goes on from an answer its
-// chat has moved past: another call's answer came after it. A state that
-// does not say which answer came last (from before it was kept) is
+// branchesOff reports whether a turn going on from the answer of the call
+// continues (a request id, Request.Continues) would branch off from s: its
+// chat has moved past that answer, another call's came after it. A state
+// that does not say which answer came last (from before it was kept) is
 // continued, as it was.
-func (req *Request) branches(s qp.Session) bool {
-	return req.Continues != "" && s.LastRequestID != "" && !strings.EqualFold(s.LastRequestID, req.Continues)
+func branchesOff(s qp.Session, continues string) bool {
+	return continues != "" && s.LastRequestID != "" && !strings.EqualFold(s.LastRequestID, continues)
 }
 
 // replaceChat opens a new Qwen chat for the existing session t holds.
@@ -328,7 +329,7 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 		}
 		return m.open(ctx, t, req)
 	}
-	if req.branches(s) {
+	if branchesOff(s, req.Continues) {
 		// The session's chat has answered since the answer the turn
 		// goes on from: going on there, the model would read answers
 		// the client never saw. A session of its own, on a new chat.

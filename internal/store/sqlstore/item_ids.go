@@ -187,16 +187,10 @@ func (s *Store) CallWithItem(ctx context.Context, keyID, itemID string) (string,
 // false while those recorded before migration 0041 are still being indexed
 // (IndexItemIDs).
 func (s *Store) ItemIDsIndexed(ctx context.Context) (bool, error) {
-	if s.itemIDsIndexed.Load() {
-		return true, nil
-	}
 	var left int
 	err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM response_item_ids_backfill WHERE through_id < up_to`).Scan(&left)
 	if err != nil {
 		return false, fmt.Errorf("read item id backfill: %w", err)
-	}
-	if left == 0 {
-		s.itemIDsIndexed.Store(true)
 	}
 	return left == 0, nil
 }
@@ -221,7 +215,6 @@ func (s *Store) IndexItemIDs(ctx context.Context, batch int, progress func(ItemI
 	var through, upTo int64
 	err := s.read.QueryRowContext(ctx, `SELECT through_id, up_to FROM response_item_ids_backfill`).Scan(&through, &upTo)
 	if errors.Is(err, sql.ErrNoRows) {
-		s.itemIDsIndexed.Store(true)
 		return p, nil
 	}
 	if err != nil {
@@ -241,7 +234,6 @@ func (s *Store) IndexItemIDs(ctx context.Context, batch int, progress func(ItemI
 			progress(p)
 		}
 	}
-	s.itemIDsIndexed.Store(true)
 	return p, nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
-	"sync/atomic"
 	"time"
 
 	qp "qwenproxy"
@@ -121,9 +120,6 @@ type Store struct {
 	known knownParts    // body parts recently stored
 
 	reencodeEncoding func() // a test's: runs while ReencodeBodies encodes a batch
-	// itemIDsIndexed is set once the item ids of the calls recorded before
-	// migration 0041 are indexed (IndexItemIDs): never unset.
-	itemIDsIndexed atomic.Bool
 	// schema is the last migration this binary embeds (0: none known), which
 	// Check compares with the database's.
 	schema int
