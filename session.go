@@ -100,6 +100,12 @@ type Session struct {
 	// session branches off into a session of its own rather than go on
 	// after answers its client never saw.
 	LastRequestID string
+	// BranchedFrom is the id of the session this one branched off from (a
+	// previous_response_id naming an earlier answer of that session's
+	// chat), "" for none: an X-Session-Id naming that session (or one it
+	// branched off from in turn) still names the conversation this one
+	// goes on with.
+	BranchedFrom string
 	// Named is set once the session's client named it (X-Session-Id): such
 	// a client may send only its new message, long after the session
 	// expired, so the chat holding the conversation is never deleted.

@@ -71,13 +71,11 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 		if apiErr != nil {
 			return turnSpec{}, apiErr
 		}
-		switch {
-		case previous == "":
+		if previous == "" {
 			return turnSpec{}, previousNotFound(req.PreviousResponseID)
-		case sessionID != "" && sessionID != previous:
-			// Each names a conversation: continuing the header's would
-			// answer from another conversation than the id's.
-			return turnSpec{}, sessionConflict(req.PreviousResponseID, sessionID)
+		}
+		if apiErr := s.checkNamedSession(ctx, req.PreviousResponseID, previous, sessionID); apiErr != nil {
+			return turnSpec{}, apiErr
 		}
 		inConversation, apiErr := s.conversationSession(ctx, previous)
 		switch {
@@ -569,6 +567,33 @@ func previousNotFound(id string) *openai.Error {
 func sessionConflict(previousID, sessionID string) *openai.Error {
 	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id", Code: "session_conflict",
 		Message: "Previous response with id '" + previousID + "' is not of the session X-Session-Id names ('" + sessionID + "'): send one of them, or the header naming the response's session."}
+}
+
+// checkNamedSession checks the X-Session-Id named beside a
+// previous_response_id (previousID, of session previous): it must name the
+// response's session, or one that session branched off from (the header's
+// conversation, as its client started it, goes on in a branch: a session of
+// its own, on a chat of its own, see session.Request.Continues). Until
+// 2026-12-06 a branch's response was a conflict under the header the branch
+// was made under, so a client that sends one X-Session-Id on every call
+// could not go on with the branch it had made. Any other session's name is
+// a 400 session_conflict: each names a conversation, and continuing the
+// header's would answer from another than the id's. A database that cannot
+// say is a 503.
+func (s *Server) checkNamedSession(ctx context.Context, previousID, previous, named string) *openai.Error {
+	if named == "" || named == previous {
+		return nil
+	}
+	branch, err := s.deps.Sessions.BranchOf(ctx, previous, named, auth.FromContext(ctx).KeyID)
+	if err != nil {
+		s.log.Error("read the sessions a branch's previous_response_id came from", "err", err)
+		return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",
+			Message: "the session of the previous response could not be read: the database is unavailable"}
+	}
+	if !branch {
+		return sessionConflict(previousID, named)
+	}
+	return nil
 }
 
 // previousSession is the session a previous_response_id continues: the one

@@ -58,18 +58,12 @@ func (m *Manager) Owns(ctx context.Context, id, owner, continues string) (owns, 
 	if !ValidID(id) {
 		return false, false, nil
 	}
-	m.mu.Lock()
-	s, ok := m.cache[id]
-	m.mu.Unlock()
-	if !ok {
-		stored, err := m.store.Session(ctx, id)
-		if errors.Is(err, qp.ErrNotFound) {
-			return false, false, nil
-		}
-		if err != nil {
-			return false, false, fmt.Errorf("reading session %s: %w", id, err)
-		}
-		s = *stored
+	s, err := m.peek(ctx, id)
+	if errors.Is(err, qp.ErrNotFound) {
+		return false, false, nil
+	}
+	if err != nil {
+		return false, false, err
 	}
 	if s.APIKeyID != owner {
 		return false, false, nil

@@ -131,6 +131,9 @@ type Request struct {
 	// ReplaceChat. It may refuse: an answer whose conversation cannot be
 	// told again is not branched from.
 	Branch func(ctx context.Context) (chatID string, err error)
+	// branchedFrom is the session a branch's new one branched off from
+	// (set by branch for open).
+	branchedFrom string
 }
 
 // branchesOff reports whether a turn going on from the answer of the call
@@ -375,6 +378,7 @@ func (m *Manager) branch(ctx context.Context, from qp.Session, req Request) (*Tu
 	if open.NewChat == nil {
 		open.NewChat = req.NewChat
 	}
+	open.branchedFrom = from.ID
 	if t, err = m.open(ctx, t, open); err != nil {
 		return nil, err
 	}
@@ -447,7 +451,7 @@ func (m *Manager) open(ctx context.Context, t *Turn, req Request) (*Turn, error)
 	}
 	now := m.now()
 	t.Session = qp.Session{ID: t.Session.ID, ChatID: chatID, Model: req.Model, FirstUserMessage: req.FirstUser,
-		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl), APIKeyID: req.Owner, Named: req.Named}
+		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl), APIKeyID: req.Owner, Named: req.Named, BranchedFrom: req.branchedFrom}
 	t.Replay = req.HasHistory
 	// Persisted when the turn ends (Advance or Touch), with its call: one
 	// write instead of two.

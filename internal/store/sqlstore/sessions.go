@@ -13,7 +13,7 @@ import (
 
 const sessionColumns = `id, chat_id, COALESCE(parent_id, ''), model, first_user_message, message_count,
 	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at, told_system_hash, told_tools_hash,
-	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids, named, COALESCE(chat_deleted_at, 0), last_call_names, last_request_id`
+	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids, named, COALESCE(chat_deleted_at, 0), last_call_names, last_request_id, branched_from`
 
 func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session, error) {
 	var s qp.Session
@@ -21,7 +21,7 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 	var callIDs, callNames string
 	dest := []any{&s.ID, &s.ChatID, &s.ParentID, &s.Model, &s.FirstUserMessage, &s.MessageCount,
 		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash, &s.APIKeyID, &s.Account, &callIDs,
-		&named, &chatDeleted, &callNames, &s.LastRequestID}
+		&named, &chatDeleted, &callNames, &s.LastRequestID, &s.BranchedFrom}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -46,6 +46,7 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 // session stays named; the deletion of its chat (written by
 // MarkChatDeleted, not by the state the turns write behind) is kept while
 // the session stays on that chat and forgotten when it moves to another.
+// The session a branch branched off from is its own from its first state.
 const upsertSession = sessionsInsert + sessionRow + sessionsOnConflict
 
 // upsertSessions is upsertSession for n states of n sessions at once (no
@@ -55,20 +56,21 @@ var upsertSessions = byRows(func(n int) string { return sessionsInsert + values(
 
 const sessionsInsert = `INSERT INTO sessions
 	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at,
-		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at, last_call_names, last_request_id)
+		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at, last_call_names, last_request_id, branched_from)
 	VALUES `
 
 // sessionRow is one state's placeholders, sessionArgs's values.
-const sessionRow = `(?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?, ?)`
+const sessionRow = `(?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?, ?, ?)`
 
 // sessionFields is the number of sessionRow's values.
-const sessionFields = 19
+const sessionFields = 20
 
 const sessionsOnConflict = `
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
 		first_user_message = COALESCE(NULLIF(excluded.first_user_message, ''), sessions.first_user_message),
 		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash, last_call_ids = excluded.last_call_ids,
 		last_call_names = excluded.last_call_names, last_request_id = excluded.last_request_id,
+		branched_from = COALESCE(NULLIF(sessions.branched_from, ''), excluded.branched_from),
 		told_system_hash = excluded.told_system_hash, told_tools_hash = excluded.told_tools_hash,
 		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at,
 		named = CASE WHEN excluded.named = 1 THEN 1 ELSE sessions.named END,
@@ -89,7 +91,7 @@ func appendSessionArgs(args []any, s *qp.Session) []any {
 	return append(args, s.ID, s.ChatID, s.ParentID, s.Model, qp.SessionName(s.FirstUserMessage), s.MessageCount,
 		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli(), s.ToldSystemHash, s.ToldToolsHash,
 		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " "), boolInt(s.Named), unixMilliOrZero(s.ChatDeletedAt),
-		strings.Join(s.LastCallNames, " "), s.LastRequestID)
+		strings.Join(s.LastCallNames, " "), s.LastRequestID, s.BranchedFrom)
 }
 
 // writeSessions upserts a batch's session states, up to maxSessionChunk to
