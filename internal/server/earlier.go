@@ -16,28 +16,74 @@ import (
 // input: the conversation so far is in its Qwen chat. When that chat cannot
 // be used — its account can no longer take calls, or Qwen no longer knows
 // it — the new chat is told the conversation again, rebuilt from the stored
-// responses of the chain (earlierTurns), as a client that resends its
+// responses of the chain (previousChain), as a client that resends its
 // history has it told from what it sends.
 
 // maxChain bounds the responses read back along a previous_response_id
 // chain.
 const maxChain = 500
 
-// earlierTurns is the conversation previousID stands for: each stored
-// response of its chain, oldest first, its input then its output, as the
-// core's messages (without their instructions: the new call has its own).
-// It is empty when the chain cannot be read; a database that fails a read
-// of it (or does not answer within HISTORY_READ_TIMEOUT) is an error
-// (qp.ErrStoreUnavailable), which fails the turn: told only part of the
-// conversation, or none, the new chat would answer as if it had not been.
-func (s *Server) earlierTurns(ctx context.Context, previousID string) ([]qp.Message, error) {
-	chain, apiErr := s.responseChain(ctx, previousID)
-	if apiErr != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err() // the call's own end (the client left), not the database's
-		}
-		return nil, fmt.Errorf("%w: the responses previous_response_id %s continues could not be read: %s", qp.ErrStoreUnavailable, clip(previousID), apiErr.Message)
+// previousChain is the conversation a previous_response_id stands for, read
+// once a call: a turn that branches off reads the response's chain whole
+// (branch, branchChain) and its new chat is told what that read; any other
+// turn that must tell a new chat the conversation (its account can no
+// longer take calls, Qwen no longer knows its chat) reads it then (turns).
+// A call's turn is answered on one goroutine: no lock.
+type previousChain struct {
+	s  *Server
+	id string // the previous_response_id
+	// links is the chain as branch read it (read: it did).
+	links []chainLink
+	read  bool
+	// told is the conversation the chain stands for, once turns made it.
+	told     []qp.Message
+	toldMade bool
+}
+
+// branch checks that the turn may branch off from the response (see
+// branchChain) and keeps the chain it read for turns.
+func (c *previousChain) branch(ctx context.Context) error {
+	links, err := c.s.branchChain(ctx, c.id)
+	if err != nil {
+		return err
 	}
+	c.links, c.read = links, true
+	return nil
+}
+
+// turns is the conversation the response stands for (earlierTurns), from
+// the chain branch read, or else read now (responseChain); a database that
+// fails a read of it (or does not answer within HISTORY_READ_TIMEOUT) is an
+// error (qp.ErrStoreUnavailable), which fails the turn: told only part of
+// the conversation, or none, the new chat would answer as if it had not
+// been. Made once: a branch names its session by it before its chat is
+// told it.
+func (c *previousChain) turns(ctx context.Context) ([]qp.Message, error) {
+	if c.toldMade {
+		return c.told, nil
+	}
+	chain := c.links
+	if !c.read {
+		var apiErr *openai.Error
+		if chain, apiErr = c.s.responseChain(ctx, c.id); apiErr != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err() // the call's own end (the client left), not the database's
+			}
+			return nil, fmt.Errorf("%w: the responses previous_response_id %s continues could not be read: %s", qp.ErrStoreUnavailable, clip(c.id), apiErr.Message)
+		}
+	}
+	msgs, err := c.s.earlierTurns(ctx, c.id, chain)
+	if err == nil {
+		c.told, c.toldMade = msgs, true
+	}
+	return msgs, err
+}
+
+// earlierTurns is the conversation the chain of previousID stands for:
+// each stored response of it, oldest first, its input then its output, as
+// the core's messages (without their instructions: the new call has its
+// own). It is empty when the chain cannot be read (as toldAgain).
+func (s *Server) earlierTurns(ctx context.Context, previousID string, chain []chainLink) ([]qp.Message, error) {
 	var items []json.RawMessage
 	for i := len(chain) - 1; i >= 0; i-- {
 		if chain[i].compacted {
@@ -67,19 +113,43 @@ type chainLink struct {
 // not read, so that a new chat continuing from its id was told nothing of
 // the conversation); the error of a database that failed to read one (a
 // 503), where a response no longer served ends it (a branch off from a
-// chain holding one is refused before its chat is told it: branchable).
+// chain holding one is refused before its chat is told it: branchChain).
 func (s *Server) responseChain(ctx context.Context, previousID string) ([]chainLink, *openai.Error) {
+	var failed *openai.Error
+	chain, _ := walkChain(previousID, func(id string) (*qp.RequestRecord, error) {
+		rec, apiErr := s.responseObject(ctx, id, true)
+		switch {
+		case apiErr == nil:
+			return rec, nil
+		case apiErr.Status == http.StatusNotFound:
+			return nil, nil // no longer served: the chain ends
+		}
+		failed = apiErr
+		return nil, apiErr
+	})
+	if failed != nil {
+		return nil, failed
+	}
+	return chain, nil
+}
+
+// walkChain reads the chain of previousID, newest first, each response's
+// record by read (nil, and no error, where the chain ends before it): to
+// its first response, or to a compacted response, whose output stands for
+// what came before it; at most maxChain. A request that cannot be decoded
+// ends it, after its response. read's error is walkChain's.
+func walkChain(previousID string, read func(id string) (*qp.RequestRecord, error)) ([]chainLink, error) {
 	var chain []chainLink
 	for id := previousID; id != "" && len(chain) < maxChain; {
-		rec, apiErr := s.responseObject(ctx, id, true)
-		if apiErr != nil {
-			if apiErr.Status == http.StatusNotFound {
-				break
-			}
-			return nil, apiErr
+		rec, err := read(id)
+		if err != nil {
+			return nil, err
+		}
+		if rec == nil {
+			break
 		}
 		var req responses.Request
-		err := json.Unmarshal(rec.OpenAIRequest, &req)
+		err = json.Unmarshal(rec.OpenAIRequest, &req)
 		compacted := rec.Path == compactPath
 		chain = append(chain, chainLink{rec, req, compacted})
 		if err != nil || compacted {

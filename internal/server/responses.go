@@ -163,24 +163,10 @@ func (s *Server) responsesTurn(ctx context.Context, req *responses.Request, body
 	if req.PreviousResponseID != "" {
 		// The id's session must be one the caller can continue: whether
 		// it is is known only where sessions are resolved (memory, then
-		// the database), when the turn begins.
-		t.continues = req.PreviousResponseID
-	}
-	if previous := req.PreviousResponseID; previous != "" {
-		// Read once: a branch names its session by it before its chat is
-		// told it.
-		var earlier []qp.Message
-		var read bool
-		t.earlier = func(ctx context.Context) ([]qp.Message, error) {
-			if read {
-				return earlier, nil
-			}
-			msgs, err := s.earlierTurns(ctx, previous)
-			if err == nil {
-				earlier, read = msgs, true
-			}
-			return msgs, err
-		}
+		// the database), when the turn begins. Its chain is read once,
+		// by the branch's check or when a new chat must be told it.
+		chain := &previousChain{s: s, id: req.PreviousResponseID}
+		t.continues, t.branch, t.earlier = req.PreviousResponseID, chain.branch, chain.turns
 	}
 	return t, s.turnInputs(ctx, &t, "input")
 }

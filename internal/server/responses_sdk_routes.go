@@ -47,7 +47,7 @@ func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 	// The response continued must be one the caller may continue, as a
 	// turn would find it (POST /v1/responses): another key's is unknown
 	// here too, not counted; one its session has answered past must be
-	// one a turn may branch off from (branchable), or the count is of a
+	// one a turn may branch off from (branchChain), or the count is of a
 	// turn POST /v1/responses refuses.
 	if t.continues != "" {
 		owns, branches, err := s.deps.Sessions.Owns(r.Context(), t.sessionID, auth.FromContext(r.Context()).KeyID, continuedCall(t.continues))
@@ -62,7 +62,7 @@ func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if branches {
-			if err := s.branchable(r.Context(), t.continues); err != nil {
+			if err := t.branch(r.Context()); err != nil {
 				writeErrorFor(w, r, classify(err).api)
 				return
 			}

@@ -3,14 +3,12 @@ package server
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"slices"
-	"time"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
@@ -68,7 +66,11 @@ type turnSpec struct {
 	// without one), read only when a new chat must be told it; its error
 	// is a database's that could not give it (qp.ErrStoreUnavailable).
 	earlier func(context.Context) ([]qp.Message, error)
-	tools   *tools.Set // nil or inactive: answers are never rewritten
+	// branch checks that a turn may branch off from the response continues
+	// names (an earlier answer of its session: session.Request.Branch),
+	// reading the chain earlier then tells; set with continues.
+	branch func(context.Context) error
+	tools  *tools.Set // nil or inactive: answers are never rewritten
 	// oneCall keeps an answer's first tool call only: parallel tool calls
 	// off (parallel_tool_calls: false in both OpenAI APIs, Anthropic's
 	// disable_parallel_tool_use), or the legacy functions shape.
@@ -452,7 +454,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		ReplaceChat: openChat,
 		Continues:   continuedCall(t.continues),
 		Branch: func(ctx context.Context) (string, error) {
-			if err := s.branchable(ctx, t.continues); err != nil {
+			if err := t.branch(ctx); err != nil {
 				return "", err
 			}
 			return openChat(ctx)
@@ -488,125 +490,6 @@ func continuedCall(previous string) string {
 	requestID, _, _ := parseResponseID(previous) // checked: it names a session
 	return requestID
 }
-
-// branchable checks that a turn may branch off from the response previous,
-// an earlier answer of its session (session.Request.Continues): the new
-// chat is told the conversation it stands for, rebuilt from the stored
-// responses of its chain (earlierTurns), which a response of the chain not
-// stored (store:false, or recorded without its bodies) or deleted cannot
-// give. Such a response — previous itself, or one before it down to the
-// chain's start or a compaction that starts it — is a 400 naming it, not a
-// new chat told the chain from after it only (until 2026-12-06 the chain
-// was rebuilt from the responses after it, the conversation before them
-// lost unseen); a database that cannot say is a 503. A response another
-// instance answered a moment ago may not be in the database yet (its
-// recorder lingers before it commits, where this one's is written first):
-// it is waited for, up to branchRecordWait.
-func (s *Server) branchable(ctx context.Context, previous string) error {
-	deadline := time.Now().Add(branchRecordWait)
-	for id, n := previous, 0; id != "" && n < maxChain; n++ {
-		rec, err := s.chainRecord(ctx, previous, id, deadline)
-		if err != nil || rec.Path == compactPath { // a compaction starts its chain: its output stands for what came before
-			return err
-		}
-		var req struct {
-			PreviousResponseID string `json:"previous_response_id"`
-		}
-		if json.Unmarshal(rec.OpenAIRequest, &req) != nil {
-			return nil // as responseChain reads it
-		}
-		id = req.PreviousResponseID
-	}
-	return nil
-}
-
-// chainRecord is the record of id, a response of the chain of previous (a
-// branch's previous_response_id, or id itself), if it is served: else the
-// 400 naming why it cannot be read back (branchable).
-func (s *Server) chainRecord(ctx context.Context, previous, id string, deadline time.Time) (*qp.RequestRecord, error) {
-	requestID, _, ok := parseResponseID(id)
-	if !ok {
-		return nil, previousNotFound(id) // a stored request's id was checked when it was answered
-	}
-	unreadable := func(why string) error {
-		return fmt.Errorf("%w: the response previous_response_id %s names %s", qp.ErrStoreUnavailable, clip(previous), why)
-	}
-	if id != previous {
-		unreadable = func(why string) error {
-			return fmt.Errorf("%w: the response %s of the chain of previous_response_id %s %s", qp.ErrStoreUnavailable, clip(id), clip(previous), why)
-		}
-	}
-	refused := func(why string) error {
-		msg := "Previous response with id '" + clip(previous) + "' " + why + ", and its session has answered since: the conversation it stands for cannot be told again to a new chat."
-		if id != previous {
-			msg = "Response '" + clip(id) + "', earlier in the chain of previous response '" + clip(previous) + "', " + why +
-				", and the session of '" + clip(previous) + "' has answered since: the conversation it stands for cannot be told again whole to a new chat."
-		}
-		return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id", Code: "previous_response_not_stored",
-			Message: msg + " Continue from the session's latest response, or send the conversation as input."}
-	}
-	for {
-		rec, err := s.recordedCall(ctx, requestID)
-		switch {
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		case err == nil:
-			served, apiErr := s.served(ctx, rec, true)
-			switch {
-			case apiErr != nil:
-				return nil, unreadable("could not be read: " + apiErr.Message)
-			case !served:
-				why, apiErr := s.whyNotServed(ctx, rec)
-				if apiErr != nil {
-					return nil, unreadable("could not be read: " + apiErr.Message)
-				}
-				return nil, refused(why)
-			}
-			return rec, nil
-		case !errors.Is(err, qp.ErrNotFound):
-			s.log.Error("read the response a branch goes on from", "err", err)
-			return nil, unreadable("could not be read: " + err.Error())
-		case id != previous:
-			// Recorded before the response after it, whose record was
-			// found: it is no longer kept.
-			return nil, refused("is no longer recorded")
-		case !time.Now().Before(deadline):
-			return nil, unreadable("is not in the database yet (the instance that answered it may still hold its record)")
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(branchRecordPoll):
-		}
-	}
-}
-
-// whyNotServed is why the recorded response rec is not served (served
-// said so): deleted, not stored, or recorded without its bodies.
-func (s *Server) whyNotServed(ctx context.Context, rec *qp.RequestRecord) (string, *openai.Error) {
-	deleted, err := s.deps.ResponseObjects.ResponseObjectDeleted(ctx, rec.RequestID)
-	if err != nil {
-		return "", s.responseUnreadable(err)
-	}
-	var req struct {
-		Store *bool `json:"store"`
-	}
-	_ = json.Unmarshal(rec.OpenAIRequest, &req)
-	switch {
-	case deleted:
-		return "was deleted", nil
-	case req.Store != nil && !*req.Store:
-		return "is not stored (store: false)", nil
-	case rec.OpenAIRequest == nil:
-		return "is not stored (recorded without its bodies)", nil
-	}
-	return "is not stored", nil
-}
-
-// branchRecordWait bounds how long a branch waits for the record of the
-// response it goes on from (branchable), RECORDER_LINGER's default several
-// times over; branchRecordPoll is how often it looks.
-var branchRecordWait, branchRecordPoll = 3 * time.Second, 50 * time.Millisecond
 
 // answeredCall is the id of the first call of the proxy's answers that a
 // turn's messages answer, "" when they answer none. An id the proxy never
