@@ -442,7 +442,8 @@ func (dialect) UndefinedTable(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
 }
 
-// SizeCountsRows is false: Size counts the stored bodies alone.
+// SizeCountsRows is false: Size counts the stored bodies alone (and the
+// items a call's item_references named, kept beside its request body).
 func (dialect) SizeCountsRows() bool { return false }
 
 // SizeIsCheap is false: Size reads every stored body's size.
@@ -450,7 +451,10 @@ func (dialect) SizeIsCheap() bool { return false }
 
 // Size is the bytes of the recorded bodies as PostgreSQL stores them
 // (compressed skeletons, the parts calls use, and bodies not re-encoded yet),
-// the bulk of a history. The tables' files would not do: PostgreSQL keeps the space of
+// the bulk of a history, and of the items Responses calls' item_references
+// named (response_referenced_items: kept whole per call, compressed but not
+// shared as body parts are, so a client referencing a large item every turn
+// stores it every turn). The tables' files would not do: PostgreSQL keeps the space of
 // deleted rows for reuse rather than shrinking them, so they do not go down
 // when retention deletes.
 func (dialect) Size(ctx context.Context, db *sql.DB) (int64, error) {
@@ -461,7 +465,8 @@ func (dialect) Size(ctx context.Context, db *sql.DB) (int64, error) {
 		(SELECT COALESCE(SUM(COALESCE(pg_column_size(openai_request_z), 0) + COALESCE(pg_column_size(qwen_request_z), 0) +
 			COALESCE(pg_column_size(openai_request), 0) + COALESCE(pg_column_size(qwen_request), 0)), 0) FROM request_bodies) +
 		(SELECT COALESCE(SUM(COALESCE(pg_column_size(openai_response_z), 0) + COALESCE(pg_column_size(qwen_response_z), 0) +
-			COALESCE(pg_column_size(openai_response), 0) + COALESCE(pg_column_size(qwen_response), 0)), 0) FROM response_bodies)`).Scan(&n)
+			COALESCE(pg_column_size(openai_response), 0) + COALESCE(pg_column_size(qwen_response), 0)), 0) FROM response_bodies) +
+		(SELECT COALESCE(SUM(pg_column_size(items)), 0) FROM response_referenced_items)`).Scan(&n)
 	return n, err
 }
 

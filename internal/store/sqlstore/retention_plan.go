@@ -8,8 +8,9 @@ import (
 // freedBefore plans a round of retention by size where measuring the size
 // is costly (Dialect.SizeIsCheap false: PostgreSQL, which reads every stored
 // body to measure it): it walks the oldest calls, counting what deleting each
-// would free as Dialect.Size counts it — its own body rows, and each body
-// part whose last use it is — and returns the timestamp (Unix ms) one past
+// would free as Dialect.Size counts it — its own body rows and the items its
+// item_references named (response_referenced_items), and each body part
+// whose last use it is — and returns the timestamp (Unix ms) one past
 // the call at which the bytes freed reach need, or one past the newest call
 // when all of them free less; 0 when there is no call.
 //
@@ -53,8 +54,8 @@ func (s *Store) freedBefore(ctx context.Context, need int64) (int64, error) {
 	}
 }
 
-// plannedCall is what deleting one call frees: its body rows' bytes and the
-// parts its bodies use (each once).
+// plannedCall is what deleting one call frees: its body rows' bytes (with
+// its kept referenced items') and the parts its bodies use (each once).
 type plannedCall struct {
 	id, timestamp int64
 	rowBytes      int64
@@ -68,16 +69,18 @@ type plannedPart struct {
 }
 
 // oldestBodies reads up to limit calls after (timestamp, id) in the order
-// retention deletes them, with their body rows' stored bytes and the parts
-// their skeletons reference.
+// retention deletes them, with their body rows' and kept referenced items'
+// stored bytes and the parts their skeletons reference.
 func (s *Store) oldestBodies(ctx context.Context, after, afterID int64, limit int) ([]plannedCall, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT q.id, q.timestamp,
 		qb.openai_request_z, qb.qwen_request_z, rb.openai_response_z, rb.qwen_response_z,
 		COALESCE(octet_length(qb.openai_request_z), 0) + COALESCE(octet_length(qb.qwen_request_z), 0) +
 		COALESCE(octet_length(qb.openai_request), 0) + COALESCE(octet_length(qb.qwen_request), 0) +
 		COALESCE(octet_length(rb.openai_response_z), 0) + COALESCE(octet_length(rb.qwen_response_z), 0) +
-		COALESCE(octet_length(rb.openai_response), 0) + COALESCE(octet_length(rb.qwen_response), 0)
+		COALESCE(octet_length(rb.openai_response), 0) + COALESCE(octet_length(rb.qwen_response), 0) +
+		COALESCE(octet_length(ri.items), 0)
 		FROM requests q LEFT JOIN request_bodies qb ON qb.request_id = q.id
+		LEFT JOIN response_referenced_items ri ON ri.request_id = q.id
 		LEFT JOIN responses r ON r.request_id = q.id LEFT JOIN response_bodies rb ON rb.response_id = r.id
 		WHERE q.timestamp > ? OR (q.timestamp = ? AND q.id > ?)
 		ORDER BY q.timestamp, q.id LIMIT ?`, after, after, afterID, limit)
