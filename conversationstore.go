@@ -58,6 +58,11 @@ type ConversationStore interface {
 	// the entry, its conversation's id and that conversation's key.
 	// ErrNotFound when no conversation has it.
 	ConversationItem(ctx context.Context, entryID string) (conversationID, keyID string, e ConversationEntry, err error)
+	// ConversationItemWithID finds, for an item_reference naming an id a
+	// client gave an item it added to a conversation, the latest such item
+	// entry of the key keyID's conversations, and its conversation's id.
+	// ErrNotFound when none has it.
+	ConversationItemWithID(ctx context.Context, keyID, itemID string) (conversationID string, e ConversationEntry, err error)
 	// DeleteConversationEntry deletes one entry by its ID.
 	DeleteConversationEntry(ctx context.Context, id, entryID string) error
 	// LockConversation holds the conversation for one call, named by

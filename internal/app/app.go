@@ -421,11 +421,20 @@ func reencodeBodies(ctx context.Context, store *sqlstore.Store, log *slog.Logger
 	}
 }
 
-// indexItemIDs indexes the item ids of the Responses calls recorded
-// before migration 0041, in the background, logging progress; stopped, the
-// next start resumes it. Until it is done an item_reference also looks in
-// the key's latest calls, as it did before the index.
+// indexItemIDs indexes the item ids of the conversations made before
+// migration 0042 (their items added straight), then of the Responses calls
+// recorded before migration 0041, in the background, logging progress;
+// stopped, the next start resumes it. Until it is done an item_reference
+// also looks in the key's latest calls, as it did before the index; an item
+// added to a conversation is found from its conversation.
 func indexItemIDs(ctx context.Context, store *sqlstore.Store, log *slog.Logger) {
+	if n, err := store.IndexConversationItemIDs(ctx); err != nil {
+		if ctx.Err() == nil {
+			log.Warn("indexing item ids of conversations stopped; the next start goes on", "conversations_done", n, "err", err)
+		}
+	} else if n > 0 {
+		log.Info("indexed item ids of conversations made by an earlier version", "conversations", n)
+	}
 	last := time.Now()
 	p, err := store.IndexItemIDs(ctx, 200, func(p sqlstore.ItemIDProgress) {
 		if time.Since(last) >= 10*time.Second {

@@ -807,7 +807,7 @@ func resolveReference(id, param string, lookup ItemLookup) (*Item, *openai.Error
 	}
 	if stored == nil || stored.Reference() {
 		return nil, openai.InvalidRequest(param, "invalid_value",
-			"Item with id '%s' not found: an item_reference names an item of a response (or a compacted response) stored by this proxy for your key (store not false, not deleted, recorded with its bodies), or an item added to one of your key's conversations, by the id this proxy listed it under; an id a client gave its item is looked for along previous_response_id, in the request's conversation (an item added to a conversation is found by such an id from there only), and among the responses your key stored", id)
+			"Item with id '%s' not found: an item_reference names an item of a response (or a compacted response) stored by this proxy for your key (store not false, not deleted, recorded with its bodies), or an item added to one of your key's conversations, by the id this proxy listed it under; an id a client gave its item is looked for along previous_response_id, in the request's conversation, among the responses your key stored and among the items added to your key's conversations", id)
 	}
 	return stored, nil
 }

@@ -161,6 +161,13 @@ func (c boundedConversations) ConversationItem(ctx context.Context, entryID stri
 	return conversationID, keyID, e, done(ctx, err)
 }
 
+func (c boundedConversations) ConversationItemWithID(ctx context.Context, keyID, itemID string) (conversationID string, e qp.ConversationEntry, err error) {
+	ctx, cancel := c.bound.ctx(ctx)
+	defer cancel()
+	conversationID, e, err = c.ConversationStore.ConversationItemWithID(ctx, keyID, itemID)
+	return conversationID, e, done(ctx, err)
+}
+
 func (c boundedConversations) CreateConversation(ctx context.Context, conv qp.ConversationObject, items []qp.ConversationEntry) error {
 	return boundedWrite(c.bound, ctx, func(ctx context.Context) error { return c.ConversationStore.CreateConversation(ctx, conv, items) })
 }

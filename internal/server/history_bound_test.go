@@ -119,6 +119,13 @@ func (c *fakeConversations) ConversationItem(ctx context.Context, entryID string
 	return "", "", qp.ConversationEntry{}, qp.ErrNotFound
 }
 
+func (c *fakeConversations) ConversationItemWithID(ctx context.Context, keyID, itemID string) (string, qp.ConversationEntry, error) {
+	if err := c.item.answer(ctx); err != nil {
+		return "", qp.ConversationEntry{}, err
+	}
+	return "", qp.ConversationEntry{}, qp.ErrNotFound
+}
+
 // syncedRecorder is a recorder with nothing queued.
 type syncedRecorder struct{ Recorder }
 

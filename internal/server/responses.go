@@ -243,8 +243,9 @@ type lookedItem struct {
 // added item's, inputItems): it is looked for there. Any other — an id a
 // client gave its input item, which OpenAI keeps — is looked for along
 // in's previous_response_id chain, in in's conversation, then among all
-// the calls of the caller's key (the latest that carried it: CallWithItem's
-// index), then in the caller's maxScanned latest calls.
+// the calls of the caller's key and the items added to its conversations
+// (the latest that carried it: the indexes, indexedItem), then in the
+// caller's maxScanned latest calls.
 // keep, when given, is told each item found, as listed (before rewrite), by
 // the id that named it.
 func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage) []json.RawMessage, in *responses.Request,
@@ -337,8 +338,8 @@ func (s *Server) itemLookup(ctx context.Context, rewrite func([]json.RawMessage)
 
 // clientItem is itemLookup's search for an id a client gave its item:
 // along in's previous_response_id chain (compactions too), in in's
-// conversation, then among all the calls of the caller's key (indexedItem),
-// then in its latest calls.
+// conversation, then among all the calls of the caller's key and the items
+// added to its conversations (indexedItem), then in its latest calls.
 func (s *Server) clientItem(ctx context.Context, id string, in *responses.Request, latest *latestCalls, record func(string, *qp.RequestRecord) ([]lookedItem, *openai.Error),
 	find func([]lookedItem, string) *responses.Item) (*responses.Item, *openai.Error) {
 	if in != nil {
@@ -385,7 +386,8 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 		}
 	}
 	// The latest call of the caller's key whose input gave an item that
-	// id (the index: one read at any size of the history); when none has
+	// id, or item added to one of its conversations with it (the indexes:
+	// a read each at any size of the history); when none has
 	// it, the recorder may still hold the call that gave it (answered a
 	// moment ago): what is queued is written, once, and the index is read
 	// again.
@@ -434,11 +436,55 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 	return nil, nil
 }
 
-// indexedItem is the item a client gave the id id, found in the latest
-// call of the caller's key whose input had it (CallWithItem), when that
-// call still serves its response object (not deleted; not another key's).
+// indexedItem is the item a client gave the id id, found by the indexes
+// of the caller's key: the latest call whose input had it (CallWithItem),
+// when that call still serves its response object (not deleted; not another
+// key's), and the latest item added to one of the key's conversations with
+// it (ConversationItemWithID; until 2026-12-06 not indexed, found only from
+// its own conversation). Where both have it, the newer carrier's item is
+// the one named, as in each index.
 func (s *Server) indexedItem(ctx context.Context, id string, record func(string, *qp.RequestRecord) ([]lookedItem, *openai.Error),
 	find func([]lookedItem, string) *responses.Item) (*responses.Item, *openai.Error) {
+	rec, apiErr := s.indexedCall(ctx, id)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	entry, apiErr := s.indexedConversationItem(ctx, id)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	fromCall := func() (*responses.Item, *openai.Error) {
+		if rec == nil {
+			return nil, nil
+		}
+		items, apiErr := record(rec.RequestID, rec)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		return find(items, id), nil
+	}
+	fromEntry := func() *responses.Item {
+		if entry == nil {
+			return nil
+		}
+		return find(entryItems(*entry), id)
+	}
+	if entry != nil && (rec == nil || entry.CreatedAt.After(rec.Timestamp)) {
+		if it := fromEntry(); it != nil {
+			return it, nil
+		}
+		return fromCall()
+	}
+	if it, apiErr := fromCall(); it != nil || apiErr != nil {
+		return it, apiErr
+	}
+	return fromEntry(), nil
+}
+
+// indexedCall is the latest call of the caller's key whose input gave an
+// item the id id (CallWithItem), when it still serves its response object;
+// nil for none.
+func (s *Server) indexedCall(ctx context.Context, id string) (*qp.RequestRecord, *openai.Error) {
 	requestID, err := s.deps.ResponseObjects.CallWithItem(ctx, auth.FromContext(ctx).KeyID, id)
 	if err != nil {
 		return nil, s.itemsUnavailable(err)
@@ -457,11 +503,24 @@ func (s *Server) indexedItem(ctx context.Context, id string, record func(string,
 	if apiErr != nil || !served {
 		return nil, apiErr
 	}
-	items, apiErr := record(rec.RequestID, rec)
-	if apiErr != nil {
-		return nil, apiErr
+	return rec, nil
+}
+
+// indexedConversationItem is the latest item entry of the caller's
+// conversations that the client gave the id id (ConversationItemWithID);
+// nil for none.
+func (s *Server) indexedConversationItem(ctx context.Context, id string) (*qp.ConversationEntry, *openai.Error) {
+	if s.deps.Conversations == nil {
+		return nil, nil
 	}
-	return find(items, id), nil
+	_, e, err := s.deps.Conversations.ConversationItemWithID(ctx, auth.FromContext(ctx).KeyID, id)
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, s.itemsUnavailable(err)
+	}
+	return &e, nil
 }
 
 // itemsUnavailable logs a database's failure to look for the item an
@@ -501,13 +560,19 @@ func (s *Server) conversationItems(ctx context.Context, digits string) ([]looked
 	case keyID != auth.FromContext(ctx).KeyID:
 		return nil, nil // another key's: not found, as its conversation is
 	}
+	return entryItems(e), nil
+}
+
+// entryItems are the items of an item entry of a conversation, as GET
+// …/items lists them (an item_reference among them not followed).
+func entryItems(e qp.ConversationEntry) []lookedItem {
 	req := responses.Request{Input: json.RawMessage("[" + string(e.Item) + "]")}
 	listed, made, _ := madeInputItems(&req, e.ID, nil) // no lookup: no error
 	items := make([]lookedItem, len(listed))
 	for i, it := range listed {
 		items[i] = lookedItem{raw: marshalResponse(it), made: made[i]}
 	}
-	return items, nil
+	return items
 }
 
 // recordedItems are a stored response's output items and input items.

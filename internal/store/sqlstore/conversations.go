@@ -13,7 +13,8 @@ import (
 
 var _ qp.ConversationStore = (*Store)(nil)
 
-// CreateConversation stores c and its first items, in one transaction.
+// CreateConversation stores c and its first items, in one transaction,
+// indexing the ids the client gave them (conversation_item_ids).
 func (s *Store) CreateConversation(ctx context.Context, c qp.ConversationObject, items []qp.ConversationEntry) error {
 	if err := s.checkGuard(); err != nil {
 		return fmt.Errorf("create conversation %s: %w", c.ID, err)
@@ -37,6 +38,9 @@ func (s *Store) CreateConversation(ctx context.Context, c qp.ConversationObject,
 		if err := insertEntry(ctx, tx, c.ID, int64(i+1), e); err != nil {
 			return fmt.Errorf("create conversation %s: %w", c.ID, err)
 		}
+	}
+	if err := indexConversationItems(ctx, tx, c.APIKeyID, c.ID, newEntries(1, items)); err != nil {
+		return fmt.Errorf("create conversation %s: %w", c.ID, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create conversation %s: %w", c.ID, err)
@@ -119,9 +123,13 @@ func (s *Store) DeleteConversation(ctx context.Context, id string) error {
 }
 
 // deleteConversationRows deletes conversation id and its entries in tx,
-// and reports whether there was one. The entries go explicitly, not by the
-// foreign key's cascade: SQLite enforces it only where foreign_keys is on.
+// and reports whether there was one. The entries (and their item ids) go
+// explicitly, not by the foreign key's cascade: SQLite enforces it only
+// where foreign_keys is on.
 func deleteConversationRows(ctx context.Context, tx *txn, id string) (bool, error) {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_item_ids WHERE conversation_id = ?`, id); err != nil {
+		return false, fmt.Errorf("item ids: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_entries WHERE conversation_id = ?`, id); err != nil {
 		return false, fmt.Errorf("entries: %w", err)
 	}
@@ -135,7 +143,9 @@ func deleteConversationRows(ctx context.Context, tx *txn, id string) (bool, erro
 
 // AddConversationEntries appends entries after the conversation's last: its
 // row's last_seq, raised in the same transaction, numbers them, so that
-// two instances appending at once each get their own numbers.
+// two instances appending at once each get their own numbers. The ids the
+// client gave the items among them are indexed under the conversation's key
+// (conversation_item_ids).
 func (s *Store) AddConversationEntries(ctx context.Context, id string, entries []qp.ConversationEntry) error {
 	if err := s.checkGuard(); err != nil {
 		return fmt.Errorf("add to conversation %s: %w", id, err)
@@ -146,7 +156,8 @@ func (s *Store) AddConversationEntries(ctx context.Context, id string, entries [
 	}
 	defer tx.Rollback()
 	var last int64
-	err = tx.QueryRowContext(ctx, `UPDATE conversations SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq`, len(entries), id).Scan(&last)
+	var keyID string
+	err = tx.QueryRowContext(ctx, `UPDATE conversations SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq, key_id`, len(entries), id).Scan(&last, &keyID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("add to conversation %s: %w", id, qp.ErrNotFound)
 	}
@@ -158,6 +169,9 @@ func (s *Store) AddConversationEntries(ctx context.Context, id string, entries [
 		if err := insertEntry(ctx, tx, id, first+int64(i), e); err != nil {
 			return fmt.Errorf("add to conversation %s: %w", id, err)
 		}
+	}
+	if err := indexConversationItems(ctx, tx, keyID, id, newEntries(first, entries)); err != nil {
+		return fmt.Errorf("add to conversation %s: %w", id, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("add to conversation %s: %w", id, err)
@@ -211,14 +225,34 @@ func (s *Store) ConversationItem(ctx context.Context, entryID string) (conversat
 	return conversationID, keyID, e, nil
 }
 
-// DeleteConversationEntry deletes one entry; qp.ErrNotFound when the
+// DeleteConversationEntry deletes one entry, and the item ids it carried
+// (conversation_item_ids), in one transaction; qp.ErrNotFound when the
 // conversation has no such entry.
 func (s *Store) DeleteConversationEntry(ctx context.Context, id, entryID string) error {
+	what := "delete entry " + entryID + " of conversation " + id
 	if err := s.checkGuard(); err != nil {
-		return fmt.Errorf("delete entry %s of conversation %s: %w", entryID, id, err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	return s.changeOne(ctx, "delete entry "+entryID+" of conversation "+id,
-		`DELETE FROM conversation_entries WHERE conversation_id = ? AND entry_id = ?`, id, entryID)
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM conversation_item_ids WHERE conversation_id = ? AND seq IN
+		(SELECT seq FROM conversation_entries WHERE conversation_id = ? AND entry_id = ?)`, id, id, entryID); err != nil {
+		return fmt.Errorf("%s: item ids: %w", what, err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM conversation_entries WHERE conversation_id = ? AND entry_id = ?`, id, entryID)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("%s: %w", what, qp.ErrNotFound)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // LockConversation takes the conversation's lease for token unless another

@@ -185,11 +185,21 @@ func copyConversation(ctx context.Context, src, dst *Store, id string) error {
 		ON CONFLICT (id) DO NOTHING`, id, keyID, created, metadata, lastSeq); err != nil {
 		return err
 	}
+	var items []indexedEntry
 	for _, e := range entries {
+		if e.item.Valid {
+			items = append(items, indexedEntry{seq: e.seq, created: e.created, item: []byte(e.item.String)})
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_entries (conversation_id, seq, entry_id, created_at, item, response_id)
 			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id, seq) DO NOTHING`, id, e.seq, e.entryID, e.created, e.item, e.response); err != nil {
 			return err
 		}
+	}
+	// The ids its items carry are dst's to find too; an entry dst held
+	// already keeps its row (an entry's place names it in both), and a
+	// newer entry of dst's keeps the id's.
+	if err := indexConversationItems(ctx, tx, keyID, id, items); err != nil {
+		return err
 	}
 	// Entries are numbered after the last: dst's numbering goes on past
 	// the copied ones.
