@@ -404,9 +404,9 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 		}
 	}
 	// Not there: the index names one call per id, the latest that carried
-	// it, and none once that call is gone (its response deleted, its
-	// session, retention) though an older call of the key carries the id
-	// too; and the calls recorded before the index (migration 0041) are
+	// it (or, its response deleted, the one before it), and none once that
+	// call is gone (its session, retention; the one before it too) though
+	// an older call of the key carries the id too; and the calls recorded before the index (migration 0041) are
 	// indexed in the background after an upgrade. The key's latest calls
 	// are looked in then, as they were before the index (a miss is a 400:
 	// a request that names its items pays no more).

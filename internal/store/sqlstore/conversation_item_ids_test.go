@@ -134,7 +134,8 @@ func TestMigration0042IndexesTheItemIDsOfEarlierConversations(t *testing.T) {
 			}
 		}
 		// The database as it was before the migration.
-		for _, stmt := range []string{`DROP TABLE conversation_item_ids`, `DROP TABLE conversation_item_ids_backfill`, `DELETE FROM schema_migrations WHERE version = 42`} {
+		for _, stmt := range []string{`DROP TABLE conversation_item_ids`, `DROP TABLE conversation_item_ids_backfill`,
+			`ALTER TABLE response_item_ids DROP COLUMN previous_request_id`, `DELETE FROM schema_migrations WHERE version = 42`} {
 			if _, err := st.DB().ExecContext(ctx, stmt); err != nil {
 				t.Fatalf("%s: %v", stmt, err)
 			}

@@ -18,8 +18,11 @@ import (
 // carried it. Only ids are kept, read from the request body as the
 // record keeps it (secrets redacted, responses.OwnItemIDs); the items stay
 // in the bodies. A call's rows go with it (ON DELETE CASCADE: retention, a
-// deleted session); a deleted response object's are removed with its mark.
-// An older call carrying an id whose row went so is not indexed again: the
+// deleted session). A deleted response object's rows are handed back to the
+// call that carried each id before it (previous_request_id, migration 0042)
+// where that call is still there and its response not deleted, else removed
+// with its mark: one step back, as the row keeps one call before its own.
+// An older call carrying an id whose row went is not indexed again: the
 // lookup's other ways (the request's chain, its conversation, the key's
 // latest calls) are left to find it.
 
@@ -52,40 +55,68 @@ func (s *Store) callIndexes(calls []qp.Exchange) []callIndex {
 	return out
 }
 
-// itemIDsPerInsert bounds the rows of one INSERT of item ids (3 values each).
+// itemIDsPerInsert bounds the rows of one INSERT of item ids (4 values each).
 const itemIDsPerInsert = 256
 
 // upsertItemID makes a row of response_item_ids name the call it is given
 // when that call is newer (a higher requests row id) than the one it names:
 // the row is the latest call carrying the id; an older call (the backfill,
 // or a batch committed after a newer one on PostgreSQL) never takes it back.
-const upsertItemID = ` ON CONFLICT (api_key_id, item_id) DO UPDATE SET request_id = excluded.request_id
+// The call it names goes to previous_request_id, unless the one given there
+// (the batch's own earlier carrier) is newer.
+const upsertItemID = ` ON CONFLICT (api_key_id, item_id) DO UPDATE SET request_id = excluded.request_id,
+	previous_request_id = CASE WHEN excluded.previous_request_id > response_item_ids.request_id
+		THEN excluded.previous_request_id ELSE response_item_ids.request_id END
 	WHERE excluded.request_id > response_item_ids.request_id`
+
+// carriers are the calls of a batch that carried an id of a key: the
+// newest, and the one before it (0: none), requests row ids.
+type carriers struct{ newest, previous int64 }
+
+// carry records that the call id carried the id: it becomes the newest or
+// the previous carrier, where it is newer than they are.
+func (c *carriers) carry(id int64) {
+	switch {
+	case id > c.newest:
+		c.newest, c.previous = id, c.newest
+	case id < c.newest && id > c.previous:
+		c.previous = id
+	}
+}
+
+// previousArg is c.previous as a statement's argument: NULL for none.
+func (c carriers) previousArg() any {
+	if c.previous == 0 {
+		return nil
+	}
+	return c.previous
+}
 
 // itemKey is an item id of a key: a row of response_item_ids.
 type itemKey struct{ key, id string }
 
 // insertItemIDs indexes the item ids of the calls written (ids: their
 // requests rows), in the batch's transaction: each id of a key once, naming
-// the newest of the calls that carried it; and stores the items their
-// references named.
+// the newest of the calls that carried it (and the one before it); and
+// stores the items their references named.
 func (s *Store) insertItemIDs(ctx context.Context, tx *txn, written []qp.Exchange, ids []int64, items []callIndex) error {
 	if err := insertReferenced(ctx, tx, ids, items); err != nil {
 		return err
 	}
 	// One row per id in a statement: PostgreSQL refuses an upsert that
 	// meets the same row twice.
-	newest := map[itemKey]int64{}
+	carried := map[itemKey]*carriers{}
 	var order []itemKey
 	for i := range written {
 		for _, id := range items[i].itemIDs {
 			k := itemKey{written[i].Request.APIKeyID, id}
-			if prev, seen := newest[k]; !seen {
+			c := carried[k]
+			if c == nil {
+				c = &carriers{}
+				carried[k] = c
 				order = append(order, k)
-			} else if prev > ids[i] {
-				continue
 			}
-			newest[k] = ids[i]
+			c.carry(ids[i])
 		}
 	}
 	var args []any
@@ -93,14 +124,15 @@ func (s *Store) insertItemIDs(ctx context.Context, tx *txn, written []qp.Exchang
 		if len(args) == 0 {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO response_item_ids (api_key_id, item_id, request_id) VALUES `+values("(?, ?, ?)", len(args)/3)+
-			upsertItemID, args...)
+		_, err := tx.ExecContext(ctx, `INSERT INTO response_item_ids (api_key_id, item_id, request_id, previous_request_id) VALUES `+
+			values("(?, ?, ?, ?)", len(args)/4)+upsertItemID, args...)
 		args = args[:0]
 		return err
 	}
 	for _, k := range order {
-		args = append(args, k.key, k.id, newest[k])
-		if len(args) == 3*itemIDsPerInsert {
+		c := carried[k]
+		args = append(args, k.key, k.id, c.newest, c.previousArg())
+		if len(args) == 4*itemIDsPerInsert {
 			if err := flush(); err != nil {
 				return fmt.Errorf("insert item ids: %w", err)
 			}
@@ -167,10 +199,12 @@ const selectItemCall = `SELECT q.request_id FROM response_item_ids i JOIN reques
 
 // CallWithItem returns the request UUID of the latest call of the key keyID
 // ("" without keys) whose input gave one of its items the id itemID, or ""
-// for none: one index lookup. None once that call is gone (a deleted
-// response object, session, retention), even where an older call carried
-// the id too: the index names one call per id. Whether the call still
-// serves its response object is the caller's to check.
+// for none: one index lookup. Once that call's response object is deleted,
+// the call that carried the id before it, if the index knew one (see
+// deleteItemIDsOf); none once that call is gone (session, retention), even
+// where an older call carried the id too: the index names one call per id.
+// Whether the call still serves its response object is the caller's to
+// check.
 func (s *Store) CallWithItem(ctx context.Context, keyID, itemID string) (string, error) {
 	var id string
 	err := s.read.QueryRowContext(ctx, selectItemCall, keyID, itemID).Scan(&id)
@@ -323,11 +357,22 @@ func (s *Store) indexItemIDsAfter(ctx context.Context, after, upTo int64, batch 
 	return last, tx.Commit()
 }
 
-// deleteItemIDsOf removes the item ids of the call requestID (its UUID):
-// its response object was deleted, and serves no item.
+// deleteItemIDsOf takes the item ids of the call requestID (its UUID) from
+// it: its response object was deleted, and serves no item. Each row whose
+// previous carrier (previous_request_id) is still there with its response
+// object is handed back to it, with none before it (one step: the index
+// keeps one call before the one it names); the others are removed. A read
+// of the rows of one call (indexed) and of each previous carrier by its id:
+// bounded by the ids the call carried, as the delete always was.
 func deleteItemIDsOf(ctx context.Context, q interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }, requestID string) error {
+	if _, err := q.ExecContext(ctx, `UPDATE response_item_ids SET request_id = previous_request_id, previous_request_id = NULL
+		WHERE request_id = (SELECT id FROM requests WHERE request_id = ?) AND EXISTS (SELECT 1 FROM requests p
+			WHERE p.id = response_item_ids.previous_request_id
+			AND NOT EXISTS (SELECT 1 FROM deleted_responses d WHERE d.request_id = p.request_id))`, requestID); err != nil {
+		return fmt.Errorf("hand back: %w", err)
+	}
 	_, err := q.ExecContext(ctx, `DELETE FROM response_item_ids WHERE request_id = (SELECT id FROM requests WHERE request_id = ?)`, requestID)
 	return err
 }

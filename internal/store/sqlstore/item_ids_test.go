@@ -65,10 +65,11 @@ func writeItemCalls(t *testing.T, st *sqlstore.Store, at time.Time) {
 // the latest call that carried it: CallWithItem finds that call, not
 // another key's, not a call that keeps no response (store false), nor one
 // failed with an error status; an item_reference (typed or of only an id)
-// is not the call's own item. Its rows go with its call — deleted response
-// object, deleted session, retention by age and by size — and none is ever
-// left naming a call that is gone; an older call carrying the same id is
-// not indexed again (the lookup's fallbacks are left to find it).
+// is not the call's own item. Its rows go with its call — deleted session,
+// retention by age and by size — and none is ever left naming a call that
+// is gone; a deleted response object's are handed back to the call that
+// carried the id before it (TestADeletedResponsesItemIDsGoBackOneCall), or
+// go.
 func TestItemIDsAreIndexedByKeyAndGoWithTheirCalls(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
@@ -101,8 +102,17 @@ func TestItemIDsAreIndexedByKeyAndGoWithTheirCalls(t *testing.T) {
 		if err := st.DeleteResponseObject(ctx, "req-2", time.Now()); err != nil {
 			t.Fatal(err)
 		}
+		if got := itemCall(t, st, "key-1", "msg_a"); got != "req-1" {
+			t.Fatalf("after req-2's response was deleted: %q, want req-1 (which carried it before)", got)
+		}
+		if got := itemCall(t, st, "key-1", "fc_a"); got != "" {
+			t.Fatalf("fc_a, carried by req-2 alone, after its response was deleted: %q", got)
+		}
+		if err := st.DeleteResponseObject(ctx, "req-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
 		if got := itemCall(t, st, "key-1", "msg_a"); got != "" {
-			t.Fatalf("after req-2's response was deleted: %q, want none (req-1 is not indexed again)", got)
+			t.Fatalf("after req-1's response was deleted too: %q, want none", got)
 		}
 		if err := st.DeleteSession(ctx, "s2"); err != nil {
 			t.Fatal(err)
@@ -222,14 +232,16 @@ func TestMigration0041IndexesTheItemIDsOfEarlierCalls(t *testing.T) {
 		if err := st.DeleteResponseObject(ctx, "req-1", time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		// The database as it was before the migration.
-		for _, stmt := range []string{`DROP TABLE response_item_ids`, `DROP TABLE response_item_ids_backfill`, `DROP TABLE response_referenced_items`, `DELETE FROM schema_migrations WHERE version = 41`} {
+		// The database as it was before the migration (and 0042, which
+		// adds to its table).
+		for _, stmt := range []string{`DROP TABLE response_item_ids`, `DROP TABLE response_item_ids_backfill`, `DROP TABLE response_referenced_items`,
+			`DROP TABLE conversation_item_ids`, `DROP TABLE conversation_item_ids_backfill`, `DELETE FROM schema_migrations WHERE version >= 41`} {
 			if _, err := st.DB().ExecContext(ctx, stmt); err != nil {
 				t.Fatalf("%s: %v", stmt, err)
 			}
 		}
-		if n, err := st.Migrate(ctx); err != nil || n != 1 {
-			t.Fatalf("migrated %d, %v; want migration 0041 applied", n, err)
+		if n, err := st.Migrate(ctx); err != nil || n != 2 {
+			t.Fatalf("migrated %d, %v; want migrations 0041 and 0042 applied", n, err)
 		}
 		st = storetest.Open(t, dbURL) // a start after the upgrade
 		if done, err := st.ItemIDsIndexed(ctx); err != nil || done {
@@ -362,6 +374,85 @@ func TestReferencedItemsAreKeptBesideTheBody(t *testing.T) {
 		}
 		if n := count(t, dst, `SELECT COUNT(*) FROM response_referenced_items`); n != 0 {
 			t.Fatalf("%d kept rows after their call's session was deleted", n)
+		}
+	})
+}
+
+// Deleting the response object of the latest call that carried an id
+// (DELETE /v1/responses/{id}) hands the id's row back to the call that
+// carried it before (migration 0042's previous_request_id), whether that
+// call was written in an earlier batch or the same one, when it is still
+// there and its response is not deleted; one step only (the row keeps one
+// call before its own), so an id deleted twice over names nothing, as
+// until 2026-12-06 it did after the first delete. The ids are still one
+// row each.
+func TestADeletedResponsesItemIDsGoBackOneCall(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		write := func(id, session, body string, n int) {
+			t.Helper()
+			s, c := responsesCall(id, session, "key-1", body, at.Add(time.Duration(n)*time.Minute))
+			if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}, Exchanges: []qp.Exchange{c}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		del := func(id string) {
+			t.Helper()
+			if err := st.DeleteResponseObject(ctx, id, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h := `{"model":"m","input":[{"type":"message","id":"msg_h","role":"user","content":"h"},{"type":"message","id":"msg_j","role":"user","content":"j"}]}`
+		write("1", "s1", h, 0)
+		write("2", "s1", h, 1)
+		write("3", "s2", h, 2)
+		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != 2 {
+			t.Fatalf("%d rows, want 2 (one per id)", n)
+		}
+		del("req-3")
+		if got := itemCall(t, st, "key-1", "msg_h"); got != "req-2" {
+			t.Fatalf("after req-3's response was deleted: %q, want req-2", got)
+		}
+		del("req-2")
+		if got := itemCall(t, st, "key-1", "msg_h"); got != "" {
+			t.Fatalf("after req-2's response was deleted too: %q, want none (one step back)", got)
+		}
+
+		// A previous carrier whose response was deleted, or whose call is
+		// gone, takes nothing back.
+		write("4", "s3", `{"model":"m","input":[{"type":"message","id":"msg_k","role":"user","content":"k"}]}`, 3)
+		write("5", "s4", `{"model":"m","input":[{"type":"message","id":"msg_k","role":"user","content":"k"},{"type":"message","id":"msg_l","role":"user","content":"l"}]}`, 4)
+		write("6", "s5", `{"model":"m","input":[{"type":"message","id":"msg_k","role":"user","content":"k"},{"type":"message","id":"msg_l","role":"user","content":"l"}]}`, 5)
+		del("req-5")
+		if got := itemCall(t, st, "key-1", "msg_k"); got != "req-6" {
+			t.Fatalf("msg_k after an older carrier's response was deleted: %q, want req-6", got)
+		}
+		if err := st.DeleteSession(ctx, "s4"); err != nil {
+			t.Fatal(err)
+		}
+		del("req-6")
+		if got := itemCall(t, st, "key-1", "msg_k"); got != "" {
+			t.Fatalf("msg_k after req-6's response was deleted, req-5's too: %q, want none", got)
+		}
+		if got := itemCall(t, st, "key-1", "msg_l"); got != "" {
+			t.Fatalf("msg_l after req-6's response was deleted, req-5's call gone: %q, want none", got)
+		}
+
+		// Carriers written in one batch: the one before the newest is known.
+		var sessions []qp.Session
+		var calls []qp.Exchange
+		for i, id := range []string{"7", "8", "9"} {
+			s, c := responsesCall(id, "s6", "key-1", `{"model":"m","input":[{"type":"message","id":"msg_m","role":"user","content":"m"}]}`, at.Add(time.Duration(6+i)*time.Minute))
+			sessions, calls = append(sessions, s), append(calls, c)
+		}
+		if err := st.WriteBatch(ctx, qp.Batch{Sessions: sessions, Exchanges: calls}); err != nil {
+			t.Fatal(err)
+		}
+		del("req-9")
+		if got := itemCall(t, st, "key-1", "msg_m"); got != "req-8" {
+			t.Fatalf("msg_m after req-9's response was deleted: %q, want req-8 (written in its batch)", got)
 		}
 	})
 }
