@@ -195,9 +195,9 @@ func copyConversation(ctx context.Context, src, dst *Store, id string) error {
 			return err
 		}
 	}
-	// The ids its items carry are dst's to find too; an entry dst held
-	// already keeps its row (an entry's place names it in both), and a
-	// newer entry of dst's keeps the id's.
+	// The ids its items carry are dst's to find too: an id a newer entry
+	// of dst's carries keeps naming that one, and a copy run again adds
+	// no row (an entry's place names it in both).
 	if err := indexConversationItems(ctx, tx, keyID, id, items); err != nil {
 		return err
 	}

@@ -98,8 +98,8 @@ func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64, idle boo
 const oldConversation = `COALESCE((SELECT MAX(e.created_at) FROM conversation_entries e WHERE e.conversation_id = c.id), c.created_at)
 	< COALESCE((SELECT MIN(timestamp) FROM requests), ?)`
 
-// deleteOldConversations deletes, with their entries and item ids, the conversations
-// retention has left behind (oldConversation): kept, a conversation whose
+// deleteOldConversations deletes, with their entries and item ids, the
+// conversations retention has left behind (oldConversation): kept, a conversation whose
 // calls retention deleted listed none of its responses, and the items added
 // to it stayed for good, outside the limits retention keeps by age and size.
 func deleteOldConversations(ctx context.Context, tx *txn, deleted int64) error {
