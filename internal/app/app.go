@@ -422,7 +422,7 @@ func reencodeBodies(ctx context.Context, store *sqlstore.Store, log *slog.Logger
 }
 
 // indexItemIDs indexes the item ids of the conversations made before
-// migration 0042 (their items added straight), then of the Responses calls
+// migration 0043 (their items added straight), then of the Responses calls
 // recorded before migration 0041, in the background, logging progress;
 // stopped, the next start resumes it. Until it is done an item_reference
 // also looks in the key's latest calls, as it did before the index; an item

@@ -13,7 +13,7 @@ import (
 )
 
 // The ids clients gave the items they added to a conversation straight
-// (migration 0042, conversation_item_ids): an item_reference from any call
+// (migration 0043, conversation_item_ids): an item_reference from any call
 // of the conversation's key names one, as OpenAI resolves an item id across
 // the project, not only from that conversation. One row per id of a key,
 // naming the latest entry that carried it: a client adding an item with an
@@ -108,7 +108,7 @@ func (s *Store) ConversationItemWithID(ctx context.Context, keyID, itemID string
 const conversationIndexBatch = 50
 
 // IndexConversationItemIDs indexes the ids of the items added to the
-// conversations made before migration 0042 (the entries added since were
+// conversations made before migration 0043 (the entries added since were
 // indexed as they were written), a batch of conversations per transaction,
 // in the order of their ids; it returns how many it read. Resumable, and
 // safe beside new entries and another process doing the same: an older

@@ -32,7 +32,7 @@ func convItemWithID(t *testing.T, st *sqlstore.Store, key, id string) (string, s
 
 // The ids a client gave the items it added to a conversation straight
 // (made with it, or added after) are indexed under the conversation's key
-// (migration 0042): until 2026-12-06 they were found only from that
+// (migration 0043): until 2026-12-06 they were found only from that
 // conversation, never by a call outside it, where OpenAI resolves an item
 // id across the project. One row per id of a key, naming the latest entry
 // that carried it: an id added again moves the row, adds none. An
@@ -115,12 +115,12 @@ func TestConversationItemIDsAreIndexedByKeyAndGoWithTheirEntries(t *testing.T) {
 	})
 }
 
-// A database whose conversations were made before migration 0042 finds the
+// A database whose conversations were made before migration 0043 finds the
 // ids their items carry once the server has started
 // (IndexConversationItemIDs); an id an entry added after the migration
 // carried keeps naming that entry: the backfill's older entries never take
 // its row. A copy carries the index.
-func TestMigration0042IndexesTheItemIDsOfEarlierConversations(t *testing.T) {
+func TestMigration0043IndexesTheItemIDsOfEarlierConversations(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
 		st := storetest.Open(t, dbURL)
@@ -135,13 +135,13 @@ func TestMigration0042IndexesTheItemIDsOfEarlierConversations(t *testing.T) {
 		}
 		// The database as it was before the migration.
 		for _, stmt := range []string{`DROP TABLE conversation_item_ids`, `DROP TABLE conversation_item_ids_backfill`,
-			`ALTER TABLE response_item_ids DROP COLUMN previous_request_id`, `DELETE FROM schema_migrations WHERE version = 42`} {
+			`ALTER TABLE response_item_ids DROP COLUMN previous_request_id`, `DELETE FROM schema_migrations WHERE version = 43`} {
 			if _, err := st.DB().ExecContext(ctx, stmt); err != nil {
 				t.Fatalf("%s: %v", stmt, err)
 			}
 		}
 		if n, err := st.Migrate(ctx); err != nil || n != 1 {
-			t.Fatalf("migrated %d, %v; want migration 0042 applied", n, err)
+			t.Fatalf("migrated %d, %v; want migration 0043 applied", n, err)
 		}
 		st = storetest.Open(t, dbURL)
 		if conv, _ := convItemWithID(t, st, "key-1", "msg_conv_a"); conv != "" {

@@ -19,7 +19,7 @@ import (
 // record keeps it (secrets redacted, responses.OwnItemIDs); the items stay
 // in the bodies. A call's rows go with it (ON DELETE CASCADE: retention, a
 // deleted session). A deleted response object's rows are handed back to the
-// call that carried each id before it (previous_request_id, migration 0042)
+// call that carried each id before it (previous_request_id, migration 0043)
 // where that call is still there and its response not deleted, else removed
 // with its mark: one step back, as the row keeps one call before its own.
 // An older call carrying an id whose row went is not indexed again: the

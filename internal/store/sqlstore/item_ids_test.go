@@ -232,16 +232,17 @@ func TestMigration0041IndexesTheItemIDsOfEarlierCalls(t *testing.T) {
 		if err := st.DeleteResponseObject(ctx, "req-1", time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		// The database as it was before the migration (and 0042, which
-		// adds to its table).
+		// The database as it was before the migration (and 0042 and 0043,
+		// which run again after it: 0043 adds to its table).
 		for _, stmt := range []string{`DROP TABLE response_item_ids`, `DROP TABLE response_item_ids_backfill`, `DROP TABLE response_referenced_items`,
-			`DROP TABLE conversation_item_ids`, `DROP TABLE conversation_item_ids_backfill`, `DELETE FROM schema_migrations WHERE version >= 41`} {
+			`DROP TABLE conversation_item_ids`, `DROP TABLE conversation_item_ids_backfill`, `ALTER TABLE sessions DROP COLUMN branched_from`,
+			`DELETE FROM schema_migrations WHERE version >= 41`} {
 			if _, err := st.DB().ExecContext(ctx, stmt); err != nil {
 				t.Fatalf("%s: %v", stmt, err)
 			}
 		}
-		if n, err := st.Migrate(ctx); err != nil || n != 2 {
-			t.Fatalf("migrated %d, %v; want migrations 0041 and 0042 applied", n, err)
+		if n, err := st.Migrate(ctx); err != nil || n != 3 {
+			t.Fatalf("migrated %d, %v; want migrations 0041 to 0043 applied", n, err)
 		}
 		st = storetest.Open(t, dbURL) // a start after the upgrade
 		if done, err := st.ItemIDsIndexed(ctx); err != nil || done {
@@ -380,7 +381,7 @@ func TestReferencedItemsAreKeptBesideTheBody(t *testing.T) {
 
 // Deleting the response object of the latest call that carried an id
 // (DELETE /v1/responses/{id}) hands the id's row back to the call that
-// carried it before (migration 0042's previous_request_id), whether that
+// carried it before (migration 0043's previous_request_id), whether that
 // call was written in an earlier batch or the same one, when it is still
 // there and its response is not deleted; one step only (the row keeps one
 // call before its own), so an id deleted twice over names nothing, as
