@@ -791,6 +791,11 @@ func (t *Turn) TouchAfter(err error) {
 func (t *Turn) Outgrown() {
 	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs, t.Session.LastCallNames = "", "", nil, nil
 	t.Session.Prior = qp.SessionPrior{} // the chat refuses any turn: none is asked again there
+	if l := t.latest; l != nil {
+		// A turn asked again leaves its session's latest answer the one
+		// it named, as a failed turn does.
+		t.Session.LastRequestID = l.LastRequestID
+	}
 	t.unanswered, t.latest = "", nil
 	t.Touch()
 	t.m.outgrowLastTurn(t.Session.ID)

@@ -84,6 +84,17 @@ func TestExplicitSessionRegeneratesFromTheAnswerBeforeItsLatest(t *testing.T) {
 	if owns, branches, err := mgr.Owns(ctx, "s", "", "r1"); err != nil || !owns || !branches {
 		t.Fatalf("Owns from two turns back: %v %v %v", owns, branches, err)
 	}
+	// Refused as too long, a regenerate leaves the chat as one without an
+	// answered turn, its latest answer still the one it was.
+	again, err := mgr.Begin(ctx, Request{ExplicitID: "s", Continues: "r3", NewChat: refuse, ReplaceChat: refuse, Branch: branch})
+	if err != nil || !again.Regenerates {
+		t.Fatalf("from the answer before the latest: %+v %v", again, err)
+	}
+	again.Outgrown()
+	again.Release()
+	if s, err := st.Session(ctx, "s"); err != nil || s.ParentID != "" || s.LastRequestID != "r4" || s.Prior.ParentID != "" {
+		t.Fatalf("after a regenerate refused as too long: %+v %v", s, err)
+	}
 }
 
 // A session whose chat was replaced (Rechat: Qwen no longer knew it) has no
