@@ -100,6 +100,12 @@ type Session struct {
 	// session branches off into a session of its own rather than go on
 	// after answers its client never saw.
 	LastRequestID string
+	// Prior is where the chat's latest answered turn was asked from (zero
+	// before the first, for a state from before it was kept, or when that
+	// turn went to a new chat): a previous_response_id naming the answer
+	// just before the latest is asked again there, in the same chat, as
+	// Qwen's web client regenerates, rather than branch off.
+	Prior SessionPrior
 	// BranchedFrom is the id of the session this one branched off from (a
 	// previous_response_id naming an earlier answer of that session's
 	// chat), "" for none: an X-Session-Id naming that session (or one it
@@ -115,6 +121,25 @@ type Session struct {
 	// there. A turn continuing the session opens a new chat and tells it
 	// the conversation.
 	ChatDeletedAt time.Time
+}
+
+// SessionPrior is a session's state before its latest answered turn, in
+// the same chat: what a turn asked again in that turn's place (a retry, or
+// a regenerate, of a Responses call: its previous_response_id names the
+// answer RequestID) hangs under and is told from.
+type SessionPrior struct {
+	// ParentID is the node the latest turn hung under ("" for none: that
+	// turn was its chat's first, and is not asked again).
+	ParentID string
+	// RequestID is the request id of the call whose answer ParentID is
+	// ("" when unknown).
+	RequestID string
+	// CallIDs and CallNames are that answer's tool calls and their tools,
+	// as Session.LastCallIDs and LastCallNames were.
+	CallIDs, CallNames []string
+	// ToldSystemHash and ToldToolsHash are what the chat had been told on
+	// that node's thread.
+	ToldSystemHash, ToldToolsHash string
 }
 
 // Replacing is s as the state that supersedes earlier, a state of the same

@@ -65,7 +65,7 @@ func testBranchOffAChainNotReadBackWhole(t *testing.T, backend string) {
 	a2 := next(next(r1, `"input":"A1"`), `"input":"A2"`)
 	s1 := next(a2, `"store":false,"input":"S1"`)
 	s2 := next(s1, `"input":"S2"`)
-	s3 := next(s2, `"input":"S3"`)
+	s4 := next(next(s2, `"input":"S3"`), `"input":"S4"`) // S2 two turns back: branching off (one back is asked again in the chat)
 
 	chats := e.sim.Chats()
 	refusedPrevious(t, e, "/v1/responses", `{"model":"qwen3-max","previous_response_id":"`+s2+`","input":"branch off S2"}`,
@@ -78,14 +78,14 @@ func testBranchOffAChainNotReadBackWhole(t *testing.T, backend string) {
 	}
 	refusedPrevious(t, e, "/v1/responses/input_tokens", `{"model":"qwen3-max","previous_response_id":"`+s2+`","input":"branch off S2"}`,
 		"previous_response_not_stored", s1)
-	if _, text := answeredResponse(t, e, `{"model":"qwen3-max","previous_response_id":"`+s3+`","input":"after S3"}`); !strings.Contains(text, "Ziggy") {
+	if _, text := answeredResponse(t, e, `{"model":"qwen3-max","previous_response_id":"`+s4+`","input":"after S4"}`); !strings.Contains(text, "Ziggy") {
 		t.Fatalf("continuing the session's latest answer: %q", text)
 	}
 
 	d1 := next("", `"input":"My dog is called Rex."`)
 	d2 := next(d1, `"input":"D2"`)
 	d3 := next(d2, `"input":"D3"`)
-	d4 := next(d3, `"input":"D4"`)
+	d5 := next(next(d3, `"input":"D4"`), `"input":"D5"`)
 	if resp := send(t, e, http.MethodDelete, "/v1/responses/"+d2, "", "", nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("delete: %d", resp.StatusCode)
 	}
@@ -99,7 +99,7 @@ func testBranchOffAChainNotReadBackWhole(t *testing.T, backend string) {
 	if e.sim.Chats() != chats {
 		t.Fatalf("%d chats opened", e.sim.Chats()-chats)
 	}
-	if _, text := answeredResponse(t, e, `{"model":"qwen3-max","previous_response_id":"`+d4+`","input":"after D4"}`); !strings.Contains(text, "Rex") {
+	if _, text := answeredResponse(t, e, `{"model":"qwen3-max","previous_response_id":"`+d5+`","input":"after D5"}`); !strings.Contains(text, "Rex") {
 		t.Fatalf("continuing the session's latest answer: %q", text)
 	}
 
@@ -109,7 +109,7 @@ func testBranchOffAChainNotReadBackWhole(t *testing.T, backend string) {
 	x2 := next(x1, `"input":"X2"`)
 	c := compact(t, e, `{"model":"qwen3-max","previous_response_id":"`+x2+`"}`)
 	y1 := next(c.ID, `"input":"Y1"`)
-	next(y1, `"input":"Y2"`)
+	next(next(y1, `"input":"Y2"`), `"input":"Y3"`)
 	chats = e.sim.Chats()
 	answeredResponse(t, e, `{"model":"qwen3-max","previous_response_id":"`+y1+`","input":"branch off Y1"}`)
 	if _, sent := sentToQwen(t, e); e.sim.Chats() != chats+1 || !strings.Contains(sent, "Y1") || !strings.Contains(sent, "branch off Y1") {
@@ -119,9 +119,10 @@ func testBranchOffAChainNotReadBackWhole(t *testing.T, backend string) {
 
 // TestInputTokensRefusesABranchFromAResponseNotStored: input_tokens with a
 // previous_response_id of a store:false response its session has answered
-// past is the 400 POST /v1/responses answers (previous_response_not_stored),
-// not a count of a turn that would be refused; while it is the session's
-// latest answer it is counted.
+// past by two turns is the 400 POST /v1/responses answers
+// (previous_response_not_stored), not a count of a turn that would be
+// refused; while it is the session's latest answer, or the one its latest
+// turn was asked from (asked again in the session's chat), it is counted.
 func TestInputTokensRefusesABranchFromAResponseNotStored(t *testing.T) {
 	e := start(t, nil)
 	r1, _ := answeredResponse(t, e, `{"model":"qwen3-max","store":false,"input":"My fish is called Nemo."}`)
@@ -131,6 +132,11 @@ func TestInputTokensRefusesABranchFromAResponseNotStored(t *testing.T) {
 		t.Fatalf("counting from the session's latest answer: %d %s", resp.StatusCode, b)
 	}
 	a, _ := answeredResponse(t, e, `{"model":"qwen3-max","input":"Alpha question","previous_response_id":"`+r1+`"}`)
+	if resp := postJSON(t, e, "/v1/responses/input_tokens", body, nil); resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("counting from the answer the session's latest turn was asked from: %d %s", resp.StatusCode, b)
+	}
+	a, _ = answeredResponse(t, e, `{"model":"qwen3-max","input":"Alpha follow-up","previous_response_id":"`+a+`"}`)
 	refusedPrevious(t, e, "/v1/responses/input_tokens", body, "previous_response_not_stored", r1, "store: false")
 	refusedPrevious(t, e, "/v1/responses", body, "previous_response_not_stored", r1, "store: false")
 	if resp := postJSON(t, e, "/v1/responses/input_tokens", `{"model":"qwen3-max","input":"x","previous_response_id":"`+a+`"}`, nil); resp.StatusCode != http.StatusOK {

@@ -58,6 +58,7 @@ func testPreviousResponseIDBranchesUnderANamedSession(t *testing.T, backend stri
 	r1, _ := answered(`{"model":"qwen3-max","input":"My cat is called Ziggy."}`)
 	chat1, _ := sentToQwen(t, e)
 	a, _ := answered(`{"model":"qwen3-max","input":"Alpha question","previous_response_id":"` + r1 + `"}`)
+	answered(`{"model":"qwen3-max","input":"Alpha follow-up","previous_response_id":"` + a + `"}`) // r1 two turns back: a branch
 	b, _ := answered(`{"model":"qwen3-max","input":"Beta question","previous_response_id":"` + r1 + `"}`)
 	chatB, _ := sentToQwen(t, e)
 	if sessionOfResponse(t, r1) != named || sessionOfResponse(t, a) != named || sessionOfResponse(t, b) == named || chatB == chat1 {
@@ -80,7 +81,9 @@ func testPreviousResponseIDBranchesUnderANamedSession(t *testing.T, backend stri
 	if chat, _ := sentToQwen(t, e); chat != chat1 {
 		t.Fatalf("the named session went on in chat %s, not %s", chat, chat1)
 	}
-	// A branch of the branch: a chat of its own, told b's conversation.
+	// A branch of the branch (b two turns back): a chat of its own, told
+	// b's conversation.
+	answered(`{"model":"qwen3-max","input":"Delta follow-up","previous_response_id":"` + b2 + `"}`)
 	c, text := answered(`{"model":"qwen3-max","input":"Epsilon question","previous_response_id":"` + b + `"}`)
 	if chat, _ := sentToQwen(t, e); chat == chat1 || chat == chatB || !strings.Contains(text, "Beta") || strings.Contains(text, "Delta") {
 		t.Fatalf("a branch of the branch: chat %s, answer %q", chat, text)

@@ -53,15 +53,17 @@ func recordedSession(t *testing.T, e *env, id string) string {
 	return ""
 }
 
-// TestPreviousResponseIDBranches: two requests naming one
-// previous_response_id each continue from that response and see only its
-// chain, as OpenAI's do. The second went on in the Qwen chat after the
-// first's answer: the model read a turn its client never asked for, and
-// whatever continued from either read both. It goes on in a new chat, under
-// a session of its own, told the response's conversation; the session it
-// branched off from and its chat are left as they were, and each branch
-// goes on in its own chat, told nothing again — after a restart too (the
-// session read back from the database). On both backends: on PostgreSQL
+// TestPreviousResponseIDBranches: requests naming one previous_response_id
+// each continue from that response and see only its chain, as OpenAI's do.
+// One naming a response its session's chat has gone past by two turns went
+// on in the Qwen chat after them: the model read turns its client never
+// asked for, and whatever continued from either read both. It goes on in a
+// new chat, under a session of its own, told the response's conversation;
+// the session it branched off from and its chat are left as they were, and
+// each branch goes on in its own chat, told nothing again — after a restart
+// too (the session read back from the database). (A response one turn back,
+// the one the latest turn was asked from, is asked again in the chat:
+// TestPreviousResponseIDRetryRegenerates.) On both backends: on PostgreSQL
 // the session is read under its lock.
 func TestPreviousResponseIDBranches(t *testing.T) {
 	storetest.EachBackend(t, testPreviousResponseIDBranches)
@@ -75,6 +77,7 @@ func testPreviousResponseIDBranches(t *testing.T, backend string) {
 	if chat, _ := sentToQwen(t, e); chat != chat1 || !strings.Contains(text, "Ziggy") {
 		t.Fatalf("continuing the latest response: chat %s (want %s), %q", chat, chat1, text)
 	}
+	a2, _ := answeredResponse(t, e, `{"model":"qwen3-max","input":"Alpha follow-up","previous_response_id":"`+a+`"}`)
 	chats := e.sim.Chats()
 	b, text := answeredResponse(t, e, `{"model":"qwen3-max","input":"Beta question","previous_response_id":"`+r1+`"}`)
 	chatB, sent := sentToQwen(t, e)
@@ -88,8 +91,8 @@ func testPreviousResponseIDBranches(t *testing.T, backend string) {
 		t.Fatalf("the branch's answer: %q", text)
 	}
 	s1 := sessionOfResponse(t, r1)
-	if sessionOfResponse(t, a) != s1 || sessionOfResponse(t, b) == s1 {
-		t.Fatalf("sessions: r1 %s, a %s, b %s", s1, sessionOfResponse(t, a), sessionOfResponse(t, b))
+	if sessionOfResponse(t, a) != s1 || sessionOfResponse(t, a2) != s1 || sessionOfResponse(t, b) == s1 {
+		t.Fatalf("sessions: r1 %s, a %s, a2 %s, b %s", s1, sessionOfResponse(t, a), sessionOfResponse(t, a2), sessionOfResponse(t, b))
 	}
 	if got := recordedSession(t, e, b); got != sessionOfResponse(t, b) {
 		t.Fatalf("the branch is recorded under session %q, its id names %q", got, sessionOfResponse(t, b))
@@ -106,7 +109,7 @@ func testPreviousResponseIDBranches(t *testing.T, backend string) {
 
 	// Each goes on in its own chat, told nothing again.
 	chats = e.sim.Chats()
-	_, text = answeredResponse(t, e, `{"model":"qwen3-max","input":"Gamma question","previous_response_id":"`+a+`"}`)
+	_, text = answeredResponse(t, e, `{"model":"qwen3-max","input":"Gamma question","previous_response_id":"`+a2+`"}`)
 	if chat, sent := sentToQwen(t, e); chat != chat1 || strings.Contains(sent, "Ziggy") || strings.Contains(text, "Beta") || !strings.Contains(text, "Alpha") {
 		t.Fatalf("continuing the first continuation: chat %s (want %s), sent %s, answer %q", chat, chat1, sent, text)
 	}
@@ -120,7 +123,7 @@ func testPreviousResponseIDBranches(t *testing.T, backend string) {
 	}
 
 	// Read back from the database: the branch's own continuation is still
-	// its session's latest answer, a (continued by Gamma) no longer is.
+	// its session's latest answer; r1, three turns back, is not.
 	e.restart()
 	chats = e.sim.Chats()
 	if _, text := answeredResponse(t, e, `{"model":"qwen3-max","input":"Epsilon question","previous_response_id":"`+b2+`"}`); !strings.Contains(text, "Delta") {
@@ -129,17 +132,21 @@ func testPreviousResponseIDBranches(t *testing.T, backend string) {
 	if chat, _ := sentToQwen(t, e); chat != chatB || e.sim.Chats() != chats {
 		t.Fatalf("continuing the branch after a restart: chat %s (want %s), %d chats opened", chat, chatB, e.sim.Chats()-chats)
 	}
-	_, text = answeredResponse(t, e, `{"model":"qwen3-max","input":"Zeta question","previous_response_id":"`+a+`"}`)
-	if chat, sent := sentToQwen(t, e); chat == chat1 || chat == chatB || e.sim.Chats() != chats+1 || !strings.Contains(sent, "Alpha question") ||
+	_, text = answeredResponse(t, e, `{"model":"qwen3-max","input":"Zeta question","previous_response_id":"`+r1+`"}`)
+	if chat, sent := sentToQwen(t, e); chat == chat1 || chat == chatB || e.sim.Chats() != chats+1 || !strings.Contains(sent, "Ziggy") || strings.Contains(sent, "Alpha") ||
 		strings.Contains(sent, "Gamma") || strings.Contains(text, "Gamma") || strings.Contains(text, "Beta") {
 		t.Fatalf("branching after a restart: chat %s, sent %s, answer %q", chat, sent, text)
 	}
 }
 
 // TestPreviousResponseIDBranchesAtOnce: two requests from one response at
-// the same time — the session's latest answer — one goes on in its chat,
-// the other branches off; neither sees the other's turn. On both backends:
-// on PostgreSQL the session is read under its lock.
+// the same time — the session's latest answer, as an SDK's retry of a call
+// still running is — one goes on in its chat; the other, which finds the
+// first's answer the session's latest once it holds the session, is asked
+// again in the same chat under that response (a regenerate), where it
+// branched off into a new chat told the whole chain. Neither sees the
+// other's turn. On both backends: on PostgreSQL the session is read under
+// its lock.
 func TestPreviousResponseIDBranchesAtOnce(t *testing.T) {
 	storetest.EachBackend(t, testPreviousResponseIDBranchesAtOnce)
 }
@@ -175,17 +182,18 @@ func testPreviousResponseIDBranchesAtOnce(t *testing.T, backend string) {
 	if strings.Contains(texts[0], "Right") || strings.Contains(texts[1], "Left") || !strings.Contains(texts[0], "Rex") || !strings.Contains(texts[1], "Rex") {
 		t.Fatalf("answers %q", texts)
 	}
-	if sessionOfResponse(t, ids[0]) == sessionOfResponse(t, ids[1]) {
-		t.Fatalf("both in session %s", sessionOfResponse(t, ids[0]))
+	if s := sessionOfResponse(t, r1); sessionOfResponse(t, ids[0]) != s || sessionOfResponse(t, ids[1]) != s {
+		t.Fatalf("sessions %s and %s, not r1's %s", sessionOfResponse(t, ids[0]), sessionOfResponse(t, ids[1]), s)
 	}
-	inChat := 0
-	for _, c := range e.sim.Calls() {
-		if c.Endpoint == qwensim.EndpointCompletions && c.ChatID == chat1 {
-			inChat++
+	var parents []string
+	for _, c := range upstreamCompletions(t, e.sim) {
+		if c["chat_id"] == chat1 {
+			parent, _ := c["parent_id"].(string) // null for the chat's first
+			parents = append(parents, parent)
 		}
 	}
-	if inChat != 2 || e.sim.Chats() != 2 {
-		t.Fatalf("%d completions in the first chat (want 2: the first turn and one continuation), %d chats", inChat, e.sim.Chats())
+	if len(parents) != 3 || parents[1] != parents[2] || e.sim.Chats() != 1 {
+		t.Fatalf("completions in the first chat under %q (want 3: the first turn and two under r1's answer), %d chats", parents, e.sim.Chats())
 	}
 }
 
@@ -193,7 +201,9 @@ func testPreviousResponseIDBranchesAtOnce(t *testing.T, backend string) {
 // response whose answer was a tool call, sending the call's result alone,
 // reaches Qwen with the tool's name (read from the response's record: the
 // session's last answer is another's) after the response's conversation,
-// without the result the first continuation sent.
+// without the result the first continuation sent. Sent again while the
+// first continuation is the session's latest answer (a retry), the result
+// is asked again in the session's chat, under the call's answer, named too.
 func TestPreviousResponseIDBranchAnswersACallOfItsResponse(t *testing.T) {
 	e := start(t, nil)
 	tools := `"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}]`
@@ -218,19 +228,27 @@ func TestPreviousResponseIDBranchAnswersACallOfItsResponse(t *testing.T) {
 	if callID == "" {
 		t.Fatalf("no call in %+v", first)
 	}
-	result := func(output string) string {
+	result := func(output string) (id, sent string) {
 		resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max",`+tools+`,"previous_response_id":"`+first.ID+
 			`","input":[{"type":"function_call_output","call_id":"`+callID+`","output":"`+output+`"}]}`, nil)
 		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
+		var r struct{ ID string }
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &r) != nil {
 			t.Fatalf("%s: %d %s", output, resp.StatusCode, b)
 		}
-		_, sent := sentToQwen(t, e)
-		return sent
+		_, sent = sentToQwen(t, e)
+		return r.ID, sent
 	}
-	result("sunny")
+	result("cloudy")
 	chat1, _ := sentToQwen(t, e)
-	sent := result("foggy")
+	underCall := parentSentToQwen(t, e)
+	sunny, sent := result("sunny")
+	if chat, _ := sentToQwen(t, e); chat != chat1 || parentSentToQwen(t, e) != underCall || e.sim.Chats() != 1 ||
+		!strings.Contains(sent, "Result of get_weather ("+callID+")") || strings.Contains(sent, "cloudy") {
+		t.Fatalf("the result sent again (chat %s, the session's %s) was told %s", chat, chat1, sent)
+	}
+	answeredResponse(t, e, `{"model":"qwen3-max",`+tools+`,"previous_response_id":"`+sunny+`","input":"thanks"}`)
+	_, sent = result("foggy")
 	chat, _ := sentToQwen(t, e)
 	if chat == chat1 || !strings.Contains(sent, "Result of get_weather ("+callID+")") || !strings.Contains(sent, "foggy") ||
 		strings.Contains(sent, "sunny") || !strings.Contains(sent, "Oslo") {
@@ -239,15 +257,16 @@ func TestPreviousResponseIDBranchAnswersACallOfItsResponse(t *testing.T) {
 }
 
 // TestCompactBranchesFromAnEarlierResponse: POST /v1/responses/compact with
-// a previous_response_id that is not its session's latest answer
-// summarizes that response's conversation, in a chat of its own told it,
-// not the session's chat, which holds a turn after it; the session goes on
-// in its chat.
+// a previous_response_id that its session's chat has gone past by two
+// turns summarizes that response's conversation, in a chat of its own told
+// it, not the session's chat, which holds turns after it; the session goes
+// on in its chat.
 func TestCompactBranchesFromAnEarlierResponse(t *testing.T) {
 	e := start(t, nil)
 	r1, _ := answeredResponse(t, e, `{"model":"qwen3-max","input":"My bird is called Kiwi."}`)
 	chat1, _ := sentToQwen(t, e)
 	a, _ := answeredResponse(t, e, `{"model":"qwen3-max","input":"Alpha question","previous_response_id":"`+r1+`"}`)
+	a2, _ := answeredResponse(t, e, `{"model":"qwen3-max","input":"Alpha follow-up","previous_response_id":"`+a+`"}`)
 	c := compact(t, e, `{"model":"qwen3-max","previous_response_id":"`+r1+`"}`)
 	chat, sent := sentToQwen(t, e)
 	if chat == chat1 || !strings.Contains(sent, "Kiwi") || strings.Contains(sent, "Alpha") || !strings.Contains(sent, "Summarize the conversation so far") {
@@ -256,7 +275,7 @@ func TestCompactBranchesFromAnEarlierResponse(t *testing.T) {
 	if out := string(c.Output[0]); len(c.Output) != 2 || !strings.Contains(out, "Kiwi") || sessionOfResponse(t, c.ID) == sessionOfResponse(t, r1) {
 		t.Fatalf("compacted %s in session %s", c.Output, sessionOfResponse(t, c.ID))
 	}
-	if _, text := answeredResponse(t, e, `{"model":"qwen3-max","input":"Gamma question","previous_response_id":"`+a+`"}`); !strings.Contains(text, "Alpha") {
+	if _, text := answeredResponse(t, e, `{"model":"qwen3-max","input":"Gamma question","previous_response_id":"`+a2+`"}`); !strings.Contains(text, "Alpha") {
 		t.Fatalf("continuing the session: %q", text)
 	}
 	if chat, _ := sentToQwen(t, e); chat != chat1 {
@@ -271,16 +290,20 @@ func TestCompactBranchesFromAnEarlierResponse(t *testing.T) {
 }
 
 // TestBranchFromAResponseNotStored: a response made with store:false is
-// continued while it is its session's latest answer; one the session has
-// answered past cannot be told again to a new chat (its record is not
-// read back), so branching from it is a 400 naming why, and no chat is
-// opened.
+// continued while it is its session's latest answer, and asked from again
+// while it is the one the latest turn was asked from
+// (TestPreviousResponseIDRetryAfterAResponseNotStored); one the session has
+// answered past by two turns cannot be told again to a new chat (its record
+// is not read back), so branching from it is a 400 naming why, and no chat
+// is opened.
 func TestBranchFromAResponseNotStored(t *testing.T) {
 	e := start(t, nil)
 	r1, _ := answeredResponse(t, e, `{"model":"qwen3-max","store":false,"input":"My fish is called Nemo."}`)
-	if _, text := answeredResponse(t, e, `{"model":"qwen3-max","input":"Alpha question","previous_response_id":"`+r1+`"}`); !strings.Contains(text, "Nemo") {
+	a, text := answeredResponse(t, e, `{"model":"qwen3-max","input":"Alpha question","previous_response_id":"`+r1+`"}`)
+	if !strings.Contains(text, "Nemo") {
 		t.Fatalf("continuing a response not stored: %q", text)
 	}
+	answeredResponse(t, e, `{"model":"qwen3-max","input":"Alpha follow-up","previous_response_id":"`+a+`"}`)
 	chats := e.sim.Chats()
 	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"Beta question","previous_response_id":"`+r1+`"}`, nil)
 	b, _ := io.ReadAll(resp.Body)
@@ -298,12 +321,13 @@ func TestBranchFromAResponseNotStored(t *testing.T) {
 // the other answered a moment ago, its record still in that instance's
 // recorder (RECORDER_LINGER), waits for the record rather than refuse the
 // response as not stored; it is told that response's conversation, not the
-// turn the other instance answered after it.
+// turns the other instance answered after it.
 func TestABranchOnAnotherInstanceWaitsForItsResponsesRecord(t *testing.T) {
 	a := startOn(t, "postgres", func(c *config.Config) { c.RecorderLinger = time.Second })
 	b := startOn(t, "postgres", func(c *config.Config) { c.DatabaseURL, c.QwenBaseURL = a.dbURL, a.sim.URL })
 	r1, _ := answeredResponse(t, a, `{"model":"qwen3-max","input":"My horse is called Comet."}`)
-	answeredResponse(t, a, `{"model":"qwen3-max","input":"Alpha question","previous_response_id":"`+r1+`"}`)
+	alpha, _ := answeredResponse(t, a, `{"model":"qwen3-max","input":"Alpha question","previous_response_id":"`+r1+`"}`)
+	answeredResponse(t, a, `{"model":"qwen3-max","input":"Alpha follow-up","previous_response_id":"`+alpha+`"}`)
 	_, text := answeredResponse(t, b, `{"model":"qwen3-max","input":"Beta question","previous_response_id":"`+r1+`"}`)
 	if !strings.Contains(text, "Comet") || strings.Contains(text, "Alpha") {
 		t.Fatalf("the branch on the other instance: %q", text)

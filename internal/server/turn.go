@@ -476,6 +476,12 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		s.log.Info("previous_response_id names an earlier answer of its session: the turn branches off into a session of its own, told that response's conversation",
 			"previous_response_id", t.continues, "from_session_id", turn.BranchedFrom, "session_id", turn.Session.ID, "chat_id", turn.Session.ChatID)
 	}
+	if turn.Regenerates {
+		// A retry of a call answered meanwhile, or a regenerate: nothing
+		// is told again, no chat is opened.
+		s.log.Info("previous_response_id names the answer its session's latest turn was asked from: the turn is asked again in its chat, under that answer",
+			"previous_response_id", t.continues, "session_id", turn.Session.ID, "chat_id", turn.Session.ChatID, "parent_id", turn.Session.ParentID)
+	}
 	rs.ChatID = turn.Session.ChatID
 	c.setSession(turn.Session.ID)
 	return turn, opened, nil

@@ -51,7 +51,9 @@ func (m *Manager) AdmitsCall(ctx context.Context, id, owner string) (bool, error
 // "" without keys), as a turn continuing it would find it: in memory, else
 // in the database; and, when it is, whether a turn going on from the
 // answer of the call continues (a request id) would branch off from it
-// (Request.Continues): its chat has answered another call since. It
+// (Request.Continues): its chat has answered another call since, other
+// than after that answer (a turn from the answer its latest turn was asked
+// from is asked again in its chat, needing nothing of the chain). It
 // changes nothing: for a call that only reads what a session it names
 // holds (input_tokens' previous_response_id).
 func (m *Manager) Owns(ctx context.Context, id, owner, continues string) (owns, branches bool, err error) {
@@ -68,5 +70,5 @@ func (m *Manager) Owns(ctx context.Context, id, owner, continues string) (owns, 
 	if s.APIKeyID != owner {
 		return false, false, nil
 	}
-	return true, branchesOff(s, continues), nil
+	return true, branchesOff(s, continues) && !regenerates(s, continues), nil
 }

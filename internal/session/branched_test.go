@@ -31,9 +31,12 @@ func TestBranchOfNamesTheSessionsABranchCameFrom(t *testing.T) {
 		return turn.Session.ID
 	}
 	named := answer(Request{ExplicitID: "my-thread", Named: true, NewChat: newChat(&chats)}, "r1")
+	// Each branch from two turns back (one back is asked again in the chat).
 	answer(Request{ExplicitID: named, Continues: "r1", NewChat: refuse}, "r2")
+	answer(Request{ExplicitID: named, Continues: "r2", NewChat: refuse}, "r2b")
 	b := answer(Request{ExplicitID: named, Continues: "r1", NewChat: refuse, Branch: newChat(&chats)}, "r3")
 	answer(Request{ExplicitID: b, Continues: "r3", NewChat: refuse}, "r4")
+	answer(Request{ExplicitID: b, Continues: "r4", NewChat: refuse}, "r4b")
 	c := answer(Request{ExplicitID: b, Continues: "r3", NewChat: refuse, Branch: newChat(&chats)}, "r5")
 	if b == named || c == b || c == named || chats.Load() != 3 {
 		t.Fatalf("sessions %s, %s, %s on %d chats", named, b, c, chats.Load())

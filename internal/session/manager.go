@@ -125,7 +125,10 @@ type Request struct {
 	// since (its LastRequestID) is not continued: the turn branches off
 	// into a session of its own, under a new id, on a chat Branch opens,
 	// to be told the conversation that answer stands for. The session and
-	// its chat are left as they are.
+	// its chat are left as they are — unless the answer is the one the
+	// session's latest turn was asked from (qp.Session.Prior: a client's
+	// retry of a call answered meanwhile, or a regenerate): the turn is
+	// then asked again in the session's chat, hung where that turn hung.
 	Continues string
 	// Branch opens the Qwen chat of a branch (see Continues); nil:
 	// ReplaceChat. It may refuse: an answer whose conversation cannot be
@@ -143,6 +146,31 @@ type Request struct {
 // continued, as it was.
 func branchesOff(s qp.Session, continues string) bool {
 	return continues != "" && s.LastRequestID != "" && !strings.EqualFold(s.LastRequestID, continues)
+}
+
+// regenerates reports whether a turn going on from the answer of the call
+// continues, which s branches off from (branchesOff), is asked again in
+// s's chat instead: that answer is the one s's latest turn was asked from,
+// in the chat s is still on. An SDK retries a call whose answer it lost
+// with the same previous_response_id, and a user regenerates an answer
+// so: branching made a new chat told the whole chain again (refused when
+// a response of it was not stored), and a second session of the same
+// conversation. Qwen takes any earlier node of a chat as parent, as its web
+// client's regenerate does (qwen-wire.md §4.4).
+func regenerates(s qp.Session, continues string) bool {
+	return s.Prior.ParentID != "" && strings.EqualFold(s.Prior.RequestID, continues) &&
+		s.ParentID != "" && s.ChatDeletedAt.IsZero()
+}
+
+// regenerate sets the turn t holding s to be asked where s's latest turn
+// was asked from (s.Prior), in its chat. Should it fail, the session stays
+// as it was, its latest answer still the latest (see Touch).
+func (t *Turn) regenerate(s qp.Session) {
+	t.Session, t.latest, t.Regenerates = s, &s, true
+	p := s.Prior
+	t.Session.ParentID, t.Session.LastRequestID = p.ParentID, p.RequestID
+	t.Session.LastCallIDs, t.Session.LastCallNames = p.CallIDs, p.CallNames
+	t.SetTold(p.ToldSystemHash, p.ToldToolsHash)
 }
 
 // replaceChat opens a new Qwen chat for the existing session t holds.
@@ -184,6 +212,13 @@ type Turn struct {
 	// (see Request.Continues), "" when it did not: the turn holds a new
 	// session, on a new chat.
 	BranchedFrom string
+	// Regenerates is set when the turn is asked again in place of its
+	// session's latest (see Request.Continues), under the node that one
+	// hung under.
+	Regenerates bool
+	// asked is where the turn is asked from, its session's state when it
+	// began (Begin; Rechat clears it): its answer's Prior (Advance).
+	asked qp.SessionPrior
 	// unanswered is unansweredKey of the call's conversation, for a
 	// session without an answered turn: should this turn fail too, the
 	// session is found by it (see Touch). "" under X-Session-Id.
@@ -221,6 +256,16 @@ const maxUnseenAnswers = 3
 // Begin finds the session to continue, or opens a new one, and holds it until
 // Release, so turns of one session never overlap.
 func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
+	t, err := m.begin(ctx, req)
+	if t != nil {
+		s := t.Session
+		t.asked = qp.SessionPrior{ParentID: s.ParentID, RequestID: s.LastRequestID, CallIDs: s.LastCallIDs, CallNames: s.LastCallNames,
+			ToldSystemHash: s.ToldSystemHash, ToldToolsHash: s.ToldToolsHash}
+	}
+	return t, err
+}
+
+func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 	req.PrefixKey = ownedKey(req.Owner, req.PrefixKey)
 	since := m.answeredSoFar()
 	if req.ExplicitID != "" {
@@ -333,6 +378,13 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 		return m.open(ctx, t, req)
 	}
 	if branchesOff(s, req.Continues) {
+		if regenerates(s, req.Continues) {
+			// The answer the latest turn was asked from: asked again
+			// there, in the session's chat.
+			t.regenerate(s)
+			t.Session.Named = s.Named || req.Named
+			return t, nil
+		}
 		// The session's chat has answered since the answer the turn
 		// goes on from: going on there, the model would read answers
 		// the client never saw. A session of its own, on a new chat.
@@ -684,6 +736,7 @@ func (t *Turn) FirstTurn() bool { return t.Session.ParentID == "" }
 // names in the same order.
 func (t *Turn) Advance(parentID, nextKey string, callIDs, callNames []string) {
 	now := t.m.now()
+	t.Session.Prior = t.asked
 	t.Session.ParentID, t.Session.ConversationKey = parentID, ownedKey(t.Session.APIKeyID, nextKey)
 	t.Session.LastCallIDs, t.Session.LastCallNames = callIDs, callNames
 	t.Session.MessageCount++
@@ -704,6 +757,7 @@ func (t *Turn) Touch() {
 	}
 	if l := t.latest; l != nil { // a turn asked again: the session goes on from its last answer
 		t.Session.ParentID, t.Session.LastCallIDs, t.Session.LastCallNames = l.ParentID, l.LastCallIDs, l.LastCallNames
+		t.Session.LastRequestID = l.LastRequestID
 		t.SetTold(l.ToldSystemHash, l.ToldToolsHash)
 	}
 	now := t.m.now()
@@ -736,6 +790,12 @@ func (t *Turn) TouchAfter(err error) {
 // compacted conversation opens a session of its own.
 func (t *Turn) Outgrown() {
 	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs, t.Session.LastCallNames = "", "", nil, nil
+	t.Session.Prior = qp.SessionPrior{} // the chat refuses any turn: none is asked again there
+	if l := t.latest; l != nil {
+		// A turn asked again leaves its session's latest answer the one
+		// it named, as a failed turn does.
+		t.Session.LastRequestID = l.LastRequestID
+	}
 	t.unanswered, t.latest = "", nil
 	t.Touch()
 	t.m.outgrowLastTurn(t.Session.ID)

@@ -1,6 +1,10 @@
 package session
 
-import "time"
+import (
+	"time"
+
+	qp "qwenproxy"
+)
 
 // Told returns the hashes of the system prompt and tool set the session's
 // Qwen chat was last told ("" for none).
@@ -22,4 +26,5 @@ func (t *Turn) Rechat(chatID string) {
 	t.Session.ChatDeletedAt = time.Time{}
 	t.SetTold("", "")
 	t.came, t.latest = nil, nil // nothing of the old chat's thread is here
+	t.asked, t.Session.Prior = qp.SessionPrior{}, qp.SessionPrior{}
 }

@@ -13,15 +13,17 @@ import (
 
 const sessionColumns = `id, chat_id, COALESCE(parent_id, ''), model, first_user_message, message_count,
 	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at, told_system_hash, told_tools_hash,
-	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids, named, COALESCE(chat_deleted_at, 0), last_call_names, last_request_id, branched_from`
+	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids, named, COALESCE(chat_deleted_at, 0), last_call_names, last_request_id, branched_from,
+	prior_parent_id, prior_request_id, prior_call_ids, prior_call_names, prior_told_system_hash, prior_told_tools_hash`
 
 func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session, error) {
 	var s qp.Session
 	var created, accessed, expires, named, chatDeleted int64
-	var callIDs, callNames string
+	var callIDs, callNames, priorCallIDs, priorCallNames string
 	dest := []any{&s.ID, &s.ChatID, &s.ParentID, &s.Model, &s.FirstUserMessage, &s.MessageCount,
 		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash, &s.APIKeyID, &s.Account, &callIDs,
-		&named, &chatDeleted, &callNames, &s.LastRequestID, &s.BranchedFrom}
+		&named, &chatDeleted, &callNames, &s.LastRequestID, &s.BranchedFrom,
+		&s.Prior.ParentID, &s.Prior.RequestID, &priorCallIDs, &priorCallNames, &s.Prior.ToldSystemHash, &s.Prior.ToldToolsHash}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -30,12 +32,8 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 	if chatDeleted != 0 {
 		s.ChatDeletedAt = time.UnixMilli(chatDeleted)
 	}
-	if callIDs != "" {
-		s.LastCallIDs = strings.Split(callIDs, " ")
-	}
-	if callNames != "" {
-		s.LastCallNames = strings.Split(callNames, " ")
-	}
+	s.LastCallIDs, s.LastCallNames = spaceSeparated(callIDs), spaceSeparated(callNames)
+	s.Prior.CallIDs, s.Prior.CallNames = spaceSeparated(priorCallIDs), spaceSeparated(priorCallNames)
 	return &s, nil
 }
 
@@ -56,14 +54,15 @@ var upsertSessions = byRows(func(n int) string { return sessionsInsert + values(
 
 const sessionsInsert = `INSERT INTO sessions
 	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at,
-		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at, last_call_names, last_request_id, branched_from)
+		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at, last_call_names, last_request_id, branched_from,
+		prior_parent_id, prior_request_id, prior_call_ids, prior_call_names, prior_told_system_hash, prior_told_tools_hash)
 	VALUES `
 
 // sessionRow is one state's placeholders, sessionArgs's values.
-const sessionRow = `(?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?, ?, ?)`
+const sessionRow = `(?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // sessionFields is the number of sessionRow's values.
-const sessionFields = 20
+const sessionFields = 26
 
 const sessionsOnConflict = `
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
@@ -71,6 +70,9 @@ const sessionsOnConflict = `
 		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash, last_call_ids = excluded.last_call_ids,
 		last_call_names = excluded.last_call_names, last_request_id = excluded.last_request_id,
 		branched_from = COALESCE(NULLIF(sessions.branched_from, ''), excluded.branched_from),
+		prior_parent_id = excluded.prior_parent_id, prior_request_id = excluded.prior_request_id,
+		prior_call_ids = excluded.prior_call_ids, prior_call_names = excluded.prior_call_names,
+		prior_told_system_hash = excluded.prior_told_system_hash, prior_told_tools_hash = excluded.prior_told_tools_hash,
 		told_system_hash = excluded.told_system_hash, told_tools_hash = excluded.told_tools_hash,
 		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at,
 		named = CASE WHEN excluded.named = 1 THEN 1 ELSE sessions.named END,
@@ -91,7 +93,17 @@ func appendSessionArgs(args []any, s *qp.Session) []any {
 	return append(args, s.ID, s.ChatID, s.ParentID, s.Model, qp.SessionName(s.FirstUserMessage), s.MessageCount,
 		s.ConversationKey, s.CreatedAt.UnixMilli(), s.LastAccessed.UnixMilli(), s.ExpiresAt.UnixMilli(), s.ToldSystemHash, s.ToldToolsHash,
 		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " "), boolInt(s.Named), unixMilliOrZero(s.ChatDeletedAt),
-		strings.Join(s.LastCallNames, " "), s.LastRequestID, s.BranchedFrom)
+		strings.Join(s.LastCallNames, " "), s.LastRequestID, s.BranchedFrom,
+		s.Prior.ParentID, s.Prior.RequestID, strings.Join(s.Prior.CallIDs, " "), strings.Join(s.Prior.CallNames, " "),
+		s.Prior.ToldSystemHash, s.Prior.ToldToolsHash)
+}
+
+// spaceSeparated is a space-separated column's list (nil for none).
+func spaceSeparated(col string) []string {
+	if col == "" {
+		return nil
+	}
+	return strings.Split(col, " ")
 }
 
 // writeSessions upserts a batch's session states, up to maxSessionChunk to
