@@ -122,7 +122,7 @@ func (a *API) DeleteRequests(w http.ResponseWriter, r *http.Request) {
 		a.storeFailed(w, r, err)
 		return
 	}
-	n, err := a.d.History.DeleteRequestsBefore(r.Context(), before, 500)
+	n, err := a.d.History.DeleteRequestsBefore(r.Context(), before, 500, nil)
 	if err != nil {
 		a.storeFailed(w, r, err)
 		return

@@ -415,7 +415,7 @@ func testDeletesKeepStatisticsTrue(t *testing.T, dbURL string) {
 	if n := requests(); n != 20 {
 		t.Fatalf("%d calls counted after deleting a session of 10", n)
 	}
-	deleted, err := st.DeleteRequestsBefore(ctx, now.Add(-24*time.Hour), 3)
+	deleted, err := st.DeleteRequestsBefore(ctx, now.Add(-24*time.Hour), 3, nil)
 	if err != nil || deleted != 10 {
 		t.Fatalf("deleted %d (%v), want the 10 old calls", deleted, err)
 	}
