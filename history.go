@@ -201,8 +201,12 @@ type HistoryStore interface {
 	// Export streams every call in range, oldest first, to fn.
 	Export(ctx context.Context, f CallFilter, bodies bool, fn func(*RequestRecord) error) error
 	// DeleteRequestsBefore deletes calls older than before, at most batch
-	// rows per transaction, and returns how many it deleted.
-	DeleteRequestsBefore(ctx context.Context, before time.Time, batch int) (int, error)
+	// rows per transaction, and returns how many it deleted (those of the
+	// transactions committed, also with an error). committed, if not nil,
+	// is told the running total as each transaction commits: a caller
+	// bounds each transaction's wait (the history API) or shows progress
+	// (the CLI) from it.
+	DeleteRequestsBefore(ctx context.Context, before time.Time, batch int, committed func(deleted int)) (int, error)
 	// ReclaimSpace gives freed pages back to the file system.
 	ReclaimSpace(ctx context.Context) error
 }

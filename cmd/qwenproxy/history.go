@@ -245,19 +245,18 @@ func pruneCmd(ctx context.Context, args []string, e env) error {
 		}
 	}
 	bar := newProgress(c.stderr, "deleted")
-	total := 0
 	// Batches of 500 keep each write transaction short, so a running
-	// server's recorder is never held off for long.
-	for {
-		n, err := c.store.DeleteRequestsBefore(ctx, before, 500)
-		total += n
-		bar.set(total)
-		if err != nil {
-			return err
+	// server's recorder is never held off for long; the bar moves as each
+	// commits.
+	total, err := c.store.DeleteRequestsBefore(ctx, before, 500, bar.set)
+	if err != nil {
+		if total > 0 {
+			// Each batch committed stays deleted: the same prune again
+			// deletes the rest.
+			bar.done(total)
+			return fmt.Errorf("deleted %s, then stopped: %w", plural(total, "call"), err)
 		}
-		if n == 0 {
-			break
-		}
+		return err
 	}
 	bar.done(total)
 	if err := c.store.ReclaimSpace(ctx); err != nil {

@@ -356,7 +356,7 @@ func runRetention(ctx context.Context, store *sqlstore.Store, r retention, log *
 	sweep := func() {
 		deleted := 0
 		if r.maxAge > 0 {
-			n, err := store.DeleteRequestsBefore(ctx, time.Now().Add(-r.maxAge), 500)
+			n, err := store.DeleteRequestsBefore(ctx, time.Now().Add(-r.maxAge), 500, nil)
 			deleted += n
 			if err != nil {
 				log.Warn("retention sweep failed", "deleted", n, "err", err)

@@ -39,8 +39,8 @@ type Config struct {
 	DatabaseStartTimeout time.Duration
 	// HistoryReadTimeout bounds each read of the history — the history
 	// API's, the Responses and Conversations APIs', a turn's of its
-	// earlier turns — and an export's wait for each next row (0: not at
-	// all).
+	// earlier turns — an export's wait for each next row and each batch
+	// of a history delete (0: not at all).
 	HistoryReadTimeout time.Duration
 	SpoolPath          string
 	MockUpstream       bool
@@ -146,7 +146,7 @@ func (c *Config) settings() []setting {
 		{"DATABASE_START_TIMEOUT", "60000", "ms serve waits at start for a PostgreSQL server it cannot reach yet (refused, unresolved, starting up), trying again with backoff; a wrong password or database is not waited for (0: no wait)", millis(&c.DatabaseStartTimeout, 0)},
 		{"RECORDER_SPOOL", "", "file records go to while the database cannot take them (default: <DATABASE_PATH>.spool)", str(&c.SpoolPath)},
 		{"DATABASE_BUSY_TIMEOUT", "5000", "ms a write waits for a locked database before its records go to the spool", millis(&c.DatabaseBusyTimeout, 1)},
-		{"HISTORY_READ_TIMEOUT", "30000", "ms a read of the history may take before it fails with 503: the history API's (a list, a session, a call, statistics), the Responses and Conversations APIs' lookups, a turn's reads of its earlier turns; and each database write a call waits for (a response's delete, a conversation's writes and lock); an export's bound on each wait for its next rows, not on the whole (0: none)", millis(&c.HistoryReadTimeout, 0)},
+		{"HISTORY_READ_TIMEOUT", "30000", "ms a read of the history may take before it fails with 503: the history API's (a list, a session, a call, statistics), the Responses and Conversations APIs' lookups, a turn's reads of its earlier turns; and each database write a call waits for (a response's delete, a conversation's writes and lock); an export's bound on each wait for its next rows, and a history delete's on each of its batches, not on the whole (0: none)", millis(&c.HistoryReadTimeout, 0)},
 		{"QWEN_BASE_URL", DefaultQwenBaseURL, "Qwen Chat base URL", baseURL(&c.QwenBaseURL)},
 		{"QWEN_TOKEN", "", "bx-umidtoken header value (optional with a token= cookie; needed for guest use)", str(&c.QwenToken)},
 		{"QWEN_COOKIES", "", "a logged-in browser's Cookie header for chat.qwen.ai (its token=<JWT> is enough)", str(&c.QwenCookies)},

@@ -45,9 +45,9 @@ type Deps struct {
 	// session's transcript shows the items its responses sent (nil: none).
 	Conversations ConversationEntries
 	// ReadTimeout bounds each read of the history (a list, one session,
-	// call or response, statistics: see bound) and an export's wait for
-	// each next row (see export), HISTORY_READ_TIMEOUT; 0: no bound but
-	// the client's.
+	// call or response, statistics: see bound), an export's wait for each
+	// next row (see export) and each step of a delete, each batch its own
+	// (see stepClock), HISTORY_READ_TIMEOUT; 0: no bound but the client's.
 	ReadTimeout time.Duration
 }
 
@@ -148,8 +148,8 @@ func Recent[T any](ctx context.Context, rec Queue, read func(context.Context) (T
 // default DeadlineContextWatcherHandler: no cancel request is waited for,
 // which a frozen server would not answer either) and closes it, so the read
 // returns and database/sql drops the connection rather than pooling it.
-// Deletes are not bounded: one removes the history in batches for as long
-// as that takes.
+// A delete is bounded step by step instead (see stepClock): one removes
+// the history in batches for as long as that takes.
 func (a *API) bound(r *http.Request) (*http.Request, context.CancelFunc) {
 	if a.d.ReadTimeout <= 0 {
 		return r, func() {}
@@ -158,8 +158,8 @@ func (a *API) bound(r *http.Request) (*http.Request, context.CancelFunc) {
 	return r.WithContext(ctx), cancel
 }
 
-// readTimedOut is the cause of a read's context (see bound) or of an
-// export's (see export) when ReadTimeout passed.
+// readTimedOut is the cause of a read's context (see bound), an export's
+// (see export) or a delete's (see stepClock) when ReadTimeout passed.
 func (a *API) readTimedOut() error {
 	return fmt.Errorf("the history database did not answer within %s (HISTORY_READ_TIMEOUT)", a.d.ReadTimeout)
 }

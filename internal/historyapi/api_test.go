@@ -218,7 +218,7 @@ func testPageBeforeGivesNextOnlyWhenRowsFollow(t *testing.T, dbURL string) {
 		t.Fatalf("a page reached by before= has no next_cursor while rows follow it: %+v", back)
 	}
 	// Calls 1 to 3 deleted: nothing follows calls 5 and 4 any more.
-	if _, err := st.DeleteRequestsBefore(context.Background(), time.UnixMilli(first.Data[1].Timestamp), 500); err != nil {
+	if _, err := st.DeleteRequestsBefore(context.Background(), time.UnixMilli(first.Data[1].Timestamp), 500, nil); err != nil {
 		t.Fatal(err)
 	}
 	back := list("&before=" + url.QueryEscape(*second.Prev))

@@ -101,7 +101,7 @@ func (a *API) RequestResponse(w http.ResponseWriter, r *http.Request) {
 }
 
 // DeleteRequests serves DELETE /v1/requests?before=T: every call recorded
-// before T, in batches.
+// before T, in batches, each bounded by ReadTimeout (see stepClock).
 func (a *API) DeleteRequests(w http.ResponseWriter, r *http.Request) {
 	q, ok := query(w, r, []string{"before"})
 	if !ok {
@@ -116,17 +116,24 @@ func (a *API) DeleteRequests(w http.ResponseWriter, r *http.Request) {
 		writeError(w, openai.InvalidRequest("before", "missing_required_parameter", "before is required: %s", TimeFormats))
 		return
 	}
+	clock := a.deleteClock(r.Context())
+	defer clock.end()
 	// Calls answered a moment ago may still wait in the recorder's queue:
 	// written after the delete, they would outlive a cut-off they are before.
-	if err := a.d.Recorder.Sync(r.Context()); err != nil {
-		a.storeFailed(w, r, err)
+	if err := a.d.Recorder.Sync(clock.ctx); err != nil {
+		a.storeFailed(w, r, clock.explain(err))
 		return
 	}
-	n, err := a.d.History.DeleteRequestsBefore(r.Context(), before, 500)
+	clock.next()
+	n, err := a.d.History.DeleteRequestsBefore(clock.ctx, before, 500, func(int) { clock.next() })
 	if err != nil {
-		a.storeFailed(w, r, err)
+		a.deleteStopped(w, r, n, clock.explain(err))
 		return
 	}
+	clock.end()
+	// Not bounded: a no-op on PostgreSQL; on SQLite, a local file, it frees
+	// pages a thousand at a time, and what it leaves the next delete or
+	// sweep frees.
 	if err := a.d.History.ReclaimSpace(r.Context()); err != nil {
 		a.d.Log.Warn("reclaim space after delete", "err", err)
 	}

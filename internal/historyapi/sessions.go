@@ -60,20 +60,25 @@ func (a *API) GetSession(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// DeleteSession serves DELETE /v1/sessions/{id}: the session and its calls.
+// DeleteSession serves DELETE /v1/sessions/{id}: the session and its calls,
+// one transaction, bounded by ReadTimeout as the wait for the recorder's
+// queue before it is (see stepClock).
 func (a *API) DeleteSession(w http.ResponseWriter, r *http.Request) {
 	if _, ok := query(w, r, nil); !ok {
 		return
 	}
 	id := r.PathValue("id")
+	clock := a.deleteClock(r.Context())
+	defer clock.end()
 	// Written-behind state of the session must land before the delete, or
 	// it would bring the session back.
 	a.d.Sessions.Forget(id)
-	if err := a.d.Recorder.Sync(r.Context()); err != nil {
-		a.storeFailed(w, r, err)
+	if err := a.d.Recorder.Sync(clock.ctx); err != nil {
+		a.storeFailed(w, r, clock.explain(err))
 		return
 	}
-	if !a.loaded(w, r, a.d.History.DeleteSession(r.Context(), id), "session") {
+	clock.next()
+	if !a.loaded(w, r, clock.explain(a.d.History.DeleteSession(clock.ctx, id)), "session") {
 		return
 	}
 	a.writeJSON(w, http.StatusOK, map[string]any{"deleted": true, "session_id": id})

@@ -28,8 +28,9 @@ import (
 // format (a turn fails with database_unavailable). The stores are wrapped
 // once, in New, so that no call of them on a request path goes without it.
 // Not bounded here: the recorder's writes (queued, spooled and retried,
-// never on a request's path), the history API's (bounded there, reads and
-// export tickets; its deletes may rightly run long), and the session reads
+// never on a request's path), the history API's (bounded there: reads,
+// export tickets, and its deletes batch by batch, as a delete may rightly
+// run long), and the session reads
 // and lock a turn makes (by id, by key, under its lock), which have the
 // store's own bound (10 s).
 
@@ -81,7 +82,8 @@ func done(ctx context.Context, err error) error {
 }
 
 // boundedHistory bounds the reads of a HistoryStore; its export (bounded
-// per wait by the history API) and deletes are the store's.
+// per wait by the history API) and deletes (per batch, there too) are the
+// store's.
 type boundedHistory struct {
 	qp.HistoryStore
 	bound readBound

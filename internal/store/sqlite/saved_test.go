@@ -141,7 +141,7 @@ func TestADeleteAfterTheFileWentIsRefused(t *testing.T) {
 	}
 	for name, del := range map[string]func() error{
 		"session":         func() error { return s.DeleteSession(ctx, "s1") },
-		"calls before":    func() error { _, err := s.DeleteRequestsBefore(ctx, time.Now(), 500); return err },
+		"calls before":    func() error { _, err := s.DeleteRequestsBefore(ctx, time.Now(), 500, nil); return err },
 		"oldest over":     func() error { _, err := s.DeleteOldestOver(ctx, 1, 500); return err },
 		"response object": func() error { return s.DeleteResponseObject(ctx, "before", time.Now()) },
 	} {

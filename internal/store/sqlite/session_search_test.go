@@ -244,7 +244,7 @@ func TestTheSessionSearchIndexKeepsInStepWithTheSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkSearchIndex(t, st, "deleted")
-	if n, err := st.DeleteRequestsBefore(ctx, at.Add(10*time.Minute), 3); err != nil || n != 10 {
+	if n, err := st.DeleteRequestsBefore(ctx, at.Add(10*time.Minute), 3, nil); err != nil || n != 10 {
 		t.Fatalf("retention deleted %d calls: %v", n, err)
 	}
 	checkSearchIndex(t, st, "after retention")

@@ -136,7 +136,7 @@ func testStatsByAccount(t *testing.T, dbURL string) {
 		t.Fatalf("list: %+v %v", res, err)
 	}
 	// Deletes rebuild the rollups with their accounts.
-	if _, err := st.DeleteRequestsBefore(ctx, time.Now().Add(time.Hour), 2); err != nil {
+	if _, err := st.DeleteRequestsBefore(ctx, time.Now().Add(time.Hour), 2, nil); err != nil {
 		t.Fatal(err)
 	}
 	if s, _ := st.Stats(ctx, qp.StatsQuery{Account: "a@x.io"}); s.Totals.Requests != 0 {

@@ -218,7 +218,7 @@ func TestBodiesStoredOnceReadBackWhole(t *testing.T) {
 		// Retention removes the first conversation, whose parts (system
 		// prompt, tools) the others share: those stay, its own go.
 		before := count(t, st, `SELECT COUNT(*) FROM body_parts`)
-		if n, err := st.DeleteRequestsBefore(ctx, start.Add(12*time.Minute), 100); err != nil || n != 12 {
+		if n, err := st.DeleteRequestsBefore(ctx, start.Add(12*time.Minute), 100, nil); err != nil || n != 12 {
 			t.Fatalf("deleted %d: %v", n, err)
 		}
 		if _, err := st.DeleteUnusedParts(ctx, time.Now().Add(time.Hour)); err != nil {
@@ -828,7 +828,7 @@ func TestPartRemovalRacesWriter(t *testing.T) {
 			case <-wrote:
 			}
 			// Delete all but the newest few calls, then sweep.
-			if _, err := remover.DeleteRequestsBefore(ctx, time.Now().Add(-time.Hour).Add(30*time.Minute), 5); err != nil {
+			if _, err := remover.DeleteRequestsBefore(ctx, time.Now().Add(-time.Hour).Add(30*time.Minute), 5, nil); err != nil {
 				t.Fatal(err)
 			}
 			n, err := remover.DeleteUnusedParts(ctx, time.Now().Add(-remover.PartGrace()))

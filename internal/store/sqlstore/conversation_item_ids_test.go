@@ -103,7 +103,7 @@ func TestConversationItemIDsAreIndexedByKeyAndGoWithTheirEntries(t *testing.T) {
 		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}, Exchanges: []qp.Exchange{c}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.DeleteRequestsBefore(ctx, at.Add(time.Hour), 100); err != nil {
+		if _, err := st.DeleteRequestsBefore(ctx, at.Add(time.Hour), 100, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.Conversation(ctx, "conv_2"); !errors.Is(err, qp.ErrNotFound) {

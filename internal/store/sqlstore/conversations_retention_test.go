@@ -44,7 +44,7 @@ func TestRetentionDeletesTheConversationsItLeavesBehind(t *testing.T) {
 		}
 		conversation("conv_new", now)
 
-		if _, err := st.DeleteRequestsBefore(ctx, now.Add(-24*time.Hour), 100); err != nil {
+		if _, err := st.DeleteRequestsBefore(ctx, now.Add(-24*time.Hour), 100, nil); err != nil {
 			t.Fatalf("retention: %v", err)
 		}
 		for id, kept := range map[string]bool{"conv_left": false, "conv_empty_old": false, "conv_given_since": true, "conv_new": true} {

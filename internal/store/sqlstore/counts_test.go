@@ -101,7 +101,7 @@ func TestListTotalsAreTheCountsOfTheirRows(t *testing.T) {
 		if err := st.DeleteSession(ctx, "c7"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.DeleteRequestsBefore(ctx, start.Add(20*time.Hour), 7); err != nil {
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(20*time.Hour), 7, nil); err != nil {
 			t.Fatal(err)
 		}
 		check("after deletes")
@@ -255,7 +255,7 @@ func TestListTotalsUnderATimeRangeAreTheCountsOfTheirRows(t *testing.T) {
 		if err := st.DeleteSession(ctx, "r31"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.DeleteRequestsBefore(ctx, start.Add(20*24*time.Hour+10*time.Minute), 7); err != nil {
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(20*24*time.Hour+10*time.Minute), 7, nil); err != nil {
 			t.Fatal(err)
 		}
 		check("after deletes")

@@ -120,7 +120,7 @@ func TestItemIDsAreIndexedByKeyAndGoWithTheirCalls(t *testing.T) {
 		if got := itemCall(t, st, "key-2", "msg_a"); got != "" {
 			t.Fatalf("after its session was deleted: %q", got)
 		}
-		if _, err := st.DeleteRequestsBefore(ctx, at.Add(30*time.Second), 100); err != nil {
+		if _, err := st.DeleteRequestsBefore(ctx, at.Add(30*time.Second), 100, nil); err != nil {
 			t.Fatal(err)
 		}
 		if n := count(t, st, `SELECT COUNT(*) FROM response_item_ids`); n != 0 {

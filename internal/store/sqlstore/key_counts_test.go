@@ -109,7 +109,7 @@ func TestKeyListTotalsAreTheCountsOfTheirRows(t *testing.T) {
 		if err := st.DeleteSession(ctx, "d41"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.DeleteRequestsBefore(ctx, start.Add(20*24*time.Hour+10*time.Minute), 7); err != nil {
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(20*24*time.Hour+10*time.Minute), 7, nil); err != nil {
 			t.Fatal(err)
 		}
 		check("after deletes")

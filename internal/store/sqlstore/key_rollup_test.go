@@ -90,7 +90,7 @@ func TestKeyStatisticsFromRollupsAgreeWithTheRows(t *testing.T) {
 		if err := st.DeleteSession(ctx, "k33"); err != nil { // a call of env-0's
 			t.Fatal(err)
 		}
-		if _, err := st.DeleteRequestsBefore(ctx, start.Add(20*24*time.Hour), 7); err != nil {
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(20*24*time.Hour), 7, nil); err != nil {
 			t.Fatal(err)
 		}
 		check("after deletes")

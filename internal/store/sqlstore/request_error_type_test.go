@@ -172,7 +172,7 @@ func TestARequestsErrorTypeListsTheSameCallsAsItsResponse(t *testing.T) {
 		if err := st.DeleteSession(ctx, "et40"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.DeleteRequestsBefore(ctx, start.Add(24*time.Hour), 7); err != nil {
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(24*time.Hour), 7, nil); err != nil {
 			t.Fatal(err)
 		}
 		sameListsAsByTheResponses(t, st, calls, "after deletes")

@@ -13,8 +13,10 @@ import (
 // DeleteRequestsBefore deletes calls that started before before, in
 // transactions of at most batch calls so that the recorder is never held
 // off for long, then the sessions left with no calls (see
-// deleteEmptySessions).
-func (s *Store) DeleteRequestsBefore(ctx context.Context, before time.Time, batch int) (int, error) {
+// deleteEmptySessions). committed (nil: none) is told the running total as
+// each batch ends (the last may delete none), before the next transaction
+// begins.
+func (s *Store) DeleteRequestsBefore(ctx context.Context, before time.Time, batch int, committed func(deleted int)) (int, error) {
 	if err := s.checkGuard(); err != nil {
 		return 0, fmt.Errorf("delete calls before %s: %w", before.UTC().Format(time.RFC3339), err)
 	}
@@ -27,6 +29,9 @@ func (s *Store) DeleteRequestsBefore(ctx context.Context, before time.Time, batc
 		total += n
 		if err != nil {
 			return total, err
+		}
+		if committed != nil {
+			committed(total)
 		}
 		if n < batch {
 			break

@@ -63,7 +63,7 @@ func TestDailyRollupsAgreeWithTheCalls(t *testing.T) {
 		if err := st.DeleteSession(ctx, "d31"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.DeleteRequestsBefore(ctx, start.Add(50*time.Hour), 7); err != nil {
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(50*time.Hour), 7, nil); err != nil {
 			t.Fatal(err)
 		}
 		check("after deletes")
@@ -176,7 +176,7 @@ func TestMonthlyRollupsAgreeWithTheCalls(t *testing.T) {
 		if err := st.DeleteSession(ctx, "m31"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.DeleteRequestsBefore(ctx, start.Add(40*24*time.Hour), 7); err != nil {
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(40*24*time.Hour), 7, nil); err != nil {
 			t.Fatal(err)
 		}
 		check("after deletes")
@@ -360,7 +360,7 @@ func TestBucketTotalsAgreeWithTheCalls(t *testing.T) {
 		if err := st.DeleteSession(ctx, "t31"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.DeleteRequestsBefore(ctx, start.Add(10*24*time.Hour), 7); err != nil {
+		if _, err := st.DeleteRequestsBefore(ctx, start.Add(10*24*time.Hour), 7, nil); err != nil {
 			t.Fatal(err)
 		}
 		check("after deletes")

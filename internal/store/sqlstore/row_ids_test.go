@@ -58,7 +58,7 @@ func testIDsOfDeletedCallsAreNotGivenAgain(t *testing.T, dbURL string) {
 	}
 
 	// Every call goes (a prune of everything), in two batches of one.
-	if n, err := st.DeleteRequestsBefore(ctx, time.Now().Add(time.Hour), 1); err != nil || n != 2 {
+	if n, err := st.DeleteRequestsBefore(ctx, time.Now().Add(time.Hour), 1, nil); err != nil || n != 2 {
 		t.Fatalf("prune: %d deleted, %v", n, err)
 	}
 	if err := st.WriteExchanges(ctx, []qp.Exchange{exchange(5, ""), exchange(6, "")}); err != nil {

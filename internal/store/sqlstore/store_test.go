@@ -415,9 +415,15 @@ func testDeletesKeepStatisticsTrue(t *testing.T, dbURL string) {
 	if n := requests(); n != 20 {
 		t.Fatalf("%d calls counted after deleting a session of 10", n)
 	}
-	deleted, err := st.DeleteRequestsBefore(ctx, now.Add(-24*time.Hour), 3)
+	// The caller is told the running total as each batch of 3 commits
+	// (the history API bounds each batch from it).
+	var committed []int
+	deleted, err := st.DeleteRequestsBefore(ctx, now.Add(-24*time.Hour), 3, func(n int) { committed = append(committed, n) })
 	if err != nil || deleted != 10 {
 		t.Fatalf("deleted %d (%v), want the 10 old calls", deleted, err)
+	}
+	if fmt.Sprint(committed) != "[3 6 9 10]" {
+		t.Fatalf("told of batches committed at %v, want [3 6 9 10]", committed)
 	}
 	if n := requests(); n != 10 {
 		t.Fatalf("%d calls counted after retention, want 10", n)
