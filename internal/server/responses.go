@@ -570,7 +570,11 @@ func entryItems(e qp.ConversationEntry) []lookedItem {
 	listed, made, _ := madeInputItems(&req, e.ID, nil) // no lookup: no error
 	items := make([]lookedItem, len(listed))
 	for i, it := range listed {
-		items[i] = lookedItem{raw: marshalResponse(it), made: made[i]}
+		// listed too: an item found here by the index of conversation
+		// item ids (indexedItem, not through cached) is then kept beside
+		// the call that named it, as a response's item is.
+		raw := marshalResponse(it)
+		items[i] = lookedItem{raw: raw, made: made[i], listed: raw}
 	}
 	return items
 }
