@@ -387,21 +387,19 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 	}
 	// The latest call of the caller's key whose input gave an item that
 	// id, or item added to one of its conversations with it (the indexes:
-	// a read each at any size of the history); when none has
-	// it, the recorder may still hold the call that gave it (answered a
-	// moment ago): what is queued is written, once, and the index is read
-	// again.
+	// a read each at any size of the history). The recorder may still hold
+	// a call that gave it (answered a moment ago, within RECORDER_LINGER):
+	// what is queued is written first, once a call, so that the index names
+	// the newest carrier. Until 2026-12-06 it was written only when the
+	// index knew none, and an older carrier's item was named meanwhile.
+	// Failing, the index has what the database has.
+	if !latest.caughtUp {
+		latest.caughtUp = true
+		_ = historyapi.CaughtUp(ctx, s.deps.Recorder)
+	}
 	it, apiErr := s.indexedItem(ctx, id, record, find)
 	if it != nil || apiErr != nil {
 		return it, apiErr
-	}
-	if !latest.caughtUp {
-		latest.caughtUp = true
-		if historyapi.CaughtUp(ctx, s.deps.Recorder) == nil {
-			if it, apiErr := s.indexedItem(ctx, id, record, find); it != nil || apiErr != nil {
-				return it, apiErr
-			}
-		}
 	}
 	// Not there: the index names one call per id, the latest that carried
 	// it (or, its response deleted, the one before it), and none once that
