@@ -58,7 +58,7 @@ func (s *Server) chainRecord(ctx context.Context, previous, id string, deadline 
 				", and the session of '" + clip(previous) + "' has answered since: the conversation it stands for cannot be told again whole to a new chat."
 		}
 		return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id", Code: "previous_response_not_stored",
-			Message: msg + " Continue from the session's latest response, or send the conversation as input."}
+			Message: msg + " Continue from the session's latest response or the one before it, or send the conversation as input."}
 	}
 	for {
 		rec, err := s.recordedCall(ctx, requestID)

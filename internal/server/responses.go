@@ -619,7 +619,7 @@ func previousNotFound(id string) *openai.Error {
 // previous_response_id of another session.
 func sessionConflict(previousID, sessionID string) *openai.Error {
 	return &openai.Error{Status: http.StatusBadRequest, Type: openai.TypeInvalidRequest, Param: "previous_response_id", Code: "session_conflict",
-		Message: "Previous response with id '" + previousID + "' is not of the session X-Session-Id names ('" + sessionID + "'): send one of them, or the header naming the response's session."}
+		Message: "Previous response with id '" + previousID + "' is not of the session X-Session-Id names ('" + sessionID + "'): send one of them, or the header naming the response's session (or a session it branched off from)."}
 }
 
 // checkNamedSession checks the X-Session-Id named beside a
