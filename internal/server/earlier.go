@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sort"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/jsonscan"
@@ -82,7 +83,8 @@ func (c *previousChain) turns(ctx context.Context) ([]qp.Message, error) {
 // earlierTurns is the conversation the chain of previousID stands for:
 // each stored response of it, oldest first, its input then its output, as
 // the core's messages (without their instructions: the new call has its
-// own). It is empty when the chain cannot be read (as toldAgain).
+// own). An item_reference of it naming an item no longer recorded is told
+// as a placeholder (toldAgain).
 func (s *Server) earlierTurns(ctx context.Context, previousID string, chain []chainLink) ([]qp.Message, error) {
 	var items []json.RawMessage
 	for i := len(chain) - 1; i >= 0; i-- {
@@ -183,10 +185,12 @@ func turnItems(req *responses.Request, rec *qp.RequestRecord) []json.RawMessage 
 
 // toldAgain is the core's messages of earlier items (Responses input
 // items), as a new chat is told them (without their instructions: the new
-// call has its own); nil when they cannot be read. param stands for them in
-// a 400 about one of their images or documents; of names what they are,
-// for the log. A database that fails a lookup of an item_reference among
-// them is an error (qp.ErrStoreUnavailable), not items left untold.
+// call has its own); nil when they cannot be read. An item_reference among
+// them naming an item no longer recorded is told as a placeholder
+// (placeHeld), logged once a call. param stands for them in a 400 about one
+// of their images or documents; of names what they are, for the log. A
+// database that fails a lookup of an item_reference among them is an error
+// (qp.ErrStoreUnavailable), not items left untold.
 func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, of string) ([]qp.Message, error) {
 	if len(items) == 0 {
 		return nil, nil
@@ -205,7 +209,8 @@ func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, 
 	case "conversation":
 		scope.ConversationParam, _ = json.Marshal(of)
 	}
-	if apiErr := req.ValidateWith(s.storedItems(ctx, &scope)); apiErr != nil {
+	lost := map[string]bool{}
+	if apiErr := req.ValidateWith(placeHeld(s.storedItems(ctx, &scope), lost)); apiErr != nil {
 		if apiErr.Status >= http.StatusInternalServerError {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -214,6 +219,14 @@ func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, 
 		}
 		s.log.Warn("cannot rebuild the earlier conversation for a new chat", param, of, "err", apiErr.Message)
 		return nil, nil
+	}
+	if len(lost) > 0 {
+		ids := make([]string, 0, len(lost))
+		for id := range lost {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		s.log.Warn("an item_reference in the earlier conversation told a new chat is no longer recorded: told as a placeholder", param, of, "item_ids", ids)
 	}
 	msgs := req.Conversation()
 	for i := range msgs {
@@ -227,6 +240,29 @@ func (s *Server) toldAgain(ctx context.Context, items []json.RawMessage, param, 
 		}
 	}
 	return msgs, nil
+}
+
+// placeHeld is lookup, for the references of an earlier conversation told
+// again to a new chat: one naming an item that can no longer be read back
+// (deleted since, over RECORD_MAX_BODY_BYTES so not kept, or recorded
+// before the items references named were kept, migration 0041) is the
+// user message "[item_reference ID: no longer recorded]", as the history's
+// transcript shows a reference, its id put in lost. The rest of the
+// conversation is still told, and the model sees where something is
+// missing (until 2026-12-06 one such reference left the whole earlier
+// conversation untold, the call answered as if it had never been). A
+// database that cannot say is still lookup's error (a 503), not a
+// placeholder.
+func placeHeld(lookup responses.ItemLookup, lost map[string]bool) responses.ItemLookup {
+	return func(id string) (*responses.Item, *openai.Error) {
+		it, apiErr := lookup(id)
+		if apiErr != nil || id == "" || it != nil && !it.Reference() {
+			return it, apiErr
+		}
+		lost[id] = true
+		content, _ := json.Marshal("[item_reference " + id + ": no longer recorded]")
+		return &responses.Item{Role: "user", Content: content}, nil
+	}
 }
 
 // inputItemsOf is a request's input as items: a string input is one user
