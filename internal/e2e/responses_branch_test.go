@@ -43,14 +43,20 @@ func sessionOfResponse(t *testing.T, id string) string {
 // under.
 func recordedSession(t *testing.T, e *env, id string) string {
 	t.Helper()
+	return rowOfResponse(t, e, id).SessionID
+}
+
+// rowOfResponse is the record of the call behind a response id.
+func rowOfResponse(t *testing.T, e *env, id string) row {
+	t.Helper()
 	digits := id[len("resp_") : len("resp_")+32]
 	for _, r := range e.rows() {
 		if strings.ReplaceAll(r.RequestID, "-", "") == digits {
-			return r.SessionID
+			return r
 		}
 	}
 	t.Fatalf("no record of %s", id)
-	return ""
+	return row{}
 }
 
 // TestPreviousResponseIDBranches: requests naming one previous_response_id

@@ -22,21 +22,14 @@ func parentSentToQwen(t *testing.T, e *env) string {
 // call behind a response id.
 func recordedQwenParent(t *testing.T, e *env, id string) string {
 	t.Helper()
-	digits := id[len("resp_") : len("resp_")+32]
-	for _, r := range e.rows() {
-		if strings.ReplaceAll(r.RequestID, "-", "") != digits {
-			continue
-		}
-		var body struct {
-			ParentID string `json:"parent_id"`
-		}
-		if err := json.Unmarshal([]byte(r.QwenRequest.String), &body); err != nil {
-			t.Fatalf("the Qwen request recorded for %s: %v (%q)", id, err, r.QwenRequest.String)
-		}
-		return body.ParentID
+	r := rowOfResponse(t, e, id)
+	var body struct {
+		ParentID string `json:"parent_id"`
 	}
-	t.Fatalf("no record of %s", id)
-	return ""
+	if err := json.Unmarshal([]byte(r.QwenRequest.String), &body); err != nil {
+		t.Fatalf("the Qwen request recorded for %s: %v (%q)", id, err, r.QwenRequest.String)
+	}
+	return body.ParentID
 }
 
 // TestPreviousResponseIDRetryRegenerates: an SDK's retry of a call whose
