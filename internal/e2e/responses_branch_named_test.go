@@ -65,6 +65,15 @@ func testPreviousResponseIDBranchesUnderANamedSession(t *testing.T, backend stri
 		t.Fatalf("sessions r1 %s, a %s, b %s; chats %s, %s", sessionOfResponse(t, r1), sessionOfResponse(t, a), sessionOfResponse(t, b), chat1, chatB)
 	}
 
+	// The history says where the branch came from (GET /v1/sessions/{id}'s
+	// branched_from).
+	for _, want := range []struct{ session, from string }{{sessionOfResponse(t, b), named}, {named, ""}} {
+		status, got := getJSON(t, e, "GET", "/v1/sessions/"+want.session)
+		if from, _ := got["branched_from"].(string); status != http.StatusOK || from != want.from || want.from == "" && got["branched_from"] != nil {
+			t.Fatalf("GET /v1/sessions/%s: %d branched_from %v, want %q", want.session, status, got["branched_from"], want.from)
+		}
+	}
+
 	// The branch's second turn, under the same header.
 	chats := e.sim.Chats()
 	b2, text := answered(`{"model":"qwen3-max","input":"Delta question","previous_response_id":"` + b + `"}`)

@@ -73,6 +73,10 @@ type SessionJSON struct {
 	// ChatDeletedAt is when QWEN_DELETE_CHATS deleted the chat from its
 	// account (Unix ms); null while it is there.
 	ChatDeletedAt *int64 `json:"chat_deleted_at"`
+	// BranchedFrom is the id of the session it branched off from (a
+	// previous_response_id naming an earlier answer of that one); null for
+	// none.
+	BranchedFrom *string `json:"branched_from"`
 }
 
 // Session is a session as the API and the CLI show it; a list item (detail
@@ -80,7 +84,8 @@ type SessionJSON struct {
 func Session(r *qp.SessionRecord, now time.Time, detail bool) SessionJSON {
 	out := SessionJSON{ID: r.ID, ChatID: r.ChatID, ParentID: nullable(r.ParentID), Model: r.Model, MessageCount: r.MessageCount,
 		FirstUserMessage: r.FirstUserMessage, CreatedAt: r.CreatedAt.UnixMilli(), LastAccessed: r.LastAccessed.UnixMilli(),
-		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now), Account: nullable(r.Account), ChatDeletedAt: unixMilli(r.ChatDeletedAt)}
+		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now), Account: nullable(r.Account), ChatDeletedAt: unixMilli(r.ChatDeletedAt),
+		BranchedFrom: nullable(r.BranchedFrom)}
 	if detail {
 		n := r.RequestCount
 		out.RequestCount = &n
