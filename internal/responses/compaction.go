@@ -70,7 +70,7 @@ var CompactFields = []openai.Field{
 	{Name: "model", Policy: openai.Honoured, Check: openai.CheckModel, Doc: "required: the Qwen model that writes the summary, `MODEL_MAP` applied"},
 	{Name: "input", Policy: openai.Honoured, Doc: "the conversation to compact, as `POST /v1/responses` takes its `input` (a `compaction` item of an earlier compaction too); required unless `previous_response_id` is given"},
 	{Name: "instructions", Policy: openai.Honoured, Doc: "the system prompt, as for `POST /v1/responses` (not the ask for the summary, which is the proxy's)"},
-	{Name: "previous_response_id", Policy: openai.Honoured, Doc: "compacts that response's conversation (its Qwen chat; a branch's, when the chat has answered since: see Threading), then `input`'s items"},
+	{Name: "previous_response_id", Policy: openai.Honoured, Doc: "compacts that response's conversation (its Qwen chat — asked under it when the chat's latest turn was asked from it; a branch's, when the chat has answered further past it: see Threading), then `input`'s items"},
 	{Name: "prompt_cache_key", Policy: openai.Ignored, Check: openai.CheckString(1024), Doc: "a string"},
 	{Name: "prompt_cache_retention", Policy: openai.Ignored, Check: openai.CheckEnum("in_memory", "24h"), Doc: "`in_memory` or `24h`"},
 	{Name: "prompt_cache_options", Policy: openai.Ignored, Check: openai.CheckObject, Doc: "an object"},
