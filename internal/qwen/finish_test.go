@@ -128,3 +128,38 @@ func TestCallerCancelStillEndsTheUpstreamRequest(t *testing.T) {
 		t.Fatalf("read after the caller gave up: %v, want context.Canceled", err)
 	}
 }
+
+// An answer whose body's end came with its last event (read already, the
+// connection already back in the pool) is finished at once: no goroutine is
+// left to read an end that is already read, and released is closed when
+// Finish returns. It used to start one, and a timer, for every call.
+func TestFinishOfAnAnswerReadToItsEndIsImmediate(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, finishedAnswer) // not flushed: the body and its end go out in one write
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := New(Config{BaseURL: srv.URL, Credentials: StaticCredentials{Token: "tok", Cookies: "c=1"}, Timeout: 2 * time.Second})
+	for range 3 {
+		s, _, _, err := c.Complete(context.Background(), NewCompletionRequest("chat", "", "qwen3-max", time.Now(), MessageSpec{Role: "user", Content: "hi"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		readToFinished(t, s)
+		select {
+		case <-s.Finish():
+		default:
+			t.Fatal("Finish left an answer already read to its end to another goroutine")
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("three finished calls opened %d connections, want 1", n)
+	}
+}

@@ -29,6 +29,9 @@ type cappedReader struct {
 	r    io.Reader
 	left int64
 	max  int64
+	// ended is set once r said io.EOF: the body is read to its end (an
+	// HTTP response's connection is back in its client's pool).
+	ended bool
 }
 
 func (c *cappedReader) Read(p []byte) (int, error) {
@@ -40,6 +43,7 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	}
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
+	c.ended = err == io.EOF
 	return n, err
 }
 

@@ -301,10 +301,13 @@ const (
 // dialed a new connection (and, against chat.qwen.ai, a TLS handshake). A
 // stream whose caller is already gone is closed as by Close. released is
 // closed once the body is closed (and its connection pooled or dropped).
+// An answer whose end came with its last event (already read) is closed at
+// once, released closed on return: a goroutine and a timer a call, and the
+// wake-up of another thread to run them, for nothing to read.
 func (s *Stream) Finish() (released <-chan struct{}) {
 	done := make(chan struct{})
-	if s.closed || s.unfollow == nil || !s.unfollow() {
-		s.Close() // closed, local, or the caller gave up: nothing to keep
+	if s.closed || s.capped.ended || s.unfollow == nil || !s.unfollow() {
+		s.Close() // closed, read to its end, local, or the caller gave up: nothing to keep
 		close(done)
 		return done
 	}
