@@ -282,3 +282,72 @@ func TestRedactHistoryLeavesCallsChangedMeanwhile(t *testing.T) {
 		}
 	})
 }
+
+// Stopped after its first batch (^C, a kill: what it committed stays), a
+// run again finishes, and the history reads as one run would leave it.
+func TestRedactHistoryStoppedThenRunAgainFinishes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		start := time.UnixMilli(time.Now().Add(-48 * time.Hour).UnixMilli())
+		calls := secretCalls(start)
+		if err := st.WriteExchanges(context.Background(), calls); err != nil {
+			t.Fatal(err)
+		}
+		ctx, stop := context.WithCancel(context.Background())
+		p, err := st.RedactHistory(ctx, secretRedaction(), 4, func(sqlstore.RedactProgress) { stop() })
+		if err == nil || p.Rewritten != 4 {
+			t.Fatalf("stopped after a batch: %+v, %v; want 4 rewritten and an error", p, err)
+		}
+		p, err = st.RedactHistory(context.Background(), secretRedaction(), 4, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Rewritten != len(calls)-1-4 {
+			t.Errorf("the run again rewrote %d, want the %d left", p.Rewritten, len(calls)-1-4)
+		}
+		if _, err := st.DeleteUnusedParts(context.Background(), time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		checkStored(t, st)
+		checkBodies(t, st, masked(calls))
+	})
+}
+
+// Beside a recorder writing calls that share its parts (a running server's),
+// every part's count stays right and every body reads back whole.
+func TestRedactHistoryBesideARecorder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		st := storetest.Open(t, dbURL)
+		ctx := context.Background()
+		start := time.UnixMilli(time.Now().Add(-48 * time.Hour).UnixMilli())
+		calls := secretCalls(start)
+		if err := st.WriteExchanges(ctx, calls[:6]); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			for i := 6; i < len(calls); i += 2 {
+				if err := st.WriteExchanges(ctx, calls[i:min(i+2, len(calls))]); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		if _, err := st.RedactHistory(ctx, secretRedaction(), 2, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		// The calls written after its pass: a run again reaches them.
+		if _, err := st.RedactHistory(ctx, secretRedaction(), 2, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DeleteUnusedParts(ctx, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		checkStored(t, st)
+		checkBodies(t, st, masked(calls))
+	})
+}
