@@ -335,13 +335,18 @@ func (s *Store) readRedacted(ctx context.Context, r Redaction, after int64, batc
 type redactText struct {
 	name, query, update string
 	json                bool // masked as JSON (Redaction.JSON), else as text
-	count               func(*RedactProgress) *int
+	// sessions: each row is a session, rewritten under its lock where
+	// sessions are locked (a shared database): a turn reads its session
+	// under it and writes it back whole before letting go, and would write
+	// the first message back as it read it.
+	sessions bool
+	count    func(*RedactProgress) *int
 }
 
 var redactTexts = []redactText{
 	{name: "sessions' first messages", query: `SELECT id, first_user_message FROM sessions WHERE id > ? ORDER BY id LIMIT ?`,
-		update: `UPDATE sessions SET first_user_message = ? WHERE id = ? AND first_user_message = ?`,
-		count:  func(p *RedactProgress) *int { return &p.Sessions }},
+		update: `UPDATE sessions SET first_user_message = ? WHERE id = ? AND first_user_message = ?`, sessions: true,
+		count: func(p *RedactProgress) *int { return &p.Sessions }},
 	{name: "conversations' metadata", query: `SELECT id, metadata FROM conversations WHERE id > ? ORDER BY id LIMIT ?`,
 		update: `UPDATE conversations SET metadata = ? WHERE id = ? AND metadata = ?`, json: true,
 		count: func(p *RedactProgress) *int { return &p.Items }},
@@ -379,25 +384,45 @@ func (s *Store) redactTexts(ctx context.Context, t redactText, r Redaction, afte
 	if len(list) == 0 {
 		return last, nil
 	}
-	tx, err := s.beginLocked(ctx)
-	if err != nil {
-		return after, err
+	update := func(rows []row) (int, error) {
+		tx, err := s.beginLocked(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer tx.Rollback()
+		n := 0
+		for _, r := range rows {
+			res, err := tx.ExecContext(ctx, t.update, r.kept, r.key, r.was)
+			if err != nil {
+				return 0, err
+			}
+			if k, _ := res.RowsAffected(); k > 0 {
+				n++
+			}
+		}
+		return n, tx.Commit()
 	}
-	defer tx.Rollback()
-	n := 0
-	for _, r := range list {
-		res, err := tx.ExecContext(ctx, t.update, r.kept, r.key, r.was)
+	locker := s.Locker()
+	if !t.sessions || locker == nil {
+		n, err := update(list)
 		if err != nil {
 			return after, err
 		}
-		if k, _ := res.RowsAffected(); k > 0 {
-			n++
+		*t.count(p) += n
+		return last, nil
+	}
+	for _, r := range list {
+		lock, err := locker.LockSession(ctx, r.key)
+		if err != nil {
+			return after, err
 		}
+		n, err := update([]row{r})
+		lock.Unlock()
+		if err != nil {
+			return after, err
+		}
+		*t.count(p) += n
 	}
-	if err := tx.Commit(); err != nil {
-		return after, err
-	}
-	*t.count(p) += n
 	return last, nil
 }
 

@@ -351,3 +351,57 @@ func TestRedactHistoryBesideARecorder(t *testing.T) {
 		checkBodies(t, st, masked(calls))
 	})
 }
+
+// On a shared database a turn reads its session under the session's lock
+// and writes it back before letting go: a first message masked while a turn
+// held the lock was written back as the turn had read it. The rewrite waits
+// for the lock.
+func TestRedactHistoryWaitsForASessionsTurn(t *testing.T) {
+	st := storetest.Open(t, storetest.URL(t, "postgres"))
+	ctx := context.Background()
+	start := time.UnixMilli(time.Now().Add(-48 * time.Hour).UnixMilli())
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{{ID: "s-turn", ChatID: "c", FirstUserMessage: "my key is " + oldSecret,
+		CreatedAt: start, LastAccessed: start, ExpiresAt: start.Add(time.Hour)}}}); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := st.Locker().LockSession(ctx, "s-turn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := lock.Session(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := st.RedactHistory(ctx, secretRedaction(), 4, nil)
+		done <- err
+	}()
+	// Until the rewrite waits for an advisory lock (or ends without).
+	for waiting := false; !waiting; {
+		select {
+		case err := <-done:
+			lock.Unlock()
+			t.Fatalf("the rewrite ended (%v) while a turn held the session", err)
+		default:
+		}
+		if err := st.DB().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held.LastAccessed = held.LastAccessed.Add(time.Minute) // the turn's own change
+	if err := lock.Save(ctx, *held); err != nil {
+		t.Fatal(err)
+	}
+	lock.Unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	s, err := st.Session(ctx, "s-turn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.FirstUserMessage != "my key is "+redact.Placeholder || !s.LastAccessed.Equal(held.LastAccessed) {
+		t.Errorf("after the turn and the rewrite: %q, last accessed %v", s.FirstUserMessage, s.LastAccessed)
+	}
+}
