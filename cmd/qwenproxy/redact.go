@@ -87,9 +87,9 @@ func historyRedact(ctx context.Context, c *cli, args []string, stdin io.Reader) 
 		return err
 	}
 	fields := map[string]any{"calls": p.Calls, "rewritten": p.Rewritten, "left": p.Left, "sessions": p.Sessions, "items": p.Items,
-		"values_given": len(extra)}
-	sentence := fmt.Sprintf("read %s and rewrote %d whose bodies held a secret; rewrote the first message of %s and %d conversation items or metadata",
-		plural(p.Calls, "call"), p.Rewritten, plural(p.Sessions, "session"), p.Items)
+		"failures": p.Failures, "values_given": len(extra)}
+	sentence := fmt.Sprintf("read %s and rewrote %d whose bodies held a secret; rewrote the first message of %s, %d conversation items or metadata and %d failures' messages or failed attempts",
+		plural(p.Calls, "call"), p.Rewritten, plural(p.Sessions, "session"), p.Items, p.Failures)
 	if p.Left > 0 {
 		sentence += fmt.Sprintf("; %s changed meanwhile by another process were left: run it again", plural(p.Left, "call"))
 	}

@@ -146,7 +146,7 @@ func testHistoryRedactMasksEveryAccountsSecrets(t *testing.T, dbURL string) {
 	if code != 0 {
 		t.Fatalf("history redact: exit %d: %s %s", code, out, errOut)
 	}
-	if !strings.HasPrefix(out, "read 9 calls and rewrote 8 whose bodies held a secret; rewrote the first message of 1 session and 2 conversation items or metadata") {
+	if !strings.HasPrefix(out, "read 9 calls and rewrote 8 whose bodies held a secret; rewrote the first message of 1 session, 2 conversation items or metadata and 0 failures' messages or failed attempts") {
 		t.Errorf("history redact said %q", out)
 	}
 	for _, s := range historySecrets() {

@@ -27,6 +27,7 @@ type RedactProgress struct {
 	Left     int
 	Sessions int // first messages rewritten
 	Items    int // conversation items and metadata rewritten
+	Failures int // failures' messages and failed attempts rewritten (each a column of a call)
 }
 
 // redactBatchBytes bounds the stored bytes of the calls one batch reads.
@@ -74,16 +75,13 @@ func (s *Store) RedactHistory(ctx context.Context, r Redaction, batch int, progr
 		report()
 	}
 	for _, t := range redactTexts {
-		for after := ""; ; {
-			last, err := s.redactTexts(ctx, t, r, after, batch, &p)
-			if err != nil {
-				return p, fmt.Errorf("redact %s: %w", t.name, err)
-			}
-			if last == after {
-				break
-			}
-			after = last
-			report()
+		if err := redactAll(ctx, s, t, r, "", batch, &p, report); err != nil {
+			return p, err
+		}
+	}
+	for _, t := range redactFailures {
+		if err := redactAll(ctx, s, t, r, int64(0), batch, &p, report); err != nil {
+			return p, err
 		}
 	}
 	for after := (entryKey{}); ; {
@@ -331,7 +329,23 @@ func (s *Store) readRedacted(ctx context.Context, r Redaction, after int64, batc
 	return changed, calls[len(calls)-1].id, nil
 }
 
-// redactText is a table of text masked in place, keyed by one text column.
+// redactAll masks every row of t, batch rows at a time.
+func redactAll[K string | int64](ctx context.Context, s *Store, t redactText, r Redaction, after K, batch int, p *RedactProgress, report func()) error {
+	for {
+		last, err := redactRows(ctx, s, t, r, after, batch, p)
+		if err != nil {
+			return fmt.Errorf("redact %s: %w", t.name, err)
+		}
+		if last == after {
+			return nil
+		}
+		after = last
+		report()
+	}
+}
+
+// redactText is a column of text masked in place, in rows keyed by one
+// column.
 type redactText struct {
 	name, query, update string
 	json                bool // masked as JSON (Redaction.JSON), else as text
@@ -352,14 +366,29 @@ var redactTexts = []redactText{
 		count: func(p *RedactProgress) *int { return &p.Items }},
 }
 
-// redactTexts masks the rows of t after the given key and returns the last
+// redactFailures are the columns of a call's failure: the message its
+// client was given (an upstream refusal's words, which may have echoed a
+// secret) and how each failed attempt failed.
+var redactFailures = []redactText{
+	{name: "failures' messages", query: `SELECT id, error FROM responses WHERE id > ? AND error IS NOT NULL ORDER BY id LIMIT ?`,
+		update: `UPDATE responses SET error = ? WHERE id = ? AND error = ?`,
+		count:  func(p *RedactProgress) *int { return &p.Failures }},
+	{name: "failed attempts", query: `SELECT id, upstream_errors FROM responses WHERE id > ? AND upstream_errors IS NOT NULL ORDER BY id LIMIT ?`,
+		update: `UPDATE responses SET upstream_errors = ? WHERE id = ? AND upstream_errors = ?`,
+		count:  func(p *RedactProgress) *int { return &p.Failures }},
+}
+
+// redactRows masks the rows of t after the given key and returns the last
 // key it read. A row changed since it was read is left as it is now.
-func (s *Store) redactTexts(ctx context.Context, t redactText, r Redaction, after string, batch int, p *RedactProgress) (string, error) {
+func redactRows[K string | int64](ctx context.Context, s *Store, t redactText, r Redaction, after K, batch int, p *RedactProgress) (K, error) {
 	mask := r.Text
 	if t.json {
 		mask = r.JSON
 	}
-	type row struct{ key, was, kept string }
+	type row struct {
+		key       K
+		was, kept string
+	}
 	var list []row
 	last := after
 	rows, err := s.read.QueryContext(ctx, t.query, after, batch)
@@ -367,7 +396,8 @@ func (s *Store) redactTexts(ctx context.Context, t redactText, r Redaction, afte
 		return after, err
 	}
 	for rows.Next() {
-		var key, text string
+		var key K
+		var text string
 		if err := rows.Scan(&key, &text); err != nil {
 			rows.Close()
 			return after, err
@@ -412,7 +442,7 @@ func (s *Store) redactTexts(ctx context.Context, t redactText, r Redaction, afte
 		return last, nil
 	}
 	for _, r := range list {
-		lock, err := locker.LockSession(ctx, r.key)
+		lock, err := locker.LockSession(ctx, fmt.Sprint(r.key))
 		if err != nil {
 			return after, err
 		}

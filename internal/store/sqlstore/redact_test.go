@@ -42,6 +42,10 @@ func secretCalls(start time.Time) []qp.Exchange {
 	last := &calls[len(calls)-1]
 	last.Request.OpenAIRequest = []byte(`{"model":"qwen3-max","messages":[{"role":"user","content":"nothing to hide here"}]}`)
 	last.Request.QwenRequest, last.Response.OpenAIResponse, last.Response.QwenResponse = nil, []byte(`{"ok":true}`), nil
+	// A failure whose message and upstream errors echoed it.
+	calls[3].Response.Status, calls[3].Response.HTTPStatus, calls[3].Response.ErrorType = qp.StatusError, 502, qp.ErrorTypeUpstream
+	calls[3].Response.ErrorMessage = "Qwen said: bad token " + oldSecret
+	calls[3].Response.UpstreamErrors = []string{"completions: auth 401 (" + oldSecret + ")", "completions: server 502"}
 	// A Responses call keeps the items its references named.
 	calls[2].Request.ReferencedItems = []byte(`{"msg_1":{"type":"message","role":"user","content":"key ` + oldSecret + `"}}`)
 	return calls
@@ -150,7 +154,8 @@ func checkStored(t *testing.T, st *sqlstore.Store) {
 	}
 	for _, q := range []string{`SELECT COUNT(*) FROM sessions WHERE first_user_message LIKE '%` + oldSecret + `%'`,
 		`SELECT COUNT(*) FROM conversation_entries WHERE item LIKE '%` + oldSecret + `%'`,
-		`SELECT COUNT(*) FROM conversations WHERE metadata LIKE '%` + oldSecret + `%'`} {
+		`SELECT COUNT(*) FROM conversations WHERE metadata LIKE '%` + oldSecret + `%'`,
+		`SELECT COUNT(*) FROM responses WHERE error LIKE '%` + oldSecret + `%' OR upstream_errors LIKE '%` + oldSecret + `%'`} {
 		if n := count(t, st, q); n != 0 {
 			t.Errorf("%s: %d", q, n)
 		}
@@ -192,8 +197,16 @@ func TestRedactHistoryMasksSecretsAndKeepsTheRest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Calls != len(calls) || p.Rewritten != len(calls)-1 || p.Left != 0 || p.Sessions != 1 || p.Items != 2 {
-			t.Errorf("progress %+v, want %d calls read, %d rewritten, 1 session, 2 items", p, len(calls), len(calls)-1)
+		if p.Calls != len(calls) || p.Rewritten != len(calls)-1 || p.Left != 0 || p.Sessions != 1 || p.Items != 2 || p.Failures != 2 {
+			t.Errorf("progress %+v, want %d calls read, %d rewritten, 1 session, 2 items, 2 failure texts", p, len(calls), len(calls)-1)
+		}
+		failed, err := st.Request(ctx, calls[3].Request.RequestID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rs := failed.Response; rs.Error != "Qwen said: bad token "+redact.Placeholder ||
+			rs.UpstreamErrors != "completions: auth 401 ("+redact.Placeholder+"); completions: server 502" {
+			t.Errorf("the failure as read: %q %q", rs.Error, rs.UpstreamErrors)
 		}
 		if reports < len(calls)/4 {
 			t.Errorf("progress reported %d times over %d calls in batches of 4", reports, len(calls))
