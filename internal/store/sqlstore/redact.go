@@ -35,8 +35,9 @@ const redactBatchBytes = 16 << 20
 
 // RedactHistory masks, through r, every body the history keeps — each
 // call's client request, the request sent to Qwen, the answer and Qwen's
-// answer, the items its item_references named — and every session's first
-// message, conversation item and conversation's metadata. A call whose
+// answer, the items its item_references named, a failure's message and
+// failed attempts — and every session's first message, conversation item
+// and conversation's metadata. A call whose
 // bodies change is stored again as the recorder stores one (new parts under
 // new addresses, its use of the old ones taken off their counts, the old
 // ones no call uses removed as a delete removes them, under the backend's
