@@ -86,6 +86,9 @@ func commands() []command {
 			}},
 		{"prune", "delete calls recorded before a time (asks before deleting everything)", nil,
 			func(ctx context.Context, args []string, e env) error { return pruneCmd(ctx, args, e) }},
+		{"history", "the recorded history as a whole", []action{{"redact", "", "mask every configured account's secrets, and the values given on " +
+			"standard input (one a line), in every recorded body, first message and conversation item; resumable"}},
+			func(ctx context.Context, args []string, e env) error { return historyCmd(ctx, args, e) }},
 		{"credentials", "Qwen credentials kept in the database (never printed)", []action{{"status", "", "stored or not, and when the token expires"},
 			{"set", "", "read a logged-in browser's Cookie header from standard input (or two lines: the bx-umidtoken, then the Cookie header)"}, {"clear", "", "forget them"}},
 			func(ctx context.Context, args []string, e env) error {

@@ -18,7 +18,10 @@ type knownAll struct {
 	// maxRetired: a client may still carry one it read earlier.
 	held    map[string]heldSecrets
 	retired []heldSecrets
-	known   *redact.Known
+	// stored are the tokens the store holds that Load read: all of them,
+	// however many (retired keeps maxRetired).
+	stored []qwen.Credentials
+	known  *redact.Known
 }
 
 // heldSecrets are an account's secrets: what tells them apart (from) and
@@ -79,13 +82,14 @@ func (p *Pool) Known() *redact.Known {
 			p.known.retire(was)
 		}
 	}
-	creds := make([]qwen.Credentials, 0, len(held)+len(p.known.retired))
+	creds := make([]qwen.Credentials, 0, len(held)+len(p.known.retired)+len(p.known.stored))
 	for _, h := range held {
 		creds = append(creds, h.creds)
 	}
 	for _, r := range p.known.retired {
 		creds = append(creds, r.creds)
 	}
+	creds = append(creds, p.known.stored...)
 	p.known.held, p.known.known = held, qwen.KnownOf(creds...)
 	return p.known.known
 }

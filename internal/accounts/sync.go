@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	qp "qwenproxy"
@@ -109,6 +110,72 @@ func (p *Pool) signInDue(ctx context.Context) {
 func (p *Pool) sync(ctx context.Context) error {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
+	errs := p.loadCredentials(ctx)
+	if p.cfg.Store == nil {
+		return errors.Join(errs...)
+	}
+	if err := p.push(ctx); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	recs, err := p.cfg.Store.Accounts(ctx, p.cfg.Upstream)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if p.adopt(recs) {
+		// A row of this server's environment was removed: write it again now.
+		if err := p.push(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Load reads the stored browser credentials and accounts into the pool, as
+// a sync does, without writing anything (a sync marks the rows of its
+// environment's accounts seen, which says a server has them): for a command
+// that needs only the accounts' secrets (Known; history redact). The
+// tokens the store holds for the accounts at the pool's upstream are
+// masked too, expired ones and those of accounts whose passwords are not
+// here (another server's QWEN_ACCOUNTS): a record may hold them.
+func (p *Pool) Load(ctx context.Context) error {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+	errs := p.loadCredentials(ctx)
+	if p.cfg.Store == nil {
+		return errors.Join(errs...)
+	}
+	recs, err := p.cfg.Store.Accounts(ctx, p.cfg.Upstream)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	p.adopt(recs)
+	p.known.mu.Lock()
+	defer p.known.mu.Unlock()
+	p.known.stored = nil
+	for _, r := range recs {
+		if p.cfg.Sealer == nil || r.CookiesSealed == "" {
+			continue
+		}
+		plain, err := p.cfg.Sealer.Open(r.CookiesSealed, r.ID)
+		if err != nil {
+			continue
+		}
+		cookies, ok := unbindToken(plain, p.cfg.Upstream)
+		if !ok {
+			if strings.HasPrefix(plain, upstreamCookie) {
+				continue // another upstream's: not a secret of this one's
+			}
+			cookies = plain // stored before tokens named their upstream
+		}
+		p.known.stored = append(p.known.stored, qwen.Credentials{Cookies: cookies})
+	}
+	p.known.held = nil // built again with them
+	return errors.Join(errs...)
+}
+
+// loadCredentials reloads the stored browser credentials (QWEN_COOKIES'
+// where none are stored) into the cookie account.
+func (p *Pool) loadCredentials(ctx context.Context) []error {
 	var errs []error
 	if p.cfg.Credentials != nil {
 		c, err := p.cfg.Credentials.QwenCredentials(ctx)
@@ -130,23 +197,7 @@ func (p *Pool) sync(ctx context.Context) error {
 			p.mu.Unlock()
 		}
 	}
-	if p.cfg.Store == nil {
-		return errors.Join(errs...)
-	}
-	if err := p.push(ctx); err != nil {
-		return errors.Join(append(errs, err)...)
-	}
-	recs, err := p.cfg.Store.Accounts(ctx, p.cfg.Upstream)
-	if err != nil {
-		return errors.Join(append(errs, err)...)
-	}
-	if p.adopt(recs) {
-		// A row of this server's environment was removed: write it again now.
-		if err := p.push(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // push writes this instance's state changes and counts.

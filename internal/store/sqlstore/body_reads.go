@@ -24,6 +24,10 @@ type bodyRead struct {
 	from *storedBody
 	to   *json.RawMessage
 	dict *storedBody
+	// raw, when set, takes the body's bytes as stored instead of to (a
+	// body that is not JSON as it is, not as a JSON string): what
+	// RedactHistory encodes again.
+	raw *[]byte
 }
 
 // pairReads reads a call's client body and the upstream body stored with
@@ -68,6 +72,12 @@ func (s *Store) readBodies(ctx context.Context, db querier, reads []bodyRead) er
 	need := map[int64]bool{}
 	for i, r := range reads {
 		if r.from.blob == nil {
+			if r.raw != nil {
+				if r.from.text.Valid {
+					*r.raw = []byte(r.from.text.String)
+				}
+				continue
+			}
 			*r.to = rawJSON(r.from.text)
 			continue
 		}
@@ -101,6 +111,13 @@ func (s *Store) readBodies(ctx context.Context, db querier, reads []bodyRead) er
 			return fmt.Errorf("read body: %w", err)
 		}
 		read[r.from] = body
+		if r.raw != nil {
+			if body == nil {
+				body = []byte{} // an empty body is a body
+			}
+			*r.raw = body
+			return nil
+		}
 		*r.to = rawJSON(sql.NullString{String: string(body), Valid: true})
 		return nil
 	}

@@ -10,6 +10,10 @@ import (
 // OnReencodeEncoding sets fn to run while ReencodeBodies encodes a batch.
 func OnReencodeEncoding(s *Store, fn func()) { s.reencodeEncoding = fn }
 
+// OnRedactEncoded sets fn to run between RedactHistory's read of a batch of
+// calls and its write.
+func OnRedactEncoded(s *Store, fn func()) { s.redactEncoded = fn }
+
 // ConnsInUse is how many of the store's database connections are in use.
 func ConnsInUse(s *Store) int {
 	n := s.write.Stats().InUse

@@ -120,6 +120,7 @@ type Store struct {
 	known knownParts    // body parts recently stored
 
 	reencodeEncoding func() // a test's: runs while ReencodeBodies encodes a batch
+	redactEncoded    func() // a test's: runs between RedactHistory's read of a batch and its write
 	// schema is the last migration this binary embeds (0: none known), which
 	// Check compares with the database's.
 	schema int

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	qp "qwenproxy"
+	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/app"
+	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/redact"
+	"qwenproxy/internal/store/sqlstore"
+)
+
+func historyCmd(ctx context.Context, args []string, e env) error {
+	c, action, args, err := newActionCLI("history", "redact", args, e.getenv, e.stdout, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	switch action {
+	case "redact":
+		return historyRedact(ctx, c, args, e.stdin)
+	}
+	return usagef("unknown action %q (want redact)", action)
+}
+
+// historyRedact masks, in everything the history keeps, the secrets of
+// every configured account — as records have masked them since 2026-12-05
+// — and the values given on standard input, one a line (never as an
+// argument, which shell history and the process list would keep): a
+// history recorded before, or a secret an account held before the servers
+// started (a password changed, an account removed). Everything is read
+// before the database is touched: a bad line changes nothing. It never
+// prints a secret.
+func historyRedact(ctx context.Context, c *cli, args []string, stdin io.Reader) error {
+	if err := c.parse(args); err != nil {
+		return err
+	}
+	extra, err := readSecrets(ctx, stdin, c.stderr)
+	if err != nil {
+		return err
+	}
+	if err := c.openParsed(ctx); err != nil {
+		return err
+	}
+	cfg := c.cfg
+	poolCfg := app.PoolConfig(cfg, c.store)
+	poolCfg.Credentials, poolCfg.Logins, poolCfg.Cookie = c.store, cfg.QwenAccounts, qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
+	pool := accounts.New(poolCfg)
+	// The accounts as a server has them, without the server's sync, which
+	// would mark this command's QWEN_ACCOUNTS as a server's.
+	if err := pool.Load(ctx); err != nil {
+		return fmt.Errorf("read the stored accounts: %w", err)
+	}
+	if err := warnUnmasked(ctx, c, pool); err != nil {
+		return err
+	}
+	known, given := pool.Known(), redact.NewKnown("", extra...)
+	if known == nil && given == nil {
+		return errors.New("nothing to mask: no account here (QWEN_ACCOUNTS, QWEN_COOKIES, stored accounts or credentials) and no value on standard input; nothing was changed")
+	}
+	// Each as a record masks them: the accounts' secrets, then the values
+	// given (a nil masker masks nothing).
+	r := sqlstore.Redaction{
+		JSON: func(b []byte) []byte { return given.JSON(known.JSON(b)) },
+		Text: func(b []byte) []byte { return given.Bytes(known.Bytes(b)) },
+	}
+	bar := newProgress(c.stderr, "read")
+	p, err := c.store.RedactHistory(ctx, r, 100, func(p sqlstore.RedactProgress) { bar.set(p.Calls) })
+	bar.done(p.Calls)
+	if err != nil {
+		// Each batch committed stays masked: the same command again
+		// finishes.
+		return fmt.Errorf("rewrote %s, then stopped (run it again to finish): %w", plural(p.Rewritten, "call"), err)
+	}
+	// The parts no call uses any more that are past the backend's grace
+	// (on SQLite, every one: its grace is 0).
+	if _, err := c.store.DeleteUnusedParts(ctx, time.Now().Add(-c.store.PartGrace())); err != nil {
+		return err
+	}
+	if err := c.store.ReclaimSpace(ctx); err != nil {
+		return err
+	}
+	fields := map[string]any{"calls": p.Calls, "rewritten": p.Rewritten, "left": p.Left, "sessions": p.Sessions, "items": p.Items,
+		"failures": p.Failures, "values_given": len(extra)}
+	sentence := fmt.Sprintf("read %s and rewrote %d whose bodies held a secret; rewrote the first message of %s, %d conversation items or metadata and %d failures' messages or failed attempts",
+		plural(p.Calls, "call"), p.Rewritten, plural(p.Sessions, "session"), p.Items, p.Failures)
+	if p.Left > 0 {
+		sentence += fmt.Sprintf("; %s changed meanwhile by another process were left: run it again", plural(p.Left, "call"))
+	}
+	if grace := c.store.PartGrace(); grace > 0 && p.Rewritten > 0 {
+		sentence += fmt.Sprintf("; the stored parts that held the secrets are removed once no call has used them for %s (PostgreSQL's grace for other instances' writers): by a server's retention sweep, or this command run again then", grace)
+	}
+	return c.report(fields, "%s", sentence)
+}
+
+// readSecrets reads the values to mask, one a line, to the end of the
+// input (on a terminal, with echo off, until Ctrl-D). Every line must be a
+// value Known masks wherever it stands: a line that is empty or blank, or
+// shorter than redact.MinKnownLen (which would mask words and numbers of
+// the text around it), is refused, naming its line, never its value.
+func readSecrets(ctx context.Context, stdin io.Reader, stderr io.Writer) ([]string, error) {
+	in := openSecretInput(ctx, stdin, stderr)
+	defer in.close()
+	var values []string
+	for n := 1; ; n++ {
+		prompt := "Secret to mask (one a line; Ctrl-D ends): "
+		v, ok, err := in.line(prompt)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return values, nil
+		}
+		switch {
+		case strings.TrimSpace(v) == "":
+			return nil, fmt.Errorf("line %d of standard input is empty: give one secret a line, with no empty lines; nothing was changed", n)
+		case len(v) < redact.MinKnownLen:
+			return nil, fmt.Errorf("line %d of standard input is %s long: a value shorter than %d would mask ordinary words and numbers wherever they stand, so it is not masked; nothing was changed",
+				n, plural(len(v), "byte"), redact.MinKnownLen)
+		}
+		values = append(values, v)
+	}
+}
+
+// warnUnmasked says which accounts' secrets this command cannot mask: a
+// stored password or credentials no QWENPROXY_SECRET_KEY here opens, and
+// the passwords of another server's QWEN_ACCOUNTS.
+func warnUnmasked(ctx context.Context, c *cli, pool *accounts.Pool) error {
+	here := map[string]bool{}
+	for _, st := range pool.Snapshot() {
+		here[st.ID] = true
+		if st.State == accounts.StateLocked {
+			fmt.Fprintf(c.stderr, "qwenproxy history redact: warning: account %s: its secrets are not masked: %s; give them on standard input, or run with the key that opens them\n", st.ID, st.Problem)
+		}
+	}
+	recs, err := c.store.Accounts(ctx, c.cfg.QwenBaseURL)
+	if err != nil {
+		return fmt.Errorf("read the stored accounts: %w", err)
+	}
+	for _, r := range recs {
+		if !here[r.ID] && r.Source == qp.AccountEnvironment {
+			fmt.Fprintf(c.stderr, "qwenproxy history redact: warning: account %s: its password is in a server's QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE), not given to this command, and is not masked: set QWEN_ACCOUNTS here too, or give it on standard input\n", r.ID)
+		}
+	}
+	return nil
+}
