@@ -13,7 +13,7 @@ const maxBranchChain = 100
 
 // reparentBranches gives the branches of the sessions a delete is about to
 // take (doomed: a condition on the session p, with args) the session each
-// of those branched off from (” for none) — up a chain of them, to the
+// of those branched off from (none when it had none) — up a chain of them, to the
 // first session kept — in the delete's transaction, before it. A branch
 // naming a session that is gone would take a later session of that id (a
 // client's X-Session-Id, another conversation) for its origin, and an
