@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,5 +81,39 @@ func testARegenerateKeepsItsSessionsMessageCount(t *testing.T, backend string) {
 	flush()
 	if s, err := st.Session(ctx, "s"); err != nil || s.MessageCount != 3 || s.ParentID != "p4" {
 		t.Fatalf("after the turn after the regenerate: %+v %v (want message_count 3, parent p4)", s, err)
+	}
+}
+
+// A request asking its conversation's last turn again by its history (a
+// regenerate, an edited last message, Claude Code's summary call: see
+// reask.go) is hung where that turn hung, in its place: the session counts
+// the turns of the conversation as it stands, as for a Responses regenerate.
+func TestATurnAskedInPlaceOfTheLastKeepsTheCount(t *testing.T) {
+	mgr, st := newManager(t)
+	ctx := context.Background()
+	var chats atomic.Int32
+	turn := func(key string) *Turn {
+		t.Helper()
+		req := Request{PrefixKey: key, HasHistory: key != "", NewChat: newChat(&chats)}
+		tn, err := mgr.Begin(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tn
+	}
+	first := turn("")
+	first.Advance("p1", "K1", nil, nil)
+	first.Release()
+	second := turn("K1")
+	second.Advance("p2", "K2", nil, nil)
+	second.Release()
+	again := turn("K1") // the history the last turn came with
+	if again.Session.ID != first.Session.ID || again.Session.ParentID != "p1" {
+		t.Fatalf("asked in place of the last turn: %+v", again.Session)
+	}
+	again.Advance("p3", "K3", nil, nil)
+	again.Release()
+	if s, err := st.Session(ctx, first.Session.ID); err != nil || s.MessageCount != 2 || s.ParentID != "p3" {
+		t.Fatalf("after a turn asked in place of the last: %+v %v (want message_count 2, parent p3)", s, err)
 	}
 }

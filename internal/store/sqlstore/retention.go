@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -65,35 +66,35 @@ const SessionInFlight = time.Hour + 5*time.Minute
 // past the deletes' own accounting — lost, and counted for good in the
 // statistics and the lists' totals.
 func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64, idle bool) error {
-	// The sessions each statement deletes, as a condition on the session
-	// alias (the branches of those sessions are given theirs first, see
-	// reparentBranches).
-	empty := func(alias string) string {
-		return ` AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = ` + alias + `.id)`
+	// The sessions each statement deletes: of the table's rows (p ""), or
+	// as a condition on the session p ("p.": their branches are given
+	// theirs first, see reparentBranches).
+	empty := func(p string) string {
+		return ` AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = ` + cmp.Or(p, "sessions.") + `id)`
 	}
-	begunBefore := func(alias string) string {
-		return alias + `.created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)` + empty(alias)
+	begunBefore := func(p string) string {
+		return p + `created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)` + empty(p)
 	}
-	idleSince := func(alias string) string { return alias + `.last_accessed < ?` + empty(alias) }
+	idleSince := func(p string) string { return p + `last_accessed < ?` + empty(p) }
 	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
 	defer tx.Rollback()
-	if err := reparentBranches(ctx, tx, begunBefore("p"), deleted); err != nil {
+	if err := reparentBranches(ctx, tx, begunBefore("p."), deleted); err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE `+begunBefore("sessions"), deleted)
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE `+begunBefore(""), deleted)
 	if err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
 	gone, _ := res.RowsAffected()
 	if idle {
 		since := time.Now().Add(-SessionInFlight).UnixMilli()
-		if err := reparentBranches(ctx, tx, idleSince("p"), since); err != nil {
+		if err := reparentBranches(ctx, tx, idleSince("p."), since); err != nil {
 			return fmt.Errorf("delete empty sessions: %w", err)
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE `+idleSince("sessions"), since)
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE `+idleSince(""), since)
 		if err != nil {
 			return fmt.Errorf("delete empty sessions: %w", err)
 		}
