@@ -118,8 +118,17 @@ func showSession(ctx context.Context, c *cli, rec *qp.SessionRecord, calls, full
 		if err != nil {
 			return err
 		}
+		pageTurns := make([]historyapi.TurnJSON, len(page.Items))
 		for i := range page.Items {
-			turn := sent.Turn(&page.Items[i])
+			pageTurns[i] = sent.Turn(&page.Items[i])
+		}
+		if !calls {
+			if err := historyapi.MarkRegenerates(ctx, c.store, rec.ID, page.Items, pageTurns, true); err != nil {
+				return err
+			}
+		}
+		for i := range page.Items {
+			turn := pageTurns[i]
 			switch {
 			case transcript:
 				printTranscript(c.stdout, []historyapi.TurnJSON{turn}, fullReasoning)

@@ -69,6 +69,16 @@ func testPreviousResponseIDRetryRegenerates(t *testing.T, backend string) {
 	if got := recordedQwenParent(t, e, retry); got != underR1 {
 		t.Fatalf("the retry's record says it hung under %s, not %s", got, underR1)
 	}
+	// Its response's parent_id is what a turn's is: the node Qwen made of
+	// the message it sent (created.parent_id), beside the lost answer's
+	// under the node both were asked under.
+	if got, lostNode := rowOfResponse(t, e, retry).ParentID, rowOfResponse(t, e, lost).ParentID; got == "" || got == lostNode || got == underR1 || lostNode == underR1 {
+		t.Fatalf("responses.parent_id: the retry's %q, the lost answer's %q (asked under %s)", got, lostNode, underR1)
+	}
+	// It replaced the lost answer: the conversation as it stands has two turns.
+	if n := e.count(`SELECT message_count FROM sessions WHERE id = ?`, sessionOfResponse(t, retry)); n != 2 {
+		t.Fatalf("message_count after the retry: %d, want 2", n)
+	}
 
 	// The session goes on from the retry's answer, not the lost one's.
 	next, text := answeredResponse(t, e, `{"model":"qwen3-max","input":"Gamma question","previous_response_id":"`+retry+`"}`)

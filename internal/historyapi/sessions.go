@@ -135,6 +135,10 @@ func (a *API) SessionTranscript(w http.ResponseWriter, r *http.Request) {
 	for i := range res.Items {
 		data = append(data, sent.Turn(&res.Items[i]))
 	}
+	if err := MarkRegenerates(r.Context(), a.d.History, rec.ID, res.Items, data, o.Asc); err != nil {
+		a.storeFailed(w, r, err)
+		return
+	}
 	env := envelopeOf(res, o, qp.TimeRange{}, data)
 	env.SessionID = rec.ID
 	a.writeJSON(w, http.StatusOK, env)

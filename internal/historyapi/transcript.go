@@ -71,6 +71,13 @@ type TurnJSON struct {
 	// ("request", "response"): their messages are not in the record, so
 	// the input or the output shows none of them.
 	Truncated []string `json:"truncated,omitempty"`
+	// Regenerates is the request id of the call whose answer this one
+	// replaced: asked again from the same previous_response_id (an SDK's
+	// retry, a user's regenerate), in the same chat (see Regenerates).
+	Regenerates string `json:"regenerates,omitempty"`
+	// ReplacedBy is the request id of the call that replaced this answer
+	// so: the conversation as it stands goes on from that one, not this.
+	ReplacedBy string `json:"replaced_by,omitempty"`
 }
 
 // Turn reads one call, with its bodies, as a transcript turn.

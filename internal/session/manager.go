@@ -735,11 +735,13 @@ func (t *Turn) FirstTurn() bool { return t.Session.ParentID == "" }
 // calls (nil for none), which its results will name, with their tools'
 // names in the same order.
 func (t *Turn) Advance(parentID, nextKey string, callIDs, callNames []string) {
-	now := t.m.now()
+	now := t.stamp()
 	t.Session.Prior = t.asked
 	t.Session.ParentID, t.Session.ConversationKey = parentID, ownedKey(t.Session.APIKeyID, nextKey)
 	t.Session.LastCallIDs, t.Session.LastCallNames = callIDs, callNames
-	t.Session.MessageCount++
+	if t.latest == nil {
+		t.Session.MessageCount++
+	} // a turn asked again replaces the latest: the conversation as it stands counts as many
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
 	t.persist()
 	if t.came != nil {
@@ -760,9 +762,29 @@ func (t *Turn) Touch() {
 		t.Session.LastRequestID = l.LastRequestID
 		t.SetTold(l.ToldSystemHash, l.ToldToolsHash)
 	}
-	now := t.m.now()
+	now := t.stamp()
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
 	t.persist()
+}
+
+// stamp is the time a state the turn writes is stamped with: now, but never
+// before the state the turn began from (another instance's clock behind the
+// one that wrote it, or a clock set back). The store keeps, of two states
+// with one message_count, the later by last_accessed (the one written last
+// of two alike); a regenerate's state counts as many as the one it
+// replaces, and stamped earlier it was dropped — the session went on from
+// the answer it replaced. A regenerate's is stamped after it, so that the
+// replaced state, should it come again (replayed from the spool), does not
+// take its place.
+func (t *Turn) stamp() time.Time {
+	now, read := t.m.now(), t.Session.LastAccessed
+	switch {
+	case t.latest != nil && !now.After(read):
+		return read.Add(time.Millisecond) // the store keeps milliseconds
+	case now.Before(read):
+		return read
+	}
+	return now
 }
 
 // TouchAfter is Touch for a turn that failed with err. After the database's

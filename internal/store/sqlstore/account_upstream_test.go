@@ -157,7 +157,7 @@ func TestAccountUpstreamMigration(t *testing.T) {
 		// sessions' last_request_id, 0042 their branched_from, 0043 the item ids' previous_request_id,
 		// 0044 the sessions' prior_* columns).
 		qs := []string{"DROP TABLE qwen_account_states", "DROP TABLE IF EXISTS row_id_floors", "ALTER TABLE sessions DROP COLUMN last_call_names", "ALTER TABLE sessions DROP COLUMN last_request_id",
-			"ALTER TABLE sessions DROP COLUMN branched_from",
+			"DROP INDEX sessions_branched_from", "ALTER TABLE sessions DROP COLUMN branched_from",
 			"ALTER TABLE sessions DROP COLUMN prior_parent_id", "ALTER TABLE sessions DROP COLUMN prior_request_id",
 			"ALTER TABLE sessions DROP COLUMN prior_call_ids", "ALTER TABLE sessions DROP COLUMN prior_call_names",
 			"ALTER TABLE sessions DROP COLUMN prior_told_system_hash", "ALTER TABLE sessions DROP COLUMN prior_told_tools_hash",

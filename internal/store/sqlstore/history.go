@@ -164,7 +164,8 @@ func (s *Store) SessionRecord(ctx context.Context, id string) (*qp.SessionRecord
 }
 
 // DeleteSession deletes a session and, by cascade, its calls, and the
-// Conversations API conversation it is, if any.
+// Conversations API conversation it is, if any. Its branches take the
+// session it branched off from (reparentBranches).
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	// A deleted or replaced SQLite file: the delete would change only the
 	// file no one opens again, and the session would come back with it.
@@ -191,6 +192,9 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 		return err
 	}
 	if err := subtractCounts(ctx, tx, "q.session_id = ?", id); err != nil {
+		return fmt.Errorf("delete session %s: %w", id, err)
+	}
+	if err := reparentBranches(ctx, tx, `p.id = ?`, id); err != nil {
 		return fmt.Errorf("delete session %s: %w", id, err)
 	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -53,7 +54,9 @@ const SessionInFlight = time.Hour + 5*time.Minute
 // all deleted may have begun after the oldest call kept. Idle ones are a
 // statement of their own, run once a sweep: it reads every session idle
 // that long (most of them), where the first reads only those begun before
-// the oldest call.
+// the oldest call. The branches of the sessions deleted take the session
+// each of those branched off from, in the same transaction
+// (reparentBranches).
 //
 // Under the writers' lock (beginLocked), as every delete: a session is
 // judged empty from the statement's snapshot, and a recorder (another
@@ -63,19 +66,35 @@ const SessionInFlight = time.Hour + 5*time.Minute
 // past the deletes' own accounting — lost, and counted for good in the
 // statistics and the lists' totals.
 func (s *Store) deleteEmptySessions(ctx context.Context, deleted int64, idle bool) error {
-	const empty = ` AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = sessions.id)`
+	// The sessions each statement deletes: of the table's rows (p ""), or
+	// as a condition on the session p ("p.": their branches are given
+	// theirs first, see reparentBranches).
+	empty := func(p string) string {
+		return ` AND NOT EXISTS (SELECT 1 FROM requests WHERE requests.session_id = ` + cmp.Or(p, "sessions.") + `id)`
+	}
+	begunBefore := func(p string) string {
+		return p + `created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)` + empty(p)
+	}
+	idleSince := func(p string) string { return p + `last_accessed < ?` + empty(p) }
 	tx, err := s.beginLocked(ctx)
 	if err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE created_at < COALESCE((SELECT MIN(timestamp) FROM requests), ?)`+empty, deleted)
+	if err := reparentBranches(ctx, tx, begunBefore("p."), deleted); err != nil {
+		return fmt.Errorf("delete empty sessions: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE `+begunBefore(""), deleted)
 	if err != nil {
 		return fmt.Errorf("delete empty sessions: %w", err)
 	}
 	gone, _ := res.RowsAffected()
 	if idle {
-		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE last_accessed < ?`+empty, time.Now().Add(-SessionInFlight).UnixMilli())
+		since := time.Now().Add(-SessionInFlight).UnixMilli()
+		if err := reparentBranches(ctx, tx, idleSince("p."), since); err != nil {
+			return fmt.Errorf("delete empty sessions: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE `+idleSince(""), since)
 		if err != nil {
 			return fmt.Errorf("delete empty sessions: %w", err)
 		}

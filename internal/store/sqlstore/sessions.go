@@ -44,7 +44,9 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 // session stays named; the deletion of its chat (written by
 // MarkChatDeleted, not by the state the turns write behind) is kept while
 // the session stays on that chat and forgotten when it moves to another.
-// The session a branch branched off from is its own from its first state.
+// The session a branch branched off from is its own from its first state,
+// and changes only when that one is deleted (reparentBranches): a state
+// written after, from memory, names the deleted one still.
 const upsertSession = sessionsInsert + sessionRow + sessionsOnConflict
 
 // upsertSessions is upsertSession for n states of n sessions at once (no
@@ -69,7 +71,6 @@ const sessionsOnConflict = `
 		first_user_message = COALESCE(NULLIF(excluded.first_user_message, ''), sessions.first_user_message),
 		message_count = excluded.message_count, conversation_hash = excluded.conversation_hash, last_call_ids = excluded.last_call_ids,
 		last_call_names = excluded.last_call_names, last_request_id = excluded.last_request_id,
-		branched_from = COALESCE(NULLIF(sessions.branched_from, ''), excluded.branched_from),
 		prior_parent_id = excluded.prior_parent_id, prior_request_id = excluded.prior_request_id,
 		prior_call_ids = excluded.prior_call_ids, prior_call_names = excluded.prior_call_names,
 		prior_told_system_hash = excluded.prior_told_system_hash, prior_told_tools_hash = excluded.prior_told_tools_hash,

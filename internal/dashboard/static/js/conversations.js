@@ -196,6 +196,11 @@ function turn(t) {
   if (cut("request")) out.push(cut("request"));
   if (t.output) out.push(message(t.output));
   if (cut("response")) out.push(cut("response"));
+  // A retry or regenerate from the same previous_response_id replaces the
+  // latest answer: the two are not turns in sequence.
+  const note = (text, data) => h("div.msg.system", { dataset: data }, h("div.text.muted", text));
+  if (t.replaced_by) out.push(note("(this answer was replaced: the turn was asked again, and the conversation goes on from the answer that follows)", { replacedBy: t.replaced_by }));
+  if (t.regenerates) out.unshift(note("(asked again in place of the answer above: a retry or regenerate)", { regenerates: t.regenerates }));
   const meta = h("div.turnmeta", { dataset: { turn: t.id } },
     h("a", { href: "#/calls/" + t.id }, "call " + t.id),
     h("span", f.time(t.timestamp)),
