@@ -58,10 +58,7 @@ func unlistedTargetError(why string) *openai.Error {
 // does.
 func (s *Server) warnUnlistedTargets(caps map[string]qwen.Capabilities) {
 	m := modelmap.Map{Rules: s.cfg.ModelMap, Default: s.cfg.DefaultModel}
-	for _, t := range m.Targets() {
-		if _, apiErr, ok := parseVariant(t.Model, caps); ok && apiErr == nil {
-			continue
-		}
+	for _, t := range unlisted(m.Targets(), caps) {
 		key := t.Setting + "\x00" + t.Pattern + "\x00" + t.Model
 		s.warnedMu.Lock()
 		warned := s.warnedTargets[key]
@@ -80,4 +77,22 @@ func (s *Server) warnUnlistedTargets(caps map[string]qwen.Capabilities) {
 		args = append(args, "model", t.Model)
 		s.log.Warn("a configured model is not in Qwen's model list: calls mapped onto it are refused with 404 model_not_found", args...)
 	}
+}
+
+// UnlistedModels returns the targets that models (Qwen's list, as the
+// upstream client reads it) does not have as a model or as a variant of one
+// the proxy understands and the model can do (<model>-thinking, -search, …):
+// the ones the server warns of and refuses calls for. For `doctor`.
+func UnlistedModels(targets []modelmap.Target, models []qwen.Model) []modelmap.Target {
+	return unlisted(targets, capabilitiesOf(models))
+}
+
+func unlisted(targets []modelmap.Target, caps map[string]qwen.Capabilities) []modelmap.Target {
+	var out []modelmap.Target
+	for _, t := range targets {
+		if _, apiErr, ok := parseVariant(t.Model, caps); !ok || apiErr != nil {
+			out = append(out, t)
+		}
+	}
+	return out
 }

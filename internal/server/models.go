@@ -134,14 +134,21 @@ func (m *modelCache) keep(models []qwen.Model, err error) map[string]qwen.Capabi
 		return nil
 	}
 	m.failedErr = nil
-	m.caps = map[string]qwen.Capabilities{}
-	for i := range models {
-		if models[i].Info.IsActive {
-			m.caps[models[i].ID] = models[i].Capabilities()
-		}
-	}
+	m.caps = capabilitiesOf(models)
 	m.list, m.fetched = toOpenAIModels(models, time.Now()), time.Now()
 	return m.caps
+}
+
+// capabilitiesOf gives each active model's capabilities, by id (never nil:
+// a list without models is a list).
+func capabilitiesOf(models []qwen.Model) map[string]qwen.Capabilities {
+	caps := map[string]qwen.Capabilities{}
+	for i := range models {
+		if models[i].Info.IsActive {
+			caps[models[i].ID] = models[i].Capabilities()
+		}
+	}
+	return caps
 }
 
 func toOpenAIModels(models []qwen.Model, now time.Time) []openai.Model {
