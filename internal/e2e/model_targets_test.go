@@ -34,8 +34,8 @@ func TestMisspeltModelTargetsAreRefused(t *testing.T) {
 		return n
 	}
 	for _, c := range []struct{ body, why string }{
-		{`{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, "DEFAULT_MODEL is qwen3-maxx, which Qwen's model list does not have"},
-		{`{"messages":[{"role":"user","content":"hi"}]}`, "DEFAULT_MODEL is qwen3-maxx, which Qwen's model list does not have"},
+		{`{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, "DEFAULT_MODEL, which answers gpt-4o, is qwen3-maxx, which Qwen's model list does not have"},
+		{`{"messages":[{"role":"user","content":"hi"}]}`, "DEFAULT_MODEL, which answers a request naming no model, is qwen3-maxx, which Qwen's model list does not have"},
 		{`{"model":"claude-x","messages":[{"role":"user","content":"hi"}]}`, "MODEL_MAP maps claude-x to qwen3-coder-plu, which Qwen's model list does not have"},
 	} {
 		before := completions()

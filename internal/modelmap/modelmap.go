@@ -71,14 +71,18 @@ func (m Map) Resolve(requested string) (model string, mapped bool) {
 
 // Why says which setting sent requested (a name Resolve maps) to its model,
 // for messages about that model: "MODEL_MAP maps claude-x to
-// qwen3-coder-plus", or "DEFAULT_MODEL is qwen3-max".
+// qwen3-coder-plus", or "DEFAULT_MODEL, which answers gpt-4o, is
+// qwen3-max".
 func (m Map) Why(requested string) string {
 	for _, r := range m.Rules {
 		if Match(r.Pattern, requested) {
 			return fmt.Sprintf("MODEL_MAP maps %s to %s", requested, r.Target)
 		}
 	}
-	return "DEFAULT_MODEL is " + m.Default
+	if requested == "" {
+		return "DEFAULT_MODEL, which answers a request naming no model, is " + m.Default
+	}
+	return fmt.Sprintf("DEFAULT_MODEL, which answers %s, is %s", requested, m.Default)
 }
 
 // Target is a model the configuration sends names to: DEFAULT_MODEL

@@ -50,8 +50,8 @@ func TestWhyAndTargets(t *testing.T) {
 	m := Map{Rules: []Rule{{Pattern: "claude-*", Target: "qwen3-coder-plus"}}, Default: "qwen3-max"}
 	for in, want := range map[string]string{
 		"claude-x": "MODEL_MAP maps claude-x to qwen3-coder-plus",
-		"gpt-4o":   "DEFAULT_MODEL is qwen3-max",
-		"":         "DEFAULT_MODEL is qwen3-max",
+		"gpt-4o":   "DEFAULT_MODEL, which answers gpt-4o, is qwen3-max",
+		"":         "DEFAULT_MODEL, which answers a request naming no model, is qwen3-max",
 	} {
 		if got := m.Why(in); got != want {
 			t.Errorf("Why(%q) = %q, want %q", in, got, want)
