@@ -131,10 +131,17 @@ func testAccount(ctx context.Context, c *cli, pool *accounts.Pool, acct, source 
 	} else {
 		client := qwen.New(qwen.Config{BaseURL: cfg.QwenBaseURL, UserAgent: cfg.UserAgent, WebVersion: cfg.QwenWebVersion,
 			Credentials: qwen.StaticCredentials(creds), Timeout: cfg.QwenTimeout, IdleTimeout: cfg.QwenIdleTimeout})
-		err = doctor(actx, client, creds, cfg.DefaultModel, rep, &out)
-		pool.Report(acct, err)
+		// Only DEFAULT_MODEL, the model it asks, is checked against the
+		// list: a MODEL_MAP typo is doctor's to tell, not each account's.
+		err = doctor(actx, client, creds, cfg.DefaultModel, configuredModels(nil, cfg.DefaultModel, cfg.DefaultModel), rep, &out)
+		if unknown := (*unknownModels)(nil); !errors.As(err, &unknown) { // the configuration's fault, not the account's
+			pool.Report(acct, err)
+		}
 	}
 	rep.Diagnosis = accounts.Diagnose(acct, source, err) // a refused password is not fixed with a cookie
+	if unknown := (*unknownModels)(nil); errors.As(err, &unknown) {
+		rep.Diagnosis = qwen.DiagnosisUnknownModel
+	}
 	if accounts.ClassOf(err) == accounts.ClassForbidden && outAfter403s(pool, acct) {
 		// This 403 was the one that took it out (the run is kept across
 		// runs of the command): it no longer "rests and is tried again".

@@ -14,8 +14,10 @@ import (
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/credentials"
+	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/server"
 	"qwenproxy/internal/translate"
 )
 
@@ -132,11 +134,14 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if signIn != nil {
 		err = rep.signInFailed(&out, signIn)
 	} else {
-		err = doctor(ctx, client, creds, *model, rep, &out)
+		err = doctor(ctx, client, creds, *model, configuredModels(cfg.ModelMap, cfg.DefaultModel, *model), rep, &out)
 	}
 	rep.Diagnosis = qwen.Diagnose(err)
 	if account != "" {
 		rep.Diagnosis = accounts.Diagnose(account, accountSource, err) // a refused password is not fixed with a cookie
+	}
+	if unknown := (*unknownModels)(nil); errors.As(err, &unknown) {
+		rep.Diagnosis = qwen.DiagnosisUnknownModel
 	}
 	rep.scrubSteps(scrub)
 	if *c.asJSON {
@@ -152,7 +157,7 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 
 // doctor runs the steps, recording each in rep, and returns the first
 // failure.
-func doctor(ctx context.Context, client *qwen.Client, creds qwen.Credentials, model string, rep *doctorReport, out *doctorPrinter) error {
+func doctor(ctx context.Context, client *qwen.Client, creds qwen.Credentials, model string, targets []modelmap.Target, rep *doctorReport, out *doctorPrinter) error {
 	step := func(name, detail string, err error) error {
 		s := doctorStep{Name: name, OK: err == nil, Detail: detail}
 		if err != nil {
@@ -189,8 +194,13 @@ func doctor(ctx context.Context, client *qwen.Client, creds qwen.Credentials, mo
 
 	models, err := client.Models(ctx)
 	detail = fmt.Sprintf("%d models", len(models))
-	if err == nil && !hasModel(models, model) {
-		detail += fmt.Sprintf("; %q is not among them (--model)", model)
+	if err == nil {
+		// A model the configuration names that Qwen does not list fails
+		// here, before a chat is opened for it: a server refuses the calls
+		// sent to it (404 model_not_found), and Qwen would refuse it too.
+		if missing := server.UnlistedModels(targets, models); len(missing) > 0 {
+			err = &unknownModels{missing: missing, listed: models}
+		}
 	}
 	if err := step("model list", detail, err); err != nil {
 		return err
@@ -231,13 +241,44 @@ func askOneWord(ctx context.Context, client *qwen.Client, chatID, model string) 
 	return answer, ans.Empty()
 }
 
-func hasModel(models []qwen.Model, id string) bool {
-	for _, m := range models {
-		if m.ID == id {
-			return true
+// configuredModels are the models the configuration names, for doctor to
+// find in Qwen's list: DEFAULT_MODEL, each MODEL_MAP target, and --model
+// when it is another.
+func configuredModels(rules []modelmap.Rule, defaultModel, model string) []modelmap.Target {
+	targets := modelmap.Map{Rules: rules, Default: defaultModel}.Targets()
+	if model != defaultModel {
+		targets = append(targets, modelmap.Target{Setting: "--model", Model: model})
+	}
+	return targets
+}
+
+// unknownModels is the configured models Qwen's list lacks (the
+// unknown_model diagnosis), with the list's models to choose from.
+type unknownModels struct {
+	missing []modelmap.Target
+	listed  []qwen.Model
+}
+
+func (u *unknownModels) Error() string {
+	var names, listed []string
+	for _, t := range u.missing {
+		if t.Pattern != "" {
+			names = append(names, fmt.Sprintf("%s %s=%s", t.Setting, t.Pattern, t.Model))
+		} else {
+			names = append(names, t.Setting+" "+t.Model)
 		}
 	}
-	return false
+	for _, m := range u.listed {
+		if m.Info.IsActive {
+			listed = append(listed, m.ID)
+		}
+	}
+	const most = 20 // the list is for choosing, not for reading whole
+	if len(listed) > most {
+		listed = append(listed[:most], fmt.Sprintf("… %d more (GET /v1/models)", len(listed)-most))
+	}
+	return fmt.Sprintf("not among Qwen's models: %s (Qwen lists %s; a listed model's variants, -thinking, -search, …, count when it has them)",
+		strings.Join(names, ", "), strings.Join(listed, ", "))
 }
 
 // storedCredentials opens the database, when there is one, for the

@@ -200,10 +200,10 @@ func TestDoctorShowsTheTokenExpiryWithItsZone(t *testing.T) {
 
 // doctorJSON runs `doctor --json` with the environment env and returns its
 // exit code, its report and what it printed.
-func doctorJSON(t *testing.T, env map[string]string) (int, doctorReport, string) {
+func doctorJSON(t *testing.T, env map[string]string, args ...string) (int, doctorReport, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), []string{"doctor", "--json"}, func(k string) string { return env[k] }, &out, &errOut)
+	code := run(context.Background(), append([]string{"doctor", "--json"}, args...), func(k string) string { return env[k] }, &out, &errOut)
 	var rep doctorReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("%v: %s %s", err, out.String(), errOut.String())

@@ -18,7 +18,7 @@ func TestImageVariantRefusesJSONAndForcedCalls(t *testing.T) {
 	const fn = `{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}`
 	const png = `data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==`
 	for _, c := range []struct{ path, body, param string }{
-		{"/v1/chat/completions", `{"model":"qwen3-max-image","response_format":{"type":"json_object"},"messages":[{"role":"user","content":"a fox"}]}`, "response_format"},
+		{"/v1/chat/completions", `{"model":"qwen3-max-image","response_format":{"type":"json_object"},"messages":[{"role":"user","content":"a fox, in JSON"}]}`, "response_format"},
 		{"/v1/chat/completions", `{"model":"qwen3-max-image","stream":true,"tools":[` + fn + `],"tool_choice":"required","messages":[{"role":"user","content":"a fox"}]}`, "tool_choice"},
 		{"/v1/chat/completions", `{"model":"qwen3-max-image-edit","tools":[` + fn + `],"tool_choice":{"type":"function","function":{"name":"get_weather"}},"messages":[{"role":"user","content":[{"type":"text","text":"blue"},{"type":"image_url","image_url":{"url":"` + png + `"}}]}]}`, "tool_choice"},
 		{"/v1/chat/completions", `{"model":"qwen3-max-image","functions":[{"name":"get_weather","parameters":{"type":"object"}}],"function_call":{"name":"get_weather"},"messages":[{"role":"user","content":"a fox"}]}`, `"param":"function_call"`},

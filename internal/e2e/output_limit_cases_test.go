@@ -68,7 +68,7 @@ func TestALimitInsideWhatTheAnswerHoldsBack(t *testing.T) {
 		t.Errorf("cut searched answer: %q %s, want its first 3 words alone", c.Message.Content, c.FinishReason)
 	}
 	// A JSON format: the JSON as far as it came, without the prose and fence.
-	a = chat(`{"model":"qwen3-max","max_tokens":8,"response_format":{"type":"json_object"},"messages":[{"role":"user","content":"reply {\"a\": 1, \"b\": [1,2,3]}"}]}`)
+	a = chat(`{"model":"qwen3-max","max_tokens":8,"response_format":{"type":"json_object"},"messages":[{"role":"user","content":"in JSON: reply {\"a\": 1, \"b\": [1,2,3]}"}]}`)
 	if c := a.Choices[0]; c.Message.Content != `{"a": 1,` || c.FinishReason != "length" {
 		t.Errorf("cut JSON answer: %q %s, want the JSON begun, {\"a\": 1,", c.Message.Content, c.FinishReason)
 	}

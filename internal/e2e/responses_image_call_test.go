@@ -116,9 +116,9 @@ func TestResponsesImageGenerationToolAnswersWithAnImageGenerationCall(t *testing
 	}
 
 	for body, code := range map[string]string{
-		`{"model":"qwq-32b","tools":[{"type":"image_generation"}],"tool_choice":{"type":"image_generation"},"input":"draw"}`:                                         "model_capability_unsupported",
-		`{"model":"qwen3-max-search","tools":[{"type":"image_generation"}],"tool_choice":{"type":"image_generation"},"input":"draw"}`:                                "model_variant_unsupported",
-		`{"model":"qwen3-max","tools":[{"type":"image_generation"}],"tool_choice":{"type":"image_generation"},"text":{"format":{"type":"json_object"}},"input":"x"}`: "model_capability_unsupported",
+		`{"model":"qwq-32b","tools":[{"type":"image_generation"}],"tool_choice":{"type":"image_generation"},"input":"draw"}`:                                                 "model_capability_unsupported",
+		`{"model":"qwen3-max-search","tools":[{"type":"image_generation"}],"tool_choice":{"type":"image_generation"},"input":"draw"}`:                                        "model_variant_unsupported",
+		`{"model":"qwen3-max","tools":[{"type":"image_generation"}],"tool_choice":{"type":"image_generation"},"text":{"format":{"type":"json_object"}},"input":"x as json"}`: "model_capability_unsupported",
 	} {
 		env := decodeEnvelope(t, postJSON(t, e, "/v1/responses", body, nil))
 		if env.Error.Code == nil || *env.Error.Code != code || env.Error.Param == nil || (*env.Error.Param != "tool_choice" && *env.Error.Param != "text.format") {

@@ -109,7 +109,7 @@ func TestAJSONAnswerKeepsItsSourcesAsAnnotations(t *testing.T) {
 			}
 		}
 	}
-	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max-search","response_format":{"type":"json_object"},"messages":[{"role":"user","content":"reply {\"a\": 1}"}]}`, nil)
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max-search","response_format":{"type":"json_object"},"messages":[{"role":"user","content":"in JSON: reply {\"a\": 1}"}]}`, nil)
 	var chat struct {
 		Choices []struct {
 			Message struct {
@@ -122,7 +122,7 @@ func TestAJSONAnswerKeepsItsSourcesAsAnnotations(t *testing.T) {
 		t.Fatalf("chat: %s", body)
 	}
 	check("chat", chat.Choices[0].Message.Content, chat.Choices[0].Message.Annotations)
-	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max-search","text":{"format":{"type":"json_object"}},"input":"reply {\"a\": 1}"}`, nil)
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max-search","text":{"format":{"type":"json_object"}},"input":"in JSON: reply {\"a\": 1}"}`, nil)
 	var r struct {
 		Output []struct {
 			Content []struct {
@@ -144,7 +144,7 @@ func TestAJSONAnswerKeepsItsSourcesAsAnnotations(t *testing.T) {
 // was sent.
 func TestACheckedResponsesStreamCitesItsSources(t *testing.T) {
 	e := start(t, nil)
-	for _, extra := range []string{`"text":{"format":{"type":"json_object"}},"input":"reply {\"a\": 1}"`,
+	for _, extra := range []string{`"text":{"format":{"type":"json_object"}},"input":"in JSON: reply {\"a\": 1}"`,
 		`"tools":[{"type":"function","name":"get_weather","parameters":{"type":"object"}}],"tool_choice":"required","input":"use get_weather with {\"city\": \"Oslo\"}"`} {
 		resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max-search","stream":true,`+extra+`}`, nil)
 		body := readBody(t, resp)

@@ -458,7 +458,7 @@ func TestStopCutsAFormattedAnswer(t *testing.T) {
 	for _, stream := range []string{"false", "true"} {
 		before := len(upstreamCompletions(t, e.sim))
 		resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","response_format":{"type":"json_object"},"stop":"1","stream":`+stream+`,`+
-			`"messages":[{"role":"user","content":"reply {\"a\": 1}"}]}`, nil)
+			`"messages":[{"role":"user","content":"in JSON: reply {\"a\": 1}"}]}`, nil)
 		b, _ := io.ReadAll(resp.Body)
 		body := string(b)
 		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"finish_reason":"stop"`) || strings.Contains(body, `1}`) ||

@@ -111,14 +111,14 @@ func TestResponseFormatGetsOneCorrectiveTurnThenAnHonestError(t *testing.T) {
 	}
 
 	// JSON mode: any JSON object, taken out of the prose around it.
-	params = chatParams(openai.UserMessage(`Status? reply {"ok": true}`))
+	params = chatParams(openai.UserMessage(`Status, in JSON? reply {"ok": true}`))
 	params.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}}
 	got, err = e.client.Chat.Completions.New(ctxT(t), params)
 	if err != nil || got.Choices[0].Message.Content != `{"ok": true}` {
 		t.Fatalf("json_object: %v %+v", err, got)
 	}
 	// A plain-text answer to JSON mode is corrected, then refused.
-	params = chatParams(openai.UserMessage(`Just chat with me.`))
+	params = chatParams(openai.UserMessage(`Just chat with me (no JSON).`))
 	params.ResponseFormat = openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}}
 	_, err = e.client.Chat.Completions.New(ctxT(t), params)
 	if !errors.As(err, &apiErr) || apiErr.Code != "response_format_unmet" {
@@ -272,7 +272,7 @@ func TestResponsesTextFormatJSONSchemaWithTheSDK(t *testing.T) {
 		`null`:                              `{"format":{"type":"text"}}`,
 		`{"format":{"type":"json_object"}}`: `{"format":{"type":"json_object"}}`,
 	} {
-		resp := send(t, e, "POST", "/v1/responses", "application/json", `{"model":"qwen3-max","input":"reply {\"ok\": true}","text":`+text+`}`, nil)
+		resp := send(t, e, "POST", "/v1/responses", "application/json", `{"model":"qwen3-max","input":"in JSON: reply {\"ok\": true}","text":`+text+`}`, nil)
 		var body struct{ Text json.RawMessage }
 		b, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &body) != nil || string(body.Text) != want {

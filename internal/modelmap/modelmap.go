@@ -69,6 +69,41 @@ func (m Map) Resolve(requested string) (model string, mapped bool) {
 	return requested, false
 }
 
+// Why says which setting sent requested (a name Resolve maps) to its model,
+// for messages about that model: "MODEL_MAP maps claude-x to
+// qwen3-coder-plus", or "DEFAULT_MODEL, which answers gpt-4o, is
+// qwen3-max".
+func (m Map) Why(requested string) string {
+	for _, r := range m.Rules {
+		if Match(r.Pattern, requested) {
+			return fmt.Sprintf("MODEL_MAP maps %s to %s", requested, r.Target)
+		}
+	}
+	if requested == "" {
+		return "DEFAULT_MODEL, which answers a request naming no model, is " + m.Default
+	}
+	return fmt.Sprintf("DEFAULT_MODEL, which answers %s, is %s", requested, m.Default)
+}
+
+// Target is a model the configuration sends names to: DEFAULT_MODEL
+// (Pattern empty) or a MODEL_MAP rule's.
+type Target struct {
+	Setting string // "DEFAULT_MODEL" or "MODEL_MAP"
+	Pattern string // the MODEL_MAP rule's pattern
+	Model   string
+}
+
+// Targets lists the models the configuration names: DEFAULT_MODEL, then
+// each MODEL_MAP rule's target, in order (so that each can be checked
+// against Qwen's list).
+func (m Map) Targets() []Target {
+	out := []Target{{Setting: "DEFAULT_MODEL", Model: m.Default}}
+	for _, r := range m.Rules {
+		out = append(out, Target{Setting: "MODEL_MAP", Pattern: r.Pattern, Model: r.Target})
+	}
+	return out
+}
+
 // Match reports whether name matches pattern, where `*` matches any run of
 // characters (including '/') and every other character itself. It runs on
 // every call (Resolve), so it allocates nothing: after a mismatch it goes

@@ -43,3 +43,23 @@ func TestParseRefuses(t *testing.T) {
 		}
 	}
 }
+
+// Why names the setting that decided a mapped name, for the messages that
+// say a configured target is not one of Qwen's models.
+func TestWhyAndTargets(t *testing.T) {
+	m := Map{Rules: []Rule{{Pattern: "claude-*", Target: "qwen3-coder-plus"}}, Default: "qwen3-max"}
+	for in, want := range map[string]string{
+		"claude-x": "MODEL_MAP maps claude-x to qwen3-coder-plus",
+		"gpt-4o":   "DEFAULT_MODEL, which answers gpt-4o, is qwen3-max",
+		"":         "DEFAULT_MODEL, which answers a request naming no model, is qwen3-max",
+	} {
+		if got := m.Why(in); got != want {
+			t.Errorf("Why(%q) = %q, want %q", in, got, want)
+		}
+	}
+	got := m.Targets()
+	if len(got) != 2 || got[0] != (Target{Setting: "DEFAULT_MODEL", Model: "qwen3-max"}) ||
+		got[1] != (Target{Setting: "MODEL_MAP", Pattern: "claude-*", Model: "qwen3-coder-plus"}) {
+		t.Errorf("Targets() = %+v", got)
+	}
+}

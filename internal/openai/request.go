@@ -175,6 +175,10 @@ func Decode(body []byte, dst any) *Error {
 
 // Validate checks a chat request. It never calls upstream.
 func (r *ChatRequest) Validate() *Error {
+	if r.StreamOptions != nil && !r.Stream {
+		// OpenAI's refusal, word for word (a 400 with a null code).
+		return InvalidRequest("stream_options", "", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+	}
 	if r.Messages == nil {
 		return InvalidRequest("messages", "missing_required_parameter", "messages is required")
 	}
@@ -206,7 +210,38 @@ func (r *ChatRequest) Validate() *Error {
 		return InvalidRequest(fmt.Sprintf("messages[%d]", len(r.Messages)-1), "invalid_value",
 			"an assistant message with tool_calls must be followed by the tool messages answering them")
 	}
-	return nil
+	return r.checkJSONWord()
+}
+
+// checkJSONWord refuses a json_object response_format whose messages never
+// say "json" (in any case), as OpenAI does, in its words: JSON mode is
+// asked for in the messages, and without them the model (Qwen's too) need
+// not answer in JSON — the proxy's check of the answer then failed twice
+// and the call ended in a 502 response_format_unmet. A format that does
+// not parse is left to the field's check.
+func (r *ChatRequest) checkJSONWord() *Error {
+	rf, err := ParseResponseFormat(r.ResponseFormat)
+	if err != nil || rf == nil || rf.Type != "json_object" {
+		return nil
+	}
+	for i := range r.Messages {
+		if text, _ := r.Messages[i].Text(); MentionsJSON(text) {
+			return nil
+		}
+	}
+	return InvalidRequest("messages", "", "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.")
+}
+
+// MentionsJSON reports whether text has the word "json" in any case, which
+// OpenAI requires of the messages of a call asking for a json_object
+// answer.
+func MentionsJSON(text string) bool {
+	for i := 0; i+4 <= len(text); i++ {
+		if strings.EqualFold(text[i:i+4], "json") {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Message) validate(i int) *Error {

@@ -34,6 +34,11 @@ var (
 	DiagnosisUnreachable = Diagnosis{"unreachable", 9, "cannot reach Qwen: check QWEN_BASE_URL, the network and any proxy"}
 	DiagnosisTimeout     = Diagnosis{"timeout", 10, "Qwen did not answer in time: try again later, or raise QWEN_TIMEOUT"}
 	DiagnosisUpstream    = Diagnosis{"upstream_failure", 11, "Qwen failed in a way without a known remedy: try again later; the step's error says more"}
+	// DiagnosisUnknownModel is a configured model (DEFAULT_MODEL, a
+	// MODEL_MAP target, --model) that Qwen's model list does not have: a
+	// fault of the configuration, not of Qwen, which Diagnose never sees.
+	DiagnosisUnknownModel = Diagnosis{"unknown_model", 12,
+		"a configured model is not one of Qwen's (the model-list step names it, and the models Qwen lists): correct DEFAULT_MODEL, MODEL_MAP or --model; the proxy refuses the calls sent to it with 404 model_not_found"}
 )
 
 // Diagnose names the failure err is.

@@ -75,6 +75,9 @@ func (s *Sim) completions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code, details := s.check2026(who, &req)
+	if code == "" && req.Model != "" && !s.listed(req.Model) {
+		code, details = CodeBadRequest, UnknownModel
+	}
 	var t *turn
 	if code == "" {
 		t, code, details = s.accept(chatID, &req)

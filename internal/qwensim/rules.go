@@ -27,6 +27,14 @@ const StreamRequired = "Invalid input: stream must be true."
 // it dislikes: a missing Version header, stale cookies (qwen-2026.md §3.6).
 const InternalError = "Internal error..."
 
+// UnknownModel is the simulator's refusal of a model its list does not
+// have (on chats/new and on a completion). Qwen answers only the models
+// /api/models lists — every working peer picks from that list, and a name
+// it lacks does not get an answer — but no capture records how it refuses
+// one: the text is ours, the envelope (Bad_Request, x-actual-status-code
+// 400) the one Qwen refuses a request with (qwen-wire.md §5).
+const UnknownModel = "Model not found."
+
 // caller is what the simulator makes of a call's credentials.
 type caller struct {
 	loggedIn bool // a login token came as the token cookie or a Bearer header

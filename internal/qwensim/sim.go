@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -401,6 +402,12 @@ func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	for _, m := range req.Models {
+		if !s.listed(m) {
+			writeEnvelope(w, CodeBadRequest, UnknownModel, http.StatusBadRequest)
+			return
+		}
+	}
 	c := &chat{id: newID(), model: req.Models[0], nodes: map[string]*node{}}
 	s.own(c.id, account) // before the chat is kept: keeping it may delete it
 	s.mu.Lock()
@@ -408,6 +415,43 @@ func (s *Sim) newChat(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	jsonAnswer(w)
 	fmt.Fprintf(w, `{"success":true,"request_id":%q,"data":{"id":%q}}`, newID(), c.id)
+}
+
+// listed reports whether the model list the simulator serves (in its
+// format) has model, as Qwen answers only the models it lists.
+func (s *Sim) listed(model string) bool {
+	ids := listedIDs2025
+	if s.opt.Format == Format2026 {
+		ids = listedIDs2026
+	}
+	return slices.Contains(ids(), model)
+}
+
+// listedIDs2025 and listedIDs2026 are the ids of each format's model list.
+var (
+	listedIDs2025 = sync.OnceValue(func() []string { return modelIDs(modelsJSON) })
+	listedIDs2026 = sync.OnceValue(func() []string { return modelIDs(models2026()) })
+)
+
+func modelIDs(list []byte) []string {
+	var v struct {
+		Data []struct {
+			ID   string `json:"id"`
+			Info struct {
+				IsActive bool `json:"is_active"`
+			} `json:"info"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(list, &v); err != nil {
+		panic("qwensim: the embedded model list does not parse: " + err.Error())
+	}
+	var ids []string
+	for _, m := range v.Data {
+		if m.Info.IsActive {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
 }
 
 func (s *Sim) models(w http.ResponseWriter, r *http.Request) {

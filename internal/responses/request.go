@@ -268,11 +268,37 @@ func (r *Request) validate(lookup ItemLookup, count bool) *openai.Error {
 	if err := r.checkSettings(); err != nil {
 		return err
 	}
-	if _, err := r.TextFormat(); err != nil {
+	format, err := r.TextFormat()
+	if err != nil {
 		return err
 	}
-	_, err := r.ToolSet()
+	if !count && format != nil && format.Type == "json_object" {
+		if err := r.checkJSONWord(); err != nil {
+			return err
+		}
+	}
+	_, err = r.ToolSet()
 	return err
+}
+
+// checkJSONWord refuses a json_object text.format whose instructions and
+// input never say "json" (in any case), as OpenAI does, in its words (see
+// openai.ChatRequest's check of the same). A turn continuing a stored
+// response or a conversation is taken: its earlier turns, not in the body,
+// may say it.
+func (r *Request) checkJSONWord() *openai.Error {
+	if r.PreviousResponseID != "" || r.InConversation() {
+		return nil
+	}
+	if r.Instructions != nil && openai.MentionsJSON(*r.Instructions) {
+		return nil
+	}
+	for _, m := range r.messages {
+		if openai.MentionsJSON(m.Text) {
+			return nil
+		}
+	}
+	return openai.InvalidRequest("input", "", "Response input messages must contain the word 'json' in some form to use 'text.format' of type 'json_object'.")
 }
 
 // minOutputTokens is OpenAI's least max_output_tokens.

@@ -7,6 +7,7 @@ import (
 
 	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/openai"
+	"qwenproxy/internal/qwen"
 )
 
 // resolveModel maps the model name a client sent onto the Qwen model that
@@ -17,7 +18,9 @@ import (
 // too). A variant the model cannot do is a 400 naming it; any other name is
 // a 404 model_not_found that says how to map it. When Qwen's list cannot be
 // had, the name goes upstream as it is (less a variant suffix): Qwen then
-// decides.
+// decides. A name mapped onto a model (or variant) the list does not have
+// — a DEFAULT_MODEL or MODEL_MAP target misspelt — is the same 404, naming
+// the setting, rather than a call Qwen refuses under the misspelt name.
 func (s *Server) resolveModel(ctx context.Context, requested string) (variant, *openai.Error) {
 	m := modelmap.Map{Rules: s.cfg.ModelMap, Default: s.cfg.DefaultModel}
 	model, mapped := m.Resolve(requested)
@@ -29,11 +32,67 @@ func (s *Server) resolveModel(ctx context.Context, requested string) (variant, *
 	if apiErr != nil {
 		return v, apiErr
 	}
-	if ok || mapped {
+	if ok || mapped && caps == nil {
 		v.mapped = mapped
 		return v, nil
+	}
+	if mapped {
+		return variant{}, unlistedTargetError(m.Why(requested))
 	}
 	return variant{}, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found",
 		Message: fmt.Sprintf("the model %q is not one of Qwen's models (GET /v1/models lists them); map it onto one with MODEL_MAP, e.g. MODEL_MAP='%s=%s'",
 			clip(requested), clip(requested), s.cfg.DefaultModel)}
+}
+
+// unlistedTargetError is the 404 for a name the configuration maps onto a
+// model Qwen's list does not have; why names the setting (modelmap.Why).
+func unlistedTargetError(why string) *openai.Error {
+	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found",
+		Message: fmt.Sprintf("%s, which Qwen's model list does not have (GET /v1/models lists its models): correct the setting", clip(why))}
+}
+
+// warnUnlistedTargets logs, once each, the configured targets (DEFAULT_MODEL
+// and each MODEL_MAP rule's) that the model list just fetched does not have,
+// as a model or a variant the proxy understands: the calls mapped onto them
+// are refused (resolveModel), and the operator learns why before a client
+// does.
+func (s *Server) warnUnlistedTargets(caps map[string]qwen.Capabilities) {
+	m := modelmap.Map{Rules: s.cfg.ModelMap, Default: s.cfg.DefaultModel}
+	for _, t := range unlisted(m.Targets(), caps) {
+		key := t.Setting + "\x00" + t.Pattern + "\x00" + t.Model
+		s.warnedMu.Lock()
+		warned := s.warnedTargets[key]
+		if s.warnedTargets == nil {
+			s.warnedTargets = map[string]bool{}
+		}
+		s.warnedTargets[key] = true
+		s.warnedMu.Unlock()
+		if warned {
+			continue
+		}
+		args := []any{"setting", t.Setting}
+		if t.Pattern != "" {
+			args = append(args, "pattern", t.Pattern)
+		}
+		args = append(args, "model", t.Model)
+		s.log.Warn("a configured model is not in Qwen's model list: calls mapped onto it are refused with 404 model_not_found", args...)
+	}
+}
+
+// UnlistedModels returns the targets that models (Qwen's list, as the
+// upstream client reads it) does not have as a model or as a variant of one
+// the proxy understands and the model can do (<model>-thinking, -search, …):
+// the ones the server warns of and refuses calls for. For `doctor`.
+func UnlistedModels(targets []modelmap.Target, models []qwen.Model) []modelmap.Target {
+	return unlisted(targets, capabilitiesOf(models))
+}
+
+func unlisted(targets []modelmap.Target, caps map[string]qwen.Capabilities) []modelmap.Target {
+	var out []modelmap.Target
+	for _, t := range targets {
+		if _, apiErr, ok := parseVariant(t.Model, caps); !ok || apiErr != nil {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -36,6 +36,10 @@ type modelCache struct {
 	failedErr error
 	// fetching is closed when the fetch in flight ends; nil when none is.
 	fetching chan struct{}
+	// listed, when set, is told each list fetched (its models'
+	// capabilities), outside m.mu: the server checks its configured
+	// targets against it.
+	listed func(map[string]qwen.Capabilities)
 }
 
 // modelRetryAfter is how long a failed model-list fetch is answered from
@@ -105,25 +109,46 @@ func (m *modelCache) load(ctx context.Context) ([]openai.Model, map[string]qwen.
 func (m *modelCache) startFetch() {
 	done := make(chan struct{})
 	m.fetching = done
+	listed := m.listed
 	go func() {
 		models, err := m.upstream.Models(context.Background())
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		defer close(done)
-		m.fetching = nil
-		if err != nil {
-			m.failed, m.failedErr = time.Now(), err
-			return
+		caps := m.keep(models, err)
+		// Told before the waiting calls go on, so that the warning of a
+		// misspelt target comes before the first call refused for it.
+		if caps != nil && listed != nil {
+			listed(caps)
 		}
-		m.failedErr = nil
-		m.caps = map[string]qwen.Capabilities{}
-		for i := range models {
-			if models[i].Info.IsActive {
-				m.caps[models[i].ID] = models[i].Capabilities()
-			}
-		}
-		m.list, m.fetched = toOpenAIModels(models, time.Now()), time.Now()
+		close(done)
 	}()
+}
+
+// keep stores a fetch's outcome and ends it (m.fetching), returning the
+// capabilities of the list fetched, nil when it failed. The caller closes
+// the fetch's done channel.
+func (m *modelCache) keep(models []qwen.Model, err error) map[string]qwen.Capabilities {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fetching = nil
+	if err != nil {
+		m.failed, m.failedErr = time.Now(), err
+		return nil
+	}
+	m.failedErr = nil
+	m.caps = capabilitiesOf(models)
+	m.list, m.fetched = toOpenAIModels(models, time.Now()), time.Now()
+	return m.caps
+}
+
+// capabilitiesOf gives each active model's capabilities, by id (never nil:
+// a list without models is a list).
+func capabilitiesOf(models []qwen.Model) map[string]qwen.Capabilities {
+	caps := map[string]qwen.Capabilities{}
+	for i := range models {
+		if models[i].Info.IsActive {
+			caps[models[i].ID] = models[i].Capabilities()
+		}
+	}
+	return caps
 }
 
 func toOpenAIModels(models []qwen.Model, now time.Time) []openai.Model {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	qp "qwenproxy"
@@ -163,6 +164,10 @@ type Server struct {
 	faultLog, syncLog quietlog.Log
 	// releases lets go of the conversations' locks their calls could not.
 	releases releases
+	// warnedTargets are the configured models already logged as missing
+	// from Qwen's list (warnUnlistedTargets), so a renewed list repeats none.
+	warnedMu      sync.Mutex
+	warnedTargets map[string]bool
 }
 
 // New returns a Server.
@@ -189,6 +194,7 @@ func New(cfg Config, deps Deps) *Server {
 		started: time.Now(), now: time.Now, base: base, cutCalls: cut,
 		images:  imagefetch.New(imagefetch.Policy(cc.AllowImageURLs), cc.ImageMaxBytes, cc.ImageFetchTimeout),
 		schemas: tools.NewSchemas(), keyCalls: deps.KeyCalls, admission: newAdmission(cfg.MaxInFlight)}
+	s.models.listed = s.warnUnlistedTargets
 	if s.keyCalls == nil {
 		s.keyCalls = keylimit.New(keylimit.Options{Log: deps.Log})
 	}

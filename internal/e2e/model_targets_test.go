@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"qwenproxy/internal/config"
+	"qwenproxy/internal/modelmap"
+	"qwenproxy/internal/qwensim"
+)
+
+// TestMisspeltModelTargetsAreRefused: a DEFAULT_MODEL or MODEL_MAP target
+// Qwen's model list does not have (a typo) is logged as a warning once the
+// list is fetched, and a call routed to it is answered as a client naming
+// an unknown model is — a 404 model_not_found naming the setting — instead
+// of being sent to Qwen under the misspelt name. Targets the list has, a
+// variant of a listed model among them, are neither warned of nor refused.
+func TestMisspeltModelTargetsAreRefused(t *testing.T) {
+	e := start(t, func(c *config.Config) {
+		c.DefaultModel = "qwen3-maxx"
+		c.ModelMap = []modelmap.Rule{
+			{Pattern: "claude-ok-*", Target: "qwen3-vl-plus-thinking"},
+			{Pattern: "claude-*", Target: "qwen3-coder-plu"},
+		}
+	})
+	completions := func() int {
+		n := 0
+		for _, c := range e.sim.Calls() {
+			if c.Endpoint == qwensim.EndpointCompletions || c.Endpoint == qwensim.EndpointNewChat {
+				n++
+			}
+		}
+		return n
+	}
+	for _, c := range []struct{ body, why string }{
+		{`{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}`, "DEFAULT_MODEL, which answers gpt-4o, is qwen3-maxx, which Qwen's model list does not have"},
+		{`{"messages":[{"role":"user","content":"hi"}]}`, "DEFAULT_MODEL, which answers a request naming no model, is qwen3-maxx, which Qwen's model list does not have"},
+		{`{"model":"claude-x","messages":[{"role":"user","content":"hi"}]}`, "MODEL_MAP maps claude-x to qwen3-coder-plu, which Qwen's model list does not have"},
+	} {
+		before := completions()
+		resp := postJSON(t, e, "/v1/chat/completions", c.body, nil)
+		env := decodeEnvelope(t, resp)
+		if resp.StatusCode != http.StatusNotFound || env.Error.Code == nil || *env.Error.Code != "model_not_found" ||
+			env.Error.Param == nil || *env.Error.Param != "model" || !strings.Contains(env.Error.Message, c.why) {
+			t.Errorf("%s: %d %+v, want a 404 model_not_found saying %q", c.body, resp.StatusCode, env, c.why)
+		}
+		if after := completions(); after != before {
+			t.Errorf("%s: Qwen was asked %d times for a model its list does not have", c.body, after-before)
+		}
+	}
+	// The Anthropic route resolves names the same way.
+	resp := postJSON(t, e, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("/v1/messages claude-sonnet-4-5: %d, want 404", resp.StatusCode)
+	}
+	resp.Body.Close()
+
+	// A retrieval of the mapped name says the same, not "maps_to".
+	resp = send(t, e, "GET", "/v1/models/claude-x", "", "", nil)
+	env := decodeEnvelope(t, resp)
+	if resp.StatusCode != http.StatusNotFound || env.Error.Code == nil || *env.Error.Code != "model_not_found" ||
+		!strings.Contains(env.Error.Message, "MODEL_MAP maps claude-x to qwen3-coder-plu") {
+		t.Errorf("GET /v1/models/claude-x: %d %+v", resp.StatusCode, env)
+	}
+
+	// A target that is a listed model's variant works.
+	resp = postJSON(t, e, "/v1/chat/completions", `{"model":"claude-ok-1","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("claude-ok-1 (mapped to qwen3-vl-plus-thinking): %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+
+	logs := e.logs()
+	for _, want := range []string{"setting=DEFAULT_MODEL model=qwen3-maxx", "setting=MODEL_MAP pattern=claude-* model=qwen3-coder-plu"} {
+		if !strings.Contains(logs, want) || strings.Count(logs, want) != 1 {
+			t.Errorf("the log has %d warnings with %q, want one:\n%s", strings.Count(logs, want), want, logs)
+		}
+	}
+	if strings.Contains(logs, "model=qwen3-vl-plus-thinking") {
+		t.Errorf("a listed model's variant was warned of:\n%s", logs)
+	}
+}
+
+// TestModelTargetsGoUpstreamWithoutAList: when Qwen's model list cannot be
+// had, a configured target cannot be checked, and the call goes to Qwen
+// under it as before (Qwen decides).
+func TestModelTargetsGoUpstreamWithoutAList(t *testing.T) {
+	e := start(t, func(c *config.Config) {
+		c.ModelMap = []modelmap.Rule{{Pattern: "claude-*", Target: "qwen3-coder-plus"}}
+	})
+	e.sim.Inject(qwensim.Fault{Endpoint: qwensim.EndpointModels, Status: http.StatusServiceUnavailable, Times: 100})
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"claude-x","messages":[{"role":"user","content":"hi"}]}`, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("claude-x without a model list: %d, want 200", resp.StatusCode)
+	}
+	resp.Body.Close()
+}

@@ -1,0 +1,47 @@
+package openai
+
+import (
+	"net/http"
+	"testing"
+)
+
+// Two requests OpenAI refuses, refused as OpenAI words them (seen in
+// clients' logs: a 400 invalid_request_error with a null code): they went
+// to Qwen, the second for two calls and then a 502 response_format_unmet.
+//   - stream_options without stream: true;
+//   - response_format json_object with no message saying "json".
+func TestChatRequestsOpenAIRefuses(t *testing.T) {
+	const (
+		streamMsg = "The 'stream_options' parameter is only allowed when 'stream' is enabled."
+		jsonMsg   = "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'."
+	)
+	for _, c := range []struct{ body, param, message string }{
+		{`{"model":"m","stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`, "stream_options", streamMsg},
+		{`{"model":"m","stream":false,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`, "stream_options", streamMsg},
+		{`{"model":"m","response_format":{"type":"json_object"},"messages":[{"role":"user","content":"list three colours"}]}`, "messages", jsonMsg},
+		{`{"model":"m","stream":true,"response_format":{"type":"json_object"},"messages":[{"role":"system","content":"be terse"},{"role":"user","content":[{"type":"text","text":"three colours"}]}]}`, "messages", jsonMsg},
+		// Allowed: stream on, a null stream_options, "json" in any case in
+		// any message, a json_schema or text format.
+		{`{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`, "", ""},
+		{`{"model":"m","stream_options":null,"messages":[{"role":"user","content":"hi"}]}`, "", ""},
+		{`{"model":"m","response_format":{"type":"json_object"},"messages":[{"role":"system","content":"Answer in JSON."},{"role":"user","content":"colours"}]}`, "", ""},
+		{`{"model":"m","response_format":{"type":"json_object"},"messages":[{"role":"user","content":[{"type":"text","text":"as Json please"}]}]}`, "", ""},
+		{`{"model":"m","response_format":{"type":"json_schema","json_schema":{"name":"c","schema":{"type":"object"}}},"messages":[{"role":"user","content":"colours"}]}`, "", ""},
+		{`{"model":"m","response_format":{"type":"text"},"messages":[{"role":"user","content":"colours"}]}`, "", ""},
+	} {
+		var r ChatRequest
+		err := Decode([]byte(c.body), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if c.message == "" {
+			if err != nil {
+				t.Errorf("%s: %v, want it taken", c.body, err)
+			}
+			continue
+		}
+		if err == nil || err.Status != http.StatusBadRequest || err.Type != TypeInvalidRequest || err.Param != c.param || err.Code != "" || err.Message != c.message {
+			t.Errorf("%s: %+v, want a 400 invalid_request_error at %s: %s", c.body, err, c.param, c.message)
+		}
+	}
+}
