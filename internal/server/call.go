@@ -291,9 +291,17 @@ func (s *Server) hideSecrets(c *call) {
 		kept, keptHidden = s.hiddenForm(c.r.Context(), kept)
 		hidden = append(hidden, keptHidden...)
 	}
-	var answerHidden []string
-	rs.OpenAIResponse, answerHidden = redact.JSONHiding(rs.OpenAIResponse)
-	known := redact.NewKnown("", append(hidden, answerHidden...)...) // nil for none: masks nothing
+	var h []string
+	rs.OpenAIResponse, h = redact.JSONHiding(rs.OpenAIResponse)
+	hidden = append(hidden, h...)
+	// Qwen's bodies are Qwen's: no field of theirs is named like a secret,
+	// but the texts they carry hold the URLs the client's did, and the
+	// model's (a password too short for the masker below, 6 characters).
+	for _, b := range []*[]byte{&rq.QwenRequest, &rs.QwenResponse} {
+		*b, h = redact.URLPasswords(*b)
+		hidden = append(hidden, h...)
+	}
+	known := redact.NewKnown("", hidden...) // nil for none: masks nothing
 	for _, b := range []*[]byte{&rq.OpenAIRequest, &rq.QwenRequest, &rs.OpenAIResponse, &rs.QwenResponse, &kept} {
 		*b = accounts.JSON(known.JSON(*b))
 	}
