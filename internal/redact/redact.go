@@ -206,8 +206,9 @@ func mayNameSecret(name []byte) bool {
 
 // JSON returns body with the value of every object field whose name looks
 // like a secret replaced by Placeholder, at any depth (an object's value is
-// searched instead), every other byte as it was. A body that is not JSON is
-// returned as is.
+// searched instead), and the password of every URL's user info wherever it
+// stands (URLPasswords), every other byte as it was. A body that is not
+// JSON has only its URLs' passwords masked.
 //
 // A tool call's arguments, which OpenAI's APIs carry as a JSON object
 // encoded in a string ("arguments":"{\"api_key\":…}"), are redacted
@@ -219,14 +220,16 @@ func JSON(body []byte) []byte {
 
 // JSONHiding is JSON, with the values it replaced: each string as it
 // reads (decoded), each number as written, the strings and numbers of an
-// array replaced whole. A caller masks them (NewKnown) wherever else the
-// call carries them — the request sent to Qwen renders a tool call's input
-// as text.
+// array replaced whole, each URL's password. A caller masks them
+// (NewKnown) wherever else the call carries them — the request sent to
+// Qwen renders a tool call's input as text.
 func JSONHiding(body []byte) ([]byte, []string) {
+	body, hidden := URLPasswords(body)
 	if !mentionsSecretWord(body) || !hasSecretNameOrArguments(body) {
-		return body, nil
+		return body, hidden
 	}
-	return rewriteSecrets(body)
+	out, named := rewriteSecrets(body)
+	return out, append(hidden, named...)
 }
 
 // rewriteSecrets is JSONHiding past its screen: apart, so that the body the

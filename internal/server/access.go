@@ -51,8 +51,11 @@ func presentedKeyOf(ctx context.Context) string {
 	return k
 }
 
-// withoutKey is text with the call's own key masked.
+// withoutKey is text, the first message that names a session, with the
+// call's own key masked, and the passwords of the URLs it holds
+// (redact.URLPasswords), as the call's record masks them.
 func withoutKey(ctx context.Context, text string) string {
+	text = redact.URLPasswordsText(text)
 	if k := presentedKeyOf(ctx); len(k) >= redact.MinKnownLen {
 		return strings.ReplaceAll(text, k, redact.Placeholder)
 	}

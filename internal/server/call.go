@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"qwenproxy/internal/openai"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/redact"
+	"qwenproxy/internal/session"
 )
 
 // call is one recorded API call: it owns the exchange that is written when
@@ -60,6 +62,13 @@ type call struct {
 	// limit of output tokens: the client gets its answer, the account is
 	// told of the failure.
 	afterCut error
+	// request is the client's body in the form its record keeps, worked
+	// out once (requestForm).
+	request struct {
+		done   bool
+		body   []byte
+		hidden []string
+	}
 }
 
 // newCall names the call: its request id is returned as X-Request-Id and is
@@ -215,35 +224,7 @@ func (s *Server) finish(c *call) {
 	if c.metadataOnly {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
 	} else {
-		accounts := s.deps.Accounts.Known()
-		var known *redact.Known
-		var keptKnown *redact.Known
-		c.ex.Request.OpenAIRequest, known = s.recordedForm(c.r.Context(), c.ex.Request.OpenAIRequest, accounts)
-		// The items its references named are kept beside its body,
-		// redacted as it is (they were as their own records keep them,
-		// and what the body hid is hidden in them too) — unless they are
-		// longer than a recorded body may be: then its references are
-		// read as they are found, as before they were kept.
-		if kept := referencedItems(c.referenced); kept != nil {
-			kept, keptKnown = s.recordedForm(c.r.Context(), kept, accounts)
-			if limit := s.cfg.RecordMaxBodyBytes; limit <= 0 || len(kept) <= limit {
-				c.ex.Request.ReferencedItems = known.JSON(kept)
-			}
-		}
-		// The Responses API's answer echoes the request's metadata,
-		// instructions and tools: what the request's record hides, the
-		// answer's must too.
-		rs.OpenAIResponse = redact.JSON(rs.OpenAIResponse)
-		// What the client's body hid is hidden wherever else the call
-		// carries it (the request sent to Qwen renders a tool call's input
-		// — an object, whose secret fields were hidden — as text, and an
-		// answer may repeat it), and so is every account's secret (a
-		// client's body carried it to Qwen, an answer may repeat it). A nil
-		// masker masks nothing.
-		for _, k := range [...]*redact.Known{known, keptKnown, accounts} {
-			c.ex.Request.QwenRequest = k.JSON(c.ex.Request.QwenRequest)
-			rs.OpenAIResponse, rs.QwenResponse = k.JSON(rs.OpenAIResponse), k.JSON(rs.QwenResponse)
-		}
+		s.hideSecrets(c)
 	}
 	if limit := s.cfg.RecordMaxBodyBytes; limit > 0 {
 		rq := &c.ex.Request
@@ -282,16 +263,71 @@ func (s *Server) finish(c *call) {
 	s.calls.done()
 }
 
-// recordedForm is a client's body as the record keeps it, and the masker
-// of what it hid (nil for nothing): its images and documents as their
-// references (imageRefs, per RECORD_IMAGE_BYTES), every value of a field
-// named like a secret (a tool call's arguments' too) as [REDACTED], and
-// those values, the call's own proxy key and every Qwen account's secrets
-// (accounts: Pool.Known's), masked wherever else the body holds them. The body of a Conversations API call is kept in this
-// form too (conversationBody), its items and metadata stored so: what a
-// conversation keeps of an item is what the record of a call sending it
-// keeps.
-func (s *Server) recordedForm(ctx context.Context, body []byte, accounts *redact.Known) ([]byte, *redact.Known) {
+// hideSecrets puts the call's bodies in the form its record keeps: the
+// client's body and the items its references named as recordedForm keeps
+// them, the client's answer with every value of a field named like a
+// secret as [REDACTED] (the Responses API's echoes the request's metadata,
+// instructions and tools; every API's carries the model's tool calls), and
+// every value hidden in any of them masked wherever else the call's record
+// holds it: the request sent to Qwen renders an earlier tool call's input —
+// an object, whose secret fields were hidden — as text; a client's message
+// may hold as text what the model then puts in a call's password; Qwen's
+// answer holds that call as text. So is every Qwen account's secret (a
+// client's body carried it to Qwen, an answer may repeat it). Until
+// 2026-12-06 what the answer hid was masked nowhere else.
+func (s *Server) hideSecrets(c *call) {
+	rq, rs := &c.ex.Request, &c.ex.Response
+	accounts := s.deps.Accounts.Known()
+	var hidden []string
+	rq.OpenAIRequest, hidden = s.requestForm(c)
+	// The items its references named are kept beside its body, redacted
+	// as it is (they were as their own records keep them, and what the
+	// body hid is hidden in them too) — unless they are longer than a
+	// recorded body may be: then its references are read as they are
+	// found, as before they were kept.
+	kept := referencedItems(c.referenced)
+	if kept != nil {
+		var keptHidden []string
+		kept, keptHidden = s.hiddenForm(c.r.Context(), kept)
+		hidden = append(hidden, keptHidden...)
+	}
+	var h []string
+	rs.OpenAIResponse, h = redact.JSONHiding(rs.OpenAIResponse)
+	hidden = append(hidden, h...)
+	// Qwen's bodies are Qwen's: no field of theirs is named like a secret,
+	// but the texts they carry hold the URLs the client's did, and the
+	// model's (a password too short for the masker below, 6 characters).
+	for _, b := range []*[]byte{&rq.QwenRequest, &rs.QwenResponse} {
+		*b, h = redact.URLPasswords(*b)
+		hidden = append(hidden, h...)
+	}
+	known := redact.NewKnown("", hidden...) // nil for none: masks nothing
+	for _, b := range []*[]byte{&rq.OpenAIRequest, &rq.QwenRequest, &rs.OpenAIResponse, &rs.QwenResponse, &kept} {
+		*b = accounts.JSON(known.JSON(*b))
+	}
+	if limit := s.cfg.RecordMaxBodyBytes; kept != nil && (limit <= 0 || len(kept) <= limit) {
+		rq.ReferencedItems = kept
+	}
+}
+
+// requestForm is the client's body as hiddenForm leaves it, and the values
+// it hid, worked out once: a session the call names needs them before the
+// call ends (nameWithoutSecrets), its record after.
+func (s *Server) requestForm(c *call) ([]byte, []string) {
+	if r := &c.request; !r.done {
+		r.body, r.hidden = s.hiddenForm(c.r.Context(), c.ex.Request.OpenAIRequest)
+		r.hidden, r.done = slices.Clip(r.hidden), true // appended to by its callers, never in place
+	}
+	return c.request.body, c.request.hidden
+}
+
+// hiddenForm is a client's body with its images and documents as their
+// references (imageRefs, per RECORD_IMAGE_BYTES) and every value of a field
+// named like a secret (a tool call's arguments' too) as [REDACTED], and the
+// values it hid, with the call's own proxy key when the body holds it:
+// those are still to be masked wherever else the body, and the call's
+// record, holds them.
+func (s *Server) hiddenForm(ctx context.Context, body []byte) ([]byte, []string) {
 	sent := s.imageRefs(body)
 	out, hidden := redact.JSONHiding(sent)
 	// The call's own proxy key too, wherever the client put it (a "user",
@@ -301,12 +337,49 @@ func (s *Server) recordedForm(ctx context.Context, body []byte, accounts *redact
 	if key := presentedKeyOf(ctx); redact.Mentions(sent, key) {
 		hidden = append(hidden, key)
 	}
-	known := redact.NewKnown("", hidden...)
+	return out, hidden
+}
+
+// recordedForm is a client's body as the record keeps it, and the values
+// it hid: hiddenForm, those values, and every Qwen account's secrets
+// (accounts: Pool.Known's), masked wherever else the body holds them. The
+// body of a Conversations API call is kept in this form too
+// (conversationBody), its items and metadata stored so: what a
+// conversation keeps of an item is what the record of a call sending it
+// keeps.
+func (s *Server) recordedForm(ctx context.Context, body []byte, accounts *redact.Known) ([]byte, []string) {
+	out, hidden := s.hiddenForm(ctx, body)
 	// The Qwen accounts' secrets too (Pool.Known), whichever account
 	// serves the call: an agent may have read them from the proxy's own
 	// configuration into a tool's result. Only the record is masked: Qwen
 	// is sent what the client wrote.
-	return accounts.JSON(known.JSON(out)), known
+	return accounts.JSON(redact.NewKnown("", hidden...).JSON(out)), hidden
+}
+
+// nameWithoutSecrets masks, in the first user message that names the
+// turn's session, what the call's record hides (requestForm's values, and
+// those its answer's tool calls hid so far, as the answer's record hides
+// them): a client's message may hold as text what the model put in a
+// call's password. It runs as the turn ends, before the session's state is
+// written with its name; only while the session is new (a name read back
+// from the database is as an earlier call of it wrote it), so that an
+// agent's long conversation is not redacted on its way to the end of each
+// answer.
+func (s *Server) nameWithoutSecrets(c *call, turn *session.Turn, out output) {
+	sess := &turn.Session
+	if sess.FirstUserMessage == "" || sess.MessageCount > 1 {
+		return
+	}
+	var hidden []string
+	if !c.metadataOnly {
+		_, hidden = s.requestForm(c)
+	}
+	for _, tc := range out.calls() {
+		if _, h := redact.JSONHiding([]byte(tc.Arguments)); h != nil {
+			hidden = append(hidden, h...)
+		}
+	}
+	sess.FirstUserMessage = redact.NewKnown("", hidden...).String(sess.FirstUserMessage)
 }
 
 // RecordedForm is body (JSON) as a record keeps a client's body

@@ -326,6 +326,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 	if err == nil && t.settle != nil {
 		err = t.settle(c)
 	}
+	s.nameWithoutSecrets(c, turn, out) // before the session is written with its name, either way
 	if err != nil {
 		if qe, ok := qwen.AsError(err); ok && qe.Kind == qwen.KindTooLong {
 			turn.Outgrown() // the chat is full: the compacted conversation goes on in another

@@ -1,0 +1,188 @@
+package redact
+
+import (
+	"bytes"
+	"unsafe"
+
+	"qwenproxy/internal/jsonscan"
+)
+
+// URLPasswords returns b, a text or a JSON document, with the password of
+// every URL's user info in it replaced by Placeholder
+// (postgres://u:[REDACTED]@h/db, https://user:[REDACTED]@host/…), and the
+// passwords it replaced, each as a JSON string's content decodes (a
+// password's & that Go's encoder wrote \u0026 is "&"). A connection string
+// pasted in a message, or a DSN in a tool's arguments, is recorded without
+// its password. The URL is found as text, whatever its scheme, also with
+// its slashes JSON-escaped (https:\/\/…) and inside a JSON string inside
+// another (a tool call's arguments); its authority ends at a /, ?, # or
+// anything no URL holds unescaped (a space, a double quote, a backslash
+// but a \u escape's: endsAuthority), and the password goes from the first colon to the last @
+// there (p@ss@host: "p@ss"). A name alone (ssh://git@host) has none, and a
+// password with a / in it (unescaped, so no URL's) ends the authority
+// before its @: neither is masked. Every other byte is kept, so JSON stays
+// JSON. b itself is returned when nothing is masked, a new slice when
+// something is: b is never written to.
+func URLPasswords(b []byte) ([]byte, []string) {
+	if !mayHoldURLPassword(b) {
+		return b, nil
+	}
+	return maskURLPasswords(b)
+}
+
+// URLPasswordsText is URLPasswords for a text held as a string (a
+// session's name): s itself when nothing is masked, not copied to be
+// screened.
+func URLPasswordsText(s string) string {
+	b := unsafe.Slice(unsafe.StringData(s), len(s)) // read only: maskURLPasswords never writes b
+	if !mayHoldURLPassword(b) {
+		return s
+	}
+	out, _ := maskURLPasswords(b)
+	return string(out)
+}
+
+// mayHoldURLPassword reports whether b holds what URLPasswords masks. It
+// looks only around each @ (one IndexByte over the body, as cheap as a
+// scan can be), which most texts a call carries hold none of.
+func mayHoldURLPassword(b []byte) bool {
+	_, _, _, found := nextURLPassword(b, 0, &backScan{at: -1})
+	return found
+}
+
+// maskURLPasswords is URLPasswords past its screen.
+func maskURLPasswords(b []byte) ([]byte, []string) {
+	var out []byte
+	var hidden []string
+	last := 0 // b up to here is in out already
+	back := &backScan{at: -1}
+	for i := 0; ; {
+		from, to, next, found := nextURLPassword(b, i, back)
+		if !found {
+			break
+		}
+		out = append(append(out, b[last:from]...), Placeholder...)
+		hidden = append(hidden, decodedPassword(b[from:to]))
+		last, i = to, next
+	}
+	if hidden == nil {
+		return b, nil
+	}
+	return append(out, b[last:]...), hidden
+}
+
+// nextURLPassword finds the first URL password (URLPasswords) at or after
+// b[i], and where to look for the next. Each byte is looked at a bounded
+// number of times, however many @ a text holds (an authority's, or a run
+// of text without a space: back holds where the last look back stopped).
+func nextURLPassword(b []byte, i int, back *backScan) (from, to, next int, found bool) {
+	for {
+		j := bytes.IndexByte(b[i:], '@')
+		if j < 0 {
+			return 0, 0, len(b), false
+		}
+		at := i + j
+		start, ok := back.authorityBefore(b, at)
+		if !ok {
+			i = at + 1
+			continue
+		}
+		// Every @ of the authority gives the same start: looked at once.
+		end := authorityEnd(b, start)
+		if from, to, ok := passwordIn(b[:end], start); ok {
+			return from, to, end, true
+		}
+		i = max(end, at+1)
+	}
+}
+
+// passwordIn finds the password of the authority that starts at start and
+// ends b: from after the first colon to the last @, not empty and not
+// masked already.
+func passwordIn(b []byte, start int) (from, to int, ok bool) {
+	at := bytes.LastIndexByte(b[start:], '@')
+	if at < 0 {
+		return 0, 0, false
+	}
+	at += start
+	colon := bytes.IndexByte(b[start:at], ':')
+	if colon < 0 {
+		return 0, 0, false // a name alone
+	}
+	from, to = start+colon+1, at
+	if from == to || string(b[from:to]) == Placeholder {
+		return 0, 0, false
+	}
+	return from, to, true
+}
+
+// backScan remembers the last look back from an @ (authorityBefore): the
+// @ it started from, and the byte that ended it (-1 for b's start).
+type backScan struct{ at, stop int }
+
+// authorityBefore finds the start of the URL authority the @ at b[at]
+// stands in: back from it to the first byte no authority holds, which
+// must be the last slash of "://" (or of ":\/\/", as JSON may escape it).
+// A look that reaches the @ the last one started from stops where that one
+// did.
+func (s *backScan) authorityBefore(b []byte, at int) (start int, ok bool) {
+	k := at - 1
+	for k >= 0 && !endsAuthority(b, k) {
+		if k == s.at {
+			k = s.stop
+			break
+		}
+		k--
+	}
+	s.at, s.stop = at, k
+	switch {
+	case k >= 2 && b[k] == '/' && b[k-1] == '/' && b[k-2] == ':':
+		return k + 1, true
+	case k >= 4 && b[k] == '/' && b[k-1] == '\\' && b[k-2] == '/' && b[k-3] == '\\' && b[k-4] == ':':
+		return k + 1, true
+	}
+	return 0, false
+}
+
+// authorityEnd is where the authority that starts at start ends.
+func authorityEnd(b []byte, start int) int {
+	i := start
+	for i < len(b) && !endsAuthority(b, i) {
+		i++
+	}
+	return i
+}
+
+// endsAuthority reports whether b[i] cannot stand in a URL's authority as
+// a text holds it: a path's, query's or fragment's start, a space or a
+// control, a character no URL holds unescaped (a double quote, a brace, <
+// or >: JSON's and markup's around it), a backslash — unless it opens a \u
+// escape, or escapes the backslash of one (a JSON string inside another
+// writes & as \\u0026), which stand for a character that may. A user
+// info's own punctuation (RFC 3986's sub-delims: ' ( ) , ; and the like)
+// does not end it: a password may hold it.
+func endsAuthority(b []byte, i int) bool {
+	switch c := b[i]; c {
+	case '/', '?', '#', '"', '`', '<', '>', '{', '}', '|', '^':
+		return true
+	case '\\':
+		rest := b[i+1:]
+		return !bytes.HasPrefix(rest, []byte("u")) && !bytes.HasPrefix(rest, []byte(`\u`))
+	default:
+		return c <= ' ' || c == 0x7f
+	}
+}
+
+// decodedPassword is p as a JSON string's content decodes, or p when it
+// does not decode (a text that is not JSON).
+func decodedPassword(p []byte) string {
+	if bytes.IndexByte(p, '\\') < 0 {
+		return string(p)
+	}
+	quoted := make([]byte, 0, len(p)+2)
+	quoted = append(append(append(quoted, '"'), p...), '"')
+	if s, ok := jsonscan.StringValue(quoted); ok {
+		return s
+	}
+	return string(p)
+}

@@ -1,0 +1,161 @@
+package redact
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// A URL's user info loses its password wherever a text holds the URL — a
+// connection string pasted in a message, a DSN in a tool's arguments —
+// and keeps everything else: the scheme, the user, the host, what follows.
+// A password with an @ in it (written so, unescaped) goes to the last @ of
+// the authority; a URL without a password, an address, a port, an @ in a
+// path or a query are left as they are.
+func TestURLPasswordsMasksThePasswordOfAURLsUserInfo(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		hidden   []string
+	}{
+		{"postgres://u:PASS@h/db", "postgres://u:[REDACTED]@h/db", []string{"PASS"}},
+		{"clone https://user:token123@host/o/r.git then", "clone https://user:[REDACTED]@host/o/r.git then", []string{"token123"}},
+		{"mysql://root:pw@localhost:3306/app?x=1", "mysql://root:[REDACTED]@localhost:3306/app?x=1", []string{"pw"}},
+		{"redis://:s3cret@cache:6379/0", "redis://:[REDACTED]@cache:6379/0", []string{"s3cret"}},
+		{"mongodb+srv://admin:p@ss@cluster0.example.net/db", "mongodb+srv://admin:[REDACTED]@cluster0.example.net/db", []string{"p@ss"}},
+		{"amqp://guest:guest@rabbit", "amqp://guest:[REDACTED]@rabbit", []string{"guest"}},
+		{"DSN='postgres://a:b@h' and DSN2=postgres://c:d@h2?sslmode=disable",
+			"DSN='postgres://a:[REDACTED]@h' and DSN2=postgres://c:[REDACTED]@h2?sslmode=disable", []string{"b", "d"}},
+		{"http://u:p@[::1]:8080/x", "http://u:[REDACTED]@[::1]:8080/x", []string{"p"}},
+		{"postgres://u:p%40ss@h/db", "postgres://u:[REDACTED]@h/db", []string{"p%40ss"}},
+		// As JSON writes it: slashes escaped (PHP), a quote ending the string,
+		// an & escaped (Go), a DSN inside arguments inside a string.
+		{`{"c":"https:\/\/u:tok-1@h\/x"}`, `{"c":"https:\/\/u:[REDACTED]@h\/x"}`, []string{"tok-1"}},
+		{`{"c":"mysql://root:pw@db"}`, `{"c":"mysql://root:[REDACTED]@db"}`, []string{"pw"}},
+		{`{"c":"x://u:a\u0026b@h"}`, `{"c":"x://u:[REDACTED]@h"}`, []string{"a&b"}},
+		{`{"arguments":"{\"dsn\":\"postgres://u:pa\\u0026ss@h\"}"}`, `{"arguments":"{\"dsn\":\"postgres://u:[REDACTED]@h\"}"}`, []string{`pa\u0026ss`}},
+		// Left as they are.
+		{"https://example.com:8080/x", "https://example.com:8080/x", nil},
+		{"ssh://git@github.com/o/r.git", "ssh://git@github.com/o/r.git", nil},
+		{"write to ada@example.com: she knows", "write to ada@example.com: she knows", nil},
+		{"https://example.com/a@b:c/d", "https://example.com/a@b:c/d", nil},
+		{"https://h/search?q=a:b@c", "https://h/search?q=a:b@c", nil},
+		{"postgres://u:[REDACTED]@h/db", "postgres://u:[REDACTED]@h/db", nil},
+		{"postgres://u:@h/db", "postgres://u:@h/db", nil},
+		{"@decorator\ndef f(): pass", "@decorator\ndef f(): pass", nil},
+		{"", "", nil},
+	} {
+		out, hidden := URLPasswords([]byte(tc.in))
+		if string(out) != tc.want || !slices.Equal(hidden, tc.hidden) {
+			t.Errorf("URLPasswords(%s)\n got %s %q\nwant %s %q", tc.in, out, hidden, tc.want, tc.hidden)
+		}
+		if got := URLPasswordsText(tc.in); got != tc.want {
+			t.Errorf("URLPasswordsText(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+		if json.Valid([]byte(tc.in)) && !json.Valid(out) {
+			t.Errorf("URLPasswords(%s) is not JSON: %s", tc.in, out)
+		}
+		if b := []byte(tc.in); tc.in == tc.want && len(b) > 0 {
+			if same, _ := URLPasswords(b); &same[0] != &b[0] {
+				t.Errorf("URLPasswords(%s) copied a text it leaves as it is", tc.in)
+			}
+		}
+	}
+	in := []byte("postgres://u:PASS@h/db")
+	if URLPasswords(in); string(in) != "postgres://u:PASS@h/db" {
+		t.Fatalf("the text given was changed in place: %s", in)
+	}
+}
+
+// A text of many @ without a space between them (a run of addresses, a
+// crafted body) is read in one pass: each @ looking back to the last space
+// took 10^5 @ of a 200 KB body 10^10 steps, the record of one call a
+// minute of CPU.
+func TestURLPasswordsReadsManyAtsOnce(t *testing.T) {
+	for _, body := range []string{
+		strings.Repeat("a@", 100_000),
+		"x://" + strings.Repeat("a@", 100_000),
+		strings.Repeat("x://a@", 30_000),
+		"x://u:" + strings.Repeat("p@", 100_000) + "h",
+	} {
+		out, hidden := URLPasswords([]byte(body))
+		if strings.HasPrefix(body, "x://u:") {
+			if len(hidden) != 1 || string(out) != "x://u:[REDACTED]@h" {
+				t.Fatalf("%.20s…: %.40s…, %d hidden", body, out, len(hidden))
+			}
+		} else if string(out) != body || hidden != nil {
+			t.Fatalf("%.20s… changed", body)
+		}
+	}
+}
+
+// JSON, so every recorded body, masks the password of a URL wherever the
+// body holds one — a message's text, a tool call's arguments, a member's
+// name — and JSONHiding names it among what it hid, so that the record
+// masks it wherever else it stands (the request sent to Qwen).
+func TestJSONMasksThePasswordsOfURLs(t *testing.T) {
+	body := `{"messages":[{"role":"user","content":"connect to postgres://u:PASS-1234@db.internal/app please"},` +
+		`{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"q","arguments":"{\"dsn\":\"mysql://root:pw@db:3306/app\",\"api_key\":\"sk-abcdef\"}"}}]}],` +
+		`"max_tokens":9}`
+	out, hidden := JSONHiding([]byte(body))
+	want := `{"messages":[{"role":"user","content":"connect to postgres://u:[REDACTED]@db.internal/app please"},` +
+		`{"role":"assistant","tool_calls":[{"id":"c1","type":"function","function":{"name":"q","arguments":"{\"dsn\":\"mysql://root:[REDACTED]@db:3306/app\",\"api_key\":\"[REDACTED]\"}"}}]}],` +
+		`"max_tokens":9}`
+	if string(out) != want {
+		t.Fatalf("JSONHiding\n got %s\nwant %s", out, want)
+	}
+	slices.Sort(hidden)
+	if w := []string{"PASS-1234", "pw", "sk-abcdef"}; !slices.Equal(hidden, w) {
+		t.Fatalf("hidden %q, want %q", hidden, w)
+	}
+	if got := string(JSON([]byte(body))); got != want {
+		t.Fatalf("JSON\n got %s\nwant %s", got, want)
+	}
+	qwen := `{"messages":[{"content":"connect to postgres://u:PASS-1234@db.internal/app please"}]}`
+	if got := string(NewKnown("", hidden...).JSON([]byte(qwen))); strings.Contains(got, "PASS-1234") {
+		t.Fatalf("the hidden password is not masked elsewhere: %s", got)
+	}
+}
+
+// FuzzURLPasswords: the screen never passes over a text the masker would
+// change, the masker keeps JSON valid, and masking twice changes nothing
+// more.
+func FuzzURLPasswords(f *testing.F) {
+	f.Add(`{"c":"postgres://u:PASS@h/db"}`)
+	f.Add(`{"c":"https:\/\/u:t@h\/x","d":"x://a:b\u0026c@h"}`)
+	f.Add("mongodb+srv://admin:p@ss@cluster/db and ada@example.com")
+	f.Fuzz(func(t *testing.T, s string) {
+		out, hidden := URLPasswords([]byte(s))
+		if changed := string(out) != s; changed != (len(hidden) > 0) {
+			t.Fatalf("%q: changed %v, hidden %q", s, changed, hidden)
+		}
+		if len(hidden) > 0 && !mayHoldURLPassword([]byte(s)) {
+			t.Fatalf("%q: the screen passes over what the masker changes", s)
+		}
+		if json.Valid([]byte(s)) && !json.Valid(out) {
+			t.Fatalf("%q: masked, no longer JSON: %s", s, out)
+		}
+		if again, more := URLPasswords(out); string(again) != string(out) || len(more) > 0 {
+			t.Fatalf("%q: masked twice %q, then %q", s, out, again)
+		}
+	})
+}
+
+// BenchmarkURLPasswordsScreen is what URLPasswords adds to the redaction of
+// a body holding no URL password (JSON's common case): its screen alone,
+// over the bodies of BenchmarkKnownScreen.
+//
+//	go test -run '^$' -bench URLPasswordsScreen ./internal/redact
+func BenchmarkURLPasswordsScreen(b *testing.B) {
+	for name, body := range agentBodies() {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if out, _ := URLPasswords(body); &out[0] != &body[0] {
+					b.Fatal("changed")
+				}
+			}
+		})
+	}
+}
