@@ -22,9 +22,7 @@ import (
 // was not checked.
 func accountsTest(ctx context.Context, c *cli, id string) error {
 	cfg := c.cfg
-	poolCfg := app.PoolConfig(cfg, c.store)
-	poolCfg.Credentials, poolCfg.Logins, poolCfg.Cookie = c.store, cfg.QwenAccounts, qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
-	pool := accounts.New(poolCfg)
+	pool := c.accountPool()
 	// The stored accounts and their state, without the server's background
 	// loop: it signed every account in at once, beside this test's own
 	// sign-ins, so that a failure could befall the loop's and the test
@@ -165,4 +163,15 @@ func outAfter403s(pool *accounts.Pool, acct string) bool {
 		}
 	}
 	return false
+}
+
+// accountPool is the accounts as a server of this configuration and
+// database has them (QWEN_ACCOUNTS, the stored accounts, QWEN_COOKIES or the
+// stored credentials), without its background loop: a command reads them
+// with Sync or Load.
+func (c *cli) accountPool() *accounts.Pool {
+	cfg := c.cfg
+	poolCfg := app.PoolConfig(cfg, c.store)
+	poolCfg.Credentials, poolCfg.Logins, poolCfg.Cookie = c.store, cfg.QwenAccounts, qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
+	return accounts.New(poolCfg)
 }

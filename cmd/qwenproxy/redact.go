@@ -10,8 +10,6 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
-	"qwenproxy/internal/app"
-	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/redact"
 	"qwenproxy/internal/store/sqlstore"
 )
@@ -48,10 +46,7 @@ func historyRedact(ctx context.Context, c *cli, args []string, stdin io.Reader) 
 	if err := c.openParsed(ctx); err != nil {
 		return err
 	}
-	cfg := c.cfg
-	poolCfg := app.PoolConfig(cfg, c.store)
-	poolCfg.Credentials, poolCfg.Logins, poolCfg.Cookie = c.store, cfg.QwenAccounts, qwen.Credentials{Token: cfg.QwenToken, Cookies: cfg.QwenCookies}
-	pool := accounts.New(poolCfg)
+	pool := c.accountPool()
 	// The accounts as a server has them, without the server's sync, which
 	// would mark this command's QWEN_ACCOUNTS as a server's.
 	if err := pool.Load(ctx); err != nil {
