@@ -218,3 +218,37 @@ func testHistoryRedactRefusesBadInput(t *testing.T, dbURL string) {
 		t.Errorf("a refused run made %v", m)
 	}
 }
+
+// A value given on standard input is masked where a body holds it written
+// in ASCII alone (every other character \u-escaped, as Python's json.dumps
+// writes a body) as where it holds its characters. Until 2026-12-06 the
+// escaped form was left.
+func TestHistoryRedactMasksAValueWrittenInASCII(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		const secret, escaped = "sécrét-Esc-R2", `s\u00e9cr\u00e9t-Esc-R2`
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		if err := storetest.Open(t, dbURL).WriteExchanges(ctx, []qp.Exchange{{
+			Request: qp.Request{RequestID: "req-ascii", Timestamp: at, Method: "POST", Path: "/v1/chat/completions", Model: "qwen3-max",
+				OpenAIRequest: []byte(`{"messages":[{"role":"user","content":"my key is ` + escaped + `"}]}`)},
+			Response: qp.Response{ResponseID: "resp-ascii", Timestamp: at.Add(time.Second), Status: qp.StatusSuccess, HTTPStatus: 200,
+				OpenAIResponse: []byte(`{"ok":"` + secret + `"}`)},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		vars := historyRedactEnv(t)
+		var out, errOut bytes.Buffer
+		if code := runWithInput(ctx, append([]string{"history", "redact"}, databaseFlag(dbURL)...), func(k string) string { return vars[k] },
+			strings.NewReader(secret+"\n"), &out, &errOut); code != 0 {
+			t.Fatalf("history redact: exit %d: %s %s", code, out.String(), errOut.String())
+		}
+		out.Reset()
+		if code := runWithInput(ctx, append([]string{"export"}, databaseFlag(dbURL)...), func(k string) string { return vars[k] },
+			strings.NewReader(""), &out, &errOut); code != 0 {
+			t.Fatalf("export: exit %d: %s", code, errOut.String())
+		}
+		if s := out.String(); strings.Contains(s, secret) || strings.Contains(s, escaped) || strings.Count(s, "[REDACTED]") != 2 {
+			t.Errorf("the export after history redact: %s", s)
+		}
+	})
+}

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 	"unsafe"
 
 	"qwenproxy/internal/jsonedit"
@@ -54,7 +56,7 @@ func NewKnown(cookies string, values ...string) *Known {
 			// masked: "cna=abc", its JSON escapes, "cna%3Dabc".
 			for _, enc := range encoders {
 				head := enc(name + "=")
-				if whole := enc(name + "=" + v); strings.HasPrefix(whole, head) {
+				if whole := enc(name + "=" + v); head != "" && strings.HasPrefix(whole, head) { // "": no such form
 					pairs = append(pairs, pair{whole, head + Placeholder})
 				}
 			}
@@ -97,18 +99,39 @@ var encoders = []func(string) string{
 	func(v string) string { return v },
 	jsonContent,
 	func(v string) string { return strings.ReplaceAll(jsonContent(v), "/", `\/`) }, // as PHP and others escape it
-	func(v string) string {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if enc.Encode(v) != nil {
-			return ""
-		}
-		b := bytes.TrimSpace(buf.Bytes())
-		return string(b[1 : len(b)-1])
-	},
+	jsonContentUnescaped,
 	url.QueryEscape,
 	url.PathEscape,
+	func(v string) string { return asciiJSON(v, "0123456789abcdef") }, // Python's json.dumps
+	func(v string) string { return asciiJSON(v, "0123456789ABCDEF") }, // .NET's System.Text.Json
+}
+
+// asciiJSON is v as a JSON string's content in ASCII alone, every other
+// character \u-escaped with the hex digits given (a surrogate pair past
+// the Basic Multilingual Plane), as clients whose JSON writers escape all
+// but ASCII send it; "" for a v in ASCII, which has no such other form.
+func asciiJSON(v, hex string) string {
+	ascii := true
+	for i := range len(v) {
+		ascii = ascii && v[i] < utf8.RuneSelf
+	}
+	if ascii {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range jsonContentUnescaped(v) { // Python's and .NET's leave <, > and & alone
+		if r < utf8.RuneSelf {
+			b.WriteRune(r)
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			b.WriteString(`\u`)
+			for shift := 12; shift >= 0; shift -= 4 {
+				b.WriteByte(hex[u>>shift&0xf])
+			}
+		}
+	}
+	return b.String()
 }
 
 // jsonContent is v as a JSON string's content, as encoding/json writes it.
@@ -117,6 +140,19 @@ func jsonContent(v string) string {
 	if err != nil {
 		return ""
 	}
+	return string(b[1 : len(b)-1])
+}
+
+// jsonContentUnescaped is jsonContent without HTML's escapes: <, > and &
+// as they are.
+func jsonContentUnescaped(v string) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return ""
+	}
+	b := bytes.TrimSpace(buf.Bytes())
 	return string(b[1 : len(b)-1])
 }
 

@@ -38,3 +38,28 @@ func TestKnownMasksTheSecretsSentInAnyFraming(t *testing.T) {
 		t.Error("nothing to mask")
 	}
 }
+
+// A value written in a JSON body in ASCII alone — each other character
+// \u-escaped, as Python's json.dumps writes it (lower-case hex; a surrogate
+// pair past the Basic Multilingual Plane) and .NET's System.Text.Json
+// (upper case) — is masked as its characters are. Until 2026-12-06 such a
+// body kept the value, the same value as characters masked.
+func TestKnownMasksAValueEscapedToASCII(t *testing.T) {
+	k := NewKnown("", "pässwörd-esc8", "key-😀-emoji")
+	for _, in := range []string{
+		`{"content":"use login with {\"password\": \"p\u00e4ssw\u00f6rd-esc8\"}"}`,
+		`{"content":"p\u00E4ssw\u00F6rd-esc8"}`,
+		`{"content":"key-\ud83d\ude00-emoji"}`,
+		`{"content":"key-\uD83D\uDE00-emoji"}`,
+	} {
+		out := string(k.JSON([]byte(in)))
+		if strings.Contains(out, "esc8") || strings.Contains(out, "emoji") || !strings.Contains(out, Placeholder) {
+			t.Errorf("%s = %s: the value not masked", in, out)
+		}
+	}
+	// A value in ASCII has no other form: one with the escapes of another
+	// value's characters is that other value, and kept.
+	if in := `{"content":"p\u00e5ssw\u00f6rd-esc8"}`; string(k.JSON([]byte(in))) != in {
+		t.Errorf("another value masked: %s", k.JSON([]byte(in)))
+	}
+}
