@@ -166,7 +166,7 @@ func regenerates(s qp.Session, continues string) bool {
 // was asked from (s.Prior), in its chat. Should it fail, the session stays
 // as it was, its latest answer still the latest (see Touch).
 func (t *Turn) regenerate(s qp.Session) {
-	t.Session, t.latest, t.Regenerates = s, &s, true
+	t.Session, t.latest, t.Regenerates, t.replaces = s, &s, true, true
 	p := s.Prior
 	t.Session.ParentID, t.Session.LastRequestID = p.ParentID, p.RequestID
 	t.Session.LastCallIDs, t.Session.LastCallNames = p.CallIDs, p.CallNames
@@ -228,8 +228,13 @@ type Turn struct {
 	// session's state it found, which a failed turn leaves as it was.
 	came   *lastTurn
 	latest *qp.Session
-	m      *Manager
-	held   qp.SessionLock // the lock across processes; nil when not shared
+	// replaces is set for a turn asked in place of its session's latest
+	// answered one (a regenerate, a turn asked again by its history), in
+	// whichever chat it goes on (Rechat keeps it): its session counts the
+	// turns of the conversation as it stands, as many as before.
+	replaces bool
+	m        *Manager
+	held     qp.SessionLock // the lock across processes; nil when not shared
 	// storeFailed: the turn failed with the database's failure
 	// (TouchAfter), which the turn does not wait for again.
 	storeFailed bool
@@ -739,7 +744,7 @@ func (t *Turn) Advance(parentID, nextKey string, callIDs, callNames []string) {
 	t.Session.Prior = t.asked
 	t.Session.ParentID, t.Session.ConversationKey = parentID, ownedKey(t.Session.APIKeyID, nextKey)
 	t.Session.LastCallIDs, t.Session.LastCallNames = callIDs, callNames
-	if t.latest == nil {
+	if !t.replaces {
 		t.Session.MessageCount++
 	} // a turn asked again replaces the latest: the conversation as it stands counts as many
 	t.Session.LastAccessed, t.Session.ExpiresAt = now, now.Add(t.m.ttl)
@@ -779,7 +784,7 @@ func (t *Turn) Touch() {
 func (t *Turn) stamp() time.Time {
 	now, read := t.m.now(), t.Session.LastAccessed
 	switch {
-	case t.latest != nil && !now.After(read):
+	case t.replaces && !now.After(read):
 		return read.Add(time.Millisecond) // the store keeps milliseconds
 	case now.Before(read):
 		return read

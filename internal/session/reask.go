@@ -89,7 +89,7 @@ func (m *Manager) continueReasked(ctx context.Context, req Request, since uint64
 	if t == nil {
 		return nil, err
 	}
-	t.Session = s
+	t.Session, t.replaces = s, true
 	came := last
 	if last.newChat {
 		if err := t.moveToNewChat(ctx, &req); err != nil {

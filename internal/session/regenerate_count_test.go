@@ -117,3 +117,63 @@ func TestATurnAskedInPlaceOfTheLastKeepsTheCount(t *testing.T) {
 		t.Fatalf("after a turn asked in place of the last: %+v %v (want message_count 2, parent p3)", s, err)
 	}
 }
+
+// A turn asked in place of the latest counts as many whichever chat it is
+// asked in: a regenerate whose chat is gone (Qwen lost it, the account
+// moved) goes on in a new chat told the conversation (Rechat), and a turn
+// asked again by its history where the last went to a new chat goes to a
+// new chat too. Until 2026-12-06 both added one: the new chat's thread was
+// taken for a turn more.
+func TestATurnAskedAgainInANewChatKeepsTheCount(t *testing.T) {
+	ctx := context.Background()
+	m, _ := newManager(t)
+	answer := func(continues, requestID, parent string, lost bool) *Turn {
+		t.Helper()
+		turn, err := m.Begin(ctx, Request{ExplicitID: "s", Continues: continues,
+			NewChat: func(context.Context) (string, error) { return "chat1", nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lost {
+			turn.Rechat("chat2") // as the server does when the chat is not found
+		}
+		turn.Session.LastRequestID = requestID
+		turn.Advance(parent, "", nil, nil)
+		turn.Release()
+		return turn
+	}
+	answer("", "r1", "p1", false)
+	answer("r1", "r2", "p2", false)
+	if again := answer("r1", "r3", "p3", true); !again.Regenerates || again.Session.MessageCount != 2 {
+		t.Fatalf("a regenerate moved to a new chat: regenerates %v, message_count %d (want 2)", again.Regenerates, again.Session.MessageCount)
+	}
+	if next := answer("r3", "r4", "p4", false); next.Session.MessageCount != 3 {
+		t.Fatalf("the turn after it: message_count %d (want 3)", next.Session.MessageCount)
+	}
+
+	mgr, _ := newManager(t)
+	var chats atomic.Int32
+	turn := func(key string, lost bool) *Turn {
+		t.Helper()
+		tn, err := mgr.Begin(ctx, Request{PrefixKey: key, HasHistory: key != "", NewChat: newChat(&chats)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lost {
+			tn.Rechat("chat-lost")
+		}
+		return tn
+	}
+	first := turn("", false)
+	first.Advance("p1", "K1", nil, nil)
+	first.Release()
+	second := turn("K1", false)
+	second.Advance("p2", "K2", nil, nil)
+	second.Release()
+	again := turn("K1", true)
+	again.Advance("p3", "K3", nil, nil)
+	again.Release()
+	if again.Session.ID != first.Session.ID || again.Session.MessageCount != 2 {
+		t.Fatalf("asked again by its history, in a new chat: %+v (want session %s, message_count 2)", again.Session, first.Session.ID)
+	}
+}
