@@ -49,6 +49,12 @@ func TestMisspeltModelTargetsAreRefused(t *testing.T) {
 			t.Errorf("%s: Qwen was asked %d times for a model its list does not have", c.body, after-before)
 		}
 	}
+	// An unknown name's 404 suggests a model to map it onto: a listed one,
+	// not the misspelt DEFAULT_MODEL (until 2026-12-06 it did).
+	unknown := decodeEnvelope(t, postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-nosuch","messages":[{"role":"user","content":"hi"}]}`, nil))
+	if msg := unknown.Error.Message; strings.Contains(msg, "qwen3-maxx") || !strings.Contains(msg, "MODEL_MAP='qwen3-nosuch=qwen") {
+		t.Errorf("an unknown name's 404 suggests %q", msg)
+	}
 	// The Anthropic route resolves names the same way.
 	resp := postJSON(t, e, "/v1/messages", `{"model":"claude-sonnet-4-5","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`, nil)
 	if resp.StatusCode != http.StatusNotFound {

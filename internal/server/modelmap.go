@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 
 	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/openai"
@@ -41,7 +43,17 @@ func (s *Server) resolveModel(ctx context.Context, requested string) (variant, *
 	}
 	return variant{}, &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "model", Code: "model_not_found",
 		Message: fmt.Sprintf("the model %q is not one of Qwen's models (GET /v1/models lists them); map it onto one with MODEL_MAP, e.g. MODEL_MAP='%s=%s'",
-			clip(requested), clip(requested), s.cfg.DefaultModel)}
+			clip(requested), clip(requested), s.listedExample(caps))}
+}
+
+// listedExample is a model of Qwen's list to show in advice: DEFAULT_MODEL
+// when the list has it, else the list's first by name (a misspelt
+// DEFAULT_MODEL is no example to follow).
+func (s *Server) listedExample(caps map[string]qwen.Capabilities) string {
+	if _, apiErr, ok := parseVariant(s.cfg.DefaultModel, caps); (ok && apiErr == nil) || len(caps) == 0 {
+		return s.cfg.DefaultModel
+	}
+	return slices.Sorted(maps.Keys(caps))[0]
 }
 
 // unlistedTargetError is the 404 for a name the configuration maps onto a
