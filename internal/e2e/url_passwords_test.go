@@ -62,3 +62,30 @@ func TestURLPasswordsAreNotRecorded(t *testing.T) {
 		}
 	})
 }
+
+// TestAWordForAURLPasswordIsMaskedInItsURLsAlone: a URL password of
+// letters alone — the postgres:postgres of a local database, a "password"
+// in an example — is masked in the URLs that hold it, not wherever else
+// the record holds the word: an agent's transcript with every "postgres"
+// [REDACTED], each postgres:// URL's scheme with it, said nothing more
+// of the secret and lost its text. One with a digit or a sign in it is
+// distinctive, and masked wherever it stands.
+func TestAWordForAURLPasswordIsMaskedInItsURLsAlone(t *testing.T) {
+	e := startOn(t, "sqlite", nil)
+	resp := postJSON(t, e, "/v1/chat/completions", `{"model":"qwen3-max","messages":[{"role":"user","content":`+
+		`"the app uses postgres://postgres:postgres@db:5432/app; the postgres database also has the password hunt3r-22, as in mysql://root:hunt3r-22@db/x"}]}`, nil)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the call: %d", resp.StatusCode)
+	}
+	e.sync()
+	row := e.lastRow()
+	b := row.OpenAIRequest.String
+	if !strings.Contains(b, "postgres://postgres:[REDACTED]@db:5432/app") || !strings.Contains(b, "the postgres database") {
+		t.Errorf("a password of letters alone was masked beyond its URL: %s", b)
+	}
+	if strings.Contains(b, "hunt3r-22") {
+		t.Errorf("a distinctive URL password was left where the text repeats it: %s", around(b, "hunt3r-22"))
+	}
+}

@@ -220,11 +220,13 @@ func JSON(body []byte) []byte {
 
 // JSONHiding is JSON, with the values it replaced: each string as it
 // reads (decoded), each number as written, the strings and numbers of an
-// array replaced whole, each URL's password. A caller masks them
-// (NewKnown) wherever else the call carries them — the request sent to
-// Qwen renders a tool call's input as text.
+// array replaced whole, each URL's password but those of letters alone
+// (Distinctive). A caller masks them (NewKnown) wherever else the call
+// carries them — the request sent to Qwen renders a tool call's input as
+// text.
 func JSONHiding(body []byte) ([]byte, []string) {
-	body, hidden := URLPasswords(body)
+	body, urls := URLPasswords(body)
+	hidden := Distinctive(urls)
 	if !mentionsSecretWord(body) || !hasSecretNameOrArguments(body) {
 		return body, hidden
 	}

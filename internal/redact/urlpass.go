@@ -30,6 +30,26 @@ func URLPasswords(b []byte) ([]byte, []string) {
 	return maskURLPasswords(b)
 }
 
+// Distinctive is the URL passwords of hidden (URLPasswords') worth masking
+// wherever else a record holds them: not those of letters alone. Such a
+// password — the postgres:postgres of a local database, the "password" of
+// an example — is a word the record holds as a word too; masked wherever
+// it stood it took the text with it (every "postgres", each postgres://
+// URL's scheme and user), and said nothing more of a secret. It is masked
+// in the URLs that hold it.
+func Distinctive(hidden []string) []string {
+	var out []string
+	for _, p := range hidden {
+		for i := range len(p) {
+			if c := p[i] | 0x20; c < 'a' || c > 'z' {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // URLPasswordsText is URLPasswords for a text held as a string (a
 // session's name): s itself when nothing is masked, not copied to be
 // screened.

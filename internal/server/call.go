@@ -299,7 +299,7 @@ func (s *Server) hideSecrets(c *call) {
 	// model's (a password too short for the masker below, 6 characters).
 	for _, b := range []*[]byte{&rq.QwenRequest, &rs.QwenResponse} {
 		*b, h = redact.URLPasswords(*b)
-		hidden = append(hidden, h...)
+		hidden = append(hidden, redact.Distinctive(h)...)
 	}
 	known := redact.NewKnown("", hidden...) // nil for none: masks nothing
 	for _, b := range []*[]byte{&rq.OpenAIRequest, &rq.QwenRequest, &rs.OpenAIResponse, &rs.QwenResponse, &kept} {
