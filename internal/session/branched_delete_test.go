@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,25 +21,7 @@ func TestBranchOfAfterADelete(t *testing.T) {
 	start := time.Now()
 	var clock atomic.Int64
 	mgr.now = func() time.Time { return start.Add(time.Duration(clock.Add(1)) * time.Second) }
-	refuse := func(context.Context) (string, error) { return "", fmt.Errorf("no new chat for a continuation") }
-	answer := func(req Request, requestID string) string {
-		t.Helper()
-		turn, err := mgr.Begin(ctx, req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		turn.Session.LastRequestID = requestID
-		turn.Advance("p-"+requestID, "", nil, nil)
-		turn.Release()
-		return turn.Session.ID
-	}
-	named := answer(Request{ExplicitID: "my-thread", Named: true, NewChat: newChat(&chats)}, "r1")
-	answer(Request{ExplicitID: named, Continues: "r1", NewChat: refuse}, "r2")
-	answer(Request{ExplicitID: named, Continues: "r2", NewChat: refuse}, "r2b")
-	b := answer(Request{ExplicitID: named, Continues: "r1", NewChat: refuse, Branch: newChat(&chats)}, "r3")
-	answer(Request{ExplicitID: b, Continues: "r3", NewChat: refuse}, "r4")
-	answer(Request{ExplicitID: b, Continues: "r4", NewChat: refuse}, "r4b")
-	c := answer(Request{ExplicitID: b, Continues: "r3", NewChat: refuse, Branch: newChat(&chats)}, "r5")
+	named, b, c := branchTree(t, mgr, &chats)
 	deleteSession := func(id string) {
 		t.Helper()
 		mgr.Forget(id) // as DELETE /v1/sessions/{id} does
@@ -65,7 +46,7 @@ func TestBranchOfAfterADelete(t *testing.T) {
 	deleteSession(b)
 	check("b deleted", map[string]bool{named: true, b: false})
 	// A session of b's id again: a conversation of its own, made later.
-	if again := answer(Request{ExplicitID: b, Named: true, NewChat: newChat(&chats)}, "r6"); again != b {
+	if again := answerAs(t, mgr, Request{ExplicitID: b, Named: true, NewChat: newChat(&chats)}, "r6"); again != b {
 		t.Fatalf("session %s", again)
 	}
 	check("b made again", map[string]bool{named: true, b: false})
