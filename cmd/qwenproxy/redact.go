@@ -10,6 +10,8 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/app"
+	"qwenproxy/internal/recorder"
 	"qwenproxy/internal/redact"
 	"qwenproxy/internal/store/sqlstore"
 )
@@ -81,10 +83,28 @@ func historyRedact(ctx context.Context, c *cli, args []string, stdin io.Reader) 
 	if err := c.store.ReclaimSpace(ctx); err != nil {
 		return err
 	}
+	// The calls not in the database yet: those in this machine's spool,
+	// and those a running server holds, which no other process reaches.
+	spoolPath := c.spoolPath()
+	spooled, err := app.RedactSpool(spoolPath, recorder.SpoolMask{JSON: r.JSON, Text: r.Text})
+	held := errors.Is(err, app.ErrSpoolHeld)
+	if err != nil && !held {
+		return fmt.Errorf("rewrote the database's %s; then the spool %s: %w", plural(p.Rewritten, "call"), spoolPath, err)
+	}
+	if held {
+		fmt.Fprintf(c.stderr, "qwenproxy history redact: warning: %v: the calls that server has not written to the database yet (queued in its memory, or in its spool %s) are not masked; run this command again once it has written them (its qwenproxy_recorder_spool_bytes is 0 and it is idle) or once it has stopped\n", err, spoolPath)
+	}
 	fields := map[string]any{"calls": p.Calls, "rewritten": p.Rewritten, "left": p.Left, "sessions": p.Sessions, "items": p.Items,
-		"failures": p.Failures, "values_given": len(extra)}
+		"failures": p.Failures, "values_given": len(extra), "spool_records": spooled.Records, "spool_rewritten": spooled.Rewritten,
+		"spool_held": held}
 	sentence := fmt.Sprintf("read %s and rewrote %d whose bodies held a secret; rewrote the first message of %s, %d conversation items or metadata and %d failures' messages or failed attempts",
 		plural(p.Calls, "call"), p.Rewritten, plural(p.Sessions, "session"), p.Items, p.Failures)
+	if spooled.Records > 0 {
+		sentence += fmt.Sprintf("; read %s in the spool and rewrote %d", plural(spooled.Records, "record"), spooled.Rewritten)
+	}
+	if held {
+		sentence += "; the spool is a running server's and was left (see the warning)"
+	}
 	if p.Left > 0 {
 		sentence += fmt.Sprintf("; %s changed meanwhile by another process were left: run it again", plural(p.Left, "call"))
 	}
@@ -144,4 +164,14 @@ func warnUnmasked(ctx context.Context, c *cli, pool *accounts.Pool) error {
 		}
 	}
 	return nil
+}
+
+// spoolPath is the spool a server on this database keeps on this machine:
+// RECORDER_SPOOL, else the database path's (--database-path here, as
+// serve's own flag) with .spool, as serve has it.
+func (c *cli) spoolPath() string {
+	if v := c.getenv("RECORDER_SPOOL"); v != "" {
+		return v
+	}
+	return c.cfg.DatabasePath + ".spool"
 }
