@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"bytes"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"qwenproxy/internal/redact"
 	"qwenproxy/internal/store"
@@ -51,6 +57,25 @@ func TestHistoryRedactBesideARunningServer(t *testing.T) {
 		after := readPaths(t, e, paths)
 		if want := strings.ReplaceAll(before, secret, redact.Placeholder); after != want {
 			t.Errorf("read back:\n%s\nwant:\n%s", after, want)
+		}
+		// As the command ends, the parts no call uses removed and the
+		// space given back: on SQLite the secret is in neither the file
+		// (its freed cells and pages erased) nor the WAL (truncated), the
+		// server beside it idle.
+		if _, err := st.DeleteUnusedParts(ctxT(t), time.Now().Add(-st.PartGrace())); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.ReclaimSpace(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		if backend == "sqlite" {
+			for _, name := range []string{e.dbURL, e.dbURL + "-wal"} {
+				if b, err := os.ReadFile(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					t.Fatal(err)
+				} else if n := bytes.Count(b, []byte(secret)); n > 0 {
+					t.Errorf("%s holds the secret %d times after the rewrite", filepath.Base(name), n)
+				}
+			}
 		}
 
 		// The server goes on recording beside what was rewritten.

@@ -394,6 +394,11 @@ func discard(conn *sql.Conn) {
 // deleted rows reusable without locking the tables.
 func (dialect) ReclaimSpace(context.Context, *sql.DB) error { return nil }
 
+// EraseDeleted does nothing: an UPDATE leaves the old row version in its
+// page until a vacuum removes it (VACUUM FULL rewrites the table), which no
+// setting of a transaction changes.
+func (dialect) EraseDeleted(context.Context, *sql.Tx) error { return nil }
+
 // Refuses is true of PostgreSQL's errors for values the schema cannot
 // take: data exceptions (SQLSTATE class 22: a number out of range, bytes
 // that are not UTF-8), integrity constraint violations (23) but CHECK

@@ -444,17 +444,16 @@ const sessionSearchMergePages = 256
 // into the file and truncates it: in WAL mode the file shrinks only at a
 // checkpoint, which SQLite makes by itself only once the WAL holds
 // wal_autocheckpoint's ~40 MB — so a prune or a size retention left
-// the file as large as before, and the WAL larger.
+// the file as large as before, and the WAL larger. It checkpoints even when
+// nothing was freed: a rewrite in place (history redact) frees no page, and
+// the WAL kept the pages as they were before it, secrets and all.
 func (dialect) ReclaimSpace(ctx context.Context, db *sql.DB) error {
-	for vacuumed := false; ; vacuumed = true {
+	for {
 		var free int
 		if err := db.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
 			return err
 		}
 		if free == 0 {
-			if !vacuumed {
-				return nil
-			}
 			// Readers still on older pages keep the WAL (busy): the next
 			// sweep tries again.
 			_, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
@@ -467,6 +466,16 @@ func (dialect) ReclaimSpace(ctx context.Context, db *sql.DB) error {
 			return err
 		}
 	}
+}
+
+// EraseDeleted turns secure_delete on for tx's connection (the one writer
+// connection; it stays on for that connection's life, which is a CLI
+// command's): SQLite then overwrites with zeros the cells and pages it
+// frees, where by default the bytes stay in the file's free space until
+// reused (https://sqlite.org/pragma.html#pragma_secure_delete).
+func (dialect) EraseDeleted(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `PRAGMA secure_delete = ON`)
+	return err
 }
 
 // BatchContext drops ctx's deadline and cancellation: modernc's driver

@@ -147,7 +147,7 @@ func (s *Store) redactCalls(ctx context.Context, r Redaction, after int64, batch
 	if s.redactEncoded != nil {
 		s.redactEncoded()
 	}
-	tx, err := s.beginLocked(ctx)
+	tx, err := s.beginRedact(ctx)
 	if err != nil {
 		return after, err
 	}
@@ -416,7 +416,7 @@ func redactRows[K string | int64](ctx context.Context, s *Store, t redactText, r
 		return last, nil
 	}
 	update := func(rows []row) (int, error) {
-		tx, err := s.beginLocked(ctx)
+		tx, err := s.beginRedact(ctx)
 		if err != nil {
 			return 0, err
 		}
@@ -496,7 +496,7 @@ func (s *Store) redactEntries(ctx context.Context, r Redaction, after entryKey, 
 	if len(list) == 0 {
 		return last, nil
 	}
-	tx, err := s.beginLocked(ctx)
+	tx, err := s.beginRedact(ctx)
 	if err != nil {
 		return after, err
 	}
@@ -517,4 +517,20 @@ func (s *Store) redactEntries(ctx context.Context, r Redaction, after entryKey, 
 	}
 	p.Items += n
 	return last, nil
+}
+
+// beginRedact begins a transaction of the rewrite: what it deletes or
+// overwrites is erased from the file where the backend can (SQLite's
+// secure_delete), not left in the freed space of its pages for a reader of
+// the file to find.
+func (s *Store) beginRedact(ctx context.Context) (*txn, error) {
+	tx, err := s.beginLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.dialect.EraseDeleted(ctx, tx.Tx); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("erase what is rewritten: %w", err)
+	}
+	return tx, nil
 }

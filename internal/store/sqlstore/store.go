@@ -50,6 +50,11 @@ type Dialect interface {
 	SessionsDeleted(ctx context.Context, tx *sql.Tx) error
 	// ReclaimSpace gives the space of deleted rows back, a little at a time.
 	ReclaimSpace(ctx context.Context, db *sql.DB) error
+	// EraseDeleted makes what tx's connection deletes or overwrites from
+	// now on erased from the file, not left in freed space (SQLite:
+	// secure_delete; PostgreSQL keeps old row versions until a vacuum
+	// whatever is asked, and does nothing here).
+	EraseDeleted(ctx context.Context, tx *sql.Tx) error
 	// Size is what retention by size (RETENTION_MAX_BYTES) measures, in
 	// bytes.
 	Size(ctx context.Context, db *sql.DB) (int64, error)
