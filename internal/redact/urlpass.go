@@ -19,10 +19,11 @@ import (
 // another (a tool call's arguments); its authority ends at a /, ?, # or
 // anything no URL holds unescaped (a space, a double quote, a backslash
 // but a \u escape's: endsAuthority), and the password goes from the first colon to the last @
-// there (p@ss@host: "p@ss"). A name alone (ssh://git@host) has none, and a
-// password with a / in it (unescaped, so no URL's) ends the authority
-// before its @: neither is masked. Every other byte is kept, so JSON stays
-// JSON. b itself is returned when nothing is masked, a new slice when
+// there (p@ss@host: "p@ss"). A name alone (ssh://git@host) has none. A
+// password pasted raw, with a /, ?, # or space that ends the authority
+// before its @ (postgres://u:pa/ss@h/db), is found as rawPasswordBefore
+// finds it: to the last @ before the host, never where the text may be a
+// host's path or prose. Every other byte is kept, so JSON stays JSON. b itself is returned when nothing is masked, a new slice when
 // something is: b is never written to.
 func URLPasswords(b []byte) ([]byte, []string) {
 	if !mayHoldURLPassword(b) {
