@@ -245,6 +245,10 @@ const maxRawPassword = 256
 // stays as it is: https://example.com/a?b=c@d has no user (its / comes
 // before any colon), https://h/search?q=a:b@c neither.
 func rawPasswordBefore(b []byte, at, min int) (from int, ok bool) {
+	hostEnd, port, ok := hostAfter(b, at+1) // first: most @ of a text are followed by none
+	if !ok {
+		return 0, false
+	}
 	lo := max(min, at-maxRawPassword)
 	window := b[lo:at]
 	// The last "://" before the @: a URL inside another's password is
@@ -304,8 +308,7 @@ func rawPasswordBefore(b []byte, at, min int) (from int, ok bool) {
 	if c := b[digits]; c == '/' || c == '?' || c == '#' || c == ' ' || c == '\\' {
 		return 0, false // a port, and a path, query or fragment holding an @
 	}
-	hostEnd, port, ok := hostAfter(b, at+1)
-	if !ok || spaced && !port && (hostEnd >= len(b) || b[hostEnd] != '/' && b[hostEnd] != '\\') {
+	if spaced && !port && (hostEnd >= len(b) || b[hostEnd] != '/' && b[hostEnd] != '\\') {
 		return 0, false
 	}
 	return from, true
