@@ -14,9 +14,12 @@ import (
 // access_key_secret: …, also quoted or URL-encoded). Such texts are shown
 // to clients, logged and recorded, and a server that echoes the request it
 // refused would otherwise put the account's token, or an upload's signing
-// key, in all three. The values a caller knows to be secret (the cookies it
-// sent, a password) are masked by Known, whatever their context.
+// key, in all three. So is a URL's password (URLPasswords): a refusal
+// that quotes the client's text quotes the connection strings it holds.
+// The values a caller knows to be secret (the cookies it sent, a password)
+// are masked by Known, whatever their context.
 func Text(s string) string {
+	s = URLPasswordsText(s)
 	if !mentionsSecretWord([]byte(s)) && !strings.Contains(s, "eyJ") && !strings.Contains(s, "%") {
 		return s
 	}

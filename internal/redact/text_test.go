@@ -17,6 +17,8 @@ func TestTextMasksCredentialsAServerEchoes(t *testing.T) {
 		{"a=1&password%3DURLsecret%2B&b=2", "URLsecret"},
 		{"Authorization%3A%20Bearer%20URLbearerSECRET", "URLbearerSECRET"},
 		{`details: {\"token\":\"ESCsecret\"}`, "ESCsecret"},
+		// A refusal quoting the client's text quotes its connection strings.
+		{"refused: connect to postgres://app:URLpass9@db/app", "URLpass9"},
 	}
 	for _, c := range cases {
 		out := Text(c.in)

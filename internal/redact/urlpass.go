@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"strings"
 	"unsafe"
 
 	"qwenproxy/internal/jsonscan"
@@ -18,10 +19,11 @@ import (
 // another (a tool call's arguments); its authority ends at a /, ?, # or
 // anything no URL holds unescaped (a space, a double quote, a backslash
 // but a \u escape's: endsAuthority), and the password goes from the first colon to the last @
-// there (p@ss@host: "p@ss"). A name alone (ssh://git@host) has none, and a
-// password with a / in it (unescaped, so no URL's) ends the authority
-// before its @: neither is masked. Every other byte is kept, so JSON stays
-// JSON. b itself is returned when nothing is masked, a new slice when
+// there (p@ss@host: "p@ss"). A name alone (ssh://git@host) has none. A
+// password pasted raw, with a /, ?, # or space that ends the authority
+// before its @ (postgres://u:pa/ss@h/db), is found as rawPasswordBefore
+// finds it: to the last @ before the host, never where the text may be a
+// host's path or prose. Every other byte is kept, so JSON stays JSON. b itself is returned when nothing is masked, a new slice when
 // something is: b is never written to.
 func URLPasswords(b []byte) ([]byte, []string) {
 	if !mayHoldURLPassword(b) {
@@ -96,6 +98,7 @@ func maskURLPasswords(b []byte) ([]byte, []string) {
 // number of times, however many @ a text holds (an authority's, or a run
 // of text without a space: back holds where the last look back stopped).
 func nextURLPassword(b []byte, i int, back *backScan) (from, to, next int, found bool) {
+	floor := i // a raw password begins after what was masked already
 	for {
 		j := bytes.IndexByte(b[i:], '@')
 		if j < 0 {
@@ -104,6 +107,11 @@ func nextURLPassword(b []byte, i int, back *backScan) (from, to, next int, found
 		at := i + j
 		start, ok := back.authorityBefore(b, at)
 		if !ok {
+			// Not an authority's @ as URLs write one: maybe the end of a
+			// password pasted raw, with a / ? # or space in it.
+			if from, ok := rawPasswordBefore(b, at, floor); ok {
+				return from, at, at + 1, true
+			}
 			i = at + 1
 			continue
 		}
@@ -113,6 +121,7 @@ func nextURLPassword(b []byte, i int, back *backScan) (from, to, next int, found
 			return from, to, end, true
 		}
 		i = max(end, at+1)
+		floor = i // an authority without a password: none runs through it
 	}
 }
 
@@ -205,4 +214,169 @@ func decodedPassword(p []byte) string {
 		return s
 	}
 	return string(p)
+}
+
+// maxRawPassword bounds how far back from an @ a password pasted raw
+// (rawPasswordBefore) is looked for: its user and scheme too.
+const maxRawPassword = 256
+
+// rawPasswordBefore finds a URL password written raw, as users paste one
+// that holds a /, ?, # or space (postgres://u:pa/ss@h/db, mysql://u:p?ss@h,
+// redis://:p#ss@h:6379): RFC 3986 wants them percent-encoded, and written
+// so they end the authority before its @ (authorityBefore). The @ at b[at]
+// ends it when, within maxRawPassword before it, a "://" (or ":\/\/") is
+// followed by a user (maybe empty) holding none of them, its colon, and
+// a password running to this @ that:
+//   - does not begin as a port does — digits (or none) and then a / ? #
+//     or space: http://host:8080/a@b and http://h:/x@y are a host and a
+//     path holding an @;
+//   - holds nothing a URL never holds, even pasted (a quote, a brace, a
+//     control, a backslash but a \u or \/ escape: endsRaw), nor another
+//     "://", nor what was masked already;
+//   - holds a space only in a URL of no web scheme (a DSN: postgres,
+//     mysql, redis, …), and then only with a port or a path after its
+//     host (postgres://u:pa ss@h/db): prose that names a URL and then an
+//     address (redis://cache:port or a@b.com) is not a password;
+//
+// and the @ is followed by a host (a name, an address, [an IPv6 one]),
+// maybe its port, and then the authority's end: the last @ before the
+// host ends the user info (u:pa/ss@x@h: "pa/ss@x"). It does not begin
+// before b[min] (what was looked at already). A text that is not a URL
+// stays as it is: https://example.com/a?b=c@d has no user (its / comes
+// before any colon), https://h/search?q=a:b@c neither.
+func rawPasswordBefore(b []byte, at, min int) (from int, ok bool) {
+	hostEnd, port, ok := hostAfter(b, at+1) // first: most @ of a text are followed by none
+	if !ok {
+		return 0, false
+	}
+	lo := max(min, at-maxRawPassword)
+	window := b[lo:at]
+	// The last "://" before the @: a URL inside another's password is
+	// that URL.
+	sep, sepLen := bytes.LastIndex(window, []byte("://")), 3
+	if escaped := bytes.LastIndex(window, []byte(`:\/\/`)); escaped > sep {
+		sep, sepLen = escaped, 5
+	}
+	if sep < 0 {
+		return 0, false
+	}
+	sep += lo
+	start := sep + sepLen
+	colon := -1
+	for k := start; k < at; k++ {
+		if b[k] == ':' {
+			colon = k
+			break
+		}
+		if b[k] == '@' || endsAuthority(b, k) {
+			return 0, false // no user: a host and its path, or not a URL
+		}
+	}
+	if colon < 0 {
+		return 0, false
+	}
+	from = colon + 1
+	pass := b[from:at]
+	if len(pass) == 0 || bytes.Contains(pass, []byte(Placeholder)) {
+		return 0, false
+	}
+	web := webScheme(b[:sep])
+	spaced, special := false, false
+	for k := from; k < at; k++ {
+		switch c := b[k]; {
+		case c == ' ':
+			if web {
+				return 0, false
+			}
+			spaced, special = true, true
+		case c == '/' || c == '?' || c == '#':
+			special = true
+		case c == '\\' && k+1 < at && b[k+1] == '/':
+			special = true
+			k++ // an escaped slash, as JSON may write it
+		case endsRaw(b, k):
+			return 0, false
+		}
+	}
+	if !special {
+		return 0, false // authorityBefore's, or no password
+	}
+	digits := from
+	for digits < at && b[digits] >= '0' && b[digits] <= '9' {
+		digits++
+	}
+	if c := b[digits]; c == '/' || c == '?' || c == '#' || c == ' ' || c == '\\' {
+		return 0, false // a port, and a path, query or fragment holding an @
+	}
+	if spaced && !port && (hostEnd >= len(b) || b[hostEnd] != '/' && b[hostEnd] != '\\') {
+		return 0, false
+	}
+	return from, true
+}
+
+// endsRaw reports whether b[i] cannot stand in a password pasted raw in a
+// URL: endsAuthority's but a / ? # or space, which rawPasswordBefore
+// weighs itself.
+func endsRaw(b []byte, i int) bool {
+	switch b[i] {
+	case '/', '?', '#', ' ':
+		return false
+	}
+	return endsAuthority(b, i)
+}
+
+// hostAfter reads the host that starts at b[i] — a name or address of
+// letters, digits, dots, hyphens and underscores, or an IPv6 address in
+// brackets — and its port, if any, and reports whether the authority ends
+// there (a / ? # or anything endsAuthority ends it at, or b's end), and
+// where.
+func hostAfter(b []byte, i int) (end int, port, ok bool) {
+	k := i
+	if k < len(b) && b[k] == '[' {
+		close := bytes.IndexByte(b[k:], ']')
+		if close < 0 {
+			return 0, false, false
+		}
+		k += close + 1
+	} else {
+		for k < len(b) && (isAlnum(b[k]) || b[k] == '.' || b[k] == '-' || b[k] == '_') {
+			k++
+		}
+	}
+	if k == i {
+		return 0, false, false
+	}
+	if k < len(b) && b[k] == ':' {
+		d := k + 1
+		for d < len(b) && b[d] >= '0' && b[d] <= '9' {
+			d++
+		}
+		if d == k+1 {
+			return 0, false, false
+		}
+		k, port = d, true
+	}
+	if k < len(b) && !endsAuthority(b, k) {
+		return 0, false, false
+	}
+	return k, port, true
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// webScheme reports whether the scheme b ends with is one of the web's
+// (http, https, ws, wss, ftp, ftps, file), whose URLs stand in prose: a
+// password of theirs holding a space is not looked for.
+func webScheme(b []byte) bool {
+	k := len(b)
+	for k > 0 && (isAlnum(b[k-1]) || b[k-1] == '+' || b[k-1] == '-' || b[k-1] == '.') {
+		k--
+	}
+	switch strings.ToLower(string(b[k:])) {
+	case "http", "https", "ws", "wss", "ftp", "ftps", "file":
+		return true
+	}
+	return false
 }

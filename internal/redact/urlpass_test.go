@@ -34,8 +34,32 @@ func TestURLPasswordsMasksThePasswordOfAURLsUserInfo(t *testing.T) {
 		{`{"c":"mysql://root:pw@db"}`, `{"c":"mysql://root:[REDACTED]@db"}`, []string{"pw"}},
 		{`{"c":"x://u:a\u0026b@h"}`, `{"c":"x://u:[REDACTED]@h"}`, []string{"a&b"}},
 		{`{"arguments":"{\"dsn\":\"postgres://u:pa\\u0026ss@h\"}"}`, `{"arguments":"{\"dsn\":\"postgres://u:[REDACTED]@h\"}"}`, []string{`pa\u0026ss`}},
+		// Pasted raw, with a / ? # or space RFC 3986 wants escaped: the
+		// password runs to the last @ before the host (a / ? # in the
+		// URL's host's place would end its authority before the @).
+		{"postgres://u:pa/ss@h/db", "postgres://u:[REDACTED]@h/db", []string{"pa/ss"}},
+		{"mysql://u:p?ss@h", "mysql://u:[REDACTED]@h", []string{"p?ss"}},
+		{"redis://:p#ss@h:6379/0", "redis://:[REDACTED]@h:6379/0", []string{"p#ss"}},
+		{"postgres://u:pa ss@h/db", "postgres://u:[REDACTED]@h/db", []string{"pa ss"}},
+		{"DSN=postgres://u:correct horse battery@db:5432/app", "DSN=postgres://u:[REDACTED]@db:5432/app", []string{"correct horse battery"}},
+		{"x://u:a/b@c@d/e", "x://u:[REDACTED]@d/e", []string{"a/b@c"}},
+		{"postgres://u:pa/ss@@h", "postgres://u:[REDACTED]@h", []string{"pa/ss@"}},
+		{"https://user:t/k?n#1@git.example.com/o/r.git", "https://user:[REDACTED]@git.example.com/o/r.git", []string{"t/k?n#1"}},
+		{"https://u:p/q@[::1]:8080/x", "https://u:[REDACTED]@[::1]:8080/x", []string{"p/q"}},
+		{`{"c":"postgres:\/\/u:pa\/ss@h\/db"}`, `{"c":"postgres:\/\/u:[REDACTED]@h\/db"}`, []string{"pa/ss"}},
+		{`{"c":"mysql://u:p?s\u0026s@h/x"}`, `{"c":"mysql://u:[REDACTED]@h/x"}`, []string{"p?s&s"}},
 		// Left as they are.
 		{"https://example.com:8080/x", "https://example.com:8080/x", nil},
+		{"https://example.com/a?b=c@d", "https://example.com/a?b=c@d", nil},
+		{"http://host:8080/a?x=1@y", "http://host:8080/a?x=1@y", nil},
+		{"see http://localhost:3000/users/@alice", "see http://localhost:3000/users/@alice", nil},
+		{"http://h:/x@y", "http://h:/x@y", nil},
+		{"https://en.wikipedia.org/wiki/Help:Contents@x", "https://en.wikipedia.org/wiki/Help:Contents@x", nil},
+		{"open http://host:port and mail admin@corp.com", "open http://host:port and mail admin@corp.com", nil},
+		{"use redis://cache:port or mail a@b.com", "use redis://cache:port or mail a@b.com", nil},
+		{"use postgres://localhost:5432 and mail me@x.com", "use postgres://localhost:5432 and mail me@x.com", nil},
+		{"x://u:a/b\nc@h", "x://u:a/b\nc@h", nil},
+		{"postgres://u:[REDACTED]/x@h", "postgres://u:[REDACTED]/x@h", nil},
 		{"ssh://git@github.com/o/r.git", "ssh://git@github.com/o/r.git", nil},
 		{"write to ada@example.com: she knows", "write to ada@example.com: she knows", nil},
 		{"https://example.com/a@b:c/d", "https://example.com/a@b:c/d", nil},
@@ -125,6 +149,9 @@ func FuzzURLPasswords(f *testing.F) {
 	f.Add(`{"c":"postgres://u:PASS@h/db"}`)
 	f.Add(`{"c":"https:\/\/u:t@h\/x","d":"x://a:b\u0026c@h"}`)
 	f.Add("mongodb+srv://admin:p@ss@cluster/db and ada@example.com")
+	f.Add("postgres://u:pa/ss@h/db mysql://u:p?ss@h redis://:p#ss@h:1/0")
+	f.Add(`{"c":"postgres:\/\/u:pa ss@h\/db","d":"x://u:a/b@c@d/e"}`)
+	f.Add("https://example.com/a?b=c@d http://host:8080/a?x=1@y x://u:a/b@c/d@e")
 	f.Fuzz(func(t *testing.T, s string) {
 		out, hidden := URLPasswords([]byte(s))
 		if changed := string(out) != s; changed != (len(hidden) > 0) {

@@ -223,6 +223,7 @@ func (s *Server) finish(c *call) {
 	}
 	if c.metadataOnly {
 		c.ex.Request.OpenAIRequest, c.ex.Request.QwenRequest, rs.OpenAIResponse, rs.QwenResponse = nil, nil, nil, nil
+		s.hideInFailure(c, nil) // no body was kept to say what it hid: its URL passwords and the accounts' secrets
 	} else {
 		s.hideSecrets(c)
 	}
@@ -307,6 +308,40 @@ func (s *Server) hideSecrets(c *call) {
 	}
 	if limit := s.cfg.RecordMaxBodyBytes; kept != nil && (limit <= 0 || len(kept) <= limit) {
 		rq.ReferencedItems = kept
+	}
+	s.hideInFailure(c, known)
+}
+
+// hideInFailure masks, in the texts of how the call failed — the message
+// its record keeps (Response.ErrorMessage: an upstream refusal's words,
+// which may echo the client's text, or a validation's, which may quote a
+// value it sent) and how each failed attempt failed — what its bodies are
+// masked of: the passwords of the URLs they hold (redact.URLPasswords, of
+// letters alone too), what known masks (the values the bodies hid), and
+// every Qwen account's secret. Until 2026-12-06 they were recorded as the
+// client was told them: a connection string the upstream echoed kept its
+// password in the row its bodies hid it from.
+func (s *Server) hideInFailure(c *call, known *redact.Known) {
+	rs := &c.ex.Response
+	if rs.ErrorMessage == "" && len(rs.UpstreamErrors) == 0 {
+		return
+	}
+	accounts := s.deps.Accounts.Known()
+	mask := func(text string) string {
+		return accounts.String(known.String(redact.URLPasswordsText(text)))
+	}
+	rs.ErrorMessage = mask(rs.ErrorMessage)
+	var failures []string // a copy, once one changes: the slice is the call's alone, but not written in place
+	for i, f := range rs.UpstreamErrors {
+		if m := mask(f); m != f {
+			if failures == nil {
+				failures = slices.Clone(rs.UpstreamErrors)
+			}
+			failures[i] = m
+		}
+	}
+	if failures != nil {
+		rs.UpstreamErrors = failures
 	}
 }
 

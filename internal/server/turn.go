@@ -250,6 +250,10 @@ func (s *Server) answer(c *call, t turnSpec) {
 	defer turn.Release()
 	account, err := s.beginAccount(ctx, c, t, turn, opened)
 	if err != nil {
+		// Written with its name (a session its side call opened is named
+		// by this call's first message): masked as a turn that asked masks
+		// it, or it kept what the call's record hides.
+		s.nameWithoutSecrets(c, turn, out)
 		turn.TouchAfter(err)
 		s.givePlaceBack(c)
 		out.fail(classify(err))

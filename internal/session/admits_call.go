@@ -15,7 +15,15 @@ import (
 // another key's. It does not wait for the session's lock. A session still
 // only in memory (its first turn has not ended) is queued for writing now,
 // ahead of the call's record, which would otherwise name a session the
-// database does not hold yet and be kept without it.
+// database does not hold yet and be kept without it. It is queued without
+// its name: the first message, as the turn that opened it holds it until
+// it ends, is masked only of what a record's redaction finds in it alone
+// (a URL's password); what the turn's own record hides (the password
+// repeated beside the URL, a value a tool call's argument hid) is masked
+// in it as the turn ends, and the turn writes it then (the store keeps a
+// name a later state brings). Until 2026-12-06 it was queued with it: a
+// call refused while a session's first turn was answered wrote what that
+// turn's record masks into the session's row.
 func (m *Manager) AdmitsCall(ctx context.Context, id, owner string) (bool, error) {
 	if !ValidID(id) {
 		return false, nil
@@ -32,7 +40,7 @@ func (m *Manager) AdmitsCall(ctx context.Context, id, owner string) (bool, error
 	}
 	m.mu.Unlock()
 	if queue {
-		m.save(s)
+		m.save(unnamed(s))
 	}
 	if ok {
 		return s.APIKeyID == owner, nil

@@ -34,3 +34,33 @@ func TestAdmitsCallInTheCallersSessionOnly(t *testing.T) {
 		}
 	}
 }
+
+// A call admitted into a session whose first turn is still answered
+// writes the session without its name: the turn holds the first message
+// as the call's record has not yet masked it, and writes it, masked, as
+// it ends (the store keeps the name a later state brings).
+func TestAdmitsCallWritesASessionInItsFirstTurnWithoutItsName(t *testing.T) {
+	mgr, st := newManager(t)
+	ctx := context.Background()
+	var chats atomic.Int32
+	turn, err := mgr.Begin(ctx, Request{ExplicitID: "first", Named: true, Owner: "key-a", FirstUser: "unmasked pw-1234", NewChat: newChat(&chats)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := mgr.AdmitsCall(ctx, "first", "key-a"); !ok || err != nil {
+		t.Fatalf("AdmitsCall: %v %v", ok, err)
+	}
+	s, err := st.Session(ctx, "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.FirstUserMessage != "" {
+		t.Errorf("written with its first turn's name: %q", s.FirstUserMessage)
+	}
+	turn.Session.FirstUserMessage = "masked [REDACTED]" // as the server masks it (nameWithoutSecrets)
+	turn.Touch()
+	turn.Release()
+	if s, err = st.Session(ctx, "first"); err != nil || s.FirstUserMessage != "masked [REDACTED]" {
+		t.Fatalf("after the turn: %+v %v", s, err)
+	}
+}
