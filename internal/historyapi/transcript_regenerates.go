@@ -17,9 +17,10 @@ import (
 // (session.Turn.Replaces) for a Responses call whose previous_response_id
 // names the answer its session's latest turn was asked from (an SDK's
 // retry of a call whose answer it lost, a user's regenerate), and for a
-// Chat Completions call whose history is the one the session's last turn
-// came with (the same conversation sent again, its last turn asked anew),
-// and records the call it replaced with the call's metadata
+// call (Chat Completions, Messages) whose history is the one the session's
+// last turn came with (the same conversation sent again, its last turn
+// asked anew, or something else asked in its place: Claude Code's summary
+// call), except on PostgreSQL (session.continueReasked), and records the call it replaced with the call's metadata
 // (qp.RequestRecord.Replaces, since migration 0047), which a call recorded
 // without bodies keeps too.
 //
