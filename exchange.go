@@ -74,6 +74,13 @@ type Request struct {
 	// redacted; nil for none. Kept beside the body, never in it: a record's
 	// body is what the client sent.
 	ReferencedItems []byte
+	// Replaces is the request id of the call whose answer this one's
+	// replaced, "" for none: answered, the call was asked in place of its
+	// session's latest answered turn (a Responses regenerate or retry from
+	// the same previous_response_id, a Chat history asking its last turn
+	// again), and the conversation as it stands goes on from its answer.
+	// Metadata, kept without bodies: the transcript marks both calls by it.
+	Replaces string
 }
 
 // Response is how the call ended.

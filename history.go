@@ -100,7 +100,11 @@ type RequestRecord struct {
 	// HistoryStore.Request only (nil in lists and exports), for the
 	// Responses API's reads: never part of what the history shows.
 	ReferencedItems json.RawMessage
-	Response        *ResponseRecord // nil if the call has no response row
+	// Replaces is the request id of the call whose answer this one's
+	// replaced (Request.Replaces), "" for none or a call recorded before
+	// it was kept (migration 0047).
+	Replaces string
+	Response *ResponseRecord // nil if the call has no response row
 }
 
 // ResponseRecord is a recorded call's outcome.

@@ -28,7 +28,7 @@ func printTranscript(w io.Writer, turns []historyapi.TurnJSON, fullReasoning boo
 		printCut(w, t, "response")
 		fmt.Fprintf(w, "  ── call %d · %s · %s\n", t.ID, ms(time.UnixMilli(t.Timestamp)), figures(t))
 		if t.Regenerates != "" {
-			fmt.Fprintf(w, "  ↻ asked again in place of the answer of request %s (a retry or regenerate from the same previous_response_id)\n", cell(t.Regenerates))
+			fmt.Fprintf(w, "  ↻ asked again in place of the answer of request %s (a retry or regenerate — the same previous_response_id, the same conversation sent again — or another question asked in its place)\n", cell(t.Regenerates))
 		}
 		if t.ReplacedBy != "" {
 			fmt.Fprintf(w, "  ↻ this answer was replaced by that of request %s, asked again: the conversation goes on from that one\n", cell(t.ReplacedBy))

@@ -143,7 +143,7 @@ var completionFieldCases = map[string][]fieldCase{
 	"model":             {{`"model":"qwen3-max"`, wantOK}, {`"model":[]`, "model"}},
 	"prompt":            {{`"prompt":["hi"]`, wantOK}, {`"prompt":7`, "prompt"}},
 	"stream":            {{`"stream":false`, wantOK}, {`"stream":1`, "stream"}},
-	"stream_options":    {{`"stream_options":{"include_usage":false}`, wantOK}, {`"stream_options":1`, "stream_options"}},
+	"stream_options":    {{`"stream":true,"stream_options":{"include_usage":false}`, wantOK}, {`"stream_options":1`, "stream_options"}, {`"stream_options":{"include_usage":false}`, "stream_options"}},
 	"stop":              {{`"stop":["x"]`, wantOK}, {`"stop":{}`, "stop"}},
 	"n":                 {{`"n":1`, wantOK}, {`"n":3`, "n"}},
 	"best_of":           {{`"best_of":1`, wantOK}, {`"best_of":2`, "best_of"}},

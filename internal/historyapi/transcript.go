@@ -72,8 +72,10 @@ type TurnJSON struct {
 	// the input or the output shows none of them.
 	Truncated []string `json:"truncated,omitempty"`
 	// Regenerates is the request id of the call whose answer this one
-	// replaced: asked again from the same previous_response_id (an SDK's
-	// retry, a user's regenerate), in the same chat (see Regenerates).
+	// replaced: asked in place of its session's latest turn, in the same
+	// chat — again from the same previous_response_id (an SDK's retry, a
+	// user's regenerate), or by the history that turn came with (the
+	// conversation sent again) — (see MarkRegenerates).
 	Regenerates string `json:"regenerates,omitempty"`
 	// ReplacedBy is the request id of the call that replaced this answer
 	// so: the conversation as it stands goes on from that one, not this.

@@ -505,7 +505,7 @@ var CompletionFields = []Field{
 	{"model", Honoured, CheckModel, "the Qwen model"},
 	{"prompt", Honoured, nil, "a string, or an array of one string"},
 	{"stream", Honoured, boolean, "server-sent events"},
-	{"stream_options", Honoured, streamOptions, "`include_usage` honoured"},
+	{"stream_options", Honoured, streamOptions, "`include_usage` honoured; without `\"stream\": true` a 400 at `stream_options`, in OpenAI's words, as for chat (until 2026-12-06 taken)"},
 	{"stop", Honoured, stopCheck, "as for chat"},
 	{"n", Honoured, onlyOne, "only 1"},
 	{"best_of", Honoured, onlyOne, "only 1"},

@@ -45,3 +45,35 @@ func TestChatRequestsOpenAIRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestCompletionRequestsOpenAIRefuses: the legacy Completions refuse
+// stream_options without stream on as Chat Completions do, in OpenAI's words
+// (the SDK's CompletionNewParams: "Only set this when you set `stream:
+// true`"); until 2026-12-06 it was taken.
+func TestCompletionRequestsOpenAIRefuses(t *testing.T) {
+	const streamMsg = "The 'stream_options' parameter is only allowed when 'stream' is enabled."
+	for _, c := range []struct{ body, param, message string }{
+		{`{"model":"m","prompt":"hi","stream_options":{"include_usage":true}}`, "stream_options", streamMsg},
+		{`{"model":"m","prompt":"hi","stream":false,"stream_options":{}}`, "stream_options", streamMsg},
+		// Before the prompt's own check, as Chat's comes before messages'.
+		{`{"model":"m","stream_options":{"include_usage":false}}`, "stream_options", streamMsg},
+		// Allowed: stream on, a null stream_options.
+		{`{"model":"m","prompt":"hi","stream":true,"stream_options":{"include_usage":true}}`, "", ""},
+		{`{"model":"m","prompt":"hi","stream_options":null}`, "", ""},
+	} {
+		var r CompletionRequest
+		err := Decode([]byte(c.body), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if c.message == "" {
+			if err != nil {
+				t.Errorf("%s: %v, want it taken", c.body, err)
+			}
+			continue
+		}
+		if err == nil || err.Status != http.StatusBadRequest || err.Type != TypeInvalidRequest || err.Param != c.param || err.Code != "" || err.Message != c.message {
+			t.Errorf("%s: %+v, want a 400 invalid_request_error at %s: %s", c.body, err, c.param, c.message)
+		}
+	}
+}

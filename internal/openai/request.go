@@ -175,9 +175,8 @@ func Decode(body []byte, dst any) *Error {
 
 // Validate checks a chat request. It never calls upstream.
 func (r *ChatRequest) Validate() *Error {
-	if r.StreamOptions != nil && !r.Stream {
-		// OpenAI's refusal, word for word (a 400 with a null code).
-		return InvalidRequest("stream_options", "", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+	if err := checkStreamOptionsNeedStream(r.StreamOptions, r.Stream); err != nil {
+		return err
 	}
 	if r.Messages == nil {
 		return InvalidRequest("messages", "missing_required_parameter", "messages is required")
@@ -530,8 +529,24 @@ func (r *CompletionRequest) PromptText() (string, *Error) {
 	return "", TypeError("prompt", "a string or an array of one string", raw)
 }
 
-// Validate checks a legacy completion request.
+// checkStreamOptionsNeedStream refuses stream_options (not null) sent
+// without "stream": true, as OpenAI refuses it in Chat Completions and the
+// legacy Completions alike: OpenAI's refusal, word for word (a 400 with a
+// null code).
+func checkStreamOptionsNeedStream(o *StreamOptions, stream bool) *Error {
+	if o != nil && !stream {
+		return InvalidRequest("stream_options", "", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
+	}
+	return nil
+}
+
+// Validate checks a legacy completion request: stream_options only with
+// stream on, as Chat Completions (until 2026-12-06 the legacy endpoint took
+// it without), and the prompt.
 func (r *CompletionRequest) Validate() *Error {
+	if err := checkStreamOptionsNeedStream(r.StreamOptions, r.Stream); err != nil {
+		return err
+	}
 	if _, err := r.PromptText(); err != nil {
 		return err
 	}

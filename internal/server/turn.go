@@ -351,7 +351,11 @@ func (s *Server) answer(c *call, t turnSpec) {
 	// Advance before the client sees the end of the answer: its next turn may
 	// follow at once and must find the session by its new key.
 	turn.SetTold(told.System, told.Tools)
-	s.advance(turn, t, ans, out, c.ex.Request.RequestID)
+	if s.advance(turn, t, ans, out, c.ex.Request.RequestID) {
+		// Asked in place of the session's latest answer, which this one
+		// now replaces: recorded with the call's metadata, bodies or not.
+		c.ex.Request.Replaces = turn.Replaces()
+	}
 	rs.FinishReason = finish
 	rs.OpenAIResponse = out.finish(ans, finish)
 }
@@ -836,14 +840,16 @@ func (p *answerText) stopAt(events []tools.Event, end bool) []tools.Event {
 // message the answer would be a sibling of the next turn, not on its
 // thread, and a model that reads its thread would lose its own answers (its
 // tool calls among them). The original's chaining to parent_id rested on a
-// recall check that asked only for what the user had said.
-func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, out output, requestID string) {
+// recall check that asked only for what the user had said. It reports
+// whether the session went on from the answer (not, for an answer without
+// an id to hang the next turn under).
+func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, out output, requestID string) bool {
 	msgs, set := t.messages, t.tools
 	parent := cmp.Or(ans.Created.ResponseID, ans.Created.ParentID)
 	if parent == "" {
 		s.log.Warn("answer without parent id; session not advanced", "session_id", turn.Session.ID)
 		turn.Touch()
-		return
+		return false
 	}
 	// The chat's latest answer is this call's: a previous_response_id
 	// naming an earlier one branches off (session.Request.Continues).
@@ -856,13 +862,13 @@ func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, 
 		// turn its listing has not.
 		callIDs, callNames := callsOf(answer)
 		turn.Advance(parent, "", callIDs, callNames)
-		return
+		return true
 	}
 	if t.compacts {
 		// The summary is all the client keeps: its next request begins
 		// with it (its text, as the compaction block is read back).
 		turn.Advance(parent, session.Key(t.compactKept, &qp.Message{Role: "assistant", Text: answer.Text}), nil, nil)
-		return
+		return true
 	}
 	if prefill, ok := translate.Prefill(msgs); ok {
 		// The client keeps the begun answer and its continuation as one
@@ -874,6 +880,7 @@ func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, 
 	keyedAnswer := keyed(set, []qp.Message{*answer})
 	callIDs, callNames := callsOf(answer)
 	turn.Advance(parent, session.Key(keyed(set, msgs), &keyedAnswer[0]), callIDs, callNames)
+	return true
 }
 
 // callsOf returns what the results of the answer's calls will name, and

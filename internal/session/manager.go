@@ -166,7 +166,7 @@ func regenerates(s qp.Session, continues string) bool {
 // was asked from (s.Prior), in its chat. Should it fail, the session stays
 // as it was, its latest answer still the latest (see Touch).
 func (t *Turn) regenerate(s qp.Session) {
-	t.Session, t.latest, t.Regenerates, t.replaces = s, &s, true, true
+	t.Session, t.latest, t.Regenerates, t.replaces, t.replaced = s, &s, true, true, s.LastRequestID
 	p := s.Prior
 	t.Session.ParentID, t.Session.LastRequestID = p.ParentID, p.RequestID
 	t.Session.LastCallIDs, t.Session.LastCallNames = p.CallIDs, p.CallNames
@@ -233,6 +233,10 @@ type Turn struct {
 	// whichever chat it goes on (Rechat keeps it): its session counts the
 	// turns of the conversation as it stands, as many as before.
 	replaces bool
+	// replaced is, for a turn that replaces (see replaces), the request id
+	// of the call whose answer it replaces: its session's latest answered
+	// call when it began ("" when the session's state does not say).
+	replaced string
 	m        *Manager
 	held     qp.SessionLock // the lock across processes; nil when not shared
 	// storeFailed: the turn failed with the database's failure
@@ -240,6 +244,20 @@ type Turn struct {
 	storeFailed bool
 	ctx         context.Context
 	release     func()
+}
+
+// Replaces is the request id of the call whose answer the turn is asked in
+// place of — its session's latest answered call, when the turn is a
+// regenerate (a previous_response_id's, see Request.Continues) or asks its
+// conversation's last turn again (a Chat history the session's last turn
+// came with, see continueReasked) —, "" for a turn that goes on from that
+// answer. Answered, the turn's answer replaces that one: the conversation
+// as it stands goes on from it (the history's transcript marks both).
+func (t *Turn) Replaces() string {
+	if !t.replaces {
+		return ""
+	}
+	return t.replaced
 }
 
 // ErrInvalidID is returned for an X-Session-Id that cannot name a session.

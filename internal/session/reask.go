@@ -89,7 +89,7 @@ func (m *Manager) continueReasked(ctx context.Context, req Request, since uint64
 	if t == nil {
 		return nil, err
 	}
-	t.Session, t.replaces = s, true
+	t.Session, t.replaces, t.replaced = s, true, s.LastRequestID
 	came := last
 	if last.newChat {
 		if err := t.moveToNewChat(ctx, &req); err != nil {

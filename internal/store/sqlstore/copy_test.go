@@ -252,3 +252,38 @@ func TestCopyKeepsConversationsAndDeletedResponses(t *testing.T) {
 		entriesAre("first", call.Request.RequestID, "later", "on-dst")
 	})
 }
+
+// A call's replaces (the call whose answer it replaced, migration 0047) is
+// stored, read back, and copied to another database with the call: a copy
+// that dropped it left the transcript's marks of a call recorded without
+// bodies behind.
+func TestCopyKeepsTheCallAReplacementReplaced(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		src, dst := storetest.Open(t, storetest.URL(t, "sqlite")), storetest.Open(t, dbURL)
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		s, first := oneTurn("r", at)
+		_, again := oneTurn("r", at.Add(time.Second))
+		again.Request.RequestID, again.Response.ResponseID = "req-r2", "resp-r2"
+		again.Request.OpenAIRequest, again.Response.OpenAIResponse = nil, nil // recorded without bodies
+		again.Request.Replaces = first.Request.RequestID
+		if err := src.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}, Exchanges: []qp.Exchange{first, again}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sqlstore.Copy(ctx, src, dst, func(sqlstore.CopyProgress) {}); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range []*sqlstore.Store{src, dst} {
+			res, err := st.ListRequests(ctx, qp.CallFilter{SessionID: "r"}, qp.ListOptions{Limit: 10, Asc: true})
+			if err != nil || len(res.Items) != 2 {
+				t.Fatalf("%s: %v %v", st.Backend(), res, err)
+			}
+			if got := [2]string{res.Items[0].Replaces, res.Items[1].Replaces}; got != [2]string{"", "req-r"} {
+				t.Errorf("%s: replaces %q, want the second call's to name the first", st.Backend(), got)
+			}
+			if r, err := st.Request(ctx, "req-r2"); err != nil || r.Replaces != "req-r" {
+				t.Errorf("%s: request req-r2: %+v %v", st.Backend(), r, err)
+			}
+		}
+	})
+}

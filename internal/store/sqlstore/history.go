@@ -313,13 +313,13 @@ func answeredBy(prefix string) string {
 const answeredBySet = "q.id IN (SELECT request_id FROM responses WHERE model = ?)"
 
 const requestColumns = `q.id, q.request_id, COALESCE(q.session_id, ''), q.timestamp, q.method, q.path, q.model, q.stream, q.client_ip,
-	q.user_agent, COALESCE(q.api_key_id, ''), COALESCE(q.ignored_params, ''), COALESCE(q.account, '')`
+	q.user_agent, COALESCE(q.api_key_id, ''), COALESCE(q.ignored_params, ''), COALESCE(q.account, ''), COALESCE(q.replaces, '')`
 
 func scanRequest(row interface{ Scan(...any) error }, extra ...any) (*qp.RequestRecord, error) {
 	var r qp.RequestRecord
 	var ts int64
 	var ignored string
-	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent, &r.APIKeyID, &ignored, &r.Account}
+	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent, &r.APIKeyID, &ignored, &r.Account, &r.Replaces}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}

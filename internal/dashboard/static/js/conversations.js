@@ -196,11 +196,12 @@ function turn(t) {
   if (cut("request")) out.push(cut("request"));
   if (t.output) out.push(message(t.output));
   if (cut("response")) out.push(cut("response"));
-  // A retry or regenerate from the same previous_response_id replaces the
-  // latest answer: the two are not turns in sequence.
+  // A retry or regenerate (the same previous_response_id, or a
+  // conversation sent again), or another question asked in the last turn's
+  // place, replaces the latest answer: the two are not turns in sequence.
   const note = (text, data) => h("div.msg.system", { dataset: data }, h("div.text.muted", text));
   if (t.replaced_by) out.push(note("(this answer was replaced: the turn was asked again, and the conversation goes on from the answer that follows)", { replacedBy: t.replaced_by }));
-  if (t.regenerates) out.unshift(note("(asked again in place of the answer above: a retry or regenerate)", { regenerates: t.regenerates }));
+  if (t.regenerates) out.unshift(note("(asked again in place of the answer above: a retry or regenerate, or another question in its place)", { regenerates: t.regenerates }));
   const meta = h("div.turnmeta", { dataset: { turn: t.id } },
     h("a", { href: "#/calls/" + t.id }, "call " + t.id),
     h("span", f.time(t.timestamp)),
