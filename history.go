@@ -102,7 +102,7 @@ type RequestRecord struct {
 	ReferencedItems json.RawMessage
 	// Replaces is the request id of the call whose answer this one's
 	// replaced (Request.Replaces), "" for none or a call recorded before
-	// it was kept (migration 0047).
+	// it was kept (migration 0046).
 	Replaces string
 	Response *ResponseRecord // nil if the call has no response row
 }

@@ -21,14 +21,14 @@ import (
 // last turn came with (the same conversation sent again, its last turn
 // asked anew, or something else asked in its place: Claude Code's summary
 // call), except on PostgreSQL (session.continueReasked), and records the call it replaced with the call's metadata
-// (qp.RequestRecord.Replaces, since migration 0047), which a call recorded
+// (qp.RequestRecord.Replaces, since migration 0046), which a call recorded
 // without bodies keeps too.
 //
 // A call recorded before that is marked by its body: a regenerate is only
 // ever of the latest answer, so in a session's answered calls, in order, a
 // call asked from the same previous_response_id as the answered call just
 // before it replaced that one's answer. Such a call recorded without
-// bodies, or a Chat call asked again before migration 0047, is not marked:
+// bodies, or a Chat call asked again before migration 0046, is not marked:
 // nothing kept of it says so.
 
 // CallLister lists a session's calls (qp.HistoryStore.ListRequests).

@@ -155,7 +155,7 @@ func TestAccountUpstreamMigration(t *testing.T) {
 		// SQLite's row_id_floors, 0031 the sessions' last_call_names, 0035
 		// the conversations' items_kept, 0039 the requests' error_type, 0040 the
 		// sessions' last_request_id, 0042 their branched_from, 0043 the item ids' previous_request_id,
-		// 0044 the sessions' prior_* columns, 0047 the requests' replaces).
+		// 0044 the sessions' prior_* columns, 0046 the requests' replaces).
 		qs := []string{"DROP TABLE qwen_account_states", "DROP TABLE IF EXISTS row_id_floors", "ALTER TABLE sessions DROP COLUMN last_call_names", "ALTER TABLE sessions DROP COLUMN last_request_id",
 			"DROP INDEX sessions_branched_from", "ALTER TABLE sessions DROP COLUMN branched_from",
 			"ALTER TABLE sessions DROP COLUMN prior_parent_id", "ALTER TABLE sessions DROP COLUMN prior_request_id",

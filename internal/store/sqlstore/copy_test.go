@@ -253,7 +253,7 @@ func TestCopyKeepsConversationsAndDeletedResponses(t *testing.T) {
 	})
 }
 
-// A call's replaces (the call whose answer it replaced, migration 0047) is
+// A call's replaces (the call whose answer it replaced, migration 0046) is
 // stored, read back, and copied to another database with the call: a copy
 // that dropped it left the transcript's marks of a call recorded without
 // bodies behind.
