@@ -51,18 +51,26 @@ func testTranscriptMarksARegeneratedAnswer(t *testing.T, dbURL string) {
 	mustWrite(t, st, b)
 	want := map[string][2]string{ // regenerates, replaced_by
 		"c0": {"", ""}, "c1": {"", "c2"}, "c2": {"c1", "c4"}, "c3": {"", ""}, "c4": {"c2", ""}, "c5": {"", ""}}
+	checkTranscriptMarks(t, a, "s-r", want, 1, 2, 50)
+}
+
+// checkTranscriptMarks reads session id's transcript whole, in pages of
+// each of limits in both orders, and checks each call's regenerates and
+// replaced_by against want (by request id).
+func checkTranscriptMarks(t *testing.T, a *API, id string, want map[string][2]string, limits ...int) {
+	t.Helper()
 	for _, order := range []string{"asc", "desc"} {
-		for _, limit := range []int{1, 2, 50} {
+		for _, limit := range limits {
 			got := map[string][2]string{}
 			cursor := ""
-			for page := 0; page < 10; page++ {
-				target := fmt.Sprintf("/v1/sessions/s-r/transcript?order=%s&limit=%d", order, limit)
+			for page := 0; page < len(want)+1; page++ {
+				target := fmt.Sprintf("/v1/sessions/%s/transcript?order=%s&limit=%d", id, order, limit)
 				if cursor != "" {
 					target += "&after=" + cursor
 				}
 				w := httptest.NewRecorder()
 				r := httptest.NewRequest("GET", target, nil)
-				r.SetPathValue("id", "s-r")
+				r.SetPathValue("id", id)
 				a.SessionTranscript(w, r)
 				var env struct {
 					Data       []TurnJSON

@@ -1,9 +1,7 @@
 package historyapi
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -56,40 +54,5 @@ func testTranscriptMarksReplacementsRecordedWithoutBodies(t *testing.T, dbURL st
 	mustWrite(t, st, b)
 	want := map[string][2]string{ // regenerates, replaced_by
 		"c0": {"", ""}, "c1": {"", "c2"}, "c2": {"c1", "c4"}, "c3": {"", ""}, "c4": {"c2", ""}, "c5": {"", "c6"}, "c6": {"c5", ""}, "c7": {"", ""}}
-	for _, order := range []string{"asc", "desc"} {
-		for _, limit := range []int{1, 2, 3, 50} {
-			got := map[string][2]string{}
-			cursor := ""
-			for page := 0; page < 20; page++ {
-				target := fmt.Sprintf("/v1/sessions/s-nb/transcript?order=%s&limit=%d", order, limit)
-				if cursor != "" {
-					target += "&after=" + cursor
-				}
-				w := httptest.NewRecorder()
-				r := httptest.NewRequest("GET", target, nil)
-				r.SetPathValue("id", "s-nb")
-				a.SessionTranscript(w, r)
-				var env struct {
-					Data       []TurnJSON
-					HasMore    bool    `json:"has_more"`
-					NextCursor *string `json:"next_cursor"`
-				}
-				if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || w.Code != 200 {
-					t.Fatalf("GET %s: %d %s", target, w.Code, w.Body)
-				}
-				for _, turn := range env.Data {
-					got[turn.RequestID] = [2]string{turn.Regenerates, turn.ReplacedBy}
-				}
-				if !env.HasMore || env.NextCursor == nil {
-					break
-				}
-				cursor = *env.NextCursor
-			}
-			for id, w := range want {
-				if got[id] != w {
-					t.Errorf("order %s, limit %d: %s regenerates %q, replaced by %q; want %q, %q", order, limit, id, got[id][0], got[id][1], w[0], w[1])
-				}
-			}
-		}
-	}
+	checkTranscriptMarks(t, a, "s-nb", want, 1, 2, 3, 50)
 }
