@@ -3,6 +3,7 @@ package recorder
 import (
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // Where a record goes when the database does not take it: the spool, else
@@ -176,6 +177,7 @@ func (r *Recorder) dropAll(items []item, why string) {
 // first, and reports whether both are now empty. Only the writer calls it.
 func (r *Recorder) drain() bool {
 	if !r.replaySpool() {
+		r.refusedAt = time.Now()
 		// The database still refuses: at least move memory to the spool.
 		if r.held.len() > 0 {
 			r.park(nil)
@@ -192,6 +194,7 @@ func (r *Recorder) drain() bool {
 		}
 		setAside, err := r.writeOnce(b.Batch)
 		if err != nil {
+			r.refusedAt = time.Now()
 			r.held.putBack(held)
 			r.park(nil) // the spool, if it takes them now
 			return false
@@ -203,7 +206,11 @@ func (r *Recorder) drain() bool {
 			r.heldPlaced("database", total)
 		}
 	}
-	return r.held.len() == 0
+	if r.held.len() > 0 {
+		return false
+	}
+	r.refusedAt = time.Time{}
+	return true
 }
 
 // replaySpool writes the spool to the database and reports whether it is

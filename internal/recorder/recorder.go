@@ -48,6 +48,11 @@ type Options struct {
 	// OnCommit, when set, hears of every batch written: its size (calls and
 	// session states) and how long the write took.
 	OnCommit func(size int, took time.Duration)
+	// RetryEvery is how often, while the database refuses records, the
+	// writer tries it again (the spool's replay, what memory holds);
+	// between tries the records go to the spool without trying it. Default
+	// 1 s.
+	RetryEvery time.Duration
 	// Disks are the files, besides the spool, whose file systems the
 	// records are written to (a SQLite database's file): Room watches
 	// their free space.
@@ -125,6 +130,13 @@ type Recorder struct {
 	// the writer's hands: with what memory holds, within
 	// Options.MemoryBudget.
 	queuedBytes atomic.Int64
+	// refusedAt is when the database last failed a write (zero once one
+	// succeeds); the writer's alone. Within Options.RetryEvery of it a
+	// batch goes to the spool behind the records already there without
+	// trying the database: each try waits out the database's busy timeout,
+	// and a caller of Commit (RECORDER_SYNC) waited for the replay's try
+	// and then its own batch's, and for the idle retry's before them.
+	refusedAt time.Time
 }
 
 // item is a record, a session's state, or a barrier that Sync waits on.
@@ -159,6 +171,9 @@ func New(w qp.BatchWriter, log *slog.Logger, opt Options) (*Recorder, error) {
 	}
 	if opt.MemoryBudget <= 0 {
 		opt.MemoryBudget = 256 << 20
+	}
+	if opt.RetryEvery <= 0 {
+		opt.RetryEvery = time.Second
 	}
 	r := &Recorder{w: w, log: log, opt: opt, q: make(chan item, opt.QueueSize), wake: make(chan struct{}, 1), done: make(chan struct{}), giveUp: make(chan struct{}),
 		setAsideIDs: map[string]bool{}}
@@ -350,7 +365,7 @@ func (r *Recorder) run() {
 	linger.Stop()
 	// While idle, retry the spool and what memory holds now and then: the
 	// database (or the spool's disk) may be back.
-	retry := time.NewTicker(time.Second)
+	retry := time.NewTicker(r.opt.RetryEvery)
 	defer retry.Stop()
 	r.drain()
 	// What was spooled meanwhile is replayed before the next batch (write
@@ -362,7 +377,11 @@ func (r *Recorder) run() {
 		select {
 		case it, ok = <-r.q:
 		case <-retry.C:
-			r.drain()
+			// Records waiting go first: their batch tries the database
+			// itself, or goes to the spool behind what it holds.
+			if len(r.q) == 0 {
+				r.drain()
+			}
 			continue
 		}
 		if !ok {
@@ -390,7 +409,7 @@ func (r *Recorder) run() {
 				break fill
 			}
 		}
-		r.write(&b)
+		r.write(&b, false)
 	}
 }
 
@@ -502,14 +521,17 @@ func (r *Recorder) add(b *batch, it item) bool {
 			b.Sessions = append(b.Sessions, *it.session)
 		}
 	default:
-		r.write(b)
+		r.write(b, true)
 		close(it.barrier)
 		return true
 	}
 	return false
 }
 
-func (r *Recorder) write(b *batch) {
+// write writes the batch, after what the spool and memory hold, or parks
+// it; retry tries the database even when it refused a write a moment ago
+// (a barrier: Sync's caller asks for everything before it written).
+func (r *Recorder) write(b *batch, retry bool) {
 	defer func() {
 		r.queuedBytes.Add(-b.taken)
 		b.taken = 0
@@ -519,19 +541,31 @@ func (r *Recorder) write(b *batch) {
 		r.drain() // a barrier: the spool too should be written by now
 		return
 	}
-	// What waits in the spool or in memory is older: it goes first.
-	if !r.drain() {
+	// What waits in the spool or in memory is older: it goes first. The
+	// database that refused a write a moment ago is not tried again yet.
+	if (!retry && r.refusedRecently()) || !r.drain() {
 		b.tellParked(r.park(b.release(r)))
 		return
 	}
 	setAside, err := r.commit(b.Batch)
 	if err != nil {
+		r.refusedAt = time.Now()
 		r.writeWarn.Warn(r.log, "database refused a batch; spooling it", "records", len(b.Exchanges), "sessions", len(b.Sessions), "err", err)
 		b.tellParked(r.park(b.release(r)))
 		return
 	}
 	r.written.Add(int64(len(b.Exchanges) - setAside))
 	b.tell(nil)
+}
+
+// refusedRecently reports whether the database failed a write within
+// Options.RetryEvery, while the spool or memory holds records it has not
+// taken yet: the next try is the idle retry's (or the batch's after it).
+func (r *Recorder) refusedRecently() bool {
+	if r.refusedAt.IsZero() || time.Since(r.refusedAt) >= r.opt.RetryEvery {
+		return false
+	}
+	return r.held.len() > 0 || (r.spool != nil && r.spool.bytes() > 0)
 }
 
 // commit writes one batch, retrying with backoff, and returns how many of

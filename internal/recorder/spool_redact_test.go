@@ -15,17 +15,23 @@ import (
 )
 
 // batchWriter keeps every batch whole (sessions too), refusing them while
-// down.
+// down (with err, else os.ErrPermission), and counts the writes tried.
 type batchWriter struct {
 	mu      sync.Mutex
 	down    bool
+	err     error
+	tries   int
 	batches []qp.Batch
 }
 
 func (w *batchWriter) WriteBatch(_ context.Context, b qp.Batch) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.tries++
 	if w.down {
+		if w.err != nil {
+			return w.err
+		}
 		return os.ErrPermission
 	}
 	w.batches = append(w.batches, b)
