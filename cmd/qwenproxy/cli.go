@@ -110,6 +110,9 @@ func (c *cli) parse(args []string) error {
 	if err := config.CheckDatabaseURL(c.cfg.DatabaseURL); err != nil {
 		return fmt.Errorf("--database-url: %w", err)
 	}
+	if err := config.CheckDatabasePath(c.cfg.DatabasePath); err != nil {
+		return fmt.Errorf("--database-path %s: %w", config.MaskURLPassword(c.cfg.DatabasePath), err)
+	}
 	if err := config.ChooseDatabase(c.fs, c.cfg); err != nil {
 		return usageError{err: err}
 	}

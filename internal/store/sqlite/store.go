@@ -350,8 +350,16 @@ func ownerOnly(path string) error {
 
 // fileURI is path as a file: URI, which SQLite percent-decodes and cuts at
 // '?' and '#': a path holding them (a%41.db, a#b.db) opened another file.
+// A path beginning with // (//tmp/x.db, a POSIX path: /tmp/x.db on Linux)
+// follows an empty authority (file:////tmp/x.db): after "file:" SQLite
+// reads // as the start of one, and refused "file://tmp/x.db" as "invalid
+// uri authority: tmp", after Open had made the empty file.
 func fileURI(path string) string {
-	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	if strings.HasPrefix(path, "//") {
+		return "file://" + escaped
+	}
+	return "file:" + escaped
 }
 
 // filePageSize is the page size in a database file's header (bytes 16–17,
