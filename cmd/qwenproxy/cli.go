@@ -110,6 +110,9 @@ func (c *cli) parse(args []string) error {
 	if err := config.CheckDatabaseURL(c.cfg.DatabaseURL); err != nil {
 		return fmt.Errorf("--database-url: %w", err)
 	}
+	if err := config.CheckDatabasePath(c.cfg.DatabasePath); err != nil {
+		return fmt.Errorf("--database-path %s: %w", config.MaskURLPassword(c.cfg.DatabasePath), err)
+	}
 	if err := config.ChooseDatabase(c.fs, c.cfg); err != nil {
 		return usageError{err: err}
 	}
@@ -271,8 +274,12 @@ func (c *cli) moreMatch(more bool, shown int, one, many string) error {
 // ms shows a time to a person: local, with its zone.
 func ms(t time.Time) string { return historyapi.FormatTime(t) }
 
+// oneLine is s, trimmed, cut to n characters for a table's cell or a
+// one-line field; cell then escapes its newlines and tabs (\n, \t), as the
+// README says, where they were each taken, with the spaces around them,
+// for one space.
 func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.TrimSpace(s)
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"qwenproxy/internal/config"
 	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/sqlite"
@@ -34,16 +35,17 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 	if *from == "" || *to == "" {
 		return usageError{err: errors.New("usage: qwenproxy copy --from sqlite:PATH --to postgres://user@host/db")}
 	}
+	for _, target := range []struct{ flag, value string }{{"--from", *from}, {"--to", *to}} {
+		if err := checkTarget(target.value); err != nil {
+			return fmt.Errorf("%s %s: %w", target.flag, shownTarget(target.value), err)
+		}
+	}
 	if sameDatabase(*from, *to) {
 		return errors.New("--from and --to name the same database")
 	}
-	// The source as it was given, named so in what copy says: a SQLite file
-	// at an older schema is read from a snapshot whose path is removed by then.
-	source := ""
 	if !postgres.IsURL(*from) {
-		source = strings.TrimPrefix(*from, "sqlite:")
-		if err := existingDatabase(source); err != nil {
-			return fmt.Errorf("no database at %s: %w", source, err)
+		if err := existingDatabase(strings.TrimPrefix(*from, "sqlite:")); err != nil {
+			return fmt.Errorf("no database at %s: %w", shownTarget(*from), err)
 		}
 	}
 	src, closeSource, err := openSource(ctx, *from)
@@ -51,14 +53,15 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 		return fmt.Errorf("source: %w", err)
 	}
 	defer closeSource()
-	if source == "" {
-		source = src.String() // a PostgreSQL URL, its password masked
-	}
 	dst, err := openMigrated(ctx, *to)
 	if err != nil {
 		return fmt.Errorf("destination: %w", err)
 	}
 	defer dst.Close()
+	// What copy says names the databases as they were given (a SQLite
+	// source at an older schema is read from a snapshot whose path is
+	// removed by then), a URL's password masked.
+	source, destination := shownTarget(*from), shownTarget(*to)
 
 	bar := newProgress(stderr, "copied")
 	res, err := sqlstore.Copy(ctx, src, dst, func(p sqlstore.CopyProgress) { bar.setOf(p.Calls, p.TotalCalls) })
@@ -67,13 +70,34 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 		return fmt.Errorf("%w (run the same command again to resume)", err)
 	}
 	if *asJSON {
-		return writeJSON(stdout, map[string]any{"from": source, "to": dst.String(), "sessions": res.Sessions,
+		return writeJSON(stdout, map[string]any{"from": source, "to": destination, "sessions": res.Sessions,
 			"sessions_already_copied": res.SessionsThere, "calls": res.Calls, "already_copied": res.Resumed})
 	}
 	fmt.Fprintf(stdout, "copied %s and %s (%s and %s already there) from %s to %s\n",
 		plural(res.Sessions, "session"), plural(res.Calls-res.Resumed, "call"),
-		plural(res.SessionsThere, "session"), plural(res.Resumed, "call"), source, dst)
+		plural(res.SessionsThere, "session"), plural(res.Resumed, "call"), source, destination)
 	return nil
+}
+
+// checkTarget refuses a --from or --to that is neither a PostgreSQL URL nor
+// a SQLite path: a URL of another scheme (postgress://…, pg://…,
+// mysql://…) was taken for a relative path, made a SQLite file of that name
+// and printed the password in it.
+func checkTarget(target string) error {
+	if postgres.IsURL(target) {
+		return nil
+	}
+	return config.CheckDatabasePath(target)
+}
+
+// shownTarget is a --from or --to as given, for what copy says: a
+// PostgreSQL URL with its passwords masked (the user part's and the
+// query's), a path as it is.
+func shownTarget(target string) string {
+	if postgres.IsURL(target) {
+		return postgres.Redact(target)
+	}
+	return config.MaskURLPassword(target)
 }
 
 // sameDatabase reports whether from and to name one database: the same

@@ -9,7 +9,7 @@ import (
 	"qwenproxy/internal/store/storetest"
 )
 
-// copy says what it copied from: the source it was given. From a SQLite
+// copy says what it copied from: the source as it was given. From a SQLite
 // file at an older schema, read from a migrated snapshot in a temporary
 // directory, it named that snapshot, a path removed by the time it was
 // printed ("from /tmp/qwenproxy-snapshot-…/snapshot.db"), in its sentence
@@ -27,7 +27,7 @@ func TestCopyNamesTheSourceItWasGiven(t *testing.T) {
 	st.Close()
 	dir := t.TempDir()
 	out, errOut, code := runCopy(t, "--from", "sqlite:"+src, "--to", "sqlite:"+filepath.Join(dir, "a.db"))
-	if code != 0 || !strings.Contains(out, " from "+src+" to ") || strings.Contains(out, "snapshot") {
+	if code != 0 || !strings.Contains(out, " from sqlite:"+src+" to ") || strings.Contains(out, "snapshot") {
 		t.Fatalf("copy: exit %d, want the sentence to name %s: %q %q", code, src, out, errOut)
 	}
 	out, errOut, code = runCopy(t, "--json", "--from", src, "--to", "sqlite:"+filepath.Join(dir, "b.db"))

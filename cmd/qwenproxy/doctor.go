@@ -17,6 +17,7 @@ import (
 	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
+	"qwenproxy/internal/redact"
 	"qwenproxy/internal/server"
 	"qwenproxy/internal/translate"
 )
@@ -292,7 +293,7 @@ func (c *cli) storedCredentials(ctx context.Context, stderr io.Writer) qp.Creden
 	}
 	c.readOnly = true
 	if err := c.connect(ctx); err != nil {
-		fmt.Fprintf(stderr, "qwenproxy doctor: cannot read stored credentials (%v); using the environment's\n", err)
+		fmt.Fprintf(stderr, "qwenproxy doctor: cannot read stored credentials (%s); using the environment's\n", redact.URLPasswordsText(err.Error()))
 		return nil
 	}
 	return accounts.SealedCredentials{Store: c.store, Sealer: c.cfg.SecretKey}

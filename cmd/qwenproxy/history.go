@@ -10,6 +10,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/app"
 	"qwenproxy/internal/historyapi"
 	"qwenproxy/internal/store/sqlite"
 )
@@ -190,8 +191,8 @@ func formatOf(output string) string {
 
 // ownFile says which of the history's own files path is, if it is one:
 // the SQLite database, its -wal, -shm or -journal, or the recorder's spool
-// (the default beside the database, or RECORDER_SPOOL's), there yet or not.
-// os.Create truncates what it opens: an export written to the database
+// (the default beside the database, or RECORDER_SPOOL's), there yet or not;
+// or a file a qwenproxy server keeps (app.ServersFile). os.Create truncates what it opens: an export written to the database
 // emptied it.
 func (c *cli) ownFile(path string) string {
 	db := c.cfg.DatabasePath
@@ -208,6 +209,11 @@ func (c *cli) ownFile(path string) string {
 		if sqlite.FileOf(spool, path) == spool {
 			return "the recorder's spool " + spool
 		}
+	}
+	// A server's files this command's environment does not name: a spool
+	// at the server's own RECORDER_SPOOL, another server's database.
+	if why := app.ServersFile(path); why != "" {
+		return "a qwenproxy server's file: " + why
 	}
 	return ""
 }

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/redact"
 	"qwenproxy/internal/store/sqlite"
 )
 
@@ -226,6 +227,9 @@ func runEnv(ctx context.Context, args []string, e env) int {
 		}
 	}
 	if err := cmd.run(ctx, args[1:], e); err != nil {
+		// Whatever an error echoes — a database's location as given, a
+		// driver's words — goes out with any URL's password masked.
+		err = maskedError{err}
 		var status exitStatus
 		var usage usageError
 		switch {
@@ -248,6 +252,13 @@ func runEnv(ctx context.Context, args []string, e env) int {
 	}
 	return 0
 }
+
+// maskedError is an error whose message has every URL password in it
+// masked (redact.URLPasswordsText); errors.Is and As see the error within.
+type maskedError struct{ err error }
+
+func (m maskedError) Error() string { return redact.URLPasswordsText(m.err.Error()) }
+func (m maskedError) Unwrap() error { return m.err }
 
 // damagedAdvice follows SQLite's words for a file that is not a database or
 // is damaged, which say neither what became of it nor what to do.

@@ -80,7 +80,9 @@ func TestMigrateStatusAndUp(t *testing.T) {
 }
 
 // sqliteWithoutSchema makes a SQLite database at path that no migration has
-// touched.
+// touched: a database file (not an empty one), with no table in it. (One
+// with another application's tables is not a qwenproxy database at all,
+// and refused.)
 func sqliteWithoutSchema(t *testing.T, path string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path)
@@ -88,7 +90,7 @@ func sqliteWithoutSchema(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := db.Exec(`CREATE TABLE unrelated (x INTEGER)`); err != nil {
+	if _, err := db.Exec(`CREATE TABLE dropped (x INTEGER); DROP TABLE dropped`); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -181,3 +181,20 @@ func lockHeldFile(path string) (release func(), err error) {
 	}
 	return func() { f.Close() }, nil
 }
+
+// held reports whether another process holds an exclusive flock on the
+// regular file at path (as a server holds its lock files, database and
+// spool). It tests with a shared lock, let go at once; a pipe or device is
+// never opened (a FIFO's open waits for a writer).
+func held(path string) bool {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return errors.Is(syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB), syscall.EWOULDBLOCK)
+}

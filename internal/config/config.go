@@ -20,6 +20,7 @@ import (
 	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/modelmap"
 	"qwenproxy/internal/qwen"
+	"qwenproxy/internal/redact"
 	"qwenproxy/internal/store/bodies"
 )
 
@@ -140,7 +141,7 @@ func (c *Config) settings() []setting {
 	return []setting{
 		{"HOST", "127.0.0.1", "address to listen on", str(&c.Host)},
 		{"PORT", "3000", "port to listen on", integer(&c.Port, 0, 65535)},
-		{"DATABASE_PATH", "./data/qwenproxy.db", "SQLite database file", str(&c.DatabasePath)},
+		{"DATABASE_PATH", "./data/qwenproxy.db", "SQLite database file", databasePath(&c.DatabasePath)},
 		{"DATABASE_URL", "", "postgres://… URL: store in PostgreSQL, shared by several instances (DATABASE_PATH then names only the spool's default)", databaseURL(&c.DatabaseURL)},
 		{"DATABASE_MAX_CONNS", "32", "PostgreSQL connections for turns in progress (each holds one for its session lock); recording and reads use up to 8 more", integer(&c.DatabaseMaxConns, 2, 10_000)},
 		{"DATABASE_START_TIMEOUT", "60000", "ms serve waits at start for a PostgreSQL server it cannot reach yet (refused, unresolved, starting up), trying again with backoff; a wrong password or database is not waited for (0: no wait)", millis(&c.DatabaseStartTimeout, 0)},
@@ -223,7 +224,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 				errs = append(errs, fmt.Errorf("%s: %w", s.env, err))
 				continue
 			}
-			errs = append(errs, fmt.Errorf("%s=%q: %w", s.env, v, err))
+			// A URL's password is masked wherever a value is echoed: a
+			// PostgreSQL URL given as DATABASE_PATH printed it in clear.
+			errs = append(errs, fmt.Errorf("%s=%q: %w", s.env, redact.URLPasswordsText(v), err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -264,6 +267,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 	}
 	if err := databaseURL(&c.DatabaseURL)(c.DatabaseURL); err != nil {
 		return nil, fmt.Errorf("--database-url: %w", err)
+	}
+	if err := CheckDatabasePath(c.DatabasePath); err != nil {
+		return nil, fmt.Errorf("--database-path %s: %w", redact.URLPasswordsText(c.DatabasePath), err)
 	}
 	if err := ChooseDatabase(fs, c); err != nil {
 		return nil, CommandLineError{Err: err}
@@ -367,6 +373,58 @@ func CheckDatabaseURL(v string) error {
 		return errors.New("must be a postgres:// or postgresql:// URL (SQLite is DATABASE_PATH)")
 	}
 	return nil
+}
+
+// CheckDatabasePath refuses a SQLite database path that is a URL
+// (scheme://…, "sqlite:" or not): a PostgreSQL URL mistyped
+// (postgress://user:pw@host/db, pg://…) or another database's (mysql://…)
+// was taken for a relative path, made a SQLite file of that name in the
+// working directory, and printed the password in it. sqlite://… is refused
+// too: sqlite://x.db is the file /x.db as a path (and "invalid uri
+// authority" to SQLite), whatever was meant; a path is PATH or sqlite:PATH.
+// The value is not in the error: callers name it, its password masked
+// (MaskURLPassword).
+func CheckDatabasePath(v string) error {
+	for _, p := range []string{v, strings.TrimPrefix(v, "sqlite:")} {
+		scheme, ok := urlScheme(p)
+		switch {
+		case !ok:
+		case strings.EqualFold(scheme, "sqlite"):
+			return errors.New("sqlite://… is not a SQLite path: name the file as PATH or sqlite:PATH (sqlite:/srv/q/history.db, sqlite:history.db)")
+		default:
+			return fmt.Errorf("a URL (%s://…), not a SQLite file path: PostgreSQL is a postgres:// or postgresql:// URL, SQLite a file's path or sqlite:PATH", scheme)
+		}
+	}
+	return nil
+}
+
+// urlScheme is the scheme of v when v begins as a URL with an authority
+// does (RFC 3986: a letter, then letters, digits, +, - or ., then "://").
+func urlScheme(v string) (string, bool) {
+	scheme, _, ok := strings.Cut(v, "://")
+	if !ok || scheme == "" {
+		return "", false
+	}
+	for i, r := range scheme {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && (r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return "", false
+		}
+	}
+	return scheme, true
+}
+
+// MaskURLPassword is v, a database's location as given, with the password
+// of any URL in it masked, for a message that names it.
+func MaskURLPassword(v string) string { return redact.URLPasswordsText(v) }
+
+func databasePath(dst *string) func(string) error {
+	return func(v string) error {
+		if err := CheckDatabasePath(v); err != nil {
+			return err
+		}
+		*dst = v
+		return nil
+	}
 }
 
 func databaseURL(dst *string) func(string) error {

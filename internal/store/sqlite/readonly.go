@@ -52,6 +52,9 @@ func OpenReadOnly(ctx context.Context, path string, opt Options) (*sqlstore.Stor
 	if !wal {
 		q.Set("immutable", "1")
 	}
+	if err := notOurs(ctx, fileURI(path)+"?"+q.Encode()); err != nil {
+		return nil, fmt.Errorf("open store %s read-only: %w", path, err)
+	}
 	db, err := sql.Open("sqlite", fileURI(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s read-only: %w", path, err)

@@ -66,6 +66,11 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	if err := create(ctx, path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	// Before the connections' PRAGMAs, which would turn another
+	// application's file to WAL mode.
+	if err := notOurs(ctx, fileURI(path)+"?"+plainQuery(opt)); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	write, err := sql.Open("sqlite", dsn(path, opt, true))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -350,8 +355,16 @@ func ownerOnly(path string) error {
 
 // fileURI is path as a file: URI, which SQLite percent-decodes and cuts at
 // '?' and '#': a path holding them (a%41.db, a#b.db) opened another file.
+// A path beginning with // (//tmp/x.db, a POSIX path: /tmp/x.db on Linux)
+// follows an empty authority (file:////tmp/x.db): after "file:" SQLite
+// reads // as the start of one, and refused "file://tmp/x.db" as "invalid
+// uri authority: tmp", after Open had made the empty file.
 func fileURI(path string) string {
-	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	if strings.HasPrefix(path, "//") {
+		return "file://" + escaped
+	}
+	return "file:" + escaped
 }
 
 // filePageSize is the page size in a database file's header (bytes 16–17,
@@ -373,6 +386,59 @@ func filePageSize(path string) int {
 		return n
 	}
 	return PageSize
+}
+
+// ErrNotOurs is a SQLite file holding tables but no qwenproxy
+// schema_migrations: another application's database.
+var ErrNotOurs = errors.New("not a qwenproxy database")
+
+// notOurs refuses the database at uri when it holds tables (or views) but
+// not qwenproxy's schema_migrations, which the migrations make before any
+// other: another application's file (sqlite3 other.db 'create table
+// foo(x)') was taken for an older qwenproxy schema, and the commands that
+// write installed qwenproxy's tables into it, those that read a migrated
+// snapshot of it. A file with no table is a new database; one this cannot
+// read is left to the open, which says why.
+func notOurs(ctx context.Context, uri string) error {
+	db, err := sql.Open("sqlite", uri)
+	if err != nil {
+		return nil
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil
+		}
+		if name == "schema_migrations" {
+			return nil
+		}
+		names = append(names, name)
+	}
+	if rows.Err() != nil || len(names) == 0 {
+		return nil
+	}
+	shown := strings.Join(names[:min(len(names), 3)], ", ")
+	if len(names) > 3 {
+		shown += fmt.Sprintf(" and %d more", len(names)-3)
+	}
+	return fmt.Errorf("%w: it holds tables (%s) but no qwenproxy tables (no schema_migrations), so it is another application's; "+
+		"it was left as it is: name another file", ErrNotOurs, shown)
+}
+
+// plainQuery is the query of a connection that only reads the schema:
+// the busy timeout alone, which changes nothing in the file.
+func plainQuery(opt Options) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opt.BusyTimeoutMS))
+	q.Set("mode", "rw")
+	return q.Encode()
 }
 
 // dsn puts every PRAGMA in the connection string: PRAGMAs are per connection,
