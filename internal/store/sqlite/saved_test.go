@@ -385,3 +385,39 @@ func TestTheCloseSavesAgainAfterAFailedSave(t *testing.T) {
 		t.Errorf("the saved file holds calls %q, want [held]", ids)
 	}
 }
+
+// Notice (GET /health's look) saves a deleted file's calls in the
+// background, as a write or a check meeting it does, and a close while that
+// save runs waits for it: the close's own save then finds it done, and the
+// calls are saved once.
+func TestNoticeSavesADeletedFileBeforeTheClose(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteBatch(ctx, oneCall("held")); err != nil {
+		t.Fatal(err)
+	}
+	s.Notice() // the file in place: nothing to do
+	s.Noticed()
+	if saved := savedBeside(t, path); len(saved) != 0 {
+		t.Fatalf("saved with the file in place: %q", saved)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	s.Notice()
+	err = s.Close() // waits for the save Notice began
+	saved := savedBeside(t, path)
+	if len(saved) != 1 || !errors.Is(err, ErrFileGone) || !strings.Contains(err.Error(), saved[0]) {
+		t.Fatalf("close after Notice: %v; saved %q, want one", err, saved)
+	}
+	s.Notice() // closed: begins nothing
+	s.Noticed()
+	if again := savedBeside(t, path); len(again) != 1 {
+		t.Fatalf("saved after the close: %q, want the one", again)
+	}
+}

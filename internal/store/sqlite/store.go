@@ -87,7 +87,7 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	g := &guard{write: write, stat: os.Stat}
-	s := sqlstore.New(sqlstore.Config{Dialect: dialect{path: path}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.last})
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{path: path}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.last, Moved: g.moved})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		if why := whyNotWritable(path, syscall.Access); why != "" {
@@ -159,6 +159,18 @@ func (h held) gone(stat func(string) (os.FileInfo, error)) (bool, error) {
 		return false, err
 	}
 	return !os.SameFile(h.file, cur), nil
+}
+
+// moved reports whether a file at its path is no longer the one opened:
+// check's look alone, a stat of each file and no query (a path that
+// cannot be looked at is not known to have moved).
+func (g *guard) moved() bool {
+	for _, h := range g.files {
+		if gone, err := h.gone(g.stat); gone && err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // check fails while a file at its path is not the one opened, and then

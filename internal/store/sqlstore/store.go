@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"sync"
 	"time"
 
 	qp "qwenproxy"
@@ -120,6 +121,11 @@ type Store struct {
 	describe   string
 	guard      func() error
 	closeGuard func() error // Config.CloseGuard
+	moved      func() bool  // Config.Moved
+	// noticing is held while the guard's check Notice began runs, and by
+	// Close as it begins; closed (under it) says no more is begun.
+	noticing sync.Mutex
+	closed   bool
 
 	codec *bodies.Codec // bodies' compression
 	known knownParts    // body parts recently stored
@@ -151,13 +157,17 @@ type Config struct {
 	// tries what Guard may be pacing (a failed save is tried again each
 	// minute).
 	CloseGuard func() error
+	// Moved, when set, is Guard's cheap look (a stat of each file, no
+	// query): whether a file at its path is no longer the one the
+	// connections hold. Notice runs Guard when it says so.
+	Moved func() bool
 }
 
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: newPool(c.Write, c.Dialect.Rebind), read: newPool(c.Read, c.Dialect.Rebind),
 		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard,
-		closeGuard: c.CloseGuard, schema: lastMigration(c.Migrations)}
+		closeGuard: c.CloseGuard, moved: c.Moved, schema: lastMigration(c.Migrations)}
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".
@@ -192,6 +202,10 @@ func (s *Store) Ping(ctx context.Context) error {
 // was open is first saved beside its path (the guard's save), and Close
 // returns the guard's error saying where (ErrFileGone).
 func (s *Store) Close() error {
+	// A check Notice began ends first, and none begins after.
+	s.noticing.Lock()
+	s.closed = true
+	s.noticing.Unlock()
 	// A file deleted or replaced under the store is saved by the guard
 	// when a write or a check first meets it; a server idle since then has
 	// not, and closing frees the only copy of every call it holds.
@@ -245,6 +259,37 @@ func (s *Store) Check(ctx context.Context) error {
 		return fmt.Errorf("health read: got %d, wrote %d", got, now)
 	}
 	return s.checkSchema(ctx)
+}
+
+// Notice is the liveness probe's look at the database's files (GET
+// /health): a stat of each, no query. When one is no longer the file
+// opened (a SQLite file deleted or replaced under the server), it runs the
+// guard — which saves the calls of a deleted file beside its path, as a
+// write or a readiness check meeting it does — in the background: the
+// probe answers at once, never waiting on the copy (a large history's
+// takes minutes, and a probe that timed out meanwhile would have the
+// server killed, losing the calls only it held). One check runs at a time:
+// a look while one runs begins none. A monitor probing only /health never
+// made the server notice, and an idle server saved the calls only at its
+// stop.
+func (s *Store) Notice() {
+	if s.moved == nil || !s.moved() || !s.noticing.TryLock() {
+		return
+	}
+	if s.closed {
+		s.noticing.Unlock()
+		return
+	}
+	go func() {
+		defer s.noticing.Unlock()
+		_ = s.checkGuard() // the refusals, /health/ready and the log say what it found
+	}()
+}
+
+// Noticed returns once the check Notice began, if one runs, has ended.
+func (s *Store) Noticed() {
+	s.noticing.Lock()
+	s.noticing.Unlock()
 }
 
 // ReclaimSpace gives the space of deleted rows back to the file system.

@@ -169,22 +169,31 @@ async function deleteBefore(main, params, typed) {
 // has from its first byte) is recorded when it ends: its page said "request
 // not found". It says the call is in progress, and shows it once it ended
 // (ended: polls since, in which its record may still be on its way).
+// Whether the call runs is asked first, of the calls in progress (a 200
+// whether it runs or not): its record was, and the browser logged the 404
+// as a console error on every page of a call in progress. A call leaves
+// that list once its record is queued, and the record's read waits for
+// the queue, so a call not listed is recorded, or unknown.
 export async function call(main, id, ended = 0) {
   clear(main).append(h("p", h("a", { href: listed }, "← Calls")), h("p.muted", "Loading…"));
-  let r;
-  try {
-    r = await apiExact("/v1/requests/" + encodeURIComponent(id));
-  } catch (err) {
-    const running = err.code === "request_not_found" ? await inProgress(id) : null;
-    if (!running && !(ended > 0 && ended <= 5)) {
-      main.lastChild.replaceWith(errorBox(err));
-      return;
-    }
+  const wait = (running) => {
     const pending = h("div.card", { role: "status", dataset: { pending: id } }, running
       ? `This call is in progress on this instance (since ${f.time(running.started_at)}): a call is recorded when it ends, and shows here then.`
       : "This call has ended: its record is on its way, and shows here then.");
     main.lastChild.replaceWith(pending);
     awaitEnd(main, id, pending, ended);
+  };
+  const running = ended || /^\d+$/.test(id) ? null : await inProgress(id); // a number names a recorded call
+  if (running) {
+    wait(running);
+    return;
+  }
+  let r;
+  try {
+    r = await apiExact("/v1/requests/" + encodeURIComponent(id));
+  } catch (err) {
+    if (err.code === "request_not_found" && ended > 0 && ended <= 5) wait(null);
+    else main.lastChild.replaceWith(errorBox(err));
     return;
   }
   const s = r.response || {};

@@ -81,19 +81,26 @@ export async function conversation(main, id) {
   const chat = h("div.chat");
   const more = h("div");
   clear(main).append(h("p", h("a", { href: listed }, "← Conversations")), head, chat, more);
-  let s, st;
-  try {
-    [s, st] = await Promise.all([api("/v1/sessions/" + encodeURIComponent(id)), api("/v1/sessions/" + encodeURIComponent(id) + "/stats")]);
-  } catch (err) {
-    const running = err.code === "session_not_found" ? await firstCall(id) : null;
-    if (!running) {
-      clear(head).append(errorBox(err));
-      return;
-    }
+  // Whether it is recorded yet is asked first, of answers that are a 200
+  // either way (the calls in progress, its recorded calls): the session
+  // was, and the browser logged its 404 and its statistics' as console
+  // errors on the page of every conversation whose first call ran. A call
+  // leaves the calls in progress once its record (after its session's) is
+  // queued, and the list of calls waits for the queue: a session none of
+  // whose calls runs is recorded, or unknown.
+  const running = await firstCall(id);
+  if (running && !(await hasCalls(id))) {
     const pending = h("div.card", { role: "status", dataset: { pending: running.request_id } },
       `This conversation's first call is in progress (since ${f.time(running.started_at)}): a conversation is recorded when its first call ends, and shows here then.`);
     clear(head).append(pending);
     awaitRecorded(main, id, pending);
+    return;
+  }
+  let s, st;
+  try {
+    [s, st] = await Promise.all([api("/v1/sessions/" + encodeURIComponent(id)), api("/v1/sessions/" + encodeURIComponent(id) + "/stats")]);
+  } catch (err) {
+    clear(head).append(errorBox(err));
     return;
   }
   const t = st.statistics;
@@ -128,14 +135,25 @@ export async function conversation(main, id) {
   await load("");
 }
 
-// firstCall is the call in progress on this instance that opens session id,
-// or null: a conversation is recorded when its first call ends, and the Live
-// page links to it before (it said "session not found").
+// firstCall is a call in progress on this instance of session id, or null:
+// a conversation is recorded when its first call ends, and the Live page
+// links to it before (it said "session not found").
 async function firstCall(id) {
   try {
     return (await api("/v1/requests/active")).data.find((c) => c.session_id === id) || null;
   } catch {
     return null;
+  }
+}
+
+// hasCalls says whether a call of session id is recorded (the session is
+// written before its call); true when the history cannot say, so the
+// session's own read says why.
+async function hasCalls(id) {
+  try {
+    return (await api("/v1/requests" + qs({ session_id: id, limit: 1, count: "false" }))).data.length > 0;
+  } catch {
+    return true;
   }
 }
 
