@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/redact"
 	"qwenproxy/internal/store"
 	"qwenproxy/internal/store/postgres"
 	"qwenproxy/internal/store/sqlite"
@@ -97,7 +98,7 @@ func shownTarget(target string) string {
 	if postgres.IsURL(target) {
 		return postgres.Redact(target)
 	}
-	return config.MaskURLPassword(target)
+	return redact.URLPasswordsText(target)
 }
 
 // sameDatabase reports whether from and to name one database: the same

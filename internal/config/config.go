@@ -383,7 +383,7 @@ func CheckDatabaseURL(v string) error {
 // too: sqlite://x.db is the file /x.db as a path (and "invalid uri
 // authority" to SQLite), whatever was meant; a path is PATH or sqlite:PATH.
 // The value is not in the error: callers name it, its password masked
-// (MaskURLPassword).
+// (redact.URLPasswordsText).
 func CheckDatabasePath(v string) error {
 	for _, p := range []string{v, strings.TrimPrefix(v, "sqlite:")} {
 		scheme, ok := urlScheme(p)
@@ -412,10 +412,6 @@ func urlScheme(v string) (string, bool) {
 	}
 	return scheme, true
 }
-
-// MaskURLPassword is v, a database's location as given, with the password
-// of any URL in it masked, for a message that names it.
-func MaskURLPassword(v string) string { return redact.URLPasswordsText(v) }
 
 func databasePath(dst *string) func(string) error {
 	return func(v string) error {
