@@ -748,6 +748,10 @@ test("live: a new conversation's link, its first call in progress", async () => 
     await callTab.goto(proxy.root + '/ui/#/calls/' + id);
     await callTab.locator(`[data-pending="${id}"], main .card.error`).first().waitFor();
     assert.match(await callTab.locator(`[data-pending="${id}"]`).innerText(), /call is in progress/);
+    // The first page in front again: a page behind another has its frames
+    // throttled, and a click waits for its target to hold still over two
+    // (Live's table is drawn again every two seconds meanwhile).
+    await page.bringToFront();
     // So is the call itself, found by its X-Request-Id (which a stream's
     // client has from its first byte): "request not found" while it ran.
     await go('#/calls', 'form[data-find="call"]');
