@@ -15,7 +15,7 @@ func TestChatRequestsOpenAIRefuses(t *testing.T) {
 		streamMsg = "The 'stream_options' parameter is only allowed when 'stream' is enabled."
 		jsonMsg   = "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'."
 	)
-	for _, c := range []struct{ body, param, message string }{
+	checkRefusals(t, []refusal{
 		{`{"model":"m","stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`, "stream_options", streamMsg},
 		{`{"model":"m","stream":false,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`, "stream_options", streamMsg},
 		{`{"model":"m","response_format":{"type":"json_object"},"messages":[{"role":"user","content":"list three colours"}]}`, "messages", jsonMsg},
@@ -28,22 +28,13 @@ func TestChatRequestsOpenAIRefuses(t *testing.T) {
 		{`{"model":"m","response_format":{"type":"json_object"},"messages":[{"role":"user","content":[{"type":"text","text":"as Json please"}]}]}`, "", ""},
 		{`{"model":"m","response_format":{"type":"json_schema","json_schema":{"name":"c","schema":{"type":"object"}}},"messages":[{"role":"user","content":"colours"}]}`, "", ""},
 		{`{"model":"m","response_format":{"type":"text"},"messages":[{"role":"user","content":"colours"}]}`, "", ""},
-	} {
+	}, func(body []byte) *Error {
 		var r ChatRequest
-		err := Decode([]byte(c.body), &r)
-		if err == nil {
-			err = r.Validate()
+		if err := Decode(body, &r); err != nil {
+			return err
 		}
-		if c.message == "" {
-			if err != nil {
-				t.Errorf("%s: %v, want it taken", c.body, err)
-			}
-			continue
-		}
-		if err == nil || err.Status != http.StatusBadRequest || err.Type != TypeInvalidRequest || err.Param != c.param || err.Code != "" || err.Message != c.message {
-			t.Errorf("%s: %+v, want a 400 invalid_request_error at %s: %s", c.body, err, c.param, c.message)
-		}
-	}
+		return r.Validate()
+	})
 }
 
 // TestCompletionRequestsOpenAIRefuses: the legacy Completions refuse
@@ -52,7 +43,7 @@ func TestChatRequestsOpenAIRefuses(t *testing.T) {
 // true`"); until 2026-12-06 it was taken.
 func TestCompletionRequestsOpenAIRefuses(t *testing.T) {
 	const streamMsg = "The 'stream_options' parameter is only allowed when 'stream' is enabled."
-	for _, c := range []struct{ body, param, message string }{
+	checkRefusals(t, []refusal{
 		{`{"model":"m","prompt":"hi","stream_options":{"include_usage":true}}`, "stream_options", streamMsg},
 		{`{"model":"m","prompt":"hi","stream":false,"stream_options":{}}`, "stream_options", streamMsg},
 		// Before the prompt's own check, as Chat's comes before messages'.
@@ -60,12 +51,26 @@ func TestCompletionRequestsOpenAIRefuses(t *testing.T) {
 		// Allowed: stream on, a null stream_options.
 		{`{"model":"m","prompt":"hi","stream":true,"stream_options":{"include_usage":true}}`, "", ""},
 		{`{"model":"m","prompt":"hi","stream_options":null}`, "", ""},
-	} {
+	}, func(body []byte) *Error {
 		var r CompletionRequest
-		err := Decode([]byte(c.body), &r)
-		if err == nil {
-			err = r.Validate()
+		if err := Decode(body, &r); err != nil {
+			return err
 		}
+		return r.Validate()
+	})
+}
+
+// refusal is a request body and how OpenAI refuses it: the param and
+// message of its 400 invalid_request_error (null code), or "" for a body
+// it takes.
+type refusal struct{ body, param, message string }
+
+// checkRefusals decodes and validates each body with check and asserts
+// OpenAI's refusal, or none.
+func checkRefusals(t *testing.T, cases []refusal, check func(body []byte) *Error) {
+	t.Helper()
+	for _, c := range cases {
+		err := check([]byte(c.body))
 		if c.message == "" {
 			if err != nil {
 				t.Errorf("%s: %v, want it taken", c.body, err)
