@@ -62,12 +62,39 @@ func TestAFailureRecordsNoSecretOfTheRequestInItsTexts(t *testing.T) {
 				}
 			}
 		}
-		// The refusal's text, as the client is told it and the log keeps it,
-		// loses the URL's password (redact.Text); what else the request
-		// hid is known to the call's record alone.
-		inURL := "app:" + failedURLPassword + "@"
-		if strings.Contains(string(answer), inURL) || strings.Contains(e.logs(), inURL) {
-			t.Errorf("the client's error or the log holds the URL's password: %s", answer)
+		// The refusal's text, as the client is told it and the log keeps
+		// it, is masked alike: its URL's password wherever the text
+		// repeats it, the key the request's body hid. Until 2026-12-06
+		// only the password inside the URL was.
+		for _, secret := range []string{failedURLPassword, failedToolSecret} {
+			if strings.Contains(string(answer), secret) {
+				t.Errorf("the client's error holds %q: %s", secret, answer)
+			}
+			if logs := e.logs(); strings.Contains(logs, secret) {
+				t.Errorf("the log holds %q: %s", secret, around(logs, secret))
+			}
+		}
+		if !strings.Contains(string(answer), "check the key [REDACTED]") {
+			t.Errorf("the client's error does not keep the refusal's words, masked: %s", answer)
+		}
+		// So is a refusal sent as the stream's event, to another API's
+		// call (the core's, not a front-end's).
+		e.sim.Inject(qwensim.Fault{Envelope: qwensim.CodeBadRequest, Details: "refused: " + failedAsk, InStream: true})
+		resp = postJSON(t, e, "/v1/messages", `{"model":"qwen3-max","max_tokens":64,"stream":true,"messages":[`+
+			`{"role":"user","content":"`+failedAsk+`"},`+
+			`{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"login","input":{"api_key":"`+failedToolSecret+`"}}]},`+
+			`{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"ok"}]}]}`, nil)
+		answer, _ = io.ReadAll(resp.Body)
+		if !strings.Contains(string(answer), "check the key [REDACTED]") {
+			t.Errorf("the Messages call's error does not keep the refusal's words, masked: %d %s", resp.StatusCode, answer)
+		}
+		for _, secret := range []string{failedURLPassword, failedToolSecret} {
+			if strings.Contains(string(answer), secret) {
+				t.Errorf("the Messages call's error holds %q: %s", secret, answer)
+			}
+			if logs := e.logs(); strings.Contains(logs, secret) {
+				t.Errorf("the log holds %q: %s", secret, around(logs, secret))
+			}
 		}
 		// A call recorded without its bodies keeps its failure's message,
 		// masked of its URLs' passwords too.

@@ -230,12 +230,16 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		}
 		// A refusal may echo the request (its Cookie header, in whatever
 		// quoting): the secrets sent are masked before any of it is read
-		// into an error, and before its text is cut to a summary.
+		// into an error, and before its text is cut to a summary; so are
+		// the client's own in a failure's (WithCallMask).
 		b = c.masks.of(creds).Bytes(b)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return fail(classifyHTTP(resp, b))
+			return fail(classifyHTTP(resp, callMasked(parent, b)))
 		}
 		if f := classifyBody(resp, b); f != nil {
+			if masked := classifyBody(resp, callMasked(parent, b)); masked != nil {
+				f = masked
+			}
 			return fail(f)
 		}
 		// A successful non-stream JSON answer: serve it as a stream of
@@ -342,12 +346,12 @@ func (c *Client) do(parent context.Context, method, path string, body []byte, cr
 	}
 	b = c.masks.of(creds).Bytes(b)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, classifyHTTP(resp, b)
+		return nil, classifyHTTP(resp, callMasked(parent, b))
 	}
 	// Only a page or a failure is scanned for the firewall's markers: a
 	// success's content (a model's description) may say "captcha".
 	if FirewallAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), b) {
-		if f := classifyBody(resp, b); f != nil {
+		if f := classifyBody(resp, callMasked(parent, b)); f != nil {
 			return nil, f
 		}
 		return nil, &Error{Kind: KindFirewall, Status: resp.StatusCode, Message: "Qwen answered with a firewall page instead of JSON"}
@@ -357,6 +361,7 @@ func (c *Client) do(parent context.Context, method, path string, body []byte, cr
 	// every answer): classified with it, as a completion's is. A success
 	// (no header, or a 2xx one) is left to the caller's decoding.
 	if actual := actualStatus(resp); actual != 0 && (actual < 200 || actual > 299) {
+		b = callMasked(parent, b)
 		var env envelope
 		if json.Unmarshal(b, &env) == nil {
 			if f := env.failure(actual); f != nil {

@@ -704,8 +704,9 @@ func (s *Stream) newSummary(paragraphs []string) string {
 	return b.String()
 }
 
-// masked is b with the secrets of the answer's credentials masked.
-func (s *Stream) masked(b []byte) []byte { return s.masks.of(s.creds).Bytes(b) }
+// masked is b with the secrets of the answer's credentials and of the
+// client's call (WithCallMask) masked.
+func (s *Stream) masked(b []byte) []byte { return callMasked(s.ctx, s.masks.of(s.creds).Bytes(b)) }
 
 // searchQuery is what a web_search call's arguments (a JSON object, or
 // one in a string) search for: their "query", else their "queries" joined;

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	qp "qwenproxy"
@@ -342,6 +343,30 @@ func (s *Server) hideInFailure(c *call, known *redact.Known) {
 	}
 	if failures != nil {
 		rs.UpstreamErrors = failures
+	}
+}
+
+// failureMask is the call's mask of what Qwen answers a failure with
+// (qwen.WithCallMask): its URLs' passwords, wherever the body repeats them,
+// and the values its record hides of its client's body (requestForm),
+// masked before the refusal's words
+// reach the client's error, the call's attempts or the log, as
+// hideInFailure masks them in the record. A call whose bodies are not
+// recorded has no body form to say what it hides: its URLs' passwords
+// alone, as its record. The values are worked out on the first failure.
+func (s *Server) failureMask(c *call) func([]byte) []byte {
+	var once sync.Once
+	var known *redact.Known
+	return func(b []byte) []byte {
+		once.Do(func() {
+			if !c.metadataOnly {
+				_, hidden := s.requestForm(c) // clipped: appended to in a copy
+				_, passwords := redact.URLPasswords(c.ex.Request.OpenAIRequest)
+				known = redact.NewKnown("", append(hidden, redact.Distinctive(passwords)...)...)
+			}
+		})
+		b, _ = redact.URLPasswords(b)
+		return known.Bytes(b)
 	}
 }
 

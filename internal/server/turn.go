@@ -191,6 +191,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 		ctx, cancel = context.WithTimeoutCause(ctx, s.cfg.MaxDuration, errMaxDuration)
 		defer cancel()
 	}
+	ctx = qwen.WithCallMask(ctx, s.failureMask(c))
 	c.ctx, c.maxDuration = ctx, s.cfg.MaxDuration
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model, rq.Stream = t.answerModel(), t.model, t.stream

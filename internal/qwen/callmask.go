@@ -1,0 +1,27 @@
+package qwen
+
+import "context"
+
+// callMaskKey is the context key of a call's own masker (WithCallMask).
+type callMaskKey struct{}
+
+// WithCallMask returns ctx carrying mask: what masks, in a body Qwen
+// answers a failure with, the secrets of the client call ctx serves (the
+// values its body hid from the record, its URLs' passwords). A refusal may
+// quote the request it refuses; the client's own secrets are masked from
+// it, beside the credentials' (Credentials.Known), before any of it is read
+// into an *Error — whose message the client is told, the call's attempts
+// keep and the failure log writes. mask runs only on a failure's body, and
+// may be called more than once; it returns b itself when nothing changed.
+func WithCallMask(ctx context.Context, mask func(b []byte) []byte) context.Context {
+	return context.WithValue(ctx, callMaskKey{}, mask)
+}
+
+// callMasked is b with ctx's call mask applied (WithCallMask); b when ctx
+// carries none.
+func callMasked(ctx context.Context, b []byte) []byte {
+	if mask, ok := ctx.Value(callMaskKey{}).(func([]byte) []byte); ok && mask != nil {
+		return mask(b)
+	}
+	return b
+}
