@@ -980,11 +980,17 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 				what = "document"
 			}
 			texts = append(texts, NotKept(what))
+		case part.Type == "input_image" && images && part.ImageURL == "" && part.FileID != "":
+			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_id", param, j), "invalid_image",
+				"%s[%d].file_id is not supported (the proxy has no Files API); send the image as image_url, a data: URL (data:image/png;base64,…) or an http(s) URL", param, j)
+		case part.Type == "input_image" && images && part.ImageURL == "":
+			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "missing_required_parameter",
+				"%s[%d].image_url is required: the image as a data: URL or an http(s) URL", param, j)
 		case part.Type == "input_image" && images:
 			u := part.ImageURL
 			if !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "invalid_value",
-					"%s[%d].image_url must be a data: URL or an http(s) URL (file_id is not supported)", param, j)
+					"%s[%d].image_url must be a data: URL or an http(s) URL", param, j)
 			}
 			imgs = append(imgs, qp.Image{URL: u, Param: fmt.Sprintf("%s[%d].image_url", param, j)})
 		case part.Type == "input_file" && images && part.FileData == "" && part.FileURL != "":
