@@ -243,10 +243,12 @@ func (r *Request) validate(lookup ItemLookup, count bool) *openai.Error {
 			return err
 		}
 		r.messages = msgs
-		if len(msgs) == 0 {
+		var items []json.RawMessage
+		if len(msgs) == 0 && (count || json.Unmarshal(r.Input, &items) != nil || len(items) == 0) {
 			return openai.InvalidRequest("input", "missing_required_parameter", "input is required and must not be empty")
 		}
-		// As Chat Completions: something must be new for Qwen.
+		// As Chat Completions: something must be new for Qwen. (Items
+		// that tell the model nothing, a reasoning item alone, are not.)
 		if !count && !slices.ContainsFunc(msgs, func(m qp.Message) bool { return m.Role == "user" || m.Role == "tool" }) {
 			return openai.InvalidRequest("input", "invalid_value", "input must contain at least one user message or function_call_output")
 		}
