@@ -302,3 +302,22 @@ func TestLegacyLogprobsIsAnInteger(t *testing.T) {
 		}
 	}
 }
+
+// An image part without its URL is told that it is missing
+// (missing_required_parameter), as a file part without file.file_data is
+// and the Responses API's input_image without image_url: until 2026-12-06
+// it was told the URL "must be a data: URL or an http(s) URL", an
+// invalid_type.
+func TestAnImagePartWithoutItsURLIsMissingIt(t *testing.T) {
+	for _, content := range []string{`[{"type":"image_url","image_url":{}}]`, `[{"type":"image_url"}]`, `[{"type":"image_url","image_url":{"url":""}}]`} {
+		body := `{"model":"m","messages":[{"role":"user","content":` + content + `}]}`
+		var r ChatRequest
+		err := Decode([]byte(body), &r)
+		if err == nil {
+			err = r.Validate()
+		}
+		if err == nil || err.Param != "messages[0].content[0].image_url.url" || err.Code != "missing_required_parameter" {
+			t.Errorf("%s: %+v, want a 400 missing_required_parameter at messages[0].content[0].image_url.url", content, err)
+		}
+	}
+}

@@ -450,7 +450,11 @@ func (m *Message) parts(raw []byte, at string) (string, []qp.Image, []qp.Documen
 		case p.Type == "file":
 			return "", nil, nil, &partProblem{index: j, what: "is a file: files are taken in user messages only"}
 		case p.Type == "image_url" && m.Role == "user":
-			if p.ImageURL == nil || !imageURL(p.ImageURL.URL) {
+			if p.ImageURL == nil || p.ImageURL.URL == "" {
+				return "", nil, nil, &partProblem{index: j, field: "image_url.url", missing: true,
+					what: `(type "image_url") is missing its image_url.url, the image as a data: URL or an http(s) URL`}
+			}
+			if !imageURL(p.ImageURL.URL) {
 				return "", nil, nil, &partProblem{index: j, field: "image_url.url", what: "must be a data: URL or an http(s) URL"}
 			}
 			images = append(images, qp.Image{URL: p.ImageURL.URL, Param: fmt.Sprintf("%s.content[%d].image_url.url", at, j)})

@@ -38,3 +38,23 @@ func TestInputFilesByURLAreDocuments(t *testing.T) {
 		}
 	}
 }
+
+// An input_image by file_id (OpenAI's Files API) is a 400 naming file_id,
+// as an input_file's is, and one with neither a URL nor a file_id names the
+// missing image_url: until 2026-12-06 both named image_url, which the
+// first had not sent, as "must be a data: URL or an http(s) URL".
+func TestAnInputImageByFileIDNamesIt(t *testing.T) {
+	for part, want := range map[string]struct{ param, code string }{
+		`{"type":"input_image","file_id":"file-abc","detail":"auto"}`:  {"input[0].content[0].file_id", "invalid_image"},
+		`{"type":"input_image","detail":"auto"}`:                       {"input[0].content[0].image_url", "missing_required_parameter"},
+		`{"type":"input_image","image_url":"ftp://example.com/a.png"}`: {"input[0].content[0].image_url", "invalid_value"},
+	} {
+		var bad Request
+		if err := json.Unmarshal([]byte(`{"model":"m","input":[{"role":"user","content":[`+part+`]}]}`), &bad); err != nil {
+			t.Fatal(err)
+		}
+		if err := bad.Validate(); err == nil || err.Param != want.param || err.Code != want.code {
+			t.Errorf("%s: %+v, want a 400 %s for %s", part, err, want.code, want.param)
+		}
+	}
+}

@@ -243,10 +243,12 @@ func (r *Request) validate(lookup ItemLookup, count bool) *openai.Error {
 			return err
 		}
 		r.messages = msgs
-		if len(msgs) == 0 {
+		var items []json.RawMessage
+		if len(msgs) == 0 && (count || json.Unmarshal(r.Input, &items) != nil || len(items) == 0) {
 			return openai.InvalidRequest("input", "missing_required_parameter", "input is required and must not be empty")
 		}
-		// As Chat Completions: something must be new for Qwen.
+		// As Chat Completions: something must be new for Qwen. (Items
+		// that tell the model nothing, a reasoning item alone, are not.)
 		if !count && !slices.ContainsFunc(msgs, func(m qp.Message) bool { return m.Role == "user" || m.Role == "tool" }) {
 			return openai.InvalidRequest("input", "invalid_value", "input must contain at least one user message or function_call_output")
 		}
@@ -980,11 +982,17 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 				what = "document"
 			}
 			texts = append(texts, NotKept(what))
+		case part.Type == "input_image" && images && part.ImageURL == "" && part.FileID != "":
+			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_id", param, j), "invalid_image",
+				"%s[%d].file_id is not supported (the proxy has no Files API); send the image as image_url, a data: URL (data:image/png;base64,…) or an http(s) URL", param, j)
+		case part.Type == "input_image" && images && part.ImageURL == "":
+			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "missing_required_parameter",
+				"%s[%d].image_url is required: the image as a data: URL or an http(s) URL", param, j)
 		case part.Type == "input_image" && images:
 			u := part.ImageURL
 			if !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
 				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "invalid_value",
-					"%s[%d].image_url must be a data: URL or an http(s) URL (file_id is not supported)", param, j)
+					"%s[%d].image_url must be a data: URL or an http(s) URL", param, j)
 			}
 			imgs = append(imgs, qp.Image{URL: u, Param: fmt.Sprintf("%s[%d].image_url", param, j)})
 		case part.Type == "input_file" && images && part.FileData == "" && part.FileURL != "":

@@ -328,3 +328,27 @@ func TestFileSearchMaxNumResultsIsChecked(t *testing.T) {
 		}
 	}
 }
+
+// An input of items none of which tells the model anything (a reasoning
+// item alone, which Qwen does not take) is refused as one without a user
+// message or function_call_output, which it is: until 2026-12-06 it was
+// told that input was required and empty, beside the item it had sent.
+func TestAnInputOfReasoningAloneSaysWhatItLacks(t *testing.T) {
+	for _, input := range []string{`[{"type":"reasoning","summary":[]}]`, `[{"type":"reasoning","summary":[]},{"role":"assistant","content":"a"}]`} {
+		var r Request
+		if err := json.Unmarshal([]byte(`{"model":"m","input":`+input+`}`), &r); err != nil {
+			t.Fatal(err)
+		}
+		err := r.Validate()
+		if err == nil || err.Param != "input" || err.Code != "invalid_value" || err.Message != "input must contain at least one user message or function_call_output" {
+			t.Errorf("%s: %+v, want the 400 saying what input lacks", input, err)
+		}
+	}
+	var r Request
+	if err := json.Unmarshal([]byte(`{"model":"m","input":[]}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Validate(); err == nil || err.Code != "missing_required_parameter" {
+		t.Errorf("input []: %+v, want missing_required_parameter", err)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
+
 	qp "qwenproxy"
 	"qwenproxy/internal/openai"
 )
@@ -85,6 +87,11 @@ func (s *Server) chainRecord(ctx context.Context, previous, id string, deadline 
 			// Recorded before the response after it, whose record was
 			// found: it is no longer kept.
 			return nil, refused("is no longer recorded")
+		case !s.mayBeRecordedYet(requestID):
+			// Begun longer ago than a call runs and its record waits:
+			// retention deleted it, or no call ever answered it. Waited
+			// for, it was a 503 that the SDKs retried, waiting again.
+			return nil, previousNotFound(previous)
 		case !time.Now().Before(deadline):
 			return nil, unreadable("is not in the database yet (the instance that answered it may still hold its record)")
 		}
@@ -94,6 +101,21 @@ func (s *Server) chainRecord(ctx context.Context, previous, id string, deadline 
 		case <-time.After(branchRecordPoll):
 		}
 	}
+}
+
+// mayBeRecordedYet reports whether the call requestID (a UUIDv7, minted
+// as the call began) may still be on its way to the database: it began
+// less than a whole call's time (QWEN_MAX_DURATION, at least 10 minutes)
+// and the recorder's longest linger (a minute) ago, with a minute more for
+// clocks. A call's record is written by then; one not there was deleted
+// (retention) or never made. An id that carries no time may be anything.
+func (s *Server) mayBeRecordedYet(requestID string) bool {
+	id, err := uuid.Parse(requestID)
+	if err != nil || id.Version() != 7 {
+		return true
+	}
+	sec, nsec := id.Time().UnixTime()
+	return time.Since(time.Unix(sec, nsec)) < max(s.cfg.MaxDuration, 10*time.Minute)+2*time.Minute
 }
 
 // whyNotServed is why the recorded response rec is not served (served

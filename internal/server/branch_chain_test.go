@@ -2,14 +2,17 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/openai"
 )
 
 // chainHistory holds a previous_response_id chain of n stored responses,
@@ -80,5 +83,35 @@ func TestABranchReadsItsChainOnce(t *testing.T) {
 		if n := h.reads[chainRequestID(i)]; n != 1 {
 			t.Errorf("r%d read %d times", i, n)
 		}
+	}
+}
+
+// A branch off from a response whose record is not in the database, made
+// longer ago than any call runs and is recorded (retention deleted it, or
+// the id was never answered), is OpenAI's 400 previous_response_not_found
+// at once: until 2026-12-06 it waited for the record as for one another
+// instance still held, then failed as a 503 database_unavailable, which
+// the SDKs retried twice more, each waiting again. One made a moment ago
+// is still waited for, and still a 503 when it does not come.
+func TestABranchOffAResponseNoLongerRecordedIsNotFound(t *testing.T) {
+	h := &chainHistory{n: 2, reads: map[string]int{}}
+	s := New(Config{HistoryReadTimeout: time.Second, RecordBodies: true, MaxDuration: time.Minute},
+		Deps{Upstream: noUpstream{}, History: h, ResponseObjects: h, Recorder: syncedRecorder{}, Log: slog.New(slog.DiscardHandler)})
+	// A UUIDv7 of 2024 (0x0190aaaabbbb ms), which the history has not.
+	goneRequest := "0190aaaa-bbbb-7ccc-8ddd-000000000003"
+	gone := responseID(goneRequest, "s1")
+	err := (&previousChain{s: s, id: gone}).branch(context.Background())
+	var apiErr *openai.Error
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusBadRequest || apiErr.Code != "previous_response_not_found" || apiErr.Param != "previous_response_id" {
+		t.Fatalf("branch off a response no longer recorded: %v, want the 400 previous_response_not_found", err)
+	}
+
+	wait := branchRecordWait
+	branchRecordWait = 200 * time.Millisecond
+	defer func() { branchRecordWait = wait }()
+	recent := responseID(qp.NewID(), "s1")
+	err = (&previousChain{s: s, id: recent}).branch(context.Background())
+	if !errors.Is(err, qp.ErrStoreUnavailable) {
+		t.Fatalf("branch off a response answered a moment ago, not recorded yet: %v, want the database's error (a 503)", err)
 	}
 }

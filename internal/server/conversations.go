@@ -191,6 +191,12 @@ func conversationNotFound(id, param string) *openai.Error {
 		Message: fmt.Sprintf("Conversation with id '%s' not found.", clip(id))}
 }
 
+// conversationIDNotFound is conversationNotFound on a route naming the
+// conversation in its path.
+func conversationIDNotFound(id string) *openai.Error {
+	return conversationNotFound(id, "conversation_id")
+}
+
 // conversationUnavailable is the 503 for a database that failed a
 // conversation's read or write.
 func conversationUnavailable(what string) *openai.Error {

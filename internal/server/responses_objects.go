@@ -110,6 +110,13 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list)
 }
 
+// responseNotFound is the 404 for a response the caller has not (or an id
+// that names none).
+func responseNotFound(id string) *openai.Error {
+	return &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "response_id", Code: "not_found",
+		Message: fmt.Sprintf("Response with id '%s' not found.", clip(id))}
+}
+
 // responseObject finds the recorded call behind a resp_ id made by the
 // caller's key: a response, or with compacted a compacted response too
 // (POST /v1/responses/compact's, whose id previous_response_id continues),
@@ -117,8 +124,7 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 // item_reference names; a previous_response_id chain ends at one
 // (responseChain).
 func (s *Server) responseObject(ctx context.Context, id string, compacted bool) (*qp.RequestRecord, *openai.Error) {
-	notFound := &openai.Error{Status: http.StatusNotFound, Type: openai.TypeInvalidRequest, Param: "response_id", Code: "not_found",
-		Message: fmt.Sprintf("Response with id '%s' not found.", clip(id))}
+	notFound := responseNotFound(id)
 	requestID, _, ok := parseResponseID(id)
 	if !ok {
 		return nil, notFound

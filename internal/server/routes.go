@@ -38,22 +38,22 @@ func (s *Server) routes() []endpoint {
 		// id, where a key sees only its own. The history API's recorded
 		// responses share these paths (GET /v1/responses, numeric ids).
 		{method: post, path: "/v1/responses", handler: s.createResponse},
-		{method: get, path: "/v1/responses/{id}", ids: isResponseID, handler: s.getResponseObject},
-		{method: del, path: "/v1/responses/{id}", ids: isResponseID, handler: s.deleteResponseObject},
-		{method: get, path: "/v1/responses/{id}/input_items", ids: isResponseID, handler: s.responseInputItems},
-		{method: post, path: "/v1/responses/{id}/cancel", ids: isResponseID, handler: s.cancelResponse},
+		{method: get, path: "/v1/responses/{id}", ids: isResponseID, unknown: responseNotFound, handler: s.getResponseObject},
+		{method: del, path: "/v1/responses/{id}", ids: isResponseID, unknown: responseNotFound, handler: s.deleteResponseObject},
+		{method: get, path: "/v1/responses/{id}/input_items", ids: isResponseID, unknown: responseNotFound, handler: s.responseInputItems},
+		{method: post, path: "/v1/responses/{id}/cancel", ids: isResponseID, unknown: responseNotFound, handler: s.cancelResponse},
 		{method: post, path: "/v1/responses/input_tokens", handler: s.responseInputTokens},
 		{method: post, path: compactPath, handler: s.compactResponses},
 		// The Conversations API: a key sees only its own conversations
 		// (conv_…); deleting one leaves its calls in the history.
 		{method: post, path: "/v1/conversations", handler: s.createConversation},
-		{method: get, path: "/v1/conversations/{id}", ids: isConversationID, handler: s.getConversation},
-		{method: post, path: "/v1/conversations/{id}", ids: isConversationID, handler: s.updateConversation},
-		{method: del, path: "/v1/conversations/{id}", ids: isConversationID, handler: s.deleteConversation},
-		{method: post, path: "/v1/conversations/{id}/items", ids: isConversationID, handler: s.addConversationItems},
-		{method: get, path: "/v1/conversations/{id}/items", ids: isConversationID, handler: s.listConversationItems},
-		{method: get, path: "/v1/conversations/{id}/items/{item}", ids: isConversationID, handler: s.getConversationItem},
-		{method: del, path: "/v1/conversations/{id}/items/{item}", ids: isConversationID, handler: s.deleteConversationItem},
+		{method: get, path: "/v1/conversations/{id}", ids: isConversationID, unknown: conversationIDNotFound, handler: s.getConversation},
+		{method: post, path: "/v1/conversations/{id}", ids: isConversationID, unknown: conversationIDNotFound, handler: s.updateConversation},
+		{method: del, path: "/v1/conversations/{id}", ids: isConversationID, unknown: conversationIDNotFound, handler: s.deleteConversation},
+		{method: post, path: "/v1/conversations/{id}/items", ids: isConversationID, unknown: conversationIDNotFound, handler: s.addConversationItems},
+		{method: get, path: "/v1/conversations/{id}/items", ids: isConversationID, unknown: conversationIDNotFound, handler: s.listConversationItems},
+		{method: get, path: "/v1/conversations/{id}/items/{item}", ids: isConversationID, unknown: conversationIDNotFound, handler: s.getConversationItem},
+		{method: del, path: "/v1/conversations/{id}/items/{item}", ids: isConversationID, unknown: conversationIDNotFound, handler: s.deleteConversationItem},
 
 		// The history API: admin keys only, where admin keys exist.
 		{method: get, path: "/v1/sessions", admin: true, handler: h.ListSessions},

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -169,6 +170,38 @@ func TestUnsupportedOpenAIAPIsSaySo(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
 		if rec.Code != c.code || strings.Contains(rec.Body.String(), "unsupported_endpoint") {
 			t.Errorf("%s %s: %d %s, want %d without unsupported_endpoint", c.method, c.path, rec.Code, rec.Body, c.code)
+		}
+	}
+}
+
+// An id of the wrong kind on a Responses or Conversations route (a chat
+// completion's id given to responses.delete, a typo) is that API's 404 for
+// an id it does not know, naming the id and its parameter, as an unknown
+// resp_ or conv_ id is: until 2026-12-06 it was "no route for DELETE
+// /v1/responses/abc", as if the proxy served no such route.
+func TestAnIDOfAnotherKindIsNotFoundOnItsRoute(t *testing.T) {
+	s := New(Config{}, Deps{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := s.Handler()
+	for _, c := range []struct{ method, path, param, message string }{
+		{http.MethodDelete, "/v1/responses/chatcmpl-1", "response_id", "Response with id 'chatcmpl-1' not found."},
+		{http.MethodGet, "/v1/responses/msg_1/input_items", "response_id", "Response with id 'msg_1' not found."},
+		{http.MethodPost, "/v1/responses/abc/cancel", "response_id", "Response with id 'abc' not found."},
+		{http.MethodGet, "/v1/conversations/abc", "conversation_id", "Conversation with id 'abc' not found."},
+		{http.MethodPost, "/v1/conversations/abc", "conversation_id", "Conversation with id 'abc' not found."},
+		{http.MethodDelete, "/v1/conversations/abc", "conversation_id", "Conversation with id 'abc' not found."},
+		{http.MethodGet, "/v1/conversations/abc/items", "conversation_id", "Conversation with id 'abc' not found."},
+		{http.MethodPost, "/v1/conversations/abc/items", "conversation_id", "Conversation with id 'abc' not found."},
+		{http.MethodGet, "/v1/conversations/abc/items/msg_1", "conversation_id", "Conversation with id 'abc' not found."},
+		{http.MethodDelete, "/v1/conversations/abc/items/msg_1", "conversation_id", "Conversation with id 'abc' not found."},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, strings.NewReader("{}")))
+		var body struct {
+			Error struct{ Message, Type, Code, Param string }
+		}
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if e := body.Error; rec.Code != http.StatusNotFound || e.Message != c.message || e.Param != c.param || e.Code != "not_found" || e.Type != "invalid_request_error" {
+			t.Errorf("%s %s: %d %s, want 404 %q naming %s", c.method, c.path, rec.Code, rec.Body, c.message, c.param)
 		}
 	}
 }

@@ -23,7 +23,11 @@ type endpoint struct {
 	// ids, when set, narrows the row to the {id} values it accepts; rows
 	// sharing a method and path are tried in order (the history API's
 	// recorded responses and the Responses API share /v1/responses/{id}).
-	ids     func(id string) bool
+	ids func(id string) bool
+	// unknown, beside ids, is the row's API's 404 for an {id} that ids
+	// refuses and no other row of the path takes (a chat completion's id
+	// given to responses.delete): the route is there, the id is not.
+	unknown func(id string) *openai.Error
 	handler http.HandlerFunc
 }
 
@@ -67,12 +71,16 @@ func (s *Server) dispatch(path string, rows []endpoint) http.HandlerFunc {
 			method = http.MethodGet
 		}
 		known := false
+		var unknown func(id string) *openai.Error
 		for _, e := range rows {
 			if e.method != method {
 				continue
 			}
 			known = true
 			if e.ids != nil && !e.ids(r.PathValue("id")) {
+				if unknown == nil {
+					unknown = e.unknown
+				}
 				continue
 			}
 			if e.admin && !s.admitted(w, r) {
@@ -93,7 +101,11 @@ func (s *Server) dispatch(path string, rows []endpoint) http.HandlerFunc {
 			e.handler(w, r)
 			return
 		}
-		if known {
+		switch {
+		case known && unknown != nil:
+			writeErrorFor(w, r, unknown(r.PathValue("id")))
+			return
+		case known:
 			writeErrorFor(w, r, notFound(r))
 			return
 		}
