@@ -214,8 +214,21 @@ func (e *ChunkEncoder) appendFinish(b []byte, finish string) []byte {
 var Done = []byte("data: [DONE]\n\n")
 
 // ErrorEvent is the event sent when a started stream fails: the error
-// envelope as one data event.
+// envelope as one data event. A stream has no status to say whether the
+// failure is worth another try, so a Qwen failure the same call escapes
+// by being sent again (a 5xx upstream_error, not Final: Qwen's answer cut
+// off, silent, failing) is typed server_error, as OpenAI types its own
+// failures mid-stream: clients read the event's text to retry it.
+// OpenCode and Kilo (the AI SDK's OpenAI-compatible provider) retry an
+// event that names server_error, a rate limit or an unavailable service,
+// and ended their run on upstream_error, which they retried as a 502
+// before the stream opened. Its code stays, saying which failure it was.
 func ErrorEvent(err *Error) []byte {
+	if err.Type == TypeUpstream && err.Status >= 500 && !err.Final {
+		e := *err
+		e.Type = TypeServer
+		err = &e
+	}
 	body, _ := err.MarshalJSON() // only strings: cannot fail
 	b := make([]byte, 0, len(body)+8)
 	b = append(b, "data: "...)
