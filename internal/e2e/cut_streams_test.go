@@ -125,9 +125,9 @@ func cutStream(t *testing.T, e *env, api cutAPI, shutdown bool) string {
 
 // Qwen's answer cut off or silent after a Chat Completions or legacy
 // completions stream opened ends in an error event typed server_error, its
-// code saying which failure: the type OpenCode and Kilo retry (the AI SDK
-// reads the event's text), where upstream_error ended their run ("Error:
-// the answer from Qwen broke off"); a 502 before the stream they retried.
+// code saying which failure: the type OpenCode retries (the AI SDK reads
+// the event's text), where upstream_error ended its run ("Error: the
+// answer from Qwen broke off"); a 502 before the stream it retried.
 // A failure not to be retried (QWEN_MAX_DURATION) keeps upstream_error.
 func TestARetryableFailureMidStreamIsTypedForClientsToRetry(t *testing.T) {
 	cuts := []struct {

@@ -219,10 +219,11 @@ var Done = []byte("data: [DONE]\n\n")
 // by being sent again (a 5xx upstream_error, not Final: Qwen's answer cut
 // off, silent, failing) is typed server_error, as OpenAI types its own
 // failures mid-stream: clients read the event's text to retry it.
-// OpenCode and Kilo (the AI SDK's OpenAI-compatible provider) retry an
+// OpenCode 1.18.33 (the AI SDK's OpenAI-compatible provider) retries an
 // event that names server_error, a rate limit or an unavailable service,
-// and ended their run on upstream_error, which they retried as a 502
-// before the stream opened. Its code stays, saying which failure it was.
+// and ended its run on upstream_error, which it retried as a 502 before
+// the stream opened. (Kilo 7.7.7 retries no error event once the answer
+// began, whatever its type.) Its code stays, saying which failure it was.
 func ErrorEvent(err *Error) []byte {
 	if err.Type == TypeUpstream && err.Status >= 500 && !err.Final {
 		e := *err

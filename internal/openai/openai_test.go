@@ -186,11 +186,11 @@ func TestAssistantRefusalIsHistory(t *testing.T) {
 // A started stream that Qwen broke off, or that went silent, is a failure
 // the same call escapes by being sent again; its error event is typed
 // server_error, as OpenAI types its own failures mid-stream, because that is
-// what clients read to retry it: OpenCode and Kilo (the AI SDK) retry an
-// error event whose text names server_error, a rate limit or an
-// unavailable service, and ended the run on upstream_error ("the answer
-// from Qwen broke off"), which a 502 before the stream they retried. A
-// failure that must not be retried keeps its type.
+// what clients read to retry it: OpenCode (the AI SDK) retries an error
+// event whose text names server_error, a rate limit or an unavailable
+// service, and ended the run on upstream_error ("the answer from Qwen broke
+// off"), which as a 502 before the stream it retried. A failure that must
+// not be retried keeps its type.
 func TestARetryableUpstreamFailureMidStreamIsAServerError(t *testing.T) {
 	for _, c := range []struct {
 		err  *Error
