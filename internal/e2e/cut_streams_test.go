@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -120,4 +121,51 @@ func cutStream(t *testing.T, e *env, api cutAPI, shutdown bool) string {
 		e.app = nil
 	}
 	return b.String()
+}
+
+// Qwen's answer cut off or silent after a Chat Completions or legacy
+// completions stream opened ends in an error event typed server_error, its
+// code saying which failure: the type OpenCode retries (the AI SDK reads
+// the event's text), where upstream_error ended its run ("Error: the
+// answer from Qwen broke off"); a 502 before the stream it retried.
+// A failure not to be retried (QWEN_MAX_DURATION) keeps upstream_error.
+func TestARetryableFailureMidStreamIsTypedForClientsToRetry(t *testing.T) {
+	cuts := []struct {
+		name      string
+		fault     qwensim.Fault
+		edit      func(*config.Config)
+		typ, code string
+	}{
+		{"Qwen's connection cut", qwensim.Fault{CutAfter: 3}, nil, "server_error", "upstream_stream_cut"},
+		{"Qwen silent", qwensim.Fault{StallAfter: 2}, nil, "server_error", "upstream_timeout"},
+		{"past QWEN_MAX_DURATION", qwensim.Fault{StallAfter: 2},
+			func(c *config.Config) { c.QwenIdleTimeout, c.QwenMaxDuration = time.Minute, time.Second }, "upstream_error", "upstream_max_duration"},
+	}
+	for _, api := range cutAPIs[:2] { // chat, completions
+		for _, cut := range cuts {
+			t.Run(api.name+", "+cut.name, func(t *testing.T) {
+				e := start(t, func(c *config.Config) {
+					c.QwenTimeout, c.QwenIdleTimeout, c.MaxRetries = time.Minute, time.Second, 0
+					if cut.edit != nil {
+						cut.edit(c)
+					}
+				})
+				e.sim.Inject(cut.fault)
+				events := strings.Split(strings.TrimSpace(cutStream(t, e, api, false)), "\n\n")
+				if len(events) < 2 {
+					t.Fatalf("stream %q", events)
+				}
+				var ev struct {
+					Error struct{ Type, Code string } `json:"error"`
+				}
+				last := strings.TrimPrefix(events[len(events)-2], "data: ")
+				if err := json.Unmarshal([]byte(last), &ev); err != nil {
+					t.Fatalf("the event before [DONE] is no error event (%v): %q", err, last)
+				}
+				if ev.Error.Type != cut.typ || ev.Error.Code != cut.code {
+					t.Errorf("error event typed %q, code %q; want %q, %q", ev.Error.Type, ev.Error.Code, cut.typ, cut.code)
+				}
+			})
+		}
+	}
 }

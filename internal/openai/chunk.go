@@ -214,8 +214,22 @@ func (e *ChunkEncoder) appendFinish(b []byte, finish string) []byte {
 var Done = []byte("data: [DONE]\n\n")
 
 // ErrorEvent is the event sent when a started stream fails: the error
-// envelope as one data event.
+// envelope as one data event. A stream has no status to say whether the
+// failure is worth another try, so a Qwen failure the same call escapes
+// by being sent again (a 5xx upstream_error, not Final: Qwen's answer cut
+// off, silent, failing) is typed server_error, as OpenAI types its own
+// failures mid-stream: clients read the event's text to retry it.
+// OpenCode 1.18.33 (the AI SDK's OpenAI-compatible provider) retries an
+// event that names server_error, a rate limit or an unavailable service,
+// and ended its run on upstream_error, which it retried as a 502 before
+// the stream opened. (Kilo 7.7.7 retries no error event once the answer
+// began, whatever its type.) Its code stays, saying which failure it was.
 func ErrorEvent(err *Error) []byte {
+	if err.Type == TypeUpstream && err.Status >= 500 && !err.Final {
+		e := *err
+		e.Type = TypeServer
+		err = &e
+	}
 	body, _ := err.MarshalJSON() // only strings: cannot fail
 	b := make([]byte, 0, len(body)+8)
 	b = append(b, "data: "...)

@@ -44,7 +44,7 @@ func TestChunksAreValidJSON(t *testing.T) {
 		t.Fatal("legacy completions have no reasoning field")
 	}
 	ev := ErrorEvent(&Error{Status: 502, Type: TypeUpstream, Code: "x", Message: "m"})
-	if string(ev) != "data: {\"error\":{\"message\":\"m\",\"type\":\"upstream_error\",\"param\":null,\"code\":\"x\"}}\n\n" {
+	if string(ev) != "data: {\"error\":{\"message\":\"m\",\"type\":\"server_error\",\"param\":null,\"code\":\"x\"}}\n\n" {
 		t.Fatalf("error event %q", ev)
 	}
 }
@@ -179,6 +179,44 @@ func TestAssistantRefusalIsHistory(t *testing.T) {
 		var req ChatRequest
 		if err := Decode([]byte(bad), &req); err == nil && req.Validate() == nil {
 			t.Errorf("accepted %s", bad)
+		}
+	}
+}
+
+// A started stream that Qwen broke off, or that went silent, is a failure
+// the same call escapes by being sent again; its error event is typed
+// server_error, as OpenAI types its own failures mid-stream, because that is
+// what clients read to retry it: OpenCode (the AI SDK) retries an error
+// event whose text names server_error, a rate limit or an unavailable
+// service, and ended the run on upstream_error ("the answer from Qwen broke
+// off"), which as a 502 before the stream it retried. A failure that must
+// not be retried keeps its type.
+func TestARetryableUpstreamFailureMidStreamIsAServerError(t *testing.T) {
+	for _, c := range []struct {
+		err  *Error
+		want string
+	}{
+		{&Error{Status: 502, Type: TypeUpstream, Code: "upstream_stream_cut", Message: "m"}, TypeServer},
+		{&Error{Status: 504, Type: TypeUpstream, Code: "upstream_timeout", Message: "m"}, TypeServer},
+		{&Error{Status: 502, Type: TypeUpstream, Code: "tool_choice_unmet", Message: "m", Final: true}, TypeUpstream},
+		{&Error{Status: 504, Type: TypeUpstream, Code: "upstream_max_duration", Message: "m", Final: true}, TypeUpstream},
+		{&Error{Status: 429, Type: TypeRateLimit, Code: CodeRateLimitExceeded, Message: "m"}, TypeRateLimit},
+		{&Error{Status: 503, Type: TypeUnavailable, Code: "shutting_down", Message: "m"}, TypeUnavailable},
+		{&Error{Status: 401, Type: TypeAuthentication, Code: "upstream_credentials_rejected", Message: "m"}, TypeAuthentication},
+	} {
+		var ev struct {
+			Error struct{ Type, Code string } `json:"error"`
+		}
+		given := c.err.Type
+		b := ErrorEvent(c.err)
+		if err := json.Unmarshal(bytes.TrimPrefix(bytes.TrimSpace(b), []byte("data: ")), &ev); err != nil {
+			t.Fatalf("%s: %v: %q", c.err.Code, err, b)
+		}
+		if ev.Error.Type != c.want || ev.Error.Code != c.err.Code {
+			t.Errorf("%s (final %v): event typed %q, code %q; want %q, %q", c.err.Code, c.err.Final, ev.Error.Type, ev.Error.Code, c.want, c.err.Code)
+		}
+		if c.err.Type != given { // the record keeps the failure as it was
+			t.Errorf("%s: ErrorEvent changed the error it was given to %q", c.err.Code, c.err.Type)
 		}
 	}
 }
