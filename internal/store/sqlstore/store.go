@@ -122,6 +122,7 @@ type Store struct {
 	guard      func() error
 	closeGuard func() error // Config.CloseGuard
 	moved      func() bool  // Config.Moved
+	discard    func() error // Config.Discard
 	// noticing is held while the guard's check Notice began runs, and by
 	// Close as it begins; closed (under it) says no more is begun.
 	noticing sync.Mutex
@@ -161,13 +162,32 @@ type Config struct {
 	// query): whether a file at its path is no longer the one the
 	// connections hold. Notice runs Guard when it says so.
 	Moved func() bool
+	// Discard, when set, removes the database the open made where there
+	// was none (a SQLite file, its journals, its directories), once the
+	// store is closed: see Store.Discard.
+	Discard func() error
 }
 
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: newPool(c.Write, c.Dialect.Rebind), read: newPool(c.Read, c.Dialect.Rebind),
 		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard,
-		closeGuard: c.CloseGuard, moved: c.Moved, schema: lastMigration(c.Migrations)}
+		closeGuard: c.CloseGuard, moved: c.Moved, discard: c.Discard, schema: lastMigration(c.Migrations)}
+}
+
+// Discard closes a store whose opening failed after the open itself — its
+// first migration refused or failed, a start that then failed — and
+// removes the database when the open made it (a SQLite file that was not
+// there): left behind, empty or half-migrated, the next start took it for
+// a new database. A database that was there before is only closed.
+func (s *Store) Discard() error {
+	err := s.Close()
+	if s.discard != nil {
+		if derr := s.discard(); err == nil {
+			err = derr
+		}
+	}
+	return err
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".
