@@ -9,6 +9,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sync"
@@ -123,6 +124,10 @@ type Store struct {
 	closeGuard func() error // Config.CloseGuard
 	moved      func() bool  // Config.Moved
 	discard    func() error // Config.Discard
+	// verdict is what the last check Notice began found (Probe's answer
+	// while a file is not the one opened).
+	verdictMu sync.Mutex
+	verdict   error
 	// noticing is held while the guard's check Notice began runs, and by
 	// Close as it begins; closed (under it) says no more is begun.
 	noticing sync.Mutex
@@ -302,8 +307,43 @@ func (s *Store) Notice() {
 	}
 	go func() {
 		defer s.noticing.Unlock()
-		_ = s.checkGuard() // the refusals, /health/ready and the log say what it found
+		err := s.checkGuard() // the refusals, /health/ready and the log say what it found
+		s.verdictMu.Lock()
+		s.verdict = err
+		s.verdictMu.Unlock()
 	}()
+}
+
+// errChecking is Probe's answer while a database file is no longer the one
+// opened and the background check Notice began has not yet said more.
+var errChecking = errors.New("a database file is no longer the one the server opened (deleted or replaced under it): " +
+	"it is being checked, and the calls it held saved, in the background; records wait in the spool, or in memory")
+
+// Probe is Check for the readiness probes (GET /health/ready and
+// /health/detailed): a database file no longer the one opened (a SQLite
+// file deleted or replaced under the server) is not checked on the request
+// path — the guard's checkpoint and its save of the calls the file held
+// take minutes on a large history, more than a probe waits — but in the
+// background, as GET /health's Notice does; the probe is refused at once
+// with what the last such check found (or that one runs).
+func (s *Store) Probe(ctx context.Context) error {
+	if s.moved == nil || !s.moved() {
+		err := s.Check(ctx)
+		if err == nil {
+			s.verdictMu.Lock()
+			s.verdict = nil // a file put back: what was found before is over
+			s.verdictMu.Unlock()
+		}
+		return err
+	}
+	s.Notice()
+	s.verdictMu.Lock()
+	err := s.verdict
+	s.verdictMu.Unlock()
+	if err == nil {
+		return errChecking
+	}
+	return err
 }
 
 // Noticed returns once the check Notice began, if one runs, has ended.
