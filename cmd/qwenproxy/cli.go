@@ -147,7 +147,7 @@ func (c *cli) connect(ctx context.Context) error {
 		return err
 	}
 	if _, err := st.Migrate(ctx); err != nil {
-		st.Close()
+		st.Discard() // a file this open made goes with it
 		return err
 	}
 	c.store = st

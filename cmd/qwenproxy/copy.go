@@ -129,7 +129,7 @@ func openMigrated(ctx context.Context, target string) (*sqlstore.Store, error) {
 		return nil, err
 	}
 	if _, err := st.Migrate(ctx); err != nil {
-		st.Close()
+		st.Discard() // a file this open made goes with it
 		return nil, err
 	}
 	return st, nil

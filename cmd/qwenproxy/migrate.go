@@ -39,11 +39,13 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	closeIt := st.Close
+	defer func() { closeIt() }()
 	switch action {
 	case "up":
 		n, err := st.Migrate(ctx)
 		if err != nil {
+			closeIt = st.Discard // a file this open made goes with it
 			return err
 		}
 		if *c.asJSON {

@@ -36,8 +36,8 @@ func TestAServerKilledWhileSavingLeavesNoSave(t *testing.T) {
 	if err := os.Remove(db); err != nil {
 		t.Fatal(err)
 	}
-	// The readiness check finds the file gone and saves it; it is
-	// answered only once the save ends, which the kill forestalls.
+	// The readiness check finds the file gone and begins its save in the
+	// background (the probe is answered at once); the kill forestalls it.
 	go func() {
 		if resp, err := http.Get(s.base + "/health/ready"); err == nil {
 			resp.Body.Close()

@@ -50,7 +50,7 @@ func openUnchanged(ctx context.Context, target, why string, createNew bool) (st 
 	}
 	status, err := st.MigrationStatus(ctx)
 	if err != nil {
-		st.Close()
+		st.Discard() // a file this open made goes with it
 		return nil, nil, false, err
 	}
 	i := slices.IndexFunc(status, func(m sqlstore.MigrationStatus) bool { return m.AppliedAt.IsZero() && !m.Unknown })
@@ -64,7 +64,7 @@ func openUnchanged(ctx context.Context, target, why string, createNew bool) (st 
 	}
 	if i < 0 || createNew && untouched && !readOnly {
 		if _, err := st.Migrate(ctx); err != nil { // applies nothing (or all, to a new one); refuses a newer schema
-			st.Close()
+			st.Discard() // a file this open made goes with it
 			return nil, nil, false, err
 		}
 		return st, func() { st.Close() }, false, nil

@@ -331,7 +331,14 @@ func (a *App) closeResources() {
 		cancel()
 	}
 	if a.store != nil {
-		if err := a.store.Close(); err != nil {
+		closeStore := a.store.Close
+		if !a.started {
+			// A failed start creates no database: one its open made
+			// (a new SQLite file) goes, before the locks (and the
+			// directories made for them) are let go.
+			closeStore = a.store.Discard
+		}
+		if err := closeStore(); err != nil {
 			a.log.Warn("close database", "err", err)
 		}
 	}

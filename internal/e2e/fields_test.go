@@ -126,7 +126,7 @@ var responseFieldCases = map[string][]fieldCase{
 	"prompt_cache_retention": {{`"prompt_cache_retention":"24h"`, wantIgnored}, {`"prompt_cache_retention":"1y"`, "prompt_cache_retention"}},
 	"prompt_cache_options":   {{`"prompt_cache_options":{"mode":"implicit"}`, wantIgnored}, {`"prompt_cache_options":"x"`, "prompt_cache_options"}},
 	"service_tier":           {{`"service_tier":"flex"`, wantIgnored}, {`"service_tier":"gold"`, "service_tier"}},
-	"stream_options":         {{`"stream_options":{"include_obfuscation":false}`, wantIgnored}, {`"stream_options":{"include_obfuscation":1}`, "stream_options.include_obfuscation"}},
+	"stream_options":         {{`"stream":true,"stream_options":{"include_obfuscation":false}`, wantIgnored}, {`"stream":true,"stream_options":{"include_obfuscation":1}`, "stream_options.include_obfuscation"}, {`"stream_options":{"include_obfuscation":false}`, "stream_options"}},
 	"background":             {{`"background":false`, wantIgnored}, {`"background":"yes"`, "background"}},
 	"truncation":             {{`"truncation":"auto"`, wantIgnored}, {`"truncation":"sometimes"`, "truncation"}},
 	"context_management":     {{`"context_management":[{"type":"compaction","compact_threshold":1000}]`, wantIgnored}, {`"context_management":{}`, "context_management"}},

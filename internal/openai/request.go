@@ -175,7 +175,7 @@ func Decode(body []byte, dst any) *Error {
 
 // Validate checks a chat request. It never calls upstream.
 func (r *ChatRequest) Validate() *Error {
-	if err := checkStreamOptionsNeedStream(r.StreamOptions, r.Stream); err != nil {
+	if err := CheckStreamOptionsNeedStream(r.StreamOptions, r.Stream); err != nil {
 		return err
 	}
 	if r.Messages == nil {
@@ -533,11 +533,11 @@ func (r *CompletionRequest) PromptText() (string, *Error) {
 	return "", TypeError("prompt", "a string or an array of one string", raw)
 }
 
-// checkStreamOptionsNeedStream refuses stream_options (not null) sent
-// without "stream": true, as OpenAI refuses it in Chat Completions and the
-// legacy Completions alike: OpenAI's refusal, word for word (a 400 with a
-// null code).
-func checkStreamOptionsNeedStream(o *StreamOptions, stream bool) *Error {
+// CheckStreamOptionsNeedStream refuses stream_options (not null) sent
+// without "stream": true, as OpenAI refuses it in Chat Completions, the
+// legacy Completions and the Responses API alike: OpenAI's refusal, word
+// for word (a 400 with a null code).
+func CheckStreamOptionsNeedStream(o *StreamOptions, stream bool) *Error {
 	if o != nil && !stream {
 		return InvalidRequest("stream_options", "", "The 'stream_options' parameter is only allowed when 'stream' is enabled.")
 	}
@@ -548,7 +548,7 @@ func checkStreamOptionsNeedStream(o *StreamOptions, stream bool) *Error {
 // stream on, as Chat Completions (until 2026-12-06 the legacy endpoint took
 // it without), and the prompt.
 func (r *CompletionRequest) Validate() *Error {
-	if err := checkStreamOptionsNeedStream(r.StreamOptions, r.Stream); err != nil {
+	if err := CheckStreamOptionsNeedStream(r.StreamOptions, r.Stream); err != nil {
 		return err
 	}
 	if _, err := r.PromptText(); err != nil {

@@ -29,6 +29,8 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 			return jsonscan.DecodeRaw(v, &req.ToolChoice)
 		case "stream":
 			return jsonscan.DecodeBool(v, &req.Stream)
+		case "stream_options":
+			return json.Unmarshal(v, &req.StreamOptions) == nil
 		case "previous_response_id":
 			return jsonscan.DecodeString(v, &req.PreviousResponseID)
 		case "conversation":
@@ -59,7 +61,7 @@ func (r *Request) DecodeInPlace(body []byte) bool {
 
 // The JSON names of Request's, Tool's, Item's and part's fields.
 var (
-	requestKeys = []string{"model", "input", "instructions", "tools", "tool_choice", "stream", "store", "previous_response_id", "reasoning",
+	requestKeys = []string{"model", "input", "instructions", "tools", "tool_choice", "stream", "stream_options", "store", "previous_response_id", "reasoning",
 		"max_output_tokens", "temperature", "top_p", "parallel_tool_calls", "metadata", "include", "truncation", "text", "conversation"}
 	toolKeys = []string{"type", "name", "description", "parameters", "strict", "format", "tools", "search_context_size", "user_location", "filters",
 		"size", "quality", "background", "moderation", "output_format", "output_compression", "partial_images", "input_fidelity", "input_image_mask", "max_num_results"}

@@ -42,7 +42,7 @@ var Fields = []openai.Field{
 	{Name: "prompt_cache_retention", Policy: openai.Ignored, Check: openai.CheckEnum("in_memory", "24h"), Doc: "`in_memory` or `24h`; echoed (null when not sent)"},
 	{Name: "prompt_cache_options", Policy: openai.Ignored, Check: openai.CheckObject, Doc: "an object"},
 	{Name: "service_tier", Policy: openai.Ignored, Check: openai.CheckEnum(openai.ServiceTiers...), Doc: "one of OpenAI's tiers; the response says `default`, the tier that served it"},
-	{Name: "stream_options", Policy: openai.Ignored, Check: openai.CheckStreamOptions, Doc: "`include_obfuscation`, a boolean"},
+	{Name: "stream_options", Policy: openai.Ignored, Check: openai.CheckStreamOptions, Doc: "`include_obfuscation`, a boolean, no effect; without `\"stream\": true` a 400 at `stream_options`, in OpenAI's words, as for chat (until 2026-12-06 taken)"},
 	{Name: "background", Policy: openai.Ignored, Check: openai.CheckBoolean, Doc: "a boolean, echoed; the answer is given at once, `completed`, as polling would find it (one made with `store: false` is still served for 10 minutes, for that polling)"},
 	{Name: "truncation", Policy: openai.Ignored, Check: openai.CheckEnum("auto", "disabled"), Doc: "`auto` or `disabled`, echoed (`disabled` when not sent); Qwen keeps its chat's context itself"},
 	{Name: "context_management", Policy: openai.Ignored, Check: openai.CheckArray, Doc: "a list; Qwen keeps its chat's context itself"},

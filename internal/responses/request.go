@@ -21,14 +21,17 @@ import (
 // Request is the body of POST /v1/responses. Fields Qwen cannot honour
 // (temperature, top_p, …) are type-checked and ignored.
 type Request struct {
-	Model              string          `json:"model"`
-	Input              json.RawMessage `json:"input"` // a string or items
-	Instructions       *string         `json:"instructions"`
-	Tools              []Tool          `json:"tools"`
-	ToolChoice         json.RawMessage `json:"tool_choice"`
-	Stream             bool            `json:"stream"`
-	Store              *bool           `json:"store"`
-	PreviousResponseID string          `json:"previous_response_id"`
+	Model        string          `json:"model"`
+	Input        json.RawMessage `json:"input"` // a string or items
+	Instructions *string         `json:"instructions"`
+	Tools        []Tool          `json:"tools"`
+	ToolChoice   json.RawMessage `json:"tool_choice"`
+	Stream       bool            `json:"stream"`
+	// StreamOptions is read only to refuse it without Stream, as OpenAI
+	// does; its include_obfuscation has no effect.
+	StreamOptions      *openai.StreamOptions `json:"stream_options"`
+	Store              *bool                 `json:"store"`
+	PreviousResponseID string                `json:"previous_response_id"`
 	// ConversationParam is the conversation the turn continues and is
 	// added to (a conv_ id, or an object naming it; see ConversationID).
 	ConversationParam json.RawMessage `json:"conversation"`
@@ -236,6 +239,13 @@ func (r *Request) ValidateCountWith(lookup ItemLookup) *openai.Error { return r.
 func (r *Request) validate(lookup ItemLookup, count bool) *openai.Error {
 	if strings.TrimSpace(r.Model) == "" {
 		return openai.InvalidRequest("model", "missing_required_parameter", "model is required")
+	}
+	if !count {
+		// As Chat Completions; input_tokens never streams, and counts
+		// the input whatever the body says of streaming.
+		if err := openai.CheckStreamOptionsNeedStream(r.StreamOptions, r.Stream); err != nil {
+			return err
+		}
 	}
 	if !count || !openai.IsNull(r.Input) {
 		msgs, err := r.input(lookup)

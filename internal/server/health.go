@@ -214,7 +214,7 @@ func (s *Server) readiness(ctx context.Context) (bool, map[string]string) {
 	defer cancel()
 	checks := map[string]string{"database": "ok", "credentials": "ok", "recorder": "ok"}
 	ready := true
-	if err := s.deps.Store.Check(ctx); err != nil {
+	if err := s.deps.Store.Probe(ctx); err != nil {
 		checks["database"], ready = "unavailable: "+err.Error(), false
 	}
 	if err := s.deps.Accounts.Unavailable(); err != nil {

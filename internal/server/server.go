@@ -102,10 +102,12 @@ type Config struct {
 	Capabilities CapabilitiesConfig
 }
 
-// StoreChecker is the database as /health sees it: Check makes a real write
-// and read and returns what failed.
+// StoreChecker is the database as /health sees it: Probe makes a real write
+// and read and returns what failed, without waiting on the check (and save)
+// of a file deleted under the server, which runs in the background
+// (sqlstore.Store.Probe).
 type StoreChecker interface {
-	Check(ctx context.Context) error
+	Probe(ctx context.Context) error
 }
 
 // Deps are the collaborators of the server.

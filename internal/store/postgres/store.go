@@ -188,13 +188,49 @@ func checkSearchPath(ctx context.Context, db *sql.DB, path string) error {
 
 // Redact returns the URL without its passwords, for messages: the user
 // part's, and the query's password and sslpassword, which pgx reads too.
+// It reads the URL as pgx does, not as url.Parse: a password pasted raw,
+// with a #, ?, / or space in it, cut the URL there for url.Parse, and
+// the message lost the host ("postgres://(unparsable URL)") or, when what
+// was left parsed (alice:12 read as a host and its port), showed the
+// password.
 func Redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
 		return "postgres://(unparsable URL)"
 	}
-	u.RawQuery = redactQuery(u.RawQuery)
-	return u.Redacted()
+	var b strings.Builder
+	b.WriteString(scheme + "://")
+	// The user info runs to an @ that comes before any / — as pgx (and
+	// libpq) read it, so a password holding a raw #, ? or space, which
+	// url.Parse cuts the authority at, is masked whole and the host pgx
+	// connects to is shown — and on to the last @ before the host's end
+	// (u:p@ss@h: "p@ss", as url.Parse reads it).
+	at := -1
+	if i := strings.IndexAny(rest, "@/"); i >= 0 && rest[i] == '@' {
+		end := len(rest)
+		if k := strings.IndexAny(rest[i:], "/?"); k >= 0 {
+			end = i + k
+		}
+		at = strings.LastIndexByte(rest[:end], '@')
+	} else if k := strings.LastIndexByte(rest, '@'); k >= 0 && strings.IndexByte(rest[:k], ':') >= 0 {
+		// A raw / before the @ (u:pa/ss@h/db): pgx finds no user info
+		// and fails, but the text up to the last @ holds the password.
+		at = k
+	}
+	if at >= 0 {
+		user, _, hasPassword := strings.Cut(rest[:at], ":")
+		b.WriteString(user)
+		if hasPassword {
+			b.WriteString(":xxxxx")
+		}
+		b.WriteByte('@')
+		rest = rest[at+1:]
+	}
+	if q := strings.IndexByte(rest, '?'); q >= 0 {
+		rest = rest[:q+1] + redactQuery(rest[q+1:])
+	}
+	b.WriteString(rest)
+	return b.String()
 }
 
 // redactQuery replaces the values of the query's password parameters,

@@ -42,7 +42,7 @@ func saveInto(db *sql.DB, path string, at time.Time) (string, error) {
 	}
 	// Made first, empty, as the database is (ownerOnly): VACUUM INTO
 	// takes an empty file, and made one by the umask, 0644.
-	if err := ownerOnly(partial); err != nil {
+	if _, err := ownerOnly(partial); err != nil {
 		return "", fmt.Errorf("create %s: %w", partial, err)
 	}
 	if _, err := db.Exec(`VACUUM INTO ?`, partial); err != nil {

@@ -38,11 +38,22 @@ type Options struct {
 
 // Open opens (creating if needed) the database file at path. Call Migrate
 // before use.
-func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error) {
+//
+// An open that fails leaves nothing it made: the directories, the file and
+// its journals that were not there before (see made). Discard removes them
+// for a store whose first migration then failed.
+func Open(ctx context.Context, path string, opt Options) (_ *sqlstore.Store, err error) {
 	if opt.BusyTimeoutMS == 0 {
 		opt.BusyTimeoutMS = 5000
 	}
+	m := &made{path: path}
+	defer func() {
+		if err != nil {
+			m.undo()
+		}
+	}()
 	if dir := filepath.Dir(path); dir != "" {
+		m.dirs = missingDirs(dir)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("open store: create directory %s: %w", dir, err)
 		}
@@ -63,7 +74,8 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	if why := fileNotWritable(path, syscall.Access); why != "" {
 		return nil, fmt.Errorf("open store %s: %s", path, why)
 	}
-	if err := create(ctx, path); err != nil {
+	m.note()
+	if err := create(ctx, path, m); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	// Before the connections' PRAGMAs, which would turn another
@@ -87,7 +99,8 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	g := &guard{write: write, stat: os.Stat}
-	s := sqlstore.New(sqlstore.Config{Dialect: dialect{path: path}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.last, Moved: g.moved})
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{path: path}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.last, Moved: g.moved,
+		Discard: m.undo})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		if why := whyNotWritable(path, syscall.Access); why != "" {
@@ -327,11 +340,15 @@ const PageSize = 8192
 // nothing but the header's change counter (turning it on takes a VACUUM).
 //
 // An empty file (one made ahead, by a deployment) is a new database too.
-func create(ctx context.Context, path string) error {
+//
+// The file it makes (none when one was there, even empty) is noted in m.
+func create(ctx context.Context, path string, m *made) error {
 	if fi, err := os.Stat(path); err == nil && fi.Size() > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil // there is one (or stat fails, and so will the open)
 	}
-	if err := ownerOnly(path); err != nil {
+	fi, err := ownerOnly(path)
+	m.file = fi
+	if err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
 	db, err := sql.Open("sqlite", fileURI(path))
@@ -354,15 +371,93 @@ func create(ctx context.Context, path string) error {
 // it 0644 under the usual umask, readable by every user of the machine. A
 // file that exists (made by another process meanwhile, or by the operator,
 // empty) keeps its mode.
-func ownerOnly(path string) error {
+//
+// It returns the file it made (nil when there was one).
+func ownerOnly(path string) (os.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return f.Close()
+	fi, err := f.Stat()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return fi, err
+}
+
+// journalSuffixes name the files SQLite keeps beside a database.
+var journalSuffixes = []string{"-wal", "-shm", "-journal"}
+
+// made is what an Open made where there was nothing: the directories of
+// the database's path, the file itself and its journals. A failed open,
+// or the Discard of a store whose first migration failed, removes them
+// (undo): such a file left behind, empty or half-migrated, was taken by
+// the next start for a new database, and a failed command left an empty
+// "database" no one had made.
+type made struct {
+	path     string
+	dirs     []string    // made for path, the deepest first
+	file     os.FileInfo // the database file, when this Open made it
+	journals []string    // path's journals that were not there before it
+}
+
+// note records which of path's journals are not there yet.
+func (m *made) note() {
+	for _, suffix := range journalSuffixes {
+		if _, err := os.Lstat(m.path + suffix); errors.Is(err, fs.ErrNotExist) {
+			m.journals = append(m.journals, m.path+suffix)
+		}
+	}
+}
+
+// undo removes what the Open made, once its connections are closed: the
+// file only while the path still names it (another process may have
+// replaced it since), then its journals, then the directories while
+// empty. A file that was there before the Open is left as it is, and so
+// are its journals.
+func (m *made) undo() error {
+	if m.file == nil {
+		removeDirs(m.dirs)
+		return nil
+	}
+	if fi, err := os.Lstat(m.path); err != nil || !os.SameFile(fi, m.file) {
+		return nil
+	}
+	var errs []error
+	for _, p := range append([]string{m.path}, m.journals...) {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	m.file = nil
+	removeDirs(m.dirs)
+	return errors.Join(errs...)
+}
+
+// missingDirs lists dir and those of its parents that do not exist, the
+// deepest first: what MkdirAll(dir) makes.
+func missingDirs(dir string) []string {
+	var out []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
+			return out
+		}
+		out = append(out, d)
+		if filepath.Dir(d) == d {
+			return out
+		}
+	}
+}
+
+// removeDirs removes the directories an open made, the deepest first, each
+// only while empty (another process may have put something in one).
+func removeDirs(dirs []string) {
+	for _, d := range dirs {
+		_ = os.Remove(d)
+	}
 }
 
 // fileURI is path as a file: URI, which SQLite percent-decodes and cuts at

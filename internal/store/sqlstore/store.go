@@ -9,6 +9,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sync"
@@ -122,6 +123,11 @@ type Store struct {
 	guard      func() error
 	closeGuard func() error // Config.CloseGuard
 	moved      func() bool  // Config.Moved
+	discard    func() error // Config.Discard
+	// verdict is what the last check Notice began found (Probe's answer
+	// while a file is not the one opened).
+	verdictMu sync.Mutex
+	verdict   error
 	// noticing is held while the guard's check Notice began runs, and by
 	// Close as it begins; closed (under it) says no more is begun.
 	noticing sync.Mutex
@@ -161,13 +167,32 @@ type Config struct {
 	// query): whether a file at its path is no longer the one the
 	// connections hold. Notice runs Guard when it says so.
 	Moved func() bool
+	// Discard, when set, removes the database the open made where there
+	// was none (a SQLite file, its journals, its directories), once the
+	// store is closed: see Store.Discard.
+	Discard func() error
 }
 
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: newPool(c.Write, c.Dialect.Rebind), read: newPool(c.Read, c.Dialect.Rebind),
 		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard,
-		closeGuard: c.CloseGuard, moved: c.Moved, schema: lastMigration(c.Migrations)}
+		closeGuard: c.CloseGuard, moved: c.Moved, discard: c.Discard, schema: lastMigration(c.Migrations)}
+}
+
+// Discard closes a store whose opening failed after the open itself — its
+// first migration refused or failed, a start that then failed — and
+// removes the database when the open made it (a SQLite file that was not
+// there): left behind, empty or half-migrated, the next start took it for
+// a new database. A database that was there before is only closed.
+func (s *Store) Discard() error {
+	err := s.Close()
+	if s.discard != nil {
+		if derr := s.discard(); err == nil {
+			err = derr
+		}
+	}
+	return err
 }
 
 // Backend is the dialect's name: "sqlite" or "postgres".
@@ -282,8 +307,43 @@ func (s *Store) Notice() {
 	}
 	go func() {
 		defer s.noticing.Unlock()
-		_ = s.checkGuard() // the refusals, /health/ready and the log say what it found
+		err := s.checkGuard() // the refusals, /health/ready and the log say what it found
+		s.verdictMu.Lock()
+		s.verdict = err
+		s.verdictMu.Unlock()
 	}()
+}
+
+// errChecking is Probe's answer while a database file is no longer the one
+// opened and the background check Notice began has not yet said more.
+var errChecking = errors.New("a database file is no longer the one the server opened (deleted or replaced under it): " +
+	"it is being checked, and the calls it held saved, in the background; records wait in the spool, or in memory")
+
+// Probe is Check for the readiness probes (GET /health/ready and
+// /health/detailed): a database file no longer the one opened (a SQLite
+// file deleted or replaced under the server) is not checked on the request
+// path — the guard's checkpoint and its save of the calls the file held
+// take minutes on a large history, more than a probe waits — but in the
+// background, as GET /health's Notice does; the probe is refused at once
+// with what the last such check found (or that one runs).
+func (s *Store) Probe(ctx context.Context) error {
+	if s.moved == nil || !s.moved() {
+		err := s.Check(ctx)
+		if err == nil {
+			s.verdictMu.Lock()
+			s.verdict = nil // a file put back: what was found before is over
+			s.verdictMu.Unlock()
+		}
+		return err
+	}
+	s.Notice()
+	s.verdictMu.Lock()
+	err := s.verdict
+	s.verdictMu.Unlock()
+	if err == nil {
+		return errChecking
+	}
+	return err
 }
 
 // Noticed returns once the check Notice began, if one runs, has ended.

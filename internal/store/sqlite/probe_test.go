@@ -1,0 +1,59 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// GET /health/ready and /health/detailed checked a SQLite file deleted
+// under the server on the request path: the guard's checkpoint and its save
+// of the calls the file held — minutes on a large history, more than a
+// probe's timeout — ran before the probe answered, as /health no longer
+// does (Notice). Probe answers at once, the check and the save running in
+// the background, and a later probe says what they found.
+func TestProbeDoesNotWaitForTheSave(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{BusyTimeoutMS: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.WriteBatch(ctx, oneCall("held")); err != nil {
+		t.Fatal(err)
+	}
+	// A reader on a snapshot the WAL holds: the guard's checkpoint
+	// (TRUNCATE) waits for it to end, up to the busy timeout, before the
+	// save can begin.
+	tx, err := s.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM requests`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("reader: %d %v", n, err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Probe(ctx)
+	saved := savedBeside(t, path)
+	tx.Rollback() // the background check goes on
+	if err == nil || len(saved) != 0 {
+		t.Fatalf("a probe with the file deleted: %v, saved %q; want it refused at once, the save left to the background", err, saved)
+	}
+	s.Noticed()
+	saved = savedBeside(t, path)
+	if len(saved) != 1 {
+		t.Fatalf("saved after the background check: %q, want one", saved)
+	}
+	if err := s.Probe(ctx); !errors.Is(err, ErrFileGone) || !strings.Contains(err.Error(), saved[0]) {
+		t.Fatalf("a later probe: %v, want ErrFileGone naming %s", err, saved[0])
+	}
+}
