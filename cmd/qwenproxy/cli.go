@@ -112,7 +112,7 @@ func (c *cli) parse(args []string) error {
 		return fmt.Errorf("--database-url: %w", err)
 	}
 	if err := config.CheckDatabasePath(c.cfg.DatabasePath); err != nil {
-		return fmt.Errorf("--database-path %s: %w", redact.URLPasswordsText(c.cfg.DatabasePath), err)
+		return fmt.Errorf("--database-path %s: %w", redact.URLValue(c.cfg.DatabasePath), err)
 	}
 	if err := config.ChooseDatabase(c.fs, c.cfg); err != nil {
 		return usageError{err: err}

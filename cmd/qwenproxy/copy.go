@@ -98,7 +98,7 @@ func shownTarget(target string) string {
 	if postgres.IsURL(target) {
 		return postgres.Redact(target)
 	}
-	return redact.URLPasswordsText(target)
+	return redact.URLValue(target)
 }
 
 // sameDatabase reports whether from and to name one database: the same

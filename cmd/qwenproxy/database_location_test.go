@@ -68,6 +68,14 @@ func TestURLsOfOtherSchemesAreRefusedWithTheirPasswordsMasked(t *testing.T) {
 		"mysql://admin:" + password + "@x/db",
 		"sqlite:postgress://admin:" + password + "@db.example/qwenproxy",
 		"Postgres://admin:" + password + "@db.example/qwenproxy", // IsURL's schemes are lower case
+		// A password pasted raw with a character that ends a URL in a
+		// text (a quote, a backslash, a brace, a tab, a backtick, <>):
+		// until 2026-12-06 printed from that character on.
+		"postgress://admin:Ab1\"" + password + "@db.example/q",
+		"postgress://admin:x\\" + password + "@db.example/q",
+		"postgress://admin:{" + password + "}@db.example/q",
+		"postgress://admin:x\t" + password + "@db.example/q",
+		"postgress://admin:`" + password + "<>@db.example/q",
 	} {
 		for _, args := range [][]string{
 			{"copy", "--from", src, "--to", bad},

@@ -226,7 +226,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 			}
 			// A URL's password is masked wherever a value is echoed: a
 			// PostgreSQL URL given as DATABASE_PATH printed it in clear.
-			errs = append(errs, fmt.Errorf("%s=%q: %w", s.env, redact.URLPasswordsText(v), err))
+			errs = append(errs, fmt.Errorf("%s=%q: %w", s.env, redact.URLValue(v), err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -269,7 +269,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		return nil, fmt.Errorf("--database-url: %w", err)
 	}
 	if err := CheckDatabasePath(c.DatabasePath); err != nil {
-		return nil, fmt.Errorf("--database-path %s: %w", redact.URLPasswordsText(c.DatabasePath), err)
+		return nil, fmt.Errorf("--database-path %s: %w", redact.URLValue(c.DatabasePath), err)
 	}
 	if err := ChooseDatabase(fs, c); err != nil {
 		return nil, CommandLineError{Err: err}

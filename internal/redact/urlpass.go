@@ -64,6 +64,26 @@ func URLPasswordsText(s string) string {
 	return string(out)
 }
 
+// URLValue is v, a setting's whole value (DATABASE_PATH, a flag's) that
+// may be one URL, with the password of that URL's user info masked from the
+// user's colon to the value's last @: a password pasted raw may hold any
+// character — a quote, a brace, a space — where in a text such a character
+// ends the URL for URLPasswordsText, which printed the rest in clear
+// (postgress://alice:pa"ss@host). Here the value is the URL whole, and what
+// it masks too much (a colon and an @ in a query) is masked in an error's
+// echo alone. Any other URL password in v is masked as URLPasswordsText
+// masks it.
+func URLValue(v string) string {
+	if scheme, rest, ok := strings.Cut(v, "://"); ok && scheme != "" && !strings.ContainsAny(scheme, " \t\r\n") {
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			if colon := strings.IndexByte(rest[:at], ':'); colon >= 0 {
+				v = scheme + "://" + rest[:colon+1] + Placeholder + rest[at:]
+			}
+		}
+	}
+	return URLPasswordsText(v)
+}
+
 // mayHoldURLPassword reports whether b holds what URLPasswords masks. It
 // looks only around each @ (one IndexByte over the body, as cheap as a
 // scan can be), which most texts a call carries hold none of.

@@ -187,3 +187,22 @@ func BenchmarkURLPasswordsScreen(b *testing.B) {
 		})
 	}
 }
+
+// A setting's whole value is one URL: its password is masked to the
+// value's last @ whatever it holds — a quote, a brace, a space, which end
+// a URL in a text — and the rest is kept.
+func TestURLValueMasksAWholeValuesPassword(t *testing.T) {
+	for in, want := range map[string]string{
+		`postgress://alice:pa"ss@db.example/q`:  `postgress://alice:[REDACTED]@db.example/q`,
+		"pg://u:a{b} c\tz`<>@h:5432/db":         "pg://u:[REDACTED]@h:5432/db",
+		`sqlite:postgress://u:x\y@h/db`:         `sqlite:postgress://u:[REDACTED]@h/db`,
+		"mysql://u:p@ss@h/db":                   "mysql://u:[REDACTED]@h/db",
+		"postgress://u@h/db":                    "postgress://u@h/db",
+		"history.db":                            "history.db",
+		"backups/a.db and postgres://u:pw@h/db": "backups/a.db and postgres://u:[REDACTED]@h/db",
+	} {
+		if got := URLValue(in); got != want {
+			t.Errorf("URLValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
