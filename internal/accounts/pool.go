@@ -174,6 +174,7 @@ type account struct {
 	strikes        int // brief failures in a row
 	forbidden      int // bare 403s in a row (ClassForbidden), each after the rest the last one called for; shared with the state (ForbiddenRun)
 	lastUsed       time.Time
+	afresh         time.Time     // when its credentials were last replaced, or it was reset (Status.Afresh)
 	signing        chan struct{} // closed when the sign-in in progress ends
 	mustSignIn     bool          // the next sign-in uses the password, adopting no stored token (SignInAgain)
 	signErr        error         // the last sign-in's failure
@@ -282,6 +283,7 @@ func (p *Pool) setCookie(c qwen.Credentials, source string) {
 	}
 	a.fingerprint, a.cookies, a.umid, a.cookieSource = fp, c.Cookies, c.Token, source
 	a.expires, _ = c.Expiry()
+	a.afresh = p.now()
 	p.accounts[CookieID] = a
 }
 

@@ -299,6 +299,7 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 				continue // another instance's environment account: no password here
 			}
 			a = p.storedAccount(r)
+			a.afresh = now // a new password, or a new account
 			p.accounts[r.ID] = a
 		}
 		if a.source == qp.AccountEnvironment && r.Source == qp.AccountStored && a.shadowed != r.PasswordSealed {
@@ -319,6 +320,7 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 				// Qwen refused: it would not try it, and its word would have
 				// the instance whose refusal this is try its own again.)
 				p.setState(a, qp.AccountState{State: StateReady}, now)
+				a.afresh = now
 			} else {
 				if r.State == StateAuthFailed && a.st.State != StateAuthFailed {
 					// Refused here before (a restart with the same
@@ -328,6 +330,7 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 				if r.State == StateReady && r.FailureClass == ResetMark {
 					// `accounts reset`: afresh, as if never failed here.
 					a.strikes, a.forbidden, a.refusedPw, a.refreshAfter, a.signErr = 0, 0, "", time.Time{}, nil
+					a.afresh = now
 				}
 				// The run of bare 403s goes on from where the newest
 				// state left it: this server's before a restart, or
