@@ -298,9 +298,18 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 			if r.Source != qp.AccountStored {
 				continue // another instance's environment account: no password here
 			}
-			a = p.storedAccount(r)
-			a.afresh = now // a new password, or a new account
-			p.accounts[r.ID] = a
+			if fresh := p.storedAccount(r); a == nil || a.locked != "" || fresh.locked != "" || fresh.password != a.password {
+				a = fresh
+				a.afresh = now // a new password, or a new account
+				p.accounts[r.ID] = a
+			} else {
+				// The same password sealed again (`accounts rekey`): the
+				// account goes on as it was — its token, state, counts not
+				// yet written and the warnings it gave — rather than start
+				// afresh, which signed it in again and warned of a
+				// refusal of that password once more on every instance.
+				a.sealedPassword = r.PasswordSealed
+			}
 		}
 		if a.source == qp.AccountEnvironment && r.Source == qp.AccountStored && a.shadowed != r.PasswordSealed {
 			// Stored (accounts add) while this server has it in its
