@@ -98,3 +98,56 @@ func TestARekeyLeavesAStoredAccountAsItWas(t *testing.T) {
 		}
 	})
 }
+
+// TestARekeyDoesNotWarnOfAShadowedPasswordAgain: an account of
+// QWEN_ACCOUNTS that is stored too is warned of once; the stored password
+// sealed again (`accounts rekey`) is no new one, and was warned of again on
+// every server; a new stored password still is.
+func TestARekeyDoesNotWarnOfAShadowedPasswordAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		sealer, err := accounts.NewSealer(testSecretKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const id = "ada@example.com"
+		put := func(password string) {
+			t.Helper()
+			sealed, err := sealer.Seal(password, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.PutAccount(ctx, qp.AccountRecord{ID: id, Source: qp.AccountStored, PasswordSealed: sealed,
+				AccountState: qp.AccountState{State: accounts.StateReady}, CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var logs logtest.Buffer
+		p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: []accounts.Login{{Email: id, Password: "the environment's"}},
+			Log: slog.New(slog.NewTextHandler(&logs, nil))})
+		warnings := func() int {
+			t.Helper()
+			for range 2 {
+				if err := p.Sync(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return strings.Count(logs.String(), "is stored too")
+		}
+		put("stored password")
+		if n := warnings(); n != 1 {
+			t.Fatalf("the stored password warned of %d times:\n%s", n, logs.String())
+		}
+		if _, err := st.ResealAccounts(ctx, func(id, sealed string) (string, error) { return sealer.Reseal(sealed, id) }); err != nil {
+			t.Fatal(err)
+		}
+		if n := warnings(); n != 1 {
+			t.Fatalf("after a rekey, warned of %d times:\n%s", n, logs.String())
+		}
+		put("another stored password")
+		if n := warnings(); n != 2 {
+			t.Fatalf("a new stored password warned of %d times in all:\n%s", n, logs.String())
+		}
+	})
+}

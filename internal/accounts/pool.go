@@ -181,6 +181,7 @@ type account struct {
 	dirty          bool          // st must be written to the store
 	seenAt         time.Time     // an environment account's row last marked seen by this pool (zero: at the next exchange)
 	shadowed       string        // an environment account's stored password (sealed) it was warned to shadow
+	shadowedDigest string        // that password's digest (HashPassword), when it opens: the same one sealed again is no new one
 	calls          int64
 	failures       map[Class]int64
 	unsynced       int64           // calls not yet added to the store's totals

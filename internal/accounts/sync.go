@@ -314,10 +314,20 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 		if a.source == qp.AccountEnvironment && r.Source == qp.AccountStored && a.shadowed != r.PasswordSealed {
 			// Stored (accounts add) while this server has it in its
 			// QWEN_ACCOUNTS: accounts ls says "stored", and a password
-			// stored again changed nothing here, without a word.
-			a.shadowed = r.PasswordSealed
-			p.log.Warn("qwen accounts: an account of QWEN_ACCOUNTS is stored too; this server signs it in with the password QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) gives, not the stored one",
-				"account", r.ID, "advice", "take it out of QWEN_ACCOUNTS to use the stored password, or remove the stored one (`qwenproxy accounts rm "+r.ID+"`)")
+			// stored again changed nothing here, without a word. The same
+			// password sealed again (`accounts rekey`) is no new one.
+			digest := ""
+			if p.cfg.Sealer != nil {
+				if pw, err := p.cfg.Sealer.Open(r.PasswordSealed, r.ID); err == nil {
+					digest = HashPassword(pw)
+				}
+			}
+			resealed := digest != "" && digest == a.shadowedDigest
+			a.shadowed, a.shadowedDigest = r.PasswordSealed, digest
+			if !resealed {
+				p.log.Warn("qwen accounts: an account of QWEN_ACCOUNTS is stored too; this server signs it in with the password QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) gives, not the stored one",
+					"account", r.ID, "advice", "take it out of QWEN_ACCOUNTS to use the stored password, or remove the stored one (`qwenproxy accounts rm "+r.ID+"`)")
+			}
 		}
 		if r.StateAt.After(a.st.StateAt) {
 			if r.State == StateAuthFailed && r.FailedCredential != a.fingerprint && a.locked == "" && !a.refusedHere() {
