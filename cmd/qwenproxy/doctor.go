@@ -79,7 +79,7 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	} else {
 		stored := credentials.New(env, c.storedCredentials(ctx, stderr))
 		if err := stored.Refresh(ctx); err != nil {
-			fmt.Fprintf(stderr, "qwenproxy doctor: cannot use the stored credentials (%v); using the environment's\n", err)
+			fmt.Fprintf(stderr, "qwenproxy doctor: cannot use the stored credentials (%v); %s\n", err, envFallback(env))
 		}
 		source = stored
 	}
@@ -293,7 +293,7 @@ func (c *cli) storedCredentials(ctx context.Context, stderr io.Writer) qp.Creden
 	}
 	c.readOnly = true
 	if err := c.connect(ctx); err != nil {
-		fmt.Fprintf(stderr, "qwenproxy doctor: cannot read stored credentials (%s); using the environment's\n", redact.URLPasswordsText(err.Error()))
+		fmt.Fprintf(stderr, "qwenproxy doctor: cannot read stored credentials (%s); %s\n", redact.URLPasswordsText(err.Error()), envFallback(qwen.Credentials{Token: c.cfg.QwenToken, Cookies: c.cfg.QwenCookies}))
 		return nil
 	}
 	return accounts.SealedCredentials{Store: c.store, Sealer: c.cfg.SecretKey}
@@ -361,4 +361,14 @@ func (p *doctorPrinter) step(s doctorStep) {
 		return
 	}
 	p.printf("FAIL %s: %s\n", s.Name, s.Error)
+}
+
+// envFallback says what doctor checks when stored credentials cannot be
+// used: the environment's, or none of them ("using the environment's" was
+// said of an environment that held none).
+func envFallback(env qwen.Credentials) string {
+	if env.Token != "" || env.Cookies != "" {
+		return "using the environment's"
+	}
+	return "the environment has none (QWEN_COOKIES, QWEN_TOKEN)"
 }

@@ -41,3 +41,39 @@ func TestDoctorChecksAsAStoredAccount(t *testing.T) {
 		t.Fatalf("without the key: exit %d, report %s", code, printed)
 	}
 }
+
+// Stored credentials that cannot be opened (no key), with no cookie in the
+// environment: doctor said it was "using the environment's", which held
+// none, and went on to check as a stored account. It says the environment
+// has none instead, and uses the environment's only when it has some.
+func TestDoctorSaysWhenTheEnvironmentHasNoCredentialsToFallBackOn(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWENPROXY_SECRET_KEY": key1,
+		"QWEN_BASE_URL": sim.URL, "QWEN_TIMEOUT": "10000"}
+	getenv := func(k string) string { return vars[k] }
+	var out, errOut bytes.Buffer
+	if code := runWithInput(context.Background(), []string{"credentials", "set"}, getenv, strings.NewReader(qwensim.LoginCookie()+"\n"), &out, &errOut); code != 0 {
+		t.Fatalf("credentials set: %d %s %s", code, out.String(), errOut.String())
+	}
+	vars["QWENPROXY_SECRET_KEY"] = ""
+	for _, cookie := range []string{"", qwensim.LoginCookie()} {
+		vars["QWEN_COOKIES"] = cookie
+		out.Reset()
+		errOut.Reset()
+		run(context.Background(), []string{"doctor"}, getenv, &out, &errOut)
+		said := errOut.String()
+		if !strings.Contains(said, "cannot use the stored credentials") {
+			t.Fatalf("QWEN_COOKIES=%q: %s", cookie, said)
+		}
+		if fallback := strings.Contains(said, "using the environment's"); fallback != (cookie != "") {
+			t.Fatalf("QWEN_COOKIES=%q: %s", cookie, said)
+		}
+		if cookie == "" && !strings.Contains(said, "the environment has none") {
+			t.Fatalf("QWEN_COOKIES unset: %s", said)
+		}
+	}
+}

@@ -64,6 +64,15 @@ func TestSealerRoundTripBindsTheAccountAndRotates(t *testing.T) {
 	if _, err := none.Seal("x", "a"); !errors.Is(err, ErrNoKey) {
 		t.Fatalf("sealing without a key: %v", err)
 	}
+	// Opening without a key says what is missing to open it, not that
+	// nothing would be stored (the server's lock warning, /health's
+	// problem, doctor and `credentials` said "without a key the proxy will
+	// not store a Qwen password or token … QWEN_ACCOUNTS works without it").
+	id := strings.Split(resealed, ".")[1]
+	if _, err := none.Open(resealed, "a@example.com"); err == nil || strings.Contains(err.Error(), "will not store") ||
+		!strings.Contains(err.Error(), "sealed with key "+id) || !strings.Contains(err.Error(), "QWENPROXY_SECRET_KEY is not set") {
+		t.Fatalf("opening without a key: %v", err)
+	}
 }
 
 func TestParseListTakesEverythingAfterTheFirstColon(t *testing.T) {

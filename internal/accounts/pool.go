@@ -174,12 +174,14 @@ type account struct {
 	strikes        int // brief failures in a row
 	forbidden      int // bare 403s in a row (ClassForbidden), each after the rest the last one called for; shared with the state (ForbiddenRun)
 	lastUsed       time.Time
+	afresh         time.Time     // when its credentials were last replaced, or it was reset (Status.Afresh)
 	signing        chan struct{} // closed when the sign-in in progress ends
 	mustSignIn     bool          // the next sign-in uses the password, adopting no stored token (SignInAgain)
 	signErr        error         // the last sign-in's failure
 	dirty          bool          // st must be written to the store
 	seenAt         time.Time     // an environment account's row last marked seen by this pool (zero: at the next exchange)
 	shadowed       string        // an environment account's stored password (sealed) it was warned to shadow
+	shadowedDigest string        // that password's digest (HashPassword), when it opens: the same one sealed again is no new one
 	calls          int64
 	failures       map[Class]int64
 	unsynced       int64           // calls not yet added to the store's totals
@@ -282,6 +284,7 @@ func (p *Pool) setCookie(c qwen.Credentials, source string) {
 	}
 	a.fingerprint, a.cookies, a.umid, a.cookieSource = fp, c.Cookies, c.Token, source
 	a.expires, _ = c.Expiry()
+	a.afresh = p.now()
 	p.accounts[CookieID] = a
 }
 

@@ -94,11 +94,16 @@ func (s *Sealer) Seal(plain, account string) (string, error) {
 // Open decrypts a value made by Seal for the same account, with whichever
 // configured key sealed it.
 func (s *Sealer) Open(sealed, account string) (string, error) {
-	if s == nil {
-		return "", ErrNoKey
-	}
 	parts := strings.SplitN(sealed, ".", 3)
-	if len(parts) != 3 || parts[0] != "v1" {
+	known := len(parts) == 3 && parts[0] == "v1"
+	switch {
+	case s == nil && known:
+		// Not ErrNoKey, which tells why nothing is stored without a key:
+		// this is stored already, and opens only with the key that sealed it.
+		return "", fmt.Errorf("open sealed secret: sealed with key %s, and QWENPROXY_SECRET_KEY is not set", parts[1])
+	case s == nil:
+		return "", ErrNoKey
+	case !known:
 		return "", errors.New("open sealed secret: unknown format")
 	}
 	for _, k := range s.keys {

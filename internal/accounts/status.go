@@ -27,6 +27,11 @@ type Status struct {
 	Calls          int64            `json:"calls"`
 	Failures       map[string]int64 `json:"failures"`
 	Problem        string           `json:"problem,omitempty"`
+	// Afresh is when the account's credentials were last replaced (a new
+	// Cookie header, a new password) or it was reset (`accounts reset`):
+	// Qwen's refusals met before concern credentials or a state it no
+	// longer has. Zero: not since the process started.
+	Afresh time.Time `json:"-"`
 }
 
 // Snapshot returns every account's status, by id.
@@ -41,7 +46,7 @@ func (p *Pool) Snapshot() []Status {
 			creds.Cookies = "token=x" // signed-in accounts are always logged in
 		}
 		s := Status{ID: a.id, Source: cmp.Or(a.cookieSource, a.source), Mode: creds.ChatMode(), State: a.st.State, Usable: a.usable(now), FailureClass: a.st.FailureClass,
-			SignedIn: a.cookies != "", Calls: a.calls, Failures: map[string]int64{}}
+			SignedIn: a.cookies != "", Calls: a.calls, Failures: map[string]int64{}, Afresh: a.afresh}
 		if s.Usable {
 			s.State, s.FailureClass = StateReady, ""
 		} else if !a.st.CooldownUntil.IsZero() {

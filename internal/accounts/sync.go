@@ -298,16 +298,36 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 			if r.Source != qp.AccountStored {
 				continue // another instance's environment account: no password here
 			}
-			a = p.storedAccount(r)
-			p.accounts[r.ID] = a
+			if fresh := p.storedAccount(r); a == nil || a.locked != "" || fresh.locked != "" || fresh.password != a.password {
+				a = fresh
+				a.afresh = now // a new password, or a new account
+				p.accounts[r.ID] = a
+			} else {
+				// The same password sealed again (`accounts rekey`): the
+				// account goes on as it was — its token, state, counts not
+				// yet written and the warnings it gave — rather than start
+				// afresh, which signed it in again and warned of a
+				// refusal of that password once more on every instance.
+				a.sealedPassword = r.PasswordSealed
+			}
 		}
 		if a.source == qp.AccountEnvironment && r.Source == qp.AccountStored && a.shadowed != r.PasswordSealed {
 			// Stored (accounts add) while this server has it in its
 			// QWEN_ACCOUNTS: accounts ls says "stored", and a password
-			// stored again changed nothing here, without a word.
-			a.shadowed = r.PasswordSealed
-			p.log.Warn("qwen accounts: an account of QWEN_ACCOUNTS is stored too; this server signs it in with the password QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) gives, not the stored one",
-				"account", r.ID, "advice", "take it out of QWEN_ACCOUNTS to use the stored password, or remove the stored one (`qwenproxy accounts rm "+r.ID+"`)")
+			// stored again changed nothing here, without a word. The same
+			// password sealed again (`accounts rekey`) is no new one.
+			digest := ""
+			if p.cfg.Sealer != nil {
+				if pw, err := p.cfg.Sealer.Open(r.PasswordSealed, r.ID); err == nil {
+					digest = HashPassword(pw)
+				}
+			}
+			resealed := digest != "" && digest == a.shadowedDigest
+			a.shadowed, a.shadowedDigest = r.PasswordSealed, digest
+			if !resealed {
+				p.log.Warn("qwen accounts: an account of QWEN_ACCOUNTS is stored too; this server signs it in with the password QWEN_ACCOUNTS (or QWEN_ACCOUNTS_FILE) gives, not the stored one",
+					"account", r.ID, "advice", "take it out of QWEN_ACCOUNTS to use the stored password, or remove the stored one (`qwenproxy accounts rm "+r.ID+"`)")
+			}
 		}
 		if r.StateAt.After(a.st.StateAt) {
 			if r.State == StateAuthFailed && r.FailedCredential != a.fingerprint && a.locked == "" && !a.refusedHere() {
@@ -319,6 +339,7 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 				// Qwen refused: it would not try it, and its word would have
 				// the instance whose refusal this is try its own again.)
 				p.setState(a, qp.AccountState{State: StateReady}, now)
+				a.afresh = now
 			} else {
 				if r.State == StateAuthFailed && a.st.State != StateAuthFailed {
 					// Refused here before (a restart with the same
@@ -328,6 +349,7 @@ func (p *Pool) adopt(recs []qp.AccountRecord) (missing bool) {
 				if r.State == StateReady && r.FailureClass == ResetMark {
 					// `accounts reset`: afresh, as if never failed here.
 					a.strikes, a.forbidden, a.refusedPw, a.refreshAfter, a.signErr = 0, 0, "", time.Time{}, nil
+					a.afresh = now
 				}
 				// The run of bare 403s goes on from where the newest
 				// state left it: this server's before a restart, or

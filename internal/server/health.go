@@ -69,14 +69,22 @@ func (r *rejections) clear(account string) {
 }
 
 // latest is the most recent refusal of an account of snap (or of a call
-// made as none), nil when there is none.
+// made as none), nil when there is none. A refusal met before the
+// account's credentials were replaced, or before it was reset, is not one
+// of what it holds now: /health went on telling "credentials rejected" of
+// a cookie the operator had just replaced, its entry ready, until the new
+// one served a call.
 func (r *rejections) latest(snap []accounts.Status) *rejection {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out *rejection
 	for account, rj := range r.by {
-		if account != "" && !slices.ContainsFunc(snap, func(a accounts.Status) bool { return a.ID == account }) {
+		i := slices.IndexFunc(snap, func(a accounts.Status) bool { return a.ID == account })
+		if account != "" && i < 0 {
 			continue // no longer configured
+		}
+		if i >= 0 && rj.At.Before(snap[i].Afresh) {
+			continue // its credentials were replaced, or it was reset, since
 		}
 		if out == nil || rj.At.After(out.At) || rj.At.Equal(out.At) && rj.Account < out.Account {
 			out = &rj
