@@ -129,11 +129,15 @@ func classifyCode(code, details string, status int, num string) *Error {
 		err.Kind = KindTooLong
 	case strings.EqualFold(code, "Unauthorized") || status == http.StatusUnauthorized || status == http.StatusForbidden ||
 		strings.Contains(lower, "invalid token") || strings.Contains(lower, "token has expired") || sessionEnded(lower) ||
-		lower == "not authenticated":
-		// "Invalid token" (qwen-wire.md §5), "Token has expired", the
-		// session's end (qwen-2026.md §1.3) and the web backend's "Not
+		lower == "not authenticated" || lower == "unauthorized" || lower == "401 unauthorized":
+		// "Invalid token" (qwen-wire.md §5), "Token has expired" and
+		// "Unauthorized" (the body texts peers read as an expired token,
+		// qwen-2026.md §1.3; "401 Unauthorized" the web backend's wording
+		// of it), the session's end (§1.3) and the web backend's "Not
 		// authenticated" (its refusal of a call without a login) say so
-		// whatever code carries them.
+		// whatever code carries them. "Unauthorized" is taken as the
+		// whole text only: a sentence that uses the word may be of
+		// anything.
 		err.Kind = KindAuth
 	case code == "Not_Found" || strings.Contains(lower, "not exist") || status == http.StatusNotFound:
 		err.Kind = KindNotFound
