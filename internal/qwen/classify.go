@@ -42,9 +42,11 @@ type envelope struct {
 	// "RGV587_ERROR::SM::…"],"data":{"url":"…/punish?…"}} (qwen-2026.md §3.6).
 	Ret []string `json:"ret"`
 	// A bare {"code":…,"detail":…} without the envelope [1 src], or
-	// {"detail":…} alone, the web backend's (Open WebUI's) own refusal.
-	Code   string `json:"code"`
-	Detail string `json:"detail"`
+	// {"detail":…} alone, the web backend's (Open WebUI's) own refusal;
+	// also beside success:false, with "details" (see failure).
+	Code    string `json:"code"`
+	Detail  string `json:"detail"`
+	Details string `json:"details"`
 	// Some answers carry the new chat's id at the top level.
 	ID     string `json:"id"`
 	ChatID string `json:"chat_id"`
@@ -66,7 +68,18 @@ func (e *envelope) failure(actualStatus int) *Error {
 		return f
 	}
 	if e.Success != nil && !*e.Success {
-		return classifyCode(e.Data.Code, e.Data.Details, actualStatus, e.Data.Num.String())
+		code, details := e.Data.Code, e.Data.Details
+		if code == "" && details == "" {
+			// The code and text at the top level, beside success:false
+			// ({"success":false,"code":"Bad_Request","details":"…"}):
+			// qwen-2026.md §3.6 (a top-level code without the data
+			// envelope), as Qwen2API's upstream-error.js reads it, and a
+			// peer's measured answer to a call without Version
+			// (2026-09-22). Read only under data, it was a bad request of
+			// no code and no text.
+			code, details = e.Code, cmp.Or(e.Details, e.Detail)
+		}
+		return classifyCode(code, details, actualStatus, e.Data.Num.String())
 	}
 	if e.Success == nil && e.Detail != "" {
 		return classifyCode(e.Code, e.Detail, actualStatus, "")
@@ -116,11 +129,15 @@ func classifyCode(code, details string, status int, num string) *Error {
 		err.Kind = KindTooLong
 	case strings.EqualFold(code, "Unauthorized") || status == http.StatusUnauthorized || status == http.StatusForbidden ||
 		strings.Contains(lower, "invalid token") || strings.Contains(lower, "token has expired") || sessionEnded(lower) ||
-		lower == "not authenticated":
-		// "Invalid token" (qwen-wire.md §5), "Token has expired", the
-		// session's end (qwen-2026.md §1.3) and the web backend's "Not
+		lower == "not authenticated" || lower == "unauthorized" || lower == "401 unauthorized":
+		// "Invalid token" (qwen-wire.md §5), "Token has expired" and
+		// "Unauthorized" (the body texts peers read as an expired token,
+		// qwen-2026.md §1.3; "401 Unauthorized" the web backend's wording
+		// of it), the session's end (§1.3) and the web backend's "Not
 		// authenticated" (its refusal of a call without a login) say so
-		// whatever code carries them.
+		// whatever code carries them. "Unauthorized" is taken as the
+		// whole text only: a sentence that uses the word may be of
+		// anything.
 		err.Kind = KindAuth
 	case code == "Not_Found" || strings.Contains(lower, "not exist") || status == http.StatusNotFound:
 		err.Kind = KindNotFound
