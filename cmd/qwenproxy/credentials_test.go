@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"qwenproxy/internal/qwen"
 	"qwenproxy/internal/qwensim"
 )
 
@@ -102,7 +103,8 @@ func TestStoredCredentialsAreSealedUnderTheKey(t *testing.T) {
 
 // TestDoctorUsesTheSealedStoredCredentials: doctor reads the credentials of
 // `credentials set` (opening them with the key); without the key it says
-// they are sealed instead of ignoring them silently.
+// they are sealed instead of ignoring them silently, and ends
+// credentials_locked (it ended no_credentials, which advised storing them).
 func TestDoctorUsesTheSealedStoredCredentials(t *testing.T) {
 	sim, err := qwensim.Start(qwensim.Options{})
 	if err != nil {
@@ -123,7 +125,7 @@ func TestDoctorUsesTheSealedStoredCredentials(t *testing.T) {
 	out.Reset()
 	errOut.Reset()
 	code := run(context.Background(), []string{"doctor", "--json"}, env, &out, &errOut)
-	if code != 3 || !strings.Contains(errOut.String(), "sealed") || !strings.Contains(errOut.String(), "QWENPROXY_SECRET_KEY") {
+	if code != qwen.DiagnosisCredentialsLocked.Code || !strings.Contains(errOut.String(), "sealed") || !strings.Contains(errOut.String(), "QWENPROXY_SECRET_KEY") {
 		t.Fatalf("doctor without the key: %d %s %s", code, out.String(), errOut.String())
 	}
 }

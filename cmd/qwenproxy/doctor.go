@@ -67,6 +67,7 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 	var source interface {
 		Current(context.Context) (qwen.Credentials, string)
 	}
+	var cookieLocked error // the stored cookie, which no key given opens
 	if *mock {
 		sim, err := qwensim.Start(qwensim.Options{})
 		if err != nil {
@@ -80,6 +81,9 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 		stored := credentials.New(env, c.storedCredentials(ctx, stderr))
 		if err := stored.Refresh(ctx); err != nil {
 			fmt.Fprintf(stderr, "qwenproxy doctor: cannot use the stored credentials (%v); %s\n", err, envFallback(env))
+			if errors.Is(err, accounts.ErrCredentialsLocked) {
+				cookieLocked = err
+			}
 		}
 		source = stored
 	}
@@ -132,14 +136,29 @@ func doctorCmd(ctx context.Context, args []string, getenv func(string) string, s
 		out.printf("(no pasted cookie: checking as %s; `qwenproxy accounts test` checks every account)\n", rep.Credentials)
 	}
 
-	if signIn != nil {
+	// A stored cookie that cannot be opened, and nothing else to check:
+	// that is the diagnosis (it said no_credentials, and advised to store
+	// the cookie that is stored).
+	locked := cookieLocked != nil && account == "" && !creds.Configured() && env.Token == "" && env.Cookies == ""
+	switch {
+	case signIn != nil:
 		err = rep.signInFailed(&out, signIn)
-	} else {
+	case locked:
+		rep.Credentials = "stored"
+		err = cookieLocked
+		s := doctorStep{Name: "credentials", Detail: "stored, cannot be opened", Error: err.Error()}
+		rep.Steps = append(rep.Steps, s)
+		out.step(s)
+	default:
 		err = doctor(ctx, client, creds, *model, configuredModels(cfg.ModelMap, cfg.DefaultModel, *model), rep, &out)
 	}
 	rep.Diagnosis = qwen.Diagnose(err)
 	if account != "" {
 		rep.Diagnosis = accounts.Diagnose(account, accountSource, err) // a refused password is not fixed with a cookie
+	}
+	if locked {
+		rep.Diagnosis = qwen.DiagnosisCredentialsLocked
+		rep.Diagnosis.Advice = accounts.LockedAdvice(accounts.CookieID)
 	}
 	if unknown := (*unknownModels)(nil); errors.As(err, &unknown) {
 		rep.Diagnosis = qwen.DiagnosisUnknownModel

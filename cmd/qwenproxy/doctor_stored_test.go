@@ -77,3 +77,48 @@ func TestDoctorSaysWhenTheEnvironmentHasNoCredentialsToFallBackOn(t *testing.T) 
 		}
 	}
 }
+
+// A stored account doctor cannot open (no QWENPROXY_SECRET_KEY, or another
+// key than the one that sealed its password) was diagnosed
+// credentials_rejected (exit 6), though its password never reached Qwen:
+// the secret is locked here. doctor says so (credentials_locked, exit 13),
+// with the key's advice, for the account (and for `accounts test`'s
+// report) and for a stored cookie it cannot open with nothing else to check.
+func TestDoctorDiagnosesALockedStoredSecretAsLocked(t *testing.T) {
+	sim, err := qwensim.Start(qwensim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.AddAccount("ada@example.com", "ada-secret")
+	for _, what := range []string{"account", "cookie"} {
+		vars := map[string]string{"DATABASE_PATH": filepath.Join(t.TempDir(), "a.db"), "QWENPROXY_SECRET_KEY": key1,
+			"QWEN_BASE_URL": sim.URL, "QWEN_TIMEOUT": "10000"}
+		getenv := func(k string) string { return vars[k] }
+		args, stdin := []string{"accounts", "add", "--email", "ada@example.com"}, "ada-secret\n"
+		if what == "cookie" {
+			args, stdin = []string{"credentials", "set"}, qwensim.LoginCookie()+"\n"
+		}
+		var out, errOut bytes.Buffer
+		if code := runWithInput(context.Background(), args, getenv, strings.NewReader(stdin), &out, &errOut); code != 0 {
+			t.Fatalf("%s: %d %s %s", what, code, out.String(), errOut.String())
+		}
+		for _, key := range []string{"", key2} {
+			vars["QWENPROXY_SECRET_KEY"] = key
+			code, rep, printed := doctorJSON(t, vars)
+			if code != qwen.DiagnosisCredentialsLocked.Code || rep.Diagnosis.Name != "credentials_locked" ||
+				!strings.Contains(rep.Diagnosis.Advice, "QWENPROXY_SECRET_KEY") || strings.Contains(rep.Diagnosis.Advice, "refused") {
+				t.Errorf("%s, key %q: exit %d, report %s", what, key, code, printed)
+			}
+			if what != "account" {
+				continue
+			}
+			out.Reset()
+			errOut.Reset()
+			if code := runWithInput(context.Background(), []string{"accounts", "test", "--json"}, getenv, strings.NewReader(""), &out, &errOut); code != 1 ||
+				!strings.Contains(out.String(), `"credentials_locked"`) || strings.Contains(out.String(), "credentials_rejected") {
+				t.Errorf("accounts test, key %q: %d %s %s", key, code, out.String(), errOut.String())
+			}
+		}
+	}
+}

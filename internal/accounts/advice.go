@@ -74,11 +74,14 @@ func LockedAdvice(id string) string {
 
 // Diagnose is qwen.Diagnose for a call made as account id, from source: a
 // rejection of a signed-in account gets RejectedAdvice, not the cookie
-// advice, and a locked account LockedAdvice.
+// advice, and a locked account is credentials_locked, with LockedAdvice.
 func Diagnose(id, source string, err error) qwen.Diagnosis {
 	d := qwen.Diagnose(err)
 	switch {
 	case errors.As(err, new(lockedError)):
+		// Qwen never saw the secret: not credentials_rejected (exit 6), which
+		// sent the operator to a password Qwen had not refused.
+		d = qwen.DiagnosisCredentialsLocked
 		d.Advice = LockedAdvice(id)
 	case errors.As(err, new(forbiddenOut)):
 		d.Advice = ForbiddenAdvice(id, true)

@@ -66,9 +66,18 @@ func (p *Pool) Snapshot() []Status {
 		} else if a.signErr != nil {
 			s.Problem = a.signErr.Error()
 		}
+		// An account out because Qwen refused its password uses no token
+		// until its credentials change (or a reset): one it still holds — got
+		// before a refresh was refused, or before another instance met the
+		// refusal — is not shown (it said signed_in, with that token's
+		// expiry, beside auth_failed). A 403 ban signed in, and keeps it.
+		refused := a.id != CookieID && s.State == StateAuthFailed && s.FailureClass == string(ClassAuth)
+		if refused {
+			s.SignedIn = false
+		}
 		// A signed-in account whose token was refused holds none: no expiry
 		// to tell. The cookie account's token may be QWEN_TOKEN's alone.
-		if !a.expires.IsZero() && (a.cookies != "" || a.id == CookieID) {
+		if !a.expires.IsZero() && (a.cookies != "" && !refused || a.id == CookieID) {
 			t := a.expires
 			s.TokenExpiresAt = &t
 		}

@@ -227,20 +227,38 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	go reencodeBodies(bg, a.store, log)
 	go indexItemIDs(bg, a.store, log)
 	go func() { a.served <- a.http.Serve(a.ln) }()
-	snapshot, mode := a.accounts.Snapshot(), ""
-	for _, st := range snapshot {
-		if mode == "" || st.ID == accounts.CookieID {
-			mode = st.Mode // the pasted cookie's decides (signed-in accounts are always normal)
-		}
-	}
+	snapshot := a.accounts.Snapshot()
 	log.Info("listening", "addr", a.Addr(), "upstream", cfg.QwenBaseURL, "qwen_web_version", cfg.QwenWebVersion,
-		"qwen_accounts", len(snapshot), "qwen_mode", mode)
+		"qwen_accounts", len(snapshot), "qwen_mode", startMode(snapshot))
 	if len(snapshot) == 0 { // neither the environment nor the database has any: every model call would be a 503
 		log.Warn("no Qwen credentials are configured: model calls are answered 503 credentials_missing until some are",
 			"advice", "set QWEN_ACCOUNTS or QWEN_COOKIES and restart, or store them with `qwenproxy accounts add` or `qwenproxy credentials set` (a running server takes those within seconds); `qwenproxy doctor` checks them")
 	}
 	a.started = true
 	return a, nil
+}
+
+// startMode is the mode the calls are made in, for the start's log line:
+// the pasted cookie's (normal, or guest without a login token), else that
+// of the accounts the proxy signs in (normal); "locked" when every account
+// is a stored secret this process cannot open, which has no mode (the line
+// said qwen_mode="", the locked cookie's, even beside accounts that serve);
+// "" with no account at all (a warning follows).
+func startMode(snapshot []accounts.Status) string {
+	mode, locked := "", 0
+	for _, st := range snapshot {
+		if st.State == accounts.StateLocked {
+			locked++
+			continue
+		}
+		if mode == "" || st.ID == accounts.CookieID {
+			mode = st.Mode // the pasted cookie's decides (signed-in accounts are always normal)
+		}
+	}
+	if mode == "" && locked > 0 {
+		return accounts.StateLocked
+	}
+	return mode
 }
 
 // SyncAccounts exchanges the Qwen accounts' state with the database now

@@ -39,6 +39,12 @@ var (
 	// fault of the configuration, not of Qwen, which Diagnose never sees.
 	DiagnosisUnknownModel = Diagnosis{"unknown_model", 12,
 		"a configured model is not one of Qwen's (the model-list step names it, and the models Qwen lists): correct DEFAULT_MODEL, MODEL_MAP or --model; the proxy refuses the calls sent to it with 404 model_not_found"}
+	// DiagnosisCredentialsLocked is stored credentials (a password `accounts
+	// add` stored, a cookie `credentials set` stored) that no key given to
+	// this process opens: nothing reached Qwen, which refused nothing (the
+	// check said credentials_rejected and sent the operator to the password).
+	DiagnosisCredentialsLocked = Diagnosis{"credentials_locked", 13,
+		"the stored credentials cannot be opened: set QWENPROXY_SECRET_KEY to the key that sealed them (the one they were stored with, or given to `accounts rekey` since), or store them again"}
 )
 
 // Diagnose names the failure err is.
