@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"qwenproxy/internal/mkdirs"
 )
 
 // errLocked is a file another process holds.
@@ -22,37 +24,14 @@ var errLocked = errors.New("held by another process")
 // ends. The file names no one until claim writes our pid in it: a start
 // refused later (by another lock) abandons it as it was found.
 func lockFile(path string) (*pidLock, error) {
-	made := missingDirs(filepath.Dir(path))
+	made := mkdirs.Missing(filepath.Dir(path))
 	l, err := lockMade(path)
 	if err != nil {
-		removeDirs(made)
+		mkdirs.Remove(made)
 		return nil, err
 	}
 	l.dirs = made
 	return l, nil
-}
-
-// missingDirs lists dir and those of its parents that do not exist, the
-// deepest first: what MkdirAll(dir) makes.
-func missingDirs(dir string) []string {
-	var out []string
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
-			return out
-		}
-		out = append(out, d)
-		if filepath.Dir(d) == d {
-			return out
-		}
-	}
-}
-
-// removeDirs removes the directories a start made, the deepest first, each
-// only while empty (another process may have put something in one).
-func removeDirs(dirs []string) {
-	for _, d := range dirs {
-		_ = os.Remove(d)
-	}
 }
 
 // lockMade makes the lock file's directory and locks the file.
@@ -153,7 +132,7 @@ func (l *pidLock) abandon() {
 		_, _ = l.f.WriteAt(l.prior, 0)
 	}
 	l.f.Close()
-	removeDirs(l.dirs)
+	mkdirs.Remove(l.dirs)
 }
 
 // lockHeldFile takes an exclusive flock on the file at path itself, when it

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"qwenproxy/internal/mkdirs"
 	"qwenproxy/internal/store/sqlstore"
 
 	msqlite "modernc.org/sqlite" // registers the "sqlite" driver (pure Go, no cgo)
@@ -53,7 +54,7 @@ func Open(ctx context.Context, path string, opt Options) (_ *sqlstore.Store, err
 		}
 	}()
 	if dir := filepath.Dir(path); dir != "" {
-		m.dirs = missingDirs(dir)
+		m.dirs = mkdirs.Missing(dir)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("open store: create directory %s: %w", dir, err)
 		}
@@ -420,7 +421,7 @@ func (m *made) note() {
 // are its journals.
 func (m *made) undo() error {
 	if m.file == nil {
-		removeDirs(m.dirs)
+		mkdirs.Remove(m.dirs)
 		return nil
 	}
 	if fi, err := os.Lstat(m.path); err != nil || !os.SameFile(fi, m.file) {
@@ -433,31 +434,8 @@ func (m *made) undo() error {
 		}
 	}
 	m.file = nil
-	removeDirs(m.dirs)
+	mkdirs.Remove(m.dirs)
 	return errors.Join(errs...)
-}
-
-// missingDirs lists dir and those of its parents that do not exist, the
-// deepest first: what MkdirAll(dir) makes.
-func missingDirs(dir string) []string {
-	var out []string
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
-			return out
-		}
-		out = append(out, d)
-		if filepath.Dir(d) == d {
-			return out
-		}
-	}
-}
-
-// removeDirs removes the directories an open made, the deepest first, each
-// only while empty (another process may have put something in one).
-func removeDirs(dirs []string) {
-	for _, d := range dirs {
-		_ = os.Remove(d)
-	}
 }
 
 // fileURI is path as a file: URI, which SQLite percent-decodes and cuts at
