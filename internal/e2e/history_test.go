@@ -270,7 +270,6 @@ func testHistoryRejectsBadParameters(t *testing.T, backend string) {
 		{"GET", "/v1/requests?include=everything", "invalid_include", "include"},
 		{"GET", "/v1/stats?bucket=week", "invalid_bucket", "bucket"},
 		{"GET", "/v1/requests/abc", "invalid_id", "id"},
-		{"GET", "/v1/responses/abc", "invalid_id", "id"},
 		{"DELETE", "/v1/requests", "missing_required_parameter", "before"},
 		{"GET", "/v1/export?format=xml", "invalid_format", "format"},
 		// Queries the history cannot read, or parameters a route does not take.

@@ -29,8 +29,16 @@ func Text(s string) string {
 	return pairPattern.ReplaceAllStringFunc(s, func(pair string) string {
 		m := pairPattern.FindStringSubmatch(pair)
 		name, sep, value := m[1], m[2], m[3]
-		if !SecretName(strings.Trim(name, `\"`)) || strings.Contains(value, Placeholder) || scheme[strings.ToLower(value)] {
-			return pair // not a secret's, or masked already (Authorization: Bearer [REDACTED])
+		if !SecretName(strings.Trim(name, `\"`)) {
+			if strings.HasPrefix(value, `"`) && strings.Contains(value, `\"`) {
+				// A JSON string holding JSON (a tool call's arguments):
+				// the pairs inside it, which this match took whole.
+				return name + sep + `"` + Text(value[1:len(value)-1]) + `"`
+			}
+			return pair // not a secret's
+		}
+		if strings.Contains(value, Placeholder) || scheme[strings.ToLower(value)] {
+			return pair // masked already (Authorization: Bearer [REDACTED])
 		}
 		switch {
 		case strings.HasPrefix(value, `\"`): // a JSON string inside a JSON string

@@ -17,6 +17,11 @@ func TestTextMasksCredentialsAServerEchoes(t *testing.T) {
 		{"a=1&password%3DURLsecret%2B&b=2", "URLsecret"},
 		{"Authorization%3A%20Bearer%20URLbearerSECRET", "URLbearerSECRET"},
 		{`details: {\"token\":\"ESCsecret\"}`, "ESCsecret"},
+		// A pair inside the JSON string of another pair's value (a tool
+		// call's arguments, as a refusal quoting the request has them):
+		// the outer value was taken whole, its name no secret's.
+		{`bad input: {"arguments":"{\"api_key\":\"NESTEDsecret\"}"}`, "NESTEDsecret"},
+		{`{"input": "{\"user\": {\"password\": \"NESTEDsecret2\"}}"}`, "NESTEDsecret2"},
 		// A refusal quoting the client's text quotes its connection strings.
 		{"refused: connect to postgres://app:URLpass9@db/app", "URLpass9"},
 	}

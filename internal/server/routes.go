@@ -91,6 +91,8 @@ func isResponseID(id string) bool { return strings.HasPrefix(id, "resp_") }
 // isConversationID reports whether id names a Conversations API object.
 func isConversationID(id string) bool { return strings.HasPrefix(id, "conv_") }
 
-// isRecordedID is every id that is not a Responses API object: the history
-// API answers it (a number, or a 400 saying so).
-func isRecordedID(id string) bool { return !isResponseID(id) }
+// isRecordedID is the id of a recorded response, which the history API
+// answers: a number or a UUID. Any other id (a chat completion's, a
+// conversation's, a typo) is the Responses API's, whose 404 names it: until
+// 2026-12-06 GET /v1/responses/chatcmpl-1 was the history's 400 invalid_id.
+func isRecordedID(id string) bool { return historyapi.IsCallID(id) }

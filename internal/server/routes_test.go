@@ -184,6 +184,12 @@ func TestAnIDOfAnotherKindIsNotFoundOnItsRoute(t *testing.T) {
 	h := s.Handler()
 	for _, c := range []struct{ method, path, param, message string }{
 		{http.MethodDelete, "/v1/responses/chatcmpl-1", "response_id", "Response with id 'chatcmpl-1' not found."},
+		// GET shares its path with the history API's recorded responses,
+		// which take a number or a UUID: any other id is the Responses
+		// API's unknown one (it was the history's 400 invalid_id).
+		{http.MethodGet, "/v1/responses/chatcmpl-1", "response_id", "Response with id 'chatcmpl-1' not found."},
+		{http.MethodGet, "/v1/responses/conv_1", "response_id", "Response with id 'conv_1' not found."},
+		{http.MethodGet, "/v1/responses/abc", "response_id", "Response with id 'abc' not found."},
 		{http.MethodGet, "/v1/responses/msg_1/input_items", "response_id", "Response with id 'msg_1' not found."},
 		{http.MethodPost, "/v1/responses/abc/cancel", "response_id", "Response with id 'abc' not found."},
 		{http.MethodGet, "/v1/conversations/abc", "conversation_id", "Conversation with id 'abc' not found."},
