@@ -76,6 +76,12 @@ func TestURLsOfOtherSchemesAreRefusedWithTheirPasswordsMasked(t *testing.T) {
 		"postgress://admin:{" + password + "}@db.example/q",
 		"postgress://admin:x\t" + password + "@db.example/q",
 		"postgress://admin:`" + password + "<>@db.example/q",
+		// A PostgreSQL URL mistyped without its colon or a slash: until
+		// 2026-12-06 a relative path, serve made its directories and
+		// logged it.
+		"postgresql:/admin:" + password + "@db.example/q",
+		"postgres//admin:" + password + "@db.example/q",
+		"sqlite:postgres:/admin:" + password + "@db.example/q",
 	} {
 		for _, args := range [][]string{
 			{"copy", "--from", src, "--to", bad},

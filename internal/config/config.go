@@ -394,6 +394,16 @@ func CheckDatabasePath(v string) error {
 		default:
 			return fmt.Errorf("a URL (%s://…), not a SQLite file path: PostgreSQL is a postgres:// or postgresql:// URL, SQLite a file's path or sqlite:PATH", scheme)
 		}
+		// A PostgreSQL URL mistyped without its colon or a slash
+		// (postgresql:/alice:pw@host/q, postgres//alice:pw@host/q) was
+		// a relative path: serve made its directories and logged it,
+		// the password in it.
+		lower := strings.ToLower(p)
+		for _, head := range []string{"postgres:", "postgresql:", "postgres//", "postgresql//"} {
+			if strings.HasPrefix(lower, head) {
+				return errors.New("a mistyped PostgreSQL URL (its :// wrong), not a SQLite file path: PostgreSQL is a postgres:// or postgresql:// URL, SQLite a file's path or sqlite:PATH")
+			}
+		}
 	}
 	return nil
 }

@@ -71,17 +71,39 @@ func URLPasswordsText(s string) string {
 // ends the URL for URLPasswordsText, which printed the rest in clear
 // (postgress://alice:pa"ss@host). Here the value is the URL whole, and what
 // it masks too much (a colon and an @ in a query) is masked in an error's
-// echo alone. Any other URL password in v is masked as URLPasswordsText
-// masks it.
+// echo alone. So is a URL mistyped without its colon or a slash
+// (postgresql:/alice:pw@host, postgres//alice:pw@host). Any other URL
+// password in v is masked as URLPasswordsText masks it.
 func URLValue(v string) string {
-	if scheme, rest, ok := strings.Cut(v, "://"); ok && scheme != "" && !strings.ContainsAny(scheme, " \t\r\n") {
+	if head, rest, ok := cutURLHead(v); ok {
 		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 			if colon := strings.IndexByte(rest[:at], ':'); colon >= 0 {
-				v = scheme + "://" + rest[:colon+1] + Placeholder + rest[at:]
+				v = head + rest[:colon+1] + Placeholder + rest[at:]
 			}
 		}
 	}
 	return URLPasswordsText(v)
+}
+
+// cutURLHead splits v after the head of a URL — anything up to "://" that
+// holds no white space (sqlite:postgress://…), else a scheme's letters
+// (after another's and its colon, sqlite:postgres:/…) followed by ":/" or "//", one of its marks left out — and reports
+// whether v has one.
+func cutURLHead(v string) (head, rest string, ok bool) {
+	if scheme, rest, ok := strings.Cut(v, "://"); ok && scheme != "" && !strings.ContainsAny(scheme, " \t\r\n") {
+		return scheme + "://", rest, true
+	}
+	i := 0
+	for i < len(v) && (isAlnum(v[i]) || i > 0 && strings.IndexByte("+-.", v[i]) >= 0 ||
+		i > 0 && v[i] == ':' && i+1 < len(v) && isAlnum(v[i+1])) { // sqlite:postgres:/…
+		i++
+	}
+	for _, mark := range []string{":/", "//"} {
+		if i > 0 && strings.HasPrefix(v[i:], mark) {
+			return v[:i+len(mark)], v[i+len(mark):], true
+		}
+	}
+	return "", "", false
 }
 
 // mayHoldURLPassword reports whether b holds what URLPasswords masks. It

@@ -198,6 +198,10 @@ func TestURLValueMasksAWholeValuesPassword(t *testing.T) {
 		`sqlite:postgress://u:x\y@h/db`:         `sqlite:postgress://u:[REDACTED]@h/db`,
 		"mysql://u:p@ss@h/db":                   "mysql://u:[REDACTED]@h/db",
 		"postgress://u@h/db":                    "postgress://u@h/db",
+		"postgresql:/u:p w@h/q":                 "postgresql:/u:[REDACTED]@h/q",
+		"postgres//u:pw@h/q":                    "postgres//u:[REDACTED]@h/q",
+		"sqlite:postgres:/u:pw@h/q":             "sqlite:postgres:/u:[REDACTED]@h/q",
+		"C:/data/a:b@c.db":                      "C:/data/a:[REDACTED]@c.db",
 		"history.db":                            "history.db",
 		"backups/a.db and postgres://u:pw@h/db": "backups/a.db and postgres://u:[REDACTED]@h/db",
 	} {
