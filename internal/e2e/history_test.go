@@ -146,13 +146,13 @@ func testHistoryAPIOverRecordedCalls(t *testing.T, backend string) {
 	if status != 200 || one["request"].(map[string]any)["request_id"] != lastRequestUUID {
 		t.Fatalf("response: %d %v", status, one)
 	}
-	// The same recorded response by its UUID; a resp_ id is the Responses
-	// API's, and anything else is a 400.
+	// The same recorded response by its UUID; a resp_ id, and any id that
+	// is neither a number nor a UUID, is the Responses API's: its 404.
 	status, byRespUUID := getJSON(t, e, http.MethodGet, "/v1/responses/"+one["response_id"].(string))
 	if status != 200 || num(byRespUUID["id"]) != num(one["id"]) || byRespUUID["openai_response"] == nil {
 		t.Fatalf("response by uuid: %d %v", status, byRespUUID)
 	}
-	if status, _ := getJSON(t, e, http.MethodGet, "/v1/responses/not-an-id"); status != 400 {
+	if status, _ := getJSON(t, e, http.MethodGet, "/v1/responses/not-an-id"); status != 404 {
 		t.Fatalf("response by a bad id: %d", status)
 	}
 	if got := list(t, e, "/v1/responses?session_id="+a); len(got) != 3 || got[0]["openai_response"] != nil {
