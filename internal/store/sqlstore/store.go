@@ -315,8 +315,10 @@ func (s *Store) Notice() {
 }
 
 // errChecking is Probe's answer while a database file is no longer the one
-// opened and the background check Notice began has not yet said more.
-var errChecking = errors.New("a database file is no longer the one the server opened (deleted or replaced under it): " +
+// opened and the background check Notice began has not yet said more: in
+// the words the check's own verdict begins with (the dashboard's banner
+// says either).
+var errChecking = errors.New("the database file was deleted or replaced while the server runs: " +
 	"it is being checked, and the calls it held saved, in the background; records wait in the spool, or in memory")
 
 // Probe is Check for the readiness probes (GET /health/ready and
