@@ -30,17 +30,7 @@ func TestARekeyLeavesAStoredAccountAsItWas(t *testing.T) {
 		}
 		const id = "ada@example.com"
 		now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-		put := func(password string) {
-			t.Helper()
-			sealed, err := sealer.Seal(password, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := st.PutAccount(ctx, qp.AccountRecord{ID: id, Source: qp.AccountStored, PasswordSealed: sealed,
-				AccountState: qp.AccountState{State: accounts.StateReady}, CreatedAt: now, UpdatedAt: now}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		put := func(password string) { t.Helper(); putStored(t, st, sealer, id, password, now) }
 		var signIns atomic.Int32
 		refuse := func(context.Context, accounts.Login) (accounts.SignedIn, error) {
 			signIns.Add(1)
@@ -112,17 +102,7 @@ func TestARekeyDoesNotWarnOfAShadowedPasswordAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 		const id = "ada@example.com"
-		put := func(password string) {
-			t.Helper()
-			sealed, err := sealer.Seal(password, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := st.PutAccount(ctx, qp.AccountRecord{ID: id, Source: qp.AccountStored, PasswordSealed: sealed,
-				AccountState: qp.AccountState{State: accounts.StateReady}, CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		put := func(password string) { t.Helper(); putStored(t, st, sealer, id, password, time.Now()) }
 		var logs logtest.Buffer
 		p := accounts.New(accounts.Config{Store: st, Sealer: sealer, Logins: []accounts.Login{{Email: id, Password: "the environment's"}},
 			Log: slog.New(slog.NewTextHandler(&logs, nil))})
@@ -150,4 +130,18 @@ func TestARekeyDoesNotWarnOfAShadowedPasswordAgain(t *testing.T) {
 			t.Fatalf("a new stored password warned of %d times in all:\n%s", n, logs.String())
 		}
 	})
+}
+
+// putStored stores account id with password sealed by sealer, ready, as
+// `accounts add` does (again: a new sealed value each time).
+func putStored(t *testing.T, st qp.AccountStore, sealer *accounts.Sealer, id, password string, at time.Time) {
+	t.Helper()
+	sealed, err := sealer.Seal(password, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutAccount(context.Background(), qp.AccountRecord{ID: id, Source: qp.AccountStored, PasswordSealed: sealed,
+		AccountState: qp.AccountState{State: accounts.StateReady}, CreatedAt: at, UpdatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
 }
