@@ -70,6 +70,15 @@ type Session struct {
 	FirstUserMessage string
 	MessageCount     int
 	ConversationKey  string
+	// CutKey is a second key the session is found by, "" for none: that of
+	// the history a client resends when it keeps, as the latest answer,
+	// the part of a cut answer it got run together with the answer its
+	// retry was given (Qwen Code does). CutState is what the failed turns
+	// since the latest answer left for it: the part of the answer that
+	// reached the client, as a digest's state (bounded, whatever its
+	// length), and the conversation those turns sent ("" for none).
+	CutKey   string
+	CutState string
 	// ToldSystemHash and ToldToolsHash identify the system prompt and the
 	// tool set the Qwen chat was last told ("" for none), so that a turn
 	// whose own differ states them again.

@@ -23,6 +23,10 @@ type output interface {
 	toolCalls(calls []qp.ToolCall) error
 	// hold keeps text for the record only (what arrived before a failure).
 	hold(text string)
+	// delivered is the answer's text as far as it went to the client
+	// before anything was held (on a stream not held back whole: see
+	// deliveredPartial).
+	delivered() string
 	flush()
 	calls() []qp.ToolCall
 	// message is the answer as the client will resend it next turn.
@@ -72,6 +76,10 @@ type transcript struct {
 	// client has (streamed, or in the same field): the retry's reasoning
 	// starts after a blank line, not glued to the broken answer's.
 	reasoningBreak bool
+	// held is set once text was kept for the record only (hold), heldAt
+	// then the length of the text before it.
+	held   bool
+	heldAt int
 }
 
 // reasoningPiece keeps s, the answer's next piece of reasoning, and returns
@@ -85,7 +93,20 @@ func (o *transcript) reasoningPiece(s string) string {
 	return s
 }
 
-func (o *transcript) hold(s string)        { translate.AppendText(&o.text, s) }
+func (o *transcript) hold(s string) {
+	if !o.held {
+		o.held, o.heldAt = true, o.text.Len()
+	}
+	translate.AppendText(&o.text, s)
+}
+
+func (o *transcript) delivered() string {
+	if o.held {
+		return o.text.String()[:o.heldAt]
+	}
+	return o.text.String()
+}
+
 func (o *transcript) calls() []qp.ToolCall { return o.callList }
 
 // takeCalls puts an answer's calls in the transcript, for the Messages and
@@ -157,11 +178,13 @@ func (o *transcript) textAround(trimmed bool) []string {
 // dropText forgets the text: the calls now come first.
 func (o *transcript) dropText() {
 	o.text.Reset()
+	o.held = false
 	clear(o.callAt)
 }
 
 func (o *transcript) reset() {
 	o.text.Reset()
+	o.held = false
 	o.callList, o.callAt = nil, o.callAt[:0]
 	o.reasoningBreak = o.reasoned.Len() > 0
 }

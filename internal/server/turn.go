@@ -336,6 +336,9 @@ func (s *Server) answer(c *call, t turnSpec) {
 		if qe, ok := qwen.AsError(err); ok && qe.Kind == qwen.KindTooLong {
 			turn.Outgrown() // the chat is full: the compacted conversation goes on in another
 		} else {
+			if partial := deliveredPartial(t, out); partial != "" {
+				turn.Cut(keyed(t.tools, t.messages), partial) // the client may keep it with its retry's answer
+			}
 			turn.TouchAfter(err) // a failed turn still keeps the session alive
 		}
 		rs.OpenAIResponse = out.finish(ans, "")
@@ -359,6 +362,22 @@ func (s *Server) answer(c *call, t turnSpec) {
 	}
 	rs.FinishReason = finish
 	rs.OpenAIResponse = out.finish(ans, finish)
+}
+
+// deliveredPartial is the text of a failed answer that its client got before
+// the failure, "" when it got none or the client does not resend the text it
+// got as that turn's answer: a stream's, not held back whole for a check
+// (turnSpec.checked), in which no call came (a call's text is not keyed),
+// not an image's, and not the continuation of a begun answer (a prefill, which the
+// client keeps before it).
+func deliveredPartial(t turnSpec, out output) string {
+	if !t.stream || t.checked() || t.image || len(out.calls()) > 0 {
+		return ""
+	}
+	if _, ok := translate.Prefill(t.messages); ok {
+		return ""
+	}
+	return out.delivered()
 }
 
 // unmetError is an answer that still breaks what the request demands
@@ -878,9 +897,10 @@ func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, 
 		whole.Text = prefill + whole.Text
 		msgs, answer = msgs[:len(msgs)-1], &whole
 	}
-	keyedAnswer := keyed(set, []qp.Message{*answer})
+	keyedAnswer, keyedMsgs := keyed(set, []qp.Message{*answer}), keyed(set, msgs)
 	callIDs, callNames := callsOf(answer)
-	turn.Advance(parent, session.Key(keyed(set, msgs), &keyedAnswer[0]), callIDs, callNames)
+	turn.Merged(keyedMsgs, &keyedAnswer[0]) // after a cut, the answer as a client may keep it with the cut's part
+	turn.Advance(parent, session.Key(keyedMsgs, &keyedAnswer[0]), callIDs, callNames)
 	return true
 }
 

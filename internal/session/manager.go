@@ -237,8 +237,11 @@ type Turn struct {
 	// of the call whose answer it replaces: its session's latest answered
 	// call when it began ("" when the session's state does not say).
 	replaced string
-	m        *Manager
-	held     qp.SessionLock // the lock across processes; nil when not shared
+	// mergedKey is the second key of the turn's answer (see Merged), ""
+	// for none.
+	mergedKey string
+	m         *Manager
+	held      qp.SessionLock // the lock across processes; nil when not shared
 	// storeFailed: the turn failed with the database's failure
 	// (TouchAfter), which the turn does not wait for again.
 	storeFailed bool
@@ -301,6 +304,19 @@ func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 		}
 		if t != nil || err != nil {
 			return t, err
+		}
+		if merged := historyMergedKey(req.History); merged != "" {
+			// An answer resent run together with the part of a cut one
+			// the client got (see cut.go).
+			byMerged := req
+			byMerged.PrefixKey = ownedKey(req.Owner, merged)
+			t, err := m.continueByKey(ctx, byMerged)
+			if t != nil {
+				t.cameWith(byMerged)
+			}
+			if t != nil || err != nil {
+				return t, err
+			}
 		}
 		if legacy := legacyKey(req.History); legacy != "" {
 			// A session stored by an earlier version, under a key that
@@ -480,7 +496,9 @@ func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error)
 // req.PrefixKey (advanced, expired or deleted meanwhile) or is another
 // key's.
 func (m *Manager) claim(ctx context.Context, id string, req Request) (*Turn, error) {
-	t, s, err := m.holdIf(ctx, id, req, func(s qp.Session) bool { return s.ConversationKey == req.PrefixKey })
+	t, s, err := m.holdIf(ctx, id, req, func(s qp.Session) bool {
+		return s.ConversationKey == req.PrefixKey || s.CutKey != "" && s.CutKey == req.PrefixKey
+	})
 	if t == nil {
 		return nil, err
 	}
@@ -691,14 +709,29 @@ func (m *Manager) index(s qp.Session) {
 		m.oneTurnCached++
 	}
 	m.cache[s.ID] = s
-	if s.ConversationKey != "" {
-		m.byKey[s.ConversationKey] = append(m.byKey[s.ConversationKey], s.ID)
+	for _, key := range keysOf(s) {
+		m.byKey[key] = append(m.byKey[key], s.ID)
 	}
 	m.overBound()
 }
 
+// keysOf returns the keys s is found by: its ConversationKey and its
+// CutKey, those it has.
+func keysOf(s qp.Session) []string {
+	keys := make([]string, 0, 2)
+	if s.ConversationKey != "" {
+		keys = append(keys, s.ConversationKey)
+	}
+	if s.CutKey != "" && s.CutKey != s.ConversationKey {
+		keys = append(keys, s.CutKey)
+	}
+	return keys
+}
+
 func (m *Manager) unindexKey(s qp.Session) {
-	m.unindex(s.ConversationKey, func(id string) bool { return id == s.ID })
+	for _, key := range keysOf(s) {
+		m.unindex(key, func(id string) bool { return id == s.ID })
+	}
 }
 
 // unindex drops from key's list of sessions the ids gone says go, and the
@@ -719,7 +752,9 @@ func (m *Manager) drop(gone map[string]bool) {
 	keys := map[string]bool{}
 	for id := range gone {
 		if s, ok := m.uncache(id); ok {
-			keys[s.ConversationKey] = true
+			for _, key := range keysOf(s) {
+				keys[key] = true
+			}
 		}
 	}
 	for key := range keys {
@@ -761,6 +796,9 @@ func (t *Turn) Advance(parentID, nextKey string, callIDs, callNames []string) {
 	now := t.stamp()
 	t.Session.Prior = t.asked
 	t.Session.ParentID, t.Session.ConversationKey = parentID, ownedKey(t.Session.APIKeyID, nextKey)
+	// The failed turns' partials went into this answer's second key, if
+	// any (Merged).
+	t.Session.CutKey, t.Session.CutState = ownedKey(t.Session.APIKeyID, t.mergedKey), ""
 	t.Session.LastCallIDs, t.Session.LastCallNames = callIDs, callNames
 	if !t.replaces {
 		t.Session.MessageCount++
@@ -835,6 +873,7 @@ func (t *Turn) TouchAfter(err error) {
 // compacted conversation opens a session of its own.
 func (t *Turn) Outgrown() {
 	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs, t.Session.LastCallNames = "", "", nil, nil
+	t.Session.CutKey, t.Session.CutState = "", ""
 	t.Session.Prior = qp.SessionPrior{} // the chat refuses any turn: none is asked again there
 	if l := t.latest; l != nil {
 		// A turn asked again leaves its session's latest answer the one

@@ -14,7 +14,8 @@ import (
 const sessionColumns = `id, chat_id, COALESCE(parent_id, ''), model, first_user_message, message_count,
 	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at, told_system_hash, told_tools_hash,
 	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids, named, COALESCE(chat_deleted_at, 0), last_call_names, last_request_id, branched_from,
-	prior_parent_id, prior_request_id, prior_call_ids, prior_call_names, prior_told_system_hash, prior_told_tools_hash`
+	prior_parent_id, prior_request_id, prior_call_ids, prior_call_names, prior_told_system_hash, prior_told_tools_hash,
+	COALESCE(cut_conversation_hash, ''), cut_state`
 
 func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session, error) {
 	var s qp.Session
@@ -23,7 +24,8 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 	dest := []any{&s.ID, &s.ChatID, &s.ParentID, &s.Model, &s.FirstUserMessage, &s.MessageCount,
 		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash, &s.APIKeyID, &s.Account, &callIDs,
 		&named, &chatDeleted, &callNames, &s.LastRequestID, &s.BranchedFrom,
-		&s.Prior.ParentID, &s.Prior.RequestID, &priorCallIDs, &priorCallNames, &s.Prior.ToldSystemHash, &s.Prior.ToldToolsHash}
+		&s.Prior.ParentID, &s.Prior.RequestID, &priorCallIDs, &priorCallNames, &s.Prior.ToldSystemHash, &s.Prior.ToldToolsHash,
+		&s.CutKey, &s.CutState}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -57,14 +59,15 @@ var upsertSessions = byRows(func(n int) string { return sessionsInsert + values(
 const sessionsInsert = `INSERT INTO sessions
 	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at,
 		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at, last_call_names, last_request_id, branched_from,
-		prior_parent_id, prior_request_id, prior_call_ids, prior_call_names, prior_told_system_hash, prior_told_tools_hash)
+		prior_parent_id, prior_request_id, prior_call_ids, prior_call_names, prior_told_system_hash, prior_told_tools_hash,
+		cut_conversation_hash, cut_state)
 	VALUES `
 
 // sessionRow is one state's placeholders, sessionArgs's values.
-const sessionRow = `(?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const sessionRow = `(?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?)`
 
 // sessionFields is the number of sessionRow's values.
-const sessionFields = 26
+const sessionFields = 28
 
 const sessionsOnConflict = `
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
@@ -74,6 +77,7 @@ const sessionsOnConflict = `
 		prior_parent_id = excluded.prior_parent_id, prior_request_id = excluded.prior_request_id,
 		prior_call_ids = excluded.prior_call_ids, prior_call_names = excluded.prior_call_names,
 		prior_told_system_hash = excluded.prior_told_system_hash, prior_told_tools_hash = excluded.prior_told_tools_hash,
+		cut_conversation_hash = excluded.cut_conversation_hash, cut_state = excluded.cut_state,
 		told_system_hash = excluded.told_system_hash, told_tools_hash = excluded.told_tools_hash,
 		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at,
 		named = CASE WHEN excluded.named = 1 THEN 1 ELSE sessions.named END,
@@ -96,7 +100,7 @@ func appendSessionArgs(args []any, s *qp.Session) []any {
 		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " "), boolInt(s.Named), unixMilliOrZero(s.ChatDeletedAt),
 		strings.Join(s.LastCallNames, " "), s.LastRequestID, s.BranchedFrom,
 		s.Prior.ParentID, s.Prior.RequestID, strings.Join(s.Prior.CallIDs, " "), strings.Join(s.Prior.CallNames, " "),
-		s.Prior.ToldSystemHash, s.Prior.ToldToolsHash)
+		s.Prior.ToldSystemHash, s.Prior.ToldToolsHash, s.CutKey, s.CutState)
 }
 
 // spaceSeparated is a space-separated column's list (nil for none).
@@ -195,12 +199,13 @@ func (s *Store) Session(ctx context.Context, id string) (*qp.Session, error) {
 }
 
 // SessionByKey finds the live session whose next expected history hashes to
-// key: the most recently used, or of those whose last answer made the tool
+// key (its conversation_hash, or its cut_conversation_hash: see
+// qp.Session.CutKey): the most recently used, or of those whose last answer made the tool
 // call callID (when not "") the most recently used. The ids are matched as
 // words of last_call_ids, which separates them by spaces: the proxy mints
 // call ids, and none holds a space.
 func (s *Store) SessionByKey(ctx context.Context, key, callID string, now time.Time) (*qp.Session, error) {
-	query, args := sessionByKey, []any{key, now.UnixMilli()}
+	query, args := sessionByKey, []any{key, key, now.UnixMilli()}
 	if callID != "" && !strings.Contains(callID, " ") {
 		query = selectByKey + s.dialect.HoldsString(`' ' || last_call_ids || ' '`) + ` DESC, last_accessed DESC LIMIT 1`
 		args = append(args, " "+callID+" ")
@@ -220,7 +225,8 @@ func (s *Store) SessionByKey(ctx context.Context, key, callID string, now time.T
 // SessionByKey's statement without a call id, and its start with one (the
 // order follows).
 const (
-	selectByKey  = `SELECT ` + sessionColumns + ` FROM sessions WHERE conversation_hash = ? AND expires_at > ? ORDER BY `
+	selectByKey = `SELECT ` + sessionColumns + ` FROM sessions WHERE (conversation_hash = ? OR cut_conversation_hash = ?)
+		AND expires_at > ? ORDER BY `
 	sessionByKey = selectByKey + `last_accessed DESC LIMIT 1`
 )
 
@@ -342,8 +348,8 @@ func (s *Store) ForgetExpiredKeys(ctx context.Context, now time.Time) (int, erro
 	if err := s.checkGuard(); err != nil {
 		return 0, err
 	}
-	res, err := s.write.ExecContext(ctx, `UPDATE sessions SET conversation_hash = NULL
-		WHERE conversation_hash IS NOT NULL AND expires_at <= ?`, now.UnixMilli())
+	res, err := s.write.ExecContext(ctx, `UPDATE sessions SET conversation_hash = NULL, cut_conversation_hash = NULL, cut_state = ''
+		WHERE (conversation_hash IS NOT NULL OR cut_conversation_hash IS NOT NULL) AND expires_at <= ?`, now.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("forget expired session keys: %w", err)
 	}

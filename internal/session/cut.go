@@ -1,0 +1,132 @@
+package session
+
+import (
+	"crypto/sha256"
+	"encoding"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"unicode"
+
+	qp "qwenproxy"
+)
+
+// A stream cut mid-answer leaves its client the part of the answer sent
+// before the cut (the partial) and an error; the client asks again and is
+// answered. Qwen Code keeps both: the history it resends next holds, as
+// that turn's answer, the partial and the retried answer run together —
+// the model turn in its history took the parts of both attempts, and its
+// OpenAI converter joins a turn's text parts with nothing between them —,
+// without the error. That history is not the one the retried answer keyed
+// the session by, so it opened a new chat told the whole conversation.
+//
+// A turn that fails after part of its answer's text reached the client
+// therefore leaves on its session (CutState) the conversation it sent and
+// the partial, as the state of a SHA-256 digest of it (a few hundred bytes,
+// whatever the partial's length): the retry of that conversation, answered,
+// finishes the digest with its answer and gives the session a second key
+// (CutKey), mergedKey of the history whose answer is the two run together.
+// A history whose last answer is text alone is looked up by that key too
+// when its own finds no session. The turns cut in a row before an answer
+// add their partials, in order, to one digest.
+//
+// A client that keeps the retried answer alone finds the session by its
+// key, as ever. One that keeps the partial alone, after a retry was
+// answered, has a conversation the chat does not hold (the retry's answer
+// is there): it is told to a new chat, as any history no session expects.
+// Without a retry, such a history finds the session by the answer before
+// the cut, the cut turn told as earlier conversation (see earlierAnswers).
+
+// mergedPrefix begins mergedKey's encoding, apart from every other key's.
+const mergedPrefix = "qwenproxy-merged-v1"
+
+// mergedKey is the key of msgs followed by an assistant answer of text
+// alone whose text, trimmed, has the SHA-256 digest sum.
+func mergedKey(msgs []qp.Message, sum []byte) string {
+	return hashConversation(mergedPrefix, msgs, &qp.Message{Role: "assistant", Text: hex.EncodeToString(sum)})
+}
+
+// historyMergedKey is mergedKey of a history whose last message is an
+// answer of text alone (as a client resends an answer run together with a
+// cut one's part), "" for any other history.
+func historyMergedKey(history []qp.Message) string {
+	n := len(history)
+	if n < 2 || history[n-1].Role != "assistant" || len(history[n-1].ToolCalls) > 0 {
+		return ""
+	}
+	text := strings.TrimSpace(history[n-1].Text)
+	if text == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(text))
+	return mergedKey(history[:n-1], sum[:])
+}
+
+// cutStateVersion begins a CutState; its other fields follow, separated
+// by spaces: the unansweredKey of the conversation the cut turns sent, and
+// the digest's state in base64.
+const cutStateVersion = "v1"
+
+// Cut notes that the turn failed after partial, the start of its answer's
+// text, reached its client, which sent the conversation sent (as keyed):
+// should a retry of it be answered, the history that keeps partial and
+// that answer run together finds the session too. Call it before
+// TouchAfter, which writes it.
+func (t *Turn) Cut(sent []qp.Message, partial string) {
+	sentKey := unansweredKey(sent)
+	h := sha256.New()
+	chained := false // a retry cut too: its partial follows the earlier ones
+	if key, state, ok := parseCutState(t.Session.CutState); ok && key == sentKey {
+		chained = h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state) == nil
+	}
+	if !chained {
+		h.Reset()
+		t.Session.CutState = ""
+		// The key trims the answer: the whitespace before its first words
+		// is not part of it.
+		if partial = strings.TrimLeftFunc(partial, unicode.IsSpace); partial == "" {
+			return
+		}
+	}
+	h.Write([]byte(partial))
+	state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return
+	}
+	t.Session.CutState = cutStateVersion + " " + sentKey + " " + base64.RawStdEncoding.EncodeToString(state)
+}
+
+// Merged gives the turn, about to be answered with answer (as keyed) after
+// msgs, the conversation it sent, the second key of its answer: when
+// turns that sent msgs before it were cut (CutState), that of the history
+// whose answer is their partials and answer run together. Call it before
+// Advance, which keeps the key ("" when there is none).
+func (t *Turn) Merged(msgs []qp.Message, answer *qp.Message) {
+	t.mergedKey = ""
+	key, state, ok := parseCutState(t.Session.CutState)
+	if !ok || len(answer.ToolCalls) > 0 {
+		return // an answer that calls tools is keyed by its calls alone: run together, it keys as it is
+	}
+	text := strings.TrimRightFunc(answer.Text, unicode.IsSpace)
+	if text == "" || key != unansweredKey(msgs) {
+		return
+	}
+	h := sha256.New()
+	if h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state) != nil {
+		return
+	}
+	h.Write([]byte(text))
+	t.mergedKey = mergedKey(msgs, h.Sum(nil))
+}
+
+// parseCutState reads a CutState: the key of the conversation the cut turns
+// sent and the digest's state.
+func parseCutState(s string) (sentKey string, state []byte, ok bool) {
+	version, rest, _ := strings.Cut(s, " ")
+	sentKey, encoded, found := strings.Cut(rest, " ")
+	if version != cutStateVersion || !found {
+		return "", nil, false
+	}
+	state, err := base64.RawStdEncoding.DecodeString(encoded)
+	return sentKey, state, err == nil
+}

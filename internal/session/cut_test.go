@@ -1,0 +1,67 @@
+package session
+
+import (
+	"testing"
+
+	qp "qwenproxy"
+)
+
+// The second key a retried answer gets after a cut is the key of the history
+// a client resends with the cut's part and that answer run together, as the
+// client trims it: the part's leading whitespace and the answer's trailing
+// whitespace are not keyed, what joins them is. Parts of cuts in a row run
+// together in order; a conversation other than the cut one's, an answer
+// that calls tools, or a part of whitespace alone gives none.
+func TestTheMergedKeyIsTheKeyOfTheHistoryThatRunsPartAndAnswerTogether(t *testing.T) {
+	sent := []qp.Message{{Role: "system", Text: "Be brief."}, {Role: "user", Text: "Tell me a story."}}
+	merged := func(text string) string {
+		return historyMergedKey(append(append([]qp.Message(nil), sent...), qp.Message{Role: "assistant", Text: text}))
+	}
+	answer := func(turn *Turn, msgs []qp.Message, text string, calls ...qp.ToolCall) string {
+		turn.Merged(msgs, &qp.Message{Role: "assistant", Text: text, ToolCalls: calls})
+		return turn.mergedKey
+	}
+	cases := []struct {
+		name     string
+		partials []string
+		answer   string
+		want     string // the text the client resends, "" for no key
+	}{
+		{"one cut", []string{"Once upon"}, " a time.", "Once upon a time."},
+		{"whitespace around", []string{"\n  Once upon "}, "a time.\n\n", "Once upon a time."},
+		{"two cuts in a row", []string{"Once", " upon"}, " a time.", "Once upon a time."},
+		{"a part of whitespace alone", []string{" \n"}, "Once upon a time.", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			turn := &Turn{}
+			for _, p := range c.partials {
+				turn.Cut(sent, p)
+			}
+			got := answer(turn, sent, c.answer)
+			switch {
+			case c.want == "" && got != "":
+				t.Fatalf("a key %s", got)
+			case c.want != "" && got != merged(c.want):
+				t.Fatalf("key %q, want that of %q", got, c.want)
+			}
+		})
+	}
+	turn := &Turn{}
+	turn.Cut(sent, "Once upon")
+	if got := answer(turn, append(sent[:1:1], qp.Message{Role: "user", Text: "Something else."}), " a time."); got != "" {
+		t.Fatalf("another conversation's answer has a key %s", got)
+	}
+	if got := answer(turn, sent, "", qp.ToolCall{ID: "call_1", Name: "read", Arguments: "{}"}); got != "" {
+		t.Fatalf("an answer that calls tools has a key %s", got)
+	}
+	// A cut of another conversation starts over.
+	turn.Cut(append(sent[:1:1], qp.Message{Role: "user", Text: "Something else."}), "Twice")
+	turn.Cut(sent, "Once")
+	if got := answer(turn, sent, " upon a time."); got != merged("Once upon a time.") {
+		t.Fatalf("key %q after another conversation's cut", got)
+	}
+	if historyMergedKey(append(sent, qp.Message{Role: "assistant", Text: "x", ToolCalls: []qp.ToolCall{{ID: "c", Name: "n"}}})) != "" {
+		t.Fatal("a history whose last answer calls tools has a merged key")
+	}
+}
