@@ -124,3 +124,35 @@ func wantContinued(t *testing.T, e *env, got *openai.ChatCompletion, n int) {
 		t.Fatalf("%d sessions for one conversation", k)
 	}
 }
+
+// A client that keeps the part of a cut answer it got, and asks its next
+// turn without a retry, goes on in the session's chat, the cut turn told as
+// earlier conversation (as a turn the client left).
+func TestACutPartKeptWithoutARetryContinuesTheSession(t *testing.T) {
+	e := start(t, nil)
+	first, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("My cat is called Tom.")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("My cat is called Tom."),
+		openai.AssistantMessage(first.Choices[0].Message.Content), openai.UserMessage("Tell me a long story about him.")}
+	e.sim.Inject(qwensim.Fault{CutAfter: 3})
+	partial, err := streamUntilErrorWith(t, e, chatParams(turn...))
+	if err == nil || strings.TrimSpace(partial) == "" {
+		t.Fatalf("the cut call did not fail after part of its answer: %q, %v", partial, err)
+	}
+	if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(append(turn,
+		openai.AssistantMessage(partial), openai.UserMessage("Go on."))...)); err != nil {
+		t.Fatal(err)
+	}
+	up := upstreamCompletions(t, e.sim)
+	want := "[Earlier conversation, for context]\n\nUser: Tell me a long story about him.\n\nAssistant: " + strings.TrimSpace(partial) +
+		"\n\n[End of earlier conversation]\n\nGo on."
+	if last := messagesOf(up[len(up)-1]); len(last) != 1 || last[0]["content"] != want {
+		t.Fatalf("upstream messages %v, want %q", last, want)
+	}
+	rows := e.rows()
+	if len(rows) != 3 || rows[2].SessionID != rows[0].SessionID || rows[2].ChatID != rows[0].ChatID || e.sim.Chats() != 1 {
+		t.Fatalf("%d rows %+v over %d chats", len(rows), rows, e.sim.Chats())
+	}
+}
