@@ -365,11 +365,11 @@ func (s *Server) answer(c *call, t turnSpec) {
 }
 
 // deliveredPartial is the text of a failed answer that its client got before
-// the failure, "" when it got none or the client does not resend the text it
-// got as that turn's answer: a stream's, not held back whole for a check
-// (turnSpec.checked), in which no call came (a call's text is not keyed),
-// not an image's, and not the continuation of a begun answer (a prefill, which the
-// client keeps before it).
+// the failure (session.Turn.Cut), "" when it got none or would not resend it
+// as that turn's answer. Only a stream sends text before the end, and only
+// one not held back whole for a check (turnSpec.checked); an answer in which
+// a call came is keyed by its calls, not its text; an image's is not text;
+// and a prefill's continuation goes after the prefill the client keeps.
 func deliveredPartial(t turnSpec, out output) string {
 	if !t.stream || t.checked() || t.image || len(out.calls()) > 0 {
 		return ""
