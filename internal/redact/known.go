@@ -83,28 +83,54 @@ func NewKnown(cookies string, values ...string) *Known {
 }
 
 // encodings are v as it may be echoed: as it is, as a JSON string's
-// content (with and without HTML escaping, with / escaped) and URL-encoded.
+// content (with and without HTML escaping, with / escaped), URL-encoded,
+// and as the content of a JSON string inside a JSON string — escaped by
+// one JSON writer, then by another or the same —, as a secret of a
+// client's body reads in a refusal that quotes that body in its own JSON
+// (ab"c\d: ab\\\"c\\\\d). Without those, such an echo kept the secret, or had
+// only the part up to its first quote masked by Text. Only a form that
+// differs from v is escaped again: a v without a character JSON escapes
+// (a token, a digest) costs no more than it did.
 func encodings(v string) []string {
-	var forms []string
-	for _, enc := range encoders {
-		if f := enc(v); f != "" && !slices.Contains(forms, f) {
+	var forms, escaped []string
+	add := func(f string) {
+		if f != "" && !slices.Contains(forms, f) {
 			forms = append(forms, f)
+		}
+	}
+	add(v)
+	for _, enc := range jsonEncoders {
+		if f := enc(v); f != "" && f != v && !slices.Contains(escaped, f) {
+			escaped = append(escaped, f)
+		}
+	}
+	for _, f := range escaped {
+		add(f)
+	}
+	add(url.QueryEscape(v))
+	add(url.PathEscape(v))
+	for _, f := range escaped {
+		for _, enc := range jsonEncoders {
+			add(enc(f))
 		}
 	}
 	return forms
 }
 
-// encoders write a text as an echo may hold it (see encodings).
-var encoders = []func(string) string{
-	func(v string) string { return v },
+// jsonEncoders write a text as a JSON string's content, as the writers an
+// echo may have come through write it ("" for no such form).
+var jsonEncoders = []func(string) string{
 	jsonContent,
 	func(v string) string { return strings.ReplaceAll(jsonContent(v), "/", `\/`) }, // as PHP and others escape it
 	jsonContentUnescaped,
-	url.QueryEscape,
-	url.PathEscape,
 	func(v string) string { return asciiJSON(v, "0123456789abcdef") }, // Python's json.dumps
 	func(v string) string { return asciiJSON(v, "0123456789ABCDEF") }, // .NET's System.Text.Json
 }
+
+// encoders write a text as an echo may hold it once: as it is, as each of
+// jsonEncoders does, URL-encoded (a cookie's name=value pair in each form).
+var encoders = append(append([]func(string) string{func(v string) string { return v }}, jsonEncoders...),
+	url.QueryEscape, url.PathEscape)
 
 // asciiJSON is v as a JSON string's content in ASCII alone, every other
 // character \u-escaped with the hex digits given (a surrogate pair past
