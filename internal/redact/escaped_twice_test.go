@@ -94,15 +94,19 @@ func TestTextMasksAPairsValueInJSONInsideJSONWhole(t *testing.T) {
 // the JSON readable and no piece of the secret in the member that held
 // it.
 func FuzzKnownMasksEveryQuotingOfASecret(f *testing.F) {
-	for _, s := range []string{`ab"c\d`, `pa"ss\word-1234`, `\\\\\\`, `"""""""`, "tab\there\n", `ä"\u00e4`, "abc/def"} {
+	for _, s := range []string{`ab"c\d`, `pa"ss\word-1234`, `\\\\\\`, `"""""""`, "tab\there\n", `ä"\u00e4`, "abc/def", "passwo"} {
 		f.Add(s)
 	}
+	frames := nested("\x00")
 	f.Fuzz(func(t *testing.T, secret string) {
-		if len(secret) < MinKnownLen || !json.Valid([]byte(jsonQuote(secret))) {
+		if len(secret) < MinKnownLen {
 			return
 		}
 		k := NewKnown("", secret)
 		for form, in := range nested(secret) {
+			if k.In([]byte(frames[form])) {
+				continue // the secret is a piece of the frame ("passwo"): masked there too
+			}
 			out := string(k.Bytes([]byte(in)))
 			if form == "raw" {
 				if strings.Contains(out, secret) {
@@ -116,5 +120,3 @@ func FuzzKnownMasksEveryQuotingOfASecret(f *testing.F) {
 		}
 	})
 }
-
-func jsonQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
