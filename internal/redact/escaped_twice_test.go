@@ -80,12 +80,19 @@ func TestKnownMasksASecretQuotedInJSONInsideJSON(t *testing.T) {
 // JSON string whole, escaped quotes and backslashes included: no piece of
 // the value is left after the placeholder.
 func TestTextMasksAPairsValueInJSONInsideJSONWhole(t *testing.T) {
-	for _, secret := range []string{`ab"c\d`, `pa"ss\word-1234`, `s3cr\et"-xyz`, `ends\`, `"`} {
+	for _, secret := range []string{`ab"c\d`, `pa"ss\word-1234`, `s3cr\et"-xyz`, `ends\`, `"`, "new\nline\u0001<&>"} {
 		in := nested(secret)["twice"]
 		out := Text(in)
 		if got := passwordOf(t, "twice", out); got != Placeholder {
 			t.Errorf("%q: the password reads %q after Text: %s", secret, got, out)
 		}
+	}
+	// The body quoted, and the refusal written, by a writer that escapes
+	// slashes (PHP's): a\\\/b.
+	in, _ := json.Marshal(map[string]any{"data": map[string]string{"details": `request: {"password":"a\/b\"c\\d-1234"}`}})
+	out := Text(strings.ReplaceAll(string(in), "/", `\/`))
+	if got := passwordOf(t, "twice", out); got != Placeholder {
+		t.Errorf("slashes escaped: the password reads %q after Text: %s", got, out)
 	}
 }
 
@@ -117,6 +124,30 @@ func FuzzKnownMasksEveryQuotingOfASecret(f *testing.F) {
 			if got := passwordOf(t, form, out); got != Placeholder {
 				t.Fatalf("%q, %s: the password reads %q after masking: %s", secret, form, got, out)
 			}
+		}
+	})
+}
+
+// FuzzTextMasksAPairInJSONInsideJSONWhole: a secret member's value made of
+// the characters JSON escapes (and a few others), in a body a refusal
+// quotes in its JSON — written by encoding/json, or by a writer that also
+// escapes slashes — is masked whole by Text.
+func FuzzTextMasksAPairInJSONInsideJSONWhole(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3}, false)
+	f.Add([]byte{1, 1, 2, 0, 5}, true)
+	const alphabet = "\"\\/a1\n<ä"
+	f.Fuzz(func(t *testing.T, picks []byte, slashes bool) {
+		var b strings.Builder
+		for _, p := range picks {
+			b.WriteString(string([]rune(alphabet)[int(p)%len([]rune(alphabet))]))
+		}
+		in := nested(b.String())["twice"]
+		if slashes {
+			in = strings.ReplaceAll(in, "/", `\/`)
+		}
+		out := Text(in)
+		if got := passwordOf(t, "twice", out); got != Placeholder {
+			t.Fatalf("%q: the password reads %q after Text: %s", b.String(), got, out)
 		}
 	})
 }

@@ -65,10 +65,11 @@ var (
 	// string), a separator (= or :, maybe URL-encoded) and a value (a JSON
 	// string, one escaped inside another, or a word). A string escaped
 	// inside another reads its own escapes escaped again: \\\" a quote it
-	// holds, \\\\ a backslash (ab"c\d is \"ab\\\"c\\\\d\"), each taken whole;
+	// holds, \\\\ a backslash, \\\/ or \\/ a slash (ab"c\d is \"ab\\\"c\\\\d\"),
+	// each taken whole;
 	// until 2026-12-06 the value ended at its first such quote, and the
 	// rest of it was left after the placeholder.
-	pairPattern = regexp.MustCompile(`((?:\\?")?[A-Za-z][A-Za-z0-9_.-]*(?:\\?")?)(\s*(?:[=:]|%3[dDaA])\s*)(\\"(?:[^"\\]|\\\\(?:\\["\\]|[^"\\])|\\[^"\\])*\\"|"(?:[^"\\]|\\.)*"|[^\s"',;&<>]+)`)
+	pairPattern = regexp.MustCompile(`((?:\\?")?[A-Za-z][A-Za-z0-9_.-]*(?:\\?")?)(\s*(?:[=:]|%3[dDaA])\s*)(\\"(?:[^"\\]|\\\\(?:\\.|[^"\\])|\\[^"\\])*\\"|"(?:[^"\\]|\\.)*"|[^\s"',;&<>]+)`)
 )
 
 // scheme are the Authorization schemes schemePattern masks the credential of.
