@@ -157,7 +157,7 @@ func (c *Config) settings() []setting {
 		{"QWEN_FAILURE_COOLDOWN", "5000", "ms an account rests after a firewall page, a 5xx, a connection failure, a bare HTTP 403 or a refused sign-in that is not a wrong password, doubling per failure in a row (a success ends the run) up to 5 minutes (0: no rest)", millis(&c.FailureCooldown, 0)},
 		{"QWENPROXY_SECRET_KEY", "", "32 bytes, hex or base64, sealing stored passwords, shared tokens and the stored cookie (comma-separated during a rotation: the first seals)", secretKey(&c.SecretKey)},
 		{"QWEN_TIMEOUT", "120000", "ms to wait for Qwen's first byte", millis(&c.QwenTimeout, 1)},
-		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent between events, cut within 1.25× of it (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
+		{"QWEN_IDLE_TIMEOUT", "0", "ms a Qwen stream may stay silent, cut when a silence reaches it (0: QWEN_TIMEOUT)", millis(&c.QwenIdleTimeout, 0)},
 		{"QWEN_MAX_ANSWER_BYTES", "67108864", "bytes one Qwen answer's stream may take; past it the call fails (502) and is recorded", integer64(&c.QwenMaxAnswerBytes, 1024)},
 		{"QWEN_MAX_DURATION", "600000", "ms a call may take in all, retries and stream included; past it the call is stopped (504) and recorded (at most 3600000)", millisBetween(&c.QwenMaxDuration, 1000, 3_600_000)},
 		{"STREAM_KEEPALIVE", "15000", "ms of silence a streaming response never exceeds: within it (after 3/4 to 4/4 of it) it opens (headers, role chunk) or sends a `: keep-alive` comment", millis(&c.StreamKeepAlive, 1)},

@@ -254,7 +254,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		resp.Body = io.NopCloser(event)
 	}
 	watch.stream(c.cfg.IdleTimeout)
-	s := newStream(parent, cancel, resp.Body, c.cfg.IdleTimeout, watch, c.readers)
+	s := newStream(parent, cancel, resp.Body, watch, c.readers)
 	s.creds, s.masks = creds, c.masks
 	s.unfollow = unfollow
 	s.limitBytes(c.cfg.MaxAnswerBytes)

@@ -118,7 +118,7 @@ func BenchmarkStreamRead(b *testing.B) {
 			for b.Loop() {
 				body.Reset(sse.Bytes())
 				ctx, cancel := context.WithCancel(context.Background())
-				s := newStream(ctx, cancel, io.NopCloser(body), time.Minute, newWatchdog(time.Minute, cancel), readers)
+				s := newStream(ctx, cancel, io.NopCloser(body), newWatchdog(time.Minute, cancel), readers)
 				for {
 					ev, err := s.Next()
 					if err != nil {

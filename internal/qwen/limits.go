@@ -32,6 +32,8 @@ type cappedReader struct {
 	// ended is set once r said io.EOF: the body is read to its end (an
 	// HTTP response's connection is back in its client's pool).
 	ended bool
+	// watch is told of each read from r: its silences are upstream's.
+	watch *watchdog
 }
 
 func (c *cappedReader) Read(p []byte) (int, error) {
@@ -41,7 +43,9 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > c.left {
 		p = p[:c.left]
 	}
+	c.watch.reading()
 	n, err := c.r.Read(p)
+	c.watch.read(n)
 	c.left -= int64(n)
 	c.ended = err == io.EOF
 	return n, err

@@ -201,7 +201,6 @@ type Stream struct {
 	announced  string             // the candidate whose Created was handed out
 	candidates map[string]Created // created events not handed out yet
 
-	idle  time.Duration
 	watch *watchdog
 	// ctx is the caller's: its error is the stream's when it ends the
 	// stream. cancel ends the upstream request, and unfollow stops the
@@ -232,8 +231,8 @@ func newStreamReader() any { return &streamBuffers{r: bufio.NewReaderSize(nil, s
 // DefaultMaxAnswerBytes (see limitBytes). With readers, the read buffer
 // comes from that pool and goes back to it on Close; without, it is
 // allocated.
-func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, idle time.Duration, watch *watchdog, readers *sync.Pool) *Stream {
-	capped := &cappedReader{r: body, left: DefaultMaxAnswerBytes, max: DefaultMaxAnswerBytes}
+func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadCloser, watch *watchdog, readers *sync.Pool) *Stream {
+	capped := &cappedReader{r: body, left: DefaultMaxAnswerBytes, max: DefaultMaxAnswerBytes, watch: watch}
 	var b *streamBuffers
 	if readers != nil {
 		b = readers.Get().(*streamBuffers)
@@ -241,7 +240,7 @@ func newStream(ctx context.Context, cancel context.CancelFunc, body io.ReadClose
 		b = newStreamReader().(*streamBuffers)
 	}
 	b.r.Reset(capped)
-	return &Stream{body: body, r: b.r, shape: b.shape, readers: readers, pooled: b, capped: capped, idle: idle, watch: watch, ctx: ctx, cancel: cancel}
+	return &Stream{body: body, r: b.r, shape: b.shape, readers: readers, pooled: b, capped: capped, watch: watch, ctx: ctx, cancel: cancel}
 }
 
 // limitBytes sets the bound on the answer's bytes, before the first read;
@@ -256,7 +255,7 @@ func (s *Stream) limitBytes(n int64) {
 // timeout.
 func NewStream(body io.ReadCloser) *Stream {
 	ctx, cancel := context.WithCancel(context.Background())
-	return newStream(ctx, cancel, body, 0, &watchdog{cancel: cancel}, nil)
+	return newStream(ctx, cancel, body, &watchdog{cancel: cancel}, nil)
 }
 
 // Buffered is the number of bytes already read from upstream and not yet
@@ -482,13 +481,22 @@ func (s *Stream) addLine(line []byte) bool {
 	return false
 }
 
+// silenceText is d as the error that cut a silence of d says it: to the
+// millisecond, or as it is when shorter.
+func silenceText(d time.Duration) string {
+	if d >= time.Millisecond {
+		d = d.Truncate(time.Millisecond)
+	}
+	return d.String()
+}
+
 func (s *Stream) readError(err error) error {
 	if qe, ok := AsError(err); ok { // a bound of ours
 		return qe
 	}
 	switch {
 	case s.watch.timedOut.Load():
-		return &Error{Kind: KindTimeout, Message: "no data from Qwen within " + s.idle.String()}
+		return &Error{Kind: KindTimeout, Message: "no data from Qwen for " + silenceText(s.watch.silent())}
 	case s.ctx.Err() != nil:
 		return s.ctx.Err()
 	case errors.Is(err, io.EOF):

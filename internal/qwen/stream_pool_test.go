@@ -15,7 +15,7 @@ import (
 // client's streams do.
 func pooledStream(body string, readers *sync.Pool) *Stream {
 	ctx, cancel := context.WithCancel(context.Background())
-	return newStream(ctx, cancel, io.NopCloser(strings.NewReader(body)), time.Hour, newWatchdog(time.Hour, cancel), readers)
+	return newStream(ctx, cancel, io.NopCloser(strings.NewReader(body)), newWatchdog(time.Hour, cancel), readers)
 }
 
 // A read buffer handed back on Close serves the next stream without any of

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -15,7 +16,7 @@ import (
 func testStream(t *testing.T, body string) *Stream {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := newStream(ctx, cancel, io.NopCloser(strings.NewReader(body)), time.Hour, newWatchdog(time.Hour, cancel), nil)
+	s := newStream(ctx, cancel, io.NopCloser(strings.NewReader(body)), newWatchdog(time.Hour, cancel), nil)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -137,7 +138,7 @@ func TestStreamCutAndTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	broken := io.NopCloser(io.MultiReader(strings.NewReader("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"), errReader{}))
-	s := newStream(ctx, cancel, broken, time.Hour, newWatchdog(time.Hour, cancel), nil)
+	s := newStream(ctx, cancel, broken, newWatchdog(time.Hour, cancel), nil)
 	if _, err := s.Next(); err != nil {
 		t.Fatal(err)
 	}
@@ -147,25 +148,38 @@ func TestStreamCutAndTimeout(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 
-	// A stalled body ends with a timeout once the idle watchdog fires.
+	// A stalled body ends with a timeout once the idle watchdog fires,
+	// saying how long upstream was silent: at least the idle time.
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	watch := newWatchdog(time.Hour, func() { cancel2(); pw.CloseWithError(context.Canceled) })
 	watch.stream(20 * time.Millisecond)
-	s = newStream(ctx2, cancel2, pr, 20*time.Millisecond, watch, nil)
+	s = newStream(ctx2, cancel2, pr, watch, nil)
 	if _, err := s.Next(); err == nil {
 		t.Fatal("stalled stream returned an event")
 	} else if qe, ok := AsError(err); !ok || qe.Kind != KindTimeout {
 		t.Fatalf("err = %v", err)
+	} else if said, perr := time.ParseDuration(strings.TrimPrefix(qe.Message, "no data from Qwen for ")); perr != nil || said < 20*time.Millisecond {
+		t.Fatalf("the timeout says %q: not a silence of the idle time or more", qe.Message)
 	}
 }
 
-// The watchdog gives the headers the call's Timeout, then cancels only
-// after watchChecks checks in a row see no event begun: a stream whose
-// events keep coming is never cut, however long it runs. Its checks are
-// called here directly (the timers are an hour away).
-func TestWatchdogCancelsOnlyASilentStream(t *testing.T) {
+// testClock is a watchdog's clock that moves only when a test moves it.
+type testClock struct{ t atomic.Int64 }
+
+func (c *testClock) now() time.Duration   { return time.Duration(c.t.Load()) }
+func (c *testClock) set(at time.Duration) { c.t.Store(int64(at)) }
+
+// The watchdog gives the headers the call's Timeout, then cuts a silence
+// of Qwen's when it reaches the idle time, measured from the last bytes
+// Qwen sent, not later: a check that finds a shorter one is set again for
+// its rest, and a stream whose bytes keep coming is never cut, however
+// long it runs. The error says the silence measured. Its checks are called
+// here directly on a test's clock (the timers are an hour away). Until
+// 2026-12-06 a silence was cut between 1× and 1.25× of the idle time, the
+// error saying 1×.
+func TestWatchdogCutsASilenceWhenItReachesTheIdleTime(t *testing.T) {
 	canceled := 0
 	w := newWatchdog(time.Hour, func() { canceled++ })
 	w.fire() // the headers' wait ran out
@@ -173,23 +187,96 @@ func TestWatchdogCancelsOnlyASilentStream(t *testing.T) {
 		t.Fatalf("headers late: canceled %d, timed out %v", canceled, w.timedOut.Load())
 	}
 
+	const idle = 60 * time.Second
+	var clock testClock
 	canceled = 0
-	w = newWatchdog(time.Hour, func() { canceled++ })
+	w = startWatchdog(time.Hour, func() { canceled++ }, clock.now)
 	defer w.stop()
-	w.stream(time.Hour)
-	for range 50 { // an answer far longer than the idle time, events flowing
+	clock.set(2 * time.Second) // the headers
+	w.stream(idle)
+	if w.due != 2*time.Second+idle {
+		t.Fatalf("first check due at %v, want %v", w.due, 2*time.Second+idle)
+	}
+	// An answer far longer than the idle time, its bytes coming as the
+	// reader waits for them: each check comes the idle time after the
+	// last bytes it finds.
+	at := 2 * time.Second
+	for range 50 {
+		w.reading()
+		at += idle / 3
+		clock.set(at)
+		w.read(100)
+		w.beat()
+		w.reading()
+		at += idle / 2
+		clock.set(at)
+		w.fire()
+		if canceled != 0 || w.timedOut.Load() {
+			t.Fatalf("cut at %v, the last bytes %v before", at, idle/2)
+		}
+		if want := at - idle/2 + idle; w.due != want {
+			t.Fatalf("next check due at %v, want %v (the idle time after the last bytes)", w.due, want)
+		}
+	}
+	last := at - idle/2
+	clock.set(last + idle - time.Nanosecond)
+	w.fire()
+	if canceled != 0 {
+		t.Fatal("cut a nanosecond before the idle time")
+	}
+	clock.set(last + idle)
+	w.fire()
+	if canceled != 1 || !w.timedOut.Load() || w.silent() != idle {
+		t.Fatalf("at the idle time: canceled %d, timed out %v, silence %v", canceled, w.timedOut.Load(), w.silent())
+	}
+
+	// A timer that fires late (a busy machine) cuts at once, and the
+	// error tells the silence as it was.
+	clock.set(0)
+	w = startWatchdog(time.Hour, func() {}, clock.now)
+	defer w.stop()
+	w.stream(idle)
+	w.reading()
+	clock.set(idle + 1234*time.Millisecond + 567*time.Microsecond)
+	w.fire()
+	s := newStream(context.Background(), func() {}, io.NopCloser(strings.NewReader("")), w, nil)
+	if err := s.readError(context.Canceled); err == nil || err.Error() != "qwen: timeout: no data from Qwen for 1m1.234s" {
+		t.Fatalf("the cut's error: %v", err)
+	}
+}
+
+// A reader that is not waiting for Qwen — handing what it read on to a
+// slow client, the bytes long come — is not cut while it begins events;
+// one that begins none for watchChecks checks (the idle time) is.
+func TestWatchdogLeavesAReaderBusyElsewhereWhileItsEventsGoOn(t *testing.T) {
+	const idle = 60 * time.Second
+	var clock testClock
+	canceled := 0
+	w := startWatchdog(time.Hour, func() { canceled++ }, clock.now)
+	defer w.stop()
+	w.stream(idle)
+	w.reading()
+	w.read(64 << 10) // a buffer of events, then none read from Qwen
+	at := time.Duration(0)
+	for range 20 {
+		at += idle / watchChecks
+		clock.set(at)
 		w.beat()
 		w.fire()
 	}
-	for range watchChecks - 1 {
+	if canceled != 0 {
+		t.Fatalf("cut a reader beginning events, %v after the last bytes", at)
+	}
+	for i := range watchChecks {
+		at += idle / watchChecks
+		clock.set(at)
 		w.fire()
+		if cut := canceled == 1; cut != (i == watchChecks-1) {
+			t.Fatalf("after %d checks without an event: cut %v", i+1, cut)
+		}
 	}
-	if canceled != 0 || w.timedOut.Load() {
-		t.Fatalf("cut after %d silent checks of %d", watchChecks-1, watchChecks)
-	}
-	w.fire()
-	if canceled != 1 || !w.timedOut.Load() {
-		t.Fatalf("not cut after %d silent checks", watchChecks)
+	if w.silent() != at {
+		t.Fatalf("silence %v, want %v since the last bytes", w.silent(), at)
 	}
 }
 

@@ -149,8 +149,9 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	}
 	t := &turn{chat: c, userID: newID(), answerID: newID(), tooLong: c.outgrown}
 	var system []string
+	sent := 0 // the tokens this turn adds to the thread
 	for _, m := range req.Messages {
-		t.inputTokens += len(strings.Fields(m.Content))
+		sent += len(strings.Fields(m.Content))
 		if m.Role == "system" { // 2025: a separate system message
 			system = append(system, m.Content)
 			c.tools = append(c.tools, declaredTools(m.Content)...)
@@ -184,7 +185,10 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 		c.tools = declaredTools(told)
 		c.told = told
 	}
-	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: words}
+	// The model reads the thread the message hangs under, and its usage
+	// counts it: input_tokens are the thread's and the message's.
+	t.inputTokens = threadTokens(c, parent) + sent
+	c.nodes[t.userID] = &node{id: t.userID, parent: parent, role: last.Role, content: words, tokens: sent}
 	if calls, ok := toolAnswer(c, words); ok {
 		t.answer = calls
 	} else if cont, ok := prefillAnswer(words); ok {
@@ -210,9 +214,45 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	case last.ChatType == chatTypeImageEdit: // answered as t2i is (qwen-2026.md §4)
 		t.image, t.answer = s.edit(words, last.Files), ""
 	}
-	c.nodes[t.answerID] = &node{id: t.answerID, parent: t.userID, role: "assistant", content: t.answer}
+	c.nodes[t.answerID] = &node{id: t.answerID, parent: t.userID, role: "assistant", content: t.answer, tokens: answerTokens(t)}
 	c.busy = true
 	return t, "", ""
+}
+
+// threadTokens are the tokens of the thread ending at id, its messages'
+// and its answers', as Qwen's model reads a continuation's context: the
+// chat kept server-side, the request carrying the new message alone
+// (qwen-2026.md §2). Inferred: the recordings show a chat's first turn
+// only (input_tokens 33, for what looks like the five-word prompt of the
+// recorded requests: Qwen counts more than the words sent), and the 2026
+// usage's prompt_tokens_details counting cached tokens fits a context
+// read again each turn.
+func threadTokens(c *chat, id string) int {
+	n := 0
+	for ; id != ""; id = c.nodes[id].parent {
+		n += c.nodes[id].tokens
+	}
+	return n
+}
+
+// answerTokens are what an answer adds to its thread: its output as the
+// stream counts it (a piece a token; an image's URL one), without its
+// thinking, which a model is not given back (inferred, as most chat
+// templates drop it).
+func answerTokens(t *turn) int {
+	if t.image != "" {
+		return 1
+	}
+	n := 0
+	for i := 1; i < len(t.answer); i++ { // pieces' count, without the pieces
+		if t.answer[i] == ' ' && t.answer[i-1] != ' ' {
+			n++
+		}
+	}
+	if t.answer != "" {
+		n++
+	}
+	return n
 }
 
 // check2026 applies the 2026 body rules: one message, streamed, the chat
@@ -510,7 +550,7 @@ func (s *Sim) streamCandidates(send func([]byte) bool, enc *encoder, t *turn, ho
 		alt.answer, alt.image = "", s.generate("another candidate of "+t.image)
 	}
 	s.mu.Lock()
-	t.chat.nodes[other.responseID] = &node{id: other.responseID, parent: t.userID, role: "assistant", content: alt.answer}
+	t.chat.nodes[other.responseID] = &node{id: other.responseID, parent: t.userID, role: "assistant", content: alt.answer, tokens: answerTokens(alt)}
 	s.mu.Unlock()
 	if !send(other.created(t.chat.id, t.userID)) || !send(enc.created(t.chat.id, t.userID)) {
 		return

@@ -142,6 +142,9 @@ type chat struct {
 
 type node struct {
 	id, parent, role, content string
+	// tokens are what the node adds to the thread's usage: a user
+	// message's words as sent, an answer's output without its thinking.
+	tokens int
 }
 
 // New returns a simulator.

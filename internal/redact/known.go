@@ -27,23 +27,37 @@ const MinKnownLen = 6
 // jar), and a cookie Text would leave because its name says nothing of a
 // secret (acw_tc, ssxmod_itna). A nil *Known masks nothing.
 type Known struct {
-	r      *strings.Replacer
-	screen screen // whether a text holds any of r's patterns, in one pass
+	// passes mask the values most escaped first: twice JSON-escaped, then
+	// once, then the rest (as they are, URL-encoded, a cookie's pair). A
+	// value made of escapes (\"\\\\) may read, less escaped, from the quote
+	// that opens one of its more escaped forms in a JSON string, and, found
+	// there first, would leave the rest of that form behind.
+	passes []*strings.Replacer
+	screen screen // whether a text holds any of the passes' patterns, in one pass
 }
+
+// Depths of escaping, the order of Known's passes.
+const (
+	twiceEscaped = iota
+	onceEscaped
+	unescaped
+	depths
+)
 
 // NewKnown returns the masker of cookies (a Cookie header's value: every
 // cookie's value, and its name=value pair) and of values (tokens,
 // passwords, digests), each also as JSON and URL encoding write it. nil
 // when there is nothing to mask.
 func NewKnown(cookies string, values ...string) *Known {
-	type pair struct{ old, new string }
-	var pairs []pair
+	var pairs [depths][]pair
 	add := func(v string) {
 		if len(v) < MinKnownLen {
 			return
 		}
-		for _, form := range encodings(v) {
-			pairs = append(pairs, pair{form, Placeholder})
+		for depth, forms := range encodings(v) {
+			for _, form := range forms {
+				pairs[depth] = append(pairs[depth], pair{form, Placeholder})
+			}
 		}
 	}
 	for part := range strings.SplitSeq(cookies, ";") {
@@ -57,7 +71,7 @@ func NewKnown(cookies string, values ...string) *Known {
 			for _, enc := range encoders {
 				head := enc(name + "=")
 				if whole := enc(name + "=" + v); head != "" && strings.HasPrefix(whole, head) { // "": no such form
-					pairs = append(pairs, pair{whole, head + Placeholder})
+					pairs[unescaped] = append(pairs[unescaped], pair{whole, head + Placeholder})
 				}
 			}
 		}
@@ -66,45 +80,96 @@ func NewKnown(cookies string, values ...string) *Known {
 	for _, v := range values {
 		add(v)
 	}
-	if len(pairs) == 0 {
+	k := &Known{}
+	var olds []string
+	for _, ps := range pairs {
+		if len(ps) == 0 {
+			continue
+		}
+		k.passes = append(k.passes, replacer(ps))
+		for _, p := range ps {
+			olds = append(olds, p.old)
+		}
+	}
+	if len(olds) == 0 {
 		return nil
 	}
-	// The longest first: a Replacer tries its pairs in order at each place,
-	// and a value holding another (a cookie's pair, its value) must go
-	// whole.
-	slices.SortStableFunc(pairs, func(a, b pair) int { return len(b.old) - len(a.old) })
-	args := make([]string, 0, 2*len(pairs))
-	olds := make([]string, 0, len(pairs))
-	for _, p := range pairs {
-		args = append(args, p.old, p.new)
-		olds = append(olds, p.old)
-	}
-	return &Known{r: strings.NewReplacer(args...), screen: newScreen(olds)}
+	k.screen = newScreen(olds)
+	return k
 }
 
-// encodings are v as it may be echoed: as it is, as a JSON string's
-// content (with and without HTML escaping, with / escaped) and URL-encoded.
-func encodings(v string) []string {
-	var forms []string
-	for _, enc := range encoders {
-		if f := enc(v); f != "" && !slices.Contains(forms, f) {
-			forms = append(forms, f)
+type pair struct{ old, new string }
+
+// replacer replaces each pair's old by its new, the longest first: a
+// Replacer tries its pairs in order at each place, and a value holding
+// another (a cookie's pair, its value) must go whole.
+func replacer(pairs []pair) *strings.Replacer {
+	slices.SortStableFunc(pairs, func(a, b pair) int { return len(b.old) - len(a.old) })
+	args := make([]string, 0, 2*len(pairs))
+	for _, p := range pairs {
+		args = append(args, p.old, p.new)
+	}
+	return strings.NewReplacer(args...)
+}
+
+// replace is s with every known value masked, pass by pass.
+func (k *Known) replace(s string) string {
+	for _, r := range k.passes {
+		s = r.Replace(s)
+	}
+	return s
+}
+
+// encodings are v as it may be echoed, by depth of escaping: as it is and
+// URL-encoded; as a JSON string's content (with and without HTML
+// escaping, with / escaped, in ASCII alone); and as the content of a JSON
+// string inside a JSON string — escaped by one JSON writer, then by another
+// or the same —, as a secret of a client's body reads in a refusal that
+// quotes that body in its own JSON (ab"c\d: ab\\\"c\\\\d). Without those, such an
+// echo kept the secret, or had only the part up to its first quote masked
+// by Text. Only a form that differs from v is escaped again: a v without a
+// character JSON escapes (a token, a digest) has the one form, as before.
+func encodings(v string) [depths][]string {
+	var forms [depths][]string
+	add := func(depth int, f string) {
+		if f == "" {
+			return
+		}
+		for _, fs := range forms {
+			if slices.Contains(fs, f) {
+				return
+			}
+		}
+		forms[depth] = append(forms[depth], f)
+	}
+	add(unescaped, v)
+	for _, enc := range jsonEncoders {
+		add(onceEscaped, enc(v))
+	}
+	add(unescaped, url.QueryEscape(v))
+	add(unescaped, url.PathEscape(v))
+	for _, f := range forms[onceEscaped] {
+		for _, enc := range jsonEncoders {
+			add(twiceEscaped, enc(f))
 		}
 	}
 	return forms
 }
 
-// encoders write a text as an echo may hold it (see encodings).
-var encoders = []func(string) string{
-	func(v string) string { return v },
+// jsonEncoders write a text as a JSON string's content, as the writers an
+// echo may have come through write it ("" for no such form).
+var jsonEncoders = []func(string) string{
 	jsonContent,
 	func(v string) string { return strings.ReplaceAll(jsonContent(v), "/", `\/`) }, // as PHP and others escape it
 	jsonContentUnescaped,
-	url.QueryEscape,
-	url.PathEscape,
 	func(v string) string { return asciiJSON(v, "0123456789abcdef") }, // Python's json.dumps
 	func(v string) string { return asciiJSON(v, "0123456789ABCDEF") }, // .NET's System.Text.Json
 }
+
+// encoders write a text as an echo may hold it once: as it is, as each of
+// jsonEncoders does, URL-encoded (a cookie's name=value pair in each form).
+var encoders = append(append([]func(string) string{func(v string) string { return v }}, jsonEncoders...),
+	url.QueryEscape, url.PathEscape)
 
 // asciiJSON is v as a JSON string's content in ASCII alone, every other
 // character \u-escaped with the hex digits given (a surrogate pair past
@@ -161,7 +226,7 @@ func (k *Known) String(s string) string {
 	if !k.In(unsafe.Slice(unsafe.StringData(s), len(s))) { // read only: no copy of s
 		return s
 	}
-	return k.r.Replace(s)
+	return k.replace(s)
 }
 
 // Bytes returns b with every known value masked: b itself when none is in
@@ -171,7 +236,7 @@ func (k *Known) Bytes(b []byte) []byte {
 		return b
 	}
 	s := string(b)
-	if out := k.r.Replace(s); out != s {
+	if out := k.replace(s); out != s {
 		return []byte(out)
 	}
 	return b
@@ -190,7 +255,7 @@ func (k *Known) JSON(body []byte) []byte {
 	if !json.Valid(body) {
 		return k.Bytes(body)
 	}
-	if whole := string(body); k.r.Replace(whole) == whole {
+	if whole := string(body); k.replace(whole) == whole {
 		return body // none of the values, in any form, is in it
 	}
 	ed := jsonedit.Editor{String: func(v []byte) ([]byte, bool) {
@@ -198,7 +263,7 @@ func (k *Known) JSON(body []byte) []byte {
 		if !ok {
 			return nil, false
 		}
-		masked := k.r.Replace(s)
+		masked := k.replace(s)
 		if masked == s {
 			return nil, false
 		}

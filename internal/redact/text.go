@@ -63,8 +63,13 @@ var (
 	cookieNamePattern = regexp.MustCompile(`(?i)\b(?:set-)?cookie(?:\\?["'])?\s*(?:[:=]|%3[dDaA])\s*`)
 	// pairPattern is a name (maybe quoted, or quoted inside a JSON
 	// string), a separator (= or :, maybe URL-encoded) and a value (a JSON
-	// string, one escaped inside another, or a word).
-	pairPattern = regexp.MustCompile(`((?:\\?")?[A-Za-z][A-Za-z0-9_.-]*(?:\\?")?)(\s*(?:[=:]|%3[dDaA])\s*)(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|[^\s"',;&<>]+)`)
+	// string, one escaped inside another, or a word). A string escaped
+	// inside another reads its own escapes escaped again: \\\" a quote it
+	// holds, \\\\ a backslash, \\\/ or \\/ a slash (ab"c\d is \"ab\\\"c\\\\d\"),
+	// each taken whole;
+	// until 2026-12-06 the value ended at its first such quote, and the
+	// rest of it was left after the placeholder.
+	pairPattern = regexp.MustCompile(`((?:\\?")?[A-Za-z][A-Za-z0-9_.-]*(?:\\?")?)(\s*(?:[=:]|%3[dDaA])\s*)(\\"(?:[^"\\]|\\\\(?:\\.|[^"\\])|\\[^"\\])*\\"|"(?:[^"\\]|\\.)*"|[^\s"',;&<>]+)`)
 )
 
 // scheme are the Authorization schemes schemePattern masks the credential of.
