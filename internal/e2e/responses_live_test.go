@@ -129,3 +129,39 @@ func TestANonStreamedResponseIsServedInProgressWhileItWaits(t *testing.T) {
 		}
 	}
 }
+
+// The response in progress has the output items its stream has sent done:
+// here the reasoning, once the message after it has begun.
+func TestAResponseInProgressHasTheItemsSentSoFar(t *testing.T) {
+	e := start(t, nil)
+	e.sim.Inject(qwensim.Fault{StallAfter: 2}) // after the reasoning and two pieces of the answer
+	ctx, cancel := context.WithCancel(ctxT(t))
+	defer cancel()
+	var id, reasoned string
+	streamResponses(t, e, ctx, `{"model":"gpt-5","stream":true,"reasoning":{"effort":"high","summary":"auto"},"input":"one two three four"}`, func(typ string, ev map[string]any) bool {
+		switch typ {
+		case "response.created":
+			id = ev["response"].(map[string]any)["id"].(string)
+			return true
+		case "response.output_item.done":
+			b, _ := json.Marshal(ev["item"])
+			reasoned = string(b)
+			return true
+		case "response.output_text.delta":
+		default:
+			return true
+		}
+		status, got := getJSON(t, e, http.MethodGet, "/v1/responses/"+id)
+		output, _ := got["output"].([]any)
+		if status != http.StatusOK || got["status"] != "in_progress" || len(output) != 1 {
+			t.Fatalf("GET of the response in progress: %d %v", status, got)
+		}
+		if b, _ := json.Marshal(output[0]); reasoned == "" || string(b) != reasoned {
+			t.Fatalf("the item in progress is %s, not the one sent done, %s", b, reasoned)
+		}
+		return false
+	})
+	if id == "" {
+		t.Fatal("no response.created")
+	}
+}
