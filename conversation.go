@@ -27,6 +27,14 @@ type Message struct {
 	// IsError marks a tool result that reports a failure (Anthropic's
 	// is_error).
 	IsError bool
+	// Continued marks a system or developer message that comes after the
+	// conversation's answers though none of them is among the messages: a
+	// Responses turn's input continuing a previous_response_id, or a
+	// conversation that has answered (its answers are in the Qwen chat).
+	// As a system message after the first answer is, it is the system's
+	// word in its turn, told with it, not part of the system prompt
+	// (translate.SystemText).
+	Continued bool
 }
 
 // Image is an image of a client's message.

@@ -67,6 +67,11 @@ type Request struct {
 	// compacting: the request is POST /v1/responses/compact's (see
 	// ForCompaction).
 	compacting bool
+	// Answered says that the conversation the request continues has
+	// answered already, though no answer is in its input: a conversation
+	// with a response (the server knows; previous_response_id says it
+	// itself). See Conversation.
+	Answered bool `json:"-"`
 }
 
 // addition is an additional_tools input item: tools offered to the model
@@ -655,6 +660,16 @@ func (r *Request) SearchTool() bool {
 // call joins the assistant message before it (one answer's text and calls
 // are one message), its output becomes a tool message, and reasoning items
 // are dropped (Qwen keeps its own).
+//
+// The instructions are the response's system prompt (OpenAI: they apply to
+// it, not carried over by previous_response_id), stated to the chat when
+// they differ from what it was last told, as a changed system prompt is in
+// Chat Completions. A system or developer message of the input is a
+// conversation item: in a turn that continues a response or a conversation
+// that has answered (Answered), it comes after those answers, so it is
+// marked Continued, told with its turn as a Chat Completions system
+// message after the first answer is — not taken for the chat's system
+// prompt (until 2026-12-06 it replaced it).
 func (r *Request) Conversation() []qp.Message {
 	var out []qp.Message
 	if r.Instructions != nil && strings.TrimSpace(*r.Instructions) != "" {
@@ -664,7 +679,16 @@ func (r *Request) Conversation() []qp.Message {
 	if msgs == nil {
 		msgs, _ = r.input(nil)
 	}
-	return append(out, msgs...)
+	start := len(out)
+	out = append(out, msgs...)
+	if r.PreviousResponseID != "" || r.Answered {
+		for i := start; i < len(out); i++ {
+			if out[i].Role == "system" || out[i].Role == "developer" {
+				out[i].Continued = true
+			}
+		}
+	}
+	return out
 }
 
 func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {

@@ -34,6 +34,10 @@ type activeCall struct {
 	stream        bool
 	sessionID     string
 	streaming     bool
+	// response is a Responses call's response while it runs, served by
+	// GET /v1/responses/{id} as in_progress (responses_live.go); nil for
+	// other calls.
+	response *liveResponse
 }
 
 func (a *active) begin(requestID, path string, started time.Time) *activeCall {

@@ -60,6 +60,9 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 	}
 	last := lastResponseEntry(entries)
 	turnReq := req.Request
+	// After the conversation's answers: a system or developer message of
+	// its items or input is told with the turn (responses.Conversation).
+	turnReq.Answered = last >= 0
 	if pending := entries[last+1:]; len(pending) > 0 {
 		items := make([]json.RawMessage, 0, len(pending)+1)
 		for _, e := range pending {

@@ -292,13 +292,15 @@ func (t *turnSpec) replayed(ctx context.Context) ([]qp.Message, error) {
 }
 
 // withEarlier puts earlier before the messages of a turn, after their
-// leading system messages (the instructions).
+// leading system messages (the instructions): a system or developer
+// message of the turn's input (Continued) comes after earlier, told with
+// its turn (until 2026-12-06 it joined the new chat's system prompt).
 func withEarlier(messages, earlier []qp.Message) []qp.Message {
 	if len(earlier) == 0 {
 		return messages
 	}
 	n := 0
-	for n < len(messages) && (messages[n].Role == "system" || messages[n].Role == "developer") {
+	for n < len(messages) && (messages[n].Role == "system" || messages[n].Role == "developer") && !messages[n].Continued {
 		n++
 	}
 	out := make([]qp.Message, 0, len(messages)+len(earlier))

@@ -40,6 +40,10 @@ func (s *Server) getResponseObject(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if lr := s.liveObject(r.Context(), r.PathValue("id")); lr != nil {
+		writeBody(w, http.StatusOK, lr.object()) // in progress (responses_live.go)
+		return
+	}
 	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"), true)
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
@@ -49,9 +53,17 @@ func (s *Server) getResponseObject(w http.ResponseWriter, r *http.Request) {
 }
 
 // deleteResponseObject serves DELETE /v1/responses/resp_…: the object is no
-// longer served; the recorded call stays in the history.
+// longer served; the recorded call stays in the history. A response still
+// in progress is a 409: its call goes on and is recorded, and deleted
+// before, it would be served again once recorded (OpenAI deletes only what
+// it has stored; a gateway could cancel it, but none of this proxy's calls
+// is cancelled from outside, see cancelResponse).
 func (s *Server) deleteResponseObject(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if s.liveObject(r.Context(), id) != nil {
+		writeErrorFor(w, r, responseInProgress(id))
+		return
+	}
 	rec, apiErr := s.responseObject(r.Context(), id, true)
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
@@ -76,16 +88,24 @@ func (s *Server) responseInputItems(w http.ResponseWriter, r *http.Request) {
 		writeErrorFor(w, r, apiErr)
 		return
 	}
-	rec, apiErr := s.responseObject(r.Context(), r.PathValue("id"), true)
-	if apiErr != nil {
-		writeErrorFor(w, r, apiErr)
-		return
+	var items []responses.InputItem
+	var made []string
+	if lr := s.liveObject(r.Context(), r.PathValue("id")); lr != nil {
+		// In progress: its request as its record will keep it.
+		items, made, apiErr = s.liveInputItems(r.Context(), lr)
+	} else {
+		var rec *qp.RequestRecord
+		rec, apiErr = s.responseObject(r.Context(), r.PathValue("id"), true)
+		if apiErr != nil {
+			writeErrorFor(w, r, apiErr)
+			return
+		}
+		// Its references read as it was validated: along its own chain and
+		// conversation too.
+		var in responses.Request
+		_ = json.Unmarshal(rec.OpenAIRequest, &in) // none when stored cut: no items either
+		items, made, apiErr = recordedMadeInputItems(rec, s.itemLookup(r.Context(), nil, &in, nil))
 	}
-	// Its references read as it was validated: along its own chain and
-	// conversation too.
-	var in responses.Request
-	_ = json.Unmarshal(rec.OpenAIRequest, &in) // none when stored cut: no items either
-	items, made, apiErr := recordedMadeInputItems(rec, s.itemLookup(r.Context(), nil, &in, nil))
 	if apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return

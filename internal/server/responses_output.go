@@ -52,6 +52,9 @@ func (f responsesFormat) open(c *call, t *turnSpec, start bool) output {
 		// tool_choice that demands a call is checked on the whole answer:
 		// such streams are sent when it is complete.
 		holding: t.checked(), noSummary: f.noSummary || f.imageCall, now: f.now, withSources: f.sources, imageCall: f.imageCall, fetch: f.fetch, compaction: f.compaction}
+	// Served in progress from here, before its id goes out (the stream's
+	// opening, or the body), until the call ends.
+	o.live(f)
 	if t.stream {
 		c.events().setOpening(func() []byte {
 			o.named()
@@ -173,6 +176,7 @@ func (o *responsesOutput) callItem(id, status string, c qp.ToolCall, arguments s
 func (o *responsesOutput) named() {
 	if o.resp.ID == "" {
 		o.resp.ID = responseID(o.c.ex.Request.RequestID, o.c.ex.Request.SessionID)
+		o.liveNamed()
 	}
 }
 
@@ -244,6 +248,7 @@ func (o *responsesOutput) closeItem(status string) {
 	}
 	_ = o.write(o.events.ItemDone(index, done))
 	o.resp.Output = append(o.resp.Output, done)
+	o.liveItem(done)
 	o.open = ""
 	o.current.Reset()
 }
@@ -376,6 +381,7 @@ func (o *responsesOutput) doneCall(c qp.ToolCall) {
 	done := o.callItem(id, "completed", c, sent)
 	_ = o.write(o.events.ItemDone(index, done))
 	o.resp.Output = append(o.resp.Output, done)
+	o.liveItem(done)
 }
 
 // writeCalls streams the calls from first on, each a function_call item
@@ -405,6 +411,7 @@ func (o *responsesOutput) writeCall(c qp.ToolCall) {
 	done := o.callItem(id, "completed", c, c.Arguments)
 	_ = o.write(o.events.ItemDone(index, done))
 	o.resp.Output = append(o.resp.Output, done)
+	o.liveItem(done)
 }
 
 // writeHeld streams an answer held back whole: its text and calls in the

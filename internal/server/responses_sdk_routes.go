@@ -77,8 +77,15 @@ func (s *Server) responseInputTokens(w http.ResponseWriter, r *http.Request) {
 
 // cancelResponse serves POST /v1/responses/resp_…/cancel: a response of the
 // caller's is found, but there is nothing to cancel, since every response
-// (a background one too) is answered before its call returns.
+// (a background one too) is answered before its call returns. One still in
+// progress is its call's, which its client ends by leaving: OpenAI cancels
+// only a background response.
 func (s *Server) cancelResponse(w http.ResponseWriter, r *http.Request) {
+	if s.liveObject(r.Context(), r.PathValue("id")) != nil {
+		writeErrorFor(w, r, openai.InvalidRequest("", "response_not_cancellable",
+			"the response is in progress in the call that asked for it: only a background response can be cancelled, and the proxy runs none in the background (each is answered in its own call); end that call to stop it"))
+		return
+	}
 	if _, apiErr := s.responseObject(r.Context(), r.PathValue("id"), true); apiErr != nil {
 		writeErrorFor(w, r, apiErr)
 		return

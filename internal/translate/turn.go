@@ -258,9 +258,13 @@ func writeSystem(b *strings.Builder, system string, p Plan) {
 
 // SystemText joins the conversation's system prompt: its system and
 // developer messages before the first assistant message. Those after it
-// (Claude Code's "Note: FILE changed on disk…") are told with the turn they
-// come in (writeTurn), so the system prompt the chat was told stays the same
-// and is not stated again for each.
+// (Claude Code's "Note: FILE changed on disk…"), and those marked Continued
+// (a Responses turn's input after the answers of the response or
+// conversation it continues), are told with the turn they come in
+// (writeTurn), so the system prompt the chat was told stays the same and is
+// not stated again for each. One core for the three APIs: a system message
+// is the system prompt only where it comes before the conversation's first
+// answer.
 func SystemText(msgs []qp.Message) string {
 	var parts []string
 	for i := range msgs[:firstAnswer(msgs)] {
@@ -275,11 +279,13 @@ func SystemText(msgs []qp.Message) string {
 
 func isSystem(role string) bool { return role == "system" || role == "developer" }
 
-// firstAnswer is the index of the conversation's first assistant message, or
-// len(msgs): the system messages after it are not the system prompt.
+// firstAnswer is the index of the conversation's first assistant message,
+// or of its first message marked Continued (which comes after answers that
+// are not among msgs), or len(msgs): the system messages from there on are
+// not the system prompt.
 func firstAnswer(msgs []qp.Message) int {
 	for i := range msgs {
-		if msgs[i].Role == "assistant" {
+		if msgs[i].Role == "assistant" || msgs[i].Continued {
 			return i
 		}
 	}
@@ -299,7 +305,7 @@ func writeReplay(b *strings.Builder, history []qp.Message, from int) {
 	for i := from; i < len(history); i++ {
 		m := &history[i]
 		if isSystem(m.Role) {
-			if i > prompt {
+			if i >= prompt { // after the first answer, or Continued (at it)
 				fmt.Fprintf(b, "System: %s\n\n", m.Text)
 			}
 			continue
