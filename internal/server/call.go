@@ -265,6 +265,25 @@ func (s *Server) finish(c *call) {
 	s.calls.done()
 }
 
+// refusedUnrecordable answers c with a 503 and ends it, unrecorded, when
+// RECORDING_REQUIRED is set and no record can be kept now (neither the
+// database nor the spool takes one: memory is not durable), rather than
+// serve it unrecorded; it records nothing, since that is what cannot be
+// done. It reports whether it did. Every call that goes to Qwen asks it
+// first: a turn (answer) and an image's generation or edit (until
+// 2026-12-06 images were served unrecorded, and a refused turn stayed in
+// the live view).
+func (s *Server) refusedUnrecordable(c *call) bool {
+	if !s.cfg.RecordingRequired || s.deps.Recorder.Durable() {
+		return false
+	}
+	c.errorFormat(c.w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "recording_unavailable",
+		Message: "calls are refused while neither the database nor the spool takes records (RECORDING_REQUIRED)"})
+	c.live.end()
+	s.calls.done()
+	return true
+}
+
 // hideSecrets puts the call's bodies in the form its record keeps: the
 // client's body and the items its references named as recordedForm keeps
 // them, the client's answer with every value of a field named like a

@@ -101,6 +101,9 @@ var errImageTimeout = &qwen.Error{Kind: qwen.KindTimeout, Message: "the image wa
 // generateImage answers an image generation, or, with images, an image
 // edit of them.
 func (s *Server) generateImage(c *call, model string, req openai.ImageRequest, images []*imagefetch.Image) {
+	if s.refusedUnrecordable(c) {
+		return
+	}
 	defer s.finish(c)
 	rq, rs := &c.ex.Request, &c.ex.Response
 	rq.Model, rs.Model = cmp.Or(req.Model, model), model

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"slices"
 
@@ -176,12 +175,7 @@ func clientGone(err error) error {
 // answer runs one turn against Qwen and answers the client, recording the
 // call exactly once whatever happens.
 func (s *Server) answer(c *call, t turnSpec) {
-	if s.cfg.RecordingRequired && !s.deps.Recorder.Durable() {
-		// Memory is not durable: refuse rather than serve unrecorded (and
-		// record nothing: that is what cannot be done).
-		c.errorFormat(c.w, &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "recording_unavailable",
-			Message: "calls are refused while neither the database nor the spool takes records (RECORDING_REQUIRED)"})
-		s.calls.done()
+	if s.refusedUnrecordable(c) {
 		return
 	}
 	defer s.finish(c)
