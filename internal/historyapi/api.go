@@ -125,17 +125,34 @@ type Queue interface {
 // tens of milliseconds.
 const QueueWait = time.Second
 
+// RecentWait bounds how long Recent waits for the records queued before
+// it to be written. It is longer than QueueWait: the record asked for by
+// its id is one a client was just given (a response it polls or continues
+// by previous_response_id), and its absence is an answer — a 404 — where a
+// list read at once only lacks a row. A commit took over a second on a
+// loaded 2-core machine (CI beside other builds), and such reads were
+// 404s for responses answered a moment before.
+const RecentWait = 10 * time.Second
+
 // Recent reads one record by its id; when there is none, the recorder may
 // still hold it (a call answered a moment ago reaches the database within
 // RECORDER_LINGER, 500 ms by default): what is queued is written, and the
-// record read once more (see CaughtUp). A record found costs no wait. The
-// Responses API's own lookups use it too.
+// record read once more. A record found costs no wait. When what is queued
+// is not written within RecentWait (or ctx ends first), the record may be
+// among it: the error is qp.ErrStoreUnavailable (a 503, which the SDKs
+// retry), not qp.ErrNotFound. The Responses API's own lookups use it too.
 func Recent[T any](ctx context.Context, rec Queue, read func(context.Context) (T, error)) (T, error) {
 	v, err := read(ctx)
-	if errors.Is(err, qp.ErrNotFound) && CaughtUp(ctx, rec) == nil {
-		v, err = read(ctx)
+	if !errors.Is(err, qp.ErrNotFound) {
+		return v, err
 	}
-	return v, err
+	waitCtx, cancel := context.WithTimeout(ctx, RecentWait)
+	defer cancel()
+	if serr := rec.Sync(waitCtx); serr != nil {
+		var zero T
+		return zero, fmt.Errorf("%w: the calls answered before this read are not all recorded yet: %w", qp.ErrStoreUnavailable, serr)
+	}
+	return read(ctx)
 }
 
 // bound is r with ReadTimeout on its context, and the func that ends it: a
