@@ -55,7 +55,11 @@ func TestMessagesListTextAfterACallWhereItCame(t *testing.T) {
 			t.Errorf("%s: content %q, want %q", c.name, got, trimmed)
 		}
 		status, call := getJSON(t, e, http.MethodGet, "/v1/requests/"+requestID)
-		raw, _ := json.Marshal(call["response"].(map[string]any)["openai_response"])
+		response, _ := call["response"].(map[string]any)
+		if status != http.StatusOK || response == nil {
+			t.Fatalf("%s: GET /v1/requests/%s: %d %v", c.name, requestID, status, call)
+		}
+		raw, _ := json.Marshal(response["openai_response"])
 		var record struct{ Content []block }
 		if err := json.Unmarshal(raw, &record); status != http.StatusOK || err != nil || fmt.Sprint(record.Content) != fmt.Sprint(trimmed) {
 			t.Errorf("%s: recorded %d %s", c.name, status, raw)
