@@ -151,10 +151,12 @@ type SessionPrior struct {
 	ToldSystemHash, ToldToolsHash string
 	// ConversationKey is the key of the history the latest turn came with
 	// ("" when it came by none of its chat's): a request whose history is
-	// that one asks that turn again (internal/session, reask.go). With
-	// ParentID "", that turn went on in a new chat told the conversation
-	// (its old one was outgrown, see Session.ConversationKey), where such a
-	// request goes on too.
+	// that one, answering one of CallIDs (or none, when there are none),
+	// asks that turn again (internal/session, reask.go). With ParentID "",
+	// that turn went on in a new chat told the conversation, or its chat
+	// was refused as too long since (Turn.Outgrown): such a request goes
+	// on in a new chat too, and CallIDs are the calls that turn's history
+	// answered.
 	ConversationKey string
 }
 

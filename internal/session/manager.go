@@ -795,8 +795,8 @@ func (t *Turn) FirstTurn() bool { return t.Session.ParentID == "" }
 func (t *Turn) Advance(parentID, nextKey string, callIDs, callNames []string) {
 	now := t.stamp()
 	t.Session.Prior = t.asked
-	if t.came != nil { // a request with its history asks it again (reask.go)
-		t.Session.Prior.ConversationKey = t.came.key
+	if c := t.came; c != nil { // a request with its history, answering its calls, asks it again (reask.go)
+		t.Session.Prior.ConversationKey, t.Session.Prior.CallIDs, t.Session.Prior.CallNames = c.key, c.callIDs, c.callNames
 	}
 	t.Session.ParentID, t.Session.ConversationKey = parentID, ownedKey(t.Session.APIKeyID, nextKey)
 	// The failed turns' partials went into this answer's second key, if
@@ -878,8 +878,10 @@ func (t *Turn) Outgrown() {
 	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs, t.Session.LastCallNames = "", "", nil, nil
 	t.Session.CutKey, t.Session.CutState = "", ""
 	// The chat refuses any turn: none is asked again there, but in a new
-	// chat, by the history the last answered turn came with (reask.go).
-	t.Session.Prior = qp.SessionPrior{ConversationKey: t.Session.Prior.ConversationKey}
+	// chat, by the history the last answered turn came with answering its
+	// calls (reask.go).
+	p := t.Session.Prior
+	t.Session.Prior = qp.SessionPrior{ConversationKey: p.ConversationKey, CallIDs: p.CallIDs, CallNames: p.CallNames}
 	if l := t.latest; l != nil {
 		// A turn asked again leaves its session's latest answer the one
 		// it named, as a failed turn does.
