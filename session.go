@@ -149,6 +149,15 @@ type SessionPrior struct {
 	// ToldSystemHash and ToldToolsHash are what the chat had been told on
 	// that node's thread.
 	ToldSystemHash, ToldToolsHash string
+	// ConversationKey is the key of the history the latest turn came with
+	// ("" when it came by none of its chat's): a request whose history is
+	// that one, answering one of CallIDs (or none, when there are none),
+	// asks that turn again (internal/session, reask.go). With ParentID "",
+	// that turn went on in a new chat told the conversation, or its chat
+	// was refused as too long since (Turn.Outgrown): such a request goes
+	// on in a new chat too, and CallIDs are the calls that turn's history
+	// answered.
+	ConversationKey string
 }
 
 // Replacing is s as the state that supersedes earlier, a state of the same
@@ -176,6 +185,10 @@ type SessionStore interface {
 	// ConversationKey equals key — of those whose LastCallIDs hold callID
 	// first, when callID is not "".
 	SessionByKey(ctx context.Context, key, callID string, now time.Time) (*Session, error)
+	// SessionByPriorKey returns the most recently used unexpired session,
+	// used before before, whose Prior.ConversationKey equals key and whose
+	// Prior.CallIDs hold callID (are none, when callID is "").
+	SessionByPriorKey(ctx context.Context, key, callID string, before, now time.Time) (*Session, error)
 	// ForgetExpiredKeys drops the lookup keys of sessions expired at now, so the
 	// key index stays small. History is never deleted by expiry.
 	ForgetExpiredKeys(ctx context.Context, now time.Time) (int, error)

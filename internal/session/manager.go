@@ -293,7 +293,7 @@ func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 
 func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 	req.PrefixKey = ownedKey(req.Owner, req.PrefixKey)
-	since := m.answeredSoFar()
+	since, arrived := m.answeredSoFar(), m.now()
 	if req.ExplicitID != "" {
 		return m.beginExplicit(ctx, req)
 	}
@@ -329,7 +329,7 @@ func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 		}
 		// Something asked in place of the session's last turn (Claude
 		// Code's summary call, the turn after Qwen Code's side call).
-		if t, err := m.continueReasked(ctx, req, since); t != nil || err != nil {
+		if t, err := m.continueReasked(ctx, req, since, arrived); t != nil || err != nil {
 			return t, err
 		}
 		// A history that resends turns its chat never got (an agent
@@ -795,6 +795,9 @@ func (t *Turn) FirstTurn() bool { return t.Session.ParentID == "" }
 func (t *Turn) Advance(parentID, nextKey string, callIDs, callNames []string) {
 	now := t.stamp()
 	t.Session.Prior = t.asked
+	if c := t.came; c != nil { // a request with its history, answering its calls, asks it again (reask.go)
+		t.Session.Prior.ConversationKey, t.Session.Prior.CallIDs, t.Session.Prior.CallNames = c.key, c.callIDs, c.callNames
+	}
 	t.Session.ParentID, t.Session.ConversationKey = parentID, ownedKey(t.Session.APIKeyID, nextKey)
 	// The failed turns' partials went into this answer's second key, if
 	// any (Merged).
@@ -874,7 +877,11 @@ func (t *Turn) TouchAfter(err error) {
 func (t *Turn) Outgrown() {
 	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs, t.Session.LastCallNames = "", "", nil, nil
 	t.Session.CutKey, t.Session.CutState = "", ""
-	t.Session.Prior = qp.SessionPrior{} // the chat refuses any turn: none is asked again there
+	// The chat refuses any turn: none is asked again there, but in a new
+	// chat, by the history the last answered turn came with answering its
+	// calls (reask.go).
+	p := t.Session.Prior
+	t.Session.Prior = qp.SessionPrior{ConversationKey: p.ConversationKey, CallIDs: p.CallIDs, CallNames: p.CallNames}
 	if l := t.latest; l != nil {
 		// A turn asked again leaves its session's latest answer the one
 		// it named, as a failed turn does.

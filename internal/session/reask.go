@@ -2,7 +2,9 @@ package session
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"time"
 
 	qp "qwenproxy"
 )
@@ -36,10 +38,13 @@ import (
 // it sends, as does its second ask.
 //
 // What the last turn came with is kept in memory, for the sessions held
-// there: a restart forgets it, and on PostgreSQL, where sessions live in
-// the database for the instances sharing it (memory holds none), it is
-// not kept; such a request then opens a session of its own, as any history
-// no session expects.
+// there, and with the session's state (qp.Session.Prior: where that turn
+// was asked from, and the key of its history), so that after a restart,
+// for a session evicted from memory, and on PostgreSQL, where sessions
+// live in the database for the instances sharing it (memory holds none),
+// the database finds it. Memory orders the turns it answered by a count
+// (Manager.answered); the database by time: a request asks in place of a
+// turn whose state was written before it came (see storedLastTurnFits).
 
 // lastTurn is what a session's last answered turn continued by its history
 // came with.
@@ -75,24 +80,81 @@ func (t *Turn) cameWith(req Request) {
 
 // continueReasked returns the session whose last turn req asks again (or
 // asks something else in its place), held and set to hang the turn where
-// that one hung, or nil. since is Manager.answered when req came: a turn
-// answered after that was answered while req waited beside it.
-func (m *Manager) continueReasked(ctx context.Context, req Request, since uint64) (*Turn, error) {
-	if m.shared != nil {
-		return nil, nil
+// that one hung, or nil. since is Manager.answered when req came, and
+// arrived the time it came: a turn answered after that was answered while
+// req waited beside it.
+//
+// Memory is asked first, for the sessions whose last turn it knows of;
+// the database then, for those it does not (read back since a restart, or
+// evicted, or on a shared database, where memory holds none): the state of
+// a session keeps where its last turn was asked from (qp.Session.Prior)
+// and the key of the history it came with.
+func (m *Manager) continueReasked(ctx context.Context, req Request, since uint64, arrived time.Time) (*Turn, error) {
+	if m.shared == nil {
+		if id, last := m.findLastTurn(req.PrefixKey, req.AnsweredCall, since); id != "" {
+			t, s, err := m.holdIf(ctx, id, req, func(s qp.Session) bool { return s.ConversationKey == last.nextKey && s.ChatID == last.chatID })
+			if t == nil {
+				return nil, err
+			}
+			return t.reask(ctx, s, &req, last)
+		}
 	}
-	id, last := m.findLastTurn(req.PrefixKey, req.AnsweredCall, since)
-	if id == "" {
+	stored, err := m.store.SessionByPriorKey(ctx, req.PrefixKey, req.AnsweredCall, arrived, m.now())
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
 		return nil, nil
+	case err != nil && m.shared == nil:
+		// Alone on the database, memory is the truth; should the database
+		// not answer, the request goes on as one no session expects.
+		return nil, nil
+	case err != nil:
+		return nil, unavailable(ctx, err)
 	}
-	t, s, err := m.holdIf(ctx, id, req, func(s qp.Session) bool { return s.ConversationKey == last.nextKey && s.ChatID == last.chatID })
+	t, s, err := m.holdIf(ctx, stored.ID, req, func(s qp.Session) bool { return m.storedLastTurnFits(s, req, arrived) })
 	if t == nil {
 		return nil, err
 	}
+	p := s.Prior
+	last := lastTurn{key: req.PrefixKey, chatID: s.ChatID, parentID: p.ParentID, callIDs: p.CallIDs, callNames: p.CallNames,
+		toldSystem: p.ToldSystemHash, toldTools: p.ToldToolsHash, nextKey: s.ConversationKey, newChat: p.ParentID == ""}
+	return t.reask(ctx, s, &req, last)
+}
+
+// storedLastTurnFits reports whether s, read under its lock, is a session
+// whose last answered turn req asks again, by the state it keeps of that
+// turn (qp.SessionPrior): that turn came with req's history and answered
+// req's call (or none, as req), and was answered before req arrived — its
+// state, stamped when it was answered (or since, by a failed turn), was
+// written before. A session whose last turn memory knows of was answered
+// here: memory's answer (findLastTurn) stands.
+func (m *Manager) storedLastTurnFits(s qp.Session, req Request, arrived time.Time) bool {
+	p := s.Prior
+	if p.ConversationKey != req.PrefixKey || s.LastAccessed.UnixMilli() >= arrived.UnixMilli() {
+		return false
+	}
+	if req.AnsweredCall == "" && len(p.CallIDs) > 0 || req.AnsweredCall != "" && !slices.Contains(p.CallIDs, req.AnsweredCall) {
+		return false
+	}
+	if m.shared == nil {
+		m.mu.Lock()
+		_, known := m.lastTurns[s.ID]
+		m.mu.Unlock()
+		if known {
+			return false
+		}
+	}
+	// A turn asked where the last one hung needs that chat's thread; one
+	// whose last turn went on in a new chat goes on in a new chat too.
+	return p.ParentID == "" || s.ParentID != ""
+}
+
+// reask sets the turn t, holding session s, to be asked in place of the
+// session's last answered turn, which came with last.
+func (t *Turn) reask(ctx context.Context, s qp.Session, req *Request, last lastTurn) (*Turn, error) {
 	t.Session, t.replaces, t.replaced = s, true, s.LastRequestID
 	came := last
 	if last.newChat {
-		if err := t.moveToNewChat(ctx, &req); err != nil {
+		if err := t.moveToNewChat(ctx, req); err != nil {
 			return nil, err
 		}
 		came.chatID = t.Session.ChatID

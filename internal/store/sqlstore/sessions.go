@@ -15,7 +15,7 @@ const sessionColumns = `id, chat_id, COALESCE(parent_id, ''), model, first_user_
 	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at, told_system_hash, told_tools_hash,
 	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids, named, COALESCE(chat_deleted_at, 0), last_call_names, last_request_id, branched_from,
 	prior_parent_id, prior_request_id, prior_call_ids, prior_call_names, prior_told_system_hash, prior_told_tools_hash,
-	COALESCE(cut_conversation_hash, ''), cut_state`
+	COALESCE(cut_conversation_hash, ''), cut_state, COALESCE(prior_conversation_hash, '')`
 
 func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session, error) {
 	var s qp.Session
@@ -25,7 +25,7 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash, &s.APIKeyID, &s.Account, &callIDs,
 		&named, &chatDeleted, &callNames, &s.LastRequestID, &s.BranchedFrom,
 		&s.Prior.ParentID, &s.Prior.RequestID, &priorCallIDs, &priorCallNames, &s.Prior.ToldSystemHash, &s.Prior.ToldToolsHash,
-		&s.CutKey, &s.CutState}
+		&s.CutKey, &s.CutState, &s.Prior.ConversationKey}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -60,14 +60,14 @@ const sessionsInsert = `INSERT INTO sessions
 	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at,
 		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at, last_call_names, last_request_id, branched_from,
 		prior_parent_id, prior_request_id, prior_call_ids, prior_call_names, prior_told_system_hash, prior_told_tools_hash,
-		cut_conversation_hash, cut_state)
+		cut_conversation_hash, cut_state, prior_conversation_hash)
 	VALUES `
 
 // sessionRow is one state's placeholders, sessionArgs's values.
-const sessionRow = `(?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?)`
+const sessionRow = `(?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, NULLIF(?, ''))`
 
 // sessionFields is the number of sessionRow's values.
-const sessionFields = 28
+const sessionFields = 29
 
 const sessionsOnConflict = `
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
@@ -78,6 +78,7 @@ const sessionsOnConflict = `
 		prior_call_ids = excluded.prior_call_ids, prior_call_names = excluded.prior_call_names,
 		prior_told_system_hash = excluded.prior_told_system_hash, prior_told_tools_hash = excluded.prior_told_tools_hash,
 		cut_conversation_hash = excluded.cut_conversation_hash, cut_state = excluded.cut_state,
+		prior_conversation_hash = excluded.prior_conversation_hash,
 		told_system_hash = excluded.told_system_hash, told_tools_hash = excluded.told_tools_hash,
 		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at,
 		named = CASE WHEN excluded.named = 1 THEN 1 ELSE sessions.named END,
@@ -100,7 +101,7 @@ func appendSessionArgs(args []any, s *qp.Session) []any {
 		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " "), boolInt(s.Named), unixMilliOrZero(s.ChatDeletedAt),
 		strings.Join(s.LastCallNames, " "), s.LastRequestID, s.BranchedFrom,
 		s.Prior.ParentID, s.Prior.RequestID, strings.Join(s.Prior.CallIDs, " "), strings.Join(s.Prior.CallNames, " "),
-		s.Prior.ToldSystemHash, s.Prior.ToldToolsHash, s.CutKey, s.CutState)
+		s.Prior.ToldSystemHash, s.Prior.ToldToolsHash, s.CutKey, s.CutState, s.Prior.ConversationKey)
 }
 
 // spaceSeparated is a space-separated column's list (nil for none).
@@ -230,6 +231,42 @@ const (
 	sessionByKey = selectByKey + `last_accessed DESC LIMIT 1`
 )
 
+// SessionByPriorKey finds the live session whose latest answered turn came
+// with the history key hashes to (its prior_conversation_hash: see
+// qp.SessionPrior.ConversationKey), last used before before (the turn
+// was answered, and its state written, before the request asking it
+// again came), whose turn answered the tool call callID (a word of
+// prior_call_ids) or, when callID is "", made none: the most recently
+// used.
+func (s *Store) SessionByPriorKey(ctx context.Context, key, callID string, before, now time.Time) (*qp.Session, error) {
+	query, args := sessionByPriorKey+`prior_call_ids = ''`+byPriorKeyOrder, []any{key, now.UnixMilli(), before.UnixMilli()}
+	if callID != "" {
+		if strings.Contains(callID, " ") {
+			return nil, qp.ErrNotFound // no call id the proxy mints
+		}
+		query = sessionByPriorKey + s.dialect.HoldsString(`' ' || prior_call_ids || ' '`) + byPriorKeyOrder
+		args = append(args, " "+callID+" ")
+	}
+	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout) // a turn's read (sessionlock.go)
+	defer cancel()
+	sess, err := scanSession(s.read.QueryRowKept(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, qp.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find session by its last turn's key: %w", err)
+	}
+	return sess, nil
+}
+
+// SessionByPriorKey's statement, but for its condition on the calls and
+// its order.
+const (
+	sessionByPriorKey = `SELECT ` + sessionColumns + ` FROM sessions WHERE prior_conversation_hash = ?
+		AND expires_at > ? AND last_accessed < ? AND `
+	byPriorKeyOrder = ` ORDER BY last_accessed DESC LIMIT 1`
+)
+
 // Deleted reports whether the session id on Qwen chat chatID was deleted:
 // its state must never be written back.
 func (s *Store) Deleted(ctx context.Context, id, chatID string) (bool, error) {
@@ -348,8 +385,10 @@ func (s *Store) ForgetExpiredKeys(ctx context.Context, now time.Time) (int, erro
 	if err := s.checkGuard(); err != nil {
 		return 0, err
 	}
-	res, err := s.write.ExecContext(ctx, `UPDATE sessions SET conversation_hash = NULL, cut_conversation_hash = NULL, cut_state = ''
-		WHERE (conversation_hash IS NOT NULL OR cut_conversation_hash IS NOT NULL) AND expires_at <= ?`, now.UnixMilli())
+	res, err := s.write.ExecContext(ctx, `UPDATE sessions SET conversation_hash = NULL, cut_conversation_hash = NULL, cut_state = '',
+		prior_conversation_hash = NULL
+		WHERE (conversation_hash IS NOT NULL OR cut_conversation_hash IS NOT NULL OR prior_conversation_hash IS NOT NULL)
+			AND expires_at <= ?`, now.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("forget expired session keys: %w", err)
 	}
