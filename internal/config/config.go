@@ -253,6 +253,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		SuggestFlag(fs, err)
 		return nil, CommandLineError{Err: err, Said: true}
 	}
+	if name := RepeatedFlag(fs, args); name != "" {
+		return nil, CommandLineError{Err: fmt.Errorf("--%s is given more than once: give it once", name)}
+	}
 	if fs.NArg() > 0 {
 		return nil, CommandLineError{Err: fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
