@@ -47,3 +47,26 @@ func TestASecretAcrossTheFirstMessagesCutIsNotKeptInPart(t *testing.T) {
 		}
 	}
 }
+
+// So is a value the call's record hides because a field named like a
+// secret holds it (metadata's password), which the message also holds as
+// text: the name was masked of it after the cut, keeping "HiddenP".
+func TestAHiddenValueAcrossTheFirstMessagesCutIsNotKeptInPart(t *testing.T) {
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: bob, Password: bobPassword}}, nil)
+	const hidden = "HiddenPw12345xyz"
+	said := strings.Repeat("c", qp.FirstUserMessageMax-8) + " " + hidden + " tail"
+	body, _ := json.Marshal(map[string]any{"metadata": map[string]string{"password": hidden},
+		"messages": []map[string]string{{"role": "user", "content": said}}})
+	resp, answer := chatCall(t, e, string(body), nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, answer)
+	}
+	e.sync()
+	var name string
+	if err := e.db().QueryRow(`SELECT first_user_message FROM sessions WHERE id = ?`, resp.Header.Get("X-Session-Id")).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(name, hidden[:6]) || len(name) > qp.FirstUserMessageMax || !strings.HasPrefix(name, "ccc") {
+		t.Errorf("the session's first message (%d bytes): …%q", len(name), name[len(name)-40:])
+	}
+}

@@ -439,7 +439,9 @@ func (s *Server) sessionName(c *call, whole string) string {
 	if len(whole) > sessionNameWindow {
 		whole = whole[:sessionNameWindow]
 	}
-	return qp.SessionName(s.deps.Accounts.Known().String(withoutKey(c.r.Context(), whole)))
+	c.nameSource = s.deps.Accounts.Known().String(withoutKey(c.r.Context(), whole))
+	c.name = qp.SessionName(c.nameSource)
+	return c.name
 }
 
 // beginTurn resolves and holds the call's session. opened is the account
