@@ -30,6 +30,9 @@ func usagef(format string, a ...any) error { return usageError{err: fmt.Errorf(f
 // unread. Everything after "--" is positional. It returns the positional
 // arguments in order; a flag error is a usageError (flag.ErrHelp as is).
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	if err := noRepeatedFlag(fs, args); err != nil {
+		return nil, err
+	}
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -66,4 +69,13 @@ func plural[N ~int | ~int64](n N, noun string) string {
 		return fmt.Sprintf("1 %s", noun)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// noRepeatedFlag refuses a flag given a value twice (--status error
+// --status success), which the flag package read as its last value alone.
+func noRepeatedFlag(fs *flag.FlagSet, args []string) error {
+	if name := config.RepeatedFlag(fs, args); name != "" {
+		return usagef("--%s is given more than once: give it once", name)
+	}
+	return nil
 }

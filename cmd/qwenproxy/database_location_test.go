@@ -216,3 +216,38 @@ func TestCopySaysFromAndToAsGiven(t *testing.T) {
 		t.Fatalf("copy from PostgreSQL: exit %d, %q %q", code, out, errOut)
 	}
 }
+
+// An empty database path — `--database-path ""` (a script's unset
+// variable), `sqlite:` alone, `copy --to sqlite:` — names no file, but was
+// passed on to SQLite: serve and copy failed with `open store : create:
+// open : no such file or directory`, the reading commands with `no
+// database at  (…)`, none saying what was wrong. Each is refused (exit 1)
+// saying the path is empty, before anything is opened or made.
+func TestAnEmptyDatabasePathIsRefusedSayingSo(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "a.db")
+	seedHistory(t, storetest.Open(t, src), 1)
+	work := t.TempDir()
+	t.Chdir(work) // where anything made of an empty path would go
+	for _, empty := range []string{"", "sqlite:"} {
+		for _, args := range [][]string{
+			{"stats", "--database-path", empty},
+			{"requests", "ls", "--database-path", empty},
+			{"keys", "add", "--name", "k", "--database-path", empty},
+			{"migrate", "up", "--database-path", empty},
+			{"serve", "--database-path", empty, "--port", "0"},
+			{"copy", "--from", src, "--to", "sqlite:" + strings.TrimPrefix(empty, "sqlite:")},
+		} {
+			out, errOut, code := runEnvOf(t, nil, args...)
+			if code != 1 || out != "" || !strings.Contains(errOut, "empty") || strings.Contains(errOut, "no such file") {
+				t.Errorf("%q: exit %d, %q %q", args, code, out, errOut)
+			}
+		}
+	}
+	out, errOut, code := runEnvOf(t, map[string]string{"DATABASE_PATH": "sqlite:"}, "serve", "--port", "0")
+	if code != 1 || out != "" || !strings.Contains(errOut, "DATABASE_PATH") || !strings.Contains(errOut, "empty") {
+		t.Errorf("DATABASE_PATH=sqlite: serve: exit %d, %q %q", code, out, errOut)
+	}
+	if made := dirEntries(t, work); len(made) > 0 {
+		t.Errorf("the refused commands made %v", made)
+	}
+}

@@ -155,3 +155,22 @@ func TestExportRefusesToOverwriteTheDatabase(t *testing.T) {
 		t.Fatalf("export to another file: exit %d, %q %q", code, out, errOut)
 	}
 }
+
+// export --output "" (a script's unset variable) named no file, yet the
+// export opened the database and then failed with "--output: open : no such
+// file or directory". It is refused saying the flag is empty, before the
+// database is opened, as a --format it cannot take is.
+func TestExportToAnEmptyOutputIsRefusedSayingSo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "h.db")
+	seedHistory(t, storetest.Open(t, db), 2)
+	missing := filepath.Join(t.TempDir(), "missing.db")
+	for _, path := range []string{db, missing} {
+		out, errOut, code := runCLI(t, path, "export", "--output", "")
+		if code != 1 || out != "" || !strings.Contains(errOut, "--output is empty") || strings.Contains(errOut, "no such file") {
+			t.Errorf("export --output '' on %s: exit %d, %q %q", path, code, out, errOut)
+		}
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("the refused export made the database: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -131,6 +132,12 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	noBodies := c.fs.Bool("no-bodies", false, "leave request and response bodies out of JSONL")
 	f := callFlags(c.fs)
 	filter, err := c.openFiltered(ctx, args, func() (qp.CallFilter, error) {
+		if *output == "" {
+			// --output '' (a script's unset variable) named no file: the
+			// export failed after the database was opened, with "open :
+			// no such file or directory".
+			return qp.CallFilter{}, errors.New("--output is empty: name the file to write, or - for standard output (the default)")
+		}
 		if *format == "" {
 			*format = formatOf(*output)
 		}

@@ -253,6 +253,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (*Config, 
 		SuggestFlag(fs, err)
 		return nil, CommandLineError{Err: err, Said: true}
 	}
+	if name := RepeatedFlag(fs, args); name != "" {
+		return nil, CommandLineError{Err: fmt.Errorf("--%s is given more than once: give it once", name)}
+	}
 	if fs.NArg() > 0 {
 		return nil, CommandLineError{Err: fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
@@ -385,6 +388,13 @@ func CheckDatabaseURL(v string) error {
 // The value is not in the error: callers name it, its password masked
 // (redact.URLPasswordsText).
 func CheckDatabasePath(v string) error {
+	// An empty path (--database-path '', a script's unset variable, or
+	// sqlite: alone) names no file: passed on, SQLite failed with "open :
+	// no such file or directory", and the reading commands said "no
+	// database at  (…)", neither naming the mistake.
+	if strings.TrimPrefix(v, "sqlite:") == "" {
+		return errors.New("the path is empty: name the SQLite file, as PATH or sqlite:PATH (./data/qwenproxy.db when the flag and DATABASE_PATH are left out)")
+	}
 	for _, p := range []string{v, strings.TrimPrefix(v, "sqlite:")} {
 		scheme, ok := urlScheme(p)
 		switch {

@@ -122,3 +122,40 @@ func Nearest(name string, names []string) string {
 	}
 	return ""
 }
+
+// RepeatedFlag is the first flag of fs that args give a value more than
+// once ("" when none is), read as the flag package reads args: "-name" or
+// "--name", a value after "=" or, for a flag that is not a switch, in the
+// next argument; a switch (--json) may be given again, which says the same
+// thing; nothing after "--" is a flag. The flag package keeps the last
+// value without a word, so `prune --older-than 1000d … --older-than 0s`
+// (a flag appended to a command from history) pruned by the last, where the
+// history API refuses a parameter given twice.
+func RepeatedFlag(fs *flag.FlagSet, args []string) string {
+	seen := map[string]bool{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return ""
+		}
+		if len(a) < 2 || a[0] != '-' {
+			continue // a positional argument, or "-"
+		}
+		name, _, hasValue := strings.Cut(strings.TrimPrefix(a[1:], "-"), "=")
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // unknown: the flag package refuses it
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if !hasValue {
+			i++ // its value, whatever it looks like
+		}
+		if seen[name] {
+			return name
+		}
+		seen[name] = true
+	}
+	return ""
+}

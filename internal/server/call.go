@@ -30,6 +30,11 @@ type call struct {
 	ex qp.Exchange
 	// metadataOnly drops the bodies from the record.
 	metadataOnly bool
+	// nameSource is the text its session's name was last cut from (masked
+	// of the key and the accounts' secrets, not cut), and name that cut:
+	// nameWithoutSecrets masks the source, not the cut name, in which a
+	// value across the cut is no longer whole.
+	nameSource, name string
 	// wrote is set once the response status has gone out.
 	wrote bool
 	// streaming is set while an event stream is open (active-streams gauge).
@@ -457,6 +462,10 @@ func (s *Server) nameWithoutSecrets(c *call, turn *session.Turn, out output) {
 		if _, h := redact.JSONHiding([]byte(tc.Arguments)); h != nil {
 			hidden = append(hidden, h...)
 		}
+	}
+	if c.name != "" && sess.FirstUserMessage == c.name {
+		sess.FirstUserMessage = qp.SessionName(redact.NewKnown("", hidden...).String(c.nameSource))
+		return
 	}
 	sess.FirstUserMessage = redact.NewKnown("", hidden...).String(sess.FirstUserMessage)
 }

@@ -437,6 +437,26 @@ func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, p
 	return ans, err
 }
 
+// sessionNameWindow is how much of a first message is masked before it is
+// cut to a session's name: the name's bytes and room for any secret that
+// begins within them, however long (a cookie header), without scanning a
+// message of megabytes on every turn.
+const sessionNameWindow = 4 * qp.FirstUserMessageMax
+
+// sessionName is a session's name (its first message, cut to
+// qp.FirstUserMessageMax bytes) without the call's key or any account's
+// secrets, as the call's record: masked before the cut, which left the
+// beginning of a secret across it in the name (masked after, the secret
+// was no longer whole).
+func (s *Server) sessionName(c *call, whole string) string {
+	if len(whole) > sessionNameWindow {
+		whole = whole[:sessionNameWindow]
+	}
+	c.nameSource = s.deps.Accounts.Known().String(withoutKey(c.r.Context(), whole))
+	c.name = qp.SessionName(c.nameSource)
+	return c.name
+}
+
 // beginTurn resolves and holds the call's session. opened is the account
 // a new chat was opened on, "" when the session continues its chat.
 func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session.Turn, opened string, _ error) {
@@ -444,7 +464,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 	rs := &c.ex.Response
 	// The session's row keeps it: without the call's key or any account's
 	// secrets, as the call's record.
-	firstUser := s.deps.Accounts.Known().String(withoutKey(c.r.Context(), translate.FirstUserText(t.messages)))
+	firstUser := s.sessionName(c, translate.FirstUserTextWhole(t.messages))
 	if c.metadataOnly { // a call recorded without bodies leaves no text in its session either
 		firstUser = ""
 	}
@@ -492,7 +512,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		// request does not carry (read again from the chain when the
 		// chat is told it: t.earlier keeps what it read).
 		if msgs, err := t.replayed(ctx); err == nil && !c.metadataOnly {
-			if name := s.deps.Accounts.Known().String(withoutKey(c.r.Context(), translate.FirstUserText(msgs))); name != "" {
+			if name := s.sessionName(c, translate.FirstUserTextWhole(msgs)); name != "" {
 				turn.Session.FirstUserMessage = name
 			}
 		}

@@ -75,7 +75,13 @@ func HasEarlierTurns(history []qp.Message) bool {
 // a character's boundary): a name, not a copy of the message — the call's
 // body holds it whole — and a session row that outlives its calls (a 3 MB
 // first message) weighed on retention by size as if it were history.
-func FirstUserText(msgs []qp.Message) string {
+func FirstUserText(msgs []qp.Message) string { return qp.SessionName(FirstUserTextWhole(msgs)) }
+
+// FirstUserTextWhole is FirstUserText before its cut: what masks secrets
+// in it must see them whole (a secret across the cut, its beginning alone
+// left in the cut text, was no longer found), then cut it with
+// qp.SessionName.
+func FirstUserTextWhole(msgs []qp.Message) string {
 	first, seen := "", false
 	for i := range msgs {
 		if msgs[i].Role != "user" {
@@ -85,10 +91,10 @@ func FirstUserText(msgs []qp.Message) string {
 			first, seen = strings.TrimSpace(msgs[i].Text), true
 		}
 		if text := strings.TrimSpace(withoutAgentContext(msgs[i].Text)); text != "" {
-			return qp.SessionName(text)
+			return text
 		}
 	}
-	return qp.SessionName(first)
+	return first
 }
 
 // FirstUserMax bounds FirstUserText, in bytes.
