@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
@@ -67,6 +68,15 @@ func historyRedact(ctx context.Context, c *cli, args []string, stdin io.Reader) 
 		JSON: func(b []byte) []byte { return given.JSON(known.JSON(b)) },
 		Text: func(b []byte) []byte { return given.Bytes(known.Bytes(b)) },
 	}
+	// A first message cut to a session's name may end within a secret,
+	// which Text no longer finds whole there.
+	r.Name = func(b []byte) []byte {
+		cut := len(b) > qp.FirstUserMessageMax-utf8.UTFMax // SessionName cuts at a rune's start
+		if b = r.Text(b); !cut {
+			return b
+		}
+		return given.CutTail(known.CutTail(b))
+	}
 	bar := newProgress(c.stderr, "read")
 	p, err := c.store.RedactHistory(ctx, r, 100, func(p sqlstore.RedactProgress) { bar.set(p.Calls) })
 	bar.done(p.Calls)
@@ -86,7 +96,7 @@ func historyRedact(ctx context.Context, c *cli, args []string, stdin io.Reader) 
 	// The calls not in the database yet: those in this machine's spool,
 	// and those a running server holds, which no other process reaches.
 	spoolPath := c.spoolPath()
-	spooled, err := app.RedactSpool(spoolPath, recorder.SpoolMask{JSON: r.JSON, Text: r.Text})
+	spooled, err := app.RedactSpool(spoolPath, recorder.SpoolMask{JSON: r.JSON, Text: r.Text, Name: r.Name})
 	held := errors.Is(err, app.ErrSpoolHeld)
 	if err != nil && !held {
 		return fmt.Errorf("rewrote the database's %s; then the spool %s: %w", plural(p.Rewritten, "call"), spoolPath, err)

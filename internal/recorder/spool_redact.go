@@ -18,6 +18,9 @@ import (
 // columns.
 type SpoolMask struct {
 	JSON, Text func([]byte) []byte
+	// Name masks a session's first message (see sqlstore.Redaction); nil:
+	// Text.
+	Name func([]byte) []byte
 }
 
 // SpoolRedaction counts what RedactSpool read and rewrote.
@@ -146,7 +149,13 @@ func maskSpoolLine(l *spoolLine, m SpoolMask) bool {
 		*s = string(b)
 	}
 	if s := l.Session; s != nil {
-		text(&s.FirstUserMessage)
+		name := m.Name
+		if name == nil {
+			name = m.Text
+		}
+		b := []byte(s.FirstUserMessage)
+		mask(&b, name)
+		s.FirstUserMessage = string(b)
 	}
 	if e := l.Exchange; e != nil {
 		for _, b := range []*[]byte{&e.Request.OpenAIRequest, &e.Request.QwenRequest, &e.Request.ReferencedItems,

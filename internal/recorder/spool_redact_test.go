@@ -178,3 +178,23 @@ func decodeSpoolFile(t *testing.T, b []byte) string {
 	}
 	return out.String()
 }
+
+// A spooled session's first message, a name cut short, is masked by
+// SpoolMask.Name where one is given (a secret its cut came within), by
+// Text otherwise; the bodies are not.
+func TestRedactSpoolMasksAFirstMessageAsAName(t *testing.T) {
+	named := func(b []byte) []byte { return append([]byte("named:"), b...) }
+	text := func(b []byte) []byte { return append([]byte("text:"), b...) }
+	for _, c := range []struct {
+		mask SpoolMask
+		want string
+	}{
+		{SpoolMask{JSON: text, Text: text, Name: named}, "named:hello"},
+		{SpoolMask{JSON: text, Text: text}, "text:hello"},
+	} {
+		l := spoolLine{Session: &qp.Session{ID: "s", FirstUserMessage: "hello"}}
+		if !maskSpoolLine(&l, c.mask) || l.Session.FirstUserMessage != c.want {
+			t.Errorf("the first message masked as %q, want %q", l.Session.FirstUserMessage, c.want)
+		}
+	}
+}

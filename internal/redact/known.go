@@ -34,6 +34,8 @@ type Known struct {
 	// there first, would leave the rest of that form behind.
 	passes []*strings.Replacer
 	screen screen // whether a text holds any of the passes' patterns, in one pass
+	// values are the values masked, as given (CutTail).
+	values []string
 }
 
 // Depths of escaping, the order of Known's passes.
@@ -50,10 +52,12 @@ const (
 // when there is nothing to mask.
 func NewKnown(cookies string, values ...string) *Known {
 	var pairs [depths][]pair
+	var given []string
 	add := func(v string) {
 		if len(v) < MinKnownLen {
 			return
 		}
+		given = append(given, v)
 		for depth, forms := range encodings(v) {
 			for _, form := range forms {
 				pairs[depth] = append(pairs[depth], pair{form, Placeholder})
@@ -80,7 +84,7 @@ func NewKnown(cookies string, values ...string) *Known {
 	for _, v := range values {
 		add(v)
 	}
-	k := &Known{}
+	k := &Known{values: given}
 	var olds []string
 	for _, ps := range pairs {
 		if len(ps) == 0 {
@@ -219,6 +223,35 @@ func jsonContentUnescaped(v string) string {
 	}
 	b := bytes.TrimSpace(buf.Bytes())
 	return string(b[1 : len(b)-1])
+}
+
+// MinCutTail is the shortest start of a known value that CutTail masks.
+const MinCutTail = 4
+
+// CutTail returns b, a text cut short (a session's name: its first message
+// cut to qp.FirstUserMessageMax bytes), with its end masked when it is the
+// start of a known value, at least MinCutTail bytes of it: the cut came
+// within the value, which the text no longer holds whole for Bytes to
+// find. Masked before the cut, the text would not have kept it; a name
+// stored before 2026-12-06, or a value learnt later (history redact), is
+// masked so.
+func (k *Known) CutTail(b []byte) []byte {
+	if k == nil {
+		return b
+	}
+	longest := 0
+	for _, v := range k.values {
+		for n := min(len(v)-1, len(b)); n >= MinCutTail && n > longest; n-- {
+			if bytes.HasSuffix(b, unsafe.Slice(unsafe.StringData(v), n)) {
+				longest = n
+				break
+			}
+		}
+	}
+	if longest == 0 {
+		return b
+	}
+	return append(b[:len(b)-longest:len(b)-longest], Placeholder...)
 }
 
 // String returns s with every known value masked.

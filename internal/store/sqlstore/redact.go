@@ -15,6 +15,10 @@ import (
 // argument itself when there is nothing to mask in it.
 type Redaction struct {
 	JSON, Text func([]byte) []byte
+	// Name masks a session's first message, cut to qp.FirstUserMessageMax
+	// bytes: Text, and a secret the cut came within (redact.Known.CutTail).
+	// nil: Text.
+	Name func([]byte) []byte
 }
 
 // RedactProgress is how far RedactHistory has come.
@@ -383,8 +387,11 @@ var redactFailures = []redactText{
 // key it read. A row changed since it was read is left as it is now.
 func redactRows[K string | int64](ctx context.Context, s *Store, t redactText, r Redaction, after K, batch int, p *RedactProgress) (K, error) {
 	mask := r.Text
-	if t.json {
+	switch {
+	case t.json:
 		mask = r.JSON
+	case t.sessions && r.Name != nil:
+		mask = r.Name
 	}
 	type row struct {
 		key       K
