@@ -1,6 +1,10 @@
 package qwen
 
-import "context"
+import (
+	"context"
+
+	"qwenproxy/internal/redact"
+)
 
 // callMaskKey is the context key of a call's own masker (WithCallMask).
 type callMaskKey struct{}
@@ -24,4 +28,24 @@ func callMasked(ctx context.Context, b []byte) []byte {
 		return mask(b)
 	}
 	return b
+}
+
+// decodedMasked returns e, a failure read from a body masked of known's
+// values and ctx's call mask, with its message masked of them again, as the
+// text it decoded to: the masks know a secret in the escapes they list, and
+// a writer that escapes otherwise (a quote as \u0022, as .NET's
+// System.Text.Json does) passes it through the body's masking, to be
+// decoded whole into the message the client is told. e itself when it is
+// nil or nothing in its message changes.
+func decodedMasked(ctx context.Context, known *redact.Known, e *Error) *Error {
+	if e == nil || e.Message == "" {
+		return e
+	}
+	msg := string(callMasked(ctx, known.Bytes([]byte(e.Message))))
+	if msg == e.Message {
+		return e
+	}
+	masked := *e
+	masked.Message = msg
+	return &masked
 }

@@ -234,13 +234,13 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 		// the client's own in a failure's (WithCallMask).
 		b = c.masks.of(creds).Bytes(b)
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return fail(classifyHTTP(resp, callMasked(parent, b)))
+			return fail(decodedMasked(parent, c.masks.of(creds), classifyHTTP(resp, callMasked(parent, b))))
 		}
 		if f := classifyBody(resp, b); f != nil {
 			if masked := classifyBody(resp, callMasked(parent, b)); masked != nil {
 				f = masked
 			}
-			return fail(f)
+			return fail(decodedMasked(parent, c.masks.of(creds), f))
 		}
 		// A successful non-stream JSON answer: serve it as a stream of
 		// one event. Qwen's is spread over many lines (qwen-wire.md §4.3,
@@ -346,13 +346,13 @@ func (c *Client) do(parent context.Context, method, path string, body []byte, cr
 	}
 	b = c.masks.of(creds).Bytes(b)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, classifyHTTP(resp, callMasked(parent, b))
+		return nil, decodedMasked(parent, c.masks.of(creds), classifyHTTP(resp, callMasked(parent, b)))
 	}
 	// Only a page or a failure is scanned for the firewall's markers: a
 	// success's content (a model's description) may say "captcha".
 	if FirewallAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), b) {
 		if f := classifyBody(resp, callMasked(parent, b)); f != nil {
-			return nil, f
+			return nil, decodedMasked(parent, c.masks.of(creds), f)
 		}
 		return nil, &Error{Kind: KindFirewall, Status: resp.StatusCode, Message: "Qwen answered with a firewall page instead of JSON"}
 	}
@@ -365,13 +365,13 @@ func (c *Client) do(parent context.Context, method, path string, body []byte, cr
 		var env envelope
 		if json.Unmarshal(b, &env) == nil {
 			if f := env.failure(actual); f != nil {
-				return nil, f
+				return nil, decodedMasked(parent, c.masks.of(creds), f)
 			}
 		}
 		if !jsonSuccess(b) {
 			// No envelope says more (no body, a gateway's text): the
 			// logical status is the failure, as the same HTTP status is.
-			return nil, classifyLogical(resp, actual, b)
+			return nil, decodedMasked(parent, c.masks.of(creds), classifyLogical(resp, actual, b))
 		}
 	}
 	return b, nil

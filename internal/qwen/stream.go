@@ -552,7 +552,7 @@ func (s *Stream) decode(data []byte) error {
 			// As classifyBody reads the same failure as a whole body.
 			f.Kind = KindFirewall
 		}
-		return f
+		return decodedMasked(s.ctx, s.masks.of(s.creds), f)
 	}
 	switch {
 	case raw.Created != nil:
