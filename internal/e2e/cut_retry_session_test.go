@@ -156,3 +156,54 @@ func TestACutPartKeptWithoutARetryContinuesTheSession(t *testing.T) {
 		t.Fatalf("%d rows %+v over %d chats", len(rows), rows, e.sim.Chats())
 	}
 }
+
+// qwenCodeResume is the message Qwen Code sends after the part of a cut
+// answer, asking the model to go on (its TRANSPORT_CONTINUATION_MESSAGE,
+// @qwen-code/qwen-code 0.24.4).
+const qwenCodeResume = "The connection dropped mid-response. Resume directly — no apology, no recap of what was already said. Break remaining work into smaller pieces."
+
+// Qwen Code does not ask a cut turn again: it resumes it — the cut
+// conversation, the part it got as the answer, its message asking to go on
+// — and keeps, as the cut turn's answer, the part and the resumed answer
+// run together, without that message. Its next call goes on in the session
+// and chat the resume was answered in, its new message sent alone (a fresh
+// walk with the real agent, 2026-12-06: a new session, the conversation
+// told again).
+func TestAResumedCutAnswerKeptWholeContinuesTheSession(t *testing.T) {
+	for _, later := range []bool{true, false} {
+		name := "the first turn"
+		if later {
+			name = "a later turn"
+		}
+		t.Run(name, func(t *testing.T) {
+			e := start(t, nil)
+			turn := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("Be brief."), openai.UserMessage("Tell me a long story.")}
+			n := 3
+			if later {
+				first, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("My cat is called Tom.")))
+				if err != nil {
+					t.Fatal(err)
+				}
+				turn = []openai.ChatCompletionMessageParamUnion{openai.UserMessage("My cat is called Tom."),
+					openai.AssistantMessage(first.Choices[0].Message.Content), openai.UserMessage("Tell me a long story about him.")}
+				n = 4
+			}
+			e.sim.Inject(qwensim.Fault{CutAfter: 3})
+			partial, err := streamUntilErrorWith(t, e, chatParams(turn...))
+			if err == nil || strings.TrimSpace(partial) == "" {
+				t.Fatalf("the cut call did not fail after part of its answer: %q, %v", partial, err)
+			}
+			resumed, err := e.client.Chat.Completions.New(ctxT(t), chatParams(append(turn,
+				openai.AssistantMessage(partial), openai.UserMessage(qwenCodeResume))...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(append(turn,
+				openai.AssistantMessage(partial+resumed.Choices[0].Message.Content), openai.UserMessage("Go on."))...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantContinued(t, e, got, n)
+		})
+	}
+}

@@ -30,8 +30,10 @@ import (
 // when its own finds no session. The turns cut in a row before an answer
 // add their partials, in order, to one digest.
 //
-// A client that keeps the retried answer alone finds the session by its
-// key, as ever. One that keeps the partial alone, after a retry was
+// Qwen Code resumes a cut turn rather than asking it again (see Merged):
+// the answer to its resume request gets the second key of the cut
+// conversation with the part and that answer run together. A client that
+// keeps the retried answer alone finds the session by its key, as ever. One that keeps the partial alone, after a retry was
 // answered, has a conversation the chat does not hold (the retry's answer
 // is there): it is told to a new chat, as any history no session expects.
 // Without a retry, such a history finds the session by the answer before
@@ -98,8 +100,10 @@ func (t *Turn) Cut(sent []qp.Message, partial string) {
 
 // Merged gives the turn, about to be answered with answer (as keyed) after
 // msgs, the conversation it sent, the second key of its answer: when
-// turns that sent msgs before it were cut (CutState), that of the history
-// whose answer is their partials and answer run together. Call it before
+// turns that sent msgs — or msgs less a resume's two last messages, the
+// part as the answer and the request to go on — before it were cut
+// (CutState), that of the history whose answer is their partials and
+// answer run together. Call it before
 // Advance, which keeps the key ("" when there is none).
 func (t *Turn) Merged(msgs []qp.Message, answer *qp.Message) {
 	t.mergedKey = ""
@@ -108,8 +112,22 @@ func (t *Turn) Merged(msgs []qp.Message, answer *qp.Message) {
 		return // an answer that calls tools is keyed by its calls alone: run together, it keys as it is
 	}
 	text := strings.TrimRightFunc(answer.Text, unicode.IsSpace)
-	if text == "" || key != unansweredKey(msgs) {
+	if text == "" {
 		return
+	}
+	if key != unansweredKey(msgs) {
+		// Qwen Code does not ask the cut turn again: it resumes it, sending
+		// the cut conversation, the part it got as the answer, and a message
+		// of its own asking to go on ("The connection dropped mid-response.
+		// Resume directly …"). It keeps, as the cut turn's answer, the part
+		// and this answer run together, and drops that message: the history
+		// is the cut conversation's with the two run together.
+		n := len(msgs)
+		if n < 3 || msgs[n-1].Role != "user" || msgs[n-2].Role != "assistant" || len(msgs[n-2].ToolCalls) > 0 ||
+			key != unansweredKey(msgs[:n-2]) {
+			return
+		}
+		msgs = msgs[:n-2]
 	}
 	h := sha256.New()
 	if h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state) != nil {
