@@ -168,12 +168,20 @@ const qwenCodeResume = "The connection dropped mid-response. Resume directly —
 // run together, without that message. Its next call goes on in the session
 // and chat the resume was answered in, its new message sent alone (a fresh
 // walk with the real agent, 2026-12-06: a new session, the conversation
-// told again).
+// told again). So also when Qwen Code's side call (its memory's) comes
+// between, resending that history with an instruction of its own: the next
+// call asks in the side call's place.
 func TestAResumedCutAnswerKeptWholeContinuesTheSession(t *testing.T) {
-	for _, later := range []bool{true, false} {
+	for _, c := range []struct {
+		later, sideCall bool
+	}{{true, false}, {false, false}, {false, true}} {
+		later := c.later
 		name := "the first turn"
 		if later {
 			name = "a later turn"
+		}
+		if c.sideCall {
+			name += ", a side call between"
 		}
 		t.Run(name, func(t *testing.T) {
 			e := start(t, nil)
@@ -198,8 +206,15 @@ func TestAResumedCutAnswerKeptWholeContinuesTheSession(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(append(turn,
-				openai.AssistantMessage(partial+resumed.Choices[0].Message.Content), openai.UserMessage("Go on."))...))
+			kept := append(turn, openai.AssistantMessage(partial+resumed.Choices[0].Message.Content))
+			if c.sideCall {
+				if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(append(kept,
+					openai.UserMessage("Extract what is worth remembering from this conversation."))...)); err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+			got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(append(kept, openai.UserMessage("Go on."))...))
 			if err != nil {
 				t.Fatal(err)
 			}

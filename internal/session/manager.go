@@ -305,14 +305,16 @@ func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 		if t != nil || err != nil {
 			return t, err
 		}
+		// An answer resent run together with the part of a cut one the
+		// client got (see cut.go).
+		var byMerged *Request
 		if merged := historyMergedKey(req.History); merged != "" {
-			// An answer resent run together with the part of a cut one
-			// the client got (see cut.go).
-			byMerged := req
+			byMerged = &Request{}
+			*byMerged = req
 			byMerged.PrefixKey = ownedKey(req.Owner, merged)
-			t, err := m.continueByKey(ctx, byMerged)
+			t, err := m.continueByKey(ctx, *byMerged)
 			if t != nil {
-				t.cameWith(byMerged)
+				t.cameWith(*byMerged)
 			}
 			if t != nil || err != nil {
 				return t, err
@@ -331,6 +333,14 @@ func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 		// Code's summary call, the turn after Qwen Code's side call).
 		if t, err := m.continueReasked(ctx, req, since, arrived); t != nil || err != nil {
 			return t, err
+		}
+		if byMerged != nil {
+			// The turn after Qwen Code's side call, which came with the
+			// history that runs a cut answer's part and its resumed answer
+			// together.
+			if t, err := m.continueReasked(ctx, *byMerged, since, arrived); t != nil || err != nil {
+				return t, err
+			}
 		}
 		// A history that resends turns its chat never got (an agent
 		// interrupted mid-answer resends the cut turn with the next one)
