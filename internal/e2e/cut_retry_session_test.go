@@ -174,7 +174,7 @@ const qwenCodeResume = "The connection dropped mid-response. Resume directly —
 func TestAResumedCutAnswerKeptWholeContinuesTheSession(t *testing.T) {
 	for _, c := range []struct {
 		later, sideCall bool
-	}{{true, false}, {false, false}, {false, true}} {
+	}{{true, false}, {false, false}, {false, true}, {true, true}} {
 		later := c.later
 		name := "the first turn"
 		if later {
@@ -195,6 +195,13 @@ func TestAResumedCutAnswerKeptWholeContinuesTheSession(t *testing.T) {
 				turn = []openai.ChatCompletionMessageParamUnion{openai.UserMessage("My cat is called Tom."),
 					openai.AssistantMessage(first.Choices[0].Message.Content), openai.UserMessage("Tell me a long story about him.")}
 				n = 4
+				if c.sideCall { // after every turn, as Qwen Code's memory does
+					if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(append(turn[:2:2],
+						openai.UserMessage("Extract what is worth remembering from this conversation."))...)); err != nil {
+						t.Fatal(err)
+					}
+					n++
+				}
 			}
 			e.sim.Inject(qwensim.Fault{CutAfter: 3})
 			partial, err := streamUntilErrorWith(t, e, chatParams(turn...))

@@ -352,6 +352,13 @@ func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 			if err != nil {
 				return nil, err
 			}
+			if t == nil {
+				// Or asks in place of the turn that came with it (Qwen
+				// Code resumes a cut turn after its side call).
+				if t, err = m.continueReasked(ctx, earlier, since, arrived); err != nil {
+					return nil, err
+				}
+			}
 			if t != nil {
 				t.Unseen = a.n
 				return t, nil
