@@ -53,12 +53,7 @@ func TestAnAnswerResentWithItsCutPartContinuesTheSession(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name+", a later turn", func(t *testing.T) {
 			e := start(t, nil)
-			first, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("My cat is called Tom.")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			turn := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("My cat is called Tom."),
-				openai.AssistantMessage(first.Choices[0].Message.Content), openai.UserMessage("Tell me a long story about him.")}
+			turn := storyTurn(t, e)
 			partial, retried := cutThenRetried(t, e, nil, turn...)
 			got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(append(turn,
 				openai.AssistantMessage(c.kept(partial, retried)), openai.UserMessage("Go on."))...))
@@ -88,12 +83,7 @@ func TestAnAnswerResentWithItsCutPartContinuesTheSession(t *testing.T) {
 func TestAnAnswerResentWithItsCutPartContinuesTheSessionAcrossInstances(t *testing.T) {
 	a := startOn(t, "postgres", nil)
 	b := startOn(t, "postgres", func(c *config.Config) { c.DatabaseURL, c.QwenBaseURL = a.dbURL, a.sim.URL })
-	first, err := a.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("My cat is called Tom.")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	turn := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("My cat is called Tom."),
-		openai.AssistantMessage(first.Choices[0].Message.Content), openai.UserMessage("Tell me a long story about him.")}
+	turn := storyTurn(t, a)
 	partial, retried := cutThenRetried(t, a, b, turn...)
 	b.sync()
 	got, err := a.client.Chat.Completions.New(ctxT(t), chatParams(append(turn,
@@ -102,6 +92,18 @@ func TestAnAnswerResentWithItsCutPartContinuesTheSessionAcrossInstances(t *testi
 		t.Fatal(err)
 	}
 	wantContinued(t, a, got, 4)
+}
+
+// storyTurn answers a conversation's first turn on e and returns the
+// conversation with its second turn, which asks for a long answer.
+func storyTurn(t *testing.T, e *env) []openai.ChatCompletionMessageParamUnion {
+	t.Helper()
+	first, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("My cat is called Tom.")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []openai.ChatCompletionMessageParamUnion{openai.UserMessage("My cat is called Tom."),
+		openai.AssistantMessage(first.Choices[0].Message.Content), openai.UserMessage("Tell me a long story about him.")}
 }
 
 // wantContinued checks that the last of n calls (the turn after a cut one
@@ -130,12 +132,7 @@ func wantContinued(t *testing.T, e *env, got *openai.ChatCompletion, n int) {
 // earlier conversation (as a turn the client left).
 func TestACutPartKeptWithoutARetryContinuesTheSession(t *testing.T) {
 	e := start(t, nil)
-	first, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("My cat is called Tom.")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	turn := []openai.ChatCompletionMessageParamUnion{openai.UserMessage("My cat is called Tom."),
-		openai.AssistantMessage(first.Choices[0].Message.Content), openai.UserMessage("Tell me a long story about him.")}
+	turn := storyTurn(t, e)
 	e.sim.Inject(qwensim.Fault{CutAfter: 3})
 	partial, err := streamUntilErrorWith(t, e, chatParams(turn...))
 	if err == nil || strings.TrimSpace(partial) == "" {
@@ -188,12 +185,7 @@ func TestAResumedCutAnswerKeptWholeContinuesTheSession(t *testing.T) {
 			turn := []openai.ChatCompletionMessageParamUnion{openai.SystemMessage("Be brief."), openai.UserMessage("Tell me a long story.")}
 			n := 3
 			if later {
-				first, err := e.client.Chat.Completions.New(ctxT(t), chatParams(openai.UserMessage("My cat is called Tom.")))
-				if err != nil {
-					t.Fatal(err)
-				}
-				turn = []openai.ChatCompletionMessageParamUnion{openai.UserMessage("My cat is called Tom."),
-					openai.AssistantMessage(first.Choices[0].Message.Content), openai.UserMessage("Tell me a long story about him.")}
+				turn = storyTurn(t, e)
 				n = 4
 				if c.sideCall { // after every turn, as Qwen Code's memory does
 					if _, err := e.client.Chat.Completions.New(ctxT(t), chatParams(append(turn[:2:2],

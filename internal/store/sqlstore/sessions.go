@@ -187,16 +187,7 @@ func unixMilliOrZero(t time.Time) int64 {
 
 // Session returns one session by id, expired or not.
 func (s *Store) Session(ctx context.Context, id string) (*qp.Session, error) {
-	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout) // a turn's read (sessionlock.go)
-	defer cancel()
-	sess, err := scanSession(s.read.QueryRowKept(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, qp.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read session %s: %w", id, err)
-	}
-	return sess, nil
+	return s.turnSession(ctx, "read session "+id, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id)
 }
 
 // SessionByKey finds the live session whose next expected history hashes to
@@ -211,14 +202,21 @@ func (s *Store) SessionByKey(ctx context.Context, key, callID string, now time.T
 		query = selectByKey + s.dialect.HoldsString(`' ' || last_call_ids || ' '`) + ` DESC, last_accessed DESC LIMIT 1`
 		args = append(args, " "+callID+" ")
 	}
-	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout) // a turn's read (sessionlock.go)
+	return s.turnSession(ctx, "find session by key", query, args...)
+}
+
+// turnSession is the session query finds, read as a turn reads one (bounded
+// by turnStatementTimeout: sessionlock.go); qp.ErrNotFound when it finds
+// none, else its error wrapped as what.
+func (s *Store) turnSession(ctx context.Context, what, query string, args ...any) (*qp.Session, error) {
+	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout)
 	defer cancel()
 	sess, err := scanSession(s.read.QueryRowKept(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, qp.ErrNotFound
 	}
 	if err != nil {
-		return nil, fmt.Errorf("find session by key: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return sess, nil
 }
@@ -247,16 +245,7 @@ func (s *Store) SessionByPriorKey(ctx context.Context, key, callID string, befor
 		query = sessionByPriorKey + s.dialect.HoldsString(`' ' || prior_call_ids || ' '`) + byPriorKeyOrder
 		args = append(args, " "+callID+" ")
 	}
-	ctx, cancel := context.WithTimeout(ctx, turnStatementTimeout) // a turn's read (sessionlock.go)
-	defer cancel()
-	sess, err := scanSession(s.read.QueryRowKept(ctx, query, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, qp.ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find session by its last turn's key: %w", err)
-	}
-	return sess, nil
+	return s.turnSession(ctx, "find session by its last turn's key", query, args...)
 }
 
 // SessionByPriorKey's statement, but for its condition on the calls and
