@@ -131,8 +131,11 @@ const QueueWait = time.Second
 // by previous_response_id), and its absence is an answer — a 404 — where a
 // list read at once only lacks a row. A commit took over a second on a
 // loaded 2-core machine (CI beside other builds), and such reads were
-// 404s for responses answered a moment before.
-const RecentWait = 10 * time.Second
+// 404s for responses answered a moment before. It stays well under the
+// tens of seconds a writer retries a database that takes no writes
+// (another process holding SQLite's write lock), behind which a read
+// would otherwise wait.
+const RecentWait = 5 * time.Second
 
 // Recent reads one record by its id; when there is none, the recorder may
 // still hold it (a call answered a moment ago reaches the database within
