@@ -71,18 +71,7 @@ func TestACallsSecretQuotedTwiceEscapedLeavesNoPiece(t *testing.T) {
 			io.WriteString(w, "data: "+string(refusal)+"\n\n")
 		}},
 	} {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.Contains(r.URL.Path, "/models") {
-				io.WriteString(w, `{"success":true,"data":{"data":[]}}`)
-				return
-			}
-			tc.send(w)
-		}))
-		c := New(Config{BaseURL: srv.URL, Credentials: StaticCredentials{Token: "umid-4242", Cookies: "token=eyJhbGciOiJIUzI1NiJ9.eyJpZCI6ImEiLCJleHAiOjQxMDI0NDQ4MDB9.sig"}, Timeout: 2 * time.Second})
-		ctx := WithCallMask(context.Background(), redact.NewKnown("", secret).Bytes)
-		req := &CompletionRequest{ChatID: "chat-1", Model: "m", Messages: []Message{{Role: "user", Content: "hi"}}}
-		_, _, _, err := c.Complete(ctx, req)
-		srv.Close()
+		err := refusedCompletion(tc.send, nil, secret)
 		if err == nil {
 			t.Fatalf("%s: no failure", tc.name)
 		}
@@ -96,4 +85,24 @@ func TestACallsSecretQuotedTwiceEscapedLeavesNoPiece(t *testing.T) {
 			t.Errorf("%s: the refusal's text is not passed on, masked: %s", tc.name, msg)
 		}
 	}
+}
+
+// refusedCompletion is the error of a completion asked, with the call mask
+// of the client's secret and with conceal among the account's secrets, of
+// a Qwen that answers it with send.
+func refusedCompletion(send func(w http.ResponseWriter), conceal []string, secret string) error {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/models") {
+			io.WriteString(w, `{"success":true,"data":{"data":[]}}`)
+			return
+		}
+		send(w)
+	}))
+	defer srv.Close()
+	creds := StaticCredentials{Token: "umid-4242", Cookies: "token=eyJhbGciOiJIUzI1NiJ9.eyJpZCI6ImEiLCJleHAiOjQxMDI0NDQ4MDB9.sig", Conceal: conceal}
+	c := New(Config{BaseURL: srv.URL, Credentials: creds, Timeout: 2 * time.Second})
+	ctx := WithCallMask(context.Background(), redact.NewKnown("", secret).Bytes)
+	req := &CompletionRequest{ChatID: "chat-1", Model: "m", Messages: []Message{{Role: "user", Content: "hi"}}}
+	_, _, _, err := c.Complete(ctx, req)
+	return err
 }

@@ -1,15 +1,10 @@
 package qwen
 
 import (
-	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"qwenproxy/internal/redact"
 )
 
 // A refusal whose JSON writer escapes a quote as \u0022 (.NET's
@@ -50,19 +45,7 @@ func TestARefusalEscapingAQuoteAsUnicodeHoldsNoSecret(t *testing.T) {
 			io.WriteString(w, "data: "+bare+"\n\n")
 		}},
 	} {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.Contains(r.URL.Path, "/models") {
-				io.WriteString(w, `{"success":true,"data":{"data":[]}}`)
-				return
-			}
-			tc.send(w)
-		}))
-		creds := StaticCredentials{Token: "umid-4242", Cookies: "token=eyJhbGciOiJIUzI1NiJ9.eyJpZCI6ImEiLCJleHAiOjQxMDI0NDQ4MDB9.sig", Conceal: []string{password}}
-		c := New(Config{BaseURL: srv.URL, Credentials: creds, Timeout: 2 * time.Second})
-		ctx := WithCallMask(context.Background(), redact.NewKnown("", secret).Bytes)
-		req := &CompletionRequest{ChatID: "chat-1", Model: "m", Messages: []Message{{Role: "user", Content: "hi"}}}
-		_, _, _, err := c.Complete(ctx, req)
-		srv.Close()
+		err := refusedCompletion(tc.send, []string{password}, secret)
 		if err == nil {
 			t.Fatalf("%s: no failure", tc.name)
 		}
