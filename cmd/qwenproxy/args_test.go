@@ -442,7 +442,17 @@ func TestVersionJSON(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &v); err != nil || v["version"] == "" || v["version"] == nil || v["go"] != runtime.Version() {
 		t.Fatalf("version --json: %v %s", err, out.String())
 	}
+	// A switch given twice says the same thing, as for every other command
+	// (it was refused: unexpected argument "--json", "it takes only --json").
 	out.Reset()
+	if code := run(context.Background(), []string{"version", "--json", "-json"}, func(string) string { return "" }, &out, &errOut); code != 0 || !json.Valid(out.Bytes()) {
+		t.Fatalf("version --json -json: exit %d: %s %s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := run(context.Background(), []string{"version", "--json", "--yaml"}, func(string) string { return "" }, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `"--yaml"`) {
+		t.Fatalf("version --json --yaml: exit %d: %s", code, errOut.String())
+	}
 	if code := run(context.Background(), []string{"version", "--yaml"}, func(string) string { return "" }, &out, &errOut); code != 2 {
 		t.Fatalf("version --yaml: exit %d", code)
 	}

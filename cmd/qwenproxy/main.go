@@ -196,11 +196,15 @@ func runEnv(ctx context.Context, args []string, e env) int {
 			fmt.Fprintln(e.stdout, "usage: qwenproxy version [--json] (or --version): the module version, VCS revision and time, and Go version of this binary")
 			return 0
 		}
-		asJSON := len(args) == 2 && (args[1] == "--json" || args[1] == "-json")
-		if len(args) > 1 && !asJSON {
-			fmt.Fprintf(e.stderr, "qwenproxy version: unexpected argument %q (it takes only --json)\n", args[1])
-			return 2
+		// A switch given again says the same thing, as every command's
+		// flags take it (config.RepeatedFlag).
+		for _, a := range args[1:] {
+			if a != "--json" && a != "-json" {
+				fmt.Fprintf(e.stderr, "qwenproxy version: unexpected argument %q (it takes only --json)\n", a)
+				return 2
+			}
 		}
+		asJSON := len(args) > 1
 		if err := printVersion(e.stdout, asJSON); err != nil {
 			fmt.Fprintf(e.stderr, "qwenproxy version: %v\n", err)
 			return 1
