@@ -50,13 +50,17 @@ func mergedKey(msgs []qp.Message, sum []byte) string {
 
 // historyMergedKey is mergedKey of a history whose last message is an
 // answer of text alone (as a client resends an answer run together with a
-// cut one's part), "" for any other history.
+// cut one's part), "" for any other history. An answer sent as text parts
+// is their text run together, nothing between them (PartsRunTogether): a
+// client that keeps the part and the answer as two parts of one message
+// has them so in its history, as Anthropic's assistant text blocks are
+// read.
 func historyMergedKey(history []qp.Message) string {
 	n := len(history)
 	if n < 2 || history[n-1].Role != "assistant" || len(history[n-1].ToolCalls) > 0 {
 		return ""
 	}
-	text := strings.TrimSpace(history[n-1].Text)
+	text := strings.TrimSpace(history[n-1].PartsRunTogether())
 	if text == "" {
 		return ""
 	}

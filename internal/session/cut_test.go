@@ -65,3 +65,18 @@ func TestTheMergedKeyIsTheKeyOfTheHistoryThatRunsPartAndAnswerTogether(t *testin
 		t.Fatal("a history whose last answer calls tools has a merged key")
 	}
 }
+
+// A client that keeps, as one answer, the part of a cut one and the
+// answer that followed may send them as two text parts of one message:
+// the history is keyed as the parts run together, nothing between them
+// (the Chat Completions decoder joins them by a newline).
+func TestAnAnswerResentAsTwoTextPartsIsKeyedAsThePartsRunTogether(t *testing.T) {
+	sent := []qp.Message{{Role: "user", Text: "Tell me a story."}}
+	turn := &Turn{}
+	turn.Cut(sent, "Once upon")
+	turn.Merged(sent, &qp.Message{Role: "assistant", Text: " a time."})
+	text, breaks := qp.JoinTextParts([]string{"Once upon", " a time."})
+	if got := historyMergedKey(append(sent[:1:1], qp.Message{Role: "assistant", Text: text, PartBreaks: breaks})); got != turn.mergedKey || got == "" {
+		t.Fatalf("key %q of the parts, want %q", got, turn.mergedKey)
+	}
+}
