@@ -9,6 +9,11 @@ type Message struct {
 	Role string
 	// Text is the message's text: its text parts joined by newlines.
 	Text string
+	// PartBreaks are the offsets in Text of the newlines that join its
+	// text parts (JoinTextParts), in order; nil when it came as one text.
+	// Keyed as Text is, a history's last answer is also found as its parts
+	// run together (see PartsRunTogether).
+	PartBreaks []int
 	// Images are a user message's or a tool result's images, in order.
 	Images []Image
 	// Documents are the files a user message or a tool result attaches for

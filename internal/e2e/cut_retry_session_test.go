@@ -154,10 +154,21 @@ func TestACutPartKeptWithoutARetryContinuesTheSession(t *testing.T) {
 	}
 }
 
-// qwenCodeResume is the message Qwen Code sends after the part of a cut
-// answer, asking the model to go on (its TRANSPORT_CONTINUATION_MESSAGE,
-// @qwen-code/qwen-code 0.24.4).
-const qwenCodeResume = "The connection dropped mid-response. Resume directly — no apology, no recap of what was already said. Break remaining work into smaller pieces."
+// qwenCodeResumeAfter is the message Qwen Code (@qwen-code/qwen-code
+// 0.24.4) sends after the part of a cut answer, asking the model to go on:
+// its TRANSPORT_CONTINUATION_MESSAGE and the part's end
+// (buildRecoveryMessageFromText: its last 1200 characters).
+func qwenCodeResumeAfter(part string) string {
+	tail := part
+	if r := []rune(part); len(r) > 1200 {
+		tail = string(r[len(r)-1200:])
+	}
+	return "The connection dropped mid-response. Resume directly — no apology, no recap of what you were doing. " +
+		"Pick up mid-thought if that is where the cut happened. Break remaining work into smaller pieces.\n\n" +
+		"The previous assistant response ended with this exact suffix. Do not repeat any line, table row, code line, " +
+		"or prose that already appears in it; output only text that comes after this suffix:\n\n" +
+		"<previous_response_suffix>\n" + tail + "\n</previous_response_suffix>"
+}
 
 // Qwen Code does not ask a cut turn again: it resumes it — the cut
 // conversation, the part it got as the answer, its message asking to go on
@@ -201,7 +212,7 @@ func TestAResumedCutAnswerKeptWholeContinuesTheSession(t *testing.T) {
 				t.Fatalf("the cut call did not fail after part of its answer: %q, %v", partial, err)
 			}
 			resumed, err := e.client.Chat.Completions.New(ctxT(t), chatParams(append(turn,
-				openai.AssistantMessage(partial), openai.UserMessage(qwenCodeResume))...))
+				openai.AssistantMessage(partial), openai.UserMessage(qwenCodeResumeAfter(partial)))...))
 			if err != nil {
 				t.Fatal(err)
 			}

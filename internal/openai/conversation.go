@@ -14,7 +14,7 @@ func Conversation(msgs []Message) []qp.Message {
 		m := &msgs[i]
 		text, _ := m.Text() // validated: cannot fail
 		images, docs := m.Attachments(fmt.Sprintf("messages[%d]", i))
-		out[i] = qp.Message{Role: m.Role, Text: text, Images: images, Documents: docs, ToolCallID: m.ToolCallID}
+		out[i] = qp.Message{Role: m.Role, Text: text, PartBreaks: m.TextBreaks(), Images: images, Documents: docs, ToolCallID: m.ToolCallID}
 		if m.Role == "tool" {
 			// A result may name its tool (the legacy function message
 			// does): its call need not be among the messages.

@@ -91,8 +91,10 @@ type Message struct {
 	// content): history a client resends, read as what the assistant said.
 	Refusal string `json:"refusal,omitempty"`
 	// text caches Text's result: a large message is decoded once, not once
-	// per use (validation, session key, upstream turn, record).
-	text *string
+	// per use (validation, session key, upstream turn, record); breaks are
+	// where its newlines join text parts (TextBreaks).
+	text   *string
+	breaks []int
 }
 
 // FunctionCall is a legacy function call: message.function_call.
@@ -333,33 +335,42 @@ func (m *Message) Text() (string, error) {
 	if m.text != nil {
 		return *m.text, nil
 	}
-	s, err := m.decodeText()
+	s, breaks, err := m.decodeText()
 	if err == nil && s == "" && m.Role == "assistant" {
-		s = m.Refusal
+		s, breaks = m.Refusal, nil
 	}
 	if err == nil {
-		m.text = &s
+		m.text, m.breaks = &s, breaks
 	}
 	return s, err
 }
 
-func (m *Message) decodeText() (string, error) {
+// TextBreaks returns the offsets in Text of the newlines that join the
+// message's text parts (qp.Message.PartBreaks), nil for a string content.
+func (m *Message) TextBreaks() []int {
+	if _, err := m.Text(); err != nil {
+		return nil
+	}
+	return m.breaks
+}
+
+func (m *Message) decodeText() (string, []int, error) {
 	raw := bytes.TrimSpace(m.Content)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return "", nil
+		return "", nil, nil
 	}
 	switch raw[0] {
 	case '"':
 		s, ok := jsonscan.StringValue(raw) // content is validated JSON
 		if !ok {
-			return "", fmt.Errorf("is not a valid string")
+			return "", nil, fmt.Errorf("is not a valid string")
 		}
-		return s, nil
+		return s, nil, nil
 	case '[':
-		text, _, _, err := m.parts(raw, "")
-		return text, err
+		text, breaks, _, _, err := m.parts(raw, "")
+		return text, breaks, err
 	}
-	return "", fmt.Errorf("must be a string or an array of content parts, not %s", typeerror.Value(raw))
+	return "", nil, fmt.Errorf("must be a string or an array of content parts, not %s", typeerror.Value(raw))
 }
 
 // Attachments returns the message's image_url parts and file parts, in
@@ -371,7 +382,7 @@ func (m *Message) Attachments(at string) ([]qp.Image, []qp.Document) {
 	if len(raw) == 0 || raw[0] != '[' {
 		return nil, nil
 	}
-	_, images, docs, _ := m.parts(raw, at)
+	_, _, images, docs, _ := m.parts(raw, at)
 	return images, docs
 }
 
@@ -401,7 +412,8 @@ type filePart struct {
 	FileID   string `json:"file_id"`
 }
 
-// parts reads an array of content parts: text parts (joined by newlines),
+// parts reads an array of content parts: text parts (joined by newlines,
+// which stand at breaks: qp.JoinTextParts),
 // image_url parts and file parts ({"type":"file","file":{"file_data":
 // "data:application/pdf;base64,…","filename":…}}). Other parts (audio, a
 // file by file_id: the proxy has no Files API) are not representable
@@ -409,26 +421,27 @@ type filePart struct {
 // files outside user messages.
 // at is the message's path, from which each image and document names its
 // field ("" when they are not kept).
-func (m *Message) parts(raw []byte, at string) (string, []qp.Image, []qp.Document, error) {
+func (m *Message) parts(raw []byte, at string) (string, []int, []qp.Image, []qp.Document, error) {
 	parts, ok := decodePartsInPlace(raw)
 	var err error
 	if !ok {
 		parts, err = DecodeParts[contentPart](raw)
 	}
 	if pe := (*PartError)(nil); errors.As(err, &pe) {
-		return "", nil, nil, &partProblem{index: pe.Index, field: pe.Field, what: fmt.Sprintf("must be %s, not %s", pe.Want, pe.Given())}
+		return "", nil, nil, nil, &partProblem{index: pe.Index, field: pe.Field, what: fmt.Sprintf("must be %s, not %s", pe.Want, pe.Given())}
 	}
 	if err != nil {
 		var list []json.RawMessage
 		_ = json.Unmarshal(raw, &list) // raw is a valid array
 		for j, el := range list {
 			if len(el) == 0 || el[0] != '{' {
-				return "", nil, nil, &partProblem{index: j, what: "must be a content part (an object), not " + typeerror.Value(el)}
+				return "", nil, nil, nil, &partProblem{index: j, what: "must be a content part (an object), not " + typeerror.Value(el)}
 			}
 		}
-		return "", nil, nil, fmt.Errorf("must be a string or an array of content parts")
+		return "", nil, nil, nil, fmt.Errorf("must be a string or an array of content parts")
 	}
 	var b strings.Builder
+	var breaks []int
 	var images []qp.Image
 	var docs []qp.Document
 	for j, p := range parts {
@@ -436,49 +449,50 @@ func (m *Message) parts(raw []byte, at string) (string, []qp.Image, []qp.Documen
 		case p.Type == "file" && m.Role == "user":
 			switch {
 			case p.File == nil || p.File.FileData == "" && p.File.FileID == "":
-				return "", nil, nil, &partProblem{index: j, field: "file.file_data", missing: true,
+				return "", nil, nil, nil, &partProblem{index: j, field: "file.file_data", missing: true,
 					what: `(type "file") is missing its file.file_data, a data: URL of the document`}
 			case p.File.FileData == "":
-				return "", nil, nil, &partProblem{index: j, field: "file.file_id", code: "invalid_document",
+				return "", nil, nil, nil, &partProblem{index: j, field: "file.file_id", code: "invalid_document",
 					what: "is not supported (the proxy has no Files API); send the file's bytes as file.file_data, a data: URL"}
 			case !strings.HasPrefix(p.File.FileData, "data:"):
-				return "", nil, nil, &partProblem{index: j, field: "file.file_data", code: "invalid_document",
+				return "", nil, nil, nil, &partProblem{index: j, field: "file.file_data", code: "invalid_document",
 					what: "must be a data: URL (data:application/pdf;base64,…): Chat Completions has no document by URL (the Responses API's input_file file_url and Anthropic's url document source have one)"}
 			}
 			docs = append(docs, qp.Document{Name: p.File.Filename, URL: p.File.FileData, Param: fmt.Sprintf("%s.content[%d].file.file_data", at, j)})
 			continue
 		case p.Type == "file":
-			return "", nil, nil, &partProblem{index: j, what: "is a file: files are taken in user messages only"}
+			return "", nil, nil, nil, &partProblem{index: j, what: "is a file: files are taken in user messages only"}
 		case p.Type == "image_url" && m.Role == "user":
 			if p.ImageURL == nil || p.ImageURL.URL == "" {
-				return "", nil, nil, &partProblem{index: j, field: "image_url.url", missing: true,
+				return "", nil, nil, nil, &partProblem{index: j, field: "image_url.url", missing: true,
 					what: `(type "image_url") is missing its image_url.url, the image as a data: URL or an http(s) URL`}
 			}
 			if !imageURL(p.ImageURL.URL) {
-				return "", nil, nil, &partProblem{index: j, field: "image_url.url", what: "must be a data: URL or an http(s) URL"}
+				return "", nil, nil, nil, &partProblem{index: j, field: "image_url.url", what: "must be a data: URL or an http(s) URL"}
 			}
 			images = append(images, qp.Image{URL: p.ImageURL.URL, Param: fmt.Sprintf("%s.content[%d].image_url.url", at, j)})
 			continue
 		case p.Type == "image_url":
-			return "", nil, nil, &partProblem{index: j, what: "is an image: images are taken in user messages only"}
+			return "", nil, nil, nil, &partProblem{index: j, what: "is an image: images are taken in user messages only"}
 		case p.Type == "refusal" && m.Role == "assistant":
 			if p.Refusal == nil {
-				return "", nil, nil, &partProblem{index: j, field: "refusal", missing: true, what: `(type "refusal") is missing its refusal field`}
+				return "", nil, nil, nil, &partProblem{index: j, field: "refusal", missing: true, what: `(type "refusal") is missing its refusal field`}
 			}
 			p.Text = p.Refusal // what the assistant said
 		case p.Type == "": // absent or null
-			return "", nil, nil, &partProblem{index: j, field: "type", missing: true, what: "is missing its type: text, image_url or file"}
+			return "", nil, nil, nil, &partProblem{index: j, field: "type", missing: true, what: "is missing its type: text, image_url or file"}
 		case p.Type != "text":
-			return "", nil, nil, &partProblem{index: j, field: "type", what: fmt.Sprintf("is %q; only text, image_url and file parts are supported", p.Type)}
+			return "", nil, nil, nil, &partProblem{index: j, field: "type", what: fmt.Sprintf("is %q; only text, image_url and file parts are supported", p.Type)}
 		case p.Text == nil:
-			return "", nil, nil, &partProblem{index: j, field: "text", missing: true, what: `(type "text") is missing its text field`}
+			return "", nil, nil, nil, &partProblem{index: j, field: "text", missing: true, what: `(type "text") is missing its text field`}
 		}
 		if b.Len() > 0 {
+			breaks = append(breaks, b.Len())
 			b.WriteByte('\n')
 		}
 		b.WriteString(*p.Text)
 	}
-	return b.String(), images, docs, nil
+	return b.String(), breaks, images, docs, nil
 }
 
 // partProblem is what is wrong with the content part at index: its field

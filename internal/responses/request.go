@@ -727,7 +727,7 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			default:
 				return nil, openai.InvalidRequest(p("role"), "invalid_value", "%s must be user, assistant, system or developer, not %q", p("role"), it.Role)
 			}
-			text, images, docs, err := partsContent(it.Content, p("content"), it.Role == "user")
+			text, breaks, images, docs, err := partsContent(it.Content, p("content"), it.Role == "user")
 			if err != nil {
 				return nil, err
 			}
@@ -742,10 +742,13 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			if n := len(out); it.Role == "assistant" && n > 0 && out[n-1].Role == "assistant" {
 				// One answer's message items (split by its calls) are
 				// one text, as the proxy gave it.
+				for _, at := range breaks {
+					out[n-1].PartBreaks = append(out[n-1].PartBreaks, len(out[n-1].Text)+at)
+				}
 				out[n-1].Text += text
 				continue
 			}
-			out = append(out, qp.Message{Role: it.Role, Text: text})
+			out = append(out, qp.Message{Role: it.Role, Text: text, PartBreaks: breaks})
 		case "function_call":
 			if f := missing(it.CallID, "call_id", it.Name, "name"); f != "" {
 				return nil, openai.InvalidRequest(p(f), "missing_required_parameter", "input[%d]: a function_call needs call_id and name; %s is missing", i, f)
@@ -781,7 +784,7 @@ func (r *Request) input(lookup ItemLookup) ([]qp.Message, *openai.Error) {
 			}
 			// Its output may show images (Codex's view_image): they go to
 			// Qwen as a user message's do.
-			text, images, docs, err := partsContent(it.Output, p("output"), true)
+			text, _, images, docs, err := partsContent(it.Output, p("output"), true)
 			if err != nil {
 				return nil, err
 			}
@@ -945,7 +948,7 @@ func missing(pairs ...string) string {
 // partsText is a content or output value: a string, or parts whose text is
 // joined by newlines. Images and files cannot go in here and are refused.
 func partsText(raw json.RawMessage, param string) (string, *openai.Error) {
-	text, _, _, err := partsContent(raw, param, false)
+	text, _, _, _, err := partsContent(raw, param, false)
 	return text, err
 }
 
@@ -954,18 +957,19 @@ func partsText(raw json.RawMessage, param string) (string, *openai.Error) {
 // (an image_url that is a data: URL or an http(s) URL) and returns them,
 // each named by its field, and input_file parts (file_data, a data: URL,
 // or file_url, an http(s) URL, and filename) and returns them as
-// documents.
-func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.Image, []qp.Document, *openai.Error) {
+// documents. The parts' text is joined by newlines, which stand at breaks
+// (qp.JoinTextParts).
+func partsContent(raw json.RawMessage, param string, images bool) (string, []int, []qp.Image, []qp.Document, *openai.Error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return "", nil, nil, nil
+		return "", nil, nil, nil, nil
 	}
 	if s, ok := jsonscan.StringValue(raw); ok {
-		return s, nil, nil, nil
+		return s, nil, nil, nil, nil
 	}
 	parts, err := decodeParts(raw)
 	if pe := (*openai.PartError)(nil); errors.As(err, &pe) {
-		return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, pe.Index, pe.Field), "invalid_type",
+		return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, pe.Index, pe.Field), "invalid_type",
 			"%s[%d].%s must be %s, not %s", param, pe.Index, pe.Field, pe.Want, pe.Given())
 	}
 	if err != nil {
@@ -973,10 +977,10 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 		_ = json.Unmarshal(raw, &list) // valid JSON: an array, or not a list at all
 		for j, el := range list {
 			if len(el) == 0 || el[0] != '{' {
-				return "", nil, nil, openai.TypeError(fmt.Sprintf("%s[%d]", param, j), "a content part (an object)", el)
+				return "", nil, nil, nil, openai.TypeError(fmt.Sprintf("%s[%d]", param, j), "a content part (an object)", el)
 			}
 		}
-		return "", nil, nil, openai.TypeError(param, "a string or a list of content parts", raw)
+		return "", nil, nil, nil, openai.TypeError(param, "a string or a list of content parts", raw)
 	}
 	var texts []string
 	var imgs []qp.Image
@@ -992,7 +996,7 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 			if part.Type == "refusal" {
 				field = "refusal"
 			}
-			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, j, field), "missing_required_parameter",
+			return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].%s", param, j, field), "missing_required_parameter",
 				"%s[%d] (type %q) is missing its %s field", param, j, part.Type, field)
 		case part.Type == "input_image" && images && isRecordRef(part.ImageURL),
 			part.Type == "input_file" && images && isRecordRef(part.FileData):
@@ -1017,41 +1021,42 @@ func partsContent(raw json.RawMessage, param string, images bool) (string, []qp.
 			}
 			texts = append(texts, NotKept(what))
 		case part.Type == "input_image" && images && part.ImageURL == "" && part.FileID != "":
-			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_id", param, j), "invalid_image",
+			return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_id", param, j), "invalid_image",
 				"%s[%d].file_id is not supported (the proxy has no Files API); send the image as image_url, a data: URL (data:image/png;base64,…) or an http(s) URL", param, j)
 		case part.Type == "input_image" && images && part.ImageURL == "":
-			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "missing_required_parameter",
+			return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "missing_required_parameter",
 				"%s[%d].image_url is required: the image as a data: URL or an http(s) URL", param, j)
 		case part.Type == "input_image" && images:
 			u := part.ImageURL
 			if !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
-				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "invalid_value",
+				return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].image_url", param, j), "invalid_value",
 					"%s[%d].image_url must be a data: URL or an http(s) URL", param, j)
 			}
 			imgs = append(imgs, qp.Image{URL: u, Param: fmt.Sprintf("%s[%d].image_url", param, j)})
 		case part.Type == "input_file" && images && part.FileData == "" && part.FileURL != "":
 			// Fetched by the server when ALLOW_IMAGE_URLS allows it.
 			if !strings.HasPrefix(part.FileURL, "https://") && !strings.HasPrefix(part.FileURL, "http://") {
-				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_url", param, j), "invalid_document",
+				return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_url", param, j), "invalid_document",
 					"%s[%d].file_url must be an http(s) URL of the document", param, j)
 			}
 			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileURL, Param: fmt.Sprintf("%s[%d].file_url", param, j)})
 		case part.Type == "input_file" && images && part.FileData == "" && part.FileID != "":
-			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_id", param, j), "invalid_document",
+			return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_id", param, j), "invalid_document",
 				"%s[%d].file_id is not supported (the proxy has no Files API); send the document as file_data, a data: URL (data:application/pdf;base64,…), or file_url, an http(s) URL", param, j)
 		case part.Type == "input_file" && images:
 			if !strings.HasPrefix(part.FileData, "data:") {
-				return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_data", param, j), "invalid_document",
+				return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].file_data", param, j), "invalid_document",
 					"%s[%d].file_data must be a data: URL of the document (data:application/pdf;base64,…), or file_url an http(s) URL; file_id is not supported", param, j)
 			}
 			docs = append(docs, qp.Document{Name: part.Filename, URL: part.FileData, Param: fmt.Sprintf("%s[%d].file_data", param, j)})
 		case part.Type == "": // absent or null
-			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "missing_required_parameter",
+			return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "missing_required_parameter",
 				"%s[%d].type is required: input_text, input_image or input_file (output_text or refusal in assistant messages)", param, j)
 		default:
-			return "", nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "unsupported_value",
+			return "", nil, nil, nil, openai.InvalidRequest(fmt.Sprintf("%s[%d].type", param, j), "unsupported_value",
 				"%s[%d] has type %q; only text parts (and input_image and input_file in user messages and function_call_output) are supported", param, j, part.Type)
 		}
 	}
-	return strings.Join(texts, "\n"), imgs, docs, nil
+	text, breaks := qp.JoinTextParts(texts)
+	return text, breaks, imgs, docs, nil
 }

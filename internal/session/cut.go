@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding"
 	"encoding/base64"
@@ -32,7 +33,8 @@ import (
 //
 // Qwen Code resumes a cut turn rather than asking it again (see Merged):
 // the answer to its resume request gets the second key of the cut
-// conversation with the part and that answer run together. A client that
+// conversation with the part and that answer run together, less the start
+// of the answer that repeats the part's end (resumedRest). A client that
 // keeps the retried answer alone finds the session by its key, as ever. One that keeps the partial alone, after a retry was
 // answered, has a conversation the chat does not hold (the retry's answer
 // is there): it is told to a new chat, as any history no session expects.
@@ -50,13 +52,17 @@ func mergedKey(msgs []qp.Message, sum []byte) string {
 
 // historyMergedKey is mergedKey of a history whose last message is an
 // answer of text alone (as a client resends an answer run together with a
-// cut one's part), "" for any other history.
+// cut one's part), "" for any other history. An answer sent as text parts
+// is their text run together, nothing between them (PartsRunTogether): a
+// client that keeps the part and the answer as two parts of one message
+// has them so in its history, as Anthropic's assistant text blocks are
+// read.
 func historyMergedKey(history []qp.Message) string {
 	n := len(history)
 	if n < 2 || history[n-1].Role != "assistant" || len(history[n-1].ToolCalls) > 0 {
 		return ""
 	}
-	text := strings.TrimSpace(history[n-1].Text)
+	text := strings.TrimSpace(history[n-1].PartsRunTogether())
 	if text == "" {
 		return ""
 	}
@@ -100,10 +106,11 @@ func (t *Turn) Cut(sent []qp.Message, partial string) {
 
 // Merged gives the turn, about to be answered with answer (as keyed) after
 // msgs, the conversation it sent, the second key of its answer: when
-// turns that sent msgs — or msgs less a resume's two last messages, the
-// part as the answer and the request to go on — before it were cut
-// (CutState), that of the history whose answer is their partials and
-// answer run together. Call it before
+// turns that sent msgs before it were cut (CutState), that of the history
+// whose answer is their partials and answer run together; when msgs are a
+// resume of the cut conversation — it, the part as the answer, and the
+// request to go on —, that of the history whose answer is the part and
+// what Qwen Code keeps of answer after it (resumedRest). Call it before
 // Advance, which keeps the key ("" when there is none).
 func (t *Turn) Merged(msgs []qp.Message, answer *qp.Message) {
 	t.mergedKey = ""
@@ -111,30 +118,43 @@ func (t *Turn) Merged(msgs []qp.Message, answer *qp.Message) {
 	if !ok || len(answer.ToolCalls) > 0 {
 		return // an answer that calls tools is keyed by its calls alone: run together, it keys as it is
 	}
-	text := strings.TrimRightFunc(answer.Text, unicode.IsSpace)
-	if text == "" {
-		return
-	}
-	if key != unansweredKey(msgs) {
-		// Qwen Code does not ask the cut turn again: it resumes it, sending
-		// the cut conversation, the part it got as the answer, and a message
-		// of its own asking to go on ("The connection dropped mid-response.
-		// Resume directly …"). It keeps, as the cut turn's answer, the part
-		// and this answer run together, and drops that message: the history
-		// is the cut conversation's with the two run together.
-		n := len(msgs)
-		if n < 3 || msgs[n-1].Role != "user" || msgs[n-2].Role != "assistant" || len(msgs[n-2].ToolCalls) > 0 ||
-			key != unansweredKey(msgs[:n-2]) {
-			return
-		}
-		msgs = msgs[:n-2]
-	}
 	h := sha256.New()
 	if h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state) != nil {
 		return
 	}
-	h.Write([]byte(text))
-	t.mergedKey = mergedKey(msgs, h.Sum(nil))
+	if key == unansweredKey(msgs) {
+		// The cut turn asked again: the client got the partials, and the
+		// answer whole.
+		text := strings.TrimRightFunc(answer.Text, unicode.IsSpace)
+		if text == "" {
+			return
+		}
+		h.Write([]byte(text))
+		t.mergedKey = mergedKey(msgs, h.Sum(nil))
+		return
+	}
+	// Qwen Code does not ask the cut turn again: it resumes it, sending the
+	// cut conversation, the part it got as the answer, and a message of its
+	// own asking to go on ("The connection dropped mid-response. Resume
+	// directly …"). It keeps, as the cut turn's answer, the part and what
+	// follows it of this answer — the answer less a start that repeats the
+	// part's end (resumedRest) —, and drops that message: the history is
+	// the cut conversation's with that answer.
+	n := len(msgs)
+	if n < 3 || msgs[n-1].Role != "user" || msgs[n-2].Role != "assistant" || len(msgs[n-2].ToolCalls) > 0 ||
+		key != unansweredKey(msgs[:n-2]) {
+		return
+	}
+	part := msgs[n-2].PartsRunTogether()
+	if sum := sha256.Sum256([]byte(strings.TrimLeftFunc(part, unicode.IsSpace))); !bytes.Equal(sum[:], h.Sum(nil)) {
+		return // not the part the cut left (the digest's): its client did not keep it
+	}
+	kept := strings.TrimSpace(part + resumedRest(part, answer.Text))
+	if kept == "" {
+		return
+	}
+	sum := sha256.Sum256([]byte(kept))
+	t.mergedKey = mergedKey(msgs[:n-2], sum[:])
 }
 
 // parseCutState reads a CutState: the key of the conversation the cut turns

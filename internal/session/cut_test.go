@@ -65,3 +65,58 @@ func TestTheMergedKeyIsTheKeyOfTheHistoryThatRunsPartAndAnswerTogether(t *testin
 		t.Fatal("a history whose last answer calls tools has a merged key")
 	}
 }
+
+// Qwen Code resumes a cut turn — the cut conversation, the part as the
+// answer, its request to go on — and keeps as the turn's answer the part
+// and the resumed answer less the start that repeats the part's end
+// (resumedRest): the resumed answer's second key is that history's. A
+// resume whose part is not the one the cut left gets none.
+func TestTheResumedAnswersKeyIsThatOfThePartAndTheAnswerLessTheRepeatedStart(t *testing.T) {
+	sent := []qp.Message{{Role: "system", Text: "Be brief."}, {Role: "user", Text: "Tell me a story."}}
+	merged := func(text string) string {
+		return historyMergedKey(append(append([]qp.Message(nil), sent...), qp.Message{Role: "assistant", Text: text}))
+	}
+	resume := func(part string) []qp.Message {
+		return append(append([]qp.Message(nil), sent...), qp.Message{Role: "assistant", Text: part},
+			qp.Message{Role: "user", Text: "The connection dropped mid-response. Resume directly."})
+	}
+	cases := []struct {
+		name, partial, answer, want string
+	}{
+		{"a repeated start", "\nOnce upon a time", "a time, there was a cat.\n", "Once upon a time, there was a cat."},
+		{"nothing repeated", "Once upon", " a time.", "Once upon a time."},
+		{"a start too short to be taken for repeated", "Once upon", " upon a time.", "Once upon upon a time."},
+		{"the part's end alone", "Once upon a time. ", "a time. ", "Once upon a time."},
+		{"a table row repeated", "Intro\n| aa | bb |\n| c", "| aa | bb |\nmore", "Intro\n| aa | bb |\n| c\nmore"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			turn := &Turn{}
+			turn.Cut(sent, c.partial)
+			turn.Merged(resume(c.partial), &qp.Message{Role: "assistant", Text: c.answer})
+			if want := merged(c.want); turn.mergedKey != want {
+				t.Fatalf("key %q, want that of %q (%s)", turn.mergedKey, c.want, want)
+			}
+		})
+	}
+	turn := &Turn{}
+	turn.Cut(sent, "Once upon a time")
+	if turn.Merged(resume("Twice upon a time"), &qp.Message{Role: "assistant", Text: "a time, there was"}); turn.mergedKey != "" {
+		t.Fatalf("a resume of another part has a key %s", turn.mergedKey)
+	}
+}
+
+// A client that keeps, as one answer, the part of a cut one and the
+// answer that followed may send them as two text parts of one message:
+// the history is keyed as the parts run together, nothing between them
+// (the Chat Completions decoder joins them by a newline).
+func TestAnAnswerResentAsTwoTextPartsIsKeyedAsThePartsRunTogether(t *testing.T) {
+	sent := []qp.Message{{Role: "user", Text: "Tell me a story."}}
+	turn := &Turn{}
+	turn.Cut(sent, "Once upon")
+	turn.Merged(sent, &qp.Message{Role: "assistant", Text: " a time."})
+	text, breaks := qp.JoinTextParts([]string{"Once upon", " a time."})
+	if got := historyMergedKey(append(sent[:1:1], qp.Message{Role: "assistant", Text: text, PartBreaks: breaks})); got != turn.mergedKey || got == "" {
+		t.Fatalf("key %q of the parts, want %q", got, turn.mergedKey)
+	}
+}
