@@ -93,6 +93,9 @@ func (o *bufferedOutput) finish(ans *translate.Answer, finishReason string) []by
 }
 
 func (o *bufferedOutput) body(ans *translate.Answer, finishReason string) []byte {
+	// Its member names are openai.ChatCompletion's or TextCompletion's; a
+	// tool call brings the model's arguments (chatAnswerMembers).
+	o.c.ownKeyedAnswer = len(o.callList) == 0
 	text := o.contentText()
 	if o.sentRaw {
 		text = o.text.String()
