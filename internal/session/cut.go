@@ -6,6 +6,7 @@ import (
 	"encoding"
 	"encoding/base64"
 	"encoding/hex"
+	"hash"
 	"strings"
 	"unicode"
 
@@ -34,8 +35,12 @@ import (
 // Qwen Code resumes a cut turn rather than asking it again (see Merged):
 // the answer to its resume request gets the second key of the cut
 // conversation with the part and that answer run together, less the start
-// of the answer that repeats the part's end (resumedRest). A client that
-// keeps the retried answer alone finds the session by its key, as ever. One that keeps the partial alone, after a retry was
+// of the answer that repeats the part's end (resumedRest). A resume cut
+// in its turn adds to the digest what Qwen Code keeps of its partial, the
+// part it resumes with next (see Cut).
+//
+// A client that keeps the retried answer alone finds the session by its
+// key, as ever. One that keeps the partial alone, after a retry was
 // answered, has a conversation the chat does not hold (the retry's answer
 // is there): it is told to a new chat, as any history no session expects.
 // Without a retry, such a history finds the session by the answer before
@@ -80,14 +85,33 @@ const cutStateVersion = "v1"
 // should a retry of it be answered, the history that keeps partial and
 // that answer run together finds the session too. Call it before
 // TouchAfter, which writes it.
+//
+// A turn that resumes the cut conversation (see Merged) and is cut in its
+// turn extends the cut's state rather than starting over: Qwen Code, whose
+// resume is cut, resumes again (up to three times in a row) with the part
+// it holds — the part it resumed and what follows it of this turn's
+// partial (resumedRest), its mergeDeliveredParts — as the answer, and
+// keeps in the end that part and the last resumed answer. The digest, of
+// the cut conversation still, becomes that of the part as the client now
+// holds it, so that the next resume is known by it, and its answer keyed
+// as the client keeps it.
 func (t *Turn) Cut(sent []qp.Message, partial string) {
 	sentKey := unansweredKey(sent)
 	h := sha256.New()
-	chained := false // a retry cut too: its partial follows the earlier ones
-	if key, state, ok := parseCutState(t.Session.CutState); ok && key == sentKey {
-		chained = h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state) == nil
+	key, state, ok := parseCutState(t.Session.CutState)
+	held := ok && h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state) == nil
+	part, resumes := "", false
+	if held && key != sentKey {
+		part, resumes = resumedPart(sent, key, h)
 	}
-	if !chained {
+	switch {
+	case held && key == sentKey:
+		// A retry cut too: its partial follows the earlier ones.
+	case resumes:
+		// A resume cut too: the client holds its part and, after it, what
+		// it keeps of this partial.
+		sentKey, partial = key, resumedRest(part, partial)
+	default:
 		h.Reset()
 		t.Session.CutState = ""
 		// The key trims the answer: the whitespace before its first words
@@ -140,21 +164,33 @@ func (t *Turn) Merged(msgs []qp.Message, answer *qp.Message) {
 	// follows it of this answer — the answer less a start that repeats the
 	// part's end (resumedRest) —, and drops that message: the history is
 	// the cut conversation's with that answer.
-	n := len(msgs)
-	if n < 3 || msgs[n-1].Role != "user" || msgs[n-2].Role != "assistant" || len(msgs[n-2].ToolCalls) > 0 ||
-		key != unansweredKey(msgs[:n-2]) {
+	part, resumes := resumedPart(msgs, key, h)
+	if !resumes {
 		return
-	}
-	part := msgs[n-2].PartsRunTogether()
-	if sum := sha256.Sum256([]byte(strings.TrimLeftFunc(part, unicode.IsSpace))); !bytes.Equal(sum[:], h.Sum(nil)) {
-		return // not the part the cut left (the digest's): its client did not keep it
 	}
 	kept := strings.TrimSpace(part + resumedRest(part, answer.Text))
 	if kept == "" {
 		return
 	}
 	sum := sha256.Sum256([]byte(kept))
-	t.mergedKey = mergedKey(msgs[:n-2], sum[:])
+	t.mergedKey = mergedKey(msgs[:len(msgs)-2], sum[:])
+}
+
+// resumedPart is, when msgs resume the conversation the cut turns sent
+// (cutKey, its unansweredKey) — it, the part of the answer the client
+// holds as the answer, and a message of the client's asking to go on —,
+// that part. The part must be the one the cut state's digest h holds
+// (trimmed of its leading whitespace, as the digest is): another is not
+// the cut's, its client did not keep it. h is left as it was.
+func resumedPart(msgs []qp.Message, cutKey string, h hash.Hash) (part string, ok bool) {
+	n := len(msgs)
+	if n < 3 || msgs[n-1].Role != "user" || msgs[n-2].Role != "assistant" || len(msgs[n-2].ToolCalls) > 0 ||
+		cutKey != unansweredKey(msgs[:n-2]) {
+		return "", false
+	}
+	part = msgs[n-2].PartsRunTogether()
+	sum := sha256.Sum256([]byte(strings.TrimLeftFunc(part, unicode.IsSpace)))
+	return part, bytes.Equal(sum[:], h.Sum(nil))
 }
 
 // parseCutState reads a CutState: the key of the conversation the cut turns

@@ -120,3 +120,50 @@ func TestAnAnswerResentAsTwoTextPartsIsKeyedAsThePartsRunTogether(t *testing.T) 
 		t.Fatalf("key %q of the parts, want %q", got, turn.mergedKey)
 	}
 }
+
+// Qwen Code, whose resume is cut too, resumes again with the part it holds
+// — the part it resumed and the resume's partial less the start that
+// repeats that part's end —, up to three times in a row, and keeps in the
+// end that part and the last answer merged by the same rule: each resume
+// cut extends the cut's state to the part as the client holds it, of the
+// cut conversation, so that the next resume is known and its answer keyed
+// as the client keeps it. The state stays its size. A resume of a part the
+// client no longer holds gets no key.
+func TestAResumeCutInTurnExtendsTheCutToThePartTheClientHolds(t *testing.T) {
+	sent := []qp.Message{{Role: "system", Text: "Be brief."}, {Role: "user", Text: "Tell me a story."}}
+	merged := func(text string) string {
+		return historyMergedKey(append(append([]qp.Message(nil), sent...), qp.Message{Role: "assistant", Text: text}))
+	}
+	resume := func(part string) []qp.Message {
+		return append(append([]qp.Message(nil), sent...), qp.Message{Role: "assistant", Text: part},
+			qp.Message{Role: "user", Text: "The connection dropped mid-response. Resume directly."})
+	}
+	turn := &Turn{}
+	turn.Cut(sent, "\nOnce upon a time")
+	size := len(turn.Session.CutState)
+	// Each resume is cut after words that repeat the end of the part it
+	// was sent: the client holds the part and what follows.
+	turn.Cut(resume("\nOnce upon a time"), "upon a time, there was")
+	turn.Cut(resume("\nOnce upon a time, there was"), " there was a cat")
+	const held = "\nOnce upon a time, there was a cat"
+	if len(turn.Session.CutState) != size {
+		t.Fatalf("the cut state grew from %d to %d bytes", size, len(turn.Session.CutState))
+	}
+	for _, stale := range []string{"\nOnce upon a time", "\nOnce upon a time, there was"} {
+		if turn.Merged(resume(stale), &qp.Message{Role: "assistant", Text: " who sat."}); turn.mergedKey != "" {
+			t.Fatalf("a resume of %q, a part the client no longer holds, has a key %s", stale, turn.mergedKey)
+		}
+	}
+	turn.Merged(resume(held), &qp.Message{Role: "assistant", Text: " a cat who sat."})
+	if want := merged("Once upon a time, there was a cat who sat."); turn.mergedKey != want {
+		t.Fatalf("key %q, want that of the held part and the answer less its repeated start (%s)", turn.mergedKey, want)
+	}
+	// A resume cut whose part is not the cut's starts over, of its own
+	// conversation.
+	turn = &Turn{}
+	turn.Cut(sent, "Once")
+	turn.Cut(resume("Twice"), "Thrice")
+	if turn.Merged(resume("Twice"), &qp.Message{Role: "assistant", Text: " more."}); turn.mergedKey != historyMergedKey(append(resume("Twice"), qp.Message{Role: "assistant", Text: "Thrice more."})) {
+		t.Fatalf("key %q after a cut resume of another part", turn.mergedKey)
+	}
+}
