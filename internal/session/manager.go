@@ -376,6 +376,9 @@ func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 			return t, err
 		}
 	}
+	if t, err := m.continueUnansweredResent(ctx, req, unanswered); t != nil || err != nil {
+		return t, err
+	}
 	t, err := m.lock(ctx, m.newID())
 	if err != nil {
 		return nil, err
