@@ -118,3 +118,44 @@ func TestAFaultsRetryAfterIsANumberOrAString(t *testing.T) {
 		}
 	}
 }
+
+// Faults injected from outside can be dropped before they are taken:
+// DELETE /__sim/faults says how many calls they would have taken. A fault
+// injected with a large "times" (a firewall for 50 calls) otherwise took
+// calls until the server with --mock-upstream was restarted.
+func TestInjectedFaultsCanBeCleared(t *testing.T) {
+	srv, err := Start(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/__sim/faults", "application/json", strings.NewReader(`[{"endpoint":"models","status":503,"times":50},{"endpoint":"models","status":500}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	models := func() int {
+		resp, err := http.Get(srv.URL + "/api/v2/models/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := models(); got != http.StatusServiceUnavailable {
+		t.Fatalf("the injected fault was not taken: %d", got)
+	}
+	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/__sim/faults", nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != `{"cleared":50}` {
+		t.Fatalf("DELETE /__sim/faults: %d %s, want 200 {\"cleared\":50}", resp.StatusCode, b)
+	}
+	if got := models(); got != http.StatusOK {
+		t.Fatalf("a cleared fault was taken: %d", got)
+	}
+}

@@ -164,6 +164,20 @@ func (s *Sim) Inject(faults ...Fault) {
 	}
 }
 
+// ClearFaults drops the faults not yet taken and returns how many calls
+// they would have taken: a fault injected with a large Times, from outside
+// (POST /__sim/faults), otherwise took calls until the simulator restarted.
+func (s *Sim) ClearFaults() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, f := range s.faults {
+		n += f.Times
+	}
+	s.faults = nil
+	return n
+}
+
 // Calls returns the requests received so far.
 func (s *Sim) Calls() []Call {
 	s.mu.Lock()
@@ -247,8 +261,9 @@ func (s *Sim) record(c Call) {
 }
 
 // Handler serves the simulated API, plus POST /__sim/faults (a JSON list of
-// Fault) so that tests driving a separate process can inject faults, and
-// POST /__sim/end-generations (EndGenerations).
+// Fault) so that tests driving a separate process can inject faults,
+// DELETE /__sim/faults (ClearFaults) and POST /__sim/end-generations
+// (EndGenerations).
 func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v2/chats/new", s.newChat)
@@ -257,6 +272,10 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("GET /api/models", s.models)
 	mux.HandleFunc("GET /api/v2/models/", s.models)
 	mux.HandleFunc("POST /__sim/faults", s.injectHTTP)
+	mux.HandleFunc("DELETE /__sim/faults", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, "{\"cleared\":%d}\n", s.ClearFaults())
+	})
 	mux.HandleFunc("POST /__sim/end-generations", func(w http.ResponseWriter, _ *http.Request) {
 		s.EndGenerations()
 		w.WriteHeader(http.StatusNoContent)

@@ -108,8 +108,11 @@ func withoutReminders(text string) string {
 // the client sends that call again. Its own prefix keeps it apart from
 // every Key.
 func unansweredKey(msgs []qp.Message) string {
-	return hashConversation("qwenproxy-unanswered-v1", msgs, nil)
+	return hashConversation(unansweredPrefix, msgs, nil)
 }
+
+// unansweredPrefix begins every unansweredKey's encoding.
+const unansweredPrefix = "qwenproxy-unanswered-v1"
 
 func hashConversation(prefix string, msgs []qp.Message, answer *qp.Message) string {
 	scratch := scratchBuffers.Get().(*[]byte)
@@ -169,10 +172,16 @@ func earlierAnswers(msgs []qp.Message, limit int) []earlierAnswer {
 // messages), shortest first, until f returns false: one pass, each prefix's
 // hash read on the way.
 func eachPrefixKey(msgs []qp.Message, f func(n int, key string) bool) {
+	eachPrefixHash(keyPrefix, msgs, f)
+}
+
+// eachPrefixHash is eachPrefixKey for the hashes that begin with prefix
+// (keyPrefix, or unansweredKey's).
+func eachPrefixHash(prefix string, msgs []qp.Message, f func(n int, key string) bool) {
 	scratch := scratchBuffers.Get().(*[]byte)
 	defer scratchBuffers.Put(scratch)
 	w := keyWriter{h: sha256.New(), buf: (*scratch)[:0]}
-	w.raw(keyPrefix)
+	w.raw(prefix)
 	for i := range msgs {
 		w.message(&msgs[i])
 		if !f(i+1, w.hexSum()) {

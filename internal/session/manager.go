@@ -376,6 +376,9 @@ func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 			return t, err
 		}
 	}
+	if t, err := m.continueUnansweredResent(ctx, req, unanswered); t != nil || err != nil {
+		return t, err
+	}
 	t, err := m.lock(ctx, m.newID())
 	if err != nil {
 		return nil, err
@@ -519,9 +522,19 @@ func (m *Manager) claim(ctx context.Context, id string, req Request) (*Turn, err
 	if t == nil {
 		return nil, err
 	}
-	// A session whose chat has no answered turn (a turn that moved it to
-	// a new chat, as Qwen no longer knew the old one, then failed) tells
-	// that chat the conversation so far.
+	// A session whose chat has no answered turn (its first turn failed)
+	// tells that chat the conversation so far. One that had answered turns
+	// and has none in its chat now — left outgrown (Outgrown), or moved to
+	// a new chat whose turn then failed — goes on in a new chat told it, as
+	// a named session does (beginExplicit): the outgrown chat refuses every
+	// turn, and a failed turn's chat may hold half an answer.
+	if s.ParentID == "" && s.MessageCount > 0 {
+		t.Session = s
+		if err := t.moveToNewChat(ctx, &req); err != nil {
+			return nil, err
+		}
+		return t, nil
+	}
 	t.Session, t.Replay = s, s.ParentID == "" && req.HasHistory
 	return t, nil
 }
@@ -888,11 +901,13 @@ func (t *Turn) TouchAfter(err error) {
 // conversation in the chat, so every later turn there would be refused
 // too, whatever the client resends once it has compacted its history: the
 // chat is left as one without an answered turn is. Under X-Session-Id the
-// next turn goes on in a new chat told the conversation it sends; by
-// history the session is no longer found (its key is dropped), so the
-// compacted conversation opens a session of its own.
+// next turn goes on in a new chat told the conversation it sends; so does a
+// request that resends the conversation as it stood (a client that does not
+// compact: Codex's exec resume, OpenCode's summary call), found by its
+// history as ever (claim). A compacted conversation, another history, opens
+// a session of its own.
 func (t *Turn) Outgrown() {
-	t.Session.ParentID, t.Session.ConversationKey, t.Session.LastCallIDs, t.Session.LastCallNames = "", "", nil, nil
+	t.Session.ParentID, t.Session.LastCallIDs, t.Session.LastCallNames = "", nil, nil
 	t.Session.CutKey, t.Session.CutState = "", ""
 	// The chat refuses any turn: none is asked again there, but in a new
 	// chat, by the history the last answered turn came with answering its

@@ -168,13 +168,13 @@ func (t *Turn) reask(ctx context.Context, s qp.Session, req *Request, last lastT
 }
 
 // outgrowLastTurn marks session id's chat outgrown (see Outgrown): a turn
-// asked in place of its last answered one goes on in a new chat, and the
-// session, no longer found by its history, is found so.
+// asked in place of its last answered one goes on in a new chat. The
+// session keeps the key it expects next (nextKey).
 func (m *Manager) outgrowLastTurn(id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if last, ok := m.lastTurns[id]; ok {
-		last.nextKey, last.newChat = "", true
+		last.newChat = true
 		m.lastTurns[id] = last
 	}
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	qp "qwenproxy"
@@ -38,6 +39,43 @@ func (m *Manager) continueUnanswered(ctx context.Context, req Request, key, sent
 	}
 	t.Session.Model, t.unanswered = req.Model, sent
 	return t, nil
+}
+
+// maxResentAfterUnanswered bounds the messages a client adds, without an
+// answer between, to a first turn it left before its answer: Codex's resume
+// adds two (its note that the turn was aborted, then the new request).
+// Each is a lookup (on a shared database a query) for a new conversation.
+const maxResentAfterUnanswered = 3
+
+// continueUnansweredResent returns the session a first turn opened and
+// failed in before any answer (the client left it: a user's Ctrl-C), when
+// req resends that turn with up to maxResentAfterUnanswered more messages
+// of the user's and no answer at all — Codex's `exec resume` after an
+// interrupted first turn sends its note that the turn was aborted and the
+// new request after it. Else nil.
+func (m *Manager) continueUnansweredResent(ctx context.Context, req Request, sent string) (*Turn, error) {
+	n := len(req.Sent)
+	for i := range req.Sent {
+		if req.Sent[i].Role == "assistant" {
+			return nil, nil
+		}
+	}
+	// The prefixes the failed turn may have sent: ending with a user's
+	// message that one of the user's follows, in one pass.
+	var keys []string
+	eachPrefixHash(unansweredPrefix, req.Sent[:max(n-1, 0)], func(k int, key string) bool {
+		if k >= n-maxResentAfterUnanswered && req.Sent[k-1].Role == "user" && req.Sent[k].Role == "user" {
+			keys = append(keys, key)
+		}
+		return true
+	})
+	slices.Reverse(keys) // the longest first
+	for _, key := range keys {
+		if t, err := m.continueUnanswered(ctx, req, key, sent); t != nil || err != nil {
+			return t, err
+		}
+	}
+	return nil, nil
 }
 
 // firstAnswer is the index of msgs' first assistant message: the messages
