@@ -61,7 +61,12 @@ func (m *Manager) continueUnansweredResent(ctx context.Context, req Request, sen
 		}
 	}
 	// The prefixes the failed turn may have sent: ending with a user's
-	// message that one of the user's follows, in one pass.
+	// message that one of the user's follows, in one pass — taken only when
+	// there is one: a first turn's whole conversation (an agent's 20 KB
+	// system prompt) is not hashed again for nothing.
+	if !resentAfterUser(req.Sent) {
+		return nil, nil
+	}
 	var keys []string
 	eachPrefixHash(unansweredPrefix, req.Sent[:max(n-1, 0)], func(k int, key string) bool {
 		if k >= n-maxResentAfterUnanswered && req.Sent[k-1].Role == "user" && req.Sent[k].Role == "user" {
@@ -76,6 +81,18 @@ func (m *Manager) continueUnansweredResent(ctx context.Context, req Request, sen
 		}
 	}
 	return nil, nil
+}
+
+// resentAfterUser reports whether one of msgs' last maxResentAfterUnanswered
+// messages is a user's that follows a user's: the end of a prefix
+// continueUnansweredResent looks for.
+func resentAfterUser(msgs []qp.Message) bool {
+	for k := max(len(msgs)-maxResentAfterUnanswered, 1); k < len(msgs); k++ {
+		if msgs[k-1].Role == "user" && msgs[k].Role == "user" {
+			return true
+		}
+	}
+	return false
 }
 
 // firstAnswer is the index of msgs' first assistant message: the messages
