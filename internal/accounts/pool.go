@@ -412,6 +412,7 @@ func (p *Pool) unavailable(now time.Time) *Unavailable {
 				u.RateLimited++
 			} else {
 				u.CoolingDown++
+				u.addCoolingCause(Class(a.st.FailureClass))
 			}
 			if wait := a.st.CooldownUntil.Sub(now); u.RetryAfter == 0 || wait < u.RetryAfter {
 				u.RetryAfter = wait

@@ -3,6 +3,7 @@ package accounts
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -22,6 +23,11 @@ type Unavailable struct {
 	Accounts       int           // how many are configured
 	RetryAfter     time.Duration // until the first cooldown ends; 0 when none will
 	CoolingDown    int           // after firewall, 5xx or connection failures
+	// CoolingCauses are the failure classes the cooling accounts rest
+	// after, each once, in the order of coolingCauses: the message says
+	// them, so that a client (and its user) told "overloaded" knows
+	// whether Qwen's firewall, its servers or the network is the cause.
+	CoolingCauses []Class
 	RateLimited    int           // over Qwen's usage limit, or asked to slow down
 	Rejected       int           // credentials refused by Qwen
 	RejectedCookie bool          // the pasted cookie is among the rejected (not for 403s)
@@ -53,7 +59,7 @@ func (u *Unavailable) message() string {
 		return fmt.Sprintf("every Qwen account (%d) is rate-limited by Qwen (over its usage limit, or asked to slow down); the first is usable again in %s "+
 			"(retry then, or add another account to QWEN_ACCOUNTS or with `qwenproxy accounts add` to go on sooner)", u.Accounts, wait)
 	case u.CoolingDown:
-		return fmt.Sprintf("every Qwen account (%d) is cooling down after failures; the first is usable again in %s", u.Accounts, wait)
+		return fmt.Sprintf("every Qwen account (%d) is cooling down after failures%s; the first is usable again in %s", u.Accounts, u.coolingCause(), wait)
 	case u.Rejected:
 		return fmt.Sprintf("Qwen rejected the credentials of every account (%d): %s", u.Accounts, u.rejectedAdvice())
 	case u.Locked:
@@ -65,7 +71,7 @@ func (u *Unavailable) message() string {
 			parts = append(parts, fmt.Sprintf("%d %s", n, what))
 		}
 	}
-	add(u.CoolingDown, "cooling down after failures")
+	add(u.CoolingDown, "cooling down after failures"+u.coolingCause())
 	add(u.RateLimited, "rate-limited by Qwen")
 	add(u.Rejected, "rejected by Qwen ("+u.rejectedAdvice()+")")
 	add(u.Locked, "locked (its stored secret needs the QWENPROXY_SECRET_KEY it was stored with)")
@@ -75,6 +81,42 @@ func (u *Unavailable) message() string {
 		msg += fmt.Sprintf("; the first is usable again in %s", wait)
 	}
 	return msg
+}
+
+// coolingCauses are the failure classes an account cools down after, in
+// the order a message names them, and coolingWords what it says of each.
+var (
+	coolingCauses = []Class{ClassFirewall, ClassForbidden, ClassServer, ClassNetwork}
+	coolingWords  = map[Class]string{
+		ClassFirewall:  "Qwen's firewall or a captcha page",
+		ClassForbidden: "a bare HTTP 403: a ban, or Qwen's firewall blocking this address",
+		ClassServer:    "Qwen's server errors (5xx)",
+		ClassNetwork:   "Qwen unreachable",
+	}
+)
+
+// addCoolingCause notes class among CoolingCauses, once, in coolingCauses'
+// order; a class it does not hold is not said.
+func (u *Unavailable) addCoolingCause(class Class) {
+	if !slices.Contains(coolingCauses, class) || slices.Contains(u.CoolingCauses, class) {
+		return
+	}
+	u.CoolingCauses = append(u.CoolingCauses, class)
+	slices.SortFunc(u.CoolingCauses, func(a, b Class) int {
+		return slices.Index(coolingCauses, a) - slices.Index(coolingCauses, b)
+	})
+}
+
+// coolingCause is " (…)" naming CoolingCauses, "" when none is known.
+func (u *Unavailable) coolingCause() string {
+	if len(u.CoolingCauses) == 0 {
+		return ""
+	}
+	words := make([]string, len(u.CoolingCauses))
+	for i, c := range u.CoolingCauses {
+		words[i] = coolingWords[c]
+	}
+	return " (" + strings.Join(words, "; ") + ")"
 }
 
 // rejectedAdvice says what fixes the rejected accounts.

@@ -54,6 +54,32 @@ func TestUnavailableCountsEachAccountInItsOwnState(t *testing.T) {
 	}
 }
 
+// TestUnavailableSaysWhatTheAccountsCoolDownAfter: a client refused because
+// every account rests (Claude Code shows "Repeated 529 Overloaded errors")
+// is told after what — Qwen's firewall, its servers, the network — each
+// cause once, in one order; it was "cooling down after failures" alone, the
+// cause only in the earlier calls' records.
+func TestUnavailableSaysWhatTheAccountsCoolDownAfter(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	p := New(Config{Now: clock.now, BriefCooldown: time.Minute, Cookie: qwen.Credentials{Cookies: "token=x"}})
+	p.Report(CookieID, &qwen.Error{Kind: qwen.KindFirewall, Message: "page"})
+	var u *Unavailable
+	if _, err := p.Pick(nil); !errors.As(err, &u) {
+		t.Fatalf("pick: %v", err)
+	}
+	if msg := u.Error(); !strings.Contains(msg, "every Qwen account (1) is cooling down after failures (Qwen's firewall or a captcha page); the first is usable again in 1m0s") {
+		t.Fatalf("%s", msg)
+	}
+
+	u = &Unavailable{Accounts: 3, CoolingDown: 2, Tried: 1}
+	for _, c := range []Class{ClassNetwork, ClassFirewall, ClassNetwork, ClassTimeout} {
+		u.addCoolingCause(c)
+	}
+	if msg := u.Error(); !strings.Contains(msg, "2 cooling down after failures (Qwen's firewall or a captcha page; Qwen unreachable), 1 already tried") {
+		t.Fatalf("%s", msg)
+	}
+}
+
 // TestUnavailableSaysTheWaitRetryAfterGives: the message's wait is rounded
 // up to whole seconds, as the Retry-After header is; 8.4 s said "8s"
 // beside "Retry-After: 9".

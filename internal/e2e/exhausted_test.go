@@ -58,8 +58,8 @@ func TestACallThatRunsOutOfAccountsIsAnsweredAsThePool(t *testing.T) {
 		faults []qwensim.Fault
 		states string // the pool's message after them
 	}{
-		{"firewall then quota", []qwensim.Fault{{Firewall: true}, {Envelope: "RateLimited", ActualStatus: 429, Num: 1}}, "1 cooling down after failures, 1 rate-limited by Qwen"},
-		{"5xx then refused", []qwensim.Fault{{Endpoint: qwensim.EndpointNewChat, Status: 502}, {Endpoint: qwensim.EndpointNewChat, Status: 401, Times: 2}}, "1 cooling down after failures, 1 rejected by Qwen"},
+		{"firewall then quota", []qwensim.Fault{{Firewall: true}, {Envelope: "RateLimited", ActualStatus: 429, Num: 1}}, "1 cooling down after failures (Qwen's firewall or a captcha page), 1 rate-limited by Qwen"},
+		{"5xx then refused", []qwensim.Fault{{Endpoint: qwensim.EndpointNewChat, Status: 502}, {Endpoint: qwensim.EndpointNewChat, Status: 401, Times: 2}}, "1 cooling down after failures (Qwen's server errors (5xx)), 1 rejected by Qwen"},
 	}
 	for _, c := range calls {
 		for _, m := range mixes {
