@@ -19,21 +19,21 @@ const (
 // Unavailable is returned when no account can take a call. Each account
 // is counted in the one state it is in.
 type Unavailable struct {
-	Reason         string
-	Accounts       int           // how many are configured
-	RetryAfter     time.Duration // until the first cooldown ends; 0 when none will
-	CoolingDown    int           // after firewall, 5xx or connection failures
+	Reason      string
+	Accounts    int           // how many are configured
+	RetryAfter  time.Duration // until the first cooldown ends; 0 when none will
+	CoolingDown int           // after firewall, 5xx or connection failures
 	// CoolingCauses are the failure classes the cooling accounts rest
 	// after, each once, in the order of coolingCauses: the message says
 	// them, so that a client (and its user) told "overloaded" knows
 	// whether Qwen's firewall, its servers or the network is the cause.
-	CoolingCauses []Class
-	RateLimited    int           // over Qwen's usage limit, or asked to slow down
-	Rejected       int           // credentials refused by Qwen
-	RejectedCookie bool          // the pasted cookie is among the rejected (not for 403s)
-	Forbidden      int           // of the rejected, those out after repeated bare 403s (ClassForbidden)
-	Locked         int           // stored secrets no configured key opens
-	Tried          int           // usable, but already tried in this call
+	CoolingCauses  []Class
+	RateLimited    int  // over Qwen's usage limit, or asked to slow down
+	Rejected       int  // credentials refused by Qwen
+	RejectedCookie bool // the pasted cookie is among the rejected (not for 403s)
+	Forbidden      int  // of the rejected, those out after repeated bare 403s (ClassForbidden)
+	Locked         int  // stored secrets no configured key opens
+	Tried          int  // usable, but already tried in this call
 	// Last is the failure of the last account tried in this call, if any:
 	// its detail completes the message. (Not unwrapped: the call failed for
 	// want of an account, which is how it is classified.)
