@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"net/textproto"
 	"strings"
 	"sync"
@@ -106,6 +107,23 @@ type knownCreds struct {
 type signed struct {
 	cookie, authorization, umidToken []string
 	chatMode                         string
+	// template is the headers' template (headerTemplate), built on the
+	// first request: it takes the client's fixed headers, which signedBy
+	// does not know.
+	template *lazyHeaders
+}
+
+// lazyHeaders is a header template built once, on first use.
+type lazyHeaders struct {
+	once sync.Once
+	h    http.Header
+}
+
+// headers returns s's header template over fixed (built on first use:
+// every request of one client passes the same fixed headers).
+func (s *signed) headers(fixed http.Header) http.Header {
+	s.template.once.Do(func() { s.template.h = headerTemplate(fixed, s) })
+	return s.template.h
 }
 
 // signedBy works out creds' signed values.
@@ -116,7 +134,7 @@ func signedBy(creds Credentials) signed {
 		}
 		return []string{v}
 	}
-	s := signed{cookie: one(creds.CookieHeader()), umidToken: one(creds.UmidToken()), chatMode: ChatModeGuest}
+	s := signed{cookie: one(creds.CookieHeader()), umidToken: one(creds.UmidToken()), chatMode: ChatModeGuest, template: &lazyHeaders{}}
 	if jwt := creds.LoginToken(); jwt != "" {
 		s.authorization, s.chatMode = one("Bearer "+jwt), ChatModeNormal
 	}

@@ -2,6 +2,7 @@ package qwen
 
 import (
 	"cmp"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,29 +52,24 @@ const (
 // path of the page the call comes from), and a browser's User-Agent with
 // its hints.
 func (c *Client) setHeaders(r *http.Request, creds Credentials, page, chatID string) {
-	// The map sized for every header at once: filled from empty, it grew
-	// (and was rehashed) several times on every request.
-	h := make(http.Header, len(r.Header)+len(c.fixed)+perRequestHeaders)
+	// The headers every call with creds carries alike (the fixed ones and
+	// the credentials') are a template built once per credentials, cloned
+	// whole: a map filled key by key (hashing each of some twenty keys into
+	// it) cost twice what a clone of one built with the room for this
+	// request's own does. Keys are in canonical form, set directly: Set
+	// would canonicalise them anew on every request. What the credentials
+	// give (Cookie, Authorization, bx-umidtoken, the chat mode) is worked
+	// out once per credentials (signed) and shared.
+	sig := c.masks.signed(creds)
+	h := maps.Clone(sig.headers(c.fixed))
+	// A header the caller set stays unless a template's replaces it, as
+	// when the template's were set over the caller's.
 	for k, v := range r.Header {
-		h[k] = v
-	}
-	for k, v := range c.fixed {
-		h[k] = v
+		if _, ok := h[k]; !ok {
+			h[k] = v
+		}
 	}
 	r.Header = h
-	// Keys in canonical form, set directly: Set would canonicalise them
-	// anew on every request. What the credentials give (Cookie, Authorization, bx-umidtoken, the
-	// chat mode) is worked out once per credentials (signed) and shared.
-	sig := c.masks.signed(creds)
-	if sig.cookie != nil {
-		h["Cookie"] = sig.cookie
-	}
-	if sig.authorization != nil {
-		h["Authorization"] = sig.authorization
-	}
-	if sig.umidToken != nil {
-		h["Bx-Umidtoken"] = sig.umidToken
-	}
 	if r.Body != nil {
 		h["Content-Type"] = jsonContentType
 	}
@@ -84,6 +80,27 @@ func (c *Client) setHeaders(r *http.Request, creds Credentials, page, chatID str
 	vals[0], vals[1] = newUUID(), c.timezone(c.now())
 	vals[2] = c.referer(page, chatID, sig.chatMode == ChatModeGuest)
 	h["X-Request-Id"], h["Timezone"], h["Referer"] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
+}
+
+// headerTemplate is what setHeaders clones for a request: fixed (the
+// client's fixedHeaders) and the credentials' Cookie, Authorization and
+// Bx-Umidtoken, those there are, in a map made with room for every header
+// a request adds (perRequestHeaders), so that setting them grows no clone.
+func headerTemplate(fixed http.Header, sig *signed) http.Header {
+	h := make(http.Header, len(fixed)+perRequestHeaders)
+	for k, v := range fixed {
+		h[k] = v
+	}
+	if sig.cookie != nil {
+		h["Cookie"] = sig.cookie
+	}
+	if sig.authorization != nil {
+		h["Authorization"] = sig.authorization
+	}
+	if sig.umidToken != nil {
+		h["Bx-Umidtoken"] = sig.umidToken
+	}
+	return h
 }
 
 // referer is the Referer of a call from page (with chatID appended, when

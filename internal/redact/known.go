@@ -51,6 +51,12 @@ const (
 // passwords, digests), each also as JSON and URL encoding write it. nil
 // when there is nothing to mask.
 func NewKnown(cookies string, values ...string) *Known {
+	if cookies == "" && len(values) == 0 {
+		// A call's record asks for the masker of what it hid, most often
+		// nothing, twice a call: the walk below, its closure and the
+		// Known it drops cost ~500 instructions each time.
+		return nil
+	}
 	var pairs [depths][]pair
 	var given []string
 	add := func(v string) {

@@ -37,7 +37,27 @@ import (
 // translate.Decide). Fields are length-prefixed so that no two different
 // conversations share an encoding.
 func Key(msgs []qp.Message, answer *qp.Message) string {
+	if answer == nil && !conversing(msgs) {
+		return noConversationKey()
+	}
 	return hashConversation(keyPrefix, msgs, answer)
+}
+
+// noConversationKey is the Key of a history with nothing keyed in it —
+// none, or system messages only —: every conversation's first turn asks
+// for it, hashed once rather than on each (a SHA-256 of the prefix and its
+// hex, ~4,000 instructions a call).
+var noConversationKey = sync.OnceValue(func() string { return hashConversation(keyPrefix, nil, nil) })
+
+// conversing reports whether msgs has a message Key writes: one that is
+// not a system message (which Key leaves out wherever it stands).
+func conversing(msgs []qp.Message) bool {
+	for i := range msgs {
+		if msgs[i].Role != "system" {
+			return true
+		}
+	}
+	return false
 }
 
 // keyPrefix begins every key's encoding. Keys without system messages are
