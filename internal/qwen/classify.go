@@ -252,7 +252,7 @@ func LogicalStatus(resp *http.Response) int {
 func actualStatus(resp *http.Response) int {
 	// Most answers have none: Atoi's error for "" is an allocation, twice a
 	// call.
-	s := canonicalHeader(resp.Header, "X-Actual-Status-Code")
+	s := resp.Header.Get("X-Actual-Status-Code")
 	if s == "" {
 		return 0
 	}
@@ -274,7 +274,7 @@ func classifyBody(resp *http.Response, body []byte) *Error {
 		return &Error{Kind: KindServer, Status: http.StatusGatewayTimeout, Message: "Qwen's gateway timed out: " + Summarize(body)}
 	}
 	firewall := &Error{Kind: KindFirewall, Status: actual, Message: "Qwen answered with a firewall page instead of JSON"}
-	if htmlPage(canonicalHeader(resp.Header, "Content-Type"), body) {
+	if htmlPage(resp.Header.Get("Content-Type"), body) {
 		return firewall
 	}
 	var env envelope
@@ -365,7 +365,7 @@ var firewallMarkers = []string{"aliyun_waf", "nc_1_n1z", "x5sec", "punish", "bax
 // accelerator, alibaba-ga, is transient). A request made outside a Client
 // (the sign-in) asks it before taking a page for the firewall's.
 func GatewayPage(resp *http.Response, body []byte) bool {
-	if !htmlPage(canonicalHeader(resp.Header, "Content-Type"), body) {
+	if !htmlPage(resp.Header.Get("Content-Type"), body) {
 		return false
 	}
 	if resp.StatusCode >= 500 {

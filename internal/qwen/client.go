@@ -222,7 +222,7 @@ func (c *Client) openStream(parent context.Context, creds Credentials, chatID st
 	if err != nil {
 		return fail(c.transportError(ctx, parent, timedOut, err))
 	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 || !strings.Contains(canonicalHeader(resp.Header, "Content-Type"), "text/event-stream") {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 || !strings.Contains(resp.Header.Get("Content-Type"), "text/event-stream") {
 		defer resp.Body.Close()
 		b, readErr := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		if readErr != nil {
@@ -350,7 +350,7 @@ func (c *Client) do(parent context.Context, method, path string, body []byte, cr
 	}
 	// Only a page or a failure is scanned for the firewall's markers: a
 	// success's content (a model's description) may say "captcha".
-	if FirewallAnswer(resp.StatusCode, canonicalHeader(resp.Header, "Content-Type"), b) {
+	if FirewallAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), b) {
 		if f := classifyBody(resp, callMasked(parent, b)); f != nil {
 			return nil, decodedMasked(parent, c.masks.of(creds), f)
 		}

@@ -66,11 +66,11 @@ func withoutKey(ctx context.Context, text string) string {
 // x-api-key, which Anthropic clients send instead. The scheme's name is
 // case-insensitive (RFC 9110 §11.1): "bearer <key>" is the same key.
 func presentedKey(r *http.Request) (string, bool) {
-	scheme, key, ok := strings.Cut(strings.TrimSpace(canonicalHeader(r.Header, "Authorization")), " ")
+	scheme, key, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	if ok && strings.EqualFold(scheme, "Bearer") {
 		return strings.TrimSpace(key), true
 	}
-	if key := strings.TrimSpace(canonicalHeader(r.Header, "X-Api-Key")); key != "" {
+	if key := strings.TrimSpace(r.Header.Get("X-Api-Key")); key != "" {
 		return key, true
 	}
 	return "", false
@@ -79,7 +79,7 @@ func presentedKey(r *http.Request) (string, bool) {
 // cors sets the CORS headers for allowed origins and answers preflights
 // (reporting true). With no origins configured, CORS is off.
 func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
-	origin := canonicalHeader(r.Header, "Origin")
+	origin := r.Header.Get("Origin")
 	if origin == "" || len(s.cfg.CORSOrigins) == 0 {
 		return false
 	}
@@ -91,11 +91,11 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	h.Set("Access-Control-Allow-Origin", origin)
 	h.Add("Vary", "Origin")
 	h.Set("Access-Control-Expose-Headers", "X-Request-Id, X-Session-Id, Retry-After, X-Should-Retry")
-	if r.Method != http.MethodOptions || canonicalHeader(r.Header, "Access-Control-Request-Method") == "" {
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
 		return false
 	}
 	h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
-	h.Set("Access-Control-Allow-Headers", allowedHeaders(canonicalHeader(r.Header, "Access-Control-Request-Headers")))
+	h.Set("Access-Control-Allow-Headers", allowedHeaders(r.Header.Get("Access-Control-Request-Headers")))
 	h.Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)
 	return true

@@ -19,7 +19,7 @@ import (
 func (s *Server) readJSON(w http.ResponseWriter, r *http.Request) ([]byte, *openai.Error) {
 	// The common exact "application/json" needs no parsing (ParseMediaType
 	// builds a map of parameters on every call).
-	if ct := canonicalHeader(r.Header, "Content-Type"); ct != "" && ct != "application/json" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return nil, &openai.Error{Status: http.StatusUnsupportedMediaType, Type: openai.TypeInvalidRequest, Code: "unsupported_media_type",
@@ -43,7 +43,7 @@ func (s *Server) readBounded(w http.ResponseWriter, r *http.Request) ([]byte, *o
 	// byte 1: invalid character '\x1f'", which names no cause. The proxy
 	// does not decompress (a small body could expand past any limit): it
 	// says so.
-	if ce := strings.TrimSpace(canonicalHeader(r.Header, "Content-Encoding")); ce != "" && !strings.EqualFold(ce, "identity") {
+	if ce := strings.TrimSpace(r.Header.Get("Content-Encoding")); ce != "" && !strings.EqualFold(ce, "identity") {
 		return nil, &openai.Error{Status: http.StatusUnsupportedMediaType, Type: openai.TypeInvalidRequest, Code: "unsupported_content_encoding",
 			Message: fmt.Sprintf("the request body is encoded (Content-Encoding: %s); send it uncompressed: the proxy does not decompress request bodies", clip(ce))}
 	}
@@ -51,7 +51,7 @@ func (s *Server) readBounded(w http.ResponseWriter, r *http.Request) ([]byte, *o
 	// too large (curl does, from 1 MiB) is refused before it sends any:
 	// reading the body would ask for it, and the connection, closed after
 	// the 413 with most of it unread, was reset under the client.
-	if r.ContentLength > s.cfg.MaxBodyBytes && strings.EqualFold(canonicalHeader(r.Header, "Expect"), "100-continue") {
+	if r.ContentLength > s.cfg.MaxBodyBytes && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
 		return nil, tooLarge(s.cfg.MaxBodyBytes)
 	}
 	// A slow body cannot hold a connection forever (headers have their own

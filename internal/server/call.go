@@ -133,7 +133,7 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 // given twice, as true and as false.
 func recordBodiesHeader(r *http.Request) (bool, *openai.Error) {
 	record, given := true, false
-	for _, v := range r.Header["X-Record-Bodies"] {
+	for _, v := range r.Header.Values("X-Record-Bodies") {
 		trimmed := strings.TrimSpace(v)
 		if trimmed == "" {
 			continue // as if absent

@@ -173,7 +173,7 @@ func legacyParam(p string) string {
 
 // sessionHeader reads and checks X-Session-Id.
 func sessionHeader(r *http.Request) (string, *openai.Error) {
-	id := canonicalHeader(r.Header, "X-Session-Id")
+	id := r.Header.Get("X-Session-Id")
 	if id != "" && !session.ValidID(id) {
 		return "", openai.InvalidRequest("X-Session-Id", "invalid_session_id", "%s", session.ErrInvalidID.Error())
 	}

@@ -29,7 +29,7 @@ func (m *messagesRequest) Validate() *openai.Error {
 // (interleaved-thinking-2025-05-14), under which Anthropic lets
 // thinking.budget_tokens exceed max_tokens.
 func interleavedThinking(r *http.Request) bool {
-	for _, line := range r.Header["Anthropic-Beta"] {
+	for _, line := range r.Header.Values("Anthropic-Beta") {
 		for beta := range strings.SplitSeq(line, ",") {
 			if strings.HasPrefix(strings.TrimSpace(beta), "interleaved-thinking-") {
 				return true

@@ -28,7 +28,7 @@ func errorFormatFor(r *http.Request) errorFormat {
 // anthropicClient reports whether r comes from an Anthropic client: on a
 // Messages route, or with the anthropic-version header.
 func anthropicClient(r *http.Request) bool {
-	return anthropicPath(r.URL.Path) || canonicalHeader(r.Header, "Anthropic-Version") != ""
+	return anthropicPath(r.URL.Path) || r.Header.Get("Anthropic-Version") != ""
 }
 
 // anthropicPath reports whether path is one of the Anthropic Messages API's.
