@@ -102,6 +102,19 @@ func (s *proxyProcess) stopWith(t *testing.T, sig os.Signal) {
 	}
 }
 
+// kill sends SIGKILL and waits until the process is gone: until then it
+// may still hold its database's lock (its files close as it exits), and a
+// server started on that database at once is refused ("another qwenproxy
+// server already serves the database", seen on a loaded CI machine).
+func (s *proxyProcess) kill(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	err := <-s.exit
+	s.exit <- err // for the cleanup
+}
+
 // call makes one chat call and returns its status and X-Request-Id.
 func (s *proxyProcess) call(t *testing.T, text string) (int, string) {
 	t.Helper()
@@ -530,9 +543,7 @@ func killUnderLoad(t *testing.T, bin string, env ...string) (acked []string, db 
 		}()
 	}
 	<-loaded
-	if err := s.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
+	s.kill(t)
 	wg.Wait()
 	return acked, db
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"qwenproxy/internal/fswatch"
@@ -46,11 +45,7 @@ func TestAServerKilledWhileSavingLeavesNoSave(t *testing.T) {
 	created := creations.Next(func(name string) bool {
 		return strings.HasPrefix(name, filepath.Base(db)+".") && (strings.Contains(name, ".saved-") || strings.Contains(name, ".incomplete-save-"))
 	})
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-s.exit
-	s.exit <- nil // for the cleanup
+	s.kill(t)
 	t.Logf("killed when %s appeared", created)
 
 	if saved, _ := filepath.Glob(db + ".saved-*"); len(saved) != 0 {
