@@ -61,8 +61,14 @@ type Request struct {
 	Stream    bool
 	ClientIP  string
 	UserAgent string
-	APIKeyID  string // the proxy API key that made the call; "" without keys
-	Account   string // the Qwen account that served the call (id or e-mail, never a secret); "" if none was reached
+	// ClientSessionID is the client's own id of its conversation (the id
+	// a coding agent shows its user: Claude Code's session, Codex's,
+	// OpenCode's), from the first of the request headers that carry one
+	// (see server.clientSessionHeaders), cleaned by CleanClientSessionID;
+	// "" when the client sent none.
+	ClientSessionID string
+	APIKeyID        string // the proxy API key that made the call; "" without keys
+	Account         string // the Qwen account that served the call (id or e-mail, never a secret); "" if none was reached
 	// IgnoredParams are the request fields that were accepted but had no
 	// effect (the "ignored" policy, and unknown fields), in body order.
 	IgnoredParams []string

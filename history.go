@@ -53,6 +53,9 @@ type SessionFilter struct {
 // CallFilter selects recorded calls; fields combine with AND.
 type CallFilter struct {
 	SessionID string
+	// ClientSessionID is the client's own conversation id the calls were
+	// recorded with (Request.ClientSessionID).
+	ClientSessionID string
 	// Model is, in the request list (and exports), the model the client
 	// asked for (requests.model); in the response list, the Qwen model
 	// that answered (responses.model).
@@ -81,20 +84,24 @@ type SessionRecord struct {
 
 // RequestRecord is a recorded call's request with its response.
 type RequestRecord struct {
-	ID            int64
-	RequestID     string
-	SessionID     string
-	Timestamp     time.Time
-	Method, Path  string
-	Model         string
-	Stream        bool
-	ClientIP      string
-	UserAgent     string
-	APIKeyID      string
-	Account       string
-	IgnoredParams []string        // fields accepted without effect
-	OpenAIRequest json.RawMessage // nil unless bodies were asked for
-	QwenRequest   json.RawMessage
+	ID           int64
+	RequestID    string
+	SessionID    string
+	Timestamp    time.Time
+	Method, Path string
+	Model        string
+	Stream       bool
+	ClientIP     string
+	UserAgent    string
+	// ClientSessionID is the client's own conversation id
+	// (Request.ClientSessionID), "" for none or a call recorded before it
+	// was kept (migration 0049).
+	ClientSessionID string
+	APIKeyID        string
+	Account         string
+	IgnoredParams   []string        // fields accepted without effect
+	OpenAIRequest   json.RawMessage // nil unless bodies were asked for
+	QwenRequest     json.RawMessage
 	// ReferencedItems are the items a Responses API request's references
 	// named when it was answered (Request.ReferencedItems); read by
 	// HistoryStore.Request only (nil in lists and exports), for the

@@ -169,7 +169,7 @@ export function opencodeConfig(schema, { baseURL, key }, extra = {}) {
  * simulator's acknowledgement of the result; and the proxy recorded the round
  * trip (assertRoundTrip), every call on `path` when given.
  */
-export async function assertAgentRoundTrip(t, proxy, run, { tool, file, content, path }) {
+export async function assertAgentRoundTrip(t, proxy, run, { tool, file, content, path, clientSession }) {
   assertEnded(run);
   assert.equal(readFileSync(join(run.work, file), 'utf8'), content);
   assert.match(run.stdout, acknowledges(tool));
@@ -180,6 +180,26 @@ export async function assertAgentRoundTrip(t, proxy, run, { tool, file, content,
     assert.ok(paths.every((p) => p === path), `calls off ${path}: ${paths.join(' ')}`);
   }
   assertRoundTrip(calls, { tool });
+  if (clientSession !== undefined) await assertClientSession(proxy, calls, clientSession);
+}
+
+/**
+ * Checks the agent's own conversation id the proxy recorded with each call
+ * (client_session_id): with a pattern, one id of that form on every call,
+ * by which the history's filter lists them all; with null, none (an agent
+ * that sends no id of its own).
+ */
+export async function assertClientSession({ baseURL, key }, calls, pattern) {
+  const ids = [...new Set(calls.map(({ request }) => request.client_session_id))];
+  if (pattern === null) {
+    assert.deepEqual(ids, [null], `recorded with a client session id: ${ids.join(' ')}`);
+    return;
+  }
+  assert.equal(ids.length, 1, `several client session ids: ${ids.join(' ')}`);
+  assert.match(String(ids[0]), pattern);
+  const res = await fetch(`${baseURL}/requests?client_session_id=${encodeURIComponent(ids[0])}`, { headers: { authorization: `Bearer ${key}` } });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).total, calls.length, `the filter by ${ids[0]} does not list every call`);
 }
 
 /** Asserts the agent ended by itself, successfully, within the bound. */

@@ -18,7 +18,7 @@ import (
 // ?limit=0 or ?status=nope do, with the same words.
 
 // flagOf names the flag that carries an API parameter.
-var flagOf = map[string]string{"session_id": "session", "start_date": "start", "end_date": "end"}
+var flagOf = map[string]string{"session_id": "session", "client_session_id": "client-session", "start_date": "start", "end_date": "end"}
 
 // apiError turns the API's 400 into the CLI's error, naming the flag: the
 // parameter's own flag (flagOf), else the parameter with its underscores as
@@ -62,7 +62,7 @@ func listOptions(limit string) (qp.ListOptions, error) {
 }
 
 // filterFlags are the flags of the history's filters.
-var filterFlags = []string{"session", "model", "response-model", "account", "api-key-id", "status", "error-type", "start", "end", "search", "bucket"}
+var filterFlags = []string{"session", "client-session", "model", "response-model", "account", "api-key-id", "status", "error-type", "start", "end", "search", "bucket"}
 
 // noEmptyFilter refuses a filter given with no value (--model ""), as the
 // history API refuses model=: taken as no filter, it listed (or exported)
@@ -82,6 +82,7 @@ const timeHelp = "RFC 3339, a date (2026-05-01), an age (2h, 7d), now, or Unix s
 // callFlags registers the call filters and returns their parser.
 func callFlags(fs *flag.FlagSet) func() (qp.CallFilter, error) {
 	session := fs.String("session", "", "only calls of this session")
+	clientSession := fs.String("client-session", "", "only calls a client sent with this id of its own conversation (Claude Code's, Codex's, OpenCode's session id)")
 	model := fs.String("model", "", "only calls of this model (the name asked for)")
 	answered := fs.String("response-model", "", "only calls this Qwen model answered (the statistics' model)")
 	account := fs.String("account", "", "only calls served by this Qwen account (e-mail, or cookie)")
@@ -91,7 +92,7 @@ func callFlags(fs *flag.FlagSet) func() (qp.CallFilter, error) {
 	start := fs.String("start", "", "from this time: "+timeHelp)
 	end := fs.String("end", "", "until this time: "+timeHelp)
 	return func() (qp.CallFilter, error) {
-		f, e := historyapi.CallFilterFrom(values("session_id", *session, "model", *model, "response_model", *answered, "account", *account,
+		f, e := historyapi.CallFilterFrom(values("session_id", *session, "client_session_id", *clientSession, "model", *model, "response_model", *answered, "account", *account,
 			"api_key_id", *keyID, "status", *status, "error_type", *errorType, "start", *start, "end", *end), time.Now())
 		return f, apiError(e)
 	}

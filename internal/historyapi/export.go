@@ -41,10 +41,11 @@ func ExportWriter(w io.Writer, format string, flushRows bool) (write func(*qp.Re
 // ExportCSVHeader is the column list of CSV exports. api_key_id (the id of
 // the proxy API key that made the call, never the key) stands before
 // account, as in the JSON form; a call made without keys leaves it empty,
-// as JSON's null.
+// as JSON's null. client_session_id (the client's own conversation id,
+// empty for none) came last, after the columns of earlier versions.
 var ExportCSVHeader = []string{"id", "request_id", "session_id", "timestamp", "path", "model", "stream", "status", "http_status",
 	"finish_reason", "prompt_tokens", "completion_tokens", "total_tokens", "ttft_ms", "duration_ms", "upstream_attempts", "new_chat_attempts", "upstream_errors", "error_type", "error",
-	"api_key_id", "account"}
+	"api_key_id", "account", "client_session_id"}
 
 // ExportCSVRow is one call as a CSV record.
 func ExportCSVRow(r *qp.RequestRecord) []string {
@@ -60,7 +61,7 @@ func ExportCSVRow(r *qp.RequestRecord) []string {
 	}
 	row = append(row, rs.Status, strconv.Itoa(rs.HTTPStatus), rs.FinishReason, strconv.Itoa(rs.PromptTokens),
 		strconv.Itoa(rs.CompletionTokens), strconv.Itoa(rs.TotalTokens), ttft, strconv.FormatFloat(rs.DurationMillis, 'f', -1, 64),
-		strconv.Itoa(rs.UpstreamAttempts), strconv.Itoa(rs.NewChatAttempts), rs.UpstreamErrors, rs.ErrorType, rs.Error, r.APIKeyID, r.Account)
+		strconv.Itoa(rs.UpstreamAttempts), strconv.Itoa(rs.NewChatAttempts), rs.UpstreamErrors, rs.ErrorType, rs.Error, r.APIKeyID, r.Account, r.ClientSessionID)
 	for i, cell := range row {
 		row[i] = notFormula(cell)
 	}

@@ -131,6 +131,7 @@ type requestJSON struct {
 	Stream          bool                 `json:"stream"`
 	ClientIP        string               `json:"client_ip"`
 	UserAgent       string               `json:"user_agent"`
+	ClientSessionID *string              `json:"client_session_id"` // the client's own conversation id
 	APIKeyID        *string              `json:"api_key_id"`
 	Account         *string              `json:"account"` // the Qwen account that served the call
 	IgnoredParams   []string             `json:"ignored_params"`
@@ -144,7 +145,7 @@ type requestJSON struct {
 // null when there is none).
 func Request(r *qp.RequestRecord, detail bool) any {
 	out := requestJSON{ID: r.ID, RequestID: r.RequestID, SessionID: nullable(r.SessionID), Timestamp: r.Timestamp.UnixMilli(),
-		Method: r.Method, Path: r.Path, Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, APIKeyID: nullable(r.APIKeyID),
+		Method: r.Method, Path: r.Path, Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, ClientSessionID: nullable(r.ClientSessionID), APIKeyID: nullable(r.APIKeyID),
 		Account:       nullable(r.Account),
 		IgnoredParams: r.IgnoredParams, OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest}
 	if detail {

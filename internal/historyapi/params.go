@@ -163,7 +163,7 @@ func timeParam(q url.Values, now time.Time, names ...string) (time.Time, *openai
 }
 
 // filterNames are the filters of the history's lists, stats and exports.
-var filterNames = []string{"session_id", "model", "response_model", "account", "api_key_id", "search", "stream", "status", "finish_reason", "error_type", "start", "end", "start_date", "end_date", "bucket"}
+var filterNames = []string{"session_id", "client_session_id", "model", "response_model", "account", "api_key_id", "search", "stream", "status", "finish_reason", "error_type", "start", "end", "start_date", "end_date", "bucket"}
 
 // emptyFilter refuses a filter given with no value (model=): taken as no
 // filter, it answered every call, where the client asked for some.
@@ -198,7 +198,13 @@ func CallFilterFrom(q url.Values, now time.Time) (qp.CallFilter, *openai.Error) 
 	if err := emptyFilter(q); err != nil {
 		return qp.CallFilter{}, err
 	}
-	f := qp.CallFilter{SessionID: q.Get("session_id"), Model: q.Get("model"), ResponseModel: q.Get("response_model"), Account: q.Get("account"), APIKeyID: q.Get("api_key_id")}
+	f := qp.CallFilter{SessionID: q.Get("session_id"), ClientSessionID: q.Get("client_session_id"), Model: q.Get("model"), ResponseModel: q.Get("response_model"), Account: q.Get("account"), APIKeyID: q.Get("api_key_id")}
+	// An id no call can be recorded with (see qp.CleanClientSessionID)
+	// would match none: a 400 says why, where an empty list would not.
+	if f.ClientSessionID != "" && !qp.ValidClientSessionID(f.ClientSessionID) {
+		return f, openai.InvalidRequest("client_session_id", "invalid_filter",
+			"client_session_id must be at most %d bytes of A-Z, a-z, 0-9 and -_.: (as calls are recorded with it), not %q", qp.ClientSessionIDMax, f.ClientSessionID)
+	}
 	switch v := q.Get("stream"); v {
 	case "":
 	case "true", "false":

@@ -119,7 +119,7 @@ func (s *Server) newCall(w http.ResponseWriter, r *http.Request, body []byte) *c
 	}
 	return &call{w: w, r: r, gate: g, ex: qp.Exchange{
 		Request: qp.Request{RequestID: id, Timestamp: started, Method: r.Method, Path: r.URL.Path,
-			ClientIP: host, UserAgent: r.UserAgent(), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: recorded},
+			ClientIP: host, UserAgent: r.UserAgent(), ClientSessionID: clientSessionID(r.Header), APIKeyID: auth.FromContext(r.Context()).KeyID, OpenAIRequest: recorded},
 		Response: qp.Response{ResponseID: qp.NewID()},
 	}, live: s.live.begin(id, r.URL.Path, started), metrics: s.deps.Metrics, errorFormat: errorFormatFor(r),
 		metadataOnly: metadataOnly}

@@ -31,7 +31,7 @@ test('Claude Code writes a file with its Write tool through the proxy', async (t
     ],
     env: claudeEnv(proxy),
   });
-  await assertAgentRoundTrip(t, proxy, run, { tool: 'Write', file: 'hello.txt', content: 'hello from claude code', path: '/v1/messages' });
+  await assertAgentRoundTrip(t, proxy, run, { tool: 'Write', file: 'hello.txt', content: 'hello from claude code', path: '/v1/messages', clientSession: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ });
 });
 
 // A developer's task is several tools in a row, each chosen once the

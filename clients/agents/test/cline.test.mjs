@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentBin, assertEnded, describeCalls, recordedCalls, runAgent, startKeyedProxy, toolCount } from '../harness.mjs';
+import { agentBin, assertClientSession, assertEnded, describeCalls, recordedCalls, runAgent, startKeyedProxy, toolCount } from '../harness.mjs';
 
 // The settings the README gives, pointed at this run's proxy.
 function clineSettings({ baseURL, key }) {
@@ -75,6 +75,8 @@ test('Cline reads a file, writes one and runs a command through the proxy', asyn
   assert.equal(chats.size, 1, `the conversation ran in ${chats.size} Qwen chats:\n${summary}`);
   const sessions = new Set(main.map(({ request }) => request.session_id));
   assert.equal(sessions.size, 1, `the conversation ran in ${sessions.size} sessions: ${[...sessions].join(' ')}`);
+  // Cline sends no id of its own conversation.
+  await assertClientSession(proxy, calls, null);
 });
 
 // `cline --yolo`, the headless mode Cline documents for CI: the run ends only

@@ -39,7 +39,7 @@ test('Codex runs a shell command with its exec_command tool through the proxy', 
     files: { '.codex/config.toml': codexConfig(proxy) },
     env: { QWENPROXY_API_KEY: proxy.key },
   });
-  await assertAgentRoundTrip(t, proxy, run, { tool: 'exec_command', file: 'shell.txt', content: 'codex was here\n', path: '/v1/responses' });
+  await assertAgentRoundTrip(t, proxy, run, { tool: 'exec_command', file: 'shell.txt', content: 'codex was here\n', path: '/v1/responses', clientSession: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/ });
 });
 
 // Codex declares apply_patch as a custom (freeform) tool for the GPT-5 names

@@ -29,7 +29,7 @@ test('Kilo runs a shell command with its bash tool through the proxy', async (t)
     files: { '.config/kilo/kilo.json': kiloConfig(proxy) },
     env: kiloEnv,
   });
-  await assertAgentRoundTrip(t, proxy, run, { tool: 'bash', file: 'shell.txt', content: 'kilo was here\n' });
+  await assertAgentRoundTrip(t, proxy, run, { tool: 'bash', file: 'shell.txt', content: 'kilo was here\n', clientSession: /^ses_[0-9A-Za-z]+$/ });
 });
 
 // A developer's session: a task of several steps, one per turn (the

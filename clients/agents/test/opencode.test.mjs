@@ -25,7 +25,7 @@ test('OpenCode writes a file with its write tool through the proxy', async (t) =
     files: { '.config/opencode/opencode.json': opencodeConfig('https://opencode.ai/config.json', proxy) },
     env: openCodeEnv,
   });
-  await assertAgentRoundTrip(t, proxy, run, { tool: 'write', file: 'hello.txt', content: 'hello from opencode' });
+  await assertAgentRoundTrip(t, proxy, run, { tool: 'write', file: 'hello.txt', content: 'hello from opencode', clientSession: /^ses_[0-9A-Za-z]+$/ });
 });
 
 // An 8×8 red PNG, the image a user attaches.

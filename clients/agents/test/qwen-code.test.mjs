@@ -39,7 +39,7 @@ test('Qwen Code writes a file with its write_file tool through the proxy', async
       QWEN_CODE_SUPPRESS_YOLO_WARNING: '1',
     },
   });
-  await assertAgentRoundTrip(t, proxy, run, { tool: 'write_file', file: 'hello.txt', content: 'hello from qwen code' });
+  await assertAgentRoundTrip(t, proxy, run, { tool: 'write_file', file: 'hello.txt', content: 'hello from qwen code', clientSession: null });
   // The settings as Qwen Code keeps them once it has loaded them (it stamps
   // its schema's $version on the file): update checks off in the key it
   // reads, general.enableAutoUpdate. The README gave general.disableAutoUpdate

@@ -272,7 +272,7 @@ func asExchange(r *qp.RequestRecord) (qp.Exchange, bool) {
 	}
 	ex := qp.Exchange{
 		Request: qp.Request{RequestID: r.RequestID, SessionID: r.SessionID, Timestamp: r.Timestamp, Method: r.Method, Path: r.Path,
-			Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, APIKeyID: r.APIKeyID, Account: r.Account,
+			Model: r.Model, Stream: r.Stream, ClientIP: r.ClientIP, UserAgent: r.UserAgent, ClientSessionID: r.ClientSessionID, APIKeyID: r.APIKeyID, Account: r.Account,
 			IgnoredParams: r.IgnoredParams, OpenAIRequest: r.OpenAIRequest, QwenRequest: r.QwenRequest, Replaces: r.Replaces},
 		Response: qp.Response{ResponseID: rs.ResponseID, Timestamp: rs.Timestamp, Status: rs.Status, HTTPStatus: rs.HTTPStatus,
 			FinishReason: rs.FinishReason, ChatID: rs.ChatID, ParentID: rs.ParentID, PromptTokens: rs.PromptTokens,

@@ -189,7 +189,7 @@ func changeCounts(ctx context.Context, tx *txn, counts map[countKey]int64) error
 
 // countQuery is the query of a list's total from call_counts for a call
 // filter, or "" when the filter uses what call_counts does not keep (a
-// session, an API key, an error type, a time range).
+// session, a client's session, an API key, an error type, a time range).
 //
 // The request list under the model that answered is counted from the
 // response list's counts: a call's two rows count with the same account,
@@ -198,7 +198,7 @@ func changeCounts(ctx context.Context, tx *txn, counts map[countKey]int64) error
 // the model asked for as well, which call_counts does not keep together
 // with it, its rows are counted.
 func countQuery(list string, f qp.CallFilter) (string, []any) {
-	if f.SessionID != "" || f.APIKeyID != "" || f.ErrorType != "" || !f.Range.Start.IsZero() || !f.Range.End.IsZero() {
+	if f.SessionID != "" || f.ClientSessionID != "" || f.APIKeyID != "" || f.ErrorType != "" || !f.Range.Start.IsZero() || !f.Range.End.IsZero() {
 		return "", nil
 	}
 	var w where

@@ -17,7 +17,7 @@ import (
 // written +col, which SQLite does not look up by index; the range's stay,
 // the index's second column.
 func planEndedWith(q *listQuery, f qp.CallFilter) {
-	if f.ErrorType == "" || f.SessionID != "" || q.sortCol != requestSorts[""] {
+	if f.ErrorType == "" || f.SessionID != "" || f.ClientSessionID != "" || q.sortCol != requestSorts[""] {
 		return
 	}
 	ended := endedWith("q.")

@@ -148,8 +148,8 @@ func requestsInsert(withIDs bool) func(n int) string {
 	}
 	return byRows(func(n int) string {
 		return `INSERT INTO requests
-		(` + idColumn + `session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account, error_type, replaces)
-		VALUES ` + values(`(`+idValue+`(SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
+		(` + idColumn + `session_id, request_id, timestamp, method, path, model, stream, client_ip, user_agent, created_at, status, finish_reason, api_key_id, ignored_params, account, error_type, replaces, client_session_id)
+		VALUES ` + values(`(`+idValue+`(SELECT id FROM sessions WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))`, n) + `
 		ON CONFLICT (request_id) DO NOTHING RETURNING ` + returned
 	})
 }
@@ -352,13 +352,13 @@ func (s *Store) insertExchanges(ctx context.Context, tx *txn, chunk []qp.Exchang
 	// A call naming a session that never reached the database (its write was
 	// refused) is kept, without the session, rather than failing the batch.
 	first := ids.next
-	args := make([]any, 0, len(chunk)*26)
+	args := make([]any, 0, len(chunk)*27)
 	for i := range chunk {
 		rq, rs := &chunk[i].Request, &chunk[i].Response
 		args = ids.appendNext(args)
 		args = append(args, rq.SessionID, rq.RequestID, rq.Timestamp.UnixMilli(), rq.Method, rq.Path, rq.Model, rq.Stream,
 			rq.ClientIP, rq.UserAgent, rq.Timestamp.UnixMilli(), rs.Status, rs.FinishReason, rq.APIKeyID, strings.Join(rq.IgnoredParams, ","), rq.Account,
-			rs.ErrorType, rq.Replaces)
+			rs.ErrorType, rq.Replaces, rq.ClientSessionID)
 	}
 	requestIDs, err := s.insertedIDs(ctx, tx, s.insertOf(insertRequests, insertRequestsWithIDs, len(chunk)), args, chunk, ids.reserved, first)
 	if err != nil {

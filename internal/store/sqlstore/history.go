@@ -255,6 +255,9 @@ func callFilter(w *where, f qp.CallFilter, prefix, timeCol string) {
 	if f.SessionID != "" {
 		w.add(prefix+"session_id = ?", f.SessionID)
 	}
+	if f.ClientSessionID != "" {
+		w.add(clientSession(prefix), f.ClientSessionID)
+	}
 	if f.Model != "" {
 		w.add(prefix+"model = ?", f.Model)
 	}
@@ -294,6 +297,18 @@ func endedWith(prefix string) string {
 	return prefix + "error_type = ?"
 }
 
+// clientSession is the condition that a row of the list prefix names was
+// recorded with a client's conversation id (one argument). The request
+// holds it (migration 0049, indexed by the calls that have one); a response
+// is looked up among those requests by its request's id, so either list is
+// read from that index.
+func clientSession(prefix string) string {
+	if strings.TrimPrefix(prefix, "+") == "r." {
+		return prefix + "request_id IN (SELECT id FROM requests WHERE client_session_id = ?)"
+	}
+	return prefix + "client_session_id = ?"
+}
+
 // answeredBy is the condition that a row of the list prefix names was
 // answered by a model (one argument). A response holds the model that
 // answered; a request is looked up in responses by its unique request_id,
@@ -313,13 +328,14 @@ func answeredBy(prefix string) string {
 const answeredBySet = "q.id IN (SELECT request_id FROM responses WHERE model = ?)"
 
 const requestColumns = `q.id, q.request_id, COALESCE(q.session_id, ''), q.timestamp, q.method, q.path, q.model, q.stream, q.client_ip,
-	q.user_agent, COALESCE(q.api_key_id, ''), COALESCE(q.ignored_params, ''), COALESCE(q.account, ''), COALESCE(q.replaces, '')`
+	q.user_agent, COALESCE(q.api_key_id, ''), COALESCE(q.ignored_params, ''), COALESCE(q.account, ''), COALESCE(q.replaces, ''),
+	COALESCE(q.client_session_id, '')`
 
 func scanRequest(row interface{ Scan(...any) error }, extra ...any) (*qp.RequestRecord, error) {
 	var r qp.RequestRecord
 	var ts int64
 	var ignored string
-	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent, &r.APIKeyID, &ignored, &r.Account, &r.Replaces}
+	dest := []any{&r.ID, &r.RequestID, &r.SessionID, &ts, &r.Method, &r.Path, &r.Model, &r.Stream, &r.ClientIP, &r.UserAgent, &r.APIKeyID, &ignored, &r.Account, &r.Replaces, &r.ClientSessionID}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -387,7 +403,7 @@ func requestPage(ctx context.Context, db querier, backend string, f qp.CallFilte
 // busiest's set, 100,000 ids of 200,000 calls, took 50-110 ms a page to
 // read where the walk took 1-2 ms.
 func planAnsweredBy(ctx context.Context, db querier, q *listQuery, f qp.CallFilter, o qp.ListOptions) error {
-	if f.ResponseModel == "" || f.SessionID != "" || f.Model != "" || f.APIKeyID != "" {
+	if f.ResponseModel == "" || f.SessionID != "" || f.ClientSessionID != "" || f.Model != "" || f.APIKeyID != "" {
 		return nil
 	}
 	counted := f
@@ -613,7 +629,7 @@ func answeringModel(f qp.CallFilter) qp.CallFilter {
 // fewer rows may walk the sort's index instead (see planSortWalk).
 // PostgreSQL weighs the indexes itself.
 func planFilter(ctx context.Context, db querier, backend, list string, q *listQuery, defaultSort string, f qp.CallFilter, o qp.ListOptions) error {
-	if backend == "sqlite" && q.sortCol == "q.id" && f.SessionID == "" && (!f.Range.Start.IsZero() || !f.Range.End.IsZero()) {
+	if backend == "sqlite" && q.sortCol == "q.id" && f.SessionID == "" && f.ClientSessionID == "" && (!f.Range.Start.IsZero() || !f.Range.End.IsZero()) {
 		return planRangeByID(ctx, db, q, f.Range)
 	}
 	if backend == "sqlite" && list == responseCounts && walkedSorts[q.sortCol] != "" && rangeIndexed(f) {
@@ -645,7 +661,7 @@ func planFilter(ctx context.Context, db querier, backend, list string, q *listQu
 		q.sortCol = "+" + q.sortCol
 		return nil
 	}
-	if backend != "sqlite" || q.sortCol == defaultSort || f.SessionID != "" || !f.Range.Start.IsZero() || !f.Range.End.IsZero() ||
+	if backend != "sqlite" || q.sortCol == defaultSort || f.SessionID != "" || f.ClientSessionID != "" || !f.Range.Start.IsZero() || !f.Range.End.IsZero() ||
 		len(q.where.conds) == 0 {
 		return nil
 	}

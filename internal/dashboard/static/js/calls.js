@@ -5,7 +5,7 @@ import { pager } from "./conversations.js";
 import { accountLink } from "./links.js";
 import * as f from "./format.js";
 
-const filterNames = ["model", "response_model", "account", "api_key_id", "status", "error_type", "stream", "finish_reason", "session_id", "start", "end"];
+const filterNames = ["model", "response_model", "account", "api_key_id", "status", "error_type", "stream", "finish_reason", "session_id", "client_session_id", "start", "end"];
 
 // errorTypes are the error types a failed call is recorded with, in the
 // README's order (the server's qwenproxy.ErrorTypes; a Go test holds the
@@ -44,6 +44,9 @@ export async function calls(main, params) {
   select("stream", "Stream", [["", "any"], ["true", "streamed"], ["false", "not streamed"]]),
   select("finish_reason", "Finish", [["", "any"], ["stop", "stop"], ["length", "length"], ["tool_calls", "tool_calls"], ["content_filter", "content_filter"]]),
   h("label", "Session", h("input", { name: "session_id", value: filters.session_id })),
+  // The id the agent shows its user (Claude Code's, Codex's, OpenCode's
+  // session), which the proxy's own session id is not.
+  h("label", "Agent's session", h("input", { name: "client_session_id", value: filters.client_session_id, placeholder: "the agent's own id" })),
   h("label", "From", h("input", { name: "start", value: filters.start, placeholder: "2h, 7d, 2026-05-01…" })),
   h("label", "Until", h("input", { name: "end", value: filters.end, placeholder: "now" })),
   h("button", { type: "submit" }, "Filter"));
@@ -210,6 +213,7 @@ export async function call(main, id, ended = 0) {
         ["stream", r.stream ? "yes" : "no"],
         ["session", r.session_id ? h("a", { href: "#/conversations/" + encodeURIComponent(r.session_id) }, r.session_id) : "–"],
         ["client", `${r.client_ip} · ${r.user_agent || "no user agent"}`],
+        r.client_session_id ? ["agent's session", h("a.mono", { href: "#/calls" + qs({ client_session_id: r.client_session_id }) }, r.client_session_id)] : null,
         r.api_key_id ? ["API key", h("a.mono", { href: "#/calls" + qs({ api_key_id: r.api_key_id }) }, r.api_key_id)] : null,
         // The Qwen account that served it, which the overview counts by and
         // the lists filter by, but no page named: an operator who saw an
