@@ -371,8 +371,14 @@ func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 	}
 	if first := firstAnswer(req.History); req.HasHistory && first > 0 {
 		// A first turn the client left before its answer, resent with the
-		// next one (an empty or placeholder answer between them).
-		if t, err := m.continueUnanswered(ctx, req, unansweredKey(req.History[:first]), unanswered); t != nil || err != nil {
+		// next one (an empty or placeholder answer between them). Should
+		// this turn fail too, the session stays keyed by that first turn,
+		// not by this call's conversation: the client's next try resends
+		// the first turn again, not this call — Qwen Code, whose resume of
+		// a cut first answer is cut too, resumes again with the part it
+		// then holds, another history.
+		firstKey := unansweredKey(req.History[:first])
+		if t, err := m.continueUnanswered(ctx, req, firstKey, firstKey); t != nil || err != nil {
 			return t, err
 		}
 	}
