@@ -11,9 +11,10 @@ import (
 )
 
 // A client that does not compact when told its conversation is too long
-// for the model — Codex's `exec resume` after "ran out of room in the
-// model's context window" — resends the same conversation, with the failed
-// message and a new one, and no X-Session-Id. Qwen's chat is outgrown, so
+// for the model resends the same conversation, with the failed message and
+// a new one, and no X-Session-Id (Codex 0.171.0's `exec resume` after "ran
+// out of room in the model's context window" compacts first: its summary
+// call resends the conversation so, its compacted one is another history). Qwen's chat is outgrown, so
 // the turn goes on in a new chat told the conversation; it is the same
 // conversation, so in its session. It opened a session of its own: the
 // outgrown session was no longer found by its history.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/clip"
 	"qwenproxy/internal/openai"
 )
 
@@ -203,7 +204,8 @@ func CallFilterFrom(q url.Values, now time.Time) (qp.CallFilter, *openai.Error) 
 	// would match none: a 400 says why, where an empty list would not.
 	if f.ClientSessionID != "" && !qp.ValidClientSessionID(f.ClientSessionID) {
 		return f, openai.InvalidRequest("client_session_id", "invalid_filter",
-			"client_session_id must be at most %d bytes of A-Z, a-z, 0-9 and -_.: (as calls are recorded with it), not %q", qp.ClientSessionIDMax, f.ClientSessionID)
+			"client_session_id must be at most %d bytes of A-Z, a-z, 0-9 and -_.: (as calls are recorded with it), not %q (%d bytes)",
+			qp.ClientSessionIDMax, clip.Head(f.ClientSessionID, qp.ClientSessionIDMax+16), len(f.ClientSessionID))
 	}
 	switch v := q.Get("stream"); v {
 	case "":
