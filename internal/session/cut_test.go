@@ -73,13 +73,8 @@ func TestTheMergedKeyIsTheKeyOfTheHistoryThatRunsPartAndAnswerTogether(t *testin
 // resume whose part is not the one the cut left gets none.
 func TestTheResumedAnswersKeyIsThatOfThePartAndTheAnswerLessTheRepeatedStart(t *testing.T) {
 	sent := []qp.Message{{Role: "system", Text: "Be brief."}, {Role: "user", Text: "Tell me a story."}}
-	merged := func(text string) string {
-		return historyMergedKey(append(append([]qp.Message(nil), sent...), qp.Message{Role: "assistant", Text: text}))
-	}
-	resume := func(part string) []qp.Message {
-		return append(append([]qp.Message(nil), sent...), qp.Message{Role: "assistant", Text: part},
-			qp.Message{Role: "user", Text: "The connection dropped mid-response. Resume directly."})
-	}
+	merged := func(text string) string { return mergedAfter(sent, text) }
+	resume := func(part string) []qp.Message { return resumeOf(sent, part) }
 	cases := []struct {
 		name, partial, answer, want string
 	}{
@@ -131,13 +126,8 @@ func TestAnAnswerResentAsTwoTextPartsIsKeyedAsThePartsRunTogether(t *testing.T) 
 // client no longer holds gets no key.
 func TestAResumeCutInTurnExtendsTheCutToThePartTheClientHolds(t *testing.T) {
 	sent := []qp.Message{{Role: "system", Text: "Be brief."}, {Role: "user", Text: "Tell me a story."}}
-	merged := func(text string) string {
-		return historyMergedKey(append(append([]qp.Message(nil), sent...), qp.Message{Role: "assistant", Text: text}))
-	}
-	resume := func(part string) []qp.Message {
-		return append(append([]qp.Message(nil), sent...), qp.Message{Role: "assistant", Text: part},
-			qp.Message{Role: "user", Text: "The connection dropped mid-response. Resume directly."})
-	}
+	merged := func(text string) string { return mergedAfter(sent, text) }
+	resume := func(part string) []qp.Message { return resumeOf(sent, part) }
 	turn := &Turn{}
 	turn.Cut(sent, "\nOnce upon a time")
 	size := len(turn.Session.CutState)
@@ -166,4 +156,16 @@ func TestAResumeCutInTurnExtendsTheCutToThePartTheClientHolds(t *testing.T) {
 	if turn.Merged(resume("Twice"), &qp.Message{Role: "assistant", Text: " more."}); turn.mergedKey != historyMergedKey(append(resume("Twice"), qp.Message{Role: "assistant", Text: "Thrice more."})) {
 		t.Fatalf("key %q after a cut resume of another part", turn.mergedKey)
 	}
+}
+
+// mergedAfter is the merged key of the history sent answered with text.
+func mergedAfter(sent []qp.Message, text string) string {
+	return historyMergedKey(append(append([]qp.Message(nil), sent...), qp.Message{Role: "assistant", Text: text}))
+}
+
+// resumeOf is Qwen Code's resume of sent cut after part: the part as the
+// answer, then its request to go on.
+func resumeOf(sent []qp.Message, part string) []qp.Message {
+	return append(append([]qp.Message(nil), sent...), qp.Message{Role: "assistant", Text: part},
+		qp.Message{Role: "user", Text: "The connection dropped mid-response. Resume directly."})
 }
