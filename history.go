@@ -148,11 +148,15 @@ type ResponseRecord struct {
 // StatsQuery selects the calls statistics are computed over.
 type StatsQuery struct {
 	SessionID string
-	Model     string
-	Account   string
-	APIKeyID  string // the proxy API key that made the calls (its id)
-	Range     TimeRange
-	Bucket    string // "", "hour" or "day"
+	// ClientSessionID is the client's own conversation id the calls were
+	// recorded with (Request.ClientSessionID): like one session's, its
+	// statistics are exact, read from its calls.
+	ClientSessionID string
+	Model           string
+	Account         string
+	APIKeyID        string // the proxy API key that made the calls (its id)
+	Range           TimeRange
+	Bucket          string // "", "hour" or "day"
 }
 
 // Distribution summarises durations in milliseconds.
@@ -185,7 +189,8 @@ type Stats struct {
 	// most first.
 	ByErrorType []ErrorTypeCount
 	// Approximate is set when percentiles come from histograms (whole-range
-	// statistics) rather than from every value (one session's).
+	// statistics) rather than from every value (one session's, or one
+	// client session's).
 	Approximate bool
 }
 

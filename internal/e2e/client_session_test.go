@@ -102,3 +102,49 @@ func testCallsAreRecordedWithTheAgentsOwnSessionID(t *testing.T, backend string)
 		}
 	}
 }
+
+// An agent's session's statistics (GET /v1/stats?client_session_id=, and
+// /v1/responses/stats) are those of the calls recorded with its id, through
+// the server as the agents call it: each agent's one call, with the tokens
+// the response list holds for it, exact; the calls of the other agents and
+// those sent with no id left out. The statistics refused the parameter.
+func TestAnAgentsSessionHasItsStatistics(t *testing.T) {
+	storetest.EachBackend(t, testAnAgentsSessionHasItsStatistics)
+}
+
+func testAnAgentsSessionHasItsStatistics(t *testing.T, backend string) {
+	e := startOn(t, backend, nil)
+	for _, c := range agentCalls {
+		if resp := postJSON(t, e, c.path, c.body, c.header); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", c.agent, resp.StatusCode)
+		}
+	}
+	e.sync()
+	for _, c := range agentCalls {
+		if c.want == "" {
+			continue
+		}
+		q := "client_session_id=" + url.QueryEscape(c.want)
+		calls := list(t, e, "/v1/responses?"+q)
+		if len(calls) != 1 {
+			t.Fatalf("%s: %d calls listed", c.agent, len(calls))
+		}
+		for _, path := range []string{"/v1/stats?", "/v1/responses/stats?"} {
+			status, v := getJSON(t, e, http.MethodGet, path+q)
+			st, _ := v["statistics"].(map[string]any)
+			if status != 200 || st == nil || st["total_responses"] != 1.0 || st["errors"] != 0.0 || st["total_tokens"] != calls[0]["total_tokens"] ||
+				st["total_prompt_tokens"] != calls[0]["prompt_tokens"] || v["percentiles"] != "exact" || v["client_session_id"] != c.want {
+				t.Errorf("%s: GET %s%s: %d %v; its call %v", c.agent, path, q, status, v, calls[0])
+			}
+		}
+	}
+	if _, v := getJSON(t, e, http.MethodGet, "/v1/stats"); v["statistics"].(map[string]any)["total_responses"] != float64(len(agentCalls)) {
+		t.Errorf("GET /v1/stats: %v, want %d calls", v["statistics"], len(agentCalls))
+	}
+	for _, bad := range []string{strings.Repeat("a", 129), "has space", "é"} {
+		status, v := getJSON(t, e, http.MethodGet, "/v1/stats?client_session_id="+url.QueryEscape(bad))
+		if errObj, _ := v["error"].(map[string]any); status != 400 || errObj["code"] != "invalid_filter" || errObj["param"] != "client_session_id" {
+			t.Errorf("/v1/stats?client_session_id=%q: %d %v", bad, status, v)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package historyapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"time"
 	"unicode/utf8"
@@ -243,11 +244,14 @@ func toStatsGroup(g qp.StatsGroup) statsGroupJSON {
 
 // StatsJSON is statistics as the API and the CLI show them.
 type StatsJSON struct {
-	SessionID  string            `json:"session_id"`
-	Statistics statsGroupJSON    `json:"statistics"`
-	ByModel    []statsGroupJSON  `json:"by_model"`
-	ByAccount  []statsGroupJSON  `json:"by_account"`
-	ByBucket   *[]statsGroupJSON `json:"by_bucket,omitempty"` // when asked for: a list, empty when no call matched
+	SessionID string `json:"session_id"`
+	// ClientSessionID is the client session the statistics are of, when
+	// asked for one (client_session_id).
+	ClientSessionID string            `json:"client_session_id,omitempty"`
+	Statistics      statsGroupJSON    `json:"statistics"`
+	ByModel         []statsGroupJSON  `json:"by_model"`
+	ByAccount       []statsGroupJSON  `json:"by_account"`
+	ByBucket        *[]statsGroupJSON `json:"by_bucket,omitempty"` // when asked for: a list, empty when no call matched
 	// ByErrorType counts the failed calls by why they ended, most first.
 	ByErrorType []errorTypeCountJSON `json:"by_error_type"`
 	Percentiles string               `json:"percentiles"`
@@ -256,6 +260,14 @@ type StatsJSON struct {
 type errorTypeCountJSON struct {
 	ErrorType string `json:"error_type"`
 	Errors    int64  `json:"errors"`
+}
+
+// StatsOf is the statistics st of the query q as /v1/stats shows them:
+// named by q's session ("all" for none) and client session, if any.
+func StatsOf(q qp.StatsQuery, st *qp.Stats) StatsJSON {
+	out := Stats(cmp.Or(q.SessionID, "all"), st, q.Bucket)
+	out.ClientSessionID = q.ClientSessionID
+	return out
 }
 
 // Stats is statistics as the API and the CLI show them; sessionID is "all"

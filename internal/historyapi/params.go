@@ -199,13 +199,10 @@ func CallFilterFrom(q url.Values, now time.Time) (qp.CallFilter, *openai.Error) 
 	if err := emptyFilter(q); err != nil {
 		return qp.CallFilter{}, err
 	}
-	f := qp.CallFilter{SessionID: q.Get("session_id"), ClientSessionID: q.Get("client_session_id"), Model: q.Get("model"), ResponseModel: q.Get("response_model"), Account: q.Get("account"), APIKeyID: q.Get("api_key_id")}
-	// An id no call can be recorded with (see qp.CleanClientSessionID)
-	// would match none: a 400 says why, where an empty list would not.
-	if f.ClientSessionID != "" && !qp.ValidClientSessionID(f.ClientSessionID) {
-		return f, openai.InvalidRequest("client_session_id", "invalid_filter",
-			"client_session_id must be at most %d bytes of A-Z, a-z, 0-9 and -_.: (as calls are recorded with it), not %q (%d bytes)",
-			qp.ClientSessionIDMax, clip.Head(f.ClientSessionID, qp.ClientSessionIDMax+16), len(f.ClientSessionID))
+	f := qp.CallFilter{SessionID: q.Get("session_id"), Model: q.Get("model"), ResponseModel: q.Get("response_model"), Account: q.Get("account"), APIKeyID: q.Get("api_key_id")}
+	var err *openai.Error
+	if f.ClientSessionID, err = clientSessionFilter(q); err != nil {
+		return f, err
 	}
 	switch v := q.Get("stream"); v {
 	case "":
@@ -228,7 +225,20 @@ func CallFilterFrom(q url.Values, now time.Time) (qp.CallFilter, *openai.Error) 
 	if f.ErrorType = q.Get("error_type"); f.ErrorType != "" && !slices.Contains(qp.ErrorTypes, f.ErrorType) {
 		return f, openai.InvalidRequest("error_type", "invalid_filter", "error_type must be one of %s, not %q", strings.Join(qp.ErrorTypes, ", "), f.ErrorType)
 	}
-	var err *openai.Error
 	f.Range, err = timeRange(q, now)
 	return f, err
+}
+
+// clientSessionFilter reads client_session_id, the lists' and the
+// statistics' alike. An id no call can be recorded with (see
+// qp.CleanClientSessionID) would match none: a 400 says why, where an empty
+// list (or statistics of no call) would not.
+func clientSessionFilter(q url.Values) (string, *openai.Error) {
+	id := q.Get("client_session_id")
+	if id != "" && !qp.ValidClientSessionID(id) {
+		return "", openai.InvalidRequest("client_session_id", "invalid_filter",
+			"client_session_id must be at most %d bytes of A-Z, a-z, 0-9 and -_.: (as calls are recorded with it), not %q (%d bytes)",
+			qp.ClientSessionIDMax, clip.Head(id, qp.ClientSessionIDMax+16), len(id))
+	}
+	return id, nil
 }

@@ -15,7 +15,7 @@ var (
 	listKeys   = []string{"limit", "offset", "after", "before", "sort", "order", "orderBy", "include", "count"}
 	rangeKeys  = []string{"start", "end", "start_date", "end_date"}
 	filterKeys = append([]string{"session_id", "client_session_id", "model", "response_model", "account", "api_key_id", "stream", "status", "finish_reason", "error_type"}, rangeKeys...)
-	statsKeys  = append([]string{"session_id", "model", "account", "api_key_id", "bucket"}, rangeKeys...)
+	statsKeys  = append([]string{"session_id", "client_session_id", "model", "account", "api_key_id", "bucket"}, rangeKeys...)
 )
 
 func keys(groups ...[]string) []string { return slices.Concat(groups...) }

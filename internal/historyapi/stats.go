@@ -9,18 +9,22 @@ import (
 	"qwenproxy/internal/openai"
 )
 
-// StatsQueryFrom reads session_id, model, account, api_key_id, start/end and bucket.
+// StatsQueryFrom reads session_id, client_session_id, model, account,
+// api_key_id, start/end and bucket.
 func StatsQueryFrom(q url.Values, now time.Time) (qp.StatsQuery, *openai.Error) {
 	if err := emptyFilter(q); err != nil {
 		return qp.StatsQuery{}, err
 	}
 	sq := qp.StatsQuery{SessionID: q.Get("session_id"), Model: q.Get("model"), Account: q.Get("account"), APIKeyID: q.Get("api_key_id"), Bucket: q.Get("bucket")}
+	var err *openai.Error
+	if sq.ClientSessionID, err = clientSessionFilter(q); err != nil {
+		return sq, err
+	}
 	switch sq.Bucket {
 	case "", "hour", "day":
 	default:
 		return sq, openai.InvalidRequest("bucket", "invalid_bucket", "bucket must be hour or day, not %q", sq.Bucket)
 	}
-	var err *openai.Error
 	sq.Range, err = timeRange(q, now)
 	return sq, err
 }
@@ -44,11 +48,7 @@ func (a *API) Stats(w http.ResponseWriter, r *http.Request) {
 		a.storeFailed(w, r, err)
 		return
 	}
-	id := sq.SessionID
-	if id == "" {
-		id = "all"
-	}
-	a.writeJSON(w, http.StatusOK, Stats(id, st, sq.Bucket))
+	a.writeJSON(w, http.StatusOK, StatsOf(sq, st))
 }
 
 // SessionStats serves GET /v1/sessions/{id}/stats: the original's usage
@@ -93,6 +93,9 @@ func (a *API) SessionStats(w http.ResponseWriter, r *http.Request) {
 		"by_account":    full.ByAccount,
 		"by_error_type": full.ByErrorType,
 		"percentiles":   full.Percentiles,
+	}
+	if sq.ClientSessionID != "" { // its calls of the session alone, said as /v1/stats says it
+		body["client_session_id"] = sq.ClientSessionID
 	}
 	if full.ByBucket != nil { // asked for, as /v1/stats has it (it said null when not)
 		body["by_bucket"] = full.ByBucket

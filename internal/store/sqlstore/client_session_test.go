@@ -124,3 +124,43 @@ func TestAClientSessionsListsReadItsIndex(t *testing.T) {
 		}
 	})
 }
+
+// A client session's statistics read its calls through the requests' index
+// of the calls that have one (migration 0049), under a model, an account,
+// a key or a range too: the responses of those requests by their request
+// id, not every response of the range, the model or the key (on SQLite a
+// model's or an account's index was taken, the session's calls a filter of
+// all of theirs).
+func TestAClientSessionsStatsReadItsIndex(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dbURL string) {
+		ctx := context.Background()
+		st := storetest.Open(t, dbURL)
+		day := qp.TimeRange{Start: time.Now().Add(-24 * time.Hour), End: time.Now()}
+		for _, q := range []qp.StatsQuery{
+			{ClientSessionID: "ses_agent"},
+			{ClientSessionID: "ses_agent", Model: "qwen3-max", Range: day},
+			{ClientSessionID: "ses_agent", Account: "a@example.com", Bucket: "hour"},
+			{ClientSessionID: "ses_agent", APIKeyID: "key-1", Range: day},
+			{ClientSessionID: "ses_agent", SessionID: "s-1"},
+		} {
+			for name, build := range map[string]func(*sqlstore.Store, qp.StatsQuery) (string, []any){
+				"calls": sqlstore.StatsRowsQuery, "error types": sqlstore.ErrorTypeCountQuery} {
+				query, args := build(st, q)
+				var plan string
+				if st.Backend() == "postgres" {
+					plan = explainNoScan(ctx, t, st, inline(st.Backend(), query, args))
+				} else {
+					plan = explain(ctx, t, st.DB(), st.Backend(), inline(st.Backend(), query, args))
+				}
+				// On SQLite, which plans without statistics, no index of
+				// a model's, an account's, a key's or a range's calls
+				// either (which read every one of them to keep the
+				// session's few).
+				if !strings.Contains(plan, "idx_requests_client_session") || st.Backend() == "sqlite" &&
+					containsAny(plan, []string{"idx_responses_model", "idx_responses_account", "idx_responses_api_key", "idx_responses_timestamp", "idx_responses_error_type"}) {
+					t.Errorf("%+v, %s: want the client session index\n%s\nis planned as\n%s", q, name, query, plan)
+				}
+			}
+		}
+	})
+}

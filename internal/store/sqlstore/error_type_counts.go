@@ -55,11 +55,11 @@ func (s *Store) errorTypeCounts(ctx context.Context, q qp.StatsQuery) ([]qp.Erro
 // types and their counts, in no order.
 func (s *Store) errorTypeCountQuery(q qp.StatsQuery) (string, []any) {
 	var w where
-	if q.SessionID != "" {
-		// A session's calls are few: its index reads them, grouped.
-		w.add("session_id = ?", q.SessionID)
+	if ofSession(q) {
+		// A session's calls are few, and a client session's: its index
+		// reads them, grouped.
+		w = s.callsOf(q)
 		w.add("error_type IS NOT NULL")
-		s.modelAndRange(&w, q, q.Range)
 		return `SELECT error_type, COUNT(*) FROM responses` + w.sql() + ` GROUP BY error_type`, w.args
 	}
 	w.add("e.error_type = types.error_type")

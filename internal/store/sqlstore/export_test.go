@@ -29,6 +29,13 @@ func StatsFromRows(ctx context.Context, s *Store, q qp.StatsQuery) (*qp.Stats, e
 	return s.stats(ctx, q, true)
 }
 
+// StatsRowsQuery is the query s.Stats reads one session's or client
+// session's calls with (q's), and its arguments.
+func StatsRowsQuery(s *Store, q qp.StatsQuery) (string, []any) {
+	w := s.callsOf(q)
+	return timedCalls + w.sql(), w.args
+}
+
 // ErrorTypeCountQuery is the query s.Stats counts q's failed calls by
 // their error type with, and its arguments.
 func ErrorTypeCountQuery(s *Store, q qp.StatsQuery) (string, []any) {

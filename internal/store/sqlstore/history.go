@@ -304,9 +304,17 @@ func endedWith(prefix string) string {
 // read from that index.
 func clientSession(prefix string) string {
 	if strings.TrimPrefix(prefix, "+") == "r." {
-		return prefix + "request_id IN (SELECT id FROM requests WHERE client_session_id = ?)"
+		return inClientSession(prefix)
 	}
 	return prefix + "client_session_id = ?"
+}
+
+// inClientSession is the condition that a response (its columns named with
+// prefix: "" for the table's own) answered a call recorded with a client's
+// conversation id (one argument), looked up among the requests of that
+// index by its request's id: the response list's, and the statistics'.
+func inClientSession(prefix string) string {
+	return prefix + "request_id IN (SELECT id FROM requests WHERE client_session_id = ?)"
 }
 
 // answeredBy is the condition that a row of the list prefix names was

@@ -9,19 +9,37 @@ import (
 	"qwenproxy/internal/stats"
 )
 
-// Stats computes statistics of calls, by when they ended. One session's are
-// exact, from its rows; anything wider, one API key's too, reads the
-// rollups (a key's from the rollups per key), plus the rows of the partial
-// hours at the range's edges, with percentiles from merged histograms.
+// Stats computes statistics of calls, by when they ended. One session's,
+// and one client session's (the calls a client sent with its own
+// conversation id), are exact, from their rows; anything wider, one API
+// key's too, reads the rollups (a key's from the rollups per key), plus the
+// rows of the partial hours at the range's edges, with percentiles from
+// merged histograms.
 func (s *Store) Stats(ctx context.Context, q qp.StatsQuery) (*qp.Stats, error) {
-	return s.stats(ctx, q, q.SessionID != "")
+	return s.stats(ctx, q, ofSession(q))
+}
+
+// ofSession reports whether q selects the calls of one session or of one
+// client session: few calls, which the rollups do not group, read from
+// their rows through their session's index.
+func ofSession(q qp.StatsQuery) bool { return q.SessionID != "" || q.ClientSessionID != "" }
+
+// sessionCalls adds q's session and client session conditions on the
+// responses.
+func sessionCalls(w *where, q qp.StatsQuery) {
+	if q.SessionID != "" {
+		w.add("session_id = ?", q.SessionID)
+	}
+	if q.ClientSessionID != "" {
+		w.add(inClientSession(""), q.ClientSessionID)
+	}
 }
 
 // stats computes statistics from the rows alone when fromRows (one
-// session's, which the rollups do not hold), else from the rollups and the
-// rows at the edges; the answers are the same.
+// session's or client session's, which the rollups do not hold), else from
+// the rollups and the rows at the edges; the answers are the same.
 func (s *Store) stats(ctx context.Context, q qp.StatsQuery, fromRows bool) (*qp.Stats, error) {
-	exact := q.SessionID != ""
+	exact := ofSession(q)
 	totals, byModel, byBucket := stats.NewAcc(exact), stats.NewGroups(exact), stats.NewGroups(exact)
 	byAccount := stats.NewGroups(exact)
 	bucketKey := bucketNamer(q.Bucket)
@@ -36,12 +54,7 @@ func (s *Store) stats(ctx context.Context, q qp.StatsQuery, fromRows bool) (*qp.
 		}
 	}
 	if fromRows {
-		var w where
-		if q.SessionID != "" {
-			w.add("session_id = ?", q.SessionID)
-		}
-		s.modelAndRange(&w, q, q.Range)
-		if err := s.scanTimedCalls(ctx, w, addCall); err != nil {
+		if err := s.scanTimedCalls(ctx, s.callsOf(q), addCall); err != nil {
 			return nil, err
 		}
 	} else if err := s.rollupStats(ctx, q, totals, byModel, byAccount, byBucket, bucketKey, addCall); err != nil {
@@ -58,17 +71,46 @@ func (s *Store) stats(ctx context.Context, q qp.StatsQuery, fromRows bool) (*qp.
 	return out, nil
 }
 
+// callsOf is the condition of the calls q selects, read from their rows:
+// its session's, client session's, model's, account's, key's and range's.
+func (s *Store) callsOf(q qp.StatsQuery) where {
+	var w where
+	sessionCalls(&w, q)
+	s.modelAndRangeOf(&w, q, q.Range, s.sessionFirst(q))
+	return w
+}
+
+// sessionFirst is the prefix of the columns beside a client session's: on
+// SQLite, which keeps no statistics of its indexes, a model's, an
+// account's or a key's index (an equality and a time range each) looks
+// better than the responses of the client session's requests (looked up
+// one by one by their request id), and it read every call of that model
+// in the range to keep the session's few: the unary + leaves those
+// indexes aside.
+func (s *Store) sessionFirst(q qp.StatsQuery) string {
+	if q.ClientSessionID != "" && s.dialect.Name() == "sqlite" {
+		return "+"
+	}
+	return ""
+}
+
 func (s *Store) modelAndRange(w *where, q qp.StatsQuery, r qp.TimeRange) {
+	s.modelAndRangeOf(w, q, r, "")
+}
+
+// modelAndRangeOf adds q's model, account, key and the range r on the
+// responses' columns named with prefix.
+func (s *Store) modelAndRangeOf(w *where, q qp.StatsQuery, r qp.TimeRange, prefix string) {
 	if q.Model != "" {
-		w.add("model = ?", q.Model)
+		w.add(prefix+"model = ?", q.Model)
 	}
 	if q.Account != "" {
-		w.add("account = ?", q.Account)
+		w.add(prefix+"account = ?", q.Account)
 	}
 	if q.APIKeyID != "" {
-		w.add("api_key_id = ?", q.APIKeyID)
+		w.add(prefix+"api_key_id = ?", q.APIKeyID)
 	}
-	w.addRange("timestamp", r)
+	w.addRange(prefix+"timestamp", r)
 }
 
 func (s *Store) rollupStats(ctx context.Context, q qp.StatsQuery, totals *stats.Acc, byModel, byAccount, byBucket *stats.Groups,
@@ -225,10 +267,14 @@ func (s *Store) readRollups(ctx context.Context, span rollupSpan, q qp.StatsQuer
 	return nil
 }
 
+// timedCalls reads the responses scanTimedCalls feeds on, its condition
+// after it.
+const timedCalls = `SELECT timestamp, model, COALESCE(account, ''), status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
+	COALESCE(total_tokens, 0), CAST(duration_us AS DOUBLE PRECISION) / 1000, ttft_ms FROM responses`
+
 // scanTimedCalls feeds each matching response to addCall(timestamp).
 func (s *Store) scanTimedCalls(ctx context.Context, w where, addCall func(int64) func(stats.Call)) error {
-	rows, err := s.read.QueryContext(ctx, `SELECT timestamp, model, COALESCE(account, ''), status, COALESCE(prompt_tokens, 0), COALESCE(completion_tokens, 0),
-		COALESCE(total_tokens, 0), CAST(duration_us AS DOUBLE PRECISION) / 1000, ttft_ms FROM responses`+w.sql(), w.args...)
+	rows, err := s.read.QueryContext(ctx, timedCalls+w.sql(), w.args...)
 	if err != nil {
 		return fmt.Errorf("read calls: %w", err)
 	}
