@@ -24,6 +24,7 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 	defer c.close()
 	c.readOnly = true
 	session := c.fs.String("session", "", "only this session")
+	clientSession := c.fs.String("client-session", "", "only calls a client sent with this id of its own conversation (Claude Code's, Codex's, OpenCode's session id): exact, as one session's")
 	model := c.fs.String("model", "", "only this model")
 	account := c.fs.String("account", "", "only calls served by this Qwen account (e-mail, or cookie)")
 	keyID := c.fs.String("api-key-id", "", "only calls made with this proxy API key (its `ID`: key-…, env-…)")
@@ -33,7 +34,7 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err := c.parse(args); err != nil {
 		return err
 	}
-	q, apiErr := historyapi.StatsQueryFrom(values("session_id", *session, "model", *model, "account", *account, "api_key_id", *keyID, "bucket", *bucket, "start", *start, "end", *end), time.Now())
+	q, apiErr := historyapi.StatsQueryFrom(values("session_id", *session, "client_session_id", *clientSession, "model", *model, "account", *account, "api_key_id", *keyID, "bucket", *bucket, "start", *start, "end", *end), time.Now())
 	if apiErr != nil {
 		return apiError(apiErr)
 	}
@@ -45,11 +46,7 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if *c.asJSON {
-		id := q.SessionID
-		if id == "" {
-			id = "all"
-		}
-		return c.printJSON(historyapi.Stats(id, st, q.Bucket))
+		return c.printJSON(historyapi.StatsOf(q, st))
 	}
 	row := func(w io.Writer, name string, g qp.StatsGroup) {
 		rate := 0.0
@@ -88,7 +85,7 @@ func statsCmd(ctx context.Context, args []string, getenv func(string) string, st
 	if err == nil && st.Approximate && st.Totals.Duration.Count > 0 {
 		// Said, as --json says "percentiles": "approximate": a P95 above the
 		// slowest call's duration reads as a bug otherwise.
-		_, err = fmt.Fprintln(c.stdout, "percentiles are approximate (within about 10 %, from the statistics' histograms); one session's (--session) are exact")
+		_, err = fmt.Fprintln(c.stdout, "percentiles are approximate (within about 10 %, from the statistics' histograms); one session's (--session) or client session's (--client-session) are exact")
 	}
 	return err
 }
