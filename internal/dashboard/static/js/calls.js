@@ -67,13 +67,42 @@ export async function calls(main, params) {
       h("label", "Delete every call before", h("input", { name: "before", placeholder: "2026-05-01, 30d…", required: true })),
       h("button.danger", { type: "submit" }, "Delete…")));
   const list = h("div", h("p.muted", "Loading…"));
-  clear(main).append(h("h1", "Calls"), form, tools, list);
+  // Under an agent's session, what the whole session cost, above its calls.
+  const totals = filters.client_session_id ? h("div.card", { dataset: { clientSession: filters.client_session_id } }, h("p.muted", "Loading…")) : null;
+  clear(main).append(...[h("h1", "Calls"), form, tools, totals, list].filter(Boolean));
+  if (totals) clientSessionTotals(totals, filters.client_session_id);
   try {
     const page = await api("/v1/requests" + qs({ ...filters, ...cursor, limit: 50, count: "false" }));
     clear(list).append(callTable(page.data), pager(base, page));
   } catch (err) {
     clear(list).append(errorBox(err));
   }
+}
+
+// clientSessionTotals shows what an agent's session cost, over all its
+// calls (the list's other filters aside): GET /v1/stats?client_session_id=,
+// exact as a conversation's figures are. Only the id is sent: the list's
+// model is the one asked for and its From and Until are when calls began,
+// where the statistics' model is the one that answered and their range is
+// when calls ended.
+async function clientSessionTotals(box, id) {
+  let st;
+  try {
+    st = await api("/v1/stats" + qs({ client_session_id: id }));
+  } catch (err) {
+    clear(box).append(errorBox(err));
+    return;
+  }
+  const t = st.statistics;
+  clear(box).append(h("dl.kv",
+    h("dt", "agent's session"), h("dd.mono", id),
+    h("dt", "calls"), h("dd", { dataset: { clientSessionCalls: t.total_responses } }, f.int(t.total_responses) + " in all"),
+    h("dt", "tokens"), h("dd", { dataset: { clientSessionTokens: t.total_tokens } },
+      `${f.int(t.total_prompt_tokens)} prompt + ${f.int(t.total_completion_tokens)} completion = ${f.int(t.total_tokens)}`),
+    h("dt", "errors"), h("dd", { dataset: { clientSessionErrors: t.errors } }, `${f.int(t.errors)} of ${f.int(t.total_responses)} calls (${f.pct(t.error_rate)})`
+      + (st.by_error_type.length ? ": " + st.by_error_type.map((e) => `${e.error_type} ${f.int(e.errors)}`).join(", ") : "")),
+    h("dt", "duration"), h("dd", t.duration_ms.count ? `p50 ${f.ms(t.duration_ms.p50)} · p95 ${f.ms(t.duration_ms.p95)}` : "–"),
+    h("dt", "first token"), h("dd", t.ttft_ms.count ? `p50 ${f.ms(t.ttft_ms.p50)} · p95 ${f.ms(t.ttft_ms.p95)}` : "–")));
 }
 
 // The error is beside the status: as the last column it began past the
