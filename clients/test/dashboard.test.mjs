@@ -32,10 +32,10 @@ const weather = {
   function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
 };
 
-async function chat(body, key = USER) {
+async function chat(body, key = USER, headers = {}) {
   const resp = await fetch(proxy.baseURL + '/chat/completions', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + key },
+    headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + key, ...headers },
     body: JSON.stringify({ model: 'qwen3-max', ...body }),
   });
   made.calls++;
@@ -654,6 +654,52 @@ test('calls and conversations by the API key that made them', async () => {
   assert.equal(await rows('sessions'), 1);
   assert.equal(await page.locator('input[name="api_key_id"]').inputValue(), adminID);
   noErrors('calls by key');
+});
+
+// An agent's session (the id its client sends with every call: OpenCode's
+// X-Session-Id here) filters the Calls page, and above its calls a card says
+// what the whole session cost — the exact statistics of its calls from
+// /v1/stats?client_session_id= —, only under that filter; a call's view
+// leads to it.
+test("an agent's session: its calls and what they cost", async () => {
+  const id = 'ses_dash' + Date.now();
+  const agent = { 'X-Session-Id': id };
+  await chat({ messages: [{ role: 'user', content: 'agent turn one' }] }, USER, agent);
+  await chat({ messages: [{ role: 'user', content: 'agent turn two' }] }, USER, agent);
+  await chat({ tools: [weather], tool_choice: 'required', messages: [{ role: 'user', content: 'be stubborn about it' }] }, USER, agent);
+  await chat({ messages: [{ role: 'user', content: 'another agent' }] }, USER, { 'X-Session-Id': id + '_other' });
+  const resp = await fetch(proxy.baseURL + '/stats?client_session_id=' + id, { headers: { Authorization: 'Bearer ' + ADMIN } });
+  assert.equal(resp.status, 200);
+  const stats = await resp.json();
+  const st = stats.statistics;
+  assert.equal(st.total_responses, 3);
+  assert.equal(st.errors, 1);
+  assert.ok(st.total_tokens > 0, 'the session used tokens');
+  assert.equal(stats.by_error_type.length, 1);
+
+  await go('#/calls', 'table[data-table="calls"]');
+  assert.equal(await page.locator('[data-client-session]').count(), 0, 'a card without the filter');
+  await rerendered(async () => {
+    await page.fill('input[name="client_session_id"]', id);
+    await page.click('form.card button[type="submit"]');
+  });
+  await page.locator('.pager >> text=3 shown').waitFor();
+  assert.equal(new URLSearchParams((await page.evaluate(() => location.hash)).split('?')[1]).get('client_session_id'), id);
+  const card = page.locator(`[data-client-session="${id}"]`);
+  await card.locator('[data-client-session-calls]').waitFor();
+  assert.equal(await card.locator('[data-client-session-calls]').getAttribute('data-client-session-calls'), '3');
+  assert.equal(await card.locator('[data-client-session-tokens]').getAttribute('data-client-session-tokens'), String(st.total_tokens));
+  assert.equal(await card.locator('[data-client-session-errors]').getAttribute('data-client-session-errors'), '1');
+  assert.match(await card.locator('[data-client-session-errors]').innerText(), new RegExp(stats.by_error_type[0].error_type + ' 1'));
+  assert.match(await card.innerText(), /p50 .* · p95 /);
+
+  // A call of the session names it, a link back to the session's calls.
+  await page.locator('table[data-table="calls"] tbody tr').first().click();
+  await page.locator('[data-body]').first().waitFor();
+  await rerendered(() => page.locator(`.kv a[href="#/calls?client_session_id=${id}"]`).click());
+  await card.locator('[data-client-session-calls]').waitFor();
+  assert.equal(await rows('calls'), 3);
+  noErrors("an agent's session");
 });
 
 test('live: a new call appears, its stream marked while in progress', async () => {
