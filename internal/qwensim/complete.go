@@ -165,6 +165,9 @@ func (s *Sim) accept(chatID string, req *completionRequest) (*turn, string, stri
 	if code != "" {
 		return nil, code, details
 	}
+	for _, text := range texts { // read with the message, so counted with it
+		sent += len(strings.Fields(text))
+	}
 	// The model reads an attached text document with the message, before
 	// it: a conversation the proxy uploaded whole (its system section
 	// included) is read as if it had been sent inline.

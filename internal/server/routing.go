@@ -148,11 +148,14 @@ func (s *Server) mayReadHistory(ctx context.Context, keyID string) bool {
 	return ok && (id.Admin || !keys.AdminRequired(ctx))
 }
 
-// unauthorized is the 401, in the envelope of the path's client API.
+// unauthorized is the 401, in the envelope of the path's client API. It is
+// final (X-Should-Retry: false): the same key sent again is refused again,
+// and Claude Code, which retries a 401 with backoff unless told not to,
+// would otherwise hold a mistyped key's run for minutes, printing nothing.
 func unauthorized(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="qwenproxy"`)
 	writeErrorFor(w, r, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "invalid_api_key",
-		Message: "a valid proxy API key is required: Authorization: Bearer <key> (or x-api-key: <key>)"})
+		Message: "a valid proxy API key is required: Authorization: Bearer <key> (or x-api-key: <key>)", Final: true})
 }
 
 // notFound is the 404 for unknown routes.
