@@ -121,6 +121,13 @@ type Session struct {
 	// branched off from in turn) still names the conversation this one
 	// goes on with.
 	BranchedFrom string
+	// ClientSessionID is the client's own id of its conversation that the
+	// call which opened the session carried (Request.ClientSessionID, "" for
+	// none, and for a session opened before it was kept): a call carrying
+	// another id does not continue the session by its history — a coding
+	// agent's fork of a conversation (Claude Code's --fork-session) resends
+	// the history of the one it forks under an id of its own.
+	ClientSessionID string
 	// Named is set once the session's client named it (X-Session-Id): such
 	// a client may send only its new message, long after the session
 	// expired, so the chat holding the conversation is never deleted.
@@ -183,8 +190,9 @@ type SessionStore interface {
 	Session(ctx context.Context, id string) (*Session, error)
 	// SessionByKey returns the most recently used unexpired session whose
 	// ConversationKey equals key — of those whose LastCallIDs hold callID
-	// first, when callID is not "".
-	SessionByKey(ctx context.Context, key, callID string, now time.Time) (*Session, error)
+	// first, when callID is not "" — of those whose ClientSessionID is
+	// client or "", when client is not "".
+	SessionByKey(ctx context.Context, key, callID, client string, now time.Time) (*Session, error)
 	// SessionByPriorKey returns the most recently used unexpired session,
 	// used before before, whose Prior.ConversationKey equals key and whose
 	// Prior.CallIDs hold callID (are none, when callID is "").

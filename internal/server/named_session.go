@@ -28,11 +28,12 @@ func (s *Server) keepSession(ctx context.Context, c *call, t turnSpec) {
 		history, newTurn := translate.Split(t.messages)
 		keyedHistory := keyed(t.tools, history)
 		found, err := s.deps.Sessions.ContinuedBy(ctx, session.Request{
-			PrefixKey:    session.Key(keyedHistory, nil),
-			HasHistory:   translate.HasEarlierTurns(history),
-			Sent:         keyed(t.tools, t.messages),
-			AnsweredCall: answeredCall(newTurn),
-			Owner:        c.ex.Request.APIKeyID,
+			PrefixKey:       session.Key(keyedHistory, nil),
+			HasHistory:      translate.HasEarlierTurns(history),
+			Sent:            keyed(t.tools, t.messages),
+			AnsweredCall:    answeredCall(newTurn),
+			Owner:           c.ex.Request.APIKeyID,
+			ClientSessionID: c.ex.Request.ClientSessionID,
 		})
 		if err != nil {
 			s.log.Warn("a call that failed before its turn is recorded without its session", "err", err)

@@ -486,6 +486,9 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session
 		FirstUser:    firstUser,
 		Tools:        t.tools != nil && len(t.tools.Tools) > 0,
 		Owner:        c.ex.Request.APIKeyID,
+		// The agent's own conversation: another's (a fork resending this
+		// one's history) does not continue its session.
+		ClientSessionID: c.ex.Request.ClientSessionID,
 		NewChat: func(ctx context.Context) (string, error) {
 			if t.continues != "" {
 				// No such session of this key (another key's, deleted,

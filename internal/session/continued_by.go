@@ -17,10 +17,10 @@ import (
 // in (see AdmitsCall).
 func (m *Manager) ContinuedBy(ctx context.Context, req Request) (string, error) {
 	if req.HasHistory {
-		id, err := m.findByKey(ctx, ownedKey(req.Owner, req.PrefixKey), req.AnsweredCall)
+		id, err := m.findByKey(ctx, ownedKey(req.Owner, req.PrefixKey), req.AnsweredCall, req.ClientSessionID)
 		if err == nil || !errors.Is(err, qp.ErrNotFound) {
 			return id, err
 		}
 	}
-	return m.findUnanswered(ctx, ownedKey(req.Owner, unansweredKey(req.Sent)))
+	return m.findUnanswered(ctx, ownedKey(req.Owner, unansweredKey(req.Sent)), req.ClientSessionID)
 }

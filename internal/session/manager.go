@@ -109,6 +109,15 @@ type Request struct {
 	// keys). Sessions belong to the key that opened them: another key's
 	// X-Session-Id or history opens a session of its own.
 	Owner string
+	// ClientSessionID is the client's own id of its conversation
+	// (qp.CleanClientSessionID of its headers: Claude Code's session id,
+	// Codex's, OpenCode's), "" for none. A session opened by a call with
+	// another id is not continued by this call's history (a coding agent's
+	// fork resends the history of the conversation it forks under an id of
+	// its own, see otherClient); one opened with none, or a call with none,
+	// is matched as ever. A session the call names (ExplicitID) is not
+	// subject to it.
+	ClientSessionID string
 	// Named is set when the client named the session (X-Session-Id, not
 	// the session of a previous_response_id): its chat is then never
 	// deleted (see DeleteExpiredChats).
@@ -508,7 +517,7 @@ func (m *Manager) branch(ctx context.Context, from qp.Session, req Request) (*Tu
 // another call advanced the session meanwhile, this conversation has forked
 // and must not be threaded into it.
 func (m *Manager) continueByKey(ctx context.Context, req Request) (*Turn, error) {
-	id, err := m.findByKey(ctx, req.PrefixKey, req.AnsweredCall)
+	id, err := m.findByKey(ctx, req.PrefixKey, req.AnsweredCall, req.ClientSessionID)
 	if errors.Is(err, qp.ErrNotFound) {
 		return nil, nil
 	}
@@ -545,8 +554,24 @@ func (m *Manager) claim(ctx context.Context, id string, req Request) (*Turn, err
 	return t, nil
 }
 
+// otherClient reports whether session s was opened by another conversation
+// of its client than the one whose id (qp.Session.ClientSessionID) is
+// client: both ids are known and differ. Such a call does not continue s by
+// its history: Claude Code's `--resume <id> --fork-session` sends the whole
+// history of the conversation it forks, under a new id, and took that
+// conversation's session and chat (the original, resumed after, no longer
+// found its own and was replayed into a new chat). Claude Code's side
+// calls (titles, summaries, /compact) and its subagents carry their
+// parent's id, and are matched as before; so is every call of a client that
+// sends no id, and every session opened without one (before migration
+// 0050, or by such a call).
+func otherClient(s qp.Session, client string) bool {
+	return client != "" && s.ClientSessionID != "" && s.ClientSessionID != client
+}
+
 // holdIf locks session id and reads it for req's turn: nil (and no error)
-// when it was deleted meanwhile, has expired, is another key's, has lost
+// when it was deleted meanwhile, has expired, is another key's or another
+// conversation's of its client (otherClient), has lost
 // its chat, or fails fits (a state it no longer has, moved on meanwhile).
 // The turn returned holds the lock; the session is its state.
 func (m *Manager) holdIf(ctx context.Context, id string, req Request, fits func(qp.Session) bool) (*Turn, qp.Session, error) {
@@ -563,7 +588,7 @@ func (m *Manager) holdIf(ctx context.Context, id string, req Request, fits func(
 		t.release()
 		return nil, qp.Session{}, err
 	}
-	if !fits(s) || s.Expired(m.now()) || s.APIKeyID != req.Owner || !s.ChatDeletedAt.IsZero() {
+	if !fits(s) || s.Expired(m.now()) || s.APIKeyID != req.Owner || otherClient(s, req.ClientSessionID) || !s.ChatDeletedAt.IsZero() {
 		t.release()
 		return nil, qp.Session{}, nil
 	}
@@ -580,7 +605,8 @@ func (m *Manager) open(ctx context.Context, t *Turn, req Request) (*Turn, error)
 	}
 	now := m.now()
 	t.Session = qp.Session{ID: t.Session.ID, ChatID: chatID, Model: req.Model, FirstUserMessage: req.FirstUser,
-		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl), APIKeyID: req.Owner, Named: req.Named, BranchedFrom: req.branchedFrom}
+		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(m.ttl), APIKeyID: req.Owner, Named: req.Named, BranchedFrom: req.branchedFrom,
+		ClientSessionID: req.ClientSessionID}
 	t.Replay = req.HasHistory
 	// Persisted when the turn ends (Advance or Touch), with its call: one
 	// write instead of two.
@@ -629,10 +655,14 @@ func (m *Manager) get(ctx context.Context, t *Turn) (qp.Session, error) {
 // next expected history hashes to key: of those whose last answer made the
 // tool call callID, when there are such. Conversations identical so far
 // expect the same key; a tool result tells them apart by its call's id.
-func (m *Manager) findByKey(ctx context.Context, key, callID string) (string, error) {
+// A session of another conversation of the client (client, the call's id:
+// see otherClient) is none: the look-up passes over it to the one of the
+// call's own conversation, should both expect key (two agent sessions
+// that asked the same, the same answer given).
+func (m *Manager) findByKey(ctx context.Context, key, callID, client string) (string, error) {
 	now := m.now()
 	if m.shared != nil {
-		stored, err := m.store.SessionByKey(ctx, key, callID, now)
+		stored, err := m.store.SessionByKey(ctx, key, callID, client, now)
 		if err != nil {
 			return "", unavailable(ctx, err)
 		}
@@ -643,7 +673,7 @@ func (m *Manager) findByKey(ctx context.Context, key, callID string) (string, er
 	var bestAt time.Time
 	for _, id := range m.byKey[key] {
 		s := m.cache[id]
-		if s.Expired(now) {
+		if s.Expired(now) || otherClient(s, client) {
 			continue
 		}
 		called := callID != "" && slices.Contains(s.LastCallIDs, callID)
@@ -659,7 +689,7 @@ func (m *Manager) findByKey(ctx context.Context, key, callID string) (string, er
 	// that did (evicted from memory, or not read back since a restart).
 	// Memory is the truth for the sessions it holds, and when the database
 	// does not answer.
-	stored, err := m.store.SessionByKey(ctx, key, callID, now)
+	stored, err := m.store.SessionByKey(ctx, key, callID, client, now)
 	switch {
 	case err == nil && (best == "" || slices.Contains(stored.LastCallIDs, callID)):
 		return stored.ID, nil

@@ -22,7 +22,7 @@ import (
 // still be generating it.
 func (m *Manager) continueUnanswered(ctx context.Context, req Request, key, sent string) (*Turn, error) {
 	req.PrefixKey, req.AnsweredCall = ownedKey(req.Owner, key), ""
-	id, err := m.findUnanswered(ctx, req.PrefixKey)
+	id, err := m.findUnanswered(ctx, req.PrefixKey, req.ClientSessionID)
 	if id == "" || err != nil {
 		return nil, err
 	}
@@ -115,10 +115,14 @@ func firstAnswer(msgs []qp.Message) int {
 // not answer fails the turn (qp.ErrStoreUnavailable): left to the lock, it
 // held the turn for both bounds. Any other failure is the lock's to report
 // (a turn goes on in memory where the lock can: a dropped schema).
-func (m *Manager) findUnanswered(ctx context.Context, key string) (string, error) {
+//
+// A session of another conversation of the client (client, the call's id:
+// see otherClient) is none, so that the retry of a failed first turn finds
+// its own beside another agent session's that sent the same.
+func (m *Manager) findUnanswered(ctx context.Context, key, client string) (string, error) {
 	now := m.now()
 	if m.shared != nil {
-		stored, err := m.store.SessionByKey(ctx, key, "", now)
+		stored, err := m.store.SessionByKey(ctx, key, "", client, now)
 		if err != nil {
 			if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 				return "", unavailable(ctx, err)
@@ -131,7 +135,7 @@ func (m *Manager) findUnanswered(ctx context.Context, key string) (string, error
 	defer m.mu.Unlock()
 	best, bestAt := "", time.Time{}
 	for _, id := range m.byKey[key] {
-		if s := m.cache[id]; !s.Expired(now) && (best == "" || s.LastAccessed.After(bestAt)) {
+		if s := m.cache[id]; !s.Expired(now) && !otherClient(s, client) && (best == "" || s.LastAccessed.After(bestAt)) {
 			best, bestAt = id, s.LastAccessed
 		}
 	}

@@ -160,12 +160,12 @@ func TestATurnOnADatabaseThatStopsAnsweringEnds(t *testing.T) {
 	idle.Unlock() // its connection waits in the pool for the next turn
 	// The read pool's connection too: a turn reads sessions there by key
 	// and by id, and those reads waited without bound on its ping.
-	if _, err := st.SessionByKey(guard, "k", "", time.Now()); !errors.Is(err, qp.ErrNotFound) {
+	if _, err := st.SessionByKey(guard, "k", "", "", time.Now()); !errors.Is(err, qp.ErrNotFound) {
 		t.Fatal(err)
 	}
 	proxy.stall()
 	for name, read := range map[string]func() error{
-		"by key": func() error { _, err := st.SessionByKey(guard, "k", "", time.Now()); return err },
+		"by key": func() error { _, err := st.SessionByKey(guard, "k", "", "", time.Now()); return err },
 		"by id":  func() error { _, err := st.Session(guard, "s0"); return err },
 	} {
 		if err := read(); err == nil || errors.Is(err, qp.ErrNotFound) || guard.Err() != nil {

@@ -157,7 +157,7 @@ func TestAccountUpstreamMigration(t *testing.T) {
 		// sessions' last_request_id, 0042 their branched_from, 0043 the item ids' previous_request_id,
 		// 0044 the sessions' prior_* columns, 0046 the requests' replaces, 0047 the
 		// sessions' cut_* columns, 0048 their prior_conversation_hash, 0049 the
-		// requests' client_session_id).
+		// requests' client_session_id, 0050 the sessions').
 		qs := []string{"DROP TABLE qwen_account_states", "DROP TABLE IF EXISTS row_id_floors", "ALTER TABLE sessions DROP COLUMN last_call_names", "ALTER TABLE sessions DROP COLUMN last_request_id",
 			"DROP INDEX sessions_branched_from", "ALTER TABLE sessions DROP COLUMN branched_from",
 			"ALTER TABLE sessions DROP COLUMN prior_parent_id", "ALTER TABLE sessions DROP COLUMN prior_request_id",
@@ -168,6 +168,7 @@ func TestAccountUpstreamMigration(t *testing.T) {
 			"DROP INDEX idx_sessions_cut_conversation_hash", "ALTER TABLE sessions DROP COLUMN cut_conversation_hash", "ALTER TABLE sessions DROP COLUMN cut_state",
 			"DROP INDEX idx_sessions_prior_conversation_hash", "ALTER TABLE sessions DROP COLUMN prior_conversation_hash",
 			"DROP INDEX idx_requests_client_session", "ALTER TABLE requests DROP COLUMN client_session_id",
+			"ALTER TABLE sessions DROP COLUMN client_session_id",
 			"DELETE FROM schema_migrations WHERE version >= 28"}
 		for _, c := range []string{"cookies_sealed TEXT", "token_expires_at " + big + " NOT NULL DEFAULT 0", "state TEXT NOT NULL DEFAULT 'ready'",
 			"failure_class TEXT NOT NULL DEFAULT ''", "cooldown_until " + big + " NOT NULL DEFAULT 0", "failed_credential TEXT NOT NULL DEFAULT ''",

@@ -55,13 +55,13 @@ func TestMigration0049RecordsTheClientsSessionOfLaterCalls(t *testing.T) {
 		}
 		// The database as it was before the migration.
 		for _, stmt := range []string{`DROP INDEX idx_requests_client_session`, `ALTER TABLE requests DROP COLUMN client_session_id`,
-			`DELETE FROM schema_migrations WHERE version = 49`} {
+			`ALTER TABLE sessions DROP COLUMN client_session_id`, `DELETE FROM schema_migrations WHERE version >= 49`} {
 			if _, err := st.DB().ExecContext(ctx, stmt); err != nil {
 				t.Fatalf("%s: %v", stmt, err)
 			}
 		}
-		if n, err := st.Migrate(ctx); err != nil || n != 1 {
-			t.Fatalf("migrated %d, %v; want migration 0049 applied", n, err)
+		if n, err := st.Migrate(ctx); err != nil || n != 2 {
+			t.Fatalf("migrated %d, %v; want migrations 0049 and 0050 applied", n, err)
 		}
 		st = storetest.Open(t, dbURL) // a start after the upgrade
 		old, err := st.Request(ctx, "req-before")

@@ -25,7 +25,7 @@ func TestSessionsAreFoundByTheirCutKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, key := range []string{"K", "M"} {
-			got, err := st.SessionByKey(ctx, key, "", now)
+			got, err := st.SessionByKey(ctx, key, "", "", now)
 			if err != nil || got.ID != "s1" || got.ConversationKey != "K" || got.CutKey != "M" || got.CutState != "v1 sent state" {
 				t.Fatalf("by %s: %+v %v", key, got, err)
 			}
@@ -34,7 +34,7 @@ func TestSessionsAreFoundByTheirCutKey(t *testing.T) {
 		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.SessionByKey(ctx, "M", "", now); !errors.Is(err, qp.ErrNotFound) {
+		if _, err := st.SessionByKey(ctx, "M", "", "", now); !errors.Is(err, qp.ErrNotFound) {
 			t.Fatalf("found by the key it no longer has: %v", err)
 		}
 		s.MessageCount, s.LastAccessed, s.CutKey, s.CutState = 4, now.Add(2*time.Second), "M2", "v1 other state"

@@ -233,7 +233,7 @@ func TestMigration0041IndexesTheItemIDsOfEarlierCalls(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The database as it was before the migration (and the later ones,
-		// which run again after it: 0043 adds to its table, 0047 and 0048 to the sessions', 0049 to the requests').
+		// which run again after it: 0043 adds to its table, 0047, 0048 and 0050 to the sessions', 0049 to the requests').
 		for _, stmt := range []string{`DROP TABLE response_item_ids`, `DROP TABLE response_item_ids_backfill`, `DROP TABLE response_referenced_items`,
 			`DROP TABLE conversation_item_ids`, `DROP TABLE conversation_item_ids_backfill`, `DROP INDEX sessions_branched_from`,
 			`ALTER TABLE sessions DROP COLUMN branched_from`,
@@ -244,6 +244,7 @@ func TestMigration0041IndexesTheItemIDsOfEarlierCalls(t *testing.T) {
 			`ALTER TABLE sessions DROP COLUMN cut_conversation_hash`, `ALTER TABLE sessions DROP COLUMN cut_state`,
 			`DROP INDEX idx_sessions_prior_conversation_hash`, `ALTER TABLE sessions DROP COLUMN prior_conversation_hash`,
 			`DROP INDEX idx_requests_client_session`, `ALTER TABLE requests DROP COLUMN client_session_id`,
+			`ALTER TABLE sessions DROP COLUMN client_session_id`,
 			`DELETE FROM schema_migrations WHERE version >= 41`} {
 			if _, err := st.DB().ExecContext(ctx, stmt); err != nil {
 				t.Fatalf("%s: %v", stmt, err)

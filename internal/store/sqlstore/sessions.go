@@ -15,7 +15,7 @@ const sessionColumns = `id, chat_id, COALESCE(parent_id, ''), model, first_user_
 	COALESCE(conversation_hash, ''), created_at, last_accessed, expires_at, told_system_hash, told_tools_hash,
 	COALESCE(api_key_id, ''), COALESCE(account, ''), last_call_ids, named, COALESCE(chat_deleted_at, 0), last_call_names, last_request_id, branched_from,
 	prior_parent_id, prior_request_id, prior_call_ids, prior_call_names, prior_told_system_hash, prior_told_tools_hash,
-	COALESCE(cut_conversation_hash, ''), cut_state, COALESCE(prior_conversation_hash, '')`
+	COALESCE(cut_conversation_hash, ''), cut_state, COALESCE(prior_conversation_hash, ''), COALESCE(client_session_id, '')`
 
 func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session, error) {
 	var s qp.Session
@@ -25,7 +25,7 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 		&s.ConversationKey, &created, &accessed, &expires, &s.ToldSystemHash, &s.ToldToolsHash, &s.APIKeyID, &s.Account, &callIDs,
 		&named, &chatDeleted, &callNames, &s.LastRequestID, &s.BranchedFrom,
 		&s.Prior.ParentID, &s.Prior.RequestID, &priorCallIDs, &priorCallNames, &s.Prior.ToldSystemHash, &s.Prior.ToldToolsHash,
-		&s.CutKey, &s.CutState, &s.Prior.ConversationKey}
+		&s.CutKey, &s.CutState, &s.Prior.ConversationKey, &s.ClientSessionID}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -48,7 +48,10 @@ func scanSession(row interface{ Scan(...any) error }, extra ...any) (*qp.Session
 // the session stays on that chat and forgotten when it moves to another.
 // The session a branch branched off from is its own from its first state,
 // and changes only when that one is deleted (reparentBranches): a state
-// written after, from memory, names the deleted one still.
+// written after, from memory, names the deleted one still. So is the
+// client's id of the conversation (client_session_id, the opening call's):
+// a state with none (written by a build before it was kept, replayed from
+// the spool) does not erase it.
 const upsertSession = sessionsInsert + sessionRow + sessionsOnConflict
 
 // upsertSessions is upsertSession for n states of n sessions at once (no
@@ -60,14 +63,14 @@ const sessionsInsert = `INSERT INTO sessions
 	(id, chat_id, parent_id, model, first_user_message, message_count, conversation_hash, created_at, last_accessed, expires_at,
 		told_system_hash, told_tools_hash, api_key_id, account, last_call_ids, named, chat_deleted_at, last_call_names, last_request_id, branched_from,
 		prior_parent_id, prior_request_id, prior_call_ids, prior_call_names, prior_told_system_hash, prior_told_tools_hash,
-		cut_conversation_hash, cut_state, prior_conversation_hash)
+		cut_conversation_hash, cut_state, prior_conversation_hash, client_session_id)
 	VALUES `
 
 // sessionRow is one state's placeholders, sessionArgs's values.
-const sessionRow = `(?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, NULLIF(?, ''))`
+const sessionRow = `(?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), ?, NULLIF(?, ''), NULLIF(?, ''))`
 
 // sessionFields is the number of sessionRow's values.
-const sessionFields = 29
+const sessionFields = 30
 
 const sessionsOnConflict = `
 	ON CONFLICT(id) DO UPDATE SET chat_id = excluded.chat_id, parent_id = excluded.parent_id, model = excluded.model, account = excluded.account,
@@ -82,6 +85,7 @@ const sessionsOnConflict = `
 		told_system_hash = excluded.told_system_hash, told_tools_hash = excluded.told_tools_hash,
 		last_accessed = excluded.last_accessed, expires_at = excluded.expires_at,
 		named = CASE WHEN excluded.named = 1 THEN 1 ELSE sessions.named END,
+		client_session_id = COALESCE(sessions.client_session_id, excluded.client_session_id),
 		chat_deleted_at = CASE WHEN excluded.chat_id = sessions.chat_id THEN COALESCE(excluded.chat_deleted_at, sessions.chat_deleted_at)
 			ELSE excluded.chat_deleted_at END
 	-- A state replayed late from the spool never overwrites a newer one.
@@ -101,7 +105,8 @@ func appendSessionArgs(args []any, s *qp.Session) []any {
 		s.APIKeyID, s.Account, strings.Join(s.LastCallIDs, " "), boolInt(s.Named), unixMilliOrZero(s.ChatDeletedAt),
 		strings.Join(s.LastCallNames, " "), s.LastRequestID, s.BranchedFrom,
 		s.Prior.ParentID, s.Prior.RequestID, strings.Join(s.Prior.CallIDs, " "), strings.Join(s.Prior.CallNames, " "),
-		s.Prior.ToldSystemHash, s.Prior.ToldToolsHash, s.CutKey, s.CutState, s.Prior.ConversationKey)
+		s.Prior.ToldSystemHash, s.Prior.ToldToolsHash, s.CutKey, s.CutState, s.Prior.ConversationKey,
+		qp.CleanClientSessionID(s.ClientSessionID))
 }
 
 // spaceSeparated is a space-separated column's list (nil for none).
@@ -195,11 +200,17 @@ func (s *Store) Session(ctx context.Context, id string) (*qp.Session, error) {
 // qp.Session.CutKey): the most recently used, or of those whose last answer made the tool
 // call callID (when not "") the most recently used. The ids are matched as
 // words of last_call_ids, which separates them by spaces: the proxy mints
-// call ids, and none holds a space.
-func (s *Store) SessionByKey(ctx context.Context, key, callID string, now time.Time) (*qp.Session, error) {
+// call ids, and none holds a space. When client is not "", a session
+// opened under another client's conversation id (client_session_id) is
+// none: that of client, or one opened without an id, is found.
+func (s *Store) SessionByKey(ctx context.Context, key, callID, client string, now time.Time) (*qp.Session, error) {
 	query, args := sessionByKey, []any{key, key, now.UnixMilli()}
+	if client != "" {
+		query = selectByKeyWhere + ofClient + byKeyOrder
+		args = append(args, client)
+	}
 	if callID != "" && !strings.Contains(callID, " ") {
-		query = selectByKey + s.dialect.HoldsString(`' ' || last_call_ids || ' '`) + ` DESC, last_accessed DESC LIMIT 1`
+		query = strings.TrimSuffix(query, byKeyOrder) + ` ORDER BY ` + s.dialect.HoldsString(`' ' || last_call_ids || ' '`) + ` DESC, last_accessed DESC LIMIT 1`
 		args = append(args, " "+callID+" ")
 	}
 	return s.turnSession(ctx, "find session by key", query, args...)
@@ -221,12 +232,14 @@ func (s *Store) turnSession(ctx context.Context, what, query string, args ...any
 	return sess, nil
 }
 
-// SessionByKey's statement without a call id, and its start with one (the
-// order follows).
+// SessionByKey's statement: its condition, that on the client's id (when
+// there is one), and its order (when no call id comes first).
 const (
-	selectByKey = `SELECT ` + sessionColumns + ` FROM sessions WHERE (conversation_hash = ? OR cut_conversation_hash = ?)
-		AND expires_at > ? ORDER BY `
-	sessionByKey = selectByKey + `last_accessed DESC LIMIT 1`
+	selectByKeyWhere = `SELECT ` + sessionColumns + ` FROM sessions WHERE (conversation_hash = ? OR cut_conversation_hash = ?)
+		AND expires_at > ?`
+	ofClient     = ` AND (client_session_id IS NULL OR client_session_id = ?)`
+	byKeyOrder   = ` ORDER BY last_accessed DESC LIMIT 1`
+	sessionByKey = selectByKeyWhere + byKeyOrder
 )
 
 // SessionByPriorKey finds the live session whose latest answered turn came

@@ -29,7 +29,7 @@ func BenchmarkSessionByKey(b *testing.B) {
 	}
 	for i := 0; b.Loop(); i++ {
 		key := fmt.Sprint("key", i%20_000) // half of them are found
-		if s, err := st.SessionByKey(ctx, key, "", now); (err == nil) != (i%20_000 < 10_000) || err == nil && s.ID != fmt.Sprint("s", i%20_000) {
+		if s, err := st.SessionByKey(ctx, key, "", "", now); (err == nil) != (i%20_000 < 10_000) || err == nil && s.ID != fmt.Sprint("s", i%20_000) {
 			b.Fatalf("%s: %v %v", key, s, err)
 		}
 	}

@@ -72,7 +72,7 @@ func testSessions(t *testing.T, dbURL string) {
 	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}}); err != nil {
 		t.Fatal(err)
 	}
-	byKey, err := st.SessionByKey(ctx, "K", "", now)
+	byKey, err := st.SessionByKey(ctx, "K", "", "", now)
 	if err != nil || byKey.ParentID != "p" || byKey.MessageCount != 1 || byKey.FirstUserMessage != "renamed" || !byKey.CreatedAt.Equal(now) ||
 		byKey.ToldSystemHash != "sys-hash" || byKey.ToldToolsHash != "tools-hash" {
 		t.Fatalf("by key %+v %v", byKey, err)
@@ -86,7 +86,7 @@ func testSessions(t *testing.T, dbURL string) {
 	if got, err := st.Session(ctx, "s1"); err != nil || got.MessageCount != 2 || got.FirstUserMessage != "renamed" {
 		t.Fatalf("after a state without a first user message: %+v %v", got, err)
 	}
-	if _, err := st.SessionByKey(ctx, "K", "", now.Add(time.Hour)); !errors.Is(err, qp.ErrNotFound) {
+	if _, err := st.SessionByKey(ctx, "K", "", "", now.Add(time.Hour)); !errors.Is(err, qp.ErrNotFound) {
 		t.Fatalf("expired session found by key: %v", err)
 	}
 	if n, err := st.ForgetExpiredKeys(ctx, now.Add(time.Hour)); err != nil || n != 1 {
@@ -120,7 +120,7 @@ func testSessionByKeyPrefersTheCallsMaker(t *testing.T, dbURL string) {
 	}
 	for callID, want := range map[string]string{"call_a1": "a", "call_a2": "a", "call_b1": "b", "call_a1x": "c",
 		"call_a": "none", "call_a1 call_a2": "none", "": "none", "call_zz": "none"} {
-		got, err := st.SessionByKey(ctx, "K", callID, now)
+		got, err := st.SessionByKey(ctx, "K", callID, "", now)
 		if err != nil || got.ID != want {
 			t.Errorf("call %q: session %+v %v, want %s", callID, got, err, want)
 		}
@@ -137,7 +137,7 @@ func testSessionByKeyPrefersTheCallsMaker(t *testing.T, dbURL string) {
 	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{next}}); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := st.SessionByKey(ctx, "K", "call_a1", now); err != nil || got.ID != "a" || got.LastCallIDs != nil {
+	if got, err := st.SessionByKey(ctx, "K", "call_a1", "", now); err != nil || got.ID != "a" || got.LastCallIDs != nil {
 		t.Fatalf("after a's next turn: %+v %v", got, err)
 	}
 }
