@@ -195,8 +195,9 @@ type SessionStore interface {
 	SessionByKey(ctx context.Context, key, callID, client string, now time.Time) (*Session, error)
 	// SessionByPriorKey returns the most recently used unexpired session,
 	// used before before, whose Prior.ConversationKey equals key and whose
-	// Prior.CallIDs hold callID (are none, when callID is "").
-	SessionByPriorKey(ctx context.Context, key, callID string, before, now time.Time) (*Session, error)
+	// Prior.CallIDs hold callID (are none, when callID is "") — of those
+	// whose ClientSessionID is client or "", when client is not "".
+	SessionByPriorKey(ctx context.Context, key, callID, client string, before, now time.Time) (*Session, error)
 	// ForgetExpiredKeys drops the lookup keys of sessions expired at now, so the
 	// key index stays small. History is never deleted by expiry.
 	ForgetExpiredKeys(ctx context.Context, now time.Time) (int, error)

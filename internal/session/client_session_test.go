@@ -18,7 +18,8 @@ import (
 // told the history (Claude Code's --fork-session). A call under the same
 // id continues it (the agent's side calls and subagents carry their
 // parent's), and where either has no id nothing changes: a call without
-// one, and a session opened without one (before migration 0050). A session
+// one, and a session opened without one (before migration 0050). Of two
+// sessions expecting one history, a call finds its own. A session
 // the call names (X-Session-Id) is the client's choice, continued whatever
 // its id. Memory, the database after a restart and a shared database
 // (PostgreSQL) answer alike.
@@ -155,4 +156,15 @@ func testACallOfAnotherClientSessionDoesNotContinueASession(t *testing.T, backen
 	tn = begin(Request{PrefixKey: "S1", ClientSessionID: "Q"})
 	continues("Q's session", tn, q)
 	answer(tn, "S2q")
+	// Each asks its last turn again, by the history both came with, in
+	// its own.
+	for _, own := range []struct{ client, id string }{{"Q", q}, {"P", p}} {
+		tn = begin(Request{PrefixKey: "S1", ClientSessionID: own.client})
+		continues(own.client+"'s last turn asked again", tn, own.id)
+		if !tn.replaces || tn.Session.ParentID != "p-S1" {
+			t.Errorf("%s's turn is not asked in place of its last", own.client)
+		}
+		tn.Touch()
+		tn.Release()
+	}
 }

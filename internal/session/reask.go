@@ -91,7 +91,7 @@ func (t *Turn) cameWith(req Request) {
 // and the key of the history it came with.
 func (m *Manager) continueReasked(ctx context.Context, req Request, since uint64, arrived time.Time) (*Turn, error) {
 	if m.shared == nil {
-		if id, last := m.findLastTurn(req.PrefixKey, req.AnsweredCall, since); id != "" {
+		if id, last := m.findLastTurn(req.PrefixKey, req.AnsweredCall, req.ClientSessionID, since); id != "" {
 			t, s, err := m.holdIf(ctx, id, req, func(s qp.Session) bool { return s.ConversationKey == last.nextKey && s.ChatID == last.chatID })
 			if t == nil {
 				return nil, err
@@ -99,7 +99,7 @@ func (m *Manager) continueReasked(ctx context.Context, req Request, since uint64
 			return t.reask(ctx, s, &req, last)
 		}
 	}
-	stored, err := m.store.SessionByPriorKey(ctx, req.PrefixKey, req.AnsweredCall, arrived, m.now())
+	stored, err := m.store.SessionByPriorKey(ctx, req.PrefixKey, req.AnsweredCall, req.ClientSessionID, arrived, m.now())
 	switch {
 	case errors.Is(err, qp.ErrNotFound):
 		return nil, nil
@@ -181,13 +181,14 @@ func (m *Manager) outgrowLastTurn(id string) {
 
 // findLastTurn returns the session (and what its last turn came with)
 // whose last turn, answered by since, came with key and answered callID
-// ("": one that answered no call), or "".
-func (m *Manager) findLastTurn(key, callID string, since uint64) (string, lastTurn) {
+// ("": one that answered no call), or "" — passing over the sessions of
+// another conversation of the client (see otherClient).
+func (m *Manager) findLastTurn(key, callID, client string, since uint64) (string, lastTurn) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, id := range m.byLastTurn[key] {
 		last := m.lastTurns[id]
-		if last.answered > since {
+		if last.answered > since || otherClient(m.cache[id], client) {
 			continue
 		}
 		if callID == "" && len(last.callIDs) == 0 || callID != "" && slices.Contains(last.callIDs, callID) {

@@ -32,11 +32,11 @@ func TestSessionsAreFoundByTheirLastTurnsHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		after := now.Add(time.Millisecond)
-		got, err := st.SessionByPriorKey(ctx, "K1", "call_b", after, now)
+		got, err := st.SessionByPriorKey(ctx, "K1", "call_b", "", after, now)
 		if err != nil || got.ID != "s1" || got.Prior.ConversationKey != "K1" || got.Prior.ParentID != "p1" || len(got.Prior.CallIDs) != 2 {
 			t.Fatalf("by its last turn's history: %+v %v", got, err)
 		}
-		if got, err := st.SessionByPriorKey(ctx, "KP", "", after, now); err != nil || got.ID != "s3" {
+		if got, err := st.SessionByPriorKey(ctx, "KP", "", "", after, now); err != nil || got.ID != "s3" {
 			t.Fatalf("a turn that answered no call, by a request answering none: %+v %v", got, err)
 		}
 		for _, miss := range []struct {
@@ -50,11 +50,11 @@ func TestSessionsAreFoundByTheirLastTurnsHistory(t *testing.T) {
 			{"K2", "", after},       // the history the next turn comes with
 			{"K1", "call a", after}, // no id the proxy mints
 		} {
-			if got, err := st.SessionByPriorKey(ctx, miss.key, miss.call, miss.before, now); !errors.Is(err, qp.ErrNotFound) {
+			if got, err := st.SessionByPriorKey(ctx, miss.key, miss.call, "", miss.before, now); !errors.Is(err, qp.ErrNotFound) {
 				t.Errorf("%+v: found %+v %v", miss, got, err)
 			}
 		}
-		if _, err := st.SessionByPriorKey(ctx, "K1", "call_b", after.Add(time.Hour), now.Add(time.Hour)); !errors.Is(err, qp.ErrNotFound) {
+		if _, err := st.SessionByPriorKey(ctx, "K1", "call_b", "", after.Add(time.Hour), now.Add(time.Hour)); !errors.Is(err, qp.ErrNotFound) {
 			t.Errorf("found expired: %v", err)
 		}
 
@@ -63,7 +63,7 @@ func TestSessionsAreFoundByTheirLastTurnsHistory(t *testing.T) {
 		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.SessionByPriorKey(ctx, "K1", "call_b", now.Add(time.Hour), now); !errors.Is(err, qp.ErrNotFound) {
+		if _, err := st.SessionByPriorKey(ctx, "K1", "call_b", "", now.Add(time.Hour), now); !errors.Is(err, qp.ErrNotFound) {
 			t.Fatalf("found by the history its last turn no longer came with: %v", err)
 		}
 		if n, err := st.ForgetExpiredKeys(ctx, now.Add(time.Hour)); err != nil || n != 3 {

@@ -65,8 +65,13 @@ func TestSessionsKeepTheClientsSessionID(t *testing.T) {
 				t.Errorf("by key for client %q, call %q: %+v %v; want %s", c.client, c.call, got, err, c.want)
 			}
 		}
-		got, err = st.SessionByPriorKey(ctx, "K0", "", now.Add(time.Second), now)
+		got, err = st.SessionByPriorKey(ctx, "K0", "", "", now.Add(time.Second), now)
 		check("by its last turn's key", got, err, agent)
+		got, err = st.SessionByPriorKey(ctx, "K0", "", agent, now.Add(time.Second), now)
+		check("by its last turn's key, for its client", got, err, agent)
+		if got, err := st.SessionByPriorKey(ctx, "K0", "", "ses_fork", now.Add(time.Second), now); !errors.Is(err, qp.ErrNotFound) {
+			t.Errorf("found by its last turn's key for another client: %+v %v", got, err)
+		}
 		rec, err := st.SessionRecord(ctx, "s1")
 		if err != nil || rec.ClientSessionID != agent {
 			t.Errorf("its record: %+v, %v", rec, err)

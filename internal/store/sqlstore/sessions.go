@@ -248,15 +248,21 @@ const (
 // was answered, and its state written, before the request asking it
 // again came), whose turn answered the tool call callID (a word of
 // prior_call_ids) or, when callID is "", made none: the most recently
-// used.
-func (s *Store) SessionByPriorKey(ctx context.Context, key, callID string, before, now time.Time) (*qp.Session, error) {
-	query, args := sessionByPriorKey+`prior_call_ids = ''`+byPriorKeyOrder, []any{key, now.UnixMilli(), before.UnixMilli()}
+// used — of those opened under client's conversation id or none, when
+// client is not "" (as SessionByKey).
+func (s *Store) SessionByPriorKey(ctx context.Context, key, callID, client string, before, now time.Time) (*qp.Session, error) {
+	calls, args := `prior_call_ids = ''`, []any{key, now.UnixMilli(), before.UnixMilli()}
 	if callID != "" {
 		if strings.Contains(callID, " ") {
 			return nil, qp.ErrNotFound // no call id the proxy mints
 		}
-		query = sessionByPriorKey + s.dialect.HoldsString(`' ' || prior_call_ids || ' '`) + byPriorKeyOrder
+		calls = s.dialect.HoldsString(`' ' || prior_call_ids || ' '`)
 		args = append(args, " "+callID+" ")
+	}
+	query := sessionByPriorKey + calls + byPriorKeyOrder
+	if client != "" {
+		query = sessionByPriorKey + calls + ofClient + byPriorKeyOrder
+		args = append(args, client)
 	}
 	return s.turnSession(ctx, "find session by its last turn's key", query, args...)
 }
