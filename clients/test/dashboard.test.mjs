@@ -699,6 +699,15 @@ test("an agent's session: its calls and what they cost", async () => {
   await rerendered(() => page.locator(`.kv a[href="#/calls?client_session_id=${id}"]`).click());
   await card.locator('[data-client-session-calls]').waitFor();
   assert.equal(await rows('calls'), 3);
+  // Its conversation names the agent's session it was opened under, a link
+  // to the session's calls (OpenCode's X-Session-Id names the proxy's
+  // session too: the conversation's id is the agent's).
+  await go('#/conversations/' + encodeURIComponent(id), '.turnmeta');
+  const named = page.locator('.kv a[data-client-session]');
+  assert.equal(await named.innerText(), id);
+  await rerendered(() => named.click());
+  await card.locator('[data-client-session-calls]').waitFor();
+  assert.equal(await rows('calls'), 3);
   noErrors("an agent's session");
 });
 

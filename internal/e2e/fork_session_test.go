@@ -137,5 +137,9 @@ func testAForkedAgentSessionDoesNotTakeItsOriginalsSession(t *testing.T, backend
 		if n := e.count(`SELECT COUNT(*) FROM sessions WHERE id = ? AND client_session_id = ?`, id, client); n != 1 {
 			t.Errorf("session %s is not recorded with client_session_id %s", id, client)
 		}
+		// And the history shows it (GET /v1/sessions/{id}).
+		if status, got := getJSON(t, e, http.MethodGet, "/v1/sessions/"+id); status != http.StatusOK || got["client_session_id"] != client {
+			t.Errorf("GET /v1/sessions/%s: %d client_session_id %v, want %s", id, status, got["client_session_id"], client)
+		}
 	}
 }

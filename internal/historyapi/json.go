@@ -78,6 +78,11 @@ type SessionJSON struct {
 	// previous_response_id naming an earlier answer of that one); null for
 	// none.
 	BranchedFrom *string `json:"branched_from"`
+	// ClientSessionID is the client's own id of its conversation that the
+	// call which opened the session carried (a coding agent's session id,
+	// qp.Session.ClientSessionID); null for none, and for a session opened
+	// before migration 0050.
+	ClientSessionID *string `json:"client_session_id"`
 }
 
 // Session is a session as the API and the CLI show it; a list item (detail
@@ -86,7 +91,7 @@ func Session(r *qp.SessionRecord, now time.Time, detail bool) SessionJSON {
 	out := SessionJSON{ID: r.ID, ChatID: r.ChatID, ParentID: nullable(r.ParentID), Model: r.Model, MessageCount: r.MessageCount,
 		FirstUserMessage: r.FirstUserMessage, CreatedAt: r.CreatedAt.UnixMilli(), LastAccessed: r.LastAccessed.UnixMilli(),
 		ExpiresAt: r.ExpiresAt.UnixMilli(), Expired: r.Expired(now), Account: nullable(r.Account), ChatDeletedAt: unixMilli(r.ChatDeletedAt),
-		BranchedFrom: nullable(r.BranchedFrom)}
+		BranchedFrom: nullable(r.BranchedFrom), ClientSessionID: nullable(r.ClientSessionID)}
 	if detail {
 		n := r.RequestCount
 		out.RequestCount = &n
