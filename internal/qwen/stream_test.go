@@ -179,18 +179,27 @@ func (c *testClock) set(at time.Duration) { c.t.Store(int64(at)) }
 // here directly on a test's clock (the timers are an hour away). Until
 // 2026-12-06 a silence was cut between 1× and 1.25× of the idle time, the
 // error saying 1×.
+//
+// A check that finds a nanosecond left sets the real timer for it, which
+// fires on its own goroutine beside the test's calls (on the test's
+// clock): the count is atomic, and a check after the cut does nothing —
+// until 2026-12-07 it cancelled again, and a CI run counted two.
 func TestWatchdogCutsASilenceWhenItReachesTheIdleTime(t *testing.T) {
-	canceled := 0
-	w := newWatchdog(time.Hour, func() { canceled++ })
+	var cancels atomic.Int32
+	w := newWatchdog(time.Hour, func() { cancels.Add(1) })
 	w.fire() // the headers' wait ran out
-	if canceled != 1 || !w.timedOut.Load() {
+	if canceled := cancels.Load(); canceled != 1 || !w.timedOut.Load() {
 		t.Fatalf("headers late: canceled %d, timed out %v", canceled, w.timedOut.Load())
+	}
+	w.fire() // a check after the cut
+	if canceled := cancels.Load(); canceled != 1 {
+		t.Fatalf("a check after the cut canceled again: %d", canceled)
 	}
 
 	const idle = 60 * time.Second
 	var clock testClock
-	canceled = 0
-	w = startWatchdog(time.Hour, func() { canceled++ }, clock.now)
+	cancels.Store(0)
+	w = startWatchdog(time.Hour, func() { cancels.Add(1) }, clock.now)
 	defer w.stop()
 	clock.set(2 * time.Second) // the headers
 	w.stream(idle)
@@ -211,7 +220,7 @@ func TestWatchdogCutsASilenceWhenItReachesTheIdleTime(t *testing.T) {
 		at += idle / 2
 		clock.set(at)
 		w.fire()
-		if canceled != 0 || w.timedOut.Load() {
+		if cancels.Load() != 0 || w.timedOut.Load() {
 			t.Fatalf("cut at %v, the last bytes %v before", at, idle/2)
 		}
 		if want := at - idle/2 + idle; w.due != want {
@@ -221,12 +230,12 @@ func TestWatchdogCutsASilenceWhenItReachesTheIdleTime(t *testing.T) {
 	last := at - idle/2
 	clock.set(last + idle - time.Nanosecond)
 	w.fire()
-	if canceled != 0 {
+	if cancels.Load() != 0 {
 		t.Fatal("cut a nanosecond before the idle time")
 	}
 	clock.set(last + idle)
 	w.fire()
-	if canceled != 1 || !w.timedOut.Load() || w.silent() != idle {
+	if canceled := cancels.Load(); canceled != 1 || !w.timedOut.Load() || w.silent() != idle {
 		t.Fatalf("at the idle time: canceled %d, timed out %v, silence %v", canceled, w.timedOut.Load(), w.silent())
 	}
 

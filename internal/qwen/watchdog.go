@@ -110,9 +110,15 @@ func (w *watchdog) stop() {
 	}
 }
 
+// fire checks the watch: its timer's, or a test's call. Once it has cut,
+// it is done: a check that comes after (a timer set for a moment before
+// the cut, firing with it) neither cancels again nor says another silence.
 func (w *watchdog) fire() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.timedOut.Load() {
+		return
+	}
 	if w.idle > 0 {
 		if b := w.beats.Load(); b != w.seen {
 			w.seen, w.quiet = b, 0
