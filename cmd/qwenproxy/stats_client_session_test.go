@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	qp "qwenproxy"
-	"qwenproxy/internal/store"
 )
 
 // `stats --client-session ID` shows the statistics of the calls a client
@@ -20,15 +17,6 @@ import (
 // A value no call can be recorded with is refused as `requests` refuses it,
 // with the history API's words (exit 1).
 func TestStatsOfAClientSession(t *testing.T) {
-	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "h.db")
-	st, err := store.Open(ctx, db, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	at := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	call := func(id, client, errorType string, prompt, completion int, d time.Duration) qp.Exchange {
 		e := qp.Exchange{
@@ -49,10 +37,7 @@ func TestStatsOfAClientSession(t *testing.T) {
 		call("o1", "ses_other", qp.ErrorTypeRateLimited, 9, 9, time.Second),
 		call("n1", "", qp.ErrorTypeUpstreamTimeout, 5000, 5, time.Second),
 	}
-	if err := st.WriteExchanges(ctx, calls); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	db := historyOf(t, calls...)
 
 	out, errOut, code := runCLI(t, db, "stats", "--json", "--client-session", "c253dc9b-5991-4b17-9cba-0129827917e3")
 	var got struct {

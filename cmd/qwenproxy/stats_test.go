@@ -16,15 +16,6 @@ import (
 // every account resting) shows no time to first token in `stats`, not 0.0,
 // which read as an instant first token; groups that had one show it.
 func TestStatsShowNoFirstTokenTimeWhereNoneWasMeasured(t *testing.T) {
-	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "h.db")
-	st, err := store.Open(ctx, db, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	at := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	call := func(id, account string, firstToken time.Time, status string) qp.Exchange {
 		return qp.Exchange{
@@ -36,10 +27,7 @@ func TestStatsShowNoFirstTokenTimeWhereNoneWasMeasured(t *testing.T) {
 	}
 	calls := []qp.Exchange{call("answered", "a@example.com", at.Add(300*time.Millisecond), qp.StatusSuccess),
 		call("refused", "", time.Time{}, qp.StatusError)}
-	if err := st.WriteExchanges(ctx, calls); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	db := historyOf(t, calls...)
 	out, errOut, code := runCLI(t, db, "stats")
 	if code != 0 {
 		t.Fatalf("stats: %d %s", code, errOut)
@@ -59,17 +47,7 @@ func TestStatsShowNoFirstTokenTimeWhereNoneWasMeasured(t *testing.T) {
 // With no call, `stats` shows no duration: its P50, P95 and P99 read 0.0, a
 // figure no call had (the dashboard's cards showed "0.00 ms" alike).
 func TestStatsOfNoCallsShowNoDuration(t *testing.T) {
-	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "h.db")
-	st, err := store.Open(ctx, db, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	out, errOut, code := runCLI(t, db, "stats")
+	out, errOut, code := runCLI(t, historyOf(t), "stats")
 	if code != 0 {
 		t.Fatalf("stats: %d %s", code, errOut)
 	}
@@ -95,4 +73,24 @@ func TestStatsTableSaysWhenItsPercentilesAreApproximate(t *testing.T) {
 	if code != 0 || strings.Contains(out, note) || !strings.Contains(out, "all") {
 		t.Fatalf("stats --session: exit %d: %s%s", code, out, errOut)
 	}
+}
+
+// historyOf is a migrated SQLite history holding calls, closed for the CLI
+// to open.
+func historyOf(t *testing.T, calls ...qp.Exchange) string {
+	t.Helper()
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "h.db")
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.WriteExchanges(ctx, calls); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -29,19 +29,10 @@ func TestACallOfAnotherClientSessionDoesNotContinueASession(t *testing.T) {
 
 func testACallOfAnotherClientSessionDoesNotContinueASession(t *testing.T, backend string) {
 	ctx := context.Background()
-	st := storetest.Open(t, storetest.URL(t, backend))
-	save := func(s qp.Session) { // as the recorder writes behind
-		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}}); err != nil {
-			t.Error(err)
-		}
-	}
-	var ids, chats atomic.Int32
-	clock := time.Now().Truncate(time.Millisecond)
-	instance := func() *Manager { // a restarted process, or another instance
-		m := NewManager(st, st.Locker(), save, time.Hour, func() string { return fmt.Sprintf("s%d", ids.Add(1)) })
-		m.now = func() time.Time { clock = clock.Add(time.Millisecond); return clock }
-		return m
-	}
+	w := newStoredManagers(t, backend)
+	w.tick = time.Millisecond
+	st, instance := w.st, w.instance
+	var chats atomic.Int32
 	mgr := instance()
 	var calls int
 	begin := func(req Request) *Turn {

@@ -2,13 +2,11 @@ package session
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	qp "qwenproxy"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -27,19 +25,9 @@ func TestATurnIsAskedAgainFromTheDatabase(t *testing.T) {
 
 func testATurnIsAskedAgainFromTheDatabase(t *testing.T, backend string) {
 	ctx := context.Background()
-	st := storetest.Open(t, storetest.URL(t, backend))
-	save := func(s qp.Session) { // as the recorder writes behind
-		if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}}); err != nil {
-			t.Error(err)
-		}
-	}
-	var ids, chats atomic.Int32
-	clock := time.Now().Truncate(time.Millisecond)
-	instance := func() *Manager { // a restarted process, or another instance
-		m := NewManager(st, st.Locker(), save, time.Hour, func() string { return fmt.Sprintf("s%d", ids.Add(1)) })
-		m.now = func() time.Time { return clock }
-		return m
-	}
+	w := newStoredManagers(t, backend)
+	st, instance := w.st, w.instance
+	var chats atomic.Int32
 	begin := func(m *Manager, key, call string) *Turn {
 		t.Helper()
 		tn, err := m.Begin(ctx, Request{PrefixKey: key, HasHistory: key != "", AnsweredCall: call, NewChat: newChat(&chats)})
@@ -67,7 +55,7 @@ func testATurnIsAskedAgainFromTheDatabase(t *testing.T, backend string) {
 		t.Fatalf("a request that came with the answer asked in its place: %+v", beside.Session)
 	}
 	beside.Release()
-	clock = clock.Add(time.Second)
+	w.clock = w.clock.Add(time.Second)
 	other := begin(instance(), "K1", "call-other")
 	if other.Session.ID == id {
 		t.Fatalf("a request answering another call asked in place of the last turn")
@@ -93,11 +81,11 @@ func testATurnIsAskedAgainFromTheDatabase(t *testing.T, backend string) {
 
 	// The next turn is refused as too long: a request asking in place of
 	// the last answered one goes on in a new chat, told the conversation.
-	clock = clock.Add(time.Second)
+	w.clock = w.clock.Add(time.Second)
 	next := begin(instance(), "K3", "")
 	next.Outgrown()
 	next.Release()
-	clock = clock.Add(time.Second)
+	w.clock = w.clock.Add(time.Second)
 	summary := begin(instance(), "K1", "call1")
 	if summary.Session.ID != id || summary.Session.ChatID == first.Session.ChatID || !summary.Replay || summary.Replaces() != "r3" {
 		t.Fatalf("asked in place of the last turn of an outgrown chat: %+v (replay %v, replaces %q)", summary.Session, summary.Replay, summary.Replaces())
@@ -105,7 +93,7 @@ func testATurnIsAskedAgainFromTheDatabase(t *testing.T, backend string) {
 	summary.Advance("q1", "KS", nil, nil)
 	summary.Release()
 	// Its summary lacking, the agent asks again: in a new chat again.
-	clock = clock.Add(time.Second)
+	w.clock = w.clock.Add(time.Second)
 	twice := begin(instance(), "K1", "call1")
 	if twice.Session.ID != id || twice.Session.ChatID == summary.Session.ChatID || !twice.Replay {
 		t.Fatalf("asked again in place of a turn asked in a new chat: %+v (replay %v)", twice.Session, twice.Replay)
