@@ -937,6 +937,90 @@ test('a narrow window: no page scrolls sideways', async () => {
   noErrors('a narrow window');
 });
 
+// lastColumns measures each table on the page (uPlot's legends aside): the
+// right edge of its last header cell, and of the visible part of the box
+// that scrolls it (its .tablewrap, else the window), at the box's left end
+// and scrolled to its right end.
+async function lastColumns() {
+  return page.evaluate(() => [...document.querySelectorAll('main table:not(.u-legend)')].map((table) => {
+    let box = table.parentElement;
+    while (box && !/^(auto|scroll)$/.test(getComputedStyle(box).overflowX)) box = box.parentElement;
+    const last = table.querySelector('thead tr').lastElementChild;
+    const seen = () => {
+      const edge = box ? Math.min(box.getBoundingClientRect().left + box.clientLeft + box.clientWidth, window.innerWidth) : window.innerWidth;
+      return { last: last.getBoundingClientRect().right, edge };
+    };
+    const atStart = seen();
+    let atEnd = atStart;
+    if (box) {
+      const was = box.scrollLeft;
+      box.scrollLeft = box.scrollWidth;
+      atEnd = seen();
+      box.scrollLeft = was;
+    }
+    return { table: table.dataset.table, ...atStart, scrolls: Boolean(box) && box.scrollWidth > box.clientWidth, endLast: atEnd.last, endEdge: atEnd.edge };
+  }));
+}
+
+// At 1,280 pixels the Calls table's last columns (attempts, key) began past
+// its box's right edge: every cell kept to one line, the table was wider
+// than the box, and the box's scroll bar, under fifty rows, was out of sight
+// (a tester found no way to read the key). At 1,280 pixels every table of
+// every page shows every column; at 1,024 one that cannot fit (Calls' eleven
+// columns) scrolls in its own box, to its last column, and the page itself
+// never scrolls sideways. The history holds the widest values a page shows:
+// a model's name of 208 characters, an error type, a call in progress (Live
+// names its session, 36 characters).
+test('every table shows its last column at 1280 and 1024 pixels wide', async () => {
+  await chat({ model: 'claude-' + 'opus-'.repeat(40) + 'x', messages: [{ role: 'user', content: 'a long name in a table' }] });
+  const sessions = await (await fetch(proxy.baseURL + '/sessions?limit=1', { headers: { Authorization: 'Bearer ' + ADMIN } })).json();
+  const pages = [
+    ['#/overview', 'table[data-table="by-error-type"]', 'table[data-table="accounts"]'],
+    ['#/conversations', 'table[data-table="sessions"]'],
+    ['#/conversations/' + encodeURIComponent(sessions.data[0].id), '.turnmeta'],
+    ['#/calls', 'table[data-table="calls"]'],
+    ['#/calls/1', '[data-body]'],
+  ];
+  const measured = new Set();
+  const check = async (hash) => {
+    for (const width of [1280, 1024]) {
+      await page.setViewportSize({ width, height: 900 });
+      const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(scroll <= width, `${hash} at ${width}px: the page is ${scroll}px wide`);
+      for (const t of await lastColumns()) {
+        measured.add(t.table);
+        const where = `${hash} at ${width}px: table ${t.table}'s last column ends at ${Math.round(t.last)}px`;
+        if (width === 1280) {
+          assert.ok(t.last <= t.edge + 1, `${where}, past its box's ${Math.round(t.edge)}px`);
+        } else {
+          assert.ok(t.last <= t.edge + 1 || (t.scrolls && t.endLast <= t.endEdge + 1),
+            `${where}, past its box's ${Math.round(t.edge)}px, and ${t.scrolls ? `scrolled to its end at ${Math.round(t.endLast)}px` : 'the box does not scroll'}`);
+        }
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  };
+  try {
+    for (const [hash, ...ready] of pages) {
+      await go(hash);
+      for (const r of ready) await page.locator(r).first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await check(hash);
+    }
+    const { leave } = await stalledCall('qwen3-max', 'in progress while the tables are measured');
+    try {
+      await page.locator('table[data-table="live"] tbody tr').first().waitFor();
+      await check('#/live');
+    } finally {
+      assert.equal(await leave(), 'left');
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+  assert.deepEqual([...measured].sort(), ['accounts', 'active', 'by-account', 'by-error-type', 'by-model', 'calls', 'live', 'sessions']);
+  noErrors('tables at 1280 and 1024 pixels');
+});
+
 // A conversation whose first message, tool name or arguments hold a long
 // unbroken word (a URL, an identifier) ran off a narrow window: its
 // heading and tool call are as wide as the word.
