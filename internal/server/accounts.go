@@ -22,7 +22,7 @@ import (
 // openChat opens a Qwen chat for a new conversation on the least recently
 // used usable account, moving on to the next account while the failure is
 // the account's. It returns the chat and its account.
-func (s *Server) openChat(ctx context.Context, c *call, t turnSpec, tried map[string]bool) (chatID, account string, err error) {
+func (s *Server) openChat(ctx context.Context, c *call, t *turnSpec, tried map[string]bool) (chatID, account string, err error) {
 	var last error
 	for {
 		account, perr := s.nextAccount(tried, last)
@@ -42,7 +42,7 @@ func (s *Server) openChat(ctx context.Context, c *call, t turnSpec, tried map[st
 
 // newChatOn opens a chat on account, signing it in again once when Qwen
 // says its token expired.
-func (s *Server) newChatOn(ctx context.Context, c *call, t turnSpec, account string) (string, error) {
+func (s *Server) newChatOn(ctx context.Context, c *call, t *turnSpec, account string) (string, error) {
 	actx := accounts.With(ctx, account)
 	c.ex.Request.Account = account // the call's account, until another serves it
 	refreshed := false
@@ -130,7 +130,7 @@ func (s *Server) accountFault(account string, err error) bool {
 // its own, unless that account can no longer take calls, in which case the
 // conversation moves to a new chat on another account, its history
 // replayed. It returns the account.
-func (s *Server) beginAccount(ctx context.Context, c *call, t turnSpec, turn *session.Turn, opened string) (string, error) {
+func (s *Server) beginAccount(ctx context.Context, c *call, t *turnSpec, turn *session.Turn, opened string) (string, error) {
 	if opened != "" {
 		turn.Session.Account = opened
 		return opened, nil
@@ -164,7 +164,7 @@ func poolWide(err error) bool {
 // account not in tried and points the session at it; the next completion
 // replays the history. cause is the failure that made the move necessary,
 // returned when no account can take over.
-func (s *Server) moveConversation(ctx context.Context, c *call, t turnSpec, turn *session.Turn, tried map[string]bool, cause error) (string, error) {
+func (s *Server) moveConversation(ctx context.Context, c *call, t *turnSpec, turn *session.Turn, tried map[string]bool, cause error) (string, error) {
 	chatID, account, err := s.openChat(ctx, c, t, tried)
 	if err != nil {
 		var u *accounts.Unavailable

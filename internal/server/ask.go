@@ -31,7 +31,7 @@ const emptyAnswerRetries = 2
 // answered: a failure of the account before the answer started moves the
 // conversation to another account (a refused token first gets one fresh
 // sign-in of the same account).
-func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Turn, out output, account string) (*translate.Answer, translate.Told, context.Context, error) {
+func (s *Server) ask(ctx context.Context, c *call, t *turnSpec, turn *session.Turn, out output, account string) (*translate.Answer, translate.Told, context.Context, error) {
 	now := translate.ToldOf(t.messages, t.tools)
 	var full []qp.Message // what a new chat is told: read once, when needed
 	var fullErr error     // the database's failure to give it: fails the turn
@@ -39,7 +39,7 @@ func (s *Server) ask(ctx context.Context, c *call, t turnSpec, turn *session.Tur
 		if full == nil && fullErr == nil {
 			var msgs []qp.Message
 			if msgs, fullErr = t.replayed(ctx); fullErr == nil {
-				full = s.takenAlong(ctx, &t, msgs)
+				full = s.takenAlong(ctx, t, msgs)
 			}
 		}
 		return full

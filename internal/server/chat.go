@@ -95,7 +95,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request) {
 	t.asked, t.sessionID = req.Model, d.sessionID
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
-	s.answer(c, t)
+	s.answer(c, &t)
 }
 
 // chatTurn reads what the turn must do from a validated chat request: the

@@ -49,5 +49,5 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
-	s.answer(c, t)
+	s.answer(c, &t)
 }

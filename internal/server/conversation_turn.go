@@ -113,7 +113,7 @@ func (s *Server) answerInConversation(w http.ResponseWriter, r *http.Request, re
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
 	c.referenced = req.referenced
-	s.answer(c, t)
+	s.answer(c, &t)
 }
 
 // conversationSession reports whether the session is a conversation's (its

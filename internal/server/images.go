@@ -208,7 +208,7 @@ func (e *uploadError) Unwrap() error { return e.err }
 // stands for, rebuilt from the record — before them) and returns their
 // message.files entries. The uploads use ctx's credentials: those of the
 // account that owns the chat.
-func (s *Server) turnFiles(ctx context.Context, c *call, t turnSpec, chatID string, replay bool, told []qp.Message) ([]qwen.File, error) {
+func (s *Server) turnFiles(ctx context.Context, c *call, t *turnSpec, chatID string, replay bool, told []qp.Message) ([]qwen.File, error) {
 	files, err := s.attach(ctx, c, chatID, t.images)
 	if err == nil {
 		var docs []qwen.File
@@ -442,7 +442,7 @@ func dataRef(kind, mediaType, payload string, isBase64 bool) string {
 // replayImages reads the history's images for a replay; one that can no
 // longer be read (a URL gone) fails the turn, as the conversation would lose
 // it silently otherwise.
-func (s *Server) replayImages(ctx context.Context, t turnSpec, msgs []qp.Message) ([]*imagefetch.Image, error) {
+func (s *Server) replayImages(ctx context.Context, t *turnSpec, msgs []qp.Message) ([]*imagefetch.Image, error) {
 	all := historyImages(msgs)
 	if len(all) == 0 {
 		return nil, nil

@@ -55,7 +55,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
 	}
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
-	s.answer(c, t)
+	s.answer(c, &t)
 }
 
 // messagesTurn checks what a Messages request asks for beyond its own

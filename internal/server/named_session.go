@@ -17,7 +17,7 @@ import (
 // first turn sending the same conversation opened, so that the session's
 // history shows the call. The look-up outlives the client that
 // left, briefly.
-func (s *Server) keepSession(ctx context.Context, c *call, t turnSpec) {
+func (s *Server) keepSession(ctx context.Context, c *call, t *turnSpec) {
 	if t.continues != "" {
 		return
 	}

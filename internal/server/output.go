@@ -58,8 +58,8 @@ type answerFormat interface {
 }
 
 // newOutput opens the call's output in its client API's format.
-func (s *Server) newOutput(c *call, t turnSpec, start bool) output {
-	return t.format.open(c, &t, start)
+func (s *Server) newOutput(c *call, t *turnSpec, start bool) output {
+	return t.format.open(c, t, start)
 }
 
 // transcript is the answer as the client gets it, kept by every output.

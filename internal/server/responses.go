@@ -54,7 +54,7 @@ func (s *Server) createResponse(w http.ResponseWriter, r *http.Request) {
 	c := s.newCall(w, r, d.body)
 	c.ex.Request.IgnoredParams = d.ignored
 	c.referenced = req.referenced
-	s.answer(c, t)
+	s.answer(c, &t)
 }
 
 // responsesTurn checks what a Responses request asks for beyond its own

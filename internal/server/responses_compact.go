@@ -86,7 +86,7 @@ func (s *Server) compactResponses(w http.ResponseWriter, r *http.Request) {
 	f := t.format.(responsesFormat)
 	f.compaction = &compaction{kept: kept}
 	t.format = f
-	s.answer(c, t)
+	s.answer(c, &t)
 }
 
 // compactRequest is a compact body with the check of its route: only

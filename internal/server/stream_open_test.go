@@ -41,7 +41,7 @@ func TestAStreamDoesNotOpenOnQwensCreatedEventAlone(t *testing.T) {
 	s := &Server{now: time.Now}
 	out := &openedOutput{}
 	c := &call{}
-	err := s.pump(stream, &translate.Answer{}, out, c, turnSpec{})
+	err := s.pump(stream, &translate.Answer{}, out, c, &turnSpec{})
 	if e, ok := qwen.AsError(err); !ok || e.Kind != qwen.KindTooLong {
 		t.Fatalf("pump: %v, want Qwen's ContextLengthExceeded", err)
 	}

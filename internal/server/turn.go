@@ -174,7 +174,7 @@ func clientGone(err error) error {
 
 // answer runs one turn against Qwen and answers the client, recording the
 // call exactly once whatever happens.
-func (s *Server) answer(c *call, t turnSpec) {
+func (s *Server) answer(c *call, t *turnSpec) {
 	if s.refusedUnrecordable(c) {
 		return
 	}
@@ -364,7 +364,7 @@ func (s *Server) answer(c *call, t turnSpec) {
 // one not held back whole for a check (turnSpec.checked); an answer in which
 // a call came is keyed by its calls, not its text; an image's is not text;
 // and a prefill's continuation goes after the prefill the client keeps.
-func deliveredPartial(t turnSpec, out output) string {
+func deliveredPartial(t *turnSpec, out output) string {
 	if !t.stream || t.checked() || t.image || len(out.calls()) > 0 {
 		return ""
 	}
@@ -402,7 +402,7 @@ func unmetFailure(problem error) error {
 // answer breaks response_format): it sends one completion upstream
 // (Complete makes its attempts) and pumps the answer into out, whose stream
 // opens when upstream answers. It records the upstream side of the call.
-func (s *Server) askUpstream(ctx context.Context, c *call, t turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
+func (s *Server) askUpstream(ctx context.Context, c *call, t *turnSpec, chatID, parentID string, spec qwen.MessageSpec, out output) (*translate.Answer, error) {
 	rq, rs := &c.ex.Request, &c.ex.Response
 	ans := &translate.Answer{}
 	if !t.image {
@@ -459,7 +459,7 @@ func (s *Server) sessionName(c *call, whole string) string {
 
 // beginTurn resolves and holds the call's session. opened is the account
 // a new chat was opened on, "" when the session continues its chat.
-func (s *Server) beginTurn(ctx context.Context, c *call, t turnSpec) (_ *session.Turn, opened string, _ error) {
+func (s *Server) beginTurn(ctx context.Context, c *call, t *turnSpec) (_ *session.Turn, opened string, _ error) {
 	history, newTurn := translate.Split(t.messages)
 	rs := &c.ex.Response
 	// The session's row keeps it: without the call's key or any account's
@@ -559,7 +559,7 @@ func answeredCall(turn []qp.Message) string {
 // pump reads the upstream answer to its end (even past a stop sequence: a
 // completion cut short would leave Qwen's chat "in progress"), forwarding
 // text as it comes through the answer's text path.
-func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call, t turnSpec) (err error) {
+func (s *Server) pump(stream *qwen.Stream, ans *translate.Answer, out output, c *call, t *turnSpec) (err error) {
 	rs := &c.ex.Response
 	path := newAnswerText(t)
 	// Text that nothing holds back (no stop sequence, prefill or tools)
@@ -770,7 +770,7 @@ type answerText struct {
 	events []tools.Event
 }
 
-func newAnswerText(t turnSpec) *answerText {
+func newAnswerText(t *turnSpec) *answerText {
 	p := &answerText{}
 	if t.jsonFormat == nil {
 		// An answer in a JSON format is cut where its JSON holds a stop
@@ -880,7 +880,7 @@ func (p *answerText) stopAt(events []tools.Event, end bool) []tools.Event {
 // recall check that asked only for what the user had said. It reports
 // whether the session went on from the answer (not, for an answer without
 // an id to hang the next turn under).
-func (s *Server) advance(turn *session.Turn, t turnSpec, ans *translate.Answer, out output, requestID string) bool {
+func (s *Server) advance(turn *session.Turn, t *turnSpec, ans *translate.Answer, out output, requestID string) bool {
 	msgs, set := t.messages, t.tools
 	parent := cmp.Or(ans.Created.ResponseID, ans.Created.ParentID)
 	if parent == "" {
