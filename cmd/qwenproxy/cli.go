@@ -84,9 +84,16 @@ var errEmptyFile = errors.New("the file is empty (0 bytes), not a database")
 // existingDatabase reports why no SQLite database is at path: no file there,
 // or an empty one. SQLite takes a 0-byte file for a new database (the server
 // does, for a file a deployment made ahead) and the migrations would make it
-// one, which a command that reads or deletes must never do.
+// one, which a command that reads or deletes must never do. A file gone
+// while its -wal or -shm is still there is said to be (sqlite.Orphaned):
+// deleted under a running server, not a path mistyped.
 func existingDatabase(path string) error {
 	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		if orphaned := sqlite.Orphaned(path); orphaned != nil {
+			return orphaned
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -55,6 +55,13 @@ func TestAServerKilledWhileSavingLeavesNoSave(t *testing.T) {
 	if len(partial) == 0 {
 		t.Fatalf("no incomplete save after the kill (created: %s)", created)
 	}
+	// The killed server's -wal and -shm are still beside the path, which a
+	// start refuses (they would be taken for the new file's): moved away.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Rename(db+suffix, filepath.Join(t.TempDir(), "qwenproxy.db"+suffix)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s = serveLogged(t, bin, db)
 	s.stop(t)
 	if log := s.log(); !strings.Contains(log, partial[0]) || !strings.Contains(log, "not a copy of the history") {

@@ -38,7 +38,8 @@ type Options struct {
 }
 
 // Open opens (creating if needed) the database file at path. Call Migrate
-// before use.
+// before use. A path whose file is gone while its -wal or -shm is still
+// there is refused (Orphaned).
 //
 // An open that fails leaves nothing it made: the directories, the file and
 // its journals that were not there before (see made). Discard removes them
@@ -46,6 +47,11 @@ type Options struct {
 func Open(ctx context.Context, path string, opt Options) (_ *sqlstore.Store, err error) {
 	if opt.BusyTimeoutMS == 0 {
 		opt.BusyTimeoutMS = 5000
+	}
+	// Before anything is made: a new file here would take the -wal and -shm
+	// of the one deleted under a running server for its own.
+	if err := Orphaned(path); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	m := &made{path: path}
 	defer func() {
