@@ -22,9 +22,10 @@ var ErrJournalsWithoutFile = errors.New("the database file is gone (deleted or m
 // file no one can open again; after its restart the command's change was
 // nowhere. Nothing is made, and neither the -wal nor the -shm is touched.
 //
-// The server's stop does not clear them: SQLite neither checkpoints nor
-// deletes the WAL of a file that has no name left (databaseIsUnmoved), so
-// they stay until moved away, by the operator who knows no server runs.
+// SQLite neither checkpoints nor deletes the WAL of a file that has no
+// name left (databaseIsUnmoved): the server's stop removes the ones it
+// held once their calls are saved (release); a crashed server's stay until
+// moved away, by the operator who knows no server runs.
 func Orphaned(path string) error {
 	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
 		return nil // a file is there (or cannot be looked at: the open says why)
@@ -47,8 +48,29 @@ func Orphaned(path string) error {
 	moveAway := "move " + strings.Join(left, " and ") + " away"
 	return fmt.Errorf("%w (%s): a server still running holds the deleted file and saves its calls as %s%s<UTC time> (saved so far: %s); "+
 		"opening the path now would make a new file that takes that server's -wal and -shm for its own and mixes the two databases, so nothing was made or changed. "+
-		"Stop that server (its stop saves the calls if it has not yet), then %s (SQLite leaves them beside a file deleted under it; its calls are in the saved file) "+
+		"Stop that server (its stop saves the calls if it has not yet, then removes the -wal and -shm it held) "+
 		"and run the command again: serve then makes a new file, and qwenproxy copy --from sqlite:SAVED --to sqlite:%s brings the saved calls back into it. "+
 		"If no server runs (they are left from a crash after the file was deleted), %s too",
-		ErrJournalsWithoutFile, strings.Join(left, ", "), path, SavedInfix, saved, moveAway, path, moveAway)
+		ErrJournalsWithoutFile, strings.Join(left, ", "), path, SavedInfix, saved, path, moveAway)
+}
+
+// release removes the -wal and -shm of a database file deleted under the
+// store, once no connection holds them and every call they served is in the
+// saved copy (the guard's save, whole): SQLite neither checkpoints nor
+// removes the WAL of a file with no name left, and left at the path they
+// made every later open refuse it (Orphaned) until moved away by hand, the
+// restart the README advises too. Only the journals the connections held
+// go: a file put at their path since is another database's.
+func (g *guard) release() {
+	g.mu.Lock()
+	saved := strings.HasPrefix(g.saved, savedNote)
+	g.mu.Unlock()
+	if !saved || len(g.files) == 0 {
+		return
+	}
+	for _, h := range g.files[1:] {
+		if gone, err := h.gone(g.stat); err == nil && !gone {
+			os.Remove(h.path)
+		}
+	}
 }

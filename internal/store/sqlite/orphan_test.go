@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"qwenproxy/internal/store/sqlstore"
 )
 
 // A database file deleted under a running server leaves its -wal and -shm
@@ -108,5 +110,60 @@ func TestOrphanedIsNilWithAFileOrWithoutJournals(t *testing.T) {
 	}
 	if err := Orphaned(":memory:"); err != nil {
 		t.Errorf(":memory:: %v", err)
+	}
+}
+
+// A store whose file was deleted under it, its calls saved, removes at its
+// close the -wal and -shm it held: SQLite leaves a nameless file's WAL
+// behind, and every later open of the path was refused (Orphaned) until
+// they were moved away by hand — the advised restart too. The path then
+// opens as a new file. A file moved away (its calls in it under the new
+// name, nothing saved) and journals put at the path since are left alone.
+func TestAStoreClosedAfterItsFileWasDeletedRemovesItsJournals(t *testing.T) {
+	ctx := context.Background()
+	opened := func(path string) *sqlstore.Store {
+		t.Helper()
+		openMigrated(t, path)
+		s, err := Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteBatch(ctx, oneCall("hi")); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	present := func(name string) bool { _, err := os.Lstat(name); return err == nil }
+
+	path := filepath.Join(t.TempDir(), "h.db")
+	s := opened(path)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	s.Check(ctx)
+	if len(savedBeside(t, path)) != 1 {
+		t.Fatalf("no save beside %s", path)
+	}
+	s.Close()
+	for _, name := range []string{path + "-wal", path + "-shm"} {
+		if present(name) {
+			t.Errorf("the closed store left %s", name)
+		}
+	}
+	again, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("the path after the store closed: %v", err)
+	}
+	again.Close()
+
+	moved := filepath.Join(t.TempDir(), "m.db")
+	s = opened(moved)
+	if err := os.Rename(moved, moved+".away"); err != nil {
+		t.Fatal(err)
+	}
+	s.Check(ctx)
+	s.Close()
+	if !present(moved+"-wal") || len(savedBeside(t, moved)) != 0 {
+		t.Errorf("a store whose file was moved away removed its -wal (%v) or saved it", !present(moved+"-wal"))
 	}
 }

@@ -107,7 +107,7 @@ func Open(ctx context.Context, path string, opt Options) (_ *sqlstore.Store, err
 	}
 	g := &guard{write: write, stat: os.Stat}
 	s := sqlstore.New(sqlstore.Config{Dialect: dialect{path: path}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.last, Moved: g.moved,
-		Discard: m.undo})
+		Discard: m.undo, Closed: g.release})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		if why := whyNotWritable(path, syscall.Access); why != "" {

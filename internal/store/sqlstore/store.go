@@ -124,6 +124,7 @@ type Store struct {
 	closeGuard func() error // Config.CloseGuard
 	moved      func() bool  // Config.Moved
 	discard    func() error // Config.Discard
+	closedHook func()       // Config.Closed
 	// verdict is what the last check Notice began found (Probe's answer
 	// while a file is not the one opened).
 	verdictMu sync.Mutex
@@ -171,13 +172,17 @@ type Config struct {
 	// was none (a SQLite file, its journals, its directories), once the
 	// store is closed: see Store.Discard.
 	Discard func() error
+	// Closed, when set, runs once Close has closed the pools: what only a
+	// database no connection holds any more allows (a SQLite file's
+	// journals left by a file deleted under the store).
+	Closed func()
 }
 
 // New returns a store over the configured pools.
 func New(c Config) *Store {
 	return &Store{dialect: c.Dialect, write: newPool(c.Write, c.Dialect.Rebind), read: newPool(c.Read, c.Dialect.Rebind),
 		locks: c.Locks, migrations: c.Migrations, describe: c.Describe, codec: bodies.NewCodec(), guard: c.Guard,
-		closeGuard: c.CloseGuard, moved: c.Moved, discard: c.Discard, schema: lastMigration(c.Migrations)}
+		closeGuard: c.CloseGuard, moved: c.Moved, discard: c.Discard, closedHook: c.Closed, schema: lastMigration(c.Migrations)}
 }
 
 // Discard closes a store whose opening failed after the open itself — its
@@ -252,6 +257,9 @@ func (s *Store) Close() error {
 	}
 	if err != nil {
 		return fmt.Errorf("close %s: %w", s.dialect.Name(), err)
+	}
+	if s.closedHook != nil {
+		s.closedHook()
 	}
 	if gone != nil {
 		return fmt.Errorf("close %s: %w", s.dialect.Name(), gone)
