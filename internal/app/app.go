@@ -98,6 +98,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if err := a.lock(cfg); err != nil {
 		return nil, err
 	}
+	made := madeByOpen(cfg)
 	if a.store, err = openStore(ctx, cfg, log); err != nil {
 		return nil, err
 	}
@@ -106,6 +107,12 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}
 	warnIncompleteSaves(a.store, log)
 	warnSaves(a.store, log)
+	restored := 0
+	if made {
+		if restored, err = restoreSaved(ctx, a.store, log); err != nil {
+			return nil, err
+		}
+	}
 	if err := checkStoredKeys(ctx, cfg, a.store); err != nil {
 		return nil, err
 	}
@@ -113,6 +120,7 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if err != nil {
 		return nil, err
 	}
+	n += restored
 	if why := envCreds.Incomplete(); why != "" {
 		log.Warn(unusedCredentials(cfg.QwenCookies, cfg.QwenToken) + " but not used: " + why)
 	}
@@ -548,9 +556,23 @@ func checkHost(cfg *config.Config) error {
 		return nil
 	}
 	if _, err := os.Stat(cfg.DatabasePath); errors.Is(err, os.ErrNotExist) {
+		if saved, _ := newestSave(cfg.DatabasePath); saved != "" {
+			return nil // the keys restoreSaved brings from it decide
+		}
 		return errUnauthenticated(cfg.Host)
 	}
 	return nil // the stored keys decide, once the database is open
+}
+
+// madeByOpen says whether the store's open will make the database: a
+// SQLite file not there yet (the start holds its lock: no one else makes
+// it meanwhile).
+func madeByOpen(cfg *config.Config) bool {
+	if cfg.DatabaseURL != "" {
+		return false
+	}
+	_, err := os.Stat(cfg.DatabasePath)
+	return errors.Is(err, os.ErrNotExist)
 }
 
 // checkStoredKeys refuses, before any migration touches the database, a

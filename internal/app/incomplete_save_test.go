@@ -1,12 +1,14 @@
 package app
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/store/sqlite"
 )
 
 // A save of a deleted database file cut short (the server killed while it
@@ -29,16 +31,25 @@ func TestAnIncompleteSaveIsSaidAtStart(t *testing.T) {
 
 // A whole save of a database file deleted under an earlier server holds
 // calls the database made anew lacks: the start names it and the copy that
-// brings them in, and leaves it where it is. A restart after the deletion
+// brings them in (its settings are brought at once: a file the start made),
+// and leaves it where it is. A restart after the deletion
 // said nothing of it, and the history lacked those calls without a word.
 func TestASavedHistoryIsSaidAtStart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "q.db")
 	saved := path + ".saved-20261204T225522Z"
-	if err := os.WriteFile(saved, []byte("SQLite format 3\x00"), 0o644); err != nil {
+	st, err := sqlite.Open(context.Background(), saved, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
 	out := startLog(t, map[string]string{}, func(c *config.Config) { c.DatabasePath = path })
-	if !strings.Contains(out, "a saved history") || !strings.Contains(out, "qwenproxy copy --from sqlite:"+saved+" --to sqlite:"+path) {
+	if !strings.Contains(out, "a saved history") || !strings.Contains(out, "qwenproxy copy --from sqlite:"+saved+" --to sqlite:"+path) ||
+		!strings.Contains(out, "brought the settings of a saved history") {
 		t.Errorf("the log says\n%s", out)
 	}
 	if _, err := os.Stat(saved); err != nil {

@@ -36,7 +36,7 @@ const copyPage = 500
 // and response UUIDs, times and everything else are kept.
 func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (CopyProgress, error) {
 	var p CopyProgress
-	if err := copyKeys(ctx, src, dst); err != nil {
+	if _, err := copyKeys(ctx, src, dst); err != nil {
 		return p, err
 	}
 	if err := src.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM requests`).Scan(&p.TotalCalls); err != nil {
@@ -292,34 +292,42 @@ func asExchange(r *qp.RequestRecord) (qp.Exchange, bool) {
 	return ex, true
 }
 
+// CopiedSettings counts what copyKeys wrote that dst did not have.
+type CopiedSettings struct {
+	Keys, Accounts int
+	Credentials    bool // src's stored Qwen credentials (dst had none)
+}
+
 // copyKeys copies API keys (as hashes), the stored Qwen accounts (their
 // passwords still sealed: the same QWENPROXY_SECRET_KEY opens them; their
 // state at each upstream, calls and failures by class, not their tokens) and the
-// stored Qwen credentials, keeping what dst already has.
-func copyKeys(ctx context.Context, src, dst *Store) error {
+// stored Qwen credentials, keeping what dst already has, and counts what it
+// wrote.
+func copyKeys(ctx context.Context, src, dst *Store) (CopiedSettings, error) {
+	var c CopiedSettings
 	if err := dst.checkGuard(); err != nil {
-		return err
+		return c, err
 	}
 	keys, err := src.APIKeys(ctx)
 	if err != nil {
-		return fmt.Errorf("copy api keys: %w", err)
+		return c, fmt.Errorf("copy api keys: %w", err)
 	}
 	// A limit beyond what the column holds (stored on SQLite by a version
 	// that did not bound it) is refused before anything is copied, saying
 	// how to mend the source; not clamped, which would change the key.
 	for _, k := range keys {
 		if err := checkKeyLimit(k.MaxConcurrent); err != nil {
-			return fmt.Errorf("copy api key %s: its %w; set one the destination can hold on the source (`qwenproxy keys limit %s --max-concurrent N`, 0: no limit), then copy again",
+			return c, fmt.Errorf("copy api key %s: its %w; set one the destination can hold on the source (`qwenproxy keys limit %s --max-concurrent N`, 0: no limit), then copy again",
 				k.ID, err, k.ID)
 		}
 	}
 	accounts, err := src.Accounts(ctx, "")
 	if err != nil {
-		return fmt.Errorf("copy accounts: %w", err)
+		return c, fmt.Errorf("copy accounts: %w", err)
 	}
 	states, err := src.accountStates(ctx)
 	if err != nil {
-		return fmt.Errorf("copy accounts: %w", err)
+		return c, fmt.Errorf("copy accounts: %w", err)
 	}
 	for _, a := range accounts {
 		// With its state at every upstream and its totals: a refused
@@ -330,42 +338,53 @@ func copyKeys(ctx context.Context, src, dst *Store) error {
 			VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?) ON CONFLICT DO NOTHING`, a.ID, a.Source, a.PasswordSealed, a.Calls,
 			a.CreatedAt.UnixMilli(), a.UpdatedAt.UnixMilli(), unixMs(a.SeenAt))
 		if err != nil {
-			return fmt.Errorf("copy account %s: %w", a.ID, err)
+			return c, fmt.Errorf("copy account %s: %w", a.ID, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("copy account %s: %w", a.ID, err)
+			return c, fmt.Errorf("copy account %s: %w", a.ID, err)
 		} else if n == 0 {
 			continue // dst has it already: its counts are its own, not added to twice
 		}
+		c.Accounts++
 		for _, st := range states[a.ID] {
 			if _, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_account_states (account, upstream, state, failure_class,
 				cooldown_until, failed_credential, state_at, forbidden_run) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 				a.ID, st.upstream, st.State, st.FailureClass, unixMs(st.CooldownUntil), st.FailedCredential, unixMs(st.StateAt), st.ForbiddenRun); err != nil {
-				return fmt.Errorf("copy account %s state at %s: %w", a.ID, st.upstream, err)
+				return c, fmt.Errorf("copy account %s state at %s: %w", a.ID, st.upstream, err)
 			}
 		}
 		for class, n := range a.Failures {
 			if _, err := dst.write.ExecContext(ctx, `INSERT INTO qwen_account_failures (account, class, count) VALUES (?, ?, ?)
 				ON CONFLICT DO NOTHING`, a.ID, class, n); err != nil {
-				return fmt.Errorf("copy account %s failures: %w", a.ID, err)
+				return c, fmt.Errorf("copy account %s failures: %w", a.ID, err)
 			}
 		}
 	}
 	for _, k := range keys {
-		if _, err := dst.write.ExecContext(ctx, `INSERT INTO api_keys (id, name, hash, admin, created_at, max_concurrent) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, k.ID, k.Name, k.Hash, k.Admin, k.CreatedAt.UnixMilli(), k.MaxConcurrent); err != nil {
-			return fmt.Errorf("copy api key %s: %w", k.ID, err)
+		res, err := dst.write.ExecContext(ctx, `INSERT INTO api_keys (id, name, hash, admin, created_at, max_concurrent) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, k.ID, k.Name, k.Hash, k.Admin, k.CreatedAt.UnixMilli(), k.MaxConcurrent)
+		if err != nil {
+			return c, fmt.Errorf("copy api key %s: %w", k.ID, err)
 		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return c, fmt.Errorf("copy api key %s: %w", k.ID, err)
+		}
+		c.Keys += int(n)
 	}
 	creds, err := src.QwenCredentials(ctx)
 	if errors.Is(err, qp.ErrNotFound) {
-		return nil
+		return c, nil
 	}
 	if err != nil {
-		return fmt.Errorf("copy credentials: %w", err)
+		return c, fmt.Errorf("copy credentials: %w", err)
 	}
 	if _, err := dst.QwenCredentials(ctx); !errors.Is(err, qp.ErrNotFound) {
-		return err // dst has its own (or cannot say): keep them
+		return c, err // dst has its own (or cannot say): keep them
 	}
-	return dst.SetQwenCredentials(ctx, *creds)
+	if err := dst.SetQwenCredentials(ctx, *creds); err != nil {
+		return c, err
+	}
+	c.Credentials = true
+	return c, nil
 }
