@@ -56,23 +56,6 @@ func (s *proxyProcess) keyedCall(t *testing.T, key, text string) string {
 	return resp.Header.Get("X-Request-Id")
 }
 
-// waitSaved waits, bounded, until /health/ready names the save of the
-// deleted file (written in the background once a check noticed).
-func (s *proxyProcess) waitSaved(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, body := s.health(t, "/health/ready")
-		if strings.Contains(fmt.Sprint(body), ".saved-") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the deleted file's calls not saved after 30 s: %v\n%s", body, s.log())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // sqliteQuery reads one integer from the SQLite file db.
 func sqliteQuery(t *testing.T, db, query string) int64 {
 	t.Helper()
@@ -118,7 +101,7 @@ func TestRestartAfterDeletedFileKeepsKeysAndIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.health(t, "/health") // notices, and saves in the background
-	s.waitSaved(t)
+	s.waitSaved(t, db)
 	spooled := s.keyedCall(t, added.Key, "after the deletion")
 	s.waitQueue(t)
 	s.stop(t)
