@@ -4,7 +4,8 @@ import "strings"
 
 // JoinTextParts joins a message's text parts as Message.Text holds them, a
 // newline between two, and returns where those newlines stand
-// (Message.PartBreaks): a Responses message's content parts are joined so.
+// (Message.PartBreaks): a Responses message's content parts are joined so,
+// and an Anthropic user message's text blocks.
 // (Chat Completions' decoder joins its parts alike but for a newline after
 // nothing, and records its own breaks; Anthropic's assistant text blocks
 // are pieces of one text, joined by nothing.)

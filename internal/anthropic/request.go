@@ -970,11 +970,14 @@ func (m *Message) translate(i int, changes *[]toolChange, summarized *bool) ([]q
 	// An answer's text blocks are pieces of one text (split by its tool
 	// calls): joined as they were produced, the resent answer hashes like
 	// the one the proxy gave.
-	sep := "\n"
+	// A user's text blocks are parts, joined by newlines, whose breaks are
+	// kept (qp.Message.PartBreaks): what names a session tells the parts
+	// an agent made up from the user's own (translate.FirstUserText).
 	if m.Role == "assistant" {
-		sep = ""
+		msg.Text = strings.Join(text, "")
+	} else {
+		msg.Text, msg.PartBreaks = qp.JoinTextParts(text)
 	}
-	msg.Text = strings.Join(text, sep)
 	if m.Role == "user" && strings.TrimSpace(msg.Text) == "" && len(msg.Images) == 0 && len(msg.Documents) == 0 && len(out) == 0 {
 		// Empty text blocks and nothing else: as an empty string, a turn
 		// with nothing to say (Anthropic refuses empty text too).

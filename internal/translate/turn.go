@@ -68,7 +68,9 @@ func HasEarlierTurns(history []qp.Message) bool {
 // Coding agents open their conversations with context of their own — Claude
 // Code's and Qwen Code's <system-reminder> blocks before the user's words,
 // Codex's <environment_context> as a message of its own, Claude Code's
-// summary that opens a compacted conversation — which would name
+// summary that opens a compacted conversation, Kilo's (and Cline's and
+// Roo's) <environment_details> after them, OpenCode's and Kilo's record of
+// the files attached (see syntheticParts) — which would name
 // every session of an agent alike: that context is passed over, and the
 // first user message with words of the user's names the session (the first
 // user message, whole, when none has). It is cut to FirstUserMax bytes (on
@@ -90,7 +92,7 @@ func FirstUserTextWhole(msgs []qp.Message) string {
 		if !seen {
 			first, seen = strings.TrimSpace(msgs[i].Text), true
 		}
-		if text := strings.TrimSpace(withoutAgentContext(msgs[i].Text)); text != "" {
+		if text := strings.TrimSpace(withoutAgentContext(withoutSyntheticParts(&msgs[i]))); text != "" {
 			return text
 		}
 	}
@@ -101,10 +103,21 @@ func FirstUserTextWhole(msgs []qp.Message) string {
 const FirstUserMax = qp.FirstUserMessageMax
 
 // contextTags are the blocks agents weave into a user's text: Claude Code's
-// and Qwen Code's <system-reminder>, and Claude Code's record of a local
-// command such as /compact, which it sends with the user's next words.
+// and Qwen Code's <system-reminder>, Claude Code's record of a local
+// command such as /compact, which it sends with the user's next words, and
+// the <environment_details> (the time, the working directory, open files)
+// that Kilo adds to every user message as a text part after the user's
+// words (as Cline's and Roo's VS Code extensions add theirs).
 var contextTags = []string{"system-reminder", "local-command-caveat", "command-name", "command-message",
-	"command-args", "local-command-stdout", "local-command-stderr"}
+	"command-args", "local-command-stdout", "local-command-stderr", "environment_details"}
+
+// taskOpen and taskClose wrap the user's first words in Cline's and Roo's
+// VS Code extensions ("<task>\n…\n</task>", a text block of its own):
+// a wrapper of the user's words, not context, so the name is what it holds.
+const (
+	taskOpen  = "<task>"
+	taskClose = "</task>"
+)
 
 // compactedOpening opens the summary that Claude Code's compacted
 // conversation begins with.
@@ -120,6 +133,9 @@ func withoutAgentContext(text string) string {
 		text = withoutBlocks(text, "<"+tag+">", "</"+tag+">")
 	}
 	text = strings.TrimSpace(text)
+	if inner, ok := strings.CutPrefix(text, taskOpen); ok && strings.HasSuffix(inner, taskClose) {
+		return strings.TrimSpace(strings.TrimSuffix(inner, taskClose))
+	}
 	if name, ok := openingTag(text); ok && strings.HasSuffix(text, "</"+name+">") {
 		return ""
 	}
