@@ -50,7 +50,7 @@ func Orphaned(path string) error {
 		"opening the path now would make a new file that takes that server's -wal and -shm for its own and mixes the two databases, so nothing was made or changed. "+
 		"Stop that server (its stop saves the calls if it has not yet, then removes the -wal and -shm it held) "+
 		"and run the command again: serve then makes a new file, and qwenproxy copy --from sqlite:SAVED --to sqlite:%s brings the saved calls back into it. "+
-		"If no server runs (they are left from a crash after the file was deleted), %s too",
+		"If no server runs (they are left from a crash after the file was deleted), %s first and run the command again",
 		ErrJournalsWithoutFile, strings.Join(left, ", "), path, SavedInfix, saved, path, moveAway)
 }
 
