@@ -17,9 +17,31 @@ import (
 // keyedGet is GET route with key (none for ""), returning the status.
 func (s *proxyProcess) keyedGet(t *testing.T, route, key string) int {
 	t.Helper()
-	req, err := http.NewRequest("GET", s.base+route, nil)
+	return s.keyed(t, "GET", route, key, "").StatusCode
+}
+
+// keyedCall makes one chat call with key, which must be answered, and
+// returns its X-Request-Id.
+func (s *proxyProcess) keyedCall(t *testing.T, key, text string) string {
+	t.Helper()
+	resp := s.keyed(t, "POST", "/v1/chat/completions", key,
+		`{"model":"qwen3-max","messages":[{"role":"user","content":`+fmt.Sprintf("%q", text)+`}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("call %q with the key: %d", text, resp.StatusCode)
+	}
+	return resp.Header.Get("X-Request-Id")
+}
+
+// keyed sends method route with key (none for "") and a JSON body (none
+// for ""), and returns the response, its body read and closed.
+func (s *proxyProcess) keyed(t *testing.T, method, route, key, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.base+route, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -30,30 +52,7 @@ func (s *proxyProcess) keyedGet(t *testing.T, route, key string) int {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode
-}
-
-// keyedCall makes one chat call with key, which must be answered, and
-// returns its X-Request-Id.
-func (s *proxyProcess) keyedCall(t *testing.T, key, text string) string {
-	t.Helper()
-	req, err := http.NewRequest("POST", s.base+"/v1/chat/completions",
-		strings.NewReader(`{"model":"qwen3-max","messages":[{"role":"user","content":`+fmt.Sprintf("%q", text)+`}]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("call %q with the key: %d", text, resp.StatusCode)
-	}
-	return resp.Header.Get("X-Request-Id")
+	return resp
 }
 
 // sqliteQuery reads one integer from the SQLite file db.

@@ -5,25 +5,17 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 
 	"qwenproxy/internal/store/sqlite"
 	"qwenproxy/internal/store/sqlstore"
 )
 
 // newestSave is the newest whole save beside the SQLite file at path (see
-// sqlite.Saves; their names end in a sortable UTC time), "" for none. The
-// -wal, -shm or -journal a reader of one left beside it is not one.
+// sqlite.Saves; their names end in a sortable UTC time), "" for none.
 func newestSave(path string) (string, error) {
 	saved, err := sqlite.Saves(path)
-	if err != nil {
+	if err != nil || len(saved) == 0 {
 		return "", err
-	}
-	saved = slices.DeleteFunc(saved, func(f string) bool {
-		return strings.HasSuffix(f, "-wal") || strings.HasSuffix(f, "-shm") || strings.HasSuffix(f, "-journal")
-	})
-	if len(saved) == 0 {
-		return "", nil
 	}
 	slices.Sort(saved)
 	return saved[len(saved)-1], nil

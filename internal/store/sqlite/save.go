@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -95,8 +96,13 @@ func IncompleteSaves(path string) ([]string, error) {
 // Saves lists the whole saves beside path: the histories of database files
 // deleted or replaced under a server, which hold calls a database made
 // anew after them lacks until they are copied into it.
+// The -wal, -shm or -journal that a reader of a save left beside it is
+// not one.
 func Saves(path string) ([]string, error) {
-	return besides(path, SavedInfix, "saves")
+	saved, err := besides(path, SavedInfix, "saves")
+	return slices.DeleteFunc(saved, func(f string) bool {
+		return strings.HasSuffix(f, "-wal") || strings.HasSuffix(f, "-shm") || strings.HasSuffix(f, "-journal")
+	}), err
 }
 
 // besides lists the files in path's directory whose names are path's
