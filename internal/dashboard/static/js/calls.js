@@ -95,7 +95,7 @@ async function clientSessionTotals(box, id) {
   }
   const t = st.statistics;
   clear(box).append(h("dl.kv",
-    h("dt", "agent's session"), h("dd.mono", id),
+    h("dt", "agent's session"), h("dd.mono.id", id),
     h("dt", "calls"), h("dd", { dataset: { clientSessionCalls: t.total_responses } }, f.int(t.total_responses) + " in all"),
     h("dt", "tokens"), h("dd", { dataset: { clientSessionTokens: t.total_tokens } },
       `${f.int(t.total_prompt_tokens)} prompt + ${f.int(t.total_completion_tokens)} completion = ${f.int(t.total_tokens)}`),
@@ -108,18 +108,24 @@ async function clientSessionTotals(box, id) {
 // The error is beside the status: as the last column it began past the
 // right edge of the table's box on every screen (the page is at most 1,400
 // pixels wide, the columns 1,455), so a failed call's reason was cut off
-// or scrolled out of sight.
+// or scrolled out of sight. The path and whether it streamed (which the
+// call's page shows) are .wide columns, left out of a window narrower than
+// 1,200 pixels: at 1,024 the eleven columns were wider than the box, and
+// its scroll bar, under fifty rows, out of sight.
+const callColumns = ["time", "model", "path", "stream", "status", "error", "tokens", "duration", "first token", "attempts", "key"];
+const wideColumns = new Set(["path", "stream"]);
+
 export function callTable(items, fresh) {
   if (!items.length) return h("div.card.empty", "No calls match.");
   return h("div.tablewrap", h("table", { dataset: { table: "calls" } },
-    h("thead", h("tr", ["time", "model", "path", "stream", "status", "error", "tokens", "duration", "first token", "attempts", "key"].map((c) => h("th", c)))),
+    h("thead", h("tr", callColumns.map((c) => h(wideColumns.has(c) ? "th.wide" : "th", c)))),
     h("tbody", items.map((r) => callRow(r, fresh)))));
 }
 
 export function callRow(r, fresh) {
   const s = r.response_summary || {};
   return h("tr.click" + (fresh ? ".fresh" : ""), { dataset: { id: r.id }, onclick: () => { location.hash = "#/calls/" + r.id; } },
-    h("td", h("a", { href: "#/calls/" + r.id }, f.time(r.timestamp))), modelCell(r.model, s.model), h("td", r.path), h("td", r.stream ? "yes" : "no"),
+    h("td", h("a", { href: "#/calls/" + r.id }, f.time(r.timestamp))), modelCell(r.model, s.model), h("td.wide", r.path), h("td.wide", r.stream ? "yes" : "no"),
     h("td", s.status ? h("span.pill." + s.status, `${s.status} ${s.http_status}`) : "–"),
     h("td", s.error_type ? h("span.error", { title: s.error || "" }, s.error_type) : ""),
     h("td.num", f.int(s.total_tokens)), h("td.num", f.ms(s.duration_ms)), h("td.num", f.ms(s.ttft_ms)),
@@ -131,7 +137,7 @@ export function callRow(r, fresh) {
 // key), a link to that key's calls; the row's own click opens the call.
 function keyCell(id) {
   if (!id) return "–";
-  return h("a.mono", { href: "#/calls" + qs({ api_key_id: id }), dataset: { key: id }, onclick: (e) => e.stopPropagation() }, id);
+  return h("a.mono.id", { href: "#/calls" + qs({ api_key_id: id }), dataset: { key: id }, onclick: (e) => e.stopPropagation() }, id);
 }
 
 // MODEL_SHOWN is the characters of a model's name a table shows. A client
@@ -235,15 +241,15 @@ export async function call(main, id, ended = 0) {
     h("h1", `Call ${r.id}`),
     h("div.bodies",
       h("div.card", h("h2", "Request"), kv([
-        ["request id", h("span.mono", r.request_id)],
+        ["request id", h("span.mono.id", r.request_id)],
         ["time", f.time(r.timestamp)],
         ["route", `${r.method} ${r.path}`],
         ["model", r.model], s.model && s.model !== r.model ? ["answered by", s.model] : null,
         ["stream", r.stream ? "yes" : "no"],
-        ["session", r.session_id ? h("a", { href: "#/conversations/" + encodeURIComponent(r.session_id) }, r.session_id) : "–"],
+        ["session", r.session_id ? h("a.mono.id", { href: "#/conversations/" + encodeURIComponent(r.session_id) }, r.session_id) : "–"],
         ["client", `${r.client_ip} · ${r.user_agent || "no user agent"}`],
-        r.client_session_id ? ["agent's session", h("a.mono", { href: "#/calls" + qs({ client_session_id: r.client_session_id }) }, r.client_session_id)] : null,
-        r.api_key_id ? ["API key", h("a.mono", { href: "#/calls" + qs({ api_key_id: r.api_key_id }) }, r.api_key_id)] : null,
+        r.client_session_id ? ["agent's session", h("a.mono.id", { href: "#/calls" + qs({ client_session_id: r.client_session_id }) }, r.client_session_id)] : null,
+        r.api_key_id ? ["API key", h("a.mono.id", { href: "#/calls" + qs({ api_key_id: r.api_key_id }) }, r.api_key_id)] : null,
         // The Qwen account that served it, which the overview counts by and
         // the lists filter by, but no page named: an operator who saw an
         // account fail could not tell which calls it had served.
@@ -263,7 +269,7 @@ export async function call(main, id, ended = 0) {
         ["completion attempts", String(s.upstream_attempts)],
         ["new-chat attempts", String(s.new_chat_attempts)],
         s.error ? ["error", h("span.error", `${s.error_type}: ${s.error}`)] : null,
-        ["Qwen chat", s.chat_id ? h("span.mono", s.chat_id) : "–"]]) : h("p.muted", "No response was recorded."))),
+        ["Qwen chat", s.chat_id ? h("span.mono.id", s.chat_id) : "–"]]) : h("p.muted", "No response was recorded."))),
     h("h2", "Failed upstream attempts"),
     failures.length ? h("ol.card", { dataset: { failures: failures.length } }, failures.map((x) => h("li.mono", x))) : h("p.muted", { dataset: { failures: 0 } }, noFailures(s)),
     h("h2", "Bodies"),

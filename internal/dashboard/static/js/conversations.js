@@ -106,15 +106,15 @@ export async function conversation(main, id) {
   const t = st.statistics;
   clear(head).append(h("h1", { dir: "auto" }, f.short(s.first_user_message, 90) || "Conversation"),
     h("div.card", h("dl.kv",
-      h("dt", "session"), h("dd.mono", s.id), h("dt", "model"), h("dd", s.model),
+      h("dt", "session"), h("dd.mono.id", s.id), h("dt", "model"), h("dd", s.model),
       h("dt", "turns"), h("dd", s.message_count), h("dt", "calls"), h("dd", s.request_count),
       h("dt", "started"), h("dd", f.time(s.created_at)), h("dt", "last used"), h("dd", f.time(s.last_accessed)),
-      h("dt", "Qwen chat"), h("dd.mono", s.chat_id),
+      h("dt", "Qwen chat"), h("dd.mono.id", s.chat_id),
       h("dt", "Qwen account"), h("dd", accountLink(s.account, "#/conversations")),
       // The agent's own session it was opened under: its calls, this
       // conversation's and its subagents' or compacted sequel's, and what
       // they cost together (the Calls page's card).
-      ...(s.client_session_id ? [h("dt", "agent's session"), h("dd", h("a.mono", { href: "#/calls" + qs({ client_session_id: s.client_session_id }),
+      ...(s.client_session_id ? [h("dt", "agent's session"), h("dd", h("a.mono.id", { href: "#/calls" + qs({ client_session_id: s.client_session_id }),
         dataset: { clientSession: s.client_session_id } }, s.client_session_id))] : []),
       // The whole conversation's figures (exact), the sum of its turns'.
       h("dt", "tokens"), h("dd", { dataset: { sessionTokens: t.total_tokens } },

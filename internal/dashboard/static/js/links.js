@@ -16,5 +16,5 @@ export function accountLink(account, list) {
 // hand). Its click is the link's alone: the row's own click opens the call.
 export function sessionLink(id) {
   if (!id) return "–";
-  return h("a.mono", { href: "#/conversations/" + encodeURIComponent(id), dataset: { session: id }, onclick: (e) => e.stopPropagation() }, id);
+  return h("a.mono.id", { href: "#/conversations/" + encodeURIComponent(id), dataset: { session: id }, onclick: (e) => e.stopPropagation() }, id);
 }

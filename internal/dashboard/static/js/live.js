@@ -56,8 +56,11 @@ export async function liveView(main) {
   clear(main).append(h("div.row", h("h1", "Live"), pause, status),
     h("h2", "In progress on this instance"), active,
     h("h2", "Finished (every instance), newest first"),
+    // Whether a call streamed (its page says) is a .wide column, left out of
+    // a window narrower than 1,200 pixels: with each session's id whole on
+    // one line, the nine columns were wider than the box at 1,024.
     h("div.tablewrap", h("table", { dataset: { table: "live" } },
-      h("thead", h("tr", ["ended", "model", "stream", "status", "error", "tokens", "duration", "first token", "session"].map((c) => h("th", c)))), rows)),
+      h("thead", h("tr", ["ended", "model", "stream", "status", "error", "tokens", "duration", "first token", "session"].map((c) => h(c === "stream" ? "th.wide" : "th", c)))), rows)),
     none);
 
   const tick = async () => {
@@ -84,7 +87,7 @@ export async function liveView(main) {
         // table): "error 200" alone left the operator to open every failed
         // stream to learn why.
         rows.prepend(h("tr.click.fresh", { dataset: { id: r.request_uuid }, onclick: () => { location.hash = "#/calls/" + r.request_id; } },
-          h("td", h("a", { href: "#/calls/" + r.request_id }, f.time(r.timestamp))), h("td", r.model), h("td", r.stream ? "yes" : "no"),
+          h("td", h("a", { href: "#/calls/" + r.request_id }, f.time(r.timestamp))), h("td", r.model), h("td.wide", r.stream ? "yes" : "no"),
           h("td", h("span.pill." + r.status, `${r.status} ${r.http_status}`)),
           h("td", r.error_type ? h("span.error", { title: r.error || "" }, r.error_type) : ""),
           h("td.num", f.int(r.total_tokens)), h("td.num", f.ms(r.duration_ms)), h("td.num", f.ms(r.ttft_ms)),
