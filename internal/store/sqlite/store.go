@@ -47,7 +47,8 @@ type Options struct {
 
 // Open opens (creating if needed) the database file at path. Call Migrate
 // before use. A path whose file is gone while its -wal or -shm is still
-// there is refused (Orphaned). A file it makes beside the save of an
+// there is refused (Orphaned), as is a file whose -shm is there without
+// its -wal (WALGone). A file it makes beside the save of an
 // earlier file deleted under a server takes that save's settings and id
 // floors (restoreSave), whichever command makes it.
 //
@@ -61,6 +62,10 @@ func Open(ctx context.Context, path string, opt Options) (_ *sqlstore.Store, err
 	// Before anything is made: a new file here would take the -wal and -shm
 	// of the one deleted under a running server for its own.
 	if err := Orphaned(path); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	// Nor under the -shm of a running server whose -wal was deleted.
+	if err := WALGone(path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	m := &made{path: path}
