@@ -34,8 +34,9 @@ const copyPage = 500
 // (^C, a lost connection) resumes: run again, it starts after the newest call
 // dst already holds from src. Numeric row ids are renumbered by dst; request
 // and response UUIDs, times and everything else are kept. dst gives none of
-// src's ids again (its floors raised past them first, on SQLite): a link to
-// a call of src (/v1/requests/1 of a saved file) never opens another call.
+// src's ids again (on SQLite its floors are raised first past the highest
+// ids src has given, a PostgreSQL src's highest held): a link to a call of
+// src (/v1/requests/1 of a saved file) never opens another call.
 func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (CopyProgress, error) {
 	var p CopyProgress
 	if _, err := copyKeys(ctx, src, dst); err != nil {
