@@ -28,13 +28,13 @@ func (r RestoredSave) Copy() string {
 
 // String says what was brought in, for a command to print.
 func (r RestoredSave) String() string {
-	creds := "no stored credentials"
+	creds := "no stored credentials (the new file had its own, or the save none)"
 	if r.Credentials {
 		creds = "its stored credentials"
 	}
 	return fmt.Sprintf("%s was made anew beside %s, the saved history of a database file deleted under a server: "+
-		"brought in its %d API keys, %d Qwen accounts and %s, and its call ids (up to %d) are not given again; "+
-		"its calls are not in the new file until copied: %s",
+		"brought in from it API keys: %d, Qwen accounts: %d, and %s; no call id it gave (up to %d) is given again. "+
+		"Its calls are not in the new file until copied: %s",
 		r.Into, r.From, r.Keys, r.Accounts, creds, r.Floors["requests"], r.Copy())
 }
 
