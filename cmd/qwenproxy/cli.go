@@ -137,7 +137,8 @@ func (c *cli) openOrCreate(ctx context.Context, args []string) error {
 
 func (c *cli) connect(ctx context.Context) error {
 	if c.readOnly {
-		st, closeIt, snapshot, err := openUnchanged(ctx, c.cfg.Database(), "qwenproxy "+c.fs.Name()+" only reads: it does not migrate a database", c.createNew)
+		st, closeIt, snapshot, err := openUnchanged(ctx, c.cfg.Database(), "qwenproxy "+c.fs.Name()+" only reads: it does not migrate a database", c.createNew,
+			sayRestored(c.stderr, c.fs.Name()))
 		if err != nil {
 			return err
 		}
@@ -149,7 +150,7 @@ func (c *cli) connect(ctx context.Context) error {
 		c.store, c.closeStore = st, closeIt
 		return nil
 	}
-	st, err := store.Open(ctx, c.cfg.Database(), store.Options{})
+	st, err := store.Open(ctx, c.cfg.Database(), store.Options{SQLite: sqlite.Options{Restored: sayRestored(c.stderr, c.fs.Name())}})
 	if err != nil {
 		return err
 	}

@@ -54,7 +54,14 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 		return fmt.Errorf("source: %w", err)
 	}
 	defer closeSource()
-	dst, err := openMigrated(ctx, *to)
+	// A file copy makes beside a save takes that save's settings and id
+	// floors first (sqlite.Open), unless it is the save copied, whose
+	// settings the copy brings (and whose older schema the restore refuses).
+	var copying string
+	if !postgres.IsURL(*from) {
+		copying = strings.TrimPrefix(*from, "sqlite:")
+	}
+	dst, err := openMigrated(ctx, *to, store.Options{SQLite: sqlite.Options{Restored: sayRestored(stderr, "copy"), Copying: copying}})
 	if err != nil {
 		return fmt.Errorf("destination: %w", err)
 	}
@@ -119,12 +126,13 @@ func sameDatabase(from, to string) bool {
 // openSource opens the database copy reads without changing it (see
 // openUnchanged).
 func openSource(ctx context.Context, target string) (*sqlstore.Store, func(), error) {
-	st, closeIt, _, err := openUnchanged(ctx, target, "copy does not change its source", false)
+	st, closeIt, _, err := openUnchanged(ctx, target, "copy does not change its source", false, nil)
 	return st, closeIt, err
 }
 
-func openMigrated(ctx context.Context, target string) (*sqlstore.Store, error) {
-	st, err := store.Open(ctx, target, store.Options{})
+// openMigrated opens the database at target and migrates it.
+func openMigrated(ctx context.Context, target string, opt store.Options) (*sqlstore.Store, error) {
+	st, err := store.Open(ctx, target, opt)
 	if err != nil {
 		return nil, err
 	}

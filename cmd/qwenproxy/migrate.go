@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/sqlite"
 	"qwenproxy/internal/store/sqlstore"
 )
 
@@ -35,7 +36,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 			return fmt.Errorf("no database at %s (`qwenproxy migrate up`, or serve, makes one): %w", c.cfg.DatabasePath, err)
 		}
 	}
-	st, err := store.Open(ctx, c.cfg.Database(), store.Options{})
+	st, err := store.Open(ctx, c.cfg.Database(), store.Options{SQLite: sqlite.Options{Restored: sayRestored(stderr, "migrate")}})
 	if err != nil {
 		return err
 	}

@@ -33,8 +33,9 @@ const readIdleTimeout = 2 * time.Minute
 // change its source"). With createNew, a database no migration has touched
 // (one the command made, as those that may run before the first serve do)
 // is migrated: there is no earlier version's schema to keep. snapshot
-// reports that a snapshot is read.
-func openUnchanged(ctx context.Context, target, why string, createNew bool) (st *sqlstore.Store, closeIt func(), snapshot bool, err error) {
+// reports that a snapshot is read. restored hears what a SQLite file the
+// open made brought in from a save beside it (sqlite.Open).
+func openUnchanged(ctx context.Context, target, why string, createNew bool, restored func(sqlite.RestoredSave)) (st *sqlstore.Store, closeIt func(), snapshot bool, err error) {
 	readOnly := false
 	if path := strings.TrimPrefix(target, "sqlite:"); !postgres.IsURL(target) && existingDatabase(path) == nil && sqlite.MayNotWrite(path) != "" {
 		// A file this process may only read (its mode, its directory's,
@@ -43,7 +44,7 @@ func openUnchanged(ctx context.Context, target, why string, createNew bool) (st 
 		readOnly = true
 		st, err = sqlite.OpenReadOnly(ctx, path, sqlite.Options{})
 	} else {
-		st, err = store.Open(ctx, target, store.Options{Postgres: postgres.Options{ReadIdleTimeout: readIdleTimeout}})
+		st, err = store.Open(ctx, target, store.Options{SQLite: sqlite.Options{Restored: restored}, Postgres: postgres.Options{ReadIdleTimeout: readIdleTimeout}})
 	}
 	if err != nil {
 		return nil, nil, false, err
@@ -94,7 +95,7 @@ func openUnchanged(ctx context.Context, target, why string, createNew bool) (st 
 		os.RemoveAll(dir)
 		return nil, nil, false, err
 	}
-	migrated, err := openMigrated(ctx, "sqlite:"+path)
+	migrated, err := openMigrated(ctx, "sqlite:"+path, store.Options{})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, nil, false, err

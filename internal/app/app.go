@@ -98,8 +98,8 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	if err := a.lock(cfg); err != nil {
 		return nil, err
 	}
-	made := madeByOpen(cfg)
-	if a.store, err = openStore(ctx, cfg, log); err != nil {
+	restored := 0 // migrations the open applied to a file it made beside a save
+	if a.store, err = openStore(ctx, cfg, log, func(r sqlite.RestoredSave) { restored = logRestored(r, log) }); err != nil {
 		return nil, err
 	}
 	if err := a.holdDatabaseFile(cfg); err != nil { // a file the open made
@@ -107,12 +107,6 @@ func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *App, e
 	}
 	warnIncompleteSaves(a.store, log)
 	warnSaves(a.store, log)
-	restored := 0
-	if made {
-		if restored, err = restoreSaved(ctx, a.store, log); err != nil {
-			return nil, err
-		}
-	}
 	if err := checkStoredKeys(ctx, cfg, a.store); err != nil {
 		return nil, err
 	}
@@ -556,23 +550,12 @@ func checkHost(cfg *config.Config) error {
 		return nil
 	}
 	if _, err := os.Stat(cfg.DatabasePath); errors.Is(err, os.ErrNotExist) {
-		if saved, _ := newestSave(cfg.DatabasePath); saved != "" {
-			return nil // the keys restoreSaved brings from it decide
+		if saved, _ := sqlite.NewestSave(cfg.DatabasePath); saved != "" {
+			return nil // the keys the open brings from it decide (sqlite.Open)
 		}
 		return errUnauthenticated(cfg.Host)
 	}
 	return nil // the stored keys decide, once the database is open
-}
-
-// madeByOpen says whether the store's open will make the database: a
-// SQLite file not there yet (the start holds its lock: no one else makes
-// it meanwhile).
-func madeByOpen(cfg *config.Config) bool {
-	if cfg.DatabaseURL != "" {
-		return false
-	}
-	_, err := os.Stat(cfg.DatabasePath)
-	return errors.Is(err, os.ErrNotExist)
 }
 
 // checkStoredKeys refuses, before any migration touches the database, a

@@ -27,10 +27,11 @@ const (
 // logged as a warning, so that a proxy started with its database (a compose
 // file, a host's boot order) waits for it instead of exiting; any other
 // failure (a wrong password, no such database) and the last one past the
-// timeout are returned. ctx (a stop signal) ends the wait.
-func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*sqlstore.Store, error) {
+// timeout are returned. ctx (a stop signal) ends the wait. restored hears
+// what a SQLite file made beside a save brought in from it (sqlite.Open).
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, restored func(sqlite.RestoredSave)) (*sqlstore.Store, error) {
 	opt := store.Options{
-		SQLite:   sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds())},
+		SQLite:   sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds()), Restored: restored},
 		Postgres: postgres.Options{MaxConns: cfg.DatabaseMaxConns, LockTimeout: cfg.DatabaseBusyTimeout},
 	}
 	deadline := time.Now().Add(cfg.DatabaseStartTimeout)

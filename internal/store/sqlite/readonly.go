@@ -37,6 +37,11 @@ func OpenReadOnly(ctx context.Context, path string, opt Options) (*sqlstore.Stor
 	if opt.BusyTimeoutMS == 0 {
 		opt.BusyTimeoutMS = 5000
 	}
+	// Opened immutable (no -wal), it read the file without the WAL a
+	// running server holds, a history missing its latest calls.
+	if err := WALGone(path); err != nil {
+		return nil, fmt.Errorf("open store %s read-only: %w", path, err)
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s read-only: %w", path, err)

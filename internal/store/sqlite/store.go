@@ -35,11 +35,22 @@ var migrationFiles embed.FS
 // Options tune the connection. Zero values take the defaults.
 type Options struct {
 	BusyTimeoutMS int // default 5000
+	// Restored, when set, hears what an Open that made the file brought in
+	// from the newest save beside it (restoreSave), for the caller to say.
+	Restored func(RestoredSave)
+	// Copying is the path of a save the caller copies whole into the file
+	// (copy --from it): an Open that makes the file does not bring that
+	// save's settings in first, which the copy brings, and which a save of
+	// an older schema (copy reads one) would refuse.
+	Copying string
 }
 
 // Open opens (creating if needed) the database file at path. Call Migrate
 // before use. A path whose file is gone while its -wal or -shm is still
-// there is refused (Orphaned).
+// there is refused (Orphaned), as is a file whose -shm is there without
+// its -wal (WALGone). A file it makes beside the save of an
+// earlier file deleted under a server takes that save's settings and id
+// floors (restoreSave), whichever command makes it.
 //
 // An open that fails leaves nothing it made: the directories, the file and
 // its journals that were not there before (see made). Discard removes them
@@ -51,6 +62,10 @@ func Open(ctx context.Context, path string, opt Options) (_ *sqlstore.Store, err
 	// Before anything is made: a new file here would take the -wal and -shm
 	// of the one deleted under a running server for its own.
 	if err := Orphaned(path); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	// Nor under the -shm of a running server whose -wal was deleted.
+	if err := WALGone(path); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	m := &made{path: path}
@@ -129,6 +144,16 @@ func Open(ctx context.Context, path string, opt Options) (_ *sqlstore.Store, err
 		}
 	}
 	g.files = files
+	if m.file != nil {
+		restored, err := restoreSave(ctx, s, path, opt)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		if restored != nil && opt.Restored != nil {
+			opt.Restored(*restored)
+		}
+	}
 	return s, nil
 }
 

@@ -33,11 +33,17 @@ const copyPage = 500
 // idempotent and go in pages, each committed whole, so a copy that stopped
 // (^C, a lost connection) resumes: run again, it starts after the newest call
 // dst already holds from src. Numeric row ids are renumbered by dst; request
-// and response UUIDs, times and everything else are kept.
+// and response UUIDs, times and everything else are kept. dst gives none of
+// src's ids again (on SQLite its floors are raised first past the highest
+// ids src has given, a PostgreSQL src's highest held): a link to a call of
+// src (/v1/requests/1 of a saved file) never opens another call.
 func Copy(ctx context.Context, src, dst *Store, progress func(CopyProgress)) (CopyProgress, error) {
 	var p CopyProgress
 	if _, err := copyKeys(ctx, src, dst); err != nil {
 		return p, err
+	}
+	if err := raiseFloorsPast(ctx, src, dst); err != nil {
+		return p, fmt.Errorf("copy: %w", err)
 	}
 	if err := src.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM requests`).Scan(&p.TotalCalls); err != nil {
 		return p, fmt.Errorf("copy: count calls: %w", err)

@@ -40,18 +40,40 @@ func RestoreSettings(ctx context.Context, src, dst *Store) (Restored, error) {
 }
 
 // rowIDFloors is the highest id s has given a row of each table that
-// keeps a floor: its floor or its largest id, whichever is higher.
+// keeps a floor: its floor or its largest id, whichever is higher. A
+// database that never gives an id twice (PostgreSQL) keeps no floor: its
+// largest id.
 func (s *Store) rowIDFloors(ctx context.Context) (map[string]int64, error) {
 	out := make(map[string]int64, len(reserveRowIDs))
 	for table := range reserveRowIDs {
+		query, args := `SELECT COALESCE(MAX(id), 0) FROM `+table, []any{}
+		if s.dialect.ReusesRowIDs() {
+			query, args = `SELECT MAX(COALESCE((SELECT floor FROM row_id_floors WHERE name = ?), 0),
+			COALESCE((SELECT MAX(id) FROM `+table+`), 0))`, []any{table}
+		}
 		var floor int64
-		if err := s.read.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT floor FROM row_id_floors WHERE name = ?), 0),
-			COALESCE((SELECT MAX(id) FROM `+table+`), 0))`, table).Scan(&floor); err != nil {
+		if err := s.read.QueryRowContext(ctx, query, args...).Scan(&floor); err != nil {
 			return nil, fmt.Errorf("read the highest %s id: %w", table, err)
 		}
 		out[table] = floor
 	}
 	return out, nil
+}
+
+// raiseFloorsPast raises dst's row id floors past the highest ids src has
+// given, where dst would give an id twice (SQLite): a copy renumbers the
+// calls it brings, and dst gave the next new call the id that src's copied
+// call had — the one the links to it name — whichever command had made
+// dst's file (only one made beside a save took the save's floors).
+func raiseFloorsPast(ctx context.Context, src, dst *Store) error {
+	if !dst.dialect.ReusesRowIDs() {
+		return nil
+	}
+	floors, err := src.rowIDFloors(ctx)
+	if err != nil {
+		return err
+	}
+	return dst.raiseRowIDFloors(ctx, floors)
 }
 
 // raiseRowIDFloors raises s's floors to at least floors. Only a database

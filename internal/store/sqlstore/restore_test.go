@@ -84,3 +84,40 @@ func TestRestoreSettingsKeepsWhatIsThereAndGivesNoIDTwice(t *testing.T) {
 		t.Fatalf("a second restore: %+v %v", got, err)
 	}
 }
+
+// A copy into a SQLite file gives none of the source's numeric ids again,
+// whoever made the file: the copied calls are renumbered, and the file
+// gave the next call (or a copied one) the id a link to a source's call
+// names — on a SQLite source even that of its deleted newest call. The
+// source is of either backend (PostgreSQL's highest id held counts).
+func TestCopyGivesNoIDOfTheSourceAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, srcURL string) {
+		ctx := context.Background()
+		src, dst := storetest.Open(t, srcURL), storetest.Open(t, storetest.URL(t, "sqlite"))
+		at := time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli())
+		for _, id := range []string{"a", "b", "c"} {
+			s, c := oneTurn(id, at)
+			if err := src.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}, Exchanges: []qp.Exchange{c}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if src.Backend() == "sqlite" {
+			if err := src.DeleteSession(ctx, "c"); err != nil { // the newest call: its id 3 stays given
+				t.Fatal(err)
+			}
+		}
+		if _, err := sqlstore.Copy(ctx, src, dst, func(sqlstore.CopyProgress) {}); err != nil {
+			t.Fatal(err)
+		}
+		_, c := oneTurn("d", at.Add(time.Minute))
+		if err := dst.WriteBatch(ctx, qp.Batch{Exchanges: []qp.Exchange{c}}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, dst, `SELECT COUNT(*) FROM requests WHERE id <= 3`); n != 0 {
+			t.Fatalf("%d calls of the copy's destination took an id the source gave (1 to 3)", n)
+		}
+		if n := count(t, dst, `SELECT COUNT(*) FROM responses WHERE id <= 3`); n != 0 {
+			t.Fatalf("%d responses of the copy's destination took an id the source gave (1 to 3)", n)
+		}
+	})
+}
