@@ -85,7 +85,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if *c.asJSON {
 			out := []map[string]any{}
 			for _, k := range keys {
-				out = append(out, map[string]any{"id": k.ID, "name": k.Name, "admin": k.Admin, "created_at": k.CreatedAt.UnixMilli(),
+				out = append(out, map[string]any{"id": k.ID, "name": k.Name, "admin": k.Admin, "created_at": k.CreatedAt.UTC().Format(time.RFC3339Nano), // as credentials --json's and accounts ls --json's times
 					"max_concurrent": k.MaxConcurrent})
 			}
 			return c.printJSON(out)

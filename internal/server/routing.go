@@ -148,13 +148,15 @@ func (s *Server) mayReadHistory(ctx context.Context, keyID string) bool {
 	return ok && (id.Admin || !keys.AdminRequired(ctx))
 }
 
-// unauthorized is the 401, in the envelope of the path's client API. It is
+// unauthorized is the 401, in the envelope of the path's client API:
+// OpenAI's invalid_api_key, an invalid_request_error as OpenAI types it
+// (Anthropic's envelope types it by its status, authentication_error). It is
 // final (X-Should-Retry: false): the same key sent again is refused again,
 // and Claude Code, which retries a 401 with backoff unless told not to,
 // would otherwise hold a mistyped key's run for minutes, printing nothing.
 func unauthorized(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="qwenproxy"`)
-	writeErrorFor(w, r, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeAuthentication, Code: "invalid_api_key",
+	writeErrorFor(w, r, &openai.Error{Status: http.StatusUnauthorized, Type: openai.TypeInvalidRequest, Code: "invalid_api_key",
 		Message: "a valid proxy API key is required: Authorization: Bearer <key> (or x-api-key: <key>)", Final: true})
 }
 
