@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"qwenproxy/internal/accounts"
 	"qwenproxy/internal/config"
+	"qwenproxy/internal/qwensim"
 	"qwenproxy/internal/store/storetest"
 )
 
@@ -119,5 +122,33 @@ func TestAnotherKeyNamingAConversationDoesNotTakeItsSession(t *testing.T) {
 	}
 	if bobsCalls != 2 {
 		t.Errorf("bob's calls after alice deleted her conversation's session: %d in his, want 2", bobsCalls)
+	}
+}
+
+// A call of a key naming another key's session that is refused before its
+// turn (the only account resting after Qwen's failure) is recorded in the
+// key's own session under that name, where its turns are, and says so in
+// X-Session-Id; until 2026-12-07 it was recorded in no session.
+func TestAnotherKeysCallRefusedBeforeItsTurnIsInItsOwnSession(t *testing.T) {
+	const aliceKey, bobKey = "key-alice-123456", "key-bob-654321"
+	e := startAccounts(t, "sqlite", []accounts.Login{{Email: alice, Password: alicePassword}},
+		func(c *config.Config) {
+			c.MaxRetries, c.FailureCooldown, c.APIKeys = 0, time.Minute, []string{aliceKey, bobKey}
+		})
+	keyedTurn(t, e, aliceKey, "main", "alice 1")
+	bobs, _ := keyedTurn(t, e, bobKey, "main", "bob 1")
+	e.sim.Inject(qwensim.Fault{Status: 502})
+	bob := map[string]string{"Authorization": "Bearer " + bobKey, "X-Session-Id": "main"}
+	if resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"bob 2"}]}`, bob); resp.StatusCode != 502 {
+		t.Fatalf("bob's failed turn: %d %s", resp.StatusCode, body)
+	}
+	resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"bob 2"}]}`, bob)
+	if resp.StatusCode != 503 || !strings.Contains(body, `"accounts_unavailable"`) {
+		t.Fatalf("with the only account resting: %d %s", resp.StatusCode, body)
+	}
+	e.app.Recorder().Sync(ctxT(t))
+	last := e.lastRow()
+	if last.RequestID != resp.Header.Get("X-Request-Id") || last.SessionID != bobs || resp.Header.Get("X-Session-Id") != bobs {
+		t.Errorf("bob's refused call was recorded in session %q (header %q), want his own, %s", last.SessionID, resp.Header.Get("X-Session-Id"), bobs)
 	}
 }

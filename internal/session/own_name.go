@@ -83,3 +83,29 @@ func (req Request) takenBy(ctx context.Context, id string) (taken bool, owner st
 	}
 	return req.TakenBy(ctx, id)
 }
+
+// SessionNamed is the id of the session that a call of owner (its API key
+// id, "" without keys) naming name (X-Session-Id) goes on in, as a turn
+// finds it (holdNamed), without waiting for any lock: name's session when
+// it is owner's, else owner's own under that name; "" when there is none.
+// For a call that never got its turn (see AdmitsCall): a key's call that
+// names another key's session is recorded in its own, where its turns are.
+func (m *Manager) SessionNamed(ctx context.Context, name, owner string) (string, error) {
+	if !ValidID(name) {
+		return "", nil
+	}
+	id := name
+	for range maxOwnNameHops + 1 {
+		s, err := m.peek(ctx, id)
+		switch {
+		case errors.Is(err, qp.ErrNotFound):
+			return "", nil
+		case err != nil:
+			return "", err
+		case s.APIKeyID == owner:
+			return id, nil
+		}
+		id = ownName(owner, id)
+	}
+	return "", nil
+}
