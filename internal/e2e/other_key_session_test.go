@@ -152,3 +152,32 @@ func TestAnotherKeysCallRefusedBeforeItsTurnIsInItsOwnSession(t *testing.T) {
 		t.Errorf("bob's refused call was recorded in session %q (header %q), want his own, %s", last.SessionID, resp.Header.Get("X-Session-Id"), bobs)
 	}
 }
+
+// A Responses client sending one X-Session-Id on every call, that of
+// another key's session, goes on with previous_response_id in its own
+// session under that name, as it would under a name of its own; until
+// 2026-12-07 the response was a 400 session_conflict beside the name its
+// own turn was asked under.
+func TestAnotherKeysResponseGoesOnUnderTheNameItWasAskedUnder(t *testing.T) {
+	const alice, bob = "key-alice-123456", "key-bob-654321"
+	e := start(t, func(c *config.Config) { c.APIKeys = []string{alice, bob} })
+	keyedTurn(t, e, alice, "main", "alice 1")
+	bobs := map[string]string{"Authorization": "Bearer " + bob, "X-Session-Id": "main"}
+	var first struct{ ID string }
+	resp := postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"bob 1"}`, bobs)
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &first) != nil || first.ID == "" {
+		t.Fatalf("bob's first response: %d %s", resp.StatusCode, b)
+	}
+	session := resp.Header.Get("X-Session-Id")
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"bob 2","previous_response_id":"`+first.ID+`"}`, bobs)
+	b, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Session-Id") != session || session == "main" || !strings.Contains(string(b), `Earlier you said: \"bob 1\"`) {
+		t.Errorf("bob's next response under the same name: %d, session %q (first %q): %s", resp.StatusCode, resp.Header.Get("X-Session-Id"), session, b)
+	}
+	resp = postJSON(t, e, "/v1/responses", `{"model":"qwen3-max","input":"alice's?","previous_response_id":"`+first.ID+`"}`,
+		map[string]string{"Authorization": "Bearer " + alice, "X-Session-Id": "main"})
+	if b, _ = io.ReadAll(resp.Body); resp.StatusCode == http.StatusOK {
+		t.Errorf("alice continuing bob's response under main: %d %s", resp.StatusCode, b)
+	}
+}
