@@ -108,3 +108,43 @@ func testAnotherKeyNamingASessionGoesOnInOneOfItsOwn(t *testing.T, backend strin
 		t.Errorf("a conversation's owner unread: %v, want the database's failure", err)
 	}
 }
+
+// Two instances sharing a PostgreSQL database, each given a first turn of
+// a key under another key's session name at once, agree on the key's
+// session: the second waits for the first's lock of that id and goes on
+// from its answer, rather than opening a second session of the key under
+// the name.
+func TestAnotherKeysTurnsOnTwoInstancesShareItsSession(t *testing.T) {
+	ctx := context.Background()
+	w := newStoredManagers(t, "postgres")
+	var chats atomic.Int32
+	one, two := w.instance(), w.instance()
+	tn, err := one.Begin(ctx, Request{ExplicitID: "main", Owner: "alice", NewChat: newChat(&chats)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn.Advance("p-alice", "K-alice", nil, nil)
+	tn.Release()
+	first, err := one.Begin(ctx, Request{ExplicitID: "main", Owner: "bob", NewChat: newChat(&chats)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := make(chan *Turn)
+	go func() {
+		tn, err := two.Begin(ctx, Request{ExplicitID: "main", Owner: "bob", NewChat: newChat(&chats)})
+		if err != nil {
+			t.Error(err)
+		}
+		second <- tn
+	}()
+	first.Advance("p-bob", "K-bob", nil, nil)
+	first.Release()
+	tn = <-second
+	if tn == nil {
+		return
+	}
+	defer tn.Release()
+	if tn.Session.ID != first.Session.ID || tn.asked.ParentID != "p-bob" {
+		t.Errorf("bob's turn on the other instance: session %s from %q, want %s from p-bob", tn.Session.ID, tn.asked.ParentID, first.Session.ID)
+	}
+}
