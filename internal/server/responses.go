@@ -641,16 +641,16 @@ func (s *Server) checkNamedSession(ctx context.Context, previousID, previous, na
 	// Under another key's session name, the caller's session is its own
 	// one under it (until 2026-12-07 a response of that session was a
 	// conflict beside the name its turns were asked under).
-	session, err := s.deps.Sessions.SessionNamed(ctx, named, key)
-	if session == "" {
-		session = named
+	caller, err := s.deps.Sessions.SessionNamed(ctx, named, key)
+	if caller == "" {
+		caller = named
 	}
-	if session == previous {
+	if caller == previous {
 		return nil
 	}
 	branch := false
 	if err == nil {
-		branch, err = s.deps.Sessions.BranchOf(ctx, previous, session, key)
+		branch, err = s.deps.Sessions.BranchOf(ctx, previous, caller, key)
 	}
 	if err != nil {
 		s.log.Error("read the sessions a branch's previous_response_id came from", "err", err)
