@@ -135,6 +135,28 @@ func (s *Server) conversationSession(ctx context.Context, sessionID string) (boo
 	return true, nil
 }
 
+// conversationOwner reports whether id, which names no session, is a
+// conversation's and, when it is, the id of its key: the conversation's id
+// is its session's, which its first response opens, and another key
+// naming it in X-Session-Id before then gets a session of its own
+// (session.Request.TakenBy), rather than the conversation's (until
+// 2026-12-07 it took it: its calls were the conversation's session's, and
+// the conversation's responses went on in another). Only ids named conv_…
+// are looked up.
+func (s *Server) conversationOwner(ctx context.Context, id string) (taken bool, owner string, err error) {
+	if !isConversationID(id) {
+		return false, "", nil
+	}
+	c, err := s.deps.Conversations.Conversation(ctx, id)
+	switch {
+	case errors.Is(err, qp.ErrNotFound):
+		return false, "", nil
+	case err != nil:
+		return false, "", fmt.Errorf("reading conversation %s: %w", id, err)
+	}
+	return true, c.APIKeyID, nil
+}
+
 // inConversation reports whether req is a response answered in a
 // conversation (which names its own session).
 func inConversation(req validator) bool {

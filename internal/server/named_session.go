@@ -24,7 +24,19 @@ func (s *Server) keepSession(ctx context.Context, c *call, t *turnSpec) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), namedSessionLookup)
 	defer cancel()
 	id := t.sessionID
-	if id == "" {
+	if id != "" {
+		// Another key's session under that name is not the caller's: its
+		// own under the name is (until 2026-12-07 such a call was recorded
+		// in no session).
+		found, err := s.deps.Sessions.SessionNamed(ctx, id, c.ex.Request.APIKeyID)
+		if err != nil {
+			s.log.Warn("a call that failed before its turn is recorded without its session", "session_id", id, "err", err)
+			return
+		}
+		if id = found; id == "" {
+			return
+		}
+	} else {
 		history, newTurn := translate.Split(t.messages)
 		keyedHistory := keyed(t.tools, history)
 		found, err := s.deps.Sessions.ContinuedBy(ctx, session.Request{

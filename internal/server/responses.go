@@ -637,7 +637,21 @@ func (s *Server) checkNamedSession(ctx context.Context, previousID, previous, na
 	if named == "" || named == previous {
 		return nil
 	}
-	branch, err := s.deps.Sessions.BranchOf(ctx, previous, named, auth.FromContext(ctx).KeyID)
+	key := auth.FromContext(ctx).KeyID
+	// Under another key's session name, the caller's session is its own
+	// one under it (until 2026-12-07 a response of that session was a
+	// conflict beside the name its turns were asked under).
+	caller, err := s.deps.Sessions.SessionNamed(ctx, named, key)
+	if caller == "" {
+		caller = named
+	}
+	if caller == previous {
+		return nil
+	}
+	branch := false
+	if err == nil {
+		branch, err = s.deps.Sessions.BranchOf(ctx, previous, caller, key)
+	}
 	if err != nil {
 		s.log.Error("read the sessions a branch's previous_response_id came from", "err", err)
 		return &openai.Error{Status: http.StatusServiceUnavailable, Type: openai.TypeUnavailable, Code: "database_unavailable",

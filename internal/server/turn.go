@@ -498,6 +498,7 @@ func (s *Server) beginTurn(ctx context.Context, c *call, t *turnSpec) (_ *sessio
 			return openChat(ctx)
 		},
 		ReplaceChat: openChat,
+		TakenBy:     s.conversationOwner,
 		Continues:   continuedCall(t.continues),
 		Branch: func(ctx context.Context) (string, error) {
 			if err := t.branch(ctx); err != nil {

@@ -118,6 +118,13 @@ type Request struct {
 	// is matched as ever. A session the call names (ExplicitID) is not
 	// subject to it.
 	ClientSessionID string
+	// TakenBy reports whether id, which names no session, is another
+	// object's whose session is made later — a Conversations API
+	// conversation's, opened by its first response — and whose key
+	// (owner) it is; nil: none is. Under ExplicitID, a call of another key
+	// naming it does not take the id: it gets a session of its own, as
+	// for another key's session (see holdNamed).
+	TakenBy func(ctx context.Context, id string) (taken bool, owner string, err error)
 	// Named is set when the client named the session (X-Session-Id, not
 	// the session of a previous_response_id): its chat is then never
 	// deleted (see DeleteExpiredChats).
@@ -431,24 +438,13 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	if !ValidID(req.ExplicitID) {
 		return nil, ErrInvalidID
 	}
-	t, err := m.lock(ctx, req.ExplicitID)
+	// Another key's session under that name is never continued, never
+	// revealed: the call's is its own under the name (see holdNamed).
+	t, s, found, err := m.holdNamed(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	s, err := m.get(ctx, t)
-	switch {
-	case errors.Is(err, qp.ErrNotFound):
-		return m.open(ctx, t, req)
-	case err != nil:
-		t.release()
-		return nil, err
-	case s.APIKeyID != req.Owner:
-		// Another key's conversation: never continued, never revealed. This
-		// call gets a session of its own, under a new id.
-		t.release()
-		if t, err = m.lock(ctx, m.newID()); err != nil {
-			return nil, err
-		}
+	if !found {
 		return m.open(ctx, t, req)
 	}
 	if branchesOff(s, req.Continues) {
