@@ -144,7 +144,7 @@ func (s *Server) conversationSession(ctx context.Context, sessionID string) (boo
 // the conversation's responses went on in another). Only ids named conv_…
 // are looked up.
 func (s *Server) conversationOwner(ctx context.Context, id string) (taken bool, owner string, err error) {
-	if !isConversationID(id) {
+	if !isConversationID(id) || s.deps.Conversations == nil { // a server without the Conversations API has none
 		return false, "", nil
 	}
 	c, err := s.deps.Conversations.Conversation(ctx, id)
