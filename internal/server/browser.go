@@ -31,7 +31,7 @@ import (
 func (s *Server) foreignBrowserCall(r *http.Request, keyed bool) *openai.Error {
 	if s.cfg.LoopbackOnly && !loopbackHostName(r.Host) && !slices.Contains(s.cfg.AllowedHosts, hostName(r.Host)) {
 		return &openai.Error{Status: http.StatusForbidden, Type: "permission_error", Code: "host_not_allowed",
-			Message: fmt.Sprintf("on a loopback address this proxy answers only requests addressed to localhost, an IP address or a name in ALLOWED_HOSTS, not to %q (a web page could reach it under its own name: DNS rebinding); call it as 127.0.0.1, or add the name to ALLOWED_HOSTS (a reverse proxy's own)", clip(r.Host))}
+			Message: fmt.Sprintf("on a loopback address this proxy answers only requests addressed to localhost (or a name under .localhost), an IP address or a name in ALLOWED_HOSTS, not to %q (a web page could reach it under its own name: DNS rebinding); call it as 127.0.0.1, or add the name to ALLOWED_HOSTS (a reverse proxy's own)", clip(r.Host))}
 	}
 	origin := r.Header.Get("Origin")
 	if keyed || origin == "" || sameOrigin(origin, r.Host) || slices.Contains(s.cfg.CORSOrigins, "*") || slices.Contains(s.cfg.CORSOrigins, origin) {
