@@ -53,8 +53,10 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			return fmt.Errorf("%s comes from %s: remove it there; %s after no server has it any longer, `accounts rm` removes its row",
 				id, from, lapse())
 		}
-		if err := c.store.DeleteAccount(ctx, id, time.Now()); err != nil {
-			return err // a server started with it meanwhile: sqlstore.ErrEnvironmentAccount
+		// An error: a server started with it meanwhile
+		// (sqlstore.ErrEnvironmentAccount).
+		if _, err := warnNotErased(c, "accounts rm", c.store.DeleteAccount(ctx, id, time.Now())); err != nil {
+			return err
 		}
 		return c.report(map[string]any{"removed": true, "id": id}, "account %s removed; a running server stops using it within seconds", id)
 	case "test":
