@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -144,9 +145,77 @@ func TestAccountsAndKeysRemovalEraseTheirRows(t *testing.T) {
 func TestHistoryRedactLeavesNoCopyInTheFile(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "h.db")
 	const secret = "remember 42"
+	recordSession(t, db, secret)
+	holdOpen(t, db) // as a server started again would
+	for run := 1; run <= 2; run++ {
+		out, errOut, code := runCLIInput(t, db, nil, secret+"\n", "history", "redact", "--database-path", db)
+		if code != 0 || !strings.Contains(out, "no copy of what was masked is left") {
+			t.Fatalf("run %d: exit %d: %s %s", run, code, out, errOut)
+		}
+		if found := copiesIn(t, db, secret); len(found) > 0 {
+			t.Errorf("run %d: %q is still in %v\n%s%s", run, secret, found, out, errOut)
+		}
+	}
+	if out, _, code := runCLI(t, db, "export"); code != 0 || strings.Contains(out, secret) || !strings.Contains(out, "[REDACTED]") {
+		t.Errorf("export after redact: %d %s", code, out)
+	}
+}
+
+// A process reading the database while `history redact` ends (a server
+// answering a history read) keeps the WAL from being checkpointed: the
+// command masks the history, but says that copies may remain (a warning,
+// "erased": false and why), and run again once the reader is done, it
+// erases them.
+func TestHistoryRedactSaysWhenAReaderKeepsTheCopies(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "h.db")
+	const secret = "remember 42"
+	recordSession(t, db, secret)
+	h, err := sql.Open("sqlite", "file:"+db+"?mode=rw&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	reading, err := h.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := reading.QueryRow(`SELECT COUNT(*) FROM sessions`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLIInput(t, db, nil, secret+"\n", "history", "redact", "--database-path", db, "--json")
+	var got struct {
+		Rewritten    int    `json:"rewritten"`
+		Erased       bool   `json:"erased"`
+		EraseProblem string `json:"erase_problem"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got.Rewritten != 4 || got.Erased || got.EraseProblem == "" ||
+		!strings.Contains(errOut, "may still be readable") || !strings.Contains(errOut, "run this command again") {
+		t.Fatalf("redact beside a reader: exit %d: %s %s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, secret) {
+		t.Errorf("the command printed the secret: %s %s", out, errOut)
+	}
+	if err := reading.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = runCLIInput(t, db, nil, secret+"\n", "history", "redact", "--database-path", db, "--json")
+	got.EraseProblem = ""
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || !got.Erased || got.EraseProblem != "" || errOut != "" {
+		t.Fatalf("redact again: exit %d: %s %q", code, out, errOut)
+	}
+	if found := copiesIn(t, db, secret); len(found) > 0 {
+		t.Errorf("%q is still in %v", secret, found)
+	}
+}
+
+// recordSession has `qwenproxy serve --mock-upstream` record, on db, a
+// session of several turns whose first message is secret, writing its row
+// and its calls' rows again after each, and stops it; the old versions of
+// those rows are then left in the file's free space (leaveOldVersions).
+func recordSession(t *testing.T, db, secret string) {
+	t.Helper()
 	cmd, addr := startBinary(t, buildBinary(t), db)
-	// One session of several turns: the server writes its row and its
-	// calls' rows again after each.
 	msgs := []message{{Role: "user", Content: secret}}
 	for turn := 1; turn <= 4; turn++ {
 		answer, _ := chat(t, "http://"+addr, msgs, "erase-session")
@@ -162,19 +231,6 @@ func TestHistoryRedactLeavesNoCopyInTheFile(t *testing.T) {
 		t.Fatal("the server recorded no copy of the message: nothing to test")
 	}
 	leaveOldVersions(t, db, secret, "sessions", "request_bodies", "response_bodies")
-	holdOpen(t, db) // as a server started again would
-	for run := 1; run <= 2; run++ {
-		out, errOut, code := runCLIInput(t, db, secret+"\n", "history", "redact", "--database-path", db)
-		if code != 0 {
-			t.Fatalf("run %d: exit %d: %s %s", run, code, out, errOut)
-		}
-		if found := copiesIn(t, db, secret); len(found) > 0 {
-			t.Errorf("run %d: %q is still in %v\n%s%s", run, secret, found, out, errOut)
-		}
-	}
-	if out, _, code := runCLI(t, db, "export"); code != 0 || strings.Contains(out, secret) || !strings.Contains(out, "[REDACTED]") {
-		t.Errorf("export after redact: %d %s", code, out)
-	}
 }
 
 // leaveOldVersions rewrites, in tables, every row whose text holds secret
@@ -222,15 +278,15 @@ func leaveOldVersions(t *testing.T, db, secret string, tables ...string) {
 	}
 }
 
-// runCLIInput runs the CLI with stdin and DATABASE_PATH db.
-func runCLIInput(t *testing.T, db, stdin string, args ...string) (string, string, int) {
+// runCLIInput runs the CLI with stdin, DATABASE_PATH db and vars.
+func runCLIInput(t *testing.T, db string, vars map[string]string, stdin string, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	env := func(k string) string {
 		if k == "DATABASE_PATH" {
 			return db
 		}
-		return ""
+		return vars[k]
 	}
 	code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), code

@@ -90,9 +90,6 @@ func historyRedact(ctx context.Context, c *cli, args []string, stdin io.Reader) 
 	if _, err := c.store.DeleteUnusedParts(ctx, time.Now().Add(-c.store.PartGrace())); err != nil {
 		return err
 	}
-	if err := c.store.ReclaimSpace(ctx); err != nil {
-		return err
-	}
 	// Rewritten under secure_delete, what this run replaced is erased, but
 	// not the old versions of the same rows that earlier writes (a server's
 	// rewrites of a session and its calls) freed without it: the file is
@@ -109,6 +106,11 @@ func historyRedact(ctx context.Context, c *cli, args []string, stdin io.Reader) 
 			"run this command again once the servers on this database are idle (not writing or reading) or stopped\n", err)
 	} else if err != nil {
 		return err
+	}
+	if !erased && eraseProblem == "" { // a backend that does not rebuild: its own reclaiming
+		if err := c.store.ReclaimSpace(ctx); err != nil {
+			return err
+		}
 	}
 	// The calls not in the database yet: those in this machine's spool,
 	// and those a running server holds, which no other process reaches.
