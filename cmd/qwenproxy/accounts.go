@@ -12,6 +12,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/store/sqlstore"
 )
 
 // accountsCmd manages the Qwen accounts the proxy signs in itself. No
@@ -401,7 +402,12 @@ func accountsRekey(ctx context.Context, c *cli) error {
 		return err
 	}
 	creds, err := accounts.ResealCredentials(ctx, c.store, c.cfg.SecretKey) // and the cookie of `credentials set`
-	if err != nil {
+	if errors.Is(err, sqlstore.ErrNotErased) {
+		// Re-sealed and stored; only the erasure of the values sealed
+		// under the old key is not complete.
+		creds = true
+	}
+	if _, err := warnNotErased(c, "accounts rekey", err); err != nil {
 		return err
 	}
 	what := plural(n, "account")

@@ -60,7 +60,8 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 		}
 		// With none stored too: what an earlier clear could not erase
 		// (a server held the WAL) is erased now.
-		erased, err := warnNotErased(c, "credentials clear", c.store.ClearQwenCredentials(ctx))
+		erased, err := warnNotErased(c, "credentials clear", c.store.ClearQwenCredentials(ctx),
+			", or run `qwenproxy credentials clear` again once they are idle")
 		if err != nil {
 			return err
 		}
