@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"qwenproxy/internal/diskroom"
 	"qwenproxy/internal/store/sqlstore"
@@ -55,20 +56,39 @@ func (d dialect) EraseFreed(ctx context.Context, db *sql.DB) (bool, error) {
 }
 
 // roomToRebuild refuses a rebuild of a file of size bytes where the
-// temporary directory (TMPDIR) or the file's own has less room than that:
-// VACUUM would fill the disk, the server's too, before failing.
+// temporary directory (TMPDIR, the new database's) and the file's own (the
+// WAL's) have less room than size each — twice size where they share a
+// file system: VACUUM would fill the disk, a server's too, before failing.
 func (d dialect) roomToRebuild(size int64) error {
-	for _, dir := range []string{os.TempDir(), filepath.Dir(d.path)} {
+	dirs := []string{os.TempDir(), filepath.Dir(d.path)}
+	need := []uint64{uint64(size), uint64(size)}
+	if sameFileSystem(dirs[0], dirs[1]) {
+		dirs, need = dirs[1:], []uint64{2 * uint64(size)}
+	}
+	for i, dir := range dirs {
 		free, err := diskroom.Free(dir)
 		if err != nil {
 			continue // not known here: tried, as on a disk with room
 		}
-		if free < uint64(size) {
-			return fmt.Errorf("%w: rebuilding the file needs %d MB free in %s (a copy of the database, in the temporary directory, TMPDIR; and its WAL beside it), which has %d MB",
-				sqlstore.ErrNotErased, (size+(1<<20)-1)>>20, dir, free>>20)
+		if free < need[i] {
+			return fmt.Errorf("%w: rebuilding the file needs %d MB free in %s (a copy of the database in the temporary directory, TMPDIR, and its WAL beside it), which has %d MB",
+				sqlstore.ErrNotErased, (need[i]+(1<<20)-1)>>20, dir, free>>20)
 		}
 	}
 	return nil
+}
+
+// sameFileSystem reports whether the directories a and b are known to be
+// on one file system (one device).
+func sameFileSystem(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	sa, okA := fa.Sys().(*syscall.Stat_t)
+	sb, okB := fb.Sys().(*syscall.Stat_t)
+	return okA && okB && sa.Dev == sb.Dev
 }
 
 // TruncateJournal checkpoints the WAL into the file and truncates it to
