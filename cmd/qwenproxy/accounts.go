@@ -12,6 +12,7 @@ import (
 
 	qp "qwenproxy"
 	"qwenproxy/internal/accounts"
+	"qwenproxy/internal/store/sqlstore"
 )
 
 // accountsCmd manages the Qwen accounts the proxy signs in itself. No
@@ -53,8 +54,10 @@ func accountsCmd(ctx context.Context, args []string, getenv func(string) string,
 			return fmt.Errorf("%s comes from %s: remove it there; %s after no server has it any longer, `accounts rm` removes its row",
 				id, from, lapse())
 		}
-		if err := c.store.DeleteAccount(ctx, id, time.Now()); err != nil {
-			return err // a server started with it meanwhile: sqlstore.ErrEnvironmentAccount
+		// An error: a server started with it meanwhile
+		// (sqlstore.ErrEnvironmentAccount).
+		if _, err := warnNotErased(c, "accounts rm", c.store.DeleteAccount(ctx, id, time.Now())); err != nil {
+			return err
 		}
 		return c.report(map[string]any{"removed": true, "id": id}, "account %s removed; a running server stops using it within seconds", id)
 	case "test":
@@ -399,7 +402,12 @@ func accountsRekey(ctx context.Context, c *cli) error {
 		return err
 	}
 	creds, err := accounts.ResealCredentials(ctx, c.store, c.cfg.SecretKey) // and the cookie of `credentials set`
-	if err != nil {
+	if errors.Is(err, sqlstore.ErrNotErased) {
+		// Re-sealed and stored; only the erasure of the values sealed
+		// under the old key is not complete.
+		creds = true
+	}
+	if _, err := warnNotErased(c, "accounts rekey", err); err != nil {
 		return err
 	}
 	what := plural(n, "account")

@@ -39,7 +39,8 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 	switch action {
 	case "set":
 		store := accounts.SealedCredentials{Store: c.store, Sealer: c.cfg.SecretKey}
-		if err := store.SetQwenCredentials(ctx, qp.QwenCredentials{Token: token, Cookies: cookies, UpdatedAt: time.Now()}); err != nil {
+		err := store.SetQwenCredentials(ctx, qp.QwenCredentials{Token: token, Cookies: cookies, UpdatedAt: time.Now()})
+		if _, err := warnNotErased(c, "credentials set", err); err != nil {
 			return err
 		}
 		how := "sealed under QWENPROXY_SECRET_KEY"
@@ -52,15 +53,22 @@ func credentialsCmd(ctx context.Context, args []string, getenv func(string) stri
 		}
 		return credentialStatus(ctx, c)
 	case "clear":
-		if _, err := c.store.QwenCredentials(ctx); errors.Is(err, qp.ErrNotFound) {
-			return c.report(map[string]any{"cleared": false}, "no stored credentials: nothing cleared")
-		} else if err != nil {
+		_, err := c.store.QwenCredentials(ctx)
+		stored := err == nil
+		if err != nil && !errors.Is(err, qp.ErrNotFound) {
 			return err
 		}
-		if err := c.store.ClearQwenCredentials(ctx); err != nil {
+		// With none stored too: what an earlier clear could not erase
+		// (a server held the WAL) is erased now.
+		erased, err := warnNotErased(c, "credentials clear", c.store.ClearQwenCredentials(ctx),
+			", or run `qwenproxy credentials clear` again once they are idle")
+		if err != nil {
 			return err
 		}
-		return c.report(map[string]any{"cleared": true}, "stored credentials cleared")
+		if !stored {
+			return c.report(map[string]any{"cleared": false, "erased": erased}, "no stored credentials: nothing cleared")
+		}
+		return c.report(map[string]any{"cleared": true, "erased": erased}, "stored credentials cleared")
 	case "status":
 		return credentialStatus(ctx, c)
 	}

@@ -106,7 +106,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		if err := c.store.DeleteAPIKey(ctx, id); err != nil {
+		if _, err := warnNotErased(c, "keys rm", c.store.DeleteAPIKey(ctx, id)); err != nil {
 			return err
 		}
 		return c.report(map[string]any{"removed": true, "id": id}, "removed key %s", cell(id))

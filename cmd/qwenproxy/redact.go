@@ -90,8 +90,27 @@ func historyRedact(ctx context.Context, c *cli, args []string, stdin io.Reader) 
 	if _, err := c.store.DeleteUnusedParts(ctx, time.Now().Add(-c.store.PartGrace())); err != nil {
 		return err
 	}
-	if err := c.store.ReclaimSpace(ctx); err != nil {
+	// Rewritten under secure_delete, what this run replaced is erased, but
+	// not the old versions of the same rows that earlier writes (a server's
+	// rewrites of a session and its calls) freed without it: the file is
+	// rebuilt, and its WAL emptied, whatever this run rewrote — a run
+	// before may have left them.
+	if bar.on && c.store.Backend() == "sqlite" { // a large file takes minutes
+		fmt.Fprintln(c.stderr, "rebuilding the database file, to erase what was freed in it …")
+	}
+	erased, err := c.store.EraseFreedSpace(ctx)
+	eraseProblem := ""
+	if errors.Is(err, sqlstore.ErrNotErased) {
+		eraseProblem = err.Error()
+		fmt.Fprintf(c.stderr, "qwenproxy history redact: warning: the history is masked, but %v: copies of the values masked may still be readable in the database file or its -wal; "+
+			"run this command again once the servers on this database are idle (not writing or reading) or stopped\n", err)
+	} else if err != nil {
 		return err
+	}
+	if !erased && eraseProblem == "" { // a backend that does not rebuild: its own reclaiming
+		if err := c.store.ReclaimSpace(ctx); err != nil {
+			return err
+		}
 	}
 	// The calls not in the database yet: those in this machine's spool,
 	// and those a running server holds, which no other process reaches.
@@ -106,7 +125,10 @@ func historyRedact(ctx context.Context, c *cli, args []string, stdin io.Reader) 
 	}
 	fields := map[string]any{"calls": p.Calls, "rewritten": p.Rewritten, "left": p.Left, "sessions": p.Sessions, "items": p.Items,
 		"failures": p.Failures, "values_given": len(extra), "spool_records": spooled.Records, "spool_rewritten": spooled.Rewritten,
-		"spool_held": held}
+		"spool_held": held, "erased": erased}
+	if eraseProblem != "" {
+		fields["erase_problem"] = eraseProblem
+	}
 	sentence := fmt.Sprintf("read %s and rewrote %d whose bodies held a secret; rewrote the first message of %s, %d conversation items or metadata and %d failures' messages or failed attempts",
 		plural(p.Calls, "call"), p.Rewritten, plural(p.Sessions, "session"), p.Items, p.Failures)
 	if spooled.Records > 0 {
@@ -114,6 +136,12 @@ func historyRedact(ctx context.Context, c *cli, args []string, stdin io.Reader) 
 	}
 	if held {
 		sentence += "; the spool is a running server's and was left (see the warning)"
+	}
+	switch {
+	case erased:
+		sentence += "; the file was rebuilt and its WAL emptied: no copy of what was masked is left in them"
+	case eraseProblem != "":
+		sentence += "; copies of what was masked may still be in the database file or its WAL (see the warning)"
 	}
 	if p.Left > 0 {
 		sentence += fmt.Sprintf("; %s changed meanwhile by another process were left: run it again", plural(p.Left, "call"))

@@ -522,3 +522,11 @@ func (dialect) PartGrace() time.Duration { return time.Hour }
 
 // ReusesRowIDs is false: identity columns never give an id twice.
 func (dialect) ReusesRowIDs() bool { return false }
+
+// EraseFreed erases nothing: the old versions of rows an UPDATE or DELETE
+// left stay in the tables' pages until a vacuum removes them (VACUUM FULL
+// rewrites the tables), which an operator runs.
+func (dialect) EraseFreed(context.Context, *sql.DB) (bool, error) { return false, nil }
+
+// TruncateJournal does nothing: the WAL is the PostgreSQL server's.
+func (dialect) TruncateJournal(context.Context, *sql.DB) error { return nil }

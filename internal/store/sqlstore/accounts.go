@@ -225,18 +225,23 @@ func (s *Store) EnsureAccount(ctx context.Context, id, source string, now time.T
 
 // DeleteAccount removes an account, unless it is an environment account a
 // server still has (seen within qp.EnvironmentAccountLapse before now).
+// Its sealed password and tokens (its states, deleted with it) are erased
+// from the database's files (eraseWrite).
 func (s *Store) DeleteAccount(ctx context.Context, id string, now time.Time) error {
-	if err := s.checkGuard(); err != nil {
+	var deleted int64
+	err := s.eraseWrite(ctx, func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM qwen_accounts WHERE id = ? AND (source <> ? OR seen_at < ?)`,
+			id, qp.AccountEnvironment, now.Add(-qp.EnvironmentAccountLapse).UnixMilli())
+		if err != nil {
+			return err
+		}
+		deleted, err = res.RowsAffected()
 		return err
-	}
-	res, err := s.write.ExecContext(ctx, `DELETE FROM qwen_accounts WHERE id = ? AND (source <> ? OR seen_at < ?)`,
-		id, qp.AccountEnvironment, now.Add(-qp.EnvironmentAccountLapse).UnixMilli())
+	})
 	if err != nil {
 		return fmt.Errorf("delete account %s: %w", id, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("delete account %s: %w", id, err)
-	} else if n == 1 {
+	if deleted == 1 {
 		return nil
 	}
 	var rows int

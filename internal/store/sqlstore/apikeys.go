@@ -68,16 +68,17 @@ func checkKeyLimit(n int) error {
 	return nil
 }
 
-// DeleteAPIKey removes a key.
+// DeleteAPIKey removes a key, its row erased from the database's files
+// (eraseWrite): its hash is no secret, but a revoked key leaves no trace of
+// itself behind.
 func (s *Store) DeleteAPIKey(ctx context.Context, id string) error {
-	if err := s.checkGuard(); err != nil {
-		return err
-	}
-	res, err := s.write.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("delete api key: %w", err)
-	}
-	return mustAffect(res, "delete api key", id)
+	return s.eraseWrite(ctx, func(tx *txn) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("delete api key: %w", err)
+		}
+		return mustAffect(res, "delete api key", id)
+	})
 }
 
 // SetAPIKeyLimit sets a key's limit on its calls in flight (0: none).
@@ -110,26 +111,30 @@ func (s *Store) QwenCredentials(ctx context.Context) (*qp.QwenCredentials, error
 	return &c, nil
 }
 
-// SetQwenCredentials stores credentials, replacing any.
+// SetQwenCredentials stores credentials, replacing any: the values
+// replaced are erased from the database's files (eraseWrite), not left in
+// the page's free space, nor in the journal, for a reader of the file.
 func (s *Store) SetQwenCredentials(ctx context.Context, c qp.QwenCredentials) error {
-	if err := s.checkGuard(); err != nil {
-		return err
-	}
-	if _, err := s.write.ExecContext(ctx, `INSERT INTO qwen_credentials (id, token, cookies, updated_at) VALUES (1, ?, ?, ?)
+	return s.eraseWrite(ctx, func(tx *txn) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO qwen_credentials (id, token, cookies, updated_at) VALUES (1, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET token = excluded.token, cookies = excluded.cookies, updated_at = excluded.updated_at`,
-		c.Token, c.Cookies, c.UpdatedAt.UnixMilli()); err != nil {
-		return fmt.Errorf("store credentials: %w", err)
-	}
-	return nil
+			c.Token, c.Cookies, c.UpdatedAt.UnixMilli()); err != nil {
+			return fmt.Errorf("store credentials: %w", err)
+		}
+		return nil
+	})
 }
 
-// ClearQwenCredentials removes the stored credentials.
+// ClearQwenCredentials removes the stored credentials, erased from the
+// database's files (eraseWrite). The whole table is deleted, which SQLite
+// does by emptying its pages — with secure_delete, zeroing them whole, so
+// that the values an earlier write left in their free space go too (a row
+// deleted alone has only its own cell zeroed).
 func (s *Store) ClearQwenCredentials(ctx context.Context) error {
-	if err := s.checkGuard(); err != nil {
-		return err
-	}
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM qwen_credentials`); err != nil {
-		return fmt.Errorf("clear credentials: %w", err)
-	}
-	return nil
+	return s.eraseWrite(ctx, func(tx *txn) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM qwen_credentials`); err != nil {
+			return fmt.Errorf("clear credentials: %w", err)
+		}
+		return nil
+	})
 }

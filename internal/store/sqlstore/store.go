@@ -57,6 +57,17 @@ type Dialect interface {
 	// secure_delete; PostgreSQL keeps old row versions until a vacuum
 	// whatever is asked, and does nothing here).
 	EraseDeleted(ctx context.Context, tx *sql.Tx) error
+	// EraseFreed rewrites the database so that no copy of what was deleted
+	// or overwritten before, erased or not, stays in its files (SQLite:
+	// VACUUM, then TruncateJournal). erased is false where the backend
+	// cannot (PostgreSQL: old row versions stay until a vacuum). An error
+	// wrapping ErrNotErased says the files may still hold such copies.
+	EraseFreed(ctx context.Context, db *sql.DB) (erased bool, err error)
+	// TruncateJournal moves the journal into the database and empties it,
+	// so that the pages it kept, as they were before a write, leave it too
+	// (SQLite: a TRUNCATE checkpoint; PostgreSQL: nothing, its WAL is the
+	// server's). An error wrapping ErrNotErased says it could not.
+	TruncateJournal(ctx context.Context, db *sql.DB) error
 	// Size is what retention by size (RETENTION_MAX_BYTES) measures, in
 	// bytes.
 	Size(ctx context.Context, db *sql.DB) (int64, error)
