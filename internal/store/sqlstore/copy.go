@@ -388,7 +388,9 @@ func copyKeys(ctx context.Context, src, dst *Store) (CopiedSettings, error) {
 	if _, err := dst.QwenCredentials(ctx); !errors.Is(err, qp.ErrNotFound) {
 		return c, err // dst has its own (or cannot say): keep them
 	}
-	if err := dst.SetQwenCredentials(ctx, *creds); err != nil {
+	// They replace nothing there: a journal a server holds, not emptied
+	// after them (ErrNotErased), keeps no secret of dst's.
+	if err := dst.SetQwenCredentials(ctx, *creds); err != nil && !errors.Is(err, ErrNotErased) {
 		return c, err
 	}
 	c.Credentials = true

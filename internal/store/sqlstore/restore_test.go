@@ -2,10 +2,13 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 	"time"
 
 	qp "qwenproxy"
+	"qwenproxy/internal/store"
+	"qwenproxy/internal/store/sqlite"
 	"qwenproxy/internal/store/sqlstore"
 	"qwenproxy/internal/store/storetest"
 )
@@ -120,4 +123,49 @@ func TestCopyGivesNoIDOfTheSourceAgain(t *testing.T) {
 			t.Fatalf("%d responses of the copy's destination took an id the source gave (1 to 3)", n)
 		}
 	})
+}
+
+// A copy into a database a server has open (its reader holding the WAL)
+// brings the source's credentials: they replace nothing there, so that the
+// journal cannot be emptied after they are stored (ErrNotErased) is no
+// failure of the copy, which until then stopped at it, its calls not
+// copied.
+func TestCopyIntoADatabaseInUseBringsTheCredentials(t *testing.T) {
+	ctx := context.Background()
+	dstPath := storetest.URL(t, "sqlite")
+	src := storetest.Open(t, storetest.URL(t, "sqlite"))
+	dst := storetest.OpenWith(t, dstPath, store.Options{SQLite: sqlite.Options{BusyTimeoutMS: 100}})
+	if err := src.SetQwenCredentials(ctx, qp.QwenCredentials{Cookies: "token=abc; cna=x", UpdatedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	s, c := oneTurn("a", time.UnixMilli(time.Now().Add(-time.Hour).UnixMilli()))
+	if err := src.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{s}, Exchanges: []qp.Exchange{c}}); err != nil {
+		t.Fatal(err)
+	}
+	// A server's reader: a read transaction on the destination's file,
+	// open across the copy.
+	reader, err := sql.Open("sqlite", dstPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	tx, err := reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM requests`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	p, err := sqlstore.Copy(ctx, src, dst, func(sqlstore.CopyProgress) {})
+	if err != nil {
+		t.Fatalf("copy into a database in use: %v", err)
+	}
+	if p.Calls != 1 || p.Resumed != 0 {
+		t.Fatalf("copied %+v, want the one call", p)
+	}
+	if got, err := dst.QwenCredentials(ctx); err != nil || got.Cookies != "token=abc; cna=x" {
+		t.Fatalf("the destination's credentials: %+v %v", got, err)
+	}
 }
