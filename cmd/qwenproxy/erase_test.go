@@ -102,18 +102,9 @@ func TestCredentialsClearSaysWhenAReaderKeepsTheWAL(t *testing.T) {
 	if code, out, errOut := run("token=h.eyJleHAiOjE3OTkwMDAwMDB9.sig; cna=CLEARME333\n", "credentials", "set"); code != 0 {
 		t.Fatalf("set: %d %s %s", code, out, errOut)
 	}
-	h, err := sql.Open("sqlite", "file:"+db+"?mode=rw&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	reading, err := h.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := reading.QueryRow(`SELECT COUNT(*) FROM qwen_credentials`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("%d rows, %v", n, err)
+	reading, n := readerOf(t, db, "qwen_credentials")
+	if n != 1 {
+		t.Fatalf("%d rows of credentials", n)
 	}
 	code, out, errOut := run("", "credentials", "clear", "--json")
 	if code != 0 || !strings.Contains(out, `"cleared": true`) || !strings.Contains(out, `"erased": false`) ||
@@ -213,19 +204,7 @@ func TestHistoryRedactSaysWhenAReaderKeepsTheCopies(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "h.db")
 	const secret = "remember 42"
 	recordSession(t, db, secret)
-	h, err := sql.Open("sqlite", "file:"+db+"?mode=rw&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	reading, err := h.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	if err := reading.QueryRow(`SELECT COUNT(*) FROM sessions`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	reading, _ := readerOf(t, db, "sessions")
 	out, errOut, code := runCLIInput(t, db, nil, secret+"\n", "history", "redact", "--database-path", db, "--json")
 	var got struct {
 		Rewritten    int    `json:"rewritten"`
@@ -333,4 +312,26 @@ func runCLIInput(t *testing.T, db string, vars map[string]string, stdin string, 
 	}
 	code := runWithInput(context.Background(), args, env, strings.NewReader(stdin), &out, &errOut)
 	return out.String(), errOut.String(), code
+}
+
+// readerOf is a server's reader beside a command: a read transaction on
+// the SQLite file db, open (its snapshot held, from a count of table's
+// rows, which it returns) until the test rolls it back or ends.
+func readerOf(t *testing.T, db, table string) (*sql.Tx, int) {
+	t.Helper()
+	h, err := sql.Open("sqlite", "file:"+db+"?mode=rw&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	reading, err := h.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reading.Rollback() })
+	var n int
+	if err := reading.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return reading, n
 }
