@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,12 +18,15 @@ import (
 // saves its sessions to the store as the recorder writes them behind, all
 // draw session ids from one sequence (s1, s2, …) and read the time from
 // clock, which the test moves — by tick at every read where tick is set.
+// Instances may read it at once (two turns begun together): clockMu
+// guards each read.
 type storedManagers struct {
-	t     *testing.T
-	st    *sqlstore.Store
-	ids   atomic.Int32
-	clock time.Time
-	tick  time.Duration
+	t       *testing.T
+	st      *sqlstore.Store
+	ids     atomic.Int32
+	clockMu sync.Mutex
+	clock   time.Time
+	tick    time.Duration
 }
 
 func newStoredManagers(t *testing.T, backend string) *storedManagers {
@@ -38,6 +42,11 @@ func (w *storedManagers) instance() *Manager {
 		}
 	}
 	m := NewManager(w.st, w.st.Locker(), save, time.Hour, func() string { return fmt.Sprintf("s%d", w.ids.Add(1)) })
-	m.now = func() time.Time { w.clock = w.clock.Add(w.tick); return w.clock }
+	m.now = func() time.Time {
+		w.clockMu.Lock()
+		defer w.clockMu.Unlock()
+		w.clock = w.clock.Add(w.tick)
+		return w.clock
+	}
 	return m
 }
