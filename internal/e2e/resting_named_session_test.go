@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -23,17 +24,25 @@ func TestACallRefusedWhileEveryAccountRestsIsInItsNamedSession(t *testing.T) {
 	if resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"hi"}]}`, named); resp.StatusCode != 200 {
 		t.Fatalf("first call: %d %s", resp.StatusCode, body)
 	}
-	e.sim.Inject(qwensim.Fault{Status: 502})
-	if resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"and then?"}]}`, named); resp.StatusCode != 502 {
-		t.Fatalf("second call: %d %s", resp.StatusCode, body)
-	}
-	resp, body := chatCall(t, e, `{"messages":[{"role":"user","content":"and then?"}]}`, named)
-	if resp.StatusCode != 503 || !strings.Contains(body, `"accounts_unavailable"`) {
-		t.Fatalf("with the only account resting: %d %s", resp.StatusCode, body)
-	}
-	e.app.Recorder().Sync(ctxT(t))
-	last := e.lastRow()
+	resp, last := refusedWhileResting(t, e, `{"messages":[{"role":"user","content":"and then?"}]}`, named)
 	if last.RequestID != resp.Header.Get("X-Request-Id") || last.SessionID != "opencode-session" || resp.Header.Get("X-Session-Id") != "opencode-session" {
 		t.Fatalf("the refused call was recorded in session %q (header %q), want opencode-session", last.SessionID, resp.Header.Get("X-Session-Id"))
 	}
+}
+
+// refusedWhileResting fails body's call once with a 502, which rests the
+// only account, then sends it again: the 503 accounts_unavailable it gets,
+// and the row recorded last (that call's, once the recorder has written).
+func refusedWhileResting(t *testing.T, e *env, body string, headers map[string]string) (*http.Response, row) {
+	t.Helper()
+	e.sim.Inject(qwensim.Fault{Status: 502})
+	if resp, got := chatCall(t, e, body, headers); resp.StatusCode != 502 {
+		t.Fatalf("the call that rests the account: %d %s", resp.StatusCode, got)
+	}
+	resp, got := chatCall(t, e, body, headers)
+	if resp.StatusCode != 503 || !strings.Contains(got, `"accounts_unavailable"`) {
+		t.Fatalf("with the only account resting: %d %s", resp.StatusCode, got)
+	}
+	e.app.Recorder().Sync(ctxT(t))
+	return resp, e.lastRow()
 }
