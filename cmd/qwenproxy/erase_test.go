@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -334,4 +336,45 @@ func readerOf(t *testing.T, db, table string) (*sql.Tx, int) {
 		t.Fatal(err)
 	}
 	return reading, n
+}
+
+// A session deleted while the server runs leaves no copy of its messages in
+// the database file: the server's own connections write under
+// secure_delete=FAST, which zeroes the cells a delete (or a row written
+// again) frees in the pages it writes anyway, where SQLite by default left
+// their bytes in the page's free space for any reader of the file.
+func TestDeletedSessionLeavesNoCopyInTheFile(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "d.db")
+	const secret = "remember 42"
+	cmd, addr := startBinary(t, buildBinary(t), db)
+	base := "http://" + addr
+	msgs := []message{{Role: "user", Content: secret}}
+	var session string
+	for turn := 1; turn <= 3; turn++ {
+		var answer string
+		answer, session = chat(t, base, msgs, "erase-deleted")
+		msgs = append(msgs, message{Role: "assistant", Content: answer}, message{Role: "user", Content: fmt.Sprintf("turn %d", turn)})
+	}
+	if session == "" {
+		t.Fatal("no X-Session-Id on the answers")
+	}
+	req, _ := http.NewRequest(http.MethodDelete, base+"/v1/sessions/"+session, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(raw), `"deleted":true`) {
+		t.Fatalf("DELETE /v1/sessions/%s: %d %s", session, resp.StatusCode, raw)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	if found := copiesIn(t, db, secret); len(found) > 0 {
+		t.Errorf("%q is still in %v after its session was deleted", secret, found)
+	}
 }

@@ -574,6 +574,13 @@ func dsn(path string, opt Options, writer bool) string {
 	// Statement journals (a multi-row INSERT … ON CONFLICT keeps one) in
 	// memory, not in a temporary file written on every batch.
 	q.Add("_pragma", "temp_store(MEMORY)")
+	// A row deleted or written again has its old bytes zeroed in the pages
+	// the write changes anyway (no more I/O): by default they stayed in the
+	// page's free space, a deleted session's messages readable in the file.
+	// Whole pages freed keep theirs until reused or given back
+	// (https://sqlite.org/pragma.html#pragma_secure_delete). Counted under
+	// callgrind, RecorderBatchedSessions 733.6 k → 734.8 k instructions a call.
+	q.Add("_pragma", "secure_delete(FAST)")
 	// Never create the file: Open has made it. A connection opened while the
 	// file is moved away would make a new, empty one there and stay on it
 	// after the database is moved back, failing every query it serves.
