@@ -253,6 +253,9 @@ type Turn struct {
 	// of the call whose answer it replaces: its session's latest answered
 	// call when it began ("" when the session's state does not say).
 	replaced string
+	// model is the Qwen model the turn is asked on: its answer moves the
+	// session there (Advance), a client may switch models mid conversation.
+	model string
 	// mergedKey is the second key of the turn's answer (see Merged), ""
 	// for none.
 	mergedKey string
@@ -300,6 +303,7 @@ const maxUnseenAnswers = 3
 func (m *Manager) Begin(ctx context.Context, req Request) (*Turn, error) {
 	t, err := m.begin(ctx, req)
 	if t != nil {
+		t.model = req.Model
 		s := t.Session
 		t.asked = qp.SessionPrior{ParentID: s.ParentID, RequestID: s.LastRequestID, CallIDs: s.LastCallIDs, CallNames: s.LastCallNames,
 			ToldSystemHash: s.ToldSystemHash, ToldToolsHash: s.ToldToolsHash}
@@ -865,6 +869,9 @@ func (t *Turn) Advance(parentID, nextKey string, callIDs, callNames []string) {
 	// any (Merged).
 	t.Session.CutKey, t.Session.CutState = ownedKey(t.Session.APIKeyID, t.mergedKey), ""
 	t.Session.LastCallIDs, t.Session.LastCallNames = callIDs, callNames
+	if t.model != "" { // the chat answered on it: the session's model is its chat's
+		t.Session.Model = t.model
+	}
 	if !t.replaces {
 		t.Session.MessageCount++
 	} // a turn asked again replaces the latest: the conversation as it stands counts as many
