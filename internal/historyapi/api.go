@@ -115,9 +115,13 @@ func CaughtUp(ctx context.Context, rec Queue) error {
 
 // Queue is the recorder's queue, as the history's reads need it.
 type Queue interface {
-	// Sync returns once everything queued before it is written, or ctx's
-	// error.
+	// Sync returns once everything queued before it is written (or placed
+	// elsewhere: the spool, memory), or ctx's error.
 	Sync(ctx context.Context) error
+	// InDatabase is Sync that fails (recorder.ErrNotInDatabase) when
+	// records queued before it are held in memory or spooled instead of
+	// written: a record looked for by its id may be among them.
+	InDatabase(ctx context.Context) error
 }
 
 // QueueWait bounds how long a history read waits for the records queued
@@ -141,21 +145,36 @@ const RecentWait = 5 * time.Second
 // still hold it (a call answered a moment ago reaches the database within
 // RECORDER_LINGER, 500 ms by default): what is queued is written, and the
 // record read once more. A record found costs no wait. When what is queued
-// is not written within RecentWait (or ctx ends first), the record may be
-// among it: the error is qp.ErrStoreUnavailable (a 503, which the SDKs
-// retry), not qp.ErrNotFound. The Responses API's own lookups use it too.
+// is not written within RecentWait (or ctx ends first), or the writer could
+// only place it elsewhere — the spool, memory: the database refuses writes
+// (a full disk, a moved file) —, the record may be among it: the error is
+// qp.ErrStoreUnavailable (a 503, which the SDKs retry), not qp.ErrNotFound.
+// Until 2026-12-07 a record spooled or held counted as written, and a call
+// just answered was a 404 while the database refused it. The Responses
+// API's own lookups use it too.
 func Recent[T any](ctx context.Context, rec Queue, read func(context.Context) (T, error)) (T, error) {
 	v, err := read(ctx)
 	if !errors.Is(err, qp.ErrNotFound) {
 		return v, err
 	}
-	waitCtx, cancel := context.WithTimeout(ctx, RecentWait)
-	defer cancel()
-	if serr := rec.Sync(waitCtx); serr != nil {
+	if err := InDatabase(ctx, rec, RecentWait); err != nil {
 		var zero T
-		return zero, fmt.Errorf("%w: the calls answered before this read are not all recorded yet: %w", qp.ErrStoreUnavailable, serr)
+		return zero, err
 	}
 	return read(ctx)
+}
+
+// InDatabase waits at most wait for what rec still queues to be written,
+// and is nil when all of it (and all the spool and memory held before it)
+// is in the database: a lookup that finds nothing after it may answer "not
+// found". Otherwise it is qp.ErrStoreUnavailable, the lookup's 503.
+func InDatabase(ctx context.Context, rec Queue, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	if err := rec.InDatabase(ctx); err != nil {
+		return fmt.Errorf("%w: the calls answered before this read are not all in the database yet: %w", qp.ErrStoreUnavailable, err)
+	}
+	return nil
 }
 
 // bound is r with ReadTimeout on its context, and the func that ends it: a

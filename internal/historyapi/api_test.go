@@ -24,7 +24,8 @@ func (nopSessions) Forget(string) {}
 
 type nopRecorder struct{}
 
-func (nopRecorder) Sync(context.Context) error { return nil }
+func (nopRecorder) Sync(context.Context) error       { return nil }
+func (nopRecorder) InDatabase(context.Context) error { return nil }
 
 // apiOver serves the history API over the real database at dbURL.
 func apiOver(t *testing.T, dbURL string) (*API, *sqlstore.Store) {

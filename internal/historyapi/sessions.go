@@ -1,6 +1,7 @@
 package historyapi
 
 import (
+	"context"
 	"net/http"
 
 	qp "qwenproxy"
@@ -38,10 +39,13 @@ func (a *API) ListSessions(w http.ResponseWriter, r *http.Request) {
 }
 
 // session loads the {id} session, answering 404 itself: its state and
-// calls as of its latest answer (see CaughtUp).
+// calls as of its latest answer (see CaughtUp). One not found while the
+// recorder still holds records (spooled, in memory, or not written in
+// time) may be among them, as a call's is (see Recent): a 503.
 func (a *API) session(w http.ResponseWriter, r *http.Request) *qp.SessionRecord {
 	_ = CaughtUp(r.Context(), a.d.Recorder)
-	rec, err := a.d.History.SessionRecord(r.Context(), r.PathValue("id"))
+	id := r.PathValue("id")
+	rec, err := Recent(r.Context(), a.d.Recorder, func(ctx context.Context) (*qp.SessionRecord, error) { return a.d.History.SessionRecord(ctx, id) })
 	if !a.loaded(w, r, err, "session") {
 		return nil
 	}

@@ -140,11 +140,13 @@ type Recorder struct {
 }
 
 // item is a record, a session's state, or a barrier that Sync waits on.
-// placed, when set, hears where a record ended up (nil: durable).
+// placed, when set, hears where a record ended up (nil: durable); a
+// barrier hears whether everything before it is in the database (see
+// InDatabase).
 type item struct {
 	ex      *qp.Exchange
 	session *qp.Session
-	barrier chan struct{}
+	barrier chan bool
 	placed  chan error
 }
 
@@ -334,13 +336,44 @@ func (r *Recorder) givenUp() bool {
 }
 
 // Sync returns once every record queued before the call is committed (or
-// placed elsewhere), or when ctx ends.
+// placed elsewhere: the spool, memory), or when ctx ends.
 func (r *Recorder) Sync(ctx context.Context) error {
-	barrier := make(chan struct{})
+	_, err := r.barrier(ctx)
+	return err
+}
+
+// ErrNotInDatabase is InDatabase's answer when records queued before it are
+// in the spool or in memory instead of the database (which refuses them, or
+// is not there): a record looked for there may be among them.
+var ErrNotInDatabase = errors.New("recorder: records are held in memory or spooled, not in the database yet")
+
+// InDatabase is Sync for a reader that looks a record up in the database by
+// its id: it returns nil once every record queued before the call is in the
+// database, and ErrNotInDatabase when the writer placed some elsewhere (the
+// spool, memory) — so that a record not found there may still exist, and a
+// read of one a client was just given is no "not found". Records the spool
+// or memory holds from before count too, and so may records queued after
+// the call that a full queue sent to the spool: it errs on "may be there".
+// With nothing held it costs what Sync does.
+func (r *Recorder) InDatabase(ctx context.Context) error {
+	inDatabase, err := r.barrier(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !inDatabase:
+		return ErrNotInDatabase
+	}
+	return nil
+}
+
+// barrier queues a barrier and waits for the writer to reach it: it reports
+// whether everything before it is in the database (not spooled, not held).
+func (r *Recorder) barrier(ctx context.Context) (inDatabase bool, err error) {
+	barrier := make(chan bool, 1) // the writer never waits on a reader gone
 	r.mu.RLock()
 	if r.closed {
 		r.mu.RUnlock()
-		return errors.New("recorder: closed")
+		return false, errors.New("recorder: closed")
 	}
 	select {
 	case r.q <- item{barrier: barrier}:
@@ -348,14 +381,20 @@ func (r *Recorder) Sync(ctx context.Context) error {
 		r.hurry()
 	case <-ctx.Done():
 		r.mu.RUnlock()
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 	select {
-	case <-barrier:
-		return nil
+	case inDatabase = <-barrier:
+		return inDatabase, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return false, ctx.Err()
 	}
+}
+
+// allInDatabase reports whether neither the spool nor memory holds a
+// record the database has not taken.
+func (r *Recorder) allInDatabase() bool {
+	return r.held.len() == 0 && (r.spool == nil || r.spool.bytes() == 0)
 }
 
 func (r *Recorder) run() {
@@ -522,7 +561,7 @@ func (r *Recorder) add(b *batch, it item) bool {
 		}
 	default:
 		r.write(b, true)
-		close(it.barrier)
+		it.barrier <- r.allInDatabase()
 		return true
 	}
 	return false

@@ -129,9 +129,10 @@ func (c *fakeConversations) ConversationItemWithID(ctx context.Context, keyID, i
 // syncedRecorder is a recorder with nothing queued.
 type syncedRecorder struct{ Recorder }
 
-func (syncedRecorder) Sync(context.Context) error { return nil }
-func (syncedRecorder) Durable() bool              { return true }
-func (syncedRecorder) Stats() recorder.Stats      { return recorder.Stats{} }
+func (syncedRecorder) Sync(context.Context) error       { return nil }
+func (syncedRecorder) InDatabase(context.Context) error { return nil }
+func (syncedRecorder) Durable() bool                    { return true }
+func (syncedRecorder) Stats() recorder.Stats            { return recorder.Stats{} }
 
 // noUpstream is a Qwen that answers nothing: a turn that got past the
 // reads would fail there, not crash the test.

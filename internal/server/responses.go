@@ -392,10 +392,11 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 	// what is queued is written first, once a call, so that the index names
 	// the newest carrier. Until 2026-12-06 it was written only when the
 	// index knew none, and an older carrier's item was named meanwhile.
-	// Failing, the index has what the database has.
+	// Failing, the index has what the database has, and a miss is no
+	// answer that the item is not there (see the end).
 	if !latest.caughtUp {
 		latest.caughtUp = true
-		_ = historyapi.CaughtUp(ctx, s.deps.Recorder)
+		latest.notInDatabase = historyapi.InDatabase(ctx, s.deps.Recorder, historyapi.QueueWait)
 	}
 	it, apiErr := s.indexedItem(ctx, id, record, find)
 	if it != nil || apiErr != nil {
@@ -430,6 +431,14 @@ func (s *Server) clientItem(ctx context.Context, id string, in *responses.Reques
 		if it := find(items, id); it != nil {
 			return it, nil
 		}
+	}
+	if latest.notInDatabase != nil {
+		// The call that gave the item may be among the records the
+		// recorder holds in memory or spooled (the database refuses them)
+		// or could not write in time: a 503, which clients retry, not the
+		// 400 of an item that is not there (until 2026-12-07 it was that
+		// 400 while the records were held).
+		return nil, s.itemsUnavailable(latest.notInDatabase)
 	}
 	return nil, nil
 }
@@ -535,6 +544,9 @@ func (s *Server) itemsUnavailable(err error) *openai.Error {
 type latestCalls struct {
 	recs           []*qp.RequestRecord
 	read, caughtUp bool
+	// notInDatabase is why the records queued before the lookup may not
+	// all be in the database (historyapi.InDatabase); nil when they are.
+	notInDatabase error
 }
 
 // conversationItems are the items of the conversation entry whose id is

@@ -35,6 +35,9 @@ type Recorder interface {
 	Durable() bool
 	// Sync waits until everything queued so far is written.
 	Sync(ctx context.Context) error
+	// InDatabase is Sync that fails when some of it is held in memory or
+	// spooled, not in the database (see historyapi.Recent).
+	InDatabase(ctx context.Context) error
 	Stats() recorder.Stats
 	// Room says why the recorder may soon fail to write (a full disk
 	// under it), "" when it need not: readiness asks it, never a call.

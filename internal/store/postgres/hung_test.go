@@ -231,7 +231,8 @@ func TestAHistoryReadOnADatabaseThatStopsAnsweringEnds(t *testing.T) {
 // synced is a recorder with nothing queued.
 type synced struct{}
 
-func (synced) Sync(context.Context) error { return nil }
+func (synced) Sync(context.Context) error       { return nil }
+func (synced) InDatabase(context.Context) error { return nil }
 
 // A history read under way when the database stopped answering (its query
 // sent, the answer never coming: a partition, a frozen server) waited for
