@@ -193,6 +193,13 @@ test('overview: totals and charts match the calls made', async () => {
   await account.first().waitFor();
   assert.equal(await account.count(), 1);
   assert.match(await account.first().innerText(), /\bready\b/);
+  // The recorder's and the accounts' counts are the process's, since it
+  // started: "92 written" beside the range's "138 calls" read as calls
+  // missing from the history.
+  assert.match(await page.locator('.health > div', { has: page.locator('div.muted:text-is("recorder")') }).locator('span').innerText(), /^[\d,]+ queued of [\d,]+; since start [\d,]+ written, [\d,]+ spooled, [\d,]+ replayed$/);
+  assert.match(await page.locator('.health').innerText(), /lost records since start/);
+  assert.deepEqual(await page.locator('table[data-table="accounts"] thead th').allInnerTexts(),
+    ['account', 'source', 'state', 'cooldown until', 'token expires', 'calls since start', 'failures since start', 'problem']);
   for (const range of ['hour', 'week']) {
     await page.click(`[data-range="${range}"]`);
     await page.locator('[data-range="' + range + '"].on').waitFor();
@@ -380,6 +387,38 @@ test('calls by model add up to the calls past six models', async () => {
     await page.unroute('**/v1/stats?*');
   }
   noErrors('calls by model past six');
+});
+
+// The calls by model are bars, each model's on the ones before it, so a
+// window's bar is as tall as its calls (README): drawn as lines, no window
+// showed how many calls it had. Read off the canvas: at each window with
+// calls, the column from zero up to the window's calls is filled, and
+// above it is not.
+test('calls by model are bars stacked to the calls', async () => {
+  await go('#/overview?range=day', '.plot[data-title="Calls by model"] canvas');
+  const columns = await page.evaluate(async () => {
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const u = document.querySelector('.plot[data-title="Calls by model"]').closest('.card.chart').plot;
+    const px = u.ctx.getImageData(0, 0, u.ctx.canvas.width, u.ctx.canvas.height);
+    const alpha = (x, y) => px.data[(Math.round(y) * px.width + Math.round(x)) * 4 + 3];
+    const out = [];
+    u.data[0].forEach((t, j) => {
+      const calls = u.data.slice(1).reduce((a, s) => a + (s[j] || 0), 0);
+      if (!calls) return;
+      const x = u.valToPos(t, 'x', true), top = u.valToPos(calls, 'y', true), zero = u.valToPos(0, 'y', true);
+      const empty = [];
+      for (let y = top + 4; y < zero - 2; y++) if (alpha(x, y) < 60) empty.push(Math.round(y));
+      out.push({ calls, filled: zero - top - 6, empty: empty.length, above: alpha(x, top - 5) });
+    });
+    return out;
+  });
+  assert.ok(columns.length > 0, 'no window with calls');
+  assert.equal(columns.reduce((a, c) => a + c.calls, 0), made.calls);
+  for (const c of columns) {
+    assert.equal(c.empty, 0, `a window of ${c.calls} calls: ${c.empty} of ${c.filled} pixels under its top unfilled`);
+    assert.ok(c.above < 60, `a window of ${c.calls} calls: filled above its top`);
+  }
+  noErrors('calls by model as stacked bars');
 });
 
 // clippedAxisLabels lists the value axes' labels wider than their axis.
@@ -872,15 +911,69 @@ test("live keeps to the server's clock, not the browser's", async () => {
     const id = resp.headers.get('x-request-id');
     await skewed.locator(`table[data-table="live"] tbody tr[data-id="${id}"]`).waitFor({ timeout: 20000 });
     // "updated …" is the server's time too: it said the browser's, two hours
-    // off the times of the calls listed under it.
+    // off the times of the calls listed under it. With its zone, as every
+    // time the pages show (it said "2:47:38 PM").
     const updated = (await skewed.locator('text=/^updated /').textContent()).replace(/^updated /, '');
-    const serverTimes = await skewed.evaluate((t) => Array.from({ length: 15 }, (_, k) => new Date(t - k * 1000).toLocaleTimeString()), Date.now());
+    const serverTimes = await skewed.evaluate(async (t) => {
+      const { time } = await import('/ui/js/format.js');
+      return Array.from({ length: 15 }, (_, k) => time(t - k * 1000));
+    }, Date.now());
     assert.ok(serverTimes.includes(updated), `"updated ${updated}", not a time of the last 15 s by the server's clock (${serverTimes[0]})`);
     await skewed.goto(proxy.root + '/ui/#/overview');
     await skewed.locator('canvas').first().waitFor();
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
+  }
+});
+
+// The Overview's range is the server's too, from the first page on: only
+// the history's answers told the server's clock, and a page loaded with its
+// key kept (a reload) or on a server without keys planned its range before
+// any had come back, by the browser's clock — three hours behind it showed
+// "0 calls", two hours ahead a range in the future.
+test("the overview's range keeps to the server's clock on a reload and a first load", async () => {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  const open = await startProxy();
+  try {
+    // rangeEnd is the overview's range as shown, checked against this
+    // process's clock (the server's: both are this machine's).
+    const range = async (p, where, calls) => {
+      await p.locator('[data-stat="calls"] .v').waitFor();
+      const shown = p.locator('#main p.muted', { hasText: 'percentiles' });
+      assert.equal(await p.locator('[data-stat="calls"] .v').innerText(), String(calls), `${where}: ${await shown.innerText()}`);
+      const end = Number(await shown.getAttribute('data-end'));
+      assert.ok(Math.abs(end - Date.now()) < 60e3, `${where}: the range ends at ${new Date(end).toISOString()}, not now (${new Date().toISOString()}): ${await shown.innerText()}`);
+    };
+    const behind = await browser.newContext();
+    await behind.clock.install({ time: Date.now() - 3 * 3600e3 }); // runs on from there, three hours behind
+    const keyed = await behind.newPage();
+    const errors = [];
+    keyed.on('pageerror', (e) => errors.push(e.message));
+    await keyed.goto(proxy.root + '/ui/');
+    await keyed.evaluate((key) => sessionStorage.setItem('qwenproxy.key', key), ADMIN);
+    await keyed.goto(proxy.root + '/ui/#/overview?range=hour');
+    await keyed.locator('[data-stat="calls"] .v').waitFor();
+    await keyed.reload(); // the page loaded again, its key kept
+    await range(keyed, 'reloaded', made.calls);
+
+    const call = await fetch(open.baseURL + '/chat/completions', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'seen by a browser two hours ahead' }] }),
+    });
+    assert.equal(call.status, 200);
+    await call.json();
+    const ahead = await browser.newContext();
+    await ahead.clock.install({ time: Date.now() + 2 * 3600e3 });
+    const first = await ahead.newPage();
+    first.on('pageerror', (e) => errors.push(e.message));
+    await first.goto(open.root + '/ui/#/overview?range=hour');
+    await range(first, 'a first load without keys', 1);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await open.stop();
   }
 });
 
@@ -1203,7 +1296,7 @@ test('a delete before an age deletes the calls it counted', async () => {
   await page.fill('input[name="before"]', '5ms');
   await page.click('button.danger >> text=Delete…');
   const question = await page.locator('#confirmtext', { hasText: /^Delete / }).innerText();
-  const counted = Number(/^Delete ([\d,]+) calls/.exec(question)[1].replace(/,/g, ''));
+  const counted = Number(/^Delete ([\d,]+) calls? /.exec(question)[1].replace(/,/g, ''));
   const later = await chat({ messages: [{ role: 'user', content: 'new' }] });
   await page.click('#confirmok');
   const deleted = Number(await page.locator('[data-deleted]').getAttribute('data-deleted'));
@@ -1214,6 +1307,94 @@ test('a delete before an age deletes the calls it counted', async () => {
   await page.click('form[data-find="call"] button[type="submit"]');
   await page.locator('[data-body="Client request (OpenAI form)"]').waitFor();
   noErrors('a delete before an age');
+});
+
+// "Delete every call before" with a value the server cannot read said so at
+// the top of the page, one more box at each press, in the words of the
+// count's query ("end: …"), a field the page shows nowhere. It is said
+// beside the form, once, naming the field.
+test('a delete before a bad time says why beside its field, once', async () => {
+  await go('#/calls', 'table[data-table="calls"]');
+  await page.fill('input[name="before"]', 'bogus');
+  const said = page.locator('form:has(input[name="before"]) + [role="alert"]');
+  for (const press of [1, 2]) {
+    const asked = page.waitForResponse((r) => r.url().includes('/v1/requests?end=bogus'));
+    await page.press('input[name="before"]', 'Enter');
+    await asked;
+    await page.locator('#main [role="alert"]').first().waitFor();
+    assert.equal(await page.locator('#main [role="alert"]').count(), 1, `after press ${press}`);
+  }
+  assert.equal(await said.count(), 1, 'not said beside the field');
+  assert.match(await said.innerText(), /^Delete every call before: "bogus" is not an RFC 3339 time/);
+  const logged = consoleErrors.splice(0);
+  assert.ok(logged.length === 2 && logged.every((e) => /status of 400/.test(e)), logged.join('\n'));
+  // A time that reads says nothing more.
+  await page.fill('input[name="before"]', '2000-01-01');
+  await page.press('input[name="before"]', 'Enter');
+  await page.locator('#confirmtext', { hasText: 'No calls were recorded before 2000-01-01' }).waitFor();
+  await page.click('#confirmok');
+  await said.waitFor({ state: 'detached' });
+  noErrors('a delete before a bad time');
+});
+
+// A conversation's delete that fails said so at the top of the page, one
+// more box at each press; and one call was "its 1 calls".
+test("a conversation's failed delete says why beside its button, once", async () => {
+  const id = 'dash-delete-fails';
+  await chat({ messages: [{ role: 'user', content: 'deleted under the page' }] }, USER, { 'X-Session-Id': id });
+  await go('#/conversations/' + id, '.turnmeta');
+  const gone = await fetch(proxy.baseURL + '/sessions/' + id, { method: 'DELETE', headers: { Authorization: 'Bearer ' + ADMIN } });
+  assert.equal(gone.status, 200);
+  made.calls -= 1;
+  const said = page.locator('button.danger + [role="alert"]');
+  for (const press of [1, 2]) {
+    await page.click('button.danger >> text=Delete conversation');
+    const asked = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().includes('/v1/sessions/'));
+    await page.click('#confirmok');
+    await asked;
+    await page.locator('#main [role="alert"]').first().waitFor();
+    assert.equal(await page.locator('#main [role="alert"]').count(), 1, `after press ${press}`);
+  }
+  assert.equal(await said.count(), 1, 'not said beside its button');
+  const logged = consoleErrors.splice(0);
+  assert.ok(logged.length === 2 && logged.every((e) => /status of 404/.test(e)), logged.join('\n'));
+  noErrors("a conversation's failed delete");
+});
+
+// One call is "1 call": the deletes said "its 1 calls", "Delete 1 calls".
+test('one call is said in the singular', async () => {
+  const open = await startProxy({ env: { RECORDER_SYNC: 'true' } });
+  const fresh = await context.newPage();
+  try {
+    const send = async (session) => {
+      const resp = await fetch(open.baseURL + '/chat/completions', {
+        method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Session-Id': session },
+        body: JSON.stringify({ model: 'qwen3-max', messages: [{ role: 'user', content: 'one of one' }] }),
+      });
+      assert.equal(resp.status, 200);
+      await resp.json();
+    };
+    await send('dash-one-call');
+    await fresh.goto(open.root + '/ui/#/conversations/dash-one-call');
+    await fresh.locator('[data-session-errors]').waitFor();
+    assert.equal(await fresh.locator('[data-session-errors]').innerText(), '0 of 1 call (0.0%)');
+    await fresh.click('button.danger >> text=Delete conversation');
+    await fresh.locator('#confirmtext', { hasText: 'Delete this conversation and its 1 call? ' }).waitFor();
+    await fresh.click('#confirmok');
+    await fresh.locator('[role="status"]', { hasText: /^Deleted the conversation and its 1 call\. / }).waitFor();
+
+    await send('dash-one-more');
+    await fresh.evaluate(() => { location.hash = '#/calls'; });
+    await fresh.locator('table[data-table="calls"]').waitFor();
+    await fresh.fill('input[name="before"]', '2099-01-01');
+    await fresh.press('input[name="before"]', 'Enter');
+    await fresh.locator('#confirmtext', { hasText: 'Delete 1 call recorded before 2099-01-01? That is the only recorded call.' }).waitFor();
+    await fresh.click('#confirmok');
+    await fresh.locator('[data-deleted="1"]', { hasText: /^Deleted 1 call recorded before / }).waitFor();
+  } finally {
+    await fresh.close();
+    await open.stop();
+  }
 });
 
 // A call's bodies are named by the API the client spoke: an Anthropic
@@ -1592,7 +1773,11 @@ test('a stopped server is said to be unreachable', async () => {
     await open.stop();
     stopped = true;
     await fresh.locator('[role="alert"]').waitFor();
-    assert.match(await fresh.locator('[role="alert"]').innerText(), /^qwenproxy did not answer .*: it is stopped or unreachable\. Retrying every 2 s\.$/);
+    // When, with its zone, as every time the pages show (it said "at 2:51:21 PM").
+    const zone = await fresh.evaluate(() => new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' }).formatToParts(new Date()).find((p) => p.type === 'timeZoneName').value);
+    const unreachable = await fresh.locator('[role="alert"]').innerText();
+    assert.match(unreachable, /^qwenproxy did not answer at \d\d\/\d\d\/\d{4}, .+: it is stopped or unreachable\. Retrying every 2 s\.$/);
+    assert.ok(unreachable.includes(` ${zone}: it is stopped`), unreachable);
     await fresh.evaluate(() => { location.hash = '#/calls'; });
     await fresh.locator('#main [role="alert"]').waitFor();
     assert.match(await fresh.locator('#main [role="alert"]').innerText(), /^qwenproxy did not answer .*: it is stopped or unreachable\.$/);

@@ -3,6 +3,7 @@
 // which is why live updates use fetch too, and downloads a one-time ticket.
 
 import { noteServerDate, now } from "./clock.js";
+import { time } from "./format.js";
 import { parseExact } from "./json.js";
 
 const KEY = "qwenproxy.key";
@@ -11,10 +12,11 @@ export const getKey = () => sessionStorage.getItem(KEY) || "";
 export const setKey = (k) => (k ? sessionStorage.setItem(KEY, k) : sessionStorage.removeItem(KEY));
 
 export class APIError extends Error {
-  constructor(status, message, code) {
+  constructor(status, message, code, param = "") {
     super(message);
     this.status = status;
     this.code = code;
+    this.param = param; // the query parameter the server refused, if it names one
   }
 }
 
@@ -32,26 +34,29 @@ async function failure(resp) {
   let body = null;
   try { body = await resp.json(); } catch { /* not JSON */ }
   const e = body && body.error ? body.error : {};
-  return new APIError(resp.status, e.message || resp.statusText || "request failed", e.code || "");
+  return new APIError(resp.status, e.message || resp.statusText || "request failed", e.code || "", e.param || "");
 }
 
 // reach is fetch, with a server that cannot be reached said as such: the
 // browser's own words for it, "Failed to fetch", left the person to guess
-// that qwenproxy had stopped.
+// that qwenproxy had stopped. Every answer tells the server's clock.
 export async function reach(path, init) {
+  let resp;
   try {
-    return await fetch(path, init);
+    resp = await fetch(path, init);
   } catch (err) {
     if (err.name === "AbortError") throw err;
-    throw new APIError(0, `qwenproxy did not answer at ${new Date(now()).toLocaleTimeString()}: it is stopped or unreachable.`, "unreachable");
+    // With its zone, as every time the pages show.
+    throw new APIError(0, `qwenproxy did not answer at ${time(now())}: it is stopped or unreachable.`, "unreachable");
   }
+  noteServerDate(resp);
+  return resp;
 }
 
 // request sends one call and returns the Response; a refused key sends the
 // person back to the key prompt.
 export async function request(path, { method = "GET", signal } = {}) {
   const resp = await reach(path, { method, headers: headers(), signal, cache: "no-store" });
-  noteServerDate(resp);
   if (resp.status === 401 || resp.status === 403) {
     const err = await failure(resp);
     onAuthFailure(err);

@@ -63,7 +63,7 @@ export async function calls(main, params) {
   const tools = h("div.row", find,
     h("button.secondary", { type: "button", onclick: (e) => exportCalls(e.target, filters, "jsonl") }, "Export JSONL"),
     h("button.secondary", { type: "button", onclick: (e) => exportCalls(e.target, filters, "csv") }, "Export CSV"),
-    h("form.row", { onsubmit: (e) => { e.preventDefault(); deleteBefore(main, params, e.target.before.value.trim()); } },
+    h("form.row", { onsubmit: (e) => { e.preventDefault(); deleteBefore(main, params, e.target); } },
       h("label", "Delete every call before", h("input", { name: "before", placeholder: "2026-05-01, 30d…", required: true })),
       h("button.danger", { type: "submit" }, "Delete…")));
   const list = h("div", h("p.muted", "Loading…"));
@@ -99,7 +99,7 @@ async function clientSessionTotals(box, id) {
     h("dt", "calls"), h("dd", { dataset: { clientSessionCalls: t.total_responses } }, f.int(t.total_responses) + " in all"),
     h("dt", "tokens"), h("dd", { dataset: { clientSessionTokens: t.total_tokens } },
       `${f.int(t.total_prompt_tokens)} prompt + ${f.int(t.total_completion_tokens)} completion = ${f.int(t.total_tokens)}`),
-    h("dt", "errors"), h("dd", { dataset: { clientSessionErrors: t.errors } }, `${f.int(t.errors)} of ${f.int(t.total_responses)} calls (${f.pct(t.error_rate)})`
+    h("dt", "errors"), h("dd", { dataset: { clientSessionErrors: t.errors } }, `${f.int(t.errors)} of ${f.count(t.total_responses, "call")} (${f.pct(t.error_rate)})`
       + (st.by_error_type.length ? ": " + st.by_error_type.map((e) => `${e.error_type} ${f.int(e.errors)}`).join(", ") : "")),
     h("dt", "duration"), h("dd", t.duration_ms.count ? `p50 ${f.ms(t.duration_ms.p50)} · p95 ${f.ms(t.duration_ms.p95)}` : "–"),
     h("dt", "first token"), h("dd", t.ttft_ms.count ? `p50 ${f.ms(t.ttft_ms.p50)} · p95 ${f.ms(t.ttft_ms.p95)}` : "–")));
@@ -169,16 +169,20 @@ async function exportCalls(button, filters, format) {
 
 // deleteBefore counts what a delete would remove, says so, deletes only
 // once confirmed, and lists the calls again (the list went on showing the
-// deleted ones, each a link to "request not found").
-async function deleteBefore(main, params, typed) {
+// deleted ones, each a link to "request not found"). What fails is said
+// beside the form, in place of what it said before, as the exports' are:
+// put at the top of the page, each press stacked one more box there.
+async function deleteBefore(main, params, form) {
+  const typed = form.before.value.trim();
   // An age is one instant for the count and the delete: sent as typed to
   // both, the server read "30d" twice, the delete's later by the time the
   // question was read, and deleted the calls that aged past it meanwhile
   // too, more than the question said. The count's list says the instant it
   // read (end, Unix ms), and the delete is sent that.
   try {
-    const counted = await api("/v1/requests" + qs({ end: typed, limit: 1 }));
+    const counted = await api("/v1/requests" + qs({ end: typed, limit: 1 })).catch((err) => { throw asTyped(err); });
     const before = counted.end;
+    sayAfter(form, null);
     // An age ends in its unit (30d, 1h30m); a date or a time does not.
     const named = /[a-zµμ]$/.test(typed) ? `${f.time(before)} (${typed} ago)` : typed;
     if (!counted.total) {
@@ -186,8 +190,8 @@ async function deleteBefore(main, params, typed) {
       return;
     }
     const all = await api("/v1/requests" + qs({ limit: 1 }));
-    const everything = counted.total === all.total ? " That is every recorded call." : "";
-    if (!(await confirmDialog(`Delete ${f.int(counted.total)} calls recorded before ${named}?${everything} This cannot be undone.`))) return;
+    const everything = counted.total === all.total ? (all.total === 1 ? " That is the only recorded call." : " That is every recorded call.") : "";
+    if (!(await confirmDialog(`Delete ${f.count(counted.total, "call")} recorded before ${named}?${everything} This cannot be undone.`))) return;
     const res = await (await request("/v1/requests" + qs({ before }), { method: "DELETE" })).json();
     // The first page, the address saying so: the cursor's call may be gone.
     params = new URLSearchParams(params);
@@ -195,10 +199,20 @@ async function deleteBefore(main, params, typed) {
     params.delete("before");
     history.replaceState(null, "", "#/calls" + (params.size ? "?" + params : ""));
     await calls(main, params);
-    main.prepend(h("div.card", { role: "status", dataset: { deleted: res.deleted } }, `Deleted ${f.int(res.deleted)} calls recorded before ${f.time(res.before)}.`));
+    main.prepend(h("div.card", { role: "status", dataset: { deleted: res.deleted } }, `Deleted ${f.count(res.deleted, "call")} recorded before ${f.time(res.before)}.`));
   } catch (err) {
-    main.prepend(errorBox(err));
+    // Once the list is shown again, its form is another: said at the top.
+    if (form.isConnected) sayAfter(form, err);
+    else main.prepend(errorBox(err));
   }
+}
+
+// asTyped names the field a refused time was typed in: the count asks with
+// it as its end, and the server's "end: "bogus" is not …" named a parameter
+// the page shows nowhere.
+function asTyped(err) {
+  if (err.param !== "end" || !err.message.startsWith("end: ")) return err;
+  return new Error("Delete every call before: " + err.message.slice("end: ".length));
 }
 
 // call shows one call: what came in, what went upstream, what came back,

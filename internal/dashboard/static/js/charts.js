@@ -13,29 +13,49 @@ export function destroyCharts() {
 
 // chart draws series over time. xs are Unix seconds; each series is
 // {label, values, bars?}; format writes a value (default: fmt and unit).
-export function chart(title, xs, series, { unit = "", format = (v) => fmt(v) + unit, height = 220 } = {}) {
+// stacked draws every series as bars, each on the ones before it, so a
+// window's bar is as tall as its series' sum (the calls by model add up to
+// the calls); the legend and the hover still say each series' own value.
+export function chart(title, xs, series, { unit = "", format = (v) => fmt(v) + unit, height = 220, stacked = false } = {}) {
   // Half a step of room at each end, so the first and last bars show whole.
   const pad = xs.length > 1 ? (xs[1] - xs[0]) / 2 : 60;
   const box = h("div.plot", { dataset: { title } });
   const card = h("div.card.chart", h("h3", title), box);
+  // tops[i][j] is where series i's bar ends in window j: the sum of series
+  // 0…i there; series i's bar begins where series i−1's ends.
+  const tops = [];
+  for (const [i, s] of series.entries()) tops.push(s.values.map((v, j) => (v || 0) + (i ? tops[i - 1][j] : 0)));
+  const paths = (s, i) => {
+    if (stacked && uPlot.paths.bars) {
+      return uPlot.paths.bars({ size: [0.6, 40], disp: {
+        y0: { unit: 1, values: () => (i ? tops[i - 1] : xs.map(() => 0)) },
+        y1: { unit: 1, values: () => tops[i] } } });
+    }
+    return s.bars && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.6, 40] }) : undefined;
+  };
+  const highest = stacked && tops.length ? Math.max(0, ...tops[tops.length - 1]) : 0;
   const opts = {
     width: 200, // grows to the box on the first frame; never wider than a narrow window meanwhile
     height,
     series: [{}, ...series.map((s, i) => ({
       label: s.label,
       stroke: palette[i % palette.length],
-      fill: s.bars ? palette[i % palette.length] + "33" : undefined,
+      fill: s.bars || stacked ? palette[i % palette.length] + (stacked ? "66" : "33") : undefined,
       width: 1.5,
-      paths: s.bars && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.6, 40] }) : undefined,
-      points: { show: xs.length < 60 },
+      paths: paths(s, i),
+      // A stacked bar's value is not its height: no point at the value.
+      points: { show: !stacked && xs.length < 60 },
       value: (u, v) => (v === null || v === undefined ? "–" : format(v)),
     }))],
     // The value axis is as wide as its longest label: at a fixed 60 px,
     // "8000 ms" showed as "000 ms" and "1500 ms" as "500 ms".
     axes: [{}, { values: (u, vals) => vals.map(format), size: axisSize }],
-    scales: { x: { time: true, range: (u, min, max) => [min - pad, max + pad] } },
+    scales: { x: { time: true, range: (u, min, max) => [min - pad, max + pad] },
+      // Stacked, the scale is the sums': read off the values, the tallest
+      // bar rose past the top.
+      ...(stacked ? { y: { range: () => uPlot.rangeNum(0, highest || 1, 0.1, true) } } : {}) },
     legend: { live: true },
-    cursor: { drag: { x: false, y: false } },
+    cursor: { drag: { x: false, y: false }, ...(stacked ? { points: { show: false } } : {}) },
   };
   const data = [xs, ...series.map((s) => s.values)];
   const plot = new uPlot(opts, data, box);

@@ -119,13 +119,13 @@ export async function conversation(main, id) {
       // The whole conversation's figures (exact), the sum of its turns'.
       h("dt", "tokens"), h("dd", { dataset: { sessionTokens: t.total_tokens } },
         `${f.int(t.total_prompt_tokens)} prompt + ${f.int(t.total_completion_tokens)} completion = ${f.int(t.total_tokens)}`),
-      h("dt", "errors"), h("dd", { dataset: { sessionErrors: t.errors } }, `${f.int(t.errors)} of ${f.int(t.total_responses)} calls (${f.pct(t.error_rate)})`),
+      h("dt", "errors"), h("dd", { dataset: { sessionErrors: t.errors } }, `${f.int(t.errors)} of ${f.count(t.total_responses, "call")} (${f.pct(t.error_rate)})`),
       h("dt", "duration"), h("dd", t.duration_ms.count ? `p50 ${f.ms(t.duration_ms.p50)} · p95 ${f.ms(t.duration_ms.p95)}` : "–"),
       h("dt", "first token"), h("dd", t.ttft_ms.count ? `p50 ${f.ms(t.ttft_ms.p50)} · p95 ${f.ms(t.ttft_ms.p95)}` : "–")),
     h("div.row",
       h("a", { href: "#/calls?session_id=" + encodeURIComponent(s.id) }, "its calls"),
       h("button.secondary", { type: "button", onclick: (e) => exportSession(e.target, s.id) }, "Export JSONL"),
-      h("button.danger", { type: "button", onclick: () => removeSession(main, s) }, "Delete conversation"))));
+      h("button.danger", { type: "button", onclick: (e) => removeSession(main, s, e.target) }, "Delete conversation"))));
   const load = async (after) => {
     clear(more).append(h("p.muted", "Loading…"));
     try {
@@ -197,16 +197,19 @@ async function exportSession(button, id) {
   }
 }
 
-async function removeSession(main, s) {
-  if (!(await confirmDialog(`Delete this conversation and its ${s.request_count} calls? This cannot be undone.`))) return;
+// removeSession deletes conversation s once confirmed; a failure is said
+// beside its button, once however often it is pressed (put at the top of
+// the page, each press stacked one more box there).
+async function removeSession(main, s, button) {
+  if (!(await confirmDialog(`Delete this conversation and its ${f.count(s.request_count, "call")}? This cannot be undone.`))) return;
   try {
     await request("/v1/sessions/" + encodeURIComponent(s.id), { method: "DELETE" });
     // Back to the list it was opened from, as "← Conversations" leads (it
     // led to every conversation, the search and the page dropped).
-    clear(main).append(h("div.card", { role: "status" }, `Deleted the conversation and its ${s.request_count} calls. `,
+    clear(main).append(h("div.card", { role: "status" }, `Deleted the conversation and its ${f.count(s.request_count, "call")}. `,
       h("a", { href: listed }, "Back to conversations")));
   } catch (err) {
-    main.prepend(errorBox(err));
+    sayAfter(button, err);
   }
 }
 
@@ -245,7 +248,7 @@ function message(m) {
   return h("div.msg." + (m.role || "assistant"), { dataset: { role: m.role, ...from } },
     h("div.role", role + (m.name ? " · " + m.name : ""), m.tool_call_id ? h("span.muted.mono", " · " + m.tool_call_id) : null,
       m.from_conversation ? h("span.muted", " · conversation item") : null),
-    m.reasoning ? h("details.reasoning", h("summary", `Reasoning (${m.reasoning.length} characters)`), h("div.text", { dir: "auto" }, m.reasoning)) : null,
+    m.reasoning ? h("details.reasoning", h("summary", `Reasoning (${f.count(m.reasoning.length, "character")})`), h("div.text", { dir: "auto" }, m.reasoning)) : null,
     m.content ? clipped("div.text", m.content, "div") : null,
     (m.tool_calls || []).map((c) => h("div.toolcall", { dataset: { tool: c.name } },
       h("div", "→ calls ", h("span.name", c.name), h("span.muted", " · " + c.id)),

@@ -1,3 +1,5 @@
+import { count } from "./format.js";
+
 // h builds an element: h("td.num", {title: "x"}, "text", child, ...).
 // Text always goes in as text nodes, so recorded content can never become
 // markup.
@@ -75,6 +77,6 @@ export function clipped(spec, text, wrap = "span") {
   const more = h("button.secondary.more", { type: "button", onclick: () => {
     shown.textContent = text;
     more.remove();
-  } }, `show all (${(text.length - LONG).toLocaleString()} more characters)`);
+  } }, `show all (${count(text.length - LONG, "more character", "more characters")})`);
   return h(wrap, shown, " ", more);
 }

@@ -27,6 +27,12 @@ export function int(v) {
   return v === null || v === undefined ? "–" : Number(v).toLocaleString();
 }
 
+// count says n of a thing, in the singular for one: "its 1 calls" read as
+// a slip.
+export function count(n, one, many = one + "s") {
+  return `${int(n)} ${Number(n) === 1 ? one : many}`;
+}
+
 export function pct(v) {
   return (100 * (v || 0)).toFixed(1) + "%";
 }

@@ -97,7 +97,8 @@ export async function liveView(main) {
       none.textContent = `No call has ended since ${f.time(first)}; calls appear here as they end.`;
       none.hidden = rows.children.length > 0;
       for (const [id, ts] of seen) if (ts < since - 2 * OVERLAP) seen.delete(id); // they never come back
-      status.textContent = "updated " + new Date(clock.now()).toLocaleTimeString(); // the server's, as the rows' times
+      // The server's time, as the rows' are, and with its zone, as theirs.
+      status.textContent = "updated " + f.time(clock.now());
     } catch (err) {
       // The next poll is still made: say so, as the page recovers by itself.
       status.replaceChildren(errorBox(`${err.message} Retrying every ${EVERY / 1000} s.`));

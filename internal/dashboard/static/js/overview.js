@@ -123,6 +123,8 @@ export async function overview(main, params = new URLSearchParams()) {
     body.append(h("p.muted", "Choose a range."));
     return;
   }
+  await clock.synced(); // the range ends at the server's now
+  if (signal.aborted) return;
   let p;
   try {
     p = plan(state);
@@ -145,7 +147,7 @@ export async function overview(main, params = new URLSearchParams()) {
 function render(body, p, totals, wins) {
   const t = totals.statistics;
   const card = (k, v, title) => h("div.card.stat", { dataset: { stat: k } }, h("div.v", v), h("div.k", title));
-  body.append(h("p.muted", `${f.time(p.start)} – ${f.time(p.end)} · percentiles ${totals.percentiles}`),
+  body.append(h("p.muted", { dataset: { start: p.start, end: p.end } }, `${f.time(p.start)} – ${f.time(p.end)} · percentiles ${totals.percentiles}`),
     h("div.grid",
       card("calls", f.int(t.total_responses), "calls"),
       card("errors", f.int(t.errors), `errors (${f.pct(t.error_rate)})`),
@@ -185,7 +187,7 @@ function render(body, p, totals, wins) {
     chart("Time to first token", xs, [
       { label: "p50", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p50 : null)) },
       { label: "p95", values: lat((s) => (s.ttft_ms.count ? s.ttft_ms.p95 : null)) }], { format: f.ms }),
-    chart("Calls by model", xs, byModel)));
+    chart("Calls by model", xs, byModel, { stacked: true })));
   // Each group links to its calls over the same range (the link dropped the
   // range: a model's row of the last hour opened its calls of all time).
   // In RFC 3339, which the Calls page's From and Until fields show as given.
@@ -256,11 +258,14 @@ async function health(body) {
     ["status", h("span." + cls(d.status === "ready"), d.status)],
     ["Qwen credentials", creds],
     ...Object.entries(d.checks || {}).map(([k, v]) => ["check: " + k, h("span." + cls(v === "ok"), v)]),
-    ["recorder", h("span", `${f.int(r.written)} written, ${f.int(r.queued)} queued of ${f.int(r.queue_size)}, ${f.int(r.spooled)} spooled, ${f.int(r.replayed)} replayed`)],
-    ["lost records", h("span." + cls(!r.dropped), f.int(r.dropped || 0))],
+    // Written, spooled, replayed and lost are counted since the process
+    // started: "92 written" beside the range's "138 calls" read as calls
+    // missing from the history.
+    ["recorder", h("span", `${f.int(r.queued)} queued of ${f.int(r.queue_size)}; since start ${f.int(r.written)} written, ${f.int(r.spooled)} spooled, ${f.int(r.replayed)} replayed`)],
+    ["lost records since start", h("span." + cls(!r.dropped), f.int(r.dropped || 0))],
   ];
-  if (r.spool_bytes) items.push(["spool", h("span.warn", f.int(r.spool_bytes) + " bytes wait for the database")]);
-  if (d.sessions) items.push(["sessions", `${f.int(d.sessions.in_memory)} in memory, ${f.int(d.sessions.turns_in_progress)} turns in progress`]);
+  if (r.spool_bytes) items.push(["spool", h("span.warn", f.count(r.spool_bytes, "byte") + " waiting for the database")]);
+  if (d.sessions) items.push(["sessions", `${f.int(d.sessions.in_memory)} in memory, ${f.count(d.sessions.turns_in_progress, "turn")} in progress`]);
   box.lastChild.replaceWith(h("div.health", { dataset: { health: d.status } }, items.map(([k, v]) => h("div", h("div.muted", k), v))));
   // Each account's state is listed under credentials.accounts (see Accounts
   // in the README); the page looked for it at the top level, where it is not.
@@ -269,7 +274,7 @@ async function health(body) {
     const when = (t) => (t ? f.time(Date.parse(t)) : "–");
     const failures = (m) => Object.entries(m || {}).map(([k, v]) => `${k} ${f.int(v)}`).join(", ") || "none";
     box.append(h("h2", "Qwen accounts"), h("div.tablewrap", h("table", { dataset: { table: "accounts" } },
-      h("thead", h("tr", ["account", "source", "state", "cooldown until", "token expires", "calls", "failures", "problem"].map((k, i) => h("th" + (i === 5 ? ".num" : ""), k)))),
+      h("thead", h("tr", ["account", "source", "state", "cooldown until", "token expires", "calls since start", "failures since start", "problem"].map((k, i) => h("th" + (i === 5 ? ".num" : ""), k)))),
       h("tbody", accounts.map((a) => h("tr", { dataset: { account: a.id } },
         h("td", a.id), h("td", a.source || "–"),
         h("td", h("span." + cls(a.usable), a.state)),
