@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
 
 	"qwenproxy/internal/qwensim"
 )
@@ -148,4 +149,60 @@ func qwenCodeResumedAnswer(t *testing.T, e *env, turn []openai.ChatCompletionMes
 		t.Fatal(err)
 	}
 	return part + afterOverlap(part, resumed.Choices[0].Message.Content)
+}
+
+// Under X-Session-Id too: the resume of a later turn cut after the first
+// was cut and resumed tells the chat the cut turn — the user's message and
+// the part — as earlier conversation, before its own message. The session's
+// chat holds the answer before the cut by the history that runs the first
+// cut's part and its resumed answer together, which the resent history was
+// not looked up by: the resume went up alone, hung where the cut turn hung,
+// and the model never read the message it was resuming the answer to.
+func TestANamedSessionsLaterCutResumeAfterAResumedFirstTurnTellsTheCutTurn(t *testing.T) {
+	e := start(t, nil)
+	named := option.WithHeader("X-Session-Id", "qwen-code-cut")
+	system := openai.SystemMessage("Be brief.")
+	ask := openai.UserMessage("Tell me a long story about Tom the cat.")
+	cutStream := func(params openai.ChatCompletionNewParams) string {
+		t.Helper()
+		stream := e.client.Chat.Completions.NewStreaming(ctxT(t), params, named)
+		var got strings.Builder
+		for stream.Next() {
+			for _, c := range stream.Current().Choices {
+				got.WriteString(c.Delta.Content)
+			}
+		}
+		if stream.Err() == nil || strings.TrimSpace(got.String()) == "" {
+			t.Fatalf("the cut call did not fail after part of its answer: %q, %v", got.String(), stream.Err())
+		}
+		return got.String()
+	}
+	resume := func(turn []openai.ChatCompletionMessageParamUnion, part string) *openai.ChatCompletion {
+		t.Helper()
+		got, err := e.client.Chat.Completions.New(ctxT(t), chatParams(append(turn[:len(turn):len(turn)],
+			openai.AssistantMessage(part), openai.UserMessage(qwenCodeResumeAfter(part)))...), named)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	turn := []openai.ChatCompletionMessageParamUnion{system, ask}
+	e.sim.Inject(qwensim.Fault{CutAfter: 3})
+	part := cutStream(chatParams(turn...))
+	kept := part + afterOverlap(part, resume(turn, part).Choices[0].Message.Content)
+	const more = "Please say more about his friends."
+	turn = append(turn, openai.AssistantMessage(kept), openai.UserMessage(more))
+	e.sim.Inject(qwensim.Fault{CutAfter: 2})
+	part = cutStream(chatParams(turn...))
+	resume(turn, part)
+	up := upstreamCompletions(t, e.sim)
+	last := fmt.Sprint(messagesOf(up[len(up)-1])[0]["content"])
+	if !strings.Contains(last, more) || !strings.Contains(last, "[Earlier conversation, for context]") || strings.Contains(last, "Tom the cat") {
+		t.Fatalf("the resume sent %q, want the cut turn told as earlier conversation and nothing before it", last)
+	}
+	e.sync()
+	rows := e.rows()
+	if len(rows) != 4 || rows[3].Status != "success" || rows[3].ChatID != rows[1].ChatID || rows[3].ParentID == "" {
+		t.Fatalf("%d rows %+v", len(rows), rows)
+	}
 }

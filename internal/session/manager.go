@@ -497,6 +497,12 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	}
 	if s.ConversationKey != "" && s.ConversationKey != req.PrefixKey {
 		t.Unseen = Seen(req.History, req.Owner, s.ConversationKey)
+		if t.Unseen == 0 && s.CutKey != "" && s.CutKey != req.PrefixKey {
+			// The chat's last answer, as the client keeps it, runs a cut
+			// answer's part and its retried or resumed answer together
+			// (see cut.go).
+			t.Unseen = seenMerged(req.History, req.Owner, s.CutKey)
+		}
 	}
 	return t, nil
 }
