@@ -164,6 +164,20 @@ func Seen(msgs []qp.Message, owner, key string) int {
 	return seen
 }
 
+// seenMerged is Seen for a session's CutKey, the key of the history whose
+// last answer runs a cut answer's part and its retried or resumed answer
+// together (historyMergedKey): how many of msgs' first messages make up
+// that history, looked for up to maxUnseenAnswers answers back; 0 when
+// none does.
+func seenMerged(msgs []qp.Message, owner, cutKey string) int {
+	for _, a := range earlierAnswers(msgs, maxUnseenAnswers) {
+		if merged := historyMergedKey(msgs[:a.n]); merged != "" && ownedKey(owner, merged) == cutKey {
+			return a.n
+		}
+	}
+	return 0
+}
+
 // earlierAnswer is a prefix of a resent history that ends with an assistant
 // message: n messages, whose key is key.
 type earlierAnswer struct {

@@ -366,18 +366,17 @@ func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 		// interrupted mid-answer resends the cut turn with the next one)
 		// continues the chat whose last answer it holds.
 		for _, a := range earlierAnswers(req.History, maxUnseenAnswers) {
-			earlier := req
-			earlier.PrefixKey = ownedKey(req.Owner, a.key)
-			t, err := m.continueByKey(ctx, earlier)
+			t, err := m.continueEarlier(ctx, req, ownedKey(req.Owner, a.key), since, arrived)
+			if t == nil && err == nil {
+				// That answer run together with the part of a cut one (see
+				// cut.go): Qwen Code's resume of a turn cut after it
+				// resumed an earlier cut turn.
+				if merged := historyMergedKey(req.History[:a.n]); merged != "" {
+					t, err = m.continueEarlier(ctx, req, ownedKey(req.Owner, merged), since, arrived)
+				}
+			}
 			if err != nil {
 				return nil, err
-			}
-			if t == nil {
-				// Or asks in place of the turn that came with it (Qwen
-				// Code resumes a cut turn after its side call).
-				if t, err = m.continueReasked(ctx, earlier, since, arrived); err != nil {
-					return nil, err
-				}
 			}
 			if t != nil {
 				t.Unseen = a.n
@@ -411,6 +410,20 @@ func (m *Manager) begin(ctx context.Context, req Request) (*Turn, error) {
 	}
 	t.unanswered = unanswered
 	return m.open(ctx, t, req)
+}
+
+// continueEarlier returns the session whose next expected history, or
+// whose last turn's (asked in its place), is an earlier part of req's
+// history, keyed key; nil when none is.
+func (m *Manager) continueEarlier(ctx context.Context, req Request, key string, since uint64, arrived time.Time) (*Turn, error) {
+	req.PrefixKey = key
+	t, err := m.continueByKey(ctx, req)
+	if t != nil || err != nil {
+		return t, err
+	}
+	// Or asks in place of the turn that came with it (Qwen Code resumes a
+	// cut turn after its side call).
+	return m.continueReasked(ctx, req, since, arrived)
 }
 
 // lock takes id's lock in this process and, on a shared database, across
@@ -484,6 +497,12 @@ func (m *Manager) beginExplicit(ctx context.Context, req Request) (*Turn, error)
 	}
 	if s.ConversationKey != "" && s.ConversationKey != req.PrefixKey {
 		t.Unseen = Seen(req.History, req.Owner, s.ConversationKey)
+		if t.Unseen == 0 && s.CutKey != "" && s.CutKey != req.PrefixKey {
+			// The chat's last answer, as the client keeps it, runs a cut
+			// answer's part and its retried or resumed answer together
+			// (see cut.go).
+			t.Unseen = seenMerged(req.History, req.Owner, s.CutKey)
+		}
 	}
 	return t, nil
 }
