@@ -358,7 +358,11 @@ func (a *App) closeResources() {
 			// directories made for them) are let go.
 			closeStore = a.store.Discard
 		}
-		if err := closeStore(); err != nil {
+		if err := closeStore(); errors.Is(err, sqlite.ErrWALKept) {
+			// The stop's promise (README, Backups: the file alone whole)
+			// is not kept: said at error level, whatever else went well.
+			a.log.Error("database file not whole: its -wal could not be checkpointed into it; keep the -wal beside it", "err", err)
+		} else if err != nil {
 			a.log.Warn("close database", "err", err)
 		}
 	}

@@ -43,6 +43,12 @@ type Options struct {
 	// save's settings in first, which the copy brings, and which a save of
 	// an older schema (copy reads one) would refuse.
 	Copying string
+	// Serving is the server's store (it holds the database's lock): its
+	// close waits busy_timeout for readers to let the whole WAL be
+	// checkpointed, and says one that kept it (ErrWALKept). A command's
+	// close, often beside a running server whose WAL it is, does not wait,
+	// and says only a checkpoint that failed (a full disk).
+	Serving bool
 }
 
 // Open opens (creating if needed) the database file at path. Call Migrate
@@ -120,9 +126,9 @@ func Open(ctx context.Context, path string, opt Options) (_ *sqlstore.Store, err
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	g := &guard{write: write, stat: os.Stat}
-	s := sqlstore.New(sqlstore.Config{Dialect: dialect{path: path}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.last, Moved: g.moved,
-		Discard: m.undo, Closed: g.release})
+	g := &guard{write: write, stat: os.Stat, serving: opt.Serving}
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{path: path}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.closing, Moved: g.moved,
+		Discard: m.undo, Closed: g.closed})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		if why := whyNotWritable(path, syscall.Access); why != "" {
@@ -179,6 +185,11 @@ type guard struct {
 	files []held // the database file, then its -wal and -shm as opened (nil: not yet known)
 	write *sql.DB
 	stat  func(path string) (os.FileInfo, error) // os.Stat
+
+	// unfinished is why the checkpoint as the store closed did not copy
+	// the whole WAL into the file (nil: it did; see closing).
+	unfinished error
+	serving    bool // Options.Serving
 
 	mu      sync.Mutex
 	saved   string    // what became of the calls of a file with no name left ("": not saved)

@@ -135,7 +135,7 @@ type Store struct {
 	closeGuard func() error // Config.CloseGuard
 	moved      func() bool  // Config.Moved
 	discard    func() error // Config.Discard
-	closedHook func()       // Config.Closed
+	closedHook func() error // Config.Closed
 	// verdict is what the last check Notice began found (Probe's answer
 	// while a file is not the one opened).
 	verdictMu sync.Mutex
@@ -185,8 +185,9 @@ type Config struct {
 	Discard func() error
 	// Closed, when set, runs once Close has closed the pools: what only a
 	// database no connection holds any more allows (a SQLite file's
-	// journals left by a file deleted under the store).
-	Closed func()
+	// journals left by a file deleted under the store) or shows (a WAL
+	// its close could not checkpoint). Close returns its error.
+	Closed func() error
 }
 
 // New returns a store over the configured pools.
@@ -241,7 +242,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pools. A SQLite file deleted or replaced while the store
 // was open is first saved beside its path (the guard's save), and Close
-// returns the guard's error saying where (ErrFileGone).
+// returns the guard's error saying where (ErrFileGone); one whose WAL the
+// close could not checkpoint returns the Closed hook's error saying so.
 func (s *Store) Close() error {
 	// A check Notice began ends first, and none begins after.
 	s.noticing.Lock()
@@ -270,7 +272,9 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close %s: %w", s.dialect.Name(), err)
 	}
 	if s.closedHook != nil {
-		s.closedHook()
+		if kept := s.closedHook(); kept != nil && gone == nil {
+			gone = kept
+		}
 	}
 	if gone != nil {
 		return fmt.Errorf("close %s: %w", s.dialect.Name(), gone)
