@@ -716,7 +716,7 @@ func (a *App) holdFile(path string, held *bool, refused func(error) error) error
 		return refused(err)
 	}
 	if err != nil {
-		return err
+		return fileRefused(err)
 	}
 	a.unlock = append(a.unlock, unlock)
 	*held = true
@@ -761,7 +761,7 @@ func checkSpool(path string) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("RECORDER_SPOOL %s: %w", path, err)
+		return fmt.Errorf("RECORDER_SPOOL %s: %w", path, fileRefused(err))
 	}
 	return nil
 }
