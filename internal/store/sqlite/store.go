@@ -217,16 +217,25 @@ func (h held) gone(stat func(string) (os.FileInfo, error)) (bool, error) {
 	return !os.SameFile(h.file, cur), nil
 }
 
-// moved reports whether a file at its path is no longer the one opened:
-// check's look alone, a stat of each file and no query (a path that
-// cannot be looked at is not known to have moved).
-func (g *guard) moved() bool {
-	for _, h := range g.files {
-		if gone, err := h.gone(g.stat); gone && err == nil {
-			return true
+// moved says which file at its path is no longer the one opened, in the
+// words of check's verdict on it, while that check runs (nil: none moved):
+// check's look alone, a stat of each file and no query (a path that cannot
+// be looked at is not known to have moved). Only what the look knows is
+// said: the database file's deletion or replacement, and a save of its
+// calls, only of the database file; its -wal or -shm deleted named as such
+// (the probe answered with the database file's words, and a save never
+// made, until the check's verdict a moment later).
+func (g *guard) moved() error {
+	for i, h := range g.files {
+		if gone, err := h.gone(g.stat); !gone || err != nil {
+			continue
 		}
+		if i == 0 {
+			return fmt.Errorf("%s: %w: it is being checked in the background (the calls it held are saved beside it if it has no name left); records wait in the spool, or in memory", h.path, ErrFileGone)
+		}
+		return fmt.Errorf("%s: %w: it is being checked in the background; records wait in the spool, or in memory, until the server restarts", h.path, ErrJournalGone)
 	}
-	return false
+	return nil
 }
 
 // check fails while a file at its path is not the one opened, and then
