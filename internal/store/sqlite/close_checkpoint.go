@@ -32,18 +32,19 @@ func (g *guard) closing() error {
 // truncates the WAL, or says why it could not: SQLite's error (SQLITE_FULL
 // on a full disk), or a reader on an older snapshot holding the frames
 // after it. Busy with every frame copied leaves only the WAL's reset
-// undone: the file is whole. Unless wait, a reader is not waited for and
-// not said: a command's close beside a running server, whose WAL it is
-// and whose stop checkpoints it.
+// undone: the file is whole. Unless wait, the checkpoint is PASSIVE: no
+// reader is waited for nor said, and no writer held off — a command's
+// close beside a running server, whose WAL it is and whose stop
+// checkpoints it, copies what it can and says only a failure (a full
+// disk); a command that closes the file's last connection has SQLite
+// checkpoint and remove the WAL after it.
 func checkpointWhole(db *sql.DB, wait bool) error {
+	mode := "TRUNCATE"
 	if !wait {
-		// The write pool's one connection, about to close.
-		if _, err := db.Exec(`PRAGMA busy_timeout = 0`); err != nil {
-			return err
-		}
+		mode = "PASSIVE"
 	}
 	var busy, logged, copied int
-	if err := db.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &copied); err != nil {
+	if err := db.QueryRow(`PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &logged, &copied); err != nil {
 		return err
 	}
 	if busy != 0 && copied < logged && wait {
