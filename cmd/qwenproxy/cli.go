@@ -42,7 +42,7 @@ type cli struct {
 	// createNew, with readOnly, lets a read make and migrate a new
 	// database (accounts ls, credentials status), never migrate an older one.
 	createNew  bool
-	closeStore func()
+	closeStore func() error
 }
 
 func newCLI(name string, getenv func(string) string, stdout, stderr io.Writer) (*cli, error) {
@@ -162,11 +162,13 @@ func (c *cli) connect(ctx context.Context) error {
 	return nil
 }
 
+// close closes the command's database, saying a WAL its close could not
+// checkpoint (sayWALKept).
 func (c *cli) close() {
 	if c.closeStore != nil {
-		c.closeStore()
+		sayWALKept(c.stderr, c.fs.Name(), c.closeStore())
 	} else if c.store != nil {
-		c.store.Close()
+		sayWALKept(c.stderr, c.fs.Name(), c.store.Close())
 	}
 }
 

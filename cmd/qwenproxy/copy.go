@@ -53,7 +53,7 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
-	defer closeSource()
+	defer func() { sayWALKept(stderr, "copy", closeSource()) }()
 	// A file copy makes beside a save takes that save's settings and id
 	// floors first (sqlite.Open), unless it is the save copied, whose
 	// settings the copy brings (and whose older schema the restore refuses).
@@ -65,7 +65,7 @@ func copyCmd(ctx context.Context, args []string, _ func(string) string, stdout, 
 	if err != nil {
 		return fmt.Errorf("destination: %w", err)
 	}
-	defer dst.Close()
+	defer func() { sayWALKept(stderr, "copy", dst.Close()) }()
 	// What copy says names the databases as they were given (a SQLite
 	// source at an older schema is read from a snapshot whose path is
 	// removed by then), a URL's password masked.
@@ -125,7 +125,7 @@ func sameDatabase(from, to string) bool {
 
 // openSource opens the database copy reads without changing it (see
 // openUnchanged).
-func openSource(ctx context.Context, target string) (*sqlstore.Store, func(), error) {
+func openSource(ctx context.Context, target string) (*sqlstore.Store, func() error, error) {
 	st, closeIt, _, err := openUnchanged(ctx, target, "copy does not change its source", false, nil)
 	return st, closeIt, err
 }

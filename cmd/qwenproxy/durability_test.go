@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -224,6 +226,29 @@ func storedIDs(t *testing.T, db string) map[string]bool {
 	return ids
 }
 
+// requestsInFileAlone counts the requests in a copy of the database file
+// db without its -wal, as `cp` of the file alone would make: err is the
+// copy not read (malformed).
+func requestsInFileAlone(t *testing.T, db string) (int, error) {
+	t.Helper()
+	b, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alone := filepath.Join(t.TempDir(), "alone.db")
+	if err := os.WriteFile(alone, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sql.Open("sqlite", "file:"+alone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var n int
+	err = conn.QueryRow(`SELECT COUNT(*) FROM requests`).Scan(&n)
+	return n, err
+}
+
 // missing is how many of acked are not in stored.
 func missing(acked []string, stored map[string]bool) int {
 	n := 0
@@ -323,6 +348,54 @@ func TestDurability(t *testing.T) {
 	// calls failed there (the database's own check may fail, or fit in
 	// pages it has): the recorder watches the free space under the
 	// database and the spool, and says so before any call.
+	// A graceful stop on a full disk could not checkpoint the WAL into the
+	// file (it has to grow) and said nothing: the -wal stayed, the file
+	// alone was malformed, and README's Backups called it a backup. The
+	// stop says so at error level, and the next stop with room completes
+	// the checkpoint.
+	t.Run("a stop on a full disk says the file alone is not whole", func(t *testing.T) {
+		// More room than SQLite's own checkpoints need (40 MB of WAL) until
+		// the disk fills: on less the WAL is checkpointed after each batch
+		// (JournalCrowded), and nothing may be left to checkpoint.
+		dir, fill := smallDisk(t, "128m")
+		db := filepath.Join(dir, "qwenproxy.db")
+		// Each call answered once committed: in the WAL before the disk fills.
+		s := serveLogged(t, bin, db, "RECORDER_SYNC=true")
+		// Bodies that do not compress, so the file has to grow by more
+		// than a few pages to take them from the WAL.
+		// (each its own: the same body is stored once).
+		var acked []string
+		for range 30 {
+			noise := make([]byte, 96<<10)
+			rand.Read(noise)
+			acked = append(acked, s.callsAnswered(t, 1, hex.EncodeToString(noise))...)
+		}
+		free := fill()
+		s.stop(t)
+		const said = "database file not whole"
+		if !strings.Contains(s.log(), said) || !strings.Contains(s.log(), db+"-wal") || !strings.Contains(s.log(), "copy both") {
+			t.Fatalf("the stop did not say that the WAL was left:\n%s", s.log())
+		}
+		if fi, err := os.Stat(db + "-wal"); err != nil || fi.Size() == 0 {
+			t.Fatalf("the -wal the stop said it left: %v", err)
+		}
+		if n, err := requestsInFileAlone(t, db); err == nil && n == len(acked) {
+			t.Fatalf("the file alone holds every call (%d): the warning was not needed", n)
+		}
+		free()
+		s = serveLogged(t, bin, db)
+		s.stop(t)
+		if strings.Contains(s.log(), said) {
+			t.Fatalf("the stop with room said the file was not whole:\n%s", s.log())
+		}
+		if _, err := os.Stat(db + "-wal"); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the -wal after a stop with room: %v", err)
+		}
+		if n := missing(acked, storedIDs(t, db)); n != 0 {
+			t.Fatalf("%d of %d calls missing from the file alone", n, len(acked))
+		}
+	})
+
 	t.Run("a full disk makes the recorder not ready before any call", func(t *testing.T) {
 		dir, fill := smallDisk(t, "16m")
 		s := serveLogged(t, bin, filepath.Join(dir, "qwenproxy.db"))

@@ -41,7 +41,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	closeIt := st.Close
-	defer func() { closeIt() }()
+	defer func() { sayWALKept(stderr, "migrate", closeIt()) }()
 	switch action {
 	case "up":
 		n, err := st.Migrate(ctx)

@@ -33,9 +33,10 @@ const readIdleTimeout = 2 * time.Minute
 // change its source"). With createNew, a database no migration has touched
 // (one the command made, as those that may run before the first serve do)
 // is migrated: there is no earlier version's schema to keep. snapshot
-// reports that a snapshot is read. restored hears what a SQLite file the
+// reports that a snapshot is read. closeIt returns the database's close's
+// error (a WAL it could not checkpoint: sqlite.ErrWALKept). restored hears what a SQLite file the
 // open made brought in from a save beside it (sqlite.Open).
-func openUnchanged(ctx context.Context, target, why string, createNew bool, restored func(sqlite.RestoredSave)) (st *sqlstore.Store, closeIt func(), snapshot bool, err error) {
+func openUnchanged(ctx context.Context, target, why string, createNew bool, restored func(sqlite.RestoredSave)) (st *sqlstore.Store, closeIt func() error, snapshot bool, err error) {
 	readOnly := false
 	if path := strings.TrimPrefix(target, "sqlite:"); !postgres.IsURL(target) && existingDatabase(path) == nil && sqlite.MayNotWrite(path) != "" {
 		// A file this process may only read (its mode, its directory's,
@@ -61,14 +62,14 @@ func openUnchanged(ctx context.Context, target, why string, createNew bool, rest
 			st.Close()
 			return nil, nil, false, err
 		}
-		return st, func() { st.Close() }, false, nil
+		return st, st.Close, false, nil
 	}
 	if i < 0 || createNew && untouched && !readOnly {
 		if _, err := st.Migrate(ctx); err != nil { // applies nothing (or all, to a new one); refuses a newer schema
 			st.Discard() // a file this open made goes with it
 			return nil, nil, false, err
 		}
-		return st, func() { st.Close() }, false, nil
+		return st, st.Close, false, nil
 	}
 	if postgres.IsURL(target) && untouched {
 		// A database made for the proxy that no server has started on yet:
@@ -100,5 +101,6 @@ func openUnchanged(ctx context.Context, target, why string, createNew bool, rest
 		os.RemoveAll(dir)
 		return nil, nil, false, err
 	}
-	return migrated, func() { migrated.Close(); os.RemoveAll(dir) }, true, nil
+	// The snapshot's WAL goes with its directory: nothing to say of it.
+	return migrated, func() error { migrated.Close(); return os.RemoveAll(dir) }, true, nil
 }

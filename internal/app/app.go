@@ -358,7 +358,11 @@ func (a *App) closeResources() {
 			// directories made for them) are let go.
 			closeStore = a.store.Discard
 		}
-		if err := closeStore(); err != nil {
+		if err := closeStore(); errors.Is(err, sqlite.ErrWALKept) {
+			// The stop's promise (README, Backups: the file alone whole)
+			// is not kept: said at error level, whatever else went well.
+			a.log.Error("database file not whole: its -wal could not be checkpointed into it; keep the -wal beside it", "err", err)
+		} else if err != nil {
 			a.log.Warn("close database", "err", err)
 		}
 	}
@@ -712,7 +716,7 @@ func (a *App) holdFile(path string, held *bool, refused func(error) error) error
 		return refused(err)
 	}
 	if err != nil {
-		return err
+		return fileRefused(err)
 	}
 	a.unlock = append(a.unlock, unlock)
 	*held = true
@@ -757,7 +761,7 @@ func checkSpool(path string) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("RECORDER_SPOOL %s: %w", path, err)
+		return fmt.Errorf("RECORDER_SPOOL %s: %w", path, fileRefused(err))
 	}
 	return nil
 }

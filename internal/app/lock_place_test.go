@@ -49,3 +49,38 @@ func TestALockThePlaceRefusesSaysWhy(t *testing.T) {
 		t.Fatalf("a start whose lock sysfs refuses: %v", err)
 	}
 }
+
+// A lock file left read-only (a root `chmod -R a-w`, another user's) refused
+// a start as any other user with "may not create files in DIR … give it
+// write access to the directory", though the directory was writable: it
+// names the lock file, its mode and owner. (Root, whom no mode stops,
+// cannot be refused by it here: the open's error is the one a user gets.)
+func TestAReadOnlyLockFileIsNamedNotItsDirectory(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "q.db")
+	for what, lock := range map[string]string{"the database": db + ".lock", "the recorder's spool (RECORDER_SPOOL)": db + ".spool.lock"} {
+		if err := os.WriteFile(lock, []byte("1\n"), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(lock, 0o444) // whatever the umask
+		open := fmt.Errorf("lock %s: %w", lock, &os.PathError{Op: "open", Path: lock, Err: syscall.EACCES})
+		err := lockPlaceRefused(what, strings.TrimSuffix(lock, ".lock"), open).Error()
+		for _, w := range []string{fmt.Sprintf("uid %d", os.Getuid()), "may not write " + lock + " (-r--r--r--, owner uid", "lock file", what, "permission denied"} {
+			if !strings.Contains(err, w) {
+				t.Errorf("%q lacks %q", err, w)
+			}
+		}
+		if strings.Contains(err, "may not create files in") {
+			t.Errorf("the writable directory is blamed: %q", err)
+		}
+	}
+	// So too the database file and the spool the start opens itself.
+	file := filepath.Join(dir, "q.db.spool")
+	if err := os.WriteFile(file, nil, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	err := fileRefused(fmt.Errorf("lock %s: %w", file, &os.PathError{Op: "open", Path: file, Err: syscall.EACCES})).Error()
+	if !strings.Contains(err, "may not open "+file+" (-r--------, owner uid") || !strings.Contains(err, fmt.Sprintf("uid %d", os.Getuid())) {
+		t.Errorf("a file the start opens, refused: %q", err)
+	}
+}

@@ -31,7 +31,7 @@ const (
 // what a SQLite file made beside a save brought in from it (sqlite.Open).
 func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger, restored func(sqlite.RestoredSave)) (*sqlstore.Store, error) {
 	opt := store.Options{
-		SQLite:   sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds()), Restored: restored},
+		SQLite:   sqlite.Options{BusyTimeoutMS: int(cfg.DatabaseBusyTimeout.Milliseconds()), Restored: restored, Serving: true},
 		Postgres: postgres.Options{MaxConns: cfg.DatabaseMaxConns, LockTimeout: cfg.DatabaseBusyTimeout},
 	}
 	deadline := time.Now().Add(cfg.DatabaseStartTimeout)

@@ -57,3 +57,47 @@ func TestProbeDoesNotWaitForTheSave(t *testing.T) {
 		t.Fatalf("a later probe: %v, want ErrFileGone naming %s", err, saved[0])
 	}
 }
+
+// Only the -wal and -shm deleted, the first probe, answered while the
+// background check waited, said "the database file was deleted or
+// replaced … the calls it held saved": no file was deleted and nothing was
+// to be saved, which the check's own verdict said a moment later. The
+// first answer names what moved.
+func TestAProbeWhileTheCheckRunsNamesTheJournalThatWent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q.db")
+	openMigrated(t, path)
+	s, err := Open(ctx, path, Options{BusyTimeoutMS: 10_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.WriteBatch(ctx, oneCall("held")); err != nil {
+		t.Fatal(err)
+	}
+	// A reader on a snapshot the WAL holds keeps the background check in
+	// its checkpoint until the first answer is given.
+	tx, err := s.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM requests`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("reader: %d %v", n, err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first := s.Probe(ctx)
+	tx.Rollback()
+	s.Noticed()
+	if !errors.Is(first, ErrJournalGone) || !strings.Contains(first.Error(), path+"-wal") ||
+		errors.Is(first, ErrFileGone) || strings.Contains(first.Error(), "saved") {
+		t.Fatalf("the first probe with the -wal and -shm deleted: %v; want ErrJournalGone naming %s-wal, no file deleted, nothing saved", first, path)
+	}
+	if err := s.Probe(ctx); !errors.Is(err, ErrJournalGone) {
+		t.Fatalf("a later probe: %v, want ErrJournalGone", err)
+	}
+}

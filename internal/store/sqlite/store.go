@@ -43,6 +43,12 @@ type Options struct {
 	// save's settings in first, which the copy brings, and which a save of
 	// an older schema (copy reads one) would refuse.
 	Copying string
+	// Serving is the server's store (it holds the database's lock): its
+	// close waits busy_timeout for readers to let the whole WAL be
+	// checkpointed, and says one that kept it (ErrWALKept). A command's
+	// close, often beside a running server whose WAL it is, does not wait,
+	// and says only a checkpoint that failed (a full disk).
+	Serving bool
 }
 
 // Open opens (creating if needed) the database file at path. Call Migrate
@@ -120,9 +126,9 @@ func Open(ctx context.Context, path string, opt Options) (_ *sqlstore.Store, err
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	g := &guard{write: write, stat: os.Stat}
-	s := sqlstore.New(sqlstore.Config{Dialect: dialect{path: path}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.last, Moved: g.moved,
-		Discard: m.undo, Closed: g.release})
+	g := &guard{write: write, stat: os.Stat, serving: opt.Serving}
+	s := sqlstore.New(sqlstore.Config{Dialect: dialect{path: path}, Write: write, Read: read, Migrations: migrations, Describe: path, Guard: g.check, CloseGuard: g.closing, Moved: g.moved,
+		Discard: m.undo, Closed: g.closed})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		if why := whyNotWritable(path, syscall.Access); why != "" {
@@ -180,6 +186,11 @@ type guard struct {
 	write *sql.DB
 	stat  func(path string) (os.FileInfo, error) // os.Stat
 
+	// unfinished is why the checkpoint as the store closed did not copy
+	// the whole WAL into the file (nil: it did; see closing).
+	unfinished error
+	serving    bool // Options.Serving
+
 	mu      sync.Mutex
 	saved   string    // what became of the calls of a file with no name left ("": not saved)
 	savedAt time.Time // the last attempt to save them
@@ -206,16 +217,25 @@ func (h held) gone(stat func(string) (os.FileInfo, error)) (bool, error) {
 	return !os.SameFile(h.file, cur), nil
 }
 
-// moved reports whether a file at its path is no longer the one opened:
-// check's look alone, a stat of each file and no query (a path that
-// cannot be looked at is not known to have moved).
-func (g *guard) moved() bool {
-	for _, h := range g.files {
-		if gone, err := h.gone(g.stat); gone && err == nil {
-			return true
+// moved says which file at its path is no longer the one opened, in the
+// words of check's verdict on it, while that check runs (nil: none moved):
+// check's look alone, a stat of each file and no query (a path that cannot
+// be looked at is not known to have moved). Only what the look knows is
+// said: the database file's deletion or replacement, and a save of its
+// calls, only of the database file; its -wal or -shm deleted named as such
+// (the probe answered with the database file's words, and a save never
+// made, until the check's verdict a moment later).
+func (g *guard) moved() error {
+	for i, h := range g.files {
+		if gone, err := h.gone(g.stat); !gone || err != nil {
+			continue
 		}
+		if i == 0 {
+			return fmt.Errorf("%s: %w: it is being checked in the background (the calls it held are saved beside it if it has no name left); records wait in the spool, or in memory", h.path, ErrFileGone)
+		}
+		return fmt.Errorf("%s: %w: it is being checked in the background; records wait in the spool, or in memory, until the server restarts", h.path, ErrJournalGone)
 	}
-	return false
+	return nil
 }
 
 // check fails while a file at its path is not the one opened, and then

@@ -9,7 +9,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"io/fs"
 	"sync"
@@ -133,9 +132,9 @@ type Store struct {
 	describe   string
 	guard      func() error
 	closeGuard func() error // Config.CloseGuard
-	moved      func() bool  // Config.Moved
+	moved      func() error // Config.Moved
 	discard    func() error // Config.Discard
-	closedHook func()       // Config.Closed
+	closedHook func() error // Config.Closed
 	// verdict is what the last check Notice began found (Probe's answer
 	// while a file is not the one opened).
 	verdictMu sync.Mutex
@@ -176,17 +175,20 @@ type Config struct {
 	// minute).
 	CloseGuard func() error
 	// Moved, when set, is Guard's cheap look (a stat of each file, no
-	// query): whether a file at its path is no longer the one the
-	// connections hold. Notice runs Guard when it says so.
-	Moved func() bool
+	// query): nil while every file at its path is the one the connections
+	// hold, else Probe's answer until Guard's check has said more, naming
+	// the file that moved (the database file, or its -wal or -shm: what
+	// each means differs). Notice runs Guard when it says one moved.
+	Moved func() error
 	// Discard, when set, removes the database the open made where there
 	// was none (a SQLite file, its journals, its directories), once the
 	// store is closed: see Store.Discard.
 	Discard func() error
 	// Closed, when set, runs once Close has closed the pools: what only a
 	// database no connection holds any more allows (a SQLite file's
-	// journals left by a file deleted under the store).
-	Closed func()
+	// journals left by a file deleted under the store) or shows (a WAL
+	// its close could not checkpoint). Close returns its error.
+	Closed func() error
 }
 
 // New returns a store over the configured pools.
@@ -241,7 +243,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the pools. A SQLite file deleted or replaced while the store
 // was open is first saved beside its path (the guard's save), and Close
-// returns the guard's error saying where (ErrFileGone).
+// returns the guard's error saying where (ErrFileGone); one whose WAL the
+// close could not checkpoint returns the Closed hook's error saying so.
 func (s *Store) Close() error {
 	// A check Notice began ends first, and none begins after.
 	s.noticing.Lock()
@@ -270,7 +273,9 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close %s: %w", s.dialect.Name(), err)
 	}
 	if s.closedHook != nil {
-		s.closedHook()
+		if kept := s.closedHook(); kept != nil && gone == nil {
+			gone = kept
+		}
 	}
 	if gone != nil {
 		return fmt.Errorf("close %s: %w", s.dialect.Name(), gone)
@@ -317,7 +322,7 @@ func (s *Store) Check(ctx context.Context) error {
 // made the server notice, and an idle server saved the calls only at its
 // stop.
 func (s *Store) Notice() {
-	if s.moved == nil || !s.moved() || !s.noticing.TryLock() {
+	if s.moved == nil || s.moved() == nil || !s.noticing.TryLock() {
 		return
 	}
 	if s.closed {
@@ -333,22 +338,20 @@ func (s *Store) Notice() {
 	}()
 }
 
-// errChecking is Probe's answer while a database file is no longer the one
-// opened and the background check Notice began has not yet said more: in
-// the words the check's own verdict begins with (the dashboard's banner
-// says either).
-var errChecking = errors.New("the database file was deleted or replaced while the server runs: " +
-	"it is being checked, and the calls it held saved, in the background; records wait in the spool, or in memory")
-
 // Probe is Check for the readiness probes (GET /health/ready and
 // /health/detailed): a database file no longer the one opened (a SQLite
 // file deleted or replaced under the server) is not checked on the request
 // path — the guard's checkpoint and its save of the calls the file held
 // take minutes on a large history, more than a probe waits — but in the
 // background, as GET /health's Notice does; the probe is refused at once
-// with what the last such check found (or that one runs).
+// with what the last such check found, or, until it has found it, Moved's
+// answer naming the file that moved and that it is being checked.
 func (s *Store) Probe(ctx context.Context) error {
-	if s.moved == nil || !s.moved() {
+	var checking error
+	if s.moved != nil {
+		checking = s.moved()
+	}
+	if checking == nil {
 		err := s.Check(ctx)
 		if err == nil {
 			s.verdictMu.Lock()
@@ -362,7 +365,7 @@ func (s *Store) Probe(ctx context.Context) error {
 	err := s.verdict
 	s.verdictMu.Unlock()
 	if err == nil {
-		return errChecking
+		return checking
 	}
 	return err
 }
