@@ -212,6 +212,14 @@ type SessionStore interface {
 	MarkChatDeleted(ctx context.Context, id, chatID string, at time.Time) error
 }
 
+// ErrSessionMovedOn is a SessionLock's Save that found the session saved
+// by another turn since it was read under the lock: the lock went with its
+// connection while the turn ran, and the other turn, on another instance,
+// took it in the meantime. The two turns ran at once; the state saved first
+// stays, so that the other turn is not dropped from the conversation in
+// silence (until 2026-12-07 the later save overwrote it).
+var ErrSessionMovedOn = errors.New("the session was saved by another turn since this one read it: its lock was lost with its connection meanwhile")
+
 // SessionLocker is implemented by stores that several proxy processes share.
 // Turns of one session are serialised across all of them by its lock, and
 // the session's state is read and written under it, so that the next turn,
@@ -224,7 +232,11 @@ type SessionLocker interface {
 type SessionLock interface {
 	// Session reads the session's current state (ErrNotFound if it has none yet).
 	Session(ctx context.Context) (*Session, error)
-	// Save writes the session's state before the lock is released.
+	// Save writes the session's state before the lock is released. When
+	// the lock went with its connection during the turn (a failover,
+	// pg_terminate_backend) and another turn took it, read and saved the
+	// session before this one could take it again, Save writes nothing and
+	// is ErrSessionMovedOn.
 	Save(ctx context.Context, s Session) error
 	// Unlock lets go of the lock, asking the database (within a bound).
 	Unlock()

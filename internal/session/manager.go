@@ -741,6 +741,18 @@ func (t *Turn) persist() {
 		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
 		defer cancel()
 		err := t.held.Save(ctx, t.Session)
+		if errors.Is(err, qp.ErrSessionMovedOn) {
+			// Another turn ran at once and saved first: it stays the
+			// session's state (written behind, this one would overwrite
+			// it). This turn's answer stays in the chat, off the session's
+			// line.
+			if log := t.m.log; log != nil {
+				log.Warn("two turns of one session ran at once: its lock was lost with its database connection during this turn, "+
+					"and another turn took it meanwhile; the session goes on from the other turn's answer",
+					"session_id", t.Session.ID, "err", err)
+			}
+			return
+		}
 		if log := t.m.log; log != nil {
 			if err == nil {
 				t.m.saveLog.Recovered(log, "sessions' states are written under their locks again")

@@ -195,3 +195,80 @@ func TestATurnWhoseLockConnectionWasClosedSavesAndReadsOnANewOne(t *testing.T) {
 		t.Fatalf("the next turn read parent %q, %d messages: want answer-6, 6", got.ParentID, got.MessageCount)
 	}
 }
+
+// A turn whose lock's connection the server closed while it ran (a
+// failover, pg_terminate_backend) no longer held the lock: another turn of
+// the session, on another instance, took it, read the same state and saved
+// its answer. The first turn's save, taking the lock again, overwrote it,
+// and the conversation forgot the other turn, nothing logged (a walk: t2
+// sent to a second instance 0.3 s after the connections were terminated,
+// then t3 answered from t0 and t1). Its save now finds the session saved
+// since it read it, writes nothing and says so (qp.ErrSessionMovedOn); a
+// save after a lost lock with no other turn between still writes.
+func TestALostLockDoesNotLetATurnOverwriteAnotherTurnsSave(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dbURL, name := withAppName(t, storetest.PostgresSchema(t), "moved_on_")
+	st := storetest.OpenWith(t, dbURL, store.Options{Postgres: postgres.Options{MaxConns: 2}})
+	now := time.UnixMilli(time.Now().UnixMilli())
+	state := qp.Session{ID: "s1", ChatID: "chat-1", ParentID: "answer-5", Model: "qwen3-max", MessageCount: 5,
+		CreatedAt: now, LastAccessed: now, ExpiresAt: now.Add(time.Hour)}
+	if err := st.WriteBatch(ctx, qp.Batch{Sessions: []qp.Session{state}}); err != nil {
+		t.Fatal(err)
+	}
+
+	first, err := st.Locker().LockSession(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Session(ctx); err != nil {
+		t.Fatal(err)
+	}
+	terminate(ctx, t, name) // the first turn's lock goes with its connection
+	second, err := st.Locker().LockSession(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read, err := second.Session(ctx); err != nil || read.ParentID != "answer-5" {
+		t.Fatalf("the second turn read %+v, %v", read, err)
+	}
+	theirs := state
+	theirs.ParentID, theirs.MessageCount, theirs.LastAccessed = "answer-6-second", 6, now.Add(time.Second)
+	if err := second.Save(ctx, theirs); err != nil {
+		t.Fatal(err)
+	}
+	second.Unlock()
+
+	mine := state
+	mine.ParentID, mine.MessageCount, mine.LastAccessed = "answer-6-first", 6, now.Add(2*time.Second)
+	if err := first.Save(ctx, mine); !errors.Is(err, qp.ErrSessionMovedOn) {
+		t.Fatalf("the first turn's save over the second's: %v, want qp.ErrSessionMovedOn", err)
+	}
+	first.Unlock()
+	got, err := st.Session(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ParentID != "answer-6-second" {
+		t.Fatalf("the session goes on from %q, want the second turn's answer-6-second", got.ParentID)
+	}
+
+	// Lost with no turn between: the save is written on the new connection.
+	third, err := st.Locker().LockSession(ctx, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := third.Session(ctx); err != nil {
+		t.Fatal(err)
+	}
+	terminate(ctx, t, name)
+	next := theirs
+	next.ParentID, next.MessageCount, next.LastAccessed = "answer-7", 7, now.Add(3*time.Second)
+	if err := third.Save(ctx, next); err != nil {
+		t.Fatalf("save after a lost lock no other turn took: %v", err)
+	}
+	third.Unlock()
+	if got, err := st.Session(ctx, "s1"); err != nil || got.ParentID != "answer-7" {
+		t.Fatalf("after the third turn: %+v, %v", got, err)
+	}
+}

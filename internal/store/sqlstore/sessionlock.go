@@ -112,6 +112,12 @@ type sessionLock struct {
 	// the lock again on a new connection (see onConn).
 	lost   func(error) bool
 	relock func(ctx context.Context) (*sessionLock, error)
+	// read is the state the turn read under the lock (nil: none yet, or
+	// the session had none); readLost is set once the lock was taken again
+	// after that read: another turn may have saved the session meanwhile
+	// (see Save).
+	read     *qp.Session
+	readLost bool
 }
 
 // onConn runs do on the lock's connection. Should the server have closed
@@ -133,6 +139,7 @@ func (l *sessionLock) onConn(ctx context.Context, do func(ctx context.Context, c
 	l.unlock() // fails on the closed connection, which is thrown away
 	l.conn.Close()
 	l.conn, l.unlock = next.conn, next.unlock
+	l.readLost = l.read != nil
 	return l.statement(ctx, do)
 }
 
@@ -155,7 +162,23 @@ func (l *sessionLock) Session(ctx context.Context) (*qp.Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read session %s: %w", l.id, err)
 	}
+	l.read, l.readLost = sess, false
 	return sess, nil
+}
+
+// movedOn reports whether the stored state of the session, read on conn,
+// is no longer the one the turn read: another turn saved it meanwhile.
+func (l *sessionLock) movedOn(ctx context.Context, conn *sql.Conn) (bool, error) {
+	now, err := scanSession(conn.QueryRowContext(ctx, l.rebind(`SELECT `+sessionColumns+` FROM sessions WHERE id = ?`), l.id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // deleted meanwhile: Save's own check says so
+	}
+	if err != nil {
+		return false, err
+	}
+	was := l.read
+	return now.MessageCount != was.MessageCount || now.ParentID != was.ParentID || now.ChatID != was.ChatID ||
+		!now.LastAccessed.Equal(was.LastAccessed), nil
 }
 
 func (l *sessionLock) Save(ctx context.Context, s qp.Session) error {
@@ -166,6 +189,17 @@ func (l *sessionLock) Save(ctx context.Context, s qp.Session) error {
 		}
 		if deleted > 0 {
 			return nil // deleted during the turn: it stays deleted
+		}
+		if l.readLost {
+			// The lock went with its connection after the turn read the
+			// session: another turn may have taken it, read the same
+			// state and saved its answer, which this save would overwrite.
+			if moved, err := l.movedOn(ctx, conn); err != nil || moved {
+				if moved {
+					return qp.ErrSessionMovedOn
+				}
+				return err
+			}
 		}
 		_, err := conn.ExecContext(ctx, l.rebind(upsertSession), sessionArgs(&s)...)
 		return err
